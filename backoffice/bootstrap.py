@@ -1,0 +1,44 @@
+"""First start: make sure an admin exists (from the environment, or generated and printed once) and seed demo data."""
+
+from __future__ import annotations
+
+from .config import Settings
+from .db import session_scope
+from .errors import ValidationFailed
+from .models import Role
+from .services import users
+
+DEFAULT_ADMIN_EMAIL = 'admin@example.com'
+
+
+class BootstrapError(SystemExit):
+    pass
+
+
+def ensure_first_admin(settings: Settings) -> list[str]:
+    """Create the first admin on an empty database; returns the lines to print (the password only ever once)."""
+    with session_scope() as session:
+        if users.count_users(session=session):
+            return []
+        email = settings.admin_email or DEFAULT_ADMIN_EMAIL
+        try:
+            created = users.create_user(session=session, actor=None, system=True, data={
+                'email': email, 'name': 'Administrator', 'role': Role.admin, 'password': settings.admin_password})
+        except ValidationFailed as error:
+            field = {'email': 'BACKOFFICE_ADMIN_EMAIL', 'password': 'BACKOFFICE_ADMIN_PASSWORD'}
+            name, message = next(iter(error.errors.items()))
+            raise BootstrapError(f'Invalid {field.get(name, name)}: {message}') from None
+    if created.generated_password:
+        return [f'First admin created: sign in as {created.user.email} with password {created.generated_password}',
+                '(shown only this once: change it under your name → Change password)']
+    return [f'First admin created: sign in as {created.user.email} with BACKOFFICE_ADMIN_PASSWORD']
+
+
+def seed_demo_if_empty(settings: Settings) -> list[str]:
+    if not settings.demo:
+        return []
+    from .seed import demo_is_seeded, seed_demo
+    with session_scope() as session:
+        if demo_is_seeded(session=session):
+            return []
+        return seed_demo(session=session, seed=1)

@@ -1,0 +1,87 @@
+"""Settings: one typed object read from `BACKOFFICE_*` environment variables, loud about bad values."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix='BACKOFFICE_', extra='ignore')
+
+    database_url: str = Field('sqlite:///data/backoffice.db',
+                              description='SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db')
+    host: str = Field('127.0.0.1', description='Address the web server listens on')
+    port: int = Field(8080, ge=1, le=65535, description='Port the web server listens on')
+    storage_secret: str | None = Field(None, min_length=16,
+                                       description='Signs session cookies; generated and kept in data/ when unset')
+    admin_email: str | None = Field(None, description='Email of the first admin, created on first start')
+    admin_password: str | None = Field(None, description='Password of the first admin; generated and printed if unset')
+    demo: bool = Field(False, description='Seed a realistic demo shop into an empty database (1/0)')
+    session_idle_minutes: int = Field(60, ge=1, le=60 * 24 * 30,
+                                      description='Sign a session out after this many minutes without activity')
+    data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
+
+    @field_validator('database_url')
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(('sqlite://', 'postgresql')):
+            raise ValueError('must start with sqlite:/// or postgresql+psycopg://')
+        if url.startswith('postgresql://') or url.startswith('postgresql+psycopg2://'):
+            url = 'postgresql+psycopg://' + url.split('://', 1)[1]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith('sqlite')
+
+    def resolved_storage_secret(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder (never a fixed string)."""
+        if self.storage_secret:
+            return self.storage_secret
+        path = self.data_dir / 'storage_secret'
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class ConfigError(SystemExit):
+    """Start-up stops with one clear line naming the variable and the reason."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = 'BACKOFFICE_' + str(first['loc'][0]).upper() if first['loc'] else 'BACKOFFICE_*'
+        raise ConfigError(f'Invalid {name}: {first["msg"]}') from None
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return load_settings()
+
+
+def get_settings() -> Settings:
+    """The settings of this process; `reload_settings()` rereads the environment (main.py does, tests do)."""
+    return _cached()
+
+
+def reload_settings() -> Settings:
+    _cached.cache_clear()
+    return _cached()
+
+
+def help_text() -> str:
+    lines = ['Backoffice reads its configuration from environment variables:', '']
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default is not None else '(unset)'
+        lines.append(f'  BACKOFFICE_{name.upper():<22} {field.description}. Default: {default}')
+    return '\n'.join(lines)

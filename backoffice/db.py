@@ -1,0 +1,129 @@
+"""Database engine, sessions and migrations: SQLite in WAL with BEGIN IMMEDIATE by default, PostgreSQL to scale out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).parent / 'migrations'
+
+_engine: Engine | None = None
+
+
+def configure(url: str) -> Engine:
+    """Point the process at a database; reuses the engine when the URL is unchanged."""
+    global _engine
+    if _engine is not None and _engine.url.render_as_string(hide_password=False) == url:
+        return _engine
+    if _engine is not None:
+        _engine.dispose()
+    _engine = create_database_engine(url)
+    return _engine
+
+
+def get_engine() -> Engine:
+    if _engine is None:
+        from .config import get_settings
+        return configure(get_settings().database_url)
+    return _engine
+
+
+def create_database_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == 'sqlite':
+        if parsed.database and parsed.database != ':memory:':
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 5},
+                               pool_size=16, max_overflow=16)
+        _make_sqlite_safe(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
+
+
+def _make_sqlite_safe(engine: Engine) -> None:
+    # Python's sqlite3 sends no BEGIN before a SELECT, so a read-modify-write across processes loses updates even in
+    # WAL. Taking the write lock at BEGIN (IMMEDIATE) makes every transaction serialisable; readers that never write
+    # use `read_session()`, which begins DEFERRED and so runs beside writers.
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA journal_mode=WAL')
+        cursor.execute('PRAGMA busy_timeout=5000')
+        cursor.execute('PRAGMA synchronous=NORMAL')
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.close()
+
+    @event.listens_for(engine, 'begin')
+    def _on_begin(connection) -> None:
+        deferred = connection.get_execution_options().get('sqlite_deferred', False)
+        connection.exec_driver_sql('BEGIN' if deferred else 'BEGIN IMMEDIATE')
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One short unit of work; services commit, anything left uncommitted is rolled back on exit."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session for reads only: on SQLite it does not take the write lock."""
+    engine = get_engine()
+    if engine.dialect.name == 'sqlite':
+        engine = engine.execution_options(sqlite_deferred=True)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def database_is_reachable() -> bool:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text('SELECT 1'))
+        return True
+    except Exception:
+        return False
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine | None = None) -> None:
+    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    engine = engine or get_engine()
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')
+
+
+_migrated: set[str] = set()
+
+
+def ensure_schema() -> None:
+    """Migrate once per database and process (start-up calls this; the test fixture starts the app per test)."""
+    engine = get_engine()
+    key = engine.url.render_as_string(hide_password=False)
+    if key not in _migrated:
+        migrate(engine)
+        _migrated.add(key)
+
+
+def schema_is_current(engine: Engine | None = None) -> bool:
+    engine = engine or get_engine()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head

@@ -1,0 +1,29 @@
+"""Alembic environment: migrates the connection handed in by `backoffice.db.migrate`, or the configured database."""
+
+from alembic import context
+from sqlalchemy import Connection
+from sqlmodel import SQLModel
+
+import backoffice.models  # noqa: F401  (registers every table on the metadata)
+from backoffice.db import get_engine
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == 'sqlite',  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get('connection')
+if connection is not None:
+    run_migrations(connection)
+else:
+    with get_engine().begin() as connection:
+        run_migrations(connection)

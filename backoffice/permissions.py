@@ -1,0 +1,73 @@
+"""Roles mapped to named permissions, and the checks every service and page guard uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .models.people import Role
+
+if TYPE_CHECKING:
+    from .models.people import User
+
+PERMISSIONS: dict[str, str] = {
+    'users.manage': 'Add staff, change roles, deactivate, reset passwords',
+    'tickets.read': 'See customer requests',
+    'tickets.write': 'Answer, assign and change customer requests',
+    'customers.read': 'See customers and companies',
+    'customers.write': 'Edit, ban and unban customers and companies',
+    'catalog.read': 'See products and stock',
+    'catalog.write': 'Edit products, categories and stock',
+    'orders.read': 'See orders, payments, invoices and shipments',
+    'orders.write': 'Change orders, record payments, refund, ship',
+    'content.read': 'See content and legal documents',
+    'content.write': 'Edit and publish content and legal documents',
+    'kpis.read': 'See the dashboard and KPIs',
+    'segments.read': 'See customer segments',
+    'segments.export': 'Export segments for campaigns',
+    'settings.manage': 'Change application settings and API keys',
+    'audit.read': 'Read the audit log',
+    'system.manage': 'See system health, run backups and restores',
+}
+
+_READ = {p for p in PERMISSIONS if p.endswith('.read')}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.admin: frozenset(PERMISSIONS),
+    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage'},
+    Role.agent: frozenset({'tickets.read', 'tickets.write', 'customers.read', 'customers.write', 'catalog.read',
+                           'orders.read', 'content.read', 'kpis.read'}),
+    Role.viewer: frozenset(_READ),
+}
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.admin: 'Everything, including staff accounts, settings and system health',
+    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, audit log',
+    Role.agent: 'Support desk: requests and customers; reads orders and products',
+    Role.viewer: 'Reads everything a manager sees, changes nothing',
+}
+
+
+class PermissionDenied(Exception):
+    def __init__(self, permission: str) -> None:
+        super().__init__(f'You are not allowed to do this ({permission}).')
+        self.permission = permission
+
+
+def permissions_of(role: Role | str) -> frozenset[str]:
+    return ROLE_PERMISSIONS[Role(role)]
+
+
+def can(user: User | None, permission: str | None) -> bool:
+    """Whether a signed-in, active user holds the permission (None means: any signed-in user)."""
+    if user is None or not user.is_active:
+        return False
+    if permission is None:
+        return True
+    if permission not in PERMISSIONS:
+        raise KeyError(f'unknown permission {permission!r}')
+    return permission in permissions_of(user.role)
+
+
+def require(user: User | None, permission: str | None) -> None:
+    if not can(user, permission):
+        raise PermissionDenied(permission or 'signed-in')

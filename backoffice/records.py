@@ -1,0 +1,35 @@
+"""Loading a record for a change under optimistic locking, and stamping it when saved."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlmodel import Session, SQLModel
+
+from .errors import NotFound, StaleRecord
+from .models.base import EditableTable, utcnow
+from .services import audit
+
+T = TypeVar('T', bound=EditableTable)
+
+
+def get_for_update(session: Session, model: type[T], record_id: int, version: int | None, *, entity: str) -> T:
+    """The record, locked for this transaction; StaleRecord if it moved past the version the user loaded."""
+    record = session.get(model, record_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    if record is None:
+        raise NotFound(f'This {entity} no longer exists.')
+    if version is not None and record.version != version:
+        last = audit.last_change(session, entity, record_id)
+        raise StaleRecord(entity, last.actor_email if last else None, last.at if last else record.updated_at,
+                          record.version)
+    return record
+
+
+def stamp(record: EditableTable) -> None:
+    """Mark a record as saved once more: a newer version for everyone who still holds the old one."""
+    record.version += 1
+    record.updated_at = utcnow()
+
+
+def plain(record: SQLModel) -> dict:
+    return record.model_dump(mode='json')

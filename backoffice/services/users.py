@@ -1,0 +1,244 @@
+"""Staff users: add, change role, deactivate and reactivate, reset and change passwords, preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ValidationError, field_validator
+from sqlmodel import Session, col, func, or_, select
+
+from .. import auth, events
+from ..errors import ValidationFailed, field_errors
+from ..models import Role, User, utcnow
+from ..permissions import require
+from ..records import get_for_update, stamp
+from . import audit
+
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS = {
+    'password', 'password1', 'password12', 'password123', 'passw0rd', '1234567890', '12345678910', 'qwertyuiop',
+    'qwerty1234', 'iloveyou12', 'letmein123', 'welcome123', 'admin12345', 'administrator', 'changeme12',
+    'backoffice', 'backoffice1', 'abcdefghij', 'azertyuiop', '0987654321', '1111111111', '1q2w3e4r5t',
+}
+
+
+def normalize_email(value: str) -> str:
+    try:
+        return validate_email((value or '').strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError('Enter a valid email address') from error
+
+
+def password_problem(password: str, *, email: str = '', name: str = '') -> str | None:
+    """Why a password is too weak, or None. Length and a list of the usual guesses, as NIST 800-63B advises."""
+    if len(password or '') < MIN_PASSWORD_LENGTH:
+        return f'Use at least {MIN_PASSWORD_LENGTH} characters'
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
+        return 'This password is too easy to guess'
+    local_part = email.split('@')[0].lower()
+    if (len(local_part) >= 4 and local_part in lowered) or (name and name.lower().replace(' ', '') in lowered):
+        return 'Do not use your email or name in the password'
+    return None
+
+
+class UserCreate(BaseModel):
+    email: str
+    name: str
+    role: Role = Role.agent
+    password: str | None = None  # None: one is generated and shown once
+
+    @field_validator('email')
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalize_email(value)
+
+    @field_validator('name')
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = (value or '').strip()
+        if not value:
+            raise ValueError('Enter a name')
+        if len(value) > 120:
+            raise ValueError('Use at most 120 characters')
+        return value
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    generated_password: str | None  # shown once to the admin, never stored in clear
+
+
+def list_users(*, session: Session, actor: User, search: str = '', active: bool | None = None) -> list[User]:
+    require(actor, 'users.manage')
+    statement = select(User).order_by(col(User.is_active).desc(), func.lower(User.name))
+    if search.strip():
+        pattern = f'%{search.strip().lower()}%'
+        statement = statement.where(or_(func.lower(User.email).like(pattern), func.lower(User.name).like(pattern)))
+    if active is not None:
+        statement = statement.where(User.is_active == active)
+    return list(session.exec(statement))
+
+
+def create_user(*, session: Session, actor: User | None, data: dict, system: bool = False) -> CreatedUser:
+    """Add a member of staff. `system=True` is for the first admin and the command line, which have no actor."""
+    if not system:
+        require(actor, 'users.manage')
+    try:
+        values = UserCreate.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+    errors: dict[str, str] = {}
+    if _email_taken(session, values.email):
+        errors['email'] = 'A user with this email already exists'
+    generated = None
+    password = values.password
+    if not password:
+        password = generated = auth.generate_password()
+    elif problem := password_problem(password, email=values.email, name=values.name):
+        errors['password'] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(email=values.email, name=values.name, role=values.role, password_hash=auth.hash_password(password),
+                password_changed_at=utcnow())
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, 'user.created', 'user', user.id, changes=audit.diff({}, audit.snapshot(user)),
+                 summary=f'Added {user.email} as {user.role.value}')
+    session.commit()
+    return CreatedUser(user, generated)
+
+
+def update_user(*, session: Session, actor: User, user_id: int, version: int, name: str | None = None,
+                role: Role | str | None = None) -> User:
+    require(actor, 'users.manage')
+    user = get_for_update(session, User, user_id, version, entity='user')
+    before = audit.snapshot(user)
+    errors: dict[str, str] = {}
+    if name is not None:
+        if not name.strip():
+            errors['name'] = 'Enter a name'
+        elif len(name.strip()) > 120:
+            errors['name'] = 'Use at most 120 characters'
+        else:
+            user.name = name.strip()
+    if role is not None:
+        try:
+            new_role = Role(role)
+        except ValueError:
+            errors['role'] = f'Choose one of: {", ".join(r.value for r in Role)}'
+        else:
+            if user.role == Role.admin and new_role != Role.admin and _is_last_active_admin(session, user):
+                errors['role'] = 'This is the last active admin; make someone else admin first'
+            user.role = new_role
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    return _save(session, actor, user, before, 'user.updated')
+
+
+def set_active(*, session: Session, actor: User, user_id: int, version: int, active: bool) -> User:
+    """Deactivating signs the user out everywhere and stops them signing in; reactivating lets them back in."""
+    require(actor, 'users.manage')
+    user = get_for_update(session, User, user_id, version, entity='user')
+    if not active:
+        if user.id == actor.id:
+            raise ValidationFailed({'': 'You cannot deactivate your own account'})
+        if user.role == Role.admin and _is_last_active_admin(session, user):
+            raise ValidationFailed({'': 'This is the last active admin; make someone else admin first'})
+    before = audit.snapshot(user)
+    user.is_active = active
+    if not active:
+        user.session_epoch += 1
+    saved = _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated')
+    if not active:
+        events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch})
+    return saved
+
+
+def reset_password(*, session: Session, actor: User, user_id: int, version: int,
+                   new_password: str | None = None) -> str:
+    """Set a new password (or generate one, returned to show once) and sign the user out everywhere."""
+    require(actor, 'users.manage')
+    user = get_for_update(session, User, user_id, version, entity='user')
+    password = new_password or auth.generate_password()
+    if new_password and (problem := password_problem(new_password, email=user.email, name=user.name)):
+        raise ValidationFailed({'password': problem})
+    before = audit.snapshot(user)
+    user.password_hash = auth.hash_password(password)
+    user.password_changed_at = utcnow()
+    user.session_epoch += 1
+    saved = _save(session, actor, user, before, 'user.password_reset')
+    events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch})
+    return password
+
+
+def change_own_password(*, session: Session, actor: User, current: str, new: str, confirm: str,
+                        keep_session: str | None = None) -> User:
+    """The signed-in user changes their password; every other session ends, the one named `keep_session` stays."""
+    user = session.get(User, actor.id)
+    if user is None or not user.is_active:
+        raise ValidationFailed({'': 'Your account is no longer active'})
+    errors: dict[str, str] = {}
+    if not auth.verify_password(user.password_hash, current or ''):
+        errors['current'] = 'This is not your current password'
+    if problem := password_problem(new, email=user.email, name=user.name):
+        errors['new'] = problem
+    elif new == current:
+        errors['new'] = 'Choose a password different from the current one'
+    if new != confirm:
+        errors['confirm'] = 'The two passwords differ'
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.snapshot(user)
+    user.password_hash = auth.hash_password(new)
+    user.password_changed_at = utcnow()
+    user.session_epoch += 1
+    saved = _save(session, user, user, before, 'user.password_changed')
+    events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch, 'keep': keep_session})
+    return saved
+
+
+def set_dark_mode(*, session: Session, actor: User, dark: bool) -> None:
+    """A personal preference: no version check, no audit entry."""
+    user = session.get(User, actor.id)
+    if user is not None:
+        user.dark_mode = dark
+        session.add(user)
+        session.commit()
+
+
+def count_users(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def get_user(*, session: Session, actor: User, user_id: int) -> User | None:
+    require(actor, 'users.manage')
+    return session.get(User, user_id)
+
+
+def _save(session: Session, actor: User, user: User, before: dict, action: str) -> User:
+    stamp(user)
+    session.add(user)
+    changes = audit.diff(before, audit.snapshot(user))
+    audit.record(session, actor, action, 'user', user.id, changes=changes,
+                 summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}')
+    session.commit()
+    return user
+
+
+def _email_taken(session: Session, email: str) -> bool:
+    return session.exec(select(User.id).where(func.lower(User.email) == email)).first() is not None
+
+
+def _is_last_active_admin(session: Session, user: User) -> bool:
+    others = select(func.count()).select_from(User).where(User.role == Role.admin, col(User.is_active).is_(True),
+                                                       User.id != user.id)
+    return session.exec(others).one() == 0
+
+
+__all__ = ['CreatedUser', 'UserCreate', 'change_own_password', 'count_users', 'create_user', 'list_users',
+           'normalize_email', 'password_problem', 'reset_password', 'set_active', 'set_dark_mode',
+           'update_user']

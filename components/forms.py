@@ -1,0 +1,28 @@
+"""Form helpers: a service's field errors shown at the fields, a whole-form message as a notification."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from backoffice.errors import ServiceError, ValidationFailed
+
+
+def clear_errors(fields: dict[str, ui.element]) -> None:
+    for field in fields.values():
+        field.error = None
+
+
+def show_error(error: ServiceError, fields: dict[str, ui.element] | None = None) -> None:
+    """Put each message at its field; what no field shows is notified, so nothing is lost silently."""
+    fields = fields or {}
+    if isinstance(error, ValidationFailed):
+        unplaced = []
+        for name, message in error.errors.items():
+            if name in fields:
+                fields[name].error = message
+            else:
+                unplaced.append(message)
+        if unplaced:
+            ui.notify(' '.join(unplaced), type='negative', multi_line=True)
+        return
+    ui.notify(str(error), type='negative', multi_line=True)

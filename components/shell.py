@@ -1,0 +1,160 @@
+"""The frame of every signed-in page: header, navigation drawer, dark mode, user menu, and the no-access screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from nicegui import app, run, ui
+
+from backoffice import auth
+from backoffice.db import session_scope
+from backoffice.errors import ServiceError
+from backoffice.models import User
+from backoffice.services import users as users_service
+
+from . import live
+from .forms import clear_errors, show_error
+from .session import acting_user, forget, keep_epoch
+
+if TYPE_CHECKING:
+    from .registry import Screen
+
+PRODUCT = 'Backoffice'
+
+
+@contextmanager
+def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> Iterator[None]:
+    ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
+    dark = ui.dark_mode(user.dark_mode)
+    _end_on_sign_out_elsewhere(user)
+
+    with ui.header(elevated=False).classes('items-center gap-2 px-3 py-2 bg-primary text-white'):
+        menu_button = ui.button(icon='menu').props('flat round dense color=white aria-label="Menu"')
+        menu_button.classes('lg:hidden')
+        ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight')
+        ui.space()
+        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
+            .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode')
+        _user_menu(user)
+
+    with ui.left_drawer(value=None, fixed=True, bordered=True).props('width=240 breakpoint=1023') \
+            .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer:
+        _navigation(menu, current)
+    menu_button.on_click(drawer.toggle)
+
+    with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
+        ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
+        yield
+
+
+def no_access() -> None:
+    """Shown instead of a page the user's role may not open; nothing of that page's data is loaded."""
+    with ui.card().classes('w-full max-w-xl items-center text-center gap-2 p-8 self-center'):
+        ui.icon('lock', size='3rem').classes('text-gray-400')
+        ui.label("You don't have access to this page").classes('text-xl font-medium')
+        ui.label('Your role does not include it. If you need it for your work, ask an administrator.') \
+            .classes('text-gray-500')
+        ui.button('Back to the dashboard', on_click=lambda: ui.navigate.to('/')).props('flat')
+
+
+def _navigation(menu: Sequence[Screen], current: str) -> None:
+    with ui.list().classes('w-full pt-2').props('dense padding'):
+        section = None
+        for item in menu:
+            if item.section and item.section != section:
+                section = item.section
+                ui.item_label(section).props('header').classes('text-xs uppercase tracking-wide pt-4')
+            active = item.path == current
+            with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)) \
+                    .props(f'clickable {"active" if active else ""} active-class="text-primary bg-blue-50"') \
+                    .classes('rounded-r-full mr-2'):
+                with ui.item_section().props('avatar'):
+                    ui.icon(item.icon)
+                with ui.item_section():
+                    ui.item_label(item.title)
+
+
+def _user_menu(user: User) -> None:
+    initials = ''.join(part[0] for part in user.name.split()[:2]).upper() or '?'
+    with ui.button().props('flat no-caps color=white aria-label="Account"').classes('px-1'):
+        ui.avatar(initials, color='white', text_color='primary', size='sm')
+        ui.label(user.name).classes('ml-2 gt-xs')
+        with ui.menu().props('anchor="bottom right" self="top right"'):
+            with ui.column().classes('px-4 py-2 gap-0'):
+                ui.label(user.name).classes('font-medium')
+                ui.label(user.email).classes('text-sm text-gray-500')
+                ui.label(f'Role: {user.role.value}').classes('text-sm text-gray-500')
+            ui.separator()
+            ui.menu_item('Change password', on_click=_change_password_dialog)
+            ui.menu_item('Log out', on_click=_log_out)
+
+
+def _toggle_dark(dark: ui.dark_mode) -> None:
+    user = acting_user()
+    if user is None:
+        return
+    dark.value = not dark.value
+    with session_scope() as session:
+        users_service.set_dark_mode(session=session, actor=user, dark=bool(dark.value))
+
+
+def _log_out() -> None:
+    """Logging out ends this user's session in every browser, not only this one."""
+    user = acting_user()
+    if user is not None:
+        with session_scope() as session:
+            fresh = session.get(User, user.id)
+            auth.end_all_sessions(session=session, user=fresh, reason='logged out')
+    forget()
+    ui.navigate.to('/login')
+
+
+def _change_password_dialog() -> None:
+    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label('Change password').classes('text-lg font-medium')
+        fields = {
+            'current': ui.input('Current password', password=True, password_toggle_button=True).classes('w-full'),
+            'new': ui.input('New password', password=True, password_toggle_button=True).classes('w-full')
+            .props('hint="At least 10 characters; other sessions will be signed out"'),
+            'confirm': ui.input('Repeat new password', password=True, password_toggle_button=True).classes('w-full'),
+        }
+
+        async def save() -> None:
+            user = acting_user()
+            if user is None:
+                return
+            clear_errors(fields)
+            values = {name: field.value for name, field in fields.items()}
+            try:
+                saved = await run.io_bound(_change_password, user, values, app.storage.browser.get('id'))
+            except ServiceError as error:
+                show_error(error, fields)
+                return
+            keep_epoch(saved)
+            dialog.close()
+            ui.notify('Password changed. Your other sessions were signed out.', type='positive')
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat')
+            ui.button('Change password', on_click=save)
+    dialog.open()
+
+
+def _change_password(user: User, values: dict, browser_id: str | None) -> User:
+    with session_scope() as session:
+        return users_service.change_own_password(session=session, actor=user, keep_session=browser_id, **values)
+
+
+def _end_on_sign_out_elsewhere(user: User) -> None:
+    def on_sessions_ended(payload: dict) -> None:
+        if payload.get('user_id') != user.id:
+            return
+        if payload.get('keep') and payload['keep'] == app.storage.browser.get('id'):
+            app.storage.user['epoch'] = payload['epoch']  # the browser that changed its own password stays in
+            return
+        forget()
+        ui.navigate.to('/login')
+
+    live.sessions_ended.subscribe(on_sessions_ended)

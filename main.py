@@ -1,0 +1,49 @@
+"""Entry point: wires the app once (pages, API, middleware, live events, start-up) and serves it."""
+
+import os
+import sys
+
+from nicegui import app, ui
+
+from backoffice import __version__, bootstrap, db
+from backoffice.api import router as api_router
+from backoffice.config import help_text, reload_settings
+
+if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):
+        print('Usage: python main.py   (or: make run)\n')
+        print(help_text())
+        raise SystemExit(0)
+
+import pages  # noqa: E402,F401  (declares every screen in the registry)
+from components import live  # noqa: E402
+from components.auth_middleware import AuthMiddleware  # noqa: E402
+from components.registry import register_pages  # noqa: E402
+
+settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
+db.configure(settings.database_url)
+
+
+def start_services() -> None:
+    db.ensure_schema()
+    lines = bootstrap.ensure_first_admin(settings) + bootstrap.seed_demo_if_empty(settings)
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):
+        print(f'\n  Backoffice is running at http://{settings.host}:{settings.port}/login', flush=True)
+        for line in lines:
+            print(f'  {line}', flush=True)
+        print(flush=True)
+
+
+app.add_middleware(AuthMiddleware)
+app.include_router(api_router)
+register_pages()
+live.wire()
+app.on_startup(start_services)
+
+if __name__ in {'__main__', '__mp_main__'}:
+    ui.run(
+        title='Backoffice', host=settings.host, port=settings.port, reload=False, show=False, favicon='🗂️',
+        storage_secret=settings.resolved_storage_secret(),
+        session_middleware_kwargs={'same_site': 'lax', 'max_age': 14 * 24 * 3600},
+        fastapi_docs={'title': 'Backoffice API', 'version': __version__},
+    )

@@ -1,0 +1,3 @@
+"""One module per screen; importing this package declares them all in the registry (components.registry)."""
+
+from . import home, login, users  # noqa: F401

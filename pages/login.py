@@ -1,0 +1,45 @@
+"""Sign-in page: email and password, throttled, returning to the page that asked for it."""
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+from backoffice import auth
+from components.registry import screen
+from components.session import current_user, remember, safe_redirect
+
+
+@screen('/login', 'Sign in', permission=None, public=True, in_menu=False)
+def login_page(request: Request):
+    target = safe_redirect(request.query_params.get('redirect_to'))
+    if current_user() is not None:
+        return RedirectResponse(target)
+    address = request.client.host if request.client else None
+
+    async def attempt() -> None:
+        message.set_visibility(False)
+        button.props('loading')
+        result = await run.io_bound(auth.sign_in, email=email.value, password=password.value, address=address)
+        button.props(remove='loading')
+        if not result.ok:
+            message.text = result.message
+            message.set_visibility(True)
+            password.value = ''
+            return
+        remember(result.user)
+        ui.navigate.to(target)
+
+    with ui.column().classes('absolute-center w-full max-w-sm p-4 gap-4'):
+        with ui.row().classes('items-center gap-2 self-center'):
+            ui.icon('space_dashboard', size='2rem').classes('text-primary')
+            ui.label('Backoffice').classes('text-2xl font-semibold')
+        with ui.card().classes('w-full p-6 gap-3'):
+            ui.label('Sign in to continue').classes('text-gray-500')
+            email = ui.input('Email').props('type=email autocomplete=username autofocus outlined').classes('w-full')
+            password = ui.input('Password', password=True, password_toggle_button=True) \
+                .props('autocomplete=current-password outlined').classes('w-full')
+            password.on('keydown.enter', attempt)
+            message = ui.label().classes('text-negative text-sm').props('role=alert')
+            message.set_visibility(False)
+            button = ui.button('Log in', on_click=attempt).classes('w-full')
+    return None
