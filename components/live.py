@@ -21,18 +21,11 @@ def wire() -> None:
 def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:
     """Services may publish from a worker thread (run.io_bound); NiceGUI events must fire on the event loop."""
     def emit(payload: dict[str, Any]) -> None:
-        loop = core.loop
-        if loop is None or loop.is_closed():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread: hand over to NiceGUI's loop
+            if core.loop is not None and not core.loop.is_closed():
+                core.loop.call_soon_threadsafe(event.emit, payload)
             return
-        if _is_loop_thread(loop):
-            event.emit(payload)
-        else:
-            loop.call_soon_threadsafe(event.emit, payload)
+        event.emit(payload)
     return emit
-
-
-def _is_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False

@@ -72,6 +72,11 @@ def _guarded(declared: Screen) -> Callable:
                 no_access()
                 return None
             return await _call(declared.builder, user)
+
+    # NiceGUI's test reset unloads the module of each page function so the next run re-imports it; pointing at the
+    # page's own module makes that reload re-declare the page (the registry itself must stay loaded).
+    page.__module__ = declared.builder.__module__
+    page.__qualname__ = page.__name__ = declared.builder.__name__
     return page
 
 

@@ -87,8 +87,8 @@ def _user_menu(user: User) -> None:
                 ui.label(user.email).classes('text-sm text-gray-500')
                 ui.label(f'Role: {user.role.value}').classes('text-sm text-gray-500')
             ui.separator()
-            ui.menu_item('Change password', on_click=_change_password_dialog)
-            ui.menu_item('Log out', on_click=_log_out)
+            ui.menu_item('Change password', on_click=_change_password_dialog).mark('change-password')
+            ui.menu_item('Log out', on_click=_log_out).mark('log-out')
 
 
 def _toggle_dark(dark: ui.dark_mode) -> None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import Enum
 from sqlmodel import Field
 
 from .base import EditableTable
@@ -23,7 +23,9 @@ class User(EditableTable, table=True):
 
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
-    role: Role = Field(default=Role.viewer, sa_type=String(20))  # a string, so a new role needs no migration
+    # Stored as VARCHAR (not a PostgreSQL enum type), so adding a role needs no migration.
+    role: Role = Field(default=Role.viewer, sa_type=Enum(Role, native_enum=False, length=20,
+                                                         values_callable=lambda e: [m.value for m in e]))
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     dark_mode: bool = False

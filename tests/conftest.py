@@ -1,0 +1,88 @@
+"""Test configuration: a real database (temporary SQLite, or PostgreSQL from BACKOFFICE_TEST_DATABASE_URL), emptied
+between tests, a cheap argon2 profile, and signed-in simulated users for page tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from nicegui.testing import User as SimulatedUser
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from backoffice import auth, db, events
+from backoffice.config import reload_settings
+from backoffice.models import Role
+
+from .factories import PASSWORD, make_user
+
+auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
+
+_TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))
+
+
+@pytest.fixture(scope='session')
+def database_url() -> str:
+    url = os.environ.get('BACKOFFICE_TEST_DATABASE_URL') or f'sqlite:///{_TMP / "test.db"}'
+    db.migrate(db.configure(url))
+    return url
+
+
+@pytest.fixture(autouse=True)
+def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Every test starts on an empty, fully migrated database; main.py reads the same URL from the environment."""
+    monkeypatch.setenv('BACKOFFICE_DATABASE_URL', database_url)
+    monkeypatch.setenv('BACKOFFICE_STORAGE_SECRET', 'test-storage-secret-0123456789')
+    monkeypatch.setenv('BACKOFFICE_DATA_DIR', str(tmp_path / 'data'))
+    monkeypatch.delenv('BACKOFFICE_DEMO', raising=False)
+    monkeypatch.delenv('BACKOFFICE_ADMIN_EMAIL', raising=False)
+    monkeypatch.delenv('BACKOFFICE_ADMIN_PASSWORD', raising=False)
+    reload_settings()
+    engine = db.configure(database_url)
+    _empty_all_tables(engine)
+    yield
+    events.clear()
+
+
+def _empty_all_tables(engine) -> None:
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == 'postgresql':
+            connection.execute(text(f'TRUNCATE {", ".join(tables)} RESTART IDENTITY CASCADE'))
+        else:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM {name}'))
+
+
+async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, path: str = '/') -> None:
+    """Sign in through the login page, as a person would."""
+    await user.open(f'/login?redirect_to={path}' if path != '/' else '/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    button = user.find('Log in')
+    element = next(iter(button.elements))
+    button.click()
+    await _until(lambda: element.props.get('loading'), timeout=0.5)  # the attempt started...
+    await _until(lambda: not element.props.get('loading'), timeout=10)  # ...and ended
+
+
+async def _until(condition: Callable[[], object], *, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def as_role(user: SimulatedUser) -> Callable:
+    """`await as_role('agent')`: a simulated browser signed in as a new user of that role (returns the account)."""
+    async def sign_in_as(role: str | Role, **fields):
+        account = make_user(role=role, **fields)
+        await sign_in(user, account.email)
+        await user.should_see('Welcome')
+        return account
+    return sign_in_as

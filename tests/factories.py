@@ -1,0 +1,30 @@
+"""Test data made through the real services, so it is exactly what the app would have written."""
+
+from __future__ import annotations
+
+import itertools
+
+from backoffice.db import session_scope
+from backoffice.models import Role, User
+from backoffice.services import users
+
+PASSWORD = 'Correct-horse-9'
+_numbers = itertools.count(1)
+
+NAMES = {Role.admin: 'Ada Admin', Role.manager: 'Max Manager', Role.agent: 'Alex Agent', Role.viewer: 'Vic Viewer'}
+
+
+def make_user(role: Role | str = Role.agent, *, email: str | None = None, name: str | None = None,
+              password: str = PASSWORD, active: bool = True) -> User:
+    role = Role(role)
+    number = next(_numbers)
+    with session_scope() as session:
+        created = users.create_user(session=session, actor=None, system=True, data={
+            'email': email or f'{role.value}{number}@example.com', 'name': name or NAMES[role], 'role': role,
+            'password': password})
+        user = created.user
+        if not active:
+            user.is_active = False
+            session.add(user)
+            session.commit()
+        return user
