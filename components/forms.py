@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from nicegui import ui
 
 from backoffice.errors import ServiceError, ValidationFailed
@@ -26,3 +29,14 @@ def show_error(error: ServiceError, fields: dict[str, ui.element] | None = None)
             ui.notify(' '.join(unplaced), type='negative', multi_line=True)
         return
     ui.notify(str(error), type='negative', multi_line=True)
+
+
+@contextmanager
+def page_dialog() -> Iterator[ui.dialog]:
+    """A dialog that belongs to the page, not to the element that opened it (a list refresh may delete that one),
+    and that removes itself once the browser has hidden it."""
+    with ui.context.client.content:
+        dialog = ui.dialog()
+    dialog.on('hide', dialog.delete)
+    with dialog:
+        yield dialog

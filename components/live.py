@@ -14,7 +14,10 @@ sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch', 'keep'?}: that use
 
 
 def wire() -> None:
-    """Connect core topics to UI events (main.py calls this on every start; subscribing is idempotent)."""
+    """Connect core topics to fresh UI events; main.py calls this on every start (the test fixture starts the app for
+    each test and only resets events it still tracks, so reusing one from an earlier start would keep stale clients)."""
+    global sessions_ended
+    sessions_ended = Event()
     events.subscribe('sessions', _on_loop(sessions_ended), key='ui.sessions_ended')
 
 

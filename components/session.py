@@ -50,9 +50,10 @@ def keep_epoch(user: User) -> None:
     app.storage.user['epoch'] = user.session_epoch
 
 
-def forget() -> None:
+def forget(storage: dict | None = None) -> None:
+    storage = app.storage.user if storage is None else storage
     for key in ('user_id', 'epoch', 'last_seen', 'signed_in_at'):
-        app.storage.user.pop(key, None)
+        storage.pop(key, None)
 
 
 def login_url(redirect_to: str | None = None) -> str:

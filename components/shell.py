@@ -15,7 +15,7 @@ from backoffice.models import User
 from backoffice.services import users as users_service
 
 from . import live
-from .forms import clear_errors, show_error
+from .forms import clear_errors, page_dialog, show_error
 from .session import acting_user, forget, keep_epoch
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def _log_out() -> None:
 
 
 def _change_password_dialog() -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label('Change password').classes('text-lg font-medium')
         fields = {
             'current': ui.input('Current password', password=True, password_toggle_button=True).classes('w-full'),
@@ -148,13 +148,16 @@ def _change_password(user: User, values: dict, browser_id: str | None) -> User:
 
 
 def _end_on_sign_out_elsewhere(user: User) -> None:
+    # An event callback runs in the emitter's request context, so this browser's storage is captured here, at build.
+    storage, browser_id = app.storage.user, app.storage.browser.get('id')
+
     def on_sessions_ended(payload: dict) -> None:
         if payload.get('user_id') != user.id:
             return
-        if payload.get('keep') and payload['keep'] == app.storage.browser.get('id'):
-            app.storage.user['epoch'] = payload['epoch']  # the browser that changed its own password stays in
+        if payload.get('keep') and payload['keep'] == browser_id:
+            storage['epoch'] = payload['epoch']  # the browser that changed its own password stays signed in
             return
-        forget()
+        forget(storage)
         ui.navigate.to('/login')
 
     live.sessions_ended.subscribe(on_sessions_ended)

@@ -8,7 +8,7 @@ from backoffice.models import Role, User
 from backoffice.services import audit
 from backoffice.services import users as service
 from components.format import ago, when
-from components.forms import clear_errors, show_error
+from components.forms import clear_errors, page_dialog, show_error
 from components.registry import screen
 from components.session import acting_user
 
@@ -35,17 +35,20 @@ def users_page(user: User) -> None:
             for member in staff:
                 _user_row(member, on_open=lambda m=member: _user_dialog(m.id, user_list.refresh))
 
+    def show(**changes) -> None:
+        state.update(changes)
+        user_list.refresh()
+
     with ui.row().classes('w-full items-center gap-2'):
-        ui.input('Search name or email', on_change=lambda e: (state.update(search=e.value or ''), user_list.refresh())) \
+        ui.input('Search name or email', on_change=lambda e: show(search=e.value or '')) \
             .props('clearable outlined dense debounce=300').classes('grow min-w-48')
-        ui.select(STATUSES, value='all', on_change=lambda e: (state.update(status=e.value), user_list.refresh())) \
-            .props('outlined dense').classes('w-40')
+        ui.select(STATUSES, value='all', on_change=lambda e: show(status=e.value)).props('outlined dense').classes('w-40')
         ui.button('Add user', icon='person_add', on_click=lambda: _add_dialog(user_list.refresh))
     user_list()
 
 
 def _user_row(member: User, on_open) -> None:
-    with ui.item(on_click=on_open).props('clickable').classes('py-2'):
+    with ui.item(on_click=on_open).props('clickable').classes('py-2').mark(member.email):
         with ui.item_section().props('avatar'):
             ui.avatar(''.join(p[0] for p in member.name.split()[:2]).upper(),
                       color='primary' if member.is_active else 'grey-5', text_color='white', size='md')
@@ -61,7 +64,7 @@ def _user_row(member: User, on_open) -> None:
 
 
 def _add_dialog(on_saved) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label('Add a user').classes('text-lg font-medium')
         fields = {
             'email': ui.input('Email').props('type=email').classes('w-full'),
@@ -90,7 +93,7 @@ def _add_dialog(on_saved) -> None:
 
         with ui.row().classes('w-full justify-end'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Add user', on_click=save)
+            ui.button('Create user', on_click=save)
     dialog.open()
 
 
@@ -105,13 +108,14 @@ def _user_dialog(user_id: int, on_saved) -> None:
         return
     with read_session() as session:
         member = service.get_user(session=session, actor=actor, user_id=user_id)
-        history = [(e.summary or e.action, e.actor_email, e.at) for e in audit.entries_for(session, 'user', user_id, 20)]
+        entries = audit.entries_for(session, 'user', user_id, 20)
+        history = [(entry.summary or entry.action, entry.actor_email, entry.at) for entry in entries]
     if member is None:
         ui.notify('This user no longer exists.', type='warning')
         return
-    loaded = {'version': member.version}
+    loaded = {'version': member.version, 'name': member.name, 'role': member.role.value}  # what the user saw
 
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-lg'):
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-lg'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(member.email).classes('text-lg font-medium')
             ui.badge('active' if member.is_active else 'deactivated',
@@ -143,23 +147,32 @@ def _user_dialog(user_id: int, on_saved) -> None:
             dialog.close()
             return result
 
+        def edited() -> dict:
+            return {name: field.value for name, field in fields.items() if field.value != loaded[name]}
+
         def reload() -> None:
-            """Take the newest version but keep what was typed: saving again applies the typed values on top."""
+            """Take the newest version: fields this user did not touch show the new values, typed ones are kept."""
             with read_session() as session:
                 fresh = session.get(User, user_id)
-            loaded['version'] = fresh.version
+            typed = edited()
+            loaded.update(version=fresh.version, name=fresh.name, role=fresh.role.value)
+            for name, field in fields.items():
+                if name not in typed:
+                    field.value = loaded[name]
             conflict.set_visibility(False)
-            ui.notify(f'Reloaded: now {fresh.role.value}, {"active" if fresh.is_active else "deactivated"}. '
-                      'Your typed values are kept; save again to apply them.')
+            ui.notify('Reloaded the newest version; what you typed is kept. Save again to apply it.')
 
         async def save() -> None:
-            await run_action(lambda s, a: service.update_user(session=s, actor=a, user_id=user_id, version=loaded['version'],
-                                                        name=fields['name'].value, role=fields['role'].value),
-                       'Changes saved')
+            changes = edited()
+            if not changes:
+                ui.notify('Nothing to save')
+                return
+            await run_action(lambda s, a: service.update_user(session=s, actor=a, user_id=user_id,
+                                                              version=loaded['version'], **changes), 'Changes saved')
 
         async def toggle_active() -> None:
-            await run_action(lambda s, a: service.set_active(session=s, actor=a, user_id=user_id, version=loaded['version'],
-                                                       active=not member.is_active),
+            await run_action(lambda s, a: service.set_active(session=s, actor=a, user_id=user_id,
+                                                             version=loaded['version'], active=not member.is_active),
                        f'{member.email} was {"deactivated" if member.is_active else "reactivated"}')
 
         async def reset() -> None:
@@ -198,7 +211,7 @@ def _show_conflict(row: ui.row, message: str, reload) -> None:
 
 
 def _show_password_once(email: str, password: str) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(f'Password for {email}').classes('text-lg font-medium')
         ui.label('Shown only now. Pass it on safely; they can change it under their name.').classes('text-sm')
         ui.input(value=password).props('readonly outlined').classes('w-full font-mono').mark('generated-password')
