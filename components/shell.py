@@ -36,7 +36,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight')
         ui.space()
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
-            .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode')
+            .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode').mark('dark-mode')
         _user_menu(user)
 
     with ui.left_drawer(value=None, fixed=True, bordered=True).props('width=240 breakpoint=1023') \

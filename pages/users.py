@@ -42,7 +42,8 @@ def users_page(user: User) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.input('Search name or email', on_change=lambda e: show(search=e.value or '')) \
             .props('clearable outlined dense debounce=300').classes('grow min-w-48')
-        ui.select(STATUSES, value='all', on_change=lambda e: show(status=e.value)).props('outlined dense').classes('w-40')
+        ui.select(STATUSES, value='all', on_change=lambda e: show(status=e.value)) \
+            .props('outlined dense').classes('w-40')
         ui.button('Add user', icon='person_add', on_click=lambda: _add_dialog(user_list.refresh))
     user_list()
 
