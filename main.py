@@ -21,6 +21,7 @@ from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.registry import register_pages  # noqa: E402
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
+bootstrap.check_admin_settings(settings)
 db.configure(settings.database_url)
 
 
@@ -34,6 +35,7 @@ def start_services() -> None:
         print(flush=True)
 
 
+ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 app.include_router(api_router)
 register_pages()

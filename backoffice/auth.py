@@ -111,7 +111,8 @@ def lock_duration(failures: int, limit: int) -> timedelta:
     """Locked from the limit on, twice as long for every further failure, up to an hour."""
     if failures < limit:
         return timedelta(0)
-    return min(FIRST_LOCK * 2 ** (failures - limit), LONGEST_LOCK)
+    # Bounding the exponent keeps timedelta from overflowing when a burst of parallel failures runs the count up.
+    return min(FIRST_LOCK * 2 ** min(failures - limit, 32), LONGEST_LOCK)
 
 
 def _limit_of(key: str) -> int:

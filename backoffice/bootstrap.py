@@ -15,6 +15,19 @@ class BootstrapError(SystemExit):
     pass
 
 
+def check_admin_settings(settings: Settings) -> None:
+    """Refuse a bad first-admin email or password before the server starts, with one line naming the variable."""
+    try:
+        if settings.admin_email:
+            users.normalize_email(settings.admin_email)
+    except ValueError as error:
+        raise BootstrapError(f'Invalid BACKOFFICE_ADMIN_EMAIL: {error}') from None
+    if settings.admin_password:
+        problem = users.password_problem(settings.admin_password, email=settings.admin_email or DEFAULT_ADMIN_EMAIL)
+        if problem:
+            raise BootstrapError(f'Invalid BACKOFFICE_ADMIN_PASSWORD: {problem}')
+
+
 def ensure_first_admin(settings: Settings) -> list[str]:
     """Create the first admin on an empty database; returns the lines to print (the password only ever once)."""
     with session_scope() as session:

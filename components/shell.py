@@ -26,7 +26,7 @@ PRODUCT = 'Backoffice'
 
 @contextmanager
 def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> Iterator[None]:
-    ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
+    theme()
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
 
@@ -39,7 +39,9 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
             .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode').mark('dark-mode')
         _user_menu(user)
 
-    with ui.left_drawer(value=None, fixed=True, bordered=True).props('width=240 breakpoint=1023') \
+    # value=False + show-if-above: open on wide screens without asking the browser for its state (value=None does,
+    # and logs a timeout error when the person leaves the page within a second)
+    with ui.left_drawer(value=False, fixed=True, bordered=True).props('show-if-above width=240 breakpoint=1023') \
             .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer:
         _navigation(menu, current)
     menu_button.on_click(drawer.toggle)
@@ -47,6 +49,20 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
         yield
+
+
+def theme() -> None:
+    """The product's colours, on every page including the sign-in page."""
+    ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
+
+
+def avatar(name: str, *, color: str = 'primary', text_color: str = 'white', size: str = 'md') -> None:
+    with ui.avatar(color=color, text_color=text_color, size=size):
+        ui.label(initials(name)).classes('text-sm font-medium')
+
+
+def initials(name: str) -> str:
+    return ''.join(part[0] for part in name.split()[:2]).upper() or '?'
 
 
 def no_access() -> None:
@@ -60,7 +76,7 @@ def no_access() -> None:
 
 
 def _navigation(menu: Sequence[Screen], current: str) -> None:
-    with ui.list().classes('w-full pt-2').props('dense padding'):
+    with ui.list().classes('w-full pt-4').props('dense padding'):
         section = None
         for item in menu:
             if item.section and item.section != section:
@@ -77,9 +93,8 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
 
 
 def _user_menu(user: User) -> None:
-    initials = ''.join(part[0] for part in user.name.split()[:2]).upper() or '?'
     with ui.button().props('flat no-caps color=white aria-label="Account"').classes('px-1'):
-        ui.avatar(initials, color='white', text_color='primary', size='sm')
+        avatar(user.name, color='white', text_color='primary', size='sm')
         ui.label(user.name).classes('ml-2 gt-xs')
         with ui.menu().props('anchor="bottom right" self="top right"'):
             with ui.column().classes('px-4 py-2 gap-0'):

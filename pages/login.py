@@ -7,6 +7,7 @@ from nicegui import run, ui
 from backoffice import auth
 from components.registry import screen
 from components.session import current_user, remember, safe_redirect
+from components.shell import theme
 
 
 @screen('/login', 'Sign in', permission=None, public=True, in_menu=False)
@@ -15,6 +16,7 @@ def login_page(request: Request):
     if current_user() is not None:
         return RedirectResponse(target)
     address = request.client.host if request.client else None
+    theme()
 
     async def attempt() -> None:
         message.set_visibility(False)

@@ -11,6 +11,7 @@ from components.format import ago, when
 from components.forms import clear_errors, page_dialog, show_error
 from components.registry import screen
 from components.session import acting_user
+from components.shell import avatar
 
 ROLES = {role.value: role.value.capitalize() for role in Role}
 STATUSES = {'all': 'All', 'active': 'Active', 'inactive': 'Deactivated'}
@@ -42,17 +43,16 @@ def users_page(user: User) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.input('Search name or email', on_change=lambda e: show(search=e.value or '')) \
             .props('clearable outlined dense debounce=300').classes('grow min-w-48')
-        ui.select(STATUSES, value='all', on_change=lambda e: show(status=e.value)) \
+        ui.select(STATUSES, value='all', label='Status', on_change=lambda e: show(status=e.value)) \
             .props('outlined dense').classes('w-40')
-        ui.button('Add user', icon='person_add', on_click=lambda: _add_dialog(user_list.refresh))
+        ui.button('Add user', icon='person_add', on_click=lambda: _add_dialog(user_list.refresh)).classes('h-10')
     user_list()
 
 
 def _user_row(member: User, on_open) -> None:
     with ui.item(on_click=on_open).props('clickable').classes('py-2').mark(member.email):
         with ui.item_section().props('avatar'):
-            ui.avatar(''.join(p[0] for p in member.name.split()[:2]).upper(),
-                      color='primary' if member.is_active else 'grey-5', text_color='white', size='md')
+            avatar(member.name, color='primary' if member.is_active else 'grey-5')
         with ui.item_section():
             ui.item_label(member.name).classes('font-medium')
             ui.item_label(member.email).props('caption')

@@ -1,0 +1,212 @@
+"""Browser tests: one real `python main.py` per session on a fresh database, driven by Debian's headless Chromium.
+
+Nothing is ever downloaded: the driver and the browser are the system's (`apt-get install chromium chromium-driver`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic')
+ADMIN_EMAIL = 'admin@example.com'
+ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
+STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
+STARTUP_TIMEOUT = 30.0
+DESKTOP = (1440, 900)
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    log: Path
+
+
+@pytest.fixture(autouse=True)
+def clean_database():
+    """Overrides tests/conftest.py: the browser server has its own database, so the per-test emptying of the page
+    tests' database (and migrating it at all) is not needed here."""
+    yield
+
+
+@pytest.fixture(scope='session')
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`python main.py` on a free port with a fresh database, a temporary data folder and a known first admin."""
+    work = tmp_path_factory.mktemp('browser-server')
+    database_url, drop_database = _fresh_database(work)
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
+    env.update(
+        BACKOFFICE_HOST='127.0.0.1', BACKOFFICE_PORT=str(port), BACKOFFICE_DATABASE_URL=database_url,
+        BACKOFFICE_DATA_DIR=str(work / 'data'), BACKOFFICE_STORAGE_SECRET=STORAGE_SECRET,
+        BACKOFFICE_ADMIN_EMAIL=ADMIN_EMAIL, BACKOFFICE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        NICEGUI_STORAGE_PATH=str(work / 'nicegui'), PYTHONUNBUFFERED='1',
+    )
+    log = work / 'server.log'
+    with log.open('wb') as out:
+        process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        _wait_until_healthy(url, process, log)
+        yield RunningServer(url=url, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        drop_database()
+
+
+@pytest.fixture(scope='session')
+def base_url(server: RunningServer) -> str:
+    return server.url
+
+
+@pytest.fixture(autouse=True)
+def server_logs_no_error(chromium: WebDriver, server: RunningServer) -> Iterator[None]:
+    """Like NiceGUI's `user` fixture: a test fails when the server logged an error or a traceback meanwhile.
+    (It asks for `chromium` first so that no server is started when the browser tests are skipped.)"""
+    start = server.log.stat().st_size
+    yield
+    with server.log.open('rb') as log:
+        log.seek(start)
+        new = log.read().decode(errors='replace')
+    if 'Traceback' in new or 'ERROR' in new:
+        pytest.fail(f'The server logged an error during this test:\n{new}', pytrace=False)
+
+
+@pytest.fixture(scope='session')
+def chromium() -> Iterator[WebDriver]:
+    """One headless Chromium for the whole session (a fresh profile); `driver` resets it for each test."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    if missing:
+        message = 'no Chromium: apt-get install chromium chromium-driver'
+        if os.environ.get('CI') == 'true':
+            pytest.fail(f'{message} (missing {", ".join(missing)}; CI must run the browser tests)', pytrace=False)
+        pytest.skip(message)
+    driver, profile = launch_chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def second_browser(chromium: WebDriver) -> Iterator[WebDriver]:
+    """Another person's (or device's) browser: its own profile, so its own cookies and session."""
+    driver, profile = launch_chromium()
+    set_viewport(driver, *DESKTOP)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def launch_chromium() -> tuple[WebDriver, str]:
+    profile = tempfile.mkdtemp(prefix='backoffice-chromium-')
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f'--user-data-dir={profile}')
+    options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
+    options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
+    return driver, profile
+
+
+@pytest.fixture
+def driver(chromium: WebDriver, base_url: str) -> Iterator[WebDriver]:
+    """The session's browser, signed out (no cookies) and at desktop size; fails the test on JavaScript errors."""
+    chromium.get(f'{base_url}/healthz')  # cookies are per site: be on it to delete them
+    chromium.delete_all_cookies()
+    chromium.get('about:blank')
+    set_viewport(chromium, *DESKTOP)
+    chromium.get_log('browser')  # drop what earlier tests left
+    yield chromium
+    errors = [entry['message'] for entry in chromium.get_log('browser') if entry['level'] == 'SEVERE']
+    if errors:
+        pytest.fail('The browser console showed errors:\n' + '\n'.join(errors), pytrace=False)
+
+
+def set_viewport(driver: WebDriver, width: int, height: int) -> None:
+    """Make the page's viewport (window.innerWidth × innerHeight) exactly this size."""
+    driver.set_window_size(width, height)
+    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
+    if (inner_width, inner_height) != (width, height):
+        driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    problem = 'no answer'
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            problem = f'it exited with code {process.returncode}'
+            break
+        try:
+            with urllib.request.urlopen(f'{url}/healthz', timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            problem = str(error)
+        time.sleep(0.1)  # polling interval, not a correctness wait
+    else:
+        problem = f'no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s (last: {problem})'
+    output = log.read_text(errors='replace')
+    print(f'--- server log ({log}) ---\n{output}', file=sys.stderr)
+    pytest.fail(f'`python main.py` did not become ready: {problem}\n--- server log ---\n{output}', pytrace=False)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def _fresh_database(work: Path) -> tuple[str, Callable[[], None]]:
+    """A PostgreSQL database of its own (`<test database>_browser`) when BACKOFFICE_TEST_DATABASE_URL points to
+    PostgreSQL, else a temporary SQLite file. Returns the URL for the server and how to drop it afterwards."""
+    configured = os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '')
+    if not configured.startswith('postgresql'):
+        return f'sqlite:///{work / "browser.db"}', lambda: None
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(configured)
+    name = f'{url.database}_browser'
+    server_conninfo = url.set(drivername='postgresql').render_as_string(hide_password=False)
+
+    def run(statement: str) -> None:
+        with psycopg.connect(server_conninfo, autocommit=True) as connection:
+            connection.execute(statement)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False), lambda: run(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,143 @@
+"""Signing in with a real browser, and how the signed-in home page looks on a phone and on a desktop.
+
+Screenshots land in tests/artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / 'artifacts'
+TIMEOUT = 10
+
+pytestmark = pytest.mark.browser
+
+
+def test_anonymous_visitor_signs_in_and_returns_to_the_page_asked_for(driver: WebDriver, base_url: str) -> None:
+    driver.get(f'{base_url}/users')
+    wait_for_path(driver, '/login')
+    assert parse_qs(urlparse(driver.current_url).query) == {'redirect_to': ['/users']}
+
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    wait_for_path(driver, '/users')
+    assert heading(driver).text == 'Staff users'
+    visible_text(driver, ADMIN_EMAIL)  # the admin's own account is listed
+
+
+def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    set_viewport(driver, 390, 844)
+    driver.get(f'{base_url}/')
+    wait_for_path(driver, '/login')
+    visible(driver, 'input[type=email]')
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'login-390.png'))
+
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+    assert heading(driver).text == 'Home'
+    visible_text(driver, 'Welcome, Administrator')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'home-390.png'))
+    assert drawer_box(driver)['right'] <= 0, 'on a phone the navigation drawer starts closed'
+    menu = visible(driver, 'button[aria-label="Menu"]')
+    assert no_horizontal_overflow(driver), 'nothing is wider than a 390 px phone screen'
+
+    menu.click()  # the menu button opens the drawer, which lists the admin's screens
+    WebDriverWait(driver, TIMEOUT).until(lambda d: drawer_box(d)['left'] == 0, 'the drawer slides in')
+    assert drawer_entry(driver, 'Staff users').is_displayed()
+    driver.save_screenshot(str(ARTIFACTS / 'home-390-menu.png'))
+
+    set_viewport(driver, 1440, 900)
+    driver.get(f'{base_url}/')
+    visible_text(driver, 'Welcome, Administrator')
+    WebDriverWait(driver, TIMEOUT).until(lambda d: drawer_box(d)['left'] == 0, 'on a desktop the drawer is open')
+    assert drawer_entry(driver, 'Staff users').is_displayed()
+    assert not driver.find_element(By.CSS_SELECTOR, 'button[aria-label="Menu"]').is_displayed()
+    assert no_horizontal_overflow(driver)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'home-1440.png'))
+
+    drawer_entry(driver, 'Staff users').click()
+    wait_for_path(driver, '/users')
+    WebDriverWait(driver, TIMEOUT).until(lambda d: heading(d).text == 'Staff users')
+    visible_text(driver, ADMIN_EMAIL)
+    assert no_horizontal_overflow(driver)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'users-1440.png'))
+
+
+def sign_in(driver: WebDriver, email: str, password: str) -> None:
+    """Type into the sign-in form and press the button, as a person would."""
+    visible(driver, 'input[type=email]').send_keys(email)
+    visible(driver, 'input[type=password]').send_keys(password)
+    driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
+
+
+def wait_for_path(driver: WebDriver, path: str) -> None:
+    WebDriverWait(driver, TIMEOUT).until(lambda d: urlparse(d.current_url).path == path,
+                                         f'expected to arrive at {path}')
+
+
+def visible(driver: WebDriver, css: str) -> WebElement:
+    def find(d: WebDriver) -> WebElement | None:
+        return next((element for element in d.find_elements(By.CSS_SELECTOR, css) if element.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'nothing visible matches {css}')
+
+
+def visible_text(driver: WebDriver, text: str) -> WebElement:
+    xpath = f'//*[text()[contains(normalize-space(.), "{text}")]]'
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((element for element in d.find_elements(By.XPATH, xpath) if element.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'"{text}" is not visible')
+
+
+def heading(driver: WebDriver) -> WebElement:
+    return visible(driver, '[role=heading][aria-level="1"]')
+
+
+def drawer_box(driver: WebDriver) -> dict:
+    return driver.execute_script('const box = document.querySelector("aside.q-drawer").getBoundingClientRect();'
+                                 'return {left: box.left, right: box.right, width: box.width};')
+
+
+def drawer_entry(driver: WebDriver, title: str) -> WebElement:
+    return driver.find_element(By.XPATH, f'//aside[contains(@class, "q-drawer")]//*[normalize-space(text())="{title}"]')
+
+
+def no_horizontal_overflow(driver: WebDriver) -> bool:
+    return driver.execute_script('return document.documentElement.scrollWidth <= window.innerWidth')
+
+
+def settle(driver: WebDriver) -> None:
+    """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names."""
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script('return document.fonts.status') == 'loaded')
+
+
+@pytest.mark.browser
+def test_logging_out_sends_the_other_browsers_open_page_to_sign_in(driver: WebDriver, second_browser: WebDriver,
+                                                                    base_url: str) -> None:
+    for browser in (driver, second_browser):
+        browser.get(f'{base_url}/users')
+        sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD)
+        wait_for_path(browser, '/users')
+        visible_text(browser, 'Staff users')
+
+    visible(driver, 'button[aria-label="Account"]').click()
+    visible_text(driver, 'Log out').click()
+    wait_for_path(driver, '/login')
+    wait_for_path(second_browser, '/login')  # no reload: the open page was told its session ended
+    visible(second_browser, 'input[type=password]')
