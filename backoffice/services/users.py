@@ -37,8 +37,9 @@ def password_problem(password: str, *, email: str = '', name: str = '') -> str |
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
         return 'This password is too easy to guess'
-    local_part = email.split('@')[0].lower()
-    if (len(local_part) >= 4 and local_part in lowered) or (name and name.lower().replace(' ', '') in lowered):
+    # Parts shorter than four letters ('Jo', 'al@...') would rule out every password that merely contains them.
+    local_part, compact_name = email.split('@')[0].lower(), name.lower().replace(' ', '')
+    if (len(local_part) >= 4 and local_part in lowered) or (len(compact_name) >= 4 and compact_name in lowered):
         return 'Do not use your email or name in the password'
     return None
 
@@ -114,6 +115,8 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
 def update_user(*, session: Session, actor: User, user_id: int, version: int, name: str | None = None,
                 role: Role | str | None = None) -> User:
     require(actor, 'users.manage')
+    if role is not None:
+        _lock_active_admins(session)
     user = get_for_update(session, User, user_id, version, entity='user')
     before = audit.snapshot(user)
     errors: dict[str, str] = {}
@@ -142,6 +145,8 @@ def update_user(*, session: Session, actor: User, user_id: int, version: int, na
 def set_active(*, session: Session, actor: User, user_id: int, version: int, active: bool) -> User:
     """Deactivating signs the user out everywhere and stops them signing in; reactivating lets them back in."""
     require(actor, 'users.manage')
+    if not active:
+        _lock_active_admins(session)
     user = get_for_update(session, User, user_id, version, entity='user')
     if not active:
         if user.id == actor.id:
@@ -231,6 +236,16 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str) 
 
 def _email_taken(session: Session, email: str) -> bool:
     return session.exec(select(User.id).where(func.lower(User.email) == email)).first() is not None
+
+
+def _lock_active_admins(session: Session) -> None:
+    """Lock every active admin, always in id order, before a change that may remove one: two admins deactivating
+    each other then run one after the other (the second is told it would remove the last admin) instead of
+    deadlocking on PostgreSQL. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    if session.bind.dialect.name == 'sqlite':
+        return
+    admins = select(User.id).where(User.role == Role.admin, col(User.is_active).is_(True)).order_by(User.id)
+    session.exec(admins.with_for_update()).all()
 
 
 def _is_last_active_admin(session: Session, user: User) -> bool:

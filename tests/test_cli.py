@@ -1,0 +1,118 @@
+"""The admin command line as an operator uses it: migrate, add a member of staff, seed the demo team."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from backoffice import auth
+from backoffice.__main__ import main
+from backoffice.db import read_session
+from backoffice.models import Role, User
+from backoffice.seed import DEMO_STAFF
+
+from .factories import make_user
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD_PASSWORD = 'Plum-orchard-42'
+
+
+# The first three run `python -m backoffice` for real, as an operator would; the rest call it in-process (faster).
+
+def test_migrate_brings_the_database_up_to_date(database_url: str) -> None:
+    result = backoffice_command('migrate', database_url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert 'Database schema is up to date' in result.stdout
+
+
+def test_create_user_with_a_password_from_stdin(database_url: str) -> None:
+    result = backoffice_command('create-user', '--email', 'Sam.Okafor@Example.com', '--role', 'agent',
+                                '--password-stdin', stdin=f'{GOOD_PASSWORD}\n', database_url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'Created sam.okafor@example.com (agent).'
+    assert GOOD_PASSWORD not in result.stdout
+    signed_in = auth.sign_in(email='sam.okafor@example.com', password=GOOD_PASSWORD, address=None)
+    assert signed_in.ok and signed_in.user.role == Role.agent and signed_in.user.name == 'Sam.Okafor'
+
+
+def test_create_user_refuses_a_weak_password_and_says_why(database_url: str) -> None:
+    result = backoffice_command('create-user', '--email', 'sam@example.com', '--role', 'agent', '--password-stdin',
+                                stdin='password123\n', database_url=database_url)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'password: This password is too easy to guess'
+    assert stored('sam@example.com') is None
+
+
+def test_create_user_without_a_password_prints_a_generated_one(capsys: pytest.CaptureFixture[str]) -> None:
+    exit_code = main(['create-user', '--email', 'lea@example.com', '--name', 'Lea Schmidt', '--role', 'manager'])
+
+    assert exit_code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == 'Created lea@example.com (manager).'
+    password = lines[1].removeprefix('Password (shown once): ')
+    assert password != lines[1]
+    signed_in = auth.sign_in(email='lea@example.com', password=password, address=None)
+    assert signed_in.ok and signed_in.user.name == 'Lea Schmidt'
+
+
+def test_create_user_refuses_an_email_already_taken(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    make_user('agent', email='sam@example.com', name='Sam First')
+    monkeypatch.setattr(sys, 'stdin', io.StringIO(f'{GOOD_PASSWORD}\n'))
+
+    exit_code = main(['create-user', '--email', 'SAM@example.com', '--role', 'admin', '--password-stdin'])
+
+    assert exit_code == 1
+    assert capsys.readouterr().err.strip() == 'email: A user with this email already exists'
+    assert stored('sam@example.com').role == Role.agent
+
+
+def test_create_user_refuses_an_unknown_role(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(['create-user', '--email', 'sam@example.com', '--role', 'owner'])
+
+    assert stopped.value.code == 2
+    assert "invalid choice: 'owner'" in capsys.readouterr().err
+    assert stored('sam@example.com') is None
+
+
+def test_seed_creates_the_demo_staff_who_can_sign_in(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['seed']) == 0
+
+    output = capsys.readouterr().out
+    password = output.strip().rsplit(' ', 1)[1]
+    for name, email, role in DEMO_STAFF:
+        assert email in output
+        member = stored(email)
+        assert (member.name, member.role) == (name, role)
+    assert auth.sign_in(email=DEMO_STAFF[0][1], password=password, address=None).ok
+
+
+def test_seeding_twice_adds_nobody_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['seed']) == 0
+    assert main(['seed']) == 0
+
+    with read_session() as session:
+        assert len(session.exec(select(User)).all()) == len(DEMO_STAFF)
+
+
+def backoffice_command(*args: str, database_url: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    environment = {name: value for name, value in os.environ.items()
+                   if name != 'PYTEST_CURRENT_TEST' and not name.startswith('NICEGUI_')}
+    environment['BACKOFFICE_DATABASE_URL'] = database_url
+    return subprocess.run([sys.executable, '-m', 'backoffice', *args], cwd=ROOT, env=environment, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def stored(email: str) -> User | None:
+    with read_session() as session:
+        return session.exec(select(User).where(User.email == email)).first()

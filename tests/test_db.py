@@ -1,0 +1,88 @@
+"""The database under the app: safe SQLite settings, no lost updates, migrations that match the models."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import backoffice.models  # noqa: F401  (registers every table on the metadata)
+from backoffice import db, records
+from backoffice.db import read_session, session_scope
+from backoffice.models import User
+
+from .factories import make_user
+
+
+@pytest.fixture
+def sqlite_only() -> None:
+    if db.get_engine().dialect.name != 'sqlite':
+        pytest.skip('SQLite connection settings')
+
+
+@pytest.mark.usefixtures('sqlite_only')
+@pytest.mark.parametrize(('pragma', 'expected'), [('journal_mode', 'wal'), ('foreign_keys', 1),
+                                                  ('busy_timeout', 5000)])
+def test_every_sqlite_connection_is_set_up_for_a_web_app(pragma: str, expected: object) -> None:
+    with db.get_engine().connect() as connection:
+        assert connection.exec_driver_sql(f'PRAGMA {pragma}').scalar() == expected
+
+
+def test_concurrent_changes_to_one_record_are_all_kept() -> None:
+    user = make_user('agent')
+    threads, increments = 4, 25
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def bump_epoch() -> None:
+        try:
+            start.wait()
+            for _ in range(increments):
+                with session_scope() as session:
+                    locked = records.get_for_update(session, User, user.id, None, entity='user')
+                    locked.session_epoch += 1
+                    session.commit()
+        except BaseException as error:  # a thread's exception would otherwise vanish
+            failures.append(error)
+
+    workers = [threading.Thread(target=bump_epoch) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert failures == []
+    with read_session() as session:
+        assert session.get(User, user.id).session_epoch == user.session_epoch + threads * increments
+
+
+def test_a_reader_does_not_wait_for_a_writer() -> None:
+    user = make_user('agent', name='Before')
+    with session_scope() as writer:
+        records.get_for_update(writer, User, user.id, None, entity='user').name = 'After'
+        writer.flush()  # the writer holds its lock and has not committed
+
+        with read_session() as reader:
+            assert reader.get(User, user.id).name == 'Before'
+
+        writer.commit()
+    with read_session() as reader:
+        assert reader.get(User, user.id).name == 'After'
+
+
+def test_the_migrations_create_exactly_the_schema_the_models_describe() -> None:
+    with db.get_engine().connect() as connection:
+        context = MigrationContext.configure(connection, opts={'compare_type': True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_the_database_is_at_the_newest_migration() -> None:
+    assert db.schema_is_current()
+
+
+def test_migrating_again_changes_nothing() -> None:
+    db.migrate()
+    assert db.schema_is_current()
