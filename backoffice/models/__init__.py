@@ -1,7 +1,21 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
-from .base import EditableTable, utcnow
-from .people import Role, User
-from .system import AuditEntry, LoginThrottle
+from .base import EditableTable, SoftDeletable, utcnow
+from .people import (
+                     Company,
+                     CompanyCreate,
+                     CompanyUpdate,
+                     Customer,
+                     CustomerCreate,
+                     CustomerStatus,
+                     CustomerUpdate,
+                     Role,
+                     User,
+)
+from .system import AuditEntry, ImportBatch, LoginThrottle, SavedView
 
-__all__ = ['AuditEntry', 'EditableTable', 'LoginThrottle', 'Role', 'User', 'utcnow']
+__all__ = [
+    'AuditEntry', 'Company', 'CompanyCreate', 'CompanyUpdate', 'Customer', 'CustomerCreate', 'CustomerStatus',
+    'CustomerUpdate', 'EditableTable', 'ImportBatch', 'LoginThrottle', 'Role', 'SavedView', 'SoftDeletable', 'User',
+    'utcnow',
+]

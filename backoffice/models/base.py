@@ -15,3 +15,9 @@ class EditableTable(SQLModel):
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
     version: int = Field(default=1, nullable=False)  # bumped by every save; a stale save is refused
+
+
+class SoftDeletable(SQLModel):
+    """Deleting moves a record to the trash; a scheduled job purges it after the configured number of days."""
+
+    deleted_at: datetime | None = Field(default=None, index=True)

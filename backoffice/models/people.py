@@ -1,12 +1,20 @@
-"""People who use the back office: staff users and their roles (customers join this module later)."""
+"""People: staff users who sign in, the product's customers, and the companies (B2B accounts) they belong to."""
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PydanticField
+from sqlalchemy import Enum, Index, Text
 from sqlmodel import Field
 
-from .base import EditableTable
+from ..validation import Email, OptionalId, OptionalText, Phone, RequiredText
+from .base import EditableTable, SoftDeletable, utcnow
+
+
+def _string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
+    """Stored as VARCHAR (not a PostgreSQL enum type), so adding a value needs no migration."""
+    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Role(StrEnum):
@@ -23,12 +31,90 @@ class User(EditableTable, table=True):
 
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
-    # Stored as VARCHAR (not a PostgreSQL enum type), so adding a role needs no migration.
-    role: Role = Field(default=Role.viewer, sa_type=Enum(Role, native_enum=False, length=20,
-                                                         values_callable=lambda e: [m.value for m in e]))
+    role: Role = Field(default=Role.viewer, sa_type=_string_enum(Role))
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     dark_mode: bool = False
     session_epoch: int = 1  # bumped to end every open session of this user at once
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+
+
+class CustomerStatus(StrEnum):
+    active = 'active'
+    unfinished = 'unfinished'  # started signing up, never completed
+    banned = 'banned'
+
+
+class Company(EditableTable, SoftDeletable, table=True):
+    """A B2B account; its contacts are customers."""
+
+    __tablename__ = 'companies'
+
+    name: str = Field(max_length=200, index=True)
+    website: str | None = Field(default=None, max_length=300)
+    vat_number: str | None = Field(default=None, max_length=40)
+    notes: str = Field(default='', sa_type=Text)
+
+
+class Customer(EditableTable, SoftDeletable, table=True):
+    """An end user of the product or shop."""
+
+    __tablename__ = 'customers'
+    __table_args__ = (
+        Index('ix_customers_status_signed_up', 'status', 'signed_up_at', 'id'),
+        Index('ix_customers_signed_up_id', 'signed_up_at', 'id'),
+    )
+
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default='', max_length=120, index=True)
+    phone: str | None = Field(default=None, max_length=40)
+    status: CustomerStatus = Field(default=CustomerStatus.active, sa_type=_string_enum(CustomerStatus))
+    ban_reason: str | None = Field(default=None, max_length=500)
+    company_id: int | None = Field(default=None, foreign_key='companies.id', index=True)
+    marketing_consent: bool = False
+    signed_up_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime | None = Field(default=None, index=True)
+
+
+# --- what forms and the API may send --------------------------------------------------------------------------------
+
+class CompanyCreate(BaseModel):
+    name: RequiredText = PydanticField(max_length=200)
+    website: OptionalText = PydanticField(default=None, max_length=300)
+    vat_number: OptionalText = PydanticField(default=None, max_length=40)
+    notes: str = ''
+
+
+class CompanyUpdate(BaseModel):
+    name: RequiredText | None = PydanticField(default=None, max_length=200)
+    website: OptionalText = PydanticField(default=None, max_length=300)
+    vat_number: OptionalText = PydanticField(default=None, max_length=40)
+    notes: str | None = None
+
+
+class CustomerCreate(BaseModel):
+    email: Email
+    name: str = PydanticField(default='', max_length=120)
+    phone: Phone = None
+    status: CustomerStatus = CustomerStatus.active
+    company_id: OptionalId = None
+    marketing_consent: bool = False
+
+    @field_validator('status')
+    @classmethod
+    def _not_banned_here(cls, value: CustomerStatus) -> CustomerStatus:
+        if value == CustomerStatus.banned:
+            raise ValueError('Ban a customer with the Ban action, which asks for a reason')
+        return value
+
+
+class CustomerUpdate(BaseModel):
+    email: Email | None = None
+    name: str | None = PydanticField(default=None, max_length=120)
+    phone: Phone = None
+    status: CustomerStatus | None = None
+    company_id: OptionalId = None
+    marketing_consent: bool | None = None
+
+    _not_banned_here = field_validator('status')(CustomerCreate._not_banned_here.__func__)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from .base import utcnow
+from .base import EditableTable, utcnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -23,6 +23,7 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(max_length=60)
     entity_id: str | None = Field(default=None, max_length=60)
     summary: str = Field(default='', max_length=500)
+    version: int | None = None  # the record's version after this change
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -35,3 +36,32 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     locked_until: datetime | None = None
     last_failure_at: datetime | None = None
+
+
+class SavedView(EditableTable, table=True):
+    """A named filter + sort + columns on a resource list; private to its owner unless shared with the team."""
+
+    __tablename__ = 'saved_views'
+    __table_args__ = (Index('ix_saved_views_resource_owner', 'resource', 'owner_id'),)
+
+    resource: str = Field(max_length=60)
+    owner_id: int = Field(foreign_key='users.id')
+    name: str = Field(max_length=80)
+    shared: bool = False
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ImportBatch(SQLModel, table=True):
+    """One applied import: what it created and what it changed (with the values before), so it can be reverted."""
+
+    __tablename__ = 'import_batches'
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource: str = Field(max_length=60, index=True)
+    actor_id: int | None = Field(default=None, foreign_key='users.id')
+    file_name: str = Field(default='', max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # id → before
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reverted_at: datetime | None = None

@@ -35,11 +35,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def record(session: Session, actor: User | None, action: str, entity: str, entity_id: Any = None, *,
-           changes: dict[str, Any] | None = None, summary: str = '') -> AuditEntry:
+           changes: dict[str, Any] | None = None, summary: str = '', version: int | None = None) -> AuditEntry:
     """Append an entry in the caller's transaction, so the change and its record commit together."""
     entry = AuditEntry(actor_id=actor.id if actor else None, actor_email=actor.email if actor else 'system',
                        action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),
-                       summary=summary[:500], changes=changes or {})
+                       summary=summary[:500], changes=changes or {}, version=version)
     session.add(entry)
     return entry
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
 
@@ -13,6 +12,7 @@ from ..errors import ValidationFailed, field_errors
 from ..models import Role, User, utcnow
 from ..permissions import require
 from ..records import get_for_update, stamp
+from ..validation import normalize_email
 from . import audit
 
 MIN_PASSWORD_LENGTH = 10
@@ -21,13 +21,6 @@ COMMON_PASSWORDS = {
     'qwerty1234', 'iloveyou12', 'letmein123', 'welcome123', 'admin12345', 'administrator', 'changeme12',
     'backoffice', 'backoffice1', 'abcdefghij', 'azertyuiop', '0987654321', '1111111111', '1q2w3e4r5t',
 }
-
-
-def normalize_email(value: str) -> str:
-    try:
-        return validate_email((value or '').strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValueError('Enter a valid email address') from error
 
 
 def password_problem(password: str, *, email: str = '', name: str = '') -> str | None:
@@ -106,7 +99,8 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
                 password_changed_at=utcnow())
     session.add(user)
     session.flush()
-    audit.record(session, actor, 'user.created', 'user', user.id, changes=audit.diff({}, audit.snapshot(user)),
+    audit.record(session, actor, 'user.created', 'user', user.id, version=user.version,
+                 changes=audit.diff({}, audit.snapshot(user)),
                  summary=f'Added {user.email} as {user.role.value}')
     session.commit()
     return CreatedUser(user, generated)
@@ -228,7 +222,7 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str) 
     stamp(user)
     session.add(user)
     changes = audit.diff(before, audit.snapshot(user))
-    audit.record(session, actor, action, 'user', user.id, changes=changes,
+    audit.record(session, actor, action, 'user', user.id, changes=changes, version=user.version,
                  summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}')
     session.commit()
     return user

@@ -1,0 +1,116 @@
+"""A resource is declared once — model, columns, form fields, search, filters, sort, permissions, actions — and the
+listing engine, the record service, export, import and every list and form in the UI are driven by it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlmodel import SQLModel
+
+ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'bool', 'choice', 'related']
+FieldKind = Literal['text', 'email', 'long_text', 'markdown', 'number', 'money', 'choice', 'date', 'datetime', 'bool',
+                    'related', 'image']
+FilterKind = Literal['choice', 'bool', 'date_range', 'related']
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: ColumnKind = 'text'
+    sortable: bool = True
+    on_phone: bool = True          # False: hidden under 600 px
+    choices: dict[str, str] | None = None
+    related: str | None = None     # key of the resource whose record this column points at
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = 'text'
+    required: bool = False
+    help: str = ''
+    choices: dict[str, str] | None = None
+    related: str | None = None
+    on_create: bool = True         # False: not asked when creating (set by the system or an action)
+    on_edit: bool = True           # False: shown read-only when editing
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    label: str
+    kind: FilterKind
+    choices: dict[str, str] | None = None
+    related: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A named operation on one record (ban, unban, publish…), run by a service function with its own rules.
+
+    `run(session=, actor=, record_id=, version=, **inputs)`; `inputs` names FormFields asked in a small dialog."""
+
+    key: str
+    label: str
+    run: Callable[..., Any]
+    permission: str
+    inputs: tuple[FormField, ...] = ()
+    visible: Callable[[Any], bool] = lambda record: True
+    icon: str = 'bolt'
+    confirm: str = ''
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str                                   # URL segment and event topic: 'customers'
+    label: str                                 # 'Customers'
+    singular: str                              # 'customer'
+    model: type[SQLModel]
+    create: type[BaseModel]                    # validates a new record
+    update: type[BaseModel]                    # validates changes (every field optional)
+    columns: tuple[Column, ...]
+    fields: tuple[FormField, ...]
+    permission: str                            # 'customers' → 'customers.read' / 'customers.write'
+    title: str = 'name'                        # the field that names a record in messages and type-aheads
+    search: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    default_sort: str = 'id'
+    default_descending: bool = False
+    unique: tuple[str, ...] = ()               # fields whose duplicates are refused with a field error
+    soft_delete: bool = True                   # delete moves to the trash (the model has deleted_at)
+    actions: tuple[Action, ...] = ()
+    check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
+    icon: str = 'table_rows'
+    description: str = ''
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def read_permission(self) -> str:
+        return f'{self.permission}.read'
+
+    @property
+    def write_permission(self) -> str:
+        return f'{self.permission}.write'
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def sortable(self) -> set[str]:
+        return {c.name for c in self.columns if c.sortable} | {'id'}
+
+
+RESOURCES: dict[str, Resource] = {}
+
+
+def register(resource: Resource) -> Resource:
+    RESOURCES[resource.key] = resource
+    return resource
+
+
+def resource(key: str) -> Resource:
+    return RESOURCES[key]

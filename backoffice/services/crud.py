@@ -1,0 +1,188 @@
+"""Create, update, delete (to the trash), restore, purge, history and revert for any declared resource."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, SQLModel, col, func, select
+
+from .. import events
+from ..errors import NotFound, ValidationFailed, field_errors
+from ..models import AuditEntry, User, utcnow
+from ..permissions import require
+from ..records import get_for_update, stamp
+from ..resources.base import RESOURCES, Resource
+from . import audit
+
+
+def get_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
+    require(actor, resource.read_permission)
+    record = session.get(resource.model, record_id)
+    if record is None:
+        raise NotFound(f'This {resource.singular} no longer exists.')
+    return record
+
+
+def create_record(*, session: Session, actor: User | None, resource: Resource, data: dict[str, Any],
+                  system: bool = False) -> SQLModel:
+    if not system:
+        require(actor, resource.write_permission)
+    values = _validated(resource.create, data)
+    _check_unique_and_related(session, resource, values)
+    record = resource.model(**values)
+    session.add(record)
+    session.flush()
+    audit.record(session, actor, f'{resource.singular}.created', resource.key, record.id, version=record.version,
+                 changes=audit.diff({}, audit.snapshot(record)), summary=f'Added {_title(resource, record)}')
+    session.commit()
+    events.publish(resource.key, {'id': record.id, 'action': 'created'})
+    return record
+
+
+def update_record(*, session: Session, actor: User, resource: Resource, record_id: int, version: int,
+                  changes: dict[str, Any], action: str = 'updated') -> SQLModel:
+    """Apply only the fields the user changed; refused if someone saved the record after `version`."""
+    require(actor, resource.write_permission)
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
+    values = _validated(resource.update, changes, partial=True)
+    _check_unique_and_related(session, resource, values, record_id=record_id)
+    if resource.check_change and (problems := resource.check_change(record, values)):
+        raise ValidationFailed(problems)
+    return save_change(session, actor, resource, record, values, action)
+
+
+def delete_record(*, session: Session, actor: User, resource: Resource, record_id: int,
+                  version: int | None = None) -> SQLModel:
+    """Move to the trash (Undo restores it); resources without a trash are not deleted this way."""
+    require(actor, resource.write_permission)
+    if not resource.soft_delete:
+        raise ValidationFailed({'': f'A {resource.singular} cannot be deleted.'})
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
+    if record.deleted_at is not None:
+        return record
+    return save_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted')
+
+
+def restore_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
+    require(actor, resource.write_permission)
+    record = get_for_update(session, resource.model, record_id, None, entity=resource.key)
+    if record.deleted_at is None:
+        return record
+    return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
+
+
+def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta) -> int:
+    """The scheduler's job: delete for good what has been in the trash longer than the retention period."""
+    cutoff = utcnow() - older_than
+    doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
+    for record in doomed:
+        audit.record(session, None, f'{resource.singular}.purged', resource.key, record.id, version=record.version,
+                     changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {_title(resource, record)}')
+        session.delete(record)
+    session.commit()
+    for record in doomed:
+        events.publish(resource.key, {'id': record.id, 'action': 'purged'})
+    return len(doomed)
+
+
+def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
+    return {key: purge_deleted(session=session, resource=r, older_than=older_than)
+            for key, r in RESOURCES.items() if r.soft_delete}
+
+
+def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
+    require(actor, resource.read_permission)
+    return audit.entries_for(session, resource.key, record_id, limit=200)
+
+
+def revert_to(*, session: Session, actor: User, resource: Resource, record_id: int, entry_id: int,
+              version: int) -> SQLModel:
+    """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change)."""
+    require(actor, resource.write_permission)
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
+    later = [e for e in audit.entries_for(session, resource.key, record_id, limit=10_000) if e.id > entry_id]
+    if not session.get(AuditEntry, entry_id):
+        raise NotFound('That version is no longer in the history.')
+    editable = {f.name for f in resource.fields} | {'deleted_at'}
+    current = audit.snapshot(record)
+    state = dict(current)
+    for entry in later:  # newest first: undo each later change
+        for name, (before, _after) in entry.changes.items():
+            if name in editable:
+                state[name] = before
+    values = {name: value for name, value in state.items() if name in editable and value != current.get(name)}
+    if not values:
+        return record
+    typed = _validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True)
+    if 'deleted_at' in values:
+        deleted_at = values['deleted_at']
+        typed['deleted_at'] = datetime.fromisoformat(deleted_at) if isinstance(deleted_at, str) else deleted_at
+    return save_change(session, actor, resource, record, typed, 'reverted')
+
+
+def trash_count(*, session: Session, actor: User, resource: Resource) -> int:
+    require(actor, resource.read_permission)
+    statement = select(func.count()).select_from(resource.model).where(col(resource.model.deleted_at).is_not(None))
+    return session.exec(statement).one()
+
+
+def save_change(session: Session, actor: User, resource: Resource, record: SQLModel, values: dict[str, Any],
+                action: str) -> SQLModel:
+    """Set the values on a record loaded with get_for_update, stamp, audit with the diff, commit, publish.
+    Domain services (ban a customer, publish a page…) use it for their own named changes."""
+    before = audit.snapshot(record)
+    for name, value in values.items():
+        setattr(record, name, value)
+    changes = audit.diff(before, audit.snapshot(record))
+    if not changes:
+        session.rollback()
+        return record
+    stamp(record)
+    session.add(record)
+    audit.record(session, actor, f'{resource.singular}.{action}', resource.key, record.id, version=record.version,
+                 changes=changes, summary=f'{action.capitalize()} {_title(resource, record)}')
+    session.commit()
+    events.publish(resource.key, {'id': record.id, 'action': action})
+    return record
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+def _validated(schema, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    try:
+        model = schema.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+    return model.model_dump(exclude_unset=partial)
+
+
+def _check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],
+                              record_id: int | None = None) -> None:
+    errors: dict[str, str] = {}
+    for name in resource.unique:
+        if values.get(name) in (None, ''):
+            continue
+        column = getattr(resource.model, name)
+        statement = select(resource.model).where(func.lower(column) == str(values[name]).lower())
+        if record_id is not None:
+            statement = statement.where(resource.model.id != record_id)
+        clash = session.exec(statement).first()
+        if clash is not None:
+            label = next((f.label for f in resource.fields if f.name == name), name).lower()
+            in_trash = getattr(clash, 'deleted_at', None) is not None
+            errors[name] = (f'A {resource.singular} in the trash has this {label}; restore it instead' if in_trash
+                            else f'Another {resource.singular} already has this {label}')
+    for form_field in resource.fields:
+        if form_field.kind == 'related' and values.get(form_field.name) is not None:
+            target = RESOURCES[form_field.related]
+            found = session.get(target.model, values[form_field.name])
+            if found is None or getattr(found, 'deleted_at', None) is not None:
+                errors[form_field.name] = f'Choose an existing {target.singular}'
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _title(resource: Resource, record: SQLModel) -> str:
+    return str(getattr(record, resource.title, None) or f'{resource.singular} #{record.id}')
