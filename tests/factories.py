@@ -28,3 +28,20 @@ def make_user(role: Role | str = Role.agent, *, email: str | None = None, name: 
             session.add(user)
             session.commit()
         return user
+
+
+def make_customer(email: str, *, name: str = '', status: str = 'active', company_id: int | None = None,
+                  consent: bool = False):
+    from backoffice.resources import resource
+    from backoffice.services import crud
+    with session_scope() as session:
+        return crud.create_record(session=session, actor=None, system=True, resource=resource('customers'), data={
+            'email': email, 'name': name, 'status': status, 'company_id': company_id, 'marketing_consent': consent})
+
+
+def make_company(name: str):
+    from backoffice.resources import resource
+    from backoffice.services import crud
+    with session_scope() as session:
+        return crud.create_record(session=session, actor=None, system=True, resource=resource('companies'),
+                                  data={'name': name})

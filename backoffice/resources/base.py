@@ -71,8 +71,8 @@ class Resource:
     label: str                                 # 'Customers'
     singular: str                              # 'customer'
     model: type[SQLModel]
-    create: type[BaseModel]                    # validates a new record
-    update: type[BaseModel]                    # validates changes (every field optional)
+    create: type[BaseModel] | None             # validates a new record (None: a read-only resource)
+    update: type[BaseModel] | None             # validates changes (every field optional)
     columns: tuple[Column, ...]
     fields: tuple[FormField, ...]
     permission: str                            # 'customers' → 'customers.read' / 'customers.write'
@@ -88,6 +88,10 @@ class Resource:
     icon: str = 'table_rows'
     description: str = ''
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def read_only(self) -> bool:
+        return self.create is None and self.update is None
 
     @property
     def read_permission(self) -> str:

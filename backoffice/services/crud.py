@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from .. import events
 from ..errors import NotFound, ValidationFailed, field_errors
@@ -186,3 +186,26 @@ def _check_unique_and_related(session: Session, resource: Resource, values: dict
 
 def _title(resource: Resource, record: SQLModel) -> str:
     return str(getattr(record, resource.title, None) or f'{resource.singular} #{record.id}')
+
+
+def titles_for(*, session: Session, resource: Resource, ids: set[int]) -> dict[int, str]:
+    """Names of related records for display: one query per page, not one per row."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    statement = select(resource.model).where(col(resource.model.id).in_(ids))
+    return {record.id: _title(resource, record) for record in session.exec(statement)}
+
+
+def lookup(*, session: Session, actor: User, resource: Resource, text: str = '', limit: int = 20) -> dict[int, str]:
+    """Type-ahead: live records whose searchable fields contain the text, by title."""
+    require(actor, resource.read_permission)
+    statement = select(resource.model)
+    if resource.soft_delete:
+        statement = statement.where(col(resource.model.deleted_at).is_(None))
+    if text.strip() and resource.search:
+        pattern = f'%{text.strip().lower()}%'
+        statement = statement.where(or_(*(func.lower(getattr(resource.model, name)).like(pattern)
+                                          for name in resource.search)))
+    statement = statement.order_by(getattr(resource.model, resource.title)).limit(limit)
+    return {record.id: _title(resource, record) for record in session.exec(statement)}
