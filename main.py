@@ -8,6 +8,7 @@ from nicegui import app, ui
 from backoffice import __version__, bootstrap, db
 from backoffice.api import router as api_router
 from backoffice.config import help_text, reload_settings
+from backoffice.scheduler import JobRunner
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
@@ -15,6 +16,7 @@ if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
         print(help_text())
         raise SystemExit(0)
 
+import backoffice.resources  # noqa: E402,F401  (declares every resource)
 import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
@@ -41,6 +43,10 @@ app.include_router(api_router)
 register_pages()
 live.wire()
 app.on_startup(start_services)
+if settings.scheduler:
+    jobs = JobRunner(settings)
+    app.on_startup(jobs.start)
+    app.on_shutdown(jobs.stop)
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(

@@ -39,6 +39,7 @@ def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv('BACKOFFICE_DATABASE_URL', database_url)
     monkeypatch.setenv('BACKOFFICE_STORAGE_SECRET', 'test-storage-secret-0123456789')
     monkeypatch.setenv('BACKOFFICE_DATA_DIR', str(tmp_path / 'data'))
+    monkeypatch.setenv('BACKOFFICE_SCHEDULER', '0')  # jobs are tested on their own (tests/test_scheduler.py)
     monkeypatch.delenv('BACKOFFICE_DEMO', raising=False)
     monkeypatch.delenv('BACKOFFICE_ADMIN_EMAIL', raising=False)
     monkeypatch.delenv('BACKOFFICE_ADMIN_PASSWORD', raising=False)

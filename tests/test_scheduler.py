@@ -1,0 +1,49 @@
+"""Scheduled jobs: they run inside the app, and with two processes exactly one of them runs the jobs."""
+
+import asyncio
+from datetime import timedelta
+
+from backoffice.config import get_settings
+from backoffice.db import session_scope
+from backoffice.models import Customer, utcnow
+from backoffice.scheduler import Job, JobRunner, purge_trash
+
+from .factories import make_customer
+
+
+async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> None:
+    settings = get_settings()
+    runs: list[str] = []
+    job = [Job('tick', lambda s: runs.append('tick'), 'interval', {'seconds': 0.05})]
+    first, second = JobRunner(settings, jobs=job, standby_seconds=0.1), JobRunner(settings, jobs=job,
+                                                                                  standby_seconds=0.1)
+    await first.start()
+    await second.start()
+    try:
+        assert (first.is_leader, second.is_leader) == (True, False)
+        await asyncio.sleep(0.3)
+        assert runs, 'the leader runs its jobs'
+        assert second.scheduler.get_job('tick') is None
+
+        await first.stop()  # the leader goes away (a crash frees the lock the same way)
+        for _ in range(40):
+            if second.is_leader:
+                break
+            await asyncio.sleep(0.05)
+        assert second.is_leader and second.scheduler.get_job('tick') is not None
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+def test_the_trash_purge_job_removes_only_what_is_past_the_retention() -> None:
+    old, recent = make_customer('old@example.com'), make_customer('recent@example.com')
+    with session_scope() as session:
+        for customer, days in ((old, 31), (recent, 2)):
+            row = session.get(Customer, customer.id)
+            row.deleted_at = utcnow() - timedelta(days=days)
+            session.add(row)
+        session.commit()
+    assert purge_trash(get_settings())['customers'] == 1
+    with session_scope() as session:
+        assert session.get(Customer, old.id) is None and session.get(Customer, recent.id) is not None
