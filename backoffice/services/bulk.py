@@ -1,0 +1,72 @@
+"""Bulk actions over many records: each record is its own transaction, so one refusal skips that record only,
+and the caller gets a summary — done, and skipped with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..db import session_scope
+from ..errors import ServiceError
+from ..models import User
+from ..permissions import require
+from ..resources.base import Resource
+from . import crud
+
+
+@dataclass
+class Summary:
+    done: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+    def merge(self, other: Summary) -> None:
+        self.done += other.done
+        self.skipped.extend(other.skipped)
+
+    def text(self, verb: str) -> str:
+        reasons = {}
+        for _id, reason in self.skipped:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        skipped = '; '.join(f'{count} skipped: {reason}' for reason, count in reasons.items())
+        return f'{self.done} {verb}' + (f'; {skipped}' if skipped else '')
+
+
+def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes: dict[str, Any]) -> Summary:
+    """Set the same fields on each record (at its current version: a bulk edit is a deliberate overwrite)."""
+    require(actor, resource.write_permission)
+    return _each(ids, lambda session, record: crud.update_record(
+        session=session, actor=actor, resource=resource, record_id=record.id, version=record.version,
+        changes=changes, action='bulk_updated'), resource, actor)
+
+
+def bulk_delete(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
+    require(actor, resource.write_permission)
+    return _each(ids, lambda session, record: crud.delete_record(
+        session=session, actor=actor, resource=resource, record_id=record.id), resource, actor)
+
+
+def bulk_restore(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
+    require(actor, resource.write_permission)
+    return _each(ids, lambda session, record: crud.restore_record(
+        session=session, actor=actor, resource=resource, record_id=record.id), resource, actor)
+
+
+def _each(ids: Iterable[int], work, resource: Resource, actor: User) -> Summary:
+    summary = Summary()
+    for record_id in ids:
+        try:
+            with session_scope() as session:
+                record = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+                work(session, record)
+            summary.done += 1
+        except ServiceError as error:
+            summary.skipped.append((record_id, _reason(error)))
+    return summary
+
+
+def _reason(error: ServiceError) -> str:
+    errors = getattr(error, 'errors', None)
+    if errors:
+        return '; '.join(f'{name}: {message}' if name else message for name, message in errors.items())
+    return str(error)

@@ -1,0 +1,67 @@
+"""Saved views: a user keeps a list's filter, sort and columns under a name, for themselves or for the team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from ..errors import NotFound, ValidationFailed
+from ..models import SavedView, User
+from ..permissions import require
+from ..resources.base import Resource
+from . import audit
+
+STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}
+
+
+def list_views(*, session: Session, actor: User, resource: Resource) -> list[SavedView]:
+    """The user's own views and those shared with the team, by name."""
+    require(actor, resource.read_permission)
+    statement = (select(SavedView).where(SavedView.resource == resource.key)
+                 .where(or_(SavedView.owner_id == actor.id, col(SavedView.shared).is_(True)))
+                 .order_by(SavedView.name))
+    return list(session.exec(statement))
+
+
+def save_view(*, session: Session, actor: User, resource: Resource, name: str, state: dict[str, Any],
+              shared: bool = False) -> SavedView:
+    """Create the view, or replace the user's own view of the same name."""
+    require(actor, resource.read_permission)
+    name = (name or '').strip()
+    if not name:
+        raise ValidationFailed({'name': 'Give the view a name'})
+    if len(name) > 80:
+        raise ValidationFailed({'name': 'Use at most 80 characters'})
+    state = {key: value for key, value in state.items() if key in STATE_KEYS}
+    view = session.exec(select(SavedView).where(SavedView.resource == resource.key, SavedView.owner_id == actor.id,
+                                                SavedView.name == name)).first()
+    if view is None:
+        view = SavedView(resource=resource.key, owner_id=actor.id, name=name)
+    view.state, view.shared = _json_safe(state), shared
+    session.add(view)
+    session.flush()
+    audit.record(session, actor, 'view.saved', 'saved_views', view.id,
+                 summary=f'Saved view "{name}" on {resource.label}' + (' (shared)' if shared else ''))
+    session.commit()
+    return view
+
+
+def delete_view(*, session: Session, actor: User, view_id: int) -> None:
+    view = session.get(SavedView, view_id)
+    if view is None:
+        raise NotFound('This view no longer exists.')
+    if view.owner_id != actor.id and actor.role != 'admin':
+        raise ValidationFailed({'': 'Only the person who saved a view (or an admin) can delete it'})
+    session.delete(view)
+    audit.record(session, actor, 'view.deleted', 'saved_views', view_id, summary=f'Deleted view "{view.name}"')
+    session.commit()
+
+
+def _json_safe(state: dict[str, Any]) -> dict[str, Any]:
+    filters = {}
+    for name, value in (state.get('filters') or {}).items():
+        if isinstance(value, tuple | list) and len(value) == 2 and not all(isinstance(v, str) for v in value if v):
+            value = [v.isoformat() if v is not None else None for v in value]  # a date range
+        filters[name] = value
+    return {**state, 'filters': filters}

@@ -1,0 +1,69 @@
+"""Saved views (own or shared) and bulk actions that report what was done and what was skipped, and why."""
+
+from datetime import date
+
+import pytest
+
+from backoffice.db import session_scope
+from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.models import Customer
+from backoffice.resources import resource
+from backoffice.services import bulk, views
+from backoffice.services.customers import ban_customer
+
+from .factories import make_customer, make_user
+
+CUSTOMERS = resource('customers')
+
+
+def test_a_view_is_private_unless_shared_and_saving_the_same_name_replaces_it() -> None:
+    ana, ben = make_user('manager', email='ana@example.com'), make_user('agent', email='ben@example.com')
+    state = {'search': 'acme', 'filters': {'status': ['active'], 'signed_up_at': (date(2026, 1, 1), None)},
+             'sort': 'email', 'descending': False, 'columns': ['email', 'name'], 'page': 7}
+    with session_scope() as session:
+        views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Mine', state=state)
+        views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Team', state=state, shared=True)
+        views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Mine', state={**state, 'search': 'x'})
+    with session_scope() as session:
+        assert [v.name for v in views.list_views(session=session, actor=ben, resource=CUSTOMERS)] == ['Team']
+        mine = [v for v in views.list_views(session=session, actor=ana, resource=CUSTOMERS) if v.name == 'Mine']
+    assert len(mine) == 1 and mine[0].state['search'] == 'x' and 'page' not in mine[0].state
+    assert mine[0].state['filters']['signed_up_at'] == ['2026-01-01', None]
+
+
+def test_a_view_needs_a_name_and_only_its_owner_deletes_it() -> None:
+    ana, ben = make_user('manager', email='ana@example.com'), make_user('agent', email='ben@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='  ', state={})
+    with session_scope() as session:
+        shared = views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Team', state={}, shared=True)
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        views.delete_view(session=session, actor=ben, view_id=shared.id)
+    with session_scope() as session:
+        views.delete_view(session=session, actor=ana, view_id=shared.id)
+
+
+def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
+    agent = make_user('agent')
+    ok_one, ok_two, banned = (make_customer(f'{n}@example.com') for n in ('one', 'two', 'banned'))
+    with session_scope() as session:
+        ban_customer(session=session, actor=agent, record_id=banned.id, version=1, reason='Fraud')
+    summary = bulk.bulk_update(actor=agent, resource=CUSTOMERS, ids=[ok_one.id, ok_two.id, banned.id, 999],
+                               changes={'status': 'unfinished'})
+    assert summary.done == 2
+    assert summary.skipped == [(banned.id, 'status: This customer is banned: use Unban'),
+                               (999, 'This customer no longer exists.')]
+    assert summary.text('updated') == ('2 updated; 1 skipped: status: This customer is banned: use Unban; '
+                                       '1 skipped: This customer no longer exists.')
+
+
+def test_bulk_delete_and_restore_and_who_may() -> None:
+    manager, viewer = make_user('manager'), make_user('viewer')
+    customers = [make_customer(f'c{n}@example.com') for n in range(3)]
+    ids = [c.id for c in customers]
+    with pytest.raises(PermissionDenied):
+        bulk.bulk_delete(actor=viewer, resource=CUSTOMERS, ids=ids)
+    assert bulk.bulk_delete(actor=manager, resource=CUSTOMERS, ids=ids).done == 3
+    with session_scope() as session:
+        assert all(session.get(Customer, i).deleted_at is not None for i in ids)
+    assert bulk.bulk_restore(actor=manager, resource=CUSTOMERS, ids=ids).done == 3
