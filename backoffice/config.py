@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(60, ge=1, le=60 * 24 * 30,
                                       description='Sign a session out after this many minutes without activity')
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
-    trash_days: int = Field(30, ge=1, le=3650, description='Days a deleted record stays in the trash before purging')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
 
     @field_validator('database_url')

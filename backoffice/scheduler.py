@@ -31,10 +31,11 @@ class Job:
 
 
 def purge_trash(settings: Settings) -> dict[str, int]:
-    """Delete for good what has been in the trash longer than the retention period."""
-    from .services import crud
+    """Delete for good what has been in the trash longer than the retention period set at /settings."""
+    from .services import app_settings, crud
     with session_scope() as session:
-        purged = crud.purge_all_expired(session=session, older_than=timedelta(days=settings.trash_days))
+        days = app_settings.value(session=session, key='trash_days')
+        purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
     log.info('purged from the trash: %s', purged)
     return purged
 

@@ -40,3 +40,13 @@ def page_dialog() -> Iterator[ui.dialog]:
     dialog.on('hide', dialog.delete)
     with dialog:
         yield dialog
+
+
+def show_secret_once(label: str, secret: str) -> None:
+    """A generated password or key, shown only now: it is stored hashed and cannot be shown again."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(label).classes('text-lg font-medium')
+        ui.label('Shown only now. Pass it on safely.').classes('text-sm')
+        ui.input(value=secret).props('readonly outlined').classes('w-full font-mono').mark('generated-password')
+        ui.button('Done', on_click=dialog.close).classes('self-end')
+    dialog.open()

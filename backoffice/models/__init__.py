@@ -12,10 +12,24 @@ from .people import (
                      Role,
                      User,
 )
-from .system import AuditEntry, ImportBatch, LoginThrottle, SavedView
+from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 
 __all__ = [
-    'AuditEntry', 'Company', 'CompanyCreate', 'CompanyUpdate', 'Customer', 'CustomerCreate', 'CustomerStatus',
-    'CustomerUpdate', 'EditableTable', 'ImportBatch', 'LoginThrottle', 'Role', 'SavedView', 'SoftDeletable', 'User',
+    'AppSetting',
+    'AuditEntry',
+    'Company',
+    'CompanyCreate',
+    'CompanyUpdate',
+    'Customer',
+    'CustomerCreate',
+    'CustomerStatus',
+    'CustomerUpdate',
+    'EditableTable',
+    'ImportBatch',
+    'LoginThrottle',
+    'Role',
+    'SavedView',
+    'SoftDeletable',
+    'User',
     'utcnow',
 ]

@@ -65,3 +65,14 @@ class ImportBatch(SQLModel, table=True):
     updated: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # id → before
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reverted_at: datetime | None = None
+
+
+class AppSetting(SQLModel, table=True):
+    """One application setting's value (the typed definitions live in services/app_settings.py)."""
+
+    __tablename__ = 'app_settings'
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default='system', max_length=254)

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'bool', 'choice', 'related']
-FieldKind = Literal['text', 'email', 'long_text', 'markdown', 'number', 'money', 'choice', 'date', 'datetime', 'bool',
-                    'related', 'image']
+FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
+                    'datetime', 'bool', 'related', 'image']
 FilterKind = Literal['choice', 'bool', 'date_range', 'related']
 
 
@@ -47,6 +47,17 @@ class Filter:
     kind: FilterKind
     choices: dict[str, str] | None = None
     related: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a create or an action may return besides the record: a message, and a secret to show only once
+    (a generated password, an API key)."""
+
+    record: Any
+    message: str = ''
+    secret: str | None = None
+    secret_label: str = ''
 
 
 @dataclass(frozen=True)
@@ -85,9 +96,21 @@ class Resource:
     soft_delete: bool = True                   # delete moves to the trash (the model has deleted_at)
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
+    # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own:
+    # create_with(session=, actor=, data=) -> record | Outcome; update_with(session=, actor=, record_id=, version=,
+    # changes=) -> record. The generic service still validates nothing for them: their service does it all.
+    create_with: Callable[..., Any] | None = None
+    update_with: Callable[..., Any] | None = None
+    read: str | None = None                    # permission names when they are not '<permission>.read/.write'
+    write: str | None = None
+    audit_entity: str | None = None            # the name its audit entries use, when not the key
     icon: str = 'table_rows'
     description: str = ''
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entity(self) -> str:
+        return self.audit_entity or self.key
 
     @property
     def read_only(self) -> bool:
@@ -95,11 +118,11 @@ class Resource:
 
     @property
     def read_permission(self) -> str:
-        return f'{self.permission}.read'
+        return self.read or f'{self.permission}.read'
 
     @property
     def write_permission(self) -> str:
-        return f'{self.permission}.write'
+        return self.write or f'{self.permission}.write'
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -13,7 +13,7 @@ from ..errors import NotFound, ValidationFailed, field_errors
 from ..models import AuditEntry, User, utcnow
 from ..permissions import require
 from ..records import get_for_update, stamp
-from ..resources.base import RESOURCES, Resource
+from ..resources.base import RESOURCES, Outcome, Resource
 from . import audit
 
 
@@ -26,7 +26,9 @@ def get_record(*, session: Session, actor: User, resource: Resource, record_id: 
 
 
 def create_record(*, session: Session, actor: User | None, resource: Resource, data: dict[str, Any],
-                  system: bool = False) -> SQLModel:
+                  system: bool = False) -> SQLModel | Outcome:
+    if resource.create_with is not None:
+        return resource.create_with(session=session, actor=actor, data=data)
     if not system:
         require(actor, resource.write_permission)
     values = _validated(resource.create, data)
@@ -34,7 +36,7 @@ def create_record(*, session: Session, actor: User | None, resource: Resource, d
     record = resource.model(**values)
     session.add(record)
     session.flush()
-    audit.record(session, actor, f'{resource.singular}.created', resource.key, record.id, version=record.version,
+    audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id, version=record.version,
                  changes=audit.diff({}, audit.snapshot(record)), summary=f'Added {_title(resource, record)}')
     session.commit()
     events.publish(resource.key, {'id': record.id, 'action': 'created'})
@@ -44,8 +46,11 @@ def create_record(*, session: Session, actor: User | None, resource: Resource, d
 def update_record(*, session: Session, actor: User, resource: Resource, record_id: int, version: int,
                   changes: dict[str, Any], action: str = 'updated') -> SQLModel:
     """Apply only the fields the user changed; refused if someone saved the record after `version`."""
+    if resource.update_with is not None:
+        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
+                                    changes=changes)
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
     values = _validated(resource.update, changes, partial=True)
     _check_unique_and_related(session, resource, values, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, values)):
@@ -59,7 +64,7 @@ def delete_record(*, session: Session, actor: User, resource: Resource, record_i
     require(actor, resource.write_permission)
     if not resource.soft_delete:
         raise ValidationFailed({'': f'A {resource.singular} cannot be deleted.'})
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
     if record.deleted_at is not None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted')
@@ -67,7 +72,7 @@ def delete_record(*, session: Session, actor: User, resource: Resource, record_i
 
 def restore_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, None, entity=resource.key)
+    record = get_for_update(session, resource.model, record_id, None, entity=resource.entity)
     if record.deleted_at is None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
@@ -78,7 +83,7 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
     cutoff = utcnow() - older_than
     doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
     for record in doomed:
-        audit.record(session, None, f'{resource.singular}.purged', resource.key, record.id, version=record.version,
+        audit.record(session, None, f'{resource.singular}.purged', resource.entity, record.id, version=record.version,
                      changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {_title(resource, record)}')
         session.delete(record)
     session.commit()
@@ -94,15 +99,15 @@ def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, i
 
 def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
     require(actor, resource.read_permission)
-    return audit.entries_for(session, resource.key, record_id, limit=200)
+    return audit.entries_for(session, resource.entity, record_id, limit=200)
 
 
 def revert_to(*, session: Session, actor: User, resource: Resource, record_id: int, entry_id: int,
               version: int) -> SQLModel:
     """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change)."""
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.key)
-    later = [e for e in audit.entries_for(session, resource.key, record_id, limit=10_000) if e.id > entry_id]
+    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
+    later = [e for e in audit.entries_for(session, resource.entity, record_id, limit=10_000) if e.id > entry_id]
     if not session.get(AuditEntry, entry_id):
         raise NotFound('That version is no longer in the history.')
     editable = {f.name for f in resource.fields} | {'deleted_at'}
@@ -115,6 +120,10 @@ def revert_to(*, session: Session, actor: User, resource: Resource, record_id: i
     values = {name: value for name, value in state.items() if name in editable and value != current.get(name)}
     if not values:
         return record
+    if resource.update_with is not None:  # its own service keeps its own rules on a revert too
+        session.rollback()
+        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
+                                    changes=values)
     typed = _validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True)
     if 'deleted_at' in values:
         deleted_at = values['deleted_at']
@@ -141,7 +150,7 @@ def save_change(session: Session, actor: User, resource: Resource, record: SQLMo
         return record
     stamp(record)
     session.add(record)
-    audit.record(session, actor, f'{resource.singular}.{action}', resource.key, record.id, version=record.version,
+    audit.record(session, actor, f'{resource.singular}.{action}', resource.entity, record.id, version=record.version,
                  changes=changes, summary=f'{action.capitalize()} {_title(resource, record)}')
     session.commit()
     events.publish(resource.key, {'id': record.id, 'action': action})

@@ -103,6 +103,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
                  changes=audit.diff({}, audit.snapshot(user)),
                  summary=f'Added {user.email} as {user.role.value}')
     session.commit()
+    events.publish('users', {'id': user.id, 'action': 'created'})
     return CreatedUser(user, generated)
 
 
@@ -225,6 +226,7 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str) 
     audit.record(session, actor, action, 'user', user.id, changes=changes, version=user.version,
                  summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}')
     session.commit()
+    events.publish('users', {'id': user.id, 'action': action.split('.')[1]})
     return user
 
 

@@ -18,6 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('app_settings',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('companies',
     sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -99,6 +106,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('app_settings')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_column('version')
 

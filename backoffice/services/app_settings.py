@@ -1,0 +1,134 @@
+"""Application settings an admin changes at /settings: each typed, explained and validated; changes are audited and
+never overwrite a colleague's change silently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from sqlmodel import Session, select
+
+from ..errors import StaleRecord, ValidationFailed
+from ..models import AppSetting, User, utcnow
+from ..permissions import require
+from ..validation import normalize_email
+from . import audit
+
+CURRENCIES = {'EUR': 'Euro (EUR)', 'USD': 'US dollar (USD)', 'GBP': 'Pound sterling (GBP)',
+              'CHF': 'Swiss franc (CHF)', 'SEK': 'Swedish krona (SEK)', 'PLN': 'Polish złoty (PLN)',
+              'CAD': 'Canadian dollar (CAD)', 'AUD': 'Australian dollar (AUD)', 'JPY': 'Japanese yen (JPY)'}
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> dict[str, str]:
+    return {zone: zone for zone in sorted(available_timezones()) if '/' in zone or zone == 'UTC'}
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: str
+    kind: str                                  # text | email | choice | number | bool
+    default: Any
+    help: str
+    section: str = 'General'
+    choices: Callable[[], dict[str, str]] | dict[str, str] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def options(self) -> dict[str, str]:
+        return self.choices() if callable(self.choices) else (self.choices or {})
+
+    def clean(self, value: Any) -> Any:
+        """The value as stored, or ValueError with a reason a person understands."""
+        if self.kind == 'bool':
+            return bool(value)
+        if self.kind == 'number':
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise ValueError('Enter a whole number') from None
+            if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
+                raise ValueError(f'Enter a number from {self.minimum} to {self.maximum}')
+            return number
+        text = (value or '').strip() if isinstance(value, str) or value is None else str(value)
+        if self.kind == 'choice':
+            if text not in self.options():
+                raise ValueError('Choose one of the listed values')
+            return text
+        if self.kind == 'email':
+            return normalize_email(text) if text else ''
+        if not text:
+            raise ValueError('This field is required')
+        if len(text) > 200:
+            raise ValueError('Use at most 200 characters')
+        return text
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec('company_name', 'Company name', 'text', 'My Shop',
+                'Shown in the back office, on invoices and in emails to customers.'),
+    SettingSpec('support_email', 'Support email', 'email', '',
+                'Replies to customers are sent from this address (leave empty until email is set up).'),
+    SettingSpec('currency', 'Currency', 'choice', 'EUR', 'The currency prices, orders and KPIs are shown in.',
+                choices=CURRENCIES),
+    SettingSpec('time_zone', 'Time zone', 'choice', 'UTC',
+                'Days in reports and KPIs start at midnight in this time zone.', choices=time_zones),
+    SettingSpec('trash_days', 'Days in the trash', 'number', 30,
+                'Deleted records can be restored for this many days, then they are purged for good.',
+                section='Data', minimum=1, maximum=3650),
+)
+BY_KEY = {spec.key: spec for spec in SETTINGS}
+
+
+def current_values(*, session: Session) -> dict[str, Any]:
+    """Every setting's value, the default where none was saved (readable by anyone signed in)."""
+    stored = {row.key: row.value for row in session.exec(select(AppSetting))}
+    return {spec.key: stored.get(spec.key, spec.default) for spec in SETTINGS}
+
+
+def value(*, session: Session, key: str) -> Any:
+    row = session.get(AppSetting, key)
+    return row.value if row is not None else BY_KEY[key].default
+
+
+def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict[str, Any]) -> dict[str, Any]:
+    """Save the changed settings. `loaded` is what the user saw: if a colleague changed one of the same settings
+    since, nothing is saved and the error names them."""
+    require(actor, 'settings.manage')
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key, raw in changes.items():
+        spec = BY_KEY.get(key)
+        if spec is None:
+            errors[key] = 'Unknown setting'
+            continue
+        try:
+            cleaned[key] = spec.clean(raw)
+        except ValueError as error:
+            errors[key] = str(error)
+    if errors:
+        raise ValidationFailed(errors)
+    rows = {key: session.get(AppSetting, key, with_for_update=session.bind.dialect.name != 'sqlite')
+            for key in cleaned}
+    for key, row in rows.items():
+        stored = row.value if row is not None else BY_KEY[key].default
+        if key in loaded and stored != loaded[key]:
+            raise StaleRecord('setting', row.updated_by if row else None, row.updated_at if row else None, 0)
+    diff = {}
+    for key, new in cleaned.items():
+        row = rows[key] or AppSetting(key=key)
+        old = row.value if rows[key] is not None else BY_KEY[key].default
+        if old == new:
+            continue
+        row.value, row.updated_at, row.updated_by = new, utcnow(), actor.email
+        session.add(row)
+        diff[key] = [old, new]
+    if diff:
+        audit.record(session, actor, 'settings.changed', 'settings', None, changes=diff,
+                     summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff))
+    session.commit()
+    return current_values(session=session)

@@ -1,0 +1,89 @@
+"""Settings: the application's typed settings, each explained, validated and audited."""
+
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, StaleRecord
+from backoffice.models import User
+from backoffice.services import app_settings
+from components.forms import clear_errors, show_error
+from components.registry import screen
+from components.session import acting_user
+
+
+@screen('/settings', 'Settings', permission='settings.manage', icon='settings', section='Administration', order=920,
+        description='Company name, currency, time zone, data retention')
+def settings_page(user: User) -> None:
+    with read_session() as session:
+        loaded = app_settings.current_values(session=session)
+    inputs: dict[str, ui.element] = {}
+    section = None
+    with ui.card().classes('w-full max-w-2xl gap-3'):
+        for spec in app_settings.SETTINGS:
+            if spec.section != section:
+                section = spec.section
+                ui.label(section).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
+            inputs[spec.key] = _input(spec, loaded[spec.key])
+        conflict = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
+        conflict.set_visibility(False)
+        with ui.row().classes('w-full justify-end gap-2'):
+            reload_button = ui.button('Reload', on_click=lambda: reload()).props('flat')
+            reload_button.set_visibility(False)
+            ui.button('Save settings', on_click=lambda: save())
+
+    def edited() -> dict[str, Any]:
+        return {key: element.value for key, element in inputs.items() if element.value != loaded[key]}
+
+    async def save() -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+        clear_errors(inputs)
+        changes = edited()
+        if not changes:
+            ui.notify('Nothing to save')
+            return
+        try:
+            saved = await run.io_bound(_save, actor, changes, dict(loaded))
+        except StaleRecord as error:
+            conflict.text = str(error).replace('This setting', 'A setting you changed')
+            conflict.set_visibility(True)
+            reload_button.set_visibility(True)
+            return
+        except ServiceError as error:
+            show_error(error, inputs)
+            return
+        loaded.update(saved)
+        ui.notify('Settings saved', type='positive')
+
+    def reload() -> None:
+        """Take the newest values; what this user typed stays."""
+        typed = edited()
+        with read_session() as session:
+            loaded.update(app_settings.current_values(session=session))
+        for key, element in inputs.items():
+            if key not in typed:
+                element.value = loaded[key]
+        conflict.set_visibility(False)
+        reload_button.set_visibility(False)
+        ui.notify('Reloaded; what you typed is kept. Save again to apply it.')
+
+
+def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
+    if spec.kind == 'choice':
+        element = ui.select(spec.options(), label=spec.label, value=value, with_input=len(spec.options()) > 20)
+    elif spec.kind == 'number':
+        element = ui.number(spec.label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
+    elif spec.kind == 'bool':
+        element = ui.switch(spec.label, value=bool(value))
+    else:
+        element = ui.input(spec.label, value=value or '')
+    element.props(f'hint="{spec.help}" outlined').classes('w-full pb-2')
+    return element
+
+
+def _save(actor: User, changes: dict, loaded: dict) -> dict:
+    with session_scope() as session:
+        return app_settings.save(session=session, actor=actor, changes=changes, loaded=loaded)

@@ -1,0 +1,72 @@
+"""Application settings: typed and explained, validated at the field, audited, and no colleague's change lost."""
+
+import pytest
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import session_scope
+from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.models import AuditEntry
+from backoffice.services import app_settings
+
+from .conftest import sign_in
+from .factories import make_user
+
+
+def values() -> dict:
+    with session_scope() as session:
+        return app_settings.current_values(session=session)
+
+
+def test_defaults_apply_until_saved_and_saving_is_validated_and_audited() -> None:
+    admin = make_user('admin')
+    loaded = values()
+    assert (loaded['currency'], loaded['trash_days']) == ('EUR', 30)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        app_settings.save(session=session, actor=admin, loaded=loaded,
+                          changes={'currency': 'XXX', 'trash_days': 0, 'support_email': 'nope', 'company_name': ' '})
+    assert refused.value.errors == {'currency': 'Choose one of the listed values',
+                                    'trash_days': 'Enter a number from 1 to 3650',
+                                    'support_email': 'Enter a valid email address',
+                                    'company_name': 'This field is required'}
+    assert values() == loaded
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, loaded=loaded,
+                          changes={'currency': 'CHF', 'time_zone': 'Europe/Zurich'})
+    assert (values()['currency'], values()['time_zone']) == ('CHF', 'Europe/Zurich')
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()
+    assert entry.changes == {'currency': ['EUR', 'CHF'], 'time_zone': ['UTC', 'Europe/Zurich']}
+
+
+def test_a_colleagues_change_to_the_same_setting_is_not_overwritten() -> None:
+    ana, ben = make_user('admin', email='ana@example.com'), make_user('admin', email='ben@example.com')
+    seen_by_ben = values()
+    with session_scope() as session:
+        app_settings.save(session=session, actor=ana, loaded=values(), changes={'company_name': 'Ana Shop'})
+    with session_scope() as session, pytest.raises(StaleRecord) as refused:
+        app_settings.save(session=session, actor=ben, loaded=seen_by_ben, changes={'company_name': 'Ben Shop'})
+    assert 'ana@example.com' in str(refused.value)
+    with session_scope() as session:  # a different setting is not a conflict
+        app_settings.save(session=session, actor=ben, loaded=seen_by_ben, changes={'currency': 'USD'})
+    assert (values()['company_name'], values()['currency']) == ('Ana Shop', 'USD')
+
+
+def test_only_admins_change_settings() -> None:
+    manager = make_user('manager')
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        app_settings.save(session=session, actor=manager, loaded=values(), changes={'company_name': 'X'})
+
+
+async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
+    admin = make_user('admin')
+    await sign_in(user, admin.email, path='/settings')
+    await user.should_see('Days in the trash')
+    user.find('Company name').clear().type('Nordwind Outfitters')
+    user.find('Days in the trash').clear().type('0')
+    user.find('Save settings').click()
+    await user.should_see('Enter a number from 1 to 3650')
+    user.find('Days in the trash').clear().type('14')
+    user.find('Save settings').click()
+    await user.should_see('Settings saved')
+    assert (values()['company_name'], values()['trash_days']) == ('Nordwind Outfitters', 14)
