@@ -7,6 +7,7 @@ from nicegui import app, ui
 
 from backoffice import __version__, bootstrap, db
 from backoffice.api import router as api_router
+from backoffice.api_content import router as content_router
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
 
@@ -40,7 +41,9 @@ def start_services() -> None:
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 app.include_router(api_router)
+app.include_router(content_router)
 register_pages()
+app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
 app.on_startup(start_services)
 if settings.scheduler:

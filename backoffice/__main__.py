@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from . import db
 from .config import load_settings
@@ -21,8 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument('--role', required=True, choices=[r.value for r in Role])
     create.add_argument('--password-stdin', action='store_true',
                         help='read the password from standard input (else one is generated and printed once)')
-    seed = commands.add_parser('seed', help='fill the database with deterministic demo data')
-    seed.add_argument('--seed', type=int, default=1)
+    seed = commands.add_parser('seed', help='fill the database with deterministic demo data (staff and a small shop), '
+                                             'or with --customers/--companies only those, in bulk')
+    seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
+    seed.add_argument('--customers', type=number_of_rows, help='add this many customers (1000000 for the benchmark)')
+    seed.add_argument('--companies', type=number_of_rows, help='add this many companies (default: 1 per 200 customers)')
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -34,12 +38,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == 'create-user':
         return _create_user(args)
     if args.command == 'seed':
-        from .seed import seed_demo
-        with db.session_scope() as session:
-            for line in seed_demo(session=session, seed=args.seed):
-                print(line)
-        return 0
+        return _seed(args)
     return 2
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from .seed import seed_customers, seed_demo
+    with db.session_scope() as session:
+        if args.customers is None and args.companies is None:
+            lines = seed_demo(session=session, seed=args.seed)
+        else:
+            customers = args.customers or 0
+            companies = args.companies if args.companies is not None else customers // 200
+            started = time.perf_counter()
+            seeded = seed_customers(session=session, customers=customers, companies=companies, seed=args.seed)
+            lines = [f'Added {seeded.customers:,} customers and {seeded.companies:,} companies '
+                     f'in {time.perf_counter() - started:.1f} s (seed {args.seed}).']
+    for line in lines:
+        print(line)
+    return 0
+
+
+def number_of_rows(value: str) -> int:
+    number = int(value.replace('_', '').replace(',', ''))
+    if number < 0:
+        raise argparse.ArgumentTypeError('must be 0 or more')
+    return number
 
 
 def _create_user(args: argparse.Namespace) -> int:

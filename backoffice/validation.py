@@ -45,6 +45,6 @@ def _blank_is_none(value):
 
 Email = Annotated[str, AfterValidator(normalize_email)]
 Phone = Annotated[str | None, AfterValidator(_phone)]
-RequiredText = Annotated[str, AfterValidator(_required_text)]
+RequiredText = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(_required_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from nicegui import app
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from .registry import public_paths
@@ -17,7 +18,7 @@ class AuthMiddleware(BaseHTTPMiddleware):
         path = request.url.path
         if path in public_paths() or path.startswith(OPEN_PREFIXES):
             return await call_next(request)
-        if current_user() is None:
+        if current_user(app.storage.user) is None:
             target = path + (f'?{request.url.query}' if request.url.query else '')
             return RedirectResponse(login_url(target))
         return await call_next(request)

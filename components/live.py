@@ -13,12 +13,24 @@ from backoffice import events
 sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
 
 
+_resource_events: dict[str, Event[dict]] = {}  # resource key → {'id', 'action'} after each committed change
+
+
+def resource_changed(key: str) -> Event[dict]:
+    """The event a list or form of this resource subscribes to (one per resource, shared by all clients)."""
+    if key not in _resource_events:
+        _resource_events[key] = Event()
+        events.subscribe(key, _on_loop(_resource_events[key]), key=f'ui.resource.{key}')
+    return _resource_events[key]
+
+
 def wire() -> None:
     """Connect core topics to fresh UI events; main.py calls this on every start (the test fixture starts the app for
     each test and only resets events it still tracks, so reusing one from an earlier start would keep stale clients)."""
     global sessions_ended
     sessions_ended = Event()
     events.subscribe('sessions', _on_loop(sessions_ended), key='ui.sessions_ended')
+    _resource_events.clear()
 
 
 def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from nicegui import app, ui
+from nicegui.storage import request_contextvar
 
 from backoffice import auth
 from backoffice.config import get_settings
@@ -13,20 +14,22 @@ from backoffice.db import session_scope
 from backoffice.models import User, utcnow
 
 
-def current_user() -> User | None:
-    """The signed-in user, or None when nobody is, the session went idle, or it was ended elsewhere."""
-    storage = app.storage.user
+def current_user(storage: dict | None = None) -> User | None:
+    """The signed-in user, or None when nobody is, the session went idle, or it was ended elsewhere.
+
+    UI code calls it without arguments; the HTTP middleware passes the request's storage."""
+    storage = client_storage() if storage is None else storage
     user_id = storage.get('user_id')
     if not user_id:
         return None
     last_seen = _parse(storage.get('last_seen'))
     if auth.is_idle(last_seen, get_settings().session_idle_minutes):
-        forget()
+        forget(storage)
         return None
     with session_scope() as session:
         user = auth.session_user(session, user_id, storage.get('epoch'))
     if user is None:
-        forget()
+        forget(storage)
         return None
     storage['last_seen'] = utcnow().isoformat()
     return user
@@ -40,18 +43,29 @@ def acting_user() -> User | None:
     return user
 
 
+def client_storage() -> dict:
+    """This browser's session storage, derived from the page request of the client the code runs for.
+
+    Timers and event subscribers run without a request, or with the request of the client whose action emitted the
+    event; reading `app.storage.user` there would get no storage, or another person's."""
+    request = ui.context.client.request
+    if request is not None and request_contextvar.get() is not request:
+        request_contextvar.set(request)
+    return app.storage.user
+
+
 def remember(user: User) -> None:
-    app.storage.user.update(user_id=user.id, epoch=user.session_epoch, last_seen=utcnow().isoformat(),
+    client_storage().update(user_id=user.id, epoch=user.session_epoch, last_seen=utcnow().isoformat(),
                             signed_in_at=utcnow().isoformat())
 
 
 def keep_epoch(user: User) -> None:
     """After this browser's own password change, stay signed in here while every other session ends."""
-    app.storage.user['epoch'] = user.session_epoch
+    client_storage()['epoch'] = user.session_epoch
 
 
 def forget(storage: dict | None = None) -> None:
-    storage = app.storage.user if storage is None else storage
+    storage = client_storage() if storage is None else storage
     for key in ('user_id', 'epoch', 'last_seen', 'signed_in_at'):
         storage.pop(key, None)
 

@@ -16,7 +16,7 @@ from backoffice.services import users as users_service
 
 from . import live
 from .forms import clear_errors, page_dialog, show_error
-from .session import acting_user, forget, keep_epoch
+from .session import acting_user, client_storage, forget, keep_epoch
 
 if TYPE_CHECKING:
     from .registry import Screen
@@ -164,7 +164,7 @@ def _change_password(user: User, values: dict, browser_id: str | None) -> User:
 
 def _end_on_sign_out_elsewhere(user: User) -> None:
     # An event callback runs in the emitter's request context, so this browser's storage is captured here, at build.
-    storage, browser_id = app.storage.user, app.storage.browser.get('id')
+    storage, browser_id = client_storage(), app.storage.browser.get('id')
 
     def on_sessions_ended(payload: dict) -> None:
         if payload.get('user_id') != user.id:

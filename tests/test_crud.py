@@ -158,3 +158,12 @@ def test_titles_and_lookup_serve_related_fields() -> None:
         assert crud.titles_for(session=session, resource=COMPANIES, ids={acme.id, globex.id}) == {
             acme.id: 'Acme GmbH', globex.id: 'Globex'}
         assert crud.lookup(session=session, actor=manager, resource=COMPANIES, text='acm') == {acme.id: 'Acme GmbH'}
+
+
+def test_emptying_a_required_field_is_a_field_error_not_a_crash() -> None:
+    manager = make_user('manager')
+    customer = make_customer('c@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id, version=1,
+                           changes={'marketing_consent': None})
+    assert refused.value.errors == {'marketing_consent': 'This field is required'}

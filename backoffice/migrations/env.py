@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
 from backoffice.db import get_engine
+from backoffice.query import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -16,6 +17,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == 'sqlite',  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=include_name,  # SQLite's FTS5 search tables are made by hand, not from the models
     )
     with context.begin_transaction():
         context.run_migrations()

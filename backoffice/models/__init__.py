@@ -1,6 +1,8 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
 from .base import EditableTable, SoftDeletable, utcnow
+from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
+from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from .people import (
                      Company,
                      CompanyCreate,
@@ -17,16 +19,29 @@ from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedVie
 __all__ = [
     'AppSetting',
     'AuditEntry',
+    'Category',
+    'CategoryCreate',
+    'CategoryUpdate',
     'Company',
+    'ContentCreate',
+    'ContentEntry',
+    'ContentKind',
+    'ContentStatus',
+    'ContentUpdate',
     'CompanyCreate',
     'CompanyUpdate',
+    'Currency',
     'Customer',
     'CustomerCreate',
     'CustomerStatus',
     'CustomerUpdate',
     'EditableTable',
     'ImportBatch',
+    'LegalVersion',
     'LoginThrottle',
+    'Product',
+    'ProductCreate',
+    'ProductUpdate',
     'Role',
     'SavedView',
     'SoftDeletable',

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Enum, Index, Text
+from sqlalchemy import Enum, Index, Text, func, literal_column
 from sqlmodel import Field
 
 from ..validation import Email, OptionalId, OptionalText, Phone, RequiredText
@@ -64,6 +64,16 @@ class Customer(EditableTable, SoftDeletable, table=True):
     __table_args__ = (
         Index('ix_customers_status_signed_up', 'status', 'signed_up_at', 'id'),
         Index('ix_customers_signed_up_id', 'signed_up_at', 'id'),
+        Index('ix_customers_email_lower', func.lower(literal_column('email'))),  # case-insensitive duplicate check
+        # keyset order for the remaining sortable columns (migration 0003)
+        Index('ix_customers_status_id', 'status', 'id'),
+        Index('ix_customers_consent_id', 'marketing_consent', 'id'),
+        # search: trigram GIN indexes on PostgreSQL; SQLite searches an FTS5 trigram table instead (migration 0003,
+        # not part of the metadata), so these expression indexes exist only on PostgreSQL
+        Index('ix_customers_email_trgm', func.lower(literal_column('email')).label('email_lower'),
+              postgresql_using='gin', postgresql_ops={'email_lower': 'gin_trgm_ops'}),
+        Index('ix_customers_name_trgm', func.lower(literal_column('name')).label('name_lower'),
+              postgresql_using='gin', postgresql_ops={'name_lower': 'gin_trgm_ops'}),
     )
 
     email: str = Field(max_length=254, unique=True, index=True)
@@ -71,7 +81,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
     phone: str | None = Field(default=None, max_length=40)
     status: CustomerStatus = Field(default=CustomerStatus.active, sa_type=_string_enum(CustomerStatus))
     ban_reason: str | None = Field(default=None, max_length=500)
-    company_id: int | None = Field(default=None, foreign_key='companies.id', index=True)
+    company_id: int | None = Field(default=None, foreign_key='companies.id', index=True, ondelete='SET NULL')
     marketing_consent: bool = False
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)

@@ -35,7 +35,7 @@ CUSTOMERS = register(Resource(
     description='The people who use the product: status, consent, company',
     columns=(
         Column('email', 'Email', kind='email'),
-        Column('name', 'Name'),
+        Column('name', 'Name', on_phone=False),
         Column('status', 'Status', kind='choice', choices=STATUSES),
         Column('company_id', 'Company', kind='related', related='companies', sortable=False, on_phone=False),
         Column('marketing_consent', 'Consent', kind='bool', on_phone=False),

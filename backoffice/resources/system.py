@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..models import AuditEntry
 from .base import Column, Filter, FormField, Resource, register
 
-RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Company'}
+RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Company', 'content': 'Content',
+                'products': 'Product', 'categories': 'Category', 'settings': 'Settings'}
 
 AUDIT = register(Resource(
     key='audit', label='Audit log', singular='change', model=AuditEntry, create=None, update=None,

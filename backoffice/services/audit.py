@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -24,6 +25,8 @@ def snapshot(record: SQLModel) -> dict[str, Any]:
             value = value.value
         elif isinstance(value, datetime | date):
             value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
         values[name] = value
     return values
 

@@ -50,8 +50,8 @@ def update_record(*, session: Session, actor: User, resource: Resource, record_i
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
                                     changes=changes)
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
-    values = _validated(resource.update, changes, partial=True)
+    record = _locked(session, resource, record_id, version)
+    values = _validated(resource.update, changes, partial=True, model=resource.model)
     _check_unique_and_related(session, resource, values, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
@@ -64,7 +64,7 @@ def delete_record(*, session: Session, actor: User, resource: Resource, record_i
     require(actor, resource.write_permission)
     if not resource.soft_delete:
         raise ValidationFailed({'': f'A {resource.singular} cannot be deleted.'})
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
+    record = _locked(session, resource, record_id, version)
     if record.deleted_at is not None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted')
@@ -72,7 +72,7 @@ def delete_record(*, session: Session, actor: User, resource: Resource, record_i
 
 def restore_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, None, entity=resource.entity)
+    record = _locked(session, resource, record_id, None)
     if record.deleted_at is None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
@@ -106,7 +106,7 @@ def revert_to(*, session: Session, actor: User, resource: Resource, record_id: i
               version: int) -> SQLModel:
     """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change)."""
     require(actor, resource.write_permission)
-    record = get_for_update(session, resource.model, record_id, version, entity=resource.entity)
+    record = _locked(session, resource, record_id, version)
     later = [e for e in audit.entries_for(session, resource.entity, record_id, limit=10_000) if e.id > entry_id]
     if not session.get(AuditEntry, entry_id):
         raise NotFound('That version is no longer in the history.')
@@ -124,7 +124,11 @@ def revert_to(*, session: Session, actor: User, resource: Resource, record_id: i
         session.rollback()
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
                                     changes=values)
-    typed = _validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True)
+    typed = _validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True,
+                       model=resource.model)
+    _check_unique_and_related(session, resource, typed, record_id=record_id)
+    if resource.check_change and (problems := resource.check_change(record, typed)):
+        raise ValidationFailed(problems)
     if 'deleted_at' in values:
         deleted_at = values['deleted_at']
         typed['deleted_at'] = datetime.fromisoformat(deleted_at) if isinstance(deleted_at, str) else deleted_at
@@ -159,12 +163,23 @@ def save_change(session: Session, actor: User, resource: Resource, record: SQLMo
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
-def _validated(schema, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def _locked(session: Session, resource: Resource, record_id: int, version: int | None) -> SQLModel:
+    return get_for_update(session, resource.model, record_id, version, entity=resource.entity, label=resource.singular)
+
+
+def _validated(schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
+               ) -> dict[str, Any]:
     try:
-        model = schema.model_validate(data)
+        validated = schema.model_validate(data)
     except ValidationError as error:
         raise ValidationFailed(field_errors(error)) from None
-    return model.model_dump(exclude_unset=partial)
+    values = validated.model_dump(exclude_unset=partial)
+    if partial and model is not None:  # an update model's fields are optional, but a required column is not
+        emptied = {name: 'This field is required' for name, value in values.items()
+                   if value is None and name in model.__table__.columns and not model.__table__.columns[name].nullable}
+        if emptied:
+            raise ValidationFailed(emptied)
+    return values
 
 
 def _check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],

@@ -20,7 +20,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     reason = (reason or '').strip()
     if not reason:
         raise ValidationFailed({'reason': 'Say why: the reason is kept with the ban'})
-    customer = get_for_update(session, Customer, record_id, version, entity='customers')
+    customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is already banned'})
     return save_change(session, actor, resource('customers'), customer,
@@ -29,7 +29,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
 
 def unban_customer(*, session: Session, actor: User, record_id: int, version: int) -> Customer:
     require(actor, 'customers.write')
-    customer = get_for_update(session, Customer, record_id, version, entity='customers')
+    customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status != CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is not banned'})
     return save_change(session, actor, resource('customers'), customer,

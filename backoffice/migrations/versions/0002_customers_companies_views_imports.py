@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('marketing_consent', sa.Boolean(), nullable=False),
     sa.Column('signed_up_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], ),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:

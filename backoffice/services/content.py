@@ -1,0 +1,174 @@
+"""Content's own rules: publishing and unpublishing (named, audited changes), the immutable versions of legal documents,
+and what the front office may read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlmodel import Session, col, or_, select
+
+from .. import events
+from ..errors import NotFound, ValidationFailed
+from ..models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
+from ..permissions import require
+from ..records import get_for_update
+from ..resources.base import Outcome, resource
+from .crud import save_change
+
+LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
+
+
+def publish_content(*, session: Session, actor: User | None, record_id: int, version: int | None,
+                    system: bool = False, now: datetime | None = None) -> Outcome:
+    """Put an entry on the front office. A legal document's text becomes a new version, in force from its 'Live from'
+    time (or now) until a later version takes over; the earlier versions stay readable."""
+    if not system:
+        require(actor, 'content.write')
+    now = now or utcnow()
+    entry = get_for_update(session, ContentEntry, record_id, version, entity='content')
+    if entry.deleted_at is not None:
+        raise ValidationFailed({'': 'This page is in the trash: restore it before publishing'})
+    if entry.kind == ContentKind.legal:
+        return _publish_legal(session, actor, entry, now)
+    if entry.status == ContentStatus.published:
+        raise ValidationFailed({'': 'This page is already published'})
+    saved = save_change(session, actor, _content(), entry, {'status': ContentStatus.published, 'published_at': now},
+                        'published')
+    live_from = entry.publish_at if entry.publish_at and entry.publish_at > now else None
+    return Outcome(saved, message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC' if live_from
+                   else 'Published; live on the front office now')
+
+
+def unpublish_content(*, session: Session, actor: User, record_id: int, version: int | None) -> ContentEntry:
+    """Take an entry off the front office; it stays here as a draft. A legal document's versions stay on record."""
+    require(actor, 'content.write')
+    entry = get_for_update(session, ContentEntry, record_id, version, entity='content')
+    if entry.status != ContentStatus.published:
+        raise ValidationFailed({'': 'This page is not published'})
+    return save_change(session, actor, _content(), entry, {'status': ContentStatus.draft}, 'unpublished')
+
+
+def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[str, str]:
+    """Rules on an edit (the generic update calls this). Editing a published entry keeps it published."""
+    if 'kind' not in values or values['kind'] == entry.kind:
+        return {}
+    if entry.legal_version:
+        return {'kind': LEGAL_STAYS_LEGAL}
+    if entry.status == ContentStatus.published:
+        return {'kind': 'Unpublish it first: the kind decides how it is published'}
+    return {}
+
+
+def versions_are_final(**_: Any) -> None:
+    """The write service of the legal versions resource: there is nothing to write."""
+    raise ValidationFailed({'': 'A published version is final: edit the document and publish a new version'})
+
+
+# --- what the front office reads (public, no actor) ------------------------------------------------------------------
+
+def live_entry(*, session: Session, slug: str, now: datetime | None = None) -> tuple[ContentEntry, LegalVersion | None]:
+    """The published entry with this slug and, for a legal document, its version in force; NotFound otherwise
+    (a draft, a trashed or a not-yet-live entry is not told apart from a missing one)."""
+    now = now or utcnow()
+    entry = _published(session, slug)
+    if entry is not None and entry.kind == ContentKind.legal:
+        version = _in_force(session, entry.id, now)
+        if version is not None:
+            return entry, version
+    elif entry is not None and (entry.publish_at is None or entry.publish_at <= now):
+        return entry, None
+    raise NotFound(_no_content(slug))
+
+
+def live_versions(*, session: Session, slug: str, now: datetime | None = None) -> list[LegalVersion]:
+    """Every version of a published legal document that has taken effect, oldest first."""
+    now = now or utcnow()
+    entry = _published(session, slug)
+    if entry is None:
+        raise NotFound(_no_content(slug))
+    if entry.kind != ContentKind.legal:
+        raise NotFound(f"'{slug}' is not a legal document, so it has no versions.")
+    statement = (select(LegalVersion).where(LegalVersion.document_id == entry.id, LegalVersion.effective_from <= now)
+                 .order_by(col(LegalVersion.number)))
+    versions = list(session.exec(statement))
+    if not versions:
+        raise NotFound(_no_content(slug))
+    return versions
+
+
+def live_version(*, session: Session, slug: str, number: int, now: datetime | None = None) -> LegalVersion:
+    version = next((v for v in live_versions(session=session, slug=slug, now=now) if v.number == number), None)
+    if version is None:
+        raise NotFound(f"The legal document '{slug}' has no version {number}.")
+    return version
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, now: datetime) -> Outcome:
+    latest = session.exec(select(LegalVersion).where(LegalVersion.document_id == entry.id)
+                          .order_by(col(LegalVersion.number).desc())).first()
+    content = _content()
+    if latest is not None and (latest.title, latest.body) == (entry.title, entry.body):
+        if entry.status == ContentStatus.published:
+            raise ValidationFailed({'': f'Version {latest.number} already has this text: edit it first'})
+        saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now},
+                            'published')  # back on the front office after an unpublish, with the same version
+        return Outcome(saved, message=f'Published again: version {latest.number}')
+    effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
+    if latest is not None and effective_from <= latest.effective_from:
+        raise ValidationFailed({'publish_at': f'Version {latest.number} takes effect on '
+                                              f'{latest.effective_from:%Y-%m-%d %H:%M} UTC: set a later time'})
+    if latest is not None:
+        latest.effective_until = effective_from
+        session.add(latest)
+    created = LegalVersion(document_id=entry.id, number=latest.number + 1 if latest else 1, title=entry.title,
+                           body=entry.body, published_at=now, published_by=actor.email if actor else 'system',
+                           effective_from=effective_from)
+    session.add(created)
+    saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now,
+                                                         'legal_version': created.number}, 'published')
+    events.publish('legal-versions', {'id': created.id, 'action': 'created'})
+    return Outcome(saved, message=f'Published version {created.number}, in force from '
+                                  f'{effective_from:%Y-%m-%d %H:%M} UTC')
+
+
+def _published(session: Session, slug: str) -> ContentEntry | None:
+    statement = select(ContentEntry).where(ContentEntry.slug == slug.strip().lower(),
+                                           ContentEntry.status == ContentStatus.published,
+                                           col(ContentEntry.deleted_at).is_(None))
+    return session.exec(statement).first()
+
+
+def _in_force(session: Session, document_id: int, now: datetime) -> LegalVersion | None:
+    statement = (select(LegalVersion)
+                 .where(LegalVersion.document_id == document_id, LegalVersion.effective_from <= now,
+                        or_(col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > now))
+                 .order_by(col(LegalVersion.number).desc()))
+    return session.exec(statement).first()
+
+
+def _no_content(slug: str) -> str:
+    return f"No published content with the slug '{slug}'."
+
+
+def _content():
+    return resource('content')
+
+
+@event.listens_for(ContentEntry, 'before_update')
+def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
+    """A legal document with published versions is what customers agreed to: it stays a legal document and is never
+    moved to the trash (so never purged), whichever path tries — edit, delete, bulk delete, revert. Unpublishing takes
+    it off the front office."""
+    if not entry.legal_version:
+        return
+    state = inspect(entry).attrs
+    trashed = state.deleted_at.history.added
+    if trashed and trashed[0] is not None:
+        raise ValidationFailed({'': 'A legal document with published versions stays on record: unpublish it '
+                                    'instead of deleting it'})
+    if state.kind.history.has_changes() and entry.kind != ContentKind.legal:
+        raise ValidationFailed({'kind': LEGAL_STAYS_LEGAL})

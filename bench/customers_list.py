@@ -1,0 +1,145 @@
+"""Benchmark of the customers list at a million rows: seeds a fresh database, then times what the list's server does."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from backoffice import db, query  # noqa: E402
+from backoffice.db import read_session  # noqa: E402
+from backoffice.models import Customer, Role, User  # noqa: E402
+from backoffice.resources.customers import CUSTOMERS  # noqa: E402
+from backoffice.seed import seed_customers  # noqa: E402
+
+TARGET_MS = 50.0
+LAST_OVER_FIRST = 1.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--customers', type=int, default=1_000_000)
+    parser.add_argument('--database-url', help='e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench (an empty '
+                                               'database); default: a new SQLite file')
+    parser.add_argument('--sqlite-file', type=Path, help='where the SQLite database goes (default: a temporary file)')
+    parser.add_argument('--reuse', action='store_true', help='measure a database seeded by an earlier run as it is')
+    parser.add_argument('--runs', type=int, default=20, help='timed runs per figure (the median is shown)')
+    parser.add_argument('--seed', type=int, default=1)
+    args = parser.parse_args()
+
+    url = args.database_url or f'sqlite:///{args.sqlite_file or Path(tempfile.mkdtemp()) / "customers.db"}'
+    engine = db.configure(url)
+    db.migrate(engine)
+    with read_session() as session:
+        present = session.execute(select(func.count()).select_from(Customer)).scalar_one()
+    print(f'Database: {make_url(url).render_as_string(hide_password=True)}')
+    if present and not args.reuse:
+        print(f'It already holds {present:,} customers: use an empty database, or --reuse to measure it as it is.')
+        return 2
+    if not present:
+        started = time.perf_counter()
+        with db.session_scope() as session:
+            seed_customers(session=session, customers=args.customers, companies=args.customers // 200,
+                           seed=args.seed)
+        print(f'Seeded {args.customers:,} customers and {args.customers // 200:,} companies in '
+              f'{time.perf_counter() - started:.1f} s')
+        if engine.dialect.name == 'postgresql':  # what autovacuum would do soon after a bulk load
+            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
+                connection.execute(text('VACUUM ANALYZE customers'))
+    print(measure(args.runs))
+    return 0
+
+
+def measure(runs: int) -> str:
+    admin = User(email='bench@example.com', name='Bench', role=Role.admin, password_hash='-', is_active=True)
+    with read_session() as session:
+        newest = session.execute(select(func.max(Customer.signed_up_at))).scalar_one()
+        half = session.execute(select(func.max(Customer.id))).scalar_one() // 2
+        middle = session.exec(select(Customer).where(Customer.id >= half, Customer.deleted_at.is_(None))
+                              .order_by(Customer.id).limit(1)).one()
+    anchor = newest.date()
+    local = middle.email.split('@')[0]
+    name = local.rstrip('0123456789')
+    fragment = name  # a part of the address, as a support agent would type it
+    window = (anchor - timedelta(days=365), anchor - timedelta(days=183))
+
+    def page(request: query.ListRequest, cursor: query.Cursor | None = None) -> query.Page:
+        with read_session() as session:
+            return query.list_page(session=session, actor=admin, resource=CUSTOMERS, request=request, cursor=cursor)
+
+    def count(request: query.ListRequest) -> tuple[int, bool]:
+        with read_session() as session:
+            return query.count(session=session, actor=admin, resource=CUSTOMERS, request=request)
+
+    default = query.ListRequest()
+    first = page(default)
+    second = page(query.ListRequest(page=2), first.cursor)
+    filtered = query.ListRequest(filters={'status': 'active', 'signed_up_at': window})
+    search = query.ListRequest(search=fragment)
+    common = query.ListRequest(search='example.org')
+    figures = [
+        ('count (default list)', lambda: count(default), ''),
+        ('first page, default sort', lambda: page(default), 'no cursor: counts, then reads'),
+        ('filtered page', lambda: page(filtered), f'status=active, signed up {window[0]}..{window[1]}'),
+        ('search by email fragment', lambda: page(search), f'"{fragment}"'),
+        ('last page', lambda: page(query.ListRequest(page=first.last_page), first.cursor),
+         f"page {first.last_page:,} with page 1's cursor"),
+        ('count (filtered)', lambda: count(filtered), ''),
+        ('count (search)', lambda: count(search), ''),
+        ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
+        ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
+        ('search, common fragment', lambda: page(common), '"example.org": about 1 in 8 customers'),
+        ('deep page by OFFSET', lambda: page(query.ListRequest(page=first.last_page // 2), first.cursor),
+         f'page {first.last_page // 2:,}: no keyset path'),
+    ]
+    results = {label: timed(call, runs) for label, call, _ in figures}
+    lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
+    for label, _, what in figures:
+        median, p90, result = results[label]
+        lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
+    headline = ['first page, default sort', 'filtered page', 'search by email fragment', 'last page',
+                'count (default list)']
+    slowest = max(results[label][0] for label in headline)
+    ratio = results['last page'][0] / results['first page, default sort'][0]
+    like_for_like = results['last page'][0] / results['first page, count reused'][0]
+    lines += ['', f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
+                  f'{"met" if slowest < TARGET_MS else "MISSED"}',
+              f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
+              f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
+              f'reads alone (both reusing the count): {like_for_like:.2f}']
+    return '\n'.join(lines)
+
+
+def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    result = call()
+    call()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.9))], result
+
+
+def describe(result: Any) -> str:
+    if isinstance(result, query.Page):
+        return f'{len(result.rows)} rows of {"" if result.exact else "~"}{result.total:,}'
+    total, exact = result
+    return f'{"" if exact else "~"}{total:,}{"" if exact else " (estimate)"}'
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""What to do with the selected rows (or all rows matching): edit a field, delete, restore — with progress and a
+summary of what was done and what was skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice import query
+from backoffice.db import read_session
+from backoffice.permissions import can
+from backoffice.resources import Resource
+from backoffice.services import bulk
+
+from .forms import page_dialog
+from .resource_form import field_input
+from .session import acting_user
+
+CHUNK = 50
+
+
+class BulkBar:
+    def __init__(self, resource: Resource, *, table: ui.table, request: Callable[[], query.ListRequest],
+                 total: Callable[[], int], trash: Callable[[], bool], done: Callable[[], Awaitable[Any]]) -> None:
+        self.resource, self.table, self.request, self.total, self.trash, self.done = \
+            resource, table, request, total, trash, done
+        self.all_matching = False
+        with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-blue-50 dark:bg-neutral-800') as self.bar:
+            self.label = ui.label()
+            self.everything = ui.button('', on_click=self._select_everything).props('flat dense no-caps')
+            ui.space()
+            self.edit_button = ui.button('Edit a field', icon='edit', on_click=self._edit).props('flat dense')
+            self.delete_button = ui.button('Delete', icon='delete', on_click=self._delete) \
+                .props('flat dense color=negative')
+            self.restore_button = ui.button('Restore', icon='restore_from_trash', on_click=self._restore) \
+                .props('flat dense')
+        self.progress = ui.linear_progress(value=0, show_value=False).classes('w-full')
+        self.progress.set_visibility(False)
+        table.on_select(lambda _: self.update())
+        self.update()
+
+    def update(self) -> None:
+        user = acting_user()
+        selected = len(self.table.selected)
+        writable = user is not None and not self.resource.read_only and can(user, self.resource.write_permission)
+        self.bar.set_visibility(bool(selected) and writable)
+        if not selected:
+            self.all_matching = False
+        count = self.total() if self.all_matching else selected
+        self.label.text = f'{count:,} selected' + (' (all matching)' if self.all_matching else '')
+        self.everything.text = f'Select all {self.total():,} matching'
+        self.everything.set_visibility(not self.all_matching and self.total() > selected)
+        self.edit_button.set_visibility(not self.trash())
+        self.delete_button.set_visibility(not self.trash() and self.resource.soft_delete)
+        self.restore_button.set_visibility(self.trash())
+
+    def _select_everything(self) -> None:
+        self.all_matching = True
+        self.update()
+
+    def _ids(self, user) -> list[int]:
+        if not self.all_matching:
+            return [row['id'] for row in self.table.selected]
+        with read_session() as session:
+            return list(query.matching_ids(session=session, actor=user, resource=self.resource,
+                                           request=self.request()))
+
+    async def _edit(self) -> None:
+        editable = {f.name: f for f in self.resource.fields
+                    if f.on_edit and f.name not in self.resource.unique and f.kind != 'image'}
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label('Edit a field on every selected record').classes('text-lg font-medium')
+            chooser = ui.select({n: f.label for n, f in editable.items()}, label='Field').classes('w-full')
+            holder = ui.column().classes('w-full')
+            box: dict[str, Any] = {}
+
+            def chosen(e) -> None:
+                holder.clear()
+                with holder:
+                    box['input'] = field_input(editable[e.value], None)
+
+            chooser.on_value_change(chosen)
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=lambda: dialog.submit(None)).props('flat')
+                ui.button('Apply', on_click=lambda: dialog.submit(
+                    {chooser.value: box['input'].value} if chooser.value and 'input' in box else None))
+        changes = await dialog
+        if changes:
+            await self._run('updated', lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource,
+                                                                           ids=ids, changes=changes))
+
+    async def _delete(self) -> None:
+        await self._run('moved to the trash', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource,
+                                                                                 ids=ids))
+
+    async def _restore(self) -> None:
+        await self._run('restored', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
+
+    async def _run(self, verb: str, work: Callable) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        ids = await run.io_bound(self._ids, user)
+        summary = bulk.Summary()
+        self.progress.set_visibility(True)
+        for start in range(0, len(ids), CHUNK):
+            summary.merge(await run.io_bound(work, user, ids[start:start + CHUNK]))
+            self.progress.value = min(1.0, (start + CHUNK) / max(len(ids), 1))
+        self.progress.set_visibility(False)
+        self.table.selected = []
+        self.all_matching = False
+        self.update()
+        ui.notify(summary.text(verb), type='positive' if not summary.skipped else 'warning', multi_line=True,
+                  timeout=10000 if summary.skipped else 5000)
+        await self.done()

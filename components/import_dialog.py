@@ -1,0 +1,164 @@
+"""Import a CSV or Excel file into a resource: columns matched by header, a dry-run preview of every row, apply in one
+transaction, and any earlier import reverted in one click."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice import imports
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError
+from backoffice.resources import Resource
+
+from .format import when
+from .forms import page_dialog, show_error
+from .session import acting_user
+
+ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
+
+
+class ImportDialog:
+    def __init__(self, resource: Resource, *, done: Callable[[], Awaitable[Any]]) -> None:
+        self.resource, self.done = resource, done
+        self.rows: list[dict[str, str]] = []
+        self.file_name = ''
+        self.plan: list[imports.RowPlan] = []
+        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
+            ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
+            fields = ', '.join(f.label for f in imports.importable_fields(resource))
+            ui.label(f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
+                     f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.') \
+                .classes('text-sm text-gray-600')
+            ui.upload(label='Choose a file', auto_upload=True, max_file_size=20_000_000, on_upload=self._uploaded) \
+                .props('accept=".csv,.xlsx" flat bordered').classes('w-full')
+            self.mapping_box = ui.column().classes('w-full')
+            self.preview_box = ui.column().classes('w-full')
+            with ui.expansion('Earlier imports', icon='history').classes('w-full'):
+                self.batches_box = ui.column().classes('w-full gap-1')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Close', on_click=self.dialog.close).props('flat')
+        self._show_batches()
+        self.dialog.open()
+
+    async def _uploaded(self, event) -> None:
+        self.file_name = event.file.name
+        data = await event.file.read()
+        try:
+            self.rows = imports.read_table(data, self.file_name)
+        except ServiceError as error:
+            show_error(error)
+            return
+        self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
+        self._show_mapping()
+        await self._preview()
+
+    def _show_mapping(self) -> None:
+        options = {f.name: f.label for f in imports.importable_fields(self.resource)} | {'id': 'ID'}
+        self.mapping_box.clear()
+        with self.mapping_box:
+            ui.label(f'{self.file_name}: {len(self.rows):,} rows. Column matching:').classes('text-sm font-medium')
+            with ui.row().classes('w-full gap-2'):
+                for header, field in self.mapping.items():
+                    ui.select(options, label=header, value=field, clearable=True,
+                              on_change=lambda e, h=header: self._remap(h, e.value)).props('dense outlined') \
+                        .classes('min-w-40')
+
+    async def _remap(self, header: str, field: str | None) -> None:
+        self.mapping[header] = field
+        await self._preview()
+
+    async def _preview(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        try:
+            self.plan = await run.io_bound(self._plan, user)
+        except ServiceError as error:
+            show_error(error)
+            return
+        counts = imports.count_actions(self.plan)
+        self.preview_box.clear()
+        with self.preview_box:
+            ui.label(f'Preview (nothing is saved yet): {counts["create"]} new, {counts["update"]} to update, '
+                     f'{counts["unchanged"]} unchanged, {counts["error"]} with errors').classes('text-sm font-medium')
+            rows = [{'row': p.row, 'action': ACTION_LABELS[p.action], 'title': p.title,
+                     'details': p.reason or '; '.join(f'{k}: {b} → {a}' for k, (b, a) in p.changes.items())}
+                    for p in self.plan[:500]]
+            ui.table(columns=[{'name': n, 'label': lbl, 'field': n, 'align': 'left'} for n, lbl in (
+                ('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))],
+                rows=rows, row_key='row', pagination=10).classes('w-full').props('dense flat bordered')
+            writable = counts['create'] + counts['update']
+            if writable:
+                ui.button(f'Apply {writable} changes', icon='upload', on_click=self._apply)
+
+    def _plan(self, user) -> list[imports.RowPlan]:
+        with read_session() as session:
+            return imports.preview(session=session, actor=user, resource=self.resource, rows=self.rows,
+                                   mapping=self.mapping)
+
+    async def _apply(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        try:
+            batch = await run.io_bound(self._write, user)
+        except ServiceError as error:
+            show_error(error)
+            return
+        c = batch.counts
+        ui.notify(f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
+                  f'{c.get("unchanged", 0)} unchanged, {c.get("skipped", 0)} skipped', type='positive')
+        await self.done()
+        self.preview_box.clear()  # last: it deletes the button whose handler this is
+        self.mapping_box.clear()
+        self._show_batches()
+
+    def _write(self, user):
+        with session_scope() as session:
+            return imports.apply(session=session, actor=user, resource=self.resource, plan=self.plan,
+                                 file_name=self.file_name)
+
+    def _show_batches(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        with read_session() as session:
+            batches = imports.recent_batches(session=session, actor=user, resource=self.resource, limit=10)
+        self.batches_box.clear()
+        with self.batches_box:
+            if not batches:
+                ui.label('None yet.').classes('text-sm text-gray-500')
+            for batch in batches:
+                with ui.row().classes('w-full items-center justify-between text-sm no-wrap'):
+                    ui.label(f'{when(batch.created_at)} · {batch.file_name} · {batch.counts.get("created", 0)} '
+                             f'created, {batch.counts.get("updated", 0)} updated').classes('truncate')
+                    if batch.reverted_at:
+                        ui.label(f'reverted {when(batch.reverted_at)}').classes('text-gray-500 shrink-0')
+                    else:
+                        ui.button('Revert', on_click=lambda b=batch.id: self._revert(b)).props('flat dense')
+
+    async def _revert(self, batch_id: int) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        try:
+            summary = await run.io_bound(_revert, user, batch_id)
+        except ServiceError as error:
+            show_error(error)
+            return
+        skipped = summary['skipped']
+        message = f'Import reverted: {summary["done"]} records put back'
+        if skipped:
+            message += f'; {len(skipped)} left as they are: ' + '; '.join(f'{s["title"]}: {s["reason"]}'
+                                                                          for s in skipped[:5])
+        ui.notify(message, type='positive' if not skipped else 'warning', multi_line=True, timeout=10000)
+        await self.done()
+        self._show_batches()  # last: it deletes the button whose handler this is
+
+
+def _revert(user, batch_id: int) -> dict:
+    with session_scope() as session:
+        return imports.revert(session=session, actor=user, batch_id=batch_id)

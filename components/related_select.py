@@ -1,0 +1,41 @@
+"""A select over another resource's records with server-side type-ahead (never loads a whole table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from backoffice.db import read_session
+from backoffice.resources import RESOURCES
+from backoffice.services import crud
+
+from .session import acting_user
+
+
+def related_select(resource_key: str, label: str, *, value: int | None = None,
+                   on_change: Callable | None = None) -> ui.select:
+    """A select over another resource's records with server-side type-ahead (never loads a whole table)."""
+    target = RESOURCES[resource_key]
+
+    def options(text: str = '') -> dict[int, str]:
+        user = acting_user()
+        if user is None:
+            return {}
+        with read_session() as session:
+            found = crud.lookup(session=session, actor=user, resource=target, text=text)
+            if value is not None and value not in found:
+                found.update(crud.titles_for(session=session, resource=target, ids={value}))
+        return found
+
+    select = ui.select(options(), label=label, value=value, with_input=True, clearable=True, on_change=on_change)
+
+    def typed(e) -> None:
+        current = select.value
+        found = options(e.args or '')
+        if current is not None and current not in found:
+            found[current] = select.options.get(current, str(current)) if isinstance(select.options, dict) else ''
+        select.set_options(found, value=current)
+
+    select.on('input-value', typed)
+    return select

@@ -1,0 +1,326 @@
+"""The form of any declared resource: fields generated from the declaration, errors at the field, no lost edit,
+actions, delete with Undo, and a History tab that can revert to an earlier version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, StaleRecord
+from backoffice.models import User
+from backoffice.permissions import can
+from backoffice.resources import Action, FormField, Outcome, Resource
+from backoffice.services import crud
+
+from .format import display_value, when
+from .forms import clear_errors, page_dialog, show_error, show_secret_once
+from .image_field import image_input
+from .related_select import related_select
+from .session import acting_user
+from .undo import offer_undo
+
+
+def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable[[], Any] = lambda: None) -> None:
+    """Open a record (or a blank form for a new one) in a dialog."""
+    user = acting_user()
+    if user is None:
+        return
+    record = None
+    if record_id is not None:
+        try:
+            with read_session() as session:
+                record = crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
+        except ServiceError as error:
+            show_error(error)
+            return
+    RecordDialog(resource, user, record, on_saved)
+
+
+class RecordDialog:
+    def __init__(self, resource: Resource, user: User, record, on_saved: Callable[[], Any]) -> None:
+        self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
+        self.writable = not resource.read_only and can(user, resource.write_permission)
+        self.is_new = record is None
+        self.loaded = self._values_of(record)          # what the user saw: the base of "what did they change"
+        self.version = record.version if record else None
+        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-2xl'):
+            self._header()
+            self.conflict = ui.row().classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900')
+            self.conflict.set_visibility(False)
+            if self.is_new:
+                self._form()
+            else:
+                with ui.tabs().classes('w-full') as tabs:
+                    details, history = ui.tab('Details'), ui.tab('History')
+                with ui.tab_panels(tabs, value=details).classes('w-full'):
+                    with ui.tab_panel(details).classes('p-0'):
+                        self._form()
+                    with ui.tab_panel(history).classes('p-0'):
+                        self._history()
+        self.dialog.open()
+
+    # --- layout -----------------------------------------------------------------------------------------------------
+
+    def _header(self) -> None:
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            title = f'New {self.resource.singular}' if self.is_new else \
+                str(getattr(self.record, self.resource.title, '') or f'{self.resource.singular} #{self.record.id}')
+            ui.label(title).classes('text-lg font-medium truncate')
+            if self.record is not None and getattr(self.record, 'deleted_at', None):
+                ui.badge('in the trash', color='negative')
+
+    def _form(self) -> None:
+        self.inputs: dict[str, ui.element] = {}
+        in_trash = self.record is not None and getattr(self.record, 'deleted_at', None) is not None
+        for declared in self.resource.fields:
+            if self.is_new and not declared.on_create:
+                continue
+            element = field_input(declared, self.loaded.get(declared.name))
+            if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
+                element.props('readonly')
+            self.inputs[declared.name] = element
+        if self.record is not None:
+            ui.label(f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
+                     f'version {self.record.version}').classes('text-xs text-gray-500')
+        with ui.row().classes('w-full justify-end gap-2 wrap'):
+            if in_trash and self.writable:
+                ui.button('Restore', icon='restore_from_trash', on_click=self._restore)
+            elif self.writable:
+                if not self.is_new:
+                    for action in self.resource.actions:
+                        if action.visible(self.record) and can(self.user, action.permission):
+                            ui.button(action.label, icon=action.icon, on_click=lambda a=action: self._action(a)) \
+                                .props('flat')
+                    if self.resource.soft_delete:
+                        ui.button('Delete', icon='delete', on_click=self._delete).props('flat color=negative')
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                ui.button(f'Create {self.resource.singular}' if self.is_new else 'Save changes', on_click=self._save)
+            else:
+                ui.button('Close', on_click=self.dialog.close).props('flat')
+
+    def _history(self) -> None:
+        user = acting_user()
+        with read_session() as session:
+            entries = crud.history(session=session, actor=user, resource=self.resource, record_id=self.record.id)
+        if not entries:
+            ui.label('No recorded changes.').classes('text-gray-500')
+        labels = {f.name: f.label for f in self.resource.fields}
+        with ui.column().classes('w-full gap-3 max-h-96 overflow-auto'):
+            for position, entry in enumerate(entries):
+                with ui.column().classes('w-full gap-1 border-b pb-2'):
+                    with ui.row().classes('w-full justify-between items-center no-wrap'):
+                        ui.label(f'{entry.summary or entry.action}').classes('font-medium text-sm')
+                        ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
+                    for name, (before, after) in entry.changes.items():
+                        if name in labels or name == 'deleted_at':
+                            ui.label(f'{labels.get(name, "In the trash")}: {_shown(before)} → {_shown(after)}') \
+                                .classes('text-xs')
+                    if position > 0 and self.writable and entry.version:
+                        ui.button(f'Revert to version {entry.version}', icon='history',
+                                  on_click=lambda e=entry: self._revert(e.id)).props('flat dense size=sm')
+
+    # --- actions ----------------------------------------------------------------------------------------------------
+
+    def _edited(self) -> dict[str, Any]:
+        return {name: _value(element) for name, element in self.inputs.items()
+                if _value(element) != _normal(self.loaded.get(name))}
+
+    async def _save(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        clear_errors(self.inputs)
+        changes = self._edited()
+        if self.is_new:
+            work = lambda s: crud.create_record(session=s, actor=user, resource=self.resource,  # noqa: E731
+                                                data={n: _value(e) for n, e in self.inputs.items()
+                                                      if _value(e) is not None})
+        elif not changes:
+            ui.notify('Nothing to save')
+            return
+        else:
+            work = lambda s: crud.update_record(session=s, actor=user, resource=self.resource,  # noqa: E731
+                                                record_id=self.record.id, version=self.version, changes=changes)
+        result = await self._run(work)
+        if result is not None:
+            ui.notify(getattr(result, 'message', '') or (f'{self.resource.singular.capitalize()} created'
+                                                         if self.is_new else 'Changes saved'), type='positive')
+            _reveal(result)
+
+    async def _delete(self) -> None:
+        user = acting_user()
+        record_id = self.record.id
+        done = await self._run(lambda s: crud.delete_record(session=s, actor=user, resource=self.resource,
+                                                            record_id=record_id, version=self.version))
+        if done is not None:
+            offer_undo(f'{self.resource.singular.capitalize()} moved to the trash',
+                       lambda: self._undo_delete(record_id))
+
+    async def _undo_delete(self, record_id: int) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        await run.io_bound(_in_session, lambda s: crud.restore_record(session=s, actor=user, resource=self.resource,
+                                                                     record_id=record_id))
+        ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
+        await _maybe_await(self.on_saved())
+
+    async def _restore(self) -> None:
+        user = acting_user()
+        if await self._run(lambda s: crud.restore_record(session=s, actor=user, resource=self.resource,
+                                                         record_id=self.record.id)) is not None:
+            ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
+
+    async def _revert(self, entry_id: int) -> None:
+        user = acting_user()
+        if await self._run(lambda s: crud.revert_to(session=s, actor=user, resource=self.resource,
+                                                    record_id=self.record.id, entry_id=entry_id,
+                                                    version=self.version)) is not None:
+            ui.notify('Reverted; the revert is in the history too', type='positive')
+
+    async def _action(self, action: Action) -> None:
+        inputs = await ask(action) if action.inputs or action.confirm else {}
+        if inputs is None:
+            return
+        user = acting_user()
+        result = await self._run(lambda s: action.run(session=s, actor=user, record_id=self.record.id,
+                                                      version=self.version, **inputs))
+        if result is not None:
+            ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
+            _reveal(result)
+
+    async def _run(self, work: Callable):
+        """Run one service call off the event loop; show its errors where they belong; close and refresh on success."""
+        if acting_user() is None:
+            return None
+        try:
+            result = await run.io_bound(_in_session, work)
+        except StaleRecord as error:
+            self._show_conflict(str(error))
+            return None
+        except ServiceError as error:
+            show_error(error, self.inputs)
+            return None
+        self.dialog.close()
+        await _maybe_await(self.on_saved())
+        return result if result is not None else True
+
+    def _show_conflict(self, message: str) -> None:
+        self.conflict.clear()
+        with self.conflict:
+            ui.icon('warning')
+            ui.label(message).classes('grow text-sm')
+            ui.button('Reload', on_click=self._reload).props('flat dense')
+        self.conflict.set_visibility(True)
+
+    def _reload(self) -> None:
+        """Take the newest version: untouched fields show the new values, what the user typed stays."""
+        user = acting_user()
+        with read_session() as session:
+            fresh = crud.get_record(session=session, actor=user, resource=self.resource, record_id=self.record.id)
+        typed = self._edited()
+        self.record, self.version, self.loaded = fresh, fresh.version, self._values_of(fresh)
+        for name, element in self.inputs.items():
+            if name not in typed:
+                element.value = _input_value(self.loaded.get(name))
+        self.conflict.set_visibility(False)
+        ui.notify('Reloaded the newest version; what you typed is kept. Save again to apply it.')
+
+    def _values_of(self, record) -> dict[str, Any]:
+        if record is None:  # a new record starts from the defaults its create model declares
+            defaults = {name: spec.get_default(call_default_factory=True)
+                        for name, spec in (self.resource.create.model_fields.items() if self.resource.create else ())
+                        if not spec.is_required()}
+            return {f.name: defaults.get(f.name, False if f.kind == 'bool' else None) for f in self.resource.fields}
+        return {f.name: getattr(record, f.name, None) for f in self.resource.fields}
+
+
+def field_input(declared: FormField, value: Any) -> ui.element:
+    """The input for one declared field, showing `value`."""
+    label = declared.label + (' *' if declared.required else '')
+    shown = _input_value(value)
+    if declared.kind == 'bool':
+        element = ui.switch(declared.label, value=bool(value))
+    elif declared.kind == 'image':
+        element = image_input(declared, value)
+    elif declared.kind == 'password':
+        element = ui.input(label, password=True, password_toggle_button=True)
+    elif declared.kind == 'choice':
+        element = ui.select(declared.choices or {}, label=label, value=shown if shown in (declared.choices or {})
+                            else None, clearable=not declared.required)
+    elif declared.kind == 'related':
+        element = related_select(declared.related, label, value=value)
+    elif declared.kind in ('long_text', 'markdown'):
+        element = ui.textarea(label, value=shown or '').props('autogrow')
+        if declared.kind == 'markdown':
+            with ui.expansion('Preview', icon='visibility').classes('w-full text-sm'):
+                ui.markdown().bind_content_from(element, 'value')  # sanitized in the browser (NiceGUI 3 default)
+    elif declared.kind in ('number', 'money'):
+        element = ui.number(label, value=value, format='%.2f' if declared.kind == 'money' else None)
+    elif declared.kind == 'date':
+        element = ui.input(label, value=shown or '').props('type=date stack-label')
+    elif declared.kind == 'datetime':
+        element = ui.input(label, value=shown or '').props('type=datetime-local stack-label')
+    else:
+        element = ui.input(label, value=shown or '').props('type=email' if declared.kind == 'email' else '')
+    element.classes('w-full')
+    if declared.help and hasattr(element, 'props'):
+        element.props(f'hint="{declared.help}"')
+    return element
+
+
+async def ask(action: Action) -> dict[str, Any] | None:
+    """A small dialog for an action's inputs (or its confirmation); None when cancelled."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(action.confirm or action.label).classes('text-lg font-medium')
+        inputs = {f.name: field_input(f, None) for f in action.inputs}
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=lambda: dialog.submit(None)).props('flat')
+            ui.button('Confirm', on_click=lambda: dialog.submit({n: _value(e) for n, e in inputs.items()}))
+    return await dialog
+
+
+def _reveal(result: Any) -> None:
+    if isinstance(result, Outcome) and result.secret:
+        show_secret_once(result.secret_label or 'Shown once', result.secret)
+
+
+def _in_session(work: Callable):
+    with session_scope() as session:
+        return work(session)
+
+
+def _value(element: ui.element) -> Any:
+    value = element.value
+    return None if value == '' else value
+
+
+def _input_value(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=1, ensure_ascii=False, default=str)
+    if isinstance(value, datetime):
+        return value.strftime('%Y-%m-%dT%H:%M')
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, 'value') and not isinstance(value, (int, float, str, bool)):
+        return value.value  # an enum member
+    return value
+
+
+def _normal(value: Any) -> Any:
+    value = _input_value(value)
+    return None if value == '' else value
+
+
+def _shown(value: Any) -> str:
+    return display_value(value) or '—'
+
+
+async def _maybe_await(result: Any) -> None:
+    if hasattr(result, '__await__'):
+        await result

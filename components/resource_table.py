@@ -1,0 +1,251 @@
+"""The list of any declared resource: server-side paging (keyset), sort, search, filters, columns, live refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice import query
+from backoffice.db import read_session
+from backoffice.errors import ServiceError
+from backoffice.models import User
+from backoffice.resources import RESOURCES, Resource
+from backoffice.services import crud
+
+from . import live
+from .bulk_bar import BulkBar
+from .export_menu import export_menu
+from .format import display_value
+from .related_select import related_select
+from .saved_views import SavedViews
+from .session import acting_user
+
+PAGE_SIZES = [10, 25, 50, 100]
+
+
+class ResourceTable:
+    """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
+
+    def __init__(self, resource: Resource, *, on_open: Callable[[int], Any], trash: bool = False) -> None:
+        self.resource = resource
+        self.on_open = on_open
+        self.state: dict[str, Any] = {
+            'search': '', 'filters': {}, 'sort': resource.default_sort, 'descending': resource.default_descending,
+            'page_size': 25, 'columns': [c.name for c in resource.columns], 'trash': trash,
+        }
+        self.cursor: query.Cursor | None = None
+        self.page = 1
+        self.total, self.exact = 0, True
+        self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
+        self._applying = False
+        self._build()
+        live.resource_changed(resource.key).subscribe(self._on_change)
+
+    # --- loading ----------------------------------------------------------------------------------------------------
+
+    def request(self, page: int | None = None) -> query.ListRequest:
+        return query.ListRequest(search=self.state['search'], filters=dict(self.state['filters']),
+                                 sort=self.state['sort'], descending=self.state['descending'],
+                                 page=page or self.page, page_size=self.state['page_size'], trash=self.state['trash'])
+
+    async def load(self, page: int | None = None) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        request = self.request(page)
+        try:
+            result, rows = await run.io_bound(self._fetch, user, request, self.cursor)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
+        self.table.rows = rows
+        self.table.pagination = {'page': result.page, 'rowsPerPage': result.page_size, 'rowsNumber': result.total,
+                                 'sortBy': self.state['sort'], 'descending': bool(self.state['descending'])}
+        noun = self.resource.label.lower() if result.total != 1 else self.resource.singular
+        self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
+        if self.state['trash']:
+            self.caption.text += ' in the trash'
+
+    def _fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
+        with read_session() as session:
+            result = query.list_page(session=session, actor=user, resource=self.resource, request=request,
+                                     cursor=cursor)
+            return result, self._rows(session, result.rows)
+
+    def _rows(self, session, records) -> list[dict]:
+        related: dict[str, dict[int, str]] = {}
+        for column in self.resource.columns:
+            if column.kind == 'related' and column.related:
+                ids = {getattr(record, column.name) for record in records}
+                related[column.name] = crud.titles_for(session=session, resource=RESOURCES[column.related], ids=ids)
+        rows = []
+        for record in records:
+            row = {'id': record.id}
+            for column in self.resource.columns:
+                value = getattr(record, column.name)
+                row[column.name] = related[column.name].get(value, '') if column.name in related \
+                    else display_value(value, column.kind, column.choices)
+            rows.append(row)
+        return rows
+
+    async def reload(self) -> None:
+        self.cursor = None
+        await self.load(1)
+
+    def _on_change(self, payload: dict) -> None:
+        shown = {row['id'] for row in self.table.rows}
+        if payload.get('id') in shown or shown & set(payload.get('ids') or ()) or payload.get('action') in {
+                'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}:
+            self.cursor = None  # the page's neighbours moved; fetch this page afresh
+            ui.timer(0.05, lambda: self.load(), once=True)
+
+    # --- building ---------------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        resource = self.resource
+        with ui.row().classes('w-full items-center gap-2'):
+            self.controls['search'] = ui.input(f'Search {resource.label.lower()}',
+                                               on_change=lambda e: self._set(search=e.value or '')) \
+                .props('clearable outlined dense debounce=300').classes('grow min-w-48').mark('search')
+            self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)
+            self._columns_menu()
+            export_menu(resource, lambda: self.request(1))
+        if resource.filters:
+            # on a phone the filters fold away behind a button; from 600 px on they are always shown
+            toggle = ui.button('Filters', icon='filter_list').props('flat dense').classes('sm:hidden')
+            with ui.row().classes('w-full items-center gap-2 max-sm:hidden') as filter_row:  # (Quasar's .hidden is
+                for declared in resource.filters:                                        # !important: no sm:flex)
+                    self._filter(declared)
+            toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
+        self.caption = ui.label().classes('text-sm text-gray-500')
+        columns = [self._column(c) for c in resource.columns]
+        self.bulk_holder = ui.column().classes('w-full gap-0')
+        self.table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple', pagination={
+            'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
+            'descending': bool(self.state['descending'])}).classes('w-full').props(
+            f'flat bordered :rows-per-page-options="{PAGE_SIZES}" binary-state-sort')
+        self.table.on('request', self._on_request)
+        self.table.on_pagination_change(self._keep_total)
+        self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
+        self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
+        self.bulk_holder.move(target_index=-1)
+        with self.bulk_holder:
+            self.bulk = BulkBar(resource, table=self.table, request=lambda: self.request(1), total=lambda: self.total,
+                                trash=lambda: self.state['trash'], done=self.load)
+        ui.timer(0, self.load, once=True)
+
+    def _column(self, column) -> dict:
+        hidden = '' if column.on_phone else 'gt-xs'
+        return {'name': column.name, 'label': column.label, 'field': column.name, 'sortable': column.sortable,
+                'align': 'left', 'classes': hidden, 'headerClasses': hidden}
+
+    def _keep_total(self, event) -> None:
+        """The browser reports its pagination (e.g. when the table mounts) without the server's row count."""
+        if (event.value or {}).get('rowsNumber') != self.total:
+            self.table.pagination = {**(event.value or {}), 'rowsNumber': self.total, 'page': self.page}
+
+    async def _on_request(self, event) -> None:
+        pagination = event.args['pagination']
+        sort, descending = pagination.get('sortBy'), bool(pagination.get('descending'))
+        if (sort or self.resource.default_sort) != self.state['sort'] or descending != self.state['descending'] \
+                or pagination.get('rowsPerPage') != self.state['page_size']:
+            self.state.update(sort=sort or self.resource.default_sort, descending=descending,
+                              page_size=pagination.get('rowsPerPage') or 25)
+            self.cursor = None
+            await self.load(1)
+        else:
+            await self.load(pagination.get('page') or 1)
+
+    def _set(self, **changes) -> None:
+        self.state.update(changes)
+        self.cursor = None
+        if not self._applying:
+            self.table.selected = []
+            ui.timer(0, self.reload, once=True)
+
+    async def apply_view(self, state: dict) -> None:
+        """Show a saved view: its search, filters, sort and columns, in the controls too."""
+        self._applying = True
+        try:
+            filters = {name: tuple(date.fromisoformat(v) if v else None for v in value)
+                       if self._filter_kind(name) == 'date_range' else value
+                       for name, value in (state.get('filters') or {}).items()}
+            self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
+            self.controls['search'].value = self.state['search']
+            for name, control in self.controls.items():
+                if name != 'search' and self._filter_kind(name) in {'choice', 'related'}:
+                    control.value = filters.get(name)
+                elif self._filter_kind(name) == 'bool':
+                    control.value = None if name not in filters else ('yes' if filters[name] else 'no')
+            self.table.columns = [self._column(c) for c in self.resource.columns if c.name in self.state['columns']]
+        finally:
+            self._applying = False
+        await self.reload()
+
+    def _filter_kind(self, name: str) -> str | None:
+        return next((f.kind for f in self.resource.filters if f.name == name), None)
+
+    def _set_filter(self, name: str, value: Any) -> None:
+        filters = dict(self.state['filters'])
+        if value in (None, '', [], (None, None)):
+            filters.pop(name, None)
+        else:
+            filters[name] = value
+        self._set(filters=filters)
+
+    def _filter(self, declared) -> None:
+        self._make_filter(declared)
+        if declared.name in self.controls:
+            self.controls[declared.name].mark(f'filter-{declared.name}')
+
+    def _make_filter(self, declared) -> None:
+        if declared.kind == 'choice':
+            self.controls[declared.name] = ui.select(
+                declared.choices, label=declared.label, multiple=True, clearable=True,
+                on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None)) \
+                .props('outlined dense use-chips').classes('min-w-40')
+        elif declared.kind == 'bool':
+            self.controls[declared.name] = ui.select({'yes': 'Yes', 'no': 'No'}, label=declared.label, clearable=True,
+                      on_change=lambda e, n=declared.name: self._set_filter(n, None if e.value is None
+                                                                            else e.value == 'yes')) \
+                .props('outlined dense').classes('min-w-36')
+        elif declared.kind == 'date_range':
+            self._date_range(declared)
+        elif declared.kind == 'related':
+            self._related_filter(declared)
+
+    def _date_range(self, declared) -> None:
+        bounds: dict[str, date | None] = {'from': None, 'to': None}
+
+        def changed(which: str, value: str | None) -> None:
+            bounds[which] = date.fromisoformat(value) if value else None
+            self._set_filter(declared.name, None if bounds == {'from': None, 'to': None}
+                             else (bounds['from'], bounds['to']))
+
+        ui.input(f'{declared.label} from', on_change=lambda e: changed('from', e.value)) \
+            .props('outlined dense type=date stack-label clearable').classes('w-40')
+        ui.input('to', on_change=lambda e: changed('to', e.value)) \
+            .props('outlined dense type=date stack-label clearable').classes('w-40')
+
+    def _related_filter(self, declared) -> None:
+        select = related_select(declared.related, declared.label,
+                                on_change=lambda e, n=declared.name: self._set_filter(n, e.value))
+        select.props('outlined dense').classes('min-w-48')
+        self.controls[declared.name] = select
+
+    def _columns_menu(self) -> None:
+        names = {c.name: c.label for c in self.resource.columns}
+
+        def show(e) -> None:
+            chosen = e.value or []
+            self.state['columns'] = chosen
+            self.table.columns = [self._column(c) for c in self.resource.columns if c.name in chosen]
+
+        with ui.button(icon='view_column').props('flat round aria-label="Columns"').tooltip('Columns'):
+            with ui.menu().classes('p-2'):
+                ui.select(names, value=list(names), multiple=True, label='Columns shown', on_change=show) \
+                    .props('use-chips').classes('min-w-60')

@@ -1,0 +1,33 @@
+"""A resource's whole screen from its declaration: the list, a New button, the trash, and the record dialog."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from backoffice.models import User
+from backoffice.permissions import can
+from backoffice.resources import Resource
+
+from .import_dialog import ImportDialog
+from .resource_form import open_record
+from .resource_table import ResourceTable
+
+
+class ResourceView:
+    def __init__(self, resource: Resource, user: User) -> None:
+        self.resource = resource
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            ui.label(resource.description).classes('text-gray-600')
+            with ui.row().classes('gap-2'):
+                if resource.soft_delete:
+                    ui.switch('Trash', on_change=lambda e: self.table._set(trash=bool(e.value))).mark('trash')
+                if not resource.read_only and can(user, resource.write_permission):
+                    if resource.create_with is None and resource.update_with is None:
+                        ui.button('Import', icon='upload_file', on_click=lambda: ImportDialog(
+                            resource, done=self.table.reload)).props('flat')
+                    ui.button(f'New {resource.singular}', icon='add',
+                              on_click=lambda: open_record(resource, None, on_saved=self.table.reload))
+        self.table = ResourceTable(resource, on_open=self.open)
+
+    def open(self, record_id: int) -> None:
+        open_record(self.resource, record_id, on_saved=lambda: self.table.load())

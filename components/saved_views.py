@@ -1,0 +1,69 @@
+"""The Views menu of a list: apply a saved filter + sort + columns, or save the current ones (for me or the team)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError
+from backoffice.resources import Resource
+from backoffice.services import views
+
+from .forms import clear_errors, page_dialog, show_error
+from .session import acting_user
+
+
+class SavedViews:
+    def __init__(self, resource: Resource, *, current: Callable[[], dict], apply: Callable[[dict], Any]) -> None:
+        self.resource, self.current, self.apply = resource, current, apply
+        self.states: dict[int, dict] = {}
+        self.select = ui.select({}, label='View', clearable=True, on_change=self._chosen) \
+            .props('outlined dense').classes('min-w-40').mark('views')
+        ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round aria-label="Save view"') \
+            .tooltip('Save this view')
+        self.refresh()
+
+    def refresh(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        with read_session() as session:
+            saved = views.list_views(session=session, actor=user, resource=self.resource)
+        self.states = {view.id: view.state for view in saved}
+        self.select.set_options({view.id: view.name + (' (team)' if view.shared else '') for view in saved})
+
+    async def _chosen(self, event) -> None:
+        if event.value in self.states:
+            await self.apply(self.states[event.value])
+
+    def _save_dialog(self) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
+            ui.label('Save this view').classes('text-lg font-medium')
+            ui.label('Keeps the search, filters, sort and columns.').classes('text-sm text-gray-500')
+            fields = {'name': ui.input('Name').classes('w-full')}
+            shared = ui.switch('Share with the team')
+
+            def save() -> None:
+                user = acting_user()
+                if user is None:
+                    return
+                clear_errors(fields)
+                try:
+                    with session_scope() as session:
+                        view = views.save_view(session=session, actor=user, resource=self.resource,
+                                               name=fields['name'].value, state=self.current(), shared=shared.value)
+                except ServiceError as error:
+                    show_error(error, fields)
+                    return
+                dialog.close()
+                self.refresh()
+                self.select.set_value(view.id)
+                ui.notify(f'View "{view.name}" saved', type='positive')
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Save view', on_click=save)
+        dialog.open()

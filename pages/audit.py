@@ -1,0 +1,14 @@
+"""Audit log: every change and sign-in, filterable by who, what and when."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+AUDIT = resource('audit')
+
+
+@screen('/audit', AUDIT.label, permission=AUDIT.read_permission, icon=AUDIT.icon, section='Administration',
+        order=910, description=AUDIT.description)
+def audit_page(user: User) -> None:
+    ResourceView(AUDIT, user)

@@ -1,0 +1,14 @@
+"""Categories of the catalogue, nested: a category may sit inside another, never inside itself."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+CATEGORIES = resource('categories')
+
+
+@screen('/categories', CATEGORIES.label, permission=CATEGORIES.read_permission, icon=CATEGORIES.icon,
+        section='Catalogue', order=310, description=CATEGORIES.description)
+def categories_page(user: User) -> None:
+    ResourceView(CATEGORIES, user)

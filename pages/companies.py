@@ -1,0 +1,14 @@
+"""Companies: B2B accounts with their contacts (customers) and notes."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+COMPANIES = resource('companies')
+
+
+@screen('/companies', COMPANIES.label, permission=COMPANIES.read_permission, icon=COMPANIES.icon, section='People',
+        order=210, description=COMPANIES.description)
+def companies_page(user: User) -> None:
+    ResourceView(COMPANIES, user)

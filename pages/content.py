@@ -1,0 +1,25 @@
+"""Content: pages, texts and legal documents for the front office — Markdown with preview, publish and unpublish,
+and every published version of a legal document with the dates it was in force."""
+
+from nicegui import ui
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+CONTENT = resource('content')
+LEGAL_VERSIONS = resource('legal-versions')
+
+
+@screen('/content', CONTENT.label, permission=CONTENT.read_permission, icon=CONTENT.icon, section='Front office',
+        order=400, description=CONTENT.description)
+def content_page(user: User) -> None:
+    with ui.tabs().classes('w-full') as tabs:
+        entries = ui.tab('Pages and texts', icon=CONTENT.icon).mark('content-tab')
+        versions = ui.tab(LEGAL_VERSIONS.label, icon=LEGAL_VERSIONS.icon).mark('legal-versions-tab')
+    with ui.tab_panels(tabs, value=entries).classes('w-full'):
+        with ui.tab_panel(entries).classes('p-0 gap-2').mark('content'):
+            ResourceView(CONTENT, user)
+        with ui.tab_panel(versions).classes('p-0 gap-2').mark('legal-versions'):
+            ResourceView(LEGAL_VERSIONS, user)

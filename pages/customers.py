@@ -1,0 +1,14 @@
+"""Customers: the product's end users — search, filter, edit, ban and unban, trash, history."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+CUSTOMERS = resource('customers')
+
+
+@screen('/customers', CUSTOMERS.label, permission=CUSTOMERS.read_permission, icon=CUSTOMERS.icon, section='People',
+        order=200, description=CUSTOMERS.description)
+def customers_page(user: User) -> None:
+    ResourceView(CUSTOMERS, user)

@@ -1,0 +1,14 @@
+"""Products and services for sale: SKU, price, category, image — search, filter, edit, trash, history."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+PRODUCTS = resource('products')
+
+
+@screen('/products', PRODUCTS.label, permission=PRODUCTS.read_permission, icon=PRODUCTS.icon, section='Catalogue',
+        order=300, description=PRODUCTS.description)
+def products_page(user: User) -> None:
+    ResourceView(PRODUCTS, user)

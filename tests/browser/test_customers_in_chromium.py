@@ -1,0 +1,109 @@
+"""Customers in a real browser: two people edit the same customer and the later save is refused with who changed it;
+the list and the record dialog at phone and desktop widths."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
+from .test_sign_in_in_chromium import (
+    ARTIFACTS,
+    TIMEOUT,
+    no_horizontal_overflow,
+    settle,
+    sign_in,
+    visible,
+    visible_text,
+    wait_for_path,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def field(driver: WebDriver, label: str) -> WebElement:
+    """The input of the visible Quasar field with this label."""
+    xpath = (f'//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
+             f'[normalize-space(.)="{label}"]]//input')
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
+
+
+def button(driver: WebDriver, text: str) -> WebElement:
+    xpath = f'//button[.//*[normalize-space(text())="{text}"]]'
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
+
+
+def replace_text(element: WebElement, text: str) -> None:
+    element.send_keys(Keys.CONTROL, 'a')
+    element.send_keys(text)
+
+
+def open_customers(driver: WebDriver, base_url: str) -> None:
+    driver.get(f'{base_url}/customers')
+    if '/login' in driver.current_url:
+        sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/customers')
+    visible_text(driver, 'The people who use the product')
+
+
+def open_row(driver: WebDriver, email: str) -> None:
+    visible(driver, 'table')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.find_elements(By.XPATH, f'//tr[td[normalize-space(.)="{email}"]]'), f'{email} is not listed')
+    driver.find_element(By.XPATH, f'//tr[td[normalize-space(.)="{email}"]]/td[2]').click()
+    button(driver, 'Save changes')
+
+
+def test_two_browsers_editing_one_customer_show_the_conflict(driver: WebDriver, second_browser: WebDriver,
+                                                            base_url: str) -> None:
+    open_customers(driver, base_url)
+    button(driver, 'New customer').click()
+    field(driver, 'Email *').send_keys('contested.customer@example.com')
+    field(driver, 'Name').send_keys('Original Name')
+    button(driver, 'Create customer').click()
+    visible_text(driver, 'Customer created')
+
+    open_customers(second_browser, base_url)
+    open_row(driver, 'contested.customer@example.com')
+    open_row(second_browser, 'contested.customer@example.com')
+
+    replace_text(field(driver, 'Name'), 'Changed in the first browser')
+    button(driver, 'Save changes').click()
+    visible_text(driver, 'Changes saved')
+
+    replace_text(field(second_browser, 'Phone'), '+41 44 123 45 67')
+    button(second_browser, 'Save changes').click()
+    visible_text(second_browser, f'changed by {ADMIN_EMAIL}')
+    set_viewport(second_browser, 1440, 900)
+    settle(second_browser)
+    second_browser.save_screenshot(str(ARTIFACTS / 'customer-conflict-1440.png'))
+
+    button(second_browser, 'Reload').click()
+    assert field(second_browser, 'Phone').get_attribute('value') == '+41 44 123 45 67'  # what was typed is kept
+    assert field(second_browser, 'Name').get_attribute('value') == 'Changed in the first browser'  # theirs shows
+    button(second_browser, 'Save changes').click()
+    visible_text(second_browser, 'Changes saved')
+
+
+def test_the_customer_list_on_a_phone_and_a_desktop(driver: WebDriver, base_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    set_viewport(driver, 390, 844)
+    open_customers(driver, base_url)
+    visible(driver, 'table')
+    settle(driver)
+    assert no_horizontal_overflow(driver) or driver.execute_script(
+        'return document.querySelector(".q-table__middle").scrollWidth > 0')  # only the table itself may scroll
+    driver.save_screenshot(str(ARTIFACTS / 'customers-390.png'))
+    set_viewport(driver, 1440, 900)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'customers-1440.png'))

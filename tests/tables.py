@@ -1,0 +1,29 @@
+"""Reading and clicking a resource list in NiceGUI's simulated browser, as page tests do."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+
+
+def listed(user: User, column: str = 'email') -> list:
+    """One column of the rows the list shows now (`should_see` does not look into table cells)."""
+    return [row[column] for row in user.find(ui.table).elements.pop().rows]
+
+
+async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:
+    """Wait until the list shows these values (and none of the absent ones) in the column."""
+    for _ in range(60):
+        shown = listed(user, column)
+        if all(v in shown for v in values) and not any(v in shown for v in absent):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'the list shows {listed(user, column)}, expected {values} and not {absent}')
+
+
+def open_row(user: User, value: str, column: str = 'email') -> None:
+    """Click the row whose column holds the value, which opens the record."""
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r[column] == value)
+    user.find(ui.table).trigger('rowClick', [{}, row, 0])

@@ -1,0 +1,285 @@
+"""Content for the front office: slugs, publishing as audited actions, and legal documents whose every published
+version stays on record, unchanged, with the dates it was in force."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from backoffice.db import session_scope
+from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
+from backoffice.models.content import PublishedVersionIsImmutable
+from backoffice.resources import resource
+from backoffice.seed_content import seed_content
+from backoffice.services import content, crud
+
+from .factories import make_user
+
+CONTENT, LEGAL_VERSIONS = resource('content'), resource('legal-versions')
+
+
+def make_content(slug: str, *, title: str = 'A title', kind: str = 'page', body: str = '', publish_at=None,
+                 published: bool = False) -> ContentEntry:
+    with session_scope() as session:
+        entry = crud.create_record(session=session, actor=None, system=True, resource=CONTENT, data={
+            'slug': slug, 'title': title, 'kind': kind, 'body': body, 'publish_at': publish_at})
+    return publish(entry) if published else entry
+
+
+def publish(entry: ContentEntry, *, actor=None, now=None) -> ContentEntry:
+    with session_scope() as session:
+        return content.publish_content(session=session, actor=actor, system=actor is None, record_id=entry.id,
+                                       version=entry.version, now=now).record
+
+
+def edit(entry: ContentEntry, actor, **changes: Any) -> ContentEntry:
+    with session_scope() as session:
+        return crud.update_record(session=session, actor=actor, resource=CONTENT, record_id=entry.id,
+                                  version=entry.version, changes=changes)
+
+
+def versions(entry: ContentEntry) -> list[LegalVersion]:
+    with session_scope() as session:
+        return list(session.exec(select(LegalVersion).where(LegalVersion.document_id == entry.id)
+                                 .order_by(col(LegalVersion.number))))
+
+
+def audit_actions(entry: ContentEntry) -> list[str]:
+    with session_scope() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.entity == 'content',
+                                                        AuditEntry.entity_id == str(entry.id))
+                               .order_by(col(AuditEntry.id))).all()
+    return [e.action for e in entries]
+
+
+# --- slugs -----------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(('typed', 'stored'), [
+    ('about', 'about'), ('  Terms of Sale ', 'terms-of-sale'), ('Über_uns', 'uber-uns'), ('faq--2024.', 'faq-2024'),
+])
+def test_a_slug_is_normalised_to_lowercase_letters_digits_and_dashes(typed: str, stored: str) -> None:
+    assert make_content(typed).slug == stored
+
+
+@pytest.mark.parametrize(('typed', 'message'), [
+    ('', 'This field is required'), ('  -- ', 'This field is required'),
+    ('terms/v2', 'Use only lowercase letters, digits and dashes, e.g. terms-of-sale'),
+    ('x' * 121, 'At most 120 characters'),
+])
+def test_a_bad_slug_is_a_field_error_and_nothing_is_saved(typed: str, message: str) -> None:
+    manager = make_user('manager')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': typed, 'title': 'T'})
+    assert refused.value.errors == {'slug': message}
+    with session_scope() as session:
+        assert session.exec(select(ContentEntry)).all() == []
+
+
+def test_a_slug_is_unique_in_any_case_on_create_and_edit_and_a_trashed_one_says_restore() -> None:
+    manager = make_user('manager')
+    make_content('about')
+    faq = make_content('faq')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': 'About', 'title': 'T'})
+    assert refused.value.errors == {'slug': 'Another page already has this slug'}
+    with pytest.raises(ValidationFailed) as refused:
+        edit(faq, manager, slug=' ABOUT ')
+    assert refused.value.errors == {'slug': 'Another page already has this slug'}
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=CONTENT, record_id=faq.id)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': 'faq', 'title': 'T'})
+    assert refused.value.errors == {'slug': 'A page in the trash has this slug; restore it instead'}
+
+
+def test_a_new_entry_is_a_draft_whatever_is_sent_and_required_fields_cannot_be_cleared() -> None:
+    manager = make_user('manager')
+    with session_scope() as session:
+        entry = crud.create_record(session=session, actor=manager, resource=CONTENT, data={
+            'slug': 'about', 'title': 'About', 'kind': None, 'body': None, 'status': 'published'})
+    assert (entry.status, entry.kind, entry.body, entry.published_at) == ('draft', 'page', '', None)
+    with pytest.raises(ValidationFailed) as refused:
+        edit(entry, manager, title=None, slug='')
+    assert refused.value.errors == {'title': 'This field is required', 'slug': 'This field is required'}
+    assert edit(entry, manager, body=None, publish_at='2030-01-02T09:30').publish_at.isoformat() == \
+        '2030-01-02T09:30:00+00:00'  # typed in the form without a zone: UTC, as the back office shows times
+
+
+# --- publishing ------------------------------------------------------------------------------------------------------
+
+def test_publishing_and_unpublishing_are_audited_and_an_edit_keeps_a_page_published() -> None:
+    manager = make_user('manager')
+    entry = make_content('about', title='About us', body='Hello')
+    published = publish(entry, actor=manager)
+    assert published.status == ContentStatus.published and published.published_at is not None
+    edited = edit(published, manager, body='Hello, world')
+    assert (edited.status, edited.body) == (ContentStatus.published, 'Hello, world')
+    with session_scope() as session:
+        unpublished = content.unpublish_content(session=session, actor=manager, record_id=entry.id,
+                                                version=edited.version)
+    assert unpublished.status == ContentStatus.draft
+    assert audit_actions(entry) == ['page.created', 'page.published', 'page.updated', 'page.unpublished']
+    with session_scope() as session:
+        published_entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'page.published')).one()
+    assert published_entry.actor_email == manager.email
+    assert published_entry.changes['status'] == ['draft', 'published']
+
+
+def test_publishing_twice_unpublishing_a_draft_and_stale_or_unauthorised_publishing_are_refused() -> None:
+    manager, agent = make_user('manager', email='mia@example.com'), make_user('agent')
+    entry = make_content('about')
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        content.publish_content(session=session, actor=agent, record_id=entry.id, version=entry.version)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        content.unpublish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
+    assert refused.value.errors == {'': 'This page is not published'}
+    published = publish(entry, actor=manager)
+    with session_scope() as session, pytest.raises(StaleRecord) as stale:
+        content.publish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
+    assert 'mia@example.com' in str(stale.value)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        content.publish_content(session=session, actor=manager, record_id=entry.id, version=published.version)
+    assert refused.value.errors == {'': 'This page is already published'}
+
+
+def test_a_page_scheduled_for_later_says_when_it_goes_live() -> None:
+    manager = make_user('manager')
+    later = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    entry = make_content('summer-sale', publish_at=later)
+    with session_scope() as session:
+        outcome = content.publish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
+    assert outcome.message == f'Published; live from {later:%Y-%m-%d %H:%M} UTC'
+
+
+# --- legal documents -------------------------------------------------------------------------------------------------
+
+def test_each_publication_of_a_legal_document_is_a_new_version_numbered_without_gaps_and_chained_in_time() -> None:
+    manager = make_user('manager')
+    t1, t2 = utcnow() - timedelta(days=100), utcnow() - timedelta(days=10)
+    terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='Version one')
+    terms = publish(terms, actor=manager, now=t1)
+    terms = edit(terms, manager, body='Version two')
+    assert terms.status == ContentStatus.published  # the edit is a draft of the next version; v1 stays in force
+    terms = publish(terms, actor=manager, now=t2)
+    in_a_month = (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    terms = edit(terms, manager, title='Terms of sale (2)', body='Version three', publish_at=in_a_month)
+    terms = publish(terms, actor=manager)
+
+    v1, v2, v3 = versions(terms)
+    assert [v.number for v in (v1, v2, v3)] == [1, 2, 3] and terms.legal_version == 3
+    assert [v.body for v in (v1, v2, v3)] == ['Version one', 'Version two', 'Version three']
+    assert (v1.effective_from, v1.effective_until) == (t1, t2)
+    assert (v2.effective_from, v2.effective_until) == (t2, in_a_month)
+    assert (v3.effective_from, v3.effective_until, v3.title) == (in_a_month, None, 'Terms of sale (2)')
+    assert v3.published_by == manager.email
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'page.published')
+                             .order_by(col(AuditEntry.id).desc())).first()
+    assert entry.changes['legal_version'] == [2, 3]
+
+
+def test_publishing_an_unchanged_legal_text_is_refused_but_republishing_after_an_unpublish_keeps_its_version() -> None:
+    manager = make_user('manager')
+    privacy = make_content('privacy-policy', kind='legal', body='We keep little.', published=True)
+    with pytest.raises(ValidationFailed) as refused:
+        publish(privacy, actor=manager)
+    assert refused.value.errors == {'': 'Version 1 already has this text: edit it first'}
+    with session_scope() as session:
+        draft = content.unpublish_content(session=session, actor=manager, record_id=privacy.id,
+                                          version=privacy.version)
+    assert publish(draft, actor=manager).status == ContentStatus.published
+    assert [v.number for v in versions(privacy)] == [1]
+
+
+def test_a_new_version_cannot_take_effect_before_the_one_already_scheduled() -> None:
+    manager = make_user('manager')
+    next_month = utcnow() + timedelta(days=30)
+    terms = make_content('terms-of-sale', kind='legal', body='One', publish_at=next_month, published=True)
+    terms = edit(terms, manager, body='Two', publish_at=None)
+    with pytest.raises(ValidationFailed) as refused:
+        publish(terms, actor=manager)
+    assert refused.value.errors['publish_at'].startswith('Version 1 takes effect on ')
+    assert [v.number for v in versions(terms)] == [1]
+
+
+def test_a_published_version_is_never_edited_or_deleted() -> None:
+    manager = make_user('manager')
+    terms = make_content('terms-of-sale', kind='legal', body='Final words', published=True)
+    (v1,) = versions(terms)
+    with session_scope() as session, pytest.raises(PublishedVersionIsImmutable):
+        stored = session.get(LegalVersion, v1.id)
+        stored.body = 'Rewritten history'
+        session.commit()
+    with session_scope() as session, pytest.raises(PublishedVersionIsImmutable):
+        session.delete(session.get(LegalVersion, v1.id))
+        session.commit()
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        crud.update_record(session=session, actor=manager, resource=LEGAL_VERSIONS, record_id=v1.id, version=1,
+                           changes={'body': 'Rewritten history'})
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        crud.delete_record(session=session, actor=manager, resource=LEGAL_VERSIONS, record_id=v1.id)
+    assert versions(terms)[0].body == 'Final words'
+
+
+def test_a_superseded_version_keeps_its_end_date() -> None:
+    terms = make_content('terms-of-sale', kind='legal', body='One', published=True)
+    manager = make_user('manager')
+    publish(edit(terms, manager, body='Two'), actor=manager)
+    with session_scope() as session, pytest.raises(PublishedVersionIsImmutable):
+        stored = session.get(LegalVersion, versions(terms)[0].id)
+        stored.effective_until = utcnow() + timedelta(days=1)
+        session.commit()
+
+
+def test_a_legal_document_with_versions_stays_a_legal_document_and_on_record() -> None:
+    manager = make_user('manager')
+    terms = make_content('terms-of-sale', kind='legal', body='One', published=True)
+    with pytest.raises(ValidationFailed) as refused:
+        edit(terms, manager, kind='page')
+    assert refused.value.errors == {'kind': 'This legal document has published versions: it stays a legal document'}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.delete_record(session=session, actor=manager, resource=CONTENT, record_id=terms.id)
+    assert 'stays on record' in refused.value.errors['']
+    with session_scope() as session:
+        assert session.get(ContentEntry, terms.id).deleted_at is None
+    about = make_content('about', published=True)
+    with pytest.raises(ValidationFailed) as refused:
+        edit(about, manager, kind='legal')
+    assert refused.value.errors == {'kind': 'Unpublish it first: the kind decides how it is published'}
+
+
+def test_reverting_to_before_it_became_a_legal_document_is_refused_once_it_has_versions() -> None:
+    manager = make_user('manager')
+    notice = make_content('notice', body='Draft')
+    notice = edit(notice, manager, kind='legal')
+    notice = publish(notice, actor=manager)
+    with session_scope() as session:
+        created = [e for e in crud.history(session=session, actor=manager, resource=CONTENT, record_id=notice.id)
+                   if e.action == 'page.created'][0]
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.revert_to(session=session, actor=manager, resource=CONTENT, record_id=notice.id, entry_id=created.id,
+                       version=notice.version)
+    assert refused.value.errors == {'kind': 'This legal document has published versions: it stays a legal document'}
+
+
+def test_the_demo_content_is_seeded_once_with_a_version_history() -> None:
+    anchor = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    with session_scope() as session:
+        assert seed_content(session, random.Random(7), anchor=anchor)
+        assert seed_content(session, random.Random(7), anchor=anchor) == []
+    with session_scope() as session:
+        entries = {e.slug: e for e in session.exec(select(ContentEntry))}
+        legal = session.exec(select(LegalVersion).order_by(col(LegalVersion.id))).all()
+    assert len(entries) == 8 and entries['newsletter-teaser'].status == ContentStatus.draft
+    assert {slug for slug, e in entries.items() if e.status == ContentStatus.published} == {
+        'about', 'faq', 'imprint', 'shipping', 'returns', 'terms-of-sale', 'privacy-policy'}
+    assert [(entries['terms-of-sale'].id, 1), (entries['terms-of-sale'].id, 2), (entries['privacy-policy'].id, 1)] \
+        == [(v.document_id, v.number) for v in legal]
+    first = [(v.effective_from, v.effective_until) for v in legal]
+    assert first[0][1] == first[1][0] and first[1][1] is None and first[2][1] is None
+    assert all(v.effective_from <= anchor for v in legal)

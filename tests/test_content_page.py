@@ -1,0 +1,103 @@
+"""The content screen as a manager and an agent use it: write a page in Markdown, publish it, read it back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nicegui import ui
+from nicegui.element_filter import ElementFilter
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlmodel import select
+
+from backoffice.db import session_scope
+from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
+
+from .conftest import sign_in
+from .factories import make_user
+from .test_content import edit, make_content, publish
+
+
+def table_in(user: User, marker: str) -> ui.table:
+    with user:
+        return next(iter(ElementFilter(kind=ui.table).within(marker=marker)))
+
+
+async def rows_show(user: User, marker: str, column: str, *values: str) -> list[dict]:
+    """Wait until the list under `marker` shows these values in `column`; returns its rows."""
+    for _ in range(50):
+        rows = table_in(user, marker).rows
+        if all(value in [row[column] for row in rows] for value in values):
+            return rows
+        await user.should_see('Content', retries=1)  # yields to the event loop
+    raise AssertionError(f'{marker} shows {[row[column] for row in rows]}, expected {values}')
+
+
+def open_row(user: User, marker: str, column: str, value: str) -> None:
+    table = table_in(user, marker)
+    row = next(r for r in table.rows if r[column] == value)
+    UserInteraction(user, {table}, ui.table).trigger('rowClick', [{}, row, 0])
+
+
+def stored(slug: str) -> ContentEntry | None:
+    with session_scope() as session:
+        return session.exec(select(ContentEntry).where(ContentEntry.slug == slug)).first()
+
+
+async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_without_changing_it(
+        user: User, create_user) -> None:
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path='/content')
+    await user.should_see('Pages and texts')
+    user.find('New page').click()
+    user.find('Title *').type('Opening hours')
+    user.find('Slug *').type('Opening Hours')
+    user.find('Text (Markdown)').type('We are open **Monday to Friday**.')
+    user.find(kind=ui.button, content='Create page').click()
+    await user.should_see('Page created')
+    rows = await rows_show(user, 'content', 'slug', 'opening-hours')
+    assert next(r for r in rows if r['slug'] == 'opening-hours')['status'] == 'Draft'
+
+    open_row(user, 'content', 'slug', 'opening-hours')
+    await user.should_see('Save changes')
+    user.find(kind=ui.button, content='Publish').click()
+    await user.should_see('Published; live on the front office now')
+    page = stored('opening-hours')
+    assert (page.status, page.body) == (ContentStatus.published, 'We are open **Monday to Friday**.')
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'page.published')).one()
+    assert entry.actor_email == manager.email
+
+    agent = make_user('agent')
+    agents_browser = create_user()
+    await sign_in(agents_browser, agent.email, path='/content')
+    await agents_browser.should_see('Pages and texts')
+    await agents_browser.should_not_see('New page')
+    rows = await rows_show(agents_browser, 'content', 'slug', 'opening-hours')
+    assert next(r for r in rows if r['slug'] == 'opening-hours')['status'] == 'Published'
+    open_row(agents_browser, 'content', 'slug', 'opening-hours')
+    await agents_browser.should_see('Close')
+    await agents_browser.should_not_see('Save changes')
+    await agents_browser.should_not_see(kind=ui.button, content='Unpublish')
+    await agents_browser.should_see(kind=ui.markdown)  # the preview: rendered and sanitised by NiceGUI
+
+
+async def test_the_legal_versions_tab_lists_every_published_version_with_its_dates(user: User) -> None:
+    manager = make_user('manager')
+    terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms')
+    terms = publish(terms, actor=manager, now=utcnow() - timedelta(days=90))
+    publish(edit(terms, manager, body='Second terms'), actor=manager)
+
+    await sign_in(user, manager.email, path='/content')
+    await user.should_see('Pages and texts')
+    user.find(marker='legal-versions-tab').click()
+    rows = await rows_show(user, 'legal-versions', 'number', '1', '2')
+    assert {(r['document_id'], r['number']) for r in rows} == {('Terms of sale', '1'), ('Terms of sale', '2')}
+    first = next(r for r in rows if r['number'] == '1')
+    assert first['effective_until'] and first['effective_until'] == next(
+        r for r in rows if r['number'] == '2')['effective_from']
+
+    open_row(user, 'legal-versions', 'number', '1')
+    await user.should_see('Close')
+    await user.should_not_see('Save changes')
+    await user.should_not_see(kind=ui.button, content='Delete')

@@ -1,0 +1,194 @@
+"""Customers through the resource engine, as a manager, an agent and a viewer use them."""
+
+from pathlib import Path
+
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_download import UserDownload
+from sqlmodel import select
+
+from backoffice.db import session_scope
+from backoffice.models import AuditEntry, Customer
+from backoffice.resources import resource
+from backoffice.services import crud
+
+from .conftest import sign_in
+from .factories import make_company, make_customer, make_user
+from .tables import open_row, rows_show
+
+CUSTOMERS = resource('customers')
+
+
+def stored(email: str) -> Customer | None:
+    with session_scope() as session:
+        return session.exec(select(Customer).where(Customer.email == email)).first()
+
+
+async def open_customers_as(user: User, role: str = 'manager'):
+    account = make_user(role)
+    await sign_in(user, account.email, path='/customers')
+    await user.should_see('Customers')
+    return account
+
+
+async def test_a_manager_finds_customers_by_search_and_filter(user: User) -> None:
+    make_customer('ann.active@example.com', name='Ann Active')
+    make_customer('una.unfinished@example.com', name='Una', status='unfinished')
+    await open_customers_as(user)
+    await rows_show(user, 'ann.active@example.com', 'una.unfinished@example.com')
+    user.find(marker='search').type('ann.act')
+    await rows_show(user, 'ann.active@example.com', absent=('una.unfinished@example.com',))
+    user.find(marker='search').clear()
+    user.find(marker='filter-status').elements.pop().set_value(['unfinished'])
+    await rows_show(user, 'una.unfinished@example.com', absent=('ann.active@example.com',))
+    await user.should_see('1 customer')
+
+
+async def test_a_new_customer_with_bad_input_is_refused_at_the_field(user: User) -> None:
+    make_customer('taken@example.com')
+    await open_customers_as(user)
+    user.find('New customer').click()
+    user.find('Email *').type('not an email')
+    user.find('Create customer').click()
+    await user.should_see('Enter a valid email address')
+    user.find('Email *').clear().type('Taken@Example.com')
+    user.find('Create customer').click()
+    await user.should_see('Another customer already has this email')
+    user.find('Email *').clear().type('fresh@example.com')
+    user.find('Phone').type('+49 30 1234567')
+    user.find('Create customer').click()
+    await user.should_see('Customer created')
+    await rows_show(user, 'fresh@example.com')
+    assert stored('fresh@example.com').phone == '+49 30 1234567'
+
+
+async def test_two_people_editing_one_customer_keep_both_changes(user: User) -> None:
+    customer = make_customer('shared@example.com', name='Old Name')
+    await open_customers_as(user)
+    await rows_show(user, 'shared@example.com')
+    open_row(user, 'shared@example.com')
+    await user.should_see('Save changes')
+    user.find(kind=ui.input, content='Name').clear().type('New Name')
+
+    colleague = make_user('agent', email='colleague@example.com')
+    with session_scope() as session:  # a colleague saves first
+        crud.update_record(session=session, actor=colleague, resource=CUSTOMERS, record_id=customer.id,
+                           version=customer.version, changes={'phone': '+33 1 23 45 67 89'})
+
+    user.find('Save changes').click()
+    await user.should_see('changed by colleague@example.com')
+    assert stored('shared@example.com').name == 'Old Name'
+    user.find(kind=ui.button, content='Reload').click()
+    user.find('Save changes').click()
+    await user.should_see('Changes saved')
+    saved = stored('shared@example.com')
+    assert (saved.name, saved.phone) == ('New Name', '+33 1 23 45 67 89')
+
+
+async def test_an_agent_bans_a_customer_with_a_reason_and_it_is_audited(user: User) -> None:
+    make_customer('troll@example.com')
+    agent = await open_customers_as(user, 'agent')
+    await rows_show(user, 'troll@example.com')
+    open_row(user, 'troll@example.com')
+    user.find(kind=ui.button, content='Ban').click()
+    await user.should_see('Reason *')
+    user.find('Reason *').type('Abusive messages to support')
+    user.find('Confirm').click()
+    await user.should_see('Ban: done')
+    banned = stored('troll@example.com')
+    assert (banned.status, banned.ban_reason) == ('banned', 'Abusive messages to support')
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.banned')).one()
+    assert entry.actor_email == agent.email and entry.changes['status'] == ['active', 'banned']
+
+
+async def test_a_deleted_customer_goes_to_the_trash_and_undo_brings_it_back(user: User) -> None:
+    make_customer('oops@example.com')
+    await open_customers_as(user)
+    await rows_show(user, 'oops@example.com')
+    open_row(user, 'oops@example.com')
+    user.find(kind=ui.button, content='Delete').click()
+    await user.should_see('Customer moved to the trash')
+    await rows_show(user, absent=('oops@example.com',))
+    assert stored('oops@example.com').deleted_at is not None
+    user.find('Undo').click()
+    await user.should_see('Customer restored')
+    await rows_show(user, 'oops@example.com')
+    assert stored('oops@example.com').deleted_at is None
+
+
+async def test_the_trash_lists_deleted_customers_and_restores_them(user: User) -> None:
+    gone = make_customer('gone@example.com')
+    manager = make_user('manager', email='m2@example.com')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=gone.id)
+    await open_customers_as(user)
+    user.find(marker='trash').elements.pop().set_value(True)
+    await rows_show(user, 'gone@example.com')
+    await user.should_see('in the trash')
+    open_row(user, 'gone@example.com')
+    user.find(kind=ui.button, content='Restore').click()
+    await user.should_see('Customer restored')
+    assert stored('gone@example.com').deleted_at is None
+
+
+async def test_a_viewer_reads_customers_but_cannot_change_them(user: User) -> None:
+    make_customer('readonly@example.com', name='Read Only')
+    await open_customers_as(user, 'viewer')
+    await rows_show(user, 'readonly@example.com')
+    await user.should_not_see('New customer')
+    open_row(user, 'readonly@example.com')
+    await user.should_see('Close')
+    await user.should_not_see('Save changes')
+
+
+async def test_a_customer_created_elsewhere_appears_without_a_reload(user: User) -> None:
+    await open_customers_as(user)
+    make_customer('arrived@example.com')  # e.g. from the front office, committed in another request
+    await rows_show(user, 'arrived@example.com')
+
+
+async def test_the_company_column_shows_the_company_name(user: User) -> None:
+    acme = make_company('Acme GmbH')
+    make_customer('buyer@acme.example', company_id=acme.id)
+    await open_customers_as(user)
+    await rows_show(user, 'buyer@acme.example')
+    row = user.find(ui.table).elements.pop().rows[0]
+    assert row['company_id'] == 'Acme GmbH'
+
+
+async def test_export_gives_the_filtered_list_as_csv(user: User, monkeypatch) -> None:
+    # NiceGUI's simulated download GETs a file path as if it were a URL; hand it the file's bytes instead
+    monkeypatch.setattr(UserDownload, 'file', lambda self, path, filename=None, media_type='': self(
+        Path(path).read_bytes()))
+    make_customer('kept@example.com', status='unfinished')
+    make_customer('left.out@example.com')
+    await open_customers_as(user)
+    user.find(marker='filter-status').elements.pop().set_value(['unfinished'])
+    await rows_show(user, 'kept@example.com', absent=('left.out@example.com',))
+    user.find(marker='export-csv').click()
+    response = await user.download.next(timeout=5)
+    text = response.content.decode('utf-8-sig')
+    assert 'kept@example.com' in text and 'left.out@example.com' not in text
+    assert text.splitlines()[0].startswith('ID,Email,Name,Status')
+
+
+async def test_an_import_is_previewed_applied_and_reverted(user: User) -> None:
+    make_customer('existing@example.com', name='Old')
+    await open_customers_as(user)
+    user.find('Import').click()
+    await user.should_see('Choose a file')
+    csv = b'Email,Name\nexisting@example.com,Renamed\nnew.one@example.com,New One\nbroken,Nobody\n'
+    upload = user.find(ui.upload).elements.pop()
+    await upload.handle_uploads([ui.upload.SmallFileUpload('customers.csv', 'text/csv', csv)])
+    await user.should_see('1 new, 1 to update, 0 unchanged, 1 with errors')
+    assert stored('new.one@example.com') is None  # a preview saves nothing
+    user.find('Apply 2 changes').click()
+    await user.should_see('Imported: 1 created, 1 updated')
+    assert stored('existing@example.com').name == 'Renamed' and stored('new.one@example.com') is not None
+    await rows_show(user, 'new.one@example.com')
+
+    user.find(kind=ui.button, content='Revert').click()
+    await user.should_see('Import reverted')
+    assert stored('existing@example.com').name == 'Old'
+    assert stored('new.one@example.com').deleted_at is not None

@@ -1,0 +1,160 @@
+"""Products and categories as a manager and a viewer use them, and the image field of a form."""
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.config import get_settings
+from backoffice.db import session_scope
+from backoffice.models import Product
+from backoffice.resources import FormField
+from components import resource_form
+from components.image_field import image_input
+
+from .conftest import sign_in
+from .factories import make_user
+from .test_catalog import make_category, make_product, tiny_png
+
+
+def table_column(user: User, name: str) -> list:
+    return [row[name] for row in user.find(ui.table).elements.pop().rows]
+
+
+async def rows_show(user: User, *skus: str) -> None:
+    """Wait until the list shows these SKUs."""
+    for _ in range(50):
+        if all(sku in table_column(user, 'sku') for sku in skus):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'table shows {table_column(user, "sku")}, expected {skus}')
+
+
+def stored(sku: str) -> Product | None:
+    with session_scope() as session:
+        return session.exec(select(Product).where(Product.sku == sku)).first()
+
+
+def newest(user: User, label: str) -> ui.select:
+    """The select with this label opened last (a dialog's field rather than the list's filter of the same name)."""
+    return max(user.find(kind=ui.select, content=label).elements, key=lambda element: element.id)
+
+
+async def open_page_as(user: User, role: str, path: str, title: str) -> None:
+    account = make_user(role)
+    await sign_in(user, account.email, path=path)
+    await user.should_see(title)
+
+
+async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None:
+    coffee = make_category('Coffee')
+    make_product('BEAN-COL-250', 'Colombia Huila, 250 g', category_id=coffee.id)
+    await open_page_as(user, 'manager', '/products', 'Products')
+    await rows_show(user, 'BEAN-COL-250')
+    user.find('New product').click()
+    user.find('SKU *').type('bean eth 250')
+    user.find('Name *').type('Ethiopia Yirgacheffe, 250 g')
+    user.find('Price *').type('8.9')
+    user.find(kind=ui.select, content='Currency *').elements.pop().set_value('EUR')
+    newest(user, 'Category').set_value(coffee.id)  # the form's, not the filter's
+    user.find('Create product').click()
+    await user.should_see('Use only letters, digits, - and _ (no spaces)')
+    assert stored('BEAN ETH 250') is None
+
+    user.find('SKU *').clear().type('bean-eth-250')
+    user.find('Create product').click()
+    await user.should_see('Product created')
+    await rows_show(user, 'BEAN-ETH-250', 'BEAN-COL-250')
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r['sku'] == 'BEAN-ETH-250')
+    assert (row['name'], row['price'], row['currency'], row['category_id']) == \
+        ('Ethiopia Yirgacheffe, 250 g', '8.90', 'EUR', 'Coffee')
+    product = stored('BEAN-ETH-250')
+    assert (product.price, product.category_id) == (Decimal('8.90'), coffee.id)
+
+
+async def test_a_viewer_browses_products_but_cannot_add_or_change_them(user: User) -> None:
+    make_product('GRND-HAND-C40', 'Hand grinder C40')
+    await open_page_as(user, 'viewer', '/products', 'Products')
+    await rows_show(user, 'GRND-HAND-C40')
+    await user.should_not_see('New product')
+    table = user.find(ui.table).elements.pop()
+    user.find(ui.table).trigger('rowClick', [{}, table.rows[0], 0])
+    await user.should_see('Close')
+    await user.should_not_see('Save changes')
+
+
+async def test_moving_a_category_inside_its_own_subcategory_is_refused_at_the_field(user: User) -> None:
+    coffee = make_category('Coffee')
+    beans = make_category('Whole beans', coffee.id)
+    await open_page_as(user, 'manager', '/categories', 'Categories')
+    for _ in range(50):
+        if 'Coffee' in table_column(user, 'name'):
+            break
+        await asyncio.sleep(0.05)
+    table = user.find(ui.table).elements.pop()
+    row = next(r for r in table.rows if r['name'] == 'Coffee')
+    user.find(ui.table).trigger('rowClick', [{}, row, 0])
+    await user.should_see('Save changes')
+    user.find(kind=ui.select, content='Inside category').elements.pop().set_value(beans.id)
+    user.find('Save changes').click()
+    await user.should_see('A category cannot be inside itself or one of its subcategories')
+
+
+async def test_the_image_field_keeps_a_real_image_refuses_anything_else_and_can_remove_it(user: User) -> None:
+    @ui.page('/image-field')
+    def image_field_page() -> None:
+        image_input(FormField('image', 'Image', kind='image', related='products'), None).mark('image')
+
+    await open_page_as(user, 'manager', '/image-field', 'Image')
+    field = user.find(marker='image').elements.pop()
+    upload = user.find(ui.upload).elements.pop()
+
+    await upload.handle_uploads([SmallFileUpload('notes.png', 'image/png', b'plain text, renamed')])
+    await user.should_see('notes.png is not a PNG, JPEG, WebP or GIF image')
+    assert field.value is None
+
+    await upload.handle_uploads([SmallFileUpload('photo.png', 'image/png', tiny_png())])
+    for _ in range(50):
+        if field.value:
+            break
+        await asyncio.sleep(0.05)
+    assert field.value.startswith('products/') and field.error is None
+    assert (get_settings().data_dir / 'uploads' / field.value).read_bytes() == tiny_png()
+    assert field.thumbnail.source == f'/uploads/{field.value}'
+
+    user.find('Remove image').click()
+    assert field.value is None
+
+
+async def test_a_product_gets_its_image_in_the_form(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain_input = resource_form.field_input
+    if not hasattr(resource_form, 'image_input'):  # until the generic form builds image fields itself
+        monkeypatch.setattr(resource_form, 'field_input', lambda declared, value: image_input(declared, value)
+                            if declared.kind == 'image' else plain_input(declared, value))
+    make_product('BREW-FP-100', 'French press 1 l')
+    await open_page_as(user, 'manager', '/products', 'Products')
+    await rows_show(user, 'BREW-FP-100')
+    table = user.find(ui.table).elements.pop()
+    user.find(ui.table).trigger('rowClick', [{}, table.rows[0], 0])
+    await user.should_see('Save changes')
+    upload = user.find(ui.upload).elements.pop()
+    await upload.handle_uploads([SmallFileUpload('press.png', 'image/png', tiny_png())])
+    await user.should_see('Remove image')  # shown once the field holds an image
+    user.find('Save changes').click()
+    await user.should_see('Changes saved')
+    image = stored('BREW-FP-100').image
+    assert image.startswith('products/') and (get_settings().data_dir / 'uploads' / image).read_bytes() == tiny_png()
+
+
+async def test_a_read_only_image_field_offers_no_upload(user: User) -> None:
+    @ui.page('/image-field-read-only')
+    def image_field_page() -> None:
+        image_input(FormField('image', 'Image', kind='image', related='products'), None).props('readonly')
+
+    await open_page_as(user, 'viewer', '/image-field-read-only', 'Image')
+    await user.should_not_see(kind=ui.upload)
+    await user.should_not_see('Remove image')

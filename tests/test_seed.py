@@ -1,0 +1,148 @@
+"""Demo and benchmark data: the same seed gives the same shop, it looks like a real one, and search sees all of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, text
+from sqlmodel import select
+
+from backoffice import db, query, seed
+from backoffice.__main__ import main
+from backoffice.db import read_session, session_scope
+from backoffice.models import Company, Customer, CustomerCreate, User
+from backoffice.resources.customers import CUSTOMERS
+
+from .factories import make_user
+
+ANCHOR = datetime(2026, 1, 15, tzinfo=UTC)
+
+
+def seeded_shop() -> list[tuple]:
+    with read_session() as session:
+        companies = {c.id: c.name for c in session.exec(select(Company))}
+        customers = session.exec(select(Customer).order_by(Customer.id))
+        return [(c.email, c.name, c.phone, c.status, c.ban_reason, companies.get(c.company_id), c.marketing_consent,
+                 c.signed_up_at, c.last_seen_at, c.deleted_at) for c in customers]
+
+
+def seed_customers(customers: int, companies: int, seed_: int) -> seed.Seeded:
+    with session_scope() as session:
+        return seed.seed_customers(session=session, customers=customers, companies=companies, seed=seed_,
+                                   anchor=ANCHOR)
+
+
+def empty_shop() -> None:
+    with session_scope() as session:
+        session.execute(delete(Customer))
+        session.execute(delete(Company))
+        session.commit()
+
+
+def test_the_same_seed_gives_the_same_shop() -> None:
+    seed_customers(150, 6, seed_=7)
+    first = seeded_shop()
+    empty_shop()
+    seed_customers(150, 6, seed_=7)
+    again = seeded_shop()
+    empty_shop()
+    seed_customers(150, 6, seed_=8)
+    other = seeded_shop()
+
+    assert len(first) == 150
+    assert again == first
+    assert other != first and other[0] != first[0]
+
+
+def test_seeded_customers_look_like_real_ones() -> None:
+    seed_customers(2000, 20, seed_=1)
+    with read_session() as session:
+        customers = session.exec(select(Customer).order_by(Customer.id)).all()
+        companies = session.exec(select(Company)).all()
+
+    share = Counter(c.status.value for c in customers)
+    assert abs(share['active'] / 2000 - 0.7) < 0.05
+    assert abs(share['unfinished'] / 2000 - 0.2) < 0.04
+    assert abs(share['banned'] / 2000 - 0.1) < 0.03
+    assert all(bool(c.ban_reason) == (c.status == 'banned') for c in customers)
+    assert 0.25 < sum(c.company_id is not None for c in customers) / 2000 < 0.35
+    assert 0.35 < sum(c.marketing_consent for c in customers) / 2000 < 0.45
+    assert len({c.email for c in customers}) == 2000
+    assert all(CustomerCreate(email=c.email).email == c.email for c in customers[:200])  # the app's own rule
+    assert len(companies) == 20 and all(c.name and c.website for c in companies)
+
+    assert all(ANCHOR - timedelta(days=3 * 365 + 1) <= c.signed_up_at <= ANCHOR for c in customers)
+    assert [c.signed_up_at for c in customers] == sorted(c.signed_up_at for c in customers)  # ids follow sign-ups
+    assert all(c.last_seen_at is None or c.signed_up_at <= c.last_seen_at <= ANCHOR for c in customers)
+    seen = [c.last_seen_at for c in customers if c.status == 'active']
+    assert 0 < seen.count(None) < len(seen) * 0.1
+    assert sum(ANCHOR - s < timedelta(days=30) for s in seen if s) > len(seen) * 0.6  # mostly recent
+    deleted = [c for c in customers if c.deleted_at is not None]
+    assert 0 < len(deleted) < 60 and all(ANCHOR - c.deleted_at < timedelta(days=21) for c in deleted)
+
+
+@pytest.mark.parametrize('bulk', [False, True], ids=['triggers', 'suspended-and-rebuilt'])
+def test_search_sees_every_seeded_customer(bulk: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(seed, 'BULK', 100 if bulk else 10**9)
+    viewer = make_user('viewer')
+    seed_customers(300, 5, seed_=3)
+    with read_session() as session:
+        sample = session.exec(select(Customer).where(Customer.deleted_at.is_(None)).order_by(Customer.id)).all()[::37]
+
+    for customer in sample:
+        fragment = customer.email.split('@')[0][-6:]  # ends with the customer's running number: unique enough
+        assert customer.id in matching(viewer, fragment), fragment
+    assert matching(viewer, 'example') == matching_by_like(viewer, 'example')
+
+    with session_scope() as session:  # the index still follows changes made after the load
+        later = Customer(email='later.customer@mail.example', name='Lara Later')
+        session.add(later)
+        session.commit()
+    assert matching(viewer, 'lara lat') == [later.id]
+    if db.get_engine().dialect.name == 'sqlite':
+        with read_session() as session:
+            triggers = session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND tbl_name = 'customers' ORDER BY name")).scalars().all()
+        assert triggers == ['customers_fts_after_delete', 'customers_fts_after_insert', 'customers_fts_after_update']
+
+
+def matching(actor: User, term: str) -> list[int]:
+    with read_session() as session:
+        return list(query.matching_ids(session=session, actor=actor, resource=CUSTOMERS,
+                                       request=query.ListRequest(search=term)))
+
+
+def matching_by_like(actor: User, term: str) -> list[int]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(query, 'COMMON_TERM', 1)
+        patch.setattr(query, 'COMMON_TERM_POSTGRESQL', 0)
+        return matching(actor, term)
+
+
+def test_the_demo_gets_a_small_shop_once_and_the_team(capsys: pytest.CaptureFixture[str]) -> None:
+    with session_scope() as session:
+        lines = seed.seed_demo(session=session)
+    with session_scope() as session:
+        again = seed.seed_demo(session=session)
+
+    assert lines[0] == 'Demo shop: 30 companies, 400 customers'
+    assert lines[-1].startswith('Demo staff (') and again[-1].startswith('Demo staff (')
+    assert len(again) == 1  # the shop is not added twice
+    with read_session() as session:
+        assert len(session.exec(select(Customer)).all()) == 400
+        assert len(session.exec(select(Company)).all()) == 30
+        assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF)
+
+
+def test_the_seed_command_adds_customers_in_bulk(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['seed', '--customers', '1_200', '--companies', '4', '--seed', '5']) == 0
+    assert main(['seed', '--customers', '10']) == 0  # more, with emails that do not collide
+
+    output = capsys.readouterr().out
+    assert 'Added 1,200 customers and 4 companies in ' in output
+    assert 'Added 10 customers and 0 companies in ' in output
+    with read_session() as session:
+        assert len(session.exec(select(Customer)).all()) == 1210
+        assert len(session.exec(select(User)).all()) == 0  # no staff: only what was asked for
