@@ -10,11 +10,12 @@ from typing import Any
 
 from nicegui import run, ui
 
+from backoffice import query
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, StaleRecord
 from backoffice.models import User
 from backoffice.permissions import can
-from backoffice.resources import Action, FormField, Outcome, Resource
+from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import crud
 
 from .format import display_value, when
@@ -55,11 +56,17 @@ class RecordDialog:
             if self.is_new:
                 self._form()
             else:
+                related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
                 with ui.tabs().classes('w-full') as tabs:
-                    details, history = ui.tab('Details'), ui.tab('History')
+                    details = ui.tab('Details')
+                    related_tabs = [ui.tab(r.label) for r in related]
+                    history = ui.tab('History')
                 with ui.tab_panels(tabs, value=details).classes('w-full'):
                     with ui.tab_panel(details).classes('p-0'):
                         self._form()
+                    for declared, tab in zip(related, related_tabs, strict=True):
+                        with ui.tab_panel(tab).classes('p-0'):
+                            self._related_list(declared)
                     with ui.tab_panel(history).classes('p-0'):
                         self._history()
         self.dialog.open()
@@ -102,6 +109,27 @@ class RecordDialog:
                 ui.button(f'Create {self.resource.singular}' if self.is_new else 'Save changes', on_click=self._save)
             else:
                 ui.button('Close', on_click=self.dialog.close).props('flat')
+
+    def _related_list(self, declared: RelatedList) -> None:
+        """The first records of another resource that point at this one, each opening its own dialog."""
+        target = RESOURCES[declared.resource]
+        request = query.ListRequest(filters={declared.filter: self.record.id}, page_size=50)
+        with read_session() as session:
+            page = query.list_page(session=session, actor=self.user, resource=target, request=request)
+        noun = target.label.lower() if page.total != 1 else target.singular
+        ui.label(f'{"" if page.exact else "about "}{page.total:,} {noun}').classes('text-sm text-gray-500')
+        shown = [c for c in target.columns if c.kind != 'related'][:3]
+        with ui.list().props('dense separator').classes('w-full max-h-96 overflow-auto'):
+            for record in page.rows:
+                with ui.item(on_click=lambda r=record.id: open_record(target, r)).props('clickable') \
+                        .mark(f'related-{record.id}'):
+                    with ui.item_section():
+                        ui.item_label(str(getattr(record, target.title, '') or f'#{record.id}'))
+                        ui.item_label(' · '.join(display_value(getattr(record, c.name), c.kind, c.choices)
+                                                 for c in shown if c.name != target.title)).props('caption')
+        if page.total > len(page.rows):
+            ui.label(f'Showing the first {len(page.rows)}; filter the {target.label} list for all.') \
+                .classes('text-xs text-gray-500')
 
     def _history(self) -> None:
         user = acting_user()

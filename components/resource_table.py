@@ -165,6 +165,7 @@ class ResourceTable:
         self.cursor = None
         if not self._applying:
             self.table.selected = []
+            self.views.forget_choice()
             ui.timer(0, self.reload, once=True)
 
     async def apply_view(self, state: dict) -> None:
@@ -177,7 +178,9 @@ class ResourceTable:
             self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
             self.controls['search'].value = self.state['search']
             for name, control in self.controls.items():
-                if name != 'search' and self._filter_kind(name) in {'choice', 'related'}:
+                if name != 'search' and self._filter_kind(name) == 'choice':
+                    control.value = filters.get(name) or []  # a multiple select is never None
+                elif self._filter_kind(name) == 'related':
                     control.value = filters.get(name)
                 elif self._filter_kind(name) == 'bool':
                     control.value = None if name not in filters else ('yes' if filters[name] else 'no')

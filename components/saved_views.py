@@ -20,10 +20,11 @@ class SavedViews:
     def __init__(self, resource: Resource, *, current: Callable[[], dict], apply: Callable[[dict], Any]) -> None:
         self.resource, self.current, self.apply = resource, current, apply
         self.states: dict[int, dict] = {}
+        self._just_saved: int | None = None
         self.select = ui.select({}, label='View', clearable=True, on_change=self._chosen) \
             .props('outlined dense').classes('min-w-40').mark('views')
         ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round aria-label="Save view"') \
-            .tooltip('Save this view')
+            .tooltip('Save this view').mark('save-view')
         self.refresh()
 
     def refresh(self) -> None:
@@ -35,7 +36,15 @@ class SavedViews:
         self.states = {view.id: view.state for view in saved}
         self.select.set_options({view.id: view.name + (' (team)' if view.shared else '') for view in saved})
 
+    def forget_choice(self) -> None:
+        """The user changed the search, a filter or the sort: the list no longer shows the chosen view."""
+        if self.select.value is not None:
+            self.select.set_value(None)
+
     async def _chosen(self, event) -> None:
+        if event.value == self._just_saved:  # the list already shows what the view holds
+            self._just_saved = None
+            return
         if event.value in self.states:
             await self.apply(self.states[event.value])
 
@@ -60,6 +69,7 @@ class SavedViews:
                     return
                 dialog.close()
                 self.refresh()
+                self._just_saved = view.id  # selected to show its name; the list already shows what it holds
                 self.select.set_value(view.id)
                 ui.notify(f'View "{view.name}" saved', type='positive')
 

@@ -16,8 +16,11 @@ def listed(user: User, column: str = 'email') -> list:
 async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:
     """Wait until the list shows these values (and none of the absent ones) in the column."""
     for _ in range(60):
-        shown = listed(user, column)
-        if all(v in shown for v in values) and not any(v in shown for v in absent):
+        try:
+            shown = listed(user, column)
+        except AssertionError:  # no table yet: the page is still opening
+            shown = None
+        if shown is not None and all(v in shown for v in values) and not any(v in shown for v in absent):
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f'the list shows {listed(user, column)}, expected {values} and not {absent}')

@@ -8,9 +8,10 @@ from nicegui.testing.user_download import UserDownload
 from sqlmodel import select
 
 from backoffice.db import session_scope
-from backoffice.models import AuditEntry, Customer
+from backoffice.models import AuditEntry, Customer, SavedView
 from backoffice.resources import resource
 from backoffice.services import crud
+from backoffice.services.customers import ban_customer
 
 from .conftest import sign_in
 from .factories import make_company, make_customer, make_user
@@ -192,3 +193,67 @@ async def test_an_import_is_previewed_applied_and_reverted(user: User) -> None:
     await user.should_see('Import reverted')
     assert stored('existing@example.com').name == 'Old'
     assert stored('new.one@example.com').deleted_at is not None
+
+
+async def test_a_company_shows_its_contacts_and_opens_them(user: User) -> None:
+    acme = make_company('Acme GmbH')
+    make_customer('buyer@acme.example', name='Bea Buyer', company_id=acme.id)
+    make_customer('other@else.example')
+    account = make_user('manager')
+    await sign_in(user, account.email, path='/companies')
+    await rows_show(user, 'Acme GmbH', column='name')
+    open_row(user, 'Acme GmbH', column='name')
+    await user.should_see('Contacts')
+    await user.should_see('1 customer')
+    await user.should_see('buyer@acme.example')
+    await user.should_not_see('other@else.example')
+    user.find(marker=f'related-{stored("buyer@acme.example").id}').click()
+    await user.should_see('Agrees to marketing email')  # the contact's own form
+
+
+async def test_bulk_edit_over_all_matching_reports_what_was_skipped(user: User) -> None:
+    agent = make_user('agent', email='ag@example.com')
+    for n in range(3):
+        make_customer(f'bulk{n}@example.com')
+    banned = make_customer('banned@example.com')
+    with session_scope() as session:
+        ban_customer(session=session, actor=agent, record_id=banned.id, version=1, reason='Fraud')
+    await open_customers_as(user)
+    await rows_show(user, 'bulk0@example.com', 'banned@example.com')
+    table = user.find(ui.table)
+    first = next(iter(table.elements)).rows[0]
+    table.trigger('selection', {'added': True, 'rows': [first], 'keys': [first['id']]})
+    await user.should_see('1 selected')
+    user.find('Select all 4 matching').click()
+    await user.should_see('4 selected (all matching)')
+    user.find('Edit a field').click()
+    await user.should_see('Edit a field on every selected record')
+    user.find(kind=ui.select, content='Field').elements.pop().set_value('status')
+    newest_status = max(user.find(kind=ui.select, content='Status').elements, key=lambda e: e.id)  # the dialog's
+    newest_status.set_value('unfinished')
+    user.find('Apply').click()
+    await user.should_see('3 updated; 1 skipped: status: This customer is banned: use Unban')
+    assert [stored(f'bulk{n}@example.com').status for n in range(3)] == ['unfinished'] * 3
+
+
+async def test_a_saved_view_brings_back_its_filter(user: User) -> None:
+    make_customer('shown@example.com', status='unfinished')
+    make_customer('hidden@example.com')
+    await open_customers_as(user)
+    status = user.find(marker='filter-status').elements.pop()
+    status.set_value(['unfinished'])
+    await rows_show(user, 'shown@example.com', absent=('hidden@example.com',))
+    user.find(marker='save-view').click()
+    user.find(kind=ui.input, content='Name').type('Unfinished sign-ups')
+    user.find('Share with the team').click()
+    user.find(kind=ui.button, content='Save view').click()
+    await user.should_see('View "Unfinished sign-ups" saved')
+
+    status.set_value([])
+    await rows_show(user, 'shown@example.com', 'hidden@example.com')
+    with session_scope() as session:
+        view = session.exec(select(SavedView).where(SavedView.name == 'Unfinished sign-ups')).one()
+    assert view.shared and view.state['filters'] == {'status': ['unfinished']}
+    user.find(marker='views').elements.pop().set_value(view.id)
+    await rows_show(user, 'shown@example.com', absent=('hidden@example.com',))
+    assert status.value == ['unfinished']  # the filter control shows what the view applied

@@ -50,6 +50,16 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class RelatedList:
+    """A tab of a record's dialog listing the records of another resource that point at it (a company's contacts):
+    `filter` is the name of that resource's 'related' filter."""
+
+    label: str
+    resource: str
+    filter: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a create or an action may return besides the record: a message, and a secret to show only once
     (a generated password, an API key)."""
@@ -104,6 +114,7 @@ class Resource:
     read: str | None = None                    # permission names when they are not '<permission>.read/.write'
     write: str | None = None
     audit_entity: str | None = None            # the name its audit entries use, when not the key
+    related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
     icon: str = 'table_rows'
     description: str = ''
     extra: dict[str, Any] = field(default_factory=dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from ..services.content import check_content_change, publish_content, unpublish_content, versions_are_final
-from .base import Action, Column, Filter, FormField, Resource, register
+from .base import Action, Column, Filter, FormField, RelatedList, Resource, register
 
 KINDS = {'page': 'Page', 'text': 'Text', 'legal': 'Legal document'}
 STATUSES = {'draft': 'Draft', 'published': 'Published'}
@@ -45,6 +45,7 @@ CONTENT = register(Resource(
         Filter('updated_at', 'Changed', 'date_range'),
     ),
     default_sort='slug', unique=('slug',), check_change=check_content_change,
+    related_lists=(RelatedList('Versions', 'legal-versions', 'document_id'),),
     actions=(
         Action('publish', 'Publish', publish_content, 'content.write', icon='publish',
                visible=lambda e: e.kind != ContentKind.legal and e.status == ContentStatus.draft),

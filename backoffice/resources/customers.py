@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..models import Company, CompanyCreate, CompanyUpdate, Customer, CustomerCreate, CustomerStatus, CustomerUpdate
 from ..services.customers import ban_customer, status_change_allowed, unban_customer
-from .base import Action, Column, Filter, FormField, Resource, register
+from .base import Action, Column, Filter, FormField, RelatedList, Resource, register
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
 EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
@@ -27,6 +27,7 @@ COMPANIES = register(Resource(
         FormField('notes', 'Notes', kind='markdown'),
     ),
     search=('name', 'vat_number'), default_sort='name',
+    related_lists=(RelatedList('Contacts', 'customers', 'company_id'),),
 ))
 
 CUSTOMERS = register(Resource(
