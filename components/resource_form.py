@@ -116,7 +116,7 @@ class RecordDialog:
         request = query.ListRequest(filters={declared.filter: self.record.id}, page_size=50)
         with read_session() as session:
             page = query.list_page(session=session, actor=self.user, resource=target, request=request)
-        noun = target.label.lower() if page.total != 1 else target.singular
+        noun = target.count_noun(page.total)
         ui.label(f'{"" if page.exact else "about "}{page.total:,} {noun}').classes('text-sm text-gray-500')
         shown = [c for c in target.columns if c.kind != 'related'][:3]
         with ui.list().props('dense separator').classes('w-full max-h-96 overflow-auto'):

@@ -65,7 +65,7 @@ class ResourceTable:
         self.table.rows = rows
         self.table.pagination = {'page': result.page, 'rowsPerPage': result.page_size, 'rowsNumber': result.total,
                                  'sortBy': self.state['sort'], 'descending': bool(self.state['descending'])}
-        noun = self.resource.label.lower() if result.total != 1 else self.resource.singular
+        noun = self.resource.count_noun(result.total)
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
             self.caption.text += ' in the trash'
@@ -124,7 +124,8 @@ class ResourceTable:
         self.caption = ui.label().classes('text-sm text-gray-500')
         columns = [self._column(c) for c in resource.columns]
         self.bulk_holder = ui.column().classes('w-full gap-0')
-        self.table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple', pagination={
+        self.table = ui.table(columns=columns, rows=[], row_key='id',
+                              selection=None if resource.read_only else 'multiple', pagination={
             'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
             'descending': bool(self.state['descending'])}).classes('w-full').props(
             f'flat bordered :rows-per-page-options="{PAGE_SIZES}" binary-state-sort')

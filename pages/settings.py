@@ -80,7 +80,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         element = ui.switch(spec.label, value=bool(value))
     else:
         element = ui.input(spec.label, value=value or '')
-    element.props(f'hint="{spec.help}" outlined').classes('w-full pb-2')
+    element.props('outlined').classes('w-full')
+    ui.label(spec.help).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
 
 

@@ -117,7 +117,11 @@ class Resource:
     related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
     icon: str = 'table_rows'
     description: str = ''
+    plural: str = ''                           # how a count reads ('12 changes'); default: the label in lower case
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def count_noun(self, count: int) -> str:
+        return self.singular if count == 1 else (self.plural or self.label.lower())
 
     @property
     def entity(self) -> str:

@@ -12,7 +12,8 @@ STATUSES = {'draft': 'Draft', 'published': 'Published'}
 
 
 CONTENT = register(Resource(
-    key='content', label='Content', singular='page', model=ContentEntry, create=ContentCreate, update=ContentUpdate,
+    key='content', label='Content', singular='page', plural='pages and texts', model=ContentEntry,
+    create=ContentCreate, update=ContentUpdate,
     permission='content', title='title', icon='article',
     description='Pages and texts for the front office; legal documents keep every published version',
     columns=(

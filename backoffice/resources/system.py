@@ -10,7 +10,7 @@ RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Com
 
 AUDIT = register(Resource(
     key='audit', label='Audit log', singular='change', model=AuditEntry, create=None, update=None,
-    permission='audit', title='summary', icon='history', soft_delete=False,
+    permission='audit', title='summary', icon='history', soft_delete=False, plural='changes',
     description='Every change and sign-in: who, what, when, before and after',
     columns=(
         Column('at', 'When', kind='datetime'),

@@ -1,0 +1,34 @@
+"""Every declared screen, as the admin sees it, at a phone's and a desktop's width: it renders without a console or
+server error and nothing overflows the page sideways. Screenshots land in tests/artifacts/ to be looked at."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+import pages  # noqa: F401  (declares every screen)
+from components.registry import SCREENS
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
+from .test_sign_in_in_chromium import ARTIFACTS, heading, no_horizontal_overflow, settle, sign_in, wait_for_path
+
+pytestmark = pytest.mark.browser
+
+SIGNED_IN = sorted(path for path, declared in SCREENS.items() if not declared.public)
+
+
+def test_every_screen_at_390_and_1440(driver: WebDriver, base_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.get(f'{base_url}/login')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        for path in SIGNED_IN:
+            driver.get(f'{base_url}{path}')
+            wait_for_path(driver, path)
+            assert heading(driver).text == SCREENS[path].title
+            settle(driver)
+            assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
+            name = path.strip('/') or 'home'
+            driver.save_screenshot(str(ARTIFACTS / f'screen-{name}-{width}.png'))
