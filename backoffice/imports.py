@@ -339,15 +339,15 @@ class _Planner:
 
     def _plan_create(self, plan: RowPlan, data: dict[str, Any]) -> None:
         given = {name: value for name, value in data.items() if value is not None}  # blanks: the defaults
-        values = crud._validated(self.resource.create, given)
-        crud._check_unique_and_related(self.session, self.resource, values)
+        values = crud.validated(self.resource.create, given)
+        crud.check_unique_and_related(self.session, self.resource, values)
         plan.action, plan.values = 'create', values
         plan.changes = {name: [None, _plain(values[name])] for name in given if name in values}
         plan.title = str(values.get(self.resource.title) or '')
 
     def _plan_update(self, plan: RowPlan, record: SQLModel, data: dict[str, Any]) -> None:
         plan.record_id, plan.version = record.id, record.version
-        plan.title = crud._title(self.resource, record)
+        plan.title = crud.title_of(self.resource, record)
         candidate = {}
         for name, value in data.items():
             if value is None:
@@ -356,12 +356,12 @@ class _Planner:
                 candidate[name] = value
         if locked := {name: 'Cannot be changed' for name in candidate if not self.fields[name].on_edit}:
             raise ValidationFailed(locked)
-        values = crud._validated(self.resource.update, candidate, partial=True) if candidate else {}
+        values = crud.validated(self.resource.update, candidate, partial=True) if candidate else {}
         values = {name: value for name, value in values.items() if not _same(getattr(record, name), value)}
         if not values:
             plan.action = 'unchanged'
             return
-        crud._check_unique_and_related(self.session, self.resource, values, record_id=record.id)
+        crud.check_unique_and_related(self.session, self.resource, values, record_id=record.id)
         if self.resource.check_change and (problems := self.resource.check_change(record, values)):
             raise ValidationFailed(problems)
         plan.action, plan.values = 'update', values
@@ -466,8 +466,8 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
 
 def _new_record(session: Session, resource: Resource, row: RowPlan) -> SQLModel:
     """crud.create_record's rules, without its commit (the import commits once, at the end)."""
-    values = crud._validated(resource.create, row.values)
-    crud._check_unique_and_related(session, resource, values)
+    values = crud.validated(resource.create, row.values)
+    crud.check_unique_and_related(session, resource, values)
     record = resource.model(**values)
     session.add(record)
     return record
@@ -479,7 +479,7 @@ def _insert(session: Session, actor: User, resource: Resource, records: list[SQL
     for record in records:
         audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id,
                      version=record.version, changes=audit.diff({}, audit.snapshot(record)),
-                     summary=f'Added {crud._title(resource, record)} by import #{batch_id}')
+                     summary=f'Added {crud.title_of(resource, record)} by import #{batch_id}')
     return records
 
 
@@ -491,8 +491,8 @@ def _update(session: Session, actor: User, resource: Resource, row: RowPlan, tar
         raise NotFound(f'This {resource.singular} no longer exists.')
     if record.version != row.version:
         get_for_update(session, resource.model, record.id, row.version, entity=resource.entity)  # says who, when
-    values = crud._validated(resource.update, row.values, partial=True)
-    crud._check_unique_and_related(session, resource, values, record_id=record.id)
+    values = crud.validated(resource.update, row.values, partial=True)
+    crud.check_unique_and_related(session, resource, values, record_id=record.id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
     before = audit.snapshot(record)
@@ -502,7 +502,7 @@ def _update(session: Session, actor: User, resource: Resource, row: RowPlan, tar
     stamp(record)
     session.add(record)
     audit.record(session, actor, f'{resource.singular}.updated', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=f'Updated {crud._title(resource, record)} by import #{batch_id}')
+                 changes=changes, summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}')
     return record, changes
 
 
@@ -591,7 +591,7 @@ def _trash_created(session: Session, actor: User, resource: Resource, record: SQ
     session.add(record)
     audit.record(session, actor, f'{resource.singular}.deleted', resource.entity, record.id, version=record.version,
                  changes=audit.diff(before, audit.snapshot(record)),
-                 summary=f'Deleted {crud._title(resource, record)}: revert of import #{batch_id}')
+                 summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}')
     return ''
 
 
@@ -602,8 +602,8 @@ def _restore_updated(session: Session, actor: User, resource: Resource, record: 
     if record.version != entry.get('version'):
         return _changed_after(session, resource, record.id)
     try:
-        values = crud._validated(resource.update, entry.get('before', {}), partial=True)
-        crud._check_unique_and_related(session, resource, values, record_id=record.id)
+        values = crud.validated(resource.update, entry.get('before', {}), partial=True)
+        crud.check_unique_and_related(session, resource, values, record_id=record.id)
     except ValidationFailed as error:
         return f'Its earlier values are no longer valid ({error})'
     before = audit.snapshot(record)
@@ -613,7 +613,7 @@ def _restore_updated(session: Session, actor: User, resource: Resource, record: 
     session.add(record)
     audit.record(session, actor, f'{resource.singular}.reverted', resource.entity, record.id, version=record.version,
                  changes=audit.diff(before, audit.snapshot(record)),
-                 summary=f'Reverted {crud._title(resource, record)} to before import #{batch_id}')
+                 summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}')
     return ''
 
 
@@ -625,7 +625,7 @@ def _changed_after(session: Session, resource: Resource, record_id: int) -> str:
 
 
 def _skip(resource: Resource, record_id: int, record: SQLModel | None, reason: str) -> dict[str, Any]:
-    title = crud._title(resource, record) if record is not None else f'{resource.singular} #{record_id}'
+    title = crud.title_of(resource, record) if record is not None else f'{resource.singular} #{record_id}'
     return {'id': record_id, 'title': title, 'reason': reason}
 
 

@@ -1,7 +1,9 @@
 """What every editable table shares: id, timestamps and a version column for optimistic locking."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
+from sqlalchemy import Enum
 from sqlmodel import Field, SQLModel
 
 
@@ -21,3 +23,8 @@ class SoftDeletable(SQLModel):
     """Deleting moves a record to the trash; a scheduled job purges it after the configured number of days."""
 
     deleted_at: datetime | None = Field(default=None, index=True)
+
+
+def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
+    """An enum column stored as VARCHAR (not a PostgreSQL enum type), so adding a value needs no migration."""
+    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

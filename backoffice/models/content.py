@@ -12,8 +12,7 @@ from sqlalchemy import Index, Text, UniqueConstraint, event, func, inspect, lite
 from sqlmodel import Field
 
 from ..validation import RequiredText
-from .base import EditableTable, SoftDeletable
-from .people import _string_enum
+from .base import EditableTable, SoftDeletable, string_enum
 
 SLUG_MAX = 120
 
@@ -39,8 +38,8 @@ class ContentEntry(EditableTable, SoftDeletable, table=True):
     slug: str = Field(max_length=SLUG_MAX, unique=True, index=True)
     title: str = Field(max_length=200)
     body: str = Field(default='', sa_type=Text)  # Markdown
-    kind: ContentKind = Field(default=ContentKind.page, sa_type=_string_enum(ContentKind))
-    status: ContentStatus = Field(default=ContentStatus.draft, sa_type=_string_enum(ContentStatus), index=True)
+    kind: ContentKind = Field(default=ContentKind.page, sa_type=string_enum(ContentKind))
+    status: ContentStatus = Field(default=ContentStatus.draft, sa_type=string_enum(ContentStatus), index=True)
     publish_at: datetime | None = None      # live from then (a legal document: its next version takes effect then)
     published_at: datetime | None = None    # when the Publish action last ran
     legal_version: int | None = None        # a legal document: the number of its latest published version

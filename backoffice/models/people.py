@@ -5,16 +5,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Enum, Index, Text, func, literal_column
+from sqlalchemy import Index, Text, func, literal_column
 from sqlmodel import Field
 
 from ..validation import Email, OptionalId, OptionalText, Phone, RequiredText
-from .base import EditableTable, SoftDeletable, utcnow
-
-
-def _string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
-    """Stored as VARCHAR (not a PostgreSQL enum type), so adding a value needs no migration."""
-    return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from .base import EditableTable, SoftDeletable, string_enum, utcnow
 
 
 class Role(StrEnum):
@@ -31,7 +26,7 @@ class User(EditableTable, table=True):
 
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
-    role: Role = Field(default=Role.viewer, sa_type=_string_enum(Role))
+    role: Role = Field(default=Role.viewer, sa_type=string_enum(Role))
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     dark_mode: bool = False
@@ -79,7 +74,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(default='', max_length=120, index=True)
     phone: str | None = Field(default=None, max_length=40)
-    status: CustomerStatus = Field(default=CustomerStatus.active, sa_type=_string_enum(CustomerStatus))
+    status: CustomerStatus = Field(default=CustomerStatus.active, sa_type=string_enum(CustomerStatus))
     ban_reason: str | None = Field(default=None, max_length=500)
     company_id: int | None = Field(default=None, foreign_key='companies.id', index=True, ondelete='SET NULL')
     marketing_consent: bool = False

@@ -31,13 +31,13 @@ def create_record(*, session: Session, actor: User | None, resource: Resource, d
         return resource.create_with(session=session, actor=actor, data=data)
     if not system:
         require(actor, resource.write_permission)
-    values = _validated(resource.create, data)
-    _check_unique_and_related(session, resource, values)
+    values = validated(resource.create, data)
+    check_unique_and_related(session, resource, values)
     record = resource.model(**values)
     session.add(record)
     session.flush()
     audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id, version=record.version,
-                 changes=audit.diff({}, audit.snapshot(record)), summary=f'Added {_title(resource, record)}')
+                 changes=audit.diff({}, audit.snapshot(record)), summary=f'Added {title_of(resource, record)}')
     session.commit()
     events.publish(resource.key, {'id': record.id, 'action': 'created'})
     return record
@@ -51,8 +51,8 @@ def update_record(*, session: Session, actor: User, resource: Resource, record_i
                                     changes=changes)
     require(actor, resource.write_permission)
     record = _locked(session, resource, record_id, version)
-    values = _validated(resource.update, changes, partial=True, model=resource.model)
-    _check_unique_and_related(session, resource, values, record_id=record_id)
+    values = validated(resource.update, changes, partial=True, model=resource.model)
+    check_unique_and_related(session, resource, values, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
     return save_change(session, actor, resource, record, values, action)
@@ -84,7 +84,7 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
     doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
     for record in doomed:
         audit.record(session, None, f'{resource.singular}.purged', resource.entity, record.id, version=record.version,
-                     changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {_title(resource, record)}')
+                     changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {title_of(resource, record)}')
         session.delete(record)
     session.commit()
     for record in doomed:
@@ -124,9 +124,9 @@ def revert_to(*, session: Session, actor: User, resource: Resource, record_id: i
         session.rollback()
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
                                     changes=values)
-    typed = _validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True,
+    typed = validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True,
                        model=resource.model)
-    _check_unique_and_related(session, resource, typed, record_id=record_id)
+    check_unique_and_related(session, resource, typed, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, typed)):
         raise ValidationFailed(problems)
     if 'deleted_at' in values:
@@ -155,20 +155,21 @@ def save_change(session: Session, actor: User, resource: Resource, record: SQLMo
     stamp(record)
     session.add(record)
     audit.record(session, actor, f'{resource.singular}.{action}', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=f'{action.capitalize()} {_title(resource, record)}')
+                 changes=changes, summary=f'{action.capitalize()} {title_of(resource, record)}')
     session.commit()
     events.publish(resource.key, {'id': record.id, 'action': action})
     return record
 
 
-# --- helpers ---------------------------------------------------------------------------------------------------------
+# --- the rules a create or update runs, shared with imports and domain services ----------------------------------
 
 def _locked(session: Session, resource: Resource, record_id: int, version: int | None) -> SQLModel:
     return get_for_update(session, resource.model, record_id, version, entity=resource.entity, label=resource.singular)
 
 
-def _validated(schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
-               ) -> dict[str, Any]:
+def validated(schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
+              ) -> dict[str, Any]:
+    """The values as the resource's create or update model accepts them, or ValidationFailed with field errors."""
     try:
         validated = schema.model_validate(data)
     except ValidationError as error:
@@ -182,7 +183,7 @@ def _validated(schema, data: dict[str, Any], *, partial: bool = False, model: ty
     return values
 
 
-def _check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],
+def check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],
                               record_id: int | None = None) -> None:
     errors: dict[str, str] = {}
     for name in resource.unique:
@@ -208,7 +209,7 @@ def _check_unique_and_related(session: Session, resource: Resource, values: dict
         raise ValidationFailed(errors)
 
 
-def _title(resource: Resource, record: SQLModel) -> str:
+def title_of(resource: Resource, record: SQLModel) -> str:
     return str(getattr(record, resource.title, None) or f'{resource.singular} #{record.id}')
 
 
@@ -218,7 +219,7 @@ def titles_for(*, session: Session, resource: Resource, ids: set[int]) -> dict[i
     if not ids:
         return {}
     statement = select(resource.model).where(col(resource.model.id).in_(ids))
-    return {record.id: _title(resource, record) for record in session.exec(statement)}
+    return {record.id: title_of(resource, record) for record in session.exec(statement)}
 
 
 def lookup(*, session: Session, actor: User, resource: Resource, text: str = '', limit: int = 20) -> dict[int, str]:
@@ -232,4 +233,4 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
         statement = statement.where(or_(*(func.lower(getattr(resource.model, name)).like(pattern)
                                           for name in resource.search)))
     statement = statement.order_by(getattr(resource.model, resource.title)).limit(limit)
-    return {record.id: _title(resource, record) for record in session.exec(statement)}
+    return {record.id: title_of(resource, record) for record in session.exec(statement)}
