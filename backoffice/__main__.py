@@ -1,4 +1,4 @@
-"""The admin command line: python -m backoffice migrate | create-user | seed."""
+"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
     seed.add_argument('--customers', type=number_of_rows, help='add this many customers (1000000 for the benchmark)')
     seed.add_argument('--companies', type=number_of_rows, help='add this many companies (default: 1 per 200 customers)')
+    api_key = commands.add_parser('create-api-key', help='add an API key for a front office; its secret is printed '
+                                                         'once')
+    api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
+    api_key.add_argument('--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write')
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -39,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return _create_user(args)
     if args.command == 'seed':
         return _seed(args)
+    if args.command == 'create-api-key':
+        return _create_api_key(args)
     return 2
 
 
@@ -81,6 +87,21 @@ def _create_user(args: argparse.Namespace) -> int:
     print(f'Created {created.user.email} ({created.user.role.value}).')
     if created.generated_password:
         print(f'Password (shown once): {created.generated_password}')
+    return 0
+
+
+def _create_api_key(args: argparse.Namespace) -> int:
+    from .services import api_keys
+    try:
+        with db.session_scope() as session:
+            key, secret = api_keys.create_key(session=session, actor=None, system=True, name=args.name,
+                                              scopes=args.scopes.split(','))
+    except ValidationFailed as error:
+        for field, message in error.errors.items():
+            print(f'{field or "error"}: {message}', file=sys.stderr)
+        return 1
+    print(f'Created API key {key.name!r} ({key.prefix}) with {", ".join(key.scopes)}.')
+    print(f'Key (shown once): {secret}')
     return 0
 
 

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
                                       description='Sign a session out after this many minutes without activity')
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
+    smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
 
     @field_validator('database_url')
     @classmethod

@@ -40,8 +40,31 @@ def purge_trash(settings: Settings) -> dict[str, int]:
     return purged
 
 
+def check_sla(settings: Settings) -> list[int]:
+    """Flag requests past their SLA due time and notify their assignees."""
+    from .services import tickets
+    with session_scope() as session:
+        return tickets.flag_sla_breaches(session=session)
+
+
+def send_outbox(settings: Settings) -> dict[str, int]:
+    """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
+    from .services import mail
+    return mail.send_outbox(settings)
+
+
+def purge_idempotency(settings: Settings) -> int:
+    """Forget stored API answers older than the window in which a front office may retry."""
+    from .services import api_keys
+    with session_scope() as session:
+        return api_keys.purge_idempotency_records(session=session)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
+    Job('sla-check', check_sla, 'interval', {'minutes': 1}),
+    Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
+    Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
 ]
 
 

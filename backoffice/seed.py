@@ -18,6 +18,7 @@ from .models import Company, Customer, Role, User
 from .query import search_index_suspended
 from .seed_catalog import seed_catalog
 from .seed_content import seed_content
+from .seed_support import seed_support
 from .services import users
 
 DEMO_STAFF = [
@@ -53,6 +54,7 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
         if session.exec(select(User.id).where(User.email == email)).first() is None:
             users.create_user(session=session, actor=None, system=True,
                               data={'email': email, 'name': name, 'role': role, 'password': password})
+    lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
     lines.append(f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password '
                  f'{password}')
     return lines

@@ -8,6 +8,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, StaleRecord
 from backoffice.models import User
 from backoffice.services import app_settings
+from components.api_keys_panel import api_keys_panel
 from components.forms import clear_errors, show_error
 from components.registry import screen
 from components.session import acting_user
@@ -32,6 +33,7 @@ def settings_page(user: User) -> None:
             reload_button = ui.button('Reload', on_click=lambda: reload()).props('flat')
             reload_button.set_visibility(False)
             ui.button('Save settings', on_click=lambda: save())
+    api_keys_panel(user)
 
     def edited() -> dict[str, Any]:
         return {key: element.value for key, element in inputs.items() if element.value != loaded[key]}

@@ -47,3 +47,11 @@ def test_the_trash_purge_job_removes_only_what_is_past_the_retention() -> None:
     assert purge_trash(get_settings())['customers'] == 1
     with session_scope() as session:
         assert session.get(Customer, old.id) is None and session.get(Customer, recent.id) is not None
+
+
+def test_every_scheduled_job_runs_on_an_empty_database() -> None:
+    from backoffice.scheduler import JOBS
+    settings = get_settings()
+    for job in JOBS:
+        job.run(settings)  # raises if a job is broken, instead of failing quietly at night
+    assert {job.name for job in JOBS} >= {'purge-trash', 'sla-check', 'send-outbox', 'purge-idempotency'}

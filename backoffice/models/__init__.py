@@ -1,5 +1,6 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
+from .api_keys import ApiKey, IdempotencyRecord
 from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
@@ -14,11 +15,35 @@ from .people import (
                      Role,
                      User,
 )
+from .support import (
+                     OPEN_STATUSES,
+                     BugSeverity,
+                     BugStatus,
+                     CannedReply,
+                     CannedReplyCreate,
+                     CannedReplyUpdate,
+                     Delivery,
+                     MessageKind,
+                     Notification,
+                     Ticket,
+                     TicketCounter,
+                     TicketMessage,
+                     TicketPriority,
+                     TicketSource,
+                     TicketStatus,
+                     TicketType,
+)
 from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 
 __all__ = [
+    'ApiKey',
     'AppSetting',
     'AuditEntry',
+    'BugSeverity',
+    'BugStatus',
+    'CannedReply',
+    'CannedReplyCreate',
+    'CannedReplyUpdate',
     'Category',
     'CategoryCreate',
     'CategoryUpdate',
@@ -35,16 +60,28 @@ __all__ = [
     'CustomerCreate',
     'CustomerStatus',
     'CustomerUpdate',
+    'Delivery',
     'EditableTable',
+    'IdempotencyRecord',
     'ImportBatch',
     'LegalVersion',
     'LoginThrottle',
+    'MessageKind',
+    'Notification',
+    'OPEN_STATUSES',
     'Product',
     'ProductCreate',
     'ProductUpdate',
     'Role',
     'SavedView',
     'SoftDeletable',
+    'Ticket',
+    'TicketCounter',
+    'TicketMessage',
+    'TicketPriority',
+    'TicketSource',
+    'TicketStatus',
+    'TicketType',
     'User',
     'utcnow',
 ]

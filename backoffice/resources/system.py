@@ -6,7 +6,8 @@ from ..models import AuditEntry
 from .base import Column, Filter, FormField, Resource, register
 
 RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Company', 'content': 'Content',
-                'products': 'Product', 'categories': 'Category', 'settings': 'Settings'}
+                'products': 'Product', 'categories': 'Category', 'settings': 'Settings', 'tickets': 'Request',
+                'canned-replies': 'Canned reply', 'api_key': 'API key'}
 
 AUDIT = register(Resource(
     key='audit', label='Audit log', singular='change', model=AuditEntry, create=None, update=None,

@@ -68,6 +68,18 @@ class SettingSpec:
         return text
 
 
+AUTO_ASSIGN = {'off': 'Off', 'round_robin': 'Round-robin', 'least_loaded': 'Least-loaded'}
+# (priority, hours to the first response, hours to the resolution): the support desk's default targets
+SLA_DEFAULTS = (('urgent', 1, 8), ('high', 4, 24), ('normal', 24, 72), ('low', 48, 168))
+SLA_SETTINGS = tuple(spec for priority, first, resolution in SLA_DEFAULTS for spec in (
+    SettingSpec(f'sla_first_response_{priority}', f'First response, {priority} priority (hours)', 'number', first,
+                f'A {priority} request should get its first reply within this many hours.', section='Support',
+                minimum=1, maximum=24 * 60),
+    SettingSpec(f'sla_resolution_{priority}', f'Resolution, {priority} priority (hours)', 'number', resolution,
+                f'A {priority} request should be solved within this many hours.', section='Support',
+                minimum=1, maximum=24 * 365),
+))
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec('company_name', 'Company name', 'text', 'My Shop',
                 'Shown in the back office, on invoices and in emails to customers.'),
@@ -80,6 +92,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec('trash_days', 'Days in the trash', 'number', 30,
                 'Deleted records can be restored for this many days, then they are purged for good.',
                 section='Data', minimum=1, maximum=3650),
+    *SLA_SETTINGS,
+    SettingSpec('auto_assign', 'Auto-assignment', 'choice', 'off',
+                'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
+                'requests (least-loaded); off leaves them unassigned.', section='Support', choices=AUTO_ASSIGN),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 

@@ -1,0 +1,229 @@
+"""The intake API: the front office submits customer requests and follow-ups with an API key, and customers rate a
+solved request with the token from their link. Every refusal has its own status code, documented in OpenAPI.
+
+Checks run cheapest first: body size (413), then the key (401/403) and its rate (429), then the input (422)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from . import ratelimit
+from .db import session_scope
+from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from .models import ApiKey, TicketSource, TicketType
+from .services import api_keys, tickets
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class SizeLimitedRoute(APIRoute):
+    """Refuses a body over MAX_BODY_BYTES before it is parsed: by its Content-Length when declared, else by
+    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            declared = request.headers.get('content-length', '')
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                return _too_large()
+            if request.method in {'POST', 'PUT', 'PATCH'}:
+                body = bytearray()
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        return _too_large()
+                request._body = bytes(body)  # what FastAPI reads next (Starlette caches the body here)
+            return await handler(request)
+
+        return limited
+
+
+router = APIRouter(prefix='/api/requests', tags=['requests'], route_class=SizeLimitedRoute)
+bearer = HTTPBearer(auto_error=False, description='An API key from /settings or `python -m backoffice create-api-key`')
+
+
+class NewRequest(BaseModel):
+    email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
+    name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
+    subject: str = Field(max_length=200, description='Shown as text, never as HTML')
+    body: str = Field(max_length=20_000, description='Shown as text, never as HTML')
+    type: TicketType | None = Field(default=None, description='Default: question')
+    order_number: str | None = Field(default=None, max_length=40)
+
+    model_config = {'json_schema_extra': {'examples': [{
+        'email': 'jo@example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
+        'body': 'I ordered a week ago and have heard nothing since.', 'type': 'question', 'order_number': 'A-1042'}]}}
+
+
+class RequestCreated(BaseModel):
+    id: int
+    number: int = Field(description='The number people quote, e.g. 1042')
+
+
+class FollowUp(BaseModel):
+    email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
+    body: str = Field(max_length=20_000)
+
+
+class FollowUpAdded(BaseModel):
+    id: int = Field(description="The message's id in the request's thread")
+    number: int
+
+
+class Rating(BaseModel):
+    token: str = Field(max_length=64, description='The token from the link the customer received')
+    score: int = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class Rated(BaseModel):
+    number: int
+    score: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias='Idempotency-Key', max_length=255,
+    description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
+                'creates nothing new. Remembered for 24 hours.')]
+
+_SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
+_KEY = {
+    401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
+    429: {'model': Problem, 'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this '
+                                           'key; `Retry-After` says how many seconds to wait'},
+}
+_IDEMPOTENCY = {409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}}
+
+
+def requests_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
+    """The calling key, if it may write requests and is within its rate."""
+    with session_scope() as session:
+        try:
+            key = api_keys.authenticate(session, request.headers.get('authorization'), 'requests:write')
+        except api_keys.MissingKey as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
+        except api_keys.KeyNotAccepted as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
+        except api_keys.MissingScope as error:
+            raise HTTPException(403, str(error)) from None
+    _within_rate(ratelimit.api_keys, f'key:{key.prefix}',
+                 f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
+    return key
+
+
+@router.post('', status_code=201, response_model=RequestCreated, responses={
+    **_SIZE, **_KEY, **_IDEMPOTENCY,
+    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'}})
+def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey, Depends(requests_key)],
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Open a customer request. The customer is found by email, or created."""
+    def act(session: Session) -> dict[str, Any]:
+        ticket = tickets.submit_request(session=session, source=TicketSource.api, **payload.model_dump())
+        return RequestCreated(id=ticket.id, number=ticket.number).model_dump()
+
+    return _once(request, key, idempotency_key, payload, act)
+
+
+@router.post('/{number}/messages', status_code=201, response_model=FollowUpAdded, responses={
+    **_SIZE, **_KEY, **_IDEMPOTENCY,
+    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
+    404: {'model': Problem, 'description': 'No request with this number for this email'}})
+def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request: Request,
+                  key: Annotated[ApiKey, Depends(requests_key)],
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
+    def act(session: Session) -> dict[str, Any]:
+        message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
+        return FollowUpAdded(id=message.id, number=number).model_dump()
+
+    return _once(request, key, idempotency_key, payload, act)
+
+
+@router.post('/{number}/rating', status_code=200, response_model=Rated, responses={
+    **_SIZE,
+    404: {'model': Problem, 'description': 'No request with this number and token'},
+    429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
+def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: Request) -> Rated:
+    """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
+    A request not solved yet, or already rated, is refused with 422."""
+    address = request.client.host if request.client else 'unknown'
+    _within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
+    with session_scope() as session:
+        try:
+            tickets.rate(session=session, number=number, token=payload.token, score=payload.score,
+                         comment=payload.comment)
+        except ServiceError as error:
+            raise _http_error(error) from None
+    return Rated(number=number, score=payload.score)
+
+
+def _once(request: Request, key: ApiKey, idempotency_key: str | None, payload: BaseModel,
+          act: Callable[[Session], dict[str, Any]]) -> JSONResponse:
+    """Run `act` (one service call) and answer 201; with an Idempotency-Key, at most once per key and body."""
+    with session_scope() as session:
+        if idempotency_key:
+            fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
+            try:
+                earlier = api_keys.reserve_idempotency_key(session=session, api_key=key,
+                                                           idempotency_key=idempotency_key, fingerprint=fingerprint)
+            except api_keys.IdempotencyConflict as error:
+                raise HTTPException(422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error),
+                                           'type': 'idempotency_key_reused'}]) from None
+            except api_keys.IdempotencyInProgress as error:
+                raise HTTPException(409, str(error)) from None
+            if earlier is not None:
+                return JSONResponse(earlier.response, status_code=earlier.status_code,
+                                    headers={'Idempotent-Replayed': 'true'})
+        try:
+            body = act(session)
+        except BaseException as error:
+            if idempotency_key:  # nothing was done: a corrected retry may reuse the key
+                api_keys.release_idempotency_key(session=session, api_key=key, idempotency_key=idempotency_key)
+            if isinstance(error, ServiceError):
+                raise _http_error(error) from None
+            raise
+        if idempotency_key:
+            api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
+                                       status_code=201, response=body)
+    return JSONResponse(body, status_code=201)
+
+
+def _http_error(error: ServiceError) -> HTTPException:
+    if isinstance(error, ValidationFailed):  # the same shape as FastAPI's own 422: a list of {loc, msg, type}
+        return HTTPException(422, [{'loc': _location(field), 'msg': message, 'type': 'value_error'}
+                                   for field, message in error.errors.items()])
+    if isinstance(error, tickets.CustomerBanned | PermissionDenied):
+        return HTTPException(403, str(error))
+    if isinstance(error, NotFound):
+        return HTTPException(404, str(error))
+    return HTTPException(409, str(error))
+
+
+def _location(field: str) -> list[str]:
+    if field == 'number':
+        return ['path', 'number']
+    return ['body', field] if field else ['body']
+
+
+def _within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
+    decision = limiter.hit(bucket)
+    if not decision.allowed:
+        raise HTTPException(429, f'{message} Retry in {decision.retry_after} s.',
+                            headers={'Retry-After': str(decision.retry_after)})
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({'detail': f'The request body is larger than {MAX_BODY_BYTES // 1024} KB.'}, status_code=413)

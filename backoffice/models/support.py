@@ -1,0 +1,180 @@
+"""Support desk: customer requests (tickets) with their thread and outbox, canned replies, in-app notifications."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ..validation import RequiredText
+from .base import EditableTable, SoftDeletable, string_enum, utcnow
+
+
+class TicketType(StrEnum):
+    question = 'question'
+    bug = 'bug'
+    return_exchange = 'return_exchange'
+    feedback = 'feedback'
+    other = 'other'
+
+
+class TicketPriority(StrEnum):
+    low = 'low'
+    normal = 'normal'
+    high = 'high'
+    urgent = 'urgent'
+
+
+class TicketStatus(StrEnum):
+    new = 'new'
+    open = 'open'
+    waiting = 'waiting'    # on the customer
+    solved = 'solved'      # the customer may still write (reopens it) and rate it
+    closed = 'closed'      # final
+
+
+class TicketSource(StrEnum):
+    api = 'api'            # the front office, over POST /api/requests
+    contact = 'contact'    # the public contact form
+    staff = 'staff'        # logged by an agent (a phone call, an email forwarded by hand)
+    seed = 'seed'
+
+
+class BugSeverity(StrEnum):
+    minor = 'minor'
+    major = 'major'
+    critical = 'critical'
+
+
+class BugStatus(StrEnum):
+    reported = 'reported'
+    confirmed = 'confirmed'
+    in_progress = 'in_progress'
+    fixed = 'fixed'        # in fixed_in_version
+
+
+class MessageKind(StrEnum):
+    customer = 'customer'  # written by the customer
+    reply = 'reply'        # an agent's answer, sent by email
+    note = 'note'          # internal, never sent
+
+
+class Delivery(StrEnum):
+    queued = 'queued'      # in the outbox ("not sent" while no SMTP server is configured)
+    sent = 'sent'
+    failed = 'failed'      # with delivery_error
+
+
+OPEN_STATUSES = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)
+
+
+class Ticket(EditableTable, table=True):
+    """A customer's request and its state; the thread is in TicketMessage."""
+
+    __tablename__ = 'tickets'
+    __table_args__ = (
+        Index('ix_tickets_status_updated', 'status', 'updated_at', 'id'),       # queues by status, newest first
+        Index('ix_tickets_updated_id', 'updated_at', 'id'),                     # the default list order
+        Index('ix_tickets_assignee_status', 'assignee_id', 'status'),           # mine / unassigned, agent load
+        Index('ix_tickets_sla_due', 'sla_due_at', 'id'),                        # the breach job, "due soonest"
+        Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),        # the Bugs view
+    )
+
+    number: int = Field(unique=True, index=True)  # what people quote: 1001, 1002…
+    subject: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key='customers.id', index=True)
+    type: TicketType = Field(default=TicketType.question, sa_type=string_enum(TicketType))
+    priority: TicketPriority = Field(default=TicketPriority.normal, sa_type=string_enum(TicketPriority))
+    status: TicketStatus = Field(default=TicketStatus.new, sa_type=string_enum(TicketStatus))
+    source: TicketSource = Field(default=TicketSource.api, sa_type=string_enum(TicketSource))
+    assignee_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    order_number: str | None = Field(default=None, max_length=40)
+    # SLA: targets from the settings at creation and on a priority change; sla_due_at is the next one that counts
+    # (first response until answered, then resolution; none once solved) so the breach job reads one index
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    sla_due_at: datetime | None = None
+    first_responded_at: datetime | None = None
+    solved_at: datetime | None = None
+    sla_breached_at: datetime | None = None
+    # bug reports
+    severity: BugSeverity | None = Field(default=None, sa_type=string_enum(BugSeverity))
+    steps: str | None = Field(default=None, sa_type=Text)
+    bug_status: BugStatus | None = Field(default=None, sa_type=string_enum(BugStatus))
+    fixed_in_version: str | None = Field(default=None, max_length=40)
+    duplicate_of_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
+    # the customer's rating once solved, through the link carrying the token
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = None
+    token: str = Field(max_length=64)
+
+
+class TicketMessage(SQLModel, table=True):
+    """One entry of a ticket's thread. A reply is also an outbox entry until it is sent."""
+
+    __tablename__ = 'ticket_messages'
+    __table_args__ = (
+        Index('ix_ticket_messages_ticket', 'ticket_id', 'id'),
+        Index('ix_ticket_messages_delivery', 'delivery', 'id'),  # the outbox
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key='tickets.id', ondelete='CASCADE')
+    kind: MessageKind = Field(sa_type=string_enum(MessageKind))
+    author_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')  # staff
+    customer_id: int | None = Field(default=None, foreign_key='customers.id', ondelete='SET NULL')
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivery: Delivery | None = Field(default=None, sa_type=string_enum(Delivery))  # replies only
+    delivery_error: str | None = Field(default=None, max_length=500)
+    attempts: int = 0
+    sent_at: datetime | None = None
+
+
+class CannedReply(EditableTable, SoftDeletable, table=True):
+    """A prepared answer; its body may hold {customer_name}, {order_number}, {ticket_number}, {agent_name}."""
+
+    __tablename__ = 'canned_replies'
+
+    title: str = Field(max_length=120, index=True)
+    body: str = Field(sa_type=Text)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notice for one member of staff (an SLA breach on their ticket…)."""
+
+    __tablename__ = 'notifications'
+    __table_args__ = (Index('ix_notifications_user_unread', 'user_id', 'read_at', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='users.id', ondelete='CASCADE')
+    text: str = Field(max_length=500)
+    link: str = Field(default='', max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last number handed out per sequence ('tickets'); taken with one atomic upsert, so concurrent intakes never
+    share a number and a rolled-back intake leaves no gap."""
+
+    __tablename__ = 'ticket_counters'
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: int = 0
+
+
+# --- what forms may send ----------------------------------------------------------------------------------------------
+
+class CannedReplyCreate(BaseModel):
+    title: RequiredText = PydanticField(max_length=120)
+    body: RequiredText = PydanticField(max_length=20_000)
+
+
+class CannedReplyUpdate(BaseModel):
+    title: RequiredText | None = PydanticField(default=None, max_length=120)
+    body: RequiredText | None = PydanticField(default=None, max_length=20_000)

@@ -1,0 +1,247 @@
+"""API keys for machine clients: create (the secret shown once), list, revoke, and authenticate a request by one;
+plus the idempotency records that make a retried API call return its first answer instead of acting twice.
+
+Only a SHA-256 of each secret is stored, not an argon2 hash: argon2 is slow on purpose to protect low-entropy
+passwords against guessing, but a key is 40 random characters (~238 bits), which no speed of hashing makes
+guessable. A fast hash keeps every API call cheap (argon2 would add tens of milliseconds and megabytes of memory
+per request, a lever for overload), and the lookup goes by the prefix, so only one hash is compared."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import string
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select, update
+
+from ..errors import NotFound, ServiceError, ValidationFailed
+from ..models import ApiKey, IdempotencyRecord, User, utcnow
+from ..permissions import require
+from . import audit
+
+SCOPES: dict[str, str] = {
+    'requests:write': 'Submit customer requests and follow-ups',
+    'events:write': 'Send usage events',
+    'orders:write': 'Send orders',
+}
+
+PERMISSION = 'settings.manage'
+PREFIX_LENGTH = 8
+SECRET_LENGTH = 40
+LAST_USED_PRECISION = timedelta(minutes=1)  # writing last_used_at on every call would make every call a write
+IDEMPOTENCY_TTL = timedelta(hours=24)       # a retry later than this is a new request
+IN_PROGRESS_TIMEOUT = timedelta(minutes=1)  # a reservation this old belongs to a call that died half-way
+
+_ALPHABET = string.ascii_letters + string.digits  # no '_' or '-': the secret selects whole on a double-click
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class KeyNotAccepted(ServiceError):
+    """The request is not authenticated (→ 401)."""
+
+
+class MissingKey(KeyNotAccepted):
+    def __init__(self) -> None:
+        super().__init__('An API key is required: send it as "Authorization: Bearer <key>".')
+
+
+class InvalidKey(KeyNotAccepted):
+    def __init__(self) -> None:
+        super().__init__('The API key is not valid.')
+
+
+class RevokedKey(KeyNotAccepted):
+    def __init__(self) -> None:
+        super().__init__('The API key has been revoked.')
+
+
+class MissingScope(ServiceError):
+    """A valid key that may not do this (→ 403)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f'The API key does not have the {scope!r} scope.')
+        self.scope = scope
+
+
+def create_key(*, session: Session, actor: User | None, name: str, scopes: list[str] | set[str] | tuple[str, ...],
+               system: bool = False) -> tuple[ApiKey, str]:
+    """A new key and its secret (`bo_<prefix>_<random>`), which is shown once and never stored.
+    `system=True` is for the command line, which has no actor."""
+    if not system:
+        require(actor, PERMISSION)
+    name = (name or '').strip()
+    chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
+    errors = {}
+    if not name:
+        errors['name'] = 'Give the key a name that says who uses it.'
+    elif len(name) > 80:
+        errors['name'] = 'At most 80 characters.'
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        errors['scopes'] = f'Unknown scope {unknown[0]!r}; choose from {", ".join(SCOPES)}.'
+    elif not chosen:
+        errors['scopes'] = 'Choose at least one scope.'
+    if errors:
+        raise ValidationFailed(errors)
+    for _attempt in range(5):  # a clash of random prefixes is very unlikely; the unique index catches it anyway
+        prefix = ''.join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
+        secret = f'bo_{prefix}_' + ''.join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
+        key = ApiKey(name=name, prefix=prefix, hash=_digest(secret), scopes=sorted(chosen, key=list(SCOPES).index),
+                     created_by=actor.email if actor else 'system')
+        session.add(key)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        audit.record(session, actor, 'api_key.created', 'api_key', key.id,
+                     summary=f'API key {name!r} ({prefix}) created with {", ".join(key.scopes)}',
+                     changes={'name': [None, name], 'scopes': [None, key.scopes]})
+        session.commit()
+        return key, secret
+    raise ServiceError('Could not create a unique key; try again.')
+
+
+def list_keys(*, session: Session, actor: User) -> list[ApiKey]:
+    """Every key, newest first (revoked ones too, so the list explains why a client stopped working)."""
+    require(actor, PERMISSION)
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id).desc())))
+
+
+def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
+    """Stop a key from working, at once and for good (revoking twice is harmless)."""
+    require(actor, PERMISSION)
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound('This API key does not exist.')
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        audit.record(session, actor, 'api_key.revoked', 'api_key', key.id,
+                     summary=f'API key {key.name!r} ({key.prefix}) revoked',
+                     changes={'revoked_at': [None, key.revoked_at.isoformat()]})
+        session.commit()
+    return key
+
+
+def authenticate(session: Session, header_value: str | None, scope: str) -> ApiKey:
+    """The key an `Authorization: Bearer <key>` header names, if it is valid, not revoked and holds the scope.
+    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403)."""
+    if scope not in SCOPES:
+        raise KeyError(f'unknown scope {scope!r}')
+    if not header_value or not header_value.strip():
+        raise MissingKey()
+    kind, _, secret = header_value.strip().partition(' ')
+    secret = secret.strip()
+    if kind.lower() != 'bearer' or not secret:
+        raise MissingKey()
+    parts = secret.split('_', 2)
+    if len(parts) != 3 or parts[0] != 'bo' or len(parts[1]) != PREFIX_LENGTH:
+        raise InvalidKey()
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    if key is None or not hmac.compare_digest(key.hash, _digest(secret)):
+        raise InvalidKey()
+    if key.revoked_at is not None:
+        raise RevokedKey()
+    if scope not in key.scopes:
+        raise MissingScope(scope)
+    _touch(session, key)
+    return key
+
+
+def _touch(session: Session, key: ApiKey) -> None:
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+        return
+    # a conditional UPDATE: concurrent calls of the same key do not fight over the row's version
+    session.exec(update(ApiKey).where(ApiKey.id == key.id, (col(ApiKey.last_used_at).is_(None))
+                                      | (col(ApiKey.last_used_at) < now - LAST_USED_PRECISION))
+                 .values(last_used_at=now))
+    session.commit()
+    key.last_used_at = now
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- idempotency -------------------------------------------------------------------------------------------------
+
+class IdempotencyConflict(ServiceError):
+    """The Idempotency-Key was used before with a different request (→ 422)."""
+
+    def __init__(self) -> None:
+        super().__init__('This Idempotency-Key was already used with a different request. '
+                         'Send a new key for a new request, or repeat the original request exactly.')
+
+
+class IdempotencyInProgress(ServiceError):
+    """The first call with this Idempotency-Key has not finished yet (→ 409)."""
+
+    def __init__(self) -> None:
+        super().__init__('A request with this Idempotency-Key is still being processed. Retry in a moment.')
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    """The same call with the same JSON (in any key order or spacing) gives the same fingerprint."""
+    canonical = json.dumps(body, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+    return hashlib.sha256(f'{method.upper()} {path}\n{canonical}'.encode()).hexdigest()
+
+
+def reserve_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str,
+                            fingerprint: str) -> IdempotencyRecord | None:
+    """None: this is the first call, go ahead (the key is now reserved; finish with `remember_response` or
+    `release_idempotency_key`). A record: the answer given to the first call, to give again. Raises
+    IdempotencyConflict for a different request under the same key, IdempotencyInProgress while the first runs."""
+    now = utcnow()
+    for _attempt in range(3):
+        existing = session.exec(select(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            expired = now - existing.created_at > IDEMPOTENCY_TTL
+            abandoned = existing.status_code == 0 and now - existing.created_at > IN_PROGRESS_TIMEOUT
+            if not (expired or abandoned):
+                if not hmac.compare_digest(existing.request_hash, fingerprint):
+                    raise IdempotencyConflict()
+                if existing.status_code == 0:
+                    raise IdempotencyInProgress()
+                return existing
+            session.delete(existing)
+            session.flush()
+        session.add(IdempotencyRecord(api_key_id=api_key.id, idempotency_key=idempotency_key,
+                                      request_hash=fingerprint, status_code=0, created_at=now))
+        try:
+            session.commit()  # the reservation is visible to a concurrent retry before the work starts
+            return None
+        except IntegrityError:  # a concurrent first call reserved it between our read and our insert
+            session.rollback()
+    raise IdempotencyInProgress()
+
+
+def remember_response(*, session: Session, api_key: ApiKey, idempotency_key: str, status_code: int,
+                      response: dict[str, Any]) -> None:
+    session.exec(update(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)
+        .values(status_code=status_code, response=response))
+    session.commit()
+
+
+def release_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str) -> None:
+    """The call failed without acting (bad input, a refusal): a corrected retry may use the same key."""
+    session.rollback()
+    session.exec(delete(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key,
+        IdempotencyRecord.status_code == 0))
+    session.commit()
+
+
+def purge_idempotency_records(*, session: Session) -> int:
+    """Forget answers older than the retry window (for a scheduled job)."""
+    result = session.exec(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_TTL))
+    session.commit()
+    return result.rowcount or 0

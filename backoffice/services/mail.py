@@ -1,0 +1,154 @@
+"""The outbox: replies to customers go out by SMTP when BACKOFFICE_SMTP_URL is set; otherwise they wait, "not sent"."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from urllib.parse import unquote, urlsplit
+
+from sqlmodel import col, func, select
+
+from .. import events
+from ..config import Settings
+from ..db import session_scope
+from ..models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
+from . import app_settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+MAX_ATTEMPTS = 5      # a temporary failure (server down, 4xx) is retried each minute this many times, then it fails
+TIMEOUT_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: int
+    ticket_id: int
+    email: EmailMessage
+
+
+def send_outbox(settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
+    """The `send-outbox` job: send queued replies, oldest first, and mark each sent or failed (with the error).
+    Without an SMTP URL or a support email address nothing is sent: replies stay queued."""
+    counts = {'sent': 0, 'failed': 0, 'retry': 0}
+    if not settings.smtp_url:
+        return counts
+    outgoing = _queued(limit)
+    if not outgoing:
+        return counts
+    try:
+        server = connect(settings.smtp_url)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning('cannot reach the mail server: %s', error)
+        for item in outgoing:
+            counts[_record(item, error)] += 1
+        return counts
+    try:
+        for item in outgoing:
+            try:
+                server.send_message(item.email)
+            except (OSError, smtplib.SMTPException) as error:
+                counts[_record(item, error)] += 1
+            else:
+                counts[_record(item, None)] += 1
+    finally:
+        try:
+            server.quit()
+        except (OSError, smtplib.SMTPException):
+            server.close()
+    return counts
+
+
+def connect(url: str) -> smtplib.SMTP:
+    """smtp://[user:password@]host[:port] (STARTTLS when the server offers it; port 587 by default) or
+    smtps://… (TLS from the start; port 465)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ('smtp', 'smtps') or not parts.hostname:
+        raise smtplib.SMTPException('BACKOFFICE_SMTP_URL must look like smtp://user:password@host:587')
+    context = ssl.create_default_context()
+    if parts.scheme == 'smtps':
+        server: smtplib.SMTP = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=TIMEOUT_SECONDS,
+                                                context=context)
+    else:
+        server = smtplib.SMTP(parts.hostname, parts.port or 587, timeout=TIMEOUT_SECONDS)
+        server.ehlo()
+        if server.has_extn('starttls'):
+            server.starttls(context=context)
+            server.ehlo()
+    if parts.username:
+        server.login(unquote(parts.username), unquote(parts.password or ''))
+    return server
+
+
+def outbox_size() -> int:
+    """Replies waiting to be sent (the system page shows it)."""
+    with session_scope() as session:
+        return session.exec(select(func.count()).select_from(TicketMessage)
+                            .where(TicketMessage.delivery == Delivery.queued)).one()
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+def _queued(limit: int) -> list[Outgoing]:
+    with session_scope() as session:
+        sender = app_settings.value(session=session, key='support_email')
+        if not sender:
+            log.warning('replies wait in the outbox: set the support email at /settings to send them')
+            return []
+        company = app_settings.value(session=session, key='company_name')
+        rows = session.exec(
+            select(TicketMessage, Ticket, Customer)
+            .join(Ticket, col(Ticket.id) == TicketMessage.ticket_id)
+            .join(Customer, col(Customer.id) == Ticket.customer_id)
+            .where(TicketMessage.delivery == Delivery.queued, TicketMessage.kind == MessageKind.reply)
+            .order_by(col(TicketMessage.id)).limit(limit)).all()
+        return [Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company))
+                for message, ticket, customer in rows]
+
+
+def _email(message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str) -> EmailMessage:
+    email = EmailMessage()
+    email['From'] = formataddr((company, sender))
+    email['To'] = formataddr((customer.name, customer.email)) if customer.name else customer.email
+    email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
+    email['Message-ID'] = make_msgid(f'ticket{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1])
+    email.set_content(message.body)
+    return email
+
+
+def _record(item: Outgoing, error: BaseException | None) -> str:
+    """Mark one message sent, failed, or queued for another try; returns which."""
+    permanent = isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError) \
+        or (isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500)
+    with session_scope() as session:
+        message = session.get(TicketMessage, item.message_id)
+        if message is None or message.delivery != Delivery.queued:
+            return 'retry'
+        message.attempts += 1
+        if error is None:
+            outcome, message.delivery, message.sent_at, message.delivery_error = 'sent', Delivery.sent, utcnow(), None
+        else:
+            message.delivery_error = _describe(error)[:500]
+            outcome = 'failed' if permanent or message.attempts >= MAX_ATTEMPTS else 'retry'
+            if outcome == 'failed':
+                message.delivery = Delivery.failed
+        session.add(message)
+        session.commit()
+    if outcome != 'retry':
+        events.publish('tickets', {'id': item.ticket_id, 'action': f'reply-{outcome}'})
+    return outcome
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return '; '.join(f'{address}: {code} {reply.decode(errors="replace")}'
+                         for address, (code, reply) in error.recipients.items())
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        return f'{error.smtp_code} {reply.decode(errors="replace") if isinstance(reply, bytes) else reply}'
+    return str(error) or type(error).__name__

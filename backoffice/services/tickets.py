@@ -1,0 +1,643 @@
+"""The support desk's rules: intake, the thread (customer messages, replies, notes), transitions, assignment, SLA,
+duplicates, ratings, canned replies and the in-app notifications they raise. Each public function is one transaction
+and publishes ('tickets', {'id', 'action'}) after its commit."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from .. import events
+from ..errors import NotFound, ServiceError, ValidationFailed, field_errors
+from ..models import (
+    OPEN_STATUSES,
+    BugSeverity,
+    BugStatus,
+    CannedReply,
+    Customer,
+    CustomerCreate,
+    CustomerStatus,
+    Delivery,
+    MessageKind,
+    Notification,
+    Role,
+    Ticket,
+    TicketCounter,
+    TicketMessage,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+    TicketType,
+    User,
+    utcnow,
+)
+from ..permissions import can, require
+from ..records import get_for_update, stamp
+from ..validation import Email, OptionalId
+from . import app_settings, audit
+
+TOPIC = 'tickets'
+FIRST_NUMBER = 1001
+SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
+PLACEHOLDERS = ('customer_name', 'order_number', 'ticket_number', 'agent_name')
+
+# where a status may go next; closed is final
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    TicketStatus.new: frozenset({TicketStatus.open, TicketStatus.waiting, TicketStatus.solved, TicketStatus.closed}),
+    TicketStatus.open: frozenset({TicketStatus.waiting, TicketStatus.solved, TicketStatus.closed}),
+    TicketStatus.waiting: frozenset({TicketStatus.open, TicketStatus.solved, TicketStatus.closed}),
+    TicketStatus.solved: frozenset({TicketStatus.open, TicketStatus.closed}),
+    TicketStatus.closed: frozenset(),
+}
+DONE = (TicketStatus.solved, TicketStatus.closed)
+
+
+class CustomerBanned(ServiceError):
+    """The customer is banned: their requests are refused (the API answers 403)."""
+
+    def __init__(self) -> None:
+        super().__init__('This customer is banned: their requests are not accepted.')
+
+
+# --- what customers and agents may send -------------------------------------------------------------------------------
+
+def _without_nul(value: Any) -> Any:
+    return '' if value is None else value.replace('\x00', '') if isinstance(value, str) else value
+
+
+def _text(limit: int, *, required: bool = True, one_line: bool = False):
+    def check(value: str) -> str | None:
+        value = ' '.join(value.split()) if one_line else value.strip()
+        if not value:
+            if required:
+                raise ValueError('This field is required')
+            return None
+        if len(value) > limit:
+            raise ValueError(f'Use at most {limit:,} characters (this has {len(value):,})')
+        return value
+    return Annotated[str | None if not required else str, BeforeValidator(_without_nul), AfterValidator(check)]
+
+
+def _tags(value: Any) -> list[str]:
+    items = value.split(',') if isinstance(value, str) else list(value or [])
+    tags: list[str] = []
+    for item in items:
+        tag = ' '.join(_without_nul(str(item)).split()).lower()
+        if len(tag) > TAG_MAX:
+            raise ValueError(f'A tag has at most {TAG_MAX} characters')
+        if tag and tag not in tags:
+            tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise ValueError(f'At most {TAGS_MAX} tags')
+    return tags
+
+
+Subject = _text(SUBJECT_MAX, one_line=True)
+Body = _text(BODY_MAX)
+Name = _text(NAME_MAX, required=False, one_line=True)
+ShortLine = _text(40, required=False, one_line=True)  # an order number, a version
+LongText = _text(BODY_MAX, required=False)
+Comment = _text(COMMENT_MAX, required=False)
+Tags = Annotated[list[str], BeforeValidator(_tags)]
+
+
+class RequestIn(BaseModel):
+    """A request as the front office, the contact form or an agent sends it."""
+
+    model_config = ConfigDict(extra='forbid')
+
+    email: Email
+    name: Name = None
+    subject: Subject
+    body: Body
+    type: TicketType | None = None
+    order_number: ShortLine = None
+    priority: TicketPriority | None = None
+
+
+class TicketChange(BaseModel):
+    """What an agent may change on a request; every field optional."""
+
+    model_config = ConfigDict(extra='forbid')
+
+    subject: Subject | None = None
+    status: TicketStatus | None = None
+    priority: TicketPriority | None = None
+    type: TicketType | None = None
+    assignee_id: OptionalId = None
+    tags: Tags | None = None
+    order_number: ShortLine = None
+    severity: BugSeverity | None = None
+    steps: LongText = None
+    bug_status: BugStatus | None = None
+    fixed_in_version: ShortLine = None
+
+
+# --- intake -----------------------------------------------------------------------------------------------------------
+
+def submit_request(*, session: Session, email: str, name: str | None = None, subject: str, body: str,
+                   type: TicketType | str | None = None, order_number: str | None = None,
+                   source: TicketSource | str = TicketSource.api, priority: TicketPriority | str | None = None,
+                   actor: User | None = None) -> Ticket:
+    """A new request: the customer found or created by email (a banned one is refused with CustomerBanned), a number,
+    SLA due times from the settings, and an assignee when auto-assignment is on. `actor`: the agent who logged it."""
+    data = _valid(RequestIn, {'email': email, 'name': name, 'subject': subject, 'body': body, 'type': type,
+                              'order_number': order_number, 'priority': priority})
+    now = utcnow()
+    number = _next_number(session)  # also serialises concurrent intakes until this transaction ends
+    customer, new_customer = _customer_for(session, data['email'], data['name'])
+    if customer.status == CustomerStatus.banned:
+        session.rollback()
+        raise CustomerBanned
+    ticket = Ticket(number=number, subject=data['subject'], customer_id=customer.id,
+                    type=data['type'] or TicketType.question, priority=data['priority'] or TicketPriority.normal,
+                    source=TicketSource(source), order_number=data['order_number'], token=secrets.token_urlsafe(24),
+                    created_at=now, updated_at=now)
+    if ticket.type == TicketType.bug:
+        ticket.bug_status = BugStatus.reported
+    _set_due_times(session, ticket)
+    ticket.assignee_id = _auto_assignee(session)
+    session.add(ticket)
+    session.flush()
+    session.add(TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id,
+                              body=data['body'], created_at=now))
+    created = audit.snapshot(ticket)
+    created.pop('token')
+    audit.record(session, actor, 'ticket.created', 'tickets', ticket.id, version=ticket.version,
+                 changes=audit.diff({}, created), summary=f'Request #{number} from {customer.email}')
+    session.commit()
+    if new_customer:
+        events.publish('customers', {'id': customer.id, 'action': 'created'})
+    events.publish(TOPIC, {'id': ticket.id, 'action': 'created'})
+    return ticket
+
+
+def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:
+    """An agent records a request on a customer's behalf (a phone call): the same rules as the intake."""
+    require(actor, 'tickets.write')
+    return submit_request(session=session, actor=actor, source=TicketSource.staff, **{
+        key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')})
+
+
+def add_customer_message(*, session: Session, number: int, body: str, token: str | None = None,
+                         email: str | None = None) -> TicketMessage:
+    """A follow-up from the customer joins the thread and reopens a solved or waiting request. The customer proves
+    the request is theirs with its token or (the front office, which has signed them in) their email."""
+    ticket = _ticket_of_customer(session, number, token=token, email=email)
+    customer = session.get(Customer, ticket.customer_id)
+    if customer.status == CustomerStatus.banned:
+        raise CustomerBanned
+    text = _valid(_BodyIn, {'body': body})['body']
+    if ticket.status == TicketStatus.closed:
+        raise ValidationFailed({'number': f'Request #{number} is closed: send a new request'})
+    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label='request')
+    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text,
+                            created_at=utcnow())
+    session.add(message)
+    values: dict[str, Any] = {}
+    if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
+        values = {'status': TicketStatus.open, 'solved_at': None}
+    _save(session, None, ticket, values, 'customer-message', touched=True,
+          summary=f'Message from the customer on #{ticket.number}')
+    return message
+
+
+# --- the agent's side -------------------------------------------------------------------------------------------------
+
+def reply(*, session: Session, actor: User, ticket_id: int, version: int, body: str,
+          status: TicketStatus | str | None = None) -> TicketMessage:
+    """An answer to the customer, queued in the outbox (services/mail.py sends it). The first one stamps the first
+    response. A new or open request then waits on the customer, unless `status` says otherwise (e.g. solved); a
+    waiting or solved one keeps its status. An unassigned request becomes the replier's."""
+    require(actor, 'tickets.write')
+    text = _valid(_BodyIn, {'body': body})['body']
+    ticket = _locked(session, ticket_id, version)
+    if ticket.status == TicketStatus.closed:
+        raise ValidationFailed({'body': 'This request is closed: it cannot be answered any more'})
+    now = utcnow()
+    values: dict[str, Any] = {}
+    if status is None:
+        status = TicketStatus.waiting if ticket.status in (TicketStatus.new, TicketStatus.open) else ticket.status
+    values.update(_status_values(ticket, TicketStatus(status), now))
+    if ticket.first_responded_at is None:
+        values['first_responded_at'] = now
+    if ticket.assignee_id is None:
+        values['assignee_id'] = actor.id
+    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.reply, author_id=actor.id, body=text,
+                            created_at=now, delivery=Delivery.queued)
+    session.add(message)
+    _save(session, actor, ticket, values, 'replied', touched=True, summary=f'Replied on #{ticket.number}')
+    return message
+
+
+def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> TicketMessage:
+    """An internal note for colleagues: never sent, and no edit conflict (the request itself is not changed)."""
+    require(actor, 'tickets.write')
+    text = _valid(_BodyIn, {'body': body})['body']
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound('This request no longer exists.')
+    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, body=text,
+                            created_at=utcnow())
+    session.add(message)
+    audit.record(session, actor, 'ticket.noted', 'tickets', ticket.id, version=ticket.version,
+                 summary=f'Note on #{ticket.number}')
+    session.commit()
+    events.publish(TOPIC, {'id': ticket.id, 'action': 'noted'})
+    return message
+
+
+def change(*, session: Session, actor: User, ticket_id: int, version: int, **fields: Any) -> Ticket:
+    """Status, priority, type, assignee, tags, subject, order number and bug fields, with their rules: legal status
+    transitions only (closed is final), solved stamps solved_at, a priority change moves the SLA due times."""
+    require(actor, 'tickets.write')
+    values = _valid(TicketChange, fields, partial=True)
+    ticket = _locked(session, ticket_id, version)
+    return _apply(session, actor, ticket, values, 'updated')
+
+
+def update_ticket(*, session: Session, actor: User, record_id: int, version: int, changes: dict[str, Any]) -> Ticket:
+    """The record service's hook (resources/support.py): a generic edit goes through `change`."""
+    return change(session=session, actor=actor, ticket_id=record_id, version=version, **changes)
+
+
+def assign_to_me(*, session: Session, actor: User, ticket_id: int, version: int) -> Ticket:
+    return change(session=session, actor=actor, ticket_id=ticket_id, version=version, assignee_id=actor.id)
+
+
+def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: int, of_number: int | str) -> Ticket:
+    """Close a request as a duplicate of an earlier one (a note in its thread says which)."""
+    require(actor, 'tickets.write')
+    ticket = _locked(session, ticket_id, version)
+    try:
+        number = int(str(of_number).strip().lstrip('#'))
+    except ValueError:
+        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
+    original = session.exec(select(Ticket).where(Ticket.number == number)).first()
+    if original is None:
+        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    if original.id == ticket.id:
+        raise ValidationFailed({'of_number': 'A request cannot be a duplicate of itself'})
+    if original.duplicate_of_id is not None:
+        first = session.get(Ticket, original.duplicate_of_id)
+        raise ValidationFailed({'of_number': f'#{number} is itself a duplicate of #{first.number}: choose that one'})
+    if ticket.status == TicketStatus.closed:
+        raise ValidationFailed({'status': 'This request is closed, which is final'})
+    now = utcnow()
+    session.add(TicketMessage(ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, created_at=now,
+                              body=f'Closed as a duplicate of #{number}.'))
+    values = {'duplicate_of_id': original.id, **_status_values(ticket, TicketStatus.closed, now)}
+    return _save(session, actor, ticket, values, 'duplicate', summary=f'#{ticket.number} is a duplicate of #{number}')
+
+
+def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketMessage:
+    """Put a failed reply back in the outbox."""
+    require(actor, 'tickets.write')
+    message = session.get(TicketMessage, message_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
+    if message is None or message.kind != MessageKind.reply:
+        raise NotFound('This reply no longer exists.')
+    if message.delivery != Delivery.failed:
+        raise ValidationFailed({'': 'Only a reply that failed to send can be sent again'})
+    message.delivery, message.delivery_error, message.attempts = Delivery.queued, None, 0
+    session.add(message)
+    audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
+    session.commit()
+    events.publish(TOPIC, {'id': message.ticket_id, 'action': 'delivery'})
+    return message
+
+
+# --- reading ----------------------------------------------------------------------------------------------------------
+
+def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
+    require(actor, 'tickets.read')
+    ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
+    if ticket is None:
+        raise NotFound(f'There is no request #{number}.')
+    return ticket
+
+
+def thread(*, session: Session, actor: User, ticket_id: int) -> list[TicketMessage]:
+    """The request's messages, replies and notes, oldest first."""
+    require(actor, 'tickets.read')
+    statement = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(col(TicketMessage.id))
+    return list(session.exec(statement))
+
+
+# --- customer feedback ------------------------------------------------------------------------------------------------
+
+def rate(*, session: Session, number: int, token: str, score: int, comment: str | None = None) -> Ticket:
+    """The customer's rating (1–5, with an optional comment) of a solved or closed request, once, through the link
+    that carries the request's token."""
+    ticket = _ticket_of_customer(session, number, token=token)
+    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label='request')
+    if ticket.rated_at is not None:
+        raise ValidationFailed({'': 'This request has already been rated. Thank you!'})
+    if ticket.status not in DONE:
+        raise ValidationFailed({'': 'A request can be rated once it is solved'})
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed({'score': 'Give a score from 1 to 5'})
+    comment = _valid(_CommentIn, {'comment': comment})['comment']
+    return _save(session, None, ticket, {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()}, 'rated',
+                 summary=f'Rated {score}/5 by the customer')
+
+
+# --- canned replies ---------------------------------------------------------------------------------------------------
+
+def render_canned(*, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int) -> str:
+    """A canned reply's body with this request's values; see fill_placeholders for what happens to the others."""
+    require(actor, 'tickets.read')
+    canned = session.get(CannedReply, canned) if isinstance(canned, int) else canned
+    ticket = session.get(Ticket, ticket) if isinstance(ticket, int) else ticket
+    if canned is None or ticket is None:
+        raise NotFound('This canned reply or request no longer exists.')
+    customer = session.get(Customer, ticket.customer_id)
+    return fill_placeholders(canned.body, {'customer_name': customer.name if customer else '',
+                                           'order_number': ticket.order_number, 'ticket_number': ticket.number,
+                                           'agent_name': actor.name})
+
+
+_PLACEHOLDER = re.compile(r'\{(\w+)\}')
+
+
+def fill_placeholders(template: str, values: dict[str, Any]) -> str:
+    """Known placeholders take their value (empty when the request has none, e.g. no order number); unknown ones, a
+    typo like {custmer_name}, stay as written so the agent sees them before sending. Stray braces are left alone."""
+    def value_of(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        return '' if values[name] is None else str(values[name])
+    return _PLACEHOLDER.sub(value_of, template)
+
+
+# --- SLA --------------------------------------------------------------------------------------------------------------
+
+def sla_targets(*, session: Session, priority: TicketPriority | str) -> tuple[timedelta, timedelta]:
+    """(time to the first response, time to the resolution) for a priority, from the settings."""
+    priority = TicketPriority(priority).value
+    first = app_settings.value(session=session, key=f'sla_first_response_{priority}')
+    resolution = app_settings.value(session=session, key=f'sla_resolution_{priority}')
+    return timedelta(hours=first), timedelta(hours=resolution)
+
+
+def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
+    """The `sla-check` job: flag each request past its due time (once), tell its assignee in the app, publish.
+    Returns the ids flagged."""
+    now = utcnow()
+    statement = (select(Ticket).where(col(Ticket.sla_due_at) < now, col(Ticket.sla_breached_at).is_(None))
+                 .order_by(col(Ticket.sla_due_at)).limit(limit))
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update(skip_locked=True)  # one an agent is saving right now: next minute
+    breached = list(session.exec(statement))
+    notices = []
+    for ticket in breached:
+        target = 'first-response' if ticket.first_responded_at is None else 'resolution'
+        # a system flag, not an edit: the version stays, so no agent's open form becomes stale because of it
+        ticket.sla_breached_at = now
+        session.add(ticket)
+        audit.record(session, None, 'ticket.sla_breached', 'tickets', ticket.id, version=ticket.version,
+                     changes={'sla_breached_at': [None, now.isoformat()]},
+                     summary=f'#{ticket.number} missed its {target} target')
+        if ticket.assignee_id is not None:
+            notice = Notification(user_id=ticket.assignee_id, created_at=now, link=f'/requests/{ticket.number}',
+                                  text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}'[:500])
+            session.add(notice)
+            notices.append(notice)
+    session.commit()
+    for ticket in breached:
+        events.publish(TOPIC, {'id': ticket.id, 'action': 'sla-breached'})
+    for notice in notices:
+        events.publish('notifications', {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
+    return [ticket.id for ticket in breached]
+
+
+# --- notifications ----------------------------------------------------------------------------------------------------
+
+def unread_for(*, session: Session, user: User, limit: int = 50) -> list[Notification]:
+    """The user's unread notifications, newest first (anyone signed in reads their own)."""
+    statement = (select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+                 .order_by(col(Notification.id).desc()).limit(limit))
+    return list(session.exec(statement))
+
+
+def mark_read(*, session: Session, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (these ids, or all of them); returns how many changed."""
+    statement = select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+    if notification_ids is not None:
+        statement = statement.where(col(Notification.id).in_(notification_ids))
+    unread = list(session.exec(statement))
+    now = utcnow()
+    for notice in unread:
+        notice.read_at = now
+        session.add(notice)
+    session.commit()
+    if unread:
+        events.publish('notifications', {'id': unread[0].id, 'action': 'read', 'user_id': user.id})
+    return len(unread)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+
+class _BodyIn(BaseModel):
+    body: Body
+
+
+class _CommentIn(BaseModel):
+    comment: Comment = None
+
+
+def _valid(schema: type[BaseModel], data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    try:
+        return schema.model_validate(data).model_dump(exclude_unset=partial)
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+
+
+def _locked(session: Session, ticket_id: int, version: int | None) -> Ticket:
+    return get_for_update(session, Ticket, ticket_id, version, entity='tickets', label='request')
+
+
+def _next_number(session: Session) -> int:
+    """The next request number, by one atomic upsert: the counter row stays locked until the transaction ends, so
+    numbers are unique and gapless on PostgreSQL too (SQLite's BEGIN IMMEDIATE serialises writers anyway). A missing
+    counter starts after the highest number in use."""
+    table = TicketCounter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == 'postgresql' else sqlite.insert
+    start = select(func.coalesce(func.max(Ticket.number), FIRST_NUMBER - 1) + 1).scalar_subquery()
+    statement = (insert(table).values(name='tickets', value=start)
+                 .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
+                 .returning(table.c.value))
+    return session.execute(statement).scalar_one()
+
+
+def _customer_for(session: Session, email: str, name: str | None) -> tuple[Customer, bool]:
+    """The customer with this email (in any case; one in the trash too), else a new one made by the customers'
+    rules. Returns (customer, created)."""
+    customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
+    if customer is not None:
+        if name and not customer.name:
+            before = audit.snapshot(customer)
+            customer.name = name
+            stamp(customer)
+            session.add(customer)
+            audit.record(session, None, 'customer.updated', 'customers', customer.id, version=customer.version,
+                         changes=audit.diff(before, audit.snapshot(customer)), summary=f'Name from a request: {name}')
+        return customer, False
+    values = _valid(CustomerCreate, {'email': email, 'name': name or ''})
+    customer = Customer(**values)
+    session.add(customer)
+    session.flush()
+    audit.record(session, None, 'customer.created', 'customers', customer.id, version=customer.version,
+                 changes=audit.diff({}, audit.snapshot(customer)), summary=f'Added {email} with their first request')
+    return customer, True
+
+
+def _auto_assignee(session: Session) -> int | None:
+    """An active agent per the auto-assignment setting, or None. Runs after _next_number, so concurrent intakes
+    take turns and round-robin never hands two requests to the same agent by a race."""
+    mode = app_settings.value(session=session, key='auto_assign')
+    if mode == 'off':
+        return None
+    agents = list(session.exec(select(User.id).where(User.role == Role.agent, col(User.is_active).is_(True))
+                               .order_by(col(User.id))))
+    if not agents:
+        return None
+    if mode == 'least_loaded':
+        open_work = (select(Ticket.assignee_id, func.count())
+                     .where(col(Ticket.assignee_id).in_(agents), col(Ticket.status).in_(OPEN_STATUSES))
+                     .group_by(Ticket.assignee_id))
+        load = dict(session.exec(open_work).all())
+        return min(agents, key=lambda agent: (load.get(agent, 0), agent))
+    turn = session.get(TicketCounter, 'round_robin') or TicketCounter(name='round_robin', value=0)
+    turn.value = next((agent for agent in agents if agent > turn.value), agents[0])
+    session.add(turn)
+    return turn.value
+
+
+def _set_due_times(session: Session, ticket: Ticket) -> None:
+    first, resolution = sla_targets(session=session, priority=ticket.priority)
+    ticket.first_response_due = ticket.created_at + first
+    ticket.resolution_due = ticket.created_at + resolution
+    _refresh_sla_due(ticket)
+
+
+def _refresh_sla_due(ticket: Ticket) -> None:
+    """The due time that counts now: none while solved or waiting on the customer, the first response until there
+    is one, then the resolution."""
+    if ticket.status in (*DONE, TicketStatus.waiting) or ticket.resolution_due is None:
+        ticket.sla_due_at = None
+    elif ticket.first_responded_at is None:
+        ticket.sla_due_at = min(ticket.first_response_due, ticket.resolution_due)
+    else:
+        ticket.sla_due_at = ticket.resolution_due
+
+
+def _status_values(ticket: Ticket, target: TicketStatus, now: datetime) -> dict[str, Any]:
+    if target == ticket.status:
+        return {}
+    if target not in TRANSITIONS[ticket.status]:
+        if ticket.status == TicketStatus.closed:
+            raise ValidationFailed({'status': 'This request is closed, which is final; '
+                                              'a new message from the customer starts a new request'})
+        if target == TicketStatus.new:
+            raise ValidationFailed({'status': 'A request cannot go back to new'})
+        raise ValidationFailed({'status': f'A {ticket.status.value} request cannot become {target.value}'})
+    values: dict[str, Any] = {'status': target}
+    if target == TicketStatus.solved or (target == TicketStatus.closed and ticket.solved_at is None):
+        values['solved_at'] = now
+    elif target not in DONE:
+        values['solved_at'] = None
+    return values
+
+
+def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any], action: str) -> Ticket:
+    """Check an agent's changes against the rules, then save them."""
+    errors: dict[str, str] = {}
+    now = utcnow()
+    if 'status' in values and values['status'] is None:
+        errors['status'] = 'This field is required'
+    for name in ('subject', 'priority', 'type'):
+        if name in values and values[name] is None:
+            errors[name] = 'This field is required'
+    if values.get('tags') is None and 'tags' in values:
+        values['tags'] = []
+    if errors:
+        raise ValidationFailed(errors)
+    if values.get('status') is not None:
+        try:
+            values.update(_status_values(ticket, values['status'], now))
+        except ValidationFailed as error:
+            errors.update(error.errors)
+    if values.get('assignee_id') is not None:
+        assignee = session.get(User, values['assignee_id'])
+        if assignee is None or not can(assignee, 'tickets.write'):
+            errors['assignee_id'] = 'Choose an active member of staff who answers requests'
+        elif ticket.status == TicketStatus.new and 'status' not in values:
+            values['status'] = TicketStatus.open  # a person took it on
+    kind = values.get('type') or ticket.type
+    if kind == TicketType.bug and ticket.bug_status is None and values.get('bug_status') is None:
+        values['bug_status'] = BugStatus.reported
+    if kind != TicketType.bug:
+        for name, label in (('severity', 'severity'), ('steps', 'steps'), ('bug_status', 'bug status'),
+                            ('fixed_in_version', 'fixed-in version')):
+            if values.get(name) is not None:
+                errors[name] = f'Only a bug report has a {label}: make its type Bug first'
+    if (values.get('bug_status', ticket.bug_status) == BugStatus.fixed
+            and not values.get('fixed_in_version', ticket.fixed_in_version)):
+        errors['fixed_in_version'] = 'Say in which version it is fixed'
+    if errors:
+        raise ValidationFailed(errors)
+    if 'priority' in values and values['priority'] != ticket.priority:
+        first, resolution = sla_targets(session=session, priority=values['priority'])
+        values['first_response_due'] = ticket.created_at + first
+        values['resolution_due'] = ticket.created_at + resolution
+    return _save(session, actor, ticket, values, action)
+
+
+def _save(session: Session, actor: User | None, ticket: Ticket, values: dict[str, Any], action: str, *,
+          touched: bool = False, summary: str = '') -> Ticket:
+    """Set the values, keep the SLA due time in step, stamp, audit with the diff, commit, publish. `touched`: the
+    thread changed, so the request counts as changed even when none of its fields did."""
+    before = audit.snapshot(ticket)
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    _refresh_sla_due(ticket)
+    changes = audit.diff(before, audit.snapshot(ticket))
+    if not changes and not touched:
+        session.commit()  # nothing to save: end the transaction (and its lock) without a new version
+        return ticket
+    stamp(ticket)
+    session.add(ticket)
+    audit.record(session, actor, f'ticket.{action}', 'tickets', ticket.id, version=ticket.version, changes=changes,
+                 summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(changes))}')
+    session.commit()
+    events.publish(TOPIC, {'id': ticket.id, 'action': action})
+    return ticket
+
+
+def _ticket_of_customer(session: Session, number: int, *, token: str | None = None,
+                        email: str | None = None) -> Ticket:
+    """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists."""
+    missing = NotFound('No request matches this number and link.')
+    try:
+        ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
+    except (TypeError, ValueError):
+        raise missing from None
+    if ticket is None:
+        raise missing
+    if token:
+        if not secrets.compare_digest(str(token).encode(), ticket.token.encode()):
+            raise missing
+        return ticket
+    if email:
+        customer = session.get(Customer, ticket.customer_id)
+        if customer is None or customer.email.lower() != str(email).strip().lower():
+            raise missing
+        return ticket
+    raise missing

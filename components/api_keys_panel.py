@@ -1,0 +1,128 @@
+"""The API keys section of /settings: the keys with their scopes and last use, create (secret shown once), revoke."""
+
+from __future__ import annotations
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, ValidationFailed
+from backoffice.models import ApiKey, User
+from backoffice.services import api_keys
+
+from .format import ago, when
+from .forms import clear_errors, page_dialog, show_error, show_secret_once
+from .session import acting_user
+
+HEADINGS = ('Name', 'Key', 'Scopes', 'Created', 'Last used', 'Status', '')
+
+
+def api_keys_panel(user: User) -> None:
+    """Only for holders of settings.manage (the service checks it again on every action)."""
+    with ui.card().classes('w-full max-w-4xl gap-3').mark('api-keys'):
+        with ui.row().classes('w-full items-center justify-between'):
+            with ui.column().classes('gap-0'):
+                ui.label('API keys').classes('text-lg font-medium')
+                ui.label('For the front office and other systems calling /api. A key is shown once when created.') \
+                    .classes('text-sm text-gray-500')
+            ui.button('New API key', icon='add', on_click=lambda: create())
+        listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes('w-full items-center gap-x-4 gap-y-1')
+
+    def refresh() -> None:
+        with read_session() as session:
+            keys = api_keys.list_keys(session=session, actor=user)
+        listing.clear()
+        with listing:
+            if not keys:
+                ui.label('No API keys yet.').classes('text-sm text-gray-500 col-span-full')
+                return
+            for heading in HEADINGS:
+                ui.label(heading).classes('text-xs uppercase tracking-wide text-gray-500')
+            for key in keys:
+                row = _row(key)
+                ui.label(row['name']).classes('font-medium')
+                ui.label(row['prefix']).classes('font-mono text-sm')
+                ui.label(row['scopes']).classes('text-sm')
+                ui.label(row['created']).classes('text-sm')
+                ui.label(row['last_used']).classes('text-sm')
+                ui.label(row['status']).classes('text-sm' + (' text-negative' if row['revoked'] else ''))
+                if row['revoked']:
+                    ui.label()
+                else:
+                    ui.button('Revoke', color='negative', on_click=lambda row=row: revoke(row)) \
+                        .props('flat dense').mark(f'revoke-{row["prefix"]}')
+
+    async def create() -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label('New API key').classes('text-lg font-medium')
+            name = ui.input('Name', placeholder='Who uses it, e.g. Web shop').props('outlined').classes('w-full') \
+                .mark('api-key-name')
+            ui.label('Scopes').classes('text-sm text-gray-500')
+            checks = {scope: ui.checkbox(f'{scope} — {label}', value=scope == 'requests:write')
+                      for scope, label in api_keys.SCOPES.items()}
+            scopes_error = ui.label().classes('text-negative text-xs')
+            scopes_error.set_visibility(False)
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Create key', on_click=lambda: save())
+        dialog.open()
+
+        async def save() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+            clear_errors({'name': name})
+            scopes_error.set_visibility(False)
+            chosen = [scope for scope, check in checks.items() if check.value]
+            try:
+                key, secret = await run.io_bound(_create, actor, name.value, chosen)
+            except ValidationFailed as error:
+                scopes_error.text = error.errors.pop('scopes', '')
+                scopes_error.set_visibility(bool(scopes_error.text))
+                if error.errors:
+                    show_error(error, {'name': name})
+                return
+            except ServiceError as error:
+                show_error(error)
+                return
+            dialog.close()
+            refresh()
+            show_secret_once(f'API key “{key.name}”', secret)
+
+    async def revoke(row: dict) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label(f'Revoke the API key “{row["name"]}” ({row["prefix"]})?').classes('text-lg font-medium')
+            ui.label('Whatever uses it stops working at once. This cannot be undone.').classes('text-sm')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat')
+                ui.button('Revoke', color='negative', on_click=lambda: dialog.submit(True)).mark('confirm-revoke')
+        if not await dialog:
+            return
+        actor = acting_user()
+        if actor is None:
+            return
+        try:
+            await run.io_bound(_revoke, actor, row['id'])
+        except ServiceError as error:
+            show_error(error)
+            return
+        refresh()
+        ui.notify(f'API key “{row["name"]}” revoked', type='positive')
+
+    refresh()
+
+
+def _row(key: ApiKey) -> dict:
+    return {'id': key.id, 'name': key.name, 'prefix': key.prefix, 'scopes': ', '.join(key.scopes),
+            'created': f'{when(key.created_at)} by {key.created_by}', 'last_used': ago(key.last_used_at),
+            'status': f'revoked {when(key.revoked_at)}' if key.revoked_at else 'active',
+            'revoked': key.revoked_at is not None}
+
+
+def _create(actor: User, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+    with session_scope() as session:
+        return api_keys.create_key(session=session, actor=actor, name=name, scopes=scopes)
+
+
+def _revoke(actor: User, key_id: int) -> None:
+    with session_scope() as session:
+        api_keys.revoke_key(session=session, actor=actor, key_id=key_id)

@@ -1,0 +1,361 @@
+"""The intake API as the front office uses it: every status code of the contract, idempotent retries, and the
+customer's follow-ups and ratings; plus the OpenAPI description a front-office developer reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlmodel import func, select
+
+from backoffice import ratelimit
+from backoffice.api_intake import MAX_BODY_BYTES, router
+from backoffice.db import read_session, session_scope
+from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
+from backoffice.services import api_keys, tickets
+
+from .factories import make_customer, make_user
+from .test_api_keys import make_key
+
+REQUEST = {'email': 'Jo@Example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
+           'body': 'I ordered a week ago.', 'type': 'question', 'order_number': 'A-1042'}
+
+
+@pytest.fixture(autouse=True)
+def full_buckets() -> None:
+    ratelimit.reset_all()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://backoffice') as client:
+        yield client
+
+
+@pytest.fixture
+def secret() -> str:
+    return make_key(scopes=('requests:write',))[1]
+
+
+def banned_customer(email: str) -> None:
+    from backoffice.services.customers import ban_customer  # after the resources (make_customer loads them)
+    customer, manager = make_customer(email), make_user('manager')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=customer.id, version=customer.version,
+                               reason='Abusive messages')
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    return {'Authorization': f'Bearer {secret}', **headers}
+
+
+def count(model) -> int:
+    with read_session() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+async def test_a_request_is_created_with_its_customer_and_answered_with_id_and_number(
+        client: httpx.AsyncClient, secret: str) -> None:
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {'id', 'number'}
+    with read_session() as session:
+        ticket = session.get(Ticket, body['id'])
+        customer = session.get(Customer, ticket.customer_id)
+        first = session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)).one()
+        key = session.exec(select(ApiKey)).one()
+    assert (ticket.number, ticket.subject, ticket.source, ticket.order_number) == (
+        body['number'], 'Where is my parcel?', TicketSource.api, 'A-1042')
+    assert (customer.email, customer.name, first.body) == ('jo@example.com', 'Jo Miller', 'I ordered a week ago.')
+    assert key.last_used_at is not None
+
+
+async def test_a_known_customer_is_found_by_email_not_created_again(client: httpx.AsyncClient, secret: str) -> None:
+    make_customer('jo@example.com', name='Jo')
+    for _ in range(2):
+        assert (await client.post('/api/requests', json=REQUEST, headers=bearer(secret))).status_code == 201
+    assert (count(Customer), count(Ticket)) == (1, 2)
+
+
+@pytest.mark.parametrize(('change', 'location', 'message'), [
+    ({'email': None}, ['body', 'email'], 'Input should be a valid string'),
+    ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
+    ({'subject': '   '}, ['body', 'subject'], 'This field is required'),
+    ({'subject': 'x' * 201}, ['body', 'subject'], 'String should have at most 200 characters'),
+    ({'body': ''}, ['body', 'body'], 'This field is required'),
+    ({'type': 'complaint'}, ['body', 'type'], "Input should be 'question', 'bug', 'return_exchange', 'feedback' or "
+                                              "'other'"),
+])
+async def test_bad_input_is_refused_with_the_field_and_the_reason(client: httpx.AsyncClient, secret: str,
+                                                                  change: dict, location: list, message: str) -> None:
+    payload = {**REQUEST, **change}
+    if change.get('email', '') is None:
+        del payload['email']
+        message = 'Field required'
+
+    response = await client.post('/api/requests', json=payload, headers=bearer(secret))
+
+    assert response.status_code == 422
+    [error] = response.json()['detail']
+    assert (error['loc'], error['msg']) == (location, message)
+    assert count(Ticket) == 0
+
+
+async def test_a_body_that_is_not_json_is_refused_with_422(client: httpx.AsyncClient, secret: str) -> None:
+    response = await client.post('/api/requests', content=b'{"email": ', headers=bearer(
+        secret, **{'Content-Type': 'application/json'}))
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize('header', [None, 'Bearer ', 'Basic dXNlcjpwYXNz'])
+async def test_without_a_key_the_answer_is_401_with_a_bearer_challenge(client: httpx.AsyncClient,
+                                                                       header: str | None) -> None:
+    response = await client.post('/api/requests', json=REQUEST, headers={'Authorization': header} if header else {})
+
+    assert response.status_code == 401
+    assert response.headers['www-authenticate'] == 'Bearer'
+    assert response.json() == {'detail': 'An API key is required: send it as "Authorization: Bearer <key>".'}
+
+
+async def test_an_unknown_or_revoked_key_is_401(client: httpx.AsyncClient, secret: str) -> None:
+    wrong = await client.post('/api/requests', json=REQUEST, headers=bearer(secret[:-4] + 'abcd'))
+    assert (wrong.status_code, wrong.json()['detail']) == (401, 'The API key is not valid.')
+    assert wrong.headers['www-authenticate'] == 'Bearer error="invalid_token"'
+
+    admin = make_user('admin')
+    with session_scope() as session:
+        key = session.exec(select(ApiKey)).one()
+        api_keys.revoke_key(session=session, actor=admin, key_id=key.id)
+    revoked = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+    assert (revoked.status_code, revoked.json()['detail']) == (401, 'The API key has been revoked.')
+    assert count(Ticket) == 0
+
+
+async def test_a_key_without_the_requests_scope_is_403(client: httpx.AsyncClient) -> None:
+    _key, events_only = make_key(scopes=('events:write',))
+
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(events_only))
+
+    assert response.status_code == 403
+    assert response.json() == {'detail': "The API key does not have the 'requests:write' scope."}
+
+
+async def test_a_banned_customer_is_refused_with_403(client: httpx.AsyncClient, secret: str) -> None:
+    banned_customer('jo@example.com')
+
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+
+    assert response.status_code == 403
+    assert response.json() == {'detail': 'This customer is banned: their requests are not accepted.'}
+    assert count(Ticket) == 0
+
+
+async def test_a_body_over_the_limit_is_413_by_its_declared_length(client: httpx.AsyncClient, secret: str) -> None:
+    payload = {**REQUEST, 'body': 'x' * MAX_BODY_BYTES}
+
+    response = await client.post('/api/requests', json=payload, headers=bearer(secret))
+
+    assert response.status_code == 413
+    assert response.json() == {'detail': 'The request body is larger than 64 KB.'}
+    assert count(Ticket) == 0
+
+
+async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(client: httpx.AsyncClient,
+                                                                        secret: str) -> None:
+    async def chunks():
+        for _ in range(100):
+            yield b'x' * 1024
+
+    response = await client.post('/api/requests', content=chunks(), headers=bearer(
+        secret, **{'Content-Type': 'application/json'}))
+
+    assert 'content-length' not in response.request.headers
+    assert response.status_code == 413
+
+
+async def test_a_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient, secret: str) -> None:
+    payload = {**REQUEST, 'body': 'x' * 19_000}
+    assert (await client.post('/api/requests', json=payload, headers=bearer(secret))).status_code == 201
+
+
+async def test_more_than_the_rate_a_minute_is_429_with_retry_after(client: httpx.AsyncClient, secret: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(3, 60))
+    _key, other = make_key('Other shop')
+    for _ in range(3):
+        assert (await client.post('/api/requests', json=REQUEST, headers=bearer(secret))).status_code == 201
+
+    refused = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers['retry-after']) <= 20
+    assert refused.json()['detail'].startswith('Rate limit of 60 calls a minute for this API key reached. Retry in ')
+    assert count(Ticket) == 3
+    assert (await client.post('/api/requests', json=REQUEST, headers=bearer(other))).status_code == 201  # per key
+
+
+async def test_the_default_rate_is_sixty_a_minute_per_key(client: httpx.AsyncClient, secret: str) -> None:
+    for _ in range(ratelimit.API_KEY_CALLS_PER_MINUTE):
+        assert ratelimit.api_keys.hit(f'key:{secret.split("_")[1]}').allowed
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+    assert response.status_code == 429 and response.headers['retry-after'] == '1'
+
+
+async def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_creates_nothing(
+        client: httpx.AsyncClient, secret: str) -> None:
+    headers = bearer(secret, **{'Idempotency-Key': 'order-A-1042-question'})
+    first = await client.post('/api/requests', json=REQUEST, headers=headers)
+    reordered = dict(reversed(list(REQUEST.items())))  # the same JSON in another key order is the same request
+    retry = await client.post('/api/requests', json=reordered, headers=headers)
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry.headers['idempotent-replayed'] == 'true'
+    assert count(Ticket) == 1
+
+    other = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'another'}))
+    assert other.status_code == 201 and other.json() != first.json()
+
+
+async def test_the_same_idempotency_key_with_another_body_is_refused(client: httpx.AsyncClient, secret: str) -> None:
+    headers = bearer(secret, **{'Idempotency-Key': 'k-1'})
+    await client.post('/api/requests', json=REQUEST, headers=headers)
+
+    response = await client.post('/api/requests', json={**REQUEST, 'subject': 'Something else'}, headers=headers)
+
+    assert response.status_code == 422
+    [error] = response.json()['detail']
+    assert error['loc'] == ['header', 'Idempotency-Key']
+    assert error['msg'].startswith('This Idempotency-Key was already used with a different request.')
+    assert count(Ticket) == 1
+
+
+async def test_idempotency_keys_of_different_api_keys_do_not_meet(client: httpx.AsyncClient, secret: str) -> None:
+    _key, other = make_key('Other shop')
+    first = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'k'}))
+    second = await client.post('/api/requests', json=REQUEST, headers=bearer(other, **{'Idempotency-Key': 'k'}))
+    assert first.status_code == second.status_code == 201 and first.json() != second.json()
+
+
+async def test_a_refused_request_does_not_use_up_its_idempotency_key(client: httpx.AsyncClient, secret: str) -> None:
+    headers = bearer(secret, **{'Idempotency-Key': 'k-2'})
+    bad = await client.post('/api/requests', json={**REQUEST, 'email': 'nope'}, headers=headers)
+    fixed = await client.post('/api/requests', json=REQUEST, headers=headers)
+    assert (bad.status_code, fixed.status_code, count(Ticket)) == (422, 201, 1)
+
+
+async def test_a_retry_while_the_first_call_still_runs_is_409(client: httpx.AsyncClient, secret: str) -> None:
+    with session_scope() as session:  # the first call reserved the key and has not answered yet
+        key = session.exec(select(ApiKey)).one()
+        fingerprint = api_keys.request_fingerprint('POST', '/api/requests', {
+            **REQUEST, 'type': 'question'})
+        assert api_keys.reserve_idempotency_key(session=session, api_key=key, idempotency_key='k-3',
+                                                fingerprint=fingerprint) is None
+
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'k-3'}))
+
+    assert response.status_code == 409
+    assert 'still being processed' in response.json()['detail']
+
+
+async def created_request(client: httpx.AsyncClient, secret: str) -> dict:
+    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
+    assert response.status_code == 201
+    return response.json()
+
+
+async def test_a_follow_up_from_the_customer_joins_the_thread(client: httpx.AsyncClient, secret: str) -> None:
+    created = await created_request(client, secret)
+
+    response = await client.post(f'/api/requests/{created["number"]}/messages',
+                                 json={'email': 'jo@example.com', 'body': 'Any news?'}, headers=bearer(secret))
+
+    assert response.status_code == 201
+    assert response.json()['number'] == created['number']
+    with read_session() as session:
+        thread = session.exec(select(TicketMessage.body).where(TicketMessage.ticket_id == created['id'])
+                              .order_by(TicketMessage.id)).all()
+    assert thread == ['I ordered a week ago.', 'Any news?']
+
+
+async def test_a_follow_up_needs_a_key_and_the_right_customer(client: httpx.AsyncClient, secret: str) -> None:
+    created = await created_request(client, secret)
+    url = f'/api/requests/{created["number"]}/messages'
+
+    no_key = await client.post(url, json={'email': 'jo@example.com', 'body': 'Hi'})
+    stranger = await client.post(url, json={'email': 'eve@example.com', 'body': 'Hi'}, headers=bearer(secret))
+    unknown = await client.post('/api/requests/999999/messages', json={'email': 'jo@example.com', 'body': 'Hi'},
+                                headers=bearer(secret))
+    empty = await client.post(url, json={'email': 'jo@example.com', 'body': ' '}, headers=bearer(secret))
+
+    assert (no_key.status_code, stranger.status_code, unknown.status_code, empty.status_code) == (401, 404, 404, 422)
+    assert empty.json()['detail'][0]['loc'] == ['body', 'body']
+
+
+async def solve(ticket_id: int) -> str:
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = session.get(Ticket, ticket_id)
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
+                       status=TicketStatus.solved)
+        return session.get(Ticket, ticket_id).token
+
+
+async def test_the_customer_rates_a_solved_request_with_its_token_once(client: httpx.AsyncClient,
+                                                                       secret: str) -> None:
+    created = await created_request(client, secret)
+    url = f'/api/requests/{created["number"]}/rating'
+    with read_session() as session:
+        token = session.get(Ticket, created['id']).token
+
+    too_early = await client.post(url, json={'token': token, 'score': 5})
+    assert too_early.status_code == 422
+    assert too_early.json()['detail'][0]['msg'] == 'A request can be rated once it is solved'
+
+    await solve(created['id'])
+    rated = await client.post(url, json={'token': token, 'score': 4, 'comment': 'Quick, thanks'})
+    assert (rated.status_code, rated.json()) == (200, {'number': created['number'], 'score': 4})
+    with read_session() as session:
+        ticket = session.get(Ticket, created['id'])
+    assert (ticket.rating, ticket.rating_comment) == (4, 'Quick, thanks')
+
+    again = await client.post(url, json={'token': token, 'score': 1})
+    assert again.status_code == 422
+
+
+@pytest.mark.parametrize(('payload', 'status'), [({'token': 'wrong', 'score': 5}, 404), ({'score': 5}, 422),
+                                                 ({'token': 'x', 'score': 6}, 422), ({'token': 'x', 'score': 0}, 422)])
+async def test_a_rating_needs_the_token_and_a_score_from_1_to_5(client: httpx.AsyncClient, secret: str,
+                                                               payload: dict, status: int) -> None:
+    created = await created_request(client, secret)
+    response = await client.post(f'/api/requests/{created["number"]}/rating', json=payload)
+    assert response.status_code == status
+
+
+async def test_ratings_are_rate_limited_per_address(client: httpx.AsyncClient,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, 'ratings', ratelimit.RateLimiter(2, 60))
+    statuses = [(await client.post('/api/requests/1001/rating', json={'token': 'guess', 'score': 5})).status_code
+                for _ in range(3)]
+    assert statuses == [404, 404, 429]
+
+
+async def test_the_openapi_schema_documents_the_models_and_every_refusal(client: httpx.AsyncClient) -> None:
+    schema = (await client.get('/openapi.json')).json()
+
+    intake = schema['paths']['/api/requests']['post']
+    assert set(intake['responses']) == {'201', '401', '403', '409', '413', '422', '429'}
+    assert intake['requestBody']['content']['application/json']['schema']['$ref'].endswith('/NewRequest')
+    assert intake['responses']['201']['content']['application/json']['schema']['$ref'].endswith('/RequestCreated')
+    assert {'name': 'Idempotency-Key', 'in': 'header'}.items() <= intake['parameters'][0].items()
+    assert intake['security'] == [{'HTTPBearer': []}]
+    assert set(schema['components']['schemas']['NewRequest']['required']) == {'email', 'subject', 'body'}
+    assert set(schema['paths']['/api/requests/{number}/messages']['post']['responses']) >= {'201', '401', '404'}
+    rating = schema['paths']['/api/requests/{number}/rating']['post']
+    assert 'security' not in rating and set(rating['responses']) >= {'200', '404', '422', '429'}

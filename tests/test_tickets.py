@@ -1,0 +1,508 @@
+"""The support desk's rules: a request arrives, is numbered, assigned and timed; agents answer, note, change, merge;
+the customer writes back and rates; breaches of the SLA are flagged and the assignee is told."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from backoffice import events
+from backoffice.db import read_session, session_scope
+from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.models import (
+    AuditEntry,
+    CannedReply,
+    Customer,
+    Delivery,
+    MessageKind,
+    Notification,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
+from backoffice.query import ListRequest, list_page
+from backoffice.resources import resource
+from backoffice.services import app_settings, crud, tickets
+from backoffice.services.customers import ban_customer
+
+from .factories import make_customer, make_user
+
+
+def submit(email: str = 'cleo@example.com', subject: str = 'Where is my parcel?', body: str = 'It has been a week.',
+           **fields) -> Ticket:
+    with session_scope() as session:
+        return tickets.submit_request(session=session, email=email, subject=subject, body=body, source='api',
+                                      **fields)
+
+
+def fresh(ticket_id: int) -> Ticket:
+    with read_session() as session:
+        return session.get(Ticket, ticket_id)
+
+
+def messages(ticket_id: int) -> list[TicketMessage]:
+    with read_session() as session:
+        return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+                                 .order_by(TicketMessage.id)))
+
+
+def set_setting(key: str, value) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={key: value}, loaded={})
+
+
+@pytest.fixture
+def published() -> list[dict]:
+    seen: list[dict] = []
+    events.subscribe('tickets', seen.append, key='test-tickets')
+    return seen
+
+
+# --- intake -----------------------------------------------------------------------------------------------------------
+
+def test_a_request_creates_the_customer_numbers_the_ticket_and_starts_the_thread(published: list[dict]) -> None:
+    ticket = submit('Cleo@Example.com', name='Cleo Stone', order_number='A-1042', type='return_exchange')
+    assert (ticket.number, ticket.status, ticket.type, ticket.priority) == (1001, 'new', 'return_exchange', 'normal')
+    assert ticket.order_number == 'A-1042' and len(ticket.token) >= 30 and ticket.assignee_id is None
+    with read_session() as session:
+        customer = session.get(Customer, ticket.customer_id)
+        assert (customer.email, customer.name) == ('cleo@example.com', 'Cleo Stone')
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == 'ticket.created')).one()
+        assert 'token' not in audit.changes and audit.changes['number'] == [None, 1001]
+    [message] = messages(ticket.id)
+    assert (message.kind, message.customer_id, message.body, message.delivery) == (
+        'customer', customer.id, 'It has been a week.', None)
+    assert published == [{'id': ticket.id, 'action': 'created'}]
+
+    again = submit('cleo@example.com', subject='Second question')
+    assert again.number == 1002 and again.customer_id == customer.id  # found by email, not created twice
+
+
+def test_bad_input_gets_a_message_per_field_and_saves_nothing() -> None:
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.submit_request(session=session, email='not an email', subject='  ', body='x' * 20_001,
+                               type='complaint', source='api')
+    errors = refused.value.errors
+    assert errors['email'] == 'Enter a valid email address'
+    assert errors['subject'] == 'This field is required'
+    assert errors['body'] == 'Use at most 20,000 characters (this has 20,001)'
+    assert errors['type'].startswith('Input should be')
+    with pytest.raises(ValidationFailed) as refused:
+        submit(subject='s' * 201)
+    assert refused.value.errors == {'subject': 'Use at most 200 characters (this has 201)'}
+    with read_session() as session:
+        assert session.exec(select(Ticket)).all() == [] and session.exec(select(Customer)).all() == []
+
+
+def test_what_the_customer_wrote_is_kept_as_written_without_nul_bytes() -> None:
+    script = '<script>alert(1)</script>'
+    ticket = submit(subject=f'Hi {script}\x00\nthere', body=f'{script}\x00 <b>bold</b>')
+    assert ticket.subject == f'Hi {script} there'  # one line (it becomes an email subject), no NUL
+    assert messages(ticket.id)[0].body == f'{script} <b>bold</b>'
+
+
+def test_a_banned_customer_is_refused_with_its_own_error() -> None:
+    manager = make_user('manager')
+    customer = make_customer('troll@example.com')
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=customer.id, version=customer.version, reason='Abuse')
+    with pytest.raises(tickets.CustomerBanned):
+        submit('TROLL@example.com')
+    with read_session() as session:
+        assert session.exec(select(Ticket)).all() == []
+    assert submit('ok@example.com').number == 1001  # the refused request used no number
+
+
+def test_numbers_stay_unique_and_gapless_under_concurrent_intake() -> None:
+    threads, each = 6, 5
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def intake(worker: int) -> None:
+        try:
+            start.wait()
+            for i in range(each):
+                submit(f'c{worker}-{i}@example.com', subject=f'Request {worker}/{i}')
+        except BaseException as error:
+            failures.append(error)
+
+    workers = [threading.Thread(target=intake, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    with read_session() as session:
+        numbers = sorted(session.exec(select(Ticket.number)).all())
+    assert numbers == list(range(1001, 1001 + threads * each))
+
+
+def test_the_counter_restarts_after_the_highest_number_when_it_is_missing() -> None:
+    submit()
+    with session_scope() as session:
+        session.execute(tickets.TicketCounter.__table__.delete())
+        session.commit()
+    assert submit(subject='After a restore').number == 1002
+
+
+# --- auto-assignment -------------------------------------------------------------------------------------------------
+
+def test_auto_assignment_is_off_by_default_and_round_robin_takes_turns() -> None:
+    ana, ben = make_user('agent', email='ana@example.com'), make_user('agent', email='ben@example.com')
+    make_user('agent', email='gone@example.com', active=False)
+    make_user('manager')  # not an agent: not auto-assigned
+    assert submit().assignee_id is None
+    set_setting('auto_assign', 'round_robin')
+    assert [submit(subject=f'R{i}').assignee_id for i in range(5)] == [ana.id, ben.id, ana.id, ben.id, ana.id]
+
+
+def test_least_loaded_gives_a_request_to_the_agent_with_the_fewest_open_ones() -> None:
+    ana, ben = make_user('agent', email='ana@example.com'), make_user('agent', email='ben@example.com')
+    set_setting('auto_assign', 'least_loaded')
+    first, second = submit(subject='one'), submit(subject='two')
+    assert (first.assignee_id, second.assignee_id) == (ana.id, ben.id)
+    with session_scope() as session:  # ana solves hers: she now has fewer open requests
+        tickets.change(session=session, actor=ana, ticket_id=first.id, version=first.version, status='solved')
+    assert submit(subject='three').assignee_id == ana.id
+    assert submit(subject='four').assignee_id in (ana.id, ben.id)
+
+
+def test_without_an_active_agent_requests_stay_unassigned() -> None:
+    set_setting('auto_assign', 'round_robin')
+    assert submit().assignee_id is None
+
+
+# --- SLA --------------------------------------------------------------------------------------------------------------
+
+def test_due_times_come_from_the_settings_and_move_with_the_priority() -> None:
+    agent = make_user('agent')
+    set_setting('sla_first_response_urgent', 2)
+    ticket = submit(priority='normal')
+    assert ticket.first_response_due - ticket.created_at == timedelta(hours=24)
+    assert ticket.resolution_due - ticket.created_at == timedelta(hours=72)
+    assert ticket.sla_due_at == ticket.first_response_due
+    with session_scope() as session:
+        urgent = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, priority='urgent')
+    assert urgent.first_response_due - urgent.created_at == timedelta(hours=2)
+    assert urgent.resolution_due - urgent.created_at == timedelta(hours=8)
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=urgent.version, body='On it',
+                      status='open')
+    assert fresh(ticket.id).sla_due_at == urgent.resolution_due  # answered: the resolution target counts now
+
+
+def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pytest.MonkeyPatch,
+                                                                published: list[dict]) -> None:
+    agent = make_user('agent')
+    set_setting('auto_assign', 'round_robin')
+    late, answered = submit(subject='Late', priority='urgent'), submit(subject='Answered', priority='urgent')
+    unassigned = submit(subject='Nobody', priority='low')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=unassigned.id, version=1, assignee_id=None)
+        tickets.reply(session=session, actor=agent, ticket_id=answered.id, version=1, body='Looking', status='open')
+    with session_scope() as session:
+        assert tickets.flag_sla_breaches(session=session) == []  # nothing is due yet
+
+    later = utcnow() + timedelta(hours=1, minutes=1)
+    monkeypatch.setattr(tickets, 'utcnow', lambda: later)
+    published.clear()
+    with session_scope() as session:
+        assert tickets.flag_sla_breaches(session=session) == [late.id]
+    assert fresh(late.id).sla_breached_at == later and fresh(late.id).version == late.version  # not an edit
+    assert fresh(answered.id).sla_breached_at is None and fresh(unassigned.id).sla_breached_at is None
+    assert published == [{'id': late.id, 'action': 'sla-breached'}]
+    with session_scope() as session:
+        [notice] = tickets.unread_for(session=session, user=agent)
+        assert notice.text == f'Request #{late.number} missed its first-response target: Late'
+        assert notice.link == f'/requests/{late.number}'
+        assert tickets.flag_sla_breaches(session=session) == []  # once
+
+    monkeypatch.setattr(tickets, 'utcnow', lambda: later + timedelta(days=30))
+    with session_scope() as session:
+        assert set(tickets.flag_sla_breaches(session=session)) == {answered.id, unassigned.id}
+        texts = [n.text for n in tickets.unread_for(session=session, user=agent)]
+    assert texts[0].startswith(f'Request #{answered.number} missed its resolution target')
+    assert len(texts) == 2  # the unassigned request told no one
+
+
+def test_notifications_are_marked_read_per_user() -> None:
+    ana, ben = make_user('agent'), make_user('agent')
+    with session_scope() as session:
+        session.add_all([Notification(user_id=ana.id, text='one'), Notification(user_id=ana.id, text='two'),
+                         Notification(user_id=ben.id, text='bens')])
+        session.commit()
+    with session_scope() as session:
+        first = tickets.unread_for(session=session, user=ana)[-1]
+        assert tickets.mark_read(session=session, user=ana, notification_ids=[first.id]) == 1
+        assert [n.text for n in tickets.unread_for(session=session, user=ana)] == ['two']
+        assert tickets.mark_read(session=session, user=ana) == 1
+        assert tickets.unread_for(session=session, user=ana) == []
+        assert [n.text for n in tickets.unread_for(session=session, user=ben)] == ['bens']
+
+
+# --- the agent's work -------------------------------------------------------------------------------------------------
+
+def test_a_reply_is_queued_stamps_the_first_response_and_waits_on_the_customer(published: list[dict]) -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        message = tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1, body='Hello Cleo!')
+    saved = fresh(ticket.id)
+    assert (message.kind, message.delivery, message.author_id) == ('reply', Delivery.queued, agent.id)
+    assert (saved.status, saved.assignee_id, saved.version) == ('waiting', agent.id, 2)
+    assert saved.first_responded_at is not None and saved.sla_due_at is None  # the ball is in the customer's court
+    first_response = saved.first_responded_at
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=2, body='And also…', status='solved')
+    saved = fresh(ticket.id)
+    assert saved.first_responded_at == first_response and saved.status == 'solved' and saved.solved_at is not None
+    assert [p['action'] for p in published] == ['created', 'replied', 'replied']
+
+
+def test_a_note_is_internal_and_never_queued() -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        note = tickets.add_note(session=session, actor=agent, ticket_id=ticket.id, body='VIP customer, be kind')
+    assert (note.kind, note.delivery) == (MessageKind.note, None)
+    assert fresh(ticket.id).version == 1  # no edit conflict for whoever has the request open
+    with session_scope() as session:
+        thread = tickets.thread(session=session, actor=agent, ticket_id=ticket.id)
+    assert [m.kind for m in thread] == ['customer', 'note']
+
+
+def test_a_stale_reply_or_change_is_refused_and_names_who_changed_it() -> None:
+    ana, ben = make_user('agent', email='ana@example.com'), make_user('agent', email='ben@example.com')
+    ticket = submit()
+    with session_scope() as session:
+        tickets.change(session=session, actor=ana, ticket_id=ticket.id, version=1, priority='high')
+    with session_scope() as session, pytest.raises(StaleRecord) as refused:
+        tickets.reply(session=session, actor=ben, ticket_id=ticket.id, version=1, body='Typed on the old version')
+    assert 'changed by ana@example.com' in str(refused.value)
+    with session_scope() as session, pytest.raises(StaleRecord):
+        tickets.change(session=session, actor=ben, ticket_id=ticket.id, version=1, status='solved')
+    assert [m.kind for m in messages(ticket.id)] == ['customer'] and fresh(ticket.id).status == 'new'
+
+
+@pytest.mark.parametrize(('path', 'refusal'), [
+    (['closed', 'open'],
+     'This request is closed, which is final; a new message from the customer starts a new request'),
+    (['open', 'new'], 'A request cannot go back to new'),
+    (['solved', 'waiting'], 'A solved request cannot become waiting'),
+])
+def test_illegal_transitions_are_refused_with_a_clear_message(path: list[str], refusal: str) -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    *legal, illegal = path
+    for status in legal:
+        with session_scope() as session:
+            ticket = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
+                                    status=status)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status=illegal)
+    assert refused.value.errors == {'status': refusal}
+
+
+def test_solving_stamps_solved_at_and_reopening_clears_it() -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        solved = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, status='solved')
+    assert solved.solved_at is not None and solved.sla_due_at is None
+    with session_scope() as session:
+        reopened = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=2, status='open')
+    assert reopened.solved_at is None and reopened.sla_due_at == reopened.first_response_due
+    with session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'ticket.updated')
+                             .order_by(AuditEntry.id.desc())).first()
+    assert entry.changes['status'] == ['solved', 'open']
+
+
+def test_assign_to_me_opens_a_new_request_and_an_assignee_must_answer_requests() -> None:
+    agent, viewer = make_user('agent'), make_user('viewer')
+    ticket = submit()
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        tickets.assign_to_me(session=session, actor=viewer, ticket_id=ticket.id, version=1)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, assignee_id=viewer.id)
+    assert refused.value.errors == {'assignee_id': 'Choose an active member of staff who answers requests'}
+    with session_scope() as session:
+        mine = tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=1)
+    assert (mine.assignee_id, mine.status) == (agent.id, 'open')
+
+
+def test_tags_are_normalised_and_unknown_fields_refused() -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        tagged = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1,
+                                tags='Shipping, VIP ,shipping,,')
+    assert tagged.tags == ['shipping', 'vip']
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=2, token='mine now')
+    assert 'token' in refused.value.errors
+
+
+def test_bug_reports_carry_severity_steps_and_a_fixed_in_version() -> None:
+    agent = make_user('agent')
+    question = submit()
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=question.id, version=1, severity='major')
+    assert refused.value.errors == {'severity': 'Only a bug report has a severity: make its type Bug first'}
+    bug = submit(subject='Checkout crashes', type='bug')
+    assert bug.bug_status == 'reported'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=bug.id, version=1, bug_status='fixed')
+    assert refused.value.errors == {'fixed_in_version': 'Say in which version it is fixed'}
+    with session_scope() as session:
+        fixed = tickets.change(session=session, actor=agent, ticket_id=bug.id, version=1, severity='critical',
+                               steps='1. Add to cart\n2. Pay', bug_status='fixed', fixed_in_version='2.4.1')
+    assert (fixed.severity, fixed.bug_status, fixed.fixed_in_version) == ('critical', 'fixed', '2.4.1')
+    with read_session() as session:
+        page = list_page(session=session, actor=agent, resource=resource('tickets'),
+                         request=ListRequest(filters={'type': 'bug', 'bug_status': 'fixed'}))
+    assert [row.id for row in page.rows] == [bug.id]
+
+
+def test_a_duplicate_is_closed_pointing_at_the_original() -> None:
+    agent = make_user('agent')
+    original, copy = submit(subject='Broken zip'), submit(subject='Zip broken again')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.mark_duplicate(session=session, actor=agent, ticket_id=copy.id, version=1, of_number=9999)
+    assert refused.value.errors == {'of_number': 'There is no request #9999'}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.mark_duplicate(session=session, actor=agent, ticket_id=copy.id, version=1, of_number=copy.number)
+    assert refused.value.errors == {'of_number': 'A request cannot be a duplicate of itself'}
+    with session_scope() as session:
+        closed = tickets.mark_duplicate(session=session, actor=agent, ticket_id=copy.id, version=1,
+                                        of_number=f'#{original.number}')
+    assert (closed.duplicate_of_id, closed.status) == (original.id, 'closed')
+    assert messages(copy.id)[-1].body == f'Closed as a duplicate of #{original.number}.'
+    third = submit(subject='Zip third time')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.mark_duplicate(session=session, actor=agent, ticket_id=third.id, version=1, of_number=copy.number)
+    assert refused.value.errors == {
+        'of_number': f'#{copy.number} is itself a duplicate of #{original.number}: choose that one'}
+
+
+# --- the customer's side ----------------------------------------------------------------------------------------------
+
+def test_a_follow_up_joins_the_thread_and_reopens_a_waiting_or_solved_request() -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1, body='Try again?', status='solved')
+    with session_scope() as session, pytest.raises(NotFound):
+        tickets.add_customer_message(session=session, number=ticket.number, body='Hi', token='guess')
+    with session_scope() as session, pytest.raises(NotFound):
+        tickets.add_customer_message(session=session, number=ticket.number, body='Hi', email='other@example.com')
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body='Still broken', token=ticket.token)
+    saved = fresh(ticket.id)
+    assert (saved.status, saved.solved_at) == ('open', None)
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body='And a photo',
+                                     email='CLEO@example.com')
+    assert [m.kind for m in messages(ticket.id)] == ['customer', 'reply', 'customer', 'customer']
+
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=fresh(ticket.id).version,
+                       status='closed')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.add_customer_message(session=session, number=ticket.number, body='Hello?', token=ticket.token)
+    assert refused.value.errors == {'number': f'Request #{ticket.number} is closed: send a new request'}
+
+
+def test_a_rating_needs_the_token_a_solved_request_and_happens_once() -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.rate(session=session, number=ticket.number, token=ticket.token, score=5)
+    assert refused.value.errors == {'': 'A request can be rated once it is solved'}
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1, status='solved')
+    with session_scope() as session, pytest.raises(NotFound):
+        tickets.rate(session=session, number=ticket.number, token='forged', score=5)
+    for score in (0, 6, '5', True):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score)
+        assert refused.value.errors == {'score': 'Give a score from 1 to 5'}
+    with session_scope() as session:
+        rated = tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4,
+                             comment=' Quick and kind\x00 ')
+    assert (rated.rating, rated.rating_comment) == (4, 'Quick and kind') and rated.rated_at is not None
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.rate(session=session, number=ticket.number, token=ticket.token, score=1)
+    assert refused.value.errors == {'': 'This request has already been rated. Thank you!'}
+
+
+# --- canned replies ---------------------------------------------------------------------------------------------------
+
+def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
+    agent = make_user('agent', name='Sam Okafor')
+    manager = make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(session=session, actor=manager, resource=resource('canned-replies'), data={
+            'title': 'Where is my order',
+            'body': 'Hi {customer_name}, order {order_number} (request #{ticket_number}) ships today. '
+                    'Typo {custmer} and {braces} stay; {{ and } too. — {agent_name}'})
+    with_order = submit(name='Cleo', order_number='A-7')
+    without = submit('anon@example.com', subject='No order')
+    with session_scope() as session:
+        text = tickets.render_canned(session=session, actor=agent, canned=canned, ticket=with_order)
+        bare = tickets.render_canned(session=session, actor=agent, canned=canned.id, ticket=without.id)
+    assert text == ('Hi Cleo, order A-7 (request #1001) ships today. '
+                    'Typo {custmer} and {braces} stay; {{ and } too. — Sam Okafor')
+    assert bare.startswith('Hi , order  (request #1002)')
+    with session_scope() as session:
+        assert session.get(CannedReply, canned.id).title == 'Where is my order'
+
+
+# --- the declared list ------------------------------------------------------------------------------------------------
+
+def test_the_list_searches_subject_and_number_and_edits_go_through_the_rules() -> None:
+    agent = make_user('agent')
+    submit(subject='Refund for order 1042')
+    other = submit(subject='Login trouble')
+    tickets_resource = resource('tickets')
+    with read_session() as session:
+        by_number = list_page(session=session, actor=agent, resource=tickets_resource,
+                              request=ListRequest(search='1002'))
+        by_subject = list_page(session=session, actor=agent, resource=tickets_resource,
+                               request=ListRequest(search='refund'))
+    assert [r.subject for r in by_number.rows] == ['Login trouble']
+    assert [r.subject for r in by_subject.rows] == ['Refund for order 1042']
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.update_record(session=session, actor=agent, resource=tickets_resource, record_id=other.id, version=1,
+                           changes={'severity': 'major'})
+    assert refused.value.errors == {'severity': 'Only a bug report has a severity: make its type Bug first'}
+    with session_scope() as session:
+        logged = crud.create_record(session=session, actor=agent, resource=tickets_resource, data={
+            'email': 'caller@example.com', 'subject': 'Phoned in', 'body': 'Called about a refund', 'priority': 'high'})
+    assert logged.record.number == 1003 and logged.record.source == 'staff' and logged.record.priority == 'high'
+
+
+def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> None:
+    import random
+
+    from backoffice.seed_support import seed_support
+    for n in range(20):
+        make_customer(f'demo{n}@example.com', name=f'Demo {n}')
+    make_user('agent')
+    make_user('agent')
+    with session_scope() as session:
+        lines = seed_support(session, random.Random(7))
+    assert lines[0] == 'Support: 6 canned replies' and lines[1].startswith('Support: 60 requests')
+    with read_session() as session:
+        rows = session.exec(select(Ticket)).all()
+        assert sorted(t.number for t in rows) == list(range(1001, 1061))
+        assert any(t.sla_breached_at for t in rows) and any(t.rating for t in rows)
+        assert all(t.status in ('solved', 'closed') for t in rows if t.rating)
+        assert len(session.exec(select(TicketMessage)).all()) > 60
+    with session_scope() as session:
+        assert seed_support(session, random.Random(7)) == []
+    assert submit().number == 1061
