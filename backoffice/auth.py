@@ -53,7 +53,10 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def generate_password() -> str:
-    return secrets.token_urlsafe(12)
+    """16 URL-safe characters (96 random bits), starting with a letter or digit so it pastes cleanly anywhere."""
+    while not (password := secrets.token_urlsafe(12))[0].isalnum():
+        continue
+    return password
 
 
 def _burn_time_like_a_verify(password: str) -> None:
