@@ -41,6 +41,7 @@ class ResourceTable:
         self.total, self.exact = 0, True
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
+        self._refresh_pending = False
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -100,8 +101,15 @@ class ResourceTable:
         shown = {row['id'] for row in self.table.rows}
         if payload.get('id') in shown or shown & set(payload.get('ids') or ()) or payload.get('action') in {
                 'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}:
-            self.cursor = None  # the page's neighbours moved; fetch this page afresh
-            ui.timer(0.05, lambda: self.load(), once=True)
+            if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
+                return
+            self._refresh_pending = True
+            ui.timer(0.1, self._refresh_after_change, once=True)
+
+    async def _refresh_after_change(self) -> None:
+        self._refresh_pending = False
+        self.cursor = None  # the page's neighbours moved; fetch this page afresh
+        await self.load()
 
     # --- building ---------------------------------------------------------------------------------------------------
 
