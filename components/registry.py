@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,7 +38,8 @@ def screen(path: str, title: str, *, permission: str | None, icon: str = 'circle
            public: bool = False, in_menu: bool = True, order: int = 100,
            description: str = '') -> Callable[[Callable], Callable]:
     """Declare a page. A signed-in page gets the shell and the guard, and its builder receives the user;
-    a public page's builder receives the request."""
+    a public page's builder receives the request. Path parameters (`/requests/{number}`) are passed to the builder
+    as keyword arguments (strings), after the guard."""
     def decorator(builder: Callable) -> Callable:
         SCREENS[path] = Screen(path, title, builder, permission, icon, section, public, in_menu, order, description)
         return builder
@@ -60,10 +62,17 @@ def register_pages() -> None:
         ui.page(declared.path, title=f'{declared.title} · Backoffice')(_guarded(declared))
 
 
+def path_parameters(path: str) -> list[str]:
+    """The names of a path's parameters: '/requests/{number}' → ['number']."""
+    return re.findall(r'\{(\w+)(?::\w+)?\}', path)
+
+
 def _guarded(declared: Screen) -> Callable:
-    async def page(request: Request):
+    names = path_parameters(declared.path)
+
+    async def page(request: Request, **params: str):
         if declared.public:
-            return await _call(declared.builder, request)
+            return await _call(declared.builder, request, **params)
         user = current_user()
         if user is None:  # the middleware redirects first; this covers a session that ended in between
             return RedirectResponse(login_url(request.url.path))
@@ -71,17 +80,21 @@ def _guarded(declared: Screen) -> Callable:
             if not can(user, declared.permission):
                 no_access()
                 return None
-            return await _call(declared.builder, user)
+            return await _call(declared.builder, user, **params)
 
     # NiceGUI's test reset unloads the module of each page function so the next run re-imports it; pointing at the
     # page's own module makes that reload re-declare the page (the registry itself must stay loaded).
     page.__module__ = declared.builder.__module__
     page.__qualname__ = page.__name__ = declared.builder.__name__
+    # NiceGUI and FastAPI read the route's parameters from the signature: the request plus the path's parameters
+    page.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter('request', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names)])
     return page
 
 
-async def _call(builder: Callable, *args):
-    result = builder(*args)
+async def _call(builder: Callable, *args, **kwargs):
+    result = builder(*args, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result

@@ -1,3 +1,17 @@
 """One module per screen; importing this package declares them all in the registry (components.registry)."""
 
-from . import audit, categories, companies, contact, content, customers, home, login, products, settings, users  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    categories,
+    companies,
+    contact,
+    content,
+    customers,
+    home,
+    login,
+    products,
+    request,
+    requests,
+    settings,
+    users,
+)

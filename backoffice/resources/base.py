@@ -115,6 +115,7 @@ class Resource:
     write: str | None = None
     audit_entity: str | None = None            # the name its audit entries use, when not the key
     related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
+    lookup_where: Callable[[], list[Any]] | None = None  # conditions on what a related select offers (type-ahead)
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''                           # how a count reads ('12 changes'); default: the label in lower case

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
+from sqlmodel import col
 
 from ..models import Role, User
+from ..permissions import ROLE_PERMISSIONS
 from ..services import users
 from .base import Action, Column, Filter, FormField, Outcome, Resource, register
 
@@ -72,4 +74,20 @@ USERS = register(Resource(
         Action('reset-password', 'Reset password', _reset_password, 'users.manage', icon='key',
                confirm='Reset the password? A new one is shown once and the user is signed out everywhere.'),
     ),
+))
+
+
+def _can_answer_requests() -> list:
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if 'tickets.write' in granted]
+    return [col(User.is_active).is_(True), col(User.role).in_(roles)]
+
+
+# Who a request can be assigned to: readable by everyone on the desk (the full `users` resource is admin-only).
+STAFF = register(Resource(
+    key='staff', label='Staff', singular='member of staff', model=User, create=None, update=None,
+    permission='tickets', read='tickets.read', title='name', soft_delete=False, icon='badge',
+    description='Active staff who answer requests', lookup_where=_can_answer_requests,
+    columns=(Column('name', 'Name'), Column('email', 'Email', kind='email'),
+             Column('role', 'Role', kind='choice', choices=ROLES)),
+    fields=(), search=('name', 'email'), default_sort='name',
 ))

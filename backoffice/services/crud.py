@@ -228,6 +228,8 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
     statement = select(resource.model)
     if resource.soft_delete:
         statement = statement.where(col(resource.model.deleted_at).is_(None))
+    if resource.lookup_where is not None:
+        statement = statement.where(*resource.lookup_where())
     if text.strip() and resource.search:
         pattern = f'%{text.strip().lower()}%'
         statement = statement.where(or_(*(func.lower(getattr(resource.model, name)).like(pattern)

@@ -14,7 +14,8 @@ from .test_sign_in_in_chromium import ARTIFACTS, heading, no_horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
-SIGNED_IN = sorted(path for path, declared in SCREENS.items() if not declared.public)
+# a screen with a path parameter (/requests/{number}) is opened with real data by its own browser test
+SIGNED_IN = sorted(path for path, declared in SCREENS.items() if not declared.public and '{' not in path)
 
 
 def test_every_screen_at_390_and_1440(driver: WebDriver, base_url: str) -> None:

@@ -1,0 +1,74 @@
+"""A request's thread: customer messages, agent replies with their delivery state, and internal notes.
+
+Everything here that a customer or an agent wrote is shown with ui.label, i.e. as text: never ui.html or ui.markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.models import Delivery, MessageKind, TicketMessage
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One message with the names it needs, read while the session was open."""
+
+    message: TicketMessage
+    author: str  # the customer's or the agent's name (or email)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime('%Y-%m-%d %H:%M') if value else ''
+
+
+def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:
+    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it."""
+    if not entries:
+        ui.label('No messages yet.').classes('text-gray-500')
+    for entry in entries:
+        _entry(entry, on_retry)
+
+
+def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
+    message = entry.message
+    if message.kind == MessageKind.note:
+        card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
+        heading = 'Internal note'
+        icon = 'lock'
+    elif message.kind == MessageKind.reply:
+        card = ui.card().classes('w-full bg-blue-50 border-l-4 border-blue-500').mark('thread-reply')
+        heading = 'Reply'
+        icon = 'reply'
+    else:
+        card = ui.card().classes('w-full border-l-4 border-gray-400').mark('thread-customer')
+        heading = 'Customer'
+        icon = 'person'
+    with card.props('flat bordered'):
+        with ui.row().classes('w-full items-center gap-2 text-sm'):
+            ui.icon(icon).classes('text-gray-600')
+            ui.label(heading).classes('font-medium')
+            ui.label(entry.author).classes('text-gray-700')
+            ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
+        ui.label(message.body).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        if message.kind == MessageKind.reply:
+            _delivery(message, on_retry)
+
+
+def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> None:
+    with ui.row().classes('items-center gap-2 text-sm').mark('delivery'):
+        if message.delivery == Delivery.sent:
+            ui.icon('done_all').classes('text-green-700')
+            ui.label(f'Sent {_when(message.sent_at)}'.strip()).classes('text-green-700')
+        elif message.delivery == Delivery.failed:
+            ui.icon('error').classes('text-red-700')
+            ui.label(f'Failed: {message.delivery_error or "unknown error"}').classes('text-red-700')
+            if on_retry is not None:
+                ui.button('Retry', icon='refresh', on_click=lambda: on_retry(message.id)).props('flat dense')
+        else:
+            ui.icon('schedule').classes('text-gray-600')
+            ui.label('Not sent (queued)').classes('text-gray-600')

@@ -1,0 +1,239 @@
+"""One request: its header (status, priority, type, assignee), the thread, and the reply box; updated live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import NotFound, ServiceError, StaleRecord
+from backoffice.models import MessageKind, Ticket, User
+from backoffice.permissions import can
+from backoffice.resources import RESOURCES
+from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
+from backoffice.services import crud, tickets
+from components import live
+from components.forms import show_error
+from components.registry import screen
+from components.session import acting_user
+from components.ticket_thread import ThreadEntry, ticket_thread
+
+
+class RequestScreen:
+    """Built once per visit; the header and thread are rebuilt on every change of this request (the reply box stays,
+    with what the agent typed)."""
+
+    def __init__(self, user: User, number: str) -> None:
+        self.user = user
+        self.number = number
+        self.ticket: Ticket | None = None
+        self.may_write = can(user, 'tickets.write')
+        if not self._read(user):
+            return
+        self.stale_box = ui.column().classes('w-full gap-1')
+        self.header = ui.column().classes('w-full gap-2')
+        with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap'):
+            self.thread_box = ui.column().classes('w-full lg:w-2/3 gap-2')
+            with ui.column().classes('w-full lg:w-1/3 gap-2'):
+                self._reply_box()
+        self._render()
+        live.resource_changed('tickets').subscribe(self._on_change)
+
+    # --- reading ----------------------------------------------------------------------------------------------------
+
+    def _read(self, user: User) -> bool:
+        try:
+            number = int(str(self.number).strip().lstrip('#'))
+        except ValueError:
+            number = None
+        try:
+            if number is None:
+                raise NotFound(f'There is no request #{self.number}.')
+            with read_session() as session:
+                self._load(session, user, number)
+        except NotFound as error:
+            ui.label(str(error)).mark('not-found')
+            ui.link('Back to the requests', '/requests')
+            return False
+        return True
+
+    def _load(self, session, user: User, number: int) -> None:
+        ticket = tickets.get_ticket(session=session, actor=user, number=number)
+        messages = tickets.thread(session=session, actor=user, ticket_id=ticket.id)
+        customer = crud.get_record(session=session, actor=user, resource=RESOURCES['customers'],
+                                   record_id=ticket.customer_id)
+        staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
+        staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
+        customer_name = (customer.name or customer.email) if customer else 'Customer'
+        self.entries = [ThreadEntry(m, customer_name if m.kind == MessageKind.customer
+                                    else staff.get(m.author_id, 'Someone')) for m in messages]
+        self.customer = customer
+        self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
+        self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
+        self.ticket = ticket
+
+    async def reload(self) -> None:
+        user = acting_user()
+        if user is None or self.ticket is None:
+            return
+        number = self.ticket.number
+
+        def fetch() -> None:
+            with read_session() as session:
+                self._load(session, user, number)
+        try:
+            await run.io_bound(fetch)
+        except ServiceError as error:
+            show_error(error)
+            return
+        self.stale_box.clear()
+        self._render()
+
+    def _on_change(self, payload: dict) -> None:
+        if self.ticket is not None and (payload.get('id') == self.ticket.id
+                                        or self.ticket.id in (payload.get('ids') or ())):
+            ui.timer(0.05, self.reload, once=True)
+
+    # --- rendering --------------------------------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        ticket = self.ticket
+        self.header.clear()
+        with self.header:
+            with ui.row().classes('w-full items-baseline gap-3'):
+                ui.label(f'#{ticket.number}').classes('text-xl text-gray-500').mark('number')
+                ui.label(ticket.subject).classes('text-xl font-medium break-words').mark('subject')
+            if self.customer is not None:
+                with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
+                    ui.label(self.customer.name or '')
+                    ui.label(self.customer.email)
+                    if ticket.order_number:
+                        ui.label(f'Order {ticket.order_number}')
+            with ui.row().classes('w-full items-center gap-2'):
+                self._select('status', 'Status', STATUSES, ticket.status.value)
+                self._select('priority', 'Priority', PRIORITIES, ticket.priority.value)
+                self._select('type', 'Type', TYPES, ticket.type.value)
+                if self.may_write:
+                    options = assignable(self.user)
+                    if ticket.assignee_id is not None and ticket.assignee_id not in options:
+                        options[ticket.assignee_id] = self.assignee or f'User {ticket.assignee_id}'
+                    current = ticket.assignee_id
+                    assignee = ui.select(options, label='Assignee', value=current, clearable=True, with_input=True,
+                                         on_change=lambda e: self._change(assignee_id=e.value)
+                                         if e.value != current else None)
+                    assignee.props('outlined dense').classes('min-w-48').mark('assignee')
+                    if ticket.assignee_id != self.user.id:
+                        ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
+                else:
+                    ui.label(f'Assignee: {self.assignee or "nobody"}').mark('assignee')
+        self.thread_box.clear()
+        with self.thread_box:
+            ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
+
+    def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
+        select = ui.select(options, label=label, value=value,
+                           on_change=lambda e: self._change(**{name: e.value}) if e.value != value else None)
+        select.props('outlined dense').classes('min-w-36').mark(name)
+        if not self.may_write:
+            select.disable()
+
+    def _reply_box(self) -> None:
+        if not self.may_write:
+            ui.label('You can read this request but not answer it.').classes('text-sm text-gray-500')
+            return
+        self.canned_select = ui.select({}, label='Canned reply', clearable=True,
+                                       on_change=lambda e: self._insert_canned(e.value)) \
+            .props('outlined dense').classes('w-full').mark('canned')
+        self.body = ui.textarea('Reply or note').props('outlined autogrow').classes('w-full').mark('reply-body')
+        with ui.row().classes('gap-2'):
+            ui.button('Send reply', icon='send', on_click=self._send).mark('send-reply')
+            ui.button('Add note', icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
+        ui.label('Notes are internal: the customer never sees them.').classes('text-xs text-gray-500')
+        ui.timer(0, lambda: self.canned_select.set_options(self.canned), once=True)
+
+    # --- actions ----------------------------------------------------------------------------------------------------
+
+    async def _write(self, action: Callable[[Any, User], Any], done: str | None = None) -> bool:
+        user = acting_user()
+        if user is None:
+            return False
+
+        def call() -> Any:
+            with session_scope() as session:
+                return action(session, user)
+        try:
+            await run.io_bound(call)
+        except StaleRecord as error:
+            self._stale(error)
+            return False
+        except ServiceError as error:
+            show_error(error, {'body': self.body} if hasattr(self, 'body') else None)
+            return False
+        if done:
+            ui.notify(done, type='positive')
+        await self.reload()
+        return True
+
+    def _stale(self, error: StaleRecord) -> None:
+        self.stale_box.clear()
+        with self.stale_box, ui.row().classes('w-full items-center gap-2 bg-red-50 p-2 rounded').mark('stale'):
+            ui.label(str(error)).classes('text-red-800')
+            ui.button('Reload', icon='refresh', on_click=self.reload).props('flat dense').mark('reload')
+
+    async def _change(self, **fields: Any) -> None:
+        version = self.ticket.version
+        await self._write(lambda session, user: tickets.change(
+            session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields), 'Saved')
+
+    async def _assign_to_me(self) -> None:
+        version = self.ticket.version
+        await self._write(lambda session, user: tickets.assign_to_me(
+            session=session, actor=user, ticket_id=self.ticket.id, version=version), 'Assigned to you')
+
+    async def _retry(self, message_id: int) -> None:
+        await self._write(lambda session, user: tickets.retry_delivery(
+            session=session, actor=user, message_id=message_id), 'The reply will be sent again')
+
+    async def _send(self) -> None:
+        version, text = self.ticket.version, self.body.value or ''
+        self.body.error = None
+        if await self._write(lambda session, user: tickets.reply(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text), 'Reply queued'):
+            self.body.value = ''
+
+    async def _note(self) -> None:
+        text = self.body.value or ''
+        self.body.error = None
+        if await self._write(lambda session, user: tickets.add_note(
+                session=session, actor=user, ticket_id=self.ticket.id, body=text), 'Note added'):
+            self.body.value = ''
+
+    async def _insert_canned(self, canned_id: int | None) -> None:
+        if canned_id is None:
+            return
+        user = acting_user()
+        if user is None:
+            return
+        try:
+            with read_session() as session:
+                text = tickets.render_canned(session=session, actor=user, canned=canned_id, ticket=self.ticket.id)
+        except ServiceError as error:
+            show_error(error)
+            return
+        current = (self.body.value or '').rstrip()
+        self.body.value = f'{current}\n\n{text}' if current else text
+        self.canned_select.value = None
+
+
+@screen('/requests/{number}', 'Request', permission='tickets.read', icon='support_agent', section='Support',
+        in_menu=False, description='One customer request: its thread, replies and notes')
+def request_page(user: User, number: str) -> None:
+    RequestScreen(user, number)
+
+
+def assignable(user: User) -> dict[int, str]:
+    """Active staff who answer requests (the declared `staff` resource's type-ahead, first 200 by name)."""
+    with read_session() as session:
+        return crud.lookup(session=session, actor=user, resource=RESOURCES['staff'], limit=200)

@@ -1,0 +1,62 @@
+"""Requests: the support desk's live list, with queues (Mine, All open, …) over the resource engine's filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nicegui import ui
+
+from backoffice.models import User
+from backoffice.permissions import can
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_form import open_record
+from components.resource_table import ResourceTable
+
+TICKETS = resource('tickets')
+OPEN = ['new', 'open', 'waiting']
+
+
+def queues(user: User) -> dict[str, dict]:
+    """Each queue as the table state it sets. "Unassigned" is missing: the engine has no "assignee is empty" filter.
+    "Breaching SLA" counts whole days (the engine's date filter): open requests due today or earlier."""
+    return {
+        'Mine': {'status': OPEN, 'assignee_id': user.id},
+        'All open': {'status': OPEN},
+        'Breaching SLA': {'status': OPEN, 'sla_due_at': (None, date.today().isoformat())},
+        'Waiting on customer': {'status': ['waiting']},
+        'Solved': {'status': ['solved']},
+    }
+
+
+class RequestsList:
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.buttons: dict[str, ui.button] = {}
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            with ui.row().classes('gap-1 items-center'):
+                for name in queues(user):
+                    self.buttons[name] = ui.button(name, on_click=lambda n=name: self.show(n)) \
+                        .props('outline rounded dense').classes('px-3').mark(f'queue-{name}')
+            if can(user, TICKETS.write_permission):
+                ui.button(f'New {TICKETS.singular}', icon='add',
+                          on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload))
+        self.table = ResourceTable(TICKETS, on_open=self.open)
+
+    async def show(self, name: str) -> None:
+        for other, button in self.buttons.items():
+            button.props(remove='unelevated' if other != name else 'outline',
+                         add='outline' if other != name else 'unelevated')
+        await self.table.apply_view({'search': '', 'filters': queues(self.user)[name]})
+
+    def open(self, record_id: int) -> None:
+        row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
+        if row is not None:
+            ui.navigate.to(f'/requests/{row["number"]}')
+
+
+@screen('/requests', TICKETS.label, permission=TICKETS.read_permission, icon='support_agent', section='Support',
+        order=100, description=TICKETS.description)
+def requests_page(user: User) -> None:
+    ui.label(TICKETS.description).classes('text-gray-600')
+    RequestsList(user)

@@ -1,0 +1,52 @@
+"""The support desk in a real browser: a visitor writes through the public contact form while an agent's list is
+open; the request appears there without a reload, opens, and shows what the customer wrote as text, not markup."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
+from .test_customers_in_chromium import button, field
+from .test_sign_in_in_chromium import ARTIFACTS, TIMEOUT, no_horizontal_overflow, settle, sign_in, visible_text
+
+pytestmark = pytest.mark.browser
+
+SUBJECT = 'Parcel arrived damaged <img src=x onerror="window.__x=1">'
+
+
+def test_a_contact_form_request_appears_live_and_shows_as_text(driver: WebDriver, second_browser: WebDriver,
+                                                               base_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.get(f'{base_url}/requests')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Mine')  # the queues: the list is open
+
+    second_browser.get(f'{base_url}/contact')  # an anonymous visitor
+    field(second_browser, 'Your email').send_keys('visitor@example.com')
+    field(second_browser, 'Subject').send_keys(SUBJECT)
+    second_browser.find_element(By.XPATH, '//textarea').send_keys('The box was crushed. <script>window.__x=2</script>')
+    button(second_browser, 'Send').click()
+    visible_text(second_browser, 'number')  # "your request number is …"
+
+    row = WebDriverWait(driver, TIMEOUT).until(  # no reload: the list got the new request
+        lambda d: next((r for r in d.find_elements(By.XPATH, '//tbody/tr') if 'Parcel arrived damaged' in r.text),
+                       None), 'the new request did not appear in the open list')
+    row.find_elements(By.TAG_NAME, 'td')[2].click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: '/requests/' in d.current_url)
+    visible_text(driver, 'The box was crushed.')
+    assert driver.execute_script('return window.__x') is None  # shown as text: nothing ran
+    assert driver.find_elements(By.XPATH, f"//*[contains(text(), '{SUBJECT[:30]}')]")
+
+    request_url = driver.current_url
+    for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
+        set_viewport(driver, width, height)
+        for url, name, text in ((request_url, 'request', 'The box was crushed.'), (f'{base_url}/requests',
+                                                                                  'requests', 'Mine')):
+            driver.get(url)
+            visible_text(driver, text)
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
+            assert no_horizontal_overflow(driver), f'{name} overflows sideways at {width} px'
