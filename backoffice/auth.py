@@ -182,6 +182,13 @@ def is_idle(last_seen: datetime | None, idle_minutes: int, now: datetime | None 
     return last_seen is None or (now or utcnow()) - last_seen > timedelta(minutes=idle_minutes)
 
 
+def log_out(*, session: Session, user_id: int) -> None:
+    """Logging out ends this user's session in every browser, not only the one that asked."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_all_sessions(session=session, user=user, reason='logged out')
+
+
 def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     """Every browser signed in as this user is signed out, on its next request or at once if it is open."""
     user.session_epoch += 1

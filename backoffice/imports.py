@@ -19,7 +19,7 @@ from . import events
 from .errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from .models import ImportBatch, User, utcnow
 from .permissions import require
-from .records import get_for_update, stamp
+from .records import get_for_update
 from .resources.base import RESOURCES, FormField, Resource
 from .services import audit, crud
 
@@ -489,20 +489,15 @@ def _update(session: Session, actor: User, resource: Resource, row: RowPlan, tar
     record = targets.get(row.record_id)
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
-    if record.version != row.version:
-        get_for_update(session, resource.model, record.id, row.version, entity=resource.entity)  # says who, when
+    if record.version != row.version:  # says who changed it, and when
+        get_for_update(session, resource.model, record.id, row.version, entity=resource.entity,
+                       label=resource.singular)
     values = crud.validated(resource.update, row.values, partial=True)
     crud.check_unique_and_related(session, resource, values, record_id=record.id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
-    before = audit.snapshot(record)
-    for name, value in values.items():
-        setattr(record, name, value)
-    changes = audit.diff(before, audit.snapshot(record))
-    stamp(record)
-    session.add(record)
-    audit.record(session, actor, f'{resource.singular}.updated', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}')
+    changes = crud.apply_change(session, actor, resource, record, values, 'updated',
+                                summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}')
     return record, changes
 
 
@@ -585,13 +580,8 @@ def _trash_created(session: Session, actor: User, resource: Resource, record: SQ
         return _changed_after(session, resource, record.id)
     if not resource.soft_delete:
         return f'A {resource.singular} cannot be deleted'
-    before = audit.snapshot(record)
-    record.deleted_at = utcnow()
-    stamp(record)
-    session.add(record)
-    audit.record(session, actor, f'{resource.singular}.deleted', resource.entity, record.id, version=record.version,
-                 changes=audit.diff(before, audit.snapshot(record)),
-                 summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}')
+    crud.apply_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted',
+                      summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}')
     return ''
 
 
@@ -606,14 +596,8 @@ def _restore_updated(session: Session, actor: User, resource: Resource, record: 
         crud.check_unique_and_related(session, resource, values, record_id=record.id)
     except ValidationFailed as error:
         return f'Its earlier values are no longer valid ({error})'
-    before = audit.snapshot(record)
-    for name, value in values.items():
-        setattr(record, name, value)
-    stamp(record)
-    session.add(record)
-    audit.record(session, actor, f'{resource.singular}.reverted', resource.entity, record.id, version=record.version,
-                 changes=audit.diff(before, audit.snapshot(record)),
-                 summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}')
+    crud.apply_change(session, actor, resource, record, values, 'reverted',
+                      summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}')
     return ''
 
 

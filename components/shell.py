@@ -120,8 +120,7 @@ def _log_out() -> None:
     user = acting_user()
     if user is not None:
         with session_scope() as session:
-            fresh = session.get(User, user.id)
-            auth.end_all_sessions(session=session, user=fresh, reason='logged out')
+            auth.log_out(session=session, user_id=user.id)
     forget()
     ui.navigate.to('/login')
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from backoffice.api_content import router
 from backoffice.db import session_scope
@@ -16,15 +15,14 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.content import unpublish_content
 
+from .api import api_client
 from .factories import make_user
 from .test_content import edit, make_content, publish
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://backoffice') as client:
+    async with api_client(router) as client:
         yield client
 
 

@@ -6,19 +6,18 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from backoffice import __version__, db
 from backoffice.api import router
+
+from .api import api_client
 
 UNREACHABLE = 'postgresql+psycopg://postgres@127.0.0.1:1/nowhere'
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://backoffice') as client:
+    async with api_client(router) as client:
         yield client
 
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlmodel import func, select
 
 from backoffice import ratelimit
@@ -16,6 +15,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
 from backoffice.services import api_keys, tickets
 
+from .api import api_client
 from .factories import make_customer, make_user
 from .test_api_keys import make_key
 
@@ -30,9 +30,7 @@ def full_buckets() -> None:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://backoffice') as client:
+    async with api_client(router) as client:
         yield client
 
 

@@ -145,20 +145,30 @@ def save_change(session: Session, actor: User, resource: Resource, record: SQLMo
                 action: str) -> SQLModel:
     """Set the values on a record loaded with get_for_update, stamp, audit with the diff, commit, publish.
     Domain services (ban a customer, publish a page…) use it for their own named changes."""
+    if not apply_change(session, actor, resource, record, values, action):
+        session.rollback()
+        return record
+    session.commit()
+    events.publish(resource.key, {'id': record.id, 'action': action})
+    return record
+
+
+def apply_change(session: Session, actor: User | None, resource: Resource, record: SQLModel, values: dict[str, Any],
+                 action: str, *, summary: str | None = None) -> dict[str, list[Any]]:
+    """The part of a save inside the caller's transaction: set the values, and if anything changed, stamp a new
+    version and audit the diff. Returns the diff ({} when nothing changed); commits and publishes nothing, so an
+    import can write many records in one transaction."""
     before = audit.snapshot(record)
     for name, value in values.items():
         setattr(record, name, value)
     changes = audit.diff(before, audit.snapshot(record))
     if not changes:
-        session.rollback()
-        return record
+        return changes
     stamp(record)
     session.add(record)
     audit.record(session, actor, f'{resource.singular}.{action}', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=f'{action.capitalize()} {title_of(resource, record)}')
-    session.commit()
-    events.publish(resource.key, {'id': record.id, 'action': action})
-    return record
+                 changes=changes, summary=summary or f'{action.capitalize()} {title_of(resource, record)}')
+    return changes
 
 
 # --- the rules a create or update runs, shared with imports and domain services ----------------------------------
