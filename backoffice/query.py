@@ -42,6 +42,7 @@ from .permissions import require
 from .resources.base import Filter, Resource
 
 MAX_PAGE_SIZE = 500
+NONE = 'none'           # a 'related' filter's value for "no record" (assignee: nobody)
 COUNT_BUDGET = 0.02     # seconds an exact count may take; a count that would take longer is estimated instead
 ESTIMATE_SAMPLE = 3000  # SQLite: rows probed, evenly spread over the ids, to estimate a count (±5% at 1 row in 10)
 COMMON_TERM = 2000      # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
@@ -51,8 +52,8 @@ COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by
 @dataclass(frozen=True)
 class ListRequest:
     """What a list shows. `filters` by Filter.name: 'choice' → str or list[str]; 'bool' → bool; 'date_range' →
-    (date|None, date|None), whole days in UTC, both included (ISO strings work too); 'related' → int id. None or an
-    empty value filters nothing."""
+    (date|None, date|None), whole days in UTC, both included (ISO strings work too); 'related' → int id, or NONE
+    for "empty"; 'present' → bool (the column is filled in or not). None or an empty value filters nothing."""
 
     search: str = ''               # case-insensitive 'contains' over resource.search
     filters: dict[str, Any] = field(default_factory=dict)
@@ -436,6 +437,8 @@ def _day(spec: Filter, value: Any) -> date | None:
 
 
 def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+    if value == NONE:  # "assignee: nobody"
+        return [attribute.is_(None)]
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -443,7 +446,16 @@ def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
     return [attribute == value]
 
 
-_FILTERS = {'choice': _choice, 'bool': _yes_no, 'date_range': _date_range, 'related': _related}
+def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+    """Whether a (usually date) column is filled in: "SLA breached: yes" is `sla_breached_at IS NOT NULL`."""
+    if isinstance(value, str) and value.lower() in _WORDS:
+        value = _WORDS[value.lower()]
+    if not isinstance(value, bool):
+        raise ValidationFailed({spec.name: 'Choose yes or no'})
+    return [attribute.is_not(None) if value else attribute.is_(None)]
+
+
+_FILTERS = {'choice': _choice, 'bool': _yes_no, 'present': _present, 'date_range': _date_range, 'related': _related}
 
 
 def _search_conditions(session: Session, resource: Resource, term: str,

@@ -25,6 +25,17 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     return 'just now'
 
 
+def due(value: datetime | None, now: datetime | None = None) -> str:
+    """A deadline counting down: 'in 2 h 05 min', or 'overdue 35 min' once it has passed."""
+    if value is None:
+        return ''
+    seconds = int((value - (now or datetime.now(UTC))).total_seconds())
+    minutes = abs(seconds) // 60
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    span = f'{days} d {hours} h' if days else f'{hours} h {minutes:02d} min' if hours else f'{minutes} min'
+    return f'in {span}' if seconds >= 0 else f'overdue {span}'
+
+
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:
     """A field's value as a person reads it in a list or an export."""
     if value is None or value == '':
@@ -42,4 +53,6 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
         return value.isoformat()
     if isinstance(value, Enum):
         return str(value.value)
+    if isinstance(value, list | tuple):
+        return ', '.join(str(item) for item in value)
     return str(value)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from backoffice import query
 from backoffice.db import read_session
 from backoffice.resources import RESOURCES
 from backoffice.services import crud
@@ -13,18 +14,20 @@ from backoffice.services import crud
 from .session import acting_user
 
 
-def related_select(resource_key: str, label: str, *, value: int | None = None,
+def related_select(resource_key: str, label: str, *, value: int | None = None, empty_option: str | None = None,
                    on_change: Callable | None = None) -> ui.select:
-    """A select over another resource's records with server-side type-ahead (never loads a whole table)."""
+    """A select over another resource's records with server-side type-ahead (never loads a whole table);
+    `empty_option` adds a first choice meaning "none" (query.NONE), for filters such as "No assignee"."""
     target = RESOURCES[resource_key]
 
-    def options(text: str = '') -> dict[int, str]:
+    def options(text: str = '') -> dict:
         user = acting_user()
         if user is None:
             return {}
+        found: dict = {query.NONE: empty_option} if empty_option else {}
         with read_session() as session:
-            found = crud.lookup(session=session, actor=user, resource=target, text=text)
-            if value is not None and value not in found:
+            found.update(crud.lookup(session=session, actor=user, resource=target, text=text))
+            if isinstance(value, int) and value not in found:
                 found.update(crud.titles_for(session=session, resource=target, ids={value}))
         return found
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from nicegui import run, ui
@@ -18,7 +18,7 @@ from backoffice.services import crud
 from . import live
 from .bulk_bar import BulkBar
 from .export_menu import export_menu
-from .format import display_value
+from .format import display_value, due
 from .related_select import related_select
 from .saved_views import SavedViews
 from .session import acting_user
@@ -34,8 +34,9 @@ class ResourceTable:
         self.on_open = on_open
         self.state: dict[str, Any] = {
             'search': '', 'filters': {}, 'sort': resource.default_sort, 'descending': resource.default_descending,
-            'page_size': 25, 'columns': [c.name for c in resource.columns], 'trash': trash,
+            'page_size': 25, 'columns': [c.name for c in resource.columns if c.shown], 'trash': trash,
         }
+        self.arrived = 0  # records created since this view was shown, counted while they may be out of sight
         self.cursor: query.Cursor | None = None
         self.page = 1
         self.total, self.exact = 0, True
@@ -88,23 +89,53 @@ class ResourceTable:
             row = {'id': record.id}
             for column in self.resource.columns:
                 value = getattr(record, column.name)
+                if column.kind == 'due':
+                    row[f'_due_{column.name}'] = value.isoformat() if value else None
                 row[column.name] = related[column.name].get(value, '') if column.name in related \
                     else display_value(value, column.kind, column.choices)
-            rows.append(row)
+            rows.append(_count_down(row, self._due_columns))
         return rows
+
+    def _tick(self) -> None:
+        """Deadlines count down on screen without asking the database: the texts are worked out again."""
+        if self.table.rows:
+            self.table.rows = [_count_down(dict(row), self._due_columns) for row in self.table.rows]
 
     async def reload(self) -> None:
         self.cursor = None
+        self.arrived = 0
+        self.arrivals.set_visibility(False)
         await self.load(1)
 
     def _on_change(self, payload: dict) -> None:
         shown = {row['id'] for row in self.table.rows}
+        created = payload.get('action') == 'created'
+        if created and (self.page > 1 or self.narrowed()):  # may be out of sight: say so
+            self.arrived += 1
+            self._show_arrivals()
+            if self.page > 1:  # keep the rows the reader is looking at where they are
+                return
         if payload.get('id') in shown or shown & set(payload.get('ids') or ()) or payload.get('action') in {
                 'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}:
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
             ui.timer(0.1, self._refresh_after_change, once=True)
+
+    def narrowed(self) -> bool:
+        """Whether a search or a filter hides some records."""
+        return bool(self.state['search']) or any(v not in (None, '', [], (None, None))
+                                                  for v in self.state['filters'].values())
+
+    def _show_arrivals(self) -> None:
+        noun = self.resource.count_noun(self.arrived)
+        self.arrivals.text = f'{self.arrived} new {noun}'
+        self.arrivals.set_visibility(True)
+
+    async def show_arrivals(self) -> None:
+        """The badge's click: every record from the first page, in the resource's default order."""
+        await self.apply_view({'search': '', 'filters': {}, 'sort': self.resource.default_sort,
+                               'descending': self.resource.default_descending, 'columns': self.state['columns']})
 
     async def _refresh_after_change(self) -> None:
         self._refresh_pending = False
@@ -129,8 +160,14 @@ class ResourceTable:
                 for declared in resource.filters:                                        # !important: no sm:flex)
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
-        self.caption = ui.label().classes('text-sm text-gray-500')
-        columns = [self._column(c) for c in resource.columns]
+        with ui.row().classes('items-center gap-2'):
+            self.caption = ui.label().classes('text-sm text-gray-500')
+            self.arrivals = ui.button(on_click=self.show_arrivals).props('dense rounded unelevated color=orange-8 '
+                                                                          'size=sm icon=fiber_new no-caps') \
+                .mark('arrivals')
+            self.arrivals.tooltip('Show everything, newest first')
+            self.arrivals.set_visibility(False)
+        columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         self.table = ui.table(columns=columns, rows=[], row_key='id',
                               selection=None if resource.read_only else 'multiple', pagination={
@@ -140,6 +177,12 @@ class ResourceTable:
         self.table.on('request', self._on_request)
         self.table.on_pagination_change(self._keep_total)
         self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
+        self._due_columns = [c.name for c in resource.columns if c.kind == 'due']
+        for name in self._due_columns:  # red once overdue; the text is the server's, shown as text
+            self.table.add_slot(f'body-cell-{name}', '<q-td :props="props"><span :class="props.row._late_' + name +
+                                " ? 'text-red-8 text-weight-bold' : ''\">{{ props.value }}</span></q-td>")
+        if self._due_columns:
+            ui.timer(30, self._tick)
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:
@@ -191,9 +234,10 @@ class ResourceTable:
                     control.value = filters.get(name) or []  # a multiple select is never None
                 elif self._filter_kind(name) == 'related':
                     control.value = filters.get(name)
-                elif self._filter_kind(name) == 'bool':
+                elif self._filter_kind(name) in ('bool', 'present'):
                     control.value = None if name not in filters else ('yes' if filters[name] else 'no')
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in self.state['columns']]
+            self.columns_select.value = list(self.state['columns'])
         finally:
             self._applying = False
         await self.reload()
@@ -220,7 +264,7 @@ class ResourceTable:
                 declared.choices, label=declared.label, multiple=True, clearable=True,
                 on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None)) \
                 .props('outlined dense use-chips').classes('min-w-40')
-        elif declared.kind == 'bool':
+        elif declared.kind in ('bool', 'present'):
             self.controls[declared.name] = ui.select({'yes': 'Yes', 'no': 'No'}, label=declared.label, clearable=True,
                       on_change=lambda e, n=declared.name: self._set_filter(n, None if e.value is None
                                                                             else e.value == 'yes')) \
@@ -244,7 +288,9 @@ class ResourceTable:
             .props('outlined dense type=date stack-label clearable').classes('w-40')
 
     def _related_filter(self, declared) -> None:
-        select = related_select(declared.related, declared.label,
+        column = self.resource.model.__table__.columns.get(declared.name)
+        nobody = f'No {declared.label.lower()}' if column is not None and column.nullable else None
+        select = related_select(declared.related, declared.label, empty_option=nobody,
                                 on_change=lambda e, n=declared.name: self._set_filter(n, e.value))
         select.props('outlined dense').classes('min-w-48')
         self.controls[declared.name] = select
@@ -254,10 +300,23 @@ class ResourceTable:
 
         def show(e) -> None:
             chosen = e.value or []
+            if self._applying:
+                return
             self.state['columns'] = chosen
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in chosen]
 
         with ui.button(icon='view_column').props('flat round aria-label="Columns"').tooltip('Columns'):
             with ui.menu().classes('p-2'):
-                ui.select(names, value=list(names), multiple=True, label='Columns shown', on_change=show) \
+                self.columns_select = ui.select(names, value=list(self.state['columns']), multiple=True,
+                                                label='Columns shown', on_change=show) \
                     .props('use-chips').classes('min-w-60')
+
+
+def _count_down(row: dict, names: list[str]) -> dict:
+    now = datetime.now(UTC)
+    for name in names:
+        deadline = row.get(f'_due_{name}')
+        moment = datetime.fromisoformat(deadline) if deadline else None
+        row[name] = due(moment, now)
+        row[f'_late_{name}'] = moment is not None and moment < now
+    return row

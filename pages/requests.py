@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from nicegui import ui
 
+from backoffice import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
@@ -18,15 +17,19 @@ OPEN = ['new', 'open', 'waiting']
 
 
 def queues(user: User) -> dict[str, dict]:
-    """Each queue as the table state it sets. "Unassigned" is missing: the engine has no "assignee is empty" filter.
-    "Breaching SLA" counts whole days (the engine's date filter): open requests due today or earlier."""
-    return {
-        'Mine': {'status': OPEN, 'assignee_id': user.id},
-        'All open': {'status': OPEN},
-        'Breaching SLA': {'status': OPEN, 'sla_due_at': (None, date.today().isoformat())},
-        'Waiting on customer': {'status': ['waiting']},
-        'Solved': {'status': ['solved']},
-    }
+    """Each queue as the table state it sets (filters, and the columns it shows)."""
+    usual = [c.name for c in TICKETS.columns if c.shown]
+    bug_columns = ['number', 'subject', 'severity', 'bug_status', 'fixed_in_version', 'status', 'assignee_id',
+                   'updated_at']
+    return {name: {'columns': usual, **state} for name, state in {
+        'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
+        'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
+        'All open': {'filters': {'status': OPEN}},
+        'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
+        'Waiting on customer': {'filters': {'status': ['waiting']}},
+        'Solved': {'filters': {'status': ['solved']}},
+        'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
+    }.items()}
 
 
 class RequestsList:
@@ -47,7 +50,7 @@ class RequestsList:
         for other, button in self.buttons.items():
             button.props(remove='unelevated' if other != name else 'outline',
                          add='outline' if other != name else 'unelevated')
-        await self.table.apply_view({'search': '', 'filters': queues(self.user)[name]})
+        await self.table.apply_view({'search': '', **queues(self.user)[name]})
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)

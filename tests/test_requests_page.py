@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import session_scope
-from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage
+from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, utcnow
 from backoffice.services import tickets
 
 from .conftest import sign_in
@@ -221,3 +222,48 @@ async def test_queues_set_the_lists_filters(user: User) -> None:
     user.find(marker='queue-All open').click()
     await rows_show(user, 'Mine to do', 'Someone else', absent=('Done already',), column='subject')
     assert other.number in {int(n) for n in listed(user, 'number')}
+    user.find(marker='queue-Unassigned').click()
+    await rows_show(user, 'Someone else', absent=('Mine to do', 'Done already'), column='subject')
+
+
+async def test_the_breaching_and_bugs_queues(user: User) -> None:
+    agent = make_user('agent')
+    late = submit('Late one')
+    submit('On time', email='o@example.com')
+    bug = submit('Checkout crashes', email='b@example.com')
+    with session_scope() as session:
+        stored_late = session.get(Ticket, late.id)
+        stored_late.sla_due_at = stored_late.sla_breached_at = utcnow() - timedelta(hours=2)
+        session.add(stored_late)
+        session.commit()
+        tickets.change(session=session, actor=agent, ticket_id=bug.id, version=bug.version, type='bug',
+                       severity='critical', bug_status='confirmed')
+    await sign_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Late one', 'On time', 'Checkout crashes', column='subject')
+    assert next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == 'Late one')['sla_due_at'] \
+        .startswith('overdue 2 h')
+    user.find(marker='queue-Breaching SLA').click()
+    await rows_show(user, 'Late one', absent=('On time', 'Checkout crashes'), column='subject')
+    user.find(marker='queue-Bugs').click()
+    await rows_show(user, 'Checkout crashes', absent=('Late one', 'On time'), column='subject')
+    table = user.find(ui.table).elements.pop()
+    assert {'severity', 'bug_status'} <= {c['name'] for c in table.columns}
+    assert table.rows[0]['severity'] == 'Critical' and table.rows[0]['bug_status'] == 'Confirmed'
+
+
+async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User) -> None:
+    agent = make_user('agent')
+    mine = submit('Mine to do')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await sign_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Mine to do', column='subject')
+    user.find(marker='queue-Mine').click()
+    await until(lambda: user.find(marker='filter-assignee_id').elements.pop().value == agent.id)
+    await user.should_not_see(marker='arrivals')
+    submit('Brand new', email='n@example.com')
+    submit('Another one', email='a@example.com')
+    await user.should_see('2 new requests')
+    user.find(marker='arrivals').click()
+    await rows_show(user, 'Brand new', 'Another one', 'Mine to do', column='subject')
+    await user.should_not_see(marker='arrivals')

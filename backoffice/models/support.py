@@ -80,6 +80,8 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_assignee_status', 'assignee_id', 'status'),           # mine / unassigned, agent load
         Index('ix_tickets_sla_due', 'sla_due_at', 'id'),                        # the breach job, "due soonest"
         Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),        # the Bugs view
+        # keyset order of the other sortable columns
+        *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
     )
 
     number: int = Field(unique=True, index=True)  # what people quote: 1001, 1002…

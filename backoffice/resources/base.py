@@ -10,10 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'bool', 'choice', 'related']
+ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
+# 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
 FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
                     'datetime', 'bool', 'related', 'image']
-FilterKind = Literal['choice', 'bool', 'date_range', 'related']
+FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related']
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Column:
     kind: ColumnKind = 'text'
     sortable: bool = True
     on_phone: bool = True          # False: hidden under 600 px
+    shown: bool = True             # False: listed under "Columns" but not shown until chosen (or a view shows it)
     choices: dict[str, str] | None = None
     related: str | None = None     # key of the resource whose record this column points at
 

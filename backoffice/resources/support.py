@@ -45,10 +45,16 @@ TICKETS = register(Resource(
         Column('priority', 'Priority', kind='choice', choices=PRIORITIES),
         Column('status', 'Status', kind='choice', choices=STATUSES),
         Column('assignee_id', 'Assignee', kind='related', related='staff', sortable=False, on_phone=False),
-        Column('sla_due_at', 'SLA due', kind='datetime', on_phone=False),
-        Column('first_response_due', 'First response due', kind='datetime', sortable=False, on_phone=False),
-        Column('resolution_due', 'Resolution due', kind='datetime', sortable=False, on_phone=False),
+        Column('sla_due_at', 'SLA due', kind='due', on_phone=False),
         Column('updated_at', 'Updated', kind='datetime', on_phone=False),
+        # under "Columns", and in the Bugs queue
+        Column('first_response_due', 'First response due', kind='datetime', sortable=False, on_phone=False,
+               shown=False),
+        Column('resolution_due', 'Resolution due', kind='datetime', sortable=False, on_phone=False, shown=False),
+        Column('severity', 'Severity', kind='choice', choices=SEVERITIES, sortable=False, shown=False),
+        Column('bug_status', 'Bug status', kind='choice', choices=BUG_STATUSES, sortable=False, shown=False),
+        Column('fixed_in_version', 'Fixed in', sortable=False, on_phone=False, shown=False),
+        Column('tags', 'Tags', sortable=False, on_phone=False, shown=False),
     ),
     fields=(
         # asked when logging a request; a request's own columns after that
@@ -75,6 +81,7 @@ TICKETS = register(Resource(
         Filter('assignee_id', 'Assignee', 'related', related='staff'),
         Filter('customer_id', 'Customer', 'related', related='customers'),
         Filter('bug_status', 'Bug status', 'choice', choices=BUG_STATUSES),
+        Filter('sla_breached_at', 'SLA breached', 'present'),
         Filter('sla_due_at', 'SLA due', 'date_range'),
         Filter('updated_at', 'Updated', 'date_range'),
     ),
