@@ -16,6 +16,7 @@ from backoffice.services import users as users_service
 
 from . import live
 from .forms import clear_errors, page_dialog, show_error
+from .notification_bell import NotificationBell
 from .session import acting_user, client_storage, forget, keep_epoch
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         menu_button.classes('lg:hidden')
         ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight')
         ui.space()
+        NotificationBell(user)
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
             .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode').mark('dark-mode')
         _user_menu(user)

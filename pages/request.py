@@ -14,10 +14,11 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, tickets
-from components import live
+from components import live, presence
 from components.forms import show_error
 from components.registry import screen
 from components.session import acting_user
+from components.ticket_details import bug_panel, duplicate_line, rating_view, tags_input
 from components.ticket_thread import ThreadEntry, ticket_thread
 
 
@@ -33,13 +34,16 @@ class RequestScreen:
         if not self._read(user):
             return
         self.stale_box = ui.column().classes('w-full gap-1')
+        self.presence_box = ui.row().classes('items-center gap-1 text-sm').mark('presence')
         self.header = ui.column().classes('w-full gap-2')
         with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap'):
             self.thread_box = ui.column().classes('w-full lg:w-2/3 gap-2')
-            with ui.column().classes('w-full lg:w-1/3 gap-2'):
+            with ui.column().classes('w-full lg:w-1/3 gap-3'):
                 self._reply_box()
+                self.details = ui.column().classes('w-full gap-3')
         self._render()
         live.resource_changed('tickets').subscribe(self._on_change)
+        presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
 
     # --- reading ----------------------------------------------------------------------------------------------------
 
@@ -72,6 +76,8 @@ class RequestScreen:
         self.customer = customer
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
+        original = tickets.original_of(session=session, actor=user, ticket=ticket)
+        self.original_number = original.number if original is not None else None
         self.ticket = ticket
 
     async def reload(self) -> None:
@@ -131,6 +137,27 @@ class RequestScreen:
         self.thread_box.clear()
         with self.thread_box:
             ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
+        shown = (ticket.tags, ticket.type, ticket.severity, ticket.bug_status, ticket.fixed_in_version, ticket.steps,
+                 ticket.status, self.original_number, ticket.rating, ticket.rating_comment)
+        if shown == getattr(self, '_details_shown', None):
+            return  # unchanged: keep what the agent is typing in the bug report
+        self._details_shown = shown
+        self.details.clear()
+        with self.details:
+            rating_view(ticket)
+            tags_input(ticket, may_write=self.may_write, change=self._change_at)
+            bug_panel(ticket, may_write=self.may_write, change=self._change_at)
+            duplicate_line(ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate)
+
+    def _show_presence(self, others: list[str]) -> None:
+        self.presence_box.clear()
+        if not others:
+            return
+        with self.presence_box:
+            ui.icon('visibility').classes('text-primary')
+            ui.label('Also looking at this request:').classes('text-gray-600')
+            for name in others:
+                ui.chip(name, icon='person').props('dense outline color=primary').mark('present')
 
     def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
         select = ui.select(options, label=label, value=value,
@@ -155,7 +182,8 @@ class RequestScreen:
 
     # --- actions ----------------------------------------------------------------------------------------------------
 
-    async def _write(self, action: Callable[[Any, User], Any], done: str | None = None) -> bool:
+    async def _write(self, action: Callable[[Any, User], Any], done: str | None = None,
+                     fields: dict[str, ui.element] | None = None) -> bool:
         user = acting_user()
         if user is None:
             return False
@@ -169,7 +197,7 @@ class RequestScreen:
             self._stale(error)
             return False
         except ServiceError as error:
-            show_error(error, {'body': self.body} if hasattr(self, 'body') else None)
+            show_error(error, fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None)
             return False
         if done:
             ui.notify(done, type='positive')
@@ -186,6 +214,18 @@ class RequestScreen:
         version = self.ticket.version
         await self._write(lambda session, user: tickets.change(
             session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields), 'Saved')
+
+    async def _change_at(self, fields: dict[str, ui.element], **changes: Any) -> bool:
+        """A change whose errors show at these fields (tags, the bug report)."""
+        version = self.ticket.version
+        return await self._write(lambda session, user: tickets.change(
+            session=session, actor=user, ticket_id=self.ticket.id, version=version, **changes), 'Saved', fields=fields)
+
+    async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
+        version = self.ticket.version
+        return await self._write(lambda session, user: tickets.mark_duplicate(
+            session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number),
+            'Closed as a duplicate', fields={'of_number': field})
 
     async def _assign_to_me(self) -> None:
         version = self.ticket.version

@@ -25,7 +25,7 @@ from backoffice.models import (
 )
 from backoffice.query import ListRequest, list_page
 from backoffice.resources import resource
-from backoffice.services import app_settings, crud, tickets
+from backoffice.services import app_settings, crud, notifications, tickets
 from backoffice.services.customers import ban_customer
 
 from .factories import make_customer, make_user
@@ -216,7 +216,7 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pyt
     assert fresh(answered.id).sla_breached_at is None and fresh(unassigned.id).sla_breached_at is None
     assert published == [{'id': late.id, 'action': 'sla-breached'}]
     with session_scope() as session:
-        [notice] = tickets.unread_for(session=session, user=agent)
+        [notice] = notifications.unread_for(session=session, user=agent)
         assert notice.text == f'Request #{late.number} missed its first-response target: Late'
         assert notice.link == f'/requests/{late.number}'
         assert tickets.flag_sla_breaches(session=session) == []  # once
@@ -224,7 +224,7 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pyt
     monkeypatch.setattr(tickets, 'utcnow', lambda: later + timedelta(days=30))
     with session_scope() as session:
         assert set(tickets.flag_sla_breaches(session=session)) == {answered.id, unassigned.id}
-        texts = [n.text for n in tickets.unread_for(session=session, user=agent)]
+        texts = [n.text for n in notifications.unread_for(session=session, user=agent)]
     assert texts[0].startswith(f'Request #{answered.number} missed its resolution target')
     assert len(texts) == 2  # the unassigned request told no one
 
@@ -236,12 +236,12 @@ def test_notifications_are_marked_read_per_user() -> None:
                          Notification(user_id=ben.id, text='bens')])
         session.commit()
     with session_scope() as session:
-        first = tickets.unread_for(session=session, user=ana)[-1]
-        assert tickets.mark_read(session=session, user=ana, notification_ids=[first.id]) == 1
-        assert [n.text for n in tickets.unread_for(session=session, user=ana)] == ['two']
-        assert tickets.mark_read(session=session, user=ana) == 1
-        assert tickets.unread_for(session=session, user=ana) == []
-        assert [n.text for n in tickets.unread_for(session=session, user=ben)] == ['bens']
+        first = notifications.unread_for(session=session, user=ana)[-1]
+        assert notifications.mark_read(session=session, user=ana, notification_ids=[first.id]) == 1
+        assert [n.text for n in notifications.unread_for(session=session, user=ana)] == ['two']
+        assert notifications.mark_read(session=session, user=ana) == 1
+        assert notifications.unread_for(session=session, user=ana) == []
+        assert [n.text for n in notifications.unread_for(session=session, user=ben)] == ['bens']
 
 
 # --- the agent's work -------------------------------------------------------------------------------------------------

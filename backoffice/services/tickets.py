@@ -25,7 +25,6 @@ from ..models import (
     CustomerStatus,
     Delivery,
     MessageKind,
-    Notification,
     Role,
     Ticket,
     TicketCounter,
@@ -40,7 +39,7 @@ from ..models import (
 from ..permissions import can, require
 from ..records import get_for_update, stamp
 from ..validation import Email, OptionalId
-from . import app_settings, audit
+from . import app_settings, audit, notifications
 
 TOPIC = 'tickets'
 FIRST_NUMBER = 1001
@@ -322,6 +321,12 @@ def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     return ticket
 
 
+def original_of(*, session: Session, actor: User, ticket: Ticket) -> Ticket | None:
+    """The request this one duplicates, if it was marked as a duplicate."""
+    require(actor, 'tickets.read')
+    return session.get(Ticket, ticket.duplicate_of_id) if ticket.duplicate_of_id is not None else None
+
+
 def thread(*, session: Session, actor: User, ticket_id: int) -> list[TicketMessage]:
     """The request's messages, replies and notes, oldest first."""
     require(actor, 'tickets.read')
@@ -405,41 +410,14 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
                      changes={'sla_breached_at': [None, now.isoformat()]},
                      summary=f'#{ticket.number} missed its {target} target')
         if ticket.assignee_id is not None:
-            notice = Notification(user_id=ticket.assignee_id, created_at=now, link=f'/requests/{ticket.number}',
-                                  text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}'[:500])
-            session.add(notice)
-            notices.append(notice)
+            notices.append(notifications.notify(
+                session, user_id=ticket.assignee_id, link=f'/requests/{ticket.number}',
+                text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}'))
     session.commit()
     for ticket in breached:
         events.publish(TOPIC, {'id': ticket.id, 'action': 'sla-breached'})
-    for notice in notices:
-        events.publish('notifications', {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
+    notifications.published(notices)
     return [ticket.id for ticket in breached]
-
-
-# --- notifications ----------------------------------------------------------------------------------------------------
-
-def unread_for(*, session: Session, user: User, limit: int = 50) -> list[Notification]:
-    """The user's unread notifications, newest first (anyone signed in reads their own)."""
-    statement = (select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
-                 .order_by(col(Notification.id).desc()).limit(limit))
-    return list(session.exec(statement))
-
-
-def mark_read(*, session: Session, user: User, notification_ids: list[int] | None = None) -> int:
-    """Mark the user's notifications read (these ids, or all of them); returns how many changed."""
-    statement = select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
-    if notification_ids is not None:
-        statement = statement.where(col(Notification.id).in_(notification_ids))
-    unread = list(session.exec(statement))
-    now = utcnow()
-    for notice in unread:
-        notice.read_at = now
-        session.add(notice)
-    session.commit()
-    if unread:
-        events.publish('notifications', {'id': unread[0].id, 'action': 'read', 'user_id': user.id})
-    return len(unread)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""In-app notifications for staff (an SLA missed, stock running low): write, list unread, mark read."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from .. import events
+from ..models import Notification, User, utcnow
+
+TOPIC = 'notifications'
+
+
+def notify(session: Session, *, user_id: int, text: str, link: str = '') -> Notification:
+    """Add a notification inside the caller's transaction; call `published` with it after the commit."""
+    notice = Notification(user_id=user_id, text=text[:500], link=link[:300], created_at=utcnow())
+    session.add(notice)
+    return notice
+
+
+def published(notices: list[Notification]) -> None:
+    """After the commit: each recipient's bell updates at once."""
+    for notice in notices:
+        events.publish(TOPIC, {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
+
+
+def unread_for(*, session: Session, user: User, limit: int = 50) -> list[Notification]:
+    """The user's unread notifications, newest first (anyone signed in reads their own)."""
+    statement = (select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+                 .order_by(col(Notification.id).desc()).limit(limit))
+    return list(session.exec(statement))
+
+
+def mark_read(*, session: Session, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (these ids, or all of them); returns how many changed."""
+    statement = select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+    if notification_ids is not None:
+        statement = statement.where(col(Notification.id).in_(notification_ids))
+    unread = list(session.exec(statement))
+    now = utcnow()
+    for notice in unread:
+        notice.read_at = now
+        session.add(notice)
+    session.commit()
+    if unread:
+        events.publish(TOPIC, {'id': unread[0].id, 'action': 'read', 'user_id': user.id})
+    return len(unread)

@@ -1,0 +1,71 @@
+"""The bell in the header: the signed-in person's unread notifications (an SLA missed, stock running low), live."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import User
+from backoffice.services import notifications
+
+from . import live
+from .format import ago
+from .session import acting_user
+
+
+class NotificationBell:
+    def __init__(self, user: User) -> None:
+        self.user_id = user.id
+        with ui.button(icon='notifications').props('flat round dense color=white aria-label="Notifications"') \
+                .mark('bell') as self.button:
+            self.badge = ui.badge('', color='red').props('floating rounded').mark('bell-count')
+            with ui.menu().props('anchor="bottom right" self="top right"') as self.menu:
+                self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
+        self.button.tooltip('Notifications')
+        self.show()
+        live.resource_changed(notifications.TOPIC).subscribe(self._on_change)
+
+    def show(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        with read_session() as session:
+            unread = notifications.unread_for(session=session, user=user, limit=20)
+        self.badge.text = str(len(unread)) if len(unread) < 20 else '20+'
+        self.badge.set_visibility(bool(unread))
+        self.items.clear()
+        with self.items:
+            if not unread:
+                ui.label('Nothing new.').classes('p-4 text-gray-500')
+                return
+            with ui.row().classes('w-full items-center justify-between px-3 py-1'):
+                ui.label('Notifications').classes('font-medium')
+                ui.button('Mark all read', on_click=self.mark_all_read).props('flat dense no-caps size=sm') \
+                    .mark('mark-all-read')
+            for notice in unread:
+                with ui.item(on_click=lambda n=notice: self.open(n.id, n.link)).props('clickable') \
+                        .classes('w-full').mark('notification'):
+                    with ui.item_section():
+                        ui.item_label(notice.text).classes('break-words')  # a customer's subject: text only
+                        ui.item_label(ago(notice.created_at)).props('caption')
+
+    def _on_change(self, payload: dict) -> None:
+        if payload.get('user_id') == self.user_id:
+            self.show()
+
+    def open(self, notice_id: int, link: str) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        with session_scope() as session:
+            notifications.mark_read(session=session, user=user, notification_ids=[notice_id])
+        self.menu.close()
+        if link.startswith('/') and not link.startswith('//'):
+            ui.navigate.to(link)
+
+    def mark_all_read(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        with session_scope() as session:
+            notifications.mark_read(session=session, user=user)

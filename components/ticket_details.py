@@ -1,0 +1,104 @@
+"""A request's side details: tags, the bug report (severity, steps, status, fixed in), duplicate, customer rating.
+
+What a customer wrote (a rating comment) is shown with ui.label, as text."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.models import Ticket, TicketType
+from backoffice.resources.support import BUG_STATUSES, SEVERITIES
+
+from .forms import page_dialog
+
+Change = Callable[..., Awaitable[bool]]  # (fields to show errors at, **changes) → saved?
+
+
+def tags_input(ticket: Ticket, *, may_write: bool, change: Change) -> None:
+    current = list(ticket.tags or [])
+    tags = ui.select(current, value=current, label='Tags', multiple=True, new_value_mode='add-unique',
+                     on_change=lambda e: change({'tags': tags}, tags=list(e.value or []))
+                     if list(e.value or []) != current else None)
+    tags.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0 '
+               'hint="Type a tag and press Enter"').classes('w-full').mark('tags')
+    if not may_write:
+        tags.disable()
+
+
+def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
+    """Only for requests of type bug: its report, through to "fixed in version X"."""
+    if ticket.type != TicketType.bug:
+        return
+    with ui.card().classes('w-full gap-2').props('flat bordered').mark('bug-report'):
+        with ui.row().classes('items-center gap-2'):
+            ui.icon('bug_report').classes('text-red-700')
+            ui.label('Bug report').classes('font-medium')
+        fields = {
+            'severity': ui.select(SEVERITIES, label='Severity', value=_value(ticket.severity), clearable=True)
+            .mark('severity'),
+            'bug_status': ui.select(BUG_STATUSES, label='Bug status', value=_value(ticket.bug_status))
+            .mark('bug-status'),
+            'fixed_in_version': ui.input('Fixed in version', value=ticket.fixed_in_version or '')
+            .mark('fixed-in'),
+            'steps': ui.textarea('Steps to reproduce', value=ticket.steps or '').props('autogrow').mark('steps'),
+        }
+        for field in fields.values():
+            field.props('outlined dense').classes('w-full')
+            if not may_write:
+                field.disable()
+        if may_write:
+            async def save() -> None:
+                for field in fields.values():
+                    field.error = None
+                values = {name: (field.value or None) for name, field in fields.items()}
+                await change(fields, **values)
+            ui.button('Save bug report', icon='save', on_click=save).props('outline').mark('save-bug')
+
+
+def duplicate_line(ticket: Ticket, original_number: int | None, *, may_write: bool,
+                   mark: Callable[[Any, ui.input], Awaitable[bool]]) -> None:
+    """"Duplicate of #N" with a link, or the button to mark it as one (asks for the original's number)."""
+    if original_number is not None:
+        with ui.row().classes('items-center gap-1 text-sm').mark('duplicate-of'):
+            ui.icon('content_copy').classes('text-gray-500')
+            ui.label('Duplicate of')
+            ui.link(f'#{original_number}', f'/requests/{original_number}')
+        return
+    if not may_write or ticket.status.value == 'closed':
+        return
+
+    def ask() -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
+            ui.label('Mark as a duplicate').classes('text-lg font-medium')
+            ui.label('This request will be closed, with a note pointing to the original.').classes('text-sm')
+            number = ui.input('Original request no.').props('outlined autofocus inputmode=numeric') \
+                .classes('w-full').mark('duplicate-number')
+
+            async def confirm() -> None:
+                number.error = None
+                if await mark(number.value, number):
+                    dialog.close()
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Mark as duplicate', on_click=confirm).mark('confirm-duplicate')
+        dialog.open()
+    ui.button('Mark as duplicate', icon='content_copy', on_click=ask).props('flat dense no-caps').mark('duplicate')
+
+
+def rating_view(ticket: Ticket) -> None:
+    if ticket.rating is None:
+        return
+    with ui.card().classes('w-full gap-1').props('flat bordered').mark('rating'):
+        with ui.row().classes('items-center gap-2'):
+            ui.label('Customer rating').classes('font-medium')
+            ui.rating(value=ticket.rating, max=5, size='sm').props('readonly color=amber-8')
+            ui.label(f'{ticket.rating}/5').classes('text-sm text-gray-600')
+        if ticket.rating_comment:
+            ui.label(ticket.rating_comment).classes('text-sm whitespace-pre-wrap break-words').mark('rating-comment')
+
+
+def _value(choice: Any) -> str | None:
+    return None if choice is None else getattr(choice, 'value', choice)

@@ -1,0 +1,67 @@
+"""The header's bell: an agent hears of a missed SLA at once, opens the request from it, and clears the rest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nicegui.testing import User
+
+from backoffice.db import session_scope
+from backoffice.models import Ticket, utcnow
+from backoffice.services import notifications, tickets
+
+from .conftest import sign_in
+from .factories import make_user
+from .tables import rows_show
+from .test_requests_page import submit, until
+
+
+def overdue(ticket_id: int) -> None:
+    with session_scope() as session:
+        ticket = session.get(Ticket, ticket_id)
+        ticket.sla_due_at = utcnow() - timedelta(minutes=5)
+        session.add(ticket)
+        session.commit()
+        tickets.flag_sla_breaches(session=session)
+
+
+def count(user: User) -> str | None:
+    """The number on the bell, None when it shows none (the simulated user finds visible elements only)."""
+    try:
+        return user.find(marker='bell-count').elements.pop().text
+    except AssertionError:
+        return None
+
+
+async def test_a_missed_sla_rings_the_assignees_bell_live_and_leads_to_the_request(user: User) -> None:
+    agent = make_user('agent', name='Alex Agent')
+    ticket = submit('Parcel lost')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version)
+    await sign_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Parcel lost', column='subject')
+    assert count(user) is None
+
+    overdue(ticket.id)  # the sla-check job's work, while the agent looks at the list
+    await until(lambda: count(user) == '1')
+    user.find(marker='bell').click()
+    await user.should_see(f'Request #{ticket.number} missed its first-response target: Parcel lost')
+    user.find(marker='notification').click()
+    await user.should_see('It has been two weeks.')  # the request's thread
+    await until(lambda: count(user) is None)
+    with session_scope() as session:
+        assert notifications.unread_for(session=session, user=agent) == []
+
+
+async def test_mark_all_read_empties_the_bell(user: User) -> None:
+    agent = make_user('agent')
+    with session_scope() as session:
+        notices = [notifications.notify(session, user_id=agent.id, text=f'Low stock {n}') for n in range(3)]
+        session.commit()
+        notifications.published(notices)
+    await sign_in(user, agent.email, path='/requests')
+    await until(lambda: count(user) == '3')
+    user.find(marker='bell').click()
+    user.find(marker='mark-all-read').click()
+    await until(lambda: count(user) is None)
+    await user.should_see('Nothing new.')

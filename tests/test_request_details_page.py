@@ -1,0 +1,96 @@
+"""One request's details beside its thread: tags, the bug report, duplicates, the customer's rating, and who else is
+looking at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui.testing import User
+
+from backoffice.db import session_scope
+from backoffice.models import BugStatus, TicketStatus, TicketType
+from backoffice.services import tickets
+
+from .conftest import sign_in
+from .factories import make_user
+from .test_requests_page import stored, submit, until
+
+
+async def open_request(user: User, email: str, number: int) -> None:
+    await sign_in(user, email, path=f'/requests/{number}')
+    await user.should_see('It has been two weeks.')
+
+
+async def test_tags_are_added_and_saved(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    await open_request(user, agent.email, ticket.number)
+    tags = user.find(marker='tags').elements.pop()
+    tags.set_value(['shipping', 'vip'])
+    await user.should_see('Saved')
+    await until(lambda: stored(ticket.number).tags == ['shipping', 'vip'])
+
+
+async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit('Checkout crashes')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_not_see(marker='bug-report')
+    user.find(marker='type').elements.pop().set_value('bug')
+    await user.should_see(marker='bug-report')
+    assert user.find(marker='bug-status').elements.pop().value == 'reported'
+
+    user.find(marker='severity').elements.pop().set_value('critical')
+    user.find(marker='steps').type('1. Add to cart\n2. Pay')
+    user.find(marker='bug-status').elements.pop().set_value('fixed')
+    user.find(marker='save-bug').click()
+    await until(lambda: user.find(marker='fixed-in').elements.pop().error == 'Say in which version it is fixed')
+    assert stored(ticket.number).bug_status == BugStatus.reported  # nothing half-saved
+
+    user.find(marker='fixed-in').type('2.4.1')
+    user.find(marker='save-bug').click()
+    await until(lambda: stored(ticket.number).bug_status == BugStatus.fixed)
+    saved = stored(ticket.number)
+    assert (saved.type, saved.severity.value, saved.bug_status, saved.fixed_in_version) == \
+        (TicketType.bug, 'critical', BugStatus.fixed, '2.4.1')
+    assert saved.steps == '1. Add to cart\n2. Pay'
+
+
+async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
+    agent = make_user('agent')
+    original = submit('Parcel lost')
+    again = submit('Parcel lost again', email='cora2@example.com')
+    await open_request(user, agent.email, again.number)
+    user.find(marker='duplicate').click()
+    user.find(marker='duplicate-number').type(str(again.number))
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see('A request cannot be a duplicate of itself')
+    user.find(marker='duplicate-number').clear().type(str(original.number))
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see('Closed as a duplicate')
+    await user.should_see(marker='duplicate-of')
+    await user.should_see(f'#{original.number}')
+    assert stored(again.number).status == TicketStatus.closed
+
+
+async def test_the_customers_rating_shows_on_the_request(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit()
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+        tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4,
+                     comment='Quick, thanks! <b>bold</b>')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_see('4/5')
+    await user.should_see('Quick, thanks! <b>bold</b>')  # as text
+
+
+async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_user: Callable[[], User]) -> None:
+    alex, blair = make_user('agent', name='Alex Agent'), make_user('agent', name='Blair Agent')
+    ticket = submit()
+    await open_request(user, alex.email, ticket.number)
+    await user.should_not_see(marker='present')
+    other = create_user()
+    await open_request(other, blair.email, ticket.number)
+    await user.should_see('Blair Agent')
+    await other.should_see('Alex Agent')
