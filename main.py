@@ -5,7 +5,7 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, bootstrap, db
+from backoffice import __version__, bootstrap, db, event_relay
 from backoffice.api import router as api_router
 from backoffice.api_content import router as content_router
 from backoffice.api_intake import router as intake_router
@@ -48,6 +48,9 @@ register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
 app.on_startup(start_services)
+if not os.environ.get('NICEGUI_USER_SIMULATION'):  # tests of the relay start two relays themselves
+    app.on_startup(lambda: event_relay.start(settings.database_url))
+    app.on_shutdown(event_relay.stop)
 if settings.scheduler:
     jobs = JobRunner(settings)
     app.on_startup(jobs.start)

@@ -1,4 +1,5 @@
-"""Change events as plain Python: services publish (topic, payload) after commit; subscribers fan out (UI, webhooks)."""
+"""Change events as plain Python: services publish (topic, payload) after commit; subscribers fan out (UI, webhooks).
+With several processes on one PostgreSQL, event_relay carries each event to the other processes too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[dict[str, Any]], Any]
 _subscribers: dict[str, dict[str, Subscriber]] = {}
+_relay: Callable[[str, dict[str, Any]], None] | None = None
 
 
 def subscribe(topic: str, callback: Subscriber, *, key: str | None = None) -> None:
@@ -19,11 +21,23 @@ def subscribe(topic: str, callback: Subscriber, *, key: str | None = None) -> No
 
 def publish(topic: str, payload: dict[str, Any]) -> None:
     """Call only after the commit that made the change, never before."""
+    deliver(topic, payload)
+    if _relay is not None:
+        _relay(topic, payload)
+
+
+def deliver(topic: str, payload: dict[str, Any]) -> None:
+    """Hand an event to this process's subscribers (published here, or relayed from another process)."""
     for callback in list(_subscribers.get(topic, {}).values()):
         try:
             callback(payload)
         except Exception:
             log.exception('subscriber of %s failed', topic)
+
+
+def set_relay(relay: Callable[[str, dict[str, Any]], None] | None) -> None:
+    global _relay
+    _relay = relay
 
 
 def clear() -> None:
