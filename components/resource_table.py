@@ -192,8 +192,9 @@ class ResourceTable:
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'
+        shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
         return {'name': column.name, 'label': column.label, 'field': column.name, 'sortable': column.sortable,
-                'align': 'left', 'classes': hidden, 'headerClasses': hidden}
+                'align': 'left', 'classes': hidden, 'headerClasses': hidden, **shape}
 
     def _keep_total(self, event) -> None:
         """The browser reports its pagination (e.g. when the table mounts) without the server's row count."""

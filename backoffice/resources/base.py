@@ -25,6 +25,7 @@ class Column:
     sortable: bool = True
     on_phone: bool = True          # False: hidden under 600 px
     shown: bool = True             # False: listed under "Columns" but not shown until chosen (or a view shows it)
+    wrap: bool = False             # long text (a subject) wraps over lines instead of widening the table
     choices: dict[str, str] | None = None
     related: str | None = None     # key of the resource whose record this column points at
 

@@ -39,7 +39,7 @@ TICKETS = register(Resource(
     description='Customer requests: assignment, SLA, replies and notes',
     columns=(
         Column('number', 'No.', kind='number'),
-        Column('subject', 'Subject'),
+        Column('subject', 'Subject', wrap=True),
         Column('customer_id', 'Customer', kind='related', related='customers', sortable=False, on_phone=False),
         Column('type', 'Type', kind='choice', choices=TYPES, on_phone=False),
         Column('priority', 'Priority', kind='choice', choices=PRIORITIES),
