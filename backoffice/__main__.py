@@ -1,4 +1,4 @@
-"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key."""
+"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key | backup | restore."""
 
 from __future__ import annotations
 
@@ -31,9 +31,15 @@ def main(argv: list[str] | None = None) -> int:
                                                          'once')
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
     api_key.add_argument('--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write')
+    commands.add_parser('backup', help='copy the whole database into <data>/backups (online; keeps the last 14)')
+    restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
+    restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')
+    restore.add_argument('--yes', action='store_true', help='do not ask for confirmation')
     args = parser.parse_args(argv)
 
     settings = load_settings()
+    if args.command == 'restore':  # before migrating: the file may hold an older schema, migrated right after
+        return _restore(args, settings)
     db.configure(settings.database_url)
     db.migrate()
     if args.command == 'migrate':
@@ -45,7 +51,46 @@ def main(argv: list[str] | None = None) -> int:
         return _seed(args)
     if args.command == 'create-api-key':
         return _create_api_key(args)
+    if args.command == 'backup':
+        return _backup(settings)
     return 2
+
+
+def _backup(settings) -> int:
+    from .services import backups
+    try:
+        with db.session_scope() as session:
+            backup = backups.take_backup(session=session, actor=None, settings=settings)
+    except backups.BackupFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f'Backup written: {backup.path} ({backup.size:,} bytes).')
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings) -> int:
+    from pathlib import Path
+
+    from .services import backups
+    path = Path(args.file)
+    if not path.is_file():
+        print(f'No such file: {path}', file=sys.stderr)
+        return 1
+    if not args.yes:
+        answer = input(f'Replace the database ({_safe_url(settings.database_url)}) with {path.name}? '
+                       'Stop the app first. Type yes: ')
+        if answer.strip().lower() != 'yes':
+            print('Nothing changed.')
+            return 1
+    try:
+        backups.restore(path, settings)
+    except backups.BackupFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    db.configure(settings.database_url)
+    db.migrate()
+    print(f'Restored {path.name}; the schema is up to date. Start the app again.')
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:

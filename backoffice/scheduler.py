@@ -60,11 +60,19 @@ def purge_idempotency(settings: Settings) -> int:
         return api_keys.purge_idempotency_records(session=session)
 
 
+def nightly_backup(settings: Settings) -> str:
+    """A copy of the whole database in <data>/backups, keeping the last two weeks."""
+    from .services import backups
+    with session_scope() as session:
+        return backups.take_backup(session=session, actor=None, settings=settings).name
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
+    Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
 ]
 
 

@@ -13,5 +13,6 @@ from . import (  # noqa: F401
     request,
     requests,
     settings,
+    system,
     users,
 )

@@ -23,10 +23,10 @@ async def test_each_role_opens_exactly_the_pages_it_may(user: User, path: str, r
     await sign_in(user, account.email, path=path)
     declared = SCREENS[path]
     if can(account, declared.permission):
-        await user.should_see(declared.title)
+        await user.should_see(declared.title, retries=30)  # a slow machine may take a moment
         await user.should_not_see("You don't have access to this page")
     else:
-        await user.should_see("You don't have access to this page")
+        await user.should_see("You don't have access to this page", retries=30)
         await user.should_not_see(secret.email)
 
 

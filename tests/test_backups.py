@@ -1,0 +1,101 @@
+"""Backups as an operator relies on them: taken while the app runs, verified, pruned, and restored by the command line
+into a database that then holds exactly what was backed up."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from backoffice import db
+from backoffice.config import Settings, reload_settings
+from backoffice.db import read_session
+from backoffice.models import AuditEntry, User
+from backoffice.services import backups
+
+from .factories import make_user
+from .test_cli import backoffice_command
+
+
+def test_a_backup_is_a_verified_copy_and_old_ones_are_pruned(database_url: str) -> None:
+    settings = reload_settings()
+    make_user('agent', email='kept@example.com')
+    admin = make_user('admin')
+    taken = []
+    for attempt in range(3):
+        if attempt:
+            time.sleep(1.05)  # backups are named by the second they were taken
+        with db.session_scope() as session:
+            taken.append(backups.take_backup(session=session, actor=admin, settings=settings, keep=2))
+    kept = backups.list_backups(settings)
+    assert len(kept) == 2 and {b.name for b in kept} == {b.name for b in taken[1:]}
+    assert backups.verify(kept[0].path) == 'ok'
+    assert not list(backups.folder(settings).glob('*.part'))
+    with read_session() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).all()
+
+
+def test_someone_without_system_rights_cannot_take_or_download_a_backup() -> None:
+    settings = reload_settings()
+    manager = make_user('manager')
+    with pytest.raises(Exception, match='not allowed'), db.session_scope() as session:
+        backups.take_backup(session=session, actor=manager, settings=settings)
+    with pytest.raises(Exception, match='not allowed'):
+        backups.backup_path(actor=manager, settings=settings, name='backoffice-20260101-000000.db')
+
+
+def test_a_download_is_only_ever_a_listed_backup() -> None:
+    settings = reload_settings()
+    admin = make_user('admin')
+    with pytest.raises(backups.BackupFailed):
+        backups.backup_path(actor=admin, settings=settings, name='../backoffice.db')
+
+
+def test_a_damaged_file_is_refused_before_anything_is_touched(tmp_path, database_url: str) -> None:
+    bad = tmp_path / ('backoffice-20260101-000000.db' if database_url.startswith('sqlite') else
+                      'backoffice-20260101-000000.dump')
+    bad.write_bytes(b'this is not a database')
+    make_user('agent', email='still-here@example.com')
+    result = backoffice_command('restore', str(bad), '--yes', database_url=database_url)
+    assert result.returncode == 1 and 'cannot be restored' in result.stderr
+    with read_session() as session:
+        assert session.exec(select(User).where(User.email == 'still-here@example.com')).first() is not None
+
+
+def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str) -> None:
+    make_user('agent', email='before@example.com')
+    data_dir = tmp_path / 'cli-data'
+    os.environ['BACKOFFICE_DATA_DIR'] = str(data_dir)
+    try:
+        result = backoffice_command('backup', database_url=database_url)
+        assert result.returncode == 0, result.stderr
+        [backup] = backups.list_backups(Settings(database_url=database_url, data_dir=data_dir))
+        assert backups.verify(backup.path) == 'ok'
+
+        target = _empty_target(database_url, tmp_path)
+        result = backoffice_command('restore', str(backup.path), '--yes', database_url=target)
+        assert result.returncode == 0, result.stderr
+        assert 'Restored' in result.stdout
+        engine = db.create_database_engine(target)
+        with engine.connect() as connection:
+            emails = {row[0] for row in connection.exec_driver_sql('SELECT email FROM users')}
+        engine.dispose()
+        assert 'before@example.com' in emails
+    finally:
+        del os.environ['BACKOFFICE_DATA_DIR']
+
+
+def _empty_target(database_url: str, tmp_path) -> str:
+    if database_url.startswith('sqlite'):
+        return f'sqlite:///{tmp_path / "restored.db"}'
+    url = make_url(database_url)
+    name = f'{url.database}_restore'
+    with psycopg.connect(url.set(drivername='postgresql', database='postgres')
+                         .render_as_string(hide_password=False), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE {name}')
+    return url.set(database=name).render_as_string(hide_password=False)
