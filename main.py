@@ -5,7 +5,7 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, bootstrap, db, event_relay
+from backoffice import __version__, bootstrap, db, event_relay, ratelimit
 from backoffice.api import router as api_router
 from backoffice.api_content import router as content_router
 from backoffice.api_intake import router as intake_router
@@ -27,6 +27,7 @@ from components.registry import register_pages  # noqa: E402
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
 bootstrap.check_admin_settings(settings)
 db.configure(settings.database_url)
+ratelimit.configure(settings.redis_url)
 
 
 def start_services() -> None:
