@@ -4,6 +4,7 @@ from .api_keys import ApiKey, IdempotencyRecord
 from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
+from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, UsageEvent
 from .people import (
                      Company,
                      CompanyCreate,
@@ -62,8 +63,13 @@ __all__ = [
     'CustomerUpdate',
     'Delivery',
     'EditableTable',
+    'EventType',
     'IdempotencyRecord',
     'ImportBatch',
+    'KpiDaily',
+    'KpiDefinition',
+    'KpiJobRun',
+    'KpiWatermark',
     'LegalVersion',
     'LoginThrottle',
     'MessageKind',
@@ -82,6 +88,7 @@ __all__ = [
     'TicketSource',
     'TicketStatus',
     'TicketType',
+    'UsageEvent',
     'User',
     'utcnow',
 ]
