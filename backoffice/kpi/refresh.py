@@ -1,0 +1,241 @@
+"""Refreshing the daily aggregates: incremental (only the days touched by rows new since the last run, found through a
+watermark per source), full (the last days, nightly), and a recompute of history after a definition change, in the
+background with its progress in the job run. Values are computed in read transactions and written in short ones,
+so that on SQLite the front office's writes never wait for a long recompute."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from ..db import read_session, session_scope
+from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
+from ..services import app_settings
+from . import days, definitions
+from . import sources as src
+from .registry import KPIS, Day, Kpi
+
+log = logging.getLogger(__name__)
+
+NIGHTLY_DAYS = 35           # the nightly job recomputes this many days up to today
+INCREMENTAL_MAX_DAYS = 35   # new rows dated earlier than this wait for a full recompute
+SOURCES = ('events', 'orders', 'tickets', 'stock')
+
+
+def refresh_incremental(*, now: datetime | None = None) -> int:
+    """Recompute only what rows new or changed since the last run can have changed; returns the values written."""
+    now = now or utcnow()
+    with read_session() as session:
+        zone = app_settings.value(session=session, key='time_zone')
+        defs = definitions.current(session=session)
+        today = days.today(zone, now)
+        marks = _marks(session)
+        earliest, new_marks = _changes(session, marks, zone, today)
+        have_today = set(session.execute(select(KpiDaily.kpi).where(KpiDaily.day == today)).scalars())
+        plan: dict[date, list[Kpi]] = {}
+        for kpi in KPIS:
+            touched = [earliest[s] for s in kpi.sources if earliest.get(s) is not None]
+            if not touched and kpi.key in have_today:
+                continue
+            first = min(touched, default=today) - timedelta(days=kpi.lookback_days(defs))
+            first = today if kpi.snapshot else max(first, today - timedelta(days=INCREMENTAL_MAX_DAYS - 1))
+            for day in days.span(min(first, today), today):
+                plan.setdefault(day, []).append(kpi)
+        values = [_compute(session, kpi, day, zone, defs) for day, kpis in sorted(plan.items()) for kpi in kpis]
+    with session_scope() as session:
+        _write(session, values)
+        for mark in new_marks.values():
+            session.merge(mark)
+        session.commit()
+    return len(values)
+
+
+def recompute(*, first: date | None = None, last: date | None = None, keys: Iterable[str] | None = None,
+              run_id: int | None = None, now: datetime | None = None) -> int:
+    """Recompute every day from `first` to `last` (default: the nightly window up to today), writing each day as it
+    is done and recording the progress in the job run `run_id`."""
+    with read_session() as session:
+        zone = app_settings.value(session=session, key='time_zone')
+        defs = definitions.current(session=session)
+    today = days.today(zone, now)
+    last = min(last or today, today)
+    first = first or today - timedelta(days=NIGHTLY_DAYS - 1)
+    chosen = [kpi for kpi in KPIS if keys is None or kpi.key in set(keys)]
+    span = days.span(first, last)
+    _progress(run_id, done=0, total=len(span))
+    written = 0
+    for number, day in enumerate(span, start=1):
+        with read_session() as session:
+            values = [_compute(session, kpi, day, zone, defs) for kpi in chosen if not kpi.snapshot or day == today]
+        with session_scope() as session:
+            _write(session, values)
+            session.commit()
+        written += len(values)
+        _progress(run_id, done=number, rows=written)
+    return written
+
+
+def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, threading.Thread]:
+    """Recompute the whole recorded history of these KPIs in a background thread; returns the job run's id (its
+    progress is visible at /settings and on the Jobs view) and the thread."""
+    with read_session() as session:
+        oldest = session.execute(select(func.min(KpiDaily.day))).scalar_one()
+    with session_scope() as session:
+        run = KpiJobRun(job='kpi-recompute')
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    keys = list(keys) if keys is not None else None
+
+    def work() -> None:
+        with _recording(run_id):
+            recompute(first=oldest, keys=keys, run_id=run_id)
+        log.info('KPI history recomputed (%s)', reason)
+
+    thread = threading.Thread(target=work, name=f'kpi-recompute-{run_id}', daemon=True)
+    thread.start()
+    return run_id, thread
+
+
+def run_job(job: str, work: Callable[[], int]) -> int:
+    """Run a refresh as a recorded job: start, end, values written, or the error."""
+    with session_scope() as session:
+        run = KpiJobRun(job=job)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    with _recording(run_id):
+        rows = work()
+        _progress(run_id, rows=rows)
+        return rows
+
+
+def latest_runs(*, session: Session, limit: int = 30) -> list[KpiJobRun]:
+    return list(session.execute(select(KpiJobRun).order_by(col(KpiJobRun.id).desc()).limit(limit)).scalars())
+
+
+def running_recompute(*, session: Session) -> KpiJobRun | None:
+    return session.execute(select(KpiJobRun).where(KpiJobRun.job == 'kpi-recompute', KpiJobRun.finished_at.is_(None))
+                           .order_by(col(KpiJobRun.id).desc()).limit(1)).scalars().first()
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions) -> dict:
+    start, end = days.bounds(day, zone)
+    result = kpi.compute(Day(session, start, end, defs))
+    return {'kpi': kpi.key, 'day': day, 'value': result.value, 'numerator': result.numerator,
+            'denominator': result.denominator, 'computed_at': utcnow()}
+
+
+def _write(session: Session, values: list[dict]) -> None:
+    if not values:
+        return
+    dialect = postgresql if session.bind.dialect.name == 'postgresql' else sqlite
+    statement = dialect.insert(KpiDaily.__table__)
+    statement = statement.on_conflict_do_update(index_elements=['kpi', 'day'], set_={
+        name: statement.excluded[name] for name in ('value', 'numerator', 'denominator', 'computed_at')})
+    session.execute(statement, values)
+
+
+def _marks(session: Session) -> dict[str, KpiWatermark]:
+    return {m.source: m for m in session.execute(select(KpiWatermark)).scalars()}
+
+
+def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
+             today: date) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
+    """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
+    watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
+    now = utcnow()
+    earliest: dict[str, date | None] = {}
+    new: dict[str, KpiWatermark] = {}
+
+    def mark(source: str) -> KpiWatermark:
+        return marks.get(source) or KpiWatermark(source=source, last_id=0)
+
+    e = src.events.c
+    events = mark('events')
+    top = session.execute(select(func.max(e.id))).scalar_one() or 0
+    if top > events.last_id:
+        oldest = session.execute(select(func.min(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
+        earliest['events'] = days.local_day(oldest, zone)
+        new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
+
+    if src.has_tables(session, 'orders'):
+        o = src.orders.c
+        orders = mark('orders')
+        top, changed = session.execute(select(func.max(o.id), func.max(o.updated_at))).one() if _has_updated_at(
+            session) else (session.execute(select(func.max(o.id))).scalar_one(), None)
+        since = orders.last_change
+        if (top or 0) > orders.last_id or (changed and (since is None or changed > since)):
+            condition = o.id > orders.last_id
+            if since is not None and changed is not None:
+                condition = condition | (o.updated_at > since)
+            oldest = session.execute(select(func.min(o.placed_at)).where(condition)).scalar_one()
+            earliest['orders'] = days.local_day(oldest, zone) if oldest else today
+            new['orders'] = KpiWatermark(source='orders', last_id=top or 0, last_change=changed, refreshed_at=now)
+        if src.has_tables(session, 'refunds'):
+            r = src.refunds.c
+            refunds = mark('refunds')
+            top = session.execute(select(func.max(r.id))).scalar_one() or 0
+            if top > refunds.last_id:
+                oldest = session.execute(select(func.min(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
+                day = days.local_day(oldest, zone) if oldest else today
+                earliest['orders'] = min(day, earliest.get('orders') or day)
+                new['refunds'] = KpiWatermark(source='refunds', last_id=top, refreshed_at=now)
+
+    t = src.tickets.c
+    tickets = mark('tickets')
+    changed = session.execute(select(func.max(t.updated_at))).scalar_one()
+    if changed is not None and (tickets.last_change is None or changed > tickets.last_change):
+        earliest['tickets'] = today  # a request's change lands on today (a breach, a rating, a solve)
+        if tickets.last_change is None:
+            oldest = session.execute(select(func.min(t.created_at))).scalar_one()
+            earliest['tickets'] = days.local_day(oldest, zone)
+        new['tickets'] = KpiWatermark(source='tickets', last_change=changed, refreshed_at=now)
+
+    earliest['stock'] = today  # a level, not a history: today is always recomputed
+    return earliest, new
+
+
+def _has_updated_at(session: Session) -> bool:
+    info = session.connection().info
+    if 'kpi_orders_updated_at' not in info:
+        columns = {c['name'] for c in inspect(session.connection()).get_columns('orders')}
+        info['kpi_orders_updated_at'] = 'updated_at' in columns
+    return info['kpi_orders_updated_at']
+
+
+def _progress(run_id: int | None, **values: int) -> None:
+    if run_id is None:
+        return
+    with session_scope() as session:
+        run = session.get(KpiJobRun, run_id)
+        for name, value in values.items():
+            setattr(run, name, value)
+        session.add(run)
+        session.commit()
+
+
+@contextmanager
+def _recording(run_id: int) -> Iterator[None]:
+    error = None
+    try:
+        yield
+    except Exception as failure:
+        error = f'{type(failure).__name__}: {failure}'[:2000]
+        log.exception('KPI job run %s failed', run_id)
+        raise
+    finally:
+        with session_scope() as session:
+            run = session.get(KpiJobRun, run_id)
+            run.finished_at, run.error = utcnow(), error
+            session.add(run)
+            session.commit()
