@@ -1,4 +1,4 @@
-"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key."""
+"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key | kpi-refresh."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
                                                          'once')
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
     api_key.add_argument('--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write')
+    kpis = commands.add_parser('kpi-refresh', help="bring today's KPIs up to date (what the app does every minute), "
+                                                   'or with --full recompute the last days')
+    kpis.add_argument('--full', action='store_true', help='recompute every KPI for the last --days days')
+    kpis.add_argument('--days', type=number_of_rows, default=35, help='with --full: how many days up to today')
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -45,7 +49,23 @@ def main(argv: list[str] | None = None) -> int:
         return _seed(args)
     if args.command == 'create-api-key':
         return _create_api_key(args)
+    if args.command == 'kpi-refresh':
+        return _kpi_refresh(args)
     return 2
+
+
+def _kpi_refresh(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .kpi import days, refresh
+    started = time.perf_counter()
+    if args.full:
+        first = days.today('UTC') - timedelta(days=max(args.days, 1))  # a day early: the shop's zone may be ahead
+        rows = refresh.run_job('kpi-full', lambda: refresh.recompute(first=first))
+    else:
+        rows = refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    print(f'Wrote {rows:,} daily KPI values in {time.perf_counter() - started:.2f} s.')
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:

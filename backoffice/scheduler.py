@@ -60,11 +60,25 @@ def purge_idempotency(settings: Settings) -> int:
         return api_keys.purge_idempotency_records(session=session)
 
 
+def refresh_kpis(settings: Settings) -> int:
+    """Bring today's KPIs up to date from the rows new since the last run."""
+    from .kpi import refresh
+    return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+
+
+def recompute_kpis(settings: Settings) -> int:
+    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
+    from .kpi import refresh
+    return refresh.run_job('kpi-nightly', refresh.recompute)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
+    Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
+    Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
 ]
 
 
