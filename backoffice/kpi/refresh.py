@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -169,27 +169,11 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
         new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
 
     if src.has_tables(session, 'orders'):
-        o = src.orders.c
-        orders = mark('orders')
-        top, changed = session.execute(select(func.max(o.id), func.max(o.updated_at))).one() if _has_updated_at(
-            session) else (session.execute(select(func.max(o.id))).scalar_one(), None)
-        since = orders.last_change
-        if (top or 0) > orders.last_id or (changed and (since is None or changed > since)):
-            condition = o.id > orders.last_id
-            if since is not None and changed is not None:
-                condition = condition | (o.updated_at > since)
-            oldest = session.execute(select(func.min(o.placed_at)).where(condition)).scalar_one()
-            earliest['orders'] = days.local_day(oldest, zone) if oldest else today
-            new['orders'] = KpiWatermark(source='orders', last_id=top or 0, last_change=changed, refreshed_at=now)
-        if src.has_tables(session, 'refunds'):
-            r = src.refunds.c
-            refunds = mark('refunds')
-            top = session.execute(select(func.max(r.id))).scalar_one() or 0
-            if top > refunds.last_id:
-                oldest = session.execute(select(func.min(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
-                day = days.local_day(oldest, zone) if oldest else today
-                earliest['orders'] = min(day, earliest.get('orders') or day)
-                new['refunds'] = KpiWatermark(source='refunds', last_id=top, refreshed_at=now)
+        found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now)
+        for source, (day_at, watermark) in found.items():
+            new[source] = watermark
+            day = days.local_day(day_at, zone) if day_at else today
+            earliest['orders'] = min(day, earliest.get('orders') or day)
 
     t = src.tickets.c
     tickets = mark('tickets')
@@ -205,12 +189,29 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
     return earliest, new
 
 
-def _has_updated_at(session: Session) -> bool:
-    info = session.connection().info
-    if 'kpi_orders_updated_at' not in info:
-        columns = {c['name'] for c in inspect(session.connection()).get_columns('orders')}
-        info['kpi_orders_updated_at'] = 'updated_at' in columns
-    return info['kpi_orders_updated_at']
+def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark,
+                   now: datetime) -> dict[str, tuple[datetime | None, KpiWatermark]]:
+    """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
+    for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
+    o, ev = src.orders.c, src.order_events.c
+    found = {}
+    top = session.execute(select(func.max(o.id))).scalar_one() or 0
+    if top > orders.last_id:
+        oldest = session.execute(select(func.min(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
+        found['orders'] = (oldest, KpiWatermark(source='orders', last_id=top, refreshed_at=now))
+    if src.has_tables(session, 'order_events'):
+        top = session.execute(select(func.max(ev.id))).scalar_one() or 0
+        if top > timeline.last_id:
+            changed = select(ev.order_id).where(ev.id > timeline.last_id).scalar_subquery()
+            oldest = session.execute(select(func.min(o.placed_at)).where(o.id.in_(changed))).scalar_one()
+            found['order_events'] = (oldest, KpiWatermark(source='order_events', last_id=top, refreshed_at=now))
+    if src.has_tables(session, 'refunds'):
+        r = src.refunds.c
+        top = session.execute(select(func.max(r.id))).scalar_one() or 0
+        if top > refunds.last_id:
+            oldest = session.execute(select(func.min(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
+            found['refunds'] = (oldest, KpiWatermark(source='refunds', last_id=top, refreshed_at=now))
+    return found
 
 
 def _progress(run_id: int | None, **values: int) -> None:

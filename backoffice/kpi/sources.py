@@ -22,6 +22,7 @@ orders = table('orders', column('id', Integer), column('number', String), column
                column('cancelled_at', UTCDateTime()), column('updated_at', UTCDateTime()))
 refunds = table('refunds', column('id', Integer), column('order_id', Integer), column('amount', Numeric(12, 2)),
                 column('refunded_at', UTCDateTime()))
+order_events = table('order_events', column('id', Integer), column('order_id', Integer))
 stock_levels = table('stock_levels', column('product_id', Integer), column('on_hand', Integer),
                      column('reserved', Integer), column('min_qty', Integer), column('max_qty', Integer))
 

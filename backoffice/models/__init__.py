@@ -4,6 +4,7 @@ from .api_keys import ApiKey, IdempotencyRecord
 from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
+from .inventory import MovementKind, Purchase, PurchaseLine, StockLevel, StockMovement
 from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, UsageEvent
 from .people import (
                      Company,
@@ -15,6 +16,23 @@ from .people import (
                      CustomerUpdate,
                      Role,
                      User,
+)
+from .sales import (
+                     Carrier,
+                     Invoice,
+                     InvoiceKind,
+                     Order,
+                     OrderEvent,
+                     OrderLine,
+                     OrderSource,
+                     OrderStatus,
+                     Payment,
+                     Refund,
+                     Return,
+                     ReturnLine,
+                     ReturnResolution,
+                     ReturnStatus,
+                     Shipment,
 )
 from .support import (
                      OPEN_STATUSES,
@@ -37,6 +55,26 @@ from .support import (
 from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 
 __all__ = [
+    'Carrier',
+    'Invoice',
+    'InvoiceKind',
+    'MovementKind',
+    'Order',
+    'OrderEvent',
+    'OrderLine',
+    'OrderSource',
+    'OrderStatus',
+    'Payment',
+    'Purchase',
+    'PurchaseLine',
+    'Refund',
+    'Return',
+    'ReturnLine',
+    'ReturnResolution',
+    'ReturnStatus',
+    'Shipment',
+    'StockLevel',
+    'StockMovement',
     'ApiKey',
     'AppSetting',
     'AuditEntry',
