@@ -7,7 +7,7 @@ from . import (  # noqa: F401
     contact,
     content,
     customers,
-    home,
+    dashboard,
     login,
     products,
     request,
