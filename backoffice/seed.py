@@ -55,9 +55,23 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
             users.create_user(session=session, actor=None, system=True,
                               data={'email': email, 'name': name, 'role': role, 'password': password})
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
+    lines += seed_kpi_demo(session, seed)
     lines.append(f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password '
                  f'{password}')
     return lines
+
+
+def seed_kpi_demo(session: Session, seed: int) -> list[str]:
+    """Three months of orders (unless the shop has some already) and usage events, and the KPIs computed from them."""
+    from .kpi import refresh
+    from .models import UsageEvent
+    from .seed_kpi import seed_activity
+    if session.exec(select(UsageEvent.id)).first() is not None:
+        return []
+    has_orders = session.connection().execute(text('SELECT 1 FROM orders LIMIT 1')).first() is not None
+    seeded = seed_activity(session=session, orders=0 if has_orders else 3000, events=60_000, days=90, seed=seed)
+    refresh.recompute(first=(datetime.now(UTC) - timedelta(days=91)).date())
+    return [f'Activity: {seeded.orders} orders and {seeded.events} usage events over 90 days, KPIs computed']
 
 
 @dataclass(frozen=True)

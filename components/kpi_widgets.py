@@ -17,7 +17,7 @@ COLORS = {'primary': '#3b5bdb', 'accent': '#0ca678', 'warn': '#f59f00', 'bad': '
 
 def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
     """Tap the ⓘ for the definition; tap the number for the series and the rows behind today's value."""
-    with ui.card().classes('w-full gap-1 p-3'):
+    with ui.card().classes('kpi-card w-full gap-1 p-3'):
         with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
             ui.label(card.label).classes('text-sm text-gray-600 dark:text-gray-300 truncate')
             info = ui.button(icon='info_outline').props(f'flat round dense size=sm aria-label="What is {card.label}?"')

@@ -31,7 +31,8 @@ class UsageEvent(SQLModel, table=True):
 
     __tablename__ = 'usage_events'
     __table_args__ = (
-        Index('ix_usage_events_type_ts', 'type', 'ts'),             # a day's count of one type
+        # a day's count of one type, and active users (covering: customer_id read from the index, not the rows)
+        Index('ix_usage_events_type_ts_customer', 'type', 'ts', 'customer_id'),
         Index('ix_usage_events_customer_ts', 'customer_id', 'ts'),  # active users, segments
         Index('ix_usage_events_anonymous_ts', 'anonymous_id', 'ts'),  # sign-up / checkout abandonment
     )

@@ -77,13 +77,13 @@ def upgrade() -> None:
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
         batch_op.create_index('ix_usage_events_anonymous_ts', ['anonymous_id', 'ts'], unique=False)
         batch_op.create_index('ix_usage_events_customer_ts', ['customer_id', 'ts'], unique=False)
-        batch_op.create_index('ix_usage_events_type_ts', ['type', 'ts'], unique=False)
+        batch_op.create_index('ix_usage_events_type_ts_customer', ['type', 'ts', 'customer_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_events_type_ts')
+        batch_op.drop_index('ix_usage_events_type_ts_customer')
         batch_op.drop_index('ix_usage_events_customer_ts')
         batch_op.drop_index('ix_usage_events_anonymous_ts')
 
