@@ -10,12 +10,13 @@ from backoffice.models import User
 from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
 from components.forms import clear_errors, show_error
+from components.kpi_settings_panel import kpi_settings_panel
 from components.registry import screen
 from components.session import acting_user
 
 
 @screen('/settings', 'Settings', permission='settings.manage', icon='settings', section='Administration', order=920,
-        description='Company name, currency, time zone, data retention')
+        description='Company name, currency, time zone, data retention, KPI definitions')
 def settings_page(user: User) -> None:
     with read_session() as session:
         loaded = app_settings.current_values(session=session)
@@ -34,6 +35,7 @@ def settings_page(user: User) -> None:
             reload_button.set_visibility(False)
             ui.button('Save settings', on_click=lambda: save())
     api_keys_panel(user)
+    kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
     def edited() -> dict[str, Any]:
         return {key: element.value for key, element in inputs.items() if element.value != loaded[key]}
