@@ -5,7 +5,7 @@ from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from .inventory import MovementKind, Purchase, PurchaseLine, StockLevel, StockMovement
-from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, UsageEvent
+from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from .people import (
                      Company,
                      CompanyCreate,
@@ -118,6 +118,7 @@ __all__ = [
     'ProductUpdate',
     'Role',
     'SavedView',
+    'Segment',
     'SoftDeletable',
     'Ticket',
     'TicketCounter',

@@ -96,3 +96,15 @@ class KpiDefinition(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow, index=True)
     changed_by: str = Field(default='system', max_length=254)
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Segment(SQLModel, table=True):
+    """A custom segment of customers: a name and the filters that select them (counted live, never stored)."""
+
+    __tablename__ = 'segments'
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(default='system', max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -61,6 +61,15 @@ def upgrade() -> None:
     sa.Column('refreshed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('source')
     )
+    op.create_table('segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('filters', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
     op.create_table('usage_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -88,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_usage_events_anonymous_ts')
 
     op.drop_table('usage_events')
+    op.drop_table('segments')
     op.drop_table('kpi_watermarks')
     with op.batch_alter_table('kpi_job_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kpi_job_runs_started_at'))
