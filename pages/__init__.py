@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     products,
     request,
     requests,
+    segments,
     settings,
     users,
 )
