@@ -33,7 +33,7 @@ def dashboard_page(user: User) -> None:
     def show_freshness() -> None:
         with read_session() as session:
             updated = read.freshness(session=session)
-        fresh.text = f'Updated {ago(updated)}' if updated else 'Not computed yet'
+        fresh.text = f'Updated {_age(updated)}' if updated else 'Not computed yet'
 
     @ui.refreshable
     def content() -> None:
@@ -47,11 +47,17 @@ def dashboard_page(user: User) -> None:
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for card in cards:
                 widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], currency))
-        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            _chart('Turnover and orders per day', widgets.turnover_and_orders(table))
-            _chart('Conversion funnel', widgets.funnel_figure(steps))
-            _chart('Active users', widgets.line_figure(table, [('active_users', 'Active users', 'accent')]))
-            _chart('Request backlog and SLA breaches', widgets.backlog_figure(table))
+        charts = ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3')
+
+        def draw_charts() -> None:
+            with charts:
+                _chart('Turnover and orders per day', widgets.turnover_and_orders(table))
+                _chart('Conversion funnel', widgets.funnel_figure(steps))
+                _chart('Active users', widgets.line_figure(table, [('active_users', 'Active users', 'accent')]))
+                _chart('Request backlog and SLA breaches', widgets.backlog_figure(table))
+
+        # the charts follow once the browser is connected: the cards need not wait for Plotly's 3 MB to load
+        ui.timer(0, draw_charts, once=True)
 
     def choose(value: int) -> None:
         if value == 0:
@@ -65,6 +71,11 @@ def dashboard_page(user: User) -> None:
     content()
     show_freshness()
     ui.timer(10, show_freshness)
+
+
+def _age(updated) -> str:
+    seconds = read.age_in_seconds(updated)
+    return f'{max(int(seconds), 0)} s ago' if seconds is not None and seconds < 60 else ago(updated)
 
 
 def _chart(title: str, figure: dict) -> None:

@@ -6,6 +6,7 @@ from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, StaleRecord
+from backoffice.kpi import refresh
 from backoffice.models import User
 from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
@@ -60,6 +61,8 @@ def settings_page(user: User) -> None:
             show_error(error, inputs)
             return
         loaded.update(saved)
+        if 'time_zone' in changes:  # the KPIs' days start at midnight in this zone: their history moves with it
+            refresh.start_recompute(keys=None, reason='time zone changed')
         ui.notify('Settings saved', type='positive')
 
     def reload() -> None:

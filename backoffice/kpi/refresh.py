@@ -66,7 +66,7 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
         defs = definitions.current(session=session)
     today = days.today(zone, now)
     last = min(last or today, today)
-    first = first or today - timedelta(days=NIGHTLY_DAYS - 1)
+    first = min(first or today - timedelta(days=NIGHTLY_DAYS - 1), last)
     chosen = [kpi for kpi in KPIS if keys is None or kpi.key in set(keys)]
     span = days.span(first, last)
     _progress(run_id, done=0, total=len(span))
@@ -95,8 +95,8 @@ def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, th
     keys = list(keys) if keys is not None else None
 
     def work() -> None:
-        with _recording(run_id):
-            recompute(first=oldest, keys=keys, run_id=run_id)
+        with _recording(run_id):  # no history yet: only today is there to recompute
+            recompute(first=oldest or date.max, keys=keys, run_id=run_id)
         log.info('KPI history recomputed (%s)', reason)
 
     thread = threading.Thread(target=work, name=f'kpi-recompute-{run_id}', daemon=True)
