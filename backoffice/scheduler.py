@@ -60,11 +60,19 @@ def purge_idempotency(settings: Settings) -> int:
         return api_keys.purge_idempotency_records(session=session)
 
 
+def check_low_stock(settings: Settings) -> list[int]:
+    """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
+    from .services import stock
+    with session_scope() as session:
+        return stock.alert_low_stock(session=session)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
+    Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
 ]
 
 
