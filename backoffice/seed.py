@@ -14,10 +14,11 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from . import auth
-from .models import Company, Customer, Role, User
+from .models import Company, Customer, Order, Role, User
 from .query import search_index_suspended
 from .seed_catalog import seed_catalog
 from .seed_content import seed_content
+from .seed_orders import seed_orders
 from .seed_support import seed_support
 from .services import users
 
@@ -30,6 +31,7 @@ DEMO_STAFF = [
 ]
 DEMO_COMPANIES = 30
 DEMO_CUSTOMERS = 400
+DEMO_ORDERS = 3000  # a year of a small shop's orders
 
 CHUNK = 10_000  # rows per executemany
 BULK = 20_000   # from this many customers, rebuild the search index once instead of a trigger per row
@@ -49,6 +51,11 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
     if catalog.products:
         lines.append(f'Catalogue: {catalog.categories} categories, {catalog.products} products')
     lines += seed_content(session, random.Random(seed))
+    if session.exec(select(Order.id)).first() is None:
+        orders = seed_orders(session=session, orders=DEMO_ORDERS, seed=seed)
+        if orders.orders:
+            lines.append(f'Orders: {orders.orders} over the last year, with {orders.payments} payments and '
+                         f'{orders.shipments} shipments; stock for every product')
     password = auth.generate_password()
     for name, email, role in DEMO_STAFF:
         if session.exec(select(User.id).where(User.email == email)).first() is None:
