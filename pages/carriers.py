@@ -9,6 +9,6 @@ CARRIERS = resource('carriers')
 
 
 @screen('/carriers', CARRIERS.label, permission=CARRIERS.read_permission, icon=CARRIERS.icon, section='Sales',
-        order=210, description=CARRIERS.description)
+        order=260, description=CARRIERS.description)
 def carriers_page(user: User) -> None:
     ResourceView(CARRIERS, user)

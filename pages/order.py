@@ -134,7 +134,9 @@ class OrderScreen:
         ui.label('Payments, refunds and invoices').classes('font-medium')
         with ui.column().classes('gap-1 text-sm'):
             for payment in data.payments:
-                ui.label(f'{when(payment.paid_at)} · paid {payment.amount} ({payment.method}, {payment.reference})')
+                provider = payments.PROVIDERS.get(payment.provider)
+                method = provider.methods.get(payment.method, payment.method) if provider else payment.method
+                ui.label(f'{when(payment.paid_at)} · paid {payment.amount} ({method}, {payment.reference})')
             for refund in data.refunds:
                 ui.label(f'{when(refund.refunded_at)} · refunded {refund.amount}: {refund.reason}')
             for document in data.documents:

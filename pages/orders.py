@@ -107,7 +107,7 @@ class DraftDialog:
         ui.navigate.to(f'/orders/{draft.number}')
 
 
-@screen('/orders', ORDERS.label, permission=ORDERS.read_permission, icon=ORDERS.icon, section='Sales', order=200,
+@screen('/orders', ORDERS.label, permission=ORDERS.read_permission, icon=ORDERS.icon, section='Sales', order=250,
         description=ORDERS.description)
 def orders_page(user: User) -> None:
     OrdersList(user)
