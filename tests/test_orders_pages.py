@@ -143,3 +143,27 @@ async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(
     await until(lambda: table_with(user, 'on_hand').rows[0]['on_hand'] == '12')
     await until(lambda: len(table_with(user, 'balance').rows) == 2)
     assert [r['kind'] for r in table_with(user, 'balance').rows] == ['Receipt', 'Receipt']
+
+
+async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: User) -> None:
+    from backoffice.models import Return
+    from backoffice.services import tickets
+
+    from .sales import advance
+    manager, agent = make_user('manager'), make_user('agent')
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='The mug leaks',
+                                        body='Please take it back', type='return_exchange', order_number=order.number)
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see(marker='start-return', retries=40)
+    user.find(marker='start-return').click()
+    user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
+    user.find(marker='start-return-submit').click()
+    await user.should_see('Return R-1001 started for order 100001', retries=40)
+    with read_session() as session:
+        rma = session.exec(select(Return)).one()
+    assert (rma.ticket_id, rma.reason, rma.status) == (ticket.id, 'The mug leaks', 'requested')
