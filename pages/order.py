@@ -18,6 +18,7 @@ from backoffice.services import documents, invoices, orders, payments, returns
 from components import live
 from components.format import when
 from components.forms import page_dialog, show_error
+from components.order_draft import DraftDialog
 from components.registry import screen
 from components.session import acting_user
 
@@ -183,6 +184,9 @@ class OrderScreen:
         flow = {OrderStatus.draft: ('Confirm', orders.confirm), OrderStatus.paid: ('Mark packed', orders.pack),
                 OrderStatus.shipped: ('Mark delivered', orders.deliver)}
         with ui.row().classes('gap-2 flex-wrap'):
+            if status == OrderStatus.draft:
+                ui.button('Edit draft', icon='edit', on_click=lambda: DraftDialog(
+                    self.user, order, on_saved=lambda _: self.reload())).props('outline').mark('edit-draft')
             if status in flow:
                 label, action = flow[status]
                 ui.button(label, on_click=lambda: self._do(lambda s, u: action(

@@ -115,7 +115,15 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     with read_session() as session:
         draft = session.exec(select(Order)).one()
     assert (draft.status, draft.email, str(draft.total)) == ('draft', 'dora@example.com', '60.00')
-    await user.should_see('Confirm', retries=40)
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-quantity-0').elements.pop().set_value(3)
+    user.find(marker='create-draft').click()
+    await user.should_see('Draft order 100001 saved', retries=40)
+    assert str(fresh(draft.id).total) == '90.00'
+    user.find('Confirm').click()
+    await until(lambda: fresh(draft.id).status == 'pending')
+    assert level(mug.id).reserved == 3
 
 
 async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
