@@ -70,29 +70,10 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _seed_orders(args: argparse.Namespace) -> int:
-    """Orders need customers and products: a catalogue and one customer per ten orders are added when missing."""
-    import random
-
-    from sqlmodel import select
-
-    from .models import Customer
-    from .seed import seed_customers
-    from .seed_catalog import seed_catalog
-    from .seed_orders import seed_orders
-    started = time.perf_counter()
-    lines = []
+    from .seed_orders import seed_orders_for_benchmark
     with db.session_scope() as session:
-        if args.customers or session.exec(select(Customer.id)).first() is None:
-            customers = args.customers or max(100, args.orders // 10)
-            seeded = seed_customers(session=session, customers=customers, seed=args.seed,
-                                    companies=args.companies if args.companies is not None else customers // 200)
-            lines.append(f'Added {seeded.customers:,} customers and {seeded.companies:,} companies.')
-        catalog = seed_catalog(session, random.Random(args.seed))
-        if catalog.products:
-            lines.append(f'Added a catalogue of {catalog.products} products.')
-        orders = seed_orders(session=session, orders=args.orders, seed=args.seed)
-    lines.append(f'Added {orders.orders:,} orders with {orders.lines:,} lines, {orders.payments:,} payments and '
-                 f'{orders.shipments:,} shipments in {time.perf_counter() - started:.1f} s (seed {args.seed}).')
+        lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
+                                          customers=args.customers, companies=args.companies)
     for line in lines:
         print(line)
     return 0

@@ -5,6 +5,7 @@ orders reserve. The same seed and day give the same orders."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -63,6 +64,28 @@ def seed_carriers(session: Session) -> int:
         session.add(Carrier(code=code, name=name, tracking_url_template=template))
     session.commit()
     return len(CARRIERS)
+
+
+def seed_orders_for_benchmark(*, session: Session, orders: int, seed: int = 1, customers: int | None = None,
+                              companies: int | None = None) -> list[str]:
+    """`seed --orders N`: orders need customers and products, so a catalogue and one customer per ten orders are
+    added when missing (or `customers` more when given). Returns the lines to print."""
+    from .seed import seed_customers
+    from .seed_catalog import seed_catalog
+    started = time.perf_counter()
+    lines = []
+    if customers or session.exec(select(Customer.id)).first() is None:
+        customers = customers or max(100, orders // 10)
+        seeded = seed_customers(session=session, customers=customers, seed=seed,
+                                companies=companies if companies is not None else customers // 200)
+        lines.append(f'Added {seeded.customers:,} customers and {seeded.companies:,} companies.')
+    catalog = seed_catalog(session, random.Random(seed))
+    if catalog.products:
+        lines.append(f'Added a catalogue of {catalog.products} products.')
+    made = seed_orders(session=session, orders=orders, seed=seed)
+    lines.append(f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments and '
+                 f'{made.shipments:,} shipments in {time.perf_counter() - started:.1f} s (seed {seed}).')
+    return lines
 
 
 def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetime | None = None) -> SeededOrders:

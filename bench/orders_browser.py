@@ -91,16 +91,16 @@ def seed_if_empty(url: str, orders: int) -> int:
     from sqlmodel import func, select
 
     from backoffice import db
-    from backoffice.__main__ import main as cli
     from backoffice.models import Order
+    from backoffice.seed_orders import seed_orders_for_benchmark
     from backoffice.services import users
     db.configure(url)
     db.migrate()
     with db.read_session() as session:
         present = session.exec(select(func.count()).select_from(Order)).one()
     if not present:
-        os.environ['BACKOFFICE_DATABASE_URL'] = url
-        cli(['seed', '--orders', str(orders)])
+        with db.session_scope() as session:
+            print('\n'.join(seed_orders_for_benchmark(session=session, orders=orders)))
         present = orders
     with db.session_scope() as session:
         if not users.count_users(session=session):
