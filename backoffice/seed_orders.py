@@ -112,7 +112,8 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     reserved: dict[int, int] = {}
     counts = {'orders': 0, 'lines': 0, 'payments': 0, 'shipments': 0}
     generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved)
-    with search_index_suspended(session, 'orders') if bulk else nullcontext():
+    from .seed import _big_page_cache  # the customers' seeder's: a 256 MB page cache on SQLite while loading
+    with _big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
             for table, rows in (('orders', [b[0] for b in batch]), ('lines', [r for b in batch for r in b[1]]),
                                 ('payments', [b[2] for b in batch if b[2]]),
