@@ -7,6 +7,7 @@ import asyncio
 
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -175,3 +176,22 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     with read_session() as session:
         rma = session.exec(select(Return)).one()
     assert (rma.ticket_id, rma.reason, rma.status) == (ticket.id, 'The mug leaks', 'requested')
+
+
+async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    await sign_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    await until(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    stock_table = table_with(user, 'on_hand')
+    UserInteraction(user, {stock_table}, None).trigger('rowClick', [{}, stock_table.rows[0], 0])  # open the row
+    await user.should_see('Adjust stock', retries=40)
+    user.find('Adjust stock').click()
+    await user.should_see('Change (negative takes out) *', retries=40)
+    user.find('Change (negative takes out) *').elements.pop().set_value(-3)
+    user.find('Reason *').elements.pop().set_value('3 broken in transit')
+    user.find('Confirm').click()
+    await user.should_see('Stock of MUG is now 7', retries=40)
+    await until(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
+    assert level(mug.id).on_hand == 7
