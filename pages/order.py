@@ -279,10 +279,11 @@ class OrderScreen:
         self._form('Start a return', fields, submit, 'Return started')
 
     async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
-        user = acting_user()
+        box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
+        with box:
+            user = acting_user()
         if user is None:
             return False
-        box = self.box
 
         def call() -> Any:
             with session_scope() as session:
@@ -305,17 +306,21 @@ class OrderScreen:
 
     async def _pdf(self, document: Invoice) -> None:
         pdf = await run.io_bound(documents.invoice_pdf, document)
-        ui.download.content(pdf, f'{document.number}.pdf', 'application/pdf')
+        with self.box:
+            ui.download.content(pdf, f'{document.number}.pdf', 'application/pdf')
 
     async def _pick_list(self) -> None:
-        user, order = acting_user(), self.data.order
+        with self.box:
+            user, order = acting_user(), self.data.order
         if user is None:
             return
 
         def render() -> bytes:
             with read_session() as session:
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=[order.id])
-        ui.download.content(await run.io_bound(render), f'pick-list-{order.number}.pdf', 'application/pdf')
+        pdf = await run.io_bound(render)
+        with self.box:
+            ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
 
 
 @screen('/orders/{number}', 'Order', permission='orders.read', icon='receipt_long', section='Sales', in_menu=False,

@@ -19,7 +19,7 @@ from .sales import fresh, level, make_product, pay, place
 from .tables import open_row, rows_show
 
 
-async def until(condition, timeout: float = 3.0) -> None:
+async def until(condition, timeout: float = 10.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if condition():
             return
