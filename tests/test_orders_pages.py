@@ -87,7 +87,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     await user.should_not_see('Cancel order')
 
 
-async def test_a_refund_over_what_was_paid_is_refused_at_the_page(user: User) -> None:
+async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download(user: User) -> None:
     manager = make_user('manager')
     make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
     order = place(('MUG', 2))
@@ -100,6 +100,10 @@ async def test_a_refund_over_what_was_paid_is_refused_at_the_page(user: User) ->
     user.find(marker='dialog-submit').click()
     await user.should_see('At most 60.00 EUR can be refunded', retries=40)
     assert fresh(order.id).refunded_total == 0
+    user.find('PDF').click()  # the invoice issued with the payment
+    assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+    user.find('Pick list').click()
+    assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
 
 
 async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
