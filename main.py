@@ -10,6 +10,7 @@ from backoffice.api import router as api_router
 from backoffice.api_content import router as content_router
 from backoffice.api_events import router as events_router
 from backoffice.api_intake import router as intake_router
+from backoffice.api_orders import router as orders_router
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
 
@@ -46,6 +47,7 @@ app.include_router(api_router)
 app.include_router(content_router)
 app.include_router(intake_router)
 app.include_router(events_router)
+app.include_router(orders_router)
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()

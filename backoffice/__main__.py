@@ -23,10 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument('--password-stdin', action='store_true',
                         help='read the password from standard input (else one is generated and printed once)')
     seed = commands.add_parser('seed', help='fill the database with deterministic demo data (staff and a small shop), '
-                                             'or with --customers/--companies only those, in bulk')
+                                             'or with --customers/--companies/--orders only those, in bulk')
     seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
     seed.add_argument('--customers', type=number_of_rows, help='add this many customers (1000000 for the benchmark)')
     seed.add_argument('--companies', type=number_of_rows, help='add this many companies (default: 1 per 200 customers)')
+    seed.add_argument('--orders', type=number_of_rows, help='add this many orders over the last year, with lines, '
+                                                            'payments and shipments (1000000 for the benchmark)')
     api_key = commands.add_parser('create-api-key', help='add an API key for a front office; its secret is printed '
                                                          'once')
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
@@ -70,6 +72,8 @@ def _kpi_refresh(args: argparse.Namespace) -> int:
 
 def _seed(args: argparse.Namespace) -> int:
     from .seed import seed_customers, seed_demo
+    if args.orders is not None:
+        return _seed_orders(args)
     with db.session_scope() as session:
         if args.customers is None and args.companies is None:
             lines = seed_demo(session=session, seed=args.seed)
@@ -80,6 +84,16 @@ def _seed(args: argparse.Namespace) -> int:
             seeded = seed_customers(session=session, customers=customers, companies=companies, seed=args.seed)
             lines = [f'Added {seeded.customers:,} customers and {seeded.companies:,} companies '
                      f'in {time.perf_counter() - started:.1f} s (seed {args.seed}).']
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _seed_orders(args: argparse.Namespace) -> int:
+    from .seed_orders import seed_orders_for_benchmark
+    with db.session_scope() as session:
+        lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
+                                          customers=args.customers, companies=args.companies)
     for line in lines:
         print(line)
     return 0

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from time import perf_counter
 from typing import Any
 
@@ -51,8 +52,8 @@ COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by
 @dataclass(frozen=True)
 class ListRequest:
     """What a list shows. `filters` by Filter.name: 'choice' → str or list[str]; 'bool' → bool; 'date_range' →
-    (date|None, date|None), whole days in UTC, both included (ISO strings work too); 'related' → int id. None or an
-    empty value filters nothing."""
+    (date|None, date|None), whole days in UTC, both included (ISO strings work too); 'related' → int id;
+    'number_range' → (low|None, high|None), both included. None or an empty value filters nothing."""
 
     search: str = ''               # case-insensitive 'contains' over resource.search
     filters: dict[str, Any] = field(default_factory=dict)
@@ -444,7 +445,29 @@ def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
     return [attribute == value]
 
 
-_FILTERS = {'choice': _choice, 'bool': _yes_no, 'date_range': _date_range, 'related': _related}
+def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+    if isinstance(value, str | int | float | Decimal) or len(value) != 2:
+        raise ValidationFailed({spec.name: 'Give a lowest and a highest value (either may be empty)'})
+    low, high = (_number(spec, item) for item in value)
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed({spec.name: 'The lowest value is above the highest'})
+    return ([attribute >= low] if low is not None else []) + ([attribute <= high] if high is not None else [])
+
+
+def _number(spec: Filter, value: Any) -> Decimal | None:
+    if value in (None, ''):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed({spec.name: f'“{value}” is not a number'}) from None
+    if not number.is_finite():
+        raise ValidationFailed({spec.name: f'“{value}” is not a number'})
+    return number
+
+
+_FILTERS = {'choice': _choice, 'bool': _yes_no, 'date_range': _date_range, 'related': _related,
+            'number_range': _number_range}
 
 
 def _search_conditions(session: Session, resource: Resource, term: str,

@@ -72,6 +72,13 @@ def recompute_kpis(settings: Settings) -> int:
     return refresh.run_job('kpi-nightly', refresh.recompute)
 
 
+def check_low_stock(settings: Settings) -> list[int]:
+    """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
+    from .services import stock
+    with session_scope() as session:
+        return stock.alert_low_stock(session=session)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -79,6 +86,7 @@ JOBS: list[Job] = [
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
     Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
+    Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
 ]
 
 

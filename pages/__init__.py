@@ -2,13 +2,17 @@
 
 from . import (  # noqa: F401
     audit,
+    carriers,
     categories,
     companies,
     contact,
     content,
     customers,
     dashboard,
+    inventory,
     login,
+    order,
+    orders,
     products,
     request,
     requests,

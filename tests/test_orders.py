@@ -204,3 +204,23 @@ def test_a_banned_customer_cannot_order(manager) -> None:
         place(('MUG', 1), email='eve@example.com')
     with read_session() as session:
         assert session.exec(select(StockLevel.reserved)).one() == 0
+
+
+def test_the_orders_list_filters_by_amount_and_finds_by_number_or_email(manager) -> None:
+    from backoffice.query import ListRequest, list_page
+    from backoffice.resources import resource
+    make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
+    small, big = place(('MUG', 1), email='ann@example.com'), place(('MUG', 9), email='bob@example.com')
+
+    def numbers(**request) -> list[str]:
+        with read_session() as session:
+            page = list_page(session=session, actor=manager, resource=resource('orders'),
+                             request=ListRequest(**request))
+        return [order.number for order in page.rows]
+
+    assert numbers(filters={'total': (100, None)}) == [big.number]
+    assert numbers(filters={'total': (None, '20.78')}) == [small.number]  # 10.00 + 4.90 + VAT = 17.88
+    assert numbers(search='bob@') == [big.number] and numbers(search=small.number) == [small.number]
+    with pytest.raises(ValidationFailed) as refused:
+        numbers(filters={'total': (50, 10)})
+    assert refused.value.errors == {'total': 'The lowest value is above the highest'}

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'bool', 'choice', 'related']
 FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
                     'datetime', 'bool', 'related', 'image']
-FilterKind = Literal['choice', 'bool', 'date_range', 'related']
+FilterKind = Literal['choice', 'bool', 'date_range', 'related', 'number_range']
 
 
 @dataclass(frozen=True)

@@ -301,6 +301,18 @@ def timeline(*, session: Session, actor: User, order_id: int) -> list[OrderEvent
     return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))))
 
 
+def shipments_of(*, session: Session, actor: User, order_id: int) -> list[Shipment]:
+    require(actor, 'orders.read')
+    return list(session.exec(select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.id))))
+
+
+def carriers(*, session: Session, actor: User) -> dict[int, str]:
+    """Active carriers by id, for a choice."""
+    require(actor, 'orders.read')
+    rows = session.exec(select(Carrier.id, Carrier.name).where(col(Carrier.active).is_(True)).order_by(Carrier.name))
+    return dict(rows.all())
+
+
 def reserved_by(lines: list[OrderLine]) -> dict[int, int]:
     wanted: dict[int, int] = {}
     for line in lines:

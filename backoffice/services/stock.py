@@ -143,7 +143,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
         raise ValidationFailed({'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
                                             f'cannot go below that (it would become {level.on_hand + quantity})'})
     movement = move(session, level, MovementKind.adjustment, quantity, reason=reason, actor=actor)
-    audit.record(session, actor, 'stock.adjusted', 'stock', product.id,
+    audit.record(session, actor, 'stock.adjusted', 'stock', level.id,
                  changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
                  summary=f'{product.sku}: {quantity:+d} ({reason})')
     session.commit()
@@ -183,7 +183,7 @@ def receive_purchase(*, session: Session, actor: User, lines: list[dict], suppli
         move(session, level, MovementKind.receipt, quantity, reason=f'Purchase {purchase.reference or purchase.id}',
              purchase_id=purchase.id, actor=actor)
         changed.append(level)
-    audit.record(session, actor, 'stock.received', 'stock', purchase.id,
+    audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
                  summary=f'Received purchase {purchase.reference or purchase.id} from {purchase.supplier or "?"}: '
                          f'{len(wanted)} lines')
     session.commit()
@@ -213,7 +213,7 @@ def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, 
     level.min_qty, level.max_qty = min_qty, max_qty
     _refresh(session, level)
     stamp(level)
-    audit.record(session, actor, 'stock.limits', 'stock', product.id, version=level.version,
+    audit.record(session, actor, 'stock.limits', 'stock', level.id, version=level.version,
                  changes=audit.diff(before, audit.snapshot(level)),
                  summary=f'{product.sku}: min {min_qty}, max {max_qty}')
     session.commit()
