@@ -39,6 +39,8 @@ def format_value(value: float | None, unit: str, currency: str = '') -> str:
     if unit == 'percent':
         return f'{value:.1f} %'
     if unit == 'money':
+        if abs(value) >= 1_000_000:
+            return f'{value / 1_000_000:,.2f} M {currency}'  # stays on one line of a phone-wide card
         return f'{value:,.0f} {currency}' if abs(value) >= 10_000 else f'{value:,.2f} {currency}'
     return f'{value:,.0f}'
 

@@ -146,3 +146,13 @@ def test_a_refresh_job_run_is_recorded_with_its_error() -> None:
 
 def _fail() -> int:
     raise RuntimeError('database went away')
+
+
+def test_active_users_over_a_span_agree_with_each_day_on_its_own(story: dict) -> None:
+    from backoffice.kpi.registry import Day, active_users, active_users_span
+    with read_session() as session:
+        defs = definitions.current(session=session)
+        span = active_users_span(session, D - timedelta(days=3), D + timedelta(days=2), ZONE, defs)
+        one_by_one = {day: active_users(Day(session, *days.bounds(day, ZONE), defs)).value for day in span}
+    assert {day: value.value for day, value in span.items()} == one_by_one
+    assert list(one_by_one.values()) == [0, 0, 0, 1, 1, 1]   # jo from his second login (D) on; max never has 2

@@ -20,7 +20,7 @@ from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
 from ..services import app_settings
 from . import days, definitions
 from . import sources as src
-from .registry import KPIS, Day, Kpi
+from .registry import KPIS, Day, DayValue, Kpi
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
             first = today if kpi.snapshot else max(first, today - timedelta(days=INCREMENTAL_MAX_DAYS - 1))
             for day in days.span(min(first, today), today):
                 plan.setdefault(day, []).append(kpi)
-        values = [_compute(session, kpi, day, zone, defs) for day, kpis in sorted(plan.items()) for kpi in kpis]
+        values = _compute_plan(session, plan, zone, defs)
     with session_scope() as session:
         _write(session, values)
         for mark in new_marks.values():
@@ -70,10 +70,16 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
     chosen = [kpi for kpi in KPIS if keys is None or kpi.key in set(keys)]
     span = days.span(first, last)
     _progress(run_id, done=0, total=len(span))
+    spanned: dict[str, dict[date, dict]] = {}
+    with read_session() as session:  # the KPIs that compute a span at once, before the day-by-day ones
+        for kpi in (k for k in chosen if k.compute_span):
+            spanned[kpi.key] = {day: _row(kpi, day, value) for day, value in
+                                kpi.compute_span(session, first, last, zone, defs).items()}
     written = 0
     for number, day in enumerate(span, start=1):
         with read_session() as session:
-            values = [_compute(session, kpi, day, zone, defs) for kpi in chosen if not kpi.snapshot or day == today]
+            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs)
+                      for kpi in chosen if not kpi.snapshot or day == today]
         with session_scope() as session:
             _write(session, values)
             session.commit()
@@ -130,7 +136,26 @@ def running_recompute(*, session: Session) -> KpiJobRun | None:
 
 def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions) -> dict:
     start, end = days.bounds(day, zone)
-    result = kpi.compute(Day(session, start, end, defs))
+    return _row(kpi, day, kpi.compute(Day(session, start, end, defs)))
+
+
+def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs: definitions.Definitions) -> list:
+    """The planned (day, KPI) values: spans at once where a KPI can, the rest day by day."""
+    values, spans = [], {}
+    for day, kpis in sorted(plan.items()):
+        for kpi in kpis:
+            if kpi.compute_span is None:
+                values.append(_compute(session, kpi, day, zone, defs))
+            else:
+                first, last = spans.get(kpi.key, (day, day))
+                spans[kpi.key] = (min(first, day), max(last, day))
+    for key, (first, last) in spans.items():
+        kpi = next(k for k in KPIS if k.key == key)
+        values += [_row(kpi, day, value) for day, value in kpi.compute_span(session, first, last, zone, defs).items()]
+    return values
+
+
+def _row(kpi: Kpi, day: date, result: DayValue) -> dict:
     return {'kpi': kpi.key, 'day': day, 'value': result.value, 'numerator': result.numerator,
             'denominator': result.denominator, 'computed_at': utcnow()}
 
