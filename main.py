@@ -8,7 +8,9 @@ from nicegui import app, ui
 from backoffice import __version__, bootstrap, db, event_relay, ratelimit
 from backoffice.api import router as api_router
 from backoffice.api_content import router as content_router
+from backoffice.api_events import router as events_router
 from backoffice.api_intake import router as intake_router
+from backoffice.api_orders import router as orders_router
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
 
@@ -45,6 +47,8 @@ app.add_middleware(AuthMiddleware)
 app.include_router(api_router)
 app.include_router(content_router)
 app.include_router(intake_router)
+app.include_router(events_router)
+app.include_router(orders_router)
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()

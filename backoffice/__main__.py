@@ -1,4 +1,5 @@
-"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key | backup | restore."""
+"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key | kpi-refresh |
+backup | restore."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument('--password-stdin', action='store_true',
                         help='read the password from standard input (else one is generated and printed once)')
     seed = commands.add_parser('seed', help='fill the database with deterministic demo data (staff and a small shop), '
-                                             'or with --customers/--companies only those, in bulk')
+                                             'or with --customers/--companies/--orders only those, in bulk')
     seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
     seed.add_argument('--customers', type=number_of_rows, help='add this many customers (1000000 for the benchmark)')
     seed.add_argument('--companies', type=number_of_rows, help='add this many companies (default: 1 per 200 customers)')
+    seed.add_argument('--orders', type=number_of_rows, help='add this many orders over the last year, with lines, '
+                                                            'payments and shipments (1000000 for the benchmark)')
     api_key = commands.add_parser('create-api-key', help='add an API key for a front office; its secret is printed '
                                                          'once')
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
     restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')
     restore.add_argument('--yes', action='store_true', help='do not ask for confirmation')
+    kpis = commands.add_parser('kpi-refresh', help="bring today's KPIs up to date (what the app does every minute), "
+                                                   'or with --full recompute the last days')
+    kpis.add_argument('--full', action='store_true', help='recompute every KPI for the last --days days')
+    kpis.add_argument('--days', type=number_of_rows, default=35, help='with --full: how many days up to today')
     args = parser.parse_args(argv)
 
     settings = load_settings()
@@ -53,7 +60,23 @@ def main(argv: list[str] | None = None) -> int:
         return _create_api_key(args)
     if args.command == 'backup':
         return _backup(settings)
+    if args.command == 'kpi-refresh':
+        return _kpi_refresh(args)
     return 2
+
+
+def _kpi_refresh(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .kpi import days, refresh
+    started = time.perf_counter()
+    if args.full:
+        first = days.today('UTC') - timedelta(days=max(args.days, 1))  # a day early: the shop's zone may be ahead
+        rows = refresh.run_job('kpi-full', lambda: refresh.recompute(first=first))
+    else:
+        rows = refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    print(f'Wrote {rows:,} daily KPI values in {time.perf_counter() - started:.2f} s.')
+    return 0
 
 
 def _backup(settings) -> int:
@@ -95,6 +118,8 @@ def _restore(args: argparse.Namespace, settings) -> int:
 
 def _seed(args: argparse.Namespace) -> int:
     from .seed import seed_customers, seed_demo
+    if args.orders is not None:
+        return _seed_orders(args)
     with db.session_scope() as session:
         if args.customers is None and args.companies is None:
             lines = seed_demo(session=session, seed=args.seed)
@@ -105,6 +130,16 @@ def _seed(args: argparse.Namespace) -> int:
             seeded = seed_customers(session=session, customers=customers, companies=companies, seed=args.seed)
             lines = [f'Added {seeded.customers:,} customers and {seeded.companies:,} companies '
                      f'in {time.perf_counter() - started:.1f} s (seed {args.seed}).']
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _seed_orders(args: argparse.Namespace) -> int:
+    from .seed_orders import seed_orders_for_benchmark
+    with db.session_scope() as session:
+        lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
+                                          customers=args.customers, companies=args.companies)
     for line in lines:
         print(line)
     return 0

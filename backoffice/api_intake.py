@@ -28,19 +28,22 @@ class SizeLimitedRoute(APIRoute):
     """Refuses a body over MAX_BODY_BYTES before it is parsed: by its Content-Length when declared, else by
     counting while it streams in (a chunked upload declares none), so a huge body is never held in memory."""
 
+    max_body_bytes = MAX_BODY_BYTES  # a subclass sets its own (the events batch is larger)
+
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
+        limit = self.max_body_bytes
 
         async def limited(request: Request) -> Response:
             declared = request.headers.get('content-length', '')
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                return _too_large()
+            if declared.isdigit() and int(declared) > limit:
+                return _too_large(limit)
             if request.method in {'POST', 'PUT', 'PATCH'}:
                 body = bytearray()
                 async for chunk in request.stream():
                     body += chunk
-                    if len(body) > MAX_BODY_BYTES:
-                        return _too_large()
+                    if len(body) > limit:
+                        return _too_large(limit)
                 request._body = bytes(body)  # what FastAPI reads next (Starlette caches the body here)
             return await handler(request)
 
@@ -225,5 +228,5 @@ def _within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> N
                             headers={'Retry-After': str(decision.retry_after)})
 
 
-def _too_large() -> JSONResponse:
-    return JSONResponse({'detail': f'The request body is larger than {MAX_BODY_BYTES // 1024} KB.'}, status_code=413)
+def _too_large(limit: int = MAX_BODY_BYTES) -> JSONResponse:
+    return JSONResponse({'detail': f'The request body is larger than {limit // 1024} KB.'}, status_code=413)

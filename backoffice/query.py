@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from time import perf_counter
 from typing import Any
 
@@ -53,7 +54,8 @@ COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by
 class ListRequest:
     """What a list shows. `filters` by Filter.name: 'choice' → str or list[str]; 'bool' → bool; 'date_range' →
     (date|None, date|None), whole days in UTC, both included (ISO strings work too); 'related' → int id, or NONE
-    for "empty"; 'present' → bool (the column is filled in or not). None or an empty value filters nothing."""
+    for "empty"; 'present' → bool (the column is filled in or not); 'number_range' → (low|None, high|None), both
+    included. None or an empty value filters nothing."""
 
     search: str = ''               # case-insensitive 'contains' over resource.search
     filters: dict[str, Any] = field(default_factory=dict)
@@ -213,6 +215,7 @@ def register_search_index(table_name: str, *columns: str) -> SearchIndex:
 
 
 register_search_index('customers', 'email', 'name')
+register_search_index('orders', 'number', 'email')
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -454,8 +457,29 @@ def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
         raise ValidationFailed({spec.name: 'Choose yes or no'})
     return [attribute.is_not(None) if value else attribute.is_(None)]
 
+def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
+    if isinstance(value, str | int | float | Decimal) or len(value) != 2:
+        raise ValidationFailed({spec.name: 'Give a lowest and a highest value (either may be empty)'})
+    low, high = (_number(spec, item) for item in value)
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed({spec.name: 'The lowest value is above the highest'})
+    return ([attribute >= low] if low is not None else []) + ([attribute <= high] if high is not None else [])
 
-_FILTERS = {'choice': _choice, 'bool': _yes_no, 'present': _present, 'date_range': _date_range, 'related': _related}
+
+def _number(spec: Filter, value: Any) -> Decimal | None:
+    if value in (None, ''):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed({spec.name: f'“{value}” is not a number'}) from None
+    if not number.is_finite():
+        raise ValidationFailed({spec.name: f'“{value}” is not a number'})
+    return number
+
+
+_FILTERS = {'choice': _choice, 'bool': _yes_no, 'present': _present, 'date_range': _date_range, 'related': _related,
+            'number_range': _number_range}
 
 
 def _search_conditions(session: Session, resource: Resource, term: str,

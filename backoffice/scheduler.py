@@ -67,12 +67,34 @@ def nightly_backup(settings: Settings) -> str:
         return backups.take_backup(session=session, actor=None, settings=settings).name
 
 
+def refresh_kpis(settings: Settings) -> int:
+    """Bring today's KPIs up to date from the rows new since the last run."""
+    from .kpi import refresh
+    return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+
+
+def recompute_kpis(settings: Settings) -> int:
+    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
+    from .kpi import refresh
+    return refresh.run_job('kpi-nightly', refresh.recompute)
+
+
+def check_low_stock(settings: Settings) -> list[int]:
+    """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
+    from .services import stock
+    with session_scope() as session:
+        return stock.alert_low_stock(session=session)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
     Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
+    Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
+    Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
+    Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
 ]
 
 

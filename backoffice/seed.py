@@ -14,10 +14,11 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from . import auth
-from .models import Company, Customer, Role, User
+from .models import Company, Customer, Order, Role, User
 from .query import search_index_suspended
 from .seed_catalog import seed_catalog
 from .seed_content import seed_content
+from .seed_orders import seed_orders
 from .seed_support import seed_support
 from .services import users
 
@@ -30,6 +31,7 @@ DEMO_STAFF = [
 ]
 DEMO_COMPANIES = 30
 DEMO_CUSTOMERS = 400
+DEMO_ORDERS = 3000  # a year of a small shop's orders
 
 CHUNK = 10_000  # rows per executemany
 BULK = 20_000   # from this many customers, rebuild the search index once instead of a trigger per row
@@ -49,15 +51,35 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
     if catalog.products:
         lines.append(f'Catalogue: {catalog.categories} categories, {catalog.products} products')
     lines += seed_content(session, random.Random(seed))
+    if session.exec(select(Order.id)).first() is None:
+        orders = seed_orders(session=session, orders=DEMO_ORDERS, seed=seed)
+        if orders.orders:
+            lines.append(f'Orders: {orders.orders} over the last year, with {orders.payments} payments and '
+                         f'{orders.shipments} shipments; stock for every product')
     password = auth.generate_password()
     for name, email, role in DEMO_STAFF:
         if session.exec(select(User.id).where(User.email == email)).first() is None:
             users.create_user(session=session, actor=None, system=True,
                               data={'email': email, 'name': name, 'role': role, 'password': password})
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
+    lines += seed_kpi_demo(session, seed)
     lines.append(f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password '
                  f'{password}')
     return lines
+
+
+def seed_kpi_demo(session: Session, seed: int) -> list[str]:
+    """Three months of orders (unless the shop has some already) and usage events, and the KPIs computed from them."""
+    from .kpi import refresh
+    from .models import UsageEvent
+    from .seed_kpi import seed_activity
+    if session.exec(select(UsageEvent.id)).first() is not None:
+        return []
+    has_orders = session.connection().execute(text('SELECT 1 FROM orders LIMIT 1')).first() is not None
+    seeded = seed_activity(session=session, orders=0 if has_orders else 3000, events=60_000, days=90, seed=seed)
+    refresh.recompute(first=(datetime.now(UTC) - timedelta(days=91)).date())
+    made = f'{seeded.orders} orders and ' if seeded.orders else ''
+    return [f'Activity: {made}{seeded.events} usage events over 90 days; KPIs computed for the last 90 days']
 
 
 @dataclass(frozen=True)

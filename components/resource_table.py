@@ -274,6 +274,8 @@ class ResourceTable:
             self._date_range(declared)
         elif declared.kind == 'related':
             self._related_filter(declared)
+        elif declared.kind == 'number_range':
+            self._number_range(declared)
 
     def _date_range(self, declared) -> None:
         bounds: dict[str, date | None] = {'from': None, 'to': None}
@@ -287,6 +289,19 @@ class ResourceTable:
             .props('outlined dense type=date stack-label clearable').classes('w-40')
         ui.input('to', on_change=lambda e: changed('to', e.value)) \
             .props('outlined dense type=date stack-label clearable').classes('w-40')
+
+    def _number_range(self, declared) -> None:
+        bounds: dict[str, float | None] = {'low': None, 'high': None}
+
+        def changed(which: str, value: float | None) -> None:
+            bounds[which] = value
+            self._set_filter(declared.name, None if bounds == {'low': None, 'high': None}
+                             else (bounds['low'], bounds['high']))
+
+        ui.number(f'{declared.label} from', on_change=lambda e: changed('low', e.value)) \
+            .props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-from')
+        ui.number('to', on_change=lambda e: changed('high', e.value)) \
+            .props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-to')
 
     def _related_filter(self, declared) -> None:
         column = self.resource.model.__table__.columns.get(declared.name)

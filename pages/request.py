@@ -9,7 +9,7 @@ from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ServiceError, StaleRecord
-from backoffice.models import MessageKind, Ticket, User
+from backoffice.models import MessageKind, Ticket, TicketType, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
@@ -17,6 +17,7 @@ from backoffice.services import crud, tickets
 from components import live, presence
 from components.forms import show_error
 from components.registry import screen
+from components.return_dialog import start_return_from_request
 from components.session import acting_user
 from components.ticket_details import bug_panel, duplicate_line, rating_view, tags_input
 from components.ticket_thread import ThreadEntry, ticket_thread
@@ -132,6 +133,10 @@ class RequestScreen:
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
                     if ticket.assignee_id != self.user.id:
                         ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
+                    if ticket.type == TicketType.return_exchange and ticket.order_number:
+                        ui.button('Start a return', icon='assignment_return',
+                                  on_click=lambda: start_return_from_request(self.ticket)).props('flat') \
+                            .mark('start-return')
                 else:
                     ui.label(f'Assignee: {self.assignee or "nobody"}').mark('assignee')
         self.thread_box.clear()

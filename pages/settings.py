@@ -6,16 +6,18 @@ from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, StaleRecord
+from backoffice.kpi import refresh
 from backoffice.models import User
 from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
 from components.forms import clear_errors, show_error
+from components.kpi_settings_panel import kpi_settings_panel
 from components.registry import screen
 from components.session import acting_user
 
 
 @screen('/settings', 'Settings', permission='settings.manage', icon='settings', section='Administration', order=920,
-        description='Company name, currency, time zone, data retention')
+        description='Company name, currency, time zone, data retention, KPI definitions')
 def settings_page(user: User) -> None:
     with read_session() as session:
         loaded = app_settings.current_values(session=session)
@@ -34,6 +36,7 @@ def settings_page(user: User) -> None:
             reload_button.set_visibility(False)
             ui.button('Save settings', on_click=lambda: save())
     api_keys_panel(user)
+    kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
     def edited() -> dict[str, Any]:
         return {key: element.value for key, element in inputs.items() if element.value != loaded[key]}
@@ -58,6 +61,8 @@ def settings_page(user: User) -> None:
             show_error(error, inputs)
             return
         loaded.update(saved)
+        if 'time_zone' in changes:  # the KPIs' days start at midnight in this zone: their history moves with it
+            refresh.start_recompute(keys=None, reason='time zone changed')
         ui.notify('Settings saved', type='positive')
 
     def reload() -> None:

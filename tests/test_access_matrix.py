@@ -40,7 +40,7 @@ async def test_an_anonymous_visitor_is_sent_to_sign_in(user: User, path: str) ->
 async def test_the_menu_lists_only_what_the_role_may_open(user: User) -> None:
     agent = make_user('agent')
     await sign_in(user, agent.email)
-    await user.should_see('Home')
+    await user.should_see('Dashboard')
     await user.should_not_see('Staff users')
 
 

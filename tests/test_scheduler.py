@@ -54,4 +54,4 @@ def test_every_scheduled_job_runs_on_an_empty_database() -> None:
     settings = get_settings()
     for job in JOBS:
         job.run(settings)  # raises if a job is broken, instead of failing quietly at night
-    assert {job.name for job in JOBS} >= {'purge-trash', 'sla-check', 'send-outbox', 'purge-idempotency'}
+    assert {job.name for job in JOBS} >= {'purge-trash', 'sla-check', 'send-outbox', 'purge-idempotency', 'low-stock'}

@@ -4,6 +4,8 @@ from .api_keys import ApiKey, IdempotencyRecord
 from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
+from .inventory import MovementKind, Purchase, PurchaseLine, StockLevel, StockMovement
+from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from .people import (
                      Company,
                      CompanyCreate,
@@ -14,6 +16,23 @@ from .people import (
                      CustomerUpdate,
                      Role,
                      User,
+)
+from .sales import (
+                     Carrier,
+                     Invoice,
+                     InvoiceKind,
+                     Order,
+                     OrderEvent,
+                     OrderLine,
+                     OrderSource,
+                     OrderStatus,
+                     Payment,
+                     Refund,
+                     Return,
+                     ReturnLine,
+                     ReturnResolution,
+                     ReturnStatus,
+                     Shipment,
 )
 from .support import (
                      OPEN_STATUSES,
@@ -36,6 +55,26 @@ from .support import (
 from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
 
 __all__ = [
+    'Carrier',
+    'Invoice',
+    'InvoiceKind',
+    'MovementKind',
+    'Order',
+    'OrderEvent',
+    'OrderLine',
+    'OrderSource',
+    'OrderStatus',
+    'Payment',
+    'Purchase',
+    'PurchaseLine',
+    'Refund',
+    'Return',
+    'ReturnLine',
+    'ReturnResolution',
+    'ReturnStatus',
+    'Shipment',
+    'StockLevel',
+    'StockMovement',
     'ApiKey',
     'AppSetting',
     'AuditEntry',
@@ -62,8 +101,13 @@ __all__ = [
     'CustomerUpdate',
     'Delivery',
     'EditableTable',
+    'EventType',
     'IdempotencyRecord',
     'ImportBatch',
+    'KpiDaily',
+    'KpiDefinition',
+    'KpiJobRun',
+    'KpiWatermark',
     'LegalVersion',
     'LoginThrottle',
     'MessageKind',
@@ -74,6 +118,7 @@ __all__ = [
     'ProductUpdate',
     'Role',
     'SavedView',
+    'Segment',
     'SoftDeletable',
     'Ticket',
     'TicketCounter',
@@ -82,6 +127,7 @@ __all__ = [
     'TicketSource',
     'TicketStatus',
     'TicketType',
+    'UsageEvent',
     'User',
     'utcnow',
 ]

@@ -14,7 +14,7 @@ ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'du
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
 FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
                     'datetime', 'bool', 'related', 'image']
-FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related']
+FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related', 'number_range']
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ DESKTOP = (1440, 900)
 class RunningServer:
     url: str
     log: Path
+    database_url: str  # tests may put data there through the services (e.g. an order to open)
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     url = f'http://127.0.0.1:{port}'
     try:
         _wait_until_healthy(url, process, log)
-        yield RunningServer(url=url, log=log)
+        yield RunningServer(url=url, log=log, database_url=database_url)
     finally:
         process.terminate()
         try:

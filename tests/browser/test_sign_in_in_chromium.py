@@ -47,7 +47,7 @@ def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str)
 
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/')
-    assert heading(driver).text == 'Home'
+    assert heading(driver).text == 'Dashboard'
     visible_text(driver, 'Welcome, Administrator')
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'home-390.png'))

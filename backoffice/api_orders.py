@@ -1,0 +1,103 @@
+"""The orders API: the front office sends a placed order with an API key holding `orders:write`. It is idempotent by
+the shop's own order id (`external_id`): sending the same order again answers 200 with the first one. Prices, taxes,
+shipping and totals are computed here from the catalogue, never taken from the body.
+
+Checks run cheapest first, as for /api/requests: body size (413), the key (401/403) and its rate (429), then the
+input (422), then stock (409)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field
+
+from . import ratelimit
+from .api_intake import _KEY, _SIZE, Problem, SizeLimitedRoute, _within_rate
+from .db import session_scope
+from .errors import PermissionDenied, ServiceError, ValidationFailed
+from .models import ApiKey, OrderSource
+from .services import api_keys, orders, stock
+
+router = APIRouter(prefix='/api/orders', tags=['orders'], route_class=SizeLimitedRoute)
+bearer = HTTPBearer(auto_error=False, description='An API key with the orders:write scope')
+
+
+class NewOrderLine(BaseModel):
+    sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
+    quantity: int = Field(ge=1, le=orders.MAX_QUANTITY)
+    discount_percent: Decimal = Field(default=Decimal('0'), ge=0, le=100, max_digits=5, decimal_places=2,
+                                      description='A discount the shop granted on this line, in percent')
+
+
+class NewOrder(BaseModel):
+    external_id: str = Field(min_length=1, max_length=100, description="The shop's own order id: sending the same id "
+                                                                       'again returns the first order (200)')
+    email: str = Field(max_length=254, description="The customer's email; the customer is found by it, or created")
+    name: str = Field(default='', max_length=120)
+    lines: list[NewOrderLine] = Field(min_length=1, max_length=orders.MAX_LINES)
+    shipping_name: str = Field(default='', max_length=120)
+    shipping_address: str = Field(default='', max_length=1000)
+    note: str = Field(default='', max_length=2000)
+
+    model_config = {'extra': 'forbid', 'json_schema_extra': {'examples': [{
+        'external_id': 'shop-10042', 'email': 'jo@example.com', 'name': 'Jo Miller',
+        'lines': [{'sku': 'MUG-BLUE', 'quantity': 2}, {'sku': 'TEE-M', 'quantity': 1, 'discount_percent': '10'}],
+        'shipping_name': 'Jo Miller', 'shipping_address': '1 Main St\n10115 Berlin'}]}}
+
+
+class OrderPlaced(BaseModel):
+    id: int
+    number: str = Field(description='The number people quote, e.g. 100042')
+    status: str
+    currency: str
+    total: str = Field(description='Computed by the back office: goods − discounts + tax + shipping')
+
+
+def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
+    """The calling key, if it may send orders and is within its rate."""
+    with session_scope() as session:
+        try:
+            key = api_keys.authenticate(session, request.headers.get('authorization'), 'orders:write')
+        except api_keys.MissingKey as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
+        except api_keys.KeyNotAccepted as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
+        except api_keys.MissingScope as error:
+            raise HTTPException(403, str(error)) from None
+    _within_rate(ratelimit.api_keys, f'key:{key.prefix}',
+                 f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
+    return key
+
+
+@router.post('', status_code=201, response_model=OrderPlaced, responses={
+    **_SIZE, **_KEY,
+    200: {'model': OrderPlaced, 'description': 'This external_id was placed before: the first order, unchanged'},
+    403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
+    409: {'model': Problem, 'description': 'Not enough stock for a line (the message names each short SKU)'}})
+def place_order(payload: NewOrder, key: Annotated[ApiKey, Depends(orders_key)]) -> JSONResponse:
+    """Place an order: it is pending until paid, and its lines are reserved."""
+    with session_scope() as session:
+        try:
+            placed = orders.place_order(session=session, source=OrderSource.api, data=payload.model_dump())
+        except ServiceError as error:
+            raise _http_error(error) from None
+        order = placed.order
+        body = OrderPlaced(id=order.id, number=order.number, status=order.status.value, currency=order.currency,
+                           total=f'{order.total:.2f}').model_dump()
+    return JSONResponse(body, status_code=201 if placed.created else 200,
+                        headers={} if placed.created else {'Idempotent-Replayed': 'true'})
+
+
+def _http_error(error: ServiceError) -> HTTPException:
+    if isinstance(error, ValidationFailed):  # FastAPI's own 422 shape: lines.0.sku → ['body', 'lines', 0, 'sku']
+        return HTTPException(422, [{'loc': ['body', *(int(p) if p.isdigit() else p for p in field.split('.') if p)],
+                                    'msg': message, 'type': 'value_error'} for field, message in error.errors.items()])
+    if isinstance(error, orders.CustomerBanned | PermissionDenied):
+        return HTTPException(403, str(error))
+    if isinstance(error, stock.OutOfStock):
+        return HTTPException(409, str(error))
+    return HTTPException(409, str(error))

@@ -1,0 +1,174 @@
+"""The dashboard's read side: cards, series and funnel from the daily aggregates only (a few hundred rows whatever the
+number of orders or events), turned into plain values and pandas frames; and the rows behind today's number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..models import EventType, KpiDaily, KpiJobRun, utcnow
+from ..services import app_settings
+from . import days, definitions
+from . import sources as src
+from .registry import BY_KEY, KPIS, Kpi
+
+PERIODS = {7: 'Last 7 days', 30: 'Last 30 days', 90: 'Last 90 days'}
+FUNNEL = [('visits', 'Visits'), ('product_views', 'Product views'), ('cart_adds', 'Added to cart'),
+          ('checkouts', 'Checkouts'), ('orders', 'Orders')]
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+
+    @property
+    def length(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> Period:
+        return Period(self.first - timedelta(days=self.length), self.first - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    change: float | None        # percent change against the previous period
+    good: bool | None           # whether the change is good news
+    spark: list[float | None]   # one value per day of the period
+    definition: str
+
+
+def period_ending_today(length: int, *, session: Session) -> Period:
+    today = days.today(app_settings.value(session=session, key='time_zone'))
+    return Period(today - timedelta(days=length - 1), today)
+
+
+def frame(*, session: Session, first: date, last: date, keys: list[str] | None = None) -> pd.DataFrame:
+    """The aggregates of [first, last]: one row per (kpi, day)."""
+    statement = select(KpiDaily.kpi, KpiDaily.day, KpiDaily.value, KpiDaily.numerator, KpiDaily.denominator,
+                       KpiDaily.computed_at).where(KpiDaily.day >= first, KpiDaily.day <= last)
+    if keys is not None:
+        statement = statement.where(KpiDaily.kpi.in_(keys))
+    rows = session.execute(statement).all()
+    return pd.DataFrame(rows, columns=['kpi', 'day', 'value', 'numerator', 'denominator', 'computed_at'])
+
+
+def cards(*, session: Session, period: Period) -> list[Card]:
+    earlier = period.previous()
+    data = frame(session=session, first=earlier.first, last=period.last)
+    defs = definitions.current(session=session)
+    index = pd.Index(days.span(period.first, period.last))
+    result = []
+    for kpi in (k for k in KPIS if k.card):
+        mine = data[data.kpi == kpi.key]
+        now, before = _within(mine, period), _within(mine, earlier)
+        value, previous = _aggregate(kpi, now), _aggregate(kpi, before)
+        change = None
+        if value is not None and previous:
+            change = round(100 * (value - previous) / abs(previous), 1)
+        good = None if not change else (change > 0) == (kpi.good == 'up')
+        spark = now.set_index('day')['value'].reindex(index)
+        result.append(Card(kpi.key, kpi.label, kpi.unit, value, previous, change, good,
+                           [None if pd.isna(v) else float(v) for v in spark], kpi.describe(defs)))
+    return result
+
+
+def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame:
+    """Days × KPIs, every day of the period present (missing values as NaN)."""
+    data = frame(session=session, first=period.first, last=period.last, keys=keys)
+    table = data.pivot_table(index='day', columns='kpi', values='value', aggfunc='first') if len(data) else \
+        pd.DataFrame()
+    return table.reindex(index=days.span(period.first, period.last), columns=keys)
+
+
+def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
+    data = frame(session=session, first=period.first, last=period.last, keys=[key for key, _ in FUNNEL])
+    totals = data.groupby('kpi')['value'].sum() if len(data) else pd.Series(dtype=float)
+    return [(label, float(totals.get(key, 0) or 0)) for key, label in FUNNEL]
+
+
+def freshness(*, session: Session) -> datetime | None:
+    """When the newest aggregate was written (the last refresh that found something, or the last run)."""
+    written = session.execute(select(func.max(KpiDaily.computed_at))).scalar_one()
+    finished = session.execute(select(func.max(KpiJobRun.finished_at)).where(KpiJobRun.error.is_(None))).scalar_one()
+    return max((t for t in (written, finished) if t is not None), default=None)
+
+
+def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[list[str], list[dict[str, Any]]]:
+    """The records today's number of this KPI counts (raw rows, but only today's and at most `limit`)."""
+    kpi: Kpi = BY_KEY[key]
+    zone = app_settings.value(session=session, key='time_zone')
+    start, end = days.bounds(days.today(zone), zone)
+    if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
+        o = src.orders.c
+        rows = session.execute(select(o.number, o.status, o.total, o.placed_at).where(
+            o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED)).order_by(o.placed_at.desc())
+            .limit(limit)).all()
+        return ['Order', 'Status', 'Total', 'Placed'], [
+            {'Order': r.number, 'Status': r.status, 'Total': f'{r.total:,.2f}', 'Placed': _clock(r.placed_at, zone)}
+            for r in rows]
+    if 'tickets' in kpi.sources:
+        t = src.tickets.c
+        condition = {'sla_breaches': (t.sla_breached_at >= start) & (t.sla_breached_at < end),
+                     'csat': (t.rated_at >= start) & (t.rated_at < end)}.get(key, t.solved_at.is_(None) & t.status.in_(
+                         ['new', 'open', 'waiting']))
+        rows = session.execute(select(t.number, t.subject, t.status, t.rating).where(condition)
+                               .order_by(t.number.desc()).limit(limit)).all()
+        return ['Request', 'Subject', 'Status', 'Rating'], [
+            {'Request': f'#{r.number}', 'Subject': r.subject, 'Status': r.status, 'Rating': r.rating or ''}
+            for r in rows]
+    if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
+        s = src.stock_levels.c
+        rows = session.execute(select(src.stock_levels.c.product_id, s.on_hand, s.reserved, s.min_qty).where(
+            s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty).limit(limit)).all()
+        return ['Product', 'On hand', 'Reserved', 'Minimum'], [
+            {'Product': r.product_id, 'On hand': r.on_hand, 'Reserved': r.reserved, 'Minimum': r.min_qty}
+            for r in rows]
+    e = src.events.c
+    kinds = {'visits': EventType.visit, 'page_views': EventType.page_view, 'signups': EventType.signup_completed,
+             'signup_abandonment': EventType.signup_started, 'checkout_abandonment': EventType.checkout_started}
+    statement = select(e.type, e.ts, e.customer_id, e.anonymous_id).where(e.ts >= start, e.ts < end)
+    if key in kinds:
+        statement = statement.where(e.type == int(kinds[key]))
+    rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
+    return ['Event', 'At', 'Visitor'], [
+        {'Event': EventType(r.type).name.replace('_', ' '), 'At': _clock(r.ts, zone),
+         'Visitor': f'customer {r.customer_id}' if r.customer_id else r.anonymous_id} for r in rows]
+
+
+def _within(data: pd.DataFrame, period: Period) -> pd.DataFrame:
+    return data[(data.day >= period.first) & (data.day <= period.last)]
+
+
+def _aggregate(kpi: Kpi, data: pd.DataFrame) -> float | None:
+    if data.empty or data['value'].isna().all() and kpi.period != 'ratio':
+        return None
+    if kpi.period == 'last':
+        known = data.dropna(subset=['value']).sort_values('day')
+        return float(known['value'].iloc[-1]) if len(known) else None
+    if kpi.period == 'ratio':
+        numerator, denominator = data['numerator'].sum(), data['denominator'].sum()
+        if not denominator:
+            return None
+        scale = 1 if kpi.unit == 'money' else 100
+        return round(scale * float(numerator) / float(denominator), 2)
+    return round(float(data['value'].sum()), 2)
+
+
+def _clock(instant: datetime | None, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+    return instant.astimezone(ZoneInfo(zone)).strftime('%H:%M') if instant else ''
+
+
+def age_in_seconds(instant: datetime | None) -> float | None:
+    return None if instant is None else (utcnow() - instant).total_seconds()

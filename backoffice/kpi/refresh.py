@@ -1,0 +1,267 @@
+"""Refreshing the daily aggregates: incremental (only the days touched by rows new since the last run, found through a
+watermark per source), full (the last days, nightly), and a recompute of history after a definition change, in the
+background with its progress in the job run. Values are computed in read transactions and written in short ones,
+so that on SQLite the front office's writes never wait for a long recompute."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from ..db import read_session, session_scope
+from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
+from ..services import app_settings
+from . import days, definitions
+from . import sources as src
+from .registry import KPIS, Day, DayValue, Kpi
+
+log = logging.getLogger(__name__)
+
+NIGHTLY_DAYS = 35           # the nightly job recomputes this many days up to today
+INCREMENTAL_MAX_DAYS = 35   # new rows dated earlier than this wait for a full recompute
+SOURCES = ('events', 'orders', 'tickets', 'stock')
+
+
+def refresh_incremental(*, now: datetime | None = None) -> int:
+    """Recompute only what rows new or changed since the last run can have changed; returns the values written."""
+    now = now or utcnow()
+    with read_session() as session:
+        zone = app_settings.value(session=session, key='time_zone')
+        defs = definitions.current(session=session)
+        today = days.today(zone, now)
+        marks = _marks(session)
+        earliest, new_marks = _changes(session, marks, zone, today)
+        have_today = set(session.execute(select(KpiDaily.kpi).where(KpiDaily.day == today)).scalars())
+        plan: dict[date, list[Kpi]] = {}
+        for kpi in KPIS:
+            touched = [earliest[s] for s in kpi.sources if earliest.get(s) is not None]
+            if not touched and kpi.key in have_today:
+                continue
+            first = min(touched, default=today) - timedelta(days=kpi.lookback_days(defs))
+            first = today if kpi.snapshot else max(first, today - timedelta(days=INCREMENTAL_MAX_DAYS - 1))
+            for day in days.span(min(first, today), today):
+                plan.setdefault(day, []).append(kpi)
+        values = _compute_plan(session, plan, zone, defs)
+    with session_scope() as session:
+        _write(session, values)
+        for mark in new_marks.values():
+            session.merge(mark)
+        session.commit()
+    return len(values)
+
+
+def recompute(*, first: date | None = None, last: date | None = None, keys: Iterable[str] | None = None,
+              run_id: int | None = None, now: datetime | None = None) -> int:
+    """Recompute every day from `first` to `last` (default: the nightly window up to today), writing each day as it
+    is done and recording the progress in the job run `run_id`."""
+    with read_session() as session:
+        zone = app_settings.value(session=session, key='time_zone')
+        defs = definitions.current(session=session)
+    today = days.today(zone, now)
+    last = min(last or today, today)
+    first = min(first or today - timedelta(days=NIGHTLY_DAYS - 1), last)
+    chosen = [kpi for kpi in KPIS if keys is None or kpi.key in set(keys)]
+    span = days.span(first, last)
+    _progress(run_id, done=0, total=len(span))
+    spanned: dict[str, dict[date, dict]] = {}
+    with read_session() as session:  # the KPIs that compute a span at once, before the day-by-day ones
+        for kpi in (k for k in chosen if k.compute_span):
+            spanned[kpi.key] = {day: _row(kpi, day, value) for day, value in
+                                kpi.compute_span(session, first, last, zone, defs).items()}
+    written = 0
+    for number, day in enumerate(span, start=1):
+        with read_session() as session:
+            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs)
+                      for kpi in chosen if not kpi.snapshot or day == today]
+        with session_scope() as session:
+            _write(session, values)
+            session.commit()
+        written += len(values)
+        _progress(run_id, done=number, rows=written)
+    return written
+
+
+def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, threading.Thread]:
+    """Recompute the whole recorded history of these KPIs in a background thread; returns the job run's id (its
+    progress is visible at /settings and on the Jobs view) and the thread."""
+    with read_session() as session:
+        oldest = session.execute(select(func.min(KpiDaily.day))).scalar_one()
+    with session_scope() as session:
+        run = KpiJobRun(job='kpi-recompute')
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    keys = list(keys) if keys is not None else None
+
+    def work() -> None:
+        with _recording(run_id):  # no history yet: only today is there to recompute
+            recompute(first=oldest or date.max, keys=keys, run_id=run_id)
+        log.info('KPI history recomputed (%s)', reason)
+
+    thread = threading.Thread(target=work, name=f'kpi-recompute-{run_id}', daemon=True)
+    thread.start()
+    return run_id, thread
+
+
+def run_job(job: str, work: Callable[[], int]) -> int:
+    """Run a refresh as a recorded job: start, end, values written, or the error."""
+    with session_scope() as session:
+        run = KpiJobRun(job=job)
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    with _recording(run_id):
+        rows = work()
+        _progress(run_id, rows=rows)
+        return rows
+
+
+def latest_runs(*, session: Session, limit: int = 30) -> list[KpiJobRun]:
+    return list(session.execute(select(KpiJobRun).order_by(col(KpiJobRun.id).desc()).limit(limit)).scalars())
+
+
+def running_recompute(*, session: Session) -> KpiJobRun | None:
+    return session.execute(select(KpiJobRun).where(KpiJobRun.job == 'kpi-recompute', KpiJobRun.finished_at.is_(None))
+                           .order_by(col(KpiJobRun.id).desc()).limit(1)).scalars().first()
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions) -> dict:
+    start, end = days.bounds(day, zone)
+    return _row(kpi, day, kpi.compute(Day(session, start, end, defs)))
+
+
+def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs: definitions.Definitions) -> list:
+    """The planned (day, KPI) values: spans at once where a KPI can, the rest day by day."""
+    values, spans = [], {}
+    for day, kpis in sorted(plan.items()):
+        for kpi in kpis:
+            if kpi.compute_span is None:
+                values.append(_compute(session, kpi, day, zone, defs))
+            else:
+                first, last = spans.get(kpi.key, (day, day))
+                spans[kpi.key] = (min(first, day), max(last, day))
+    for key, (first, last) in spans.items():
+        kpi = next(k for k in KPIS if k.key == key)
+        values += [_row(kpi, day, value) for day, value in kpi.compute_span(session, first, last, zone, defs).items()]
+    return values
+
+
+def _row(kpi: Kpi, day: date, result: DayValue) -> dict:
+    return {'kpi': kpi.key, 'day': day, 'value': result.value, 'numerator': result.numerator,
+            'denominator': result.denominator, 'computed_at': utcnow()}
+
+
+def _write(session: Session, values: list[dict]) -> None:
+    if not values:
+        return
+    dialect = postgresql if session.bind.dialect.name == 'postgresql' else sqlite
+    statement = dialect.insert(KpiDaily.__table__)
+    statement = statement.on_conflict_do_update(index_elements=['kpi', 'day'], set_={
+        name: statement.excluded[name] for name in ('value', 'numerator', 'denominator', 'computed_at')})
+    session.execute(statement, values)
+
+
+def _marks(session: Session) -> dict[str, KpiWatermark]:
+    return {m.source: m for m in session.execute(select(KpiWatermark)).scalars()}
+
+
+def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
+             today: date) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
+    """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
+    watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
+    now = utcnow()
+    earliest: dict[str, date | None] = {}
+    new: dict[str, KpiWatermark] = {}
+
+    def mark(source: str) -> KpiWatermark:
+        return marks.get(source) or KpiWatermark(source=source, last_id=0)
+
+    e = src.events.c
+    events = mark('events')
+    top = session.execute(select(func.max(e.id))).scalar_one() or 0
+    if top > events.last_id:
+        oldest = session.execute(select(func.min(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
+        earliest['events'] = days.local_day(oldest, zone)
+        new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
+
+    if src.has_tables(session, 'orders'):
+        found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now)
+        for source, (day_at, watermark) in found.items():
+            new[source] = watermark
+            day = days.local_day(day_at, zone) if day_at else today
+            earliest['orders'] = min(day, earliest.get('orders') or day)
+
+    t = src.tickets.c
+    tickets = mark('tickets')
+    changed = session.execute(select(func.max(t.updated_at))).scalar_one()
+    if changed is not None and (tickets.last_change is None or changed > tickets.last_change):
+        earliest['tickets'] = today  # a request's change lands on today (a breach, a rating, a solve)
+        if tickets.last_change is None:
+            oldest = session.execute(select(func.min(t.created_at))).scalar_one()
+            earliest['tickets'] = days.local_day(oldest, zone)
+        new['tickets'] = KpiWatermark(source='tickets', last_change=changed, refreshed_at=now)
+
+    earliest['stock'] = today  # a level, not a history: today is always recomputed
+    return earliest, new
+
+
+def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark,
+                   now: datetime) -> dict[str, tuple[datetime | None, KpiWatermark]]:
+    """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
+    for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
+    o, ev = src.orders.c, src.order_events.c
+    found = {}
+    top = session.execute(select(func.max(o.id))).scalar_one() or 0
+    if top > orders.last_id:
+        oldest = session.execute(select(func.min(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
+        found['orders'] = (oldest, KpiWatermark(source='orders', last_id=top, refreshed_at=now))
+    if src.has_tables(session, 'order_events'):
+        top = session.execute(select(func.max(ev.id))).scalar_one() or 0
+        if top > timeline.last_id:
+            changed = select(ev.order_id).where(ev.id > timeline.last_id).scalar_subquery()
+            oldest = session.execute(select(func.min(o.placed_at)).where(o.id.in_(changed))).scalar_one()
+            found['order_events'] = (oldest, KpiWatermark(source='order_events', last_id=top, refreshed_at=now))
+    if src.has_tables(session, 'refunds'):
+        r = src.refunds.c
+        top = session.execute(select(func.max(r.id))).scalar_one() or 0
+        if top > refunds.last_id:
+            oldest = session.execute(select(func.min(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
+            found['refunds'] = (oldest, KpiWatermark(source='refunds', last_id=top, refreshed_at=now))
+    return found
+
+
+def _progress(run_id: int | None, **values: int) -> None:
+    if run_id is None:
+        return
+    with session_scope() as session:
+        run = session.get(KpiJobRun, run_id)
+        for name, value in values.items():
+            setattr(run, name, value)
+        session.add(run)
+        session.commit()
+
+
+@contextmanager
+def _recording(run_id: int) -> Iterator[None]:
+    error = None
+    try:
+        yield
+    except Exception as failure:
+        error = f'{type(failure).__name__}: {failure}'[:2000]
+        log.exception('KPI job run %s failed', run_id)
+        raise
+    finally:
+        with session_scope() as session:
+            run = session.get(KpiJobRun, run_id)
+            run.finished_at, run.error = utcnow(), error
+            session.add(run)
+            session.commit()

@@ -1,0 +1,87 @@
+"""Inventory: stock per product (on hand, reserved, min/max), the movements ledger that sums to it, and purchases."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Index, Numeric
+from sqlmodel import Field, SQLModel
+
+from .base import EditableTable, string_enum, utcnow
+
+
+class MovementKind(StrEnum):
+    receipt = 'receipt'        # a purchase arrived
+    sale = 'sale'              # an order shipped (negative)
+    return_ = 'return'         # a returned item went back on the shelf
+    adjustment = 'adjustment'  # counted, damaged, found: always with a reason
+
+
+class StockLevel(EditableTable, table=True):
+    """A product's stock. `available` (on hand − reserved) and `low_stock` are kept by services/stock.py in the
+    same write, so the list can sort and filter on them by index. A product without a row is not stock-tracked."""
+
+    __tablename__ = 'stock_levels'
+    __table_args__ = (
+        Index('ix_stock_levels_available_id', 'available', 'id'),
+        Index('ix_stock_levels_on_hand_id', 'on_hand', 'id'),
+        Index('ix_stock_levels_low_id', 'low_stock', 'id'),
+        Index('ix_stock_levels_sku_id', 'sku', 'id'),
+    )
+
+    product_id: int = Field(foreign_key='products.id', unique=True, ondelete='CASCADE')
+    sku: str = Field(default='', max_length=40)  # copied from the product for sorting and search
+    on_hand: int = 0
+    reserved: int = 0               # by pending, paid and packed orders
+    available: int = 0              # on_hand − reserved
+    min_qty: int = 0                # 0: no alert
+    max_qty: int = 0                # the reorder list fills up to this
+    low_stock: bool = False         # min_qty > 0 and available <= min_qty
+    low_alerted_at: datetime | None = None  # the job told staff; cleared when stock is back above the minimum
+
+
+class StockMovement(SQLModel, table=True):
+    """One change of a product's stock on hand; the quantities of a product's movements sum to its on_hand."""
+
+    __tablename__ = 'stock_movements'
+    __table_args__ = (
+        Index('ix_stock_movements_product_id', 'product_id', 'id'),
+        Index('ix_stock_movements_created_id', 'created_at', 'id'),
+        Index('ix_stock_movements_kind_id', 'kind', 'id'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key='products.id', ondelete='CASCADE')
+    kind: MovementKind = Field(sa_type=string_enum(MovementKind))
+    quantity: int                               # signed
+    balance: int = 0                            # on hand after this movement
+    reason: str = Field(default='', max_length=300)
+    order_id: int | None = Field(default=None, foreign_key='orders.id', ondelete='SET NULL')
+    return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
+    purchase_id: int | None = Field(default=None, foreign_key='purchases.id', ondelete='SET NULL')
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class Purchase(SQLModel, table=True):
+    """Goods received from a supplier: each line is a receipt movement."""
+
+    __tablename__ = 'purchases'
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier: str = Field(default='', max_length=120)
+    reference: str = Field(default='', max_length=80)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class PurchaseLine(SQLModel, table=True):
+    __tablename__ = 'purchase_lines'
+    __table_args__ = (Index('ix_purchase_lines_purchase', 'purchase_id', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key='purchases.id', ondelete='CASCADE')
+    product_id: int = Field(foreign_key='products.id', ondelete='CASCADE')
+    quantity: int
+    unit_cost: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+

@@ -1,0 +1,254 @@
+"""Sales: orders and their lines, payments, refunds, invoices and credit notes, carriers, shipments, returns and the
+order timeline. Money is Numeric(12, 2) in the order's currency; every datetime is aware UTC."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_serializer
+from sqlalchemy import JSON, Column, Index, Numeric, Text, func, literal_column
+from sqlmodel import Field, SQLModel
+
+from .base import EditableTable, string_enum, utcnow
+
+MONEY = Numeric(12, 2)
+ZERO = Decimal('0.00')
+
+
+class OrderStatus(StrEnum):
+    draft = 'draft'          # staff are still putting it together: reserves nothing
+    pending = 'pending'      # placed, waiting for payment: its lines are reserved
+    paid = 'paid'
+    packed = 'packed'
+    shipped = 'shipped'      # the stock left the warehouse (a sale movement)
+    delivered = 'delivered'
+    cancelled = 'cancelled'  # released its reservation
+
+
+class OrderSource(StrEnum):
+    api = 'api'              # the front office, POST /api/orders
+    staff = 'staff'          # a draft made in /orders
+    exchange = 'exchange'    # made by a return that ends in an exchange
+    seed = 'seed'
+
+
+class InvoiceKind(StrEnum):
+    invoice = 'invoice'
+    credit_note = 'credit_note'
+
+
+class ReturnStatus(StrEnum):
+    requested = 'requested'  # agreed with the customer, the parcel is on its way back
+    received = 'received'    # in the warehouse, restocked
+    closed = 'closed'        # resolved: refunded, credited or exchanged
+    cancelled = 'cancelled'
+
+
+class ReturnResolution(StrEnum):
+    refund = 'refund'
+    credit_note = 'credit_note'
+    exchange = 'exchange'
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    return None if value is None else f'{Decimal(value):.2f}'
+
+
+class Order(EditableTable, table=True):
+    """One order of one customer; its totals are computed by services/orders.py from the products, never sent in."""
+
+    __tablename__ = 'orders'
+    __table_args__ = (
+        # keyset orders of the list (sort column, id) and the filters that lead it
+        Index('ix_orders_placed_id', 'placed_at', 'id'),
+        Index('ix_orders_status_placed_id', 'status', 'placed_at', 'id'),
+        Index('ix_orders_customer_placed_id', 'customer_id', 'placed_at', 'id'),
+        Index('ix_orders_total_id', 'total', 'id'),
+        Index('ix_orders_status_id', 'status', 'id'),
+        Index('ix_orders_number_id', 'number', 'id'),
+        Index('ix_orders_email_id', 'email', 'id'),
+        Index('ix_orders_paid_at', 'paid_at'),
+        Index('ix_orders_shipped_at', 'shipped_at'),
+        # search by number or email: trigram GIN indexes on PostgreSQL; SQLite searches the FTS5 table `orders_fts`
+        # (migration 0009, not part of the metadata), so these expression indexes exist only on PostgreSQL
+        Index('ix_orders_email_trgm', func.lower(literal_column('email')).label('email_lower'),
+              postgresql_using='gin', postgresql_ops={'email_lower': 'gin_trgm_ops'}),
+        Index('ix_orders_number_trgm', func.lower(literal_column('number')).label('number_lower'),
+              postgresql_using='gin', postgresql_ops={'number_lower': 'gin_trgm_ops'}),
+    )
+
+    number: str = Field(max_length=20, unique=True)              # what people quote: 100042
+    external_id: str | None = Field(default=None, max_length=100, unique=True)  # the shop's own order id
+    customer_id: int = Field(foreign_key='customers.id', index=True)
+    email: str = Field(max_length=254)                           # the customer's email when ordering (searched)
+    status: OrderStatus = Field(default=OrderStatus.pending, sa_type=string_enum(OrderStatus))
+    source: OrderSource = Field(default=OrderSource.api, sa_type=string_enum(OrderSource))
+    currency: str = Field(default='EUR', max_length=3)
+    subtotal: Decimal = Field(default=ZERO, sa_type=MONEY)          # quantity × unit price, before discounts
+    discount_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    tax_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    total: Decimal = Field(default=ZERO, sa_type=MONEY)             # subtotal − discounts + tax + shipping
+    paid_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    refunded_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    placed_at: datetime = Field(default_factory=utcnow)
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    shipping_name: str = Field(default='', max_length=120)
+    shipping_address: str = Field(default='', sa_type=Text)
+    note: str = Field(default='', sa_type=Text)
+
+    @field_serializer('subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'paid_total',
+                      'refunded_total')
+    def _money(self, value: Decimal | None) -> str | None:
+        return _money_text(value)
+
+
+class OrderLine(SQLModel, table=True):
+    """A product on an order, with the price, tax rate and discount it was sold at (kept when the product changes)."""
+
+    __tablename__ = 'order_lines'
+    __table_args__ = (Index('ix_order_lines_order', 'order_id', 'id'),
+                      Index('ix_order_lines_product', 'product_id', 'id'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
+    product_id: int | None = Field(default=None, foreign_key='products.id', ondelete='SET NULL')
+    sku: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    quantity: int
+    unit_price: Decimal = Field(sa_type=MONEY)
+    tax_rate: Decimal = Field(default=Decimal('0'), sa_type=Numeric(5, 4))   # 0.2000 = 20 %
+    discount: Decimal = Field(default=ZERO, sa_type=MONEY)                  # amount off this line
+    line_total: Decimal = Field(sa_type=MONEY)                              # quantity × unit price − discount
+    tax_amount: Decimal = Field(default=ZERO, sa_type=MONEY)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = 'payments'
+    __table_args__ = (Index('ix_payments_order', 'order_id', 'id'), Index('ix_payments_paid_at', 'paid_at'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
+    provider: str = Field(max_length=40)      # services/payments.PROVIDERS key: 'manual'
+    method: str = Field(max_length=40)        # bank_transfer, card, cash…
+    reference: str = Field(default='', max_length=120)
+    amount: Decimal = Field(sa_type=MONEY)
+    paid_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class Refund(SQLModel, table=True):
+    __tablename__ = 'refunds'
+    __table_args__ = (Index('ix_refunds_order', 'order_id', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
+    payment_id: int | None = Field(default=None, foreign_key='payments.id', ondelete='SET NULL')
+    return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
+    amount: Decimal = Field(sa_type=MONEY)
+    reason: str = Field(default='', max_length=500)
+    reference: str = Field(default='', max_length=120)     # the provider's refund reference
+    refunded_at: datetime = Field(default_factory=utcnow, index=True)
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class Invoice(SQLModel, table=True):
+    """An invoice or a credit note: numbered without gaps per kind and year, and never changed once issued (the
+    lines, customer and amounts are copied in)."""
+
+    __tablename__ = 'invoices'
+    __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)          # INV-2026-000001, CN-2026-000001
+    kind: InvoiceKind = Field(default=InvoiceKind.invoice, sa_type=string_enum(InvoiceKind))
+    year: int
+    sequence: int
+    order_id: int = Field(foreign_key='orders.id')
+    refund_id: int | None = Field(default=None, foreign_key='refunds.id', ondelete='SET NULL')
+    issued_at: datetime = Field(default_factory=utcnow)
+    currency: str = Field(max_length=3)
+    subtotal: Decimal = Field(default=ZERO, sa_type=MONEY)
+    discount_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    tax_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    total: Decimal = Field(default=ZERO, sa_type=MONEY)
+    bill_to: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str = Field(default='', max_length=500)
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class Carrier(EditableTable, table=True):
+    """A parcel carrier; its template turns a tracking number into a link ({tracking} is replaced)."""
+
+    __tablename__ = 'carriers'
+
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=120)
+    tracking_url_template: str = Field(default='', max_length=300)
+    active: bool = True
+
+
+class Shipment(SQLModel, table=True):
+    __tablename__ = 'shipments'
+    __table_args__ = (Index('ix_shipments_order', 'order_id', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
+    carrier_id: int | None = Field(default=None, foreign_key='carriers.id', ondelete='SET NULL')
+    tracking_number: str = Field(default='', max_length=80)
+    tracking_url: str = Field(default='', max_length=400)
+    shipped_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class Return(EditableTable, table=True):
+    """A return (RMA): started from an order or a support request; receiving it restocks; it ends in a refund, a
+    credit note or an exchange order."""
+
+    __tablename__ = 'returns'
+    __table_args__ = (Index('ix_returns_order', 'order_id', 'id'), Index('ix_returns_status_id', 'status', 'id'))
+
+    number: str = Field(max_length=20, unique=True)  # R-1001
+    order_id: int = Field(foreign_key='orders.id')
+    ticket_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
+    status: ReturnStatus = Field(default=ReturnStatus.requested, sa_type=string_enum(ReturnStatus))
+    resolution: ReturnResolution | None = Field(default=None, sa_type=string_enum(ReturnResolution))
+    reason: str = Field(default='', max_length=500)
+    received_at: datetime | None = None
+    closed_at: datetime | None = None
+    exchange_order_id: int | None = Field(default=None, foreign_key='orders.id', ondelete='SET NULL')
+    created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+
+
+class ReturnLine(SQLModel, table=True):
+    __tablename__ = 'return_lines'
+    __table_args__ = (Index('ix_return_lines_return', 'return_id', 'id'),
+                      Index('ix_return_lines_order_line', 'order_line_id'))
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(foreign_key='returns.id', ondelete='CASCADE')
+    order_line_id: int = Field(foreign_key='order_lines.id', ondelete='CASCADE')
+    product_id: int | None = Field(default=None, foreign_key='products.id', ondelete='SET NULL')
+    quantity: int
+    reason: str = Field(default='', max_length=200)
+
+
+class OrderEvent(SQLModel, table=True):
+    """One entry of an order's timeline: placed, paid, packed, shipped, refunded, returned…"""
+
+    __tablename__ = 'order_events'
+    __table_args__ = (Index('ix_order_events_order', 'order_id', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
+    kind: str = Field(max_length=40)
+    text: str = Field(max_length=500)
+    actor_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,92 @@
+"""PDF documents with fpdf2: an invoice or credit note as issued, and a pick list for one order or a batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+from sqlmodel import Session, col, select
+
+from ..errors import ValidationFailed
+from ..models import Invoice, InvoiceKind, Order, OrderLine, User
+from ..permissions import require
+
+FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
+MAX_PICK_ORDERS = 500
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    pdf = _document()
+    title = 'Credit note' if invoice.kind == InvoiceKind.credit_note else 'Invoice'
+    pdf.set_font(_font(pdf), size=18)
+    pdf.cell(0, 10, f'{title} {invoice.number}', new_x='LMARGIN', new_y='NEXT')
+    pdf.set_font(_font(pdf), size=10)
+    pdf.cell(0, 6, f'Issued {invoice.issued_at:%Y-%m-%d}', new_x='LMARGIN', new_y='NEXT')
+    pdf.ln(4)
+    for part in (invoice.bill_to.get('name'), invoice.bill_to.get('email'), invoice.bill_to.get('address')):
+        if part:
+            pdf.multi_cell(0, 5, _text(pdf, str(part)), new_x='LMARGIN', new_y='NEXT')
+    pdf.ln(4)
+    with pdf.table(col_widths=(25, 75, 15, 25, 25, 25), text_align=('LEFT', 'LEFT', 'RIGHT', 'RIGHT', 'RIGHT',
+                                                                     'RIGHT')) as table:
+        table.row(['SKU', 'Item', 'Qty', 'Unit price', 'Discount', 'Net'])
+        for line in invoice.lines:
+            table.row([_text(pdf, line.get('sku') or ''), _text(pdf, line.get('name') or ''),
+                       str(line.get('quantity', '')), line.get('unit_price', ''), line.get('discount', ''),
+                       line.get('line_total', '')])
+    pdf.ln(4)
+    for label, value in (('Subtotal', invoice.subtotal), ('Discounts', invoice.discount_total),
+                         ('Shipping', invoice.shipping_total), ('Tax', invoice.tax_total),
+                         ('Total', invoice.total)):
+        pdf.cell(150, 6, label, align='R')
+        pdf.cell(0, 6, f'{value} {invoice.currency}', align='R', new_x='LMARGIN', new_y='NEXT')
+    return bytes(pdf.output())
+
+
+def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> bytes:
+    """One section per order (number, ship-to, lines by SKU with a box to tick), for the warehouse."""
+    require(actor, 'orders.read')
+    if not order_ids:
+        raise ValidationFailed({'orders': 'Choose at least one order'})
+    if len(order_ids) > MAX_PICK_ORDERS:
+        raise ValidationFailed({'orders': f'At most {MAX_PICK_ORDERS} orders in one pick list'})
+    found = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
+    lines = list(session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(order_ids))
+                              .order_by(col(OrderLine.order_id), col(OrderLine.sku))))
+    pdf = _document()
+    pdf.set_font(_font(pdf), size=16)
+    pdf.cell(0, 10, f'Pick list — {len(found)} order{"s" if len(found) != 1 else ""}', new_x='LMARGIN', new_y='NEXT')
+    for order in found:
+        pdf.set_font(_font(pdf), size=12)
+        pdf.ln(3)
+        pdf.cell(0, 7, _text(pdf, f'Order {order.number} — {order.shipping_name or order.email}'),
+                 new_x='LMARGIN', new_y='NEXT')
+        pdf.set_font(_font(pdf), size=9)
+        if order.shipping_address:
+            pdf.multi_cell(0, 4, _text(pdf, order.shipping_address), new_x='LMARGIN', new_y='NEXT')
+        with pdf.table(col_widths=(10, 35, 110, 15), text_align=('CENTER', 'LEFT', 'LEFT', 'RIGHT')) as table:
+            table.row(['', 'SKU', 'Item', 'Qty'])
+            for line in (line for line in lines if line.order_id == order.id):
+                table.row(['☐' if _font(pdf) == 'DejaVu' else '[ ]', line.sku, _text(pdf, line.name),
+                           str(line.quantity)])
+    return bytes(pdf.output())
+
+
+def _document() -> FPDF:
+    pdf = FPDF(format='A4')
+    pdf.set_auto_page_break(auto=True, margin=15)
+    if (FONT_DIR / 'DejaVuSans.ttf').exists():
+        pdf.add_font('DejaVu', '', str(FONT_DIR / 'DejaVuSans.ttf'))
+        pdf.add_font('DejaVu', 'B', str(FONT_DIR / 'DejaVuSans-Bold.ttf'))
+    pdf.add_page()
+    pdf.set_font(_font(pdf), size=10)
+    return pdf
+
+
+def _font(pdf: FPDF) -> str:
+    return 'DejaVu' if 'dejavu' in pdf.fonts else 'Helvetica'
+
+
+def _text(pdf: FPDF, text: str) -> str:
+    """Without a Unicode font, characters outside Latin-1 become '?' instead of failing the whole document."""
+    return text if _font(pdf) == 'DejaVu' else text.encode('latin-1', 'replace').decode('latin-1')

@@ -1,0 +1,162 @@
+"""Payments and refunds through a provider interface (the built-in one is manual / bank transfer, so a real gateway can
+plug in later): a payment that covers the total makes the order paid and issues its invoice; a refund is never more
+than was paid and not yet refunded, and issues a credit note."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+from sqlmodel import Session, col, select
+
+from .. import events
+from ..errors import ValidationFailed
+from ..models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
+from ..permissions import require
+from . import audit, invoices, orders
+
+PAYABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed, OrderStatus.shipped, OrderStatus.delivered)
+
+
+class PaymentProvider(Protocol):
+    """What a payment gateway implements. `capture` and `refund` return the provider's reference; they raise
+    ValidationFailed to refuse (a declined card, a refund window closed)."""
+
+    key: str
+    label: str
+    methods: dict[str, str]
+
+    def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str: ...
+
+    def refund(self, *, payment: Payment | None, amount: Decimal, reason: str) -> str: ...
+
+
+class ManualProvider:
+    """Money that arrived outside the back office (a bank transfer, cash, a card terminal): staff record it."""
+
+    key = 'manual'
+    label = 'Manual / bank transfer'
+    methods = {'bank_transfer': 'Bank transfer', 'cash': 'Cash', 'card_terminal': 'Card terminal', 'other': 'Other'}
+
+    def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str:
+        return reference or f'MAN-{secrets.token_hex(4).upper()}'
+
+    def refund(self, *, payment: Payment | None, amount: Decimal, reason: str) -> str:
+        return f'MANREF-{secrets.token_hex(4).upper()}'
+
+
+PROVIDERS: dict[str, PaymentProvider] = {}
+
+
+def register_provider(provider: PaymentProvider) -> PaymentProvider:
+    PROVIDERS[provider.key] = provider
+    return provider
+
+
+register_provider(ManualProvider())
+
+
+def record_payment(*, session: Session, actor: User | None, order_id: int, amount, method: str = 'bank_transfer',
+                   reference: str = '', provider: str = 'manual', paid_at: datetime | None = None) -> Payment:
+    """Money received for an order; when the payments cover the total, the order is paid and invoiced."""
+    if actor is not None:
+        require(actor, 'orders.write')
+    gateway = PROVIDERS.get(provider)
+    if gateway is None:
+        raise ValidationFailed({'provider': f'Choose one of {", ".join(PROVIDERS)}'})
+    if method not in gateway.methods:
+        raise ValidationFailed({'method': f'Choose one of {", ".join(gateway.methods)}'})
+    amount = money(amount, 'amount')
+    order = orders.locked(session, order_id, None)
+    if order.status == OrderStatus.draft:
+        raise orders.IllegalTransition(f'Order {order.number} is a draft: confirm it before recording a payment')
+    if order.status not in PAYABLE:
+        raise orders.IllegalTransition(f'Order {order.number} is {order.status.value}: it takes no payment')
+    due = order.total - order.paid_total
+    if amount > due:
+        raise ValidationFailed({'amount': f'Only {due} {order.currency} is due on order {order.number}'
+                                          if due > 0 else f'Order {order.number} is paid in full'})
+    reference = ' '.join((reference or '').split())[:120]
+    reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
+    now = paid_at or utcnow()
+    payment = Payment(order_id=order.id, provider=gateway.key, method=method, reference=reference, amount=amount,
+                      paid_at=now, created_by=actor.id if actor else None)
+    session.add(payment)
+    before = audit.snapshot(order)
+    order.paid_total += amount
+    text = f'Payment of {amount} {order.currency} ({gateway.methods[method]}, {reference})'
+    issued = None
+    if order.paid_total >= order.total and order.status == OrderStatus.pending:
+        order.status, order.paid_at = OrderStatus.paid, now
+        if invoices.invoice_of(session, order.id) is None:
+            issued = invoices.issue(session, order, InvoiceKind.invoice, actor=actor)
+            text += f'; paid in full, invoice {issued.number} issued'
+    session.flush()
+    orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
+    if issued is not None:
+        events.publish('invoices', {'id': issued.id, 'action': 'issued'})
+    return payment
+
+
+def refund(*, session: Session, actor: User | None, order_id: int, amount, reason: str,
+           payment_id: int | None = None, return_id: int | None = None) -> Refund:
+    """Give money back (part or all of what was paid and not yet refunded); a credit note is issued."""
+    if actor is not None:
+        require(actor, 'orders.write')
+    amount = money(amount, 'amount')
+    reason = ' '.join((reason or '').split())[:500]
+    if not reason:
+        raise ValidationFailed({'reason': 'Say why the money is given back'})
+    order = orders.locked(session, order_id, None)
+    refundable = order.paid_total - order.refunded_total
+    if amount > refundable:
+        raise ValidationFailed({'amount': f'At most {refundable} {order.currency} can be refunded on order '
+                                          f'{order.number} (paid {order.paid_total}, refunded {order.refunded_total})'})
+    payment = None
+    if payment_id is not None:
+        payment = session.get(Payment, payment_id)
+        if payment is None or payment.order_id != order.id:
+            raise ValidationFailed({'payment_id': 'Choose a payment of this order'})
+    else:
+        payment = session.exec(select(Payment).where(Payment.order_id == order.id)
+                               .order_by(col(Payment.id).desc())).first()
+    gateway = PROVIDERS.get(payment.provider if payment else 'manual', PROVIDERS['manual'])
+    reference = gateway.refund(payment=payment, amount=amount, reason=reason)
+    record = Refund(order_id=order.id, payment_id=payment.id if payment else None, return_id=return_id, amount=amount,
+                    reason=reason, reference=reference, refunded_at=utcnow(), created_by=actor.id if actor else None)
+    session.add(record)
+    session.flush()
+    note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
+    before = audit.snapshot(order)
+    order.refunded_total += amount
+    orders.save(session, actor, order, before, 'refunded',
+                f'Refund of {amount} {order.currency} ({reason}); credit note {note.number}')
+    events.publish('invoices', {'id': note.id, 'action': 'issued'})
+    return record
+
+
+def payments_of(*, session: Session, actor: User, order_id: int) -> list[Payment]:
+    require(actor, 'orders.read')
+    return list(session.exec(select(Payment).where(Payment.order_id == order_id).order_by(col(Payment.id))))
+
+
+def refunds_of(*, session: Session, actor: User, order_id: int) -> list[Refund]:
+    require(actor, 'orders.read')
+    return list(session.exec(select(Refund).where(Refund.order_id == order_id).order_by(col(Refund.id))))
+
+
+def money(value, field: str) -> Decimal:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(',', '.'))
+    except (InvalidOperation, AttributeError):
+        raise ValidationFailed({field: 'Enter an amount, e.g. 12.50'}) from None
+    if isinstance(value, bool) or not amount.is_finite():
+        raise ValidationFailed({field: 'Enter an amount, e.g. 12.50'})
+    if amount <= 0:
+        raise ValidationFailed({field: 'Enter an amount above 0'})
+    if amount != amount.quantize(orders.CENT):
+        raise ValidationFailed({field: 'Use at most two decimals'})
+    return amount.quantize(orders.CENT)
+

@@ -1,0 +1,251 @@
+"""Returns (RMA): started from a shipped order or from a support request of type "return or exchange", with lines,
+quantities and reasons; receiving one restocks (return movements); it ends in a refund, a credit note (store credit)
+or an exchange order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from .. import events
+from ..errors import NotFound, ValidationFailed
+from ..models import (
+    InvoiceKind,
+    MessageKind,
+    MovementKind,
+    Order,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    Return,
+    ReturnLine,
+    ReturnResolution,
+    ReturnStatus,
+    Ticket,
+    TicketMessage,
+    TicketType,
+    User,
+    utcnow,
+)
+from ..permissions import can, require
+from ..records import get_for_update, stamp
+from . import audit, invoices, numbering, orders, payments, stock
+
+TOPIC = 'returns'
+RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)
+
+
+def create_return(*, session: Session, actor: User, order_id: int, lines: list[dict[str, Any]], reason: str = '',
+                  ticket_id: int | None = None) -> Return:
+    """A return of some of an order's shipped goods: {order_line_id, quantity, reason} per line, never more than was
+    shipped and not returned yet."""
+    if not (can(actor, 'orders.write') or (ticket_id is not None and can(actor, 'tickets.write'))):
+        require(actor, 'orders.write')
+    order = orders.locked(session, order_id, None)
+    if order.status not in RETURNABLE:
+        raise orders.IllegalTransition(f'Order {order.number} is {order.status.value}: only a shipped or delivered '
+                                       'order can be returned')
+    order_lines = {line.id: line for line in orders.order_lines(session, order.id)}
+    returned = already_returned(session, order.id)
+    errors: dict[str, str] = {}
+    wanted: list[tuple[OrderLine, int, str]] = []
+    for i, line in enumerate(lines):
+        order_line = order_lines.get(_int(line.get('order_line_id')))
+        if order_line is None:
+            errors[f'lines.{i}.order_line_id'] = 'Choose a line of this order'
+            continue
+        quantity = _int(line.get('quantity'))
+        left = order_line.quantity - returned.get(order_line.id, 0)
+        if quantity is None or quantity < 0:
+            errors[f'lines.{i}.quantity'] = 'Enter a whole number'
+        elif quantity > left:
+            errors[f'lines.{i}.quantity'] = f'{order_line.sku}: at most {left} can still be returned'
+        elif quantity:
+            wanted.append((order_line, quantity, ' '.join(str(line.get('reason') or '').split())[:200]))
+    if not errors and not wanted:
+        errors['lines'] = 'Return at least one item'
+    if errors:
+        raise ValidationFailed(errors)
+    number = numbering.next_number(session, 'returns', select(func.count(Return.id) + 1001).scalar_subquery())
+    rma = Return(number=f'R-{number}', order_id=order.id, ticket_id=ticket_id, reason=' '.join(reason.split())[:500],
+                 created_by=actor.id)
+    session.add(rma)
+    session.flush()
+    for order_line, quantity, why in wanted:
+        session.add(ReturnLine(return_id=rma.id, order_line_id=order_line.id, product_id=order_line.product_id,
+                               quantity=quantity, reason=why))
+    if ticket_id is not None:
+        session.add(TicketMessage(ticket_id=ticket_id, kind=MessageKind.note, author_id=actor.id,
+                                  body=f'Return {rma.number} started for order {order.number}.', created_at=utcnow()))
+    items = ', '.join(f'{q} × {line.sku}' for line, q, _ in wanted)
+    orders.log_event(session, order, 'return-requested', f'Return {rma.number} requested: {items}', actor)
+    audit.record(session, actor, 'return.created', 'returns', rma.id, version=rma.version,
+                 summary=f'Return {rma.number} for order {order.number}: {items}')
+    session.commit()
+    events.publish(TOPIC, {'id': rma.id, 'action': 'created'})
+    events.publish(orders.TOPIC, {'id': order.id, 'action': 'return'})
+    if ticket_id is not None:
+        events.publish('tickets', {'id': ticket_id, 'action': 'noted'})
+    return rma
+
+
+def create_return_from_ticket(*, session: Session, actor: User, ticket_id: int, lines: list[dict[str, Any]],
+                              reason: str = '') -> Return:
+    """A return for the order a "return or exchange" request names (the order must be that customer's)."""
+    require(actor, 'tickets.write')
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound('This request no longer exists.')
+    if ticket.type != TicketType.return_exchange:
+        raise ValidationFailed({'type': 'Only a request of type "Return or exchange" starts a return'})
+    if not ticket.order_number:
+        raise ValidationFailed({'order_number': "Set the request's order number first"})
+    order = session.exec(select(Order).where(Order.number == ticket.order_number.strip().lstrip('#'))).first()
+    if order is None or order.customer_id != ticket.customer_id:
+        raise ValidationFailed({'order_number': f'No order {ticket.order_number} of this customer'})
+    return create_return(session=session, actor=actor, order_id=order.id, lines=lines, ticket_id=ticket.id,
+                         reason=reason or ticket.subject)
+
+
+def receive(*, session: Session, actor: User, return_id: int, version: int | None = None) -> Return:
+    """The parcel is back: the returned items go back on the shelf (a return movement each)."""
+    require(actor, 'orders.write')
+    rma = _locked(session, return_id, version)
+    if rma.status != ReturnStatus.requested:
+        raise orders.IllegalTransition(f'Return {rma.number} is {rma.status.value}: only a requested return can be '
+                                       'received')
+    lines = lines_of(session, rma.id)
+    wanted: dict[int, int] = {}
+    for line in lines:
+        if line.product_id is not None:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    levels = stock.locked_levels(session, wanted)
+    for product_id, quantity in wanted.items():
+        if product_id in levels:
+            stock.move(session, levels[product_id], MovementKind.return_, quantity, reason=f'Return {rma.number}',
+                       order_id=rma.order_id, return_id=rma.id, actor=actor)
+    rma.status, rma.received_at = ReturnStatus.received, utcnow()
+    order = session.get(Order, rma.order_id)
+    orders.log_event(session, order, 'return-received', f'Return {rma.number} received and restocked', actor)
+    return _save(session, actor, rma, 'received', topics=('stock',))
+
+
+def resolve(*, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str,
+            version: int | None = None) -> Return:
+    """End a received return: refund the returned items' value, give it as store credit (a credit note), or send
+    the same items again in an exchange order (reserved now, nothing to pay)."""
+    require(actor, 'orders.write')
+    try:
+        resolution = ReturnResolution(resolution)
+    except ValueError:
+        raise ValidationFailed({'resolution': 'Choose refund, credit note or exchange'}) from None
+    rma = _locked(session, return_id, version)
+    if rma.status != ReturnStatus.received:
+        raise orders.IllegalTransition(f'Return {rma.number} is {rma.status.value}: receive it first'
+                                       if rma.status == ReturnStatus.requested else
+                                       f'Return {rma.number} is {rma.status.value} already')
+    order = orders.locked(session, rma.order_id, None)
+    lines = lines_of(session, rma.id)
+    value = returned_value(session, lines)
+    rma.status, rma.resolution, rma.closed_at = ReturnStatus.closed, resolution, utcnow()
+    if resolution == ReturnResolution.exchange:
+        rma.exchange_order_id = _exchange_order(session, actor, order, lines).id
+    stamp(rma)
+    session.add(rma)
+    audit.record(session, actor, 'return.resolved', 'returns', rma.id, version=rma.version,
+                 summary=f'Return {rma.number}: {resolution.value}')
+    if resolution == ReturnResolution.refund:
+        amount = min(value, order.paid_total - order.refunded_total)
+        if amount <= 0:
+            raise ValidationFailed({'resolution': f'Nothing was paid on order {order.number} that could be refunded'})
+        payments.refund(session=session, actor=actor, order_id=order.id, amount=amount,
+                        reason=f'Return {rma.number}', return_id=rma.id)
+    else:
+        if resolution == ReturnResolution.credit_note:
+            note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, credit=value,
+                                  note=f'Return {rma.number}')
+            text = f'Return {rma.number}: store credit of {value} {order.currency}, credit note {note.number}'
+        else:
+            text = f'Return {rma.number}: exchanged'
+        orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
+    events.publish(TOPIC, {'id': rma.id, 'action': 'resolved'})
+    return rma
+
+
+def returns_of(*, session: Session, actor: User, order_id: int) -> list[Return]:
+    require(actor, 'orders.read')
+    return list(session.exec(select(Return).where(Return.order_id == order_id).order_by(col(Return.id))))
+
+
+def lines_of(session: Session, return_id: int) -> list[ReturnLine]:
+    return list(session.exec(select(ReturnLine).where(ReturnLine.return_id == return_id).order_by(col(ReturnLine.id))))
+
+
+def already_returned(session: Session, order_id: int) -> dict[int, int]:
+    """{order_line_id: quantity} in the order's returns that are not cancelled."""
+    rows = session.exec(select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
+                        .join(Return, Return.id == ReturnLine.return_id)
+                        .where(Return.order_id == order_id, Return.status != ReturnStatus.cancelled)
+                        .group_by(ReturnLine.order_line_id))
+    return {line_id: int(total) for line_id, total in rows}
+
+
+def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
+    """What the returned items cost the customer: their share of each line's total with tax."""
+    value = Decimal('0.00')
+    for line in lines:
+        order_line = session.get(OrderLine, line.order_line_id)
+        per_unit = (order_line.line_total + order_line.tax_amount) / order_line.quantity
+        value += (per_unit * line.quantity).quantize(orders.CENT)
+    return value
+
+
+def _exchange_order(session: Session, actor: User, order: Order, lines: list[ReturnLine]) -> Order:
+    """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due)."""
+    priced, _, currency = orders.price_lines(session, [
+        {'product_id': line.product_id, 'quantity': line.quantity, 'discount_percent': Decimal('100')}
+        for line in lines if line.product_id is not None])
+    stock.reserve(session, orders.reserved_by(priced), {line.product_id: line.sku for line in priced})
+    now = utcnow()
+    number = numbering.next_number(session, 'orders', select(func.max(Order.id) + orders.FIRST_NUMBER)
+                                   .scalar_subquery())
+    exchange = Order(number=str(number), customer_id=order.customer_id, email=order.email, status=OrderStatus.paid,
+                     source=OrderSource.exchange, currency=currency, placed_at=now, paid_at=now,
+                     shipping_name=order.shipping_name, shipping_address=order.shipping_address,
+                     note=f'Exchange for order {order.number}')
+    session.add(exchange)
+    session.flush()
+    for line in priced:
+        line.order_id = exchange.id
+        line.tax_amount = Decimal('0.00')
+        session.add(line)
+    orders.log_event(session, exchange, 'created', f'Exchange for order {order.number}', actor)
+    audit.record(session, actor, 'order.created', 'orders', exchange.id, version=exchange.version,
+                 summary=f'Exchange order {exchange.number} for {order.number}')
+    return exchange
+
+
+def _locked(session: Session, return_id: int, version: int | None) -> Return:
+    return get_for_update(session, Return, return_id, version, entity='returns', label='return')
+
+
+def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[str, ...] = ()) -> Return:
+    stamp(rma)
+    session.add(rma)
+    audit.record(session, actor, f'return.{action}', 'returns', rma.id, version=rma.version,
+                 summary=f'Return {rma.number} {action}')
+    session.commit()
+    events.publish(TOPIC, {'id': rma.id, 'action': action})
+    events.publish(orders.TOPIC, {'id': rma.order_id, 'action': f'return-{action}'})
+    for topic in topics:
+        events.publish(topic, {'action': action, 'return_id': rma.id})
+    return rma
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None

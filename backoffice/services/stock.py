@@ -1,0 +1,337 @@
+"""Stock rules: reserving for orders (under row locks, so two orders racing for the last unit cannot both win), the
+movements ledger (receipt, sale, return, adjustment with a reason) that always sums to on hand, min/max, the low-stock
+job and the reorder list. Functions taking the session positionally run inside the caller's transaction (orders,
+returns); those taking a keyword-only session and an actor are whole transactions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from .. import events
+from ..errors import NotFound, ServiceError, ValidationFailed
+from ..models import (
+    MovementKind,
+    Notification,
+    Product,
+    Purchase,
+    PurchaseLine,
+    Role,
+    StockLevel,
+    StockMovement,
+    User,
+    utcnow,
+)
+from ..permissions import can, require
+from ..records import get_for_update, stamp
+from . import audit
+
+TOPIC = 'stock'
+MAX_QUANTITY = 1_000_000
+
+
+class OutOfStock(ServiceError):
+    """An order asks for more than is available (the API answers 409)."""
+
+    def __init__(self, shortages: list[tuple[str, int, int]]) -> None:
+        parts = [f'{sku}: {wanted} wanted, {max(available, 0)} available' for sku, wanted, available in shortages]
+        super().__init__('Not enough stock — ' + '; '.join(parts) + '.')
+        self.shortages = shortages
+
+
+# --- inside an order's or a return's transaction ----------------------------------------------------------------------
+
+def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
+    """The stock rows of these products, locked until the transaction ends (PostgreSQL: FOR UPDATE, in product order
+    so that two orders never wait on each other; SQLite: BEGIN IMMEDIATE already serialises writers). Products
+    without a row are not stock-tracked and are left out."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    statement = (select(StockLevel).where(col(StockLevel.product_id).in_(ids)).order_by(col(StockLevel.product_id))
+                 .execution_options(populate_existing=True))
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update()
+    return {level.product_id: level for level in session.exec(statement)}
+
+
+def reserve(session: Session, wanted: dict[int, int], skus: dict[int, str]) -> None:
+    """Reserve `wanted` {product_id: quantity}; all or nothing, OutOfStock naming every short line."""
+    levels = locked_levels(session, wanted)
+    shortages = [(skus.get(pid, str(pid)), qty, levels[pid].available) for pid, qty in wanted.items()
+                 if pid in levels and levels[pid].available < qty]
+    if shortages:
+        raise OutOfStock(shortages)
+    for pid, qty in wanted.items():
+        if pid in levels:
+            levels[pid].reserved += qty
+            _refresh(session, levels[pid])
+
+
+def release(session: Session, reserved: dict[int, int]) -> None:
+    """Give back what an order reserved (cancelled before shipping)."""
+    levels = locked_levels(session, reserved)
+    for pid, qty in reserved.items():
+        if pid in levels:
+            levels[pid].reserved = max(0, levels[pid].reserved - qty)
+            _refresh(session, levels[pid])
+
+
+def ship(session: Session, shipped: dict[int, int], *, order_id: int, actor: User | None) -> None:
+    """The reserved goods leave the warehouse: a sale movement each, on hand and reserved both go down."""
+    levels = locked_levels(session, shipped)
+    for pid, qty in shipped.items():
+        if pid in levels:
+            levels[pid].reserved = max(0, levels[pid].reserved - qty)
+            move(session, levels[pid], MovementKind.sale, -qty, order_id=order_id, actor=actor)
+
+
+def move(session: Session, level: StockLevel, kind: MovementKind, quantity: int, *, reason: str = '',
+         order_id: int | None = None, return_id: int | None = None, purchase_id: int | None = None,
+         actor: User | None = None) -> StockMovement:
+    """One ledger entry and the stock on hand it changes, together: the ledger always sums to on hand."""
+    if level.on_hand + quantity < 0:
+        raise ValidationFailed({'quantity': f'{level.sku or "This product"} has {level.on_hand} on hand: '
+                                            f'{-quantity} cannot be taken out'})
+    level.on_hand += quantity
+    _refresh(session, level)
+    movement = StockMovement(product_id=level.product_id, kind=kind, quantity=quantity, balance=level.on_hand,
+                             reason=reason[:300], order_id=order_id, return_id=return_id, purchase_id=purchase_id,
+                             created_at=utcnow(), created_by=actor.id if actor else None)
+    session.add(movement)
+    return movement
+
+
+def level_for(session: Session, product: Product, *, create: bool = True) -> StockLevel | None:
+    """The product's stock row, locked; made (at zero) when missing and `create` — the product becomes tracked."""
+    level = locked_levels(session, [product.id]).get(product.id)
+    if level is None and create:
+        level = StockLevel(product_id=product.id, sku=product.sku)
+        session.add(level)
+        session.flush()
+    return level
+
+
+def _refresh(session: Session, level: StockLevel) -> None:
+    level.available = level.on_hand - level.reserved
+    level.low_stock = level.min_qty > 0 and level.available <= level.min_qty
+    if not level.low_stock:
+        level.low_alerted_at = None
+    level.updated_at = utcnow()
+    session.add(level)
+
+
+# --- staff actions (one transaction each) -------------------------------------------------------------------------
+
+def adjust(*, session: Session, actor: User, product_id: int, quantity: int, reason: str) -> StockMovement:
+    """Correct the stock on hand by a signed quantity (a count, breakage, a find); the reason is mandatory."""
+    require(actor, 'catalog.write')
+    errors = {}
+    reason = ' '.join((reason or '').split())
+    if not reason:
+        errors['reason'] = 'Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")'
+    quantity = _quantity(quantity, errors, allow_negative=True)
+    if errors:
+        raise ValidationFailed(errors)
+    product = _product(session, product_id)
+    level = level_for(session, product)
+    if level.on_hand + quantity < level.reserved:
+        raise ValidationFailed({'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
+                                            f'cannot go below that (it would become {level.on_hand + quantity})'})
+    movement = move(session, level, MovementKind.adjustment, quantity, reason=reason, actor=actor)
+    audit.record(session, actor, 'stock.adjusted', 'stock', level.id,
+                 changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
+                 summary=f'{product.sku}: {quantity:+d} ({reason})')
+    session.commit()
+    events.publish(TOPIC, {'id': level.id, 'action': 'adjusted'})
+    return movement
+
+
+def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
+                     reference: str = '') -> Purchase:
+    """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
+    require(actor, 'catalog.write')
+    if not lines:
+        raise ValidationFailed({'lines': 'Add at least one product and quantity'})
+    errors: dict[str, str] = {}
+    wanted: list[tuple[Product, int, object]] = []
+    for i, line in enumerate(lines):
+        quantity = _quantity(line.get('quantity'), errors, field=f'lines.{i}.quantity')
+        try:
+            product = _product(session, line.get('product_id'))
+        except (NotFound, ValidationFailed):
+            errors[f'lines.{i}.product_id'] = 'Choose a product'
+            continue
+        if quantity is not None and quantity <= 0:
+            errors[f'lines.{i}.quantity'] = 'Receive at least 1'
+        wanted.append((product, quantity, line.get('unit_cost')))
+    if errors:
+        raise ValidationFailed(errors)
+    purchase = Purchase(supplier=' '.join(supplier.split())[:120], reference=reference.strip()[:80],
+                        received_at=utcnow(), created_by=actor.id)
+    session.add(purchase)
+    session.flush()
+    changed = []
+    for product, quantity, unit_cost in sorted(wanted, key=lambda w: w[0].id):
+        session.add(PurchaseLine(purchase_id=purchase.id, product_id=product.id, quantity=quantity,
+                                 unit_cost=unit_cost or None))
+        level = level_for(session, product)
+        move(session, level, MovementKind.receipt, quantity, reason=f'Purchase {purchase.reference or purchase.id}',
+             purchase_id=purchase.id, actor=actor)
+        changed.append(level)
+    audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
+                 summary=f'Received purchase {purchase.reference or purchase.id} from {purchase.supplier or "?"}: '
+                         f'{len(wanted)} lines')
+    session.commit()
+    for level in changed:
+        events.publish(TOPIC, {'id': level.id, 'action': 'received'})
+    return purchase
+
+
+def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int,
+               version: int | None = None) -> StockLevel:
+    """Min (alert at or below) and max (reorder up to) for a product; max 0 means no reorder target."""
+    require(actor, 'catalog.write')
+    errors: dict[str, str] = {}
+    min_qty = _quantity(min_qty, errors, field='min_qty')
+    max_qty = _quantity(max_qty, errors, field='max_qty')
+    if not errors and min_qty < 0:
+        errors['min_qty'] = 'Use 0 or more'
+    if not errors and max_qty and max_qty < min_qty:
+        errors['max_qty'] = 'The maximum must be at least the minimum'
+    if errors:
+        raise ValidationFailed(errors)
+    product = _product(session, product_id)
+    level = level_for(session, product)
+    if version is not None:
+        level = get_for_update(session, StockLevel, level.id, version, entity='stock', label='stock level')
+    before = audit.snapshot(level)
+    level.min_qty, level.max_qty = min_qty, max_qty
+    _refresh(session, level)
+    stamp(level)
+    audit.record(session, actor, 'stock.limits', 'stock', level.id, version=level.version,
+                 changes=audit.diff(before, audit.snapshot(level)),
+                 summary=f'{product.sku}: min {min_qty}, max {max_qty}')
+    session.commit()
+    events.publish(TOPIC, {'id': level.id, 'action': 'limits'})
+    return level
+
+
+# --- reading, the job and the reorder list ------------------------------------------------------------------------
+
+def ledger(*, session: Session, actor: User, product_id: int | None = None, limit: int = 200) -> list[StockMovement]:
+    require(actor, 'catalog.read')
+    statement = select(StockMovement).order_by(col(StockMovement.id).desc()).limit(limit)
+    if product_id is not None:
+        statement = statement.where(StockMovement.product_id == product_id)
+    return list(session.exec(statement))
+
+
+def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
+    """(product_id, on_hand, ledger sum) for every product whose ledger does not sum to its stock (should be none)."""
+    sums = (select(StockMovement.product_id, func.sum(StockMovement.quantity).label('total'))
+            .group_by(StockMovement.product_id).subquery())
+    rows = session.exec(select(StockLevel.product_id, StockLevel.on_hand, func.coalesce(sums.c.total, 0))
+                        .join(sums, sums.c.product_id == StockLevel.product_id, isouter=True))
+    return [(pid, on_hand, int(total)) for pid, on_hand, total in rows if on_hand != int(total)]
+
+
+@dataclass(frozen=True)
+class ReorderLine:
+    product_id: int
+    sku: str
+    name: str
+    on_hand: int
+    reserved: int
+    available: int
+    min_qty: int
+    max_qty: int
+    order_quantity: int
+
+
+def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
+    """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
+    plus one when no maximum is set)."""
+    require(actor, 'catalog.read')
+    rows = session.exec(select(StockLevel, Product.name).join(Product, Product.id == StockLevel.product_id)
+                        .where(col(StockLevel.low_stock).is_(True)).order_by(col(StockLevel.sku)))
+    return [ReorderLine(level.product_id, level.sku, name, level.on_hand, level.reserved, level.available,
+                        level.min_qty, level.max_qty,
+                        max(level.max_qty, level.min_qty + 1) - level.available) for level, name in rows]
+
+
+def reorder_csv(*, session: Session, actor: User) -> str:
+    """The reorder list as a purchase list (CSV, one product a line)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'])
+    for line in reorder_list(session=session, actor=actor):
+        writer.writerow([line.sku, line.name, line.order_quantity, line.available, line.on_hand, line.reserved,
+                         line.min_qty, line.max_qty])
+    return out.getvalue()
+
+
+def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
+    """The `low-stock` job: tell the staff who run stock (in the app), once per product until it is restocked above
+    its minimum. Returns the product ids alerted."""
+    statement = (select(StockLevel).where(col(StockLevel.low_stock).is_(True), col(StockLevel.low_alerted_at).is_(None))
+                 .order_by(col(StockLevel.id)).limit(limit))
+    if session.get_bind().dialect.name != 'sqlite':
+        statement = statement.with_for_update(skip_locked=True)
+    levels = list(session.exec(statement))
+    if not levels:
+        session.commit()
+        return []
+    staff = [u for u in session.exec(select(User).where(col(User.is_active).is_(True),
+                                                        col(User.role).in_([Role.admin, Role.manager])))
+             if can(u, 'catalog.write')]
+    names = dict(session.exec(select(Product.id, Product.name).where(
+        col(Product.id).in_([level.product_id for level in levels]))).all())
+    now = utcnow()
+    notices = []
+    for level in levels:
+        level.low_alerted_at = now
+        session.add(level)
+        text = (f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
+                f'(minimum {level.min_qty})')[:500]
+        for user in staff:
+            notice = Notification(user_id=user.id, text=text, link='/inventory', created_at=now)
+            session.add(notice)
+            notices.append(notice)
+    session.commit()
+    for notice in notices:
+        events.publish('notifications', {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
+    return [level.product_id for level in levels]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+def _product(session: Session, product_id) -> Product:
+    try:
+        product = session.get(Product, int(product_id))
+    except (TypeError, ValueError):
+        raise ValidationFailed({'product_id': 'Choose a product'}) from None
+    if product is None:
+        raise NotFound('This product no longer exists.')
+    return product
+
+
+def _quantity(value, errors: dict[str, str], *, field: str = 'quantity', allow_negative: bool = False) -> int | None:
+    try:
+        if isinstance(value, bool) or value is None or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError
+        number = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
+    except ValueError:
+        errors[field] = 'Enter a whole number'
+        return None
+    if abs(number) > MAX_QUANTITY:
+        errors[field] = f'Use at most {MAX_QUANTITY:,}'
+    elif not allow_negative and number < 0:
+        errors[field] = 'Use 0 or more'
+    elif allow_negative and number == 0:
+        errors[field] = 'Enter a quantity other than 0 (negative takes stock out)'
+    return number

@@ -1,0 +1,111 @@
+"""Benchmark of the orders list at a million orders: seeds a fresh database, then times what the list's server does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from backoffice import db, query  # noqa: E402
+from backoffice.db import read_session  # noqa: E402
+from backoffice.models import Order, Role, User  # noqa: E402
+from backoffice.resources.sales import ORDERS  # noqa: E402
+from backoffice.seed_orders import seed_orders_for_benchmark  # noqa: E402
+from bench.customers_list import LAST_OVER_FIRST, TARGET_MS, describe, timed  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--orders', type=int, default=1_000_000)
+    parser.add_argument('--database-url', help='an empty database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/'
+                                               'bench; default: a new SQLite file')
+    parser.add_argument('--sqlite-file', type=Path, help='where the SQLite database goes (default: a temporary file)')
+    parser.add_argument('--reuse', action='store_true', help='measure a database seeded by an earlier run as it is')
+    parser.add_argument('--runs', type=int, default=20, help='timed runs per figure (the median is shown)')
+    parser.add_argument('--seed', type=int, default=1)
+    args = parser.parse_args()
+
+    url = args.database_url or f'sqlite:///{args.sqlite_file or Path(tempfile.mkdtemp()) / "orders.db"}'
+    engine = db.configure(url)
+    db.migrate(engine)
+    with read_session() as session:
+        present = session.execute(select(func.count()).select_from(Order)).scalar_one()
+    print(f'Database: {make_url(url).render_as_string(hide_password=True)}')
+    if present and not args.reuse:
+        print(f'It already holds {present:,} orders: use an empty database, or --reuse to measure it as it is.')
+        return 2
+    if not present:
+        started = time.perf_counter()
+        with db.session_scope() as session:  # the same code as `python -m backoffice seed --orders N`
+            for line in seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed):
+                print(line)
+        print(f'Seeded in {time.perf_counter() - started:.1f} s')
+        if engine.dialect.name == 'postgresql':  # what autovacuum would do soon after a bulk load
+            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
+                connection.execute(text('VACUUM ANALYZE orders'))
+    print(measure(args.runs))
+    return 0
+
+
+def measure(runs: int) -> str:
+    admin = User(email='bench@example.com', name='Bench', role=Role.admin, password_hash='-', is_active=True)
+    with read_session() as session:
+        newest = session.execute(select(func.max(Order.placed_at))).scalar_one()
+        half = session.execute(select(func.max(Order.id))).scalar_one() // 2
+        middle = session.exec(select(Order).where(Order.id >= half).order_by(Order.id).limit(1)).one()
+    anchor = newest.date()
+    fragment = middle.email.split('@')[0]  # a customer's address as staff would type it: 'anna.schmidt1234'
+    window = (anchor - timedelta(days=30), anchor)
+
+    def page(request: query.ListRequest, cursor: query.Cursor | None = None) -> query.Page:
+        with read_session() as session:
+            return query.list_page(session=session, actor=admin, resource=ORDERS, request=request, cursor=cursor)
+
+    default = query.ListRequest()
+    first = page(default)
+    second = page(query.ListRequest(page=2), first.cursor)
+    filtered = query.ListRequest(filters={'status': ['delivered'], 'placed_at': window})
+    rare = query.ListRequest(filters={'status': ['pending'], 'placed_at': window})
+    search = query.ListRequest(search=fragment)
+    number = query.ListRequest(search=middle.number)
+    amount = query.ListRequest(filters={'total': (200, None)})
+    figures = [
+        ('first page, default sort', lambda: page(default), 'newest first; counts, then reads'),
+        ('status + date filter', lambda: page(filtered), f'delivered, placed {window[0]}..{window[1]}'),
+        ('rare status + date filter', lambda: page(rare), f'pending, placed {window[0]}..{window[1]}'),
+        ('search by email', lambda: page(search), f'"{fragment}"'),
+        ('search by number', lambda: page(number), f'"{middle.number}"'),
+        ('amount filter', lambda: page(amount), 'total >= 200'),
+        ('last page', lambda: page(query.ListRequest(page=first.last_page), first.cursor),
+         f"page {first.last_page:,} with page 1's cursor"),
+        ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
+        ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
+    ]
+    results = {label: timed(call, runs) for label, call, _ in figures}
+    lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
+    for label, _, what in figures:
+        median, p90, result = results[label]
+        lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
+    headline = ['first page, default sort', 'status + date filter', 'search by email', 'last page']
+    slowest = max(results[label][0] for label in headline)
+    ratio = results['last page'][0] / results['first page, default sort'][0]
+    like_for_like = results['last page'][0] / results['first page, count reused'][0]
+    lines += ['', f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
+                  f'{"met" if slowest < TARGET_MS else "MISSED"}',
+              f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
+              f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
+              f'reads alone (both reusing the count): {like_for_like:.2f}']
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""The KPIs section of /settings: the owner's definitions (with their dated record and the background recompute's
+progress), the KPI jobs' recent runs, and the front-office snippet that sends usage events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError
+from backoffice.kpi import definitions, refresh
+from backoffice.kpi.snippet import snippet
+from backoffice.models import KpiJobRun, User
+
+from .format import ago, when
+from .forms import clear_errors, show_error
+from .session import acting_user
+
+NUMBERS = ('active_min_events', 'active_days', 'abandonment_hours', 'at_risk_days')
+
+
+def kpi_settings_panel(user: User, base_url: str) -> None:
+    with read_session() as session:
+        current = definitions.current(session=session)
+    with ui.card().classes('w-full max-w-2xl gap-3').mark('kpi-definitions'):
+        ui.label('KPI definitions').classes('text-lg font-medium')
+        ui.label('What counts is yours to say. A change is kept with its date and recomputes the history of the KPIs '
+                 'it affects, in the background.').classes('text-sm text-gray-500')
+        fields: dict[str, ui.element] = {}
+        for name in NUMBERS:
+            low, high = definitions.LIMITS[name]
+            fields[name] = ui.number(definitions.LABELS[name], value=getattr(current, name), min=low, max=high,
+                                     precision=0).props('outlined').classes('w-full')
+        fields['active_types'] = ui.select({t: t.replace('_', ' ') for t in definitions.ACTIVITY_TYPES},
+                                           label=definitions.LABELS['active_types'], multiple=True,
+                                           value=list(current.active_types)).props('outlined use-chips') \
+            .classes('w-full')
+        progress = ui.label().classes('text-sm').mark('recompute-progress')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Save definitions', on_click=lambda: save())
+        changes = ui.column().classes('w-full gap-0 text-sm')
+
+    jobs = _jobs_card()
+
+    with ui.card().classes('w-full max-w-4xl gap-2').mark('events-snippet'):
+        ui.label('Front-office snippet').classes('text-lg font-medium')
+        ui.label('Paste into every page of the shop, before </body>, with an API key that has only the events:write '
+                 'scope: it sends a visit per browser session and a page view per page.').classes('text-sm '
+                                                                                                 'text-gray-500')
+        ui.code(snippet(base_url), language='html').classes('w-full text-xs')
+
+    def show_changes() -> None:
+        with read_session() as session:
+            records = definitions.history(session=session, limit=5)
+        changes.clear()
+        with changes:
+            ui.label('Changes').classes('text-xs uppercase tracking-wide text-gray-500')
+            if not records:
+                ui.label('The defaults, never changed.').classes('text-gray-500')
+            for record in records:
+                ui.label(f'{when(record.changed_at)} by {record.changed_by}: {_summary(record.values)}')
+
+    def show_progress() -> None:
+        with read_session() as session:
+            running = refresh.running_recompute(session=session)
+            last = None
+            if running is None:
+                last = next((r for r in refresh.latest_runs(session=session, limit=10)
+                             if r.job == 'kpi-recompute'), None)
+        if running is not None:
+            progress.text = f'Recomputing history: {running.done} of {running.total or "?"} days…'
+        elif last is not None:
+            progress.text = (f'History recomputed {ago(last.finished_at)} ({last.total} days).' if not last.error
+                             else f'The last recompute failed: {last.error}')
+        else:
+            progress.text = ''
+        jobs.refresh()
+
+    async def save() -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+        clear_errors(fields)
+        values = {name: field.value for name, field in fields.items()}
+        try:
+            saved, diff = await run.io_bound(_save, actor, values)
+        except ServiceError as error:
+            show_error(error, fields)
+            return
+        if not diff:
+            ui.notify('Nothing to save')
+            return
+        keys = definitions.affected(diff)
+        if keys:
+            refresh.start_recompute(keys=keys, reason=f'definitions changed by {actor.email}')
+        ui.notify('Definitions saved' + ('; recomputing the history in the background' if keys else ''),
+                  type='positive')
+        show_changes()
+        show_progress()
+
+    show_changes()
+    show_progress()
+    ui.timer(2, show_progress)
+
+
+def _jobs_card():
+    @ui.refreshable
+    def runs() -> None:
+        with read_session() as session:
+            latest = refresh.latest_runs(session=session, limit=8)
+        rows = [_run_row(run) for run in latest]
+        ui.table(columns=[{'name': c, 'label': c.capitalize(), 'field': c, 'align': 'left'}
+                          for c in ('job', 'started', 'ended', 'rows', 'error')], rows=rows, row_key='id') \
+            .props('dense flat').classes('w-full').mark('kpi-jobs')
+
+    with ui.card().classes('w-full max-w-4xl gap-2'):
+        ui.label('KPI jobs').classes('text-lg font-medium')
+        ui.label('Every minute the KPIs of today are refreshed from what is new; every night the last weeks are '
+                 'recomputed fully.').classes('text-sm text-gray-500')
+        runs()
+    return runs
+
+
+def _run_row(run_: KpiJobRun) -> dict:
+    return {'id': run_.id, 'job': run_.job, 'started': when(run_.started_at),
+            'ended': when(run_.finished_at) if run_.finished_at else f'running ({run_.done}/{run_.total})',
+            'rows': run_.rows, 'error': run_.error or ''}
+
+
+def _summary(values: dict) -> str:
+    d = definitions.Definitions(**{**asdict(definitions.Definitions()), **{k: tuple(v) if isinstance(v, list) else v
+                                                                              for k, v in values.items()}})
+    return f'{d.describe_active()} Abandonment after {d.abandonment_hours} h; at risk after {d.at_risk_days} days.'
+
+
+def _save(actor: User, values: dict):
+    with session_scope() as session:
+        return definitions.change(session=session, actor=actor, values=values)

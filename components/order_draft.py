@@ -1,0 +1,90 @@
+"""A staff draft order's form: the customer (by email), products and quantities, the address. New drafts and changes
+to a draft go through services/orders.py, which prices them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, StaleRecord
+from backoffice.models import Order, User
+from backoffice.resources import RESOURCES
+from backoffice.services import crud, orders
+
+from .forms import page_dialog, show_error
+from .session import acting_user
+
+
+class DraftDialog:
+    def __init__(self, user: User, draft: Order | None = None, *,
+                 on_saved: Callable[[Order], Any] | None = None) -> None:
+        self.user, self.draft, self.on_saved = user, draft, on_saved
+        with read_session() as session:
+            self.products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
+            lines = orders.order_lines(session, draft.id) if draft else []
+        self.lines: list[tuple[ui.select, ui.number]] = []
+        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
+            ui.label(f'Draft order {draft.number}' if draft else 'New draft order').classes('text-lg font-medium')
+            self.email = ui.input('Customer email', value=draft.email if draft else '').props('outlined dense') \
+                .classes('w-full').mark('draft-email')
+            if draft:
+                self.email.props('readonly')
+            self.name = ui.input('Customer name', value=draft.shipping_name if draft else '') \
+                .props('outlined dense').classes('w-full')
+            self.address = ui.textarea('Shipping address', value=draft.shipping_address if draft else '') \
+                .props('outlined dense autogrow').classes('w-full')
+            self.lines_box = ui.column().classes('w-full gap-1')
+            ui.button('Add a product', icon='add', on_click=self.add_line).props('flat dense')
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                ui.button('Save draft' if draft else 'Create draft', on_click=self.save).mark('create-draft')
+        for line in lines:
+            self.add_line(line.product_id, line.quantity)
+        if not lines:
+            self.add_line()
+        self.dialog.open()
+
+    def add_line(self, product_id: int | None = None, quantity: int = 1) -> None:
+        if product_id is not None and product_id not in self.products:
+            self.products[product_id] = f'Product {product_id}'
+        with self.lines_box, ui.row().classes('w-full items-center gap-2 no-wrap'):
+            product = ui.select(self.products, label='Product', value=product_id, with_input=True) \
+                .props('outlined dense').classes('grow').mark(f'draft-product-{len(self.lines)}')
+            amount = ui.number('Qty', value=quantity, min=1, precision=0).props('outlined dense').classes('w-24') \
+                .mark(f'draft-quantity-{len(self.lines)}')
+        self.lines.append((product, amount))
+
+    async def save(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        draft = self.draft
+        data = {'email': self.email.value or None, 'name': self.name.value or '',
+                'shipping_name': self.name.value or '', 'shipping_address': self.address.value or '',
+                'lines': [{'product_id': product.value, 'quantity': int(quantity.value or 0)}
+                          for product, quantity in self.lines if product.value is not None]}
+
+        def write() -> Order:
+            with session_scope() as session:
+                if draft is None:
+                    return orders.create_draft(session=session, actor=user, data=data)
+                return orders.update_draft(session=session, actor=user, order_id=draft.id, version=draft.version,
+                                           data=data)
+        try:
+            saved = await run.io_bound(write)
+        except StaleRecord as error:
+            ui.notify(str(error), type='warning', multi_line=True)
+            return
+        except ServiceError as error:
+            show_error(error, {'email': self.email})
+            return
+        self.dialog.close()
+        self.dialog.delete()
+        ui.notify(f'Draft order {saved.number} {"saved" if draft else "created"}', type='positive')
+        if self.on_saved is not None:
+            result = self.on_saved(saved)
+            if hasattr(result, '__await__'):
+                await result

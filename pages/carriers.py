@@ -1,0 +1,14 @@
+"""Carriers: parcel services and the link that tracks a parcel, used when an order ships."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.registry import screen
+from components.resource_view import ResourceView
+
+CARRIERS = resource('carriers')
+
+
+@screen('/carriers', CARRIERS.label, permission=CARRIERS.read_permission, icon=CARRIERS.icon, section='Sales',
+        order=260, description=CARRIERS.description)
+def carriers_page(user: User) -> None:
+    ResourceView(CARRIERS, user)

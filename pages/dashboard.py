@@ -1,0 +1,124 @@
+"""Dashboard: how the business is doing, phone first — KPI cards, then charts; reads the daily aggregates only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nicegui import ui
+
+from backoffice.db import read_session
+from backoffice.kpi import read
+from backoffice.kpi.read import Card, Period
+from backoffice.models import User
+from backoffice.services import app_settings
+from components import kpi_widgets as widgets
+from components.format import ago
+from components.forms import page_dialog
+from components.registry import screen
+
+
+@screen('/', 'Dashboard', permission='kpis.read', icon='insights', order=0,
+        description='How the business is doing, KPIs and charts')
+def dashboard_page(user: User) -> None:
+    with read_session() as session:
+        state = {'period': read.period_ending_today(30, session=session)}
+        currency = app_settings.value(session=session, key='currency')
+    with ui.row().classes('w-full items-center justify-between gap-2'):
+        ui.label(f'Welcome, {user.name.split()[0]}.').classes('text-gray-600')
+        fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
+    with ui.row().classes('w-full items-center gap-2'):
+        toggle = ui.toggle({7: '7 d', 30: '30 d', 90: '90 d', 0: 'Custom'}, value=30).props('dense no-caps')
+        shown = ui.label().classes('text-sm text-gray-500')
+
+    def show_freshness() -> None:
+        with read_session() as session:
+            updated = read.freshness(session=session)
+        fresh.text = f'Updated {_age(updated)}' if updated else 'Not computed yet'
+
+    @ui.refreshable
+    def content() -> None:
+        period = state['period']
+        shown.text = f'{period.first:%d %b} – {period.last:%d %b %Y}, compared with the {period.length} days before'
+        with read_session() as session:
+            cards = read.cards(session=session, period=period)
+            table = read.series(session=session, period=period, keys=[
+                'turnover', 'orders', 'active_users', 'open_requests', 'sla_breaches'])
+            steps = read.funnel(session=session, period=period)
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
+            for card in cards:
+                widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], currency))
+        charts = ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3')
+
+        def draw_charts() -> None:
+            with charts:
+                _chart('Turnover and orders per day', widgets.turnover_and_orders(table))
+                _chart('Conversion funnel', widgets.funnel_figure(steps))
+                _chart('Active users', widgets.line_figure(table, [('active_users', 'Active users', 'accent')]))
+                _chart('Request backlog and SLA breaches', widgets.backlog_figure(table))
+
+        # the charts follow once the browser is connected: the cards need not wait for Plotly's 3 MB to load
+        ui.timer(0, draw_charts, once=True)
+
+    def choose(value: int) -> None:
+        if value == 0:
+            _custom_period(state, content.refresh)
+            return
+        with read_session() as session:
+            state['period'] = read.period_ending_today(value, session=session)
+        content.refresh()
+
+    toggle.on_value_change(lambda e: choose(e.value))
+    content()
+    show_freshness()
+    ui.timer(10, show_freshness)
+
+
+def _age(updated) -> str:
+    seconds = read.age_in_seconds(updated)
+    return f'{max(int(seconds), 0)} s ago' if seconds is not None and seconds < 60 else ago(updated)
+
+
+def _chart(title: str, figure: dict) -> None:
+    with ui.card().classes('w-full p-3 gap-1'):
+        ui.label(title).classes('text-sm font-medium')
+        ui.plotly(figure).classes('w-full h-60')
+
+
+def open_card(card: Card, period: Period, currency: str) -> None:
+    """The KPI's series over the period and the rows behind today's number."""
+    with read_session() as session:
+        table = read.series(session=session, period=period, keys=[card.key])
+        columns, rows = read.rows_behind_today(session=session, key=card.key)
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            ui.label(card.label).classes('text-lg font-medium')
+            ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
+        ui.label(card.definition).classes('text-sm text-gray-500')
+        ui.label(f'{widgets.format_value(card.value, card.unit, currency)} over the period').classes('font-medium')
+        ui.plotly(widgets.line_figure(table, [(card.key, card.label, 'primary')])).classes('w-full h-56')
+        ui.label("Behind today's number").classes('text-sm font-medium pt-2')
+        if rows:
+            ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows) \
+                .props('dense flat').classes('w-full')
+        else:
+            ui.label('Nothing today yet.').classes('text-sm text-gray-500')
+    dialog.open()
+
+
+def _custom_period(state: dict, refresh) -> None:
+    period = state['period']
+    with page_dialog() as dialog, ui.card().classes('gap-2'):
+        ui.label('Choose the days').classes('font-medium')
+        picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
+
+        def apply() -> None:
+            chosen = picker.value
+            if isinstance(chosen, dict) and chosen.get('from') and chosen.get('to'):
+                state['period'] = Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']))
+                refresh()
+            dialog.close()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat')
+            ui.button('Show', on_click=apply)
+    dialog.open()

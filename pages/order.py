@@ -1,0 +1,329 @@
+"""One order: lines, customer, totals, payments and refunds, invoices, shipments, returns and the timeline, with the
+actions its status allows (each one a service call whose refusal is shown as it is worded); updated live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import NotFound, ServiceError, StaleRecord
+from backoffice.models import Invoice, Order, OrderStatus, ReturnStatus, User
+from backoffice.permissions import can
+from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.services import documents, invoices, orders, payments, returns
+from components import live
+from components.format import when
+from components.forms import page_dialog, show_error
+from components.order_draft import DraftDialog
+from components.registry import screen
+from components.session import acting_user
+
+
+@dataclass
+class Loaded:
+    order: Order
+    lines: list
+    payments: list
+    refunds: list
+    documents: list[Invoice]
+    shipments: list
+    carriers: dict[int, str]
+    returns: list
+    return_lines: dict[int, list]
+    events: list
+
+
+def load(session, user: User, number: str) -> Loaded:
+    order = orders.get_order(session=session, actor=user, number=number)
+    found = returns.returns_of(session=session, actor=user, order_id=order.id)
+    return Loaded(order=order, lines=orders.order_lines(session, order.id),
+                  payments=payments.payments_of(session=session, actor=user, order_id=order.id),
+                  refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
+                  documents=invoices.documents_of(session=session, actor=user, order_id=order.id),
+                  shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
+                  carriers=orders.carriers(session=session, actor=user), returns=found,
+                  return_lines={r.id: returns.lines_of(session, r.id) for r in found},
+                  events=orders.timeline(session=session, actor=user, order_id=order.id))
+
+
+class OrderScreen:
+    def __init__(self, user: User, number: str) -> None:
+        self.user, self.number = user, number
+        self.may_write = can(user, 'orders.write')
+        try:
+            with read_session() as session:
+                self.data = load(session, user, number)
+        except NotFound as error:
+            ui.label(str(error)).mark('not-found')
+            ui.link('Back to the orders', '/orders')
+            return
+        self.box = ui.column().classes('w-full gap-4')
+        self.render()
+        live.resource_changed('orders').subscribe(self._on_change)
+
+    def _on_change(self, payload: dict) -> None:
+        if payload.get('id') == self.data.order.id:
+            ui.timer(0.05, self.reload, once=True)
+
+    async def reload(self) -> None:
+        with self.box:  # the element that started this may be gone: a live update re-rendered the page meanwhile
+            user = acting_user()
+        if user is None:
+            return
+
+        def fetch() -> Loaded:
+            with read_session() as session:
+                return load(session, user, self.data.order.number)
+        data = await run.io_bound(fetch)
+        if data is not None and not self.box.is_deleted:
+            self.data = data
+            self.render()
+
+    # --- rendering --------------------------------------------------------------------------------------------------
+
+    def render(self) -> None:
+        order, data = self.data.order, self.data
+        self.box.clear()
+        with self.box:
+            with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
+                ui.label(f'Order {order.number}').classes('text-xl font-medium').mark('number')
+                ui.badge(ORDER_STATUSES[order.status.value]).props('outline').mark('status')
+                ui.label(f'placed {when(order.placed_at)}').classes('text-sm text-gray-500')
+            with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
+                ui.label(order.shipping_name or '')
+                ui.label(order.email)
+                if order.external_id:
+                    ui.label(f'shop id {order.external_id}')
+            if self.may_write:
+                self._actions()
+            with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):
+                with ui.column().classes('w-full lg:w-2/3 gap-4'):
+                    self._lines()
+                    self._money()
+                    self._shipping_and_returns()
+                with ui.column().classes('w-full lg:w-1/3 gap-1'):
+                    ui.label('Timeline').classes('font-medium')
+                    for event in reversed(data.events):
+                        with ui.column().classes('gap-0').mark('timeline-entry'):
+                            ui.label(event.text).classes('text-sm break-words')
+                            ui.label(when(event.created_at)).classes('text-xs text-gray-500')
+
+    def _lines(self) -> None:
+        order = self.data.order
+        rows = [{'id': line.id, 'sku': line.sku, 'name': line.name, 'quantity': line.quantity,
+                 'unit_price': f'{line.unit_price:.2f}', 'discount': f'{line.discount:.2f}',
+                 'line_total': f'{line.line_total:.2f}'} for line in self.data.lines]
+        columns = [{'name': n, 'label': label, 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
+                   for n, label in (('sku', 'SKU'), ('name', 'Item'), ('quantity', 'Qty'), ('unit_price', 'Price'),
+                                    ('discount', 'Discount'), ('line_total', 'Net'))]
+        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full') \
+            .mark('lines')
+        with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
+            for label, value in (('Subtotal', order.subtotal), ('Discounts', -order.discount_total),
+                                 ('Shipping', order.shipping_total), ('Tax', order.tax_total),
+                                 ('Total', order.total), ('Paid', order.paid_total),
+                                 ('Refunded', order.refunded_total)):
+                ui.label(label).classes('text-gray-600')
+                ui.label(f'{value:,.2f} {order.currency}').classes('text-right')
+
+    def _money(self) -> None:
+        data = self.data
+        ui.label('Payments, refunds and invoices').classes('font-medium')
+        with ui.column().classes('gap-1 text-sm'):
+            for payment in data.payments:
+                provider = payments.PROVIDERS.get(payment.provider)
+                method = provider.methods.get(payment.method, payment.method) if provider else payment.method
+                ui.label(f'{when(payment.paid_at)} · paid {payment.amount} ({method}, {payment.reference})')
+            for refund in data.refunds:
+                ui.label(f'{when(refund.refunded_at)} · refunded {refund.amount}: {refund.reason}')
+            for document in data.documents:
+                with ui.row().classes('items-center gap-2'):
+                    ui.label(f'{document.number} · {document.total} {document.currency}').mark('document')
+                    ui.button('PDF', icon='download', on_click=lambda d=document: self._pdf(d)).props('flat dense')
+            if not (data.payments or data.refunds or data.documents):
+                ui.label('No payment yet.').classes('text-gray-500')
+
+    def _shipping_and_returns(self) -> None:
+        data = self.data
+        ui.label('Shipments and returns').classes('font-medium')
+        with ui.column().classes('gap-1 text-sm'):
+            for shipment in data.shipments:
+                with ui.row().classes('items-center gap-2').mark('shipment'):
+                    ui.label(f'{when(shipment.shipped_at)} · {data.carriers.get(shipment.carrier_id, "no carrier")}')
+                    if shipment.tracking_url:
+                        ui.link(shipment.tracking_number, shipment.tracking_url, new_tab=True)
+                    elif shipment.tracking_number:
+                        ui.label(shipment.tracking_number)
+                    if shipment.delivered_at:
+                        ui.label(f'delivered {when(shipment.delivered_at)}')
+            for rma in data.returns:
+                items = ', '.join(f'{line.quantity} × line {line.order_line_id}' for line in data.return_lines[rma.id])
+                with ui.row().classes('items-center gap-2').mark('return'):
+                    ui.label(f'Return {rma.number} · {rma.status.value}'
+                             + (f' · {rma.resolution.value}' if rma.resolution else '') + f' · {items}')
+                    if self.may_write and rma.status == ReturnStatus.requested:
+                        ui.button('Receive', on_click=lambda r=rma: self._do(lambda s, u: returns.receive(
+                            session=s, actor=u, return_id=r.id), f'Return {r.number} received and restocked')) \
+                            .props('flat dense')
+                    if self.may_write and rma.status == ReturnStatus.received:
+                        for key, label in (('refund', 'Refund'), ('credit_note', 'Store credit'),
+                                           ('exchange', 'Exchange')):
+                            ui.button(label, on_click=lambda r=rma, k=key: self._do(lambda s, u: returns.resolve(
+                                session=s, actor=u, return_id=r.id, resolution=k), f'Return {r.number} closed')) \
+                                .props('flat dense')
+            if not (data.shipments or data.returns):
+                ui.label('Not shipped yet.').classes('text-gray-500')
+
+    def _actions(self) -> None:
+        order = self.data.order
+        status = order.status
+        flow = {OrderStatus.draft: ('Confirm', orders.confirm), OrderStatus.paid: ('Mark packed', orders.pack),
+                OrderStatus.shipped: ('Mark delivered', orders.deliver)}
+        with ui.row().classes('gap-2 flex-wrap'):
+            if status == OrderStatus.draft:
+                ui.button('Edit draft', icon='edit', on_click=lambda: DraftDialog(
+                    self.user, order, on_saved=lambda _: self.reload())).props('outline').mark('edit-draft')
+            if status in flow:
+                label, action = flow[status]
+                ui.button(label, on_click=lambda: self._do(lambda s, u: action(
+                    session=s, actor=u, order_id=order.id, version=order.version), f'{label}: done')).mark('advance')
+            if status == OrderStatus.pending:
+                ui.button('Record payment', icon='payments', on_click=self._payment_dialog).mark('record-payment')
+            if status == OrderStatus.packed:
+                ui.button('Ship', icon='local_shipping', on_click=self._ship_dialog).mark('ship')
+            if order.paid_total > order.refunded_total:
+                ui.button('Refund', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
+            if status in (OrderStatus.shipped, OrderStatus.delivered):
+                ui.button('Start a return', icon='assignment_return', on_click=self._return_dialog) \
+                    .props('outline').mark('start-return')
+            if not any(d.kind == 'invoice' for d in self.data.documents) and status not in (
+                    OrderStatus.draft, OrderStatus.cancelled):
+                ui.button('Issue invoice', icon='receipt', on_click=lambda: self._do(
+                    lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), 'Invoice issued')) \
+                    .props('outline')
+            ui.button('Pick list', icon='picture_as_pdf', on_click=self._pick_list).props('outline')
+            if status in orders.TRANSITIONS and OrderStatus.cancelled in orders.TRANSITIONS[status]:
+                ui.button('Cancel order', icon='cancel', on_click=self._cancel_dialog) \
+                    .props('outline color=negative').mark('cancel-order')
+
+    # --- dialogs and calls ------------------------------------------------------------------------------------------
+
+    def _form(self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable],
+              done: str) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label(title).classes('text-lg font-medium')
+            inputs = fields()
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button('Close', on_click=dialog.close).props('flat')
+
+                async def go() -> None:
+                    if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs):
+                        dialog.close()
+                        dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
+                ui.button(title, on_click=go).mark('dialog-submit')
+        dialog.open()
+
+    def _payment_dialog(self) -> None:
+        order = self.data.order
+        due = order.total - order.paid_total
+        self._form('Record payment', lambda: {
+            'amount': ui.input('Amount', value=f'{due:.2f}').props('outlined dense').mark('amount'),
+            'method': ui.select(payments.PROVIDERS['manual'].methods, label='Method', value='bank_transfer')
+            .props('outlined dense'),
+            'reference': ui.input('Reference (bank statement line)').props('outlined dense')},
+            lambda v: lambda s, u: payments.record_payment(session=s, actor=u, order_id=order.id, **v),
+            'Payment recorded')
+
+    def _refund_dialog(self) -> None:
+        order = self.data.order
+        self._form('Refund', lambda: {
+            'amount': ui.input('Amount', value=f'{order.paid_total - order.refunded_total:.2f}')
+            .props('outlined dense').mark('amount'),
+            'reason': ui.input('Reason').props('outlined dense').mark('reason')},
+            lambda v: lambda s, u: payments.refund(session=s, actor=u, order_id=order.id, **v),
+            'Refunded; a credit note was issued')
+
+    def _ship_dialog(self) -> None:
+        order = self.data.order
+        self._form('Ship', lambda: {
+            'carrier_id': ui.select(self.data.carriers, label='Carrier', clearable=True).props('outlined dense'),
+            'tracking_number': ui.input('Tracking number').props('outlined dense')},
+            lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=order.version, **v),
+            'Shipped')
+
+    def _cancel_dialog(self) -> None:
+        order = self.data.order
+        self._form('Cancel order', lambda: {'reason': ui.input('Reason (optional)').props('outlined dense')},
+                   lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=order.version,
+                                                        **v), 'Order cancelled; its stock is free again')
+
+    def _return_dialog(self) -> None:
+        order = self.data.order
+
+        def fields() -> dict[str, Any]:
+            inputs = {'reason': ui.input('Reason').props('outlined dense')}
+            for line in self.data.lines:
+                inputs[f'line-{line.id}'] = ui.number(f'{line.sku} (bought {line.quantity})', value=0, min=0,
+                                                      precision=0).props('outlined dense')
+            return inputs
+
+        def submit(values: dict) -> Callable:
+            lines = [{'order_line_id': int(k.split('-')[1]), 'quantity': int(v or 0)} for k, v in values.items()
+                     if k.startswith('line-') and v]
+            return lambda s, u: returns.create_return(session=s, actor=u, order_id=order.id, lines=lines,
+                                                      reason=values['reason'] or '')
+        self._form('Start a return', fields, submit, 'Return started')
+
+    async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
+        box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
+        with box:
+            user = acting_user()
+        if user is None:
+            return False
+
+        def call() -> Any:
+            with session_scope() as session:
+                return work(session, user)
+        try:
+            await run.io_bound(call)
+        except StaleRecord as error:
+            with box:
+                ui.notify(str(error), type='warning', multi_line=True)
+            await self.reload()
+            return False
+        except ServiceError as error:
+            with box:
+                show_error(error, fields)
+            return False
+        with box:
+            ui.notify(done, type='positive')
+        await self.reload()
+        return True
+
+    async def _pdf(self, document: Invoice) -> None:
+        pdf = await run.io_bound(documents.invoice_pdf, document)
+        with self.box:
+            ui.download.content(pdf, f'{document.number}.pdf', 'application/pdf')
+
+    async def _pick_list(self) -> None:
+        with self.box:
+            user, order = acting_user(), self.data.order
+        if user is None:
+            return
+
+        def render() -> bytes:
+            with read_session() as session:
+                return documents.pick_list_pdf(session=session, actor=user, order_ids=[order.id])
+        pdf = await run.io_bound(render)
+        with self.box:
+            ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
+
+
+@screen('/orders/{number}', 'Order', permission='orders.read', icon='receipt_long', section='Sales', in_menu=False,
+        description='One order: lines, payments, invoices, shipments, returns and its timeline')
+def order_page(user: User, number: str) -> None:
+    OrderScreen(user, number)

@@ -1,0 +1,195 @@
+"""Segments: who to re-engage — built-in and custom segments with a live count, their members, and the export of the
+consenting ones (CSV or the team's email tool)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+from pydantic import ValidationError
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, ValidationFailed, field_errors
+from backoffice.kpi.definitions import ACTIVITY_TYPES
+from backoffice.models import CustomerStatus, User
+from backoffice.permissions import can
+from backoffice.services import segments
+from backoffice.services.segments import Filters
+from components.format import ago
+from components.forms import clear_errors, page_dialog, show_error
+from components.registry import screen
+from components.session import acting_user
+
+NUMBER_FILTERS = {'signed_up_within_days': 'Signed up within (days)', 'not_seen_for_days': 'Not seen for (days)',
+                  'seen_within_days': 'Seen within (days)', 'min_orders': 'At least this many paid orders',
+                  'min_turnover': 'Turnover at least', 'event_within_days': '… within (days)'}
+
+
+@screen('/segments', 'Segments', permission='segments.read', icon='groups', section='People', order=230,
+        description='Customers to re-engage: inactive, at risk, high value, your own')
+def segments_page(user: User) -> None:
+    may_export = can(user, 'segments.export')
+    @ui.refreshable
+    def overview() -> None:
+        with read_session() as session:
+            built_in = [(s.key, s.name, s.description, segments.count(session=session, actor=user, which=s.key))
+                        for s in segments.BUILT_IN]
+            saved = [(s.name, s.filters) for s in segments.saved_segments(session=session)]
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
+            for key, name, description, total in built_in:
+                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{key}') \
+                        .on('click', lambda k=key, n=name: show_members(k, n)):
+                    ui.label(name).classes('text-sm text-gray-600')
+                    ui.label(f'{total:,}').classes('text-2xl font-semibold')
+                    ui.label(description).classes('text-xs text-gray-500')
+            for name, filters in saved:
+                with ui.card().classes('w-full gap-1 p-3 cursor-pointer') \
+                        .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n)):
+                    ui.label(name).classes('text-sm text-gray-600')
+                    ui.label('Custom segment').classes('text-xs text-gray-500')
+
+    overview()
+
+    with ui.card().classes('w-full gap-2'):
+        ui.label('Build a segment').classes('text-lg font-medium')
+        fields: dict[str, ui.element] = {
+            'status': ui.select({s.value: s.value for s in CustomerStatus}, label='Status', clearable=True),
+            'event_type': ui.select({t: t.replace('_', ' ') for t in ACTIVITY_TYPES}, label='Did this',
+                                    clearable=True)}
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
+            for name, label in NUMBER_FILTERS.items():
+                fields[name] = ui.number(label, min=0)
+            for name in ('status', 'event_type'):
+                fields[name].move(target_index=-1)
+        for element in fields.values():
+            element.props('outlined dense').classes('w-full')
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            live = ui.label().classes('font-medium').mark('live-count')
+            with ui.row().classes('gap-2'):
+                ui.button('Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))) \
+                    .props('flat')
+                if may_export:
+                    ui.button('Save segment', on_click=lambda: save_dialog())
+
+    def values() -> dict[str, Any]:
+        return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
+
+    def _custom(then) -> None:
+        clear_errors(fields)
+        try:
+            filters = Filters.model_validate(values())
+        except ValidationError as error:
+            show_error(ValidationFailed(field_errors(error)), fields)
+            return
+        then(filters)
+
+    def update_count() -> None:
+        try:
+            filters = Filters.model_validate(values())
+        except ValueError:
+            live.text = 'Check the filters'
+            return
+        actor = acting_user()
+        if actor is None:
+            return
+        with read_session() as session:
+            total = segments.count(session=session, actor=actor, which=filters)
+        live.text = f'{total:,} customers match'
+
+    for element in fields.values():
+        element.on_value_change(lambda _: update_count())
+    update_count()
+
+    def show_members(which: str | Filters, name: str) -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+        with read_session() as session:
+            rows = segments.members(session=session, actor=actor, which=which, limit=50)
+            total = segments.count(session=session, actor=actor, which=which)
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
+            with ui.row().classes('w-full items-center justify-between no-wrap'):
+                ui.label(f'{name}: {total:,} customers').classes('text-lg font-medium')
+                ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
+            ui.table(columns=[{'name': c, 'label': label, 'field': c, 'align': 'left'} for c, label in (
+                ('email', 'Email'), ('name', 'Name'), ('consent', 'Marketing'), ('seen', 'Last seen'))],
+                rows=[{'id': r['id'], 'email': r['email'], 'name': r['name'],
+                       'consent': 'yes' if r['marketing_consent'] else 'no', 'seen': ago(r['last_seen_at'])}
+                      for r in rows], row_key='id').props('dense flat').classes('w-full')
+            if total > len(rows):
+                ui.label(f'The first {len(rows)} shown.').classes('text-xs text-gray-500')
+            if may_export:
+                ui.label('Exports include only customers who agreed to marketing; each export is logged.') \
+                    .classes('text-xs text-gray-500')
+                with ui.row().classes('w-full justify-end gap-2'):
+                    ui.button('Push to webhook', icon='send', on_click=lambda: push_dialog(which, name)).props('flat')
+                    ui.button('Export CSV', icon='download', on_click=lambda: export(which, name))
+        dialog.open()
+
+    async def export(which: str | Filters, name: str) -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+        try:
+            file_name, data, sent = await run.io_bound(_export, actor, which, name)
+        except ServiceError as error:
+            show_error(error)
+            return
+        ui.download.content(data, file_name, media_type='text/csv')
+        ui.notify(f'Exported {sent:,} consenting customers', type='positive')
+
+    def push_dialog(which: str | Filters, name: str) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
+            ui.label(f'Push "{name}" to a webhook').classes('text-lg font-medium')
+            url = ui.input('Webhook address', placeholder='https://…').props('outlined').classes('w-full')
+
+            async def push() -> None:
+                actor = acting_user()
+                if actor is None:
+                    return
+                try:
+                    sent = await run.io_bound(_push, actor, which, name, url.value or '')
+                except ServiceError as error:
+                    show_error(error, {'url': url})
+                    return
+                dialog.close()
+                ui.notify(f'Sent {sent:,} consenting customers', type='positive')
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Push', on_click=push)
+        dialog.open()
+
+    def save_dialog() -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
+            ui.label('Save segment').classes('text-lg font-medium')
+            name = ui.input('Name').props('outlined').classes('w-full')
+
+            def save() -> None:
+                actor = acting_user()
+                if actor is None:
+                    return
+                try:
+                    with session_scope() as session:
+                        segments.save_segment(session=session, actor=actor, name=name.value, filters=values())
+                except ServiceError as error:
+                    show_error(error, {'name': name, **fields})
+                    return
+                dialog.close()
+                ui.notify('Segment saved', type='positive')
+                overview.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Save', on_click=save).mark('confirm-save')
+        dialog.open()
+
+
+def _export(actor: User, which: str | Filters, name: str):
+    with session_scope() as session:
+        return segments.export_csv(session=session, actor=actor, which=which, name=name)
+
+
+def _push(actor: User, which: str | Filters, name: str, url: str) -> int:
+    with session_scope() as session:
+        return segments.push_to_webhook(session=session, actor=actor, which=which, name=name, url=url)

@@ -1,0 +1,55 @@
+"""An order's page in a real browser, with its lines, payment, invoice and tracking link, at a phone's and a desktop's
+width: nothing overflows sideways (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import Carrier
+from backoffice.services import orders
+
+from ..factories import make_user
+from ..sales import make_product, pay, place
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
+from .test_sign_in_in_chromium import ARTIFACTS, no_horizontal_overflow, settle, sign_in, visible_text
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the order is made through the services
+    manager = make_user('manager')
+    make_product('BEANS-ETH', '14.90', stock_on_hand=50, actor=manager, name='Ethiopia Yirgacheffe, whole beans')
+    make_product('GRINDER-C2', '129.00', stock_on_hand=5, actor=manager, name='Hand grinder C2')
+    with session_scope() as session:
+        carrier = Carrier(code='dhl-b', name='DHL', tracking_url_template='https://track.example/{tracking}')
+        session.add(carrier)
+        session.commit()
+    order = place(('BEANS-ETH', 2), ('GRINDER-C2', 1, '10'), email='zoe.wisniewski@example.com',
+                  shipping_name='Zoë Wiśniewski', external_id='shop-77')
+    pay(manager, order)
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=manager, number=order.number)
+        orders.pack(session=session, actor=manager, order_id=current.id, version=current.version)
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=manager, number=order.number)
+        orders.ship(session=session, actor=manager, order_id=current.id, version=current.version,
+                    carrier_id=carrier.id, tracking_number='JJD000390007')
+
+    driver.get(f'{server.url}/orders/{order.number}')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Hand grinder C2')
+    link = driver.find_element(By.LINK_TEXT, 'JJD000390007')
+    assert link.get_attribute('href') == 'https://track.example/JJD000390007'
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/orders/{order.number}')
+        visible_text(driver, 'Zoë Wiśniewski')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'

@@ -1,0 +1,67 @@
+"""The dashboard as the owner uses it: KPI cards with the change against the previous period, each definition one
+tap away, a card opened to see the rows behind today's number, and the freshness of the data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from nicegui import ui
+from nicegui.testing import User
+
+from backoffice.db import session_scope
+from backoffice.kpi import days, refresh
+from backoffice.models import KpiDaily, Order, utcnow
+
+from .conftest import sign_in
+from .factories import make_customer, make_user
+
+
+def seed_turnover(values_by_days_ago: dict[int, float]) -> None:
+    today = days.today('UTC')
+    with session_scope() as session:
+        for ago, value in values_by_days_ago.items():
+            session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=ago), value=value))
+        session.commit()
+
+
+async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User) -> None:
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})  # this week 500, the week before 250
+    owner = make_user('manager')
+    await sign_in(user, owner.email)
+    await user.should_see('Dashboard')
+    await user.should_see('Turnover')
+    await user.should_see('Open requests')
+    await user.should_see('750.00 EUR')                       # the last 30 days
+    next(iter(user.find(ui.toggle).elements)).value = 7       # the period switch (the simulation cannot tap it)
+    await user.should_see('500.00 EUR')
+    await user.should_see('▲ 100.0 % vs previous period')
+
+    await user.should_not_see('minus the refunds made that day')
+    user.find(marker='define-turnover').click()
+    await user.should_see('Total of the orders paid that day (by the day they were placed), minus the refunds made '
+                          'that day.')
+
+
+async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) -> None:
+    jo = make_customer('jo@example.com')
+    with session_scope() as session:
+        session.add(Order(number='100042', customer_id=jo.id, email=jo.email, status='paid', total=Decimal('80.00'),
+                          placed_at=utcnow() - timedelta(minutes=1)))
+        session.commit()
+    refresh.refresh_incremental()
+    owner = make_user('manager')
+    await sign_in(user, owner.email)
+    await user.should_see(content=' s ago')  # how fresh the numbers are, e.g. "Updated 3 s ago"
+
+    user.find(marker='kpi-orders').click()
+    await user.should_see("Behind today's number")
+    rows = user.find(ui.table).elements.pop().rows
+    assert [(row['Order'], row['Status'], row['Total']) for row in rows] == [('100042', 'paid', '80.00')]
+
+
+async def test_every_role_lands_on_the_dashboard(user: User) -> None:
+    agent = make_user('agent')
+    await sign_in(user, agent.email)
+    await user.should_see('Welcome')
+    await user.should_see('Conversion funnel')

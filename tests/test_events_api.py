@@ -1,0 +1,131 @@
+"""The usage-events API as a front office uses it: a batch is stored event by event, a resend is not counted twice,
+and every status code of the contract."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from backoffice import api_events
+from backoffice.api_events import router
+from backoffice.db import read_session
+from backoffice.models import Customer, EventType, UsageEvent, utcnow
+
+from .api import api_client
+from .factories import make_customer
+from .test_api_keys import make_key
+
+
+@pytest.fixture(autouse=True)
+def full_buckets() -> None:
+    api_events.limiter.reset()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(router) as client:
+        yield client
+
+
+@pytest.fixture
+def secret() -> str:
+    return make_key(scopes=('events:write',))[1]
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {'Authorization': f'Bearer {secret}'}
+
+
+def event(event_id: str, kind: str = 'visit', **fields) -> dict:
+    return {'id': event_id, 'type': kind, 'ts': (utcnow() - timedelta(minutes=5)).isoformat(),
+            'anonymous_id': 'a-1', **fields}
+
+
+def stored() -> list[UsageEvent]:
+    with read_session() as session:
+        return list(session.exec(select(UsageEvent).order_by(UsageEvent.id)))
+
+
+async def test_a_batch_is_stored_and_a_resend_is_not_counted_twice(client: httpx.AsyncClient, secret: str) -> None:
+    jo = make_customer('jo@example.com')
+    batch = [event('e1'), event('e2', 'page_view', props={'path': '/shoes'}),
+             event('e3', 'signup_completed', customer_email='Jo@Example.com', session_id='s-9')]
+
+    first = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+    again = await client.post('/api/events', json={'events': batch + [event('e4', 'login')]}, headers=bearer(secret))
+
+    assert first.status_code == 202
+    assert first.json() == {'accepted': 3, 'duplicates': 0, 'rejected': 0, 'errors': []}
+    assert again.json() == {'accepted': 1, 'duplicates': 3, 'rejected': 0, 'errors': []}
+    rows = stored()
+    assert [(r.client_id, EventType(r.type).name) for r in rows] == [
+        ('e1', 'visit'), ('e2', 'page_view'), ('e3', 'signup_completed'), ('e4', 'login')]
+    assert rows[1].props == {'path': '/shoes'}
+    assert (rows[2].customer_id, rows[2].anonymous_id, rows[2].session_id) == (jo.id, 'a-1', 's-9')
+    with read_session() as session:
+        assert session.get(Customer, jo.id).last_seen_at is not None  # feeds the "inactive" segment
+
+
+async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx.AsyncClient, secret: str) -> None:
+    batch = [event('ok'),
+             event('bad-type', 'teleport'),
+             {'id': 'nobody', 'type': 'visit', 'ts': utcnow().isoformat()},
+             event('future', ts=(utcnow() + timedelta(days=1)).isoformat()),
+             event('stranger', customer_email='who@example.com', anonymous_id=None),
+             'not an event',
+             event('ok'),  # the same id twice in one batch
+             ]
+    response = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body['accepted'], body['duplicates'], body['rejected']) == (1, 1, 5)
+    reasons = {error['index']: (error['id'], error['reason']) for error in body['errors']}
+    assert reasons[1] == ('bad-type', "type: unknown type 'teleport'")
+    assert reasons[2] == ('nobody', 'give customer_email or anonymous_id')
+    assert reasons[3] == ('future', 'ts is in the future')
+    assert reasons[4] == ('stranger', 'unknown customer_email and no anonymous_id')
+    assert reasons[5][0] is None
+    assert [r.client_id for r in stored()] == ['ok']
+
+
+async def test_the_contract_status_codes(client: httpx.AsyncClient, secret: str) -> None:
+    batch = {'events': [event('e1')]}
+    assert (await client.post('/api/events', json=batch)).status_code == 401
+    assert (await client.post('/api/events', json=batch, headers=bearer('bo_wrong'))).status_code == 401
+    requests_only = make_key('Help desk', scopes=('requests:write',))[1]
+    assert (await client.post('/api/events', json=batch, headers=bearer(requests_only))).status_code == 403
+
+    too_many = {'events': [event(f'e{i}') for i in range(1001)]}
+    assert (await client.post('/api/events', json=too_many, headers=bearer(secret))).status_code == 422
+    assert (await client.post('/api/events', json={'visits': []}, headers=bearer(secret))).status_code == 422
+    huge = {'events': [event('big', props={'x': 'y' * 1000}) for _ in range(1100)]}
+    assert (await client.post('/api/events', json=huge, headers=bearer(secret))).status_code == 413
+    assert stored() == []
+
+    api_events.limiter.limit = 2
+    api_events.limiter.reset()
+    try:
+        statuses = [(await client.post('/api/events', json=batch, headers=bearer(secret))).status_code
+                    for _ in range(3)]
+    finally:
+        api_events.limiter.limit = api_events.EVENT_CALLS_PER_MINUTE
+    assert statuses == [202, 202, 429]
+
+
+async def test_a_browser_on_the_shop_may_send_events(client: httpx.AsyncClient) -> None:
+    preflight = await client.options('/api/events', headers={'Origin': 'https://shop.example',
+                                                            'Access-Control-Request-Method': 'POST'})
+    assert preflight.status_code == 204
+    assert 'Authorization' in preflight.headers['Access-Control-Allow-Headers']
+
+
+def test_a_million_events_fit_a_compact_row() -> None:
+    columns = {c.name: c.type.python_type for c in UsageEvent.__table__.columns if c.name != 'props'}
+    assert columns['type'] is int and 'type_name' not in columns
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 0

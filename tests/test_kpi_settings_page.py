@@ -1,0 +1,51 @@
+"""The KPIs section of /settings as the owner uses it: a definition changed, its dated record, the history recomputed
+in the background with visible progress, the KPI jobs' runs, and the snippet for the front office."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.kpi import days, refresh
+from backoffice.models import KpiDaily, KpiDefinition
+
+from .conftest import sign_in
+from .factories import make_user
+
+
+async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(user: User) -> None:
+    with session_scope() as session:
+        session.add(KpiDaily(kpi='active_users', day=days.today('UTC') - timedelta(days=2), value=99))
+        session.commit()
+    refresh.run_job('kpi-refresh', lambda: 3)
+    owner = make_user('admin')
+    await sign_in(user, owner.email, path='/settings')
+    await user.should_see('KPI definitions')
+    await user.should_see('The defaults, never changed.')
+    await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')          # the snippet, ready to copy
+    assert [row['job'] for row in user.find(marker='kpi-jobs').elements.pop().rows] == ['kpi-refresh']
+
+    next(iter(user.find('Events needed to count as active').elements)).value = 3
+    user.find('Save definitions').click()
+    await user.should_see('Definitions saved; recomputing the history in the background')
+    await user.should_see('History recomputed', retries=100)
+    await user.should_see('Customers with at least 3 events')
+
+    with read_session() as session:
+        record = session.exec(select(KpiDefinition)).one()
+        recomputed = session.exec(select(KpiDaily).where(KpiDaily.kpi == 'active_users')).all()
+    assert (record.values['active_min_events'], record.changed_by) == (3, owner.email)
+    assert {row.value for row in recomputed} == {0}               # no events: nobody is active, the 99 is gone
+    assert len(recomputed) == 3                                     # from the oldest recorded day to today
+
+
+async def test_a_definition_out_of_range_is_refused_at_its_field(user: User) -> None:
+    owner = make_user('admin')
+    await sign_in(user, owner.email, path='/settings')
+    await user.should_see('KPI definitions')
+    next(iter(user.find('Which events count as activity').elements)).value = []
+    user.find('Save definitions').click()
+    await user.should_see('Choose at least one of the listed event types')

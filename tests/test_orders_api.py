@@ -1,0 +1,151 @@
+"""POST /api/orders as the front office uses it: every status code of the contract, idempotency by the shop's own
+order id, totals computed by the back office whatever the body says."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from backoffice import ratelimit
+from backoffice.api_intake import MAX_BODY_BYTES
+from backoffice.api_orders import router
+from backoffice.db import read_session
+from backoffice.models import Order, StockLevel
+
+from .api import api_client
+from .factories import make_user
+from .sales import make_product
+from .test_api_keys import make_key
+from .test_intake_api import banned_customer, bearer
+
+ORDER = {'external_id': 'shop-10042', 'email': 'Jo@Example.com', 'name': 'Jo Miller',
+         'lines': [{'sku': 'mug', 'quantity': 2}, {'sku': 'TEE', 'quantity': 1, 'discount_percent': '10'}],
+         'shipping_address': '1 Main St\n10115 Berlin'}
+
+
+@pytest.fixture(autouse=True)
+def full_buckets() -> None:
+    ratelimit.reset_all()
+
+
+@pytest.fixture(autouse=True)
+def catalogue() -> None:
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=3, actor=manager)
+    make_product('TEE', '20.00', stock_on_hand=3, actor=manager)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(router) as client:
+        yield client
+
+
+@pytest.fixture
+def secret() -> str:
+    return make_key(scopes=('orders:write',))[1]
+
+
+def orders_count() -> int:
+    with read_session() as session:
+        return session.exec(select(func.count()).select_from(Order)).one()
+
+
+async def test_an_order_is_placed_priced_here_and_answered_with_its_number(client, secret) -> None:
+    response = await client.post('/api/orders', json=ORDER, headers=bearer(secret))
+    assert response.status_code == 201
+    body = response.json()
+    assert {k: body[k] for k in ('number', 'status', 'currency', 'total')} == {
+        'number': '100001', 'status': 'pending', 'currency': 'EUR', 'total': '57.48'}
+    with read_session() as session:
+        order = session.get(Order, body['id'])
+        assert (order.email, order.external_id, order.source) == ('jo@example.com', 'shop-10042', 'api')
+        assert sorted(session.exec(select(StockLevel.reserved))) == [1, 2]
+
+
+async def test_the_same_external_id_again_answers_200_with_the_first_order(client, secret) -> None:
+    first = await client.post('/api/orders', json=ORDER, headers=bearer(secret))
+    again = await client.post('/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 1}]},
+                              headers=bearer(secret))
+    assert (again.status_code, again.json(), again.headers['idempotent-replayed']) == (200, first.json(), 'true')
+    assert orders_count() == 1
+
+
+async def test_totals_in_the_body_are_refused_not_trusted(client, secret) -> None:
+    response = await client.post('/api/orders', json={**ORDER, 'total': '0.01'}, headers=bearer(secret))
+    assert response.status_code == 422
+    assert response.json()['detail'][0]['loc'] == ['body', 'total']
+
+
+@pytest.mark.parametrize(('change', 'location', 'message'), [
+    ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
+    ({'lines': []}, ['body', 'lines'], 'List should have at least 1 item after validation, not 0'),
+    ({'lines': [{'sku': 'MUG', 'quantity': 0}]}, ['body', 'lines', 0, 'quantity'],
+     'Input should be greater than or equal to 1'),
+    ({'lines': [{'sku': 'MUG', 'quantity': 1}, {'sku': 'NOPE', 'quantity': 1}]}, ['body', 'lines', 1, 'sku'],
+     'There is no product NOPE'),
+    ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
+])
+async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret, change, location, message) -> None:
+    response = await client.post('/api/orders', json={**ORDER, **change}, headers=bearer(secret))
+    assert response.status_code == 422
+    [error] = response.json()['detail']
+    assert (error['loc'], error['msg']) == (location, message)
+    assert orders_count() == 0
+
+
+async def test_not_enough_stock_is_409_naming_the_short_line(client, secret) -> None:
+    response = await client.post('/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 4}]},
+                                 headers=bearer(secret))
+    assert (response.status_code, response.json()) == (409, {'detail': 'Not enough stock — MUG: 4 wanted, '
+                                                                       '3 available.'})
+    assert orders_count() == 0
+
+
+async def test_without_a_valid_key_the_answer_is_401(client, secret) -> None:
+    missing = await client.post('/api/orders', json=ORDER)
+    assert (missing.status_code, missing.headers['www-authenticate']) == (401, 'Bearer')
+    wrong = await client.post('/api/orders', json=ORDER, headers=bearer(secret[:-4] + 'abcd'))
+    assert (wrong.status_code, wrong.json()['detail']) == (401, 'The API key is not valid.')
+    assert orders_count() == 0
+
+
+async def test_a_key_without_the_orders_scope_is_403(client) -> None:
+    _key, requests_only = make_key(scopes=('requests:write',))
+    response = await client.post('/api/orders', json=ORDER, headers=bearer(requests_only))
+    assert (response.status_code, response.json()) == (403, {'detail': "The API key does not have the "
+                                                                       "'orders:write' scope."})
+
+
+async def test_a_banned_customer_is_403(client, secret) -> None:
+    banned_customer('jo@example.com')
+    response = await client.post('/api/orders', json=ORDER, headers=bearer(secret))
+    assert (response.status_code, response.json()) == (403, {'detail': 'This customer is banned: their orders are '
+                                                                       'not accepted.'})
+
+
+async def test_a_body_over_the_limit_is_413(client, secret) -> None:
+    response = await client.post('/api/orders', json={**ORDER, 'note': 'x' * MAX_BODY_BYTES}, headers=bearer(secret))
+    assert response.status_code == 413
+    assert orders_count() == 0
+
+
+async def test_more_than_the_rate_a_minute_is_429(client, secret, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(2, 60))
+    for n in range(2):
+        ok = await client.post('/api/orders', json={**ORDER, 'external_id': f'shop-{n}',
+                                                    'lines': [{'sku': 'MUG', 'quantity': 1}]}, headers=bearer(secret))
+        assert ok.status_code == 201
+    refused = await client.post('/api/orders', json={**ORDER, 'external_id': 'shop-9'}, headers=bearer(secret))
+    assert refused.status_code == 429 and int(refused.headers['retry-after']) >= 1
+    assert orders_count() == 2
+
+
+async def test_the_openapi_schema_documents_the_order_and_every_refusal(client) -> None:
+    schema = (await client.get('/openapi.json')).json()
+    responses = schema['paths']['/api/orders']['post']['responses']
+    assert set(responses) >= {'200', '201', '401', '403', '409', '413', '422', '429'}
+    assert 'NewOrder' in schema['components']['schemas']

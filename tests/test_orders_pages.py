@@ -1,0 +1,201 @@
+"""The sales screens as staff use them: the orders list with its filters and search, one order from payment to
+delivery with its refusals shown, a staff draft, and the inventory with a purchase receipt and the reorder list."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import Carrier, Order
+
+from .conftest import sign_in
+from .factories import make_user
+from .sales import fresh, level, make_product, pay, place
+from .tables import open_row, rows_show
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    assert condition()
+
+
+def table_with(user: User, column: str) -> ui.table:
+    return next(t for t in user.find(ui.table).elements if any(c['name'] == column for c in t.columns))
+
+
+async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    place(('MUG', 1), email='ann@example.com')
+    big = place(('MUG', 8), email='bob@example.com')
+    pay(manager, big)
+    await sign_in(user, manager.email, path='/orders')
+    await rows_show(user, '100001', '100002', column='number')
+    user.find(marker='search').type('bob@')
+    await rows_show(user, '100002', absent=('100001',), column='number')
+    user.find(marker='search').elements.pop().set_value('')
+    user.find(marker='filter-status').elements.pop().set_value(['pending'])
+    await rows_show(user, '100001', absent=('100002',), column='number')
+    user.find(marker='filter-status').elements.pop().set_value([])
+    user.find(marker='filter-total-from').elements.pop().set_value(100)
+    await rows_show(user, '100002', absent=('100001',), column='number')
+
+
+async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        session.add(Carrier(code='dhl', name='DHL', tracking_url_template='https://track.example/{tracking}'))
+        session.commit()
+    order = place(('MUG', 2), shipping_name='Cleo Stone')
+    await sign_in(user, manager.email, path='/orders')
+    await rows_show(user, order.number, column='number')
+    open_row(user, order.number, column='number')
+    await user.should_see('Cleo Stone', retries=40)
+    user.find(marker='record-payment').click()
+    user.find(marker='amount').elements.pop().set_value('70.00')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Only 60.00 EUR is due on order 100001', retries=40)  # the service's refusal, as it is worded
+    user.find(marker='amount').elements.pop().set_value('60.00')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Payment recorded', retries=40)
+    await until(lambda: fresh(order.id).status == 'paid')
+    await user.should_see('INV-', retries=40)
+    await user.should_see('Mark packed', retries=40)
+    user.find('Mark packed').click()
+    await until(lambda: fresh(order.id).status == 'packed')
+    await user.should_see(marker='ship', retries=40)
+    user.find(marker='ship').click()
+    await user.should_see('Tracking number', retries=40)
+    user.find('Tracking number').type('JD0146')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Shipped', retries=40)
+    await until(lambda: fresh(order.id).status == 'shipped')
+    assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 0)
+    await user.should_see('Mark delivered', retries=40)
+    user.find('Mark delivered').click()
+    await until(lambda: fresh(order.id).status == 'delivered')
+    await user.should_see('Start a return', retries=40)
+    await user.should_not_see('Cancel order')
+
+
+async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='refund', retries=40)
+    user.find(marker='refund').click()
+    user.find(marker='amount').elements.pop().set_value('60.01')
+    user.find(marker='reason').type('Broken')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('At most 60.00 EUR can be refunded', retries=40)
+    assert fresh(order.id).refunded_total == 0
+    user.find('PDF').click()  # the invoice issued with the payment
+    assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+    user.find('Pick list').click()
+    assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+
+
+async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    await sign_in(user, manager.email, path='/orders')
+    await user.should_see(marker='new-draft', retries=40)
+    user.find(marker='new-draft').click()
+    user.find(marker='draft-email').type('dora@example.com')
+    user.find(marker='draft-product-0').elements.pop().set_value(mug.id)
+    user.find(marker='draft-quantity-0').elements.pop().set_value(2)
+    user.find(marker='create-draft').click()
+    await user.should_see('Draft order 100001 created', retries=40)
+    with read_session() as session:
+        draft = session.exec(select(Order)).one()
+    assert (draft.status, draft.email, str(draft.total)) == ('draft', 'dora@example.com', '60.00')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-quantity-0').elements.pop().set_value(3)
+    user.find(marker='create-draft').click()
+    await user.should_see('Draft order 100001 saved', retries=40)
+    assert str(fresh(draft.id).total) == '90.00'
+    user.find('Confirm').click()
+    await until(lambda: fresh(draft.id).status == 'pending')
+    assert level(mug.id).reserved == 3
+
+
+async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
+    manager, agent = make_user('manager'), make_user('agent')
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 1))
+    await sign_in(user, agent.email, path=f'/orders/{order.number}')
+    await user.should_see(f'Order {order.number}', retries=40)
+    await user.should_not_see('Record payment')
+    await user.should_not_see('Cancel order')
+
+
+async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=2, actor=manager)
+    await sign_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    await until(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    user.find(marker='receive-purchase').click()
+    user.find(marker='supplier').type('Acme')
+    user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
+    user.find(marker='receive-quantity-0').elements.pop().set_value(10)
+    user.find(marker='receive').click()
+    await user.should_see('Received 10 items', retries=40)
+    await until(lambda: table_with(user, 'on_hand').rows[0]['on_hand'] == '12')
+    await until(lambda: len(table_with(user, 'balance').rows) == 2)
+    assert [r['kind'] for r in table_with(user, 'balance').rows] == ['Receipt', 'Receipt']
+
+
+async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: User) -> None:
+    from backoffice.models import Return
+    from backoffice.services import tickets
+
+    from .sales import advance
+    manager, agent = make_user('manager'), make_user('agent')
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='The mug leaks',
+                                        body='Please take it back', type='return_exchange', order_number=order.number)
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see(marker='start-return', retries=40)
+    user.find(marker='start-return').click()
+    user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
+    user.find(marker='start-return-submit').click()
+    await user.should_see('Return R-1001 started for order 100001', retries=40)
+    with read_session() as session:
+        rma = session.exec(select(Return)).one()
+    assert (rma.ticket_id, rma.reason, rma.status) == (ticket.id, 'The mug leaks', 'requested')
+
+
+async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    await sign_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    await until(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    stock_table = table_with(user, 'on_hand')
+    UserInteraction(user, {stock_table}, None).trigger('rowClick', [{}, stock_table.rows[0], 0])  # open the row
+    await user.should_see('Adjust stock', retries=40)
+    user.find('Adjust stock').click()
+    await user.should_see('Change (negative takes out) *', retries=40)
+    user.find('Change (negative takes out) *').elements.pop().set_value(-3)
+    user.find('Reason *').elements.pop().set_value('3 broken in transit')
+    user.find('Confirm').click()
+    await user.should_see('Stock of MUG is now 7', retries=40)
+    await until(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
+    assert level(mug.id).on_hand == 7

@@ -1,0 +1,56 @@
+"""Seeded orders: priced and dated like real ones, consistent with stock, found by search; and the
+`seed --orders` command."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from backoffice import seed_orders
+from backoffice.__main__ import main
+from backoffice.db import read_session, session_scope
+from backoffice.models import Order, OrderLine, Payment, Shipment
+from backoffice.query import ListRequest, list_page
+from backoffice.resources import resource
+from backoffice.services import orders, stock
+
+from .factories import make_user
+
+
+def seeded() -> list[tuple]:
+    with read_session() as session:
+        return [(o.number, o.email, o.status, str(o.total), o.placed_at.isoformat())
+                for o in session.exec(select(Order).order_by(Order.id))]
+
+
+@pytest.mark.parametrize('bulk', [False, True])
+def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, monkeypatch) -> None:
+    monkeypatch.setattr(seed_orders, 'BULK', 100 if bulk else 10**9)
+    assert main(['seed', '--orders', '400', '--seed', '4']) == 0
+    assert len(seeded()) == 400
+    with read_session() as session:
+        some = session.exec(select(Order).where(Order.status == 'delivered')).first()
+        lines = orders.order_lines(session, some.id)
+        # the totals add up the way the service computes them
+        goods = sum(line.line_total for line in lines)
+        assert some.subtotal - some.discount_total == goods
+        assert some.total == goods + some.shipping_total + some.tax_total
+        assert session.exec(select(Payment).where(Payment.order_id == some.id)).one().amount == some.total
+        assert session.exec(select(Shipment).where(Shipment.order_id == some.id)).one().delivered_at is not None
+        assert stock.ledger_mismatches(session=session) == []
+        statuses = {o.status for o in session.exec(select(Order))}
+        assert {'delivered', 'cancelled'} <= statuses
+        manager = make_user('manager')
+        hits = list_page(session=session, actor=manager, resource=resource('orders'),
+                         request=ListRequest(search=some.email[:8]))
+        assert some.id in [o.id for o in hits.rows]
+    assert main(['seed', '--orders', '10', '--seed', '4']) == 0  # more, with numbers that follow on
+    with read_session() as session:
+        numbers = [int(n) for n in session.exec(select(Order.number))]
+        assert sorted(numbers) == list(range(100001, 100411))
+        assert session.exec(select(OrderLine)).first() is not None
+    with session_scope() as session:  # a real order takes the next number after the seeded ones
+        product = session.exec(select(OrderLine.sku)).first()
+        placed = orders.place_order(session=session, data={'email': 'new@example.com',
+                                                           'lines': [{'sku': product, 'quantity': 1}]})
+    assert placed.order.number == '100411'

@@ -1,0 +1,132 @@
+"""Segments for re-engagement, checked against known customers: the built-in ones, a custom one from filters, and the
+exports that reach only customers who agreed to marketing, each audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.kpi import capture
+from backoffice.models import AuditEntry, Customer, KpiDefinition, Order, utcnow
+from backoffice.services import segments
+from backoffice.services.segments import Filters
+
+from .factories import make_customer, make_user
+
+
+def emails(which, actor) -> list[str]:
+    with read_session() as session:
+        return sorted(row['email'] for row in segments.members(session=session, actor=actor, which=which))
+
+
+def seen(customer, days_ago: int | None, signed_up_days_ago: int = 400, status: str | None = None) -> None:
+    with session_scope() as session:
+        row = session.get(Customer, customer.id)
+        row.last_seen_at = None if days_ago is None else utcnow() - timedelta(days=days_ago)
+        row.signed_up_at = utcnow() - timedelta(days=signed_up_days_ago)
+        if status:
+            row.status = status
+        session.add(row)
+        session.commit()
+
+
+@pytest.fixture
+def people() -> dict:
+    found = {name: make_customer(f'{name}@example.com', name=name.title(), consent=name in {'ann', 'bo', 'cy'})
+             for name in ('ann', 'bo', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon', 'kim')}
+    seen(found['ann'], 2)                     # active
+    seen(found['bo'], 45)                     # inactive, at risk (45 < 14 + 60)
+    seen(found['cy'], 20)                     # at risk only
+    seen(found['dee'], None, 90)              # never seen, signed up long ago: inactive
+    seen(found['eve'], None, 3)               # new: not inactive yet
+    seen(found['fay'], 200, status='unfinished')
+    for name in ('gus', 'hal', 'ivy', 'jon', 'kim'):
+        seen(found[name], 1)
+    with session_scope() as session:
+        for number, (name, total) in enumerate({'ann': '900.00', 'bo': '50.00', 'gus': '40.00', 'hal': '30.00',
+                                                 'ivy': '20.00', 'jon': '10.00', 'kim': '5.00', 'cy': '1.00',
+                                                 'eve': '2.00', 'dee': '3.00', 'fay': '4.00'}.items()):
+            session.add(Order(number=f'9{number:03}', customer_id=found[name].id, email=found[name].email,
+                              status='paid', total=Decimal(total)))
+        session.add(Order(number='9999', customer_id=found['bo'].id, email='bo@example.com', status='cancelled',
+                          total=Decimal('5000.00')))
+        session.commit()
+    return found
+
+
+def test_built_in_segments_select_the_right_customers(people: dict) -> None:
+    manager = make_user('manager')
+    assert emails('inactive', manager) == ['bo@example.com', 'dee@example.com', 'fay@example.com']
+    assert emails('unfinished_signup', manager) == ['fay@example.com']
+    assert emails('at_risk', manager) == ['bo@example.com', 'cy@example.com']       # quiet 14+ days, seen within 74
+    assert emails('high_value', manager) == ['ann@example.com', 'bo@example.com']   # top 10 % of 11 buyers: 2
+    with session_scope() as session:
+        session.add(KpiDefinition(values={'at_risk_days': 30}))
+        session.commit()
+    assert emails('at_risk', manager) == ['bo@example.com']                          # the owner's definition
+
+
+def test_a_custom_segment_from_filters_counts_live(people: dict) -> None:
+    manager = make_user('manager')
+    with session_scope() as session:
+        capture.record_events(session=session, batch=[
+            {'id': 'c1', 'type': 'cart_add', 'ts': utcnow().isoformat(), 'customer_email': 'gus@example.com'}])
+    filters = Filters(min_turnover=Decimal('20'), seen_within_days=7)
+    assert emails(filters, manager) == ['ann@example.com', 'gus@example.com', 'hal@example.com', 'ivy@example.com']
+    assert emails(Filters(event_type='cart_add', event_within_days=7), manager) == ['gus@example.com']
+    with session_scope() as session:
+        assert segments.count(session=session, actor=manager, which=filters) == 4
+        saved = segments.save_segment(session=session, actor=manager, name='Loyal', filters={'min_orders': 1})
+        with pytest.raises(ValidationFailed) as refused:
+            segments.save_segment(session=session, actor=manager, name='loyal', filters={'event_type': 'dance'})
+    assert refused.value.errors == {'event_type': 'Choose one of the listed event types',
+                                    'name': 'A segment with this name exists'}
+    assert saved.filters == {'min_orders': 1}
+
+
+def test_exports_reach_only_consenting_customers_and_are_audited(people: dict) -> None:
+    manager, viewer = make_user('manager'), make_user('viewer')
+    with session_scope() as session:
+        name, data, sent = segments.export_csv(session=session, actor=manager, which='inactive', name='Inactive')
+        with pytest.raises(PermissionDenied):
+            segments.export_csv(session=session, actor=viewer, which='inactive', name='Inactive')
+    assert (name, sent) == ('segment-inactive.csv', 1)
+    assert list(csv.reader(io.StringIO(data.decode('utf-8-sig')))) == [['email', 'name'], ['bo@example.com', 'Bo']]
+
+    received: list[dict] = []
+    server = HTTPServer(('127.0.0.1', 0), _handler(received))
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    try:
+        with session_scope() as session:
+            pushed = segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk',
+                                              url=f'http://127.0.0.1:{server.server_port}/hook')
+    finally:
+        server.server_close()
+    assert pushed == 2
+    assert received == [{'segment': 'At risk', 'customers': [{'email': 'bo@example.com', 'name': 'Bo'},
+                                                             {'email': 'cy@example.com', 'name': 'Cy'}]}]
+    with read_session() as session:
+        actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.entity == 'segments'))]
+    assert actions == ['segments.exported', 'segments.pushed']
+
+
+def _handler(received: list):
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers['Content-Length']))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+    return Hook

@@ -1,0 +1,181 @@
+"""Inventory: the ledger always sums to stock on hand, adjustments need a reason, purchases add receipts, min/max
+drive the low-stock alert (once) and the reorder list. Returns restock and end in a refund, store credit or an
+exchange; a support request of type return/exchange starts one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import Invoice, Notification, Order, OrderLine, StockMovement, TicketMessage
+from backoffice.services import orders, returns, stock, tickets
+
+from .factories import make_user
+from .sales import advance, fresh, level, make_product, pay, place
+
+
+@pytest.fixture
+def manager():
+    return make_user('manager')
+
+
+def ledger_is_consistent() -> bool:
+    with read_session() as session:
+        return stock.ledger_mismatches(session=session) == []
+
+
+def delivered(manager, *lines) -> Order:
+    order = place(*lines)
+    pay(manager, order)
+    return advance(manager, order, 'pack', 'ship', 'deliver')
+
+
+def test_adjustments_need_a_reason_and_never_take_reserved_stock(manager) -> None:
+    mug = make_product('MUG', stock_on_hand=5, actor=manager)
+    place(('MUG', 3))
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-1, reason='  ')
+    assert set(refused.value.errors) == {'reason'}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-3, reason='Broken')
+    assert refused.value.errors == {'quantity': '3 of MUG are reserved by orders: on hand cannot go below that '
+                                                '(it would become 2)'}
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-2, reason='2 broken in transit')
+    assert (level(mug.id).on_hand, level(mug.id).available) == (3, 0)
+    with read_session() as session:
+        kinds = [(m.kind, m.quantity, m.balance) for m in stock.ledger(session=session, actor=manager,
+                                                                        product_id=mug.id)]
+    assert kinds == [('adjustment', -2, 3), ('receipt', 5, 5)]
+    assert ledger_is_consistent()
+
+
+def test_the_ledger_sums_to_the_stock_through_receipts_sales_returns_and_adjustments(manager) -> None:
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    tee = make_product('TEE', stock_on_hand=4, actor=manager)
+    order = delivered(manager, ('MUG', 3), ('TEE', 2))
+    with session_scope() as session:
+        stock.receive_purchase(session=session, actor=manager, supplier='Acme', reference='PO-7', lines=[
+            {'product_id': mug.id, 'quantity': 6}, {'product_id': tee.id, 'quantity': 1, 'unit_cost': '4.10'}])
+    with session_scope() as session:
+        stock.adjust(session=session, actor=manager, product_id=tee.id, quantity=1, reason='Found in the back')
+    with read_session() as session:
+        line = session.exec(select(OrderLine).where(OrderLine.sku == 'MUG')).one()
+    with session_scope() as session:
+        rma = returns.create_return(session=session, actor=manager, order_id=order.id,
+                                    lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Too small'}])
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    place(('MUG', 1))  # a reservation changes nothing on hand
+    assert (level(mug.id).on_hand, level(mug.id).reserved) == (10 - 3 + 6 + 2, 1)
+    assert level(tee.id).on_hand == 4 - 2 + 1 + 1
+    with read_session() as session:
+        kinds = sorted({m.kind for m in session.exec(select(StockMovement))})
+    assert kinds == ['adjustment', 'receipt', 'return', 'sale']
+    assert ledger_is_consistent()
+
+
+def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximum(manager) -> None:
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    make_product('TEE', stock_on_hand=50, actor=manager)
+    agent = make_user('agent')
+    with session_scope() as session:
+        stock.set_limits(session=session, actor=manager, product_id=mug.id, min_qty=5, max_qty=40)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.set_limits(session=session, actor=manager, product_id=mug.id, min_qty=5, max_qty=2)
+    assert refused.value.errors == {'max_qty': 'The maximum must be at least the minimum'}
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == []
+    place(('MUG', 6))  # 4 available, at or below 5
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [mug.id]
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == []  # told once
+    with read_session() as session:
+        notices = session.exec(select(Notification)).all()
+        assert [(n.user_id, n.link) for n in notices] == [(manager.id, '/inventory')]  # not the agent
+        assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
+        assert stock.reorder_csv(session=session, actor=manager).splitlines() == [
+            'sku,name,order_quantity,available,on_hand,reserved,min,max',
+            'MUG,Product MUG,36,4,10,6,5,40']
+
+
+def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -> None:
+    mug = make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
+    order = delivered(manager, ('MUG', 3))  # 30.00 + 6.00 VAT + 4.90 shipping + 0.98 VAT
+    with read_session() as session:
+        line = session.exec(select(OrderLine)).one()
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        returns.create_return(session=session, actor=manager, order_id=order.id,
+                              lines=[{'order_line_id': line.id, 'quantity': 4}])
+    assert refused.value.errors == {'lines.0.quantity': 'MUG: at most 3 can still be returned'}
+    with session_scope() as session:
+        rma = returns.create_return(session=session, actor=manager, order_id=order.id, reason='Wrong colour',
+                                    lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Wrong colour'}])
+    assert (rma.number, rma.status) == ('R-1001', 'requested')
+    with session_scope() as session, pytest.raises(orders.IllegalTransition, match='receive it first'):
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund')
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    assert level(mug.id).on_hand == 4
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund')
+    order = fresh(order.id)
+    assert order.refunded_total == Decimal('24.00')  # 2 × (10.00 + 2.00 VAT); shipping stays paid
+    with read_session() as session:
+        assert [i.kind for i in session.exec(select(Invoice).order_by(Invoice.id))] == ['invoice', 'credit_note']
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        returns.create_return(session=session, actor=manager, order_id=order.id,
+                              lines=[{'order_line_id': line.id, 'quantity': 2}])
+
+
+def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
+    mug = make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
+    order = delivered(manager, ('MUG', 2))
+    with read_session() as session:
+        line = session.exec(select(OrderLine)).one()
+    made = []
+    for resolution in ('credit_note', 'exchange'):
+        with session_scope() as session:
+            rma = returns.create_return(session=session, actor=manager, order_id=order.id,
+                                        lines=[{'order_line_id': line.id, 'quantity': 1}])
+        with session_scope() as session:
+            returns.receive(session=session, actor=manager, return_id=rma.id)
+        with session_scope() as session:
+            made.append(returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=resolution))
+    exchange = fresh(made[1].exchange_order_id)
+    assert (exchange.status, exchange.source, exchange.total) == ('paid', 'exchange', Decimal('0.00'))
+    assert (level(mug.id).on_hand, level(mug.id).reserved) == (5, 1)  # 5 − 2 sold + 2 back; 1 held for the exchange
+    with read_session() as session:
+        note = session.exec(select(Invoice).where(Invoice.kind == 'credit_note')).one()
+    assert note.total == Decimal('12.00') and fresh(order.id).refunded_total == 0
+    assert ledger_is_consistent()
+
+
+def test_a_return_or_exchange_request_starts_a_return_for_its_order(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = delivered(manager, ('MUG', 1))
+    agent = make_user('agent')
+    with session_scope() as session:
+        question = tickets.submit_request(session=session, email='cleo@example.com', subject='Hello', body='Hi',
+                                          order_number=order.number)
+        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='Return my mug',
+                                        body='It leaks', type='return_exchange', order_number=order.number)
+    with read_session() as session:
+        line = session.exec(select(OrderLine)).one()
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        returns.create_return_from_ticket(session=session, actor=agent, ticket_id=question.id,
+                                          lines=[{'order_line_id': line.id, 'quantity': 1}])
+    assert set(refused.value.errors) == {'type'}
+    with session_scope() as session:
+        rma = returns.create_return_from_ticket(session=session, actor=agent, ticket_id=ticket.id,
+                                                lines=[{'order_line_id': line.id, 'quantity': 1}])
+    assert (rma.ticket_id, rma.reason) == (ticket.id, 'Return my mug')
+    with read_session() as session:
+        notes = session.exec(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id,
+                                                              TicketMessage.kind == 'note')).all()
+    assert notes == [f'Return R-1001 started for order {order.number}.']
