@@ -44,11 +44,12 @@ def start_services() -> None:
 
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
-app.include_router(api_router)
-app.include_router(content_router)
-app.include_router(intake_router)
-app.include_router(events_router)
-app.include_router(orders_router)
+lifespan = app.router.lifespan_context
+for router in (api_router, content_router, intake_router, events_router, orders_router):
+    app.include_router(router)
+# FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
+# fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit
+app.router.lifespan_context = lifespan
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
