@@ -89,8 +89,9 @@ def test_two_browsers_editing_one_customer_show_the_conflict(driver: WebDriver, 
     second_browser.save_screenshot(str(ARTIFACTS / 'customer-conflict-1440.png'))
 
     button(second_browser, 'Reload').click()
+    WebDriverWait(second_browser, TIMEOUT).until(  # theirs shows (a round trip to the server)
+        lambda d: field(d, 'Name').get_attribute('value') == 'Changed in the first browser', 'the reload shows theirs')
     assert field(second_browser, 'Phone').get_attribute('value') == '+41 44 123 45 67'  # what was typed is kept
-    assert field(second_browser, 'Name').get_attribute('value') == 'Changed in the first browser'  # theirs shows
     button(second_browser, 'Save changes').click()
     visible_text(second_browser, 'Changes saved')
 
