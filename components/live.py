@@ -20,8 +20,22 @@ def resource_changed(key: str) -> Event[dict]:
     """The event a list or form of this resource subscribes to (one per resource, shared by all clients)."""
     if key not in _resource_events:
         _resource_events[key] = Event()
+        # first the generation, in the publishing thread: every page refreshing for this change sees the new one
+        events.subscribe(key, lambda _payload: _bump(key), key=f'ui.generation.{key}')
         events.subscribe(key, _on_loop(_resource_events[key]), key=f'ui.resource.{key}')
     return _resource_events[key]
+
+
+_generations: dict[str, int] = {}
+
+
+def generation(key: str) -> int:
+    """How many changes of this resource this process has heard of: reads made for the same generation agree."""
+    return _generations.get(key, 0)
+
+
+def _bump(key: str) -> None:
+    _generations[key] = _generations.get(key, 0) + 1
 
 
 def wire() -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import background_tasks, run, ui
 
 from backoffice import query
 from backoffice.db import read_session
 from backoffice.errors import ServiceError
 from backoffice.models import User
+from backoffice.permissions import require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
@@ -24,6 +28,10 @@ from .saved_views import SavedViews
 from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
+REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
+
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) → the read all lists of that page share
+_SHARED_LOCK = threading.Lock()
 
 
 class ResourceTable:
@@ -53,13 +61,16 @@ class ResourceTable:
                                  sort=self.state['sort'], descending=self.state['descending'],
                                  page=page or self.page, page_size=self.state['page_size'], trash=self.state['trash'])
 
-    async def load(self, page: int | None = None) -> None:
+    async def load(self, page: int | None = None, *, shared: bool = False) -> None:
+        """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
+        lists showing the same page then share one read (20 agents on /requests cost one query, not 20)."""
         user = acting_user()
         if user is None:
             return
         request = self.request(page)
         try:
-            result, rows = await run.io_bound(self._fetch, user, request, self.cursor)
+            fetch = self._shared_fetch if shared else self._fetch
+            result, rows = await run.io_bound(fetch, user, request, self.cursor)
         except ServiceError as error:
             ui.notify(str(error), type='negative')
             return
@@ -77,6 +88,27 @@ class ResourceTable:
             result = query.list_page(session=session, actor=user, resource=self.resource, request=request,
                                      cursor=cursor)
             return result, self._rows(session, result.rows)
+
+    def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
+        require(user, self.resource.read_permission)  # each list still checks its own reader
+        key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor))
+        with _SHARED_LOCK:
+            future = _SHARED.get(key)
+            owner = future is None
+            if owner:
+                stale = [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]
+                for old in stale:  # reads of earlier generations are never asked for again
+                    del _SHARED[old]
+                future = _SHARED[key] = Future()
+        if owner:
+            try:
+                future.set_result(self._fetch(user, request, cursor))
+            except BaseException as error:
+                future.set_exception(error)
+                with _SHARED_LOCK:
+                    _SHARED.pop(key, None)
+        result, rows = future.result()
+        return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
         related: dict[str, dict[int, str]] = {}
@@ -120,7 +152,9 @@ class ResourceTable:
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
-            ui.timer(0.1, self._refresh_after_change, once=True)
+            # a task, not a ui.timer: a timer is an element, created and deleted in every open page on each change
+            background_tasks.create(self._refresh_after_change(), name=f'refresh {self.resource.key} list',
+                                    context=ui.context.slot)
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""
@@ -138,9 +172,12 @@ class ResourceTable:
                                'descending': self.resource.default_descending, 'columns': self.state['columns']})
 
     async def _refresh_after_change(self) -> None:
+        await asyncio.sleep(REFRESH_DELAY)
         self._refresh_pending = False
+        if self.table.is_deleted:
+            return
         self.cursor = None  # the page's neighbours moved; fetch this page afresh
-        await self.load()
+        await self.load(shared=True)
 
     # --- building ---------------------------------------------------------------------------------------------------
 

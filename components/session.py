@@ -10,7 +10,7 @@ from nicegui.storage import request_contextvar
 
 from backoffice import auth
 from backoffice.config import get_settings
-from backoffice.db import session_scope
+from backoffice.db import read_session
 from backoffice.models import User, utcnow
 
 
@@ -26,7 +26,7 @@ def current_user(storage: dict | None = None) -> User | None:
     if auth.is_idle(last_seen, get_settings().session_idle_minutes):
         forget(storage)
         return None
-    with session_scope() as session:
+    with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
         user = auth.session_user(session, user_id, storage.get('epoch'))
     if user is None:
         forget(storage)
