@@ -96,6 +96,15 @@ def main() -> int:
     parser.add_argument('--server-log', type=Path, help='keep the server output here')
     parser.add_argument('--probe', action='store_true',
                         help='run the server through bench/live_probe.py and split the server side into steps')
+    parser.add_argument('--shared-fetch', action='store_true',
+                        help='try a proposed fix: lists showing the same page share one query (implies --probe)')
+    parser.add_argument('--no-timer-element', action='store_true',
+                        help='try a proposed fix: the debounce without a ui.timer element (implies --probe)')
+    parser.add_argument('--read-session-user', action='store_true',
+                        help='try a proposed fix: the sign-in check reads without the write lock (implies --probe)')
+    parser.add_argument('--nice', type=int, default=0,
+                        help='run Chromium at this niceness (e.g. 10) so that the server gets the CPU first, as if '
+                             "the agents' browsers ran on their own machines")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix='bench-requests-'))
@@ -110,9 +119,12 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
     env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
                BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0',
-               PYTHONUNBUFFERED='1')
+               PYTHONUNBUFFERED='1', BENCH_SHARED_FETCH='1' if args.shared_fetch else '0',
+               BENCH_NO_TIMER_ELEMENT='1' if args.no_timer_element else '0',
+               BENCH_READ_SESSION_USER='1' if args.read_session_user else '0')
+    probing = args.probe or args.shared_fetch or args.no_timer_element or args.read_session_user
     with log.open('wb') as out:
-        command = [sys.executable, 'bench/live_probe.py' if args.probe else 'main.py']
+        command = [sys.executable, 'bench/live_probe.py' if probing else 'main.py']
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
     browsers: list[WebDriver] = []
@@ -121,7 +133,7 @@ def main() -> int:
         keys = api_keys(url, args.posts + 2)
         count = max(1, min(args.browsers, args.pages, AGENTS))
         for index in range(count):
-            browsers.append(launch(work / f'profile-{index}'))
+            browsers.append(launch(work / f'profile-{index}', args.nice))
             sign_in(browsers[-1], base, agent_email(index))
 
         cold = visit(browsers[0], f'{base}/requests')
@@ -134,9 +146,10 @@ def main() -> int:
         pages = open_pages(browsers, base, args.pages)
         print(f'\n{len(pages)} agent pages open on /requests in {count} Chromium '
               f'{"process" if count == 1 else "processes"} ({", ".join(sorted({p.visibility for p in pages}))})')
-        results = post_and_watch(pages, base, keys, args.posts, args.gap)
+        roots = {'server': [server.pid], 'browsers': [b.service.process.pid for b in browsers]}
+        results = post_and_watch(pages, base, keys, args.posts, args.gap, roots)
         print(report(results, len(pages)))
-        if args.probe:
+        if probing:
             time.sleep(0.5)
             print(probe_report(results, log))
     finally:
@@ -302,9 +315,14 @@ def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 
 # --- the browsers -----------------------------------------------------------------------------------------------------
 
-def launch(profile: Path) -> WebDriver:
+def launch(profile: Path, nice: int = 0) -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = '/usr/bin/chromium'
+    if nice:  # a wrapper: chromedriver starts it with Chromium's arguments
+        wrapper = profile.parent / 'chromium-niced'
+        wrapper.write_text(f'#!/bin/sh\nexec nice -n {nice} /usr/bin/chromium "$@"\n')
+        wrapper.chmod(0o755)
+        options.binary_location = str(wrapper)
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f'--user-data-dir={profile}')
@@ -355,7 +373,8 @@ def open_pages(browsers: list[WebDriver], base: str, count: int) -> list[Page]:
     return pages
 
 
-def post_and_watch(pages: list[Page], base: str, keys: list[str], posts: int, gap: float) -> list[dict]:
+def post_and_watch(pages: list[Page], base: str, keys: list[str], posts: int, gap: float,
+                   roots: dict[str, list[int]]) -> list[dict]:
     """POST one request at a time; wait until every page shows it; collect each page's timestamps. Two warm-up
     posts first (not counted)."""
     run = secrets.randbelow(10_000)
@@ -368,15 +387,45 @@ def post_and_watch(pages: list[Page], base: str, keys: list[str], posts: int, ga
         request = urllib.request.Request(
             f'{base}/api/requests', data=json.dumps(payload).encode(), method='POST',
             headers={'Authorization': f'Bearer {keys[(index + 2) // 50]}', 'Content-Type': 'application/json'})
+        before = cpu_seconds(roots)
         sent = time.time() * 1000
         with urllib.request.urlopen(request, timeout=30) as response:
             answered = time.time() * 1000
             assert response.status == 201, response.status
         seen, arrived = watch(pages, marker)
+        after = cpu_seconds(roots)
         if index >= 0:
-            results.append({'marker': marker, 'sent': sent, 'answered': answered, 'seen': seen, 'ws': arrived})
+            cpu = {name: (after[name] - before[name]) * 1000 for name in after}
+            results.append({'marker': marker, 'sent': sent, 'answered': answered, 'seen': seen, 'ws': arrived,
+                            'cpu': cpu, 'wall': time.time() * 1000 - sent})
         time.sleep(gap)
     return results
+
+
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each group of process trees, and by the whole machine ('machine',
+    from /proc/stat: every process, the other people's on a shared machine too)."""
+    tick = os.sysconf('SC_CLK_TCK')
+    parents, used = {}, {}
+    for entry in Path('/proc').iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / 'stat').read_text().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    totals = {}
+    for name, pids in roots.items():
+        tree, grew = set(pids), True
+        while grew:
+            children = {pid for pid, parent in parents.items() if parent in tree} - tree
+            tree |= children
+            grew = bool(children)
+        totals[name] = sum(used.get(pid, 0.0) for pid in tree)
+    busy = [int(v) for v in Path('/proc/stat').read_text().splitlines()[0].split()[1:]]
+    totals['machine'] = (sum(busy) - busy[3] - busy[4]) / tick  # all but idle and iowait
+    return totals
 
 
 def watch(pages: list[Page], marker: str, timeout: float = 20.0) -> tuple[list[float | None], list[float | None]]:
@@ -421,6 +470,10 @@ def report(results: list[dict], pages: int) -> str:
     line('API answer → new row visible on the first page', first_page)
     line('API answer → websocket message at a page (each)', websocket)
     line('websocket message → row in the DOM (each)', render)
+    for name in ('server', 'browsers', 'machine'):
+        line(f'CPU used meanwhile by {"the whole machine (2 cores)" if name == "machine" else "the " + name}',
+             [result['cpu'][name] for result in results])
+    line('wall time of those posts (POST → last page shows it)', [result['wall'] for result in results])
     if missed:
         lines.append(f'  {missed} posts did not show on every page within 20 s')
     if all_pages:
@@ -447,6 +500,10 @@ def probe_report(results: list[dict], log: Path) -> str:
                 started[who] = at
             elif step == 'fetch1' and who in started:
                 durations.append(at - started.pop(who))
+        checks = [float(who) for _, step, who in window if step == 'user']
+        if checks:
+            columns.setdefault('sign-in checks on the loop, sum', []).append(sum(checks))
+            columns.setdefault('sign-in check, slowest', []).append(max(checks))
         for step in ('emit', 'timer', 'fetch0', 'fetch1', 'loaded', 'sent'):
             times = [at for at, name, _ in window if name == step]
             if times:
