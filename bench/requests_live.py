@@ -440,8 +440,17 @@ def watch(pages: list[Page], marker: str, timeout: float = 20.0) -> tuple[list[f
         for index, page in enumerate(pages):
             if seen[index] is None:
                 page.driver.switch_to.window(page.handle)
-                seen[index], arrived[index] = page.driver.execute_script(
-                    'return [window.__seen[arguments[0]] ?? null, window.__ws[arguments[0]] ?? null]', marker)
+                watching, seen[index], arrived[index] = page.driver.execute_script(
+                    'if (!window.__seen) return [false, null, null];'
+                    'return [true, window.__seen[arguments[0]] ?? null, window.__ws[arguments[0]] ?? null]', marker)
+                if not watching:  # the page was loaded anew (a reconnect gave up, a redirect): note it, watch again
+                    page.reloads = getattr(page, 'reloads', 0) + 1
+                    print(f'  page {index + 1} was loaded anew (now at {page.driver.current_url}); it is left out '
+                          f'of this post', flush=True)
+                    WebDriverWait(page.driver, 30).until(
+                        lambda d: d.execute_script('return !!(window.socket && window.did_handshake)'))
+                    page.driver.execute_script(WATCH)
+                    seen[index] = arrived[index] = float('nan')
         if None in seen:
             time.sleep(0.25)
     return seen, arrived
@@ -449,10 +458,16 @@ def watch(pages: list[Page], marker: str, timeout: float = 20.0) -> tuple[list[f
 
 def report(results: list[dict], pages: int) -> str:
     all_pages, first_page, websocket, render, missed = [], [], [], [], 0
+    reloaded = sum(1 for result in results for seen in result['seen'] if seen is not None and seen != seen)
     for result in results:
         if None in result['seen']:
             missed += 1
             continue
+        kept = [(seen, arrived) for seen, arrived in zip(result['seen'], result['ws'], strict=True)
+                if seen == seen]  # NaN: that page was loaded anew meanwhile; left out of this post
+        if not kept:
+            continue
+        result['seen'], result['ws'] = [seen for seen, _ in kept], [arrived for _, arrived in kept]
         answered = result['answered']
         all_pages.append(max(result['seen']) - answered)
         first_page.append(min(result['seen']) - answered)
@@ -478,6 +493,8 @@ def report(results: list[dict], pages: int) -> str:
         line(f'CPU used meanwhile by {"the whole machine (2 cores)" if name == "machine" else "the " + name}',
              [result['cpu'][name] for result in results])
     line('wall time of those posts (POST → all pages asked)', [result['wall'] for result in results])
+    if reloaded:
+        lines.append(f'  {reloaded} times a page was found loaded anew (left out of that post)')
     if missed:
         lines.append(f'  {missed} posts did not show on every page within 20 s')
     if all_pages:
