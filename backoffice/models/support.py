@@ -79,7 +79,8 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_updated_id', 'updated_at', 'id'),                     # the default list order
         Index('ix_tickets_assignee_status', 'assignee_id', 'status'),           # mine / unassigned, agent load
         Index('ix_tickets_sla_due', 'sla_due_at', 'id'),                        # the breach job, "due soonest"
-        Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),        # the Bugs view
+        Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),        # bugs by their status
+        Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),            # the Bugs queue, newest first
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
     )
