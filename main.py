@@ -42,10 +42,13 @@ def start_services() -> None:
 
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
-app.include_router(api_router)
-app.include_router(content_router)
-app.include_router(intake_router)
-app.include_router(orders_router)
+if not getattr(app.state, 'api_routes_included', False):
+    # once per process: routes and FastAPI's nested lifespan of each included router outlive NiceGUI's app.reset(),
+    # so including them again on every run of this file (the test fixture runs it per test) nests deeper each time
+    # until the start-up overflows the stack
+    for router in (api_router, content_router, intake_router, orders_router):
+        app.include_router(router)
+    app.state.api_routes_included = True
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
