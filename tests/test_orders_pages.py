@@ -126,6 +126,7 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     user.find(marker='create-draft').click()
     await user.should_see('Draft order 100001 saved', retries=40)
     assert str(fresh(draft.id).total) == '90.00'
+    await user.should_see('90.00 EUR', retries=40)  # the page shows the saved draft
     user.find('Confirm').click()
     await until(lambda: fresh(draft.id).status == 'pending')
     assert level(mug.id).reserved == 3
