@@ -190,7 +190,7 @@ class OrderScreen:
             if status in flow:
                 label, action = flow[status]
                 ui.button(label, on_click=lambda: self._do(lambda s, u: action(
-                    session=s, actor=u, order_id=order.id, version=order.version), f'{label}: done')).mark('advance')
+                    session=s, actor=u, order_id=order.id, version=self.version()), f'{label}: done')).mark('advance')
             if status == OrderStatus.pending:
                 ui.button('Record payment', icon='payments', on_click=self._payment_dialog).mark('record-payment')
             if status == OrderStatus.packed:
@@ -211,6 +211,11 @@ class OrderScreen:
                     .props('outline color=negative').mark('cancel-order')
 
     # --- dialogs and calls ------------------------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """The version shown now: a button of a render a live update has just replaced acts on what is on screen; the
+        service still refuses a step the order's status no longer allows, with its reason."""
+        return self.data.order.version
 
     def _form(self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable],
               done: str) -> None:
@@ -252,13 +257,13 @@ class OrderScreen:
         self._form('Ship', lambda: {
             'carrier_id': ui.select(self.data.carriers, label='Carrier', clearable=True).props('outlined dense'),
             'tracking_number': ui.input('Tracking number').props('outlined dense')},
-            lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=order.version, **v),
+            lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
             'Shipped')
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
         self._form('Cancel order', lambda: {'reason': ui.input('Reason (optional)').props('outlined dense')},
-                   lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=order.version,
+                   lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(),
                                                         **v), 'Order cancelled; its stock is free again')
 
     def _return_dialog(self) -> None:

@@ -126,6 +126,7 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     user.find(marker='create-draft').click()
     await user.should_see('Draft order 100001 saved', retries=40)
     assert str(fresh(draft.id).total) == '90.00'
+    await user.should_see('90.00 EUR', retries=40)  # the page shows the saved draft
     user.find('Confirm').click()
     await until(lambda: fresh(draft.id).status == 'pending')
     assert level(mug.id).reserved == 3
@@ -199,3 +200,18 @@ async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User
     await user.should_see('Stock of MUG is now 7', retries=40)
     await until(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
     assert level(mug.id).on_hand == 7
+
+
+async def test_a_pick_list_for_the_selected_orders_downloads_as_pdf(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=9, actor=manager)
+    for n in range(3):
+        place(('MUG', 1), email=f'c{n}@example.com')
+    await sign_in(user, manager.email, path='/orders')
+    await rows_show(user, '100001', '100002', '100003', column='number')
+    user.find(marker='pick-list').click()
+    await user.should_see('Select the orders to pick first', retries=40)
+    table = table_with(user, 'number')
+    table.selected = [row for row in table.rows if row['number'] != '100002']
+    user.find(marker='pick-list').click()
+    assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
