@@ -16,7 +16,6 @@ from .. import events
 from ..errors import NotFound, ServiceError, ValidationFailed
 from ..models import (
     MovementKind,
-    Notification,
     Product,
     Purchase,
     PurchaseLine,
@@ -28,7 +27,7 @@ from ..models import (
 )
 from ..permissions import can, require
 from ..records import get_for_update, stamp
-from . import audit
+from . import audit, notifications
 
 TOPIC = 'stock'
 MAX_QUANTITY = 1_000_000
@@ -298,13 +297,9 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
         session.add(level)
         text = (f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
                 f'(minimum {level.min_qty})')[:500]
-        for user in staff:
-            notice = Notification(user_id=user.id, text=text, link='/inventory', created_at=now)
-            session.add(notice)
-            notices.append(notice)
+        notices += [notifications.notify(session, user_id=user.id, text=text, link='/inventory') for user in staff]
     session.commit()
-    for notice in notices:
-        events.publish('notifications', {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
+    notifications.published(notices)
     return [level.product_id for level in levels]
 
 
