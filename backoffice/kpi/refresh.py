@@ -189,7 +189,7 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
     events = mark('events')
     top = session.execute(select(func.max(e.id))).scalar_one() or 0
     if top > events.last_id:
-        oldest = session.execute(select(func.min(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
+        oldest = session.execute(select(_earliest(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
         earliest['events'] = days.local_day(oldest, zone)
         new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
 
@@ -222,21 +222,28 @@ def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermar
     found = {}
     top = session.execute(select(func.max(o.id))).scalar_one() or 0
     if top > orders.last_id:
-        oldest = session.execute(select(func.min(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
+        oldest = session.execute(select(_earliest(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
         found['orders'] = (oldest, KpiWatermark(source='orders', last_id=top, refreshed_at=now))
     if src.has_tables(session, 'order_events'):
         top = session.execute(select(func.max(ev.id))).scalar_one() or 0
         if top > timeline.last_id:
             changed = select(ev.order_id).where(ev.id > timeline.last_id).scalar_subquery()
-            oldest = session.execute(select(func.min(o.placed_at)).where(o.id.in_(changed))).scalar_one()
+            oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
             found['order_events'] = (oldest, KpiWatermark(source='order_events', last_id=top, refreshed_at=now))
     if src.has_tables(session, 'refunds'):
         r = src.refunds.c
         top = session.execute(select(func.max(r.id))).scalar_one() or 0
         if top > refunds.last_id:
-            oldest = session.execute(select(func.min(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
+            oldest = session.execute(select(_earliest(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
             found['refunds'] = (oldest, KpiWatermark(source='refunds', last_id=top, refreshed_at=now))
     return found
+
+
+def _earliest(column):
+    """min() over an expression, not the bare column: otherwise SQLite answers `min(placed_at) WHERE id > n` by
+    walking the placed_at index from the oldest row until it meets a new one (most of a million rows), instead of
+    reading the few new rows by primary key."""
+    return func.min(func.coalesce(column, column))
 
 
 def _progress(run_id: int | None, **values: int) -> None:
