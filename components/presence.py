@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nicegui import ui
+from nicegui import Client, ui
 
 from backoffice.models import User
 
@@ -18,6 +18,7 @@ def join(place: str, user: User, on_change: Callable[[list[str]], None]) -> None
     """Announce this page at `place`; `on_change` gets the names of the *other* people there, now and on each change.
     A page leaves when its browser tab is gone (NiceGUI deletes the client a few seconds after it disconnects)."""
     client = ui.context.client
+    _forget_gone_clients()
     _here.setdefault(place, {})[client.id] = (user.id, user.name)
     event = live.resource_changed(TOPIC)
 
@@ -35,6 +36,15 @@ def join(place: str, user: User, on_change: Callable[[list[str]], None]) -> None
     client.on_delete(leave)
     event.emit({'place': place})
     on_change(others())
+
+
+def _forget_gone_clients() -> None:
+    """A client deleted without its handlers running (a restart of the app in tests) must not stay "here"."""
+    for place, people in list(_here.items()):
+        for client_id in [c for c in people if c not in Client.instances]:
+            del people[client_id]
+        if not people:
+            del _here[place]
 
 
 def people_at(place: str) -> list[str]:
