@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from nicegui.testing import User as SimulatedUser
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from backoffice import auth, db, events
@@ -52,12 +54,21 @@ def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def _empty_all_tables(engine) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == 'postgresql':
-            connection.execute(text(f'TRUNCATE {", ".join(tables)} RESTART IDENTITY CASCADE'))
-        else:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM {name}'))
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                if engine.dialect.name == 'postgresql':
+                    connection.execute(text(f'TRUNCATE {", ".join(tables)} RESTART IDENTITY CASCADE'))
+                else:
+                    for name in tables:
+                        connection.execute(text(f'DELETE FROM {name}'))
+            return
+        except OperationalError:
+            # the previous test's page may still be finishing a write in a worker thread; PostgreSQL then picks the
+            # TRUNCATE as the deadlock victim: wait for that write and empty again
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, path: str = '/') -> None:
