@@ -1,17 +1,46 @@
-"""Customers' own rules: banning (with a reason) and unbanning are named, audited actions."""
+"""Customers' own rules: found or created by email when a request or an order comes in; banning (with a reason)
+and unbanning are named, audited actions."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from ..errors import ValidationFailed
-from ..models import Customer, CustomerStatus, User
+from ..errors import ValidationFailed, field_errors
+from ..models import Customer, CustomerCreate, CustomerStatus, User
 from ..permissions import require
-from ..records import get_for_update
+from ..records import get_for_update, stamp
 from ..resources.base import resource
+from . import audit
 from .crud import save_change
+
+
+def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
+    """The customer with this email (in any case; one in the trash too), else a new one made by the customers' rules;
+    an unnamed customer takes the name given. Inside the caller's transaction; returns (customer, created)."""
+    customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
+    if customer is not None:
+        if name and not customer.name:
+            before = audit.snapshot(customer)
+            customer.name = name
+            stamp(customer)
+            session.add(customer)
+            audit.record(session, None, 'customer.updated', 'customers', customer.id, version=customer.version,
+                         changes=audit.diff(before, audit.snapshot(customer)), summary=f'Name from {came_with}: {name}')
+        return customer, False
+    try:
+        values = CustomerCreate.model_validate({'email': email, 'name': name or ''}).model_dump()
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+    customer = Customer(**values)
+    session.add(customer)
+    session.flush()
+    audit.record(session, None, 'customer.created', 'customers', customer.id, version=customer.version,
+                 changes=audit.diff({}, audit.snapshot(customer)), summary=f'Added {email} with {came_with}')
+    return customer, True
 
 
 def ban_customer(*, session: Session, actor: User, record_id: int, version: int, reason: str) -> Customer:

@@ -32,7 +32,7 @@ from ..models import (
 from ..permissions import require
 from ..records import get_for_update, stamp
 from ..validation import Email
-from . import audit, numbering, stock
+from . import audit, customers, numbering, stock
 
 TOPIC = 'orders'
 FIRST_NUMBER = 100001
@@ -445,8 +445,8 @@ def _customer(session: Session, values: dict[str, Any]) -> Customer:
         if customer is None:
             raise ValidationFailed({'customer_id': 'Choose a customer'})
     elif values.get('email'):
-        from .tickets import _customer_for  # the support desk's rule: found by email in any case, else created
-        customer, _ = _customer_for(session, values['email'], values.get('name') or None)
+        customer, _ = customers.find_or_create(session, email=values['email'], name=values.get('name') or None,
+                                               came_with='their first order')
     else:
         raise ValidationFailed({'email': "Enter the customer's email or choose a customer"})
     if customer.status == CustomerStatus.banned:

@@ -21,7 +21,6 @@ from ..models import (
     BugStatus,
     CannedReply,
     Customer,
-    CustomerCreate,
     CustomerStatus,
     Delivery,
     MessageKind,
@@ -39,7 +38,7 @@ from ..models import (
 from ..permissions import can, require
 from ..records import get_for_update, stamp
 from ..validation import Email, OptionalId
-from . import app_settings, audit, notifications
+from . import app_settings, audit, customers, notifications
 
 TOPIC = 'tickets'
 FIRST_NUMBER = 1001
@@ -150,7 +149,8 @@ def submit_request(*, session: Session, email: str, name: str | None = None, sub
                               'order_number': order_number, 'priority': priority})
     now = utcnow()
     number = _next_number(session)  # also serialises concurrent intakes until this transaction ends
-    customer, new_customer = _customer_for(session, data['email'], data['name'])
+    customer, new_customer = customers.find_or_create(session, email=data['email'], name=data['name'],
+                                                      came_with='their first request')
     if customer.status == CustomerStatus.banned:
         session.rollback()
         raise CustomerBanned
@@ -452,28 +452,6 @@ def _next_number(session: Session) -> int:
                  .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
                  .returning(table.c.value))
     return session.execute(statement).scalar_one()
-
-
-def _customer_for(session: Session, email: str, name: str | None) -> tuple[Customer, bool]:
-    """The customer with this email (in any case; one in the trash too), else a new one made by the customers'
-    rules. Returns (customer, created)."""
-    customer = session.exec(select(Customer).where(func.lower(Customer.email) == email.lower())).first()
-    if customer is not None:
-        if name and not customer.name:
-            before = audit.snapshot(customer)
-            customer.name = name
-            stamp(customer)
-            session.add(customer)
-            audit.record(session, None, 'customer.updated', 'customers', customer.id, version=customer.version,
-                         changes=audit.diff(before, audit.snapshot(customer)), summary=f'Name from a request: {name}')
-        return customer, False
-    values = _valid(CustomerCreate, {'email': email, 'name': name or ''})
-    customer = Customer(**values)
-    session.add(customer)
-    session.flush()
-    audit.record(session, None, 'customer.created', 'customers', customer.id, version=customer.version,
-                 changes=audit.diff({}, audit.snapshot(customer)), summary=f'Added {email} with their first request')
-    return customer, True
 
 
 def _auto_assignee(session: Session) -> int | None:
