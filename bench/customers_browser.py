@@ -8,28 +8,16 @@ browser's caches empty) and the median and worst of the following visits (warm).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run', '--disable-quic')
-EMAIL, PASSWORD = 'bench.admin@example.com', 'Bench-Admin-Pass-2931'
+from bench._harness import app_server, chromium, ensure_admin, first_cell, sign_in, time_until  # noqa: E402
 
 
 def main() -> int:
@@ -41,99 +29,42 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix='bench-browser-'))
-    database = args.sqlite_file or work / 'customers.db'
-    url = f'sqlite:///{database}'
-    seed_if_empty(url, args.customers)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
-               BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0')
-    server = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    driver = None
-    try:
-        wait_healthy(f'http://127.0.0.1:{port}/healthz')
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f'--user-data-dir={work / "profile"}')
-        options.add_argument(f'--window-size={args.width},900')
-        driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
-        base = f'http://127.0.0.1:{port}'
-        driver.get(f'{base}/login')
-        driver.find_element(By.CSS_SELECTOR, 'input[type=email]').send_keys(EMAIL)
-        driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(PASSWORD)
-        driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Log in"]]').click()
-        WebDriverWait(driver, 30).until(lambda d: d.current_url.rstrip('/') == base)
-
-        cold = visit(driver, f'{base}/customers')
-        warm = [visit(driver, f'{base}/customers') for _ in range(args.runs)]
-        print(f'customers list, {count(url):,} customers, Chromium at {args.width} px wide')
-        print(f'  rows visible, first visit (cold):   {cold:7.0f} ms')
-        print(f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
-              f'{max(warm):.0f} ms worst of {len(warm)}')
-    finally:
-        if driver is not None:
+    url = f'sqlite:///{args.sqlite_file or work / "customers.db"}'
+    total = seed_if_empty(url, args.customers)
+    with app_server(url, work) as (base, _server):
+        driver = chromium(work / 'profile', width=args.width)
+        try:
+            sign_in(driver, base)
+            row = first_cell(2, lambda text: '@' in text)  # an email address
+            cold = time_until(driver, f'{base}/customers', row)
+            warm = [time_until(driver, f'{base}/customers', row) for _ in range(args.runs)]
+        finally:
             driver.quit()
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(work / 'profile', ignore_errors=True)
+            shutil.rmtree(work / 'profile', ignore_errors=True)
+    print(f'customers list, {total:,} customers, Chromium at {args.width} px wide')
+    print(f'  rows visible, first visit (cold):   {cold:7.0f} ms')
+    print(f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
+          f'{max(warm):.0f} ms worst of {len(warm)}')
     return 0
 
 
-def visit(driver, url: str) -> float:
-    """From asking for the page to its first data row on screen."""
-    start = time.perf_counter()
-    driver.get(url)
-    WebDriverWait(driver, 30, poll_frequency=0.005).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, 'tbody tr td:nth-child(2)')
-        and '@' in d.find_elements(By.CSS_SELECTOR, 'tbody tr td:nth-child(2)')[0].text)
-    return (time.perf_counter() - start) * 1000
-
-
-def seed_if_empty(url: str, customers: int) -> None:
-    from backoffice import db
-    from backoffice.seed import seed_customers
-    from backoffice.services import users
-    db.configure(url)
-    db.migrate()
-    with db.session_scope() as session:
-        if count(url) == 0:
-            started = time.perf_counter()
-            seed_customers(session=session, customers=customers, companies=customers // 200, seed=1)
-            print(f'seeded {customers:,} customers in {time.perf_counter() - started:.0f} s')
-        if users.count_users(session=session) == 0:
-            users.create_user(session=session, actor=None, system=True,
-                              data={'email': EMAIL, 'name': 'Bench Admin', 'role': 'admin', 'password': PASSWORD})
-
-
-def count(url: str) -> int:
+def seed_if_empty(url: str, customers: int) -> int:
     from sqlmodel import func, select
 
     from backoffice import db
     from backoffice.models import Customer
+    from backoffice.seed import seed_customers
     db.configure(url)
-    with db.read_session() as session:
-        return session.exec(select(func.count()).select_from(Customer)).one()
-
-
-def wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f'the server did not answer at {url}')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
+    db.migrate()
+    with db.session_scope() as session:
+        present = session.exec(select(func.count()).select_from(Customer)).one()
+        if not present:
+            started = time.perf_counter()
+            seed_customers(session=session, customers=customers, companies=customers // 200, seed=1)
+            print(f'seeded {customers:,} customers in {time.perf_counter() - started:.0f} s')
+            present = customers
+        ensure_admin(session)
+    return present
 
 
 if __name__ == '__main__':

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from backoffice import db, query  # noqa: E402
@@ -23,6 +19,7 @@ from backoffice.db import read_session  # noqa: E402
 from backoffice.models import Customer, Role, User  # noqa: E402
 from backoffice.resources.customers import CUSTOMERS  # noqa: E402
 from backoffice.seed import seed_customers  # noqa: E402
+from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
 
 TARGET_MS = 50.0
 LAST_OVER_FIRST = 1.5
@@ -31,23 +28,10 @@ LAST_OVER_FIRST = 1.5
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--customers', type=int, default=1_000_000)
-    parser.add_argument('--database-url', help='e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench (an empty '
-                                               'database); default: a new SQLite file')
-    parser.add_argument('--sqlite-file', type=Path, help='where the SQLite database goes (default: a temporary file)')
-    parser.add_argument('--reuse', action='store_true', help='measure a database seeded by an earlier run as it is')
-    parser.add_argument('--runs', type=int, default=20, help='timed runs per figure (the median is shown)')
-    parser.add_argument('--seed', type=int, default=1)
+    add_database_options(parser, 'customers')
     args = parser.parse_args()
 
-    url = args.database_url or f'sqlite:///{args.sqlite_file or Path(tempfile.mkdtemp()) / "customers.db"}'
-    engine = db.configure(url)
-    db.migrate(engine)
-    with read_session() as session:
-        present = session.execute(select(func.count()).select_from(Customer)).scalar_one()
-    print(f'Database: {make_url(url).render_as_string(hide_password=True)}')
-    if present and not args.reuse:
-        print(f'It already holds {present:,} customers: use an empty database, or --reuse to measure it as it is.')
-        return 2
+    engine, present = open_database(args, 'customers')
     if not present:
         started = time.perf_counter()
         with db.session_scope() as session:
@@ -55,9 +39,7 @@ def main() -> int:
                            seed=args.seed)
         print(f'Seeded {args.customers:,} customers and {args.customers // 200:,} companies in '
               f'{time.perf_counter() - started:.1f} s')
-        if engine.dialect.name == 'postgresql':  # what autovacuum would do soon after a bulk load
-            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
-                connection.execute(text('VACUUM ANALYZE customers'))
+        analyze_after_load(engine, 'customers')
     print(measure(args.runs))
     return 0
 
@@ -120,18 +102,6 @@ def measure(runs: int) -> str:
               f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
               f'reads alone (both reusing the count): {like_for_like:.2f}']
     return '\n'.join(lines)
-
-
-def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
-    result = call()
-    call()  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.9))], result
 
 
 def describe(result: Any) -> str:

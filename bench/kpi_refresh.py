@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.customers_browser import FLAGS, free_port, wait_healthy  # noqa: E402
+from bench._harness import FLAGS, free_port, wait_healthy  # noqa: E402
 
 EMAIL, PASSWORD = 'bench.admin@example.com', 'Bench-Admin-Pass-2931'
 

@@ -8,24 +8,15 @@ screen: the first visit (cold) and the median and worst of the following visits 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-from bench.customers_browser import EMAIL, FLAGS, PASSWORD, free_port, wait_healthy  # noqa: E402
+from bench._harness import app_server, chromium, ensure_admin, first_cell, sign_in, time_until  # noqa: E402
 
 
 def main() -> int:
@@ -39,52 +30,21 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix='bench-browser-'))
     url = f'sqlite:///{args.sqlite_file or work / "orders.db"}'
     total = seed_if_empty(url, args.orders)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
-               BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0')
-    server = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    driver = None
-    try:
-        wait_healthy(f'http://127.0.0.1:{port}/healthz')
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f'--user-data-dir={work / "profile"}')
-        options.add_argument(f'--window-size={args.width},900')
-        driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
-        base = f'http://127.0.0.1:{port}'
-        driver.get(f'{base}/login')
-        driver.find_element(By.CSS_SELECTOR, 'input[type=email]').send_keys(EMAIL)
-        driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(PASSWORD)
-        driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Log in"]]').click()
-        WebDriverWait(driver, 30).until(lambda d: d.current_url.rstrip('/') == base)
-
-        cold = visit(driver, f'{base}/orders')
-        warm = [visit(driver, f'{base}/orders') for _ in range(args.runs)]
-        print(f'orders list, {total:,} orders, Chromium at {args.width} px wide')
-        print(f'  rows visible, first visit (cold):   {cold:7.0f} ms')
-        print(f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
-              f'{max(warm):.0f} ms worst of {len(warm)}')
-    finally:
-        if driver is not None:
+    with app_server(url, work) as (base, _server):
+        driver = chromium(work / 'profile', width=args.width)
+        try:
+            sign_in(driver, base)
+            row = first_cell(2, str.isdigit)  # an order number
+            cold = time_until(driver, f'{base}/orders', row)
+            warm = [time_until(driver, f'{base}/orders', row) for _ in range(args.runs)]
+        finally:
             driver.quit()
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(work / 'profile', ignore_errors=True)
+            shutil.rmtree(work / 'profile', ignore_errors=True)
+    print(f'orders list, {total:,} orders, Chromium at {args.width} px wide')
+    print(f'  rows visible, first visit (cold):   {cold:7.0f} ms')
+    print(f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
+          f'{max(warm):.0f} ms worst of {len(warm)}')
     return 0
-
-
-def visit(driver, url: str) -> float:
-    """From asking for the page to its first data row (an order number) on screen."""
-    start = time.perf_counter()
-    driver.get(url)
-    WebDriverWait(driver, 30, poll_frequency=0.005).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, 'tbody tr td:nth-child(2)')
-        and d.find_elements(By.CSS_SELECTOR, 'tbody tr td:nth-child(2)')[0].text.strip().isdigit())
-    return (time.perf_counter() - start) * 1000
 
 
 def seed_if_empty(url: str, orders: int) -> int:
@@ -93,19 +53,15 @@ def seed_if_empty(url: str, orders: int) -> int:
     from backoffice import db
     from backoffice.models import Order
     from backoffice.seed_orders import seed_orders_for_benchmark
-    from backoffice.services import users
     db.configure(url)
     db.migrate()
     with db.read_session() as session:
         present = session.exec(select(func.count()).select_from(Order)).one()
-    if not present:
-        with db.session_scope() as session:
-            print('\n'.join(seed_orders_for_benchmark(session=session, orders=orders)))
-        present = orders
     with db.session_scope() as session:
-        if not users.count_users(session=session):
-            users.create_user(session=session, actor=None, system=True,
-                              data={'email': EMAIL, 'name': 'Bench Admin', 'role': 'admin', 'password': PASSWORD})
+        if not present:
+            print('\n'.join(seed_orders_for_benchmark(session=session, orders=orders)))
+            present = orders
+        ensure_admin(session)
     return present
 
 

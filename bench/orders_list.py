@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from backoffice import db, query  # noqa: E402
@@ -20,38 +18,24 @@ from backoffice.db import read_session  # noqa: E402
 from backoffice.models import Order, Role, User  # noqa: E402
 from backoffice.resources.sales import ORDERS  # noqa: E402
 from backoffice.seed_orders import seed_orders_for_benchmark  # noqa: E402
-from bench.customers_list import LAST_OVER_FIRST, TARGET_MS, describe, timed  # noqa: E402
+from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
+from bench.customers_list import LAST_OVER_FIRST, TARGET_MS, describe  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--orders', type=int, default=1_000_000)
-    parser.add_argument('--database-url', help='an empty database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/'
-                                               'bench; default: a new SQLite file')
-    parser.add_argument('--sqlite-file', type=Path, help='where the SQLite database goes (default: a temporary file)')
-    parser.add_argument('--reuse', action='store_true', help='measure a database seeded by an earlier run as it is')
-    parser.add_argument('--runs', type=int, default=20, help='timed runs per figure (the median is shown)')
-    parser.add_argument('--seed', type=int, default=1)
+    add_database_options(parser, 'orders')
     args = parser.parse_args()
 
-    url = args.database_url or f'sqlite:///{args.sqlite_file or Path(tempfile.mkdtemp()) / "orders.db"}'
-    engine = db.configure(url)
-    db.migrate(engine)
-    with read_session() as session:
-        present = session.execute(select(func.count()).select_from(Order)).scalar_one()
-    print(f'Database: {make_url(url).render_as_string(hide_password=True)}')
-    if present and not args.reuse:
-        print(f'It already holds {present:,} orders: use an empty database, or --reuse to measure it as it is.')
-        return 2
+    engine, present = open_database(args, 'orders')
     if not present:
         started = time.perf_counter()
         with db.session_scope() as session:  # the same code as `python -m backoffice seed --orders N`
             for line in seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed):
                 print(line)
         print(f'Seeded in {time.perf_counter() - started:.1f} s')
-        if engine.dialect.name == 'postgresql':  # what autovacuum would do soon after a bulk load
-            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
-                connection.execute(text('VACUUM ANALYZE orders'))
+        analyze_after_load(engine, 'orders')
     print(measure(args.runs))
     return 0
 

@@ -16,9 +16,7 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +30,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -42,10 +38,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from backoffice import db, query  # noqa: E402
 from backoffice.models import Ticket, TicketMessage, User  # noqa: E402
+from bench._harness import app_server, chromium, sign_in, time_until, timed  # noqa: E402
 
-FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run', '--disable-quic')
-PASSWORD = 'Bench-Agent-Pass-4711'
+AGENT_PASSWORD = 'Bench-Agent-Pass-4711'
 AGENTS = 20
 TARGET_P95_MS = 500.0
 CHUNK = 10_000
@@ -96,12 +91,6 @@ def main() -> int:
     parser.add_argument('--server-log', type=Path, help='keep the server output here')
     parser.add_argument('--probe', action='store_true',
                         help='run the server through bench/live_probe.py and split the server side into steps')
-    parser.add_argument('--shared-fetch', action='store_true',
-                        help='try a proposed fix: lists showing the same page share one query (implies --probe)')
-    parser.add_argument('--no-timer-element', action='store_true',
-                        help='try a proposed fix: the debounce without a ui.timer element (implies --probe)')
-    parser.add_argument('--read-session-user', action='store_true',
-                        help='try a proposed fix: the sign-in check reads without the write lock (implies --probe)')
     parser.add_argument('--nice', type=int, default=0,
                         help='run Chromium at this niceness (e.g. 10) so that the server gets the CPU first, as if '
                              "the agents' browsers ran on their own machines")
@@ -113,59 +102,41 @@ def main() -> int:
     seed_if_empty(url, args.requests, args.seed)
     print(server_figures(args.runs))
 
-    port = free_port()
-    base = f'http://127.0.0.1:{port}'
     log = args.server_log or work / 'server.log'
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
-               BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0',
-               PYTHONUNBUFFERED='1', BENCH_SHARED_FETCH='1' if args.shared_fetch else '0',
-               BENCH_NO_TIMER_ELEMENT='1' if args.no_timer_element else '0',
-               BENCH_READ_SESSION_USER='1' if args.read_session_user else '0')
-    probing = args.probe or args.shared_fetch or args.no_timer_element or args.read_session_user
-    with log.open('wb') as out:
-        command = [sys.executable, 'bench/live_probe.py' if probing else 'main.py']
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
+    script = 'bench/live_probe.py' if args.probe else 'main.py'
     browsers: list[WebDriver] = []
-    try:
-        wait_healthy(f'{base}/healthz')
-        keys = api_keys(url, args.posts + 2)
-        count = max(1, min(args.browsers, args.pages, AGENTS))
-        for index in range(count):
-            browsers.append(launch(work / f'profile-{index}', args.nice))
-            sign_in(browsers[-1], base, agent_email(index))
-
-        cold = visit(browsers[0], f'{base}/requests')
-        warm = [visit(browsers[0], f'{base}/requests') for _ in range(args.visits)]
-        print(f'\n/requests in Chromium (1440 px), from driver.get to the first row on screen:\n'
-              f'  first visit (cold)  {cold:7.0f} ms\n'
-              f'  next visits (warm)  {statistics.median(warm):7.0f} ms median, {max(warm):.0f} ms worst of '
-              f'{len(warm)}')
-
-        pages = open_pages(browsers, base, args.pages)
-        print(f'\n{len(pages)} agent pages open on /requests in {count} Chromium '
-              f'{"process" if count == 1 else "processes"} ({", ".join(sorted({p.visibility for p in pages}))})')
-        roots = {'server': [server.pid], 'browsers': [b.service.process.pid for b in browsers]}
-        results = post_and_watch(pages, base, keys, args.posts, args.gap, roots)
-        print(report(results, len(pages)))
-        if probing:
-            time.sleep(0.5)
-            print(probe_report(results, log))
-    finally:
-        for browser in browsers:
-            browser.quit()
-        server.terminate()
+    with app_server(url, work, script=script, log=log) as (base, server):
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        problems = [line for line in log.read_text(errors='replace').splitlines()
-                    if 'Traceback' in line or 'ERROR' in line]
-        if problems:
-            print(f'\nThe server logged {len(problems)} error lines; see {log}')
-        for index in range(len(browsers)):
-            shutil.rmtree(work / f'profile-{index}', ignore_errors=True)
+            keys = api_keys(url, args.posts + 2)
+            count = max(1, min(args.browsers, args.pages, AGENTS))
+            for index in range(count):
+                browsers.append(chromium(work / f'profile-{index}', nice=args.nice))
+                sign_in(browsers[-1], base, agent_email(index), AGENT_PASSWORD)
+
+            cold = time_until(browsers[0], f'{base}/requests', rows_on_screen)
+            warm = [time_until(browsers[0], f'{base}/requests', rows_on_screen) for _ in range(args.visits)]
+            print(f'\n/requests in Chromium (1440 px), from driver.get to the first row on screen:\n'
+                  f'  first visit (cold)  {cold:7.0f} ms\n'
+                  f'  next visits (warm)  {statistics.median(warm):7.0f} ms median, {max(warm):.0f} ms worst of '
+                  f'{len(warm)}')
+
+            pages = open_pages(browsers, base, args.pages)
+            print(f'\n{len(pages)} agent pages open on /requests in {count} Chromium '
+                  f'{"process" if count == 1 else "processes"} ({", ".join(sorted({p.visibility for p in pages}))})')
+            roots = {'server': [server.pid], 'browsers': [b.service.process.pid for b in browsers]}
+            results = post_and_watch(pages, base, keys, args.posts, args.gap, roots)
+            print(report(results, len(pages)))
+            if args.probe:
+                time.sleep(0.5)
+                print(probe_report(results, log))
+        finally:
+            for browser in browsers:
+                browser.quit()
+            for index in range(len(browsers)):
+                shutil.rmtree(work / f'profile-{index}', ignore_errors=True)
+    problems = [line for line in log.read_text(errors='replace').splitlines() if 'Traceback' in line or 'ERROR' in line]
+    if problems:
+        print(f'\nThe server logged {len(problems)} error lines; see {log}')
     return 0
 
 
@@ -193,7 +164,7 @@ def seed_if_empty(url: str, requests: int, seed: int) -> None:
         for index in range(AGENTS):
             users.create_user(session=session, actor=None, system=True, data={
                 'email': agent_email(index), 'name': f'Bench Agent {index + 1:02d}', 'role': 'agent',
-                'password': PASSWORD})
+                'password': AGENT_PASSWORD})
         customers = list(session.execute(text('SELECT id FROM customers ORDER BY id')).scalars())
         agents = list(session.execute(select(User.id).where(User.email.like('bench.agent%')).order_by(User.id))
                       .scalars())
@@ -301,55 +272,11 @@ def server_figures(runs: int) -> str:
     return '\n'.join(lines)
 
 
-def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
-    result = call()
-    call()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.9))], result
-
-
 # --- the browsers -----------------------------------------------------------------------------------------------------
-
-def launch(profile: Path, nice: int = 0) -> WebDriver:
-    options = webdriver.ChromeOptions()
-    options.binary_location = '/usr/bin/chromium'
-    if nice:  # a wrapper: chromedriver starts it with Chromium's arguments
-        wrapper = profile.parent / 'chromium-niced'
-        wrapper.write_text(f'#!/bin/sh\nexec nice -n {nice} /usr/bin/chromium "$@"\n')
-        wrapper.chmod(0o755)
-        options.binary_location = str(wrapper)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f'--user-data-dir={profile}')
-    options.add_argument('--window-size=1440,900')
-    return webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
-
-
-def sign_in(driver: WebDriver, base: str, email: str) -> None:
-    driver.get(f'{base}/login')
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, 'input[type=email]'))
-    driver.find_element(By.CSS_SELECTOR, 'input[type=email]').send_keys(email)
-    driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(PASSWORD)
-    driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
-    WebDriverWait(driver, 30).until(lambda d: '/login' not in d.current_url)
-
 
 def rows_on_screen(driver: WebDriver) -> bool:
     cells = driver.find_elements(By.CSS_SELECTOR, '.q-table tbody tr td:nth-child(3)')
     return bool(cells) and cells[0].text.strip() != ''
-
-
-def visit(driver: WebDriver, url: str) -> float:
-    """From asking for the page to its first data row on screen (the subject cell filled)."""
-    started = time.perf_counter()
-    driver.get(url)
-    WebDriverWait(driver, 30, poll_frequency=0.005).until(rows_on_screen)
-    return (time.perf_counter() - started) * 1000
 
 
 class Page(SimpleNamespace):
@@ -537,24 +464,6 @@ def probe_report(results: list[dict], log: Path) -> str:
     for label, values in columns.items():
         lines.append(f'  {label:40} {statistics.median(values):7.0f}ms')
     return '\n'.join(lines)
-
-
-def wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f'the server did not answer at {url}')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == '__main__':
