@@ -15,6 +15,8 @@ from .models import (
     Customer,
     Delivery,
     MessageKind,
+    Order,
+    OrderStatus,
     Role,
     Ticket,
     TicketMessage,
@@ -28,6 +30,7 @@ from .models import (
 from .services import tickets
 
 TICKETS = 60
+SHIPPED = (OrderStatus.shipped, OrderStatus.delivered)
 
 CANNED = [
     ('Where is my order', 'Hi {customer_name},\n\nthanks for your patience. Order {order_number} left our warehouse '
@@ -64,6 +67,13 @@ NOTES = ['Customer has written three times this month.', 'Checked with logistics
 COMMENTS = [None, 'Fast and friendly.', 'Took a while, but solved.', 'Great support!', 'Not really solved.']
 
 
+def _order_named(rng: random.Random, kind: TicketType, numbers: list[str]) -> str | None:
+    """A return always names one of the customer's shipped orders; questions and bugs sometimes do."""
+    if not numbers or kind == TicketType.feedback or (kind != TicketType.return_exchange and rng.random() < 0.5):
+        return None
+    return rng.choice(numbers[-5:])
+
+
 def seed_support(session: Session, rng: random.Random) -> list[str]:
     """Canned replies and demo requests, once (nothing is added when requests exist). Needs customers and agents."""
     lines = []
@@ -79,6 +89,11 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                                .order_by(col(User.id))))
     if not customers or not agents:
         return lines
+    orders_of: dict[int, list[str]] = {}  # requests name real orders: shipped ones, so that a return can start
+    for customer_id, number in session.exec(
+            select(Order.customer_id, Order.number).where(col(Order.customer_id).in_([c.id for c in customers]),
+                                                          col(Order.status).in_(SHIPPED)).order_by(col(Order.id))):
+        orders_of.setdefault(customer_id, []).append(number)
     now = utcnow().replace(second=0, microsecond=0)
     made = breaching = rated = 0
     for index in range(TICKETS):
@@ -91,7 +106,7 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
         status = _status_for(rng, index)
         ticket = Ticket(number=tickets._next_number(session), subject=subject, customer_id=customer.id, type=kind,
                         priority=priority, status=TicketStatus.new, source=TicketSource.seed,
-                        order_number=f'A-{rng.randint(1000, 9999)}' if kind != TicketType.feedback else None,
+                        order_number=_order_named(rng, kind, orders_of.get(customer.id, [])),
                         token=secrets.token_urlsafe(24), created_at=created, updated_at=created,
                         tags=rng.sample(['vip', 'shipping', 'refund', 'mobile', 'invoice'], rng.randint(0, 2)))
         first, resolution = tickets.sla_targets(session=session, priority=priority)

@@ -1,4 +1,5 @@
-"""A request's side details: tags, the bug report (severity, steps, status, fixed in), duplicate, customer rating.
+"""A request's side details: tags, the order it is about, the bug report (severity, steps, status, fixed in),
+duplicate, customer rating.
 
 What a customer wrote (a rating comment) is shown with ui.label, as text."""
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice.models import Ticket, TicketType
+from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
 
 from .forms import page_dialog
@@ -26,6 +27,35 @@ def tags_input(ticket: Ticket, *, may_write: bool, change: Change) -> None:
                'hint="Type a tag and press Enter"').classes('w-full').mark('tags')
     if not may_write:
         tags.disable()
+
+
+def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
+    """"Order 100042" in the header: a link to the order when it is this customer's and the user may see orders."""
+    if not ticket.order_number:
+        return
+    if order is not None and may_open:
+        ui.link(f'Order {order.number}', f'/orders/{order.number}').mark('order-link')
+    else:
+        ui.label(f'Order {ticket.order_number}').mark('order-ref')
+
+
+def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> None:
+    """The order the request is about (its number or the shop's own order id), saved on Enter or when leaving it."""
+    field = ui.input('Order no.', value=ticket.order_number or '').props('outlined dense') \
+        .classes('w-full').mark('order-number')
+    if ticket.order_number:
+        field.props['hint'] = "One of this customer's orders" if found else 'No order of this customer has this number'
+    if not may_write:
+        field.disable()
+        return
+
+    async def save() -> None:
+        value = (field.value or '').strip() or None
+        if value != ticket.order_number:
+            field.error = None
+            await change({'order_number': field}, order_number=value)
+    field.on('keydown.enter', save)
+    field.on('blur', save)
 
 
 def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:

@@ -19,7 +19,7 @@ from components.forms import show_error
 from components.registry import screen
 from components.return_dialog import start_return_from_request
 from components.session import acting_user
-from components.ticket_details import bug_panel, duplicate_line, rating_view, tags_input
+from components.ticket_details import bug_panel, duplicate_line, order_input, order_link, rating_view, tags_input
 from components.ticket_thread import ThreadEntry, ticket_thread
 
 
@@ -77,6 +77,7 @@ class RequestScreen:
         self.customer = customer
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
+        self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
         self.ticket = ticket
@@ -116,8 +117,7 @@ class RequestScreen:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     ui.label(self.customer.name or '')
                     ui.label(self.customer.email)
-                    if ticket.order_number:
-                        ui.label(f'Order {ticket.order_number}')
+                    order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
                 self._select('status', 'Status', STATUSES, ticket.status.value)
                 self._select('priority', 'Priority', PRIORITIES, ticket.priority.value)
@@ -133,7 +133,7 @@ class RequestScreen:
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
                     if ticket.assignee_id != self.user.id:
                         ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
-                    if ticket.type == TicketType.return_exchange and ticket.order_number:
+                    if ticket.type == TicketType.return_exchange and self.order is not None:
                         ui.button('Start a return', icon='assignment_return',
                                   on_click=lambda: start_return_from_request(self.ticket)).props('flat') \
                             .mark('start-return')
@@ -142,7 +142,8 @@ class RequestScreen:
         self.thread_box.clear()
         with self.thread_box:
             ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
-        shown = (ticket.tags, ticket.type, ticket.severity, ticket.bug_status, ticket.fixed_in_version, ticket.steps,
+        shown = (ticket.tags, ticket.order_number, self.order is not None, ticket.type, ticket.severity,
+                 ticket.bug_status, ticket.fixed_in_version, ticket.steps,
                  ticket.status, self.original_number, ticket.rating, ticket.rating_comment)
         if shown == getattr(self, '_details_shown', None):
             return  # unchanged: keep what the agent is typing in the bug report
@@ -151,6 +152,7 @@ class RequestScreen:
         with self.details:
             rating_view(ticket)
             tags_input(ticket, may_write=self.may_write, change=self._change_at)
+            order_input(ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at)
             bug_panel(ticket, may_write=self.may_write, change=self._change_at)
             duplicate_line(ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate)
 

@@ -94,3 +94,23 @@ async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_
     await open_request(other, blair.email, ticket.number)
     await user.should_see('Blair Agent')
     await other.should_see('Alex Agent')
+
+
+async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: User) -> None:
+    from .sales import make_product, place
+    agent = make_user('agent')
+    make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
+    order = place(('MUG', 1), email='cora@example.com')
+    ticket = submit(order_number='A-1')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_see(marker='order-number')
+    field = user.find(marker='order-number')
+    assert 'No order of this customer has this number' in next(iter(field.elements)).props['hint']
+    await user.should_not_see(marker='order-link')
+
+    next(iter(field.elements)).set_value(order.number)
+    field.trigger('keydown.enter')
+    await until(lambda: stored(ticket.number).order_number == order.number)
+    await user.should_see(marker='order-link')
+    link = next(iter(user.find(marker='order-link').elements))
+    assert link.props['href'] == f'/orders/{order.number}'

@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice import db, query, seed
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
-from backoffice.models import Company, Customer, CustomerCreate, User
+from backoffice.models import Company, Customer, CustomerCreate, Order, Ticket, TicketType, User
 from backoffice.resources.customers import CUSTOMERS
 
 from .factories import make_user
@@ -134,6 +134,12 @@ def test_the_demo_gets_a_small_shop_once_and_the_team(capsys: pytest.CaptureFixt
         assert len(session.exec(select(Customer)).all()) == 400
         assert len(session.exec(select(Company)).all()) == 30
         assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF)
+        # a demo return request names one of its customer's shipped orders, so "Start a return" works on it
+        returns = session.exec(select(Ticket).where(Ticket.type == TicketType.return_exchange)).all()
+        assert returns
+        for ticket in returns:
+            order = session.exec(select(Order).where(Order.number == ticket.order_number)).one()
+            assert order.customer_id == ticket.customer_id and order.status in ('shipped', 'delivered')
 
 
 def test_the_seed_command_adds_customers_in_bulk(capsys: pytest.CaptureFixture[str]) -> None:

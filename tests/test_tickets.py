@@ -506,3 +506,22 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
     with session_scope() as session:
         assert seed_support(session, random.Random(7)) == []
     assert submit().number == 1061
+
+
+def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customers() -> None:
+    from .sales import make_product, place
+    agent = make_user('agent')
+    make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
+    mine = place(('MUG', 1), email='cleo@example.com', external_id='shop-77')
+    theirs = place(('MUG', 1), email='someone.else@example.com')
+
+    def linked(order_number: str | None):
+        ticket = submit(order_number=order_number)
+        with read_session() as session:
+            return tickets.linked_order(session=session, actor=agent, ticket=session.get(Ticket, ticket.id))
+
+    assert linked(mine.number).id == mine.id
+    assert linked(f'#{mine.number}').id == mine.id       # as customers write it
+    assert linked('shop-77').id == mine.id               # the shop's own order id works too
+    assert linked(theirs.number) is None                 # another customer's order is not this request's
+    assert linked('A-404') is None and linked(None) is None

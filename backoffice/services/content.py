@@ -4,7 +4,7 @@ and what the front office may read."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect
 from sqlmodel import Session, col, or_, select
@@ -14,8 +14,10 @@ from ..errors import NotFound, ValidationFailed
 from ..models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
 from ..permissions import require
 from ..records import get_for_update
-from ..resources.base import Outcome, resource
-from .crud import save_change
+from .crud import resource_of, save_change
+
+if TYPE_CHECKING:
+    from ..resources.base import Outcome
 
 LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
 
@@ -37,7 +39,7 @@ def publish_content(*, session: Session, actor: User | None, record_id: int, ver
     saved = save_change(session, actor, _content(), entry, {'status': ContentStatus.published, 'published_at': now},
                         'published')
     live_from = entry.publish_at if entry.publish_at and entry.publish_at > now else None
-    return Outcome(saved, message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC' if live_from
+    return _outcome(saved, message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC' if live_from
                    else 'Published; live on the front office now')
 
 
@@ -116,7 +118,7 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
             raise ValidationFailed({'': f'Version {latest.number} already has this text: edit it first'})
         saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now},
                             'published')  # back on the front office after an unpublish, with the same version
-        return Outcome(saved, message=f'Published again: version {latest.number}')
+        return _outcome(saved, message=f'Published again: version {latest.number}')
     effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
     if latest is not None and effective_from <= latest.effective_from:
         raise ValidationFailed({'publish_at': f'Version {latest.number} takes effect on '
@@ -131,7 +133,7 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
     saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now,
                                                          'legal_version': created.number}, 'published')
     events.publish('legal-versions', {'id': created.id, 'action': 'created'})
-    return Outcome(saved, message=f'Published version {created.number}, in force from '
+    return _outcome(saved, message=f'Published version {created.number}, in force from '
                                   f'{effective_from:%Y-%m-%d %H:%M} UTC')
 
 
@@ -155,9 +157,7 @@ def _no_content(slug: str) -> str:
 
 
 def _content():
-    return resource('content')
-
-
+    return resource_of('content')
 @event.listens_for(ContentEntry, 'before_update')
 def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
     """A legal document with published versions is what customers agreed to: it stays a legal document and is never
@@ -172,3 +172,8 @@ def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
                                     'instead of deleting it'})
     if state.kind.history.has_changes() and entry.kind != ContentKind.legal:
         raise ValidationFailed({'kind': LEGAL_STAYS_LEGAL})
+
+
+def _outcome(record, *, message: str):
+    from ..resources import Outcome
+    return Outcome(record, message=message)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
@@ -13,8 +13,10 @@ from ..errors import NotFound, ValidationFailed, field_errors
 from ..models import AuditEntry, User, utcnow
 from ..permissions import require
 from ..records import get_for_update, stamp
-from ..resources.base import RESOURCES, Outcome, Resource
 from . import audit
+
+if TYPE_CHECKING:
+    from ..resources.base import Outcome, Resource
 
 
 def get_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
@@ -93,6 +95,7 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
 
 
 def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
+    from ..resources import RESOURCES  # at call time: the declarations import the services
     return {key: purge_deleted(session=session, resource=r, older_than=older_than)
             for key, r in RESOURCES.items() if r.soft_delete}
 
@@ -211,7 +214,7 @@ def check_unique_and_related(session: Session, resource: Resource, values: dict[
                             else f'Another {resource.singular} already has this {label}')
     for form_field in resource.fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
-            target = RESOURCES[form_field.related]
+            target = resource_of(form_field.related)
             found = session.get(target.model, values[form_field.name])
             if found is None or getattr(found, 'deleted_at', None) is not None:
                 errors[form_field.name] = f'Choose an existing {target.singular}'
@@ -246,3 +249,9 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
                                           for name in resource.search)))
     statement = statement.order_by(getattr(resource.model, resource.title)).limit(limit)
     return {record.id: title_of(resource, record) for record in session.exec(statement)}
+
+
+def resource_of(key: str) -> Resource:
+    """A declared resource by key, looked up at call time (the declarations import the services, not the reverse)."""
+    from ..resources import resource
+    return resource(key)

@@ -13,9 +13,8 @@ from ..errors import ValidationFailed, field_errors
 from ..models import Customer, CustomerCreate, CustomerStatus, User
 from ..permissions import require
 from ..records import get_for_update, stamp
-from ..resources.base import resource
 from . import audit
-from .crud import save_change
+from .crud import resource_of, save_change
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
@@ -52,7 +51,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is already banned'})
-    return save_change(session, actor, resource('customers'), customer,
+    return save_change(session, actor, resource_of('customers'), customer,
                        {'status': CustomerStatus.banned, 'ban_reason': reason[:500]}, 'banned')
 
 
@@ -61,7 +60,7 @@ def unban_customer(*, session: Session, actor: User, record_id: int, version: in
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status != CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is not banned'})
-    return save_change(session, actor, resource('customers'), customer,
+    return save_change(session, actor, resource_of('customers'), customer,
                        {'status': CustomerStatus.active, 'ban_reason': None}, 'unbanned')
 
 
@@ -70,3 +69,4 @@ def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[st
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': 'This customer is banned: use Unban'}
     return {}
+

@@ -24,6 +24,7 @@ from ..models import (
     CustomerStatus,
     Delivery,
     MessageKind,
+    Order,
     Role,
     Ticket,
     TicketCounter,
@@ -325,6 +326,17 @@ def original_of(*, session: Session, actor: User, ticket: Ticket) -> Ticket | No
     """The request this one duplicates, if it was marked as a duplicate."""
     require(actor, 'tickets.read')
     return session.get(Ticket, ticket.duplicate_of_id) if ticket.duplicate_of_id is not None else None
+
+
+def linked_order(*, session: Session, actor: User, ticket: Ticket) -> Order | None:
+    """The order the request names (its order number, or the shop's own order id), if it is this customer's."""
+    require(actor, 'tickets.read')
+    reference = (ticket.order_number or '').strip().lstrip('#')
+    if not reference:
+        return None
+    statement = select(Order).where(Order.customer_id == ticket.customer_id,
+                                    (Order.number == reference) | (Order.external_id == reference))
+    return session.exec(statement.order_by(col(Order.id)).limit(1)).first()
 
 
 def thread(*, session: Session, actor: User, ticket_id: int) -> list[TicketMessage]:
