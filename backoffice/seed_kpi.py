@@ -98,7 +98,7 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
         visit += 1
         at = _when(rng, days, now)
         anonymous = f's{seed_tag(start)}-{visit}'
-        customer = rng.randint(low, high) if rng.random() < 0.4 else None
+        customer = _visitor(rng.randint(low, high), at, now) if rng.random() < 0.4 else None
         path = [(EventType.visit, at)]
         if rng.random() < 0.05:
             path.append((EventType.signup_started, at + timedelta(seconds=30)))
@@ -121,6 +121,19 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
         session.execute(insert(table), rows)
     if session.bind.dialect.name == 'sqlite':
         session.execute(text('ANALYZE usage_events'))
+
+
+def _visitor(customer: int, at: datetime, now: datetime) -> int | None:
+    """The signed-in customer of a visit, if they come at that time: a customer's own stable dates (from its id) say
+    when it started coming (a third of them within the last half year) and when it stopped (a third of them); outside
+    them the visit is anonymous. So active users and the at-risk segment move as in a real shop, not "everyone"."""
+    mix = (customer * 2_654_435_761) % 4_294_967_296
+    started, stopped = mix % 1000, (mix // 1000) % 1000
+    if started < 333 and at < now - timedelta(days=180 * started / 333):
+        return None
+    if stopped < 333 and at > now - timedelta(days=180 * stopped / 333):
+        return None
+    return customer
 
 
 def seed_tag(start: int) -> str:
