@@ -34,6 +34,10 @@ _SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) →
 _SHARED_LOCK = threading.Lock()
 
 
+# on a phone a cell wraps (a long email address) instead of pushing the columns beside it out of sight
+PHONE_CSS = ('@media (max-width: 599.98px) { .resource-table td.bo-wraps '
+             '{ white-space: normal; overflow-wrap: anywhere; min-width: 7rem } }')
+
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
 
@@ -209,8 +213,9 @@ class ResourceTable:
         self.table = ui.table(columns=columns, rows=[], row_key='id',
                               selection=None if resource.read_only else 'multiple', pagination={
             'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
-            'descending': bool(self.state['descending'])}).classes('w-full').props(
+            'descending': bool(self.state['descending'])}).classes('w-full resource-table').props(
             f'flat bordered :rows-per-page-options="{PAGE_SIZES}" binary-state-sort')
+        ui.add_css(PHONE_CSS)
         self.table.on('request', self._on_request)
         self.table.on_pagination_change(self._keep_total)
         self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
@@ -229,9 +234,11 @@ class ResourceTable:
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'
+        if column.kind in ('text', 'email', 'related'):  # words may wrap on a phone; numbers and dates never break
+            hidden += ' bo-wraps'
         shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
         return {'name': column.name, 'label': column.label, 'field': column.name, 'sortable': column.sortable,
-                'align': 'left', 'classes': hidden, 'headerClasses': hidden, **shape}
+                'align': 'left', 'classes': hidden.strip(), 'headerClasses': hidden.strip(), **shape}
 
     def _keep_total(self, event) -> None:
         """The browser reports its pagination (e.g. when the table mounts) without the server's row count."""
