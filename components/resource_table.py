@@ -34,9 +34,11 @@ _SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) →
 _SHARED_LOCK = threading.Lock()
 
 
-# on a phone a cell wraps (a long email address) instead of pushing the columns beside it out of sight
-PHONE_CSS = ('@media (max-width: 599.98px) { .resource-table td.bo-wraps '
-             '{ white-space: normal; overflow-wrap: anywhere; min-width: 7rem } }')
+# on a phone cells are padded less, and a text cell wraps (a long email address) instead of pushing the columns beside
+# it out of sight
+PHONE_CSS = ('@media (max-width: 599.98px) { '
+             '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
+             '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; min-width: 6rem } }')
 
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
