@@ -5,7 +5,7 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, bootstrap, db, event_relay, ratelimit
+from backoffice import __version__, bootstrap, db, event_relay, presence, ratelimit
 from backoffice.api import router as api_router
 from backoffice.api_content import router as content_router
 from backoffice.api_events import router as events_router
@@ -53,10 +53,24 @@ app.router.lifespan_context = lifespan
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
+presence.wire()
 app.on_startup(start_services)
+
+
+def start_relay() -> None:
+    """With PostgreSQL, events (and who has which record open) reach the other app processes."""
+    if event_relay.start(settings.database_url) is not None:
+        presence.start()
+
+
+def stop_relay() -> None:
+    presence.stop()
+    event_relay.stop()
+
+
 if not os.environ.get('NICEGUI_USER_SIMULATION'):  # tests of the relay start two relays themselves
-    app.on_startup(lambda: event_relay.start(settings.database_url))
-    app.on_shutdown(event_relay.stop)
+    app.on_startup(start_relay)
+    app.on_shutdown(stop_relay)
 if settings.scheduler:
     jobs = JobRunner(settings)
     app.on_startup(jobs.start)

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from backoffice import auth, db, events
+from backoffice import auth, db, events, presence
 from backoffice.config import reload_settings
 from backoffice.models import Role
 
@@ -50,6 +50,7 @@ def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
     _empty_all_tables(engine)
     yield
     events.clear()
+    presence.clear()
 
 
 def _empty_all_tables(engine) -> None:

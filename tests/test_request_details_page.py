@@ -114,3 +114,17 @@ async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: 
     await user.should_see(marker='order-link')
     link = next(iter(user.find(marker='order-link').elements))
     assert link.props['href'] == f'/orders/{order.number}'
+
+
+async def test_an_agent_on_another_app_process_shows_as_looking_too(user: User) -> None:
+    from backoffice import events, presence
+    alex = make_user('agent', name='Alex Agent')
+    ticket = submit()
+    await open_request(user, alex.email, ticket.number)
+    await user.should_not_see(marker='present')
+    # what the PostgreSQL relay delivers when Casey opens the request on another process
+    events.deliver(presence.TOPIC, {'process': 'other-process',
+                                    'places': {f'tickets/{ticket.id}': [[999, 'Casey Remote']]}})
+    await user.should_see('Casey Remote')
+    events.deliver(presence.TOPIC, {'process': 'other-process', 'places': {f'tickets/{ticket.id}': []}})
+    await user.should_not_see('Casey Remote')
