@@ -42,9 +42,9 @@ def purge_trash(settings: Settings) -> dict[str, int]:
 
 def check_sla(settings: Settings) -> list[int]:
     """Flag requests past their SLA due time and notify their assignees."""
-    from .services import tickets
+    from .services import ticket_sla
     with session_scope() as session:
-        return tickets.flag_sla_breaches(session=session)
+        return ticket_sla.flag_sla_breaches(session=session)
 
 
 def send_outbox(settings: Settings) -> dict[str, int]:

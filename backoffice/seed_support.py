@@ -27,7 +27,7 @@ from .models import (
     User,
     utcnow,
 )
-from .services import tickets
+from .services import ticket_sla, tickets
 
 TICKETS = 60
 SHIPPED = (OrderStatus.shipped, OrderStatus.delivered)
@@ -109,7 +109,7 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                         order_number=_order_named(rng, kind, orders_of.get(customer.id, [])),
                         token=secrets.token_urlsafe(24), created_at=created, updated_at=created,
                         tags=rng.sample(['vip', 'shipping', 'refund', 'mobile', 'invoice'], rng.randint(0, 2)))
-        first, resolution = tickets.sla_targets(session=session, priority=priority)
+        first, resolution = ticket_sla.sla_targets(session=session, priority=priority)
         ticket.first_response_due, ticket.resolution_due = created + first, created + resolution
         if kind == TicketType.bug:
             ticket.severity = rng.choice(list(BugSeverity))
@@ -148,7 +148,7 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                 ticket.rating_comment = rng.choice(COMMENTS)
                 ticket.rated_at = min(now, ticket.solved_at + timedelta(hours=rng.uniform(1, 48)))
                 rated += 1
-        tickets._refresh_sla_due(ticket)
+        ticket_sla.refresh_sla_due(ticket)
         if ticket.sla_due_at is not None and ticket.sla_due_at < now:
             ticket.sla_breached_at = ticket.sla_due_at + timedelta(minutes=1)
             breaching += 1

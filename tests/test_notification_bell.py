@@ -8,7 +8,7 @@ from nicegui.testing import User
 
 from backoffice.db import session_scope
 from backoffice.models import Ticket, utcnow
-from backoffice.services import notifications, tickets
+from backoffice.services import notifications, ticket_sla, tickets
 
 from .conftest import sign_in
 from .factories import make_user
@@ -22,7 +22,7 @@ def overdue(ticket_id: int) -> None:
         ticket.sla_due_at = utcnow() - timedelta(minutes=5)
         session.add(ticket)
         session.commit()
-        tickets.flag_sla_breaches(session=session)
+        ticket_sla.flag_sla_breaches(session=session)
 
 
 def count(user: User) -> str | None:

@@ -25,7 +25,7 @@ from backoffice.models import (
 )
 from backoffice.query import ListRequest, list_page
 from backoffice.resources import resource
-from backoffice.services import app_settings, crud, notifications, tickets
+from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets
 from backoffice.services.customers import ban_customer
 
 from .factories import make_customer, make_user
@@ -205,13 +205,13 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pyt
         tickets.change(session=session, actor=agent, ticket_id=unassigned.id, version=1, assignee_id=None)
         tickets.reply(session=session, actor=agent, ticket_id=answered.id, version=1, body='Looking', status='open')
     with session_scope() as session:
-        assert tickets.flag_sla_breaches(session=session) == []  # nothing is due yet
+        assert ticket_sla.flag_sla_breaches(session=session) == []  # nothing is due yet
 
     later = utcnow() + timedelta(hours=1, minutes=1)
-    monkeypatch.setattr(tickets, 'utcnow', lambda: later)
+    monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
     published.clear()
     with session_scope() as session:
-        assert tickets.flag_sla_breaches(session=session) == [late.id]
+        assert ticket_sla.flag_sla_breaches(session=session) == [late.id]
     assert fresh(late.id).sla_breached_at == later and fresh(late.id).version == late.version  # not an edit
     assert fresh(answered.id).sla_breached_at is None and fresh(unassigned.id).sla_breached_at is None
     assert published == [{'id': late.id, 'action': 'sla-breached'}]
@@ -219,11 +219,11 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pyt
         [notice] = notifications.unread_for(session=session, user=agent)
         assert notice.text == f'Request #{late.number} missed its first-response target: Late'
         assert notice.link == f'/requests/{late.number}'
-        assert tickets.flag_sla_breaches(session=session) == []  # once
+        assert ticket_sla.flag_sla_breaches(session=session) == []  # once
 
-    monkeypatch.setattr(tickets, 'utcnow', lambda: later + timedelta(days=30))
+    monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later + timedelta(days=30))
     with session_scope() as session:
-        assert set(tickets.flag_sla_breaches(session=session)) == {answered.id, unassigned.id}
+        assert set(ticket_sla.flag_sla_breaches(session=session)) == {answered.id, unassigned.id}
         texts = [n.text for n in notifications.unread_for(session=session, user=agent)]
     assert texts[0].startswith(f'Request #{answered.number} missed its resolution target')
     assert len(texts) == 2  # the unassigned request told no one

@@ -1,4 +1,4 @@
-"""The support desk's rules: intake, the thread (customer messages, replies, notes), transitions, assignment, SLA,
+"""The support desk's rules: intake, the thread (customer messages, replies, notes), transitions, assignment,
 duplicates, ratings, canned replies and the in-app notifications they raise. Each public function is one transaction
 and publishes ('tickets', {'id', 'action'}) after its commit."""
 
@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed, field_errors
+from ..errors import NotFound, ServiceError, ValidationFailed
 from ..models import (
     OPEN_STATUSES,
-    BugSeverity,
     BugStatus,
     CannedReply,
     Customer,
@@ -38,12 +36,13 @@ from ..models import (
 )
 from ..permissions import can, require
 from ..records import get_for_update, stamp
-from ..validation import Email, OptionalId
-from . import app_settings, audit, customers, notifications
+from . import app_settings, audit, customers, ticket_sla
+from .ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
+
+__all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
 TOPIC = 'tickets'
 FIRST_NUMBER = 1001
-SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
 PLACEHOLDERS = ('customer_name', 'order_number', 'ticket_number', 'agent_name')
 
 # where a status may go next; closed is final
@@ -54,7 +53,7 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.solved: frozenset({TicketStatus.open, TicketStatus.closed}),
     TicketStatus.closed: frozenset(),
 }
-DONE = (TicketStatus.solved, TicketStatus.closed)
+DONE = ticket_sla.DONE
 
 
 class CustomerBanned(ServiceError):
@@ -62,80 +61,6 @@ class CustomerBanned(ServiceError):
 
     def __init__(self) -> None:
         super().__init__('This customer is banned: their requests are not accepted.')
-
-
-# --- what customers and agents may send -------------------------------------------------------------------------------
-
-def _without_nul(value: Any) -> Any:
-    return '' if value is None else value.replace('\x00', '') if isinstance(value, str) else value
-
-
-def _text(limit: int, *, required: bool = True, one_line: bool = False):
-    def check(value: str) -> str | None:
-        value = ' '.join(value.split()) if one_line else value.strip()
-        if not value:
-            if required:
-                raise ValueError('This field is required')
-            return None
-        if len(value) > limit:
-            raise ValueError(f'Use at most {limit:,} characters (this has {len(value):,})')
-        return value
-    return Annotated[str | None if not required else str, BeforeValidator(_without_nul), AfterValidator(check)]
-
-
-def _tags(value: Any) -> list[str]:
-    items = value.split(',') if isinstance(value, str) else list(value or [])
-    tags: list[str] = []
-    for item in items:
-        tag = ' '.join(_without_nul(str(item)).split()).lower()
-        if len(tag) > TAG_MAX:
-            raise ValueError(f'A tag has at most {TAG_MAX} characters')
-        if tag and tag not in tags:
-            tags.append(tag)
-    if len(tags) > TAGS_MAX:
-        raise ValueError(f'At most {TAGS_MAX} tags')
-    return tags
-
-
-Subject = _text(SUBJECT_MAX, one_line=True)
-Body = _text(BODY_MAX)
-Name = _text(NAME_MAX, required=False, one_line=True)
-ShortLine = _text(40, required=False, one_line=True)  # an order number, a version
-LongText = _text(BODY_MAX, required=False)
-Comment = _text(COMMENT_MAX, required=False)
-Tags = Annotated[list[str], BeforeValidator(_tags)]
-
-
-class RequestIn(BaseModel):
-    """A request as the front office, the contact form or an agent sends it."""
-
-    model_config = ConfigDict(extra='forbid')
-
-    email: Email
-    name: Name = None
-    subject: Subject
-    body: Body
-    type: TicketType | None = None
-    order_number: ShortLine = None
-    priority: TicketPriority | None = None
-
-
-class TicketChange(BaseModel):
-    """What an agent may change on a request; every field optional."""
-
-    model_config = ConfigDict(extra='forbid')
-
-    subject: Subject | None = None
-    status: TicketStatus | None = None
-    priority: TicketPriority | None = None
-    type: TicketType | None = None
-    assignee_id: OptionalId = None
-    tags: Tags | None = None
-    order_number: ShortLine = None
-    severity: BugSeverity | None = None
-    steps: LongText = None
-    bug_status: BugStatus | None = None
-    fixed_in_version: ShortLine = None
 
 
 # --- intake -----------------------------------------------------------------------------------------------------------
@@ -161,7 +86,7 @@ def submit_request(*, session: Session, email: str, name: str | None = None, sub
                     created_at=now, updated_at=now)
     if ticket.type == TicketType.bug:
         ticket.bug_status = BugStatus.reported
-    _set_due_times(session, ticket)
+    ticket_sla.set_due_times(session, ticket)
     ticket.assignee_id = _auto_assignee(session)
     session.add(ticket)
     session.flush()
@@ -393,61 +318,7 @@ def fill_placeholders(template: str, values: dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(value_of, template)
 
 
-# --- SLA --------------------------------------------------------------------------------------------------------------
-
-def sla_targets(*, session: Session, priority: TicketPriority | str) -> tuple[timedelta, timedelta]:
-    """(time to the first response, time to the resolution) for a priority, from the settings."""
-    priority = TicketPriority(priority).value
-    first = app_settings.value(session=session, key=f'sla_first_response_{priority}')
-    resolution = app_settings.value(session=session, key=f'sla_resolution_{priority}')
-    return timedelta(hours=first), timedelta(hours=resolution)
-
-
-def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
-    """The `sla-check` job: flag each request past its due time (once), tell its assignee in the app, publish.
-    Returns the ids flagged."""
-    now = utcnow()
-    statement = (select(Ticket).where(col(Ticket.sla_due_at) < now, col(Ticket.sla_breached_at).is_(None))
-                 .order_by(col(Ticket.sla_due_at)).limit(limit))
-    if session.get_bind().dialect.name != 'sqlite':
-        statement = statement.with_for_update(skip_locked=True)  # one an agent is saving right now: next minute
-    breached = list(session.exec(statement))
-    notices = []
-    for ticket in breached:
-        target = 'first-response' if ticket.first_responded_at is None else 'resolution'
-        # a system flag, not an edit: the version stays, so no agent's open form becomes stale because of it
-        ticket.sla_breached_at = now
-        session.add(ticket)
-        audit.record(session, None, 'ticket.sla_breached', 'tickets', ticket.id, version=ticket.version,
-                     changes={'sla_breached_at': [None, now.isoformat()]},
-                     summary=f'#{ticket.number} missed its {target} target')
-        if ticket.assignee_id is not None:
-            notices.append(notifications.notify(
-                session, user_id=ticket.assignee_id, link=f'/requests/{ticket.number}',
-                text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}'))
-    session.commit()
-    for ticket in breached:
-        events.publish(TOPIC, {'id': ticket.id, 'action': 'sla-breached'})
-    notifications.published(notices)
-    return [ticket.id for ticket in breached]
-
-
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-class _BodyIn(BaseModel):
-    body: Body
-
-
-class _CommentIn(BaseModel):
-    comment: Comment = None
-
-
-def _valid(schema: type[BaseModel], data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    try:
-        return schema.model_validate(data).model_dump(exclude_unset=partial)
-    except ValidationError as error:
-        raise ValidationFailed(field_errors(error)) from None
-
 
 def _locked(session: Session, ticket_id: int, version: int | None) -> Ticket:
     return get_for_update(session, Ticket, ticket_id, version, entity='tickets', label='request')
@@ -486,24 +357,6 @@ def _auto_assignee(session: Session) -> int | None:
     turn.value = next((agent for agent in agents if agent > turn.value), agents[0])
     session.add(turn)
     return turn.value
-
-
-def _set_due_times(session: Session, ticket: Ticket) -> None:
-    first, resolution = sla_targets(session=session, priority=ticket.priority)
-    ticket.first_response_due = ticket.created_at + first
-    ticket.resolution_due = ticket.created_at + resolution
-    _refresh_sla_due(ticket)
-
-
-def _refresh_sla_due(ticket: Ticket) -> None:
-    """The due time that counts now: none while solved or waiting on the customer, the first response until there
-    is one, then the resolution."""
-    if ticket.status in (*DONE, TicketStatus.waiting) or ticket.resolution_due is None:
-        ticket.sla_due_at = None
-    elif ticket.first_responded_at is None:
-        ticket.sla_due_at = min(ticket.first_response_due, ticket.resolution_due)
-    else:
-        ticket.sla_due_at = ticket.resolution_due
 
 
 def _status_values(ticket: Ticket, target: TicketStatus, now: datetime) -> dict[str, Any]:
@@ -562,7 +415,7 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     if errors:
         raise ValidationFailed(errors)
     if 'priority' in values and values['priority'] != ticket.priority:
-        first, resolution = sla_targets(session=session, priority=values['priority'])
+        first, resolution = ticket_sla.sla_targets(session=session, priority=values['priority'])
         values['first_response_due'] = ticket.created_at + first
         values['resolution_due'] = ticket.created_at + resolution
     return _save(session, actor, ticket, values, action)
@@ -575,7 +428,7 @@ def _save(session: Session, actor: User | None, ticket: Ticket, values: dict[str
     before = audit.snapshot(ticket)
     for name, value in values.items():
         setattr(ticket, name, value)
-    _refresh_sla_due(ticket)
+    ticket_sla.refresh_sla_due(ticket)
     changes = audit.diff(before, audit.snapshot(ticket))
     if not changes and not touched:
         session.commit()  # nothing to save: end the transaction (and its lock) without a new version
