@@ -78,18 +78,20 @@ async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx
              event('stranger', customer_email='who@example.com', anonymous_id=None),
              'not an event',
              event('ok'),  # the same id twice in one batch
+             {'id': 7, 'type': 'visit', 'ts': 'yesterday', 'anonymous_id': 'a'},  # a number as id, a bad time
              ]
     response = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
 
     assert response.status_code == 202
     body = response.json()
-    assert (body['accepted'], body['duplicates'], body['rejected']) == (1, 1, 5)
+    assert (body['accepted'], body['duplicates'], body['rejected']) == (1, 1, 6)
     reasons = {error['index']: (error['id'], error['reason']) for error in body['errors']}
     assert reasons[1] == ('bad-type', "type: unknown type 'teleport'")
     assert reasons[2] == ('nobody', 'give customer_email or anonymous_id')
     assert reasons[3] == ('future', 'ts is in the future')
     assert reasons[4] == ('stranger', 'unknown customer_email and no anonymous_id')
     assert reasons[5][0] is None
+    assert reasons[7][0] == '7' and reasons[7][1].startswith('id: ')  # quoted back as text, never a server error
     assert [r.client_id for r in stored()] == ['ok']
 
 

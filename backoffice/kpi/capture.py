@@ -69,6 +69,12 @@ class BatchResult:
         return len(self.errors)
 
 
+def _sent_id(raw: Any) -> str | None:
+    """The id a refused event was sent with, as text (a number is quoted back too), so the sender can match it."""
+    value = raw.get('id') if isinstance(raw, dict) else None
+    return None if value is None or isinstance(value, dict | list) else str(value)[:64]
+
+
 def record_events(*, session: Session, batch: list[Any], now: datetime | None = None) -> BatchResult:
     """Store a batch of events; each bad one is refused on its own, with its index, id and the reason."""
     now = now or utcnow()
@@ -79,8 +85,7 @@ def record_events(*, session: Session, batch: list[Any], now: datetime | None = 
         try:
             event = IncomingEvent.model_validate(raw)
         except ValidationError as error:
-            result.errors.append({'index': index, 'id': raw.get('id') if isinstance(raw, dict) else None,
-                                  'reason': _reason(error)})
+            result.errors.append({'index': index, 'id': _sent_id(raw), 'reason': _reason(error)})
             continue
         if event.ts > now + FUTURE_TOLERANCE:
             result.errors.append({'index': index, 'id': event.id, 'reason': 'ts is in the future'})
