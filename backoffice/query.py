@@ -272,7 +272,7 @@ class _Plan:
             raise ValidationFailed({'sort': f'This list cannot be sorted by “{sort_name}”'})
         descending = resource.default_descending if request.descending is None else bool(request.descending)
         dialect = session.get_bind().dialect.name
-        term = (request.search or '').strip()
+        term = (request.search or '').replace('\x00', '').strip()  # SQLite ends a string at a NUL: never send one
         conditions = _trash_conditions(resource, bool(request.trash), dialect)
         filters = _filter_conditions(resource, request.filters or {})
         conditions += filters

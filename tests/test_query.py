@@ -216,6 +216,7 @@ def test_search_takes_wildcards_and_quotes_literally(viewer: User) -> None:
     assert matching(viewer, search='\\') == []
     assert matching(viewer, search='*') == []
     assert plain not in matching(viewer, search='0%')
+    assert matching(viewer, search='snake\x00_case') == [underscore]  # a pasted NUL is dropped, not an error
 
 
 def test_the_search_index_follows_every_change(viewer: User) -> None:
