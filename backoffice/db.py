@@ -46,7 +46,29 @@ def create_database_engine(url: str) -> Engine:
                                pool_size=16, max_overflow=16)
         _make_sqlite_safe(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
+    _drop_nul_in_text(engine)
+    return engine
+
+
+def _drop_nul_in_text(engine: Engine) -> None:
+    # PostgreSQL refuses a NUL character in text (a DataError: a 500 for whoever sent it); no text here means one, so
+    # every statement's text parameters lose theirs, whichever form, API or import they came from
+    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _before(_connection, _cursor, statement, parameters, _context, _executemany):
+        if isinstance(parameters, list) and parameters and isinstance(parameters[0], dict | list | tuple):
+            return statement, [_without_nul(row) for row in parameters]  # rows of an executemany
+        return statement, _without_nul(parameters)  # one row (also a batch of 'insertmanyvalues', flattened)
+
+
+def _without_nul(parameters):
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and '\x00' in v for v in parameters.values()):
+            return {k: v.replace('\x00', '') if isinstance(v, str) else v for k, v in parameters.items()}
+    elif isinstance(parameters, list | tuple):
+        if any(isinstance(v, str) and '\x00' in v for v in parameters):
+            return type(parameters)(v.replace('\x00', '') if isinstance(v, str) else v for v in parameters)
+    return parameters
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

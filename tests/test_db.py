@@ -88,3 +88,21 @@ def test_the_database_is_at_the_newest_migration() -> None:
 def test_migrating_again_changes_nothing() -> None:
     db.migrate()
     assert db.schema_is_current()
+
+
+def test_a_nul_character_in_text_never_fails_a_write() -> None:
+    """PostgreSQL refuses NUL in text (the write would fail with a server error): it is dropped there."""
+    import random
+
+    from sqlmodel import select
+
+    from backoffice.models import Customer, Product
+    from backoffice.seed_catalog import seed_catalog
+    with session_scope() as session:
+        session.add(Customer(email='nul@example.com', name='Ada\x00 Lovelace'))
+        session.commit()
+        seed_catalog(session, random.Random(1))  # many rows in one statement, none with a NUL: unchanged
+    with read_session() as session:
+        name = session.exec(select(Customer.name).where(Customer.email == 'nul@example.com')).one()
+        assert session.exec(select(Product)).first() is not None
+    assert name == ('Ada\x00 Lovelace' if db.get_engine().dialect.name == 'sqlite' else 'Ada Lovelace')

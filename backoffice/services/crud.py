@@ -184,7 +184,7 @@ def validated(schema, data: dict[str, Any], *, partial: bool = False, model: typ
               ) -> dict[str, Any]:
     """The values as the resource's create or update model accepts them, or ValidationFailed with field errors."""
     try:
-        validated = schema.model_validate(data)
+        validated = schema.model_validate(without_nul(data))
     except ValidationError as error:
         raise ValidationFailed(field_errors(error)) from None
     values = validated.model_dump(exclude_unset=partial)
@@ -194,6 +194,17 @@ def validated(schema, data: dict[str, Any], *, partial: bool = False, model: typ
         if emptied:
             raise ValidationFailed(emptied)
     return values
+
+
+def without_nul(value: Any) -> Any:
+    """Text with NUL characters dropped (PostgreSQL refuses them in text; they are never meant in a form)."""
+    if isinstance(value, str):
+        return value.replace('\x00', '')
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],
