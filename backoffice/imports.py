@@ -3,6 +3,7 @@ rows in one transaction, and revert a whole batch later without overwriting anyo
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -114,9 +115,14 @@ def _csv_lines(data: bytes) -> Iterable[list[str]]:
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text" (tab-separated)
+        try:
+            return data.decode('utf-16').replace('\x00', '')
+        except UnicodeDecodeError:
+            pass
     for encoding in ('utf-8-sig', 'cp1252'):  # Excel on Windows saves "CSV" in the Windows code page
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).replace('\x00', '')  # never meant in a cell; PostgreSQL refuses it
         except UnicodeDecodeError:
             continue
     raise ValidationFailed({'file': 'The file is not readable text; save it as "CSV UTF-8"'})

@@ -90,6 +90,10 @@ def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
     assert imports.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [{'Email': 'a@example.com',
                                                                                    'Name': 'A'}]
     assert imports.read_table('Email,Name\nb@example.com,Bé\n'.encode('cp1252'), 'b.csv')[0]['Name'] == 'Bé'
+    # Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated
+    assert imports.read_table('Email\tName\r\nc@example.com\tÇa\r\n'.encode('utf-16'), 'c.csv') == [
+        {'Email': 'c@example.com', 'Name': 'Ça'}]
+    assert imports.read_table(b'Email,Name\nd@example.com,D\x00e\n', 'd.csv')[0]['Name'] == 'De'  # no NUL kept
     workbook = Workbook()
     workbook.active.append(['Email', 'Name', 'Consent', 'Company'])
     workbook.active.append(['x@example.com', 'X', True, 7])
