@@ -56,6 +56,22 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 def theme() -> None:
     """The product's colours, on every page including the sign-in page."""
     ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
+    ui.add_css(DARK_CSS)
+
+
+# in dark mode the light tints and dark greys the pages use would be unreadable: lighter text, translucent tints
+DARK_CSS = """
+body.body--dark .text-gray-700, body.body--dark .text-gray-800 { color: #d4d4d4; }
+body.body--dark .text-gray-600 { color: #b0b0b0; }
+body.body--dark .text-gray-500 { color: #9ca3af; }
+body.body--dark .bg-blue-50 { background-color: rgba(59, 130, 246, 0.16); }
+body.body--dark .bg-amber-50 { background-color: rgba(245, 158, 11, 0.16); }
+body.body--dark .bg-red-50 { background-color: rgba(239, 68, 68, 0.16); }
+body.body--dark .bg-gray-50 { background-color: #1d1d1d; }
+body.body--dark .text-amber-900 { color: #fcd34d; }
+body.body--dark .text-red-800, body.body--dark .text-red-700 { color: #f87171; }
+body.body--dark .text-green-700 { color: #4ade80; }
+"""
 
 
 def avatar(name: str, *, color: str = 'primary', text_color: str = 'white', size: str = 'md') -> None:

@@ -33,3 +33,35 @@ def test_every_screen_at_390_and_1440(driver: WebDriver, base_url: str) -> None:
             assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
             name = path.strip('/') or 'home'
             driver.save_screenshot(str(ARTIFACTS / f'screen-{name}-{width}.png'))
+
+
+def test_secondary_text_stays_readable_in_dark_mode(driver: WebDriver, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def dark() -> bool:
+        return 'body--dark' in driver.find_element(By.TAG_NAME, 'body').get_attribute('class')
+
+    driver.get(f'{base_url}/login')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+    set_viewport(driver, 1440, 900)
+    driver.get(f'{base_url}/system')  # grey secondary text and a tinted notice
+    settle(driver)
+    was_dark = dark()
+    if not was_dark:
+        driver.find_element(By.CSS_SELECTOR, '[aria-label="Dark mode"]').click()
+        WebDriverWait(driver, 10).until(lambda _: dark())
+    try:
+        colors = driver.execute_script(
+            "return [...document.querySelectorAll('.text-gray-500, .text-gray-600, .text-gray-700')]"
+            ".map(e => getComputedStyle(e).color.match(/\\d+/g).slice(0, 3).map(Number))")
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / 'screen-system-dark-1440.png'))
+        assert colors, 'no secondary text found to check'
+        # light enough on the dark background: every channel well above the middle grey of the light theme
+        assert all(min(rgb) >= 150 for rgb in colors), colors
+    finally:
+        if not was_dark:  # the choice is remembered for the user: leave it as it was for the other tests
+            driver.find_element(By.CSS_SELECTOR, '[aria-label="Dark mode"]').click()
+            WebDriverWait(driver, 10).until(lambda _: not dark())
