@@ -25,7 +25,9 @@ def api_keys_panel(user: User) -> None:
                 ui.label('For the front office and other systems calling /api. A key is shown once when created.') \
                     .classes('text-sm text-gray-500')
             ui.button('New API key', icon='add', on_click=lambda: create())
-        listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes('w-full items-center gap-x-4 gap-y-1')
+        with ui.element('div').classes('w-full overflow-x-auto'):  # a phone scrolls the columns sideways
+            listing = ui.grid(columns='auto auto 1fr auto auto auto auto') \
+                .classes('w-full min-w-[40rem] items-center gap-x-4 gap-y-1')
 
     def refresh() -> None:
         with read_session() as session:

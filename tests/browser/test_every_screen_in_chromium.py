@@ -65,3 +65,25 @@ def test_secondary_text_stays_readable_in_dark_mode(driver: WebDriver, base_url:
         if not was_dark:  # the choice is remembered for the user: leave it as it was for the other tests
             driver.find_element(By.CSS_SELECTOR, '[aria-label="Dark mode"]').click()
             WebDriverWait(driver, 10).until(lambda _: not dark())
+
+
+def test_settings_with_api_keys_fit_a_phone(driver: WebDriver, server) -> None:
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.services import api_keys
+
+    from ..factories import make_user
+    db.configure(server.database_url)  # the browser's server database: the key is made through the service
+    with session_scope() as session:
+        api_keys.create_key(session=session, actor=make_user('admin'), name='Web shop with a long name',
+                            scopes=['requests:write', 'events:write', 'orders:write'])
+    driver.get(f'{server.url}/login')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+    set_viewport(driver, 390, 844)
+    driver.get(f'{server.url}/settings')
+    wait_for_path(driver, '/settings')
+    settle(driver)
+    assert 'Web shop with a long name' in driver.find_element('tag name', 'body').text
+    driver.save_screenshot(str(ARTIFACTS / 'screen-settings-with-key-390.png'))
+    assert no_horizontal_overflow(driver), '/settings overflows sideways at 390 px with an API key listed'
