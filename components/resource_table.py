@@ -38,7 +38,9 @@ _SHARED_LOCK = threading.Lock()
 # it out of sight
 PHONE_CSS = ('@media (max-width: 599.98px) { '
              '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
-             '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; min-width: 6rem } }')
+             '.resource-table th:first-child, .resource-table td:first-child { padding-left: 4px; padding-right: 0 } '
+             '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; '
+             'min-width: 5rem !important } }')
 
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
@@ -236,7 +238,7 @@ class ResourceTable:
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'
-        if column.kind in ('text', 'email', 'related'):  # words may wrap on a phone; numbers and dates never break
+        if column.kind in ('text', 'email', 'related', 'choice'):  # words may wrap on a phone; numbers, dates never
             hidden += ' bo-wraps'
         shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
         return {'name': column.name, 'label': column.label, 'field': column.name, 'sortable': column.sortable,

@@ -21,7 +21,7 @@ ORDERS = register(Resource(
     description='Orders from the shop and drafts by staff: payment, packing, shipping, returns',
     columns=(
         Column('number', 'No.'),
-        Column('placed_at', 'Placed', kind='datetime'),
+        Column('placed_at', 'Placed', kind='datetime', on_phone=False),  # a phone shows number, customer, status, total
         Column('email', 'Customer', sortable=False),
         Column('status', 'Status', kind='choice', choices=ORDER_STATUSES),
         Column('total', 'Total', kind='money'),
