@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 
 from fpdf import FPDF
 from sqlmodel import Session, col, select
 
+from .. import query
 from ..errors import ValidationFailed
 from ..models import Invoice, InvoiceKind, Order, OrderLine, User
 from ..permissions import require
+from ..resources import resource
 
 FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
-MAX_PICK_ORDERS = 500
+MAX_PICK_ORDERS = 2000
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
@@ -49,7 +53,8 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     if not order_ids:
         raise ValidationFailed({'orders': 'Choose at least one order'})
     if len(order_ids) > MAX_PICK_ORDERS:
-        raise ValidationFailed({'orders': f'At most {MAX_PICK_ORDERS} orders in one pick list'})
+        raise ValidationFailed({'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
+                                          f'{len(order_ids):,} were chosen: narrow the list (a status, a date range)'})
     found = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
     lines = list(session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(order_ids))
                               .order_by(col(OrderLine.order_id), col(OrderLine.sku))))
@@ -70,6 +75,20 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
                 table.row(['☐' if _font(pdf) == 'DejaVu' else '[ ]', line.sku, _text(pdf, line.name),
                            str(line.quantity)])
     return bytes(pdf.output())
+
+
+def pick_list_matching(*, session: Session, actor: User, request: query.ListRequest) -> tuple[bytes, int]:
+    """The pick list of every order the orders list shows with this search and filters (all its pages), and how
+    many orders it holds; refused past MAX_PICK_ORDERS without reading them all."""
+    orders = resource('orders')
+    ids = list(islice(query.matching_ids(session=session, actor=actor, resource=orders, request=request),
+                      MAX_PICK_ORDERS + 1))
+    if len(ids) > MAX_PICK_ORDERS:
+        found = query.list_page(session=session, actor=actor, resource=orders, request=replace(request, page_size=1))
+        raise ValidationFailed({'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
+                                          f'{"" if found.exact else "about "}{found.total:,} match: narrow the list '
+                                          '(a status, a date range)'})
+    return pick_list_pdf(session=session, actor=actor, order_ids=ids), len(ids)
 
 
 def _document() -> FPDF:

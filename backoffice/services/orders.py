@@ -142,13 +142,20 @@ def create_draft(*, session: Session, actor: User, data: dict[str, Any]) -> Orde
 
 
 def update_draft(*, session: Session, actor: User, order_id: int, version: int, data: dict[str, Any]) -> Order:
-    """Change a draft's lines, address or note (prices are computed again)."""
+    """Change a draft's customer (by `customer_id` or `email`; a banned one is refused), lines, address or note
+    (prices are computed again)."""
     require(actor, 'orders.write')
     values = _valid(OrderIn, data)
     order = locked(session, order_id, version)
     if order.status != OrderStatus.draft:
         raise IllegalTransition(f'Order {order.number} is {order.status.value}: only a draft can be edited')
     before = audit.snapshot(order)
+    text = 'Draft changed'
+    if values['customer_id'] is not None or values['email']:
+        customer = _customer(session, values)
+        if customer.id != order.customer_id:
+            order.customer_id, order.email = customer.id, customer.email
+            text = f'Draft changed: the customer is now {customer.email}'
     lines, totals, currency = price_lines(session, values['lines'])
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
     _apply_totals(order, totals, currency)
@@ -157,7 +164,7 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
     for line in lines:
         line.order_id = order.id
         session.add(line)
-    return save(session, actor, order, before, 'draft-updated', 'Draft changed')
+    return save(session, actor, order, before, 'draft-updated', text)
 
 
 def confirm(*, session: Session, actor: User, order_id: int, version: int) -> Order:
