@@ -34,12 +34,13 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
         box = ui.column().classes('w-full gap-1')
 
         def add_line() -> None:
-            with box, ui.row().classes('w-full items-center gap-2 no-wrap'):
+            # on a phone the product takes the line and its quantity and cost go under it
+            with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
                 product = ui.select(products, label='Product', with_input=True).props('outlined dense') \
-                    .classes('grow min-w-0').mark(f'receive-product-{len(lines)}')
+                    .classes('w-full sm:w-auto sm:grow min-w-0').mark(f'receive-product-{len(lines)}')
                 quantity = ui.number('Qty', value=1, min=1, precision=0).props('outlined dense') \
                     .classes('w-20').mark(f'receive-quantity-{len(lines)}')
-                cost = ui.number('Unit cost', precision=2).props('outlined dense').classes('w-24') \
+                cost = ui.number('Unit cost', precision=2).props('outlined dense').classes('w-28') \
                     .mark(f'receive-cost-{len(lines)}')
             lines.append((product, quantity, cost))
 

@@ -85,7 +85,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     elif spec.kind == 'number':
         element = ui.number(spec.label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
     elif spec.kind == 'decimal':
-        element = ui.number(spec.label, value=value, precision=2, step=0.01)  # no clamping: a bad value is refused
+        # no min/max: the input would clamp a bad value silently; the service refuses it at the field
+        element = ui.number(spec.label, value=value, precision=2, step=0.01, format='%.2f')
         if spec.unit:
             element.props(f'suffix="{spec.unit}"')
     elif spec.kind == 'bool':

@@ -35,7 +35,7 @@ RETURNS = register(Resource(
 
 PURCHASES = register(Resource(
     key='purchases', label='Purchases', singular='purchase', model=Purchase, create=None, update=None,
-    permission='catalog', title='reference', icon='local_shipping', soft_delete=False,
+    permission='catalog', title='reference', icon='add_shopping_cart', soft_delete=False,
     description='Purchase orders to suppliers: ordered, then received into stock (a receipt movement per line)',
     columns=(
         Column('reference', 'Reference'),
