@@ -58,6 +58,8 @@ class OrdersList:
                 if chosen.request is not None:
                     return documents.pick_list_matching(session=session, actor=user, request=chosen.request)
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
+        if chosen.count > 100:
+            ui.notify(f'Making the pick list of {chosen.count:,} orders…')
         try:
             pdf, count = await run.io_bound(render)
         except ServiceError as error:
