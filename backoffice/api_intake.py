@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from . import ratelimit
+from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once
 from .db import session_scope
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, TicketSource, TicketType
@@ -93,22 +94,12 @@ class Rated(BaseModel):
     score: int
 
 
-class Problem(BaseModel):
-    detail: str
-
-
-IdempotencyKey = Annotated[str | None, Header(
-    alias='Idempotency-Key', max_length=255,
-    description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
-                'creates nothing new. Remembered for 24 hours.')]
-
 _SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
 _KEY = {
     401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
     429: {'model': Problem, 'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this '
                                            'key; `Retry-After` says how many seconds to wait'},
 }
-_IDEMPOTENCY = {409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}}
 
 
 def requests_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
@@ -128,31 +119,31 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
 
 
 @router.post('', status_code=201, response_model=RequestCreated, responses={
-    **_SIZE, **_KEY, **_IDEMPOTENCY,
+    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
     403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'}})
 def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey, Depends(requests_key)],
                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Open a customer request. The customer is found by email, or created."""
-    def act(session: Session) -> dict[str, Any]:
+    def act(session: Session) -> tuple[dict[str, Any], int]:
         ticket = tickets.submit_request(session=session, source=TicketSource.api, **payload.model_dump())
-        return RequestCreated(id=ticket.id, number=ticket.number).model_dump()
+        return RequestCreated(id=ticket.id, number=ticket.number).model_dump(), 201
 
-    return _once(request, key, idempotency_key, payload, act)
+    return answer_once(request, key, idempotency_key, payload, act, _http_error)
 
 
 @router.post('/{number}/messages', status_code=201, response_model=FollowUpAdded, responses={
-    **_SIZE, **_KEY, **_IDEMPOTENCY,
+    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
     403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
     404: {'model': Problem, 'description': 'No request with this number for this email'}})
 def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request: Request,
                   key: Annotated[ApiKey, Depends(requests_key)],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
-    def act(session: Session) -> dict[str, Any]:
+    def act(session: Session) -> tuple[dict[str, Any], int]:
         message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
-        return FollowUpAdded(id=message.id, number=number).model_dump()
+        return FollowUpAdded(id=message.id, number=number).model_dump(), 201
 
-    return _once(request, key, idempotency_key, payload, act)
+    return answer_once(request, key, idempotency_key, payload, act, _http_error)
 
 
 @router.post('/{number}/rating', status_code=200, response_model=Rated, responses={
@@ -171,37 +162,6 @@ def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: R
         except ServiceError as error:
             raise _http_error(error) from None
     return Rated(number=number, score=payload.score)
-
-
-def _once(request: Request, key: ApiKey, idempotency_key: str | None, payload: BaseModel,
-          act: Callable[[Session], dict[str, Any]]) -> JSONResponse:
-    """Run `act` (one service call) and answer 201; with an Idempotency-Key, at most once per key and body."""
-    with session_scope() as session:
-        if idempotency_key:
-            fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
-            try:
-                earlier = api_keys.reserve_idempotency_key(session=session, api_key=key,
-                                                           idempotency_key=idempotency_key, fingerprint=fingerprint)
-            except api_keys.IdempotencyConflict as error:
-                raise HTTPException(422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error),
-                                           'type': 'idempotency_key_reused'}]) from None
-            except api_keys.IdempotencyInProgress as error:
-                raise HTTPException(409, str(error)) from None
-            if earlier is not None:
-                return JSONResponse(earlier.response, status_code=earlier.status_code,
-                                    headers={'Idempotent-Replayed': 'true'})
-        try:
-            body = act(session)
-        except BaseException as error:
-            if idempotency_key:  # nothing was done: a corrected retry may reuse the key
-                api_keys.release_idempotency_key(session=session, api_key=key, idempotency_key=idempotency_key)
-            if isinstance(error, ServiceError):
-                raise _http_error(error) from None
-            raise
-        if idempotency_key:
-            api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
-                                       status_code=201, response=body)
-    return JSONResponse(body, status_code=201)
 
 
 def _http_error(error: ServiceError) -> HTTPException:

@@ -1,5 +1,6 @@
 """The orders API: the front office sends a placed order with an API key holding `orders:write`. It is idempotent by
-the shop's own order id (`external_id`): sending the same order again answers 200 with the first one. Prices, taxes,
+the shop's own order id (`external_id`): sending the same order again answers 200 with the first one; and by an
+`Idempotency-Key` header, as /api/requests is. Prices, taxes,
 shipping and totals are computed here from the catalogue, never taken from the body.
 
 Checks run cheapest first, as for /api/requests: body size (413), the key (401/403) and its rate (429), then the
@@ -8,15 +9,17 @@ input (422), then stock (409)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from . import ratelimit
-from .api_intake import _KEY, _SIZE, Problem, SizeLimitedRoute, _within_rate
+from .api_common import IdempotencyKey, Problem, answer_once
+from .api_intake import _KEY, _SIZE, SizeLimitedRoute, _within_rate
 from .db import session_scope
 from .errors import PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, OrderSource
@@ -77,19 +80,24 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
     **_SIZE, **_KEY,
     200: {'model': OrderPlaced, 'description': 'This external_id was placed before: the first order, unchanged'},
     403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
-    409: {'model': Problem, 'description': 'Not enough stock for a line (the message names each short SKU)'}})
-def place_order(payload: NewOrder, key: Annotated[ApiKey, Depends(orders_key)]) -> JSONResponse:
-    """Place an order: it is pending until paid, and its lines are reserved."""
-    with session_scope() as session:
-        try:
-            placed = orders.place_order(session=session, source=OrderSource.api, data=payload.model_dump())
-        except ServiceError as error:
-            raise _http_error(error) from None
+    409: {'model': Problem, 'description': 'Not enough stock for a line (the message names each short SKU), or the '
+                                           'first call with this Idempotency-Key is still running'},
+    422: {'description': 'Invalid input (each field and why), or this Idempotency-Key was used with another body'}})
+def place_order(payload: NewOrder, request: Request, key: Annotated[ApiKey, Depends(orders_key)],
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Place an order: it is pending until paid, and its lines are reserved. Idempotent by `external_id`, and by an
+    `Idempotency-Key` header when one is sent (the same key with another body is refused with 422)."""
+    def act(session: Session) -> tuple[dict[str, Any], int]:
+        placed = orders.place_order(session=session, source=OrderSource.api, data=payload.model_dump())
         order = placed.order
         body = OrderPlaced(id=order.id, number=order.number, status=order.status.value, currency=order.currency,
                            total=f'{order.total:.2f}').model_dump()
-    return JSONResponse(body, status_code=201 if placed.created else 200,
-                        headers={} if placed.created else {'Idempotent-Replayed': 'true'})
+        return body, 201 if placed.created else 200
+
+    response = answer_once(request, key, idempotency_key, payload, act, _http_error)
+    if response.status_code == 200:  # the external_id was placed before
+        response.headers['Idempotent-Replayed'] = 'true'
+    return response
 
 
 def _http_error(error: ServiceError) -> HTTPException:

@@ -1,9 +1,11 @@
-"""Deterministic orders for the demo and the benchmark: a year of orders with lines, payments and shipments, priced
-as services/orders.py prices them, in bulk (core inserts of big batches), with stock levels that match what the open
-orders reserve. The same seed and day give the same orders."""
+"""Deterministic orders for the demo and the benchmark: a year of orders with lines, payments, invoices and shipments,
+priced as services/orders.py prices them (the VAT rate and shipping of /settings), in bulk (core inserts of big
+batches), with stock levels that match what the open orders reserve. The same seed and day give the same orders."""
 
 from __future__ import annotations
 
+import heapq
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -13,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import JSON, func, insert, text
 from sqlmodel import Session, col, select
 
 from .models import (
     Carrier,
     Customer,
+    Invoice,
     MovementKind,
     Order,
     OrderEvent,
@@ -30,15 +33,13 @@ from .models import (
     StockMovement,
 )
 from .query import search_index_suspended
-from .services import numbering
+from .services import app_settings, numbering
 from .services.orders import FIRST_NUMBER
 
 CHUNK = 10_000
 BULK = 20_000           # from this many orders: the search index is rebuilt once at the end, no timeline entries
 MAX_CUSTOMERS = 200_000  # orders go to (at most) this many customers, the first ones by id
 DAY = 86_400.0
-TAX_PERCENT = 20
-SHIPPING_CENTS, FREE_SHIPPING_CENTS = 490, 5000
 CARRIERS = (  # code, name, tracking link
     ('dhl', 'DHL', 'https://www.dhl.com/global-en/home/tracking.html?tracking-id={tracking}'),
     ('ups', 'UPS', 'https://www.ups.com/track?tracknum={tracking}'),
@@ -55,6 +56,7 @@ class SeededOrders:
     lines: int
     payments: int
     shipments: int
+    invoices: int = 0
 
 
 def seed_carriers(session: Session) -> int:
@@ -83,19 +85,23 @@ def seed_orders_for_benchmark(*, session: Session, orders: int, seed: int = 1, c
     if catalog.products:
         lines.append(f'Added a catalogue of {catalog.products} products.')
     made = seed_orders(session=session, orders=orders, seed=seed)
-    lines.append(f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments and '
-                 f'{made.shipments:,} shipments in {time.perf_counter() - started:.1f} s (seed {seed}).')
+    lines.append(f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments, '
+                 f'{made.invoices:,} invoices and {made.shipments:,} shipments '
+                 f'in {time.perf_counter() - started:.1f} s (seed {seed}).')
     return lines
 
 
 def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetime | None = None) -> SeededOrders:
     """Add `orders` orders placed over the year before `anchor` (more lately), to existing customers and active
     products, in one transaction. Their status follows from their age: old ones are delivered, recent ones paid,
-    packed or on their way, about 4 % cancelled."""
+    packed or on their way, about 4 % cancelled. Each paid order has its invoice, issued when it was paid and
+    numbered per year in order of payment, after any invoice of that year issued before (the numbering counters
+    are moved on, so the next invoice issued live follows without a gap)."""
     anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     seed_carriers(session)
-    customers = list(session.exec(select(Customer.id, Customer.email).order_by(col(Customer.id)).limit(MAX_CUSTOMERS)))
+    customers = list(session.exec(select(Customer.id, Customer.email, Customer.name).order_by(col(Customer.id))
+                                  .limit(MAX_CUSTOMERS)))
     products = list(session.exec(select(Product.id, Product.sku, Product.name, Product.price, Product.currency)
                                  .where(col(Product.active).is_(True), col(Product.deleted_at).is_(None))
                                  .order_by(col(Product.id))))
@@ -110,43 +116,103 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
     bulk = orders >= BULK
     reserved: dict[int, int] = {}
-    counts = {'orders': 0, 'lines': 0, 'payments': 0, 'shipments': 0}
-    generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved)
+    counts = {'orders': 0, 'lines': 0, 'payments': 0, 'shipments': 0, 'invoices': 0}
+    invoices = _InvoiceQueue(session)
+    generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved,
+                        _terms(session), invoices)
     from .seed import _big_page_cache  # the customers' seeder's: a 256 MB page cache on SQLite while loading
     with _big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
             for table, rows in (('orders', [b[0] for b in batch]), ('lines', [r for b in batch for r in b[1]]),
                                 ('payments', [b[2] for b in batch if b[2]]),
+                                ('invoices', [r for b in batch for r in b[5]]),
                                 ('shipments', [b[3] for b in batch if b[3]]),
                                 ('events', [] if bulk else [r for b in batch for r in b[4]])):
                 if rows:
-                    session.execute(insert(TABLES[table]), rows)
+                    _insert(session, TABLES[table], rows)
                     counts[table] = counts.get(table, 0) + len(rows)
     numbering.set_counter(session, 'orders', first_number + orders - 1)
+    invoices.move_counters()
     if session.get_bind().dialect.name == 'postgresql':  # ids were given explicitly: move the sequence past them
         session.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))"))
     _stock_for(session, rng, [p[0] for p in products], reserved)
     if bulk:
-        for table in ('orders', 'order_lines', 'payments', 'shipments'):
+        for table in ('orders', 'order_lines', 'payments', 'shipments', 'invoices'):
             session.execute(text(f'ANALYZE {table}'))
     session.commit()
-    return SeededOrders(counts['orders'], counts['lines'], counts['payments'], counts['shipments'])
+    return SeededOrders(counts['orders'], counts['lines'], counts['payments'], counts['shipments'], counts['invoices'])
 
 
 TABLES = {'orders': Order.__table__, 'lines': OrderLine.__table__, 'payments': Payment.__table__,
-          'shipments': Shipment.__table__, 'events': OrderEvent.__table__}
+          'shipments': Shipment.__table__, 'events': OrderEvent.__table__, 'invoices': Invoice.__table__}
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows of one shape into a table: PostgreSQL's COPY (several times faster than a pipeline of INSERTs), else
+    one executemany."""
+    if session.get_bind().dialect.name != 'postgresql':
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    with cursor.copy(f'COPY {table.name} ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in names])
+
+
+def _terms(session: Session) -> tuple[int, int, int]:
+    """(VAT in hundredths of a percent, shipping fee in cents, free shipping from in cents), as /settings says."""
+    def setting(key: str) -> int:
+        return int(app_settings.decimal_value(session=session, key=key) * 100)
+    return setting('vat_rate'), setting('shipping_fee'), setting('free_shipping_from')
+
+
+class _InvoiceQueue:
+    """Invoices wait here until no order still to come can be paid before them (orders come in the order they were
+    placed, and each is paid after it was placed), then take the next number of their year from where its counter
+    stands: so they are numbered in order of payment, without a gap, and the counters end where live issuing
+    continues."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.waiting: list[tuple[datetime, int, dict[str, Any]]] = []
+        self.last: dict[int, int] = {}  # year → the last number given
+
+    def add(self, invoice: dict[str, Any]) -> None:
+        heapq.heappush(self.waiting, (invoice['issued_at'], invoice['order_id'], invoice))
+
+    def ready(self, before: datetime | None) -> list[dict[str, Any]]:
+        """The invoices paid before `before` (all when None), numbered."""
+        numbered = []
+        while self.waiting and (before is None or self.waiting[0][0] < before):
+            invoice = heapq.heappop(self.waiting)[2]
+            year = invoice['year']
+            if year not in self.last:
+                self.last[year] = numbering.current(self.session, f'invoice-{year}')
+            self.last[year] += 1
+            invoice['sequence'], invoice['number'] = self.last[year], f'INV-{year}-{self.last[year]:06d}'
+            numbered.append(invoice)
+        return numbered
+
+    def move_counters(self) -> None:
+        for year, last in self.last.items():
+            numbering.set_counter(self.session, f'invoice-{year}', last)
 
 
 def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, first_number: int, customers: list,
-            by_currency: dict[str, list], carriers: list, reserved: dict[int, int]) -> Iterator[tuple]:
+            by_currency: dict[str, list], carriers: list, reserved: dict[int, int],
+            terms: tuple[int, int, int], invoices: _InvoiceQueue) -> Iterator[tuple]:
     random_, choice, randint = rng.random, rng.choice, rng.randint
+    vat, shipping_fee, free_from = terms
+    tax_rate = Decimal(vat).scaleb(-4)  # 2000 → 0.2000
     currencies = list(by_currency)
     span = 365 * DAY
     for i in range(count):
         order_id = first_id + i
         # more orders lately: the density of order times grows linearly over the year
         placed = anchor - timedelta(seconds=span * (1 - ((i + random_()) / count) ** 0.5))
-        customer_id, email = choice(customers)
+        customer_id, email, customer_name = choice(customers)
         currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
         lines, subtotal, discount_total, tax = [], 0, 0, 0
         for product_id, sku, name, price in rng.sample(by_currency[currency], min(len(by_currency[currency]),
@@ -155,14 +221,14 @@ def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, fir
             gross = price * quantity
             discount = gross // 10 if random_() < 0.08 else 0
             net = gross - discount
-            line_tax = (net * TAX_PERCENT + 50) // 100
+            line_tax = (net * vat + 5000) // 10000
             subtotal, discount_total, tax = subtotal + gross, discount_total + discount, tax + line_tax
             lines.append({'order_id': order_id, 'product_id': product_id, 'sku': sku, 'name': name,
-                          'quantity': quantity, 'unit_price': _money(price), 'tax_rate': Decimal('0.2000'),
+                          'quantity': quantity, 'unit_price': _money(price), 'tax_rate': tax_rate,
                           'discount': _money(discount), 'line_total': _money(net), 'tax_amount': _money(line_tax)})
         goods = subtotal - discount_total
-        shipping = 0 if goods >= FREE_SHIPPING_CENTS else SHIPPING_CENTS
-        tax += (shipping * TAX_PERCENT + 50) // 100
+        shipping = 0 if goods >= free_from else shipping_fee
+        tax += (shipping * vat + 5000) // 10000
         total = goods + shipping + tax
         # each step happens a while after the one before; what has not happened by the anchor has not happened
         paid = placed + timedelta(seconds=rng.expovariate(1 / (0.4 * DAY)))
@@ -178,6 +244,8 @@ def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, fir
             status, values['paid_at'] = 'paid', paid
             payment = {'order_id': order_id, 'provider': 'manual', 'method': choice(METHODS),
                        'reference': f'BANK-{order_id:08d}', 'amount': _money(total), 'paid_at': paid}
+            invoices.add(_invoice(order_id, paid, currency, lines, customer_name, email,
+                                  (subtotal, discount_total, tax, shipping, total)))
             if shipped - timedelta(seconds=0.2 * DAY) < anchor:
                 status = 'packed'
             if shipped < anchor:
@@ -208,7 +276,21 @@ def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, fir
                                ('cancelled', values['cancelled_at'], 'Cancelled by the customer')):
             if at is not None:
                 events.append({'order_id': order_id, 'kind': kind, 'text': what, 'created_at': at})
-        yield order, lines, payment, shipment, events
+        # orders still to come are placed (so paid) after this one: invoices paid before it can take their numbers
+        yield order, lines, payment, shipment, events, invoices.ready(placed if i < count - 1 else None)
+
+
+def _invoice(order_id: int, paid: datetime, currency: str, lines: list[dict], name: str, email: str,
+             cents: tuple[int, int, int, int, int]) -> dict[str, Any]:
+    """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it)."""
+    subtotal, discount, tax, shipping, total = (_money(c) for c in cents)
+    return {'number': '', 'kind': 'invoice', 'year': paid.year, 'sequence': 0,
+            'order_id': order_id, 'issued_at': paid, 'currency': currency, 'subtotal': subtotal,
+            'discount_total': discount, 'tax_total': tax, 'shipping_total': shipping, 'total': total,
+            'bill_to': {'name': name, 'email': email, 'address': ''}, 'note': '',
+            'lines': [{'sku': line['sku'], 'name': line['name'], 'quantity': line['quantity'],
+                       'unit_price': str(line['unit_price']), 'discount': str(line['discount']),
+                       'tax_rate': str(line['tax_rate']), 'line_total': str(line['line_total'])} for line in lines]}
 
 
 def _stock_for(session: Session, rng: random.Random, product_ids: list[int], reserved: dict[int, int]) -> None:

@@ -3,7 +3,8 @@ summary of what was done and what was skipped."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import run, ui
@@ -21,16 +22,43 @@ from .session import acting_user
 CHUNK = 50
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a bulk tool acts on: the ticked rows' ids, or every row matching the list's `request` (`count` of them)."""
+
+    ids: list[int]
+    request: query.ListRequest | None
+    count: int
+
+
+@dataclass(frozen=True)
+class BulkTool:
+    """A button of the bar for something other than editing (a document for the selection, even on a read-only
+    list): `run` gets the Selection."""
+
+    label: str
+    icon: str
+    run: Callable[[Selection], Awaitable[Any]]
+    marker: str = ''
+
+
 class BulkBar:
     def __init__(self, resource: Resource, *, table: ui.table, request: Callable[[], query.ListRequest],
-                 total: Callable[[], int], trash: Callable[[], bool], done: Callable[[], Awaitable[Any]]) -> None:
+                 total: Callable[[], int], trash: Callable[[], bool], done: Callable[[], Awaitable[Any]],
+                 tools: Sequence[BulkTool] = ()) -> None:
         self.resource, self.table, self.request, self.total, self.trash, self.done = \
             resource, table, request, total, trash, done
+        self.tools = tuple(tools)
         self.all_matching = False
         with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-blue-50 dark:bg-neutral-800') as self.bar:
             self.label = ui.label()
             self.everything = ui.button('', on_click=self._select_everything).props('flat dense no-caps')
             ui.space()
+            for tool in self.tools:
+                button = ui.button(tool.label, icon=tool.icon, on_click=lambda t=tool: t.run(self.selection())) \
+                    .props('flat dense')
+                if tool.marker:
+                    button.mark(tool.marker)
             self.edit_button = ui.button('Edit a field', icon='edit', on_click=self._edit).props('flat dense')
             self.delete_button = ui.button('Delete', icon='delete', on_click=self._delete) \
                 .props('flat dense color=negative')
@@ -45,20 +73,26 @@ class BulkBar:
         user = acting_user()
         selected = len(self.table.selected)
         writable = user is not None and not self.resource.read_only and can(user, self.resource.write_permission)
-        self.bar.set_visibility(bool(selected) and writable)
+        self.bar.set_visibility(bool(selected) and (writable or bool(self.tools)))
         if not selected:
             self.all_matching = False
         count = self.total() if self.all_matching else selected
         self.label.text = f'{count:,} selected' + (' (all matching)' if self.all_matching else '')
         self.everything.text = f'Select all {self.total():,} matching'
         self.everything.set_visibility(not self.all_matching and self.total() > selected)
-        self.edit_button.set_visibility(not self.trash())
-        self.delete_button.set_visibility(not self.trash() and self.resource.soft_delete)
-        self.restore_button.set_visibility(self.trash())
+        self.edit_button.set_visibility(writable and not self.trash())
+        self.delete_button.set_visibility(writable and not self.trash() and self.resource.soft_delete)
+        self.restore_button.set_visibility(writable and self.trash())
 
     def _select_everything(self) -> None:
         self.all_matching = True
         self.update()
+
+    def selection(self) -> Selection:
+        if self.all_matching:
+            return Selection([], self.request(), self.total())
+        ids = [row['id'] for row in self.table.selected]
+        return Selection(ids, None, len(ids))
 
     def _ids(self, user) -> list[int]:
         if not self.all_matching:

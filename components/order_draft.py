@@ -30,8 +30,8 @@ class DraftDialog:
             ui.label(f'Draft order {draft.number}' if draft else 'New draft order').classes('text-lg font-medium')
             self.email = ui.input('Customer email', value=draft.email if draft else '').props('outlined dense') \
                 .classes('w-full').mark('draft-email')
-            if draft:
-                self.email.props('readonly')
+            if draft:  # the customer of a draft may still change; the service checks the new one
+                self.email.tooltip('Change it to move the draft to another customer')
             self.name = ui.input('Customer name', value=draft.shipping_name if draft else '') \
                 .props('outlined dense').classes('w-full')
             self.address = ui.textarea('Shipping address', value=draft.shipping_address if draft else '') \

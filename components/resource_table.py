@@ -20,7 +20,7 @@ from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
 from . import live
-from .bulk_bar import BulkBar
+from .bulk_bar import BulkBar, BulkTool
 from .export_menu import export_menu
 from .format import display_value, due
 from .related_select import related_select
@@ -45,9 +45,11 @@ PHONE_CSS = ('@media (max-width: 599.98px) { '
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
 
-    def __init__(self, resource: Resource, *, on_open: Callable[[int], Any], trash: bool = False) -> None:
+    def __init__(self, resource: Resource, *, on_open: Callable[[int], Any], trash: bool = False,
+                 bulk_tools: tuple[BulkTool, ...] = ()) -> None:
         self.resource = resource
         self.on_open = on_open
+        self.bulk_tools = bulk_tools  # a read-only list with tools still gets row selection and the bulk bar
         self.state: dict[str, Any] = {
             'search': '', 'filters': {}, 'sort': resource.default_sort, 'descending': resource.default_descending,
             'page_size': 25, 'columns': [c.name for c in resource.columns if c.shown], 'trash': trash,
@@ -214,8 +216,8 @@ class ResourceTable:
             self.arrivals.set_visibility(False)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
-        self.table = ui.table(columns=columns, rows=[], row_key='id',
-                              selection=None if resource.read_only else 'multiple', pagination={
+        selection = None if resource.read_only and not self.bulk_tools else 'multiple'
+        self.table = ui.table(columns=columns, rows=[], row_key='id', selection=selection, pagination={
             'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
             'descending': bool(self.state['descending'])}).classes('w-full resource-table').props(
             f'flat bordered :rows-per-page-options="{PAGE_SIZES}" binary-state-sort')
@@ -233,7 +235,7 @@ class ResourceTable:
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:
             self.bulk = BulkBar(resource, table=self.table, request=lambda: self.request(1), total=lambda: self.total,
-                                trash=lambda: self.state['trash'], done=self.load)
+                                trash=lambda: self.state['trash'], done=self.load, tools=self.bulk_tools)
         ui.timer(0, self.load, once=True)
 
     def _column(self, column) -> dict:

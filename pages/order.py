@@ -160,8 +160,10 @@ class OrderScreen:
                         ui.label(shipment.tracking_number)
                     if shipment.delivered_at:
                         ui.label(f'delivered {when(shipment.delivered_at)}')
+            bought = {line.id: line for line in data.lines}
             for rma in data.returns:
-                items = ', '.join(f'{line.quantity} × line {line.order_line_id}' for line in data.return_lines[rma.id])
+                items = ', '.join(f'{line.quantity} × {_item(bought.get(line.order_line_id))}'
+                                  for line in data.return_lines[rma.id])
                 with ui.row().classes('items-center gap-2').mark('return'):
                     ui.label(f'Return {rma.number} · {rma.status.value}'
                              + (f' · {rma.resolution.value}' if rma.resolution else '') + f' · {items}')
@@ -169,6 +171,9 @@ class OrderScreen:
                         ui.button('Receive', on_click=lambda r=rma: self._do(lambda s, u: returns.receive(
                             session=s, actor=u, return_id=r.id), f'Return {r.number} received and restocked')) \
                             .props('flat dense')
+                        ui.button('Cancel return', on_click=lambda r=rma: self._do(lambda s, u: returns.cancel_return(
+                            session=s, actor=u, return_id=r.id), f'Return {r.number} cancelled')) \
+                            .props('flat dense color=negative').mark('cancel-return')
                     if self.may_write and rma.status == ReturnStatus.received:
                         for key, label in (('refund', 'Refund'), ('credit_note', 'Store credit'),
                                            ('exchange', 'Exchange')):
@@ -326,6 +331,10 @@ class OrderScreen:
         pdf = await run.io_bound(render)
         with self.box:
             ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
+
+
+def _item(line) -> str:
+    return f'{line.sku} {line.name}' if line is not None else 'an item no longer on the order'
 
 
 @screen('/orders/{number}', 'Order', permission='orders.read', icon='receipt_long', section='Sales', in_menu=False,

@@ -1,5 +1,5 @@
 """Orders: the list over the resource engine (status, date, customer, amount; search by number or email), staff
-drafts, and a pick list PDF for the selected orders."""
+drafts, and a pick list PDF for the selected orders or all the orders matching the list."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.services import documents
+from components.bulk_bar import BulkTool, Selection
 from components.forms import show_error
 from components.order_draft import DraftDialog
 from components.registry import screen
@@ -25,37 +26,46 @@ class OrdersList:
         with ui.row().classes('w-full items-center justify-between gap-2'):
             ui.label(ORDERS.description).classes('text-gray-600')
             with ui.row().classes('gap-2'):
-                self.pick = ui.button('Pick list', icon='picture_as_pdf', on_click=self.pick_list).props('outline')
+                self.pick = ui.button('Pick list', icon='picture_as_pdf',
+                                      on_click=lambda: self.pick_list(self.table.bulk.selection())).props('outline')
                 self.pick.mark('pick-list')
                 if can(user, 'orders.write'):
                     ui.button('New draft order', icon='add', on_click=lambda: DraftDialog(
                         user, on_saved=lambda draft: ui.navigate.to(f'/orders/{draft.number}'))).mark('new-draft')
-        self.table = ResourceTable(ORDERS, on_open=self.open)
-        self.table.table.set_selection('multiple')  # read-only rows, but a batch pick list needs a selection
+        # read-only rows, but a batch pick list needs a selection: the bulk bar offers it, and "all N matching"
+        self.table = ResourceTable(ORDERS, on_open=self.open, bulk_tools=(
+            BulkTool('Pick list', 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),))
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
             ui.navigate.to(f'/orders/{row["number"]}')
 
-    async def pick_list(self) -> None:
+    async def pick_list(self, chosen: Selection) -> None:
         user = acting_user()
-        ids = [row['id'] for row in self.table.table.selected]
         if user is None:
             return
-        if not ids:
+        if not chosen.count:
             ui.notify('Select the orders to pick first (the boxes at the left of the list)', type='warning')
             return
+        if chosen.request is not None and chosen.count > documents.MAX_PICK_ORDERS:
+            ui.notify(f'A pick list takes at most {documents.MAX_PICK_ORDERS:,} orders; {chosen.count:,} match: '
+                      'narrow the list (a status, a date range)', type='warning', multi_line=True)
+            return
 
-        def render() -> bytes:
+        def render() -> tuple[bytes, int]:
             with read_session() as session:
-                return documents.pick_list_pdf(session=session, actor=user, order_ids=ids)
+                if chosen.request is not None:
+                    return documents.pick_list_matching(session=session, actor=user, request=chosen.request)
+                return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
+        if chosen.count > 100:
+            ui.notify(f'Making the pick list of {chosen.count:,} orders…')
         try:
-            pdf = await run.io_bound(render)
+            pdf, count = await run.io_bound(render)
         except ServiceError as error:
             show_error(error)
             return
-        ui.download.content(pdf, f'pick-list-{len(ids)}-orders.pdf', 'application/pdf')
+        ui.download.content(pdf, f'pick-list-{count}-orders.pdf', 'application/pdf')
 
 
 @screen('/orders', ORDERS.label, permission=ORDERS.read_permission, icon=ORDERS.icon, section='Sales', order=250,

@@ -28,7 +28,7 @@ def settings_page(user: User) -> None:
             if spec.section != section:
                 section = spec.section
                 ui.label(section).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
-            inputs[spec.key] = _input(spec, loaded[spec.key])
+            inputs[spec.key] = _input(spec, _shown(spec, loaded[spec.key]))
         conflict = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
         conflict.set_visibility(False)
         with ui.row().classes('w-full justify-end gap-2'):
@@ -39,7 +39,8 @@ def settings_page(user: User) -> None:
     kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
     def edited() -> dict[str, Any]:
-        return {key: element.value for key, element in inputs.items() if element.value != loaded[key]}
+        return {key: element.value for key, element in inputs.items()
+                if element.value != _shown(app_settings.BY_KEY[key], loaded[key])}
 
     async def save() -> None:
         actor = acting_user()
@@ -72,7 +73,7 @@ def settings_page(user: User) -> None:
             loaded.update(app_settings.current_values(session=session))
         for key, element in inputs.items():
             if key not in typed:
-                element.value = loaded[key]
+                element.value = _shown(app_settings.BY_KEY[key], loaded[key])
         conflict.set_visibility(False)
         reload_button.set_visibility(False)
         ui.notify('Reloaded; what you typed is kept. Save again to apply it.')
@@ -83,6 +84,11 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         element = ui.select(spec.options(), label=spec.label, value=value, with_input=len(spec.options()) > 20)
     elif spec.kind == 'number':
         element = ui.number(spec.label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
+    elif spec.kind == 'decimal':
+        # no min/max: the input would clamp a bad value silently; the service refuses it at the field
+        element = ui.number(spec.label, value=value, precision=2, step=0.01, format='%.2f')
+        if spec.unit:
+            element.props(f'suffix="{spec.unit}"')
     elif spec.kind == 'bool':
         element = ui.switch(spec.label, value=bool(value))
     else:
@@ -90,6 +96,16 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     element.props('outlined').classes('w-full')
     ui.label(spec.help).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
+
+
+def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
+    """A value as its input holds it: decimals are stored as text ('4.90') but typed into a number field."""
+    if spec.kind == 'decimal':
+        try:
+            return float(spec.decimal(value))
+        except ValueError:
+            return None
+    return value
 
 
 def _save(actor: User, changes: dict, loaded: dict) -> dict:

@@ -54,3 +54,34 @@ def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, mon
         placed = orders.place_order(session=session, data={'email': 'new@example.com',
                                                            'lines': [{'sku': product, 'quantity': 1}]})
     assert placed.order.number == '100411'
+
+
+def test_paid_seeded_orders_have_invoices_numbered_by_payment_date_and_live_ones_follow(monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from backoffice.models import Invoice
+    from backoffice.services import invoices
+    monkeypatch.setattr(seed_orders, 'BULK', 100)
+    manager = make_user('manager')
+    assert main(['seed', '--orders', '300', '--seed', '7']) == 0
+    assert main(['seed', '--orders', '50', '--seed', '8']) == 0  # a second run continues each year's numbers
+    with read_session() as session:
+        paid = session.exec(select(Order.id, Order.paid_at, Order.total).where(Order.paid_at.is_not(None))).all()
+        issued = session.exec(select(Invoice).order_by(Invoice.year, Invoice.sequence)).all()
+    assert len(issued) == len(paid) > 200
+    assert {i.order_id: (i.issued_at, i.total) for i in issued} == {o.id: (o.paid_at, o.total) for o in paid}
+    for year in {i.year for i in issued}:
+        of_year = [i for i in issued if i.year == year]
+        assert [i.sequence for i in of_year] == list(range(1, len(of_year) + 1))  # no gap, no duplicate
+        assert all(i.number == f'INV-{year}-{i.sequence:06d}' for i in of_year)
+        first_run = [i for i in of_year if i.order_id <= 300]
+        assert [i.issued_at for i in first_run] == sorted(i.issued_at for i in first_run)  # in order of payment
+    assert issued[0].lines and issued[0].bill_to['email']
+    with session_scope() as session:  # an invoice issued now takes the next number of this year
+        sku = session.exec(select(OrderLine.sku)).first()
+        order = orders.place_order(session=session, data={'email': 'new@example.com',
+                                                          'lines': [{'sku': sku, 'quantity': 1}]}).order
+    with session_scope() as session:
+        live = invoices.issue_invoice(session=session, actor=manager, order_id=order.id)
+    this_year = [i.sequence for i in issued if i.year == datetime.now(UTC).year]
+    assert live.sequence == max(this_year, default=0) + 1

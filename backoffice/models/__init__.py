@@ -4,7 +4,7 @@ from .api_keys import ApiKey, IdempotencyRecord
 from .base import EditableTable, SoftDeletable, utcnow
 from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
-from .inventory import MovementKind, Purchase, PurchaseLine, StockLevel, StockMovement
+from .inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from .people import (
                      Company,
@@ -67,6 +67,7 @@ __all__ = [
     'Payment',
     'Purchase',
     'PurchaseLine',
+    'PurchaseStatus',
     'Refund',
     'Return',
     'ReturnLine',

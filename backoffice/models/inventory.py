@@ -63,15 +63,25 @@ class StockMovement(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
 
 
+class PurchaseStatus(StrEnum):
+    ordered = 'ordered'    # ordered from the supplier, not here yet: no stock moved
+    received = 'received'  # arrived: each line is a receipt movement
+
+
 class Purchase(SQLModel, table=True):
-    """Goods received from a supplier: each line is a receipt movement."""
+    """A purchase order to a supplier; receiving it makes each line a receipt movement."""
 
     __tablename__ = 'purchases'
+    __table_args__ = (Index('ix_purchases_status_id', 'status', 'id'),)
 
     id: int | None = Field(default=None, primary_key=True)
     supplier: str = Field(default='', max_length=120)
     reference: str = Field(default='', max_length=80)
-    received_at: datetime = Field(default_factory=utcnow, index=True)
+    status: PurchaseStatus = Field(default=PurchaseStatus.received, sa_type=string_enum(PurchaseStatus))
+    ordered_at: datetime = Field(default_factory=utcnow, index=True)
+    received_at: datetime | None = Field(default=None, index=True)
+    line_count: int = 0
+    total: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))  # the lines' quantity × unit cost, if known
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
 
 

@@ -217,6 +217,7 @@ class Return(EditableTable, table=True):
 
     number: str = Field(max_length=20, unique=True)  # R-1001
     order_id: int = Field(foreign_key='orders.id')
+    customer_id: int | None = Field(default=None, foreign_key='customers.id', index=True)  # the order's, for the list
     ticket_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
     status: ReturnStatus = Field(default=ReturnStatus.requested, sa_type=string_enum(ReturnStatus))
     resolution: ReturnResolution | None = Field(default=None, sa_type=string_enum(ReturnResolution))

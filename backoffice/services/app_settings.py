@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -31,13 +32,14 @@ def time_zones() -> dict[str, str]:
 class SettingSpec:
     key: str
     label: str
-    kind: str                                  # text | email | choice | number | bool
+    kind: str                                  # text | email | choice | number | decimal | bool
     default: Any
     help: str
     section: str = 'General'
     choices: Callable[[], dict[str, str]] | dict[str, str] | None = None
     minimum: int | None = None
     maximum: int | None = None
+    unit: str = ''                             # shown after a decimal's label: '%', 'in the shop's currency'
 
     def options(self) -> dict[str, str]:
         return self.choices() if callable(self.choices) else (self.choices or {})
@@ -54,6 +56,8 @@ class SettingSpec:
             if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
                 raise ValueError(f'Enter a number from {self.minimum} to {self.maximum}')
             return number
+        if self.kind == 'decimal':  # money and rates: stored as text ('4.90') so that no float rounding creeps in
+            return str(self.decimal(value))
         text = (value or '').strip() if isinstance(value, str) or value is None else str(value)
         if self.kind == 'choice':
             if text not in self.options():
@@ -66,6 +70,20 @@ class SettingSpec:
         if len(text) > 200:
             raise ValueError('Use at most 200 characters')
         return text
+
+    def decimal(self, value: Any) -> Decimal:
+        """A decimal setting's value with two places, or ValueError."""
+        try:
+            number = Decimal(str(value).strip().replace(',', '.')).quantize(Decimal('0.01'))
+        except (InvalidOperation, TypeError, ValueError):
+            raise ValueError('Enter a number, e.g. 4.90') from None
+        if not number.is_finite():
+            raise ValueError('Enter a number, e.g. 4.90')
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f'Enter {self.minimum} or more')
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f'Enter a number from {self.minimum} to {self.maximum}')
+        return number
 
 
 AUTO_ASSIGN = {'off': 'Off', 'round_robin': 'Round-robin', 'least_loaded': 'Least-loaded'}
@@ -92,6 +110,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec('trash_days', 'Days in the trash', 'number', 30,
                 'Deleted records can be restored for this many days, then they are purged for good.',
                 section='Data', minimum=1, maximum=3650),
+    SettingSpec('vat_rate', 'VAT rate (%)', 'decimal', '20.00',
+                'Added to net prices and shipping on new orders (0 to 100). Orders already placed keep their taxes.',
+                section='Orders', minimum=0, maximum=100, unit='%'),
+    SettingSpec('shipping_fee', 'Shipping fee', 'decimal', '4.90',
+                "Charged on a new order whose goods (after discounts) cost less than the free-shipping amount, in "
+                "the shop's currency, before VAT. 0: shipping is always free.", section='Orders', minimum=0,
+                maximum=100000),
+    SettingSpec('free_shipping_from', 'Free shipping from', 'decimal', '50.00',
+                'Goods (after discounts) from this amount ship free. 0: every order ships free.',
+                section='Orders', minimum=0, maximum=10000000),
     *SLA_SETTINGS,
     SettingSpec('auto_assign', 'Auto-assignment', 'choice', 'off',
                 'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
@@ -109,6 +137,15 @@ def current_values(*, session: Session) -> dict[str, Any]:
 def value(*, session: Session, key: str) -> Any:
     row = session.get(AppSetting, key)
     return row.value if row is not None else BY_KEY[key].default
+
+
+def decimal_value(*, session: Session, key: str) -> Decimal:
+    """A decimal setting as a Decimal (a stored value that no longer validates falls back to the default)."""
+    spec = BY_KEY[key]
+    try:
+        return spec.decimal(value(session=session, key=key))
+    except ValueError:
+        return spec.decimal(spec.default)
 
 
 def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict[str, Any]) -> dict[str, Any]:

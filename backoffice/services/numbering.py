@@ -22,6 +22,12 @@ def next_number(session: Session, name: str, start: int | ColumnElement = 1) -> 
     return session.execute(statement).scalar_one()
 
 
+def current(session: Session, name: str) -> int:
+    """The last number sequence `name` gave out (0 for a new one)."""
+    counter = session.get(TicketCounter, name)
+    return counter.value if counter is not None else 0
+
+
 def set_counter(session: Session, name: str, value: int) -> None:
     """Make the next number value + 1 (bulk seeding hands out numbers itself)."""
     counter = session.get(TicketCounter, name) or TicketCounter(name=name, value=value)

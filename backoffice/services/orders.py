@@ -32,14 +32,11 @@ from ..models import (
 from ..permissions import require
 from ..records import get_for_update, stamp
 from ..validation import Email
-from . import audit, customers, numbering, stock
+from . import app_settings, audit, customers, numbering, stock
 
 TOPIC = 'orders'
 FIRST_NUMBER = 100001
 CENT = Decimal('0.01')
-DEFAULT_TAX_RATE = Decimal('0.20')      # VAT added to net prices
-SHIPPING_FEE = Decimal('4.90')
-FREE_SHIPPING_FROM = Decimal('50.00')   # goods (after discounts) from this amount ship free
 MAX_LINES, MAX_QUANTITY = 100, 999
 
 # where a status may go next; delivered and cancelled are final
@@ -145,13 +142,20 @@ def create_draft(*, session: Session, actor: User, data: dict[str, Any]) -> Orde
 
 
 def update_draft(*, session: Session, actor: User, order_id: int, version: int, data: dict[str, Any]) -> Order:
-    """Change a draft's lines, address or note (prices are computed again)."""
+    """Change a draft's customer (by `customer_id` or `email`; a banned one is refused), lines, address or note
+    (prices are computed again)."""
     require(actor, 'orders.write')
     values = _valid(OrderIn, data)
     order = locked(session, order_id, version)
     if order.status != OrderStatus.draft:
         raise IllegalTransition(f'Order {order.number} is {order.status.value}: only a draft can be edited')
     before = audit.snapshot(order)
+    text = 'Draft changed'
+    if values['customer_id'] is not None or values['email']:
+        customer = _customer(session, values)
+        if customer.id != order.customer_id:
+            order.customer_id, order.email = customer.id, customer.email
+            text = f'Draft changed: the customer is now {customer.email}'
     lines, totals, currency = price_lines(session, values['lines'])
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
     _apply_totals(order, totals, currency)
@@ -160,7 +164,7 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
     for line in lines:
         line.order_id = order.id
         session.add(line)
-    return save(session, actor, order, before, 'draft-updated', 'Draft changed')
+    return save(session, actor, order, before, 'draft-updated', text)
 
 
 def confirm(*, session: Session, actor: User, order_id: int, version: int) -> Order:
@@ -331,6 +335,22 @@ def tracking_url(carrier: Carrier | None, tracking_number: str) -> str:
 # --- pricing ----------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class ShopTerms:
+    """What /settings says a new order costs on top of its goods (read when it is priced; stored totals stay)."""
+
+    tax_rate: Decimal           # 0.2000 = 20 % VAT added to net prices and shipping
+    shipping_fee: Decimal
+    free_shipping_from: Decimal  # goods (after discounts) from this amount ship free
+
+    @classmethod
+    def current(cls, session: Session) -> ShopTerms:
+        def setting(key: str) -> Decimal:
+            return app_settings.decimal_value(session=session, key=key)
+        return cls((setting('vat_rate') / 100).quantize(Decimal('0.0001')), setting('shipping_fee'),
+                   setting('free_shipping_from'))
+
+
+@dataclass(frozen=True)
 class Totals:
     subtotal: Decimal
     discount_total: Decimal
@@ -341,7 +361,8 @@ class Totals:
 
 def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[OrderLine], Totals, str]:
     """Order lines priced from the products now (price, tax, the discount percent turned into an amount) and the
-    order's totals. ValidationFailed names the line: `lines.2.sku`."""
+    order's totals, with the VAT rate and shipping /settings say now. ValidationFailed names the line: `lines.2.sku`."""
+    terms = ShopTerms.current(session)
     errors: dict[str, str] = {}
     priced: list[OrderLine] = []
     currencies = set()
@@ -358,8 +379,8 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
         discount = (gross * Decimal(line['discount_percent']) / 100).quantize(CENT, ROUND_HALF_UP)
         net = gross - discount
         priced.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name, quantity=line['quantity'],
-                                unit_price=product.price, tax_rate=DEFAULT_TAX_RATE, discount=discount,
-                                line_total=net, tax_amount=(net * DEFAULT_TAX_RATE).quantize(CENT, ROUND_HALF_UP)))
+                                unit_price=product.price, tax_rate=terms.tax_rate, discount=discount,
+                                line_total=net, tax_amount=(net * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)))
     if len(currencies) > 1:
         errors['lines'] = f'All products of an order must be in one currency (these are in {", ".join(currencies)})'
     if errors:
@@ -367,8 +388,8 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal('0')).quantize(CENT)
     discount = sum((line.discount for line in priced), Decimal('0'))
     goods = subtotal - discount
-    shipping = Decimal('0.00') if not priced or goods >= FREE_SHIPPING_FROM else SHIPPING_FEE
-    shipping_tax = (shipping * DEFAULT_TAX_RATE).quantize(CENT, ROUND_HALF_UP)
+    shipping = Decimal('0.00') if not priced or goods >= terms.free_shipping_from else terms.shipping_fee
+    shipping_tax = (shipping * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)
     tax = sum((line.tax_amount for line in priced), Decimal('0')) + shipping_tax
     totals = Totals(subtotal, discount, tax, shipping, goods + tax + shipping)
     return priced, totals, (currencies.pop() if currencies else 'EUR')

@@ -69,7 +69,8 @@ def create_return(*, session: Session, actor: User, order_id: int, lines: list[d
     if errors:
         raise ValidationFailed(errors)
     number = numbering.next_number(session, 'returns', select(func.count(Return.id) + 1001).scalar_subquery())
-    rma = Return(number=f'R-{number}', order_id=order.id, ticket_id=ticket_id, reason=' '.join(reason.split())[:500],
+    rma = Return(number=f'R-{number}', order_id=order.id, customer_id=order.customer_id, ticket_id=ticket_id,
+                 reason=' '.join(reason.split())[:500],
                  created_by=actor.id)
     session.add(rma)
     session.flush()
@@ -130,6 +131,25 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     order = session.get(Order, rma.order_id)
     orders.log_event(session, order, 'return-received', f'Return {rma.number} received and restocked', actor)
     return _save(session, actor, rma, 'received', topics=('stock',))
+
+
+def cancel_return(*, session: Session, actor: User, return_id: int, version: int | None = None,
+                  reason: str = '') -> Return:
+    """The customer keeps the goods after all: a requested return is called off (its items may be returned again).
+    Nothing was restocked, reserved or drafted for it yet, so nothing else changes. A received return cannot be
+    cancelled: its goods are back on the shelf (resolve it instead)."""
+    require(actor, 'orders.write')
+    rma = _locked(session, return_id, version)
+    if rma.status != ReturnStatus.requested:
+        raise orders.IllegalTransition(
+            f'Return {rma.number} is {rma.status.value}: only a return not yet received can be cancelled'
+            + ('; its goods are back in stock, resolve it instead' if rma.status == ReturnStatus.received else ''))
+    reason = ' '.join((reason or '').split())[:300]
+    rma.status, rma.closed_at = ReturnStatus.cancelled, utcnow()
+    order = session.get(Order, rma.order_id)
+    orders.log_event(session, order, 'return-cancelled',
+                     f'Return {rma.number} cancelled' + (f': {reason}' if reason else ''), actor)
+    return _save(session, actor, rma, 'cancelled')
 
 
 def resolve(*, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str,

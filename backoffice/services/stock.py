@@ -18,7 +18,6 @@ from ..models import (
     MovementKind,
     Product,
     Purchase,
-    PurchaseLine,
     Role,
     StockLevel,
     StockMovement,
@@ -133,10 +132,10 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     reason = ' '.join((reason or '').split())
     if not reason:
         errors['reason'] = 'Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")'
-    quantity = _quantity(quantity, errors, allow_negative=True)
+    quantity = quantity_of(quantity, errors, allow_negative=True)
     if errors:
         raise ValidationFailed(errors)
-    product = _product(session, product_id)
+    product = product_of(session, product_id)
     level = level_for(session, product)
     if level.on_hand + quantity < level.reserved:
         raise ValidationFailed({'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
@@ -153,42 +152,9 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
 def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
                      reference: str = '') -> Purchase:
     """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
-    require(actor, 'catalog.write')
-    if not lines:
-        raise ValidationFailed({'lines': 'Add at least one product and quantity'})
-    errors: dict[str, str] = {}
-    wanted: list[tuple[Product, int, object]] = []
-    for i, line in enumerate(lines):
-        quantity = _quantity(line.get('quantity'), errors, field=f'lines.{i}.quantity')
-        try:
-            product = _product(session, line.get('product_id'))
-        except (NotFound, ValidationFailed):
-            errors[f'lines.{i}.product_id'] = 'Choose a product'
-            continue
-        if quantity is not None and quantity <= 0:
-            errors[f'lines.{i}.quantity'] = 'Receive at least 1'
-        wanted.append((product, quantity, line.get('unit_cost')))
-    if errors:
-        raise ValidationFailed(errors)
-    purchase = Purchase(supplier=' '.join(supplier.split())[:120], reference=reference.strip()[:80],
-                        received_at=utcnow(), created_by=actor.id)
-    session.add(purchase)
-    session.flush()
-    changed = []
-    for product, quantity, unit_cost in sorted(wanted, key=lambda w: w[0].id):
-        session.add(PurchaseLine(purchase_id=purchase.id, product_id=product.id, quantity=quantity,
-                                 unit_cost=unit_cost or None))
-        level = level_for(session, product)
-        move(session, level, MovementKind.receipt, quantity, reason=f'Purchase {purchase.reference or purchase.id}',
-             purchase_id=purchase.id, actor=actor)
-        changed.append(level)
-    audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
-                 summary=f'Received purchase {purchase.reference or purchase.id} from {purchase.supplier or "?"}: '
-                         f'{len(wanted)} lines')
-    session.commit()
-    for level in changed:
-        events.publish(TOPIC, {'id': level.id, 'action': 'received'})
-    return purchase
+    from . import purchases  # purchases builds on this module's movements
+    return purchases.create_purchase(session=session, actor=actor, lines=lines, supplier=supplier,
+                                     reference=reference, received=True)
 
 
 def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int,
@@ -196,15 +162,15 @@ def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, 
     """Min (alert at or below) and max (reorder up to) for a product; max 0 means no reorder target."""
     require(actor, 'catalog.write')
     errors: dict[str, str] = {}
-    min_qty = _quantity(min_qty, errors, field='min_qty')
-    max_qty = _quantity(max_qty, errors, field='max_qty')
+    min_qty = quantity_of(min_qty, errors, field='min_qty')
+    max_qty = quantity_of(max_qty, errors, field='max_qty')
     if not errors and min_qty < 0:
         errors['min_qty'] = 'Use 0 or more'
     if not errors and max_qty and max_qty < min_qty:
         errors['max_qty'] = 'The maximum must be at least the minimum'
     if errors:
         raise ValidationFailed(errors)
-    product = _product(session, product_id)
+    product = product_of(session, product_id)
     level = level_for(session, product)
     if version is not None:
         level = get_for_update(session, StockLevel, level.id, version, entity='stock', label='stock level')
@@ -305,7 +271,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
-def _product(session: Session, product_id) -> Product:
+def product_of(session: Session, product_id) -> Product:
     try:
         product = session.get(Product, int(product_id))
     except (TypeError, ValueError):
@@ -315,7 +281,7 @@ def _product(session: Session, product_id) -> Product:
     return product
 
 
-def _quantity(value, errors: dict[str, str], *, field: str = 'quantity', allow_negative: bool = False) -> int | None:
+def quantity_of(value, errors: dict[str, str], *, field: str = 'quantity', allow_negative: bool = False) -> int | None:
     try:
         if isinstance(value, bool) or value is None or (isinstance(value, float) and not value.is_integer()):
             raise ValueError

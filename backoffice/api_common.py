@@ -1,0 +1,64 @@
+"""What the write APIs share: the error body, and the Idempotency-Key header (a retry with the same key and body gets
+the first answer again and does nothing new; the same key with another body is refused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from .db import session_scope
+from .errors import ServiceError
+from .models import ApiKey
+from .services import api_keys
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias='Idempotency-Key', max_length=255,
+    description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
+                'creates nothing new. Remembered for 24 hours.')]
+
+IDEMPOTENCY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}}
+
+
+def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payload: BaseModel,
+                act: Callable[[Session], tuple[dict[str, Any], int]],
+                to_http: Callable[[ServiceError], HTTPException]) -> JSONResponse:
+    """Run `act` (one service call, returning the body and status code to answer); with an Idempotency-Key, at most
+    once per key and body: a repeat gets the first answer with `Idempotent-Replayed: true`, another body under the
+    same key 422. A refused call forgets the key, so a corrected retry may reuse it."""
+    with session_scope() as session:
+        if idempotency_key:
+            fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
+            try:
+                earlier = api_keys.reserve_idempotency_key(session=session, api_key=key,
+                                                           idempotency_key=idempotency_key, fingerprint=fingerprint)
+            except api_keys.IdempotencyConflict as error:
+                raise HTTPException(422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error),
+                                           'type': 'idempotency_key_reused'}]) from None
+            except api_keys.IdempotencyInProgress as error:
+                raise HTTPException(409, str(error)) from None
+            if earlier is not None:
+                return JSONResponse(earlier.response, status_code=earlier.status_code,
+                                    headers={'Idempotent-Replayed': 'true'})
+        try:
+            body, status_code = act(session)
+        except BaseException as error:
+            if idempotency_key:  # nothing was done: a corrected retry may reuse the key
+                api_keys.release_idempotency_key(session=session, api_key=key, idempotency_key=idempotency_key)
+            if isinstance(error, ServiceError):
+                raise to_http(error) from None
+            raise
+        if idempotency_key:
+            api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
+                                       status_code=status_code, response=body)
+    return JSONResponse(body, status_code=status_code)

@@ -1,0 +1,126 @@
+"""Purchase orders: ordered from a supplier (no stock moves), then received (a receipt movement per line); or received
+at once when goods arrive without an order. Each public function is one transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from .. import events
+from ..errors import NotFound, ServiceError, ValidationFailed
+from ..models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
+from ..permissions import require
+from . import audit, stock
+
+TOPIC = 'purchases'
+
+
+class AlreadyReceived(ServiceError):
+    """Receiving a purchase twice would count its goods twice (the API and the UI say so)."""
+
+
+def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]], supplier: str = '',
+                    reference: str = '', received: bool = True) -> Purchase:
+    """A purchase of {product_id, quantity, unit_cost?} lines: `received` (the goods are here: receipt movements now)
+    or ordered (nothing moves until it is received)."""
+    require(actor, 'catalog.write')
+    wanted = _valid_lines(session, lines)
+    now = utcnow()
+    costs = [unit_cost * quantity for _, quantity, unit_cost in wanted if unit_cost is not None]
+    purchase = Purchase(supplier=' '.join(supplier.split())[:120], reference=reference.strip()[:80],
+                        status=PurchaseStatus.ordered, ordered_at=now, line_count=len(wanted),
+                        total=sum(costs, Decimal('0.00')) if costs else None, created_by=actor.id)
+    session.add(purchase)
+    session.flush()
+    for product, quantity, unit_cost in sorted(wanted, key=lambda w: w[0].id):
+        session.add(PurchaseLine(purchase_id=purchase.id, product_id=product.id, quantity=quantity,
+                                 unit_cost=unit_cost))
+    session.flush()
+    changed = _receive(session, actor, purchase) if received else []
+    verb = 'Received' if received else 'Ordered'
+    audit.record(session, actor, 'stock.received' if received else 'purchase.ordered', 'purchases', purchase.id,
+                 summary=f'{verb} purchase {label(purchase)} from {purchase.supplier or "?"}: {len(wanted)} lines')
+    session.commit()
+    _publish(purchase, 'received' if received else 'ordered', changed)
+    return purchase
+
+
+def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
+    """An ordered purchase arrived: each line becomes a receipt movement. Receiving it again is refused."""
+    require(actor, 'catalog.write')
+    purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
+    if purchase is None:
+        raise NotFound('This purchase no longer exists.')
+    if purchase.status != PurchaseStatus.ordered:
+        raise AlreadyReceived(f'Purchase {label(purchase)} was received already '
+                              f'({purchase.received_at:%Y-%m-%d %H:%M} UTC): its goods are in stock')
+    changed = _receive(session, actor, purchase)
+    audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
+                 changes={'status': ['ordered', 'received']},
+                 summary=f'Received purchase {label(purchase)} from {purchase.supplier or "?"}')
+    session.commit()
+    _publish(purchase, 'received', changed)
+    return purchase
+
+
+def lines_of(*, session: Session, actor: User, purchase_id: int) -> list[tuple[PurchaseLine, str, str]]:
+    """A purchase's lines with each product's SKU and name."""
+    require(actor, 'catalog.read')
+    rows = session.exec(select(PurchaseLine, Product.sku, Product.name)
+                        .join(Product, Product.id == PurchaseLine.product_id)
+                        .where(PurchaseLine.purchase_id == purchase_id).order_by(col(PurchaseLine.id)))
+    return list(rows.all())
+
+
+def label(purchase: Purchase) -> str:
+    return purchase.reference or f'#{purchase.id}'
+
+
+def _receive(session: Session, actor: User, purchase: Purchase) -> list:
+    lines = session.exec(select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id)
+                         .order_by(col(PurchaseLine.product_id))).all()
+    changed = []
+    for line in lines:
+        level = stock.level_for(session, session.get(Product, line.product_id))
+        stock.move(session, level, MovementKind.receipt, line.quantity, reason=f'Purchase {label(purchase)}',
+                   purchase_id=purchase.id, actor=actor)
+        changed.append(level.id)
+    purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()
+    session.add(purchase)
+    return changed
+
+
+def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Product, int, Decimal | None]]:
+    if not lines:
+        raise ValidationFailed({'lines': 'Add at least one product and quantity'})
+    errors: dict[str, str] = {}
+    wanted: list[tuple[Product, int, Decimal | None]] = []
+    for i, line in enumerate(lines):
+        quantity = stock.quantity_of(line.get('quantity'), errors, field=f'lines.{i}.quantity')
+        try:
+            product = stock.product_of(session, line.get('product_id'))
+        except (NotFound, ValidationFailed):
+            errors[f'lines.{i}.product_id'] = 'Choose a product'
+            continue
+        if quantity is not None and quantity <= 0:
+            errors[f'lines.{i}.quantity'] = 'Receive at least 1'
+        unit_cost = None
+        if line.get('unit_cost') not in (None, ''):
+            try:
+                unit_cost = Decimal(str(line['unit_cost'])).quantize(Decimal('0.01'))
+                if unit_cost < 0 or unit_cost >= Decimal('1e10'):
+                    raise InvalidOperation
+            except (InvalidOperation, ValueError):
+                errors[f'lines.{i}.unit_cost'] = 'Enter an amount of 0 or more'
+        wanted.append((product, quantity, unit_cost))
+    if errors:
+        raise ValidationFailed(errors)
+    return wanted
+
+
+def _publish(purchase: Purchase, action: str, changed_levels: list[int]) -> None:
+    events.publish(TOPIC, {'id': purchase.id, 'action': action})
+    for level_id in changed_levels:
+        events.publish(stock.TOPIC, {'id': level_id, 'action': 'received'})

@@ -1,0 +1,117 @@
+"""Purchases in dialogs: a new purchase (ordered from a supplier, or received at once) with its lines, and one
+purchase's lines with a Receive button while it is still on order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError
+from backoffice.models import Purchase, PurchaseStatus, User
+from backoffice.permissions import can
+from backoffice.resources import RESOURCES
+from backoffice.services import crud, purchases
+
+from .format import display_value
+from .forms import page_dialog, show_error
+from .session import acting_user
+
+
+def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable[Any]]) -> None:
+    """`received`: the goods are here (stock moves now); otherwise a purchase order that is received later."""
+    with read_session() as session:
+        products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
+    lines: list[tuple[ui.select, ui.number, ui.number]] = []
+    title = 'Receive purchase' if received else 'New purchase order'
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
+        ui.label(title).classes('text-lg font-medium')
+        supplier = ui.input('Supplier').props('outlined dense').classes('w-full').mark('supplier')
+        reference = ui.input('Reference (order or delivery note)').props('outlined dense').classes('w-full') \
+            .mark('reference')
+        box = ui.column().classes('w-full gap-1')
+
+        def add_line() -> None:
+            # on a phone the product takes the line and its quantity and cost go under it
+            with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
+                product = ui.select(products, label='Product', with_input=True).props('outlined dense') \
+                    .classes('w-full sm:w-auto sm:grow min-w-0').mark(f'receive-product-{len(lines)}')
+                quantity = ui.number('Qty', value=1, min=1, precision=0).props('outlined dense') \
+                    .classes('w-20').mark(f'receive-quantity-{len(lines)}')
+                cost = ui.number('Unit cost', precision=2).props('outlined dense').classes('w-28') \
+                    .mark(f'receive-cost-{len(lines)}')
+            lines.append((product, quantity, cost))
+
+        async def save() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+            chosen = [{'product_id': p.value, 'quantity': int(q.value or 0), 'unit_cost': c.value}
+                      for p, q, c in lines if p.value]
+
+            def create() -> Purchase:
+                with session_scope() as session:
+                    return purchases.create_purchase(session=session, actor=actor, lines=chosen, received=received,
+                                                     supplier=supplier.value or '', reference=reference.value or '')
+            try:
+                await run.io_bound(create)
+            except ServiceError as error:
+                show_error(error)
+                return
+            dialog.close()
+            items = sum(line['quantity'] for line in chosen)
+            ui.notify(f'Received {items} items' if received else f'Ordered {items} items', type='positive')
+            await on_saved()
+
+        ui.button('Add a product', icon='add', on_click=add_line).props('flat dense')
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=dialog.close).props('flat')
+            ui.button('Receive' if received else 'Order', on_click=save).mark('receive' if received else 'order')
+    add_line()
+    dialog.open()
+
+
+def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaitable[Any]]) -> None:
+    """A purchase's lines; while it is on order, receiving it puts them in stock."""
+    with read_session() as session:
+        purchase = session.get(Purchase, purchase_id)
+        lines = purchases.lines_of(session=session, actor=user, purchase_id=purchase_id) if purchase else []
+    if purchase is None:
+        ui.notify('This purchase no longer exists', type='warning')
+        return
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
+        ui.label(f'Purchase {purchases.label(purchase)}').classes('text-lg font-medium')
+        when = display_value(purchase.received_at, 'datetime', None) if purchase.received_at else ''
+        ui.label(f'{purchase.supplier or "No supplier"} · ' + (f'received {when}' if when else 'on order')) \
+            .classes('text-sm text-gray-600')
+        with ui.list().props('dense separator').classes('w-full'):
+            for line, sku, name in lines:
+                with ui.item(), ui.item_section():
+                    ui.item_label(f'{line.quantity} × {sku} — {name}')
+                    if line.unit_cost is not None:
+                        ui.item_label(f'{line.unit_cost} each').props('caption')
+
+        async def receive() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+
+            def work() -> Purchase:
+                with session_scope() as session:
+                    return purchases.receive(session=session, actor=actor, purchase_id=purchase_id)
+            try:
+                await run.io_bound(work)
+            except ServiceError as error:
+                show_error(error)
+                return
+            dialog.close()
+            ui.notify(f'Purchase {purchases.label(purchase)} received: its goods are in stock', type='positive')
+            await on_saved()
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Close', on_click=dialog.close).props('flat')
+            if purchase.status == PurchaseStatus.ordered and can(user, 'catalog.write'):
+                ui.button('Receive now', icon='move_to_inbox', on_click=receive).mark('receive-now')
+    dialog.open()

@@ -1,0 +1,94 @@
+"""Returns, purchases, an order with a return, the orders list's bulk bar and the Orders settings in a real browser at a
+phone's and a desktop's width: each renders and nothing overflows sideways (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.services import orders, purchases, returns
+
+from ..factories import make_user
+from ..sales import advance, make_product, pay, place
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
+from .test_sign_in_in_chromium import (
+    ARTIFACTS,
+    no_horizontal_overflow,
+    settle,
+    sign_in,
+    visible_text,
+    wait_for_path,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the data is made through the services
+    manager = make_user('manager', email='rp.manager@example.com')
+    kettle = make_product('RP-KETTLE', '59.00', stock_on_hand=10, actor=manager, name='Gooseneck kettle, 0.9 l')
+    order = place(('RP-KETTLE', 2), email='ines.rp@example.com', shipping_name='Inês Duarte')
+    pay(manager, order)
+    order = advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        returns.create_return(session=session, actor=manager, order_id=order.id, reason='Lid does not close',
+                              lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Faulty lid'}])
+    with session_scope() as session:
+        purchases.create_purchase(session=session, actor=manager, supplier='Kettle Works Ltd', reference='PO-RP-1',
+                                  received=False,
+                                  lines=[{'product_id': kettle.id, 'quantity': 24, 'unit_cost': '31.5'}])
+
+    with session_scope() as session:
+        draft = orders.create_draft(session=session, actor=manager, data={
+            'email': 'draft.rp@example.com', 'lines': [{'sku': 'RP-KETTLE', 'quantity': 1}]})
+
+    driver.get(f'{server.url}/returns')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/returns')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        for path, shown, name in (('/returns', 'R-', 'returns'),
+                                  ('/purchases', 'PO-RP-1', 'purchases'),
+                                  (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
+                                  ('/settings', 'Free shipping from', 'settings-orders')):
+            driver.get(f'{server.url}{path}')
+            visible_text(driver, shown)
+            if name == 'settings-orders':
+                driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'VAT rate'))
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
+            if name == 'settings-orders':  # the settings card itself (the API keys panel below it is not ours)
+                card = driver.execute_script("return document.evaluate(\"//*[contains(text(), 'VAT rate')]/"
+                                             "ancestor::div[contains(@class, 'q-card')][1]\", document, null, 9, null)"
+                                             '.singleNodeValue.getBoundingClientRect().right')
+                assert card <= width, f'the settings card overflows sideways at {width} px'
+            else:
+                assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
+        driver.get(f'{server.url}/purchases')
+        visible_text(driver, 'New purchase order').click()
+        visible_text(driver, 'Unit cost')
+        settle(driver)
+        time.sleep(0.5)  # the dialog's fade-in
+        driver.save_screenshot(str(ARTIFACTS / f'purchase-dialog-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the purchase dialog overflows sideways at {width} px'
+        driver.get(f'{server.url}/orders/{draft.number}')
+        visible_text(driver, 'Edit draft').click()
+        visible_text(driver, 'Customer email')
+        settle(driver)
+        time.sleep(0.5)
+        driver.save_screenshot(str(ARTIFACTS / f'draft-dialog-{width}.png'))
+        driver.get(f'{server.url}/orders')
+        visible_text(driver, order.number)
+        driver.find_element(By.CSS_SELECTOR, '.q-table tbody .q-checkbox').click()
+        visible_text(driver, '1 selected')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'orders-bulk-{width}.png'))
+        assert no_horizontal_overflow(driver), f'/orders with its bulk bar overflows sideways at {width} px'

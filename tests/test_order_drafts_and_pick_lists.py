@@ -1,0 +1,118 @@
+"""A draft's customer can still change (the service checks the new one, the change is audited); a batch pick list is
+made for the ticked orders or for all the orders matching the list, up to a cap that is explained when reached."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
+from backoffice import query
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
+from backoffice.services import documents, orders
+
+from .conftest import sign_in
+from .factories import make_user
+from .sales import fresh, make_product, place
+from .tables import rows_show
+
+
+@pytest.fixture
+def manager():
+    return make_user('manager')
+
+
+def draft_for(manager, email: str):
+    with session_scope() as session:
+        return orders.create_draft(session=session, actor=manager,
+                                   data={'email': email, 'lines': [{'sku': 'MUG', 'quantity': 1}]})
+
+
+def change_customer(manager, draft, **who):
+    with session_scope() as session:
+        return orders.update_draft(session=session, actor=manager, order_id=draft.id, version=fresh(draft.id).version,
+                                   data={**who, 'lines': [{'sku': 'MUG', 'quantity': 1}]})
+
+
+def test_a_drafts_customer_changes_and_the_change_is_audited(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    changed = change_customer(manager, draft, email='Bob@Example.com')
+    with read_session() as session:
+        bob = session.exec(select(Customer).where(Customer.email == 'bob@example.com')).one()
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'order.draft-updated')).one()
+        texts = session.exec(select(OrderEvent.text).where(OrderEvent.order_id == draft.id)).all()
+    assert (changed.customer_id, changed.email) == (bob.id, 'bob@example.com')
+    assert entry.changes['email'] == ['ann@example.com', 'bob@example.com']
+    assert 'Draft changed: the customer is now bob@example.com' in texts
+
+
+def test_a_banned_or_missing_customer_is_refused_and_a_placed_order_keeps_its_customer(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    with session_scope() as session:
+        session.add(Customer(email='eve@example.com', name='Eve', status=CustomerStatus.banned))
+        session.commit()
+    with pytest.raises(orders.CustomerBanned):
+        change_customer(manager, draft, email='eve@example.com')
+    with pytest.raises(ValidationFailed) as refused:
+        change_customer(manager, draft, customer_id=99999)
+    assert refused.value.errors == {'customer_id': 'Choose a customer'}
+    assert fresh(draft.id).email == 'ann@example.com'
+    placed = place(('MUG', 1), email='cleo@example.com')
+    with pytest.raises(orders.IllegalTransition):
+        change_customer(manager, placed, email='bob@example.com')
+
+
+def test_all_matching_orders_make_one_pick_list_up_to_the_cap(manager, monkeypatch) -> None:
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    for n in range(4):
+        place(('MUG', 1), email=f'c{n}@example.com')
+    draft_for(manager, 'd@example.com')
+    pending = query.ListRequest(filters={'status': ['pending']})
+    with read_session() as session:
+        pdf, count = documents.pick_list_matching(session=session, actor=manager, request=pending)
+    assert (pdf[:4], count) == (b'%PDF', 4)
+    monkeypatch.setattr(documents, 'MAX_PICK_ORDERS', 3)
+    with read_session() as session, pytest.raises(ValidationFailed) as refused:
+        documents.pick_list_matching(session=session, actor=manager, request=pending)
+    assert refused.value.errors['orders'] == ('A pick list takes at most 3 orders; 4 match: narrow the list '
+                                              '(a status, a date range)')
+
+
+async def test_a_manager_moves_a_draft_to_another_customer(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await sign_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-email').clear().type('bob@example.com')
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    await user.should_see('bob@example.com', retries=40)
+    assert fresh(draft.id).email == 'bob@example.com'
+
+
+async def test_a_pick_list_of_all_matching_orders_and_the_cap_explained(user: User, manager, monkeypatch) -> None:
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    for n in range(4):
+        place(('MUG', 1), email=f'c{n}@example.com')
+    await sign_in(user, manager.email, path='/orders')
+    await rows_show(user, '100001', '100004', column='number')
+    user.find(marker='filter-status').elements.pop().set_value(['pending'])
+    await rows_show(user, '100001', '100004', column='number')
+    first = user.find(ui.table).elements.pop().rows[0]
+    user.find(ui.table).trigger('selection', {'added': True, 'rows': [first], 'keys': [first['id']]})
+    await user.should_see('Select all 4 matching', retries=40)
+    user.find('Select all 4 matching').click()
+    await user.should_see('4 selected (all matching)', retries=40)
+    user.find(marker='bulk-pick-list').click()
+    download = await user.download.next(timeout=20)
+    assert download.content.startswith(b'%PDF')
+    monkeypatch.setattr(documents, 'MAX_PICK_ORDERS', 3)
+    user.find(marker='bulk-pick-list').click()
+    await user.should_see('A pick list takes at most 3 orders; 4 match: narrow the list', retries=40)

@@ -1,0 +1,163 @@
+"""Returns and purchase orders as their own lists: a return can be cancelled until its parcel is received (then it is
+refused, saying why), the order page names returned items by SKU and name; a purchase is ordered, then received once
+into stock from /purchases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
+from backoffice.db import read_session, session_scope
+from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
+from backoffice.services import orders, purchases, returns
+
+from .conftest import sign_in
+from .factories import make_user
+from .sales import advance, fresh, level, make_product, pay, place
+from .tables import open_row, rows_show
+
+
+@pytest.fixture
+def manager():
+    return make_user('manager')
+
+
+def shipped_order(manager, *lines):
+    order = place(*lines)
+    pay(manager, order)
+    return advance(manager, order, 'pack', 'ship')
+
+
+def start_return(manager, order, quantity: int = 1, reason: str = 'Too small'):
+    with read_session() as session:
+        line = orders.order_lines(session, order.id)[0]
+    with session_scope() as session:
+        return returns.create_return(session=session, actor=manager, order_id=order.id, reason=reason,
+                                     lines=[{'order_line_id': line.id, 'quantity': quantity}])
+
+
+def test_a_requested_return_is_cancelled_audited_and_its_items_may_be_returned_again(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = shipped_order(manager, ('MUG', 2))
+    rma = start_return(manager, order, 2)
+    assert rma.customer_id == order.customer_id
+    with session_scope() as session:
+        cancelled = returns.cancel_return(session=session, actor=manager, return_id=rma.id, reason='Kept it')
+    assert (cancelled.status, cancelled.closed_at is not None) == ('cancelled', True)
+    with read_session() as session:
+        texts = session.exec(select(OrderEvent.text).where(OrderEvent.order_id == order.id)).all()
+        audited = session.exec(select(AuditEntry.action).where(AuditEntry.entity == 'returns')).all()
+    assert 'Return R-1001 cancelled: Kept it' in texts
+    assert audited == ['return.created', 'return.cancelled']
+    again = start_return(manager, order, 2)  # the cancelled return no longer counts against what was bought
+    assert again.number == 'R-1002'
+
+
+def test_a_received_return_cannot_be_cancelled(manager) -> None:
+    mug = make_product('MUG', stock_on_hand=5, actor=manager)
+    order = shipped_order(manager, ('MUG', 1))
+    rma = start_return(manager, order)
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    with session_scope() as session, pytest.raises(orders.IllegalTransition) as refused:
+        returns.cancel_return(session=session, actor=manager, return_id=rma.id)
+    assert str(refused.value) == ('Return R-1001 is received: only a return not yet received can be cancelled; '
+                                  'its goods are back in stock, resolve it instead')
+    assert level(mug.id).on_hand == 5
+
+
+def test_a_purchase_order_moves_stock_only_when_received_and_only_once(manager) -> None:
+    mug = make_product('MUG', actor=manager)
+    tee = make_product('TEE', actor=manager)
+    with session_scope() as session:
+        ordered = purchases.create_purchase(session=session, actor=manager, supplier='Acme', reference='PO-9',
+                                            received=False, lines=[{'product_id': mug.id, 'quantity': 10,
+                                                                    'unit_cost': '2.50'},
+                                                                   {'product_id': tee.id, 'quantity': 4}])
+    assert (ordered.status, ordered.line_count, ordered.total, ordered.received_at) == (
+        'ordered', 2, Decimal('25.00'), None)
+    with read_session() as session:
+        assert session.exec(select(Purchase)).one().status == 'ordered'
+    with session_scope() as session:
+        received = purchases.receive(session=session, actor=manager, purchase_id=ordered.id)
+    assert received.status == 'received' and received.received_at is not None
+    assert (level(mug.id).on_hand, level(tee.id).on_hand) == (10, 4)
+    with session_scope() as session, pytest.raises(purchases.AlreadyReceived) as refused:
+        purchases.receive(session=session, actor=manager, purchase_id=ordered.id)
+    assert 'Purchase PO-9 was received already' in str(refused.value)
+    assert level(mug.id).on_hand == 10
+
+
+def test_purchase_lines_are_validated_per_field(manager) -> None:
+    from backoffice.errors import ValidationFailed
+    mug = make_product('MUG', actor=manager)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        purchases.create_purchase(session=session, actor=manager, received=False, lines=[
+            {'product_id': mug.id, 'quantity': 0}, {'product_id': 999, 'quantity': 1},
+            {'product_id': mug.id, 'quantity': 1, 'unit_cost': '-1'}])
+    assert refused.value.errors == {'lines.0.quantity': 'Receive at least 1', 'lines.1.product_id': 'Choose a product',
+                                    'lines.2.unit_cost': 'Enter an amount of 0 or more'}
+
+
+async def test_the_returns_list_filters_by_status_and_a_row_opens_the_order(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=9, actor=manager)
+    first = shipped_order(manager, ('MUG', 1))
+    second = shipped_order(manager, ('MUG', 1))
+    start_return(manager, first, reason='Broken')
+    kept = start_return(manager, second, reason='Wrong colour')
+    with session_scope() as session:
+        returns.cancel_return(session=session, actor=manager, return_id=kept.id)
+    await sign_in(user, manager.email, path='/returns')
+    await rows_show(user, 'R-1001', 'R-1002', column='number')
+    rows = {row['number']: row for row in _table(user).rows}
+    assert (rows['R-1001']['order_id'], rows['R-1001']['customer_id'], rows['R-1001']['status']) == (
+        first.number, 'cleo@example.com', 'Requested')
+    user.find(marker='filter-status').elements.pop().set_value(['cancelled'])
+    await rows_show(user, 'R-1002', absent=('R-1001',), column='number')
+    open_row(user, 'R-1002', column='number')
+    await user.should_see(f'Order {second.number}', retries=40)
+
+
+async def test_an_order_page_names_returned_items_and_cancels_a_return(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager, name='Blue mug')
+    order = shipped_order(manager, ('MUG', 2))
+    start_return(manager, order, 1)
+    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see('Return R-1001 · requested · 1 × MUG Blue mug', retries=40)
+    user.find(marker='cancel-return').click()
+    await user.should_see('Return R-1001 cancelled', retries=40)
+    with read_session() as session:
+        assert session.exec(select(Return.status)).one() == 'cancelled'
+    assert fresh(order.id).status == 'shipped'
+
+
+async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user: User, manager) -> None:
+    mug = make_product('MUG', actor=manager)
+    await sign_in(user, manager.email, path='/purchases')
+    await user.should_see(marker='new-purchase', retries=40)
+    user.find(marker='new-purchase').click()
+    user.find(marker='supplier').type('Acme')
+    user.find(marker='reference').type('PO-77')
+    user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
+    user.find(marker='receive-quantity-0').elements.pop().set_value(12)
+    user.find(marker='receive-cost-0').elements.pop().set_value(1.5)
+    user.find(marker='order').click()
+    await user.should_see('Ordered 12 items', retries=40)
+    await rows_show(user, 'PO-77', column='reference')
+    row = _table(user).rows[0]
+    assert (row['supplier'], row['status'], row['line_count'], row['received_at']) == ('Acme', 'Ordered', '1', '')
+    open_row(user, 'PO-77', column='reference')
+    await user.should_see('12 × MUG — Product MUG', retries=40)
+    user.find(marker='receive-now').click()
+    await user.should_see('Purchase PO-77 received: its goods are in stock', retries=40)
+    await rows_show(user, 'Received', column='status')
+    assert level(mug.id).on_hand == 12
+
+
+def _table(user: User) -> ui.table:
+    return user.find(ui.table).elements.pop()
