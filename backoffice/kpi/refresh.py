@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 NIGHTLY_DAYS = 35           # the nightly job recomputes this many days up to today
 INCREMENTAL_MAX_DAYS = 35   # new rows dated earlier than this wait for a full recompute
 SOURCES = ('events', 'orders', 'tickets', 'stock')
+GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
+MAX_GAPS = 500
+GAP_SCAN = 50_000  # ids checked for holes per run, the newest
 
 
 def refresh_incremental(*, now: datetime | None = None) -> int:
@@ -37,7 +41,7 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         defs = definitions.current(session=session)
         today = days.today(zone, now)
         marks = _marks(session)
-        earliest, new_marks = _changes(session, marks, zone, today)
+        earliest, new_marks = _changes(session, marks, zone, today, now)
         have_today = set(session.execute(select(KpiDaily.kpi).where(KpiDaily.day == today)).scalars())
         plan: dict[date, list[Kpi]] = {}
         for kpi in KPIS:
@@ -174,11 +178,10 @@ def _marks(session: Session) -> dict[str, KpiWatermark]:
     return {m.source: m for m in session.execute(select(KpiWatermark)).scalars()}
 
 
-def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
-             today: date) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
+def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str, today: date,
+             now: datetime) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
     """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
     watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
-    now = utcnow()
     earliest: dict[str, date | None] = {}
     new: dict[str, KpiWatermark] = {}
 
@@ -186,19 +189,20 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
         return marks.get(source) or KpiWatermark(source=source, last_id=0)
 
     e = src.events.c
-    events = mark('events')
-    top = session.execute(select(func.max(e.id))).scalar_one() or 0
-    if top > events.last_id:
-        oldest = session.execute(select(_earliest(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
+    news, watermark = _news(session, src.events, mark('events'), now)
+    if watermark is not None:
+        new['events'] = watermark
+    if news is not None:
+        oldest = session.execute(select(_earliest(e.ts)).where(news)).scalar_one()
         earliest['events'] = days.local_day(oldest, zone)
-        new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
 
     if src.has_tables(session, 'orders'):
         found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now)
-        for source, (day_at, watermark) in found.items():
+        for source, (news, day_at, watermark) in found.items():
             new[source] = watermark
-            day = days.local_day(day_at, zone) if day_at else today
-            earliest['orders'] = min(day, earliest.get('orders') or day)
+            if news:
+                day = days.local_day(day_at, zone) if day_at else today
+                earliest['orders'] = min(day, earliest.get('orders') or day)
 
     t = src.tickets.c
     tickets = mark('tickets')
@@ -215,28 +219,75 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
 
 
 def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark,
-                   now: datetime) -> dict[str, tuple[datetime | None, KpiWatermark]]:
+                   now: datetime) -> dict[str, tuple[bool, datetime | None, KpiWatermark]]:
     """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
     for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
     o, ev = src.orders.c, src.order_events.c
     found = {}
-    top = session.execute(select(func.max(o.id))).scalar_one() or 0
-    if top > orders.last_id:
-        oldest = session.execute(select(_earliest(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
-        found['orders'] = (oldest, KpiWatermark(source='orders', last_id=top, refreshed_at=now))
+    news, watermark = _news(session, src.orders, orders, now)
+    if watermark is not None:
+        oldest = session.execute(select(_earliest(o.placed_at)).where(news)).scalar_one() if news is not None \
+            else None
+        found['orders'] = (news is not None, oldest, watermark)
     if src.has_tables(session, 'order_events'):
-        top = session.execute(select(func.max(ev.id))).scalar_one() or 0
-        if top > timeline.last_id:
-            changed = select(ev.order_id).where(ev.id > timeline.last_id).scalar_subquery()
-            oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
-            found['order_events'] = (oldest, KpiWatermark(source='order_events', last_id=top, refreshed_at=now))
+        news, watermark = _news(session, src.order_events, timeline, now)
+        if watermark is not None:
+            oldest = None
+            if news is not None:
+                changed = select(ev.order_id).where(news).scalar_subquery()
+                oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
+            found['order_events'] = (news is not None, oldest, watermark)
     if src.has_tables(session, 'refunds'):
         r = src.refunds.c
-        top = session.execute(select(func.max(r.id))).scalar_one() or 0
-        if top > refunds.last_id:
-            oldest = session.execute(select(_earliest(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
-            found['refunds'] = (oldest, KpiWatermark(source='refunds', last_id=top, refreshed_at=now))
+        news, watermark = _news(session, src.refunds, refunds, now)
+        if watermark is not None:
+            oldest = session.execute(select(_earliest(r.refunded_at)).where(news)).scalar_one() \
+                if news is not None else None
+            found['refunds'] = (news is not None, oldest, watermark)
     return found
+
+
+def _news(session: Session, table, mark: KpiWatermark, now: datetime) -> tuple[Any, KpiWatermark | None]:
+    """The rows of `table` the refresh has not seen: ids past the watermark, and ids that were missing below it and
+    have appeared since (a transaction that took its ids before a later one committed, but committed after it was
+    read). Returns the condition selecting them (None: nothing new) and the new watermark (None: unchanged).
+    Missing ids are remembered for GAP_PATIENCE (then taken as rolled back; the nightly recompute covers the rest)."""
+    ident = table.c.id
+    top = max(session.execute(select(func.max(ident))).scalar_one() or 0, mark.last_id)
+    gaps = [gap for gap in (mark.gaps or []) if now - datetime.fromisoformat(gap[2]) < GAP_PATIENCE]
+    late: list[int] = []
+    if gaps:
+        late = list(session.execute(select(ident).where(or_(*(ident.between(a, b) for a, b, _ in gaps)))
+                                    .order_by(ident)).scalars())
+    fresh: list[int] = []
+    if top > mark.last_id:  # only the newest ids are looked at for holes: a transaction in flight took recent ones
+        scanned = max(mark.last_id, top - GAP_SCAN)
+        fresh = list(session.execute(select(ident).where(ident > scanned, ident <= top).order_by(ident)).scalars())
+    if top == mark.last_id and not late and gaps == (mark.gaps or []):
+        return None, None
+    remaining = [[a, b, since] for a, b, since in gaps for a, b in _missing(a, b, late)]
+    remaining += [[a, b, now.isoformat()] for a, b in _missing(max(mark.last_id, top - GAP_SCAN) + 1, top, fresh)]
+    watermark = KpiWatermark(source=mark.source, last_id=top, last_change=mark.last_change, refreshed_at=now,
+                             gaps=remaining[-MAX_GAPS:])
+    if top == mark.last_id and not late:
+        return None, watermark
+    news = or_(and_(ident > mark.last_id, ident <= top), ident.in_(late)) if late else \
+        and_(ident > mark.last_id, ident <= top)
+    return news, watermark
+
+
+def _missing(first: int, last: int, present: list[int]) -> list[tuple[int, int]]:
+    """The ranges of [first, last] not in `present` (sorted ids)."""
+    ranges, expected = [], first
+    for ident in present:
+        if ident < first or ident > last:
+            continue
+        if ident > expected:
+            ranges.append((expected, ident - 1))
+        expected = ident + 1
+    if expected <= last:
+        ranges.append((expected, last))
+    return ranges
 
 
 def _earliest(column):
