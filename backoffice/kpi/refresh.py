@@ -82,7 +82,8 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
     written = 0
     for number, day in enumerate(span, start=1):
         with read_session() as session:
-            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs)
+            shared: dict[date, Day] = {}
+            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs, shared)
                       for kpi in chosen if not kpi.snapshot or day == today]
         with session_scope() as session:
             _write(session, values)
@@ -138,18 +139,22 @@ def running_recompute(*, session: Session) -> KpiJobRun | None:
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
-def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions) -> dict:
-    start, end = days.bounds(day, zone)
-    return _row(kpi, day, kpi.compute(Day(session, start, end, defs)))
+def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions,
+             shared: dict[date, Day] | None = None) -> dict:
+    """One KPI's value of one day; KPIs of the same day given the same `shared` reuse each other's aggregates."""
+    shared = {} if shared is None else shared
+    if day not in shared:
+        shared[day] = Day(session, *days.bounds(day, zone), defs)
+    return _row(kpi, day, kpi.compute(shared[day]))
 
 
 def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs: definitions.Definitions) -> list:
     """The planned (day, KPI) values: spans at once where a KPI can, the rest day by day."""
-    values, spans = [], {}
+    values, spans, shared = [], {}, {}
     for day, kpis in sorted(plan.items()):
         for kpi in kpis:
             if kpi.compute_span is None:
-                values.append(_compute(session, kpi, day, zone, defs))
+                values.append(_compute(session, kpi, day, zone, defs, shared))
             else:
                 first, last = spans.get(kpi.key, (day, day))
                 spans[kpi.key] = (min(first, day), max(last, day))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,12 +27,19 @@ class DayValue:
 
 @dataclass(frozen=True)
 class Day:
-    """What a computation gets: one local day as [start, end) in UTC, and the definitions in force."""
+    """What a computation gets: one local day as [start, end) in UTC, and the definitions in force. KPIs computed for
+    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`."""
 
     session: Session
     start: datetime
     end: datetime
     definitions: Definitions
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,8 @@ class Kpi:
 def event_count(kind: EventType) -> Callable[[Day], DayValue]:
     def compute(day: Day) -> DayValue:
         e = src.events.c
-        total = day.session.execute(select(func.count()).select_from(src.events).where(
-            e.type == int(kind), e.ts >= day.start, e.ts < day.end)).scalar_one()
+        total = day.shared(f'events-{int(kind)}', lambda: day.session.execute(select(func.count()).select_from(
+            src.events).where(e.type == int(kind), e.ts >= day.start, e.ts < day.end)).scalar_one())
         return DayValue(float(total))
     return compute
 
@@ -142,15 +149,20 @@ def _placed_in(day: Day, statuses: tuple[str, ...]):
 def orders_count(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    return DayValue(float(day.session.execute(select(func.count()).select_from(src.orders)
-                                              .where(_placed_in(day, src.PLACED))).scalar_one()))
+    return DayValue(float(day.shared('orders', lambda: day.session.execute(
+        select(func.count()).select_from(src.orders).where(_placed_in(day, src.PLACED))).scalar_one())))
+
+
+def _paid(day: Day) -> tuple[float, int]:
+    """The total and the number of the day's paid orders (turnover and average basket both need them)."""
+    return day.shared('paid', lambda: tuple(day.session.execute(
+        select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))).one()))
 
 
 def turnover(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders', 'refunds'):
         return DayValue(None)
-    sold = day.session.execute(select(func.coalesce(func.sum(src.orders.c.total), 0))
-                               .where(_placed_in(day, src.PAID))).scalar_one()
+    sold, _ = _paid(day)
     r = src.refunds.c
     refunded = day.session.execute(select(func.coalesce(func.sum(r.amount), 0))
                                    .where(r.refunded_at >= day.start, r.refunded_at < day.end)).scalar_one()
@@ -160,8 +172,7 @@ def turnover(day: Day) -> DayValue:
 def average_basket(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    total, count = day.session.execute(select(func.coalesce(func.sum(src.orders.c.total), 0), func.count())
-                                       .where(_placed_in(day, src.PAID))).one()
+    total, count = _paid(day)
     return DayValue(round(float(total) / count, 2) if count else None, float(total), float(count))
 
 
@@ -172,14 +183,16 @@ def conversion(day: Day) -> DayValue:
 
 
 def new_customers(day: Day) -> DayValue:
-    """Customers whose first order (not a draft, not cancelled) was placed that day."""
+    """Customers whose first order (not a draft, not cancelled) was placed that day: the day's customers, less those
+    with an earlier order — one probe each of the (customer_id, placed_at, status) index, no table read."""
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
     o, earlier = src.orders.c, src.orders.alias('earlier')
-    before = exists().where(earlier.c.customer_id == o.customer_id, earlier.c.status.in_(src.PLACED),
-                            earlier.c.placed_at < day.start)
-    return DayValue(float(day.session.execute(select(func.count(o.customer_id.distinct()))
-                                              .where(_placed_in(day, src.PLACED), ~before)).scalar_one()))
+    buyers = select(o.customer_id.label('customer_id')).where(_placed_in(day, src.PLACED)).distinct().subquery()
+    before = exists().where(earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < day.start,
+                            earlier.c.status.in_(src.PLACED))
+    return DayValue(float(day.session.execute(select(func.count()).select_from(buyers).where(
+        buyers.c.customer_id.is_not(None), ~before)).scalar_one()))
 
 
 def low_stock(day: Day) -> DayValue:
