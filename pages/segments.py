@@ -51,7 +51,7 @@ def segments_page(user: User) -> None:
                             ui.button(icon='delete_outline',
                                       on_click=lambda i=segment_id, n=name: delete_dialog(i, n)) \
                                 .props(f'flat round dense size=sm aria-label="Delete segment {name}"') \
-                                .classes('text-gray-500').mark(f'delete-segment-{segment_id}') \
+                                .props('color=grey-7').mark(f'delete-segment-{segment_id}') \
                                 .on('click.stop', js_handler='() => {}')  # the card under it opens the members
                     ui.label('Custom segment').classes('text-xs text-gray-500')
 
