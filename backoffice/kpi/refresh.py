@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from ..db import read_session, session_scope
 from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
 from ..services import app_settings
-from . import days, definitions
+from . import days, definitions, registry
 from . import sources as src
 from .registry import KPIS, Day, DayValue, Kpi
 
@@ -31,6 +31,7 @@ SOURCES = ('events', 'orders', 'tickets', 'stock')
 GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
 MAX_GAPS = 500
 GAP_SCAN = 50_000  # ids checked for holes per run, the newest
+_remembered: dict[str, tuple | None] = {'events': None}  # the events watermark this process last wrote
 
 
 def refresh_incremental(*, now: datetime | None = None) -> int:
@@ -42,6 +43,11 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         today = days.today(zone, now)
         marks = _marks(session)
         earliest, new_marks = _changes(session, marks, zone, today, now)
+        events_mark = (marks['events'].last_id, marks['events'].refreshed_at) if 'events' in marks else None
+        if events_mark != _remembered['events']:
+            registry.forget_event_days()  # another process refreshed meanwhile (or this one's first run)
+        elif earliest.get('events') is not None:
+            registry.forget_event_days(earliest['events'])
         have_today = set(session.execute(select(KpiDaily.kpi).where(KpiDaily.day == today)).scalars())
         plan: dict[date, list[Kpi]] = {}
         for kpi in KPIS:
@@ -58,6 +64,8 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         for mark in new_marks.values():
             session.merge(mark)
         session.commit()
+    mark = new_marks.get('events')
+    _remembered['events'] = (mark.last_id, mark.refreshed_at) if mark is not None else events_mark
     return len(values)
 
 
@@ -65,6 +73,7 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
               run_id: int | None = None, now: datetime | None = None) -> int:
     """Recompute every day from `first` to `last` (default: the nightly window up to today), writing each day as it
     is done and recording the progress in the job run `run_id`."""
+    registry.forget_event_days()  # the full recompute reads everything afresh (a customer's deletion, say)
     with read_session() as session:
         zone = app_settings.value(session=session, key='time_zone')
         defs = definitions.current(session=session)
@@ -160,7 +169,8 @@ def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs
                 spans[kpi.key] = (min(first, day), max(last, day))
     for key, (first, last) in spans.items():
         kpi = next(k for k in KPIS if k.key == key)
-        values += [_row(kpi, day, value) for day, value in kpi.compute_span(session, first, last, zone, defs).items()]
+        values += [_row(kpi, day, value) for day, value in
+                   kpi.compute_span(session, first, last, zone, defs, remember=True).items()]
     return values
 
 

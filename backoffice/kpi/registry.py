@@ -3,10 +3,11 @@ one SQL aggregate over that day's rows, never the raw rows in Python."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -56,7 +57,7 @@ class Kpi:
     good: str = 'up'                 # which way is good news: up | down
     lookback_days: Callable[[Definitions], int] = lambda d: 0  # how far back new rows change values
     # computes a span of days at once, faster than day by day: (session, first, last, zone, definitions) → by day
-    compute_span: Callable[[Session, date, date, str, Definitions], dict[date, DayValue]] | None = None
+    compute_span: Callable[..., dict[date, DayValue]] | None = None
 
     def describe(self, definitions: Definitions) -> str:
         return self.definition(definitions) if callable(self.definition) else self.definition
@@ -100,19 +101,29 @@ def active_users(day: Day) -> DayValue:
     return DayValue(float(day.session.execute(select(func.count()).select_from(per_customer)).scalar_one()))
 
 
-def active_users_span(session: Session, first: date, last: date, zone: str, d: Definitions) -> dict[date, DayValue]:
+def active_users_span(session: Session, first: date, last: date, zone: str, d: Definitions, *,
+                      remember: bool = False) -> dict[date, DayValue]:
     """Active users for consecutive days in one pass: each day's events per customer (one grouped query per day, a
-    few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events."""
+    few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events.
+    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`)."""
     e = src.events.c
     sums: dict[int, int] = {}      # customer → events in the window
     window: deque[dict[int, int]] = deque()
     active, result = 0, {}
+    types = tuple(_activity_types(d))
     for day in days.span(first - timedelta(days=d.active_days - 1), last):
         start, end = days.bounds(day, zone)
-        customer = _unindexed(e.customer_id)
-        counts = dict(session.execute(select(customer, func.count()).where(
-            customer.is_not(None), e.type.in_(_activity_types(d)), e.ts >= start, e.ts < end)
-            .group_by(customer)).all())
+        key = (day, zone, types)
+        with _day_counts_lock:
+            counts = _day_counts.get(key) if remember else None
+        if counts is None:
+            customer = _unindexed(e.customer_id)
+            counts = dict(session.execute(select(customer, func.count()).where(
+                customer.is_not(None), e.type.in_(types), e.ts >= start, e.ts < end)
+                .group_by(customer)).all())
+            if remember and end <= datetime.now(UTC):
+                with _day_counts_lock:
+                    _day_counts[key] = counts
         for customer, number in counts.items():
             before = sums.get(customer, 0)
             sums[customer] = before + number
@@ -127,6 +138,20 @@ def active_users_span(session: Session, first: date, last: date, zone: str, d: D
         if day >= first:
             result[day] = DayValue(float(active))
     return result
+
+
+# Each finished day's events per customer, as active users slides them through its window, kept between the
+# incremental refreshes of this process: a minute that brings new events then costs one grouped query (today's)
+# instead of D. New events dated on an earlier day, and every full recompute, drop the days from theirs on.
+_day_counts: dict[tuple[date, str, tuple[int, ...]], dict[int, int]] = {}
+_day_counts_lock = threading.Lock()
+
+
+def forget_event_days(since: date | None = None) -> None:
+    """Drop the remembered per-day counts from `since` on (all of them without)."""
+    with _day_counts_lock:
+        for key in [key for key in _day_counts if since is None or key[0] >= since]:
+            del _day_counts[key]
 
 
 def _unindexed(column):
