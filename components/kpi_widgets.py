@@ -93,7 +93,9 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
          'marker': {'color': COLORS['primary']}},
         {'type': 'scatter', 'mode': 'lines', 'name': 'Orders', 'x': _days(table), 'y': _values(table, 'orders'),
          'yaxis': 'y2', 'line': {'color': COLORS['accent']}}],
-        'layout': _layout(yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False}), 'config': CONFIG}
+        'layout': _layout(yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False},
+                          margin={'l': 40, 'r': 40, 't': 10, 'b': 30}),  # room for the orders axis on the right
+        'config': CONFIG}
 
 
 def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def segments_page(user: User) -> None:
         with read_session() as session:
             built_in = [(s.key, s.name, s.description, segments.count(session=session, actor=user, which=s.key))
                         for s in segments.BUILT_IN]
-            saved = [(s.name, s.filters) for s in segments.saved_segments(session=session)]
+            saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for key, name, description, total in built_in:
                 with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{key}') \
@@ -42,10 +42,17 @@ def segments_page(user: User) -> None:
                     ui.label(name).classes('text-sm text-gray-600')
                     ui.label(f'{total:,}').classes('text-2xl font-semibold')
                     ui.label(description).classes('text-xs text-gray-500')
-            for name, filters in saved:
+            for segment_id, name, filters in saved:
                 with ui.card().classes('w-full gap-1 p-3 cursor-pointer') \
                         .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n)):
-                    ui.label(name).classes('text-sm text-gray-600')
+                    with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
+                        ui.label(name).classes('text-sm text-gray-600 truncate')
+                        if may_export:
+                            ui.button(icon='delete_outline',
+                                      on_click=lambda i=segment_id, n=name: delete_dialog(i, n)) \
+                                .props(f'flat round dense size=sm aria-label="Delete segment {name}"') \
+                                .props('color=grey-7').mark(f'delete-segment-{segment_id}') \
+                                .on('click.stop', js_handler='() => {}')  # the card under it opens the members
                     ui.label('Custom segment').classes('text-xs text-gray-500')
 
     overview()
@@ -94,7 +101,7 @@ def segments_page(user: User) -> None:
             return
         with read_session() as session:
             total = segments.count(session=session, actor=actor, which=filters)
-        live.text = f'{total:,} customers match'
+        live.text = matches(total)
 
     for element in fields.values():
         element.on_value_change(lambda _: update_count())
@@ -109,7 +116,7 @@ def segments_page(user: User) -> None:
             total = segments.count(session=session, actor=actor, which=which)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
-                ui.label(f'{name}: {total:,} customers').classes('text-lg font-medium')
+                ui.label(f'{name}: {total:,} customer{"" if total == 1 else "s"}').classes('text-lg font-medium')
                 ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
             ui.table(columns=[{'name': c, 'label': label, 'field': c, 'align': 'left'} for c, label in (
                 ('email', 'Email'), ('name', 'Name'), ('consent', 'Marketing'), ('seen', 'Last seen'))],
@@ -139,25 +146,65 @@ def segments_page(user: User) -> None:
         ui.notify(f'Exported {sent:,} consenting customers', type='positive')
 
     def push_dialog(which: str | Filters, name: str) -> None:
+        with read_session() as session:
+            address = segments.webhook_address(session=session)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(f'Push "{name}" to a webhook').classes('text-lg font-medium')
-            url = ui.input('Webhook address', placeholder='https://…').props('outlined').classes('w-full')
+            ui.label(f'Push "{name}" to the webhook').classes('text-lg font-medium')
+            if address:
+                ui.label('The consenting customers are sent to').classes('text-sm text-gray-600')
+                ui.label(address).classes('text-sm font-mono break-all').mark('webhook-address')
+            else:
+                ui.label('No webhook address yet: an admin sets it in Settings → Segments.') \
+                    .classes('text-sm text-gray-600')
+            problem = ui.label().classes('text-sm text-red-700')
+            problem.set_visibility(False)
 
             async def push() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
                 try:
-                    sent = await run.io_bound(_push, actor, which, name, url.value or '')
+                    sent = await run.io_bound(_push, actor, which, name)
+                except ValidationFailed as error:
+                    problem.text = error.errors.get('url') or str(error)
+                    problem.set_visibility(True)
+                    return
                 except ServiceError as error:
-                    show_error(error, {'url': url})
+                    show_error(error)
                     return
                 dialog.close()
                 ui.notify(f'Sent {sent:,} consenting customers', type='positive')
 
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Push', on_click=push)
+                if address:
+                    ui.button('Push', on_click=push).mark('confirm-push')
+        dialog.open()
+
+    def delete_dialog(segment_id: int, name: str) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
+            ui.label(f'Delete the segment "{name}"?').classes('text-lg font-medium')
+            ui.label('Its filters are removed; no customer is changed.').classes('text-sm text-gray-600')
+
+            def delete() -> None:
+                actor = acting_user()
+                if actor is None:
+                    return
+                try:
+                    with session_scope() as session:
+                        segments.delete_segment(session=session, actor=actor, segment_id=segment_id)
+                except ServiceError as error:
+                    show_error(error)
+                    dialog.close()
+                    overview.refresh()
+                    return
+                dialog.close()
+                ui.notify(f'Segment "{name}" deleted', type='positive')
+                overview.refresh()
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Delete', on_click=delete).props('color=negative').mark('confirm-delete')
         dialog.open()
 
     def save_dialog() -> None:
@@ -190,6 +237,11 @@ def _export(actor: User, which: str | Filters, name: str):
         return segments.export_csv(session=session, actor=actor, which=which, name=name)
 
 
-def _push(actor: User, which: str | Filters, name: str, url: str) -> int:
+def _push(actor: User, which: str | Filters, name: str) -> int:
     with session_scope() as session:
-        return segments.push_to_webhook(session=session, actor=actor, which=which, name=name, url=url)
+        return segments.push_to_webhook(session=session, actor=actor, which=which, name=name)
+
+
+def matches(total: int) -> str:
+    return '1 customer matches' if total == 1 else f'{total:,} customers match'
+

@@ -156,3 +156,17 @@ def test_active_users_over_a_span_agree_with_each_day_on_its_own(story: dict) ->
         one_by_one = {day: active_users(Day(session, *days.bounds(day, ZONE), defs)).value for day in span}
     assert {day: value.value for day, value in span.items()} == one_by_one
     assert list(one_by_one.values()) == [0, 0, 0, 1, 1, 1]   # jo from his second login (D) on; max never has 2
+
+
+def test_an_event_dated_on_an_earlier_day_reaches_active_users_at_the_next_refresh(story: dict) -> None:
+    refresh.recompute(first=D - timedelta(days=1), last=days.today(ZONE))
+    refresh.refresh_incremental()     # remembers each finished day's events per customer
+    send(('login', utcnow() - timedelta(seconds=10), 'jo@example.com'))
+    refresh.refresh_incremental()
+    assert values('active_users')[D] == 1            # max: one login in 7 days
+
+    send(('login', at(D, 18), 'max@example.com'))    # sent late: max's second login, on day D
+    refresh.refresh_incremental()
+
+    assert values('active_users')[D] == 2            # D's remembered counts were dropped and read again
+    assert values('active_users')[D + timedelta(days=1)] == 2

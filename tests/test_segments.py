@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.kpi import capture
 from backoffice.models import AuditEntry, Customer, KpiDefinition, Order, utcnow
-from backoffice.services import segments
+from backoffice.services import app_settings, segments
 from backoffice.services.segments import Filters
 
 from .factories import make_customer, make_user
@@ -107,9 +107,9 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict) -
     server = HTTPServer(('127.0.0.1', 0), _handler(received))
     threading.Thread(target=server.handle_request, daemon=True).start()
     try:
+        set_webhook(f'http://127.0.0.1:{server.server_port}/hook')
         with session_scope() as session:
-            pushed = segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk',
-                                              url=f'http://127.0.0.1:{server.server_port}/hook')
+            pushed = segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk')
     finally:
         server.server_close()
     assert pushed == 2
@@ -118,6 +118,51 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict) -
     with read_session() as session:
         actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.entity == 'segments'))]
     assert actions == ['segments.exported', 'segments.pushed']
+
+
+def set_webhook(url: str) -> None:
+    with session_scope() as session:
+        app_settings.save(session=session, actor=make_user('admin'), changes={'segments_webhook_url': url}, loaded={})
+
+
+def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: dict) -> None:
+    manager = make_user('manager')
+    with session_scope() as session, pytest.raises(ValidationFailed) as unset:
+        segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk')
+    assert 'an admin sets it in Settings' in unset.value.errors['url']
+    for wrong, reason in (('ftp://tool.example.com/in', 'starting with https://'), ('not a url', 'https://'),
+                          ('http://tool.example.com/in', 'plain http only to this machine')):
+        with pytest.raises(ValidationFailed) as refused:
+            set_webhook(wrong)
+        assert reason in refused.value.errors['segments_webhook_url']
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        app_settings.save(session=session, actor=manager, changes={'segments_webhook_url': 'https://x.example'},
+                          loaded={})
+
+    set_webhook('https://mail-tool.example.com/import?list=7')
+
+    with read_session() as session:
+        assert segments.webhook_address(session=session) == 'https://mail-tool.example.com/import?list=7'
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()
+    assert entry.changes == {'segments_webhook_url': ['', 'https://mail-tool.example.com/import?list=7']}
+
+
+def test_a_saved_segment_is_deleted_by_someone_allowed_to_and_audited(people: dict) -> None:
+    manager, viewer = make_user('manager'), make_user('viewer')
+    with session_scope() as session:
+        saved = segments.save_segment(session=session, actor=manager, name='Loyal', filters={'min_orders': 1})
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        segments.delete_segment(session=session, actor=viewer, segment_id=saved.id)
+
+    with session_scope() as session:
+        segments.delete_segment(session=session, actor=manager, segment_id=saved.id)
+
+    with read_session() as session:
+        assert segments.saved_segments(session=session) == []
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'segments.deleted')).one()
+    assert entry.changes == {'name': ['Loyal', None], 'filters': [{'min_orders': 1}, None]}
+    with session_scope() as session, pytest.raises(NotFound):
+        segments.delete_segment(session=session, actor=manager, segment_id=saved.id)
 
 
 def _handler(received: list):

@@ -9,8 +9,9 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, utcnow
+from backoffice.services import app_settings, segments
 
 from .conftest import sign_in
 from .factories import make_customer, make_user
@@ -54,7 +55,7 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('2 customers match')
     next(iter(user.find('Not seen for (days)').elements)).value = 30
-    await user.should_see('1 customers match')
+    await user.should_see('1 customer matches')
     user.find('Save segment').click()
     user.find('Name').type('Lapsed')
     user.find(marker='confirm-save').click()
@@ -66,3 +67,41 @@ async def test_a_viewer_sees_segments_but_cannot_export(user: User) -> None:
     await sign_in(user, make_user('viewer').email, path='/segments')
     await user.should_see('Unfinished sign-up')
     await user.should_not_see('Save segment')
+
+
+async def test_a_manager_deletes_a_saved_segment_after_confirming(user: User) -> None:
+    manager = make_user('manager')
+    with session_scope() as session:
+        lapsed = segments.save_segment(session=session, actor=manager, name='Lapsed', filters={'not_seen_for_days': 30})
+    await sign_in(user, manager.email, path='/segments')
+    await user.should_see('Lapsed')
+
+    user.find(marker=f'delete-segment-{lapsed.id}').click()
+    await user.should_see('Delete the segment "Lapsed"?')   # asked first: nothing is deleted yet
+    with read_session() as session:
+        assert [s.name for s in segments.saved_segments(session=session)] == ['Lapsed']
+    user.find(marker='confirm-delete').click()
+
+    await user.should_see('Segment "Lapsed" deleted')
+    with read_session() as session:
+        assert segments.saved_segments(session=session) == []
+
+
+async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
+    manager = make_user('manager')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=make_user('admin'),
+                          changes={'segments_webhook_url': 'https://mail-tool.example.com/in'}, loaded={})
+    await sign_in(user, manager.email, path='/segments')
+    user.find(marker='segment-inactive').click()
+    await user.should_see('Push to webhook')
+    user.find('Push to webhook').click()
+    await user.should_see('https://mail-tool.example.com/in')
+
+
+async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
+    with session_scope() as session:
+        lapsed = segments.save_segment(session=session, actor=make_user('manager'), name='Lapsed', filters={})
+    await sign_in(user, make_user('viewer').email, path='/segments')
+    await user.should_see('Lapsed')
+    await user.should_not_see(marker=f'delete-segment-{lapsed.id}')

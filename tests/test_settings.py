@@ -70,3 +70,16 @@ async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
     user.find('Save settings').click()
     await user.should_see('Settings saved')
     assert (values()['company_name'], values()['trash_days']) == ('Nordwind Outfitters', 14)
+
+
+async def test_an_admin_sets_the_segments_webhook_and_a_bad_address_is_refused_at_its_field(user: User) -> None:
+    await sign_in(user, make_user('admin').email, path='/settings')
+    await user.should_see('Segments webhook')
+    user.find('Segments webhook').clear().type('http://mail-tool.example.com/in')
+    user.find('Save settings').click()
+    await user.should_see('Use https:// (plain http only to this machine)')
+    user.find('Segments webhook').clear().type('https://mail-tool.example.com/in')
+    user.find('Save settings').click()
+    await user.should_see('Settings saved')
+    with session_scope() as session:
+        assert app_settings.value(session=session, key='segments_webhook_url') == 'https://mail-tool.example.com/in'

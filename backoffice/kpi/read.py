@@ -3,6 +3,8 @@ number of orders or events), turned into plain values and pandas frames; and the
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,7 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from ..models import EventType, KpiDaily, KpiJobRun, utcnow
+from ..models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
 from ..services import app_settings
 from . import days, definitions
 from . import sources as src
@@ -51,6 +53,41 @@ class Card:
 def period_ending_today(length: int, *, session: Session) -> Period:
     today = days.today(app_settings.value(session=session, key='time_zone'))
     return Period(today - timedelta(days=length - 1), today)
+
+
+CHART_KEYS = ['turnover', 'orders', 'active_users', 'open_requests', 'sla_breaches']
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the dashboard shows for a period: the cards, the charts' days × KPIs table and the funnel."""
+
+    cards: list[Card]
+    series: pd.DataFrame
+    funnel: list[tuple[str, float]]
+
+
+_dashboards: OrderedDict[tuple, Dashboard] = OrderedDict()
+_dashboards_lock = threading.Lock()
+
+
+def dashboard(*, session: Session, period: Period) -> Dashboard:
+    """The dashboard's data for a period, computed once per state of the aggregates: a visit while nothing was
+    refreshed (and no definition changed) costs two tiny queries, not the pandas work."""
+    generation = session.execute(select(func.max(KpiDaily.computed_at), func.count())).one()
+    defined = session.execute(select(func.max(KpiDefinition.changed_at))).scalar_one()
+    key = (period, tuple(generation), defined)
+    with _dashboards_lock:
+        if key in _dashboards:
+            _dashboards.move_to_end(key)
+            return _dashboards[key]
+    result = Dashboard(cards(session=session, period=period),
+                       series(session=session, period=period, keys=CHART_KEYS), funnel(session=session, period=period))
+    with _dashboards_lock:
+        _dashboards[key] = result
+        while len(_dashboards) > 16:  # a few periods, the newest state of each
+            _dashboards.popitem(last=False)
+    return result
 
 
 def frame(*, session: Session, first: date, last: date, keys: list[str] | None = None) -> pd.DataFrame:

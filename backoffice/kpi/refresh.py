@@ -10,15 +10,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from ..db import read_session, session_scope
 from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
 from ..services import app_settings
-from . import days, definitions
+from . import days, definitions, registry
 from . import sources as src
 from .registry import KPIS, Day, DayValue, Kpi
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 NIGHTLY_DAYS = 35           # the nightly job recomputes this many days up to today
 INCREMENTAL_MAX_DAYS = 35   # new rows dated earlier than this wait for a full recompute
 SOURCES = ('events', 'orders', 'tickets', 'stock')
+GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
+MAX_GAPS = 500
+GAP_SCAN = 50_000  # ids checked for holes per run, the newest
+_remembered: dict[str, tuple | None] = {'events': None}  # the events watermark this process last wrote
 
 
 def refresh_incremental(*, now: datetime | None = None) -> int:
@@ -37,7 +42,12 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         defs = definitions.current(session=session)
         today = days.today(zone, now)
         marks = _marks(session)
-        earliest, new_marks = _changes(session, marks, zone, today)
+        earliest, new_marks = _changes(session, marks, zone, today, now)
+        events_mark = (marks['events'].last_id, marks['events'].refreshed_at) if 'events' in marks else None
+        if events_mark != _remembered['events']:
+            registry.forget_event_days()  # another process refreshed meanwhile (or this one's first run)
+        elif earliest.get('events') is not None:
+            registry.forget_event_days(earliest['events'])
         have_today = set(session.execute(select(KpiDaily.kpi).where(KpiDaily.day == today)).scalars())
         plan: dict[date, list[Kpi]] = {}
         for kpi in KPIS:
@@ -54,6 +64,8 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
         for mark in new_marks.values():
             session.merge(mark)
         session.commit()
+    mark = new_marks.get('events')
+    _remembered['events'] = (mark.last_id, mark.refreshed_at) if mark is not None else events_mark
     return len(values)
 
 
@@ -61,6 +73,7 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
               run_id: int | None = None, now: datetime | None = None) -> int:
     """Recompute every day from `first` to `last` (default: the nightly window up to today), writing each day as it
     is done and recording the progress in the job run `run_id`."""
+    registry.forget_event_days()  # the full recompute reads everything afresh (a customer's deletion, say)
     with read_session() as session:
         zone = app_settings.value(session=session, key='time_zone')
         defs = definitions.current(session=session)
@@ -78,7 +91,8 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
     written = 0
     for number, day in enumerate(span, start=1):
         with read_session() as session:
-            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs)
+            shared: dict[date, Day] = {}
+            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs, shared)
                       for kpi in chosen if not kpi.snapshot or day == today]
         with session_scope() as session:
             _write(session, values)
@@ -134,24 +148,29 @@ def running_recompute(*, session: Session) -> KpiJobRun | None:
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
-def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions) -> dict:
-    start, end = days.bounds(day, zone)
-    return _row(kpi, day, kpi.compute(Day(session, start, end, defs)))
+def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions,
+             shared: dict[date, Day] | None = None) -> dict:
+    """One KPI's value of one day; KPIs of the same day given the same `shared` reuse each other's aggregates."""
+    shared = {} if shared is None else shared
+    if day not in shared:
+        shared[day] = Day(session, *days.bounds(day, zone), defs)
+    return _row(kpi, day, kpi.compute(shared[day]))
 
 
 def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs: definitions.Definitions) -> list:
     """The planned (day, KPI) values: spans at once where a KPI can, the rest day by day."""
-    values, spans = [], {}
+    values, spans, shared = [], {}, {}
     for day, kpis in sorted(plan.items()):
         for kpi in kpis:
             if kpi.compute_span is None:
-                values.append(_compute(session, kpi, day, zone, defs))
+                values.append(_compute(session, kpi, day, zone, defs, shared))
             else:
                 first, last = spans.get(kpi.key, (day, day))
                 spans[kpi.key] = (min(first, day), max(last, day))
     for key, (first, last) in spans.items():
         kpi = next(k for k in KPIS if k.key == key)
-        values += [_row(kpi, day, value) for day, value in kpi.compute_span(session, first, last, zone, defs).items()]
+        values += [_row(kpi, day, value) for day, value in
+                   kpi.compute_span(session, first, last, zone, defs, remember=True).items()]
     return values
 
 
@@ -174,11 +193,10 @@ def _marks(session: Session) -> dict[str, KpiWatermark]:
     return {m.source: m for m in session.execute(select(KpiWatermark)).scalars()}
 
 
-def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
-             today: date) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
+def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str, today: date,
+             now: datetime) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
     """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
     watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
-    now = utcnow()
     earliest: dict[str, date | None] = {}
     new: dict[str, KpiWatermark] = {}
 
@@ -186,19 +204,20 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
         return marks.get(source) or KpiWatermark(source=source, last_id=0)
 
     e = src.events.c
-    events = mark('events')
-    top = session.execute(select(func.max(e.id))).scalar_one() or 0
-    if top > events.last_id:
-        oldest = session.execute(select(_earliest(e.ts)).where(e.id > events.last_id, e.id <= top)).scalar_one()
+    news, watermark = _news(session, src.events, mark('events'), now)
+    if watermark is not None:
+        new['events'] = watermark
+    if news is not None:
+        oldest = session.execute(select(_earliest(e.ts)).where(news)).scalar_one()
         earliest['events'] = days.local_day(oldest, zone)
-        new['events'] = KpiWatermark(source='events', last_id=top, refreshed_at=now)
 
     if src.has_tables(session, 'orders'):
         found = _order_changes(session, mark('orders'), mark('order_events'), mark('refunds'), now)
-        for source, (day_at, watermark) in found.items():
+        for source, (news, day_at, watermark) in found.items():
             new[source] = watermark
-            day = days.local_day(day_at, zone) if day_at else today
-            earliest['orders'] = min(day, earliest.get('orders') or day)
+            if news:
+                day = days.local_day(day_at, zone) if day_at else today
+                earliest['orders'] = min(day, earliest.get('orders') or day)
 
     t = src.tickets.c
     tickets = mark('tickets')
@@ -215,28 +234,75 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str,
 
 
 def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark,
-                   now: datetime) -> dict[str, tuple[datetime | None, KpiWatermark]]:
+                   now: datetime) -> dict[str, tuple[bool, datetime | None, KpiWatermark]]:
     """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
     for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
     o, ev = src.orders.c, src.order_events.c
     found = {}
-    top = session.execute(select(func.max(o.id))).scalar_one() or 0
-    if top > orders.last_id:
-        oldest = session.execute(select(_earliest(o.placed_at)).where(o.id > orders.last_id)).scalar_one()
-        found['orders'] = (oldest, KpiWatermark(source='orders', last_id=top, refreshed_at=now))
+    news, watermark = _news(session, src.orders, orders, now)
+    if watermark is not None:
+        oldest = session.execute(select(_earliest(o.placed_at)).where(news)).scalar_one() if news is not None \
+            else None
+        found['orders'] = (news is not None, oldest, watermark)
     if src.has_tables(session, 'order_events'):
-        top = session.execute(select(func.max(ev.id))).scalar_one() or 0
-        if top > timeline.last_id:
-            changed = select(ev.order_id).where(ev.id > timeline.last_id).scalar_subquery()
-            oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
-            found['order_events'] = (oldest, KpiWatermark(source='order_events', last_id=top, refreshed_at=now))
+        news, watermark = _news(session, src.order_events, timeline, now)
+        if watermark is not None:
+            oldest = None
+            if news is not None:
+                changed = select(ev.order_id).where(news).scalar_subquery()
+                oldest = session.execute(select(_earliest(o.placed_at)).where(o.id.in_(changed))).scalar_one()
+            found['order_events'] = (news is not None, oldest, watermark)
     if src.has_tables(session, 'refunds'):
         r = src.refunds.c
-        top = session.execute(select(func.max(r.id))).scalar_one() or 0
-        if top > refunds.last_id:
-            oldest = session.execute(select(_earliest(r.refunded_at)).where(r.id > refunds.last_id)).scalar_one()
-            found['refunds'] = (oldest, KpiWatermark(source='refunds', last_id=top, refreshed_at=now))
+        news, watermark = _news(session, src.refunds, refunds, now)
+        if watermark is not None:
+            oldest = session.execute(select(_earliest(r.refunded_at)).where(news)).scalar_one() \
+                if news is not None else None
+            found['refunds'] = (news is not None, oldest, watermark)
     return found
+
+
+def _news(session: Session, table, mark: KpiWatermark, now: datetime) -> tuple[Any, KpiWatermark | None]:
+    """The rows of `table` the refresh has not seen: ids past the watermark, and ids that were missing below it and
+    have appeared since (a transaction that took its ids before a later one committed, but committed after it was
+    read). Returns the condition selecting them (None: nothing new) and the new watermark (None: unchanged).
+    Missing ids are remembered for GAP_PATIENCE (then taken as rolled back; the nightly recompute covers the rest)."""
+    ident = table.c.id
+    top = max(session.execute(select(func.max(ident))).scalar_one() or 0, mark.last_id)
+    gaps = [gap for gap in (mark.gaps or []) if now - datetime.fromisoformat(gap[2]) < GAP_PATIENCE]
+    late: list[int] = []
+    if gaps:
+        late = list(session.execute(select(ident).where(or_(*(ident.between(a, b) for a, b, _ in gaps)))
+                                    .order_by(ident)).scalars())
+    fresh: list[int] = []
+    if top > mark.last_id:  # only the newest ids are looked at for holes: a transaction in flight took recent ones
+        scanned = max(mark.last_id, top - GAP_SCAN)
+        fresh = list(session.execute(select(ident).where(ident > scanned, ident <= top).order_by(ident)).scalars())
+    if top == mark.last_id and not late and gaps == (mark.gaps or []):
+        return None, None
+    remaining = [[a, b, since] for a, b, since in gaps for a, b in _missing(a, b, late)]
+    remaining += [[a, b, now.isoformat()] for a, b in _missing(max(mark.last_id, top - GAP_SCAN) + 1, top, fresh)]
+    watermark = KpiWatermark(source=mark.source, last_id=top, last_change=mark.last_change, refreshed_at=now,
+                             gaps=remaining[-MAX_GAPS:])
+    if top == mark.last_id and not late:
+        return None, watermark
+    news = or_(and_(ident > mark.last_id, ident <= top), ident.in_(late)) if late else \
+        and_(ident > mark.last_id, ident <= top)
+    return news, watermark
+
+
+def _missing(first: int, last: int, present: list[int]) -> list[tuple[int, int]]:
+    """The ranges of [first, last] not in `present` (sorted ids)."""
+    ranges, expected = [], first
+    for ident in present:
+        if ident < first or ident > last:
+            continue
+        if ident > expected:
+            ranges.append((expected, ident - 1))
+        expected = ident + 1
+    if expected <= last:
+        ranges.append((expected, last))
+    return ranges
 
 
 def _earliest(column):

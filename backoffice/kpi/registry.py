@@ -3,10 +3,11 @@ one SQL aggregate over that day's rows, never the raw rows in Python."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -27,12 +28,19 @@ class DayValue:
 
 @dataclass(frozen=True)
 class Day:
-    """What a computation gets: one local day as [start, end) in UTC, and the definitions in force."""
+    """What a computation gets: one local day as [start, end) in UTC, and the definitions in force. KPIs computed for
+    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`."""
 
     session: Session
     start: datetime
     end: datetime
     definitions: Definitions
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class Kpi:
     good: str = 'up'                 # which way is good news: up | down
     lookback_days: Callable[[Definitions], int] = lambda d: 0  # how far back new rows change values
     # computes a span of days at once, faster than day by day: (session, first, last, zone, definitions) → by day
-    compute_span: Callable[[Session, date, date, str, Definitions], dict[date, DayValue]] | None = None
+    compute_span: Callable[..., dict[date, DayValue]] | None = None
 
     def describe(self, definitions: Definitions) -> str:
         return self.definition(definitions) if callable(self.definition) else self.definition
@@ -60,8 +68,8 @@ class Kpi:
 def event_count(kind: EventType) -> Callable[[Day], DayValue]:
     def compute(day: Day) -> DayValue:
         e = src.events.c
-        total = day.session.execute(select(func.count()).select_from(src.events).where(
-            e.type == int(kind), e.ts >= day.start, e.ts < day.end)).scalar_one()
+        total = day.shared(f'events-{int(kind)}', lambda: day.session.execute(select(func.count()).select_from(
+            src.events).where(e.type == int(kind), e.ts >= day.start, e.ts < day.end)).scalar_one())
         return DayValue(float(total))
     return compute
 
@@ -93,19 +101,29 @@ def active_users(day: Day) -> DayValue:
     return DayValue(float(day.session.execute(select(func.count()).select_from(per_customer)).scalar_one()))
 
 
-def active_users_span(session: Session, first: date, last: date, zone: str, d: Definitions) -> dict[date, DayValue]:
+def active_users_span(session: Session, first: date, last: date, zone: str, d: Definitions, *,
+                      remember: bool = False) -> dict[date, DayValue]:
     """Active users for consecutive days in one pass: each day's events per customer (one grouped query per day, a
-    few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events."""
+    few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events.
+    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`)."""
     e = src.events.c
     sums: dict[int, int] = {}      # customer → events in the window
     window: deque[dict[int, int]] = deque()
     active, result = 0, {}
+    types = tuple(_activity_types(d))
     for day in days.span(first - timedelta(days=d.active_days - 1), last):
         start, end = days.bounds(day, zone)
-        customer = _unindexed(e.customer_id)
-        counts = dict(session.execute(select(customer, func.count()).where(
-            customer.is_not(None), e.type.in_(_activity_types(d)), e.ts >= start, e.ts < end)
-            .group_by(customer)).all())
+        key = (day, zone, types)
+        with _day_counts_lock:
+            counts = _day_counts.get(key) if remember else None
+        if counts is None:
+            customer = _unindexed(e.customer_id)
+            counts = dict(session.execute(select(customer, func.count()).where(
+                customer.is_not(None), e.type.in_(types), e.ts >= start, e.ts < end)
+                .group_by(customer)).all())
+            if remember and end <= datetime.now(UTC):
+                with _day_counts_lock:
+                    _day_counts[key] = counts
         for customer, number in counts.items():
             before = sums.get(customer, 0)
             sums[customer] = before + number
@@ -120,6 +138,20 @@ def active_users_span(session: Session, first: date, last: date, zone: str, d: D
         if day >= first:
             result[day] = DayValue(float(active))
     return result
+
+
+# Each finished day's events per customer, as active users slides them through its window, kept between the
+# incremental refreshes of this process: a minute that brings new events then costs one grouped query (today's)
+# instead of D. New events dated on an earlier day, and every full recompute, drop the days from theirs on.
+_day_counts: dict[tuple[date, str, tuple[int, ...]], dict[int, int]] = {}
+_day_counts_lock = threading.Lock()
+
+
+def forget_event_days(since: date | None = None) -> None:
+    """Drop the remembered per-day counts from `since` on (all of them without)."""
+    with _day_counts_lock:
+        for key in [key for key in _day_counts if since is None or key[0] >= since]:
+            del _day_counts[key]
 
 
 def _unindexed(column):
@@ -142,15 +174,20 @@ def _placed_in(day: Day, statuses: tuple[str, ...]):
 def orders_count(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    return DayValue(float(day.session.execute(select(func.count()).select_from(src.orders)
-                                              .where(_placed_in(day, src.PLACED))).scalar_one()))
+    return DayValue(float(day.shared('orders', lambda: day.session.execute(
+        select(func.count()).select_from(src.orders).where(_placed_in(day, src.PLACED))).scalar_one())))
+
+
+def _paid(day: Day) -> tuple[float, int]:
+    """The total and the number of the day's paid orders (turnover and average basket both need them)."""
+    return day.shared('paid', lambda: tuple(day.session.execute(
+        select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))).one()))
 
 
 def turnover(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders', 'refunds'):
         return DayValue(None)
-    sold = day.session.execute(select(func.coalesce(func.sum(src.orders.c.total), 0))
-                               .where(_placed_in(day, src.PAID))).scalar_one()
+    sold, _ = _paid(day)
     r = src.refunds.c
     refunded = day.session.execute(select(func.coalesce(func.sum(r.amount), 0))
                                    .where(r.refunded_at >= day.start, r.refunded_at < day.end)).scalar_one()
@@ -160,8 +197,7 @@ def turnover(day: Day) -> DayValue:
 def average_basket(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    total, count = day.session.execute(select(func.coalesce(func.sum(src.orders.c.total), 0), func.count())
-                                       .where(_placed_in(day, src.PAID))).one()
+    total, count = _paid(day)
     return DayValue(round(float(total) / count, 2) if count else None, float(total), float(count))
 
 
@@ -172,14 +208,16 @@ def conversion(day: Day) -> DayValue:
 
 
 def new_customers(day: Day) -> DayValue:
-    """Customers whose first order (not a draft, not cancelled) was placed that day."""
+    """Customers whose first order (not a draft, not cancelled) was placed that day: the day's customers, less those
+    with an earlier order — one probe each of the (customer_id, placed_at, status) index, no table read."""
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
     o, earlier = src.orders.c, src.orders.alias('earlier')
-    before = exists().where(earlier.c.customer_id == o.customer_id, earlier.c.status.in_(src.PLACED),
-                            earlier.c.placed_at < day.start)
-    return DayValue(float(day.session.execute(select(func.count(o.customer_id.distinct()))
-                                              .where(_placed_in(day, src.PLACED), ~before)).scalar_one()))
+    buyers = select(o.customer_id.label('customer_id')).where(_placed_in(day, src.PLACED)).distinct().subquery()
+    before = exists().where(earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < day.start,
+                            earlier.c.status.in_(src.PLACED))
+    return DayValue(float(day.session.execute(select(func.count()).select_from(buyers).where(
+        buyers.c.customer_id.is_not(None), ~before)).scalar_one()))
 
 
 def low_stock(day: Day) -> DayValue:

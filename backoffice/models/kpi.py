@@ -70,6 +70,9 @@ class KpiWatermark(SQLModel, table=True):
     last_id: int = 0
     last_change: datetime | None = None
     refreshed_at: datetime = Field(default_factory=utcnow)
+    # ids below last_id that were missing when it was read, as [first, last, since (ISO time)]: a transaction that
+    # commits after a later one (PostgreSQL hands out ids at insert, not at commit) fills them in later
+    gaps: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default='[]'))
 
 
 class KpiJobRun(SQLModel, table=True):

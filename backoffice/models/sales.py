@@ -64,6 +64,8 @@ class Order(EditableTable, table=True):
         Index('ix_orders_placed_id', 'placed_at', 'id'),
         Index('ix_orders_status_placed_id', 'status', 'placed_at', 'id'),
         Index('ix_orders_customer_placed_id', 'customer_id', 'placed_at', 'id'),
+        # the "new customers" KPI: whether a customer ordered before a day, read from the index alone (0013)
+        Index('ix_orders_customer_placed_status', 'customer_id', 'placed_at', 'status'),
         Index('ix_orders_total_id', 'total', 'id'),
         Index('ix_orders_status_id', 'status', 'id'),
         Index('ix_orders_number_id', 'number', 'id'),

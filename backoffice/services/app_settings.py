@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
@@ -32,7 +33,7 @@ def time_zones() -> dict[str, str]:
 class SettingSpec:
     key: str
     label: str
-    kind: str                                  # text | email | choice | number | decimal | bool
+    kind: str                                  # text | email | url | choice | number | decimal | bool
     default: Any
     help: str
     section: str = 'General'
@@ -65,6 +66,8 @@ class SettingSpec:
             return text
         if self.kind == 'email':
             return normalize_email(text) if text else ''
+        if self.kind == 'url':
+            return _web_address(text) if text else ''
         if not text:
             raise ValueError('This field is required')
         if len(text) > 200:
@@ -124,8 +127,28 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec('auto_assign', 'Auto-assignment', 'choice', 'off',
                 'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
                 'requests (least-loaded); off leaves them unassigned.', section='Support', choices=AUTO_ASSIGN),
+    SettingSpec('segments_webhook_url', 'Segments webhook', 'url', '',
+                'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
+                'import address, https://). Empty: pushing is off.', section='Segments'),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
+LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
+
+
+def _web_address(text: str) -> str:
+    """An https:// address (plain http only to this machine: customers' addresses do not cross a network in clear)."""
+    if len(text) > 500:
+        raise ValueError('Use at most 500 characters')
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if not host or parts.scheme not in ('https', 'http') or any(ch.isspace() for ch in text):
+        raise ValueError('Enter a web address starting with https://')
+    if parts.scheme == 'http' and host not in LOCAL_HOSTS:
+        raise ValueError('Use https:// (plain http only to this machine)')
+    return text
 
 
 def current_values(*, session: Session) -> dict[str, Any]:
