@@ -1,5 +1,6 @@
-"""What the write APIs share: the error body, and the Idempotency-Key header (a retry with the same key and body gets
-the first answer again and does nothing new; the same key with another body is refused)."""
+"""What the write APIs share: the calling API key checked (scope, rate), the error body, and the Idempotency-Key
+header (a retry with the same key and body gets the first answer again and does nothing new; the same key with another
+body is refused)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from . import ratelimit
 from .db import session_scope
 from .errors import ServiceError
 from .models import ApiKey
@@ -62,3 +64,26 @@ def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payl
             api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
                                        status_code=status_code, response=body)
     return JSONResponse(body, status_code=status_code)
+
+
+def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
+    """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
+    scope is missing) or 429 (with Retry-After)."""
+    with session_scope() as session:
+        try:
+            key = api_keys.authenticate(session, request.headers.get('authorization'), scope)
+        except api_keys.MissingKey as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
+        except api_keys.KeyNotAccepted as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
+        except api_keys.MissingScope as error:
+            raise HTTPException(403, str(error)) from None
+    within_rate(limiter, f'key:{key.prefix}', rate_message)
+    return key
+
+
+def within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
+    decision = limiter.hit(bucket)
+    if not decision.allowed:
+        raise HTTPException(429, f'{message} Retry in {decision.retry_after} s.',
+                            headers={'Retry-After': str(decision.retry_after)})

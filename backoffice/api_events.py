@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from . import ratelimit
-from .api_intake import Problem, SizeLimitedRoute, _within_rate, bearer
+from .api_common import calling_key
+from .api_intake import Problem, SizeLimitedRoute, bearer
 from .db import session_scope
 from .kpi import capture
 from .models import ApiKey
-from .services import api_keys
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
 EVENT_CALLS_PER_MINUTE = 1200        # per key: the snippet sends from every visitor's browser with one key
@@ -57,18 +57,8 @@ class BatchAccepted(BaseModel):
 
 def events_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may send events and is within its rate."""
-    with session_scope() as session:
-        try:
-            key = api_keys.authenticate(session, request.headers.get('authorization'), 'events:write')
-        except api_keys.MissingKey as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
-        except api_keys.KeyNotAccepted as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
-        except api_keys.MissingScope as error:
-            raise HTTPException(403, str(error)) from None
-    _within_rate(limiter, f'key:{key.prefix}',
-                 f'Rate limit of {EVENT_CALLS_PER_MINUTE} event batches a minute for this API key reached.')
-    return key
+    return calling_key(request, 'events:write', limiter,
+                       f'Rate limit of {EVENT_CALLS_PER_MINUTE} event batches a minute for this API key reached.')
 
 
 @router.post('', status_code=202, response_model=BatchAccepted, responses={

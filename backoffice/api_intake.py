@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from . import ratelimit
-from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once
+from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
 from .db import session_scope
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, TicketSource, TicketType
-from .services import api_keys, tickets
+from .services import tickets
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -104,18 +104,8 @@ _KEY = {
 
 def requests_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may write requests and is within its rate."""
-    with session_scope() as session:
-        try:
-            key = api_keys.authenticate(session, request.headers.get('authorization'), 'requests:write')
-        except api_keys.MissingKey as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
-        except api_keys.KeyNotAccepted as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
-        except api_keys.MissingScope as error:
-            raise HTTPException(403, str(error)) from None
-    _within_rate(ratelimit.api_keys, f'key:{key.prefix}',
-                 f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
-    return key
+    return calling_key(request, 'requests:write', ratelimit.api_keys,
+                       f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
 
 
 @router.post('', status_code=201, response_model=RequestCreated, responses={
@@ -154,7 +144,7 @@ def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: R
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'
-    _within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
+    within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
     with session_scope() as session:
         try:
             tickets.rate(session=session, number=number, token=payload.token, score=payload.score,
@@ -179,13 +169,6 @@ def _location(field: str) -> list[str]:
     if field == 'number':
         return ['path', 'number']
     return ['body', field] if field else ['body']
-
-
-def _within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
-    decision = limiter.hit(bucket)
-    if not decision.allowed:
-        raise HTTPException(429, f'{message} Retry in {decision.retry_after} s.',
-                            headers={'Retry-After': str(decision.retry_after)})
 
 
 def _too_large(limit: int = MAX_BODY_BYTES) -> JSONResponse:

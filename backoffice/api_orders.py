@@ -18,12 +18,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from . import ratelimit
-from .api_common import IdempotencyKey, Problem, answer_once
-from .api_intake import _KEY, _SIZE, SizeLimitedRoute, _within_rate
-from .db import session_scope
+from .api_common import IdempotencyKey, Problem, answer_once, calling_key
+from .api_intake import _KEY, _SIZE, SizeLimitedRoute
 from .errors import PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, OrderSource
-from .services import api_keys, orders, stock
+from .services import orders, stock
 
 router = APIRouter(prefix='/api/orders', tags=['orders'], route_class=SizeLimitedRoute)
 bearer = HTTPBearer(auto_error=False, description='An API key with the orders:write scope')
@@ -62,18 +61,8 @@ class OrderPlaced(BaseModel):
 
 def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may send orders and is within its rate."""
-    with session_scope() as session:
-        try:
-            key = api_keys.authenticate(session, request.headers.get('authorization'), 'orders:write')
-        except api_keys.MissingKey as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
-        except api_keys.KeyNotAccepted as error:
-            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
-        except api_keys.MissingScope as error:
-            raise HTTPException(403, str(error)) from None
-    _within_rate(ratelimit.api_keys, f'key:{key.prefix}',
-                 f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
-    return key
+    return calling_key(request, 'orders:write', ratelimit.api_keys,
+                       f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
 
 
 @router.post('', status_code=201, response_model=OrderPlaced, responses={
