@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..permissions import can, require
 from ..records import get_for_update, stamp
-from . import audit, invoices, numbering, orders, payments, stock
+from . import audit, invoices, numbering, orders, payments, stock, tickets
 
 TOPIC = 'returns'
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)
@@ -103,8 +103,8 @@ def create_return_from_ticket(*, session: Session, actor: User, ticket_id: int, 
         raise ValidationFailed({'type': 'Only a request of type "Return or exchange" starts a return'})
     if not ticket.order_number:
         raise ValidationFailed({'order_number': "Set the request's order number first"})
-    order = session.exec(select(Order).where(Order.number == ticket.order_number.strip().lstrip('#'))).first()
-    if order is None or order.customer_id != ticket.customer_id:
+    order = tickets.linked_order(session=session, actor=actor, ticket=ticket)  # its number or the shop's own id
+    if order is None:
         raise ValidationFailed({'order_number': f'No order {ticket.order_number} of this customer'})
     return create_return(session=session, actor=actor, order_id=order.id, lines=lines, ticket_id=ticket.id,
                          reason=reason or ticket.subject)
