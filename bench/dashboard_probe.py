@@ -12,9 +12,7 @@ scripts) so that Selenium's polling neither costs the browser CPU nor adds its o
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # through kpi_refresh, which takes them from wherever the browser helpers live (main moved them to bench/_harness.py)
-from bench.kpi_refresh import EMAIL, FLAGS, PASSWORD, free_port, wait_healthy  # noqa: E402
+from bench._harness import app_server, chromium, sign_in  # noqa: E402
 
 OBSERVER = r"""
 window.__t = {};
@@ -55,53 +53,32 @@ def main() -> int:
     parser.add_argument('--width', type=int, default=390)
     args = parser.parse_args()
     url = args.database_url or f'sqlite:///{args.sqlite_file}'
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     work = Path(tempfile.mkdtemp(prefix='bench-probe-'))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
-               BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0')
-    server = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    driver = None
-    try:
-        wait_healthy(f'http://127.0.0.1:{port}/healthz')
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f'--user-data-dir={work / "profile"}')
-        driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
-        driver.set_window_size(args.width, 844)
-        base = f'http://127.0.0.1:{port}'
-        driver.get(f'{base}/login')
-        driver.find_element(By.CSS_SELECTOR, 'input[type=email]').send_keys(EMAIL)
-        driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(PASSWORD)
-        driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Log in"]]').click()
-        wait = WebDriverWait(driver, 60, poll_frequency=0.1)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kpi-card'))
-        driver.get(f'{base}/login')
-        driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': OBSERVER})
-        visits = []
-        for _ in range(args.runs + 1):
-            driver.get(f'{base}/')
-            wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
-            visits.append(driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
-                return Object.assign({html: n.responseEnd, dom_ready: n.domContentLoadedEventEnd}, window.__t)"""))
-        print(f'dashboard at {args.width} px, ms since navigation start: cold | warm median of {args.runs}')
-        for step in STEPS:
-            warm = [visit[step] for visit in visits[1:] if step in visit]
-            cold = visits[0].get(step)
-            print(f'  {step:12s} {cold or 0:7.0f} | {statistics.median(warm) if warm else 0:7.0f}')
-    finally:
-        if driver is not None:
+    with app_server(url, work) as (base, _server):
+        driver = chromium(work / 'profile', width=1440, height=900)
+        try:
+            driver.set_window_size(args.width, 844)
+            sign_in(driver, base)
+            wait = WebDriverWait(driver, 60, poll_frequency=0.1)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kpi-card'))
+            driver.get(f'{base}/login')
+            driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': OBSERVER})
+            visits = []
+            for _ in range(args.runs + 1):
+                driver.get(f'{base}/')
+                wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
+                visits.append(driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
+                    return Object.assign({html: n.responseEnd, dom_ready: n.domContentLoadedEventEnd}, window.__t)"""))
+        finally:
             driver.quit()
-        server.terminate()
-        server.wait(timeout=10)
+    print(f'dashboard at {args.width} px, ms since navigation start: cold | warm median of {args.runs}')
+    for step in STEPS:
+        warm = [visit[step] for visit in visits[1:] if step in visit]
+        cold = visits[0].get(step)
+        print(f'  {step:12s} {cold or 0:7.0f} | {statistics.median(warm) if warm else 0:7.0f}')
     return 0
 
 

@@ -10,10 +10,8 @@ memory of the refresh, and the time until the dashboard's cards and charts are v
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import FLAGS, free_port, wait_healthy  # noqa: E402
-
-EMAIL, PASSWORD = 'bench.admin@example.com', 'Bench-Admin-Pass-2931'
+from bench._harness import EMAIL, PASSWORD, app_server, chromium, sign_in  # noqa: E402
 
 
 def main() -> int:
@@ -157,64 +153,43 @@ def count(table: str) -> int:
 
 
 def browser(url: str, work: Path, args: argparse.Namespace) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    env.update(BACKOFFICE_DATABASE_URL=url, BACKOFFICE_PORT=str(port), BACKOFFICE_DATA_DIR=str(work / 'data'),
-               BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789', BACKOFFICE_SCHEDULER='0')
-    server = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.STDOUT)
-    driver = None
-    try:
-        wait_healthy(f'http://127.0.0.1:{port}/healthz')
-        options = webdriver.ChromeOptions()
-        options.binary_location = '/usr/bin/chromium'
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f'--user-data-dir={work / "profile"}')
-        driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
-        driver.set_window_size(390, 844)
-        base = f'http://127.0.0.1:{port}'
-        driver.get(f'{base}/login')
-        driver.find_element(By.CSS_SELECTOR, 'input[type=email]').send_keys(EMAIL)
-        driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(PASSWORD)
-        driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Log in"]]').click()
-        wait = WebDriverWait(driver, 60, poll_frequency=0.005)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kpi-card'))
-        driver.get(f'{base}/login')  # leave the dashboard, so that the cold visit below is a full page load
+    with app_server(url, work) as (base, _server):
+        driver = chromium(work / 'profile', width=1440, height=900)
+        try:
+            driver.set_window_size(390, 844)
+            sign_in(driver, base, EMAIL, PASSWORD)
+            wait = WebDriverWait(driver, 60, poll_frequency=0.005)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kpi-card'))
+            driver.get(f'{base}/login')  # leave the dashboard, so that the cold visit below is a full page load
 
-        def visit() -> tuple[float, float]:
-            start = time.perf_counter()
-            driver.get(f'{base}/')
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.kpi-card')) >= 15)
-            cards = time.perf_counter() - start
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg')) >= 4)
-            return cards * 1000, (time.perf_counter() - start) * 1000
-
-        cold = visit()
-        warm = [visit() for _ in range(args.runs)]
-        print(f'dashboard in Chromium at 390 px ({count("orders"):,} orders)')
-        for label, index in (('cards', 0), ('charts', 1)):
-            print(f'  {label} visible, cold: {cold[index]:6.0f} ms; warm: '
-                  f'{statistics.median(w[index] for w in warm):6.0f} ms median')
-        if args.screenshots:
-            args.screenshots.mkdir(parents=True, exist_ok=True)
-            for width, height in ((390, 2400), (1440, 1400)):
-                driver.set_window_size(width, height)
+            def visit() -> tuple[float, float]:
+                start = time.perf_counter()
                 driver.get(f'{base}/')
+                wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.kpi-card')) >= 15)
+                cards = time.perf_counter() - start
                 wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg')) >= 4)
-                time.sleep(1)
-                driver.save_screenshot(str(args.screenshots / f'dashboard-{width}.png'))
-    finally:
-        if driver is not None:
+                return cards * 1000, (time.perf_counter() - start) * 1000
+
+            cold = visit()
+            warm = [visit() for _ in range(args.runs)]
+            print(f'dashboard in Chromium at 390 px ({count("orders"):,} orders)')
+            for label, index in (('cards', 0), ('charts', 1)):
+                print(f'  {label} visible, cold: {cold[index]:6.0f} ms; warm: '
+                      f'{statistics.median(w[index] for w in warm):6.0f} ms median')
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                for width, height in ((390, 2400), (1440, 1400)):
+                    driver.set_window_size(width, height)
+                    driver.get(f'{base}/')
+                    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg')) >= 4)
+                    time.sleep(1)
+                    driver.save_screenshot(str(args.screenshots / f'dashboard-{width}.png'))
+        finally:
             driver.quit()
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(work / 'profile', ignore_errors=True)
+            shutil.rmtree(work / 'profile', ignore_errors=True)
 
 
 if __name__ == '__main__':
