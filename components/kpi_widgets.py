@@ -76,7 +76,8 @@ def sparkline(values: list[float | None], width: int = 96, height: int = 28) -> 
 def _layout(**extra: Any) -> dict[str, Any]:
     return {'margin': {'l': 40, 'r': 10, 't': 10, 'b': 30}, 'height': 240, 'showlegend': True,
             'legend': {'orientation': 'h', 'y': -0.2}, 'paper_bgcolor': 'rgba(0,0,0,0)',
-            'plot_bgcolor': 'rgba(0,0,0,0)', 'font': {'size': 11}, 'xaxis': {'type': 'date'}, **extra}
+            'plot_bgcolor': 'rgba(0,0,0,0)', 'font': {'size': 11}, 'xaxis': {'type': 'date'},
+            'yaxis': {'rangemode': 'tozero'}, **extra}  # from zero: a change of 2 in 290 must not look like a fall
 
 
 def _days(table: pd.DataFrame) -> list[str]:
@@ -93,7 +94,7 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
          'marker': {'color': COLORS['primary']}},
         {'type': 'scatter', 'mode': 'lines', 'name': 'Orders', 'x': _days(table), 'y': _values(table, 'orders'),
          'yaxis': 'y2', 'line': {'color': COLORS['accent']}}],
-        'layout': _layout(yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False},
+        'layout': _layout(yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False, 'rangemode': 'tozero'},
                           margin={'l': 40, 'r': 40, 't': 10, 'b': 30}),  # room for the orders axis on the right
         'config': CONFIG}
 

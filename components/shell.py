@@ -71,6 +71,9 @@ body.body--dark .bg-gray-50 { background-color: #1d1d1d; }
 body.body--dark .text-amber-900 { color: #fcd34d; }
 body.body--dark .text-red-800, body.body--dark .text-red-700 { color: #f87171; }
 body.body--dark .text-green-700 { color: #4ade80; }
+body.body--dark .js-plotly-plot .main-svg text { fill: #c8c8c8 !important; }
+body.body--dark .js-plotly-plot .gridlayer path, body.body--dark .js-plotly-plot .zerolinelayer path {
+    stroke: rgba(255, 255, 255, 0.12) !important; }
 """
 
 

@@ -14,6 +14,7 @@ from backoffice.services import app_settings
 from components import kpi_widgets as widgets
 from components.format import ago
 from components.forms import page_dialog
+from components.lean_plotly import LeanPlotly
 from components.registry import screen
 
 
@@ -75,7 +76,7 @@ def _age(updated) -> str:
 def _chart(title: str, figure: dict) -> None:
     with ui.card().classes('w-full p-3 gap-1'):
         ui.label(title).classes('text-sm font-medium')
-        ui.plotly(figure).classes('w-full h-60')
+        LeanPlotly(figure).classes('w-full h-60')
 
 
 def open_card(card: Card, period: Period, currency: str) -> None:
@@ -89,7 +90,7 @@ def open_card(card: Card, period: Period, currency: str) -> None:
             ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
         ui.label(card.definition).classes('text-sm text-gray-500')
         ui.label(f'{widgets.format_value(card.value, card.unit, currency)} over the period').classes('font-medium')
-        ui.plotly(widgets.line_figure(table, [(card.key, card.label, 'primary')])).classes('w-full h-56')
+        LeanPlotly(widgets.line_figure(table, [(card.key, card.label, 'primary')])).classes('w-full h-56')
         ui.label("Behind today's number").classes('text-sm font-medium pt-2')
         if rows:
             ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows) \
