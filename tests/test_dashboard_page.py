@@ -12,6 +12,7 @@ from nicegui.testing import User
 from backoffice.db import session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import KpiDaily, Order, utcnow
+from components.lean_plotly import LeanPlotly
 
 from .conftest import sign_in
 from .factories import make_customer, make_user
@@ -33,6 +34,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_see('Turnover')
     await user.should_see('Open requests')
     await user.should_see('750.00 EUR')                       # the last 30 days
+    charts = user.find(LeanPlotly).elements                    # on the lighter plotly.js bundle
+    assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'funnel', 'scatter'}
     next(iter(user.find(ui.toggle).elements)).value = 7       # the period switch (the simulation cannot tap it)
     await user.should_see('500.00 EUR')
     await user.should_see('▲ 100.0 % vs previous period')
