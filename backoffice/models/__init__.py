@@ -53,6 +53,7 @@ from .support import (
                      TicketType,
 )
 from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
+from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     'Carrier',
@@ -100,6 +101,7 @@ __all__ = [
     'CustomerStatus',
     'CustomerUpdate',
     'Delivery',
+    'DeliveryStatus',
     'EditableTable',
     'EventType',
     'IdempotencyRecord',
@@ -129,5 +131,7 @@ __all__ = [
     'TicketType',
     'UsageEvent',
     'User',
+    'WebhookDelivery',
+    'WebhookEndpoint',
     'utcnow',
 ]
