@@ -208,3 +208,24 @@ def test_a_test_event_is_sent_at_once_even_to_an_inactive_endpoint(admin) -> Non
             sent = webhooks.send_test(session=session, actor=admin, endpoint_id=endpoint_id)
         assert (sent.event, sent.status, sent.last_status_code) == ('webhook.test', 'delivered', 200)
         assert receiver.received[0].headers['x-backoffice-event'] == 'webhook.test'
+
+
+def test_resend_tries_a_failed_delivery_again_at_once(admin) -> None:
+    with webhook_receiver() as receiver:
+        receiver.answers = [500] * webhooks.MAX_ATTEMPTS
+        add_endpoint(admin, receiver.url, 'request.created')
+        submit()
+        [queued] = deliveries()
+        with session_scope() as session, pytest.raises(ValidationFailed):
+            webhooks.resend(session=session, actor=admin, delivery_id=queued.id)  # still being tried
+        later = utcnow()
+        for _ in range(webhooks.MAX_ATTEMPTS):
+            webhooks.dispatch_due(now=later)
+            later = delivery(queued.id).next_attempt_at + timedelta(seconds=1)
+        assert delivery(queued.id).status == 'failed'
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.resend(session=session, actor=make_user('manager'), delivery_id=queued.id)
+        with session_scope() as session:
+            resent = webhooks.resend(session=session, actor=admin, delivery_id=queued.id)
+        assert (resent.status, resent.attempts, resent.last_status_code) == ('delivered', 1, 200)
+        assert len(receiver.received) == webhooks.MAX_ATTEMPTS + 1

@@ -66,9 +66,16 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
         await user.should_see('Test event delivered (HTTP 200)', retries=50)
         assert receiver.received[0].headers['x-backoffice-event'] == 'webhook.test'
 
-    logged = await rows_of(user, 'attempts', 'Test event', 'event')  # the log refreshed live
-    assert [(r['endpoint_id'], r['event'], r['status'], r['last_status_code']) for r in logged] == [
-        ('Shop front', 'Test event', 'Delivered', '200')]
+        logged = await rows_of(user, 'attempts', 'Test event', 'event')  # the log refreshed live
+        assert [(r['endpoint_id'], r['event'], r['status'], r['last_status_code']) for r in logged] == [
+            ('Shop front', 'Test event', 'Delivered', '200')]
+
+        _open(user, 'attempts', logged[0])  # a receiver lost it: send it again from the log
+        await user.should_see('Resend', retries=30)
+        resend = [b for b in user.find(kind=ui.button, content='Resend').elements if b.props.get('label') == 'Resend']
+        UserInteraction(user, {resend[0]}, None).click()  # not the endpoint dialog's 'Resend failed'
+        await user.should_see('Delivered again (HTTP 200)', retries=50)
+        assert [r.headers['x-backoffice-delivery'] for r in receiver.received] == [str(logged[0]['id'])] * 2
 
 
 async def test_a_manager_cannot_open_webhooks(user: User) -> None:

@@ -35,6 +35,13 @@ def _resend_failed(*, session, actor, record_id, version) -> Outcome:
     return Outcome(None, f'{count} failed deliveries queued again' if count else 'No failed deliveries to resend')
 
 
+def _resend(*, session, actor, record_id, version) -> Outcome:
+    delivery = webhooks.resend(session=session, actor=actor, delivery_id=record_id)
+    if delivery.status == DeliveryStatus.delivered:
+        return Outcome(delivery, f'Delivered again (HTTP {delivery.last_status_code})')
+    return Outcome(delivery, f'Not delivered ({delivery.last_error}); it is retried with backoff')
+
+
 def _rotate(*, session, actor, record_id, version) -> Outcome:
     endpoint, secret = webhooks.rotate_secret(session=session, actor=actor, endpoint_id=record_id, version=version)
     return Outcome(endpoint, 'New signing secret: the old one no longer signs', secret,
@@ -103,4 +110,6 @@ DELIVERIES = register(Resource(
         Filter('event', 'Event', 'choice', choices={k: v for k, v in EVENTS.items() if k != '*'}),
     ),
     default_sort='id', default_descending=True,
+    actions=(Action('resend', 'Resend', _resend, webhooks.PERMISSION, icon='replay',
+                    visible=lambda d: d.status != DeliveryStatus.pending),),
 ))

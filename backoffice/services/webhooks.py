@@ -148,18 +148,24 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     return session.get(WebhookDelivery, delivery_id)
 
 
-def resend(*, session: Session, actor: User, delivery_id: int) -> WebhookDelivery:
-    """Start a delivery over: pending again, due now, with a fresh count of attempts."""
+def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = True) -> WebhookDelivery:
+    """Start a delivery over (failed, or delivered but lost by the receiver): pending again with a fresh count of
+    attempts, and tried at once unless `at_once` is False (then the dispatcher sends it on its next run)."""
     require(actor, PERMISSION)
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise NotFound('This delivery no longer exists.')
+    if delivery.status == DeliveryStatus.pending:
+        raise ValidationFailed({'': 'This delivery is still being tried: wait for its next attempt'})
     _restart(delivery)
     audit.record(session, actor, 'webhook.resent', 'webhook', delivery.endpoint_id,
-                 summary=f'Resent delivery {delivery.id} ({delivery.event})')
+                 summary=f'Resent delivery {delivery_id} ({delivery.event})')
     session.commit()
-    events.publish(DELIVERIES_TOPIC, {'id': delivery.id, 'action': 'resent'})
-    return delivery
+    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': 'resent'})
+    if at_once:
+        attempt(delivery_id)
+        session.expire_all()
+    return session.get(WebhookDelivery, delivery_id)
 
 
 def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
