@@ -229,3 +229,23 @@ def test_resend_tries_a_failed_delivery_again_at_once(admin) -> None:
             resent = webhooks.resend(session=session, actor=admin, delivery_id=queued.id)
         assert (resent.status, resent.attempts, resent.last_status_code) == ('delivered', 1, 200)
         assert len(receiver.received) == webhooks.MAX_ATTEMPTS + 1
+
+
+def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(admin) -> None:
+    from backoffice.resources import resource
+    from backoffice.services import crud
+    webhook = resource('webhooks')
+    endpoint_id, secret = add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
+    submit('First')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=admin, resource=webhook, record_id=endpoint_id, version=1)
+    submit('Second')
+    assert len(deliveries()) == 1  # only the request from before the delete
+    assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 0, 'failed': 0}  # not sent to the trash
+    assert deliveries()[0].status == 'failed'
+    with read_session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'webhook.deleted')).one()
+    assert secret not in json.dumps(entry.changes)
+    with session_scope() as session:
+        assert crud.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)) == 1
+    assert deliveries() == []
