@@ -13,6 +13,7 @@ from backoffice.api_intake import router as intake_router
 from backoffice.api_orders import router as orders_router
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
+from backoffice.services import webhooks
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
@@ -54,6 +55,7 @@ register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
 presence.wire()
+webhooks.wire()  # outbound webhooks: core events fill their outbox
 app.on_startup(start_services)
 
 

@@ -27,13 +27,15 @@ PERMISSIONS: dict[str, str] = {
     'settings.manage': 'Change application settings and API keys',
     'audit.read': 'Read the audit log',
     'system.manage': 'See system health, run backups and restores',
+    'webhooks.manage': 'Add, change and test the webhooks that tell other systems about orders and requests',
 }
 
 _READ = {p for p in PERMISSIONS if p.endswith('.read')}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(PERMISSIONS),
-    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage'},
+    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage',
+                                                    'webhooks.manage'},
     Role.agent: frozenset({'tickets.read', 'tickets.write', 'customers.read', 'customers.write', 'catalog.read',
                            'orders.read', 'content.read', 'kpis.read'}),
     Role.viewer: frozenset(_READ),

@@ -86,6 +86,12 @@ def check_low_stock(settings: Settings) -> list[int]:
         return stock.alert_low_stock(session=session)
 
 
+def send_webhooks(settings: Settings) -> dict[str, int]:
+    """POST the webhook deliveries that are due (new ones, and retries whose backoff has passed)."""
+    from .services import webhooks
+    return webhooks.dispatch_due()
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -95,6 +101,7 @@ JOBS: list[Job] = [
     Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
+    Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
 ]
 
 

@@ -99,16 +99,20 @@ class RecordDialog:
                 ui.button('Restore', icon='restore_from_trash', on_click=self._restore)
             elif self.writable:
                 if not self.is_new:
-                    for action in self.resource.actions:
-                        if action.visible(self.record) and can(self.user, action.permission):
-                            ui.button(action.label, icon=action.icon, on_click=lambda a=action: self._action(a)) \
-                                .props('flat')
+                    self._action_buttons()
                     if self.resource.soft_delete:
                         ui.button('Delete', icon='delete', on_click=self._delete).props('flat color=negative')
                 ui.button('Cancel', on_click=self.dialog.close).props('flat')
                 ui.button(f'Create {self.resource.singular}' if self.is_new else 'Save changes', on_click=self._save)
             else:
+                if self.resource.read_only and not self.is_new:
+                    self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
                 ui.button('Close', on_click=self.dialog.close).props('flat')
+
+    def _action_buttons(self) -> None:
+        for action in self.resource.actions:
+            if action.visible(self.record) and can(self.user, action.permission):
+                ui.button(action.label, icon=action.icon, on_click=lambda a=action: self._action(a)).props('flat')
 
     def _related_list(self, declared: RelatedList) -> None:
         """The first records of another resource that point at this one, each opening its own dialog."""

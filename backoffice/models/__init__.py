@@ -53,6 +53,7 @@ from .support import (
                      TicketType,
 )
 from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
+from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     'Carrier',
@@ -101,6 +102,7 @@ __all__ = [
     'CustomerStatus',
     'CustomerUpdate',
     'Delivery',
+    'DeliveryStatus',
     'EditableTable',
     'EventType',
     'IdempotencyRecord',
@@ -130,5 +132,7 @@ __all__ = [
     'TicketType',
     'UsageEvent',
     'User',
+    'WebhookDelivery',
+    'WebhookEndpoint',
     'utcnow',
 ]

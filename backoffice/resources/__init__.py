@@ -1,6 +1,6 @@
 """Declared resources; importing this package registers them all (see base.py for what a declaration holds)."""
 
-from . import catalog, content, customers, purchasing, sales, staff, support, system  # noqa: F401
+from . import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
 from .base import RESOURCES, Action, Column, Filter, FormField, Outcome, RelatedList, Resource, register, resource
 
 __all__ = ['RESOURCES', 'Action', 'Column', 'Filter', 'FormField', 'Outcome', 'RelatedList', 'Resource', 'register',

@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from ..models import AuditEntry, User
 
-SECRET_FIELDS = {'password_hash'}
+SECRET_FIELDS = {'password_hash', 'secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}
 
 

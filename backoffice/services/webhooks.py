@@ -1,0 +1,518 @@
+"""Outbound webhooks: endpoints (admins manage them), the outbox each core event fills with one delivery per endpoint
+that wants it, and the dispatcher that POSTs due deliveries signed with HMAC-SHA256, retrying with backoff.
+
+Events reach `wire()`'s subscribers after the commit of the change; each enqueues in its own short transaction. A
+delivery's `dedup_key` (e.g. 'order.paid:42') is unique per endpoint, so an event heard twice (relayed from another
+process, or a repeated payment) is sent once. The dispatcher claims a delivery (pushes its next attempt a lease into
+the future) before sending it, so two runners never send the same one twice."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+
+from .. import events
+from ..db import session_scope
+from ..errors import NotFound, ValidationFailed
+from ..models import (
+    Customer,
+    DeliveryStatus,
+    MessageKind,
+    Order,
+    OrderStatus,
+    Refund,
+    Return,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
+from ..permissions import require
+from ..records import get_for_update, stamp
+from . import audit
+
+log = logging.getLogger(__name__)
+
+PERMISSION = 'webhooks.manage'
+TOPIC = 'webhooks'                       # endpoints changed (the resource's key)
+DELIVERIES_TOPIC = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
+TEST_EVENT = 'webhook.test'
+
+EVENT_TYPES: dict[str, str] = {
+    'order.created': 'An order was placed (or a staff draft confirmed)',
+    'order.paid': 'Payments cover an order',
+    'order.shipped': 'An order left the warehouse',
+    'order.delivered': 'An order was delivered',
+    'order.cancelled': 'An order was cancelled',
+    'refund.created': 'Money was refunded on an order',
+    'request.created': 'A customer request arrived',
+    'request.replied': 'Staff answered a request',
+    'request.solved': 'A request was solved',
+    'return.created': 'A return was started',
+    'return.received': 'A returned parcel arrived',
+}
+
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+           timedelta(hours=12))                  # the wait after the 1st, 2nd… failed attempt
+MAX_ATTEMPTS = len(BACKOFF) + 1                  # then the delivery is failed (Resend starts it over)
+TIMEOUT_SECONDS = 5
+BATCH = 50                                       # at most this many deliveries per dispatcher run
+LEASE = timedelta(minutes=2)                     # a claimed delivery is not picked again before this (> timeout)
+LOOPBACK_HOSTS = {'localhost'}                   # plain http is allowed only to this machine (development, tests)
+
+
+class EndpointIn(BaseModel):
+    name: str
+    url: str
+    events: str = '*'
+    is_active: bool = True
+
+
+class EndpointChange(BaseModel):
+    name: str | None = None
+    url: str | None = None
+    events: str | None = None
+    is_active: bool | None = None
+
+
+# --- endpoints (admins) ----------------------------------------------------------------------------------------------
+
+def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (`whsec_…`), which the caller shows once."""
+    require(actor, PERMISSION)
+    values = _valid(data, partial=False)
+    secret = new_secret()
+    endpoint = WebhookEndpoint(**values, secret=secret)
+    session.add(endpoint)
+    session.flush()
+    audit.record(session, actor, 'webhook.created', 'webhook', endpoint.id, version=endpoint.version,
+                 changes=audit.diff({}, audit.snapshot(endpoint)),
+                 summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}')
+    session.commit()
+    events.publish(TOPIC, {'id': endpoint.id, 'action': 'created'})
+    return endpoint, secret
+
+
+def update_endpoint(*, session: Session, actor: User, endpoint_id: int, version: int | None,
+                    changes: dict[str, Any]) -> WebhookEndpoint:
+    require(actor, PERMISSION)
+    values = _valid(changes, partial=True)
+    endpoint = _locked(session, endpoint_id, version)
+    return _save(session, actor, endpoint, values, 'updated')
+
+
+def rotate_secret(*, session: Session, actor: User, endpoint_id: int, version: int | None) -> tuple[WebhookEndpoint,
+                                                                                                       str]:
+    """A new signing secret (shown once); the old one stops being used at once."""
+    require(actor, PERMISSION)
+    endpoint = _locked(session, endpoint_id, version)
+    secret = new_secret()
+    _save(session, actor, endpoint, {'secret': secret}, 'secret-rotated', changed=True,
+          summary=f'New signing secret for webhook {endpoint.name!r}')
+    return endpoint, secret
+
+
+def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDelivery:
+    """Queue a `webhook.test` event for this endpoint (even when it is inactive) and try it at once."""
+    require(actor, PERMISSION)
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.deleted_at is not None:
+        raise NotFound('This webhook no longer exists.')
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=TEST_EVENT, dedup_key=f'test:{uuid.uuid4().hex}',
+                               payload={'test': True, 'sent_by': actor.email})
+    session.add(delivery)
+    session.flush()
+    delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
+    audit.record(session, actor, 'webhook.tested', 'webhook', endpoint.id, summary=f'Test event to {endpoint.url}')
+    session.commit()
+    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': 'created'})
+    attempt(delivery_id, test=True)
+    session.expire_all()
+    return session.get(WebhookDelivery, delivery_id)
+
+
+def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = True) -> WebhookDelivery:
+    """Start a delivery over (failed, or delivered but lost by the receiver): pending again with a fresh count of
+    attempts, and tried at once unless `at_once` is False (then the dispatcher sends it on its next run)."""
+    require(actor, PERMISSION)
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound('This delivery no longer exists.')
+    if delivery.status == DeliveryStatus.pending:
+        raise ValidationFailed({'': 'This delivery is still being tried: wait for its next attempt'})
+    _restart(delivery)
+    audit.record(session, actor, 'webhook.resent', 'webhook', delivery.endpoint_id,
+                 summary=f'Resent delivery {delivery_id} ({delivery.event})')
+    session.commit()
+    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': 'resent'})
+    if at_once:
+        attempt(delivery_id)
+        session.expire_all()
+    return session.get(WebhookDelivery, delivery_id)
+
+
+def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
+    """Start every failed delivery of an endpoint over; returns how many."""
+    require(actor, PERMISSION)
+    failed = list(session.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id,
+                                                             WebhookDelivery.status == DeliveryStatus.failed)))
+    for delivery in failed:
+        _restart(delivery)
+    if failed:
+        audit.record(session, actor, 'webhook.resent', 'webhook', endpoint_id,
+                     summary=f'Resent {len(failed)} failed deliveries')
+    session.commit()
+    if failed:
+        events.publish(DELIVERIES_TOPIC, {'id': None, 'action': 'resent'})
+    return len(failed)
+
+
+def new_secret() -> str:
+    return 'whsec_' + secrets.token_urlsafe(32)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Backoffice-Signature header: 'sha256=' + hex HMAC-SHA256 of the raw body with the endpoint's secret."""
+    return 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# --- the outbox: filled from the core events --------------------------------------------------------------------------
+
+def wire() -> None:
+    """Subscribe to the core events (main.py calls this on every start; tests call it themselves)."""
+    events.subscribe('orders', _on_order, key='webhooks.orders')
+    events.subscribe('tickets', _on_ticket, key='webhooks.tickets')
+    events.subscribe('returns', _on_return, key='webhooks.returns')
+
+
+def enqueue(event: str, dedup_key: str, payload: dict[str, Any]) -> int:
+    """One delivery per active endpoint that wants `event` and has not had this `dedup_key` yet; returns how many."""
+    with session_scope() as session:
+        wanted = [e.id for e in _active_endpoints(session) if wants(e.events, event)]
+        if not wanted:
+            return 0
+        done = set(session.exec(select(WebhookDelivery.endpoint_id).where(
+            col(WebhookDelivery.endpoint_id).in_(wanted), WebhookDelivery.dedup_key == dedup_key)))
+        new = [WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload)
+               for endpoint_id in wanted if endpoint_id not in done]
+        if not new:
+            return 0
+        session.add_all(new)
+        try:
+            session.commit()
+        except IntegrityError:  # another process heard the same event and queued it first
+            session.rollback()
+            return 0
+    events.publish(DELIVERIES_TOPIC, {'id': None, 'action': 'created'})
+    return len(new)
+
+
+def wants(subscribed: str, event: str) -> bool:
+    chosen = {part.strip() for part in subscribed.split(',')}
+    return '*' in chosen or event in chosen
+
+
+_ORDER_EVENTS = {'created': 'order.created', 'confirmed': 'order.created', 'paid': 'order.paid',
+                 'shipped': 'order.shipped', 'delivered': 'order.delivered', 'cancelled': 'order.cancelled',
+                 'refunded': 'refund.created'}
+_RETURN_EVENTS = {'created': 'return.created', 'received': 'return.received'}
+
+
+def _on_order(payload: dict[str, Any]) -> None:
+    event = _ORDER_EVENTS.get(str(payload.get('action')))
+    if event is None or payload.get('id') is None or not _any_endpoint():
+        return
+    with session_scope() as session:
+        order = session.get(Order, payload['id'])
+        if order is None or order.status == OrderStatus.draft:
+            return
+        data = {'order': order_data(order)}
+        key = f'{event}:{order.id}'
+        if event == 'refund.created':
+            refund = session.exec(select(Refund).where(Refund.order_id == order.id)
+                                  .order_by(col(Refund.id).desc()).limit(1)).first()
+            if refund is None:
+                return
+            data['refund'] = {'id': refund.id, 'amount': str(refund.amount), 'currency': order.currency,
+                              'refunded_at': _iso(refund.refunded_at)}
+            key = f'{event}:{refund.id}'
+    enqueue(event, key, data)
+
+
+def _on_ticket(payload: dict[str, Any]) -> None:
+    if payload.get('id') is None or not _any_endpoint():
+        return
+    action = str(payload.get('action'))
+    queued: list[tuple[str, str, dict[str, Any]]] = []
+    with session_scope() as session:
+        ticket = session.get(Ticket, payload['id'])
+        if ticket is None:
+            return
+        customer = session.get(Customer, ticket.customer_id)
+        data = {'request': request_data(ticket, customer)}
+        if action == 'created':
+            queued.append(('request.created', f'request.created:{ticket.id}', data))
+        if action == 'replied':
+            reply = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id,
+                                                                TicketMessage.kind == MessageKind.reply)
+                                 .order_by(col(TicketMessage.id).desc()).limit(1)).first()
+            if reply is not None:
+                queued.append(('request.replied', f'request.replied:{reply}', data))
+        if action in ('updated', 'replied') and ticket.status == TicketStatus.solved and ticket.solved_at:
+            queued.append(('request.solved', f'request.solved:{ticket.id}:{_iso(ticket.solved_at)}', data))
+    for event, key, body in queued:
+        enqueue(event, key, body)
+
+
+def _on_return(payload: dict[str, Any]) -> None:
+    event = _RETURN_EVENTS.get(str(payload.get('action')))
+    if event is None or payload.get('id') is None or not _any_endpoint():
+        return
+    with session_scope() as session:
+        rma = session.get(Return, payload['id'])
+        if rma is None:
+            return
+        order = session.get(Order, rma.order_id)
+        data = {'return': {'number': rma.number, 'status': rma.status.value, 'reason': rma.reason,
+                           'received_at': _iso(rma.received_at)},
+                'order': order_data(order) if order else None}
+    enqueue(event, f'{event}:{rma.id}', data)
+
+
+def order_data(order: Order) -> dict[str, Any]:
+    """An order's public identifiers and state, as webhooks carry them."""
+    return {'number': order.number, 'external_id': order.external_id, 'status': order.status.value,
+            'total': str(order.total), 'currency': order.currency, 'paid_total': str(order.paid_total),
+            'refunded_total': str(order.refunded_total), 'customer_email': order.email,
+            'placed_at': _iso(order.placed_at), 'updated_at': _iso(order.updated_at)}
+
+
+def request_data(ticket: Ticket, customer: Customer | None) -> dict[str, Any]:
+    return {'number': ticket.number, 'status': ticket.status.value, 'subject': ticket.subject,
+            'type': ticket.type.value, 'priority': ticket.priority.value,
+            'customer_email': customer.email if customer else None, 'updated_at': _iso(ticket.updated_at)}
+
+
+# --- the dispatcher (a scheduler job) ---------------------------------------------------------------------------------
+
+def dispatch_due(*, limit: int = BATCH, now: datetime | None = None) -> dict[str, int]:
+    """The `webhooks` job: POST up to `limit` due deliveries, oldest due first; returns the outcomes counted."""
+    now = now or utcnow()
+    with session_scope() as session:
+        due = list(session.exec(select(WebhookDelivery.id)
+                                .where(WebhookDelivery.status == DeliveryStatus.pending,
+                                       col(WebhookDelivery.next_attempt_at) <= now)
+                                .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+                                .limit(limit)))
+    counts = {'delivered': 0, 'retry': 0, 'failed': 0}
+    for delivery_id in due:
+        outcome = attempt(delivery_id, now=now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def attempt(delivery_id: int, *, now: datetime | None = None, test: bool = False) -> str | None:
+    """Claim one due delivery, POST it, record the outcome: 'delivered', 'retry', 'failed' (None: not ours to send)."""
+    claimed = _claim(delivery_id, now or utcnow(), test=test)
+    if claimed is None:
+        return None
+    url, headers, body = claimed
+    status_code, error = post(url, body, headers)
+    return _record(delivery_id, status_code, error)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+    """One POST with a short timeout and no redirects: (status code, error text)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method='POST')
+    try:
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, None
+    except urllib.error.HTTPError as answer:
+        return answer.code, f'HTTP {answer.code} {answer.reason}'
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, 'reason', error)
+        return None, f'{type(reason).__name__}: {reason}'[:500]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx is an answer like any other non-2xx: logged and retried, never followed
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[str, str], bytes] | None:
+    with session_scope() as session:
+        claimed = session.exec(update(WebhookDelivery)
+                               .where(col(WebhookDelivery.id) == delivery_id,
+                                      WebhookDelivery.status == DeliveryStatus.pending,
+                                      col(WebhookDelivery.next_attempt_at) <= now)
+                               .values(next_attempt_at=now + LEASE)).rowcount
+        if claimed != 1:
+            session.rollback()
+            return None
+        delivery = session.get(WebhookDelivery, delivery_id)
+        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+        if endpoint.deleted_at is not None or (not endpoint.is_active and not test):
+            delivery.status, delivery.last_error = DeliveryStatus.failed, 'The webhook is inactive or deleted'
+            stamp(delivery)
+            session.add(delivery)
+            session.commit()
+            return None
+        body = json.dumps({'id': delivery.id, 'event': delivery.event, 'created_at': _iso(delivery.created_at),
+                           'data': delivery.payload}, separators=(',', ':'), default=str).encode()
+        headers = {'Content-Type': 'application/json', 'User-Agent': 'Backoffice-Webhooks/1',
+                   'X-Backoffice-Event': delivery.event, 'X-Backoffice-Delivery': str(delivery.id),
+                   'X-Backoffice-Timestamp': str(int(now.timestamp())),
+                   'X-Backoffice-Signature': sign(endpoint.secret, body)}
+        session.commit()
+        return endpoint.url, headers, body
+
+
+def _record(delivery_id: int, status_code: int | None, error: str | None) -> str:
+    now = utcnow()
+    with session_scope() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery.attempts += 1
+        delivery.last_status_code = status_code
+        if status_code is not None and 200 <= status_code < 300:
+            outcome = 'delivered'
+            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.delivered, now, None
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            outcome = 'failed'
+            delivery.status, delivery.last_error = DeliveryStatus.failed, error
+        else:
+            outcome = 'retry'
+            delivery.next_attempt_at, delivery.last_error = now + BACKOFF[delivery.attempts - 1], error
+        stamp(delivery)
+        session.add(delivery)
+        session.commit()
+    if outcome != 'delivered':
+        log.warning('webhook delivery %s: %s (%s)', delivery_id, error, outcome)
+    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': outcome})
+    return outcome
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+
+def _active_endpoints(session: Session) -> list[WebhookEndpoint]:
+    return list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.is_active).is_(True),
+                                                           col(WebhookEndpoint.deleted_at).is_(None))))
+
+
+def _any_endpoint() -> bool:
+    """One cheap query before loading anything: most shops have no webhook, and every order event comes here."""
+    with session_scope() as session:
+        return session.exec(select(WebhookEndpoint.id).where(col(WebhookEndpoint.is_active).is_(True),
+                                                             col(WebhookEndpoint.deleted_at).is_(None))
+                            .limit(1)).first() is not None
+
+
+def _restart(delivery: WebhookDelivery) -> None:
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
+    delivery.last_error = None
+    stamp(delivery)
+
+
+def _locked(session: Session, endpoint_id: int, version: int | None) -> WebhookEndpoint:
+    endpoint = get_for_update(session, WebhookEndpoint, endpoint_id, version, entity='webhook', label='webhook')
+    if endpoint.deleted_at is not None:
+        raise NotFound('This webhook is in the trash: restore it first.')
+    return endpoint
+
+
+def _save(session: Session, actor: User, endpoint: WebhookEndpoint, values: dict[str, Any], action: str, *,
+          summary: str = '', changed: bool = False) -> WebhookEndpoint:
+    """`changed`: save even when the audit diff is empty (a new secret, which the audit log masks)."""
+    before = audit.snapshot(endpoint)
+    for name, value in values.items():
+        setattr(endpoint, name, value)
+    changes = audit.diff(before, audit.snapshot(endpoint))
+    if not changes and not changed:
+        session.commit()
+        return endpoint
+    stamp(endpoint)
+    session.add(endpoint)
+    audit.record(session, actor, f'webhook.{action}', 'webhook', endpoint.id, version=endpoint.version,
+                 changes=changes, summary=summary or f'Changed webhook {endpoint.name!r}: {", ".join(sorted(changes))}')
+    session.commit()
+    events.publish(TOPIC, {'id': endpoint.id, 'action': action})
+    return endpoint
+
+
+def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if not partial or 'name' in data:
+        name = ' '.join(str(data.get('name') or '').split())
+        if not name:
+            errors['name'] = 'Give the webhook a name that says who receives it'
+        elif len(name) > 80:
+            errors['name'] = 'At most 80 characters'
+        values['name'] = name
+    if not partial or 'url' in data:
+        url = str(data.get('url') or '').strip()
+        problem = _url_problem(url)
+        if problem:
+            errors['url'] = problem
+        values['url'] = url
+    if not partial or 'events' in data:
+        chosen = [part.strip() for part in str(data.get('events') or '*').replace(' ', ',').split(',') if part.strip()]
+        unknown = [e for e in chosen if e != '*' and e not in EVENT_TYPES]
+        if unknown:
+            errors['events'] = f'Unknown event {unknown[0]!r}; choose from {", ".join(EVENT_TYPES)} or *'
+            chosen = []
+        values['events'] = '*' if '*' in chosen or not chosen else ', '.join(
+            sorted(set(chosen), key=list(EVENT_TYPES).index))
+    if 'is_active' in data and data['is_active'] is not None:
+        values['is_active'] = bool(data['is_active'])
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def _url_problem(url: str) -> str | None:
+    if not url:
+        return 'Enter the address that receives the events'
+    if len(url) > 500:
+        return 'At most 500 characters'
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return 'Enter a full address, like https://shop.example.com/hooks/backoffice'
+    if parts.scheme == 'https':
+        return None
+    if parts.scheme == 'http' and _is_loopback(parts.hostname):
+        return None
+    return 'Use an https:// address (events carry customer data)'
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,53 @@
+"""The webhooks page in a real browser with endpoints and a delivery log (delivered, retrying, failed), at a phone's
+and a desktop's width: nothing overflows sideways (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import utcnow
+from backoffice.services import webhooks
+
+from ..factories import make_user
+from ..webhook_receiver import webhook_receiver
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
+from .test_sign_in_in_chromium import ARTIFACTS, no_horizontal_overflow, settle, sign_in, visible_text
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the data is made through the services
+    admin = make_user('admin', email='webhooks.admin@example.com')
+    with webhook_receiver() as receiver:
+        receiver.answers = [200, 500, 502, 503]  # one delivered at once, one after a retry, one still retrying
+        with session_scope() as session:
+            shop, _ = webhooks.create_endpoint(session=session, actor=admin, data={
+                'name': 'Shop front (order updates)', 'url': receiver.url, 'events': 'order.paid, order.shipped'})
+            webhooks.create_endpoint(session=session, actor=admin, data={
+                'name': 'CRM', 'url': 'https://crm.example.com/api/hooks/backoffice-events-endpoint', 'events': '*',
+                'is_active': False})
+        for number in range(3):
+            webhooks.enqueue('order.paid', f'order.paid:{number}', {'order': {'number': str(100001 + number)}})
+        webhooks.dispatch_due()
+        webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2))
+
+    driver.get(f'{server.url}/webhooks')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Shop front (order updates)')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/webhooks')
+        visible_text(driver, 'Shop front (order updates)')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'webhooks-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the webhooks page overflows sideways at {width} px'
+        driver.execute_script("[...document.querySelectorAll('.q-table')].pop().scrollIntoView()")
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'webhooks-log-{width}.png'))

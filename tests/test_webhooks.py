@@ -1,0 +1,251 @@
+"""Outbound webhooks: an endpoint gets one signed POST per event it chose (none for the others, none when inactive);
+a failing receiver is retried with backoff until it answers 2xx or the last attempt fails; only admins manage them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import AuditEntry, WebhookDelivery, WebhookEndpoint, utcnow
+from backoffice.permissions import PermissionDenied
+from backoffice.services import tickets, webhooks
+
+from .factories import make_user
+from .sales import make_product, pay, place
+from .webhook_receiver import webhook_receiver
+
+
+@pytest.fixture(autouse=True)
+def wired():
+    webhooks.wire()  # main.py does this at start-up; the test fixture clears the subscribers after each test
+
+
+@pytest.fixture
+def admin():
+    return make_user('admin')
+
+
+def add_endpoint(admin, url: str, events: str = '*', *, active: bool = True, name: str = 'Shop') -> tuple[int, str]:
+    with session_scope() as session:
+        endpoint, secret = webhooks.create_endpoint(session=session, actor=admin, data={
+            'name': name, 'url': url, 'events': events, 'is_active': active})
+        return endpoint.id, secret
+
+
+def deliveries() -> list[WebhookDelivery]:
+    with read_session() as session:
+        return list(session.exec(select(WebhookDelivery).order_by(WebhookDelivery.id)))
+
+
+def delivery(delivery_id: int) -> WebhookDelivery:
+    with read_session() as session:
+        return session.get(WebhookDelivery, delivery_id)
+
+
+def submit(subject: str = 'Where is my parcel?') -> None:
+    with session_scope() as session:
+        tickets.submit_request(session=session, email='cleo@example.com', subject=subject, body='It is late.')
+
+
+def test_an_endpoint_for_order_paid_receives_exactly_one_signed_post_when_an_order_is_paid(admin) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=admin)
+    with webhook_receiver() as paid, webhook_receiver() as shipped, webhook_receiver() as off:
+        _, secret = add_endpoint(admin, paid.url, 'order.paid', name='Paid')
+        add_endpoint(admin, shipped.url, 'order.shipped', name='Shipped only')
+        add_endpoint(admin, off.url, '*', active=False, name='Switched off')
+        order = place(('MUG', 2))
+        pay(admin, order)
+        pay_again = webhooks.dispatch_due()
+        assert pay_again == {'delivered': 1, 'retry': 0, 'failed': 0}
+        assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 0, 'failed': 0}  # nothing sent twice
+
+        assert (len(paid.received), shipped.received, off.received) == (1, [], [])
+        post = paid.received[0]
+        assert post.path == '/hooks/backoffice'
+        assert post.headers['content-type'] == 'application/json'
+        assert post.headers['x-backoffice-event'] == 'order.paid'
+        assert post.headers['x-backoffice-delivery'] == str(deliveries()[0].id)
+        assert abs(int(post.headers['x-backoffice-timestamp']) - utcnow().timestamp()) < 120
+        expected = 'sha256=' + hmac.new(secret.encode(), post.body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(post.headers['x-backoffice-signature'], expected)
+        body = json.loads(post.body)
+        assert body['event'] == 'order.paid'
+        assert body['data']['order'] | {'placed_at': None, 'updated_at': None} == {
+            'number': order.number, 'external_id': None, 'status': 'paid', 'total': '60.00', 'currency': 'EUR',
+            'paid_total': '60.00', 'refunded_total': '0.00', 'customer_email': 'cleo@example.com',
+            'placed_at': None, 'updated_at': None}
+        assert secret not in post.body.decode()
+    [sent] = deliveries()
+    assert (sent.status, sent.attempts, sent.last_status_code) == ('delivered', 1, 200)
+
+
+def test_the_same_event_heard_twice_is_queued_once(admin) -> None:
+    """Another process relays every event back: the delivery's key makes the second one a no-op."""
+    add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
+    submit()
+    assert len(deliveries()) == 1
+    ticket_id = deliveries()[0].dedup_key.split(':')[1]
+    webhooks._on_ticket({'id': int(ticket_id), 'action': 'created'})
+    assert len(deliveries()) == 1
+
+
+def test_a_failing_receiver_is_retried_with_backoff_and_a_later_200_delivers(admin) -> None:
+    with webhook_receiver() as receiver:
+        receiver.answers = [500]
+        add_endpoint(admin, receiver.url, 'request.created')
+        submit()
+        assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 1, 'failed': 0}
+        [waiting] = deliveries()
+        assert (waiting.status, waiting.attempts, waiting.last_status_code) == ('pending', 1, 500)
+        assert timedelta(seconds=50) < waiting.next_attempt_at - utcnow() <= timedelta(minutes=1)
+        assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 0, 'failed': 0}  # not due yet
+        assert webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2)) == {'delivered': 1, 'retry': 0, 'failed': 0}
+        assert len(receiver.received) == 2
+        assert receiver.received[0].body == receiver.received[1].body  # the same event, the same signature
+    done = delivery(waiting.id)
+    assert (done.status, done.attempts, done.last_status_code, done.last_error) == ('delivered', 2, 200, None)
+
+
+def test_a_delivery_fails_after_the_last_attempt_and_resend_starts_it_over(admin) -> None:
+    with webhook_receiver() as receiver:
+        receiver.answers = [503] * webhooks.MAX_ATTEMPTS
+        endpoint_id, _ = add_endpoint(admin, receiver.url, 'request.created')
+        submit()
+        later = utcnow()
+        waits = []
+        for _ in range(webhooks.MAX_ATTEMPTS):
+            webhooks.dispatch_due(now=later)
+            current = delivery(deliveries()[0].id)
+            waits.append(current.next_attempt_at - utcnow())
+            later = current.next_attempt_at + timedelta(seconds=1)
+        failed = delivery(deliveries()[0].id)
+        assert (failed.status, failed.attempts, failed.last_status_code) == ('failed', webhooks.MAX_ATTEMPTS, 503)
+        assert 'HTTP 503' in failed.last_error
+        assert [round(w.total_seconds() / 60) for w in waits[:5]] == [1, 5, 30, 120, 720]  # exponential backoff
+        assert webhooks.dispatch_due(now=utcnow() + timedelta(days=2))['delivered'] == 0
+        assert len(receiver.received) == webhooks.MAX_ATTEMPTS
+
+        with session_scope() as session:
+            assert webhooks.resend_failed(session=session, actor=admin, endpoint_id=endpoint_id) == 1
+        assert webhooks.dispatch_due() == {'delivered': 1, 'retry': 0, 'failed': 0}
+    assert delivery(failed.id).status == 'delivered'
+
+
+def test_an_unreachable_receiver_is_an_error_to_retry_not_a_crash(admin) -> None:
+    with webhook_receiver() as receiver:
+        url = receiver.url
+    add_endpoint(admin, url, '*')  # the server is gone: connection refused
+    submit()
+    assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 1, 'failed': 0}
+    [waiting] = deliveries()
+    assert waiting.last_status_code is None and 'Refused' in waiting.last_error
+
+
+def test_requests_and_orders_map_to_their_event_types(admin) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=admin)
+    add_endpoint(admin, 'https://hooks.example.com/in', '*')
+    submit()
+    order = place(('MUG', 1))
+    pay(admin, order)
+    with session_scope() as session:
+        ticket = tickets.get_ticket(session=session, actor=admin, number=int(
+            deliveries()[0].payload['request']['number']))
+        tickets.reply(session=session, actor=admin, ticket_id=ticket.id, version=ticket.version, body='On its way',
+                      status='solved')
+    assert [d.event for d in deliveries()] == ['request.created', 'order.created', 'order.paid', 'request.replied',
+                                               'request.solved']
+    request = deliveries()[-1].payload['request']
+    assert (request['status'], request['subject'], request['customer_email']) == (
+        'solved', 'Where is my parcel?', 'cleo@example.com')
+
+
+def test_only_admins_manage_webhooks(admin) -> None:
+    endpoint_id, _ = add_endpoint(admin, 'https://hooks.example.com/in')
+    for role in ('manager', 'agent', 'viewer'):
+        someone = make_user(role, email=f'{role}@example.com')
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.create_endpoint(session=session, actor=someone, data={'name': 'X', 'url': 'https://x.example'})
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.update_endpoint(session=session, actor=someone, endpoint_id=endpoint_id, version=None,
+                                     changes={'is_active': False})
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.send_test(session=session, actor=someone, endpoint_id=endpoint_id)
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.resend_failed(session=session, actor=someone, endpoint_id=endpoint_id)
+
+
+def test_bad_input_is_refused_at_the_field_and_the_secret_never_reaches_the_audit_log(admin) -> None:
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        webhooks.create_endpoint(session=session, actor=admin, data={
+            'name': ' ', 'url': 'http://shop.example.com/hook', 'events': 'order.paid, order.lost'})
+    assert set(refused.value.errors) == {'name', 'url', 'events'}
+    assert 'https://' in refused.value.errors['url']
+    endpoint_id, secret = add_endpoint(admin, 'https://shop.example.com/hook', 'order.shipped order.paid')
+    with session_scope() as session:
+        endpoint = webhooks.update_endpoint(session=session, actor=admin, endpoint_id=endpoint_id, version=1,
+                                            changes={'is_active': False})
+        assert (endpoint.events, endpoint.is_active, endpoint.version) == ('order.paid, order.shipped', False, 2)
+        _, rotated = webhooks.rotate_secret(session=session, actor=admin, endpoint_id=endpoint_id, version=2)
+    with read_session() as session:
+        assert session.get(WebhookEndpoint, endpoint_id).secret == rotated  # the new secret signs from now on
+        entries = list(session.exec(select(AuditEntry).where(AuditEntry.entity == 'webhook')))
+    assert [e.action for e in entries] == ['webhook.created', 'webhook.updated', 'webhook.secret-rotated']
+    logged = json.dumps([e.changes for e in entries]) + ' '.join(e.summary for e in entries)
+    assert secret not in logged and rotated not in logged and rotated != secret
+
+
+def test_a_test_event_is_sent_at_once_even_to_an_inactive_endpoint(admin) -> None:
+    with webhook_receiver() as receiver:
+        endpoint_id, _ = add_endpoint(admin, receiver.url, 'order.paid', active=False)
+        with session_scope() as session:
+            sent = webhooks.send_test(session=session, actor=admin, endpoint_id=endpoint_id)
+        assert (sent.event, sent.status, sent.last_status_code) == ('webhook.test', 'delivered', 200)
+        assert receiver.received[0].headers['x-backoffice-event'] == 'webhook.test'
+
+
+def test_resend_tries_a_failed_delivery_again_at_once(admin) -> None:
+    with webhook_receiver() as receiver:
+        receiver.answers = [500] * webhooks.MAX_ATTEMPTS
+        add_endpoint(admin, receiver.url, 'request.created')
+        submit()
+        [queued] = deliveries()
+        with session_scope() as session, pytest.raises(ValidationFailed):
+            webhooks.resend(session=session, actor=admin, delivery_id=queued.id)  # still being tried
+        later = utcnow()
+        for _ in range(webhooks.MAX_ATTEMPTS):
+            webhooks.dispatch_due(now=later)
+            later = delivery(queued.id).next_attempt_at + timedelta(seconds=1)
+        assert delivery(queued.id).status == 'failed'
+        with session_scope() as session, pytest.raises(PermissionDenied):
+            webhooks.resend(session=session, actor=make_user('manager'), delivery_id=queued.id)
+        with session_scope() as session:
+            resent = webhooks.resend(session=session, actor=admin, delivery_id=queued.id)
+        assert (resent.status, resent.attempts, resent.last_status_code) == ('delivered', 1, 200)
+        assert len(receiver.received) == webhooks.MAX_ATTEMPTS + 1
+
+
+def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(admin) -> None:
+    from backoffice.resources import resource
+    from backoffice.services import crud
+    webhook = resource('webhooks')
+    endpoint_id, secret = add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
+    submit('First')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=admin, resource=webhook, record_id=endpoint_id, version=1)
+    submit('Second')
+    assert len(deliveries()) == 1  # only the request from before the delete
+    assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 0, 'failed': 0}  # not sent to the trash
+    assert deliveries()[0].status == 'failed'
+    with read_session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'webhook.deleted')).one()
+    assert secret not in json.dumps(entry.changes)
+    with session_scope() as session:
+        assert crud.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)) == 1
+    assert deliveries() == []

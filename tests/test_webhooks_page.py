@@ -1,0 +1,89 @@
+"""Webhooks page: an admin adds an endpoint (a plain-http address is refused at the field), copies its signing secret
+shown once, sends a test event and sees the delivery in the log; other roles cannot open it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlmodel import select
+
+from backoffice.db import read_session
+from backoffice.models import WebhookEndpoint
+
+from .conftest import sign_in
+from .factories import make_user
+from .webhook_receiver import webhook_receiver
+
+
+def table_with(user: User, column: str) -> ui.table:
+    """The list on the page that has this column (the page shows the endpoints and the deliveries)."""
+    return next(t for t in user.find(ui.table).elements if any(c['name'] == column for c in t.columns))
+
+
+async def rows_of(user: User, column: str, wanted: str, field: str) -> list[dict]:
+    for _ in range(100):
+        try:
+            rows = table_with(user, column).rows
+        except (AssertionError, StopIteration):
+            rows = []
+        if any(row.get(field) == wanted for row in rows):
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'no row with {field}={wanted!r} in {rows}')
+
+
+async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(user: User) -> None:
+    admin = make_user('admin')
+    with webhook_receiver() as receiver:
+        await sign_in(user, admin.email, path='/webhooks')
+        await user.should_see('New webhook', retries=30)
+        user.find('New webhook').click()
+        await user.should_see('Name *')
+        user.find('Name *').type('Shop front')
+        user.find('Address (https://…) *').type('http://shop.example.com/hooks')
+        user.find(kind=ui.input, content='Events').clear().type('order.paid, request.created')
+        user.find('Create webhook').click()
+        await user.should_see('Use an https:// address', retries=30)
+
+        user.find('Address (https://…) *').clear().type(receiver.url)
+        user.find('Create webhook').click()
+        await user.should_see('Signing secret for Shop front', retries=30)
+        secret = user.find(marker='generated-password').elements.pop().value
+        with read_session() as session:
+            endpoint = session.exec(select(WebhookEndpoint)).one()
+        assert (endpoint.secret, endpoint.url, endpoint.events) == (secret, receiver.url,
+                                                                    'order.paid, request.created')
+        user.find('Done').click()
+        rows = await rows_of(user, 'url', receiver.url, 'url')
+
+        row = next(r for r in rows if r['url'] == receiver.url)
+        _open(user, 'url', row)
+        await user.should_see('Send test event', retries=30)
+        user.find('Send test event').click()
+        await user.should_see('Test event delivered (HTTP 200)', retries=50)
+        assert receiver.received[0].headers['x-backoffice-event'] == 'webhook.test'
+
+        logged = await rows_of(user, 'attempts', 'Test event', 'event')  # the log refreshed live
+        assert [(r['endpoint_id'], r['event'], r['status'], r['last_status_code']) for r in logged] == [
+            ('Shop front', 'Test event', 'Delivered', '200')]
+
+        _open(user, 'attempts', logged[0])  # a receiver lost it: send it again from the log
+        await user.should_see('Resend', retries=30)
+        resend = [b for b in user.find(kind=ui.button, content='Resend').elements if b.props.get('label') == 'Resend']
+        UserInteraction(user, {resend[0]}, None).click()  # not the endpoint dialog's 'Resend failed'
+        await user.should_see('Delivered again (HTTP 200)', retries=50)
+        assert [r.headers['x-backoffice-delivery'] for r in receiver.received] == [str(logged[0]['id'])] * 2
+
+
+async def test_a_manager_cannot_open_webhooks(user: User) -> None:
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path='/webhooks')
+    await user.should_see("You don't have access to this page", retries=30)
+
+
+def _open(user: User, column: str, row: dict) -> None:
+    """Click a row of the list that has this column (tables.open_row assumes one list per page)."""
+    UserInteraction(user, {table_with(user, column)}, None).trigger('rowClick', [{}, row, 0])

@@ -1,0 +1,51 @@
+"""A real local HTTP server in a thread that records the webhooks it receives and answers with chosen status codes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    url: str
+    answers: list[int] = field(default_factory=list)  # status codes to answer in turn; 200 once they run out
+    received: list[Received] = field(default_factory=list)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[Receiver]:
+    receiver = Receiver(url='')
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+            receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            status = receiver.answers.pop(0) if receiver.answers else 200
+            self.send_response(status)
+            self.send_header('Content-Length', '2')
+            self.end_headers()
+            self.wfile.write(b'ok')
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    receiver.url = f'http://127.0.0.1:{server.server_address[1]}/hooks/backoffice'
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
