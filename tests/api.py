@@ -1,4 +1,5 @@
-"""An HTTP client over an app holding just the routers a test needs, as the front office would call them."""
+"""An HTTP client over an app holding just the routers a test needs, as the front office would call them, and the
+headers it sends."""
 
 from __future__ import annotations
 
@@ -16,3 +17,8 @@ async def api_client(*routers: APIRouter) -> AsyncIterator[httpx.AsyncClient]:
         app.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url='http://backoffice') as client:
         yield client
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    """The Authorization header of an API key's secret, with any other headers (e.g. an Idempotency-Key)."""
+    return {'Authorization': f'Bearer {secret}', **headers}

@@ -15,7 +15,7 @@ from backoffice.api_events import router
 from backoffice.db import read_session
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 
-from .api import api_client
+from .api import api_client, bearer
 from .factories import make_customer
 from .test_api_keys import make_key
 
@@ -35,9 +35,6 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 def secret() -> str:
     return make_key(scopes=('events:write',))[1]
 
-
-def bearer(secret: str) -> dict[str, str]:
-    return {'Authorization': f'Bearer {secret}'}
 
 
 def event(event_id: str, kind: str = 'visit', **fields) -> dict:

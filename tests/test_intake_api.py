@@ -15,7 +15,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
 from backoffice.services import api_keys, tickets
 
-from .api import api_client
+from .api import api_client, bearer
 from .factories import make_customer, make_user
 from .test_api_keys import make_key
 
@@ -46,9 +46,6 @@ def banned_customer(email: str) -> None:
         ban_customer(session=session, actor=manager, record_id=customer.id, version=customer.version,
                                reason='Abusive messages')
 
-
-def bearer(secret: str, **headers: str) -> dict[str, str]:
-    return {'Authorization': f'Bearer {secret}', **headers}
 
 
 def count(model) -> int:

@@ -15,12 +15,11 @@ from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.services import app_settings
 
-from .api import api_client
+from .api import api_client, bearer
 from .conftest import sign_in
 from .factories import make_user
 from .sales import fresh, make_product, place
 from .test_api_keys import make_key
-from .test_intake_api import bearer
 
 
 def change(admin, **changes) -> None:

@@ -15,11 +15,11 @@ from backoffice.api_orders import router
 from backoffice.db import read_session
 from backoffice.models import Order, StockLevel
 
-from .api import api_client
+from .api import api_client, bearer
 from .factories import make_user
 from .sales import make_product
 from .test_api_keys import make_key
-from .test_intake_api import banned_customer, bearer
+from .test_intake_api import banned_customer
 
 ORDER = {'external_id': 'shop-10042', 'email': 'Jo@Example.com', 'name': 'Jo Miller',
          'lines': [{'sku': 'mug', 'quantity': 2}, {'sku': 'TEE', 'quantity': 1, 'discount_percent': '10'}],

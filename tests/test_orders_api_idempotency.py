@@ -8,19 +8,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlmodel import func, select
 
 import backoffice.resources  # noqa: F401 (first: importing the API modules before the resources is a circular import)
 from backoffice import ratelimit
 from backoffice.api_orders import router
-from backoffice.db import read_session
-from backoffice.models import Order
 
-from .api import api_client
+from .api import api_client, bearer
 from .factories import make_user
 from .sales import level, make_product
 from .test_api_keys import make_key
-from .test_intake_api import bearer
+from .test_orders_api import orders_count
 
 ORDER = {'external_id': 'shop-1', 'email': 'jo@example.com', 'lines': [{'sku': 'MUG', 'quantity': 1}]}
 
@@ -40,11 +37,6 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def secret() -> str:
     return make_key(scopes=('orders:write',))[1]
-
-
-def orders_count() -> int:
-    with read_session() as session:
-        return session.exec(select(func.count()).select_from(Order)).one()
 
 
 async def test_a_retry_with_the_same_key_gets_the_first_answer(client, secret, catalogue) -> None:
