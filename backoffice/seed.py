@@ -19,6 +19,7 @@ from .query import search_index_suspended
 from .seed_catalog import seed_catalog
 from .seed_content import seed_content
 from .seed_orders import seed_orders
+from .seed_returns import seed_returns_and_purchases
 from .seed_support import seed_support
 from .services import users
 
@@ -62,6 +63,7 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
             users.create_user(session=session, actor=None, system=True,
                               data={'email': email, 'name': name, 'role': role, 'password': password})
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
+    lines += seed_returns_and_purchases(session)  # after the requests: returns start from them
     lines += seed_kpi_demo(session, seed)
     lines.append(f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password '
                  f'{password}')

@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice import db, query, seed
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
-from backoffice.models import Company, Customer, CustomerCreate, Order, Ticket, TicketType, User
+from backoffice.models import Company, Customer, CustomerCreate, Order, Purchase, Return, Ticket, TicketType, User
 from backoffice.resources.customers import CUSTOMERS
 
 from .factories import make_user
@@ -140,6 +140,9 @@ def test_the_demo_gets_a_small_shop_once_and_the_team(capsys: pytest.CaptureFixt
         for ticket in returns:
             order = session.exec(select(Order).where(Order.number == ticket.order_number)).one()
             assert order.customer_id == ticket.customer_id and order.status in ('shipped', 'delivered')
+        # /returns and /purchases have something to show: returns in each state, purchase orders ordered and received
+        assert {r.status for r in session.exec(select(Return)).all()} >= {'requested', 'received', 'closed'}
+        assert {p.status for p in session.exec(select(Purchase)).all()} == {'ordered', 'received'}
 
 
 def test_the_seed_command_adds_customers_in_bulk(capsys: pytest.CaptureFixture[str]) -> None:
