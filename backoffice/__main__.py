@@ -7,10 +7,10 @@ import argparse
 import sys
 import time
 
-from . import db
-from .config import load_settings
-from .errors import ValidationFailed
-from .models import Role
+from backoffice import db
+from backoffice.config import load_settings
+from backoffice.errors import ValidationFailed
+from backoffice.models import Role
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 def _kpi_refresh(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from .kpi import days, refresh
+    from backoffice.kpi import days, refresh
     started = time.perf_counter()
     if args.full:
         first = days.today('UTC') - timedelta(days=max(args.days, 1))  # a day early: the shop's zone may be ahead
@@ -80,7 +80,7 @@ def _kpi_refresh(args: argparse.Namespace) -> int:
 
 
 def _backup(settings) -> int:
-    from .services import backups
+    from backoffice.services import backups
     try:
         with db.session_scope() as session:
             backup = backups.take_backup(session=session, actor=None, settings=settings)
@@ -94,7 +94,7 @@ def _backup(settings) -> int:
 def _restore(args: argparse.Namespace, settings) -> int:
     from pathlib import Path
 
-    from .services import backups
+    from backoffice.services import backups
     path = Path(args.file)
     if not path.is_file():
         print(f'No such file: {path}', file=sys.stderr)
@@ -117,7 +117,8 @@ def _restore(args: argparse.Namespace, settings) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from .seed import seed_customers, seed_demo
+    from backoffice.seed.demo import seed_demo
+    from backoffice.seed.people import seed_customers
     if args.orders is not None:
         return _seed_orders(args)
     with db.session_scope() as session:
@@ -136,7 +137,7 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _seed_orders(args: argparse.Namespace) -> int:
-    from .seed_orders import seed_orders_for_benchmark
+    from backoffice.seed.orders import seed_orders_for_benchmark
     with db.session_scope() as session:
         lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
                                           customers=args.customers, companies=args.companies)
@@ -153,7 +154,7 @@ def number_of_rows(value: str) -> int:
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    from .services import users
+    from backoffice.services import users
     password = sys.stdin.readline().rstrip('\n') if args.password_stdin else None
     data = {'email': args.email, 'name': args.name or args.email.split('@')[0], 'role': args.role,
             'password': password}
@@ -171,7 +172,7 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _create_api_key(args: argparse.Namespace) -> int:
-    from .services import api_keys
+    from backoffice.services import api_keys
     try:
         with db.session_scope() as session:
             key, secret = api_keys.create_key(session=session, actor=None, system=True, name=args.name,

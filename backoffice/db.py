@@ -32,7 +32,7 @@ def configure(url: str) -> Engine:
 
 def get_engine() -> Engine:
     if _engine is None:
-        from .config import get_settings
+        from backoffice.config import get_settings
         return configure(get_settings().database_url)
     return _engine
 

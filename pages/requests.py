@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from backoffice import query
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource

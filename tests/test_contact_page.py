@@ -8,9 +8,9 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import ratelimit
 from backoffice.db import read_session
 from backoffice.models import Customer, Ticket, TicketSource, TicketType
+from backoffice.runtime import ratelimit
 
 from .test_intake_api import banned_customer
 

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
-from backoffice import db, query
+from backoffice import db
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.listing import query
 from backoffice.models import Company, Customer, User
 from backoffice.resources import resource
 from backoffice.resources.customers import CUSTOMERS

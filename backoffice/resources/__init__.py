@@ -1,7 +1,18 @@
 """Declared resources; importing this package registers them all (see base.py for what a declaration holds)."""
 
-from . import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
-from .base import RESOURCES, Action, Column, Filter, FormField, Outcome, RelatedList, Resource, register, resource
+from backoffice.resources import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
+from backoffice.resources.base import (
+           RESOURCES,
+           Action,
+           Column,
+           Filter,
+           FormField,
+           Outcome,
+           RelatedList,
+           Resource,
+           register,
+           resource,
+)
 
 __all__ = ['RESOURCES', 'Action', 'Column', 'Filter', 'FormField', 'Outcome', 'RelatedList', 'Resource', 'register',
            'resource']

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, inspect
 from sqlmodel import Session, col, or_, select
 
-from .. import events
-from ..errors import NotFound, ValidationFailed
-from ..models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
-from ..permissions import require
-from ..records import get_for_update
-from .crud import resource_of, save_change
+from backoffice import events
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
+from backoffice.permissions import require
+from backoffice.records import get_for_update
+from backoffice.services.crud import resource_of, save_change
 
 if TYPE_CHECKING:
-    from ..resources.base import Outcome
+    from backoffice.resources.base import Outcome
 
 LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
 
@@ -175,5 +175,5 @@ def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
 
 
 def _outcome(record, *, message: str):
-    from ..resources import Outcome
+    from backoffice.resources import Outcome
     return Outcome(record, message=message)

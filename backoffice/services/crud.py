@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
-from .. import events
-from ..errors import NotFound, ValidationFailed, field_errors
-from ..models import AuditEntry, User, utcnow
-from ..permissions import require
-from ..records import get_for_update, stamp
-from . import audit
+from backoffice import events
+from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.models import AuditEntry, User, utcnow
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit
 
 if TYPE_CHECKING:
-    from ..resources.base import Outcome, Resource
+    from backoffice.resources.base import Outcome, Resource
 
 
 def get_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
@@ -95,7 +95,7 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
 
 
 def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
-    from ..resources import RESOURCES  # at call time: the declarations import the services
+    from backoffice.resources import RESOURCES  # at call time: the declarations import the services
     return {key: purge_deleted(session=session, resource=r, older_than=older_than)
             for key, r in RESOURCES.items() if r.soft_delete}
 
@@ -264,5 +264,5 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
 
 def resource_of(key: str) -> Resource:
     """A declared resource by key, looked up at call time (the declarations import the services, not the reverse)."""
-    from ..resources import resource
+    from backoffice.resources import resource
     return resource(key)

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed
-from ..models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
-from ..permissions import require
-from . import audit, stock
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, stock
 
 TOPIC = 'purchases'
 

@@ -6,8 +6,8 @@ import re
 import secrets
 from pathlib import Path
 
-from .config import get_settings
-from .errors import ValidationFailed
+from backoffice.config import get_settings
+from backoffice.errors import ValidationFailed
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_TYPES = {'png': 'PNG', 'jpg': 'JPEG', 'webp': 'WebP', 'gif': 'GIF'}  # extension → what people call it

@@ -11,14 +11,16 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import func, select
 
-from backoffice import events, imports, query
+from backoffice import events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
-from backoffice.exports import export_rows
+from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, ImportBatch
 from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer
+from backoffice.transfer import imports
+from backoffice.transfer.exports import export_rows
 
 from .factories import make_company, make_customer, make_user
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from .errors import ServiceError
-from .models import Purchase, Return, Role, StockLevel, Ticket, TicketType, User
-from .services import orders, purchases, returns, tickets
+from backoffice.errors import ServiceError
+from backoffice.models import Purchase, Return, Role, StockLevel, Ticket, TicketType, User
+from backoffice.services import orders, purchases, returns, tickets
 
 RESOLUTIONS = (None, 'received', 'refund', 'exchange')  # what becomes of the demo returns, in turn
 

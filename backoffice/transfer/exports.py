@@ -23,11 +23,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, SQLModel
 
-from . import query
-from .models import User, utcnow
-from .permissions import require
-from .resources.base import RESOURCES, Column, Resource
-from .services import audit, crud
+from backoffice.listing import query
+from backoffice.models import User, utcnow
+from backoffice.permissions import require
+from backoffice.resources.base import RESOURCES, Column, Resource
+from backoffice.services import audit, crud
 
 log = logging.getLogger(__name__)
 

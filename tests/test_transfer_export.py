@@ -11,13 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from backoffice import query
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
-from backoffice.exports import export_rows
+from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer
 from backoffice.resources import RESOURCES, resource
 from backoffice.services.customers import ban_customer
+from backoffice.transfer.exports import export_rows
 
 from .factories import make_company, make_customer, make_user
 

@@ -12,11 +12,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from . import ratelimit
-from .db import session_scope
-from .errors import ServiceError
-from .models import ApiKey
-from .services import api_keys
+from backoffice.db import session_scope
+from backoffice.errors import ServiceError
+from backoffice.models import ApiKey
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys
 
 
 class Problem(BaseModel):

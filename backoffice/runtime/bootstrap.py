@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .config import Settings
-from .db import session_scope
-from .errors import ValidationFailed
-from .models import Role
-from .services import users
+from backoffice.config import Settings
+from backoffice.db import session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import Role
+from backoffice.services import users
 
 DEFAULT_ADMIN_EMAIL = 'admin@example.com'
 
@@ -50,7 +50,7 @@ def ensure_first_admin(settings: Settings) -> list[str]:
 def seed_demo_if_empty(settings: Settings) -> list[str]:
     if not settings.demo:
         return []
-    from .seed import demo_is_seeded, seed_demo
+    from backoffice.seed.demo import demo_is_seeded, seed_demo
     with session_scope() as session:
         if demo_is_seeded(session=session):
             return []

@@ -12,8 +12,8 @@ from decimal import Decimal
 from sqlalchemy import func, insert, inspect, select, text
 from sqlmodel import Session
 
-from .models import Customer, EventType, UsageEvent
-from .query import search_index_suspended
+from backoffice.listing.query import search_index_suspended
+from backoffice.models import Customer, EventType, UsageEvent
 
 CHUNK = 20_000
 STATUSES = ('paid', 'packed', 'shipped', 'delivered', 'delivered', 'delivered', 'pending', 'cancelled')
@@ -53,8 +53,8 @@ def _when(rng: random.Random, days: int, now: datetime) -> datetime:
 
 def _orders(session: Session, rng: random.Random, count: int, days: int, now: datetime, low: int, high: int,
             emails: dict[int, str]) -> None:
-    from .models import Order
-    from .models.sales import Refund
+    from backoffice.models import Order
+    from backoffice.models.sales import Refund
     start = session.execute(select(func.max(Order.id))).scalar_one() or 0
     first_number = 500_000 + start
     table = Order.__table__

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from .models import ContentEntry, ContentKind
-from .records import get_for_update
-from .resources.base import resource
-from .services import crud
-from .services.content import publish_content
+from backoffice.models import ContentEntry, ContentKind
+from backoffice.records import get_for_update
+from backoffice.resources.base import resource
+from backoffice.services import crud
+from backoffice.services.content import publish_content
 
 # slug, title, kind, body, published how many days before today (None: a draft)
 ENTRIES: list[tuple[str, str, ContentKind, str, int | None]] = [

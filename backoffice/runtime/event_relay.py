@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from . import events
+from backoffice import events
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from . import __version__
-from .db import database_is_reachable
+from backoffice import __version__
+from backoffice.db import database_is_reachable
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-from . import events
+from backoffice import events
 
 TOPIC = 'presence'
 HEARTBEAT, EXPIRES = 20.0, 60.0

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, func, insert, text
 from sqlmodel import Session, col, select
 
-from .models import (
+from backoffice.listing.query import search_index_suspended
+from backoffice.models import (
     Carrier,
     Customer,
     Invoice,
@@ -32,9 +33,9 @@ from .models import (
     StockLevel,
     StockMovement,
 )
-from .query import search_index_suspended
-from .services import app_settings, numbering
-from .services.orders import FIRST_NUMBER
+from backoffice.seed.people import big_page_cache, seed_customers
+from backoffice.services import app_settings, numbering
+from backoffice.services.orders import FIRST_NUMBER
 
 CHUNK = 10_000
 BULK = 20_000           # from this many orders: the search index is rebuilt once at the end, no timeline entries
@@ -72,8 +73,7 @@ def seed_orders_for_benchmark(*, session: Session, orders: int, seed: int = 1, c
                               companies: int | None = None) -> list[str]:
     """`seed --orders N`: orders need customers and products, so a catalogue and one customer per ten orders are
     added when missing (or `customers` more when given). Returns the lines to print."""
-    from .seed import seed_customers
-    from .seed_catalog import seed_catalog
+    from backoffice.seed.catalog import seed_catalog
     started = time.perf_counter()
     lines = []
     if customers or session.exec(select(Customer.id)).first() is None:
@@ -120,8 +120,7 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     invoices = _InvoiceQueue(session)
     generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved,
                         _terms(session), invoices)
-    from .seed import _big_page_cache  # the customers' seeder's: a 256 MB page cache on SQLite while loading
-    with _big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
+    with big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
             for table, rows in (('orders', [b[0] for b in batch]), ('lines', [r for b in batch for r in b[1]]),
                                 ('payments', [b[2] for b in batch if b[2]]),

@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from . import events
-from .errors import NotFound, ServiceError, StaleRecord, ValidationFailed
-from .models import ImportBatch, User, utcnow
-from .permissions import require
-from .records import get_for_update
-from .resources.base import RESOURCES, FormField, Resource
-from .services import audit, crud
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
+from backoffice.models import ImportBatch, User, utcnow
+from backoffice.permissions import require
+from backoffice.records import get_for_update
+from backoffice.resources.base import RESOURCES, FormField, Resource
+from backoffice.services import audit, crud
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024

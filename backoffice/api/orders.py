@@ -17,12 +17,12 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from . import ratelimit
-from .api_common import IdempotencyKey, Problem, answer_once, calling_key
-from .api_intake import _KEY, _SIZE, SizeLimitedRoute
-from .errors import PermissionDenied, ServiceError, ValidationFailed
-from .models import ApiKey, OrderSource
-from .services import orders, stock
+from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
+from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
+from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
+from backoffice.models import ApiKey, OrderSource
+from backoffice.runtime import ratelimit
+from backoffice.services import orders, stock
 
 router = APIRouter(prefix='/api/orders', tags=['orders'], route_class=SizeLimitedRoute)
 bearer = HTTPBearer(auto_error=False, description='An API key with the orders:write scope')

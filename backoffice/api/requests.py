@@ -15,12 +15,12 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from . import ratelimit
-from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from .db import session_scope
-from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from .models import ApiKey, TicketSource, TicketType
-from .services import tickets
+from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
+from backoffice.db import session_scope
+from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from backoffice.models import ApiKey, TicketSource, TicketType
+from backoffice.runtime import ratelimit
+from backoffice.services import tickets
 
 MAX_BODY_BYTES = 64 * 1024
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, Field
 
-from . import resources  # noqa: F401  (declares every resource before the services that use them load)
-from .db import read_session
-from .errors import NotFound
-from .models import ContentEntry, ContentKind, LegalVersion
-from .services import content
+from backoffice import resources  # noqa: F401  (declares every resource before the services that use them load)
+from backoffice.db import read_session
+from backoffice.errors import NotFound
+from backoffice.models import ContentEntry, ContentKind, LegalVersion
+from backoffice.services import content
 
 router = APIRouter(prefix='/api/content', tags=['content'])
 

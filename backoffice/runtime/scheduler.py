@@ -14,8 +14,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
 
-from .config import Settings
-from .db import get_engine, session_scope
+from backoffice.config import Settings
+from backoffice.db import get_engine, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class Job:
 
 def purge_trash(settings: Settings) -> dict[str, int]:
     """Delete for good what has been in the trash longer than the retention period set at /settings."""
-    from .services import app_settings, crud
+    from backoffice.services import app_settings, crud
     with session_scope() as session:
         days = app_settings.value(session=session, key='trash_days')
         purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
@@ -42,53 +42,53 @@ def purge_trash(settings: Settings) -> dict[str, int]:
 
 def check_sla(settings: Settings) -> list[int]:
     """Flag requests past their SLA due time and notify their assignees."""
-    from .services import ticket_sla
+    from backoffice.services import ticket_sla
     with session_scope() as session:
         return ticket_sla.flag_sla_breaches(session=session)
 
 
 def send_outbox(settings: Settings) -> dict[str, int]:
     """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
-    from .services import mail
+    from backoffice.services import mail
     return mail.send_outbox(settings)
 
 
 def purge_idempotency(settings: Settings) -> int:
     """Forget stored API answers older than the window in which a front office may retry."""
-    from .services import api_keys
+    from backoffice.services import api_keys
     with session_scope() as session:
         return api_keys.purge_idempotency_records(session=session)
 
 
 def nightly_backup(settings: Settings) -> str:
     """A copy of the whole database in <data>/backups, keeping the last two weeks."""
-    from .services import backups
+    from backoffice.services import backups
     with session_scope() as session:
         return backups.take_backup(session=session, actor=None, settings=settings).name
 
 
 def refresh_kpis(settings: Settings) -> int:
     """Bring today's KPIs up to date from the rows new since the last run."""
-    from .kpi import refresh
+    from backoffice.kpi import refresh
     return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
 
 
 def recompute_kpis(settings: Settings) -> int:
     """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
-    from .kpi import refresh
+    from backoffice.kpi import refresh
     return refresh.run_job('kpi-nightly', refresh.recompute)
 
 
 def check_low_stock(settings: Settings) -> list[int]:
     """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
-    from .services import stock
+    from backoffice.services import stock
     with session_scope() as session:
         return stock.alert_low_stock(session=session)
 
 
 def send_webhooks(settings: Settings) -> dict[str, int]:
     """POST the webhook deliveries that are due (new ones, and retries whose backoff has passed)."""
-    from .services import webhooks
+    from backoffice.services import webhooks
     return webhooks.dispatch_due()
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from .models import Category, Product
+from backoffice.models import Category, Product
 
 
 @dataclass(frozen=True)

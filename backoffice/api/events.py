@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from . import ratelimit
-from .api_common import calling_key
-from .api_intake import Problem, SizeLimitedRoute, bearer
-from .db import session_scope
-from .kpi import capture
-from .models import ApiKey
+from backoffice.api.common import calling_key
+from backoffice.api.requests import Problem, SizeLimitedRoute, bearer
+from backoffice.db import session_scope
+from backoffice.kpi import capture
+from backoffice.models import ApiKey
+from backoffice.runtime import ratelimit
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
 EVENT_CALLS_PER_MINUTE = 1200        # per key: the snippet sends from every visitor's browser with one key

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from .models import (
+from backoffice.models import (
     BugSeverity,
     BugStatus,
     CannedReply,
@@ -27,7 +27,7 @@ from .models import (
     User,
     utcnow,
 )
-from .services import ticket_sla, tickets
+from backoffice.services import ticket_sla, tickets
 
 TICKETS = 60
 SHIPPED = (OrderStatus.shipped, OrderStatus.delivered)
