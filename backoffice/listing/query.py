@@ -37,10 +37,10 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlmodel import Session, SQLModel
 
+from backoffice.engine.declaration import Filter, Resource
 from backoffice.errors import ValidationFailed
 from backoffice.models import User
 from backoffice.permissions import require
-from backoffice.resources.base import Filter, Resource
 
 MAX_PAGE_SIZE = 500
 NONE = 'none'           # a 'related' filter's value for "no record" (assignee: nobody)

@@ -3,8 +3,8 @@ declared once."""
 
 from __future__ import annotations
 
+from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
-from backoffice.resources.base import Action, Column, Filter, FormField, RelatedList, Resource, register
 from backoffice.services.content import check_content_change, publish_content, unpublish_content, versions_are_final
 
 KINDS = {'page': 'Page', 'text': 'Text', 'legal': 'Legal document'}

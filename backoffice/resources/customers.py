@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -11,7 +12,6 @@ from backoffice.models import (
     CustomerStatus,
     CustomerUpdate,
 )
-from backoffice.resources.base import Action, Column, Filter, FormField, RelatedList, Resource, register
 from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
-from backoffice.resources.base import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.services import stock
 from backoffice.validation import RequiredText
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.models import Role, User
 from backoffice.permissions import ROLE_PERMISSIONS
-from backoffice.resources.base import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.services import users
 
 ROLES = {role.value: role.value.capitalize() for role in Role}

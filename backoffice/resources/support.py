@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
-from backoffice.resources.base import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.services import tickets
 
 STATUSES = {'new': 'New', 'open': 'Open', 'waiting': 'Waiting on customer', 'solved': 'Solved', 'closed': 'Closed'}

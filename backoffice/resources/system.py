@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from backoffice.engine.declaration import Column, Filter, FormField, Resource, register
 from backoffice.models import AuditEntry
-from backoffice.resources.base import Column, Filter, FormField, Resource, register
 
 RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Company', 'content': 'Content',
                 'products': 'Product', 'categories': 'Category', 'settings': 'Settings', 'tickets': 'Request',

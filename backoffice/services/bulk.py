@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backoffice.db import session_scope
+from backoffice.engine.declaration import Resource
 from backoffice.errors import ServiceError
 from backoffice.models import User
 from backoffice.permissions import require
-from backoffice.resources.base import Resource
 from backoffice.services import crud
 
 

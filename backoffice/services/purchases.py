@@ -21,6 +21,13 @@ class AlreadyReceived(ServiceError):
     """Receiving a purchase twice would count its goods twice (the API and the UI say so)."""
 
 
+def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
+                     reference: str = '') -> Purchase:
+    """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
+    return create_purchase(session=session, actor=actor, lines=lines, supplier=supplier, reference=reference,
+                           received=True)
+
+
 def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]], supplier: str = '',
                     reference: str = '', received: bool = True) -> Purchase:
     """A purchase of {product_id, quantity, unit_cost?} lines: `received` (the goods are here: receipt movements now)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from backoffice import events
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
-from backoffice.models import MovementKind, Product, Purchase, Role, StockLevel, StockMovement, User, utcnow
+from backoffice.models import MovementKind, Product, Role, StockLevel, StockMovement, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import audit, notifications
@@ -138,14 +138,6 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     session.commit()
     events.publish(TOPIC, {'id': level.id, 'action': 'adjusted'})
     return movement
-
-
-def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
-                     reference: str = '') -> Purchase:
-    """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
-    from backoffice.services import purchases  # purchases builds on this module's movements
-    return purchases.create_purchase(session=session, actor=actor, lines=lines, supplier=supplier,
-                                     reference=reference, received=True)
 
 
 def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int,

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from backoffice.engine.declaration import Resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.models import SavedView, User
 from backoffice.permissions import require
-from backoffice.resources.base import Resource
 from backoffice.services import audit
 
 STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}

@@ -23,10 +23,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, SQLModel
 
+from backoffice.engine.declaration import RESOURCES, Column, Resource
 from backoffice.listing import query
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
-from backoffice.resources.base import RESOURCES, Column, Resource
 from backoffice.services import audit, crud
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from typing import Any, Literal
 from sqlmodel import Session, SQLModel, col, func, select
 
 from backoffice import events
+from backoffice.engine.declaration import RESOURCES, FormField, Resource
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.models import ImportBatch, User, utcnow
 from backoffice.permissions import require
 from backoffice.records import get_for_update
-from backoffice.resources.base import RESOURCES, FormField, Resource
 from backoffice.services import audit, crud
 
 MAX_ROWS = 50_000
