@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
 from backoffice import db, records
 from backoffice.db import read_session, session_scope
-from backoffice.listing.query import include_name
+from backoffice.listing.search import include_name
 from backoffice.models import User
 
 from .factories import make_user

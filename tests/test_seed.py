@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice import db
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
-from backoffice.listing import query
+from backoffice.listing import query, search
 from backoffice.models import Company, Customer, CustomerCreate, Order, Purchase, Return, Ticket, TicketType, User
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.seed import demo as seed
@@ -119,8 +119,8 @@ def matching(actor: User, term: str) -> list[int]:
 
 def matching_by_like(actor: User, term: str) -> list[int]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(query, 'COMMON_TERM', 1)
-        patch.setattr(query, 'COMMON_TERM_POSTGRESQL', 0)
+        patch.setattr(search, 'COMMON_TERM', 1)
+        patch.setattr(search, 'COMMON_TERM_POSTGRESQL', 0)
         return matching(actor, term)
 
 

@@ -4,50 +4,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from time import perf_counter
 from typing import Any
 
 from sqlalchemy import (
-    Date,
-    Enum,
-    Integer,
-    Select,
-    String,
-    cast,
-    column,
-    false,
-    func,
     literal,
     literal_column,
-    or_,
     select,
-    table,
-    text,
-    true,
     tuple_,
 )
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel
 
-from backoffice.engine.declaration import Filter, Resource
+from backoffice.engine.declaration import Resource
 from backoffice.errors import ValidationFailed
+from backoffice.listing.counts import count_rows
+from backoffice.listing.filters import NONE, filter_conditions, normalized, trash_conditions
+from backoffice.listing.search import (
+    SEARCH_INDEXES,
+    SearchIndex,
+    include_name,
+    register_search_index,
+    search_conditions,
+    search_index_suspended,
+)
 from backoffice.models import User
 from backoffice.permissions import require
 
 MAX_PAGE_SIZE = 500
-NONE = 'none'           # a 'related' filter's value for "no record" (assignee: nobody)
-COUNT_BUDGET = 0.02     # seconds an exact count may take; a count that would take longer is estimated instead
-ESTIMATE_SAMPLE = 3000  # SQLite: rows probed, evenly spread over the ids, to estimate a count (±5% at 1 row in 10)
-COMMON_TERM = 2000      # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
-COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
 
 
 @dataclass(frozen=True)
@@ -110,9 +95,9 @@ def list_page(*, session: Session, actor: User | None, resource: Resource, reque
     offset: int | None  # where the rows start, when the read knows it
     if page == 1:  # read first: a short first page is its own exact count
         rows, offset = plan.forward(session, after=None, limit=size), 0
-        total, exact = (len(rows), True) if len(rows) < size else known or _count(session, plan)
+        total, exact = (len(rows), True) if len(rows) < size else known or count_rows(session, plan)
     else:
-        total, exact = known or _count(session, plan)
+        total, exact = known or count_rows(session, plan)
         last_page = max(1, math.ceil(total / size))
         if exact:
             page = min(page, last_page)
@@ -140,7 +125,7 @@ def list_page(*, session: Session, actor: User | None, resource: Resource, reque
 def count(*, session: Session, actor: User | None, resource: Resource, request: ListRequest) -> tuple[int, bool]:
     """(total, exact): exact when counting takes less than COUNT_BUDGET, else an estimate."""
     require(actor, resource.read_permission)
-    return _count(session, _Plan.of(session, resource, request))
+    return count_rows(session, _Plan.of(session, resource, request))
 
 
 def iterate(*, session: Session, actor: User | None, resource: Resource, request: ListRequest,
@@ -187,65 +172,6 @@ def matching_ids(*, session: Session, actor: User | None, resource: Resource, re
     return ids()
 
 
-# --- search indexes ---------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SearchIndex:
-    """Trigram search over some text columns of a table, made by a migration (see 0003_search_indexes.py).
-
-    SQLite: an FTS5 table `<table>_fts` (tokenize='trigram', external content on the table, kept in sync by triggers).
-    PostgreSQL: GIN trigram indexes on lower(<column>), which `lower(column) LIKE '%…%'` uses by itself."""
-
-    table: str
-    columns: tuple[str, ...]
-
-    @property
-    def fts_table(self) -> str:
-        return f'{self.table}_fts'
-
-
-SEARCH_INDEXES: dict[str, SearchIndex] = {}
-_FTS_TABLES = ('', '_data', '_idx', '_docsize', '_config', '_content')  # an FTS5 table and its shadow tables
-
-
-def register_search_index(table_name: str, *columns: str) -> SearchIndex:
-    """Declare that a migration made a search index for these columns (a resource's other search fields use LIKE)."""
-    SEARCH_INDEXES[table_name] = SearchIndex(table_name, columns)
-    return SEARCH_INDEXES[table_name]
-
-
-register_search_index('customers', 'email', 'name')
-register_search_index('orders', 'number', 'email')
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic filter: SQLite's FTS5 tables are made by migrations by hand, not from the models; leave them out."""
-    if type_ != 'table' or not name:
-        return True
-    return not any(name == index.fts_table + suffix for index in SEARCH_INDEXES.values() for suffix in _FTS_TABLES)
-
-
-@contextmanager
-def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
-    """For bulk loads on SQLite: the search index's triggers are dropped for the load and the index is rebuilt once
-    at the end (several times faster than a trigger per row), all inside the caller's transaction — which must roll
-    back if the load fails (DDL is transactional in SQLite: the triggers come back with the rollback)."""
-    index = SEARCH_INDEXES.get(table_name)
-    connection = session.connection()
-    if index is None or connection.dialect.name != 'sqlite':
-        yield
-        return
-    triggers = [(name, sql) for name, sql in connection.execute(
-        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"), {'table': table_name})
-        if name.startswith(f'{index.fts_table}_')]
-    for name, _ in triggers:
-        connection.exec_driver_sql(f'DROP TRIGGER {name}')
-    yield
-    connection.exec_driver_sql(f"INSERT INTO {index.fts_table}({index.fts_table}) VALUES ('rebuild')")
-    for _, sql in triggers:
-        connection.exec_driver_sql(sql)
-
-
 # --- turning a request into SQL ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -273,10 +199,10 @@ class _Plan:
         descending = resource.default_descending if request.descending is None else bool(request.descending)
         dialect = session.get_bind().dialect.name
         term = (request.search or '').replace('\x00', '').strip()  # SQLite ends a string at a NUL: never send one
-        conditions = _trash_conditions(resource, bool(request.trash), dialect)
-        filters = _filter_conditions(resource, request.filters or {})
+        conditions = trash_conditions(resource, bool(request.trash), dialect)
+        filters = filter_conditions(resource, request.filters or {})
         conditions += filters
-        search, like = _search_conditions(session, resource, term, dialect)
+        search, like = search_conditions(session, resource, term, dialect)
         sort = getattr(model, sort_name)
         nullable = bool(sort.property.columns[0].nullable)
         null_segment = sort.is_(None) if nullable else None
@@ -285,7 +211,7 @@ class _Plan:
             # filter or a search to go by, keep it off the sort column's index (unary +) and let those lead
             null_segment = literal_column(f'+{model.__tablename__}.{sort.property.columns[0].name}').is_(None)
         size = min(MAX_PAGE_SIZE, max(1, int(25 if request.page_size is None else request.page_size)))
-        counted = repr((resource.key, term, _normalized(request.filters or {}), bool(request.trash)))
+        counted = repr((resource.key, term, normalized(request.filters or {}), bool(request.trash)))
         return cls(model=model, conditions=conditions + search, sample_conditions=conditions + like,
                    sort_name=sort_name, sort=sort, nullable=nullable, descending=descending, page_size=size,
                    fingerprint=repr((counted, sort_name, descending, size)), counted=counted,
@@ -357,274 +283,5 @@ class _Plan:
         return self.model.id > identity if self.descending != forward else self.model.id < identity
 
 
-# --- conditions -------------------------------------------------------------------------------------------------------
-
-def _trash_conditions(resource: Resource, trash: bool, dialect: str) -> list[ColumnElement[bool]]:
-    deleted_at = getattr(resource.model, 'deleted_at', None)
-    if not resource.soft_delete or deleted_at is None:
-        if trash:
-            raise ValidationFailed({'trash': f'{resource.label} have no trash'})
-        return []
-    if trash:
-        return [deleted_at.is_not(None)]
-    if dialect == 'sqlite':
-        # Nearly every row is live, but SQLite's planner (even after ANALYZE, whose average hides how common NULL is)
-        # takes `deleted_at IS NULL` for a selective index lookup and sorts the whole table. The unary + keeps it off
-        # that index, so the sort index is used and LIMIT stops early.
-        return [literal_column(f'+{resource.model.__tablename__}.deleted_at').is_(None)]
-    return [deleted_at.is_(None)]
-
-
-def _filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    declared = {f.name: f for f in resource.filters}
-    conditions = []
-    for name, value in filters.items():
-        spec = declared.get(name)
-        if spec is None:
-            raise ValidationFailed({name: 'This list has no such filter'})
-        if value is None or value == '' or (isinstance(value, list | tuple | set) and not any(
-                v not in (None, '') for v in value)):
-            continue  # not set
-        conditions += _FILTERS[spec.kind](getattr(resource.model, name), spec, value)
-    return conditions
-
-
-def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    values = [value] if isinstance(value, str) else list(value)
-    column_type = attribute.property.columns[0].type
-    allowed = set(spec.choices or ()) or (set(column_type.enums) if isinstance(column_type, Enum) else None)
-    for item in values:
-        if not isinstance(item, str) or (allowed is not None and item not in allowed):
-            raise ValidationFailed({spec.name: f'Choose among: {", ".join(sorted(allowed or ()))}'})
-    return [attribute == values[0]] if len(values) == 1 else [attribute.in_(values)]
-
-
-def _yes_no(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if isinstance(value, str) and value.lower() in _WORDS:
-        value = _WORDS[value.lower()]
-    if not isinstance(value, bool):
-        raise ValidationFailed({spec.name: 'Choose yes or no'})
-    return [attribute.is_(true()) if value else attribute.is_(false())]
-
-
-_WORDS = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0': False}
-
-
-def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if isinstance(value, str | date) or len(value) != 2:
-        raise ValidationFailed({spec.name: 'Give a start and an end date (either may be empty)'})
-    start, end = (_day(spec, item) for item in value)
-    if start and end and start > end:
-        raise ValidationFailed({spec.name: 'The start date is after the end date'})
-    whole_days = not isinstance(attribute.property.columns[0].type, Date)
-    conditions = []
-    if start:
-        conditions.append(attribute >= (datetime.combine(start, time(), UTC) if whole_days else start))
-    if end:
-        conditions.append(attribute < datetime.combine(end + timedelta(days=1), time(), UTC) if whole_days
-                          else attribute <= end)
-    return conditions
-
-
-def _day(spec: Filter, value: Any) -> date | None:
-    if value in (None, ''):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ValidationFailed({spec.name: f'“{value}” is not a date (YYYY-MM-DD)'}) from None
-
-
-def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if value == NONE:  # "assignee: nobody"
-        return [attribute.is_(None)]
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed({spec.name: 'Choose a record'})
-    return [attribute == value]
-
-
-def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    """Whether a (usually date) column is filled in: "SLA breached: yes" is `sla_breached_at IS NOT NULL`."""
-    if isinstance(value, str) and value.lower() in _WORDS:
-        value = _WORDS[value.lower()]
-    if not isinstance(value, bool):
-        raise ValidationFailed({spec.name: 'Choose yes or no'})
-    return [attribute.is_not(None) if value else attribute.is_(None)]
-
-def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if isinstance(value, str | int | float | Decimal) or len(value) != 2:
-        raise ValidationFailed({spec.name: 'Give a lowest and a highest value (either may be empty)'})
-    low, high = (_number(spec, item) for item in value)
-    if low is not None and high is not None and low > high:
-        raise ValidationFailed({spec.name: 'The lowest value is above the highest'})
-    return ([attribute >= low] if low is not None else []) + ([attribute <= high] if high is not None else [])
-
-
-def _number(spec: Filter, value: Any) -> Decimal | None:
-    if value in (None, ''):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValidationFailed({spec.name: f'“{value}” is not a number'}) from None
-    if not number.is_finite():
-        raise ValidationFailed({spec.name: f'“{value}” is not a number'})
-    return number
-
-
-_FILTERS = {'choice': _choice, 'bool': _yes_no, 'present': _present, 'date_range': _date_range, 'related': _related,
-            'number_range': _number_range}
-
-
-def _search_conditions(session: Session, resource: Resource, term: str,
-                       dialect: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
-    """Case-insensitive 'contains' over the resource's search fields: (the condition to read with, its LIKE twin).
-
-    Which way is fastest depends on how common the term is. A rare term is best looked up in the search index and
-    its hits sorted; a common one by reading the list in order and testing each row with LIKE, which finds a page
-    within a few thousand rows — while looking it up would fetch and sort a large part of the table. So:
-    SQLite counts the term's hits in the FTS5 trigram table, up to COMMON_TERM; PostgreSQL asks its planner, whose
-    own choice goes wrong when the hits cluster (it expects them spread evenly and scans the sort index)."""
-    if not term or not resource.search:
-        return [], []
-    model = resource.model
-    lower = dialect != 'sqlite'  # SQLite's LIKE ignores (ASCII) case by itself; PostgreSQL's index holds lower()
-    escaped = (term.lower() if lower else term).replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-    likes = {name: _text(getattr(model, name), lower).like(f'%{escaped}%', escape='\\') for name in resource.search}
-    like = or_(*likes.values())
-    index = SEARCH_INDEXES.get(model.__tablename__)
-    indexed = [name for name in resource.search if index and name in index.columns]
-    if len(term) < 3 or not indexed:  # trigram indexes need three characters
-        return [like], [like]
-    if dialect == 'postgresql':
-        if len(indexed) < len(resource.search) or _planned_rows(
-                session, select(literal(1)).select_from(model).where(like)) >= COMMON_TERM_POSTGRESQL:
-            return [like], [like]
-        hits = select(model.id).where(like).cte(f'{model.__tablename__}_hits').prefix_with('MATERIALIZED')
-        return [model.id.in_(select(hits.c.id))], [like]
-    if dialect != 'sqlite':
-        return [like], [like]
-    fts = table(index.fts_table, column('rowid'), column(index.fts_table))
-    columns = '' if set(indexed) == set(index.columns) else '{' + ' '.join(indexed) + '} : '
-    match = fts.c[index.fts_table].op('MATCH')(columns + '"' + term.replace('"', '""') + '"')  # one FTS5 string
-    hits = session.execute(select(func.count()).select_from(
-        select(fts.c.rowid).where(match).limit(COMMON_TERM).subquery())).scalar_one()
-    if hits >= COMMON_TERM:
-        return [like], [like]
-    found = model.id.in_(select(fts.c.rowid).where(match))
-    rest = [likes[name] for name in resource.search if name not in indexed]
-    return [or_(found, *rest) if rest else found], [like]
-
-
-def _text(attribute: InstrumentedAttribute, lower: bool) -> ColumnElement[str]:
-    value = attribute if isinstance(attribute.type, String) else cast(attribute, String)
-    return func.lower(value) if lower else value
-
-
-def _normalized(filters: dict[str, Any]) -> tuple:
-    return tuple(sorted((name, tuple(value) if isinstance(value, list | tuple | set) else value)
-                        for name, value in filters.items()))
-
-
-# --- counting ---------------------------------------------------------------------------------------------------------
-
-def _count(session: Session, plan: _Plan) -> tuple[int, bool]:
-    try:
-        with _time_limit(session, COUNT_BUDGET):
-            statement = select(func.count()).select_from(plan.model).where(*plan.conditions)
-            return session.execute(statement).scalar_one(), True
-    except _OutOfTime:
-        return _rounded(_estimate(session, plan)), False
-
-
-def _rounded(estimate: int) -> int:
-    """Two significant digits ("about 990,000", not "about 989,250"): an estimate should not look precise."""
-    return estimate if estimate < 100 else round(estimate, 2 - len(str(estimate)))
-
-
-class _OutOfTime(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(session: Session, seconds: float) -> Iterator[None]:
-    """Stop the statements run inside after `seconds` with _OutOfTime; the session stays usable."""
-    connection = session.connection()
-    if connection.dialect.name == 'sqlite':
-        raw = connection.connection.dbapi_connection
-        deadline = perf_counter() + seconds
-        raw.set_progress_handler(lambda: perf_counter() > deadline, 2000)  # true ends the statement: 'interrupted'
-        try:
-            yield
-        except OperationalError as error:
-            if 'interrupted' in str(error.orig):
-                raise _OutOfTime from None
-            raise
-        finally:
-            raw.set_progress_handler(None, 0)
-    elif connection.dialect.name == 'postgresql':
-        previous = session.execute(text("SELECT current_setting('statement_timeout')")).scalar_one()
-        try:
-            with session.begin_nested():  # a cancelled statement fails the transaction: only this savepoint
-                session.execute(text("SELECT set_config('statement_timeout', :limit, true)"),
-                                {'limit': f'{max(1, round(seconds * 1000))}ms'})
-                yield
-                # put back before RELEASE: a cancel that arrives late must not hit the RELEASE (a failed savepoint
-                # rolls the setting back by itself)
-                session.execute(text("SELECT set_config('statement_timeout', :limit, true)"), {'limit': previous})
-        except OperationalError as error:
-            if getattr(error.orig, 'sqlstate', None) == '57014':  # query_canceled
-                raise _OutOfTime from None
-            raise
-    else:
-        yield
-
-
-def _estimate(session: Session, plan: _Plan) -> int:
-    """PostgreSQL: the planner's estimate. SQLite: the share of matching rows among ESTIMATE_SAMPLE rows picked at
-    even steps over the id range (ids not in use count as non-matching), scaled up to the range."""
-    if session.get_bind().dialect.name == 'postgresql':
-        return _planned_rows(session, select(literal(1)).select_from(plan.model).where(*plan.conditions))
-    identity = plan.model.id
-    # two statements: SQLite answers a lone min() or max() from the index, but both together with a full scan
-    low = session.execute(select(func.min(identity))).scalar_one()
-    high = session.execute(select(func.max(identity))).scalar_one()
-    if low is None:
-        return 0
-    span = high - low + 1
-    probes = min(span, ESTIMATE_SAMPLE)
-    step = span / probes
-    probe = select(literal(0).label('k')).cte('probe', recursive=True)
-    probe = probe.union_all(select(probe.c.k + 1).where(probe.c.k + 1 < probes))
-    at = low + cast(probe.c.k * step, Integer)
-    hits = session.execute(select(func.count()).select_from(probe).join(plan.model, identity == at)
-                           .where(*plan.sample_conditions)).scalar_one()
-    return round(hits * span / probes)
-
-
-def _planned_rows(session: Session, statement: Select) -> int:
-    return int(session.execute(_Explain(statement)).scalar_one()[0]['Plan']['Plan Rows'])
-
-
-class _Explain(Executable, ClauseElement):
-    """`EXPLAIN (FORMAT JSON) <select>` with the select's parameters bound as usual (PostgreSQL)."""
-
-    inherit_cache = False
-
-    def __init__(self, statement: Select) -> None:
-        self.statement = statement
-
-
-@compiles(_Explain, 'postgresql')
-def _compile_explain(element: _Explain, compiler: Any, **kw: Any) -> str:
-    return 'EXPLAIN (FORMAT JSON) ' + compiler.process(element.statement, **kw)
-
-
-__all__ = ['Cursor', 'ListRequest', 'Page', 'SEARCH_INDEXES', 'SearchIndex', 'count', 'include_name', 'iterate',
+__all__ = ['NONE', 'Cursor', 'ListRequest', 'Page', 'SEARCH_INDEXES', 'SearchIndex', 'count', 'include_name', 'iterate',
            'list_page', 'matching_ids', 'register_search_index', 'search_index_suspended']

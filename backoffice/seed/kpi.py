@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, inspect, select, text
 from sqlmodel import Session
 
-from backoffice.listing.query import search_index_suspended
+from backoffice.listing.search import search_index_suspended
 from backoffice.models import Customer, EventType, UsageEvent
 
 CHUNK = 20_000

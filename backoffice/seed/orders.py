@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, func, insert, text
 from sqlmodel import Session, col, select
 
-from backoffice.listing.query import search_index_suspended
+from backoffice.listing.search import search_index_suspended
 from backoffice.models import (
     Carrier,
     Customer,

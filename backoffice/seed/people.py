@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from backoffice.listing.query import search_index_suspended
+from backoffice.listing.search import search_index_suspended
 from backoffice.models import Company, Customer
 
 CHUNK = 10_000  # rows per executemany
