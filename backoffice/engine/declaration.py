@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
+
+from backoffice.permissions import PERMISSIONS
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
@@ -73,15 +75,34 @@ class Outcome:
     secret_label: str = ''
 
 
+class RunAction(Protocol):
+    """An action's service function; `inputs` are the values of the action's input fields."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None = ...,
+                 **inputs: Any) -> Any: ...
+
+
+class CreateWith(Protocol):
+    """A resource's own create (staff users: hashing, a generated password): returns the record or an Outcome."""
+
+    def __call__(self, *, session: Session, actor: Any, data: dict[str, Any]) -> Any: ...
+
+
+class UpdateWith(Protocol):
+    """A resource's own update: refuses a stale `version`, returns the record."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None,
+                 changes: dict[str, Any]) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Action:
-    """A named operation on one record (ban, unban, publish…), run by a service function with its own rules.
-
-    `run(session=, actor=, record_id=, version=, **inputs)`; `inputs` names FormFields asked in a small dialog."""
+    """A named operation on one record (ban, unban, publish…), run by a service function with its own rules;
+    `inputs` names FormFields asked in a small dialog."""
 
     key: str
     label: str
-    run: Callable[..., Any]
+    run: RunAction
     permission: str
     inputs: tuple[FormField, ...] = ()
     visible: Callable[[Any], bool] = lambda record: True
@@ -109,11 +130,10 @@ class Resource:
     soft_delete: bool = True                   # delete moves to the trash (the model has deleted_at)
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
-    # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own:
-    # create_with(session=, actor=, data=) -> record | Outcome; update_with(session=, actor=, record_id=, version=,
-    # changes=) -> record. The generic service still validates nothing for them: their service does it all.
-    create_with: Callable[..., Any] | None = None
-    update_with: Callable[..., Any] | None = None
+    # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
+    # the generic service then validates nothing for them: their service does it all.
+    create_with: CreateWith | None = None
+    update_with: UpdateWith | None = None
     read: str | None = None                    # permission names when they are not '<permission>.read/.write'
     write: str | None = None
     audit_entity: str | None = None            # the name its audit entries use, when not the key
@@ -153,9 +173,80 @@ class Resource:
 RESOURCES: dict[str, Resource] = {}
 
 
+class DeclarationError(Exception):
+    """A resource declaration names something that does not exist; raised at registration, i.e. at start-up."""
+
+
 def register(resource: Resource) -> Resource:
+    """Check a declaration against its model, schemas and the permissions, then make it known by its key."""
+    problems = _problems(resource)
+    if problems:
+        raise DeclarationError(f'resource {resource.key!r}: ' + '; '.join(problems))
     RESOURCES[resource.key] = resource
     return resource
+
+
+def check_references() -> None:
+    """Once every resource is registered: each related resource and related list points at a declared resource and
+    an existing filter of it."""
+    problems = []
+    for declared in RESOURCES.values():
+        for kind, item in [('column', c) for c in declared.columns] + [('field', f) for f in declared.fields] + \
+                [('filter', f) for f in declared.filters] + \
+                [('action input', i) for a in declared.actions for i in a.inputs]:
+            if item.related is not None and item.related not in RESOURCES:
+                problems.append(f'resource {declared.key!r}: {kind} {item.name!r} is related to an unknown resource '
+                                f'{item.related!r}')
+        for tab in declared.related_lists:
+            target = RESOURCES.get(tab.resource)
+            if target is None:
+                problems.append(f'resource {declared.key!r}: related list {tab.label!r} shows an unknown resource '
+                                f'{tab.resource!r}')
+            elif tab.filter not in {f.name for f in target.filters}:
+                problems.append(f'resource {declared.key!r}: related list {tab.label!r} filters {tab.resource!r} by '
+                                f'{tab.filter!r}, which is not one of its filters')
+    if problems:
+        raise DeclarationError('; '.join(problems))
+
+
+def _problems(resource: Resource) -> list[str]:
+    model = resource.model
+    table_columns = set(model.__table__.columns.keys()) if hasattr(model, '__table__') else set()
+    schema_fields = set(model.model_fields)
+    for schema in (resource.create, resource.update):
+        if schema is not None:
+            schema_fields |= set(schema.model_fields)
+    problems = []
+    if resource.key in RESOURCES and RESOURCES[resource.key].model is not model:
+        problems.append('the key is declared twice')
+
+    def attribute(kind: str, name: str) -> None:
+        if not hasattr(model, name):
+            problems.append(f'{kind} {name!r} is not an attribute of {model.__name__}')
+
+    for column in resource.columns:
+        attribute('column', column.name)
+    for form_field in resource.fields:
+        if form_field.name not in schema_fields and not hasattr(model, form_field.name):
+            problems.append(f'field {form_field.name!r} is in neither {model.__name__} nor its create/update schemas')
+    for spec in resource.filters:
+        attribute('filter', spec.name)
+    for name in resource.search:
+        if name not in table_columns:
+            problems.append(f'search {name!r} is not a column of {model.__name__}')
+    for name in resource.unique:
+        if name not in table_columns:
+            problems.append(f'unique {name!r} is not a column of {model.__name__}')
+    attribute('title', resource.title)
+    attribute('default sort', resource.default_sort)
+    permissions = [('read permission', resource.read_permission)]
+    if not resource.read_only:
+        permissions.append(('write permission', resource.write_permission))
+    permissions += [(f'action {a.key!r} permission', a.permission) for a in resource.actions]
+    for kind, name in permissions:
+        if name not in PERMISSIONS:
+            problems.append(f'{kind} {name!r} is not a known permission')
+    return problems
 
 
 def resource(key: str) -> Resource:
