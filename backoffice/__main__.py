@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m backoffice', description='Backoffice administration')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('migrate', help='bring the database schema up to date')
+    new_migration = commands.add_parser('new-migration', help='write the next numbered migration from what the models '
+                                        'changed (make migration m="...")')
+    new_migration.add_argument('message', help='what the migration does, in a few words')
     create = commands.add_parser('create-user', help='add a member of staff')
     create.add_argument('--email', required=True)
     create.add_argument('--name', help='defaults to the part of the email before @')
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.command == 'restore':  # before migrating: the file may hold an older schema, migrated right after
         return _restore(args, settings)
+    if args.command == 'new-migration':  # compared on a scratch database: the configured one is left alone
+        print(f'Wrote {db.new_migration(args.message)}: review it before committing.')
+        return 0
     db.configure(settings.database_url)
     db.migrate()
     if args.command == 'migrate':
