@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlmodel import select
 
+from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.kpi import capture
@@ -94,7 +95,9 @@ def test_a_custom_segment_from_filters_counts_live(people: dict) -> None:
     assert saved.filters == {'min_orders': 1}
 
 
-def test_exports_reach_only_consenting_customers_and_are_audited(people: dict) -> None:
+def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver below listens on 127.0.0.1
+    reload_settings()
     manager, viewer = make_user('manager'), make_user('viewer')
     with session_scope() as session:
         name, data, sent = segments.export_csv(session=session, actor=manager, which='inactive', name='Inactive')
@@ -131,7 +134,7 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
         segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk')
     assert 'an admin sets it in Settings' in unset.value.errors['url']
     for wrong, reason in (('ftp://tool.example.com/in', 'starting with https://'), ('not a url', 'https://'),
-                          ('http://tool.example.com/in', 'plain http only to this machine')):
+                          ('http://tool.example.com/in', 'plain http only in development')):
         with pytest.raises(ValidationFailed) as refused:
             set_webhook(wrong)
         assert reason in refused.value.errors['segments_webhook_url']

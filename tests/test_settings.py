@@ -77,7 +77,7 @@ async def test_an_admin_sets_the_segments_webhook_and_a_bad_address_is_refused_a
     await user.should_see('Segments webhook')
     user.find('Segments webhook').clear().type('http://mail-tool.example.com/in')
     user.find('Save settings').click()
-    await user.should_see('Use https:// (plain http only to this machine)')
+    await user.should_see('Use https:// (plain http only in development)')
     user.find('Segments webhook').clear().type('https://mail-tool.example.com/in')
     user.find('Save settings').click()
     await user.should_see('Settings saved')

@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
+from backoffice import outbound
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
@@ -132,11 +133,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 'import address, https://). Empty: pushing is off.', section='Segments'),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
-LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
 def _web_address(text: str) -> str:
-    """An https:// address (plain http only to this machine: customers' addresses do not cross a network in clear)."""
+    """A public https:// address (customers' addresses do not cross a network in clear, nor reach internal services;
+    BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS=1 allows this machine and plain http in development)."""
     if len(text) > 500:
         raise ValueError('Use at most 500 characters')
     try:
@@ -146,8 +147,9 @@ def _web_address(text: str) -> str:
         host = None
     if not host or parts.scheme not in ('https', 'http') or any(ch.isspace() for ch in text):
         raise ValueError('Enter a web address starting with https://')
-    if parts.scheme == 'http' and host not in LOCAL_HOSTS:
-        raise ValueError('Use https:// (plain http only to this machine)')
+    problem = outbound.address_problem(text)
+    if problem:
+        raise ValueError(problem)
     return text
 
 

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
+from backoffice import outbound
 from backoffice.errors import NotFound, ValidationFailed, field_errors
 from backoffice.kpi import definitions
 from backoffice.kpi import sources as src
@@ -26,6 +26,7 @@ from backoffice.services import app_settings, audit
 from backoffice.transfer.exports import csv_safe
 
 EXPORT_LIMIT = 100_000
+MAX_REDIRECTS = 3  # a push follows this many redirects, each new address checked like the first
 
 
 @dataclass(frozen=True)
@@ -138,15 +139,10 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
         raise ValidationFailed({'url': 'No webhook address yet: an admin sets it in Settings → Segments'})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     body = json.dumps({'segment': name, 'customers': [{'email': r['email'], 'name': r['name']} for r in rows]})
-    request = urllib.request.Request(url, data=body.encode(), method='POST',
-                                     headers={'Content-Type': 'application/json'})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (validated admin setting)
-            ok = 200 <= response.status < 300
-    except OSError as error:
-        raise ValidationFailed({'url': f'The webhook did not accept it: {error}'}) from None
-    if not ok:
-        raise ValidationFailed({'url': 'The webhook did not accept it'})
+    answer = outbound.post(url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout,
+                           max_redirects=MAX_REDIRECTS)
+    if not answer.ok:
+        raise ValidationFailed({'url': f'The webhook did not accept it: {answer.error}'})
     _audit(session, actor, 'segments.pushed', name, which, len(rows), url)
     session.commit()
     return len(rows)

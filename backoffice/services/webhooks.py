@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import events
+from backoffice import events, outbound
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.models import (
@@ -75,7 +71,6 @@ MAX_ATTEMPTS = len(BACKOFF) + 1                  # then the delivery is failed (
 TIMEOUT_SECONDS = 5
 BATCH = 50                                       # at most this many deliveries per dispatcher run
 LEASE = timedelta(minutes=2)                     # a claimed delivery is not picked again before this (> timeout)
-LOOPBACK_HOSTS = {'localhost'}                   # plain http is allowed only to this machine (development, tests)
 
 
 class EndpointIn(BaseModel):
@@ -340,24 +335,10 @@ def attempt(delivery_id: int, *, now: datetime | None = None, test: bool = False
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    """One POST with a short timeout and no redirects: (status code, error text)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method='POST')
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, None
-    except urllib.error.HTTPError as answer:
-        return answer.code, f'HTTP {answer.code} {answer.reason}'
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, 'reason', error)
-        return None, f'{type(reason).__name__}: {reason}'[:500]
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a 3xx is an answer like any other non-2xx: logged and retried, never followed
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    """One POST with a short timeout, to a public address only, no redirects (a 3xx is an answer like any other
+    non-2xx: logged and retried, never followed): (status code, error text)."""
+    answer = outbound.post(url, body, headers, timeout=TIMEOUT_SECONDS, max_redirects=0)
+    return answer.status, answer.error
 
 
 def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[str, str], bytes] | None:
@@ -495,23 +476,7 @@ def _url_problem(url: str) -> str | None:
         return 'Enter the address that receives the events'
     if len(url) > 500:
         return 'At most 500 characters'
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return 'Enter a full address, like https://shop.example.com/hooks/backoffice'
-    if parts.scheme == 'https':
-        return None
-    if parts.scheme == 'http' and _is_loopback(parts.hostname):
-        return None
-    return 'Use an https:// address (events carry customer data)'
-
-
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return outbound.address_problem(url)
 
 
 def _iso(value: datetime | None) -> str | None:
