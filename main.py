@@ -12,6 +12,7 @@ from backoffice.api.health import router as api_router
 from backoffice.api.orders import router as orders_router
 from backoffice.api.requests import router as intake_router
 from backoffice.config import help_text, reload_settings
+from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
 from backoffice.services import webhooks
@@ -30,6 +31,7 @@ from components.registry import register_pages  # noqa: E402
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
 bootstrap.check_admin_settings(settings)
+private_folder(settings.data_dir)  # 0700: the database, its backups and the secrets are for this app's user only
 db.configure(settings.database_url)
 ratelimit.configure(settings.redis_url)
 

@@ -11,6 +11,7 @@ from backoffice import db
 from backoffice.config import load_settings
 from backoffice.errors import ValidationFailed
 from backoffice.models import Role
+from backoffice.private_files import private_folder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
+    private_folder(settings.data_dir)  # 0700: the database, its backups and the secrets are for this app's user only
     if args.command == 'restore':  # before migrating: the file may hold an older schema, migrated right after
         return _restore(args, settings)
     if args.command == 'new-migration':  # compared on a scratch database: the configured one is left alone

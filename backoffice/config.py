@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backoffice.private_files import private_file, private_folder
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix='BACKOFFICE_', extra='ignore')
@@ -19,6 +21,10 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description='Port the web server listens on')
     storage_secret: str | None = Field(None, min_length=16,
                                        description='Signs session cookies; generated and kept in data/ when unset')
+    secret_key: str | None = Field(None, min_length=32,
+                                   description='Encrypts secrets stored in the database (webhook signing secrets); '
+                                               'derived from the storage secret when unset. Keep it: changing it '
+                                               'makes the stored secrets unreadable')
     admin_email: str | None = Field(None, description='Email of the first admin, created on first start')
     admin_password: str | None = Field(None, description='Password of the first admin; generated and printed if unset')
     demo: bool = Field(False, description='Seed a realistic demo shop into an empty database (1/0)')
@@ -51,9 +57,8 @@ class Settings(BaseSettings):
             return self.storage_secret
         path = self.data_dir / 'storage_secret'
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            private_folder(path.parent)
+            private_file(path).write_text(secrets.token_urlsafe(32))
         return path.read_text().strip()
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from backoffice.private_files import private_file, private_folder, sqlite_files, tighten
+
 MIGRATIONS = Path(__file__).parent / 'migrations'
 
 _engine: Engine | None = None
@@ -41,7 +43,7 @@ def create_database_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == 'sqlite':
         if parsed.database and parsed.database != ':memory:':
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(Path(parsed.database))
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 5},
                                pool_size=16, max_overflow=16)
         _make_sqlite_safe(engine)
@@ -49,6 +51,15 @@ def create_database_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
     _drop_nul_in_text(engine)
     return engine
+
+
+def _private_database_file(database: Path) -> None:
+    """The SQLite file is created 0600 before SQLite opens it (its -wal and -shm then get the same mode), in a folder
+    made 0700 when it is made here; files left by an older version are tightened."""
+    if not database.parent.exists():
+        private_folder(database.parent)
+    private_file(database)
+    tighten(*sqlite_files(database))
 
 
 def _drop_nul_in_text(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from backoffice import secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
@@ -197,7 +198,7 @@ def test_bad_input_is_refused_at_the_field_and_the_secret_never_reaches_the_audi
         assert (endpoint.events, endpoint.is_active, endpoint.version) == ('order.paid, order.shipped', False, 2)
         _, rotated = webhooks.rotate_secret(session=session, actor=admin, endpoint_id=endpoint_id, version=2)
     with read_session() as session:
-        assert session.get(WebhookEndpoint, endpoint_id).secret == rotated  # the new secret signs from now on
+        assert secret_box.decrypt(session.get(WebhookEndpoint, endpoint_id).secret) == rotated  # signs from now on
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.entity == 'webhook')))
     assert [e.action for e in entries] == ['webhook.created', 'webhook.updated', 'webhook.secret-rotated']
     logged = json.dumps([e.changes for e in entries]) + ' '.join(e.summary for e in entries)

@@ -10,6 +10,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
+from backoffice import secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session
 from backoffice.models import WebhookEndpoint
@@ -57,7 +58,7 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
         secret = user.find(marker='generated-password').elements.pop().value
         with read_session() as session:
             endpoint = session.exec(select(WebhookEndpoint)).one()
-        assert (endpoint.secret, endpoint.url, endpoint.events) == (secret, receiver.url,
+        assert (secret_box.decrypt(endpoint.secret), endpoint.url, endpoint.events) == (secret, receiver.url,
                                                                     'order.paid, request.created')
         user.find('Done').click()
         rows = await rows_of(user, 'url', receiver.url, 'url')

@@ -139,6 +139,9 @@ class Resource:
     audit_entity: str | None = None            # the name its audit entries use, when not the key
     related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
     lookup_where: Callable[[], list[Any]] | None = None  # conditions on what a related select offers (type-ahead)
+    # conditions on the rows this actor may read, applied to every list, count, export and record read (the audit
+    # log shows an entry only to those who may read the record it is about)
+    row_filter: Callable[[Any], list[Any]] | None = None
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''                           # how a count reads ('12 changes'); default: the label in lower case

@@ -86,7 +86,7 @@ def list_page(*, session: Session, actor: User | None, resource: Resource, reque
     """One page of the list. The first and the last page are read by keyset, and so are the next and the previous
     page given the cursor of the page before; any other page by OFFSET. The same rows come out whichever way."""
     require(actor, resource.read_permission)
-    plan = _Plan.of(session, resource, request)
+    plan = _Plan.of(session, resource, request, actor)
     known = (cursor.total, cursor.exact) if cursor is not None and cursor.counted == plan.counted else None
     if cursor is not None and cursor.query != plan.fingerprint:
         cursor = None
@@ -125,7 +125,7 @@ def list_page(*, session: Session, actor: User | None, resource: Resource, reque
 def count(*, session: Session, actor: User | None, resource: Resource, request: ListRequest) -> tuple[int, bool]:
     """(total, exact): exact when counting takes less than COUNT_BUDGET, else an estimate."""
     require(actor, resource.read_permission)
-    return count_rows(session, _Plan.of(session, resource, request))
+    return count_rows(session, _Plan.of(session, resource, request, actor))
 
 
 def iterate(*, session: Session, actor: User | None, resource: Resource, request: ListRequest,
@@ -135,7 +135,7 @@ def iterate(*, session: Session, actor: User | None, resource: Resource, request
 
     On SQLite read through `read_session()`, which does not hold the write lock for the length of an export."""
     require(actor, resource.read_permission)
-    plan = _Plan.of(session, resource, request)
+    plan = _Plan.of(session, resource, request, actor)
 
     def batches() -> Iterator[list[SQLModel]]:
         after = None
@@ -154,7 +154,7 @@ def matching_ids(*, session: Session, actor: User | None, resource: Resource, re
                  batch_size: int = 5000) -> Iterator[int]:
     """The id of every matching row, ascending (for 'all N matching' bulk actions), read in keyset batches."""
     require(actor, resource.read_permission)
-    plan = _Plan.of(session, resource, request)
+    plan = _Plan.of(session, resource, request, actor)
     identity = plan.model.id
 
     def ids() -> Iterator[int]:
@@ -191,7 +191,7 @@ class _Plan:
     null_segment: ColumnElement[bool] | None  # where the NULLs of a nullable sort column are read
 
     @classmethod
-    def of(cls, session: Session, resource: Resource, request: ListRequest) -> _Plan:
+    def of(cls, session: Session, resource: Resource, request: ListRequest, actor: User | None) -> _Plan:
         model = resource.model
         sort_name = request.sort or resource.default_sort
         if sort_name not in resource.sortable() or not hasattr(model, sort_name):
@@ -200,6 +200,8 @@ class _Plan:
         dialect = session.get_bind().dialect.name
         term = (request.search or '').replace('\x00', '').strip()  # SQLite ends a string at a NUL: never send one
         conditions = trash_conditions(resource, bool(request.trash), dialect)
+        if resource.row_filter is not None:
+            conditions += resource.row_filter(actor)
         filters = filter_conditions(resource, request.filters or {})
         conditions += filters
         search, like = search_conditions(session, resource, term, dialect)
@@ -211,7 +213,8 @@ class _Plan:
             # filter or a search to go by, keep it off the sort column's index (unary +) and let those lead
             null_segment = literal_column(f'+{model.__tablename__}.{sort.property.columns[0].name}').is_(None)
         size = min(MAX_PAGE_SIZE, max(1, int(25 if request.page_size is None else request.page_size)))
-        counted = repr((resource.key, term, normalized(request.filters or {}), bool(request.trash)))
+        counted = repr((resource.key, term, normalized(request.filters or {}), bool(request.trash),
+                        getattr(actor, 'role', None) if resource.row_filter else None))
         return cls(model=model, conditions=conditions + search, sample_conditions=conditions + like,
                    sort_name=sort_name, sort=sort, nullable=nullable, descending=descending, page_size=size,
                    fingerprint=repr((counted, sort_name, descending, size)), counted=counted,

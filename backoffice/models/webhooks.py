@@ -18,7 +18,7 @@ class WebhookEndpoint(EditableTable, SoftDeletable, table=True):
     name: str = Field(max_length=80)
     url: str = Field(max_length=500)
     events: str = Field(default='*', max_length=1000)  # comma-separated event types, or '*' for all
-    secret: str = Field(max_length=80)                  # shown once at creation; never in the audit log
+    secret: str = Field(max_length=300)  # encrypted (secret_box); shown once at creation; never in the audit log
     is_active: bool = True
 
 

@@ -3,6 +3,7 @@ never overwrite a colleague's change silently."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -13,12 +14,14 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from backoffice import outbound
+from backoffice import outbound, secret_box
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
 from backoffice.validation import normalize_email
+
+log = logging.getLogger(__name__)
 
 CURRENCIES = {'EUR': 'Euro (EUR)', 'USD': 'US dollar (USD)', 'GBP': 'Pound sterling (GBP)',
               'CHF': 'Swiss franc (CHF)', 'SEK': 'Swedish krona (SEK)', 'PLN': 'Polish złoty (PLN)',
@@ -42,6 +45,7 @@ class SettingSpec:
     minimum: int | None = None
     maximum: int | None = None
     unit: str = ''                             # shown after a decimal's label: '%', 'in the shop's currency'
+    secret: bool = False                       # stored encrypted (an address may carry a token or a password)
 
     def options(self) -> dict[str, str]:
         return self.choices() if callable(self.choices) else (self.choices or {})
@@ -130,7 +134,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 'requests (least-loaded); off leaves them unassigned.', section='Support', choices=AUTO_ASSIGN),
     SettingSpec('segments_webhook_url', 'Segments webhook', 'url', '',
                 'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
-                'import address, https://). Empty: pushing is off.', section='Segments'),
+                'import address, https://). Empty: pushing is off.', section='Segments', secret=True),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
@@ -155,13 +159,25 @@ def _web_address(text: str) -> str:
 
 def current_values(*, session: Session) -> dict[str, Any]:
     """Every setting's value, the default where none was saved (readable by anyone signed in)."""
-    stored = {row.key: row.value for row in session.exec(select(AppSetting))}
+    stored = {row.key: _plain(row) for row in session.exec(select(AppSetting)) if row.key in BY_KEY}
     return {spec.key: stored.get(spec.key, spec.default) for spec in SETTINGS}
 
 
 def value(*, session: Session, key: str) -> Any:
     row = session.get(AppSetting, key)
-    return row.value if row is not None else BY_KEY[key].default
+    return _plain(row) if row is not None else BY_KEY[key].default
+
+
+def _plain(row: AppSetting) -> Any:
+    """A stored value as the app uses it (a secret setting is decrypted)."""
+    spec = BY_KEY.get(row.key)
+    if spec is not None and spec.secret and isinstance(row.value, str):
+        try:
+            return secret_box.decrypt(row.value)
+        except secret_box.SecretUnreadable as error:
+            log.error('setting %s: %s', row.key, error)
+            return spec.default  # as if unset (pushing is off) until an admin enters it again
+    return row.value
 
 
 def decimal_value(*, session: Session, key: str) -> Decimal:
@@ -193,16 +209,17 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
     rows = {key: session.get(AppSetting, key, with_for_update=session.bind.dialect.name != 'sqlite')
             for key in cleaned}
     for key, row in rows.items():
-        stored = row.value if row is not None else BY_KEY[key].default
+        stored = _plain(row) if row is not None else BY_KEY[key].default
         if key in loaded and stored != loaded[key]:
             raise StaleRecord('setting', row.updated_by if row else None, row.updated_at if row else None, 0)
     diff = {}
     for key, new in cleaned.items():
         row = rows[key] or AppSetting(key=key)
-        old = row.value if rows[key] is not None else BY_KEY[key].default
+        old = _plain(row) if rows[key] is not None else BY_KEY[key].default
         if old == new:
             continue
-        row.value, row.updated_at, row.updated_by = new, utcnow(), actor.email
+        secret = BY_KEY[key].secret and isinstance(new, str) and new
+        row.value, row.updated_at, row.updated_by = secret_box.encrypt(new) if secret else new, utcnow(), actor.email
         session.add(row)
         diff[key] = [old, new]
     if diff:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -13,6 +14,12 @@ from backoffice.models import AuditEntry, User
 
 SECRET_FIELDS = {'password_hash', 'secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}
+MASK = '••••••'
+# user:password@ in an address, and query parameters whose name says they carry a secret (?token=, &api_key=…)
+_CREDENTIALS = re.compile(r'(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#\s@]+)@', re.IGNORECASE)
+_SECRET_PARAMETER = re.compile(
+    r'(?P<name>[?&;][^=&#\s]*(?:token|secret|key|pass|pwd|sig|auth|credential|session|code)[^=&#\s]*=)'
+    r'(?P<value>[^&#\s]+)', re.IGNORECASE)
 
 
 def snapshot(record: SQLModel) -> dict[str, Any]:
@@ -20,7 +27,7 @@ def snapshot(record: SQLModel) -> dict[str, Any]:
     values = {}
     for name, value in record.model_dump().items():
         if name in SECRET_FIELDS:
-            value = '••••••'
+            value = MASK
         elif isinstance(value, Enum):
             value = value.value
         elif isinstance(value, datetime | date):
@@ -42,9 +49,23 @@ def record(session: Session, actor: User | None, action: str, entity: str, entit
     """Append an entry in the caller's transaction, so the change and its record commit together."""
     entry = AuditEntry(actor_id=actor.id if actor else None, actor_email=actor.email if actor else 'system',
                        action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),
-                       summary=summary[:500], changes=changes or {}, version=version)
+                       summary=masked(summary)[:500], changes=masked(changes or {}), version=version)
     session.add(entry)
     return entry
+
+
+def masked(value: Any) -> Any:
+    """The value with the secrets inside addresses masked (user:password@, ?token=…), in strings at any depth."""
+    if isinstance(value, str):
+        if '://' not in value and '=' not in value:
+            return value
+        value = _CREDENTIALS.sub(lambda m: f'{m["scheme"]}{MASK}@', value)
+        return _SECRET_PARAMETER.sub(lambda m: f'{m["name"]}{MASK}', value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    return value
 
 
 def last_change(session: Session, entity: str, entity_id: Any) -> AuditEntry | None:

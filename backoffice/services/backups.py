@@ -19,6 +19,7 @@ from backoffice.config import Settings
 from backoffice.errors import ServiceError
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
+from backoffice.private_files import private_file, private_folder
 from backoffice.services import audit
 
 KEEP = 14  # backups kept (one a night: two weeks); older ones are removed after each new one
@@ -58,12 +59,12 @@ def take_backup(*, session: Session | None, actor: User | None, settings: Settin
     nightly job or the command line."""
     if actor is not None:
         require(actor, 'system.manage')
-    target_folder = folder(settings)
-    target_folder.mkdir(parents=True, exist_ok=True)
+    target_folder = private_folder(folder(settings))
     stamp = utcnow().strftime('%Y%m%d-%H%M%S')
     target = target_folder / f'backoffice-{stamp}.{"db" if settings.is_sqlite else "dump"}'
     partial = target.with_suffix(target.suffix + '.part')  # never listed: a crash leaves no half backup behind
     try:
+        private_file(partial)  # 0600 before a byte is written: a backup holds the password hashes
         if settings.is_sqlite:
             _sqlite_backup(settings.database_url, partial)
         else:
@@ -125,8 +126,8 @@ def restore(path: Path, settings: Settings) -> None:
         if path.suffix != '.db':
             raise BackupFailed('This is a PostgreSQL dump; the app runs on SQLite.')
         database.parent.mkdir(parents=True, exist_ok=True)
-        copy = database.with_name(database.name + '.restoring')
-        shutil.copyfile(path, copy)
+        copy = private_file(database.with_name(database.name + '.restoring'))
+        shutil.copyfile(path, copy)  # into the 0600 file: copyfile keeps the mode of an existing target
         for leftover in (Path(f'{database}-wal'), Path(f'{database}-shm')):
             leftover.unlink(missing_ok=True)
         os.replace(copy, database)

@@ -21,6 +21,9 @@ from backoffice.services import audit
 def get_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
     require(actor, resource.read_permission)
     record = session.get(resource.model, record_id)
+    if record is not None and resource.row_filter is not None:  # one this actor may not read is as good as gone
+        record = session.exec(select(resource.model).where(resource.model.id == record_id,
+                                                           *resource.row_filter(actor))).first()
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
     return record

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import events, outbound
+from backoffice import events, outbound, secret_box
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.models import (
@@ -94,7 +94,7 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
     require(actor, PERMISSION)
     values = _valid(data, partial=False)
     secret = new_secret()
-    endpoint = WebhookEndpoint(**values, secret=secret)
+    endpoint = WebhookEndpoint(**values, secret=secret_box.encrypt(secret))  # stored encrypted, shown once
     session.add(endpoint)
     session.flush()
     audit.record(session, actor, 'webhook.created', 'webhook', endpoint.id, version=endpoint.version,
@@ -119,7 +119,7 @@ def rotate_secret(*, session: Session, actor: User, endpoint_id: int, version: i
     require(actor, PERMISSION)
     endpoint = _locked(session, endpoint_id, version)
     secret = new_secret()
-    _save(session, actor, endpoint, {'secret': secret}, 'secret-rotated', changed=True,
+    _save(session, actor, endpoint, {'secret': secret_box.encrypt(secret)}, 'secret-rotated', changed=True,
           summary=f'New signing secret for webhook {endpoint.name!r}')
     return endpoint, secret
 
@@ -353,8 +353,14 @@ def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[st
             return None
         delivery = session.get(WebhookDelivery, delivery_id)
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
-        if endpoint.deleted_at is not None or (not endpoint.is_active and not test):
-            delivery.status, delivery.last_error = DeliveryStatus.failed, 'The webhook is inactive or deleted'
+        try:
+            secret = secret_box.decrypt(endpoint.secret)
+        except secret_box.SecretUnreadable:
+            secret = None
+        if secret is None or endpoint.deleted_at is not None or (not endpoint.is_active and not test):
+            delivery.status = DeliveryStatus.failed
+            delivery.last_error = 'The webhook is inactive or deleted' if secret else \
+                'Its signing secret cannot be read (the secret key changed): make a new secret, then resend'
             stamp(delivery)
             session.add(delivery)
             session.commit()
@@ -364,7 +370,7 @@ def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[st
         headers = {'Content-Type': 'application/json', 'User-Agent': 'Backoffice-Webhooks/1',
                    'X-Backoffice-Event': delivery.event, 'X-Backoffice-Delivery': str(delivery.id),
                    'X-Backoffice-Timestamp': str(int(now.timestamp())),
-                   'X-Backoffice-Signature': sign(endpoint.secret, body)}
+                   'X-Backoffice-Signature': sign(secret, body)}
         session.commit()
         return endpoint.url, headers, body
 
