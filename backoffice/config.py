@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
     smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
+    forwarded_allow_ips: str = Field('127.0.0.1,::1',
+                                     description='Proxies whose X-Forwarded-Proto/-For are believed (comma-separated '
+                                                 'addresses or networks, * for any); HTTPS behind them gets HSTS and '
+                                                 'Secure cookies')
     redis_url: str | None = Field(None, description='Redis shared by several app processes for rate limits '
                                                      '(redis://127.0.0.1:6379/0); sessions: set NICEGUI_REDIS_URL')
 
