@@ -21,6 +21,21 @@ CONTENT_SECURITY_POLICY = '; '.join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+# FastAPI's /docs and /redoc pages load Swagger UI and ReDoc from their CDN (and ReDoc's fonts from Google): only there
+DOCS_PATHS = ('/docs', '/redoc')
+DOCS_CONTENT_SECURITY_POLICY = '; '.join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+    "font-src 'self' https://fonts.gstatic.com",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
 HEADERS = [
     (b'content-security-policy', CONTENT_SECURITY_POLICY.encode()),
     (b'x-frame-options', b'DENY'),
@@ -41,6 +56,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         https = scope.get('scheme') == 'https'
+        headers_to_add = HEADERS if not scope['path'].startswith(DOCS_PATHS) else [
+            (b'content-security-policy', DOCS_CONTENT_SECURITY_POLICY.encode()), *HEADERS[1:]]
 
         async def send_with_headers(message: Message) -> None:
             if message['type'] == 'http.response.start':
@@ -49,7 +66,7 @@ class SecurityHeadersMiddleware:
                 if https:
                     headers = [(name, _secure(value) if name.lower() == b'set-cookie' else value)
                                for name, value in headers] + [HSTS]
-                message['headers'] = headers + HEADERS
+                message['headers'] = headers + headers_to_add
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -45,3 +45,11 @@ async def test_over_plain_http_the_cookie_works_without_secure(user: User) -> No
     async with client() as http:
         response = await http.get('/login')
     assert 'secure' not in response.headers['set-cookie'].lower()  # a laptop on http://127.0.0.1 still signs in
+
+
+async def test_only_the_api_docs_may_load_their_cdn(user: User) -> None:
+    async with client() as http:
+        docs, page = await http.get('/docs'), await http.get('/login')
+    assert 'https://cdn.jsdelivr.net' in docs.headers['content-security-policy']
+    assert "frame-ancestors 'none'" in docs.headers['content-security-policy']
+    assert 'https:' not in page.headers['content-security-policy']

@@ -4,6 +4,9 @@ origin cannot frame the app, and a proxy's X-Forwarded-Proto: https turns on HST
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, RunningServer, _free_port, _wait_until_healthy
 from .test_sign_in_in_chromium import heading, sign_in, visible, wait_for_path
 
 pytestmark = pytest.mark.browser
@@ -109,3 +112,25 @@ def test_behind_a_trusted_proxy_https_gets_hsts_and_a_secure_cookie(server: Runn
     direct = httpx.get(f'{server.url}/login')
     assert 'strict-transport-security' not in direct.headers
     assert 'secure' not in direct.headers['set-cookie'].lower()
+
+
+def test_an_untrusted_proxys_forwarded_proto_is_ignored(server: RunningServer, tmp_path) -> None:
+    """A second server that trusts only 10.9.8.7: a request from 127.0.0.1 claiming HTTPS is plain HTTP."""
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
+    env.update(BACKOFFICE_PORT=str(port), BACKOFFICE_DATABASE_URL=server.database_url, BACKOFFICE_SCHEDULER='0',
+               BACKOFFICE_DATA_DIR=str(tmp_path / 'data'), BACKOFFICE_FORWARDED_ALLOW_IPS='10.9.8.7',
+               BACKOFFICE_STORAGE_SECRET='untrusted-proxy-test-secret-0123', NICEGUI_STORAGE_PATH=str(tmp_path / 'ng'))
+    log = tmp_path / 'server.log'
+    with log.open('wb') as out:
+        process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f'http://127.0.0.1:{port}'
+        _wait_until_healthy(url, process, log)
+        response = httpx.get(f'{url}/login', headers={'X-Forwarded-Proto': 'https'})
+        assert 'strict-transport-security' not in response.headers
+        assert 'secure' not in response.headers['set-cookie'].lower()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
