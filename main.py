@@ -28,6 +28,9 @@ import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.registry import register_pages  # noqa: E402
+from components.session import wire_activity  # noqa: E402
+from components.session_cookie import add_session_middleware  # noqa: E402
+from components.session_renewal import router as session_renewal_router  # noqa: E402
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
 bootstrap.check_admin_settings(settings)
@@ -48,8 +51,10 @@ def start_services() -> None:
 
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
+add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it
+wire_activity()  # only a person's input and page loads keep a session from going idle
 lifespan = app.router.lifespan_context
-for router in (api_router, content_router, intake_router, events_router, orders_router):
+for router in (session_renewal_router, api_router, content_router, intake_router, events_router, orders_router):
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit
@@ -84,7 +89,7 @@ if settings.scheduler:
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(
         title='Backoffice', host=settings.host, port=settings.port, reload=False, show=False, favicon='🗂️',
-        storage_secret=settings.resolved_storage_secret(),
-        session_middleware_kwargs={'same_site': 'lax', 'max_age': 14 * 24 * 3600},
+        # the session cookie's middleware is added above (add_session_middleware), not by ui.run's storage_secret
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # uvicorn: whose X-Forwarded-Proto/-For to believe
         fastapi_docs={'title': 'Backoffice API', 'version': __version__},
     )

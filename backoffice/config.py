@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
     allow_private_webhooks: bool = Field(False, description='Development only: let webhooks and the segment push '
                                          'reach this machine and private networks, over plain http too (1/0)')
+    forwarded_allow_ips: str = Field('127.0.0.1,::1',
+                                     description='Proxies whose X-Forwarded-Proto/-For are believed (comma-separated '
+                                                 'addresses or networks, * for any); HTTPS behind them gets HSTS and '
+                                                 'Secure cookies')
     redis_url: str | None = Field(None, description='Redis shared by several app processes for rate limits '
                                                      '(redis://127.0.0.1:6379/0); sessions: set NICEGUI_REDIS_URL')
 

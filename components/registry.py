@@ -28,7 +28,7 @@ def _guarded(declared: Screen) -> Callable:
     async def page(request: Request, **params: str):
         if declared.public:
             return await _call(declared.builder, request, **params)
-        user = current_user()
+        user = current_user(page_load=True)
         if user is None:  # the middleware redirects first; this covers a session that ended in between
             return RedirectResponse(login_url(request.url.path))
         with frame(declared.title, user, menu=menu_for(user), current=declared.path):

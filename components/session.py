@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from nicegui import app, ui
+from nicegui import Client, app, ui
 from nicegui.storage import request_contextvar
 
 from backoffice import auth
@@ -13,11 +13,16 @@ from backoffice.config import get_settings
 from backoffice.db import read_session
 from backoffice.models import User, utcnow
 
+SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at')
+ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
-def current_user(storage: dict | None = None) -> User | None:
+
+def current_user(storage: dict | None = None, *, page_load: bool = False) -> User | None:
     """The signed-in user, or None when nobody is, the session went idle, or it was ended elsewhere.
 
-    UI code calls it without arguments; the HTTP middleware passes the request's storage."""
+    UI code calls it without arguments; the HTTP middleware passes the request's storage. Only a page load
+    (`page_load=True`) or the person's input (`wire_activity`) keeps the session from going idle: live updates and
+    timers call this too, and must not."""
     storage = client_storage() if storage is None else storage
     user_id = storage.get('user_id')
     if not user_id:
@@ -31,7 +36,8 @@ def current_user(storage: dict | None = None) -> User | None:
     if user is None:
         forget(storage)
         return None
-    storage['last_seen'] = utcnow().isoformat()
+    if page_load:
+        storage['last_seen'] = utcnow().isoformat()
     return user
 
 
@@ -54,9 +60,34 @@ def client_storage() -> dict:
     return app.storage.user
 
 
-def remember(user: User) -> None:
-    client_storage().update(user_id=user.id, epoch=user.session_epoch, last_seen=utcnow().isoformat(),
-                            signed_in_at=utcnow().isoformat())
+def wire_activity() -> None:
+    """Count what the person does in an open page (a click, a key, a change: every event the browser sends) as
+    activity. main.py calls it on every start; wrapping once is enough."""
+    if getattr(Client.handle_event, 'counts_activity', False):
+        return
+    handle_event = Client.handle_event
+
+    def handle_event_as_activity(client: Client, msg: dict) -> None:
+        with client:
+            _note_activity()
+        handle_event(client, msg)
+
+    handle_event_as_activity.counts_activity = True  # type: ignore[attr-defined]
+    Client.handle_event = handle_event_as_activity  # type: ignore[method-assign]
+
+
+def _note_activity() -> None:
+    try:
+        storage = client_storage()
+    except RuntimeError:  # a client without a page request (none in this app): nothing to keep alive
+        return
+    if not storage.get('user_id'):
+        return
+    last_seen, idle_minutes = _parse(storage.get('last_seen')), get_settings().session_idle_minutes
+    if auth.is_idle(last_seen, idle_minutes):
+        return  # an idle session is over: the handler's own check signs it out, input does not revive it
+    if utcnow() - last_seen >= ACTIVITY_RESOLUTION:
+        storage['last_seen'] = utcnow().isoformat()
 
 
 def keep_epoch(user: User) -> None:
@@ -66,7 +97,7 @@ def keep_epoch(user: User) -> None:
 
 def forget(storage: dict | None = None) -> None:
     storage = client_storage() if storage is None else storage
-    for key in ('user_id', 'epoch', 'last_seen', 'signed_in_at'):
+    for key in SESSION_KEYS:
         storage.pop(key, None)
 
 

@@ -18,6 +18,7 @@ from .forms import clear_errors, page_dialog, show_error
 from .notification_bell import NotificationBell
 from .screens import Screen
 from .session import acting_user, client_storage, forget, keep_epoch
+from .session_renewal import renewal_url
 
 PRODUCT = 'Backoffice'
 
@@ -140,7 +141,7 @@ def _log_out() -> None:
         with session_scope() as session:
             auth.log_out(session=session, user_id=user.id)
     forget()
-    ui.navigate.to('/login')
+    ui.navigate.to(renewal_url(None))  # the old session id is emptied and the browser gets a new one
 
 
 def _change_password_dialog() -> None:

@@ -6,7 +6,8 @@ from nicegui import run, ui
 
 from backoffice import auth
 from components.screens import screen
-from components.session import current_user, remember, safe_redirect
+from components.session import current_user, safe_redirect
+from components.session_renewal import renewal_url
 from components.shell import theme
 
 
@@ -28,8 +29,7 @@ def login_page(request: Request):
             message.set_visibility(True)
             password.value = ''
             return
-        remember(result.user)
-        ui.navigate.to(target)
+        ui.navigate.to(renewal_url(result.user, target))  # signed in under a new session id, never the old one
 
     with ui.column().classes('absolute-center w-full max-w-sm p-4 gap-4'):
         with ui.row().classes('items-center gap-2 self-center'):
@@ -41,7 +41,7 @@ def login_page(request: Request):
             password = ui.input('Password', password=True, password_toggle_button=True) \
                 .props('autocomplete=current-password outlined').classes('w-full')
             password.on('keydown.enter', attempt)
-            message = ui.label().classes('text-negative text-sm').props('role=alert')
+            message = ui.label().classes('text-negative text-sm').props('role=alert').mark('sign-in-message')
             message.set_visibility(False)
             button = ui.button('Log in', on_click=attempt).classes('w-full')
     return None

@@ -80,9 +80,13 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, 
     user.find('Password').type(password)
     button = user.find('Log in')
     element = next(iter(button.elements))
+    message = next(e for e in user.client.elements.values() if 'sign-in-message' in e._markers)  # noqa: SLF001
+    pages_opened = len(user.back_history)
     button.click()
     await _until(lambda: element.props.get('loading'), timeout=0.5)  # the attempt started...
     await _until(lambda: not element.props.get('loading'), timeout=10)  # ...and ended
+    # ...with a message, or by going through /login/continue (a new session id) to the page asked for
+    await _until(lambda: message.visible or len(user.back_history) > pages_opened, timeout=10)
 
 
 async def _until(condition: Callable[[], object], *, timeout: float) -> None:

@@ -1,0 +1,68 @@
+"""A fresh session identifier at sign-in and sign-out, so a planted or copied session cookie never becomes signed in.
+
+The page that signs someone in (or out) leaves a one-time token in this browser's storage and navigates to
+`/login/continue?token=…`, an HTTP request: only there can the cookie change. The endpoint empties the old session,
+gives the browser a new id (NiceGUI keys `app.storage.user` by the `id` in the signed session cookie), moves the
+signed-in state to it and redirects. Whoever still holds the old cookie holds an empty session."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from nicegui import app
+
+from backoffice.models import User, utcnow
+
+from .session import SESSION_KEYS, client_storage, safe_redirect
+
+CONTINUE_PATH = '/login/continue'
+PENDING = 'pending_renewal'
+TOKEN_LIFETIME = timedelta(minutes=2)
+
+router = APIRouter(include_in_schema=False)
+
+
+def renewal_url(user: User | None, target: str = '/') -> str:
+    """Where to send this browser to get its new session: signed in as `user`, or signed out (None)."""
+    token = secrets.token_urlsafe(32)
+    storage = client_storage()
+    storage[PENDING] = {
+        'token': token, 'user_id': user.id if user else None, 'epoch': user.session_epoch if user else None,
+        'target': safe_redirect(target) if user else '/login', 'expires_at': (utcnow() + TOKEN_LIFETIME).isoformat(),
+    }
+    return f'{CONTINUE_PATH}?token={token}'
+
+
+@router.get(CONTINUE_PATH)
+async def continue_with_new_session(request: Request, token: str = '') -> RedirectResponse:
+    old = app.storage.user  # the storage of the id this request's cookie carries
+    pending = old.pop(PENDING, None)
+    if not _valid(pending, token):
+        return RedirectResponse('/login', status_code=303)
+    kept = {key: value for key, value in old.items() if key not in SESSION_KEYS}  # e.g. preferences, not the session
+    old.clear()
+    new_id = str(uuid.uuid4())
+    # NiceGUI creates a browser's storage on its first request; the new id has had none yet
+    await app.storage._create_user_storage(new_id)  # noqa: SLF001
+    new = app.storage._users[new_id]  # noqa: SLF001
+    new.update(kept)
+    if pending['user_id']:
+        now = utcnow().isoformat()
+        new.update(user_id=pending['user_id'], epoch=pending['epoch'], last_seen=now, signed_in_at=now)
+    request.session['id'] = new_id  # SessionMiddleware sends the re-signed cookie with this response
+    return RedirectResponse(pending['target'], status_code=303)
+
+
+def _valid(pending: object, token: str) -> bool:
+    if not isinstance(pending, dict) or not token or not isinstance(pending.get('token'), str):
+        return False
+    if not secrets.compare_digest(pending['token'], token):
+        return False
+    try:
+        return datetime.fromisoformat(pending['expires_at']) >= utcnow()
+    except (KeyError, TypeError, ValueError):
+        return False
