@@ -64,6 +64,21 @@ def test_every_markup_argument_is_a_constant() -> None:
                        + '\n'.join(found))
 
 
+def test_no_template_renders_data_as_html() -> None:
+    """Quasar and Vue render text as text unless told otherwise: `v-html`, `options-html` or `html=True` (ui.notify,
+    ui.table columns) would turn a customer's name into markup."""
+    found = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and any(word in node.value for word in ('v-html', 'options-html', 'innerHTML')):
+                found.append(f'{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]!r}')
+            if isinstance(node, ast.keyword) and node.arg == 'html' \
+                    and not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                found.append(f'{path.relative_to(ROOT)}:{node.value.lineno}: html=…')
+    assert not found, 'HTML rendering of data:\n' + '\n'.join(found)
+
+
 def test_the_guard_catches_the_segment_name_injection() -> None:
     """The guard itself: the line that let a segment name become JavaScript is caught, its fix is not."""
     bad = ast.parse("button.props(f'flat aria-label=\"Delete segment {name}\"')")
