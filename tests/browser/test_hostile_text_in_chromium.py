@@ -75,3 +75,27 @@ SHOWN = ('return document.body.innerText + " " + [...document.querySelectorAll("
 
 def assert_no_script_ran(driver: WebDriver, where: str) -> None:
     assert driver.execute_script(f'return typeof {PWNED}') == 'undefined', f'a stored payload ran on {where}'
+
+
+def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(driver: WebDriver,
+                                                                          server: RunningServer) -> None:
+    """The 'due' cell's template no longer has the column name formatted in; the row's flag still colours it."""
+    from datetime import timedelta
+
+    from backoffice.db import session_scope
+    from backoffice.models import Ticket, utcnow
+    from backoffice.services import tickets
+
+    db.configure(server.database_url)
+    with session_scope() as session:
+        late = tickets.submit_request(session=session, email='late@example.com', subject='Overdue parcel', body='?')
+        stored = session.get(Ticket, late.id)
+        stored.sla_due_at = utcnow() - timedelta(hours=2)
+        session.add(stored)
+        session.commit()
+    driver.get(f'{server.url}/login')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+    driver.get(f'{server.url}/requests')
+    cell = visible(driver, 'span.text-red-8')
+    assert cell.text.startswith('overdue')
