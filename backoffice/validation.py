@@ -9,6 +9,9 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator
 
 _PHONE = re.compile(r'^\+?[0-9 ()./-]{6,30}$')
+# C0/C1 controls, zero-width characters and bidirectional overrides: invisible, or they reorder what is shown
+_HIDDEN = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
+NAME_MAX = 80
 
 
 def normalize_email(value: str) -> str:
@@ -25,6 +28,45 @@ def _phone(value: str | None) -> str | None:
     if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 6:
         raise ValueError('Enter a phone number: digits, spaces and an optional leading +')
     return value
+
+
+def clean_name(value: str | None, *, maximum: int = NAME_MAX) -> str:
+    """A name people give a thing (a segment, a view, a key, a webhook): trimmed, 1..maximum characters, nothing
+    invisible. Quotes and brackets are allowed — every screen shows a name as text."""
+    value = (value or '').strip() if isinstance(value, str) or value is None else str(value).strip()
+    if not value:
+        raise ValueError('Give it a name')
+    if _HIDDEN.search(value):
+        raise ValueError('Use letters, digits, spaces and punctuation only (no control or invisible characters)')
+    if len(value) > maximum:
+        raise ValueError(f'Use at most {maximum} characters (this has {len(value)})')
+    return value
+
+
+def name_problem(value: str | None, *, maximum: int = NAME_MAX) -> str | None:
+    """What is wrong with a name, in words, or None."""
+    try:
+        clean_name(value, maximum=maximum)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def web_address(value: str | None) -> str:
+    """'' or an http(s) address: anything else (javascript:, data:, a path) must never become a link."""
+    value = (value or '').strip()
+    if not value:
+        return ''
+    if not re.match(r'^https?://[^\s/?#]+', value, re.IGNORECASE) or _HIDDEN.search(value):
+        raise ValueError('Enter an address that starts with https:// (or http://)')
+    return value
+
+
+def is_web_address(value: str | None) -> bool:
+    try:
+        return bool(web_address(value))
+    except ValueError:
+        return False
 
 
 def _required_text(value: str) -> str:
@@ -47,4 +89,8 @@ Email = Annotated[str, AfterValidator(normalize_email)]
 Phone = Annotated[str | None, AfterValidator(_phone)]
 RequiredText = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(_required_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
+Name = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(clean_name)]
+LongName = Annotated[str, BeforeValidator(lambda v: '' if v is None else v),
+                     AfterValidator(lambda v: clean_name(v, maximum=120))]  # a canned reply's title, a carrier
+WebAddress = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(web_address)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]

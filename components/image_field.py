@@ -38,7 +38,8 @@ class ImageInput(ui.column):
                 with ui.column().classes('grow gap-1 min-w-0') as self.controls:
                     self.upload = ui.upload(label='Upload an image', auto_upload=True, max_file_size=MAX_IMAGE_BYTES,
                                             on_upload=self._uploaded, on_rejected=self._rejected) \
-                        .props(f'accept="{ACCEPT}" flat bordered').classes('w-full max-w-xs')
+                        .props('flat bordered').classes('w-full max-w-xs')
+                    self.upload.props['accept'] = ACCEPT
                     self.remove_button = ui.button('Remove image', icon='delete', on_click=self._remove) \
                         .props('flat dense no-caps')
             self.message = ui.label().classes('text-xs text-negative')

@@ -20,7 +20,8 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
     with ui.card().classes('kpi-card w-full gap-1 p-3'):
         with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
             ui.label(card.label).classes('text-sm text-gray-600 dark:text-gray-300 truncate')
-            info = ui.button(icon='info_outline').props(f'flat round dense size=sm aria-label="What is {card.label}?"')
+            info = ui.button(icon='info_outline').props('flat round dense size=sm')
+            info.props['aria-label'] = f'What is {card.label}?'
             info.classes('text-gray-400').mark(f'define-{card.key}')
         definition = ui.label(card.definition).classes('text-xs text-gray-500 w-full')
         definition.set_visibility(False)
@@ -29,8 +30,12 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
                 .on('click', lambda: on_open(card)).mark(f'kpi-{card.key}'):
             with ui.column().classes('gap-0'):
                 ui.label(format_value(card.value, card.unit, currency)).classes('text-2xl font-semibold')
-                ui.label(change_text(card)).classes(f'text-xs {_change_color(card)}')
-            ui.html(sparkline(card.spark), sanitize=False).classes('shrink-0')
+                change = ui.label(change_text(card)).classes('text-xs')
+                if card.good is None:
+                    change.classes('text-gray-500')
+                else:
+                    change.classes('text-green-700' if card.good else 'text-red-700')
+            ui.html(sparkline(card.spark), sanitize=False).classes('shrink-0')  # numbers only, see sparkline()
 
 
 def format_value(value: float | None, unit: str, currency: str = '') -> str:
@@ -52,17 +57,11 @@ def change_text(card: Card) -> str:
     return f'{arrow} {abs(card.change):.1f} % vs previous period'
 
 
-def _change_color(card: Card) -> str:
-    if card.good is None:
-        return 'text-gray-500'
-    return 'text-green-700' if card.good else 'text-red-700'
-
-
 def sparkline(values: list[float | None], width: int = 96, height: int = 28) -> str:
     """An inline SVG: no chart library for 15 small lines."""
-    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    known = [(i, float(v)) for i, v in enumerate(values) if v is not None]  # floats: nothing else reaches the SVG
     if len(known) < 2:
-        return f'<svg width="{width}" height="{height}" aria-hidden="true"></svg>'
+        return f'<svg width="{int(width)}" height="{int(height)}" aria-hidden="true"></svg>'
     low, high = min(v for _, v in known), max(v for _, v in known)
     span = (high - low) or 1
     step = width / max(len(values) - 1, 1)

@@ -302,7 +302,7 @@ def field_input(declared: FormField, value: Any) -> ui.element:
         element = ui.input(label, value=shown or '').props('type=email' if declared.kind == 'email' else '')
     element.classes('w-full')
     if declared.help and hasattr(element, 'props'):
-        element.props(f'hint="{declared.help}"')
+        element.props['hint'] = declared.help  # a value, never parsed as props
     return element
 
 

@@ -41,6 +41,10 @@ PHONE_CSS = ('@media (max-width: 599.98px) { '
              '.resource-table th:first-child, .resource-table td:first-child { padding-left: 4px; padding-right: 0 } '
              '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; '
              'min-width: 5rem !important } }')
+# one template for every 'due' column: the row carries _late_<column>; nothing from data is formatted into it
+LATE_CELL = ('<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
+             '? \'text-red-8 text-weight-bold\' : \'\'">{{ props.value }}</span></q-td>')
+
 
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
@@ -220,15 +224,15 @@ class ResourceTable:
         self.table = ui.table(columns=columns, rows=[], row_key='id', selection=selection, pagination={
             'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
             'descending': bool(self.state['descending'])}).classes('w-full resource-table').props(
-            f'flat bordered :rows-per-page-options="{PAGE_SIZES}" binary-state-sort')
+            'flat bordered binary-state-sort')
+        self.table.props['rows-per-page-options'] = PAGE_SIZES
         ui.add_css(PHONE_CSS)
         self.table.on('request', self._on_request)
         self.table.on_pagination_change(self._keep_total)
         self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
         self._due_columns = [c.name for c in resource.columns if c.kind == 'due']
         for name in self._due_columns:  # red once overdue; the text is the server's, shown as text
-            self.table.add_slot(f'body-cell-{name}', '<q-td :props="props"><span :class="props.row._late_' + name +
-                                " ? 'text-red-8 text-weight-bold' : ''\">{{ props.value }}</span></q-td>")
+            self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
             ui.timer(30, self._tick)
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')

@@ -102,9 +102,10 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
                 section = item.section
                 ui.item_label(section).props('header').classes('text-xs uppercase tracking-wide pt-4')
             active = item.path == current
-            with ui.item(on_click=lambda path=item.path: ui.navigate.to(path)) \
-                    .props(f'clickable {"active" if active else ""} active-class="text-primary bg-blue-50"') \
-                    .classes('rounded-r-full mr-2'):
+            entry = ui.item(on_click=lambda path=item.path: ui.navigate.to(path)) \
+                .props('clickable active-class="text-primary bg-blue-50"').classes('rounded-r-full mr-2')
+            entry.props.set_bool('active', active)
+            with entry:
                 with ui.item_section().props('avatar'):
                     ui.icon(item.icon)
                 with ui.item_section():

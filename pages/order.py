@@ -15,6 +15,7 @@ from backoffice.models import Invoice, Order, OrderStatus, ReturnStatus, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import documents, invoices, orders, payments, returns
+from backoffice.validation import is_web_address
 from components import live
 from components.format import when
 from components.forms import page_dialog, show_error
@@ -154,7 +155,7 @@ class OrderScreen:
             for shipment in data.shipments:
                 with ui.row().classes('items-center gap-2').mark('shipment'):
                     ui.label(f'{when(shipment.shipped_at)} · {data.carriers.get(shipment.carrier_id, "no carrier")}')
-                    if shipment.tracking_url:
+                    if is_web_address(shipment.tracking_url):  # http(s) only: never a javascript: link
                         ui.link(shipment.tracking_number, shipment.tracking_url, new_tab=True)
                     elif shipment.tracking_number:
                         ui.label(shipment.tracking_number)

@@ -48,11 +48,12 @@ def segments_page(user: User) -> None:
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
                         ui.label(name).classes('text-sm text-gray-600 truncate')
                         if may_export:
-                            ui.button(icon='delete_outline',
-                                      on_click=lambda i=segment_id, n=name: delete_dialog(i, n)) \
-                                .props(f'flat round dense size=sm aria-label="Delete segment {name}"') \
-                                .props('color=grey-7').mark(f'delete-segment-{segment_id}') \
+                            delete = ui.button(icon='delete_outline',
+                                               on_click=lambda i=segment_id, n=name: delete_dialog(i, n)) \
+                                .props('flat round dense size=sm color=grey-7').mark(f'delete-segment-{segment_id}') \
                                 .on('click.stop', js_handler='() => {}')  # the card under it opens the members
+                            # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
+                            delete.props['aria-label'] = f'Delete segment {name}'
                     ui.label('Custom segment').classes('text-xs text-gray-500')
 
     overview()

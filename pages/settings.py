@@ -88,7 +88,7 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         # no min/max: the input would clamp a bad value silently; the service refuses it at the field
         element = ui.number(spec.label, value=value, precision=2, step=0.01, format='%.2f')
         if spec.unit:
-            element.props(f'suffix="{spec.unit}"')
+            element.props['suffix'] = spec.unit
     elif spec.kind == 'bool':
         element = ui.switch(spec.label, value=bool(value))
     else:

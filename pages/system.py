@@ -13,9 +13,6 @@ from components.forms import show_error
 from components.screens import screen
 from components.session import acting_user
 
-COLOURS = {'ok': ('check_circle', 'text-green-700'), 'warning': ('warning', 'text-amber-700'),
-           'error': ('error', 'text-red-700')}
-
 
 class SystemScreen:
     def __init__(self, user: User) -> None:
@@ -39,10 +36,9 @@ class SystemScreen:
         self.checks.clear()
         with self.checks:
             for check in found:
-                icon, colour = COLOURS[check.status]
                 with ui.card().props('flat bordered').classes('gap-1').mark(f'check-{check.name}'):
                     with ui.row().classes('items-center gap-2 no-wrap'):
-                        ui.icon(icon).classes(colour)
+                        status_icon(check.status)
                         ui.label(check.name).classes('font-medium')
                     ui.label(check.detail).classes('text-sm text-gray-700 break-words')
         self.backups.clear()
@@ -100,3 +96,11 @@ class SystemScreen:
         description='Health, backups and versions')
 def system_page(user: User) -> None:
     SystemScreen(user)
+
+
+def status_icon(status: str) -> ui.icon:
+    if status == 'ok':
+        return ui.icon('check_circle').classes('text-green-700')
+    if status == 'warning':
+        return ui.icon('warning').classes('text-amber-700')
+    return ui.icon('error').classes('text-red-700')

@@ -61,7 +61,7 @@ def test_only_an_admin_manages_keys(role: str) -> None:
 
 @pytest.mark.parametrize(('name', 'scopes', 'errors'), [
     ('', ['requests:write'], {'name': 'Give the key a name that says who uses it.'}),
-    ('x' * 81, ['requests:write'], {'name': 'At most 80 characters.'}),
+    ('x' * 81, ['requests:write'], {'name': 'Use at most 80 characters (this has 81)'}),
     ('Shop', [], {'scopes': 'Choose at least one scope.'}),
     ('Shop', ['requests:read'], {'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
                                            'orders:write.'}),

@@ -93,6 +93,7 @@ async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
         app_settings.save(session=session, actor=make_user('admin'),
                           changes={'segments_webhook_url': 'https://mail-tool.example.com/in'}, loaded={})
     await sign_in(user, manager.email, path='/segments')
+    await user.should_see(marker='segment-inactive')  # sign-in ends with a redirect: wait for the page
     user.find(marker='segment-inactive').click()
     await user.should_see('Push to webhook')
     user.find('Push to webhook').click()
@@ -105,3 +106,22 @@ async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
     await sign_in(user, make_user('viewer').email, path='/segments')
     await user.should_see('Lapsed')
     await user.should_not_see(marker=f'delete-segment-{lapsed.id}')
+
+
+async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_at_the_field(user: User) -> None:
+    from .markup import PROP_BREAKOUT
+    await sign_in(user, make_user('manager').email, path='/segments')
+    await user.should_see('Save segment')
+    user.find('Save segment').click()
+    name = user.find('Name')
+    name.type('x' * 81)
+    user.find(marker='confirm-save').click()
+    await user.should_see('Use at most 80 characters (this has 81)')  # at the field; nothing saved
+    next(iter(name.elements)).value = PROP_BREAKOUT
+    user.find(marker='confirm-save').click()
+    await user.should_see('Segment saved')
+    await user.should_see('Custom segment')
+    delete = next(b for b in user.find(kind=ui.button).elements
+                  if b.props.get('aria-label', '').startswith('Delete'))
+    assert delete.props['aria-label'] == f'Delete segment {PROP_BREAKOUT}'
+    assert not [key for key in delete.props if key.startswith(':')]  # the name made no JavaScript prop

@@ -11,7 +11,7 @@ from sqlalchemy import Index, Numeric, Text, func, literal_column
 from sqlmodel import Field
 
 from backoffice.models.base import EditableTable, SoftDeletable
-from backoffice.validation import OptionalId, RequiredText
+from backoffice.validation import LongName, OptionalId, RequiredText
 
 
 class Currency(StrEnum):
@@ -166,7 +166,7 @@ def _not_blank(value: Any) -> Any:
 # --- what forms and the API may send --------------------------------------------------------------------------------
 
 class CategoryCreate(BaseModel):
-    name: RequiredText = PydanticField(max_length=120)
+    name: LongName
     parent_id: OptionalId = None
     description: LongText = ''
 
@@ -174,7 +174,7 @@ class CategoryCreate(BaseModel):
 
 
 class CategoryUpdate(BaseModel):
-    name: RequiredText | None = PydanticField(default=None, max_length=120)
+    name: LongName | None = None
     parent_id: OptionalId = None
     description: LongText | None = None
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
-from backoffice.validation import RequiredText
+from backoffice.validation import LongName, RequiredText
 
 
 class TicketType(StrEnum):
@@ -174,10 +174,10 @@ class TicketCounter(SQLModel, table=True):
 # --- what forms may send ----------------------------------------------------------------------------------------------
 
 class CannedReplyCreate(BaseModel):
-    title: RequiredText = PydanticField(max_length=120)
+    title: LongName
     body: RequiredText = PydanticField(max_length=20_000)
 
 
 class CannedReplyUpdate(BaseModel):
-    title: RequiredText | None = PydanticField(default=None, max_length=120)
+    title: LongName | None = None
     body: RequiredText | None = PydanticField(default=None, max_length=20_000)

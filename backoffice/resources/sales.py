@@ -8,7 +8,7 @@ from pydantic import Field as PydanticField
 from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.services import stock
-from backoffice.validation import RequiredText
+from backoffice.validation import LongName, RequiredText, WebAddress
 
 ORDER_STATUSES = {'draft': 'Draft', 'pending': 'Pending payment', 'paid': 'Paid', 'packed': 'Packed',
                   'shipped': 'Shipped', 'delivered': 'Delivered', 'cancelled': 'Cancelled'}
@@ -127,15 +127,15 @@ class CarrierCreate(BaseModel):
     model_config = ConfigDict(extra='forbid')
 
     code: RequiredText = PydanticField(max_length=40)
-    name: RequiredText = PydanticField(max_length=120)
-    tracking_url_template: str = PydanticField(default='', max_length=300)
+    name: LongName
+    tracking_url_template: WebAddress = PydanticField(default='', max_length=300)
     active: bool = True
 
 
 class CarrierUpdate(BaseModel):
     code: RequiredText | None = PydanticField(default=None, max_length=40)
-    name: RequiredText | None = PydanticField(default=None, max_length=120)
-    tracking_url_template: str | None = PydanticField(default=None, max_length=300)
+    name: LongName | None = None
+    tracking_url_template: WebAddress | None = PydanticField(default=None, max_length=300)
     active: bool | None = None
 
 

@@ -23,6 +23,7 @@ from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.validation import name_problem
 
 SCOPES: dict[str, str] = {
     'requests:write': 'Submit customer requests and follow-ups',
@@ -79,8 +80,8 @@ def create_key(*, session: Session, actor: User | None, name: str, scopes: list[
     errors = {}
     if not name:
         errors['name'] = 'Give the key a name that says who uses it.'
-    elif len(name) > 80:
-        errors['name'] = 'At most 80 characters.'
+    elif name_problem(name):
+        errors['name'] = name_problem(name)
     unknown = [scope for scope in chosen if scope not in SCOPES]
     if unknown:
         errors['scopes'] = f'Unknown scope {unknown[0]!r}; choose from {", ".join(SCOPES)}.'

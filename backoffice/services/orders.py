@@ -32,7 +32,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import app_settings, audit, customers, numbering, stock
-from backoffice.validation import Email
+from backoffice.validation import Email, is_web_address
 
 TOPIC = 'orders'
 FIRST_NUMBER = 100001
@@ -329,7 +329,8 @@ def tracking_url(carrier: Carrier | None, tracking_number: str) -> str:
     if carrier is None or not carrier.tracking_url_template or not tracking_number:
         return ''
     from urllib.parse import quote
-    return carrier.tracking_url_template.replace('{tracking}', quote(tracking_number, safe=''))[:400]
+    url = carrier.tracking_url_template.replace('{tracking}', quote(tracking_number, safe=''))[:400]
+    return url if is_web_address(url) else ''  # a template saved before addresses were checked never becomes a link
 
 
 # --- pricing ----------------------------------------------------------------------------------------------------------

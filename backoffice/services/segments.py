@@ -24,6 +24,7 @@ from backoffice.models import Customer, CustomerStatus, EventType, Segment, User
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
 from backoffice.transfer.exports import csv_safe
+from backoffice.validation import clean_name
 
 EXPORT_LIMIT = 100_000
 MAX_REDIRECTS = 3  # a push follows this many redirects, each new address checked like the first
@@ -154,17 +155,19 @@ def webhook_address(*, session: Session) -> str:
 
 def save_segment(*, session: Session, actor: User, name: str, filters: dict[str, Any]) -> Segment:
     require(actor, 'segments.export')
-    name = (name or '').strip()
     errors = {}
     try:
         cleaned = Filters.model_validate(filters)
     except ValidationError as error:
         errors = field_errors(error)
         cleaned = None
-    if not name:
-        errors['name'] = 'Give the segment a name'
-    elif session.execute(select(Segment.id).where(func.lower(Segment.name) == name.lower())).first():
-        errors['name'] = 'A segment with this name exists'
+    try:
+        name = clean_name(name)
+    except ValueError as error:
+        errors['name'] = 'Give the segment a name' if not (name or '').strip() else str(error)
+    else:
+        if session.execute(select(Segment.id).where(func.lower(Segment.name) == name.lower())).first():
+            errors['name'] = 'A segment with this name exists'
     if errors:
         raise ValidationFailed(errors)
     segment = Segment(name=name, filters=cleaned.model_dump(mode='json', exclude_none=True), created_by=actor.email)

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.models import BugSeverity, BugStatus, TicketPriority, TicketStatus, TicketType
-from backoffice.validation import Email, OptionalId
+from backoffice.validation import Email, OptionalId, name_problem
 
 SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
 
@@ -38,6 +38,8 @@ def _tags(value: Any) -> list[str]:
         tag = ' '.join(_without_nul(str(item)).split()).lower()
         if len(tag) > TAG_MAX:
             raise ValueError(f'A tag has at most {TAG_MAX} characters')
+        if tag and name_problem(tag, maximum=TAG_MAX):
+            raise ValueError(f'Tag {tag!r}: {name_problem(tag, maximum=TAG_MAX)}')
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > TAGS_MAX:

@@ -13,7 +13,7 @@ from backoffice.models import Role, User, utcnow
 from backoffice.permissions import require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
-from backoffice.validation import normalize_email
+from backoffice.validation import clean_name, name_problem, normalize_email
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS = {
@@ -54,9 +54,7 @@ class UserCreate(BaseModel):
         value = (value or '').strip()
         if not value:
             raise ValueError('Enter a name')
-        if len(value) > 120:
-            raise ValueError('Use at most 120 characters')
-        return value
+        return clean_name(value, maximum=120)
 
 
 @dataclass(frozen=True)
@@ -118,8 +116,8 @@ def update_user(*, session: Session, actor: User, user_id: int, version: int, na
     if name is not None:
         if not name.strip():
             errors['name'] = 'Enter a name'
-        elif len(name.strip()) > 120:
-            errors['name'] = 'Use at most 120 characters'
+        elif name_problem(name, maximum=120):
+            errors['name'] = name_problem(name, maximum=120)
         else:
             user.name = name.strip()
     if role is not None:

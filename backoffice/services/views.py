@@ -11,6 +11,7 @@ from backoffice.errors import NotFound, ValidationFailed
 from backoffice.models import SavedView, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.validation import clean_name
 
 STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}
 
@@ -31,8 +32,10 @@ def save_view(*, session: Session, actor: User, resource: Resource, name: str, s
     name = (name or '').strip()
     if not name:
         raise ValidationFailed({'name': 'Give the view a name'})
-    if len(name) > 80:
-        raise ValidationFailed({'name': 'Use at most 80 characters'})
+    try:
+        name = clean_name(name)
+    except ValueError as error:
+        raise ValidationFailed({'name': str(error)}) from None
     state = {key: value for key, value in state.items() if key in STATE_KEYS}
     view = session.exec(select(SavedView).where(SavedView.resource == resource.key, SavedView.owner_id == actor.id,
                                                 SavedView.name == name)).first()

@@ -43,6 +43,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
+from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
 
@@ -453,8 +454,8 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         name = ' '.join(str(data.get('name') or '').split())
         if not name:
             errors['name'] = 'Give the webhook a name that says who receives it'
-        elif len(name) > 80:
-            errors['name'] = 'At most 80 characters'
+        elif name_problem(str(data.get('name'))):  # before whitespace was folded: a tab or newline is refused
+            errors['name'] = name_problem(str(data.get('name')))
         values['name'] = name
     if not partial or 'url' in data:
         url = str(data.get('url') or '').strip()

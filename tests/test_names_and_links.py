@@ -1,0 +1,108 @@
+"""Names people give things are trimmed, 1..80 characters and free of invisible characters, with the reason at the
+field; quotes and brackets stay allowed (every screen shows names as text). Links built from data are http(s) only."""
+
+from __future__ import annotations
+
+import pytest
+
+from backoffice.db import session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import Carrier
+from backoffice.resources import resource
+from backoffice.services import api_keys, crud, orders, segments, tickets, users, views, webhooks
+
+from .factories import make_user
+from .markup import PROP_BREAKOUT
+from .sales import advance, make_product, pay, place
+
+INVISIBLE = ['Loyal\x00', 'Loyal\nVIP', 'Loyal\x1b[31m', 'Loyal\u202egnp.exe', 'Lo\u200byal']
+
+
+def save_segment(name: str):
+    with session_scope() as session:
+        return segments.save_segment(session=session, actor=make_user('manager'), name=name, filters={'min_orders': 1})
+
+
+def save_view(name: str):
+    with session_scope() as session:
+        return views.save_view(session=session, actor=make_user('manager'), resource=resource('customers'),
+                               name=name, state={})
+
+
+def create_key(name: str):
+    with session_scope() as session:
+        return api_keys.create_key(session=session, actor=make_user('admin'), name=name, scopes=['requests:write'])
+
+
+def create_webhook(name: str):
+    with session_scope() as session:
+        return webhooks.create_endpoint(session=session, actor=make_user('admin'), data={
+            'name': name, 'url': 'http://127.0.0.1:9/hook', 'events': '*'})
+
+
+def rename_user(name: str):
+    admin, other = make_user('admin'), make_user('agent')
+    with session_scope() as session:
+        return users.update_user(session=session, actor=admin, user_id=other.id, version=other.version, name=name)
+
+
+NAMED = [save_segment, save_view, create_key, create_webhook]
+
+
+@pytest.mark.parametrize('save', NAMED + [rename_user])
+@pytest.mark.parametrize('name', INVISIBLE)
+def test_a_name_with_control_or_invisible_characters_is_refused_at_the_field(save, name: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        save(name)
+    assert 'control or invisible' in refused.value.errors['name']
+
+
+@pytest.mark.parametrize('save', NAMED)
+def test_a_name_is_trimmed_and_at_most_80_characters(save) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        save('x' * 81)
+    assert refused.value.errors['name'] == 'Use at most 80 characters (this has 81)'
+    with pytest.raises(ValidationFailed):
+        save('   ')
+    saved = save(f'  {PROP_BREAKOUT}  ')  # quotes and a colon are fine: they are shown as text
+    saved = saved[0] if isinstance(saved, tuple) else saved
+    assert saved.name == PROP_BREAKOUT
+
+
+def test_tags_with_control_characters_are_refused() -> None:
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='Hi', body='Hello')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
+                       tags=['vip\x07'])
+    assert 'control or invisible' in refused.value.errors['tags']
+
+
+@pytest.mark.parametrize('template', ['javascript:alert(1)//{tracking}', 'data:text/html,<script>1</script>',
+                                      '//evil.example/{tracking}', ' JaVaScRiPt:alert(1)'])
+def test_a_carrier_tracking_link_must_be_an_http_address(template: str) -> None:
+    manager = make_user('manager')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        crud.create_record(session=session, actor=manager, resource=resource('carriers'), data={
+            'code': 'evil', 'name': 'Evil', 'tracking_url_template': template})
+    assert 'https://' in refused.value.errors['tracking_url_template']
+
+
+def test_a_tracking_template_stored_before_the_check_never_becomes_a_link() -> None:
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    with session_scope() as session:  # written straight into the table, as an older version could have
+        carrier = Carrier(code='old', name='Old', tracking_url_template='javascript:alert(1)//{tracking}')
+        session.add(carrier)
+        session.commit()
+    order = advance(manager, pay_for(manager, place(('MUG', 1))), 'pack')
+    with session_scope() as session:
+        shipment = orders.ship(session=session, actor=manager, order_id=order.id, version=order.version,
+                               carrier_id=carrier.id, tracking_number='JD0146')
+    assert shipment.tracking_url == ''
+
+
+def pay_for(manager, order):
+    pay(manager, order)
+    return order
