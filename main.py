@@ -6,11 +6,7 @@ import sys
 from nicegui import app, ui
 
 from backoffice import __version__, bootstrap, db, event_relay, presence, ratelimit
-from backoffice.api import router as api_router
-from backoffice.api_content import router as content_router
-from backoffice.api_events import router as events_router
-from backoffice.api_intake import router as intake_router
-from backoffice.api_orders import router as orders_router
+from backoffice.api_routes import ROUTERS
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
 from backoffice.services import webhooks
@@ -46,7 +42,7 @@ def start_services() -> None:
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 lifespan = app.router.lifespan_context
-for router in (api_router, content_router, intake_router, events_router, orders_router):
+for router in ROUTERS:
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit

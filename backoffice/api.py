@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from . import __version__
+from .api_input import StrictRoute
 from .db import database_is_reachable
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 class Health(BaseModel):

@@ -10,13 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from . import ratelimit
 from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
+from .api_input import INT64_MAX, StrictRoute
 from .db import session_scope
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, TicketSource, TicketType
@@ -25,9 +25,10 @@ from .services import tickets
 MAX_BODY_BYTES = 64 * 1024
 
 
-class SizeLimitedRoute(APIRoute):
+class SizeLimitedRoute(StrictRoute):
     """Refuses a body over MAX_BODY_BYTES before it is parsed: by its Content-Length when declared, else by
-    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory."""
+    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory.
+    A body within the limit is then read strictly (api_input.StrictRoute)."""
 
     max_body_bytes = MAX_BODY_BYTES  # a subclass sets its own (the events batch is larger)
 
@@ -125,7 +126,7 @@ def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey,
     **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
     403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
     404: {'model': Problem, 'description': 'No request with this number for this email'}})
-def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request: Request,
+def add_follow_up(number: Annotated[int, Path(ge=1, le=INT64_MAX)], payload: FollowUp, request: Request,
                   key: Annotated[ApiKey, Depends(requests_key)],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
@@ -140,7 +141,7 @@ def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request
     **_SIZE,
     404: {'model': Problem, 'description': 'No request with this number and token'},
     429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
-def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: Request) -> Rated:
+def rate_request(number: Annotated[int, Path(ge=1, le=INT64_MAX)], payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'
