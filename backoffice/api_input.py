@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a number looked up there is bounded by it, not by 64 bits
 _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 _INTEGER = re.compile(r'\s*[+-]?\d+\s*')
 

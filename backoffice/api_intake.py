@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from . import ratelimit
 from .api_common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from .api_input import INT64_MAX, StrictRoute
+from .api_input import INT32_MAX, StrictRoute
 from .db import session_scope
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from .models import ApiKey, TicketSource, TicketType
@@ -54,6 +54,7 @@ class SizeLimitedRoute(StrictRoute):
 
 router = APIRouter(prefix='/api/requests', tags=['requests'], route_class=SizeLimitedRoute)
 bearer = HTTPBearer(auto_error=False, description='An API key from /settings or `python -m backoffice create-api-key`')
+RequestNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="The request's number, e.g. 1042")]
 
 
 class NewRequest(BaseModel):
@@ -126,7 +127,7 @@ def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey,
     **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
     403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
     404: {'model': Problem, 'description': 'No request with this number for this email'}})
-def add_follow_up(number: Annotated[int, Path(ge=1, le=INT64_MAX)], payload: FollowUp, request: Request,
+def add_follow_up(number: RequestNumber, payload: FollowUp, request: Request,
                   key: Annotated[ApiKey, Depends(requests_key)],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
@@ -141,7 +142,7 @@ def add_follow_up(number: Annotated[int, Path(ge=1, le=INT64_MAX)], payload: Fol
     **_SIZE,
     404: {'model': Problem, 'description': 'No request with this number and token'},
     429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
-def rate_request(number: Annotated[int, Path(ge=1, le=INT64_MAX)], payload: Rating, request: Request) -> Rated:
+def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'

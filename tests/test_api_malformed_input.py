@@ -117,12 +117,15 @@ async def test_well_formed_input_still_passes(client: httpx.AsyncClient) -> None
 
     created = await client.post('/api/requests', content=request_body('"Naïve café — \\ud83d\\ude00 ok"'),
                                 headers=bearer(secret, **{'Content-Type': 'application/json'}))
-    missing = await client.post(f'/api/requests/{largest}/rating', json={'token': 't:"<script>"', 'score': 5})
+    missing = await client.post(f'/api/requests/{2**31 - 1}/rating', json={'token': 't:"<script>"', 'score': 5})
+    beyond = await client.post(f'/api/requests/{2**31}/rating', json={'token': 't', 'score': 5})
+    version = await client.get(f'/api/content/terms/versions/{largest}')
     events = await client.post('/api/events', content=event_body('{"n": -' + largest + ', "f": 1.5e300}'),
                                headers=bearer(secret, **{'Content-Type': 'application/json'}))
 
     assert created.status_code == 201
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and version.status_code == 404
+    assert beyond.status_code == 422  # request numbers are 32-bit integers in the database
     assert events.status_code == 202, events.text
     assert events.json()['accepted'] == 1
 
