@@ -135,3 +135,14 @@ def test_every_api_route_reads_its_input_strictly() -> None:
     loose = [route.path for router in ROUTERS for route in router.routes
              if isinstance(route, APIRoute) and not isinstance(route, StrictRoute)]
     assert loose == []
+
+
+async def test_the_running_app_mounts_every_strict_router(user) -> None:
+    """main.py mounts exactly ROUTERS: the real app refuses malformed input the same way, with no key needed."""
+    schema = (await user.http_client.get('/openapi.json')).json()
+    rating = await user.http_client.post('/api/requests/1/rating', content=b'{"token": "t", "score": NaN}',
+                                         headers={'Content-Type': 'application/json'})
+
+    mounted = {route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)}
+    assert mounted <= set(schema['paths'])
+    assert rating.status_code == 422 and 'NaN' in rating.json()['detail'][0]['msg']
