@@ -6,11 +6,7 @@ import sys
 from nicegui import app, ui
 
 from backoffice import __version__, db
-from backoffice.api.content import router as content_router
-from backoffice.api.events import router as events_router
-from backoffice.api.health import router as api_router
-from backoffice.api.orders import router as orders_router
-from backoffice.api.requests import router as intake_router
+from backoffice.api.routes import ROUTERS
 from backoffice.config import help_text, reload_settings
 from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
@@ -54,7 +50,7 @@ app.add_middleware(AuthMiddleware)
 add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it
 wire_activity()  # only a person's input and page loads keep a session from going idle
 lifespan = app.router.lifespan_context
-for router in (session_renewal_router, api_router, content_router, intake_router, events_router, orders_router):
+for router in (session_renewal_router, *ROUTERS):
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     api_key = commands.add_parser('create-api-key', help='add an API key for a front office; its secret is printed '
                                                          'once')
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
-    api_key.add_argument('--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write')
+    api_key.add_argument('--scopes', required=True,
+                         help='comma-separated: requests:write,events:write,orders:write,customers:seen')
     commands.add_parser('backup', help='copy the whole database into <data>/backups (online; keeps the last 14)')
     restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
     restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')

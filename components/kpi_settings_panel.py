@@ -46,8 +46,9 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
     with ui.card().classes('w-full max-w-4xl gap-2').mark('events-snippet'):
         ui.label('Front-office snippet').classes('text-lg font-medium')
         ui.label('Paste into every page of the shop, before </body>, with an API key that has only the events:write '
-                 'scope: it sends a visit per browser session and a page view per page.').classes('text-sm '
-                                                                                                 'text-gray-500')
+                 "scope: it sends a visit per browser session and a page view per page. Customers' last-seen "
+                 "time moves only with events sent from the shop's server by a key that also has customers:seen."
+                 ).classes('text-sm text-gray-500')
         ui.code(snippet(base_url), language='html').classes('w-full text-xs')
 
     def show_changes() -> None:

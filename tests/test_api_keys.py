@@ -64,7 +64,7 @@ def test_only_an_admin_manages_keys(role: str) -> None:
     ('x' * 81, ['requests:write'], {'name': 'Use at most 80 characters (this has 81)'}),
     ('Shop', [], {'scopes': 'Choose at least one scope.'}),
     ('Shop', ['requests:read'], {'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
-                                           'orders:write.'}),
+                                           'orders:write, customers:seen.'}),
 ])
 def test_a_key_needs_a_name_and_known_scopes(name: str, scopes: list[str], errors: dict[str, str]) -> None:
     admin = make_user('admin')

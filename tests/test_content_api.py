@@ -136,3 +136,42 @@ async def test_the_content_api_is_read_only_and_documented_in_the_api_schema(cli
         assert 'content' in operation['tags'] and {'200', '404'} <= set(operation['responses'])
     published = schema['components']['schemas']['PublishedContent']['properties']
     assert {'slug', 'title', 'body', 'kind', 'published_at', 'version', 'effective_from'} <= set(published)
+
+
+NOT_LIVE = ['draft', 'deleted', 'unpublished', 'scheduled page', 'scheduled text', 'scheduled legal document']
+CONTENT_PATHS = [route.path for route in router.routes if 'GET' in getattr(route, 'methods', ())]
+
+
+def make_not_live(case: str, slug: str) -> None:
+    manager = make_user('manager')
+    later = utcnow() + timedelta(days=3)
+    if case == 'draft':
+        make_content(slug, kind='legal', title='Draft: "<script>"')
+    elif case == 'deleted':
+        entry = make_content(slug, published=True)
+        with session_scope() as session:
+            crud.delete_record(session=session, actor=manager, resource=resource('content'), record_id=entry.id)
+    elif case == 'unpublished':
+        entry = make_content(slug, kind='legal', published=True)
+        with session_scope() as session:
+            unpublish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
+    else:
+        kind = case.removeprefix('scheduled ').replace('legal document', 'legal')
+        make_content(slug, kind=kind, title='Launch: "<script>"', body='Secret: soon', publish_at=later,
+                     published=True)
+
+
+@pytest.mark.parametrize('path', CONTENT_PATHS)
+@pytest.mark.parametrize('case', NOT_LIVE)
+async def test_content_not_live_yet_answers_exactly_like_a_missing_slug(client: httpx.AsyncClient, case: str,
+                                                                        path: str) -> None:
+    """Every content endpoint (a new one too) hides a draft, trashed, unpublished or scheduled entry: the answer is the
+    one for a slug that never existed, so nobody learns that a launch page or new terms are coming."""
+    make_not_live(case, 'launch')
+
+    hidden = await client.get(path.format(slug='launch', number=1))
+    missing = await client.get(path.format(slug='nothing', number=1))
+
+    assert CONTENT_PATHS and hidden.status_code == missing.status_code == 404
+    assert hidden.json() == {'detail': missing.json()['detail'].replace('nothing', 'launch')}
+    assert 'cache-control' not in hidden.headers and 'cache-control' not in missing.headers

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 
 from backoffice.api import events as api_events
 from backoffice.api.events import router
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
 
@@ -65,7 +65,7 @@ async def test_a_batch_is_stored_and_a_resend_is_not_counted_twice(client: httpx
     assert rows[1].props == {'path': '/shoes'}
     assert (rows[2].customer_id, rows[2].anonymous_id, rows[2].session_id) == (jo.id, 'a-1', 's-9')
     with read_session() as session:
-        assert session.get(Customer, jo.id).last_seen_at is not None  # feeds the "inactive" segment
+        assert session.get(Customer, jo.id).last_seen_at is None  # the public events key moves nothing else: below
 
 
 async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx.AsyncClient, secret: str) -> None:
@@ -82,15 +82,14 @@ async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx
 
     assert response.status_code == 202
     body = response.json()
-    assert (body['accepted'], body['duplicates'], body['rejected']) == (1, 1, 6)
+    assert (body['accepted'], body['duplicates'], body['rejected']) == (2, 1, 5)  # 'stranger' is stored: see below
     reasons = {error['index']: (error['id'], error['reason']) for error in body['errors']}
     assert reasons[1] == ('bad-type', "type: unknown type 'teleport'")
     assert reasons[2] == ('nobody', 'give customer_email or anonymous_id')
     assert reasons[3] == ('future', 'ts is in the future')
-    assert reasons[4] == ('stranger', 'unknown customer_email and no anonymous_id')
     assert reasons[5][0] is None
     assert reasons[7][0] == '7' and reasons[7][1].startswith('id: ')  # quoted back as text, never a server error
-    assert [r.client_id for r in stored()] == ['ok']
+    assert [r.client_id for r in stored()] == ['ok', 'stranger']
 
 
 async def test_the_contract_status_codes(client: httpx.AsyncClient, secret: str) -> None:
@@ -127,3 +126,57 @@ def test_a_million_events_fit_a_compact_row() -> None:
     assert columns['type'] is int and 'type_name' not in columns
     with read_session() as session:
         assert session.exec(select(func.count()).select_from(UsageEvent)).one() == 0
+
+
+@pytest.mark.parametrize('kind', [t.name for t in EventType])
+@pytest.mark.parametrize('anonymous', [True, False])
+async def test_the_answer_never_tells_whether_an_email_is_a_customer(client: httpx.AsyncClient, secret: str,
+                                                                      kind: str, anonymous: bool) -> None:
+    """The events key sits in every shop page: whoever copies it must not learn from the answers which emails are
+    customers, for any type of event, with or without an anonymous id, sent once or again."""
+    make_customer('known@example.com')
+    extra = {} if anonymous else {'anonymous_id': None}
+
+    def batch(email: str, prefix: str) -> dict:
+        return {'events': [event(f'{prefix}:1', kind, customer_email=email, props={'q': '"<script>:'}, **extra),
+                           event(f'{prefix}:2', kind, customer_email=email.upper(), session_id='s:"1"', **extra)]}
+
+    answers = {}
+    for who, email in (('known', 'known@example.com'), ('unknown', 'nobody@example.com')):
+        first = await client.post('/api/events', json=batch(email, who), headers=bearer(secret))
+        again = await client.post('/api/events', json=batch(email, who), headers=bearer(secret))
+        answers[who] = [(r.status_code, r.json(), r.headers.get('content-length')) for r in (first, again)]
+
+    assert answers['known'] == answers['unknown']
+    assert answers['known'][0][:2] == (202, {'accepted': 2, 'duplicates': 0, 'rejected': 0, 'errors': []})
+    unknown_rows = [r for r in stored() if r.client_id.startswith('unknown')]
+    assert [r.customer_id for r in unknown_rows] == [None, None]  # stored, linked to nobody
+
+
+async def test_the_public_events_key_cannot_move_a_customers_last_seen_time(client: httpx.AsyncClient,
+                                                                           secret: str) -> None:
+    """Only a key that also holds customers:seen (kept on the shop's server) moves last_seen_at."""
+    jo = make_customer('jo@example.com')
+    ann = make_customer('ann@example.com')
+    earlier = utcnow() - timedelta(days=40)
+    with session_scope() as session:
+        row = session.get(Customer, ann.id)
+        row.last_seen_at = earlier
+        session.add(row)
+        session.commit()
+    server_key = make_key('Shop server', scopes=('events:write', 'customers:seen'))[1]
+
+    public = await client.post('/api/events', json={'events': [
+        event('p1', 'login', customer_email='jo@example.com'), event('p2', 'login', customer_email='ann@example.com')]},
+        headers=bearer(secret))
+    with read_session() as session:
+        assert (session.get(Customer, jo.id).last_seen_at, session.get(Customer, ann.id).last_seen_at) == \
+            (None, earlier)
+
+    server = await client.post('/api/events', json={'events': [event('s1', 'login', customer_email='jo@example.com')]},
+                               headers=bearer(server_key))
+
+    assert public.json()['accepted'] == 2 and server.json()['accepted'] == 1
+    with read_session() as session:
+        assert session.get(Customer, jo.id).last_seen_at is not None  # feeds the "inactive" segment
+        assert session.get(Customer, ann.id).last_seen_at == earlier

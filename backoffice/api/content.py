@@ -5,17 +5,19 @@ Public (no key): everything it serves is already public on the front office. Res
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from backoffice import resources  # noqa: F401  (declares every resource before the services that use them load)
+from backoffice.api.input_rules import INT64_MAX, StrictRoute
 from backoffice.db import read_session
 from backoffice.errors import NotFound
 from backoffice.models import ContentEntry, ContentKind, LegalVersion
 from backoffice.services import content
 
-router = APIRouter(prefix='/api/content', tags=['content'])
+router = APIRouter(prefix='/api/content', tags=['content'], route_class=StrictRoute)
 
 CACHE_CONTROL = 'public, max-age=60'
 
@@ -79,7 +81,7 @@ def get_versions(slug: str, response: Response) -> LegalVersions:
 
 
 @router.get('/{slug}/versions/{number}', response_model=LegalVersionText, responses=NOT_FOUND)
-def get_version(slug: str, number: int, response: Response) -> LegalVersionText:
+def get_version(slug: str, number: Annotated[int, Path(ge=1, le=INT64_MAX)], response: Response) -> LegalVersionText:
     """One version of a legal document as it was published, current or earlier."""
     with read_session() as session:
         version = _or_404(lambda: content.live_version(session=session, slug=slug, number=number))

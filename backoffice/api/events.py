@@ -70,9 +70,12 @@ def events_key(request: Request, _credentials: Annotated[object, Depends(bearer)
     422: {'description': f'Not a batch: no `events` list, or more than {capture.MAX_BATCH} events'}})
 def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]) -> JSONResponse:
     """Record a batch of usage events. Good events are stored even when others in the batch are refused; an event
-    whose id was sent before is ignored, so a batch may be resent safely after a timeout."""
+    whose id was sent before is ignored, so a batch may be resent safely after a timeout. The answer is the same
+    whether or not a `customer_email` belongs to a customer. Events move their customers' last-seen time only when the
+    key also holds `customers:seen` (never give that scope to the key in the shop's pages)."""
     with session_scope() as session:
-        result = capture.record_events(session=session, batch=payload.events)
+        result = capture.record_events(session=session, batch=payload.events,
+                                       mark_seen='customers:seen' in key.scopes)
     body = BatchAccepted(accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected,
                          errors=[Refusal(**error) for error in result.errors])
     return JSONResponse(body.model_dump(), status_code=202, headers={'Access-Control-Allow-Origin': '*'})

@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from backoffice import __version__
+from backoffice.api.input_rules import StrictRoute
 from backoffice.db import database_is_reachable
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute)
 
 
 class Health(BaseModel):

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
+from backoffice.api.input_rules import INT32_MAX, StrictRoute
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.models import ApiKey, TicketSource, TicketType
@@ -25,9 +25,10 @@ from backoffice.services import tickets
 MAX_BODY_BYTES = 64 * 1024
 
 
-class SizeLimitedRoute(APIRoute):
+class SizeLimitedRoute(StrictRoute):
     """Refuses a body over MAX_BODY_BYTES before it is parsed: by its Content-Length when declared, else by
-    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory."""
+    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory.
+    A body within the limit is then read strictly (input_rules.StrictRoute)."""
 
     max_body_bytes = MAX_BODY_BYTES  # a subclass sets its own (the events batch is larger)
 
@@ -53,6 +54,7 @@ class SizeLimitedRoute(APIRoute):
 
 router = APIRouter(prefix='/api/requests', tags=['requests'], route_class=SizeLimitedRoute)
 bearer = HTTPBearer(auto_error=False, description='An API key from /settings or `python -m backoffice create-api-key`')
+RequestNumber = Annotated[int, Path(ge=1, le=INT32_MAX, description="The request's number, e.g. 1042")]
 
 
 class NewRequest(BaseModel):
@@ -125,7 +127,7 @@ def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey,
     **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
     403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
     404: {'model': Problem, 'description': 'No request with this number for this email'}})
-def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request: Request,
+def add_follow_up(number: RequestNumber, payload: FollowUp, request: Request,
                   key: Annotated[ApiKey, Depends(requests_key)],
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
@@ -140,7 +142,7 @@ def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request
     **_SIZE,
     404: {'model': Problem, 'description': 'No request with this number and token'},
     429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
-def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: Request) -> Rated:
+def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'

@@ -75,8 +75,13 @@ def _sent_id(raw: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)[:64]
 
 
-def record_events(*, session: Session, batch: list[Any], now: datetime | None = None) -> BatchResult:
-    """Store a batch of events; each bad one is refused on its own, with its index, id and the reason."""
+def record_events(*, session: Session, batch: list[Any], now: datetime | None = None,
+                  mark_seen: bool = False) -> BatchResult:
+    """Store a batch of events; each bad one is refused on its own, with its index, id and the reason.
+
+    The answer never depends on whether a customer_email is known (the events key sits in every shop page, so it must
+    not tell which emails are customers): an event of an unknown email is stored without a customer, like any other.
+    Only with `mark_seen` (a key holding `customers:seen`) do the events move their customers' last_seen_at."""
     now = now or utcnow()
     result = BatchResult()
     valid: list[tuple[int, IncomingEvent]] = []
@@ -98,12 +103,8 @@ def record_events(*, session: Session, batch: list[Any], now: datetime | None = 
             valid.append((index, event))
     customers = _customer_ids(session, {e.customer_email.strip().lower() for _, e in valid if e.customer_email})
     rows = []
-    for index, event in valid:
+    for _index, event in valid:
         customer_id = customers.get(event.customer_email.strip().lower()) if event.customer_email else None
-        if customer_id is None and not event.anonymous_id:
-            result.errors.append({'index': index, 'id': event.id,
-                                  'reason': 'unknown customer_email and no anonymous_id'})
-            continue
         rows.append({'client_id': event.id, 'type': int(EventType[event.type]), 'ts': event.ts,
                      'customer_id': customer_id, 'anonymous_id': event.anonymous_id,
                      'session_id': event.session_id, 'props': event.props})
@@ -111,7 +112,8 @@ def record_events(*, session: Session, batch: list[Any], now: datetime | None = 
         stored = _insert_new(session, rows)
         result.accepted = stored
         result.duplicates += len(rows) - stored
-        _touch_last_seen(session, rows)
+        if mark_seen:
+            _touch_last_seen(session, rows)
     session.commit()
     return result
 

@@ -29,6 +29,8 @@ SCOPES: dict[str, str] = {
     'requests:write': 'Submit customer requests and follow-ups',
     'events:write': 'Send usage events',
     'orders:write': 'Send orders',
+    # the events key is public (it sits in every shop page): moving last_seen_at needs this scope, kept server-side
+    'customers:seen': "Let usage events move customers' last-seen time (a server-side key only)",
 }
 
 PERMISSION = 'settings.manage'

@@ -78,16 +78,18 @@ def live_entry(*, session: Session, slug: str, now: datetime | None = None) -> t
         version = _in_force(session, entry.id, now)
         if version is not None:
             return entry, version
-    elif entry is not None and (entry.publish_at is None or entry.publish_at <= now):
+    elif entry is not None and _live_now(entry, now):
         return entry, None
     raise NotFound(_no_content(slug))
 
 
 def live_versions(*, session: Session, slug: str, now: datetime | None = None) -> list[LegalVersion]:
-    """Every version of a published legal document that has taken effect, oldest first."""
+    """Every version of a published legal document that has taken effect, oldest first. Whatever is not on the front
+    office yet (a draft, a page or text scheduled for later, a legal document none of whose versions is in effect) is
+    not told apart from a missing slug."""
     now = now or utcnow()
     entry = _published(session, slug)
-    if entry is None:
+    if entry is None or (entry.kind != ContentKind.legal and not _live_now(entry, now)):
         raise NotFound(_no_content(slug))
     if entry.kind != ContentKind.legal:
         raise NotFound(f"'{slug}' is not a legal document, so it has no versions.")
@@ -141,6 +143,11 @@ def _published(session: Session, slug: str) -> ContentEntry | None:
                                            ContentEntry.status == ContentStatus.published,
                                            col(ContentEntry.deleted_at).is_(None))
     return session.exec(statement).first()
+
+
+def _live_now(entry: ContentEntry, now: datetime) -> bool:
+    """A published page or text is live once its scheduled time (if any) has come."""
+    return entry.publish_at is None or entry.publish_at <= now
 
 
 def _in_force(session: Session, document_id: int, now: datetime) -> LegalVersion | None:

@@ -1,0 +1,140 @@
+"""Property-based test of the whole HTTP API over its own OpenAPI schema (schemathesis): input that fits the schema,
+input that breaks it, and either with one malformed value slipped in (NaN, 1e400, integers beyond 64 bits, lone
+surrogates, NUL), sent with a valid key holding every scope, never gets a server error (5xx)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core import NOT_SET
+from starlette.testclient import TestClient
+
+from backoffice.api import events as api_events
+from backoffice.api.routes import ROUTERS
+from backoffice.db import session_scope
+from backoffice.models import TicketSource
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys, tickets
+
+from .factories import make_customer, make_user
+from .sales import make_product
+from .test_content import make_content
+
+EXAMPLES = int(os.environ.get('BACKOFFICE_FUZZ_EXAMPLES', '30'))  # per operation and mode; ~30 s in `make test`
+
+
+def api_app() -> FastAPI:
+    """The API as main.py mounts it (NiceGUI's own routes are not in the schema)."""
+    app = FastAPI()
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+APP = api_app()
+SCHEMA = schemathesis.openapi.from_asgi('/openapi.json', APP)
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A key with every scope, rate limits out of the way, and a few records for the generated calls to meet."""
+    unlimited = ratelimit.RateLimiter(10**9, 60.0)
+    for module, name in ((ratelimit, 'api_keys'), (ratelimit, 'ratings'), (api_events, 'limiter')):
+        monkeypatch.setattr(module, name, unlimited)
+    make_customer('jo@example.com', name='Jo "<script>"')
+    make_product('MUG', stock_on_hand=1000, actor=make_user('admin'))
+    make_content('about', body='Hello: "<script>"', published=True)
+    make_content('terms', kind='legal', body='Terms: "quoted"', published=True)
+    with session_scope() as session:
+        tickets.submit_request(session=session, source=TicketSource.api, email='jo@example.com', name='Jo',
+                               subject='Where: "<script>"', body='Help')
+        return api_keys.create_key(session=session, actor=None, system=True, name='Fuzz',
+                                   scopes=list(api_keys.SCOPES))[1]
+
+
+@pytest.mark.parametrize('mode', [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize('operation', OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_generated_call_gets_a_server_error(operation, mode: GenerationMode, secret: str) -> None:
+    client = TestClient(APP, raise_server_exceptions=False)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def call(case, data: st.DataObject) -> None:
+        path, body = case.formatted_path, _serialized(case.body)
+        if data.draw(st.booleans(), label='spoil'):  # half the calls carry one malformed value
+            path, body = spoil(case, body, data)
+        headers = {**(case.headers or {}), 'Authorization': f'Bearer {secret}'}
+        if body is not None:
+            headers['Content-Type'] = 'application/json'
+        response = client.request(case.method, path, params=case.query, headers=headers, content=body)
+        assert response.status_code < 500, f'{case.method} {path} {body!r} → {response.status_code}: ' \
+                                           f'{response.text[:300]}'
+
+    try:
+        call()
+    except Unsatisfiable:  # negative mode: the schema leaves nothing to get wrong (GET /healthz, any text as a slug)
+        assert mode == GenerationMode.NEGATIVE
+
+
+# what a careless or hostile client puts where a value goes; 1e400 is written raw (json.dumps cannot)
+MALFORMED_VALUES = [math.nan, math.inf, -math.inf, '1e400', 2**63, -(2**63) - 1, 10**40, '\ud800', 'a\udfffb',
+                    'nul\x00here', 'quote"<script>:']
+MALFORMED_PATH_VALUES = [str(2**63), str(10**30), '-' + str(2**64), 'a%00b']
+
+
+def _serialized(body) -> str | bytes | None:
+    if body is NOT_SET:
+        return None
+    return body if isinstance(body, bytes) else json.dumps(body)
+
+
+def spoil(case, body: str | bytes | None, data: st.DataObject) -> tuple[str, str | bytes | None]:
+    """The call with one value made malformed: a path parameter, or one value anywhere in the JSON body."""
+    if case.path_parameters and (body is None or data.draw(st.booleans(), label='in path')):
+        name = data.draw(st.sampled_from(sorted(case.path_parameters)), label='parameter')
+        value = data.draw(st.sampled_from(MALFORMED_PATH_VALUES), label='path value')
+        return case.operation.path.replace('{' + name + '}', value).format(**case.path_parameters), body
+    if not isinstance(body, str):  # none, or not JSON at all (negative mode)
+        return case.formatted_path, body
+    document = json.loads(body)
+    places = list(_places(document, ()))
+    where = data.draw(st.sampled_from(places), label='place') if places else ()
+    value = data.draw(st.sampled_from(MALFORMED_VALUES), label='value')
+    raw = json.dumps(_replace(document, where, value))  # NaN and Infinity as Python writes them
+    return case.formatted_path, raw.replace('"1e400"', '1e400')
+
+
+def _places(value, at: tuple) -> Iterator[tuple]:
+    yield at
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places(item, (*at, index))
+
+
+def _replace(document, where: tuple, value):
+    if not where:
+        return value
+    head, *rest = where
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[head] = _replace(document[head], tuple(rest), value)
+    return copy
+
+
+def test_the_fuzz_covers_every_api_operation() -> None:
+    assert {op.label for op in OPERATIONS} >= {'GET /healthz', 'POST /api/requests', 'POST /api/events',
+                                               'POST /api/orders', 'POST /api/requests/{number}/rating',
+                                               'GET /api/content/{slug}/versions/{number}'}
