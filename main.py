@@ -14,6 +14,7 @@ from backoffice.api_orders import router as orders_router
 from backoffice.config import help_text, reload_settings
 from backoffice.scheduler import JobRunner
 from backoffice.services import webhooks
+from backoffice.upload_limit import UploadLimit
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
@@ -45,6 +46,7 @@ def start_services() -> None:
 
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
+app.add_middleware(UploadLimit)  # added last: outermost, it counts an upload's bytes before anything reads them
 lifespan = app.router.lifespan_context
 for router in (api_router, content_router, intake_router, events_router, orders_router):
     app.include_router(router)
