@@ -11,10 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from . import events
-from .db import session_scope
-from .models import LoginThrottle, User, utcnow
-from .services import audit
+from backoffice import events
+from backoffice.db import session_scope
+from backoffice.models import LoginThrottle, User, utcnow
+from backoffice.services import audit
 
 ACCOUNT_LIMIT = 5          # failures for one email before it is locked
 ADDRESS_LIMIT = 20         # failures from one address before it is locked

@@ -10,11 +10,11 @@ from typing import Any
 
 from nicegui import run, ui
 
-from backoffice import imports
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.resources import Resource
-from backoffice.upload_limit import max_upload_bytes, too_large_message
+from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
+from backoffice.transfer import imports
 
 from .format import when
 from .forms import page_dialog, show_error

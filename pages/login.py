@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from backoffice import auth
-from components.registry import screen
+from components.screens import screen
 from components.session import current_user, remember, safe_redirect
 from components.shell import theme
 

@@ -15,7 +15,7 @@ from backoffice import auth
 from backoffice.__main__ import main
 from backoffice.db import read_session
 from backoffice.models import Role, User
-from backoffice.seed import DEMO_STAFF
+from backoffice.seed.demo import DEMO_STAFF
 
 from .factories import make_user
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from nicegui.testing import User
 
-from backoffice.csv_out import csv_text
 from backoffice.db import session_scope
 from backoffice.services import stock
+from backoffice.transfer.csv_out import csv_text
 
 from .conftest import sign_in
 from .factories import make_user
@@ -51,7 +51,7 @@ WRITES_CSV = re.compile(r'\bcsv\s*\.\s*(writer|DictWriter)\b|\bfrom\s+csv\s+impo
 
 
 def test_no_module_but_the_csv_writer_writes_csv_itself() -> None:
-    """A new export must use backoffice/csv_out.py, or its cells are not guarded against formulas."""
+    """A new export must use backoffice/transfer/csv_out.py, or its cells are not guarded against formulas."""
     sources = [*ROOT.glob('backoffice/**/*.py'), *ROOT.glob('components/**/*.py'), *ROOT.glob('pages/**/*.py'),
                *ROOT.glob('bench/**/*.py'), ROOT / 'main.py']
     offenders = [str(path.relative_to(ROOT)) for path in sources
