@@ -433,3 +433,21 @@ def test_a_file_over_the_upload_limit_is_refused(monkeypatch) -> None:
     reload_settings()
     with pytest.raises(ValidationFailed, match='larger than 1 MB'):
         imports.read_table(b'Email\n' + b'a@example.com\n' * 80_000, 'big.csv')
+
+
+def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeypatch) -> None:
+    """openpyxl parses a whole sheet just to measure it when the sheet states no size (as this app's own exports do):
+    minutes of work for a large file. The import reads rows with explicit bounds and never measures."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    def measured(self) -> None:
+        raise AssertionError('the whole sheet was parsed to measure it')
+    monkeypatch.setattr(ReadOnlyWorksheet, '_get_size', measured)
+    workbook = Workbook(write_only=True)
+    rows = workbook.create_sheet()
+    rows.append(['Email', 'Name'])
+    rows.append(['w@example.com', 'W: "quoted" <script>'])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert imports.read_table(buffer.getvalue(), 'export.xlsx') == [{'Email': 'w@example.com',
+                                                                     'Name': 'W: "quoted" <script>'}]

@@ -7,7 +7,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from backoffice.permissions import require
 from backoffice.records import get_for_update
 from backoffice.runtime.upload_limit import MB, max_upload_bytes, too_large_message
 from backoffice.services import audit, crud
+from backoffice.transfer import xlsx_rows
 
 MAX_COLUMNS = 60                 # columns read from a file; a header naming more is refused
 MAX_LINE_CHARS = 1024 * 1024     # one line of a CSV file
@@ -195,48 +195,19 @@ def _encoding(file: BinaryIO) -> str:
 
 
 def _xlsx_lines(file: BinaryIO) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
-
-    _check_xlsx_parts(file)
-    unreadable = ValidationFailed({'file': 'The file could not be read as an Excel workbook (.xlsx)'})
-    try:  # read-only: the sheet is parsed as it is read, row by row, never loaded whole
-        workbook = load_workbook(file, read_only=True, data_only=True, keep_links=False)
-    except Exception:
-        raise unreadable from None
-    try:
-        sheet = workbook.worksheets[0]
-        # max_col: a sheet claiming 16,384 columns is not padded to them, row after row
-        for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
-            yield [_cell_text(value) for value in values]
-    except ValidationFailed:
-        raise
-    except Exception:
-        raise unreadable from None
-    finally:
-        workbook.close()
-
-
-def _check_xlsx_parts(file: BinaryIO) -> None:
-    """Refuse a workbook whose parts unpack too large, before openpyxl opens it: it reads the shared strings whole,
-    and a few compressed KB can unpack to gigabytes. The sizes are the zip's own (zipfile never unpacks more)."""
     limit = max_upload_bytes()
     try:
-        with zipfile.ZipFile(file) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        xlsx_rows.check_parts(file, strings_limit=XLSX_STRINGS_FACTOR * limit, part_limit=XLSX_PART_FACTOR * limit,
+                              total_limit=XLSX_TOTAL_FACTOR * limit)
+        for values in xlsx_rows.first_sheet_rows(file, max_col=MAX_COLUMNS + 1):
+            yield [_cell_text(value) for value in values]
+    except xlsx_rows.TooLarge:
+        raise ValidationFailed({'file': f'The workbook unpacks to more than its {limit // MB} MB allows; save it '
+                                        'as CSV, or split it'}) from None
+    except ValidationFailed:
+        raise
+    except Exception:  # xlsx_rows.Unreadable, or a sheet that breaks off half-way
         raise ValidationFailed({'file': 'The file could not be read as an Excel workbook (.xlsx)'}) from None
-    finally:
-        file.seek(0)
-    too_big = ValidationFailed({'file': f'The workbook unpacks to more than its {limit // MB} MB allows; save it '
-                                        'as CSV, or split it'})
-    for part in parts:
-        name = part.filename.lower()
-        if name.endswith('sharedstrings.xml') and part.file_size > XLSX_STRINGS_FACTOR * limit:
-            raise too_big
-        if part.file_size > XLSX_PART_FACTOR * limit:
-            raise too_big
-    if sum(part.file_size for part in parts) > XLSX_TOTAL_FACTOR * limit:
-        raise too_big
 
 
 def _cell_text(value: Any) -> str:
