@@ -127,7 +127,11 @@ def _read_table(file: BinaryIO, file_name: str) -> list[dict[str, str]]:
                 continue
             if len(rows) >= limit:
                 raise too_many
-            rows.append({name: (cells[i] if i < len(cells) else '') for i, name in enumerate(header) if name})
+            if len(cells) < len(header):
+                cells += [''] * (len(header) - len(cells))
+            row = dict(zip(header, cells, strict=False))  # cells past the header are not read
+            row.pop('', None)  # a column without a name is not read
+            rows.append(row)
     if header is None:
         raise ValidationFailed({'file': 'The file is empty'})
     if not rows:
