@@ -11,6 +11,7 @@ from backoffice.config import help_text, reload_settings
 from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
+from backoffice.runtime.upload_limit import UploadLimit
 from backoffice.services import webhooks
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
@@ -49,6 +50,7 @@ ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it
 wire_activity()  # only a person's input and page loads keep a session from going idle
+app.add_middleware(UploadLimit)  # added last: outermost, it counts an upload's bytes before anything reads them
 lifespan = app.router.lifespan_context
 for router in (session_renewal_router, *ROUTERS):
     app.include_router(router)

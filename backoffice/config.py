@@ -41,6 +41,10 @@ class Settings(BaseSettings):
                                                  'Secure cookies')
     redis_url: str | None = Field(None, description='Redis shared by several app processes for rate limits '
                                                      '(redis://127.0.0.1:6379/0); sessions: set NICEGUI_REDIS_URL')
+    max_upload_mb: int = Field(20, ge=1, le=1024, description='Largest file a person may upload (an import), in MB; '
+                                                              'a bigger upload is refused with 413 while it streams')
+    max_import_rows: int = Field(50_000, ge=1, le=1_000_000,
+                                 description='Most data rows one import file may have (checked while reading)')
 
     @field_validator('database_url')
     @classmethod

@@ -3,14 +3,17 @@ transaction, and any earlier import reverted in one click."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
+from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.resources import Resource
+from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.transfer import imports
 
 from .format import when
@@ -32,8 +35,13 @@ class ImportDialog:
             ui.label(f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
                      f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.') \
                 .classes('text-sm text-gray-600')
-            ui.upload(label='Choose a file', auto_upload=True, max_file_size=20_000_000, on_upload=self._uploaded) \
+            self.upload = ui.upload(label='Choose a file', auto_upload=True, max_file_size=max_upload_bytes(),
+                                    on_upload=self._uploaded, on_rejected=self._rejected) \
                 .props('accept=".csv,.xlsx" flat bordered').classes('w-full')
+            # the server refuses a body over the limit while it streams (413): say why here, not just a red file
+            self.upload.on('failed', self._failed, js_handler='(info) => emit(info && info.xhr ? info.xhr.status : 0)')
+            self.problem = ui.label().classes('text-sm text-negative').mark('import-problem')
+            self.problem.visible = False
             self.mapping_box = ui.column().classes('w-full')
             self.preview_box = ui.column().classes('w-full')
             with ui.expansion('Earlier imports', icon='history').classes('w-full'):
@@ -44,16 +52,39 @@ class ImportDialog:
         self.dialog.open()
 
     async def _uploaded(self, event) -> None:
+        self._say('')
         self.file_name = event.file.name
-        data = await event.file.read()
-        try:
-            self.rows = imports.read_table(data, self.file_name)
-        except ServiceError as error:
-            show_error(error)
+        self.rows, self.plan = [], []
+        self.mapping_box.clear()
+        self.preview_box.clear()
+        if event.file.size() > max_upload_bytes():
+            self._say(too_large_message())
             return
+        try:
+            # parsed in a worker thread from a file on disk: the other users' pages keep answering meanwhile
+            with tempfile.TemporaryDirectory(prefix='backoffice-import-') as folder:
+                path = Path(folder) / 'upload'
+                await event.file.save(path)
+                self.rows = await run.io_bound(imports.read_table_file, path, self.file_name)
+        except ServiceError as error:
+            self._say(_in_words(error))
+            return
+        finally:
+            self.upload.reset()
         self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
         self._show_mapping()
         await self._preview()
+
+    def _rejected(self) -> None:
+        self._say(f'{too_large_message()} (only .csv and .xlsx files are read)')
+
+    def _failed(self, event) -> None:
+        status = event.args
+        self._say(too_large_message() if status == 413 else 'The upload failed; try again')
+
+    def _say(self, text: str) -> None:
+        self.problem.text = text
+        self.problem.visible = bool(text)
 
     def _show_mapping(self) -> None:
         options = {f.name: f.label for f in imports.importable_fields(self.resource)} | {'id': 'ID'}
@@ -157,6 +188,12 @@ class ImportDialog:
         ui.notify(message, type='positive' if not skipped else 'warning', multi_line=True, timeout=10000)
         await self.done()
         self._show_batches()  # last: it deletes the button whose handler this is
+
+
+def _in_words(error: ServiceError) -> str:
+    if isinstance(error, ValidationFailed):
+        return ' '.join(error.errors.values())
+    return str(error)
 
 
 def _revert(user, batch_id: int) -> dict:

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from sqlmodel import func, select
 
 from backoffice import events
+from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from backoffice.listing import query
@@ -120,7 +122,8 @@ def test_unreadable_files_are_refused_in_words(data: bytes, name: str, message: 
 
 
 def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imports, 'MAX_ROWS', 3)
+    monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '3')
+    reload_settings()
     imports.read_table(b'Email\na\nb\nc\n', 'a.csv')
     with pytest.raises(ValidationFailed, match='more than 3 rows'):
         imports.read_table(b'Email\na\nb\nc\nd\n', 'a.csv')
@@ -322,3 +325,129 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     with read_session() as session:
         prices = {p.sku: (p.price, p.currency, p.active) for p in session.exec(select(products.model))}
     assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True), 'TEA-2': (Decimal('3.00'), 'GBP', False)}
+
+
+# --- bounded reading: a file cannot exhaust the app -------------------------------------------------------------------
+
+def xlsx_parts(sheet_xml: str, shared_strings: str | None = None) -> bytes:
+    """A minimal workbook, written by hand: what a hostile file can claim that openpyxl would never write."""
+    import zipfile
+    types = ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+             '<Default Extension="xml" ContentType="application/xml"/>'
+             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+             + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                'spreadsheetml.sharedStrings+xml"/>' if shared_strings else '') + '</Types>')
+    rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships'
+    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    workbook = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'xmlns:r="{rel}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    workbook_rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                     f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                     + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+                        if shared_strings else '') + '</Relationships>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr('[Content_Types].xml', types)
+        archive.writestr('_rels/.rels', rels)
+        archive.writestr('xl/workbook.xml', workbook)
+        archive.writestr('xl/_rels/workbook.xml.rels', workbook_rels)
+        archive.writestr('xl/worksheets/sheet1.xml', sheet_xml)
+        if shared_strings:
+            archive.writestr('xl/sharedStrings.xml', shared_strings)
+    return buffer.getvalue()
+
+
+def sheet(dimension: str, rows: str) -> str:
+    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>')
+
+
+def inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_a_hand_written_workbook_is_read() -> None:
+    rows = f'<row r="1">{inline("A1", "Email")}</row><row r="2">{inline("A2", "a@example.com")}</row>'
+    assert imports.read_table(xlsx_parts(sheet('A1:A2', rows)), 'a.xlsx') == [{'Email': 'a@example.com'}]
+
+
+def test_shared_strings_that_unpack_too_large_are_refused_before_the_workbook_is_opened(monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_MAX_UPLOAD_MB', '1')
+    reload_settings()
+    strings = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               + f'<si><t>{"a" * 64}</t></si>' * 60_000 + '</sst>')
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
+    data = xlsx_parts(sheet('A1:A2', rows), strings)
+    assert len(data) < 100_000  # a few KB of zip, 4 MB of strings once unpacked
+    with pytest.raises(ValidationFailed, match='The workbook unpacks to more than its 1 MB allows'):
+        imports.read_table(data, 'bomb.xlsx')
+
+
+def test_a_sheet_claiming_a_million_empty_rows_is_refused_by_the_row_limit(monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '1000')
+    reload_settings()
+    rows = (f'<row r="1">{inline("A1", "Email")}</row><row r="2">{inline("A2", "a@example.com")}</row>'
+            f'<row r="1048576">{inline("A1048576", "z@example.com")}</row>')
+    with pytest.raises(ValidationFailed, match='more than 1,000 rows'):
+        imports.read_table(xlsx_parts(sheet('A1:A1048576', rows)), 'gaps.xlsx')
+
+
+def test_a_sheet_claiming_every_column_is_read_as_far_as_the_column_cap() -> None:
+    rows = (f'<row r="1">{inline("A1", "Email")}{inline("B1", "Name")}</row>'
+            f'<row r="2">{inline("A2", "a@example.com")}{inline("XFD2", "far away")}</row>')
+    assert imports.read_table(xlsx_parts(sheet('A1:XFD2', rows)), 'wide.xlsx') == [{'Email': 'a@example.com',
+                                                                                     'Name': ''}]
+
+
+def test_more_columns_than_the_cap_are_refused() -> None:
+    header = ','.join(f'Column {n}' for n in range(imports.MAX_COLUMNS + 1))
+    with pytest.raises(ValidationFailed, match=f'more than {imports.MAX_COLUMNS} columns'):
+        imports.read_table(f'{header}\n{"x," * imports.MAX_COLUMNS}x\n'.encode(), 'wide.csv')
+    rows = ''.join(inline(f'{get_column_letter(n + 1)}1', f'Column {n}') for n in range(imports.MAX_COLUMNS + 1))
+    with pytest.raises(ValidationFailed, match=f'more than {imports.MAX_COLUMNS} columns'):
+        imports.read_table(xlsx_parts(sheet('A1:BJ1', f'<row r="1">{rows}</row>')), 'wide.xlsx')
+
+
+def test_blank_lines_count_towards_the_row_limit_and_a_csv_stops_at_it(monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '10')
+    reload_settings()
+    with pytest.raises(ValidationFailed, match='more than 10 rows'):
+        imports.read_table(b'Email\n' + b',\n' * 11 + b'a@example.com\n', 'blank.csv')
+    lines = b'Email\n' + b''.join(b'p%d@example.com\n' % n for n in range(1_000_000))
+    with pytest.raises(ValidationFailed, match='more than 10 rows'):
+        imports.read_table(lines, 'many.csv')
+
+
+def test_a_csv_line_longer_than_the_limit_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(imports, 'MAX_LINE_CHARS', 1000)
+    with pytest.raises(ValidationFailed, match='longer than 1,000 characters'):
+        imports.read_table(b'Email,Name\n' + b',' * 2000 + b'\n', 'long.csv')
+
+
+def test_a_file_over_the_upload_limit_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_MAX_UPLOAD_MB', '1')
+    reload_settings()
+    with pytest.raises(ValidationFailed, match='larger than 1 MB'):
+        imports.read_table(b'Email\n' + b'a@example.com\n' * 80_000, 'big.csv')
+
+
+def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeypatch) -> None:
+    """openpyxl parses a whole sheet just to measure it when the sheet states no size (as this app's own exports do):
+    minutes of work for a large file. The import reads rows with explicit bounds and never measures."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    def measured(self) -> None:
+        raise AssertionError('the whole sheet was parsed to measure it')
+    monkeypatch.setattr(ReadOnlyWorksheet, '_get_size', measured)
+    workbook = Workbook(write_only=True)
+    rows = workbook.create_sheet()
+    rows.append(['Email', 'Name'])
+    rows.append(['w@example.com', 'W: "quoted" <script>'])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert imports.read_table(buffer.getvalue(), 'export.xlsx') == [{'Email': 'w@example.com',
+                                                                     'Name': 'W: "quoted" <script>'}]

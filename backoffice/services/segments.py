@@ -3,8 +3,6 @@ their live count, and their export (CSV or an outbound webhook) — only custome
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from backoffice.kpi import sources as src
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
-from backoffice.transfer.exports import csv_safe
+from backoffice.transfer.csv_out import csv_bytes
 from backoffice.validation import clean_name
 
 EXPORT_LIMIT = 100_000
@@ -121,14 +119,10 @@ def export_csv(*, session: Session, actor: User, which: str | Filters, name: str
     """A CSV of the segment's customers who agreed to marketing (email, name); the export is audited."""
     require(actor, 'segments.export')
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(['email', 'name'])
-    for row in rows:
-        writer.writerow([csv_safe(row['email']), csv_safe(row['name'] or '')])
+    data = csv_bytes(['email', 'name'], ([row['email'], row['name'] or ''] for row in rows))
     _audit(session, actor, 'segments.exported', name, which, len(rows), 'CSV')
     session.commit()
-    return f'segment-{_slug(name)}.csv', buffer.getvalue().encode('utf-8-sig'), len(rows)
+    return f'segment-{_slug(name)}.csv', data, len(rows)
 
 
 def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name: str, timeout: float = 10) -> int:

@@ -5,8 +5,6 @@ returns); those taking a keyword-only session and an actor are whole transaction
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from backoffice.models import MovementKind, Product, Role, StockLevel, StockMove
 from backoffice.permissions import can, require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import audit, notifications
+from backoffice.transfer.csv_out import csv_text
 
 TOPIC = 'stock'
 MAX_QUANTITY = 1_000_000
@@ -214,13 +213,9 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
 
 def reorder_csv(*, session: Session, actor: User) -> str:
     """The reorder list as a purchase list (CSV, one product a line)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'])
-    for line in reorder_list(session=session, actor=actor):
-        writer.writerow([line.sku, line.name, line.order_quantity, line.available, line.on_hand, line.reserved,
-                         line.min_qty, line.max_qty])
-    return out.getvalue()
+    return csv_text(['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'],
+                    ([line.sku, line.name, line.order_quantity, line.available, line.on_hand, line.reserved,
+                      line.min_qty, line.max_qty] for line in reorder_list(session=session, actor=actor)))
 
 
 def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -28,6 +26,7 @@ from backoffice.listing import query
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
+from backoffice.transfer.csv_out import CsvWriter
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ MEDIA_TYPES = {
     'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 }
 ID_COLUMN = Column('id', 'ID', kind='number')  # first, so a re-import can match rows by id
-FORMULA_TRIGGERS = ('=', '+', '-', '@', '\t', '\r')
 XLSX_CELL_LIMIT = 32_767
 CHUNK_SIZE = 64 * 1024
 
@@ -83,11 +81,6 @@ def export_rows(*, session: Session, actor: User, resource: Resource, request: q
                       fmt=fmt, rows=rows)
     file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
     return ExportFile(file_name=file_name, media_type=MEDIA_TYPES[fmt], chunks=chunks)
-
-
-def csv_safe(text: str) -> str:
-    """A leading apostrophe keeps a spreadsheet from running a cell as a formula (CSV injection)."""
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
 # --- reading rows ----------------------------------------------------------------------------------------------------
@@ -139,29 +132,23 @@ def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
 # --- writing ---------------------------------------------------------------------------------------------------------
 
 def _csv_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator='\r\n')
-    writer.writerow([column.label for column in columns])
-    yield '\ufeff'.encode() + buffer.getvalue().encode()  # the BOM: Excel reads the file as UTF-8, accents intact
+    writer = CsvWriter()  # guards every text cell against formulas
+    writer.write([column.label for column in columns])
+    yield '\ufeff'.encode() + writer.take().encode()  # the BOM: Excel reads the file as UTF-8, accents intact
     for batch in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_csv_text(value) for value in row] for row in batch)
-        yield buffer.getvalue().encode()
+        writer.write_all([_csv_value(value) for value in row] for row in batch)
+        yield writer.take().encode()
 
 
-def _csv_text(value: Any) -> str:
-    if value is None:
-        return ''
+def _csv_value(value: Any) -> Any:
+    """Yes/No and ISO dates; numbers stay numbers and text stays text, for the writer to guard."""
     if isinstance(value, bool):
         return 'Yes' if value else 'No'
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str):
-        return csv_safe(value)
-    return str(value)
+    return value
 
 
 def _xlsx_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:

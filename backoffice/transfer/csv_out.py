@@ -1,0 +1,59 @@
+"""The one CSV writer: every CSV file the app produces goes through it, so no text cell can run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+FORMULA_TRIGGERS = ('=', '+', '-', '@', '\t', '\r')
+
+
+def csv_safe(text: str) -> str:
+    """A leading apostrophe keeps a spreadsheet from running a cell as a formula (CSV injection)."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def cell(value: Any) -> str:
+    """A value as its CSV text: text guarded, None empty, numbers as written (a negative number stays a number)."""
+    if value is None:
+        return ''
+    if isinstance(value, str):
+        return csv_safe(value)
+    return str(value)
+
+
+class CsvWriter:
+    """csv.writer with the formula guard on every cell and Windows line ends (what Excel and RFC 4180 expect).
+
+    `write` buffers rows; `take()` returns what was written since the last call (for streaming a long file)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator='\r\n')
+
+    def write(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([cell(value) for value in row])
+
+    def write_all(self, rows: Iterable[Iterable[Any]]) -> None:
+        self._writer.writerows([cell(value) for value in row] for row in rows)
+
+    def take(self) -> str:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """A whole small CSV file as text: the header, then the rows, every cell guarded."""
+    writer = CsvWriter()
+    writer.write(header)
+    writer.write_all(rows)
+    return writer.take()
+
+
+def csv_bytes(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """As `csv_text`, in UTF-8 with the byte-order mark Excel needs to keep accents intact."""
+    return csv_text(header, rows).encode('utf-8-sig')

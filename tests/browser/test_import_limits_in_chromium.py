@@ -1,0 +1,48 @@
+"""An import file over BACKOFFICE_MAX_UPLOAD_MB in a real browser: the uploader refuses it before sending, and when a
+client sends it anyway the server answers 413 while it streams and the dialog says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from .test_customers_in_chromium import button, open_customers
+from .test_sign_in_in_chromium import visible_text
+
+pytestmark = pytest.mark.browser
+
+TOO_LARGE = 'The file is larger than 20 MB; split it into smaller files'
+
+
+@pytest.fixture
+def big_csv(tmp_path: Path) -> Path:
+    path = tmp_path / 'customers "big": <script>.csv'
+    line = b'x@example.com,"Name: <script>alert(1)</script>"\n'
+    path.write_bytes(b'Email,Name\n' + line * (21 * 1024 * 1024 // len(line) + 1))
+    return path
+
+
+def choose(driver: WebDriver, path: Path) -> None:
+    driver.find_element(By.CSS_SELECTOR, '.q-uploader input[type=file]').send_keys(str(path))
+
+
+def test_a_file_over_the_limit_is_refused_with_the_reason_in_the_dialog(driver: WebDriver, base_url: str,
+                                                                        big_csv: Path) -> None:
+    open_customers(driver, base_url)
+    button(driver, 'Import').click()
+    visible_text(driver, 'Choose a file')
+    choose(driver, big_csv)  # the uploader refuses it before sending a byte
+    visible_text(driver, f'{TOO_LARGE} (only .csv and .xlsx files are read)')
+
+    # a client that ignores the uploader's limit sends it anyway: the server cuts it off with 413
+    driver.execute_script("""
+        const id = document.querySelector('.q-uploader').id.replace(/^c/, '');
+        delete mounted_app.elements[id].props['max-file-size'];""")
+    choose(driver, big_csv)
+    visible_text(driver, TOO_LARGE)
+    # the one console error expected: the refused upload itself
+    errors = [entry['message'] for entry in driver.get_log('browser') if entry['level'] == 'SEVERE']
+    assert errors and all('/upload/' in error and '413' in error for error in errors), errors
