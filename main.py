@@ -25,6 +25,7 @@ import backoffice.resources  # noqa: E402,F401  (declares every resource)
 import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
+from components.known_browser_route import router as known_browser_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
@@ -46,7 +47,7 @@ def start_services() -> None:
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 lifespan = app.router.lifespan_context
-for router in (api_router, content_router, intake_router, events_router, orders_router):
+for router in (api_router, content_router, intake_router, events_router, orders_router, known_browser_router):
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit

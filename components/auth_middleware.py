@@ -10,7 +10,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from .registry import public_paths
 from .session import current_user, login_url
 
-OPEN_PREFIXES = ('/_nicegui', '/api/', '/healthz', '/openapi.json', '/docs', '/redoc', '/favicon', '/static/')
+OPEN_PREFIXES = ('/_nicegui', '/api/', '/healthz', '/openapi.json', '/docs', '/redoc', '/favicon', '/static/',
+                 '/login/known-browser')
 
 
 class AuthMiddleware(BaseHTTPMiddleware):
