@@ -48,7 +48,7 @@ def test_create_user_refuses_a_weak_password_and_says_why(database_url: str) -> 
                                 stdin='password123\n', database_url=database_url)
 
     assert result.returncode == 1
-    assert result.stderr.strip() == 'password: This password is too easy to guess'
+    assert result.stderr.strip() == 'password: Too common: this is on the list of the most used passwords, even with small changes'
     assert stored('sam@example.com') is None
 
 

@@ -13,6 +13,7 @@ from backoffice import auth, events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Role, User
+from backoffice.password_strength import TOO_COMMON
 from backoffice.services import users
 
 from .factories import PASSWORD, make_user
@@ -42,7 +43,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in() -> None:
     ('email', {'email': 'not-an-email'}, 'Enter a valid email address'),
     ('name', {'name': '   '}, 'Enter a name'),
     ('password', {'password': 'Short-1'}, 'Use at least 10 characters'),
-    ('password', {'password': 'password123'}, 'This password is too easy to guess'),
+    ('password', {'password': 'password123'}, 'Too common'),
     ('password', {'password': 'nia.newton-2026'}, 'Do not use your email or name in the password'),
     ('password', {'password': 'xNiaNewton9'}, 'Do not use your email or name in the password'),
     ('email', {'email': 'TAKEN@example.com'}, 'A user with this email already exists'),
@@ -331,7 +332,7 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
         users.reset_password(session=session, actor=admin, user_id=agent.id, version=agent.version,
                              new_password='qwertyuiop')
 
-    assert refused.value.errors == {'password': 'This password is too easy to guess'}
+    assert refused.value.errors == {'password': TOO_COMMON}
     assert sessions_events == []
     assert auth.sign_in(email=agent.email, password=PASSWORD, address=None).ok
 
@@ -344,7 +345,7 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
     (PASSWORD, PASSWORD, PASSWORD, {'new': 'Choose a password different from the current one'}),
     (PASSWORD, GOOD_PASSWORD, 'Plum-orchard-43', {'confirm': 'The two passwords differ'}),
     ('', 'password12', 'password13', {'current': 'This is not your current password',
-                                      'new': 'This password is too easy to guess',
+                                      'new': TOO_COMMON,
                                       'confirm': 'The two passwords differ'}),
 ], ids=['wrong current', 'weak new', 'same as current', 'confirmation differs', 'everything wrong'])
 def test_changing_ones_own_password_checks_every_field(current: str, new: str, confirm: str, errors: dict,
