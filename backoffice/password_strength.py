@@ -42,11 +42,15 @@ def password_problem(password: str, *, email: str = '', name: str = '') -> str |
 
 
 def _is_common(password: str) -> bool:
-    """In the common list as it is, lower-cased, without the digits and symbols around it, or with its leet undone."""
+    """In the common list as it is, lower-cased, without the digits and symbols around it, with its leet undone, or
+    one common word repeated."""
     lowered = password.lower()
     candidates = {lowered, lowered.translate(_UNLEET), lowered.replace(' ', '')}
     candidates |= {_EDGES.sub('', word) for word in candidates}
     candidates |= {word.translate(_UNLEET) for word in candidates}
+    for text in (lowered, lowered.translate(_UNLEET)):  # 'dragon-dragon1' is 'dragon' said twice
+        if len(words := set(re.findall(r'[a-z]+', text))) == 1:
+            candidates |= words
     common = _common_passwords()
     return any(word in common for word in candidates if len(word) >= 4) or len(set(lowered)) < 4
 

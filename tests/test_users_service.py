@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -424,3 +425,26 @@ def last_audit_entry_of(action: str) -> AuditEntry:
     with read_session() as session:
         return session.exec(select(AuditEntry).where(AuditEntry.action == action)
                             .order_by(AuditEntry.id.desc())).first()
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = make_user('agent')
+    now = auth.utcnow()
+    monkeypatch.setattr(auth, 'utcnow', lambda: now)
+
+    def change(current: str) -> dict[str, str]:
+        try:
+            with session_scope() as session:
+                users.change_own_password(session=session, actor=agent, current=current, new=GOOD_PASSWORD,
+                                          confirm=GOOD_PASSWORD)
+        except ValidationFailed as refused:
+            return refused.errors
+        return {}
+
+    assert [change(f'Guess-{n}') for n in range(4)] == [{'current': 'This is not your current password'}] * 4
+    assert change('Guess-5') == {'current': 'Too many wrong passwords. Try again in 30 seconds.'}
+    assert change(PASSWORD) == {'current': 'Too many wrong passwords. Try again in 30 seconds.'}
+
+    now += timedelta(seconds=31)
+    assert change(PASSWORD) == {}
+    assert auth.sign_in(email=agent.email, password=GOOD_PASSWORD, address=None).ok
