@@ -1,33 +1,55 @@
-# The two commands a newcomer needs: `make run` and `make test`. Both build .venv first if needed.
+# The two commands a newcomer needs: `make run` and `make test`. Both build .venv first, from the lock files.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install install-test run test lint migrate
+.PHONY: install install-test run test lint format check lock migrate migration
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e .
+	@$(PY) -m pip install --quiet -r requirements.lock
+	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 install-test: $(VENV)/.installed-test
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	@$(PY) -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	@$(PY) -m pip install --quiet -r requirements-test.lock
 	@touch $@
 
 run: install
 	@$(PY) -m backoffice migrate
 	@BACKOFFICE_DEMO=$${BACKOFFICE_DEMO:-1} $(PY) main.py
 
-test: install-test
+# Everything: lint first, then the whole suite (browser tests included).
+test: lint
 	@$(PY) -m pytest
 
 lint: install-test
 	@$(PY) -m ruff check .
 
+format: install-test
+	@$(PY) -m ruff format .
+	@$(PY) -m ruff check --fix --quiet .
+
+# A quick loop while working: lint and the tests that need no browser and no page.
+check: lint
+	@$(PY) -m pytest -q -x --ignore=tests/browser -k 'not page and not matrix'
+
+# Pin every dependency (and theirs) after changing pyproject.toml; commit both lock files.
+lock:
+	@$(PYTHON) -m pip install --quiet 'uv>=0.9'
+	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 --upgrade pyproject.toml -o requirements.lock
+	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 --upgrade pyproject.toml --extra test \
+		-o requirements-test.lock
+
 migrate: install
 	@$(PY) -m backoffice migrate
+
+# make migration m="add a column to orders": the next numbered migration from what the models changed.
+migration: install
+	@test -n "$(m)" || { echo 'usage: make migration m="what it does"' >&2; exit 2; }
+	@$(PY) -m backoffice new-migration "$(m)"

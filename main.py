@@ -5,14 +5,15 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, bootstrap, db, event_relay, presence, ratelimit
-from backoffice.api import router as api_router
-from backoffice.api_content import router as content_router
-from backoffice.api_events import router as events_router
-from backoffice.api_intake import router as intake_router
-from backoffice.api_orders import router as orders_router
+from backoffice import __version__, db
+from backoffice.api.content import router as content_router
+from backoffice.api.events import router as events_router
+from backoffice.api.health import router as api_router
+from backoffice.api.orders import router as orders_router
+from backoffice.api.requests import router as intake_router
 from backoffice.config import help_text, reload_settings
-from backoffice.scheduler import JobRunner
+from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
+from backoffice.runtime.scheduler import JobRunner
 from backoffice.services import webhooks
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:

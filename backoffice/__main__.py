@@ -7,16 +7,19 @@ import argparse
 import sys
 import time
 
-from . import auth, db
-from .config import load_settings
-from .errors import ValidationFailed
-from .models import Role
+from backoffice import auth, db
+from backoffice.config import load_settings
+from backoffice.errors import ValidationFailed
+from backoffice.models import Role
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m backoffice', description='Backoffice administration')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('migrate', help='bring the database schema up to date')
+    new_migration = commands.add_parser('new-migration', help='write the next numbered migration from what the models '
+                                        'changed (make migration m="...")')
+    new_migration.add_argument('message', help='what the migration does, in a few words')
     create = commands.add_parser('create-user', help='add a member of staff')
     create.add_argument('--email', required=True)
     create.add_argument('--name', help='defaults to the part of the email before @')
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     if args.command == 'restore':  # before migrating: the file may hold an older schema, migrated right after
         return _restore(args, settings)
+    if args.command == 'new-migration':  # compared on a scratch database: the configured one is left alone
+        print(f'Wrote {db.new_migration(args.message)}: review it before committing.')
+        return 0
     db.configure(settings.database_url)
     db.migrate()
     if args.command == 'migrate':
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 def _kpi_refresh(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from .kpi import days, refresh
+    from backoffice.kpi import days, refresh
     started = time.perf_counter()
     if args.full:
         first = days.today('UTC') - timedelta(days=max(args.days, 1))  # a day early: the shop's zone may be ahead
@@ -86,7 +92,7 @@ def _kpi_refresh(args: argparse.Namespace) -> int:
 
 
 def _backup(settings) -> int:
-    from .services import backups
+    from backoffice.services import backups
     try:
         with db.session_scope() as session:
             backup = backups.take_backup(session=session, actor=None, settings=settings)
@@ -100,7 +106,7 @@ def _backup(settings) -> int:
 def _restore(args: argparse.Namespace, settings) -> int:
     from pathlib import Path
 
-    from .services import backups
+    from backoffice.services import backups
     path = Path(args.file)
     if not path.is_file():
         print(f'No such file: {path}', file=sys.stderr)
@@ -123,7 +129,8 @@ def _restore(args: argparse.Namespace, settings) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from .seed import seed_customers, seed_demo
+    from backoffice.seed.demo import seed_demo
+    from backoffice.seed.people import seed_customers
     if args.orders is not None:
         return _seed_orders(args)
     with db.session_scope() as session:
@@ -142,7 +149,7 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _seed_orders(args: argparse.Namespace) -> int:
-    from .seed_orders import seed_orders_for_benchmark
+    from backoffice.seed.orders import seed_orders_for_benchmark
     with db.session_scope() as session:
         lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
                                           customers=args.customers, companies=args.companies)
@@ -159,7 +166,7 @@ def number_of_rows(value: str) -> int:
 
 
 def _create_user(args: argparse.Namespace) -> int:
-    from .services import users
+    from backoffice.services import users
     password = sys.stdin.readline().rstrip('\n') if args.password_stdin else None
     data = {'email': args.email, 'name': args.name or args.email.split('@')[0], 'role': args.role,
             'password': password}
@@ -177,7 +184,7 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _create_api_key(args: argparse.Namespace) -> int:
-    from .services import api_keys
+    from backoffice.services import api_keys
     try:
         with db.session_scope() as session:
             key, secret = api_keys.create_key(session=session, actor=None, system=True, name=args.name,

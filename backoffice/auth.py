@@ -11,10 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from . import events, known_browser
-from .db import read_session, session_scope
-from .models import LoginThrottle, User, utcnow
-from .services import audit
+from backoffice import events, known_browser
+from backoffice.db import read_session, session_scope
+from backoffice.models import LoginThrottle, User, utcnow
+from backoffice.services import audit
 
 PAIR_LIMIT = 5             # failures for one email from one address before that pair is locked
 ADDRESS_LIMIT = 20         # failures from one address, whatever the emails, before the address is locked

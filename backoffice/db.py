@@ -32,7 +32,7 @@ def configure(url: str) -> Engine:
 
 def get_engine() -> Engine:
     if _engine is None:
-        from .config import get_settings
+        from backoffice.config import get_settings
         return configure(get_settings().database_url)
     return _engine
 
@@ -142,6 +142,29 @@ def ensure_schema() -> None:
     if key not in _migrated:
         migrate(engine)
         _migrated.add(key)
+
+
+def new_migration(message: str) -> Path:
+    """Write the next numbered migration (NNNN_<slug>.py) with what the models add to the newest schema, as compared
+    on a scratch SQLite database migrated to head; review it (and its PostgreSQL side) before committing."""
+    import tempfile
+    import warnings
+
+    versions = MIGRATIONS / 'versions'
+    numbers = [int(f.name[:4]) for f in versions.glob('[0-9][0-9][0-9][0-9]_*.py')]
+    number = f'{max(numbers, default=0) + 1:04d}'
+    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # SQLite cannot reflect expression indexes: noise, not a difference
+        engine = create_database_engine(f'sqlite:///{scratch}/scratch.db')
+        try:
+            migrate(engine)
+            config = alembic_config()
+            with engine.begin() as connection:
+                config.attributes['connection'] = connection
+                script = command.revision(config, message=message, autogenerate=True, rev_id=number)
+        finally:
+            engine.dispose()
+    return Path(script.path)
 
 
 def schema_is_current(engine: Engine | None = None) -> bool:

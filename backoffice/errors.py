@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from .permissions import PermissionDenied
+from backoffice.permissions import PermissionDenied
 
 __all__ = ['NotFound', 'PermissionDenied', 'ServiceError', 'StaleRecord', 'ValidationFailed', 'field_errors']
 

@@ -8,7 +8,7 @@ import hmac
 import secrets
 import time
 
-from .config import get_settings
+from backoffice.config import get_settings
 
 COOKIE = 'backoffice_known_browser'
 LIFETIME_DAYS = 90              # a browser not signed in for this long is a stranger again

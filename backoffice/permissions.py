@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models.people import Role
+from backoffice.models.people import Role
 
 if TYPE_CHECKING:
-    from .models.people import User
+    from backoffice.models.people import User
 
 PERMISSIONS: dict[str, str] = {
     'users.manage': 'Add staff, change roles, deactivate, reset passwords',

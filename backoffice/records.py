@@ -6,9 +6,9 @@ from typing import TypeVar
 
 from sqlmodel import Session, SQLModel
 
-from .errors import NotFound, StaleRecord
-from .models.base import EditableTable, utcnow
-from .services import audit
+from backoffice.errors import NotFound, StaleRecord
+from backoffice.models.base import EditableTable, utcnow
+from backoffice.services import audit
 
 T = TypeVar('T', bound=EditableTable)
 

@@ -14,11 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from backoffice import db, query  # noqa: E402
+from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
+from backoffice.listing import query
 from backoffice.models import Customer, Role, User  # noqa: E402
 from backoffice.resources.customers import CUSTOMERS  # noqa: E402
-from backoffice.seed import seed_customers  # noqa: E402
+from backoffice.seed.people import seed_customers  # noqa: E402
 from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
 
 TARGET_MS = 50.0

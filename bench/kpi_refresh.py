@@ -93,8 +93,8 @@ def timed(work) -> float:
 
 def seed_if_empty(args: argparse.Namespace) -> None:
     from backoffice import db
-    from backoffice.seed import seed_customers
-    from backoffice.seed_kpi import seed_activity
+    from backoffice.seed.kpi import seed_activity
+    from backoffice.seed.people import seed_customers
     from backoffice.services import users
     with db.session_scope() as session:
         if count('customers') == 0:
@@ -128,7 +128,7 @@ def analyze_after_bulk_load() -> None:
 
 def add_orders(number: int) -> None:
     from backoffice import db
-    from backoffice.seed_kpi import seed_activity
+    from backoffice.seed.kpi import seed_activity
     with db.session_scope() as session:
         seed_activity(session=session, orders=number, events=0, days=0, seed=2)
 

@@ -67,10 +67,10 @@ def seed_if_empty(url: str, kind: str, rows: int) -> int:
         if not present:
             started = time.perf_counter()
             if kind == 'customers':
-                from backoffice.seed import seed_customers
+                from backoffice.seed.people import seed_customers
                 seed_customers(session=session, customers=rows, companies=rows // 200, seed=1)
             else:
-                from backoffice.seed_orders import seed_orders_for_benchmark
+                from backoffice.seed.orders import seed_orders_for_benchmark
                 print('\n'.join(seed_orders_for_benchmark(session=session, orders=rows)))
             print(f'seeded {rows:,} {kind} in {time.perf_counter() - started:.0f} s')
             present = rows

@@ -13,11 +13,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from backoffice import db, query  # noqa: E402
+from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
+from backoffice.listing import query
 from backoffice.models import Order, Role, User  # noqa: E402
 from backoffice.resources.sales import ORDERS  # noqa: E402
-from backoffice.seed_orders import seed_orders_for_benchmark  # noqa: E402
+from backoffice.seed.orders import seed_orders_for_benchmark  # noqa: E402
 from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
 from bench.customers_list import LAST_OVER_FIRST, TARGET_MS, describe  # noqa: E402
 

@@ -36,7 +36,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from backoffice import db, query  # noqa: E402
+from backoffice import db  # noqa: E402
+from backoffice.listing import query  # noqa: E402
 from backoffice.models import Ticket, TicketMessage, User  # noqa: E402
 from bench._harness import app_server, chromium, sign_in, time_until, timed  # noqa: E402
 
@@ -148,7 +149,7 @@ def agent_email(index: int) -> str:
 
 def seed_if_empty(url: str, requests: int, seed: int) -> None:
     """Customers (one per five requests), 20 agents, then the requests and their first messages, all in bulk."""
-    from backoffice.seed import _big_page_cache, seed_customers
+    from backoffice.seed.people import big_page_cache, seed_customers
     from backoffice.services import users
 
     engine = db.configure(url)
@@ -170,7 +171,7 @@ def seed_if_empty(url: str, requests: int, seed: int) -> None:
                       .scalars())
         rng = random.Random(seed)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
-        with _big_page_cache(session):
+        with big_page_cache(session):
             rows = [ticket_row(rng, index, requests, now, customers, agents) for index in range(requests)]
             for chunk in range(0, requests, CHUNK):
                 session.execute(insert(Ticket.__table__), rows[chunk:chunk + CHUNK])

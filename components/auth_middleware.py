@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from .registry import public_paths
+from .screens import public_paths
 from .session import current_user, login_url
 
 OPEN_PREFIXES = ('/_nicegui', '/api/', '/healthz', '/openapi.json', '/docs', '/redoc', '/favicon', '/static/',

@@ -9,8 +9,8 @@ from typing import Any
 
 from nicegui import run, ui
 
-from backoffice import query
 from backoffice.db import read_session
+from backoffice.listing import query
 from backoffice.permissions import can
 from backoffice.resources import Resource
 from backoffice.services import bulk

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from nicegui import run, ui
 
-from backoffice import exports, query
 from backoffice.db import read_session
 from backoffice.errors import ServiceError
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.resources import Resource
+from backoffice.transfer import exports
 
 from .session import acting_user
 

@@ -6,7 +6,7 @@ from nicegui import events, run, ui
 
 from backoffice.errors import ValidationFailed
 from backoffice.resources import FormField
-from backoffice.uploads import IMAGE_TYPES, MAX_IMAGE_BYTES, image_url, store_image
+from backoffice.runtime.uploads import IMAGE_TYPES, MAX_IMAGE_BYTES, image_url, store_image
 
 ACCEPT = 'image/png,image/jpeg,image/webp,image/gif'  # what the browser offers; the server checks the bytes
 TOO_BIG = f'Choose a {", ".join(IMAGE_TYPES.values())} image of at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'

@@ -8,10 +8,10 @@ from typing import Any
 
 from nicegui import run, ui
 
-from backoffice import imports
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.resources import Resource
+from backoffice.transfer import imports
 
 from .format import when
 from .forms import page_dialog, show_error

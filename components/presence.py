@@ -1,5 +1,5 @@
 """Who else has a record open right now ("Also looking: Alex"): this page joins the place and leaves when it is gone;
-the people come from backoffice/presence.py (this process's pages and those other processes announce)."""
+the people come from backoffice/runtime/presence.py (this process's pages and those other processes announce)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from nicegui import Client, ui
 
-from backoffice import presence
 from backoffice.models import User
+from backoffice.runtime import presence
 
 from . import live
 

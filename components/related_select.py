@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from backoffice import query
 from backoffice.db import read_session
+from backoffice.listing import query
 from backoffice.resources import RESOURCES
 from backoffice.services import crud
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from nicegui import run, ui
 
-from backoffice import query
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, StaleRecord
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource

@@ -11,9 +11,9 @@ from typing import Any
 
 from nicegui import background_tasks, run, ui
 
-from backoffice import query
 from backoffice.db import read_session
 from backoffice.errors import ServiceError
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import require
 from backoffice.resources import RESOURCES, Resource

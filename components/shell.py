@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from nicegui import app, run, ui
 
@@ -17,10 +16,8 @@ from backoffice.services import users as users_service
 from . import live
 from .forms import clear_errors, page_dialog, show_error
 from .notification_bell import NotificationBell
+from .screens import Screen
 from .session import acting_user, client_storage, forget, keep_epoch
-
-if TYPE_CHECKING:
-    from .registry import Screen
 
 PRODUCT = 'Backoffice'
 

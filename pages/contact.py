@@ -3,13 +3,13 @@
 from fastapi import Request
 from nicegui import run, ui
 
-from backoffice import ratelimit
 from backoffice.db import session_scope
 from backoffice.errors import ServiceError
 from backoffice.models import TicketSource, TicketType
+from backoffice.runtime import ratelimit
 from backoffice.services import tickets
 from components.forms import clear_errors, show_error
-from components.registry import screen
+from components.screens import screen
 from components.shell import theme
 
 TYPES = {TicketType.question: 'A question', TicketType.bug: 'Something does not work',

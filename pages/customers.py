@@ -2,8 +2,8 @@
 
 from backoffice.models import User
 from backoffice.resources import resource
-from components.registry import screen
 from components.resource_view import ResourceView
+from components.screens import screen
 
 CUSTOMERS = resource('customers')
 

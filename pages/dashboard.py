@@ -15,7 +15,7 @@ from components import kpi_widgets as widgets
 from components.format import ago
 from components.forms import page_dialog
 from components.lean_plotly import LeanPlotly
-from components.registry import screen
+from components.screens import screen
 
 
 @screen('/', 'Dashboard', permission='kpis.read', icon='insights', order=0,

@@ -11,9 +11,9 @@ from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.services import stock
 from components.purchase_dialog import new_purchase
-from components.registry import screen
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
+from components.screens import screen
 from components.session import acting_user
 
 STOCK = resource('stock')

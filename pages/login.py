@@ -8,7 +8,7 @@ from nicegui import run, ui
 
 from backoffice import auth, known_browser
 from components.known_browser_route import PATH as REMEMBER_BROWSER
-from components.registry import screen
+from components.screens import screen
 from components.session import current_user, remember, safe_redirect
 from components.shell import theme
 

@@ -19,7 +19,7 @@ from components import live
 from components.format import when
 from components.forms import page_dialog, show_error
 from components.order_draft import DraftDialog
-from components.registry import screen
+from components.screens import screen
 from components.session import acting_user
 
 

@@ -14,8 +14,8 @@ from backoffice.services import documents
 from components.bulk_bar import BulkTool, Selection
 from components.forms import show_error
 from components.order_draft import DraftDialog
-from components.registry import screen
 from components.resource_table import ResourceTable
+from components.screens import screen
 from components.session import acting_user
 
 ORDERS = resource('orders')

@@ -6,8 +6,8 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from components.purchase_dialog import new_purchase, show_purchase
-from components.registry import screen
 from components.resource_table import ResourceTable
+from components.screens import screen
 
 PURCHASES = resource('purchases')
 

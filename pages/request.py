@@ -16,8 +16,8 @@ from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, tickets
 from components import live, presence
 from components.forms import show_error
-from components.registry import screen
 from components.return_dialog import start_return_from_request
+from components.screens import screen
 from components.session import acting_user
 from components.ticket_details import bug_panel, duplicate_line, order_input, order_link, rating_view, tags_input
 from components.ticket_thread import ThreadEntry, ticket_thread

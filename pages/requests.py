@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from backoffice import query
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
-from components.registry import screen
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
+from components.screens import screen
 
 TICKETS = resource('tickets')
 OPEN = ['new', 'open', 'waiting']

@@ -4,8 +4,8 @@ from nicegui import ui
 
 from backoffice.models import User
 from backoffice.resources import resource
-from components.registry import screen
 from components.resource_table import ResourceTable
+from components.screens import screen
 
 RETURNS = resource('returns')
 

@@ -17,7 +17,7 @@ from backoffice.services import segments
 from backoffice.services.segments import Filters
 from components.format import ago
 from components.forms import clear_errors, page_dialog, show_error
-from components.registry import screen
+from components.screens import screen
 from components.session import acting_user
 
 NUMBER_FILTERS = {'signed_up_within_days': 'Signed up within (days)', 'not_seen_for_days': 'Not seen for (days)',

@@ -12,7 +12,7 @@ from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
 from components.forms import clear_errors, show_error
 from components.kpi_settings_panel import kpi_settings_panel
-from components.registry import screen
+from components.screens import screen
 from components.session import acting_user
 
 

@@ -10,7 +10,7 @@ from backoffice.errors import ServiceError
 from backoffice.models import User
 from backoffice.services import backups, system_health
 from components.forms import show_error
-from components.registry import screen
+from components.screens import screen
 from components.session import acting_user
 
 COLOURS = {'ok': ('check_circle', 'text-green-700'), 'warning': ('warning', 'text-amber-700'),

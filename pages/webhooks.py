@@ -4,8 +4,8 @@ from nicegui import ui
 
 from backoffice.models import User
 from backoffice.resources import resource
-from components.registry import screen
 from components.resource_view import ResourceView
+from components.screens import screen
 
 WEBHOOKS = resource('webhooks')
 DELIVERIES = resource('webhook-deliveries')

@@ -17,9 +17,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from backoffice import auth, db, events, presence
+from backoffice import auth, db, events
 from backoffice.config import reload_settings
 from backoffice.models import Role
+from backoffice.runtime import presence
 
 from .factories import PASSWORD, make_user
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from backoffice.db import read_session, session_scope
 from backoffice.models import Order, Product, StockLevel, User
 from backoffice.resources import resource
-from backoffice.services import crud, orders, payments, stock
+from backoffice.services import crud, orders, payments, purchases
 
 
 def make_product(sku: str, price: str = '10.00', *, stock_on_hand: int | None = None, actor: User | None = None,
@@ -23,7 +23,7 @@ def make_product(sku: str, price: str = '10.00', *, stock_on_hand: int | None = 
 
 def receive(actor: User, product_id: int, quantity: int) -> None:
     with session_scope() as session:
-        stock.receive_purchase(session=session, actor=actor, supplier='Acme', reference='PO-1',
+        purchases.receive_purchase(session=session, actor=actor, supplier='Acme', reference='PO-1',
                                lines=[{'product_id': product_id, 'quantity': quantity}])
 
 

@@ -7,7 +7,7 @@ from nicegui.testing import User
 import pages  # noqa: F401  (declares every screen)
 from backoffice.models import Role
 from backoffice.permissions import can
-from components.registry import SCREENS
+from components.screens import SCREENS
 
 from .conftest import sign_in
 from .factories import make_user

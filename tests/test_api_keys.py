@@ -12,7 +12,7 @@ from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.models import ApiKey, AuditEntry, utcnow
-from backoffice.ratelimit import RateLimiter
+from backoffice.runtime.ratelimit import RateLimiter
 from backoffice.services import api_keys
 from backoffice.services.api_keys import InvalidKey, MissingKey, MissingScope, RevokedKey
 

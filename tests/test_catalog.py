@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from backoffice import query
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.listing import query
 from backoffice.models import AuditEntry, Category, Product, ProductCreate, utcnow
 from backoffice.resources import resource
-from backoffice.seed_catalog import seed_catalog
+from backoffice.runtime.uploads import MAX_IMAGE_BYTES, image_type, is_stored_image, store_image
+from backoffice.seed.catalog import seed_catalog
 from backoffice.services import crud
-from backoffice.uploads import MAX_IMAGE_BYTES, image_type, is_stored_image, store_image
 
 from .factories import make_user
 

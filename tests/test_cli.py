@@ -16,7 +16,7 @@ from backoffice.__main__ import main
 from backoffice.db import read_session
 from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
-from backoffice.seed import DEMO_STAFF
+from backoffice.seed.demo import DEMO_STAFF
 
 from .factories import make_user
 

@@ -8,9 +8,9 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import ratelimit
 from backoffice.db import read_session
 from backoffice.models import Customer, Ticket, TicketSource, TicketType
+from backoffice.runtime import ratelimit
 
 from .test_intake_api import banned_customer
 
@@ -112,6 +112,6 @@ async def test_mistakes_do_not_count_towards_the_limit(user: User) -> None:
 
 
 def test_the_contact_page_is_public() -> None:
-    from components.registry import SCREENS
+    from components.screens import SCREENS
     declared = SCREENS['/contact']
     assert (declared.public, declared.in_menu, declared.permission) == (True, False, None)

@@ -15,7 +15,7 @@ from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
 from backoffice.models.content import PublishedVersionIsImmutable
 from backoffice.resources import resource
-from backoffice.seed_content import seed_content
+from backoffice.seed.content import seed_content
 from backoffice.services import content, crud
 
 from .factories import make_user

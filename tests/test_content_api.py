@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from backoffice.api_content import router
+from backoffice.api.content import router
 from backoffice.db import session_scope
 from backoffice.models import utcnow
 from backoffice.resources import resource

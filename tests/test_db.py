@@ -12,8 +12,8 @@ from sqlmodel import SQLModel
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
 from backoffice import db, records
 from backoffice.db import read_session, session_scope
+from backoffice.listing.search import include_name
 from backoffice.models import User
-from backoffice.query import include_name
 
 from .factories import make_user
 
@@ -97,7 +97,7 @@ def test_a_nul_character_in_text_never_fails_a_write() -> None:
     from sqlmodel import select
 
     from backoffice.models import Customer, Product
-    from backoffice.seed_catalog import seed_catalog
+    from backoffice.seed.catalog import seed_catalog
     with session_scope() as session:
         session.add(Customer(email='nul@example.com', name='Ada\x00 Lovelace'))
         session.commit()

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from backoffice import event_relay, events
+from backoffice import events
+from backoffice.runtime import event_relay
 
 URL = os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '')
 pytestmark = pytest.mark.skipif(not URL.startswith('postgresql'), reason='LISTEN/NOTIFY is PostgreSQL only')

@@ -10,10 +10,11 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from backoffice import api_events, ratelimit
-from backoffice.api_events import router
+from backoffice.api import events as api_events
+from backoffice.api.events import router
 from backoffice.db import read_session
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
+from backoffice.runtime import ratelimit
 
 from .api import api_client, bearer
 from .factories import make_customer

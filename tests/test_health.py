@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backoffice import __version__, db
-from backoffice.api import router
+from backoffice.api.health import router
 
 from .api import api_client
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from backoffice import ratelimit
-from backoffice.api_intake import MAX_BODY_BYTES, router
+from backoffice.api.requests import MAX_BODY_BYTES, router
 from backoffice.db import read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
+from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, tickets
 
 from .api import api_client, bearer

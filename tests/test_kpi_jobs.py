@@ -11,7 +11,7 @@ from backoffice.__main__ import main
 from backoffice.config import get_settings
 from backoffice.db import read_session
 from backoffice.models import KpiDaily, KpiJobRun
-from backoffice.scheduler import JOBS, Job, JobRunner
+from backoffice.runtime.scheduler import JOBS, Job, JobRunner
 
 
 async def test_only_the_leading_process_refreshes_the_kpis() -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import Delivery, MessageKind, TicketMessage
-from backoffice.scheduler import JOBS
+from backoffice.runtime.scheduler import JOBS
 from backoffice.services import app_settings, mail, tickets
 
 from .factories import make_user

@@ -9,10 +9,10 @@ import pytest
 from nicegui.testing import User
 
 import backoffice.resources  # noqa: F401 (first: importing api_orders before the resources is a circular import)
-from backoffice import ratelimit
-from backoffice.api_orders import router
+from backoffice.api.orders import router
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
+from backoffice.runtime import ratelimit
 from backoffice.services import app_settings
 
 from .api import api_client, bearer

@@ -207,7 +207,7 @@ def test_a_banned_customer_cannot_order(manager) -> None:
 
 
 def test_the_orders_list_filters_by_amount_and_finds_by_number_or_email(manager) -> None:
-    from backoffice.query import ListRequest, list_page
+    from backoffice.listing.query import ListRequest, list_page
     from backoffice.resources import resource
     make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
     small, big = place(('MUG', 1), email='ann@example.com'), place(('MUG', 9), email='bob@example.com')

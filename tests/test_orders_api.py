@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from backoffice import ratelimit
-from backoffice.api_intake import MAX_BODY_BYTES
-from backoffice.api_orders import router
+from backoffice.api.orders import router
+from backoffice.api.requests import MAX_BODY_BYTES
 from backoffice.db import read_session
 from backoffice.models import Order, StockLevel
+from backoffice.runtime import ratelimit
 
 from .api import api_client, bearer
 from .factories import make_user

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 import backoffice.resources  # noqa: F401 (first: importing the API modules before the resources is a circular import)
-from backoffice import ratelimit
-from backoffice.api_orders import router
+from backoffice.api.orders import router
+from backoffice.runtime import ratelimit
 
 from .api import api_client, bearer
 from .factories import make_user

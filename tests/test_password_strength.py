@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 
-from backoffice import auth, bootstrap
+from backoffice import auth
 from backoffice.__main__ import main
 from backoffice.config import Settings
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.password_strength import TOO_COMMON, password_problem
+from backoffice.runtime import bootstrap
 from backoffice.services import users
 
 from .factories import PASSWORD, make_user

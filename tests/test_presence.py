@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from backoffice import events, presence
+from backoffice import events
+from backoffice.runtime import presence
 
 
 @pytest.fixture(autouse=True)

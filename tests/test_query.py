@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
-from backoffice import db, query
+from backoffice import db
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.listing import counts, query, search
 from backoffice.models import Company, Customer, User
 from backoffice.resources import resource
 from backoffice.resources.customers import CUSTOMERS
@@ -93,7 +94,7 @@ def matching(actor: User, **request) -> list[int]:
 def test_every_way_to_a_page_gives_the_same_rows(viewer: User, descending: bool,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # exact counts, however loaded the machine: an estimated total (a count over 20 ms) moves the last page
-    monkeypatch.setattr(query, 'COUNT_BUDGET', 10.0)
+    monkeypatch.setattr(counts, 'COUNT_BUDGET', 10.0)
     for sort in SORTS:  # one test per direction (not per column): the database is emptied between tests, slowly
         check_every_way_to_a_page(viewer, R(sort=sort, descending=descending, page_size=7), 88)
     # with a filter, SQLite reads the NULLs of a sort column differently
@@ -170,8 +171,8 @@ def test_a_cursor_from_another_search_is_not_used_for_this_one(viewer: User) -> 
 def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways a search of three characters or more can run: through the search index, or by LIKE in list order."""
     common = 0 if request.param == 'like' else 10**9
-    monkeypatch.setattr(query, 'COMMON_TERM', max(common, 1))
-    monkeypatch.setattr(query, 'COMMON_TERM_POSTGRESQL', common)
+    monkeypatch.setattr(search, 'COMMON_TERM', max(common, 1))
+    monkeypatch.setattr(search, 'COMMON_TERM_POSTGRESQL', common)
     return request.param
 
 
@@ -239,8 +240,8 @@ def test_the_search_index_follows_every_change(viewer: User) -> None:
 def test_a_common_term_and_a_rare_one_page_alike(viewer: User, monkeypatch: pytest.MonkeyPatch) -> None:
     request = R(search='mail.example', sort='last_seen_at', page_size=6)
     by_index = [ids(page_ids(viewer, dataclasses.replace(request, page=n))) for n in range(1, 13)]
-    monkeypatch.setattr(query, 'COMMON_TERM', 1)  # now it is "common": read by LIKE in list order
-    monkeypatch.setattr(query, 'COMMON_TERM_POSTGRESQL', 0)
+    monkeypatch.setattr(search, 'COMMON_TERM', 1)  # now it is "common": read by LIKE in list order
+    monkeypatch.setattr(search, 'COMMON_TERM_POSTGRESQL', 0)
     by_like = [ids(page_ids(viewer, dataclasses.replace(request, page=n))) for n in range(1, 13)]
 
     assert by_index == by_like
@@ -362,7 +363,7 @@ def test_companies_list_the_same_way(viewer: User, shop: dict[str, int]) -> None
 
 @contextmanager
 def _no_time(session: Session, seconds: float) -> Iterator[None]:
-    raise query._OutOfTime
+    raise counts.OutOfTime
     yield  # pragma: no cover
 
 
@@ -374,7 +375,7 @@ def test_a_count_that_would_take_too_long_is_an_estimate(viewer: User, monkeypat
         with session_scope() as session:
             session.execute(text('ANALYZE customers'))  # the planner's estimate needs statistics
             session.commit()
-    monkeypatch.setattr(query, '_time_limit', _no_time)  # as if every count ran out of time
+    monkeypatch.setattr(counts, 'time_limit', _no_time)  # as if every count ran out of time
 
     with read_session() as session:
         total, exact = query.count(session=session, actor=viewer, resource=CUSTOMERS, request=R())
@@ -396,11 +397,11 @@ def test_running_out_of_time_stops_the_statement_and_keeps_the_session(viewer: U
             'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n')
     with read_session() as session:
         before = _timeout(session)
-        with pytest.raises(query._OutOfTime), query._time_limit(session, 0.02):
+        with pytest.raises(counts.OutOfTime), counts.time_limit(session, 0.02):
             session.execute(text(slow))
         assert session.execute(text('SELECT 1')).scalar_one() == 1
         assert _timeout(session) == before
-        with query._time_limit(session, 5):
+        with counts.time_limit(session, 5):
             assert session.execute(text('SELECT 2')).scalar_one() == 2
         assert _timeout(session) == before
 

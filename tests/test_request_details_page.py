@@ -117,7 +117,8 @@ async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: 
 
 
 async def test_an_agent_on_another_app_process_shows_as_looking_too(user: User) -> None:
-    from backoffice import events, presence
+    from backoffice import events
+    from backoffice.runtime import presence
     alex = make_user('agent', name='Alex Agent')
     ticket = submit()
     await open_request(user, alex.email, ticket.number)

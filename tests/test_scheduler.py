@@ -6,7 +6,7 @@ from datetime import timedelta
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.models import Customer, utcnow
-from backoffice.scheduler import Job, JobRunner, purge_trash
+from backoffice.runtime.scheduler import Job, JobRunner, purge_trash
 
 from .factories import make_customer
 
@@ -50,7 +50,7 @@ def test_the_trash_purge_job_removes_only_what_is_past_the_retention() -> None:
 
 
 def test_every_scheduled_job_runs_on_an_empty_database() -> None:
-    from backoffice.scheduler import JOBS
+    from backoffice.runtime.scheduler import JOBS
     settings = get_settings()
     for job in JOBS:
         job.run(settings)  # raises if a job is broken, instead of failing quietly at night

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import delete, text
 from sqlmodel import select
 
-from backoffice import db, query, seed
+from backoffice import db
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
+from backoffice.listing import query, search
 from backoffice.models import Company, Customer, CustomerCreate, Order, Purchase, Return, Ticket, TicketType, User
 from backoffice.resources.customers import CUSTOMERS
+from backoffice.seed import demo as seed
+from backoffice.seed import people
 
 from .factories import make_user
 
@@ -28,9 +31,9 @@ def seeded_shop() -> list[tuple]:
                  c.signed_up_at, c.last_seen_at, c.deleted_at) for c in customers]
 
 
-def seed_customers(customers: int, companies: int, seed_: int) -> seed.Seeded:
+def seed_customers(customers: int, companies: int, seed_: int) -> people.Seeded:
     with session_scope() as session:
-        return seed.seed_customers(session=session, customers=customers, companies=companies, seed=seed_,
+        return people.seed_customers(session=session, customers=customers, companies=companies, seed=seed_,
                                    anchor=ANCHOR)
 
 
@@ -85,7 +88,7 @@ def test_seeded_customers_look_like_real_ones() -> None:
 
 @pytest.mark.parametrize('bulk', [False, True], ids=['triggers', 'suspended-and-rebuilt'])
 def test_search_sees_every_seeded_customer(bulk: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(seed, 'BULK', 100 if bulk else 10**9)
+    monkeypatch.setattr(people, 'BULK', 100 if bulk else 10**9)
     viewer = make_user('viewer')
     seed_customers(300, 5, seed_=3)
     with read_session() as session:
@@ -116,8 +119,8 @@ def matching(actor: User, term: str) -> list[int]:
 
 def matching_by_like(actor: User, term: str) -> list[int]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(query, 'COMMON_TERM', 1)
-        patch.setattr(query, 'COMMON_TERM_POSTGRESQL', 0)
+        patch.setattr(search, 'COMMON_TERM', 1)
+        patch.setattr(search, 'COMMON_TERM_POSTGRESQL', 0)
         return matching(actor, term)
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from backoffice import seed_orders
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
+from backoffice.listing.query import ListRequest, list_page
 from backoffice.models import Order, OrderLine, Payment, Shipment
-from backoffice.query import ListRequest, list_page
 from backoffice.resources import resource
+from backoffice.seed import orders as seed_orders
 from backoffice.services import orders, stock
 
 from .factories import make_user

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from backoffice import ratelimit
+from backoffice.runtime import ratelimit
 
 REDIS_URL = 'redis://127.0.0.1:6379/15'
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Invoice, Notification, Order, OrderLine, StockMovement, TicketMessage
-from backoffice.services import orders, returns, stock, tickets
+from backoffice.services import orders, purchases, returns, stock, tickets
 
 from .factories import make_user
 from .sales import advance, fresh, level, make_product, pay, place
@@ -59,7 +59,7 @@ def test_the_ledger_sums_to_the_stock_through_receipts_sales_returns_and_adjustm
     tee = make_product('TEE', stock_on_hand=4, actor=manager)
     order = delivered(manager, ('MUG', 3), ('TEE', 2))
     with session_scope() as session:
-        stock.receive_purchase(session=session, actor=manager, supplier='Acme', reference='PO-7', lines=[
+        purchases.receive_purchase(session=session, actor=manager, supplier='Acme', reference='PO-7', lines=[
             {'product_id': mug.id, 'quantity': 6}, {'product_id': tee.id, 'quantity': 1, 'unit_cost': '4.10'}])
     with session_scope() as session:
         stock.adjust(session=session, actor=manager, product_id=tee.id, quantity=1, reason='Found in the back')

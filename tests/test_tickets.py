@@ -12,6 +12,7 @@ from sqlmodel import select
 from backoffice import events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.listing.query import ListRequest, list_page
 from backoffice.models import (
     AuditEntry,
     CannedReply,
@@ -23,7 +24,6 @@ from backoffice.models import (
     TicketMessage,
     utcnow,
 )
-from backoffice.query import ListRequest, list_page
 from backoffice.resources import resource
 from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets
 from backoffice.services.customers import ban_customer
@@ -489,7 +489,7 @@ def test_the_list_searches_subject_and_number_and_edits_go_through_the_rules() -
 def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> None:
     import random
 
-    from backoffice.seed_support import seed_support
+    from backoffice.seed.support import seed_support
     for n in range(20):
         make_customer(f'demo{n}@example.com', name=f'Demo {n}')
     make_user('agent')

@@ -12,7 +12,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from ..models import Customer, EventType, UsageEvent, utcnow
+from backoffice.models import Customer, EventType, UsageEvent, utcnow
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=10)  # a front office's clock may run a little fast

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..errors import ValidationFailed
-from ..models import EventType, KpiDefinition, User
-from ..permissions import require
-from ..services import audit
+from backoffice.errors import ValidationFailed
+from backoffice.models import EventType, KpiDefinition, User
+from backoffice.permissions import require
+from backoffice.services import audit
 
 ACTIVITY_TYPES = [t.name for t in EventType]
 

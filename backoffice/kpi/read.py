@@ -13,11 +13,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from ..models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
-from ..services import app_settings
-from . import days, definitions
-from . import sources as src
-from .registry import BY_KEY, KPIS, Kpi
+from backoffice.kpi import days, definitions
+from backoffice.kpi import sources as src
+from backoffice.kpi.registry import BY_KEY, KPIS, Kpi
+from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
+from backoffice.services import app_settings
 
 PERIODS = {7: 'Last 7 days', 30: 'Last 30 days', 90: 'Last 90 days'}
 FUNNEL = [('visits', 'Visits'), ('product_views', 'Product views'), ('cart_adds', 'Added to cart'),

@@ -16,12 +16,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from ..db import read_session, session_scope
-from ..models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
-from ..services import app_settings
-from . import days, definitions, registry
-from . import sources as src
-from .registry import KPIS, Day, DayValue, Kpi
+from backoffice.db import read_session, session_scope
+from backoffice.kpi import days, definitions, registry
+from backoffice.kpi import sources as src
+from backoffice.kpi.registry import KPIS, Day, DayValue, Kpi
+from backoffice.models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
+from backoffice.services import app_settings
 
 log = logging.getLogger(__name__)
 

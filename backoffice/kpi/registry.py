@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
-from ..models import OPEN_STATUSES, EventType
-from . import days
-from . import sources as src
-from .definitions import Definitions
+from backoffice.kpi import days
+from backoffice.kpi import sources as src
+from backoffice.kpi.definitions import Definitions
+from backoffice.models import OPEN_STATUSES, EventType
 
 
 @dataclass(frozen=True)

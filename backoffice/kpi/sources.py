@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from ..models import Customer, Ticket, UsageEvent
+from backoffice.models import Customer, Ticket, UsageEvent
 
 events = UsageEvent.__table__
 tickets = Ticket.__table__

@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
 from backoffice.db import get_engine
-from backoffice.query import include_name
+from backoffice.listing.search import include_name
 
 target_metadata = SQLModel.metadata
 

@@ -1,59 +1,74 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
-from .api_keys import ApiKey, IdempotencyRecord
-from .base import EditableTable, SoftDeletable, utcnow
-from .catalog import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
-from .content import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
-from .inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
-from .kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
-from .people import (
-                     Company,
-                     CompanyCreate,
-                     CompanyUpdate,
-                     Customer,
-                     CustomerCreate,
-                     CustomerStatus,
-                     CustomerUpdate,
-                     Role,
-                     User,
+from backoffice.models.api_keys import ApiKey, IdempotencyRecord
+from backoffice.models.base import EditableTable, SoftDeletable, utcnow
+from backoffice.models.catalog import (
+    Category,
+    CategoryCreate,
+    CategoryUpdate,
+    Currency,
+    Product,
+    ProductCreate,
+    ProductUpdate,
 )
-from .sales import (
-                     Carrier,
-                     Invoice,
-                     InvoiceKind,
-                     Order,
-                     OrderEvent,
-                     OrderLine,
-                     OrderSource,
-                     OrderStatus,
-                     Payment,
-                     Refund,
-                     Return,
-                     ReturnLine,
-                     ReturnResolution,
-                     ReturnStatus,
-                     Shipment,
+from backoffice.models.content import (
+    ContentCreate,
+    ContentEntry,
+    ContentKind,
+    ContentStatus,
+    ContentUpdate,
+    LegalVersion,
 )
-from .support import (
-                     OPEN_STATUSES,
-                     BugSeverity,
-                     BugStatus,
-                     CannedReply,
-                     CannedReplyCreate,
-                     CannedReplyUpdate,
-                     Delivery,
-                     MessageKind,
-                     Notification,
-                     Ticket,
-                     TicketCounter,
-                     TicketMessage,
-                     TicketPriority,
-                     TicketSource,
-                     TicketStatus,
-                     TicketType,
+from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
+from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
+from backoffice.models.people import (
+    Company,
+    CompanyCreate,
+    CompanyUpdate,
+    Customer,
+    CustomerCreate,
+    CustomerStatus,
+    CustomerUpdate,
+    Role,
+    User,
 )
-from .system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
-from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from backoffice.models.sales import (
+    Carrier,
+    Invoice,
+    InvoiceKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    Payment,
+    Refund,
+    Return,
+    ReturnLine,
+    ReturnResolution,
+    ReturnStatus,
+    Shipment,
+)
+from backoffice.models.support import (
+    OPEN_STATUSES,
+    BugSeverity,
+    BugStatus,
+    CannedReply,
+    CannedReplyCreate,
+    CannedReplyUpdate,
+    Delivery,
+    MessageKind,
+    Notification,
+    Ticket,
+    TicketCounter,
+    TicketMessage,
+    TicketPriority,
+    TicketSource,
+    TicketStatus,
+    TicketType,
+)
+from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginThrottle, SavedView
+from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     'Carrier',

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .base import utcnow
+from backoffice.models.base import utcnow
 
 
 class ApiKey(SQLModel, table=True):

@@ -10,8 +10,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Numeric, Text, func, literal_column
 from sqlmodel import Field
 
-from ..validation import OptionalId, RequiredText
-from .base import EditableTable, SoftDeletable
+from backoffice.models.base import EditableTable, SoftDeletable
+from backoffice.validation import OptionalId, RequiredText
 
 
 class Currency(StrEnum):
@@ -135,7 +135,7 @@ def _currency(value: Any) -> Currency:
 
 
 def _image(value: Any) -> str | None:
-    from ..uploads import is_stored_image  # here, not above: uploads → errors → permissions → models
+    from backoffice.runtime.uploads import is_stored_image  # here, not above: uploads → errors → permissions → models
 
     if value in (None, ''):
         return None

@@ -11,8 +11,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, UniqueConstraint, event, func, inspect, literal_column
 from sqlmodel import Field
 
-from ..validation import RequiredText
-from .base import EditableTable, SoftDeletable, string_enum
+from backoffice.models.base import EditableTable, SoftDeletable, string_enum
+from backoffice.validation import RequiredText
 
 SLUG_MAX = 120
 

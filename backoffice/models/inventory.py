@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Numeric
 from sqlmodel import Field, SQLModel
 
-from .base import EditableTable, string_enum, utcnow
+from backoffice.models.base import EditableTable, string_enum, utcnow
 
 
 class MovementKind(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, SmallInteger
 from sqlmodel import Field, SQLModel
 
-from .base import utcnow
+from backoffice.models.base import utcnow
 
 
 class EventType(IntEnum):

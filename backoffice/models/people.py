@@ -8,8 +8,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, func, literal_column
 from sqlmodel import Field
 
-from ..validation import Email, OptionalId, OptionalText, Phone, RequiredText
-from .base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.validation import Email, OptionalId, OptionalText, Phone, RequiredText
 
 
 class Role(StrEnum):

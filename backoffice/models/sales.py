@@ -10,7 +10,7 @@ from pydantic import field_serializer
 from sqlalchemy import JSON, Column, Index, Numeric, Text, func, literal_column
 from sqlmodel import Field, SQLModel
 
-from .base import EditableTable, string_enum, utcnow
+from backoffice.models.base import EditableTable, string_enum, utcnow
 
 MONEY = Numeric(12, 2)
 ZERO = Decimal('0.00')

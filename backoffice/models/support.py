@@ -8,8 +8,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from ..validation import RequiredText
-from .base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.validation import RequiredText
 
 
 class TicketType(StrEnum):

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from .base import EditableTable, utcnow
+from backoffice.models.base import EditableTable, utcnow
 
 
 class AuditEntry(SQLModel, table=True):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field
 
-from .base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
 
 
 class WebhookEndpoint(EditableTable, SoftDeletable, table=True):

@@ -1,7 +1,22 @@
-"""Declared resources; importing this package registers them all (see base.py for what a declaration holds)."""
+"""Declared resources, one module per domain; importing this package registers them all and checks that their
+references to one another hold (engine/declaration.py says what a declaration holds)."""
 
-from . import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
-from .base import RESOURCES, Action, Column, Filter, FormField, Outcome, RelatedList, Resource, register, resource
+from backoffice.engine.declaration import (
+    RESOURCES,
+    Action,
+    Column,
+    Filter,
+    FormField,
+    Outcome,
+    RelatedList,
+    Resource,
+    check_references,
+    register,
+    resource,
+)
+from backoffice.resources import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
+
+check_references()
 
 __all__ = ['RESOURCES', 'Action', 'Column', 'Filter', 'FormField', 'Outcome', 'RelatedList', 'Resource', 'register',
            'resource']

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from ..models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
-from .base import Column, Filter, FormField, Resource, register
+from backoffice.engine.declaration import Column, Filter, FormField, Resource, register
+from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 
 CURRENCY_NAMES = {
     'EUR': 'Euro', 'USD': 'US dollar', 'GBP': 'Pound sterling', 'CHF': 'Swiss franc', 'SEK': 'Swedish krona',

@@ -3,9 +3,9 @@ declared once."""
 
 from __future__ import annotations
 
-from ..models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
-from ..services.content import check_content_change, publish_content, unpublish_content, versions_are_final
-from .base import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
+from backoffice.services.content import check_content_change, publish_content, unpublish_content, versions_are_final
 
 KINDS = {'page': 'Page', 'text': 'Text', 'legal': 'Legal document'}
 STATUSES = {'draft': 'Draft', 'published': 'Published'}

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from ..models import Company, CompanyCreate, CompanyUpdate, Customer, CustomerCreate, CustomerStatus, CustomerUpdate
-from ..services.customers import ban_customer, status_change_allowed, unban_customer
-from .base import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.models import (
+    Company,
+    CompanyCreate,
+    CompanyUpdate,
+    Customer,
+    CustomerCreate,
+    CustomerStatus,
+    CustomerUpdate,
+)
+from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
 EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}

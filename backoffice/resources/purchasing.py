@@ -3,8 +3,8 @@ change only through their services: returns.py, purchases.py)."""
 
 from __future__ import annotations
 
-from ..models import Purchase, Return
-from .base import Column, Filter, Resource, register
+from backoffice.engine.declaration import Column, Filter, Resource, register
+from backoffice.models import Purchase, Return
 
 RETURN_STATUSES = {'requested': 'Requested', 'received': 'Received', 'closed': 'Closed', 'cancelled': 'Cancelled'}
 RESOLUTIONS = {'refund': 'Refund', 'credit_note': 'Credit note', 'exchange': 'Exchange'}

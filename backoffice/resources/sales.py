@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from ..models import Carrier, Order, StockLevel, StockMovement
-from ..services import stock
-from ..validation import RequiredText
-from .base import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.models import Carrier, Order, StockLevel, StockMovement
+from backoffice.services import stock
+from backoffice.validation import RequiredText
 
 ORDER_STATUSES = {'draft': 'Draft', 'pending': 'Pending payment', 'paid': 'Paid', 'packed': 'Packed',
                   'shipped': 'Shipped', 'delivered': 'Delivered', 'cancelled': 'Cancelled'}
@@ -58,7 +58,7 @@ class StockLimits(BaseModel):
 def _update_limits(*, session, actor, record_id, version, changes) -> StockLevel:
     level = session.get(StockLevel, record_id)
     if level is None:
-        from ..errors import NotFound
+        from backoffice.errors import NotFound
         raise NotFound('This stock level no longer exists.')
     return stock.set_limits(session=session, actor=actor, product_id=level.product_id, version=version,
                             min_qty=level.min_qty if changes.get('min_qty') is None else changes['min_qty'],

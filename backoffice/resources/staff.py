@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
-from ..models import Role, User
-from ..permissions import ROLE_PERMISSIONS
-from ..services import users
-from .base import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.models import Role, User
+from backoffice.permissions import ROLE_PERMISSIONS
+from backoffice.services import users
 
 ROLES = {role.value: role.value.capitalize() for role in Role}
 

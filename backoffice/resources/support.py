@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
-from ..services import tickets
-from .base import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
+from backoffice.services import tickets
 
 STATUSES = {'new': 'New', 'open': 'Open', 'waiting': 'Waiting on customer', 'solved': 'Solved', 'closed': 'Closed'}
 PRIORITIES = {'low': 'Low', 'normal': 'Normal', 'high': 'High', 'urgent': 'Urgent'}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..models import AuditEntry
-from .base import Column, Filter, FormField, Resource, register
+from backoffice.engine.declaration import Column, Filter, FormField, Resource, register
+from backoffice.models import AuditEntry
 
 RECORD_TYPES = {'user': 'Staff user', 'customers': 'Customer', 'companies': 'Company', 'content': 'Content',
                 'products': 'Product', 'categories': 'Category', 'settings': 'Settings', 'tickets': 'Request',

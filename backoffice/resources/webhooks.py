@@ -3,9 +3,9 @@ once, audit) and the read-only log of their deliveries, newest first."""
 
 from __future__ import annotations
 
-from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from ..services import webhooks
-from .base import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from backoffice.services import webhooks
 
 EVENTS = {'*': 'Every event', **{name: name for name in webhooks.EVENT_TYPES}, webhooks.TEST_EVENT: 'Test event'}
 STATUSES = {status.value: status.value.capitalize() for status in DeliveryStatus}

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
-from ..errors import NotFound, ServiceError, ValidationFailed
-from ..models import ApiKey, IdempotencyRecord, User, utcnow
-from ..permissions import require
-from . import audit
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit
 
 SCOPES: dict[str, str] = {
     'requests:write': 'Submit customer requests and follow-ups',

@@ -13,11 +13,11 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from ..errors import StaleRecord, ValidationFailed
-from ..models import AppSetting, User, utcnow
-from ..permissions import require
-from ..validation import normalize_email
-from . import audit
+from backoffice.errors import StaleRecord, ValidationFailed
+from backoffice.models import AppSetting, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit
+from backoffice.validation import normalize_email
 
 CURRENCIES = {'EUR': 'Euro (EUR)', 'USD': 'US dollar (USD)', 'GBP': 'Pound sterling (GBP)',
               'CHF': 'Swiss franc (CHF)', 'SEK': 'Swedish krona (SEK)', 'PLN': 'Polish złoty (PLN)',

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from ..models import AuditEntry, User
+from backoffice.models import AuditEntry, User
 
 SECRET_FIELDS = {'password_hash', 'secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}

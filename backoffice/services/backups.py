@@ -15,11 +15,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from ..config import Settings
-from ..errors import ServiceError
-from ..models import User, utcnow
-from ..permissions import require
-from . import audit
+from backoffice.config import Settings
+from backoffice.errors import ServiceError
+from backoffice.models import User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit
 
 KEEP = 14  # backups kept (one a night: two weeks); older ones are removed after each new one
 _NAME = re.compile(r'^backoffice-(\d{8}-\d{6})\.(db|dump)$')

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import session_scope
-from ..errors import ServiceError
-from ..models import User
-from ..permissions import require
-from ..resources.base import Resource
-from . import crud
+from backoffice.db import session_scope
+from backoffice.engine.declaration import Resource
+from backoffice.errors import ServiceError
+from backoffice.models import User
+from backoffice.permissions import require
+from backoffice.services import crud
 
 
 @dataclass

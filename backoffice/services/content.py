@@ -4,20 +4,19 @@ and what the front office may read."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlmodel import Session, col, or_, select
 
-from .. import events
-from ..errors import NotFound, ValidationFailed
-from ..models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
-from ..permissions import require
-from ..records import get_for_update
-from .crud import resource_of, save_change
-
-if TYPE_CHECKING:
-    from ..resources.base import Outcome
+from backoffice import events
+from backoffice.engine import declaration
+from backoffice.engine.declaration import Outcome
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
+from backoffice.permissions import require
+from backoffice.records import get_for_update
+from backoffice.services.crud import save_change
 
 LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
 
@@ -157,7 +156,7 @@ def _no_content(slug: str) -> str:
 
 
 def _content():
-    return resource_of('content')
+    return declaration.resource('content')
 @event.listens_for(ContentEntry, 'before_update')
 def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
     """A legal document with published versions is what customers agreed to: it stays a legal document and is never
@@ -175,5 +174,5 @@ def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
 
 
 def _outcome(record, *, message: str):
-    from ..resources import Outcome
+    from backoffice.engine.declaration import Outcome
     return Outcome(record, message=message)

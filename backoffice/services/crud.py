@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
-from .. import events
-from ..errors import NotFound, ValidationFailed, field_errors
-from ..models import AuditEntry, User, utcnow
-from ..permissions import require
-from ..records import get_for_update, stamp
-from . import audit
-
-if TYPE_CHECKING:
-    from ..resources.base import Outcome, Resource
+from backoffice import events
+from backoffice.engine import declaration
+from backoffice.engine.declaration import Outcome, Resource
+from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.models import AuditEntry, User, utcnow
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit
 
 
 def get_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
@@ -95,9 +94,8 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
 
 
 def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
-    from ..resources import RESOURCES  # at call time: the declarations import the services
     return {key: purge_deleted(session=session, resource=r, older_than=older_than)
-            for key, r in RESOURCES.items() if r.soft_delete}
+            for key, r in declaration.RESOURCES.items() if r.soft_delete}
 
 
 def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
@@ -225,7 +223,7 @@ def check_unique_and_related(session: Session, resource: Resource, values: dict[
                             else f'Another {resource.singular} already has this {label}')
     for form_field in resource.fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
-            target = resource_of(form_field.related)
+            target = declaration.resource(form_field.related)
             found = session.get(target.model, values[form_field.name])
             if found is None or getattr(found, 'deleted_at', None) is not None:
                 errors[form_field.name] = f'Choose an existing {target.singular}'
@@ -260,9 +258,3 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
                                           for name in resource.search)))
     statement = statement.order_by(getattr(resource.model, resource.title)).limit(limit)
     return {record.id: title_of(resource, record) for record in session.exec(statement)}
-
-
-def resource_of(key: str) -> Resource:
-    """A declared resource by key, looked up at call time (the declarations import the services, not the reverse)."""
-    from ..resources import resource
-    return resource(key)

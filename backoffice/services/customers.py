@@ -9,12 +9,13 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..errors import ValidationFailed, field_errors
-from ..models import Customer, CustomerCreate, CustomerStatus, User
-from ..permissions import require
-from ..records import get_for_update, stamp
-from . import audit
-from .crud import resource_of, save_change
+from backoffice.engine import declaration
+from backoffice.errors import ValidationFailed, field_errors
+from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit
+from backoffice.services.crud import save_change
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
@@ -51,7 +52,7 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is already banned'})
-    return save_change(session, actor, resource_of('customers'), customer,
+    return save_change(session, actor, declaration.resource('customers'), customer,
                        {'status': CustomerStatus.banned, 'ban_reason': reason[:500]}, 'banned')
 
 
@@ -60,7 +61,7 @@ def unban_customer(*, session: Session, actor: User, record_id: int, version: in
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status != CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is not banned'})
-    return save_change(session, actor, resource_of('customers'), customer,
+    return save_change(session, actor, declaration.resource('customers'), customer,
                        {'status': CustomerStatus.active, 'ban_reason': None}, 'unbanned')
 
 

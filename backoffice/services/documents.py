@@ -9,11 +9,11 @@ from pathlib import Path
 from fpdf import FPDF
 from sqlmodel import Session, col, select
 
-from .. import query
-from ..errors import ValidationFailed
-from ..models import Invoice, InvoiceKind, Order, OrderLine, User
-from ..permissions import require
-from ..resources import resource
+from backoffice.engine.declaration import resource
+from backoffice.errors import ValidationFailed
+from backoffice.listing import query
+from backoffice.models import Invoice, InvoiceKind, Order, OrderLine, User
+from backoffice.permissions import require
 
 FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
 MAX_PICK_ORDERS = 2000

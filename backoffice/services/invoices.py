@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..errors import NotFound, ServiceError
-from ..models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
-from ..permissions import require
-from . import audit, numbering, orders
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError
+from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, numbering, orders
 
 PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
 

@@ -12,11 +12,11 @@ from urllib.parse import unquote, urlsplit
 
 from sqlmodel import col, func, select
 
-from .. import events
-from ..config import Settings
-from ..db import session_scope
-from ..models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
-from . import app_settings
+from backoffice import events
+from backoffice.config import Settings
+from backoffice.db import session_scope
+from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
+from backoffice.services import app_settings
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..models import Notification, User, utcnow
+from backoffice import events
+from backoffice.models import Notification, User, utcnow
 
 TOPIC = 'notifications'
 

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from ..models import TicketCounter
+from backoffice.models import TicketCounter
 
 
 def next_number(session: Session, name: str, start: int | ColumnElement = 1) -> int:

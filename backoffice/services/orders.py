@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed, field_errors
-from ..models import (
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
+from backoffice.models import (
     Carrier,
     Customer,
     CustomerStatus,
@@ -29,10 +29,10 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import require
-from ..records import get_for_update, stamp
-from ..validation import Email
-from . import app_settings, audit, customers, numbering, stock
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import app_settings, audit, customers, numbering, stock
+from backoffice.validation import Email
 
 TOPIC = 'orders'
 FIRST_NUMBER = 100001

@@ -11,11 +11,11 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..errors import ValidationFailed
-from ..models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
-from ..permissions import require
-from . import audit, invoices, orders
+from backoffice import events
+from backoffice.errors import ValidationFailed
+from backoffice.models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, invoices, orders
 
 PAYABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed, OrderStatus.shipped, OrderStatus.delivered)
 

@@ -8,17 +8,24 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed
-from ..models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
-from ..permissions import require
-from . import audit, stock
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, stock
 
 TOPIC = 'purchases'
 
 
 class AlreadyReceived(ServiceError):
     """Receiving a purchase twice would count its goods twice (the API and the UI say so)."""
+
+
+def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
+                     reference: str = '') -> Purchase:
+    """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
+    return create_purchase(session=session, actor=actor, lines=lines, supplier=supplier, reference=reference,
+                           received=True)
 
 
 def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]], supplier: str = '',

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from .. import events
-from ..errors import NotFound, ValidationFailed
-from ..models import (
+from backoffice import events
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import (
     InvoiceKind,
     MessageKind,
     MovementKind,
@@ -29,9 +29,9 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import can, require
-from ..records import get_for_update, stamp
-from . import audit, invoices, numbering, orders, payments, stock, tickets
+from backoffice.permissions import can, require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
 
 TOPIC = 'returns'
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)

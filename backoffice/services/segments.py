@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
-from ..errors import NotFound, ValidationFailed, field_errors
-from ..exports import csv_safe
-from ..kpi import definitions
-from ..kpi import sources as src
-from ..models import Customer, CustomerStatus, EventType, Segment, User, utcnow
-from ..permissions import require
-from . import app_settings, audit
+from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.kpi import definitions
+from backoffice.kpi import sources as src
+from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import app_settings, audit
+from backoffice.transfer.exports import csv_safe
 
 EXPORT_LIMIT = 100_000
 

@@ -12,21 +12,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed
-from ..models import (
-    MovementKind,
-    Product,
-    Purchase,
-    Role,
-    StockLevel,
-    StockMovement,
-    User,
-    utcnow,
-)
-from ..permissions import can, require
-from ..records import get_for_update, stamp
-from . import audit, notifications
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.models import MovementKind, Product, Role, StockLevel, StockMovement, User, utcnow
+from backoffice.permissions import can, require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit, notifications
 
 TOPIC = 'stock'
 MAX_QUANTITY = 1_000_000
@@ -147,14 +138,6 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     session.commit()
     events.publish(TOPIC, {'id': level.id, 'action': 'adjusted'})
     return movement
-
-
-def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
-                     reference: str = '') -> Purchase:
-    """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
-    from . import purchases  # purchases builds on this module's movements
-    return purchases.create_purchase(session=session, actor=actor, lines=lines, supplier=supplier,
-                                     reference=reference, received=True)
 
 
 def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int,

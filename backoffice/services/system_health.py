@@ -13,12 +13,12 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from .. import __version__
-from ..config import Settings
-from ..db import schema_is_current
-from ..models import Delivery, TicketMessage, User, utcnow
-from ..permissions import require
-from . import backups
+from backoffice import __version__
+from backoffice.config import Settings
+from backoffice.db import schema_is_current
+from backoffice.models import Delivery, TicketMessage, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import backups
 
 Status = Literal['ok', 'warning', 'error']
 BACKUP_MAX_AGE = timedelta(hours=26)   # one a night, with some slack

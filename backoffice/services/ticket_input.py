@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from ..errors import ValidationFailed, field_errors
-from ..models import BugSeverity, BugStatus, TicketPriority, TicketStatus, TicketType
-from ..validation import Email, OptionalId
+from backoffice.errors import ValidationFailed, field_errors
+from backoffice.models import BugSeverity, BugStatus, TicketPriority, TicketStatus, TicketType
+from backoffice.validation import Email, OptionalId
 
 SUBJECT_MAX, BODY_MAX, NAME_MAX, COMMENT_MAX, TAGS_MAX, TAG_MAX = 200, 20_000, 120, 2_000, 20, 40
 

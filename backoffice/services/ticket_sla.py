@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from .. import events
-from ..models import Ticket, TicketPriority, TicketStatus, utcnow
-from . import app_settings, audit, notifications
+from backoffice import events
+from backoffice.models import Ticket, TicketPriority, TicketStatus, utcnow
+from backoffice.services import app_settings, audit, notifications
 
 DONE = (TicketStatus.solved, TicketStatus.closed)
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from .. import events
-from ..errors import NotFound, ServiceError, ValidationFailed
-from ..models import (
+from backoffice import events
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.models import (
     OPEN_STATUSES,
     BugStatus,
     CannedReply,
@@ -34,10 +34,10 @@ from ..models import (
     User,
     utcnow,
 )
-from ..permissions import can, require
-from ..records import get_for_update, stamp
-from . import app_settings, audit, customers, ticket_sla
-from .ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
+from backoffice.permissions import can, require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import app_settings, audit, customers, ticket_sla
+from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 

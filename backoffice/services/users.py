@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
 
-from .. import auth, events
-from ..errors import ValidationFailed, field_errors
-from ..models import Role, User, utcnow
-from ..password_strength import password_problem
-from ..permissions import require
-from ..records import get_for_update, stamp
-from ..validation import normalize_email
-from . import audit
+from backoffice import auth, events
+from backoffice.errors import ValidationFailed, field_errors
+from backoffice.models import Role, User, utcnow
+from backoffice.password_strength import password_problem
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit
+from backoffice.validation import normalize_email
 
 
 class UserCreate(BaseModel):

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from ..errors import NotFound, ValidationFailed
-from ..models import SavedView, User
-from ..permissions import require
-from ..resources.base import Resource
-from . import audit
+from backoffice.engine.declaration import Resource
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import SavedView, User
+from backoffice.permissions import require
+from backoffice.services import audit
 
 STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}
 

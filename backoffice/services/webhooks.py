@@ -25,10 +25,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from .. import events
-from ..db import session_scope
-from ..errors import NotFound, ValidationFailed
-from ..models import (
+from backoffice import events
+from backoffice.db import session_scope
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import (
     Customer,
     DeliveryStatus,
     MessageKind,
@@ -44,9 +44,9 @@ from ..models import (
     WebhookEndpoint,
     utcnow,
 )
-from ..permissions import require
-from ..records import get_for_update, stamp
-from . import audit
+from backoffice.permissions import require
+from backoffice.records import get_for_update, stamp
+from backoffice.services import audit
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 import pages  # noqa: F401  (declares every screen)
-from components.registry import SCREENS
+from components.screens import SCREENS
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
 from .test_sign_in_in_chromium import ARTIFACTS, heading, no_horizontal_overflow, settle, sign_in, wait_for_path

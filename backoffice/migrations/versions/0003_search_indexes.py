@@ -1,7 +1,7 @@
 """search indexes for customers, keyset indexes for the remaining sortable columns
 
 SQLite: an FTS5 table `customers_fts` (trigram tokenizer, external content on `customers`) kept in sync by three
-triggers. It is not part of the SQLModel metadata (see `backoffice.query.include_name`, which env.py uses to leave it
+triggers. It is not part of the SQLModel metadata (see `backoffice.listing.search.include_name`, which env.py uses to leave it
 out of autogenerate). NOTE: a later migration that batch-alters `customers` on SQLite (copy and rename) drops these
 triggers with the old table: recreate them there with `create_sqlite_search_index('customers', ...)` below (copy it).
 PostgreSQL: the pg_trgm extension and GIN trigram indexes on lower(email) and lower(name), declared on the model too.

@@ -1,0 +1,1 @@
+"""The HTTP API the front office calls: one module per router, plus the shared checks."""

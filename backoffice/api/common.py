@@ -1,0 +1,89 @@
+"""What the write APIs share: the calling API key checked (scope, rate), the error body, and the Idempotency-Key
+header (a retry with the same key and body gets the first answer again and does nothing new; the same key with another
+body is refused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from backoffice.db import session_scope
+from backoffice.errors import ServiceError
+from backoffice.models import ApiKey
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias='Idempotency-Key', max_length=255,
+    description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
+                'creates nothing new. Remembered for 24 hours.')]
+
+IDEMPOTENCY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}}
+
+
+def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payload: BaseModel,
+                act: Callable[[Session], tuple[dict[str, Any], int]],
+                to_http: Callable[[ServiceError], HTTPException]) -> JSONResponse:
+    """Run `act` (one service call, returning the body and status code to answer); with an Idempotency-Key, at most
+    once per key and body: a repeat gets the first answer with `Idempotent-Replayed: true`, another body under the
+    same key 422. A refused call forgets the key, so a corrected retry may reuse it."""
+    with session_scope() as session:
+        if idempotency_key:
+            fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
+            try:
+                earlier = api_keys.reserve_idempotency_key(session=session, api_key=key,
+                                                           idempotency_key=idempotency_key, fingerprint=fingerprint)
+            except api_keys.IdempotencyConflict as error:
+                raise HTTPException(422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error),
+                                           'type': 'idempotency_key_reused'}]) from None
+            except api_keys.IdempotencyInProgress as error:
+                raise HTTPException(409, str(error)) from None
+            if earlier is not None:
+                return JSONResponse(earlier.response, status_code=earlier.status_code,
+                                    headers={'Idempotent-Replayed': 'true'})
+        try:
+            body, status_code = act(session)
+        except BaseException as error:
+            if idempotency_key:  # nothing was done: a corrected retry may reuse the key
+                api_keys.release_idempotency_key(session=session, api_key=key, idempotency_key=idempotency_key)
+            if isinstance(error, ServiceError):
+                raise to_http(error) from None
+            raise
+        if idempotency_key:
+            api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
+                                       status_code=status_code, response=body)
+    return JSONResponse(body, status_code=status_code)
+
+
+def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
+    """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
+    scope is missing) or 429 (with Retry-After)."""
+    with session_scope() as session:
+        try:
+            key = api_keys.authenticate(session, request.headers.get('authorization'), scope)
+        except api_keys.MissingKey as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
+        except api_keys.KeyNotAccepted as error:
+            raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
+        except api_keys.MissingScope as error:
+            raise HTTPException(403, str(error)) from None
+    within_rate(limiter, f'key:{key.prefix}', rate_message)
+    return key
+
+
+def within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
+    decision = limiter.hit(bucket)
+    if not decision.allowed:
+        raise HTTPException(429, f'{message} Retry in {decision.retry_after} s.',
+                            headers={'Retry-After': str(decision.retry_after)})

@@ -1,0 +1,175 @@
+"""The intake API: the front office submits customer requests and follow-ups with an API key, and customers rate a
+solved request with the token from their link. Every refusal has its own status code, documented in OpenAPI.
+
+Checks run cheapest first: body size (413), then the key (401/403) and its rate (429), then the input (422)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
+from backoffice.db import session_scope
+from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from backoffice.models import ApiKey, TicketSource, TicketType
+from backoffice.runtime import ratelimit
+from backoffice.services import tickets
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class SizeLimitedRoute(APIRoute):
+    """Refuses a body over MAX_BODY_BYTES before it is parsed: by its Content-Length when declared, else by
+    counting while it streams in (a chunked upload declares none), so a huge body is never held in memory."""
+
+    max_body_bytes = MAX_BODY_BYTES  # a subclass sets its own (the events batch is larger)
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+        limit = self.max_body_bytes
+
+        async def limited(request: Request) -> Response:
+            declared = request.headers.get('content-length', '')
+            if declared.isdigit() and int(declared) > limit:
+                return _too_large(limit)
+            if request.method in {'POST', 'PUT', 'PATCH'}:
+                body = bytearray()
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        return _too_large(limit)
+                request._body = bytes(body)  # what FastAPI reads next (Starlette caches the body here)
+            return await handler(request)
+
+        return limited
+
+
+router = APIRouter(prefix='/api/requests', tags=['requests'], route_class=SizeLimitedRoute)
+bearer = HTTPBearer(auto_error=False, description='An API key from /settings or `python -m backoffice create-api-key`')
+
+
+class NewRequest(BaseModel):
+    email: str = Field(max_length=254, description="The customer's email; the customer is found or created by it")
+    name: str | None = Field(default=None, max_length=120, description="The customer's name, if known")
+    subject: str = Field(max_length=200, description='Shown as text, never as HTML')
+    body: str = Field(max_length=20_000, description='Shown as text, never as HTML')
+    type: TicketType | None = Field(default=None, description='Default: question')
+    order_number: str | None = Field(default=None, max_length=40)
+
+    model_config = {'json_schema_extra': {'examples': [{
+        'email': 'jo@example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
+        'body': 'I ordered a week ago and have heard nothing since.', 'type': 'question', 'order_number': 'A-1042'}]}}
+
+
+class RequestCreated(BaseModel):
+    id: int
+    number: int = Field(description='The number people quote, e.g. 1042')
+
+
+class FollowUp(BaseModel):
+    email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
+    body: str = Field(max_length=20_000)
+
+
+class FollowUpAdded(BaseModel):
+    id: int = Field(description="The message's id in the request's thread")
+    number: int
+
+
+class Rating(BaseModel):
+    token: str = Field(max_length=64, description='The token from the link the customer received')
+    score: int = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class Rated(BaseModel):
+    number: int
+    score: int
+
+
+_SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
+_KEY = {
+    401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
+    429: {'model': Problem, 'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this '
+                                           'key; `Retry-After` says how many seconds to wait'},
+}
+
+
+def requests_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
+    """The calling key, if it may write requests and is within its rate."""
+    return calling_key(request, 'requests:write', ratelimit.api_keys,
+                       f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
+
+
+@router.post('', status_code=201, response_model=RequestCreated, responses={
+    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
+    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'}})
+def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey, Depends(requests_key)],
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Open a customer request. The customer is found by email, or created."""
+    def act(session: Session) -> tuple[dict[str, Any], int]:
+        ticket = tickets.submit_request(session=session, source=TicketSource.api, **payload.model_dump())
+        return RequestCreated(id=ticket.id, number=ticket.number).model_dump(), 201
+
+    return answer_once(request, key, idempotency_key, payload, act, _http_error)
+
+
+@router.post('/{number}/messages', status_code=201, response_model=FollowUpAdded, responses={
+    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
+    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
+    404: {'model': Problem, 'description': 'No request with this number for this email'}})
+def add_follow_up(number: Annotated[int, Path(ge=1)], payload: FollowUp, request: Request,
+                  key: Annotated[ApiKey, Depends(requests_key)],
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
+    def act(session: Session) -> tuple[dict[str, Any], int]:
+        message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
+        return FollowUpAdded(id=message.id, number=number).model_dump(), 201
+
+    return answer_once(request, key, idempotency_key, payload, act, _http_error)
+
+
+@router.post('/{number}/rating', status_code=200, response_model=Rated, responses={
+    **_SIZE,
+    404: {'model': Problem, 'description': 'No request with this number and token'},
+    429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
+def rate_request(number: Annotated[int, Path(ge=1)], payload: Rating, request: Request) -> Rated:
+    """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
+    A request not solved yet, or already rated, is refused with 422."""
+    address = request.client.host if request.client else 'unknown'
+    within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
+    with session_scope() as session:
+        try:
+            tickets.rate(session=session, number=number, token=payload.token, score=payload.score,
+                         comment=payload.comment)
+        except ServiceError as error:
+            raise _http_error(error) from None
+    return Rated(number=number, score=payload.score)
+
+
+def _http_error(error: ServiceError) -> HTTPException:
+    if isinstance(error, ValidationFailed):  # the same shape as FastAPI's own 422: a list of {loc, msg, type}
+        return HTTPException(422, [{'loc': _location(field), 'msg': message, 'type': 'value_error'}
+                                   for field, message in error.errors.items()])
+    if isinstance(error, tickets.CustomerBanned | PermissionDenied):
+        return HTTPException(403, str(error))
+    if isinstance(error, NotFound):
+        return HTTPException(404, str(error))
+    return HTTPException(409, str(error))
+
+
+def _location(field: str) -> list[str]:
+    if field == 'number':
+        return ['path', 'number']
+    return ['body', field] if field else ['body']
+
+
+def _too_large(limit: int = MAX_BODY_BYTES) -> JSONResponse:
+    return JSONResponse({'detail': f'The request body is larger than {limit // 1024} KB.'}, status_code=413)

@@ -1,0 +1,253 @@
+"""A resource is declared once — model, columns, form fields, search, filters, sort, permissions, actions — and the
+listing engine, the record service, export, import and every list and form in the UI are driven by it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel
+
+from backoffice.permissions import PERMISSIONS
+
+ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
+# 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
+FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
+                    'datetime', 'bool', 'related', 'image']
+FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related', 'number_range']
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: ColumnKind = 'text'
+    sortable: bool = True
+    on_phone: bool = True          # False: hidden under 600 px
+    shown: bool = True             # False: listed under "Columns" but not shown until chosen (or a view shows it)
+    wrap: bool = False             # long text (a subject) wraps over lines instead of widening the table
+    choices: dict[str, str] | None = None
+    related: str | None = None     # key of the resource whose record this column points at
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = 'text'
+    required: bool = False
+    help: str = ''
+    choices: dict[str, str] | None = None
+    related: str | None = None
+    on_create: bool = True         # False: not asked when creating (set by the system or an action)
+    on_edit: bool = True           # False: shown read-only when editing
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    label: str
+    kind: FilterKind
+    choices: dict[str, str] | None = None
+    related: str | None = None
+
+
+@dataclass(frozen=True)
+class RelatedList:
+    """A tab of a record's dialog listing the records of another resource that point at it (a company's contacts):
+    `filter` is the name of that resource's 'related' filter."""
+
+    label: str
+    resource: str
+    filter: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a create or an action may return besides the record: a message, and a secret to show only once
+    (a generated password, an API key)."""
+
+    record: Any
+    message: str = ''
+    secret: str | None = None
+    secret_label: str = ''
+
+
+class RunAction(Protocol):
+    """An action's service function; `inputs` are the values of the action's input fields."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None = ...,
+                 **inputs: Any) -> Any: ...
+
+
+class CreateWith(Protocol):
+    """A resource's own create (staff users: hashing, a generated password): returns the record or an Outcome."""
+
+    def __call__(self, *, session: Session, actor: Any, data: dict[str, Any]) -> Any: ...
+
+
+class UpdateWith(Protocol):
+    """A resource's own update: refuses a stale `version`, returns the record."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None,
+                 changes: dict[str, Any]) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Action:
+    """A named operation on one record (ban, unban, publish…), run by a service function with its own rules;
+    `inputs` names FormFields asked in a small dialog."""
+
+    key: str
+    label: str
+    run: RunAction
+    permission: str
+    inputs: tuple[FormField, ...] = ()
+    visible: Callable[[Any], bool] = lambda record: True
+    icon: str = 'bolt'
+    confirm: str = ''
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str                                   # URL segment and event topic: 'customers'
+    label: str                                 # 'Customers'
+    singular: str                              # 'customer'
+    model: type[SQLModel]
+    create: type[BaseModel] | None             # validates a new record (None: a read-only resource)
+    update: type[BaseModel] | None             # validates changes (every field optional)
+    columns: tuple[Column, ...]
+    fields: tuple[FormField, ...]
+    permission: str                            # 'customers' → 'customers.read' / 'customers.write'
+    title: str = 'name'                        # the field that names a record in messages and type-aheads
+    search: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    default_sort: str = 'id'
+    default_descending: bool = False
+    unique: tuple[str, ...] = ()               # fields whose duplicates are refused with a field error
+    soft_delete: bool = True                   # delete moves to the trash (the model has deleted_at)
+    actions: tuple[Action, ...] = ()
+    check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
+    # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
+    # the generic service then validates nothing for them: their service does it all.
+    create_with: CreateWith | None = None
+    update_with: UpdateWith | None = None
+    read: str | None = None                    # permission names when they are not '<permission>.read/.write'
+    write: str | None = None
+    audit_entity: str | None = None            # the name its audit entries use, when not the key
+    related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
+    lookup_where: Callable[[], list[Any]] | None = None  # conditions on what a related select offers (type-ahead)
+    icon: str = 'table_rows'
+    description: str = ''
+    plural: str = ''                           # how a count reads ('12 changes'); default: the label in lower case
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def count_noun(self, count: int) -> str:
+        return self.singular if count == 1 else (self.plural or self.label.lower())
+
+    @property
+    def entity(self) -> str:
+        return self.audit_entity or self.key
+
+    @property
+    def read_only(self) -> bool:
+        return self.create is None and self.update is None
+
+    @property
+    def read_permission(self) -> str:
+        return self.read or f'{self.permission}.read'
+
+    @property
+    def write_permission(self) -> str:
+        return self.write or f'{self.permission}.write'
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def sortable(self) -> set[str]:
+        return {c.name for c in self.columns if c.sortable} | {'id'}
+
+
+RESOURCES: dict[str, Resource] = {}
+
+
+class DeclarationError(Exception):
+    """A resource declaration names something that does not exist; raised at registration, i.e. at start-up."""
+
+
+def register(resource: Resource) -> Resource:
+    """Check a declaration against its model, schemas and the permissions, then make it known by its key."""
+    problems = _problems(resource)
+    if problems:
+        raise DeclarationError(f'resource {resource.key!r}: ' + '; '.join(problems))
+    RESOURCES[resource.key] = resource
+    return resource
+
+
+def check_references() -> None:
+    """Once every resource is registered: each related resource and related list points at a declared resource and
+    an existing filter of it."""
+    problems = []
+    for declared in RESOURCES.values():
+        for kind, item in [('column', c) for c in declared.columns] + [('field', f) for f in declared.fields] + \
+                [('filter', f) for f in declared.filters] + \
+                [('action input', i) for a in declared.actions for i in a.inputs]:
+            if item.related is not None and item.related not in RESOURCES:
+                problems.append(f'resource {declared.key!r}: {kind} {item.name!r} is related to an unknown resource '
+                                f'{item.related!r}')
+        for tab in declared.related_lists:
+            target = RESOURCES.get(tab.resource)
+            if target is None:
+                problems.append(f'resource {declared.key!r}: related list {tab.label!r} shows an unknown resource '
+                                f'{tab.resource!r}')
+            elif tab.filter not in {f.name for f in target.filters}:
+                problems.append(f'resource {declared.key!r}: related list {tab.label!r} filters {tab.resource!r} by '
+                                f'{tab.filter!r}, which is not one of its filters')
+    if problems:
+        raise DeclarationError('; '.join(problems))
+
+
+def _problems(resource: Resource) -> list[str]:
+    model = resource.model
+    table_columns = set(model.__table__.columns.keys()) if hasattr(model, '__table__') else set()
+    schema_fields = set(model.model_fields)
+    for schema in (resource.create, resource.update):
+        if schema is not None:
+            schema_fields |= set(schema.model_fields)
+    problems = []
+    if resource.key in RESOURCES and RESOURCES[resource.key].model is not model:
+        problems.append('the key is declared twice')
+
+    def attribute(kind: str, name: str) -> None:
+        if not hasattr(model, name):
+            problems.append(f'{kind} {name!r} is not an attribute of {model.__name__}')
+
+    for column in resource.columns:
+        attribute('column', column.name)
+    for form_field in resource.fields:
+        if form_field.name not in schema_fields and not hasattr(model, form_field.name):
+            problems.append(f'field {form_field.name!r} is in neither {model.__name__} nor its create/update schemas')
+    for spec in resource.filters:
+        attribute('filter', spec.name)
+    for name in resource.search:
+        if name not in table_columns:
+            problems.append(f'search {name!r} is not a column of {model.__name__}')
+    for name in resource.unique:
+        if name not in table_columns:
+            problems.append(f'unique {name!r} is not a column of {model.__name__}')
+    attribute('title', resource.title)
+    attribute('default sort', resource.default_sort)
+    permissions = [('read permission', resource.read_permission)]
+    if not resource.read_only:
+        permissions.append(('write permission', resource.write_permission))
+    permissions += [(f'action {a.key!r} permission', a.permission) for a in resource.actions]
+    for kind, name in permissions:
+        if name not in PERMISSIONS:
+            problems.append(f'{kind} {name!r} is not a known permission')
+    return problems
+
+
+def resource(key: str) -> Resource:
+    return RESOURCES[key]

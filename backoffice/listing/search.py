@@ -1,0 +1,131 @@
+"""Full-text search over a list: the indexes each table declares (SQLite FTS5, PostgreSQL trigrams) and the conditions a
+search term becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    String,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from backoffice.engine.declaration import Resource
+from backoffice.listing.counts import planned_rows
+
+COMMON_TERM = 2000      # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
+COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """Trigram search over some text columns of a table, made by a migration (see 0003_search_indexes.py).
+
+    SQLite: an FTS5 table `<table>_fts` (tokenize='trigram', external content on the table, kept in sync by triggers).
+    PostgreSQL: GIN trigram indexes on lower(<column>), which `lower(column) LIKE '%…%'` uses by itself."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def fts_table(self) -> str:
+        return f'{self.table}_fts'
+
+
+SEARCH_INDEXES: dict[str, SearchIndex] = {}
+_FTS_TABLES = ('', '_data', '_idx', '_docsize', '_config', '_content')  # an FTS5 table and its shadow tables
+
+
+def register_search_index(table_name: str, *columns: str) -> SearchIndex:
+    """Declare that a migration made a search index for these columns (a resource's other search fields use LIKE)."""
+    SEARCH_INDEXES[table_name] = SearchIndex(table_name, columns)
+    return SEARCH_INDEXES[table_name]
+
+
+register_search_index('customers', 'email', 'name')
+register_search_index('orders', 'number', 'email')
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic filter: SQLite's FTS5 tables are made by migrations by hand, not from the models; leave them out."""
+    if type_ != 'table' or not name:
+        return True
+    return not any(name == index.fts_table + suffix for index in SEARCH_INDEXES.values() for suffix in _FTS_TABLES)
+
+
+@contextmanager
+def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
+    """For bulk loads on SQLite: the search index's triggers are dropped for the load and the index is rebuilt once
+    at the end (several times faster than a trigger per row), all inside the caller's transaction — which must roll
+    back if the load fails (DDL is transactional in SQLite: the triggers come back with the rollback)."""
+    index = SEARCH_INDEXES.get(table_name)
+    connection = session.connection()
+    if index is None or connection.dialect.name != 'sqlite':
+        yield
+        return
+    triggers = [(name, sql) for name, sql in connection.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"), {'table': table_name})
+        if name.startswith(f'{index.fts_table}_')]
+    for name, _ in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER {name}')
+    yield
+    connection.exec_driver_sql(f"INSERT INTO {index.fts_table}({index.fts_table}) VALUES ('rebuild')")
+    for _, sql in triggers:
+        connection.exec_driver_sql(sql)
+
+
+def search_conditions(session: Session, resource: Resource, term: str,
+                       dialect: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Case-insensitive 'contains' over the resource's search fields: (the condition to read with, its LIKE twin).
+
+    Which way is fastest depends on how common the term is. A rare term is best looked up in the search index and
+    its hits sorted; a common one by reading the list in order and testing each row with LIKE, which finds a page
+    within a few thousand rows — while looking it up would fetch and sort a large part of the table. So:
+    SQLite counts the term's hits in the FTS5 trigram table, up to COMMON_TERM; PostgreSQL asks its planner, whose
+    own choice goes wrong when the hits cluster (it expects them spread evenly and scans the sort index)."""
+    if not term or not resource.search:
+        return [], []
+    model = resource.model
+    lower = dialect != 'sqlite'  # SQLite's LIKE ignores (ASCII) case by itself; PostgreSQL's index holds lower()
+    escaped = (term.lower() if lower else term).replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+    likes = {name: _text(getattr(model, name), lower).like(f'%{escaped}%', escape='\\') for name in resource.search}
+    like = or_(*likes.values())
+    index = SEARCH_INDEXES.get(model.__tablename__)
+    indexed = [name for name in resource.search if index and name in index.columns]
+    if len(term) < 3 or not indexed:  # trigram indexes need three characters
+        return [like], [like]
+    if dialect == 'postgresql':
+        if len(indexed) < len(resource.search) or planned_rows(
+                session, select(literal(1)).select_from(model).where(like)) >= COMMON_TERM_POSTGRESQL:
+            return [like], [like]
+        hits = select(model.id).where(like).cte(f'{model.__tablename__}_hits').prefix_with('MATERIALIZED')
+        return [model.id.in_(select(hits.c.id))], [like]
+    if dialect != 'sqlite':
+        return [like], [like]
+    fts = table(index.fts_table, column('rowid'), column(index.fts_table))
+    columns = '' if set(indexed) == set(index.columns) else '{' + ' '.join(indexed) + '} : '
+    match = fts.c[index.fts_table].op('MATCH')(columns + '"' + term.replace('"', '""') + '"')  # one FTS5 string
+    hits = session.execute(select(func.count()).select_from(
+        select(fts.c.rowid).where(match).limit(COMMON_TERM).subquery())).scalar_one()
+    if hits >= COMMON_TERM:
+        return [like], [like]
+    found = model.id.in_(select(fts.c.rowid).where(match))
+    rest = [likes[name] for name in resource.search if name not in indexed]
+    return [or_(found, *rest) if rest else found], [like]
+
+
+def _text(attribute: InstrumentedAttribute, lower: bool) -> ColumnElement[str]:
+    value = attribute if isinstance(attribute.type, String) else cast(attribute, String)
+    return func.lower(value) if lower else value

@@ -1,0 +1,203 @@
+"""Scheduled jobs (APScheduler), started and stopped with the app; with several processes exactly one runs them."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Connection, text
+
+from backoffice.config import Settings
+from backoffice.db import get_engine, session_scope
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that elects the job runner
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Settings], Any]
+    trigger: str                     # APScheduler trigger: 'cron' or 'interval'
+    options: dict[str, Any]
+
+
+def purge_trash(settings: Settings) -> dict[str, int]:
+    """Delete for good what has been in the trash longer than the retention period set at /settings."""
+    from backoffice.services import app_settings, crud
+    with session_scope() as session:
+        days = app_settings.value(session=session, key='trash_days')
+        purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
+    log.info('purged from the trash: %s', purged)
+    return purged
+
+
+def check_sla(settings: Settings) -> list[int]:
+    """Flag requests past their SLA due time and notify their assignees."""
+    from backoffice.services import ticket_sla
+    with session_scope() as session:
+        return ticket_sla.flag_sla_breaches(session=session)
+
+
+def send_outbox(settings: Settings) -> dict[str, int]:
+    """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
+    from backoffice.services import mail
+    return mail.send_outbox(settings)
+
+
+def purge_idempotency(settings: Settings) -> int:
+    """Forget stored API answers older than the window in which a front office may retry."""
+    from backoffice.services import api_keys
+    with session_scope() as session:
+        return api_keys.purge_idempotency_records(session=session)
+
+
+def nightly_backup(settings: Settings) -> str:
+    """A copy of the whole database in <data>/backups, keeping the last two weeks."""
+    from backoffice.services import backups
+    with session_scope() as session:
+        return backups.take_backup(session=session, actor=None, settings=settings).name
+
+
+def refresh_kpis(settings: Settings) -> int:
+    """Bring today's KPIs up to date from the rows new since the last run."""
+    from backoffice.kpi import refresh
+    return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+
+
+def recompute_kpis(settings: Settings) -> int:
+    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
+    from backoffice.kpi import refresh
+    return refresh.run_job('kpi-nightly', refresh.recompute)
+
+
+def check_low_stock(settings: Settings) -> list[int]:
+    """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
+    from backoffice.services import stock
+    with session_scope() as session:
+        return stock.alert_low_stock(session=session)
+
+
+def send_webhooks(settings: Settings) -> dict[str, int]:
+    """POST the webhook deliveries that are due (new ones, and retries whose backoff has passed)."""
+    from backoffice.services import webhooks
+    return webhooks.dispatch_due()
+
+
+JOBS: list[Job] = [
+    Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
+    Job('sla-check', check_sla, 'interval', {'minutes': 1}),
+    Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
+    Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
+    Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
+    Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
+    Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
+    Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
+    Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
+]
+
+
+class JobRunner:
+    """Starts the scheduler when this process wins the leader lock; otherwise retries as a standby."""
+
+    def __init__(self, settings: Settings, *, jobs: list[Job] | None = None, standby_seconds: float = 5) -> None:
+        self.settings = settings
+        self.jobs = JOBS if jobs is None else jobs
+        self.standby_seconds = standby_seconds
+        self.lock = leader_lock(settings)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.is_leader = False
+
+    async def start(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone='UTC')
+        self.scheduler.start()
+        if not self._try_to_lead():
+            self.scheduler.add_job(self._try_to_lead, 'interval', seconds=self.standby_seconds, id='standby')
+
+    async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.lock.release()
+        self.is_leader = False
+
+    def _try_to_lead(self) -> bool:
+        if self.is_leader or not self.lock.acquire():
+            return self.is_leader
+        self.is_leader = True
+        if self.scheduler.get_job('standby'):
+            self.scheduler.remove_job('standby')
+        for job in self.jobs:
+            self.scheduler.add_job(job.run, job.trigger, args=[self.settings], id=job.name, name=job.name,
+                                   coalesce=True, max_instances=1, misfire_grace_time=3600, **job.options)
+        log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
+        return True
+
+
+def leader_lock(settings: Settings) -> FileLeaderLock | PostgresLeaderLock:
+    if settings.is_sqlite:
+        return FileLeaderLock(settings.data_dir / 'scheduler.lock')
+    return PostgresLeaderLock()
+
+
+class FileLeaderLock:
+    """One machine: an exclusive flock, released by the OS when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class PostgresLeaderLock:
+    """Several machines on one PostgreSQL: a session advisory lock held on a connection kept open; PostgreSQL frees
+    it when that connection dies, so a standby takes over."""
+
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    def acquire(self) -> bool:
+        if self._connection is not None:
+            return True
+        connection = get_engine().connect()
+        won = connection.execute(text('SELECT pg_try_advisory_lock(:key)'), {'key': ADVISORY_LOCK_KEY}).scalar()
+        connection.commit()
+        if not won:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': ADVISORY_LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None

@@ -1,0 +1,329 @@
+"""Deterministic orders for the demo and the benchmark: a year of orders with lines, payments, invoices and shipments,
+priced as services/orders.py prices them (the VAT rate and shipping of /settings), in bulk (core inserts of big
+batches), with stock levels that match what the open orders reserve. The same seed and day give the same orders."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, func, insert, text
+from sqlmodel import Session, col, select
+
+from backoffice.listing.search import search_index_suspended
+from backoffice.models import (
+    Carrier,
+    Customer,
+    Invoice,
+    MovementKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Product,
+    Shipment,
+    StockLevel,
+    StockMovement,
+)
+from backoffice.seed.people import big_page_cache, seed_customers
+from backoffice.services import app_settings, numbering
+from backoffice.services.orders import FIRST_NUMBER
+
+CHUNK = 10_000
+BULK = 20_000           # from this many orders: the search index is rebuilt once at the end, no timeline entries
+MAX_CUSTOMERS = 200_000  # orders go to (at most) this many customers, the first ones by id
+DAY = 86_400.0
+CARRIERS = (  # code, name, tracking link
+    ('dhl', 'DHL', 'https://www.dhl.com/global-en/home/tracking.html?tracking-id={tracking}'),
+    ('ups', 'UPS', 'https://www.ups.com/track?tracknum={tracking}'),
+    ('dpd', 'DPD', 'https://tracking.dpd.de/status/en_US/parcel/{tracking}'),
+    ('gls', 'GLS', 'https://gls-group.com/track/{tracking}'),
+    ('post', 'Deutsche Post', 'https://www.deutschepost.de/sendung/simpleQuery.html?form.sendungsnummer={tracking}'),
+)
+METHODS = ('bank_transfer', 'bank_transfer', 'card_terminal', 'cash', 'other')
+
+
+@dataclass(frozen=True)
+class SeededOrders:
+    orders: int
+    lines: int
+    payments: int
+    shipments: int
+    invoices: int = 0
+
+
+def seed_carriers(session: Session) -> int:
+    if session.exec(select(Carrier.id)).first() is not None:
+        return 0
+    for code, name, template in CARRIERS:
+        session.add(Carrier(code=code, name=name, tracking_url_template=template))
+    session.commit()
+    return len(CARRIERS)
+
+
+def seed_orders_for_benchmark(*, session: Session, orders: int, seed: int = 1, customers: int | None = None,
+                              companies: int | None = None) -> list[str]:
+    """`seed --orders N`: orders need customers and products, so a catalogue and one customer per ten orders are
+    added when missing (or `customers` more when given). Returns the lines to print."""
+    from backoffice.seed.catalog import seed_catalog
+    started = time.perf_counter()
+    lines = []
+    if customers or session.exec(select(Customer.id)).first() is None:
+        customers = customers or max(100, orders // 10)
+        seeded = seed_customers(session=session, customers=customers, seed=seed,
+                                companies=companies if companies is not None else customers // 200)
+        lines.append(f'Added {seeded.customers:,} customers and {seeded.companies:,} companies.')
+    catalog = seed_catalog(session, random.Random(seed))
+    if catalog.products:
+        lines.append(f'Added a catalogue of {catalog.products} products.')
+    made = seed_orders(session=session, orders=orders, seed=seed)
+    lines.append(f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments, '
+                 f'{made.invoices:,} invoices and {made.shipments:,} shipments '
+                 f'in {time.perf_counter() - started:.1f} s (seed {seed}).')
+    return lines
+
+
+def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetime | None = None) -> SeededOrders:
+    """Add `orders` orders placed over the year before `anchor` (more lately), to existing customers and active
+    products, in one transaction. Their status follows from their age: old ones are delivered, recent ones paid,
+    packed or on their way, about 4 % cancelled. Each paid order has its invoice, issued when it was paid and
+    numbered per year in order of payment, after any invoice of that year issued before (the numbering counters
+    are moved on, so the next invoice issued live follows without a gap)."""
+    anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rng = random.Random(seed)
+    seed_carriers(session)
+    customers = list(session.exec(select(Customer.id, Customer.email, Customer.name).order_by(col(Customer.id))
+                                  .limit(MAX_CUSTOMERS)))
+    products = list(session.exec(select(Product.id, Product.sku, Product.name, Product.price, Product.currency)
+                                 .where(col(Product.active).is_(True), col(Product.deleted_at).is_(None))
+                                 .order_by(col(Product.id))))
+    if not customers or not products or orders <= 0:
+        return SeededOrders(0, 0, 0, 0)
+    by_currency: dict[str, list] = {}
+    for product in products:
+        by_currency.setdefault(product.currency, []).append(
+            (product.id, product.sku, product.name, int(product.price * 100)))
+    carriers = list(session.exec(select(Carrier.id, Carrier.tracking_url_template).order_by(col(Carrier.id))))
+    first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
+    first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
+    bulk = orders >= BULK
+    reserved: dict[int, int] = {}
+    counts = {'orders': 0, 'lines': 0, 'payments': 0, 'shipments': 0, 'invoices': 0}
+    invoices = _InvoiceQueue(session)
+    generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved,
+                        _terms(session), invoices)
+    with big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
+        for batch in _batches(generator, CHUNK):
+            for table, rows in (('orders', [b[0] for b in batch]), ('lines', [r for b in batch for r in b[1]]),
+                                ('payments', [b[2] for b in batch if b[2]]),
+                                ('invoices', [r for b in batch for r in b[5]]),
+                                ('shipments', [b[3] for b in batch if b[3]]),
+                                ('events', [] if bulk else [r for b in batch for r in b[4]])):
+                if rows:
+                    _insert(session, TABLES[table], rows)
+                    counts[table] = counts.get(table, 0) + len(rows)
+    numbering.set_counter(session, 'orders', first_number + orders - 1)
+    invoices.move_counters()
+    if session.get_bind().dialect.name == 'postgresql':  # ids were given explicitly: move the sequence past them
+        session.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))"))
+    _stock_for(session, rng, [p[0] for p in products], reserved)
+    if bulk:
+        for table in ('orders', 'order_lines', 'payments', 'shipments', 'invoices'):
+            session.execute(text(f'ANALYZE {table}'))
+    session.commit()
+    return SeededOrders(counts['orders'], counts['lines'], counts['payments'], counts['shipments'], counts['invoices'])
+
+
+TABLES = {'orders': Order.__table__, 'lines': OrderLine.__table__, 'payments': Payment.__table__,
+          'shipments': Shipment.__table__, 'events': OrderEvent.__table__, 'invoices': Invoice.__table__}
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows of one shape into a table: PostgreSQL's COPY (several times faster than a pipeline of INSERTs), else
+    one executemany."""
+    if session.get_bind().dialect.name != 'postgresql':
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    with cursor.copy(f'COPY {table.name} ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in names])
+
+
+def _terms(session: Session) -> tuple[int, int, int]:
+    """(VAT in hundredths of a percent, shipping fee in cents, free shipping from in cents), as /settings says."""
+    def setting(key: str) -> int:
+        return int(app_settings.decimal_value(session=session, key=key) * 100)
+    return setting('vat_rate'), setting('shipping_fee'), setting('free_shipping_from')
+
+
+class _InvoiceQueue:
+    """Invoices wait here until no order still to come can be paid before them (orders come in the order they were
+    placed, and each is paid after it was placed), then take the next number of their year from where its counter
+    stands: so they are numbered in order of payment, without a gap, and the counters end where live issuing
+    continues."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.waiting: list[tuple[datetime, int, dict[str, Any]]] = []
+        self.last: dict[int, int] = {}  # year → the last number given
+
+    def add(self, invoice: dict[str, Any]) -> None:
+        heapq.heappush(self.waiting, (invoice['issued_at'], invoice['order_id'], invoice))
+
+    def ready(self, before: datetime | None) -> list[dict[str, Any]]:
+        """The invoices paid before `before` (all when None), numbered."""
+        numbered = []
+        while self.waiting and (before is None or self.waiting[0][0] < before):
+            invoice = heapq.heappop(self.waiting)[2]
+            year = invoice['year']
+            if year not in self.last:
+                self.last[year] = numbering.current(self.session, f'invoice-{year}')
+            self.last[year] += 1
+            invoice['sequence'], invoice['number'] = self.last[year], f'INV-{year}-{self.last[year]:06d}'
+            numbered.append(invoice)
+        return numbered
+
+    def move_counters(self) -> None:
+        for year, last in self.last.items():
+            numbering.set_counter(self.session, f'invoice-{year}', last)
+
+
+def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, first_number: int, customers: list,
+            by_currency: dict[str, list], carriers: list, reserved: dict[int, int],
+            terms: tuple[int, int, int], invoices: _InvoiceQueue) -> Iterator[tuple]:
+    random_, choice, randint = rng.random, rng.choice, rng.randint
+    vat, shipping_fee, free_from = terms
+    tax_rate = Decimal(vat).scaleb(-4)  # 2000 → 0.2000
+    currencies = list(by_currency)
+    span = 365 * DAY
+    for i in range(count):
+        order_id = first_id + i
+        # more orders lately: the density of order times grows linearly over the year
+        placed = anchor - timedelta(seconds=span * (1 - ((i + random_()) / count) ** 0.5))
+        customer_id, email, customer_name = choice(customers)
+        currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
+        lines, subtotal, discount_total, tax = [], 0, 0, 0
+        for product_id, sku, name, price in rng.sample(by_currency[currency], min(len(by_currency[currency]),
+                                                                                  1 + int(random_() ** 2 * 4))):
+            quantity = 1 if random_() < 0.7 else randint(2, 4)
+            gross = price * quantity
+            discount = gross // 10 if random_() < 0.08 else 0
+            net = gross - discount
+            line_tax = (net * vat + 5000) // 10000
+            subtotal, discount_total, tax = subtotal + gross, discount_total + discount, tax + line_tax
+            lines.append({'order_id': order_id, 'product_id': product_id, 'sku': sku, 'name': name,
+                          'quantity': quantity, 'unit_price': _money(price), 'tax_rate': tax_rate,
+                          'discount': _money(discount), 'line_total': _money(net), 'tax_amount': _money(line_tax)})
+        goods = subtotal - discount_total
+        shipping = 0 if goods >= free_from else shipping_fee
+        tax += (shipping * vat + 5000) // 10000
+        total = goods + shipping + tax
+        # each step happens a while after the one before; what has not happened by the anchor has not happened
+        paid = placed + timedelta(seconds=rng.expovariate(1 / (0.4 * DAY)))
+        shipped = paid + timedelta(seconds=DAY * (0.3 + rng.expovariate(1 / 1.2)))
+        delivered = shipped + timedelta(seconds=DAY * (1 + rng.expovariate(1 / 1.5)))
+        cancelled = random_() < 0.04 or (random_() < 0.02 and paid < anchor)
+        status, payment, shipment = 'pending', None, None
+        values = {'paid_at': None, 'shipped_at': None, 'delivered_at': None, 'cancelled_at': None}
+        if cancelled:
+            status = 'cancelled'
+            values['cancelled_at'] = min(anchor, placed + timedelta(seconds=random_() * DAY))
+        elif paid < anchor:
+            status, values['paid_at'] = 'paid', paid
+            payment = {'order_id': order_id, 'provider': 'manual', 'method': choice(METHODS),
+                       'reference': f'BANK-{order_id:08d}', 'amount': _money(total), 'paid_at': paid}
+            invoices.add(_invoice(order_id, paid, currency, lines, customer_name, email,
+                                  (subtotal, discount_total, tax, shipping, total)))
+            if shipped - timedelta(seconds=0.2 * DAY) < anchor:
+                status = 'packed'
+            if shipped < anchor:
+                status, values['shipped_at'] = 'shipped', shipped
+                carrier_id, template = choice(carriers) if carriers else (None, '')
+                tracking = f'JJD{rng.randrange(10**13, 10**14)}'
+                shipment = {'order_id': order_id, 'carrier_id': carrier_id, 'tracking_number': tracking,
+                            'tracking_url': template.replace('{tracking}', tracking), 'shipped_at': shipped,
+                            'delivered_at': delivered if delivered < anchor else None}
+                if delivered < anchor:
+                    status, values['delivered_at'] = 'delivered', delivered
+        if status in ('pending', 'paid', 'packed'):
+            for line in lines:
+                reserved[line['product_id']] = reserved.get(line['product_id'], 0) + line['quantity']
+        last = max([placed, *(v for v in values.values() if v is not None)])
+        order = {'id': order_id, 'number': str(first_number + i), 'external_id': f'shop-{order_id}' if random_() < 0.9
+                 else None, 'customer_id': customer_id, 'email': email, 'status': status,
+                 'source': 'seed', 'currency': currency, 'subtotal': _money(subtotal),
+                 'discount_total': _money(discount_total), 'tax_total': _money(tax), 'shipping_total': _money(shipping),
+                 'total': _money(total), 'paid_total': _money(total if payment else 0), 'refunded_total': _money(0),
+                 'placed_at': placed, 'created_at': placed, 'updated_at': last, 'version': 1,
+                 'shipping_name': '', 'shipping_address': '', 'note': '', **values}
+        events = [{'order_id': order_id, 'kind': 'created', 'text': 'Placed (shop): waiting for payment',
+                   'created_at': placed}]
+        for kind, at, what in (('paid', values['paid_at'], f'Payment of {order["total"]} {currency}'),
+                               ('shipped', values['shipped_at'], 'Shipped'),
+                               ('delivered', values['delivered_at'], 'Delivered'),
+                               ('cancelled', values['cancelled_at'], 'Cancelled by the customer')):
+            if at is not None:
+                events.append({'order_id': order_id, 'kind': kind, 'text': what, 'created_at': at})
+        # orders still to come are placed (so paid) after this one: invoices paid before it can take their numbers
+        yield order, lines, payment, shipment, events, invoices.ready(placed if i < count - 1 else None)
+
+
+def _invoice(order_id: int, paid: datetime, currency: str, lines: list[dict], name: str, email: str,
+             cents: tuple[int, int, int, int, int]) -> dict[str, Any]:
+    """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it)."""
+    subtotal, discount, tax, shipping, total = (_money(c) for c in cents)
+    return {'number': '', 'kind': 'invoice', 'year': paid.year, 'sequence': 0,
+            'order_id': order_id, 'issued_at': paid, 'currency': currency, 'subtotal': subtotal,
+            'discount_total': discount, 'tax_total': tax, 'shipping_total': shipping, 'total': total,
+            'bill_to': {'name': name, 'email': email, 'address': ''}, 'note': '',
+            'lines': [{'sku': line['sku'], 'name': line['name'], 'quantity': line['quantity'],
+                       'unit_price': str(line['unit_price']), 'discount': str(line['discount']),
+                       'tax_rate': str(line['tax_rate']), 'line_total': str(line['line_total'])} for line in lines]}
+
+
+def _stock_for(session: Session, rng: random.Random, product_ids: list[int], reserved: dict[int, int]) -> None:
+    """Stock levels for products that have none: on hand enough for what open orders reserve (a receipt movement, so
+    the ledger sums to it), a few of them low, min/max on most."""
+    known = set(session.exec(select(StockLevel.product_id)))
+    skus = dict(session.exec(select(Product.id, Product.sku)).all())
+    now = datetime.now(UTC)
+    for product_id in product_ids:
+        if product_id in known:
+            continue
+        held = reserved.get(product_id, 0)
+        minimum = rng.choice((0, 5, 10, 20))
+        free = rng.randint(0, minimum) if minimum and rng.random() < 0.15 else rng.randint(15, 120)
+        on_hand = held + free
+        level = StockLevel(product_id=product_id, sku=skus[product_id], on_hand=on_hand, reserved=held,
+                           available=free, min_qty=minimum, max_qty=minimum * 6 if minimum else 0,
+                           low_stock=bool(minimum) and free <= minimum, created_at=now, updated_at=now)
+        session.add(level)
+        if on_hand:
+            session.add(StockMovement(product_id=product_id, kind=MovementKind.receipt, quantity=on_hand,
+                                      balance=on_hand, reason='Opening stock', created_at=now))
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def _batches(rows: Iterator[Any], size: int) -> Iterator[list]:
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

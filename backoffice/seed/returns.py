@@ -1,0 +1,67 @@
+"""Demo returns and purchase orders, made through the real services so that /returns and /purchases are not empty:
+returns started from the demo's "return or exchange" requests (one still requested, one received, one refunded, one
+exchanged) and purchase orders for the low-stock products (ordered, and one received)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from backoffice.errors import ServiceError
+from backoffice.models import Purchase, Return, Role, StockLevel, Ticket, TicketType, User
+from backoffice.services import orders, purchases, returns, tickets
+
+RESOLUTIONS = (None, 'received', 'refund', 'exchange')  # what becomes of the demo returns, in turn
+
+
+def seed_returns_and_purchases(session: Session) -> list[str]:
+    """Once (nothing is added when returns or purchases exist). Needs shipped orders, requests and a manager."""
+    if session.exec(select(Return.id)).first() is not None or session.exec(select(Purchase.id)).first() is not None:
+        return []
+    manager = session.exec(select(User).where(User.role == Role.manager, col(User.is_active).is_(True))).first()
+    if manager is None:
+        return []
+    made = _returns(session, manager)
+    ordered = _purchases(session, manager)
+    return [f'Returns: {made} from requests; purchase orders: {ordered} for low-stock products']
+
+
+def _returns(session: Session, manager: User) -> int:
+    made = 0
+    requests = session.exec(select(Ticket).where(Ticket.type == TicketType.return_exchange)
+                            .order_by(col(Ticket.number))).all()
+    for ticket in requests:
+        if made == len(RESOLUTIONS):
+            break
+        order = tickets.linked_order(session=session, actor=manager, ticket=ticket)
+        if order is None:
+            continue
+        line = orders.order_lines(session, order.id)[0]
+        try:
+            rma = returns.create_return_from_ticket(session=session, actor=manager, ticket_id=ticket.id,
+                                                    lines=[{'order_line_id': line.id, 'quantity': 1,
+                                                            'reason': 'Wrong size'}])
+            outcome = RESOLUTIONS[made]
+            if outcome is not None:
+                rma = returns.receive(session=session, actor=manager, return_id=rma.id)
+                if outcome != 'received':
+                    returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=outcome)
+        except ServiceError:  # e.g. an order already returned in full: take the next request
+            session.rollback()
+            continue
+        made += 1
+    return made
+
+
+def _purchases(session: Session, manager: User) -> int:
+    low = session.exec(select(StockLevel).where(col(StockLevel.max_qty) > col(StockLevel.on_hand))
+                       .order_by(col(StockLevel.on_hand)).limit(6)).all()
+    batches = [low[:3], low[3:6]]
+    ordered = 0
+    for index, batch in enumerate(b for b in batches if b):
+        lines = [{'product_id': level.product_id, 'quantity': level.max_qty - level.on_hand} for level in batch]
+        purchase = purchases.create_purchase(session=session, actor=manager, lines=lines, received=False,
+                                             supplier='Roastery Supply Co.', reference=f'PO-DEMO-{index + 1}')
+        if index == 0:
+            purchases.receive(session=session, actor=manager, purchase_id=purchase.id)
+        ordered += 1
+    return ordered

@@ -1,0 +1,1 @@
+"""Data in and out: CSV/XLSX export and import."""

@@ -1,0 +1,276 @@
+"""Export a resource list — its current search, filters and sort — to CSV or XLSX, streamed batch by batch."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlmodel import Session, SQLModel
+
+from backoffice.engine.declaration import RESOURCES, Column, Resource
+from backoffice.listing import query
+from backoffice.models import User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, crud
+
+log = logging.getLogger(__name__)
+
+Format = Literal['csv', 'xlsx']
+Progress = Callable[[int, int], None]  # (rows written, rows in all: exact, or an estimate on huge lists)
+
+MEDIA_TYPES = {
+    'csv': 'text/csv; charset=utf-8',
+    'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+}
+ID_COLUMN = Column('id', 'ID', kind='number')  # first, so a re-import can match rows by id
+FORMULA_TRIGGERS = ('=', '+', '-', '@', '\t', '\r')
+XLSX_CELL_LIMIT = 32_767
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclass
+class ExportFile:
+    """A download: its name, media type and the bytes, produced lazily as `chunks` is consumed.
+
+    The session handed to `export_rows` must stay open until `chunks` is exhausted."""
+
+    file_name: str
+    media_type: str
+    chunks: Iterator[bytes]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the whole export to a file (for `ui.download` of a file, or a job that mails it)."""
+        path = Path(path)
+        with path.open('wb') as out:
+            for chunk in self.chunks:
+                out.write(chunk)
+        return path
+
+
+def export_rows(*, session: Session, actor: User, resource: Resource, request: query.ListRequest, fmt: Format,
+                progress: Progress | None = None, batch_size: int = 1000) -> ExportFile:
+    """The rows of the list as the user sees it (search, filters, sort), every page, as CSV or XLSX.
+
+    The request is checked and the rows counted at once (a bad filter fails here, before a download starts); the rows
+    are read as the chunks are consumed, one batch in memory at a time. Open the session with `read_session()`: on
+    SQLite a write session would hold the write lock for the whole export. When the last row is out (or the download
+    stops), one `<singular>.exported` audit entry records the row count and the filters."""
+    require(actor, resource.read_permission)
+    if fmt not in MEDIA_TYPES:
+        raise ValueError(f'unknown export format {fmt!r}')
+    total, _exact = query.count(session=session, actor=actor, resource=resource, request=request)
+    columns = (ID_COLUMN, *resource.columns)
+    rows = _Rows(session=session, actor=actor, resource=resource, request=request, columns=columns, total=total,
+                 progress=progress, batch_size=batch_size)
+    writer = _csv_chunks if fmt == 'csv' else _xlsx_chunks
+    chunks = _audited(writer(columns, rows), session=session, actor=actor, resource=resource, request=request,
+                      fmt=fmt, rows=rows)
+    file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
+    return ExportFile(file_name=file_name, media_type=MEDIA_TYPES[fmt], chunks=chunks)
+
+
+def csv_safe(text: str) -> str:
+    """A leading apostrophe keeps a spreadsheet from running a cell as a formula (CSV injection)."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+# --- reading rows ----------------------------------------------------------------------------------------------------
+
+class _Rows:
+    """The list's rows as typed values per column (titles for related records, labels for choices), batch by batch."""
+
+    def __init__(self, *, session: Session, actor: User, resource: Resource, request: query.ListRequest,
+                 columns: tuple[Column, ...], total: int, progress: Progress | None, batch_size: int) -> None:
+        self.session, self.actor, self.resource, self.request = session, actor, resource, request
+        self.columns, self.total, self.progress, self.batch_size = columns, total, progress, batch_size
+        self.done = 0
+
+    def __iter__(self) -> Iterator[list[list[Any]]]:
+        if self.progress:
+            self.progress(0, self.total)
+        for batch in query.iterate(session=self.session, actor=self.actor, resource=self.resource,
+                                   request=self.request, batch_size=self.batch_size):
+            rendered = self._render(batch)
+            self.done += len(batch)
+            if self.progress:
+                self.progress(self.done, max(self.total, self.done))
+            yield rendered
+
+    def _render(self, records: list[SQLModel]) -> list[list[Any]]:
+        titles = {column.name: crud.titles_for(session=self.session, resource=RESOURCES[column.related],
+                                               ids={getattr(record, column.name) for record in records})
+                  for column in self.columns if column.kind == 'related' and column.related in RESOURCES}
+        return [[_typed(getattr(record, column.name, None), column, titles.get(column.name)) for column in self.columns]
+                for record in records]
+
+
+def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
+    if value is None:
+        return None
+    if titles is not None:
+        return titles.get(value, f'#{value}')
+    if isinstance(value, Enum):
+        value = value.value
+    if column.kind == 'choice' and column.choices:
+        return column.choices.get(value, value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None, microsecond=0)  # naive = UTC
+    if isinstance(value, bool | int | float | Decimal | date | str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+# --- writing ---------------------------------------------------------------------------------------------------------
+
+def _csv_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator='\r\n')
+    writer.writerow([column.label for column in columns])
+    yield '\ufeff'.encode() + buffer.getvalue().encode()  # the BOM: Excel reads the file as UTF-8, accents intact
+    for batch in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_text(value) for value in row] for row in batch)
+        yield buffer.getvalue().encode()
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, bool):
+        return 'Yes' if value else 'No'
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return csv_safe(value)
+    return str(value)
+
+
+def _xlsx_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
+    # The workbook is written to a temporary file (openpyxl streams rows to disk in write-only mode), then streamed.
+    handle, name = tempfile.mkstemp(prefix='backoffice-export-', suffix='.xlsx')
+    os.close(handle)
+    path = Path(name)
+    try:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=_sheet_title(rows.resource.label))
+        sheet.freeze_panes = 'A2'
+        for index, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = _width(column)
+        bold = Font(bold=True)
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=column.label)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for batch in rows:
+            for row in batch:
+                sheet.append([_xlsx_cell(sheet, value, column) for value, column in zip(row, columns, strict=True)])
+        workbook.save(path)
+        with path.open('rb') as source:
+            while chunk := source.read(CHUNK_SIZE):
+                yield chunk
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _xlsx_cell(sheet, value: Any, column: Column) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 'Yes' if value else 'No'
+    if isinstance(value, int | float | Decimal):
+        if column.kind != 'money':
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = '#,##0.00'
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = 'yyyy-mm-dd hh:mm:ss'
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = 'yyyy-mm-dd'
+        return cell
+    text = ILLEGAL_CHARACTERS_RE.sub('', str(value))[:XLSX_CELL_LIMIT]
+    if text.startswith('='):  # openpyxl would store it as a formula: keep it a plain string, never evaluated
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = 's'
+        return cell
+    return text
+
+
+def _width(column: Column) -> float:
+    if column.kind == 'datetime':
+        return 20
+    if column.kind in ('email', 'related'):
+        return 28
+    return max(10, min(40, len(column.label) + 4))
+
+
+def _sheet_title(label: str) -> str:
+    return ''.join(c for c in label if c not in '[]:*?/\\')[:31] or 'Export'
+
+
+# --- audit -----------------------------------------------------------------------------------------------------------
+
+def _audited(chunks: Iterator[bytes], *, session: Session, actor: User, resource: Resource,
+             request: query.ListRequest, fmt: Format, rows: _Rows) -> Iterator[bytes]:
+    """Pass the chunks through; once they are out (or the download stopped early), log who exported what."""
+    try:
+        yield from chunks
+    except GeneratorExit:
+        _record_export(session, actor, resource, request, fmt, rows.done, complete=False)
+        raise
+    _record_export(session, actor, resource, request, fmt, rows.done, complete=True)
+
+
+def _record_export(session: Session, actor: User, resource: Resource, request: query.ListRequest, fmt: Format,
+                   count: int, *, complete: bool) -> None:
+    try:
+        session.commit()  # end the read transaction: on SQLite a read snapshot cannot turn into a write
+        used = {'search': request.search, 'filters': request.filters, 'sort': request.sort,
+                'descending': request.descending, 'trash': request.trash}
+        used = json.loads(json.dumps(used, default=str))
+        noun = resource.singular if count == 1 else resource.label.lower()
+        summary = f'Exported {count:,} {noun} to {fmt.upper()}' + ('' if complete else ' (stopped early)')
+        where = _describe(resource, used)
+        audit.record(session, actor, f'{resource.singular}.exported', resource.entity,
+                     summary=f'{summary}{": " if where else ""}{where}',
+                     changes={'rows': [None, count], 'format': [None, fmt], 'filters': [None, used],
+                              'complete': [None, complete]})
+        session.commit()
+    except Exception:
+        if complete:
+            raise
+        log.exception('recording an interrupted export of %s failed', resource.key)
+
+
+def _describe(resource: Resource, used: dict[str, Any]) -> str:
+    parts = [f'search "{used["search"]}"'] if used['search'] else []
+    labels = {f.name: f.label for f in resource.filters}
+    parts += [f'{labels.get(name, name)} = {value}' for name, value in used['filters'].items()
+              if value not in (None, '', [], {})]
+    if used['trash']:
+        parts.append('in the trash')
+    return ', '.join(parts)

@@ -1,0 +1,324 @@
+"""Importing customers from a spreadsheet: the columns are matched by their headers, a dry run says what each row would
+do and why not, applying writes every valid row in one transaction, and the whole batch can be reverted — except a
+record someone changed since, which is left alone and named."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlmodel import func, select
+
+from backoffice import events
+from backoffice.db import read_session, session_scope
+from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
+from backoffice.listing import query
+from backoffice.models import AuditEntry, Customer, ImportBatch
+from backoffice.resources import resource
+from backoffice.services import crud
+from backoffice.services.customers import ban_customer
+from backoffice.transfer import imports
+from backoffice.transfer.exports import export_rows
+
+from .factories import make_company, make_customer, make_user
+
+CUSTOMERS = resource('customers')
+
+FILE = (
+    'Email;Name;Company;Agrees to marketing email;Favourite colour\n'
+    'ADA@example.com;Ada King;;yes;blue\n'          # 1 update: name (matched by email, ignoring case)
+    'bob@example.com;Bob;Acme;no;red\n'             # 2 unchanged
+    'new@example.com;Newt;Acme;Yes;\n'              # 3 create, company given by name
+    'not-an-email;Nobody;;;\n'                      # 4 error: the email
+    'eve@example.com;Eve;Nope Ltd;;\n'              # 5 error: no such company
+    'NEW@example.com;Newt again;;;\n'               # 6 error: the same new customer twice
+)
+
+
+@pytest.fixture
+def manager():
+    return make_user('manager')
+
+
+@pytest.fixture
+def shop():
+    acme = make_company('Acme')
+    ada = make_customer('ada@example.com', name='Ada Lovelace', consent=True)
+    bob = make_customer('bob@example.com', name='Bob', company_id=acme.id)
+    return {'acme': acme, 'ada': ada, 'bob': bob}
+
+
+def plan_for(actor, text: str | bytes, file_name: str = 'customers.csv') -> list[imports.RowPlan]:
+    rows = imports.read_table(text.encode() if isinstance(text, str) else text, file_name)
+    mapping = imports.map_columns(CUSTOMERS, rows[0].keys())
+    with read_session() as session:
+        return imports.preview(session=session, actor=actor, resource=CUSTOMERS, rows=rows, mapping=mapping)
+
+
+def apply(actor, plan, file_name='customers.csv') -> ImportBatch:
+    with session_scope() as session:
+        return imports.apply(session=session, actor=actor, resource=CUSTOMERS, plan=plan, file_name=file_name)
+
+
+def revert(actor, batch_id) -> dict:
+    with session_scope() as session:
+        return imports.revert(session=session, actor=actor, batch_id=batch_id)
+
+
+def customer(email: str) -> Customer | None:
+    with read_session() as session:
+        return session.exec(select(Customer).where(Customer.email == email)).first()
+
+
+def count(model) -> int:
+    with read_session() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+# --- reading and mapping ---------------------------------------------------------------------------------------------
+
+def test_columns_are_matched_by_label_or_name_ignoring_case_and_spaces() -> None:
+    mapping = imports.map_columns(CUSTOMERS, ['E-mail', ' name ', 'COMPANY', 'Consent', 'company_id', 'id',
+                                              'Favourite colour'])
+    assert mapping == {'E-mail': 'email', ' name ': 'name', 'COMPANY': 'company_id', 'Consent': 'marketing_consent',
+                       'company_id': None, 'id': 'id', 'Favourite colour': None}  # a second Company column: ignored
+
+
+def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
+    semicolons = imports.read_table('\ufeffEmail;Name\n\nzoë@example.com;Zoë\n'.encode(), 'a.csv')
+    assert semicolons == [{'Email': 'zoë@example.com', 'Name': 'Zoë'}]  # BOM gone, blank line skipped
+    assert imports.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [{'Email': 'a@example.com',
+                                                                                   'Name': 'A'}]
+    assert imports.read_table('Email,Name\nb@example.com,Bé\n'.encode('cp1252'), 'b.csv')[0]['Name'] == 'Bé'
+    # Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated
+    assert imports.read_table('Email\tName\r\nc@example.com\tÇa\r\n'.encode('utf-16'), 'c.csv') == [
+        {'Email': 'c@example.com', 'Name': 'Ça'}]
+    assert imports.read_table(b'Email,Name\nd@example.com,D\x00e\n', 'd.csv')[0]['Name'] == 'De'  # no NUL kept
+    workbook = Workbook()
+    workbook.active.append(['Email', 'Name', 'Consent', 'Company'])
+    workbook.active.append(['x@example.com', 'X', True, 7])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert imports.read_table(buffer.getvalue(), 'people.XLSX') == [
+        {'Email': 'x@example.com', 'Name': 'X', 'Consent': 'Yes', 'Company': '7'}]
+
+
+@pytest.mark.parametrize('data, name, message', [
+    (b'', 'a.csv', 'The file is empty'),
+    (b'\n \n', 'a.csv', 'The file is empty'),
+    (b'Email,Name\n', 'a.csv', 'no rows under it'),
+    (b'not a workbook', 'a.xlsx', 'could not be read as an Excel workbook'),
+    (b'Email\nx@example.com\n', 'a.pdf', 'Upload a .csv or .xlsx file'),
+    (b'Email,Email\nx@example.com,y@example.com\n', 'a.csv', 'appears twice'),
+])
+def test_unreadable_files_are_refused_in_words(data: bytes, name: str, message: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        imports.read_table(data, name)
+    assert message in refused.value.errors['file']
+
+
+def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, 'MAX_ROWS', 3)
+    imports.read_table(b'Email\na\nb\nc\n', 'a.csv')
+    with pytest.raises(ValidationFailed, match='more than 3 rows'):
+        imports.read_table(b'Email\na\nb\nc\nd\n', 'a.csv')
+
+
+# --- preview ---------------------------------------------------------------------------------------------------------
+
+def test_preview_says_what_each_row_would_do_and_writes_nothing(shop, manager) -> None:
+    customers, audits = count(Customer), count(AuditEntry)
+    plan = plan_for(manager, FILE)
+    assert [row.action for row in plan] == ['update', 'unchanged', 'create', 'error', 'error', 'error']
+    update, _unchanged, create, bad_email, no_company, twice = plan
+    assert update.record_id == shop['ada'].id and update.changes == {'name': ['Ada Lovelace', 'Ada King']}
+    assert create.values['company_id'] == shop['acme'].id and create.values['marketing_consent'] is True
+    assert create.changes['email'] == [None, 'new@example.com']
+    assert bad_email.reason == 'Email: Enter a valid email address.'
+    assert no_company.reason == 'Company: No company is named "Nope Ltd".'
+    assert twice.reason == 'Email: Row 3 of this file has the same email.'
+    assert imports.count_actions(plan) == {'create': 1, 'update': 1, 'unchanged': 1, 'error': 3}
+    assert (count(Customer), count(AuditEntry)) == (customers, audits)
+
+
+def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
+    gone = make_customer('gone@example.com')
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=gone.id)
+    plan = plan_for(manager, 'Email,Status,Phone\n'
+                             'gone@example.com,Active,\n'          # a customer in the trash has this email
+                             'c@example.com,Banned,\n'             # banning is an action with a reason
+                             'd@example.com,Asleep,\n'             # not a status
+                             'e@example.com,unfinished,abc\n')     # not a phone number
+    assert [row.action for row in plan] == ['error'] * 4
+    assert 'in the trash has this email; restore it instead' in plan[0].reason
+    assert 'Ban a customer with the Ban action' in plan[1].reason
+    assert plan[2].reason == 'Status: Choose one of: Active, Unfinished sign-up.'
+    assert plan[3].reason.startswith('Phone: Enter a phone number')
+
+
+def test_rows_can_be_matched_by_id_and_blank_cells_clear_a_field(shop, manager) -> None:
+    plan = plan_for(manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n'
+                             ',zed@example.com,Acme\n')
+    assert [row.action for row in plan] == ['update', 'error', 'create']
+    assert plan[0].changes == {'company_id': [shop['acme'].id, None]}
+    assert plan[1].reason == 'ID: No customer has the id 999.'
+
+
+def test_a_banned_customer_exported_and_imported_back_is_unchanged(shop, manager) -> None:
+    with session_scope() as session:
+        ban_customer(session=session, actor=manager, record_id=shop['bob'].id, version=shop['bob'].version,
+                     reason='Fraud')
+        odd = make_customer('=cmd@example.com', name='=SUM(A1)')
+        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=odd.id, version=1,
+                           changes={'phone': '+44 20 7946 0000'})  # exported as '+44…, read back without the '
+    with read_session() as session:
+        exported = export_rows(session=session, actor=manager, resource=CUSTOMERS, fmt='csv',
+                               request=query.ListRequest())
+        data = b''.join(exported.chunks)
+    plan = plan_for(manager, data)
+    assert [row.action for row in plan] == ['unchanged'] * 3, [row.reason for row in plan]
+
+
+def test_a_viewer_may_not_import_or_revert(shop, manager) -> None:
+    viewer = make_user('viewer')
+    with pytest.raises(PermissionDenied):
+        plan_for(viewer, FILE)
+    plan = plan_for(manager, FILE)
+    with pytest.raises(PermissionDenied):
+        apply(viewer, plan)
+    batch = apply(manager, plan)
+    with pytest.raises(PermissionDenied):
+        revert(viewer, batch.id)
+    assert customer('ada@example.com').name == 'Ada King'
+
+
+def test_read_only_lists_cannot_be_imported(manager) -> None:
+    with read_session() as session, pytest.raises(ServiceError, match='cannot be imported'):
+        imports.preview(session=session, actor=manager, resource=resource('audit'), rows=[{'Who': 'x'}],
+                        mapping={'Who': 'actor_email'})
+
+
+# --- apply -----------------------------------------------------------------------------------------------------------
+
+def test_apply_writes_the_valid_rows_audits_them_and_tells_the_lists(shop, manager) -> None:
+    heard = []
+    events.subscribe('customers', heard.append, key='test')
+    batch = apply(manager, plan_for(manager, FILE), file_name='spring.csv')
+    assert batch.counts == {'created': 1, 'updated': 1, 'unchanged': 1, 'skipped': 3}
+    new = customer('new@example.com')
+    assert new.company_id == shop['acme'].id and new.name == 'Newt'
+    assert customer('ada@example.com').name == 'Ada King' and customer('ada@example.com').version == 2
+    assert customer('eve@example.com') is None
+    with read_session() as session:
+        stored = session.get(ImportBatch, batch.id)
+        assert stored.created_ids == [new.id] and stored.file_name == 'spring.csv' and stored.actor_id == manager.id
+        assert stored.updated[str(shop['ada'].id)]['before'] == {'name': 'Ada Lovelace'}
+        actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor_id == manager.id))]
+    assert sorted(actions) == ['customer.created', 'customer.imported', 'customer.updated']
+    assert heard == [{'id': None, 'action': 'imported', 'batch_id': batch.id,
+                      'ids': [new.id, shop['ada'].id]}]
+
+
+def test_a_row_that_fails_at_apply_time_writes_nothing(shop, manager) -> None:
+    plan = plan_for(manager, FILE)
+    make_customer('new@example.com', name='Someone was quicker')  # between the preview and the click on Apply
+    batches, audits = count(ImportBatch), count(AuditEntry)
+    with pytest.raises(ValidationFailed) as refused:
+        apply(manager, plan)
+    assert refused.value.errors[''].startswith('Row 3 (new@example.com): Email: Another customer already has')
+    assert 'Nothing was imported' in refused.value.errors['']
+    assert customer('ada@example.com').name == 'Ada Lovelace'  # row 1 was rolled back with the rest
+    assert (count(ImportBatch), count(AuditEntry)) == (batches, audits)
+
+
+def test_a_file_with_nothing_to_do_is_not_applied(shop, manager) -> None:
+    plan = plan_for(manager, 'Email,Name\nbob@example.com,Bob\nbad,\n')
+    with pytest.raises(ValidationFailed, match='Nothing to import'):
+        apply(manager, plan)
+    assert count(ImportBatch) == 0
+
+
+def test_a_record_edited_after_the_preview_stops_the_import(shop, manager) -> None:
+    plan = plan_for(manager, FILE)
+    with session_scope() as session:
+        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=shop['ada'].id,
+                           version=1, changes={'phone': '+44 20 7946 0000'})
+    with pytest.raises(ValidationFailed) as refused:
+        apply(manager, plan)
+    assert refused.value.errors[''].startswith(f'Row 1 (ada@example.com): {manager.email} changed this customer at ')
+    assert refused.value.errors[''].endswith('after the preview. Nothing was imported; preview the file again.')
+    assert isinstance(refused.value.__cause__, StaleRecord)
+    assert customer('new@example.com') is None
+
+
+# --- revert ----------------------------------------------------------------------------------------------------------
+
+def test_revert_trashes_what_was_added_and_restores_what_was_changed(shop, manager) -> None:
+    batch = apply(manager, plan_for(manager, FILE))
+    summary = revert(manager, batch.id)
+    assert summary == {'done': 2, 'trashed': 1, 'restored': 1, 'skipped': []}
+    assert customer('new@example.com').deleted_at is not None  # in the trash: restorable
+    ada = customer('ada@example.com')
+    assert ada.name == 'Ada Lovelace' and ada.version == 3
+    with read_session() as session:
+        assert session.get(ImportBatch, batch.id).reverted_at is not None
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action.in_(
+            ['customer.import_reverted', 'customer.reverted', 'customer.deleted']))).all()
+    assert sorted(e.action for e in entries) == ['customer.deleted', 'customer.import_reverted', 'customer.reverted']
+    with pytest.raises(ValidationFailed, match='already reverted'):
+        revert(manager, batch.id)
+
+
+def test_revert_leaves_a_record_changed_after_the_import_and_says_why(shop, manager) -> None:
+    batch = apply(manager, plan_for(manager, FILE))
+    agent = make_user('agent', email='alex@example.com')
+    with session_scope() as session:
+        crud.update_record(session=session, actor=agent, resource=CUSTOMERS, record_id=shop['ada'].id,
+                           version=2, changes={'name': 'Ada, Countess of Lovelace'})
+    summary = revert(manager, batch.id)
+    assert summary['done'] == 1 and summary['trashed'] == 1
+    [skipped] = summary['skipped']
+    assert skipped['id'] == shop['ada'].id and skipped['title'] == 'ada@example.com'
+    assert skipped['reason'].startswith('Changed by alex@example.com on ') and 'after the import' in skipped['reason']
+    assert customer('ada@example.com').name == 'Ada, Countess of Lovelace'  # the later edit is kept
+
+
+def test_unknown_batches_are_not_found(manager) -> None:
+    with pytest.raises(ServiceError, match='no longer exists'):
+        revert(manager, 12345)
+
+
+def test_products_round_trip_through_a_spreadsheet(manager) -> None:
+    """Export to XLSX, edit in a spreadsheet, import back: money, currency codes or labels, categories by name."""
+    products, categories = resource('products'), resource('categories')
+    with session_scope() as session:
+        tea = crud.create_record(session=session, actor=manager, resource=categories, data={'name': 'Tea'})
+        crud.create_record(session=session, actor=manager, resource=products, data={
+            'sku': 'TEA-1', 'name': 'Green tea', 'price': '4.50', 'currency': 'EUR', 'category_id': tea.id})
+    with read_session() as session:
+        exported = b''.join(export_rows(session=session, actor=manager, resource=products, fmt='xlsx',
+                                        request=query.ListRequest()).chunks)
+    workbook = load_workbook(io.BytesIO(exported))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    assert header == ['ID', 'SKU', 'Name', 'Category', 'Price', 'Currency', 'Active']
+    assert sheet['E2'].value == 4.5 and sheet['E2'].number_format == '#,##0.00'
+    sheet['E2'] = 5.25  # a new price
+    sheet.append([None, 'tea-2', 'Black tea', 'tea', '3', 'GBP — Pound sterling', 'No'])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = imports.read_table(buffer.getvalue(), 'products.xlsx')
+    with read_session() as session:
+        plan = imports.preview(session=session, actor=manager, resource=products, rows=rows,
+                               mapping=imports.map_columns(products, header))
+    assert [row.action for row in plan] == ['update', 'create'], [row.reason for row in plan]
+    assert plan[0].changes == {'price': ['4.50', '5.25']}
+    assert plan[1].values['sku'] == 'TEA-2' and plan[1].values['category_id'] == tea.id
+    with session_scope() as session:
+        imports.apply(session=session, actor=manager, resource=products, plan=plan, file_name='products.xlsx')
+    with read_session() as session:
+        prices = {p.sku: (p.price, p.currency, p.active) for p in session.exec(select(products.model))}
+    assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True), 'TEA-2': (Decimal('3.00'), 'GBP', False)}
