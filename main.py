@@ -24,6 +24,7 @@ import backoffice.resources  # noqa: E402,F401  (declares every resource)
 import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
+from components.known_browser_route import router as known_browser_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
 from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
@@ -52,7 +53,7 @@ add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMid
 wire_activity()  # only a person's input and page loads keep a session from going idle
 app.add_middleware(UploadLimit)  # added last: outermost, it counts an upload's bytes before anything reads them
 lifespan = app.router.lifespan_context
-for router in (session_renewal_router, *ROUTERS):
+for router in (session_renewal_router, known_browser_router, *ROUTERS):
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit

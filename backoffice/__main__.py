@@ -1,5 +1,5 @@
-"""The admin command line: python -m backoffice migrate | create-user | seed | create-api-key | kpi-refresh |
-backup | restore."""
+"""The admin command line: python -m backoffice migrate | create-user | unlock-sign-in | seed | create-api-key |
+kpi-refresh | backup | restore."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from backoffice import db
+from backoffice import auth, db
 from backoffice.config import load_settings
 from backoffice.errors import ValidationFailed
 from backoffice.models import Role
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument('--role', required=True, choices=[r.value for r in Role])
     create.add_argument('--password-stdin', action='store_true',
                         help='read the password from standard input (else one is generated and printed once)')
+    unlock = commands.add_parser('unlock-sign-in', help='clear the sign-in locks of an email (and of the addresses '
+                                                        'its failures came from)')
+    unlock.add_argument('--email', required=True)
     seed = commands.add_parser('seed', help='fill the database with deterministic demo data (staff and a small shop), '
                                              'or with --customers/--companies/--orders only those, in bulk')
     seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
@@ -63,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == 'create-user':
         return _create_user(args)
+    if args.command == 'unlock-sign-in':
+        print(f'Cleared {auth.unlock_sign_in(args.email)} sign-in lock(s) for {args.email.strip().lower()}.')
+        return 0
     if args.command == 'seed':
         return _seed(args)
     if args.command == 'create-api-key':

@@ -9,15 +9,17 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from backoffice import events
-from backoffice.db import session_scope
+from backoffice import events, known_browser
+from backoffice.db import read_session, session_scope
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit
 
-ACCOUNT_LIMIT = 5          # failures for one email before it is locked
-ADDRESS_LIMIT = 20         # failures from one address before it is locked
+PAIR_LIMIT = 5             # failures for one email from one address before that pair is locked
+ADDRESS_LIMIT = 20         # failures from one address, whatever the emails, before the address is locked
+BROWSER_LIMIT = 5          # failures from one known browser before it, too, has to wait
+PASSWORD_CHECK_LIMIT = 5   # wrong current passwords in the "Change password" dialog before it waits
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(hours=1)
 FORGET_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from zero
@@ -72,17 +74,27 @@ class SignIn:
     user: User | None
     message: str = ''
     retry_after_seconds: int = 0
+    known_browser_token: str = ''  # after a sign-in: remember this browser with it (a cookie)
 
     @property
     def ok(self) -> bool:
         return self.user is not None
 
 
-def sign_in(*, email: str, password: str, address: str | None) -> SignIn:
-    """Check credentials with throttling. Blocking (argon2): pages call it through `run.io_bound`."""
+def sign_in(*, email: str, password: str, address: str | None, known_browser_cookie: str | None = None) -> SignIn:
+    """Check credentials with throttling. Blocking (argon2): pages call it through `run.io_bound`.
+
+    Failures lock the (email, address) pair and, in greater number, the address; never the account as a whole, so a
+    stranger cannot lock someone out from elsewhere. A browser this account signed in from before (its cookie) is
+    held only to its own count: the right password gets through there even while its address is locked."""
     email = (email or '').strip().lower()
-    keys = [f'account:{email}'] + ([f'address:{address}'] if address else [])
-    wait = max(_seconds_locked(key) for key in keys)
+    with read_session() as session:
+        user_id = session.exec(select(User.id).where(func.lower(User.email) == email)).first() if email else None
+    remembered = known_browser.token_for(known_browser_cookie, user_id) if user_id else ''
+    token_id = known_browser.read(remembered)[1]
+    where = address or 'unknown'
+    keys = [f'browser:{token_id}'] if token_id else [f'pair:{where} {email}'[:300], f'address:{where}']
+    wait = max(seconds_locked(key) for key in keys)
     if wait:
         return SignIn(None, f'Too many failed sign-ins. Try again in {_duration(wait)}.', wait)
 
@@ -97,17 +109,40 @@ def sign_in(*, email: str, password: str, address: str | None) -> SignIn:
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
             audit.record(session, user, 'auth.signed_in', 'user', user.id, summary=f'{user.email} signed in'
-                         + (f' from {address}' if address else ''))
+                         + (f' from {address}' if address else '') + (' (known browser)' if token_id else ''))
             session.commit()
-            _forget(keys[0])
-            return SignIn(user)
+            forget_failures(keys[0])
+            return SignIn(user, known_browser_token=known_browser.mint(user.id))
 
-    for key in keys:
-        _count_failure(key)
-    wait = max(_seconds_locked(key) for key in keys)
+    counted = keys + ([f'pair:{where} {email}'[:300], f'address:{where}'] if token_id else [])
+    for key in counted:
+        count_failure(key)
+    wait = max(seconds_locked(key) for key in keys)
     if wait:
         return SignIn(None, f'{WRONG_CREDENTIALS} Too many failed sign-ins: try again in {_duration(wait)}.', wait)
     return SignIn(None, WRONG_CREDENTIALS)
+
+
+def unlock_sign_in(email: str) -> int:
+    """Clear the sign-in locks of this email and of the addresses it failed from (the command line's way back in).
+
+    Returns how many locks were cleared."""
+    email = (email or '').strip().lower()
+    with session_scope() as session:
+        pairs = [row for row in session.exec(select(LoginThrottle).where(col(LoginThrottle.key).like('pair:%'))).all()
+                 if row.key.split(' ', 1)[-1] == email]
+        addresses = {f"address:{row.key.removeprefix('pair:').split(' ', 1)[0]}" for row in pairs}
+        rows = pairs + [row for key in addresses if (row := session.get(LoginThrottle, key)) is not None]
+        for row in rows:
+            session.delete(row)
+        session.commit()
+        return len(rows)
+
+
+def too_many_wrong_passwords(key: str) -> str:
+    """The sentence for a password check that must wait, or '' when it may go ahead."""
+    wait = seconds_locked(key)
+    return f'Too many wrong passwords. Try again in {_duration(wait)}.' if wait else ''
 
 
 def lock_duration(failures: int, limit: int) -> timedelta:
@@ -118,12 +153,17 @@ def lock_duration(failures: int, limit: int) -> timedelta:
     return min(FIRST_LOCK * 2 ** min(failures - limit, 32), LONGEST_LOCK)
 
 
+_LIMITS = {'pair': PAIR_LIMIT, 'address': ADDRESS_LIMIT, 'browser': BROWSER_LIMIT,
+           'password-check': PASSWORD_CHECK_LIMIT}
+
+
 def _limit_of(key: str) -> int:
-    return ACCOUNT_LIMIT if key.startswith('account:') else ADDRESS_LIMIT
+    return _LIMITS.get(key.split(':', 1)[0], PAIR_LIMIT)
 
 
-def _seconds_locked(key: str) -> int:
-    with session_scope() as session:
+def seconds_locked(key: str) -> int:
+    """How long this throttle key must still wait (0: go ahead). A read: safe beside an open write transaction."""
+    with read_session() as session:
         row = session.get(LoginThrottle, key)
         if row is None or row.locked_until is None:
             return 0
@@ -131,7 +171,8 @@ def _seconds_locked(key: str) -> int:
         return max(0, int(remaining + 0.999))
 
 
-def _count_failure(key: str) -> None:
+def count_failure(key: str) -> None:
+    """One more failure for this key; locked once it reaches its limit, twice as long for each one after."""
     for _attempt in range(3):  # two first failures racing to insert the same key: the loser retries as an update
         try:
             with session_scope() as session:
@@ -152,7 +193,7 @@ def _count_failure(key: str) -> None:
             continue
 
 
-def _forget(key: str) -> None:
+def forget_failures(key: str) -> None:
     with session_scope() as session:
         row = session.get(LoginThrottle, key)
         if row is not None:

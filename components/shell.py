@@ -151,7 +151,7 @@ def _change_password_dialog() -> None:
         fields = {
             'current': ui.input('Current password', password=True, password_toggle_button=True).classes('w-full'),
             'new': ui.input('New password', password=True, password_toggle_button=True).classes('w-full')
-            .props('hint="At least 10 characters; other sessions will be signed out"'),
+            .props('hint="At least 10 characters, hard to guess; other sessions will be signed out"'),
             'confirm': ui.input('Repeat new password', password=True, password_toggle_button=True).classes('w-full'),
         }
 

@@ -1,10 +1,13 @@
 """Sign-in page: email and password, throttled, returning to the page that asked for it."""
 
+import json
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from backoffice import auth
+from backoffice import auth, known_browser
+from components.known_browser_route import PATH as REMEMBER_BROWSER
 from components.screens import screen
 from components.session import current_user, safe_redirect
 from components.session_renewal import renewal_url
@@ -17,18 +20,21 @@ def login_page(request: Request):
     if current_user() is not None:
         return RedirectResponse(target)
     address = request.client.host if request.client else None
+    known_browser_cookie = request.cookies.get(known_browser.COOKIE)
     theme()
 
     async def attempt() -> None:
         message.set_visibility(False)
         button.props('loading')
-        result = await run.io_bound(auth.sign_in, email=email.value, password=password.value, address=address)
+        result = await run.io_bound(auth.sign_in, email=email.value, password=password.value, address=address,
+                                    known_browser_cookie=known_browser_cookie)
         button.props(remove='loading')
         if not result.ok:
             message.text = result.message
             message.set_visibility(True)
             password.value = ''
             return
+        remember_this_browser(result.known_browser_token)  # a keepalive post: it survives the navigation
         ui.navigate.to(renewal_url(result.user, target))  # signed in under a new session id, never the old one
 
     with ui.column().classes('absolute-center w-full max-w-sm p-4 gap-4'):
@@ -45,3 +51,10 @@ def login_page(request: Request):
             message.set_visibility(False)
             button = ui.button('Log in', on_click=attempt).classes('w-full')
     return None
+
+
+def remember_this_browser(token: str) -> None:
+    """The browser stores its known-browser cookie (HttpOnly) from a same-origin POST that outlives the navigation."""
+    body = json.dumps(json.dumps({'token': token}))
+    ui.run_javascript(f"fetch('{REMEMBER_BROWSER}', {{method: 'POST', keepalive: true, credentials: 'same-origin', "
+                      f"headers: {{'Content-Type': 'application/json'}}, body: {body}}})")

@@ -120,7 +120,7 @@ def test_a_password_hashed_with_older_parameters_is_rehashed_on_sign_in() -> Non
 
 # --- throttling ------------------------------------------------------------------------------------------------------
 
-def test_five_failures_lock_the_account_even_for_the_right_password(clock: Clock) -> None:
+def test_five_failures_lock_that_email_from_that_address_even_for_the_right_password(clock: Clock) -> None:
     agent = make_user('agent')
 
     assert fail(agent.email, 4).message == 'Email or password is incorrect.'

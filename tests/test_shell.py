@@ -45,3 +45,26 @@ async def test_changing_the_password_keeps_this_session_and_checks_every_field(u
     assert auth.sign_in(email=staff.email, password='A-much-better-passphrase', address=None).ok
     await user.open('/')
     await user.should_see('Welcome')  # this browser stayed signed in
+
+
+async def test_the_change_password_dialog_cannot_be_used_to_guess_the_current_password(user: User) -> None:
+    staff = make_user('viewer', email='vic@example.com')
+    await sign_in(user, staff.email)
+    await user.should_see('Welcome')
+    user.find(marker='change-password').click()
+    user.find('New password').type('A-much-better-passphrase')
+    user.find('Repeat new password').type('A-much-better-passphrase')
+    for guess in range(4):
+        user.find('Current password').clear().type(f'Guess-"{guess}": <script>')
+        user.find(kind=ui.button, content='Change password').click()
+        await user.should_see('This is not your current password')
+    user.find('Current password').clear().type('Guess-"5": <script>')
+    user.find(kind=ui.button, content='Change password').click()
+    await user.should_see('Too many wrong passwords. Try again in 30 seconds.')
+
+    user.find('Current password').clear().type(PASSWORD)  # even the right one waits now
+    user.find(kind=ui.button, content='Change password').click()
+    await user.should_see('Too many wrong passwords. Try again in')
+    await user.should_not_see('Password changed')
+    assert auth.sign_in(email=staff.email, password=PASSWORD, address=None).ok
+    assert not auth.sign_in(email=staff.email, password='A-much-better-passphrase', address=None).ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -13,6 +14,7 @@ from backoffice import auth, events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Role, User
+from backoffice.password_strength import TOO_COMMON
 from backoffice.services import users
 
 from .factories import PASSWORD, make_user
@@ -42,7 +44,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in() -> None:
     ('email', {'email': 'not-an-email'}, 'Enter a valid email address'),
     ('name', {'name': '   '}, 'Enter a name'),
     ('password', {'password': 'Short-1'}, 'Use at least 10 characters'),
-    ('password', {'password': 'password123'}, 'This password is too easy to guess'),
+    ('password', {'password': 'password123'}, 'Too common'),
     ('password', {'password': 'nia.newton-2026'}, 'Do not use your email or name in the password'),
     ('password', {'password': 'xNiaNewton9'}, 'Do not use your email or name in the password'),
     ('email', {'email': 'TAKEN@example.com'}, 'A user with this email already exists'),
@@ -331,7 +333,7 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
         users.reset_password(session=session, actor=admin, user_id=agent.id, version=agent.version,
                              new_password='qwertyuiop')
 
-    assert refused.value.errors == {'password': 'This password is too easy to guess'}
+    assert refused.value.errors == {'password': TOO_COMMON}
     assert sessions_events == []
     assert auth.sign_in(email=agent.email, password=PASSWORD, address=None).ok
 
@@ -344,7 +346,7 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
     (PASSWORD, PASSWORD, PASSWORD, {'new': 'Choose a password different from the current one'}),
     (PASSWORD, GOOD_PASSWORD, 'Plum-orchard-43', {'confirm': 'The two passwords differ'}),
     ('', 'password12', 'password13', {'current': 'This is not your current password',
-                                      'new': 'This password is too easy to guess',
+                                      'new': TOO_COMMON,
                                       'confirm': 'The two passwords differ'}),
 ], ids=['wrong current', 'weak new', 'same as current', 'confirmation differs', 'everything wrong'])
 def test_changing_ones_own_password_checks_every_field(current: str, new: str, confirm: str, errors: dict,
@@ -423,3 +425,26 @@ def last_audit_entry_of(action: str) -> AuditEntry:
     with read_session() as session:
         return session.exec(select(AuditEntry).where(AuditEntry.action == action)
                             .order_by(AuditEntry.id.desc())).first()
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = make_user('agent')
+    now = auth.utcnow()
+    monkeypatch.setattr(auth, 'utcnow', lambda: now)
+
+    def change(current: str) -> dict[str, str]:
+        try:
+            with session_scope() as session:
+                users.change_own_password(session=session, actor=agent, current=current, new=GOOD_PASSWORD,
+                                          confirm=GOOD_PASSWORD)
+        except ValidationFailed as refused:
+            return refused.errors
+        return {}
+
+    assert [change(f'Guess-{n}') for n in range(4)] == [{'current': 'This is not your current password'}] * 4
+    assert change('Guess-5') == {'current': 'Too many wrong passwords. Try again in 30 seconds.'}
+    assert change(PASSWORD) == {'current': 'Too many wrong passwords. Try again in 30 seconds.'}
+
+    now += timedelta(seconds=31)
+    assert change(PASSWORD) == {}
+    assert auth.sign_in(email=agent.email, password=GOOD_PASSWORD, address=None).ok

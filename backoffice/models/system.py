@@ -28,7 +28,8 @@ class AuditEntry(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins counted per account ('account:<email>') and per address ('address:<ip>')."""
+    """Failed password checks: per email and address ('pair:<ip> <email>'), per address ('address:<ip>'), per
+    known browser ('browser:<token id>') and per signed-in user changing their password ('password-check:<id>')."""
 
     __tablename__ = 'login_throttle'
 

@@ -61,7 +61,7 @@ USERS = register(Resource(
         FormField('name', 'Name', required=True),
         FormField('role', 'Role', kind='choice', choices=ROLES, required=True),
         FormField('password', 'Initial password', kind='password', on_edit=False,
-                  help='Leave empty to generate one, shown once'),
+                  help='Leave empty to generate one, shown once; else at least 10 characters, hard to guess'),
     ),
     search=('name', 'email'),
     filters=(Filter('role', 'Role', 'choice', choices=ROLES), Filter('is_active', 'Active', 'bool')),

@@ -10,31 +10,11 @@ from sqlmodel import Session, col, func, or_, select
 from backoffice import auth, events
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.models import Role, User, utcnow
+from backoffice.password_strength import password_problem
 from backoffice.permissions import require
 from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
 from backoffice.validation import clean_name, name_problem, normalize_email
-
-MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS = {
-    'password', 'password1', 'password12', 'password123', 'passw0rd', '1234567890', '12345678910', 'qwertyuiop',
-    'qwerty1234', 'iloveyou12', 'letmein123', 'welcome123', 'admin12345', 'administrator', 'changeme12',
-    'backoffice', 'backoffice1', 'abcdefghij', 'azertyuiop', '0987654321', '1111111111', '1q2w3e4r5t',
-}
-
-
-def password_problem(password: str, *, email: str = '', name: str = '') -> str | None:
-    """Why a password is too weak, or None. Length and a list of the usual guesses, as NIST 800-63B advises."""
-    if len(password or '') < MIN_PASSWORD_LENGTH:
-        return f'Use at least {MIN_PASSWORD_LENGTH} characters'
-    lowered = password.lower()
-    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
-        return 'This password is too easy to guess'
-    # Parts shorter than four letters ('Jo', 'al@...') would rule out every password that merely contains them.
-    local_part, compact_name = email.split('@')[0].lower(), name.lower().replace(' ', '')
-    if (len(local_part) >= 4 and local_part in lowered) or (len(compact_name) >= 4 and compact_name in lowered):
-        return 'Do not use your email or name in the password'
-    return None
 
 
 class UserCreate(BaseModel):
@@ -175,13 +155,20 @@ def reset_password(*, session: Session, actor: User, user_id: int, version: int,
 
 def change_own_password(*, session: Session, actor: User, current: str, new: str, confirm: str,
                         keep_session: str | None = None) -> User:
-    """The signed-in user changes their password; every other session ends, the one named `keep_session` stays."""
+    """The signed-in user changes their password; every other session ends, the one named `keep_session` stays.
+
+    Wrong current passwords are throttled like sign-ins, so an unattended session cannot be used to guess it."""
+    throttle = f'password-check:{actor.id}'
+    if wait := auth.too_many_wrong_passwords(throttle):  # checked before this session takes SQLite's write lock
+        raise ValidationFailed({'current': wait})
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
         raise ValidationFailed({'': 'Your account is no longer active'})
     errors: dict[str, str] = {}
     if not auth.verify_password(user.password_hash, current or ''):
-        errors['current'] = 'This is not your current password'
+        session.rollback()  # the count is written in its own transaction, which must not wait behind this one
+        auth.count_failure(throttle)
+        errors['current'] = auth.too_many_wrong_passwords(throttle) or 'This is not your current password'
     if problem := password_problem(new, email=user.email, name=user.name):
         errors['new'] = problem
     elif new == current:
@@ -195,6 +182,7 @@ def change_own_password(*, session: Session, actor: User, current: str, new: str
     user.password_changed_at = utcnow()
     user.session_epoch += 1
     saved = _save(session, user, user, before, 'user.password_changed')
+    auth.forget_failures(throttle)
     events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch, 'keep': keep_session})
     return saved
 
