@@ -11,6 +11,7 @@ from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ServiceError, StaleRecord
+from backoffice.events import Topic
 from backoffice.models import Invoice, Order, OrderStatus, ReturnStatus, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
@@ -63,7 +64,7 @@ class OrderScreen:
             return
         self.box = ui.column().classes('w-full gap-4')
         self.render()
-        live.resource_changed('orders').subscribe(self._on_change)
+        live.resource_changed(Topic.orders).subscribe(self._on_change)
 
     def _on_change(self, payload: dict) -> None:
         if payload.get('id') == self.data.order.id:

@@ -9,6 +9,7 @@ from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ServiceError, StaleRecord
+from backoffice.events import Topic
 from backoffice.models import MessageKind, Ticket, TicketType, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -43,7 +44,7 @@ class RequestScreen:
                 self._reply_box()
                 self.details = ui.column().classes('w-full gap-3')
         self._render()
-        live.resource_changed('tickets').subscribe(self._on_change)
+        live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
 
     # --- reading ----------------------------------------------------------------------------------------------------
