@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
 from backoffice.resources import Resource
 from backoffice.transfer import imports
 
 from .format import when
-from .forms import page_dialog, show_error
+from .forms import FAILED, call, page_dialog
 from .session import acting_user
 
 ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
@@ -46,11 +45,10 @@ class ImportDialog:
     async def _uploaded(self, event) -> None:
         self.file_name = event.file.name
         data = await event.file.read()
-        try:
-            self.rows = imports.read_table(data, self.file_name)
-        except ServiceError as error:
-            show_error(error)
+        rows = await call(imports.read_table, data, self.file_name)
+        if rows is FAILED:
             return
+        self.rows = rows
         self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
         self._show_mapping()
         await self._preview()
@@ -74,11 +72,10 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            self.plan = await run.io_bound(self._plan, user)
-        except ServiceError as error:
-            show_error(error)
+        plan = await call(self._plan, user)
+        if plan is FAILED:
             return
+        self.plan = plan
         counts = imports.count_actions(self.plan)
         self.preview_box.clear()
         with self.preview_box:
@@ -103,10 +100,8 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            batch = await run.io_bound(self._write, user)
-        except ServiceError as error:
-            show_error(error)
+        batch = await call(self._write, user)
+        if batch is FAILED:
             return
         c = batch.counts
         ui.notify(f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
@@ -144,10 +139,8 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            summary = await run.io_bound(_revert, user, batch_id)
-        except ServiceError as error:
-            show_error(error)
+        summary = await call(_revert, user, batch_id)
+        if summary is FAILED:
             return
         skipped = summary['skipped']
         message = f'Import reverted: {summary["done"]} records put back'

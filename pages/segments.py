@@ -3,22 +3,24 @@ consenting ones (CSV or the team's email tool)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nicegui import run, ui
-from pydantic import ValidationError
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, ValidationFailed, field_errors
+from backoffice.errors import ValidationFailed
 from backoffice.kpi.definitions import ACTIVITY_TYPES
 from backoffice.models import CustomerStatus, User
 from backoffice.permissions import can
 from backoffice.services import segments
 from backoffice.services.segments import Filters
 from components.format import ago
-from components.forms import clear_errors, page_dialog, show_error
+from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
+
+COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 
 NUMBER_FILTERS = {'signed_up_within_days': 'Signed up within (days)', 'not_seen_for_days': 'Not seen for (days)',
                   'seen_within_days': 'Seen within (days)', 'min_orders': 'At least this many paid orders',
@@ -82,30 +84,34 @@ def segments_page(user: User) -> None:
         return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
 
     def _custom(then) -> None:
-        clear_errors(fields)
-        try:
-            filters = Filters.model_validate(values())
-        except ValidationError as error:
-            show_error(ValidationFailed(field_errors(error)), fields)
-            return
-        then(filters)
+        filters = call_now(segments.read_filters, values(), fields=fields)
+        if filters is not FAILED:
+            then(filters)
 
-    def update_count() -> None:
+    typed = {'generation': 0}
+
+    async def update_count(*, wait: float = COUNT_AFTER) -> None:
+        """Count in a worker thread, once the typing has paused; a count for older filters is never shown."""
+        typed['generation'] += 1
+        generation = typed['generation']
+        await asyncio.sleep(wait)
+        if generation != typed['generation']:
+            return
         try:
-            filters = Filters.model_validate(values())
-        except ValueError:
+            filters = segments.read_filters(values())
+        except ValidationFailed:
             live.text = 'Check the filters'
             return
         actor = acting_user()
         if actor is None:
             return
-        with read_session() as session:
-            total = segments.count(session=session, actor=actor, which=filters)
-        live.text = matches(total)
+        total = await run.io_bound(_count, actor, filters)
+        if generation == typed['generation']:
+            live.text = matches(total)
 
     for element in fields.values():
-        element.on_value_change(lambda _: update_count())
-    update_count()
+        element.on_value_change(lambda: update_count())
+    ui.timer(0, lambda: update_count(wait=0), once=True)
 
     def show_members(which: str | Filters, name: str) -> None:
         actor = acting_user()
@@ -137,11 +143,10 @@ def segments_page(user: User) -> None:
         actor = acting_user()
         if actor is None:
             return
-        try:
-            file_name, data, sent = await run.io_bound(_export, actor, which, name)
-        except ServiceError as error:
-            show_error(error)
+        exported = await call(_export, actor, which, name)
+        if exported is FAILED:
             return
+        file_name, data, sent = exported
         ui.download.content(data, file_name, media_type='text/csv')
         ui.notify(f'Exported {sent:,} consenting customers', type='positive')
 
@@ -156,21 +161,14 @@ def segments_page(user: User) -> None:
             else:
                 ui.label('No webhook address yet: an admin sets it in Settings → Segments.') \
                     .classes('text-sm text-gray-600')
-            problem = ui.label().classes('text-sm text-red-700')
-            problem.set_visibility(False)
+            problem = error_line()
 
             async def push() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    sent = await run.io_bound(_push, actor, which, name)
-                except ValidationFailed as error:
-                    problem.text = error.errors.get('url') or str(error)
-                    problem.set_visibility(True)
-                    return
-                except ServiceError as error:
-                    show_error(error)
+                sent = await call(_push, actor, which, name, message=problem)
+                if sent is FAILED:
                     return
                 dialog.close()
                 ui.notify(f'Sent {sent:,} consenting customers', type='positive')
@@ -190,16 +188,10 @@ def segments_page(user: User) -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    with session_scope() as session:
-                        segments.delete_segment(session=session, actor=actor, segment_id=segment_id)
-                except ServiceError as error:
-                    show_error(error)
-                    dialog.close()
-                    overview.refresh()
-                    return
+                deleted = call_now(_delete, actor, segment_id)
                 dialog.close()
-                ui.notify(f'Segment "{name}" deleted', type='positive')
+                if deleted is not FAILED:
+                    ui.notify(f'Segment "{name}" deleted', type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):
@@ -216,11 +208,7 @@ def segments_page(user: User) -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    with session_scope() as session:
-                        segments.save_segment(session=session, actor=actor, name=name.value, filters=values())
-                except ServiceError as error:
-                    show_error(error, {'name': name, **fields})
+                if call_now(_save, actor, name.value, values(), fields={'name': name, **fields}) is FAILED:
                     return
                 dialog.close()
                 ui.notify('Segment saved', type='positive')
@@ -230,6 +218,22 @@ def segments_page(user: User) -> None:
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Save', on_click=save).mark('confirm-save')
         dialog.open()
+
+
+def _count(actor: User, filters: Filters) -> int:
+    with read_session() as session:
+        return segments.count(session=session, actor=actor, which=filters)
+
+
+def _save(actor: User, name: str, filters: dict[str, Any]) -> Any:
+    with session_scope() as session:
+        return segments.save_segment(session=session, actor=actor, name=name, filters=filters)
+
+
+def _delete(actor: User, segment_id: int) -> bool:
+    with session_scope() as session:
+        segments.delete_segment(session=session, actor=actor, segment_id=segment_id)
+    return True
 
 
 def _export(actor: User, which: str | Filters, name: str):

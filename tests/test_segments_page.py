@@ -3,6 +3,7 @@ building a custom segment, saving it, and the consenting-only CSV export."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from nicegui import ui
@@ -55,7 +56,7 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('2 customers match')
     next(iter(user.find('Not seen for (days)').elements)).value = 30
-    await user.should_see('1 customer matches')
+    await user.should_see('1 customer matches', retries=40)  # counted once the typing pauses
     user.find('Save segment').click()
     user.find('Name').type('Lapsed')
     user.find(marker='confirm-save').click()
@@ -105,3 +106,45 @@ async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
     await sign_in(user, make_user('viewer').email, path='/segments')
     await user.should_see('Lapsed')
     await user.should_not_see(marker=f'delete-segment-{lapsed.id}')
+
+
+async def test_the_live_count_runs_off_the_event_loop_once_the_typing_pauses(user: User, monkeypatch) -> None:
+    import threading
+
+    make_customer('a@example.com')
+    quiet_for('a@example.com', 10)
+    counted: list[str] = []
+    real_count = segments.count
+
+    def count(**kwargs):
+        if not isinstance(kwargs.get('which'), str):  # the custom segment's live count, not a built-in card
+            counted.append(threading.current_thread().name)
+        return real_count(**kwargs)
+    monkeypatch.setattr(segments, 'count', count)
+    await sign_in(user, make_user('manager').email, path='/segments')
+    await user.should_see('1 customer matches', retries=40)
+    counted.clear()
+    field = next(iter(user.find('Not seen for (days)').elements))
+    for typed in (1, 12, 123):  # three keystrokes in a row
+        field.value = typed
+    await user.should_see('0 customers match', retries=40)
+    assert len(counted) == 1, counted  # one count for the pause, not one per keystroke
+    assert counted[0] != threading.main_thread().name
+
+
+async def test_saving_a_segment_shows_the_service_error_at_the_name_field(user: User) -> None:
+    manager = make_user('manager')
+    name = 'Lapsed "VIPs": <script>alert(1)</script>'
+    with session_scope() as session:
+        segments.save_segment(session=session, actor=manager, name=name, filters={'not_seen_for_days': 30})
+    await sign_in(user, manager.email, path='/segments')
+    await user.should_see('Save segment', retries=40)
+    user.find('Save segment').click()
+    user.find('Name').type(name.upper())
+    user.find(marker='confirm-save').click()
+    name_field = next(iter(user.find('Name').elements))
+    for _ in range(40):
+        if name_field.error:
+            break
+        await asyncio.sleep(0.05)
+    assert name_field.error == 'A segment with this name exists'  # at the field, not a toast

@@ -50,6 +50,28 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.cancelled: frozenset(),
 }
 RESERVING = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # their lines hold reserved stock
+RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
+# the action that takes an order to each status
+STEP_TO: dict[OrderStatus, str] = {OrderStatus.pending: 'confirm', OrderStatus.paid: 'record_payment',
+                                   OrderStatus.packed: 'pack', OrderStatus.shipped: 'ship',
+                                   OrderStatus.delivered: 'deliver', OrderStatus.cancelled: 'cancel'}
+ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
+
+
+def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
+    """The actions this order allows now, by name (see ACTIONS): the order page shows these and no other. Each
+    action's service still checks its own rule, with the reason, when it runs."""
+    status = order.status
+    allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    if status == OrderStatus.draft:
+        allowed.add('edit_draft')
+    if order.paid_total > order.refunded_total:
+        allowed.add('refund')
+    if status in RETURNABLE:
+        allowed.add('start_return')
+    if not invoiced and status not in (OrderStatus.draft, OrderStatus.cancelled):
+        allowed.add('issue_invoice')
+    return frozenset(allowed)
 
 
 class IllegalTransition(ServiceError):

@@ -52,6 +52,11 @@ def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]
     return purchase
 
 
+def may_receive(purchase: Purchase) -> bool:
+    """Only a purchase still on order can be received (once)."""
+    return purchase.status == PurchaseStatus.ordered
+
+
 def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
     """An ordered purchase arrived: each line becomes a receipt movement. Receiving it again is refused."""
     require(actor, 'catalog.write')

@@ -34,7 +34,22 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
 
-RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)
+RETURNABLE = orders.RETURNABLE
+
+
+def allowed_actions(rma: Return) -> frozenset[str]:
+    """What this return allows now: 'receive' and 'cancel' while requested; once received, one resolution each
+    ('refund', 'credit_note', 'exchange'); nothing once closed or cancelled."""
+    if rma.status == ReturnStatus.requested:
+        return frozenset({'receive', 'cancel'})
+    if rma.status == ReturnStatus.received:
+        return frozenset(resolution.value for resolution in ReturnResolution)
+    return frozenset()
+
+
+def may_start_from_ticket(ticket: Ticket) -> bool:
+    """A request starts a return when it is of type "return or exchange" and names its order."""
+    return ticket.type == TicketType.return_exchange and bool(ticket.order_number)
 
 
 def create_return(*, session: Session, actor: User, order_id: int, lines: list[dict[str, Any]], reason: str = '',

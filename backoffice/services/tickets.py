@@ -193,6 +193,11 @@ def assign_to_me(*, session: Session, actor: User, ticket_id: int, version: int)
     return change(session=session, actor=actor, ticket_id=ticket_id, version=version, assignee_id=actor.id)
 
 
+def may_mark_duplicate(ticket: Ticket) -> bool:
+    """A request not yet closed (closed is final) and not already a duplicate may be marked as one."""
+    return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None
+
+
 def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: int, of_number: int | str) -> Ticket:
     """Close a request as a duplicate of an earlier one (a note in its thread says which)."""
     require(actor, 'tickets.write')
