@@ -73,7 +73,7 @@ def segments_page(user: User) -> None:
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            live = ui.label().classes('font-medium').mark('live-count')
+            live_count = ui.label().classes('font-medium').mark('live-count')
             with ui.row().classes('gap-2'):
                 ui.button('Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))) \
                     .props('flat')
@@ -100,14 +100,14 @@ def segments_page(user: User) -> None:
         try:
             filters = segments.read_filters(values())
         except ValidationFailed:
-            live.text = 'Check the filters'
+            live_count.text = 'Check the filters'
             return
         actor = acting_user()
         if actor is None:
             return
         total = await run.io_bound(_count, actor, filters)
         if generation == typed['generation']:
-            live.text = matches(total)
+            live_count.text = matches(total)
 
     for element in fields.values():
         element.on_value_change(lambda: update_count())

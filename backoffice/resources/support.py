@@ -100,7 +100,7 @@ CANNED_REPLIES = register(Resource(
     key=Topic.canned_replies, label='Canned replies', singular='canned reply', plural='canned replies',
     model=CannedReply, create=CannedReplyCreate, update=CannedReplyUpdate, permission='tickets', title='title',
     icon='quickreply',
-    description='Prepared answers; {customer_name}, {order_number}, {ticket_number} and {agent_name} are filled in',
+    description='Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} are filled in',
     columns=(
         Column('title', 'Title'),
         Column('updated_at', 'Changed', kind='datetime', on_phone=False),
@@ -108,7 +108,7 @@ CANNED_REPLIES = register(Resource(
     fields=(
         FormField('title', 'Title', required=True),
         FormField('body', 'Text', kind='long_text', required=True,
-                  help='Placeholders: {customer_name}, {order_number}, {ticket_number}, {agent_name}'),
+                  help='Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}'),
     ),
     search=('title', 'body'), default_sort='title',
 ))

@@ -43,7 +43,8 @@ from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
 FIRST_NUMBER = 1001
-PLACEHOLDERS = ('customer_name', 'order_number', 'ticket_number', 'agent_name')
+PLACEHOLDERS = ('customer_name', 'order_number', 'request_number', 'agent_name')
+# {ticket_number}, the name canned replies written before docs/GLOSSARY.md use, is still filled in
 
 # where a status may go next; closed is final
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -301,7 +302,8 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
         raise NotFound('This canned reply or request no longer exists.')
     customer = session.get(Customer, ticket.customer_id)
     return fill_placeholders(canned.body, {'customer_name': customer.name if customer else '',
-                                           'order_number': ticket.order_number, 'ticket_number': ticket.number,
+                                           'order_number': ticket.order_number, 'request_number': ticket.number,
+                                           'ticket_number': ticket.number,
                                            'agent_name': actor.name})
 
 
