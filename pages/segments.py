@@ -34,16 +34,16 @@ def segments_page(user: User) -> None:
     @ui.refreshable
     def overview() -> None:
         with read_session() as session:
-            built_in = [(s.key, s.name, s.description, segments.count(session=session, actor=user, which=s.key))
-                        for s in segments.BUILT_IN]
             saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
+        totals: dict[str, ui.label] = {}
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
-            for key, name, description, total in built_in:
-                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{key}') \
-                        .on('click', lambda k=key, n=name: show_members(k, n)):
-                    ui.label(name).classes('text-sm text-gray-600')
-                    ui.label(f'{total:,}').classes('text-2xl font-semibold')
-                    ui.label(description).classes('text-xs text-gray-500')
+            for segment in segments.BUILT_IN:
+                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{segment.key}') \
+                        .on('click', lambda k=segment.key, n=segment.name: show_members(k, n)):
+                    ui.label(segment.name).classes('text-sm text-gray-600')
+                    totals[segment.key] = ui.label('…').classes('text-2xl font-semibold') \
+                        .mark(f'segment-total-{segment.key}')
+                    ui.label(segment.description).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
                 with ui.card().classes('w-full gap-1 p-3 cursor-pointer') \
                         .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n)):
@@ -56,6 +56,13 @@ def segments_page(user: User) -> None:
                                 .props('color=grey-7').mark(f'delete-segment-{segment_id}') \
                                 .on('click.stop', js_handler='() => {}')  # the card under it opens the members
                     ui.label('Custom segment').classes('text-xs text-gray-500')
+
+        async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
+            counted = await call(_count_built_in, user)
+            if counted is not FAILED:
+                for key, label in totals.items():
+                    label.text = f'{counted[key]:,}'
+        ui.timer(0, count_built_in, once=True)
 
     overview()
 
@@ -218,6 +225,11 @@ def segments_page(user: User) -> None:
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Save', on_click=save).mark('confirm-save')
         dialog.open()
+
+
+def _count_built_in(actor: User) -> dict[str, int]:
+    with read_session() as session:
+        return {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
 
 
 def _count(actor: User, filters: Filters) -> int:
