@@ -100,6 +100,7 @@ async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
         app_settings.save(session=session, actor=make_user('admin'),
                           changes={'segments_webhook_url': 'https://mail-tool.example.com/in'}, loaded={})
     await sign_in(user, manager.email, path='/segments')
+    await user.should_see(marker='segment-inactive', retries=40)  # signed in and on the page
     user.find(marker='segment-inactive').click()
     await user.should_see('Push to webhook')
     user.find('Push to webhook').click()
