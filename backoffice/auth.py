@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from backoffice import events, known_browser
 from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit
 
@@ -235,5 +236,5 @@ def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     user.session_epoch += 1
     session.add(user)
     audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=f'{user.email}: {reason}')
+    events.after_commit(session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})
     session.commit()
-    events.publish('sessions', {'user_id': user.id, 'epoch': user.session_epoch})

@@ -1,34 +1,89 @@
-"""Change events as plain Python: services publish (topic, payload) after commit; subscribers fan out (UI, webhooks).
+"""Change events as plain Python: services queue (topic, payload) with after_commit and they are published when the
+transaction commits (dropped if it rolls back); subscribers fan out (UI, webhooks). Every topic is a `Topic`.
 With several processes on one PostgreSQL, event_relay carries each event to the other processes too."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+
+class Topic(StrEnum):
+    """The one list of event topics. A resource that publishes its changes uses its topic as its key, so the list,
+    the form and the webhooks of that resource hear the same name; a string not listed here is refused."""
+
+    # resources (their declaration's key)
+    carriers = 'carriers'
+    categories = 'categories'
+    products = 'products'
+    companies = 'companies'
+    customers = 'customers'
+    content = 'content'
+    legal_versions = 'legal-versions'
+    orders = 'orders'
+    stock = 'stock'
+    returns = 'returns'
+    purchases = 'purchases'
+    tickets = 'tickets'                      # support requests (the storage name stays 'tickets': docs/GLOSSARY.md)
+    canned_replies = 'canned-replies'
+    users = 'users'
+    webhooks = 'webhooks'                    # endpoints changed
+    webhook_deliveries = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
+    # not resources
+    invoices = 'invoices'
+    notifications = 'notifications'
+    sessions = 'sessions'                    # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+    presence = 'presence'                    # who is looking at which record, per process
+
+
+_TOPICS = frozenset(t.value for t in Topic)
+
+
+def is_topic(name: str) -> bool:
+    return name in _TOPICS
+
+
 Subscriber = Callable[[dict[str, Any]], Any]
-_subscribers: dict[str, dict[str, Subscriber]] = {}
+_subscribers: dict[Topic, dict[str, Subscriber]] = {}
 _relay: Callable[[str, dict[str, Any]], None] | None = None
+_QUEUE = 'backoffice.events'  # key in Session.info: the events waiting for this session's commit
 
 
-def subscribe(topic: str, callback: Subscriber, *, key: str | None = None) -> None:
+def subscribe(topic: Topic, callback: Subscriber, *, key: str | None = None) -> None:
     """Register a callback; the key makes it idempotent (main.py re-wires on every start, tests start often)."""
-    _subscribers.setdefault(topic, {})[key or f'{callback.__module__}.{callback.__qualname__}'] = callback
+    _subscribers.setdefault(Topic(topic), {})[key or f'{callback.__module__}.{callback.__qualname__}'] = callback
 
 
-def publish(topic: str, payload: dict[str, Any]) -> None:
-    """Call only after the commit that made the change, never before."""
+def after_commit(session: Session, topic: Topic, payload: dict[str, Any]) -> None:
+    """Publish this event once the session's transaction commits; a rollback (or a close without commit) drops it.
+    Build the payload after a flush, so new records have their id."""
+    topic = Topic(topic)
+    if not session.in_transaction():
+        session.begin()  # the events belong to this transaction: its rollback or close drops them
+    session.info.setdefault(_QUEUE, []).append((topic, payload))
+
+
+def publish(topic: Topic, payload: dict[str, Any]) -> None:
+    """Publish now: for what no transaction carries (presence). Services use after_commit."""
+    topic = Topic(topic)
     deliver(topic, payload)
     if _relay is not None:
         _relay(topic, payload)
 
 
-def deliver(topic: str, payload: dict[str, Any]) -> None:
+def deliver(topic: Topic, payload: dict[str, Any]) -> None:
     """Hand an event to this process's subscribers (published here, or relayed from another process)."""
-    for callback in list(_subscribers.get(topic, {}).values()):
+    if topic not in _TOPICS:  # relayed by a process that knows a topic this one does not
+        log.warning('event of unknown topic %r ignored', topic)
+        return
+    for callback in list(_subscribers.get(Topic(topic), {}).values()):
         try:
             callback(payload)
         except Exception:
@@ -42,3 +97,21 @@ def set_relay(relay: Callable[[str, dict[str, Any]], None] | None) -> None:
 
 def clear() -> None:
     _subscribers.clear()
+
+
+@sa_event.listens_for(Session, 'after_commit')
+def _publish_queued(session: Session) -> None:
+    for topic, payload in session.info.pop(_QUEUE, []):
+        publish(topic, payload)
+
+
+@sa_event.listens_for(Session, 'after_soft_rollback')
+def _drop_queued(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_QUEUE, None)
+
+
+@sa_event.listens_for(Session, 'after_transaction_end')
+def _drop_unpublished(session: Session, transaction) -> None:
+    if transaction.parent is None and not transaction.nested:  # closed without a commit: nothing happened
+        session.info.pop(_QUEUE, None)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
 from .format import ago, when
-from .forms import clear_errors, page_dialog, show_error, show_secret_once
+from .forms import FAILED, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
 HEADINGS = ('Name', 'Key', 'Scopes', 'Created', 'Last used', 'Status', '')
@@ -61,8 +60,7 @@ def api_keys_panel(user: User) -> None:
             ui.label('Scopes').classes('text-sm text-gray-500')
             checks = {scope: ui.checkbox(f'{scope} — {label}', value=scope == 'requests:write')
                       for scope, label in api_keys.SCOPES.items()}
-            scopes_error = ui.label().classes('text-negative text-xs')
-            scopes_error.set_visibility(False)
+            scopes_error = error_line()  # the scopes' message, or any about the whole key
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Create key', on_click=lambda: save())
@@ -72,20 +70,11 @@ def api_keys_panel(user: User) -> None:
             actor = acting_user()
             if actor is None:
                 return
-            clear_errors({'name': name})
-            scopes_error.set_visibility(False)
             chosen = [scope for scope, check in checks.items() if check.value]
-            try:
-                key, secret = await run.io_bound(_create, actor, name.value, chosen)
-            except ValidationFailed as error:
-                scopes_error.text = error.errors.pop('scopes', '')
-                scopes_error.set_visibility(bool(scopes_error.text))
-                if error.errors:
-                    show_error(error, {'name': name})
+            created = await call(_create, actor, name.value, chosen, fields={'name': name}, message=scopes_error)
+            if created is FAILED:
                 return
-            except ServiceError as error:
-                show_error(error)
-                return
+            key, secret = created
             dialog.close()
             refresh()
             show_secret_once(f'API key “{key.name}”', secret)
@@ -102,10 +91,7 @@ def api_keys_panel(user: User) -> None:
         actor = acting_user()
         if actor is None:
             return
-        try:
-            await run.io_bound(_revoke, actor, row['id'])
-        except ServiceError as error:
-            show_error(error)
+        if await call(_revoke, actor, row['id']) is FAILED:
             return
         refresh()
         ui.notify(f'API key “{row["name"]}” revoked', type='positive')

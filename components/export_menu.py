@@ -6,15 +6,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session
-from backoffice.errors import ServiceError
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.resources import Resource
 from backoffice.transfer import exports
 
+from .forms import FAILED, call
 from .session import acting_user
 
 
@@ -29,14 +29,13 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
         timer = ui.timer(0.5, lambda: setattr(bar, 'message', f'Exporting {resource.label.lower()}: '
                                                                f'{progress["done"]:,} of {progress["total"]:,} rows'))
         try:
-            path, name = await run.io_bound(_write, user, resource, request(), fmt, progress)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-            return
+            written = await call(_write, user, resource, request(), fmt, progress)
         finally:
             timer.cancel()
             bar.dismiss()
-        ui.download.file(path, name)
+        if written is FAILED:
+            return
+        ui.download.file(*written)
         ui.notify(f'Exported {progress["done"]:,} rows', type='positive')
 
     with ui.button(icon='download').props('flat round aria-label="Export"').tooltip('Export'):

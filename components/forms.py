@@ -1,13 +1,67 @@
-"""Form helpers: a service's field errors shown at the fields, a whole-form message as a notification."""
+"""Form helpers: call a service and show its error in the right place — each field's message at its field, a
+whole-form message in the dialog's message line, else as a notification — plus page-owned dialogs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Final, TypeVar
 
-from nicegui import ui
+from nicegui import run, ui
 
-from backoffice.errors import ServiceError, ValidationFailed
+from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
+
+T = TypeVar('T')
+
+
+class _Failed:
+    """What call() returns when the service refused: the error is already shown."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return 'FAILED'
+
+
+FAILED: Final = _Failed()
+
+
+async def call(fn: Callable[..., T], *args: Any, fields: dict[str, ui.element] | None = None,
+               message: ui.label | None = None, on_stale: Callable[[StaleRecord], Any] | None = None,
+               **kwargs: Any) -> T | _Failed:
+    """Run a service call in a worker thread (never on the event loop). A ServiceError is shown where it belongs
+    (see show_error) and FAILED is returned; `on_stale` handles someone else's newer save instead."""
+    _clear(fields, message)
+    try:
+        return await run.io_bound(fn, *args, **kwargs)
+    except StaleRecord as error:
+        if on_stale is None:
+            show_error(error, fields, message=message)
+        else:
+            on_stale(error)
+        return FAILED
+    except ServiceError as error:
+        show_error(error, fields, message=message)
+        return FAILED
+
+
+def call_now(fn: Callable[..., T], *args: Any, fields: dict[str, ui.element] | None = None,
+             message: ui.label | None = None, **kwargs: Any) -> T | _Failed:
+    """call() for a quick read that may stay on the event loop (one row by id, a file already in memory)."""
+    _clear(fields, message)
+    try:
+        return fn(*args, **kwargs)
+    except ServiceError as error:
+        show_error(error, fields, message=message)
+        return FAILED
+
+
+def error_line() -> ui.label:
+    """The line of a dialog where a message about the whole form appears (hidden until there is one)."""
+    line = ui.label().classes('text-negative text-sm').mark('form-error').props('role=alert')
+    line.set_visibility(False)
+    return line
 
 
 def clear_errors(fields: dict[str, ui.element]) -> None:
@@ -15,20 +69,33 @@ def clear_errors(fields: dict[str, ui.element]) -> None:
         field.error = None
 
 
-def show_error(error: ServiceError, fields: dict[str, ui.element] | None = None) -> None:
-    """Put each message at its field; what no field shows is notified, so nothing is lost silently."""
+def _clear(fields: dict[str, ui.element] | None, message: ui.label | None) -> None:
+    clear_errors(fields or {})
+    if message is not None:
+        message.set_visibility(False)
+
+
+def show_error(error: ServiceError, fields: dict[str, ui.element] | None = None, *,
+               message: ui.label | None = None) -> None:
+    """Put each message at its field; what no field shows goes to the dialog's message line if there is one, else
+    into a notification, so nothing is lost silently."""
     fields = fields or {}
+    unplaced = []
     if isinstance(error, ValidationFailed):
-        unplaced = []
-        for name, message in error.errors.items():
+        for name, text in error.errors.items():
             if name in fields:
-                fields[name].error = message
+                fields[name].error = text
             else:
-                unplaced.append(message)
-        if unplaced:
-            ui.notify(' '.join(unplaced), type='negative', multi_line=True)
+                unplaced.append(text)
+    else:
+        unplaced.append(str(error))
+    if not unplaced:
         return
-    ui.notify(str(error), type='negative', multi_line=True)
+    if message is not None:
+        message.text = ' '.join(unplaced)
+        message.set_visibility(True)
+    else:
+        ui.notify(' '.join(unplaced), type='negative', multi_line=True)
 
 
 @contextmanager

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from nicegui import events, run, ui
+from nicegui import events, ui
 
-from backoffice.errors import ValidationFailed
 from backoffice.resources import FormField
 from backoffice.runtime.uploads import IMAGE_TYPES, MAX_IMAGE_BYTES, image_url, store_image
+
+from .forms import FAILED, call
 
 ACCEPT = 'image/png,image/jpeg,image/webp,image/gif'  # what the browser offers; the server checks the bytes
 TOO_BIG = f'Choose a {", ".join(IMAGE_TYPES.values())} image of at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'
@@ -87,10 +88,8 @@ class ImageInput(ui.column):
             if not self.editable:
                 return
             data = await event.file.read()
-            try:
-                stored = await run.io_bound(store_image, data, event.file.name, folder=self.folder)
-            except ValidationFailed as refused:
-                self.error = refused.errors.get('image') or str(refused)
+            stored = await call(store_image, data, event.file.name, folder=self.folder, fields={'image': self})
+            if stored is FAILED:
                 return
             self.error = None
             self.value = stored

@@ -8,16 +8,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.transfer import imports
 
 from .format import when
-from .forms import page_dialog, show_error
+from .forms import FAILED, call, page_dialog
 from .session import acting_user
 
 ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
@@ -65,12 +64,12 @@ class ImportDialog:
             with tempfile.TemporaryDirectory(prefix='backoffice-import-') as folder:
                 path = Path(folder) / 'upload'
                 await event.file.save(path)
-                self.rows = await run.io_bound(imports.read_table_file, path, self.file_name)
-        except ServiceError as error:
-            self._say(_in_words(error))
-            return
+                rows = await call(imports.read_table_file, path, self.file_name, message=self.problem)
         finally:
             self.upload.reset()
+        if rows is FAILED:
+            return
+        self.rows = rows
         self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
         self._show_mapping()
         await self._preview()
@@ -105,11 +104,10 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            self.plan = await run.io_bound(self._plan, user)
-        except ServiceError as error:
-            show_error(error)
+        plan = await call(self._plan, user)
+        if plan is FAILED:
             return
+        self.plan = plan
         counts = imports.count_actions(self.plan)
         self.preview_box.clear()
         with self.preview_box:
@@ -134,10 +132,8 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            batch = await run.io_bound(self._write, user)
-        except ServiceError as error:
-            show_error(error)
+        batch = await call(self._write, user)
+        if batch is FAILED:
             return
         c = batch.counts
         ui.notify(f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
@@ -175,10 +171,8 @@ class ImportDialog:
         user = acting_user()
         if user is None:
             return
-        try:
-            summary = await run.io_bound(_revert, user, batch_id)
-        except ServiceError as error:
-            show_error(error)
+        summary = await call(_revert, user, batch_id)
+        if summary is FAILED:
             return
         skipped = summary['skipped']
         message = f'Import reverted: {summary["done"]} records put back'
@@ -188,12 +182,6 @@ class ImportDialog:
         ui.notify(message, type='positive' if not skipped else 'warning', multi_line=True, timeout=10000)
         await self.done()
         self._show_batches()  # last: it deletes the button whose handler this is
-
-
-def _in_words(error: ServiceError) -> str:
-    if isinstance(error, ValidationFailed):
-        return ' '.join(error.errors.values())
-    return str(error)
 
 
 def _revert(user, batch_id: int) -> dict:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
 from backoffice.kpi import definitions, refresh
 from backoffice.kpi.snippet import snippet
 from backoffice.models import KpiJobRun, User
 
 from .format import ago, when
-from .forms import clear_errors, show_error
+from .forms import FAILED, call, clear_errors
 from .session import acting_user
 
 NUMBERS = ('active_min_events', 'active_days', 'abandonment_hours', 'at_risk_days')
@@ -84,11 +83,10 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             return
         clear_errors(fields)
         values = {name: field.value for name, field in fields.items()}
-        try:
-            saved, diff = await run.io_bound(_save, actor, values)
-        except ServiceError as error:
-            show_error(error, fields)
+        result = await call(_save, actor, values, fields=fields)
+        if result is FAILED:
             return
+        saved, diff = result
         if not diff:
             ui.notify('Nothing to save')
             return

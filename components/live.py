@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import Event, core
 
 from backoffice import events
+from backoffice.events import Topic
 
 sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
 
@@ -17,12 +18,14 @@ _resource_events: dict[str, Event[dict]] = {}  # resource key → {'id', 'action
 
 
 def resource_changed(key: str) -> Event[dict]:
-    """The event a list or form of this resource subscribes to (one per resource, shared by all clients)."""
+    """The event a list or form of this resource subscribes to (one per resource, shared by all clients); a resource
+    that publishes nothing (its key is no Topic: the audit log) gets an event that never fires."""
     if key not in _resource_events:
         _resource_events[key] = Event()
-        # first the generation, in the publishing thread: every page refreshing for this change sees the new one
-        events.subscribe(key, lambda _payload: _bump(key), key=f'ui.generation.{key}')
-        events.subscribe(key, _on_loop(_resource_events[key]), key=f'ui.resource.{key}')
+        if events.is_topic(key):
+            # first the generation, in the publishing thread: every page refreshing for this change sees the new one
+            events.subscribe(Topic(key), lambda _payload: _bump(key), key=f'ui.generation.{key}')
+            events.subscribe(Topic(key), _on_loop(_resource_events[key]), key=f'ui.resource.{key}')
     return _resource_events[key]
 
 
@@ -43,7 +46,7 @@ def wire() -> None:
     each test and only resets events it still tracks, so reusing one from an earlier start would keep stale clients)."""
     global sessions_ended
     sessions_ended = Event()
-    events.subscribe('sessions', _on_loop(sessions_ended), key='ui.sessions_ended')
+    events.subscribe(Topic.sessions, _on_loop(sessions_ended), key='ui.sessions_ended')
     _resource_events.clear()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
 from backoffice.models import User
 from backoffice.services import notifications
 
@@ -23,7 +24,7 @@ class NotificationBell:
                 self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
         self.button.tooltip('Notifications')
         self.show()
-        live.resource_changed(notifications.TOPIC).subscribe(self._on_change)
+        live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
     def show(self) -> None:
         user = acting_user()

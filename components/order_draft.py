@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, StaleRecord
 from backoffice.models import Order, User
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, orders
 
-from .forms import page_dialog, show_error
+from .forms import FAILED, call, page_dialog
 from .session import acting_user
 
 
@@ -73,13 +72,9 @@ class DraftDialog:
                     return orders.create_draft(session=session, actor=user, data=data)
                 return orders.update_draft(session=session, actor=user, order_id=draft.id, version=draft.version,
                                            data=data)
-        try:
-            saved = await run.io_bound(write)
-        except StaleRecord as error:
-            ui.notify(str(error), type='warning', multi_line=True)
-            return
-        except ServiceError as error:
-            show_error(error, {'email': self.email})
+        saved = await call(write, fields={'email': self.email},
+                           on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True))
+        if saved is FAILED:
             return
         self.dialog.close()
         self.dialog.delete()

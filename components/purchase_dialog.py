@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
-from backoffice.models import Purchase, PurchaseStatus, User
+from backoffice.models import Purchase, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, purchases
 
 from .format import display_value
-from .forms import page_dialog, show_error
+from .forms import FAILED, call, page_dialog
 from .session import acting_user
 
 
@@ -55,10 +54,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                 with session_scope() as session:
                     return purchases.create_purchase(session=session, actor=actor, lines=chosen, received=received,
                                                      supplier=supplier.value or '', reference=reference.value or '')
-            try:
-                await run.io_bound(create)
-            except ServiceError as error:
-                show_error(error)
+            if await call(create) is FAILED:
                 return
             dialog.close()
             items = sum(line['quantity'] for line in chosen)
@@ -101,10 +97,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             def work() -> Purchase:
                 with session_scope() as session:
                     return purchases.receive(session=session, actor=actor, purchase_id=purchase_id)
-            try:
-                await run.io_bound(work)
-            except ServiceError as error:
-                show_error(error)
+            if await call(work) is FAILED:
                 return
             dialog.close()
             ui.notify(f'Purchase {purchases.label(purchase)} received: its goods are in stock', type='positive')
@@ -112,6 +105,6 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Close', on_click=dialog.close).props('flat')
-            if purchase.status == PurchaseStatus.ordered and can(user, 'catalog.write'):
+            if purchases.may_receive(purchase) and can(user, 'catalog.write'):
                 ui.button('Receive now', icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()

@@ -11,7 +11,6 @@ from typing import Any
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, StaleRecord
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
@@ -19,7 +18,7 @@ from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedL
 from backoffice.services import crud
 
 from .format import display_value, when
-from .forms import clear_errors, page_dialog, show_error, show_secret_once
+from .forms import FAILED, call, call_now, clear_errors, page_dialog, show_secret_once
 from .image_field import image_input
 from .related_select import related_select
 from .session import acting_user
@@ -33,13 +32,15 @@ def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable
         return
     record = None
     if record_id is not None:
-        try:
-            with read_session() as session:
-                record = crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
-        except ServiceError as error:
-            show_error(error)
+        record = call_now(_get_record, user, resource, record_id)
+        if record is FAILED:
             return
     RecordDialog(resource, user, record, on_saved)
+
+
+def _get_record(user: User, resource: Resource, record_id: int) -> Any:
+    with read_session() as session:
+        return crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
 
 
 class RecordDialog:
@@ -230,13 +231,9 @@ class RecordDialog:
         """Run one service call off the event loop; show its errors where they belong; close and refresh on success."""
         if acting_user() is None:
             return None
-        try:
-            result = await run.io_bound(_in_session, work)
-        except StaleRecord as error:
-            self._show_conflict(str(error))
-            return None
-        except ServiceError as error:
-            show_error(error, self.inputs)
+        result = await call(_in_session, work, fields=self.inputs,
+                            on_stale=lambda error: self._show_conflict(str(error)))
+        if result is FAILED:
             return None
         self.dialog.close()
         await _maybe_await(self.on_saved())

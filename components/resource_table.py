@@ -9,10 +9,9 @@ from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 
-from nicegui import background_tasks, run, ui
+from nicegui import background_tasks, ui
 
 from backoffice.db import read_session
-from backoffice.errors import ServiceError
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import require
@@ -23,6 +22,7 @@ from . import live
 from .bulk_bar import BulkBar, BulkTool
 from .export_menu import export_menu
 from .format import display_value, due
+from .forms import FAILED, call
 from .related_select import related_select
 from .saved_views import SavedViews
 from .session import acting_user
@@ -82,12 +82,10 @@ class ResourceTable:
         if user is None:
             return
         request = self.request(page)
-        try:
-            fetch = self._shared_fetch if shared else self._fetch
-            result, rows = await run.io_bound(fetch, user, request, self.cursor)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor)
+        if fetched is FAILED:
             return
+        result, rows = fetched
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
         self.table.rows = rows
         self.table.pagination = {'page': result.page, 'rowsPerPage': result.page_size, 'rowsNumber': result.total,

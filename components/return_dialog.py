@@ -1,55 +1,67 @@
-"""Starting a return (RMA) from a support request of type "return or exchange": the order's lines with how many come
-back and why; the returns service checks the rest (the order is the customer's, no more than was shipped)."""
+"""The one dialog that starts a return (RMA): the order's lines with how many come back, and why. Opened from the
+order, or from a support request of type "return or exchange" (then the request gets a note); the returns service
+checks the rest (the order is the customer's, no more than was shipped)."""
 
 from __future__ import annotations
 
-from nicegui import run, ui
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
-from backoffice.models import Ticket
+from backoffice.models import Order, OrderLine, Return, Ticket, User
 from backoffice.services import orders, returns
 
-from .forms import page_dialog, show_error
+from .forms import FAILED, call, call_now, page_dialog
 from .session import acting_user
 
 
-def start_return_from_request(ticket: Ticket) -> None:
+def start_return(order: Order, *, lines: list[OrderLine] | None = None, ticket: Ticket | None = None,
+                 on_done: Callable[[Return], Awaitable[Any] | Any] | None = None) -> None:
+    """`lines`: the order's lines when the caller has them (the order page), else they are read here (one order)."""
     user = acting_user()
     if user is None:
         return
-    try:
-        with read_session() as session:
-            order = orders.get_order(session=session, actor=user, number=ticket.order_number or '')
-            lines = orders.order_lines(session, order.id)
-    except ServiceError as error:
-        show_error(error)
+    lines = call_now(_lines, order.id) if lines is None else lines
+    if lines is FAILED:
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(f'Return from order {order.number}').classes('text-lg font-medium')
-        reason = ui.input('Reason', value=ticket.subject).props('outlined dense').classes('w-full')
+        reason = ui.input('Reason', value=ticket.subject if ticket else '').props('outlined dense') \
+            .classes('w-full').mark('return-reason')
         quantities = {line.id: ui.number(f'{line.sku} · {line.name} (bought {line.quantity})', value=0, min=0,
                                          precision=0).props('outlined dense').classes('w-full')
                       .mark(f'return-quantity-{line.sku}') for line in lines}
 
         async def start() -> None:
-            chosen = [{'order_line_id': line_id, 'quantity': int(field.value or 0)}
-                      for line_id, field in quantities.items() if field.value]
-
-            def create():
-                with session_scope() as session:
-                    return returns.create_return_from_ticket(session=session, actor=user, ticket_id=ticket.id,
-                                                             lines=chosen, reason=reason.value or '')
-            try:
-                rma = await run.io_bound(create)
-            except ServiceError as error:
-                show_error(error)
+            chosen = [line_id for line_id, field in quantities.items() if field.value]
+            wanted = [{'order_line_id': line_id, 'quantity': int(quantities[line_id].value or 0)} for line_id in chosen]
+            fields = {'reason': reason, **{f'lines.{i}.quantity': quantities[line_id]
+                                           for i, line_id in enumerate(chosen)}}
+            rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields)
+            if rma is FAILED:
                 return
             dialog.close()
-            dialog.delete()
+            dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
             ui.notify(f'Return {rma.number} started for order {order.number}', type='positive')
+            if on_done is not None and (awaited := on_done(rma)) is not None:
+                await awaited
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Start return', on_click=start).mark('start-return-submit')
     dialog.open()
+
+
+def _lines(order_id: int) -> list[OrderLine]:
+    with read_session() as session:
+        return orders.order_lines(session, order_id)
+
+
+def _create(user: User, order: Order, ticket: Ticket | None, lines: list[dict], reason: str) -> Return:
+    with session_scope() as session:
+        if ticket is not None:
+            return returns.create_return_from_ticket(session=session, actor=user, ticket_id=ticket.id, lines=lines,
+                                                     reason=reason)
+        return returns.create_return(session=session, actor=user, order_id=order.id, lines=lines, reason=reason)

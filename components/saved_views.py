@@ -8,11 +8,10 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
 from backoffice.resources import Resource
 from backoffice.services import views
 
-from .forms import clear_errors, page_dialog, show_error
+from .forms import FAILED, call_now, page_dialog
 from .session import acting_user
 
 
@@ -59,13 +58,9 @@ class SavedViews:
                 user = acting_user()
                 if user is None:
                     return
-                clear_errors(fields)
-                try:
-                    with session_scope() as session:
-                        view = views.save_view(session=session, actor=user, resource=self.resource,
-                                               name=fields['name'].value, state=self.current(), shared=shared.value)
-                except ServiceError as error:
-                    show_error(error, fields)
+                view = call_now(_save_view, user, self.resource, fields['name'].value, self.current(), shared.value,
+                                fields=fields)
+                if view is FAILED:
                     return
                 dialog.close()
                 self.refresh()
@@ -77,3 +72,8 @@ class SavedViews:
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Save view', on_click=save)
         dialog.open()
+
+
+def _save_view(user, resource, name: str, state: dict, shared: bool):
+    with session_scope() as session:
+        return views.save_view(session=session, actor=user, resource=resource, name=name, state=state, shared=shared)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from nicegui import app, run, ui
+from nicegui import app, ui
 
 from backoffice import auth
 from backoffice.db import session_scope
-from backoffice.errors import ServiceError
 from backoffice.models import User
 from backoffice.services import users as users_service
 
 from . import live
-from .forms import clear_errors, page_dialog, show_error
+from .forms import FAILED, call, clear_errors, page_dialog
 from .notification_bell import NotificationBell
 from .screens import Screen
 from .session import acting_user, client_storage, forget, keep_epoch
@@ -161,10 +160,8 @@ def _change_password_dialog() -> None:
                 return
             clear_errors(fields)
             values = {name: field.value for name, field in fields.items()}
-            try:
-                saved = await run.io_bound(_change_password, user, values, app.storage.browser.get('id'))
-            except ServiceError as error:
-                show_error(error, fields)
+            saved = await call(_change_password, user, values, app.storage.browser.get('id'), fields=fields)
+            if saved is FAILED:
                 return
             keep_epoch(saved)
             dialog.close()

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
+from backoffice.services import tickets
 
 from .forms import page_dialog
 
@@ -97,7 +98,7 @@ def duplicate_line(ticket: Ticket, original_number: int | None, *, may_write: bo
             ui.label('Duplicate of')
             ui.link(f'#{original_number}', f'/requests/{original_number}')
         return
-    if not may_write or ticket.status.value == 'closed':
+    if not may_write or not tickets.may_mark_duplicate(ticket):
         return
 
     def ask() -> None:

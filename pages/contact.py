@@ -1,14 +1,13 @@
 """Public contact form (no sign-in) for shops without their own front office: it opens a request like the API does."""
 
 from fastapi import Request
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import session_scope
-from backoffice.errors import ServiceError
 from backoffice.models import TicketSource, TicketType
 from backoffice.runtime import ratelimit
 from backoffice.services import tickets
-from components.forms import clear_errors, show_error
+from components.forms import FAILED, call, clear_errors
 from components.screens import screen
 from components.shell import theme
 
@@ -40,13 +39,10 @@ def contact_page(request: Request) -> None:
             message.set_visibility(True)
             return
         button.props('loading')
-        try:
-            number = await run.io_bound(_submit, email.value, name.value, subject.value, body.value, kind.value)
-        except ServiceError as error:
-            show_error(error, fields)
+        number = await call(_submit, email.value, name.value, subject.value, body.value, kind.value, fields=fields)
+        button.props(remove='loading')
+        if number is FAILED:
             return
-        finally:
-            button.props(remove='loading')
         ratelimit.contact_form.hit(bucket)
         thank(number)
 

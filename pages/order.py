@@ -10,16 +10,18 @@ from typing import Any
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import NotFound, ServiceError, StaleRecord
-from backoffice.models import Invoice, Order, OrderStatus, ReturnStatus, User
+from backoffice.errors import NotFound, StaleRecord
+from backoffice.events import Topic
+from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import documents, invoices, orders, payments, returns
 from backoffice.validation import is_web_address
 from components import live
 from components.format import when
-from components.forms import page_dialog, show_error
+from components.forms import FAILED, call, page_dialog
 from components.order_draft import DraftDialog
+from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
 
@@ -64,7 +66,7 @@ class OrderScreen:
             return
         self.box = ui.column().classes('w-full gap-4')
         self.render()
-        live.resource_changed('orders').subscribe(self._on_change)
+        live.resource_changed(Topic.orders).subscribe(self._on_change)
 
     def _on_change(self, payload: dict) -> None:
         if payload.get('id') == self.data.order.id:
@@ -168,16 +170,17 @@ class OrderScreen:
                 with ui.row().classes('items-center gap-2').mark('return'):
                     ui.label(f'Return {rma.number} · {rma.status.value}'
                              + (f' · {rma.resolution.value}' if rma.resolution else '') + f' · {items}')
-                    if self.may_write and rma.status == ReturnStatus.requested:
+                    allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
+                    if 'receive' in allowed:
                         ui.button('Receive', on_click=lambda r=rma: self._do(lambda s, u: returns.receive(
                             session=s, actor=u, return_id=r.id), f'Return {r.number} received and restocked')) \
                             .props('flat dense')
+                    if 'cancel' in allowed:
                         ui.button('Cancel return', on_click=lambda r=rma: self._do(lambda s, u: returns.cancel_return(
                             session=s, actor=u, return_id=r.id), f'Return {r.number} cancelled')) \
                             .props('flat dense color=negative').mark('cancel-return')
-                    if self.may_write and rma.status == ReturnStatus.received:
-                        for key, label in (('refund', 'Refund'), ('credit_note', 'Store credit'),
-                                           ('exchange', 'Exchange')):
+                    for key, label in RESOLUTIONS.items():
+                        if key in allowed:
                             ui.button(label, on_click=lambda r=rma, k=key: self._do(lambda s, u: returns.resolve(
                                 session=s, actor=u, return_id=r.id, resolution=k), f'Return {r.number} closed')) \
                                 .props('flat dense')
@@ -185,34 +188,38 @@ class OrderScreen:
                 ui.label('Not shipped yet.').classes('text-gray-500')
 
     def _actions(self) -> None:
+        """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
-        status = order.status
-        flow = {OrderStatus.draft: ('Confirm', orders.confirm), OrderStatus.paid: ('Mark packed', orders.pack),
-                OrderStatus.shipped: ('Mark delivered', orders.deliver)}
+        allowed = orders.allowed_actions(order, invoiced=any(d.kind == 'invoice' for d in self.data.documents))
+        steps = {'confirm': ('Confirm', orders.confirm), 'pack': ('Mark packed', orders.pack),
+                 'deliver': ('Mark delivered', orders.deliver)}
         with ui.row().classes('gap-2 flex-wrap'):
-            if status == OrderStatus.draft:
+            if 'edit_draft' in allowed:
                 ui.button('Edit draft', icon='edit', on_click=lambda: DraftDialog(
                     self.user, order, on_saved=lambda _: self.reload())).props('outline').mark('edit-draft')
-            if status in flow:
-                label, action = flow[status]
-                ui.button(label, on_click=lambda: self._do(lambda s, u: action(
-                    session=s, actor=u, order_id=order.id, version=self.version()), f'{label}: done')).mark('advance')
-            if status == OrderStatus.pending:
+            for key, (label, action) in steps.items():
+                if key in allowed:
+                    ui.button(label, on_click=lambda label=label, action=action: self._do(lambda s, u: action(
+                        session=s, actor=u, order_id=order.id, version=self.version()), f'{label}: done')) \
+                        .mark('advance')
+            if 'record_payment' in allowed:
                 ui.button('Record payment', icon='payments', on_click=self._payment_dialog).mark('record-payment')
-            if status == OrderStatus.packed:
+            if 'ship' in allowed:
                 ui.button('Ship', icon='local_shipping', on_click=self._ship_dialog).mark('ship')
-            if order.paid_total > order.refunded_total:
+            if 'refund' in allowed:
                 ui.button('Refund', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
-            if status in (OrderStatus.shipped, OrderStatus.delivered):
-                ui.button('Start a return', icon='assignment_return', on_click=self._return_dialog) \
+            if 'start_return' in allowed:
+                ui.button('Start a return', icon='assignment_return',
+                          on_click=lambda: start_return(order, lines=self.data.lines,
+                                                         on_done=lambda _rma: self.reload())) \
                     .props('outline').mark('start-return')
-            if not any(d.kind == 'invoice' for d in self.data.documents) and status not in (
-                    OrderStatus.draft, OrderStatus.cancelled):
+            if 'issue_invoice' in allowed:
                 ui.button('Issue invoice', icon='receipt', on_click=lambda: self._do(
                     lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), 'Invoice issued')) \
                     .props('outline')
-            ui.button('Pick list', icon='picture_as_pdf', on_click=self._pick_list).props('outline')
-            if status in orders.TRANSITIONS and OrderStatus.cancelled in orders.TRANSITIONS[status]:
+            if 'pick_list' in allowed:
+                ui.button('Pick list', icon='picture_as_pdf', on_click=self._pick_list).props('outline')
+            if 'cancel' in allowed:
                 ui.button('Cancel order', icon='cancel', on_click=self._cancel_dialog) \
                     .props('outline color=negative').mark('cancel-order')
 
@@ -272,23 +279,6 @@ class OrderScreen:
                    lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(),
                                                         **v), 'Order cancelled; its stock is free again')
 
-    def _return_dialog(self) -> None:
-        order = self.data.order
-
-        def fields() -> dict[str, Any]:
-            inputs = {'reason': ui.input('Reason').props('outlined dense')}
-            for line in self.data.lines:
-                inputs[f'line-{line.id}'] = ui.number(f'{line.sku} (bought {line.quantity})', value=0, min=0,
-                                                      precision=0).props('outlined dense')
-            return inputs
-
-        def submit(values: dict) -> Callable:
-            lines = [{'order_line_id': int(k.split('-')[1]), 'quantity': int(v or 0)} for k, v in values.items()
-                     if k.startswith('line-') and v]
-            return lambda s, u: returns.create_return(session=s, actor=u, order_id=order.id, lines=lines,
-                                                      reason=values['reason'] or '')
-        self._form('Start a return', fields, submit, 'Return started')
-
     async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
         box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
         with box:
@@ -296,19 +286,17 @@ class OrderScreen:
         if user is None:
             return False
 
-        def call() -> Any:
+        def in_session() -> Any:
             with session_scope() as session:
                 return work(session, user)
-        try:
-            await run.io_bound(call)
-        except StaleRecord as error:
-            with box:
+        stale: list[StaleRecord] = []
+        with box:
+            failed = await call(in_session, fields=fields, on_stale=stale.append) is FAILED
+            for error in stale:
                 ui.notify(str(error), type='warning', multi_line=True)
+        if stale:
             await self.reload()
-            return False
-        except ServiceError as error:
-            with box:
-                show_error(error, fields)
+        if failed:
             return False
         with box:
             ui.notify(done, type='positive')
@@ -332,6 +320,9 @@ class OrderScreen:
         pdf = await run.io_bound(render)
         with self.box:
             ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
+
+
+RESOLUTIONS = {'refund': 'Refund', 'credit_note': 'Store credit', 'exchange': 'Exchange'}
 
 
 def _item(line) -> str:

@@ -3,16 +3,15 @@ drafts, and a pick list PDF for the selected orders or all the orders matching t
 
 from __future__ import annotations
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session
-from backoffice.errors import ServiceError
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from backoffice.services import documents
 from components.bulk_bar import BulkTool, Selection
-from components.forms import show_error
+from components.forms import FAILED, call
 from components.order_draft import DraftDialog
 from components.resource_table import ResourceTable
 from components.screens import screen
@@ -60,11 +59,10 @@ class OrdersList:
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
         if chosen.count > 100:
             ui.notify(f'Making the pick list of {chosen.count:,} orders…')
-        try:
-            pdf, count = await run.io_bound(render)
-        except ServiceError as error:
-            show_error(error)
+        rendered = await call(render)
+        if rendered is FAILED:
             return
+        pdf, count = rendered
         ui.download.content(pdf, f'pick-list-{count}-orders.pdf', 'application/pdf')
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import NotFound, ServiceError, StaleRecord
-from backoffice.models import MessageKind, Ticket, TicketType, User
+from backoffice.errors import NotFound, StaleRecord
+from backoffice.events import Topic
+from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, tickets
+from backoffice.services import crud, returns, tickets
 from components import live, presence
-from components.forms import show_error
-from components.return_dialog import start_return_from_request
+from components.forms import FAILED, call
+from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
 from components.ticket_details import bug_panel, duplicate_line, order_input, order_link, rating_view, tags_input
@@ -43,7 +44,7 @@ class RequestScreen:
                 self._reply_box()
                 self.details = ui.column().classes('w-full gap-3')
         self._render()
-        live.resource_changed('tickets').subscribe(self._on_change)
+        live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
 
     # --- reading ----------------------------------------------------------------------------------------------------
@@ -91,10 +92,7 @@ class RequestScreen:
         def fetch() -> None:
             with read_session() as session:
                 self._load(session, user, number)
-        try:
-            await run.io_bound(fetch)
-        except ServiceError as error:
-            show_error(error)
+        if await call(fetch) is FAILED:
             return
         self.stale_box.clear()
         self._render()
@@ -133,9 +131,9 @@ class RequestScreen:
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
                     if ticket.assignee_id != self.user.id:
                         ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
-                    if ticket.type == TicketType.return_exchange and self.order is not None:
+                    if returns.may_start_from_ticket(ticket) and self.order is not None:
                         ui.button('Start a return', icon='assignment_return',
-                                  on_click=lambda: start_return_from_request(self.ticket)).props('flat') \
+                                  on_click=lambda: start_return(self.order, ticket=self.ticket)).props('flat') \
                             .mark('start-return')
                 else:
                     ui.label(f'Assignee: {self.assignee or "nobody"}').mark('assignee')
@@ -195,16 +193,11 @@ class RequestScreen:
         if user is None:
             return False
 
-        def call() -> Any:
+        def work() -> Any:
             with session_scope() as session:
                 return action(session, user)
-        try:
-            await run.io_bound(call)
-        except StaleRecord as error:
-            self._stale(error)
-            return False
-        except ServiceError as error:
-            show_error(error, fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None)
+        shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
+        if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
             return False
         if done:
             ui.notify(done, type='positive')
@@ -263,11 +256,11 @@ class RequestScreen:
         user = acting_user()
         if user is None:
             return
-        try:
+        def render() -> str:
             with read_session() as session:
-                text = tickets.render_canned(session=session, actor=user, canned=canned_id, ticket=self.ticket.id)
-        except ServiceError as error:
-            show_error(error)
+                return tickets.render_canned(session=session, actor=user, canned=canned_id, ticket=self.ticket.id)
+        text = await call(render)
+        if text is FAILED:
             return
         current = (self.body.value or '').rstrip()
         self.body.value = f'{current}\n\n{text}' if current else text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.listing import query
-from backoffice.models import User
+from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
 from components.resource_form import open_record
@@ -13,7 +13,7 @@ from components.resource_table import ResourceTable
 from components.screens import screen
 
 TICKETS = resource('tickets')
-OPEN = ['new', 'open', 'waiting']
+OPEN = [status.value for status in OPEN_STATUSES]
 
 
 def queues(user: User) -> dict[str, dict]:

@@ -3,22 +3,24 @@ consenting ones (CSV or the team's email tool)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nicegui import run, ui
-from pydantic import ValidationError
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, ValidationFailed, field_errors
+from backoffice.errors import ValidationFailed
 from backoffice.kpi.definitions import ACTIVITY_TYPES
 from backoffice.models import CustomerStatus, User
 from backoffice.permissions import can
 from backoffice.services import segments
 from backoffice.services.segments import Filters
 from components.format import ago
-from components.forms import clear_errors, page_dialog, show_error
+from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
+
+COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 
 NUMBER_FILTERS = {'signed_up_within_days': 'Signed up within (days)', 'not_seen_for_days': 'Not seen for (days)',
                   'seen_within_days': 'Seen within (days)', 'min_orders': 'At least this many paid orders',
@@ -32,16 +34,16 @@ def segments_page(user: User) -> None:
     @ui.refreshable
     def overview() -> None:
         with read_session() as session:
-            built_in = [(s.key, s.name, s.description, segments.count(session=session, actor=user, which=s.key))
-                        for s in segments.BUILT_IN]
             saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
+        totals: dict[str, ui.label] = {}
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
-            for key, name, description, total in built_in:
-                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{key}') \
-                        .on('click', lambda k=key, n=name: show_members(k, n)):
-                    ui.label(name).classes('text-sm text-gray-600')
-                    ui.label(f'{total:,}').classes('text-2xl font-semibold')
-                    ui.label(description).classes('text-xs text-gray-500')
+            for segment in segments.BUILT_IN:
+                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{segment.key}') \
+                        .on('click', lambda k=segment.key, n=segment.name: show_members(k, n)):
+                    ui.label(segment.name).classes('text-sm text-gray-600')
+                    totals[segment.key] = ui.label('…').classes('text-2xl font-semibold') \
+                        .mark(f'segment-total-{segment.key}')
+                    ui.label(segment.description).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
                 with ui.card().classes('w-full gap-1 p-3 cursor-pointer') \
                         .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n)):
@@ -55,6 +57,13 @@ def segments_page(user: User) -> None:
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = f'Delete segment {name}'
                     ui.label('Custom segment').classes('text-xs text-gray-500')
+
+        async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
+            counted = await call(_count_built_in, user)
+            if counted is not FAILED:
+                for key, label in totals.items():
+                    label.text = f'{counted[key]:,}'
+        ui.timer(0, count_built_in, once=True)
 
     overview()
 
@@ -72,7 +81,7 @@ def segments_page(user: User) -> None:
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            live = ui.label().classes('font-medium').mark('live-count')
+            live_count = ui.label().classes('font-medium').mark('live-count')
             with ui.row().classes('gap-2'):
                 ui.button('Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))) \
                     .props('flat')
@@ -83,30 +92,34 @@ def segments_page(user: User) -> None:
         return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
 
     def _custom(then) -> None:
-        clear_errors(fields)
-        try:
-            filters = Filters.model_validate(values())
-        except ValidationError as error:
-            show_error(ValidationFailed(field_errors(error)), fields)
-            return
-        then(filters)
+        filters = call_now(segments.read_filters, values(), fields=fields)
+        if filters is not FAILED:
+            then(filters)
 
-    def update_count() -> None:
+    typed = {'generation': 0}
+
+    async def update_count(*, wait: float = COUNT_AFTER) -> None:
+        """Count in a worker thread, once the typing has paused; a count for older filters is never shown."""
+        typed['generation'] += 1
+        generation = typed['generation']
+        await asyncio.sleep(wait)
+        if generation != typed['generation']:
+            return
         try:
-            filters = Filters.model_validate(values())
-        except ValueError:
-            live.text = 'Check the filters'
+            filters = segments.read_filters(values())
+        except ValidationFailed:
+            live_count.text = 'Check the filters'
             return
         actor = acting_user()
         if actor is None:
             return
-        with read_session() as session:
-            total = segments.count(session=session, actor=actor, which=filters)
-        live.text = matches(total)
+        total = await run.io_bound(_count, actor, filters)
+        if generation == typed['generation']:
+            live_count.text = matches(total)
 
     for element in fields.values():
-        element.on_value_change(lambda _: update_count())
-    update_count()
+        element.on_value_change(lambda: update_count())
+    ui.timer(0, lambda: update_count(wait=0), once=True)
 
     def show_members(which: str | Filters, name: str) -> None:
         actor = acting_user()
@@ -138,11 +151,10 @@ def segments_page(user: User) -> None:
         actor = acting_user()
         if actor is None:
             return
-        try:
-            file_name, data, sent = await run.io_bound(_export, actor, which, name)
-        except ServiceError as error:
-            show_error(error)
+        exported = await call(_export, actor, which, name)
+        if exported is FAILED:
             return
+        file_name, data, sent = exported
         ui.download.content(data, file_name, media_type='text/csv')
         ui.notify(f'Exported {sent:,} consenting customers', type='positive')
 
@@ -157,21 +169,14 @@ def segments_page(user: User) -> None:
             else:
                 ui.label('No webhook address yet: an admin sets it in Settings → Segments.') \
                     .classes('text-sm text-gray-600')
-            problem = ui.label().classes('text-sm text-red-700')
-            problem.set_visibility(False)
+            problem = error_line()
 
             async def push() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    sent = await run.io_bound(_push, actor, which, name)
-                except ValidationFailed as error:
-                    problem.text = error.errors.get('url') or str(error)
-                    problem.set_visibility(True)
-                    return
-                except ServiceError as error:
-                    show_error(error)
+                sent = await call(_push, actor, which, name, message=problem)
+                if sent is FAILED:
                     return
                 dialog.close()
                 ui.notify(f'Sent {sent:,} consenting customers', type='positive')
@@ -191,16 +196,10 @@ def segments_page(user: User) -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    with session_scope() as session:
-                        segments.delete_segment(session=session, actor=actor, segment_id=segment_id)
-                except ServiceError as error:
-                    show_error(error)
-                    dialog.close()
-                    overview.refresh()
-                    return
+                deleted = call_now(_delete, actor, segment_id)
                 dialog.close()
-                ui.notify(f'Segment "{name}" deleted', type='positive')
+                if deleted is not FAILED:
+                    ui.notify(f'Segment "{name}" deleted', type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):
@@ -217,11 +216,7 @@ def segments_page(user: User) -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                try:
-                    with session_scope() as session:
-                        segments.save_segment(session=session, actor=actor, name=name.value, filters=values())
-                except ServiceError as error:
-                    show_error(error, {'name': name, **fields})
+                if call_now(_save, actor, name.value, values(), fields={'name': name, **fields}) is FAILED:
                     return
                 dialog.close()
                 ui.notify('Segment saved', type='positive')
@@ -231,6 +226,27 @@ def segments_page(user: User) -> None:
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Save', on_click=save).mark('confirm-save')
         dialog.open()
+
+
+def _count_built_in(actor: User) -> dict[str, int]:
+    with read_session() as session:
+        return {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
+
+
+def _count(actor: User, filters: Filters) -> int:
+    with read_session() as session:
+        return segments.count(session=session, actor=actor, which=filters)
+
+
+def _save(actor: User, name: str, filters: dict[str, Any]) -> Any:
+    with session_scope() as session:
+        return segments.save_segment(session=session, actor=actor, name=name, filters=filters)
+
+
+def _delete(actor: User, segment_id: int) -> bool:
+    with session_scope() as session:
+        segments.delete_segment(session=session, actor=actor, segment_id=segment_id)
+    return True
 
 
 def _export(actor: User, which: str | Filters, name: str):

@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError, StaleRecord
+from backoffice.errors import StaleRecord
 from backoffice.kpi import refresh
 from backoffice.models import User
 from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
-from components.forms import clear_errors, show_error
+from components.forms import FAILED, call, clear_errors
 from components.kpi_settings_panel import kpi_settings_panel
 from components.screens import screen
 from components.session import acting_user
@@ -51,15 +51,12 @@ def settings_page(user: User) -> None:
         if not changes:
             ui.notify('Nothing to save')
             return
-        try:
-            saved = await run.io_bound(_save, actor, changes, dict(loaded))
-        except StaleRecord as error:
+        def show_conflict(error: StaleRecord) -> None:
             conflict.text = str(error).replace('This setting', 'A setting you changed')
             conflict.set_visibility(True)
             reload_button.set_visibility(True)
-            return
-        except ServiceError as error:
-            show_error(error, inputs)
+        saved = await call(_save, actor, changes, dict(loaded), fields=inputs, on_stale=show_conflict)
+        if saved is FAILED:
             return
         loaded.update(saved)
         if 'time_zone' in changes:  # the KPIs' days start at midnight in this zone: their history moves with it

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from nicegui import Client, run, ui
+from nicegui import Client, ui
 
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
 from backoffice.models import User
 from backoffice.services import backups, system_health
-from components.forms import show_error
+from components.forms import FAILED, call, call_now
 from components.screens import screen
 from components.session import acting_user
 
@@ -70,13 +69,10 @@ class SystemScreen:
             with session_scope() as session:
                 return backups.take_backup(session=session, actor=user, settings=self.settings)
         self.backup_button.props('loading')
-        try:
-            backup = await run.io_bound(take)
-        except ServiceError as error:
-            show_error(error)
+        backup = await call(take)
+        self.backup_button.props(remove='loading')
+        if backup is FAILED:
             return
-        finally:
-            self.backup_button.props(remove='loading')
         ui.notify(f'Backup written: {backup.name}', type='positive')
         self.show(user)
 
@@ -84,10 +80,8 @@ class SystemScreen:
         user = acting_user()
         if user is None:
             return
-        try:
-            path = backups.backup_path(actor=user, settings=self.settings, name=name)
-        except ServiceError as error:
-            show_error(error)
+        path = call_now(backups.backup_path, actor=user, settings=self.settings, name=name)
+        if path is FAILED:
             return
         ui.download.file(path)
 

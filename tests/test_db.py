@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
-from backoffice import db, records
+from backoffice import changes, db
 from backoffice.db import read_session, session_scope
 from backoffice.listing.search import include_name
 from backoffice.models import User
@@ -43,7 +43,7 @@ def test_concurrent_changes_to_one_record_are_all_kept() -> None:
             start.wait()
             for _ in range(increments):
                 with session_scope() as session:
-                    locked = records.get_for_update(session, User, user.id, None, entity='user')
+                    locked = changes.get_for_update(session, User, user.id, None, entity='user')
                     locked.session_epoch += 1
                     session.commit()
         except BaseException as error:  # a thread's exception would otherwise vanish
@@ -63,7 +63,7 @@ def test_concurrent_changes_to_one_record_are_all_kept() -> None:
 def test_a_reader_does_not_wait_for_a_writer() -> None:
     user = make_user('agent', name='Before')
     with session_scope() as writer:
-        records.get_for_update(writer, User, user.id, None, entity='user').name = 'After'
+        changes.get_for_update(writer, User, user.id, None, entity='user').name = 'After'
         writer.flush()  # the writer holds its lock and has not committed
 
         with read_session() as reader:

@@ -41,15 +41,15 @@ def test_an_event_published_in_one_process_reaches_the_other_once() -> None:
 
 def test_publish_relays_after_the_local_fan_out() -> None:
     heard: list[dict] = []
-    events.subscribe('relay-test', heard.append, key='test.relay')
+    events.subscribe('content', heard.append, key='test.relay')
     there = Inbox()
     other = event_relay.PgRelay(URL, deliver=there)
     other.start()
     relay = event_relay.start(URL)
     try:
-        events.publish('relay-test', {'id': 7})
+        events.publish('content', {'id': 7})
         assert heard == [{'id': 7}]  # this process, at once
-        assert there.arrived.wait(5) and there.items == [('relay-test', {'id': 7})]
+        assert there.arrived.wait(5) and there.items == [('content', {'id': 7})]
     finally:
         event_relay.stop()
         other.stop()

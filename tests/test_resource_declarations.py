@@ -54,16 +54,23 @@ def test_a_declaration_naming_what_does_not_exist_fails_with_the_resource_and_th
 
 
 def test_a_relation_to_an_undeclared_resource_fails_once_all_are_registered():
-    register(customers_like(columns=(Column('company_id', 'Company', kind='related', related='compnies'),)))
+    register(customers_like(columns=(Column('company_id', 'Company', kind='related', related='compnies'),),
+                            create=None, update=None, soft_delete=False))  # read-only: no topic needed
     with pytest.raises(DeclarationError, match="resource 'broken-customers': column 'company_id' is related to an "
                                                "unknown resource 'compnies'"):
         check_references()
 
 
 def test_a_related_list_must_use_a_filter_of_the_listed_resource():
-    register(customers_like(related_lists=(RelatedList('Orders', 'orders', 'custmer_id'),)))
+    register(customers_like(related_lists=(RelatedList('Orders', 'orders', 'custmer_id'),), create=None, update=None,
+                            soft_delete=False))
     with pytest.raises(DeclarationError, match="related list 'Orders' filters 'orders' by 'custmer_id'"):
         check_references()
+
+
+def test_a_resource_that_changes_must_publish_on_a_declared_topic():
+    with pytest.raises(DeclarationError, match="resource 'broken-customers': a resource that changes publishes"):
+        register(customers_like())  # its lists and webhooks would never hear of its changes
 
 
 def test_every_declared_resource_of_the_app_passes_the_checks():

@@ -3,6 +3,7 @@ building a custom segment, saving it, and the consenting-only CSV export."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from nicegui import ui
@@ -34,7 +35,13 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     quiet_for('here@example.com', 1)
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Inactive for 30 days')
-    await user.should_see('3 customers match')            # no filter yet: everyone
+    inactive = user.find(marker='segment-total-inactive').elements.pop()
+    for _ in range(40):
+        if inactive.text != '…':
+            break
+        await asyncio.sleep(0.05)
+    assert inactive.text == '2'  # the built-in count, filled in from a worker thread
+    await user.should_see('3 customers match', retries=40)  # no filter yet: everyone (counted in a worker)
 
     user.find(marker='segment-inactive').click()
     await user.should_see('Inactive for 30 days: 2 customers')
@@ -53,9 +60,9 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
     quiet_for('a@example.com', 10)
     quiet_for('b@example.com', 100)
     await sign_in(user, make_user('manager').email, path='/segments')
-    await user.should_see('2 customers match')
+    await user.should_see('2 customers match', retries=40)
     next(iter(user.find('Not seen for (days)').elements)).value = 30
-    await user.should_see('1 customer matches')
+    await user.should_see('1 customer matches', retries=40)  # counted once the typing pauses
     user.find('Save segment').click()
     user.find('Name').type('Lapsed')
     user.find(marker='confirm-save').click()
@@ -93,7 +100,7 @@ async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
         app_settings.save(session=session, actor=make_user('admin'),
                           changes={'segments_webhook_url': 'https://mail-tool.example.com/in'}, loaded={})
     await sign_in(user, manager.email, path='/segments')
-    await user.should_see(marker='segment-inactive')  # sign-in ends with a redirect: wait for the page
+    await user.should_see(marker='segment-inactive', retries=40)  # sign-in ends with a redirect: wait for the page
     user.find(marker='segment-inactive').click()
     await user.should_see('Push to webhook')
     user.find('Push to webhook').click()
@@ -125,3 +132,48 @@ async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_
                   if b.props.get('aria-label', '').startswith('Delete'))
     assert delete.props['aria-label'] == f'Delete segment {PROP_BREAKOUT}'
     assert not [key for key in delete.props if key.startswith(':')]  # the name made no JavaScript prop
+
+
+async def test_the_live_count_runs_off_the_event_loop_once_the_typing_pauses(user: User, monkeypatch) -> None:
+    import threading
+
+    make_customer('a@example.com')
+    quiet_for('a@example.com', 10)
+    counted: list[str] = []
+    every: list[str] = []
+    real_count = segments.count
+
+    def count(**kwargs):
+        every.append(threading.current_thread().name)
+        if not isinstance(kwargs.get('which'), str):  # the custom segment's live count, not a built-in card
+            counted.append(threading.current_thread().name)
+        return real_count(**kwargs)
+    monkeypatch.setattr(segments, 'count', count)
+    await sign_in(user, make_user('manager').email, path='/segments')
+    await user.should_see('1 customer matches', retries=40)
+    counted.clear()
+    field = next(iter(user.find('Not seen for (days)').elements))
+    for typed in (1, 12, 123):  # three keystrokes in a row
+        field.value = typed
+    await user.should_see('0 customers match', retries=40)
+    assert len(counted) == 1, counted  # one count for the pause, not one per keystroke
+    assert counted[0] != threading.main_thread().name
+    assert len(every) >= 5 and threading.main_thread().name not in every  # the built-in cards' counts too
+
+
+async def test_saving_a_segment_shows_the_service_error_at_the_name_field(user: User) -> None:
+    manager = make_user('manager')
+    name = 'Lapsed "VIPs": <script>alert(1)</script>'
+    with session_scope() as session:
+        segments.save_segment(session=session, actor=manager, name=name, filters={'not_seen_for_days': 30})
+    await sign_in(user, manager.email, path='/segments')
+    await user.should_see('Save segment', retries=40)
+    user.find('Save segment').click()
+    user.find('Name').type(name.upper())
+    user.find(marker='confirm-save').click()
+    name_field = next(iter(user.find('Name').elements))
+    for _ in range(40):
+        if name_field.error:
+            break
+        await asyncio.sleep(0.05)
+    assert name_field.error == 'A segment with this name exists'  # at the field, not a toast

@@ -462,6 +462,18 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
         assert session.get(CannedReply, canned.id).title == 'Where is my order'
 
 
+def test_a_canned_reply_says_request_number_and_the_older_ticket_number_still_works() -> None:
+    agent, manager = make_user('agent'), make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(session=session, actor=manager, resource=resource('canned-replies'), data={
+            'title': 'Both "names": <script>', 'body': 'Request #{request_number}, once #{ticket_number}'})
+    request = submit(name='Cleo')
+    with session_scope() as session:
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=request) == \
+            'Request #1001, once #1001'
+    assert 'request_number' in tickets.PLACEHOLDERS and 'ticket_number' not in tickets.PLACEHOLDERS
+
+
 # --- the declared list ------------------------------------------------------------------------------------------------
 
 def test_the_list_searches_subject_and_number_and_edits_go_through_the_rules() -> None:

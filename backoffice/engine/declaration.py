@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
+from backoffice.events import Topic, is_topic
 from backoffice.permissions import PERMISSIONS
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
@@ -112,7 +113,7 @@ class Action:
 
 @dataclass(frozen=True)
 class Resource:
-    key: str                                   # URL segment and event topic: 'customers'
+    key: Topic | str                           # URL segment; a Topic when its changes are published (Topic.customers)
     label: str                                 # 'Customers'
     singular: str                              # 'customer'
     model: type[SQLModel]
@@ -222,6 +223,9 @@ def _problems(resource: Resource) -> list[str]:
     problems = []
     if resource.key in RESOURCES and RESOURCES[resource.key].model is not model:
         problems.append('the key is declared twice')
+    writable = resource.create is not None or resource.update is not None or resource.actions or resource.soft_delete
+    if writable and not is_topic(resource.key):
+        problems.append('a resource that changes publishes its changes: its key must be a Topic (backoffice/events.py)')
 
     def attribute(kind: str, name: str) -> None:
         if not hasattr(model, name):

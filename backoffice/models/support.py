@@ -139,7 +139,7 @@ class TicketMessage(SQLModel, table=True):
 
 
 class CannedReply(EditableTable, SoftDeletable, table=True):
-    """A prepared answer; its body may hold {customer_name}, {order_number}, {ticket_number}, {agent_name}."""
+    """A prepared answer; its body may hold {customer_name}, {order_number}, {request_number}, {agent_name}."""
 
     __tablename__ = 'canned_replies'
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from backoffice.engine.declaration import Column, Filter, FormField, Resource, register
+from backoffice.events import Topic
 from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 
 CURRENCY_NAMES = {
@@ -41,7 +42,7 @@ def ancestors(session: Session, category_id: int) -> list[int]:
 
 
 CATEGORIES = register(Resource(
-    key='categories', label='Categories', singular='category', model=Category, create=CategoryCreate,
+    key=Topic.categories, label='Categories', singular='category', model=Category, create=CategoryCreate,
     update=CategoryUpdate, permission='catalog', title='name', icon='category',
     description='Shelves of the catalogue; a category may sit inside another',
     columns=(
@@ -61,7 +62,7 @@ CATEGORIES = register(Resource(
 ))
 
 PRODUCTS = register(Resource(
-    key='products', label='Products', singular='product', model=Product, create=ProductCreate,
+    key=Topic.products, label='Products', singular='product', model=Product, create=ProductCreate,
     update=ProductUpdate, permission='catalog', title='name', icon='inventory_2',
     description='Products and services for sale: SKU, price, category, image',
     columns=(

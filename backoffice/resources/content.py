@@ -4,6 +4,7 @@ declared once."""
 from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.events import Topic
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services.content import check_content_change, publish_content, unpublish_content, versions_are_final
 
@@ -12,7 +13,7 @@ STATUSES = {'draft': 'Draft', 'published': 'Published'}
 
 
 CONTENT = register(Resource(
-    key='content', label='Content', singular='page', plural='pages and texts', model=ContentEntry,
+    key=Topic.content, label='Content', singular='page', plural='pages and texts', model=ContentEntry,
     create=ContentCreate, update=ContentUpdate,
     permission='content', title='title', icon='article',
     description='Pages and texts for the front office; legal documents keep every published version',
@@ -61,7 +62,7 @@ CONTENT = register(Resource(
 
 # Read-only: a published version is final. The list filtered by document shows a legal document's versions.
 LEGAL_VERSIONS = register(Resource(
-    key='legal-versions', label='Legal versions', singular='legal version', model=LegalVersion, create=None,
+    key=Topic.legal_versions, label='Legal versions', singular='legal version', model=LegalVersion, create=None,
     update=None, create_with=versions_are_final, update_with=versions_are_final, permission='content',
     title='title', icon='history_edu', soft_delete=False,
     description='Every published version of the legal documents, with the dates it was in force',

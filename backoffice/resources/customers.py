@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.events import Topic
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -19,7 +20,7 @@ EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
 
 
 COMPANIES = register(Resource(
-    key='companies', label='Companies', singular='company', model=Company, create=CompanyCreate,
+    key=Topic.companies, label='Companies', singular='company', model=Company, create=CompanyCreate,
     update=CompanyUpdate, permission='customers', title='name', icon='business',
     description='B2B accounts, their contacts and notes',
     columns=(
@@ -39,7 +40,7 @@ COMPANIES = register(Resource(
 ))
 
 CUSTOMERS = register(Resource(
-    key='customers', label='Customers', singular='customer', model=Customer, create=CustomerCreate,
+    key=Topic.customers, label='Customers', singular='customer', model=Customer, create=CustomerCreate,
     update=CustomerUpdate, permission='customers', title='email', icon='people',
     description='The people who use the product: status, consent, company',
     columns=(

@@ -4,6 +4,7 @@ change only through their services: returns.py, purchases.py)."""
 from __future__ import annotations
 
 from backoffice.engine.declaration import Column, Filter, Resource, register
+from backoffice.events import Topic
 from backoffice.models import Purchase, Return
 
 RETURN_STATUSES = {'requested': 'Requested', 'received': 'Received', 'closed': 'Closed', 'cancelled': 'Cancelled'}
@@ -11,7 +12,7 @@ RESOLUTIONS = {'refund': 'Refund', 'credit_note': 'Credit note', 'exchange': 'Ex
 PURCHASE_STATUSES = {'ordered': 'Ordered', 'received': 'Received'}
 
 RETURNS = register(Resource(
-    key='returns', label='Returns', singular='return', model=Return, create=None, update=None, permission='orders',
+    key=Topic.returns, label='Returns', singular='return', model=Return, create=None, update=None, permission='orders',
     title='number', icon='assignment_return', soft_delete=False,
     description='Returns (RMA) of shipped orders: requested, received and restocked, resolved or cancelled',
     columns=(
@@ -34,7 +35,7 @@ RETURNS = register(Resource(
 ))
 
 PURCHASES = register(Resource(
-    key='purchases', label='Purchases', singular='purchase', model=Purchase, create=None, update=None,
+    key=Topic.purchases, label='Purchases', singular='purchase', model=Purchase, create=None, update=None,
     permission='catalog', title='reference', icon='add_shopping_cart', soft_delete=False,
     description='Purchase orders to suppliers: ordered, then received into stock (a receipt movement per line)',
     columns=(

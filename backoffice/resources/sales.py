@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.events import Topic
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.services import stock
 from backoffice.validation import LongName, RequiredText, WebAddress
@@ -16,7 +17,7 @@ MOVEMENT_KINDS = {'receipt': 'Receipt', 'sale': 'Sale', 'return': 'Return', 'adj
 
 # Orders change only through services/orders.py (its actions are on /orders/{number}): the list is read-only.
 ORDERS = register(Resource(
-    key='orders', label='Orders', singular='order', model=Order, create=None, update=None, permission='orders',
+    key=Topic.orders, label='Orders', singular='order', model=Order, create=None, update=None, permission='orders',
     title='number', icon='receipt_long', soft_delete=False,
     description='Orders from the shop and drafts by staff: payment, packing, shipping, returns',
     columns=(
@@ -66,7 +67,7 @@ def _update_limits(*, session, actor, record_id, version, changes) -> StockLevel
 
 
 STOCK = register(Resource(
-    key='stock', label='Stock', singular='stock level', plural='products in stock', model=StockLevel, create=None,
+    key=Topic.stock, label='Stock', singular='stock level', plural='products in stock', model=StockLevel, create=None,
     update=StockLimits, update_with=_update_limits, permission='catalog', title='sku', icon='warehouse',
     soft_delete=False,
     description='On hand, reserved by open orders, available; min/max drive low-stock alerts and the reorder list',
@@ -140,7 +141,7 @@ class CarrierUpdate(BaseModel):
 
 
 CARRIERS = register(Resource(
-    key='carriers', label='Carriers', singular='carrier', model=Carrier, create=CarrierCreate, update=CarrierUpdate,
+    key=Topic.carriers, label='Carriers', singular='carrier', model=Carrier, create=CarrierCreate, update=CarrierUpdate,
     permission='orders', title='name', icon='local_shipping', soft_delete=False,
     description='Parcel carriers and the link that tracks a parcel ({tracking} is replaced by its number)',
     columns=(

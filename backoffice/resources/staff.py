@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from sqlmodel import col
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.events import Topic
 from backoffice.models import Role, User
 from backoffice.permissions import ROLE_PERMISSIONS
 from backoffice.services import users
@@ -45,7 +46,7 @@ def _reset_password(*, session, actor, record_id, version) -> Outcome:
 
 
 USERS = register(Resource(
-    key='users', label='Staff users', singular='user', model=User, create=users.UserCreate, update=UserUpdate,
+    key=Topic.users, label='Staff users', singular='user', model=User, create=users.UserCreate, update=UserUpdate,
     permission='users', read='users.manage', write='users.manage', audit_entity='user', title='email',
     icon='manage_accounts', description='Who can sign in, and with which role', soft_delete=False,
     create_with=_create, update_with=_update,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.events import Topic
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import tickets
 
@@ -33,7 +34,7 @@ def _mark_duplicate(*, session, actor, record_id, version, of_number) -> Outcome
 # Requests arrive by the intake (API, contact form); "New request" here logs one for a customer (a phone call) through
 # the same service. Edits go through services/tickets.change, which keeps the status rules and the SLA.
 TICKETS = register(Resource(
-    key='tickets', label='Requests', singular='request', model=Ticket, create=tickets.RequestIn,
+    key=Topic.tickets, label='Requests', singular='request', model=Ticket, create=tickets.RequestIn,
     update=tickets.TicketChange, create_with=_log_request, update_with=tickets.update_ticket,
     permission='tickets', title='subject', icon='support_agent', soft_delete=False,
     description='Customer requests: assignment, SLA, replies and notes',
@@ -96,10 +97,10 @@ TICKETS = register(Resource(
 ))
 
 CANNED_REPLIES = register(Resource(
-    key='canned-replies', label='Canned replies', singular='canned reply', plural='canned replies',
+    key=Topic.canned_replies, label='Canned replies', singular='canned reply', plural='canned replies',
     model=CannedReply, create=CannedReplyCreate, update=CannedReplyUpdate, permission='tickets', title='title',
     icon='quickreply',
-    description='Prepared answers; {customer_name}, {order_number}, {ticket_number} and {agent_name} are filled in',
+    description='Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} are filled in',
     columns=(
         Column('title', 'Title'),
         Column('updated_at', 'Changed', kind='datetime', on_phone=False),
@@ -107,7 +108,7 @@ CANNED_REPLIES = register(Resource(
     fields=(
         FormField('title', 'Title', required=True),
         FormField('body', 'Text', kind='long_text', required=True,
-                  help='Placeholders: {customer_name}, {order_number}, {ticket_number}, {agent_name}'),
+                  help='Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}'),
     ),
     search=('title', 'body'), default_sort='title',
 ))

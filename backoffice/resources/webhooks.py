@@ -4,6 +4,7 @@ once, audit) and the read-only log of their deliveries, newest first."""
 from __future__ import annotations
 
 from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.events import Topic
 from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from backoffice.services import webhooks
 
@@ -49,7 +50,7 @@ def _rotate(*, session, actor, record_id, version) -> Outcome:
 
 
 WEBHOOKS = register(Resource(
-    key=webhooks.TOPIC, label='Webhooks', singular='webhook', model=WebhookEndpoint,
+    key=Topic.webhooks, label='Webhooks', singular='webhook', model=WebhookEndpoint,
     create=webhooks.EndpointIn, update=webhooks.EndpointChange, permission='webhooks', read=webhooks.PERMISSION,
     write=webhooks.PERMISSION, audit_entity='webhook', title='name', icon='webhook',
     description='Signed POSTs to other systems when orders, requests and returns change',
@@ -79,13 +80,13 @@ WEBHOOKS = register(Resource(
 ))
 
 DELIVERIES = register(Resource(
-    key=webhooks.DELIVERIES_TOPIC, label='Deliveries', singular='delivery', plural='deliveries',
+    key=Topic.webhook_deliveries, label='Deliveries', singular='delivery', plural='deliveries',
     model=WebhookDelivery, create=None, update=None, permission='webhooks', read=webhooks.PERMISSION,
     write=webhooks.PERMISSION, title='event', icon='outbox', soft_delete=False,
     description='Every event sent to a webhook, newest first: status, attempts, the answer',
     columns=(
         Column('created_at', 'Queued', kind='datetime'),
-        Column('endpoint_id', 'Webhook', kind='related', related=webhooks.TOPIC, on_phone=False),
+        Column('endpoint_id', 'Webhook', kind='related', related=Topic.webhooks, on_phone=False),
         Column('event', 'Event', kind='choice', choices=EVENTS),
         Column('status', 'Status', kind='choice', choices=STATUSES),
         Column('attempts', 'Attempts', kind='number', on_phone=False),
@@ -106,7 +107,7 @@ DELIVERIES = register(Resource(
     search=('event',),
     filters=(
         Filter('status', 'Status', 'choice', choices=STATUSES),
-        Filter('endpoint_id', 'Webhook', 'related', related=webhooks.TOPIC),
+        Filter('endpoint_id', 'Webhook', 'related', related=Topic.webhooks),
         Filter('event', 'Event', 'choice', choices={k: v for k, v in EVENTS.items() if k != '*'}),
     ),
     default_sort='id', default_descending=True,

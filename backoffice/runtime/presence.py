@@ -12,8 +12,9 @@ import uuid
 from typing import Any
 
 from backoffice import events
+from backoffice.events import Topic
 
-TOPIC = 'presence'
+TOPIC = Topic.presence
 HEARTBEAT, EXPIRES = 20.0, 60.0
 PROCESS = uuid.uuid4().hex
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from backoffice.changes import get_for_update
 from backoffice.engine.declaration import resource
 from backoffice.models import ContentEntry, ContentKind
-from backoffice.records import get_for_update
 from backoffice.services import crud
 from backoffice.services.content import publish_content
 

@@ -38,12 +38,12 @@ CANNED = [
     ('Return label', 'Hi {customer_name},\n\nI have attached a prepaid return label for order {order_number}. Once '
                      'the parcel is back with us, the refund follows within five days.\n\n{agent_name}'),
     ('Need more details', 'Hi {customer_name},\n\ncould you tell us a little more (screenshots help a lot)? Just reply '
-                          'to this email and quote request #{ticket_number}.\n\n{agent_name}'),
+                          'to this email and quote request #{request_number}.\n\n{agent_name}'),
     ('Bug confirmed', 'Hi {customer_name},\n\nthank you for the report: we could reproduce it, and our developers are '
                       'on it. We will write again when the fix is out.\n\n{agent_name}'),
     ('Thanks for the feedback', 'Hi {customer_name},\n\nthank you for taking the time to write. I have passed your '
                                 'feedback on to the team.\n\n{agent_name}'),
-    ('Closing — no reply', 'Hi {customer_name},\n\nwe have not heard back, so I am closing request #{ticket_number}. '
+    ('Closing — no reply', 'Hi {customer_name},\n\nwe have not heard back, so I am closing request #{request_number}. '
                            'Just reply if you still need help.\n\n{agent_name}'),
 ]
 

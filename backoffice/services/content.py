@@ -10,13 +10,13 @@ from sqlalchemy import event, inspect
 from sqlmodel import Session, col, or_, select
 
 from backoffice import events
+from backoffice.changes import get_for_update, save_change
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome
 from backoffice.errors import NotFound, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
 from backoffice.permissions import require
-from backoffice.records import get_for_update
-from backoffice.services.crud import save_change
 
 LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
 
@@ -131,9 +131,10 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
                            body=entry.body, published_at=now, published_by=actor.email if actor else 'system',
                            effective_from=effective_from)
     session.add(created)
+    session.flush()
+    events.after_commit(session, Topic.legal_versions, {'id': created.id, 'action': 'created'})
     saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now,
                                                          'legal_version': created.number}, 'published')
-    events.publish('legal-versions', {'id': created.id, 'action': 'created'})
     return _outcome(saved, message=f'Published version {created.number}, in force from '
                                   f'{effective_from:%Y-%m-%d %H:%M} UTC')
 

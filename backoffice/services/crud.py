@@ -1,4 +1,5 @@
-"""Create, update, delete (to the trash), restore, purge, history and revert for any declared resource."""
+"""Create, update, delete (to the trash), restore, purge, history and revert for any declared resource; every save
+goes through backoffice/changes.py."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
-from backoffice import events
+from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, Resource
 from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.events import Topic
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
 
 
@@ -37,14 +38,7 @@ def create_record(*, session: Session, actor: User | None, resource: Resource, d
         require(actor, resource.write_permission)
     values = validated(resource.create, data)
     check_unique_and_related(session, resource, values)
-    record = resource.model(**values)
-    session.add(record)
-    session.flush()
-    audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id, version=record.version,
-                 changes=audit.diff({}, audit.snapshot(record)), summary=f'Added {title_of(resource, record)}')
-    session.commit()
-    events.publish(resource.key, {'id': record.id, 'action': 'created'})
-    return record
+    return save_new(session, actor, resource, resource.model(**values))
 
 
 def update_record(*, session: Session, actor: User, resource: Resource, record_id: int, version: int,
@@ -90,9 +84,7 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
         audit.record(session, None, f'{resource.singular}.purged', resource.entity, record.id, version=record.version,
                      changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {title_of(resource, record)}')
         session.delete(record)
-    session.commit()
-    for record in doomed:
-        events.publish(resource.key, {'id': record.id, 'action': 'purged'})
+    commit(session, *((Topic(resource.key), {'id': record.id, 'action': 'purged'}) for record in doomed))
     return len(doomed)
 
 
@@ -143,36 +135,6 @@ def trash_count(*, session: Session, actor: User, resource: Resource) -> int:
     require(actor, resource.read_permission)
     statement = select(func.count()).select_from(resource.model).where(col(resource.model.deleted_at).is_not(None))
     return session.exec(statement).one()
-
-
-def save_change(session: Session, actor: User, resource: Resource, record: SQLModel, values: dict[str, Any],
-                action: str) -> SQLModel:
-    """Set the values on a record loaded with get_for_update, stamp, audit with the diff, commit, publish.
-    Domain services (ban a customer, publish a page…) use it for their own named changes."""
-    if not apply_change(session, actor, resource, record, values, action):
-        session.rollback()
-        return record
-    session.commit()
-    events.publish(resource.key, {'id': record.id, 'action': action})
-    return record
-
-
-def apply_change(session: Session, actor: User | None, resource: Resource, record: SQLModel, values: dict[str, Any],
-                 action: str, *, summary: str | None = None) -> dict[str, list[Any]]:
-    """The part of a save inside the caller's transaction: set the values, and if anything changed, stamp a new
-    version and audit the diff. Returns the diff ({} when nothing changed); commits and publishes nothing, so an
-    import can write many records in one transaction."""
-    before = audit.snapshot(record)
-    for name, value in values.items():
-        setattr(record, name, value)
-    changes = audit.diff(before, audit.snapshot(record))
-    if not changes:
-        return changes
-    stamp(record)
-    session.add(record)
-    audit.record(session, actor, f'{resource.singular}.{action}', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=summary or f'{action.capitalize()} {title_of(resource, record)}')
-    return changes
 
 
 # --- the rules a create or update runs, shared with imports and domain services ----------------------------------
@@ -232,10 +194,6 @@ def check_unique_and_related(session: Session, resource: Resource, values: dict[
                 errors[form_field.name] = f'Choose an existing {target.singular}'
     if errors:
         raise ValidationFailed(errors)
-
-
-def title_of(resource: Resource, record: SQLModel) -> str:
-    return str(getattr(record, resource.title, None) or f'{resource.singular} #{record.id}')
 
 
 def titles_for(*, session: Session, resource: Resource, ids: set[int]) -> dict[int, str]:

@@ -9,13 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from backoffice.changes import get_for_update, save_change, stamp
 from backoffice.engine import declaration
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
-from backoffice.services.crud import save_change
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from backoffice import events
 from backoffice.errors import NotFound, ServiceError
+from backoffice.events import Topic
 from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, numbering, orders
@@ -38,8 +39,8 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
     if existing is not None:
         raise ServiceError(f'Order {order.number} is already invoiced: {existing.number}')
     invoice = issue(session, order, InvoiceKind.invoice, actor=actor)
+    events.after_commit(session, Topic.invoices, {'id': invoice.id, 'action': 'issued'})
     orders.save(session, actor, order, audit.snapshot(order), 'invoiced', f'Invoice {invoice.number} issued')
-    events.publish('invoices', {'id': invoice.id, 'action': 'issued'})
     return invoice
 
 

@@ -15,6 +15,7 @@ from sqlmodel import col, func, select
 from backoffice import events
 from backoffice.config import Settings
 from backoffice.db import session_scope
+from backoffice.events import Topic
 from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
 from backoffice.services import app_settings
 
@@ -138,9 +139,9 @@ def _record(item: Outgoing, error: BaseException | None) -> str:
             if outcome == 'failed':
                 message.delivery = Delivery.failed
         session.add(message)
+        if outcome != 'retry':
+            events.after_commit(session, Topic.tickets, {'id': item.ticket_id, 'action': f'reply-{outcome}'})
         session.commit()
-    if outcome != 'retry':
-        events.publish('tickets', {'id': item.ticket_id, 'action': f'reply-{outcome}'})
     return outcome
 
 

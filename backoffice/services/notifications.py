@@ -5,22 +5,17 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backoffice import events
+from backoffice.events import Topic
 from backoffice.models import Notification, User, utcnow
-
-TOPIC = 'notifications'
 
 
 def notify(session: Session, *, user_id: int, text: str, link: str = '') -> Notification:
-    """Add a notification inside the caller's transaction; call `published` with it after the commit."""
+    """Add a notification inside the caller's transaction; the recipient's bell updates once it commits."""
     notice = Notification(user_id=user_id, text=text[:500], link=link[:300], created_at=utcnow())
     session.add(notice)
+    session.flush()
+    events.after_commit(session, Topic.notifications, {'id': notice.id, 'action': 'created', 'user_id': user_id})
     return notice
-
-
-def published(notices: list[Notification]) -> None:
-    """After the commit: each recipient's bell updates at once."""
-    for notice in notices:
-        events.publish(TOPIC, {'id': notice.id, 'action': 'created', 'user_id': notice.user_id})
 
 
 def unread_for(*, session: Session, user: User, limit: int = 50) -> list[Notification]:
@@ -40,7 +35,7 @@ def mark_read(*, session: Session, user: User, notification_ids: list[int] | Non
     for notice in unread:
         notice.read_at = now
         session.add(notice)
-    session.commit()
     if unread:
-        events.publish(TOPIC, {'id': unread[0].id, 'action': 'read', 'user_id': user.id})
+        events.after_commit(session, Topic.notifications, {'id': unread[0].id, 'action': 'read', 'user_id': user.id})
+    session.commit()
     return len(unread)

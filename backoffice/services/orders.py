@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import events
+from backoffice import changes
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
+from backoffice.events import Topic
 from backoffice.models import (
     Carrier,
     Customer,
@@ -30,11 +32,9 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import app_settings, audit, customers, numbering, stock
 from backoffice.validation import Email, is_web_address
 
-TOPIC = 'orders'
 FIRST_NUMBER = 100001
 CENT = Decimal('0.01')
 MAX_LINES, MAX_QUANTITY = 100, 999
@@ -50,6 +50,28 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.cancelled: frozenset(),
 }
 RESERVING = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # their lines hold reserved stock
+RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
+# the action that takes an order to each status
+STEP_TO: dict[OrderStatus, str] = {OrderStatus.pending: 'confirm', OrderStatus.paid: 'record_payment',
+                                   OrderStatus.packed: 'pack', OrderStatus.shipped: 'ship',
+                                   OrderStatus.delivered: 'deliver', OrderStatus.cancelled: 'cancel'}
+ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
+
+
+def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
+    """The actions this order allows now, by name (see ACTIONS): the order page shows these and no other. Each
+    action's service still checks its own rule, with the reason, when it runs."""
+    status = order.status
+    allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    if status == OrderStatus.draft:
+        allowed.add('edit_draft')
+    if order.paid_total > order.refunded_total:
+        allowed.add('refund')
+    if status in RETURNABLE:
+        allowed.add('start_return')
+    if not invoiced and status not in (OrderStatus.draft, OrderStatus.cancelled):
+        allowed.add('issue_invoice')
+    return frozenset(allowed)
 
 
 class IllegalTransition(ServiceError):
@@ -213,7 +235,7 @@ def ship(*, session: Session, actor: User, order_id: int, version: int, carrier_
     before = audit.snapshot(order)
     order.status, order.shipped_at = OrderStatus.shipped, now
     via = f' with {carrier.name}, tracking {tracking_number}' if carrier else ''
-    save(session, actor, order, before, 'shipped', f'Shipped{via}', topics=('stock',))
+    save(session, actor, order, before, 'shipped', f'Shipped{via}', topics=(Topic.stock,))
     return shipment
 
 
@@ -245,7 +267,7 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     owed = order.paid_total - order.refunded_total
     text = 'Cancelled' + (f': {reason}' if reason else '') + (f' — {owed} {order.currency} paid, to refund'
                                                                if owed > 0 else '')
-    return save(session, actor, order, before, 'cancelled', text, topics=('stock',))
+    return save(session, actor, order, before, 'cancelled', text, topics=(Topic.stock,))
 
 
 def change_status(*, session: Session, actor: User, order_id: int, version: int, status: OrderStatus | str) -> Order:
@@ -408,17 +430,15 @@ def log_event(session: Session, order: Order, kind: str, text: str, actor: User 
 
 
 def save(session: Session, actor: User | None, order: Order, before: dict[str, Any], action: str, text: str, *,
-         topics: tuple[str, ...] = ()) -> Order:
+         topics: tuple[Topic, ...] = ()) -> Order:
     """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order."""
     stamp(order)
     session.add(order)
     log_event(session, order, action, text, actor)
     audit.record(session, actor, f'order.{action}', 'orders', order.id, version=order.version,
                  changes=audit.diff(before, audit.snapshot(order)), summary=f'Order {order.number}: {text}')
-    session.commit()
-    events.publish(TOPIC, {'id': order.id, 'action': action})
-    for topic in topics:
-        events.publish(topic, {'action': action, 'order_id': order.id})
+    changes.commit(session, (Topic.orders, {'id': order.id, 'action': action}),
+                   *((topic, {'action': action, 'order_id': order.id}) for topic in topics))
     return order
 
 
@@ -448,10 +468,8 @@ def _create(session: Session, actor: User | None, values: dict[str, Any], status
     log_event(session, order, 'created', text, actor)
     audit.record(session, actor, 'order.created', 'orders', order.id, version=order.version,
                  changes=audit.diff({}, audit.snapshot(order)), summary=f'Order {order.number} from {customer.email}')
-    session.commit()
-    events.publish(TOPIC, {'id': order.id, 'action': 'created'})
-    if status == OrderStatus.pending:
-        events.publish('stock', {'action': 'reserved', 'order_id': order.id})
+    reserved = [(Topic.stock, {'action': 'reserved', 'order_id': order.id})] if status == OrderStatus.pending else []
+    changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'created'}), *reserved)
     return order
 
 

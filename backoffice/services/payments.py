@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from backoffice import events
 from backoffice.errors import ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders
@@ -94,9 +95,9 @@ def record_payment(*, session: Session, actor: User | None, order_id: int, amoun
             issued = invoices.issue(session, order, InvoiceKind.invoice, actor=actor)
             text += f'; paid in full, invoice {issued.number} issued'
     session.flush()
-    orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     if issued is not None:
-        events.publish('invoices', {'id': issued.id, 'action': 'issued'})
+        events.after_commit(session, Topic.invoices, {'id': issued.id, 'action': 'issued'})
+    orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     return payment
 
 
@@ -131,9 +132,9 @@ def refund(*, session: Session, actor: User | None, order_id: int, amount, reaso
     note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
     before = audit.snapshot(order)
     order.refunded_total += amount
+    events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
     orders.save(session, actor, order, before, 'refunded',
                 f'Refund of {amount} {order.currency} ({reason}); credit note {note.number}')
-    events.publish('invoices', {'id': note.id, 'action': 'issued'})
     return record
 
 

@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice import events
+from backoffice import changes
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, stock
-
-TOPIC = 'purchases'
 
 
 class AlreadyReceived(ServiceError):
@@ -49,9 +48,13 @@ def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]
     verb = 'Received' if received else 'Ordered'
     audit.record(session, actor, 'stock.received' if received else 'purchase.ordered', 'purchases', purchase.id,
                  summary=f'{verb} purchase {label(purchase)} from {purchase.supplier or "?"}: {len(wanted)} lines')
-    session.commit()
-    _publish(purchase, 'received' if received else 'ordered', changed)
+    _commit(session, purchase, 'received' if received else 'ordered', changed)
     return purchase
+
+
+def may_receive(purchase: Purchase) -> bool:
+    """Only a purchase still on order can be received (once)."""
+    return purchase.status == PurchaseStatus.ordered
 
 
 def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
@@ -67,8 +70,7 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
     audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
                  changes={'status': ['ordered', 'received']},
                  summary=f'Received purchase {label(purchase)} from {purchase.supplier or "?"}')
-    session.commit()
-    _publish(purchase, 'received', changed)
+    _commit(session, purchase, 'received', changed)
     return purchase
 
 
@@ -127,7 +129,6 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
     return wanted
 
 
-def _publish(purchase: Purchase, action: str, changed_levels: list[int]) -> None:
-    events.publish(TOPIC, {'id': purchase.id, 'action': action})
-    for level_id in changed_levels:
-        events.publish(stock.TOPIC, {'id': level_id, 'action': 'received'})
+def _commit(session: Session, purchase: Purchase, action: str, changed_levels: list[int]) -> None:
+    changes.commit(session, (Topic.purchases, {'id': purchase.id, 'action': action}),
+                   *((Topic.stock, {'id': level_id, 'action': 'received'}) for level_id in changed_levels))

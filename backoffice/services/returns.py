@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import events
+from backoffice import changes, events
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import (
     InvoiceKind,
     MessageKind,
@@ -30,11 +32,24 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
 
-TOPIC = 'returns'
-RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)
+RETURNABLE = orders.RETURNABLE
+
+
+def allowed_actions(rma: Return) -> frozenset[str]:
+    """What this return allows now: 'receive' and 'cancel' while requested; once received, one resolution each
+    ('refund', 'credit_note', 'exchange'); nothing once closed or cancelled."""
+    if rma.status == ReturnStatus.requested:
+        return frozenset({'receive', 'cancel'})
+    if rma.status == ReturnStatus.received:
+        return frozenset(resolution.value for resolution in ReturnResolution)
+    return frozenset()
+
+
+def may_start_from_ticket(ticket: Ticket) -> bool:
+    """A request starts a return when it is of type "return or exchange" and names its order."""
+    return ticket.type == TicketType.return_exchange and bool(ticket.order_number)
 
 
 def create_return(*, session: Session, actor: User, order_id: int, lines: list[dict[str, Any]], reason: str = '',
@@ -84,11 +99,9 @@ def create_return(*, session: Session, actor: User, order_id: int, lines: list[d
     orders.log_event(session, order, 'return-requested', f'Return {rma.number} requested: {items}', actor)
     audit.record(session, actor, 'return.created', 'returns', rma.id, version=rma.version,
                  summary=f'Return {rma.number} for order {order.number}: {items}')
-    session.commit()
-    events.publish(TOPIC, {'id': rma.id, 'action': 'created'})
-    events.publish(orders.TOPIC, {'id': order.id, 'action': 'return'})
-    if ticket_id is not None:
-        events.publish('tickets', {'id': ticket_id, 'action': 'noted'})
+    noted = [(Topic.tickets, {'id': ticket_id, 'action': 'noted'})] if ticket_id is not None else []
+    changes.commit(session, (Topic.returns, {'id': rma.id, 'action': 'created'}),
+                   (Topic.orders, {'id': order.id, 'action': 'return'}), *noted)
     return rma
 
 
@@ -130,7 +143,7 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
     orders.log_event(session, order, 'return-received', f'Return {rma.number} received and restocked', actor)
-    return _save(session, actor, rma, 'received', topics=('stock',))
+    return _save(session, actor, rma, 'received', topics=(Topic.stock,))
 
 
 def cancel_return(*, session: Session, actor: User, return_id: int, version: int | None = None,
@@ -176,6 +189,7 @@ def resolve(*, session: Session, actor: User, return_id: int, resolution: Return
     session.add(rma)
     audit.record(session, actor, 'return.resolved', 'returns', rma.id, version=rma.version,
                  summary=f'Return {rma.number}: {resolution.value}')
+    events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
     if resolution == ReturnResolution.refund:
         amount = min(value, order.paid_total - order.refunded_total)
         if amount <= 0:
@@ -190,7 +204,6 @@ def resolve(*, session: Session, actor: User, return_id: int, resolution: Return
         else:
             text = f'Return {rma.number}: exchanged'
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
-    events.publish(TOPIC, {'id': rma.id, 'action': 'resolved'})
     return rma
 
 
@@ -251,16 +264,14 @@ def _locked(session: Session, return_id: int, version: int | None) -> Return:
     return get_for_update(session, Return, return_id, version, entity='returns', label='return')
 
 
-def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[str, ...] = ()) -> Return:
+def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[Topic, ...] = ()) -> Return:
     stamp(rma)
     session.add(rma)
     audit.record(session, actor, f'return.{action}', 'returns', rma.id, version=rma.version,
                  summary=f'Return {rma.number} {action}')
-    session.commit()
-    events.publish(TOPIC, {'id': rma.id, 'action': action})
-    events.publish(orders.TOPIC, {'id': rma.order_id, 'action': f'return-{action}'})
-    for topic in topics:
-        events.publish(topic, {'action': action, 'return_id': rma.id})
+    changes.commit(session, (Topic.returns, {'id': rma.id, 'action': action}),
+                   (Topic.orders, {'id': rma.order_id, 'action': f'return-{action}'}),
+                   *((topic, {'action': action, 'return_id': rma.id}) for topic in topics))
     return rma
 
 

@@ -65,6 +65,14 @@ class Filters(BaseModel):
         return value or None
 
 
+def read_filters(values: dict[str, Any]) -> Filters:
+    """A custom segment's filters as typed in a form, or ValidationFailed naming each bad field."""
+    try:
+        return Filters.model_validate(values)
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+
+
 def conditions(session: Session, which: str | Filters, *, now: datetime | None = None) -> list[ColumnElement]:
     """The WHERE conditions on customers that select a segment (a built-in key, or custom filters)."""
     now = now or utcnow()

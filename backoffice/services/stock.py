@@ -10,15 +10,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import events
+from backoffice import changes
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import MovementKind, Product, Role, StockLevel, StockMovement, User, utcnow
 from backoffice.permissions import can, require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit, notifications
 from backoffice.transfer.csv_out import csv_text
 
-TOPIC = 'stock'
 MAX_QUANTITY = 1_000_000
 
 
@@ -134,8 +134,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     audit.record(session, actor, 'stock.adjusted', 'stock', level.id,
                  changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
                  summary=f'{product.sku}: {quantity:+d} ({reason})')
-    session.commit()
-    events.publish(TOPIC, {'id': level.id, 'action': 'adjusted'})
+    changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
     return movement
 
 
@@ -163,8 +162,7 @@ def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, 
     audit.record(session, actor, 'stock.limits', 'stock', level.id, version=level.version,
                  changes=audit.diff(before, audit.snapshot(level)),
                  summary=f'{product.sku}: min {min_qty}, max {max_qty}')
-    session.commit()
-    events.publish(TOPIC, {'id': level.id, 'action': 'limits'})
+    changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'limits'}))
     return level
 
 
@@ -235,15 +233,14 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     names = dict(session.exec(select(Product.id, Product.name).where(
         col(Product.id).in_([level.product_id for level in levels]))).all())
     now = utcnow()
-    notices = []
     for level in levels:
         level.low_alerted_at = now
         session.add(level)
         text = (f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
                 f'(minimum {level.min_qty})')[:500]
-        notices += [notifications.notify(session, user_id=user.id, text=text, link='/inventory') for user in staff]
+        for user in staff:
+            notifications.notify(session, user_id=user.id, text=text, link='/inventory')
     session.commit()
-    notifications.published(notices)
     return [level.product_id for level in levels]
 
 

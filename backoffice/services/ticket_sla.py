@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from backoffice import events
+from backoffice.events import Topic
 from backoffice.models import Ticket, TicketPriority, TicketStatus, utcnow
 from backoffice.services import app_settings, audit, notifications
 
@@ -31,7 +32,6 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
     if session.get_bind().dialect.name != 'sqlite':
         statement = statement.with_for_update(skip_locked=True)  # one an agent is saving right now: next minute
     breached = list(session.exec(statement))
-    notices = []
     for ticket in breached:
         target = 'first-response' if ticket.first_responded_at is None else 'resolution'
         # a system flag, not an edit: the version stays, so no agent's open form becomes stale because of it
@@ -41,13 +41,11 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
                      changes={'sla_breached_at': [None, now.isoformat()]},
                      summary=f'#{ticket.number} missed its {target} target')
         if ticket.assignee_id is not None:
-            notices.append(notifications.notify(
-                session, user_id=ticket.assignee_id, link=f'/requests/{ticket.number}',
-                text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}'))
-    session.commit()
+            notifications.notify(session, user_id=ticket.assignee_id, link=f'/requests/{ticket.number}',
+                                 text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}')
     for ticket in breached:
-        events.publish('tickets', {'id': ticket.id, 'action': 'sla-breached'})
-    notifications.published(notices)
+        events.after_commit(session, Topic.tickets, {'id': ticket.id, 'action': 'sla-breached'})
+    session.commit()
     return [ticket.id for ticket in breached]
 
 

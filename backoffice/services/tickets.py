@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from backoffice import events
+from backoffice import changes
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import (
     OPEN_STATUSES,
     BugStatus,
@@ -35,15 +37,14 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import app_settings, audit, customers, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
-TOPIC = 'tickets'
 FIRST_NUMBER = 1001
-PLACEHOLDERS = ('customer_name', 'order_number', 'ticket_number', 'agent_name')
+PLACEHOLDERS = ('customer_name', 'order_number', 'request_number', 'agent_name')
+# {ticket_number}, the name canned replies written before docs/GLOSSARY.md use, is still filled in
 
 # where a status may go next; closed is final
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -96,10 +97,8 @@ def submit_request(*, session: Session, email: str, name: str | None = None, sub
     created.pop('token')
     audit.record(session, actor, 'ticket.created', 'tickets', ticket.id, version=ticket.version,
                  changes=audit.diff({}, created), summary=f'Request #{number} from {customer.email}')
-    session.commit()
-    if new_customer:
-        events.publish('customers', {'id': customer.id, 'action': 'created'})
-    events.publish(TOPIC, {'id': ticket.id, 'action': 'created'})
+    new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
+    changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
     return ticket
 
 
@@ -173,8 +172,7 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
     session.add(message)
     audit.record(session, actor, 'ticket.noted', 'tickets', ticket.id, version=ticket.version,
                  summary=f'Note on #{ticket.number}')
-    session.commit()
-    events.publish(TOPIC, {'id': ticket.id, 'action': 'noted'})
+    changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
     return message
 
 
@@ -194,6 +192,11 @@ def update_ticket(*, session: Session, actor: User, record_id: int, version: int
 
 def assign_to_me(*, session: Session, actor: User, ticket_id: int, version: int) -> Ticket:
     return change(session=session, actor=actor, ticket_id=ticket_id, version=version, assignee_id=actor.id)
+
+
+def may_mark_duplicate(ticket: Ticket) -> bool:
+    """A request not yet closed (closed is final) and not already a duplicate may be marked as one."""
+    return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None
 
 
 def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: int, of_number: int | str) -> Ticket:
@@ -232,8 +235,7 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
     message.delivery, message.delivery_error, message.attempts = Delivery.queued, None, 0
     session.add(message)
     audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
-    session.commit()
-    events.publish(TOPIC, {'id': message.ticket_id, 'action': 'delivery'})
+    changes.commit(session, (Topic.tickets, {'id': message.ticket_id, 'action': 'delivery'}))
     return message
 
 
@@ -300,7 +302,8 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
         raise NotFound('This canned reply or request no longer exists.')
     customer = session.get(Customer, ticket.customer_id)
     return fill_placeholders(canned.body, {'customer_name': customer.name if customer else '',
-                                           'order_number': ticket.order_number, 'ticket_number': ticket.number,
+                                           'order_number': ticket.order_number, 'request_number': ticket.number,
+                                           'ticket_number': ticket.number,
                                            'agent_name': actor.name})
 
 
@@ -429,16 +432,15 @@ def _save(session: Session, actor: User | None, ticket: Ticket, values: dict[str
     for name, value in values.items():
         setattr(ticket, name, value)
     ticket_sla.refresh_sla_due(ticket)
-    changes = audit.diff(before, audit.snapshot(ticket))
-    if not changes and not touched:
+    diff = audit.diff(before, audit.snapshot(ticket))
+    if not diff and not touched:
         session.commit()  # nothing to save: end the transaction (and its lock) without a new version
         return ticket
     stamp(ticket)
     session.add(ticket)
-    audit.record(session, actor, f'ticket.{action}', 'tickets', ticket.id, version=ticket.version, changes=changes,
-                 summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(changes))}')
-    session.commit()
-    events.publish(TOPIC, {'id': ticket.id, 'action': action})
+    audit.record(session, actor, f'ticket.{action}', 'tickets', ticket.id, version=ticket.version, changes=diff,
+                 summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(diff))}')
+    changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': action}))
     return ticket
 
 

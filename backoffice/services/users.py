@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import auth, events
+from backoffice import auth, changes
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
+from backoffice.events import Topic
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
 from backoffice.validation import clean_name, name_problem, normalize_email
 
@@ -80,8 +81,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
     audit.record(session, actor, 'user.created', 'user', user.id, version=user.version,
                  changes=audit.diff({}, audit.snapshot(user)),
                  summary=f'Added {user.email} as {user.role.value}')
-    session.commit()
-    events.publish('users', {'id': user.id, 'action': 'created'})
+    changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
     return CreatedUser(user, generated)
 
 
@@ -130,10 +130,8 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
     user.is_active = active
     if not active:
         user.session_epoch += 1
-    saved = _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated')
-    if not active:
-        events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch})
-    return saved
+    ended = [] if active else [(Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})]
+    return _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated', *ended)
 
 
 def reset_password(*, session: Session, actor: User, user_id: int, version: int,
@@ -148,8 +146,8 @@ def reset_password(*, session: Session, actor: User, user_id: int, version: int,
     user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
-    saved = _save(session, actor, user, before, 'user.password_reset')
-    events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch})
+    _save(session, actor, user, before, 'user.password_reset',
+          (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch}))
     return password
 
 
@@ -181,9 +179,9 @@ def change_own_password(*, session: Session, actor: User, current: str, new: str
     user.password_hash = auth.hash_password(new)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
-    saved = _save(session, user, user, before, 'user.password_changed')
+    saved = _save(session, user, user, before, 'user.password_changed',
+                  (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'keep': keep_session}))
     auth.forget_failures(throttle)
-    events.publish('sessions', {'user_id': saved.id, 'epoch': saved.session_epoch, 'keep': keep_session})
     return saved
 
 
@@ -205,14 +203,13 @@ def get_user(*, session: Session, actor: User, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def _save(session: Session, actor: User, user: User, before: dict, action: str) -> User:
+def _save(session: Session, actor: User, user: User, before: dict, action: str, *also: changes.Event) -> User:
     stamp(user)
     session.add(user)
-    changes = audit.diff(before, audit.snapshot(user))
-    audit.record(session, actor, action, 'user', user.id, changes=changes, version=user.version,
+    diff = audit.diff(before, audit.snapshot(user))
+    audit.record(session, actor, action, 'user', user.id, changes=diff, version=user.version,
                  summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}')
-    session.commit()
-    events.publish('users', {'id': user.id, 'action': action.split('.')[1]})
+    changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
 
 

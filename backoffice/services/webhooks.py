@@ -21,9 +21,11 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import events, outbound, secret_box
+from backoffice import changes, events, outbound, secret_box
+from backoffice.changes import get_for_update, stamp
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import (
     Customer,
     DeliveryStatus,
@@ -41,15 +43,12 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.records import get_for_update, stamp
 from backoffice.services import audit
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
 
 PERMISSION = 'webhooks.manage'
-TOPIC = 'webhooks'                       # endpoints changed (the resource's key)
-DELIVERIES_TOPIC = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
 TEST_EVENT = 'webhook.test'
 
 EVENT_TYPES: dict[str, str] = {
@@ -101,8 +100,7 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
     audit.record(session, actor, 'webhook.created', 'webhook', endpoint.id, version=endpoint.version,
                  changes=audit.diff({}, audit.snapshot(endpoint)),
                  summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}')
-    session.commit()
-    events.publish(TOPIC, {'id': endpoint.id, 'action': 'created'})
+    changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': 'created'}))
     return endpoint, secret
 
 
@@ -137,8 +135,7 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     session.flush()
     delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
     audit.record(session, actor, 'webhook.tested', 'webhook', endpoint.id, summary=f'Test event to {endpoint.url}')
-    session.commit()
-    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': 'created'})
+    changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'created'}))
     attempt(delivery_id, test=True)
     session.expire_all()
     return session.get(WebhookDelivery, delivery_id)
@@ -156,8 +153,7 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
     _restart(delivery)
     audit.record(session, actor, 'webhook.resent', 'webhook', delivery.endpoint_id,
                  summary=f'Resent delivery {delivery_id} ({delivery.event})')
-    session.commit()
-    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': 'resent'})
+    changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'resent'}))
     if at_once:
         attempt(delivery_id)
         session.expire_all()
@@ -174,9 +170,7 @@ def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
     if failed:
         audit.record(session, actor, 'webhook.resent', 'webhook', endpoint_id,
                      summary=f'Resent {len(failed)} failed deliveries')
-    session.commit()
-    if failed:
-        events.publish(DELIVERIES_TOPIC, {'id': None, 'action': 'resent'})
+    changes.commit(session, *([(Topic.webhook_deliveries, {'id': None, 'action': 'resent'})] if failed else []))
     return len(failed)
 
 
@@ -193,9 +187,9 @@ def sign(secret: str, body: bytes) -> str:
 
 def wire() -> None:
     """Subscribe to the core events (main.py calls this on every start; tests call it themselves)."""
-    events.subscribe('orders', _on_order, key='webhooks.orders')
-    events.subscribe('tickets', _on_ticket, key='webhooks.tickets')
-    events.subscribe('returns', _on_return, key='webhooks.returns')
+    events.subscribe(Topic.orders, _on_order, key='webhooks.orders')
+    events.subscribe(Topic.tickets, _on_ticket, key='webhooks.tickets')
+    events.subscribe(Topic.returns, _on_return, key='webhooks.returns')
 
 
 def enqueue(event: str, dedup_key: str, payload: dict[str, Any]) -> int:
@@ -211,12 +205,12 @@ def enqueue(event: str, dedup_key: str, payload: dict[str, Any]) -> int:
         if not new:
             return 0
         session.add_all(new)
+        events.after_commit(session, Topic.webhook_deliveries, {'id': None, 'action': 'created'})
         try:
             session.commit()
         except IntegrityError:  # another process heard the same event and queued it first
             session.rollback()
             return 0
-    events.publish(DELIVERIES_TOPIC, {'id': None, 'action': 'created'})
     return len(new)
 
 
@@ -392,11 +386,9 @@ def _record(delivery_id: int, status_code: int | None, error: str | None) -> str
             outcome = 'retry'
             delivery.next_attempt_at, delivery.last_error = now + BACKOFF[delivery.attempts - 1], error
         stamp(delivery)
-        session.add(delivery)
-        session.commit()
+        changes.save(session, delivery, (Topic.webhook_deliveries, {'id': delivery_id, 'action': outcome}))
     if outcome != 'delivered':
         log.warning('webhook delivery %s: %s (%s)', delivery_id, error, outcome)
-    events.publish(DELIVERIES_TOPIC, {'id': delivery_id, 'action': outcome})
     return outcome
 
 
@@ -434,16 +426,15 @@ def _save(session: Session, actor: User, endpoint: WebhookEndpoint, values: dict
     before = audit.snapshot(endpoint)
     for name, value in values.items():
         setattr(endpoint, name, value)
-    changes = audit.diff(before, audit.snapshot(endpoint))
-    if not changes and not changed:
+    diff = audit.diff(before, audit.snapshot(endpoint))
+    if not diff and not changed:
         session.commit()
         return endpoint
     stamp(endpoint)
     session.add(endpoint)
     audit.record(session, actor, f'webhook.{action}', 'webhook', endpoint.id, version=endpoint.version,
-                 changes=changes, summary=summary or f'Changed webhook {endpoint.name!r}: {", ".join(sorted(changes))}')
-    session.commit()
-    events.publish(TOPIC, {'id': endpoint.id, 'action': action})
+                 changes=diff, summary=summary or f'Changed webhook {endpoint.name!r}: {", ".join(sorted(diff))}')
+    changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': action}))
     return endpoint
 
 

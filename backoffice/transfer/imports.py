@@ -20,12 +20,13 @@ from typing import Any, BinaryIO, Literal
 from sqlmodel import Session, SQLModel, col, func, select
 
 from backoffice import events
+from backoffice.changes import get_for_update
 from backoffice.config import get_settings
 from backoffice.engine.declaration import RESOURCES, FormField, Resource
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import ImportBatch, User, utcnow
 from backoffice.permissions import require
-from backoffice.records import get_for_update
 from backoffice.runtime.upload_limit import MB, max_upload_bytes, too_large_message
 from backoffice.services import audit, crud
 from backoffice.transfer import xlsx_rows
@@ -523,12 +524,12 @@ def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPl
                      summary=f'Imported {batch.file_name or "a file"}: {_counts_text(batch.counts)}',
                      changes={'batch': [None, batch.id], 'file': [None, batch.file_name],
                               **{name: [None, n] for name, n in batch.counts.items()}})
+        events.after_commit(session, Topic(resource.key), {'id': None, 'action': 'imported', 'batch_id': batch.id,
+                                                           'ids': [*batch.created_ids, *map(int, batch.updated)]})
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    events.publish(resource.key, {'id': None, 'action': 'imported', 'batch_id': batch.id,
-                                  'ids': [*batch.created_ids, *map(int, batch.updated)]})
     return batch
 
 
@@ -641,11 +642,12 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
                              f'trash, {restored} restored, {len(skipped)} left as they are',
                      changes={'batch': [None, batch.id], 'trashed': [None, trashed], 'restored': [None, restored],
                               'skipped': [None, len(skipped)]})
+        events.after_commit(session, Topic(resource.key),
+                            {'id': None, 'action': 'import_reverted', 'batch_id': batch.id, 'ids': ids})
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    events.publish(resource.key, {'id': None, 'action': 'import_reverted', 'batch_id': batch.id, 'ids': ids})
     return summary
 
 
