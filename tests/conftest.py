@@ -1,13 +1,13 @@
-"""Test configuration: a real database (temporary SQLite, or PostgreSQL from BACKOFFICE_TEST_DATABASE_URL), emptied
-between tests, a cheap argon2 profile, and signed-in simulated users for page tests."""
+"""Test fixtures: a real database per worker (temporary SQLite, or PostgreSQL from BACKOFFICE_TEST_DATABASE_URL),
+emptied between tests, a cheap argon2 profile, and signed-in simulated users for page tests. Helpers live in
+tests/support/."""
 
 from __future__ import annotations
 
-import asyncio
-import os
+import gc
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,9 @@ from backoffice.config import reload_settings
 from backoffice.models import Role
 from backoffice.runtime import presence
 
-from .factories import PASSWORD, make_user
+from .support.databases import worker_database
+from .support.factories import make_user
+from .support.signin import sign_in
 
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
 
@@ -30,10 +32,14 @@ _TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))
 
 
 @pytest.fixture(scope='session')
-def database_url() -> str:
-    url = os.environ.get('BACKOFFICE_TEST_DATABASE_URL') or f'sqlite:///{_TMP / "test.db"}'
+def database_url() -> Iterator[str]:
+    """This worker's database (see tests/support/databases.py), migrated once."""
+    url, drop = worker_database(_TMP)
     db.migrate(db.configure(url))
-    return url
+    gc.freeze()  # what start-up made lives all session: keep it out of every later collection
+    yield url
+    db.configure(url).dispose()  # let go of the connections before dropping
+    drop()
 
 
 @pytest.fixture(autouse=True)
@@ -71,24 +77,6 @@ def _empty_all_tables(engine) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
-
-
-async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, path: str = '/') -> None:
-    """Sign in through the login page, as a person would."""
-    await user.open(f'/login?redirect_to={path}' if path != '/' else '/login')
-    user.find('Email').type(email)
-    user.find('Password').type(password)
-    button = user.find('Log in')
-    element = next(iter(button.elements))
-    button.click()
-    await _until(lambda: element.props.get('loading'), timeout=0.5)  # the attempt started...
-    await _until(lambda: not element.props.get('loading'), timeout=10)  # ...and ended
-
-
-async def _until(condition: Callable[[], object], *, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition() and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

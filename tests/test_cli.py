@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -17,9 +14,9 @@ from backoffice.db import read_session
 from backoffice.models import Role, User
 from backoffice.seed.demo import DEMO_STAFF
 
-from .factories import make_user
+from .support.cli import backoffice_command
+from .support.factories import make_user
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD_PASSWORD = 'Plum-orchard-42'
 
 
@@ -103,14 +100,6 @@ def test_seeding_twice_adds_nobody_twice(capsys: pytest.CaptureFixture[str]) -> 
 
     with read_session() as session:
         assert len(session.exec(select(User)).all()) == len(DEMO_STAFF)
-
-
-def backoffice_command(*args: str, database_url: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    environment = {name: value for name, value in os.environ.items()
-                   if name != 'PYTEST_CURRENT_TEST' and not name.startswith('NICEGUI_')}
-    environment['BACKOFFICE_DATABASE_URL'] = database_url
-    return subprocess.run([sys.executable, '-m', 'backoffice', *args], cwd=ROOT, env=environment, input=stdin,
-                          capture_output=True, text=True, timeout=60)
 
 
 def stored(email: str) -> User | None:

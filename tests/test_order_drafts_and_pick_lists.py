@@ -15,10 +15,9 @@ from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
 from backoffice.services import documents, orders
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import fresh, make_product, place
-from .tables import rows_show
+from .support.factories import fresh, make_product, make_user, place
+from .support.lists import rows_show
+from .support.signin import sign_in
 
 
 @pytest.fixture

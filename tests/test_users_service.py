@@ -15,7 +15,7 @@ from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Role, User
 from backoffice.services import users
 
-from .factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_user
 
 GOOD_PASSWORD = 'Plum-orchard-42'
 
