@@ -8,7 +8,6 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from nicegui.testing import User
 
-import backoffice.resources  # noqa: F401 (first: importing api_orders before the resources is a circular import)
 from backoffice.api.orders import router
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-import backoffice.resources  # noqa: F401 (first: importing the API modules before the resources is a circular import)
 from backoffice.api.orders import router
 from backoffice.runtime import ratelimit
 
