@@ -24,9 +24,11 @@ run: install
 	@$(PY) -m backoffice migrate
 	@BACKOFFICE_DEMO=$${BACKOFFICE_DEMO:-1} $(PY) main.py
 
-# Everything: lint first, then the whole suite (browser tests included).
+# Everything: lint first, then the whole suite (browser tests included), spread over TEST_WORKERS processes
+# (pytest-xdist; `auto`: one per core, `0`: none); the browser tests all run on one of them (tests/conftest.py).
+TEST_WORKERS ?= auto
 test: lint
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: install-test
 	@$(PY) -m ruff check .
@@ -37,7 +39,7 @@ format: install-test
 
 # A quick loop while working: lint and the tests that need no browser and no page.
 check: lint
-	@$(PY) -m pytest -q -x --ignore=tests/browser -k 'not page and not matrix'
+	@$(PY) -m pytest -n $(TEST_WORKERS) -q -x --ignore=tests/browser -k 'not page and not matrix'
 
 # Pin every dependency (and theirs) after changing pyproject.toml; commit both lock files.
 lock:

@@ -1,5 +1,8 @@
-"""Every declared page × every role: allowed pages open, the others show the no-access screen and none of their data;
-anonymous visitors are sent to sign in. New pages are covered automatically through the registry."""
+"""Every declared screen × every role, as data: for each role one simulated browser signs in once and opens every
+screen, which must show its title when the role may open it and the no-access screen (with none of the data) when it
+may not; an anonymous visitor is sent to sign in from every screen. New screens are covered through the registry."""
+
+import re
 
 import pytest
 from nicegui.testing import User
@@ -9,32 +12,45 @@ from backoffice.models import Role
 from backoffice.permissions import can
 from components.screens import SCREENS
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_product, make_user, place, submit_request
+from .support.signin import sign_in
 
 SIGNED_IN_SCREENS = sorted(path for path, declared in SCREENS.items() if not declared.public)
+NO_ACCESS = "You don't have access to this page"
+
+
+def with_records(path: str, records: dict[str, str]) -> str:
+    """A screen's path with its parameters filled in from real records (`/orders/{number}` → `/orders/A-1001`)."""
+    return re.sub(r'\{(\w+)(?::\w+)?\}', lambda match: records[path.split('/')[1]], path)
 
 
 @pytest.mark.parametrize('role', [r.value for r in Role])
-@pytest.mark.parametrize('path', SIGNED_IN_SCREENS)
-async def test_each_role_opens_exactly_the_pages_it_may(user: User, path: str, role: str) -> None:
+async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str) -> None:
     account = make_user(role)
-    secret = make_user('admin', email='someone.else@example.com')  # data a forbidden page must not leak
-    await sign_in(user, account.email, path=path)
-    declared = SCREENS[path]
-    if can(account, declared.permission):
-        await user.should_see(declared.title, retries=30)  # a slow machine may take a moment
-        await user.should_not_see("You don't have access to this page")
-    else:
-        await user.should_see("You don't have access to this page", retries=30)
-        await user.should_not_see(secret.email)
+    secret = make_user('admin', email='someone.else@example.com')  # data a forbidden screen must not leak
+    make_product('MUG', stock_on_hand=5, actor=secret)
+    records = {'orders': place(('MUG', 1)).number, 'requests': str(submit_request().number)}
+    await sign_in(user, account.email)
+    await user.should_see('Welcome')
+    seen = []
+    for path in SIGNED_IN_SCREENS:
+        declared = SCREENS[path]
+        await user.open(with_records(path, records))
+        if can(account, declared.permission):
+            await user.should_see(declared.title, retries=30)  # a slow machine may take a moment
+            await user.should_not_see(NO_ACCESS)
+        else:
+            await user.should_see(NO_ACCESS, retries=30)
+            await user.should_not_see(secret.email)
+        seen.append(path)
+    assert seen == SIGNED_IN_SCREENS
 
 
-@pytest.mark.parametrize('path', SIGNED_IN_SCREENS)
-async def test_an_anonymous_visitor_is_sent_to_sign_in(user: User, path: str) -> None:
-    await user.open(path)
-    await user.should_see('Sign in to continue')
-    await user.should_not_see(SCREENS[path].title)
+async def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_screen(user: User) -> None:
+    for path in SIGNED_IN_SCREENS:
+        await user.open(path)
+        await user.should_see('Sign in to continue')
+        await user.should_not_see(SCREENS[path].title)
 
 
 async def test_the_menu_lists_only_what_the_role_may_open(user: User) -> None:

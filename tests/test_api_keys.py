@@ -16,12 +16,8 @@ from backoffice.runtime.ratelimit import RateLimiter
 from backoffice.services import api_keys
 from backoffice.services.api_keys import InvalidKey, MissingKey, MissingScope, RevokedKey
 
-from .factories import make_user
-
-
-def make_key(name: str = 'Web shop', scopes: tuple[str, ...] = ('requests:write',)) -> tuple[ApiKey, str]:
-    with session_scope() as session:
-        return api_keys.create_key(session=session, actor=None, system=True, name=name, scopes=scopes)
+from .support.api import make_key
+from .support.factories import make_user
 
 
 def authenticate(header: str | None, scope: str = 'requests:write') -> ApiKey:

@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.services import users
 
-from .factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_user
 
 WRONG = 'Not-the-password-7'
 

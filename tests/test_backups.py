@@ -17,8 +17,8 @@ from backoffice.db import read_session
 from backoffice.models import AuditEntry, User
 from backoffice.services import backups
 
-from .factories import make_user
-from .test_cli import backoffice_command
+from .support.cli import backoffice_command
+from .support.factories import make_user
 
 
 def test_a_backup_is_a_verified_copy_and_old_ones_are_pruned(database_url: str) -> None:

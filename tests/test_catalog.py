@@ -1,8 +1,6 @@
 """The catalogue through the record service: SKU rules, money, nested categories, uploaded images, demo data."""
 
 import random
-import struct
-import zlib
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,32 +18,9 @@ from backoffice.runtime.uploads import MAX_IMAGE_BYTES, image_type, is_stored_im
 from backoffice.seed.catalog import seed_catalog
 from backoffice.services import crud
 
-from .factories import make_user
+from .support.factories import make_category, make_product, make_user, tiny_png
 
 PRODUCTS, CATEGORIES = resource('products'), resource('categories')
-
-
-def make_category(name: str, parent_id: int | None = None) -> Category:
-    with session_scope() as session:
-        return crud.create_record(session=session, actor=None, system=True, resource=CATEGORIES,
-                                  data={'name': name, 'parent_id': parent_id})
-
-
-def make_product(sku: str, name: str = 'Something', *, price: str = '9.90', category_id: int | None = None,
-                 currency: str = 'EUR', active: bool = True) -> Product:
-    with session_scope() as session:
-        return crud.create_record(session=session, actor=None, system=True, resource=PRODUCTS, data={
-            'sku': sku, 'name': name, 'price': price, 'category_id': category_id, 'currency': currency,
-            'active': active})
-
-
-def tiny_png() -> bytes:
-    """A real 1×1 PNG, made here rather than kept as a binary file."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
-    header = struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(b'\x00\xff\x80\x00'))
-            + chunk(b'IEND', b''))
 
 
 def create(actor, **data) -> Product:

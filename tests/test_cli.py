@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -18,9 +15,9 @@ from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
 from backoffice.seed.demo import DEMO_STAFF
 
-from .factories import make_user
+from .support.cli import backoffice_command
+from .support.factories import make_user
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD_PASSWORD = 'Plum-orchard-42'
 
 
@@ -104,14 +101,6 @@ def test_seeding_twice_adds_nobody_twice(capsys: pytest.CaptureFixture[str]) -> 
 
     with read_session() as session:
         assert len(session.exec(select(User)).all()) == len(DEMO_STAFF)
-
-
-def backoffice_command(*args: str, database_url: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    environment = {name: value for name, value in os.environ.items()
-                   if name != 'PYTEST_CURRENT_TEST' and not name.startswith('NICEGUI_')}
-    environment['BACKOFFICE_DATABASE_URL'] = database_url
-    return subprocess.run([sys.executable, '-m', 'backoffice', *args], cwd=ROOT, env=environment, input=stdin,
-                          capture_output=True, text=True, timeout=60)
 
 
 def stored(email: str) -> User | None:

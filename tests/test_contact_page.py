@@ -12,7 +12,7 @@ from backoffice.db import read_session
 from backoffice.models import Customer, Ticket, TicketSource, TicketType
 from backoffice.runtime import ratelimit
 
-from .test_intake_api import banned_customer
+from .support.factories import banned_customer
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -18,29 +17,9 @@ from backoffice.resources import resource
 from backoffice.seed.content import seed_content
 from backoffice.services import content, crud
 
-from .factories import make_user
+from .support.factories import edit_content, make_content, make_user, publish_content
 
 CONTENT, LEGAL_VERSIONS = resource('content'), resource('legal-versions')
-
-
-def make_content(slug: str, *, title: str = 'A title', kind: str = 'page', body: str = '', publish_at=None,
-                 published: bool = False) -> ContentEntry:
-    with session_scope() as session:
-        entry = crud.create_record(session=session, actor=None, system=True, resource=CONTENT, data={
-            'slug': slug, 'title': title, 'kind': kind, 'body': body, 'publish_at': publish_at})
-    return publish(entry) if published else entry
-
-
-def publish(entry: ContentEntry, *, actor=None, now=None) -> ContentEntry:
-    with session_scope() as session:
-        return content.publish_content(session=session, actor=actor, system=actor is None, record_id=entry.id,
-                                       version=entry.version, now=now).record
-
-
-def edit(entry: ContentEntry, actor, **changes: Any) -> ContentEntry:
-    with session_scope() as session:
-        return crud.update_record(session=session, actor=actor, resource=CONTENT, record_id=entry.id,
-                                  version=entry.version, changes=changes)
 
 
 def versions(entry: ContentEntry) -> list[LegalVersion]:
@@ -88,7 +67,7 @@ def test_a_slug_is_unique_in_any_case_on_create_and_edit_and_a_trashed_one_says_
         crud.create_record(session=session, actor=manager, resource=CONTENT, data={'slug': 'About', 'title': 'T'})
     assert refused.value.errors == {'slug': 'Another page already has this slug'}
     with pytest.raises(ValidationFailed) as refused:
-        edit(faq, manager, slug=' ABOUT ')
+        edit_content(faq, manager, slug=' ABOUT ')
     assert refused.value.errors == {'slug': 'Another page already has this slug'}
     with session_scope() as session:
         crud.delete_record(session=session, actor=manager, resource=CONTENT, record_id=faq.id)
@@ -104,9 +83,9 @@ def test_a_new_entry_is_a_draft_whatever_is_sent_and_required_fields_cannot_be_c
             'slug': 'about', 'title': 'About', 'kind': None, 'body': None, 'status': 'published'})
     assert (entry.status, entry.kind, entry.body, entry.published_at) == ('draft', 'page', '', None)
     with pytest.raises(ValidationFailed) as refused:
-        edit(entry, manager, title=None, slug='')
+        edit_content(entry, manager, title=None, slug='')
     assert refused.value.errors == {'title': 'This field is required', 'slug': 'This field is required'}
-    assert edit(entry, manager, body=None, publish_at='2030-01-02T09:30').publish_at.isoformat() == \
+    assert edit_content(entry, manager, body=None, publish_at='2030-01-02T09:30').publish_at.isoformat() == \
         '2030-01-02T09:30:00+00:00'  # typed in the form without a zone: UTC, as the back office shows times
 
 
@@ -115,9 +94,9 @@ def test_a_new_entry_is_a_draft_whatever_is_sent_and_required_fields_cannot_be_c
 def test_publishing_and_unpublishing_are_audited_and_an_edit_keeps_a_page_published() -> None:
     manager = make_user('manager')
     entry = make_content('about', title='About us', body='Hello')
-    published = publish(entry, actor=manager)
+    published = publish_content(entry, actor=manager)
     assert published.status == ContentStatus.published and published.published_at is not None
-    edited = edit(published, manager, body='Hello, world')
+    edited = edit_content(published, manager, body='Hello, world')
     assert (edited.status, edited.body) == (ContentStatus.published, 'Hello, world')
     with session_scope() as session:
         unpublished = content.unpublish_content(session=session, actor=manager, record_id=entry.id,
@@ -138,7 +117,7 @@ def test_publishing_twice_unpublishing_a_draft_and_stale_or_unauthorised_publish
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         content.unpublish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
     assert refused.value.errors == {'': 'This page is not published'}
-    published = publish(entry, actor=manager)
+    published = publish_content(entry, actor=manager)
     with session_scope() as session, pytest.raises(StaleRecord) as stale:
         content.publish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
     assert 'mia@example.com' in str(stale.value)
@@ -162,13 +141,13 @@ def test_each_publication_of_a_legal_document_is_a_new_version_numbered_without_
     manager = make_user('manager')
     t1, t2 = utcnow() - timedelta(days=100), utcnow() - timedelta(days=10)
     terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='Version one')
-    terms = publish(terms, actor=manager, now=t1)
-    terms = edit(terms, manager, body='Version two')
+    terms = publish_content(terms, actor=manager, now=t1)
+    terms = edit_content(terms, manager, body='Version two')
     assert terms.status == ContentStatus.published  # the edit is a draft of the next version; v1 stays in force
-    terms = publish(terms, actor=manager, now=t2)
+    terms = publish_content(terms, actor=manager, now=t2)
     in_a_month = (utcnow() + timedelta(days=30)).replace(microsecond=0)
-    terms = edit(terms, manager, title='Terms of sale (2)', body='Version three', publish_at=in_a_month)
-    terms = publish(terms, actor=manager)
+    terms = edit_content(terms, manager, title='Terms of sale (2)', body='Version three', publish_at=in_a_month)
+    terms = publish_content(terms, actor=manager)
 
     v1, v2, v3 = versions(terms)
     assert [v.number for v in (v1, v2, v3)] == [1, 2, 3] and terms.legal_version == 3
@@ -187,12 +166,12 @@ def test_publishing_an_unchanged_legal_text_is_refused_but_republishing_after_an
     manager = make_user('manager')
     privacy = make_content('privacy-policy', kind='legal', body='We keep little.', published=True)
     with pytest.raises(ValidationFailed) as refused:
-        publish(privacy, actor=manager)
+        publish_content(privacy, actor=manager)
     assert refused.value.errors == {'': 'Version 1 already has this text: edit it first'}
     with session_scope() as session:
         draft = content.unpublish_content(session=session, actor=manager, record_id=privacy.id,
                                           version=privacy.version)
-    assert publish(draft, actor=manager).status == ContentStatus.published
+    assert publish_content(draft, actor=manager).status == ContentStatus.published
     assert [v.number for v in versions(privacy)] == [1]
 
 
@@ -200,9 +179,9 @@ def test_a_new_version_cannot_take_effect_before_the_one_already_scheduled() -> 
     manager = make_user('manager')
     next_month = utcnow() + timedelta(days=30)
     terms = make_content('terms-of-sale', kind='legal', body='One', publish_at=next_month, published=True)
-    terms = edit(terms, manager, body='Two', publish_at=None)
+    terms = edit_content(terms, manager, body='Two', publish_at=None)
     with pytest.raises(ValidationFailed) as refused:
-        publish(terms, actor=manager)
+        publish_content(terms, actor=manager)
     assert refused.value.errors['publish_at'].startswith('Version 1 takes effect on ')
     assert [v.number for v in versions(terms)] == [1]
 
@@ -229,7 +208,7 @@ def test_a_published_version_is_never_edited_or_deleted() -> None:
 def test_a_superseded_version_keeps_its_end_date() -> None:
     terms = make_content('terms-of-sale', kind='legal', body='One', published=True)
     manager = make_user('manager')
-    publish(edit(terms, manager, body='Two'), actor=manager)
+    publish_content(edit_content(terms, manager, body='Two'), actor=manager)
     with session_scope() as session, pytest.raises(PublishedVersionIsImmutable):
         stored = session.get(LegalVersion, versions(terms)[0].id)
         stored.effective_until = utcnow() + timedelta(days=1)
@@ -240,7 +219,7 @@ def test_a_legal_document_with_versions_stays_a_legal_document_and_on_record() -
     manager = make_user('manager')
     terms = make_content('terms-of-sale', kind='legal', body='One', published=True)
     with pytest.raises(ValidationFailed) as refused:
-        edit(terms, manager, kind='page')
+        edit_content(terms, manager, kind='page')
     assert refused.value.errors == {'kind': 'This legal document has published versions: it stays a legal document'}
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         crud.delete_record(session=session, actor=manager, resource=CONTENT, record_id=terms.id)
@@ -249,15 +228,15 @@ def test_a_legal_document_with_versions_stays_a_legal_document_and_on_record() -
         assert session.get(ContentEntry, terms.id).deleted_at is None
     about = make_content('about', published=True)
     with pytest.raises(ValidationFailed) as refused:
-        edit(about, manager, kind='legal')
+        edit_content(about, manager, kind='legal')
     assert refused.value.errors == {'kind': 'Unpublish it first: the kind decides how it is published'}
 
 
 def test_reverting_to_before_it_became_a_legal_document_is_refused_once_it_has_versions() -> None:
     manager = make_user('manager')
     notice = make_content('notice', body='Draft')
-    notice = edit(notice, manager, kind='legal')
-    notice = publish(notice, actor=manager)
+    notice = edit_content(notice, manager, kind='legal')
+    notice = publish_content(notice, actor=manager)
     with session_scope() as session:
         created = [e for e in crud.history(session=session, actor=manager, resource=CONTENT, record_id=notice.id)
                    if e.action == 'page.created'][0]

@@ -15,9 +15,8 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.content import unpublish_content
 
-from .api import api_client
-from .factories import make_user
-from .test_content import edit, make_content, publish
+from .support.api import api_client
+from .support.factories import edit_content, make_content, make_user, publish_content
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ async def test_a_published_page_is_served_with_its_markdown_and_may_be_cached(cl
 
 async def test_a_text_edited_after_publishing_is_served_as_edited(client: httpx.AsyncClient) -> None:
     shipping = make_content('shipping', kind='text', body='Free from 50 €', published=True)
-    edit(shipping, make_user('manager'), body='Free from 40 €')
+    edit_content(shipping, make_user('manager'), body='Free from 40 €')
 
     body = (await client.get('/api/content/shipping')).json()
 
@@ -78,10 +77,10 @@ async def test_a_legal_document_is_served_in_its_version_in_force(client: httpx.
     manager = make_user('manager')
     t1 = utcnow() - timedelta(days=60)
     terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='Old terms')
-    terms = publish(terms, actor=manager, now=t1)
+    terms = publish_content(terms, actor=manager, now=t1)
     next_week = (utcnow() + timedelta(days=7)).replace(microsecond=0)
-    terms = publish(edit(terms, manager, body='New terms', publish_at=next_week), actor=manager)
-    edit(terms, manager, body='Draft of the third version')  # not published: never served
+    terms = publish_content(edit_content(terms, manager, body='New terms', publish_at=next_week), actor=manager)
+    edit_content(terms, manager, body='Draft of the third version')  # not published: never served
 
     body = (await client.get('/api/content/terms-of-sale')).json()
 
@@ -93,8 +92,9 @@ async def test_a_legal_document_is_served_in_its_version_in_force(client: httpx.
 async def test_the_versions_of_a_legal_document_are_listed_and_each_stays_readable(client: httpx.AsyncClient) -> None:
     manager = make_user('manager')
     t1, t2 = utcnow() - timedelta(days=400), utcnow() - timedelta(days=30)
-    terms = publish(make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First'), now=t1)
-    terms = publish(edit(terms, manager, title='Terms of sale 2025', body='Second'), actor=manager, now=t2)
+    terms = publish_content(make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First'), now=t1)
+    terms = edit_content(terms, manager, title='Terms of sale 2025', body='Second')
+    terms = publish_content(terms, actor=manager, now=t2)
 
     response = await client.get('/api/content/terms-of-sale/versions')
 

@@ -13,9 +13,8 @@ from sqlmodel import select
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
 
-from .conftest import sign_in
-from .factories import make_user
-from .test_content import edit, make_content, publish
+from .support.factories import edit_content, make_content, make_user, publish_content
+from .support.signin import sign_in
 
 
 def table_in(user: User, marker: str) -> ui.table:
@@ -85,8 +84,8 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
 async def test_the_legal_versions_tab_lists_every_published_version_with_its_dates(user: User) -> None:
     manager = make_user('manager')
     terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms')
-    terms = publish(terms, actor=manager, now=utcnow() - timedelta(days=90))
-    publish(edit(terms, manager, body='Second terms'), actor=manager)
+    terms = publish_content(terms, actor=manager, now=utcnow() - timedelta(days=90))
+    publish_content(edit_content(terms, manager, body='Second terms'), actor=manager)
 
     await sign_in(user, manager.email, path='/content')
     await user.should_see('Pages and texts')

@@ -13,7 +13,7 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer, unban_customer
 
-from .factories import make_company, make_customer, make_user
+from .support.factories import make_company, make_customer, make_user
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
 

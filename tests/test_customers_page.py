@@ -13,9 +13,9 @@ from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 
-from .conftest import sign_in
-from .factories import make_company, make_customer, make_user
-from .tables import open_row, rows_show
+from .support.factories import make_company, make_customer, make_user
+from .support.lists import open_row, rows_show
+from .support.signin import sign_in
 
 CUSTOMERS = resource('customers')
 

@@ -14,8 +14,8 @@ from backoffice.kpi import days, refresh
 from backoffice.models import KpiDaily, Order, utcnow
 from components.lean_plotly import LeanPlotly
 
-from .conftest import sign_in
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
+from .support.signin import sign_in
 
 
 def seed_turnover(values_by_days_ago: dict[int, float]) -> None:

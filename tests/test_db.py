@@ -15,7 +15,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.listing.search import include_name
 from backoffice.models import User
 
-from .factories import make_user
+from .support.factories import make_user
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
 
-from .api import api_client, bearer
-from .factories import make_customer
-from .test_api_keys import make_key
+from .support.api import api_client, bearer, make_key
+from .support.factories import make_customer
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 from backoffice import __version__, db
 from backoffice.api.health import router
 
-from .api import api_client
+from .support.api import api_client
 
 UNREACHABLE = 'postgresql+psycopg://postgres@127.0.0.1:1/nowhere'
 

@@ -15,9 +15,8 @@ from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSou
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, tickets
 
-from .api import api_client, bearer
-from .factories import make_customer, make_user
-from .test_api_keys import make_key
+from .support.api import api_client, bearer, make_key
+from .support.factories import banned_customer, make_customer, make_user
 
 REQUEST = {'email': 'Jo@Example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
            'body': 'I ordered a week ago.', 'type': 'question', 'order_number': 'A-1042'}
@@ -37,14 +36,6 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def secret() -> str:
     return make_key(scopes=('requests:write',))[1]
-
-
-def banned_customer(email: str) -> None:
-    from backoffice.services.customers import ban_customer  # after the resources (make_customer loads them)
-    customer, manager = make_customer(email), make_user('manager')
-    with session_scope() as session:
-        ban_customer(session=session, actor=manager, record_id=customer.id, version=customer.version,
-                               reason='Abusive messages')
 
 
 

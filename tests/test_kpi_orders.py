@@ -15,7 +15,7 @@ from backoffice.kpi import capture, days, refresh
 from backoffice.models import AppSetting, KpiDaily, Order, OrderEvent, Product, StockLevel
 from backoffice.models.sales import Refund
 
-from .factories import make_customer
+from .support.factories import make_customer
 
 ZONE = 'Europe/Berlin'
 D = days.today(ZONE) - timedelta(days=3)

@@ -9,7 +9,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, definitions, read
 from backoffice.models import KpiDaily
 
-from .factories import make_user
+from .support.factories import make_user
 
 
 def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:

@@ -12,8 +12,8 @@ from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import KpiDaily, KpiDefinition
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 
 async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(user: User) -> None:

@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.kpi import capture, days, definitions, refresh
 from backoffice.models import AppSetting, AuditEntry, KpiDaily, KpiDefinition, KpiJobRun, Ticket, TicketStatus, utcnow
 
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
 
 ZONE = 'Europe/Berlin'
 TZ = ZoneInfo(ZONE)

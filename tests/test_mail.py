@@ -16,7 +16,7 @@ from backoffice.models import Delivery, MessageKind, TicketMessage
 from backoffice.runtime.scheduler import JOBS
 from backoffice.services import app_settings, mail, tickets
 
-from .factories import make_user
+from .support.factories import make_user
 
 
 class FakeSmtp(socketserver.ThreadingTCPServer):

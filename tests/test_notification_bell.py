@@ -10,10 +10,10 @@ from backoffice.db import session_scope
 from backoffice.models import Ticket, utcnow
 from backoffice.services import notifications, ticket_sla, tickets
 
-from .conftest import sign_in
-from .factories import make_user
-from .tables import rows_show
-from .test_requests_page import submit, until
+from .support.factories import make_user, submit_request
+from .support.lists import rows_show
+from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def overdue(ticket_id: int) -> None:
@@ -35,7 +35,7 @@ def count(user: User) -> str | None:
 
 async def test_a_missed_sla_rings_the_assignees_bell_live_and_leads_to_the_request(user: User) -> None:
     agent = make_user('agent', name='Alex Agent')
-    ticket = submit('Parcel lost')
+    ticket = submit_request('Parcel lost')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version)
     await sign_in(user, agent.email, path='/requests')
@@ -43,12 +43,12 @@ async def test_a_missed_sla_rings_the_assignees_bell_live_and_leads_to_the_reque
     assert count(user) is None
 
     overdue(ticket.id)  # the sla-check job's work, while the agent looks at the list
-    await until(lambda: count(user) == '1')
+    await eventually(lambda: count(user) == '1')
     user.find(marker='bell').click()
     await user.should_see(f'Request #{ticket.number} missed its first-response target: Parcel lost')
     user.find(marker='notification').click()
     await user.should_see('It has been two weeks.')  # the request's thread
-    await until(lambda: count(user) is None)
+    await eventually(lambda: count(user) is None)
     with session_scope() as session:
         assert notifications.unread_for(session=session, user=agent) == []
 
@@ -60,8 +60,8 @@ async def test_mark_all_read_empties_the_bell(user: User) -> None:
             notifications.notify(session, user_id=agent.id, text=f'Low stock {n}')
         session.commit()
     await sign_in(user, agent.email, path='/requests')
-    await until(lambda: count(user) == '3')
+    await eventually(lambda: count(user) == '3')
     user.find(marker='bell').click()
     user.find(marker='mark-all-read').click()
-    await until(lambda: count(user) is None)
+    await eventually(lambda: count(user) is None)
     await user.should_see('Nothing new.')

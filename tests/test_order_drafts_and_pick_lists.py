@@ -8,17 +8,15 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
 from backoffice.services import documents, orders
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import fresh, make_product, place
-from .tables import rows_show
+from .support.factories import fresh, make_product, make_user, place
+from .support.lists import rows_show
+from .support.signin import sign_in
 
 
 @pytest.fixture

@@ -8,18 +8,15 @@ from decimal import Decimal
 import pytest
 from nicegui.testing import User
 
-import backoffice.resources  # noqa: F401 (first: importing api_orders before the resources is a circular import)
 from backoffice.api.orders import router
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.runtime import ratelimit
 from backoffice.services import app_settings
 
-from .api import api_client, bearer
-from .conftest import sign_in
-from .factories import make_user
-from .sales import fresh, make_product, place
-from .test_api_keys import make_key
+from .support.api import api_client, bearer, make_key
+from .support.factories import fresh, make_product, make_user, place
+from .support.signin import sign_in
 
 
 def change(admin, **changes) -> None:

@@ -14,8 +14,7 @@ from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import Carrier, OrderEvent, OrderLine, Shipment, StockLevel
 from backoffice.services import orders, stock
 
-from .factories import make_user
-from .sales import advance, fresh, level, make_product, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 
 
 @pytest.fixture
@@ -195,7 +194,7 @@ def test_only_staff_who_may_change_orders_change_them(manager) -> None:
 def test_a_banned_customer_cannot_order(manager) -> None:
     from backoffice.services.customers import ban_customer
 
-    from .factories import make_customer
+    from .support.factories import make_customer
     make_product('MUG', stock_on_hand=2, actor=manager)
     customer = make_customer('eve@example.com')
     with session_scope() as session:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from backoffice.api.orders import router
 from backoffice.api.requests import MAX_BODY_BYTES
@@ -15,11 +15,8 @@ from backoffice.db import read_session
 from backoffice.models import Order, StockLevel
 from backoffice.runtime import ratelimit
 
-from .api import api_client, bearer
-from .factories import make_user
-from .sales import make_product
-from .test_api_keys import make_key
-from .test_intake_api import banned_customer
+from .support.api import api_client, bearer, make_key
+from .support.factories import banned_customer, make_product, make_user, orders_count
 
 ORDER = {'external_id': 'shop-10042', 'email': 'Jo@Example.com', 'name': 'Jo Miller',
          'lines': [{'sku': 'mug', 'quantity': 2}, {'sku': 'TEE', 'quantity': 1, 'discount_percent': '10'}],
@@ -47,11 +44,6 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def secret() -> str:
     return make_key(scopes=('orders:write',))[1]
-
-
-def orders_count() -> int:
-    with read_session() as session:
-        return session.exec(select(func.count()).select_from(Order)).one()
 
 
 async def test_an_order_is_placed_priced_here_and_answered_with_its_number(client, secret) -> None:

@@ -9,15 +9,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-import backoffice.resources  # noqa: F401 (first: importing the API modules before the resources is a circular import)
 from backoffice.api.orders import router
 from backoffice.runtime import ratelimit
 
-from .api import api_client, bearer
-from .factories import make_user
-from .sales import level, make_product
-from .test_api_keys import make_key
-from .test_orders_api import orders_count
+from .support.api import api_client, bearer, make_key
+from .support.factories import level, make_product, make_user, orders_count
 
 ORDER = {'external_id': 'shop-1', 'email': 'jo@example.com', 'lines': [{'sku': 'MUG', 'quantity': 1}]}
 

@@ -3,8 +3,6 @@ delivery with its refusals shown, a staff draft, and the inventory with a purcha
 
 from __future__ import annotations
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -13,18 +11,10 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import fresh, level, make_product, pay, place
-from .tables import open_row, rows_show
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    assert condition()
+from .support.factories import fresh, level, make_product, make_user, pay, place
+from .support.lists import open_row, rows_show
+from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def table_with(user: User, column: str) -> ui.table:
@@ -67,22 +57,22 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     user.find(marker='amount').elements.pop().set_value('60.00')
     user.find(marker='dialog-submit').click()
     await user.should_see('Payment recorded', retries=40)
-    await until(lambda: fresh(order.id).status == 'paid')
+    await eventually(lambda: fresh(order.id).status == 'paid')
     await user.should_see('INV-', retries=40)
     await user.should_see('Mark packed', retries=40)
     user.find('Mark packed').click()
-    await until(lambda: fresh(order.id).status == 'packed')
+    await eventually(lambda: fresh(order.id).status == 'packed')
     await user.should_see(marker='ship', retries=40)
     user.find(marker='ship').click()
     await user.should_see('Tracking number', retries=40)
     user.find('Tracking number').type('JD0146')
     user.find(marker='dialog-submit').click()
     await user.should_see('Shipped', retries=40)
-    await until(lambda: fresh(order.id).status == 'shipped')
+    await eventually(lambda: fresh(order.id).status == 'shipped')
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 0)
     await user.should_see('Mark delivered', retries=40)
     user.find('Mark delivered').click()
-    await until(lambda: fresh(order.id).status == 'delivered')
+    await eventually(lambda: fresh(order.id).status == 'delivered')
     await user.should_see('Start a return', retries=40)
     await user.should_not_see('Cancel order')
 
@@ -128,7 +118,7 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     assert str(fresh(draft.id).total) == '90.00'
     await user.should_see('90.00 EUR', retries=40)  # the page shows the saved draft
     user.find('Confirm').click()
-    await until(lambda: fresh(draft.id).status == 'pending')
+    await eventually(lambda: fresh(draft.id).status == 'pending')
     assert level(mug.id).reserved == 3
 
 
@@ -147,15 +137,15 @@ async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(
     mug = make_product('MUG', stock_on_hand=2, actor=manager)
     await sign_in(user, manager.email, path='/inventory')
     await user.should_see(marker='receive-purchase', retries=40)
-    await until(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
     user.find(marker='receive-purchase').click()
     user.find(marker='supplier').type('Acme')
     user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
     user.find(marker='receive-quantity-0').elements.pop().set_value(10)
     user.find(marker='receive').click()
     await user.should_see('Received 10 items', retries=40)
-    await until(lambda: table_with(user, 'on_hand').rows[0]['on_hand'] == '12')
-    await until(lambda: len(table_with(user, 'balance').rows) == 2)
+    await eventually(lambda: table_with(user, 'on_hand').rows[0]['on_hand'] == '12')
+    await eventually(lambda: len(table_with(user, 'balance').rows) == 2)
     assert [r['kind'] for r in table_with(user, 'balance').rows] == ['Receipt', 'Receipt']
 
 
@@ -163,7 +153,7 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     from backoffice.models import Return
     from backoffice.services import tickets
 
-    from .sales import advance
+    from .support.factories import advance
     manager, agent = make_user('manager'), make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=manager)
     order = place(('MUG', 2))
@@ -188,7 +178,7 @@ async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User
     mug = make_product('MUG', stock_on_hand=10, actor=manager)
     await sign_in(user, manager.email, path='/inventory')
     await user.should_see(marker='receive-purchase', retries=40)
-    await until(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
     stock_table = table_with(user, 'on_hand')
     UserInteraction(user, {stock_table}, None).trigger('rowClick', [{}, stock_table.rows[0], 0])  # open the row
     await user.should_see('Adjust stock', retries=40)
@@ -198,7 +188,7 @@ async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User
     user.find('Reason *').elements.pop().set_value('3 broken in transit')
     user.find('Confirm').click()
     await user.should_see('Stock of MUG is now 7', retries=40)
-    await until(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
+    await eventually(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
     assert level(mug.id).on_hand == 7
 
 

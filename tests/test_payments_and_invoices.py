@@ -14,8 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.models import Invoice, Payment, Refund, utcnow
 from backoffice.services import documents, invoices, orders, payments
 
-from .factories import make_user
-from .sales import fresh, make_product, pay, place
+from .support.factories import fresh, make_product, make_user, pay, place
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from backoffice.resources import FormField
 from components import resource_form
 from components.image_field import image_input
 
-from .conftest import sign_in
-from .factories import make_user
-from .test_catalog import make_category, make_product, tiny_png
+from .support.factories import make_category, make_product, make_user, tiny_png
+from .support.signin import sign_in
 
 
 def table_column(user: User, name: str) -> list:
@@ -52,7 +51,7 @@ async def open_page_as(user: User, role: str, path: str, title: str) -> None:
 
 async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None:
     coffee = make_category('Coffee')
-    make_product('BEAN-COL-250', 'Colombia Huila, 250 g', category_id=coffee.id)
+    make_product('BEAN-COL-250', name='Colombia Huila, 250 g', category_id=coffee.id)
     await open_page_as(user, 'manager', '/products', 'Products')
     await rows_show(user, 'BEAN-COL-250')
     user.find('New product').click()
@@ -77,7 +76,7 @@ async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None
 
 
 async def test_a_viewer_browses_products_but_cannot_add_or_change_them(user: User) -> None:
-    make_product('GRND-HAND-C40', 'Hand grinder C40')
+    make_product('GRND-HAND-C40', name='Hand grinder C40')
     await open_page_as(user, 'viewer', '/products', 'Products')
     await rows_show(user, 'GRND-HAND-C40')
     await user.should_not_see('New product')
@@ -135,7 +134,7 @@ async def test_a_product_gets_its_image_in_the_form(user: User, monkeypatch: pyt
     if not hasattr(resource_form, 'image_input'):  # until the generic form builds image fields itself
         monkeypatch.setattr(resource_form, 'field_input', lambda declared, value: image_input(declared, value)
                             if declared.kind == 'image' else plain_input(declared, value))
-    make_product('BREW-FP-100', 'French press 1 l')
+    make_product('BREW-FP-100', name='French press 1 l')
     await open_page_as(user, 'manager', '/products', 'Products')
     await rows_show(user, 'BREW-FP-100')
     table = user.find(ui.table).elements.pop()

@@ -21,7 +21,7 @@ from backoffice.resources import resource
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.services import crud
 
-from .factories import make_user
+from .support.factories import make_user
 
 R = query.ListRequest
 START = datetime(2024, 3, 1, tzinfo=UTC)

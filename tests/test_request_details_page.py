@@ -11,9 +11,9 @@ from backoffice.db import session_scope
 from backoffice.models import BugStatus, TicketStatus, TicketType
 from backoffice.services import tickets
 
-from .conftest import sign_in
-from .factories import make_user
-from .test_requests_page import stored, submit, until
+from .support.factories import make_user, stored_request, submit_request
+from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 async def open_request(user: User, email: str, number: int) -> None:
@@ -23,17 +23,17 @@ async def open_request(user: User, email: str, number: int) -> None:
 
 async def test_tags_are_added_and_saved(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit()
+    ticket = submit_request()
     await open_request(user, agent.email, ticket.number)
     tags = user.find(marker='tags').elements.pop()
     tags.set_value(['shipping', 'vip'])
     await user.should_see('Saved')
-    await until(lambda: stored(ticket.number).tags == ['shipping', 'vip'])
+    await eventually(lambda: stored_request(ticket.number).tags == ['shipping', 'vip'])
 
 
 async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit('Checkout crashes')
+    ticket = submit_request('Checkout crashes')
     await open_request(user, agent.email, ticket.number)
     await user.should_not_see(marker='bug-report')
     user.find(marker='type').elements.pop().set_value('bug')
@@ -44,13 +44,13 @@ async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> No
     user.find(marker='steps').type('1. Add to cart\n2. Pay')
     user.find(marker='bug-status').elements.pop().set_value('fixed')
     user.find(marker='save-bug').click()
-    await until(lambda: user.find(marker='fixed-in').elements.pop().error == 'Say in which version it is fixed')
-    assert stored(ticket.number).bug_status == BugStatus.reported  # nothing half-saved
+    await eventually(lambda: user.find(marker='fixed-in').elements.pop().error == 'Say in which version it is fixed')
+    assert stored_request(ticket.number).bug_status == BugStatus.reported  # nothing half-saved
 
     user.find(marker='fixed-in').type('2.4.1')
     user.find(marker='save-bug').click()
-    await until(lambda: stored(ticket.number).bug_status == BugStatus.fixed)
-    saved = stored(ticket.number)
+    await eventually(lambda: stored_request(ticket.number).bug_status == BugStatus.fixed)
+    saved = stored_request(ticket.number)
     assert (saved.type, saved.severity.value, saved.bug_status, saved.fixed_in_version) == \
         (TicketType.bug, 'critical', BugStatus.fixed, '2.4.1')
     assert saved.steps == '1. Add to cart\n2. Pay'
@@ -58,8 +58,8 @@ async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> No
 
 async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
     agent = make_user('agent')
-    original = submit('Parcel lost')
-    again = submit('Parcel lost again', email='cora2@example.com')
+    original = submit_request('Parcel lost')
+    again = submit_request('Parcel lost again', email='cora2@example.com')
     await open_request(user, agent.email, again.number)
     user.find(marker='duplicate').click()
     user.find(marker='duplicate-number').type(str(again.number))
@@ -70,12 +70,12 @@ async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) 
     await user.should_see('Closed as a duplicate')
     await user.should_see(marker='duplicate-of')
     await user.should_see(f'#{original.number}')
-    assert stored(again.number).status == TicketStatus.closed
+    assert stored_request(again.number).status == TicketStatus.closed
 
 
 async def test_the_customers_rating_shows_on_the_request(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit()
+    ticket = submit_request()
     with session_scope() as session:
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
         tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4,
@@ -87,7 +87,7 @@ async def test_the_customers_rating_shows_on_the_request(user: User) -> None:
 
 async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_user: Callable[[], User]) -> None:
     alex, blair = make_user('agent', name='Alex Agent'), make_user('agent', name='Blair Agent')
-    ticket = submit()
+    ticket = submit_request()
     await open_request(user, alex.email, ticket.number)
     await user.should_not_see(marker='present')
     other = create_user()
@@ -97,11 +97,11 @@ async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_
 
 
 async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: User) -> None:
-    from .sales import make_product, place
+    from .support.factories import make_product, place
     agent = make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
     order = place(('MUG', 1), email='cora@example.com')
-    ticket = submit(order_number='A-1')
+    ticket = submit_request(order_number='A-1')
     await open_request(user, agent.email, ticket.number)
     await user.should_see(marker='order-number')
     field = user.find(marker='order-number')
@@ -110,7 +110,7 @@ async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: 
 
     next(iter(field.elements)).set_value(order.number)
     field.trigger('keydown.enter')
-    await until(lambda: stored(ticket.number).order_number == order.number)
+    await eventually(lambda: stored_request(ticket.number).order_number == order.number)
     await user.should_see(marker='order-link')
     link = next(iter(user.find(marker='order-link').elements))
     assert link.props['href'] == f'/orders/{order.number}'
@@ -120,7 +120,7 @@ async def test_an_agent_on_another_app_process_shows_as_looking_too(user: User) 
     from backoffice import events
     from backoffice.runtime import presence
     alex = make_user('agent', name='Alex Agent')
-    ticket = submit()
+    ticket = submit_request()
     await open_request(user, alex.email, ticket.number)
     await user.should_not_see(marker='present')
     # what the PostgreSQL relay delivers when Casey opens the request on another process

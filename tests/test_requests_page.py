@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from nicegui import ui
@@ -13,21 +12,10 @@ from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, utcnow
 from backoffice.services import tickets
 
-from .conftest import sign_in
-from .factories import make_user
-from .tables import listed, open_row, rows_show
-
-
-def submit(subject: str = 'Where is my parcel?', *, email: str = 'cora@example.com', name: str = 'Cora Customer',
-           body: str = 'It has been two weeks.', order_number: str | None = 'A-1001') -> Ticket:
-    with session_scope() as session:
-        return tickets.submit_request(session=session, email=email, name=name, subject=subject, body=body,
-                                      order_number=order_number)
-
-
-def stored(number: int) -> Ticket:
-    with session_scope() as session:
-        return session.exec(select(Ticket).where(Ticket.number == number)).one()
+from .support.factories import make_user, stored_request, submit_request
+from .support.lists import listed, open_row, rows_show
+from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def messages(ticket_id: int) -> list[TicketMessage]:
@@ -44,21 +32,13 @@ def canned(title: str, body: str) -> int:
         return reply.id
 
 
-async def until(condition, timeout: float = 3.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    assert condition()
-
-
 def labels(user: User, marker: str) -> list[str]:
     return [element.text for element in user.find(marker=marker).elements]
 
 
 async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: User) -> None:
     agent = make_user('agent', name='Alex Agent')
-    ticket = submit()
+    ticket = submit_request()
     canned('Parcel delay', 'Hello {customer_name}, your order {order_number} is on its way. {agent_name}')
     await sign_in(user, agent.email, path='/requests')
     await user.should_see('Requests')
@@ -70,19 +50,19 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
 
     user.find('Assign to me').click()
     await user.should_see('Assigned to you')
-    await until(lambda: stored(ticket.number).assignee_id == agent.id)
-    assert stored(ticket.number).status == 'open'
+    await eventually(lambda: stored_request(ticket.number).assignee_id == agent.id)
+    assert stored_request(ticket.number).status == 'open'
 
     user.find(marker='canned').elements.pop().set_value(_canned_id())
     body = user.find(marker='reply-body').elements.pop()
-    await until(lambda: 'Hello Cora Customer, your order A-1001 is on its way. Alex Agent' == body.value)
+    await eventually(lambda: 'Hello Cora Customer, your order A-1001 is on its way. Alex Agent' == body.value)
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued')
-    await until(lambda: any(m.kind == MessageKind.reply for m in messages(ticket.id)))
+    await eventually(lambda: any(m.kind == MessageKind.reply for m in messages(ticket.id)))
     reply = next(m for m in messages(ticket.id) if m.kind == MessageKind.reply)
     assert reply.body.startswith('Hello Cora Customer') and reply.delivery == Delivery.queued
     await user.should_see('Not sent (queued)')
-    assert stored(ticket.number).status == 'waiting'
+    assert stored_request(ticket.number).status == 'waiting'
     assert body.value == ''
 
     user.find(marker='reply-body').type('Customer sounds upset; check the courier.')
@@ -93,7 +73,7 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
     assert [m.kind for m in messages(ticket.id)] == [MessageKind.customer, MessageKind.reply, MessageKind.note]
 
     user.find(marker='status').elements.pop().set_value('solved')
-    await until(lambda: stored(ticket.number).status == 'solved')
+    await eventually(lambda: stored_request(ticket.number).status == 'solved')
     await user.should_see('Saved')
 
 
@@ -104,7 +84,7 @@ def _canned_id() -> int:
 
 async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit()
+    ticket = submit_request()
     with session_scope() as session:
         message = tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
                                 body='We are on it.')
@@ -120,10 +100,10 @@ async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> 
 
 async def test_a_script_in_the_subject_and_body_is_shown_as_text(user: User) -> None:
     agent = make_user('agent')
-    ticket = submit('<script>alert(1)</script>', body='<img src=x onerror="window.__x=1">')
+    ticket = submit_request('<script>alert(1)</script>', body='<img src=x onerror="window.__x=1">')
     await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('Request')
-    await until(lambda: bool(user.find(marker='subject').elements))
+    await eventually(lambda: bool(user.find(marker='subject').elements))
     assert labels(user, 'subject') == ['<script>alert(1)</script>']
     assert labels(user, 'thread-body') == ['<img src=x onerror="window.__x=1">']
     assert not _has(user, ui.html) and not _has(user, ui.markdown)
@@ -138,7 +118,7 @@ def _has(user: User, kind: type) -> bool:
 
 async def test_a_viewer_reads_a_request_but_cannot_answer_or_change_it(user: User) -> None:
     viewer = make_user('viewer')
-    ticket = submit()
+    ticket = submit_request()
     await sign_in(user, viewer.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     await user.should_see('You can read this request but not answer it.')
@@ -154,7 +134,7 @@ async def test_an_unknown_request_says_so(user: User) -> None:
 
 
 async def test_a_customer_without_access_gets_the_no_access_screen_on_a_request(user: User) -> None:
-    ticket = submit()
+    ticket = submit_request()
     # every role has tickets.read today; the guard itself is the registry's, covered by the access matrix
     await user.open(f'/requests/{ticket.number}')
     await user.should_see('Sign in to continue')
@@ -162,31 +142,31 @@ async def test_a_customer_without_access_gets_the_no_access_screen_on_a_request(
 
 async def test_new_requests_and_changes_appear_without_a_reload(user: User) -> None:
     agent = make_user('agent')
-    submit('First one')
+    submit_request('First one')
     await sign_in(user, agent.email, path='/requests')
     await rows_show(user, 'First one', column='subject')
-    submit('Arrived while looking', email='dan@example.com')
+    submit_request('Arrived while looking', email='dan@example.com')
     await rows_show(user, 'First one', 'Arrived while looking', column='subject')
 
 
 async def test_the_request_page_follows_changes_made_elsewhere_and_keeps_the_typed_reply(user: User) -> None:
     agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
-    ticket = submit()
+    ticket = submit_request()
     await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     user.find(marker='reply-body').type('Half-written answer')
     with session_scope() as session:
         tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
-        tickets.change(session=session, actor=colleague, ticket_id=ticket.id, version=stored(ticket.number).version,
-                       priority='urgent')
+        tickets.change(session=session, actor=colleague, ticket_id=ticket.id,
+                       version=stored_request(ticket.number).version, priority='urgent')
     await user.should_see('Any news?')
-    await until(lambda: user.find(marker='priority').elements.pop().value == 'urgent')
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'urgent')
     assert user.find(marker='reply-body').elements.pop().value == 'Half-written answer'
 
 
 async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_reload(user: User) -> None:
     agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
-    ticket = submit()
+    ticket = submit_request()
     await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     user.find(marker='reply-body').type('My answer')
@@ -200,7 +180,7 @@ async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_rel
     await user.should_see('Reload')
     assert user.find(marker='reply-body').elements.pop().value == 'My answer'
     user.find(marker='reload').click()
-    await until(lambda: user.find(marker='priority').elements.pop().value == 'high')
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')
     await user.should_not_see(marker='stale')
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued')
@@ -208,8 +188,8 @@ async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_rel
 
 async def test_queues_set_the_lists_filters(user: User) -> None:
     agent = make_user('agent')
-    mine, other = submit('Mine to do'), submit('Someone else', email='e@example.com')
-    solved = submit('Done already', email='s@example.com')
+    mine, other = submit_request('Mine to do'), submit_request('Someone else', email='e@example.com')
+    solved = submit_request('Done already', email='s@example.com')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
         tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
@@ -228,9 +208,9 @@ async def test_queues_set_the_lists_filters(user: User) -> None:
 
 async def test_the_breaching_and_bugs_queues(user: User) -> None:
     agent = make_user('agent')
-    late = submit('Late one')
-    submit('On time', email='o@example.com')
-    bug = submit('Checkout crashes', email='b@example.com')
+    late = submit_request('Late one')
+    submit_request('On time', email='o@example.com')
+    bug = submit_request('Checkout crashes', email='b@example.com')
     with session_scope() as session:
         stored_late = session.get(Ticket, late.id)
         stored_late.sla_due_at = stored_late.sla_breached_at = utcnow() - timedelta(hours=2)
@@ -253,16 +233,16 @@ async def test_the_breaching_and_bugs_queues(user: User) -> None:
 
 async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User) -> None:
     agent = make_user('agent')
-    mine = submit('Mine to do')
+    mine = submit_request('Mine to do')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
     await sign_in(user, agent.email, path='/requests')
     await rows_show(user, 'Mine to do', column='subject')
     user.find(marker='queue-Mine').click()
-    await until(lambda: user.find(marker='filter-assignee_id').elements.pop().value == agent.id)
+    await eventually(lambda: user.find(marker='filter-assignee_id').elements.pop().value == agent.id)
     await user.should_not_see(marker='arrivals')
-    submit('Brand new', email='n@example.com')
-    submit('Another one', email='a@example.com')
+    submit_request('Brand new', email='n@example.com')
+    submit_request('Another one', email='a@example.com')
     await user.should_see('2 new requests')
     user.find(marker='arrivals').click()
     await rows_show(user, 'Brand new', 'Another one', 'Mine to do', column='subject')

@@ -11,15 +11,13 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
 from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
 from backoffice.services import orders, purchases, returns
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import advance, fresh, level, make_product, pay, place
-from .tables import open_row, rows_show
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.lists import open_row, rows_show
+from .support.signin import sign_in
 
 
 @pytest.fixture

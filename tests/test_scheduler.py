@@ -8,7 +8,7 @@ from backoffice.db import session_scope
 from backoffice.models import Customer, utcnow
 from backoffice.runtime.scheduler import Job, JobRunner, purge_trash
 
-from .factories import make_customer
+from .support.factories import make_customer
 
 
 async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> None:

@@ -18,7 +18,7 @@ from backoffice.resources.customers import CUSTOMERS
 from backoffice.seed import demo as seed
 from backoffice.seed import people
 
-from .factories import make_user
+from .support.factories import make_user
 
 ANCHOR = datetime(2026, 1, 15, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from backoffice.resources import resource
 from backoffice.seed import orders as seed_orders
 from backoffice.services import orders, stock
 
-from .factories import make_user
+from .support.factories import make_user
 
 
 def seeded() -> list[tuple]:

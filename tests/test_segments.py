@@ -22,7 +22,7 @@ from backoffice.models import AuditEntry, Customer, KpiDefinition, Order, utcnow
 from backoffice.services import app_settings, segments
 from backoffice.services.segments import Filters
 
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
 
 
 def emails(which, actor) -> list[str]:

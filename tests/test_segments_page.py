@@ -14,8 +14,8 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, utcnow
 from backoffice.services import app_settings, segments
 
-from .conftest import sign_in
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
+from .support.signin import sign_in
 
 
 def quiet_for(email: str, days: int) -> None:

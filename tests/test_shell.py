@@ -7,8 +7,8 @@ from backoffice import auth
 from backoffice.db import session_scope
 from backoffice.models import User as Staff
 
-from .conftest import sign_in
-from .factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_user
+from .support.signin import sign_in
 
 
 async def test_dark_mode_is_remembered_for_the_user(user: User, create_user) -> None:

@@ -7,8 +7,8 @@ from nicegui.testing import User
 from backoffice import auth
 from backoffice.models import utcnow
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 
 async def test_anonymous_visitor_signs_in_and_returns_to_the_page_asked_for(user: User) -> None:

@@ -14,8 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.models import Invoice, Notification, Order, OrderLine, StockMovement, TicketMessage
 from backoffice.services import orders, purchases, returns, stock, tickets
 
-from .factories import make_user
-from .sales import advance, fresh, level, make_product, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 
 
 @pytest.fixture

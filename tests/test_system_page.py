@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui.testing import User
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 
 async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:

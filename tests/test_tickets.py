@@ -28,7 +28,7 @@ from backoffice.resources import resource
 from backoffice.services import app_settings, crud, notifications, ticket_sla, tickets
 from backoffice.services.customers import ban_customer
 
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
 
 
 def submit(email: str = 'cleo@example.com', subject: str = 'Where is my parcel?', body: str = 'It has been a week.',
@@ -521,7 +521,7 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
 
 
 def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customers() -> None:
-    from .sales import make_product, place
+    from .support.factories import make_product, place
     agent = make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
     mine = place(('MUG', 1), email='cleo@example.com', external_id='shop-77')

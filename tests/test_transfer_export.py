@@ -19,7 +19,7 @@ from backoffice.resources import RESOURCES, resource
 from backoffice.services.customers import ban_customer
 from backoffice.transfer.exports import export_rows
 
-from .factories import make_company, make_customer, make_user
+from .support.factories import make_company, make_customer, make_user
 
 CUSTOMERS = resource('customers')
 HEADER = ['ID', 'Email', 'Name', 'Status', 'Company', 'Consent', 'Signed up', 'Last seen']

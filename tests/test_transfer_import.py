@@ -24,7 +24,7 @@ from backoffice.services.customers import ban_customer
 from backoffice.transfer import imports
 from backoffice.transfer.exports import export_rows
 
-from .factories import make_company, make_customer, make_user
+from .support.factories import make_company, make_customer, make_user
 
 CUSTOMERS = resource('customers')
 

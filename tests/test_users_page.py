@@ -11,9 +11,9 @@ from backoffice.models import AuditEntry
 from backoffice.models import User as Staff
 from backoffice.services import users as service
 
-from .conftest import sign_in
-from .factories import PASSWORD, make_user
-from .tables import open_row, rows_show
+from .support.factories import PASSWORD, make_user
+from .support.lists import open_row, rows_show
+from .support.signin import sign_in
 
 
 def staff_named(email: str) -> Staff | None:

@@ -17,7 +17,7 @@ from backoffice.models import AuditEntry, Role, User
 from backoffice.password_strength import TOO_COMMON
 from backoffice.services import users
 
-from .factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_user
 
 GOOD_PASSWORD = 'Plum-orchard-42'
 

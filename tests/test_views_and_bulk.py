@@ -11,7 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import bulk, views
 from backoffice.services.customers import ban_customer
 
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
 
 CUSTOMERS = resource('customers')
 

@@ -19,9 +19,8 @@ from backoffice.models import AuditEntry, WebhookDelivery, WebhookEndpoint, utcn
 from backoffice.permissions import PermissionDenied
 from backoffice.services import tickets, webhooks
 
-from .factories import make_user
-from .sales import make_product, pay, place
-from .webhook_receiver import webhook_receiver
+from .support.factories import make_product, make_user, pay, place
+from .support.webhook_receiver import webhook_receiver
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ from backoffice.config import reload_settings
 from backoffice.db import read_session
 from backoffice.models import WebhookEndpoint
 
-from .conftest import sign_in
-from .factories import make_user
-from .webhook_receiver import webhook_receiver
+from .support.factories import make_user
+from .support.signin import sign_in
+from .support.webhook_receiver import webhook_receiver
 
 
 def table_with(user: User, column: str) -> ui.table:

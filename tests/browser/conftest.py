@@ -10,36 +10,30 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = '/usr/bin/chromium'
-CHROMEDRIVER = '/usr/bin/chromedriver'
-CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic')
-ADMIN_EMAIL = 'admin@example.com'
-ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
-STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
-STARTUP_TIMEOUT = 30.0
-DESKTOP = (1440, 900)
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CHROMEDRIVER,
+    CHROMIUM,
+    DESKTOP,
+    ROOT,
+    STORAGE_SECRET,
+    RunningServer,
+    launch_chromium,
+    set_viewport,
+)
+from ..support.databases import fresh_database
 
-
-@dataclass(frozen=True)
-class RunningServer:
-    url: str
-    log: Path
-    database_url: str  # tests may put data there through the services (e.g. an order to open)
+STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +47,7 @@ def clean_database():
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`python main.py` on a free port with a fresh database, a temporary data folder and a known first admin."""
     work = tmp_path_factory.mktemp('browser-server')
-    database_url, drop_database = _fresh_database(work)
+    database_url, drop_database = fresh_database(work, 'browser')
     port = _free_port()
     env = {name: value for name, value in os.environ.items()
            if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
@@ -127,19 +121,6 @@ def second_browser(chromium: WebDriver) -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def launch_chromium() -> tuple[WebDriver, str]:
-    profile = tempfile.mkdtemp(prefix='backoffice-chromium-')
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f'--user-data-dir={profile}')
-    options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
-    options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
-    return driver, profile
-
-
 @pytest.fixture
 def driver(chromium: WebDriver, base_url: str) -> Iterator[WebDriver]:
     """The session's browser, signed out (no cookies) and at desktop size; fails the test on JavaScript errors."""
@@ -152,14 +133,6 @@ def driver(chromium: WebDriver, base_url: str) -> Iterator[WebDriver]:
     errors = [entry['message'] for entry in chromium.get_log('browser') if entry['level'] == 'SEVERE']
     if errors:
         pytest.fail('The browser console showed errors:\n' + '\n'.join(errors), pytrace=False)
-
-
-def set_viewport(driver: WebDriver, width: int, height: int) -> None:
-    """Make the page's viewport (window.innerWidth × innerHeight) exactly this size."""
-    driver.set_window_size(width, height)
-    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
-    if (inner_width, inner_height) != (width, height):
-        driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -189,25 +162,3 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _fresh_database(work: Path) -> tuple[str, Callable[[], None]]:
-    """A PostgreSQL database of its own (`<test database>_browser`) when BACKOFFICE_TEST_DATABASE_URL points to
-    PostgreSQL, else a temporary SQLite file. Returns the URL for the server and how to drop it afterwards."""
-    configured = os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '')
-    if not configured.startswith('postgresql'):
-        return f'sqlite:///{work / "browser.db"}', lambda: None
-
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(configured)
-    name = f'{url.database}_browser'
-    server_conninfo = url.set(drivername='postgresql').render_as_string(hide_password=False)
-
-    def run(statement: str) -> None:
-        with psycopg.connect(server_conninfo, autocommit=True) as connection:
-            connection.execute(statement)
-
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False), lambda: run(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

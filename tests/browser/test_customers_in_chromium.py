@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
-from .test_sign_in_in_chromium import (
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    button,
+    field,
     no_horizontal_overflow,
+    replace_text,
+    set_viewport,
     settle,
     sign_in,
     visible,
@@ -23,29 +26,6 @@ from .test_sign_in_in_chromium import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-def field(driver: WebDriver, label: str) -> WebElement:
-    """The input of the visible Quasar field with this label."""
-    xpath = (f'//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
-             f'[normalize-space(.)="{label}"]]//input')
-
-    def find(d: WebDriver) -> WebElement | None:
-        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None)
-    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
-
-
-def button(driver: WebDriver, text: str) -> WebElement:
-    xpath = f'//button[.//*[normalize-space(text())="{text}"]]'
-
-    def find(d: WebDriver) -> WebElement | None:
-        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
-    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
-
-
-def replace_text(element: WebElement, text: str) -> None:
-    element.send_keys(Keys.CONTROL, 'a')
-    element.send_keys(text)
 
 
 def open_customers(driver: WebDriver, base_url: str) -> None:

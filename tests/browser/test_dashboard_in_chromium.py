@@ -8,8 +8,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
-from .test_sign_in_in_chromium import ARTIFACTS, TIMEOUT, no_horizontal_overflow, settle, sign_in, wait_for_path
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    TIMEOUT,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.browser
 

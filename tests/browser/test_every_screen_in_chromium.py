@@ -9,8 +9,17 @@ from selenium.webdriver.remote.webdriver import WebDriver
 import pages  # noqa: F401  (declares every screen)
 from components.screens import SCREENS
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
-from .test_sign_in_in_chromium import ARTIFACTS, heading, no_horizontal_overflow, settle, sign_in, wait_for_path
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    heading,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +81,7 @@ def test_settings_with_api_keys_fit_a_phone(driver: WebDriver, server) -> None:
     from backoffice.db import session_scope
     from backoffice.services import api_keys
 
-    from ..factories import make_user
+    from ..support.factories import make_user
     db.configure(server.database_url)  # the browser's server database: the key is made through the service
     with session_scope() as session:
         api_keys.create_key(session=session, actor=make_user('admin'), name='Web shop with a long name',

@@ -12,10 +12,18 @@ from backoffice.db import session_scope
 from backoffice.models import Carrier
 from backoffice.services import orders
 
-from ..factories import make_user
-from ..sales import make_product, pay, place
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
-from .test_sign_in_in_chromium import ARTIFACTS, no_horizontal_overflow, settle, sign_in, visible_text
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
+from ..support.factories import make_product, make_user, pay, place
 
 pytestmark = pytest.mark.browser
 

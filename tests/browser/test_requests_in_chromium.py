@@ -8,9 +8,19 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
-from .test_customers_in_chromium import button, field
-from .test_sign_in_in_chromium import ARTIFACTS, TIMEOUT, no_horizontal_overflow, settle, sign_in, visible_text
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    TIMEOUT,
+    button,
+    field,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
 
 pytestmark = pytest.mark.browser
 

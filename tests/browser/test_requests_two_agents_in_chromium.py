@@ -16,8 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ROOT, RunningServer
-from .test_sign_in_in_chromium import TIMEOUT, sign_in, visible_text, wait_for_path
+from ..support.browser import ROOT, TIMEOUT, RunningServer, sign_in, visible_text, wait_for_path
 
 pytestmark = pytest.mark.browser
 

@@ -9,22 +9,23 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-import backoffice.resources  # noqa: F401 (first: importing services.orders before the resources is a circular import)
 from backoffice import db
 from backoffice.db import session_scope
 from backoffice.services import orders, purchases, returns
 
-from ..factories import make_user
-from ..sales import advance, make_product, pay, place
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
-from .test_sign_in_in_chromium import (
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
     ARTIFACTS,
+    RunningServer,
     no_horizontal_overflow,
+    set_viewport,
     settle,
     sign_in,
     visible_text,
     wait_for_path,
 )
+from ..support.factories import advance, make_product, make_user, pay, place
 
 pytestmark = pytest.mark.browser
 

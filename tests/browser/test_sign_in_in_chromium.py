@@ -5,19 +5,29 @@ Screenshots land in tests/artifacts/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / 'artifacts'
-TIMEOUT = 10
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    TIMEOUT,
+    drawer_box,
+    drawer_entry,
+    heading,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible,
+    visible_text,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -77,54 +87,6 @@ def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str)
     assert no_horizontal_overflow(driver)
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'users-1440.png'))
-
-
-def sign_in(driver: WebDriver, email: str, password: str) -> None:
-    """Type into the sign-in form and press the button, as a person would."""
-    visible(driver, 'input[type=email]').send_keys(email)
-    visible(driver, 'input[type=password]').send_keys(password)
-    driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
-
-
-def wait_for_path(driver: WebDriver, path: str) -> None:
-    WebDriverWait(driver, TIMEOUT).until(lambda d: urlparse(d.current_url).path == path,
-                                         f'expected to arrive at {path}')
-
-
-def visible(driver: WebDriver, css: str) -> WebElement:
-    def find(d: WebDriver) -> WebElement | None:
-        return next((element for element in d.find_elements(By.CSS_SELECTOR, css) if element.is_displayed()), None)
-    return WebDriverWait(driver, TIMEOUT).until(find, f'nothing visible matches {css}')
-
-
-def visible_text(driver: WebDriver, text: str) -> WebElement:
-    xpath = f'//*[text()[contains(normalize-space(.), "{text}")]]'
-
-    def find(d: WebDriver) -> WebElement | None:
-        return next((element for element in d.find_elements(By.XPATH, xpath) if element.is_displayed()), None)
-    return WebDriverWait(driver, TIMEOUT).until(find, f'"{text}" is not visible')
-
-
-def heading(driver: WebDriver) -> WebElement:
-    return visible(driver, '[role=heading][aria-level="1"]')
-
-
-def drawer_box(driver: WebDriver) -> dict:
-    return driver.execute_script('const box = document.querySelector("aside.q-drawer").getBoundingClientRect();'
-                                 'return {left: box.left, right: box.right, width: box.width};')
-
-
-def drawer_entry(driver: WebDriver, title: str) -> WebElement:
-    return driver.find_element(By.XPATH, f'//aside[contains(@class, "q-drawer")]//*[normalize-space(text())="{title}"]')
-
-
-def no_horizontal_overflow(driver: WebDriver) -> bool:
-    return driver.execute_script('return document.documentElement.scrollWidth <= window.innerWidth')
-
-
-def settle(driver: WebDriver) -> None:
-    """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names."""
-    WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script('return document.fonts.status') == 'loaded')
 
 
 @pytest.mark.browser

@@ -13,10 +13,19 @@ from backoffice.db import session_scope
 from backoffice.models import utcnow
 from backoffice.services import webhooks
 
-from ..factories import make_user
-from ..webhook_receiver import webhook_receiver
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer, set_viewport
-from .test_sign_in_in_chromium import ARTIFACTS, no_horizontal_overflow, settle, sign_in, visible_text
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
+from ..support.factories import make_user
+from ..support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.browser
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
+
+from .waiting import eventually
 
 
 def listed(user: User, column: str = 'email') -> list:
@@ -15,15 +15,15 @@ def listed(user: User, column: str = 'email') -> list:
 
 async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:
     """Wait until the list shows these values (and none of the absent ones) in the column."""
-    for _ in range(60):
+    def shows() -> bool:
         try:
             shown = listed(user, column)
         except AssertionError:  # no table yet: the page is still opening
-            shown = None
-        if shown is not None and all(v in shown for v in values) and not any(v in shown for v in absent):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'the list shows {listed(user, column)}, expected {values} and not {absent}')
+            return False
+        assert all(v in shown for v in values) and not any(v in shown for v in absent), \
+            f'the list shows {shown}, expected {values} and not {absent}'
+        return True
+    await eventually(shows, message=f'the list shows {values} in column {column!r}')
 
 
 def open_row(user: User, value: str, column: str = 'email') -> None:

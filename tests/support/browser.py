@@ -1,0 +1,130 @@
+"""Driving Debian's headless Chromium against a real `python main.py`: the server and browser set-up the browser
+fixtures use, and the helpers tests use to find, type, click and wait as a person would."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .waiting import default_timeout
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / 'tests' / 'artifacts'  # screenshots for a person to look at (git-ignored)
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic')
+ADMIN_EMAIL = 'admin@example.com'
+ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
+STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
+DESKTOP = (1440, 900)
+TIMEOUT = default_timeout()  # seconds any browser wait allows (BACKOFFICE_TEST_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    log: Path
+    database_url: str  # tests may put data there through the services (e.g. an order to open)
+
+
+def launch_chromium() -> tuple[WebDriver, str]:
+    profile = tempfile.mkdtemp(prefix='backoffice-chromium-')
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f'--user-data-dir={profile}')
+    options.add_argument(f'--window-size={DESKTOP[0]},{DESKTOP[1]}')
+    options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
+    return driver, profile
+
+
+def set_viewport(driver: WebDriver, width: int, height: int) -> None:
+    """Make the page's viewport (window.innerWidth × innerHeight) exactly this size."""
+    driver.set_window_size(width, height)
+    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
+    if (inner_width, inner_height) != (width, height):
+        driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
+
+
+def sign_in(driver: WebDriver, email: str, password: str) -> None:
+    """Type into the sign-in form and press the button, as a person would."""
+    visible(driver, 'input[type=email]').send_keys(email)
+    visible(driver, 'input[type=password]').send_keys(password)
+    driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
+
+
+def wait_for_path(driver: WebDriver, path: str) -> None:
+    WebDriverWait(driver, TIMEOUT).until(lambda d: urlparse(d.current_url).path == path,
+                                         f'expected to arrive at {path}')
+
+
+def visible(driver: WebDriver, css: str) -> WebElement:
+    def find(d: WebDriver) -> WebElement | None:
+        return next((element for element in d.find_elements(By.CSS_SELECTOR, css) if element.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'nothing visible matches {css}')
+
+
+def visible_text(driver: WebDriver, text: str) -> WebElement:
+    xpath = f'//*[text()[contains(normalize-space(.), "{text}")]]'
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((element for element in d.find_elements(By.XPATH, xpath) if element.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'"{text}" is not visible')
+
+
+def heading(driver: WebDriver) -> WebElement:
+    return visible(driver, '[role=heading][aria-level="1"]')
+
+
+def drawer_box(driver: WebDriver) -> dict:
+    return driver.execute_script('const box = document.querySelector("aside.q-drawer").getBoundingClientRect();'
+                                 'return {left: box.left, right: box.right, width: box.width};')
+
+
+def drawer_entry(driver: WebDriver, title: str) -> WebElement:
+    return driver.find_element(By.XPATH, f'//aside[contains(@class, "q-drawer")]//*[normalize-space(text())="{title}"]')
+
+
+def no_horizontal_overflow(driver: WebDriver) -> bool:
+    return driver.execute_script('return document.documentElement.scrollWidth <= window.innerWidth')
+
+
+def settle(driver: WebDriver) -> None:
+    """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names."""
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script('return document.fonts.status') == 'loaded')
+
+
+def field(driver: WebDriver, label: str) -> WebElement:
+    """The input of the visible Quasar field with this label."""
+    xpath = (f'//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
+             f'[normalize-space(.)="{label}"]]//input')
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
+
+
+def button(driver: WebDriver, text: str) -> WebElement:
+    xpath = f'//button[.//*[normalize-space(text())="{text}"]]'
+
+    def find(d: WebDriver) -> WebElement | None:
+        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
+    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
+
+
+def replace_text(element: WebElement, text: str) -> None:
+    element.send_keys(Keys.CONTROL, 'a')
+    element.send_keys(text)

@@ -1,0 +1,29 @@
+"""Signing in through the login page in NiceGUI's simulated browser, as a person would."""
+
+from __future__ import annotations
+
+from nicegui.testing import User as SimulatedUser
+
+from .factories import PASSWORD
+from .waiting import eventually
+
+
+async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, path: str = '/') -> None:
+    """Open the login page (asking to come back to `path`), type the credentials, press "Log in" and wait until the
+    attempt has ended: on success the browser has gone through /login/continue to `path`, else the form says why."""
+    await user.open(f'/login?redirect_to={path}' if path != '/' else '/login')
+    user.find('Email').type(email)
+    user.find('Password').type(password)
+    button = user.find('Log in')
+    element = next(iter(button.elements))
+    message = next(e for e in user.client.elements.values() if 'sign-in-message' in e._markers)  # noqa: SLF001
+    pages_opened = len(user.back_history)
+    button.click()
+    try:  # the attempt may start and end between two looks: not seeing it start is fine
+        await eventually(lambda: element.props.get('loading'), timeout=0.5)
+    except AssertionError:
+        pass
+    await eventually(lambda: not element.props.get('loading'), message='the sign-in attempt ends')
+    # ...with a message, or by going through /login/continue (a new session id) to the page asked for
+    await eventually(lambda: message.visible or len(user.back_history) > pages_opened,
+                     message='the sign-in shows a message or goes on to the page')

@@ -1,0 +1,40 @@
+"""One way to wait for something in a test: `await eventually(condition)`, with one timeout policy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar('T')
+
+POLL_SECONDS = 0.02
+
+
+def default_timeout() -> float:
+    """BACKOFFICE_TEST_TIMEOUT (seconds, default 15): how long any test waits for a page, a list or a browser."""
+    return float(os.environ.get('BACKOFFICE_TEST_TIMEOUT') or 15)
+
+
+async def eventually(condition: Callable[[], T], timeout: float | None = None, *, message: str = '') -> T:
+    """Wait until `condition()` is truthy and return its value; raise AssertionError saying what was awaited (the
+    message, else the condition's source name) once the timeout (default: `default_timeout()`) has passed.
+    An AssertionError raised by the condition counts as "not yet" and is shown if it never passes."""
+    limit = default_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    last_error: AssertionError | None = None
+    while True:
+        try:
+            value = condition()
+            if value:
+                return value
+            last_error = None
+        except AssertionError as error:
+            last_error = error
+        if time.monotonic() >= deadline:
+            what = message or getattr(condition, '__qualname__', repr(condition))
+            detail = f': {last_error}' if last_error else ''
+            raise AssertionError(f'not true within {limit:g} s: {what}{detail}')
+        await asyncio.sleep(POLL_SECONDS)
