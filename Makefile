@@ -41,11 +41,12 @@ format: install-test
 check: lint
 	@$(PY) -m pytest -n $(TEST_WORKERS) -q -x --ignore=tests/browser -k 'not page and not matrix'
 
-# Pin every dependency (and theirs) after changing pyproject.toml; commit both lock files.
+# Pin what pyproject.toml added (others keep their pins); `make lock UPGRADE=--upgrade` moves all to the newest.
+# Commit both lock files.
 lock:
 	@$(PYTHON) -m pip install --quiet 'uv>=0.9'
-	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 --upgrade pyproject.toml -o requirements.lock
-	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 --upgrade pyproject.toml --extra test \
+	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 $(UPGRADE) pyproject.toml -o requirements.lock
+	@$(PYTHON) -m uv pip compile --quiet --python-version 3.11 $(UPGRADE) pyproject.toml --extra test \
 		-o requirements-test.lock
 
 migrate: install

@@ -21,9 +21,8 @@ from backoffice.models import (
 )
 from backoffice.services import orders, purchases, returns, tickets
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import advance, make_product, pay, place
+from .support.factories import advance, make_product, make_user, pay, place
+from .support.signin import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 

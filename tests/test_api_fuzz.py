@@ -26,9 +26,7 @@ from backoffice.models import TicketSource
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, tickets
 
-from .factories import make_customer, make_user
-from .sales import make_product
-from .test_content import make_content
+from .support.factories import make_content, make_customer, make_product, make_user
 
 EXAMPLES = int(os.environ.get('BACKOFFICE_FUZZ_EXAMPLES', '30'))  # per operation and mode; ~30 s in `make test`
 

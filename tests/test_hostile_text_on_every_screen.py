@@ -8,9 +8,9 @@ from nicegui.testing import User
 import pages  # noqa: F401  (declares every screen)
 from components.registry import SCREENS
 
-from .conftest import sign_in
-from .factories import make_user
-from .markup import hostile, store_everywhere
+from .support.factories import make_user
+from .support.markup import hostile, store_everywhere
+from .support.signin import sign_in
 
 SIGNED_IN = sorted(path for path, declared in SCREENS.items() if not declared.public and '{' not in path)
 

@@ -16,8 +16,8 @@ from backoffice.config import reload_settings
 from backoffice.db import read_session
 from backoffice.models import Customer
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 MB = 1024 * 1024
 BOUNDARY = 'backoffice-test-boundary'

@@ -11,9 +11,8 @@ from backoffice.models import Carrier
 from backoffice.resources import resource
 from backoffice.services import api_keys, crud, orders, segments, tickets, users, views, webhooks
 
-from .factories import make_user
-from .markup import PROP_BREAKOUT
-from .sales import advance, make_product, pay, place
+from .support.factories import advance, make_product, make_user, pay, place
+from .support.markup import PROP_BREAKOUT
 
 INVISIBLE = ['Loyal\x00', 'Loyal\nVIP', 'Loyal\x1b[31m', 'Loyal\u202egnp.exe', 'Lo\u200byal']
 

@@ -21,8 +21,8 @@ from backoffice.errors import ValidationFailed
 from backoffice.models import WebhookEndpoint
 from backoffice.services import app_settings, segments, webhooks
 
-from .factories import make_user
-from .webhook_receiver import webhook_receiver
+from .support.factories import make_user
+from .support.webhook_receiver import webhook_receiver
 
 NAME = 'CRM "main": <script>alert(1)</script>'
 INTERNAL = ['http://127.0.0.1:6379/', 'https://127.0.0.1:8443/hook', 'https://10.0.0.5/hook', 'https://192.168.1.1/',

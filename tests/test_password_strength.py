@@ -19,8 +19,8 @@ from backoffice.password_strength import TOO_COMMON, password_problem
 from backoffice.runtime import bootstrap
 from backoffice.services import users
 
-from .factories import PASSWORD, make_user
-from .test_users_page import open_users_as_admin, staff_named
+from .support.factories import PASSWORD, make_user
+from .support.signin import open_users_as_admin, staff_named
 
 ROOT = Path(__file__).resolve().parents[1]
 # Each was accepted by the old 22-entry list; the first two are the ones reported.

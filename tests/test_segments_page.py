@@ -116,7 +116,7 @@ async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
 
 
 async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_at_the_field(user: User) -> None:
-    from .markup import PROP_BREAKOUT
+    from .support.markup import PROP_BREAKOUT
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Save segment')
     user.find('Save segment').click()

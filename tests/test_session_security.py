@@ -17,8 +17,8 @@ from backoffice.db import session_scope
 from backoffice.models import utcnow
 from backoffice.services import tickets
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 COOKIE = 'session'  # Starlette's session cookie: the signed browser id NiceGUI keys app.storage.user by
 

@@ -14,8 +14,8 @@ from backoffice.db import read_session
 from backoffice.models import AuditEntry
 from components.known_browser_route import router
 
-from .api import api_client
-from .factories import PASSWORD, make_user
+from .support.api import api_client
+from .support.factories import PASSWORD, make_user
 
 WRONG = 'Not-the-password-7'
 OFFICE, ATTACKER, HOME = '198.51.100.9', '203.0.113.66', '192.0.2.10'

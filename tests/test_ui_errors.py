@@ -9,8 +9,8 @@ from nicegui.testing import User
 from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
 from components.forms import FAILED, call, error_line
 
-from .conftest import sign_in
-from .factories import make_user
+from .support.factories import make_user
+from .support.signin import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_ERRORS = {'ServiceError', 'ValidationFailed', 'StaleRecord'}  # (a record not found is a screen of its own)

@@ -8,25 +8,11 @@ from sqlmodel import select
 from backoffice import auth
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry
-from backoffice.models import User as Staff
 from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
 from .support.lists import open_row, rows_show
-from .support.signin import sign_in
-
-
-def staff_named(email: str) -> Staff | None:
-    with session_scope() as session:
-        return session.exec(select(Staff).where(Staff.email == email)).first()
-
-
-async def open_users_as_admin(user: User) -> Staff:
-    admin = make_user('admin', name='Ada Admin')
-    await sign_in(user, admin.email, path='/users')
-    await user.should_see('Staff users')
-    await rows_show(user, admin.email)
-    return admin
+from .support.signin import open_users_as_admin, sign_in, staff_named
 
 
 async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User) -> None:

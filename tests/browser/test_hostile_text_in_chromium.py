@@ -13,10 +13,18 @@ import pages  # noqa: F401  (declares every screen)
 from backoffice import db
 from components.screens import SCREENS
 
-from ..factories import make_user
-from ..markup import PWNED, hostile, store_everywhere
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer
-from .test_sign_in_in_chromium import TIMEOUT, settle, sign_in, visible, wait_for_path
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    TIMEOUT,
+    RunningServer,
+    settle,
+    sign_in,
+    visible,
+    wait_for_path,
+)
+from ..support.factories import make_user
+from ..support.markup import PWNED, hostile, store_everywhere
 
 pytestmark = pytest.mark.browser
 

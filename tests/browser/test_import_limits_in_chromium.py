@@ -9,8 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .test_customers_in_chromium import button, open_customers
-from .test_sign_in_in_chromium import visible_text
+from ..support.browser import button, open_customers, visible_text
 
 pytestmark = pytest.mark.browser
 

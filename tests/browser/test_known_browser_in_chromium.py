@@ -9,8 +9,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import auth, db, known_browser
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, RunningServer
-from .test_sign_in_in_chromium import TIMEOUT, sign_in, visible, visible_text, wait_for_path
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    TIMEOUT,
+    RunningServer,
+    sign_in,
+    visible,
+    visible_text,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.browser
 LOCKS = ('pair:127.0.0.1 admin@example.com', 'address:127.0.0.1')

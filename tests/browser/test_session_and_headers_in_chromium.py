@@ -18,8 +18,18 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, RunningServer, _free_port, _wait_until_healthy
-from .test_sign_in_in_chromium import heading, sign_in, visible, wait_for_path
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ROOT,
+    RunningServer,
+    _free_port,
+    _wait_until_healthy,
+    heading,
+    sign_in,
+    visible,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.browser
 COOKIE = 'session'

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from nicegui.testing import User as SimulatedUser
+from sqlmodel import select
 
-from .factories import PASSWORD
+from backoffice.db import session_scope
+from backoffice.models import User as Staff
+
+from .factories import PASSWORD, make_user
+from .lists import rows_show
 from .waiting import eventually
 
 
@@ -27,3 +32,18 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, 
     # ...with a message, or by going through /login/continue (a new session id) to the page asked for
     await eventually(lambda: message.visible or len(user.back_history) > pages_opened,
                      message='the sign-in shows a message or goes on to the page')
+
+
+def staff_named(email: str) -> Staff | None:
+    """The staff account with this email, as stored now."""
+    with session_scope() as session:
+        return session.exec(select(Staff).where(Staff.email == email)).first()
+
+
+async def open_users_as_admin(user: SimulatedUser) -> Staff:
+    """A new admin signed in on /users, with their own row listed."""
+    admin = make_user('admin', name='Ada Admin')
+    await sign_in(user, admin.email, path='/users')
+    await user.should_see('Staff users')
+    await rows_show(user, admin.email)
+    return admin
