@@ -87,7 +87,12 @@ if settings.scheduler:
 
 if __name__ in {'__main__', '__mp_main__'}:
     ui.run(
-        title='Backoffice', host=settings.host, port=settings.port, reload=False, show=False, favicon='🗂️',
+        title='Backoffice',
+        host=settings.host,
+        port=settings.port,
+        reload=False,
+        show=False,
+        favicon='🗂️',
         # the session cookie's middleware is added above (add_session_middleware), not by ui.run's storage_secret
         forwarded_allow_ips=settings.forwarded_allow_ips,  # uvicorn: whose X-Forwarded-Proto/-For to believe
         fastapi_docs={'title': 'Backoffice API', 'version': __version__},

@@ -18,36 +18,51 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m backoffice', description='Backoffice administration')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('migrate', help='bring the database schema up to date')
-    new_migration = commands.add_parser('new-migration', help='write the next numbered migration from what the models '
-                                        'changed (make migration m="...")')
+    new_migration = commands.add_parser(
+        'new-migration', help='write the next numbered migration from what the models changed (make migration m="...")'
+    )
     new_migration.add_argument('message', help='what the migration does, in a few words')
     create = commands.add_parser('create-user', help='add a member of staff')
     create.add_argument('--email', required=True)
     create.add_argument('--name', help='defaults to the part of the email before @')
     create.add_argument('--role', required=True, choices=[r.value for r in Role])
-    create.add_argument('--password-stdin', action='store_true',
-                        help='read the password from standard input (else one is generated and printed once)')
-    unlock = commands.add_parser('unlock-sign-in', help='clear the sign-in locks of an email (and of the addresses '
-                                                        'its failures came from)')
+    create.add_argument(
+        '--password-stdin',
+        action='store_true',
+        help='read the password from standard input (else one is generated and printed once)',
+    )
+    unlock = commands.add_parser(
+        'unlock-sign-in', help='clear the sign-in locks of an email (and of the addresses its failures came from)'
+    )
     unlock.add_argument('--email', required=True)
-    seed = commands.add_parser('seed', help='fill the database with deterministic demo data (staff and a small shop), '
-                                             'or with --customers/--companies/--orders only those, in bulk')
+    seed = commands.add_parser(
+        'seed',
+        help='fill the database with deterministic demo data (staff and a small shop), '
+        'or with --customers/--companies/--orders only those, in bulk',
+    )
     seed.add_argument('--seed', type=int, default=1, help='the same seed (on the same day) gives the same data')
     seed.add_argument('--customers', type=number_of_rows, help='add this many customers (1000000 for the benchmark)')
     seed.add_argument('--companies', type=number_of_rows, help='add this many companies (default: 1 per 200 customers)')
-    seed.add_argument('--orders', type=number_of_rows, help='add this many orders over the last year, with lines, '
-                                                            'payments and shipments (1000000 for the benchmark)')
-    api_key = commands.add_parser('create-api-key', help='add an API key for a front office; its secret is printed '
-                                                         'once')
+    seed.add_argument(
+        '--orders',
+        type=number_of_rows,
+        help='add this many orders over the last year, with lines, payments and shipments (1000000 for the benchmark)',
+    )
+    api_key = commands.add_parser(
+        'create-api-key', help='add an API key for a front office; its secret is printed once'
+    )
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
-    api_key.add_argument('--scopes', required=True,
-                         help='comma-separated: requests:write,events:write,orders:write,customers:seen')
+    api_key.add_argument(
+        '--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write,customers:seen'
+    )
     commands.add_parser('backup', help='copy the whole database into <data>/backups (online; keeps the last 14)')
     restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
     restore.add_argument('file', help='a backup from <data>/backups (.db for SQLite, .dump for PostgreSQL)')
     restore.add_argument('--yes', action='store_true', help='do not ask for confirmation')
-    kpis = commands.add_parser('kpi-refresh', help="bring today's KPIs up to date (what the app does every minute), "
-                                                   'or with --full recompute the last days')
+    kpis = commands.add_parser(
+        'kpi-refresh',
+        help="bring today's KPIs up to date (what the app does every minute), or with --full recompute the last days",
+    )
     kpis.add_argument('--full', action='store_true', help='recompute every KPI for the last --days days')
     kpis.add_argument('--days', type=number_of_rows, default=35, help='with --full: how many days up to today')
     args = parser.parse_args(argv)
@@ -84,6 +99,7 @@ def _kpi_refresh(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from backoffice.kpi import days, refresh
+
     started = time.perf_counter()
     if args.full:
         first = days.today('UTC') - timedelta(days=max(args.days, 1))  # a day early: the shop's zone may be ahead
@@ -96,6 +112,7 @@ def _kpi_refresh(args: argparse.Namespace) -> int:
 
 def _backup(settings) -> int:
     from backoffice.services import backups
+
     try:
         with db.session_scope() as session:
             backup = backups.take_backup(session=session, actor=None, settings=settings)
@@ -110,13 +127,16 @@ def _restore(args: argparse.Namespace, settings) -> int:
     from pathlib import Path
 
     from backoffice.services import backups
+
     path = Path(args.file)
     if not path.is_file():
         print(f'No such file: {path}', file=sys.stderr)
         return 1
     if not args.yes:
-        answer = input(f'Replace the database ({_safe_url(settings.database_url)}) with {path.name}? '
-                       'Stop the app first. Type yes: ')
+        answer = input(
+            f'Replace the database ({_safe_url(settings.database_url)}) with {path.name}? '
+            'Stop the app first. Type yes: '
+        )
         if answer.strip().lower() != 'yes':
             print('Nothing changed.')
             return 1
@@ -134,6 +154,7 @@ def _restore(args: argparse.Namespace, settings) -> int:
 def _seed(args: argparse.Namespace) -> int:
     from backoffice.seed.demo import seed_demo
     from backoffice.seed.people import seed_customers
+
     if args.orders is not None:
         return _seed_orders(args)
     with db.session_scope() as session:
@@ -144,8 +165,10 @@ def _seed(args: argparse.Namespace) -> int:
             companies = args.companies if args.companies is not None else customers // 200
             started = time.perf_counter()
             seeded = seed_customers(session=session, customers=customers, companies=companies, seed=args.seed)
-            lines = [f'Added {seeded.customers:,} customers and {seeded.companies:,} companies '
-                     f'in {time.perf_counter() - started:.1f} s (seed {args.seed}).']
+            lines = [
+                f'Added {seeded.customers:,} customers and {seeded.companies:,} companies '
+                f'in {time.perf_counter() - started:.1f} s (seed {args.seed}).'
+            ]
     for line in lines:
         print(line)
     return 0
@@ -153,9 +176,11 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _seed_orders(args: argparse.Namespace) -> int:
     from backoffice.seed.orders import seed_orders_for_benchmark
+
     with db.session_scope() as session:
-        lines = seed_orders_for_benchmark(session=session, orders=args.orders, seed=args.seed,
-                                          customers=args.customers, companies=args.companies)
+        lines = seed_orders_for_benchmark(
+            session=session, orders=args.orders, seed=args.seed, customers=args.customers, companies=args.companies
+        )
     for line in lines:
         print(line)
     return 0
@@ -170,9 +195,9 @@ def number_of_rows(value: str) -> int:
 
 def _create_user(args: argparse.Namespace) -> int:
     from backoffice.services import users
+
     password = sys.stdin.readline().rstrip('\n') if args.password_stdin else None
-    data = {'email': args.email, 'name': args.name or args.email.split('@')[0], 'role': args.role,
-            'password': password}
+    data = {'email': args.email, 'name': args.name or args.email.split('@')[0], 'role': args.role, 'password': password}
     try:
         with db.session_scope() as session:
             created = users.create_user(session=session, actor=None, system=True, data=data)
@@ -188,10 +213,12 @@ def _create_user(args: argparse.Namespace) -> int:
 
 def _create_api_key(args: argparse.Namespace) -> int:
     from backoffice.services import api_keys
+
     try:
         with db.session_scope() as session:
-            key, secret = api_keys.create_key(session=session, actor=None, system=True, name=args.name,
-                                              scopes=args.scopes.split(','))
+            key, secret = api_keys.create_key(
+                session=session, actor=None, system=True, name=args.name, scopes=args.scopes.split(',')
+            )
     except ValidationFailed as error:
         for field, message in error.errors.items():
             print(f'{field or "error"}: {message}', file=sys.stderr)
@@ -203,6 +230,7 @@ def _create_api_key(args: argparse.Namespace) -> int:
 
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

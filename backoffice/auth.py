@@ -17,10 +17,10 @@ from backoffice.events import Topic
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit
 
-PAIR_LIMIT = 5             # failures for one email from one address before that pair is locked
-ADDRESS_LIMIT = 20         # failures from one address, whatever the emails, before the address is locked
-BROWSER_LIMIT = 5          # failures from one known browser before it, too, has to wait
-PASSWORD_CHECK_LIMIT = 5   # wrong current passwords in the "Change password" dialog before it waits
+PAIR_LIMIT = 5  # failures for one email from one address before that pair is locked
+ADDRESS_LIMIT = 20  # failures from one address, whatever the emails, before the address is locked
+BROWSER_LIMIT = 5  # failures from one known browser before it, too, has to wait
+PASSWORD_CHECK_LIMIT = 5  # wrong current passwords in the "Change password" dialog before it waits
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(hours=1)
 FORGET_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from zero
@@ -109,8 +109,16 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
-            audit.record(session, user, 'auth.signed_in', 'user', user.id, summary=f'{user.email} signed in'
-                         + (f' from {address}' if address else '') + (' (known browser)' if token_id else ''))
+            audit.record(
+                session,
+                user,
+                'auth.signed_in',
+                'user',
+                user.id,
+                summary=f'{user.email} signed in'
+                + (f' from {address}' if address else '')
+                + (' (known browser)' if token_id else ''),
+            )
             session.commit()
             forget_failures(keys[0])
             return SignIn(user, known_browser_token=known_browser.mint(user.id))
@@ -130,9 +138,12 @@ def unlock_sign_in(email: str) -> int:
     Returns how many locks were cleared."""
     email = (email or '').strip().lower()
     with session_scope() as session:
-        pairs = [row for row in session.exec(select(LoginThrottle).where(col(LoginThrottle.key).like('pair:%'))).all()
-                 if row.key.split(' ', 1)[-1] == email]
-        addresses = {f"address:{row.key.removeprefix('pair:').split(' ', 1)[0]}" for row in pairs}
+        pairs = [
+            row
+            for row in session.exec(select(LoginThrottle).where(col(LoginThrottle.key).like('pair:%'))).all()
+            if row.key.split(' ', 1)[-1] == email
+        ]
+        addresses = {f'address:{row.key.removeprefix("pair:").split(" ", 1)[0]}' for row in pairs}
         rows = pairs + [row for key in addresses if (row := session.get(LoginThrottle, key)) is not None]
         for row in rows:
             session.delete(row)
@@ -154,8 +165,12 @@ def lock_duration(failures: int, limit: int) -> timedelta:
     return min(FIRST_LOCK * 2 ** min(failures - limit, 32), LONGEST_LOCK)
 
 
-_LIMITS = {'pair': PAIR_LIMIT, 'address': ADDRESS_LIMIT, 'browser': BROWSER_LIMIT,
-           'password-check': PASSWORD_CHECK_LIMIT}
+_LIMITS = {
+    'pair': PAIR_LIMIT,
+    'address': ADDRESS_LIMIT,
+    'browser': BROWSER_LIMIT,
+    'password-check': PASSWORD_CHECK_LIMIT,
+}
 
 
 def _limit_of(key: str) -> int:
@@ -209,6 +224,7 @@ def _duration(seconds: int) -> str:
 
 
 # --- sessions -------------------------------------------------------------------------------------------------------
+
 
 def session_user(session: Session, user_id: int | None, epoch: int | None) -> User | None:
     """The user a browser session belongs to, or None once it was ended (logout everywhere, deactivation)."""

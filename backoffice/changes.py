@@ -15,15 +15,26 @@ from backoffice.models import User
 from backoffice.models.base import EditableTable, utcnow
 from backoffice.services import audit
 
-__all__ = ['Outcome', 'apply_change', 'commit', 'get_for_update', 'plain', 'save', 'save_change', 'save_new',
-           'stamp', 'title_of']
+__all__ = [
+    'Outcome',
+    'apply_change',
+    'commit',
+    'get_for_update',
+    'plain',
+    'save',
+    'save_change',
+    'save_new',
+    'stamp',
+    'title_of',
+]
 
 T = TypeVar('T', bound=EditableTable)
 Event = tuple[Topic, dict[str, Any]]
 
 
-def get_for_update(session: Session, model: type[T], record_id: int, version: int | None, *, entity: str,
-                   label: str | None = None) -> T:
+def get_for_update(
+    session: Session, model: type[T], record_id: int, version: int | None, *, entity: str, label: str | None = None
+) -> T:
     """The record, locked for this transaction; StaleRecord if it moved past the version the user loaded.
 
     `entity` is the name its audit entries use; `label` how a message names it (default: the entity)."""
@@ -33,8 +44,9 @@ def get_for_update(session: Session, model: type[T], record_id: int, version: in
         raise NotFound(f'This {label} no longer exists.')
     if version is not None and record.version != version:
         last = audit.last_change(session, entity, record_id)
-        raise StaleRecord(label, last.actor_email if last else None, last.at if last else record.updated_at,
-                          record.version)
+        raise StaleRecord(
+            label, last.actor_email if last else None, last.at if last else record.updated_at, record.version
+        )
     return record
 
 
@@ -62,20 +74,29 @@ def save(session: Session, record: SQLModel, *published: Event) -> SQLModel:
     return record
 
 
-def save_new(session: Session, actor: User | None, resource: Resource, record: SQLModel, *,
-             summary: str | None = None) -> SQLModel:
+def save_new(
+    session: Session, actor: User | None, resource: Resource, record: SQLModel, *, summary: str | None = None
+) -> SQLModel:
     """Insert a record of a declared resource, audit it as created, commit, publish `created` on its topic."""
     session.add(record)
     session.flush()
-    audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id, version=record.version,
-                 changes=audit.diff({}, audit.snapshot(record)),
-                 summary=summary or f'Added {title_of(resource, record)}')
+    audit.record(
+        session,
+        actor,
+        f'{resource.singular}.created',
+        resource.entity,
+        record.id,
+        version=record.version,
+        changes=audit.diff({}, audit.snapshot(record)),
+        summary=summary or f'Added {title_of(resource, record)}',
+    )
     commit(session, (Topic(resource.key), {'id': record.id, 'action': 'created'}))
     return record
 
 
-def save_change(session: Session, actor: User | None, resource: Resource, record: SQLModel, values: dict[str, Any],
-                action: str) -> SQLModel:
+def save_change(
+    session: Session, actor: User | None, resource: Resource, record: SQLModel, values: dict[str, Any], action: str
+) -> SQLModel:
     """Set the values on a record loaded with get_for_update, stamp, audit with the diff, commit, publish.
     Domain services (ban a customer, publish a page…) use it for their own named changes."""
     if not apply_change(session, actor, resource, record, values, action):
@@ -85,8 +106,16 @@ def save_change(session: Session, actor: User | None, resource: Resource, record
     return record
 
 
-def apply_change(session: Session, actor: User | None, resource: Resource, record: SQLModel, values: dict[str, Any],
-                 action: str, *, summary: str | None = None) -> dict[str, list[Any]]:
+def apply_change(
+    session: Session,
+    actor: User | None,
+    resource: Resource,
+    record: SQLModel,
+    values: dict[str, Any],
+    action: str,
+    *,
+    summary: str | None = None,
+) -> dict[str, list[Any]]:
     """The part of a save inside the caller's transaction: set the values, and if anything changed, stamp a new
     version and audit the diff. Returns the diff ({} when nothing changed); commits and publishes nothing, so an
     import can write many records in one transaction."""
@@ -98,8 +127,16 @@ def apply_change(session: Session, actor: User | None, resource: Resource, recor
         return changes
     stamp(record)
     session.add(record)
-    audit.record(session, actor, f'{resource.singular}.{action}', resource.entity, record.id, version=record.version,
-                 changes=changes, summary=summary or f'{action.capitalize()} {title_of(resource, record)}')
+    audit.record(
+        session,
+        actor,
+        f'{resource.singular}.{action}',
+        resource.entity,
+        record.id,
+        version=record.version,
+        changes=changes,
+        summary=summary or f'{action.capitalize()} {title_of(resource, record)}',
+    )
     return changes
 
 

@@ -15,36 +15,57 @@ from backoffice.private_files import private_file, private_folder
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix='BACKOFFICE_', extra='ignore')
 
-    database_url: str = Field('sqlite:///data/backoffice.db',
-                              description='SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db')
+    database_url: str = Field(
+        'sqlite:///data/backoffice.db',
+        description='SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db',
+    )
     host: str = Field('127.0.0.1', description='Address the web server listens on')
     port: int = Field(8080, ge=1, le=65535, description='Port the web server listens on')
-    storage_secret: str | None = Field(None, min_length=16,
-                                       description='Signs session cookies; generated and kept in data/ when unset')
-    secret_key: str | None = Field(None, min_length=32,
-                                   description='Encrypts secrets stored in the database (webhook signing secrets); '
-                                               'derived from the storage secret when unset. Keep it: changing it '
-                                               'makes the stored secrets unreadable')
+    storage_secret: str | None = Field(
+        None, min_length=16, description='Signs session cookies; generated and kept in data/ when unset'
+    )
+    secret_key: str | None = Field(
+        None,
+        min_length=32,
+        description='Encrypts secrets stored in the database (webhook signing secrets); '
+        'derived from the storage secret when unset. Keep it: changing it '
+        'makes the stored secrets unreadable',
+    )
     admin_email: str | None = Field(None, description='Email of the first admin, created on first start')
     admin_password: str | None = Field(None, description='Password of the first admin; generated and printed if unset')
     demo: bool = Field(False, description='Seed a realistic demo shop into an empty database (1/0)')
-    session_idle_minutes: int = Field(60, ge=1, le=60 * 24 * 30,
-                                      description='Sign a session out after this many minutes without activity')
+    session_idle_minutes: int = Field(
+        60, ge=1, le=60 * 24 * 30, description='Sign a session out after this many minutes without activity'
+    )
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
     smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
-    allow_private_webhooks: bool = Field(False, description='Development only: let webhooks and the segment push '
-                                         'reach this machine and private networks, over plain http too (1/0)')
-    forwarded_allow_ips: str = Field('127.0.0.1,::1',
-                                     description='Proxies whose X-Forwarded-Proto/-For are believed (comma-separated '
-                                                 'addresses or networks, * for any); HTTPS behind them gets HSTS and '
-                                                 'Secure cookies')
-    redis_url: str | None = Field(None, description='Redis shared by several app processes for rate limits '
-                                                     '(redis://127.0.0.1:6379/0); sessions: set NICEGUI_REDIS_URL')
-    max_upload_mb: int = Field(20, ge=1, le=1024, description='Largest file a person may upload (an import), in MB; '
-                                                              'a bigger upload is refused with 413 while it streams')
-    max_import_rows: int = Field(50_000, ge=1, le=1_000_000,
-                                 description='Most data rows one import file may have (checked while reading)')
+    allow_private_webhooks: bool = Field(
+        False,
+        description='Development only: let webhooks and the segment push '
+        'reach this machine and private networks, over plain http too (1/0)',
+    )
+    forwarded_allow_ips: str = Field(
+        '127.0.0.1,::1',
+        description='Proxies whose X-Forwarded-Proto/-For are believed (comma-separated '
+        'addresses or networks, * for any); HTTPS behind them gets HSTS and '
+        'Secure cookies',
+    )
+    redis_url: str | None = Field(
+        None,
+        description='Redis shared by several app processes for rate limits '
+        '(redis://127.0.0.1:6379/0); sessions: set NICEGUI_REDIS_URL',
+    )
+    max_upload_mb: int = Field(
+        20,
+        ge=1,
+        le=1024,
+        description='Largest file a person may upload (an import), in MB; '
+        'a bigger upload is refused with 413 while it streams',
+    )
+    max_import_rows: int = Field(
+        50_000, ge=1, le=1_000_000, description='Most data rows one import file may have (checked while reading)'
+    )
 
     @field_validator('database_url')
     @classmethod

@@ -35,6 +35,7 @@ def configure(url: str) -> Engine:
 def get_engine() -> Engine:
     if _engine is None:
         from backoffice.config import get_settings
+
         return configure(get_settings().database_url)
     return _engine
 
@@ -44,8 +45,9 @@ def create_database_engine(url: str) -> Engine:
     if parsed.get_backend_name() == 'sqlite':
         if parsed.database and parsed.database != ':memory:':
             _private_database_file(Path(parsed.database))
-        engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 5},
-                               pool_size=16, max_overflow=16)
+        engine = create_engine(
+            url, connect_args={'check_same_thread': False, 'timeout': 5}, pool_size=16, max_overflow=16
+        )
         _make_sqlite_safe(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)

@@ -33,8 +33,10 @@ class StaleRecord(ServiceError):
     def __init__(self, entity: str, changed_by: str | None, changed_at: datetime | None, current_version: int) -> None:
         who = changed_by or 'someone else'
         when = f' at {changed_at:%Y-%m-%d %H:%M} UTC' if changed_at else ''
-        super().__init__(f'This {entity} was changed by {who}{when} after you opened it. '
-                         'Reload to see their change; what you typed is kept.')
+        super().__init__(
+            f'This {entity} was changed by {who}{when} after you opened it. '
+            'Reload to see their change; what you typed is kept.'
+        )
         self.changed_by, self.changed_at, self.current_version = changed_by, changed_at, current_version
 
 

@@ -31,16 +31,16 @@ class Topic(StrEnum):
     stock = 'stock'
     returns = 'returns'
     purchases = 'purchases'
-    tickets = 'tickets'                      # support requests (the storage name stays 'tickets': docs/GLOSSARY.md)
+    tickets = 'tickets'  # support requests (the storage name stays 'tickets': docs/GLOSSARY.md)
     canned_replies = 'canned-replies'
     users = 'users'
-    webhooks = 'webhooks'                    # endpoints changed
+    webhooks = 'webhooks'  # endpoints changed
     webhook_deliveries = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
     # not resources
     invoices = 'invoices'
     notifications = 'notifications'
-    sessions = 'sessions'                    # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
-    presence = 'presence'                    # who is looking at which record, per process
+    sessions = 'sessions'  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+    presence = 'presence'  # who is looking at which record, per process
 
 
 _TOPICS = frozenset(t.value for t in Topic)

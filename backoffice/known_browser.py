@@ -11,9 +11,9 @@ import time
 from backoffice.config import get_settings
 
 COOKIE = 'backoffice_known_browser'
-LIFETIME_DAYS = 90              # a browser not signed in for this long is a stranger again
-FRESH_SECONDS = 120             # a token just minted may be turned into the cookie for this long
-MAX_ACCOUNTS = 5                # one shared computer remembers at most this many accounts
+LIFETIME_DAYS = 90  # a browser not signed in for this long is a stranger again
+FRESH_SECONDS = 120  # a token just minted may be turned into the cookie for this long
+MAX_ACCOUNTS = 5  # one shared computer remembers at most this many accounts
 _VERSION = 'kb1'
 
 
@@ -46,7 +46,7 @@ def add_to_cookie(cookie: str | None, token: str) -> str:
     """The cookie value with this token in place of the same account's older one (the newest few accounts kept)."""
     user_id = read(token)[0]
     kept = [old for old in _tokens(cookie) if read(old)[0] not in (0, user_id)]
-    return ' '.join([token] + kept[:MAX_ACCOUNTS - 1])
+    return ' '.join([token] + kept[: MAX_ACCOUNTS - 1])
 
 
 def _tokens(cookie: str | None) -> list[str]:

@@ -23,8 +23,8 @@ _READ_LIMIT = 64 * 1024  # what is read of an answer before the connection is cl
 
 @dataclass(frozen=True)
 class Answer:
-    status: int | None    # the receiver's HTTP status; None when there was none
-    error: str | None     # a short, generic reason when it was not a 2xx
+    status: int | None  # the receiver's HTTP status; None when there was none
+    error: str | None  # a short, generic reason when it was not a 2xx
 
     @property
     def ok(self) -> bool:
@@ -84,8 +84,9 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, max_
     method, payload, current = 'POST', body, url
     allowed = private_allowed()
     for hop in range(max_redirects + 1):
-        answer, location = _send(method, current, payload, headers, timeout,
-                                 allowed and _origin(current) == _origin(url))
+        answer, location = _send(
+            method, current, payload, headers, timeout, allowed and _origin(current) == _origin(url)
+        )
         if answer.status not in REDIRECTS or location is None or max_redirects == 0:
             return answer
         if hop == max_redirects:
@@ -105,8 +106,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
         return '', '', None
 
 
-def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float,
-          allow_private: bool) -> tuple[Answer, str | None]:
+def _send(
+    method: str, url: str, body: bytes | None, headers: dict[str, str], timeout: float, allow_private: bool
+) -> tuple[Answer, str | None]:
     """One request; (the answer, its Location header when it has one)."""
     if address_problem(url, allow_private=allow_private):
         return Answer(None, NOT_ALLOWED), None

@@ -8,11 +8,30 @@ from functools import cache
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
-MIN_SCORE = 3          # zxcvbn: 3 = "safely unguessable" (10^8 guesses and more), 4 = very strong
+MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable" (10^8 guesses and more), 4 = very strong
 _ESTIMATED_CHARACTERS = 72  # zxcvbn refuses longer input (and slows down on it): the start is what gets estimated
 
-_UNLEET = str.maketrans({'@': 'a', '4': 'a', '8': 'b', '(': 'c', '3': 'e', '6': 'g', '9': 'g', '1': 'i', '!': 'i',
-                         '|': 'i', '0': 'o', '$': 's', '5': 's', '7': 't', '+': 't', '2': 'z', '%': 'x'})
+_UNLEET = str.maketrans(
+    {
+        '@': 'a',
+        '4': 'a',
+        '8': 'b',
+        '(': 'c',
+        '3': 'e',
+        '6': 'g',
+        '9': 'g',
+        '1': 'i',
+        '!': 'i',
+        '|': 'i',
+        '0': 'o',
+        '$': 's',
+        '5': 's',
+        '7': 't',
+        '+': 't',
+        '2': 'z',
+        '%': 'x',
+    }
+)
 _EDGES = re.compile(r'^[\W\d_]+|[\W\d_]+$')  # digits and symbols tacked on before or after a word
 TOO_COMMON = 'Too common: this is on the list of the most used passwords, even with small changes'
 

@@ -34,10 +34,19 @@ _READ = {p for p in PERMISSIONS if p.endswith('.read')}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(PERMISSIONS),
-    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage',
-                                                    'webhooks.manage'},
-    Role.agent: frozenset({'tickets.read', 'tickets.write', 'customers.read', 'customers.write', 'catalog.read',
-                           'orders.read', 'content.read', 'kpis.read'}),
+    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage'},
+    Role.agent: frozenset(
+        {
+            'tickets.read',
+            'tickets.write',
+            'customers.read',
+            'customers.write',
+            'catalog.read',
+            'orders.read',
+            'content.read',
+            'kpis.read',
+        }
+    ),
     Role.viewer: frozenset(_READ),
 }
 

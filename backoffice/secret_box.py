@@ -22,8 +22,10 @@ class SecretUnreadable(Exception):
     """A stored secret cannot be decrypted: the key changed since it was stored."""
 
     def __init__(self) -> None:
-        super().__init__('A stored secret cannot be read: BACKOFFICE_SECRET_KEY (or the storage secret it is derived '
-                         'from) changed since it was saved. Put the old key back, or make a new secret.')
+        super().__init__(
+            'A stored secret cannot be read: BACKOFFICE_SECRET_KEY (or the storage secret it is derived '
+            'from) changed since it was saved. Put the old key back, or make a new secret.'
+        )
 
 
 def encrypt(plain: str) -> str:
@@ -35,7 +37,7 @@ def decrypt(stored: str) -> str:
     if not is_encrypted(stored):
         return stored
     try:
-        return _fernet(_key_material()).decrypt(stored[len(PREFIX):].encode()).decode()
+        return _fernet(_key_material()).decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken:
         raise SecretUnreadable() from None
 

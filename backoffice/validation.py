@@ -90,7 +90,8 @@ Phone = Annotated[str | None, AfterValidator(_phone)]
 RequiredText = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(_required_text)]
 OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 Name = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(clean_name)]
-LongName = Annotated[str, BeforeValidator(lambda v: '' if v is None else v),
-                     AfterValidator(lambda v: clean_name(v, maximum=120))]  # a canned reply's title, a carrier
+LongName = Annotated[
+    str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(lambda v: clean_name(v, maximum=120))
+]  # a canned reply's title, a carrier
 WebAddress = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(web_address)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]

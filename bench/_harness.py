@@ -16,8 +16,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run', '--disable-quic')
+FLAGS = (
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+)
 EMAIL, PASSWORD = 'bench.admin@example.com', 'Bench-Admin-Pass-2931'
 
 
@@ -37,9 +45,14 @@ def timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 def ensure_admin(session, email: str = EMAIL, password: str = PASSWORD) -> None:
     """The admin the browser benchmarks sign in as, created once per database."""
     from backoffice.services import users
+
     if not users.count_users(session=session):
-        users.create_user(session=session, actor=None, system=True,
-                          data={'email': email, 'name': 'Bench Admin', 'role': 'admin', 'password': password})
+        users.create_user(
+            session=session,
+            actor=None,
+            system=True,
+            data={'email': email, 'name': 'Bench Admin', 'role': 'admin', 'password': password},
+        )
 
 
 def free_port() -> int:
@@ -61,14 +74,26 @@ def wait_healthy(url: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def app_server(database_url: str, work: Path, *, script: str = 'main.py', env: dict[str, str] | None = None,
-               log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def app_server(
+    database_url: str,
+    work: Path,
+    *,
+    script: str = 'main.py',
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """`python main.py` (or a wrapper script) on a free port over the database, scheduler off; yields its base URL."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
-    clean.update(BACKOFFICE_DATABASE_URL=database_url, BACKOFFICE_PORT=str(port),
-                 BACKOFFICE_DATA_DIR=str(work / 'data'), BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789',
-                 BACKOFFICE_SCHEDULER='0', PYTHONUNBUFFERED='1', **(env or {}))
+    clean.update(
+        BACKOFFICE_DATABASE_URL=database_url,
+        BACKOFFICE_PORT=str(port),
+        BACKOFFICE_DATA_DIR=str(work / 'data'),
+        BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789',
+        BACKOFFICE_SCHEDULER='0',
+        PYTHONUNBUFFERED='1',
+        **(env or {}),
+    )
     out = log.open('wb') if log else subprocess.DEVNULL
     server = subprocess.Popen([sys.executable, script], cwd=ROOT, env=clean, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -133,13 +158,16 @@ def first_cell(column: int, looks_right: Callable[[str], bool]) -> Callable[[Any
     def shown(driver) -> bool:
         cells = driver.find_elements(By.CSS_SELECTOR, f'.q-table tbody tr td:nth-child({column})')
         return bool(cells) and looks_right(cells[0].text.strip())
+
     return shown
 
 
 def add_database_options(parser, noun: str) -> None:
     """The options every list benchmark takes: where its database is, whether to reuse it, how many timed runs."""
-    parser.add_argument('--database-url', help='an empty database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/'
-                                               'bench; default: a new SQLite file')
+    parser.add_argument(
+        '--database-url',
+        help='an empty database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench; default: a new SQLite file',
+    )
     parser.add_argument('--sqlite-file', type=Path, help='where the SQLite database goes (default: a temporary file)')
     parser.add_argument('--reuse', action='store_true', help='measure a database seeded by an earlier run as it is')
     parser.add_argument('--runs', type=int, default=20, help='timed runs per figure (the median is shown)')
@@ -156,6 +184,7 @@ def open_database(args, table: str) -> tuple[Any, int]:
     from sqlalchemy.engine import make_url
 
     from backoffice import db
+
     url = args.database_url or f'sqlite:///{args.sqlite_file or Path(tempfile.mkdtemp()) / f"{table}.db"}'
     engine = db.configure(url)
     db.migrate(engine)

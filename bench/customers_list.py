@@ -36,10 +36,11 @@ def main() -> int:
     if not present:
         started = time.perf_counter()
         with db.session_scope() as session:
-            seed_customers(session=session, customers=args.customers, companies=args.customers // 200,
-                           seed=args.seed)
-        print(f'Seeded {args.customers:,} customers and {args.customers // 200:,} companies in '
-              f'{time.perf_counter() - started:.1f} s')
+            seed_customers(session=session, customers=args.customers, companies=args.customers // 200, seed=args.seed)
+        print(
+            f'Seeded {args.customers:,} customers and {args.customers // 200:,} companies in '
+            f'{time.perf_counter() - started:.1f} s'
+        )
         analyze_after_load(engine, 'customers')
     print(measure(args.runs))
     return 0
@@ -50,8 +51,9 @@ def measure(runs: int) -> str:
     with read_session() as session:
         newest = session.execute(select(func.max(Customer.signed_up_at))).scalar_one()
         half = session.execute(select(func.max(Customer.id))).scalar_one() // 2
-        middle = session.exec(select(Customer).where(Customer.id >= half, Customer.deleted_at.is_(None))
-                              .order_by(Customer.id).limit(1)).one()
+        middle = session.exec(
+            select(Customer).where(Customer.id >= half, Customer.deleted_at.is_(None)).order_by(Customer.id).limit(1)
+        ).one()
     anchor = newest.date()
     local = middle.email.split('@')[0]
     name = local.rstrip('0123456789')
@@ -77,31 +79,45 @@ def measure(runs: int) -> str:
         ('first page, default sort', lambda: page(default), 'no cursor: counts, then reads'),
         ('filtered page', lambda: page(filtered), f'status=active, signed up {window[0]}..{window[1]}'),
         ('search by email fragment', lambda: page(search), f'"{fragment}"'),
-        ('last page', lambda: page(query.ListRequest(page=first.last_page), first.cursor),
-         f"page {first.last_page:,} with page 1's cursor"),
+        (
+            'last page',
+            lambda: page(query.ListRequest(page=first.last_page), first.cursor),
+            f"page {first.last_page:,} with page 1's cursor",
+        ),
         ('count (filtered)', lambda: count(filtered), ''),
         ('count (search)', lambda: count(search), ''),
         ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
         ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
         ('search, common fragment', lambda: page(common), '"example.org": about 1 in 8 customers'),
-        ('deep page by OFFSET', lambda: page(query.ListRequest(page=first.last_page // 2), first.cursor),
-         f'page {first.last_page // 2:,}: no keyset path'),
+        (
+            'deep page by OFFSET',
+            lambda: page(query.ListRequest(page=first.last_page // 2), first.cursor),
+            f'page {first.last_page // 2:,}: no keyset path',
+        ),
     ]
     results = {label: timed(call, runs) for label, call, _ in figures}
     lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
     for label, _, what in figures:
         median, p90, result = results[label]
         lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
-    headline = ['first page, default sort', 'filtered page', 'search by email fragment', 'last page',
-                'count (default list)']
+    headline = [
+        'first page, default sort',
+        'filtered page',
+        'search by email fragment',
+        'last page',
+        'count (default list)',
+    ]
     slowest = max(results[label][0] for label in headline)
     ratio = results['last page'][0] / results['first page, default sort'][0]
     like_for_like = results['last page'][0] / results['first page, count reused'][0]
-    lines += ['', f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
-                  f'{"met" if slowest < TARGET_MS else "MISSED"}',
-              f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
-              f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
-              f'reads alone (both reusing the count): {like_for_like:.2f}']
+    lines += [
+        '',
+        f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
+        f'{"met" if slowest < TARGET_MS else "MISSED"}',
+        f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
+        f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
+        f'reads alone (both reusing the count): {like_for_like:.2f}',
+    ]
     return '\n'.join(lines)
 
 

@@ -70,8 +70,10 @@ def main() -> int:
             for _ in range(args.runs + 1):
                 driver.get(f'{base}/')
                 wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
-                visits.append(driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
-                    return Object.assign({html: n.responseEnd, dom_ready: n.domContentLoadedEventEnd}, window.__t)"""))
+                visits.append(
+                    driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
+                    return Object.assign({html: n.responseEnd, dom_ready: n.domContentLoadedEventEnd}, window.__t)""")
+                )
         finally:
             driver.quit()
     print(f'dashboard at {args.width} px, ms since navigation start: cold | warm median of {args.runs}')

@@ -43,11 +43,13 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix='bench-kpi-'))
     url = args.database_url or f'sqlite:///{args.sqlite_file or work / "kpi.db"}'
     from backoffice import db
+
     db.configure(url)
     db.migrate()
     seed_if_empty(args)
 
     from backoffice.kpi import refresh
+
     started = time.perf_counter()
     written = refresh.recompute()
     nightly = time.perf_counter() - started
@@ -70,14 +72,22 @@ def main() -> int:
         again.append(timed(refresh.refresh_incremental))
     quiet = min(timed(refresh.refresh_incremental) for _ in range(5))
 
-    print(f'KPI refresh on {db.get_engine().dialect.name}: {count("orders"):,} orders, {count("usage_events"):,} '
-          f'events, {count("customers"):,} customers, {today_orders():,} orders today')
-    print(f'  full recompute, last 35 days ({written} values):   {nightly * 1000:8.0f} ms first, '
-          f'{nightly_again * 1000:.0f} ms again (median of 2)')
+    print(
+        f'KPI refresh on {db.get_engine().dialect.name}: {count("orders"):,} orders, {count("usage_events"):,} '
+        f'events, {count("customers"):,} customers, {today_orders():,} orders today'
+    )
+    print(
+        f'  full recompute, last 35 days ({written} values):   {nightly * 1000:8.0f} ms first, '
+        f'{nightly_again * 1000:.0f} ms again (median of 2)'
+    )
     print(f'  full recompute, {args.days} days:                    {year * 1000:8.0f} ms')
-    print(f'  incremental after 1,000 new orders ({incremental_rows} values): {incremental * 1000:5.0f} ms first, '
-          f'{statistics.median(again) * 1000:.0f} ms median of {args.rounds} more rounds, '
-          f'peak Python memory {peak / 1e6:.1f} MB' if again else '')
+    print(
+        f'  incremental after 1,000 new orders ({incremental_rows} values): {incremental * 1000:5.0f} ms first, '
+        f'{statistics.median(again) * 1000:.0f} ms median of {args.rounds} more rounds, '
+        f'peak Python memory {peak / 1e6:.1f} MB'
+        if again
+        else ''
+    )
     print(f'  incremental with nothing new:                {quiet * 1000:8.1f} ms')
     if args.skip_browser:
         return 0
@@ -96,6 +106,7 @@ def seed_if_empty(args: argparse.Namespace) -> None:
     from backoffice.seed.kpi import seed_activity
     from backoffice.seed.people import seed_customers
     from backoffice.services import users
+
     with db.session_scope() as session:
         if count('customers') == 0:
             seed_customers(session=session, customers=args.customers, companies=args.customers // 200, seed=1)
@@ -105,8 +116,12 @@ def seed_if_empty(args: argparse.Namespace) -> None:
             print(f'seeded {args.orders:,} orders and {args.events:,} events in {time.perf_counter() - started:.0f} s')
             analyze_after_bulk_load()
         if users.count_users(session=session) == 0:
-            users.create_user(session=session, actor=None, system=True,
-                              data={'email': EMAIL, 'name': 'Bench Admin', 'role': 'admin', 'password': PASSWORD})
+            users.create_user(
+                session=session,
+                actor=None,
+                system=True,
+                data={'email': EMAIL, 'name': 'Bench Admin', 'role': 'admin', 'password': PASSWORD},
+            )
 
 
 def analyze_after_bulk_load() -> None:
@@ -115,6 +130,7 @@ def analyze_after_bulk_load() -> None:
     from sqlalchemy import text
 
     from backoffice import db
+
     engine = db.get_engine()
     if engine.dialect.name == 'postgresql':
         with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
@@ -129,6 +145,7 @@ def analyze_after_bulk_load() -> None:
 def add_orders(number: int) -> None:
     from backoffice import db
     from backoffice.seed.kpi import seed_activity
+
     with db.session_scope() as session:
         seed_activity(session=session, orders=number, events=0, days=0, seed=2)
 
@@ -137,17 +154,20 @@ def today_orders() -> int:
     from sqlalchemy import text
 
     from backoffice import db
+
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with db.read_session() as session:
-        return session.execute(text('SELECT count(*) FROM orders WHERE placed_at >= :start'),
-                               {'start': start if db.get_engine().dialect.name == 'postgresql'
-                                else start.strftime('%Y-%m-%d %H:%M:%S')}).scalar_one()
+        return session.execute(
+            text('SELECT count(*) FROM orders WHERE placed_at >= :start'),
+            {'start': start if db.get_engine().dialect.name == 'postgresql' else start.strftime('%Y-%m-%d %H:%M:%S')},
+        ).scalar_one()
 
 
 def count(table: str) -> int:
     from sqlalchemy import text
 
     from backoffice import db
+
     with db.read_session() as session:
         return session.execute(text(f'SELECT count(*) FROM {table}')).scalar_one()
 
@@ -177,8 +197,10 @@ def browser(url: str, work: Path, args: argparse.Namespace) -> None:
             warm = [visit() for _ in range(args.runs)]
             print(f'dashboard in Chromium at 390 px ({count("orders"):,} orders)')
             for label, index in (('cards', 0), ('charts', 1)):
-                print(f'  {label} visible, cold: {cold[index]:6.0f} ms; warm: '
-                      f'{statistics.median(w[index] for w in warm):6.0f} ms median')
+                print(
+                    f'  {label} visible, cold: {cold[index]:6.0f} ms; warm: '
+                    f'{statistics.median(w[index] for w in warm):6.0f} ms median'
+                )
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
                 for width, height in ((390, 2400), (1440, 1400)):

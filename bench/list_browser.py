@@ -20,8 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._harness import app_server, chromium, ensure_admin, first_cell, sign_in, time_until  # noqa: E402
 
 # list → (its path, the column of the first data cell to wait for, what that cell holds once the rows are there)
-LISTS = {'customers': ('/customers', 2, lambda text: '@' in text),  # an email address
-         'orders': ('/orders', 2, str.isdigit)}                     # an order number
+LISTS = {
+    'customers': ('/customers', 2, lambda text: '@' in text),  # an email address
+    'orders': ('/orders', 2, str.isdigit),
+}  # an order number
 
 
 def main() -> int:
@@ -50,8 +52,10 @@ def main() -> int:
             shutil.rmtree(work / 'profile', ignore_errors=True)
     print(f'{args.list} list, {total:,} {args.list}, Chromium at {args.width} px wide')
     print(f'  rows visible, first visit (cold):   {cold:7.0f} ms')
-    print(f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
-          f'{max(warm):.0f} ms worst of {len(warm)}')
+    print(
+        f'  rows visible, next visits (warm):   {statistics.median(warm):7.0f} ms median, '
+        f'{max(warm):.0f} ms worst of {len(warm)}'
+    )
     return 0
 
 
@@ -59,6 +63,7 @@ def seed_if_empty(url: str, kind: str, rows: int) -> int:
     from sqlalchemy import text
 
     from backoffice import db
+
     db.configure(url)
     db.migrate()
     with db.read_session() as session:
@@ -68,9 +73,11 @@ def seed_if_empty(url: str, kind: str, rows: int) -> int:
             started = time.perf_counter()
             if kind == 'customers':
                 from backoffice.seed.people import seed_customers
+
                 seed_customers(session=session, customers=rows, companies=rows // 200, seed=1)
             else:
                 from backoffice.seed.orders import seed_orders_for_benchmark
+
                 print('\n'.join(seed_orders_for_benchmark(session=session, orders=rows)))
             print(f'seeded {rows:,} {kind} in {time.perf_counter() - started:.0f} s')
             present = rows

@@ -46,9 +46,11 @@ def install() -> None:
             def probed_emit(*args, **kwargs) -> None:
                 probe('emit')
                 emit(*args, **kwargs)
+
             event.emit = probed_emit
             event._probed = True
         return event
+
     live.resource_changed = resource_changed
 
     refresh, fetch, load = ResourceTable._refresh_after_change, ResourceTable._fetch, ResourceTable.load
@@ -68,8 +70,11 @@ def install() -> None:
         await load(self, *args, **kwargs)
         probe('loaded', context.client.id[:8])
 
-    ResourceTable._refresh_after_change, ResourceTable._fetch, ResourceTable.load = \
-        probed_refresh, probed_fetch, probed_load
+    ResourceTable._refresh_after_change, ResourceTable._fetch, ResourceTable.load = (
+        probed_refresh,
+        probed_fetch,
+        probed_load,
+    )
 
     import components.resource_table as resource_table
 
@@ -81,6 +86,7 @@ def install() -> None:
             return acting_user()
         finally:
             probe('user', f'{(time.perf_counter() - started) * 1000:.2f}')
+
     resource_table.acting_user = probed_acting_user
 
     from nicegui import app
@@ -93,12 +99,15 @@ def install() -> None:
             if event == 'update':
                 probe('sent', str(kwargs.get('room', '-'))[:8])
             return result
+
         core.sio.emit = probed_sio_emit
+
     app.on_startup(wrap_sio)
 
 
 if __name__ == '__main__':
     import components.resource_table  # noqa: F401  (patch the class before main.py's pages use it)
+
     install()
     sys.argv = ['main.py']
     runpy.run_path(str(ROOT / 'main.py'), run_name='__main__')

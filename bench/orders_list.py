@@ -70,8 +70,11 @@ def measure(runs: int) -> str:
         ('search by email', lambda: page(search), f'"{fragment}"'),
         ('search by number', lambda: page(number), f'"{middle.number}"'),
         ('amount filter', lambda: page(amount), 'total >= 200'),
-        ('last page', lambda: page(query.ListRequest(page=first.last_page), first.cursor),
-         f"page {first.last_page:,} with page 1's cursor"),
+        (
+            'last page',
+            lambda: page(query.ListRequest(page=first.last_page), first.cursor),
+            f"page {first.last_page:,} with page 1's cursor",
+        ),
         ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
         ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
     ]
@@ -84,11 +87,14 @@ def measure(runs: int) -> str:
     slowest = max(results[label][0] for label in headline)
     ratio = results['last page'][0] / results['first page, default sort'][0]
     like_for_like = results['last page'][0] / results['first page, count reused'][0]
-    lines += ['', f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
-                  f'{"met" if slowest < TARGET_MS else "MISSED"}',
-              f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
-              f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
-              f'reads alone (both reusing the count): {like_for_like:.2f}']
+    lines += [
+        '',
+        f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
+        f'{"met" if slowest < TARGET_MS else "MISSED"}',
+        f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
+        f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
+        f'reads alone (both reusing the count): {like_for_like:.2f}',
+    ]
     return '\n'.join(lines)
 
 

@@ -21,12 +21,14 @@ def api_keys_panel(user: User) -> None:
         with ui.row().classes('w-full items-center justify-between'):
             with ui.column().classes('gap-0'):
                 ui.label('API keys').classes('text-lg font-medium')
-                ui.label('For the front office and other systems calling /api. A key is shown once when created.') \
-                    .classes('text-sm text-gray-500')
+                ui.label(
+                    'For the front office and other systems calling /api. A key is shown once when created.'
+                ).classes('text-sm text-gray-500')
             ui.button('New API key', icon='add', on_click=lambda: create())
         with ui.element('div').classes('w-full overflow-x-auto'):  # a phone scrolls the columns sideways
-            listing = ui.grid(columns='auto auto 1fr auto auto auto auto') \
-                .classes('w-full min-w-[40rem] items-center gap-x-4 gap-y-1')
+            listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes(
+                'w-full min-w-[40rem] items-center gap-x-4 gap-y-1'
+            )
 
     def refresh() -> None:
         with read_session() as session:
@@ -49,17 +51,24 @@ def api_keys_panel(user: User) -> None:
                 if row['revoked']:
                     ui.label()
                 else:
-                    ui.button('Revoke', color='negative', on_click=lambda row=row: revoke(row)) \
-                        .props('flat dense').mark(f'revoke-{row["prefix"]}')
+                    ui.button('Revoke', color='negative', on_click=lambda row=row: revoke(row)).props(
+                        'flat dense'
+                    ).mark(f'revoke-{row["prefix"]}')
 
     async def create() -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label('New API key').classes('text-lg font-medium')
-            name = ui.input('Name', placeholder='Who uses it, e.g. Web shop').props('outlined').classes('w-full') \
+            name = (
+                ui.input('Name', placeholder='Who uses it, e.g. Web shop')
+                .props('outlined')
+                .classes('w-full')
                 .mark('api-key-name')
+            )
             ui.label('Scopes').classes('text-sm text-gray-500')
-            checks = {scope: ui.checkbox(f'{scope} — {label}', value=scope == 'requests:write')
-                      for scope, label in api_keys.SCOPES.items()}
+            checks = {
+                scope: ui.checkbox(f'{scope} — {label}', value=scope == 'requests:write')
+                for scope, label in api_keys.SCOPES.items()
+            }
             scopes_error = error_line()  # the scopes' message, or any about the whole key
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=dialog.close).props('flat')
@@ -100,10 +109,16 @@ def api_keys_panel(user: User) -> None:
 
 
 def _row(key: ApiKey) -> dict:
-    return {'id': key.id, 'name': key.name, 'prefix': key.prefix, 'scopes': ', '.join(key.scopes),
-            'created': f'{when(key.created_at)} by {key.created_by}', 'last_used': ago(key.last_used_at),
-            'status': f'revoked {when(key.revoked_at)}' if key.revoked_at else 'active',
-            'revoked': key.revoked_at is not None}
+    return {
+        'id': key.id,
+        'name': key.name,
+        'prefix': key.prefix,
+        'scopes': ', '.join(key.scopes),
+        'created': f'{when(key.created_at)} by {key.created_by}',
+        'last_used': ago(key.last_used_at),
+        'status': f'revoked {when(key.revoked_at)}' if key.revoked_at else 'active',
+        'revoked': key.revoked_at is not None,
+    }
 
 
 def _create(actor: User, name: str, scopes: list[str]) -> tuple[ApiKey, str]:

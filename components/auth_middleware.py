@@ -10,8 +10,18 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from .screens import public_paths
 from .session import current_user, login_url
 
-OPEN_PREFIXES = ('/login/continue', '/login/known-browser', '/_nicegui', '/api/', '/healthz', '/openapi.json',
-                 '/docs', '/redoc', '/favicon', '/static/')
+OPEN_PREFIXES = (
+    '/login/continue',
+    '/login/known-browser',
+    '/_nicegui',
+    '/api/',
+    '/healthz',
+    '/openapi.json',
+    '/docs',
+    '/redoc',
+    '/favicon',
+    '/static/',
+)
 
 
 class AuthMiddleware(BaseHTTPMiddleware):

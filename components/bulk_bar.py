@@ -43,11 +43,25 @@ class BulkTool:
 
 
 class BulkBar:
-    def __init__(self, resource: Resource, *, table: ui.table, request: Callable[[], query.ListRequest],
-                 total: Callable[[], int], trash: Callable[[], bool], done: Callable[[], Awaitable[Any]],
-                 tools: Sequence[BulkTool] = ()) -> None:
-        self.resource, self.table, self.request, self.total, self.trash, self.done = \
-            resource, table, request, total, trash, done
+    def __init__(
+        self,
+        resource: Resource,
+        *,
+        table: ui.table,
+        request: Callable[[], query.ListRequest],
+        total: Callable[[], int],
+        trash: Callable[[], bool],
+        done: Callable[[], Awaitable[Any]],
+        tools: Sequence[BulkTool] = (),
+    ) -> None:
+        self.resource, self.table, self.request, self.total, self.trash, self.done = (
+            resource,
+            table,
+            request,
+            total,
+            trash,
+            done,
+        )
         self.tools = tuple(tools)
         self.all_matching = False
         with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-blue-50 dark:bg-neutral-800') as self.bar:
@@ -55,15 +69,18 @@ class BulkBar:
             self.everything = ui.button('', on_click=self._select_everything).props('flat dense no-caps')
             ui.space()
             for tool in self.tools:
-                button = ui.button(tool.label, icon=tool.icon, on_click=lambda t=tool: t.run(self.selection())) \
-                    .props('flat dense')
+                button = ui.button(tool.label, icon=tool.icon, on_click=lambda t=tool: t.run(self.selection())).props(
+                    'flat dense'
+                )
                 if tool.marker:
                     button.mark(tool.marker)
             self.edit_button = ui.button('Edit a field', icon='edit', on_click=self._edit).props('flat dense')
-            self.delete_button = ui.button('Delete', icon='delete', on_click=self._delete) \
-                .props('flat dense color=negative')
-            self.restore_button = ui.button('Restore', icon='restore_from_trash', on_click=self._restore) \
-                .props('flat dense')
+            self.delete_button = ui.button('Delete', icon='delete', on_click=self._delete).props(
+                'flat dense color=negative'
+            )
+            self.restore_button = ui.button('Restore', icon='restore_from_trash', on_click=self._restore).props(
+                'flat dense'
+            )
         self.progress = ui.linear_progress(value=0, show_value=False).classes('w-full')
         self.progress.set_visibility(False)
         table.on_select(lambda _: self.update())
@@ -98,12 +115,14 @@ class BulkBar:
         if not self.all_matching:
             return [row['id'] for row in self.table.selected]
         with read_session() as session:
-            return list(query.matching_ids(session=session, actor=user, resource=self.resource,
-                                           request=self.request()))
+            return list(query.matching_ids(session=session, actor=user, resource=self.resource, request=self.request()))
 
     async def _edit(self) -> None:
-        editable = {f.name: f for f in self.resource.fields
-                    if f.on_edit and f.name not in self.resource.unique and f.kind != 'image'}
+        editable = {
+            f.name: f
+            for f in self.resource.fields
+            if f.on_edit and f.name not in self.resource.unique and f.kind != 'image'
+        }
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label('Edit a field on every selected record').classes('text-lg font-medium')
             chooser = ui.select({n: f.label for n, f in editable.items()}, label='Field').classes('w-full')
@@ -118,16 +137,23 @@ class BulkBar:
             chooser.on_value_change(chosen)
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: dialog.submit(None)).props('flat')
-                ui.button('Apply', on_click=lambda: dialog.submit(
-                    {chooser.value: box['input'].value} if chooser.value and 'input' in box else None))
+                ui.button(
+                    'Apply',
+                    on_click=lambda: dialog.submit(
+                        {chooser.value: box['input'].value} if chooser.value and 'input' in box else None
+                    ),
+                )
         changes = await dialog
         if changes:
-            await self._run('updated', lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource,
-                                                                           ids=ids, changes=changes))
+            await self._run(
+                'updated',
+                lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource, ids=ids, changes=changes),
+            )
 
     async def _delete(self) -> None:
-        await self._run('moved to the trash', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource,
-                                                                                 ids=ids))
+        await self._run(
+            'moved to the trash', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource, ids=ids)
+        )
 
     async def _restore(self) -> None:
         await self._run('restored', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
@@ -140,12 +166,16 @@ class BulkBar:
         summary = bulk.Summary()
         self.progress.set_visibility(True)
         for start in range(0, len(ids), CHUNK):
-            summary.merge(await run.io_bound(work, user, ids[start:start + CHUNK]))
+            summary.merge(await run.io_bound(work, user, ids[start : start + CHUNK]))
             self.progress.value = min(1.0, (start + CHUNK) / max(len(ids), 1))
         self.progress.set_visibility(False)
         self.table.selected = []
         self.all_matching = False
         self.update()
-        ui.notify(summary.text(verb), type='positive' if not summary.skipped else 'warning', multi_line=True,
-                  timeout=10000 if summary.skipped else 5000)
+        ui.notify(
+            summary.text(verb),
+            type='positive' if not summary.skipped else 'warning',
+            multi_line=True,
+            timeout=10000 if summary.skipped else 5000,
+        )
         await self.done()

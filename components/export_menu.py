@@ -26,8 +26,14 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
         if user is None:
             return
         bar = ui.notification(f'Exporting {resource.label.lower()}…', spinner=True, timeout=None)
-        timer = ui.timer(0.5, lambda: setattr(bar, 'message', f'Exporting {resource.label.lower()}: '
-                                                               f'{progress["done"]:,} of {progress["total"]:,} rows'))
+        timer = ui.timer(
+            0.5,
+            lambda: setattr(
+                bar,
+                'message',
+                f'Exporting {resource.label.lower()}: {progress["done"]:,} of {progress["total"]:,} rows',
+            ),
+        )
         try:
             written = await call(_write, user, resource, request(), fmt, progress)
         finally:
@@ -49,8 +55,9 @@ def _write(user: User, resource: Resource, request: query.ListRequest, fmt: str,
         progress.update(done=done, total=total or done)
 
     with read_session() as session:
-        exported = exports.export_rows(session=session, actor=user, resource=resource, request=request, fmt=fmt,
-                                       progress=report)
+        exported = exports.export_rows(
+            session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report
+        )
         path = Path(tempfile.mkdtemp(prefix='backoffice-export-')) / exported.file_name
         exported.save(path)
     return path, exported.file_name

@@ -27,9 +27,14 @@ class _Failed:
 FAILED: Final = _Failed()
 
 
-async def call(fn: Callable[..., T], *args: Any, fields: dict[str, ui.element] | None = None,
-               message: ui.label | None = None, on_stale: Callable[[StaleRecord], Any] | None = None,
-               **kwargs: Any) -> T | _Failed:
+async def call(
+    fn: Callable[..., T],
+    *args: Any,
+    fields: dict[str, ui.element] | None = None,
+    message: ui.label | None = None,
+    on_stale: Callable[[StaleRecord], Any] | None = None,
+    **kwargs: Any,
+) -> T | _Failed:
     """Run a service call in a worker thread (never on the event loop). A ServiceError is shown where it belongs
     (see show_error) and FAILED is returned; `on_stale` handles someone else's newer save instead."""
     _clear(fields, message)
@@ -46,8 +51,13 @@ async def call(fn: Callable[..., T], *args: Any, fields: dict[str, ui.element] |
         return FAILED
 
 
-def call_now(fn: Callable[..., T], *args: Any, fields: dict[str, ui.element] | None = None,
-             message: ui.label | None = None, **kwargs: Any) -> T | _Failed:
+def call_now(
+    fn: Callable[..., T],
+    *args: Any,
+    fields: dict[str, ui.element] | None = None,
+    message: ui.label | None = None,
+    **kwargs: Any,
+) -> T | _Failed:
     """call() for a quick read that may stay on the event loop (one row by id, a file already in memory)."""
     _clear(fields, message)
     try:
@@ -75,8 +85,9 @@ def _clear(fields: dict[str, ui.element] | None, message: ui.label | None) -> No
         message.set_visibility(False)
 
 
-def show_error(error: ServiceError, fields: dict[str, ui.element] | None = None, *,
-               message: ui.label | None = None) -> None:
+def show_error(
+    error: ServiceError, fields: dict[str, ui.element] | None = None, *, message: ui.label | None = None
+) -> None:
     """Put each message at its field; what no field shows goes to the dialog's message line if there is one, else
     into a notification, so nothing is lost silently."""
     fields = fields or {}

@@ -32,17 +32,27 @@ class ImageInput(ui.column):
         with self:
             ui.label(declared.label + (' *' if declared.required else '')).classes('text-sm text-gray-600')
             with ui.row().classes('w-full items-start gap-3 no-wrap'):
-                with ui.element('div').classes('w-24 h-24 shrink-0 rounded border bg-gray-50 overflow-hidden '
-                                               'flex items-center justify-center'):
+                with ui.element('div').classes(
+                    'w-24 h-24 shrink-0 rounded border bg-gray-50 overflow-hidden flex items-center justify-center'
+                ):
                     self.thumbnail = ui.image().classes('w-24 h-24').props('fit=contain')
                     self.placeholder = ui.icon('image', size='2rem').classes('text-gray-400')
                 with ui.column().classes('grow gap-1 min-w-0') as self.controls:
-                    self.upload = ui.upload(label='Upload an image', auto_upload=True, max_file_size=MAX_IMAGE_BYTES,
-                                            on_upload=self._uploaded, on_rejected=self._rejected) \
-                        .props('flat bordered').classes('w-full max-w-xs')
+                    self.upload = (
+                        ui.upload(
+                            label='Upload an image',
+                            auto_upload=True,
+                            max_file_size=MAX_IMAGE_BYTES,
+                            on_upload=self._uploaded,
+                            on_rejected=self._rejected,
+                        )
+                        .props('flat bordered')
+                        .classes('w-full max-w-xs')
+                    )
                     self.upload.props['accept'] = ACCEPT
-                    self.remove_button = ui.button('Remove image', icon='delete', on_click=self._remove) \
-                        .props('flat dense no-caps')
+                    self.remove_button = ui.button('Remove image', icon='delete', on_click=self._remove).props(
+                        'flat dense no-caps'
+                    )
             self.message = ui.label().classes('text-xs text-negative')
             if declared.help:
                 ui.label(declared.help).classes('text-xs text-gray-500')

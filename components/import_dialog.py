@@ -31,12 +31,21 @@ class ImportDialog:
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
             ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
             fields = ', '.join(f.label for f in imports.importable_fields(resource))
-            ui.label(f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
-                     f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.') \
-                .classes('text-sm text-gray-600')
-            self.upload = ui.upload(label='Choose a file', auto_upload=True, max_file_size=max_upload_bytes(),
-                                    on_upload=self._uploaded, on_rejected=self._rejected) \
-                .props('accept=".csv,.xlsx" flat bordered').classes('w-full')
+            ui.label(
+                f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
+                f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.'
+            ).classes('text-sm text-gray-600')
+            self.upload = (
+                ui.upload(
+                    label='Choose a file',
+                    auto_upload=True,
+                    max_file_size=max_upload_bytes(),
+                    on_upload=self._uploaded,
+                    on_rejected=self._rejected,
+                )
+                .props('accept=".csv,.xlsx" flat bordered')
+                .classes('w-full')
+            )
             # the server refuses a body over the limit while it streams (413): say why here, not just a red file
             self.upload.on('failed', self._failed, js_handler='(info) => emit(info && info.xhr ? info.xhr.status : 0)')
             self.problem = ui.label().classes('text-sm text-negative').mark('import-problem')
@@ -92,9 +101,13 @@ class ImportDialog:
             ui.label(f'{self.file_name}: {len(self.rows):,} rows. Column matching:').classes('text-sm font-medium')
             with ui.row().classes('w-full gap-2'):
                 for header, field in self.mapping.items():
-                    ui.select(options, label=header, value=field, clearable=True,
-                              on_change=lambda e, h=header: self._remap(h, e.value)).props('dense outlined') \
-                        .classes('min-w-40')
+                    ui.select(
+                        options,
+                        label=header,
+                        value=field,
+                        clearable=True,
+                        on_change=lambda e, h=header: self._remap(h, e.value),
+                    ).props('dense outlined').classes('min-w-40')
 
     async def _remap(self, header: str, field: str | None) -> None:
         self.mapping[header] = field
@@ -111,22 +124,37 @@ class ImportDialog:
         counts = imports.count_actions(self.plan)
         self.preview_box.clear()
         with self.preview_box:
-            ui.label(f'Preview (nothing is saved yet): {counts["create"]} new, {counts["update"]} to update, '
-                     f'{counts["unchanged"]} unchanged, {counts["error"]} with errors').classes('text-sm font-medium')
-            rows = [{'row': p.row, 'action': ACTION_LABELS[p.action], 'title': p.title,
-                     'details': p.reason or '; '.join(f'{k}: {b} → {a}' for k, (b, a) in p.changes.items())}
-                    for p in self.plan[:500]]
-            ui.table(columns=[{'name': n, 'label': lbl, 'field': n, 'align': 'left'} for n, lbl in (
-                ('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))],
-                rows=rows, row_key='row', pagination=10).classes('w-full').props('dense flat bordered')
+            ui.label(
+                f'Preview (nothing is saved yet): {counts["create"]} new, {counts["update"]} to update, '
+                f'{counts["unchanged"]} unchanged, {counts["error"]} with errors'
+            ).classes('text-sm font-medium')
+            rows = [
+                {
+                    'row': p.row,
+                    'action': ACTION_LABELS[p.action],
+                    'title': p.title,
+                    'details': p.reason or '; '.join(f'{k}: {b} → {a}' for k, (b, a) in p.changes.items()),
+                }
+                for p in self.plan[:500]
+            ]
+            ui.table(
+                columns=[
+                    {'name': n, 'label': lbl, 'field': n, 'align': 'left'}
+                    for n, lbl in (('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))
+                ],
+                rows=rows,
+                row_key='row',
+                pagination=10,
+            ).classes('w-full').props('dense flat bordered')
             writable = counts['create'] + counts['update']
             if writable:
                 ui.button(f'Apply {writable} changes', icon='upload', on_click=self._apply)
 
     def _plan(self, user) -> list[imports.RowPlan]:
         with read_session() as session:
-            return imports.preview(session=session, actor=user, resource=self.resource, rows=self.rows,
-                                   mapping=self.mapping)
+            return imports.preview(
+                session=session, actor=user, resource=self.resource, rows=self.rows, mapping=self.mapping
+            )
 
     async def _apply(self) -> None:
         user = acting_user()
@@ -136,8 +164,11 @@ class ImportDialog:
         if batch is FAILED:
             return
         c = batch.counts
-        ui.notify(f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
-                  f'{c.get("unchanged", 0)} unchanged, {c.get("skipped", 0)} skipped', type='positive')
+        ui.notify(
+            f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
+            f'{c.get("unchanged", 0)} unchanged, {c.get("skipped", 0)} skipped',
+            type='positive',
+        )
         await self.done()
         self.preview_box.clear()  # last: it deletes the button whose handler this is
         self.mapping_box.clear()
@@ -145,8 +176,9 @@ class ImportDialog:
 
     def _write(self, user):
         with session_scope() as session:
-            return imports.apply(session=session, actor=user, resource=self.resource, plan=self.plan,
-                                 file_name=self.file_name)
+            return imports.apply(
+                session=session, actor=user, resource=self.resource, plan=self.plan, file_name=self.file_name
+            )
 
     def _show_batches(self) -> None:
         user = acting_user()
@@ -160,8 +192,10 @@ class ImportDialog:
                 ui.label('None yet.').classes('text-sm text-gray-500')
             for batch in batches:
                 with ui.row().classes('w-full items-center justify-between text-sm no-wrap'):
-                    ui.label(f'{when(batch.created_at)} · {batch.file_name} · {batch.counts.get("created", 0)} '
-                             f'created, {batch.counts.get("updated", 0)} updated').classes('truncate')
+                    ui.label(
+                        f'{when(batch.created_at)} · {batch.file_name} · {batch.counts.get("created", 0)} '
+                        f'created, {batch.counts.get("updated", 0)} updated'
+                    ).classes('truncate')
                     if batch.reverted_at:
                         ui.label(f'reverted {when(batch.reverted_at)}').classes('text-gray-500 shrink-0')
                     else:
@@ -177,8 +211,9 @@ class ImportDialog:
         skipped = summary['skipped']
         message = f'Import reverted: {summary["done"]} records put back'
         if skipped:
-            message += f'; {len(skipped)} left as they are: ' + '; '.join(f'{s["title"]}: {s["reason"]}'
-                                                                          for s in skipped[:5])
+            message += f'; {len(skipped)} left as they are: ' + '; '.join(
+                f'{s["title"]}: {s["reason"]}' for s in skipped[:5]
+            )
         ui.notify(message, type='positive' if not skipped else 'warning', multi_line=True, timeout=10000)
         await self.done()
         self._show_batches()  # last: it deletes the button whose handler this is

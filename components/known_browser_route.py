@@ -24,7 +24,12 @@ def remember_this_browser(body: Remember, request: Request) -> Response:
         return Response(status_code=400)
     response = Response(status_code=204)
     response.set_cookie(
-        known_browser.COOKIE, known_browser.add_to_cookie(request.cookies.get(known_browser.COOKIE), body.token),
-        max_age=known_browser.LIFETIME_DAYS * 86400, path='/login', httponly=True, samesite='lax',
-        secure=request.url.scheme == 'https')
+        known_browser.COOKIE,
+        known_browser.add_to_cookie(request.cookies.get(known_browser.COOKIE), body.token),
+        max_age=known_browser.LIFETIME_DAYS * 86400,
+        path='/login',
+        httponly=True,
+        samesite='lax',
+        secure=request.url.scheme == 'https',
+    )
     return response

@@ -24,17 +24,28 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         current = definitions.current(session=session)
     with ui.card().classes('w-full max-w-2xl gap-3').mark('kpi-definitions'):
         ui.label('KPI definitions').classes('text-lg font-medium')
-        ui.label('What counts is yours to say. A change is kept with its date and recomputes the history of the KPIs '
-                 'it affects, in the background.').classes('text-sm text-gray-500')
+        ui.label(
+            'What counts is yours to say. A change is kept with its date and recomputes the history of the KPIs '
+            'it affects, in the background.'
+        ).classes('text-sm text-gray-500')
         fields: dict[str, ui.element] = {}
         for name in NUMBERS:
             low, high = definitions.LIMITS[name]
-            fields[name] = ui.number(definitions.LABELS[name], value=getattr(current, name), min=low, max=high,
-                                     precision=0).props('outlined').classes('w-full')
-        fields['active_types'] = ui.select({t: t.replace('_', ' ') for t in definitions.ACTIVITY_TYPES},
-                                           label=definitions.LABELS['active_types'], multiple=True,
-                                           value=list(current.active_types)).props('outlined use-chips') \
+            fields[name] = (
+                ui.number(definitions.LABELS[name], value=getattr(current, name), min=low, max=high, precision=0)
+                .props('outlined')
+                .classes('w-full')
+            )
+        fields['active_types'] = (
+            ui.select(
+                {t: t.replace('_', ' ') for t in definitions.ACTIVITY_TYPES},
+                label=definitions.LABELS['active_types'],
+                multiple=True,
+                value=list(current.active_types),
+            )
+            .props('outlined use-chips')
             .classes('w-full')
+        )
         progress = ui.label().classes('text-sm').mark('recompute-progress')
         with ui.row().classes('w-full justify-end'):
             ui.button('Save definitions', on_click=lambda: save())
@@ -44,10 +55,11 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
 
     with ui.card().classes('w-full max-w-4xl gap-2').mark('events-snippet'):
         ui.label('Front-office snippet').classes('text-lg font-medium')
-        ui.label('Paste into every page of the shop, before </body>, with an API key that has only the events:write '
-                 "scope: it sends a visit per browser session and a page view per page. Customers' last-seen "
-                 "time moves only with events sent from the shop's server by a key that also has customers:seen."
-                 ).classes('text-sm text-gray-500')
+        ui.label(
+            'Paste into every page of the shop, before </body>, with an API key that has only the events:write '
+            "scope: it sends a visit per browser session and a page view per page. Customers' last-seen "
+            "time moves only with events sent from the shop's server by a key that also has customers:seen."
+        ).classes('text-sm text-gray-500')
         ui.code(snippet(base_url), language='html').classes('w-full text-xs')
 
     def show_changes() -> None:
@@ -66,13 +78,17 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             running = refresh.running_recompute(session=session)
             last = None
             if running is None:
-                last = next((r for r in refresh.latest_runs(session=session, limit=10)
-                             if r.job == 'kpi-recompute'), None)
+                last = next(
+                    (r for r in refresh.latest_runs(session=session, limit=10) if r.job == 'kpi-recompute'), None
+                )
         if running is not None:
             progress.text = f'Recomputing history: {running.done} of {running.total or "?"} days…'
         elif last is not None:
-            progress.text = (f'History recomputed {ago(last.finished_at)} ({last.total} days).' if not last.error
-                             else f'The last recompute failed: {last.error}')
+            progress.text = (
+                f'History recomputed {ago(last.finished_at)} ({last.total} days).'
+                if not last.error
+                else f'The last recompute failed: {last.error}'
+            )
         else:
             progress.text = ''
         jobs.refresh()
@@ -93,8 +109,9 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         keys = definitions.affected(diff)
         if keys:
             refresh.start_recompute(keys=keys, reason=f'definitions changed by {actor.email}')
-        ui.notify('Definitions saved' + ('; recomputing the history in the background' if keys else ''),
-                  type='positive')
+        ui.notify(
+            'Definitions saved' + ('; recomputing the history in the background' if keys else ''), type='positive'
+        )
         show_changes()
         show_progress()
 
@@ -109,27 +126,43 @@ def _jobs_card():
         with read_session() as session:
             latest = refresh.latest_runs(session=session, limit=8)
         rows = [_run_row(run) for run in latest]
-        ui.table(columns=[{'name': c, 'label': c.capitalize(), 'field': c, 'align': 'left'}
-                          for c in ('job', 'started', 'ended', 'rows', 'error')], rows=rows, row_key='id') \
-            .props('dense flat').classes('w-full').mark('kpi-jobs')
+        ui.table(
+            columns=[
+                {'name': c, 'label': c.capitalize(), 'field': c, 'align': 'left'}
+                for c in ('job', 'started', 'ended', 'rows', 'error')
+            ],
+            rows=rows,
+            row_key='id',
+        ).props('dense flat').classes('w-full').mark('kpi-jobs')
 
     with ui.card().classes('w-full max-w-4xl gap-2'):
         ui.label('KPI jobs').classes('text-lg font-medium')
-        ui.label('Every minute the KPIs of today are refreshed from what is new; every night the last weeks are '
-                 'recomputed fully.').classes('text-sm text-gray-500')
+        ui.label(
+            'Every minute the KPIs of today are refreshed from what is new; every night the last weeks are '
+            'recomputed fully.'
+        ).classes('text-sm text-gray-500')
         runs()
     return runs
 
 
 def _run_row(run_: KpiJobRun) -> dict:
-    return {'id': run_.id, 'job': run_.job, 'started': when(run_.started_at),
-            'ended': when(run_.finished_at) if run_.finished_at else f'running ({run_.done}/{run_.total})',
-            'rows': run_.rows, 'error': run_.error or ''}
+    return {
+        'id': run_.id,
+        'job': run_.job,
+        'started': when(run_.started_at),
+        'ended': when(run_.finished_at) if run_.finished_at else f'running ({run_.done}/{run_.total})',
+        'rows': run_.rows,
+        'error': run_.error or '',
+    }
 
 
 def _summary(values: dict) -> str:
-    d = definitions.Definitions(**{**asdict(definitions.Definitions()), **{k: tuple(v) if isinstance(v, list) else v
-                                                                              for k, v in values.items()}})
+    d = definitions.Definitions(
+        **{
+            **asdict(definitions.Definitions()),
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()},
+        }
+    )
     return f'{d.describe_active()} Abandonment after {d.abandonment_hours} h; at risk after {d.at_risk_days} days.'
 
 

@@ -26,8 +26,12 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
         definition = ui.label(card.definition).classes('text-xs text-gray-500 w-full')
         definition.set_visibility(False)
         info.on_click(lambda: definition.set_visibility(not definition.visible))
-        with ui.row().classes('w-full items-end justify-between no-wrap gap-2 cursor-pointer') \
-                .on('click', lambda: on_open(card)).mark(f'kpi-{card.key}'):
+        with (
+            ui.row()
+            .classes('w-full items-end justify-between no-wrap gap-2 cursor-pointer')
+            .on('click', lambda: on_open(card))
+            .mark(f'kpi-{card.key}')
+        ):
             with ui.column().classes('gap-0'):
                 ui.label(format_value(card.value, card.unit, currency)).classes('text-2xl font-semibold')
                 change = ui.label(change_text(card)).classes('text-xs')
@@ -66,17 +70,28 @@ def sparkline(values: list[float | None], width: int = 96, height: int = 28) -> 
     span = (high - low) or 1
     step = width / max(len(values) - 1, 1)
     points = ' '.join(f'{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}' for i, v in known)
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" aria-hidden="true">'
-            f'<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" points="{points}"/></svg>')
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" aria-hidden="true">'
+        f'<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" points="{points}"/></svg>'
+    )
 
 
 # --- figures ---------------------------------------------------------------------------------------------------------
 
+
 def _layout(**extra: Any) -> dict[str, Any]:
-    return {'margin': {'l': 40, 'r': 10, 't': 10, 'b': 30}, 'height': 240, 'showlegend': True,
-            'legend': {'orientation': 'h', 'y': -0.2}, 'paper_bgcolor': 'rgba(0,0,0,0)',
-            'plot_bgcolor': 'rgba(0,0,0,0)', 'font': {'size': 11}, 'xaxis': {'type': 'date'},
-            'yaxis': {'rangemode': 'tozero'}, **extra}  # from zero: a change of 2 in 290 must not look like a fall
+    return {
+        'margin': {'l': 40, 'r': 10, 't': 10, 'b': 30},
+        'height': 240,
+        'showlegend': True,
+        'legend': {'orientation': 'h', 'y': -0.2},
+        'paper_bgcolor': 'rgba(0,0,0,0)',
+        'plot_bgcolor': 'rgba(0,0,0,0)',
+        'font': {'size': 11},
+        'xaxis': {'type': 'date'},
+        'yaxis': {'rangemode': 'tozero'},
+        **extra,
+    }  # from zero: a change of 2 in 290 must not look like a fall
 
 
 def _days(table: pd.DataFrame) -> list[str]:
@@ -88,28 +103,59 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
 
 
 def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
-    return {'data': [
-        {'type': 'bar', 'name': 'Turnover', 'x': _days(table), 'y': _values(table, 'turnover'),
-         'marker': {'color': COLORS['primary']}},
-        {'type': 'scatter', 'mode': 'lines', 'name': 'Orders', 'x': _days(table), 'y': _values(table, 'orders'),
-         'yaxis': 'y2', 'line': {'color': COLORS['accent']}}],
-        'layout': _layout(yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False, 'rangemode': 'tozero'},
-                          margin={'l': 40, 'r': 40, 't': 10, 'b': 30}),  # room for the orders axis on the right
-        'config': CONFIG}
+    return {
+        'data': [
+            {
+                'type': 'bar',
+                'name': 'Turnover',
+                'x': _days(table),
+                'y': _values(table, 'turnover'),
+                'marker': {'color': COLORS['primary']},
+            },
+            {
+                'type': 'scatter',
+                'mode': 'lines',
+                'name': 'Orders',
+                'x': _days(table),
+                'y': _values(table, 'orders'),
+                'yaxis': 'y2',
+                'line': {'color': COLORS['accent']},
+            },
+        ],
+        'layout': _layout(
+            yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False, 'rangemode': 'tozero'},
+            margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
+        ),  # room for the orders axis on the right
+        'config': CONFIG,
+    }
 
 
 def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
-    return {'data': [{'type': 'funnel', 'y': [label for label, _ in steps], 'x': [value for _, value in steps],
-                      'textinfo': 'value+percent initial', 'marker': {'color': COLORS['primary']}}],
-            'layout': {**_layout(showlegend=False), 'xaxis': {}, 'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10}},
-            'config': CONFIG}
+    return {
+        'data': [
+            {
+                'type': 'funnel',
+                'y': [label for label, _ in steps],
+                'x': [value for _, value in steps],
+                'textinfo': 'value+percent initial',
+                'marker': {'color': COLORS['primary']},
+            }
+        ],
+        'layout': {**_layout(showlegend=False), 'xaxis': {}, 'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10}},
+        'config': CONFIG,
+    }
 
 
 def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: str = 'scatter') -> dict[str, Any]:
     data = []
     for key, label, color in lines:
-        trace = {'type': kind, 'name': label, 'x': _days(table), 'y': _values(table, key),
-                 'marker': {'color': COLORS[color]}}
+        trace = {
+            'type': kind,
+            'name': label,
+            'x': _days(table),
+            'y': _values(table, key),
+            'marker': {'color': COLORS[color]},
+        }
         if kind == 'scatter':
             trace.update(mode='lines', line={'color': COLORS[color]})
         data.append(trace)
@@ -118,6 +164,13 @@ def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: st
 
 def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
     figure = line_figure(table, [('open_requests', 'Open requests', 'warn')])
-    figure['data'].append({'type': 'bar', 'name': 'SLA breaches', 'x': _days(table),
-                           'y': _values(table, 'sla_breaches'), 'marker': {'color': COLORS['bad']}})
+    figure['data'].append(
+        {
+            'type': 'bar',
+            'name': 'SLA breaches',
+            'x': _days(table),
+            'y': _values(table, 'sla_breaches'),
+            'marker': {'color': COLORS['bad']},
+        }
+    )
     return figure

@@ -52,6 +52,7 @@ def wire() -> None:
 
 def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:
     """Services may publish from a worker thread (run.io_bound); NiceGUI events must fire on the event loop."""
+
     def emit(payload: dict[str, Any]) -> None:
         try:
             asyncio.get_running_loop()
@@ -60,4 +61,5 @@ def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:
                 core.loop.call_soon_threadsafe(event.emit, payload)
             return
         event.emit(payload)
+
     return emit

@@ -17,8 +17,11 @@ from .session import acting_user
 class NotificationBell:
     def __init__(self, user: User) -> None:
         self.user_id = user.id
-        with ui.button(icon='notifications').props('flat round dense color=white aria-label="Notifications"') \
-                .mark('bell') as self.button:
+        with (
+            ui.button(icon='notifications')
+            .props('flat round dense color=white aria-label="Notifications"')
+            .mark('bell') as self.button
+        ):
             self.badge = ui.badge('', color='red').props('floating rounded').mark('bell-count')
             with ui.menu().props('anchor="bottom right" self="top right"') as self.menu:
                 self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
@@ -41,11 +44,16 @@ class NotificationBell:
                 return
             with ui.row().classes('w-full items-center justify-between px-3 py-1'):
                 ui.label('Notifications').classes('font-medium')
-                ui.button('Mark all read', on_click=self.mark_all_read).props('flat dense no-caps size=sm') \
-                    .mark('mark-all-read')
+                ui.button('Mark all read', on_click=self.mark_all_read).props('flat dense no-caps size=sm').mark(
+                    'mark-all-read'
+                )
             for notice in unread:
-                with ui.item(on_click=lambda n=notice: self.open(n.id, n.link)).props('clickable') \
-                        .classes('w-full').mark('notification'):
+                with (
+                    ui.item(on_click=lambda n=notice: self.open(n.id, n.link))
+                    .props('clickable')
+                    .classes('w-full')
+                    .mark('notification')
+                ):
                     with ui.item_section():
                         ui.item_label(notice.text).classes('break-words')  # a customer's subject: text only
                         ui.item_label(ago(notice.created_at)).props('caption')

@@ -18,8 +18,9 @@ from .session import acting_user
 
 
 class DraftDialog:
-    def __init__(self, user: User, draft: Order | None = None, *,
-                 on_saved: Callable[[Order], Any] | None = None) -> None:
+    def __init__(
+        self, user: User, draft: Order | None = None, *, on_saved: Callable[[Order], Any] | None = None
+    ) -> None:
         self.user, self.draft, self.on_saved = user, draft, on_saved
         with read_session() as session:
             self.products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
@@ -27,14 +28,24 @@ class DraftDialog:
         self.lines: list[tuple[ui.select, ui.number]] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
             ui.label(f'Draft order {draft.number}' if draft else 'New draft order').classes('text-lg font-medium')
-            self.email = ui.input('Customer email', value=draft.email if draft else '').props('outlined dense') \
-                .classes('w-full').mark('draft-email')
+            self.email = (
+                ui.input('Customer email', value=draft.email if draft else '')
+                .props('outlined dense')
+                .classes('w-full')
+                .mark('draft-email')
+            )
             if draft:  # the customer of a draft may still change; the service checks the new one
                 self.email.tooltip('Change it to move the draft to another customer')
-            self.name = ui.input('Customer name', value=draft.shipping_name if draft else '') \
-                .props('outlined dense').classes('w-full')
-            self.address = ui.textarea('Shipping address', value=draft.shipping_address if draft else '') \
-                .props('outlined dense autogrow').classes('w-full')
+            self.name = (
+                ui.input('Customer name', value=draft.shipping_name if draft else '')
+                .props('outlined dense')
+                .classes('w-full')
+            )
+            self.address = (
+                ui.textarea('Shipping address', value=draft.shipping_address if draft else '')
+                .props('outlined dense autogrow')
+                .classes('w-full')
+            )
             self.lines_box = ui.column().classes('w-full gap-1')
             ui.button('Add a product', icon='add', on_click=self.add_line).props('flat dense')
             with ui.row().classes('w-full justify-end gap-2'):
@@ -50,10 +61,18 @@ class DraftDialog:
         if product_id is not None and product_id not in self.products:
             self.products[product_id] = f'Product {product_id}'
         with self.lines_box, ui.row().classes('w-full items-center gap-2 no-wrap'):
-            product = ui.select(self.products, label='Product', value=product_id, with_input=True) \
-                .props('outlined dense').classes('grow').mark(f'draft-product-{len(self.lines)}')
-            amount = ui.number('Qty', value=quantity, min=1, precision=0).props('outlined dense').classes('w-24') \
+            product = (
+                ui.select(self.products, label='Product', value=product_id, with_input=True)
+                .props('outlined dense')
+                .classes('grow')
+                .mark(f'draft-product-{len(self.lines)}')
+            )
+            amount = (
+                ui.number('Qty', value=quantity, min=1, precision=0)
+                .props('outlined dense')
+                .classes('w-24')
                 .mark(f'draft-quantity-{len(self.lines)}')
+            )
         self.lines.append((product, amount))
 
     async def save(self) -> None:
@@ -61,19 +80,31 @@ class DraftDialog:
         if user is None:
             return
         draft = self.draft
-        data = {'email': self.email.value or None, 'name': self.name.value or '',
-                'shipping_name': self.name.value or '', 'shipping_address': self.address.value or '',
-                'lines': [{'product_id': product.value, 'quantity': int(quantity.value or 0)}
-                          for product, quantity in self.lines if product.value is not None]}
+        data = {
+            'email': self.email.value or None,
+            'name': self.name.value or '',
+            'shipping_name': self.name.value or '',
+            'shipping_address': self.address.value or '',
+            'lines': [
+                {'product_id': product.value, 'quantity': int(quantity.value or 0)}
+                for product, quantity in self.lines
+                if product.value is not None
+            ],
+        }
 
         def write() -> Order:
             with session_scope() as session:
                 if draft is None:
                     return orders.create_draft(session=session, actor=user, data=data)
-                return orders.update_draft(session=session, actor=user, order_id=draft.id, version=draft.version,
-                                           data=data)
-        saved = await call(write, fields={'email': self.email},
-                           on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True))
+                return orders.update_draft(
+                    session=session, actor=user, order_id=draft.id, version=draft.version, data=data
+                )
+
+        saved = await call(
+            write,
+            fields={'email': self.email},
+            on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True),
+        )
         if saved is FAILED:
             return
         self.dialog.close()

@@ -27,4 +27,3 @@ def join(place: str, user: User, on_change: Callable[[list[str]], None]) -> None
     client.on_delete(lambda: presence.leave(place, client.id))
     presence.join(place, client.id, user.id, user.name)
     on_change(others())
-

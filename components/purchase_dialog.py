@@ -28,32 +28,55 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(title).classes('text-lg font-medium')
         supplier = ui.input('Supplier').props('outlined dense').classes('w-full').mark('supplier')
-        reference = ui.input('Reference (order or delivery note)').props('outlined dense').classes('w-full') \
-            .mark('reference')
+        reference = (
+            ui.input('Reference (order or delivery note)').props('outlined dense').classes('w-full').mark('reference')
+        )
         box = ui.column().classes('w-full gap-1')
 
         def add_line() -> None:
             # on a phone the product takes the line and its quantity and cost go under it
             with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
-                product = ui.select(products, label='Product', with_input=True).props('outlined dense') \
-                    .classes('w-full sm:w-auto sm:grow min-w-0').mark(f'receive-product-{len(lines)}')
-                quantity = ui.number('Qty', value=1, min=1, precision=0).props('outlined dense') \
-                    .classes('w-20').mark(f'receive-quantity-{len(lines)}')
-                cost = ui.number('Unit cost', precision=2).props('outlined dense').classes('w-28') \
+                product = (
+                    ui.select(products, label='Product', with_input=True)
+                    .props('outlined dense')
+                    .classes('w-full sm:w-auto sm:grow min-w-0')
+                    .mark(f'receive-product-{len(lines)}')
+                )
+                quantity = (
+                    ui.number('Qty', value=1, min=1, precision=0)
+                    .props('outlined dense')
+                    .classes('w-20')
+                    .mark(f'receive-quantity-{len(lines)}')
+                )
+                cost = (
+                    ui.number('Unit cost', precision=2)
+                    .props('outlined dense')
+                    .classes('w-28')
                     .mark(f'receive-cost-{len(lines)}')
+                )
             lines.append((product, quantity, cost))
 
         async def save() -> None:
             actor = acting_user()
             if actor is None:
                 return
-            chosen = [{'product_id': p.value, 'quantity': int(q.value or 0), 'unit_cost': c.value}
-                      for p, q, c in lines if p.value]
+            chosen = [
+                {'product_id': p.value, 'quantity': int(q.value or 0), 'unit_cost': c.value}
+                for p, q, c in lines
+                if p.value
+            ]
 
             def create() -> Purchase:
                 with session_scope() as session:
-                    return purchases.create_purchase(session=session, actor=actor, lines=chosen, received=received,
-                                                     supplier=supplier.value or '', reference=reference.value or '')
+                    return purchases.create_purchase(
+                        session=session,
+                        actor=actor,
+                        lines=chosen,
+                        received=received,
+                        supplier=supplier.value or '',
+                        reference=reference.value or '',
+                    )
+
             if await call(create) is FAILED:
                 return
             dialog.close()
@@ -80,8 +103,9 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(f'Purchase {purchases.label(purchase)}').classes('text-lg font-medium')
         when = display_value(purchase.received_at, 'datetime', None) if purchase.received_at else ''
-        ui.label(f'{purchase.supplier or "No supplier"} · ' + (f'received {when}' if when else 'on order')) \
-            .classes('text-sm text-gray-600')
+        ui.label(f'{purchase.supplier or "No supplier"} · ' + (f'received {when}' if when else 'on order')).classes(
+            'text-sm text-gray-600'
+        )
         with ui.list().props('dense separator').classes('w-full'):
             for line, sku, name in lines:
                 with ui.item(), ui.item_section():
@@ -97,6 +121,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             def work() -> Purchase:
                 with session_scope() as session:
                     return purchases.receive(session=session, actor=actor, purchase_id=purchase_id)
+
             if await call(work) is FAILED:
                 return
             dialog.close()

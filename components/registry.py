@@ -42,9 +42,12 @@ def _guarded(declared: Screen) -> Callable:
     page.__module__ = declared.builder.__module__
     page.__qualname__ = page.__name__ = declared.builder.__name__
     # NiceGUI and FastAPI read the route's parameters from the signature: the request plus the path's parameters
-    page.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        inspect.Parameter('request', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names)])
+    page.__signature__ = inspect.Signature(
+        [  # type: ignore[attr-defined]
+            inspect.Parameter('request', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names),
+        ]
+    )
     return page
 
 

@@ -14,8 +14,14 @@ from backoffice.services import crud
 from .session import acting_user
 
 
-def related_select(resource_key: str, label: str, *, value: int | None = None, empty_option: str | None = None,
-                   on_change: Callable | None = None) -> ui.select:
+def related_select(
+    resource_key: str,
+    label: str,
+    *,
+    value: int | None = None,
+    empty_option: str | None = None,
+    on_change: Callable | None = None,
+) -> ui.select:
     """A select over another resource's records with server-side type-ahead (never loads a whole table);
     `empty_option` adds a first choice meaning "none" (query.NONE), for filters such as "No assignee"."""
     target = RESOURCES[resource_key]

@@ -48,7 +48,7 @@ class RecordDialog:
         self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
         self.writable = not resource.read_only and can(user, resource.write_permission)
         self.is_new = record is None
-        self.loaded = self._values_of(record)          # what the user saw: the base of "what did they change"
+        self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.version = record.version if record else None
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-2xl'):
             self._header()
@@ -76,8 +76,11 @@ class RecordDialog:
 
     def _header(self) -> None:
         with ui.row().classes('w-full items-center justify-between no-wrap'):
-            title = f'New {self.resource.singular}' if self.is_new else \
-                str(getattr(self.record, self.resource.title, '') or f'{self.resource.singular} #{self.record.id}')
+            title = (
+                f'New {self.resource.singular}'
+                if self.is_new
+                else str(getattr(self.record, self.resource.title, '') or f'{self.resource.singular} #{self.record.id}')
+            )
             ui.label(title).classes('text-lg font-medium truncate')
             if self.record is not None and getattr(self.record, 'deleted_at', None):
                 ui.badge('in the trash', color='negative')
@@ -93,8 +96,10 @@ class RecordDialog:
                 element.props('readonly')
             self.inputs[declared.name] = element
         if self.record is not None:
-            ui.label(f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
-                     f'version {self.record.version}').classes('text-xs text-gray-500')
+            ui.label(
+                f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
+                f'version {self.record.version}'
+            ).classes('text-xs text-gray-500')
         with ui.row().classes('w-full justify-end gap-2 wrap'):
             if in_trash and self.writable:
                 ui.button('Restore', icon='restore_from_trash', on_click=self._restore)
@@ -126,15 +131,24 @@ class RecordDialog:
         shown = [c for c in target.columns if c.kind != 'related'][:3]
         with ui.list().props('dense separator').classes('w-full max-h-96 overflow-auto'):
             for record in page.rows:
-                with ui.item(on_click=lambda r=record.id: open_record(target, r)).props('clickable') \
-                        .mark(f'related-{record.id}'):
+                with (
+                    ui.item(on_click=lambda r=record.id: open_record(target, r))
+                    .props('clickable')
+                    .mark(f'related-{record.id}')
+                ):
                     with ui.item_section():
                         ui.item_label(str(getattr(record, target.title, '') or f'#{record.id}'))
-                        ui.item_label(' · '.join(display_value(getattr(record, c.name), c.kind, c.choices)
-                                                 for c in shown if c.name != target.title)).props('caption')
+                        ui.item_label(
+                            ' · '.join(
+                                display_value(getattr(record, c.name), c.kind, c.choices)
+                                for c in shown
+                                if c.name != target.title
+                            )
+                        ).props('caption')
         if page.total > len(page.rows):
-            ui.label(f'Showing the first {len(page.rows)}; filter the {target.label} list for all.') \
-                .classes('text-xs text-gray-500')
+            ui.label(f'Showing the first {len(page.rows)}; filter the {target.label} list for all.').classes(
+                'text-xs text-gray-500'
+            )
 
     def _history(self) -> None:
         user = acting_user()
@@ -151,17 +165,24 @@ class RecordDialog:
                         ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
                         if name in labels or name == 'deleted_at':
-                            ui.label(f'{labels.get(name, "In the trash")}: {_shown(before)} → {_shown(after)}') \
-                                .classes('text-xs')
+                            ui.label(f'{labels.get(name, "In the trash")}: {_shown(before)} → {_shown(after)}').classes(
+                                'text-xs'
+                            )
                     if position > 0 and self.writable and entry.version:
-                        ui.button(f'Revert to version {entry.version}', icon='history',
-                                  on_click=lambda e=entry: self._revert(e.id)).props('flat dense size=sm')
+                        ui.button(
+                            f'Revert to version {entry.version}',
+                            icon='history',
+                            on_click=lambda e=entry: self._revert(e.id),
+                        ).props('flat dense size=sm')
 
     # --- actions ----------------------------------------------------------------------------------------------------
 
     def _edited(self) -> dict[str, Any]:
-        return {name: _value(element) for name, element in self.inputs.items()
-                if _value(element) != _normal(self.loaded.get(name))}
+        return {
+            name: _value(element)
+            for name, element in self.inputs.items()
+            if _value(element) != _normal(self.loaded.get(name))
+        }
 
     async def _save(self) -> None:
         user = acting_user()
@@ -170,50 +191,82 @@ class RecordDialog:
         clear_errors(self.inputs)
         changes = self._edited()
         if self.is_new:
-            work = lambda s: crud.create_record(session=s, actor=user, resource=self.resource,  # noqa: E731
-                                                data={n: _value(e) for n, e in self.inputs.items()
-                                                      if _value(e) is not None})
+            work = lambda s: crud.create_record(  # noqa: E731
+                session=s,
+                actor=user,
+                resource=self.resource,
+                data={n: _value(e) for n, e in self.inputs.items() if _value(e) is not None},
+            )
         elif not changes:
             ui.notify('Nothing to save')
             return
         else:
-            work = lambda s: crud.update_record(session=s, actor=user, resource=self.resource,  # noqa: E731
-                                                record_id=self.record.id, version=self.version, changes=changes)
+            work = lambda s: crud.update_record(  # noqa: E731
+                session=s,
+                actor=user,
+                resource=self.resource,
+                record_id=self.record.id,
+                version=self.version,
+                changes=changes,
+            )
         result = await self._run(work)
         if result is not None:
-            ui.notify(getattr(result, 'message', '') or (f'{self.resource.singular.capitalize()} created'
-                                                         if self.is_new else 'Changes saved'), type='positive')
+            ui.notify(
+                getattr(result, 'message', '')
+                or (f'{self.resource.singular.capitalize()} created' if self.is_new else 'Changes saved'),
+                type='positive',
+            )
             _reveal(result)
 
     async def _delete(self) -> None:
         user = acting_user()
         record_id = self.record.id
-        done = await self._run(lambda s: crud.delete_record(session=s, actor=user, resource=self.resource,
-                                                            record_id=record_id, version=self.version))
+        done = await self._run(
+            lambda s: crud.delete_record(
+                session=s, actor=user, resource=self.resource, record_id=record_id, version=self.version
+            )
+        )
         if done is not None:
-            offer_undo(f'{self.resource.singular.capitalize()} moved to the trash',
-                       lambda: self._undo_delete(record_id))
+            offer_undo(
+                f'{self.resource.singular.capitalize()} moved to the trash', lambda: self._undo_delete(record_id)
+            )
 
     async def _undo_delete(self, record_id: int) -> None:
         user = acting_user()
         if user is None:
             return
-        await run.io_bound(_in_session, lambda s: crud.restore_record(session=s, actor=user, resource=self.resource,
-                                                                     record_id=record_id))
+        await run.io_bound(
+            _in_session,
+            lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=record_id),
+        )
         ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
         await _maybe_await(self.on_saved())
 
     async def _restore(self) -> None:
         user = acting_user()
-        if await self._run(lambda s: crud.restore_record(session=s, actor=user, resource=self.resource,
-                                                         record_id=self.record.id)) is not None:
+        if (
+            await self._run(
+                lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=self.record.id)
+            )
+            is not None
+        ):
             ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
 
     async def _revert(self, entry_id: int) -> None:
         user = acting_user()
-        if await self._run(lambda s: crud.revert_to(session=s, actor=user, resource=self.resource,
-                                                    record_id=self.record.id, entry_id=entry_id,
-                                                    version=self.version)) is not None:
+        if (
+            await self._run(
+                lambda s: crud.revert_to(
+                    session=s,
+                    actor=user,
+                    resource=self.resource,
+                    record_id=self.record.id,
+                    entry_id=entry_id,
+                    version=self.version,
+                )
+            )
+            is not None
+        ):
             ui.notify('Reverted; the revert is in the history too', type='positive')
 
     async def _action(self, action: Action) -> None:
@@ -221,8 +274,9 @@ class RecordDialog:
         if inputs is None:
             return
         user = acting_user()
-        result = await self._run(lambda s: action.run(session=s, actor=user, record_id=self.record.id,
-                                                      version=self.version, **inputs))
+        result = await self._run(
+            lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
+        )
         if result is not None:
             ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
             _reveal(result)
@@ -231,8 +285,9 @@ class RecordDialog:
         """Run one service call off the event loop; show its errors where they belong; close and refresh on success."""
         if acting_user() is None:
             return None
-        result = await call(_in_session, work, fields=self.inputs,
-                            on_stale=lambda error: self._show_conflict(str(error)))
+        result = await call(
+            _in_session, work, fields=self.inputs, on_stale=lambda error: self._show_conflict(str(error))
+        )
         if result is FAILED:
             return None
         self.dialog.close()
@@ -262,9 +317,11 @@ class RecordDialog:
 
     def _values_of(self, record) -> dict[str, Any]:
         if record is None:  # a new record starts from the defaults its create model declares
-            defaults = {name: spec.get_default(call_default_factory=True)
-                        for name, spec in (self.resource.create.model_fields.items() if self.resource.create else ())
-                        if not spec.is_required()}
+            defaults = {
+                name: spec.get_default(call_default_factory=True)
+                for name, spec in (self.resource.create.model_fields.items() if self.resource.create else ())
+                if not spec.is_required()
+            }
             return {f.name: defaults.get(f.name, False if f.kind == 'bool' else None) for f in self.resource.fields}
         return {f.name: getattr(record, f.name, None) for f in self.resource.fields}
 
@@ -280,8 +337,12 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     elif declared.kind == 'password':
         element = ui.input(label, password=True, password_toggle_button=True)
     elif declared.kind == 'choice':
-        element = ui.select(declared.choices or {}, label=label, value=shown if shown in (declared.choices or {})
-                            else None, clearable=not declared.required)
+        element = ui.select(
+            declared.choices or {},
+            label=label,
+            value=shown if shown in (declared.choices or {}) else None,
+            clearable=not declared.required,
+        )
     elif declared.kind == 'related':
         element = related_select(declared.related, label, value=value)
     elif declared.kind in ('long_text', 'markdown'):

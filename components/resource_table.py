@@ -36,27 +36,42 @@ _SHARED_LOCK = threading.Lock()
 
 # on a phone cells are padded less, and a text cell wraps (a long email address) instead of pushing the columns beside
 # it out of sight
-PHONE_CSS = ('@media (max-width: 599.98px) { '
-             '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
-             '.resource-table th:first-child, .resource-table td:first-child { padding-left: 4px; padding-right: 0 } '
-             '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; '
-             'min-width: 5rem !important } }')
+PHONE_CSS = (
+    '@media (max-width: 599.98px) { '
+    '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
+    '.resource-table th:first-child, .resource-table td:first-child { padding-left: 4px; padding-right: 0 } '
+    '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; '
+    'min-width: 5rem !important } }'
+)
 # one template for every 'due' column: the row carries _late_<column>; nothing from data is formatted into it
-LATE_CELL = ('<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
-             '? \'text-red-8 text-weight-bold\' : \'\'">{{ props.value }}</span></q-td>')
+LATE_CELL = (
+    '<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
+    "? 'text-red-8 text-weight-bold' : ''\">{{ props.value }}</span></q-td>"
+)
 
 
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
 
-    def __init__(self, resource: Resource, *, on_open: Callable[[int], Any], trash: bool = False,
-                 bulk_tools: tuple[BulkTool, ...] = ()) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        *,
+        on_open: Callable[[int], Any],
+        trash: bool = False,
+        bulk_tools: tuple[BulkTool, ...] = (),
+    ) -> None:
         self.resource = resource
         self.on_open = on_open
         self.bulk_tools = bulk_tools  # a read-only list with tools still gets row selection and the bulk bar
         self.state: dict[str, Any] = {
-            'search': '', 'filters': {}, 'sort': resource.default_sort, 'descending': resource.default_descending,
-            'page_size': 25, 'columns': [c.name for c in resource.columns if c.shown], 'trash': trash,
+            'search': '',
+            'filters': {},
+            'sort': resource.default_sort,
+            'descending': resource.default_descending,
+            'page_size': 25,
+            'columns': [c.name for c in resource.columns if c.shown],
+            'trash': trash,
         }
         self.arrived = 0  # records created since this view was shown, counted while they may be out of sight
         self.cursor: query.Cursor | None = None
@@ -71,9 +86,15 @@ class ResourceTable:
     # --- loading ----------------------------------------------------------------------------------------------------
 
     def request(self, page: int | None = None) -> query.ListRequest:
-        return query.ListRequest(search=self.state['search'], filters=dict(self.state['filters']),
-                                 sort=self.state['sort'], descending=self.state['descending'],
-                                 page=page or self.page, page_size=self.state['page_size'], trash=self.state['trash'])
+        return query.ListRequest(
+            search=self.state['search'],
+            filters=dict(self.state['filters']),
+            sort=self.state['sort'],
+            descending=self.state['descending'],
+            page=page or self.page,
+            page_size=self.state['page_size'],
+            trash=self.state['trash'],
+        )
 
     async def load(self, page: int | None = None, *, shared: bool = False) -> None:
         """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
@@ -88,8 +109,13 @@ class ResourceTable:
         result, rows = fetched
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
         self.table.rows = rows
-        self.table.pagination = {'page': result.page, 'rowsPerPage': result.page_size, 'rowsNumber': result.total,
-                                 'sortBy': self.state['sort'], 'descending': bool(self.state['descending'])}
+        self.table.pagination = {
+            'page': result.page,
+            'rowsPerPage': result.page_size,
+            'rowsNumber': result.total,
+            'sortBy': self.state['sort'],
+            'descending': bool(self.state['descending']),
+        }
         noun = self.resource.count_noun(result.total)
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
@@ -97,8 +123,9 @@ class ResourceTable:
 
     def _fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
         with read_session() as session:
-            result = query.list_page(session=session, actor=user, resource=self.resource, request=request,
-                                     cursor=cursor)
+            result = query.list_page(
+                session=session, actor=user, resource=self.resource, request=request, cursor=cursor
+            )
             return result, self._rows(session, result.rows)
 
     def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
@@ -135,8 +162,11 @@ class ResourceTable:
                 value = getattr(record, column.name)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
-                row[column.name] = related[column.name].get(value, '') if column.name in related \
+                row[column.name] = (
+                    related[column.name].get(value, '')
+                    if column.name in related
                     else display_value(value, column.kind, column.choices)
+                )
             rows.append(_count_down(row, self._due_columns))
         return rows
 
@@ -159,19 +189,24 @@ class ResourceTable:
             self._show_arrivals()
             if self.page > 1:  # keep the rows the reader is looking at where they are
                 return
-        if payload.get('id') in shown or shown & set(payload.get('ids') or ()) or payload.get('action') in {
-                'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}:
+        if (
+            payload.get('id') in shown
+            or shown & set(payload.get('ids') or ())
+            or payload.get('action') in {'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}
+        ):
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
             # a task, not a ui.timer: a timer is an element, created and deleted in every open page on each change
-            background_tasks.create(self._refresh_after_change(), name=f'refresh {self.resource.key} list',
-                                    context=ui.context.slot)
+            background_tasks.create(
+                self._refresh_after_change(), name=f'refresh {self.resource.key} list', context=ui.context.slot
+            )
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""
-        return bool(self.state['search']) or any(v not in (None, '', [], (None, None))
-                                                  for v in self.state['filters'].values())
+        return bool(self.state['search']) or any(
+            v not in (None, '', [], (None, None)) for v in self.state['filters'].values()
+        )
 
     def _show_arrivals(self) -> None:
         noun = self.resource.count_noun(self.arrived)
@@ -180,8 +215,15 @@ class ResourceTable:
 
     async def show_arrivals(self) -> None:
         """The badge's click: every record from the first page, in the resource's default order."""
-        await self.apply_view({'search': '', 'filters': {}, 'sort': self.resource.default_sort,
-                               'descending': self.resource.default_descending, 'columns': self.state['columns']})
+        await self.apply_view(
+            {
+                'search': '',
+                'filters': {},
+                'sort': self.resource.default_sort,
+                'descending': self.resource.default_descending,
+                'columns': self.state['columns'],
+            }
+        )
 
     async def _refresh_after_change(self) -> None:
         await asyncio.sleep(REFRESH_DELAY)
@@ -196,9 +238,12 @@ class ResourceTable:
     def _build(self) -> None:
         resource = self.resource
         with ui.row().classes('w-full items-center gap-2'):
-            self.controls['search'] = ui.input(f'Search {resource.label.lower()}',
-                                               on_change=lambda e: self._set(search=e.value or '')) \
-                .props('clearable outlined dense debounce=300').classes('grow min-w-48').mark('search')
+            self.controls['search'] = (
+                ui.input(f'Search {resource.label.lower()}', on_change=lambda e: self._set(search=e.value or ''))
+                .props('clearable outlined dense debounce=300')
+                .classes('grow min-w-48')
+                .mark('search')
+            )
             self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)
             self._columns_menu()
             export_menu(resource, lambda: self.request(1))
@@ -206,23 +251,38 @@ class ResourceTable:
             # on a phone the filters fold away behind a button; from 600 px on they are always shown
             toggle = ui.button('Filters', icon='filter_list').props('flat dense').classes('sm:hidden')
             with ui.row().classes('w-full items-center gap-2 max-sm:hidden') as filter_row:  # (Quasar's .hidden is
-                for declared in resource.filters:                                        # !important: no sm:flex)
+                for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
         with ui.row().classes('items-center gap-2'):
             self.caption = ui.label().classes('text-sm text-gray-500')
-            self.arrivals = ui.button(on_click=self.show_arrivals).props('dense rounded unelevated color=orange-8 '
-                                                                          'size=sm icon=fiber_new no-caps') \
+            self.arrivals = (
+                ui.button(on_click=self.show_arrivals)
+                .props('dense rounded unelevated color=orange-8 size=sm icon=fiber_new no-caps')
                 .mark('arrivals')
+            )
             self.arrivals.tooltip('Show everything, newest first')
             self.arrivals.set_visibility(False)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
-        self.table = ui.table(columns=columns, rows=[], row_key='id', selection=selection, pagination={
-            'page': 1, 'rowsPerPage': 25, 'rowsNumber': 0, 'sortBy': self.state['sort'],
-            'descending': bool(self.state['descending'])}).classes('w-full resource-table').props(
-            'flat bordered binary-state-sort')
+        self.table = (
+            ui.table(
+                columns=columns,
+                rows=[],
+                row_key='id',
+                selection=selection,
+                pagination={
+                    'page': 1,
+                    'rowsPerPage': 25,
+                    'rowsNumber': 0,
+                    'sortBy': self.state['sort'],
+                    'descending': bool(self.state['descending']),
+                },
+            )
+            .classes('w-full resource-table')
+            .props('flat bordered binary-state-sort')
+        )
         self.table.props['rows-per-page-options'] = PAGE_SIZES
         ui.add_css(PHONE_CSS)
         self.table.on('request', self._on_request)
@@ -236,8 +296,15 @@ class ResourceTable:
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:
-            self.bulk = BulkBar(resource, table=self.table, request=lambda: self.request(1), total=lambda: self.total,
-                                trash=lambda: self.state['trash'], done=self.load, tools=self.bulk_tools)
+            self.bulk = BulkBar(
+                resource,
+                table=self.table,
+                request=lambda: self.request(1),
+                total=lambda: self.total,
+                trash=lambda: self.state['trash'],
+                done=self.load,
+                tools=self.bulk_tools,
+            )
         ui.timer(0, self.load, once=True)
 
     def _column(self, column) -> dict:
@@ -245,8 +312,16 @@ class ResourceTable:
         if column.kind in ('text', 'email', 'related', 'choice'):  # words may wrap on a phone; numbers, dates never
             hidden += ' bo-wraps'
         shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
-        return {'name': column.name, 'label': column.label, 'field': column.name, 'sortable': column.sortable,
-                'align': 'left', 'classes': hidden.strip(), 'headerClasses': hidden.strip(), **shape}
+        return {
+            'name': column.name,
+            'label': column.label,
+            'field': column.name,
+            'sortable': column.sortable,
+            'align': 'left',
+            'classes': hidden.strip(),
+            'headerClasses': hidden.strip(),
+            **shape,
+        }
 
     def _keep_total(self, event) -> None:
         """The browser reports its pagination (e.g. when the table mounts) without the server's row count."""
@@ -256,10 +331,16 @@ class ResourceTable:
     async def _on_request(self, event) -> None:
         pagination = event.args['pagination']
         sort, descending = pagination.get('sortBy'), bool(pagination.get('descending'))
-        if (sort or self.resource.default_sort) != self.state['sort'] or descending != self.state['descending'] \
-                or pagination.get('rowsPerPage') != self.state['page_size']:
-            self.state.update(sort=sort or self.resource.default_sort, descending=descending,
-                              page_size=pagination.get('rowsPerPage') or 25)
+        if (
+            (sort or self.resource.default_sort) != self.state['sort']
+            or descending != self.state['descending']
+            or pagination.get('rowsPerPage') != self.state['page_size']
+        ):
+            self.state.update(
+                sort=sort or self.resource.default_sort,
+                descending=descending,
+                page_size=pagination.get('rowsPerPage') or 25,
+            )
             self.cursor = None
             await self.load(1)
         else:
@@ -277,9 +358,12 @@ class ResourceTable:
         """Show a saved view: its search, filters, sort and columns, in the controls too."""
         self._applying = True
         try:
-            filters = {name: tuple(date.fromisoformat(v) if v else None for v in value)
-                       if self._filter_kind(name) == 'date_range' else value
-                       for name, value in (state.get('filters') or {}).items()}
+            filters = {
+                name: tuple(date.fromisoformat(v) if v else None for v in value)
+                if self._filter_kind(name) == 'date_range'
+                else value
+                for name, value in (state.get('filters') or {}).items()
+            }
             self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
             self.controls['search'].value = self.state['search']
             for name, control in self.controls.items():
@@ -313,15 +397,30 @@ class ResourceTable:
 
     def _make_filter(self, declared) -> None:
         if declared.kind == 'choice':
-            self.controls[declared.name] = ui.select(
-                declared.choices, label=declared.label, multiple=True, clearable=True,
-                on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None)) \
-                .props('outlined dense use-chips').classes('min-w-40')
+            self.controls[declared.name] = (
+                ui.select(
+                    declared.choices,
+                    label=declared.label,
+                    multiple=True,
+                    clearable=True,
+                    on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
+                )
+                .props('outlined dense use-chips')
+                .classes('min-w-40')
+            )
         elif declared.kind in ('bool', 'present'):
-            self.controls[declared.name] = ui.select({'yes': 'Yes', 'no': 'No'}, label=declared.label, clearable=True,
-                      on_change=lambda e, n=declared.name: self._set_filter(n, None if e.value is None
-                                                                            else e.value == 'yes')) \
-                .props('outlined dense').classes('min-w-36')
+            self.controls[declared.name] = (
+                ui.select(
+                    {'yes': 'Yes', 'no': 'No'},
+                    label=declared.label,
+                    clearable=True,
+                    on_change=lambda e, n=declared.name: self._set_filter(
+                        n, None if e.value is None else e.value == 'yes'
+                    ),
+                )
+                .props('outlined dense')
+                .classes('min-w-36')
+            )
         elif declared.kind == 'date_range':
             self._date_range(declared)
         elif declared.kind == 'related':
@@ -334,32 +433,42 @@ class ResourceTable:
 
         def changed(which: str, value: str | None) -> None:
             bounds[which] = date.fromisoformat(value) if value else None
-            self._set_filter(declared.name, None if bounds == {'from': None, 'to': None}
-                             else (bounds['from'], bounds['to']))
+            self._set_filter(
+                declared.name, None if bounds == {'from': None, 'to': None} else (bounds['from'], bounds['to'])
+            )
 
-        ui.input(f'{declared.label} from', on_change=lambda e: changed('from', e.value)) \
-            .props('outlined dense type=date stack-label clearable').classes('w-40')
-        ui.input('to', on_change=lambda e: changed('to', e.value)) \
-            .props('outlined dense type=date stack-label clearable').classes('w-40')
+        ui.input(f'{declared.label} from', on_change=lambda e: changed('from', e.value)).props(
+            'outlined dense type=date stack-label clearable'
+        ).classes('w-40')
+        ui.input('to', on_change=lambda e: changed('to', e.value)).props(
+            'outlined dense type=date stack-label clearable'
+        ).classes('w-40')
 
     def _number_range(self, declared) -> None:
         bounds: dict[str, float | None] = {'low': None, 'high': None}
 
         def changed(which: str, value: float | None) -> None:
             bounds[which] = value
-            self._set_filter(declared.name, None if bounds == {'low': None, 'high': None}
-                             else (bounds['low'], bounds['high']))
+            self._set_filter(
+                declared.name, None if bounds == {'low': None, 'high': None} else (bounds['low'], bounds['high'])
+            )
 
-        ui.number(f'{declared.label} from', on_change=lambda e: changed('low', e.value)) \
-            .props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-from')
-        ui.number('to', on_change=lambda e: changed('high', e.value)) \
-            .props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-to')
+        ui.number(f'{declared.label} from', on_change=lambda e: changed('low', e.value)).props(
+            'outlined dense clearable debounce=400'
+        ).classes('w-32').mark(f'filter-{declared.name}-from')
+        ui.number('to', on_change=lambda e: changed('high', e.value)).props(
+            'outlined dense clearable debounce=400'
+        ).classes('w-32').mark(f'filter-{declared.name}-to')
 
     def _related_filter(self, declared) -> None:
         column = self.resource.model.__table__.columns.get(declared.name)
         nobody = f'No {declared.label.lower()}' if column is not None and column.nullable else None
-        select = related_select(declared.related, declared.label, empty_option=nobody,
-                                on_change=lambda e, n=declared.name: self._set_filter(n, e.value))
+        select = related_select(
+            declared.related,
+            declared.label,
+            empty_option=nobody,
+            on_change=lambda e, n=declared.name: self._set_filter(n, e.value),
+        )
         select.props('outlined dense').classes('min-w-48')
         self.controls[declared.name] = select
 
@@ -375,9 +484,13 @@ class ResourceTable:
 
         with ui.button(icon='view_column').props('flat round aria-label="Columns"').tooltip('Columns'):
             with ui.menu().classes('p-2'):
-                self.columns_select = ui.select(names, value=list(self.state['columns']), multiple=True,
-                                                label='Columns shown', on_change=show) \
-                    .props('use-chips').classes('min-w-60')
+                self.columns_select = (
+                    ui.select(
+                        names, value=list(self.state['columns']), multiple=True, label='Columns shown', on_change=show
+                    )
+                    .props('use-chips')
+                    .classes('min-w-60')
+                )
 
 
 def _count_down(row: dict, names: list[str]) -> dict:

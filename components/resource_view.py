@@ -23,10 +23,16 @@ class ResourceView:
                     ui.switch('Trash', on_change=lambda e: self.table._set(trash=bool(e.value))).mark('trash')
                 if not resource.read_only and can(user, resource.write_permission):
                     if resource.create_with is None and resource.update_with is None:
-                        ui.button('Import', icon='upload_file', on_click=lambda: ImportDialog(
-                            resource, done=self.table.reload)).props('flat')
-                    ui.button(f'New {resource.singular}', icon='add',
-                              on_click=lambda: open_record(resource, None, on_saved=self.table.reload))
+                        ui.button(
+                            'Import',
+                            icon='upload_file',
+                            on_click=lambda: ImportDialog(resource, done=self.table.reload),
+                        ).props('flat')
+                    ui.button(
+                        f'New {resource.singular}',
+                        icon='add',
+                        on_click=lambda: open_record(resource, None, on_saved=self.table.reload),
+                    )
         self.table = ResourceTable(resource, on_open=self.open)
 
     def open(self, record_id: int) -> None:

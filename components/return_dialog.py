@@ -17,8 +17,13 @@ from .forms import FAILED, call, call_now, page_dialog
 from .session import acting_user
 
 
-def start_return(order: Order, *, lines: list[OrderLine] | None = None, ticket: Ticket | None = None,
-                 on_done: Callable[[Return], Awaitable[Any] | Any] | None = None) -> None:
+def start_return(
+    order: Order,
+    *,
+    lines: list[OrderLine] | None = None,
+    ticket: Ticket | None = None,
+    on_done: Callable[[Return], Awaitable[Any] | Any] | None = None,
+) -> None:
     """`lines`: the order's lines when the caller has them (the order page), else they are read here (one order)."""
     user = acting_user()
     if user is None:
@@ -28,17 +33,27 @@ def start_return(order: Order, *, lines: list[OrderLine] | None = None, ticket: 
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(f'Return from order {order.number}').classes('text-lg font-medium')
-        reason = ui.input('Reason', value=ticket.subject if ticket else '').props('outlined dense') \
-            .classes('w-full').mark('return-reason')
-        quantities = {line.id: ui.number(f'{line.sku} · {line.name} (bought {line.quantity})', value=0, min=0,
-                                         precision=0).props('outlined dense').classes('w-full')
-                      .mark(f'return-quantity-{line.sku}') for line in lines}
+        reason = (
+            ui.input('Reason', value=ticket.subject if ticket else '')
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('return-reason')
+        )
+        quantities = {
+            line.id: ui.number(f'{line.sku} · {line.name} (bought {line.quantity})', value=0, min=0, precision=0)
+            .props('outlined dense')
+            .classes('w-full')
+            .mark(f'return-quantity-{line.sku}')
+            for line in lines
+        }
 
         async def start() -> None:
             chosen = [line_id for line_id, field in quantities.items() if field.value]
             wanted = [{'order_line_id': line_id, 'quantity': int(quantities[line_id].value or 0)} for line_id in chosen]
-            fields = {'reason': reason, **{f'lines.{i}.quantity': quantities[line_id]
-                                           for i, line_id in enumerate(chosen)}}
+            fields = {
+                'reason': reason,
+                **{f'lines.{i}.quantity': quantities[line_id] for i, line_id in enumerate(chosen)},
+            }
             rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields)
             if rma is FAILED:
                 return
@@ -62,6 +77,7 @@ def _lines(order_id: int) -> list[OrderLine]:
 def _create(user: User, order: Order, ticket: Ticket | None, lines: list[dict], reason: str) -> Return:
     with session_scope() as session:
         if ticket is not None:
-            return returns.create_return_from_ticket(session=session, actor=user, ticket_id=ticket.id, lines=lines,
-                                                     reason=reason)
+            return returns.create_return_from_ticket(
+                session=session, actor=user, ticket_id=ticket.id, lines=lines, reason=reason
+            )
         return returns.create_return(session=session, actor=user, order_id=order.id, lines=lines, reason=reason)

@@ -20,10 +20,15 @@ class SavedViews:
         self.resource, self.current, self.apply = resource, current, apply
         self.states: dict[int, dict] = {}
         self._just_saved: int | None = None
-        self.select = ui.select({}, label='View', clearable=True, on_change=self._chosen) \
-            .props('outlined dense').classes('min-w-40').mark('views')
-        ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round aria-label="Save view"') \
-            .tooltip('Save this view').mark('save-view')
+        self.select = (
+            ui.select({}, label='View', clearable=True, on_change=self._chosen)
+            .props('outlined dense')
+            .classes('min-w-40')
+            .mark('views')
+        )
+        ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round aria-label="Save view"').tooltip(
+            'Save this view'
+        ).mark('save-view')
         self.refresh()
 
     def refresh(self) -> None:
@@ -58,8 +63,9 @@ class SavedViews:
                 user = acting_user()
                 if user is None:
                     return
-                view = call_now(_save_view, user, self.resource, fields['name'].value, self.current(), shared.value,
-                                fields=fields)
+                view = call_now(
+                    _save_view, user, self.resource, fields['name'].value, self.current(), shared.value, fields=fields
+                )
                 if view is FAILED:
                     return
                 dialog.close()

@@ -26,15 +26,26 @@ class Screen:
 SCREENS: dict[str, Screen] = {}
 
 
-def screen(path: str, title: str, *, permission: str | None, icon: str = 'circle', section: str = '',
-           public: bool = False, in_menu: bool = True, order: int = 100,
-           description: str = '') -> Callable[[Callable], Callable]:
+def screen(
+    path: str,
+    title: str,
+    *,
+    permission: str | None,
+    icon: str = 'circle',
+    section: str = '',
+    public: bool = False,
+    in_menu: bool = True,
+    order: int = 100,
+    description: str = '',
+) -> Callable[[Callable], Callable]:
     """Declare a page. A signed-in page gets the shell and the guard, and its builder receives the user;
     a public page's builder receives the request. Path parameters (`/requests/{number}`) are passed to the builder
     as keyword arguments (strings), after the guard."""
+
     def decorator(builder: Callable) -> Callable:
         SCREENS[path] = Screen(path, title, builder, permission, icon, section, public, in_menu, order, description)
         return builder
+
     return decorator
 
 

@@ -31,8 +31,11 @@ def renewal_url(user: User | None, target: str = '/') -> str:
     token = secrets.token_urlsafe(32)
     storage = client_storage()
     storage[PENDING] = {
-        'token': token, 'user_id': user.id if user else None, 'epoch': user.session_epoch if user else None,
-        'target': safe_redirect(target) if user else '/login', 'expires_at': (utcnow() + TOKEN_LIFETIME).isoformat(),
+        'token': token,
+        'user_id': user.id if user else None,
+        'epoch': user.session_epoch if user else None,
+        'target': safe_redirect(target) if user else '/login',
+        'expires_at': (utcnow() + TOKEN_LIFETIME).isoformat(),
     }
     return f'{CONTINUE_PATH}?token={token}'
 

@@ -34,14 +34,18 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight')
         ui.space()
         NotificationBell(user)
-        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
-            .props('flat round dense color=white aria-label="Dark mode"').tooltip('Dark mode').mark('dark-mode')
+        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
+            'flat round dense color=white aria-label="Dark mode"'
+        ).tooltip('Dark mode').mark('dark-mode')
         _user_menu(user)
 
     # value=False + show-if-above: open on wide screens without asking the browser for its state (value=None does,
     # and logs a timeout error when the person leaves the page within a second)
-    with ui.left_drawer(value=False, fixed=True, bordered=True).props('show-if-above width=240 breakpoint=1023') \
-            .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer:
+    with (
+        ui.left_drawer(value=False, fixed=True, bordered=True)
+        .props('show-if-above width=240 breakpoint=1023')
+        .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer
+    ):
         _navigation(menu, current)
     menu_button.on_click(drawer.toggle)
 
@@ -88,8 +92,9 @@ def no_access() -> None:
     with ui.card().classes('w-full max-w-xl items-center text-center gap-2 p-8 self-center'):
         ui.icon('lock', size='3rem').classes('text-gray-400')
         ui.label("You don't have access to this page").classes('text-xl font-medium')
-        ui.label('Your role does not include it. If you need it for your work, ask an administrator.') \
-            .classes('text-gray-500')
+        ui.label('Your role does not include it. If you need it for your work, ask an administrator.').classes(
+            'text-gray-500'
+        )
         ui.button('Back to the dashboard', on_click=lambda: ui.navigate.to('/')).props('flat')
 
 
@@ -101,8 +106,11 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
                 section = item.section
                 ui.item_label(section).props('header').classes('text-xs uppercase tracking-wide pt-4')
             active = item.path == current
-            entry = ui.item(on_click=lambda path=item.path: ui.navigate.to(path)) \
-                .props('clickable active-class="text-primary bg-blue-50"').classes('rounded-r-full mr-2')
+            entry = (
+                ui.item(on_click=lambda path=item.path: ui.navigate.to(path))
+                .props('clickable active-class="text-primary bg-blue-50"')
+                .classes('rounded-r-full mr-2')
+            )
             entry.props.set_bool('active', active)
             with entry:
                 with ui.item_section().props('avatar'):
@@ -149,7 +157,8 @@ def _change_password_dialog() -> None:
         ui.label('Change password').classes('text-lg font-medium')
         fields = {
             'current': ui.input('Current password', password=True, password_toggle_button=True).classes('w-full'),
-            'new': ui.input('New password', password=True, password_toggle_button=True).classes('w-full')
+            'new': ui.input('New password', password=True, password_toggle_button=True)
+            .classes('w-full')
             .props('hint="At least 10 characters, hard to guess; other sessions will be signed out"'),
             'confirm': ui.input('Repeat new password', password=True, password_toggle_button=True).classes('w-full'),
         }

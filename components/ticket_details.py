@@ -21,17 +21,25 @@ Change = Callable[..., Awaitable[bool]]  # (fields to show errors at, **changes)
 
 def tags_input(ticket: Ticket, *, may_write: bool, change: Change) -> None:
     current = list(ticket.tags or [])
-    tags = ui.select(current, value=current, label='Tags', multiple=True, new_value_mode='add-unique',
-                     on_change=lambda e: change({'tags': tags}, tags=list(e.value or []))
-                     if list(e.value or []) != current else None)
-    tags.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0 '
-               'hint="Type a tag and press Enter"').classes('w-full').mark('tags')
+    tags = ui.select(
+        current,
+        value=current,
+        label='Tags',
+        multiple=True,
+        new_value_mode='add-unique',
+        on_change=lambda e: (
+            change({'tags': tags}, tags=list(e.value or [])) if list(e.value or []) != current else None
+        ),
+    )
+    tags.props(
+        'outlined dense use-chips use-input hide-dropdown-icon input-debounce=0 hint="Type a tag and press Enter"'
+    ).classes('w-full').mark('tags')
     if not may_write:
         tags.disable()
 
 
 def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
-    """"Order 100042" in the header: a link to the order when it is this customer's and the user may see orders."""
+    """ "Order 100042" in the header: a link to the order when it is this customer's and the user may see orders."""
     if not ticket.order_number:
         return
     if order is not None and may_open:
@@ -42,8 +50,12 @@ def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
 
 def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> None:
     """The order the request is about (its number or the shop's own order id), saved on Enter or when leaving it."""
-    field = ui.input('Order no.', value=ticket.order_number or '').props('outlined dense') \
-        .classes('w-full').mark('order-number')
+    field = (
+        ui.input('Order no.', value=ticket.order_number or '')
+        .props('outlined dense')
+        .classes('w-full')
+        .mark('order-number')
+    )
     if ticket.order_number:
         field.props['hint'] = "One of this customer's orders" if found else 'No order of this customer has this number'
     if not may_write:
@@ -55,6 +67,7 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
         if value != ticket.order_number:
             field.error = None
             await change({'order_number': field}, order_number=value)
+
     field.on('keydown.enter', save)
     field.on('blur', save)
 
@@ -68,12 +81,13 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
             ui.icon('bug_report').classes('text-red-700')
             ui.label('Bug report').classes('font-medium')
         fields = {
-            'severity': ui.select(SEVERITIES, label='Severity', value=_value(ticket.severity), clearable=True)
-            .mark('severity'),
-            'bug_status': ui.select(BUG_STATUSES, label='Bug status', value=_value(ticket.bug_status))
-            .mark('bug-status'),
-            'fixed_in_version': ui.input('Fixed in version', value=ticket.fixed_in_version or '')
-            .mark('fixed-in'),
+            'severity': ui.select(SEVERITIES, label='Severity', value=_value(ticket.severity), clearable=True).mark(
+                'severity'
+            ),
+            'bug_status': ui.select(BUG_STATUSES, label='Bug status', value=_value(ticket.bug_status)).mark(
+                'bug-status'
+            ),
+            'fixed_in_version': ui.input('Fixed in version', value=ticket.fixed_in_version or '').mark('fixed-in'),
             'steps': ui.textarea('Steps to reproduce', value=ticket.steps or '').props('autogrow').mark('steps'),
         }
         for field in fields.values():
@@ -81,17 +95,20 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
             if not may_write:
                 field.disable()
         if may_write:
+
             async def save() -> None:
                 for field in fields.values():
                     field.error = None
                 values = {name: (field.value or None) for name, field in fields.items()}
                 await change(fields, **values)
+
             ui.button('Save bug report', icon='save', on_click=save).props('outline').mark('save-bug')
 
 
-def duplicate_line(ticket: Ticket, original_number: int | None, *, may_write: bool,
-                   mark: Callable[[Any, ui.input], Awaitable[bool]]) -> None:
-    """"Duplicate of #N" with a link, or the button to mark it as one (asks for the original's number)."""
+def duplicate_line(
+    ticket: Ticket, original_number: int | None, *, may_write: bool, mark: Callable[[Any, ui.input], Awaitable[bool]]
+) -> None:
+    """ "Duplicate of #N" with a link, or the button to mark it as one (asks for the original's number)."""
     if original_number is not None:
         with ui.row().classes('items-center gap-1 text-sm').mark('duplicate-of'):
             ui.icon('content_copy').classes('text-gray-500')
@@ -105,17 +122,23 @@ def duplicate_line(ticket: Ticket, original_number: int | None, *, may_write: bo
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
             ui.label('Mark as a duplicate').classes('text-lg font-medium')
             ui.label('This request will be closed, with a note pointing to the original.').classes('text-sm')
-            number = ui.input('Original request no.').props('outlined autofocus inputmode=numeric') \
-                .classes('w-full').mark('duplicate-number')
+            number = (
+                ui.input('Original request no.')
+                .props('outlined autofocus inputmode=numeric')
+                .classes('w-full')
+                .mark('duplicate-number')
+            )
 
             async def confirm() -> None:
                 number.error = None
                 if await mark(number.value, number):
                     dialog.close()
+
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=dialog.close).props('flat')
                 ui.button('Mark as duplicate', on_click=confirm).mark('confirm-duplicate')
         dialog.open()
+
     ui.button('Mark as duplicate', icon='content_copy', on_click=ask).props('flat dense no-caps').mark('duplicate')
 
 

@@ -12,8 +12,14 @@ SECONDS = 10
 
 def offer_undo(message: str, on_undo: Callable[[], Any]) -> None:
     with ui.context.client.content:
-        bar = ui.row().classes('fixed bottom-4 left-1/2 -translate-x-1/2 z-50 items-center gap-4 px-4 py-2 rounded '
-                               'shadow-lg bg-gray-900 text-white no-wrap').props('role=status')
+        bar = (
+            ui.row()
+            .classes(
+                'fixed bottom-4 left-1/2 -translate-x-1/2 z-50 items-center gap-4 px-4 py-2 rounded '
+                'shadow-lg bg-gray-900 text-white no-wrap'
+            )
+            .props('role=status')
+        )
     with bar:
         ui.label(message)
 

@@ -8,7 +8,14 @@ from components.screens import screen
 AUDIT = resource('audit')
 
 
-@screen('/audit', AUDIT.label, permission=AUDIT.read_permission, icon=AUDIT.icon, section='Administration',
-        order=910, description=AUDIT.description)
+@screen(
+    '/audit',
+    AUDIT.label,
+    permission=AUDIT.read_permission,
+    icon=AUDIT.icon,
+    section='Administration',
+    order=910,
+    description=AUDIT.description,
+)
 def audit_page(user: User) -> None:
     ResourceView(AUDIT, user)

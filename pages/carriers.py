@@ -8,7 +8,14 @@ from components.screens import screen
 CARRIERS = resource('carriers')
 
 
-@screen('/carriers', CARRIERS.label, permission=CARRIERS.read_permission, icon=CARRIERS.icon, section='Sales',
-        order=260, description=CARRIERS.description)
+@screen(
+    '/carriers',
+    CARRIERS.label,
+    permission=CARRIERS.read_permission,
+    icon=CARRIERS.icon,
+    section='Sales',
+    order=260,
+    description=CARRIERS.description,
+)
 def carriers_page(user: User) -> None:
     ResourceView(CARRIERS, user)

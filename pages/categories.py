@@ -8,7 +8,14 @@ from components.screens import screen
 CATEGORIES = resource('categories')
 
 
-@screen('/categories', CATEGORIES.label, permission=CATEGORIES.read_permission, icon=CATEGORIES.icon,
-        section='Catalogue', order=310, description=CATEGORIES.description)
+@screen(
+    '/categories',
+    CATEGORIES.label,
+    permission=CATEGORIES.read_permission,
+    icon=CATEGORIES.icon,
+    section='Catalogue',
+    order=310,
+    description=CATEGORIES.description,
+)
 def categories_page(user: User) -> None:
     ResourceView(CATEGORIES, user)

@@ -8,7 +8,14 @@ from components.screens import screen
 COMPANIES = resource('companies')
 
 
-@screen('/companies', COMPANIES.label, permission=COMPANIES.read_permission, icon=COMPANIES.icon, section='People',
-        order=210, description=COMPANIES.description)
+@screen(
+    '/companies',
+    COMPANIES.label,
+    permission=COMPANIES.read_permission,
+    icon=COMPANIES.icon,
+    section='People',
+    order=210,
+    description=COMPANIES.description,
+)
 def companies_page(user: User) -> None:
     ResourceView(COMPANIES, user)

@@ -11,9 +11,13 @@ from components.forms import FAILED, call, clear_errors
 from components.screens import screen
 from components.shell import theme
 
-TYPES = {TicketType.question: 'A question', TicketType.bug: 'Something does not work',
-         TicketType.return_exchange: 'A return or exchange', TicketType.feedback: 'Feedback',
-         TicketType.other: 'Something else'}
+TYPES = {
+    TicketType.question: 'A question',
+    TicketType.bug: 'Something does not work',
+    TicketType.return_exchange: 'A return or exchange',
+    TicketType.feedback: 'Feedback',
+    TicketType.other: 'Something else',
+}
 
 HIDDEN = 'position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden'
 
@@ -60,8 +64,15 @@ def contact_page(request: Request) -> None:
         with ui.card().classes('w-full p-6 gap-3') as form:
             email = ui.input('Your email').props('type=email autocomplete=email outlined').classes('w-full')
             name = ui.input('Your name (optional)').props('autocomplete=name outlined').classes('w-full')
-            kind = ui.select({t.value: label for t, label in TYPES.items()}, label='What is it about?',
-                             value=TicketType.question.value).props('outlined').classes('w-full')
+            kind = (
+                ui.select(
+                    {t.value: label for t, label in TYPES.items()},
+                    label='What is it about?',
+                    value=TicketType.question.value,
+                )
+                .props('outlined')
+                .classes('w-full')
+            )
             subject = ui.input('Subject').props('outlined').classes('w-full')
             body = ui.textarea('Message').props('outlined autogrow').classes('w-full')
             # the honeypot: off-screen rather than display:none, which some bots skip; people never reach it
@@ -77,8 +88,15 @@ def contact_page(request: Request) -> None:
 
 def _submit(email: str, name: str, subject: str, body: str, kind: str) -> int:
     with session_scope() as session:
-        ticket = tickets.submit_request(session=session, email=email, name=name or None, subject=subject, body=body,
-                                        type=kind or None, source=TicketSource.contact)
+        ticket = tickets.submit_request(
+            session=session,
+            email=email,
+            name=name or None,
+            subject=subject,
+            body=body,
+            type=kind or None,
+            source=TicketSource.contact,
+        )
         return ticket.number
 
 

@@ -12,8 +12,15 @@ CONTENT = resource('content')
 LEGAL_VERSIONS = resource('legal-versions')
 
 
-@screen('/content', CONTENT.label, permission=CONTENT.read_permission, icon=CONTENT.icon, section='Front office',
-        order=400, description=CONTENT.description)
+@screen(
+    '/content',
+    CONTENT.label,
+    permission=CONTENT.read_permission,
+    icon=CONTENT.icon,
+    section='Front office',
+    order=400,
+    description=CONTENT.description,
+)
 def content_page(user: User) -> None:
     with ui.tabs().classes('w-full') as tabs:
         entries = ui.tab('Pages and texts', icon=CONTENT.icon).mark('content-tab')

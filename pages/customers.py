@@ -8,7 +8,14 @@ from components.screens import screen
 CUSTOMERS = resource('customers')
 
 
-@screen('/customers', CUSTOMERS.label, permission=CUSTOMERS.read_permission, icon=CUSTOMERS.icon, section='People',
-        order=200, description=CUSTOMERS.description)
+@screen(
+    '/customers',
+    CUSTOMERS.label,
+    permission=CUSTOMERS.read_permission,
+    icon=CUSTOMERS.icon,
+    section='People',
+    order=200,
+    description=CUSTOMERS.description,
+)
 def customers_page(user: User) -> None:
     ResourceView(CUSTOMERS, user)

@@ -18,8 +18,14 @@ from components.lean_plotly import LeanPlotly
 from components.screens import screen
 
 
-@screen('/', 'Dashboard', permission='kpis.read', icon='insights', order=0,
-        description='How the business is doing, KPIs and charts')
+@screen(
+    '/',
+    'Dashboard',
+    permission='kpis.read',
+    icon='insights',
+    order=0,
+    description='How the business is doing, KPIs and charts',
+)
 def dashboard_page(user: User) -> None:
     with read_session() as session:
         state = {'period': read.period_ending_today(30, session=session)}
@@ -93,8 +99,9 @@ def open_card(card: Card, period: Period, currency: str) -> None:
         LeanPlotly(widgets.line_figure(table, [(card.key, card.label, 'primary')])).classes('w-full h-56')
         ui.label("Behind today's number").classes('text-sm font-medium pt-2')
         if rows:
-            ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows) \
-                .props('dense flat').classes('w-full')
+            ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows).props(
+                'dense flat'
+            ).classes('w-full')
         else:
             ui.label('Nothing today yet.').classes('text-sm text-gray-500')
     dialog.open()

@@ -26,18 +26,21 @@ class InventoryScreen:
         with ui.row().classes('w-full items-center justify-between gap-2'):
             ui.label(STOCK.description).classes('text-gray-600')
             with ui.row().classes('gap-2'):
-                ui.button('Reorder list (CSV)', icon='download', on_click=self.reorder_csv).props('outline') \
-                    .mark('reorder-csv')
+                ui.button('Reorder list (CSV)', icon='download', on_click=self.reorder_csv).props('outline').mark(
+                    'reorder-csv'
+                )
                 if can(user, 'catalog.write'):
-                    ui.button('Receive purchase', icon='move_to_inbox', on_click=self.receive_dialog) \
-                        .mark('receive-purchase')
+                    ui.button('Receive purchase', icon='move_to_inbox', on_click=self.receive_dialog).mark(
+                        'receive-purchase'
+                    )
         with ui.tabs().classes('w-full') as tabs:
             levels = ui.tab('Stock')
             ledger = ui.tab('Movements')
         with ui.tab_panels(tabs, value=levels).classes('w-full'):
             with ui.tab_panel(levels).classes('p-0'):
-                self.levels = ResourceTable(STOCK, on_open=lambda record_id: open_record(
-                    STOCK, record_id, on_saved=self.reload))
+                self.levels = ResourceTable(
+                    STOCK, on_open=lambda record_id: open_record(STOCK, record_id, on_saved=self.reload)
+                )
             with ui.tab_panel(ledger).classes('p-0'):
                 self.ledger = ResourceTable(MOVEMENTS, on_open=lambda record_id: None)
 
@@ -53,6 +56,7 @@ class InventoryScreen:
         def render() -> str:
             with read_session() as session:
                 return stock.reorder_csv(session=session, actor=user)
+
         text = await run.io_bound(render)
         ui.download.content(text.encode(), 'reorder-list.csv', 'text/csv')
 
@@ -60,7 +64,14 @@ class InventoryScreen:
         new_purchase(self.user, received=True, on_saved=self.reload)
 
 
-@screen('/inventory', 'Inventory', permission=STOCK.read_permission, icon=STOCK.icon, section='Catalogue', order=320,
-        description=STOCK.description)
+@screen(
+    '/inventory',
+    'Inventory',
+    permission=STOCK.read_permission,
+    icon=STOCK.icon,
+    section='Catalogue',
+    order=320,
+    description=STOCK.description,
+)
 def inventory_page(user: User) -> None:
     InventoryScreen(user)

@@ -26,8 +26,13 @@ def login_page(request: Request):
     async def attempt() -> None:
         message.set_visibility(False)
         button.props('loading')
-        result = await run.io_bound(auth.sign_in, email=email.value, password=password.value, address=address,
-                                    known_browser_cookie=known_browser_cookie)
+        result = await run.io_bound(
+            auth.sign_in,
+            email=email.value,
+            password=password.value,
+            address=address,
+            known_browser_cookie=known_browser_cookie,
+        )
         button.props(remove='loading')
         if not result.ok:
             message.text = result.message
@@ -44,8 +49,11 @@ def login_page(request: Request):
         with ui.card().classes('w-full p-6 gap-3'):
             ui.label('Sign in to continue').classes('text-gray-500')
             email = ui.input('Email').props('type=email autocomplete=username autofocus outlined').classes('w-full')
-            password = ui.input('Password', password=True, password_toggle_button=True) \
-                .props('autocomplete=current-password outlined').classes('w-full')
+            password = (
+                ui.input('Password', password=True, password_toggle_button=True)
+                .props('autocomplete=current-password outlined')
+                .classes('w-full')
+            )
             password.on('keydown.enter', attempt)
             message = ui.label().classes('text-negative text-sm').props('role=alert').mark('sign-in-message')
             message.set_visibility(False)
@@ -56,5 +64,7 @@ def login_page(request: Request):
 def remember_this_browser(token: str) -> None:
     """The browser stores its known-browser cookie (HttpOnly) from a same-origin POST that outlives the navigation."""
     body = json.dumps(json.dumps({'token': token}))
-    ui.run_javascript(f"fetch('{REMEMBER_BROWSER}', {{method: 'POST', keepalive: true, credentials: 'same-origin', "
-                      f"headers: {{'Content-Type': 'application/json'}}, body: {body}}})")
+    ui.run_javascript(
+        f"fetch('{REMEMBER_BROWSER}', {{method: 'POST', keepalive: true, credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {body}}})"
+    )

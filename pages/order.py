@@ -43,14 +43,18 @@ class Loaded:
 def load(session, user: User, number: str) -> Loaded:
     order = orders.get_order(session=session, actor=user, number=number)
     found = returns.returns_of(session=session, actor=user, order_id=order.id)
-    return Loaded(order=order, lines=orders.order_lines(session, order.id),
-                  payments=payments.payments_of(session=session, actor=user, order_id=order.id),
-                  refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
-                  documents=invoices.documents_of(session=session, actor=user, order_id=order.id),
-                  shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
-                  carriers=orders.carriers(session=session, actor=user), returns=found,
-                  return_lines={r.id: returns.lines_of(session, r.id) for r in found},
-                  events=orders.timeline(session=session, actor=user, order_id=order.id))
+    return Loaded(
+        order=order,
+        lines=orders.order_lines(session, order.id),
+        payments=payments.payments_of(session=session, actor=user, order_id=order.id),
+        refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
+        documents=invoices.documents_of(session=session, actor=user, order_id=order.id),
+        shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
+        carriers=orders.carriers(session=session, actor=user),
+        returns=found,
+        return_lines={r.id: returns.lines_of(session, r.id) for r in found},
+        events=orders.timeline(session=session, actor=user, order_id=order.id),
+    )
 
 
 class OrderScreen:
@@ -81,6 +85,7 @@ class OrderScreen:
         def fetch() -> Loaded:
             with read_session() as session:
                 return load(session, user, self.data.order.number)
+
         data = await run.io_bound(fetch)
         if data is not None and not self.box.is_deleted:
             self.data = data
@@ -117,19 +122,40 @@ class OrderScreen:
 
     def _lines(self) -> None:
         order = self.data.order
-        rows = [{'id': line.id, 'sku': line.sku, 'name': line.name, 'quantity': line.quantity,
-                 'unit_price': f'{line.unit_price:.2f}', 'discount': f'{line.discount:.2f}',
-                 'line_total': f'{line.line_total:.2f}'} for line in self.data.lines]
-        columns = [{'name': n, 'label': label, 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
-                   for n, label in (('sku', 'SKU'), ('name', 'Item'), ('quantity', 'Qty'), ('unit_price', 'Price'),
-                                    ('discount', 'Discount'), ('line_total', 'Net'))]
-        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full') \
-            .mark('lines')
+        rows = [
+            {
+                'id': line.id,
+                'sku': line.sku,
+                'name': line.name,
+                'quantity': line.quantity,
+                'unit_price': f'{line.unit_price:.2f}',
+                'discount': f'{line.discount:.2f}',
+                'line_total': f'{line.line_total:.2f}',
+            }
+            for line in self.data.lines
+        ]
+        columns = [
+            {'name': n, 'label': label, 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
+            for n, label in (
+                ('sku', 'SKU'),
+                ('name', 'Item'),
+                ('quantity', 'Qty'),
+                ('unit_price', 'Price'),
+                ('discount', 'Discount'),
+                ('line_total', 'Net'),
+            )
+        ]
+        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full').mark('lines')
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
-            for label, value in (('Subtotal', order.subtotal), ('Discounts', -order.discount_total),
-                                 ('Shipping', order.shipping_total), ('Tax', order.tax_total),
-                                 ('Total', order.total), ('Paid', order.paid_total),
-                                 ('Refunded', order.refunded_total)):
+            for label, value in (
+                ('Subtotal', order.subtotal),
+                ('Discounts', -order.discount_total),
+                ('Shipping', order.shipping_total),
+                ('Tax', order.tax_total),
+                ('Total', order.total),
+                ('Paid', order.paid_total),
+                ('Refunded', order.refunded_total),
+            ):
                 ui.label(label).classes('text-gray-600')
                 ui.label(f'{value:,.2f} {order.currency}').classes('text-right')
 
@@ -165,25 +191,41 @@ class OrderScreen:
                         ui.label(f'delivered {when(shipment.delivered_at)}')
             bought = {line.id: line for line in data.lines}
             for rma in data.returns:
-                items = ', '.join(f'{line.quantity} × {_item(bought.get(line.order_line_id))}'
-                                  for line in data.return_lines[rma.id])
+                items = ', '.join(
+                    f'{line.quantity} × {_item(bought.get(line.order_line_id))}' for line in data.return_lines[rma.id]
+                )
                 with ui.row().classes('items-center gap-2').mark('return'):
-                    ui.label(f'Return {rma.number} · {rma.status.value}'
-                             + (f' · {rma.resolution.value}' if rma.resolution else '') + f' · {items}')
+                    ui.label(
+                        f'Return {rma.number} · {rma.status.value}'
+                        + (f' · {rma.resolution.value}' if rma.resolution else '')
+                        + f' · {items}'
+                    )
                     allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
                     if 'receive' in allowed:
-                        ui.button('Receive', on_click=lambda r=rma: self._do(lambda s, u: returns.receive(
-                            session=s, actor=u, return_id=r.id), f'Return {r.number} received and restocked')) \
-                            .props('flat dense')
+                        ui.button(
+                            'Receive',
+                            on_click=lambda r=rma: self._do(
+                                lambda s, u: returns.receive(session=s, actor=u, return_id=r.id),
+                                f'Return {r.number} received and restocked',
+                            ),
+                        ).props('flat dense')
                     if 'cancel' in allowed:
-                        ui.button('Cancel return', on_click=lambda r=rma: self._do(lambda s, u: returns.cancel_return(
-                            session=s, actor=u, return_id=r.id), f'Return {r.number} cancelled')) \
-                            .props('flat dense color=negative').mark('cancel-return')
+                        ui.button(
+                            'Cancel return',
+                            on_click=lambda r=rma: self._do(
+                                lambda s, u: returns.cancel_return(session=s, actor=u, return_id=r.id),
+                                f'Return {r.number} cancelled',
+                            ),
+                        ).props('flat dense color=negative').mark('cancel-return')
                     for key, label in RESOLUTIONS.items():
                         if key in allowed:
-                            ui.button(label, on_click=lambda r=rma, k=key: self._do(lambda s, u: returns.resolve(
-                                session=s, actor=u, return_id=r.id, resolution=k), f'Return {r.number} closed')) \
-                                .props('flat dense')
+                            ui.button(
+                                label,
+                                on_click=lambda r=rma, k=key: self._do(
+                                    lambda s, u: returns.resolve(session=s, actor=u, return_id=r.id, resolution=k),
+                                    f'Return {r.number} closed',
+                                ),
+                            ).props('flat dense')
             if not (data.shipments or data.returns):
                 ui.label('Not shipped yet.').classes('text-gray-500')
 
@@ -191,17 +233,27 @@ class OrderScreen:
         """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
         allowed = orders.allowed_actions(order, invoiced=any(d.kind == 'invoice' for d in self.data.documents))
-        steps = {'confirm': ('Confirm', orders.confirm), 'pack': ('Mark packed', orders.pack),
-                 'deliver': ('Mark delivered', orders.deliver)}
+        steps = {
+            'confirm': ('Confirm', orders.confirm),
+            'pack': ('Mark packed', orders.pack),
+            'deliver': ('Mark delivered', orders.deliver),
+        }
         with ui.row().classes('gap-2 flex-wrap'):
             if 'edit_draft' in allowed:
-                ui.button('Edit draft', icon='edit', on_click=lambda: DraftDialog(
-                    self.user, order, on_saved=lambda _: self.reload())).props('outline').mark('edit-draft')
+                ui.button(
+                    'Edit draft',
+                    icon='edit',
+                    on_click=lambda: DraftDialog(self.user, order, on_saved=lambda _: self.reload()),
+                ).props('outline').mark('edit-draft')
             for key, (label, action) in steps.items():
                 if key in allowed:
-                    ui.button(label, on_click=lambda label=label, action=action: self._do(lambda s, u: action(
-                        session=s, actor=u, order_id=order.id, version=self.version()), f'{label}: done')) \
-                        .mark('advance')
+                    ui.button(
+                        label,
+                        on_click=lambda label=label, action=action: self._do(
+                            lambda s, u: action(session=s, actor=u, order_id=order.id, version=self.version()),
+                            f'{label}: done',
+                        ),
+                    ).mark('advance')
             if 'record_payment' in allowed:
                 ui.button('Record payment', icon='payments', on_click=self._payment_dialog).mark('record-payment')
             if 'ship' in allowed:
@@ -209,19 +261,25 @@ class OrderScreen:
             if 'refund' in allowed:
                 ui.button('Refund', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
             if 'start_return' in allowed:
-                ui.button('Start a return', icon='assignment_return',
-                          on_click=lambda: start_return(order, lines=self.data.lines,
-                                                         on_done=lambda _rma: self.reload())) \
-                    .props('outline').mark('start-return')
+                ui.button(
+                    'Start a return',
+                    icon='assignment_return',
+                    on_click=lambda: start_return(order, lines=self.data.lines, on_done=lambda _rma: self.reload()),
+                ).props('outline').mark('start-return')
             if 'issue_invoice' in allowed:
-                ui.button('Issue invoice', icon='receipt', on_click=lambda: self._do(
-                    lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), 'Invoice issued')) \
-                    .props('outline')
+                ui.button(
+                    'Issue invoice',
+                    icon='receipt',
+                    on_click=lambda: self._do(
+                        lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), 'Invoice issued'
+                    ),
+                ).props('outline')
             if 'pick_list' in allowed:
                 ui.button('Pick list', icon='picture_as_pdf', on_click=self._pick_list).props('outline')
             if 'cancel' in allowed:
-                ui.button('Cancel order', icon='cancel', on_click=self._cancel_dialog) \
-                    .props('outline color=negative').mark('cancel-order')
+                ui.button('Cancel order', icon='cancel', on_click=self._cancel_dialog).props(
+                    'outline color=negative'
+                ).mark('cancel-order')
 
     # --- dialogs and calls ------------------------------------------------------------------------------------------
 
@@ -230,8 +288,9 @@ class OrderScreen:
         service still refuses a step the order's status no longer allows, with its reason."""
         return self.data.order.version
 
-    def _form(self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable],
-              done: str) -> None:
+    def _form(
+        self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable], done: str
+    ) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
             inputs = fields()
@@ -242,42 +301,60 @@ class OrderScreen:
                     if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs):
                         dialog.close()
                         dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
+
                 ui.button(title, on_click=go).mark('dialog-submit')
         dialog.open()
 
     def _payment_dialog(self) -> None:
         order = self.data.order
         due = order.total - order.paid_total
-        self._form('Record payment', lambda: {
-            'amount': ui.input('Amount', value=f'{due:.2f}').props('outlined dense').mark('amount'),
-            'method': ui.select(payments.PROVIDERS['manual'].methods, label='Method', value='bank_transfer')
-            .props('outlined dense'),
-            'reference': ui.input('Reference (bank statement line)').props('outlined dense')},
+        self._form(
+            'Record payment',
+            lambda: {
+                'amount': ui.input('Amount', value=f'{due:.2f}').props('outlined dense').mark('amount'),
+                'method': ui.select(payments.PROVIDERS['manual'].methods, label='Method', value='bank_transfer').props(
+                    'outlined dense'
+                ),
+                'reference': ui.input('Reference (bank statement line)').props('outlined dense'),
+            },
             lambda v: lambda s, u: payments.record_payment(session=s, actor=u, order_id=order.id, **v),
-            'Payment recorded')
+            'Payment recorded',
+        )
 
     def _refund_dialog(self) -> None:
         order = self.data.order
-        self._form('Refund', lambda: {
-            'amount': ui.input('Amount', value=f'{order.paid_total - order.refunded_total:.2f}')
-            .props('outlined dense').mark('amount'),
-            'reason': ui.input('Reason').props('outlined dense').mark('reason')},
+        self._form(
+            'Refund',
+            lambda: {
+                'amount': ui.input('Amount', value=f'{order.paid_total - order.refunded_total:.2f}')
+                .props('outlined dense')
+                .mark('amount'),
+                'reason': ui.input('Reason').props('outlined dense').mark('reason'),
+            },
             lambda v: lambda s, u: payments.refund(session=s, actor=u, order_id=order.id, **v),
-            'Refunded; a credit note was issued')
+            'Refunded; a credit note was issued',
+        )
 
     def _ship_dialog(self) -> None:
         order = self.data.order
-        self._form('Ship', lambda: {
-            'carrier_id': ui.select(self.data.carriers, label='Carrier', clearable=True).props('outlined dense'),
-            'tracking_number': ui.input('Tracking number').props('outlined dense')},
+        self._form(
+            'Ship',
+            lambda: {
+                'carrier_id': ui.select(self.data.carriers, label='Carrier', clearable=True).props('outlined dense'),
+                'tracking_number': ui.input('Tracking number').props('outlined dense'),
+            },
             lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            'Shipped')
+            'Shipped',
+        )
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
-        self._form('Cancel order', lambda: {'reason': ui.input('Reason (optional)').props('outlined dense')},
-                   lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(),
-                                                        **v), 'Order cancelled; its stock is free again')
+        self._form(
+            'Cancel order',
+            lambda: {'reason': ui.input('Reason (optional)').props('outlined dense')},
+            lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(), **v),
+            'Order cancelled; its stock is free again',
+        )
 
     async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
         box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
@@ -289,6 +366,7 @@ class OrderScreen:
         def in_session() -> Any:
             with session_scope() as session:
                 return work(session, user)
+
         stale: list[StaleRecord] = []
         with box:
             failed = await call(in_session, fields=fields, on_stale=stale.append) is FAILED
@@ -317,6 +395,7 @@ class OrderScreen:
         def render() -> bytes:
             with read_session() as session:
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=[order.id])
+
         pdf = await run.io_bound(render)
         with self.box:
             ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
@@ -329,7 +408,14 @@ def _item(line) -> str:
     return f'{line.sku} {line.name}' if line is not None else 'an item no longer on the order'
 
 
-@screen('/orders/{number}', 'Order', permission='orders.read', icon='receipt_long', section='Sales', in_menu=False,
-        description='One order: lines, payments, invoices, shipments, returns and its timeline')
+@screen(
+    '/orders/{number}',
+    'Order',
+    permission='orders.read',
+    icon='receipt_long',
+    section='Sales',
+    in_menu=False,
+    description='One order: lines, payments, invoices, shipments, returns and its timeline',
+)
 def order_page(user: User, number: str) -> None:
     OrderScreen(user, number)

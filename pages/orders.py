@@ -25,15 +25,24 @@ class OrdersList:
         with ui.row().classes('w-full items-center justify-between gap-2'):
             ui.label(ORDERS.description).classes('text-gray-600')
             with ui.row().classes('gap-2'):
-                self.pick = ui.button('Pick list', icon='picture_as_pdf',
-                                      on_click=lambda: self.pick_list(self.table.bulk.selection())).props('outline')
+                self.pick = ui.button(
+                    'Pick list', icon='picture_as_pdf', on_click=lambda: self.pick_list(self.table.bulk.selection())
+                ).props('outline')
                 self.pick.mark('pick-list')
                 if can(user, 'orders.write'):
-                    ui.button('New draft order', icon='add', on_click=lambda: DraftDialog(
-                        user, on_saved=lambda draft: ui.navigate.to(f'/orders/{draft.number}'))).mark('new-draft')
+                    ui.button(
+                        'New draft order',
+                        icon='add',
+                        on_click=lambda: DraftDialog(
+                            user, on_saved=lambda draft: ui.navigate.to(f'/orders/{draft.number}')
+                        ),
+                    ).mark('new-draft')
         # read-only rows, but a batch pick list needs a selection: the bulk bar offers it, and "all N matching"
-        self.table = ResourceTable(ORDERS, on_open=self.open, bulk_tools=(
-            BulkTool('Pick list', 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),))
+        self.table = ResourceTable(
+            ORDERS,
+            on_open=self.open,
+            bulk_tools=(BulkTool('Pick list', 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),),
+        )
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
@@ -48,8 +57,12 @@ class OrdersList:
             ui.notify('Select the orders to pick first (the boxes at the left of the list)', type='warning')
             return
         if chosen.request is not None and chosen.count > documents.MAX_PICK_ORDERS:
-            ui.notify(f'A pick list takes at most {documents.MAX_PICK_ORDERS:,} orders; {chosen.count:,} match: '
-                      'narrow the list (a status, a date range)', type='warning', multi_line=True)
+            ui.notify(
+                f'A pick list takes at most {documents.MAX_PICK_ORDERS:,} orders; {chosen.count:,} match: '
+                'narrow the list (a status, a date range)',
+                type='warning',
+                multi_line=True,
+            )
             return
 
         def render() -> tuple[bytes, int]:
@@ -57,6 +70,7 @@ class OrdersList:
                 if chosen.request is not None:
                     return documents.pick_list_matching(session=session, actor=user, request=chosen.request)
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
+
         if chosen.count > 100:
             ui.notify(f'Making the pick list of {chosen.count:,} orders…')
         rendered = await call(render)
@@ -66,7 +80,14 @@ class OrdersList:
         ui.download.content(pdf, f'pick-list-{count}-orders.pdf', 'application/pdf')
 
 
-@screen('/orders', ORDERS.label, permission=ORDERS.read_permission, icon=ORDERS.icon, section='Sales', order=250,
-        description=ORDERS.description)
+@screen(
+    '/orders',
+    ORDERS.label,
+    permission=ORDERS.read_permission,
+    icon=ORDERS.icon,
+    section='Sales',
+    order=250,
+    description=ORDERS.description,
+)
 def orders_page(user: User) -> None:
     OrdersList(user)

@@ -8,7 +8,14 @@ from components.screens import screen
 PRODUCTS = resource('products')
 
 
-@screen('/products', PRODUCTS.label, permission=PRODUCTS.read_permission, icon=PRODUCTS.icon, section='Catalogue',
-        order=300, description=PRODUCTS.description)
+@screen(
+    '/products',
+    PRODUCTS.label,
+    permission=PRODUCTS.read_permission,
+    icon=PRODUCTS.icon,
+    section='Catalogue',
+    order=300,
+    description=PRODUCTS.description,
+)
 def products_page(user: User) -> None:
     ResourceView(PRODUCTS, user)

@@ -68,13 +68,16 @@ class RequestScreen:
     def _load(self, session, user: User, number: int) -> None:
         ticket = tickets.get_ticket(session=session, actor=user, number=number)
         messages = tickets.thread(session=session, actor=user, ticket_id=ticket.id)
-        customer = crud.get_record(session=session, actor=user, resource=RESOURCES['customers'],
-                                   record_id=ticket.customer_id)
+        customer = crud.get_record(
+            session=session, actor=user, resource=RESOURCES['customers'], record_id=ticket.customer_id
+        )
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else 'Customer'
-        self.entries = [ThreadEntry(m, customer_name if m.kind == MessageKind.customer
-                                    else staff.get(m.author_id, 'Someone')) for m in messages]
+        self.entries = [
+            ThreadEntry(m, customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, 'Someone'))
+            for m in messages
+        ]
         self.customer = customer
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
@@ -92,14 +95,16 @@ class RequestScreen:
         def fetch() -> None:
             with read_session() as session:
                 self._load(session, user, number)
+
         if await call(fetch) is FAILED:
             return
         self.stale_box.clear()
         self._render()
 
     def _on_change(self, payload: dict) -> None:
-        if self.ticket is not None and (payload.get('id') == self.ticket.id
-                                        or self.ticket.id in (payload.get('ids') or ())):
+        if self.ticket is not None and (
+            payload.get('id') == self.ticket.id or self.ticket.id in (payload.get('ids') or ())
+        ):
             ui.timer(0.05, self.reload, once=True)
 
     # --- rendering --------------------------------------------------------------------------------------------------
@@ -125,24 +130,42 @@ class RequestScreen:
                     if ticket.assignee_id is not None and ticket.assignee_id not in options:
                         options[ticket.assignee_id] = self.assignee or f'User {ticket.assignee_id}'
                     current = ticket.assignee_id
-                    assignee = ui.select(options, label='Assignee', value=current, clearable=True, with_input=True,
-                                         on_change=lambda e: self._change(assignee_id=e.value)
-                                         if e.value != current else None)
+                    assignee = ui.select(
+                        options,
+                        label='Assignee',
+                        value=current,
+                        clearable=True,
+                        with_input=True,
+                        on_change=lambda e: self._change(assignee_id=e.value) if e.value != current else None,
+                    )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
                     if ticket.assignee_id != self.user.id:
                         ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
                     if returns.may_start_from_ticket(ticket) and self.order is not None:
-                        ui.button('Start a return', icon='assignment_return',
-                                  on_click=lambda: start_return(self.order, ticket=self.ticket)).props('flat') \
-                            .mark('start-return')
+                        ui.button(
+                            'Start a return',
+                            icon='assignment_return',
+                            on_click=lambda: start_return(self.order, ticket=self.ticket),
+                        ).props('flat').mark('start-return')
                 else:
                     ui.label(f'Assignee: {self.assignee or "nobody"}').mark('assignee')
         self.thread_box.clear()
         with self.thread_box:
             ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
-        shown = (ticket.tags, ticket.order_number, self.order is not None, ticket.type, ticket.severity,
-                 ticket.bug_status, ticket.fixed_in_version, ticket.steps,
-                 ticket.status, self.original_number, ticket.rating, ticket.rating_comment)
+        shown = (
+            ticket.tags,
+            ticket.order_number,
+            self.order is not None,
+            ticket.type,
+            ticket.severity,
+            ticket.bug_status,
+            ticket.fixed_in_version,
+            ticket.steps,
+            ticket.status,
+            self.original_number,
+            ticket.rating,
+            ticket.rating_comment,
+        )
         if shown == getattr(self, '_details_shown', None):
             return  # unchanged: keep what the agent is typing in the bug report
         self._details_shown = shown
@@ -165,8 +188,12 @@ class RequestScreen:
                 ui.chip(name, icon='person').props('dense outline color=primary').mark('present')
 
     def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
-        select = ui.select(options, label=label, value=value,
-                           on_change=lambda e: self._change(**{name: e.value}) if e.value != value else None)
+        select = ui.select(
+            options,
+            label=label,
+            value=value,
+            on_change=lambda e: self._change(**{name: e.value}) if e.value != value else None,
+        )
         select.props('outlined dense').classes('min-w-36').mark(name)
         if not self.may_write:
             select.disable()
@@ -175,9 +202,12 @@ class RequestScreen:
         if not self.may_write:
             ui.label('You can read this request but not answer it.').classes('text-sm text-gray-500')
             return
-        self.canned_select = ui.select({}, label='Canned reply', clearable=True,
-                                       on_change=lambda e: self._insert_canned(e.value)) \
-            .props('outlined dense').classes('w-full').mark('canned')
+        self.canned_select = (
+            ui.select({}, label='Canned reply', clearable=True, on_change=lambda e: self._insert_canned(e.value))
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('canned')
+        )
         self.body = ui.textarea('Reply or note').props('outlined autogrow').classes('w-full').mark('reply-body')
         with ui.row().classes('gap-2'):
             ui.button('Send reply', icon='send', on_click=self._send).mark('send-reply')
@@ -187,8 +217,9 @@ class RequestScreen:
 
     # --- actions ----------------------------------------------------------------------------------------------------
 
-    async def _write(self, action: Callable[[Any, User], Any], done: str | None = None,
-                     fields: dict[str, ui.element] | None = None) -> bool:
+    async def _write(
+        self, action: Callable[[Any, User], Any], done: str | None = None, fields: dict[str, ui.element] | None = None
+    ) -> bool:
         user = acting_user()
         if user is None:
             return False
@@ -196,6 +227,7 @@ class RequestScreen:
         def work() -> Any:
             with session_scope() as session:
                 return action(session, user)
+
         shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
         if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
             return False
@@ -212,42 +244,67 @@ class RequestScreen:
 
     async def _change(self, **fields: Any) -> None:
         version = self.ticket.version
-        await self._write(lambda session, user: tickets.change(
-            session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields), 'Saved')
+        await self._write(
+            lambda session, user: tickets.change(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields
+            ),
+            'Saved',
+        )
 
     async def _change_at(self, fields: dict[str, ui.element], **changes: Any) -> bool:
         """A change whose errors show at these fields (tags, the bug report)."""
         version = self.ticket.version
-        return await self._write(lambda session, user: tickets.change(
-            session=session, actor=user, ticket_id=self.ticket.id, version=version, **changes), 'Saved', fields=fields)
+        return await self._write(
+            lambda session, user: tickets.change(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, **changes
+            ),
+            'Saved',
+            fields=fields,
+        )
 
     async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
         version = self.ticket.version
-        return await self._write(lambda session, user: tickets.mark_duplicate(
-            session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number),
-            'Closed as a duplicate', fields={'of_number': field})
+        return await self._write(
+            lambda session, user: tickets.mark_duplicate(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number
+            ),
+            'Closed as a duplicate',
+            fields={'of_number': field},
+        )
 
     async def _assign_to_me(self) -> None:
         version = self.ticket.version
-        await self._write(lambda session, user: tickets.assign_to_me(
-            session=session, actor=user, ticket_id=self.ticket.id, version=version), 'Assigned to you')
+        await self._write(
+            lambda session, user: tickets.assign_to_me(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version
+            ),
+            'Assigned to you',
+        )
 
     async def _retry(self, message_id: int) -> None:
-        await self._write(lambda session, user: tickets.retry_delivery(
-            session=session, actor=user, message_id=message_id), 'The reply will be sent again')
+        await self._write(
+            lambda session, user: tickets.retry_delivery(session=session, actor=user, message_id=message_id),
+            'The reply will be sent again',
+        )
 
     async def _send(self) -> None:
         version, text = self.ticket.version, self.body.value or ''
         self.body.error = None
-        if await self._write(lambda session, user: tickets.reply(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text), 'Reply queued'):
+        if await self._write(
+            lambda session, user: tickets.reply(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text
+            ),
+            'Reply queued',
+        ):
             self.body.value = ''
 
     async def _note(self) -> None:
         text = self.body.value or ''
         self.body.error = None
-        if await self._write(lambda session, user: tickets.add_note(
-                session=session, actor=user, ticket_id=self.ticket.id, body=text), 'Note added'):
+        if await self._write(
+            lambda session, user: tickets.add_note(session=session, actor=user, ticket_id=self.ticket.id, body=text),
+            'Note added',
+        ):
             self.body.value = ''
 
     async def _insert_canned(self, canned_id: int | None) -> None:
@@ -256,9 +313,11 @@ class RequestScreen:
         user = acting_user()
         if user is None:
             return
+
         def render() -> str:
             with read_session() as session:
                 return tickets.render_canned(session=session, actor=user, canned=canned_id, ticket=self.ticket.id)
+
         text = await call(render)
         if text is FAILED:
             return
@@ -267,8 +326,15 @@ class RequestScreen:
         self.canned_select.value = None
 
 
-@screen('/requests/{number}', 'Request', permission='tickets.read', icon='support_agent', section='Support',
-        in_menu=False, description='One customer request: its thread, replies and notes')
+@screen(
+    '/requests/{number}',
+    'Request',
+    permission='tickets.read',
+    icon='support_agent',
+    section='Support',
+    in_menu=False,
+    description='One customer request: its thread, replies and notes',
+)
 def request_page(user: User, number: str) -> None:
     RequestScreen(user, number)
 

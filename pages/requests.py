@@ -19,17 +19,28 @@ OPEN = [status.value for status in OPEN_STATUSES]
 def queues(user: User) -> dict[str, dict]:
     """Each queue as the table state it sets (filters, and the columns it shows)."""
     usual = [c.name for c in TICKETS.columns if c.shown]
-    bug_columns = ['number', 'subject', 'severity', 'bug_status', 'fixed_in_version', 'status', 'assignee_id',
-                   'updated_at']
-    return {name: {'columns': usual, **state} for name, state in {
-        'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
-        'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
-        'All open': {'filters': {'status': OPEN}},
-        'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
-        'Waiting on customer': {'filters': {'status': ['waiting']}},
-        'Solved': {'filters': {'status': ['solved']}},
-        'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
-    }.items()}
+    bug_columns = [
+        'number',
+        'subject',
+        'severity',
+        'bug_status',
+        'fixed_in_version',
+        'status',
+        'assignee_id',
+        'updated_at',
+    ]
+    return {
+        name: {'columns': usual, **state}
+        for name, state in {
+            'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
+            'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
+            'All open': {'filters': {'status': OPEN}},
+            'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
+            'Waiting on customer': {'filters': {'status': ['waiting']}},
+            'Solved': {'filters': {'status': ['solved']}},
+            'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
+        }.items()
+    }
 
 
 class RequestsList:
@@ -39,17 +50,25 @@ class RequestsList:
         with ui.row().classes('w-full items-center justify-between gap-2'):
             with ui.row().classes('gap-1 items-center'):
                 for name in queues(user):
-                    self.buttons[name] = ui.button(name, on_click=lambda n=name: self.show(n)) \
-                        .props('outline rounded dense').classes('px-3').mark(f'queue-{name}')
+                    self.buttons[name] = (
+                        ui.button(name, on_click=lambda n=name: self.show(n))
+                        .props('outline rounded dense')
+                        .classes('px-3')
+                        .mark(f'queue-{name}')
+                    )
             if can(user, TICKETS.write_permission):
-                ui.button(f'New {TICKETS.singular}', icon='add',
-                          on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload))
+                ui.button(
+                    f'New {TICKETS.singular}',
+                    icon='add',
+                    on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
+                )
         self.table = ResourceTable(TICKETS, on_open=self.open)
 
     async def show(self, name: str) -> None:
         for other, button in self.buttons.items():
-            button.props(remove='unelevated' if other != name else 'outline',
-                         add='outline' if other != name else 'unelevated')
+            button.props(
+                remove='unelevated' if other != name else 'outline', add='outline' if other != name else 'unelevated'
+            )
         await self.table.apply_view({'search': '', **queues(self.user)[name]})
 
     def open(self, record_id: int) -> None:
@@ -58,8 +77,15 @@ class RequestsList:
             ui.navigate.to(f'/requests/{row["number"]}')
 
 
-@screen('/requests', TICKETS.label, permission=TICKETS.read_permission, icon='support_agent', section='Support',
-        order=100, description=TICKETS.description)
+@screen(
+    '/requests',
+    TICKETS.label,
+    permission=TICKETS.read_permission,
+    icon='support_agent',
+    section='Support',
+    order=100,
+    description=TICKETS.description,
+)
 def requests_page(user: User) -> None:
     ui.label(TICKETS.description).classes('text-gray-600')
     RequestsList(user)

@@ -10,8 +10,15 @@ from components.screens import screen
 RETURNS = resource('returns')
 
 
-@screen('/returns', RETURNS.label, permission=RETURNS.read_permission, icon=RETURNS.icon, section='Sales', order=255,
-        description=RETURNS.description)
+@screen(
+    '/returns',
+    RETURNS.label,
+    permission=RETURNS.read_permission,
+    icon=RETURNS.icon,
+    section='Sales',
+    order=255,
+    description=RETURNS.description,
+)
 def returns_page(user: User) -> None:
     ui.label(f'{RETURNS.description}. A row opens its order, where the return is handled.').classes('text-gray-600')
     table = ResourceTable(RETURNS, on_open=lambda record_id: _open(table, record_id))

@@ -22,15 +22,28 @@ from components.session import acting_user
 
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 
-NUMBER_FILTERS = {'signed_up_within_days': 'Signed up within (days)', 'not_seen_for_days': 'Not seen for (days)',
-                  'seen_within_days': 'Seen within (days)', 'min_orders': 'At least this many paid orders',
-                  'min_turnover': 'Turnover at least', 'event_within_days': '… within (days)'}
+NUMBER_FILTERS = {
+    'signed_up_within_days': 'Signed up within (days)',
+    'not_seen_for_days': 'Not seen for (days)',
+    'seen_within_days': 'Seen within (days)',
+    'min_orders': 'At least this many paid orders',
+    'min_turnover': 'Turnover at least',
+    'event_within_days': '… within (days)',
+}
 
 
-@screen('/segments', 'Segments', permission='segments.read', icon='groups', section='People', order=230,
-        description='Customers to re-engage: inactive, at risk, high value, your own')
+@screen(
+    '/segments',
+    'Segments',
+    permission='segments.read',
+    icon='groups',
+    section='People',
+    order=230,
+    description='Customers to re-engage: inactive, at risk, high value, your own',
+)
 def segments_page(user: User) -> None:
     may_export = can(user, 'segments.export')
+
     @ui.refreshable
     def overview() -> None:
         with read_session() as session:
@@ -38,22 +51,34 @@ def segments_page(user: User) -> None:
         totals: dict[str, ui.label] = {}
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for segment in segments.BUILT_IN:
-                with ui.card().classes('w-full gap-1 p-3 cursor-pointer').mark(f'segment-{segment.key}') \
-                        .on('click', lambda k=segment.key, n=segment.name: show_members(k, n)):
+                with (
+                    ui.card()
+                    .classes('w-full gap-1 p-3 cursor-pointer')
+                    .mark(f'segment-{segment.key}')
+                    .on('click', lambda k=segment.key, n=segment.name: show_members(k, n))
+                ):
                     ui.label(segment.name).classes('text-sm text-gray-600')
-                    totals[segment.key] = ui.label('…').classes('text-2xl font-semibold') \
-                        .mark(f'segment-total-{segment.key}')
+                    totals[segment.key] = (
+                        ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-{segment.key}')
+                    )
                     ui.label(segment.description).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
-                with ui.card().classes('w-full gap-1 p-3 cursor-pointer') \
-                        .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n)):
+                with (
+                    ui.card()
+                    .classes('w-full gap-1 p-3 cursor-pointer')
+                    .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n))
+                ):
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
                         ui.label(name).classes('text-sm text-gray-600 truncate')
                         if may_export:
-                            delete = ui.button(icon='delete_outline',
-                                               on_click=lambda i=segment_id, n=name: delete_dialog(i, n)) \
-                                .props('flat round dense size=sm color=grey-7').mark(f'delete-segment-{segment_id}') \
-                                .on('click.stop', js_handler='() => {}')  # the card under it opens the members
+                            delete = (
+                                ui.button(
+                                    icon='delete_outline', on_click=lambda i=segment_id, n=name: delete_dialog(i, n)
+                                )
+                                .props('flat round dense size=sm color=grey-7')
+                                .mark(f'delete-segment-{segment_id}')
+                                .on('click.stop', js_handler='() => {}')
+                            )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = f'Delete segment {name}'
                     ui.label('Custom segment').classes('text-xs text-gray-500')
@@ -63,6 +88,7 @@ def segments_page(user: User) -> None:
             if counted is not FAILED:
                 for key, label in totals.items():
                     label.text = f'{counted[key]:,}'
+
         ui.timer(0, count_built_in, once=True)
 
     overview()
@@ -71,8 +97,8 @@ def segments_page(user: User) -> None:
         ui.label('Build a segment').classes('text-lg font-medium')
         fields: dict[str, ui.element] = {
             'status': ui.select({s.value: s.value for s in CustomerStatus}, label='Status', clearable=True),
-            'event_type': ui.select({t: t.replace('_', ' ') for t in ACTIVITY_TYPES}, label='Did this',
-                                    clearable=True)}
+            'event_type': ui.select({t: t.replace('_', ' ') for t in ACTIVITY_TYPES}, label='Did this', clearable=True),
+        }
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
             for name, label in NUMBER_FILTERS.items():
                 fields[name] = ui.number(label, min=0)
@@ -83,8 +109,9 @@ def segments_page(user: User) -> None:
         with ui.row().classes('w-full items-center justify-between gap-2'):
             live_count = ui.label().classes('font-medium').mark('live-count')
             with ui.row().classes('gap-2'):
-                ui.button('Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))) \
-                    .props('flat')
+                ui.button(
+                    'Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))
+                ).props('flat')
                 if may_export:
                     ui.button('Save segment', on_click=lambda: save_dialog())
 
@@ -132,16 +159,34 @@ def segments_page(user: User) -> None:
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(f'{name}: {total:,} customer{"" if total == 1 else "s"}').classes('text-lg font-medium')
                 ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
-            ui.table(columns=[{'name': c, 'label': label, 'field': c, 'align': 'left'} for c, label in (
-                ('email', 'Email'), ('name', 'Name'), ('consent', 'Marketing'), ('seen', 'Last seen'))],
-                rows=[{'id': r['id'], 'email': r['email'], 'name': r['name'],
-                       'consent': 'yes' if r['marketing_consent'] else 'no', 'seen': ago(r['last_seen_at'])}
-                      for r in rows], row_key='id').props('dense flat').classes('w-full')
+            ui.table(
+                columns=[
+                    {'name': c, 'label': label, 'field': c, 'align': 'left'}
+                    for c, label in (
+                        ('email', 'Email'),
+                        ('name', 'Name'),
+                        ('consent', 'Marketing'),
+                        ('seen', 'Last seen'),
+                    )
+                ],
+                rows=[
+                    {
+                        'id': r['id'],
+                        'email': r['email'],
+                        'name': r['name'],
+                        'consent': 'yes' if r['marketing_consent'] else 'no',
+                        'seen': ago(r['last_seen_at']),
+                    }
+                    for r in rows
+                ],
+                row_key='id',
+            ).props('dense flat').classes('w-full')
             if total > len(rows):
                 ui.label(f'The first {len(rows)} shown.').classes('text-xs text-gray-500')
             if may_export:
-                ui.label('Exports include only customers who agreed to marketing; each export is logged.') \
-                    .classes('text-xs text-gray-500')
+                ui.label('Exports include only customers who agreed to marketing; each export is logged.').classes(
+                    'text-xs text-gray-500'
+                )
                 with ui.row().classes('w-full justify-end gap-2'):
                     ui.button('Push to webhook', icon='send', on_click=lambda: push_dialog(which, name)).props('flat')
                     ui.button('Export CSV', icon='download', on_click=lambda: export(which, name))
@@ -167,8 +212,9 @@ def segments_page(user: User) -> None:
                 ui.label('The consenting customers are sent to').classes('text-sm text-gray-600')
                 ui.label(address).classes('text-sm font-mono break-all').mark('webhook-address')
             else:
-                ui.label('No webhook address yet: an admin sets it in Settings → Segments.') \
-                    .classes('text-sm text-gray-600')
+                ui.label('No webhook address yet: an admin sets it in Settings → Segments.').classes(
+                    'text-sm text-gray-600'
+                )
             problem = error_line()
 
             async def push() -> None:
@@ -261,4 +307,3 @@ def _push(actor: User, which: str | Filters, name: str) -> int:
 
 def matches(total: int) -> str:
     return '1 customer matches' if total == 1 else f'{total:,} customers match'
-

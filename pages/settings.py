@@ -16,8 +16,15 @@ from components.screens import screen
 from components.session import acting_user
 
 
-@screen('/settings', 'Settings', permission='settings.manage', icon='settings', section='Administration', order=920,
-        description='Company name, currency, time zone, data retention, KPI definitions')
+@screen(
+    '/settings',
+    'Settings',
+    permission='settings.manage',
+    icon='settings',
+    section='Administration',
+    order=920,
+    description='Company name, currency, time zone, data retention, KPI definitions',
+)
 def settings_page(user: User) -> None:
     with read_session() as session:
         loaded = app_settings.current_values(session=session)
@@ -39,8 +46,11 @@ def settings_page(user: User) -> None:
     kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
     def edited() -> dict[str, Any]:
-        return {key: element.value for key, element in inputs.items()
-                if element.value != _shown(app_settings.BY_KEY[key], loaded[key])}
+        return {
+            key: element.value
+            for key, element in inputs.items()
+            if element.value != _shown(app_settings.BY_KEY[key], loaded[key])
+        }
 
     async def save() -> None:
         actor = acting_user()
@@ -51,10 +61,12 @@ def settings_page(user: User) -> None:
         if not changes:
             ui.notify('Nothing to save')
             return
+
         def show_conflict(error: StaleRecord) -> None:
             conflict.text = str(error).replace('This setting', 'A setting you changed')
             conflict.set_visibility(True)
             reload_button.set_visibility(True)
+
         saved = await call(_save, actor, changes, dict(loaded), fields=inputs, on_stale=show_conflict)
         if saved is FAILED:
             return

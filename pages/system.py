@@ -21,9 +21,10 @@ class SystemScreen:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Backups').classes('text-lg font-medium')
             self.backup_button = ui.button('Back up now', icon='backup', on_click=self.back_up).mark('back-up')
-        ui.label('A copy of the whole database is taken every night at 02:30 UTC; the last 14 are kept in the data '
-                 'folder. Restore one with: python -m backoffice restore FILE (stop the app first).') \
-            .classes('text-sm text-gray-600')
+        ui.label(
+            'A copy of the whole database is taken every night at 02:30 UTC; the last 14 are kept in the data '
+            'folder. Restore one with: python -m backoffice restore FILE (stop the app first).'
+        ).classes('text-sm text-gray-600')
         self.backups = ui.column().classes('w-full gap-0')
         ui.label('About').classes('text-lg font-medium')
         self.about = ui.column().classes('w-full gap-1')
@@ -49,9 +50,10 @@ class SystemScreen:
                 with ui.row().classes('w-full items-center gap-2 py-1 border-b').mark('backup'):
                     ui.icon('inventory_2').classes('text-gray-500')
                     ui.label(backup.name).classes('font-mono text-sm grow break-all')
-                    ui.label(f'{backup.size / 1024 ** 2:,.1f} MB').classes('text-sm text-gray-600')
-                    ui.button(icon='download', on_click=lambda b=backup.name: self.download(b)) \
-                        .props('flat round dense aria-label="Download"').tooltip('Download')
+                    ui.label(f'{backup.size / 1024**2:,.1f} MB').classes('text-sm text-gray-600')
+                    ui.button(icon='download', on_click=lambda b=backup.name: self.download(b)).props(
+                        'flat round dense aria-label="Download"'
+                    ).tooltip('Download')
         self.about.clear()
         with self.about:
             facts = {**system_health.about(self.settings), 'Open pages (this process)': str(len(Client.instances))}
@@ -68,6 +70,7 @@ class SystemScreen:
         def take() -> backups.Backup:
             with session_scope() as session:
                 return backups.take_backup(session=session, actor=user, settings=self.settings)
+
         self.backup_button.props('loading')
         backup = await call(take)
         self.backup_button.props(remove='loading')
@@ -86,8 +89,15 @@ class SystemScreen:
         ui.download.file(path)
 
 
-@screen('/system', 'System', permission='system.manage', icon='monitor_heart', section='Administration', order=930,
-        description='Health, backups and versions')
+@screen(
+    '/system',
+    'System',
+    permission='system.manage',
+    icon='monitor_heart',
+    section='Administration',
+    order=930,
+    description='Health, backups and versions',
+)
 def system_page(user: User) -> None:
     SystemScreen(user)
 

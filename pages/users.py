@@ -8,7 +8,14 @@ from components.screens import screen
 USERS = resource('users')
 
 
-@screen('/users', USERS.label, permission=USERS.read_permission, icon=USERS.icon, section='Administration',
-        order=900, description=USERS.description)
+@screen(
+    '/users',
+    USERS.label,
+    permission=USERS.read_permission,
+    icon=USERS.icon,
+    section='Administration',
+    order=900,
+    description=USERS.description,
+)
 def users_page(user: User) -> None:
     ResourceView(USERS, user)

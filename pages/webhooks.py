@@ -11,8 +11,15 @@ WEBHOOKS = resource('webhooks')
 DELIVERIES = resource('webhook-deliveries')
 
 
-@screen('/webhooks', WEBHOOKS.label, permission=WEBHOOKS.read_permission, icon=WEBHOOKS.icon,
-        section='Administration', order=925, description=WEBHOOKS.description)
+@screen(
+    '/webhooks',
+    WEBHOOKS.label,
+    permission=WEBHOOKS.read_permission,
+    icon=WEBHOOKS.icon,
+    section='Administration',
+    order=925,
+    description=WEBHOOKS.description,
+)
 def webhooks_page(user: User) -> None:
     ResourceView(WEBHOOKS, user)
     ui.label(DELIVERIES.label).classes('text-lg font-medium mt-6')

@@ -98,9 +98,11 @@ def _empty_all_tables(engine) -> None:
 @pytest.fixture
 def as_role(user: SimulatedUser) -> Callable:
     """`await as_role('agent')`: a simulated browser signed in as a new user of that role (returns the account)."""
+
     async def sign_in_as(role: str | Role, **fields):
         account = make_user(role=role, **fields)
         await sign_in(user, account.email)
         await user.should_see('Welcome')
         return account
+
     return sign_in_as

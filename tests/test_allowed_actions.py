@@ -28,8 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def order_in(status: OrderStatus, *, paid: str = '0', refunded: str = '0') -> Order:
-    return Order(number='100001', email='a@example.com', status=status, paid_total=Decimal(paid),
-                 refunded_total=Decimal(refunded))
+    return Order(
+        number='100001',
+        email='a@example.com',
+        status=status,
+        paid_total=Decimal(paid),
+        refunded_total=Decimal(refunded),
+    )
 
 
 @pytest.mark.parametrize('status', list(OrderStatus))
@@ -50,8 +55,7 @@ def test_the_other_order_actions_follow_the_money_the_goods_and_the_invoice() ->
     assert 'edit_draft' not in orders.allowed_actions(order_in(OrderStatus.pending))
     assert 'refund' in orders.allowed_actions(order_in(OrderStatus.paid, paid='10', refunded='4'))
     assert 'refund' not in orders.allowed_actions(order_in(OrderStatus.paid, paid='10', refunded='10'))
-    assert {s for s in OrderStatus if 'start_return' in orders.allowed_actions(order_in(s))} == \
-        set(returns.RETURNABLE)
+    assert {s for s in OrderStatus if 'start_return' in orders.allowed_actions(order_in(s))} == set(returns.RETURNABLE)
     assert 'issue_invoice' in orders.allowed_actions(order_in(OrderStatus.paid))
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.paid), invoiced=True)
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.cancelled))
@@ -62,6 +66,7 @@ def test_the_other_order_actions_follow_the_money_the_goods_and_the_invoice() ->
 def test_returns_purchases_and_requests_answer_what_they_allow() -> None:
     def rma(status: ReturnStatus) -> Return:
         return Return(number='R-1', order_id=1, customer_id=1, status=status)
+
     assert returns.allowed_actions(rma(ReturnStatus.requested)) == {'receive', 'cancel'}
     assert returns.allowed_actions(rma(ReturnStatus.received)) == {'refund', 'credit_note', 'exchange'}
     assert returns.allowed_actions(rma(ReturnStatus.closed)) == set()
@@ -71,6 +76,7 @@ def test_returns_purchases_and_requests_answer_what_they_allow() -> None:
 
     def request(**fields) -> Ticket:
         return Ticket(number=1, subject='s', customer_id=1, **fields)
+
     assert returns.may_start_from_ticket(request(type=TicketType.return_exchange, order_number='100001'))
     assert not returns.may_start_from_ticket(request(type=TicketType.return_exchange, order_number=None))
     assert not returns.may_start_from_ticket(request(type=TicketType.question, order_number='100001'))
@@ -101,10 +107,15 @@ def test_pages_and_components_do_not_compare_statuses() -> None:
     for path in [*ROOT.glob('pages/*.py'), *ROOT.glob('components/*.py')]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Compare):
-                names = [n for n in (node.left, *node.comparators)
-                         if isinstance(n, ast.Attribute) and n.attr == 'status'
-                         or isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-                         and n.value.id.endswith('Status')]
+                names = [
+                    n
+                    for n in (node.left, *node.comparators)
+                    if isinstance(n, ast.Attribute)
+                    and n.attr == 'status'
+                    or isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name)
+                    and n.value.id.endswith('Status')
+                ]
                 if names:
                     found.append(f'{path.relative_to(ROOT)}:{node.lineno}')
     assert found == []

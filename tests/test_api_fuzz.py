@@ -55,10 +55,17 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> str:
     make_content('about', body='Hello: "<script>"', published=True)
     make_content('terms', kind='legal', body='Terms: "quoted"', published=True)
     with session_scope() as session:
-        tickets.submit_request(session=session, source=TicketSource.api, email='jo@example.com', name='Jo',
-                               subject='Where: "<script>"', body='Help')
-        return api_keys.create_key(session=session, actor=None, system=True, name='Fuzz',
-                                   scopes=list(api_keys.SCOPES))[1]
+        tickets.submit_request(
+            session=session,
+            source=TicketSource.api,
+            email='jo@example.com',
+            name='Jo',
+            subject='Where: "<script>"',
+            body='Help',
+        )
+        return api_keys.create_key(session=session, actor=None, system=True, name='Fuzz', scopes=list(api_keys.SCOPES))[
+            1
+        ]
 
 
 @pytest.mark.parametrize('mode', [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -76,8 +83,9 @@ def test_no_generated_call_gets_a_server_error(operation, mode: GenerationMode, 
         if body is not None:
             headers['Content-Type'] = 'application/json'
         response = client.request(case.method, path, params=case.query, headers=headers, content=body)
-        assert response.status_code < 500, f'{case.method} {path} {body!r} → {response.status_code}: ' \
-                                           f'{response.text[:300]}'
+        assert response.status_code < 500, (
+            f'{case.method} {path} {body!r} → {response.status_code}: {response.text[:300]}'
+        )
 
     try:
         call()
@@ -86,8 +94,19 @@ def test_no_generated_call_gets_a_server_error(operation, mode: GenerationMode, 
 
 
 # what a careless or hostile client puts where a value goes; 1e400 is written raw (json.dumps cannot)
-MALFORMED_VALUES = [math.nan, math.inf, -math.inf, '1e400', 2**63, -(2**63) - 1, 10**40, '\ud800', 'a\udfffb',
-                    'nul\x00here', 'quote"<script>:']
+MALFORMED_VALUES = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    '1e400',
+    2**63,
+    -(2**63) - 1,
+    10**40,
+    '\ud800',
+    'a\udfffb',
+    'nul\x00here',
+    'quote"<script>:',
+]
 MALFORMED_PATH_VALUES = [str(2**63), str(10**30), '-' + str(2**64), 'a%00b']
 
 
@@ -133,6 +152,11 @@ def _replace(document, where: tuple, value):
 
 
 def test_the_fuzz_covers_every_api_operation() -> None:
-    assert {op.label for op in OPERATIONS} >= {'GET /healthz', 'POST /api/requests', 'POST /api/events',
-                                               'POST /api/orders', 'POST /api/requests/{number}/rating',
-                                               'GET /api/content/{slug}/versions/{number}'}
+    assert {op.label for op in OPERATIONS} >= {
+        'GET /healthz',
+        'POST /api/requests',
+        'POST /api/events',
+        'POST /api/orders',
+        'POST /api/requests/{number}/rating',
+        'GET /api/content/{slug}/versions/{number}',
+    }

@@ -28,15 +28,19 @@ def authenticate(header: str | None, scope: str = 'requests:write') -> ApiKey:
 def test_an_admin_creates_a_key_whose_secret_is_shown_once_and_stored_only_as_a_hash() -> None:
     admin = make_user('admin')
     with session_scope() as session:
-        key, secret = api_keys.create_key(session=session, actor=admin, name=' Web shop ',
-                                          scopes=['events:write', 'requests:write', 'requests:write'])
+        key, secret = api_keys.create_key(
+            session=session, actor=admin, name=' Web shop ', scopes=['events:write', 'requests:write', 'requests:write']
+        )
 
     assert secret.startswith(f'bo_{key.prefix}_') and len(key.prefix) == 8 and len(secret) == 3 + 8 + 1 + 40
     with read_session() as session:
         stored = session.get(ApiKey, key.id)
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'api_key.created')).one()
-    assert (stored.name, stored.scopes, stored.created_by) == ('Web shop', ['requests:write', 'events:write'],
-                                                              admin.email)
+    assert (stored.name, stored.scopes, stored.created_by) == (
+        'Web shop',
+        ['requests:write', 'events:write'],
+        admin.email,
+    )
     assert stored.hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in str(stored.model_dump()) and secret not in str(entry.model_dump())
     assert (entry.actor_email, entry.entity_id) == (admin.email, str(key.id))
@@ -55,13 +59,22 @@ def test_only_an_admin_manages_keys(role: str) -> None:
             api_keys.revoke_key(session=session, actor=someone, key_id=key.id)
 
 
-@pytest.mark.parametrize(('name', 'scopes', 'errors'), [
-    ('', ['requests:write'], {'name': 'Give the key a name that says who uses it.'}),
-    ('x' * 81, ['requests:write'], {'name': 'Use at most 80 characters (this has 81)'}),
-    ('Shop', [], {'scopes': 'Choose at least one scope.'}),
-    ('Shop', ['requests:read'], {'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
-                                           'orders:write, customers:seen.'}),
-])
+@pytest.mark.parametrize(
+    ('name', 'scopes', 'errors'),
+    [
+        ('', ['requests:write'], {'name': 'Give the key a name that says who uses it.'}),
+        ('x' * 81, ['requests:write'], {'name': 'Use at most 80 characters (this has 81)'}),
+        ('Shop', [], {'scopes': 'Choose at least one scope.'}),
+        (
+            'Shop',
+            ['requests:read'],
+            {
+                'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
+                'orders:write, customers:seen.'
+            },
+        ),
+    ],
+)
 def test_a_key_needs_a_name_and_known_scopes(name: str, scopes: list[str], errors: dict[str, str]) -> None:
     admin = make_user('admin')
     with session_scope() as session, pytest.raises(ValidationFailed) as raised:
@@ -108,10 +121,17 @@ def test_a_valid_key_authenticates_and_records_its_last_use_at_most_once_a_minut
         assert session.get(ApiKey, key.id).last_used_at > first_use
 
 
-@pytest.mark.parametrize(('header', 'error'), [
-    (None, MissingKey), ('', MissingKey), ('Bearer ', MissingKey), ('Basic dXNlcjpwYXNz', MissingKey),
-    ('Bearer nonsense', InvalidKey), ('Bearer bo_abcdefgh_wrong', InvalidKey),
-])
+@pytest.mark.parametrize(
+    ('header', 'error'),
+    [
+        (None, MissingKey),
+        ('', MissingKey),
+        ('Bearer ', MissingKey),
+        ('Basic dXNlcjpwYXNz', MissingKey),
+        ('Bearer nonsense', InvalidKey),
+        ('Bearer bo_abcdefgh_wrong', InvalidKey),
+    ],
+)
 def test_a_missing_or_malformed_key_is_refused(header: str | None, error: type) -> None:
     make_key()
     with pytest.raises(error):

@@ -41,18 +41,31 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def request_body(subject: str = '"Where is it?"') -> str:
-    return ('{"email": "jo@example.com", "name": "Jo \\"<script>\\"", "subject": ' + subject
-            + ', "body": "Order: <script>alert(1)</script>"}')
+    return (
+        '{"email": "jo@example.com", "name": "Jo \\"<script>\\"", "subject": '
+        + subject
+        + ', "body": "Order: <script>alert(1)</script>"}'
+    )
 
 
 def event_body(props: str) -> str:
-    return ('{"events": [{"id": "e:1", "type": "visit", "ts": "' + utcnow().isoformat()
-            + '", "anonymous_id": "a", "props": ' + props + '}]}')
+    return (
+        '{"events": [{"id": "e:1", "type": "visit", "ts": "'
+        + utcnow().isoformat()
+        + '", "anonymous_id": "a", "props": '
+        + props
+        + '}]}'
+    )
 
 
 def order_body(quantity: str = '1', discount: str = '0') -> str:
-    return ('{"external_id": "shop:\\"1\\"", "email": "jo@example.com", "lines": [{"sku": "MUG", "quantity": '
-            + quantity + ', "discount_percent": ' + discount + '}]}')
+    return (
+        '{"external_id": "shop:\\"1\\"", "email": "jo@example.com", "lines": [{"sku": "MUG", "quantity": '
+        + quantity
+        + ', "discount_percent": '
+        + discount
+        + '}]}'
+    )
 
 
 MALFORMED = {
@@ -63,14 +76,26 @@ MALFORMED = {
     'lone surrogate in a key': ('POST', '/api/requests', '{"\\udfff": 1}', 'surrogate'),
     'NUL in a subject': ('POST', '/api/requests', request_body('"a\\u0000b"'), 'NUL'),
     'huge float in a follow-up': ('POST', '/api/requests/1/messages', '{"email": 1e400, "body": "x"}', 'too large'),
-    'number 2^63 of a request': ('POST', f'/api/requests/{BIG}/messages', '{"email": "jo@example.com", "body": "x"}',
-                                 'out of range'),
-    'rating of request 2^63, no key needed': ('POST', f'/api/requests/{BIG}/rating', '{"token": "t", "score": 5}',
-                                              'out of range'),
+    'number 2^63 of a request': (
+        'POST',
+        f'/api/requests/{BIG}/messages',
+        '{"email": "jo@example.com", "body": "x"}',
+        'out of range',
+    ),
+    'rating of request 2^63, no key needed': (
+        'POST',
+        f'/api/requests/{BIG}/rating',
+        '{"token": "t", "score": 5}',
+        'out of range',
+    ),
     'rating score 2^63': ('POST', '/api/requests/1/rating', '{"token": "t", "score": ' + BIG + '}', 'out of range'),
     'rating with NaN, no key needed': ('POST', '/api/requests/1/rating', '{"token": "t", "score": NaN}', 'NaN'),
-    'rating token with a lone surrogate': ('POST', '/api/requests/1/rating', '{"token": "\\ud83d", "score": 5}',
-                                           'surrogate'),
+    'rating token with a lone surrogate': (
+        'POST',
+        '/api/requests/1/rating',
+        '{"token": "\\ud83d", "score": 5}',
+        'surrogate',
+    ),
     'NaN in event props': ('POST', '/api/events', event_body('{"x": NaN}'), 'NaN'),
     '1e400 in event props': ('POST', '/api/events', event_body('{"x": 1e400}'), 'too large'),
     'integer 2^70 in event props': ('POST', '/api/events', event_body('{"x": ' + str(2**70) + '}'), 'out of range'),
@@ -91,8 +116,9 @@ async def test_malformed_input_is_refused_with_422_saying_why(client: httpx.Asyn
     secret = make_key(scopes=SCOPES)[1]
     content = body.encode() if isinstance(body, str) else body
 
-    response = await client.request(method, path, content=content,
-                                    headers=bearer(secret, **{'Content-Type': 'application/json'}))
+    response = await client.request(
+        method, path, content=content, headers=bearer(secret, **{'Content-Type': 'application/json'})
+    )
 
     assert response.status_code == 422, response.text
     problem = response.json()['detail'][0]
@@ -101,8 +127,11 @@ async def test_malformed_input_is_refused_with_422_saying_why(client: httpx.Asyn
 
 async def test_a_nul_in_an_idempotency_key_is_refused(client: httpx.AsyncClient) -> None:
     secret = make_key(scopes=SCOPES)[1]
-    scope_headers = [(b'authorization', f'Bearer {secret}'.encode()), (b'idempotency-key', b'k\x00ey'),
-                     (b'content-type', b'application/json')]
+    scope_headers = [
+        (b'authorization', f'Bearer {secret}'.encode()),
+        (b'idempotency-key', b'k\x00ey'),
+        (b'content-type', b'application/json'),
+    ]
     request = client.build_request('POST', '/api/requests', content=request_body())
     request.headers = httpx.Headers(scope_headers)
 
@@ -115,13 +144,19 @@ async def test_well_formed_input_still_passes(client: httpx.AsyncClient) -> None
     secret = make_key(scopes=SCOPES)[1]
     largest = str(2**63 - 1)
 
-    created = await client.post('/api/requests', content=request_body('"Naïve café — \\ud83d\\ude00 ok"'),
-                                headers=bearer(secret, **{'Content-Type': 'application/json'}))
+    created = await client.post(
+        '/api/requests',
+        content=request_body('"Naïve café — \\ud83d\\ude00 ok"'),
+        headers=bearer(secret, **{'Content-Type': 'application/json'}),
+    )
     missing = await client.post(f'/api/requests/{2**31 - 1}/rating', json={'token': 't:"<script>"', 'score': 5})
     beyond = await client.post(f'/api/requests/{2**31}/rating', json={'token': 't', 'score': 5})
     version = await client.get(f'/api/content/terms/versions/{largest}')
-    events = await client.post('/api/events', content=event_body('{"n": -' + largest + ', "f": 1.5e300}'),
-                               headers=bearer(secret, **{'Content-Type': 'application/json'}))
+    events = await client.post(
+        '/api/events',
+        content=event_body('{"n": -' + largest + ', "f": 1.5e300}'),
+        headers=bearer(secret, **{'Content-Type': 'application/json'}),
+    )
 
     assert created.status_code == 201
     assert missing.status_code == 404 and version.status_code == 404
@@ -132,16 +167,21 @@ async def test_well_formed_input_still_passes(client: httpx.AsyncClient) -> None
 
 def test_every_api_route_reads_its_input_strictly() -> None:
     """Closes the class: a new router or route that skips the strict reading fails here."""
-    loose = [route.path for router in ROUTERS for route in router.routes
-             if isinstance(route, APIRoute) and not isinstance(route, StrictRoute)]
+    loose = [
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and not isinstance(route, StrictRoute)
+    ]
     assert loose == []
 
 
 async def test_the_running_app_mounts_every_strict_router(user) -> None:
     """main.py mounts exactly ROUTERS: the real app refuses malformed input the same way, with no key needed."""
     schema = (await user.http_client.get('/openapi.json')).json()
-    rating = await user.http_client.post('/api/requests/1/rating', content=b'{"token": "t", "score": NaN}',
-                                         headers={'Content-Type': 'application/json'})
+    rating = await user.http_client.post(
+        '/api/requests/1/rating', content=b'{"token": "t", "score": NaN}', headers={'Content-Type': 'application/json'}
+    )
 
     mounted = {route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)}
     assert mounted <= set(schema['paths'])

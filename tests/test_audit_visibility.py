@@ -43,8 +43,11 @@ def entities_seen_by(actor) -> list[str]:
     with read_session() as session:
         rows = list_page(session=session, actor=actor, resource=AUDIT, request=ListRequest(page_size=500)).rows
         total, exact = count(session=session, actor=actor, resource=AUDIT, request=ListRequest())
-        exported = [row.entity for batch in iterate(session=session, actor=actor, resource=AUDIT,
-                                                    request=ListRequest()) for row in batch]
+        exported = [
+            row.entity
+            for batch in iterate(session=session, actor=actor, resource=AUDIT, request=ListRequest())
+            for row in batch
+        ]
     assert (total, exact) == (len(rows), True) and sorted(exported) == sorted(row.entity for row in rows)
     return sorted({row.entity for row in rows})
 
@@ -68,14 +71,17 @@ def test_managers_and_viewers_see_no_entry_about_admin_only_records() -> None:
 def test_secrets_inside_addresses_never_reach_the_stored_audit_log() -> None:
     admin_only_changes()
     with read_session() as session:
-        stored = ' '.join(f'{summary} {changes}' for summary, changes in session.exec(
-            text('SELECT summary, CAST(changes AS TEXT) FROM audit_log')).all())
+        stored = ' '.join(
+            f'{summary} {changes}'
+            for summary, changes in session.exec(text('SELECT summary, CAST(changes AS TEXT) FROM audit_log')).all()
+        )
     assert 'tool.example.com' in stored and 'hooks.example.com' in stored  # the addresses stay readable…
-    assert not [secret for secret in SECRETS if secret in stored]          # …their secrets do not
+    assert not [secret for secret in SECRETS if secret in stored]  # …their secrets do not
 
 
 async def test_a_viewer_opening_the_audit_log_sees_the_customer_change_but_not_the_admin_settings(
-        user: SimulatedUser) -> None:
+    user: SimulatedUser,
+) -> None:
     admin_only_changes()
     await sign_in(user, make_user('viewer').email, path='/audit')
     await user.should_see('1 change', retries=30)
@@ -107,8 +113,12 @@ def test_every_audited_entity_names_the_permission_that_reads_it() -> None:
     its entries (ENTITY_PERMISSIONS), else they would be admins' only without anyone deciding it."""
     root = Path(__file__).parent.parent
     calls = re.compile(r"audit\.record\(\s*\w+,\s*[^,]+,\s*(?:f?'[^']*'|[\w.]+),\s*'([\w-]+)'", re.S)
-    used = {entity for folder in ('backoffice', 'components', 'pages') for path in (root / folder).rglob('*.py')
-            for entity in calls.findall(path.read_text())}
+    used = {
+        entity
+        for folder in ('backoffice', 'components', 'pages')
+        for path in (root / folder).rglob('*.py')
+        for entity in calls.findall(path.read_text())
+    }
     assert used, 'the pattern no longer finds the audit calls: update this guard'
     assert used - set(entity_permissions()) == set()
     assert set(ENTITY_PERMISSIONS.values()) <= set(PERMISSIONS)
@@ -116,8 +126,10 @@ def test_every_audited_entity_names_the_permission_that_reads_it() -> None:
 
 def test_each_role_reads_exactly_the_entries_about_what_it_may_read() -> None:
     with session_scope() as session:
-        session.add_all(AuditEntry(action='test', entity=entity, summary=f'about {entity}')
-                        for entity in [*entity_permissions(), 'something-new'])
+        session.add_all(
+            AuditEntry(action='test', entity=entity, summary=f'about {entity}')
+            for entity in [*entity_permissions(), 'something-new']
+        )
         session.commit()
     for role in Role:
         actor = make_user(role)

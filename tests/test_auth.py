@@ -55,6 +55,7 @@ def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
 
 # --- signing in ------------------------------------------------------------------------------------------------------
 
+
 def test_the_right_password_signs_in_and_is_recorded() -> None:
     agent = make_user('agent', email='sam@example.com')
     assert stored(agent).last_login_at is None
@@ -119,6 +120,7 @@ def test_a_password_hashed_with_older_parameters_is_rehashed_on_sign_in() -> Non
 
 
 # --- throttling ------------------------------------------------------------------------------------------------------
+
 
 def test_five_failures_lock_that_email_from_that_address_even_for_the_right_password(clock: Clock) -> None:
     agent = make_user('agent')
@@ -198,6 +200,7 @@ def test_twenty_failures_from_one_address_lock_that_address() -> None:
 
 # --- sessions --------------------------------------------------------------------------------------------------------
 
+
 def test_signing_out_everywhere_ends_every_open_session() -> None:
     agent = make_user('agent')
     epoch = agent.session_epoch
@@ -239,6 +242,7 @@ def test_a_session_is_idle_after_the_configured_minutes_without_activity() -> No
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
 
 def stored(user: User) -> User:
     with read_session() as session:

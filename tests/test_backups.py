@@ -56,8 +56,9 @@ def test_a_download_is_only_ever_a_listed_backup() -> None:
 
 
 def test_a_damaged_file_is_refused_before_anything_is_touched(tmp_path, database_url: str) -> None:
-    bad = tmp_path / ('backoffice-20260101-000000.db' if database_url.startswith('sqlite') else
-                      'backoffice-20260101-000000.dump')
+    bad = tmp_path / (
+        'backoffice-20260101-000000.db' if database_url.startswith('sqlite') else 'backoffice-20260101-000000.dump'
+    )
     bad.write_bytes(b'this is not a database')
     make_user('agent', email='still-here@example.com')
     result = backoffice_command('restore', str(bad), '--yes', database_url=database_url)
@@ -94,8 +95,9 @@ def _empty_target(database_url: str, tmp_path) -> str:
         return f'sqlite:///{tmp_path / "restored.db"}'
     url = make_url(database_url)
     name = f'{url.database}_restore'
-    with psycopg.connect(url.set(drivername='postgresql', database='postgres')
-                         .render_as_string(hide_password=False), autocommit=True) as connection:
+    with psycopg.connect(
+        url.set(drivername='postgresql', database='postgres').render_as_string(hide_password=False), autocommit=True
+    ) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
         connection.execute(f'CREATE DATABASE {name}')
     return url.set(database=name).render_as_string(hide_password=False)

@@ -34,12 +34,14 @@ def refused(actor, resource=PRODUCTS, record_id: int | None = None, version: int
         if record_id is None:
             crud.create_record(session=session, actor=actor, resource=resource, data=data)
         else:
-            crud.update_record(session=session, actor=actor, resource=resource, record_id=record_id,
-                               version=version, changes=data)
+            crud.update_record(
+                session=session, actor=actor, resource=resource, record_id=record_id, version=version, changes=data
+            )
     return failure.value.errors
 
 
 # --- products -------------------------------------------------------------------------------------------------------
+
 
 def test_a_sku_is_saved_in_upper_case_and_only_letters_digits_dash_and_underscore_pass() -> None:
     manager = make_user('manager')
@@ -47,20 +49,26 @@ def test_a_sku_is_saved_in_upper_case_and_only_letters_digits_dash_and_underscor
     assert product.sku == 'BEAN-ETH_250'
     for bad in ('bean eth', 'bean/eth', 'café', 'x' * 41):
         assert 'sku' in refused(manager, sku=bad, name='Bad', price='1')
-    assert refused(manager, sku='bean eth', name='Bad', price='1')['sku'] == \
-        'Use only letters, digits, - and _ (no spaces)'
-    assert refused(manager, sku='', name='', price='1') == {'sku': 'This field is required',
-                                                            'name': 'This field is required'}
+    assert (
+        refused(manager, sku='bean eth', name='Bad', price='1')['sku']
+        == 'Use only letters, digits, - and _ (no spaces)'
+    )
+    assert refused(manager, sku='', name='', price='1') == {
+        'sku': 'This field is required',
+        'name': 'This field is required',
+    }
 
 
 def test_a_sku_is_unique_whatever_its_case_and_a_clash_is_a_field_error() -> None:
     manager = make_user('manager')
     make_product('BEAN-ETH-250')
-    assert refused(manager, sku='bean-eth-250', name='Copy', price='1') == \
-        {'sku': 'Another product already has this sku'}
+    assert refused(manager, sku='bean-eth-250', name='Copy', price='1') == {
+        'sku': 'Another product already has this sku'
+    }
     other = make_product('BEAN-COL-250')
-    assert refused(manager, PRODUCTS, other.id, other.version, sku='Bean-Eth-250') == \
-        {'sku': 'Another product already has this sku'}
+    assert refused(manager, PRODUCTS, other.id, other.version, sku='Bean-Eth-250') == {
+        'sku': 'Another product already has this sku'
+    }
 
 
 def test_a_price_is_money_never_negative_with_at_most_two_decimals() -> None:
@@ -86,14 +94,21 @@ def test_a_price_change_is_audited_exactly_and_can_be_reverted() -> None:
     manager = make_user('manager')
     product = make_product('A-1', price='10.10')
     with session_scope() as session:
-        crud.update_record(session=session, actor=manager, resource=PRODUCTS, record_id=product.id, version=1,
-                           changes={'price': 12.2, 'description': None})  # a cleared text area sends None
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=PRODUCTS,
+            record_id=product.id,
+            version=1,
+            changes={'price': 12.2, 'description': None},
+        )  # a cleared text area sends None
     with session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'product.updated')).one()
         assert entry.changes == {'price': ['10.10', '12.20']}
         created = session.exec(select(AuditEntry).where(AuditEntry.action == 'product.created')).one()
-        reverted = crud.revert_to(session=session, actor=manager, resource=PRODUCTS, record_id=product.id,
-                                  entry_id=created.id, version=2)
+        reverted = crud.revert_to(
+            session=session, actor=manager, resource=PRODUCTS, record_id=product.id, entry_id=created.id, version=2
+        )
     assert (reverted.price, reverted.version) == (Decimal('10.10'), 3)
 
 
@@ -101,26 +116,32 @@ def test_an_update_cannot_empty_a_required_field() -> None:
     manager = make_user('manager')
     product = make_product('A-1')
     assert refused(manager, PRODUCTS, product.id, 1, sku=None, name=' ', price=None) == {
-        'sku': 'This field is required', 'name': 'This field is required', 'price': 'This field is required'}
+        'sku': 'This field is required',
+        'name': 'This field is required',
+        'price': 'This field is required',
+    }
 
 
 def test_the_category_must_exist_and_not_be_in_the_trash() -> None:
     manager = make_user('manager')
-    assert refused(manager, sku='A', name='A', price='1', category_id=4242) == \
-        {'category_id': 'Choose an existing category'}
+    assert refused(manager, sku='A', name='A', price='1', category_id=4242) == {
+        'category_id': 'Choose an existing category'
+    }
     old = make_category('Old shelf')
     with session_scope() as session:
         crud.delete_record(session=session, actor=manager, resource=CATEGORIES, record_id=old.id)
-    assert refused(manager, sku='A', name='A', price='1', category_id=old.id) == \
-        {'category_id': 'Choose an existing category'}
+    assert refused(manager, sku='A', name='A', price='1', category_id=old.id) == {
+        'category_id': 'Choose an existing category'
+    }
     coffee = make_category('Coffee')
     assert create(manager, sku='A', name='A', price='1', category_id=coffee.id).category_id == coffee.id
 
 
 def test_an_image_must_be_one_the_back_office_stored() -> None:
     manager = make_user('manager')
-    assert refused(manager, sku='A', name='A', price='1', image='../../storage_secret') == \
-        {'image': 'Upload the image again: this is not an image stored by the back office'}
+    assert refused(manager, sku='A', name='A', price='1', image='../../storage_secret') == {
+        'image': 'Upload the image again: this is not an image stored by the back office'
+    }
     path = store_image(tiny_png(), 'photo.png', folder='products')
     assert create(manager, sku='A', name='A', price='1', image=path).image == path
 
@@ -128,14 +149,16 @@ def test_an_image_must_be_one_the_back_office_stored() -> None:
 def test_an_agent_reads_the_catalogue_but_cannot_change_it() -> None:
     agent = make_user('agent')
     with session_scope() as session, pytest.raises(PermissionDenied):
-        crud.create_record(session=session, actor=agent, resource=PRODUCTS, data={'sku': 'A', 'name': 'A',
-                                                                                  'price': '1'})
+        crud.create_record(
+            session=session, actor=agent, resource=PRODUCTS, data={'sku': 'A', 'name': 'A', 'price': '1'}
+        )
     product = make_product('A-1')
     with session_scope() as session:
         assert crud.get_record(session=session, actor=agent, resource=PRODUCTS, record_id=product.id).sku == 'A-1'
 
 
 # --- categories -----------------------------------------------------------------------------------------------------
+
 
 def test_a_category_name_is_unique_whatever_its_case() -> None:
     manager = make_user('manager')
@@ -153,8 +176,14 @@ def test_a_category_cannot_be_moved_inside_itself_or_its_subcategories() -> None
     assert refused(manager, CATEGORIES, coffee.id, 1, parent_id=coffee.id) == message
     assert refused(manager, CATEGORIES, beans.id, 1, parent_id=single.id) == message
     with session_scope() as session:  # moving up or sideways is fine
-        moved = crud.update_record(session=session, actor=manager, resource=CATEGORIES, record_id=single.id,
-                                   version=1, changes={'parent_id': coffee.id})
+        moved = crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CATEGORIES,
+            record_id=single.id,
+            version=1,
+            changes={'parent_id': coffee.id},
+        )
     assert moved.parent_id == coffee.id
 
 
@@ -179,6 +208,7 @@ def test_purging_a_category_from_the_trash_keeps_its_products_and_subcategories(
 
 # --- uploaded images ------------------------------------------------------------------------------------------------
 
+
 def test_a_real_png_is_stored_under_a_random_name_inside_the_uploads_folder() -> None:
     data = tiny_png()
     first = store_image(data, '../../evil name.png', folder='products')
@@ -190,15 +220,20 @@ def test_a_real_png_is_stored_under_a_random_name_inside_the_uploads_folder() ->
     assert stored.is_relative_to(root / 'products') and stored.read_bytes() == data
 
 
-@pytest.mark.parametrize(('data', 'name', 'message'), [
-    (b'just some notes, not a picture', 'notes.png', 'notes.png is not a PNG, JPEG, WebP or GIF image'),
-    (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 'logo.png',
-     'logo.png is not a PNG, JPEG, WebP or GIF image'),
-    (b'', 'empty.png', 'empty.png is empty'),
-    (tiny_png() + b'\x00' * MAX_IMAGE_BYTES, 'huge.png', 'huge.png is 5.0 MB; an image may be at most 5 MB'),
-])
-def test_anything_but_a_png_jpeg_webp_or_gif_of_at_most_5_mb_is_refused(data: bytes, name: str,
-                                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ('data', 'name', 'message'),
+    [
+        (b'just some notes, not a picture', 'notes.png', 'notes.png is not a PNG, JPEG, WebP or GIF image'),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+            'logo.png',
+            'logo.png is not a PNG, JPEG, WebP or GIF image',
+        ),
+        (b'', 'empty.png', 'empty.png is empty'),
+        (tiny_png() + b'\x00' * MAX_IMAGE_BYTES, 'huge.png', 'huge.png is 5.0 MB; an image may be at most 5 MB'),
+    ],
+)
+def test_anything_but_a_png_jpeg_webp_or_gif_of_at_most_5_mb_is_refused(data: bytes, name: str, message: str) -> None:
     with pytest.raises(ValidationFailed) as failure:
         store_image(data, name, folder='products')
     assert failure.value.errors == {'image': message}
@@ -215,6 +250,7 @@ def test_the_image_type_comes_from_the_first_bytes() -> None:
 
 
 # --- demo data ------------------------------------------------------------------------------------------------------
+
 
 def test_the_demo_catalogue_is_nested_realistic_and_the_same_for_the_same_seed() -> None:
     with session_scope() as session:
@@ -246,20 +282,37 @@ def test_the_product_list_filters_searches_and_pages_by_price_over_the_demo_cata
     with session_scope() as session:
         seed_catalog(session, random.Random(3))
         beans = session.exec(select(Category).where(Category.name == 'Whole beans')).one()
-        expected = sorted(((p.price, p.id) for p in session.exec(select(Product).where(
-            Product.category_id == beans.id, Product.active, Product.currency == 'EUR'))), reverse=True)
-    request = query.ListRequest(filters={'category_id': beans.id, 'active': True, 'currency': ['EUR']},
-                                sort='price', descending=True, page_size=7)
+        expected = sorted(
+            (
+                (p.price, p.id)
+                for p in session.exec(
+                    select(Product).where(Product.category_id == beans.id, Product.active, Product.currency == 'EUR')
+                )
+            ),
+            reverse=True,
+        )
+    request = query.ListRequest(
+        filters={'category_id': beans.id, 'active': True, 'currency': ['EUR']},
+        sort='price',
+        descending=True,
+        page_size=7,
+    )
     seen, cursor, page = [], None, 1
     with session_scope() as session:
         while True:  # page by page, each read by keyset from the previous page's cursor
-            result = query.list_page(session=session, actor=viewer, resource=PRODUCTS,
-                                     request=query.ListRequest(**{**request.__dict__, 'page': page}), cursor=cursor)
+            result = query.list_page(
+                session=session,
+                actor=viewer,
+                resource=PRODUCTS,
+                request=query.ListRequest(**{**request.__dict__, 'page': page}),
+                cursor=cursor,
+            )
             seen += [(p.price, p.id) for p in result.rows]
             if page >= result.last_page:
                 break
             cursor, page = result.cursor, page + 1
-        found = query.list_page(session=session, actor=viewer, resource=PRODUCTS,
-                                request=query.ListRequest(search='bean-eth-2'))
+        found = query.list_page(
+            session=session, actor=viewer, resource=PRODUCTS, request=query.ListRequest(search='bean-eth-2')
+        )
     assert [price for price, _ in seen] == [price for price, _ in expected] and len(seen) == result.total
     assert [p.sku for p in found.rows] == ['BEAN-ETH-250']

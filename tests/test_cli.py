@@ -23,6 +23,7 @@ GOOD_PASSWORD = 'Plum-orchard-42'
 
 # The first three run `python -m backoffice` for real, as an operator would; the rest call it in-process (faster).
 
+
 def test_migrate_brings_the_database_up_to_date(database_url: str) -> None:
     result = backoffice_command('migrate', database_url=database_url)
 
@@ -31,8 +32,16 @@ def test_migrate_brings_the_database_up_to_date(database_url: str) -> None:
 
 
 def test_create_user_with_a_password_from_stdin(database_url: str) -> None:
-    result = backoffice_command('create-user', '--email', 'Sam.Okafor@Example.com', '--role', 'agent',
-                                '--password-stdin', stdin=f'{GOOD_PASSWORD}\n', database_url=database_url)
+    result = backoffice_command(
+        'create-user',
+        '--email',
+        'Sam.Okafor@Example.com',
+        '--role',
+        'agent',
+        '--password-stdin',
+        stdin=f'{GOOD_PASSWORD}\n',
+        database_url=database_url,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == 'Created sam.okafor@example.com (agent).'
@@ -42,8 +51,16 @@ def test_create_user_with_a_password_from_stdin(database_url: str) -> None:
 
 
 def test_create_user_refuses_a_weak_password_and_says_why(database_url: str) -> None:
-    result = backoffice_command('create-user', '--email', 'sam@example.com', '--role', 'agent', '--password-stdin',
-                                stdin='password123\n', database_url=database_url)
+    result = backoffice_command(
+        'create-user',
+        '--email',
+        'sam@example.com',
+        '--role',
+        'agent',
+        '--password-stdin',
+        stdin='password123\n',
+        database_url=database_url,
+    )
 
     assert result.returncode == 1
     assert result.stderr.strip() == f'password: {TOO_COMMON}'
@@ -62,8 +79,9 @@ def test_create_user_without_a_password_prints_a_generated_one(capsys: pytest.Ca
     assert signed_in.ok and signed_in.user.name == 'Lea Schmidt'
 
 
-def test_create_user_refuses_an_email_already_taken(capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_user_refuses_an_email_already_taken(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_user('agent', email='sam@example.com', name='Sam First')
     monkeypatch.setattr(sys, 'stdin', io.StringIO(f'{GOOD_PASSWORD}\n'))
 

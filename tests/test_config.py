@@ -48,15 +48,19 @@ def test_values_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert (settings.port, settings.demo, settings.session_idle_minutes) == (9000, True, 15)
 
 
-@pytest.mark.parametrize(('name', 'value'), [
-    ('BACKOFFICE_PORT', 'abc'),
-    ('BACKOFFICE_PORT', '70000'),
-    ('BACKOFFICE_DATABASE_URL', 'mysql://root@localhost/shop'),
-    ('BACKOFFICE_STORAGE_SECRET', 'short'),
-    ('BACKOFFICE_SESSION_IDLE_MINUTES', '0'),
-])
-def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, name: str,
-                                                                       value: str) -> None:
+@pytest.mark.parametrize(
+    ('name', 'value'),
+    [
+        ('BACKOFFICE_PORT', 'abc'),
+        ('BACKOFFICE_PORT', '70000'),
+        ('BACKOFFICE_DATABASE_URL', 'mysql://root@localhost/shop'),
+        ('BACKOFFICE_STORAGE_SECRET', 'short'),
+        ('BACKOFFICE_SESSION_IDLE_MINUTES', '0'),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
 
     with pytest.raises(ConfigError) as stopped:
@@ -106,11 +110,21 @@ def test_starting_with_a_bad_value_prints_one_line_and_fails() -> None:
 
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
-        'Invalid BACKOFFICE_PORT: Input should be a valid integer, unable to parse string as an integer']
+        'Invalid BACKOFFICE_PORT: Input should be a valid integer, unable to parse string as an integer'
+    ]
 
 
 def run_main(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {name: value for name, value in os.environ.items()
-                   if name != 'PYTEST_CURRENT_TEST' and not name.startswith('NICEGUI_')}
-    return subprocess.run([sys.executable, 'main.py', *args], cwd=ROOT, env={**environment, **env},
-                          capture_output=True, text=True, timeout=60)
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name != 'PYTEST_CURRENT_TEST' and not name.startswith('NICEGUI_')
+    }
+    return subprocess.run(
+        [sys.executable, 'main.py', *args],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

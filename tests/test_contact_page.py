@@ -25,8 +25,14 @@ def tickets() -> list[Ticket]:
         return list(session.exec(select(Ticket).order_by(Ticket.id)))
 
 
-async def fill_in(user: User, *, email: str = 'jo@example.com', subject: str = 'Broken zip',
-                  message: str = 'The zip on my jacket broke.', name: str = 'Jo') -> None:
+async def fill_in(
+    user: User,
+    *,
+    email: str = 'jo@example.com',
+    subject: str = 'Broken zip',
+    message: str = 'The zip on my jacket broke.',
+    name: str = 'Jo',
+) -> None:
     await user.open('/contact')
     await user.should_see('Contact us')
     user.find('Your email').type(email)
@@ -43,8 +49,11 @@ async def test_a_visitor_without_an_account_sends_a_request_and_gets_its_number(
     await user.should_see('Thank you, we received your message.')
     [ticket] = tickets()
     await user.should_see(f'Your request number is {ticket.number}.')
-    assert (ticket.subject, ticket.type, ticket.source) == ('Broken zip', TicketType.return_exchange,
-                                                            TicketSource.contact)
+    assert (ticket.subject, ticket.type, ticket.source) == (
+        'Broken zip',
+        TicketType.return_exchange,
+        TicketSource.contact,
+    )
     with read_session() as session:
         assert session.get(Customer, ticket.customer_id).email == 'jo@example.com'
 
@@ -113,5 +122,6 @@ async def test_mistakes_do_not_count_towards_the_limit(user: User) -> None:
 
 def test_the_contact_page_is_public() -> None:
     from components.screens import SCREENS
+
     declared = SCREENS['/contact']
     assert (declared.public, declared.in_menu, declared.permission) == (True, False, None)

@@ -24,32 +24,48 @@ CONTENT, LEGAL_VERSIONS = resource('content'), resource('legal-versions')
 
 def versions(entry: ContentEntry) -> list[LegalVersion]:
     with session_scope() as session:
-        return list(session.exec(select(LegalVersion).where(LegalVersion.document_id == entry.id)
-                                 .order_by(col(LegalVersion.number))))
+        return list(
+            session.exec(
+                select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number))
+            )
+        )
 
 
 def audit_actions(entry: ContentEntry) -> list[str]:
     with session_scope() as session:
-        entries = session.exec(select(AuditEntry).where(AuditEntry.entity == 'content',
-                                                        AuditEntry.entity_id == str(entry.id))
-                               .order_by(col(AuditEntry.id))).all()
+        entries = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == 'content', AuditEntry.entity_id == str(entry.id))
+            .order_by(col(AuditEntry.id))
+        ).all()
     return [e.action for e in entries]
 
 
 # --- slugs -----------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(('typed', 'stored'), [
-    ('about', 'about'), ('  Terms of Sale ', 'terms-of-sale'), ('Über_uns', 'uber-uns'), ('faq--2024.', 'faq-2024'),
-])
+
+@pytest.mark.parametrize(
+    ('typed', 'stored'),
+    [
+        ('about', 'about'),
+        ('  Terms of Sale ', 'terms-of-sale'),
+        ('Über_uns', 'uber-uns'),
+        ('faq--2024.', 'faq-2024'),
+    ],
+)
 def test_a_slug_is_normalised_to_lowercase_letters_digits_and_dashes(typed: str, stored: str) -> None:
     assert make_content(typed).slug == stored
 
 
-@pytest.mark.parametrize(('typed', 'message'), [
-    ('', 'This field is required'), ('  -- ', 'This field is required'),
-    ('terms/v2', 'Use only lowercase letters, digits and dashes, e.g. terms-of-sale'),
-    ('x' * 121, 'At most 120 characters'),
-])
+@pytest.mark.parametrize(
+    ('typed', 'message'),
+    [
+        ('', 'This field is required'),
+        ('  -- ', 'This field is required'),
+        ('terms/v2', 'Use only lowercase letters, digits and dashes, e.g. terms-of-sale'),
+        ('x' * 121, 'At most 120 characters'),
+    ],
+)
 def test_a_bad_slug_is_a_field_error_and_nothing_is_saved(typed: str, message: str) -> None:
     manager = make_user('manager')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
@@ -79,17 +95,24 @@ def test_a_slug_is_unique_in_any_case_on_create_and_edit_and_a_trashed_one_says_
 def test_a_new_entry_is_a_draft_whatever_is_sent_and_required_fields_cannot_be_cleared() -> None:
     manager = make_user('manager')
     with session_scope() as session:
-        entry = crud.create_record(session=session, actor=manager, resource=CONTENT, data={
-            'slug': 'about', 'title': 'About', 'kind': None, 'body': None, 'status': 'published'})
+        entry = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=CONTENT,
+            data={'slug': 'about', 'title': 'About', 'kind': None, 'body': None, 'status': 'published'},
+        )
     assert (entry.status, entry.kind, entry.body, entry.published_at) == ('draft', 'page', '', None)
     with pytest.raises(ValidationFailed) as refused:
         edit_content(entry, manager, title=None, slug='')
     assert refused.value.errors == {'title': 'This field is required', 'slug': 'This field is required'}
-    assert edit_content(entry, manager, body=None, publish_at='2030-01-02T09:30').publish_at.isoformat() == \
-        '2030-01-02T09:30:00+00:00'  # typed in the form without a zone: UTC, as the back office shows times
+    assert (
+        edit_content(entry, manager, body=None, publish_at='2030-01-02T09:30').publish_at.isoformat()
+        == '2030-01-02T09:30:00+00:00'
+    )  # typed in the form without a zone: UTC, as the back office shows times
 
 
 # --- publishing ------------------------------------------------------------------------------------------------------
+
 
 def test_publishing_and_unpublishing_are_audited_and_an_edit_keeps_a_page_published() -> None:
     manager = make_user('manager')
@@ -99,8 +122,9 @@ def test_publishing_and_unpublishing_are_audited_and_an_edit_keeps_a_page_publis
     edited = edit_content(published, manager, body='Hello, world')
     assert (edited.status, edited.body) == (ContentStatus.published, 'Hello, world')
     with session_scope() as session:
-        unpublished = content.unpublish_content(session=session, actor=manager, record_id=entry.id,
-                                                version=edited.version)
+        unpublished = content.unpublish_content(
+            session=session, actor=manager, record_id=entry.id, version=edited.version
+        )
     assert unpublished.status == ContentStatus.draft
     assert audit_actions(entry) == ['page.created', 'page.published', 'page.updated', 'page.unpublished']
     with session_scope() as session:
@@ -137,6 +161,7 @@ def test_a_page_scheduled_for_later_says_when_it_goes_live() -> None:
 
 # --- legal documents -------------------------------------------------------------------------------------------------
 
+
 def test_each_publication_of_a_legal_document_is_a_new_version_numbered_without_gaps_and_chained_in_time() -> None:
     manager = make_user('manager')
     t1, t2 = utcnow() - timedelta(days=100), utcnow() - timedelta(days=10)
@@ -157,8 +182,9 @@ def test_each_publication_of_a_legal_document_is_a_new_version_numbered_without_
     assert (v3.effective_from, v3.effective_until, v3.title) == (in_a_month, None, 'Terms of sale (2)')
     assert v3.published_by == manager.email
     with session_scope() as session:
-        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'page.published')
-                             .order_by(col(AuditEntry.id).desc())).first()
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'page.published').order_by(col(AuditEntry.id).desc())
+        ).first()
     assert entry.changes['legal_version'] == [2, 3]
 
 
@@ -169,8 +195,7 @@ def test_publishing_an_unchanged_legal_text_is_refused_but_republishing_after_an
         publish_content(privacy, actor=manager)
     assert refused.value.errors == {'': 'Version 1 already has this text: edit it first'}
     with session_scope() as session:
-        draft = content.unpublish_content(session=session, actor=manager, record_id=privacy.id,
-                                          version=privacy.version)
+        draft = content.unpublish_content(session=session, actor=manager, record_id=privacy.id, version=privacy.version)
     assert publish_content(draft, actor=manager).status == ContentStatus.published
     assert [v.number for v in versions(privacy)] == [1]
 
@@ -198,8 +223,14 @@ def test_a_published_version_is_never_edited_or_deleted() -> None:
         session.delete(session.get(LegalVersion, v1.id))
         session.commit()
     with session_scope() as session, pytest.raises(ValidationFailed):
-        crud.update_record(session=session, actor=manager, resource=LEGAL_VERSIONS, record_id=v1.id, version=1,
-                           changes={'body': 'Rewritten history'})
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=LEGAL_VERSIONS,
+            record_id=v1.id,
+            version=1,
+            changes={'body': 'Rewritten history'},
+        )
     with session_scope() as session, pytest.raises(ValidationFailed):
         crud.delete_record(session=session, actor=manager, resource=LEGAL_VERSIONS, record_id=v1.id)
     assert versions(terms)[0].body == 'Final words'
@@ -238,11 +269,20 @@ def test_reverting_to_before_it_became_a_legal_document_is_refused_once_it_has_v
     notice = edit_content(notice, manager, kind='legal')
     notice = publish_content(notice, actor=manager)
     with session_scope() as session:
-        created = [e for e in crud.history(session=session, actor=manager, resource=CONTENT, record_id=notice.id)
-                   if e.action == 'page.created'][0]
+        created = [
+            e
+            for e in crud.history(session=session, actor=manager, resource=CONTENT, record_id=notice.id)
+            if e.action == 'page.created'
+        ][0]
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.revert_to(session=session, actor=manager, resource=CONTENT, record_id=notice.id, entry_id=created.id,
-                       version=notice.version)
+        crud.revert_to(
+            session=session,
+            actor=manager,
+            resource=CONTENT,
+            record_id=notice.id,
+            entry_id=created.id,
+            version=notice.version,
+        )
     assert refused.value.errors == {'kind': 'This legal document has published versions: it stays a legal document'}
 
 
@@ -256,9 +296,17 @@ def test_the_demo_content_is_seeded_once_with_a_version_history() -> None:
         legal = session.exec(select(LegalVersion).order_by(col(LegalVersion.id))).all()
     assert len(entries) == 8 and entries['newsletter-teaser'].status == ContentStatus.draft
     assert {slug for slug, e in entries.items() if e.status == ContentStatus.published} == {
-        'about', 'faq', 'imprint', 'shipping', 'returns', 'terms-of-sale', 'privacy-policy'}
-    assert [(entries['terms-of-sale'].id, 1), (entries['terms-of-sale'].id, 2), (entries['privacy-policy'].id, 1)] \
-        == [(v.document_id, v.number) for v in legal]
+        'about',
+        'faq',
+        'imprint',
+        'shipping',
+        'returns',
+        'terms-of-sale',
+        'privacy-policy',
+    }
+    assert [(entries['terms-of-sale'].id, 1), (entries['terms-of-sale'].id, 2), (entries['privacy-policy'].id, 1)] == [
+        (v.document_id, v.number) for v in legal
+    ]
     first = [(v.effective_from, v.effective_until) for v in legal]
     assert first[0][1] == first[1][0] and first[1][1] is None and first[2][1] is None
     assert all(v.effective_from <= anchor for v in legal)

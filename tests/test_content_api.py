@@ -38,8 +38,15 @@ async def test_a_published_page_is_served_with_its_markdown_and_may_be_cached(cl
     assert response.headers['cache-control'] == 'public, max-age=60'
     body = response.json()
     assert at(body.pop('published_at')) == page.published_at
-    assert body == {'slug': 'about', 'title': 'About us', 'body': '# Hello\n\n<script>alert(1)</script>',
-                    'kind': 'page', 'version': None, 'effective_from': None, 'effective_until': None}
+    assert body == {
+        'slug': 'about',
+        'title': 'About us',
+        'body': '# Hello\n\n<script>alert(1)</script>',
+        'kind': 'page',
+        'version': None,
+        'effective_from': None,
+        'effective_until': None,
+    }
 
 
 async def test_a_text_edited_after_publishing_is_served_as_edited(client: httpx.AsyncClient) -> None:
@@ -101,8 +108,10 @@ async def test_the_versions_of_a_legal_document_are_listed_and_each_stays_readab
     assert response.status_code == 200 and response.headers['cache-control'] == 'public, max-age=60'
     listed = response.json()
     assert (listed['slug'], listed['current']) == ('terms-of-sale', 2)
-    assert [(v['version'], v['title'], at(v['effective_from']), v['effective_until'] and at(v['effective_until']))
-            for v in listed['versions']] == [(1, 'Terms of sale', t1, t2), (2, 'Terms of sale 2025', t2, None)]
+    assert [
+        (v['version'], v['title'], at(v['effective_from']), v['effective_until'] and at(v['effective_until']))
+        for v in listed['versions']
+    ] == [(1, 'Terms of sale', t1, t2), (2, 'Terms of sale 2025', t2, None)]
     first = (await client.get('/api/content/terms-of-sale/versions/1')).json()
     assert (first['version'], first['body'], at(first['effective_until'])) == (1, 'First', t2)
     missing = await client.get('/api/content/terms-of-sale/versions/3')
@@ -157,14 +166,14 @@ def make_not_live(case: str, slug: str) -> None:
             unpublish_content(session=session, actor=manager, record_id=entry.id, version=entry.version)
     else:
         kind = case.removeprefix('scheduled ').replace('legal document', 'legal')
-        make_content(slug, kind=kind, title='Launch: "<script>"', body='Secret: soon', publish_at=later,
-                     published=True)
+        make_content(slug, kind=kind, title='Launch: "<script>"', body='Secret: soon', publish_at=later, published=True)
 
 
 @pytest.mark.parametrize('path', CONTENT_PATHS)
 @pytest.mark.parametrize('case', NOT_LIVE)
-async def test_content_not_live_yet_answers_exactly_like_a_missing_slug(client: httpx.AsyncClient, case: str,
-                                                                        path: str) -> None:
+async def test_content_not_live_yet_answers_exactly_like_a_missing_slug(
+    client: httpx.AsyncClient, case: str, path: str
+) -> None:
     """Every content endpoint (a new one too) hides a draft, trashed, unpublished or scheduled entry: the answer is the
     one for a slug that never existed, so nobody learns that a launch page or new terms are coming."""
     make_not_live(case, 'launch')

@@ -44,7 +44,8 @@ def stored(slug: str) -> ContentEntry | None:
 
 
 async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_without_changing_it(
-        user: User, create_user) -> None:
+    user: User, create_user
+) -> None:
     manager = make_user('manager')
     await sign_in(user, manager.email, path='/content')
     await user.should_see('Pages and texts')
@@ -93,8 +94,10 @@ async def test_the_legal_versions_tab_lists_every_published_version_with_its_dat
     rows = await rows_show(user, 'legal-versions', 'number', '1', '2')
     assert {(r['document_id'], r['number']) for r in rows} == {('Terms of sale', '1'), ('Terms of sale', '2')}
     first = next(r for r in rows if r['number'] == '1')
-    assert first['effective_until'] and first['effective_until'] == next(
-        r for r in rows if r['number'] == '2')['effective_from']
+    assert (
+        first['effective_until']
+        and first['effective_until'] == next(r for r in rows if r['number'] == '2')['effective_from']
+    )
 
     open_row(user, 'legal-versions', 'number', '1')
     await user.should_see('Close')

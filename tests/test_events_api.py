@@ -36,10 +36,14 @@ def secret() -> str:
     return make_key(scopes=('events:write',))[1]
 
 
-
 def event(event_id: str, kind: str = 'visit', **fields) -> dict:
-    return {'id': event_id, 'type': kind, 'ts': (utcnow() - timedelta(minutes=5)).isoformat(),
-            'anonymous_id': 'a-1', **fields}
+    return {
+        'id': event_id,
+        'type': kind,
+        'ts': (utcnow() - timedelta(minutes=5)).isoformat(),
+        'anonymous_id': 'a-1',
+        **fields,
+    }
 
 
 def stored() -> list[UsageEvent]:
@@ -49,8 +53,11 @@ def stored() -> list[UsageEvent]:
 
 async def test_a_batch_is_stored_and_a_resend_is_not_counted_twice(client: httpx.AsyncClient, secret: str) -> None:
     jo = make_customer('jo@example.com')
-    batch = [event('e1'), event('e2', 'page_view', props={'path': '/shoes'}),
-             event('e3', 'signup_completed', customer_email='Jo@Example.com', session_id='s-9')]
+    batch = [
+        event('e1'),
+        event('e2', 'page_view', props={'path': '/shoes'}),
+        event('e3', 'signup_completed', customer_email='Jo@Example.com', session_id='s-9'),
+    ]
 
     first = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
     again = await client.post('/api/events', json={'events': batch + [event('e4', 'login')]}, headers=bearer(secret))
@@ -60,7 +67,11 @@ async def test_a_batch_is_stored_and_a_resend_is_not_counted_twice(client: httpx
     assert again.json() == {'accepted': 1, 'duplicates': 3, 'rejected': 0, 'errors': []}
     rows = stored()
     assert [(r.client_id, EventType(r.type).name) for r in rows] == [
-        ('e1', 'visit'), ('e2', 'page_view'), ('e3', 'signup_completed'), ('e4', 'login')]
+        ('e1', 'visit'),
+        ('e2', 'page_view'),
+        ('e3', 'signup_completed'),
+        ('e4', 'login'),
+    ]
     assert rows[1].props == {'path': '/shoes'}
     assert (rows[2].customer_id, rows[2].anonymous_id, rows[2].session_id) == (jo.id, 'a-1', 's-9')
     with read_session() as session:
@@ -68,15 +79,16 @@ async def test_a_batch_is_stored_and_a_resend_is_not_counted_twice(client: httpx
 
 
 async def test_bad_events_are_refused_one_by_one_with_their_reason(client: httpx.AsyncClient, secret: str) -> None:
-    batch = [event('ok'),
-             event('bad-type', 'teleport'),
-             {'id': 'nobody', 'type': 'visit', 'ts': utcnow().isoformat()},
-             event('future', ts=(utcnow() + timedelta(days=1)).isoformat()),
-             event('stranger', customer_email='who@example.com', anonymous_id=None),
-             'not an event',
-             event('ok'),  # the same id twice in one batch
-             {'id': 7, 'type': 'visit', 'ts': 'yesterday', 'anonymous_id': 'a'},  # a number as id, a bad time
-             ]
+    batch = [
+        event('ok'),
+        event('bad-type', 'teleport'),
+        {'id': 'nobody', 'type': 'visit', 'ts': utcnow().isoformat()},
+        event('future', ts=(utcnow() + timedelta(days=1)).isoformat()),
+        event('stranger', customer_email='who@example.com', anonymous_id=None),
+        'not an event',
+        event('ok'),  # the same id twice in one batch
+        {'id': 7, 'type': 'visit', 'ts': 'yesterday', 'anonymous_id': 'a'},  # a number as id, a bad time
+    ]
     response = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
 
     assert response.status_code == 202
@@ -108,14 +120,16 @@ async def test_the_contract_status_codes(client: httpx.AsyncClient, secret: str)
     # two calls a minute: a new limiter, so that its refill rate is slow too (a busy machine takes its time)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(api_events, 'limiter', ratelimit.RateLimiter(2, 60.0))
-        statuses = [(await client.post('/api/events', json=batch, headers=bearer(secret))).status_code
-                    for _ in range(3)]
+        statuses = [
+            (await client.post('/api/events', json=batch, headers=bearer(secret))).status_code for _ in range(3)
+        ]
     assert statuses == [202, 202, 429]
 
 
 async def test_a_browser_on_the_shop_may_send_events(client: httpx.AsyncClient) -> None:
-    preflight = await client.options('/api/events', headers={'Origin': 'https://shop.example',
-                                                            'Access-Control-Request-Method': 'POST'})
+    preflight = await client.options(
+        '/api/events', headers={'Origin': 'https://shop.example', 'Access-Control-Request-Method': 'POST'}
+    )
     assert preflight.status_code == 204
     assert 'Authorization' in preflight.headers['Access-Control-Allow-Headers']
 
@@ -129,16 +143,21 @@ def test_a_million_events_fit_a_compact_row() -> None:
 
 @pytest.mark.parametrize('kind', [t.name for t in EventType])
 @pytest.mark.parametrize('anonymous', [True, False])
-async def test_the_answer_never_tells_whether_an_email_is_a_customer(client: httpx.AsyncClient, secret: str,
-                                                                      kind: str, anonymous: bool) -> None:
+async def test_the_answer_never_tells_whether_an_email_is_a_customer(
+    client: httpx.AsyncClient, secret: str, kind: str, anonymous: bool
+) -> None:
     """The events key sits in every shop page: whoever copies it must not learn from the answers which emails are
     customers, for any type of event, with or without an anonymous id, sent once or again."""
     make_customer('known@example.com')
     extra = {} if anonymous else {'anonymous_id': None}
 
     def batch(email: str, prefix: str) -> dict:
-        return {'events': [event(f'{prefix}:1', kind, customer_email=email, props={'q': '"<script>:'}, **extra),
-                           event(f'{prefix}:2', kind, customer_email=email.upper(), session_id='s:"1"', **extra)]}
+        return {
+            'events': [
+                event(f'{prefix}:1', kind, customer_email=email, props={'q': '"<script>:'}, **extra),
+                event(f'{prefix}:2', kind, customer_email=email.upper(), session_id='s:"1"', **extra),
+            ]
+        }
 
     answers = {}
     for who, email in (('known', 'known@example.com'), ('unknown', 'nobody@example.com')):
@@ -152,8 +171,9 @@ async def test_the_answer_never_tells_whether_an_email_is_a_customer(client: htt
     assert [r.customer_id for r in unknown_rows] == [None, None]  # stored, linked to nobody
 
 
-async def test_the_public_events_key_cannot_move_a_customers_last_seen_time(client: httpx.AsyncClient,
-                                                                           secret: str) -> None:
+async def test_the_public_events_key_cannot_move_a_customers_last_seen_time(
+    client: httpx.AsyncClient, secret: str
+) -> None:
     """Only a key that also holds customers:seen (kept on the shop's server) moves last_seen_at."""
     jo = make_customer('jo@example.com')
     ann = make_customer('ann@example.com')
@@ -165,15 +185,27 @@ async def test_the_public_events_key_cannot_move_a_customers_last_seen_time(clie
         session.commit()
     server_key = make_key('Shop server', scopes=('events:write', 'customers:seen'))[1]
 
-    public = await client.post('/api/events', json={'events': [
-        event('p1', 'login', customer_email='jo@example.com'), event('p2', 'login', customer_email='ann@example.com')]},
-        headers=bearer(secret))
+    public = await client.post(
+        '/api/events',
+        json={
+            'events': [
+                event('p1', 'login', customer_email='jo@example.com'),
+                event('p2', 'login', customer_email='ann@example.com'),
+            ]
+        },
+        headers=bearer(secret),
+    )
     with read_session() as session:
-        assert (session.get(Customer, jo.id).last_seen_at, session.get(Customer, ann.id).last_seen_at) == \
-            (None, earlier)
+        assert (session.get(Customer, jo.id).last_seen_at, session.get(Customer, ann.id).last_seen_at) == (
+            None,
+            earlier,
+        )
 
-    server = await client.post('/api/events', json={'events': [event('s1', 'login', customer_email='jo@example.com')]},
-                               headers=bearer(server_key))
+    server = await client.post(
+        '/api/events',
+        json={'events': [event('s1', 'login', customer_email='jo@example.com')]},
+        headers=bearer(server_key),
+    )
 
     assert public.json()['accepted'] == 2 and server.json()['accepted'] == 1
     with read_session() as session:

@@ -15,8 +15,9 @@ def module_name(path: Path) -> str:
 
 
 def app_modules() -> dict[str, Path]:
-    found = {module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob('*.py')
-             if 'migrations' not in p.parts}
+    found = {
+        module_name(p): p for package in PACKAGES for p in (ROOT / package).rglob('*.py') if 'migrations' not in p.parts
+    }
     found['main'] = ROOT / 'main.py'
     return found
 

@@ -39,8 +39,14 @@ async def open_import(user: User) -> ui.upload:
 
 
 def multipart(name: str, data: bytes) -> bytes:
-    return (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f'Content-Type: text/csv\r\n\r\n').encode() + data + f'\r\n--{BOUNDARY}--\r\n'.encode()
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f'Content-Type: text/csv\r\n\r\n'
+        ).encode()
+        + data
+        + f'\r\n--{BOUNDARY}--\r\n'.encode()
+    )
 
 
 def customers_csv(count: int, columns: int = 1) -> bytes:
@@ -53,14 +59,16 @@ def customers_csv(count: int, columns: int = 1) -> bytes:
 async def test_a_file_under_the_limit_is_uploaded_over_http_and_previewed(user: User, one_mb_limit) -> None:
     upload = await open_import(user)
     body = multipart('customers.csv', b'Email,Name\nnew@example.com,"New: <script>x</script>"\n')
-    response = await user.http_client.post(upload.props['url'], content=body,
-                                           headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'})
+    response = await user.http_client.post(
+        upload.props['url'], content=body, headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'}
+    )
     assert response.status_code == 200
     await user.should_see('1 new, 0 to update')
 
 
-async def test_an_upload_declaring_more_than_the_limit_is_refused_before_a_byte_is_read(user: User,
-                                                                                        one_mb_limit) -> None:
+async def test_an_upload_declaring_more_than_the_limit_is_refused_before_a_byte_is_read(
+    user: User, one_mb_limit
+) -> None:
     upload = await open_import(user)
     pulled = 0
 
@@ -70,8 +78,11 @@ async def test_an_upload_declaring_more_than_the_limit_is_refused_before_a_byte_
             pulled += 1
             yield b'x' * MB
 
-    response = await user.http_client.post(upload.props['url'], content=body(), headers={
-        'Content-Type': f'multipart/form-data; boundary={BOUNDARY}', 'Content-Length': str(315 * MB)})
+    response = await user.http_client.post(
+        upload.props['url'],
+        content=body(),
+        headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}', 'Content-Length': str(315 * MB)},
+    )
     assert response.status_code == 413
     assert response.json() == {'detail': 'The file is larger than 1 MB; split it into smaller files'}
     assert pulled <= 1  # refused on its declared length, not read
@@ -84,13 +95,14 @@ async def test_a_chunked_upload_is_cut_off_with_413_as_soon_as_it_passes_the_lim
     async def body() -> AsyncIterator[bytes]:  # no Content-Length: the size is only known by counting
         nonlocal sent
         head = multipart('customers.csv', b'')
-        yield head[:head.index(b'\r\n\r\n') + 4] + b'Email,Name\n'
+        yield head[: head.index(b'\r\n\r\n') + 4] + b'Email,Name\n'
         for n in range(315):
             sent += MB
             yield b''.join(f'p{n}-{i}@example.com,Person\n'.encode() for i in range(40_000))[:MB]
 
-    response = await user.http_client.post(upload.props['url'], content=body(),
-                                           headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'})
+    response = await user.http_client.post(
+        upload.props['url'], content=body(), headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'}
+    )
     assert response.status_code == 413
     assert 'larger than 1 MB' in response.json()['detail']
     assert sent <= 3 * MB  # stopped at the limit, not after 315 MB
@@ -143,5 +155,8 @@ async def test_pages_keep_answering_while_a_large_import_is_parsed(user: User) -
 
 
 def _shown(user: User, text: str) -> bool:
-    return any(text in (getattr(e, 'text', '') or '') for e in user.find(ui.label).elements) \
-        if user.find(ui.label).elements else False
+    return (
+        any(text in (getattr(e, 'text', '') or '') for e in user.find(ui.label).elements)
+        if user.find(ui.label).elements
+        else False
+    )

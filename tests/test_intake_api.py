@@ -18,8 +18,14 @@ from backoffice.services import api_keys, tickets
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_customer, make_user
 
-REQUEST = {'email': 'Jo@Example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
-           'body': 'I ordered a week ago.', 'type': 'question', 'order_number': 'A-1042'}
+REQUEST = {
+    'email': 'Jo@Example.com',
+    'name': 'Jo Miller',
+    'subject': 'Where is my parcel?',
+    'body': 'I ordered a week ago.',
+    'type': 'question',
+    'order_number': 'A-1042',
+}
 
 
 @pytest.fixture(autouse=True)
@@ -38,14 +44,14 @@ def secret() -> str:
     return make_key(scopes=('requests:write',))[1]
 
 
-
 def count(model) -> int:
     with read_session() as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
 async def test_a_request_is_created_with_its_customer_and_answered_with_id_and_number(
-        client: httpx.AsyncClient, secret: str) -> None:
+    client: httpx.AsyncClient, secret: str
+) -> None:
     response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret))
 
     assert response.status_code == 201
@@ -57,7 +63,11 @@ async def test_a_request_is_created_with_its_customer_and_answered_with_id_and_n
         first = session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)).one()
         key = session.exec(select(ApiKey)).one()
     assert (ticket.number, ticket.subject, ticket.source, ticket.order_number) == (
-        body['number'], 'Where is my parcel?', TicketSource.api, 'A-1042')
+        body['number'],
+        'Where is my parcel?',
+        TicketSource.api,
+        'A-1042',
+    )
     assert (customer.email, customer.name, first.body) == ('jo@example.com', 'Jo Miller', 'I ordered a week ago.')
     assert key.last_used_at is not None
 
@@ -69,17 +79,24 @@ async def test_a_known_customer_is_found_by_email_not_created_again(client: http
     assert (count(Customer), count(Ticket)) == (1, 2)
 
 
-@pytest.mark.parametrize(('change', 'location', 'message'), [
-    ({'email': None}, ['body', 'email'], 'Input should be a valid string'),
-    ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
-    ({'subject': '   '}, ['body', 'subject'], 'This field is required'),
-    ({'subject': 'x' * 201}, ['body', 'subject'], 'String should have at most 200 characters'),
-    ({'body': ''}, ['body', 'body'], 'This field is required'),
-    ({'type': 'complaint'}, ['body', 'type'], "Input should be 'question', 'bug', 'return_exchange', 'feedback' or "
-                                              "'other'"),
-])
-async def test_bad_input_is_refused_with_the_field_and_the_reason(client: httpx.AsyncClient, secret: str,
-                                                                  change: dict, location: list, message: str) -> None:
+@pytest.mark.parametrize(
+    ('change', 'location', 'message'),
+    [
+        ({'email': None}, ['body', 'email'], 'Input should be a valid string'),
+        ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
+        ({'subject': '   '}, ['body', 'subject'], 'This field is required'),
+        ({'subject': 'x' * 201}, ['body', 'subject'], 'String should have at most 200 characters'),
+        ({'body': ''}, ['body', 'body'], 'This field is required'),
+        (
+            {'type': 'complaint'},
+            ['body', 'type'],
+            "Input should be 'question', 'bug', 'return_exchange', 'feedback' or 'other'",
+        ),
+    ],
+)
+async def test_bad_input_is_refused_with_the_field_and_the_reason(
+    client: httpx.AsyncClient, secret: str, change: dict, location: list, message: str
+) -> None:
     payload = {**REQUEST, **change}
     if change.get('email', '') is None:
         del payload['email']
@@ -94,14 +111,16 @@ async def test_bad_input_is_refused_with_the_field_and_the_reason(client: httpx.
 
 
 async def test_a_body_that_is_not_json_is_refused_with_422(client: httpx.AsyncClient, secret: str) -> None:
-    response = await client.post('/api/requests', content=b'{"email": ', headers=bearer(
-        secret, **{'Content-Type': 'application/json'}))
+    response = await client.post(
+        '/api/requests', content=b'{"email": ', headers=bearer(secret, **{'Content-Type': 'application/json'})
+    )
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize('header', [None, 'Bearer ', 'Basic dXNlcjpwYXNz'])
-async def test_without_a_key_the_answer_is_401_with_a_bearer_challenge(client: httpx.AsyncClient,
-                                                                       header: str | None) -> None:
+async def test_without_a_key_the_answer_is_401_with_a_bearer_challenge(
+    client: httpx.AsyncClient, header: str | None
+) -> None:
     response = await client.post('/api/requests', json=REQUEST, headers={'Authorization': header} if header else {})
 
     assert response.status_code == 401
@@ -152,14 +171,14 @@ async def test_a_body_over_the_limit_is_413_by_its_declared_length(client: httpx
     assert count(Ticket) == 0
 
 
-async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(client: httpx.AsyncClient,
-                                                                        secret: str) -> None:
+async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(client: httpx.AsyncClient, secret: str) -> None:
     async def chunks():
         for _ in range(100):
             yield b'x' * 1024
 
-    response = await client.post('/api/requests', content=chunks(), headers=bearer(
-        secret, **{'Content-Type': 'application/json'}))
+    response = await client.post(
+        '/api/requests', content=chunks(), headers=bearer(secret, **{'Content-Type': 'application/json'})
+    )
 
     assert 'content-length' not in response.request.headers
     assert response.status_code == 413
@@ -170,8 +189,9 @@ async def test_a_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient
     assert (await client.post('/api/requests', json=payload, headers=bearer(secret))).status_code == 201
 
 
-async def test_more_than_the_rate_a_minute_is_429_with_retry_after(client: httpx.AsyncClient, secret: str,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_more_than_the_rate_a_minute_is_429_with_retry_after(
+    client: httpx.AsyncClient, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(3, 60))
     _key, other = make_key('Other shop')
     for _ in range(3):
@@ -194,7 +214,8 @@ async def test_the_default_rate_is_sixty_a_minute_per_key(client: httpx.AsyncCli
 
 
 async def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_creates_nothing(
-        client: httpx.AsyncClient, secret: str) -> None:
+    client: httpx.AsyncClient, secret: str
+) -> None:
     headers = bearer(secret, **{'Idempotency-Key': 'order-A-1042-question'})
     first = await client.post('/api/requests', json=REQUEST, headers=headers)
     reordered = dict(reversed(list(REQUEST.items())))  # the same JSON in another key order is the same request
@@ -239,10 +260,13 @@ async def test_a_refused_request_does_not_use_up_its_idempotency_key(client: htt
 async def test_a_retry_while_the_first_call_still_runs_is_409(client: httpx.AsyncClient, secret: str) -> None:
     with session_scope() as session:  # the first call reserved the key and has not answered yet
         key = session.exec(select(ApiKey)).one()
-        fingerprint = api_keys.request_fingerprint('POST', '/api/requests', {
-            **REQUEST, 'type': 'question'})
-        assert api_keys.reserve_idempotency_key(session=session, api_key=key, idempotency_key='k-3',
-                                                fingerprint=fingerprint) is None
+        fingerprint = api_keys.request_fingerprint('POST', '/api/requests', {**REQUEST, 'type': 'question'})
+        assert (
+            api_keys.reserve_idempotency_key(
+                session=session, api_key=key, idempotency_key='k-3', fingerprint=fingerprint
+            )
+            is None
+        )
 
     response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'k-3'}))
 
@@ -259,14 +283,18 @@ async def created_request(client: httpx.AsyncClient, secret: str) -> dict:
 async def test_a_follow_up_from_the_customer_joins_the_thread(client: httpx.AsyncClient, secret: str) -> None:
     created = await created_request(client, secret)
 
-    response = await client.post(f'/api/requests/{created["number"]}/messages',
-                                 json={'email': 'jo@example.com', 'body': 'Any news?'}, headers=bearer(secret))
+    response = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={'email': 'jo@example.com', 'body': 'Any news?'},
+        headers=bearer(secret),
+    )
 
     assert response.status_code == 201
     assert response.json()['number'] == created['number']
     with read_session() as session:
-        thread = session.exec(select(TicketMessage.body).where(TicketMessage.ticket_id == created['id'])
-                              .order_by(TicketMessage.id)).all()
+        thread = session.exec(
+            select(TicketMessage.body).where(TicketMessage.ticket_id == created['id']).order_by(TicketMessage.id)
+        ).all()
     assert thread == ['I ordered a week ago.', 'Any news?']
 
 
@@ -276,8 +304,9 @@ async def test_a_follow_up_needs_a_key_and_the_right_customer(client: httpx.Asyn
 
     no_key = await client.post(url, json={'email': 'jo@example.com', 'body': 'Hi'})
     stranger = await client.post(url, json={'email': 'eve@example.com', 'body': 'Hi'}, headers=bearer(secret))
-    unknown = await client.post('/api/requests/999999/messages', json={'email': 'jo@example.com', 'body': 'Hi'},
-                                headers=bearer(secret))
+    unknown = await client.post(
+        '/api/requests/999999/messages', json={'email': 'jo@example.com', 'body': 'Hi'}, headers=bearer(secret)
+    )
     empty = await client.post(url, json={'email': 'jo@example.com', 'body': ' '}, headers=bearer(secret))
 
     assert (no_key.status_code, stranger.status_code, unknown.status_code, empty.status_code) == (401, 404, 404, 422)
@@ -288,13 +317,13 @@ async def solve(ticket_id: int) -> str:
     agent = make_user('agent')
     with session_scope() as session:
         ticket = session.get(Ticket, ticket_id)
-        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
-                       status=TicketStatus.solved)
+        tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status=TicketStatus.solved
+        )
         return session.get(Ticket, ticket_id).token
 
 
-async def test_the_customer_rates_a_solved_request_with_its_token_once(client: httpx.AsyncClient,
-                                                                       secret: str) -> None:
+async def test_the_customer_rates_a_solved_request_with_its_token_once(client: httpx.AsyncClient, secret: str) -> None:
     created = await created_request(client, secret)
     url = f'/api/requests/{created["number"]}/rating'
     with read_session() as session:
@@ -315,20 +344,29 @@ async def test_the_customer_rates_a_solved_request_with_its_token_once(client: h
     assert again.status_code == 422
 
 
-@pytest.mark.parametrize(('payload', 'status'), [({'token': 'wrong', 'score': 5}, 404), ({'score': 5}, 422),
-                                                 ({'token': 'x', 'score': 6}, 422), ({'token': 'x', 'score': 0}, 422)])
-async def test_a_rating_needs_the_token_and_a_score_from_1_to_5(client: httpx.AsyncClient, secret: str,
-                                                               payload: dict, status: int) -> None:
+@pytest.mark.parametrize(
+    ('payload', 'status'),
+    [
+        ({'token': 'wrong', 'score': 5}, 404),
+        ({'score': 5}, 422),
+        ({'token': 'x', 'score': 6}, 422),
+        ({'token': 'x', 'score': 0}, 422),
+    ],
+)
+async def test_a_rating_needs_the_token_and_a_score_from_1_to_5(
+    client: httpx.AsyncClient, secret: str, payload: dict, status: int
+) -> None:
     created = await created_request(client, secret)
     response = await client.post(f'/api/requests/{created["number"]}/rating', json=payload)
     assert response.status_code == status
 
 
-async def test_ratings_are_rate_limited_per_address(client: httpx.AsyncClient,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_ratings_are_rate_limited_per_address(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ratelimit, 'ratings', ratelimit.RateLimiter(2, 60))
-    statuses = [(await client.post('/api/requests/1001/rating', json={'token': 'guess', 'score': 5})).status_code
-                for _ in range(3)]
+    statuses = [
+        (await client.post('/api/requests/1001/rating', json={'token': 'guess', 'score': 5})).status_code
+        for _ in range(3)
+    ]
     assert statuses == [404, 404, 429]
 
 

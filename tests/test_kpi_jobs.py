@@ -18,8 +18,10 @@ async def test_only_the_leading_process_refreshes_the_kpis() -> None:
     refresh = next(job for job in JOBS if job.name == 'kpi-refresh')
     fast = [Job(refresh.name, refresh.run, 'interval', {'seconds': 0.2})]
     settings = get_settings()
-    leader, standby = JobRunner(settings, jobs=fast, standby_seconds=30), JobRunner(settings, jobs=fast,
-                                                                                    standby_seconds=30)
+    leader, standby = (
+        JobRunner(settings, jobs=fast, standby_seconds=30),
+        JobRunner(settings, jobs=fast, standby_seconds=30),
+    )
     await leader.start()
     await standby.start()
     try:

@@ -17,14 +17,16 @@ from backoffice.models import EventType, KpiDaily, KpiWatermark, UsageEvent, utc
 
 
 def visit(name: str, ident: int | None = None) -> UsageEvent:
-    return UsageEvent(id=ident, client_id=name, type=int(EventType.visit), ts=utcnow() - timedelta(seconds=5),
-                      anonymous_id=name)
+    return UsageEvent(
+        id=ident, client_id=name, type=int(EventType.visit), ts=utcnow() - timedelta(seconds=5), anonymous_id=name
+    )
 
 
 def visits_today() -> float:
     with read_session() as session:
-        value = session.execute(select(KpiDaily.value).where(KpiDaily.kpi == 'visits',
-                                                             KpiDaily.day == days.today('UTC'))).scalar_one_or_none()
+        value = session.execute(
+            select(KpiDaily.value).where(KpiDaily.kpi == 'visits', KpiDaily.day == days.today('UTC'))
+        ).scalar_one_or_none()
     return value or 0
 
 
@@ -40,20 +42,20 @@ def test_an_event_committed_behind_the_watermark_is_counted_by_the_next_refresh(
     refresh.refresh_incremental()
     assert visits_today() == 1
     below = top_event_id() + 1
-    with session_scope() as session:   # a later transaction commits first, with a higher id
+    with session_scope() as session:  # a later transaction commits first, with a higher id
         session.add(visit('early', ident=below + 3))
         session.commit()
     refresh.refresh_incremental()
     assert visits_today() == 2
 
-    with session_scope() as session:   # the earlier one commits now, behind the watermark
+    with session_scope() as session:  # the earlier one commits now, behind the watermark
         session.add(visit('late', ident=below))
         session.commit()
     refresh.refresh_incremental()
 
     assert visits_today() == 3
     refresh.refresh_incremental()
-    assert visits_today() == 3        # counted once, not at every run
+    assert visits_today() == 3  # counted once, not at every run
 
 
 def test_a_hole_that_never_fills_is_forgotten_after_a_while() -> None:
@@ -77,7 +79,7 @@ def test_two_transactions_committing_out_of_order_on_postgresql() -> None:
         pytest.skip('SQLite hands out ids one writer at a time: a lower id cannot commit after a higher one')
     slow = Session(engine)
     slow.add(visit('slow'))
-    slow.flush()                        # takes its id now, commits later
+    slow.flush()  # takes its id now, commits later
     done = threading.Event()
 
     def fast() -> None:

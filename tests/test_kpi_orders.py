@@ -37,34 +37,56 @@ def shop() -> dict[str, int]:
         session.commit()
     jo, max_, sam = (make_customer(f'{name}@example.com') for name in ('jo', 'max', 'sam'))
     orders = {
-        'old': (jo, 'delivered', '50.00', at(D - timedelta(days=5), 12)),    # jo is a returning customer
-        'o6': (jo, 'shipped', '60.00', at(D - timedelta(days=1), 22)),       # the day before
+        'old': (jo, 'delivered', '50.00', at(D - timedelta(days=5), 12)),  # jo is a returning customer
+        'o6': (jo, 'shipped', '60.00', at(D - timedelta(days=1), 22)),  # the day before
         'o1': (jo, 'paid', '100.00', at(D, 10)),
-        'o2': (max_, 'delivered', '40.00', at(D, 0, 15)),                  # 23:15 UTC the day before: D in Berlin
-        'o3': (sam, 'pending', '30.00', at(D, 12)),                          # placed, not paid yet
+        'o2': (max_, 'delivered', '40.00', at(D, 0, 15)),  # 23:15 UTC the day before: D in Berlin
+        'o3': (sam, 'pending', '30.00', at(D, 12)),  # placed, not paid yet
         'o4': (sam, 'cancelled', '70.00', at(D, 13)),
         'o5': (max_, 'draft', '999.00', at(D, 14)),
     }
     ids = {}
     with session_scope() as session:
         for number, (name, (customer, status, total, placed)) in enumerate(orders.items(), start=100):
-            order = Order(number=str(number), customer_id=customer.id, email=customer.email, status=status,
-                          total=Decimal(total), placed_at=placed)
+            order = Order(
+                number=str(number),
+                customer_id=customer.id,
+                email=customer.email,
+                status=status,
+                total=Decimal(total),
+                placed_at=placed,
+            )
             session.add(order)
             session.flush()
             ids[name] = order.id
         session.add(Refund(order_id=ids['o6'], amount=Decimal('15.00'), refunded_at=at(D, 9)))
-        for sku, (on_hand, reserved, minimum) in {'P1': (6, 2, 5), 'P2': (0, 0, 0), 'P3': (10, 0, 3),
-                                                  'P4': (2, 0, 2)}.items():
+        for sku, (on_hand, reserved, minimum) in {
+            'P1': (6, 2, 5),
+            'P2': (0, 0, 0),
+            'P3': (10, 0, 3),
+            'P4': (2, 0, 2),
+        }.items():
             product = Product(sku=sku, name=sku)
             session.add(product)
             session.flush()
-            session.add(StockLevel(product_id=product.id, sku=sku, on_hand=on_hand, reserved=reserved,
-                                   available=on_hand - reserved, min_qty=minimum))
+            session.add(
+                StockLevel(
+                    product_id=product.id,
+                    sku=sku,
+                    on_hand=on_hand,
+                    reserved=reserved,
+                    available=on_hand - reserved,
+                    min_qty=minimum,
+                )
+            )
         session.commit()
-        result = capture.record_events(session=session, batch=[
-            {'id': f'v{n}', 'type': 'visit', 'ts': at(D, 9 + n).isoformat(), 'anonymous_id': f'a{n}'}
-            for n in range(4)])
+        result = capture.record_events(
+            session=session,
+            batch=[
+                {'id': f'v{n}', 'type': 'visit', 'ts': at(D, 9 + n).isoformat(), 'anonymous_id': f'a{n}'}
+                for n in range(4)
+            ],
+        )
         assert result.accepted == 4
     return ids
 
@@ -72,14 +94,14 @@ def shop() -> dict[str, int]:
 def test_order_kpis_match_the_hand_computed_day(shop: dict[str, int]) -> None:
     refresh.recompute(first=D - timedelta(days=1), last=D)
 
-    assert values('orders') == {D - timedelta(days=1): 1, D: 3}                 # o1, o2, o3
-    assert values('turnover') == {D - timedelta(days=1): 60, D: 125}           # 100 + 40 − 15 refunded
-    assert values('average_basket')[D] == 70                                   # (100 + 40) / 2 paid
-    assert values('conversion')[D] == 75                                       # 3 orders / 4 visits
-    assert values('new_customers') == {D - timedelta(days=1): 0, D: 2}         # max and sam; jo ordered before
+    assert values('orders') == {D - timedelta(days=1): 1, D: 3}  # o1, o2, o3
+    assert values('turnover') == {D - timedelta(days=1): 60, D: 125}  # 100 + 40 − 15 refunded
+    assert values('average_basket')[D] == 70  # (100 + 40) / 2 paid
+    assert values('conversion')[D] == 75  # 3 orders / 4 visits
+    assert values('new_customers') == {D - timedelta(days=1): 0, D: 2}  # max and sam; jo ordered before
     today = days.today(ZONE)
     refresh.recompute(first=today, last=today)
-    assert values('low_stock') == {today: 2}                                   # P1 (4 ≤ 5) and P4 (2 ≤ 2)
+    assert values('low_stock') == {today: 2}  # P1 (4 ≤ 5) and P4 (2 ≤ 2)
 
 
 def test_cancelling_an_order_reaches_its_day_in_the_next_incremental_refresh(shop: dict[str, int]) -> None:

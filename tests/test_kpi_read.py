@@ -24,14 +24,14 @@ def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
     assert again is first
     assert next(c for c in first.cards if c.key == 'turnover').value == 120
 
-    with session_scope() as session:   # a refresh writes a value
+    with session_scope() as session:  # a refresh writes a value
         session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=1), value=30.0))
         session.commit()
     with read_session() as session:
         refreshed = read.dashboard(session=session, period=period)
     assert next(c for c in refreshed.cards if c.key == 'turnover').value == 150
 
-    with session_scope() as session:   # the owner redefines an active user: the card's definition follows
+    with session_scope() as session:  # the owner redefines an active user: the card's definition follows
         definitions.change(session=session, actor=make_user('admin'), values={'active_days': 9})
     with read_session() as session:
         redefined = read.dashboard(session=session, period=period)

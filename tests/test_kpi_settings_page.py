@@ -25,7 +25,7 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
     await sign_in(user, owner.email, path='/settings')
     await user.should_see('KPI definitions')
     await user.should_see('The defaults, never changed.')
-    await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')          # the snippet, ready to copy
+    await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')  # the snippet, ready to copy
     assert [row['job'] for row in user.find(marker='kpi-jobs').elements.pop().rows] == ['kpi-refresh']
 
     next(iter(user.find('Events needed to count as active').elements)).value = 3
@@ -38,8 +38,8 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
         record = session.exec(select(KpiDefinition)).one()
         recomputed = session.exec(select(KpiDaily).where(KpiDaily.kpi == 'active_users')).all()
     assert (record.values['active_min_events'], record.changed_by) == (3, owner.email)
-    assert {row.value for row in recomputed} == {0}               # no events: nobody is active, the 99 is gone
-    assert len(recomputed) == 3                                     # from the oldest recorded day to today
+    assert {row.value for row in recomputed} == {0}  # no events: nobody is active, the 99 is gone
+    assert len(recomputed) == 3  # from the oldest recorded day to today
 
 
 async def test_a_definition_out_of_range_is_refused_at_its_field(user: User) -> None:

@@ -17,7 +17,7 @@ from .support.factories import make_customer, make_user
 
 ZONE = 'Europe/Berlin'
 TZ = ZoneInfo(ZONE)
-D = days.today(ZONE) - timedelta(days=3)   # the day the story happens on
+D = days.today(ZONE) - timedelta(days=3)  # the day the story happens on
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -29,8 +29,9 @@ def send(*events: tuple) -> None:
     batch = []
     for number, (kind, when, who) in enumerate(events):
         identity = {'customer_email': who} if '@' in who else {'anonymous_id': who}
-        batch.append({'id': f'{kind}-{who}-{when.isoformat()}-{number}', 'type': kind, 'ts': when.isoformat(),
-                      **identity})
+        batch.append(
+            {'id': f'{kind}-{who}-{when.isoformat()}-{number}', 'type': kind, 'ts': when.isoformat(), **identity}
+        )
     with session_scope() as session:
         result = capture.record_events(session=session, batch=batch)
     assert result.rejected == 0, result.errors
@@ -38,8 +39,17 @@ def send(*events: tuple) -> None:
 
 def ticket(number: int, customer_id: int, created: datetime, **fields) -> None:
     with session_scope() as session:
-        session.add(Ticket(number=number, subject=f'Request {number}', customer_id=customer_id, token='t' * 20,
-                           created_at=created, updated_at=created, **fields))
+        session.add(
+            Ticket(
+                number=number,
+                subject=f'Request {number}',
+                customer_id=customer_id,
+                token='t' * 20,
+                created_at=created,
+                updated_at=created,
+                **fields,
+            )
+        )
         session.commit()
 
 
@@ -56,23 +66,43 @@ def story() -> dict:
         session.commit()
     jo, max_ = make_customer('jo@example.com'), make_customer('max@example.com')
     send(
-        ('visit', at(D - timedelta(days=1), 23, 59), 'a0'),   # the day before, by a minute
-        ('visit', at(D, 0, 30), 'a1'),                        # 23:30 UTC the day before: still D in Berlin
-        ('visit', at(D, 10), 'a2'), ('visit', at(D, 23, 30), 'a3'),
-        ('page_view', at(D, 10, 1), 'a2'), ('page_view', at(D, 10, 2), 'a2'),
-        ('signup_started', at(D, 10), 'a1'), ('signup_completed', at(D + timedelta(days=1), 9), 'a1'),   # 23 h
-        ('signup_started', at(D, 11), 'a2'), ('signup_completed', at(D + timedelta(days=1), 12), 'a2'),  # 25 h
-        ('signup_started', at(D, 12), 'a3'),                                                              # never
-        ('checkout_started', at(D, 13), 'jo@example.com'), ('order_placed', at(D, 13, 10), 'jo@example.com'),
+        ('visit', at(D - timedelta(days=1), 23, 59), 'a0'),  # the day before, by a minute
+        ('visit', at(D, 0, 30), 'a1'),  # 23:30 UTC the day before: still D in Berlin
+        ('visit', at(D, 10), 'a2'),
+        ('visit', at(D, 23, 30), 'a3'),
+        ('page_view', at(D, 10, 1), 'a2'),
+        ('page_view', at(D, 10, 2), 'a2'),
+        ('signup_started', at(D, 10), 'a1'),
+        ('signup_completed', at(D + timedelta(days=1), 9), 'a1'),  # 23 h
+        ('signup_started', at(D, 11), 'a2'),
+        ('signup_completed', at(D + timedelta(days=1), 12), 'a2'),  # 25 h
+        ('signup_started', at(D, 12), 'a3'),  # never
+        ('checkout_started', at(D, 13), 'jo@example.com'),
+        ('order_placed', at(D, 13, 10), 'jo@example.com'),
         ('checkout_started', at(D, 14), 'a3'),
-        ('login', at(D - timedelta(days=2), 9), 'jo@example.com'), ('login', at(D, 9), 'jo@example.com'),
+        ('login', at(D - timedelta(days=2), 9), 'jo@example.com'),
+        ('login', at(D, 9), 'jo@example.com'),
         ('login', at(D, 9), 'max@example.com'),
     )
-    ticket(1001, jo.id, at(D - timedelta(days=1), 10), status=TicketStatus.solved, solved_at=at(D, 9), rating=5,
-           rated_at=at(D, 10))
+    ticket(
+        1001,
+        jo.id,
+        at(D - timedelta(days=1), 10),
+        status=TicketStatus.solved,
+        solved_at=at(D, 9),
+        rating=5,
+        rated_at=at(D, 10),
+    )
     ticket(1002, max_.id, at(D, 8), status=TicketStatus.open, sla_breached_at=at(D, 16))
-    ticket(1003, jo.id, at(D, 9), status=TicketStatus.solved, solved_at=at(D + timedelta(days=1), 8), rating=2,
-           rated_at=at(D + timedelta(days=1), 9))
+    ticket(
+        1003,
+        jo.id,
+        at(D, 9),
+        status=TicketStatus.solved,
+        solved_at=at(D + timedelta(days=1), 8),
+        rating=2,
+        rated_at=at(D + timedelta(days=1), 9),
+    )
     with session_scope() as session:
         session.add(KpiDefinition(values={'active_min_events': 2, 'active_days': 7, 'active_types': ['login']}))
         session.commit()
@@ -86,10 +116,10 @@ def test_each_kpi_matches_the_hand_computed_story(story: dict) -> None:
     assert values('visits') == {before: 1, day: 3, after: 0}
     assert values('page_views')[day] == 2
     assert values('signups') == {before: 0, day: 0, after: 2}
-    assert values('signup_abandonment')[day] == pytest.approx(66.67)   # a2 (25 h) and a3 (never) of three
-    assert values('checkout_abandonment')[day] == 50                   # a3 of jo and a3
-    assert values('checkout_abandonment')[before] is None              # no checkout: no rate, not 0 %
-    assert values('active_users')[day] == 1                            # jo: 2 logins in 7 days; max only one
+    assert values('signup_abandonment')[day] == pytest.approx(66.67)  # a2 (25 h) and a3 (never) of three
+    assert values('checkout_abandonment')[day] == 50  # a3 of jo and a3
+    assert values('checkout_abandonment')[before] is None  # no checkout: no rate, not 0 %
+    assert values('active_users')[day] == 1  # jo: 2 logins in 7 days; max only one
     assert values('open_requests') == {before: 1, day: 2, after: 1}
     assert values('sla_breaches') == {before: 0, day: 1, after: 0}
     assert values('csat') == {before: None, day: 100, after: 0}
@@ -101,15 +131,16 @@ def test_a_definition_change_is_dated_audited_and_recomputes_history_in_the_back
     owner = make_user('admin')
 
     with session_scope() as session:
-        saved, diff = definitions.change(session=session, actor=owner, values={
-            'active_min_events': 1, 'abandonment_hours': 48})
+        saved, diff = definitions.change(
+            session=session, actor=owner, values={'active_min_events': 1, 'abandonment_hours': 48}
+        )
     assert diff == {'active_min_events': [2, 1], 'abandonment_hours': [24, 48]}
     run_id, thread = refresh.start_recompute(keys=definitions.affected(diff), reason='test')
     thread.join(timeout=60)
 
-    assert values('active_users')[D] == 2                     # max's single login counts now
-    assert values('signup_abandonment')[D] == pytest.approx(33.33)   # a2 finished within 48 h
-    assert values('visits')[D] == 3                           # untouched
+    assert values('active_users')[D] == 2  # max's single login counts now
+    assert values('signup_abandonment')[D] == pytest.approx(33.33)  # a2 finished within 48 h
+    assert values('visits')[D] == 3  # untouched
     with read_session() as session:
         run = session.get(KpiJobRun, run_id)
         records = session.exec(select(KpiDefinition).order_by(KpiDefinition.id)).all()
@@ -121,7 +152,7 @@ def test_a_definition_change_is_dated_audited_and_recomputes_history_in_the_back
 
 
 def test_the_incremental_refresh_reads_only_what_is_new(story: dict) -> None:
-    assert refresh.refresh_incremental() > 0   # the first run catches up with everything there is
+    assert refresh.refresh_incremental() > 0  # the first run catches up with everything there is
     today = days.today(ZONE)
     visits_today = values('visits').get(today, 0)
 
@@ -129,9 +160,9 @@ def test_the_incremental_refresh_reads_only_what_is_new(story: dict) -> None:
     written = refresh.refresh_incremental()
 
     assert values('visits')[today] == visits_today + 2
-    assert values('visits')[D] == 3                     # an older day is left as it was
-    assert 0 < written < 20                             # today's values of the event KPIs, not the whole history
-    assert refresh.refresh_incremental() <= 1           # nothing new: at most the stock level is read again
+    assert values('visits')[D] == 3  # an older day is left as it was
+    assert 0 < written < 20  # today's values of the event KPIs, not the whole history
+    assert refresh.refresh_incremental() <= 1  # nothing new: at most the stock level is read again
 
 
 def test_a_refresh_job_run_is_recorded_with_its_error() -> None:
@@ -150,23 +181,24 @@ def _fail() -> int:
 
 def test_active_users_over_a_span_agree_with_each_day_on_its_own(story: dict) -> None:
     from backoffice.kpi.registry import Day, active_users, active_users_span
+
     with read_session() as session:
         defs = definitions.current(session=session)
         span = active_users_span(session, D - timedelta(days=3), D + timedelta(days=2), ZONE, defs)
         one_by_one = {day: active_users(Day(session, *days.bounds(day, ZONE), defs)).value for day in span}
     assert {day: value.value for day, value in span.items()} == one_by_one
-    assert list(one_by_one.values()) == [0, 0, 0, 1, 1, 1]   # jo from his second login (D) on; max never has 2
+    assert list(one_by_one.values()) == [0, 0, 0, 1, 1, 1]  # jo from his second login (D) on; max never has 2
 
 
 def test_an_event_dated_on_an_earlier_day_reaches_active_users_at_the_next_refresh(story: dict) -> None:
     refresh.recompute(first=D - timedelta(days=1), last=days.today(ZONE))
-    refresh.refresh_incremental()     # remembers each finished day's events per customer
+    refresh.refresh_incremental()  # remembers each finished day's events per customer
     send(('login', utcnow() - timedelta(seconds=10), 'jo@example.com'))
     refresh.refresh_incremental()
-    assert values('active_users')[D] == 1            # max: one login in 7 days
+    assert values('active_users')[D] == 1  # max: one login in 7 days
 
-    send(('login', at(D, 18), 'max@example.com'))    # sent late: max's second login, on day D
+    send(('login', at(D, 18), 'max@example.com'))  # sent late: max's second login, on day D
     refresh.refresh_incremental()
 
-    assert values('active_users')[D] == 2            # D's remembered counts were dropped and read again
+    assert values('active_users')[D] == 2  # D's remembered counts were dropped and read again
     assert values('active_users')[D + timedelta(days=1)] == 2

@@ -86,11 +86,19 @@ def replies_to(*emails: str) -> list[int]:
     ids = []
     for email in emails:
         with session_scope() as session:
-            ticket = tickets.submit_request(session=session, email=email, name='Cleo', subject='Parcel late',
-                                            body='Where is it?', source='api')
+            ticket = tickets.submit_request(
+                session=session, email=email, name='Cleo', subject='Parcel late', body='Where is it?', source='api'
+            )
         with session_scope() as session:
-            ids.append(tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1,
-                                     body=f'Dear customer,\nit ships today ({email}).').id)
+            ids.append(
+                tickets.reply(
+                    session=session,
+                    actor=agent,
+                    ticket_id=ticket.id,
+                    version=1,
+                    body=f'Dear customer,\nit ships today ({email}).',
+                ).id
+            )
     return ids
 
 
@@ -103,8 +111,12 @@ def deliveries(ids: list[int]) -> list[tuple]:
 def configure(monkeypatch: pytest.MonkeyPatch, smtp_url: str | None, support_email: str = 'help@shop.example'):
     admin = make_user('admin')
     with session_scope() as session:
-        app_settings.save(session=session, actor=admin, changes={'support_email': support_email,
-                                                                 'company_name': 'Shop & Co'}, loaded={})
+        app_settings.save(
+            session=session,
+            actor=admin,
+            changes={'support_email': support_email, 'company_name': 'Shop & Co'},
+            loaded={},
+        )
     settings = get_settings()
     return settings.model_copy(update={'smtp_url': smtp_url})
 
@@ -117,8 +129,9 @@ def test_without_an_smtp_url_replies_wait_in_the_outbox(monkeypatch: pytest.Monk
     assert mail.outbox_size() == 1
 
 
-def test_replies_are_sent_from_the_support_address_and_marked_sent(monkeypatch: pytest.MonkeyPatch,
-                                                                   smtp_server: FakeSmtp) -> None:
+def test_replies_are_sent_from_the_support_address_and_marked_sent(
+    monkeypatch: pytest.MonkeyPatch, smtp_server: FakeSmtp
+) -> None:
     ids = replies_to('cleo@example.com', 'max@example.com')
     colleague = make_user('agent')
     with session_scope() as session:  # a note is never sent
@@ -140,21 +153,25 @@ def test_replies_are_sent_from_the_support_address_and_marked_sent(monkeypatch: 
     assert note.delivery is None
 
 
-def test_a_refused_recipient_fails_with_the_error_and_can_be_retried(monkeypatch: pytest.MonkeyPatch,
-                                                                     smtp_server: FakeSmtp) -> None:
+def test_a_refused_recipient_fails_with_the_error_and_can_be_retried(
+    monkeypatch: pytest.MonkeyPatch, smtp_server: FakeSmtp
+) -> None:
     good, bad = replies_to('cleo@example.com', 'bounce@example.com')
     settings = configure(monkeypatch, smtp_server.url)
     assert mail.send_outbox(settings) == {'sent': 1, 'failed': 1, 'retry': 0}
-    assert deliveries([good, bad]) == [(Delivery.sent, None, 1),
-                                       (Delivery.failed, 'bounce@example.com: 550 No such user here', 1)]
+    assert deliveries([good, bad]) == [
+        (Delivery.sent, None, 1),
+        (Delivery.failed, 'bounce@example.com: 550 No such user here', 1),
+    ]
     agent = make_user('agent')
     with session_scope() as session:
         tickets.retry_delivery(session=session, actor=agent, message_id=bad)
     assert deliveries([bad]) == [(Delivery.queued, None, 0)]
 
 
-def test_an_unreachable_server_keeps_replies_queued_until_the_last_attempt(monkeypatch: pytest.MonkeyPatch,
-                                                                         smtp_server: FakeSmtp) -> None:
+def test_an_unreachable_server_keeps_replies_queued_until_the_last_attempt(
+    monkeypatch: pytest.MonkeyPatch, smtp_server: FakeSmtp
+) -> None:
     [reply] = replies_to('cleo@example.com')
     url = smtp_server.url
     smtp_server.shutdown()

@@ -26,9 +26,13 @@ print('\\n'.join(failed))
 
 def test_each_core_module_imports_first() -> None:
     core = ROOT / 'backoffice'
-    names = sorted('.'.join(path.relative_to(ROOT).with_suffix('').parts) for path in core.rglob('*.py')
-                   if 'migrations' not in path.parts and path.name not in ('__init__.py', '__main__.py'))
-    result = subprocess.run([sys.executable, '-c', SCRIPT, *names], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    names = sorted(
+        '.'.join(path.relative_to(ROOT).with_suffix('').parts)
+        for path in core.rglob('*.py')
+        if 'migrations' not in path.parts and path.name not in ('__init__.py', '__main__.py')
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', SCRIPT, *names], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == '', result.stdout

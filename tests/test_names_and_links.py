@@ -24,8 +24,9 @@ def save_segment(name: str):
 
 def save_view(name: str):
     with session_scope() as session:
-        return views.save_view(session=session, actor=make_user('manager'), resource=resource('customers'),
-                               name=name, state={})
+        return views.save_view(
+            session=session, actor=make_user('manager'), resource=resource('customers'), name=name, state={}
+        )
 
 
 def create_key(name: str):
@@ -35,8 +36,11 @@ def create_key(name: str):
 
 def create_webhook(name: str):
     with session_scope() as session:
-        return webhooks.create_endpoint(session=session, actor=make_user('admin'), data={
-            'name': name, 'url': 'http://127.0.0.1:9/hook', 'events': '*'})
+        return webhooks.create_endpoint(
+            session=session,
+            actor=make_user('admin'),
+            data={'name': name, 'url': 'http://127.0.0.1:9/hook', 'events': '*'},
+        )
 
 
 def rename_user(name: str):
@@ -73,18 +77,28 @@ def test_tags_with_control_characters_are_refused() -> None:
     with session_scope() as session:
         ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='Hi', body='Hello')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
-                       tags=['vip\x07'])
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, tags=['vip\x07'])
     assert 'control or invisible' in refused.value.errors['tags']
 
 
-@pytest.mark.parametrize('template', ['javascript:alert(1)//{tracking}', 'data:text/html,<script>1</script>',
-                                      '//evil.example/{tracking}', ' JaVaScRiPt:alert(1)'])
+@pytest.mark.parametrize(
+    'template',
+    [
+        'javascript:alert(1)//{tracking}',
+        'data:text/html,<script>1</script>',
+        '//evil.example/{tracking}',
+        ' JaVaScRiPt:alert(1)',
+    ],
+)
 def test_a_carrier_tracking_link_must_be_an_http_address(template: str) -> None:
     manager = make_user('manager')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.create_record(session=session, actor=manager, resource=resource('carriers'), data={
-            'code': 'evil', 'name': 'Evil', 'tracking_url_template': template})
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('carriers'),
+            data={'code': 'evil', 'name': 'Evil', 'tracking_url_template': template},
+        )
     assert 'https://' in refused.value.errors['tracking_url_template']
 
 
@@ -97,8 +111,14 @@ def test_a_tracking_template_stored_before_the_check_never_becomes_a_link() -> N
         session.commit()
     order = advance(manager, pay_for(manager, place(('MUG', 1))), 'pack')
     with session_scope() as session:
-        shipment = orders.ship(session=session, actor=manager, order_id=order.id, version=order.version,
-                               carrier_id=carrier.id, tracking_number='JD0146')
+        shipment = orders.ship(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            version=order.version,
+            carrier_id=carrier.id,
+            tracking_number='JD0146',
+        )
     assert shipment.tracking_url == ''
 
 

@@ -8,8 +8,9 @@ import pytest
 from backoffice import db
 
 
-def test_the_next_migration_gets_the_next_number_and_follows_the_newest(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch):
+def test_the_next_migration_gets_the_next_number_and_follows_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     copy = tmp_path / 'migrations'
     shutil.copytree(db.MIGRATIONS, copy, ignore=shutil.ignore_patterns('__pycache__'))
     monkeypatch.setattr(db, 'MIGRATIONS', copy)

@@ -14,8 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([*ROOT.glob('pages/**/*.py'), *ROOT.glob('components/**/*.py'), ROOT / 'main.py'])
 
 # methods whose string argument NiceGUI parses as markup (props, classes, style), shows as a tooltip, or runs
-MARKUP_METHODS = {'props', 'classes', 'style', 'tooltip', 'add_slot', 'add_css', 'add_head_html', 'add_body_html',
-                  'run_javascript', 'run_method', 'add_scss', 'add_sass'}
+MARKUP_METHODS = {
+    'props',
+    'classes',
+    'style',
+    'tooltip',
+    'add_slot',
+    'add_css',
+    'add_head_html',
+    'add_body_html',
+    'run_javascript',
+    'run_method',
+    'add_scss',
+    'add_sass',
+}
 # ui.html(...) & co: their content is markup; data may go in only while `sanitize` is left on
 HTML_CALLS = {'html', 'markdown', 'interactive_image'}
 # a slot's name may vary (it is a column name from a declaration); its template must not
@@ -44,7 +56,7 @@ def test_every_markup_argument_is_a_constant() -> None:
             if method in MARKUP_METHODS:
                 arguments = list(node.args) + [k.value for k in node.keywords]
                 if method in TEMPLATE_ARGUMENT:
-                    arguments = node.args[TEMPLATE_ARGUMENT[method]:TEMPLATE_ARGUMENT[method] + 1]
+                    arguments = node.args[TEMPLATE_ARGUMENT[method] : TEMPLATE_ARGUMENT[method] + 1]
             elif method in HTML_CALLS and _is_ui(node.func.value):
                 if not _unsanitized(node):
                     continue  # sanitized in the browser (DOMPurify; NiceGUI 3's default for ui.html and ui.markdown)
@@ -62,8 +74,9 @@ def test_every_markup_argument_is_a_constant() -> None:
             if any(where[0] == a[0] and where[1] == a[1] and a[2] in where[2] for a in ALLOWED):
                 continue
             found.append(f'{where[0]}:{node.lineno}: .{method}(…) with data: {where[2][:100]}')
-    assert not found, ('Data formatted into markup; set element.props[name] = value (or show it as text) instead:\n'
-                       + '\n'.join(found))
+    assert not found, (
+        'Data formatted into markup; set element.props[name] = value (or show it as text) instead:\n' + '\n'.join(found)
+    )
 
 
 def test_no_template_renders_data_as_html() -> None:
@@ -72,18 +85,24 @@ def test_no_template_renders_data_as_html() -> None:
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and any(word in node.value for word in ('v-html', 'options-html', 'innerHTML')):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and any(word in node.value for word in ('v-html', 'options-html', 'innerHTML'))
+            ):
                 found.append(f'{path.relative_to(ROOT)}:{node.lineno}: {node.value[:80]!r}')
-            if isinstance(node, ast.keyword) and node.arg == 'html' \
-                    and not (isinstance(node.value, ast.Constant) and node.value.value is False):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == 'html'
+                and not (isinstance(node.value, ast.Constant) and node.value.value is False)
+            ):
                 found.append(f'{path.relative_to(ROOT)}:{node.value.lineno}: html=…')
     assert not found, 'HTML rendering of data:\n' + '\n'.join(found)
 
 
 def test_the_guard_catches_the_segment_name_injection() -> None:
     """The guard itself: the line that let a segment name become JavaScript is caught, its fix is not."""
-    bad = ast.parse("button.props(f'flat aria-label=\"Delete segment {name}\"')")
+    bad = ast.parse('button.props(f\'flat aria-label="Delete segment {name}"\')')
     good = ast.parse("button.props('flat')\nbutton.props['aria-label'] = f'Delete segment {name}'")
     assert not _constant(_first_call(bad).args[0], set())
     assert _constant(_first_call(good).args[0], set())
@@ -110,16 +129,25 @@ def _constant(node: ast.AST, constants: set[str]) -> bool:
 
 def _internal_path(node: ast.AST) -> bool:
     """f'/orders/{number}': a path on this site whatever the number (javascript: or //host cannot start so)."""
-    return isinstance(node, ast.JoinedStr) and bool(node.values) and isinstance(node.values[0], ast.Constant) \
-        and node.values[0].value.startswith('/') and not node.values[0].value.startswith('//')
+    return (
+        isinstance(node, ast.JoinedStr)
+        and bool(node.values)
+        and isinstance(node.values[0], ast.Constant)
+        and node.values[0].value.startswith('/')
+        and not node.values[0].value.startswith('//')
+    )
 
 
 def _module_string_constants(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for statement in tree.body:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
-                and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id.isupper() \
-                and _constant(statement.value, names):
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id.isupper()
+            and _constant(statement.value, names)
+        ):
             names.add(statement.targets[0].id)
     return names
 
@@ -130,5 +158,6 @@ def _is_ui(node: ast.AST) -> bool:
 
 def _unsanitized(node: ast.Call) -> bool:
     """`sanitize=False` (or anything but the default True: a home-made sanitizer is not trusted either)."""
-    return any(k.arg == 'sanitize' and not (isinstance(k.value, ast.Constant) and k.value.value is True)
-               for k in node.keywords)
+    return any(
+        k.arg == 'sanitize' and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in node.keywords
+    )

@@ -26,14 +26,20 @@ def manager():
 
 def draft_for(manager, email: str):
     with session_scope() as session:
-        return orders.create_draft(session=session, actor=manager,
-                                   data={'email': email, 'lines': [{'sku': 'MUG', 'quantity': 1}]})
+        return orders.create_draft(
+            session=session, actor=manager, data={'email': email, 'lines': [{'sku': 'MUG', 'quantity': 1}]}
+        )
 
 
 def change_customer(manager, draft, **who):
     with session_scope() as session:
-        return orders.update_draft(session=session, actor=manager, order_id=draft.id, version=fresh(draft.id).version,
-                                   data={**who, 'lines': [{'sku': 'MUG', 'quantity': 1}]})
+        return orders.update_draft(
+            session=session,
+            actor=manager,
+            order_id=draft.id,
+            version=fresh(draft.id).version,
+            data={**who, 'lines': [{'sku': 'MUG', 'quantity': 1}]},
+        )
 
 
 def test_a_drafts_customer_changes_and_the_change_is_audited(manager) -> None:
@@ -78,8 +84,9 @@ def test_all_matching_orders_make_one_pick_list_up_to_the_cap(manager, monkeypat
     monkeypatch.setattr(documents, 'MAX_PICK_ORDERS', 3)
     with read_session() as session, pytest.raises(ValidationFailed) as refused:
         documents.pick_list_matching(session=session, actor=manager, request=pending)
-    assert refused.value.errors['orders'] == ('A pick list takes at most 3 orders; 4 match: narrow the list '
-                                              '(a status, a date range)')
+    assert refused.value.errors['orders'] == (
+        'A pick list takes at most 3 orders; 4 match: narrow the list (a status, a date range)'
+    )
 
 
 async def test_a_manager_moves_a_draft_to_another_customer(user: User, manager) -> None:

@@ -29,14 +29,18 @@ def test_an_order_is_priced_from_the_products_and_reserves_its_lines(manager) ->
     # 2 × 12.50 + 20.00 = 45.00; 10 % off the tee = 2.00; net 43.00 < 50 → shipping 4.90; VAT 20 % on all of it
     assert (order.status, order.number, order.currency) == ('pending', '100001', 'EUR')
     assert (order.subtotal, order.discount_total, order.shipping_total) == (
-        Decimal('45.00'), Decimal('2.00'), Decimal('4.90'))
+        Decimal('45.00'),
+        Decimal('2.00'),
+        Decimal('4.90'),
+    )
     assert order.tax_total == Decimal('9.58')  # 5.00 + 3.60 + 0.98
     assert order.total == Decimal('57.48')
     with read_session() as session:
         lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
         assert [(line.sku, line.quantity, line.unit_price, line.discount, line.line_total) for line in lines] == [
             ('MUG', 2, Decimal('12.50'), Decimal('0.00'), Decimal('25.00')),
-            ('TEE', 1, Decimal('20.00'), Decimal('2.00'), Decimal('18.00'))]
+            ('TEE', 1, Decimal('20.00'), Decimal('2.00'), Decimal('18.00')),
+        ]
         events = session.exec(select(OrderEvent.kind).where(OrderEvent.order_id == order.id)).all()
     assert events == ['created']
     assert (level(mug.id).on_hand, level(mug.id).reserved, level(mug.id).available) == (10, 2, 8)
@@ -46,8 +50,10 @@ def test_the_same_external_id_returns_the_first_order_and_reserves_nothing_more(
     mug = make_product('MUG', stock_on_hand=10, actor=manager)
     first = place(('MUG', 3), external_id='shop-42')
     with session_scope() as session:
-        again = orders.place_order(session=session, data={'email': 'cleo@example.com', 'external_id': 'shop-42',
-                                                          'lines': [{'sku': 'MUG', 'quantity': 3}]})
+        again = orders.place_order(
+            session=session,
+            data={'email': 'cleo@example.com', 'external_id': 'shop-42', 'lines': [{'sku': 'MUG', 'quantity': 3}]},
+        )
     assert (again.created, again.order.id) == (False, first.id)
     assert level(mug.id).reserved == 3
 
@@ -109,8 +115,14 @@ def test_the_flow_pays_packs_ships_with_a_tracking_link_and_delivers(manager) ->
     assert (fresh(order.id).status, fresh(order.id).paid_total) == ('paid', order.total)
     order = advance(manager, order, 'pack')
     with session_scope() as session:
-        shipment = orders.ship(session=session, actor=manager, order_id=order.id, version=order.version,
-                               carrier_id=carrier.id, tracking_number='JD 0146')
+        shipment = orders.ship(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            version=order.version,
+            carrier_id=carrier.id,
+            tracking_number='JD 0146',
+        )
     assert shipment.tracking_url == 'https://track.example/JD0146?x=1'
     assert fresh(order.id).status == 'shipped' and fresh(order.id).shipped_at is not None
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (3, 0)
@@ -118,22 +130,32 @@ def test_the_flow_pays_packs_ships_with_a_tracking_link_and_delivers(manager) ->
     assert order.status == 'delivered' and order.delivered_at is not None
     with read_session() as session:
         assert session.exec(select(Shipment)).one().delivered_at is not None
-        kinds = session.exec(select(OrderEvent.kind).where(OrderEvent.order_id == order.id)
-                             .order_by(OrderEvent.id)).all()
+        kinds = session.exec(
+            select(OrderEvent.kind).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+        ).all()
         assert kinds == ['created', 'paid', 'packed', 'shipped', 'delivered']
         assert stock.ledger_mismatches(session=session) == []
 
 
-@pytest.mark.parametrize(('steps', 'target', 'message'), [
-    ((), 'packed', 'Order 100001 is pending: it cannot become packed (next: cancelled or paid)'),
-    ((), 'shipped', 'Order 100001 is pending: it cannot become shipped (next: cancelled or paid)'),
-    (('pay', 'pack', 'ship'), 'cancelled', 'Order 100001 has been shipped: it can no longer be cancelled; '
-                                           'start a return once it is delivered'),
-    (('pay', 'pack', 'ship', 'deliver'), 'shipped', 'Order 100001 is delivered, which is final; start a return '
-                                                    'instead'),
-    (('cancel',), 'pending', 'Order 100001 is cancelled, which is final'),
-    (('pay',), 'paid', 'Order 100001 is already paid'),
-])
+@pytest.mark.parametrize(
+    ('steps', 'target', 'message'),
+    [
+        ((), 'packed', 'Order 100001 is pending: it cannot become packed (next: cancelled or paid)'),
+        ((), 'shipped', 'Order 100001 is pending: it cannot become shipped (next: cancelled or paid)'),
+        (
+            ('pay', 'pack', 'ship'),
+            'cancelled',
+            'Order 100001 has been shipped: it can no longer be cancelled; start a return once it is delivered',
+        ),
+        (
+            ('pay', 'pack', 'ship', 'deliver'),
+            'shipped',
+            'Order 100001 is delivered, which is final; start a return instead',
+        ),
+        (('cancel',), 'pending', 'Order 100001 is cancelled, which is final'),
+        (('pay',), 'paid', 'Order 100001 is already paid'),
+    ],
+)
 def test_illegal_transitions_are_refused_with_a_clear_message(manager, steps, target, message) -> None:
     make_product('MUG', stock_on_hand=5, actor=manager)
     order = place(('MUG', 1))
@@ -164,13 +186,25 @@ def test_cancelling_before_shipping_releases_the_reservation(manager) -> None:
 def test_a_draft_reserves_nothing_until_it_is_confirmed(manager) -> None:
     mug = make_product('MUG', '30.00', stock_on_hand=2, actor=manager)
     with session_scope() as session:
-        draft = orders.create_draft(session=session, actor=manager, data={
-            'email': 'dora@example.com', 'name': 'Dora Lee', 'lines': [{'product_id': mug.id, 'quantity': 1}]})
-    assert (draft.status, draft.source, draft.shipping_name, level(mug.id).reserved) == ('draft', 'staff',
-                                                                                         'Dora Lee', 0)
+        draft = orders.create_draft(
+            session=session,
+            actor=manager,
+            data={'email': 'dora@example.com', 'name': 'Dora Lee', 'lines': [{'product_id': mug.id, 'quantity': 1}]},
+        )
+    assert (draft.status, draft.source, draft.shipping_name, level(mug.id).reserved) == (
+        'draft',
+        'staff',
+        'Dora Lee',
+        0,
+    )
     with session_scope() as session:
-        draft = orders.update_draft(session=session, actor=manager, order_id=draft.id, version=draft.version,
-                                    data={'email': 'dora@example.com', 'lines': [{'sku': 'MUG', 'quantity': 2}]})
+        draft = orders.update_draft(
+            session=session,
+            actor=manager,
+            order_id=draft.id,
+            version=draft.version,
+            data={'email': 'dora@example.com', 'lines': [{'sku': 'MUG', 'quantity': 2}]},
+        )
     assert draft.total == Decimal('72.00')  # 60.00 + 20 % VAT, free shipping from 50
     with session_scope() as session, pytest.raises(StaleRecord):
         orders.confirm(session=session, actor=manager, order_id=draft.id, version=draft.version - 1)
@@ -195,6 +229,7 @@ def test_a_banned_customer_cannot_order(manager) -> None:
     from backoffice.services.customers import ban_customer
 
     from .support.factories import make_customer
+
     make_product('MUG', stock_on_hand=2, actor=manager)
     customer = make_customer('eve@example.com')
     with session_scope() as session:
@@ -208,13 +243,15 @@ def test_a_banned_customer_cannot_order(manager) -> None:
 def test_the_orders_list_filters_by_amount_and_finds_by_number_or_email(manager) -> None:
     from backoffice.listing.query import ListRequest, list_page
     from backoffice.resources import resource
+
     make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
     small, big = place(('MUG', 1), email='ann@example.com'), place(('MUG', 9), email='bob@example.com')
 
     def numbers(**request) -> list[str]:
         with read_session() as session:
-            page = list_page(session=session, actor=manager, resource=resource('orders'),
-                             request=ListRequest(**request))
+            page = list_page(
+                session=session, actor=manager, resource=resource('orders'), request=ListRequest(**request)
+            )
         return [order.number for order in page.rows]
 
     assert numbers(filters={'total': (100, None)}) == [big.number]

@@ -18,9 +18,13 @@ from backoffice.runtime import ratelimit
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_product, make_user, orders_count
 
-ORDER = {'external_id': 'shop-10042', 'email': 'Jo@Example.com', 'name': 'Jo Miller',
-         'lines': [{'sku': 'mug', 'quantity': 2}, {'sku': 'TEE', 'quantity': 1, 'discount_percent': '10'}],
-         'shipping_address': '1 Main St\n10115 Berlin'}
+ORDER = {
+    'external_id': 'shop-10042',
+    'email': 'Jo@Example.com',
+    'name': 'Jo Miller',
+    'lines': [{'sku': 'mug', 'quantity': 2}, {'sku': 'TEE', 'quantity': 1, 'discount_percent': '10'}],
+    'shipping_address': '1 Main St\n10115 Berlin',
+}
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +55,11 @@ async def test_an_order_is_placed_priced_here_and_answered_with_its_number(clien
     assert response.status_code == 201
     body = response.json()
     assert {k: body[k] for k in ('number', 'status', 'currency', 'total')} == {
-        'number': '100001', 'status': 'pending', 'currency': 'EUR', 'total': '57.48'}
+        'number': '100001',
+        'status': 'pending',
+        'currency': 'EUR',
+        'total': '57.48',
+    }
     with read_session() as session:
         order = session.get(Order, body['id'])
         assert (order.email, order.external_id, order.source) == ('jo@example.com', 'shop-10042', 'api')
@@ -60,8 +68,9 @@ async def test_an_order_is_placed_priced_here_and_answered_with_its_number(clien
 
 async def test_the_same_external_id_again_answers_200_with_the_first_order(client, secret) -> None:
     first = await client.post('/api/orders', json=ORDER, headers=bearer(secret))
-    again = await client.post('/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 1}]},
-                              headers=bearer(secret))
+    again = await client.post(
+        '/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 1}]}, headers=bearer(secret)
+    )
     assert (again.status_code, again.json(), again.headers['idempotent-replayed']) == (200, first.json(), 'true')
     assert orders_count() == 1
 
@@ -72,15 +81,24 @@ async def test_totals_in_the_body_are_refused_not_trusted(client, secret) -> Non
     assert response.json()['detail'][0]['loc'] == ['body', 'total']
 
 
-@pytest.mark.parametrize(('change', 'location', 'message'), [
-    ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
-    ({'lines': []}, ['body', 'lines'], 'List should have at least 1 item after validation, not 0'),
-    ({'lines': [{'sku': 'MUG', 'quantity': 0}]}, ['body', 'lines', 0, 'quantity'],
-     'Input should be greater than or equal to 1'),
-    ({'lines': [{'sku': 'MUG', 'quantity': 1}, {'sku': 'NOPE', 'quantity': 1}]}, ['body', 'lines', 1, 'sku'],
-     'There is no product NOPE'),
-    ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
-])
+@pytest.mark.parametrize(
+    ('change', 'location', 'message'),
+    [
+        ({'email': 'not-an-email'}, ['body', 'email'], 'Enter a valid email address'),
+        ({'lines': []}, ['body', 'lines'], 'List should have at least 1 item after validation, not 0'),
+        (
+            {'lines': [{'sku': 'MUG', 'quantity': 0}]},
+            ['body', 'lines', 0, 'quantity'],
+            'Input should be greater than or equal to 1',
+        ),
+        (
+            {'lines': [{'sku': 'MUG', 'quantity': 1}, {'sku': 'NOPE', 'quantity': 1}]},
+            ['body', 'lines', 1, 'sku'],
+            'There is no product NOPE',
+        ),
+        ({'external_id': ''}, ['body', 'external_id'], 'String should have at least 1 character'),
+    ],
+)
 async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret, change, location, message) -> None:
     response = await client.post('/api/orders', json={**ORDER, **change}, headers=bearer(secret))
     assert response.status_code == 422
@@ -90,10 +108,13 @@ async def test_bad_input_is_refused_with_the_field_and_the_reason(client, secret
 
 
 async def test_not_enough_stock_is_409_naming_the_short_line(client, secret) -> None:
-    response = await client.post('/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 4}]},
-                                 headers=bearer(secret))
-    assert (response.status_code, response.json()) == (409, {'detail': 'Not enough stock — MUG: 4 wanted, '
-                                                                       '3 available.'})
+    response = await client.post(
+        '/api/orders', json={**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 4}]}, headers=bearer(secret)
+    )
+    assert (response.status_code, response.json()) == (
+        409,
+        {'detail': 'Not enough stock — MUG: 4 wanted, 3 available.'},
+    )
     assert orders_count() == 0
 
 
@@ -108,15 +129,19 @@ async def test_without_a_valid_key_the_answer_is_401(client, secret) -> None:
 async def test_a_key_without_the_orders_scope_is_403(client) -> None:
     _key, requests_only = make_key(scopes=('requests:write',))
     response = await client.post('/api/orders', json=ORDER, headers=bearer(requests_only))
-    assert (response.status_code, response.json()) == (403, {'detail': "The API key does not have the "
-                                                                       "'orders:write' scope."})
+    assert (response.status_code, response.json()) == (
+        403,
+        {'detail': "The API key does not have the 'orders:write' scope."},
+    )
 
 
 async def test_a_banned_customer_is_403(client, secret) -> None:
     banned_customer('jo@example.com')
     response = await client.post('/api/orders', json=ORDER, headers=bearer(secret))
-    assert (response.status_code, response.json()) == (403, {'detail': 'This customer is banned: their orders are '
-                                                                       'not accepted.'})
+    assert (response.status_code, response.json()) == (
+        403,
+        {'detail': 'This customer is banned: their orders are not accepted.'},
+    )
 
 
 async def test_a_body_over_the_limit_is_413(client, secret) -> None:
@@ -128,8 +153,11 @@ async def test_a_body_over_the_limit_is_413(client, secret) -> None:
 async def test_more_than_the_rate_a_minute_is_429(client, secret, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(2, 60))
     for n in range(2):
-        ok = await client.post('/api/orders', json={**ORDER, 'external_id': f'shop-{n}',
-                                                    'lines': [{'sku': 'MUG', 'quantity': 1}]}, headers=bearer(secret))
+        ok = await client.post(
+            '/api/orders',
+            json={**ORDER, 'external_id': f'shop-{n}', 'lines': [{'sku': 'MUG', 'quantity': 1}]},
+            headers=bearer(secret),
+        )
         assert ok.status_code == 201
     refused = await client.post('/api/orders', json={**ORDER, 'external_id': 'shop-9'}, headers=bearer(secret))
     assert refused.status_code == 429 and int(refused.headers['retry-after']) >= 1

@@ -60,8 +60,9 @@ async def test_a_refused_order_frees_its_key_for_the_corrected_retry(client, sec
     headers = bearer(secret, **{'Idempotency-Key': 'cart-79'})
     too_many = {**ORDER, 'lines': [{'sku': 'MUG', 'quantity': 9}]}
     assert (await client.post('/api/orders', json=too_many, headers=headers)).status_code == 409
-    fixed = await client.post('/api/orders', json=too_many | {'lines': [{'sku': 'MUG', 'quantity': 2}]},
-                              headers=headers)
+    fixed = await client.post(
+        '/api/orders', json=too_many | {'lines': [{'sku': 'MUG', 'quantity': 2}]}, headers=headers
+    )
     assert fixed.status_code == 201
     assert orders_count() == 1
 

@@ -154,14 +154,21 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     from backoffice.services import tickets
 
     from .support.factories import advance
+
     manager, agent = make_user('manager'), make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=manager)
     order = place(('MUG', 2))
     pay(manager, order)
     advance(manager, order, 'pack', 'ship')
     with session_scope() as session:
-        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='The mug leaks',
-                                        body='Please take it back', type='return_exchange', order_number=order.number)
+        ticket = tickets.submit_request(
+            session=session,
+            email='cleo@example.com',
+            subject='The mug leaks',
+            body='Please take it back',
+            type='return_exchange',
+            order_number=order.number,
+        )
     await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see(marker='start-return', retries=40)
     user.find(marker='start-return').click()

@@ -25,10 +25,21 @@ from .support.factories import make_user
 from .support.webhook_receiver import webhook_receiver
 
 NAME = 'CRM "main": <script>alert(1)</script>'
-INTERNAL = ['http://127.0.0.1:6379/', 'https://127.0.0.1:8443/hook', 'https://10.0.0.5/hook', 'https://192.168.1.1/',
-            'https://169.254.169.254/latest/meta-data/', 'https://[::1]:9000/', 'https://[::ffff:127.0.0.1]/',
-            'https://[fd00:ec2::254]/', 'https://100.64.0.1/', 'https://0.0.0.0:8080/', 'https://localhost/hook',
-            'https://metadata.localhost/', 'http://shop.example.com/hook']
+INTERNAL = [
+    'http://127.0.0.1:6379/',
+    'https://127.0.0.1:8443/hook',
+    'https://10.0.0.5/hook',
+    'https://192.168.1.1/',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[::1]:9000/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://[fd00:ec2::254]/',
+    'https://100.64.0.1/',
+    'https://0.0.0.0:8080/',
+    'https://localhost/hook',
+    'https://metadata.localhost/',
+    'http://shop.example.com/hook',
+]
 
 
 @pytest.fixture
@@ -65,7 +76,8 @@ def test_an_admin_cannot_point_a_webhook_or_the_segment_push_at_an_internal_addr
 
 
 def test_the_development_allowance_lets_a_webhook_reach_this_machine_but_never_plain_http_across_a_network(
-        admin, monkeypatch) -> None:
+    admin, monkeypatch
+) -> None:
     allow_private(monkeypatch)
     with session_scope() as session:
         webhooks.create_endpoint(session=session, actor=admin, data={'name': NAME, 'url': 'http://127.0.0.1:9/in'})
@@ -73,8 +85,7 @@ def test_the_development_allowance_lets_a_webhook_reach_this_machine_but_never_p
         webhooks.create_endpoint(session=session, actor=admin, data={'name': NAME, 'url': 'http://shop.example.com/'})
 
 
-def test_a_stored_address_on_this_machine_or_a_name_resolving_to_it_is_refused_at_send_time(admin,
-                                                                                          monkeypatch) -> None:
+def test_a_stored_address_on_this_machine_or_a_name_resolving_to_it_is_refused_at_send_time(admin, monkeypatch) -> None:
     real = socket.getaddrinfo
 
     def fake_dns(host, port, *args, **kwargs):  # a public-looking name whose DNS answers 127.0.0.1 (rebinding)
@@ -92,9 +103,14 @@ def test_a_stored_address_on_this_machine_or_a_name_resolving_to_it_is_refused_a
 
 
 def test_every_address_a_name_resolves_to_must_be_public(monkeypatch) -> None:
-    monkeypatch.setattr(socket, 'getaddrinfo', lambda host, port, *a, **k: [
-        (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('93.184.216.34', port)),
-        (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('10.0.0.7', port))])
+    monkeypatch.setattr(
+        socket,
+        'getaddrinfo',
+        lambda host, port, *a, **k: [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('93.184.216.34', port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, '', ('10.0.0.7', port)),
+        ],
+    )
     answer = outbound.post('https://mixed.example.com/in', b'{}', {}, timeout=1)
     assert (answer.status, answer.error) == (None, 'address not allowed')
 
@@ -136,14 +152,21 @@ def test_the_segment_push_follows_at_most_three_redirects_on_the_same_address(mo
 def test_no_module_but_the_outbound_helper_opens_http_connections() -> None:
     """Guard: a new webhook-like feature must go through backoffice/outbound.py and its address checks."""
     root = Path(__file__).parent.parent
-    offenders = [str(path.relative_to(root)) for folder in ('backoffice', 'components', 'pages')
-                 for path in (root / folder).rglob('*.py') if path.name != 'outbound.py'
-                 and any(word in path.read_text() for word in ('urllib.request', 'http.client', 'import httpx',
-                                                                 'import requests', 'urlopen(', 'aiohttp'))]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ('backoffice', 'components', 'pages')
+        for path in (root / folder).rglob('*.py')
+        if path.name != 'outbound.py'
+        and any(
+            word in path.read_text()
+            for word in ('urllib.request', 'http.client', 'import httpx', 'import requests', 'urlopen(', 'aiohttp')
+        )
+    ]
     assert offenders == []
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
 
 def _set_segments_webhook(url: str) -> None:
     with session_scope() as session:
@@ -164,6 +187,7 @@ def _redirecting_server() -> Iterator[tuple[_Server, _Server]]:
     hook, elsewhere = _Server(), _Server()
     servers = []
     for state in (hook, elsewhere):
+
         class Handler(BaseHTTPRequestHandler):
             me = state
 

@@ -24,10 +24,19 @@ from .support.signin import open_users_as_admin, staff_named
 
 ROOT = Path(__file__).resolve().parents[1]
 # Each was accepted by the old 22-entry list; the first two are the ones reported.
-WEAK = ['password1234', 'P@ssw0rd123', 'Summer2024!!', 'Welcome2024!', 'Liverpool1892!', '1q2w3e4r5t6y',
-        'zaq12wsxcde', 'iloveyou2024', 'Qwerty123456', 'dragon-dragon1']
-STRONG = ['Correct-horse-9', 'Plum-orchard-42', 'Blue "kettle": <script> 93', 'tram ferry lemon quartz',
-          'kX9#mq2Lp0vb']
+WEAK = [
+    'password1234',
+    'P@ssw0rd123',
+    'Summer2024!!',
+    'Welcome2024!',
+    'Liverpool1892!',
+    '1q2w3e4r5t6y',
+    'zaq12wsxcde',
+    'iloveyou2024',
+    'Qwerty123456',
+    'dragon-dragon1',
+]
+STRONG = ['Correct-horse-9', 'Plum-orchard-42', 'Blue "kettle": <script> 93', 'tram ferry lemon quartz', 'kX9#mq2Lp0vb']
 
 
 @pytest.mark.parametrize('password', WEAK)
@@ -58,18 +67,23 @@ def test_generated_passwords_are_strong_enough() -> None:
 
 # --- every way of setting a password ---------------------------------------------------------------------------
 
+
 def set_by_create_user(password: str) -> str | None:
     admin = make_user('admin')
     with session_scope() as session:
-        users.create_user(session=session, actor=admin, data={
-            'email': 'nia@example.com', 'name': 'Nia Newton', 'role': 'agent', 'password': password})
+        users.create_user(
+            session=session,
+            actor=admin,
+            data={'email': 'nia@example.com', 'name': 'Nia Newton', 'role': 'agent', 'password': password},
+        )
 
 
 def set_by_reset(password: str) -> None:
     admin, agent = make_user('admin'), make_user('agent')
     with session_scope() as session:
-        users.reset_password(session=session, actor=admin, user_id=agent.id, version=agent.version,
-                             new_password=password)
+        users.reset_password(
+            session=session, actor=admin, user_id=agent.id, version=agent.version, new_password=password
+        )
 
 
 def set_by_change(password: str) -> None:
@@ -88,11 +102,13 @@ def set_by_command_line(password: str) -> None:
         raise ValidationFailed({'password': 'refused'})
 
 
-@pytest.mark.parametrize('set_password', [set_by_create_user, set_by_reset, set_by_change, set_by_first_admin,
-                                          set_by_command_line])
+@pytest.mark.parametrize(
+    'set_password', [set_by_create_user, set_by_reset, set_by_change, set_by_first_admin, set_by_command_line]
+)
 @pytest.mark.parametrize('password', ['password1234', 'P@ssw0rd123'])
-def test_every_way_of_setting_a_password_refuses_a_weak_one(set_password, password: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_way_of_setting_a_password_refuses_a_weak_one(
+    set_password, password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, 'stdin', sys.stdin)  # the command line reads it: put it back afterwards
     with pytest.raises((ValidationFailed, SystemExit)):
         set_password(password)
@@ -102,9 +118,12 @@ def test_every_way_of_setting_a_password_refuses_a_weak_one(set_password, passwo
 def test_passwords_are_hashed_only_by_the_services_that_check_them() -> None:
     """A guard: a new place that stores a password hash would skip the strength check; go through services/users."""
     allowed = {ROOT / 'backoffice' / 'auth.py', ROOT / 'backoffice' / 'services' / 'users.py'}
-    offenders = [str(path.relative_to(ROOT)) for folder in ('backoffice', 'components', 'pages')
-                 for path in (ROOT / folder).rglob('*.py')
-                 if path not in allowed and re.search(r'hash_password\(|password_hash\s*=', path.read_text())]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ('backoffice', 'components', 'pages')
+        for path in (ROOT / folder).rglob('*.py')
+        if path not in allowed and re.search(r'hash_password\(|password_hash\s*=', path.read_text())
+    ]
     assert offenders == []
 
 

@@ -42,20 +42,29 @@ def test_a_payment_that_covers_the_total_makes_the_order_paid_and_issues_the_inv
     with read_session() as session:
         invoice = session.exec(select(Invoice)).one()
         assert (invoice.total, invoice.lines[0]['sku'], invoice.bill_to['email']) == (
-            Decimal('60.00'), 'MUG', 'cleo@example.com')
+            Decimal('60.00'),
+            'MUG',
+            'cleo@example.com',
+        )
         assert [p.provider for p in session.exec(select(Payment))] == ['manual', 'manual']
 
 
 def test_a_draft_takes_no_payment_and_an_amount_must_make_sense(manager) -> None:
     mug = make_product('MUG', stock_on_hand=5, actor=manager)
     with session_scope() as session:
-        draft = orders.create_draft(session=session, actor=manager, data={
-            'email': 'd@example.com', 'lines': [{'product_id': mug.id, 'quantity': 1}]})
+        draft = orders.create_draft(
+            session=session,
+            actor=manager,
+            data={'email': 'd@example.com', 'lines': [{'product_id': mug.id, 'quantity': 1}]},
+        )
     with pytest.raises(orders.IllegalTransition, match='is a draft: confirm it before recording a payment'):
         pay(manager, draft, '1.00')
     order = place(('MUG', 1))
-    for amount, message in (('-1', 'Enter an amount above 0'), ('abc', 'Enter an amount, e.g. 12.50'),
-                            ('1.001', 'Use at most two decimals')):
+    for amount, message in (
+        ('-1', 'Enter an amount above 0'),
+        ('abc', 'Enter an amount, e.g. 12.50'),
+        ('1.001', 'Use at most two decimals'),
+    ):
         with pytest.raises(ValidationFailed) as refused:
             pay(manager, order, amount)
         assert refused.value.errors == {'amount': message}
@@ -69,8 +78,9 @@ def test_refunds_never_exceed_what_was_paid_and_each_issues_a_credit_note(manage
         payments.refund(session=session, actor=manager, order_id=order.id, amount='15.00', reason='Scratched')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='45.01', reason='Rest')
-    assert refused.value.errors == {'amount': 'At most 45.00 EUR can be refunded on order 100001 '
-                                              '(paid 60.00, refunded 15.00)'}
+    assert refused.value.errors == {
+        'amount': 'At most 45.00 EUR can be refunded on order 100001 (paid 60.00, refunded 15.00)'
+    }
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='1.00', reason=' ')
     assert refused.value.errors == {'reason': 'Say why the money is given back'}

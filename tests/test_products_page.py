@@ -69,8 +69,12 @@ async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None
     await user.should_see('Product created')
     await rows_show(user, 'BEAN-ETH-250', 'BEAN-COL-250')
     row = next(r for r in user.find(ui.table).elements.pop().rows if r['sku'] == 'BEAN-ETH-250')
-    assert (row['name'], row['price'], row['currency'], row['category_id']) == \
-        ('Ethiopia Yirgacheffe, 250 g', '8.90', 'EUR', 'Coffee')
+    assert (row['name'], row['price'], row['currency'], row['category_id']) == (
+        'Ethiopia Yirgacheffe, 250 g',
+        '8.90',
+        'EUR',
+        'Coffee',
+    )
     product = stored('BEAN-ETH-250')
     assert (product.price, product.category_id) == (Decimal('8.90'), coffee.id)
 
@@ -132,8 +136,13 @@ async def test_the_image_field_keeps_a_real_image_refuses_anything_else_and_can_
 async def test_a_product_gets_its_image_in_the_form(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
     plain_input = resource_form.field_input
     if not hasattr(resource_form, 'image_input'):  # until the generic form builds image fields itself
-        monkeypatch.setattr(resource_form, 'field_input', lambda declared, value: image_input(declared, value)
-                            if declared.kind == 'image' else plain_input(declared, value))
+        monkeypatch.setattr(
+            resource_form,
+            'field_input',
+            lambda declared, value: (
+                image_input(declared, value) if declared.kind == 'image' else plain_input(declared, value)
+            ),
+        )
     make_product('BREW-FP-100', name='French press 1 l')
     await open_page_as(user, 'manager', '/products', 'Products')
     await rows_show(user, 'BREW-FP-100')

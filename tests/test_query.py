@@ -37,23 +37,32 @@ def viewer() -> User:
 def shop() -> dict[str, int]:
     """97 customers with ties and NULLs in every sortable column, some in the trash, some at two companies."""
     with session_scope() as session:
-        companies = [session.execute(insert(Company).values(name=name, notes='', created_at=START, updated_at=START,
-                                                            version=1).returning(Company.id)).scalar_one()
-                     for name in ('Nordwind GmbH', 'Blue Harbor Ltd')]
+        companies = [
+            session.execute(
+                insert(Company)
+                .values(name=name, notes='', created_at=START, updated_at=START, version=1)
+                .returning(Company.id)
+            ).scalar_one()
+            for name in ('Nordwind GmbH', 'Blue Harbor Ltd')
+        ]
         rows = []
         for n in range(97):
-            rows.append({
-                'email': f'person{n:03d}@{"nordwind.example" if n % 5 == 0 else "mail.example"}',
-                'name': ['Anna Müller', 'Ben Smith', 'Clara Jones', 'Dan Brown'][n % 4] if n % 7 else '',
-                'status': ['active', 'active', 'unfinished', 'banned'][n % 4],
-                'ban_reason': 'Spam' if n % 4 == 3 else None,
-                'company_id': companies[n % 2] if n % 3 == 0 else None,
-                'marketing_consent': n % 3 == 1,
-                'signed_up_at': START + timedelta(days=n // 10),           # ten customers per day: ties
-                'last_seen_at': None if n % 3 == 2 else START + timedelta(days=30 + n % 6),  # NULLs and ties
-                'deleted_at': START + timedelta(days=40) if n % 11 == 5 else None,
-                'created_at': START, 'updated_at': START, 'version': 1,
-            })
+            rows.append(
+                {
+                    'email': f'person{n:03d}@{"nordwind.example" if n % 5 == 0 else "mail.example"}',
+                    'name': ['Anna Müller', 'Ben Smith', 'Clara Jones', 'Dan Brown'][n % 4] if n % 7 else '',
+                    'status': ['active', 'active', 'unfinished', 'banned'][n % 4],
+                    'ban_reason': 'Spam' if n % 4 == 3 else None,
+                    'company_id': companies[n % 2] if n % 3 == 0 else None,
+                    'marketing_consent': n % 3 == 1,
+                    'signed_up_at': START + timedelta(days=n // 10),  # ten customers per day: ties
+                    'last_seen_at': None if n % 3 == 2 else START + timedelta(days=30 + n % 6),  # NULLs and ties
+                    'deleted_at': START + timedelta(days=40) if n % 11 == 5 else None,
+                    'created_at': START,
+                    'updated_at': START,
+                    'version': 1,
+                }
+            )
         session.execute(insert(Customer), rows)
         session.commit()
     return {'nordwind': companies[0], 'blue_harbor': companies[1]}
@@ -89,18 +98,23 @@ def matching(actor: User, **request) -> list[int]:
 
 # --- pages ------------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.usefixtures('shop')
 @pytest.mark.parametrize('descending', [False, True], ids=['ascending', 'descending'])
-def test_every_way_to_a_page_gives_the_same_rows(viewer: User, descending: bool,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_way_to_a_page_gives_the_same_rows(
+    viewer: User, descending: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # exact counts, however loaded the machine: an estimated total (a count over 20 ms) moves the last page
     monkeypatch.setattr(counts, 'COUNT_BUDGET', 10.0)
     for sort in SORTS:  # one test per direction (not per column): the database is emptied between tests, slowly
         check_every_way_to_a_page(viewer, R(sort=sort, descending=descending, page_size=7), 88)
     # with a filter, SQLite reads the NULLs of a sort column differently
-    check_every_way_to_a_page(viewer, R(sort='last_seen_at', descending=descending, page_size=4,
-                                        filters={'status': ['active', 'banned']}), 66,
-                              lambda c: c.status in {'active', 'banned'})
+    check_every_way_to_a_page(
+        viewer,
+        R(sort='last_seen_at', descending=descending, page_size=4, filters={'status': ['active', 'banned']}),
+        66,
+        lambda c: c.status in {'active', 'banned'},
+    )
 
 
 def check_every_way_to_a_page(viewer: User, request: query.ListRequest, count: int, where=lambda c: True) -> None:
@@ -111,7 +125,7 @@ def check_every_way_to_a_page(viewer: User, request: query.ListRequest, count: i
     if sort not in {'name', 'email'}:  # which order by collation on PostgreSQL: the OFFSET read is the reference there
         assert everything == reference(sort, request.descending, where), sort
     assert len(everything) == len(set(everything)) == count, sort
-    pages = [everything[i:i + size] for i in range(0, len(everything), size)]
+    pages = [everything[i : i + size] for i in range(0, len(everything), size)]
 
     forward, page = [], page_ids(viewer, request)
     while True:  # next, next, next… by keyset
@@ -133,8 +147,15 @@ def check_every_way_to_a_page(viewer: User, request: query.ListRequest, count: i
     assert backward == pages, sort
 
     with read_session() as session:
-        batches = list(query.iterate(session=session, actor=viewer, resource=CUSTOMERS,
-                                     request=dataclasses.replace(request, page_size=25), batch_size=10))
+        batches = list(
+            query.iterate(
+                session=session,
+                actor=viewer,
+                resource=CUSTOMERS,
+                request=dataclasses.replace(request, page_size=25),
+                batch_size=10,
+            )
+        )
     assert [row.id for batch in batches for row in batch] == everything, sort
     assert [len(batch) for batch in batches] == [10] * (count // 10) + [count % 10], sort
 
@@ -167,6 +188,7 @@ def test_a_cursor_from_another_search_is_not_used_for_this_one(viewer: User) -> 
 
 # --- search -----------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=['index', 'like'])
 def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways a search of three characters or more can run: through the search index, or by LIKE in list order."""
@@ -186,9 +208,11 @@ def add_customers(*rows: dict) -> list[int]:
 
 @pytest.mark.usefixtures('search_path')
 def test_search_finds_a_fragment_of_email_or_name_in_any_case(viewer: User) -> None:
-    anna, ben, _ = add_customers({'email': 'anna.mueller7@mail.example', 'name': 'Anna Müller'},
-                                 {'email': 'b.smith@nordwind.example', 'name': 'Ben SMITHSON'},
-                                 {'email': 'clara@mail.example', 'name': 'Clara Jones'})
+    anna, ben, _ = add_customers(
+        {'email': 'anna.mueller7@mail.example', 'name': 'Anna Müller'},
+        {'email': 'b.smith@nordwind.example', 'name': 'Ben SMITHSON'},
+        {'email': 'clara@mail.example', 'name': 'Clara Jones'},
+    )
 
     assert matching(viewer, search='NA.MUE') == [anna]
     assert matching(viewer, search='smiths') == [ben]
@@ -204,7 +228,8 @@ def test_search_takes_wildcards_and_quotes_literally(viewer: User) -> None:
         {'email': 'organic@mail.example', 'name': '100% Organic'},
         {'email': 'snake_case@mail.example', 'name': 'Sam Snake'},
         {'email': 'nan@mail.example', 'name': 'Anne "Nan" O\'Brien'},
-        {'email': 'plain1000x@mail.example', 'name': 'Plain Person'})
+        {'email': 'plain1000x@mail.example', 'name': 'Plain Person'},
+    )
 
     assert matching(viewer, search='%') == [percent]
     assert matching(viewer, search='0%') == [percent]
@@ -222,10 +247,16 @@ def test_search_takes_wildcards_and_quotes_literally(viewer: User) -> None:
 
 def test_the_search_index_follows_every_change(viewer: User) -> None:
     admin = make_user('admin')
-    customer, = add_customers({'email': 'old.address@mail.example', 'name': 'Olga Oldname'})
+    (customer,) = add_customers({'email': 'old.address@mail.example', 'name': 'Olga Oldname'})
     with session_scope() as session:
-        crud.update_record(session=session, actor=admin, resource=CUSTOMERS, record_id=customer, version=1,
-                           changes={'email': 'new.address@mail.example', 'name': 'Nora Newname'})
+        crud.update_record(
+            session=session,
+            actor=admin,
+            resource=CUSTOMERS,
+            record_id=customer,
+            version=1,
+            changes={'email': 'new.address@mail.example', 'name': 'Nora Newname'},
+        )
 
     assert matching(viewer, search='new.addr') == matching(viewer, search='newname') == [customer]
     assert matching(viewer, search='old.addr') == matching(viewer, search='oldname') == []
@@ -250,6 +281,7 @@ def test_a_common_term_and_a_rare_one_page_alike(viewer: User, monkeypatch: pyte
 
 # --- filters ----------------------------------------------------------------------------------------------------------
 
+
 def test_each_kind_of_filter(viewer: User, shop: dict[str, int]) -> None:
     with read_session() as session:
         live = [c for c in session.exec(select(Customer).order_by(Customer.id)).all() if c.deleted_at is None]
@@ -262,28 +294,39 @@ def test_each_kind_of_filter(viewer: User, shop: dict[str, int]) -> None:
     assert matching(viewer, filters={'marketing_consent': True}) == expect(lambda c: c.marketing_consent)
     assert matching(viewer, filters={'marketing_consent': False}) == expect(lambda c: not c.marketing_consent)
     assert matching(viewer, filters={'company_id': shop['nordwind']}) == expect(
-        lambda c: c.company_id == shop['nordwind'])
+        lambda c: c.company_id == shop['nordwind']
+    )
     days = (date(2024, 3, 2), date(2024, 3, 3))  # whole days, both included
     assert matching(viewer, filters={'signed_up_at': days}) == expect(
-        lambda c: date(2024, 3, 2) <= c.signed_up_at.date() <= date(2024, 3, 3))
+        lambda c: date(2024, 3, 2) <= c.signed_up_at.date() <= date(2024, 3, 3)
+    )
     assert matching(viewer, filters={'signed_up_at': [None, '2024-03-01']}) == expect(
-        lambda c: c.signed_up_at.date() == date(2024, 3, 1))
-    assert matching(viewer, filters={'status': 'active', 'signed_up_at': (date(2024, 3, 5), None),
-                                     'company_id': shop['blue_harbor']}) == expect(
-        lambda c: c.status == 'active' and c.signed_up_at.date() >= date(2024, 3, 5)
-        and c.company_id == shop['blue_harbor'])
+        lambda c: c.signed_up_at.date() == date(2024, 3, 1)
+    )
+    assert matching(
+        viewer,
+        filters={'status': 'active', 'signed_up_at': (date(2024, 3, 5), None), 'company_id': shop['blue_harbor']},
+    ) == expect(
+        lambda c: (
+            c.status == 'active' and c.signed_up_at.date() >= date(2024, 3, 5) and c.company_id == shop['blue_harbor']
+        )
+    )
     assert matching(viewer, filters={'status': [], 'signed_up_at': (None, None), 'company_id': None}) == expect(
-        lambda c: True)  # empty values filter nothing
+        lambda c: True
+    )  # empty values filter nothing
 
 
 def test_a_date_range_covers_whole_days_in_utc(viewer: User) -> None:
     inside_first, inside_last, after = add_customers(
         {'email': 'a@mail.example', 'signed_up_at': datetime(2024, 3, 1, 0, 0, tzinfo=UTC)},
         {'email': 'b@mail.example', 'signed_up_at': datetime(2024, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)},
-        {'email': 'c@mail.example', 'signed_up_at': datetime(2024, 4, 1, 0, 0, tzinfo=UTC)})
+        {'email': 'c@mail.example', 'signed_up_at': datetime(2024, 4, 1, 0, 0, tzinfo=UTC)},
+    )
 
-    assert matching(viewer, filters={'signed_up_at': (date(2024, 3, 1), date(2024, 3, 31))}) == [inside_first,
-                                                                                                 inside_last]
+    assert matching(viewer, filters={'signed_up_at': (date(2024, 3, 1), date(2024, 3, 31))}) == [
+        inside_first,
+        inside_last,
+    ]
     assert matching(viewer, filters={'signed_up_at': ('2024-04-01', '2024-04-01')}) == [after]
 
 
@@ -320,6 +363,7 @@ def _all_ids(**kwargs) -> None:
 
 
 # --- trash and permissions --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.usefixtures('shop')
 def test_the_trash_holds_only_deleted_rows_and_the_list_only_live_ones(viewer: User) -> None:
@@ -361,6 +405,7 @@ def test_companies_list_the_same_way(viewer: User, shop: dict[str, int]) -> None
 
 # --- counts -----------------------------------------------------------------------------------------------------------
 
+
 @contextmanager
 def _no_time(session: Session, seconds: float) -> Iterator[None]:
     raise counts.OutOfTime
@@ -379,8 +424,9 @@ def test_a_count_that_would_take_too_long_is_an_estimate(viewer: User, monkeypat
 
     with read_session() as session:
         total, exact = query.count(session=session, actor=viewer, resource=CUSTOMERS, request=R())
-        banned, _ = query.count(session=session, actor=viewer, resource=CUSTOMERS,
-                                request=R(filters={'status': 'banned'}, search='mail'))
+        banned, _ = query.count(
+            session=session, actor=viewer, resource=CUSTOMERS, request=R(filters={'status': 'banned'}, search='mail')
+        )
     assert not exact
     assert 60 <= total <= 120
     assert 0 <= banned <= 40
@@ -393,8 +439,11 @@ def test_a_count_that_would_take_too_long_is_an_estimate(viewer: User, monkeypat
 
 
 def test_running_out_of_time_stops_the_statement_and_keeps_the_session(viewer: User) -> None:
-    slow = ('SELECT pg_sleep(0.5)' if db.get_engine().dialect.name == 'postgresql' else
-            'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n')
+    slow = (
+        'SELECT pg_sleep(0.5)'
+        if db.get_engine().dialect.name == 'postgresql'
+        else 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n'
+    )
     with read_session() as session:
         before = _timeout(session)
         with pytest.raises(counts.OutOfTime), counts.time_limit(session, 0.02):
@@ -414,17 +463,25 @@ def _timeout(session: Session) -> str | None:
 
 # --- streaming --------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.usefixtures('shop')
 def test_iterate_and_matching_ids_follow_search_and_filters(viewer: User) -> None:
     request = R(search='mail.example', filters={'status': ['active', 'banned']}, sort='last_seen_at')
     with read_session() as session:
-        rows = [row for batch in query.iterate(session=session, actor=viewer, resource=CUSTOMERS, request=request,
-                                               batch_size=4) for row in batch]
-        ids_ = list(query.matching_ids(session=session, actor=viewer, resource=CUSTOMERS, request=request,
-                                       batch_size=5))
+        rows = [
+            row
+            for batch in query.iterate(session=session, actor=viewer, resource=CUSTOMERS, request=request, batch_size=4)
+            for row in batch
+        ]
+        ids_ = list(
+            query.matching_ids(session=session, actor=viewer, resource=CUSTOMERS, request=request, batch_size=5)
+        )
 
     assert sorted(row.id for row in rows) == ids_ == sorted(set(ids_))
     assert all(row.status in {'active', 'banned'} and 'mail.example' in row.email for row in rows)
     pages = page_ids(viewer, dataclasses.replace(request, page_size=4)).last_page
-    assert [row.id for row in rows] == [i for page in range(1, pages + 1) for i in ids(page_ids(
-        viewer, dataclasses.replace(request, page=page, page_size=4)))]
+    assert [row.id for row in rows] == [
+        i
+        for page in range(1, pages + 1)
+        for i in ids(page_ids(viewer, dataclasses.replace(request, page=page, page_size=4)))
+    ]

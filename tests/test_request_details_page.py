@@ -51,8 +51,12 @@ async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> No
     user.find(marker='save-bug').click()
     await eventually(lambda: stored_request(ticket.number).bug_status == BugStatus.fixed)
     saved = stored_request(ticket.number)
-    assert (saved.type, saved.severity.value, saved.bug_status, saved.fixed_in_version) == \
-        (TicketType.bug, 'critical', BugStatus.fixed, '2.4.1')
+    assert (saved.type, saved.severity.value, saved.bug_status, saved.fixed_in_version) == (
+        TicketType.bug,
+        'critical',
+        BugStatus.fixed,
+        '2.4.1',
+    )
     assert saved.steps == '1. Add to cart\n2. Pay'
 
 
@@ -78,8 +82,9 @@ async def test_the_customers_rating_shows_on_the_request(user: User) -> None:
     ticket = submit_request()
     with session_scope() as session:
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
-        tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4,
-                     comment='Quick, thanks! <b>bold</b>')
+        tickets.rate(
+            session=session, number=ticket.number, token=ticket.token, score=4, comment='Quick, thanks! <b>bold</b>'
+        )
     await open_request(user, agent.email, ticket.number)
     await user.should_see('4/5')
     await user.should_see('Quick, thanks! <b>bold</b>')  # as text
@@ -98,6 +103,7 @@ async def test_each_agent_sees_who_else_has_the_request_open(user: User, create_
 
 async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: User) -> None:
     from .support.factories import make_product, place
+
     agent = make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
     order = place(('MUG', 1), email='cora@example.com')
@@ -119,13 +125,15 @@ async def test_the_order_a_request_names_links_to_it_and_can_be_corrected(user: 
 async def test_an_agent_on_another_app_process_shows_as_looking_too(user: User) -> None:
     from backoffice import events
     from backoffice.runtime import presence
+
     alex = make_user('agent', name='Alex Agent')
     ticket = submit_request()
     await open_request(user, alex.email, ticket.number)
     await user.should_not_see(marker='present')
     # what the PostgreSQL relay delivers when Casey opens the request on another process
-    events.deliver(presence.TOPIC, {'process': 'other-process',
-                                    'places': {f'tickets/{ticket.id}': [[999, 'Casey Remote']]}})
+    events.deliver(
+        presence.TOPIC, {'process': 'other-process', 'places': {f'tickets/{ticket.id}': [[999, 'Casey Remote']]}}
+    )
     await user.should_see('Casey Remote')
     events.deliver(presence.TOPIC, {'process': 'other-process', 'places': {f'tickets/{ticket.id}': []}})
     await user.should_not_see('Casey Remote')

@@ -20,8 +20,9 @@ from .support.waiting import eventually
 
 def messages(ticket_id: int) -> list[TicketMessage]:
     with session_scope() as session:
-        return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
-                                 .order_by(TicketMessage.id)))
+        return list(
+            session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id))
+        )
 
 
 def canned(title: str, body: str) -> int:
@@ -86,8 +87,9 @@ async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> 
     agent = make_user('agent')
     ticket = submit_request()
     with session_scope() as session:
-        message = tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
-                                body='We are on it.')
+        message = tickets.reply(
+            session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, body='We are on it.'
+        )
         message.delivery, message.delivery_error = Delivery.failed, 'SMTP 550 mailbox unavailable'
         session.add(message)
         session.commit()
@@ -157,8 +159,13 @@ async def test_the_request_page_follows_changes_made_elsewhere_and_keeps_the_typ
     user.find(marker='reply-body').type('Half-written answer')
     with session_scope() as session:
         tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
-        tickets.change(session=session, actor=colleague, ticket_id=ticket.id,
-                       version=stored_request(ticket.number).version, priority='urgent')
+        tickets.change(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            priority='urgent',
+        )
     await user.should_see('Any news?')
     await eventually(lambda: user.find(marker='priority').elements.pop().value == 'urgent')
     assert user.find(marker='reply-body').elements.pop().value == 'Half-written answer'
@@ -171,10 +178,10 @@ async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_rel
     await user.should_see('It has been two weeks.')
     user.find(marker='reply-body').type('My answer')
     from backoffice import events
+
     events.clear()  # the colleague's change arrives unseen, as on another server before the page hears of it
     with session_scope() as session:
-        tickets.change(session=session, actor=colleague, ticket_id=ticket.id, version=ticket.version,
-                       priority='high')
+        tickets.change(session=session, actor=colleague, ticket_id=ticket.id, version=ticket.version, priority='high')
     user.find(marker='send-reply').click()
     await user.should_see(f'changed by {colleague.email}')
     await user.should_see('Reload')
@@ -216,12 +223,20 @@ async def test_the_breaching_and_bugs_queues(user: User) -> None:
         stored_late.sla_due_at = stored_late.sla_breached_at = utcnow() - timedelta(hours=2)
         session.add(stored_late)
         session.commit()
-        tickets.change(session=session, actor=agent, ticket_id=bug.id, version=bug.version, type='bug',
-                       severity='critical', bug_status='confirmed')
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=bug.id,
+            version=bug.version,
+            type='bug',
+            severity='critical',
+            bug_status='confirmed',
+        )
     await sign_in(user, agent.email, path='/requests')
     await rows_show(user, 'Late one', 'On time', 'Checkout crashes', column='subject')
-    assert next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == 'Late one')['sla_due_at'] \
-        .startswith('overdue 2 h')
+    assert next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == 'Late one')[
+        'sla_due_at'
+    ].startswith('overdue 2 h')
     user.find(marker='queue-Breaching SLA').click()
     await rows_show(user, 'Late one', absent=('On time', 'Checkout crashes'), column='subject')
     user.find(marker='queue-Bugs').click()

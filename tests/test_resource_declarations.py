@@ -20,10 +20,20 @@ from backoffice.models import Customer, CustomerCreate, CustomerUpdate
 
 
 def customers_like(**changes) -> Resource:
-    fields = dict(key='broken-customers', label='Broken', singular='broken', model=Customer, create=CustomerCreate,
-                  update=CustomerUpdate, columns=(Column('email', 'Email'),), fields=(FormField('email', 'Email'),),
-                  permission='customers', title='email', search=('email',),
-                  filters=(Filter('status', 'Status', 'choice'),))
+    fields = dict(
+        key='broken-customers',
+        label='Broken',
+        singular='broken',
+        model=Customer,
+        create=CustomerCreate,
+        update=CustomerUpdate,
+        columns=(Column('email', 'Email'),),
+        fields=(FormField('email', 'Email'),),
+        permission='customers',
+        title='email',
+        search=('email',),
+        filters=(Filter('status', 'Status', 'choice'),),
+    )
     fields.update(changes)
     return Resource(**fields)
 
@@ -33,18 +43,23 @@ def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(declaration, 'RESOURCES', dict(declaration.RESOURCES))
 
 
-@pytest.mark.parametrize(('changes', 'message'), [
-    ({'columns': (Column('emial', 'Email'),)}, "column 'emial' is not an attribute of Customer"),
-    ({'fields': (FormField('nmae', 'Name'),)}, "field 'nmae' is in neither Customer nor its create/update schemas"),
-    ({'filters': (Filter('stauts', 'Status', 'choice'),)}, "filter 'stauts' is not an attribute of Customer"),
-    ({'search': ('emial',)}, "search 'emial' is not a column of Customer"),
-    ({'unique': ('emial',)}, "unique 'emial' is not a column of Customer"),
-    ({'title': 'nmae'}, "title 'nmae' is not an attribute of Customer"),
-    ({'default_sort': 'craeted_at'}, "default sort 'craeted_at' is not an attribute of Customer"),
-    ({'permission': 'custmers'}, "read permission 'custmers.read' is not a known permission"),
-    ({'actions': (Action('ban', 'Ban', run=lambda **_: None, permission='customers.bann'),)},
-     "action 'ban' permission 'customers.bann' is not a known permission"),
-])
+@pytest.mark.parametrize(
+    ('changes', 'message'),
+    [
+        ({'columns': (Column('emial', 'Email'),)}, "column 'emial' is not an attribute of Customer"),
+        ({'fields': (FormField('nmae', 'Name'),)}, "field 'nmae' is in neither Customer nor its create/update schemas"),
+        ({'filters': (Filter('stauts', 'Status', 'choice'),)}, "filter 'stauts' is not an attribute of Customer"),
+        ({'search': ('emial',)}, "search 'emial' is not a column of Customer"),
+        ({'unique': ('emial',)}, "unique 'emial' is not a column of Customer"),
+        ({'title': 'nmae'}, "title 'nmae' is not an attribute of Customer"),
+        ({'default_sort': 'craeted_at'}, "default sort 'craeted_at' is not an attribute of Customer"),
+        ({'permission': 'custmers'}, "read permission 'custmers.read' is not a known permission"),
+        (
+            {'actions': (Action('ban', 'Ban', run=lambda **_: None, permission='customers.bann'),)},
+            "action 'ban' permission 'customers.bann' is not a known permission",
+        ),
+    ],
+)
 def test_a_declaration_naming_what_does_not_exist_fails_with_the_resource_and_the_name(changes, message):
     with pytest.raises(DeclarationError) as raised:
         register(customers_like(**changes))
@@ -54,16 +69,27 @@ def test_a_declaration_naming_what_does_not_exist_fails_with_the_resource_and_th
 
 
 def test_a_relation_to_an_undeclared_resource_fails_once_all_are_registered():
-    register(customers_like(columns=(Column('company_id', 'Company', kind='related', related='compnies'),),
-                            create=None, update=None, soft_delete=False))  # read-only: no topic needed
-    with pytest.raises(DeclarationError, match="resource 'broken-customers': column 'company_id' is related to an "
-                                               "unknown resource 'compnies'"):
+    register(
+        customers_like(
+            columns=(Column('company_id', 'Company', kind='related', related='compnies'),),
+            create=None,
+            update=None,
+            soft_delete=False,
+        )
+    )  # read-only: no topic needed
+    with pytest.raises(
+        DeclarationError,
+        match="resource 'broken-customers': column 'company_id' is related to an unknown resource 'compnies'",
+    ):
         check_references()
 
 
 def test_a_related_list_must_use_a_filter_of_the_listed_resource():
-    register(customers_like(related_lists=(RelatedList('Orders', 'orders', 'custmer_id'),), create=None, update=None,
-                            soft_delete=False))
+    register(
+        customers_like(
+            related_lists=(RelatedList('Orders', 'orders', 'custmer_id'),), create=None, update=None, soft_delete=False
+        )
+    )
     with pytest.raises(DeclarationError, match="related list 'Orders' filters 'orders' by 'custmer_id'"):
         check_references()
 

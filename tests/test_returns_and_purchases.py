@@ -35,8 +35,13 @@ def start_return(manager, order, quantity: int = 1, reason: str = 'Too small'):
     with read_session() as session:
         line = orders.order_lines(session, order.id)[0]
     with session_scope() as session:
-        return returns.create_return(session=session, actor=manager, order_id=order.id, reason=reason,
-                                     lines=[{'order_line_id': line.id, 'quantity': quantity}])
+        return returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=reason,
+            lines=[{'order_line_id': line.id, 'quantity': quantity}],
+        )
 
 
 def test_a_requested_return_is_cancelled_audited_and_its_items_may_be_returned_again(manager) -> None:
@@ -64,8 +69,10 @@ def test_a_received_return_cannot_be_cancelled(manager) -> None:
         returns.receive(session=session, actor=manager, return_id=rma.id)
     with session_scope() as session, pytest.raises(orders.IllegalTransition) as refused:
         returns.cancel_return(session=session, actor=manager, return_id=rma.id)
-    assert str(refused.value) == ('Return R-1001 is received: only a return not yet received can be cancelled; '
-                                  'its goods are back in stock, resolve it instead')
+    assert str(refused.value) == (
+        'Return R-1001 is received: only a return not yet received can be cancelled; '
+        'its goods are back in stock, resolve it instead'
+    )
     assert level(mug.id).on_hand == 5
 
 
@@ -73,12 +80,20 @@ def test_a_purchase_order_moves_stock_only_when_received_and_only_once(manager) 
     mug = make_product('MUG', actor=manager)
     tee = make_product('TEE', actor=manager)
     with session_scope() as session:
-        ordered = purchases.create_purchase(session=session, actor=manager, supplier='Acme', reference='PO-9',
-                                            received=False, lines=[{'product_id': mug.id, 'quantity': 10,
-                                                                    'unit_cost': '2.50'},
-                                                                   {'product_id': tee.id, 'quantity': 4}])
+        ordered = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Acme',
+            reference='PO-9',
+            received=False,
+            lines=[{'product_id': mug.id, 'quantity': 10, 'unit_cost': '2.50'}, {'product_id': tee.id, 'quantity': 4}],
+        )
     assert (ordered.status, ordered.line_count, ordered.total, ordered.received_at) == (
-        'ordered', 2, Decimal('25.00'), None)
+        'ordered',
+        2,
+        Decimal('25.00'),
+        None,
+    )
     with read_session() as session:
         assert session.exec(select(Purchase)).one().status == 'ordered'
     with session_scope() as session:
@@ -93,13 +108,24 @@ def test_a_purchase_order_moves_stock_only_when_received_and_only_once(manager) 
 
 def test_purchase_lines_are_validated_per_field(manager) -> None:
     from backoffice.errors import ValidationFailed
+
     mug = make_product('MUG', actor=manager)
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        purchases.create_purchase(session=session, actor=manager, received=False, lines=[
-            {'product_id': mug.id, 'quantity': 0}, {'product_id': 999, 'quantity': 1},
-            {'product_id': mug.id, 'quantity': 1, 'unit_cost': '-1'}])
-    assert refused.value.errors == {'lines.0.quantity': 'Receive at least 1', 'lines.1.product_id': 'Choose a product',
-                                    'lines.2.unit_cost': 'Enter an amount of 0 or more'}
+        purchases.create_purchase(
+            session=session,
+            actor=manager,
+            received=False,
+            lines=[
+                {'product_id': mug.id, 'quantity': 0},
+                {'product_id': 999, 'quantity': 1},
+                {'product_id': mug.id, 'quantity': 1, 'unit_cost': '-1'},
+            ],
+        )
+    assert refused.value.errors == {
+        'lines.0.quantity': 'Receive at least 1',
+        'lines.1.product_id': 'Choose a product',
+        'lines.2.unit_cost': 'Enter an amount of 0 or more',
+    }
 
 
 async def test_the_returns_list_filters_by_status_and_a_row_opens_the_order(user: User, manager) -> None:
@@ -114,7 +140,10 @@ async def test_the_returns_list_filters_by_status_and_a_row_opens_the_order(user
     await rows_show(user, 'R-1001', 'R-1002', column='number')
     rows = {row['number']: row for row in _table(user).rows}
     assert (rows['R-1001']['order_id'], rows['R-1001']['customer_id'], rows['R-1001']['status']) == (
-        first.number, 'cleo@example.com', 'Requested')
+        first.number,
+        'cleo@example.com',
+        'Requested',
+    )
     user.find(marker='filter-status').elements.pop().set_value(['cancelled'])
     await rows_show(user, 'R-1002', absent=('R-1001',), column='number')
     open_row(user, 'R-1002', column='number')

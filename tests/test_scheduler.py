@@ -15,8 +15,10 @@ async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> Non
     settings = get_settings()
     runs: list[str] = []
     job = [Job('tick', lambda s: runs.append('tick'), 'interval', {'seconds': 0.05})]
-    first, second = JobRunner(settings, jobs=job, standby_seconds=0.1), JobRunner(settings, jobs=job,
-                                                                                  standby_seconds=0.1)
+    first, second = (
+        JobRunner(settings, jobs=job, standby_seconds=0.1),
+        JobRunner(settings, jobs=job, standby_seconds=0.1),
+    )
     await first.start()
     await second.start()
     try:
@@ -51,6 +53,7 @@ def test_the_trash_purge_job_removes_only_what_is_past_the_retention() -> None:
 
 def test_every_scheduled_job_runs_on_an_empty_database() -> None:
     from backoffice.runtime.scheduler import JOBS
+
     settings = get_settings()
     for job in JOBS:
         job.run(settings)  # raises if a job is broken, instead of failing quietly at night

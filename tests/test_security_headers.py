@@ -8,10 +8,10 @@ from nicegui import app
 from nicegui.testing import User
 
 EVERY_KIND_OF_ANSWER = [
-    '/login',                          # a page
-    '/users',                          # a redirect to the sign-in page
-    '/healthz',                        # JSON
-    '/api/requests',                   # the API refusing a call without a key
+    '/login',  # a page
+    '/users',  # a redirect to the sign-in page
+    '/healthz',  # JSON
+    '/api/requests',  # the API refusing a call without a key
     '/openapi.json',
     '/no-such-page-"<script>x</script>',  # not found
 ]

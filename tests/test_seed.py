@@ -27,14 +27,28 @@ def seeded_shop() -> list[tuple]:
     with read_session() as session:
         companies = {c.id: c.name for c in session.exec(select(Company))}
         customers = session.exec(select(Customer).order_by(Customer.id))
-        return [(c.email, c.name, c.phone, c.status, c.ban_reason, companies.get(c.company_id), c.marketing_consent,
-                 c.signed_up_at, c.last_seen_at, c.deleted_at) for c in customers]
+        return [
+            (
+                c.email,
+                c.name,
+                c.phone,
+                c.status,
+                c.ban_reason,
+                companies.get(c.company_id),
+                c.marketing_consent,
+                c.signed_up_at,
+                c.last_seen_at,
+                c.deleted_at,
+            )
+            for c in customers
+        ]
 
 
 def seed_customers(customers: int, companies: int, seed_: int) -> people.Seeded:
     with session_scope() as session:
-        return people.seed_customers(session=session, customers=customers, companies=companies, seed=seed_,
-                                   anchor=ANCHOR)
+        return people.seed_customers(
+            session=session, customers=customers, companies=companies, seed=seed_, anchor=ANCHOR
+        )
 
 
 def empty_shop() -> None:
@@ -106,15 +120,23 @@ def test_search_sees_every_seeded_customer(bulk: bool, monkeypatch: pytest.Monke
     assert matching(viewer, 'lara lat') == [later.id]
     if db.get_engine().dialect.name == 'sqlite':
         with read_session() as session:
-            triggers = session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                            "AND tbl_name = 'customers' ORDER BY name")).scalars().all()
+            triggers = (
+                session.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'customers' ORDER BY name"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert triggers == ['customers_fts_after_delete', 'customers_fts_after_insert', 'customers_fts_after_update']
 
 
 def matching(actor: User, term: str) -> list[int]:
     with read_session() as session:
-        return list(query.matching_ids(session=session, actor=actor, resource=CUSTOMERS,
-                                       request=query.ListRequest(search=term)))
+        return list(
+            query.matching_ids(session=session, actor=actor, resource=CUSTOMERS, request=query.ListRequest(search=term))
+        )
 
 
 def matching_by_like(actor: User, term: str) -> list[int]:

@@ -19,8 +19,10 @@ from .support.factories import make_user
 
 def seeded() -> list[tuple]:
     with read_session() as session:
-        return [(o.number, o.email, o.status, str(o.total), o.placed_at.isoformat())
-                for o in session.exec(select(Order).order_by(Order.id))]
+        return [
+            (o.number, o.email, o.status, str(o.total), o.placed_at.isoformat())
+            for o in session.exec(select(Order).order_by(Order.id))
+        ]
 
 
 @pytest.mark.parametrize('bulk', [False, True])
@@ -41,8 +43,9 @@ def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, mon
         statuses = {o.status for o in session.exec(select(Order))}
         assert {'delivered', 'cancelled'} <= statuses
         manager = make_user('manager')
-        hits = list_page(session=session, actor=manager, resource=resource('orders'),
-                         request=ListRequest(search=some.email[:8]))
+        hits = list_page(
+            session=session, actor=manager, resource=resource('orders'), request=ListRequest(search=some.email[:8])
+        )
         assert some.id in [o.id for o in hits.rows]
     assert main(['seed', '--orders', '10', '--seed', '4']) == 0  # more, with numbers that follow on
     with read_session() as session:
@@ -51,8 +54,9 @@ def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, mon
         assert session.exec(select(OrderLine)).first() is not None
     with session_scope() as session:  # a real order takes the next number after the seeded ones
         product = session.exec(select(OrderLine.sku)).first()
-        placed = orders.place_order(session=session, data={'email': 'new@example.com',
-                                                           'lines': [{'sku': product, 'quantity': 1}]})
+        placed = orders.place_order(
+            session=session, data={'email': 'new@example.com', 'lines': [{'sku': product, 'quantity': 1}]}
+        )
     assert placed.order.number == '100411'
 
 
@@ -61,6 +65,7 @@ def test_paid_seeded_orders_have_invoices_numbered_by_payment_date_and_live_ones
 
     from backoffice.models import Invoice
     from backoffice.services import invoices
+
     monkeypatch.setattr(seed_orders, 'BULK', 100)
     manager = make_user('manager')
     assert main(['seed', '--orders', '300', '--seed', '7']) == 0
@@ -79,8 +84,9 @@ def test_paid_seeded_orders_have_invoices_numbered_by_payment_date_and_live_ones
     assert issued[0].lines and issued[0].bill_to['email']
     with session_scope() as session:  # an invoice issued now takes the next number of this year
         sku = session.exec(select(OrderLine.sku)).first()
-        order = orders.place_order(session=session, data={'email': 'new@example.com',
-                                                          'lines': [{'sku': sku, 'quantity': 1}]}).order
+        order = orders.place_order(
+            session=session, data={'email': 'new@example.com', 'lines': [{'sku': sku, 'quantity': 1}]}
+        ).order
     with session_scope() as session:
         live = invoices.issue_invoice(session=session, actor=manager, order_id=order.id)
     this_year = [i.sequence for i in issued if i.year == datetime.now(UTC).year]

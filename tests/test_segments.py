@@ -43,24 +43,52 @@ def seen(customer, days_ago: int | None, signed_up_days_ago: int = 400, status: 
 
 @pytest.fixture
 def people() -> dict:
-    found = {name: make_customer(f'{name}@example.com', name=name.title(), consent=name in {'ann', 'bo', 'cy'})
-             for name in ('ann', 'bo', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon', 'kim')}
-    seen(found['ann'], 2)                     # active
-    seen(found['bo'], 45)                     # inactive, at risk (45 < 14 + 60)
-    seen(found['cy'], 20)                     # at risk only
-    seen(found['dee'], None, 90)              # never seen, signed up long ago: inactive
-    seen(found['eve'], None, 3)               # new: not inactive yet
+    found = {
+        name: make_customer(f'{name}@example.com', name=name.title(), consent=name in {'ann', 'bo', 'cy'})
+        for name in ('ann', 'bo', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal', 'ivy', 'jon', 'kim')
+    }
+    seen(found['ann'], 2)  # active
+    seen(found['bo'], 45)  # inactive, at risk (45 < 14 + 60)
+    seen(found['cy'], 20)  # at risk only
+    seen(found['dee'], None, 90)  # never seen, signed up long ago: inactive
+    seen(found['eve'], None, 3)  # new: not inactive yet
     seen(found['fay'], 200, status='unfinished')
     for name in ('gus', 'hal', 'ivy', 'jon', 'kim'):
         seen(found[name], 1)
     with session_scope() as session:
-        for number, (name, total) in enumerate({'ann': '900.00', 'bo': '50.00', 'gus': '40.00', 'hal': '30.00',
-                                                 'ivy': '20.00', 'jon': '10.00', 'kim': '5.00', 'cy': '1.00',
-                                                 'eve': '2.00', 'dee': '3.00', 'fay': '4.00'}.items()):
-            session.add(Order(number=f'9{number:03}', customer_id=found[name].id, email=found[name].email,
-                              status='paid', total=Decimal(total)))
-        session.add(Order(number='9999', customer_id=found['bo'].id, email='bo@example.com', status='cancelled',
-                          total=Decimal('5000.00')))
+        for number, (name, total) in enumerate(
+            {
+                'ann': '900.00',
+                'bo': '50.00',
+                'gus': '40.00',
+                'hal': '30.00',
+                'ivy': '20.00',
+                'jon': '10.00',
+                'kim': '5.00',
+                'cy': '1.00',
+                'eve': '2.00',
+                'dee': '3.00',
+                'fay': '4.00',
+            }.items()
+        ):
+            session.add(
+                Order(
+                    number=f'9{number:03}',
+                    customer_id=found[name].id,
+                    email=found[name].email,
+                    status='paid',
+                    total=Decimal(total),
+                )
+            )
+        session.add(
+            Order(
+                number='9999',
+                customer_id=found['bo'].id,
+                email='bo@example.com',
+                status='cancelled',
+                total=Decimal('5000.00'),
+            )
+        )
         session.commit()
     return found
 
@@ -69,19 +97,21 @@ def test_built_in_segments_select_the_right_customers(people: dict) -> None:
     manager = make_user('manager')
     assert emails('inactive', manager) == ['bo@example.com', 'dee@example.com', 'fay@example.com']
     assert emails('unfinished_signup', manager) == ['fay@example.com']
-    assert emails('at_risk', manager) == ['bo@example.com', 'cy@example.com']       # quiet 14+ days, seen within 74
-    assert emails('high_value', manager) == ['ann@example.com', 'bo@example.com']   # top 10 % of 11 buyers: 2
+    assert emails('at_risk', manager) == ['bo@example.com', 'cy@example.com']  # quiet 14+ days, seen within 74
+    assert emails('high_value', manager) == ['ann@example.com', 'bo@example.com']  # top 10 % of 11 buyers: 2
     with session_scope() as session:
         session.add(KpiDefinition(values={'at_risk_days': 30}))
         session.commit()
-    assert emails('at_risk', manager) == ['bo@example.com']                          # the owner's definition
+    assert emails('at_risk', manager) == ['bo@example.com']  # the owner's definition
 
 
 def test_a_custom_segment_from_filters_counts_live(people: dict) -> None:
     manager = make_user('manager')
     with session_scope() as session:
-        capture.record_events(session=session, batch=[
-            {'id': 'c1', 'type': 'cart_add', 'ts': utcnow().isoformat(), 'customer_email': 'gus@example.com'}])
+        capture.record_events(
+            session=session,
+            batch=[{'id': 'c1', 'type': 'cart_add', 'ts': utcnow().isoformat(), 'customer_email': 'gus@example.com'}],
+        )
     filters = Filters(min_turnover=Decimal('20'), seen_within_days=7)
     assert emails(filters, manager) == ['ann@example.com', 'gus@example.com', 'hal@example.com', 'ivy@example.com']
     assert emails(Filters(event_type='cart_add', event_within_days=7), manager) == ['gus@example.com']
@@ -90,8 +120,10 @@ def test_a_custom_segment_from_filters_counts_live(people: dict) -> None:
         saved = segments.save_segment(session=session, actor=manager, name='Loyal', filters={'min_orders': 1})
         with pytest.raises(ValidationFailed) as refused:
             segments.save_segment(session=session, actor=manager, name='loyal', filters={'event_type': 'dance'})
-    assert refused.value.errors == {'event_type': 'Choose one of the listed event types',
-                                    'name': 'A segment with this name exists'}
+    assert refused.value.errors == {
+        'event_type': 'Choose one of the listed event types',
+        'name': 'A segment with this name exists',
+    }
     assert saved.filters == {'min_orders': 1}
 
 
@@ -116,8 +148,12 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, m
     finally:
         server.server_close()
     assert pushed == 2
-    assert received == [{'segment': 'At risk', 'customers': [{'email': 'bo@example.com', 'name': 'Bo'},
-                                                             {'email': 'cy@example.com', 'name': 'Cy'}]}]
+    assert received == [
+        {
+            'segment': 'At risk',
+            'customers': [{'email': 'bo@example.com', 'name': 'Bo'}, {'email': 'cy@example.com', 'name': 'Cy'}],
+        }
+    ]
     with read_session() as session:
         actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.entity == 'segments'))]
     assert actions == ['segments.exported', 'segments.pushed']
@@ -133,14 +169,18 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
     with session_scope() as session, pytest.raises(ValidationFailed) as unset:
         segments.push_to_webhook(session=session, actor=manager, which='at_risk', name='At risk')
     assert 'an admin sets it in Settings' in unset.value.errors['url']
-    for wrong, reason in (('ftp://tool.example.com/in', 'starting with https://'), ('not a url', 'https://'),
-                          ('http://tool.example.com/in', 'plain http only in development')):
+    for wrong, reason in (
+        ('ftp://tool.example.com/in', 'starting with https://'),
+        ('not a url', 'https://'),
+        ('http://tool.example.com/in', 'plain http only in development'),
+    ):
         with pytest.raises(ValidationFailed) as refused:
             set_webhook(wrong)
         assert reason in refused.value.errors['segments_webhook_url']
     with session_scope() as session, pytest.raises(PermissionDenied):
-        app_settings.save(session=session, actor=manager, changes={'segments_webhook_url': 'https://x.example'},
-                          loaded={})
+        app_settings.save(
+            session=session, actor=manager, changes={'segments_webhook_url': 'https://x.example'}, loaded={}
+        )
 
     set_webhook('https://mail-tool.example.com/import?list=7')
 
@@ -177,4 +217,5 @@ def _handler(received: list):
 
         def log_message(self, *args) -> None:
             pass
+
     return Hook

@@ -46,8 +46,10 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     user.find(marker='segment-inactive').click()
     await user.should_see('Inactive for 30 days: 2 customers')
     rows = user.find(ui.table).elements.pop().rows
-    assert sorted((row['email'], row['consent']) for row in rows) == [('gone@example.com', 'yes'),
-                                                                      ('private@example.com', 'no')]
+    assert sorted((row['email'], row['consent']) for row in rows) == [
+        ('gone@example.com', 'yes'),
+        ('private@example.com', 'no'),
+    ]
     user.find('Export CSV').click()
     response = await user.download.next(timeout=5)
     assert response.content.decode('utf-8-sig').splitlines() == ['email,name', 'gone@example.com,Gone']
@@ -84,7 +86,7 @@ async def test_a_manager_deletes_a_saved_segment_after_confirming(user: User) ->
     await user.should_see('Lapsed')
 
     user.find(marker=f'delete-segment-{lapsed.id}').click()
-    await user.should_see('Delete the segment "Lapsed"?')   # asked first: nothing is deleted yet
+    await user.should_see('Delete the segment "Lapsed"?')  # asked first: nothing is deleted yet
     with read_session() as session:
         assert [s.name for s in segments.saved_segments(session=session)] == ['Lapsed']
     user.find(marker='confirm-delete').click()
@@ -97,8 +99,12 @@ async def test_a_manager_deletes_a_saved_segment_after_confirming(user: User) ->
 async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
     manager = make_user('manager')
     with session_scope() as session:
-        app_settings.save(session=session, actor=make_user('admin'),
-                          changes={'segments_webhook_url': 'https://mail-tool.example.com/in'}, loaded={})
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            changes={'segments_webhook_url': 'https://mail-tool.example.com/in'},
+            loaded={},
+        )
     await sign_in(user, manager.email, path='/segments')
     await user.should_see(marker='segment-inactive', retries=40)  # sign-in ends with a redirect: wait for the page
     user.find(marker='segment-inactive').click()
@@ -117,6 +123,7 @@ async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
 
 async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_at_the_field(user: User) -> None:
     from .support.markup import PROP_BREAKOUT
+
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Save segment')
     user.find('Save segment').click()
@@ -128,8 +135,7 @@ async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_
     user.find(marker='confirm-save').click()
     await user.should_see('Segment saved')
     await user.should_see('Custom segment')
-    delete = next(b for b in user.find(kind=ui.button).elements
-                  if b.props.get('aria-label', '').startswith('Delete'))
+    delete = next(b for b in user.find(kind=ui.button).elements if b.props.get('aria-label', '').startswith('Delete'))
     assert delete.props['aria-label'] == f'Delete segment {PROP_BREAKOUT}'
     assert not [key for key in delete.props if key.startswith(':')]  # the name made no JavaScript prop
 
@@ -148,6 +154,7 @@ async def test_the_live_count_runs_off_the_event_loop_once_the_typing_pauses(use
         if not isinstance(kwargs.get('which'), str):  # the custom segment's live count, not a built-in card
             counted.append(threading.current_thread().name)
         return real_count(**kwargs)
+
     monkeypatch.setattr(segments, 'count', count)
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('1 customer matches', retries=40)

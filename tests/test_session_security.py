@@ -81,6 +81,7 @@ async def test_the_continue_step_needs_its_one_time_token(user: User) -> None:
 
 # --- idle timeout ---------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch):
     """Time that the test moves forward (a minute of idleness without waiting a minute); timeout set to 1 minute."""
@@ -94,8 +95,14 @@ def clock(monkeypatch: pytest.MonkeyPatch):
 
 def new_request(subject: str) -> None:
     with session_scope() as session:  # as the front office would: every open /requests list updates live
-        tickets.submit_request(session=session, email='cora@example.com', name='Cora', subject=subject,
-                               body='Where is it?', order_number=None)
+        tickets.submit_request(
+            session=session,
+            email='cora@example.com',
+            name='Cora',
+            subject=subject,
+            body='Where is it?',
+            order_number=None,
+        )
 
 
 async def test_live_updates_do_not_keep_an_idle_session_signed_in(user: User, clock: list) -> None:

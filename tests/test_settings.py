@@ -23,16 +23,23 @@ def test_defaults_apply_until_saved_and_saving_is_validated_and_audited() -> Non
     loaded = values()
     assert (loaded['currency'], loaded['trash_days']) == ('EUR', 30)
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        app_settings.save(session=session, actor=admin, loaded=loaded,
-                          changes={'currency': 'XXX', 'trash_days': 0, 'support_email': 'nope', 'company_name': ' '})
-    assert refused.value.errors == {'currency': 'Choose one of the listed values',
-                                    'trash_days': 'Enter a number from 1 to 3650',
-                                    'support_email': 'Enter a valid email address',
-                                    'company_name': 'This field is required'}
+        app_settings.save(
+            session=session,
+            actor=admin,
+            loaded=loaded,
+            changes={'currency': 'XXX', 'trash_days': 0, 'support_email': 'nope', 'company_name': ' '},
+        )
+    assert refused.value.errors == {
+        'currency': 'Choose one of the listed values',
+        'trash_days': 'Enter a number from 1 to 3650',
+        'support_email': 'Enter a valid email address',
+        'company_name': 'This field is required',
+    }
     assert values() == loaded
     with session_scope() as session:
-        app_settings.save(session=session, actor=admin, loaded=loaded,
-                          changes={'currency': 'CHF', 'time_zone': 'Europe/Zurich'})
+        app_settings.save(
+            session=session, actor=admin, loaded=loaded, changes={'currency': 'CHF', 'time_zone': 'Europe/Zurich'}
+        )
     assert (values()['currency'], values()['time_zone']) == ('CHF', 'Europe/Zurich')
     with session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()

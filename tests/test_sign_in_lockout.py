@@ -67,7 +67,8 @@ def test_a_known_browser_gets_in_with_the_right_password_while_its_address_is_lo
 def test_a_known_browser_still_gets_only_five_wrong_passwords() -> None:
     agent = make_user('agent')
     cookie = known_browser.add_to_cookie(
-        None, auth.sign_in(email=agent.email, password=PASSWORD, address=HOME).known_browser_token)
+        None, auth.sign_in(email=agent.email, password=PASSWORD, address=HOME).known_browser_token
+    )
 
     for _ in range(5):
         assert not auth.sign_in(email=agent.email, password=WRONG, address=HOME, known_browser_cookie=cookie).ok
@@ -108,6 +109,7 @@ def test_the_command_line_clears_the_locks_of_an_email(capsys: pytest.CaptureFix
 
 
 # --- the cookie ------------------------------------------------------------------------------------------------------
+
 
 async def test_a_fresh_sign_in_token_becomes_an_http_only_cookie_for_the_sign_in_page() -> None:
     admin, agent = make_user('admin'), make_user('agent')

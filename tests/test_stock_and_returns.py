@@ -41,14 +41,16 @@ def test_adjustments_need_a_reason_and_never_take_reserved_stock(manager) -> Non
     assert set(refused.value.errors) == {'reason'}
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-3, reason='Broken')
-    assert refused.value.errors == {'quantity': '3 of MUG are reserved by orders: on hand cannot go below that '
-                                                '(it would become 2)'}
+    assert refused.value.errors == {
+        'quantity': '3 of MUG are reserved by orders: on hand cannot go below that (it would become 2)'
+    }
     with session_scope() as session:
         stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-2, reason='2 broken in transit')
     assert (level(mug.id).on_hand, level(mug.id).available) == (3, 0)
     with read_session() as session:
-        kinds = [(m.kind, m.quantity, m.balance) for m in stock.ledger(session=session, actor=manager,
-                                                                        product_id=mug.id)]
+        kinds = [
+            (m.kind, m.quantity, m.balance) for m in stock.ledger(session=session, actor=manager, product_id=mug.id)
+        ]
     assert kinds == [('adjustment', -2, 3), ('receipt', 5, 5)]
     assert ledger_is_consistent()
 
@@ -58,15 +60,24 @@ def test_the_ledger_sums_to_the_stock_through_receipts_sales_returns_and_adjustm
     tee = make_product('TEE', stock_on_hand=4, actor=manager)
     order = delivered(manager, ('MUG', 3), ('TEE', 2))
     with session_scope() as session:
-        purchases.receive_purchase(session=session, actor=manager, supplier='Acme', reference='PO-7', lines=[
-            {'product_id': mug.id, 'quantity': 6}, {'product_id': tee.id, 'quantity': 1, 'unit_cost': '4.10'}])
+        purchases.receive_purchase(
+            session=session,
+            actor=manager,
+            supplier='Acme',
+            reference='PO-7',
+            lines=[{'product_id': mug.id, 'quantity': 6}, {'product_id': tee.id, 'quantity': 1, 'unit_cost': '4.10'}],
+        )
     with session_scope() as session:
         stock.adjust(session=session, actor=manager, product_id=tee.id, quantity=1, reason='Found in the back')
     with read_session() as session:
         line = session.exec(select(OrderLine).where(OrderLine.sku == 'MUG')).one()
     with session_scope() as session:
-        rma = returns.create_return(session=session, actor=manager, order_id=order.id,
-                                    lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Too small'}])
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Too small'}],
+        )
     with session_scope() as session:
         returns.receive(session=session, actor=manager, return_id=rma.id)
     place(('MUG', 1))  # a reservation changes nothing on hand
@@ -100,7 +111,8 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
         assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
         assert stock.reorder_csv(session=session, actor=manager).splitlines() == [
             'sku,name,order_quantity,available,on_hand,reserved,min,max',
-            'MUG,Product MUG,36,4,10,6,5,40']
+            'MUG,Product MUG,36,4,10,6,5,40',
+        ]
 
 
 def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -> None:
@@ -109,12 +121,18 @@ def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -
     with read_session() as session:
         line = session.exec(select(OrderLine)).one()
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        returns.create_return(session=session, actor=manager, order_id=order.id,
-                              lines=[{'order_line_id': line.id, 'quantity': 4}])
+        returns.create_return(
+            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 4}]
+        )
     assert refused.value.errors == {'lines.0.quantity': 'MUG: at most 3 can still be returned'}
     with session_scope() as session:
-        rma = returns.create_return(session=session, actor=manager, order_id=order.id, reason='Wrong colour',
-                                    lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Wrong colour'}])
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason='Wrong colour',
+            lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': 'Wrong colour'}],
+        )
     assert (rma.number, rma.status) == ('R-1001', 'requested')
     with session_scope() as session, pytest.raises(orders.IllegalTransition, match='receive it first'):
         returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund')
@@ -128,8 +146,9 @@ def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -
     with read_session() as session:
         assert [i.kind for i in session.exec(select(Invoice).order_by(Invoice.id))] == ['invoice', 'credit_note']
     with session_scope() as session, pytest.raises(ValidationFailed):
-        returns.create_return(session=session, actor=manager, order_id=order.id,
-                              lines=[{'order_line_id': line.id, 'quantity': 2}])
+        returns.create_return(
+            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 2}]
+        )
 
 
 def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
@@ -140,8 +159,9 @@ def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
     made = []
     for resolution in ('credit_note', 'exchange'):
         with session_scope() as session:
-            rma = returns.create_return(session=session, actor=manager, order_id=order.id,
-                                        lines=[{'order_line_id': line.id, 'quantity': 1}])
+            rma = returns.create_return(
+                session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
+            )
         with session_scope() as session:
             returns.receive(session=session, actor=manager, return_id=rma.id)
         with session_scope() as session:
@@ -160,21 +180,31 @@ def test_a_return_or_exchange_request_starts_a_return_for_its_order(manager) -> 
     order = delivered(manager, ('MUG', 1))
     agent = make_user('agent')
     with session_scope() as session:
-        question = tickets.submit_request(session=session, email='cleo@example.com', subject='Hello', body='Hi',
-                                          order_number=order.number)
-        ticket = tickets.submit_request(session=session, email='cleo@example.com', subject='Return my mug',
-                                        body='It leaks', type='return_exchange', order_number=order.number)
+        question = tickets.submit_request(
+            session=session, email='cleo@example.com', subject='Hello', body='Hi', order_number=order.number
+        )
+        ticket = tickets.submit_request(
+            session=session,
+            email='cleo@example.com',
+            subject='Return my mug',
+            body='It leaks',
+            type='return_exchange',
+            order_number=order.number,
+        )
     with read_session() as session:
         line = session.exec(select(OrderLine)).one()
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        returns.create_return_from_ticket(session=session, actor=agent, ticket_id=question.id,
-                                          lines=[{'order_line_id': line.id, 'quantity': 1}])
+        returns.create_return_from_ticket(
+            session=session, actor=agent, ticket_id=question.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
+        )
     assert set(refused.value.errors) == {'type'}
     with session_scope() as session:
-        rma = returns.create_return_from_ticket(session=session, actor=agent, ticket_id=ticket.id,
-                                                lines=[{'order_line_id': line.id, 'quantity': 1}])
+        rma = returns.create_return_from_ticket(
+            session=session, actor=agent, ticket_id=ticket.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
+        )
     assert (rma.ticket_id, rma.reason) == (ticket.id, 'Return my mug')
     with read_session() as session:
-        notes = session.exec(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id,
-                                                              TicketMessage.kind == 'note')).all()
+        notes = session.exec(
+            select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == 'note')
+        ).all()
     assert notes == [f'Return R-1001 started for order {order.number}.']

@@ -31,11 +31,11 @@ from backoffice.services.customers import ban_customer
 from .support.factories import make_customer, make_user
 
 
-def submit(email: str = 'cleo@example.com', subject: str = 'Where is my parcel?', body: str = 'It has been a week.',
-           **fields) -> Ticket:
+def submit(
+    email: str = 'cleo@example.com', subject: str = 'Where is my parcel?', body: str = 'It has been a week.', **fields
+) -> Ticket:
     with session_scope() as session:
-        return tickets.submit_request(session=session, email=email, subject=subject, body=body, source='api',
-                                      **fields)
+        return tickets.submit_request(session=session, email=email, subject=subject, body=body, source='api', **fields)
 
 
 def fresh(ticket_id: int) -> Ticket:
@@ -45,8 +45,9 @@ def fresh(ticket_id: int) -> Ticket:
 
 def messages(ticket_id: int) -> list[TicketMessage]:
     with read_session() as session:
-        return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
-                                 .order_by(TicketMessage.id)))
+        return list(
+            session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id))
+        )
 
 
 def set_setting(key: str, value) -> None:
@@ -64,6 +65,7 @@ def published() -> list[dict]:
 
 # --- intake -----------------------------------------------------------------------------------------------------------
 
+
 def test_a_request_creates_the_customer_numbers_the_ticket_and_starts_the_thread(published: list[dict]) -> None:
     ticket = submit('Cleo@Example.com', name='Cleo Stone', order_number='A-1042', type='return_exchange')
     assert (ticket.number, ticket.status, ticket.type, ticket.priority) == (1001, 'new', 'return_exchange', 'normal')
@@ -75,7 +77,11 @@ def test_a_request_creates_the_customer_numbers_the_ticket_and_starts_the_thread
         assert 'token' not in audit.changes and audit.changes['number'] == [None, 1001]
     [message] = messages(ticket.id)
     assert (message.kind, message.customer_id, message.body, message.delivery) == (
-        'customer', customer.id, 'It has been a week.', None)
+        'customer',
+        customer.id,
+        'It has been a week.',
+        None,
+    )
     assert published == [{'id': ticket.id, 'action': 'created'}]
 
     again = submit('cleo@example.com', subject='Second question')
@@ -84,8 +90,9 @@ def test_a_request_creates_the_customer_numbers_the_ticket_and_starts_the_thread
 
 def test_bad_input_gets_a_message_per_field_and_saves_nothing() -> None:
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        tickets.submit_request(session=session, email='not an email', subject='  ', body='x' * 20_001,
-                               type='complaint', source='api')
+        tickets.submit_request(
+            session=session, email='not an email', subject='  ', body='x' * 20_001, type='complaint', source='api'
+        )
     errors = refused.value.errors
     assert errors['email'] == 'Enter a valid email address'
     assert errors['subject'] == 'This field is required'
@@ -151,6 +158,7 @@ def test_the_counter_restarts_after_the_highest_number_when_it_is_missing() -> N
 
 # --- auto-assignment -------------------------------------------------------------------------------------------------
 
+
 def test_auto_assignment_is_off_by_default_and_round_robin_takes_turns() -> None:
     ana, ben = make_user('agent', email='ana@example.com'), make_user('agent', email='ben@example.com')
     make_user('agent', email='gone@example.com', active=False)
@@ -178,6 +186,7 @@ def test_without_an_active_agent_requests_stay_unassigned() -> None:
 
 # --- SLA --------------------------------------------------------------------------------------------------------------
 
+
 def test_due_times_come_from_the_settings_and_move_with_the_priority() -> None:
     agent = make_user('agent')
     set_setting('sla_first_response_urgent', 2)
@@ -190,13 +199,15 @@ def test_due_times_come_from_the_settings_and_move_with_the_priority() -> None:
     assert urgent.first_response_due - urgent.created_at == timedelta(hours=2)
     assert urgent.resolution_due - urgent.created_at == timedelta(hours=8)
     with session_scope() as session:
-        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=urgent.version, body='On it',
-                      status='open')
+        tickets.reply(
+            session=session, actor=agent, ticket_id=ticket.id, version=urgent.version, body='On it', status='open'
+        )
     assert fresh(ticket.id).sla_due_at == urgent.resolution_due  # answered: the resolution target counts now
 
 
-def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pytest.MonkeyPatch,
-                                                                published: list[dict]) -> None:
+def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(
+    monkeypatch: pytest.MonkeyPatch, published: list[dict]
+) -> None:
     agent = make_user('agent')
     set_setting('auto_assign', 'round_robin')
     late, answered = submit(subject='Late', priority='urgent'), submit(subject='Answered', priority='urgent')
@@ -232,8 +243,13 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(monkeypatch: pyt
 def test_notifications_are_marked_read_per_user() -> None:
     ana, ben = make_user('agent'), make_user('agent')
     with session_scope() as session:
-        session.add_all([Notification(user_id=ana.id, text='one'), Notification(user_id=ana.id, text='two'),
-                         Notification(user_id=ben.id, text='bens')])
+        session.add_all(
+            [
+                Notification(user_id=ana.id, text='one'),
+                Notification(user_id=ana.id, text='two'),
+                Notification(user_id=ben.id, text='bens'),
+            ]
+        )
         session.commit()
     with session_scope() as session:
         first = notifications.unread_for(session=session, user=ana)[-1]
@@ -245,6 +261,7 @@ def test_notifications_are_marked_read_per_user() -> None:
 
 
 # --- the agent's work -------------------------------------------------------------------------------------------------
+
 
 def test_a_reply_is_queued_stamps_the_first_response_and_waits_on_the_customer(published: list[dict]) -> None:
     agent = make_user('agent')
@@ -288,20 +305,26 @@ def test_a_stale_reply_or_change_is_refused_and_names_who_changed_it() -> None:
     assert [m.kind for m in messages(ticket.id)] == ['customer'] and fresh(ticket.id).status == 'new'
 
 
-@pytest.mark.parametrize(('path', 'refusal'), [
-    (['closed', 'open'],
-     'This request is closed, which is final; a new message from the customer starts a new request'),
-    (['open', 'new'], 'A request cannot go back to new'),
-    (['solved', 'waiting'], 'A solved request cannot become waiting'),
-])
+@pytest.mark.parametrize(
+    ('path', 'refusal'),
+    [
+        (
+            ['closed', 'open'],
+            'This request is closed, which is final; a new message from the customer starts a new request',
+        ),
+        (['open', 'new'], 'A request cannot go back to new'),
+        (['solved', 'waiting'], 'A solved request cannot become waiting'),
+    ],
+)
 def test_illegal_transitions_are_refused_with_a_clear_message(path: list[str], refusal: str) -> None:
     agent = make_user('agent')
     ticket = submit()
     *legal, illegal = path
     for status in legal:
         with session_scope() as session:
-            ticket = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version,
-                                    status=status)
+            ticket = tickets.change(
+                session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status=status
+            )
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status=illegal)
     assert refused.value.errors == {'status': refusal}
@@ -317,8 +340,9 @@ def test_solving_stamps_solved_at_and_reopening_clears_it() -> None:
         reopened = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=2, status='open')
     assert reopened.solved_at is None and reopened.sla_due_at == reopened.first_response_due
     with session_scope() as session:
-        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'ticket.updated')
-                             .order_by(AuditEntry.id.desc())).first()
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'ticket.updated').order_by(AuditEntry.id.desc())
+        ).first()
     assert entry.changes['status'] == ['solved', 'open']
 
 
@@ -339,8 +363,9 @@ def test_tags_are_normalised_and_unknown_fields_refused() -> None:
     agent = make_user('agent')
     ticket = submit()
     with session_scope() as session:
-        tagged = tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=1,
-                                tags='Shipping, VIP ,shipping,,')
+        tagged = tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=1, tags='Shipping, VIP ,shipping,,'
+        )
     assert tagged.tags == ['shipping', 'vip']
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=2, token='mine now')
@@ -359,12 +384,24 @@ def test_bug_reports_carry_severity_steps_and_a_fixed_in_version() -> None:
         tickets.change(session=session, actor=agent, ticket_id=bug.id, version=1, bug_status='fixed')
     assert refused.value.errors == {'fixed_in_version': 'Say in which version it is fixed'}
     with session_scope() as session:
-        fixed = tickets.change(session=session, actor=agent, ticket_id=bug.id, version=1, severity='critical',
-                               steps='1. Add to cart\n2. Pay', bug_status='fixed', fixed_in_version='2.4.1')
+        fixed = tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=bug.id,
+            version=1,
+            severity='critical',
+            steps='1. Add to cart\n2. Pay',
+            bug_status='fixed',
+            fixed_in_version='2.4.1',
+        )
     assert (fixed.severity, fixed.bug_status, fixed.fixed_in_version) == ('critical', 'fixed', '2.4.1')
     with read_session() as session:
-        page = list_page(session=session, actor=agent, resource=resource('tickets'),
-                         request=ListRequest(filters={'type': 'bug', 'bug_status': 'fixed'}))
+        page = list_page(
+            session=session,
+            actor=agent,
+            resource=resource('tickets'),
+            request=ListRequest(filters={'type': 'bug', 'bug_status': 'fixed'}),
+        )
     assert [row.id for row in page.rows] == [bug.id]
 
 
@@ -378,18 +415,21 @@ def test_a_duplicate_is_closed_pointing_at_the_original() -> None:
         tickets.mark_duplicate(session=session, actor=agent, ticket_id=copy.id, version=1, of_number=copy.number)
     assert refused.value.errors == {'of_number': 'A request cannot be a duplicate of itself'}
     with session_scope() as session:
-        closed = tickets.mark_duplicate(session=session, actor=agent, ticket_id=copy.id, version=1,
-                                        of_number=f'#{original.number}')
+        closed = tickets.mark_duplicate(
+            session=session, actor=agent, ticket_id=copy.id, version=1, of_number=f'#{original.number}'
+        )
     assert (closed.duplicate_of_id, closed.status) == (original.id, 'closed')
     assert messages(copy.id)[-1].body == f'Closed as a duplicate of #{original.number}.'
     third = submit(subject='Zip third time')
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         tickets.mark_duplicate(session=session, actor=agent, ticket_id=third.id, version=1, of_number=copy.number)
     assert refused.value.errors == {
-        'of_number': f'#{copy.number} is itself a duplicate of #{original.number}: choose that one'}
+        'of_number': f'#{copy.number} is itself a duplicate of #{original.number}: choose that one'
+    }
 
 
 # --- the customer's side ----------------------------------------------------------------------------------------------
+
 
 def test_a_follow_up_joins_the_thread_and_reopens_a_waiting_or_solved_request() -> None:
     agent = make_user('agent')
@@ -405,13 +445,15 @@ def test_a_follow_up_joins_the_thread_and_reopens_a_waiting_or_solved_request() 
     saved = fresh(ticket.id)
     assert (saved.status, saved.solved_at) == ('open', None)
     with session_scope() as session:
-        tickets.add_customer_message(session=session, number=ticket.number, body='And a photo',
-                                     email='CLEO@example.com')
+        tickets.add_customer_message(
+            session=session, number=ticket.number, body='And a photo', email='CLEO@example.com'
+        )
     assert [m.kind for m in messages(ticket.id)] == ['customer', 'reply', 'customer', 'customer']
 
     with session_scope() as session:
-        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=fresh(ticket.id).version,
-                       status='closed')
+        tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=fresh(ticket.id).version, status='closed'
+        )
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         tickets.add_customer_message(session=session, number=ticket.number, body='Hello?', token=ticket.token)
     assert refused.value.errors == {'number': f'Request #{ticket.number} is closed: send a new request'}
@@ -432,8 +474,9 @@ def test_a_rating_needs_the_token_a_solved_request_and_happens_once() -> None:
             tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score)
         assert refused.value.errors == {'score': 'Give a score from 1 to 5'}
     with session_scope() as session:
-        rated = tickets.rate(session=session, number=ticket.number, token=ticket.token, score=4,
-                             comment=' Quick and kind\x00 ')
+        rated = tickets.rate(
+            session=session, number=ticket.number, token=ticket.token, score=4, comment=' Quick and kind\x00 '
+        )
     assert (rated.rating, rated.rating_comment) == (4, 'Quick and kind') and rated.rated_at is not None
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         tickets.rate(session=session, number=ticket.number, token=ticket.token, score=1)
@@ -442,21 +485,29 @@ def test_a_rating_needs_the_token_a_solved_request_and_happens_once() -> None:
 
 # --- canned replies ---------------------------------------------------------------------------------------------------
 
+
 def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
     agent = make_user('agent', name='Sam Okafor')
     manager = make_user('manager')
     with session_scope() as session:
-        canned = crud.create_record(session=session, actor=manager, resource=resource('canned-replies'), data={
-            'title': 'Where is my order',
-            'body': 'Hi {customer_name}, order {order_number} (request #{ticket_number}) ships today. '
-                    'Typo {custmer} and {braces} stay; {{ and } too. — {agent_name}'})
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={
+                'title': 'Where is my order',
+                'body': 'Hi {customer_name}, order {order_number} (request #{ticket_number}) ships today. '
+                'Typo {custmer} and {braces} stay; {{ and } too. — {agent_name}',
+            },
+        )
     with_order = submit(name='Cleo', order_number='A-7')
     without = submit('anon@example.com', subject='No order')
     with session_scope() as session:
         text = tickets.render_canned(session=session, actor=agent, canned=canned, ticket=with_order)
         bare = tickets.render_canned(session=session, actor=agent, canned=canned.id, ticket=without.id)
-    assert text == ('Hi Cleo, order A-7 (request #1001) ships today. '
-                    'Typo {custmer} and {braces} stay; {{ and } too. — Sam Okafor')
+    assert text == (
+        'Hi Cleo, order A-7 (request #1001) ships today. Typo {custmer} and {braces} stay; {{ and } too. — Sam Okafor'
+    )
     assert bare.startswith('Hi , order  (request #1002)')
     with session_scope() as session:
         assert session.get(CannedReply, canned.id).title == 'Where is my order'
@@ -465,16 +516,23 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
 def test_a_canned_reply_says_request_number_and_the_older_ticket_number_still_works() -> None:
     agent, manager = make_user('agent'), make_user('manager')
     with session_scope() as session:
-        canned = crud.create_record(session=session, actor=manager, resource=resource('canned-replies'), data={
-            'title': 'Both "names": <script>', 'body': 'Request #{request_number}, once #{ticket_number}'})
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Both "names": <script>', 'body': 'Request #{request_number}, once #{ticket_number}'},
+        )
     request = submit(name='Cleo')
     with session_scope() as session:
-        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=request) == \
-            'Request #1001, once #1001'
+        assert (
+            tickets.render_canned(session=session, actor=agent, canned=canned, ticket=request)
+            == 'Request #1001, once #1001'
+        )
     assert 'request_number' in tickets.PLACEHOLDERS and 'ticket_number' not in tickets.PLACEHOLDERS
 
 
 # --- the declared list ------------------------------------------------------------------------------------------------
+
 
 def test_the_list_searches_subject_and_number_and_edits_go_through_the_rules() -> None:
     agent = make_user('agent')
@@ -482,19 +540,36 @@ def test_the_list_searches_subject_and_number_and_edits_go_through_the_rules() -
     other = submit(subject='Login trouble')
     tickets_resource = resource('tickets')
     with read_session() as session:
-        by_number = list_page(session=session, actor=agent, resource=tickets_resource,
-                              request=ListRequest(search='1002'))
-        by_subject = list_page(session=session, actor=agent, resource=tickets_resource,
-                               request=ListRequest(search='refund'))
+        by_number = list_page(
+            session=session, actor=agent, resource=tickets_resource, request=ListRequest(search='1002')
+        )
+        by_subject = list_page(
+            session=session, actor=agent, resource=tickets_resource, request=ListRequest(search='refund')
+        )
     assert [r.subject for r in by_number.rows] == ['Login trouble']
     assert [r.subject for r in by_subject.rows] == ['Refund for order 1042']
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        crud.update_record(session=session, actor=agent, resource=tickets_resource, record_id=other.id, version=1,
-                           changes={'severity': 'major'})
+        crud.update_record(
+            session=session,
+            actor=agent,
+            resource=tickets_resource,
+            record_id=other.id,
+            version=1,
+            changes={'severity': 'major'},
+        )
     assert refused.value.errors == {'severity': 'Only a bug report has a severity: make its type Bug first'}
     with session_scope() as session:
-        logged = crud.create_record(session=session, actor=agent, resource=tickets_resource, data={
-            'email': 'caller@example.com', 'subject': 'Phoned in', 'body': 'Called about a refund', 'priority': 'high'})
+        logged = crud.create_record(
+            session=session,
+            actor=agent,
+            resource=tickets_resource,
+            data={
+                'email': 'caller@example.com',
+                'subject': 'Phoned in',
+                'body': 'Called about a refund',
+                'priority': 'high',
+            },
+        )
     assert logged.record.number == 1003 and logged.record.source == 'staff' and logged.record.priority == 'high'
 
 
@@ -502,6 +577,7 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
     import random
 
     from backoffice.seed.support import seed_support
+
     for n in range(20):
         make_customer(f'demo{n}@example.com', name=f'Demo {n}')
     make_user('agent')
@@ -522,6 +598,7 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
 
 def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customers() -> None:
     from .support.factories import make_product, place
+
     agent = make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=make_user('admin'))
     mine = place(('MUG', 1), email='cleo@example.com', external_id='shop-77')
@@ -533,7 +610,7 @@ def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customer
             return tickets.linked_order(session=session, actor=agent, ticket=session.get(Ticket, ticket.id))
 
     assert linked(mine.number).id == mine.id
-    assert linked(f'#{mine.number}').id == mine.id       # as customers write it
-    assert linked('shop-77').id == mine.id               # the shop's own order id works too
-    assert linked(theirs.number) is None                 # another customer's order is not this request's
+    assert linked(f'#{mine.number}').id == mine.id  # as customers write it
+    assert linked('shop-77').id == mine.id  # the shop's own order id works too
+    assert linked(theirs.number) is None  # another customer's order is not this request's
     assert linked('A-404') is None and linked(None) is None

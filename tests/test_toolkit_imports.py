@@ -15,7 +15,7 @@ def imported_test_modules(path: Path, source: str | None = None) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text() if source is None else source, str(path))):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[:len(package) - node.level + 1]
+            base = package[: len(package) - node.level + 1]
             names = [*base, *(node.module or '').split('.')] if node.module else [*base]
             targets = ['.'.join(names)] if node.module else ['.'.join([*names, a.name]) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -24,21 +24,35 @@ def imported_test_modules(path: Path, source: str | None = None) -> list[str]:
             targets = [alias.name for alias in node.names]
         else:
             continue
-        found += [t for t in targets if t.split('.')[0] == 'tests'
-                  and not (t == 'tests.support' or t.startswith('tests.support.'))]
+        found += [
+            t
+            for t in targets
+            if t.split('.')[0] == 'tests' and not (t == 'tests.support' or t.startswith('tests.support.'))
+        ]
     return found
 
 
 def test_no_test_module_imports_another_or_a_conftest() -> None:
-    offenders = {str(path.relative_to(TESTS.parent)): imported
-                 for path in sorted(TESTS.rglob('*.py')) if (imported := imported_test_modules(path))}
-    assert not offenders, ('move shared helpers to tests/support/ and import them from there '
-                           f'(fixtures stay in conftest.py and are taken by name): {offenders}')
+    offenders = {
+        str(path.relative_to(TESTS.parent)): imported
+        for path in sorted(TESTS.rglob('*.py'))
+        if (imported := imported_test_modules(path))
+    }
+    assert not offenders, (
+        'move shared helpers to tests/support/ and import them from there '
+        f'(fixtures stay in conftest.py and are taken by name): {offenders}'
+    )
 
 
 def test_the_guard_sees_relative_absolute_and_nested_imports() -> None:
-    source = ('from .conftest import ADMIN_EMAIL\nfrom ..test_catalog import tiny_png\nimport tests.sales\n'
-              'from ..support.browser import sign_in\nfrom ..support import factories\n'
-              'def helper():\n    from .. import test_cli\n')
+    source = (
+        'from .conftest import ADMIN_EMAIL\nfrom ..test_catalog import tiny_png\nimport tests.sales\n'
+        'from ..support.browser import sign_in\nfrom ..support import factories\n'
+        'def helper():\n    from .. import test_cli\n'
+    )
     assert imported_test_modules(TESTS / 'browser' / 'test_sample.py', source) == [
-        'tests.browser.conftest', 'tests.test_catalog', 'tests.sales', 'tests.test_cli']
+        'tests.browser.conftest',
+        'tests.test_catalog',
+        'tests.sales',
+        'tests.test_cli',
+    ]

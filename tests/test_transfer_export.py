@@ -41,8 +41,15 @@ def shop():
 def export(actor, fmt='csv', progress=None, batch_size=1000, **request) -> bytes:
     request = query.ListRequest(**{'sort': 'email', 'descending': False, **request})
     with read_session() as session:
-        result = export_rows(session=session, actor=actor, resource=CUSTOMERS, request=request, fmt=fmt,
-                             progress=progress, batch_size=batch_size)
+        result = export_rows(
+            session=session,
+            actor=actor,
+            resource=CUSTOMERS,
+            request=request,
+            fmt=fmt,
+            progress=progress,
+            batch_size=batch_size,
+        )
         assert result.file_name.startswith('customers-') and result.file_name.endswith(f'.{fmt}')
         return b''.join(result.chunks)
 
@@ -107,8 +114,15 @@ def test_large_exports_stream_in_batches_with_progress() -> None:
     seen: list[tuple[int, int | None]] = []
     request = query.ListRequest(sort='email', descending=False)
     with read_session() as session:
-        result = export_rows(session=session, actor=manager, resource=CUSTOMERS, request=request, fmt='csv',
-                             progress=lambda done, total: seen.append((done, total)), batch_size=1000)
+        result = export_rows(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            request=request,
+            fmt='csv',
+            progress=lambda done, total: seen.append((done, total)),
+            batch_size=1000,
+        )
         assert seen == [], 'no row is read before the download starts'
         chunks = list(result.chunks)
     assert len(chunks) >= 4  # the header, then one chunk per batch
@@ -123,8 +137,14 @@ def test_an_export_stopped_early_is_still_audited() -> None:
         session.add_all(Customer(email=f'c{n:04}@example.com') for n in range(30))
         session.commit()
     with read_session() as session:
-        chunks = export_rows(session=session, actor=manager, resource=CUSTOMERS, fmt='csv', batch_size=10,
-                             request=query.ListRequest(sort='email', descending=False)).chunks
+        chunks = export_rows(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            fmt='csv',
+            batch_size=10,
+            request=query.ListRequest(sort='email', descending=False),
+        ).chunks
         next(chunks), next(chunks)
         chunks.close()  # the browser went away
     with read_session() as session:
@@ -147,14 +167,25 @@ def test_every_declared_list_exports_in_both_formats(key: str) -> None:
     declared = resource(key)
     for fmt in ('csv', 'xlsx'):
         with read_session() as session:
-            data = b''.join(export_rows(session=session, actor=admin, resource=declared, fmt=fmt,
-                                        request=query.ListRequest()).chunks)
-        header = parsed(data)[0] if fmt == 'csv' else [c.value for c in next(load_workbook(io.BytesIO(data)).active
-                                                                              .iter_rows(max_row=1))]
+            data = b''.join(
+                export_rows(
+                    session=session, actor=admin, resource=declared, fmt=fmt, request=query.ListRequest()
+                ).chunks
+            )
+        header = (
+            parsed(data)[0]
+            if fmt == 'csv'
+            else [c.value for c in next(load_workbook(io.BytesIO(data)).active.iter_rows(max_row=1))]
+        )
         assert header == ['ID', *(column.label for column in declared.columns)]
 
 
 def test_a_bad_filter_is_refused_before_the_download_starts(shop) -> None:
     with read_session() as session, pytest.raises(ValidationFailed, match='no such filter'):
-        export_rows(session=session, actor=shop['manager'], resource=CUSTOMERS, fmt='csv',
-                    request=query.ListRequest(filters={'favourite_colour': 'blue'}))
+        export_rows(
+            session=session,
+            actor=shop['manager'],
+            resource=CUSTOMERS,
+            fmt='csv',
+            request=query.ListRequest(filters={'favourite_colour': 'blue'}),
+        )

@@ -30,12 +30,12 @@ CUSTOMERS = resource('customers')
 
 FILE = (
     'Email;Name;Company;Agrees to marketing email;Favourite colour\n'
-    'ADA@example.com;Ada King;;yes;blue\n'          # 1 update: name (matched by email, ignoring case)
-    'bob@example.com;Bob;Acme;no;red\n'             # 2 unchanged
-    'new@example.com;Newt;Acme;Yes;\n'              # 3 create, company given by name
-    'not-an-email;Nobody;;;\n'                      # 4 error: the email
-    'eve@example.com;Eve;Nope Ltd;;\n'              # 5 error: no such company
-    'NEW@example.com;Newt again;;;\n'               # 6 error: the same new customer twice
+    'ADA@example.com;Ada King;;yes;blue\n'  # 1 update: name (matched by email, ignoring case)
+    'bob@example.com;Bob;Acme;no;red\n'  # 2 unchanged
+    'new@example.com;Newt;Acme;Yes;\n'  # 3 create, company given by name
+    'not-an-email;Nobody;;;\n'  # 4 error: the email
+    'eve@example.com;Eve;Nope Ltd;;\n'  # 5 error: no such company
+    'NEW@example.com;Newt again;;;\n'  # 6 error: the same new customer twice
 )
 
 
@@ -81,22 +81,33 @@ def count(model) -> int:
 
 # --- reading and mapping ---------------------------------------------------------------------------------------------
 
+
 def test_columns_are_matched_by_label_or_name_ignoring_case_and_spaces() -> None:
-    mapping = imports.map_columns(CUSTOMERS, ['E-mail', ' name ', 'COMPANY', 'Consent', 'company_id', 'id',
-                                              'Favourite colour'])
-    assert mapping == {'E-mail': 'email', ' name ': 'name', 'COMPANY': 'company_id', 'Consent': 'marketing_consent',
-                       'company_id': None, 'id': 'id', 'Favourite colour': None}  # a second Company column: ignored
+    mapping = imports.map_columns(
+        CUSTOMERS, ['E-mail', ' name ', 'COMPANY', 'Consent', 'company_id', 'id', 'Favourite colour']
+    )
+    assert mapping == {
+        'E-mail': 'email',
+        ' name ': 'name',
+        'COMPANY': 'company_id',
+        'Consent': 'marketing_consent',
+        'company_id': None,
+        'id': 'id',
+        'Favourite colour': None,
+    }  # a second Company column: ignored
 
 
 def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
     semicolons = imports.read_table('\ufeffEmail;Name\n\nzoë@example.com;Zoë\n'.encode(), 'a.csv')
     assert semicolons == [{'Email': 'zoë@example.com', 'Name': 'Zoë'}]  # BOM gone, blank line skipped
-    assert imports.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [{'Email': 'a@example.com',
-                                                                                   'Name': 'A'}]
+    assert imports.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [
+        {'Email': 'a@example.com', 'Name': 'A'}
+    ]
     assert imports.read_table('Email,Name\nb@example.com,Bé\n'.encode('cp1252'), 'b.csv')[0]['Name'] == 'Bé'
     # Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated
     assert imports.read_table('Email\tName\r\nc@example.com\tÇa\r\n'.encode('utf-16'), 'c.csv') == [
-        {'Email': 'c@example.com', 'Name': 'Ça'}]
+        {'Email': 'c@example.com', 'Name': 'Ça'}
+    ]
     assert imports.read_table(b'Email,Name\nd@example.com,D\x00e\n', 'd.csv')[0]['Name'] == 'De'  # no NUL kept
     workbook = Workbook()
     workbook.active.append(['Email', 'Name', 'Consent', 'Company'])
@@ -104,17 +115,21 @@ def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
     assert imports.read_table(buffer.getvalue(), 'people.XLSX') == [
-        {'Email': 'x@example.com', 'Name': 'X', 'Consent': 'Yes', 'Company': '7'}]
+        {'Email': 'x@example.com', 'Name': 'X', 'Consent': 'Yes', 'Company': '7'}
+    ]
 
 
-@pytest.mark.parametrize('data, name, message', [
-    (b'', 'a.csv', 'The file is empty'),
-    (b'\n \n', 'a.csv', 'The file is empty'),
-    (b'Email,Name\n', 'a.csv', 'no rows under it'),
-    (b'not a workbook', 'a.xlsx', 'could not be read as an Excel workbook'),
-    (b'Email\nx@example.com\n', 'a.pdf', 'Upload a .csv or .xlsx file'),
-    (b'Email,Email\nx@example.com,y@example.com\n', 'a.csv', 'appears twice'),
-])
+@pytest.mark.parametrize(
+    'data, name, message',
+    [
+        (b'', 'a.csv', 'The file is empty'),
+        (b'\n \n', 'a.csv', 'The file is empty'),
+        (b'Email,Name\n', 'a.csv', 'no rows under it'),
+        (b'not a workbook', 'a.xlsx', 'could not be read as an Excel workbook'),
+        (b'Email\nx@example.com\n', 'a.pdf', 'Upload a .csv or .xlsx file'),
+        (b'Email,Email\nx@example.com,y@example.com\n', 'a.csv', 'appears twice'),
+    ],
+)
 def test_unreadable_files_are_refused_in_words(data: bytes, name: str, message: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         imports.read_table(data, name)
@@ -130,6 +145,7 @@ def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- preview ---------------------------------------------------------------------------------------------------------
+
 
 def test_preview_says_what_each_row_would_do_and_writes_nothing(shop, manager) -> None:
     customers, audits = count(Customer), count(AuditEntry)
@@ -150,11 +166,14 @@ def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
     gone = make_customer('gone@example.com')
     with session_scope() as session:
         crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=gone.id)
-    plan = plan_for(manager, 'Email,Status,Phone\n'
-                             'gone@example.com,Active,\n'          # a customer in the trash has this email
-                             'c@example.com,Banned,\n'             # banning is an action with a reason
-                             'd@example.com,Asleep,\n'             # not a status
-                             'e@example.com,unfinished,abc\n')     # not a phone number
+    plan = plan_for(
+        manager,
+        'Email,Status,Phone\n'
+        'gone@example.com,Active,\n'  # a customer in the trash has this email
+        'c@example.com,Banned,\n'  # banning is an action with a reason
+        'd@example.com,Asleep,\n'  # not a status
+        'e@example.com,unfinished,abc\n',
+    )  # not a phone number
     assert [row.action for row in plan] == ['error'] * 4
     assert 'in the trash has this email; restore it instead' in plan[0].reason
     assert 'Ban a customer with the Ban action' in plan[1].reason
@@ -163,8 +182,9 @@ def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
 
 
 def test_rows_can_be_matched_by_id_and_blank_cells_clear_a_field(shop, manager) -> None:
-    plan = plan_for(manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n'
-                             ',zed@example.com,Acme\n')
+    plan = plan_for(
+        manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n,zed@example.com,Acme\n'
+    )
     assert [row.action for row in plan] == ['update', 'error', 'create']
     assert plan[0].changes == {'company_id': [shop['acme'].id, None]}
     assert plan[1].reason == 'ID: No customer has the id 999.'
@@ -172,14 +192,22 @@ def test_rows_can_be_matched_by_id_and_blank_cells_clear_a_field(shop, manager) 
 
 def test_a_banned_customer_exported_and_imported_back_is_unchanged(shop, manager) -> None:
     with session_scope() as session:
-        ban_customer(session=session, actor=manager, record_id=shop['bob'].id, version=shop['bob'].version,
-                     reason='Fraud')
+        ban_customer(
+            session=session, actor=manager, record_id=shop['bob'].id, version=shop['bob'].version, reason='Fraud'
+        )
         odd = make_customer('=cmd@example.com', name='=SUM(A1)')
-        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=odd.id, version=1,
-                           changes={'phone': '+44 20 7946 0000'})  # exported as '+44…, read back without the '
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=odd.id,
+            version=1,
+            changes={'phone': '+44 20 7946 0000'},
+        )  # exported as '+44…, read back without the '
     with read_session() as session:
-        exported = export_rows(session=session, actor=manager, resource=CUSTOMERS, fmt='csv',
-                               request=query.ListRequest())
+        exported = export_rows(
+            session=session, actor=manager, resource=CUSTOMERS, fmt='csv', request=query.ListRequest()
+        )
         data = b''.join(exported.chunks)
     plan = plan_for(manager, data)
     assert [row.action for row in plan] == ['unchanged'] * 3, [row.reason for row in plan]
@@ -200,11 +228,17 @@ def test_a_viewer_may_not_import_or_revert(shop, manager) -> None:
 
 def test_read_only_lists_cannot_be_imported(manager) -> None:
     with read_session() as session, pytest.raises(ServiceError, match='cannot be imported'):
-        imports.preview(session=session, actor=manager, resource=resource('audit'), rows=[{'Who': 'x'}],
-                        mapping={'Who': 'actor_email'})
+        imports.preview(
+            session=session,
+            actor=manager,
+            resource=resource('audit'),
+            rows=[{'Who': 'x'}],
+            mapping={'Who': 'actor_email'},
+        )
 
 
 # --- apply -----------------------------------------------------------------------------------------------------------
+
 
 def test_apply_writes_the_valid_rows_audits_them_and_tells_the_lists(shop, manager) -> None:
     heard = []
@@ -221,8 +255,7 @@ def test_apply_writes_the_valid_rows_audits_them_and_tells_the_lists(shop, manag
         assert stored.updated[str(shop['ada'].id)]['before'] == {'name': 'Ada Lovelace'}
         actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor_id == manager.id))]
     assert sorted(actions) == ['customer.created', 'customer.imported', 'customer.updated']
-    assert heard == [{'id': None, 'action': 'imported', 'batch_id': batch.id,
-                      'ids': [new.id, shop['ada'].id]}]
+    assert heard == [{'id': None, 'action': 'imported', 'batch_id': batch.id, 'ids': [new.id, shop['ada'].id]}]
 
 
 def test_a_row_that_fails_at_apply_time_writes_nothing(shop, manager) -> None:
@@ -247,8 +280,14 @@ def test_a_file_with_nothing_to_do_is_not_applied(shop, manager) -> None:
 def test_a_record_edited_after_the_preview_stops_the_import(shop, manager) -> None:
     plan = plan_for(manager, FILE)
     with session_scope() as session:
-        crud.update_record(session=session, actor=manager, resource=CUSTOMERS, record_id=shop['ada'].id,
-                           version=1, changes={'phone': '+44 20 7946 0000'})
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=shop['ada'].id,
+            version=1,
+            changes={'phone': '+44 20 7946 0000'},
+        )
     with pytest.raises(ValidationFailed) as refused:
         apply(manager, plan)
     assert refused.value.errors[''].startswith(f'Row 1 (ada@example.com): {manager.email} changed this customer at ')
@@ -259,6 +298,7 @@ def test_a_record_edited_after_the_preview_stops_the_import(shop, manager) -> No
 
 # --- revert ----------------------------------------------------------------------------------------------------------
 
+
 def test_revert_trashes_what_was_added_and_restores_what_was_changed(shop, manager) -> None:
     batch = apply(manager, plan_for(manager, FILE))
     summary = revert(manager, batch.id)
@@ -268,8 +308,11 @@ def test_revert_trashes_what_was_added_and_restores_what_was_changed(shop, manag
     assert ada.name == 'Ada Lovelace' and ada.version == 3
     with read_session() as session:
         assert session.get(ImportBatch, batch.id).reverted_at is not None
-        entries = session.exec(select(AuditEntry).where(AuditEntry.action.in_(
-            ['customer.import_reverted', 'customer.reverted', 'customer.deleted']))).all()
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action.in_(['customer.import_reverted', 'customer.reverted', 'customer.deleted'])
+            )
+        ).all()
     assert sorted(e.action for e in entries) == ['customer.deleted', 'customer.import_reverted', 'customer.reverted']
     with pytest.raises(ValidationFailed, match='already reverted'):
         revert(manager, batch.id)
@@ -279,8 +322,14 @@ def test_revert_leaves_a_record_changed_after_the_import_and_says_why(shop, mana
     batch = apply(manager, plan_for(manager, FILE))
     agent = make_user('agent', email='alex@example.com')
     with session_scope() as session:
-        crud.update_record(session=session, actor=agent, resource=CUSTOMERS, record_id=shop['ada'].id,
-                           version=2, changes={'name': 'Ada, Countess of Lovelace'})
+        crud.update_record(
+            session=session,
+            actor=agent,
+            resource=CUSTOMERS,
+            record_id=shop['ada'].id,
+            version=2,
+            changes={'name': 'Ada, Countess of Lovelace'},
+        )
     summary = revert(manager, batch.id)
     assert summary['done'] == 1 and summary['trashed'] == 1
     [skipped] = summary['skipped']
@@ -299,11 +348,18 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     products, categories = resource('products'), resource('categories')
     with session_scope() as session:
         tea = crud.create_record(session=session, actor=manager, resource=categories, data={'name': 'Tea'})
-        crud.create_record(session=session, actor=manager, resource=products, data={
-            'sku': 'TEA-1', 'name': 'Green tea', 'price': '4.50', 'currency': 'EUR', 'category_id': tea.id})
+        crud.create_record(
+            session=session,
+            actor=manager,
+            resource=products,
+            data={'sku': 'TEA-1', 'name': 'Green tea', 'price': '4.50', 'currency': 'EUR', 'category_id': tea.id},
+        )
     with read_session() as session:
-        exported = b''.join(export_rows(session=session, actor=manager, resource=products, fmt='xlsx',
-                                        request=query.ListRequest()).chunks)
+        exported = b''.join(
+            export_rows(
+                session=session, actor=manager, resource=products, fmt='xlsx', request=query.ListRequest()
+            ).chunks
+        )
     workbook = load_workbook(io.BytesIO(exported))
     sheet = workbook.active
     header = [cell.value for cell in sheet[1]]
@@ -315,8 +371,9 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     workbook.save(buffer)
     rows = imports.read_table(buffer.getvalue(), 'products.xlsx')
     with read_session() as session:
-        plan = imports.preview(session=session, actor=manager, resource=products, rows=rows,
-                               mapping=imports.map_columns(products, header))
+        plan = imports.preview(
+            session=session, actor=manager, resource=products, rows=rows, mapping=imports.map_columns(products, header)
+        )
     assert [row.action for row in plan] == ['update', 'create'], [row.reason for row in plan]
     assert plan[0].changes == {'price': ['4.50', '5.25']}
     assert plan[1].values['sku'] == 'TEA-2' and plan[1].values['category_id'] == tea.id
@@ -329,26 +386,41 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
 
 # --- bounded reading: a file cannot exhaust the app -------------------------------------------------------------------
 
+
 def xlsx_parts(sheet_xml: str, shared_strings: str | None = None) -> bytes:
     """A minimal workbook, written by hand: what a hostile file can claim that openpyxl would never write."""
     import zipfile
-    types = ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-             '<Default Extension="xml" ContentType="application/xml"/>'
-             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-             'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-             + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-                'spreadsheetml.sharedStrings+xml"/>' if shared_strings else '') + '</Types>')
+
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sharedStrings+xml"/>'
+            if shared_strings
+            else ''
+        )
+        + '</Types>'
+    )
     rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships'
-    rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-    workbook = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                f'xmlns:r="{rel}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-    workbook_rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                     f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-                     + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
-                        if shared_strings else '') + '</Relationships>')
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    workbook = (
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{rel}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    workbook_rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        + (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>' if shared_strings else '')
+        + '</Relationships>'
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
         archive.writestr('[Content_Types].xml', types)
@@ -362,8 +434,10 @@ def xlsx_parts(sheet_xml: str, shared_strings: str | None = None) -> bytes:
 
 
 def sheet(dimension: str, rows: str) -> str:
-    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>')
+    return (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+    )
 
 
 def inline(ref: str, text: str) -> str:
@@ -378,8 +452,11 @@ def test_a_hand_written_workbook_is_read() -> None:
 def test_shared_strings_that_unpack_too_large_are_refused_before_the_workbook_is_opened(monkeypatch) -> None:
     monkeypatch.setenv('BACKOFFICE_MAX_UPLOAD_MB', '1')
     reload_settings()
-    strings = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-               + f'<si><t>{"a" * 64}</t></si>' * 60_000 + '</sst>')
+    strings = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + f'<si><t>{"a" * 64}</t></si>' * 60_000
+        + '</sst>'
+    )
     rows = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
     data = xlsx_parts(sheet('A1:A2', rows), strings)
     assert len(data) < 100_000  # a few KB of zip, 4 MB of strings once unpacked
@@ -390,17 +467,22 @@ def test_shared_strings_that_unpack_too_large_are_refused_before_the_workbook_is
 def test_a_sheet_claiming_a_million_empty_rows_is_refused_by_the_row_limit(monkeypatch) -> None:
     monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '1000')
     reload_settings()
-    rows = (f'<row r="1">{inline("A1", "Email")}</row><row r="2">{inline("A2", "a@example.com")}</row>'
-            f'<row r="1048576">{inline("A1048576", "z@example.com")}</row>')
+    rows = (
+        f'<row r="1">{inline("A1", "Email")}</row><row r="2">{inline("A2", "a@example.com")}</row>'
+        f'<row r="1048576">{inline("A1048576", "z@example.com")}</row>'
+    )
     with pytest.raises(ValidationFailed, match='more than 1,000 rows'):
         imports.read_table(xlsx_parts(sheet('A1:A1048576', rows)), 'gaps.xlsx')
 
 
 def test_a_sheet_claiming_every_column_is_read_as_far_as_the_column_cap() -> None:
-    rows = (f'<row r="1">{inline("A1", "Email")}{inline("B1", "Name")}</row>'
-            f'<row r="2">{inline("A2", "a@example.com")}{inline("XFD2", "far away")}</row>')
-    assert imports.read_table(xlsx_parts(sheet('A1:XFD2', rows)), 'wide.xlsx') == [{'Email': 'a@example.com',
-                                                                                     'Name': ''}]
+    rows = (
+        f'<row r="1">{inline("A1", "Email")}{inline("B1", "Name")}</row>'
+        f'<row r="2">{inline("A2", "a@example.com")}{inline("XFD2", "far away")}</row>'
+    )
+    assert imports.read_table(xlsx_parts(sheet('A1:XFD2', rows)), 'wide.xlsx') == [
+        {'Email': 'a@example.com', 'Name': ''}
+    ]
 
 
 def test_more_columns_than_the_cap_are_refused() -> None:
@@ -442,6 +524,7 @@ def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeyp
 
     def measured(self) -> None:
         raise AssertionError('the whole sheet was parsed to measure it')
+
     monkeypatch.setattr(ReadOnlyWorksheet, '_get_size', measured)
     workbook = Workbook(write_only=True)
     rows = workbook.create_sheet()
@@ -449,5 +532,6 @@ def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeyp
     rows.append(['w@example.com', 'W: "quoted" <script>'])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    assert imports.read_table(buffer.getvalue(), 'export.xlsx') == [{'Email': 'w@example.com',
-                                                                     'Name': 'W: "quoted" <script>'}]
+    assert imports.read_table(buffer.getvalue(), 'export.xlsx') == [
+        {'Email': 'w@example.com', 'Name': 'W: "quoted" <script>'}
+    ]

@@ -51,8 +51,14 @@ async def test_call_shows_each_message_where_it_belongs(user: User) -> None:
         async def refuse(error: ServiceError) -> None:
             def service() -> None:
                 raise error
-            shown['result'] = await call(service, fields={'name': shown['name']}, message=shown['line'],
-                                         on_stale=lambda e: shown.setdefault('stale', str(e)))
+
+            shown['result'] = await call(
+                service,
+                fields={'name': shown['name']},
+                message=shown['line'],
+                on_stale=lambda e: shown.setdefault('stale', str(e)),
+            )
+
         shown['refuse'] = refuse
 
     await sign_in(user, make_user('agent').email, path='/call-test')
@@ -70,6 +76,7 @@ async def test_a_falsy_result_is_not_a_failure(user: User) -> None:
     @ui.page('/call-ok')
     def page() -> None:
         pass
+
     await sign_in(user, make_user('agent').email, path='/call-ok')
     for value in (0, '', [], None):
         assert await call(lambda value=value: value) == value and await call(lambda value=value: value) is not FAILED

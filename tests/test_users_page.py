@@ -1,6 +1,5 @@
 """Staff users page: an admin adds, edits, deactivates and resets staff; bad input is shown at the field."""
 
-
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select

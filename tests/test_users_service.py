@@ -24,42 +24,74 @@ GOOD_PASSWORD = 'Plum-orchard-42'
 
 # --- adding ----------------------------------------------------------------------------------------------------------
 
+
 def test_an_admin_adds_a_user_who_can_then_sign_in() -> None:
     admin = make_user('admin')
 
     with session_scope() as session:
-        created = users.create_user(session=session, actor=admin, data={
-            'email': ' Nia.Newton@Example.com ', 'name': ' Nia Newton ', 'role': 'manager', 'password': GOOD_PASSWORD})
+        created = users.create_user(
+            session=session,
+            actor=admin,
+            data={
+                'email': ' Nia.Newton@Example.com ',
+                'name': ' Nia Newton ',
+                'role': 'manager',
+                'password': GOOD_PASSWORD,
+            },
+        )
 
     assert created.generated_password is None
-    assert (created.user.email, created.user.name, created.user.role) == ('nia.newton@example.com', 'Nia Newton',
-                                                                           Role.manager)
+    assert (created.user.email, created.user.name, created.user.role) == (
+        'nia.newton@example.com',
+        'Nia Newton',
+        Role.manager,
+    )
     entry = last_audit_entry()
     assert (entry.action, entry.actor_email) == ('user.created', admin.email)
     assert entry.summary == 'Added nia.newton@example.com as manager'
     assert auth.sign_in(email='nia.newton@example.com', password=GOOD_PASSWORD, address=None).ok
 
 
-@pytest.mark.parametrize(('field', 'data', 'message'), [
-    ('email', {'email': 'not-an-email'}, 'Enter a valid email address'),
-    ('name', {'name': '   '}, 'Enter a name'),
-    ('password', {'password': 'Short-1'}, 'Use at least 10 characters'),
-    ('password', {'password': 'password123'}, 'Too common'),
-    ('password', {'password': 'nia.newton-2026'}, 'Do not use your email or name in the password'),
-    ('password', {'password': 'xNiaNewton9'}, 'Do not use your email or name in the password'),
-    ('email', {'email': 'TAKEN@example.com'}, 'A user with this email already exists'),
-    ('role', {'role': 'superuser'}, 'Input should be'),
-], ids=['bad email', 'empty name', 'short password', 'common password', 'password has the email',
-        'password has the name', 'duplicate email', 'unknown role'])
+@pytest.mark.parametrize(
+    ('field', 'data', 'message'),
+    [
+        ('email', {'email': 'not-an-email'}, 'Enter a valid email address'),
+        ('name', {'name': '   '}, 'Enter a name'),
+        ('password', {'password': 'Short-1'}, 'Use at least 10 characters'),
+        ('password', {'password': 'password123'}, 'Too common'),
+        ('password', {'password': 'nia.newton-2026'}, 'Do not use your email or name in the password'),
+        ('password', {'password': 'xNiaNewton9'}, 'Do not use your email or name in the password'),
+        ('email', {'email': 'TAKEN@example.com'}, 'A user with this email already exists'),
+        ('role', {'role': 'superuser'}, 'Input should be'),
+    ],
+    ids=[
+        'bad email',
+        'empty name',
+        'short password',
+        'common password',
+        'password has the email',
+        'password has the name',
+        'duplicate email',
+        'unknown role',
+    ],
+)
 def test_a_bad_new_user_is_refused_at_the_field_and_nothing_is_saved(field: str, data: dict, message: str) -> None:
     admin = make_user('admin')
     make_user('agent', email='taken@example.com')
     users_before, audit_before = count(User), count(AuditEntry)
 
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        users.create_user(session=session, actor=admin, data={
-            'email': 'nia.newton@example.com', 'name': 'Nia Newton', 'role': 'agent', 'password': GOOD_PASSWORD,
-            **data})
+        users.create_user(
+            session=session,
+            actor=admin,
+            data={
+                'email': 'nia.newton@example.com',
+                'name': 'Nia Newton',
+                'role': 'agent',
+                'password': GOOD_PASSWORD,
+                **data,
+            },
+        )
 
     assert list(refused.value.errors) == [field]
     assert refused.value.errors[field].startswith(message)
@@ -70,8 +102,11 @@ def test_a_short_name_does_not_rule_out_passwords_that_merely_contain_it() -> No
     admin = make_user('admin')
 
     with session_scope() as session:
-        users.create_user(session=session, actor=admin, data={
-            'email': 'jo@example.com', 'name': 'Jo', 'role': 'agent', 'password': 'Major-jones-77'})
+        users.create_user(
+            session=session,
+            actor=admin,
+            data={'email': 'jo@example.com', 'name': 'Jo', 'role': 'agent', 'password': 'Major-jones-77'},
+        )
 
     assert auth.sign_in(email='jo@example.com', password='Major-jones-77', address=None).ok
 
@@ -92,8 +127,11 @@ def test_the_audit_entry_of_a_new_user_masks_the_password_hash() -> None:
     admin = make_user('admin')
 
     with session_scope() as session:
-        created = users.create_user(session=session, actor=admin, data={
-            'email': 'nia@example.com', 'name': 'Nia', 'role': 'viewer', 'password': GOOD_PASSWORD})
+        created = users.create_user(
+            session=session,
+            actor=admin,
+            data={'email': 'nia@example.com', 'name': 'Nia', 'role': 'viewer', 'password': GOOD_PASSWORD},
+        )
 
     changes = last_audit_entry().changes
     assert changes['email'] == [None, 'nia@example.com']
@@ -103,6 +141,7 @@ def test_the_audit_entry_of_a_new_user_masks_the_password_hash() -> None:
 
 
 # --- who may -------------------------------------------------------------------------------------------------------
+
 
 def _create(actor: User, target: User) -> None:
     with session_scope() as session:
@@ -129,8 +168,11 @@ def _list(actor: User, target: User) -> None:
         users.list_users(session=session, actor=actor)
 
 
-@pytest.mark.parametrize('action', [_create, _update, _deactivate, _reset, _list],
-                         ids=['create', 'update', 'deactivate', 'reset password', 'list'])
+@pytest.mark.parametrize(
+    'action',
+    [_create, _update, _deactivate, _reset, _list],
+    ids=['create', 'update', 'deactivate', 'reset password', 'list'],
+)
 @pytest.mark.parametrize('role', ['manager', 'agent', 'viewer'])
 def test_only_an_admin_manages_staff(role: str, action: Callable[[User, User], None]) -> None:
     actor = make_user(role)
@@ -155,13 +197,15 @@ def test_a_deactivated_admin_can_no_longer_manage_staff() -> None:
 
 # --- editing -------------------------------------------------------------------------------------------------------
 
+
 def test_an_admin_renames_and_promotes_a_user_and_the_change_is_audited() -> None:
     admin = make_user('admin')
     agent = make_user('agent', name='Alex Agent')
 
     with session_scope() as session:
-        saved = users.update_user(session=session, actor=admin, user_id=agent.id, version=agent.version,
-                                  name='Alex Smith', role='manager')
+        saved = users.update_user(
+            session=session, actor=admin, user_id=agent.id, version=agent.version, name='Alex Smith', role='manager'
+        )
 
     assert (saved.name, saved.role, saved.version) == ('Alex Smith', Role.manager, agent.version + 1)
     entry = last_audit_entry()
@@ -201,8 +245,7 @@ def test_an_admin_may_step_down_once_there_is_another() -> None:
     make_user('admin')
 
     with session_scope() as session:
-        saved = users.update_user(session=session, actor=admin, user_id=admin.id, version=admin.version,
-                                  role='manager')
+        saved = users.update_user(session=session, actor=admin, user_id=admin.id, version=admin.version, role='manager')
 
     assert saved.role == Role.manager
 
@@ -231,8 +274,7 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin_and_a_clear_
         start.wait()
         try:
             with session_scope() as session:
-                users.set_active(session=session, actor=actor, user_id=target.id, version=target.version,
-                                 active=False)
+                users.set_active(session=session, actor=actor, user_id=target.id, version=target.version, active=False)
             outcomes.append('deactivated')
         except ValidationFailed as error:
             outcomes.append(error.errors[''])
@@ -245,8 +287,9 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin_and_a_clear_
 
     assert sorted(outcomes) == ['This is the last active admin; make someone else admin first', 'deactivated']
     with read_session() as session:
-        active_admins = session.exec(select(func.count()).select_from(User)
-                                     .where(User.role == Role.admin, User.is_active == True)).one()  # noqa: E712
+        active_admins = session.exec(
+            select(func.count()).select_from(User).where(User.role == Role.admin, User.is_active == True)  # noqa: E712
+        ).one()
     assert active_admins == 1
 
 
@@ -277,6 +320,7 @@ def test_a_deactivated_user_can_be_let_back_in() -> None:
 
 # --- signing people out --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def sessions_events() -> list[dict]:
     """What a subscriber to 'sessions' saw, read from the database in a session of its own when told."""
@@ -285,8 +329,14 @@ def sessions_events() -> list[dict]:
     def on_sessions(payload: dict) -> None:
         with read_session() as session:
             user = session.get(User, payload['user_id'])
-            seen.append({**payload, 'stored_epoch': user.session_epoch, 'stored_active': user.is_active,
-                         'stored_hash': user.password_hash})
+            seen.append(
+                {
+                    **payload,
+                    'stored_epoch': user.session_epoch,
+                    'stored_active': user.is_active,
+                    'stored_hash': user.password_hash,
+                }
+            )
 
     events.subscribe('sessions', on_sessions)
     return seen
@@ -330,8 +380,9 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
     agent = make_user('agent')
 
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        users.reset_password(session=session, actor=admin, user_id=agent.id, version=agent.version,
-                             new_password='qwertyuiop')
+        users.reset_password(
+            session=session, actor=admin, user_id=agent.id, version=agent.version, new_password='qwertyuiop'
+        )
 
     assert refused.value.errors == {'password': TOO_COMMON}
     assert sessions_events == []
@@ -340,17 +391,26 @@ def test_a_weak_reset_password_is_refused_and_nothing_changes(sessions_events: l
 
 # --- own password --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(('current', 'new', 'confirm', 'errors'), [
-    ('Wrong-password-1', GOOD_PASSWORD, GOOD_PASSWORD, {'current': 'This is not your current password'}),
-    (PASSWORD, 'short', 'short', {'new': 'Use at least 10 characters'}),
-    (PASSWORD, PASSWORD, PASSWORD, {'new': 'Choose a password different from the current one'}),
-    (PASSWORD, GOOD_PASSWORD, 'Plum-orchard-43', {'confirm': 'The two passwords differ'}),
-    ('', 'password12', 'password13', {'current': 'This is not your current password',
-                                      'new': TOO_COMMON,
-                                      'confirm': 'The two passwords differ'}),
-], ids=['wrong current', 'weak new', 'same as current', 'confirmation differs', 'everything wrong'])
-def test_changing_ones_own_password_checks_every_field(current: str, new: str, confirm: str, errors: dict,
-                                                       sessions_events: list[dict]) -> None:
+
+@pytest.mark.parametrize(
+    ('current', 'new', 'confirm', 'errors'),
+    [
+        ('Wrong-password-1', GOOD_PASSWORD, GOOD_PASSWORD, {'current': 'This is not your current password'}),
+        (PASSWORD, 'short', 'short', {'new': 'Use at least 10 characters'}),
+        (PASSWORD, PASSWORD, PASSWORD, {'new': 'Choose a password different from the current one'}),
+        (PASSWORD, GOOD_PASSWORD, 'Plum-orchard-43', {'confirm': 'The two passwords differ'}),
+        (
+            '',
+            'password12',
+            'password13',
+            {'current': 'This is not your current password', 'new': TOO_COMMON, 'confirm': 'The two passwords differ'},
+        ),
+    ],
+    ids=['wrong current', 'weak new', 'same as current', 'confirmation differs', 'everything wrong'],
+)
+def test_changing_ones_own_password_checks_every_field(
+    current: str, new: str, confirm: str, errors: dict, sessions_events: list[dict]
+) -> None:
     agent = make_user('agent')
 
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
@@ -365,8 +425,14 @@ def test_changing_ones_own_password_keeps_this_browser_signed_in(sessions_events
     agent = make_user('agent')
 
     with session_scope() as session:
-        users.change_own_password(session=session, actor=agent, current=PASSWORD, new=GOOD_PASSWORD,
-                                  confirm=GOOD_PASSWORD, keep_session='this-browser')
+        users.change_own_password(
+            session=session,
+            actor=agent,
+            current=PASSWORD,
+            new=GOOD_PASSWORD,
+            confirm=GOOD_PASSWORD,
+            keep_session='this-browser',
+        )
 
     [event] = sessions_events
     assert event['keep'] == 'this-browser'
@@ -377,6 +443,7 @@ def test_changing_ones_own_password_keeps_this_browser_signed_in(sessions_events
 
 
 # --- listing -------------------------------------------------------------------------------------------------------
+
 
 def test_the_list_finds_people_by_name_or_email_and_filters_by_status() -> None:
     admin = make_user('admin', name='Ada Admin', email='ada@example.com')
@@ -397,6 +464,7 @@ def test_the_list_finds_people_by_name_or_email_and_filters_by_status() -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
 
 def count(model: type) -> int:
     with read_session() as session:
@@ -423,8 +491,9 @@ def last_audit_entry() -> AuditEntry:
 
 def last_audit_entry_of(action: str) -> AuditEntry:
     with read_session() as session:
-        return session.exec(select(AuditEntry).where(AuditEntry.action == action)
-                            .order_by(AuditEntry.id.desc())).first()
+        return session.exec(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id.desc())
+        ).first()
 
 
 def test_wrong_current_passwords_are_throttled_like_sign_ins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -435,8 +504,9 @@ def test_wrong_current_passwords_are_throttled_like_sign_ins(monkeypatch: pytest
     def change(current: str) -> dict[str, str]:
         try:
             with session_scope() as session:
-                users.change_own_password(session=session, actor=agent, current=current, new=GOOD_PASSWORD,
-                                          confirm=GOOD_PASSWORD)
+                users.change_own_password(
+                    session=session, actor=agent, current=current, new=GOOD_PASSWORD, confirm=GOOD_PASSWORD
+                )
         except ValidationFailed as refused:
             return refused.errors
         return {}

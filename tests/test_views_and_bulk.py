@@ -18,8 +18,14 @@ CUSTOMERS = resource('customers')
 
 def test_a_view_is_private_unless_shared_and_saving_the_same_name_replaces_it() -> None:
     ana, ben = make_user('manager', email='ana@example.com'), make_user('agent', email='ben@example.com')
-    state = {'search': 'acme', 'filters': {'status': ['active'], 'signed_up_at': (date(2026, 1, 1), None)},
-             'sort': 'email', 'descending': False, 'columns': ['email', 'name'], 'page': 7}
+    state = {
+        'search': 'acme',
+        'filters': {'status': ['active'], 'signed_up_at': (date(2026, 1, 1), None)},
+        'sort': 'email',
+        'descending': False,
+        'columns': ['email', 'name'],
+        'page': 7,
+    }
     with session_scope() as session:
         views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Mine', state=state)
         views.save_view(session=session, actor=ana, resource=CUSTOMERS, name='Team', state=state, shared=True)
@@ -48,13 +54,17 @@ def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
     ok_one, ok_two, banned = (make_customer(f'{n}@example.com') for n in ('one', 'two', 'banned'))
     with session_scope() as session:
         ban_customer(session=session, actor=agent, record_id=banned.id, version=1, reason='Fraud')
-    summary = bulk.bulk_update(actor=agent, resource=CUSTOMERS, ids=[ok_one.id, ok_two.id, banned.id, 999],
-                               changes={'status': 'unfinished'})
+    summary = bulk.bulk_update(
+        actor=agent, resource=CUSTOMERS, ids=[ok_one.id, ok_two.id, banned.id, 999], changes={'status': 'unfinished'}
+    )
     assert summary.done == 2
-    assert summary.skipped == [(banned.id, 'status: This customer is banned: use Unban'),
-                               (999, 'This customer no longer exists.')]
-    assert summary.text('updated') == ('2 updated; 1 skipped: status: This customer is banned: use Unban; '
-                                       '1 skipped: This customer no longer exists.')
+    assert summary.skipped == [
+        (banned.id, 'status: This customer is banned: use Unban'),
+        (999, 'This customer no longer exists.'),
+    ]
+    assert summary.text('updated') == (
+        '2 updated; 1 skipped: status: This customer is banned: use Unban; 1 skipped: This customer no longer exists.'
+    )
 
 
 def test_bulk_delete_and_restore_and_who_may() -> None:

@@ -37,8 +37,9 @@ def admin():
 
 def add_endpoint(admin, url: str, events: str = '*', *, active: bool = True, name: str = 'Shop') -> tuple[int, str]:
     with session_scope() as session:
-        endpoint, secret = webhooks.create_endpoint(session=session, actor=admin, data={
-            'name': name, 'url': url, 'events': events, 'is_active': active})
+        endpoint, secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': name, 'url': url, 'events': events, 'is_active': active}
+        )
         return endpoint.id, secret
 
 
@@ -81,9 +82,17 @@ def test_an_endpoint_for_order_paid_receives_exactly_one_signed_post_when_an_ord
         body = json.loads(post.body)
         assert body['event'] == 'order.paid'
         assert body['data']['order'] | {'placed_at': None, 'updated_at': None} == {
-            'number': order.number, 'external_id': None, 'status': 'paid', 'total': '60.00', 'currency': 'EUR',
-            'paid_total': '60.00', 'refunded_total': '0.00', 'customer_email': 'cleo@example.com',
-            'placed_at': None, 'updated_at': None}
+            'number': order.number,
+            'external_id': None,
+            'status': 'paid',
+            'total': '60.00',
+            'currency': 'EUR',
+            'paid_total': '60.00',
+            'refunded_total': '0.00',
+            'customer_email': 'cleo@example.com',
+            'placed_at': None,
+            'updated_at': None,
+        }
         assert secret not in post.body.decode()
     [sent] = deliveries()
     assert (sent.status, sent.attempts, sent.last_status_code) == ('delivered', 1, 200)
@@ -158,15 +167,30 @@ def test_requests_and_orders_map_to_their_event_types(admin) -> None:
     order = place(('MUG', 1))
     pay(admin, order)
     with session_scope() as session:
-        ticket = tickets.get_ticket(session=session, actor=admin, number=int(
-            deliveries()[0].payload['request']['number']))
-        tickets.reply(session=session, actor=admin, ticket_id=ticket.id, version=ticket.version, body='On its way',
-                      status='solved')
-    assert [d.event for d in deliveries()] == ['request.created', 'order.created', 'order.paid', 'request.replied',
-                                               'request.solved']
+        ticket = tickets.get_ticket(
+            session=session, actor=admin, number=int(deliveries()[0].payload['request']['number'])
+        )
+        tickets.reply(
+            session=session,
+            actor=admin,
+            ticket_id=ticket.id,
+            version=ticket.version,
+            body='On its way',
+            status='solved',
+        )
+    assert [d.event for d in deliveries()] == [
+        'request.created',
+        'order.created',
+        'order.paid',
+        'request.replied',
+        'request.solved',
+    ]
     request = deliveries()[-1].payload['request']
     assert (request['status'], request['subject'], request['customer_email']) == (
-        'solved', 'Where is my parcel?', 'cleo@example.com')
+        'solved',
+        'Where is my parcel?',
+        'cleo@example.com',
+    )
 
 
 def test_only_admins_manage_webhooks(admin) -> None:
@@ -176,8 +200,9 @@ def test_only_admins_manage_webhooks(admin) -> None:
         with session_scope() as session, pytest.raises(PermissionDenied):
             webhooks.create_endpoint(session=session, actor=someone, data={'name': 'X', 'url': 'https://x.example'})
         with session_scope() as session, pytest.raises(PermissionDenied):
-            webhooks.update_endpoint(session=session, actor=someone, endpoint_id=endpoint_id, version=None,
-                                     changes={'is_active': False})
+            webhooks.update_endpoint(
+                session=session, actor=someone, endpoint_id=endpoint_id, version=None, changes={'is_active': False}
+            )
         with session_scope() as session, pytest.raises(PermissionDenied):
             webhooks.send_test(session=session, actor=someone, endpoint_id=endpoint_id)
         with session_scope() as session, pytest.raises(PermissionDenied):
@@ -186,14 +211,18 @@ def test_only_admins_manage_webhooks(admin) -> None:
 
 def test_bad_input_is_refused_at_the_field_and_the_secret_never_reaches_the_audit_log(admin) -> None:
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        webhooks.create_endpoint(session=session, actor=admin, data={
-            'name': ' ', 'url': 'http://shop.example.com/hook', 'events': 'order.paid, order.lost'})
+        webhooks.create_endpoint(
+            session=session,
+            actor=admin,
+            data={'name': ' ', 'url': 'http://shop.example.com/hook', 'events': 'order.paid, order.lost'},
+        )
     assert set(refused.value.errors) == {'name', 'url', 'events'}
     assert 'https://' in refused.value.errors['url']
     endpoint_id, secret = add_endpoint(admin, 'https://shop.example.com/hook', 'order.shipped order.paid')
     with session_scope() as session:
-        endpoint = webhooks.update_endpoint(session=session, actor=admin, endpoint_id=endpoint_id, version=1,
-                                            changes={'is_active': False})
+        endpoint = webhooks.update_endpoint(
+            session=session, actor=admin, endpoint_id=endpoint_id, version=1, changes={'is_active': False}
+        )
         assert (endpoint.events, endpoint.is_active, endpoint.version) == ('order.paid, order.shipped', False, 2)
         _, rotated = webhooks.rotate_secret(session=session, actor=admin, endpoint_id=endpoint_id, version=2)
     with read_session() as session:
@@ -237,6 +266,7 @@ def test_resend_tries_a_failed_delivery_again_at_once(admin) -> None:
 def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(admin) -> None:
     from backoffice.resources import resource
     from backoffice.services import crud
+
     webhook = resource('webhooks')
     endpoint_id, secret = add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
     submit('First')

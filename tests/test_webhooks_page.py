@@ -58,8 +58,11 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
         secret = user.find(marker='generated-password').elements.pop().value
         with read_session() as session:
             endpoint = session.exec(select(WebhookEndpoint)).one()
-        assert (secret_box.decrypt(endpoint.secret), endpoint.url, endpoint.events) == (secret, receiver.url,
-                                                                    'order.paid, request.created')
+        assert (secret_box.decrypt(endpoint.secret), endpoint.url, endpoint.events) == (
+            secret,
+            receiver.url,
+            'order.paid, request.created',
+        )
         user.find('Done').click()
         rows = await rows_of(user, 'url', receiver.url, 'url')
 
@@ -72,7 +75,8 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
 
         logged = await rows_of(user, 'attempts', 'Test event', 'event')  # the log refreshed live
         assert [(r['endpoint_id'], r['event'], r['status'], r['last_status_code']) for r in logged] == [
-            ('Shop front', 'Test event', 'Delivered', '200')]
+            ('Shop front', 'Test event', 'Delivered', '200')
+        ]
 
         _open(user, 'attempts', logged[0])  # a receiver lost it: send it again from the log
         await user.should_see('Resend', retries=30)

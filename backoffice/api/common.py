@@ -23,18 +23,29 @@ class Problem(BaseModel):
     detail: str
 
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias='Idempotency-Key', max_length=255,
-    description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
-                'creates nothing new. Remembered for 24 hours.')]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias='Idempotency-Key',
+        max_length=255,
+        description='Any unique string (a UUID): a retry with the same key and body gets the first answer again and '
+        'creates nothing new. Remembered for 24 hours.',
+    ),
+]
 
 IDEMPOTENCY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}}
+    409: {'model': Problem, 'description': 'The first call with this Idempotency-Key is still running'}
+}
 
 
-def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payload: BaseModel,
-                act: Callable[[Session], tuple[dict[str, Any], int]],
-                to_http: Callable[[ServiceError], HTTPException]) -> JSONResponse:
+def answer_once(
+    request: Request,
+    key: ApiKey,
+    idempotency_key: str | None,
+    payload: BaseModel,
+    act: Callable[[Session], tuple[dict[str, Any], int]],
+    to_http: Callable[[ServiceError], HTTPException],
+) -> JSONResponse:
     """Run `act` (one service call, returning the body and status code to answer); with an Idempotency-Key, at most
     once per key and body: a repeat gets the first answer with `Idempotent-Replayed: true`, another body under the
     same key 422. A refused call forgets the key, so a corrected retry may reuse it."""
@@ -42,16 +53,19 @@ def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payl
         if idempotency_key:
             fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
             try:
-                earlier = api_keys.reserve_idempotency_key(session=session, api_key=key,
-                                                           idempotency_key=idempotency_key, fingerprint=fingerprint)
+                earlier = api_keys.reserve_idempotency_key(
+                    session=session, api_key=key, idempotency_key=idempotency_key, fingerprint=fingerprint
+                )
             except api_keys.IdempotencyConflict as error:
-                raise HTTPException(422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error),
-                                           'type': 'idempotency_key_reused'}]) from None
+                raise HTTPException(
+                    422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error), 'type': 'idempotency_key_reused'}]
+                ) from None
             except api_keys.IdempotencyInProgress as error:
                 raise HTTPException(409, str(error)) from None
             if earlier is not None:
-                return JSONResponse(earlier.response, status_code=earlier.status_code,
-                                    headers={'Idempotent-Replayed': 'true'})
+                return JSONResponse(
+                    earlier.response, status_code=earlier.status_code, headers={'Idempotent-Replayed': 'true'}
+                )
         try:
             body, status_code = act(session)
         except BaseException as error:
@@ -61,8 +75,9 @@ def answer_once(request: Request, key: ApiKey, idempotency_key: str | None, payl
                 raise to_http(error) from None
             raise
         if idempotency_key:
-            api_keys.remember_response(session=session, api_key=key, idempotency_key=idempotency_key,
-                                       status_code=status_code, response=body)
+            api_keys.remember_response(
+                session=session, api_key=key, idempotency_key=idempotency_key, status_code=status_code, response=body
+            )
     return JSONResponse(body, status_code=status_code)
 
 
@@ -85,5 +100,6 @@ def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, ra
 def within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
     decision = limiter.hit(bucket)
     if not decision.allowed:
-        raise HTTPException(429, f'{message} Retry in {decision.retry_after} s.',
-                            headers={'Retry-After': str(decision.retry_after)})
+        raise HTTPException(
+            429, f'{message} Retry in {decision.retry_after} s.', headers={'Retry-After': str(decision.retry_after)}
+        )

@@ -27,12 +27,14 @@ class PublishedContent(BaseModel):
     title: str
     body: str = Field(description='Markdown; render it with a sanitising Markdown renderer')
     kind: ContentKind
-    published_at: datetime = Field(description='When this text was published (a page scheduled for later: when it '
-                                               'went live)')
+    published_at: datetime = Field(
+        description='When this text was published (a page scheduled for later: when it went live)'
+    )
     version: int | None = Field(default=None, description='Legal documents: the number of the version in force')
     effective_from: datetime | None = Field(default=None, description='Legal documents: in force since')
     effective_until: datetime | None = Field(
-        default=None, description='Legal documents: when a newer, already published version takes over')
+        default=None, description='Legal documents: when a newer, already published version takes over'
+    )
 
 
 class LegalVersionInfo(BaseModel):
@@ -98,15 +100,28 @@ def _or_404(read):
 
 def _published(entry: ContentEntry, version: LegalVersion | None) -> PublishedContent:
     if version is not None:
-        return PublishedContent(slug=entry.slug, title=version.title, body=version.body, kind=entry.kind,
-                                published_at=version.published_at, version=version.number,
-                                effective_from=version.effective_from, effective_until=version.effective_until)
+        return PublishedContent(
+            slug=entry.slug,
+            title=version.title,
+            body=version.body,
+            kind=entry.kind,
+            published_at=version.published_at,
+            version=version.number,
+            effective_from=version.effective_from,
+            effective_until=version.effective_until,
+        )
     published_at = entry.published_at or entry.updated_at
     live_since = max(published_at, entry.publish_at) if entry.publish_at else published_at
-    return PublishedContent(slug=entry.slug, title=entry.title, body=entry.body, kind=entry.kind,
-                            published_at=live_since)
+    return PublishedContent(
+        slug=entry.slug, title=entry.title, body=entry.body, kind=entry.kind, published_at=live_since
+    )
 
 
 def _info(version: LegalVersion) -> LegalVersionInfo:
-    return LegalVersionInfo(version=version.number, title=version.title, published_at=version.published_at,
-                            effective_from=version.effective_from, effective_until=version.effective_until)
+    return LegalVersionInfo(
+        version=version.number,
+        title=version.title,
+        published_at=version.published_at,
+        effective_from=version.effective_from,
+        effective_until=version.effective_until,
+    )

@@ -16,11 +16,15 @@ from backoffice.models import ApiKey
 from backoffice.runtime import ratelimit
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
-EVENT_CALLS_PER_MINUTE = 1200        # per key: the snippet sends from every visitor's browser with one key
+EVENT_CALLS_PER_MINUTE = 1200  # per key: the snippet sends from every visitor's browser with one key
 limiter = ratelimit.RateLimiter(EVENT_CALLS_PER_MINUTE, 60.0)
 # the snippet posts from the shop's own pages (another origin): the browser asks first (CORS preflight)
-CORS = {'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '86400'}
+CORS = {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': '86400',
+}
 
 
 class EventsRoute(SizeLimitedRoute):
@@ -33,13 +37,34 @@ router = APIRouter(prefix='/api/events', tags=['usage events'], route_class=Even
 class EventBatch(BaseModel):
     events: list[Any] = Field(
         max_length=capture.MAX_BATCH,
-        description=f'Up to {capture.MAX_BATCH} events, each shaped like `IncomingEvent`; each is checked on its own')
+        description=f'Up to {capture.MAX_BATCH} events, each shaped like `IncomingEvent`; each is checked on its own',
+    )
 
-    model_config = {'json_schema_extra': {'examples': [{'events': [
-        {'id': '5f0c…-1', 'type': 'visit', 'ts': '2026-11-23T18:04:05Z', 'anonymous_id': 'a-81c2',
-         'session_id': 's-1', 'props': {'path': '/', 'referrer': 'https://example.org'}},
-        {'id': '5f0c…-2', 'type': 'signup_completed', 'ts': '2026-11-23T18:06:40Z', 'anonymous_id': 'a-81c2',
-         'customer_email': 'jo@example.com'}]}]}}
+    model_config = {
+        'json_schema_extra': {
+            'examples': [
+                {
+                    'events': [
+                        {
+                            'id': '5f0c…-1',
+                            'type': 'visit',
+                            'ts': '2026-11-23T18:04:05Z',
+                            'anonymous_id': 'a-81c2',
+                            'session_id': 's-1',
+                            'props': {'path': '/', 'referrer': 'https://example.org'},
+                        },
+                        {
+                            'id': '5f0c…-2',
+                            'type': 'signup_completed',
+                            'ts': '2026-11-23T18:06:40Z',
+                            'anonymous_id': 'a-81c2',
+                            'customer_email': 'jo@example.com',
+                        },
+                    ]
+                }
+            ]
+        }
+    }
 
 
 class Refusal(BaseModel):
@@ -57,27 +82,43 @@ class BatchAccepted(BaseModel):
 
 def events_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may send events and is within its rate."""
-    return calling_key(request, 'events:write', limiter,
-                       f'Rate limit of {EVENT_CALLS_PER_MINUTE} event batches a minute for this API key reached.')
+    return calling_key(
+        request,
+        'events:write',
+        limiter,
+        f'Rate limit of {EVENT_CALLS_PER_MINUTE} event batches a minute for this API key reached.',
+    )
 
 
-@router.post('', status_code=202, response_model=BatchAccepted, responses={
-    **{413: {'model': Problem, 'description': f'The body is larger than {MAX_EVENTS_BODY_BYTES // 1024} KB'}},
-    401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
-    429: {'model': Problem, 'description': f'More than {EVENT_CALLS_PER_MINUTE} batches a minute with this key; '
-                                           '`Retry-After` says how many seconds to wait'},
-    403: {'model': Problem, 'description': 'The key lacks the `events:write` scope'},
-    422: {'description': f'Not a batch: no `events` list, or more than {capture.MAX_BATCH} events'}})
+@router.post(
+    '',
+    status_code=202,
+    response_model=BatchAccepted,
+    responses={
+        **{413: {'model': Problem, 'description': f'The body is larger than {MAX_EVENTS_BODY_BYTES // 1024} KB'}},
+        401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
+        429: {
+            'model': Problem,
+            'description': f'More than {EVENT_CALLS_PER_MINUTE} batches a minute with this key; '
+            '`Retry-After` says how many seconds to wait',
+        },
+        403: {'model': Problem, 'description': 'The key lacks the `events:write` scope'},
+        422: {'description': f'Not a batch: no `events` list, or more than {capture.MAX_BATCH} events'},
+    },
+)
 def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]) -> JSONResponse:
     """Record a batch of usage events. Good events are stored even when others in the batch are refused; an event
     whose id was sent before is ignored, so a batch may be resent safely after a timeout. The answer is the same
     whether or not a `customer_email` belongs to a customer. Events move their customers' last-seen time only when the
     key also holds `customers:seen` (never give that scope to the key in the shop's pages)."""
     with session_scope() as session:
-        result = capture.record_events(session=session, batch=payload.events,
-                                       mark_seen='customers:seen' in key.scopes)
-    body = BatchAccepted(accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected,
-                         errors=[Refusal(**error) for error in result.errors])
+        result = capture.record_events(session=session, batch=payload.events, mark_seen='customers:seen' in key.scopes)
+    body = BatchAccepted(
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        rejected=result.rejected,
+        errors=[Refusal(**error) for error in result.errors],
+    )
     return JSONResponse(body.model_dump(), status_code=202, headers={'Access-Control-Allow-Origin': '*'})
 
 

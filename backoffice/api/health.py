@@ -19,11 +19,16 @@ class Health(BaseModel):
     version: str
 
 
-@router.get('/healthz', response_model=Health, tags=['operations'],
-            responses={503: {'model': Health, 'description': 'The database cannot be reached'}})
+@router.get(
+    '/healthz',
+    response_model=Health,
+    tags=['operations'],
+    responses={503: {'model': Health, 'description': 'The database cannot be reached'}},
+)
 def healthz() -> JSONResponse:
     """Liveness and readiness in one: 200 when the database answers, 503 when it does not."""
     if database_is_reachable():
         return JSONResponse(Health(status='ok', database='ok', version=__version__).model_dump())
-    return JSONResponse(Health(status='error', database='unreachable', version=__version__).model_dump(),
-                        status_code=503)
+    return JSONResponse(
+        Health(status='error', database='unreachable', version=__version__).model_dump(), status_code=503
+    )

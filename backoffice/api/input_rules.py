@@ -58,8 +58,11 @@ class StrictRoute(APIRoute):
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
-        integer_params = {field.alias for field in (*self.dependant.path_params, *self.dependant.query_params)
-                          if _is_int(field.field_info.annotation)}
+        integer_params = {
+            field.alias
+            for field in (*self.dependant.path_params, *self.dependant.query_params)
+            if _is_int(field.field_info.annotation)
+        }
 
         async def strict(request: Request) -> Response:
             try:
@@ -68,16 +71,20 @@ class StrictRoute(APIRoute):
                 if body and _is_json(request.headers.get('content-type')):
                     request._json = read_json(body)  # what FastAPI reads next (Starlette caches the JSON here)
             except MalformedInput as error:
-                return JSONResponse({'detail': [{'loc': error.location, 'msg': str(error), 'type': 'malformed_input'}]},
-                                    status_code=422)
+                return JSONResponse(
+                    {'detail': [{'loc': error.location, 'msg': str(error), 'type': 'malformed_input'}]}, status_code=422
+                )
             return await handler(request)
 
         return strict
 
 
 def _check_parameters(request: Request, integer_params: set[str]) -> None:
-    for kind, values in (('path', request.path_params.items()), ('query', request.query_params.multi_items()),
-                         ('header', request.headers.items())):
+    for kind, values in (
+        ('path', request.path_params.items()),
+        ('query', request.query_params.multi_items()),
+        ('header', request.headers.items()),
+    ):
         for name, value in values:
             if not isinstance(value, str):
                 continue

@@ -31,13 +31,22 @@ bearer = HTTPBearer(auto_error=False, description='An API key with the orders:wr
 class NewOrderLine(BaseModel):
     sku: str = Field(min_length=1, max_length=40, description='The product, by SKU (any case)')
     quantity: int = Field(ge=1, le=orders.MAX_QUANTITY)
-    discount_percent: Decimal = Field(default=Decimal('0'), ge=0, le=100, max_digits=5, decimal_places=2,
-                                      description='A discount the shop granted on this line, in percent')
+    discount_percent: Decimal = Field(
+        default=Decimal('0'),
+        ge=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        description='A discount the shop granted on this line, in percent',
+    )
 
 
 class NewOrder(BaseModel):
-    external_id: str = Field(min_length=1, max_length=100, description="The shop's own order id: sending the same id "
-                                                                       'again returns the first order (200)')
+    external_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The shop's own order id: sending the same id again returns the first order (200)",
+    )
     email: str = Field(max_length=254, description="The customer's email; the customer is found by it, or created")
     name: str = Field(default='', max_length=120)
     lines: list[NewOrderLine] = Field(min_length=1, max_length=orders.MAX_LINES)
@@ -45,10 +54,24 @@ class NewOrder(BaseModel):
     shipping_address: str = Field(default='', max_length=1000)
     note: str = Field(default='', max_length=2000)
 
-    model_config = {'extra': 'forbid', 'json_schema_extra': {'examples': [{
-        'external_id': 'shop-10042', 'email': 'jo@example.com', 'name': 'Jo Miller',
-        'lines': [{'sku': 'MUG-BLUE', 'quantity': 2}, {'sku': 'TEE-M', 'quantity': 1, 'discount_percent': '10'}],
-        'shipping_name': 'Jo Miller', 'shipping_address': '1 Main St\n10115 Berlin'}]}}
+    model_config = {
+        'extra': 'forbid',
+        'json_schema_extra': {
+            'examples': [
+                {
+                    'external_id': 'shop-10042',
+                    'email': 'jo@example.com',
+                    'name': 'Jo Miller',
+                    'lines': [
+                        {'sku': 'MUG-BLUE', 'quantity': 2},
+                        {'sku': 'TEE-M', 'quantity': 1, 'discount_percent': '10'},
+                    ],
+                    'shipping_name': 'Jo Miller',
+                    'shipping_address': '1 Main St\n10115 Berlin',
+                }
+            ]
+        },
+    }
 
 
 class OrderPlaced(BaseModel):
@@ -61,26 +84,50 @@ class OrderPlaced(BaseModel):
 
 def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may send orders and is within its rate."""
-    return calling_key(request, 'orders:write', ratelimit.api_keys,
-                       f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
+    return calling_key(
+        request,
+        'orders:write',
+        ratelimit.api_keys,
+        f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.',
+    )
 
 
-@router.post('', status_code=201, response_model=OrderPlaced, responses={
-    **_SIZE, **_KEY,
-    200: {'model': OrderPlaced, 'description': 'This external_id was placed before: the first order, unchanged'},
-    403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
-    409: {'model': Problem, 'description': 'Not enough stock for a line (the message names each short SKU), or the '
-                                           'first call with this Idempotency-Key is still running'},
-    422: {'description': 'Invalid input (each field and why), or this Idempotency-Key was used with another body'}})
-def place_order(payload: NewOrder, request: Request, key: Annotated[ApiKey, Depends(orders_key)],
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    '',
+    status_code=201,
+    response_model=OrderPlaced,
+    responses={
+        **_SIZE,
+        **_KEY,
+        200: {'model': OrderPlaced, 'description': 'This external_id was placed before: the first order, unchanged'},
+        403: {'model': Problem, 'description': 'The key lacks the `orders:write` scope, or the customer is banned'},
+        409: {
+            'model': Problem,
+            'description': 'Not enough stock for a line (the message names each short SKU), or the '
+            'first call with this Idempotency-Key is still running',
+        },
+        422: {'description': 'Invalid input (each field and why), or this Idempotency-Key was used with another body'},
+    },
+)
+def place_order(
+    payload: NewOrder,
+    request: Request,
+    key: Annotated[ApiKey, Depends(orders_key)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Place an order: it is pending until paid, and its lines are reserved. Idempotent by `external_id`, and by an
     `Idempotency-Key` header when one is sent (the same key with another body is refused with 422)."""
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
         placed = orders.place_order(session=session, source=OrderSource.api, data=payload.model_dump())
         order = placed.order
-        body = OrderPlaced(id=order.id, number=order.number, status=order.status.value, currency=order.currency,
-                           total=f'{order.total:.2f}').model_dump()
+        body = OrderPlaced(
+            id=order.id,
+            number=order.number,
+            status=order.status.value,
+            currency=order.currency,
+            total=f'{order.total:.2f}',
+        ).model_dump()
         return body, 201 if placed.created else 200
 
     response = answer_once(request, key, idempotency_key, payload, act, _http_error)
@@ -91,8 +138,17 @@ def place_order(payload: NewOrder, request: Request, key: Annotated[ApiKey, Depe
 
 def _http_error(error: ServiceError) -> HTTPException:
     if isinstance(error, ValidationFailed):  # FastAPI's own 422 shape: lines.0.sku → ['body', 'lines', 0, 'sku']
-        return HTTPException(422, [{'loc': ['body', *(int(p) if p.isdigit() else p for p in field.split('.') if p)],
-                                    'msg': message, 'type': 'value_error'} for field, message in error.errors.items()])
+        return HTTPException(
+            422,
+            [
+                {
+                    'loc': ['body', *(int(p) if p.isdigit() else p for p in field.split('.') if p)],
+                    'msg': message,
+                    'type': 'value_error',
+                }
+                for field, message in error.errors.items()
+            ],
+        )
     if isinstance(error, orders.CustomerBanned | PermissionDenied):
         return HTTPException(403, str(error))
     if isinstance(error, stock.OutOfStock):

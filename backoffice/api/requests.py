@@ -65,9 +65,20 @@ class NewRequest(BaseModel):
     type: TicketType | None = Field(default=None, description='Default: question')
     order_number: str | None = Field(default=None, max_length=40)
 
-    model_config = {'json_schema_extra': {'examples': [{
-        'email': 'jo@example.com', 'name': 'Jo Miller', 'subject': 'Where is my parcel?',
-        'body': 'I ordered a week ago and have heard nothing since.', 'type': 'question', 'order_number': 'A-1042'}]}}
+    model_config = {
+        'json_schema_extra': {
+            'examples': [
+                {
+                    'email': 'jo@example.com',
+                    'name': 'Jo Miller',
+                    'subject': 'Where is my parcel?',
+                    'body': 'I ordered a week ago and have heard nothing since.',
+                    'type': 'question',
+                    'order_number': 'A-1042',
+                }
+            ]
+        }
+    }
 
 
 class RequestCreated(BaseModel):
@@ -99,23 +110,43 @@ class Rated(BaseModel):
 _SIZE = {413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'}}
 _KEY = {
     401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
-    429: {'model': Problem, 'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this '
-                                           'key; `Retry-After` says how many seconds to wait'},
+    429: {
+        'model': Problem,
+        'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this '
+        'key; `Retry-After` says how many seconds to wait',
+    },
 }
 
 
 def requests_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
     """The calling key, if it may write requests and is within its rate."""
-    return calling_key(request, 'requests:write', ratelimit.api_keys,
-                       f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.')
+    return calling_key(
+        request,
+        'requests:write',
+        ratelimit.api_keys,
+        f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.',
+    )
 
 
-@router.post('', status_code=201, response_model=RequestCreated, responses={
-    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
-    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'}})
-def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey, Depends(requests_key)],
-                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    '',
+    status_code=201,
+    response_model=RequestCreated,
+    responses={
+        **_SIZE,
+        **_KEY,
+        **IDEMPOTENCY_RESPONSES,
+        403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
+    },
+)
+def submit_request(
+    payload: NewRequest,
+    request: Request,
+    key: Annotated[ApiKey, Depends(requests_key)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Open a customer request. The customer is found by email, or created."""
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
         ticket = tickets.submit_request(session=session, source=TicketSource.api, **payload.model_dump())
         return RequestCreated(id=ticket.id, number=ticket.number).model_dump(), 201
@@ -123,14 +154,27 @@ def submit_request(payload: NewRequest, request: Request, key: Annotated[ApiKey,
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
 
 
-@router.post('/{number}/messages', status_code=201, response_model=FollowUpAdded, responses={
-    **_SIZE, **_KEY, **IDEMPOTENCY_RESPONSES,
-    403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
-    404: {'model': Problem, 'description': 'No request with this number for this email'}})
-def add_follow_up(number: RequestNumber, payload: FollowUp, request: Request,
-                  key: Annotated[ApiKey, Depends(requests_key)],
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    '/{number}/messages',
+    status_code=201,
+    response_model=FollowUpAdded,
+    responses={
+        **_SIZE,
+        **_KEY,
+        **IDEMPOTENCY_RESPONSES,
+        403: {'model': Problem, 'description': 'The key lacks the `requests:write` scope, or the customer is banned'},
+        404: {'model': Problem, 'description': 'No request with this number for this email'},
+    },
+)
+def add_follow_up(
+    number: RequestNumber,
+    payload: FollowUp,
+    request: Request,
+    key: Annotated[ApiKey, Depends(requests_key)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Add the customer's follow-up to a request's thread (it reopens a solved request)."""
+
     def act(session: Session) -> tuple[dict[str, Any], int]:
         message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
         return FollowUpAdded(id=message.id, number=number).model_dump(), 201
@@ -138,10 +182,19 @@ def add_follow_up(number: RequestNumber, payload: FollowUp, request: Request,
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
 
 
-@router.post('/{number}/rating', status_code=200, response_model=Rated, responses={
-    **_SIZE,
-    404: {'model': Problem, 'description': 'No request with this number and token'},
-    429: {'model': Problem, 'description': 'Too many ratings from this address; `Retry-After` says how long to wait'}})
+@router.post(
+    '/{number}/rating',
+    status_code=200,
+    response_model=Rated,
+    responses={
+        **_SIZE,
+        404: {'model': Problem, 'description': 'No request with this number and token'},
+        429: {
+            'model': Problem,
+            'description': 'Too many ratings from this address; `Retry-After` says how long to wait',
+        },
+    },
+)
 def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Rated:
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
@@ -149,8 +202,9 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
     within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
     with session_scope() as session:
         try:
-            tickets.rate(session=session, number=number, token=payload.token, score=payload.score,
-                         comment=payload.comment)
+            tickets.rate(
+                session=session, number=number, token=payload.token, score=payload.score, comment=payload.comment
+            )
         except ServiceError as error:
             raise _http_error(error) from None
     return Rated(number=number, score=payload.score)
@@ -158,8 +212,13 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
 
 def _http_error(error: ServiceError) -> HTTPException:
     if isinstance(error, ValidationFailed):  # the same shape as FastAPI's own 422: a list of {loc, msg, type}
-        return HTTPException(422, [{'loc': _location(field), 'msg': message, 'type': 'value_error'}
-                                   for field, message in error.errors.items()])
+        return HTTPException(
+            422,
+            [
+                {'loc': _location(field), 'msg': message, 'type': 'value_error'}
+                for field, message in error.errors.items()
+            ],
+        )
     if isinstance(error, tickets.CustomerBanned | PermissionDenied):
         return HTTPException(403, str(error))
     if isinstance(error, NotFound):

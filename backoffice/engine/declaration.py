@@ -15,8 +15,21 @@ from backoffice.permissions import PERMISSIONS
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
-FieldKind = Literal['text', 'email', 'password', 'long_text', 'markdown', 'number', 'money', 'choice', 'date',
-                    'datetime', 'bool', 'related', 'image']
+FieldKind = Literal[
+    'text',
+    'email',
+    'password',
+    'long_text',
+    'markdown',
+    'number',
+    'money',
+    'choice',
+    'date',
+    'datetime',
+    'bool',
+    'related',
+    'image',
+]
 FilterKind = Literal['choice', 'bool', 'present', 'date_range', 'related', 'number_range']
 
 
@@ -26,11 +39,11 @@ class Column:
     label: str
     kind: ColumnKind = 'text'
     sortable: bool = True
-    on_phone: bool = True          # False: hidden under 600 px
-    shown: bool = True             # False: listed under "Columns" but not shown until chosen (or a view shows it)
-    wrap: bool = False             # long text (a subject) wraps over lines instead of widening the table
+    on_phone: bool = True  # False: hidden under 600 px
+    shown: bool = True  # False: listed under "Columns" but not shown until chosen (or a view shows it)
+    wrap: bool = False  # long text (a subject) wraps over lines instead of widening the table
     choices: dict[str, str] | None = None
-    related: str | None = None     # key of the resource whose record this column points at
+    related: str | None = None  # key of the resource whose record this column points at
 
 
 @dataclass(frozen=True)
@@ -42,8 +55,8 @@ class FormField:
     help: str = ''
     choices: dict[str, str] | None = None
     related: str | None = None
-    on_create: bool = True         # False: not asked when creating (set by the system or an action)
-    on_edit: bool = True           # False: shown read-only when editing
+    on_create: bool = True  # False: not asked when creating (set by the system or an action)
+    on_edit: bool = True  # False: shown read-only when editing
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,9 @@ class Outcome:
 class RunAction(Protocol):
     """An action's service function; `inputs` are the values of the action's input fields."""
 
-    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None = ...,
-                 **inputs: Any) -> Any: ...
+    def __call__(
+        self, *, session: Session, actor: Any, record_id: int, version: int | None = ..., **inputs: Any
+    ) -> Any: ...
 
 
 class CreateWith(Protocol):
@@ -92,8 +106,9 @@ class CreateWith(Protocol):
 class UpdateWith(Protocol):
     """A resource's own update: refuses a stale `version`, returns the record."""
 
-    def __call__(self, *, session: Session, actor: Any, record_id: int, version: int | None,
-                 changes: dict[str, Any]) -> Any: ...
+    def __call__(
+        self, *, session: Session, actor: Any, record_id: int, version: int | None, changes: dict[str, Any]
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -113,31 +128,31 @@ class Action:
 
 @dataclass(frozen=True)
 class Resource:
-    key: Topic | str                           # URL segment; a Topic when its changes are published (Topic.customers)
-    label: str                                 # 'Customers'
-    singular: str                              # 'customer'
+    key: Topic | str  # URL segment; a Topic when its changes are published (Topic.customers)
+    label: str  # 'Customers'
+    singular: str  # 'customer'
     model: type[SQLModel]
-    create: type[BaseModel] | None             # validates a new record (None: a read-only resource)
-    update: type[BaseModel] | None             # validates changes (every field optional)
+    create: type[BaseModel] | None  # validates a new record (None: a read-only resource)
+    update: type[BaseModel] | None  # validates changes (every field optional)
     columns: tuple[Column, ...]
     fields: tuple[FormField, ...]
-    permission: str                            # 'customers' → 'customers.read' / 'customers.write'
-    title: str = 'name'                        # the field that names a record in messages and type-aheads
+    permission: str  # 'customers' → 'customers.read' / 'customers.write'
+    title: str = 'name'  # the field that names a record in messages and type-aheads
     search: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = ()
     default_sort: str = 'id'
     default_descending: bool = False
-    unique: tuple[str, ...] = ()               # fields whose duplicates are refused with a field error
-    soft_delete: bool = True                   # delete moves to the trash (the model has deleted_at)
+    unique: tuple[str, ...] = ()  # fields whose duplicates are refused with a field error
+    soft_delete: bool = True  # delete moves to the trash (the model has deleted_at)
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
     # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
     # the generic service then validates nothing for them: their service does it all.
     create_with: CreateWith | None = None
     update_with: UpdateWith | None = None
-    read: str | None = None                    # permission names when they are not '<permission>.read/.write'
+    read: str | None = None  # permission names when they are not '<permission>.read/.write'
     write: str | None = None
-    audit_entity: str | None = None            # the name its audit entries use, when not the key
+    audit_entity: str | None = None  # the name its audit entries use, when not the key
     related_lists: tuple[RelatedList, ...] = ()  # detail tabs of other resources' records that point at a record
     lookup_where: Callable[[], list[Any]] | None = None  # conditions on what a related select offers (type-ahead)
     # conditions on the rows this actor may read, applied to every list, count, export and record read (the audit
@@ -145,7 +160,7 @@ class Resource:
     row_filter: Callable[[Any], list[Any]] | None = None
     icon: str = 'table_rows'
     description: str = ''
-    plural: str = ''                           # how a count reads ('12 changes'); default: the label in lower case
+    plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -195,20 +210,28 @@ def check_references() -> None:
     an existing filter of it."""
     problems = []
     for declared in RESOURCES.values():
-        for kind, item in [('column', c) for c in declared.columns] + [('field', f) for f in declared.fields] + \
-                [('filter', f) for f in declared.filters] + \
-                [('action input', i) for a in declared.actions for i in a.inputs]:
+        for kind, item in (
+            [('column', c) for c in declared.columns]
+            + [('field', f) for f in declared.fields]
+            + [('filter', f) for f in declared.filters]
+            + [('action input', i) for a in declared.actions for i in a.inputs]
+        ):
             if item.related is not None and item.related not in RESOURCES:
-                problems.append(f'resource {declared.key!r}: {kind} {item.name!r} is related to an unknown resource '
-                                f'{item.related!r}')
+                problems.append(
+                    f'resource {declared.key!r}: {kind} {item.name!r} is related to an unknown resource '
+                    f'{item.related!r}'
+                )
         for tab in declared.related_lists:
             target = RESOURCES.get(tab.resource)
             if target is None:
-                problems.append(f'resource {declared.key!r}: related list {tab.label!r} shows an unknown resource '
-                                f'{tab.resource!r}')
+                problems.append(
+                    f'resource {declared.key!r}: related list {tab.label!r} shows an unknown resource {tab.resource!r}'
+                )
             elif tab.filter not in {f.name for f in target.filters}:
-                problems.append(f'resource {declared.key!r}: related list {tab.label!r} filters {tab.resource!r} by '
-                                f'{tab.filter!r}, which is not one of its filters')
+                problems.append(
+                    f'resource {declared.key!r}: related list {tab.label!r} filters {tab.resource!r} by '
+                    f'{tab.filter!r}, which is not one of its filters'
+                )
     if problems:
         raise DeclarationError('; '.join(problems))
 

@@ -16,7 +16,7 @@ from backoffice.models import Customer, EventType, UsageEvent, utcnow
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=10)  # a front office's clock may run a little fast
-MAX_AGE = timedelta(days=90)              # older than this is a replay or a broken client
+MAX_AGE = timedelta(days=90)  # older than this is a replay or a broken client
 
 
 class IncomingEvent(BaseModel):
@@ -60,8 +60,8 @@ class IncomingEvent(BaseModel):
 
 @dataclass
 class BatchResult:
-    accepted: int = 0       # stored now
-    duplicates: int = 0     # stored before (or twice in this batch): not counted again
+    accepted: int = 0  # stored now
+    duplicates: int = 0  # stored before (or twice in this batch): not counted again
     errors: list[dict[str, Any]] = field(default_factory=list)  # {index, id, reason}
 
     @property
@@ -75,8 +75,9 @@ def _sent_id(raw: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)[:64]
 
 
-def record_events(*, session: Session, batch: list[Any], now: datetime | None = None,
-                  mark_seen: bool = False) -> BatchResult:
+def record_events(
+    *, session: Session, batch: list[Any], now: datetime | None = None, mark_seen: bool = False
+) -> BatchResult:
     """Store a batch of events; each bad one is refused on its own, with its index, id and the reason.
 
     The answer never depends on whether a customer_email is known (the events key sits in every shop page, so it must
@@ -105,9 +106,17 @@ def record_events(*, session: Session, batch: list[Any], now: datetime | None = 
     rows = []
     for _index, event in valid:
         customer_id = customers.get(event.customer_email.strip().lower()) if event.customer_email else None
-        rows.append({'client_id': event.id, 'type': int(EventType[event.type]), 'ts': event.ts,
-                     'customer_id': customer_id, 'anonymous_id': event.anonymous_id,
-                     'session_id': event.session_id, 'props': event.props})
+        rows.append(
+            {
+                'client_id': event.id,
+                'type': int(EventType[event.type]),
+                'ts': event.ts,
+                'customer_id': customer_id,
+                'anonymous_id': event.anonymous_id,
+                'session_id': event.session_id,
+                'props': event.props,
+            }
+        )
     if rows:
         stored = _insert_new(session, rows)
         result.accepted = stored
@@ -133,17 +142,22 @@ def _touch_last_seen(session: Session, rows: list[dict[str, Any]]) -> None:
         if row['customer_id'] is not None:
             latest[row['customer_id']] = max(row['ts'], latest.get(row['customer_id'], row['ts']))
     for customer_id, ts in latest.items():
-        session.execute(update(Customer).where(col(Customer.id) == customer_id)
-                        .where((col(Customer.last_seen_at).is_(None)) | (col(Customer.last_seen_at) < ts))
-                        .values(last_seen_at=ts))
+        session.execute(
+            update(Customer)
+            .where(col(Customer.id) == customer_id)
+            .where((col(Customer.last_seen_at).is_(None)) | (col(Customer.last_seen_at) < ts))
+            .values(last_seen_at=ts)
+        )
 
 
 def _customer_ids(session: Session, emails: set[str]) -> dict[str, int]:
     if not emails:
         return {}
-    found = session.exec(select(func.lower(Customer.email), Customer.id)
-                         .where(func.lower(Customer.email).in_(sorted(emails)))
-                         .where(col(Customer.deleted_at).is_(None))).all()
+    found = session.exec(
+        select(func.lower(Customer.email), Customer.id)
+        .where(func.lower(Customer.email).in_(sorted(emails)))
+        .where(col(Customer.deleted_at).is_(None))
+    ).all()
     return dict(found)
 
 

@@ -18,28 +18,49 @@ ACTIVITY_TYPES = [t.name for t in EventType]
 
 @dataclass(frozen=True)
 class Definitions:
-    active_min_events: int = 1          # an active user has at least this many events …
-    active_days: int = 30               # … in this many days up to the day counted …
-    active_types: tuple[str, ...] = ('visit', 'page_view', 'login', 'product_viewed', 'cart_add',
-                                     'checkout_started', 'order_placed')  # … of these types
-    abandonment_hours: int = 24         # a started sign-up or checkout not finished within this is abandoned
-    at_risk_days: int = 14              # a customer active before but not for this many days is at risk
+    active_min_events: int = 1  # an active user has at least this many events …
+    active_days: int = 30  # … in this many days up to the day counted …
+    active_types: tuple[str, ...] = (
+        'visit',
+        'page_view',
+        'login',
+        'product_viewed',
+        'cart_add',
+        'checkout_started',
+        'order_placed',
+    )  # … of these types
+    abandonment_hours: int = 24  # a started sign-up or checkout not finished within this is abandoned
+    at_risk_days: int = 14  # a customer active before but not for this many days is at risk
 
     def describe_active(self) -> str:
         types = ', '.join(t.replace('_', ' ') for t in self.active_types)
         times = 'event' if self.active_min_events == 1 else 'events'
-        return (f'Customers with at least {self.active_min_events} {times} ({types}) '
-                f'in the {self.active_days} days up to that day.')
+        return (
+            f'Customers with at least {self.active_min_events} {times} ({types}) '
+            f'in the {self.active_days} days up to that day.'
+        )
 
 
-LIMITS = {'active_min_events': (1, 1000), 'active_days': (1, 365), 'abandonment_hours': (1, 24 * 14),
-          'at_risk_days': (1, 365)}
-LABELS = {'active_min_events': 'Events needed to count as active', 'active_days': 'Days looked back for activity',
-          'active_types': 'Which events count as activity', 'abandonment_hours': 'Abandonment window (hours)',
-          'at_risk_days': 'At risk after this many inactive days'}
-AFFECTS = {'active_min_events': ('active_users',), 'active_days': ('active_users',),
-           'active_types': ('active_users',), 'abandonment_hours': ('signup_abandonment', 'checkout_abandonment'),
-           'at_risk_days': ()}  # segments read it live
+LIMITS = {
+    'active_min_events': (1, 1000),
+    'active_days': (1, 365),
+    'abandonment_hours': (1, 24 * 14),
+    'at_risk_days': (1, 365),
+}
+LABELS = {
+    'active_min_events': 'Events needed to count as active',
+    'active_days': 'Days looked back for activity',
+    'active_types': 'Which events count as activity',
+    'abandonment_hours': 'Abandonment window (hours)',
+    'at_risk_days': 'At risk after this many inactive days',
+}
+AFFECTS = {
+    'active_min_events': ('active_users',),
+    'active_days': ('active_users',),
+    'active_types': ('active_users',),
+    'abandonment_hours': ('signup_abandonment', 'checkout_abandonment'),
+    'at_risk_days': (),
+}  # segments read it live
 
 
 def affected(diff: dict[str, Any]) -> list[str]:
@@ -62,13 +83,23 @@ def change(*, session: Session, actor: User, values: dict[str, Any]) -> tuple[De
     require(actor, 'settings.manage')
     before = current(session=session)
     after = clean({**asdict(before), **values})
-    diff = {name: [_plain(getattr(before, name)), _plain(getattr(after, name))] for name in LABELS
-            if getattr(before, name) != getattr(after, name)}
+    diff = {
+        name: [_plain(getattr(before, name)), _plain(getattr(after, name))]
+        for name in LABELS
+        if getattr(before, name) != getattr(after, name)
+    }
     if not diff:
         return before, {}
     session.add(KpiDefinition(changed_by=actor.email, values=_values(after)))
-    audit.record(session, actor, 'kpis.definitions_changed', 'kpi_definitions', None, changes=diff,
-                 summary='Changed KPI definitions: ' + ', '.join(LABELS[name].lower() for name in diff))
+    audit.record(
+        session,
+        actor,
+        'kpis.definitions_changed',
+        'kpi_definitions',
+        None,
+        changes=diff,
+        summary='Changed KPI definitions: ' + ', '.join(LABELS[name].lower() for name in diff),
+    )
     session.commit()
     return after, diff
 

@@ -20,8 +20,13 @@ from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utc
 from backoffice.services import app_settings
 
 PERIODS = {7: 'Last 7 days', 30: 'Last 30 days', 90: 'Last 90 days'}
-FUNNEL = [('visits', 'Visits'), ('product_views', 'Product views'), ('cart_adds', 'Added to cart'),
-          ('checkouts', 'Checkouts'), ('orders', 'Orders')]
+FUNNEL = [
+    ('visits', 'Visits'),
+    ('product_views', 'Product views'),
+    ('cart_adds', 'Added to cart'),
+    ('checkouts', 'Checkouts'),
+    ('orders', 'Orders'),
+]
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,9 @@ class Card:
     unit: str
     value: float | None
     previous: float | None
-    change: float | None        # percent change against the previous period
-    good: bool | None           # whether the change is good news
-    spark: list[float | None]   # one value per day of the period
+    change: float | None  # percent change against the previous period
+    good: bool | None  # whether the change is good news
+    spark: list[float | None]  # one value per day of the period
     definition: str
 
 
@@ -81,8 +86,11 @@ def dashboard(*, session: Session, period: Period) -> Dashboard:
         if key in _dashboards:
             _dashboards.move_to_end(key)
             return _dashboards[key]
-    result = Dashboard(cards(session=session, period=period),
-                       series(session=session, period=period, keys=CHART_KEYS), funnel(session=session, period=period))
+    result = Dashboard(
+        cards(session=session, period=period),
+        series(session=session, period=period, keys=CHART_KEYS),
+        funnel(session=session, period=period),
+    )
     with _dashboards_lock:
         _dashboards[key] = result
         while len(_dashboards) > 16:  # a few periods, the newest state of each
@@ -92,8 +100,9 @@ def dashboard(*, session: Session, period: Period) -> Dashboard:
 
 def frame(*, session: Session, first: date, last: date, keys: list[str] | None = None) -> pd.DataFrame:
     """The aggregates of [first, last]: one row per (kpi, day)."""
-    statement = select(KpiDaily.kpi, KpiDaily.day, KpiDaily.value, KpiDaily.numerator, KpiDaily.denominator,
-                       KpiDaily.computed_at).where(KpiDaily.day >= first, KpiDaily.day <= last)
+    statement = select(
+        KpiDaily.kpi, KpiDaily.day, KpiDaily.value, KpiDaily.numerator, KpiDaily.denominator, KpiDaily.computed_at
+    ).where(KpiDaily.day >= first, KpiDaily.day <= last)
     if keys is not None:
         statement = statement.where(KpiDaily.kpi.in_(keys))
     rows = session.execute(statement).all()
@@ -115,16 +124,28 @@ def cards(*, session: Session, period: Period) -> list[Card]:
             change = round(100 * (value - previous) / abs(previous), 1)
         good = None if not change else (change > 0) == (kpi.good == 'up')
         spark = now.set_index('day')['value'].reindex(index)
-        result.append(Card(kpi.key, kpi.label, kpi.unit, value, previous, change, good,
-                           [None if pd.isna(v) else float(v) for v in spark], kpi.describe(defs)))
+        result.append(
+            Card(
+                kpi.key,
+                kpi.label,
+                kpi.unit,
+                value,
+                previous,
+                change,
+                good,
+                [None if pd.isna(v) else float(v) for v in spark],
+                kpi.describe(defs),
+            )
+        )
     return result
 
 
 def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame:
     """Days × KPIs, every day of the period present (missing values as NaN)."""
     data = frame(session=session, first=period.first, last=period.last, keys=keys)
-    table = data.pivot_table(index='day', columns='kpi', values='value', aggfunc='first') if len(data) else \
-        pd.DataFrame()
+    table = (
+        data.pivot_table(index='day', columns='kpi', values='value', aggfunc='first') if len(data) else pd.DataFrame()
+    )
     return table.reindex(index=days.span(period.first, period.last), columns=keys)
 
 
@@ -148,39 +169,59 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     start, end = days.bounds(days.today(zone), zone)
     if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
         o = src.orders.c
-        rows = session.execute(select(o.number, o.status, o.total, o.placed_at).where(
-            o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED)).order_by(o.placed_at.desc())
-            .limit(limit)).all()
+        rows = session.execute(
+            select(o.number, o.status, o.total, o.placed_at)
+            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED))
+            .order_by(o.placed_at.desc())
+            .limit(limit)
+        ).all()
         return ['Order', 'Status', 'Total', 'Placed'], [
             {'Order': r.number, 'Status': r.status, 'Total': f'{r.total:,.2f}', 'Placed': _clock(r.placed_at, zone)}
-            for r in rows]
+            for r in rows
+        ]
     if 'tickets' in kpi.sources:
         t = src.tickets.c
-        condition = {'sla_breaches': (t.sla_breached_at >= start) & (t.sla_breached_at < end),
-                     'csat': (t.rated_at >= start) & (t.rated_at < end)}.get(key, t.solved_at.is_(None) & t.status.in_(
-                         ['new', 'open', 'waiting']))
-        rows = session.execute(select(t.number, t.subject, t.status, t.rating).where(condition)
-                               .order_by(t.number.desc()).limit(limit)).all()
+        condition = {
+            'sla_breaches': (t.sla_breached_at >= start) & (t.sla_breached_at < end),
+            'csat': (t.rated_at >= start) & (t.rated_at < end),
+        }.get(key, t.solved_at.is_(None) & t.status.in_(['new', 'open', 'waiting']))
+        rows = session.execute(
+            select(t.number, t.subject, t.status, t.rating).where(condition).order_by(t.number.desc()).limit(limit)
+        ).all()
         return ['Request', 'Subject', 'Status', 'Rating'], [
             {'Request': f'#{r.number}', 'Subject': r.subject, 'Status': r.status, 'Rating': r.rating or ''}
-            for r in rows]
+            for r in rows
+        ]
     if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
         s = src.stock_levels.c
-        rows = session.execute(select(src.stock_levels.c.product_id, s.on_hand, s.reserved, s.min_qty).where(
-            s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty).limit(limit)).all()
+        rows = session.execute(
+            select(src.stock_levels.c.product_id, s.on_hand, s.reserved, s.min_qty)
+            .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
+            .limit(limit)
+        ).all()
         return ['Product', 'On hand', 'Reserved', 'Minimum'], [
-            {'Product': r.product_id, 'On hand': r.on_hand, 'Reserved': r.reserved, 'Minimum': r.min_qty}
-            for r in rows]
+            {'Product': r.product_id, 'On hand': r.on_hand, 'Reserved': r.reserved, 'Minimum': r.min_qty} for r in rows
+        ]
     e = src.events.c
-    kinds = {'visits': EventType.visit, 'page_views': EventType.page_view, 'signups': EventType.signup_completed,
-             'signup_abandonment': EventType.signup_started, 'checkout_abandonment': EventType.checkout_started}
+    kinds = {
+        'visits': EventType.visit,
+        'page_views': EventType.page_view,
+        'signups': EventType.signup_completed,
+        'signup_abandonment': EventType.signup_started,
+        'checkout_abandonment': EventType.checkout_started,
+    }
     statement = select(e.type, e.ts, e.customer_id, e.anonymous_id).where(e.ts >= start, e.ts < end)
     if key in kinds:
         statement = statement.where(e.type == int(kinds[key]))
     rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
     return ['Event', 'At', 'Visitor'], [
-        {'Event': EventType(r.type).name.replace('_', ' '), 'At': _clock(r.ts, zone),
-         'Visitor': f'customer {r.customer_id}' if r.customer_id else r.anonymous_id} for r in rows]
+        {
+            'Event': EventType(r.type).name.replace('_', ' '),
+            'At': _clock(r.ts, zone),
+            'Visitor': f'customer {r.customer_id}' if r.customer_id else r.anonymous_id,
+        }
+        for r in rows
+    ]
 
 
 def _within(data: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -204,6 +245,7 @@ def _aggregate(kpi: Kpi, data: pd.DataFrame) -> float | None:
 
 def _clock(instant: datetime | None, zone: str) -> str:
     from zoneinfo import ZoneInfo
+
     return instant.astimezone(ZoneInfo(zone)).strftime('%H:%M') if instant else ''
 
 

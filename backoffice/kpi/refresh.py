@@ -25,8 +25,8 @@ from backoffice.services import app_settings
 
 log = logging.getLogger(__name__)
 
-NIGHTLY_DAYS = 35           # the nightly job recomputes this many days up to today
-INCREMENTAL_MAX_DAYS = 35   # new rows dated earlier than this wait for a full recompute
+NIGHTLY_DAYS = 35  # the nightly job recomputes this many days up to today
+INCREMENTAL_MAX_DAYS = 35  # new rows dated earlier than this wait for a full recompute
 SOURCES = ('events', 'orders', 'tickets', 'stock')
 GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
 MAX_GAPS = 500
@@ -69,8 +69,14 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
     return len(values)
 
 
-def recompute(*, first: date | None = None, last: date | None = None, keys: Iterable[str] | None = None,
-              run_id: int | None = None, now: datetime | None = None) -> int:
+def recompute(
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    keys: Iterable[str] | None = None,
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
     """Recompute every day from `first` to `last` (default: the nightly window up to today), writing each day as it
     is done and recording the progress in the job run `run_id`."""
     registry.forget_event_days()  # the full recompute reads everything afresh (a customer's deletion, say)
@@ -86,14 +92,18 @@ def recompute(*, first: date | None = None, last: date | None = None, keys: Iter
     spanned: dict[str, dict[date, dict]] = {}
     with read_session() as session:  # the KPIs that compute a span at once, before the day-by-day ones
         for kpi in (k for k in chosen if k.compute_span):
-            spanned[kpi.key] = {day: _row(kpi, day, value) for day, value in
-                                kpi.compute_span(session, first, last, zone, defs).items()}
+            spanned[kpi.key] = {
+                day: _row(kpi, day, value) for day, value in kpi.compute_span(session, first, last, zone, defs).items()
+            }
     written = 0
     for number, day in enumerate(span, start=1):
         with read_session() as session:
             shared: dict[date, Day] = {}
-            values = [spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs, shared)
-                      for kpi in chosen if not kpi.snapshot or day == today]
+            values = [
+                spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs, shared)
+                for kpi in chosen
+                if not kpi.snapshot or day == today
+            ]
         with session_scope() as session:
             _write(session, values)
             session.commit()
@@ -142,14 +152,29 @@ def latest_runs(*, session: Session, limit: int = 30) -> list[KpiJobRun]:
 
 
 def running_recompute(*, session: Session) -> KpiJobRun | None:
-    return session.execute(select(KpiJobRun).where(KpiJobRun.job == 'kpi-recompute', KpiJobRun.finished_at.is_(None))
-                           .order_by(col(KpiJobRun.id).desc()).limit(1)).scalars().first()
+    return (
+        session.execute(
+            select(KpiJobRun)
+            .where(KpiJobRun.job == 'kpi-recompute', KpiJobRun.finished_at.is_(None))
+            .order_by(col(KpiJobRun.id).desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
-def _compute(session: Session, kpi: Kpi, day: date, zone: str, defs: definitions.Definitions,
-             shared: dict[date, Day] | None = None) -> dict:
+
+def _compute(
+    session: Session,
+    kpi: Kpi,
+    day: date,
+    zone: str,
+    defs: definitions.Definitions,
+    shared: dict[date, Day] | None = None,
+) -> dict:
     """One KPI's value of one day; KPIs of the same day given the same `shared` reuse each other's aggregates."""
     shared = {} if shared is None else shared
     if day not in shared:
@@ -169,14 +194,22 @@ def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs
                 spans[kpi.key] = (min(first, day), max(last, day))
     for key, (first, last) in spans.items():
         kpi = next(k for k in KPIS if k.key == key)
-        values += [_row(kpi, day, value) for day, value in
-                   kpi.compute_span(session, first, last, zone, defs, remember=True).items()]
+        values += [
+            _row(kpi, day, value)
+            for day, value in kpi.compute_span(session, first, last, zone, defs, remember=True).items()
+        ]
     return values
 
 
 def _row(kpi: Kpi, day: date, result: DayValue) -> dict:
-    return {'kpi': kpi.key, 'day': day, 'value': result.value, 'numerator': result.numerator,
-            'denominator': result.denominator, 'computed_at': utcnow()}
+    return {
+        'kpi': kpi.key,
+        'day': day,
+        'value': result.value,
+        'numerator': result.numerator,
+        'denominator': result.denominator,
+        'computed_at': utcnow(),
+    }
 
 
 def _write(session: Session, values: list[dict]) -> None:
@@ -184,8 +217,10 @@ def _write(session: Session, values: list[dict]) -> None:
         return
     dialect = postgresql if session.bind.dialect.name == 'postgresql' else sqlite
     statement = dialect.insert(KpiDaily.__table__)
-    statement = statement.on_conflict_do_update(index_elements=['kpi', 'day'], set_={
-        name: statement.excluded[name] for name in ('value', 'numerator', 'denominator', 'computed_at')})
+    statement = statement.on_conflict_do_update(
+        index_elements=['kpi', 'day'],
+        set_={name: statement.excluded[name] for name in ('value', 'numerator', 'denominator', 'computed_at')},
+    )
     session.execute(statement, values)
 
 
@@ -193,8 +228,9 @@ def _marks(session: Session) -> dict[str, KpiWatermark]:
     return {m.source: m for m in session.execute(select(KpiWatermark)).scalars()}
 
 
-def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str, today: date,
-             now: datetime) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
+def _changes(
+    session: Session, marks: dict[str, KpiWatermark], zone: str, today: date, now: datetime
+) -> tuple[dict[str, date | None], dict[str, KpiWatermark]]:
     """Per source, the earliest local day its new or changed rows fall on (None: nothing new), and the new
     watermarks. Only rows past the watermark are read (by primary key or by an indexed change time)."""
     earliest: dict[str, date | None] = {}
@@ -233,16 +269,16 @@ def _changes(session: Session, marks: dict[str, KpiWatermark], zone: str, today:
     return earliest, new
 
 
-def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark,
-                   now: datetime) -> dict[str, tuple[bool, datetime | None, KpiWatermark]]:
+def _order_changes(
+    session: Session, orders: KpiWatermark, timeline: KpiWatermark, refunds: KpiWatermark, now: datetime
+) -> dict[str, tuple[bool, datetime | None, KpiWatermark]]:
     """New orders (by id), changed orders (by their timeline, which every status change appends to) and new refunds:
     for each source with news, the earliest placed_at / refunded_at they touch and the new watermark."""
     o, ev = src.orders.c, src.order_events.c
     found = {}
     news, watermark = _news(session, src.orders, orders, now)
     if watermark is not None:
-        oldest = session.execute(select(_earliest(o.placed_at)).where(news)).scalar_one() if news is not None \
-            else None
+        oldest = session.execute(select(_earliest(o.placed_at)).where(news)).scalar_one() if news is not None else None
         found['orders'] = (news is not None, oldest, watermark)
     if src.has_tables(session, 'order_events'):
         news, watermark = _news(session, src.order_events, timeline, now)
@@ -256,8 +292,9 @@ def _order_changes(session: Session, orders: KpiWatermark, timeline: KpiWatermar
         r = src.refunds.c
         news, watermark = _news(session, src.refunds, refunds, now)
         if watermark is not None:
-            oldest = session.execute(select(_earliest(r.refunded_at)).where(news)).scalar_one() \
-                if news is not None else None
+            oldest = (
+                session.execute(select(_earliest(r.refunded_at)).where(news)).scalar_one() if news is not None else None
+            )
             found['refunds'] = (news is not None, oldest, watermark)
     return found
 
@@ -272,8 +309,11 @@ def _news(session: Session, table, mark: KpiWatermark, now: datetime) -> tuple[A
     gaps = [gap for gap in (mark.gaps or []) if now - datetime.fromisoformat(gap[2]) < GAP_PATIENCE]
     late: list[int] = []
     if gaps:
-        late = list(session.execute(select(ident).where(or_(*(ident.between(a, b) for a, b, _ in gaps)))
-                                    .order_by(ident)).scalars())
+        late = list(
+            session.execute(
+                select(ident).where(or_(*(ident.between(a, b) for a, b, _ in gaps))).order_by(ident)
+            ).scalars()
+        )
     fresh: list[int] = []
     if top > mark.last_id:  # only the newest ids are looked at for holes: a transaction in flight took recent ones
         scanned = max(mark.last_id, top - GAP_SCAN)
@@ -282,12 +322,16 @@ def _news(session: Session, table, mark: KpiWatermark, now: datetime) -> tuple[A
         return None, None
     remaining = [[a, b, since] for a, b, since in gaps for a, b in _missing(a, b, late)]
     remaining += [[a, b, now.isoformat()] for a, b in _missing(max(mark.last_id, top - GAP_SCAN) + 1, top, fresh)]
-    watermark = KpiWatermark(source=mark.source, last_id=top, last_change=mark.last_change, refreshed_at=now,
-                             gaps=remaining[-MAX_GAPS:])
+    watermark = KpiWatermark(
+        source=mark.source, last_id=top, last_change=mark.last_change, refreshed_at=now, gaps=remaining[-MAX_GAPS:]
+    )
     if top == mark.last_id and not late:
         return None, watermark
-    news = or_(and_(ident > mark.last_id, ident <= top), ident.in_(late)) if late else \
-        and_(ident > mark.last_id, ident <= top)
+    news = (
+        or_(and_(ident > mark.last_id, ident <= top), ident.in_(late))
+        if late
+        else and_(ident > mark.last_id, ident <= top)
+    )
     return news, watermark
 
 

@@ -47,14 +47,14 @@ class Day:
 class Kpi:
     key: str
     label: str
-    unit: str                        # count | money | percent
+    unit: str  # count | money | percent
     definition: str | Callable[[Definitions], str]
     compute: Callable[[Day], DayValue]
-    sources: tuple[str, ...]         # what a change in invalidates it: events, orders, tickets, stock
-    period: str = 'sum'              # how days add up to a period: sum | ratio (Σnum/Σden) | last (a level)
-    card: bool = True                # False: used by a chart only
-    snapshot: bool = False           # the current state only (no history to recompute)
-    good: str = 'up'                 # which way is good news: up | down
+    sources: tuple[str, ...]  # what a change in invalidates it: events, orders, tickets, stock
+    period: str = 'sum'  # how days add up to a period: sum | ratio (Σnum/Σden) | last (a level)
+    card: bool = True  # False: used by a chart only
+    snapshot: bool = False  # the current state only (no history to recompute)
+    good: str = 'up'  # which way is good news: up | down
     lookback_days: Callable[[Definitions], int] = lambda d: 0  # how far back new rows change values
     # computes a span of days at once, faster than day by day: (session, first, last, zone, definitions) → by day
     compute_span: Callable[..., dict[date, DayValue]] | None = None
@@ -65,28 +65,43 @@ class Kpi:
 
 # --- events ----------------------------------------------------------------------------------------------------------
 
+
 def event_count(kind: EventType) -> Callable[[Day], DayValue]:
     def compute(day: Day) -> DayValue:
         e = src.events.c
-        total = day.shared(f'events-{int(kind)}', lambda: day.session.execute(select(func.count()).select_from(
-            src.events).where(e.type == int(kind), e.ts >= day.start, e.ts < day.end)).scalar_one())
+        total = day.shared(
+            f'events-{int(kind)}',
+            lambda: day.session.execute(
+                select(func.count())
+                .select_from(src.events)
+                .where(e.type == int(kind), e.ts >= day.start, e.ts < day.end)
+            ).scalar_one(),
+        )
         return DayValue(float(total))
+
     return compute
 
 
 def abandonment(started: EventType, finished: EventType) -> Callable[[Day], DayValue]:
     """Share of `started` events that day not followed by `finished` from the same visitor within the window."""
+
     def compute(day: Day) -> DayValue:
         start, done = src.events.alias('start'), src.events.alias('done')
         follow_up = exists().where(
-            done.c.type == int(finished), done.c.ts >= start.c.ts,
+            done.c.type == int(finished),
+            done.c.ts >= start.c.ts,
             done.c.ts < src.plus_hours(day.session, start.c.ts, day.definitions.abandonment_hours),
-            or_(done.c.anonymous_id == start.c.anonymous_id,
-                and_(start.c.customer_id.is_not(None), done.c.customer_id == start.c.customer_id)))
+            or_(
+                done.c.anonymous_id == start.c.anonymous_id,
+                and_(start.c.customer_id.is_not(None), done.c.customer_id == start.c.customer_id),
+            ),
+        )
         in_day = and_(start.c.type == int(started), start.c.ts >= day.start, start.c.ts < day.end)
-        row = day.session.execute(select(func.count(), func.count().filter(~follow_up))
-                                  .select_from(start).where(in_day)).one()
+        row = day.session.execute(
+            select(func.count(), func.count().filter(~follow_up)).select_from(start).where(in_day)
+        ).one()
         return _ratio(row[1], row[0])
+
     return compute
 
 
@@ -95,19 +110,29 @@ def active_users(day: Day) -> DayValue:
     d = day.definitions
     e = src.events.c
     customer = _unindexed(e.customer_id)
-    per_customer = (select(customer).where(customer.is_not(None), e.type.in_(_activity_types(d)),
-                                           e.ts >= day.end - timedelta(days=d.active_days), e.ts < day.end)
-                    .group_by(customer).having(func.count() >= d.active_min_events).subquery())
+    per_customer = (
+        select(customer)
+        .where(
+            customer.is_not(None),
+            e.type.in_(_activity_types(d)),
+            e.ts >= day.end - timedelta(days=d.active_days),
+            e.ts < day.end,
+        )
+        .group_by(customer)
+        .having(func.count() >= d.active_min_events)
+        .subquery()
+    )
     return DayValue(float(day.session.execute(select(func.count()).select_from(per_customer)).scalar_one()))
 
 
-def active_users_span(session: Session, first: date, last: date, zone: str, d: Definitions, *,
-                      remember: bool = False) -> dict[date, DayValue]:
+def active_users_span(
+    session: Session, first: date, last: date, zone: str, d: Definitions, *, remember: bool = False
+) -> dict[date, DayValue]:
     """Active users for consecutive days in one pass: each day's events per customer (one grouped query per day, a
     few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events.
     With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`)."""
     e = src.events.c
-    sums: dict[int, int] = {}      # customer → events in the window
+    sums: dict[int, int] = {}  # customer → events in the window
     window: deque[dict[int, int]] = deque()
     active, result = 0, {}
     types = tuple(_activity_types(d))
@@ -118,9 +143,13 @@ def active_users_span(session: Session, first: date, last: date, zone: str, d: D
             counts = _day_counts.get(key) if remember else None
         if counts is None:
             customer = _unindexed(e.customer_id)
-            counts = dict(session.execute(select(customer, func.count()).where(
-                customer.is_not(None), e.type.in_(types), e.ts >= start, e.ts < end)
-                .group_by(customer)).all())
+            counts = dict(
+                session.execute(
+                    select(customer, func.count())
+                    .where(customer.is_not(None), e.type.in_(types), e.ts >= start, e.ts < end)
+                    .group_by(customer)
+                ).all()
+            )
             if remember and end <= datetime.now(UTC):
                 with _day_counts_lock:
                     _day_counts[key] = counts
@@ -166,6 +195,7 @@ def _activity_types(d: Definitions) -> list[int]:
 
 # --- orders ----------------------------------------------------------------------------------------------------------
 
+
 def _placed_in(day: Day, statuses: tuple[str, ...]):
     o = src.orders.c
     return and_(o.status.in_(statuses), o.placed_at >= day.start, o.placed_at < day.end)
@@ -174,14 +204,28 @@ def _placed_in(day: Day, statuses: tuple[str, ...]):
 def orders_count(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
-    return DayValue(float(day.shared('orders', lambda: day.session.execute(
-        select(func.count()).select_from(src.orders).where(_placed_in(day, src.PLACED))).scalar_one())))
+    return DayValue(
+        float(
+            day.shared(
+                'orders',
+                lambda: day.session.execute(
+                    select(func.count()).select_from(src.orders).where(_placed_in(day, src.PLACED))
+                ).scalar_one(),
+            )
+        )
+    )
 
 
 def _paid(day: Day) -> tuple[float, int]:
     """The total and the number of the day's paid orders (turnover and average basket both need them)."""
-    return day.shared('paid', lambda: tuple(day.session.execute(
-        select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))).one()))
+    return day.shared(
+        'paid',
+        lambda: tuple(
+            day.session.execute(
+                select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))
+            ).one()
+        ),
+    )
 
 
 def turnover(day: Day) -> DayValue:
@@ -189,8 +233,9 @@ def turnover(day: Day) -> DayValue:
         return DayValue(None)
     sold, _ = _paid(day)
     r = src.refunds.c
-    refunded = day.session.execute(select(func.coalesce(func.sum(r.amount), 0))
-                                   .where(r.refunded_at >= day.start, r.refunded_at < day.end)).scalar_one()
+    refunded = day.session.execute(
+        select(func.coalesce(func.sum(r.amount), 0)).where(r.refunded_at >= day.start, r.refunded_at < day.end)
+    ).scalar_one()
     return DayValue(round(float(sold) - float(refunded), 2))
 
 
@@ -214,40 +259,69 @@ def new_customers(day: Day) -> DayValue:
         return DayValue(None)
     o, earlier = src.orders.c, src.orders.alias('earlier')
     buyers = select(o.customer_id.label('customer_id')).where(_placed_in(day, src.PLACED)).distinct().subquery()
-    before = exists().where(earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < day.start,
-                            earlier.c.status.in_(src.PLACED))
-    return DayValue(float(day.session.execute(select(func.count()).select_from(buyers).where(
-        buyers.c.customer_id.is_not(None), ~before)).scalar_one()))
+    before = exists().where(
+        earlier.c.customer_id == buyers.c.customer_id, earlier.c.placed_at < day.start, earlier.c.status.in_(src.PLACED)
+    )
+    return DayValue(
+        float(
+            day.session.execute(
+                select(func.count()).select_from(buyers).where(buyers.c.customer_id.is_not(None), ~before)
+            ).scalar_one()
+        )
+    )
 
 
 def low_stock(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'stock_levels'):
         return DayValue(None)
     s = src.stock_levels.c
-    return DayValue(float(day.session.execute(select(func.count()).select_from(src.stock_levels).where(
-        s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)).scalar_one()))
+    return DayValue(
+        float(
+            day.session.execute(
+                select(func.count())
+                .select_from(src.stock_levels)
+                .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
+            ).scalar_one()
+        )
+    )
 
 
 # --- requests --------------------------------------------------------------------------------------------------------
+
 
 def open_requests(day: Day) -> DayValue:
     """Requests received by the end of the day and not solved by then."""
     t = src.tickets.c
     unsolved = or_(and_(t.solved_at.is_(None), t.status.in_([s.value for s in OPEN_STATUSES])), t.solved_at >= day.end)
-    return DayValue(float(day.session.execute(select(func.count()).select_from(src.tickets)
-                                              .where(t.created_at < day.end, unsolved)).scalar_one()))
+    return DayValue(
+        float(
+            day.session.execute(
+                select(func.count()).select_from(src.tickets).where(t.created_at < day.end, unsolved)
+            ).scalar_one()
+        )
+    )
 
 
 def sla_breaches(day: Day) -> DayValue:
     t = src.tickets.c
-    return DayValue(float(day.session.execute(select(func.count()).select_from(src.tickets).where(
-        t.sla_breached_at >= day.start, t.sla_breached_at < day.end)).scalar_one()))
+    return DayValue(
+        float(
+            day.session.execute(
+                select(func.count())
+                .select_from(src.tickets)
+                .where(t.sla_breached_at >= day.start, t.sla_breached_at < day.end)
+            ).scalar_one()
+        )
+    )
 
 
 def csat(day: Day) -> DayValue:
     t = src.tickets.c
-    rated, happy = day.session.execute(select(func.count(), func.count().filter(t.rating >= 4)).where(
-        t.rating.is_not(None), t.rated_at >= day.start, t.rated_at < day.end)).one()
+    rated, happy = day.session.execute(
+        select(func.count(), func.count().filter(t.rating >= 4)).where(
+            t.rating.is_not(None), t.rated_at >= day.start, t.rated_at < day.end
+        )
+    ).one()
     return _ratio(happy, rated)
 
 
@@ -262,54 +336,167 @@ def _window(d: Definitions) -> int:
 
 
 KPIS: list[Kpi] = [
-    Kpi('turnover', 'Turnover', 'money',
+    Kpi(
+        'turnover',
+        'Turnover',
+        'money',
         'Total of the orders paid that day (by the day they were placed), minus the refunds made that day.',
-        turnover, ('orders',)),
+        turnover,
+        ('orders',),
+    ),
     Kpi('orders', 'Orders', 'count', 'Orders placed that day (not drafts, not cancelled).', orders_count, ('orders',)),
-    Kpi('average_basket', 'Average basket', 'money', 'Turnover of the paid orders divided by their number.',
-        average_basket, ('orders',), period='ratio'),
-    Kpi('conversion', 'Conversion', 'percent', 'Orders placed divided by visits, the same day.', conversion,
-        ('orders', 'events'), period='ratio'),
-    Kpi('visits', 'Visits', 'count', 'Visits the front office reported (one per visitor session).',
-        event_count(EventType.visit), ('events',)),
-    Kpi('page_views', 'Page views', 'count', 'Pages viewed in the front office.', event_count(EventType.page_view),
-        ('events',)),
-    Kpi('active_users', 'Active users', 'count', Definitions.describe_active, active_users, ('events',),
-        period='last', compute_span=active_users_span),  # a new event changes its day and later ones only
-    Kpi('signups', 'New sign-ups', 'count', 'Sign-ups completed that day.', event_count(EventType.signup_completed),
-        ('events',)),
-    Kpi('signup_abandonment', 'Sign-up abandonment', 'percent',
+    Kpi(
+        'average_basket',
+        'Average basket',
+        'money',
+        'Turnover of the paid orders divided by their number.',
+        average_basket,
+        ('orders',),
+        period='ratio',
+    ),
+    Kpi(
+        'conversion',
+        'Conversion',
+        'percent',
+        'Orders placed divided by visits, the same day.',
+        conversion,
+        ('orders', 'events'),
+        period='ratio',
+    ),
+    Kpi(
+        'visits',
+        'Visits',
+        'count',
+        'Visits the front office reported (one per visitor session).',
+        event_count(EventType.visit),
+        ('events',),
+    ),
+    Kpi(
+        'page_views',
+        'Page views',
+        'count',
+        'Pages viewed in the front office.',
+        event_count(EventType.page_view),
+        ('events',),
+    ),
+    Kpi(
+        'active_users',
+        'Active users',
+        'count',
+        Definitions.describe_active,
+        active_users,
+        ('events',),
+        period='last',
+        compute_span=active_users_span,
+    ),  # a new event changes its day and later ones only
+    Kpi(
+        'signups',
+        'New sign-ups',
+        'count',
+        'Sign-ups completed that day.',
+        event_count(EventType.signup_completed),
+        ('events',),
+    ),
+    Kpi(
+        'signup_abandonment',
+        'Sign-up abandonment',
+        'percent',
         lambda d: f'Share of sign-ups started that day and not completed within {d.abandonment_hours} h.',
-        abandonment(EventType.signup_started, EventType.signup_completed), ('events',), period='ratio', good='down',
-        lookback_days=_window),
-    Kpi('checkout_abandonment', 'Checkout abandonment', 'percent',
+        abandonment(EventType.signup_started, EventType.signup_completed),
+        ('events',),
+        period='ratio',
+        good='down',
+        lookback_days=_window,
+    ),
+    Kpi(
+        'checkout_abandonment',
+        'Checkout abandonment',
+        'percent',
         lambda d: f'Share of checkouts started that day with no order placed within {d.abandonment_hours} h.',
-        abandonment(EventType.checkout_started, EventType.order_placed), ('events',), period='ratio', good='down',
-        lookback_days=_window),
-    Kpi('new_customers', 'New customers', 'count', 'Customers who placed their first order that day.',
-        new_customers, ('orders',)),
-    Kpi('open_requests', 'Open requests', 'count', 'Customer requests received and not solved by the end of the day.',
-        open_requests, ('tickets',), period='last', good='down'),
-    Kpi('sla_breaches', 'SLA breaches', 'count', 'Requests that passed their response or resolution target that day.',
-        sla_breaches, ('tickets',), good='down'),
-    Kpi('csat', 'CSAT', 'percent', 'Share of the ratings given that day that were 4 or 5 (out of 5).', csat,
-        ('tickets',), period='ratio'),
-    Kpi('low_stock', 'Low-stock products', 'count',
-        'Products whose available stock (on hand minus reserved) is at or below their minimum.', low_stock,
-        ('stock',), period='last', snapshot=True, good='down'),
+        abandonment(EventType.checkout_started, EventType.order_placed),
+        ('events',),
+        period='ratio',
+        good='down',
+        lookback_days=_window,
+    ),
+    Kpi(
+        'new_customers',
+        'New customers',
+        'count',
+        'Customers who placed their first order that day.',
+        new_customers,
+        ('orders',),
+    ),
+    Kpi(
+        'open_requests',
+        'Open requests',
+        'count',
+        'Customer requests received and not solved by the end of the day.',
+        open_requests,
+        ('tickets',),
+        period='last',
+        good='down',
+    ),
+    Kpi(
+        'sla_breaches',
+        'SLA breaches',
+        'count',
+        'Requests that passed their response or resolution target that day.',
+        sla_breaches,
+        ('tickets',),
+        good='down',
+    ),
+    Kpi(
+        'csat',
+        'CSAT',
+        'percent',
+        'Share of the ratings given that day that were 4 or 5 (out of 5).',
+        csat,
+        ('tickets',),
+        period='ratio',
+    ),
+    Kpi(
+        'low_stock',
+        'Low-stock products',
+        'count',
+        'Products whose available stock (on hand minus reserved) is at or below their minimum.',
+        low_stock,
+        ('stock',),
+        period='last',
+        snapshot=True,
+        good='down',
+    ),
     # for the funnel chart
-    Kpi('product_views', 'Product views', 'count', 'Product pages viewed.', event_count(EventType.product_viewed),
-        ('events',), card=False),
-    Kpi('cart_adds', 'Added to cart', 'count', 'Products added to a cart.', event_count(EventType.cart_add),
-        ('events',), card=False),
-    Kpi('checkouts', 'Checkouts started', 'count', 'Checkouts started.', event_count(EventType.checkout_started),
-        ('events',), card=False),
+    Kpi(
+        'product_views',
+        'Product views',
+        'count',
+        'Product pages viewed.',
+        event_count(EventType.product_viewed),
+        ('events',),
+        card=False,
+    ),
+    Kpi(
+        'cart_adds',
+        'Added to cart',
+        'count',
+        'Products added to a cart.',
+        event_count(EventType.cart_add),
+        ('events',),
+        card=False,
+    ),
+    Kpi(
+        'checkouts',
+        'Checkouts started',
+        'count',
+        'Checkouts started.',
+        event_count(EventType.checkout_started),
+        ('events',),
+        card=False,
+    ),
 ]
 BY_KEY = {kpi.key: kpi for kpi in KPIS}
 
 
 def kpi(key: str) -> Kpi:
     return BY_KEY[key]
-
-
-

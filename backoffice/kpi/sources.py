@@ -16,18 +16,38 @@ events = UsageEvent.__table__
 tickets = Ticket.__table__
 customers = Customer.__table__
 
-orders = table('orders', column('id', Integer), column('number', String), column('customer_id', Integer),
-               column('status', String), column('currency', String), column('total', Numeric(12, 2)),
-               column('placed_at', UTCDateTime()), column('paid_at', UTCDateTime()),
-               column('cancelled_at', UTCDateTime()), column('updated_at', UTCDateTime()))
-refunds = table('refunds', column('id', Integer), column('order_id', Integer), column('amount', Numeric(12, 2)),
-                column('refunded_at', UTCDateTime()))
+orders = table(
+    'orders',
+    column('id', Integer),
+    column('number', String),
+    column('customer_id', Integer),
+    column('status', String),
+    column('currency', String),
+    column('total', Numeric(12, 2)),
+    column('placed_at', UTCDateTime()),
+    column('paid_at', UTCDateTime()),
+    column('cancelled_at', UTCDateTime()),
+    column('updated_at', UTCDateTime()),
+)
+refunds = table(
+    'refunds',
+    column('id', Integer),
+    column('order_id', Integer),
+    column('amount', Numeric(12, 2)),
+    column('refunded_at', UTCDateTime()),
+)
 order_events = table('order_events', column('id', Integer), column('order_id', Integer))
-stock_levels = table('stock_levels', column('product_id', Integer), column('on_hand', Integer),
-                     column('reserved', Integer), column('min_qty', Integer), column('max_qty', Integer))
+stock_levels = table(
+    'stock_levels',
+    column('product_id', Integer),
+    column('on_hand', Integer),
+    column('reserved', Integer),
+    column('min_qty', Integer),
+    column('max_qty', Integer),
+)
 
-PLACED = ('pending', 'paid', 'packed', 'shipped', 'delivered')   # an order the customer completed (not a draft)
-PAID = ('paid', 'packed', 'shipped', 'delivered')                # money received
+PLACED = ('pending', 'paid', 'packed', 'shipped', 'delivered')  # an order the customer completed (not a draft)
+PAID = ('paid', 'packed', 'shipped', 'delivered')  # money received
 
 
 def has_tables(session: Session, *names: str) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlmodel import Session, SQLModel
 
-COUNT_BUDGET = 0.02     # seconds an exact count may take; a count that would take longer is estimated instead
+COUNT_BUDGET = 0.02  # seconds an exact count may take; a count that would take longer is estimated instead
 ESTIMATE_SAMPLE = 3000  # SQLite: rows probed, evenly spread over the ids, to estimate a count (±5% at 1 row in 10)
 
 
@@ -73,8 +73,10 @@ def time_limit(session: Session, seconds: float) -> Iterator[None]:
         previous = session.execute(text("SELECT current_setting('statement_timeout')")).scalar_one()
         try:
             with session.begin_nested():  # a cancelled statement fails the transaction: only this savepoint
-                session.execute(text("SELECT set_config('statement_timeout', :limit, true)"),
-                                {'limit': f'{max(1, round(seconds * 1000))}ms'})
+                session.execute(
+                    text("SELECT set_config('statement_timeout', :limit, true)"),
+                    {'limit': f'{max(1, round(seconds * 1000))}ms'},
+                )
                 yield
                 # put back before RELEASE: a cancel that arrives late must not hit the RELEASE (a failed savepoint
                 # rolls the setting back by itself)
@@ -104,8 +106,9 @@ def estimate(session: Session, plan: Countable) -> int:
     probe = select(literal(0).label('k')).cte('probe', recursive=True)
     probe = probe.union_all(select(probe.c.k + 1).where(probe.c.k + 1 < probes))
     at = low + cast(probe.c.k * step, Integer)
-    hits = session.execute(select(func.count()).select_from(probe).join(plan.model, identity == at)
-                           .where(*plan.sample_conditions)).scalar_one()
+    hits = session.execute(
+        select(func.count()).select_from(probe).join(plan.model, identity == at).where(*plan.sample_conditions)
+    ).scalar_one()
     return round(hits * span / probes)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from backoffice.engine.declaration import Filter, Resource
 from backoffice.errors import ValidationFailed
 
-NONE = 'none'           # a 'related' filter's value for "no record" (assignee: nobody)
+NONE = 'none'  # a 'related' filter's value for "no record" (assignee: nobody)
 
 
 def trash_conditions(resource: Resource, trash: bool, dialect: str) -> list[ColumnElement[bool]]:
@@ -46,8 +46,11 @@ def filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[Colum
         spec = declared.get(name)
         if spec is None:
             raise ValidationFailed({name: 'This list has no such filter'})
-        if value is None or value == '' or (isinstance(value, list | tuple | set) and not any(
-                v not in (None, '') for v in value)):
+        if (
+            value is None
+            or value == ''
+            or (isinstance(value, list | tuple | set) and not any(v not in (None, '') for v in value))
+        ):
             continue  # not set
         conditions += _FILTERS[spec.kind](getattr(resource.model, name), spec, value)
     return conditions
@@ -85,8 +88,9 @@ def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> l
     if start:
         conditions.append(attribute >= (datetime.combine(start, time(), UTC) if whole_days else start))
     if end:
-        conditions.append(attribute < datetime.combine(end + timedelta(days=1), time(), UTC) if whole_days
-                          else attribute <= end)
+        conditions.append(
+            attribute < datetime.combine(end + timedelta(days=1), time(), UTC) if whole_days else attribute <= end
+        )
     return conditions
 
 
@@ -121,6 +125,7 @@ def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
         raise ValidationFailed({spec.name: 'Choose yes or no'})
     return [attribute.is_not(None) if value else attribute.is_(None)]
 
+
 def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if isinstance(value, str | int | float | Decimal) or len(value) != 2:
         raise ValidationFailed({spec.name: 'Give a lowest and a highest value (either may be empty)'})
@@ -142,10 +147,19 @@ def _number(spec: Filter, value: Any) -> Decimal | None:
     return number
 
 
-_FILTERS = {'choice': _choice, 'bool': _yes_no, 'present': _present, 'date_range': _date_range, 'related': _related,
-            'number_range': _number_range}
+_FILTERS = {
+    'choice': _choice,
+    'bool': _yes_no,
+    'present': _present,
+    'date_range': _date_range,
+    'related': _related,
+    'number_range': _number_range,
+}
 
 
 def normalized(filters: dict[str, Any]) -> tuple:
-    return tuple(sorted((name, tuple(value) if isinstance(value, list | tuple | set) else value)
-                        for name, value in filters.items()))
+    return tuple(
+        sorted(
+            (name, tuple(value) if isinstance(value, list | tuple | set) else value) for name, value in filters.items()
+        )
+    )

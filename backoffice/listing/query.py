@@ -42,13 +42,13 @@ class ListRequest:
     for "empty"; 'present' → bool (the column is filled in or not); 'number_range' → (low|None, high|None), both
     included. None or an empty value filters nothing."""
 
-    search: str = ''               # case-insensitive 'contains' over resource.search
+    search: str = ''  # case-insensitive 'contains' over resource.search
     filters: dict[str, Any] = field(default_factory=dict)
-    sort: str | None = None        # a column name in resource.sortable(); None → resource.default_sort
+    sort: str | None = None  # a column name in resource.sortable(); None → resource.default_sort
     descending: bool | None = None  # None → resource.default_descending
-    page: int = 1                  # 1-based
-    page_size: int = 25            # clamped to 1..500
-    trash: bool = False            # True: only soft-deleted rows (deleted_at IS NOT NULL); False: only live ones
+    page: int = 1  # 1-based
+    page_size: int = 25  # clamped to 1..500
+    trash: bool = False  # True: only soft-deleted rows (deleted_at IS NOT NULL); False: only live ones
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,11 @@ class Cursor:
     It also carries the total: handing it back for another page of the same search and filters (any sort) skips the
     count. Hand back None instead after the data changed, to count afresh."""
 
-    query: str                        # the request it belongs to, page aside; any other request reads by OFFSET
-    counted: str                      # the rows its total counts: search, filters and trash
+    query: str  # the request it belongs to, page aside; any other request reads by OFFSET
+    counted: str  # the rows its total counts: search, filters and trash
     page: int
-    first: tuple[Any, int] | None     # (sort value, id) of the page's first row
-    last: tuple[Any, int] | None      # ... and of its last row
+    first: tuple[Any, int] | None  # (sort value, id) of the page's first row
+    last: tuple[Any, int] | None  # ... and of its last row
     total: int
     exact: bool
 
@@ -73,7 +73,7 @@ class Page:
     page: int
     page_size: int
     total: int
-    exact: bool                       # False: `total` is an estimate ("about N")
+    exact: bool  # False: `total` is an estimate ("about N")
     cursor: Cursor
 
     @property
@@ -81,8 +81,9 @@ class Page:
         return max(1, math.ceil(self.total / self.page_size))
 
 
-def list_page(*, session: Session, actor: User | None, resource: Resource, request: ListRequest,
-              cursor: Cursor | None = None) -> Page:
+def list_page(
+    *, session: Session, actor: User | None, resource: Resource, request: ListRequest, cursor: Cursor | None = None
+) -> Page:
     """One page of the list. The first and the last page are read by keyset, and so are the next and the previous
     page given the cursor of the page before; any other page by OFFSET. The same rows come out whichever way."""
     require(actor, resource.read_permission)
@@ -117,9 +118,16 @@ def list_page(*, session: Session, actor: User | None, resource: Resource, reque
         else:  # ...and after a full one, an estimate must leave room for one more page
             total = max(total, offset + len(rows) + (0 if exact else 1))
     first, last = (plan.key(rows[0]), plan.key(rows[-1])) if rows else (None, None)
-    return Page(rows=rows, page=page, page_size=size, total=total, exact=exact,
-                cursor=Cursor(query=plan.fingerprint, counted=plan.counted, page=page, first=first, last=last,
-                              total=total, exact=exact))
+    return Page(
+        rows=rows,
+        page=page,
+        page_size=size,
+        total=total,
+        exact=exact,
+        cursor=Cursor(
+            query=plan.fingerprint, counted=plan.counted, page=page, first=first, last=last, total=total, exact=exact
+        ),
+    )
 
 
 def count(*, session: Session, actor: User | None, resource: Resource, request: ListRequest) -> tuple[int, bool]:
@@ -128,8 +136,9 @@ def count(*, session: Session, actor: User | None, resource: Resource, request: 
     return count_rows(session, _Plan.of(session, resource, request, actor))
 
 
-def iterate(*, session: Session, actor: User | None, resource: Resource, request: ListRequest,
-            batch_size: int = 1000) -> Iterator[list[SQLModel]]:
+def iterate(
+    *, session: Session, actor: User | None, resource: Resource, request: ListRequest, batch_size: int = 1000
+) -> Iterator[list[SQLModel]]:
     """Every matching row once, in list order, batch by batch (keyset reads: memory stays flat at a million rows).
     The permission and the request are checked at the call, not at the first batch.
 
@@ -150,8 +159,9 @@ def iterate(*, session: Session, actor: User | None, resource: Resource, request
     return batches()
 
 
-def matching_ids(*, session: Session, actor: User | None, resource: Resource, request: ListRequest,
-                 batch_size: int = 5000) -> Iterator[int]:
+def matching_ids(
+    *, session: Session, actor: User | None, resource: Resource, request: ListRequest, batch_size: int = 5000
+) -> Iterator[int]:
     """The id of every matching row, ascending (for 'all N matching' bulk actions), read in keyset batches."""
     require(actor, resource.read_permission)
     plan = _Plan.of(session, resource, request, actor)
@@ -173,6 +183,7 @@ def matching_ids(*, session: Session, actor: User | None, resource: Resource, re
 
 
 # --- turning a request into SQL ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Plan:
@@ -213,12 +224,28 @@ class _Plan:
             # filter or a search to go by, keep it off the sort column's index (unary +) and let those lead
             null_segment = literal_column(f'+{model.__tablename__}.{sort.property.columns[0].name}').is_(None)
         size = min(MAX_PAGE_SIZE, max(1, int(25 if request.page_size is None else request.page_size)))
-        counted = repr((resource.key, term, normalized(request.filters or {}), bool(request.trash),
-                        getattr(actor, 'role', None) if resource.row_filter else None))
-        return cls(model=model, conditions=conditions + search, sample_conditions=conditions + like,
-                   sort_name=sort_name, sort=sort, nullable=nullable, descending=descending, page_size=size,
-                   fingerprint=repr((counted, sort_name, descending, size)), counted=counted,
-                   null_segment=null_segment)
+        counted = repr(
+            (
+                resource.key,
+                term,
+                normalized(request.filters or {}),
+                bool(request.trash),
+                getattr(actor, 'role', None) if resource.row_filter else None,
+            )
+        )
+        return cls(
+            model=model,
+            conditions=conditions + search,
+            sample_conditions=conditions + like,
+            sort_name=sort_name,
+            sort=sort,
+            nullable=nullable,
+            descending=descending,
+            page_size=size,
+            fingerprint=repr((counted, sort_name, descending, size)),
+            counted=counted,
+            null_segment=null_segment,
+        )
 
     def key(self, row: SQLModel) -> tuple[Any, int]:
         return getattr(row, self.sort_name), row.id
@@ -232,12 +259,14 @@ class _Plan:
             return self._read(session, self._past(after, forward=True), forward=True, limit=limit)
         rows: list[SQLModel] = []
         if after is None or after[0] is not None:
-            rows = self._read(session, [self.sort.is_not(None), *self._past(after, forward=True)], forward=True,
-                              limit=limit)
+            rows = self._read(
+                session, [self.sort.is_not(None), *self._past(after, forward=True)], forward=True, limit=limit
+            )
         if len(rows) < limit:
             past_id = [] if after is None or after[0] is not None else [self._id_past(after[1], forward=True)]
-            rows += self._read(session, [self.null_segment, *past_id], forward=True, limit=limit - len(rows),
-                               nulls=True)
+            rows += self._read(
+                session, [self.null_segment, *past_id], forward=True, limit=limit - len(rows), nulls=True
+            )
         return rows
 
     def backward(self, session: Session, *, before: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
@@ -257,12 +286,18 @@ class _Plan:
     def at_offset(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
         order = self.sort.desc() if self.descending else self.sort.asc()
         identity = self.model.id.desc() if self.descending else self.model.id.asc()
-        statement = (select(self.model).where(*self.conditions)
-                     .order_by(order.nulls_last() if self.nullable else order, identity).offset(offset).limit(limit))
+        statement = (
+            select(self.model)
+            .where(*self.conditions)
+            .order_by(order.nulls_last() if self.nullable else order, identity)
+            .offset(offset)
+            .limit(limit)
+        )
         return list(session.scalars(statement).all())
 
-    def _read(self, session: Session, extra: list[ColumnElement[bool]], *, forward: bool, limit: int,
-              nulls: bool = False) -> list[SQLModel]:
+    def _read(
+        self, session: Session, extra: list[ColumnElement[bool]], *, forward: bool, limit: int, nulls: bool = False
+    ) -> list[SQLModel]:
         if limit <= 0:
             return []
         descending = self.descending == forward  # reading backward flips the direction
@@ -286,5 +321,18 @@ class _Plan:
         return self.model.id > identity if self.descending != forward else self.model.id < identity
 
 
-__all__ = ['NONE', 'Cursor', 'ListRequest', 'Page', 'SEARCH_INDEXES', 'SearchIndex', 'count', 'include_name', 'iterate',
-           'list_page', 'matching_ids', 'register_search_index', 'search_index_suspended']
+__all__ = [
+    'NONE',
+    'Cursor',
+    'ListRequest',
+    'Page',
+    'SEARCH_INDEXES',
+    'SearchIndex',
+    'count',
+    'include_name',
+    'iterate',
+    'list_page',
+    'matching_ids',
+    'register_search_index',
+    'search_index_suspended',
+]

@@ -26,8 +26,9 @@ from sqlmodel import Session
 from backoffice.engine.declaration import Resource
 from backoffice.listing.counts import planned_rows
 
-COMMON_TERM = 2000      # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
+COMMON_TERM = 2000  # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
 COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
+
 
 @dataclass(frozen=True)
 class SearchIndex:
@@ -75,9 +76,14 @@ def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
     if index is None or connection.dialect.name != 'sqlite':
         yield
         return
-    triggers = [(name, sql) for name, sql in connection.execute(
-        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"), {'table': table_name})
-        if name.startswith(f'{index.fts_table}_')]
+    triggers = [
+        (name, sql)
+        for name, sql in connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
+            {'table': table_name},
+        )
+        if name.startswith(f'{index.fts_table}_')
+    ]
     for name, _ in triggers:
         connection.exec_driver_sql(f'DROP TRIGGER {name}')
     yield
@@ -86,8 +92,9 @@ def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
         connection.exec_driver_sql(sql)
 
 
-def search_conditions(session: Session, resource: Resource, term: str,
-                       dialect: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+def search_conditions(
+    session: Session, resource: Resource, term: str, dialect: str
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """Case-insensitive 'contains' over the resource's search fields: (the condition to read with, its LIKE twin).
 
     Which way is fastest depends on how common the term is. A rare term is best looked up in the search index and
@@ -107,8 +114,10 @@ def search_conditions(session: Session, resource: Resource, term: str,
     if len(term) < 3 or not indexed:  # trigram indexes need three characters
         return [like], [like]
     if dialect == 'postgresql':
-        if len(indexed) < len(resource.search) or planned_rows(
-                session, select(literal(1)).select_from(model).where(like)) >= COMMON_TERM_POSTGRESQL:
+        if (
+            len(indexed) < len(resource.search)
+            or planned_rows(session, select(literal(1)).select_from(model).where(like)) >= COMMON_TERM_POSTGRESQL
+        ):
             return [like], [like]
         hits = select(model.id).where(like).cte(f'{model.__tablename__}_hits').prefix_with('MATERIALIZED')
         return [model.id.in_(select(hits.c.id))], [like]
@@ -117,8 +126,9 @@ def search_conditions(session: Session, resource: Resource, term: str,
     fts = table(index.fts_table, column('rowid'), column(index.fts_table))
     columns = '' if set(indexed) == set(index.columns) else '{' + ' '.join(indexed) + '} : '
     match = fts.c[index.fts_table].op('MATCH')(columns + '"' + term.replace('"', '""') + '"')  # one FTS5 string
-    hits = session.execute(select(func.count()).select_from(
-        select(fts.c.rowid).where(match).limit(COMMON_TERM).subquery())).scalar_one()
+    hits = session.execute(
+        select(func.count()).select_from(select(fts.c.rowid).where(match).limit(COMMON_TERM).subquery())
+    ).scalar_one()
     if hits >= COMMON_TERM:
         return [like], [like]
     found = model.id.in_(select(fts.c.rowid).where(match))

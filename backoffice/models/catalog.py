@@ -165,6 +165,7 @@ def _not_blank(value: Any) -> Any:
 
 # --- what forms and the API may send --------------------------------------------------------------------------------
 
+
 class CategoryCreate(BaseModel):
     name: LongName
     parent_id: OptionalId = None

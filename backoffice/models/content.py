@@ -18,8 +18,8 @@ SLUG_MAX = 120
 
 
 class ContentKind(StrEnum):
-    page = 'page'    # a page of its own on the front office (about, FAQ)
-    text = 'text'    # a snippet the front office places somewhere (shipping note, footer)
+    page = 'page'  # a page of its own on the front office (about, FAQ)
+    text = 'text'  # a snippet the front office places somewhere (shipping note, footer)
     legal = 'legal'  # terms of sale, privacy policy: every published version is kept
 
 
@@ -40,9 +40,9 @@ class ContentEntry(EditableTable, SoftDeletable, table=True):
     body: str = Field(default='', sa_type=Text)  # Markdown
     kind: ContentKind = Field(default=ContentKind.page, sa_type=string_enum(ContentKind))
     status: ContentStatus = Field(default=ContentStatus.draft, sa_type=string_enum(ContentStatus), index=True)
-    publish_at: datetime | None = None      # live from then (a legal document: its next version takes effect then)
-    published_at: datetime | None = None    # when the Publish action last ran
-    legal_version: int | None = None        # a legal document: the number of its latest published version
+    publish_at: datetime | None = None  # live from then (a legal document: its next version takes effect then)
+    published_at: datetime | None = None  # when the Publish action last ran
+    legal_version: int | None = None  # a legal document: the number of its latest published version
 
 
 class LegalVersion(EditableTable, table=True):
@@ -53,13 +53,13 @@ class LegalVersion(EditableTable, table=True):
     __table_args__ = (UniqueConstraint('document_id', 'number', name='uq_legal_versions_document_number'),)
 
     document_id: int = Field(foreign_key='content_entries.id', index=True)
-    number: int                                  # 1, 2, 3… per document, without gaps
+    number: int  # 1, 2, 3… per document, without gaps
     title: str = Field(max_length=200)
     body: str = Field(default='', sa_type=Text)
     published_at: datetime
     published_by: str = Field(default='system', max_length=254)
     effective_from: datetime
-    effective_until: datetime | None = None      # the next version's effective_from; None while current
+    effective_until: datetime | None = None  # the next version's effective_from; None while current
 
 
 class PublishedVersionIsImmutable(Exception):
@@ -73,14 +73,17 @@ def _versions_change_only_by_being_superseded(_mapper, _connection, version: Leg
     until = state.attrs.effective_until.history
     superseded_once = changed == {'effective_until'} and list(until.deleted) in ([], [None])
     if changed and not superseded_once:
-        raise PublishedVersionIsImmutable(f'Version {version.number} of a legal document is published; '
-                                          f'it cannot be changed ({", ".join(sorted(changed))})')
+        raise PublishedVersionIsImmutable(
+            f'Version {version.number} of a legal document is published; '
+            f'it cannot be changed ({", ".join(sorted(changed))})'
+        )
 
 
 @event.listens_for(LegalVersion, 'before_delete')
 def _versions_are_never_deleted(_mapper, _connection, version: LegalVersion) -> None:
-    raise PublishedVersionIsImmutable(f'Version {version.number} of a legal document is published; '
-                                      'it cannot be deleted')
+    raise PublishedVersionIsImmutable(
+        f'Version {version.number} of a legal document is published; it cannot be deleted'
+    )
 
 
 # --- what forms and the API may send --------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from backoffice.models.base import EditableTable, string_enum, utcnow
 
 
 class MovementKind(StrEnum):
-    receipt = 'receipt'        # a purchase arrived
-    sale = 'sale'              # an order shipped (negative)
-    return_ = 'return'         # a returned item went back on the shelf
+    receipt = 'receipt'  # a purchase arrived
+    sale = 'sale'  # an order shipped (negative)
+    return_ = 'return'  # a returned item went back on the shelf
     adjustment = 'adjustment'  # counted, damaged, found: always with a reason
 
 
@@ -32,11 +32,11 @@ class StockLevel(EditableTable, table=True):
     product_id: int = Field(foreign_key='products.id', unique=True, ondelete='CASCADE')
     sku: str = Field(default='', max_length=40)  # copied from the product for sorting and search
     on_hand: int = 0
-    reserved: int = 0               # by pending, paid and packed orders
-    available: int = 0              # on_hand − reserved
-    min_qty: int = 0                # 0: no alert
-    max_qty: int = 0                # the reorder list fills up to this
-    low_stock: bool = False         # min_qty > 0 and available <= min_qty
+    reserved: int = 0  # by pending, paid and packed orders
+    available: int = 0  # on_hand − reserved
+    min_qty: int = 0  # 0: no alert
+    max_qty: int = 0  # the reorder list fills up to this
+    low_stock: bool = False  # min_qty > 0 and available <= min_qty
     low_alerted_at: datetime | None = None  # the job told staff; cleared when stock is back above the minimum
 
 
@@ -53,8 +53,8 @@ class StockMovement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key='products.id', ondelete='CASCADE')
     kind: MovementKind = Field(sa_type=string_enum(MovementKind))
-    quantity: int                               # signed
-    balance: int = 0                            # on hand after this movement
+    quantity: int  # signed
+    balance: int = 0  # on hand after this movement
     reason: str = Field(default='', max_length=300)
     order_id: int | None = Field(default=None, foreign_key='orders.id', ondelete='SET NULL')
     return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
@@ -64,7 +64,7 @@ class StockMovement(SQLModel, table=True):
 
 
 class PurchaseStatus(StrEnum):
-    ordered = 'ordered'    # ordered from the supplier, not here yet: no stock moved
+    ordered = 'ordered'  # ordered from the supplier, not here yet: no stock moved
     received = 'received'  # arrived: each line is a receipt movement
 
 
@@ -94,4 +94,3 @@ class PurchaseLine(SQLModel, table=True):
     product_id: int = Field(foreign_key='products.id', ondelete='CASCADE')
     quantity: int
     unit_cost: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
-

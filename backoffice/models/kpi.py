@@ -85,8 +85,8 @@ class KpiJobRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
     rows: int = 0
-    done: int = 0       # days recomputed so far …
-    total: int = 0      # … of this many
+    done: int = 0  # days recomputed so far …
+    total: int = 0  # … of this many
     error: str | None = Field(default=None, max_length=2000)
 
 

@@ -65,10 +65,18 @@ class Customer(EditableTable, SoftDeletable, table=True):
         Index('ix_customers_consent_id', 'marketing_consent', 'id'),
         # search: trigram GIN indexes on PostgreSQL; SQLite searches an FTS5 trigram table instead (migration 0003,
         # not part of the metadata), so these expression indexes exist only on PostgreSQL
-        Index('ix_customers_email_trgm', func.lower(literal_column('email')).label('email_lower'),
-              postgresql_using='gin', postgresql_ops={'email_lower': 'gin_trgm_ops'}),
-        Index('ix_customers_name_trgm', func.lower(literal_column('name')).label('name_lower'),
-              postgresql_using='gin', postgresql_ops={'name_lower': 'gin_trgm_ops'}),
+        Index(
+            'ix_customers_email_trgm',
+            func.lower(literal_column('email')).label('email_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'email_lower': 'gin_trgm_ops'},
+        ),
+        Index(
+            'ix_customers_name_trgm',
+            func.lower(literal_column('name')).label('name_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'name_lower': 'gin_trgm_ops'},
+        ),
     )
 
     email: str = Field(max_length=254, unique=True, index=True)
@@ -83,6 +91,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
 
 
 # --- what forms and the API may send --------------------------------------------------------------------------------
+
 
 class CompanyCreate(BaseModel):
     name: RequiredText = PydanticField(max_length=200)

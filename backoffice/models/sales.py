@@ -17,19 +17,19 @@ ZERO = Decimal('0.00')
 
 
 class OrderStatus(StrEnum):
-    draft = 'draft'          # staff are still putting it together: reserves nothing
-    pending = 'pending'      # placed, waiting for payment: its lines are reserved
+    draft = 'draft'  # staff are still putting it together: reserves nothing
+    pending = 'pending'  # placed, waiting for payment: its lines are reserved
     paid = 'paid'
     packed = 'packed'
-    shipped = 'shipped'      # the stock left the warehouse (a sale movement)
+    shipped = 'shipped'  # the stock left the warehouse (a sale movement)
     delivered = 'delivered'
     cancelled = 'cancelled'  # released its reservation
 
 
 class OrderSource(StrEnum):
-    api = 'api'              # the front office, POST /api/orders
-    staff = 'staff'          # a draft made in /orders
-    exchange = 'exchange'    # made by a return that ends in an exchange
+    api = 'api'  # the front office, POST /api/orders
+    staff = 'staff'  # a draft made in /orders
+    exchange = 'exchange'  # made by a return that ends in an exchange
     seed = 'seed'
 
 
@@ -40,8 +40,8 @@ class InvoiceKind(StrEnum):
 
 class ReturnStatus(StrEnum):
     requested = 'requested'  # agreed with the customer, the parcel is on its way back
-    received = 'received'    # in the warehouse, restocked
-    closed = 'closed'        # resolved: refunded, credited or exchanged
+    received = 'received'  # in the warehouse, restocked
+    closed = 'closed'  # resolved: refunded, credited or exchanged
     cancelled = 'cancelled'
 
 
@@ -74,24 +74,32 @@ class Order(EditableTable, table=True):
         Index('ix_orders_shipped_at', 'shipped_at'),
         # search by number or email: trigram GIN indexes on PostgreSQL; SQLite searches the FTS5 table `orders_fts`
         # (migration 0009, not part of the metadata), so these expression indexes exist only on PostgreSQL
-        Index('ix_orders_email_trgm', func.lower(literal_column('email')).label('email_lower'),
-              postgresql_using='gin', postgresql_ops={'email_lower': 'gin_trgm_ops'}),
-        Index('ix_orders_number_trgm', func.lower(literal_column('number')).label('number_lower'),
-              postgresql_using='gin', postgresql_ops={'number_lower': 'gin_trgm_ops'}),
+        Index(
+            'ix_orders_email_trgm',
+            func.lower(literal_column('email')).label('email_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'email_lower': 'gin_trgm_ops'},
+        ),
+        Index(
+            'ix_orders_number_trgm',
+            func.lower(literal_column('number')).label('number_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'number_lower': 'gin_trgm_ops'},
+        ),
     )
 
-    number: str = Field(max_length=20, unique=True)              # what people quote: 100042
+    number: str = Field(max_length=20, unique=True)  # what people quote: 100042
     external_id: str | None = Field(default=None, max_length=100, unique=True)  # the shop's own order id
     customer_id: int = Field(foreign_key='customers.id', index=True)
-    email: str = Field(max_length=254)                           # the customer's email when ordering (searched)
+    email: str = Field(max_length=254)  # the customer's email when ordering (searched)
     status: OrderStatus = Field(default=OrderStatus.pending, sa_type=string_enum(OrderStatus))
     source: OrderSource = Field(default=OrderSource.api, sa_type=string_enum(OrderSource))
     currency: str = Field(default='EUR', max_length=3)
-    subtotal: Decimal = Field(default=ZERO, sa_type=MONEY)          # quantity × unit price, before discounts
+    subtotal: Decimal = Field(default=ZERO, sa_type=MONEY)  # quantity × unit price, before discounts
     discount_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     tax_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
-    total: Decimal = Field(default=ZERO, sa_type=MONEY)             # subtotal − discounts + tax + shipping
+    total: Decimal = Field(default=ZERO, sa_type=MONEY)  # subtotal − discounts + tax + shipping
     paid_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     refunded_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     placed_at: datetime = Field(default_factory=utcnow)
@@ -103,8 +111,9 @@ class Order(EditableTable, table=True):
     shipping_address: str = Field(default='', sa_type=Text)
     note: str = Field(default='', sa_type=Text)
 
-    @field_serializer('subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'paid_total',
-                      'refunded_total')
+    @field_serializer(
+        'subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'paid_total', 'refunded_total'
+    )
     def _money(self, value: Decimal | None) -> str | None:
         return _money_text(value)
 
@@ -113,8 +122,10 @@ class OrderLine(SQLModel, table=True):
     """A product on an order, with the price, tax rate and discount it was sold at (kept when the product changes)."""
 
     __tablename__ = 'order_lines'
-    __table_args__ = (Index('ix_order_lines_order', 'order_id', 'id'),
-                      Index('ix_order_lines_product', 'product_id', 'id'))
+    __table_args__ = (
+        Index('ix_order_lines_order', 'order_id', 'id'),
+        Index('ix_order_lines_product', 'product_id', 'id'),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
@@ -123,9 +134,9 @@ class OrderLine(SQLModel, table=True):
     name: str = Field(max_length=200)
     quantity: int
     unit_price: Decimal = Field(sa_type=MONEY)
-    tax_rate: Decimal = Field(default=Decimal('0'), sa_type=Numeric(5, 4))   # 0.2000 = 20 %
-    discount: Decimal = Field(default=ZERO, sa_type=MONEY)                  # amount off this line
-    line_total: Decimal = Field(sa_type=MONEY)                              # quantity × unit price − discount
+    tax_rate: Decimal = Field(default=Decimal('0'), sa_type=Numeric(5, 4))  # 0.2000 = 20 %
+    discount: Decimal = Field(default=ZERO, sa_type=MONEY)  # amount off this line
+    line_total: Decimal = Field(sa_type=MONEY)  # quantity × unit price − discount
     tax_amount: Decimal = Field(default=ZERO, sa_type=MONEY)
 
 
@@ -135,8 +146,8 @@ class Payment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
-    provider: str = Field(max_length=40)      # services/payments.PROVIDERS key: 'manual'
-    method: str = Field(max_length=40)        # bank_transfer, card, cash…
+    provider: str = Field(max_length=40)  # services/payments.PROVIDERS key: 'manual'
+    method: str = Field(max_length=40)  # bank_transfer, card, cash…
     reference: str = Field(default='', max_length=120)
     amount: Decimal = Field(sa_type=MONEY)
     paid_at: datetime = Field(default_factory=utcnow)
@@ -153,7 +164,7 @@ class Refund(SQLModel, table=True):
     return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
     amount: Decimal = Field(sa_type=MONEY)
     reason: str = Field(default='', max_length=500)
-    reference: str = Field(default='', max_length=120)     # the provider's refund reference
+    reference: str = Field(default='', max_length=120)  # the provider's refund reference
     refunded_at: datetime = Field(default_factory=utcnow, index=True)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
 
@@ -166,7 +177,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
 
     id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(max_length=20, unique=True)          # INV-2026-000001, CN-2026-000001
+    number: str = Field(max_length=20, unique=True)  # INV-2026-000001, CN-2026-000001
     kind: InvoiceKind = Field(default=InvoiceKind.invoice, sa_type=string_enum(InvoiceKind))
     year: int
     sequence: int
@@ -232,8 +243,10 @@ class Return(EditableTable, table=True):
 
 class ReturnLine(SQLModel, table=True):
     __tablename__ = 'return_lines'
-    __table_args__ = (Index('ix_return_lines_return', 'return_id', 'id'),
-                      Index('ix_return_lines_order_line', 'order_line_id'))
+    __table_args__ = (
+        Index('ix_return_lines_return', 'return_id', 'id'),
+        Index('ix_return_lines_order_line', 'order_line_id'),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     return_id: int = Field(foreign_key='returns.id', ondelete='CASCADE')

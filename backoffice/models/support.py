@@ -30,15 +30,15 @@ class TicketPriority(StrEnum):
 class TicketStatus(StrEnum):
     new = 'new'
     open = 'open'
-    waiting = 'waiting'    # on the customer
-    solved = 'solved'      # the customer may still write (reopens it) and rate it
-    closed = 'closed'      # final
+    waiting = 'waiting'  # on the customer
+    solved = 'solved'  # the customer may still write (reopens it) and rate it
+    closed = 'closed'  # final
 
 
 class TicketSource(StrEnum):
-    api = 'api'            # the front office, over POST /api/requests
-    contact = 'contact'    # the public contact form
-    staff = 'staff'        # logged by an agent (a phone call, an email forwarded by hand)
+    api = 'api'  # the front office, over POST /api/requests
+    contact = 'contact'  # the public contact form
+    staff = 'staff'  # logged by an agent (a phone call, an email forwarded by hand)
     seed = 'seed'
 
 
@@ -52,19 +52,19 @@ class BugStatus(StrEnum):
     reported = 'reported'
     confirmed = 'confirmed'
     in_progress = 'in_progress'
-    fixed = 'fixed'        # in fixed_in_version
+    fixed = 'fixed'  # in fixed_in_version
 
 
 class MessageKind(StrEnum):
     customer = 'customer'  # written by the customer
-    reply = 'reply'        # an agent's answer, sent by email
-    note = 'note'          # internal, never sent
+    reply = 'reply'  # an agent's answer, sent by email
+    note = 'note'  # internal, never sent
 
 
 class Delivery(StrEnum):
-    queued = 'queued'      # in the outbox ("not sent" while no SMTP server is configured)
+    queued = 'queued'  # in the outbox ("not sent" while no SMTP server is configured)
     sent = 'sent'
-    failed = 'failed'      # with delivery_error
+    failed = 'failed'  # with delivery_error
 
 
 OPEN_STATUSES = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)
@@ -75,12 +75,12 @@ class Ticket(EditableTable, table=True):
 
     __tablename__ = 'tickets'
     __table_args__ = (
-        Index('ix_tickets_status_updated', 'status', 'updated_at', 'id'),       # queues by status, newest first
-        Index('ix_tickets_updated_id', 'updated_at', 'id'),                     # the default list order
-        Index('ix_tickets_assignee_status', 'assignee_id', 'status'),           # mine / unassigned, agent load
-        Index('ix_tickets_sla_due', 'sla_due_at', 'id'),                        # the breach job, "due soonest"
-        Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),        # bugs by their status
-        Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),            # the Bugs queue, newest first
+        Index('ix_tickets_status_updated', 'status', 'updated_at', 'id'),  # queues by status, newest first
+        Index('ix_tickets_updated_id', 'updated_at', 'id'),  # the default list order
+        Index('ix_tickets_assignee_status', 'assignee_id', 'status'),  # mine / unassigned, agent load
+        Index('ix_tickets_sla_due', 'sla_due_at', 'id'),  # the breach job, "due soonest"
+        Index('ix_tickets_type_bug_status', 'type', 'bug_status', 'id'),  # bugs by their status
+        Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),  # the Bugs queue, newest first
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
     )
@@ -172,6 +172,7 @@ class TicketCounter(SQLModel, table=True):
 
 
 # --- what forms may send ----------------------------------------------------------------------------------------------
+
 
 class CannedReplyCreate(BaseModel):
     title: LongName

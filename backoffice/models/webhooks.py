@@ -23,9 +23,9 @@ class WebhookEndpoint(EditableTable, SoftDeletable, table=True):
 
 
 class DeliveryStatus(StrEnum):
-    pending = 'pending'      # waiting for its next attempt
+    pending = 'pending'  # waiting for its next attempt
     delivered = 'delivered'  # the receiver answered 2xx
-    failed = 'failed'        # gave up after the last attempt (Resend starts over)
+    failed = 'failed'  # gave up after the last attempt (Resend starts over)
 
 
 class WebhookDelivery(EditableTable, table=True):
@@ -34,7 +34,7 @@ class WebhookDelivery(EditableTable, table=True):
     __tablename__ = 'webhook_deliveries'
     __table_args__ = (
         UniqueConstraint('endpoint_id', 'dedup_key', name='uq_webhook_deliveries_dedup'),  # once per event
-        Index('ix_webhook_deliveries_due', 'status', 'next_attempt_at', 'id'),              # the dispatcher
+        Index('ix_webhook_deliveries_due', 'status', 'next_attempt_at', 'id'),  # the dispatcher
         Index('ix_webhook_deliveries_endpoint', 'endpoint_id', 'id'),
         Index('ix_webhook_deliveries_event', 'event', 'id'),
     )

@@ -18,5 +18,15 @@ from backoffice.resources import catalog, content, customers, purchasing, sales,
 
 check_references()
 
-__all__ = ['RESOURCES', 'Action', 'Column', 'Filter', 'FormField', 'Outcome', 'RelatedList', 'Resource', 'register',
-           'resource']
+__all__ = [
+    'RESOURCES',
+    'Action',
+    'Column',
+    'Filter',
+    'FormField',
+    'Outcome',
+    'RelatedList',
+    'Resource',
+    'register',
+    'resource',
+]

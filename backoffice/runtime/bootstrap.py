@@ -35,15 +35,21 @@ def ensure_first_admin(settings: Settings) -> list[str]:
             return []
         email = settings.admin_email or DEFAULT_ADMIN_EMAIL
         try:
-            created = users.create_user(session=session, actor=None, system=True, data={
-                'email': email, 'name': 'Administrator', 'role': Role.admin, 'password': settings.admin_password})
+            created = users.create_user(
+                session=session,
+                actor=None,
+                system=True,
+                data={'email': email, 'name': 'Administrator', 'role': Role.admin, 'password': settings.admin_password},
+            )
         except ValidationFailed as error:
             field = {'email': 'BACKOFFICE_ADMIN_EMAIL', 'password': 'BACKOFFICE_ADMIN_PASSWORD'}
             name, message = next(iter(error.errors.items()))
             raise BootstrapError(f'Invalid {field.get(name, name)}: {message}') from None
     if created.generated_password:
-        return [f'First admin created: sign in as {created.user.email} with password {created.generated_password}',
-                '(shown only this once: change it under your name → Change password)']
+        return [
+            f'First admin created: sign in as {created.user.email} with password {created.generated_password}',
+            '(shown only this once: change it under your name → Change password)',
+        ]
     return [f'First admin created: sign in as {created.user.email} with BACKOFFICE_ADMIN_PASSWORD']
 
 
@@ -51,6 +57,7 @@ def seed_demo_if_empty(settings: Settings) -> list[str]:
     if not settings.demo:
         return []
     from backoffice.seed.demo import demo_is_seeded, seed_demo
+
     with session_scope() as session:
         if demo_is_seeded(session=session):
             return []

@@ -20,8 +20,8 @@ PROCESS = uuid.uuid4().hex
 
 Person = tuple[int, str]  # (user id, name)
 _lock = threading.Lock()
-_local: dict[str, dict[str, Person]] = {}                           # place → page id → person
-_remote: dict[str, tuple[float, dict[str, list[Person]]]] = {}      # process → (heard at, place → people)
+_local: dict[str, dict[str, Person]] = {}  # place → page id → person
+_remote: dict[str, tuple[float, dict[str, list[Person]]]] = {}  # process → (heard at, place → people)
 _beat: threading.Event | None = None
 
 
@@ -102,6 +102,7 @@ def start(interval: float = HEARTBEAT) -> None:
     def beat() -> None:
         while not stopping.wait(interval):
             heartbeat()
+
     threading.Thread(target=beat, name='presence-heartbeat', daemon=True).start()
 
 

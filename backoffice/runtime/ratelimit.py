@@ -16,10 +16,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-API_KEY_CALLS_PER_MINUTE = 60      # per API key, on the intake API
-RATING_CALLS_PER_MINUTE = 20       # per client address, on the token-authorised rating endpoint
-CONTACT_FORM_SUBMISSIONS = 5       # per client address ...
-CONTACT_FORM_PERIOD = 600.0        # ... per 10 minutes
+API_KEY_CALLS_PER_MINUTE = 60  # per API key, on the intake API
+RATING_CALLS_PER_MINUTE = 20  # per client address, on the token-authorised rating endpoint
+CONTACT_FORM_SUBMISSIONS = 5  # per client address ...
+CONTACT_FORM_PERIOD = 600.0  # ... per 10 minutes
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class Decision:
 class RateLimiter:
     """`limit` calls in a burst, refilled evenly over `period` seconds."""
 
-    def __init__(self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic,
-                 name: str = '') -> None:
+    def __init__(
+        self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic, name: str = ''
+    ) -> None:
         if limit < 1 or period <= 0:
             raise ValueError('limit must be at least 1 and period positive')
         self.limit, self.period, self.clock, self.name = limit, period, clock, name
@@ -81,8 +82,11 @@ class RateLimiter:
 
     def _forget_full_buckets(self, now: float) -> None:
         # a bucket that has refilled is the same as no bucket: dropping it keeps memory bounded by active keys
-        self._buckets = {key: (tokens, at) for key, (tokens, at) in self._buckets.items()
-                         if tokens + (now - at) * self._rate < self.limit}
+        self._buckets = {
+            key: (tokens, at)
+            for key, (tokens, at) in self._buckets.items()
+            if tokens + (now - at) * self._rate < self.limit
+        }
 
 
 # --- shared buckets in Redis --------------------------------------------------------------------------------------
@@ -119,6 +123,7 @@ def configure(redis_url: str | None, *, prefix: str = 'backoffice:ratelimit:') -
     _redis, _script, _prefix, _retry_redis_at = None, None, prefix, 0.0
     if redis_url:
         import redis  # nicegui[redis] brings it; imported here so that one process never needs it
+
         _redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         _script = _redis.register_script(_BUCKET_SCRIPT)
 
@@ -128,8 +133,9 @@ def _shared_decision(limiter: RateLimiter, key: str, *, take: bool) -> Decision 
     if _script is None or time.monotonic() < _retry_redis_at:
         return None
     try:
-        allowed, tokens = _script(keys=[f'{_prefix}{limiter.name}:{key}'],
-                                  args=[limiter.limit, limiter._rate, 1 if take else 0])
+        allowed, tokens = _script(
+            keys=[f'{_prefix}{limiter.name}:{key}'], args=[limiter.limit, limiter._rate, 1 if take else 0]
+        )
     except Exception:
         # not on every call: each attempt could wait for the connect timeout
         _retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS

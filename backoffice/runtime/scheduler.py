@@ -26,13 +26,14 @@ ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that 
 class Job:
     name: str
     run: Callable[[Settings], Any]
-    trigger: str                     # APScheduler trigger: 'cron' or 'interval'
+    trigger: str  # APScheduler trigger: 'cron' or 'interval'
     options: dict[str, Any]
 
 
 def purge_trash(settings: Settings) -> dict[str, int]:
     """Delete for good what has been in the trash longer than the retention period set at /settings."""
     from backoffice.services import app_settings, crud
+
     with session_scope() as session:
         days = app_settings.value(session=session, key='trash_days')
         purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
@@ -43,6 +44,7 @@ def purge_trash(settings: Settings) -> dict[str, int]:
 def check_sla(settings: Settings) -> list[int]:
     """Flag requests past their SLA due time and notify their assignees."""
     from backoffice.services import ticket_sla
+
     with session_scope() as session:
         return ticket_sla.flag_sla_breaches(session=session)
 
@@ -50,12 +52,14 @@ def check_sla(settings: Settings) -> list[int]:
 def send_outbox(settings: Settings) -> dict[str, int]:
     """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
     from backoffice.services import mail
+
     return mail.send_outbox(settings)
 
 
 def purge_idempotency(settings: Settings) -> int:
     """Forget stored API answers older than the window in which a front office may retry."""
     from backoffice.services import api_keys
+
     with session_scope() as session:
         return api_keys.purge_idempotency_records(session=session)
 
@@ -63,6 +67,7 @@ def purge_idempotency(settings: Settings) -> int:
 def nightly_backup(settings: Settings) -> str:
     """A copy of the whole database in <data>/backups, keeping the last two weeks."""
     from backoffice.services import backups
+
     with session_scope() as session:
         return backups.take_backup(session=session, actor=None, settings=settings).name
 
@@ -70,18 +75,21 @@ def nightly_backup(settings: Settings) -> str:
 def refresh_kpis(settings: Settings) -> int:
     """Bring today's KPIs up to date from the rows new since the last run."""
     from backoffice.kpi import refresh
+
     return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
 
 
 def recompute_kpis(settings: Settings) -> int:
     """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
     from backoffice.kpi import refresh
+
     return refresh.run_job('kpi-nightly', refresh.recompute)
 
 
 def check_low_stock(settings: Settings) -> list[int]:
     """Tell the staff who run stock about products at or below their minimum (once until restocked)."""
     from backoffice.services import stock
+
     with session_scope() as session:
         return stock.alert_low_stock(session=session)
 
@@ -89,6 +97,7 @@ def check_low_stock(settings: Settings) -> list[int]:
 def send_webhooks(settings: Settings) -> dict[str, int]:
     """POST the webhook deliveries that are due (new ones, and retries whose backoff has passed)."""
     from backoffice.services import webhooks
+
     return webhooks.dispatch_due()
 
 
@@ -135,8 +144,17 @@ class JobRunner:
         if self.scheduler.get_job('standby'):
             self.scheduler.remove_job('standby')
         for job in self.jobs:
-            self.scheduler.add_job(job.run, job.trigger, args=[self.settings], id=job.name, name=job.name,
-                                   coalesce=True, max_instances=1, misfire_grace_time=3600, **job.options)
+            self.scheduler.add_job(
+                job.run,
+                job.trigger,
+                args=[self.settings],
+                id=job.name,
+                name=job.name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=3600,
+                **job.options,
+            )
         log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
         return True
 

@@ -74,7 +74,15 @@ class UploadLimit:
 
 async def _refuse(send) -> None:
     body = json.dumps({'detail': too_large_message()}).encode()
-    await send({'type': 'http.response.start', 'status': 413,
-                'headers': [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode()),
-                            (b'connection', b'close')]})
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': 413,
+            'headers': [
+                (b'content-type', b'application/json'),
+                (b'content-length', str(len(body)).encode()),
+                (b'connection', b'close'),
+            ],
+        }
+    )
     await send({'type': 'http.response.body', 'body': body})

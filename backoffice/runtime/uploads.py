@@ -26,12 +26,17 @@ def store_image(data: bytes, file_name: str, *, folder: str) -> str:
         raise ValueError(f'not an uploads folder name: {folder!r}')
     shown = (file_name or 'The file').strip()[:80]
     if len(data) > MAX_IMAGE_BYTES:
-        raise ValidationFailed({'image': f'{shown} is {len(data) / 1024 / 1024:.1f} MB; '
-                                         f'an image may be at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'})
+        raise ValidationFailed(
+            {
+                'image': f'{shown} is {len(data) / 1024 / 1024:.1f} MB; '
+                f'an image may be at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'
+            }
+        )
     extension = image_type(data)
     if extension is None:
-        raise ValidationFailed({'image': f'{shown} is not a PNG, JPEG, WebP or GIF image' if data
-                                else f'{shown} is empty'})
+        raise ValidationFailed(
+            {'image': f'{shown} is not a PNG, JPEG, WebP or GIF image' if data else f'{shown} is empty'}
+        )
     target_folder = uploads_root() / folder
     target_folder.mkdir(parents=True, exist_ok=True)
     name = f'{secrets.token_hex(16)}.{extension}'

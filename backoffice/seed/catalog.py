@@ -72,8 +72,13 @@ BEAN_SIZES = (('250', '250 g', Decimal('8.90')), ('500', '500 g', Decimal('16.50
 GRIND_SIZES = (('250', '250 g', Decimal('9.20')), ('500', '500 g', Decimal('16.90')))
 GRINDS = ('filter', 'espresso', 'French press')
 CAPSULE_BLENDS = (
-    ('ESPF', 'Espresso Forte'), ('LUNC', 'Lungo Classico'), ('DECI', 'Decaf Intenso'), ('RIST', 'Ristretto'),
-    ('VANC', 'Vanilla Crema'), ('CARA', 'Caramel Swirl'), ('ORGB', 'Organic House Blend'),
+    ('ESPF', 'Espresso Forte'),
+    ('LUNC', 'Lungo Classico'),
+    ('DECI', 'Decaf Intenso'),
+    ('RIST', 'Ristretto'),
+    ('VANC', 'Vanilla Crema'),
+    ('CARA', 'Caramel Swirl'),
+    ('ORGB', 'Organic House Blend'),
 )
 CAPSULE_PACKS = (('10', '10 capsules', Decimal('4.20')), ('50', '50 capsules', Decimal('19.50')))
 GRINDERS = (
@@ -147,17 +152,35 @@ OTHER_CURRENCIES = ('CHF', 'GBP', 'USD')  # a few listings for the Swiss, UK and
 def _product_rows(rng: random.Random) -> Iterator[dict[str, Any]]:
     for code, origin, notes in ORIGINS:
         for size_code, size, base in BEAN_SIZES:
-            yield _row(rng, f'BEAN-{code}-{size_code}', f'{origin}, whole beans, {size}', 'Whole beans',
-                       base + _jitter(rng, 3), f'Single origin. Tasting notes: *{notes}*.')
+            yield _row(
+                rng,
+                f'BEAN-{code}-{size_code}',
+                f'{origin}, whole beans, {size}',
+                'Whole beans',
+                base + _jitter(rng, 3),
+                f'Single origin. Tasting notes: *{notes}*.',
+            )
     for code, origin, notes in ORIGINS:
         for size_code, size, base in GRIND_SIZES:
             grind = rng.choice(GRINDS)
-            yield _row(rng, f'GRND-{code}-{size_code}', f'{origin}, ground for {grind}, {size}', 'Ground coffee',
-                       base + _jitter(rng, 3), f'Ground for **{grind}**. Tasting notes: *{notes}*.')
+            yield _row(
+                rng,
+                f'GRND-{code}-{size_code}',
+                f'{origin}, ground for {grind}, {size}',
+                'Ground coffee',
+                base + _jitter(rng, 3),
+                f'Ground for **{grind}**. Tasting notes: *{notes}*.',
+            )
     for code, blend in CAPSULE_BLENDS:
         for pack_code, pack, base in CAPSULE_PACKS:
-            yield _row(rng, f'CAPS-{code}-{pack_code}', f'{blend} capsules, {pack}', 'Capsules', base,
-                       'Compostable; fits Nespresso® Original machines.')
+            yield _row(
+                rng,
+                f'CAPS-{code}-{pack_code}',
+                f'{blend} capsules, {pack}',
+                'Capsules',
+                base,
+                'Compostable; fits Nespresso® Original machines.',
+            )
     for sku, name, price in GRINDERS:
         yield _row(rng, sku, name, 'Grinders', price, '- Adjustable grind size\n- Two-year warranty')
     for sku, name, price in BREWERS:
@@ -166,8 +189,14 @@ def _product_rows(rng: random.Random) -> Iterator[dict[str, Any]]:
         yield _row(rng, sku, name, 'Accessories', price, '')
     for size_code, size, base in JUG_SIZES:
         for finish_code, finish in JUG_FINISHES:
-            yield _row(rng, f'ACC-JUG-{size_code}-{finish_code}', f'Milk jug {size}, {finish}', 'Accessories',
-                       base + (Decimal('3.00') if finish_code != 'ST' else 0), 'For steaming and latte art.')
+            yield _row(
+                rng,
+                f'ACC-JUG-{size_code}-{finish_code}',
+                f'Milk jug {size}, {finish}',
+                'Accessories',
+                base + (Decimal('3.00') if finish_code != 'ST' else 0),
+                'For steaming and latte art.',
+            )
     for sku, name, price in WORKSHOPS:
         yield _row(rng, sku, name, 'Workshops', price, 'Dates on request; coffee and pastries included.')
     for sku, name, price in PLANS:
@@ -177,11 +206,19 @@ def _product_rows(rng: random.Random) -> Iterator[dict[str, Any]]:
     yield _row(rng, 'MISC-TOTE', 'Canvas tote bag', None, Decimal('12.00'), '')
 
 
-def _row(rng: random.Random, sku: str, name: str, category: str | None, price: Decimal,
-         description: str) -> dict[str, Any]:
+def _row(
+    rng: random.Random, sku: str, name: str, category: str | None, price: Decimal, description: str
+) -> dict[str, Any]:
     currency = rng.choice(OTHER_CURRENCIES) if rng.random() < 0.06 else 'EUR'
-    return {'sku': sku, 'name': name, 'category': category, 'price': price.quantize(Decimal('0.01')),
-            'currency': currency, 'active': rng.random() < 0.9, 'description': description}
+    return {
+        'sku': sku,
+        'name': name,
+        'category': category,
+        'price': price.quantize(Decimal('0.01')),
+        'currency': currency,
+        'active': rng.random() < 0.9,
+        'description': description,
+    }
 
 
 def _jitter(rng: random.Random, euros: int) -> Decimal:

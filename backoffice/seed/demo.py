@@ -29,6 +29,7 @@ DEMO_COMPANIES = 30
 DEMO_CUSTOMERS = 400
 DEMO_ORDERS = 3000  # a year of a small shop's orders
 
+
 def demo_is_seeded(*, session: Session) -> bool:
     return session.exec(select(User.id).where(User.email == DEMO_STAFF[0][1])).first() is not None
 
@@ -46,18 +47,25 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
     if session.exec(select(Order.id)).first() is None:
         orders = seed_orders(session=session, orders=DEMO_ORDERS, seed=seed)
         if orders.orders:
-            lines.append(f'Orders: {orders.orders} over the last year, with {orders.payments} payments and '
-                         f'{orders.shipments} shipments; stock for every product')
+            lines.append(
+                f'Orders: {orders.orders} over the last year, with {orders.payments} payments and '
+                f'{orders.shipments} shipments; stock for every product'
+            )
     password = auth.generate_password()
     for name, email, role in DEMO_STAFF:
         if session.exec(select(User.id).where(User.email == email)).first() is None:
-            users.create_user(session=session, actor=None, system=True,
-                              data={'email': email, 'name': name, 'role': role, 'password': password})
+            users.create_user(
+                session=session,
+                actor=None,
+                system=True,
+                data={'email': email, 'name': name, 'role': role, 'password': password},
+            )
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
     lines += seed_returns_and_purchases(session)  # after the requests: returns start from them
     lines += seed_kpi_demo(session, seed)
-    lines.append(f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password '
-                 f'{password}')
+    lines.append(
+        f'Demo staff ({", ".join(f"{e} ({r.value})" for _, e, r in DEMO_STAFF)}) share the password {password}'
+    )
     return lines
 
 
@@ -66,6 +74,7 @@ def seed_kpi_demo(session: Session, seed: int) -> list[str]:
     from backoffice.kpi import refresh
     from backoffice.models import UsageEvent
     from backoffice.seed.kpi import seed_activity
+
     if session.exec(select(UsageEvent.id)).first() is not None:
         return []
     has_orders = session.connection().execute(text('SELECT 1 FROM orders LIMIT 1')).first() is not None

@@ -18,8 +18,13 @@ from backoffice.models import Customer, EventType, UsageEvent
 CHUNK = 20_000
 STATUSES = ('paid', 'packed', 'shipped', 'delivered', 'delivered', 'delivered', 'pending', 'cancelled')
 # a visit's path through the shop: each step happens with this chance after the previous one
-FUNNEL = ((EventType.page_view, 0.9), (EventType.product_viewed, 0.6), (EventType.cart_add, 0.35),
-          (EventType.checkout_started, 0.6), (EventType.order_placed, 0.7))
+FUNNEL = (
+    (EventType.page_view, 0.9),
+    (EventType.product_viewed, 0.6),
+    (EventType.cart_add, 0.35),
+    (EventType.checkout_started, 0.6),
+    (EventType.order_placed, 0.7),
+)
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,9 @@ class SeededActivity:
     events: int
 
 
-def seed_activity(*, session: Session, orders: int, events: int, days: int = 90, seed: int = 1,
-                  now: datetime | None = None) -> SeededActivity:
+def seed_activity(
+    *, session: Session, orders: int, events: int, days: int = 90, seed: int = 1, now: datetime | None = None
+) -> SeededActivity:
     """Add `orders` orders (with a refund on one in 40) and about `events` usage events over the last `days` days,
     growing towards today, for the existing customers."""
     now = now or datetime.now(UTC)
@@ -51,10 +57,19 @@ def _when(rng: random.Random, days: int, now: datetime) -> datetime:
     return now - timedelta(seconds=int(days * 86400 * (1 - rng.random() ** 0.8)) + 60)
 
 
-def _orders(session: Session, rng: random.Random, count: int, days: int, now: datetime, low: int, high: int,
-            emails: dict[int, str]) -> None:
+def _orders(
+    session: Session,
+    rng: random.Random,
+    count: int,
+    days: int,
+    now: datetime,
+    low: int,
+    high: int,
+    emails: dict[int, str],
+) -> None:
     from backoffice.models import Order
     from backoffice.models.sales import Refund
+
     start = session.execute(select(func.max(Order.id))).scalar_one() or 0
     first_number = 500_000 + start
     table = Order.__table__
@@ -68,22 +83,43 @@ def _orders(session: Session, rng: random.Random, count: int, days: int, now: da
                 customer = rng.randint(low, high)
                 total = Decimal(rng.randint(900, 25_000)) / 100
                 paid = status not in ('pending', 'cancelled')
-                rows.append({
-                    'number': str(first_number + n), 'customer_id': customer,
-                    'email': emails.get(customer, f'customer{customer}@example.com'), 'status': status,
-                    'source': 'seed', 'currency': 'EUR', 'subtotal': total, 'discount_total': Decimal(0),
-                    'tax_total': Decimal(0), 'shipping_total': Decimal(0), 'total': total,
-                    'paid_total': total if paid else Decimal(0), 'refunded_total': Decimal(0), 'placed_at': placed,
-                    'paid_at': placed if paid else None, 'cancelled_at': placed if status == 'cancelled' else None,
-                    'shipping_name': '', 'shipping_address': '', 'note': '', 'created_at': placed,
-                    'updated_at': placed, 'version': 1})
+                rows.append(
+                    {
+                        'number': str(first_number + n),
+                        'customer_id': customer,
+                        'email': emails.get(customer, f'customer{customer}@example.com'),
+                        'status': status,
+                        'source': 'seed',
+                        'currency': 'EUR',
+                        'subtotal': total,
+                        'discount_total': Decimal(0),
+                        'tax_total': Decimal(0),
+                        'shipping_total': Decimal(0),
+                        'total': total,
+                        'paid_total': total if paid else Decimal(0),
+                        'refunded_total': Decimal(0),
+                        'placed_at': placed,
+                        'paid_at': placed if paid else None,
+                        'cancelled_at': placed if status == 'cancelled' else None,
+                        'shipping_name': '',
+                        'shipping_address': '',
+                        'note': '',
+                        'created_at': placed,
+                        'updated_at': placed,
+                        'version': 1,
+                    }
+                )
                 if paid and rng.random() < 0.025:
                     refunds.append((start + n + 1, total / 2, min(placed + timedelta(days=3), now)))
             session.execute(insert(table), rows)
         for chunk in _chunks(refunds):
-            session.execute(insert(Refund.__table__), [
-                {'order_id': order_id, 'amount': amount, 'reason': 'seed', 'reference': '', 'refunded_at': at}
-                for order_id, amount, at in chunk])
+            session.execute(
+                insert(Refund.__table__),
+                [
+                    {'order_id': order_id, 'amount': amount, 'reason': 'seed', 'reference': '', 'refunded_at': at}
+                    for order_id, amount, at in chunk
+                ],
+            )
     if session.bind.dialect.name == 'sqlite':
         session.execute(text('ANALYZE orders'))
 
@@ -111,9 +147,17 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
             path.append((kind, at))
         for kind, when in path:
             made += 1
-            rows.append({'client_id': f'seed-{start}-{made}', 'type': int(kind), 'ts': min(when, now),
-                         'customer_id': customer, 'anonymous_id': anonymous, 'session_id': anonymous,
-                         'props': None})
+            rows.append(
+                {
+                    'client_id': f'seed-{start}-{made}',
+                    'type': int(kind),
+                    'ts': min(when, now),
+                    'customer_id': customer,
+                    'anonymous_id': anonymous,
+                    'session_id': anonymous,
+                    'props': None,
+                }
+            )
         if len(rows) >= CHUNK:
             session.execute(insert(table), rows)
             rows = []
@@ -142,4 +186,4 @@ def seed_tag(start: int) -> str:
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for index in range(0, len(items), size):
-        yield items[index:index + size]
+        yield items[index : index + size]

@@ -38,7 +38,7 @@ from backoffice.services import app_settings, numbering
 from backoffice.services.orders import FIRST_NUMBER
 
 CHUNK = 10_000
-BULK = 20_000           # from this many orders: the search index is rebuilt once at the end, no timeline entries
+BULK = 20_000  # from this many orders: the search index is rebuilt once at the end, no timeline entries
 MAX_CUSTOMERS = 200_000  # orders go to (at most) this many customers, the first ones by id
 DAY = 86_400.0
 CARRIERS = (  # code, name, tracking link
@@ -69,25 +69,33 @@ def seed_carriers(session: Session) -> int:
     return len(CARRIERS)
 
 
-def seed_orders_for_benchmark(*, session: Session, orders: int, seed: int = 1, customers: int | None = None,
-                              companies: int | None = None) -> list[str]:
+def seed_orders_for_benchmark(
+    *, session: Session, orders: int, seed: int = 1, customers: int | None = None, companies: int | None = None
+) -> list[str]:
     """`seed --orders N`: orders need customers and products, so a catalogue and one customer per ten orders are
     added when missing (or `customers` more when given). Returns the lines to print."""
     from backoffice.seed.catalog import seed_catalog
+
     started = time.perf_counter()
     lines = []
     if customers or session.exec(select(Customer.id)).first() is None:
         customers = customers or max(100, orders // 10)
-        seeded = seed_customers(session=session, customers=customers, seed=seed,
-                                companies=companies if companies is not None else customers // 200)
+        seeded = seed_customers(
+            session=session,
+            customers=customers,
+            seed=seed,
+            companies=companies if companies is not None else customers // 200,
+        )
         lines.append(f'Added {seeded.customers:,} customers and {seeded.companies:,} companies.')
     catalog = seed_catalog(session, random.Random(seed))
     if catalog.products:
         lines.append(f'Added a catalogue of {catalog.products} products.')
     made = seed_orders(session=session, orders=orders, seed=seed)
-    lines.append(f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments, '
-                 f'{made.invoices:,} invoices and {made.shipments:,} shipments '
-                 f'in {time.perf_counter() - started:.1f} s (seed {seed}).')
+    lines.append(
+        f'Added {made.orders:,} orders with {made.lines:,} lines, {made.payments:,} payments, '
+        f'{made.invoices:,} invoices and {made.shipments:,} shipments '
+        f'in {time.perf_counter() - started:.1f} s (seed {seed}).'
+    )
     return lines
 
 
@@ -100,17 +108,23 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     seed_carriers(session)
-    customers = list(session.exec(select(Customer.id, Customer.email, Customer.name).order_by(col(Customer.id))
-                                  .limit(MAX_CUSTOMERS)))
-    products = list(session.exec(select(Product.id, Product.sku, Product.name, Product.price, Product.currency)
-                                 .where(col(Product.active).is_(True), col(Product.deleted_at).is_(None))
-                                 .order_by(col(Product.id))))
+    customers = list(
+        session.exec(select(Customer.id, Customer.email, Customer.name).order_by(col(Customer.id)).limit(MAX_CUSTOMERS))
+    )
+    products = list(
+        session.exec(
+            select(Product.id, Product.sku, Product.name, Product.price, Product.currency)
+            .where(col(Product.active).is_(True), col(Product.deleted_at).is_(None))
+            .order_by(col(Product.id))
+        )
+    )
     if not customers or not products or orders <= 0:
         return SeededOrders(0, 0, 0, 0)
     by_currency: dict[str, list] = {}
     for product in products:
         by_currency.setdefault(product.currency, []).append(
-            (product.id, product.sku, product.name, int(product.price * 100)))
+            (product.id, product.sku, product.name, int(product.price * 100))
+        )
     carriers = list(session.exec(select(Carrier.id, Carrier.tracking_url_template).order_by(col(Carrier.id))))
     first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
@@ -118,15 +132,29 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     reserved: dict[int, int] = {}
     counts = {'orders': 0, 'lines': 0, 'payments': 0, 'shipments': 0, 'invoices': 0}
     invoices = _InvoiceQueue(session)
-    generator = _orders(rng, orders, anchor, first_id, first_number, customers, by_currency, carriers, reserved,
-                        _terms(session), invoices)
+    generator = _orders(
+        rng,
+        orders,
+        anchor,
+        first_id,
+        first_number,
+        customers,
+        by_currency,
+        carriers,
+        reserved,
+        _terms(session),
+        invoices,
+    )
     with big_page_cache(session), search_index_suspended(session, 'orders') if bulk else nullcontext():
         for batch in _batches(generator, CHUNK):
-            for table, rows in (('orders', [b[0] for b in batch]), ('lines', [r for b in batch for r in b[1]]),
-                                ('payments', [b[2] for b in batch if b[2]]),
-                                ('invoices', [r for b in batch for r in b[5]]),
-                                ('shipments', [b[3] for b in batch if b[3]]),
-                                ('events', [] if bulk else [r for b in batch for r in b[4]])):
+            for table, rows in (
+                ('orders', [b[0] for b in batch]),
+                ('lines', [r for b in batch for r in b[1]]),
+                ('payments', [b[2] for b in batch if b[2]]),
+                ('invoices', [r for b in batch for r in b[5]]),
+                ('shipments', [b[3] for b in batch if b[3]]),
+                ('events', [] if bulk else [r for b in batch for r in b[4]]),
+            ):
                 if rows:
                     _insert(session, TABLES[table], rows)
                     counts[table] = counts.get(table, 0) + len(rows)
@@ -142,8 +170,14 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     return SeededOrders(counts['orders'], counts['lines'], counts['payments'], counts['shipments'], counts['invoices'])
 
 
-TABLES = {'orders': Order.__table__, 'lines': OrderLine.__table__, 'payments': Payment.__table__,
-          'shipments': Shipment.__table__, 'events': OrderEvent.__table__, 'invoices': Invoice.__table__}
+TABLES = {
+    'orders': Order.__table__,
+    'lines': OrderLine.__table__,
+    'payments': Payment.__table__,
+    'shipments': Shipment.__table__,
+    'events': OrderEvent.__table__,
+    'invoices': Invoice.__table__,
+}
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -162,8 +196,10 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
 
 def _terms(session: Session) -> tuple[int, int, int]:
     """(VAT in hundredths of a percent, shipping fee in cents, free shipping from in cents), as /settings says."""
+
     def setting(key: str) -> int:
         return int(app_settings.decimal_value(session=session, key=key) * 100)
+
     return setting('vat_rate'), setting('shipping_fee'), setting('free_shipping_from')
 
 
@@ -199,9 +235,19 @@ class _InvoiceQueue:
             numbering.set_counter(self.session, f'invoice-{year}', last)
 
 
-def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, first_number: int, customers: list,
-            by_currency: dict[str, list], carriers: list, reserved: dict[int, int],
-            terms: tuple[int, int, int], invoices: _InvoiceQueue) -> Iterator[tuple]:
+def _orders(
+    rng: random.Random,
+    count: int,
+    anchor: datetime,
+    first_id: int,
+    first_number: int,
+    customers: list,
+    by_currency: dict[str, list],
+    carriers: list,
+    reserved: dict[int, int],
+    terms: tuple[int, int, int],
+    invoices: _InvoiceQueue,
+) -> Iterator[tuple]:
     random_, choice, randint = rng.random, rng.choice, rng.randint
     vat, shipping_fee, free_from = terms
     tax_rate = Decimal(vat).scaleb(-4)  # 2000 → 0.2000
@@ -214,17 +260,29 @@ def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, fir
         customer_id, email, customer_name = choice(customers)
         currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
         lines, subtotal, discount_total, tax = [], 0, 0, 0
-        for product_id, sku, name, price in rng.sample(by_currency[currency], min(len(by_currency[currency]),
-                                                                                  1 + int(random_() ** 2 * 4))):
+        for product_id, sku, name, price in rng.sample(
+            by_currency[currency], min(len(by_currency[currency]), 1 + int(random_() ** 2 * 4))
+        ):
             quantity = 1 if random_() < 0.7 else randint(2, 4)
             gross = price * quantity
             discount = gross // 10 if random_() < 0.08 else 0
             net = gross - discount
             line_tax = (net * vat + 5000) // 10000
             subtotal, discount_total, tax = subtotal + gross, discount_total + discount, tax + line_tax
-            lines.append({'order_id': order_id, 'product_id': product_id, 'sku': sku, 'name': name,
-                          'quantity': quantity, 'unit_price': _money(price), 'tax_rate': tax_rate,
-                          'discount': _money(discount), 'line_total': _money(net), 'tax_amount': _money(line_tax)})
+            lines.append(
+                {
+                    'order_id': order_id,
+                    'product_id': product_id,
+                    'sku': sku,
+                    'name': name,
+                    'quantity': quantity,
+                    'unit_price': _money(price),
+                    'tax_rate': tax_rate,
+                    'discount': _money(discount),
+                    'line_total': _money(net),
+                    'tax_amount': _money(line_tax),
+                }
+            )
         goods = subtotal - discount_total
         shipping = 0 if goods >= free_from else shipping_fee
         tax += (shipping * vat + 5000) // 10000
@@ -241,55 +299,129 @@ def _orders(rng: random.Random, count: int, anchor: datetime, first_id: int, fir
             values['cancelled_at'] = min(anchor, placed + timedelta(seconds=random_() * DAY))
         elif paid < anchor:
             status, values['paid_at'] = 'paid', paid
-            payment = {'order_id': order_id, 'provider': 'manual', 'method': choice(METHODS),
-                       'reference': f'BANK-{order_id:08d}', 'amount': _money(total), 'paid_at': paid}
-            invoices.add(_invoice(order_id, paid, currency, lines, customer_name, email,
-                                  (subtotal, discount_total, tax, shipping, total)))
+            payment = {
+                'order_id': order_id,
+                'provider': 'manual',
+                'method': choice(METHODS),
+                'reference': f'BANK-{order_id:08d}',
+                'amount': _money(total),
+                'paid_at': paid,
+            }
+            invoices.add(
+                _invoice(
+                    order_id,
+                    paid,
+                    currency,
+                    lines,
+                    customer_name,
+                    email,
+                    (subtotal, discount_total, tax, shipping, total),
+                )
+            )
             if shipped - timedelta(seconds=0.2 * DAY) < anchor:
                 status = 'packed'
             if shipped < anchor:
                 status, values['shipped_at'] = 'shipped', shipped
                 carrier_id, template = choice(carriers) if carriers else (None, '')
                 tracking = f'JJD{rng.randrange(10**13, 10**14)}'
-                shipment = {'order_id': order_id, 'carrier_id': carrier_id, 'tracking_number': tracking,
-                            'tracking_url': template.replace('{tracking}', tracking), 'shipped_at': shipped,
-                            'delivered_at': delivered if delivered < anchor else None}
+                shipment = {
+                    'order_id': order_id,
+                    'carrier_id': carrier_id,
+                    'tracking_number': tracking,
+                    'tracking_url': template.replace('{tracking}', tracking),
+                    'shipped_at': shipped,
+                    'delivered_at': delivered if delivered < anchor else None,
+                }
                 if delivered < anchor:
                     status, values['delivered_at'] = 'delivered', delivered
         if status in ('pending', 'paid', 'packed'):
             for line in lines:
                 reserved[line['product_id']] = reserved.get(line['product_id'], 0) + line['quantity']
         last = max([placed, *(v for v in values.values() if v is not None)])
-        order = {'id': order_id, 'number': str(first_number + i), 'external_id': f'shop-{order_id}' if random_() < 0.9
-                 else None, 'customer_id': customer_id, 'email': email, 'status': status,
-                 'source': 'seed', 'currency': currency, 'subtotal': _money(subtotal),
-                 'discount_total': _money(discount_total), 'tax_total': _money(tax), 'shipping_total': _money(shipping),
-                 'total': _money(total), 'paid_total': _money(total if payment else 0), 'refunded_total': _money(0),
-                 'placed_at': placed, 'created_at': placed, 'updated_at': last, 'version': 1,
-                 'shipping_name': '', 'shipping_address': '', 'note': '', **values}
-        events = [{'order_id': order_id, 'kind': 'created', 'text': 'Placed (shop): waiting for payment',
-                   'created_at': placed}]
-        for kind, at, what in (('paid', values['paid_at'], f'Payment of {order["total"]} {currency}'),
-                               ('shipped', values['shipped_at'], 'Shipped'),
-                               ('delivered', values['delivered_at'], 'Delivered'),
-                               ('cancelled', values['cancelled_at'], 'Cancelled by the customer')):
+        order = {
+            'id': order_id,
+            'number': str(first_number + i),
+            'external_id': f'shop-{order_id}' if random_() < 0.9 else None,
+            'customer_id': customer_id,
+            'email': email,
+            'status': status,
+            'source': 'seed',
+            'currency': currency,
+            'subtotal': _money(subtotal),
+            'discount_total': _money(discount_total),
+            'tax_total': _money(tax),
+            'shipping_total': _money(shipping),
+            'total': _money(total),
+            'paid_total': _money(total if payment else 0),
+            'refunded_total': _money(0),
+            'placed_at': placed,
+            'created_at': placed,
+            'updated_at': last,
+            'version': 1,
+            'shipping_name': '',
+            'shipping_address': '',
+            'note': '',
+            **values,
+        }
+        events = [
+            {
+                'order_id': order_id,
+                'kind': 'created',
+                'text': 'Placed (shop): waiting for payment',
+                'created_at': placed,
+            }
+        ]
+        for kind, at, what in (
+            ('paid', values['paid_at'], f'Payment of {order["total"]} {currency}'),
+            ('shipped', values['shipped_at'], 'Shipped'),
+            ('delivered', values['delivered_at'], 'Delivered'),
+            ('cancelled', values['cancelled_at'], 'Cancelled by the customer'),
+        ):
             if at is not None:
                 events.append({'order_id': order_id, 'kind': kind, 'text': what, 'created_at': at})
         # orders still to come are placed (so paid) after this one: invoices paid before it can take their numbers
         yield order, lines, payment, shipment, events, invoices.ready(placed if i < count - 1 else None)
 
 
-def _invoice(order_id: int, paid: datetime, currency: str, lines: list[dict], name: str, email: str,
-             cents: tuple[int, int, int, int, int]) -> dict[str, Any]:
+def _invoice(
+    order_id: int,
+    paid: datetime,
+    currency: str,
+    lines: list[dict],
+    name: str,
+    email: str,
+    cents: tuple[int, int, int, int, int],
+) -> dict[str, Any]:
     """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it)."""
     subtotal, discount, tax, shipping, total = (_money(c) for c in cents)
-    return {'number': '', 'kind': 'invoice', 'year': paid.year, 'sequence': 0,
-            'order_id': order_id, 'issued_at': paid, 'currency': currency, 'subtotal': subtotal,
-            'discount_total': discount, 'tax_total': tax, 'shipping_total': shipping, 'total': total,
-            'bill_to': {'name': name, 'email': email, 'address': ''}, 'note': '',
-            'lines': [{'sku': line['sku'], 'name': line['name'], 'quantity': line['quantity'],
-                       'unit_price': str(line['unit_price']), 'discount': str(line['discount']),
-                       'tax_rate': str(line['tax_rate']), 'line_total': str(line['line_total'])} for line in lines]}
+    return {
+        'number': '',
+        'kind': 'invoice',
+        'year': paid.year,
+        'sequence': 0,
+        'order_id': order_id,
+        'issued_at': paid,
+        'currency': currency,
+        'subtotal': subtotal,
+        'discount_total': discount,
+        'tax_total': tax,
+        'shipping_total': shipping,
+        'total': total,
+        'bill_to': {'name': name, 'email': email, 'address': ''},
+        'note': '',
+        'lines': [
+            {
+                'sku': line['sku'],
+                'name': line['name'],
+                'quantity': line['quantity'],
+                'unit_price': str(line['unit_price']),
+                'discount': str(line['discount']),
+                'tax_rate': str(line['tax_rate']),
+                'line_total': str(line['line_total']),
+            }
+            for line in lines
+        ],
+    }
 
 
 def _stock_for(session: Session, rng: random.Random, product_ids: list[int], reserved: dict[int, int]) -> None:
@@ -305,13 +437,30 @@ def _stock_for(session: Session, rng: random.Random, product_ids: list[int], res
         minimum = rng.choice((0, 5, 10, 20))
         free = rng.randint(0, minimum) if minimum and rng.random() < 0.15 else rng.randint(15, 120)
         on_hand = held + free
-        level = StockLevel(product_id=product_id, sku=skus[product_id], on_hand=on_hand, reserved=held,
-                           available=free, min_qty=minimum, max_qty=minimum * 6 if minimum else 0,
-                           low_stock=bool(minimum) and free <= minimum, created_at=now, updated_at=now)
+        level = StockLevel(
+            product_id=product_id,
+            sku=skus[product_id],
+            on_hand=on_hand,
+            reserved=held,
+            available=free,
+            min_qty=minimum,
+            max_qty=minimum * 6 if minimum else 0,
+            low_stock=bool(minimum) and free <= minimum,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(level)
         if on_hand:
-            session.add(StockMovement(product_id=product_id, kind=MovementKind.receipt, quantity=on_hand,
-                                      balance=on_hand, reason='Opening stock', created_at=now))
+            session.add(
+                StockMovement(
+                    product_id=product_id,
+                    kind=MovementKind.receipt,
+                    quantity=on_hand,
+                    balance=on_hand,
+                    reason='Opening stock',
+                    created_at=now,
+                )
+            )
 
 
 def _money(cents: int) -> Decimal:

@@ -27,8 +27,9 @@ def seed_returns_and_purchases(session: Session) -> list[str]:
 
 def _returns(session: Session, manager: User) -> int:
     made = 0
-    requests = session.exec(select(Ticket).where(Ticket.type == TicketType.return_exchange)
-                            .order_by(col(Ticket.number))).all()
+    requests = session.exec(
+        select(Ticket).where(Ticket.type == TicketType.return_exchange).order_by(col(Ticket.number))
+    ).all()
     for ticket in requests:
         if made == len(RESOLUTIONS):
             break
@@ -37,9 +38,12 @@ def _returns(session: Session, manager: User) -> int:
             continue
         line = orders.order_lines(session, order.id)[0]
         try:
-            rma = returns.create_return_from_ticket(session=session, actor=manager, ticket_id=ticket.id,
-                                                    lines=[{'order_line_id': line.id, 'quantity': 1,
-                                                            'reason': 'Wrong size'}])
+            rma = returns.create_return_from_ticket(
+                session=session,
+                actor=manager,
+                ticket_id=ticket.id,
+                lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Wrong size'}],
+            )
             outcome = RESOLUTIONS[made]
             if outcome is not None:
                 rma = returns.receive(session=session, actor=manager, return_id=rma.id)
@@ -53,14 +57,24 @@ def _returns(session: Session, manager: User) -> int:
 
 
 def _purchases(session: Session, manager: User) -> int:
-    low = session.exec(select(StockLevel).where(col(StockLevel.max_qty) > col(StockLevel.on_hand))
-                       .order_by(col(StockLevel.on_hand)).limit(6)).all()
+    low = session.exec(
+        select(StockLevel)
+        .where(col(StockLevel.max_qty) > col(StockLevel.on_hand))
+        .order_by(col(StockLevel.on_hand))
+        .limit(6)
+    ).all()
     batches = [low[:3], low[3:6]]
     ordered = 0
     for index, batch in enumerate(b for b in batches if b):
         lines = [{'product_id': level.product_id, 'quantity': level.max_qty - level.on_hand} for level in batch]
-        purchase = purchases.create_purchase(session=session, actor=manager, lines=lines, received=False,
-                                             supplier='Roastery Supply Co.', reference=f'PO-DEMO-{index + 1}')
+        purchase = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            lines=lines,
+            received=False,
+            supplier='Roastery Supply Co.',
+            reference=f'PO-DEMO-{index + 1}',
+        )
         if index == 0:
             purchases.receive(session=session, actor=manager, purchase_id=purchase.id)
         ordered += 1

@@ -33,37 +33,74 @@ TICKETS = 60
 SHIPPED = (OrderStatus.shipped, OrderStatus.delivered)
 
 CANNED = [
-    ('Where is my order', 'Hi {customer_name},\n\nthanks for your patience. Order {order_number} left our warehouse '
-                          'and should reach you within two working days.\n\nBest regards,\n{agent_name}'),
-    ('Return label', 'Hi {customer_name},\n\nI have attached a prepaid return label for order {order_number}. Once '
-                     'the parcel is back with us, the refund follows within five days.\n\n{agent_name}'),
-    ('Need more details', 'Hi {customer_name},\n\ncould you tell us a little more (screenshots help a lot)? Just reply '
-                          'to this email and quote request #{request_number}.\n\n{agent_name}'),
-    ('Bug confirmed', 'Hi {customer_name},\n\nthank you for the report: we could reproduce it, and our developers are '
-                      'on it. We will write again when the fix is out.\n\n{agent_name}'),
-    ('Thanks for the feedback', 'Hi {customer_name},\n\nthank you for taking the time to write. I have passed your '
-                                'feedback on to the team.\n\n{agent_name}'),
-    ('Closing — no reply', 'Hi {customer_name},\n\nwe have not heard back, so I am closing request #{request_number}. '
-                           'Just reply if you still need help.\n\n{agent_name}'),
+    (
+        'Where is my order',
+        'Hi {customer_name},\n\nthanks for your patience. Order {order_number} left our warehouse '
+        'and should reach you within two working days.\n\nBest regards,\n{agent_name}',
+    ),
+    (
+        'Return label',
+        'Hi {customer_name},\n\nI have attached a prepaid return label for order {order_number}. Once '
+        'the parcel is back with us, the refund follows within five days.\n\n{agent_name}',
+    ),
+    (
+        'Need more details',
+        'Hi {customer_name},\n\ncould you tell us a little more (screenshots help a lot)? Just reply '
+        'to this email and quote request #{request_number}.\n\n{agent_name}',
+    ),
+    (
+        'Bug confirmed',
+        'Hi {customer_name},\n\nthank you for the report: we could reproduce it, and our developers are '
+        'on it. We will write again when the fix is out.\n\n{agent_name}',
+    ),
+    (
+        'Thanks for the feedback',
+        'Hi {customer_name},\n\nthank you for taking the time to write. I have passed your '
+        'feedback on to the team.\n\n{agent_name}',
+    ),
+    (
+        'Closing — no reply',
+        'Hi {customer_name},\n\nwe have not heard back, so I am closing request #{request_number}. '
+        'Just reply if you still need help.\n\n{agent_name}',
+    ),
 ]
 
 SUBJECTS = {
-    TicketType.question: ['Where is my order?', 'Can I change my delivery address?', 'Do you ship to Norway?',
-                          'Invoice with VAT number', 'Payment declined but money taken'],
-    TicketType.bug: ['Checkout button does nothing on Safari', 'App crashes when I upload a photo',
-                     'Discount code not applied', 'Password reset email never arrives'],
+    TicketType.question: [
+        'Where is my order?',
+        'Can I change my delivery address?',
+        'Do you ship to Norway?',
+        'Invoice with VAT number',
+        'Payment declined but money taken',
+    ],
+    TicketType.bug: [
+        'Checkout button does nothing on Safari',
+        'App crashes when I upload a photo',
+        'Discount code not applied',
+        'Password reset email never arrives',
+    ],
     TicketType.return_exchange: ['Wrong size — exchange please', 'Return a damaged item', 'Refund not received yet'],
     TicketType.feedback: ['Love the new app!', 'Packaging could be greener', 'Suggestion: dark mode'],
     TicketType.other: ['Partnership enquiry', 'Press request', 'Question about your careers page'],
 }
-BODIES = ['Hello, {subject_lower}. Could you help me? Thanks!', 'Hi team,\n\n{subject_lower}. My order number is '
-          'in the subject line.\n\nKind regards', '{subject_lower} — this is the second time I write about it.',
-          'Good morning! {subject_lower}. I attached nothing because your form does not allow attachments.']
-REPLIES = ['Thanks for reaching out! I am looking into this now.', 'Could you send us a photo of the label?',
-           'I have checked with our warehouse: it is on its way.', 'Sorry for the trouble — this is fixed now.']
+BODIES = [
+    'Hello, {subject_lower}. Could you help me? Thanks!',
+    'Hi team,\n\n{subject_lower}. My order number is in the subject line.\n\nKind regards',
+    '{subject_lower} — this is the second time I write about it.',
+    'Good morning! {subject_lower}. I attached nothing because your form does not allow attachments.',
+]
+REPLIES = [
+    'Thanks for reaching out! I am looking into this now.',
+    'Could you send us a photo of the label?',
+    'I have checked with our warehouse: it is on its way.',
+    'Sorry for the trouble — this is fixed now.',
+]
 FOLLOW_UPS = ['Thanks, here is the photo.', 'Any news?', 'It works now, thank you!', 'Still waiting…']
-NOTES = ['Customer has written three times this month.', 'Checked with logistics, tracking updated.',
-         'Escalated to the developers.']
+NOTES = [
+    'Customer has written three times this month.',
+    'Checked with logistics, tracking updated.',
+    'Escalated to the developers.',
+]
 COMMENTS = [None, 'Fast and friendly.', 'Took a while, but solved.', 'Great support!', 'Not really solved.']
 
 
@@ -83,16 +120,20 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
         lines.append(f'Support: {len(CANNED)} canned replies')
     if session.exec(select(Ticket.id)).first() is not None:
         return lines
-    customers = list(session.exec(select(Customer).where(col(Customer.deleted_at).is_(None))
-                                  .order_by(col(Customer.id)).limit(200)))
-    agents = list(session.exec(select(User).where(User.role == Role.agent, col(User.is_active).is_(True))
-                               .order_by(col(User.id))))
+    customers = list(
+        session.exec(select(Customer).where(col(Customer.deleted_at).is_(None)).order_by(col(Customer.id)).limit(200))
+    )
+    agents = list(
+        session.exec(select(User).where(User.role == Role.agent, col(User.is_active).is_(True)).order_by(col(User.id)))
+    )
     if not customers or not agents:
         return lines
     orders_of: dict[int, list[str]] = {}  # requests name real orders: shipped ones, so that a return can start
     for customer_id, number in session.exec(
-            select(Order.customer_id, Order.number).where(col(Order.customer_id).in_([c.id for c in customers]),
-                                                          col(Order.status).in_(SHIPPED)).order_by(col(Order.id))):
+        select(Order.customer_id, Order.number)
+        .where(col(Order.customer_id).in_([c.id for c in customers]), col(Order.status).in_(SHIPPED))
+        .order_by(col(Order.id))
+    ):
         orders_of.setdefault(customer_id, []).append(number)
     now = utcnow().replace(second=0, microsecond=0)
     made = breaching = rated = 0
@@ -104,24 +145,41 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
         # newest last; a few very recent ones are still new and unassigned
         created = now - timedelta(hours=(TICKETS - index) * rng.uniform(4, 9))
         status = _status_for(rng, index)
-        ticket = Ticket(number=tickets._next_number(session), subject=subject, customer_id=customer.id, type=kind,
-                        priority=priority, status=TicketStatus.new, source=TicketSource.seed,
-                        order_number=_order_named(rng, kind, orders_of.get(customer.id, [])),
-                        token=secrets.token_urlsafe(24), created_at=created, updated_at=created,
-                        tags=rng.sample(['vip', 'shipping', 'refund', 'mobile', 'invoice'], rng.randint(0, 2)))
+        ticket = Ticket(
+            number=tickets._next_number(session),
+            subject=subject,
+            customer_id=customer.id,
+            type=kind,
+            priority=priority,
+            status=TicketStatus.new,
+            source=TicketSource.seed,
+            order_number=_order_named(rng, kind, orders_of.get(customer.id, [])),
+            token=secrets.token_urlsafe(24),
+            created_at=created,
+            updated_at=created,
+            tags=rng.sample(['vip', 'shipping', 'refund', 'mobile', 'invoice'], rng.randint(0, 2)),
+        )
         first, resolution = ticket_sla.sla_targets(session=session, priority=priority)
         ticket.first_response_due, ticket.resolution_due = created + first, created + resolution
         if kind == TicketType.bug:
             ticket.severity = rng.choice(list(BugSeverity))
             ticket.steps = '1. Open the page\n2. Do the thing\n3. It breaks'
             ticket.bug_status = rng.choice(list(BugStatus))
-            ticket.fixed_in_version = f'2.{rng.randint(1, 9)}.{rng.randint(0, 5)}' \
-                if ticket.bug_status == BugStatus.fixed else None
+            ticket.fixed_in_version = (
+                f'2.{rng.randint(1, 9)}.{rng.randint(0, 5)}' if ticket.bug_status == BugStatus.fixed else None
+            )
         session.add(ticket)
         session.flush()
         agent = rng.choice(agents)
-        thread = [TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id,
-                                created_at=created, body=rng.choice(BODIES).format(subject_lower=subject.lower()))]
+        thread = [
+            TicketMessage(
+                ticket_id=ticket.id,
+                kind=MessageKind.customer,
+                customer_id=customer.id,
+                created_at=created,
+                body=rng.choice(BODIES).format(subject_lower=subject.lower()),
+            )
+        ]
         moment = created
         if status != TicketStatus.new:
             ticket.assignee_id = agent.id
@@ -129,17 +187,39 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
             if answered:
                 moment = min(now, created + first * rng.uniform(0.2, 1.4))
                 ticket.first_responded_at = moment
-                thread.append(TicketMessage(ticket_id=ticket.id, kind=MessageKind.reply, author_id=agent.id,
-                                            created_at=moment, body=rng.choice(REPLIES), delivery=Delivery.sent,
-                                            sent_at=moment, attempts=1))
+                thread.append(
+                    TicketMessage(
+                        ticket_id=ticket.id,
+                        kind=MessageKind.reply,
+                        author_id=agent.id,
+                        created_at=moment,
+                        body=rng.choice(REPLIES),
+                        delivery=Delivery.sent,
+                        sent_at=moment,
+                        attempts=1,
+                    )
+                )
                 if rng.random() < 0.4:
                     moment = min(now, moment + timedelta(hours=rng.uniform(1, 20)))
-                    thread.append(TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer,
-                                                customer_id=customer.id, created_at=moment,
-                                                body=rng.choice(FOLLOW_UPS)))
+                    thread.append(
+                        TicketMessage(
+                            ticket_id=ticket.id,
+                            kind=MessageKind.customer,
+                            customer_id=customer.id,
+                            created_at=moment,
+                            body=rng.choice(FOLLOW_UPS),
+                        )
+                    )
             if rng.random() < 0.3:
-                thread.append(TicketMessage(ticket_id=ticket.id, kind=MessageKind.note, author_id=agent.id,
-                                            created_at=moment + timedelta(minutes=5), body=rng.choice(NOTES)))
+                thread.append(
+                    TicketMessage(
+                        ticket_id=ticket.id,
+                        kind=MessageKind.note,
+                        author_id=agent.id,
+                        created_at=moment + timedelta(minutes=5),
+                        body=rng.choice(NOTES),
+                    )
+                )
         ticket.status = status
         if status in tickets.DONE:
             ticket.solved_at = min(now, moment + timedelta(hours=rng.uniform(0.5, 30)))
@@ -164,5 +244,6 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
 def _status_for(rng: random.Random, index: int) -> TicketStatus:
     if index >= TICKETS - 6:
         return TicketStatus.new
-    return rng.choices([TicketStatus.open, TicketStatus.waiting, TicketStatus.solved, TicketStatus.closed],
-                       weights=[25, 20, 35, 20])[0]
+    return rng.choices(
+        [TicketStatus.open, TicketStatus.waiting, TicketStatus.solved, TicketStatus.closed], weights=[25, 20, 35, 20]
+    )[0]

@@ -37,7 +37,7 @@ PERMISSION = 'settings.manage'
 PREFIX_LENGTH = 8
 SECRET_LENGTH = 40
 LAST_USED_PRECISION = timedelta(minutes=1)  # writing last_used_at on every call would make every call a write
-IDEMPOTENCY_TTL = timedelta(hours=24)       # a retry later than this is a new request
+IDEMPOTENCY_TTL = timedelta(hours=24)  # a retry later than this is a new request
 IN_PROGRESS_TIMEOUT = timedelta(minutes=1)  # a reservation this old belongs to a call that died half-way
 
 _ALPHABET = string.ascii_letters + string.digits  # no '_' or '-': the secret selects whole on a double-click
@@ -71,8 +71,14 @@ class MissingScope(ServiceError):
         self.scope = scope
 
 
-def create_key(*, session: Session, actor: User | None, name: str, scopes: list[str] | set[str] | tuple[str, ...],
-               system: bool = False) -> tuple[ApiKey, str]:
+def create_key(
+    *,
+    session: Session,
+    actor: User | None,
+    name: str,
+    scopes: list[str] | set[str] | tuple[str, ...],
+    system: bool = False,
+) -> tuple[ApiKey, str]:
     """A new key and its secret (`bo_<prefix>_<random>`), which is shown once and never stored.
     `system=True` is for the command line, which has no actor."""
     if not system:
@@ -94,17 +100,28 @@ def create_key(*, session: Session, actor: User | None, name: str, scopes: list[
     for _attempt in range(5):  # a clash of random prefixes is very unlikely; the unique index catches it anyway
         prefix = ''.join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
         secret = f'bo_{prefix}_' + ''.join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
-        key = ApiKey(name=name, prefix=prefix, hash=_digest(secret), scopes=sorted(chosen, key=list(SCOPES).index),
-                     created_by=actor.email if actor else 'system')
+        key = ApiKey(
+            name=name,
+            prefix=prefix,
+            hash=_digest(secret),
+            scopes=sorted(chosen, key=list(SCOPES).index),
+            created_by=actor.email if actor else 'system',
+        )
         session.add(key)
         try:
             session.flush()
         except IntegrityError:
             session.rollback()
             continue
-        audit.record(session, actor, 'api_key.created', 'api_key', key.id,
-                     summary=f'API key {name!r} ({prefix}) created with {", ".join(key.scopes)}',
-                     changes={'name': [None, name], 'scopes': [None, key.scopes]})
+        audit.record(
+            session,
+            actor,
+            'api_key.created',
+            'api_key',
+            key.id,
+            summary=f'API key {name!r} ({prefix}) created with {", ".join(key.scopes)}',
+            changes={'name': [None, name], 'scopes': [None, key.scopes]},
+        )
         session.commit()
         return key, secret
     raise ServiceError('Could not create a unique key; try again.')
@@ -125,9 +142,15 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
-        audit.record(session, actor, 'api_key.revoked', 'api_key', key.id,
-                     summary=f'API key {key.name!r} ({key.prefix}) revoked',
-                     changes={'revoked_at': [None, key.revoked_at.isoformat()]})
+        audit.record(
+            session,
+            actor,
+            'api_key.revoked',
+            'api_key',
+            key.id,
+            summary=f'API key {key.name!r} ({key.prefix}) revoked',
+            changes={'revoked_at': [None, key.revoked_at.isoformat()]},
+        )
         session.commit()
     return key
 
@@ -162,9 +185,14 @@ def _touch(session: Session, key: ApiKey) -> None:
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
         return
     # a conditional UPDATE: concurrent calls of the same key do not fight over the row's version
-    session.exec(update(ApiKey).where(ApiKey.id == key.id, (col(ApiKey.last_used_at).is_(None))
-                                      | (col(ApiKey.last_used_at) < now - LAST_USED_PRECISION))
-                 .values(last_used_at=now))
+    session.exec(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key.id,
+            (col(ApiKey.last_used_at).is_(None)) | (col(ApiKey.last_used_at) < now - LAST_USED_PRECISION),
+        )
+        .values(last_used_at=now)
+    )
     session.commit()
     key.last_used_at = now
 
@@ -175,12 +203,15 @@ def _digest(secret: str) -> str:
 
 # --- idempotency -------------------------------------------------------------------------------------------------
 
+
 class IdempotencyConflict(ServiceError):
     """The Idempotency-Key was used before with a different request (→ 422)."""
 
     def __init__(self) -> None:
-        super().__init__('This Idempotency-Key was already used with a different request. '
-                         'Send a new key for a new request, or repeat the original request exactly.')
+        super().__init__(
+            'This Idempotency-Key was already used with a different request. '
+            'Send a new key for a new request, or repeat the original request exactly.'
+        )
 
 
 class IdempotencyInProgress(ServiceError):
@@ -196,15 +227,19 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f'{method.upper()} {path}\n{canonical}'.encode()).hexdigest()
 
 
-def reserve_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str,
-                            fingerprint: str) -> IdempotencyRecord | None:
+def reserve_idempotency_key(
+    *, session: Session, api_key: ApiKey, idempotency_key: str, fingerprint: str
+) -> IdempotencyRecord | None:
     """None: this is the first call, go ahead (the key is now reserved; finish with `remember_response` or
     `release_idempotency_key`). A record: the answer given to the first call, to give again. Raises
     IdempotencyConflict for a different request under the same key, IdempotencyInProgress while the first runs."""
     now = utcnow()
     for _attempt in range(3):
-        existing = session.exec(select(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)).first()
+        existing = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key
+            )
+        ).first()
         if existing is not None:
             expired = now - existing.created_at > IDEMPOTENCY_TTL
             abandoned = existing.status_code == 0 and now - existing.created_at > IN_PROGRESS_TIMEOUT
@@ -216,8 +251,15 @@ def reserve_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_ke
                 return existing
             session.delete(existing)
             session.flush()
-        session.add(IdempotencyRecord(api_key_id=api_key.id, idempotency_key=idempotency_key,
-                                      request_hash=fingerprint, status_code=0, created_at=now))
+        session.add(
+            IdempotencyRecord(
+                api_key_id=api_key.id,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                status_code=0,
+                created_at=now,
+            )
+        )
         try:
             session.commit()  # the reservation is visible to a concurrent retry before the work starts
             return None
@@ -226,20 +268,27 @@ def reserve_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_ke
     raise IdempotencyInProgress()
 
 
-def remember_response(*, session: Session, api_key: ApiKey, idempotency_key: str, status_code: int,
-                      response: dict[str, Any]) -> None:
-    session.exec(update(IdempotencyRecord).where(
-        IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)
-        .values(status_code=status_code, response=response))
+def remember_response(
+    *, session: Session, api_key: ApiKey, idempotency_key: str, status_code: int, response: dict[str, Any]
+) -> None:
+    session.exec(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)
+        .values(status_code=status_code, response=response)
+    )
     session.commit()
 
 
 def release_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str) -> None:
     """The call failed without acting (bad input, a refusal): a corrected retry may use the same key."""
     session.rollback()
-    session.exec(delete(IdempotencyRecord).where(
-        IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key,
-        IdempotencyRecord.status_code == 0))
+    session.exec(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key.id,
+            IdempotencyRecord.idempotency_key == idempotency_key,
+            IdempotencyRecord.status_code == 0,
+        )
+    )
     session.commit()
 
 

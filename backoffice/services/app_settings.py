@@ -23,9 +23,17 @@ from backoffice.validation import normalize_email
 
 log = logging.getLogger(__name__)
 
-CURRENCIES = {'EUR': 'Euro (EUR)', 'USD': 'US dollar (USD)', 'GBP': 'Pound sterling (GBP)',
-              'CHF': 'Swiss franc (CHF)', 'SEK': 'Swedish krona (SEK)', 'PLN': 'Polish złoty (PLN)',
-              'CAD': 'Canadian dollar (CAD)', 'AUD': 'Australian dollar (AUD)', 'JPY': 'Japanese yen (JPY)'}
+CURRENCIES = {
+    'EUR': 'Euro (EUR)',
+    'USD': 'US dollar (USD)',
+    'GBP': 'Pound sterling (GBP)',
+    'CHF': 'Swiss franc (CHF)',
+    'SEK': 'Swedish krona (SEK)',
+    'PLN': 'Polish złoty (PLN)',
+    'CAD': 'Canadian dollar (CAD)',
+    'AUD': 'Australian dollar (AUD)',
+    'JPY': 'Japanese yen (JPY)',
+}
 
 
 @lru_cache(maxsize=1)
@@ -37,15 +45,15 @@ def time_zones() -> dict[str, str]:
 class SettingSpec:
     key: str
     label: str
-    kind: str                                  # text | email | url | choice | number | decimal | bool
+    kind: str  # text | email | url | choice | number | decimal | bool
     default: Any
     help: str
     section: str = 'General'
     choices: Callable[[], dict[str, str]] | dict[str, str] | None = None
     minimum: int | None = None
     maximum: int | None = None
-    unit: str = ''                             # shown after a decimal's label: '%', 'in the shop's currency'
-    secret: bool = False                       # stored encrypted (an address may carry a token or a password)
+    unit: str = ''  # shown after a decimal's label: '%', 'in the shop's currency'
+    secret: bool = False  # stored encrypted (an address may carry a token or a password)
 
     def options(self) -> dict[str, str]:
         return self.choices() if callable(self.choices) else (self.choices or {})
@@ -97,44 +105,127 @@ class SettingSpec:
 AUTO_ASSIGN = {'off': 'Off', 'round_robin': 'Round-robin', 'least_loaded': 'Least-loaded'}
 # (priority, hours to the first response, hours to the resolution): the support desk's default targets
 SLA_DEFAULTS = (('urgent', 1, 8), ('high', 4, 24), ('normal', 24, 72), ('low', 48, 168))
-SLA_SETTINGS = tuple(spec for priority, first, resolution in SLA_DEFAULTS for spec in (
-    SettingSpec(f'sla_first_response_{priority}', f'First response, {priority} priority (hours)', 'number', first,
-                f'A {priority} request should get its first reply within this many hours.', section='Support',
-                minimum=1, maximum=24 * 60),
-    SettingSpec(f'sla_resolution_{priority}', f'Resolution, {priority} priority (hours)', 'number', resolution,
-                f'A {priority} request should be solved within this many hours.', section='Support',
-                minimum=1, maximum=24 * 365),
-))
+SLA_SETTINGS = tuple(
+    spec
+    for priority, first, resolution in SLA_DEFAULTS
+    for spec in (
+        SettingSpec(
+            f'sla_first_response_{priority}',
+            f'First response, {priority} priority (hours)',
+            'number',
+            first,
+            f'A {priority} request should get its first reply within this many hours.',
+            section='Support',
+            minimum=1,
+            maximum=24 * 60,
+        ),
+        SettingSpec(
+            f'sla_resolution_{priority}',
+            f'Resolution, {priority} priority (hours)',
+            'number',
+            resolution,
+            f'A {priority} request should be solved within this many hours.',
+            section='Support',
+            minimum=1,
+            maximum=24 * 365,
+        ),
+    )
+)
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec('company_name', 'Company name', 'text', 'My Shop',
-                'Shown in the back office, on invoices and in emails to customers.'),
-    SettingSpec('support_email', 'Support email', 'email', '',
-                'Replies to customers are sent from this address (leave empty until email is set up).'),
-    SettingSpec('currency', 'Currency', 'choice', 'EUR', 'The currency prices, orders and KPIs are shown in.',
-                choices=CURRENCIES),
-    SettingSpec('time_zone', 'Time zone', 'choice', 'UTC',
-                'Days in reports and KPIs start at midnight in this time zone.', choices=time_zones),
-    SettingSpec('trash_days', 'Days in the trash', 'number', 30,
-                'Deleted records can be restored for this many days, then they are purged for good.',
-                section='Data', minimum=1, maximum=3650),
-    SettingSpec('vat_rate', 'VAT rate (%)', 'decimal', '20.00',
-                'Added to net prices and shipping on new orders (0 to 100). Orders already placed keep their taxes.',
-                section='Orders', minimum=0, maximum=100, unit='%'),
-    SettingSpec('shipping_fee', 'Shipping fee', 'decimal', '4.90',
-                "Charged on a new order whose goods (after discounts) cost less than the free-shipping amount, in "
-                "the shop's currency, before VAT. 0: shipping is always free.", section='Orders', minimum=0,
-                maximum=100000),
-    SettingSpec('free_shipping_from', 'Free shipping from', 'decimal', '50.00',
-                'Goods (after discounts) from this amount ship free. 0: every order ships free.',
-                section='Orders', minimum=0, maximum=10000000),
+    SettingSpec(
+        'company_name',
+        'Company name',
+        'text',
+        'My Shop',
+        'Shown in the back office, on invoices and in emails to customers.',
+    ),
+    SettingSpec(
+        'support_email',
+        'Support email',
+        'email',
+        '',
+        'Replies to customers are sent from this address (leave empty until email is set up).',
+    ),
+    SettingSpec(
+        'currency',
+        'Currency',
+        'choice',
+        'EUR',
+        'The currency prices, orders and KPIs are shown in.',
+        choices=CURRENCIES,
+    ),
+    SettingSpec(
+        'time_zone',
+        'Time zone',
+        'choice',
+        'UTC',
+        'Days in reports and KPIs start at midnight in this time zone.',
+        choices=time_zones,
+    ),
+    SettingSpec(
+        'trash_days',
+        'Days in the trash',
+        'number',
+        30,
+        'Deleted records can be restored for this many days, then they are purged for good.',
+        section='Data',
+        minimum=1,
+        maximum=3650,
+    ),
+    SettingSpec(
+        'vat_rate',
+        'VAT rate (%)',
+        'decimal',
+        '20.00',
+        'Added to net prices and shipping on new orders (0 to 100). Orders already placed keep their taxes.',
+        section='Orders',
+        minimum=0,
+        maximum=100,
+        unit='%',
+    ),
+    SettingSpec(
+        'shipping_fee',
+        'Shipping fee',
+        'decimal',
+        '4.90',
+        'Charged on a new order whose goods (after discounts) cost less than the free-shipping amount, in '
+        "the shop's currency, before VAT. 0: shipping is always free.",
+        section='Orders',
+        minimum=0,
+        maximum=100000,
+    ),
+    SettingSpec(
+        'free_shipping_from',
+        'Free shipping from',
+        'decimal',
+        '50.00',
+        'Goods (after discounts) from this amount ship free. 0: every order ships free.',
+        section='Orders',
+        minimum=0,
+        maximum=10000000,
+    ),
     *SLA_SETTINGS,
-    SettingSpec('auto_assign', 'Auto-assignment', 'choice', 'off',
-                'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
-                'requests (least-loaded); off leaves them unassigned.', section='Support', choices=AUTO_ASSIGN),
-    SettingSpec('segments_webhook_url', 'Segments webhook', 'url', '',
-                'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
-                'import address, https://). Empty: pushing is off.', section='Segments', secret=True),
+    SettingSpec(
+        'auto_assign',
+        'Auto-assignment',
+        'choice',
+        'off',
+        'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
+        'requests (least-loaded); off leaves them unassigned.',
+        section='Support',
+        choices=AUTO_ASSIGN,
+    ),
+    SettingSpec(
+        'segments_webhook_url',
+        'Segments webhook',
+        'url',
+        '',
+        'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
+        'import address, https://). Empty: pushing is off.',
+        section='Segments',
+        secret=True,
+    ),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
@@ -206,8 +297,7 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             errors[key] = str(error)
     if errors:
         raise ValidationFailed(errors)
-    rows = {key: session.get(AppSetting, key, with_for_update=session.bind.dialect.name != 'sqlite')
-            for key in cleaned}
+    rows = {key: session.get(AppSetting, key, with_for_update=session.bind.dialect.name != 'sqlite') for key in cleaned}
     for key, row in rows.items():
         stored = _plain(row) if row is not None else BY_KEY[key].default
         if key in loaded and stored != loaded[key]:
@@ -223,7 +313,14 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
         session.add(row)
         diff[key] = [old, new]
     if diff:
-        audit.record(session, actor, 'settings.changed', 'settings', None, changes=diff,
-                     summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff))
+        audit.record(
+            session,
+            actor,
+            'settings.changed',
+            'settings',
+            None,
+            changes=diff,
+            summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
+        )
     session.commit()
     return current_values(session=session)

@@ -19,7 +19,9 @@ MASK = '••••••'
 _CREDENTIALS = re.compile(r'(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#\s@]+)@', re.IGNORECASE)
 _SECRET_PARAMETER = re.compile(
     r'(?P<name>[?&;][^=&#\s]*(?:token|secret|key|pass|pwd|sig|auth|credential|session|code)[^=&#\s]*=)'
-    r'(?P<value>[^&#\s]+)', re.IGNORECASE)
+    r'(?P<value>[^&#\s]+)',
+    re.IGNORECASE,
+)
 
 
 def snapshot(record: SQLModel) -> dict[str, Any]:
@@ -40,16 +42,35 @@ def snapshot(record: SQLModel) -> dict[str, Any]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for every tracked field that changed."""
-    return {name: [before.get(name), value] for name, value in after.items()
-            if name not in UNTRACKED_FIELDS and before.get(name) != value}
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if name not in UNTRACKED_FIELDS and before.get(name) != value
+    }
 
 
-def record(session: Session, actor: User | None, action: str, entity: str, entity_id: Any = None, *,
-           changes: dict[str, Any] | None = None, summary: str = '', version: int | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    actor: User | None,
+    action: str,
+    entity: str,
+    entity_id: Any = None,
+    *,
+    changes: dict[str, Any] | None = None,
+    summary: str = '',
+    version: int | None = None,
+) -> AuditEntry:
     """Append an entry in the caller's transaction, so the change and its record commit together."""
-    entry = AuditEntry(actor_id=actor.id if actor else None, actor_email=actor.email if actor else 'system',
-                       action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),
-                       summary=masked(summary)[:500], changes=masked(changes or {}), version=version)
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else 'system',
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        summary=masked(summary)[:500],
+        changes=masked(changes or {}),
+        version=version,
+    )
     session.add(entry)
     return entry
 
@@ -69,14 +90,22 @@ def masked(value: Any) -> Any:
 
 
 def last_change(session: Session, entity: str, entity_id: Any) -> AuditEntry | None:
-    statement = (select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
-                 .order_by(col(AuditEntry.id).desc()).limit(1))
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
+    )
     return session.exec(statement).first()
 
 
 def entries_for(session: Session, entity: str, entity_id: Any, limit: int = 100) -> list[AuditEntry]:
-    statement = (select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
-                 .order_by(col(AuditEntry.id).desc()).limit(limit))
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+        .order_by(col(AuditEntry.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(statement))
 
 

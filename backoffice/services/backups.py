@@ -73,13 +73,15 @@ def take_backup(*, session: Session | None, actor: User | None, settings: Settin
     except (OSError, sqlite3.Error, subprocess.CalledProcessError) as error:
         partial.unlink(missing_ok=True)
         raise BackupFailed(f'The backup failed: {_reason(error)}') from error
-    backup = Backup(target.name, target, target.stat().st_size, datetime.strptime(stamp, '%Y%m%d-%H%M%S')
-                    .replace(tzinfo=UTC))
+    backup = Backup(
+        target.name, target, target.stat().st_size, datetime.strptime(stamp, '%Y%m%d-%H%M%S').replace(tzinfo=UTC)
+    )
     for old in list_backups(settings)[keep:]:
         old.path.unlink(missing_ok=True)
     if session is not None:
-        audit.record(session, actor, 'system.backup', 'system', None, summary=f'Backup {backup.name} '
-                     f'({backup.size:,} bytes)')
+        audit.record(
+            session, actor, 'system.backup', 'system', None, summary=f'Backup {backup.name} ({backup.size:,} bytes)'
+        )
         session.commit()
     return backup
 
@@ -106,13 +108,21 @@ def verify(path: Path) -> str:
                 connection.close()
         except sqlite3.Error as error:
             return f'not a readable SQLite database ({error})'
-        return 'ok' if result == 'ok' and tables == 1 else f'damaged: {result}' if result != 'ok' else \
-            'not a Backoffice database (no users table)'
+        return (
+            'ok'
+            if result == 'ok' and tables == 1
+            else f'damaged: {result}'
+            if result != 'ok'
+            else 'not a Backoffice database (no users table)'
+        )
     done = subprocess.run(['pg_restore', '--list', str(path)], capture_output=True, text=True)
     if done.returncode != 0:
         return f'not a readable dump ({done.stderr.strip()[:200]})'
-    return 'ok' if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout else \
-        'not a Backoffice database (no users table)'
+    return (
+        'ok'
+        if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout
+        else 'not a Backoffice database (no users table)'
+    )
 
 
 def restore(path: Path, settings: Settings) -> None:
@@ -134,13 +144,26 @@ def restore(path: Path, settings: Settings) -> None:
         return
     if path.suffix != '.dump':
         raise BackupFailed('This is a SQLite backup; the app runs on PostgreSQL.')
-    done = subprocess.run(['pg_restore', '--clean', '--if-exists', '--no-owner', '--single-transaction',
-                           '--dbname', _libpq_url(settings.database_url), str(path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            'pg_restore',
+            '--clean',
+            '--if-exists',
+            '--no-owner',
+            '--single-transaction',
+            '--dbname',
+            _libpq_url(settings.database_url),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise BackupFailed(f'pg_restore failed: {done.stderr.strip()[:500]}')
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
 
 def _sqlite_backup(url: str, target: Path) -> None:
     source = sqlite3.connect(make_url(url).database or '')
@@ -153,8 +176,12 @@ def _sqlite_backup(url: str, target: Path) -> None:
 
 
 def _pg_dump(url: str, target: Path) -> None:
-    subprocess.run(['pg_dump', '--format=custom', '--no-owner', '--file', str(target), _libpq_url(url)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        ['pg_dump', '--format=custom', '--no-owner', '--file', str(target), _libpq_url(url)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def _libpq_url(url: str) -> str:

@@ -35,21 +35,44 @@ class Summary:
 def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes: dict[str, Any]) -> Summary:
     """Set the same fields on each record (at its current version: a bulk edit is a deliberate overwrite)."""
     require(actor, resource.write_permission)
-    return _each(ids, lambda session, record: crud.update_record(
-        session=session, actor=actor, resource=resource, record_id=record.id, version=record.version,
-        changes=changes, action='bulk_updated'), resource, actor)
+    return _each(
+        ids,
+        lambda session, record: crud.update_record(
+            session=session,
+            actor=actor,
+            resource=resource,
+            record_id=record.id,
+            version=record.version,
+            changes=changes,
+            action='bulk_updated',
+        ),
+        resource,
+        actor,
+    )
 
 
 def bulk_delete(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
     require(actor, resource.write_permission)
-    return _each(ids, lambda session, record: crud.delete_record(
-        session=session, actor=actor, resource=resource, record_id=record.id), resource, actor)
+    return _each(
+        ids,
+        lambda session, record: crud.delete_record(
+            session=session, actor=actor, resource=resource, record_id=record.id
+        ),
+        resource,
+        actor,
+    )
 
 
 def bulk_restore(*, actor: User, resource: Resource, ids: Iterable[int]) -> Summary:
     require(actor, resource.write_permission)
-    return _each(ids, lambda session, record: crud.restore_record(
-        session=session, actor=actor, resource=resource, record_id=record.id), resource, actor)
+    return _each(
+        ids,
+        lambda session, record: crud.restore_record(
+            session=session, actor=actor, resource=resource, record_id=record.id
+        ),
+        resource,
+        actor,
+    )
 
 
 def _each(ids: Iterable[int], work, resource: Resource, actor: User) -> Summary:

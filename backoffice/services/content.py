@@ -21,8 +21,15 @@ from backoffice.permissions import require
 LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
 
 
-def publish_content(*, session: Session, actor: User | None, record_id: int, version: int | None,
-                    system: bool = False, now: datetime | None = None) -> Outcome:
+def publish_content(
+    *,
+    session: Session,
+    actor: User | None,
+    record_id: int,
+    version: int | None,
+    system: bool = False,
+    now: datetime | None = None,
+) -> Outcome:
     """Put an entry on the front office. A legal document's text becomes a new version, in force from its 'Live from'
     time (or now) until a later version takes over; the earlier versions stay readable."""
     if not system:
@@ -35,11 +42,16 @@ def publish_content(*, session: Session, actor: User | None, record_id: int, ver
         return _publish_legal(session, actor, entry, now)
     if entry.status == ContentStatus.published:
         raise ValidationFailed({'': 'This page is already published'})
-    saved = save_change(session, actor, _content(), entry, {'status': ContentStatus.published, 'published_at': now},
-                        'published')
+    saved = save_change(
+        session, actor, _content(), entry, {'status': ContentStatus.published, 'published_at': now}, 'published'
+    )
     live_from = entry.publish_at if entry.publish_at and entry.publish_at > now else None
-    return _outcome(saved, message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC' if live_from
-                   else 'Published; live on the front office now')
+    return _outcome(
+        saved,
+        message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC'
+        if live_from
+        else 'Published; live on the front office now',
+    )
 
 
 def unpublish_content(*, session: Session, actor: User, record_id: int, version: int | None) -> ContentEntry:
@@ -69,6 +81,7 @@ def versions_are_final(**_: Any) -> None:
 
 # --- what the front office reads (public, no actor) ------------------------------------------------------------------
 
+
 def live_entry(*, session: Session, slug: str, now: datetime | None = None) -> tuple[ContentEntry, LegalVersion | None]:
     """The published entry with this slug and, for a legal document, its version in force; NotFound otherwise
     (a draft, a trashed or a not-yet-live entry is not told apart from a missing one)."""
@@ -93,8 +106,11 @@ def live_versions(*, session: Session, slug: str, now: datetime | None = None) -
         raise NotFound(_no_content(slug))
     if entry.kind != ContentKind.legal:
         raise NotFound(f"'{slug}' is not a legal document, so it has no versions.")
-    statement = (select(LegalVersion).where(LegalVersion.document_id == entry.id, LegalVersion.effective_from <= now)
-                 .order_by(col(LegalVersion.number)))
+    statement = (
+        select(LegalVersion)
+        .where(LegalVersion.document_id == entry.id, LegalVersion.effective_from <= now)
+        .order_by(col(LegalVersion.number))
+    )
     versions = list(session.exec(statement))
     if not versions:
         raise NotFound(_no_content(slug))
@@ -110,39 +126,61 @@ def live_version(*, session: Session, slug: str, number: int, now: datetime | No
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
+
 def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, now: datetime) -> Outcome:
-    latest = session.exec(select(LegalVersion).where(LegalVersion.document_id == entry.id)
-                          .order_by(col(LegalVersion.number).desc())).first()
+    latest = session.exec(
+        select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number).desc())
+    ).first()
     content = _content()
     if latest is not None and (latest.title, latest.body) == (entry.title, entry.body):
         if entry.status == ContentStatus.published:
             raise ValidationFailed({'': f'Version {latest.number} already has this text: edit it first'})
-        saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now},
-                            'published')  # back on the front office after an unpublish, with the same version
+        saved = save_change(
+            session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now}, 'published'
+        )  # back on the front office after an unpublish, with the same version
         return _outcome(saved, message=f'Published again: version {latest.number}')
     effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
     if latest is not None and effective_from <= latest.effective_from:
-        raise ValidationFailed({'publish_at': f'Version {latest.number} takes effect on '
-                                              f'{latest.effective_from:%Y-%m-%d %H:%M} UTC: set a later time'})
+        raise ValidationFailed(
+            {
+                'publish_at': f'Version {latest.number} takes effect on '
+                f'{latest.effective_from:%Y-%m-%d %H:%M} UTC: set a later time'
+            }
+        )
     if latest is not None:
         latest.effective_until = effective_from
         session.add(latest)
-    created = LegalVersion(document_id=entry.id, number=latest.number + 1 if latest else 1, title=entry.title,
-                           body=entry.body, published_at=now, published_by=actor.email if actor else 'system',
-                           effective_from=effective_from)
+    created = LegalVersion(
+        document_id=entry.id,
+        number=latest.number + 1 if latest else 1,
+        title=entry.title,
+        body=entry.body,
+        published_at=now,
+        published_by=actor.email if actor else 'system',
+        effective_from=effective_from,
+    )
     session.add(created)
     session.flush()
     events.after_commit(session, Topic.legal_versions, {'id': created.id, 'action': 'created'})
-    saved = save_change(session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now,
-                                                         'legal_version': created.number}, 'published')
-    return _outcome(saved, message=f'Published version {created.number}, in force from '
-                                  f'{effective_from:%Y-%m-%d %H:%M} UTC')
+    saved = save_change(
+        session,
+        actor,
+        content,
+        entry,
+        {'status': ContentStatus.published, 'published_at': now, 'legal_version': created.number},
+        'published',
+    )
+    return _outcome(
+        saved, message=f'Published version {created.number}, in force from {effective_from:%Y-%m-%d %H:%M} UTC'
+    )
 
 
 def _published(session: Session, slug: str) -> ContentEntry | None:
-    statement = select(ContentEntry).where(ContentEntry.slug == slug.strip().lower(),
-                                           ContentEntry.status == ContentStatus.published,
-                                           col(ContentEntry.deleted_at).is_(None))
+    statement = select(ContentEntry).where(
+        ContentEntry.slug == slug.strip().lower(),
+        ContentEntry.status == ContentStatus.published,
+        col(ContentEntry.deleted_at).is_(None),
+    )
     return session.exec(statement).first()
 
 
@@ -152,10 +190,15 @@ def _live_now(entry: ContentEntry, now: datetime) -> bool:
 
 
 def _in_force(session: Session, document_id: int, now: datetime) -> LegalVersion | None:
-    statement = (select(LegalVersion)
-                 .where(LegalVersion.document_id == document_id, LegalVersion.effective_from <= now,
-                        or_(col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > now))
-                 .order_by(col(LegalVersion.number).desc()))
+    statement = (
+        select(LegalVersion)
+        .where(
+            LegalVersion.document_id == document_id,
+            LegalVersion.effective_from <= now,
+            or_(col(LegalVersion.effective_until).is_(None), LegalVersion.effective_until > now),
+        )
+        .order_by(col(LegalVersion.number).desc())
+    )
     return session.exec(statement).first()
 
 
@@ -165,6 +208,8 @@ def _no_content(slug: str) -> str:
 
 def _content():
     return declaration.resource('content')
+
+
 @event.listens_for(ContentEntry, 'before_update')
 def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
     """A legal document with published versions is what customers agreed to: it stays a legal document and is never
@@ -175,12 +220,14 @@ def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
     state = inspect(entry).attrs
     trashed = state.deleted_at.history.added
     if trashed and trashed[0] is not None:
-        raise ValidationFailed({'': 'A legal document with published versions stays on record: unpublish it '
-                                    'instead of deleting it'})
+        raise ValidationFailed(
+            {'': 'A legal document with published versions stays on record: unpublish it instead of deleting it'}
+        )
     if state.kind.history.has_changes() and entry.kind != ContentKind.legal:
         raise ValidationFailed({'kind': LEGAL_STAYS_LEGAL})
 
 
 def _outcome(record, *, message: str):
     from backoffice.engine.declaration import Outcome
+
     return Outcome(record, message=message)

@@ -23,15 +23,17 @@ def get_record(*, session: Session, actor: User, resource: Resource, record_id: 
     require(actor, resource.read_permission)
     record = session.get(resource.model, record_id)
     if record is not None and resource.row_filter is not None:  # one this actor may not read is as good as gone
-        record = session.exec(select(resource.model).where(resource.model.id == record_id,
-                                                           *resource.row_filter(actor))).first()
+        record = session.exec(
+            select(resource.model).where(resource.model.id == record_id, *resource.row_filter(actor))
+        ).first()
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
     return record
 
 
-def create_record(*, session: Session, actor: User | None, resource: Resource, data: dict[str, Any],
-                  system: bool = False) -> SQLModel | Outcome:
+def create_record(
+    *, session: Session, actor: User | None, resource: Resource, data: dict[str, Any], system: bool = False
+) -> SQLModel | Outcome:
     if resource.create_with is not None:
         return resource.create_with(session=session, actor=actor, data=data)
     if not system:
@@ -41,12 +43,19 @@ def create_record(*, session: Session, actor: User | None, resource: Resource, d
     return save_new(session, actor, resource, resource.model(**values))
 
 
-def update_record(*, session: Session, actor: User, resource: Resource, record_id: int, version: int,
-                  changes: dict[str, Any], action: str = 'updated') -> SQLModel:
+def update_record(
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    record_id: int,
+    version: int,
+    changes: dict[str, Any],
+    action: str = 'updated',
+) -> SQLModel:
     """Apply only the fields the user changed; refused if someone saved the record after `version`."""
     if resource.update_with is not None:
-        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
-                                    changes=changes)
+        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version, changes=changes)
     require(actor, resource.write_permission)
     record = _locked(session, resource, record_id, version)
     values = validated(resource.update, changes, partial=True, model=resource.model)
@@ -56,8 +65,9 @@ def update_record(*, session: Session, actor: User, resource: Resource, record_i
     return save_change(session, actor, resource, record, values, action)
 
 
-def delete_record(*, session: Session, actor: User, resource: Resource, record_id: int,
-                  version: int | None = None) -> SQLModel:
+def delete_record(
+    *, session: Session, actor: User, resource: Resource, record_id: int, version: int | None = None
+) -> SQLModel:
     """Move to the trash (Undo restores it); resources without a trash are not deleted this way."""
     require(actor, resource.write_permission)
     if not resource.soft_delete:
@@ -81,16 +91,27 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
     cutoff = utcnow() - older_than
     doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
     for record in doomed:
-        audit.record(session, None, f'{resource.singular}.purged', resource.entity, record.id, version=record.version,
-                     changes=audit.diff(audit.snapshot(record), {}), summary=f'Purged {title_of(resource, record)}')
+        audit.record(
+            session,
+            None,
+            f'{resource.singular}.purged',
+            resource.entity,
+            record.id,
+            version=record.version,
+            changes=audit.diff(audit.snapshot(record), {}),
+            summary=f'Purged {title_of(resource, record)}',
+        )
         session.delete(record)
     commit(session, *((Topic(resource.key), {'id': record.id, 'action': 'purged'}) for record in doomed))
     return len(doomed)
 
 
 def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
-    return {key: purge_deleted(session=session, resource=r, older_than=older_than)
-            for key, r in declaration.RESOURCES.items() if r.soft_delete}
+    return {
+        key: purge_deleted(session=session, resource=r, older_than=older_than)
+        for key, r in declaration.RESOURCES.items()
+        if r.soft_delete
+    }
 
 
 def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
@@ -98,8 +119,9 @@ def history(*, session: Session, actor: User, resource: Resource, record_id: int
     return audit.entries_for(session, resource.entity, record_id, limit=200)
 
 
-def revert_to(*, session: Session, actor: User, resource: Resource, record_id: int, entry_id: int,
-              version: int) -> SQLModel:
+def revert_to(
+    *, session: Session, actor: User, resource: Resource, record_id: int, entry_id: int, version: int
+) -> SQLModel:
     """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change)."""
     require(actor, resource.write_permission)
     record = _locked(session, resource, record_id, version)
@@ -118,10 +140,10 @@ def revert_to(*, session: Session, actor: User, resource: Resource, record_id: i
         return record
     if resource.update_with is not None:  # its own service keeps its own rules on a revert too
         session.rollback()
-        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version,
-                                    changes=values)
-    typed = validated(resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True,
-                       model=resource.model)
+        return resource.update_with(session=session, actor=actor, record_id=record_id, version=version, changes=values)
+    typed = validated(
+        resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True, model=resource.model
+    )
     check_unique_and_related(session, resource, typed, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, typed)):
         raise ValidationFailed(problems)
@@ -139,12 +161,14 @@ def trash_count(*, session: Session, actor: User, resource: Resource) -> int:
 
 # --- the rules a create or update runs, shared with imports and domain services ----------------------------------
 
+
 def _locked(session: Session, resource: Resource, record_id: int, version: int | None) -> SQLModel:
     return get_for_update(session, resource.model, record_id, version, entity=resource.entity, label=resource.singular)
 
 
-def validated(schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
-              ) -> dict[str, Any]:
+def validated(
+    schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
+) -> dict[str, Any]:
     """The values as the resource's create or update model accepts them, or ValidationFailed with field errors."""
     try:
         validated = schema.model_validate(without_nul(data))
@@ -152,8 +176,11 @@ def validated(schema, data: dict[str, Any], *, partial: bool = False, model: typ
         raise ValidationFailed(field_errors(error)) from None
     values = validated.model_dump(exclude_unset=partial)
     if partial and model is not None:  # an update model's fields are optional, but a required column is not
-        emptied = {name: 'This field is required' for name, value in values.items()
-                   if value is None and name in model.__table__.columns and not model.__table__.columns[name].nullable}
+        emptied = {
+            name: 'This field is required'
+            for name, value in values.items()
+            if value is None and name in model.__table__.columns and not model.__table__.columns[name].nullable
+        }
         if emptied:
             raise ValidationFailed(emptied)
     return values
@@ -170,8 +197,9 @@ def without_nul(value: Any) -> Any:
     return value
 
 
-def check_unique_and_related(session: Session, resource: Resource, values: dict[str, Any],
-                              record_id: int | None = None) -> None:
+def check_unique_and_related(
+    session: Session, resource: Resource, values: dict[str, Any], record_id: int | None = None
+) -> None:
     errors: dict[str, str] = {}
     for name in resource.unique:
         if values.get(name) in (None, ''):
@@ -184,8 +212,11 @@ def check_unique_and_related(session: Session, resource: Resource, values: dict[
         if clash is not None:
             label = next((f.label for f in resource.fields if f.name == name), name).lower()
             in_trash = getattr(clash, 'deleted_at', None) is not None
-            errors[name] = (f'A {resource.singular} in the trash has this {label}; restore it instead' if in_trash
-                            else f'Another {resource.singular} already has this {label}')
+            errors[name] = (
+                f'A {resource.singular} in the trash has this {label}; restore it instead'
+                if in_trash
+                else f'Another {resource.singular} already has this {label}'
+            )
     for form_field in resource.fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
             target = declaration.resource(form_field.related)
@@ -215,7 +246,8 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
         statement = statement.where(*resource.lookup_where())
     if text.strip() and resource.search:
         pattern = f'%{text.strip().lower()}%'
-        statement = statement.where(or_(*(func.lower(getattr(resource.model, name)).like(pattern)
-                                          for name in resource.search)))
+        statement = statement.where(
+            or_(*(func.lower(getattr(resource.model, name)).like(pattern) for name in resource.search))
+        )
     statement = statement.order_by(getattr(resource.model, resource.title)).limit(limit)
     return {record.id: title_of(resource, record) for record in session.exec(statement)}

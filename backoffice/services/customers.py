@@ -27,8 +27,16 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
             customer.name = name
             stamp(customer)
             session.add(customer)
-            audit.record(session, None, 'customer.updated', 'customers', customer.id, version=customer.version,
-                         changes=audit.diff(before, audit.snapshot(customer)), summary=f'Name from {came_with}: {name}')
+            audit.record(
+                session,
+                None,
+                'customer.updated',
+                'customers',
+                customer.id,
+                version=customer.version,
+                changes=audit.diff(before, audit.snapshot(customer)),
+                summary=f'Name from {came_with}: {name}',
+            )
         return customer, False
     try:
         values = CustomerCreate.model_validate({'email': email, 'name': name or ''}).model_dump()
@@ -37,8 +45,16 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
     customer = Customer(**values)
     session.add(customer)
     session.flush()
-    audit.record(session, None, 'customer.created', 'customers', customer.id, version=customer.version,
-                 changes=audit.diff({}, audit.snapshot(customer)), summary=f'Added {email} with {came_with}')
+    audit.record(
+        session,
+        None,
+        'customer.created',
+        'customers',
+        customer.id,
+        version=customer.version,
+        changes=audit.diff({}, audit.snapshot(customer)),
+        summary=f'Added {email} with {came_with}',
+    )
     return customer, True
 
 
@@ -51,8 +67,14 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is already banned'})
-    return save_change(session, actor, declaration.resource('customers'), customer,
-                       {'status': CustomerStatus.banned, 'ban_reason': reason[:500]}, 'banned')
+    return save_change(
+        session,
+        actor,
+        declaration.resource('customers'),
+        customer,
+        {'status': CustomerStatus.banned, 'ban_reason': reason[:500]},
+        'banned',
+    )
 
 
 def unban_customer(*, session: Session, actor: User, record_id: int, version: int) -> Customer:
@@ -60,8 +82,14 @@ def unban_customer(*, session: Session, actor: User, record_id: int, version: in
     customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
     if customer.status != CustomerStatus.banned:
         raise ValidationFailed({'': 'This customer is not banned'})
-    return save_change(session, actor, declaration.resource('customers'), customer,
-                       {'status': CustomerStatus.active, 'ban_reason': None}, 'unbanned')
+    return save_change(
+        session,
+        actor,
+        declaration.resource('customers'),
+        customer,
+        {'status': CustomerStatus.active, 'ban_reason': None},
+        'unbanned',
+    )
 
 
 def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
@@ -69,4 +97,3 @@ def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[st
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': 'This customer is banned: use Unban'}
     return {}
-

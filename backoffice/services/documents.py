@@ -32,17 +32,29 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         if part:
             pdf.multi_cell(0, 5, _text(pdf, str(part)), new_x='LMARGIN', new_y='NEXT')
     pdf.ln(4)
-    with pdf.table(col_widths=(25, 75, 15, 25, 25, 25), text_align=('LEFT', 'LEFT', 'RIGHT', 'RIGHT', 'RIGHT',
-                                                                     'RIGHT')) as table:
+    with pdf.table(
+        col_widths=(25, 75, 15, 25, 25, 25), text_align=('LEFT', 'LEFT', 'RIGHT', 'RIGHT', 'RIGHT', 'RIGHT')
+    ) as table:
         table.row(['SKU', 'Item', 'Qty', 'Unit price', 'Discount', 'Net'])
         for line in invoice.lines:
-            table.row([_text(pdf, line.get('sku') or ''), _text(pdf, line.get('name') or ''),
-                       str(line.get('quantity', '')), line.get('unit_price', ''), line.get('discount', ''),
-                       line.get('line_total', '')])
+            table.row(
+                [
+                    _text(pdf, line.get('sku') or ''),
+                    _text(pdf, line.get('name') or ''),
+                    str(line.get('quantity', '')),
+                    line.get('unit_price', ''),
+                    line.get('discount', ''),
+                    line.get('line_total', ''),
+                ]
+            )
     pdf.ln(4)
-    for label, value in (('Subtotal', invoice.subtotal), ('Discounts', invoice.discount_total),
-                         ('Shipping', invoice.shipping_total), ('Tax', invoice.tax_total),
-                         ('Total', invoice.total)):
+    for label, value in (
+        ('Subtotal', invoice.subtotal),
+        ('Discounts', invoice.discount_total),
+        ('Shipping', invoice.shipping_total),
+        ('Tax', invoice.tax_total),
+        ('Total', invoice.total),
+    ):
         pdf.cell(150, 6, label, align='R')
         pdf.cell(0, 6, f'{value} {invoice.currency}', align='R', new_x='LMARGIN', new_y='NEXT')
     return bytes(pdf.output())
@@ -54,11 +66,20 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     if not order_ids:
         raise ValidationFailed({'orders': 'Choose at least one order'})
     if len(order_ids) > MAX_PICK_ORDERS:
-        raise ValidationFailed({'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
-                                          f'{len(order_ids):,} were chosen: narrow the list (a status, a date range)'})
+        raise ValidationFailed(
+            {
+                'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
+                f'{len(order_ids):,} were chosen: narrow the list (a status, a date range)'
+            }
+        )
     found = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
-    lines = list(session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(order_ids))
-                              .order_by(col(OrderLine.order_id), col(OrderLine.sku))))
+    lines = list(
+        session.exec(
+            select(OrderLine)
+            .where(col(OrderLine.order_id).in_(order_ids))
+            .order_by(col(OrderLine.order_id), col(OrderLine.sku))
+        )
+    )
     by_order: dict[int, list[OrderLine]] = {}
     for line in lines:
         by_order.setdefault(line.order_id, []).append(line)
@@ -70,14 +91,20 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     for order in found:
         pdf.set_font(font, size=12)
         pdf.ln(3)
-        pdf.cell(0, 7, _text(pdf, f'Order {order.number} — {order.shipping_name or order.email}'),
-                 new_x='LMARGIN', new_y='NEXT')
+        pdf.cell(
+            0,
+            7,
+            _text(pdf, f'Order {order.number} — {order.shipping_name or order.email}'),
+            new_x='LMARGIN',
+            new_y='NEXT',
+        )
         pdf.set_font(font, size=9)
         if order.shipping_address:
             pdf.multi_cell(0, 4, _text(pdf, order.shipping_address), new_x='LMARGIN', new_y='NEXT')
         # plain cells, not fpdf2's table: a 2,000-order batch renders in seconds, not tens of seconds
-        for cells in [('', 'SKU', 'Item', 'Qty')] + [(box, line.sku, line.name, str(line.quantity))
-                                                      for line in by_order.get(order.id, [])]:
+        for cells in [('', 'SKU', 'Item', 'Qty')] + [
+            (box, line.sku, line.name, str(line.quantity)) for line in by_order.get(order.id, [])
+        ]:
             for width, text, align in zip(PICK_COLUMNS, cells, ('C', 'L', 'L', 'R'), strict=True):
                 pdf.cell(width, 5.5, _fitted(pdf, _text(pdf, text), width - 2), border=1, align=align)
             pdf.ln()
@@ -88,13 +115,18 @@ def pick_list_matching(*, session: Session, actor: User, request: query.ListRequ
     """The pick list of every order the orders list shows with this search and filters (all its pages), and how
     many orders it holds; refused past MAX_PICK_ORDERS without reading them all."""
     orders = resource('orders')
-    ids = list(islice(query.matching_ids(session=session, actor=actor, resource=orders, request=request),
-                      MAX_PICK_ORDERS + 1))
+    ids = list(
+        islice(query.matching_ids(session=session, actor=actor, resource=orders, request=request), MAX_PICK_ORDERS + 1)
+    )
     if len(ids) > MAX_PICK_ORDERS:
         found = query.list_page(session=session, actor=actor, resource=orders, request=replace(request, page_size=1))
-        raise ValidationFailed({'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
-                                          f'{"" if found.exact else "about "}{found.total:,} match: narrow the list '
-                                          '(a status, a date range)'})
+        raise ValidationFailed(
+            {
+                'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
+                f'{"" if found.exact else "about "}{found.total:,} match: narrow the list '
+                '(a status, a date range)'
+            }
+        )
     return pick_list_pdf(session=session, actor=actor, order_ids=ids), len(ids)
 
 

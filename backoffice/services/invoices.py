@@ -44,47 +44,105 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
     return invoice
 
 
-def issue(session: Session, order: Order, kind: InvoiceKind, *, actor: User | None, refund: Refund | None = None,
-          credit: Decimal | None = None, note: str = '') -> Invoice:
+def issue(
+    session: Session,
+    order: Order,
+    kind: InvoiceKind,
+    *,
+    actor: User | None,
+    refund: Refund | None = None,
+    credit: Decimal | None = None,
+    note: str = '',
+) -> Invoice:
     """Inside the caller's transaction: the next number of this kind and year, the order's amounts (an invoice) or
     the refund's or the store credit's (a credit note), and a copy of the lines and the customer, so the document
     never changes when they do."""
     now = utcnow()
     sequence = numbering.next_number(session, f'{kind.value}-{now.year}', 1)
     customer = session.get(Customer, order.customer_id)
-    bill_to = {'name': order.shipping_name or (customer.name if customer else ''), 'email': order.email,
-               'address': order.shipping_address}
+    bill_to = {
+        'name': order.shipping_name or (customer.name if customer else ''),
+        'email': order.email,
+        'address': order.shipping_address,
+    }
     if kind == InvoiceKind.invoice:
-        lines = [{'sku': line.sku, 'name': line.name, 'quantity': line.quantity, 'unit_price': str(line.unit_price),
-                  'discount': str(line.discount), 'tax_rate': str(line.tax_rate), 'line_total': str(line.line_total)}
-                 for line in orders.order_lines(session, order.id)]
-        amounts = dict(subtotal=order.subtotal, discount_total=order.discount_total, tax_total=order.tax_total,
-                       shipping_total=order.shipping_total, total=order.total)
+        lines = [
+            {
+                'sku': line.sku,
+                'name': line.name,
+                'quantity': line.quantity,
+                'unit_price': str(line.unit_price),
+                'discount': str(line.discount),
+                'tax_rate': str(line.tax_rate),
+                'line_total': str(line.line_total),
+            }
+            for line in orders.order_lines(session, order.id)
+        ]
+        amounts = dict(
+            subtotal=order.subtotal,
+            discount_total=order.discount_total,
+            tax_total=order.tax_total,
+            shipping_total=order.shipping_total,
+            total=order.total,
+        )
     else:
         amount = refund.amount if refund is not None else credit
         # the tax share of the refund is the order's: a credit note reverses tax in proportion
         tax = (amount * order.tax_total / order.total).quantize(orders.CENT) if order.total else Decimal('0.00')
         what = f'Refund on order {order.number}' if refund is not None else f'Store credit on order {order.number}'
         why = refund.reason if refund is not None else note
-        lines = [{'sku': '', 'name': what + (f': {why}' if why else ''),
-                  'quantity': 1, 'unit_price': str(amount - tax), 'discount': '0.00', 'tax_rate': '',
-                  'line_total': str(amount - tax)}]
-        amounts = dict(subtotal=amount - tax, discount_total=Decimal('0.00'), tax_total=tax,
-                       shipping_total=Decimal('0.00'), total=amount)
-    invoice = Invoice(number=f'{PREFIX[kind]}-{now.year}-{sequence:06d}', kind=kind, year=now.year, sequence=sequence,
-                      order_id=order.id, refund_id=refund.id if refund else None, issued_at=now,
-                      currency=order.currency, bill_to=bill_to, lines=lines, note=note[:500],
-                      created_by=actor.id if actor else None, **amounts)
+        lines = [
+            {
+                'sku': '',
+                'name': what + (f': {why}' if why else ''),
+                'quantity': 1,
+                'unit_price': str(amount - tax),
+                'discount': '0.00',
+                'tax_rate': '',
+                'line_total': str(amount - tax),
+            }
+        ]
+        amounts = dict(
+            subtotal=amount - tax,
+            discount_total=Decimal('0.00'),
+            tax_total=tax,
+            shipping_total=Decimal('0.00'),
+            total=amount,
+        )
+    invoice = Invoice(
+        number=f'{PREFIX[kind]}-{now.year}-{sequence:06d}',
+        kind=kind,
+        year=now.year,
+        sequence=sequence,
+        order_id=order.id,
+        refund_id=refund.id if refund else None,
+        issued_at=now,
+        currency=order.currency,
+        bill_to=bill_to,
+        lines=lines,
+        note=note[:500],
+        created_by=actor.id if actor else None,
+        **amounts,
+    )
     session.add(invoice)
     session.flush()
-    audit.record(session, actor, f'{kind.value}.issued', 'invoices', invoice.id,
-                 summary=f'{invoice.number} for order {order.number}: {invoice.total} {invoice.currency}')
+    audit.record(
+        session,
+        actor,
+        f'{kind.value}.issued',
+        'invoices',
+        invoice.id,
+        summary=f'{invoice.number} for order {order.number}: {invoice.total} {invoice.currency}',
+    )
     return invoice
 
 
 def invoice_of(session: Session, order_id: int) -> Invoice | None:
-    return session.exec(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.invoice)
-                        .order_by(col(Invoice.id))).first()
+    return session.exec(
+        select(Invoice)
+        .where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.invoice)
+        .order_by(col(Invoice.id))
+    ).first()
 
 
 def documents_of(*, session: Session, actor: User, order_id: int) -> list[Invoice]:

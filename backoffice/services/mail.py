@@ -22,7 +22,7 @@ from backoffice.services import app_settings
 log = logging.getLogger(__name__)
 
 BATCH = 100
-MAX_ATTEMPTS = 5      # a temporary failure (server down, 4xx) is retried each minute this many times, then it fails
+MAX_ATTEMPTS = 5  # a temporary failure (server down, 4xx) is retried each minute this many times, then it fails
 TIMEOUT_SECONDS = 15
 
 
@@ -73,8 +73,9 @@ def connect(url: str) -> smtplib.SMTP:
         raise smtplib.SMTPException('BACKOFFICE_SMTP_URL must look like smtp://user:password@host:587')
     context = ssl.create_default_context()
     if parts.scheme == 'smtps':
-        server: smtplib.SMTP = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=TIMEOUT_SECONDS,
-                                                context=context)
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            parts.hostname, parts.port or 465, timeout=TIMEOUT_SECONDS, context=context
+        )
     else:
         server = smtplib.SMTP(parts.hostname, parts.port or 587, timeout=TIMEOUT_SECONDS)
         server.ehlo()
@@ -89,11 +90,13 @@ def connect(url: str) -> smtplib.SMTP:
 def outbox_size() -> int:
     """Replies waiting to be sent (the system page shows it)."""
     with session_scope() as session:
-        return session.exec(select(func.count()).select_from(TicketMessage)
-                            .where(TicketMessage.delivery == Delivery.queued)).one()
+        return session.exec(
+            select(func.count()).select_from(TicketMessage).where(TicketMessage.delivery == Delivery.queued)
+        ).one()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
+
 
 def _queued(limit: int) -> list[Outgoing]:
     with session_scope() as session:
@@ -107,9 +110,13 @@ def _queued(limit: int) -> list[Outgoing]:
             .join(Ticket, col(Ticket.id) == TicketMessage.ticket_id)
             .join(Customer, col(Customer.id) == Ticket.customer_id)
             .where(TicketMessage.delivery == Delivery.queued, TicketMessage.kind == MessageKind.reply)
-            .order_by(col(TicketMessage.id)).limit(limit)).all()
-        return [Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company))
-                for message, ticket, customer in rows]
+            .order_by(col(TicketMessage.id))
+            .limit(limit)
+        ).all()
+        return [
+            Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company))
+            for message, ticket, customer in rows
+        ]
 
 
 def _email(message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str) -> EmailMessage:
@@ -124,8 +131,9 @@ def _email(message: TicketMessage, ticket: Ticket, customer: Customer, sender: s
 
 def _record(item: Outgoing, error: BaseException | None) -> str:
     """Mark one message sent, failed, or queued for another try; returns which."""
-    permanent = isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError) \
-        or (isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500)
+    permanent = isinstance(
+        error, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError
+    ) or (isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500)
     with session_scope() as session:
         message = session.get(TicketMessage, item.message_id)
         if message is None or message.delivery != Delivery.queued:
@@ -147,8 +155,9 @@ def _record(item: Outgoing, error: BaseException | None) -> str:
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return '; '.join(f'{address}: {code} {reply.decode(errors="replace")}'
-                         for address, (code, reply) in error.recipients.items())
+        return '; '.join(
+            f'{address}: {code} {reply.decode(errors="replace")}' for address, (code, reply) in error.recipients.items()
+        )
     if isinstance(error, smtplib.SMTPResponseException):
         reply = error.smtp_error
         return f'{error.smtp_code} {reply.decode(errors="replace") if isinstance(reply, bytes) else reply}'

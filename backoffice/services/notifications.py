@@ -20,8 +20,12 @@ def notify(session: Session, *, user_id: int, text: str, link: str = '') -> Noti
 
 def unread_for(*, session: Session, user: User, limit: int = 50) -> list[Notification]:
     """The user's unread notifications, newest first (anyone signed in reads their own)."""
-    statement = (select(Notification).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
-                 .order_by(col(Notification.id).desc()).limit(limit))
+    statement = (
+        select(Notification)
+        .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+        .order_by(col(Notification.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(statement))
 
 

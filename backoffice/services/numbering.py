@@ -16,9 +16,12 @@ def next_number(session: Session, name: str, start: int | ColumnElement = 1) -> 
     table = TicketCounter.__table__
     insert = postgresql.insert if session.get_bind().dialect.name == 'postgresql' else sqlite.insert
     first = start if isinstance(start, ColumnElement) else literal(start)
-    statement = (insert(table).values(name=name, value=first)
-                 .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
-                 .returning(table.c.value))
+    statement = (
+        insert(table)
+        .values(name=name, value=first)
+        .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
+        .returning(table.c.value)
+    )
     return session.execute(statement).scalar_one()
 
 

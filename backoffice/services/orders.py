@@ -52,9 +52,14 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 RESERVING = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed)  # their lines hold reserved stock
 RETURNABLE = (OrderStatus.shipped, OrderStatus.delivered)  # their goods may come back
 # the action that takes an order to each status
-STEP_TO: dict[OrderStatus, str] = {OrderStatus.pending: 'confirm', OrderStatus.paid: 'record_payment',
-                                   OrderStatus.packed: 'pack', OrderStatus.shipped: 'ship',
-                                   OrderStatus.delivered: 'deliver', OrderStatus.cancelled: 'cancel'}
+STEP_TO: dict[OrderStatus, str] = {
+    OrderStatus.pending: 'confirm',
+    OrderStatus.paid: 'record_payment',
+    OrderStatus.packed: 'pack',
+    OrderStatus.shipped: 'ship',
+    OrderStatus.delivered: 'deliver',
+    OrderStatus.cancelled: 'cancel',
+}
 ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
 
 
@@ -85,12 +90,14 @@ class CustomerBanned(ServiceError):
 
 # --- what the front office and staff may send -------------------------------------------------------------------------
 
+
 def _one_line(limit: int):
     def clean(value: Any) -> str:
         value = ' '.join(str(value or '').replace('\x00', '').split())
         if len(value) > limit:
             raise ValueError(f'Use at most {limit} characters')
         return value
+
     return clean
 
 
@@ -119,11 +126,13 @@ class OrderIn(BaseModel):
     note: str = Field(default='', max_length=2000)
 
     _names = field_validator('name', 'shipping_name', mode='before')(_one_line(120))
-    _external = field_validator('external_id', mode='before')(lambda v: (_one_line(100)(v) or None)
-                                                              if v is not None else None)
+    _external = field_validator('external_id', mode='before')(
+        lambda v: (_one_line(100)(v) or None) if v is not None else None
+    )
 
 
 # --- placing and drafting ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -131,8 +140,9 @@ class Placed:
     created: bool  # False: the same external_id was placed before; this is that order
 
 
-def place_order(*, session: Session, data: dict[str, Any], actor: User | None = None,
-                source: OrderSource = OrderSource.api) -> Placed:
+def place_order(
+    *, session: Session, data: dict[str, Any], actor: User | None = None, source: OrderSource = OrderSource.api
+) -> Placed:
     """A placed order (pending, its lines reserved): idempotent by `external_id` (a repeat returns the first order).
     Refused with ValidationFailed (per field), OutOfStock or CustomerBanned."""
     if actor is not None:
@@ -205,6 +215,7 @@ def confirm(*, session: Session, actor: User, order_id: int, version: int) -> Or
 
 # --- the flow ---------------------------------------------------------------------------------------------------------
 
+
 def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order:
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
@@ -214,8 +225,15 @@ def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order
     return save(session, actor, order, before, 'packed', 'Packed')
 
 
-def ship(*, session: Session, actor: User, order_id: int, version: int, carrier_id: int | None = None,
-         tracking_number: str = '') -> Shipment:
+def ship(
+    *,
+    session: Session,
+    actor: User,
+    order_id: int,
+    version: int,
+    carrier_id: int | None = None,
+    tracking_number: str = '',
+) -> Shipment:
     """The parcel left: a shipment with the carrier's tracking link, and the reserved goods become sales."""
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
@@ -229,8 +247,14 @@ def ship(*, session: Session, actor: User, order_id: int, version: int, carrier_
     now = utcnow()
     lines = order_lines(session, order.id)
     stock.ship(session, reserved_by(lines), order_id=order.id, actor=actor)
-    shipment = Shipment(order_id=order.id, carrier_id=carrier.id if carrier else None, tracking_number=tracking_number,
-                        tracking_url=tracking_url(carrier, tracking_number), shipped_at=now, created_by=actor.id)
+    shipment = Shipment(
+        order_id=order.id,
+        carrier_id=carrier.id if carrier else None,
+        tracking_number=tracking_number,
+        tracking_url=tracking_url(carrier, tracking_number),
+        shipped_at=now,
+        created_by=actor.id,
+    )
     session.add(shipment)
     before = audit.snapshot(order)
     order.status, order.shipped_at = OrderStatus.shipped, now
@@ -244,8 +268,9 @@ def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Or
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.delivered)
     now = utcnow()
-    for shipment in session.exec(select(Shipment).where(Shipment.order_id == order.id,
-                                                        col(Shipment.delivered_at).is_(None))):
+    for shipment in session.exec(
+        select(Shipment).where(Shipment.order_id == order.id, col(Shipment.delivered_at).is_(None))
+    ):
         shipment.delivered_at = now
         session.add(shipment)
     before = audit.snapshot(order)
@@ -265,8 +290,11 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     order.status, order.cancelled_at = OrderStatus.cancelled, utcnow()
     reason = ' '.join((reason or '').split())[:300]
     owed = order.paid_total - order.refunded_total
-    text = 'Cancelled' + (f': {reason}' if reason else '') + (f' — {owed} {order.currency} paid, to refund'
-                                                               if owed > 0 else '')
+    text = (
+        'Cancelled'
+        + (f': {reason}' if reason else '')
+        + (f' — {owed} {order.currency} paid, to refund' if owed > 0 else '')
+    )
     return save(session, actor, order, before, 'cancelled', text, topics=(Topic.stock,))
 
 
@@ -285,8 +313,9 @@ def change_status(*, session: Session, actor: User, order_id: int, version: int,
     order = locked(session, order_id, version)
     check_transition(order, target)
     if target == OrderStatus.paid:
-        raise IllegalTransition(f'Order {order.number} becomes paid when its payments cover the total: '
-                                'record a payment')
+        raise IllegalTransition(
+            f'Order {order.number} becomes paid when its payments cover the total: record a payment'
+        )
     raise IllegalTransition(f'Order {order.number} is shipped with its carrier and tracking number: use Ship')
 
 
@@ -298,17 +327,22 @@ def check_transition(order: Order, target: OrderStatus) -> None:
     if current == target:
         raise IllegalTransition(f'Order {order.number} is already {current.value}')
     if current in (OrderStatus.cancelled, OrderStatus.delivered):
-        raise IllegalTransition(f'Order {order.number} is {current.value}, which is final'
-                                + ('; start a return instead' if current == OrderStatus.delivered else ''))
+        raise IllegalTransition(
+            f'Order {order.number} is {current.value}, which is final'
+            + ('; start a return instead' if current == OrderStatus.delivered else '')
+        )
     if target == OrderStatus.cancelled:
-        raise IllegalTransition(f'Order {order.number} has been shipped: it can no longer be cancelled; '
-                                'start a return once it is delivered')
+        raise IllegalTransition(
+            f'Order {order.number} has been shipped: it can no longer be cancelled; start a return once it is delivered'
+        )
     allowed = ' or '.join(sorted(s.value for s in TRANSITIONS[current]))
-    raise IllegalTransition(f'Order {order.number} is {current.value}: it cannot become {target.value} '
-                            f'(next: {allowed})')
+    raise IllegalTransition(
+        f'Order {order.number} is {current.value}: it cannot become {target.value} (next: {allowed})'
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------
+
 
 def get_order(*, session: Session, actor: User, number: str) -> Order:
     require(actor, 'orders.read')
@@ -351,17 +385,19 @@ def tracking_url(carrier: Carrier | None, tracking_number: str) -> str:
     if carrier is None or not carrier.tracking_url_template or not tracking_number:
         return ''
     from urllib.parse import quote
+
     url = carrier.tracking_url_template.replace('{tracking}', quote(tracking_number, safe=''))[:400]
     return url if is_web_address(url) else ''  # a template saved before addresses were checked never becomes a link
 
 
 # --- pricing ----------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ShopTerms:
     """What /settings says a new order costs on top of its goods (read when it is priced; stored totals stay)."""
 
-    tax_rate: Decimal           # 0.2000 = 20 % VAT added to net prices and shipping
+    tax_rate: Decimal  # 0.2000 = 20 % VAT added to net prices and shipping
     shipping_fee: Decimal
     free_shipping_from: Decimal  # goods (after discounts) from this amount ship free
 
@@ -369,8 +405,12 @@ class ShopTerms:
     def current(cls, session: Session) -> ShopTerms:
         def setting(key: str) -> Decimal:
             return app_settings.decimal_value(session=session, key=key)
-        return cls((setting('vat_rate') / 100).quantize(Decimal('0.0001')), setting('shipping_fee'),
-                   setting('free_shipping_from'))
+
+        return cls(
+            (setting('vat_rate') / 100).quantize(Decimal('0.0001')),
+            setting('shipping_fee'),
+            setting('free_shipping_from'),
+        )
 
 
 @dataclass(frozen=True)
@@ -401,9 +441,19 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
         gross = (product.price * line['quantity']).quantize(CENT)
         discount = (gross * Decimal(line['discount_percent']) / 100).quantize(CENT, ROUND_HALF_UP)
         net = gross - discount
-        priced.append(OrderLine(product_id=product.id, sku=product.sku, name=product.name, quantity=line['quantity'],
-                                unit_price=product.price, tax_rate=terms.tax_rate, discount=discount,
-                                line_total=net, tax_amount=(net * terms.tax_rate).quantize(CENT, ROUND_HALF_UP)))
+        priced.append(
+            OrderLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                quantity=line['quantity'],
+                unit_price=product.price,
+                tax_rate=terms.tax_rate,
+                discount=discount,
+                line_total=net,
+                tax_amount=(net * terms.tax_rate).quantize(CENT, ROUND_HALF_UP),
+            )
+        )
     if len(currencies) > 1:
         errors['lines'] = f'All products of an order must be in one currency (these are in {", ".join(currencies)})'
     if errors:
@@ -420,30 +470,54 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
+
 def locked(session: Session, order_id: int, version: int | None) -> Order:
     return get_for_update(session, Order, order_id, version, entity='orders', label='order')
 
 
 def log_event(session: Session, order: Order, kind: str, text: str, actor: User | None) -> None:
-    session.add(OrderEvent(order_id=order.id, kind=kind, text=text[:500], actor_id=actor.id if actor else None,
-                           created_at=utcnow()))
+    session.add(
+        OrderEvent(
+            order_id=order.id, kind=kind, text=text[:500], actor_id=actor.id if actor else None, created_at=utcnow()
+        )
+    )
 
 
-def save(session: Session, actor: User | None, order: Order, before: dict[str, Any], action: str, text: str, *,
-         topics: tuple[Topic, ...] = ()) -> Order:
+def save(
+    session: Session,
+    actor: User | None,
+    order: Order,
+    before: dict[str, Any],
+    action: str,
+    text: str,
+    *,
+    topics: tuple[Topic, ...] = (),
+) -> Order:
     """Stamp, timeline, audit with the diff, commit, publish: the end of every change of an order."""
     stamp(order)
     session.add(order)
     log_event(session, order, action, text, actor)
-    audit.record(session, actor, f'order.{action}', 'orders', order.id, version=order.version,
-                 changes=audit.diff(before, audit.snapshot(order)), summary=f'Order {order.number}: {text}')
-    changes.commit(session, (Topic.orders, {'id': order.id, 'action': action}),
-                   *((topic, {'action': action, 'order_id': order.id}) for topic in topics))
+    audit.record(
+        session,
+        actor,
+        f'order.{action}',
+        'orders',
+        order.id,
+        version=order.version,
+        changes=audit.diff(before, audit.snapshot(order)),
+        summary=f'Order {order.number}: {text}',
+    )
+    changes.commit(
+        session,
+        (Topic.orders, {'id': order.id, 'action': action}),
+        *((topic, {'action': action, 'order_id': order.id}) for topic in topics),
+    )
     return order
 
 
-def _create(session: Session, actor: User | None, values: dict[str, Any], status: OrderStatus,
-            source: OrderSource) -> Order:
+def _create(
+    session: Session, actor: User | None, values: dict[str, Any], status: OrderStatus, source: OrderSource
+) -> Order:
     customer = _customer(session, values)
     lines, totals, currency = price_lines(session, values['lines'])
     if status == OrderStatus.pending:
@@ -454,10 +528,20 @@ def _create(session: Session, actor: User | None, values: dict[str, Any], status
     start = select(func.coalesce(func.max(Order.id), 0) + FIRST_NUMBER).scalar_subquery()
     number = numbering.next_number(session, 'orders', start)
     now = utcnow()
-    order = Order(number=str(number), external_id=values['external_id'], customer_id=customer.id,
-                  email=customer.email, status=status, source=source, placed_at=now, created_at=now, updated_at=now,
-                  shipping_name=values['shipping_name'] or values['name'] or customer.name,
-                  shipping_address=values['shipping_address'], note=values['note'])
+    order = Order(
+        number=str(number),
+        external_id=values['external_id'],
+        customer_id=customer.id,
+        email=customer.email,
+        status=status,
+        source=source,
+        placed_at=now,
+        created_at=now,
+        updated_at=now,
+        shipping_name=values['shipping_name'] or values['name'] or customer.name,
+        shipping_address=values['shipping_address'],
+        note=values['note'],
+    )
     _apply_totals(order, totals, currency)
     session.add(order)
     session.flush()
@@ -466,8 +550,16 @@ def _create(session: Session, actor: User | None, values: dict[str, Any], status
         session.add(line)
     text = 'Draft created' if status == OrderStatus.draft else f'Placed ({source.value}): waiting for payment'
     log_event(session, order, 'created', text, actor)
-    audit.record(session, actor, 'order.created', 'orders', order.id, version=order.version,
-                 changes=audit.diff({}, audit.snapshot(order)), summary=f'Order {order.number} from {customer.email}')
+    audit.record(
+        session,
+        actor,
+        'order.created',
+        'orders',
+        order.id,
+        version=order.version,
+        changes=audit.diff({}, audit.snapshot(order)),
+        summary=f'Order {order.number} from {customer.email}',
+    )
     reserved = [(Topic.stock, {'action': 'reserved', 'order_id': order.id})] if status == OrderStatus.pending else []
     changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'created'}), *reserved)
     return order
@@ -485,8 +577,9 @@ def _customer(session: Session, values: dict[str, Any]) -> Customer:
         if customer is None:
             raise ValidationFailed({'customer_id': 'Choose a customer'})
     elif values.get('email'):
-        customer, _ = customers.find_or_create(session, email=values['email'], name=values.get('name') or None,
-                                               came_with='their first order')
+        customer, _ = customers.find_or_create(
+            session, email=values['email'], name=values.get('name') or None, came_with='their first order'
+        )
     else:
         raise ValidationFailed({'email': "Enter the customer's email or choose a customer"})
     if customer.status == CustomerStatus.banned:

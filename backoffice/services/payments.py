@@ -59,8 +59,17 @@ def register_provider(provider: PaymentProvider) -> PaymentProvider:
 register_provider(ManualProvider())
 
 
-def record_payment(*, session: Session, actor: User | None, order_id: int, amount, method: str = 'bank_transfer',
-                   reference: str = '', provider: str = 'manual', paid_at: datetime | None = None) -> Payment:
+def record_payment(
+    *,
+    session: Session,
+    actor: User | None,
+    order_id: int,
+    amount,
+    method: str = 'bank_transfer',
+    reference: str = '',
+    provider: str = 'manual',
+    paid_at: datetime | None = None,
+) -> Payment:
     """Money received for an order; when the payments cover the total, the order is paid and invoiced."""
     if actor is not None:
         require(actor, 'orders.write')
@@ -77,13 +86,25 @@ def record_payment(*, session: Session, actor: User | None, order_id: int, amoun
         raise orders.IllegalTransition(f'Order {order.number} is {order.status.value}: it takes no payment')
     due = order.total - order.paid_total
     if amount > due:
-        raise ValidationFailed({'amount': f'Only {due} {order.currency} is due on order {order.number}'
-                                          if due > 0 else f'Order {order.number} is paid in full'})
+        raise ValidationFailed(
+            {
+                'amount': f'Only {due} {order.currency} is due on order {order.number}'
+                if due > 0
+                else f'Order {order.number} is paid in full'
+            }
+        )
     reference = ' '.join((reference or '').split())[:120]
     reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
     now = paid_at or utcnow()
-    payment = Payment(order_id=order.id, provider=gateway.key, method=method, reference=reference, amount=amount,
-                      paid_at=now, created_by=actor.id if actor else None)
+    payment = Payment(
+        order_id=order.id,
+        provider=gateway.key,
+        method=method,
+        reference=reference,
+        amount=amount,
+        paid_at=now,
+        created_by=actor.id if actor else None,
+    )
     session.add(payment)
     before = audit.snapshot(order)
     order.paid_total += amount
@@ -101,8 +122,16 @@ def record_payment(*, session: Session, actor: User | None, order_id: int, amoun
     return payment
 
 
-def refund(*, session: Session, actor: User | None, order_id: int, amount, reason: str,
-           payment_id: int | None = None, return_id: int | None = None) -> Refund:
+def refund(
+    *,
+    session: Session,
+    actor: User | None,
+    order_id: int,
+    amount,
+    reason: str,
+    payment_id: int | None = None,
+    return_id: int | None = None,
+) -> Refund:
     """Give money back (part or all of what was paid and not yet refunded); a credit note is issued."""
     if actor is not None:
         require(actor, 'orders.write')
@@ -113,28 +142,47 @@ def refund(*, session: Session, actor: User | None, order_id: int, amount, reaso
     order = orders.locked(session, order_id, None)
     refundable = order.paid_total - order.refunded_total
     if amount > refundable:
-        raise ValidationFailed({'amount': f'At most {refundable} {order.currency} can be refunded on order '
-                                          f'{order.number} (paid {order.paid_total}, refunded {order.refunded_total})'})
+        raise ValidationFailed(
+            {
+                'amount': f'At most {refundable} {order.currency} can be refunded on order '
+                f'{order.number} (paid {order.paid_total}, refunded {order.refunded_total})'
+            }
+        )
     payment = None
     if payment_id is not None:
         payment = session.get(Payment, payment_id)
         if payment is None or payment.order_id != order.id:
             raise ValidationFailed({'payment_id': 'Choose a payment of this order'})
     else:
-        payment = session.exec(select(Payment).where(Payment.order_id == order.id)
-                               .order_by(col(Payment.id).desc())).first()
+        payment = session.exec(
+            select(Payment).where(Payment.order_id == order.id).order_by(col(Payment.id).desc())
+        ).first()
     gateway = PROVIDERS.get(payment.provider if payment else 'manual', PROVIDERS['manual'])
     reference = gateway.refund(payment=payment, amount=amount, reason=reason)
-    record = Refund(order_id=order.id, payment_id=payment.id if payment else None, return_id=return_id, amount=amount,
-                    reason=reason, reference=reference, refunded_at=utcnow(), created_by=actor.id if actor else None)
+    record = Refund(
+        order_id=order.id,
+        payment_id=payment.id if payment else None,
+        return_id=return_id,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        refunded_at=utcnow(),
+        created_by=actor.id if actor else None,
+    )
     session.add(record)
     session.flush()
     note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
     before = audit.snapshot(order)
     order.refunded_total += amount
     events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
-    orders.save(session, actor, order, before, 'refunded',
-                f'Refund of {amount} {order.currency} ({reason}); credit note {note.number}')
+    orders.save(
+        session,
+        actor,
+        order,
+        before,
+        'refunded',
+        f'Refund of {amount} {order.currency} ({reason}); credit note {note.number}',
+    )
     return record
 
 
@@ -160,4 +208,3 @@ def money(value, field: str) -> Decimal:
     if amount != amount.quantize(orders.CENT):
         raise ValidationFailed({field: 'Use at most two decimals'})
     return amount.quantize(orders.CENT)
-

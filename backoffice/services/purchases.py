@@ -20,34 +20,56 @@ class AlreadyReceived(ServiceError):
     """Receiving a purchase twice would count its goods twice (the API and the UI say so)."""
 
 
-def receive_purchase(*, session: Session, actor: User, lines: list[dict], supplier: str = '',
-                     reference: str = '') -> Purchase:
+def receive_purchase(
+    *, session: Session, actor: User, lines: list[dict], supplier: str = '', reference: str = ''
+) -> Purchase:
     """Goods arrived from a supplier: one receipt movement per line (a product becomes stock-tracked if it was not)."""
-    return create_purchase(session=session, actor=actor, lines=lines, supplier=supplier, reference=reference,
-                           received=True)
+    return create_purchase(
+        session=session, actor=actor, lines=lines, supplier=supplier, reference=reference, received=True
+    )
 
 
-def create_purchase(*, session: Session, actor: User, lines: list[dict[str, Any]], supplier: str = '',
-                    reference: str = '', received: bool = True) -> Purchase:
+def create_purchase(
+    *,
+    session: Session,
+    actor: User,
+    lines: list[dict[str, Any]],
+    supplier: str = '',
+    reference: str = '',
+    received: bool = True,
+) -> Purchase:
     """A purchase of {product_id, quantity, unit_cost?} lines: `received` (the goods are here: receipt movements now)
     or ordered (nothing moves until it is received)."""
     require(actor, 'catalog.write')
     wanted = _valid_lines(session, lines)
     now = utcnow()
     costs = [unit_cost * quantity for _, quantity, unit_cost in wanted if unit_cost is not None]
-    purchase = Purchase(supplier=' '.join(supplier.split())[:120], reference=reference.strip()[:80],
-                        status=PurchaseStatus.ordered, ordered_at=now, line_count=len(wanted),
-                        total=sum(costs, Decimal('0.00')) if costs else None, created_by=actor.id)
+    purchase = Purchase(
+        supplier=' '.join(supplier.split())[:120],
+        reference=reference.strip()[:80],
+        status=PurchaseStatus.ordered,
+        ordered_at=now,
+        line_count=len(wanted),
+        total=sum(costs, Decimal('0.00')) if costs else None,
+        created_by=actor.id,
+    )
     session.add(purchase)
     session.flush()
     for product, quantity, unit_cost in sorted(wanted, key=lambda w: w[0].id):
-        session.add(PurchaseLine(purchase_id=purchase.id, product_id=product.id, quantity=quantity,
-                                 unit_cost=unit_cost))
+        session.add(
+            PurchaseLine(purchase_id=purchase.id, product_id=product.id, quantity=quantity, unit_cost=unit_cost)
+        )
     session.flush()
     changed = _receive(session, actor, purchase) if received else []
     verb = 'Received' if received else 'Ordered'
-    audit.record(session, actor, 'stock.received' if received else 'purchase.ordered', 'purchases', purchase.id,
-                 summary=f'{verb} purchase {label(purchase)} from {purchase.supplier or "?"}: {len(wanted)} lines')
+    audit.record(
+        session,
+        actor,
+        'stock.received' if received else 'purchase.ordered',
+        'purchases',
+        purchase.id,
+        summary=f'{verb} purchase {label(purchase)} from {purchase.supplier or "?"}: {len(wanted)} lines',
+    )
     _commit(session, purchase, 'received' if received else 'ordered', changed)
     return purchase
 
@@ -64,12 +86,20 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
     if purchase is None:
         raise NotFound('This purchase no longer exists.')
     if purchase.status != PurchaseStatus.ordered:
-        raise AlreadyReceived(f'Purchase {label(purchase)} was received already '
-                              f'({purchase.received_at:%Y-%m-%d %H:%M} UTC): its goods are in stock')
+        raise AlreadyReceived(
+            f'Purchase {label(purchase)} was received already '
+            f'({purchase.received_at:%Y-%m-%d %H:%M} UTC): its goods are in stock'
+        )
     changed = _receive(session, actor, purchase)
-    audit.record(session, actor, 'stock.received', 'purchases', purchase.id,
-                 changes={'status': ['ordered', 'received']},
-                 summary=f'Received purchase {label(purchase)} from {purchase.supplier or "?"}')
+    audit.record(
+        session,
+        actor,
+        'stock.received',
+        'purchases',
+        purchase.id,
+        changes={'status': ['ordered', 'received']},
+        summary=f'Received purchase {label(purchase)} from {purchase.supplier or "?"}',
+    )
     _commit(session, purchase, 'received', changed)
     return purchase
 
@@ -77,9 +107,12 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
 def lines_of(*, session: Session, actor: User, purchase_id: int) -> list[tuple[PurchaseLine, str, str]]:
     """A purchase's lines with each product's SKU and name."""
     require(actor, 'catalog.read')
-    rows = session.exec(select(PurchaseLine, Product.sku, Product.name)
-                        .join(Product, Product.id == PurchaseLine.product_id)
-                        .where(PurchaseLine.purchase_id == purchase_id).order_by(col(PurchaseLine.id)))
+    rows = session.exec(
+        select(PurchaseLine, Product.sku, Product.name)
+        .join(Product, Product.id == PurchaseLine.product_id)
+        .where(PurchaseLine.purchase_id == purchase_id)
+        .order_by(col(PurchaseLine.id))
+    )
     return list(rows.all())
 
 
@@ -88,13 +121,21 @@ def label(purchase: Purchase) -> str:
 
 
 def _receive(session: Session, actor: User, purchase: Purchase) -> list:
-    lines = session.exec(select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id)
-                         .order_by(col(PurchaseLine.product_id))).all()
+    lines = session.exec(
+        select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id).order_by(col(PurchaseLine.product_id))
+    ).all()
     changed = []
     for line in lines:
         level = stock.level_for(session, session.get(Product, line.product_id))
-        stock.move(session, level, MovementKind.receipt, line.quantity, reason=f'Purchase {label(purchase)}',
-                   purchase_id=purchase.id, actor=actor)
+        stock.move(
+            session,
+            level,
+            MovementKind.receipt,
+            line.quantity,
+            reason=f'Purchase {label(purchase)}',
+            purchase_id=purchase.id,
+            actor=actor,
+        )
         changed.append(level.id)
     purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()
     session.add(purchase)
@@ -130,5 +171,8 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
 
 
 def _commit(session: Session, purchase: Purchase, action: str, changed_levels: list[int]) -> None:
-    changes.commit(session, (Topic.purchases, {'id': purchase.id, 'action': action}),
-                   *((Topic.stock, {'id': level_id, 'action': 'received'}) for level_id in changed_levels))
+    changes.commit(
+        session,
+        (Topic.purchases, {'id': purchase.id, 'action': action}),
+        *((Topic.stock, {'id': level_id, 'action': 'received'}) for level_id in changed_levels),
+    )

@@ -52,16 +52,24 @@ def may_start_from_ticket(ticket: Ticket) -> bool:
     return ticket.type == TicketType.return_exchange and bool(ticket.order_number)
 
 
-def create_return(*, session: Session, actor: User, order_id: int, lines: list[dict[str, Any]], reason: str = '',
-                  ticket_id: int | None = None) -> Return:
+def create_return(
+    *,
+    session: Session,
+    actor: User,
+    order_id: int,
+    lines: list[dict[str, Any]],
+    reason: str = '',
+    ticket_id: int | None = None,
+) -> Return:
     """A return of some of an order's shipped goods: {order_line_id, quantity, reason} per line, never more than was
     shipped and not returned yet."""
     if not (can(actor, 'orders.write') or (ticket_id is not None and can(actor, 'tickets.write'))):
         require(actor, 'orders.write')
     order = orders.locked(session, order_id, None)
     if order.status not in RETURNABLE:
-        raise orders.IllegalTransition(f'Order {order.number} is {order.status.value}: only a shipped or delivered '
-                                       'order can be returned')
+        raise orders.IllegalTransition(
+            f'Order {order.number} is {order.status.value}: only a shipped or delivered order can be returned'
+        )
     order_lines = {line.id: line for line in orders.order_lines(session, order.id)}
     returned = already_returned(session, order.id)
     errors: dict[str, str] = {}
@@ -84,29 +92,60 @@ def create_return(*, session: Session, actor: User, order_id: int, lines: list[d
     if errors:
         raise ValidationFailed(errors)
     number = numbering.next_number(session, 'returns', select(func.count(Return.id) + 1001).scalar_subquery())
-    rma = Return(number=f'R-{number}', order_id=order.id, customer_id=order.customer_id, ticket_id=ticket_id,
-                 reason=' '.join(reason.split())[:500],
-                 created_by=actor.id)
+    rma = Return(
+        number=f'R-{number}',
+        order_id=order.id,
+        customer_id=order.customer_id,
+        ticket_id=ticket_id,
+        reason=' '.join(reason.split())[:500],
+        created_by=actor.id,
+    )
     session.add(rma)
     session.flush()
     for order_line, quantity, why in wanted:
-        session.add(ReturnLine(return_id=rma.id, order_line_id=order_line.id, product_id=order_line.product_id,
-                               quantity=quantity, reason=why))
+        session.add(
+            ReturnLine(
+                return_id=rma.id,
+                order_line_id=order_line.id,
+                product_id=order_line.product_id,
+                quantity=quantity,
+                reason=why,
+            )
+        )
     if ticket_id is not None:
-        session.add(TicketMessage(ticket_id=ticket_id, kind=MessageKind.note, author_id=actor.id,
-                                  body=f'Return {rma.number} started for order {order.number}.', created_at=utcnow()))
+        session.add(
+            TicketMessage(
+                ticket_id=ticket_id,
+                kind=MessageKind.note,
+                author_id=actor.id,
+                body=f'Return {rma.number} started for order {order.number}.',
+                created_at=utcnow(),
+            )
+        )
     items = ', '.join(f'{q} × {line.sku}' for line, q, _ in wanted)
     orders.log_event(session, order, 'return-requested', f'Return {rma.number} requested: {items}', actor)
-    audit.record(session, actor, 'return.created', 'returns', rma.id, version=rma.version,
-                 summary=f'Return {rma.number} for order {order.number}: {items}')
+    audit.record(
+        session,
+        actor,
+        'return.created',
+        'returns',
+        rma.id,
+        version=rma.version,
+        summary=f'Return {rma.number} for order {order.number}: {items}',
+    )
     noted = [(Topic.tickets, {'id': ticket_id, 'action': 'noted'})] if ticket_id is not None else []
-    changes.commit(session, (Topic.returns, {'id': rma.id, 'action': 'created'}),
-                   (Topic.orders, {'id': order.id, 'action': 'return'}), *noted)
+    changes.commit(
+        session,
+        (Topic.returns, {'id': rma.id, 'action': 'created'}),
+        (Topic.orders, {'id': order.id, 'action': 'return'}),
+        *noted,
+    )
     return rma
 
 
-def create_return_from_ticket(*, session: Session, actor: User, ticket_id: int, lines: list[dict[str, Any]],
-                              reason: str = '') -> Return:
+def create_return_from_ticket(
+    *, session: Session, actor: User, ticket_id: int, lines: list[dict[str, Any]], reason: str = ''
+) -> Return:
     """A return for the order a "return or exchange" request names (the order must be that customer's)."""
     require(actor, 'tickets.write')
     ticket = session.get(Ticket, ticket_id)
@@ -119,8 +158,14 @@ def create_return_from_ticket(*, session: Session, actor: User, ticket_id: int, 
     order = tickets.linked_order(session=session, actor=actor, ticket=ticket)  # its number or the shop's own id
     if order is None:
         raise ValidationFailed({'order_number': f'No order {ticket.order_number} of this customer'})
-    return create_return(session=session, actor=actor, order_id=order.id, lines=lines, ticket_id=ticket.id,
-                         reason=reason or ticket.subject)
+    return create_return(
+        session=session,
+        actor=actor,
+        order_id=order.id,
+        lines=lines,
+        ticket_id=ticket.id,
+        reason=reason or ticket.subject,
+    )
 
 
 def receive(*, session: Session, actor: User, return_id: int, version: int | None = None) -> Return:
@@ -128,8 +173,9 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     require(actor, 'orders.write')
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
-        raise orders.IllegalTransition(f'Return {rma.number} is {rma.status.value}: only a requested return can be '
-                                       'received')
+        raise orders.IllegalTransition(
+            f'Return {rma.number} is {rma.status.value}: only a requested return can be received'
+        )
     lines = lines_of(session, rma.id)
     wanted: dict[int, int] = {}
     for line in lines:
@@ -138,16 +184,25 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     levels = stock.locked_levels(session, wanted)
     for product_id, quantity in wanted.items():
         if product_id in levels:
-            stock.move(session, levels[product_id], MovementKind.return_, quantity, reason=f'Return {rma.number}',
-                       order_id=rma.order_id, return_id=rma.id, actor=actor)
+            stock.move(
+                session,
+                levels[product_id],
+                MovementKind.return_,
+                quantity,
+                reason=f'Return {rma.number}',
+                order_id=rma.order_id,
+                return_id=rma.id,
+                actor=actor,
+            )
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
     orders.log_event(session, order, 'return-received', f'Return {rma.number} received and restocked', actor)
     return _save(session, actor, rma, 'received', topics=(Topic.stock,))
 
 
-def cancel_return(*, session: Session, actor: User, return_id: int, version: int | None = None,
-                  reason: str = '') -> Return:
+def cancel_return(
+    *, session: Session, actor: User, return_id: int, version: int | None = None, reason: str = ''
+) -> Return:
     """The customer keeps the goods after all: a requested return is called off (its items may be returned again).
     Nothing was restocked, reserved or drafted for it yet, so nothing else changes. A received return cannot be
     cancelled: its goods are back on the shelf (resolve it instead)."""
@@ -156,17 +211,20 @@ def cancel_return(*, session: Session, actor: User, return_id: int, version: int
     if rma.status != ReturnStatus.requested:
         raise orders.IllegalTransition(
             f'Return {rma.number} is {rma.status.value}: only a return not yet received can be cancelled'
-            + ('; its goods are back in stock, resolve it instead' if rma.status == ReturnStatus.received else ''))
+            + ('; its goods are back in stock, resolve it instead' if rma.status == ReturnStatus.received else '')
+        )
     reason = ' '.join((reason or '').split())[:300]
     rma.status, rma.closed_at = ReturnStatus.cancelled, utcnow()
     order = session.get(Order, rma.order_id)
-    orders.log_event(session, order, 'return-cancelled',
-                     f'Return {rma.number} cancelled' + (f': {reason}' if reason else ''), actor)
+    orders.log_event(
+        session, order, 'return-cancelled', f'Return {rma.number} cancelled' + (f': {reason}' if reason else ''), actor
+    )
     return _save(session, actor, rma, 'cancelled')
 
 
-def resolve(*, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str,
-            version: int | None = None) -> Return:
+def resolve(
+    *, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str, version: int | None = None
+) -> Return:
     """End a received return: refund the returned items' value, give it as store credit (a credit note), or send
     the same items again in an exchange order (reserved now, nothing to pay)."""
     require(actor, 'orders.write')
@@ -176,9 +234,11 @@ def resolve(*, session: Session, actor: User, return_id: int, resolution: Return
         raise ValidationFailed({'resolution': 'Choose refund, credit note or exchange'}) from None
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.received:
-        raise orders.IllegalTransition(f'Return {rma.number} is {rma.status.value}: receive it first'
-                                       if rma.status == ReturnStatus.requested else
-                                       f'Return {rma.number} is {rma.status.value} already')
+        raise orders.IllegalTransition(
+            f'Return {rma.number} is {rma.status.value}: receive it first'
+            if rma.status == ReturnStatus.requested
+            else f'Return {rma.number} is {rma.status.value} already'
+        )
     order = orders.locked(session, rma.order_id, None)
     lines = lines_of(session, rma.id)
     value = returned_value(session, lines)
@@ -187,19 +247,33 @@ def resolve(*, session: Session, actor: User, return_id: int, resolution: Return
         rma.exchange_order_id = _exchange_order(session, actor, order, lines).id
     stamp(rma)
     session.add(rma)
-    audit.record(session, actor, 'return.resolved', 'returns', rma.id, version=rma.version,
-                 summary=f'Return {rma.number}: {resolution.value}')
+    audit.record(
+        session,
+        actor,
+        'return.resolved',
+        'returns',
+        rma.id,
+        version=rma.version,
+        summary=f'Return {rma.number}: {resolution.value}',
+    )
     events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
     if resolution == ReturnResolution.refund:
         amount = min(value, order.paid_total - order.refunded_total)
         if amount <= 0:
             raise ValidationFailed({'resolution': f'Nothing was paid on order {order.number} that could be refunded'})
-        payments.refund(session=session, actor=actor, order_id=order.id, amount=amount,
-                        reason=f'Return {rma.number}', return_id=rma.id)
+        payments.refund(
+            session=session,
+            actor=actor,
+            order_id=order.id,
+            amount=amount,
+            reason=f'Return {rma.number}',
+            return_id=rma.id,
+        )
     else:
         if resolution == ReturnResolution.credit_note:
-            note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, credit=value,
-                                  note=f'Return {rma.number}')
+            note = invoices.issue(
+                session, order, InvoiceKind.credit_note, actor=actor, credit=value, note=f'Return {rma.number}'
+            )
             text = f'Return {rma.number}: store credit of {value} {order.currency}, credit note {note.number}'
         else:
             text = f'Return {rma.number}: exchanged'
@@ -218,10 +292,12 @@ def lines_of(session: Session, return_id: int) -> list[ReturnLine]:
 
 def already_returned(session: Session, order_id: int) -> dict[int, int]:
     """{order_line_id: quantity} in the order's returns that are not cancelled."""
-    rows = session.exec(select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
-                        .join(Return, Return.id == ReturnLine.return_id)
-                        .where(Return.order_id == order_id, Return.status != ReturnStatus.cancelled)
-                        .group_by(ReturnLine.order_line_id))
+    rows = session.exec(
+        select(ReturnLine.order_line_id, func.sum(ReturnLine.quantity))
+        .join(Return, Return.id == ReturnLine.return_id)
+        .where(Return.order_id == order_id, Return.status != ReturnStatus.cancelled)
+        .group_by(ReturnLine.order_line_id)
+    )
     return {line_id: int(total) for line_id, total in rows}
 
 
@@ -237,17 +313,32 @@ def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
 
 def _exchange_order(session: Session, actor: User, order: Order, lines: list[ReturnLine]) -> Order:
     """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due)."""
-    priced, _, currency = orders.price_lines(session, [
-        {'product_id': line.product_id, 'quantity': line.quantity, 'discount_percent': Decimal('100')}
-        for line in lines if line.product_id is not None])
+    priced, _, currency = orders.price_lines(
+        session,
+        [
+            {'product_id': line.product_id, 'quantity': line.quantity, 'discount_percent': Decimal('100')}
+            for line in lines
+            if line.product_id is not None
+        ],
+    )
     stock.reserve(session, orders.reserved_by(priced), {line.product_id: line.sku for line in priced})
     now = utcnow()
-    number = numbering.next_number(session, 'orders', select(func.max(Order.id) + orders.FIRST_NUMBER)
-                                   .scalar_subquery())
-    exchange = Order(number=str(number), customer_id=order.customer_id, email=order.email, status=OrderStatus.paid,
-                     source=OrderSource.exchange, currency=currency, placed_at=now, paid_at=now,
-                     shipping_name=order.shipping_name, shipping_address=order.shipping_address,
-                     note=f'Exchange for order {order.number}')
+    number = numbering.next_number(
+        session, 'orders', select(func.max(Order.id) + orders.FIRST_NUMBER).scalar_subquery()
+    )
+    exchange = Order(
+        number=str(number),
+        customer_id=order.customer_id,
+        email=order.email,
+        status=OrderStatus.paid,
+        source=OrderSource.exchange,
+        currency=currency,
+        placed_at=now,
+        paid_at=now,
+        shipping_name=order.shipping_name,
+        shipping_address=order.shipping_address,
+        note=f'Exchange for order {order.number}',
+    )
     session.add(exchange)
     session.flush()
     for line in priced:
@@ -255,8 +346,15 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         line.tax_amount = Decimal('0.00')
         session.add(line)
     orders.log_event(session, exchange, 'created', f'Exchange for order {order.number}', actor)
-    audit.record(session, actor, 'order.created', 'orders', exchange.id, version=exchange.version,
-                 summary=f'Exchange order {exchange.number} for {order.number}')
+    audit.record(
+        session,
+        actor,
+        'order.created',
+        'orders',
+        exchange.id,
+        version=exchange.version,
+        summary=f'Exchange order {exchange.number} for {order.number}',
+    )
     return exchange
 
 
@@ -267,11 +365,21 @@ def _locked(session: Session, return_id: int, version: int | None) -> Return:
 def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[Topic, ...] = ()) -> Return:
     stamp(rma)
     session.add(rma)
-    audit.record(session, actor, f'return.{action}', 'returns', rma.id, version=rma.version,
-                 summary=f'Return {rma.number} {action}')
-    changes.commit(session, (Topic.returns, {'id': rma.id, 'action': action}),
-                   (Topic.orders, {'id': rma.order_id, 'action': f'return-{action}'}),
-                   *((topic, {'action': action, 'return_id': rma.id}) for topic in topics))
+    audit.record(
+        session,
+        actor,
+        f'return.{action}',
+        'returns',
+        rma.id,
+        version=rma.version,
+        summary=f'Return {rma.number} {action}',
+    )
+    changes.commit(
+        session,
+        (Topic.returns, {'id': rma.id, 'action': action}),
+        (Topic.orders, {'id': rma.order_id, 'action': f'return-{action}'}),
+        *((topic, {'action': action, 'return_id': rma.id}) for topic in topics),
+    )
     return rma
 
 

@@ -39,8 +39,11 @@ BUILT_IN = (
     BuiltIn('inactive', 'Inactive for 30 days', 'Customers not seen in the front office for 30 days or more.'),
     BuiltIn('unfinished_signup', 'Unfinished sign-up', 'People who started signing up and never completed it.'),
     BuiltIn('high_value', 'High value', 'The top 10 % of buying customers by turnover (paid orders).'),
-    BuiltIn('at_risk', 'At risk', 'Seen in the 60 days before, but not for the number of days set in the KPI '
-                                  'definitions (at-risk days).'),
+    BuiltIn(
+        'at_risk',
+        'At risk',
+        'Seen in the 60 days before, but not for the number of days set in the KPI definitions (at-risk days).',
+    ),
 )
 BUILT_IN_BY_KEY = {segment.key: segment for segment in BUILT_IN}
 
@@ -108,16 +111,22 @@ def conditions(session: Session, which: str | Filters, *, now: datetime | None =
 
 def count(*, session: Session, actor: User, which: str | Filters) -> int:
     require(actor, 'segments.read')
-    return session.execute(select(func.count()).select_from(Customer.__table__)
-                           .where(*conditions(session, which))).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(Customer.__table__).where(*conditions(session, which))
+    ).scalar_one()
 
 
-def members(*, session: Session, actor: User, which: str | Filters, limit: int = 50,
-            consenting_only: bool = False) -> list[dict[str, Any]]:
+def members(
+    *, session: Session, actor: User, which: str | Filters, limit: int = 50, consenting_only: bool = False
+) -> list[dict[str, Any]]:
     require(actor, 'segments.read')
     c = Customer.__table__.c
-    statement = select(c.id, c.email, c.name, c.status, c.marketing_consent, c.last_seen_at) \
-        .where(*conditions(session, which)).order_by(c.id).limit(limit)
+    statement = (
+        select(c.id, c.email, c.name, c.status, c.marketing_consent, c.last_seen_at)
+        .where(*conditions(session, which))
+        .order_by(c.id)
+        .limit(limit)
+    )
     if consenting_only:
         statement = statement.where(c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
     return [dict(row._mapping) for row in session.execute(statement)]
@@ -142,8 +151,9 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
         raise ValidationFailed({'url': 'No webhook address yet: an admin sets it in Settings → Segments'})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     body = json.dumps({'segment': name, 'customers': [{'email': r['email'], 'name': r['name']} for r in rows]})
-    answer = outbound.post(url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout,
-                           max_redirects=MAX_REDIRECTS)
+    answer = outbound.post(
+        url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout, max_redirects=MAX_REDIRECTS
+    )
     if not answer.ok:
         raise ValidationFailed({'url': f'The webhook did not accept it: {answer.error}'})
     _audit(session, actor, 'segments.pushed', name, which, len(rows), url)
@@ -175,8 +185,15 @@ def save_segment(*, session: Session, actor: User, name: str, filters: dict[str,
     segment = Segment(name=name, filters=cleaned.model_dump(mode='json', exclude_none=True), created_by=actor.email)
     session.add(segment)
     session.flush()
-    audit.record(session, actor, 'segments.created', 'segments', segment.id, changes={'filters': [None,
-                 segment.filters]}, summary=f'Segment {name!r} created')
+    audit.record(
+        session,
+        actor,
+        'segments.created',
+        'segments',
+        segment.id,
+        changes={'filters': [None, segment.filters]},
+        summary=f'Segment {name!r} created',
+    )
     session.commit()
     return segment
 
@@ -187,8 +204,15 @@ def delete_segment(*, session: Session, actor: User, segment_id: int) -> None:
     segment = session.get(Segment, segment_id)
     if segment is None:
         raise NotFound('This segment no longer exists (someone deleted it).')
-    audit.record(session, actor, 'segments.deleted', 'segments', segment.id, changes={
-        'name': [segment.name, None], 'filters': [segment.filters, None]}, summary=f'Segment {segment.name!r} deleted')
+    audit.record(
+        session,
+        actor,
+        'segments.deleted',
+        'segments',
+        segment.id,
+        changes={'name': [segment.name, None], 'filters': [segment.filters, None]},
+        summary=f'Segment {segment.name!r} deleted',
+    )
     session.delete(segment)
     session.commit()
 
@@ -198,6 +222,7 @@ def saved_segments(*, session: Session) -> list[Segment]:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
+
 
 def _built_in(session: Session, key: str, now: datetime) -> list[ColumnElement]:
     c = Customer.__table__.c
@@ -213,20 +238,36 @@ def _built_in(session: Session, key: str, now: datetime) -> list[ColumnElement]:
         if not src.has_tables(session, 'orders'):
             return [c.id.is_(None)]
         o = src.orders.c
-        buyers = session.execute(select(func.count(o.customer_id.distinct())).where(o.status.in_(src.PAID))) \
-            .scalar_one()
-        top = select(o.customer_id).where(o.status.in_(src.PAID)).group_by(o.customer_id) \
-            .order_by(func.sum(o.total).desc(), o.customer_id).limit(math.ceil(buyers / 10))
+        buyers = session.execute(
+            select(func.count(o.customer_id.distinct())).where(o.status.in_(src.PAID))
+        ).scalar_one()
+        top = (
+            select(o.customer_id)
+            .where(o.status.in_(src.PAID))
+            .group_by(o.customer_id)
+            .order_by(func.sum(o.total).desc(), o.customer_id)
+            .limit(math.ceil(buyers / 10))
+        )
         return [c.id.in_(top.scalar_subquery())] if buyers else [c.id.is_(None)]
     raise KeyError(key)
 
 
-def _audit(session: Session, actor: User, action: str, name: str, which: str | Filters, rows: int,
-           target: str) -> None:
+def _audit(session: Session, actor: User, action: str, name: str, which: str | Filters, rows: int, target: str) -> None:
     described = which if isinstance(which, str) else which.model_dump(mode='json', exclude_none=True)
-    audit.record(session, actor, action, 'segments', None, changes={'segment': [None, name], 'filters': [None,
-                 described], 'customers': [None, rows], 'to': [None, target]},
-                 summary=f'Segment {name!r}: {rows} consenting customers sent to {target}')
+    audit.record(
+        session,
+        actor,
+        action,
+        'segments',
+        None,
+        changes={
+            'segment': [None, name],
+            'filters': [None, described],
+            'customers': [None, rows],
+            'to': [None, target],
+        },
+        summary=f'Segment {name!r}: {rows} consenting customers sent to {target}',
+    )
 
 
 def _slug(name: str) -> str:

@@ -33,6 +33,7 @@ class OutOfStock(ServiceError):
 
 # --- inside an order's or a return's transaction ----------------------------------------------------------------------
 
+
 def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
     """The stock rows of these products, locked until the transaction ends (PostgreSQL: FOR UPDATE, in product order
     so that two orders never wait on each other; SQLite: BEGIN IMMEDIATE already serialises writers). Products
@@ -40,8 +41,12 @@ def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, Sto
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    statement = (select(StockLevel).where(col(StockLevel.product_id).in_(ids)).order_by(col(StockLevel.product_id))
-                 .execution_options(populate_existing=True))
+    statement = (
+        select(StockLevel)
+        .where(col(StockLevel.product_id).in_(ids))
+        .order_by(col(StockLevel.product_id))
+        .execution_options(populate_existing=True)
+    )
     if session.get_bind().dialect.name != 'sqlite':
         statement = statement.with_for_update()
     return {level.product_id: level for level in session.exec(statement)}
@@ -50,8 +55,11 @@ def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, Sto
 def reserve(session: Session, wanted: dict[int, int], skus: dict[int, str]) -> None:
     """Reserve `wanted` {product_id: quantity}; all or nothing, OutOfStock naming every short line."""
     levels = locked_levels(session, wanted)
-    shortages = [(skus.get(pid, str(pid)), qty, levels[pid].available) for pid, qty in wanted.items()
-                 if pid in levels and levels[pid].available < qty]
+    shortages = [
+        (skus.get(pid, str(pid)), qty, levels[pid].available)
+        for pid, qty in wanted.items()
+        if pid in levels and levels[pid].available < qty
+    ]
     if shortages:
         raise OutOfStock(shortages)
     for pid, qty in wanted.items():
@@ -78,18 +86,37 @@ def ship(session: Session, shipped: dict[int, int], *, order_id: int, actor: Use
             move(session, levels[pid], MovementKind.sale, -qty, order_id=order_id, actor=actor)
 
 
-def move(session: Session, level: StockLevel, kind: MovementKind, quantity: int, *, reason: str = '',
-         order_id: int | None = None, return_id: int | None = None, purchase_id: int | None = None,
-         actor: User | None = None) -> StockMovement:
+def move(
+    session: Session,
+    level: StockLevel,
+    kind: MovementKind,
+    quantity: int,
+    *,
+    reason: str = '',
+    order_id: int | None = None,
+    return_id: int | None = None,
+    purchase_id: int | None = None,
+    actor: User | None = None,
+) -> StockMovement:
     """One ledger entry and the stock on hand it changes, together: the ledger always sums to on hand."""
     if level.on_hand + quantity < 0:
-        raise ValidationFailed({'quantity': f'{level.sku or "This product"} has {level.on_hand} on hand: '
-                                            f'{-quantity} cannot be taken out'})
+        raise ValidationFailed(
+            {'quantity': f'{level.sku or "This product"} has {level.on_hand} on hand: {-quantity} cannot be taken out'}
+        )
     level.on_hand += quantity
     _refresh(session, level)
-    movement = StockMovement(product_id=level.product_id, kind=kind, quantity=quantity, balance=level.on_hand,
-                             reason=reason[:300], order_id=order_id, return_id=return_id, purchase_id=purchase_id,
-                             created_at=utcnow(), created_by=actor.id if actor else None)
+    movement = StockMovement(
+        product_id=level.product_id,
+        kind=kind,
+        quantity=quantity,
+        balance=level.on_hand,
+        reason=reason[:300],
+        order_id=order_id,
+        return_id=return_id,
+        purchase_id=purchase_id,
+        created_at=utcnow(),
+        created_by=actor.id if actor else None,
+    )
     session.add(movement)
     return movement
 
@@ -115,6 +142,7 @@ def _refresh(session: Session, level: StockLevel) -> None:
 
 # --- staff actions (one transaction each) -------------------------------------------------------------------------
 
+
 def adjust(*, session: Session, actor: User, product_id: int, quantity: int, reason: str) -> StockMovement:
     """Correct the stock on hand by a signed quantity (a count, breakage, a find); the reason is mandatory."""
     require(actor, 'catalog.write')
@@ -128,18 +156,29 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     product = product_of(session, product_id)
     level = level_for(session, product)
     if level.on_hand + quantity < level.reserved:
-        raise ValidationFailed({'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
-                                            f'cannot go below that (it would become {level.on_hand + quantity})'})
+        raise ValidationFailed(
+            {
+                'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
+                f'cannot go below that (it would become {level.on_hand + quantity})'
+            }
+        )
     movement = move(session, level, MovementKind.adjustment, quantity, reason=reason, actor=actor)
-    audit.record(session, actor, 'stock.adjusted', 'stock', level.id,
-                 changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
-                 summary=f'{product.sku}: {quantity:+d} ({reason})')
+    audit.record(
+        session,
+        actor,
+        'stock.adjusted',
+        'stock',
+        level.id,
+        changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
+        summary=f'{product.sku}: {quantity:+d} ({reason})',
+    )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
     return movement
 
 
-def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int,
-               version: int | None = None) -> StockLevel:
+def set_limits(
+    *, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int, version: int | None = None
+) -> StockLevel:
     """Min (alert at or below) and max (reorder up to) for a product; max 0 means no reorder target."""
     require(actor, 'catalog.write')
     errors: dict[str, str] = {}
@@ -159,14 +198,22 @@ def set_limits(*, session: Session, actor: User, product_id: int, min_qty: int, 
     level.min_qty, level.max_qty = min_qty, max_qty
     _refresh(session, level)
     stamp(level)
-    audit.record(session, actor, 'stock.limits', 'stock', level.id, version=level.version,
-                 changes=audit.diff(before, audit.snapshot(level)),
-                 summary=f'{product.sku}: min {min_qty}, max {max_qty}')
+    audit.record(
+        session,
+        actor,
+        'stock.limits',
+        'stock',
+        level.id,
+        version=level.version,
+        changes=audit.diff(before, audit.snapshot(level)),
+        summary=f'{product.sku}: min {min_qty}, max {max_qty}',
+    )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'limits'}))
     return level
 
 
 # --- reading, the job and the reorder list ------------------------------------------------------------------------
+
 
 def ledger(*, session: Session, actor: User, product_id: int | None = None, limit: int = 200) -> list[StockMovement]:
     require(actor, 'catalog.read')
@@ -178,10 +225,16 @@ def ledger(*, session: Session, actor: User, product_id: int | None = None, limi
 
 def ledger_mismatches(*, session: Session) -> list[tuple[int, int, int]]:
     """(product_id, on_hand, ledger sum) for every product whose ledger does not sum to its stock (should be none)."""
-    sums = (select(StockMovement.product_id, func.sum(StockMovement.quantity).label('total'))
-            .group_by(StockMovement.product_id).subquery())
-    rows = session.exec(select(StockLevel.product_id, StockLevel.on_hand, func.coalesce(sums.c.total, 0))
-                        .join(sums, sums.c.product_id == StockLevel.product_id, isouter=True))
+    sums = (
+        select(StockMovement.product_id, func.sum(StockMovement.quantity).label('total'))
+        .group_by(StockMovement.product_id)
+        .subquery()
+    )
+    rows = session.exec(
+        select(StockLevel.product_id, StockLevel.on_hand, func.coalesce(sums.c.total, 0)).join(
+            sums, sums.c.product_id == StockLevel.product_id, isouter=True
+        )
+    )
     return [(pid, on_hand, int(total)) for pid, on_hand, total in rows if on_hand != int(total)]
 
 
@@ -202,42 +255,83 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
     plus one when no maximum is set)."""
     require(actor, 'catalog.read')
-    rows = session.exec(select(StockLevel, Product.name).join(Product, Product.id == StockLevel.product_id)
-                        .where(col(StockLevel.low_stock).is_(True)).order_by(col(StockLevel.sku)))
-    return [ReorderLine(level.product_id, level.sku, name, level.on_hand, level.reserved, level.available,
-                        level.min_qty, level.max_qty,
-                        max(level.max_qty, level.min_qty + 1) - level.available) for level, name in rows]
+    rows = session.exec(
+        select(StockLevel, Product.name)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(col(StockLevel.low_stock).is_(True))
+        .order_by(col(StockLevel.sku))
+    )
+    return [
+        ReorderLine(
+            level.product_id,
+            level.sku,
+            name,
+            level.on_hand,
+            level.reserved,
+            level.available,
+            level.min_qty,
+            level.max_qty,
+            max(level.max_qty, level.min_qty + 1) - level.available,
+        )
+        for level, name in rows
+    ]
 
 
 def reorder_csv(*, session: Session, actor: User) -> str:
     """The reorder list as a purchase list (CSV, one product a line)."""
-    return csv_text(['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'],
-                    ([line.sku, line.name, line.order_quantity, line.available, line.on_hand, line.reserved,
-                      line.min_qty, line.max_qty] for line in reorder_list(session=session, actor=actor)))
+    return csv_text(
+        ['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'],
+        (
+            [
+                line.sku,
+                line.name,
+                line.order_quantity,
+                line.available,
+                line.on_hand,
+                line.reserved,
+                line.min_qty,
+                line.max_qty,
+            ]
+            for line in reorder_list(session=session, actor=actor)
+        ),
+    )
 
 
 def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     """The `low-stock` job: tell the staff who run stock (in the app), once per product until it is restocked above
     its minimum. Returns the product ids alerted."""
-    statement = (select(StockLevel).where(col(StockLevel.low_stock).is_(True), col(StockLevel.low_alerted_at).is_(None))
-                 .order_by(col(StockLevel.id)).limit(limit))
+    statement = (
+        select(StockLevel)
+        .where(col(StockLevel.low_stock).is_(True), col(StockLevel.low_alerted_at).is_(None))
+        .order_by(col(StockLevel.id))
+        .limit(limit)
+    )
     if session.get_bind().dialect.name != 'sqlite':
         statement = statement.with_for_update(skip_locked=True)
     levels = list(session.exec(statement))
     if not levels:
         session.commit()
         return []
-    staff = [u for u in session.exec(select(User).where(col(User.is_active).is_(True),
-                                                        col(User.role).in_([Role.admin, Role.manager])))
-             if can(u, 'catalog.write')]
-    names = dict(session.exec(select(Product.id, Product.name).where(
-        col(Product.id).in_([level.product_id for level in levels]))).all())
+    staff = [
+        u
+        for u in session.exec(
+            select(User).where(col(User.is_active).is_(True), col(User.role).in_([Role.admin, Role.manager]))
+        )
+        if can(u, 'catalog.write')
+    ]
+    names = dict(
+        session.exec(
+            select(Product.id, Product.name).where(col(Product.id).in_([level.product_id for level in levels]))
+        ).all()
+    )
     now = utcnow()
     for level in levels:
         level.low_alerted_at = now
         session.add(level)
-        text = (f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
-                f'(minimum {level.min_qty})')[:500]
+        text = (
+            f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
+            f'(minimum {level.min_qty})'
+        )[:500]
         for user in staff:
             notifications.notify(session, user_id=user.id, text=text, link='/inventory')
     session.commit()
@@ -245,6 +339,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
+
 
 def product_of(session: Session, product_id) -> Product:
     try:

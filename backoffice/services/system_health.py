@@ -21,9 +21,9 @@ from backoffice.permissions import require
 from backoffice.services import backups
 
 Status = Literal['ok', 'warning', 'error']
-BACKUP_MAX_AGE = timedelta(hours=26)   # one a night, with some slack
+BACKUP_MAX_AGE = timedelta(hours=26)  # one a night, with some slack
 OUTBOX_MAX_WAIT = timedelta(minutes=15)
-DISK_LOW_BYTES = 1024 ** 3
+DISK_LOW_BYTES = 1024**3
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,26 @@ class Check:
 
 def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
     require(actor, 'system.manage')
-    return [_database(session, settings), _schema(session), _outbox(session, settings), _backups(settings),
-            _disk(settings)]
+    return [
+        _database(session, settings),
+        _schema(session),
+        _outbox(session, settings),
+        _backups(settings),
+        _disk(settings),
+    ]
 
 
 def about(settings: Settings) -> dict[str, str]:
     """Versions and where things are, for a support ticket or an upgrade."""
     url = make_url(settings.database_url)
-    return {'Backoffice': __version__, 'Python': platform.python_version(),
-            'Database': url.render_as_string(hide_password=True), 'Data folder': str(settings.data_dir.resolve()),
-            'Mail': 'SMTP configured' if settings.smtp_url else 'no SMTP server: replies wait in the outbox',
-            'Scheduled jobs': 'on' if settings.scheduler else 'off in this process (BACKOFFICE_SCHEDULER=0)'}
+    return {
+        'Backoffice': __version__,
+        'Python': platform.python_version(),
+        'Database': url.render_as_string(hide_password=True),
+        'Data folder': str(settings.data_dir.resolve()),
+        'Mail': 'SMTP configured' if settings.smtp_url else 'no SMTP server: replies wait in the outbox',
+        'Scheduled jobs': 'on' if settings.scheduler else 'off in this process (BACKOFFICE_SCHEDULER=0)',
+    }
 
 
 def _database(session: Session, settings: Settings) -> Check:
@@ -71,9 +80,11 @@ def _schema(session: Session) -> Check:
 
 
 def _outbox(session: Session, settings: Settings) -> Check:
-    rows = session.exec(select(TicketMessage.delivery, func.count(), func.min(TicketMessage.created_at))
-                        .where(col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]))
-                        .group_by(TicketMessage.delivery)).all()
+    rows = session.exec(
+        select(TicketMessage.delivery, func.count(), func.min(TicketMessage.created_at))
+        .where(col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]))
+        .group_by(TicketMessage.delivery)
+    ).all()
     counts = {delivery: (count, oldest) for delivery, count, oldest in rows}
     queued, oldest = counts.get(Delivery.queued, (0, None))
     failed = counts.get(Delivery.failed, (0, None))[0]
@@ -94,8 +105,11 @@ def _backups(settings: Settings) -> Check:
     latest = found[0]
     age = utcnow() - latest.taken_at
     detail = f'{len(found)} kept, latest {latest.taken_at:%Y-%m-%d %H:%M} UTC ({_bytes(latest.size)})'
-    return Check('Backups', 'ok' if age <= BACKUP_MAX_AGE else 'warning',
-                 detail if age <= BACKUP_MAX_AGE else f'{detail}: older than a day')
+    return Check(
+        'Backups',
+        'ok' if age <= BACKUP_MAX_AGE else 'warning',
+        detail if age <= BACKUP_MAX_AGE else f'{detail}: older than a day',
+    )
 
 
 def _disk(settings: Settings) -> Check:

@@ -28,6 +28,7 @@ def _text(limit: int, *, required: bool = True, one_line: bool = False):
         if len(value) > limit:
             raise ValueError(f'Use at most {limit:,} characters (this has {len(value):,})')
         return value
+
     return Annotated[str | None if not required else str, BeforeValidator(_without_nul), AfterValidator(check)]
 
 

@@ -27,8 +27,12 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
     """The `sla-check` job: flag each request past its due time (once), tell its assignee in the app, publish.
     Returns the ids flagged."""
     now = utcnow()
-    statement = (select(Ticket).where(col(Ticket.sla_due_at) < now, col(Ticket.sla_breached_at).is_(None))
-                 .order_by(col(Ticket.sla_due_at)).limit(limit))
+    statement = (
+        select(Ticket)
+        .where(col(Ticket.sla_due_at) < now, col(Ticket.sla_breached_at).is_(None))
+        .order_by(col(Ticket.sla_due_at))
+        .limit(limit)
+    )
     if session.get_bind().dialect.name != 'sqlite':
         statement = statement.with_for_update(skip_locked=True)  # one an agent is saving right now: next minute
     breached = list(session.exec(statement))
@@ -37,17 +41,27 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
         # a system flag, not an edit: the version stays, so no agent's open form becomes stale because of it
         ticket.sla_breached_at = now
         session.add(ticket)
-        audit.record(session, None, 'ticket.sla_breached', 'tickets', ticket.id, version=ticket.version,
-                     changes={'sla_breached_at': [None, now.isoformat()]},
-                     summary=f'#{ticket.number} missed its {target} target')
+        audit.record(
+            session,
+            None,
+            'ticket.sla_breached',
+            'tickets',
+            ticket.id,
+            version=ticket.version,
+            changes={'sla_breached_at': [None, now.isoformat()]},
+            summary=f'#{ticket.number} missed its {target} target',
+        )
         if ticket.assignee_id is not None:
-            notifications.notify(session, user_id=ticket.assignee_id, link=f'/requests/{ticket.number}',
-                                 text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}')
+            notifications.notify(
+                session,
+                user_id=ticket.assignee_id,
+                link=f'/requests/{ticket.number}',
+                text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}',
+            )
     for ticket in breached:
         events.after_commit(session, Topic.tickets, {'id': ticket.id, 'action': 'sla-breached'})
     session.commit()
     return [ticket.id for ticket in breached]
-
 
 
 def set_due_times(session: Session, ticket: Ticket) -> None:

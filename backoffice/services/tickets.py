@@ -66,37 +66,77 @@ class CustomerBanned(ServiceError):
 
 # --- intake -----------------------------------------------------------------------------------------------------------
 
-def submit_request(*, session: Session, email: str, name: str | None = None, subject: str, body: str,
-                   type: TicketType | str | None = None, order_number: str | None = None,
-                   source: TicketSource | str = TicketSource.api, priority: TicketPriority | str | None = None,
-                   actor: User | None = None) -> Ticket:
+
+def submit_request(
+    *,
+    session: Session,
+    email: str,
+    name: str | None = None,
+    subject: str,
+    body: str,
+    type: TicketType | str | None = None,
+    order_number: str | None = None,
+    source: TicketSource | str = TicketSource.api,
+    priority: TicketPriority | str | None = None,
+    actor: User | None = None,
+) -> Ticket:
     """A new request: the customer found or created by email (a banned one is refused with CustomerBanned), a number,
     SLA due times from the settings, and an assignee when auto-assignment is on. `actor`: the agent who logged it."""
-    data = _valid(RequestIn, {'email': email, 'name': name, 'subject': subject, 'body': body, 'type': type,
-                              'order_number': order_number, 'priority': priority})
+    data = _valid(
+        RequestIn,
+        {
+            'email': email,
+            'name': name,
+            'subject': subject,
+            'body': body,
+            'type': type,
+            'order_number': order_number,
+            'priority': priority,
+        },
+    )
     now = utcnow()
     number = _next_number(session)  # also serialises concurrent intakes until this transaction ends
-    customer, new_customer = customers.find_or_create(session, email=data['email'], name=data['name'],
-                                                      came_with='their first request')
+    customer, new_customer = customers.find_or_create(
+        session, email=data['email'], name=data['name'], came_with='their first request'
+    )
     if customer.status == CustomerStatus.banned:
         session.rollback()
         raise CustomerBanned
-    ticket = Ticket(number=number, subject=data['subject'], customer_id=customer.id,
-                    type=data['type'] or TicketType.question, priority=data['priority'] or TicketPriority.normal,
-                    source=TicketSource(source), order_number=data['order_number'], token=secrets.token_urlsafe(24),
-                    created_at=now, updated_at=now)
+    ticket = Ticket(
+        number=number,
+        subject=data['subject'],
+        customer_id=customer.id,
+        type=data['type'] or TicketType.question,
+        priority=data['priority'] or TicketPriority.normal,
+        source=TicketSource(source),
+        order_number=data['order_number'],
+        token=secrets.token_urlsafe(24),
+        created_at=now,
+        updated_at=now,
+    )
     if ticket.type == TicketType.bug:
         ticket.bug_status = BugStatus.reported
     ticket_sla.set_due_times(session, ticket)
     ticket.assignee_id = _auto_assignee(session)
     session.add(ticket)
     session.flush()
-    session.add(TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id,
-                              body=data['body'], created_at=now))
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=data['body'], created_at=now
+        )
+    )
     created = audit.snapshot(ticket)
     created.pop('token')
-    audit.record(session, actor, 'ticket.created', 'tickets', ticket.id, version=ticket.version,
-                 changes=audit.diff({}, created), summary=f'Request #{number} from {customer.email}')
+    audit.record(
+        session,
+        actor,
+        'ticket.created',
+        'tickets',
+        ticket.id,
+        version=ticket.version,
+        changes=audit.diff({}, created),
+        summary=f'Request #{number} from {customer.email}',
+    )
     new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
     changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
     return ticket
@@ -105,12 +145,17 @@ def submit_request(*, session: Session, email: str, name: str | None = None, sub
 def log_request(*, session: Session, actor: User, data: dict[str, Any]) -> Ticket:
     """An agent records a request on a customer's behalf (a phone call): the same rules as the intake."""
     require(actor, 'tickets.write')
-    return submit_request(session=session, actor=actor, source=TicketSource.staff, **{
-        key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')})
+    return submit_request(
+        session=session,
+        actor=actor,
+        source=TicketSource.staff,
+        **{key: data.get(key) for key in ('email', 'name', 'subject', 'body', 'type', 'order_number', 'priority')},
+    )
 
 
-def add_customer_message(*, session: Session, number: int, body: str, token: str | None = None,
-                         email: str | None = None) -> TicketMessage:
+def add_customer_message(
+    *, session: Session, number: int, body: str, token: str | None = None, email: str | None = None
+) -> TicketMessage:
     """A follow-up from the customer joins the thread and reopens a solved or waiting request. The customer proves
     the request is theirs with its token or (the front office, which has signed them in) their email."""
     ticket = _ticket_of_customer(session, number, token=token, email=email)
@@ -121,21 +166,31 @@ def add_customer_message(*, session: Session, number: int, body: str, token: str
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'number': f'Request #{number} is closed: send a new request'})
     ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label='request')
-    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text,
-                            created_at=utcnow())
+    message = TicketMessage(
+        ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text, created_at=utcnow()
+    )
     session.add(message)
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
-    _save(session, None, ticket, values, 'customer-message', touched=True,
-          summary=f'Message from the customer on #{ticket.number}')
+    _save(
+        session,
+        None,
+        ticket,
+        values,
+        'customer-message',
+        touched=True,
+        summary=f'Message from the customer on #{ticket.number}',
+    )
     return message
 
 
 # --- the agent's side -------------------------------------------------------------------------------------------------
 
-def reply(*, session: Session, actor: User, ticket_id: int, version: int, body: str,
-          status: TicketStatus | str | None = None) -> TicketMessage:
+
+def reply(
+    *, session: Session, actor: User, ticket_id: int, version: int, body: str, status: TicketStatus | str | None = None
+) -> TicketMessage:
     """An answer to the customer, queued in the outbox (services/mail.py sends it). The first one stamps the first
     response. A new or open request then waits on the customer, unless `status` says otherwise (e.g. solved); a
     waiting or solved one keeps its status. An unassigned request becomes the replier's."""
@@ -153,8 +208,14 @@ def reply(*, session: Session, actor: User, ticket_id: int, version: int, body: 
         values['first_responded_at'] = now
     if ticket.assignee_id is None:
         values['assignee_id'] = actor.id
-    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.reply, author_id=actor.id, body=text,
-                            created_at=now, delivery=Delivery.queued)
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        kind=MessageKind.reply,
+        author_id=actor.id,
+        body=text,
+        created_at=now,
+        delivery=Delivery.queued,
+    )
     session.add(message)
     _save(session, actor, ticket, values, 'replied', touched=True, summary=f'Replied on #{ticket.number}')
     return message
@@ -167,11 +228,19 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound('This request no longer exists.')
-    message = TicketMessage(ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, body=text,
-                            created_at=utcnow())
+    message = TicketMessage(
+        ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, body=text, created_at=utcnow()
+    )
     session.add(message)
-    audit.record(session, actor, 'ticket.noted', 'tickets', ticket.id, version=ticket.version,
-                 summary=f'Note on #{ticket.number}')
+    audit.record(
+        session,
+        actor,
+        'ticket.noted',
+        'tickets',
+        ticket.id,
+        version=ticket.version,
+        summary=f'Note on #{ticket.number}',
+    )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
     return message
 
@@ -218,8 +287,15 @@ def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: in
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'status': 'This request is closed, which is final'})
     now = utcnow()
-    session.add(TicketMessage(ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, created_at=now,
-                              body=f'Closed as a duplicate of #{number}.'))
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            kind=MessageKind.note,
+            author_id=actor.id,
+            created_at=now,
+            body=f'Closed as a duplicate of #{number}.',
+        )
+    )
     values = {'duplicate_of_id': original.id, **_status_values(ticket, TicketStatus.closed, now)}
     return _save(session, actor, ticket, values, 'duplicate', summary=f'#{ticket.number} is a duplicate of #{number}')
 
@@ -241,6 +317,7 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
 
 # --- reading ----------------------------------------------------------------------------------------------------------
 
+
 def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     require(actor, 'tickets.read')
     ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
@@ -261,8 +338,9 @@ def linked_order(*, session: Session, actor: User, ticket: Ticket) -> Order | No
     reference = (ticket.order_number or '').strip().lstrip('#')
     if not reference:
         return None
-    statement = select(Order).where(Order.customer_id == ticket.customer_id,
-                                    (Order.number == reference) | (Order.external_id == reference))
+    statement = select(Order).where(
+        Order.customer_id == ticket.customer_id, (Order.number == reference) | (Order.external_id == reference)
+    )
     return session.exec(statement.order_by(col(Order.id)).limit(1)).first()
 
 
@@ -274,6 +352,7 @@ def thread(*, session: Session, actor: User, ticket_id: int) -> list[TicketMessa
 
 
 # --- customer feedback ------------------------------------------------------------------------------------------------
+
 
 def rate(*, session: Session, number: int, token: str, score: int, comment: str | None = None) -> Ticket:
     """The customer's rating (1–5, with an optional comment) of a solved or closed request, once, through the link
@@ -287,11 +366,18 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationFailed({'score': 'Give a score from 1 to 5'})
     comment = _valid(_CommentIn, {'comment': comment})['comment']
-    return _save(session, None, ticket, {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()}, 'rated',
-                 summary=f'Rated {score}/5 by the customer')
+    return _save(
+        session,
+        None,
+        ticket,
+        {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()},
+        'rated',
+        summary=f'Rated {score}/5 by the customer',
+    )
 
 
 # --- canned replies ---------------------------------------------------------------------------------------------------
+
 
 def render_canned(*, session: Session, actor: User, canned: CannedReply | int, ticket: Ticket | int) -> str:
     """A canned reply's body with this request's values; see fill_placeholders for what happens to the others."""
@@ -301,10 +387,16 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
     if canned is None or ticket is None:
         raise NotFound('This canned reply or request no longer exists.')
     customer = session.get(Customer, ticket.customer_id)
-    return fill_placeholders(canned.body, {'customer_name': customer.name if customer else '',
-                                           'order_number': ticket.order_number, 'request_number': ticket.number,
-                                           'ticket_number': ticket.number,
-                                           'agent_name': actor.name})
+    return fill_placeholders(
+        canned.body,
+        {
+            'customer_name': customer.name if customer else '',
+            'order_number': ticket.order_number,
+            'request_number': ticket.number,
+            'ticket_number': ticket.number,
+            'agent_name': actor.name,
+        },
+    )
 
 
 _PLACEHOLDER = re.compile(r'\{(\w+)\}')
@@ -313,15 +405,18 @@ _PLACEHOLDER = re.compile(r'\{(\w+)\}')
 def fill_placeholders(template: str, values: dict[str, Any]) -> str:
     """Known placeholders take their value (empty when the request has none, e.g. no order number); unknown ones, a
     typo like {custmer_name}, stay as written so the agent sees them before sending. Stray braces are left alone."""
+
     def value_of(match: re.Match) -> str:
         name = match.group(1)
         if name not in values:
             return match.group(0)
         return '' if values[name] is None else str(values[name])
+
     return _PLACEHOLDER.sub(value_of, template)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
 
 def _locked(session: Session, ticket_id: int, version: int | None) -> Ticket:
     return get_for_update(session, Ticket, ticket_id, version, entity='tickets', label='request')
@@ -334,9 +429,12 @@ def _next_number(session: Session) -> int:
     table = TicketCounter.__table__
     insert = postgresql.insert if session.get_bind().dialect.name == 'postgresql' else sqlite.insert
     start = select(func.coalesce(func.max(Ticket.number), FIRST_NUMBER - 1) + 1).scalar_subquery()
-    statement = (insert(table).values(name='tickets', value=start)
-                 .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
-                 .returning(table.c.value))
+    statement = (
+        insert(table)
+        .values(name='tickets', value=start)
+        .on_conflict_do_update(index_elements=['name'], set_={'value': table.c.value + 1})
+        .returning(table.c.value)
+    )
     return session.execute(statement).scalar_one()
 
 
@@ -346,14 +444,19 @@ def _auto_assignee(session: Session) -> int | None:
     mode = app_settings.value(session=session, key='auto_assign')
     if mode == 'off':
         return None
-    agents = list(session.exec(select(User.id).where(User.role == Role.agent, col(User.is_active).is_(True))
-                               .order_by(col(User.id))))
+    agents = list(
+        session.exec(
+            select(User.id).where(User.role == Role.agent, col(User.is_active).is_(True)).order_by(col(User.id))
+        )
+    )
     if not agents:
         return None
     if mode == 'least_loaded':
-        open_work = (select(Ticket.assignee_id, func.count())
-                     .where(col(Ticket.assignee_id).in_(agents), col(Ticket.status).in_(OPEN_STATUSES))
-                     .group_by(Ticket.assignee_id))
+        open_work = (
+            select(Ticket.assignee_id, func.count())
+            .where(col(Ticket.assignee_id).in_(agents), col(Ticket.status).in_(OPEN_STATUSES))
+            .group_by(Ticket.assignee_id)
+        )
         load = dict(session.exec(open_work).all())
         return min(agents, key=lambda agent: (load.get(agent, 0), agent))
     turn = session.get(TicketCounter, 'round_robin') or TicketCounter(name='round_robin', value=0)
@@ -367,8 +470,12 @@ def _status_values(ticket: Ticket, target: TicketStatus, now: datetime) -> dict[
         return {}
     if target not in TRANSITIONS[ticket.status]:
         if ticket.status == TicketStatus.closed:
-            raise ValidationFailed({'status': 'This request is closed, which is final; '
-                                              'a new message from the customer starts a new request'})
+            raise ValidationFailed(
+                {
+                    'status': 'This request is closed, which is final; '
+                    'a new message from the customer starts a new request'
+                }
+            )
         if target == TicketStatus.new:
             raise ValidationFailed({'status': 'A request cannot go back to new'})
         raise ValidationFailed({'status': f'A {ticket.status.value} request cannot become {target.value}'})
@@ -408,12 +515,17 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     if kind == TicketType.bug and ticket.bug_status is None and values.get('bug_status') is None:
         values['bug_status'] = BugStatus.reported
     if kind != TicketType.bug:
-        for name, label in (('severity', 'severity'), ('steps', 'steps'), ('bug_status', 'bug status'),
-                            ('fixed_in_version', 'fixed-in version')):
+        for name, label in (
+            ('severity', 'severity'),
+            ('steps', 'steps'),
+            ('bug_status', 'bug status'),
+            ('fixed_in_version', 'fixed-in version'),
+        ):
             if values.get(name) is not None:
                 errors[name] = f'Only a bug report has a {label}: make its type Bug first'
-    if (values.get('bug_status', ticket.bug_status) == BugStatus.fixed
-            and not values.get('fixed_in_version', ticket.fixed_in_version)):
+    if values.get('bug_status', ticket.bug_status) == BugStatus.fixed and not values.get(
+        'fixed_in_version', ticket.fixed_in_version
+    ):
         errors['fixed_in_version'] = 'Say in which version it is fixed'
     if errors:
         raise ValidationFailed(errors)
@@ -424,8 +536,16 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     return _save(session, actor, ticket, values, action)
 
 
-def _save(session: Session, actor: User | None, ticket: Ticket, values: dict[str, Any], action: str, *,
-          touched: bool = False, summary: str = '') -> Ticket:
+def _save(
+    session: Session,
+    actor: User | None,
+    ticket: Ticket,
+    values: dict[str, Any],
+    action: str,
+    *,
+    touched: bool = False,
+    summary: str = '',
+) -> Ticket:
     """Set the values, keep the SLA due time in step, stamp, audit with the diff, commit, publish. `touched`: the
     thread changed, so the request counts as changed even when none of its fields did."""
     before = audit.snapshot(ticket)
@@ -438,14 +558,21 @@ def _save(session: Session, actor: User | None, ticket: Ticket, values: dict[str
         return ticket
     stamp(ticket)
     session.add(ticket)
-    audit.record(session, actor, f'ticket.{action}', 'tickets', ticket.id, version=ticket.version, changes=diff,
-                 summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(diff))}')
+    audit.record(
+        session,
+        actor,
+        f'ticket.{action}',
+        'tickets',
+        ticket.id,
+        version=ticket.version,
+        changes=diff,
+        summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(diff))}',
+    )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': action}))
     return ticket
 
 
-def _ticket_of_customer(session: Session, number: int, *, token: str | None = None,
-                        email: str | None = None) -> Ticket:
+def _ticket_of_customer(session: Session, number: int, *, token: str | None = None, email: str | None = None) -> Ticket:
     """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists."""
     missing = NotFound('No request matches this number and link.')
     try:

@@ -74,19 +74,38 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         errors['password'] = problem
     if errors:
         raise ValidationFailed(errors)
-    user = User(email=values.email, name=values.name, role=values.role, password_hash=auth.hash_password(password),
-                password_changed_at=utcnow())
+    user = User(
+        email=values.email,
+        name=values.name,
+        role=values.role,
+        password_hash=auth.hash_password(password),
+        password_changed_at=utcnow(),
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor, 'user.created', 'user', user.id, version=user.version,
-                 changes=audit.diff({}, audit.snapshot(user)),
-                 summary=f'Added {user.email} as {user.role.value}')
+    audit.record(
+        session,
+        actor,
+        'user.created',
+        'user',
+        user.id,
+        version=user.version,
+        changes=audit.diff({}, audit.snapshot(user)),
+        summary=f'Added {user.email} as {user.role.value}',
+    )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
     return CreatedUser(user, generated)
 
 
-def update_user(*, session: Session, actor: User, user_id: int, version: int, name: str | None = None,
-                role: Role | str | None = None) -> User:
+def update_user(
+    *,
+    session: Session,
+    actor: User,
+    user_id: int,
+    version: int,
+    name: str | None = None,
+    role: Role | str | None = None,
+) -> User:
     require(actor, 'users.manage')
     if role is not None:
         _lock_active_admins(session)
@@ -134,8 +153,9 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
     return _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated', *ended)
 
 
-def reset_password(*, session: Session, actor: User, user_id: int, version: int,
-                   new_password: str | None = None) -> str:
+def reset_password(
+    *, session: Session, actor: User, user_id: int, version: int, new_password: str | None = None
+) -> str:
     """Set a new password (or generate one, returned to show once) and sign the user out everywhere."""
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
@@ -146,13 +166,20 @@ def reset_password(*, session: Session, actor: User, user_id: int, version: int,
     user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
-    _save(session, actor, user, before, 'user.password_reset',
-          (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch}))
+    _save(
+        session,
+        actor,
+        user,
+        before,
+        'user.password_reset',
+        (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch}),
+    )
     return password
 
 
-def change_own_password(*, session: Session, actor: User, current: str, new: str, confirm: str,
-                        keep_session: str | None = None) -> User:
+def change_own_password(
+    *, session: Session, actor: User, current: str, new: str, confirm: str, keep_session: str | None = None
+) -> User:
     """The signed-in user changes their password; every other session ends, the one named `keep_session` stays.
 
     Wrong current passwords are throttled like sign-ins, so an unattended session cannot be used to guess it."""
@@ -179,8 +206,14 @@ def change_own_password(*, session: Session, actor: User, current: str, new: str
     user.password_hash = auth.hash_password(new)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
-    saved = _save(session, user, user, before, 'user.password_changed',
-                  (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'keep': keep_session}))
+    saved = _save(
+        session,
+        user,
+        user,
+        before,
+        'user.password_changed',
+        (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'keep': keep_session}),
+    )
     auth.forget_failures(throttle)
     return saved
 
@@ -207,8 +240,16 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str, 
     stamp(user)
     session.add(user)
     diff = audit.diff(before, audit.snapshot(user))
-    audit.record(session, actor, action, 'user', user.id, changes=diff, version=user.version,
-                 summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}')
+    audit.record(
+        session,
+        actor,
+        action,
+        'user',
+        user.id,
+        changes=diff,
+        version=user.version,
+        summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}',
+    )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
 
@@ -228,11 +269,25 @@ def _lock_active_admins(session: Session) -> None:
 
 
 def _is_last_active_admin(session: Session, user: User) -> bool:
-    others = select(func.count()).select_from(User).where(User.role == Role.admin, col(User.is_active).is_(True),
-                                                       User.id != user.id)
+    others = (
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.admin, col(User.is_active).is_(True), User.id != user.id)
+    )
     return session.exec(others).one() == 0
 
 
-__all__ = ['CreatedUser', 'UserCreate', 'change_own_password', 'count_users', 'create_user', 'list_users',
-           'normalize_email', 'password_problem', 'reset_password', 'set_active', 'set_dark_mode',
-           'update_user']
+__all__ = [
+    'CreatedUser',
+    'UserCreate',
+    'change_own_password',
+    'count_users',
+    'create_user',
+    'list_users',
+    'normalize_email',
+    'password_problem',
+    'reset_password',
+    'set_active',
+    'set_dark_mode',
+    'update_user',
+]

@@ -19,14 +19,18 @@ STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns',
 def list_views(*, session: Session, actor: User, resource: Resource) -> list[SavedView]:
     """The user's own views and those shared with the team, by name."""
     require(actor, resource.read_permission)
-    statement = (select(SavedView).where(SavedView.resource == resource.key)
-                 .where(or_(SavedView.owner_id == actor.id, col(SavedView.shared).is_(True)))
-                 .order_by(SavedView.name))
+    statement = (
+        select(SavedView)
+        .where(SavedView.resource == resource.key)
+        .where(or_(SavedView.owner_id == actor.id, col(SavedView.shared).is_(True)))
+        .order_by(SavedView.name)
+    )
     return list(session.exec(statement))
 
 
-def save_view(*, session: Session, actor: User, resource: Resource, name: str, state: dict[str, Any],
-              shared: bool = False) -> SavedView:
+def save_view(
+    *, session: Session, actor: User, resource: Resource, name: str, state: dict[str, Any], shared: bool = False
+) -> SavedView:
     """Create the view, or replace the user's own view of the same name."""
     require(actor, resource.read_permission)
     name = (name or '').strip()
@@ -37,15 +41,24 @@ def save_view(*, session: Session, actor: User, resource: Resource, name: str, s
     except ValueError as error:
         raise ValidationFailed({'name': str(error)}) from None
     state = {key: value for key, value in state.items() if key in STATE_KEYS}
-    view = session.exec(select(SavedView).where(SavedView.resource == resource.key, SavedView.owner_id == actor.id,
-                                                SavedView.name == name)).first()
+    view = session.exec(
+        select(SavedView).where(
+            SavedView.resource == resource.key, SavedView.owner_id == actor.id, SavedView.name == name
+        )
+    ).first()
     if view is None:
         view = SavedView(resource=resource.key, owner_id=actor.id, name=name)
     view.state, view.shared = _json_safe(state), shared
     session.add(view)
     session.flush()
-    audit.record(session, actor, 'view.saved', 'saved_views', view.id,
-                 summary=f'Saved view "{name}" on {resource.label}' + (' (shared)' if shared else ''))
+    audit.record(
+        session,
+        actor,
+        'view.saved',
+        'saved_views',
+        view.id,
+        summary=f'Saved view "{name}" on {resource.label}' + (' (shared)' if shared else ''),
+    )
     session.commit()
     return view
 

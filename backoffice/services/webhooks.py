@@ -65,12 +65,17 @@ EVENT_TYPES: dict[str, str] = {
     'return.received': 'A returned parcel arrived',
 }
 
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-           timedelta(hours=12))                  # the wait after the 1st, 2nd… failed attempt
-MAX_ATTEMPTS = len(BACKOFF) + 1                  # then the delivery is failed (Resend starts it over)
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)  # the wait after the 1st, 2nd… failed attempt
+MAX_ATTEMPTS = len(BACKOFF) + 1  # then the delivery is failed (Resend starts it over)
 TIMEOUT_SECONDS = 5
-BATCH = 50                                       # at most this many deliveries per dispatcher run
-LEASE = timedelta(minutes=2)                     # a claimed delivery is not picked again before this (> timeout)
+BATCH = 50  # at most this many deliveries per dispatcher run
+LEASE = timedelta(minutes=2)  # a claimed delivery is not picked again before this (> timeout)
 
 
 class EndpointIn(BaseModel):
@@ -89,6 +94,7 @@ class EndpointChange(BaseModel):
 
 # --- endpoints (admins) ----------------------------------------------------------------------------------------------
 
+
 def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret (`whsec_…`), which the caller shows once."""
     require(actor, PERMISSION)
@@ -97,29 +103,45 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
     endpoint = WebhookEndpoint(**values, secret=secret_box.encrypt(secret))  # stored encrypted, shown once
     session.add(endpoint)
     session.flush()
-    audit.record(session, actor, 'webhook.created', 'webhook', endpoint.id, version=endpoint.version,
-                 changes=audit.diff({}, audit.snapshot(endpoint)),
-                 summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}')
+    audit.record(
+        session,
+        actor,
+        'webhook.created',
+        'webhook',
+        endpoint.id,
+        version=endpoint.version,
+        changes=audit.diff({}, audit.snapshot(endpoint)),
+        summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}',
+    )
     changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': 'created'}))
     return endpoint, secret
 
 
-def update_endpoint(*, session: Session, actor: User, endpoint_id: int, version: int | None,
-                    changes: dict[str, Any]) -> WebhookEndpoint:
+def update_endpoint(
+    *, session: Session, actor: User, endpoint_id: int, version: int | None, changes: dict[str, Any]
+) -> WebhookEndpoint:
     require(actor, PERMISSION)
     values = _valid(changes, partial=True)
     endpoint = _locked(session, endpoint_id, version)
     return _save(session, actor, endpoint, values, 'updated')
 
 
-def rotate_secret(*, session: Session, actor: User, endpoint_id: int, version: int | None) -> tuple[WebhookEndpoint,
-                                                                                                       str]:
+def rotate_secret(
+    *, session: Session, actor: User, endpoint_id: int, version: int | None
+) -> tuple[WebhookEndpoint, str]:
     """A new signing secret (shown once); the old one stops being used at once."""
     require(actor, PERMISSION)
     endpoint = _locked(session, endpoint_id, version)
     secret = new_secret()
-    _save(session, actor, endpoint, {'secret': secret_box.encrypt(secret)}, 'secret-rotated', changed=True,
-          summary=f'New signing secret for webhook {endpoint.name!r}')
+    _save(
+        session,
+        actor,
+        endpoint,
+        {'secret': secret_box.encrypt(secret)},
+        'secret-rotated',
+        changed=True,
+        summary=f'New signing secret for webhook {endpoint.name!r}',
+    )
     return endpoint, secret
 
 
@@ -129,8 +151,12 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.deleted_at is not None:
         raise NotFound('This webhook no longer exists.')
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=TEST_EVENT, dedup_key=f'test:{uuid.uuid4().hex}',
-                               payload={'test': True, 'sent_by': actor.email})
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event=TEST_EVENT,
+        dedup_key=f'test:{uuid.uuid4().hex}',
+        payload={'test': True, 'sent_by': actor.email},
+    )
     session.add(delivery)
     session.flush()
     delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
@@ -151,8 +177,14 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
     if delivery.status == DeliveryStatus.pending:
         raise ValidationFailed({'': 'This delivery is still being tried: wait for its next attempt'})
     _restart(delivery)
-    audit.record(session, actor, 'webhook.resent', 'webhook', delivery.endpoint_id,
-                 summary=f'Resent delivery {delivery_id} ({delivery.event})')
+    audit.record(
+        session,
+        actor,
+        'webhook.resent',
+        'webhook',
+        delivery.endpoint_id,
+        summary=f'Resent delivery {delivery_id} ({delivery.event})',
+    )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'resent'}))
     if at_once:
         attempt(delivery_id)
@@ -163,13 +195,19 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
 def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
     """Start every failed delivery of an endpoint over; returns how many."""
     require(actor, PERMISSION)
-    failed = list(session.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id,
-                                                             WebhookDelivery.status == DeliveryStatus.failed)))
+    failed = list(
+        session.exec(
+            select(WebhookDelivery).where(
+                WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == DeliveryStatus.failed
+            )
+        )
+    )
     for delivery in failed:
         _restart(delivery)
     if failed:
-        audit.record(session, actor, 'webhook.resent', 'webhook', endpoint_id,
-                     summary=f'Resent {len(failed)} failed deliveries')
+        audit.record(
+            session, actor, 'webhook.resent', 'webhook', endpoint_id, summary=f'Resent {len(failed)} failed deliveries'
+        )
     changes.commit(session, *([(Topic.webhook_deliveries, {'id': None, 'action': 'resent'})] if failed else []))
     return len(failed)
 
@@ -185,6 +223,7 @@ def sign(secret: str, body: bytes) -> str:
 
 # --- the outbox: filled from the core events --------------------------------------------------------------------------
 
+
 def wire() -> None:
     """Subscribe to the core events (main.py calls this on every start; tests call it themselves)."""
     events.subscribe(Topic.orders, _on_order, key='webhooks.orders')
@@ -198,10 +237,18 @@ def enqueue(event: str, dedup_key: str, payload: dict[str, Any]) -> int:
         wanted = [e.id for e in _active_endpoints(session) if wants(e.events, event)]
         if not wanted:
             return 0
-        done = set(session.exec(select(WebhookDelivery.endpoint_id).where(
-            col(WebhookDelivery.endpoint_id).in_(wanted), WebhookDelivery.dedup_key == dedup_key)))
-        new = [WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload)
-               for endpoint_id in wanted if endpoint_id not in done]
+        done = set(
+            session.exec(
+                select(WebhookDelivery.endpoint_id).where(
+                    col(WebhookDelivery.endpoint_id).in_(wanted), WebhookDelivery.dedup_key == dedup_key
+                )
+            )
+        )
+        new = [
+            WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload)
+            for endpoint_id in wanted
+            if endpoint_id not in done
+        ]
         if not new:
             return 0
         session.add_all(new)
@@ -219,9 +266,15 @@ def wants(subscribed: str, event: str) -> bool:
     return '*' in chosen or event in chosen
 
 
-_ORDER_EVENTS = {'created': 'order.created', 'confirmed': 'order.created', 'paid': 'order.paid',
-                 'shipped': 'order.shipped', 'delivered': 'order.delivered', 'cancelled': 'order.cancelled',
-                 'refunded': 'refund.created'}
+_ORDER_EVENTS = {
+    'created': 'order.created',
+    'confirmed': 'order.created',
+    'paid': 'order.paid',
+    'shipped': 'order.shipped',
+    'delivered': 'order.delivered',
+    'cancelled': 'order.cancelled',
+    'refunded': 'refund.created',
+}
 _RETURN_EVENTS = {'created': 'return.created', 'received': 'return.received'}
 
 
@@ -236,12 +289,17 @@ def _on_order(payload: dict[str, Any]) -> None:
         data = {'order': order_data(order)}
         key = f'{event}:{order.id}'
         if event == 'refund.created':
-            refund = session.exec(select(Refund).where(Refund.order_id == order.id)
-                                  .order_by(col(Refund.id).desc()).limit(1)).first()
+            refund = session.exec(
+                select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id).desc()).limit(1)
+            ).first()
             if refund is None:
                 return
-            data['refund'] = {'id': refund.id, 'amount': str(refund.amount), 'currency': order.currency,
-                              'refunded_at': _iso(refund.refunded_at)}
+            data['refund'] = {
+                'id': refund.id,
+                'amount': str(refund.amount),
+                'currency': order.currency,
+                'refunded_at': _iso(refund.refunded_at),
+            }
             key = f'{event}:{refund.id}'
     enqueue(event, key, data)
 
@@ -260,9 +318,12 @@ def _on_ticket(payload: dict[str, Any]) -> None:
         if action == 'created':
             queued.append(('request.created', f'request.created:{ticket.id}', data))
         if action == 'replied':
-            reply = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id,
-                                                                TicketMessage.kind == MessageKind.reply)
-                                 .order_by(col(TicketMessage.id).desc()).limit(1)).first()
+            reply = session.exec(
+                select(TicketMessage.id)
+                .where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == MessageKind.reply)
+                .order_by(col(TicketMessage.id).desc())
+                .limit(1)
+            ).first()
             if reply is not None:
                 queued.append(('request.replied', f'request.replied:{reply}', data))
         if action in ('updated', 'replied') and ticket.status == TicketStatus.solved and ticket.solved_at:
@@ -280,37 +341,61 @@ def _on_return(payload: dict[str, Any]) -> None:
         if rma is None:
             return
         order = session.get(Order, rma.order_id)
-        data = {'return': {'number': rma.number, 'status': rma.status.value, 'reason': rma.reason,
-                           'received_at': _iso(rma.received_at)},
-                'order': order_data(order) if order else None}
+        data = {
+            'return': {
+                'number': rma.number,
+                'status': rma.status.value,
+                'reason': rma.reason,
+                'received_at': _iso(rma.received_at),
+            },
+            'order': order_data(order) if order else None,
+        }
     enqueue(event, f'{event}:{rma.id}', data)
 
 
 def order_data(order: Order) -> dict[str, Any]:
     """An order's public identifiers and state, as webhooks carry them."""
-    return {'number': order.number, 'external_id': order.external_id, 'status': order.status.value,
-            'total': str(order.total), 'currency': order.currency, 'paid_total': str(order.paid_total),
-            'refunded_total': str(order.refunded_total), 'customer_email': order.email,
-            'placed_at': _iso(order.placed_at), 'updated_at': _iso(order.updated_at)}
+    return {
+        'number': order.number,
+        'external_id': order.external_id,
+        'status': order.status.value,
+        'total': str(order.total),
+        'currency': order.currency,
+        'paid_total': str(order.paid_total),
+        'refunded_total': str(order.refunded_total),
+        'customer_email': order.email,
+        'placed_at': _iso(order.placed_at),
+        'updated_at': _iso(order.updated_at),
+    }
 
 
 def request_data(ticket: Ticket, customer: Customer | None) -> dict[str, Any]:
-    return {'number': ticket.number, 'status': ticket.status.value, 'subject': ticket.subject,
-            'type': ticket.type.value, 'priority': ticket.priority.value,
-            'customer_email': customer.email if customer else None, 'updated_at': _iso(ticket.updated_at)}
+    return {
+        'number': ticket.number,
+        'status': ticket.status.value,
+        'subject': ticket.subject,
+        'type': ticket.type.value,
+        'priority': ticket.priority.value,
+        'customer_email': customer.email if customer else None,
+        'updated_at': _iso(ticket.updated_at),
+    }
 
 
 # --- the dispatcher (a scheduler job) ---------------------------------------------------------------------------------
+
 
 def dispatch_due(*, limit: int = BATCH, now: datetime | None = None) -> dict[str, int]:
     """The `webhooks` job: POST up to `limit` due deliveries, oldest due first; returns the outcomes counted."""
     now = now or utcnow()
     with session_scope() as session:
-        due = list(session.exec(select(WebhookDelivery.id)
-                                .where(WebhookDelivery.status == DeliveryStatus.pending,
-                                       col(WebhookDelivery.next_attempt_at) <= now)
-                                .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-                                .limit(limit)))
+        due = list(
+            session.exec(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status == DeliveryStatus.pending, col(WebhookDelivery.next_attempt_at) <= now)
+                .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+                .limit(limit)
+            )
+        )
     counts = {'delivered': 0, 'retry': 0, 'failed': 0}
     for delivery_id in due:
         outcome = attempt(delivery_id, now=now)
@@ -338,11 +423,15 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, st
 
 def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[str, str], bytes] | None:
     with session_scope() as session:
-        claimed = session.exec(update(WebhookDelivery)
-                               .where(col(WebhookDelivery.id) == delivery_id,
-                                      WebhookDelivery.status == DeliveryStatus.pending,
-                                      col(WebhookDelivery.next_attempt_at) <= now)
-                               .values(next_attempt_at=now + LEASE)).rowcount
+        claimed = session.exec(
+            update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.id) == delivery_id,
+                WebhookDelivery.status == DeliveryStatus.pending,
+                col(WebhookDelivery.next_attempt_at) <= now,
+            )
+            .values(next_attempt_at=now + LEASE)
+        ).rowcount
         if claimed != 1:
             session.rollback()
             return None
@@ -354,18 +443,33 @@ def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[st
             secret = None
         if secret is None or endpoint.deleted_at is not None or (not endpoint.is_active and not test):
             delivery.status = DeliveryStatus.failed
-            delivery.last_error = 'The webhook is inactive or deleted' if secret else \
-                'Its signing secret cannot be read (the secret key changed): make a new secret, then resend'
+            delivery.last_error = (
+                'The webhook is inactive or deleted'
+                if secret
+                else 'Its signing secret cannot be read (the secret key changed): make a new secret, then resend'
+            )
             stamp(delivery)
             session.add(delivery)
             session.commit()
             return None
-        body = json.dumps({'id': delivery.id, 'event': delivery.event, 'created_at': _iso(delivery.created_at),
-                           'data': delivery.payload}, separators=(',', ':'), default=str).encode()
-        headers = {'Content-Type': 'application/json', 'User-Agent': 'Backoffice-Webhooks/1',
-                   'X-Backoffice-Event': delivery.event, 'X-Backoffice-Delivery': str(delivery.id),
-                   'X-Backoffice-Timestamp': str(int(now.timestamp())),
-                   'X-Backoffice-Signature': sign(secret, body)}
+        body = json.dumps(
+            {
+                'id': delivery.id,
+                'event': delivery.event,
+                'created_at': _iso(delivery.created_at),
+                'data': delivery.payload,
+            },
+            separators=(',', ':'),
+            default=str,
+        ).encode()
+        headers = {
+            'Content-Type': 'application/json',
+            'User-Agent': 'Backoffice-Webhooks/1',
+            'X-Backoffice-Event': delivery.event,
+            'X-Backoffice-Delivery': str(delivery.id),
+            'X-Backoffice-Timestamp': str(int(now.timestamp())),
+            'X-Backoffice-Signature': sign(secret, body),
+        }
         session.commit()
         return endpoint.url, headers, body
 
@@ -394,17 +498,28 @@ def _record(delivery_id: int, status_code: int | None, error: str | None) -> str
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
+
 def _active_endpoints(session: Session) -> list[WebhookEndpoint]:
-    return list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.is_active).is_(True),
-                                                           col(WebhookEndpoint.deleted_at).is_(None))))
+    return list(
+        session.exec(
+            select(WebhookEndpoint).where(
+                col(WebhookEndpoint.is_active).is_(True), col(WebhookEndpoint.deleted_at).is_(None)
+            )
+        )
+    )
 
 
 def _any_endpoint() -> bool:
     """One cheap query before loading anything: most shops have no webhook, and every order event comes here."""
     with session_scope() as session:
-        return session.exec(select(WebhookEndpoint.id).where(col(WebhookEndpoint.is_active).is_(True),
-                                                             col(WebhookEndpoint.deleted_at).is_(None))
-                            .limit(1)).first() is not None
+        return (
+            session.exec(
+                select(WebhookEndpoint.id)
+                .where(col(WebhookEndpoint.is_active).is_(True), col(WebhookEndpoint.deleted_at).is_(None))
+                .limit(1)
+            ).first()
+            is not None
+        )
 
 
 def _restart(delivery: WebhookDelivery) -> None:
@@ -420,8 +535,16 @@ def _locked(session: Session, endpoint_id: int, version: int | None) -> WebhookE
     return endpoint
 
 
-def _save(session: Session, actor: User, endpoint: WebhookEndpoint, values: dict[str, Any], action: str, *,
-          summary: str = '', changed: bool = False) -> WebhookEndpoint:
+def _save(
+    session: Session,
+    actor: User,
+    endpoint: WebhookEndpoint,
+    values: dict[str, Any],
+    action: str,
+    *,
+    summary: str = '',
+    changed: bool = False,
+) -> WebhookEndpoint:
     """`changed`: save even when the audit diff is empty (a new secret, which the audit log masks)."""
     before = audit.snapshot(endpoint)
     for name, value in values.items():
@@ -432,8 +555,16 @@ def _save(session: Session, actor: User, endpoint: WebhookEndpoint, values: dict
         return endpoint
     stamp(endpoint)
     session.add(endpoint)
-    audit.record(session, actor, f'webhook.{action}', 'webhook', endpoint.id, version=endpoint.version,
-                 changes=diff, summary=summary or f'Changed webhook {endpoint.name!r}: {", ".join(sorted(diff))}')
+    audit.record(
+        session,
+        actor,
+        f'webhook.{action}',
+        'webhook',
+        endpoint.id,
+        version=endpoint.version,
+        changes=diff,
+        summary=summary or f'Changed webhook {endpoint.name!r}: {", ".join(sorted(diff))}',
+    )
     changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': action}))
     return endpoint
 
@@ -460,8 +591,9 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if unknown:
             errors['events'] = f'Unknown event {unknown[0]!r}; choose from {", ".join(EVENT_TYPES)} or *'
             chosen = []
-        values['events'] = '*' if '*' in chosen or not chosen else ', '.join(
-            sorted(set(chosen), key=list(EVENT_TYPES).index))
+        values['events'] = (
+            '*' if '*' in chosen or not chosen else ', '.join(sorted(set(chosen), key=list(EVENT_TYPES).index))
+        )
     if 'is_active' in data and data['is_active'] is not None:
         values['is_active'] = bool(data['is_active'])
     if errors:

@@ -61,8 +61,16 @@ class ExportFile:
         return path
 
 
-def export_rows(*, session: Session, actor: User, resource: Resource, request: query.ListRequest, fmt: Format,
-                progress: Progress | None = None, batch_size: int = 1000) -> ExportFile:
+def export_rows(
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    request: query.ListRequest,
+    fmt: Format,
+    progress: Progress | None = None,
+    batch_size: int = 1000,
+) -> ExportFile:
     """The rows of the list as the user sees it (search, filters, sort), every page, as CSV or XLSX.
 
     The request is checked and the rows counted at once (a bad filter fails here, before a download starts); the rows
@@ -74,22 +82,42 @@ def export_rows(*, session: Session, actor: User, resource: Resource, request: q
         raise ValueError(f'unknown export format {fmt!r}')
     total, _exact = query.count(session=session, actor=actor, resource=resource, request=request)
     columns = (ID_COLUMN, *resource.columns)
-    rows = _Rows(session=session, actor=actor, resource=resource, request=request, columns=columns, total=total,
-                 progress=progress, batch_size=batch_size)
+    rows = _Rows(
+        session=session,
+        actor=actor,
+        resource=resource,
+        request=request,
+        columns=columns,
+        total=total,
+        progress=progress,
+        batch_size=batch_size,
+    )
     writer = _csv_chunks if fmt == 'csv' else _xlsx_chunks
-    chunks = _audited(writer(columns, rows), session=session, actor=actor, resource=resource, request=request,
-                      fmt=fmt, rows=rows)
+    chunks = _audited(
+        writer(columns, rows), session=session, actor=actor, resource=resource, request=request, fmt=fmt, rows=rows
+    )
     file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
     return ExportFile(file_name=file_name, media_type=MEDIA_TYPES[fmt], chunks=chunks)
 
 
 # --- reading rows ----------------------------------------------------------------------------------------------------
 
+
 class _Rows:
     """The list's rows as typed values per column (titles for related records, labels for choices), batch by batch."""
 
-    def __init__(self, *, session: Session, actor: User, resource: Resource, request: query.ListRequest,
-                 columns: tuple[Column, ...], total: int, progress: Progress | None, batch_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        session: Session,
+        actor: User,
+        resource: Resource,
+        request: query.ListRequest,
+        columns: tuple[Column, ...],
+        total: int,
+        progress: Progress | None,
+        batch_size: int,
+    ) -> None:
         self.session, self.actor, self.resource, self.request = session, actor, resource, request
         self.columns, self.total, self.progress, self.batch_size = columns, total, progress, batch_size
         self.done = 0
@@ -97,8 +125,13 @@ class _Rows:
     def __iter__(self) -> Iterator[list[list[Any]]]:
         if self.progress:
             self.progress(0, self.total)
-        for batch in query.iterate(session=self.session, actor=self.actor, resource=self.resource,
-                                   request=self.request, batch_size=self.batch_size):
+        for batch in query.iterate(
+            session=self.session,
+            actor=self.actor,
+            resource=self.resource,
+            request=self.request,
+            batch_size=self.batch_size,
+        ):
             rendered = self._render(batch)
             self.done += len(batch)
             if self.progress:
@@ -106,11 +139,19 @@ class _Rows:
             yield rendered
 
     def _render(self, records: list[SQLModel]) -> list[list[Any]]:
-        titles = {column.name: crud.titles_for(session=self.session, resource=RESOURCES[column.related],
-                                               ids={getattr(record, column.name) for record in records})
-                  for column in self.columns if column.kind == 'related' and column.related in RESOURCES}
-        return [[_typed(getattr(record, column.name, None), column, titles.get(column.name)) for column in self.columns]
-                for record in records]
+        titles = {
+            column.name: crud.titles_for(
+                session=self.session,
+                resource=RESOURCES[column.related],
+                ids={getattr(record, column.name) for record in records},
+            )
+            for column in self.columns
+            if column.kind == 'related' and column.related in RESOURCES
+        }
+        return [
+            [_typed(getattr(record, column.name, None), column, titles.get(column.name)) for column in self.columns]
+            for record in records
+        ]
 
 
 def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
@@ -130,6 +171,7 @@ def _typed(value: Any, column: Column, titles: dict[int, str] | None) -> Any:
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------
+
 
 def _csv_chunks(columns: tuple[Column, ...], rows: _Rows) -> Iterator[bytes]:
     writer = CsvWriter()  # guards every text cell against formulas
@@ -221,8 +263,17 @@ def _sheet_title(label: str) -> str:
 
 # --- audit -----------------------------------------------------------------------------------------------------------
 
-def _audited(chunks: Iterator[bytes], *, session: Session, actor: User, resource: Resource,
-             request: query.ListRequest, fmt: Format, rows: _Rows) -> Iterator[bytes]:
+
+def _audited(
+    chunks: Iterator[bytes],
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    request: query.ListRequest,
+    fmt: Format,
+    rows: _Rows,
+) -> Iterator[bytes]:
     """Pass the chunks through; once they are out (or the download stopped early), log who exported what."""
     try:
         yield from chunks
@@ -232,20 +283,42 @@ def _audited(chunks: Iterator[bytes], *, session: Session, actor: User, resource
     _record_export(session, actor, resource, request, fmt, rows.done, complete=True)
 
 
-def _record_export(session: Session, actor: User, resource: Resource, request: query.ListRequest, fmt: Format,
-                   count: int, *, complete: bool) -> None:
+def _record_export(
+    session: Session,
+    actor: User,
+    resource: Resource,
+    request: query.ListRequest,
+    fmt: Format,
+    count: int,
+    *,
+    complete: bool,
+) -> None:
     try:
         session.commit()  # end the read transaction: on SQLite a read snapshot cannot turn into a write
-        used = {'search': request.search, 'filters': request.filters, 'sort': request.sort,
-                'descending': request.descending, 'trash': request.trash}
+        used = {
+            'search': request.search,
+            'filters': request.filters,
+            'sort': request.sort,
+            'descending': request.descending,
+            'trash': request.trash,
+        }
         used = json.loads(json.dumps(used, default=str))
         noun = resource.singular if count == 1 else resource.label.lower()
         summary = f'Exported {count:,} {noun} to {fmt.upper()}' + ('' if complete else ' (stopped early)')
         where = _describe(resource, used)
-        audit.record(session, actor, f'{resource.singular}.exported', resource.entity,
-                     summary=f'{summary}{": " if where else ""}{where}',
-                     changes={'rows': [None, count], 'format': [None, fmt], 'filters': [None, used],
-                              'complete': [None, complete]})
+        audit.record(
+            session,
+            actor,
+            f'{resource.singular}.exported',
+            resource.entity,
+            summary=f'{summary}{": " if where else ""}{where}',
+            changes={
+                'rows': [None, count],
+                'format': [None, fmt],
+                'filters': [None, used],
+                'complete': [None, complete],
+            },
+        )
         session.commit()
     except Exception:
         if complete:
@@ -256,8 +329,11 @@ def _record_export(session: Session, actor: User, resource: Resource, request: q
 def _describe(resource: Resource, used: dict[str, Any]) -> str:
     parts = [f'search "{used["search"]}"'] if used['search'] else []
     labels = {f.name: f.label for f in resource.filters}
-    parts += [f'{labels.get(name, name)} = {value}' for name, value in used['filters'].items()
-              if value not in (None, '', [], {})]
+    parts += [
+        f'{labels.get(name, name)} = {value}'
+        for name, value in used['filters'].items()
+        if value not in (None, '', [], {})
+    ]
     if used['trash']:
         parts.append('in the trash')
     return ', '.join(parts)

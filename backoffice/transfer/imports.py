@@ -31,8 +31,8 @@ from backoffice.runtime.upload_limit import MB, max_upload_bytes, too_large_mess
 from backoffice.services import audit, crud
 from backoffice.transfer import xlsx_rows
 
-MAX_COLUMNS = 60                 # columns read from a file; a header naming more is refused
-MAX_LINE_CHARS = 1024 * 1024     # one line of a CSV file
+MAX_COLUMNS = 60  # columns read from a file; a header naming more is refused
+MAX_LINE_CHARS = 1024 * 1024  # one line of a CSV file
 READ_CHUNK = 1024 * 1024
 # How far an .xlsx (a zip) may unpack, as multiples of the upload limit: the shared strings are loaded whole by
 # openpyxl (so they stay small), a sheet is streamed (it may be larger), and all parts together.
@@ -56,12 +56,12 @@ class RowPlan:
     row: int
     action: Action
     record_id: int | None = None
-    version: int | None = None                   # the version previewed: apply refuses if the record moved since
-    title: str = ''                              # the record's name in messages (its email, name…)
-    values: dict[str, Any] = field(default_factory=dict)          # typed values to write (update: changed only)
-    changes: dict[str, list[Any]] = field(default_factory=dict)   # {field: [before, after]}, JSON-safe
-    errors: dict[str, str] = field(default_factory=dict)          # {field: message}; '' is about the whole row
-    reason: str = ''                                              # the errors in words: 'Email: Enter a valid…'
+    version: int | None = None  # the version previewed: apply refuses if the record moved since
+    title: str = ''  # the record's name in messages (its email, name…)
+    values: dict[str, Any] = field(default_factory=dict)  # typed values to write (update: changed only)
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # {field: [before, after]}, JSON-safe
+    errors: dict[str, str] = field(default_factory=dict)  # {field: message}; '' is about the whole row
+    reason: str = ''  # the errors in words: 'Email: Enter a valid…'
 
 
 def count_actions(plan: Iterable[RowPlan]) -> dict[str, int]:
@@ -73,6 +73,7 @@ def count_actions(plan: Iterable[RowPlan]) -> dict[str, int]:
 
 
 # --- reading the file ------------------------------------------------------------------------------------------------
+
 
 def read_table(data: bytes, file_name: str) -> list[dict[str, str]]:
     """`read_table_file` over bytes already in memory (small files, tests)."""
@@ -117,7 +118,7 @@ def _read_table(file: BinaryIO, file_name: str) -> list[dict[str, str]]:
     blank = 0
     with closing(lines):
         for cells in lines:
-            cells = [cell.strip() for cell in cells[:MAX_COLUMNS + 1]]  # what is past the header is never kept
+            cells = [cell.strip() for cell in cells[: MAX_COLUMNS + 1]]  # what is past the header is never kept
             if not any(cells):
                 blank += 1  # blank lines cost reading time too (a sheet can claim a million empty rows)
                 if blank > limit:
@@ -202,13 +203,18 @@ def _encoding(file: BinaryIO) -> str:
 def _xlsx_lines(file: BinaryIO) -> Iterator[list[str]]:
     limit = max_upload_bytes()
     try:
-        xlsx_rows.check_parts(file, strings_limit=XLSX_STRINGS_FACTOR * limit, part_limit=XLSX_PART_FACTOR * limit,
-                              total_limit=XLSX_TOTAL_FACTOR * limit)
+        xlsx_rows.check_parts(
+            file,
+            strings_limit=XLSX_STRINGS_FACTOR * limit,
+            part_limit=XLSX_PART_FACTOR * limit,
+            total_limit=XLSX_TOTAL_FACTOR * limit,
+        )
         for values in xlsx_rows.first_sheet_rows(file, max_col=MAX_COLUMNS + 1):
             yield [_cell_text(value) for value in values]
     except xlsx_rows.TooLarge:
-        raise ValidationFailed({'file': f'The workbook unpacks to more than its {limit // MB} MB allows; save it '
-                                        'as CSV, or split it'}) from None
+        raise ValidationFailed(
+            {'file': f'The workbook unpacks to more than its {limit // MB} MB allows; save it as CSV, or split it'}
+        ) from None
     except ValidationFailed:
         raise
     except Exception:  # xlsx_rows.Unreadable, or a sheet that breaks off half-way
@@ -230,6 +236,7 @@ def _cell_text(value: Any) -> str:
 
 
 # --- mapping columns -------------------------------------------------------------------------------------------------
+
 
 def map_columns(resource: Resource, headers: Iterable[str]) -> dict[str, str | None]:
     """{header: field name or None}: a header matches a field's label or name (or the label of the list column an
@@ -261,8 +268,10 @@ def _squash(text: str) -> str:
 
 # --- preview ---------------------------------------------------------------------------------------------------------
 
-def preview(*, session: Session, actor: User, resource: Resource, rows: list[dict[str, str]],
-            mapping: dict[str, str | None]) -> list[RowPlan]:
+
+def preview(
+    *, session: Session, actor: User, resource: Resource, rows: list[dict[str, str]], mapping: dict[str, str | None]
+) -> list[RowPlan]:
     """A dry run: what each row would do, with the reason when it cannot. Writes nothing (use `read_session()`).
 
     A row updates the record whose id is in its `ID` column, or else whose first unique field (a customer's email,
@@ -272,8 +281,12 @@ def preview(*, session: Session, actor: User, resource: Resource, rows: list[dic
     used = {header: name for header, name in mapping.items() if name in fields or name == 'id'}
     if not any(name != 'id' for name in used.values()):
         expected = ', '.join(f.label for f in fields.values())
-        raise ValidationFailed({'file': f'No column matches a field of {resource.label.lower()}; '
-                                        f'name the columns like the form: {expected}'})
+        raise ValidationFailed(
+            {
+                'file': f'No column matches a field of {resource.label.lower()}; '
+                f'name the columns like the form: {expected}'
+            }
+        )
     planner = _Planner(session, resource, fields, used, rows)
     return [planner.plan(number, row) for number, row in enumerate(rows, start=1)]
 
@@ -281,8 +294,14 @@ def preview(*, session: Session, actor: User, resource: Resource, rows: list[dic
 class _Planner:
     """Plans rows one by one, with the lookups (records to update, related titles) fetched for the whole file."""
 
-    def __init__(self, session: Session, resource: Resource, fields: dict[str, FormField], used: dict[str, str],
-                 rows: list[dict[str, str]]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        resource: Resource,
+        fields: dict[str, FormField],
+        used: dict[str, str],
+        rows: list[dict[str, str]],
+    ) -> None:
         self.session, self.resource, self.fields = session, resource, fields
         self.columns = {name: header for header, name in used.items()}  # field → header
         self.key = 'id' if 'id' in self.columns else None
@@ -290,9 +309,12 @@ class _Planner:
         self.by_id = self._records_by_id(rows) if self.key else {}
         self.by_unique = self._records_by_unique(rows) if self.unique_key else {}
         self.loaded: list[SQLModel] = []  # the session holds records weakly: keep the related ones while planning
-        self.related = {name: self._related_titles(f, rows) for name, f in fields.items()
-                        if f.kind == 'related' and name in self.columns}
-        self.seen_records: dict[int, int] = {}                       # record id → row
+        self.related = {
+            name: self._related_titles(f, rows)
+            for name, f in fields.items()
+            if f.kind == 'related' and name in self.columns
+        }
+        self.seen_records: dict[int, int] = {}  # record id → row
         self.seen_values: dict[str, dict[str, int]] = {name: {} for name in resource.unique}  # field → value → row
 
     def plan(self, number: int, row: dict[str, str]) -> RowPlan:
@@ -333,8 +355,11 @@ class _Planner:
     def _records_by_id(self, rows: list[dict[str, str]]) -> dict[int, SQLModel]:
         ids = {i for row in rows if (i := _whole_number(_unguarded(row.get(self.columns['id'], '')))) is not None}
         model = self.resource.model
-        return {record.id: record for chunk in _chunks(ids)
-                for record in self.session.exec(select(model).where(col(model.id).in_(chunk)))}
+        return {
+            record.id: record
+            for chunk in _chunks(ids)
+            for record in self.session.exec(select(model).where(col(model.id).in_(chunk)))
+        }
 
     def _records_by_unique(self, rows: list[dict[str, str]]) -> dict[str, SQLModel]:
         header, model = self.columns[self.unique_key], self.resource.model
@@ -462,8 +487,9 @@ class _Planner:
         """Two rows of one file must not change the same record or claim the same unique value."""
         if record is not None:
             if (earlier := self.seen_records.get(record.id)) is not None:
-                raise ValidationFailed({'': f'Row {earlier} of this file already matches this '
-                                            f'{self.resource.singular}'})
+                raise ValidationFailed(
+                    {'': f'Row {earlier} of this file already matches this {self.resource.singular}'}
+                )
             self.seen_records[record.id] = plan.row
         for name, seen in self.seen_values.items():
             value = plan.values.get(name, getattr(record, name, None) if record is not None else None)
@@ -476,6 +502,7 @@ class _Planner:
 
 
 # --- apply -----------------------------------------------------------------------------------------------------------
+
 
 def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPlan], file_name: str) -> ImportBatch:
     """Write the previewed creates and updates in one transaction (error and unchanged rows are skipped), each audited
@@ -502,13 +529,19 @@ def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPl
                         waiting.append(_new_record(session, resource, row))
                     elif row.action == 'update':
                         record, changes = _update(session, actor, resource, row, targets, batch.id)
-                        updated[str(record.id)] = {'before': {name: pair[0] for name, pair in changes.items()},
-                                                   'after': {name: pair[1] for name, pair in changes.items()},
-                                                   'version': record.version}
+                        updated[str(record.id)] = {
+                            'before': {name: pair[0] for name, pair in changes.items()},
+                            'after': {name: pair[1] for name, pair in changes.items()},
+                            'version': record.version,
+                        }
                 except (ValidationFailed, StaleRecord, NotFound) as error:
                     reason = _apply_failure(resource, error)
-                    raise ValidationFailed({'': f'Row {row.row} ({row.title or resource.singular}): {reason} '
-                                                'Nothing was imported; preview the file again.'}) from error
+                    raise ValidationFailed(
+                        {
+                            '': f'Row {row.row} ({row.title or resource.singular}): {reason} '
+                            'Nothing was imported; preview the file again.'
+                        }
+                    ) from error
                 if len(waiting) >= FLUSH_EVERY:
                     created += _insert(session, actor, resource, waiting, batch.id)
                     waiting = []
@@ -517,15 +550,35 @@ def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPl
         counts = count_actions(plan)
         batch.created_ids = [record.id for record in created]
         batch.updated = updated
-        batch.counts = {'created': len(created), 'updated': len(updated), 'unchanged': counts['unchanged'],
-                        'skipped': counts['error']}
+        batch.counts = {
+            'created': len(created),
+            'updated': len(updated),
+            'unchanged': counts['unchanged'],
+            'skipped': counts['error'],
+        }
         session.add(batch)
-        audit.record(session, actor, f'{resource.singular}.imported', resource.entity,
-                     summary=f'Imported {batch.file_name or "a file"}: {_counts_text(batch.counts)}',
-                     changes={'batch': [None, batch.id], 'file': [None, batch.file_name],
-                              **{name: [None, n] for name, n in batch.counts.items()}})
-        events.after_commit(session, Topic(resource.key), {'id': None, 'action': 'imported', 'batch_id': batch.id,
-                                                           'ids': [*batch.created_ids, *map(int, batch.updated)]})
+        audit.record(
+            session,
+            actor,
+            f'{resource.singular}.imported',
+            resource.entity,
+            summary=f'Imported {batch.file_name or "a file"}: {_counts_text(batch.counts)}',
+            changes={
+                'batch': [None, batch.id],
+                'file': [None, batch.file_name],
+                **{name: [None, n] for name, n in batch.counts.items()},
+            },
+        )
+        events.after_commit(
+            session,
+            Topic(resource.key),
+            {
+                'id': None,
+                'action': 'imported',
+                'batch_id': batch.id,
+                'ids': [*batch.created_ids, *map(int, batch.updated)],
+            },
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -551,31 +604,46 @@ def _new_record(session: Session, resource: Resource, row: RowPlan) -> SQLModel:
     return record
 
 
-def _insert(session: Session, actor: User, resource: Resource, records: list[SQLModel],
-            batch_id: int) -> list[SQLModel]:
+def _insert(
+    session: Session, actor: User, resource: Resource, records: list[SQLModel], batch_id: int
+) -> list[SQLModel]:
     session.flush()
     for record in records:
-        audit.record(session, actor, f'{resource.singular}.created', resource.entity, record.id,
-                     version=record.version, changes=audit.diff({}, audit.snapshot(record)),
-                     summary=f'Added {crud.title_of(resource, record)} by import #{batch_id}')
+        audit.record(
+            session,
+            actor,
+            f'{resource.singular}.created',
+            resource.entity,
+            record.id,
+            version=record.version,
+            changes=audit.diff({}, audit.snapshot(record)),
+            summary=f'Added {crud.title_of(resource, record)} by import #{batch_id}',
+        )
     return records
 
 
-def _update(session: Session, actor: User, resource: Resource, row: RowPlan, targets: dict[int, SQLModel],
-            batch_id: int) -> tuple[SQLModel, dict[str, list[Any]]]:
+def _update(
+    session: Session, actor: User, resource: Resource, row: RowPlan, targets: dict[int, SQLModel], batch_id: int
+) -> tuple[SQLModel, dict[str, list[Any]]]:
     """crud.update_record's rules and audit, without its commit."""
     record = targets.get(row.record_id)
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
     if record.version != row.version:  # says who changed it, and when
-        get_for_update(session, resource.model, record.id, row.version, entity=resource.entity,
-                       label=resource.singular)
+        get_for_update(session, resource.model, record.id, row.version, entity=resource.entity, label=resource.singular)
     values = crud.validated(resource.update, row.values, partial=True)
     crud.check_unique_and_related(session, resource, values, record_id=record.id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
-    changes = crud.apply_change(session, actor, resource, record, values, 'updated',
-                                summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}')
+    changes = crud.apply_change(
+        session,
+        actor,
+        resource,
+        record,
+        values,
+        'updated',
+        summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}',
+    )
     return record, changes
 
 
@@ -603,6 +671,7 @@ def _locked(session: Session, resource: Resource, ids: Iterable[int]) -> dict[in
 
 
 # --- revert ----------------------------------------------------------------------------------------------------------
+
 
 def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
     """Undo a whole import in one transaction: records it created go to the trash, records it changed get their
@@ -637,13 +706,23 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
         batch.reverted_at = utcnow()
         session.add(batch)
         summary = {'done': trashed + restored, 'trashed': trashed, 'restored': restored, 'skipped': skipped}
-        audit.record(session, actor, f'{resource.singular}.import_reverted', resource.entity,
-                     summary=f'Reverted import #{batch.id} ({batch.file_name or "a file"}): {trashed} moved to the '
-                             f'trash, {restored} restored, {len(skipped)} left as they are',
-                     changes={'batch': [None, batch.id], 'trashed': [None, trashed], 'restored': [None, restored],
-                              'skipped': [None, len(skipped)]})
-        events.after_commit(session, Topic(resource.key),
-                            {'id': None, 'action': 'import_reverted', 'batch_id': batch.id, 'ids': ids})
+        audit.record(
+            session,
+            actor,
+            f'{resource.singular}.import_reverted',
+            resource.entity,
+            summary=f'Reverted import #{batch.id} ({batch.file_name or "a file"}): {trashed} moved to the '
+            f'trash, {restored} restored, {len(skipped)} left as they are',
+            changes={
+                'batch': [None, batch.id],
+                'trashed': [None, trashed],
+                'restored': [None, restored],
+                'skipped': [None, len(skipped)],
+            },
+        )
+        events.after_commit(
+            session, Topic(resource.key), {'id': None, 'action': 'import_reverted', 'batch_id': batch.id, 'ids': ids}
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -659,13 +738,21 @@ def _trash_created(session: Session, actor: User, resource: Resource, record: SQ
         return _changed_after(session, resource, record.id)
     if not resource.soft_delete:
         return f'A {resource.singular} cannot be deleted'
-    crud.apply_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted',
-                      summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}')
+    crud.apply_change(
+        session,
+        actor,
+        resource,
+        record,
+        {'deleted_at': utcnow()},
+        'deleted',
+        summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}',
+    )
     return ''
 
 
-def _restore_updated(session: Session, actor: User, resource: Resource, record: SQLModel | None,
-                     entry: dict[str, Any], batch_id: int) -> str:
+def _restore_updated(
+    session: Session, actor: User, resource: Resource, record: SQLModel | None, entry: dict[str, Any], batch_id: int
+) -> str:
     if record is None:
         return 'It no longer exists'
     if record.version != entry.get('version'):
@@ -675,8 +762,15 @@ def _restore_updated(session: Session, actor: User, resource: Resource, record: 
         crud.check_unique_and_related(session, resource, values, record_id=record.id)
     except ValidationFailed as error:
         return f'Its earlier values are no longer valid ({error})'
-    crud.apply_change(session, actor, resource, record, values, 'reverted',
-                      summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}')
+    crud.apply_change(
+        session,
+        actor,
+        resource,
+        record,
+        values,
+        'reverted',
+        summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}',
+    )
     return ''
 
 
@@ -695,12 +789,17 @@ def _skip(resource: Resource, record_id: int, record: SQLModel | None, reason: s
 def recent_batches(*, session: Session, actor: User, resource: Resource, limit: int = 20) -> list[ImportBatch]:
     """The latest imports into a resource, newest first (what the import page offers to revert)."""
     require(actor, resource.read_permission)
-    statement = (select(ImportBatch).where(ImportBatch.resource == resource.key)
-                 .order_by(col(ImportBatch.id).desc()).limit(limit))
+    statement = (
+        select(ImportBatch)
+        .where(ImportBatch.resource == resource.key)
+        .order_by(col(ImportBatch.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(statement))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
+
 
 def _require_importable(actor: User, resource: Resource) -> None:
     # A resource with its own write service (staff users: password hashing, sessions) keeps its rules there.
@@ -734,7 +833,7 @@ def _whole_number(text: str) -> int | None:
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
     values = list(values)
     for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start:start + LOOKUP_CHUNK]
+        yield values[start : start + LOOKUP_CHUNK]
 
 
 def _plain(value: Any) -> Any:
@@ -767,5 +866,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _counts_text(counts: dict[str, int]) -> str:
-    return (f'{counts["created"]} added, {counts["updated"]} changed, {counts["unchanged"]} unchanged, '
-            f'{counts["skipped"]} skipped')
+    return (
+        f'{counts["created"]} added, {counts["updated"]} changed, {counts["unchanged"]} unchanged, '
+        f'{counts["skipped"]} skipped'
+    )

@@ -49,13 +49,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     work = tmp_path_factory.mktemp('browser-server')
     database_url, drop_database = fresh_database(work, 'browser')
     port = _free_port()
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}
+    }
     env.update(
-        BACKOFFICE_HOST='127.0.0.1', BACKOFFICE_PORT=str(port), BACKOFFICE_DATABASE_URL=database_url,
-        BACKOFFICE_DATA_DIR=str(work / 'data'), BACKOFFICE_STORAGE_SECRET=STORAGE_SECRET,
-        BACKOFFICE_ADMIN_EMAIL=ADMIN_EMAIL, BACKOFFICE_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        NICEGUI_STORAGE_PATH=str(work / 'nicegui'), PYTHONUNBUFFERED='1',
+        BACKOFFICE_HOST='127.0.0.1',
+        BACKOFFICE_PORT=str(port),
+        BACKOFFICE_DATABASE_URL=database_url,
+        BACKOFFICE_DATA_DIR=str(work / 'data'),
+        BACKOFFICE_STORAGE_SECRET=STORAGE_SECRET,
+        BACKOFFICE_ADMIN_EMAIL=ADMIN_EMAIL,
+        BACKOFFICE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        NICEGUI_STORAGE_PATH=str(work / 'nicegui'),
+        PYTHONUNBUFFERED='1',
     )
     log = work / 'server.log'
     with log.open('wb') as out:
@@ -160,5 +168,3 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
-
-

@@ -39,13 +39,15 @@ def open_customers(driver: WebDriver, base_url: str) -> None:
 def open_row(driver: WebDriver, email: str) -> None:
     visible(driver, 'table')
     WebDriverWait(driver, TIMEOUT).until(
-        lambda d: d.find_elements(By.XPATH, f'//tr[td[normalize-space(.)="{email}"]]'), f'{email} is not listed')
+        lambda d: d.find_elements(By.XPATH, f'//tr[td[normalize-space(.)="{email}"]]'), f'{email} is not listed'
+    )
     driver.find_element(By.XPATH, f'//tr[td[normalize-space(.)="{email}"]]/td[2]').click()
     button(driver, 'Save changes')
 
 
-def test_two_browsers_editing_one_customer_show_the_conflict(driver: WebDriver, second_browser: WebDriver,
-                                                            base_url: str) -> None:
+def test_two_browsers_editing_one_customer_show_the_conflict(
+    driver: WebDriver, second_browser: WebDriver, base_url: str
+) -> None:
     open_customers(driver, base_url)
     button(driver, 'New customer').click()
     field(driver, 'Email *').send_keys('contested.customer@example.com')
@@ -70,7 +72,8 @@ def test_two_browsers_editing_one_customer_show_the_conflict(driver: WebDriver, 
 
     button(second_browser, 'Reload').click()
     WebDriverWait(second_browser, TIMEOUT).until(  # theirs shows (a round trip to the server)
-        lambda d: field(d, 'Name').get_attribute('value') == 'Changed in the first browser', 'the reload shows theirs')
+        lambda d: field(d, 'Name').get_attribute('value') == 'Changed in the first browser', 'the reload shows theirs'
+    )
     assert field(second_browser, 'Phone').get_attribute('value') == '+41 44 123 45 67'  # what was typed is kept
     button(second_browser, 'Save changes').click()
     visible_text(second_browser, 'Changes saved')
@@ -83,7 +86,8 @@ def test_the_customer_list_on_a_phone_and_a_desktop(driver: WebDriver, base_url:
     visible(driver, 'table')
     settle(driver)
     assert no_horizontal_overflow(driver) or driver.execute_script(
-        'return document.querySelector(".q-table__middle").scrollWidth > 0')  # only the table itself may scroll
+        'return document.querySelector(".q-table__middle").scrollWidth > 0'
+    )  # only the table itself may scroll
     driver.save_screenshot(str(ARTIFACTS / 'customers-390.png'))
     set_viewport(driver, 1440, 900)
     settle(driver)

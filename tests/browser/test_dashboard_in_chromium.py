@@ -49,7 +49,8 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     button.click()
     WebDriverWait(driver, 3 * TIMEOUT).until(  # a round trip to the server: generous on a loaded machine
         lambda d: d.find_element(By.XPATH, '//*[contains(text(), "minus the refunds made that day")]').is_displayed(),
-        'the definition shows on tap')
+        'the definition shows on tap',
+    )
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390.png'))
 
     set_viewport(driver, 1440, 900)

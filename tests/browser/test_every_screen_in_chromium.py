@@ -64,7 +64,8 @@ def test_secondary_text_stays_readable_in_dark_mode(driver: WebDriver, base_url:
     try:
         colors = driver.execute_script(
             "return [...document.querySelectorAll('.text-gray-500, .text-gray-600, .text-gray-700')]"
-            ".map(e => getComputedStyle(e).color.match(/\\d+/g).slice(0, 3).map(Number))")
+            '.map(e => getComputedStyle(e).color.match(/\\d+/g).slice(0, 3).map(Number))'
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / 'screen-system-dark-1440.png'))
         assert colors, 'no secondary text found to check'
@@ -82,10 +83,15 @@ def test_settings_with_api_keys_fit_a_phone(driver: WebDriver, server) -> None:
     from backoffice.services import api_keys
 
     from ..support.factories import make_user
+
     db.configure(server.database_url)  # the browser's server database: the key is made through the service
     with session_scope() as session:
-        api_keys.create_key(session=session, actor=make_user('admin'), name='Web shop with a long name',
-                            scopes=['requests:write', 'events:write', 'orders:write'])
+        api_keys.create_key(
+            session=session,
+            actor=make_user('admin'),
+            name='Web shop with a long name',
+            scopes=['requests:write', 'events:write', 'orders:write'],
+        )
     driver.get(f'{server.url}/login')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/')

@@ -73,20 +73,24 @@ def test_no_script_runs_on_any_screen_that_shows_hostile_text(driver: WebDriver,
 def shows_literally(driver: WebDriver, text: str, where: str) -> None:
     """The text appears as typed (quotes, tags and braces included) in what the page shows, or in a field."""
     wanted = ' '.join(text.split())
-    WebDriverWait(driver, TIMEOUT).until(lambda d: wanted in ' '.join(d.execute_script(SHOWN).split()),
-                                         f'{where} does not show {text!r} as text')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: wanted in ' '.join(d.execute_script(SHOWN).split()), f'{where} does not show {text!r} as text'
+    )
 
 
-SHOWN = ('return document.body.innerText + " " + [...document.querySelectorAll("input, textarea")]'
-         '.map(e => e.value).join(" ")')
+SHOWN = (
+    'return document.body.innerText + " " + [...document.querySelectorAll("input, textarea")]'
+    '.map(e => e.value).join(" ")'
+)
 
 
 def assert_no_script_ran(driver: WebDriver, where: str) -> None:
     assert driver.execute_script(f'return typeof {PWNED}') == 'undefined', f'a stored payload ran on {where}'
 
 
-def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(driver: WebDriver,
-                                                                          server: RunningServer) -> None:
+def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(
+    driver: WebDriver, server: RunningServer
+) -> None:
     """The 'due' cell's template no longer has the column name formatted in; the row's flag still colours it."""
     from datetime import timedelta
 

@@ -28,8 +28,9 @@ def choose(driver: WebDriver, path: Path) -> None:
     driver.find_element(By.CSS_SELECTOR, '.q-uploader input[type=file]').send_keys(str(path))
 
 
-def test_a_file_over_the_limit_is_refused_with_the_reason_in_the_dialog(driver: WebDriver, base_url: str,
-                                                                        big_csv: Path) -> None:
+def test_a_file_over_the_limit_is_refused_with_the_reason_in_the_dialog(
+    driver: WebDriver, base_url: str, big_csv: Path
+) -> None:
     open_customers(driver, base_url)
     button(driver, 'Import').click()
     visible_text(driver, 'Choose a file')

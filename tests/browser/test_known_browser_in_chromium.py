@@ -24,8 +24,9 @@ pytestmark = pytest.mark.browser
 LOCKS = ('pair:127.0.0.1 admin@example.com', 'address:127.0.0.1')
 
 
-def test_a_known_browser_gets_in_while_its_address_is_locked(driver: WebDriver, second_browser: WebDriver,
-                                                             server: RunningServer, base_url: str) -> None:
+def test_a_known_browser_gets_in_while_its_address_is_locked(
+    driver: WebDriver, second_browser: WebDriver, server: RunningServer, base_url: str
+) -> None:
     driver.get(f'{base_url}/login')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/')

@@ -38,16 +38,27 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
         carrier = Carrier(code='dhl-b', name='DHL', tracking_url_template='https://track.example/{tracking}')
         session.add(carrier)
         session.commit()
-    order = place(('BEANS-ETH', 2), ('GRINDER-C2', 1, '10'), email='zoe.wisniewski@example.com',
-                  shipping_name='Zoë Wiśniewski', external_id='shop-77')
+    order = place(
+        ('BEANS-ETH', 2),
+        ('GRINDER-C2', 1, '10'),
+        email='zoe.wisniewski@example.com',
+        shipping_name='Zoë Wiśniewski',
+        external_id='shop-77',
+    )
     pay(manager, order)
     with session_scope() as session:
         current = orders.get_order(session=session, actor=manager, number=order.number)
         orders.pack(session=session, actor=manager, order_id=current.id, version=current.version)
     with session_scope() as session:
         current = orders.get_order(session=session, actor=manager, number=order.number)
-        orders.ship(session=session, actor=manager, order_id=current.id, version=current.version,
-                    carrier_id=carrier.id, tracking_number='JJD000390007')
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=current.id,
+            version=current.version,
+            carrier_id=carrier.id,
+            tracking_number='JJD000390007',
+        )
 
     driver.get(f'{server.url}/orders/{order.number}')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.browser
 SUBJECT = 'Parcel arrived damaged <img src=x onerror="window.__x=1">'
 
 
-def test_a_contact_form_request_appears_live_and_shows_as_text(driver: WebDriver, second_browser: WebDriver,
-                                                               base_url: str) -> None:
+def test_a_contact_form_request_appears_live_and_shows_as_text(
+    driver: WebDriver, second_browser: WebDriver, base_url: str
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.get(f'{base_url}/requests')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -42,8 +43,11 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(driver: WebDriver
     visible_text(second_browser, 'number')  # "your request number is …"
 
     row = WebDriverWait(driver, TIMEOUT).until(  # no reload: the list got the new request
-        lambda d: next((r for r in d.find_elements(By.XPATH, '//tbody/tr') if 'Parcel arrived damaged' in r.text),
-                       None), 'the new request did not appear in the open list')
+        lambda d: next(
+            (r for r in d.find_elements(By.XPATH, '//tbody/tr') if 'Parcel arrived damaged' in r.text), None
+        ),
+        'the new request did not appear in the open list',
+    )
     row.find_elements(By.TAG_NAME, 'td')[2].click()
     WebDriverWait(driver, TIMEOUT).until(lambda d: '/requests/' in d.current_url)
     visible_text(driver, 'The box was crushed.')
@@ -53,8 +57,10 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(driver: WebDriver
     request_url = driver.current_url
     for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
         set_viewport(driver, width, height)
-        for url, name, text in ((request_url, 'request', 'The box was crushed.'), (f'{base_url}/requests',
-                                                                                  'requests', 'Mine')):
+        for url, name, text in (
+            (request_url, 'request', 'The box was crushed.'),
+            (f'{base_url}/requests', 'requests', 'Mine'),
+        ):
             driver.get(url)
             visible_text(driver, text)
             settle(driver)

@@ -20,8 +20,10 @@ from ..support.browser import ROOT, TIMEOUT, RunningServer, sign_in, visible_tex
 
 pytestmark = pytest.mark.browser
 
-AGENTS = (('Agent Ada', 'ada.agent@example.com', 'Agent-Ada-Pass-5710'),
-          ('Agent Bo', 'bo.agent@example.com', 'Agent-Bo-Pass-8264'))
+AGENTS = (
+    ('Agent Ada', 'ada.agent@example.com', 'Agent-Ada-Pass-5710'),
+    ('Agent Bo', 'bo.agent@example.com', 'Agent-Bo-Pass-8264'),
+)
 SCRIPT = '<script>window.__x=1</script>'
 IMAGE = '<img src=x onerror="window.__x=2">'
 
@@ -32,17 +34,28 @@ def server_database_url(server: RunningServer) -> str:
     if not configured.startswith('postgresql'):
         return f'sqlite:///{Path(server.log).parent / "browser.db"}'
     from sqlalchemy.engine import make_url
+
     url = make_url(configured)
     return url.set(database=f'{url.database}_browser').render_as_string(hide_password=False)
 
 
 def cli(server: RunningServer, *args: str, stdin: str = '') -> str:
     """`python -m backoffice …` against the running server's database, as an administrator would run it."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}
+    }
     env['BACKOFFICE_DATABASE_URL'] = server_database_url(server)
-    done = subprocess.run([sys.executable, '-m', 'backoffice', *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, '-m', 'backoffice', *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, f'python -m backoffice {" ".join(args)} failed:\n{done.stdout}\n{done.stderr}'
     return done.stdout
 
@@ -51,23 +64,37 @@ def cli(server: RunningServer, *args: str, stdin: str = '') -> str:
 def agents_and_key(server: RunningServer) -> str:
     """Two agent accounts and an API key with `requests:write`, made with the command line; returns the key."""
     for name, email, password in AGENTS:
-        cli(server, 'create-user', '--email', email, '--name', name, '--role', 'agent', '--password-stdin',
-            stdin=password + '\n')
+        cli(
+            server,
+            'create-user',
+            '--email',
+            email,
+            '--name',
+            name,
+            '--role',
+            'agent',
+            '--password-stdin',
+            stdin=password + '\n',
+        )
     out = cli(server, 'create-api-key', '--name', 'Front office (two-agents test)', '--scopes', 'requests:write')
     return next(line.split(':', 1)[1].strip() for line in out.splitlines() if line.startswith('Key (shown once)'))
 
 
 def post_request(base_url: str, key: str, payload: dict) -> dict:
-    request = urllib.request.Request(f'{base_url}/api/requests', data=json.dumps(payload).encode(), method='POST',
-                                     headers={'Authorization': f'Bearer {key}', 'Content-Type': 'application/json'})
+    request = urllib.request.Request(
+        f'{base_url}/api/requests',
+        data=json.dumps(payload).encode(),
+        method='POST',
+        headers={'Authorization': f'Bearer {key}', 'Content-Type': 'application/json'},
+    )
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         assert response.status == 201
         return json.loads(response.read())
 
 
 def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(
-        driver: WebDriver, second_browser: WebDriver, server: RunningServer, base_url: str,
-        agents_and_key: str) -> None:
+    driver: WebDriver, second_browser: WebDriver, server: RunningServer, base_url: str, agents_and_key: str
+) -> None:
     screens = (driver, second_browser)
     for browser, (name, email, password) in zip(screens, AGENTS, strict=True):
         browser.get(f'{base_url}/requests')
@@ -79,14 +106,23 @@ def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(
 
     marker = f'Two agents {secrets.token_hex(3)}'
     subject = f'{marker} {SCRIPT} {IMAGE}'
-    created = post_request(base_url, agents_and_key, {
-        'email': 'front.office.customer@example.com', 'name': 'Front Office Customer', 'subject': subject,
-        'body': f'Seen by two agents. {SCRIPT}', 'type': 'question'})
+    created = post_request(
+        base_url,
+        agents_and_key,
+        {
+            'email': 'front.office.customer@example.com',
+            'name': 'Front Office Customer',
+            'subject': subject,
+            'body': f'Seen by two agents. {SCRIPT}',
+            'type': 'question',
+        },
+    )
 
     for browser in screens:
         row = WebDriverWait(browser, TIMEOUT).until(
             lambda d: next((r for r in d.find_elements(By.XPATH, '//tbody/tr') if marker in r.text), None),
-            'the new request did not appear in the open list')
+            'the new request did not appear in the open list',
+        )
         cells = [cell.text for cell in row.find_elements(By.TAG_NAME, 'td')]
         assert str(created['number']) in cells, cells
         assert f'{marker} {SCRIPT} {IMAGE}' in cells, cells  # the markup, character for character, as text

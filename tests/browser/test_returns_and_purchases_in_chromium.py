@@ -40,26 +40,41 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
     order = advance(manager, order, 'pack', 'ship')
     with session_scope() as session:
         line = orders.order_lines(session, order.id)[0]
-        returns.create_return(session=session, actor=manager, order_id=order.id, reason='Lid does not close',
-                              lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Faulty lid'}])
+        returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason='Lid does not close',
+            lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Faulty lid'}],
+        )
     with session_scope() as session:
-        purchases.create_purchase(session=session, actor=manager, supplier='Kettle Works Ltd', reference='PO-RP-1',
-                                  received=False,
-                                  lines=[{'product_id': kettle.id, 'quantity': 24, 'unit_cost': '31.5'}])
+        purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Kettle Works Ltd',
+            reference='PO-RP-1',
+            received=False,
+            lines=[{'product_id': kettle.id, 'quantity': 24, 'unit_cost': '31.5'}],
+        )
 
     with session_scope() as session:
-        draft = orders.create_draft(session=session, actor=manager, data={
-            'email': 'draft.rp@example.com', 'lines': [{'sku': 'RP-KETTLE', 'quantity': 1}]})
+        draft = orders.create_draft(
+            session=session,
+            actor=manager,
+            data={'email': 'draft.rp@example.com', 'lines': [{'sku': 'RP-KETTLE', 'quantity': 1}]},
+        )
 
     driver.get(f'{server.url}/returns')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/returns')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
-        for path, shown, name in (('/returns', 'R-', 'returns'),
-                                  ('/purchases', 'PO-RP-1', 'purchases'),
-                                  (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
-                                  ('/settings', 'Free shipping from', 'settings-orders')):
+        for path, shown, name in (
+            ('/returns', 'R-', 'returns'),
+            ('/purchases', 'PO-RP-1', 'purchases'),
+            (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
+            ('/settings', 'Free shipping from', 'settings-orders'),
+        ):
             driver.get(f'{server.url}{path}')
             visible_text(driver, shown)
             if name == 'settings-orders':
@@ -67,9 +82,11 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
             if name == 'settings-orders':  # the settings card itself (the API keys panel below it is not ours)
-                card = driver.execute_script("return document.evaluate(\"//*[contains(text(), 'VAT rate')]/"
-                                             "ancestor::div[contains(@class, 'q-card')][1]\", document, null, 9, null)"
-                                             '.singleNodeValue.getBoundingClientRect().right')
+                card = driver.execute_script(
+                    "return document.evaluate(\"//*[contains(text(), 'VAT rate')]/"
+                    "ancestor::div[contains(@class, 'q-card')][1]\", document, null, 9, null)"
+                    '.singleNodeValue.getBoundingClientRect().right'
+                )
                 assert card <= width, f'the settings card overflows sideways at {width} px'
             else:
                 assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'

@@ -72,8 +72,10 @@ def test_a_planted_cookie_is_not_signed_in_and_a_copied_one_dies_at_sign_out(dri
 @pytest.fixture
 def other_origin(base_url: str) -> Iterator[str]:
     """A page on another port of the same host that tries to show the app in an iframe."""
-    page = (f'<!doctype html><title>"framer" <b>:</b></title>'
-            f'<iframe id="app" src="{base_url}/" width="800" height="600"></iframe>').encode()
+    page = (
+        f'<!doctype html><title>"framer" <b>:</b></title>'
+        f'<iframe id="app" src="{base_url}/" width="800" height="600"></iframe>'
+    ).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -127,11 +129,20 @@ def test_behind_a_trusted_proxy_https_gets_hsts_and_a_secure_cookie(server: Runn
 def test_an_untrusted_proxys_forwarded_proto_is_ignored(server: RunningServer, tmp_path) -> None:
     """A second server that trusts only 10.9.8.7: a request from 127.0.0.1 claiming HTTPS is plain HTTP."""
     port = _free_port()
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}}
-    env.update(BACKOFFICE_PORT=str(port), BACKOFFICE_DATABASE_URL=server.database_url, BACKOFFICE_SCHEDULER='0',
-               BACKOFFICE_DATA_DIR=str(tmp_path / 'data'), BACKOFFICE_FORWARDED_ALLOW_IPS='10.9.8.7',
-               BACKOFFICE_STORAGE_SECRET='untrusted-proxy-test-secret-0123', NICEGUI_STORAGE_PATH=str(tmp_path / 'ng'))
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}
+    }
+    env.update(
+        BACKOFFICE_PORT=str(port),
+        BACKOFFICE_DATABASE_URL=server.database_url,
+        BACKOFFICE_SCHEDULER='0',
+        BACKOFFICE_DATA_DIR=str(tmp_path / 'data'),
+        BACKOFFICE_FORWARDED_ALLOW_IPS='10.9.8.7',
+        BACKOFFICE_STORAGE_SECRET='untrusted-proxy-test-secret-0123',
+        NICEGUI_STORAGE_PATH=str(tmp_path / 'ng'),
+    )
     log = tmp_path / 'server.log'
     with log.open('wb') as out:
         process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -90,8 +90,9 @@ def test_home_page_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str)
 
 
 @pytest.mark.browser
-def test_logging_out_sends_the_other_browsers_open_page_to_sign_in(driver: WebDriver, second_browser: WebDriver,
-                                                                    base_url: str) -> None:
+def test_logging_out_sends_the_other_browsers_open_page_to_sign_in(
+    driver: WebDriver, second_browser: WebDriver, base_url: str
+) -> None:
     for browser in (driver, second_browser):
         browser.get(f'{base_url}/users')
         sign_in(browser, ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -37,11 +37,21 @@ def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(driver: WebDriver
     with webhook_receiver() as receiver:
         receiver.answers = [200, 500, 502, 503]  # one delivered at once, one after a retry, one still retrying
         with session_scope() as session:
-            shop, _ = webhooks.create_endpoint(session=session, actor=admin, data={
-                'name': 'Shop front (order updates)', 'url': receiver.url, 'events': 'order.paid, order.shipped'})
-            webhooks.create_endpoint(session=session, actor=admin, data={
-                'name': 'CRM', 'url': 'https://crm.example.com/api/hooks/backoffice-events-endpoint', 'events': '*',
-                'is_active': False})
+            shop, _ = webhooks.create_endpoint(
+                session=session,
+                actor=admin,
+                data={'name': 'Shop front (order updates)', 'url': receiver.url, 'events': 'order.paid, order.shipped'},
+            )
+            webhooks.create_endpoint(
+                session=session,
+                actor=admin,
+                data={
+                    'name': 'CRM',
+                    'url': 'https://crm.example.com/api/hooks/backoffice-events-endpoint',
+                    'events': '*',
+                    'is_active': False,
+                },
+            )
         for number in range(3):
             webhooks.enqueue('order.paid', f'order.paid:{number}', {'order': {'number': str(100001 + number)}})
         webhooks.dispatch_due()

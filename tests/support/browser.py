@@ -22,8 +22,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / 'tests' / 'artifacts'  # screenshots for a person to look at (git-ignored)
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
-CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic')
+CHROMIUM_FLAGS = (
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+)
 ADMIN_EMAIL = 'admin@example.com'
 ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
 STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
@@ -67,13 +75,15 @@ def sign_in(driver: WebDriver, email: str, password: str) -> None:
 
 
 def wait_for_path(driver: WebDriver, path: str) -> None:
-    WebDriverWait(driver, TIMEOUT).until(lambda d: urlparse(d.current_url).path == path,
-                                         f'expected to arrive at {path}')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: urlparse(d.current_url).path == path, f'expected to arrive at {path}'
+    )
 
 
 def visible(driver: WebDriver, css: str) -> WebElement:
     def find(d: WebDriver) -> WebElement | None:
         return next((element for element in d.find_elements(By.CSS_SELECTOR, css) if element.is_displayed()), None)
+
     return WebDriverWait(driver, TIMEOUT).until(find, f'nothing visible matches {css}')
 
 
@@ -82,6 +92,7 @@ def visible_text(driver: WebDriver, text: str) -> WebElement:
 
     def find(d: WebDriver) -> WebElement | None:
         return next((element for element in d.find_elements(By.XPATH, xpath) if element.is_displayed()), None)
+
     return WebDriverWait(driver, TIMEOUT).until(find, f'"{text}" is not visible')
 
 
@@ -90,8 +101,10 @@ def heading(driver: WebDriver) -> WebElement:
 
 
 def drawer_box(driver: WebDriver) -> dict:
-    return driver.execute_script('const box = document.querySelector("aside.q-drawer").getBoundingClientRect();'
-                                 'return {left: box.left, right: box.right, width: box.width};')
+    return driver.execute_script(
+        'const box = document.querySelector("aside.q-drawer").getBoundingClientRect();'
+        'return {left: box.left, right: box.right, width: box.width};'
+    )
 
 
 def drawer_entry(driver: WebDriver, title: str) -> WebElement:
@@ -109,11 +122,14 @@ def settle(driver: WebDriver) -> None:
 
 def field(driver: WebDriver, label: str) -> WebElement:
     """The input of the visible Quasar field with this label."""
-    xpath = (f'//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
-             f'[normalize-space(.)="{label}"]]//input')
+    xpath = (
+        f'//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")]'
+        f'[normalize-space(.)="{label}"]]//input'
+    )
 
     def find(d: WebDriver) -> WebElement | None:
         return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None)
+
     return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
 
 
@@ -122,6 +138,7 @@ def button(driver: WebDriver, text: str) -> WebElement:
 
     def find(d: WebDriver) -> WebElement | None:
         return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
+
     return WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
 
 

@@ -51,4 +51,5 @@ def fresh_postgresql_database(suffix: str) -> tuple[str, Callable[[], None]]:
     run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     run(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False), lambda: run(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    )

@@ -25,14 +25,29 @@ NAMES = {Role.admin: 'Ada Admin', Role.manager: 'Max Manager', Role.agent: 'Alex
 
 # --- staff and customers ---------------------------------------------------------------------------------------------
 
-def make_user(role: Role | str = Role.agent, *, email: str | None = None, name: str | None = None,
-              password: str = PASSWORD, active: bool = True) -> User:
+
+def make_user(
+    role: Role | str = Role.agent,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    active: bool = True,
+) -> User:
     role = Role(role)
     number = next(_numbers)
     with session_scope() as session:
-        created = users.create_user(session=session, actor=None, system=True, data={
-            'email': email or f'{role.value}{number}@example.com', 'name': name or NAMES[role], 'role': role,
-            'password': password})
+        created = users.create_user(
+            session=session,
+            actor=None,
+            system=True,
+            data={
+                'email': email or f'{role.value}{number}@example.com',
+                'name': name or NAMES[role],
+                'role': role,
+                'password': password,
+            },
+        )
         user = created.user
         if not active:
             user.is_active = False
@@ -41,43 +56,82 @@ def make_user(role: Role | str = Role.agent, *, email: str | None = None, name: 
         return user
 
 
-def make_customer(email: str, *, name: str = '', status: str = 'active', company_id: int | None = None,
-                  consent: bool = False):
+def make_customer(
+    email: str, *, name: str = '', status: str = 'active', company_id: int | None = None, consent: bool = False
+):
     with session_scope() as session:
-        return crud.create_record(session=session, actor=None, system=True, resource=resource('customers'), data={
-            'email': email, 'name': name, 'status': status, 'company_id': company_id, 'marketing_consent': consent})
+        return crud.create_record(
+            session=session,
+            actor=None,
+            system=True,
+            resource=resource('customers'),
+            data={
+                'email': email,
+                'name': name,
+                'status': status,
+                'company_id': company_id,
+                'marketing_consent': consent,
+            },
+        )
 
 
 def make_company(name: str):
     with session_scope() as session:
-        return crud.create_record(session=session, actor=None, system=True, resource=resource('companies'),
-                                  data={'name': name})
+        return crud.create_record(
+            session=session, actor=None, system=True, resource=resource('companies'), data={'name': name}
+        )
 
 
 def banned_customer(email: str) -> None:
     """A customer a manager has banned (for abusive messages)."""
     customer, manager = make_customer(email), make_user('manager')
     with session_scope() as session:
-        ban_customer(session=session, actor=manager, record_id=customer.id, version=customer.version,
-                     reason='Abusive messages')
+        ban_customer(
+            session=session, actor=manager, record_id=customer.id, version=customer.version, reason='Abusive messages'
+        )
 
 
 # --- catalogue -------------------------------------------------------------------------------------------------------
 
+
 def make_category(name: str, parent_id: int | None = None) -> Category:
     with session_scope() as session:
-        return crud.create_record(session=session, actor=None, system=True, resource=resource('categories'),
-                                  data={'name': name, 'parent_id': parent_id})
+        return crud.create_record(
+            session=session,
+            actor=None,
+            system=True,
+            resource=resource('categories'),
+            data={'name': name, 'parent_id': parent_id},
+        )
 
 
-def make_product(sku: str, price: str = '10.00', *, name: str | None = None, stock_on_hand: int | None = None,
-                 actor: User | None = None, currency: str = 'EUR', category_id: int | None = None,
-                 active: bool = True) -> Product:
+def make_product(
+    sku: str,
+    price: str = '10.00',
+    *,
+    name: str | None = None,
+    stock_on_hand: int | None = None,
+    actor: User | None = None,
+    currency: str = 'EUR',
+    category_id: int | None = None,
+    active: bool = True,
+) -> Product:
     """A product (named "Product <sku>" unless named), with stock received by `actor` when stock_on_hand is given."""
     with session_scope() as session:
-        product = crud.create_record(session=session, actor=None, system=True, resource=resource('products'), data={
-            'sku': sku, 'name': name or f'Product {sku}', 'price': price, 'currency': currency,
-            'category_id': category_id, 'active': active})
+        product = crud.create_record(
+            session=session,
+            actor=None,
+            system=True,
+            resource=resource('products'),
+            data={
+                'sku': sku,
+                'name': name or f'Product {sku}',
+                'price': price,
+                'currency': currency,
+                'category_id': category_id,
+                'active': active,
+            },
+        )
     if stock_on_hand is not None:
         receive(actor, product.id, stock_on_hand)
     return product
@@ -85,35 +139,63 @@ def make_product(sku: str, price: str = '10.00', *, name: str | None = None, sto
 
 def tiny_png() -> bytes:
     """A real 1×1 PNG, made here rather than kept as a binary file."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     header = struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(b'\x00\xff\x80\x00'))
-            + chunk(b'IEND', b''))
+    return (
+        b'\x89PNG\r\n\x1a\n'
+        + chunk(b'IHDR', header)
+        + chunk(b'IDAT', zlib.compress(b'\x00\xff\x80\x00'))
+        + chunk(b'IEND', b'')
+    )
 
 
 # --- orders and stock ------------------------------------------------------------------------------------------------
 
+
 def receive(actor: User | None, product_id: int, quantity: int) -> None:
     with session_scope() as session:
-        purchases.receive_purchase(session=session, actor=actor, supplier='Acme', reference='PO-1',
-                                   lines=[{'product_id': product_id, 'quantity': quantity}])
+        purchases.receive_purchase(
+            session=session,
+            actor=actor,
+            supplier='Acme',
+            reference='PO-1',
+            lines=[{'product_id': product_id, 'quantity': quantity}],
+        )
 
 
-def place(*lines: tuple[str, int] | tuple[str, int, str], email: str = 'cleo@example.com',
-          external_id: str | None = None, **fields) -> Order:
+def place(
+    *lines: tuple[str, int] | tuple[str, int, str],
+    email: str = 'cleo@example.com',
+    external_id: str | None = None,
+    **fields,
+) -> Order:
     """An order as the front office places it: lines of (sku, quantity[, discount percent])."""
-    data = {'email': email, 'external_id': external_id, 'shipping_address': '1 Main St\n10115 Berlin',
-            'lines': [{'sku': line[0], 'quantity': line[1],
-                       **({'discount_percent': line[2]} if len(line) > 2 else {})} for line in lines], **fields}
+    data = {
+        'email': email,
+        'external_id': external_id,
+        'shipping_address': '1 Main St\n10115 Berlin',
+        'lines': [
+            {'sku': line[0], 'quantity': line[1], **({'discount_percent': line[2]} if len(line) > 2 else {})}
+            for line in lines
+        ],
+        **fields,
+    }
     with session_scope() as session:
         return orders.place_order(session=session, data=data).order
 
 
 def pay(actor: User, order: Order, amount: str | Decimal | None = None) -> None:
     with session_scope() as session:
-        payments.record_payment(session=session, actor=actor, order_id=order.id,
-                                amount=amount if amount is not None else order.total, reference='BANK-1')
+        payments.record_payment(
+            session=session,
+            actor=actor,
+            order_id=order.id,
+            amount=amount if amount is not None else order.total,
+            reference='BANK-1',
+        )
 
 
 def advance(actor: User, order: Order, *steps: str) -> Order:
@@ -144,13 +226,20 @@ def orders_count() -> int:
 
 # --- support requests ------------------------------------------------------------------------------------------------
 
-def submit_request(subject: str = 'Where is my parcel?', *, email: str = 'cora@example.com',
-                   name: str = 'Cora Customer', body: str = 'It has been two weeks.',
-                   order_number: str | None = 'A-1001') -> Ticket:
+
+def submit_request(
+    subject: str = 'Where is my parcel?',
+    *,
+    email: str = 'cora@example.com',
+    name: str = 'Cora Customer',
+    body: str = 'It has been two weeks.',
+    order_number: str | None = 'A-1001',
+) -> Ticket:
     """A request as a customer sends it through the contact form or the intake API."""
     with session_scope() as session:
-        return tickets.submit_request(session=session, email=email, name=name, subject=subject, body=body,
-                                      order_number=order_number)
+        return tickets.submit_request(
+            session=session, email=email, name=name, subject=subject, body=body, order_number=order_number
+        )
 
 
 def stored_request(number: int) -> Ticket:
@@ -161,21 +250,35 @@ def stored_request(number: int) -> Ticket:
 
 # --- content ---------------------------------------------------------------------------------------------------------
 
-def make_content(slug: str, *, title: str = 'A title', kind: str = 'page', body: str = '', publish_at=None,
-                 published: bool = False) -> ContentEntry:
+
+def make_content(
+    slug: str, *, title: str = 'A title', kind: str = 'page', body: str = '', publish_at=None, published: bool = False
+) -> ContentEntry:
     with session_scope() as session:
-        entry = crud.create_record(session=session, actor=None, system=True, resource=resource('content'), data={
-            'slug': slug, 'title': title, 'kind': kind, 'body': body, 'publish_at': publish_at})
+        entry = crud.create_record(
+            session=session,
+            actor=None,
+            system=True,
+            resource=resource('content'),
+            data={'slug': slug, 'title': title, 'kind': kind, 'body': body, 'publish_at': publish_at},
+        )
     return publish_content(entry) if published else entry
 
 
 def publish_content(entry: ContentEntry, *, actor=None, now=None) -> ContentEntry:
     with session_scope() as session:
-        return content.publish_content(session=session, actor=actor, system=actor is None, record_id=entry.id,
-                                       version=entry.version, now=now).record
+        return content.publish_content(
+            session=session, actor=actor, system=actor is None, record_id=entry.id, version=entry.version, now=now
+        ).record
 
 
 def edit_content(entry: ContentEntry, actor, **changes: Any) -> ContentEntry:
     with session_scope() as session:
-        return crud.update_record(session=session, actor=actor, resource=resource('content'), record_id=entry.id,
-                                  version=entry.version, changes=changes)
+        return crud.update_record(
+            session=session,
+            actor=actor,
+            resource=resource('content'),
+            record_id=entry.id,
+            version=entry.version,
+            changes=changes,
+        )

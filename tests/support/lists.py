@@ -15,14 +15,17 @@ def listed(user: User, column: str = 'email') -> list:
 
 async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:
     """Wait until the list shows these values (and none of the absent ones) in the column."""
+
     def shows() -> bool:
         try:
             shown = listed(user, column)
         except AssertionError:  # no table yet: the page is still opening
             return False
-        assert all(v in shown for v in values) and not any(v in shown for v in absent), \
+        assert all(v in shown for v in values) and not any(v in shown for v in absent), (
             f'the list shows {shown}, expected {values} and not {absent}'
+        )
         return True
+
     await eventually(shows, message=f'the list shows {values} in column {column!r}')
 
 

@@ -48,6 +48,7 @@ def hostile(tag: str, limit: int = 2000) -> str:
 @dataclass
 class Stored:
     """What was stored, and on which screens it must show literally."""
+
     order_number: str = ''
     ticket_number: int = 0
     screens: dict[str, list[str]] = field(default_factory=dict)
@@ -64,105 +65,209 @@ def store_everywhere(admin: User) -> Stored:
         stored.shows('/segments', hostile('Seg', 80))
 
         view = hostile('View', 80)
-        views.save_view(session=session, actor=admin, resource=resource('customers'), name=view,
-                        state={'search': ''}, shared=True)
+        views.save_view(
+            session=session, actor=admin, resource=resource('customers'), name=view, state={'search': ''}, shared=True
+        )
 
-        company = crud.create_record(session=session, actor=admin, resource=resource('companies'), data={
-            'name': hostile('Company', 200), 'website': 'https://example.com', 'notes': hostile('CoNotes')})
+        company = crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('companies'),
+            data={'name': hostile('Company', 200), 'website': 'https://example.com', 'notes': hostile('CoNotes')},
+        )
         stored.shows('/companies', hostile('Company', 200))
-        crud.create_record(session=session, actor=admin, resource=resource('customers'), data={
-            'email': 'mallory@example.com', 'name': hostile('Mallory', 120), 'company_id': company.id,
-            'marketing_consent': True})
+        crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('customers'),
+            data={
+                'email': 'mallory@example.com',
+                'name': hostile('Mallory', 120),
+                'company_id': company.id,
+                'marketing_consent': True,
+            },
+        )
         stored.shows('/customers', hostile('Mallory', 120))
-        banned = crud.create_record(session=session, actor=admin, resource=resource('customers'), data={
-            'email': 'trudy@example.com', 'name': 'Trudy'})
-        customers.ban_customer(session=session, actor=admin, record_id=banned.id, version=banned.version,
-                               reason=hostile('Banned', 500))
+        banned = crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('customers'),
+            data={'email': 'trudy@example.com', 'name': 'Trudy'},
+        )
+        customers.ban_customer(
+            session=session, actor=admin, record_id=banned.id, version=banned.version, reason=hostile('Banned', 500)
+        )
 
-        category = crud.create_record(session=session, actor=admin, resource=resource('categories'), data={
-            'name': hostile('Category', 120), 'description': hostile('CatText')})
+        category = crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('categories'),
+            data={'name': hostile('Category', 120), 'description': hostile('CatText')},
+        )
         stored.shows('/categories', hostile('Category', 120))
-        product = crud.create_record(session=session, actor=admin, resource=resource('products'), data={
-            'sku': 'PWN-1', 'name': hostile('Product', 200), 'description': hostile('ProdText'), 'price': '12.00',
-            'currency': 'EUR', 'category_id': category.id})
+        product = crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('products'),
+            data={
+                'sku': 'PWN-1',
+                'name': hostile('Product', 200),
+                'description': hostile('ProdText'),
+                'price': '12.00',
+                'currency': 'EUR',
+                'category_id': category.id,
+            },
+        )
         stored.shows('/products', hostile('Product', 200))
-        purchases.create_purchase(session=session, actor=admin, supplier=hostile('Supplier', 120),
-                                  reference=hostile('Ref', 60), lines=[{'product_id': product.id, 'quantity': 20}])
+        purchases.create_purchase(
+            session=session,
+            actor=admin,
+            supplier=hostile('Supplier', 120),
+            reference=hostile('Ref', 60),
+            lines=[{'product_id': product.id, 'quantity': 20}],
+        )
 
-        crud.create_record(session=session, actor=admin, resource=resource('content'), data={
-            'slug': 'hostile-page', 'title': hostile('Content', 200), 'body': hostile('Body'), 'kind': 'page'})
+        crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('content'),
+            data={'slug': 'hostile-page', 'title': hostile('Content', 200), 'body': hostile('Body'), 'kind': 'page'},
+        )
         stored.shows('/content', hostile('Content', 200))
 
-        crud.create_record(session=session, actor=admin, resource=resource('canned-replies'), data={
-            'title': hostile('Canned', 120), 'body': hostile('CannedBody') + ' {customer_name}'})
-        crud.create_record(session=session, actor=admin, resource=resource('carriers'), data={
-            'code': 'pwn', 'name': hostile('Carrier', 120),
-            'tracking_url_template': 'https://track.example.com/?n={tracking}'})
+        crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('canned-replies'),
+            data={'title': hostile('Canned', 120), 'body': hostile('CannedBody') + ' {customer_name}'},
+        )
+        crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('carriers'),
+            data={
+                'code': 'pwn',
+                'name': hostile('Carrier', 120),
+                'tracking_url_template': 'https://track.example.com/?n={tracking}',
+            },
+        )
         stored.shows('/carriers', hostile('Carrier', 120))
 
-        webhooks.create_endpoint(session=session, actor=admin, data={
-            'name': hostile('Hook', 80), 'url': 'http://127.0.0.1:9/hook', 'events': '*'})
+        webhooks.create_endpoint(
+            session=session,
+            actor=admin,
+            data={'name': hostile('Hook', 80), 'url': 'http://127.0.0.1:9/hook', 'events': '*'},
+        )
         stored.shows('/webhooks', hostile('Hook', 80))
         api_keys.create_key(session=session, actor=admin, name=hostile('Key', 80), scopes=['requests:write'])
         stored.shows('/settings', hostile('Key', 80))
 
         loaded = app_settings.current_values(session=session)
-        app_settings.save(session=session, actor=admin, changes={'company_name': hostile('Shop', 120)},
-                          loaded={'company_name': loaded['company_name']})
+        app_settings.save(
+            session=session,
+            actor=admin,
+            changes={'company_name': hostile('Shop', 120)},
+            loaded={'company_name': loaded['company_name']},
+        )
         stored.shows('/settings', hostile('Shop', 120))
 
     from backoffice.services import users
+
     with session_scope() as session:
-        users.create_user(session=session, actor=admin, data={
-            'email': 'eve@example.com', 'name': hostile('Eve', 120), 'role': 'agent', 'password': 'Correct-horse-9x'})
+        users.create_user(
+            session=session,
+            actor=admin,
+            data={
+                'email': 'eve@example.com',
+                'name': hostile('Eve', 120),
+                'role': 'agent',
+                'password': 'Correct-horse-9x',
+            },
+        )
     stored.shows('/users', hostile('Eve', 120))
 
     with session_scope() as session:
-        placed = orders.place_order(session=session, data={
-            'email': 'mallory@example.com', 'name': hostile('Buyer', 120), 'shipping_name': hostile('ShipTo', 120),
-            'shipping_address': hostile('Address', 1000), 'note': hostile('Note', 2000),
-            'lines': [{'sku': 'PWN-1', 'quantity': 2}]}).order
+        placed = orders.place_order(
+            session=session,
+            data={
+                'email': 'mallory@example.com',
+                'name': hostile('Buyer', 120),
+                'shipping_name': hostile('ShipTo', 120),
+                'shipping_address': hostile('Address', 1000),
+                'note': hostile('Note', 2000),
+                'lines': [{'sku': 'PWN-1', 'quantity': 2}],
+            },
+        ).order
         stored.order_number = placed.number
     with session_scope() as session:
-        payments.record_payment(session=session, actor=admin, order_id=placed.id, amount=placed.total,
-                                reference=hostile('PayRef', 100))
+        payments.record_payment(
+            session=session, actor=admin, order_id=placed.id, amount=placed.total, reference=hostile('PayRef', 100)
+        )
     with session_scope() as session:
         order = session.get(Order, placed.id)
         orders.pack(session=session, actor=admin, order_id=order.id, version=order.version)
     with session_scope() as session:
         order = session.get(Order, placed.id)
         carrier = session.query(Carrier).filter(Carrier.code == 'pwn').one()
-        orders.ship(session=session, actor=admin, order_id=order.id, version=order.version, carrier_id=carrier.id,
-                    tracking_number='"><img src=x onerror=window.__pwned=1>')
+        orders.ship(
+            session=session,
+            actor=admin,
+            order_id=order.id,
+            version=order.version,
+            carrier_id=carrier.id,
+            tracking_number='"><img src=x onerror=window.__pwned=1>',
+        )
     with read_session() as session:
         line_id = orders.order_lines(session, placed.id)[0].id
     with session_scope() as session:
-        returns.create_return(session=session, actor=admin, order_id=placed.id, reason=hostile('Return', 500),
-                              lines=[{'order_line_id': line_id, 'quantity': 1, 'reason': hostile('Why', 200)}])
+        returns.create_return(
+            session=session,
+            actor=admin,
+            order_id=placed.id,
+            reason=hostile('Return', 500),
+            lines=[{'order_line_id': line_id, 'quantity': 1, 'reason': hostile('Why', 200)}],
+        )
     with session_scope() as session:
         payments.refund(session=session, actor=admin, order_id=placed.id, amount='1.00', reason=hostile('Refund', 200))
     order_page = f'/orders/{placed.number}'
     stored.shows(order_page, hostile('ShipTo', 120), hostile('Carrier', 120), hostile('Refund', 200))
 
     with session_scope() as session:
-        ticket = tickets.submit_request(session=session, email='mallory@example.com', name=hostile('Mallory', 120),
-                                        subject=hostile('Subject', 200), body=hostile('Message'),
-                                        order_number=placed.number)
+        ticket = tickets.submit_request(
+            session=session,
+            email='mallory@example.com',
+            name=hostile('Mallory', 120),
+            subject=hostile('Subject', 200),
+            body=hostile('Message'),
+            order_number=placed.number,
+        )
         stored.ticket_number = ticket.number
     with session_scope() as session:
         ticket = tickets.get_ticket(session=session, actor=admin, number=stored.ticket_number)
-        tickets.change(session=session, actor=admin, ticket_id=ticket.id, version=ticket.version,
-                       tags=[hostile('tag', 40).lower(), PROP_BREAKOUT.lower()], type='bug',
-                       steps=hostile('Steps'), fixed_in_version=None)
+        tickets.change(
+            session=session,
+            actor=admin,
+            ticket_id=ticket.id,
+            version=ticket.version,
+            tags=[hostile('tag', 40).lower(), PROP_BREAKOUT.lower()],
+            type='bug',
+            steps=hostile('Steps'),
+            fixed_in_version=None,
+        )
     with session_scope() as session:
         ticket = tickets.get_ticket(session=session, actor=admin, number=stored.ticket_number)
-        tickets.reply(session=session, actor=admin, ticket_id=ticket.id, version=ticket.version,
-                      body=hostile('Reply'))
+        tickets.reply(session=session, actor=admin, ticket_id=ticket.id, version=ticket.version, body=hostile('Reply'))
     with session_scope() as session:
         tickets.add_note(session=session, actor=admin, ticket_id=ticket.id, body=hostile('Internal'))
     stored.shows('/requests', hostile('Subject', 200))
-    stored.shows(f'/requests/{stored.ticket_number}', hostile('Subject', 200), hostile('Message'),
-                 hostile('Reply'), hostile('Internal'), hostile('tag', 40).lower())
+    stored.shows(
+        f'/requests/{stored.ticket_number}',
+        hostile('Subject', 200),
+        hostile('Message'),
+        hostile('Reply'),
+        hostile('Internal'),
+        hostile('tag', 40).lower(),
+    )
     stored.shows('/audit', 'Seg')
     stored.shows('/returns')
     stored.shows('/purchases')

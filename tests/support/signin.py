@@ -30,8 +30,10 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, 
         pass
     await eventually(lambda: not element.props.get('loading'), message='the sign-in attempt ends')
     # ...with a message, or by going through /login/continue (a new session id) to the page asked for
-    await eventually(lambda: message.visible or len(user.back_history) > pages_opened,
-                     message='the sign-in shows a message or goes on to the page')
+    await eventually(
+        lambda: message.visible or len(user.back_history) > pages_opened,
+        message='the sign-in shows a message or goes on to the page',
+    )
 
 
 def staff_named(email: str) -> Staff | None:
