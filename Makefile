@@ -32,6 +32,7 @@ test: lint
 
 lint: install-test
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check --quiet .
 
 format: install-test
 	@$(PY) -m ruff format .
