@@ -39,7 +39,7 @@ def create_webhook(name: str):
         return webhooks.create_endpoint(
             session=session,
             actor=make_user('admin'),
-            data={'name': name, 'url': 'http://127.0.0.1:9/hook', 'events': '*'},
+            data={'name': name, 'url': 'https://hooks.example.com/hook', 'events': '*'},
         )
 
 

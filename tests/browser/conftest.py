@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -28,8 +23,10 @@ from ..support.browser import (
     ROOT,
     STORAGE_SECRET,
     RunningServer,
+    free_port,
     launch_chromium,
     set_viewport,
+    wait_until_healthy,
 )
 from ..support.databases import fresh_database
 
@@ -48,7 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """`python main.py` on a free port with a fresh database, a temporary data folder and a known first admin."""
     work = tmp_path_factory.mktemp('browser-server')
     database_url, drop_database = fresh_database(work, 'browser')
-    port = _free_port()
+    port = free_port()
     env = {
         name: value
         for name, value in os.environ.items()
@@ -70,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}'
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield RunningServer(url=url, log=log, database_url=database_url)
     finally:
         process.terminate()
@@ -141,30 +138,3 @@ def driver(chromium: WebDriver, base_url: str) -> Iterator[WebDriver]:
     errors = [entry['message'] for entry in chromium.get_log('browser') if entry['level'] == 'SEVERE']
     if errors:
         pytest.fail('The browser console showed errors:\n' + '\n'.join(errors), pytrace=False)
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    problem = 'no answer'
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            problem = f'it exited with code {process.returncode}'
-            break
-        try:
-            with urllib.request.urlopen(f'{url}/healthz', timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            problem = str(error)
-        time.sleep(0.1)  # polling interval, not a correctness wait
-    else:
-        problem = f'no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s (last: {problem})'
-    output = log.read_text(errors='replace')
-    print(f'--- server log ({log}) ---\n{output}', file=sys.stderr)
-    pytest.fail(f'`python main.py` did not become ready: {problem}\n--- server log ---\n{output}', pytrace=False)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]

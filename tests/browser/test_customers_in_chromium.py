@@ -10,30 +10,20 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     button,
     field,
     no_horizontal_overflow,
+    open_customers,
     replace_text,
     set_viewport,
     settle,
-    sign_in,
     visible,
     visible_text,
-    wait_for_path,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def open_customers(driver: WebDriver, base_url: str) -> None:
-    driver.get(f'{base_url}/customers')
-    if '/login' in driver.current_url:
-        sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/customers')
-    visible_text(driver, 'The people who use the product')
 
 
 def open_row(driver: WebDriver, email: str) -> None:

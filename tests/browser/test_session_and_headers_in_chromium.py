@@ -23,12 +23,12 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     ROOT,
     RunningServer,
-    _free_port,
-    _wait_until_healthy,
+    free_port,
     heading,
     sign_in,
     visible,
     wait_for_path,
+    wait_until_healthy,
 )
 
 pytestmark = pytest.mark.browser
@@ -128,7 +128,7 @@ def test_behind_a_trusted_proxy_https_gets_hsts_and_a_secure_cookie(server: Runn
 
 def test_an_untrusted_proxys_forwarded_proto_is_ignored(server: RunningServer, tmp_path) -> None:
     """A second server that trusts only 10.9.8.7: a request from 127.0.0.1 claiming HTTPS is plain HTTP."""
-    port = _free_port()
+    port = free_port()
     env = {
         name: value
         for name, value in os.environ.items()
@@ -148,7 +148,7 @@ def test_an_untrusted_proxys_forwarded_proto_is_ignored(server: RunningServer, t
         process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f'http://127.0.0.1:{port}'
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         response = httpx.get(f'{url}/login', headers={'X-Forwarded-Proto': 'https'})
         assert 'strict-transport-security' not in response.headers
         assert 'secure' not in response.headers['set-cookie'].lower()

@@ -30,8 +30,11 @@ from ..support.webhook_receiver import webhook_receiver
 pytestmark = pytest.mark.browser
 
 
-def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
+    driver: WebDriver, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver listens on 127.0.0.1
     db.configure(server.database_url)  # the browser's server database: the data is made through the services
     admin = make_user('admin', email='webhooks.admin@example.com')
     with webhook_receiver() as receiver:

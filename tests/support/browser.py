@@ -3,11 +3,18 @@ fixtures use, and the helpers tests use to find, type, click and wait as a perso
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -145,3 +152,42 @@ def button(driver: WebDriver, text: str) -> WebElement:
 def replace_text(element: WebElement, text: str) -> None:
     element.send_keys(Keys.CONTROL, 'a')
     element.send_keys(text)
+
+
+STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    problem = 'no answer'
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            problem = f'it exited with code {process.returncode}'
+            break
+        try:
+            with urllib.request.urlopen(f'{url}/healthz', timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            problem = str(error)
+        time.sleep(0.1)  # polling interval, not a correctness wait
+    else:
+        problem = f'no 200 from /healthz within {STARTUP_TIMEOUT:.0f} s (last: {problem})'
+    output = log.read_text(errors='replace')
+    print(f'--- server log ({log}) ---\n{output}', file=sys.stderr)
+    pytest.fail(f'`python main.py` did not become ready: {problem}\n--- server log ---\n{output}', pytrace=False)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def open_customers(driver: WebDriver, base_url: str) -> None:
+    """The customers list, signed in as the admin if the browser is not yet."""
+    driver.get(f'{base_url}/customers')
+    if '/login' in driver.current_url:
+        sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/customers')
+    visible_text(driver, 'The people who use the product')

@@ -156,7 +156,7 @@ def store_everywhere(admin: User) -> Stored:
         webhooks.create_endpoint(
             session=session,
             actor=admin,
-            data={'name': hostile('Hook', 80), 'url': 'http://127.0.0.1:9/hook', 'events': '*'},
+            data={'name': hostile('Hook', 80), 'url': 'https://hooks.example.com/hook', 'events': '*'},
         )
         stored.shows('/webhooks', hostile('Hook', 80))
         api_keys.create_key(session=session, actor=admin, name=hostile('Key', 80), scopes=['requests:write'])
