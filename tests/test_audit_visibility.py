@@ -3,7 +3,6 @@ admin-only settings, webhooks or staff accounts there), and secrets inside addre
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from backoffice.services import app_settings, crud, webhooks
 
 from .support.factories import make_customer, make_user
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 AUDIT = resource('audit')
 SEGMENTS_HOOK = 'https://mailer:pa55word@tool.example.com/in?list=7&token=t0k3n'
@@ -95,11 +95,9 @@ async def test_an_admin_sees_every_entry_with_the_secrets_masked(user: Simulated
     admin_only_changes()
     await sign_in(user, make_user('admin').email, path='/audit')
     await user.should_see('Audit log', retries=30)
-    shown = ''
-    for _ in range(100):
-        if 'hooks.example.com' in (shown := str(shown_rows(user))):
-            break
-        await asyncio.sleep(0.05)
+    shown = await eventually(
+        lambda: 'hooks.example.com' in (text := str(shown_rows(user))) and text, message='the webhook entry'
+    )
     assert 'https://••••••@hooks.example.com/in?api_key=••••••' in shown
     assert not [secret for secret in SECRETS if secret in shown]
 

@@ -15,21 +15,27 @@ from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
 
 from .support.factories import edit_content, make_content, make_user, publish_content
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def table_in(user: User, marker: str) -> ui.table:
     with user:
-        return next(iter(ElementFilter(kind=ui.table).within(marker=marker)))
+        tables = list(ElementFilter(kind=ui.table).within(marker=marker))
+    assert tables, f'no list under {marker} yet'
+    return tables[0]
 
 
 async def rows_show(user: User, marker: str, column: str, *values: str) -> list[dict]:
     """Wait until the list under `marker` shows these values in `column`; returns its rows."""
-    for _ in range(50):
+
+    def shown() -> list[dict]:
         rows = table_in(user, marker).rows
-        if all(value in [row[column] for row in rows] for value in values):
-            return rows
-        await user.should_see('Content', retries=1)  # yields to the event loop
-    raise AssertionError(f'{marker} shows {[row[column] for row in rows]}, expected {values}')
+        assert all(value in [row[column] for row in rows] for value in values), (
+            f'{marker} shows {[row[column] for row in rows]}, expected {values}'
+        )
+        return rows
+
+    return await eventually(shown, message=f'{marker} shows {values}')
 
 
 def open_row(user: User, marker: str, column: str, value: str) -> None:

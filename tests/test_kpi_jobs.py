@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlmodel import select
 
@@ -12,6 +10,8 @@ from backoffice.config import get_settings
 from backoffice.db import read_session
 from backoffice.models import KpiDaily, KpiJobRun
 from backoffice.runtime.scheduler import JOBS, Job, JobRunner
+
+from .support.waiting import eventually
 
 
 async def test_only_the_leading_process_refreshes_the_kpis() -> None:
@@ -25,13 +25,13 @@ async def test_only_the_leading_process_refreshes_the_kpis() -> None:
     await leader.start()
     await standby.start()
     try:
-        for _ in range(50):
-            await asyncio.sleep(0.1)
+
+        def finished_runs() -> list[KpiJobRun]:
             with read_session() as session:
-                runs = session.exec(select(KpiJobRun).where(KpiJobRun.finished_at.is_not(None))).all()
-            if runs:
-                break
-        assert runs and all(run.job == 'kpi-refresh' and run.error is None for run in runs)
+                return session.exec(select(KpiJobRun).where(KpiJobRun.finished_at.is_not(None))).all()
+
+        runs = await eventually(finished_runs, message='a finished KPI refresh run')
+        assert all(run.job == 'kpi-refresh' and run.error is None for run in runs)
         assert standby.scheduler.get_job('kpi-refresh') is None
         assert {job.name for job in JOBS} >= {'kpi-refresh', 'kpi-nightly'}
     finally:

@@ -1,6 +1,5 @@
 """Products and categories as a manager and a viewer use them, and the image field of a form."""
 
-import asyncio
 from decimal import Decimal
 
 import pytest
@@ -16,8 +15,10 @@ from backoffice.resources import FormField
 from components import resource_form
 from components.image_field import image_input
 
+from .support import lists
 from .support.factories import make_category, make_product, make_user, tiny_png
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def table_column(user: User, name: str) -> list:
@@ -26,11 +27,7 @@ def table_column(user: User, name: str) -> list:
 
 async def rows_show(user: User, *skus: str) -> None:
     """Wait until the list shows these SKUs."""
-    for _ in range(50):
-        if all(sku in table_column(user, 'sku') for sku in skus):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'table shows {table_column(user, "sku")}, expected {skus}')
+    await lists.rows_show(user, *skus, column='sku')
 
 
 def stored(sku: str) -> Product | None:
@@ -94,10 +91,7 @@ async def test_moving_a_category_inside_its_own_subcategory_is_refused_at_the_fi
     coffee = make_category('Coffee')
     beans = make_category('Whole beans', coffee.id)
     await open_page_as(user, 'manager', '/categories', 'Categories')
-    for _ in range(50):
-        if 'Coffee' in table_column(user, 'name'):
-            break
-        await asyncio.sleep(0.05)
+    await lists.rows_show(user, 'Coffee', column='name')
     table = user.find(ui.table).elements.pop()
     row = next(r for r in table.rows if r['name'] == 'Coffee')
     user.find(ui.table).trigger('rowClick', [{}, row, 0])
@@ -121,10 +115,7 @@ async def test_the_image_field_keeps_a_real_image_refuses_anything_else_and_can_
     assert field.value is None
 
     await upload.handle_uploads([SmallFileUpload('photo.png', 'image/png', tiny_png())])
-    for _ in range(50):
-        if field.value:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: field.value, message='the uploaded image in the field')
     assert field.value.startswith('products/') and field.error is None
     assert (get_settings().data_dir / 'uploads' / field.value).read_bytes() == tiny_png()
     assert field.thumbnail.source == f'/uploads/{field.value}'

@@ -1,6 +1,5 @@
 """Scheduled jobs: they run inside the app, and with two processes exactly one of them runs the jobs."""
 
-import asyncio
 from datetime import timedelta
 
 from backoffice.config import get_settings
@@ -9,6 +8,7 @@ from backoffice.models import Customer, utcnow
 from backoffice.runtime.scheduler import Job, JobRunner, purge_trash
 
 from .support.factories import make_customer
+from .support.waiting import eventually
 
 
 async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> None:
@@ -23,15 +23,11 @@ async def test_only_one_of_two_runners_leads_and_the_standby_takes_over() -> Non
     await second.start()
     try:
         assert (first.is_leader, second.is_leader) == (True, False)
-        await asyncio.sleep(0.3)
-        assert runs, 'the leader runs its jobs'
+        await eventually(lambda: runs, message='the leader runs its jobs')
         assert second.scheduler.get_job('tick') is None
 
         await first.stop()  # the leader goes away (a crash frees the lock the same way)
-        for _ in range(40):
-            if second.is_leader:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: second.is_leader, message='the standby takes the lead')
         assert second.is_leader and second.scheduler.get_job('tick') is not None
     finally:
         await first.stop()

@@ -3,7 +3,6 @@ building a custom segment, saving it, and the consenting-only CSV export."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from nicegui import ui
@@ -16,6 +15,7 @@ from backoffice.services import app_settings, segments
 
 from .support.factories import make_customer, make_user
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 
 def quiet_for(email: str, days: int) -> None:
@@ -36,10 +36,7 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     await sign_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Inactive for 30 days')
     inactive = user.find(marker='segment-total-inactive').elements.pop()
-    for _ in range(40):
-        if inactive.text != '…':
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: inactive.text != '…', message='the built-in segment count')
     assert inactive.text == '2'  # the built-in count, filled in from a worker thread
     await user.should_see('3 customers match', retries=40)  # no filter yet: everyone (counted in a worker)
 
@@ -179,8 +176,5 @@ async def test_saving_a_segment_shows_the_service_error_at_the_name_field(user: 
     user.find('Name').type(name.upper())
     user.find(marker='confirm-save').click()
     name_field = next(iter(user.find('Name').elements))
-    for _ in range(40):
-        if name_field.error:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: name_field.error, message='an error at the name field')
     assert name_field.error == 'A segment with this name exists'  # at the field, not a toast

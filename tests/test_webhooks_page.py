@@ -3,8 +3,6 @@ shown once, sends a test event and sees the delivery in the log; other roles can
 
 from __future__ import annotations
 
-import asyncio
-
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -17,6 +15,7 @@ from backoffice.models import WebhookEndpoint
 
 from .support.factories import make_user
 from .support.signin import sign_in
+from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
 
 
@@ -26,15 +25,15 @@ def table_with(user: User, column: str) -> ui.table:
 
 
 async def rows_of(user: User, column: str, wanted: str, field: str) -> list[dict]:
-    for _ in range(100):
+    def rows() -> list[dict]:
         try:
-            rows = table_with(user, column).rows
-        except (AssertionError, StopIteration):
-            rows = []
-        if any(row.get(field) == wanted for row in rows):
-            return rows
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'no row with {field}={wanted!r} in {rows}')
+            shown = table_with(user, column).rows
+        except StopIteration:
+            shown = []
+        assert any(row.get(field) == wanted for row in shown), f'no row with {field}={wanted!r} in {shown}'
+        return shown
+
+    return await eventually(rows, message=f'a row with {field}={wanted!r}')
 
 
 async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(user: User, monkeypatch) -> None:
