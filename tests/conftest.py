@@ -26,11 +26,13 @@ from backoffice.runtime import presence
 from .support.databases import worker_database
 from .support.factories import make_user
 from .support.signin import sign_in
+from .support.waiting import patient_should_see
 
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
 # NiceGUI's `user` fixture runs two full garbage collections per test; with the libraries above moved out of the
 # collector's sight they take microseconds instead of tenths of a second (0.65 s each measured on a busy machine)
 gc.freeze()
+patient_should_see()
 
 _TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))
 

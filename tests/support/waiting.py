@@ -38,3 +38,22 @@ async def eventually(condition: Callable[[], T], timeout: float | None = None, *
             detail = f': {last_error}' if last_error else ''
             raise AssertionError(f'not true within {limit:g} s: {what}{detail}')
         await asyncio.sleep(POLL_SECONDS)
+
+
+def patient_should_see() -> None:
+    """Make NiceGUI's `User.should_see` / `should_not_see` wait up to `default_timeout()` however many `retries` a
+    test passes: their own default (3 tries, 0.3 s) fails under load on a busy machine. They still return as soon as
+    the page agrees, so a passing test is no slower."""
+    from nicegui.testing import User
+
+    if getattr(User, '_patient', False):
+        return
+    see, not_see = User.should_see, User.should_not_see
+
+    async def should_see(self, *args, retries: int = 3, **kwargs):
+        return await see(self, *args, retries=max(retries, int(default_timeout() / 0.1)), **kwargs)
+
+    async def should_not_see(self, *args, retries: int = 3, **kwargs):
+        return await not_see(self, *args, retries=max(retries, int(default_timeout() / 0.05)), **kwargs)
+
+    User.should_see, User.should_not_see, User._patient = should_see, should_not_see, True
