@@ -33,6 +33,7 @@ test: lint
 lint: install-test
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check --quiet .
+	@$(PY) -m mypy
 
 format: install-test
 	@$(PY) -m ruff format .
