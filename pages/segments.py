@@ -21,6 +21,7 @@ from components.screens import screen
 from components.session import acting_user
 
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
+MEMBERS_SHOWN = 50  # the first members a segment's dialog lists
 
 NUMBER_FILTERS = {
     'signed_up_within_days': 'Signed up within (days)',
@@ -118,10 +119,11 @@ def segments_page(user: User) -> None:
     def values() -> dict[str, Any]:
         return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
 
-    def _custom(then) -> None:
+    def _custom(then) -> Any:
         filters = call_now(segments.read_filters, values(), fields=fields)
         if filters is not FAILED:
-            then(filters)
+            return then(filters)  # a coroutine (the members dialog): NiceGUI awaits what a handler returns
+        return None
 
     typed = {'generation': 0}
 
@@ -148,13 +150,14 @@ def segments_page(user: User) -> None:
         element.on_value_change(lambda: update_count())
     ui.timer(0, lambda: update_count(wait=0), once=True)
 
-    def show_members(which: str | Filters, name: str) -> None:
+    async def show_members(which: str | Filters, name: str) -> None:
         actor = acting_user()
         if actor is None:
             return
-        with read_session() as session:
-            rows = segments.members(session=session, actor=actor, which=which, limit=50)
-            total = segments.count(session=session, actor=actor, which=which)
+        found = await call(_members, actor, which)  # counting can be slow: in a worker, never on the event loop
+        if found is FAILED:
+            return
+        rows, total = found
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(f'{name}: {total:,} customer{"" if total == 1 else "s"}').classes('text-lg font-medium')
@@ -277,6 +280,12 @@ def segments_page(user: User) -> None:
 def _count_built_in(actor: User) -> dict[str, int]:
     with read_session() as session:
         return {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
+
+
+def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int]:
+    with read_session() as session:
+        rows = segments.members(session=session, actor=actor, which=which, limit=MEMBERS_SHOWN)
+        return rows, segments.count(session=session, actor=actor, which=which)
 
 
 def _count(actor: User, filters: Filters) -> int:
