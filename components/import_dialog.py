@@ -13,7 +13,7 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
-from backoffice.transfer import imports
+from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 
 from .format import when
 from .forms import FAILED, call, page_dialog
@@ -27,10 +27,10 @@ class ImportDialog:
         self.resource, self.done = resource, done
         self.rows: list[dict[str, str]] = []
         self.file_name = ''
-        self.plan: list[imports.RowPlan] = []
+        self.plan: list[import_plan.RowPlan] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
             ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
-            fields = ', '.join(f.label for f in imports.importable_fields(resource))
+            fields = ', '.join(f.label for f in import_map.importable_fields(resource))
             ui.label(
                 f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
                 f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.'
@@ -73,13 +73,13 @@ class ImportDialog:
             with tempfile.TemporaryDirectory(prefix='backoffice-import-') as folder:
                 path = Path(folder) / 'upload'
                 await event.file.save(path)
-                rows = await call(imports.read_table_file, path, self.file_name, message=self.problem)
+                rows = await call(import_read.read_table_file, path, self.file_name, message=self.problem)
         finally:
             self.upload.reset()
         if rows is FAILED:
             return
         self.rows = rows
-        self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
+        self.mapping = import_map.map_columns(self.resource, self.rows[0].keys())
         self._show_mapping()
         await self._preview()
 
@@ -95,7 +95,7 @@ class ImportDialog:
         self.problem.visible = bool(text)
 
     def _show_mapping(self) -> None:
-        options = {f.name: f.label for f in imports.importable_fields(self.resource)} | {'id': 'ID'}
+        options = {f.name: f.label for f in import_map.importable_fields(self.resource)} | {'id': 'ID'}
         self.mapping_box.clear()
         with self.mapping_box:
             ui.label(f'{self.file_name}: {len(self.rows):,} rows. Column matching:').classes('text-sm font-medium')
@@ -121,7 +121,7 @@ class ImportDialog:
         if plan is FAILED:
             return
         self.plan = plan
-        counts = imports.count_actions(self.plan)
+        counts = import_plan.count_actions(self.plan)
         self.preview_box.clear()
         with self.preview_box:
             ui.label(
@@ -150,9 +150,9 @@ class ImportDialog:
             if writable:
                 ui.button(f'Apply {writable} changes', icon='upload', on_click=self._apply)
 
-    def _plan(self, user) -> list[imports.RowPlan]:
+    def _plan(self, user) -> list[import_plan.RowPlan]:
         with read_session() as session:
-            return imports.preview(
+            return import_plan.preview(
                 session=session, actor=user, resource=self.resource, rows=self.rows, mapping=self.mapping
             )
 
@@ -176,7 +176,7 @@ class ImportDialog:
 
     def _write(self, user):
         with session_scope() as session:
-            return imports.apply(
+            return import_apply.apply(
                 session=session, actor=user, resource=self.resource, plan=self.plan, file_name=self.file_name
             )
 
@@ -185,7 +185,7 @@ class ImportDialog:
         if user is None:
             return
         with read_session() as session:
-            batches = imports.recent_batches(session=session, actor=user, resource=self.resource, limit=10)
+            batches = import_revert.recent_batches(session=session, actor=user, resource=self.resource, limit=10)
         self.batches_box.clear()
         with self.batches_box:
             if not batches:
@@ -221,4 +221,4 @@ class ImportDialog:
 
 def _revert(user, batch_id: int) -> dict:
     with session_scope() as session:
-        return imports.revert(session=session, actor=user, batch_id=batch_id)
+        return import_revert.revert(session=session, actor=user, batch_id=batch_id)
