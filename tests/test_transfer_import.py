@@ -181,13 +181,76 @@ def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
     assert plan[3].reason.startswith('Phone: Enter a phone number')
 
 
-def test_rows_can_be_matched_by_id_and_blank_cells_clear_a_field(shop, manager) -> None:
+def test_rows_can_be_matched_by_id_and_an_empty_cell_keeps_the_field(shop, manager) -> None:
     plan = plan_for(
         manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n,zed@example.com,Acme\n'
     )
-    assert [row.action for row in plan] == ['update', 'error', 'create']
-    assert plan[0].changes == {'company_id': [shop['acme'].id, None]}
+    assert [row.action for row in plan] == ['unchanged', 'error', 'create']
+    assert plan[0].kept == {'company_id': shop['acme'].id} and plan[0].changes == {}
     assert plan[1].reason == 'ID: No customer has the id 999.'
+
+
+def test_an_empty_cell_on_an_update_keeps_consent_and_phone_unless_asked_to_clear(shop, manager) -> None:
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=shop['ada'].id,
+            version=1,
+            changes={'phone': '+44 20 7946 0000'},
+        )
+    text = 'Email,Name,Phone,Agrees to marketing email\nada@example.com,"Ada: \'<script>x</script>",,\n'
+    kept = plan_for(manager, text)[0]
+    assert kept.action == 'update' and kept.changes == {'name': ['Ada Lovelace', "Ada: '<script>x</script>"]}
+    assert kept.kept == {'phone': '+44 20 7946 0000', 'marketing_consent': True} and kept.cleared == []
+    apply(manager, [kept])
+    stored = customer('ada@example.com')
+    assert stored.marketing_consent is True and stored.phone == '+44 20 7946 0000'
+    assert stored.name == "Ada: '<script>x</script>"
+
+    rows = import_read.read_table(text.encode(), 'c.csv')
+    with read_session() as session:
+        cleared = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            rows=rows,
+            mapping=import_map.map_columns(CUSTOMERS, rows[0].keys()),
+            clear=['phone', 'marketing_consent'],
+        )[0]
+    assert cleared.changes == {'phone': ['+44 20 7946 0000', None], 'marketing_consent': [True, False]}
+    assert sorted(cleared.cleared) == ['marketing_consent', 'phone'] and cleared.kept == {}
+    apply(manager, [cleared])
+    stored = customer('ada@example.com')
+    assert stored.marketing_consent is False and stored.phone is None
+
+
+def test_preview_and_apply_report_their_progress(shop, manager) -> None:
+    lines = ''.join(f'p{n}@example.com,Person {n}\n' for n in range(250))
+    rows = import_read.read_table(f'Email,Name\n{lines}'.encode(), 'c.csv')
+    seen: list[tuple[int, int]] = []
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            rows=rows,
+            mapping=import_map.map_columns(CUSTOMERS, rows[0].keys()),
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(100, 250), (200, 250), (250, 250)]
+    seen.clear()
+    with session_scope() as session:
+        import_apply.apply(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            plan=plan,
+            file_name='c.csv',
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(100, 250), (200, 250), (250, 250)]
 
 
 def test_a_banned_customer_exported_and_imported_back_is_unchanged(shop, manager) -> None:

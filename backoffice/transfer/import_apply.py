@@ -14,16 +14,27 @@ from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFai
 from backoffice.events import Topic
 from backoffice.models import ImportBatch, User
 from backoffice.services import audit, crud
-from backoffice.transfer.import_plan import RowPlan, count_actions
-from backoffice.transfer.import_rules import chunks, in_words, locked, require_importable
+from backoffice.transfer.import_plan import PROGRESS_EVERY, Progress, RowPlan, count_actions
+from backoffice.transfer.import_rules import chunks, in_words, locked, require_importable, unique_candidates
+
+Known = dict[str, dict[str, list[SQLModel]]]
 
 FLUSH_EVERY = 500
 
 
-def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPlan], file_name: str) -> ImportBatch:
+def apply(
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    plan: list[RowPlan],
+    file_name: str,
+    progress: Progress | None = None,
+) -> ImportBatch:
     """Write the previewed creates and updates in one transaction (error and unchanged rows are skipped), each audited
     as a change of its record, the batch once more. A row that no longer passes, or a record someone changed since
-    the preview, stops the whole import: nothing is written and the message names the row."""
+    the preview, stops the whole import: nothing is written and the message names the row. `progress(done, total)`
+    is called as the rows are written."""
     require_importable(actor, resource)
     if not any(row.action in ('create', 'update') for row in plan):
         raise ValidationFailed({'': 'Nothing to import: every row is unchanged or has an error.'})
@@ -36,15 +47,19 @@ def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPl
         session.flush()
         targets = locked(session, resource, [row.record_id for row in plan if row.action == 'update'])
         held = _related_records(session, resource, plan)  # referenced, so the related check finds them in the session
+        writing = [row for row in plan if row.action in ('create', 'update')]
+        known = unique_candidates(
+            session, resource, {name: {row.values.get(name) for row in writing} for name in resource.unique}
+        )
         # Rows are checked against the database as it was before the import (as the preview did: a file cannot
         # clash with itself, the preview refused that), so new records are inserted in batches, not one by one.
         with session.no_autoflush:
-            for row in plan:
+            for done, row in enumerate(writing, start=1):
                 try:
                     if row.action == 'create':
-                        waiting.append(_new_record(session, resource, row))
-                    elif row.action == 'update':
-                        record, changes = _update(session, actor, resource, row, targets, batch.id)
+                        waiting.append(_new_record(session, resource, row, known))
+                    else:
+                        record, changes = _update(session, actor, resource, row, targets, batch.id, known)
                         updated[str(record.id)] = {
                             'before': {name: pair[0] for name, pair in changes.items()},
                             'after': {name: pair[1] for name, pair in changes.items()},
@@ -61,6 +76,8 @@ def apply(*, session: Session, actor: User, resource: Resource, plan: list[RowPl
                 if len(waiting) >= FLUSH_EVERY:
                     created += _insert(session, actor, resource, waiting, batch.id)
                     waiting = []
+                if progress and (done % PROGRESS_EVERY == 0 or done == len(writing)):
+                    progress(done, len(writing))
             created += _insert(session, actor, resource, waiting, batch.id)
         del held
         counts = count_actions(plan)
@@ -111,10 +128,10 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
     return str(error)
 
 
-def _new_record(session: Session, resource: Resource, row: RowPlan) -> SQLModel:
+def _new_record(session: Session, resource: Resource, row: RowPlan, known: Known) -> SQLModel:
     """crud.create_record's rules, without its commit (the import commits once, at the end)."""
     values = crud.validated(resource.create, row.values)
-    crud.check_unique_and_related(session, resource, values)
+    crud.check_unique_and_related(session, resource, values, known=known)
     record = resource.model(**values)
     session.add(record)
     return record
@@ -139,7 +156,13 @@ def _insert(
 
 
 def _update(
-    session: Session, actor: User, resource: Resource, row: RowPlan, targets: dict[int, SQLModel], batch_id: int
+    session: Session,
+    actor: User,
+    resource: Resource,
+    row: RowPlan,
+    targets: dict[int, SQLModel],
+    batch_id: int,
+    known: Known,
 ) -> tuple[SQLModel, dict[str, list[Any]]]:
     """crud.update_record's rules and audit, without its commit."""
     record = targets.get(row.record_id)
@@ -148,7 +171,7 @@ def _update(
     if record.version != row.version:  # says who changed it, and when
         get_for_update(session, resource.model, record.id, row.version, entity=resource.entity, label=resource.singular)
     values = crud.validated(resource.update, row.values, partial=True)
-    crud.check_unique_and_related(session, resource, values, record_id=record.id)
+    crud.check_unique_and_related(session, resource, values, record_id=record.id, known=known)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
     changes = crud.apply_change(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,12 +16,22 @@ from backoffice.errors import ValidationFailed
 from backoffice.models import User
 from backoffice.services import crud
 from backoffice.transfer.import_map import importable_fields
-from backoffice.transfer.import_rules import chunks, field_label, in_words, require_importable, unguarded, whole_number
+from backoffice.transfer.import_rules import (
+    chunks,
+    field_label,
+    in_words,
+    require_importable,
+    unguarded,
+    unique_candidates,
+    whole_number,
+)
 
 TRUE_WORDS = {'yes', 'y', 'true', 't', '1', 'x', 'on'}
 FALSE_WORDS = {'no', 'n', 'false', 'f', '0', 'off'}
 
 Action = Literal['create', 'update', 'unchanged', 'error']
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+PROGRESS_EVERY = 100
 
 
 @dataclass
@@ -37,6 +47,8 @@ class RowPlan:
     changes: dict[str, list[Any]] = field(default_factory=dict)  # {field: [before, after]}, JSON-safe
     errors: dict[str, str] = field(default_factory=dict)  # {field: message}; '' is about the whole row
     reason: str = ''  # the errors in words: 'Email: Enter a valid…'
+    kept: dict[str, Any] = field(default_factory=dict)  # update: {field: value} an empty cell left as it is
+    cleared: list[str] = field(default_factory=list)  # update: the fields an empty cell clears (asked for)
 
 
 def count_actions(plan: Iterable[RowPlan]) -> dict[str, int]:
@@ -48,12 +60,21 @@ def count_actions(plan: Iterable[RowPlan]) -> dict[str, int]:
 
 
 def preview(
-    *, session: Session, actor: User, resource: Resource, rows: list[dict[str, str]], mapping: dict[str, str | None]
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    rows: list[dict[str, str]],
+    mapping: dict[str, str | None],
+    clear: Iterable[str] = (),
+    progress: Progress | None = None,
 ) -> list[RowPlan]:
     """A dry run: what each row would do, with the reason when it cannot. Writes nothing (use `read_session()`).
 
     A row updates the record whose id is in its `ID` column, or else whose first unique field (a customer's email,
-    ignoring case) matches; otherwise it creates one. Related records may be given by id or by their title."""
+    ignoring case) matches; otherwise it creates one. Related records may be given by id or by their title. On an
+    update, an empty cell leaves the field as it is, unless its field is in `clear` (then it clears the field).
+    `progress(done, total)` is called as the rows are planned."""
     require_importable(actor, resource)
     fields = {f.name: f for f in importable_fields(resource)}
     used = {header: name for header, name in mapping.items() if name in fields or name == 'id'}
@@ -65,8 +86,13 @@ def preview(
                 f'name the columns like the form: {expected}'
             }
         )
-    planner = _Planner(session, resource, fields, used, rows)
-    return [planner.plan(number, row) for number, row in enumerate(rows, start=1)]
+    planner = _Planner(session, resource, fields, used, rows, set(clear))
+    plan = []
+    for number, row in enumerate(rows, start=1):
+        plan.append(planner.plan(number, row))
+        if progress and (number % PROGRESS_EVERY == 0 or number == len(rows)):
+            progress(number, len(rows))
+    return plan
 
 
 class _Planner:
@@ -79,8 +105,9 @@ class _Planner:
         fields: dict[str, FormField],
         used: dict[str, str],
         rows: list[dict[str, str]],
+        clear: set[str],
     ) -> None:
-        self.session, self.resource, self.fields = session, resource, fields
+        self.session, self.resource, self.fields, self.clear = session, resource, fields, clear
         self.columns = {name: header for header, name in used.items()}  # field → header
         self.key = 'id' if 'id' in self.columns else None
         self.unique_key = next((name for name in resource.unique if name in self.columns), None)
@@ -92,6 +119,15 @@ class _Planner:
             for name, f in fields.items()
             if f.kind == 'related' and name in self.columns
         }
+        self.unique = unique_candidates(
+            session,
+            resource,
+            {
+                name: {v for row in rows if (v := unguarded(row.get(header, '')))}
+                for name, header in self.columns.items()
+                if name in resource.unique
+            },
+        )
         self.seen_records: dict[int, int] = {}  # record id → row
         self.seen_values: dict[str, dict[str, int]] = {name: {} for name in resource.unique}  # field → value → row
 
@@ -221,7 +257,7 @@ class _Planner:
     def _plan_create(self, plan: RowPlan, data: dict[str, Any]) -> None:
         given = {name: value for name, value in data.items() if value is not None}  # blanks: the defaults
         values = crud.validated(self.resource.create, given)
-        crud.check_unique_and_related(self.session, self.resource, values)
+        crud.check_unique_and_related(self.session, self.resource, values, known=self.unique)
         plan.action, plan.values = 'create', values
         plan.changes = {name: [None, _plain(values[name])] for name in given if name in values}
         plan.title = str(values.get(self.resource.title) or '')
@@ -232,6 +268,10 @@ class _Planner:
         candidate = {}
         for name, value in data.items():
             if value is None:
+                if name not in self.clear:
+                    if (current := getattr(record, name)) not in (None, ''):
+                        plan.kept[name] = _plain(current)
+                    continue
                 value = self._blank(name)
             if not _same(getattr(record, name), value):
                 candidate[name] = value
@@ -242,15 +282,16 @@ class _Planner:
         if not values:
             plan.action = 'unchanged'
             return
-        crud.check_unique_and_related(self.session, self.resource, values, record_id=record.id)
+        crud.check_unique_and_related(self.session, self.resource, values, record_id=record.id, known=self.unique)
         if self.resource.check_change and (problems := self.resource.check_change(record, values)):
             raise ValidationFailed(problems)
         plan.action, plan.values = 'update', values
         plan.changes = {name: [_plain(getattr(record, name)), _plain(value)] for name, value in values.items()}
+        plan.cleared = [name for name in values if name in self.clear and data.get(name) is None]
 
     def _blank(self, name: str) -> Any:
-        """An empty cell clears the field: None where the column allows it, '' or No where that is the empty value
-        (a name, a consent); a field that cannot be empty (an email, a status) needs a value."""
+        """What an empty cell in a column asked to clear its field writes: None where the column allows it, '' or No
+        where that is the empty value (a name, a consent); a field that cannot be empty (an email) needs a value."""
         column = self.resource.model.__table__.columns.get(name)
         if column is None or column.nullable:
             return None

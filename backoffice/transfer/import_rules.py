@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from backoffice.engine.declaration import Resource
 from backoffice.errors import ServiceError
@@ -64,3 +64,19 @@ def locked(session: Session, resource: Resource, ids: Iterable[int]) -> dict[int
             statement = statement.with_for_update()
         found.update((record.id, record) for record in session.exec(statement))
     return found
+
+
+def unique_candidates(
+    session: Session, resource: Resource, values: dict[str, Iterable[Any]]
+) -> dict[str, dict[str, list[SQLModel]]]:
+    """{field: {lower(value): the records holding it, in the trash too}} for the unique fields' values a file gives,
+    read in a few queries: `crud.check_unique_and_related(known=…)` then checks each row without one."""
+    model, known = resource.model, {}
+    for name, given in values.items():
+        found: dict[str, list[SQLModel]] = {str(value).lower(): [] for value in given if value not in (None, '')}
+        column = func.lower(getattr(model, name))
+        for chunk in chunks(found):
+            for record in session.exec(select(model).where(column.in_(chunk))):
+                found.setdefault(str(getattr(record, name)).lower(), []).append(record)
+        known[name] = found
+    return known
