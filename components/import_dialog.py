@@ -17,9 +17,10 @@ from backoffice.transfer import import_apply, import_map, import_plan, import_re
 
 from .format import when
 from .forms import FAILED, call, page_dialog
+from .import_preview import PreviewTable, Progress
 from .session import acting_user
 
-ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
+CLEAR_HINT = 'On a row that updates a record, an empty cell keeps the field as it is, unless you choose its field here.'
 
 
 class ImportDialog:
@@ -28,6 +29,9 @@ class ImportDialog:
         self.rows: list[dict[str, str]] = []
         self.file_name = ''
         self.plan: list[import_plan.RowPlan] = []
+        self.clear: list[str] = []
+        self.previews = 0  # the latest preview asked for: an older one finishing later is not shown
+        self.applying = False
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
             ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
             fields = ', '.join(f.label for f in import_map.importable_fields(resource))
@@ -62,7 +66,7 @@ class ImportDialog:
     async def _uploaded(self, event) -> None:
         self._say('')
         self.file_name = event.file.name
-        self.rows, self.plan = [], []
+        self.rows, self.plan, self.clear = [], [], []
         self.mapping_box.clear()
         self.preview_box.clear()
         if event.file.size() > max_upload_bytes():
@@ -108,61 +112,82 @@ class ImportDialog:
                         clearable=True,
                         on_change=lambda e, h=header: self._remap(h, e.value),
                     ).props('dense outlined').classes('min-w-40')
+            clearable = {name: options[name] for name in self.mapping.values() if name and name != 'id'}
+            ui.select(
+                clearable,
+                label='Empty cells clear these fields',
+                value=[name for name in self.clear if name in clearable],
+                multiple=True,
+                clearable=True,
+                on_change=lambda e: self._set_clear(e.value),
+            ).props('dense outlined use-chips').classes('w-full').mark('import-clear')
+            ui.label(CLEAR_HINT).classes('text-xs text-gray-600')
 
     async def _remap(self, header: str, field: str | None) -> None:
         self.mapping[header] = field
+        await self._preview()
+
+    async def _set_clear(self, names: list[str] | None) -> None:
+        self.clear = list(names or [])
         await self._preview()
 
     async def _preview(self) -> None:
         user = acting_user()
         if user is None:
             return
-        plan = await call(self._plan, user)
-        if plan is FAILED:
+        self.previews += 1
+        asked = self.previews
+        self.plan = []
+        self.preview_box.clear()
+        with self.preview_box:
+            progress = Progress('Previewing')
+        try:
+            plan = await call(self._plan, user, dict(self.mapping), list(self.clear), progress.report)
+        finally:
+            progress.close()
+        if plan is FAILED or plan is None or asked != self.previews:  # None: the app is stopping
             return
         self.plan = plan
         counts = import_plan.count_actions(self.plan)
-        self.preview_box.clear()
         with self.preview_box:
             ui.label(
-                f'Preview (nothing is saved yet): {counts["create"]} new, {counts["update"]} to update, '
-                f'{counts["unchanged"]} unchanged, {counts["error"]} with errors'
+                f'Preview (nothing is saved yet): {counts["create"]:,} new, {counts["update"]:,} to update, '
+                f'{counts["unchanged"]:,} unchanged, {counts["error"]:,} with errors'
             ).classes('text-sm font-medium')
-            rows = [
-                {
-                    'row': p.row,
-                    'action': ACTION_LABELS[p.action],
-                    'title': p.title,
-                    'details': p.reason or '; '.join(f'{k}: {b} → {a}' for k, (b, a) in p.changes.items()),
-                }
-                for p in self.plan[:500]
-            ]
-            ui.table(
-                columns=[
-                    {'name': n, 'label': lbl, 'field': n, 'align': 'left'}
-                    for n, lbl in (('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))
-                ],
-                rows=rows,
-                row_key='row',
-                pagination=10,
-            ).classes('w-full').props('dense flat bordered')
+            PreviewTable(self.resource, self.plan)
             writable = counts['create'] + counts['update']
             if writable:
-                ui.button(f'Apply {writable} changes', icon='upload', on_click=self._apply)
+                self.apply_button = ui.button(f'Apply {writable:,} changes', icon='upload', on_click=self._apply)
 
-    def _plan(self, user) -> list[import_plan.RowPlan]:
+    def _plan(self, user, mapping: dict, clear: list[str], report) -> list[import_plan.RowPlan]:
         with read_session() as session:
             return import_plan.preview(
-                session=session, actor=user, resource=self.resource, rows=self.rows, mapping=self.mapping
+                session=session,
+                actor=user,
+                resource=self.resource,
+                rows=self.rows,
+                mapping=mapping,
+                clear=clear,
+                progress=report,
             )
 
     async def _apply(self) -> None:
         user = acting_user()
-        if user is None:
+        if user is None or self.applying or not self.plan:  # a second click while it runs does nothing
             return
-        batch = await call(self._write, user)
-        if batch is FAILED:
+        self.applying = True
+        self.apply_button.disable()
+        with self.preview_box:
+            progress = Progress('Applying')
+        try:
+            batch = await call(self._write, user, self.plan, progress.report)
+        finally:
+            self.applying = False
+            progress.close()
+        if batch is FAILED or batch is None:  # None: the app is stopping
+            self.apply_button.enable()
             return
+        self.plan = []
         c = batch.counts
         ui.notify(
             f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
@@ -174,10 +199,15 @@ class ImportDialog:
         self.mapping_box.clear()
         self._show_batches()
 
-    def _write(self, user):
+    def _write(self, user, plan: list[import_plan.RowPlan], report):
         with session_scope() as session:
             return import_apply.apply(
-                session=session, actor=user, resource=self.resource, plan=self.plan, file_name=self.file_name
+                session=session,
+                actor=user,
+                resource=self.resource,
+                plan=plan,
+                file_name=self.file_name,
+                progress=report,
             )
 
     def _show_batches(self) -> None:
