@@ -23,8 +23,10 @@ EMPTY = '(empty)'
 PROGRESS = '{doing}: {done:,} of {total:,} rows'
 PAGE_SIZE = 10
 COLUMNS = [
-    {'name': name, 'label': label, 'field': name, 'align': 'left'}
-    for name, label in (('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))
+    {'name': 'row', 'label': 'Row', 'field': 'row', 'align': 'left'},
+    {'name': 'action', 'label': 'Action', 'field': 'action', 'align': 'left'},
+    {'name': 'title', 'label': 'Record', 'field': 'title', 'align': 'left'},
+    {'name': 'details', 'label': 'Details', 'field': 'details', 'align': 'left', 'classes': 'whitespace-normal'},
 ]
 
 
