@@ -141,17 +141,21 @@ def _insert(
     session: Session, actor: User, resource: Resource, records: list[SQLModel], batch_id: int
 ) -> list[SQLModel]:
     session.flush()
-    for record in records:
-        audit.record(
-            session,
-            actor,
-            f'{resource.singular}.created',
-            resource.entity,
-            record.id,
-            version=record.version,
-            changes=audit.diff({}, audit.snapshot(record)),
-            summary=f'Added {crud.title_of(resource, record)} by import #{batch_id}',
-        )
+    audit.record_many(
+        session,
+        actor,
+        [
+            {
+                'action': f'{resource.singular}.created',
+                'entity': resource.entity,
+                'entity_id': record.id,
+                'version': record.version,
+                'changes': audit.diff({}, audit.snapshot(record)),
+                'summary': f'Added {crud.title_of(resource, record)} by import #{batch_id}',
+            }
+            for record in records
+        ],
+    )
     return records
 
 
