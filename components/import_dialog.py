@@ -112,19 +112,31 @@ class ImportDialog:
                         clearable=True,
                         on_change=lambda e, h=header: self._remap(h, e.value),
                     ).props('dense outlined').classes('min-w-40')
-            clearable = {name: options[name] for name in self.mapping.values() if name and name != 'id'}
-            ui.select(
-                clearable,
-                label='Empty cells clear these fields',
-                value=[name for name in self.clear if name in clearable],
-                multiple=True,
-                clearable=True,
-                on_change=lambda e: self._set_clear(e.value),
-            ).props('dense outlined use-chips').classes('w-full').mark('import-clear')
+            self.clear_select = (
+                ui.select(
+                    self._clearable(),
+                    label='Empty cells clear these fields',
+                    value=[],
+                    multiple=True,
+                    clearable=True,
+                    on_change=lambda e: self._set_clear(e.value),
+                )
+                .props('dense outlined use-chips')
+                .classes('w-full')
+                .mark('import-clear')
+            )
             ui.label(CLEAR_HINT).classes('text-xs text-gray-600')
+
+    def _clearable(self) -> dict[str, str]:
+        """The mapped fields an empty cell may clear, by label."""
+        labels = {f.name: f.label for f in import_map.importable_fields(self.resource)}
+        return {name: labels[name] for name in self.mapping.values() if name in labels}
 
     async def _remap(self, header: str, field: str | None) -> None:
         self.mapping[header] = field
+        clearable = self._clearable()
+        self.clear = [name for name in self.clear if name in clearable]
+        self.clear_select.set_options(clearable, value=self.clear)  # the newest preview is the one shown
         await self._preview()
 
     async def _set_clear(self, names: list[str] | None) -> None:
