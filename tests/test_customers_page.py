@@ -1,6 +1,5 @@
 """Customers through the resource engine, as a manager, an agent and a viewer use them."""
 
-
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
