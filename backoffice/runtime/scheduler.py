@@ -64,6 +64,13 @@ def purge_idempotency(settings: Settings) -> int:
         return api_keys.purge_idempotency_records(session=session)
 
 
+def sweep_exports(settings: Settings) -> int:
+    """Remove exported files (personal data) that a download never fetched, an hour after they were written."""
+    from backoffice.transfer import export_files
+
+    return export_files.sweep()
+
+
 def nightly_backup(settings: Settings) -> str:
     """A copy of the whole database in <data>/backups, keeping the last two weeks."""
     from backoffice.services import backups
@@ -111,6 +118,7 @@ JOBS: list[Job] = [
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
     Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
+    Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
 ]
 
 

@@ -198,17 +198,28 @@ def without_nul(value: Any) -> Any:
 
 
 def check_unique_and_related(
-    session: Session, resource: Resource, values: dict[str, Any], record_id: int | None = None
+    session: Session,
+    resource: Resource,
+    values: dict[str, Any],
+    record_id: int | None = None,
+    *,
+    known: dict[str, dict[str, list[SQLModel]]] | None = None,
 ) -> None:
+    """ValidationFailed when a unique value is taken or a related record is missing. `known` holds records read ahead
+    by lower(value) for each unique field (an import checks thousands of rows); a value not in it is queried."""
     errors: dict[str, str] = {}
     for name in resource.unique:
         if values.get(name) in (None, ''):
             continue
-        column = getattr(resource.model, name)
-        statement = select(resource.model).where(func.lower(column) == str(values[name]).lower())
-        if record_id is not None:
-            statement = statement.where(resource.model.id != record_id)
-        clash = session.exec(statement).first()
+        lowered = str(values[name]).lower()
+        if known is not None and lowered in known.get(name, {}):
+            clash = next((r for r in known[name][lowered] if r.id != record_id), None)
+        else:
+            column = getattr(resource.model, name)
+            statement = select(resource.model).where(func.lower(column) == lowered)
+            if record_id is not None:
+                statement = statement.where(resource.model.id != record_id)
+            clash = session.exec(statement).first()
         if clash is not None:
             label = next((f.label for f in resource.fields if f.name == name), name).lower()
             in_trash = getattr(clash, 'deleted_at', None) is not None
