@@ -96,7 +96,7 @@ def record_many(session: Session, actor: User | None, entries: list[dict[str, An
         }
         for entry in entries
     ]
-    session.execute(insert(AuditEntry.__table__), rows)
+    session.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]  # SQLModel declares no __table__
 
 
 def masked(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from datetime import date, datetime
 from itertools import chain
@@ -106,7 +106,7 @@ def _header(cells: list[str]) -> list[str]:
     return names
 
 
-def _csv_lines(file: BinaryIO) -> Iterator[list[str]]:
+def _csv_lines(file: BinaryIO) -> Generator[list[str]]:
     text = io.TextIOWrapper(file, encoding=_encoding(file), newline='')
     try:
         lines = _bounded_lines(text)
@@ -153,7 +153,7 @@ def _encoding(file: BinaryIO) -> str:
         file.seek(0)
 
 
-def _xlsx_lines(file: BinaryIO) -> Iterator[list[str]]:
+def _xlsx_lines(file: BinaryIO) -> Generator[list[str]]:
     limit = max_upload_bytes()
     try:
         xlsx_rows.check_parts(
