@@ -57,6 +57,7 @@ def register_search_index(table_name: str, *columns: str) -> SearchIndex:
 
 register_search_index('customers', 'email', 'name')
 register_search_index('orders', 'number', 'email')
+register_search_index('audit_log', 'actor_email', 'action', 'summary')
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
