@@ -4,7 +4,7 @@ do, finds what a plain LIKE finds, in any case; the filter by record type takes 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from backoffice import db
 from backoffice.db import read_session, session_scope
@@ -45,11 +45,16 @@ def found(actor, term: str = '', **filters) -> list[int]:
 
 def test_a_search_uses_the_index_and_finds_what_like_finds(entries: dict[str, int]) -> None:
     admin = make_user('admin')
+    asked: list[str] = []
     with read_session() as session:
         dialect = session.connection().dialect.name
+        listen = lambda conn, cursor, statement, *rest: asked.append(statement)  # noqa: E731
+        event.listen(session.connection(), 'before_cursor_execute', listen)
         indexed, _ = search.search_conditions(session, AUDIT, 'vamberg', dialect)
+        event.remove(session.connection(), 'before_cursor_execute', listen)
     if dialect == 'sqlite':
-        assert 'audit_log_fts' in str(indexed[0].compile()), 'the search reads the FTS5 index'
+        assert any('audit_log_fts MATCH' in statement for statement in asked), 'the search reads the FTS5 index'
+        assert 'audit_log.id IN' in str(indexed[0].compile())  # ...and the list reads its hits by id
     else:
         assert 'lower' in str(indexed[0].compile()) and 'IN' in str(indexed[0].compile())  # the trigram hits
     assert found(admin, 'VAMBERG') == [entries['customer']]
