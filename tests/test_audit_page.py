@@ -3,12 +3,16 @@ goes to the record; the record-type filter offers every audited type; hostile te
 
 from __future__ import annotations
 
+import re
+
 from nicegui import ui
 from nicegui.testing import User as SimulatedUser
 
 from backoffice.db import session_scope
-from backoffice.resources import resource
+from backoffice.resources import RESOURCES, resource
+from backoffice.resources.system import OTHER_AUDITED_TYPES
 from backoffice.services import crud
+from components.screens import SCREENS
 
 from .support.factories import advance, make_customer, make_product, make_user, pay, place, receive
 from .support.lists import open_row, rows_show
@@ -84,3 +88,15 @@ async def test_hostile_text_in_a_changed_field_shows_as_text_and_the_link_opens_
         lambda: HOSTILE in [e.value for e in user.find(kind=ui.input).elements],
         message='the dialog shows the customer with its (hostile) name as a value',
     )
+
+
+def test_every_declared_record_link_leads_to_a_screen() -> None:
+    """A resource's link (and an audited type's) is a page that exists: '/orders/{number}', '/customers?open={id}'."""
+
+    def shape(path: str) -> str:
+        return re.sub(r'\{[^}]*\}', '{}', path.partition('?')[0])
+
+    screens = {shape(declared.path) for declared in SCREENS.values()}
+    links = [r.link for r in RESOURCES.values() if r.link] + [t.link for t in OTHER_AUDITED_TYPES.values() if t.link]
+    assert len(links) > 10
+    assert [link for link in links if shape(link) not in screens] == []

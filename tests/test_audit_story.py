@@ -49,6 +49,9 @@ def test_an_order_status_change_reads_as_a_sentence_with_the_status_labels() -> 
     assert (status.label, status.before, status.after) == ('Status', 'Paid', 'Packed')
     assert story.link == f'/orders/{order.number}' and story.link_label == f'Open order {order.number}'
     assert story.record_type == 'Order'
+    invoice = tell(make_user('admin'), newest_entry('invoices'))
+    assert invoice.sentence.startswith('Maria Lopez issued invoice INV-'), invoice.sentence
+    assert invoice.link == f'/orders/{order.number}'
 
 
 def test_a_new_customer_reads_as_added_and_each_field_by_its_label() -> None:

@@ -3,13 +3,13 @@ may read the record it is about."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from backoffice.engine.declaration import RESOURCES, Column, Filter, FormField, Resource, register
-from backoffice.models import AuditEntry
+from backoffice.models import AuditEntry, Invoice
 from backoffice.permissions import PERMISSIONS, can
 
 
@@ -21,14 +21,18 @@ class AuditedType:
     permission: str
     label: str  # 'Invoices', as the record-type filter offers it
     singular: str  # 'invoice', as a sentence names one
-    link: str = ''  # the screen that shows it, when there is one
+    link: str = ''  # the screen that shows it, as a resource's link: '/orders/{order_id}'
+    model: type[SQLModel] | None = None  # its table, when an entry's record id finds a row there
+    related: dict[str, str] = field(default_factory=dict)  # link fields that stand for another resource's record
 
 
 OTHER_AUDITED_TYPES = {
     'settings': AuditedType('settings.manage', 'Settings', 'settings', '/settings'),
     'api_key': AuditedType('settings.manage', 'API keys', 'API key', '/settings'),
     'system': AuditedType('system.manage', 'System', 'system', '/system'),
-    'invoices': AuditedType('orders.read', 'Invoices', 'invoice'),
+    'invoices': AuditedType(
+        'orders.read', 'Invoices', 'invoice', '/orders/{order_id}', model=Invoice, related={'order_id': 'orders'}
+    ),
     'segments': AuditedType('segments.read', 'Segments', 'segment', '/segments'),
     'kpi_definitions': AuditedType('kpis.read', 'KPI definitions', 'KPI definition'),
     'saved_views': AuditedType('audit.read', 'Saved views', 'saved view'),

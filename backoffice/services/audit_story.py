@@ -28,6 +28,7 @@ SENTENCES = {
     'cleared': '{actor} cleared the {field} of {record} (it was {before})',
     'changed_several': '{actor} changed {count} fields of {record}: {fields}',
     'created': '{actor} added {record}',
+    'issued': '{actor} issued {record}',
     'trashed': '{actor} moved {record} to the trash',
     'restored': '{actor} restored {record} from the trash',
     'purged': '{actor} deleted {record} for good',
@@ -77,7 +78,7 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
     declared = audited_resources().get(entry.entity)
     other = OTHER_AUDITED_TYPES.get(entry.entity)
     singular = declared.singular if declared else other.singular if other else entry.entity.replace('_', ' ')
-    record = _record(session, declared, entry.entity_id)
+    record = _record(session, declared.model if declared else other.model if other else None, entry.entity_id)
     if entry.entity_id is None:
         named = ''
     elif record is not None:
@@ -87,8 +88,11 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
     described = _settings_fields() if entry.entity == 'settings' else _described_fields(declared)
     changes = tuple(_field_changes(session, described, entry.changes or {}))
     link = _link(session, reader, declared, record) if record is not None else None
-    if link is None and other is not None and other.link and can(reader, other.permission):
-        link = other.link
+    if other is not None and other.link and can(reader, other.permission):
+        if not link_fields(other.link):
+            link = other.link
+        elif record is not None:
+            link = _formatted(session, other.link, record, other.related)
     return AuditStory(
         entry_id=entry.id,
         sentence=_sentence(entry, _actor_name(session, entry), named, changes),
@@ -113,6 +117,8 @@ def _sentence(entry: AuditEntry, actor: str, record: str, changes: tuple[FieldCh
         return SENTENCES[verb].format(actor=actor)
     if record and verb == 'created':
         return SENTENCES['created'].format(actor=actor, record=record)
+    if record and verb == 'issued':
+        return SENTENCES['issued'].format(actor=actor, record=record)
     if record and verb == 'purged':
         return SENTENCES['purged'].format(actor=actor, record=record)
     if record and trash is not None:
@@ -166,16 +172,18 @@ def _short(value: str) -> str:
 # --- the record, its fields and values ------------------------------------------------------------------------------
 
 
-def _record(session: Session, declared: Resource | None, entity_id: str | None) -> Any:
-    if declared is None or entity_id is None or not str(entity_id).isdigit():
+def _record(session: Session, model: Any, entity_id: str | None) -> Any:
+    if model is None or entity_id is None or not str(entity_id).isdigit():
         return None
-    return session.get(declared.model, int(entity_id))
+    return session.get(model, int(entity_id))
 
 
-def _record_name(declared: Resource, record: Any) -> str:
+def _record_name(declared: Resource | None, record: Any) -> str:
     """What people call the record: its number when it has one (order 103002, request 1042), else its title."""
     number = getattr(record, 'number', None)
-    return str(number) if number not in (None, '') else title_of(declared, record)
+    if number not in (None, '') or declared is None:
+        return str(number if number not in (None, '') else f'#{record.id}')
+    return title_of(declared, record)
 
 
 def _field_changes(
@@ -261,13 +269,18 @@ def _link(session: Session, reader: User, declared: Resource | None, record: Any
         crud.get_record(session=session, actor=reader, resource=declared, record_id=record.id)
     except (NotFound, PermissionDenied):
         return None
-    values = {}
     related = {c.name: c.related for c in declared.columns if c.kind == 'related' and c.related}
-    for name in link_fields(declared.link):
+    return _formatted(session, declared.link, record, related)
+
+
+def _formatted(session: Session, template: str, record: Any, related: dict[str, str]) -> str | None:
+    """The link template with the record's values, URL-quoted; a related field gives its record's title."""
+    values = {}
+    for name in link_fields(template):
         value = getattr(record, name)
         if name in related:  # '/orders/{order_id}': the order's title, its number
             value = crud.titles_for(session=session, resource=RESOURCES[related[name]], ids={value}).get(value)
             if value is None:
                 return None
         values[name] = quote(str(value), safe='')
-    return declared.link.format(**values)
+    return template.format(**values)
