@@ -16,6 +16,7 @@ from backoffice.engine.declaration import (
 )
 from backoffice.resources import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
 
+system.name_record_types()
 check_references()
 
 __all__ = [
