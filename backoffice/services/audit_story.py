@@ -71,6 +71,7 @@ class AuditStory:
 def tell(*, session: Session, actor: User, entry_id: int) -> AuditStory:
     """The entry in words, for a reader who may see it (else NotFound, as if it did not exist)."""
     entry = crud.get_record(session=session, actor=actor, resource=AUDIT, record_id=entry_id)
+    assert isinstance(entry, AuditEntry)
     return story_of(session=session, reader=actor, entry=entry)
 
 
@@ -93,6 +94,7 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
             link = other.link
         elif record is not None:
             link = _formatted(session, other.link, record, other.related)
+    assert entry.id is not None  # a stored entry
     return AuditStory(
         entry_id=entry.id,
         sentence=_sentence(entry, _actor_name(session, entry), named, changes),
@@ -209,6 +211,7 @@ def _described_fields(declared: Resource | None) -> dict[str, tuple[str, str, di
     described: dict[str, tuple[str, str, dict | None, str | None]] = {}
     if declared is None:
         return described
+    item: Any
     for item in (*declared.filters, *declared.columns, *declared.fields):  # the later ones win: forms name best
         previous = described.get(item.name)
         choices = {**((previous[2] or {}) if previous else {}), **(item.choices or {})} or None
