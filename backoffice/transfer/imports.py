@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Literal
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.changes import get_for_update
 from backoffice.config import get_settings
 from backoffice.engine.declaration import RESOURCES, FormField, Resource
@@ -590,7 +590,7 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
     if isinstance(error, ValidationFailed):
         return _in_words(resource, error.errors)
     if isinstance(error, StaleRecord):
-        when = f' at {error.changed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC' if error.changed_at else ''
+        when = f' at {formatting.when(error.changed_at)}' if error.changed_at else ''
         return f'{error.changed_by or "Someone"} changed this {resource.singular}{when}, after the preview.'
     return str(error)
 
@@ -684,7 +684,7 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
     resource = RESOURCES[batch.resource]
     _require_importable(actor, resource)
     if batch.reverted_at is not None:
-        raise ValidationFailed({'': f'This import was already reverted on {batch.reverted_at:%Y-%m-%d %H:%M} UTC.'})
+        raise ValidationFailed({'': f'This import was already reverted on {formatting.when(batch.reverted_at)}.'})
     trashed, restored, skipped, ids = 0, 0, [], []
     try:
         records = _locked(session, resource, [*batch.created_ids, *map(int, batch.updated)])
@@ -777,7 +777,7 @@ def _restore_updated(
 def _changed_after(session: Session, resource: Resource, record_id: int) -> str:
     last = audit.last_change(session, resource.entity, record_id)
     who = last.actor_email if last else 'someone'
-    when = f' on {last.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC' if last and last.at else ''
+    when = f' on {formatting.when(last.at)}' if last and last.at else ''
     return f'Changed by {who}{when} after the import; left as it is'
 
 
