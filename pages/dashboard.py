@@ -79,7 +79,13 @@ def dashboard_page(user: User) -> None:
         state['choice'] = previous
         toggle.set_value(previous)  # the same days as on screen: a custom period stays, a last-N-days is re-read
 
+    def choose_again() -> None:
+        """A tap on "Custom" while a custom period shows (no value change): choose other days."""
+        if toggle.value == CUSTOM and state['choice'] == CUSTOM and not state.get('choosing'):
+            _custom_period(state, content.refresh, on_cancel=lambda: None)
+
     toggle.on_value_change(lambda e: choose(e.value))
+    toggle.on('click', choose_again)  # after the value change, when the tap changed it
     content()
     show_freshness()
     ui.timer(10, show_freshness)
@@ -123,6 +129,7 @@ def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable
     outside) calls `on_cancel`."""
     period = state['period']
     applied = {'done': False}
+    state['choosing'] = True
     with page_dialog() as dialog, ui.card().classes('gap-2'):
         ui.label('Choose the days').classes('font-medium')
         # the date picker's own value format (ISO), not text for a person
@@ -139,5 +146,13 @@ def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable
         with ui.row().classes('w-full justify-end'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Show', on_click=apply)
-    dialog.on_value_change(lambda e: None if e.value or applied['done'] else on_cancel())
+
+    def closed(opened: bool) -> None:
+        if opened:
+            return
+        state['choosing'] = False
+        if not applied['done']:
+            on_cancel()
+
+    dialog.on_value_change(lambda e: closed(e.value))
     dialog.open()

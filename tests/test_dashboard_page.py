@@ -106,3 +106,18 @@ async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User)
     await eventually(lambda: switch.value == 7, message='the switch is back on 7 days')
     await user.should_see(shown)  # the same days as before
     await user.should_see('500.00 EUR')
+
+
+async def test_a_custom_period_can_be_chosen_again(user: User) -> None:
+    await sign_in(user, make_user('manager').email)
+    await user.should_see('Turnover')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    user.find('Show').click()  # the days proposed: the period shown
+    await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
+
+    user.find(ui.toggle).trigger('click')  # "Custom" again, already selected: no value change
+
+    await eventually(lambda: any(d.value for d in user.find(ui.dialog).elements), message='the days can be chosen')
+    assert switch.value == 0

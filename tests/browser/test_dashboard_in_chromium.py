@@ -20,6 +20,7 @@ from ..support.browser import (
     set_viewport,
     settle,
     sign_in,
+    visible_text,
     wait_for_path,
 )
 
@@ -107,3 +108,16 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert card_columns(driver) == 4, 'a grid of four columns on a desktop'
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440.png'))
+
+    # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
+    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Custom"]]').click()
+    visible_text(driver, 'Choose the days')
+    assert len([d for d in driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]) == 1
+    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Cancel"]]').click()
+    wait.until(
+        lambda d: (
+            d.find_element(By.XPATH, '//button[.//*[normalize-space(text())="30 d"]]').get_attribute('aria-pressed')
+            == 'true'
+        ),
+        'the switch is back on 30 days',
+    )
