@@ -20,7 +20,8 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
     for two cards side by side on a phone (the sparkline goes under the number there, beside it from 640 px)."""
     with ui.card().classes('kpi-card w-full min-w-0 gap-0.5 p-2 sm:gap-1 sm:p-3'):
         with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
-            ui.label(card.label).classes('text-xs sm:text-sm text-gray-600 dark:text-gray-300 line-clamp-2 leading-tight')
+            name = ui.label(card.label).classes('text-xs sm:text-sm text-gray-600 dark:text-gray-300')
+            name.classes('line-clamp-2 leading-tight')  # two lines on a phone rather than 'Sign-up abandonme…'
             info = ui.button(icon='info_outline').props('flat round dense size=xs')
             info.props['aria-label'] = f'What is {card.label}?'
             info.classes('text-gray-400').mark(f'define-{card.key}')
