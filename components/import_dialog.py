@@ -11,11 +11,11 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import when
 from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 
-from .format import when
 from .forms import FAILED, call, page_dialog
 from .import_preview import PreviewTable, Progress
 from .session import acting_user

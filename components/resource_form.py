@@ -11,13 +11,13 @@ from typing import Any
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import display_value, when
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import crud
 
-from .format import display_value, when
 from .forms import FAILED, call, call_now, clear_errors, page_dialog, show_secret_once
 from .image_field import image_input
 from .related_select import related_select

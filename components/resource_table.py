@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import background_tasks, ui
 
 from backoffice.db import read_session
+from backoffice.formatting import display_value, due
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import require
@@ -21,7 +22,6 @@ from backoffice.services import crud
 from . import live
 from .bulk_bar import BulkBar, BulkTool
 from .export_menu import export_menu
-from .format import display_value, due
 from .forms import FAILED, call
 from .related_select import related_select
 from .saved_views import SavedViews

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.models import Delivery, MessageKind, TicketMessage
 
 
@@ -23,7 +24,7 @@ class ThreadEntry:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime('%Y-%m-%d %H:%M') if value else ''
+    return formatting.when(value) if value else ''
 
 
 def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:

@@ -12,13 +12,13 @@ from nicegui import run, ui
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
+from backoffice.formatting import when
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import documents, invoices, orders, payments, returns
 from backoffice.validation import is_web_address
 from components import live
-from components.format import when
 from components.forms import FAILED, call, page_dialog
 from components.order_draft import DraftDialog
 from components.return_dialog import start_return

@@ -26,7 +26,7 @@ ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that 
 class Job:
     name: str
     run: Callable[[Settings], Any]
-    trigger: str  # APScheduler trigger: 'cron' or 'interval'
+    trigger: str  # APScheduler trigger: 'cron', 'interval' or 'date' (once)
     options: dict[str, Any]
 
 
@@ -87,10 +87,19 @@ def refresh_kpis(settings: Settings) -> int:
 
 
 def recompute_kpis(settings: Settings) -> int:
-    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
+    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders), and any day
+    of their history not computed yet."""
     from backoffice.kpi import refresh
 
-    return refresh.run_job('kpi-nightly', refresh.recompute)
+    return refresh.run_job('kpi-nightly', lambda: refresh.backfill_history() + refresh.recompute())
+
+
+def backfill_kpis(settings: Settings) -> int:
+    """Once at start: compute the days of KPI history that have no aggregate yet (all of them back to the first order
+    or event; nothing to do once that is done)."""
+    from backoffice.kpi import refresh
+
+    return refresh.run_job('kpi-backfill', refresh.backfill_history)
 
 
 def check_low_stock(settings: Settings) -> list[int]:
@@ -116,6 +125,7 @@ JOBS: list[Job] = [
     Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
     Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
+    Job('kpi-backfill', backfill_kpis, 'date', {}),  # once, as soon as this process runs the jobs
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
     Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),

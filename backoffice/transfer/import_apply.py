@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.changes import get_for_update
 from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
@@ -123,7 +122,7 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
     if isinstance(error, ValidationFailed):
         return in_words(resource, error.errors)
     if isinstance(error, StaleRecord):
-        when = f' at {error.changed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC' if error.changed_at else ''
+        when = f' at {formatting.when(error.changed_at)}' if error.changed_at else ''
         return f'{error.changed_by or "Someone"} changed this {resource.singular}{when}, after the preview.'
     return str(error)
 

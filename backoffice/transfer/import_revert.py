@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -28,7 +27,7 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
     resource = RESOURCES[batch.resource]
     require_importable(actor, resource)
     if batch.reverted_at is not None:
-        raise ValidationFailed({'': f'This import was already reverted on {batch.reverted_at:%Y-%m-%d %H:%M} UTC.'})
+        raise ValidationFailed({'': f'This import was already reverted on {formatting.when(batch.reverted_at)}.'})
     trashed, restored, skipped, ids = 0, 0, [], []
     try:
         records = locked(session, resource, [*batch.created_ids, *map(int, batch.updated)])
@@ -121,7 +120,7 @@ def _restore_updated(
 def _changed_after(session: Session, resource: Resource, record_id: int) -> str:
     last = audit.last_change(session, resource.entity, record_id)
     who = last.actor_email if last else 'someone'
-    when = f' on {last.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC' if last and last.at else ''
+    when = f' on {formatting.when(last.at)}' if last and last.at else ''
     return f'Changed by {who}{when} after the import; left as it is'
 
 
