@@ -33,7 +33,8 @@ ALLOWED = {
     ('backoffice/services/backups.py', "strftime('%Y%m%d-%H%M%S')"),  # a file name
     ('backoffice/transfer/exports.py', '{utcnow():%Y-%m-%d-%H%M}'),  # a file name
     ('backoffice/transfer/exports.py', 'isoformat()'),  # exported files carry ISO values for other programs
-    ('backoffice/transfer/imports.py', 'isoformat('),  # values compared with and written back to the file
+    ('backoffice/transfer/import_read.py', 'isoformat('),  # a cell's date read as the text compared with the record
+    ('backoffice/transfer/import_plan.py', 'isoformat('),  # values stored JSON-safe, as the audit log stores them
     ('backoffice/kpi/sources.py', "func.strftime('%Y-%m-%d %H:%M:%f000'"),  # SQL
     ('backoffice/kpi/refresh.py', 'now.isoformat()'),  # a stored watermark
     ('backoffice/services/views.py', 'v.isoformat()'),  # a saved view's stored filter
