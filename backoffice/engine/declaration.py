@@ -161,6 +161,9 @@ class Resource:
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
+    # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
+    # its personal data in place; returns whether anything changed
+    erase_when_kept: Callable[[Any], bool] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
