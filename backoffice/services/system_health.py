@@ -105,6 +105,8 @@ def _backups(settings: Settings) -> Check:
     latest = found[0]
     age = utcnow() - latest.taken_at
     detail = f'{len(found)} kept, latest {latest.taken_at:%Y-%m-%d %H:%M} UTC ({_bytes(latest.size)})'
+    if latest.verified is False:
+        return Check('Backups', 'error', f'{detail}: it failed its check. {latest.check}')
     return Check(
         'Backups',
         'ok' if age <= BACKUP_MAX_AGE else 'warning',
