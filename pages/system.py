@@ -75,7 +75,7 @@ class SystemScreen:
     def ask_restore(self, backup: backups.Backup) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('restore-dialog'):
             ui.label(RESTORE_TITLE).classes('text-lg font-medium')
-            ui.label(RESTORE_WHICH.format(name=backup.name, taken=when(backup.taken_at))).classes('text-sm break-all')
+            ui.label(RESTORE_WHICH.format(name=backup.name, taken=when(backup.taken_at))).classes('text-sm break-words')
             ui.label(RESTORE_SAFETY).classes('text-sm')
             message = error_line()
             with ui.row().classes('w-full justify-end'):
@@ -143,9 +143,9 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
             ui.icon('error').classes('text-red-700').tooltip('Failed its check')
         with ui.column().classes('grow gap-0 min-w-0'):
             ui.label(when(backup.taken_at)).classes('font-medium text-sm')
-            ui.label(f'{backup.name} · {backup.size / 1024**2:,.1f} MB').classes('font-mono text-xs break-all')
+            ui.label(f'{backup.name} · {backup.size / 1024**2:,.1f} MB').classes('font-mono text-xs break-words')
             check = ui.label(backup.check).classes('text-xs break-words').mark('backup-check')
-            check.classes('text-gray-600' if backup.verified else 'text-red-700')
+            check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
         ui.button(icon='download', on_click=lambda: download(backup.name)).props(
             'flat round dense aria-label="Download"'
         ).tooltip('Download')
