@@ -57,6 +57,8 @@ class FormField:
     related: str | None = None
     on_create: bool = True  # False: not asked when creating (set by the system or an action)
     on_edit: bool = True  # False: shown read-only when editing
+    # a fact that applies to some records only (a delivered webhook has no next attempt): shown when this holds
+    applies: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -313,9 +313,7 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
         session.commit()
         return []
     staff = list(
-        session.exec(
-            select(User).where(col(User.is_active).is_(True), col(User.role).in_(roles_with('catalog.write')))
-        )
+        session.exec(select(User).where(col(User.is_active).is_(True), col(User.role).in_(roles_with('catalog.write'))))
     )
     names = dict(
         session.exec(
