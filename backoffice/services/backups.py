@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -297,13 +298,13 @@ def _pg_dump(url: str, target: Path) -> dict[str, int]:
     with psycopg.connect(_libpq_url(url)) as connection:
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True
-        snapshot = connection.execute('SELECT pg_export_snapshot()').fetchone()[0]
+        snapshot = _scalar(connection.execute('SELECT pg_export_snapshot()'))
         names = [
             row[0]
             for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
         ]
         counts = {
-            name: connection.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(name))).fetchone()[0]
+            name: _scalar(connection.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(name))))
             for name in names
         }
         subprocess.run(
@@ -317,6 +318,13 @@ def _pg_dump(url: str, target: Path) -> dict[str, int]:
     return counts
 
 
+def _scalar(cursor: psycopg.Cursor) -> Any:
+    row = cursor.fetchone()
+    if row is None:
+        raise psycopg.DataError('the query returned no row')
+    return row[0]
+
+
 def _dump_counts(path: Path) -> dict[str, int]:
     """Rows per table in a custom-format dump: its data read back as COPY blocks (which also proves it readable)."""
     counts: dict[str, int] = {}
@@ -324,6 +332,7 @@ def _dump_counts(path: Path) -> dict[str, int]:
     with subprocess.Popen(
         ['pg_restore', '--data-only', '--file', '-', str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     ) as reading:
+        assert reading.stdout is not None  # stdout=PIPE
         for line in reading.stdout:
             if table is None:
                 if line.startswith(b'COPY '):

@@ -37,7 +37,8 @@ def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta
     still refer to stays (erased of personal data when its resource says how), and the others are purged anyway."""
     cutoff = utcnow() - older_than
     result = Purge()
-    doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
+    model: Any = resource.model  # a declared resource with a trash: it has id, version and deleted_at
+    doomed: list[Any] = list(session.exec(select(model).where(col(model.deleted_at) < cutoff)))
     purged_ids = []
     for record in doomed:
         references = referring_counts(session, resource.model, record.id)
@@ -58,7 +59,7 @@ def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, P
     }
 
 
-def referring_counts(session: Session, model: type[SQLModel], record_id: Any) -> dict[str, int]:
+def referring_counts(session: Session, model: Any, record_id: Any) -> dict[str, int]:
     """How many rows of each other table would block deleting this record (their foreign key neither cascades nor
     becomes empty), by the table's name in words: {'orders': 3}."""
     target: Table = model.__table__
@@ -82,7 +83,7 @@ def in_words(counts: dict[str, int]) -> str:
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 
-def _deleted(session: Session, resource: Resource, record: SQLModel) -> bool:
+def _deleted(session: Session, resource: Resource, record: Any) -> bool:
     title = title_of(resource, record)
     snapshot = audit.snapshot(record)
     try:
@@ -105,7 +106,7 @@ def _deleted(session: Session, resource: Resource, record: SQLModel) -> bool:
     return True
 
 
-def _keep(session: Session, resource: Resource, record: SQLModel, references: dict[str, int]) -> str:
+def _keep(session: Session, resource: Resource, record: Any, references: dict[str, int]) -> str:
     erase = resource.erase_when_kept
     # an erased record is named by its number only: the reason must not keep what the erasure removes
     name = f'{resource.singular.capitalize()} {f"#{record.id}" if erase else title_of(resource, record)}'
