@@ -39,9 +39,8 @@ ratelimit.configure(settings.redis_url)
 
 
 def start_services() -> None:
-    db.ensure_schema()
+    lines = bootstrap.first_start(settings)
     export_files.sweep()  # exports a stopped process left behind (personal data)
-    lines = bootstrap.ensure_first_admin(settings) + bootstrap.seed_demo_if_empty(settings)
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         print(f'\n  Backoffice is running at http://{settings.host}:{settings.port}/login', flush=True)
         for line in lines:

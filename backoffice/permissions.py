@@ -68,6 +68,14 @@ def permissions_of(role: Role | str) -> frozenset[str]:
     return ROLE_PERMISSIONS[Role(role)]
 
 
+def roles_with(permission: str) -> list[Role]:
+    """The roles that hold a permission: who to notify about what is selected by what they may do, never by a role's
+    name (a role that gains the permission is included without touching the caller)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f'unknown permission {permission!r}')
+    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+
+
 def can(user: User | None, permission: str | None) -> bool:
     """Whether a signed-in, active user holds the permission (None means: any signed-in user)."""
     if user is None or not user.is_active:

@@ -125,6 +125,15 @@ def show_secret_once(label: str, secret: str) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(label).classes('text-lg font-medium')
         ui.label('Shown only now. Pass it on safely.').classes('text-sm')
-        ui.input(value=secret).props('readonly outlined').classes('w-full font-mono').mark('generated-password')
+        with ui.row().classes('w-full items-center no-wrap gap-1'):
+            ui.input(value=secret).props('readonly outlined').classes('grow font-mono').mark('generated-password')
+            ui.button(icon='content_copy', on_click=lambda: copy_to_clipboard(secret)).props(
+                'flat round aria-label="Copy"'
+            ).tooltip('Copy').mark('copy-secret')
         ui.button('Done', on_click=dialog.close).classes('self-end')
     dialog.open()
+
+
+def copy_to_clipboard(text: str) -> None:
+    ui.clipboard.write(text)  # passed to the browser as a JSON string, never as code
+    ui.notify('Copied to the clipboard.', type='positive')

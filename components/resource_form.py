@@ -91,6 +91,8 @@ class RecordDialog:
         for declared in self.resource.fields:
             if self.is_new and not declared.on_create:
                 continue
+            if self.record is not None and declared.applies is not None and not declared.applies(self.record):
+                continue
             element = field_input(declared, self.loaded.get(declared.name))
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')

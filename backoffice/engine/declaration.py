@@ -58,6 +58,8 @@ class FormField:
     related: str | None = None
     on_create: bool = True  # False: not asked when creating (set by the system or an action)
     on_edit: bool = True  # False: shown read-only when editing
+    # a fact that applies to some records only (a delivered webhook has no next attempt): shown when this holds
+    applies: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,9 @@ class Resource:
     # it: '/customers?open={id}'. A related column's field stands for its record's title ('/orders/{order_id}' →
     # '/orders/103002'). '' : no screen shows one record (the audit log links to nothing then).
     link: str = ''
+    # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
+    # its personal data in place; returns whether anything changed
+    erase_when_kept: Callable[[Any], bool] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:

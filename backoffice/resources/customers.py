@@ -13,7 +13,7 @@ from backoffice.models import (
     CustomerStatus,
     CustomerUpdate,
 )
-from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
+from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
 EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
@@ -97,6 +97,7 @@ CUSTOMERS = register(
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
+        erase_when_kept=erase_personal_data,
         actions=(
             Action(
                 'ban',

@@ -30,15 +30,20 @@ class Job:
     options: dict[str, Any]
 
 
-def purge_trash(settings: Settings) -> dict[str, int]:
-    """Delete for good what has been in the trash longer than the retention period set at /settings."""
-    from backoffice.services import app_settings, crud
+def purge_trash(settings: Settings) -> dict[str, Any]:
+    """Delete for good what has been in the trash longer than the retention period set at /settings; the result
+    counts what went, by resource, and says in words why each record that stayed was kept."""
+    from backoffice.services import app_settings, trash
 
     with session_scope() as session:
         days = app_settings.value(session=session, key='trash_days')
-        purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
-    log.info('purged from the trash: %s', purged)
-    return purged
+        done = trash.purge_all_expired(session=session, older_than=timedelta(days=days))
+    result = {
+        'purged': {key: purge.purged for key, purge in done.items()},
+        'kept': [reason for purge in done.values() for reason in purge.kept],
+    }
+    log.info('purged from the trash: %s; kept: %d', result['purged'], len(result['kept']))
+    return result
 
 
 def check_sla(settings: Settings) -> list[int]:

@@ -3,7 +3,7 @@ goes through backoffice/changes.py."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,7 +13,6 @@ from backoffice.changes import apply_change, commit, get_for_update, save_change
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, Resource
 from backoffice.errors import NotFound, ValidationFailed, field_errors
-from backoffice.events import Topic
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -84,34 +83,6 @@ def restore_record(*, session: Session, actor: User, resource: Resource, record_
     if record.deleted_at is None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
-
-
-def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta) -> int:
-    """The scheduler's job: delete for good what has been in the trash longer than the retention period."""
-    cutoff = utcnow() - older_than
-    doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
-    for record in doomed:
-        audit.record(
-            session,
-            None,
-            f'{resource.singular}.purged',
-            resource.entity,
-            record.id,
-            version=record.version,
-            changes=audit.diff(audit.snapshot(record), {}),
-            summary=f'Purged {title_of(resource, record)}',
-        )
-        session.delete(record)
-    commit(session, *((Topic(resource.key), {'id': record.id, 'action': 'purged'}) for record in doomed))
-    return len(doomed)
-
-
-def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
-    return {
-        key: purge_deleted(session=session, resource=r, older_than=older_than)
-        for key, r in declaration.RESOURCES.items()
-        if r.soft_delete
-    }
 
 
 def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:

@@ -14,8 +14,8 @@ from backoffice import changes
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.models import MovementKind, Product, Role, StockLevel, StockMovement, User, utcnow
-from backoffice.permissions import can, require
+from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
+from backoffice.permissions import require, roles_with
 from backoffice.services import audit, notifications
 from backoffice.transfer.csv_out import csv_text
 
@@ -312,13 +312,9 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     if not levels:
         session.commit()
         return []
-    staff = [
-        u
-        for u in session.exec(
-            select(User).where(col(User.is_active).is_(True), col(User.role).in_([Role.admin, Role.manager]))
-        )
-        if can(u, 'catalog.write')
-    ]
+    staff = list(
+        session.exec(select(User).where(col(User.is_active).is_(True), col(User.role).in_(roles_with('catalog.write'))))
+    )
     names = dict(
         session.exec(
             select(Product.id, Product.name).where(col(Product.id).in_([level.product_id for level in levels]))

@@ -105,6 +105,8 @@ def _backups(settings: Settings) -> Check:
     latest = found[0]
     age = utcnow() - latest.taken_at
     detail = f'{len(found)} kept, latest {formatting.when(latest.taken_at)} ({_bytes(latest.size)})'
+    if latest.verified is False:
+        return Check('Backups', 'error', f'{detail}: it failed its check. {latest.check}')
     return Check(
         'Backups',
         'ok' if age <= BACKUP_MAX_AGE else 'warning',
