@@ -5,10 +5,10 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session
+from backoffice.formatting import when
 from backoffice.models import User
 from backoffice.services import audit_story
 
-from .format import when
 from .forms import FAILED, call_now, page_dialog
 from .session import acting_user
 

@@ -9,10 +9,9 @@ from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.engine.declaration import RESOURCES, Resource
+from backoffice.formatting import display_value
 from backoffice.services import crud
 from backoffice.transfer.import_plan import RowPlan
-
-from .format import display_value
 
 ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
 CHANGE = '{field}: {before} → {after}'

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from components.format import when
 from nicegui import Client, ui
 
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import when
 from backoffice.models import User
 from backoffice.services import backups, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog
