@@ -17,7 +17,7 @@ ENTITY_PERMISSIONS = {
     'settings': 'settings.manage',
     'api_key': 'settings.manage',
     'system': 'system.manage',
-    'invoices': 'orders.read',
+    'invoices': 'invoices.read',
     'segments': 'segments.read',
     'kpi_definitions': 'kpis.read',
     'saved_views': 'audit.read',

@@ -1,0 +1,192 @@
+"""A customer's whole picture and a company's: what support and operations see on the record page, each row a link,
+the most recent first, and only the sections the reader may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import Customer, EventType, Order, Return, Ticket, UsageEvent, utcnow
+from backoffice.permissions import PermissionDenied
+from backoffice.resources import resource
+from backoffice.services import crud, customer_picture, orders, returns, segments
+
+from .support.factories import advance, make_company, make_customer, make_product, make_user, pay, place, submit_request
+from .support.lists import rows_show
+from .support.signin import sign_in
+
+CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
+EMAIL = 'pat.picture@example.com'
+NAME = 'Pat "Quote": <script>window.__pwned=1</script>'
+COMPANY = 'Acme "Ltd": <b>bold</b>'
+SUBJECT = 'Refund? "Now": <script>window.__pwned=1</script>'
+SEGMENT = 'Active "VIP": <i>x</i>'
+
+
+@dataclass
+class Picture:
+    manager: object
+    customer: Customer
+    company_id: int
+    paid: Order  # paid, invoiced, shipped, with a return
+    pending: Order  # placed after the paid one
+    request: Ticket
+    rma: Return
+    other: Order  # someone else's
+
+
+def a_customer_with_everything() -> Picture:
+    manager = make_user('manager')
+    company = make_company(COMPANY)
+    customer = make_customer(EMAIL, name=NAME, company_id=company.id)
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    paid = place(('MUG', 2), email=EMAIL)
+    pay(manager, paid)
+    paid = advance(manager, paid, 'pack', 'ship')
+    pending = place(('MUG', 1), email=EMAIL)
+    other = place(('MUG', 1), email='someone.else@example.com')
+    request = submit_request(SUBJECT, email=EMAIL, order_number=paid.number)
+    with read_session() as session:
+        line = orders.order_lines(session, paid.id)[0]
+    with session_scope() as session:
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=paid.id,
+            reason='Too small',
+            lines=[{'order_line_id': line.id, 'quantity': 1}],
+        )
+        session.add(
+            UsageEvent(client_id='picture-1', type=int(EventType.cart_add), ts=utcnow(), customer_id=customer.id)
+        )
+        session.commit()
+    with session_scope() as session:
+        segments.save_segment(session=session, actor=manager, name=SEGMENT, filters={'status': 'active'})
+        segments.save_segment(session=session, actor=manager, name='Banned ones', filters={'status': 'banned'})
+    return Picture(manager, customer, company.id, paid, pending, request, rma, other)
+
+
+def sections_for(actor, record_id: int, of=CUSTOMERS) -> dict:
+    with read_session() as session:
+        found = crud.record_sections(session=session, actor=actor, resource=of, record_id=record_id)
+    return {section.key: rows for section, rows in found}
+
+
+# --- the service -----------------------------------------------------------------------------------------------------
+
+
+def test_the_picture_lists_each_kind_most_recent_first_with_counts_and_links() -> None:
+    p = a_customer_with_everything()
+    shown = sections_for(p.manager, p.customer.id)
+    assert list(shown) == ['orders', 'requests', 'returns', 'documents', 'activity', 'segments']
+    orders_shown = shown['orders']
+    assert [r.title for r in orders_shown.rows] == [f'Order {p.pending.number}', f'Order {p.paid.number}']
+    assert [r.href for r in orders_shown.rows] == [f'/orders/{p.pending.number}', f'/orders/{p.paid.number}']
+    assert (orders_shown.total, orders_shown.see_all) == (2, f'/orders?customer_id={p.customer.id}')
+    assert [(r.title, r.href) for r in shown['requests'].rows] == [(SUBJECT, f'/requests/{p.request.number}')]
+    assert [r.title for r in shown['returns'].rows] == [f'Return {p.rma.number}']
+    assert shown['returns'].rows[0].href == f'/orders/{p.paid.number}'
+    assert [r.title.split(' ')[0] for r in shown['documents'].rows] == ['Invoice']
+    assert [r.title for r in shown['activity'].rows] == ['Added to cart']
+    assert [r.title for r in shown['segments'].rows] == [SEGMENT]
+
+
+def test_an_agent_without_the_invoice_permission_gets_no_invoices_even_from_the_service() -> None:
+    p = a_customer_with_everything()
+    agent = make_user('agent')
+    assert 'documents' not in sections_for(agent, p.customer.id)
+    assert 'segments' not in sections_for(agent, p.customer.id)  # nor segments: agents do not read them
+    with read_session() as session, pytest.raises(PermissionDenied):
+        customer_picture.customer_documents(session=session, actor=agent, record_id=p.customer.id, limit=5)
+
+
+def test_a_company_lists_its_contacts_and_their_orders_and_requests() -> None:
+    p = a_customer_with_everything()
+    make_customer('not.a.contact@example.com')
+    shown = sections_for(p.manager, p.company_id, COMPANIES)
+    assert [r.href for r in shown['contacts'].rows] == [f'/customers/{p.customer.id}']
+    assert [r.title for r in shown['orders'].rows] == [f'Order {p.pending.number}', f'Order {p.paid.number}']
+    assert [r.title for r in shown['requests'].rows] == [SUBJECT]
+
+
+# --- what a person sees -----------------------------------------------------------------------------------------------
+
+
+async def test_support_opens_a_customer_sees_everything_and_follows_a_link(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await user.should_see(EMAIL, retries=40)
+    for text in (
+        NAME,  # hostile text shows as text
+        COMPANY,
+        'Orders',
+        f'Order {p.pending.number}',
+        f'Order {p.paid.number}',
+        SUBJECT,
+        f'Return {p.rma.number}',
+        'Invoices and credit notes',
+        'Added to cart',
+        SEGMENT,
+    ):
+        await user.should_see(text)
+    await user.should_not_see(f'Order {p.other.number}')
+    await user.should_not_see('Banned ones')
+    user.find(f'Order {p.paid.number}').click()
+    await user.should_see('placed', retries=40)  # the order's own page
+    await user.should_see(marker='customer-link')  # …which leads back to the customer
+    await user.should_see(COMPANY)
+
+
+async def test_see_all_opens_the_list_filtered_to_the_customer(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await user.should_see(marker='see-all-orders', retries=40)
+    user.find(marker='see-all-orders').click()
+    await rows_show(user, p.paid.number, p.pending.number, absent=(p.other.number,), column='number')
+
+
+async def test_an_agent_sees_the_customer_without_invoices(user: User) -> None:
+    p = a_customer_with_everything()
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path=f'/customers/{p.customer.id}')
+    await user.should_see(f'Order {p.paid.number}', retries=40)
+    await user.should_see(SUBJECT)
+    await user.should_not_see('Invoices and credit notes')
+    await user.should_not_see('INV-')
+
+
+async def test_a_company_page_lists_its_contacts_and_their_orders(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path=f'/companies/{p.company_id}')
+    await user.should_see(COMPANY, retries=40)
+    await user.should_see('Contacts')
+    await user.should_see(NAME)
+    await user.should_see(f'Order {p.pending.number}')
+    await user.should_see(SUBJECT)
+    user.find(NAME).click()
+    await user.should_see('Invoices and credit notes', retries=40)  # the contact's own page
+
+
+async def test_the_request_page_links_to_the_customer_and_the_company(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path=f'/requests/{p.request.number}')
+    await user.should_see(marker='customer-link', retries=40)
+    user.find(marker='company-link').click()
+    await user.should_see('Contacts', retries=40)
+    await user.should_see(NAME)
+
+
+async def test_an_unknown_customer_says_so(user: User) -> None:
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path='/customers/999999')
+    await user.should_see('This record does not exist, or you may not read it.', retries=40)
+
+
+def test_a_stored_customer_is_found_by_email() -> None:  # the factory links orders to the customer made first
+    p = a_customer_with_everything()
+    with read_session() as session:
+        assert session.exec(select(Order.customer_id).where(Order.id == p.paid.id)).one() == p.customer.id
