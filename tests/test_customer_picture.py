@@ -9,6 +9,7 @@ import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import db
 from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, EventType, Order, Return, Ticket, UsageEvent, utcnow
 from backoffice.permissions import PermissionDenied
@@ -17,6 +18,7 @@ from backoffice.services import crud, customer_picture, orders, returns, segment
 
 from .support.factories import advance, make_company, make_customer, make_product, make_user, pay, place, submit_request
 from .support.lists import rows_show
+from .support.plans import plan_of, statements_of
 from .support.signin import sign_in
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
@@ -190,3 +192,30 @@ def test_a_stored_customer_is_found_by_email() -> None:  # the factory links ord
     p = a_customer_with_everything()
     with read_session() as session:
         assert session.exec(select(Order.customer_id).where(Order.id == p.paid.id)).one() == p.customer.id
+
+
+BIG_TABLES = ('orders', 'tickets', 'returns', 'invoices', 'usage_events', 'customers')
+
+
+def test_every_section_reads_by_an_index() -> None:
+    """At a million orders a section may not scan a table: each statement's plan uses an index on the big tables."""
+    p = a_customer_with_everything()
+    engine = db.get_engine()
+    for of, record_id in ((CUSTOMERS, p.customer.id), (COMPANIES, p.company_id)):
+        statements = statements_of(engine, lambda of=of, record_id=record_id: sections_for(p.manager, record_id, of))
+        assert statements
+        for statement, parameters in statements:
+            plan = plan_of(engine, statement, parameters)
+            scans = [line for line in plan.splitlines() if _scans_a_big_table(line)]
+            assert not scans, f'{statement}\n{plan}'
+
+
+def _scans_a_big_table(line: str) -> bool:
+    words = line.replace('"', ' ').split()
+    if engine_is_sqlite():
+        return len(words) >= 2 and words[0] == 'SCAN' and words[1] in BIG_TABLES and 'INDEX' not in line
+    return 'Seq Scan on' in line and any(f'Seq Scan on {t} ' in line + ' ' for t in BIG_TABLES)
+
+
+def engine_is_sqlite() -> bool:
+    return db.get_engine().dialect.name == 'sqlite'
