@@ -86,7 +86,7 @@ class RecordPage:
                 icon='edit' if writable else 'info',
                 on_click=lambda: open_record(resource, record.id, on_saved=self.reload),
             ).props('outline').mark('open-record')
-        with ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-x-6 gap-y-2'):
+        with ui.element('div').classes('w-full grid grid-cols-2 lg:grid-cols-4 gap-x-6 gap-y-2'):
             for column in resource.columns:
                 if column.name == resource.title:
                     continue
@@ -97,7 +97,7 @@ class RecordPage:
                         shown = self.related.get(column.name, '')
                         record_link(column.related, value, shown, self.user)
                     else:
-                        ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-all')
+                        ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-words')
 
 
 def _section(section: RecordSection, found: SectionRows) -> None:

@@ -3,73 +3,24 @@ the most recent first, and only the sections the reader may read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice import db
-from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, EventType, Order, Return, Ticket, UsageEvent, utcnow
+from backoffice.db import read_session
+from backoffice.models import Order
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
-from backoffice.services import crud, customer_picture, orders, returns, segments
+from backoffice.services import crud, customer_picture
 
-from .support.factories import advance, make_company, make_customer, make_product, make_user, pay, place, submit_request
+from .support.factories import make_customer, make_user
 from .support.lists import rows_show
+from .support.picture import COMPANY, EMAIL, NAME, SEGMENT, SUBJECT, a_customer_with_everything
 from .support.plans import plan_of, statements_of
 from .support.signin import sign_in
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
-EMAIL = 'pat.picture@example.com'
-NAME = 'Pat "Quote": <script>window.__pwned=1</script>'
-COMPANY = 'Acme "Ltd": <b>bold</b>'
-SUBJECT = 'Refund? "Now": <script>window.__pwned=1</script>'
-SEGMENT = 'Active "VIP": <i>x</i>'
-
-
-@dataclass
-class Picture:
-    manager: object
-    customer: Customer
-    company_id: int
-    paid: Order  # paid, invoiced, shipped, with a return
-    pending: Order  # placed after the paid one
-    request: Ticket
-    rma: Return
-    other: Order  # someone else's
-
-
-def a_customer_with_everything() -> Picture:
-    manager = make_user('manager')
-    company = make_company(COMPANY)
-    customer = make_customer(EMAIL, name=NAME, company_id=company.id)
-    make_product('MUG', stock_on_hand=20, actor=manager)
-    paid = place(('MUG', 2), email=EMAIL)
-    pay(manager, paid)
-    paid = advance(manager, paid, 'pack', 'ship')
-    pending = place(('MUG', 1), email=EMAIL)
-    other = place(('MUG', 1), email='someone.else@example.com')
-    request = submit_request(SUBJECT, email=EMAIL, order_number=paid.number)
-    with read_session() as session:
-        line = orders.order_lines(session, paid.id)[0]
-    with session_scope() as session:
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=paid.id,
-            reason='Too small',
-            lines=[{'order_line_id': line.id, 'quantity': 1}],
-        )
-        session.add(
-            UsageEvent(client_id='picture-1', type=int(EventType.cart_add), ts=utcnow(), customer_id=customer.id)
-        )
-        session.commit()
-    with session_scope() as session:
-        segments.save_segment(session=session, actor=manager, name=SEGMENT, filters={'status': 'active'})
-        segments.save_segment(session=session, actor=manager, name='Banned ones', filters={'status': 'banned'})
-    return Picture(manager, customer, company.id, paid, pending, request, rma, other)
 
 
 def sections_for(actor, record_id: int, of=CUSTOMERS) -> dict:
