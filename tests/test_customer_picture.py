@@ -15,7 +15,7 @@ from backoffice.resources import resource
 from backoffice.services import crud, customer_picture
 
 from .support.factories import make_customer, make_user
-from .support.lists import rows_show
+from .support.lists import open_row, rows_show
 from .support.picture import COMPANY, EMAIL, NAME, SEGMENT, SUBJECT, a_customer_with_everything
 from .support.plans import plan_of, statements_of
 from .support.signin import sign_in
@@ -110,6 +110,9 @@ async def test_an_agent_sees_the_customer_without_invoices(user: User) -> None:
     await user.should_see(SUBJECT)
     await user.should_not_see('Invoices and credit notes')
     await user.should_not_see('INV-')
+    await user.open(f'/orders/{p.paid.number}')  # nor on the order's page
+    await user.should_see(f'Order {p.paid.number}', retries=40)
+    await user.should_not_see(marker='document')
 
 
 async def test_a_company_page_lists_its_contacts_and_their_orders(user: User) -> None:
@@ -131,6 +134,16 @@ async def test_the_request_page_links_to_the_customer_and_the_company(user: User
     user.find(marker='company-link').click()
     await user.should_see('Contacts', retries=40)
     await user.should_see(NAME)
+
+
+async def test_the_customer_dialog_opens_the_customer_page(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path='/customers')
+    await rows_show(user, EMAIL)
+    open_row(user, EMAIL)
+    await user.should_see(marker='record-page', retries=40)
+    user.find(marker='record-page').click()
+    await user.should_see('Invoices and credit notes', retries=40)
 
 
 async def test_an_unknown_customer_says_so(user: User) -> None:
