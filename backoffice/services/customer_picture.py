@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from backoffice.engine.declaration import SectionRow, SectionRows
+from backoffice.errors import ValidationFailed
 from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
 from backoffice.services import segments
@@ -124,7 +125,7 @@ def customer_segments(*, session: Session, actor: Any, record_id: int, limit: in
     for segment in segments.saved_segments(session=session):
         try:
             which = segments.read_filters(segment.filters)
-        except Exception:  # noqa: BLE001  a segment saved under older rules is not one this customer can be in
+        except ValidationFailed:  # a segment saved under older rules is not one this customer can be in
             continue
         conditions = segments.conditions(session, which, customer_id=record_id)
         found = session.execute(
