@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.engine.declaration import SectionRows
@@ -16,7 +16,7 @@ from backoffice.services import crud
 
 from . import live
 from .format import display_value, when
-from .forms import FAILED, call_now
+from .forms import FAILED, call, call_now
 from .links import record_link, site_link
 from .resource_form import open_record
 from .session import acting_user
@@ -59,8 +59,8 @@ class RecordPage:
         user = acting_user()
         if user is None or self.box.is_deleted:
             return
-        loaded = await run.io_bound(_load, user, self.resource, self.record_id)
-        if not self.box.is_deleted:
+        loaded = await call(_load, user, self.resource, self.record_id)
+        if loaded is not FAILED and not self.box.is_deleted:
             self.record, self.related, self.sections = loaded
             self.render()
 

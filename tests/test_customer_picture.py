@@ -8,7 +8,7 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice import db
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import Order
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
@@ -144,6 +144,22 @@ async def test_the_customer_dialog_opens_the_customer_page(user: User) -> None:
     await user.should_see(marker='record-page', retries=40)
     user.find(marker='record-page').click()
     await user.should_see('Invoices and credit notes', retries=40)
+
+
+async def test_the_page_follows_a_change_made_elsewhere(user: User) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await user.should_see(NAME, retries=40)
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=p.manager,
+            resource=CUSTOMERS,
+            record_id=p.customer.id,
+            version=p.customer.version,
+            changes={'name': 'Pat Renamed: "<b>"'},
+        )
+    await user.should_see('Pat Renamed: "<b>"', retries=40)
 
 
 async def test_an_unknown_customer_says_so(user: User) -> None:
