@@ -194,7 +194,7 @@ def plans(engine, call) -> list[str]:
     seen = []
 
     def record(_connection, _cursor, statement, parameters, _context, _executemany) -> None:
-        if statement.lstrip().upper().startswith('SELECT'):
+        if statement.lstrip().upper().startswith(('SELECT', 'WITH')):
             seen.append((statement, parameters))
 
     event.listen(engine, 'before_cursor_execute', record)

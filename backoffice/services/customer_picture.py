@@ -170,20 +170,35 @@ def company_contacts(*, session: Session, actor: Any, record_id: int, limit: int
 def company_orders(*, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows:
     """The orders of the company's contacts: each contact's by ix_orders_customer_placed_id."""
     require(actor, 'orders.read')
-    contacts = select(Customer.id).where(Customer.company_id == record_id)
-    where = [col(Order.customer_id).in_(contacts)]
-    found = session.execute(
-        select(Order).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(limit)
-    ).scalars()
+    where = [col(Order.customer_id).in_(_contacts(record_id))]
+    found = session.execute(_newest_of_contacts(Order, Order.placed_at, record_id, limit)).scalars()
     return _rows(session, [_order_row(order) for order in found], Order, where)
 
 
 def company_requests(*, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows:
     require(actor, 'tickets.read')
-    contacts = select(Customer.id).where(Customer.company_id == record_id)
-    where = [col(Ticket.customer_id).in_(contacts)]
-    found = session.execute(select(Ticket).where(*where).order_by(col(Ticket.id).desc()).limit(limit)).scalars()
+    where = [col(Ticket.customer_id).in_(_contacts(record_id))]
+    found = session.execute(_newest_of_contacts(Ticket, Ticket.id, record_id, limit)).scalars()
     return _rows(session, [_request_row(ticket) for ticket in found], Ticket, where)
+
+
+def _contacts(company_id: int) -> Any:
+    return select(Customer.id).where(Customer.company_id == company_id)
+
+
+def _newest_of_contacts(model: Any, newest: Any, company_id: int, limit: int) -> Any:
+    """The newest rows of the company's contacts, read contact by contact (their customer_id index) into a
+    materialized set, sorted there, and only the first `limit` rows read whole. Left to itself, PostgreSQL walks the
+    whole table's date index backwards, probing each row's customer for the company: 70 ms for a large company at a
+    million orders, the whole index for a small one."""
+    theirs = (
+        select(model.id.label('id'), newest.label('newest'))
+        .where(col(model.customer_id).in_(_contacts(company_id)))
+        .cte(f'company_{model.__tablename__}')
+        .prefix_with('MATERIALIZED')
+    )
+    first = select(theirs).order_by(theirs.c.newest.desc(), theirs.c.id.desc()).limit(limit).subquery()
+    return select(model).join(first, first.c.id == model.id).order_by(first.c.newest.desc(), first.c.id.desc())
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 
 
 def statements_of(engine: Engine, call: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """The SELECT statements (with their parameters) `call` sends through `engine`."""
+    """The reading statements (SELECT or WITH, with their parameters) `call` sends through `engine`."""
     seen: list[tuple[str, Any]] = []
 
     def record(_connection, _cursor, statement, parameters, _context, _executemany) -> None:
-        if statement.lstrip().upper().startswith('SELECT'):
+        if statement.lstrip().upper().startswith(('SELECT', 'WITH')):
             seen.append((statement, parameters))
 
     event.listen(engine, 'before_cursor_execute', record)
