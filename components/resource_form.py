@@ -20,6 +20,7 @@ from backoffice.services import crud
 
 from .forms import FAILED, call, call_now, clear_errors, page_dialog, show_secret_once
 from .image_field import image_input
+from .links import site_link
 from .related_select import related_select
 from .session import acting_user
 from .undo import offer_undo
@@ -84,6 +85,10 @@ class RecordDialog:
             ui.label(title).classes('text-lg font-medium truncate')
             if self.record is not None and getattr(self.record, 'deleted_at', None):
                 ui.badge('in the trash', color='negative')
+            elif self.record is not None and self.resource.page:  # its whole picture: orders, requests…
+                site_link('Open page', self.resource.page_of(self.record)).classes('text-sm shrink-0').mark(
+                    'record-page'
+                )
 
     def _form(self) -> None:
         self.inputs: dict[str, ui.element] = {}

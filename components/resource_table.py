@@ -309,7 +309,38 @@ class ResourceTable:
                 done=self.load,
                 tools=self.bulk_tools,
             )
+        self._filter_from_address()
         ui.timer(0, self.load, once=True)
+
+    def _filter_from_address(self) -> None:
+        """Start filtered by the related records the page's address names (/orders?customer_id=12): a record page's
+        "See all" links, which can be bookmarked and opened in a new tab."""
+        try:
+            params = ui.context.client.request.query_params
+        except RuntimeError:  # no page request (a list built later by a handler)
+            return
+        given = {
+            f.name: (f, int(params[f.name]))
+            for f in self.resource.filters
+            if f.kind == 'related' and params.get(f.name, '').isdigit()
+        }
+        if not given:
+            return
+        with read_session() as session:
+            titles = {
+                name: crud.titles_for(session=session, resource=RESOURCES[f.related], ids={value}).get(value)
+                for name, (f, value) in given.items()
+            }
+        self._applying = True
+        try:
+            for name, (_, value) in given.items():
+                if titles[name] is None:  # no such record (or one in the trash): the list is not narrowed to nothing
+                    continue
+                self.state['filters'][name] = value
+                control = self.controls[name]
+                control.set_options({**control.options, value: titles[name]}, value=value)
+        finally:
+            self._applying = False
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'

@@ -16,10 +16,11 @@ from backoffice.formatting import when
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
-from backoffice.services import documents, invoices, orders, payments, returns
+from backoffice.services import customer_picture, documents, invoices, orders, payments, returns
 from backoffice.validation import is_web_address
 from components import live
 from components.forms import FAILED, call, page_dialog
+from components.links import record_link
 from components.order_draft import DraftDialog
 from components.return_dialog import start_return
 from components.screens import screen
@@ -38,6 +39,7 @@ class Loaded:
     returns: list
     return_lines: dict[int, list]
     events: list
+    company: tuple[int, str] | None  # the customer's company: id and name
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -48,12 +50,15 @@ def load(session, user: User, number: str) -> Loaded:
         lines=orders.order_lines(session, order.id),
         payments=payments.payments_of(session=session, actor=user, order_id=order.id),
         refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
-        documents=invoices.documents_of(session=session, actor=user, order_id=order.id),
+        documents=invoices.documents_of(session=session, actor=user, order_id=order.id)
+        if can(user, 'invoices.read')
+        else [],
         shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
         carriers=orders.carriers(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         events=orders.timeline(session=session, actor=user, order_id=order.id),
+        company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
     )
 
 
@@ -103,7 +108,9 @@ class OrderScreen:
                 ui.label(f'placed {when(order.placed_at)}').classes('text-sm text-gray-500')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')
-                ui.label(order.email)
+                record_link('customers', order.customer_id, order.email, self.user)
+                if data.company is not None:
+                    record_link('companies', data.company[0], data.company[1], self.user)
                 if order.external_id:
                     ui.label(f'shop id {order.external_id}')
             if self.may_write:

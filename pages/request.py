@@ -14,9 +14,10 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, returns, tickets
+from backoffice.services import crud, customer_picture, returns, tickets
 from components import live, presence
 from components.forms import FAILED, call
+from components.links import record_link
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
@@ -79,6 +80,7 @@ class RequestScreen:
             for m in messages
         ]
         self.customer = customer
+        self.company = customer_picture.company_of(session=session, actor=user, customer_id=customer.id)
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
@@ -119,7 +121,9 @@ class RequestScreen:
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     ui.label(self.customer.name or '')
-                    ui.label(self.customer.email)
+                    record_link('customers', self.customer.id, self.customer.email, self.user)
+                    if self.company is not None:
+                        record_link('companies', self.company[0], self.company[1], self.user)
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
                 self._select('status', 'Status', STATUSES, ticket.status.value)

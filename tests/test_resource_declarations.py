@@ -11,6 +11,7 @@ from backoffice.engine.declaration import (
     DeclarationError,
     Filter,
     FormField,
+    RecordSection,
     RelatedList,
     Resource,
     check_references,
@@ -38,6 +39,10 @@ def customers_like(**changes) -> Resource:
     return Resource(**fields)
 
 
+def _nothing(**_) -> None:
+    return None
+
+
 @pytest.fixture(autouse=True)
 def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(declaration, 'RESOURCES', dict(declaration.RESOURCES))
@@ -57,6 +62,15 @@ def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
         (
             {'actions': (Action('ban', 'Ban', run=lambda **_: None, permission='customers.bann'),)},
             "action 'ban' permission 'customers.bann' is not a known permission",
+        ),
+        ({'page': '/broken/{uid}'}, "page 'uid' is not an attribute of Customer"),
+        (
+            {'page': '/broken/{id}', 'sections': (RecordSection('orders', 'Orders', 'orders.raed', load=_nothing),)},
+            "section 'orders' permission 'orders.raed' is not a known permission",
+        ),
+        (
+            {'sections': (RecordSection('orders', 'Orders', 'orders.read', load=_nothing),)},
+            'sections are shown on the record page: declare its `page`',
         ),
     ],
 )

@@ -3,8 +3,10 @@ listing engine, the record service, export, import and every list and form in th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from string import Formatter
 from typing import Any, Literal, Protocol
 
@@ -79,6 +81,47 @@ class RelatedList:
     label: str
     resource: str
     filter: str
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    """One record in a record page's section: what names it, a line of details, and the address of its own page."""
+
+    title: str
+    detail: str = ''
+    href: str = ''
+    status: str = ''  # a stored value, shown by the section's label for it
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SectionRows:
+    """What a section shows: its first rows (the most recent first), how many there are in all (`total`, or at least
+    `total` when `more`), and the address of the whole filtered list."""
+
+    rows: list[SectionRow]
+    total: int
+    more: bool = False
+    see_all: str = ''
+
+
+class LoadSection(Protocol):
+    """A section's query: a core service function that checks `permission` itself and reads by an index."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows: ...
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """A section of a record's page (a customer's orders): shown only to those holding `permission`, which `load`
+    enforces as well."""
+
+    key: str
+    label: str
+    permission: str
+    load: LoadSection
+    statuses: dict[str, str] | None = None  # labels of the rows' status values
+    empty: str = 'None yet.'
 
 
 @dataclass(frozen=True)
@@ -161,6 +204,9 @@ class Resource:
     # conditions on the rows this actor may read, applied to every list, count, export and record read (the audit
     # log shows an entry only to those who may read the record it is about)
     row_filter: Callable[[Any], list[Any]] | None = None
+    # the record's own page, a path with the record's attributes in braces ('/customers/{id}'), and its sections
+    page: str = ''
+    sections: tuple[RecordSection, ...] = ()
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
@@ -191,6 +237,10 @@ class Resource:
     @property
     def write_permission(self) -> str:
         return self.write or f'{self.permission}.write'
+
+    def page_of(self, record: Any) -> str:
+        """The address of a record's own page ('' when the resource has none)."""
+        return self.page.format_map({name: getattr(record, name) for name in _path_names(self.page)})
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -287,6 +337,11 @@ def _problems(resource: Resource) -> list[str]:
     if not resource.read_only:
         permissions.append(('write permission', resource.write_permission))
     permissions += [(f'action {a.key!r} permission', a.permission) for a in resource.actions]
+    permissions += [(f'section {s.key!r} permission', s.permission) for s in resource.sections]
+    for name in _path_names(resource.page):
+        attribute('page', name)
+    if resource.sections and not resource.page:
+        problems.append('sections are shown on the record page: declare its `page`')
     for kind, name in permissions:
         if name not in PERMISSIONS:
             problems.append(f'{kind} {name!r} is not a known permission')
@@ -296,6 +351,10 @@ def _problems(resource: Resource) -> list[str]:
 def link_fields(link: str) -> list[str]:
     """The record's fields a link template names: '/orders/{number}' → ['number']."""
     return [name for _, name, _, _ in Formatter().parse(link) if name]
+
+
+def _path_names(path: str) -> list[str]:
+    return re.findall(r'\{(\w+)\}', path)
 
 
 def resource(key: str) -> Resource:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.engine.declaration import (
+    Action,
+    Column,
+    Filter,
+    FormField,
+    RecordSection,
+    RelatedList,
+    Resource,
+    register,
+)
 from backoffice.events import Topic
 from backoffice.models import (
     Company,
@@ -13,6 +22,10 @@ from backoffice.models import (
     CustomerStatus,
     CustomerUpdate,
 )
+from backoffice.resources.purchasing import RETURN_STATUSES
+from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.support import STATUSES as REQUEST_STATUSES
+from backoffice.services import customer_picture as picture
 from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
@@ -47,6 +60,14 @@ COMPANIES = register(
         search=('name', 'vat_number'),
         default_sort='name',
         related_lists=(RelatedList('Contacts', 'customers', 'company_id'),),
+        page='/companies/{id}',
+        sections=(
+            RecordSection('contacts', 'Contacts', 'customers.read', picture.company_contacts, statuses=STATUSES),
+            RecordSection('orders', "Contacts' orders", 'orders.read', picture.company_orders, statuses=ORDER_STATUSES),
+            RecordSection(
+                'requests', "Contacts' requests", 'tickets.read', picture.company_requests, statuses=REQUEST_STATUSES
+            ),
+        ),
     )
 )
 
@@ -98,6 +119,15 @@ CUSTOMERS = register(
         unique=('email',),
         check_change=status_change_allowed,
         erase_when_kept=erase_personal_data,
+        page='/customers/{id}',
+        sections=(
+            RecordSection('orders', 'Orders', 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
+            RecordSection('requests', 'Requests', 'tickets.read', picture.customer_requests, statuses=REQUEST_STATUSES),
+            RecordSection('returns', 'Returns', 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
+            RecordSection('documents', 'Invoices and credit notes', 'invoices.read', picture.customer_documents),
+            RecordSection('activity', 'Recent activity', 'customers.read', picture.customer_usage),
+            RecordSection('segments', 'Segments', 'segments.read', picture.customer_segments, empty='In no segment.'),
+        ),
         actions=(
             Action(
                 'ban',

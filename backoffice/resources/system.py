@@ -31,7 +31,7 @@ OTHER_AUDITED_TYPES = {
     'api_key': AuditedType('settings.manage', 'API keys', 'API key', '/settings'),
     'system': AuditedType('system.manage', 'System', 'system', '/system'),
     'invoices': AuditedType(
-        'orders.read', 'Invoices', 'invoice', '/orders/{order_id}', model=Invoice, related={'order_id': 'orders'}
+        'invoices.read', 'Invoices', 'invoice', '/orders/{order_id}', model=Invoice, related={'order_id': 'orders'}
     ),
     'segments': AuditedType('segments.read', 'Segments', 'segment', '/segments'),
     'kpi_definitions': AuditedType('kpis.read', 'KPI definitions', 'KPI definition'),

@@ -11,10 +11,10 @@ from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
-from backoffice.engine.declaration import Outcome, Resource
+from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ValidationFailed, field_errors
 from backoffice.models import AuditEntry, User, utcnow
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit
 
 
@@ -28,6 +28,18 @@ def get_record(*, session: Session, actor: User, resource: Resource, record_id: 
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
     return record
+
+
+def record_sections(
+    *, session: Session, actor: User, resource: Resource, record_id: int, limit: int = 5
+) -> list[tuple[RecordSection, SectionRows]]:
+    """The sections of a record's page this actor may read, each with its first rows; the others are left out."""
+    get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+    return [
+        (section, section.load(session=session, actor=actor, record_id=record_id, limit=limit))
+        for section in resource.sections
+        if can(actor, section.permission)
+    ]
 
 
 def create_record(
