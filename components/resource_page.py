@@ -9,13 +9,13 @@ from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.engine.declaration import SectionRows
+from backoffice.formatting import display_value, when
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, RecordSection, Resource
 from backoffice.services import crud
 
 from . import live
-from .format import display_value, when
 from .forms import FAILED, call, call_now
 from .links import record_link, site_link
 from .resource_form import open_record
