@@ -80,6 +80,8 @@ class ResourceTable:
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
         self._refresh_pending = False
+        self._check_pending = False
+        self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -189,11 +191,15 @@ class ResourceTable:
             self._show_arrivals()
             if self.page > 1:  # keep the rows the reader is looking at where they are
                 return
-        if (
-            payload.get('id') in shown
-            or shown & set(payload.get('ids') or ())
-            or payload.get('action') in {'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}
-        ):
+        changed = ({payload.get('id')} | set(payload.get('ids') or ())) - {None}
+        if shown & changed or payload.get('action') in {
+            'created',
+            'restored',
+            'deleted',
+            'purged',
+            'imported',
+            'import_reverted',
+        }:
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
@@ -201,6 +207,32 @@ class ResourceTable:
             background_tasks.create(
                 self._refresh_after_change(), name=f'refresh {self.resource.key} list', context=ui.context.slot
             )
+        elif changed and self.page == 1 and not self.state['trash']:
+            # a record out of sight changed: it may belong here now (it became unassigned, breached its SLA, got a
+            # follow-up); ask once per burst which of them the search and filters match, and show them if any do
+            self._candidates |= changed
+            if not self._check_pending:
+                self._check_pending = True
+                background_tasks.create(
+                    self._show_if_members(), name=f'check {self.resource.key} list', context=ui.context.slot
+                )
+
+    async def _show_if_members(self) -> None:
+        await asyncio.sleep(REFRESH_DELAY)
+        self._check_pending = False
+        candidates, self._candidates = self._candidates, set()
+        user = acting_user()
+        if self.table.is_deleted or user is None or self._refresh_pending:
+            return
+        found = await call(self._members, user, self.request(1), candidates)
+        if found is FAILED or not found or self.table.is_deleted or self.page != 1:
+            return
+        self.cursor = None
+        await self.load(shared=True)
+
+    def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
+        with read_session() as session:
+            return query.matching_among(session=session, actor=user, resource=self.resource, request=request, ids=ids)
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""

@@ -229,11 +229,13 @@ class RequestScreen:
                 return action(session, user)
 
         shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
-        if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
-            return False
-        if done:
-            ui.notify(done, type='positive')
-        await self.reload()
+        # in a box that stays: the control that was used may be rebuilt by the live update of this very change
+        with self.stale_box:
+            if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
+                return False
+            if done:
+                ui.notify(done, type='positive')
+            await self.reload()
         return True
 
     def _stale(self, error: StaleRecord) -> None:

@@ -56,13 +56,14 @@ TICKETS = register(
         description='Customer requests: assignment, SLA, replies and notes',
         columns=(
             Column('number', 'No.', kind='number'),
+            # the agents' headline: next to the number, so it is in sight on a phone and on a laptop alike
+            Column('sla_due_at', 'SLA due', kind='due'),
             Column('subject', 'Subject', wrap=True),
             Column('customer_id', 'Customer', kind='related', related='customers', sortable=False, on_phone=False),
             Column('type', 'Type', kind='choice', choices=TYPES, on_phone=False),
-            Column('priority', 'Priority', kind='choice', choices=PRIORITIES),
+            Column('priority', 'Priority', kind='choice', choices=PRIORITIES, on_phone=False),
             Column('status', 'Status', kind='choice', choices=STATUSES),
             Column('assignee_id', 'Assignee', kind='related', related='staff', sortable=False, on_phone=False),
-            Column('sla_due_at', 'SLA due', kind='due', on_phone=False),
             Column('updated_at', 'Updated', kind='datetime', on_phone=False),
             # under "Columns", and in the Bugs queue
             Column(
