@@ -1,4 +1,4 @@
-"""How values read on screen: dates, times and durations."""
+"""How values read on screen: dates, times, durations and amounts of money."""
 
 from __future__ import annotations
 
@@ -56,3 +56,13 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     if isinstance(value, list | tuple):
         return ', '.join(str(item) for item in value)
     return str(value)
+
+
+CURRENCY_SIGNS = {'EUR': '€', 'USD': '$', 'GBP': '£'}
+
+
+def money(amount: Decimal | int | str, currency: str) -> str:
+    """An amount as people write it: '€42.00', '$1,250.50', or '42.00 CHF' for a currency without a sign here."""
+    text = f'{Decimal(amount):,.2f}'
+    sign = CURRENCY_SIGNS.get(currency)
+    return f'{sign}{text}' if sign else f'{text} {currency}'
