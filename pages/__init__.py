@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     orders,
     products,
     purchases,
+    rate,
     request,
     requests,
     returns,

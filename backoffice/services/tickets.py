@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -301,10 +302,10 @@ def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: in
 
 
 def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketMessage:
-    """Put a failed reply back in the outbox."""
+    """Put a failed reply (or solved notice) back in the outbox."""
     require(actor, 'tickets.write')
     message = session.get(TicketMessage, message_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
-    if message is None or message.kind != MessageKind.reply:
+    if message is None or message.kind not in (MessageKind.reply, MessageKind.notice):
         raise NotFound('This reply no longer exists.')
     if message.delivery != Delivery.failed:
         raise ValidationFailed({'': 'Only a reply that failed to send can be sent again'})
@@ -374,6 +375,42 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
         'rated',
         summary=f'Rated {score}/5 by the customer',
     )
+
+
+SOLVED_NOTICE = (
+    'We have marked your request #{number} "{subject}" as solved.\n\n'
+    'If anything is still not right, write to us again quoting request #{number}.'
+)
+
+
+def solved_notice(ticket: Ticket, actor: User | None) -> TicketMessage:
+    """The email that tells the customer their request is solved; services/mail.py adds the link to rate it when it
+    sends it (the link carries the request's token, so it is never stored in the thread agents read)."""
+    return TicketMessage(
+        ticket_id=ticket.id,
+        kind=MessageKind.notice,
+        author_id=actor.id if actor is not None else None,
+        body=SOLVED_NOTICE.format(number=ticket.number, subject=ticket.subject),
+        created_at=utcnow(),
+        delivery=Delivery.queued,
+    )
+
+
+@dataclass(frozen=True)
+class RatingLink:
+    """What the public rating page shows for the number and token of a customer's link."""
+
+    number: int
+    subject: str
+    rateable: bool  # solved or closed, and not rated yet
+    rated: bool
+
+
+def rating_link(*, session: Session, number: int | str, token: str) -> RatingLink:
+    """The request a rating link names, if its token matches (NotFound otherwise, telling nothing more)."""
+    ticket = _ticket_of_customer(session, number, token=token)
+    rated = ticket.rated_at is not None
+    return RatingLink(ticket.number, ticket.subject, ticket.status in DONE and not rated, rated)
 
 
 # --- canned replies ---------------------------------------------------------------------------------------------------
@@ -549,6 +586,7 @@ def _save(
     """Set the values, keep the SLA due time in step, stamp, audit with the diff, commit, publish. `touched`: the
     thread changed, so the request counts as changed even when none of its fields did."""
     before = audit.snapshot(ticket)
+    was = ticket.status
     for name, value in values.items():
         setattr(ticket, name, value)
     ticket_sla.refresh_sla_due(ticket)
@@ -558,6 +596,8 @@ def _save(
         return ticket
     stamp(ticket)
     session.add(ticket)
+    if ticket.status == TicketStatus.solved and was != TicketStatus.solved:
+        session.add(solved_notice(ticket, actor))
     audit.record(
         session,
         actor,
