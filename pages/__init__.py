@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     audit,
+    canned_replies,
     carriers,
     categories,
     companies,

@@ -137,13 +137,16 @@ CANNED_REPLIES = register(
         model=CannedReply,
         create=CannedReplyCreate,
         update=CannedReplyUpdate,
+        # every agent uses them (tickets.read); what the whole desk sends in its name is a manager's to write: one
+        # agent's edit would change every colleague's answers
         permission='tickets',
+        write='canned_replies.manage',
         title='title',
         icon='quickreply',
         description='Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} '
         'are filled in',
         columns=(
-            Column('title', 'Title'),
+            Column('title', 'Title', wrap=True),
             Column('updated_at', 'Changed', kind='datetime', on_phone=False),
         ),
         fields=(
