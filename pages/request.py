@@ -16,7 +16,7 @@ from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, returns, tickets
 from components import live, presence
-from components.forms import FAILED, call
+from components.forms import FAILED, call, confirm
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
@@ -265,10 +265,29 @@ class RequestScreen:
         )
 
     async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
-        version = self.ticket.version
+        """Mark as a duplicate, after a confirmation when the original comes from another customer."""
+        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return tickets.duplicate_warning(session=session, actor=user, ticket_id=ticket_id, of_number=of_number)
+
+        with self.stale_box:
+            warning = await call(check, fields={'of_number': field})
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, 'Mark as duplicate anyway', title='Different customers'):
+                return False
         return await self._write(
             lambda session, user: tickets.mark_duplicate(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number
+                session=session,
+                actor=user,
+                ticket_id=ticket_id,
+                version=version,
+                of_number=of_number,
+                other_customer=bool(warning),
             ),
             'Closed as a duplicate',
             fields={'of_number': field},

@@ -30,11 +30,20 @@ def _assign_to_me(*, session, actor, record_id, version) -> Outcome:
     return Outcome(ticket, 'Assigned to you')
 
 
-def _mark_duplicate(*, session, actor, record_id, version, of_number) -> Outcome:
+def _mark_duplicate(*, session, actor, record_id, version, of_number, confirmed: bool = False) -> Outcome:
     ticket = tickets.mark_duplicate(
-        session=session, actor=actor, ticket_id=record_id, version=version, of_number=of_number
+        session=session,
+        actor=actor,
+        ticket_id=record_id,
+        version=version,
+        of_number=of_number,
+        other_customer=confirmed,
     )
     return Outcome(ticket, 'Closed as a duplicate')
+
+
+def _duplicate_warning(*, session, actor, record_id, of_number) -> str | None:
+    return tickets.duplicate_warning(session=session, actor=actor, ticket_id=record_id, of_number=of_number)
 
 
 # Requests arrive by the intake (API, contact form); "New request" here logs one for a customer (a phone call) through
@@ -123,6 +132,7 @@ TICKETS = register(
                 icon='content_copy',
                 inputs=(FormField('of_number', 'Duplicate of request no.', kind='number', required=True),),
                 visible=lambda t: t.status != TicketStatus.closed,
+                warn=_duplicate_warning,  # the original comes from another customer
             ),
         ),
     )

@@ -269,17 +269,44 @@ def may_mark_duplicate(ticket: Ticket) -> bool:
     return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None
 
 
-def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: int, of_number: int | str) -> Ticket:
-    """Close a request as a duplicate of an earlier one (a note in its thread says which)."""
+DIFFERENT_CUSTOMERS = (
+    'Request #{number} comes from {customer} and request #{original} from {other}: two different customers. '
+    'Closing it as a duplicate means {customer} gets no answer of their own.'
+)
+
+
+def duplicate_warning(*, session: Session, actor: User, ticket_id: int, of_number: int | str) -> str | None:
+    """What to confirm before marking this request a duplicate of that one: their customers differ (None: nothing;
+    a number that names no request is left to mark_duplicate, which says so at the field)."""
+    require(actor, 'tickets.read')
+    ticket = session.get(Ticket, ticket_id)
+    try:
+        original = _original(session, of_number)
+    except ValidationFailed:
+        return None
+    if ticket is None or original.customer_id == ticket.customer_id or original.duplicate_of_id is not None:
+        return None
+    customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, original.customer_id)
+    return DIFFERENT_CUSTOMERS.format(
+        number=ticket.number, customer=_who(customer), original=original.number, other=_who(other)
+    )
+
+
+def mark_duplicate(
+    *,
+    session: Session,
+    actor: User,
+    ticket_id: int,
+    version: int,
+    of_number: int | str,
+    other_customer: bool = False,
+) -> Ticket:
+    """Close a request as a duplicate of an earlier one (a note in its thread says which). The original must come
+    from the same customer unless `other_customer` says the person confirmed duplicate_warning."""
     require(actor, 'tickets.write')
     ticket = _locked(session, ticket_id, version)
-    try:
-        number = int(str(of_number).strip().lstrip('#'))
-    except ValueError:
-        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
-    original = session.exec(select(Ticket).where(Ticket.number == number)).first()
-    if original is None:
-        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    original = _original(session, of_number)
+    number = original.number
     if original.id == ticket.id:
         raise ValidationFailed({'of_number': 'A request cannot be a duplicate of itself'})
     if original.duplicate_of_id is not None:
@@ -287,6 +314,10 @@ def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: in
         raise ValidationFailed({'of_number': f'#{number} is itself a duplicate of #{first.number}: choose that one'})
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'status': 'This request is closed, which is final'})
+    if original.customer_id != ticket.customer_id and not other_customer:
+        raise ValidationFailed(
+            {'of_number': f'Request #{number} comes from another customer: confirm that it is the same request'}
+        )
     now = utcnow()
     session.add(
         TicketMessage(
@@ -314,6 +345,25 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
     audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
     changes.commit(session, (Topic.tickets, {'id': message.ticket_id, 'action': 'delivery'}))
     return message
+
+
+def _original(session: Session, of_number: int | str) -> Ticket:
+    try:
+        number = int(str(of_number).strip().lstrip('#'))
+    except ValueError:
+        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
+    if not 0 < number < 2**31:
+        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    original = session.exec(select(Ticket).where(Ticket.number == number)).first()
+    if original is None:
+        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    return original
+
+
+def _who(customer: Customer | None) -> str:
+    if customer is None:
+        return 'a deleted customer'
+    return f'{customer.name} ({customer.email})' if customer.name else customer.email
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------
