@@ -30,7 +30,7 @@ from .session import acting_user
 PAGE_SIZES = [10, 25, 50, 100]
 REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
 
-_SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) → the read all lists of that page share
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
 _SHARED_LOCK = threading.Lock()
 
 
@@ -133,22 +133,7 @@ class ResourceTable:
     def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
         require(user, self.resource.read_permission)  # each list still checks its own reader
         key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor))
-        with _SHARED_LOCK:
-            future = _SHARED.get(key)
-            owner = future is None
-            if owner:
-                stale = [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]
-                for old in stale:  # reads of earlier generations are never asked for again
-                    del _SHARED[old]
-                future = _SHARED[key] = Future()
-        if owner:
-            try:
-                future.set_result(self._fetch(user, request, cursor))
-            except BaseException as error:
-                future.set_exception(error)
-                with _SHARED_LOCK:
-                    _SHARED.pop(key, None)
-        result, rows = future.result()
+        result, rows = _shared(key, lambda: self._fetch(user, request, cursor))
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
@@ -231,8 +216,24 @@ class ResourceTable:
         await self.load(shared=True)
 
     def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
-        with read_session() as session:
-            return query.matching_among(session=session, actor=user, resource=self.resource, request=request, ids=ids)
+        """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""
+        require(user, self.resource.read_permission)
+        key = (
+            self.resource.key,
+            live.generation(self.resource.key),
+            'members',
+            repr(request),
+            user.role,
+            tuple(sorted(ids)),
+        )
+
+        def check() -> set[int]:
+            with read_session() as session:
+                return query.matching_among(
+                    session=session, actor=user, resource=self.resource, request=request, ids=ids
+                )
+
+        return _shared(key, check)
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""
@@ -523,6 +524,26 @@ class ResourceTable:
                     .props('use-chips')
                     .classes('min-w-60')
                 )
+
+
+def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    """One computation per key for every list that asks at the same time; keys of an earlier generation of the same
+    resource are dropped (they are never asked for again)."""
+    with _SHARED_LOCK:
+        future = _SHARED.get(key)
+        owner = future is None
+        if owner:
+            for old in [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]:
+                del _SHARED[old]
+            future = _SHARED[key] = Future()
+    if owner:
+        try:
+            future.set_result(compute())
+        except BaseException as error:
+            future.set_exception(error)
+            with _SHARED_LOCK:
+                _SHARED.pop(key, None)
+    return future.result()
 
 
 def _count_down(row: dict, names: list[str]) -> dict:
