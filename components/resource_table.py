@@ -206,8 +206,10 @@ class ResourceTable:
         await asyncio.sleep(REFRESH_DELAY)
         self._check_pending = False
         candidates, self._candidates = self._candidates, set()
+        if self.table.is_deleted or self._refresh_pending:  # gone, or about to reload anyway
+            return
         user = acting_user()
-        if self.table.is_deleted or user is None or self._refresh_pending:
+        if user is None:
             return
         found = await call(self._members, user, self.request(1), candidates)
         if found is FAILED or not found or self.table.is_deleted or self.page != 1:
