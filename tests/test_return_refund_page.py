@@ -52,16 +52,16 @@ async def test_refunding_a_return_asks_first_with_the_amount_and_moves_money_onl
 
     user.find(marker='resolve-refund').click()
     question = f'Refund €24.00 to {CUSTOMER} for return {rma.number} (order {order.number})?'
-    await user.should_see(question)
+    await user.should_see(question, retries=40)
     assert fresh(order.id).refunded_total == 0  # nothing moved by opening the question
     user.find(marker='refund-cancel').click()
     await eventually(lambda: not any(dialog.value for dialog in user.find(ui.dialog).elements))
     assert fresh(order.id).refunded_total == 0 and stored_return(rma.id).status == 'received'
 
     user.find(marker='resolve-refund').click()
-    await user.should_see(question)
+    await user.should_see(question, retries=40)
     user.find(marker='refund-confirm').click()
-    await user.should_see(f'Refunded €24.00 for return {rma.number}; a credit note was issued')
+    await user.should_see(f'Refunded €24.00 for return {rma.number}; a credit note was issued', retries=40)
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('24.00'))
     assert stored_return(rma.id).resolution == 'refund'
 
