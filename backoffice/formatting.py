@@ -64,9 +64,17 @@ def due(value: datetime | None, now: datetime | None = None) -> str:
     return f'in {span}' if seconds >= 0 else f'overdue {span}'
 
 
-def money(value: Any) -> str:
-    """An amount with two decimals and thousands separators: 1,234.50."""
-    return f'{Decimal(value):,.2f}'
+CURRENCY_SIGNS = {'EUR': '€', 'USD': '$', 'GBP': '£'}
+
+
+def money(value: Any, currency: str | None = None) -> str:
+    """An amount with two decimals and thousands separators: 1,234.50; with its currency as people write it:
+    '€42.00', '$1,250.50', or '42.00 CHF' for a currency without a sign here."""
+    text = f'{Decimal(value):,.2f}'
+    if currency is None:
+        return text
+    sign = CURRENCY_SIGNS.get(currency)
+    return f'{sign}{text}' if sign else f'{text} {currency}'
 
 
 def label(value: Any, choices: dict[str, str] | None) -> str:

@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, str] = {
     'users.manage': 'Add staff, change roles, deactivate, reset passwords',
     'tickets.read': 'See customer requests',
     'tickets.write': 'Answer, assign and change customer requests',
+    'canned_replies.manage': 'Write, change and delete the canned replies every agent uses',
     'customers.read': 'See customers and companies',
     'customers.write': 'Edit, ban and unban customers and companies',
     'catalog.read': 'See products and stock',
@@ -53,8 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.admin: 'Everything, including staff accounts, settings and system health',
-    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, audit log',
-    Role.agent: 'Support desk: requests and customers; reads orders and products',
+    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, canned replies, audit log',
+    Role.agent: 'Support desk: requests and customers, using the canned replies; reads orders and products',
     Role.viewer: 'Reads everything a manager sees, changes nothing',
 }
 

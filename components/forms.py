@@ -137,3 +137,14 @@ def show_secret_once(label: str, secret: str) -> None:
 def copy_to_clipboard(text: str) -> None:
     ui.clipboard.write(text)  # passed to the browser as a JSON string, never as code
     ui.notify('Copied to the clipboard.', type='positive')
+
+
+async def confirm(question: str, yes: str, *, title: str = 'Please confirm') -> bool:
+    """Ask before going on; True only when the person chose `yes` (a label that says what happens)."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('confirm-dialog'):
+        ui.label(title).classes('text-lg font-medium')
+        ui.label(question).classes('break-words').mark('confirm-question')
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat').mark('confirm-no')
+            ui.button(yes, on_click=lambda: dialog.submit(True)).mark('confirm-yes')
+    return bool(await dialog)

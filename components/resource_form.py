@@ -18,7 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import crud
 
-from .forms import FAILED, call, call_now, clear_errors, page_dialog, show_secret_once
+from .forms import FAILED, call, call_now, clear_errors, confirm, page_dialog, show_secret_once
 from .image_field import image_input
 from .links import site_link
 from .related_select import related_select
@@ -281,6 +281,16 @@ class RecordDialog:
         if inputs is None:
             return
         user = acting_user()
+        if action.warn is not None:
+            warning = await call(
+                _in_session, lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **inputs)
+            )
+            if warning is FAILED:
+                return
+            if warning:
+                if not await confirm(warning, 'Go ahead'):
+                    return
+                inputs = {**inputs, 'confirmed': True}
         result = await self._run(
             lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
         )

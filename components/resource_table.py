@@ -30,7 +30,7 @@ from .session import acting_user
 PAGE_SIZES = [10, 25, 50, 100]
 REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
 
-_SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) → the read all lists of that page share
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
 _SHARED_LOCK = threading.Lock()
 
 
@@ -81,6 +81,8 @@ class ResourceTable:
         self._applying = False
         self._refresh_pending = False
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
+        self._check_pending = False
+        self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -135,22 +137,7 @@ class ResourceTable:
     def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
         require(user, self.resource.read_permission)  # each list still checks its own reader
         key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor))
-        with _SHARED_LOCK:
-            future = _SHARED.get(key)
-            owner = future is None
-            if owner:
-                stale = [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]
-                for old in stale:  # reads of earlier generations are never asked for again
-                    del _SHARED[old]
-                future = _SHARED[key] = Future()
-        if owner:
-            try:
-                future.set_result(self._fetch(user, request, cursor))
-            except BaseException as error:
-                future.set_exception(error)
-                with _SHARED_LOCK:
-                    _SHARED.pop(key, None)
-        result, rows = future.result()
+        result, rows = _shared(key, lambda: self._fetch(user, request, cursor))
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
@@ -193,11 +180,15 @@ class ResourceTable:
             self._show_arrivals()
             if self.page > 1:  # keep the rows the reader is looking at where they are
                 return
-        if (
-            payload.get('id') in shown
-            or shown & set(payload.get('ids') or ())
-            or payload.get('action') in {'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}
-        ):
+        changed = ({payload.get('id')} | set(payload.get('ids') or ())) - {None}
+        if shown & changed or payload.get('action') in {
+            'created',
+            'restored',
+            'deleted',
+            'purged',
+            'imported',
+            'import_reverted',
+        }:
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
@@ -205,6 +196,50 @@ class ResourceTable:
             background_tasks.create(
                 self._refresh_after_change(), name=f'refresh {self.resource.key} list', context=ui.context.slot
             )
+        elif changed and self.page == 1 and not self.state['trash']:
+            # a record out of sight changed: it may belong here now (it became unassigned, breached its SLA, got a
+            # follow-up); ask once per burst which of them the search and filters match, and show them if any do
+            self._candidates |= changed
+            if not self._check_pending:
+                self._check_pending = True
+                background_tasks.create(
+                    self._show_if_members(), name=f'check {self.resource.key} list', context=ui.context.slot
+                )
+
+    async def _show_if_members(self) -> None:
+        await asyncio.sleep(REFRESH_DELAY)
+        self._check_pending = False
+        candidates, self._candidates = self._candidates, set()
+        if self.table.is_deleted or self._refresh_pending:  # gone, or about to reload anyway
+            return
+        user = acting_user()
+        if user is None:
+            return
+        found = await call(self._members, user, self.request(1), candidates)
+        if found is FAILED or not found or self.table.is_deleted or self.page != 1:
+            return
+        self.cursor = None
+        await self.load(shared=True)
+
+    def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
+        """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""
+        require(user, self.resource.read_permission)
+        key = (
+            self.resource.key,
+            live.generation(self.resource.key),
+            'members',
+            repr(request),
+            user.role,
+            tuple(sorted(ids)),
+        )
+
+        def check() -> set[int]:
+            with read_session() as session:
+                return query.matching_among(
+                    session=session, actor=user, resource=self.resource, request=request, ids=ids
+                )
+
+        return _shared(key, check)
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""
@@ -526,6 +561,26 @@ class ResourceTable:
                     .props('use-chips')
                     .classes('min-w-60')
                 )
+
+
+def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    """One computation per key for every list that asks at the same time; keys of an earlier generation of the same
+    resource are dropped (they are never asked for again)."""
+    with _SHARED_LOCK:
+        future = _SHARED.get(key)
+        owner = future is None
+        if owner:
+            for old in [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]:
+                del _SHARED[old]
+            future = _SHARED[key] = Future()
+    if owner:
+        try:
+            future.set_result(compute())
+        except BaseException as error:
+            future.set_exception(error)
+            with _SHARED_LOCK:
+                _SHARED.pop(key, None)
+    return future.result()
 
 
 def _count_down(row: dict, names: list[str]) -> dict:

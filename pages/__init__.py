@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     audit,
+    canned_replies,
     carriers,
     categories,
     companies,
@@ -17,6 +18,7 @@ from . import (  # noqa: F401
     orders,
     products,
     purchases,
+    rate,
     request,
     requests,
     returns,

@@ -16,7 +16,7 @@ from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, customer_picture, returns, tickets
 from components import live, presence
-from components.forms import FAILED, call
+from components.forms import FAILED, call, confirm
 from components.links import record_link
 from components.return_dialog import start_return
 from components.screens import screen
@@ -233,11 +233,13 @@ class RequestScreen:
                 return action(session, user)
 
         shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
-        if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
-            return False
-        if done:
-            ui.notify(done, type='positive')
-        await self.reload()
+        # in a box that stays: the control that was used may be rebuilt by the live update of this very change
+        with self.stale_box:
+            if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
+                return False
+            if done:
+                ui.notify(done, type='positive')
+            await self.reload()
         return True
 
     def _stale(self, error: StaleRecord) -> None:
@@ -267,10 +269,29 @@ class RequestScreen:
         )
 
     async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
-        version = self.ticket.version
+        """Mark as a duplicate, after a confirmation when the original comes from another customer."""
+        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return tickets.duplicate_warning(session=session, actor=user, ticket_id=ticket_id, of_number=of_number)
+
+        with self.stale_box:
+            warning = await call(check, fields={'of_number': field})
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, 'Mark as duplicate anyway', title='Different customers'):
+                return False
         return await self._write(
             lambda session, user: tickets.mark_duplicate(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number
+                session=session,
+                actor=user,
+                ticket_id=ticket_id,
+                version=version,
+                of_number=of_number,
+                other_customer=bool(warning),
             ),
             'Closed as a duplicate',
             fields={'of_number': field},

@@ -170,6 +170,9 @@ class Action:
     visible: Callable[[Any], bool] = lambda record: True
     icon: str = 'bolt'
     confirm: str = ''
+    # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
+    # confirms it, `run` gets confirmed=True
+    warn: Callable[..., str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,7 @@ MOVEMENTS = register(
             Column('quantity', 'Qty', kind='number', sortable=False),
             Column('balance', 'On hand after', kind='number', sortable=False, on_phone=False),
             Column('reason', 'Reason', sortable=False, on_phone=False),
+            Column('order_id', 'Order', kind='related', related='orders', sortable=False),  # a row opens it
         ),
         fields=(),
         filters=(

@@ -77,13 +77,25 @@ def release(session: Session, reserved: dict[int, int]) -> None:
             _refresh(session, levels[pid])
 
 
-def ship(session: Session, shipped: dict[int, int], *, order_id: int, actor: User | None) -> None:
-    """The reserved goods leave the warehouse: a sale movement each, on hand and reserved both go down."""
+def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_number: str, actor: User | None) -> None:
+    """The reserved goods leave the warehouse: a sale movement each, naming its order; on hand and reserved both go
+    down."""
     levels = locked_levels(session, shipped)
     for pid, qty in shipped.items():
         if pid in levels:
             levels[pid].reserved = max(0, levels[pid].reserved - qty)
-            move(session, levels[pid], MovementKind.sale, -qty, order_id=order_id, actor=actor)
+            move(
+                session,
+                levels[pid],
+                MovementKind.sale,
+                -qty,
+                reason=SALE_REASON.format(number=order_number),
+                order_id=order_id,
+                actor=actor,
+            )
+
+
+SALE_REASON = 'Order {number}'
 
 
 def move(
