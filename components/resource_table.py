@@ -24,6 +24,7 @@ from .export_menu import export_menu
 from .format import display_value, due
 from .forms import FAILED, call
 from .related_select import related_select
+from .resource_cards import as_cards, card_of
 from .saved_views import SavedViews
 from .session import acting_user
 
@@ -167,13 +168,17 @@ class ResourceTable:
                     if column.name in related
                     else display_value(value, column.kind, column.choices)
                 )
-            rows.append(_count_down(row, self._due_columns))
+            rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows
+
+    def _with_card(self, row: dict) -> dict:
+        row['_card'] = card_of(self.resource, row)
+        return row
 
     def _tick(self) -> None:
         """Deadlines count down on screen without asking the database: the texts are worked out again."""
         if self.table.rows:
-            self.table.rows = [_count_down(dict(row), self._due_columns) for row in self.table.rows]
+            self.table.rows = [self._with_card(_count_down(dict(row), self._due_columns)) for row in self.table.rows]
 
     async def reload(self) -> None:
         self.cursor = None
@@ -293,6 +298,7 @@ class ResourceTable:
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
             ui.timer(30, self._tick)
+        as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:

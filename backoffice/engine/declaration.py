@@ -69,6 +69,19 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Card:
+    """How a record reads on a phone, where the list is a list of cards: a title line, a status chip and two or three
+    secondary values, each the name of one of the resource's columns."""
+
+    title: str
+    status: str | None = None
+    secondary: tuple[str, ...] = ()
+
+
+MAX_SECONDARY = 3
+
+
+@dataclass(frozen=True)
 class RelatedList:
     """A tab of a record's dialog listing the records of another resource that point at it (a company's contacts):
     `filter` is the name of that resource's 'related' filter."""
@@ -161,6 +174,7 @@ class Resource:
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
+    card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -187,6 +201,18 @@ class Resource:
 
     def sortable(self) -> set[str]:
         return {c.name for c in self.columns if c.sortable} | {'id'}
+
+    def phone_card(self) -> Card:
+        """The declared card, or one made from the columns: the title column, the 'status' column if there is one,
+        then the next two columns shown, those kept on a phone first."""
+        if self.card is not None:
+            return self.card
+        names = [c.name for c in self.columns]
+        title = self.title if self.title in names else names[0]
+        status = 'status' if 'status' in names and title != 'status' else None
+        rest = [c for c in self.columns if c.shown and c.name not in (title, status)]
+        ranked = [c.name for c in rest if c.on_phone] + [c.name for c in rest if not c.on_phone]
+        return Card(title=title, status=status, secondary=tuple(ranked[:2]))
 
 
 RESOURCES: dict[str, Resource] = {}
@@ -268,6 +294,7 @@ def _problems(resource: Resource) -> list[str]:
         if name not in table_columns:
             problems.append(f'unique {name!r} is not a column of {model.__name__}')
     attribute('title', resource.title)
+    problems += _card_problems(resource)
     attribute('default sort', resource.default_sort)
     permissions = [('read permission', resource.read_permission)]
     if not resource.read_only:
@@ -276,6 +303,22 @@ def _problems(resource: Resource) -> list[str]:
     for kind, name in permissions:
         if name not in PERMISSIONS:
             problems.append(f'{kind} {name!r} is not a known permission')
+    return problems
+
+
+def _card_problems(resource: Resource) -> list[str]:
+    card = resource.card
+    if card is None:
+        return []
+    columns = {c.name for c in resource.columns}
+    named = [('title', card.title)] + ([('status', card.status)] if card.status else [])
+    named += [('secondary value', name) for name in card.secondary]
+    problems = [f'card {kind} {name!r} is not one of its columns' for kind, name in named if name not in columns]
+    if len(card.secondary) > MAX_SECONDARY:
+        problems.append(f'card shows {len(card.secondary)} secondary values; at most {MAX_SECONDARY} fit a phone')
+    names = [name for _, name in named]
+    if len(set(names)) != len(names):
+        problems.append('card shows a column twice')
     return problems
 
 
