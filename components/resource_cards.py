@@ -3,6 +3,8 @@ status chip, the secondary values its declaration names) that opens the record w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import ui
 
 from backoffice.engine.declaration import Card, Resource
@@ -85,3 +87,38 @@ def card_of(resource: Resource, row: dict) -> dict:
         if row.get(name) not in (None, '')
     ]
     return {'title': row.get(card.title) or '', 'status': status, 'lines': lines}
+
+
+class PhoneSort:
+    """Sorting where a list of cards has no column headers to tap: the sortable columns to choose from and a button
+    that reverses the order; shown under 600 px only, like the cards."""
+
+    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None]) -> None:
+        self.options = {c.name: c.label for c in resource.columns if c.sortable}
+        self.state, self.change = state, change
+        with ui.row().classes('lt-sm items-center gap-1 no-wrap'):
+            self.select = (
+                ui.select(self.options, label='Sort by', on_change=self._chosen)
+                .props('outlined dense options-dense')
+                .classes('min-w-40')
+                .mark('phone-sort')
+            )
+            self.direction = (
+                ui.button(on_click=lambda: self.change(descending=not self.state['descending']))
+                .props('flat round dense aria-label="Reverse the order"')
+                .mark('phone-sort-direction')
+            )
+            self.direction.tooltip('Reverse the order')
+        self.show()
+
+    def show(self) -> None:
+        """Reflect the list's sort (a saved view or a desktop header may have changed it)."""
+        chosen = self.state['sort'] if self.state['sort'] in self.options else None
+        if self.select.value != chosen:
+            self.select.value = chosen
+        self.direction.props['icon'] = 'arrow_downward' if self.state['descending'] else 'arrow_upward'
+        self.direction.update()
+
+    def _chosen(self, event) -> None:
+        if event.value and event.value != self.state['sort']:
+            self.change(sort=event.value)

@@ -24,7 +24,7 @@ from .export_menu import export_menu
 from .format import display_value, due
 from .forms import FAILED, call
 from .related_select import related_select
-from .resource_cards import as_cards, card_of
+from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
 from .session import acting_user
 
@@ -117,6 +117,7 @@ class ResourceTable:
             'sortBy': self.state['sort'],
             'descending': bool(self.state['descending']),
         }
+        self.phone_sort.show()
         noun = self.resource.count_noun(result.total)
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
@@ -259,7 +260,7 @@ class ResourceTable:
                 for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
-        with ui.row().classes('items-center gap-2'):
+        with ui.row().classes('w-full items-center gap-2'):
             self.caption = ui.label().classes('text-sm text-gray-500')
             self.arrivals = (
                 ui.button(on_click=self.show_arrivals)
@@ -268,6 +269,8 @@ class ResourceTable:
             )
             self.arrivals.tooltip('Show everything, newest first')
             self.arrivals.set_visibility(False)
+            ui.space()
+            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'

@@ -11,7 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import crud
 
 from .support.factories import make_company, make_customer, make_product, make_user, place, submit_request
-from .support.lists import cards_show, tap_card
+from .support.lists import cards, cards_show, tap_card
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -87,3 +87,18 @@ async def test_a_request_card_counts_down_its_deadline(user: User) -> None:
     (card,) = await cards_show(user, 'Lid "loose": <script>window.__x=2</script>')
     assert card['status'] == 'New'
     assert (line(card, 'SLA due') or '').startswith('in '), card
+
+
+async def test_cards_are_sorted_by_a_choice_instead_of_column_headers(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
+    small, big, middle = (place(('MUG', n), email=f'sort{n}@example.com') for n in (1, 5, 3))
+    await sign_in(user, manager.email, path='/orders')
+    await cards_show(user, small.number, big.number, middle.number)
+    user.find(marker='phone-sort').elements.pop().set_value('total')  # "Sort by: Total"
+    await eventually(
+        lambda: [card['title'] for card in cards(user)] == [big.number, middle.number, small.number],
+        message='the cards go from the largest total down (the orders list sorts newest first)',
+    )
+    user.find(marker='phone-sort-direction').click()  # "Reverse the order"
+    await eventually(lambda: [card['title'] for card in cards(user)] == [small.number, middle.number, big.number])
