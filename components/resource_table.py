@@ -24,6 +24,7 @@ from .bulk_bar import BulkBar, BulkTool
 from .export_menu import export_menu
 from .forms import FAILED, call
 from .related_select import related_select
+from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
 from .session import acting_user
 
@@ -119,6 +120,7 @@ class ResourceTable:
             'sortBy': self.state['sort'],
             'descending': bool(self.state['descending']),
         }
+        self.phone_sort.show()
         noun = self.resource.count_noun(result.total)
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
@@ -158,13 +160,17 @@ class ResourceTable:
                     if column.name in related
                     else display_value(value, column.kind, column.choices)
                 )
-            rows.append(_count_down(row, self._due_columns))
+            rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows
+
+    def _with_card(self, row: dict) -> dict:
+        row['_card'] = card_of(self.resource, row)
+        return row
 
     def _tick(self) -> None:
         """Deadlines count down on screen without asking the database: the texts are worked out again."""
         if self.table.rows:
-            self.table.rows = [_count_down(dict(row), self._due_columns) for row in self.table.rows]
+            self.table.rows = [self._with_card(_count_down(dict(row), self._due_columns)) for row in self.table.rows]
 
     async def reload(self) -> None:
         self.cursor = None
@@ -293,7 +299,7 @@ class ResourceTable:
                 for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
-        with ui.row().classes('items-center gap-2'):
+        with ui.row().classes('w-full items-center gap-2'):
             self.caption = ui.label().classes('text-sm text-gray-500')
             self.arrivals = (
                 ui.button(on_click=self.show_arrivals)
@@ -302,6 +308,8 @@ class ResourceTable:
             )
             self.arrivals.tooltip('Show everything, newest first')
             self.arrivals.set_visibility(False)
+            ui.space()
+            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
@@ -332,6 +340,7 @@ class ResourceTable:
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
             ui.timer(30, self._tick)
+        as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:

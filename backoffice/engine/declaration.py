@@ -74,6 +74,19 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Card:
+    """How a record reads on a phone, where the list is a list of cards: a title line, a status chip and two or three
+    secondary values, each the name of one of the resource's columns."""
+
+    title: str
+    status: str | None = None
+    secondary: tuple[str, ...] = ()
+
+
+MAX_SECONDARY = 3
+
+
+@dataclass(frozen=True)
 class RelatedList:
     """A tab of a record's dialog listing the records of another resource that point at it (a company's contacts):
     `filter` is the name of that resource's 'related' filter."""
@@ -220,6 +233,7 @@ class Resource:
     # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
     # its personal data in place; returns whether anything changed
     erase_when_kept: Callable[[Any], bool] | None = None
+    card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -250,6 +264,18 @@ class Resource:
 
     def sortable(self) -> set[str]:
         return {c.name for c in self.columns if c.sortable} | {'id'}
+
+    def phone_card(self) -> Card:
+        """The declared card, or one made from the columns: the title column, the 'status' column if there is one,
+        then the next two columns shown, those kept on a phone first."""
+        if self.card is not None:
+            return self.card
+        names = [c.name for c in self.columns]
+        title = self.title if self.title in names else names[0]
+        status = 'status' if 'status' in names and title != 'status' else None
+        rest = [c for c in self.columns if c.shown and c.name not in (title, status)]
+        ranked = [c.name for c in rest if c.on_phone] + [c.name for c in rest if not c.on_phone]
+        return Card(title=title, status=status, secondary=tuple(ranked[:2]))
 
 
 RESOURCES: dict[str, Resource] = {}
@@ -335,6 +361,7 @@ def _problems(resource: Resource) -> list[str]:
         problems.append(f'link {resource.link!r} is not a path on this site (/…)')
     for name in link_fields(resource.link):
         attribute('link field', name)
+    problems += _card_problems(resource)
     attribute('default sort', resource.default_sort)
     permissions = [('read permission', resource.read_permission)]
     if not resource.read_only:
@@ -358,6 +385,22 @@ def link_fields(link: str) -> list[str]:
 
 def _path_names(path: str) -> list[str]:
     return re.findall(r'\{(\w+)\}', path)
+
+
+def _card_problems(resource: Resource) -> list[str]:
+    card = resource.card
+    if card is None:
+        return []
+    columns = {c.name for c in resource.columns}
+    named = [('title', card.title)] + ([('status', card.status)] if card.status else [])
+    named += [('secondary value', name) for name in card.secondary]
+    problems = [f'card {kind} {name!r} is not one of its columns' for kind, name in named if name not in columns]
+    if len(card.secondary) > MAX_SECONDARY:
+        problems.append(f'card shows {len(card.secondary)} secondary values; at most {MAX_SECONDARY} fit a phone')
+    names = [name for _, name in named]
+    if len(set(names)) != len(names):
+        problems.append('card shows a column twice')
+    return problems
 
 
 def resource(key: str) -> Resource:

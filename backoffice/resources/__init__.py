@@ -4,6 +4,7 @@ references to one another hold (engine/declaration.py says what a declaration ho
 from backoffice.engine.declaration import (
     RESOURCES,
     Action,
+    Card,
     Column,
     Filter,
     FormField,
@@ -23,6 +24,7 @@ check_references()
 __all__ = [
     'RESOURCES',
     'Action',
+    'Card',
     'Column',
     'Filter',
     'FormField',

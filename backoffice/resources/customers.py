@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backoffice.engine.declaration import (
     Action,
+    Card,
     Column,
     Filter,
     FormField,
@@ -115,6 +116,7 @@ CUSTOMERS = register(
             Filter('company_id', 'Company', 'related', related='companies'),
         ),
         default_sort='signed_up_at',
+        card=Card(title='email', status='status', secondary=('name', 'company_id', 'last_seen_at')),
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.events import Topic
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import tickets
@@ -115,6 +115,7 @@ TICKETS = register(
             Filter('updated_at', 'Updated', 'date_range'),
         ),
         default_sort='updated_at',
+        card=Card(title='subject', status='status', secondary=('sla_due_at', 'priority', 'customer_id')),
         default_descending=True,
         actions=(
             Action(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import SQLModel, col
 
-from backoffice.engine.declaration import RESOURCES, Column, Filter, FormField, Resource, register
+from backoffice.engine.declaration import RESOURCES, Card, Column, Filter, FormField, Resource, register
 from backoffice.models import AuditEntry, Invoice
 from backoffice.permissions import PERMISSIONS, can
 
@@ -105,6 +105,7 @@ AUDIT = register(
         update=None,
         permission='audit',
         title='summary',
+        card=Card(title='summary', status='entity', secondary=('at', 'actor_email')),
         icon='history',
         soft_delete=False,
         plural='changes',
