@@ -57,10 +57,13 @@ def start_return(
             rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields)
             if rma is FAILED:
                 return
-            dialog.close()
-            dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
+            # the message and what follows first, while this button still exists: its page is found through it
+            # (the dialog removes itself once the browser has hidden it)
             ui.notify(f'Return {rma.number} started for order {order.number}', type='positive')
-            if on_done is not None and (awaited := on_done(rma)) is not None:
+            dialog.close()
+            if on_done is None:  # from a request: the return is handled on its order's page
+                ui.navigate.to(f'/orders/{order.number}')
+            elif (awaited := on_done(rma)) is not None:
                 await awaited
 
         with ui.row().classes('w-full justify-end gap-2'):

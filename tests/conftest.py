@@ -29,6 +29,7 @@ from .support.databases import worker_database
 from .support.factories import make_user
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import sign_in
+from .support.strict_user import make_strict
 
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
 # NiceGUI's `user` fixture runs two full garbage collections per test; with the libraries above moved out of the
@@ -58,12 +59,19 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
     """NiceGUI's simulated browser (replaces the plugin's fixture): the test fails when the server logs an exception or
-    an ERROR line while it runs, start-up and shut-down included, unless the test declares it (`expect_error`)."""
+    an ERROR line while it runs, start-up and shut-down included, unless the test declares it (`expect_error`); and its
+    messages, navigation and downloads need a live element, as in a real browser (support/strict_user.py)."""
     expected = expected_errors(request.node)
     with logged_errors() as errors:
         async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
-            yield simulated
+            yield make_strict(simulated)
     fail_unless_expected(errors, expected)
+
+
+@pytest.fixture
+def create_user(create_user: Callable[[], SimulatedUser]) -> Callable[[], SimulatedUser]:
+    """Another simulated browser (NiceGUI's fixture), as strict as `user`."""
+    return lambda: make_strict(create_user())
 
 
 @pytest.fixture(scope='session')
