@@ -95,7 +95,7 @@ class RecordDialog:
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
-        if self.record is not None:
+        if self.record is not None and hasattr(self.record, 'created_at'):  # read-only records (audit) have no stamps
             ui.label(
                 f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
                 f'version {self.record.version}'

@@ -16,9 +16,11 @@ class _NeedsClient:
 
     def __init__(self, recorder: Any) -> None:
         self._recorder = recorder
+        self.calls: list[tuple[tuple, dict]] = []  # with their options (a message's type), which the recorder drops
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         _ = context.client  # raises like the real function when the element that runs this was deleted
+        self.calls.append((args, kwargs))
         return self._recorder(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
