@@ -12,11 +12,10 @@ import pytest
 
 MARKER = 'expect_error'
 
-# Lines no test may be blamed for. NiceGUI logs this at shutdown when a task is still running 2 s after being
-# cancelled. Every such task we found was a `run.io_bound` worker thread still finishing a database read started by
-# the last click of a test (a thread cannot be cancelled); the read ends on its own and nothing is lost, and the
-# user's page is gone at that point. Only that exact message is tolerated, and only at the end of a test.
-TOLERATED_AT_SHUTDOWN = (re.compile(r'^Could not cancel \d+ tasks within timeout: '),)
+# Lines no test may be blamed for. NiceGUI logs this at shutdown when tasks it cancelled have not ended within 2 s;
+# seen only on a loaded machine, always with an empty list of names (every task had ended by the time the line was
+# written: worker threads finishing a read that cancelling cannot stop). Nothing is lost, and the page is gone by then.
+TOLERATED_AT_SHUTDOWN = (re.compile(r'Could not cancel \d+ tasks within timeout: ?$'),)
 
 
 def expected_errors(item: pytest.Item) -> list[str]:
@@ -53,7 +52,7 @@ def logged_errors() -> Iterator[list[str]]:
     finally:
         root.removeHandler(collector)
         found.extend(
-            _text(r) for r in collector.records if not any(p.match(r.getMessage()) for p in TOLERATED_AT_SHUTDOWN)
+            _text(r) for r in collector.records if not any(p.search(r.getMessage()) for p in TOLERATED_AT_SHUTDOWN)
         )
 
 
