@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Order, OrderLine, Return, Ticket, User
 from backoffice.services import orders, returns
 
-from .forms import FAILED, call, call_now, page_dialog
+from .forms import FAILED, call, call_now, error_line, page_dialog
 from .session import acting_user
 
 
@@ -52,9 +52,10 @@ def start_return(
             wanted = [{'order_line_id': line_id, 'quantity': int(quantities[line_id].value or 0)} for line_id in chosen]
             fields = {
                 'reason': reason,
+                **({'lines': next(iter(quantities.values()))} if quantities else {}),  # "return at least one item"
                 **{f'lines.{i}.quantity': quantities[line_id] for i, line_id in enumerate(chosen)},
             }
-            rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields)
+            rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields, message=message)
             if rma is FAILED:
                 return
             # the message and what follows first, while this button still exists: its page is found through it
@@ -66,6 +67,7 @@ def start_return(
             elif (awaited := on_done(rma)) is not None:
                 await awaited
 
+        message = error_line()  # what no field shows (the order is not the customer's…)
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Start return', on_click=start).mark('start-return-submit')
