@@ -232,7 +232,8 @@ class RequestScreen:
         if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
             return False
         if done:
-            ui.notify(done, type='positive')
+            with self.stale_box:  # the page's own element: the one whose handler this is may be gone (a live update)
+                ui.notify(done, type='positive')
         await self.reload()
         return True
 

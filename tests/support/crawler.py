@@ -14,6 +14,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.element import Element
 from nicegui.elements.mixins.disableable_element import DisableableElement
+from nicegui.elements.mixins.validation_element import ValidationElement
 from nicegui.elements.mixins.value_element import ValueElement
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -92,6 +93,7 @@ class Crawl:
     # --- one action -------------------------------------------------------------------------------------------------
 
     async def act(self, element: Element, what: str, *, depth: int) -> None:
+        self.forget_field_errors()
         before = self.snapshot()
         self.trail.append(what)
         self.actions += 1
@@ -161,6 +163,13 @@ class Crawl:
 
     # --- what the person notices ------------------------------------------------------------------------------------
 
+    def forget_field_errors(self) -> None:
+        """Before an action: errors an earlier action left at fields are cleared, so that the same error shown again
+        counts as this action's answer (a person sees it again; without this the page would look unchanged)."""
+        for element in self.user.client.layout.descendants():
+            if isinstance(element, ValidationElement) and element.error:
+                element.error = None
+
     def snapshot(self) -> tuple:
         notes = self.user.notify
         return (
@@ -178,6 +187,8 @@ class Crawl:
         )
         self.check(what)
         await self.settle()
+        if any('not-found' in e._markers and shown(e) for e in self.user.client.layout.descendants()):  # noqa: SLF001
+            self.fail(f'"{what}" leads to a page that does not exist')
         for args, kwargs in self.user.notify.calls[before[0] :]:
             if kwargs.get('type') == 'negative' or kwargs.get('color') == 'negative':
                 self.fail(f'"{what}" showed an error message instead of an answer at a field: {args[0]!r}')
