@@ -23,7 +23,7 @@ if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
 
 import backoffice.resources  # noqa: E402,F401  (declares every resource)
 import pages  # noqa: E402,F401  (declares every screen in the registry)
-from components import live  # noqa: E402
+from components import live, not_found  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
@@ -62,6 +62,7 @@ app.router.lifespan_context = lifespan
 register_pages()
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
+not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
 app.on_startup(start_services)

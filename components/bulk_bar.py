@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.listing import query
@@ -15,7 +15,7 @@ from backoffice.permissions import can
 from backoffice.resources import Resource
 from backoffice.services import bulk
 
-from .forms import page_dialog
+from .forms import FAILED, call, page_dialog
 from .resource_form import field_input
 from .session import acting_user
 
@@ -162,11 +162,16 @@ class BulkBar:
         user = acting_user()
         if user is None:
             return
-        ids = await run.io_bound(self._ids, user)
+        ids = await call(self._ids, user)  # (call: a refusal is shown; a shut-down ends the handler as cancelled)
+        if ids is FAILED:
+            return
         summary = bulk.Summary()
         self.progress.set_visibility(True)
         for start in range(0, len(ids), CHUNK):
-            summary.merge(await run.io_bound(work, user, ids[start : start + CHUNK]))
+            done = await call(work, user, ids[start : start + CHUNK])
+            if done is FAILED:
+                break
+            summary.merge(done)
             self.progress.value = min(1.0, (start + CHUNK) / max(len(ids), 1))
         self.progress.set_visibility(False)
         self.table.selected = []

@@ -3,11 +3,12 @@ whole-form message in the dialog's message line, else as a notification — plus
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
-from nicegui import run, ui
+from nicegui import core, run, ui
 
 from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
 
@@ -39,7 +40,7 @@ async def call(
     (see show_error) and FAILED is returned; `on_stale` handles someone else's newer save instead."""
     _clear(fields, message)
     try:
-        return await run.io_bound(fn, *args, **kwargs)
+        result = await run.io_bound(fn, *args, **kwargs)
     except StaleRecord as error:
         if on_stale is None:
             show_error(error, fields, message=message)
@@ -49,6 +50,11 @@ async def call(
     except ServiceError as error:
         show_error(error, fields, message=message)
         return FAILED
+    if result is None and core.app.is_stopping:
+        # NiceGUI answers None instead of running the call while the app shuts down (4.0 will cancel instead):
+        # the page is going away, so end its handler as cancelled rather than hand it a result that is not one
+        raise asyncio.CancelledError
+    return result
 
 
 def call_now(

@@ -107,9 +107,10 @@ class DraftDialog:
         )
         if saved is FAILED:
             return
-        self.dialog.close()
-        self.dialog.delete()
+        # the message and what follows first, while this button still exists: its page is found through it (the
+        # dialog removes itself once the browser has hidden it)
         ui.notify(f'Draft order {saved.number} {"saved" if draft else "created"}', type='positive')
+        self.dialog.close()
         if self.on_saved is not None:
             result = self.on_saved(saved)
             if hasattr(result, '__await__'):

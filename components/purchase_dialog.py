@@ -15,7 +15,7 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, purchases
 
-from .forms import FAILED, call, page_dialog
+from .forms import FAILED, call, error_line, page_dialog
 from .session import acting_user
 
 
@@ -77,7 +77,9 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         reference=reference.value or '',
                     )
 
-            if await call(create) is FAILED:
+            # a refusal shows at the first product (no lines) or the supplier, else in the dialog's message line
+            fields = {'supplier': supplier, 'reference': reference, 'lines': lines[0][0]} if lines else {}
+            if await call(create, fields=fields, message=message) is FAILED:
                 return
             dialog.close()
             items = sum(line['quantity'] for line in chosen)
@@ -85,6 +87,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             await on_saved()
 
         ui.button('Add a product', icon='add', on_click=add_line).props('flat dense')
+        message = error_line()
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Receive' if received else 'Order', on_click=save).mark('receive' if received else 'order')

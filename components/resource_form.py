@@ -18,7 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import crud
 
-from .forms import FAILED, call, call_now, clear_errors, confirm, page_dialog, show_secret_once
+from .forms import FAILED, call, call_now, clear_errors, confirm, error_line, page_dialog, show_secret_once
 from .image_field import image_input
 from .links import site_link
 from .related_select import related_select
@@ -277,26 +277,83 @@ class RecordDialog:
             ui.notify('Reverted; the revert is in the history too', type='positive')
 
     async def _action(self, action: Action) -> None:
-        inputs = await ask(action) if action.inputs or action.confirm else {}
-        if inputs is None:
+        if action.inputs or action.confirm:
+            self._ask(action)
             return
         user = acting_user()
-        if action.warn is not None:
-            warning = await call(
-                _in_session, lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **inputs)
-            )
-            if warning is FAILED:
-                return
-            if warning:
-                if not await confirm(warning, 'Go ahead'):
-                    return
-                inputs = {**inputs, 'confirmed': True}
+        inputs = await self._heeded(action, user, {})
+        if inputs is None:
+            return
         result = await self._run(
             lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
         )
         if result is not None:
             ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
             _reveal(result)
+
+    async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
+        """The action's warning, if it has one for these values, asked first ("the original comes from another
+        customer"): the values to run it with (confirmed), or None when the person did not go ahead."""
+        if action.warn is None:
+            return values
+        warning = await call(
+            _in_session,
+            lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **values),
+            **shown_at,
+        )
+        if warning is FAILED:
+            return None
+        if not warning:
+            return values
+        if not await confirm(warning, 'Go ahead'):
+            return None
+        return {**values, 'confirmed': True}
+
+    def _ask(self, action: Action) -> None:
+        """A small dialog for an action's inputs (or its confirmation). It stays open until the service accepts:
+        what it refuses shows at the input (an empty ban reason), or in the dialog's message line."""
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label(action.confirm or action.label).classes('text-lg font-medium')
+            inputs = {f.name: field_input(f, None) for f in action.inputs}
+            for element in inputs.values():
+                element.props('outlined stack-label')  # the label sits above the text, never over it
+            message = error_line()
+
+            async def confirm() -> None:
+                user = acting_user()
+                if user is None:
+                    return
+                values = await self._heeded(
+                    action,
+                    user,
+                    {name: _value(element) for name, element in inputs.items()},
+                    fields=inputs,
+                    message=message,
+                )
+                if values is None:
+                    return
+                result = await call(
+                    _in_session,
+                    lambda s: action.run(
+                        session=s, actor=user, record_id=self.record.id, version=self.version, **values
+                    ),
+                    fields=inputs,
+                    message=message,
+                    on_stale=lambda error: self._show_conflict(str(error)),
+                )
+                if result is FAILED:
+                    return
+                # the message first, while this button still exists: its page is found through it
+                ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
+                dialog.close()
+                self.dialog.close()
+                _reveal(result)
+                await _maybe_await(self.on_saved())
+
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button('Confirm', on_click=confirm).mark('confirm-action')
+        dialog.open()
 
     async def _run(self, work: Callable):
         """Run one service call off the event loop; show its errors where they belong; close and refresh on success."""
@@ -379,17 +436,6 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     if declared.help and hasattr(element, 'props'):
         element.props['hint'] = declared.help  # a value, never parsed as props
     return element
-
-
-async def ask(action: Action) -> dict[str, Any] | None:
-    """A small dialog for an action's inputs (or its confirmation); None when cancelled."""
-    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-        ui.label(action.confirm or action.label).classes('text-lg font-medium')
-        inputs = {f.name: field_input(f, None) for f in action.inputs}
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=lambda: dialog.submit(None)).props('flat')
-            ui.button('Confirm', on_click=lambda: dialog.submit({n: _value(e) for n, e in inputs.items()}))
-    return await dialog
 
 
 def _reveal(result: Any) -> None:

@@ -29,6 +29,7 @@ from .saved_views import SavedViews
 from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
+NOTHING_MATCHES = 'Nothing matches: clear the search or a filter to see more.'
 REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
 
 _SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
@@ -61,8 +62,10 @@ class ResourceTable:
         on_open: Callable[[int], Any],
         trash: bool = False,
         bulk_tools: tuple[BulkTool, ...] = (),
+        create: Callable[[], Any] | None = None,
     ) -> None:
         self.resource = resource
+        self.create = create  # offered on an empty list, as the first thing to do
         self.on_open = on_open
         self.bulk_tools = bulk_tools  # a read-only list with tools still gets row selection and the bulk bar
         self.state: dict[str, Any] = {
@@ -125,6 +128,10 @@ class ResourceTable:
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
             self.caption.text += ' in the trash'
+        nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
+        self.empty.set_visibility(nothing_yet)  # instead of an empty table: what to do first
+        self.table.props['no-data-label'] = '' if nothing_yet else NOTHING_MATCHES
+        self.table.update()
         if self._linked is not None:
             record_id, self._linked = self._linked, None
             self.on_open(record_id)
@@ -341,7 +348,12 @@ class ResourceTable:
         if self._due_columns:
             ui.timer(30, self._tick)
         as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
-        self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
+        # the message is a prop (a value): empty while the empty state below says what to do first
+        self.table.props['no-data-label'] = NOTHING_MATCHES
+        self.table.add_slot(
+            'no-data', '<div v-if="props.message" class="w-full text-center p-4 text-grey-7">{{ props.message }}</div>'
+        )
+        self._empty_state()
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:
             self.bulk = BulkBar(
@@ -385,6 +397,16 @@ class ResourceTable:
                 control.set_options({**control.options, value: titles[name]}, value=value)
         finally:
             self._applying = False
+
+    def _empty_state(self) -> None:
+        """On a list with no records at all: a sentence saying what to do first, and the create button if allowed."""
+        noun = self.resource.count_noun(0)
+        with ui.column().classes('w-full items-center gap-2 p-4 text-center').mark('empty-state') as self.empty:
+            ui.label(f'There are no {noun} yet.').classes('text-gray-600')
+            if self.create is not None:
+                ui.label(f'Start with the first one: New {self.resource.singular}.').classes('text-gray-600')
+                ui.button(f'New {self.resource.singular}', icon='add', on_click=self.create).mark('empty-state-create')
+        self.empty.set_visibility(False)
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'

@@ -38,7 +38,12 @@ class ResourceView:
                         icon='add',
                         on_click=lambda: open_record(resource, None, on_saved=self.table.reload),
                     )
-        self.table = ResourceTable(resource, on_open=self.open)
+        may_create = not resource.read_only and can(user, resource.write_permission)
+        self.table = ResourceTable(
+            resource,
+            on_open=self.open,
+            create=(lambda: open_record(resource, None, on_saved=self.table.reload)) if may_create else None,
+        )
 
     def open(self, record_id: int) -> None:
         if self.on_open is not None:

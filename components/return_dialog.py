@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Order, OrderLine, Return, Ticket, User
 from backoffice.services import orders, returns
 
-from .forms import FAILED, call, call_now, page_dialog
+from .forms import FAILED, call, call_now, error_line, page_dialog
 from .session import acting_user
 
 
@@ -52,17 +52,22 @@ def start_return(
             wanted = [{'order_line_id': line_id, 'quantity': int(quantities[line_id].value or 0)} for line_id in chosen]
             fields = {
                 'reason': reason,
+                **({'lines': next(iter(quantities.values()))} if quantities else {}),  # "return at least one item"
                 **{f'lines.{i}.quantity': quantities[line_id] for i, line_id in enumerate(chosen)},
             }
-            rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields)
+            rma = await call(_create, user, order, ticket, wanted, reason.value or '', fields=fields, message=message)
             if rma is FAILED:
                 return
-            dialog.close()
-            dialog.delete()  # at once, not when the browser reports it hidden: its inputs are done
+            # the message and what follows first, while this button still exists: its page is found through it
+            # (the dialog removes itself once the browser has hidden it)
             ui.notify(f'Return {rma.number} started for order {order.number}', type='positive')
-            if on_done is not None and (awaited := on_done(rma)) is not None:
+            dialog.close()
+            if on_done is None:  # from a request: the return is handled on its order's page
+                ui.navigate.to(f'/orders/{order.number}')
+            elif (awaited := on_done(rma)) is not None:
                 await awaited
 
+        message = error_line()  # what no field shows (the order is not the customer's…)
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Start return', on_click=start).mark('start-return-submit')

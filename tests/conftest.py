@@ -8,12 +8,14 @@ import gc
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from nicegui.testing import User as SimulatedUser
+from nicegui.testing.general_fixtures import get_path_to_main_file
+from nicegui.testing.user_simulation import user_simulation
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
@@ -26,8 +28,10 @@ from backoffice.runtime import presence
 
 from .support.databases import worker_database
 from .support.factories import make_user
+from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
+from .support.strict_user import make_strict
 from .support.waiting import patient_should_see
 
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
@@ -50,6 +54,28 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             return 'tests/browser' if nodeid.startswith('tests/browser/') else nodeid
 
     return BrowserTestsTogether(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line('markers', f'{MARKER}(text): the server is expected to log this error during the test')
+
+
+@pytest.fixture
+async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
+    """NiceGUI's simulated browser (replaces the plugin's fixture): the test fails when the server logs an exception or
+    an ERROR line while it runs, start-up and shut-down included, unless the test declares it (`expect_error`); and its
+    messages, navigation and downloads need a live element, as in a real browser (support/strict_user.py)."""
+    expected = expected_errors(request.node)
+    with logged_errors() as errors:
+        async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
+            yield make_strict(simulated)
+    fail_unless_expected(errors, expected)
+
+
+@pytest.fixture
+def create_user(create_user: Callable[[], SimulatedUser]) -> Callable[[], SimulatedUser]:
+    """Another simulated browser (NiceGUI's fixture), as strict as `user`."""
+    return lambda: make_strict(create_user())
 
 
 @pytest.fixture(scope='session')

@@ -13,6 +13,7 @@ from backoffice.services.customers import ban_customer
 from .support.factories import make_company, make_customer, make_user
 from .support.lists import open_row, rows_show
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 CUSTOMERS = resource('customers')
 
@@ -96,11 +97,15 @@ async def test_an_agent_bans_a_customer_with_a_reason_and_it_is_audited(user: Us
     open_row(user, 'troll@example.com')
     user.find(kind=ui.button, content='Ban').click()
     await user.should_see('Reason *')
-    user.find('Reason *').type('Abusive messages to support')
+    user.find('Confirm').click()  # no reason yet: the dialog stays, and says so at the field
+    reason = user.find('Reason *')
+    await eventually(lambda: next(iter(reason.elements)).error == 'Say why: the reason is kept with the ban')
+    assert stored('troll@example.com').status == 'active'
+    reason.type('Abusive "messages": <script>x</script>')
     user.find('Confirm').click()
     await user.should_see('Ban: done')
     banned = stored('troll@example.com')
-    assert (banned.status, banned.ban_reason) == ('banned', 'Abusive messages to support')
+    assert (banned.status, banned.ban_reason) == ('banned', 'Abusive "messages": <script>x</script>')
     with session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.banned')).one()
     assert entry.actor_email == agent.email and entry.changes['status'] == ['active', 'banned']

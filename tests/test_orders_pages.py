@@ -107,6 +107,7 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     user.find(marker='draft-quantity-0').elements.pop().set_value(2)
     user.find(marker='create-draft').click()
     await user.should_see('Draft order 100001 created', retries=40)
+    await eventually(lambda: user.back_history[-1] == '/orders/100001', message='the new draft opens')
     with read_session() as session:
         draft = session.exec(select(Order)).one()
     assert (draft.status, draft.email, str(draft.total)) == ('draft', 'dora@example.com', '60.00')
@@ -175,6 +176,8 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
     user.find(marker='start-return-submit').click()
     await user.should_see('Return R-1001 started for order 100001', retries=40)
+    await eventually(lambda: user.back_history[-1] == f'/orders/{order.number}', message='the order page opens')
+    await user.should_see('R-1001', retries=40)  # the order page lists the return, where it is handled
     with read_session() as session:
         rma = session.exec(select(Return)).one()
     assert (rma.ticket_id, rma.reason, rma.status) == (ticket.id, 'The mug leaks', 'requested')

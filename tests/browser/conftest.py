@@ -29,6 +29,7 @@ from ..support.browser import (
     wait_until_healthy,
 )
 from ..support.databases import fresh_database
+from ..support.server_errors import error_blocks, expected_errors, fail_unless_expected
 
 STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
 
@@ -85,16 +86,16 @@ def base_url(server: RunningServer) -> str:
 
 
 @pytest.fixture(autouse=True)
-def server_logs_no_error(chromium: WebDriver, server: RunningServer) -> Iterator[None]:
-    """Like NiceGUI's `user` fixture: a test fails when the server logged an error or a traceback meanwhile.
+def server_logs_no_error(chromium: WebDriver, server: RunningServer, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Like the simulated user's fixture: a test fails when the server (its console: stdout and stderr) logged an
+    ERROR line or a traceback meanwhile, unless the test declares it with `@pytest.mark.expect_error('…')`.
     (It asks for `chromium` first so that no server is started when the browser tests are skipped.)"""
     start = server.log.stat().st_size
     yield
     with server.log.open('rb') as log:
         log.seek(start)
         new = log.read().decode(errors='replace')
-    if 'Traceback' in new or 'ERROR' in new:
-        pytest.fail(f'The server logged an error during this test:\n{new}', pytrace=False)
+    fail_unless_expected(error_blocks(new), expected_errors(request.node))
 
 
 @pytest.fixture(scope='session')

@@ -1,0 +1,42 @@
+"""The page for an address that leads nowhere: says so in words and offers the way home (instead of NiceGUI's
+"HTTPException: 404"). API addresses keep their JSON answer."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
+from nicegui import Client, app, ui
+from nicegui.page import page
+from starlette.exceptions import HTTPException
+
+from .shell import theme
+
+TITLE = 'Page not found'
+MESSAGE = 'There is no page at this address. It may have moved, or the link may be mistyped.'
+HOME = 'Go to the dashboard'
+
+
+def wire() -> None:
+    """main.py calls this once: every 404 of a page address shows this page."""
+    app.exception_handler(404)(_not_found)
+
+
+async def _not_found(request: Request, exception: Exception) -> Response:
+    endpoint = request.scope.get('endpoint')
+    is_page = request.scope.get('nicegui_page_path')
+    if endpoint is not None and endpoint is not app and not is_page and isinstance(exception, HTTPException):
+        return await http_exception_handler(request, exception)  # an API route's 404 stays JSON
+    with Client(page(''), request=request) as client:
+        not_found_content()
+    return client.build_response(request, 404)
+
+
+def not_found_content() -> None:
+    """What a person sees where there is nothing: what happened, and a way on."""
+    theme()
+    with ui.column().classes('w-full items-center gap-4 p-8 text-center').mark('not-found'):
+        ui.icon('travel_explore', size='3rem').classes('text-gray-400')
+        ui.label(TITLE).classes('text-2xl font-semibold').props('role=heading aria-level=1')
+        ui.label(MESSAGE).classes('text-gray-600')
+        ui.link(HOME, '/').classes('text-primary text-lg').mark('go-home')  # a real link: opens in a new tab too

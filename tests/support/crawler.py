@@ -1,0 +1,362 @@
+"""Crawls a screen in NiceGUI's simulated browser as a curious person would: every visible button, menu entry, tab and
+the first rows of every list, every dialog these open (each tab, then submitted once empty and once filled in), and
+fails on a server error, an error notification, or an action that gives no feedback at all. Buttons are found in the
+element tree, so a new screen or action is crawled without a test being written for it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from nicegui import ui
+from nicegui.element import Element
+from nicegui.elements.mixins.disableable_element import DisableableElement
+from nicegui.elements.mixins.validation_element import ValidationElement
+from nicegui.elements.mixins.value_element import ValueElement
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+
+from .waiting import eventually
+
+# what would end the crawl itself rather than test a screen
+SKIPPED_LABELS = {'Log out'}
+CLOSING_LABELS = {'Cancel', 'Close', 'Done', 'Not now', 'Keep'}
+HOSTILE = 'Crawler\'s "test": <script>x</script>'
+ROWS_OPENED = 2  # the first rows of each list
+MAX_DEPTH = 2  # a dialog opened from a dialog is crawled; one opened from that only checked for feedback
+
+
+@dataclass
+class Crawl:
+    user: User
+    who: str
+    trail: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    actions: int = 0
+    counter: int = 0
+
+    # --- the screen -------------------------------------------------------------------------------------------------
+
+    async def screen(self, path: str, *, shell: bool = False) -> None:
+        """Open the screen and crawl it: its lists' first rows, then each of its buttons, menu entries and tabs
+        (`shell`: also the header's and the menu's, done once per role)."""
+        await self.open(path)
+        lists = len(self.lists(shell))
+        for number in range(lists):
+            for index in range(ROWS_OPENED):
+                tables = self.lists(shell)  # found again: the page may have been opened again meanwhile
+                if number < len(tables) and index < len(tables[number].rows):
+                    await self.open_row(path, tables[number], index)
+        for signature in [signature_of(e) for e in self.clickables(self.page_elements(shell=shell))]:
+            if signature[0] == 'table':
+                continue
+            found = next(
+                (e for e in self.clickables(self.page_elements(shell=shell)) if signature_of(e) == signature), None
+            )
+            if found is None:  # gone after an earlier action (e.g. a step of an order that is done)
+                continue
+            await self.act(found, f'{path}: {describe(found)}', depth=0)
+            await self.back_to(path)
+
+    def lists(self, shell: bool) -> list[ui.table]:
+        return [e for e in self.clickables(self.page_elements(shell=shell)) if isinstance(e, ui.table)]
+
+    async def open(self, path: str) -> None:
+        self.trail.append(f'open {path}')
+        await self.user.open(path)
+        await self.settle()
+        self.check(f'opening {path}')
+        if current_path(self.user).startswith('/login'):
+            self.fail(f'{path} asks to sign in: an action ended the session')
+
+    async def back_to(self, path: str) -> None:
+        """After an action that navigated or left a dialog open: the screen again, as it was opened."""
+        if current_path(self.user) != path or self.open_dialogs():
+            await self.open(path)
+
+    async def open_row(self, path: str, table: ui.table, index: int) -> None:
+        row = table.rows[index]
+        what = f'{path}: row {index + 1} of the list'
+        before = self.snapshot()
+        self.trail.append(what)
+        with self.user.client:
+            UserInteraction(self.user, {table}, None).trigger('rowClick', [{}, row, index])
+        await self.feedback(before, what)
+        opened = self.new_dialogs(before)
+        if opened and index == 0:
+            await self.dialog(opened[0], what, depth=1)
+        await self.back_to(path)
+
+    # --- one action -------------------------------------------------------------------------------------------------
+
+    async def act(self, element: Element, what: str, *, depth: int) -> None:
+        self.forget_field_errors()
+        before = self.snapshot()
+        self.trail.append(what)
+        self.actions += 1
+        with self.user.client:
+            UserInteraction(self.user, {element}, None).click()
+        await self.feedback(before, what)
+        opened = self.new_dialogs(before)
+        if opened and depth < MAX_DEPTH:
+            await self.dialog(opened[0], what, depth=depth + 1)
+
+    async def dialog(self, dialog: ui.dialog, what: str, *, depth: int) -> None:
+        """Each tab; each other button (a nested dialog is crawled in turn); then submitted empty and filled in."""
+        for tab in [e for e in self.clickables(dialog.descendants()) if isinstance(e, ui.tab)]:
+            if dialog.value and not tab.is_deleted:
+                await self.act(tab, f'{what} → tab {describe(tab)}', depth=depth)
+        submit = primary_button(dialog)
+        for signature in [signature_of(e) for e in self.clickables(dialog.descendants())]:
+            if not dialog.value:
+                return
+            found = next((e for e in self.clickables(dialog.descendants()) if signature_of(e) == signature), None)
+            if (
+                found is None
+                or found is submit
+                or isinstance(found, (ui.tab, ui.table))
+                or label(found) in CLOSING_LABELS
+            ):
+                continue
+            if depth > 1:  # a dialog of a dialog: its own buttons are only its submit and cancel, checked below
+                continue
+            await self.act(found, f'{what} → {describe(found)}', depth=depth)
+            for nested in self.open_dialogs():
+                if nested is not dialog:
+                    close(nested)
+            await self.settle()
+        submit = primary_button(dialog)
+        if submit is None or not dialog.value:
+            return
+        originals = {id(e): e.value for e in inputs_of(dialog)}
+        for element in inputs_of(dialog):
+            element.value = None if isinstance(element, ui.number) else ''
+        await self.act(submit, f'{what} → {describe(submit)} with every field empty', depth=MAX_DEPTH)
+        if not dialog.value or dialog.is_deleted:
+            return
+        for element in inputs_of(dialog):
+            element.value = originals.get(id(element)) or self.filled(element)
+        for element in selects_of(dialog):
+            if element.value in (None, '', []) and element.options:
+                options = list(element.options)
+                element.value = [options[0]] if element.multiple else options[0]
+        submit = primary_button(dialog)
+        if submit is not None and dialog.value:
+            await self.act(submit, f'{what} → {describe(submit)} filled in', depth=MAX_DEPTH)
+        if dialog.value and not dialog.is_deleted:
+            close(dialog)
+            await self.settle()
+
+    def filled(self, element: ValueElement) -> Any:
+        self.counter += 1
+        name = f'{getattr(element, "label", "") or ""} {element.props.get("label", "")}'.lower()
+        if isinstance(element, ui.number):
+            return element.props.get('min') or 1
+        if 'mail' in name:
+            return f'crawler{self.counter}@example.com'
+        if 'web' in name or 'url' in name or 'address' in name and 'http' in name:
+            return 'https://example.com/crawler'
+        return f'{HOSTILE} {self.counter}'
+
+    # --- what the person notices ------------------------------------------------------------------------------------
+
+    def forget_field_errors(self) -> None:
+        """Before an action: errors an earlier action left at fields are cleared, so that the same error shown again
+        counts as this action's answer (a person sees it again; without this the page would look unchanged)."""
+        for element in self.user.client.layout.descendants():
+            if isinstance(element, ValidationElement) and element.error:
+                element.error = None
+
+    def snapshot(self) -> tuple:
+        notes = self.user.notify
+        return (
+            len(notes.calls),
+            current_path(self.user),
+            id(self.user.client),
+            frozenset(d.id for d in self.open_dialogs()),
+            len(self.user.download.http_responses),
+            fingerprint(self.user),
+        )
+
+    async def feedback(self, before: tuple, what: str) -> None:
+        await eventually(
+            lambda: self.errors or self.snapshot() != before, message=f'{self.who}: "{what}" gives the user feedback'
+        )
+        self.check(what)
+        await self.settle()
+        if any('not-found' in e._markers and shown(e) for e in self.user.client.layout.descendants()):  # noqa: SLF001
+            self.fail(f'"{what}" leads to a page that does not exist')
+        for args, kwargs in self.user.notify.calls[before[0] :]:
+            if kwargs.get('type') == 'negative' or kwargs.get('color') == 'negative':
+                self.fail(f'"{what}" showed an error message instead of an answer at a field: {args[0]!r}')
+        self.check(what)
+
+    async def settle(self) -> None:
+        """Until the page stops changing for a moment (a handler's database work has ended)."""
+        last: list[Any] = [None, 0.0]
+
+        def steady() -> bool:
+            now = (fingerprint(self.user), len(self.open_dialogs()))
+            if now != last[0]:
+                last[0], last[1] = now, time.monotonic()
+                return False
+            return time.monotonic() - last[1] >= 0.2
+
+        await eventually(steady, message=f'{self.who}: the page settles')
+
+    def check(self, what: str) -> None:
+        if self.errors:
+            self.fail(f'the server logged an error after "{what}":\n' + '\n\n'.join(self.errors))
+
+    def fail(self, message: str) -> None:
+        trail = '\n  '.join(self.trail[-8:])
+        raise AssertionError(f'{self.who}: {message}\n(last steps:\n  {trail})')
+
+    # --- finding things ---------------------------------------------------------------------------------------------
+
+    def page_elements(self, *, shell: bool) -> Iterator[Element]:
+        for element in self.user.client.layout.descendants():
+            if not shell and any(isinstance(a, (ui.header, ui.left_drawer)) for a in element.ancestors()):
+                continue
+            if any(isinstance(a, ui.dialog) for a in (element, *element.ancestors())):
+                continue
+            yield element
+
+    def clickables(self, elements) -> list[Element]:
+        found = []
+        for element in elements:
+            if element.is_deleted or not shown(element):
+                continue
+            if isinstance(element, DisableableElement) and not element.enabled:
+                continue
+            if isinstance(element, ui.table):
+                if element.rows and any(listener.type == 'rowClick' for listener in element._event_listeners.values()):  # noqa: SLF001
+                    found.append(element)
+            elif isinstance(element, ui.tab):
+                if element.tabs is not None and element.tabs.value not in (element, element.props.get('name')):
+                    found.append(element)
+            elif isinstance(element, (ui.button, ui.menu_item)):
+                if label(element) in SKIPPED_LABELS:
+                    continue
+                if any(listener.type == 'click' for listener in element._event_listeners.values()):  # noqa: SLF001
+                    found.append(element)
+        return found
+
+    def open_dialogs(self) -> list[ui.dialog]:
+        return [
+            e
+            for e in self.user.client.layout.descendants()
+            if isinstance(e, ui.dialog) and e.value and not e.is_deleted
+        ]
+
+    def new_dialogs(self, before: tuple) -> list[ui.dialog]:
+        return [d for d in self.open_dialogs() if d.id not in before[3]]
+
+
+def shown(element: Element) -> bool:
+    """What a person can see (or reach by opening a menu): not hidden, not in a closed dialog or another tab."""
+    for each in (element, *element.ancestors()):
+        if not each.visible:
+            return False
+        if isinstance(each, ui.dialog) and not each.value:
+            return False
+        if isinstance(each, ui.tab_panel) and isinstance(each.parent_slot.parent, ui.tab_panels):
+            value = each.parent_slot.parent.value
+            if (value.props.get('name') if isinstance(value, ui.tab) else value) != each.props.get('name'):
+                return False
+    return True
+
+
+def label(element: Element) -> str:
+    own = str(getattr(element, 'text', '') or element.props.get('label') or '').strip()
+    if own or isinstance(element, (ui.table, ui.dialog)):
+        return own
+    return next((str(e.text).strip() for e in element.descendants() if str(getattr(e, 'text', '') or '').strip()), '')
+
+
+def describe(element: Element) -> str:
+    name = label(element) or element.props.get('icon') or element.props.get('aria-label') or ''
+    return f'{type(element).__name__.lower()} "{name}"'
+
+
+def signature_of(element: Element) -> tuple:
+    return (type(element).__name__.lower(), label(element), element.props.get('icon'), tuple(sorted(element._markers)))  # noqa: SLF001
+
+
+def primary_button(dialog: ui.dialog) -> ui.button | None:
+    """The dialog's main button: its last button that is neither flat nor outlined (Save, Create, Confirm…)."""
+    buttons = [
+        e
+        for e in dialog.descendants()
+        if isinstance(e, ui.button)
+        and shown(e)
+        and e.enabled
+        and label(e)
+        and label(e) not in CLOSING_LABELS
+        and not {'flat', 'outline'} & set(e.props)
+    ]
+    return buttons[-1] if buttons else None
+
+
+def inputs_of(dialog: ui.dialog) -> list[ValueElement]:
+    return [
+        e
+        for e in dialog.descendants()
+        if isinstance(e, (ui.input, ui.textarea, ui.number))
+        and shown(e)
+        and not e.props.get('readonly')
+        and (not isinstance(e, DisableableElement) or e.enabled)
+    ]
+
+
+def selects_of(dialog: ui.dialog) -> list[ui.select]:
+    return [e for e in dialog.descendants() if isinstance(e, ui.select) and shown(e) and e.enabled]
+
+
+def close(dialog: ui.dialog) -> None:
+    """As a person closing it with Escape."""
+    dialog.close()
+
+
+def current_path(user: User) -> str | None:
+    return user.back_history[-1] if user.back_history else None
+
+
+def fingerprint(user: User) -> int:
+    """What a person sees on the page, as one number: the visible elements with their texts, values and errors."""
+    parts = []
+    for element in user.client.layout.descendants():
+        if not shown(element):
+            continue
+        value = element.value if isinstance(element, ValueElement) else None
+        parts.append(
+            (
+                element.id,
+                label(element),
+                tuple(element.classes),
+                repr(value),
+                element.props.get('error'),
+                element.props.get('error-message'),
+                len(element.rows) if isinstance(element, ui.table) else None,
+                repr(element.rows[:3]) if isinstance(element, ui.table) else None,
+            )
+        )
+    return hash(tuple(parts))
+
+
+class ErrorLog(logging.Handler):
+    """Collects what the server logs at ERROR (or with an exception) while the crawl runs, to name the action."""
+
+    def __init__(self, crawl: Crawl) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.crawl = crawl
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR or record.exc_info:
+            text = record.getMessage()
+            if record.exc_info:
+                text += '\n' + logging.Formatter().formatException(record.exc_info)
+            self.crawl.errors.append(text)
