@@ -11,10 +11,10 @@ from unittest import mock
 
 import pytest
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.db import session_scope
-from backoffice.models import Order, Role, Ticket
+from backoffice.models import Customer, Order, Role, Ticket
 from backoffice.permissions import can
 from backoffice.seed import demo, support
 from components.screens import SCREENS
@@ -41,7 +41,15 @@ def small_demo_shop() -> dict[str, str]:
     with session_scope() as session:
         order = session.exec(select(Order).order_by(Order.id)).first()
         ticket = session.exec(select(Ticket).order_by(Ticket.id)).first()
-        return {'orders': order.number, 'requests': str(ticket.number)}
+        customer = session.exec(
+            select(Customer).where(col(Customer.company_id).is_not(None)).order_by(Customer.id)
+        ).first()
+        return {
+            'orders': order.number,
+            'requests': str(ticket.number),
+            'customers': str(customer.id),
+            'companies': str(customer.company_id),
+        }
 
 
 def with_records(path: str, records: dict[str, str]) -> str:
