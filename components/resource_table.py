@@ -80,6 +80,7 @@ class ResourceTable:
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
         self._refresh_pending = False
+        self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -120,6 +121,9 @@ class ResourceTable:
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
             self.caption.text += ' in the trash'
+        if self._linked is not None:
+            record_id, self._linked = self._linked, None
+            self.on_open(record_id)
 
     def _fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
         with read_session() as session:
@@ -501,3 +505,18 @@ def _count_down(row: dict, names: list[str]) -> dict:
         row[name] = due(moment, now)
         row[f'_late_{name}'] = moment is not None and moment < now
     return row
+
+
+def linked_record(resource: Resource) -> int | None:
+    """The record a link asks this list to open ('/customers?open=12', the resource's declared link), if any."""
+    path, _, query_part = resource.link.partition('?')
+    if query_part != 'open={id}':
+        return None
+    try:
+        request = ui.context.client.request
+    except RuntimeError:  # a client without a page request (none in practice)
+        return None
+    if request.url.path != path:
+        return None
+    value = request.query_params.get('open', '')
+    return int(value) if value.isdigit() else None

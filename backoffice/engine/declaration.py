@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from string import Formatter
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
@@ -161,6 +162,10 @@ class Resource:
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
+    # where one record is shown, as a path with the record's fields in braces: '/orders/{number}', or its list opening
+    # it: '/customers?open={id}'. A related column's field stands for its record's title ('/orders/{order_id}' →
+    # '/orders/103002'). '' : no screen shows one record (the audit log links to nothing then).
+    link: str = ''
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -268,6 +273,10 @@ def _problems(resource: Resource) -> list[str]:
         if name not in table_columns:
             problems.append(f'unique {name!r} is not a column of {model.__name__}')
     attribute('title', resource.title)
+    if resource.link and (not resource.link.startswith('/') or resource.link.startswith('//')):
+        problems.append(f'link {resource.link!r} is not a path on this site (/…)')
+    for name in link_fields(resource.link):
+        attribute('link field', name)
     attribute('default sort', resource.default_sort)
     permissions = [('read permission', resource.read_permission)]
     if not resource.read_only:
@@ -277,6 +286,11 @@ def _problems(resource: Resource) -> list[str]:
         if name not in PERMISSIONS:
             problems.append(f'{kind} {name!r} is not a known permission')
     return problems
+
+
+def link_fields(link: str) -> list[str]:
+    """The record's fields a link template names: '/orders/{number}' → ['number']."""
+    return [name for _, name, _, _ in Formatter().parse(link) if name]
 
 
 def resource(key: str) -> Resource:

@@ -52,6 +52,7 @@ def ancestors(session: Session, category_id: int) -> list[int]:
 CATEGORIES = register(
     Resource(
         key=Topic.categories,
+        link='/categories?open={id}',
         label='Categories',
         singular='category',
         model=Category,
@@ -88,6 +89,7 @@ CATEGORIES = register(
 PRODUCTS = register(
     Resource(
         key=Topic.products,
+        link='/products?open={id}',
         label='Products',
         singular='product',
         model=Product,

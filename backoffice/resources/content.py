@@ -15,6 +15,7 @@ STATUSES = {'draft': 'Draft', 'published': 'Published'}
 CONTENT = register(
     Resource(
         key=Topic.content,
+        link='/content?open={id}',
         label='Content',
         singular='page',
         plural='pages and texts',

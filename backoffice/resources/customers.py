@@ -22,6 +22,7 @@ EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
 COMPANIES = register(
     Resource(
         key=Topic.companies,
+        link='/companies?open={id}',
         label='Companies',
         singular='company',
         model=Company,
@@ -52,6 +53,7 @@ COMPANIES = register(
 CUSTOMERS = register(
     Resource(
         key=Topic.customers,
+        link='/customers?open={id}',
         label='Customers',
         singular='customer',
         model=Customer,

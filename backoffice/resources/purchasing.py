@@ -14,6 +14,7 @@ PURCHASE_STATUSES = {'ordered': 'Ordered', 'received': 'Received'}
 RETURNS = register(
     Resource(
         key=Topic.returns,
+        link='/orders/{order_id}',
         label='Returns',
         singular='return',
         model=Return,
@@ -48,6 +49,7 @@ RETURNS = register(
 PURCHASES = register(
     Resource(
         key=Topic.purchases,
+        link='/purchases?open={id}',
         label='Purchases',
         singular='purchase',
         model=Purchase,

@@ -26,6 +26,7 @@ MOVEMENT_KINDS = {'receipt': 'Receipt', 'sale': 'Sale', 'return': 'Return', 'adj
 ORDERS = register(
     Resource(
         key=Topic.orders,
+        link='/orders/{number}',
         label='Orders',
         singular='order',
         model=Order,
@@ -94,6 +95,7 @@ def _update_limits(*, session, actor, record_id, version, changes) -> StockLevel
 STOCK = register(
     Resource(
         key=Topic.stock,
+        link='/inventory?open={id}',
         label='Stock',
         singular='stock level',
         plural='products in stock',
@@ -198,6 +200,7 @@ class CarrierUpdate(BaseModel):
 CARRIERS = register(
     Resource(
         key=Topic.carriers,
+        link='/carriers?open={id}',
         label='Carriers',
         singular='carrier',
         model=Carrier,

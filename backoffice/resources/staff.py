@@ -52,6 +52,7 @@ def _reset_password(*, session, actor, record_id, version) -> Outcome:
 USERS = register(
     Resource(
         key=Topic.users,
+        link='/users?open={id}',
         label='Staff users',
         singular='user',
         model=User,

@@ -42,6 +42,7 @@ def _mark_duplicate(*, session, actor, record_id, version, of_number) -> Outcome
 TICKETS = register(
     Resource(
         key=Topic.tickets,
+        link='/requests/{number}',
         label='Requests',
         singular='request',
         model=Ticket,

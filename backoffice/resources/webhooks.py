@@ -58,6 +58,7 @@ def _rotate(*, session, actor, record_id, version) -> Outcome:
 WEBHOOKS = register(
     Resource(
         key=Topic.webhooks,
+        link='/webhooks?open={id}',
         label='Webhooks',
         singular='webhook',
         model=WebhookEndpoint,
