@@ -245,7 +245,7 @@ class ResourceTable:
             self.controls['search'] = (
                 ui.input(f'Search {resource.label.lower()}', on_change=lambda e: self._set(search=e.value or ''))
                 .props('clearable outlined dense debounce=300')
-                .classes('grow min-w-48')
+                .classes('grow min-w-48 bo-list-search')
                 .mark('search')
             )
             self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)
