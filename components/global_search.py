@@ -26,8 +26,8 @@ class GlobalSearch:
         self.term = ''
         self.input = (
             ui.input(placeholder=PLACEHOLDER, on_change=lambda e: self.find(e.value or ''))
-            .props('dense standout dark clearable debounce=250 input-class=text-white aria-label="Search everything"')
-            .classes('bo-global-search w-36 sm:w-72')
+            .props('dense outlined dark color=white clearable debounce=250 aria-label="Search everything"')
+            .classes('bo-global-search grow min-w-0 sm:grow-0 sm:w-72')  # on a phone it takes the header's free width
             .mark('global-search')
         )
         with self.input.add_slot('prepend'):
@@ -35,11 +35,11 @@ class GlobalSearch:
         with self.input:
             self.menu = (
                 ui.menu()
-                .props('no-focus no-refocus no-parent-event fit anchor="bottom left" self="top left"')
+                .props('no-focus no-refocus no-parent-event anchor="bottom left" self="top left"')
                 .classes('bo-search-hits')
             )
             with self.menu:
-                self.results = ui.column().classes('w-full min-w-72 max-w-[90vw] gap-0 py-1')
+                self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden').style('width: min(26rem, calc(100vw - 64px))')
         # Enter opens the first hit already shown (a real link click), or, before any is shown, asks the server
         self.input.on('keydown.enter', self.open_first, js_handler=FIRST_HIT)
         self.input.on('keydown.escape', self.menu.close)
@@ -81,13 +81,13 @@ class GlobalSearch:
 
 def _hit(hit: global_search.Hit) -> None:
     link = ui.link().classes(
-        'w-full px-4 py-2 no-underline text-inherit hover:bg-gray-100 dark:hover:bg-neutral-800 focus:bg-blue-50'
+        'block w-full px-4 py-2 no-underline text-inherit hover:bg-gray-100 dark:hover:bg-neutral-800 focus:bg-blue-50'
     )
     link.props['href'] = hit.link  # a path the server made from the record's fields (quoted), never markup
     link.mark('search-hit')
     with link, ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.label(hit.kind).classes('text-xs uppercase tracking-wide text-gray-500 w-20 shrink-0').mark('search-kind')
-        with ui.column().classes('gap-0 min-w-0'):
+        with ui.column().classes('gap-0 min-w-0 grow'):
             ui.label(hit.title).classes('font-medium truncate text-gray-800')
             if hit.detail:
                 ui.label(hit.detail).classes('text-sm text-gray-500 truncate')

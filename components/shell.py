@@ -29,11 +29,11 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
 
-    with ui.header(elevated=False).classes('items-center gap-2 px-3 py-2 bg-primary text-white'):
+    with ui.header(elevated=False).classes('items-center no-wrap gap-2 px-3 py-2 bg-primary text-white'):
         menu_button = ui.button(icon='menu').props('flat round dense color=white aria-label="Menu"')
         menu_button.classes('lg:hidden')
         ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight gt-xs')
-        ui.space()
+        ui.space().classes('gt-xs')
         GlobalSearch(user)
         NotificationBell(user)
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
