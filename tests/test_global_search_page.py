@@ -7,6 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from .support.factories import make_customer, make_product, make_user, place
+from .support.lists import rows_show
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -61,3 +62,13 @@ async def test_the_drawer_entries_are_links(user: User) -> None:
     items = [e for e in drawer.descendants() if isinstance(e, ui.item)]
     assert all(e.props.get('tag') == 'a' for e in items)
     assert [e.props.get('aria-current') for e in items if e.props.get('href') == '/customers'] == ['page']
+
+
+async def test_the_orders_list_links_each_order_to_its_customer(user: User) -> None:
+    admin = make_user('admin')
+    make_product('LINK-1', stock_on_hand=3, actor=admin)
+    order = place(('LINK-1', 1), email='lina.link@example.com')
+    await sign_in(user, make_user('agent').email, path='/orders')
+    await rows_show(user, 'lina.link@example.com')
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r['email'] == 'lina.link@example.com')
+    assert row['_link_email'] == f'/customers?open={order.customer_id}'  # the cell is <a href> to the customer
