@@ -139,9 +139,14 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 def _prefix(
     session: Session, model: Any, actor: Any, key: str, lowered: ColumnElement[String], term: str, already=()
 ) -> list[Any]:
-    """Records whose lower(column) starts with the term, in that order: ordering by the indexed expression also makes
-    SQLite read its index (without statistics it may pick the trash index, deleted_at IS NULL, and scan)."""
-    return _first(session, model, actor, key, [_starts(session, lowered, term)], already, order=lowered)
+    """Records whose lower(column) starts with the term. On SQLite in that order: ordering by the indexed expression
+    makes it read that index (without statistics it may pick the trash index, deleted_at IS NULL, and scan); not on
+    PostgreSQL, whose text_pattern_ops index is not in the collation's order (a sort of every hit of 'a%') and whose
+    planner has statistics."""
+    sqlite = session.get_bind().dialect.name == 'sqlite'
+    return _first(
+        session, model, actor, key, [_starts(session, lowered, term)], already, order=lowered if sqlite else None
+    )
 
 
 def _starts(session: Session, lowered: ColumnElement[String], term: str) -> ColumnElement[bool]:
