@@ -39,7 +39,8 @@ class GlobalSearch:
                 .classes('bo-search-hits')
             )
             with self.menu:
-                self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden').style('width: min(26rem, calc(100vw - 64px))')
+                self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden')
+                self.results.style('width: min(26rem, calc(100vw - 64px))')  # within a phone's screen
         # Enter opens the first hit already shown (a real link click), or, before any is shown, asks the server
         self.input.on('keydown.enter', self.open_first, js_handler=FIRST_HIT)
         self.input.on('keydown.escape', self.menu.close)
