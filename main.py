@@ -13,6 +13,7 @@ from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
 from backoffice.runtime.upload_limit import UploadLimit
 from backoffice.services import webhooks
+from backoffice.transfer import export_files
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
@@ -38,8 +39,8 @@ ratelimit.configure(settings.redis_url)
 
 
 def start_services() -> None:
-    db.ensure_schema()
-    lines = bootstrap.ensure_first_admin(settings) + bootstrap.seed_demo_if_empty(settings)
+    lines = bootstrap.first_start(settings)
+    export_files.sweep()  # exports a stopped process left behind (personal data)
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         print(f'\n  Backoffice is running at http://{settings.host}:{settings.port}/login', flush=True)
         for line in lines:

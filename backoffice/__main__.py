@@ -152,6 +152,7 @@ def _restore(args: argparse.Namespace, settings) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
+    import backoffice.resources  # noqa: F401  the demo's pages are made through the resource engine
     from backoffice.seed.demo import seed_demo
     from backoffice.seed.people import seed_customers
 

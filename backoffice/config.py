@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
     smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
+    public_url: str | None = Field(
+        None,
+        description='The address customers reach this app at (https://support.myshop.com); links in emails to '
+        'customers (rating a solved request) start with it. Default: http://HOST:PORT',
+    )
     allow_private_webhooks: bool = Field(
         False,
         description='Development only: let webhooks and the segment push '
@@ -75,6 +80,18 @@ class Settings(BaseSettings):
         if url.startswith('postgresql://') or url.startswith('postgresql+psycopg2://'):
             url = 'postgresql+psycopg://' + url.split('://', 1)[1]
         return url
+
+    @field_validator('public_url')
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url and not url.startswith(('https://', 'http://')):
+            raise ValueError('must start with https:// (or http://)')
+        return url.rstrip('/') if url else None
+
+    @property
+    def base_url(self) -> str:
+        """Where links to this app point: the public address, else the address it listens on."""
+        return self.public_url or f'http://{self.host}:{self.port}'
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,12 +138,47 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine | None = None) -> None:
-    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    """Bring the schema to the newest migration (a no-op when it is already there); processes started together take
+    turns, so the second finds the schema made instead of making it again."""
     engine = engine or get_engine()
     config = alembic_config()
-    with engine.begin() as connection:
+    with one_process_at_a_time(engine), engine.begin() as connection:
         config.attributes['connection'] = connection
         command.upgrade(config, 'head')
+
+
+FIRST_START_LOCK_KEY = 0x626F6F74  # 'boot': the PostgreSQL advisory lock first-start work is done under
+
+
+@contextmanager
+def one_process_at_a_time(engine: Engine | None = None) -> Iterator[None]:
+    """First-start work (migrations, the first admin, demo data) by one process at a time; the others wait their
+    turn and then find it done. PostgreSQL: a session advisory lock; SQLite: an exclusive flock on a file beside the
+    database (an in-memory database has only this process). Not re-entrant: never nest two."""
+    engine = engine or get_engine()
+    if engine.dialect.name == 'sqlite':
+        database = engine.url.database
+        if not database or database == ':memory:':
+            yield
+            return
+        import fcntl
+
+        lock_file = private_file(Path(f'{database}.lock'))
+        descriptor = os.open(lock_file, os.O_RDWR)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+        return
+    with engine.connect() as connection:
+        connection.execute(text('SELECT pg_advisory_lock(:key)'), {'key': FIRST_START_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': FIRST_START_LOCK_KEY})
+            connection.commit()
 
 
 _migrated: set[str] = set()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from backoffice import formatting
 from backoffice.permissions import PermissionDenied
 
 __all__ = ['NotFound', 'PermissionDenied', 'ServiceError', 'StaleRecord', 'ValidationFailed', 'field_errors']
@@ -32,7 +33,7 @@ class StaleRecord(ServiceError):
 
     def __init__(self, entity: str, changed_by: str | None, changed_at: datetime | None, current_version: int) -> None:
         who = changed_by or 'someone else'
-        when = f' at {changed_at:%Y-%m-%d %H:%M} UTC' if changed_at else ''
+        when = f' at {formatting.when(changed_at)}' if changed_at else ''
         super().__init__(
             f'This {entity} was changed by {who}{when} after you opened it. '
             'Reload to see their change; what you typed is kept.'

@@ -13,12 +13,14 @@ PERMISSIONS: dict[str, str] = {
     'users.manage': 'Add staff, change roles, deactivate, reset passwords',
     'tickets.read': 'See customer requests',
     'tickets.write': 'Answer, assign and change customer requests',
+    'canned_replies.manage': 'Write, change and delete the canned replies every agent uses',
     'customers.read': 'See customers and companies',
     'customers.write': 'Edit, ban and unban customers and companies',
     'catalog.read': 'See products and stock',
     'catalog.write': 'Edit products, categories and stock',
-    'orders.read': 'See orders, payments, invoices and shipments',
+    'orders.read': 'See orders, payments and shipments',
     'orders.write': 'Change orders, record payments, refund, ship',
+    'invoices.read': 'See invoices and credit notes',
     'content.read': 'See content and legal documents',
     'content.write': 'Edit and publish content and legal documents',
     'kpis.read': 'See the dashboard and KPIs',
@@ -52,8 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.admin: 'Everything, including staff accounts, settings and system health',
-    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, audit log',
-    Role.agent: 'Support desk: requests and customers; reads orders and products',
+    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, canned replies, audit log',
+    Role.agent: 'Support desk: requests and customers, using the canned replies; reads orders and products',
     Role.viewer: 'Reads everything a manager sees, changes nothing',
 }
 
@@ -66,6 +68,14 @@ class PermissionDenied(Exception):
 
 def permissions_of(role: Role | str) -> frozenset[str]:
     return ROLE_PERMISSIONS[Role(role)]
+
+
+def roles_with(permission: str) -> list[Role]:
+    """The roles that hold a permission: who to notify about what is selected by what they may do, never by a role's
+    name (a role that gains the permission is included without touching the caller)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f'unknown permission {permission!r}')
+    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
 
 
 def can(user: User | None, permission: str | None) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import ago, when
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
-from .format import ago, when
 from .forms import FAILED, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +11,9 @@ from backoffice.db import read_session
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.resources import Resource
-from backoffice.transfer import exports
+from backoffice.transfer import export_files, exports
 
+from .downloads import download_once
 from .forms import FAILED, call
 from .session import acting_user
 
@@ -41,7 +41,7 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
             bar.dismiss()
         if written is FAILED:
             return
-        ui.download.file(*written)
+        download_once(*written)
         ui.notify(f'Exported {progress["done"]:,} rows', type='positive')
 
     with ui.button(icon='download').props('flat round aria-label="Export"').tooltip('Export'):
@@ -50,7 +50,9 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
             ui.menu_item('Export to Excel (XLSX)', on_click=lambda: export('xlsx')).mark('export-xlsx')
 
 
-def _write(user: User, resource: Resource, request: query.ListRequest, fmt: str, progress: dict) -> tuple[Path, str]:
+def _write(
+    user: User, resource: Resource, request: query.ListRequest, fmt: str, progress: dict
+) -> tuple[Path, str, str]:
     def report(done: int, total: int | None) -> None:
         progress.update(done=done, total=total or done)
 
@@ -58,6 +60,10 @@ def _write(user: User, resource: Resource, request: query.ListRequest, fmt: str,
         exported = exports.export_rows(
             session=session, actor=user, resource=resource, request=request, fmt=fmt, progress=report
         )
-        path = Path(tempfile.mkdtemp(prefix='backoffice-export-')) / exported.file_name
-        exported.save(path)
-    return path, exported.file_name
+        path = export_files.export_path(exported.file_name)
+        try:
+            exported.save(path)
+        except BaseException:
+            export_files.remove(path)
+            raise
+    return path, exported.file_name, exported.media_type

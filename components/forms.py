@@ -125,6 +125,26 @@ def show_secret_once(label: str, secret: str) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(label).classes('text-lg font-medium')
         ui.label('Shown only now. Pass it on safely.').classes('text-sm')
-        ui.input(value=secret).props('readonly outlined').classes('w-full font-mono').mark('generated-password')
+        with ui.row().classes('w-full items-center no-wrap gap-1'):
+            ui.input(value=secret).props('readonly outlined').classes('grow font-mono').mark('generated-password')
+            ui.button(icon='content_copy', on_click=lambda: copy_to_clipboard(secret)).props(
+                'flat round aria-label="Copy"'
+            ).tooltip('Copy').mark('copy-secret')
         ui.button('Done', on_click=dialog.close).classes('self-end')
     dialog.open()
+
+
+def copy_to_clipboard(text: str) -> None:
+    ui.clipboard.write(text)  # passed to the browser as a JSON string, never as code
+    ui.notify('Copied to the clipboard.', type='positive')
+
+
+async def confirm(question: str, yes: str, *, title: str = 'Please confirm') -> bool:
+    """Ask before going on; True only when the person chose `yes` (a label that says what happens)."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('confirm-dialog'):
+        ui.label(title).classes('text-lg font-medium')
+        ui.label(question).classes('break-words').mark('confirm-question')
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat').mark('confirm-no')
+            ui.button(yes, on_click=lambda: dialog.submit(True)).mark('confirm-yes')
+    return bool(await dialog)

@@ -11,15 +11,16 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import when
 from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
-from backoffice.transfer import imports
+from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 
-from .format import when
 from .forms import FAILED, call, page_dialog
+from .import_preview import PreviewTable, Progress
 from .session import acting_user
 
-ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
+CLEAR_HINT = 'On a row that updates a record, an empty cell keeps the field as it is, unless you choose its field here.'
 
 
 class ImportDialog:
@@ -27,10 +28,13 @@ class ImportDialog:
         self.resource, self.done = resource, done
         self.rows: list[dict[str, str]] = []
         self.file_name = ''
-        self.plan: list[imports.RowPlan] = []
+        self.plan: list[import_plan.RowPlan] = []
+        self.clear: list[str] = []
+        self.previews = 0  # the latest preview asked for: an older one finishing later is not shown
+        self.applying = False
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
             ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
-            fields = ', '.join(f.label for f in imports.importable_fields(resource))
+            fields = ', '.join(f.label for f in import_map.importable_fields(resource))
             ui.label(
                 f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
                 f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.'
@@ -62,7 +66,7 @@ class ImportDialog:
     async def _uploaded(self, event) -> None:
         self._say('')
         self.file_name = event.file.name
-        self.rows, self.plan = [], []
+        self.rows, self.plan, self.clear = [], [], []
         self.mapping_box.clear()
         self.preview_box.clear()
         if event.file.size() > max_upload_bytes():
@@ -73,13 +77,13 @@ class ImportDialog:
             with tempfile.TemporaryDirectory(prefix='backoffice-import-') as folder:
                 path = Path(folder) / 'upload'
                 await event.file.save(path)
-                rows = await call(imports.read_table_file, path, self.file_name, message=self.problem)
+                rows = await call(import_read.read_table_file, path, self.file_name, message=self.problem)
         finally:
             self.upload.reset()
         if rows is FAILED:
             return
         self.rows = rows
-        self.mapping = imports.map_columns(self.resource, self.rows[0].keys())
+        self.mapping = import_map.map_columns(self.resource, self.rows[0].keys())
         self._show_mapping()
         await self._preview()
 
@@ -95,7 +99,7 @@ class ImportDialog:
         self.problem.visible = bool(text)
 
     def _show_mapping(self) -> None:
-        options = {f.name: f.label for f in imports.importable_fields(self.resource)} | {'id': 'ID'}
+        options = {f.name: f.label for f in import_map.importable_fields(self.resource)} | {'id': 'ID'}
         self.mapping_box.clear()
         with self.mapping_box:
             ui.label(f'{self.file_name}: {len(self.rows):,} rows. Column matching:').classes('text-sm font-medium')
@@ -108,61 +112,94 @@ class ImportDialog:
                         clearable=True,
                         on_change=lambda e, h=header: self._remap(h, e.value),
                     ).props('dense outlined').classes('min-w-40')
+            self.clear_select = (
+                ui.select(
+                    self._clearable(),
+                    label='Empty cells clear these fields',
+                    value=[],
+                    multiple=True,
+                    clearable=True,
+                    on_change=lambda e: self._set_clear(e.value),
+                )
+                .props('dense outlined use-chips')
+                .classes('w-full')
+                .mark('import-clear')
+            )
+            ui.label(CLEAR_HINT).classes('text-xs text-gray-600')
+
+    def _clearable(self) -> dict[str, str]:
+        """The mapped fields an empty cell may clear, by label."""
+        labels = {f.name: f.label for f in import_map.importable_fields(self.resource)}
+        return {name: labels[name] for name in self.mapping.values() if name in labels}
 
     async def _remap(self, header: str, field: str | None) -> None:
         self.mapping[header] = field
+        clearable = self._clearable()
+        self.clear = [name for name in self.clear if name in clearable]
+        self.clear_select.set_options(clearable, value=self.clear)  # the newest preview is the one shown
+        await self._preview()
+
+    async def _set_clear(self, names: list[str] | None) -> None:
+        self.clear = list(names or [])
         await self._preview()
 
     async def _preview(self) -> None:
         user = acting_user()
         if user is None:
             return
-        plan = await call(self._plan, user)
-        if plan is FAILED:
-            return
-        self.plan = plan
-        counts = imports.count_actions(self.plan)
+        self.previews += 1
+        asked = self.previews
+        self.plan = []
         self.preview_box.clear()
         with self.preview_box:
+            progress = Progress('Previewing')
+        try:
+            plan = await call(self._plan, user, dict(self.mapping), list(self.clear), progress.report)
+        finally:
+            progress.close()
+        if plan is FAILED or plan is None or asked != self.previews:  # None: the app is stopping
+            return
+        self.plan = plan
+        counts = import_plan.count_actions(self.plan)
+        with self.preview_box:
             ui.label(
-                f'Preview (nothing is saved yet): {counts["create"]} new, {counts["update"]} to update, '
-                f'{counts["unchanged"]} unchanged, {counts["error"]} with errors'
+                f'Preview (nothing is saved yet): {counts["create"]:,} new, {counts["update"]:,} to update, '
+                f'{counts["unchanged"]:,} unchanged, {counts["error"]:,} with errors'
             ).classes('text-sm font-medium')
-            rows = [
-                {
-                    'row': p.row,
-                    'action': ACTION_LABELS[p.action],
-                    'title': p.title,
-                    'details': p.reason or '; '.join(f'{k}: {b} → {a}' for k, (b, a) in p.changes.items()),
-                }
-                for p in self.plan[:500]
-            ]
-            ui.table(
-                columns=[
-                    {'name': n, 'label': lbl, 'field': n, 'align': 'left'}
-                    for n, lbl in (('row', 'Row'), ('action', 'Action'), ('title', 'Record'), ('details', 'Details'))
-                ],
-                rows=rows,
-                row_key='row',
-                pagination=10,
-            ).classes('w-full').props('dense flat bordered')
+            PreviewTable(self.resource, self.plan)
             writable = counts['create'] + counts['update']
             if writable:
-                ui.button(f'Apply {writable} changes', icon='upload', on_click=self._apply)
+                self.apply_button = ui.button(f'Apply {writable:,} changes', icon='upload', on_click=self._apply)
 
-    def _plan(self, user) -> list[imports.RowPlan]:
+    def _plan(self, user, mapping: dict, clear: list[str], report) -> list[import_plan.RowPlan]:
         with read_session() as session:
-            return imports.preview(
-                session=session, actor=user, resource=self.resource, rows=self.rows, mapping=self.mapping
+            return import_plan.preview(
+                session=session,
+                actor=user,
+                resource=self.resource,
+                rows=self.rows,
+                mapping=mapping,
+                clear=clear,
+                progress=report,
             )
 
     async def _apply(self) -> None:
         user = acting_user()
-        if user is None:
+        if user is None or self.applying or not self.plan:  # a second click while it runs does nothing
             return
-        batch = await call(self._write, user)
-        if batch is FAILED:
+        self.applying = True
+        self.apply_button.disable()
+        with self.preview_box:
+            progress = Progress('Applying')
+        try:
+            batch = await call(self._write, user, self.plan, progress.report)
+        finally:
+            self.applying = False
+            progress.close()
+        if batch is FAILED or batch is None:  # None: the app is stopping
+            self.apply_button.enable()
             return
+        self.plan = []
         c = batch.counts
         ui.notify(
             f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
@@ -174,10 +211,15 @@ class ImportDialog:
         self.mapping_box.clear()
         self._show_batches()
 
-    def _write(self, user):
+    def _write(self, user, plan: list[import_plan.RowPlan], report):
         with session_scope() as session:
-            return imports.apply(
-                session=session, actor=user, resource=self.resource, plan=self.plan, file_name=self.file_name
+            return import_apply.apply(
+                session=session,
+                actor=user,
+                resource=self.resource,
+                plan=plan,
+                file_name=self.file_name,
+                progress=report,
             )
 
     def _show_batches(self) -> None:
@@ -185,7 +227,7 @@ class ImportDialog:
         if user is None:
             return
         with read_session() as session:
-            batches = imports.recent_batches(session=session, actor=user, resource=self.resource, limit=10)
+            batches = import_revert.recent_batches(session=session, actor=user, resource=self.resource, limit=10)
         self.batches_box.clear()
         with self.batches_box:
             if not batches:
@@ -221,4 +263,4 @@ class ImportDialog:
 
 def _revert(user, batch_id: int) -> dict:
     with session_scope() as session:
-        return imports.revert(session=session, actor=user, batch_id=batch_id)
+        return import_revert.revert(session=session, actor=user, batch_id=batch_id)

@@ -8,11 +8,11 @@ from dataclasses import asdict
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import ago, when
 from backoffice.kpi import definitions, refresh
 from backoffice.kpi.snippet import snippet
 from backoffice.models import KpiJobRun, User
 
-from .format import ago, when
 from .forms import FAILED, call, clear_errors
 from .session import acting_user
 
@@ -38,7 +38,7 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             )
         fields['active_types'] = (
             ui.select(
-                {t: t.replace('_', ' ') for t in definitions.ACTIVITY_TYPES},
+                {t: definitions.EVENT_LABELS[t] for t in definitions.ACTIVITY_TYPES},
                 label=definitions.LABELS['active_types'],
                 multiple=True,
                 value=list(current.active_types),

@@ -16,30 +16,35 @@ COLORS = {'primary': '#3b5bdb', 'accent': '#0ca678', 'warn': '#f59f00', 'bad': '
 
 
 def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
-    """Tap the ⓘ for the definition; tap the number for the series and the rows behind today's value."""
-    with ui.card().classes('kpi-card w-full gap-1 p-3'):
+    """Tap the ⓘ for the definition; tap the number for the series and the rows behind today's value. Compact enough
+    for two cards side by side on a phone (the sparkline goes under the number there, beside it from 640 px)."""
+    with ui.card().classes('kpi-card w-full min-w-0 gap-0.5 p-2 sm:gap-1 sm:p-3'):
         with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
-            ui.label(card.label).classes('text-sm text-gray-600 dark:text-gray-300 truncate')
-            info = ui.button(icon='info_outline').props('flat round dense size=sm')
+            name = ui.label(card.label).classes('text-xs sm:text-sm text-gray-600 dark:text-gray-300')
+            name.classes('line-clamp-2 leading-tight')  # two lines on a phone rather than 'Sign-up abandonme…'
+            info = ui.button(icon='info_outline').props('flat round dense size=xs')
             info.props['aria-label'] = f'What is {card.label}?'
             info.classes('text-gray-400').mark(f'define-{card.key}')
         definition = ui.label(card.definition).classes('text-xs text-gray-500 w-full')
         definition.set_visibility(False)
         info.on_click(lambda: definition.set_visibility(not definition.visible))
         with (
-            ui.row()
-            .classes('w-full items-end justify-between no-wrap gap-2 cursor-pointer')
+            ui.element('div')
+            .classes('w-full flex flex-wrap sm:flex-nowrap items-end justify-between gap-x-2 gap-y-1 cursor-pointer')
             .on('click', lambda: on_open(card))
             .mark(f'kpi-{card.key}')
         ):
-            with ui.column().classes('gap-0'):
-                ui.label(format_value(card.value, card.unit, currency)).classes('text-2xl font-semibold')
-                change = ui.label(change_text(card)).classes('text-xs')
+            with ui.column().classes('gap-0 min-w-0'):
+                ui.label(format_value(card.value, card.unit, currency)).classes(
+                    'text-lg sm:text-2xl font-semibold whitespace-nowrap leading-tight'
+                )
+                change = ui.label(change_text(card)).classes('text-xs whitespace-nowrap')
                 if card.good is None:
                     change.classes('text-gray-500')
                 else:
                     change.classes('text-green-700' if card.good else 'text-red-700')
-            ui.html(sparkline(card.spark), sanitize=False).classes('shrink-0')  # numbers only, see sparkline()
+            spark = ui.html(sparkline(card.spark), sanitize=False)  # numbers only, see sparkline()
+            spark.classes('w-full sm:w-24 shrink-0 leading-none')
 
 
 def format_value(value: float | None, unit: str, currency: str = '') -> str:
@@ -54,25 +59,40 @@ def format_value(value: float | None, unit: str, currency: str = '') -> str:
     return f'{value:,.0f}'
 
 
+NO_EARLIER_DATA = 'no earlier data'
+NO_CHANGE = 'no change'
+UP_FROM_ZERO = '▲ from 0'
+DOWN_FROM_ZERO = '▼ from 0'
+
+
 def change_text(card: Card) -> str:
-    if card.change is None:
-        return 'no earlier data' if card.previous is None else 'no change'
-    arrow = '▲' if card.change > 0 else '▼' if card.change < 0 else ''
-    return f'{arrow} {abs(card.change):.1f} % vs previous period'
+    """The change against the previous period, short enough for a phone's half-width card; the period line above
+    the cards says what it is compared with."""
+    if card.previous is None:
+        return NO_EARLIER_DATA  # never a percentage against a period the shop has no (or only part of its) data for
+    if not card.change:
+        if card.value and not card.previous:
+            return UP_FROM_ZERO if card.value > 0 else DOWN_FROM_ZERO
+        return '' if card.value is None else NO_CHANGE
+    return f'{"▲" if card.change > 0 else "▼"} {abs(card.change):,.1f} %'
 
 
-def sparkline(values: list[float | None], width: int = 96, height: int = 28) -> str:
-    """An inline SVG: no chart library for 15 small lines."""
+def sparkline(values: list[float | None], width: int = 96, height: int = 24) -> str:
+    """An inline SVG that stretches to its box's width: no chart library for 15 small lines."""
     known = [(i, float(v)) for i, v in enumerate(values) if v is not None]  # floats: nothing else reaches the SVG
+    frame = (
+        f'<svg width="100%" height="{int(height)}" viewBox="0 0 {int(width)} {int(height)}" '
+        'preserveAspectRatio="none" aria-hidden="true" style="display:block">'
+    )
     if len(known) < 2:
-        return f'<svg width="{int(width)}" height="{int(height)}" aria-hidden="true"></svg>'
+        return f'{frame}</svg>'
     low, high = min(v for _, v in known), max(v for _, v in known)
     span = (high - low) or 1
     step = width / max(len(values) - 1, 1)
     points = ' '.join(f'{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}' for i, v in known)
     return (
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" aria-hidden="true">'
-        f'<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" points="{points}"/></svg>'
+        f'{frame}<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" '
+        f'vector-effect="non-scaling-stroke" points="{points}"/></svg>'
     )
 
 

@@ -6,11 +6,11 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
+from backoffice.formatting import ago
 from backoffice.models import User
 from backoffice.services import notifications
 
 from . import live
-from .format import ago
 from .session import acting_user
 
 

@@ -9,12 +9,12 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import when as format_when
 from backoffice.models import Purchase, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, purchases
 
-from .format import display_value
 from .forms import FAILED, call, page_dialog
 from .session import acting_user
 
@@ -102,7 +102,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(f'Purchase {purchases.label(purchase)}').classes('text-lg font-medium')
-        when = display_value(purchase.received_at, 'datetime', None) if purchase.received_at else ''
+        when = format_when(purchase.received_at) if purchase.received_at else ''
         ui.label(f'{purchase.supplier or "No supplier"} · ' + (f'received {when}' if when else 'on order')).classes(
             'text-sm text-gray-600'
         )

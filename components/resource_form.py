@@ -11,15 +11,16 @@ from typing import Any
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import display_value, when
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
 from backoffice.services import crud
 
-from .format import display_value, when
-from .forms import FAILED, call, call_now, clear_errors, page_dialog, show_secret_once
+from .forms import FAILED, call, call_now, clear_errors, confirm, page_dialog, show_secret_once
 from .image_field import image_input
+from .links import site_link
 from .related_select import related_select
 from .session import acting_user
 from .undo import offer_undo
@@ -84,6 +85,10 @@ class RecordDialog:
             ui.label(title).classes('text-lg font-medium truncate')
             if self.record is not None and getattr(self.record, 'deleted_at', None):
                 ui.badge('in the trash', color='negative')
+            elif self.record is not None and self.resource.page:  # its whole picture: orders, requests…
+                site_link('Open page', self.resource.page_of(self.record)).classes('text-sm shrink-0').mark(
+                    'record-page'
+                )
 
     def _form(self) -> None:
         self.inputs: dict[str, ui.element] = {}
@@ -91,11 +96,13 @@ class RecordDialog:
         for declared in self.resource.fields:
             if self.is_new and not declared.on_create:
                 continue
+            if self.record is not None and declared.applies is not None and not declared.applies(self.record):
+                continue
             element = field_input(declared, self.loaded.get(declared.name))
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
-        if self.record is not None:
+        if self.record is not None and hasattr(self.record, 'created_at') and hasattr(self.record, 'version'):
             ui.label(
                 f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
                 f'version {self.record.version}'
@@ -274,6 +281,16 @@ class RecordDialog:
         if inputs is None:
             return
         user = acting_user()
+        if action.warn is not None:
+            warning = await call(
+                _in_session, lambda s: action.warn(session=s, actor=user, record_id=self.record.id, **inputs)
+            )
+            if warning is FAILED:
+                return
+            if warning:
+                if not await confirm(warning, 'Go ahead'):
+                    return
+                inputs = {**inputs, 'confirmed': True}
         result = await self._run(
             lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
         )

@@ -13,6 +13,7 @@ from nicegui import background_tasks, ui
 
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields
+from backoffice.formatting import display_value, due
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can, require
@@ -22,16 +23,16 @@ from backoffice.services import crud
 from . import live
 from .bulk_bar import BulkBar, BulkTool
 from .export_menu import export_menu
-from .format import display_value, due
 from .forms import FAILED, call
 from .related_select import related_select
+from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
 from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
 REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
 
-_SHARED: dict[tuple, Future] = {}  # (resource, generation, request, cursor) → the read all lists of that page share
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
 _SHARED_LOCK = threading.Lock()
 
 
@@ -90,6 +91,8 @@ class ResourceTable:
         self._refresh_pending = False
         self._linked_columns = linked_columns(resource)
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
+        self._check_pending = False
+        self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -127,6 +130,7 @@ class ResourceTable:
             'sortBy': self.state['sort'],
             'descending': bool(self.state['descending']),
         }
+        self.phone_sort.show()
         noun = self.resource.count_noun(result.total)
         self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
         if self.state['trash']:
@@ -145,22 +149,7 @@ class ResourceTable:
     def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
         require(user, self.resource.read_permission)  # each list still checks its own reader
         key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor))
-        with _SHARED_LOCK:
-            future = _SHARED.get(key)
-            owner = future is None
-            if owner:
-                stale = [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]
-                for old in stale:  # reads of earlier generations are never asked for again
-                    del _SHARED[old]
-                future = _SHARED[key] = Future()
-        if owner:
-            try:
-                future.set_result(self._fetch(user, request, cursor))
-            except BaseException as error:
-                future.set_exception(error)
-                with _SHARED_LOCK:
-                    _SHARED.pop(key, None)
-        result, rows = future.result()
+        result, rows = _shared(key, lambda: self._fetch(user, request, cursor))
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
@@ -185,13 +174,17 @@ class ResourceTable:
                     if column.name in related
                     else display_value(value, column.kind, column.choices)
                 )
-            rows.append(_count_down(row, self._due_columns))
+            rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows
+
+    def _with_card(self, row: dict) -> dict:
+        row['_card'] = card_of(self.resource, row)
+        return row
 
     def _tick(self) -> None:
         """Deadlines count down on screen without asking the database: the texts are worked out again."""
         if self.table.rows:
-            self.table.rows = [_count_down(dict(row), self._due_columns) for row in self.table.rows]
+            self.table.rows = [self._with_card(_count_down(dict(row), self._due_columns)) for row in self.table.rows]
 
     async def reload(self) -> None:
         self.cursor = None
@@ -207,11 +200,15 @@ class ResourceTable:
             self._show_arrivals()
             if self.page > 1:  # keep the rows the reader is looking at where they are
                 return
-        if (
-            payload.get('id') in shown
-            or shown & set(payload.get('ids') or ())
-            or payload.get('action') in {'created', 'restored', 'deleted', 'purged', 'imported', 'import_reverted'}
-        ):
+        changed = ({payload.get('id')} | set(payload.get('ids') or ())) - {None}
+        if shown & changed or payload.get('action') in {
+            'created',
+            'restored',
+            'deleted',
+            'purged',
+            'imported',
+            'import_reverted',
+        }:
             if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
                 return
             self._refresh_pending = True
@@ -219,6 +216,50 @@ class ResourceTable:
             background_tasks.create(
                 self._refresh_after_change(), name=f'refresh {self.resource.key} list', context=ui.context.slot
             )
+        elif changed and self.page == 1 and not self.state['trash']:
+            # a record out of sight changed: it may belong here now (it became unassigned, breached its SLA, got a
+            # follow-up); ask once per burst which of them the search and filters match, and show them if any do
+            self._candidates |= changed
+            if not self._check_pending:
+                self._check_pending = True
+                background_tasks.create(
+                    self._show_if_members(), name=f'check {self.resource.key} list', context=ui.context.slot
+                )
+
+    async def _show_if_members(self) -> None:
+        await asyncio.sleep(REFRESH_DELAY)
+        self._check_pending = False
+        candidates, self._candidates = self._candidates, set()
+        if self.table.is_deleted or self._refresh_pending:  # gone, or about to reload anyway
+            return
+        user = acting_user()
+        if user is None:
+            return
+        found = await call(self._members, user, self.request(1), candidates)
+        if found is FAILED or not found or self.table.is_deleted or self.page != 1:
+            return
+        self.cursor = None
+        await self.load(shared=True)
+
+    def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
+        """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""
+        require(user, self.resource.read_permission)
+        key = (
+            self.resource.key,
+            live.generation(self.resource.key),
+            'members',
+            repr(request),
+            user.role,
+            tuple(sorted(ids)),
+        )
+
+        def check() -> set[int]:
+            with read_session() as session:
+                return query.matching_among(
+                    session=session, actor=user, resource=self.resource, request=request, ids=ids
+                )
+
+        return _shared(key, check)
 
     def narrowed(self) -> bool:
         """Whether a search or a filter hides some records."""
@@ -272,7 +313,7 @@ class ResourceTable:
                 for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
-        with ui.row().classes('items-center gap-2'):
+        with ui.row().classes('w-full items-center gap-2'):
             self.caption = ui.label().classes('text-sm text-gray-500')
             self.arrivals = (
                 ui.button(on_click=self.show_arrivals)
@@ -281,6 +322,8 @@ class ResourceTable:
             )
             self.arrivals.tooltip('Show everything, newest first')
             self.arrivals.set_visibility(False)
+            ui.space()
+            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
@@ -313,6 +356,7 @@ class ResourceTable:
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
             ui.timer(30, self._tick)
+        as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
         self.table.add_slot('no-data', '<div class="w-full text-center p-4 text-grey-7">Nothing matches.</div>')
         self.bulk_holder.move(target_index=-1)
         with self.bulk_holder:
@@ -325,7 +369,38 @@ class ResourceTable:
                 done=self.load,
                 tools=self.bulk_tools,
             )
+        self._filter_from_address()
         ui.timer(0, self.load, once=True)
+
+    def _filter_from_address(self) -> None:
+        """Start filtered by the related records the page's address names (/orders?customer_id=12): a record page's
+        "See all" links, which can be bookmarked and opened in a new tab."""
+        try:
+            params = ui.context.client.request.query_params
+        except RuntimeError:  # no page request (a list built later by a handler)
+            return
+        given = {
+            f.name: (f, int(params[f.name]))
+            for f in self.resource.filters
+            if f.kind == 'related' and params.get(f.name, '').isdigit()
+        }
+        if not given:
+            return
+        with read_session() as session:
+            titles = {
+                name: crud.titles_for(session=session, resource=RESOURCES[f.related], ids={value}).get(value)
+                for name, (f, value) in given.items()
+            }
+        self._applying = True
+        try:
+            for name, (_, value) in given.items():
+                if titles[name] is None:  # no such record (or one in the trash): the list is not narrowed to nothing
+                    continue
+                self.state['filters'][name] = value
+                control = self.controls[name]
+                control.set_options({**control.options, value: titles[name]}, value=value)
+        finally:
+            self._applying = False
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'
@@ -511,6 +586,26 @@ class ResourceTable:
                     .props('use-chips')
                     .classes('min-w-60')
                 )
+
+
+def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
+    """One computation per key for every list that asks at the same time; keys of an earlier generation of the same
+    resource are dropped (they are never asked for again)."""
+    with _SHARED_LOCK:
+        future = _SHARED.get(key)
+        owner = future is None
+        if owner:
+            for old in [k for k in _SHARED if k[0] == key[0] and k[1] != key[1]]:
+                del _SHARED[old]
+            future = _SHARED[key] = Future()
+    if owner:
+        try:
+            future.set_result(compute())
+        except BaseException as error:
+            future.set_exception(error)
+            with _SHARED_LOCK:
+                _SHARED.pop(key, None)
+    return future.result()
 
 
 def _count_down(row: dict, names: list[str]) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nicegui import ui
 
 from backoffice.models import User
@@ -14,8 +17,10 @@ from .resource_table import ResourceTable
 
 
 class ResourceView:
-    def __init__(self, resource: Resource, user: User) -> None:
+    def __init__(self, resource: Resource, user: User, *, on_open: Callable[[int], Any] | None = None) -> None:
+        """`on_open`: what a row's click does instead of the record dialog (the audit log's own view of an entry)."""
         self.resource = resource
+        self.on_open = on_open
         with ui.row().classes('w-full items-center justify-between gap-2'):
             ui.label(resource.description).classes('text-gray-600')
             with ui.row().classes('gap-2'):
@@ -36,4 +41,7 @@ class ResourceView:
         self.table = ResourceTable(resource, on_open=self.open)
 
     def open(self, record_id: int) -> None:
+        if self.on_open is not None:
+            self.on_open(record_id)
+            return
         open_record(self.resource, record_id, on_saved=lambda: self.table.load())

@@ -1,4 +1,4 @@
-"""A request's thread: customer messages, agent replies with their delivery state, and internal notes.
+"""A request's thread: customer messages, agent replies and solved notices with their delivery state, and notes.
 
 Everything here that a customer or an agent wrote is shown with ui.label, i.e. as text: never ui.html or ui.markdown."""
 
@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.models import Delivery, MessageKind, TicketMessage
 
 
@@ -23,7 +24,7 @@ class ThreadEntry:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime('%Y-%m-%d %H:%M') if value else ''
+    return formatting.when(value) if value else ''
 
 
 def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:
@@ -44,6 +45,10 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
         card = ui.card().classes('w-full bg-blue-50 border-l-4 border-blue-500').mark('thread-reply')
         heading = 'Reply'
         icon = 'reply'
+    elif message.kind == MessageKind.notice:
+        card = ui.card().classes('w-full bg-green-50 border-l-4 border-green-600').mark('thread-notice')
+        heading = 'Solved notice to the customer, with a link to rate'
+        icon = 'mark_email_read'
     else:
         card = ui.card().classes('w-full border-l-4 border-gray-400').mark('thread-customer')
         heading = 'Customer'
@@ -55,7 +60,7 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
             ui.label(entry.author).classes('text-gray-700')
             ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
         ui.label(message.body).classes('whitespace-pre-wrap break-words').mark('thread-body')
-        if message.kind == MessageKind.reply:
+        if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
 
 

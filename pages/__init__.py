@@ -2,11 +2,14 @@
 
 from . import (  # noqa: F401
     audit,
+    canned_replies,
     carriers,
     categories,
     companies,
+    company,
     contact,
     content,
+    customer,
     customers,
     dashboard,
     inventory,
@@ -15,6 +18,7 @@ from . import (  # noqa: F401
     orders,
     products,
     purchases,
+    rate,
     request,
     requests,
     returns,

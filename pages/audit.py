@@ -1,7 +1,9 @@
-"""Audit log: every change and sign-in, filterable by who, what and when."""
+"""Audit log: every change and sign-in, filterable by who, what, record type and when; an entry opens in words, with
+its fields before and after and a link to the record."""
 
 from backoffice.models import User
 from backoffice.resources import resource
+from components.audit_entry import open_audit_entry
 from components.resource_view import ResourceView
 from components.screens import screen
 
@@ -18,4 +20,4 @@ AUDIT = resource('audit')
     description=AUDIT.description,
 )
 def audit_page(user: User) -> None:
-    ResourceView(AUDIT, user)
+    ResourceView(AUDIT, user, on_open=open_audit_entry)

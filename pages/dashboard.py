@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
+from backoffice.formatting import ago
 from backoffice.kpi import read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
 from backoffice.services import app_settings
 from components import kpi_widgets as widgets
-from components.format import ago
 from components.forms import page_dialog
 from components.lean_plotly import LeanPlotly
 from components.screens import screen
+
+CUSTOM = 0  # the period switch's "Custom" choice
 
 
 @screen(
@@ -28,13 +32,13 @@ from components.screens import screen
 )
 def dashboard_page(user: User) -> None:
     with read_session() as session:
-        state = {'period': read.period_ending_today(30, session=session)}
+        state = {'period': read.period_ending_today(30, session=session), 'choice': 30}
         currency = app_settings.value(session=session, key='currency')
     with ui.row().classes('w-full items-center justify-between gap-2'):
         ui.label(f'Welcome, {user.name.split()[0]}.').classes('text-gray-600')
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
     with ui.row().classes('w-full items-center gap-2'):
-        toggle = ui.toggle({7: '7 d', 30: '30 d', 90: '90 d', 0: 'Custom'}, value=30).props('dense no-caps')
+        toggle = ui.toggle({7: '7 d', 30: '30 d', 90: '90 d', CUSTOM: 'Custom'}, value=30).props('dense no-caps')
         shown = ui.label().classes('text-sm text-gray-500')
 
     def show_freshness() -> None:
@@ -45,11 +49,12 @@ def dashboard_page(user: User) -> None:
     @ui.refreshable
     def content() -> None:
         period = state['period']
-        shown.text = f'{period.first:%d %b} – {period.last:%d %b %Y}, compared with the {period.length} days before'
+        shown.text = f'{formatting.days(period.first, period.last)}, compared with the {period.length} days before'
         with read_session() as session:
             shown_data = read.dashboard(session=session, period=period)
         table, steps = shown_data.series, shown_data.funnel
-        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
+        # two compact cards per row on a phone: eight KPIs on its first screen
+        with ui.grid().classes('w-full grid-cols-2 lg:grid-cols-4 gap-2 sm:gap-3'):
             for card in shown_data.cards:
                 widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], currency))
         # the charts are in the first response: each starts loading Plotly as soon as it is mounted (after the cards
@@ -61,14 +66,26 @@ def dashboard_page(user: User) -> None:
             _chart('Request backlog and SLA breaches', widgets.backlog_figure(table))
 
     def choose(value: int) -> None:
-        if value == 0:
-            _custom_period(state, content.refresh)
+        previous, state['choice'] = state['choice'], value
+        if value == CUSTOM:
+            _custom_period(state, content.refresh, on_cancel=lambda: restore(previous))
             return
         with read_session() as session:
             state['period'] = read.period_ending_today(value, session=session)
         content.refresh()
 
+    def restore(previous: int) -> None:
+        """The dialog was left without choosing days: the switch shows again what the page shows."""
+        state['choice'] = previous
+        toggle.set_value(previous)  # the same days as on screen: a custom period stays, a last-N-days is re-read
+
+    def choose_again() -> None:
+        """A tap on "Custom" while a custom period shows (no value change): choose other days."""
+        if toggle.value == CUSTOM and state['choice'] == CUSTOM and not state.get('choosing'):
+            _custom_period(state, content.refresh, on_cancel=lambda: None)
+
     toggle.on_value_change(lambda e: choose(e.value))
+    toggle.on('click', choose_again)  # after the value change, when the tap changed it
     content()
     show_freshness()
     ui.timer(10, show_freshness)
@@ -107,20 +124,35 @@ def open_card(card: Card, period: Period, currency: str) -> None:
     dialog.open()
 
 
-def _custom_period(state: dict, refresh) -> None:
+def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable[[], None]) -> None:
+    """Choose the days; leaving the dialog any other way than *Show* with two days (Cancel, Escape, a tap
+    outside) calls `on_cancel`."""
     period = state['period']
+    applied = {'done': False}
+    state['choosing'] = True
     with page_dialog() as dialog, ui.card().classes('gap-2'):
         ui.label('Choose the days').classes('font-medium')
+        # the date picker's own value format (ISO), not text for a person
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
 
         def apply() -> None:
             chosen = picker.value
             if isinstance(chosen, dict) and chosen.get('from') and chosen.get('to'):
                 state['period'] = Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']))
+                applied['done'] = True
                 refresh()
             dialog.close()
 
         with ui.row().classes('w-full justify-end'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Show', on_click=apply)
+
+    def closed(opened: bool) -> None:
+        if opened:
+            return
+        state['choosing'] = False
+        if not applied['done']:
+            on_cancel()
+
+    dialog.on_value_change(lambda e: closed(e.value))
     dialog.open()

@@ -42,7 +42,13 @@ class InventoryScreen:
                     STOCK, on_open=lambda record_id: open_record(STOCK, record_id, on_saved=self.reload)
                 )
             with ui.tab_panel(ledger).classes('p-0'):
-                self.ledger = ResourceTable(MOVEMENTS, on_open=lambda record_id: None)
+                self.ledger = ResourceTable(MOVEMENTS, on_open=self.open_movement)
+
+    def open_movement(self, record_id: int) -> None:
+        """A movement of an order (a sale, a return) opens that order."""
+        row = next((r for r in self.ledger.table.rows if r['id'] == record_id), None)
+        if row is not None and row.get('order_id') and can(self.user, 'orders.read'):
+            ui.navigate.to(f'/orders/{row["order_id"]}')
 
     async def reload(self) -> None:
         await self.levels.load()

@@ -12,14 +12,15 @@ from nicegui import run, ui
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
+from backoffice.formatting import money, when
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
-from backoffice.services import documents, invoices, orders, payments, returns
+from backoffice.services import customer_picture, documents, invoices, orders, payments, returns
 from backoffice.validation import is_web_address
 from components import live
-from components.format import when
 from components.forms import FAILED, call, page_dialog
+from components.links import record_link
 from components.order_draft import DraftDialog
 from components.return_dialog import start_return
 from components.screens import screen
@@ -38,6 +39,7 @@ class Loaded:
     returns: list
     return_lines: dict[int, list]
     events: list
+    company: tuple[int, str] | None  # the customer's company: id and name
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -48,12 +50,15 @@ def load(session, user: User, number: str) -> Loaded:
         lines=orders.order_lines(session, order.id),
         payments=payments.payments_of(session=session, actor=user, order_id=order.id),
         refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
-        documents=invoices.documents_of(session=session, actor=user, order_id=order.id),
+        documents=invoices.documents_of(session=session, actor=user, order_id=order.id)
+        if can(user, 'invoices.read')
+        else [],
         shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
         carriers=orders.carriers(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         events=orders.timeline(session=session, actor=user, order_id=order.id),
+        company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
     )
 
 
@@ -103,7 +108,9 @@ class OrderScreen:
                 ui.label(f'placed {when(order.placed_at)}').classes('text-sm text-gray-500')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')
-                ui.label(order.email)
+                record_link('customers', order.customer_id, order.email, self.user)
+                if data.company is not None:
+                    record_link('companies', data.company[0], data.company[1], self.user)
                 if order.external_id:
                     ui.label(f'shop id {order.external_id}')
             if self.may_write:
@@ -218,14 +225,16 @@ class OrderScreen:
                             ),
                         ).props('flat dense color=negative').mark('cancel-return')
                     for key, label in RESOLUTIONS.items():
-                        if key in allowed:
-                            ui.button(
-                                label,
-                                on_click=lambda r=rma, k=key: self._do(
-                                    lambda s, u: returns.resolve(session=s, actor=u, return_id=r.id, resolution=k),
-                                    f'Return {r.number} closed',
-                                ),
-                            ).props('flat dense')
+                        if key not in allowed:
+                            continue
+                        if key == 'refund':  # money moves only once the amount was shown and confirmed
+                            resolve = lambda r=rma: self._confirm_refund(r)  # noqa: E731
+                        else:
+                            resolve = lambda r=rma, k=key: self._do(  # noqa: E731
+                                lambda s, u: returns.resolve(session=s, actor=u, return_id=r.id, resolution=k),
+                                f'Return {r.number} closed',
+                            )
+                        ui.button(label, on_click=resolve).props('flat dense').mark(f'resolve-{key}')
             if not (data.shipments or data.returns):
                 ui.label('Not shipped yet.').classes('text-gray-500')
 
@@ -259,7 +268,7 @@ class OrderScreen:
             if 'ship' in allowed:
                 ui.button('Ship', icon='local_shipping', on_click=self._ship_dialog).mark('ship')
             if 'refund' in allowed:
-                ui.button('Refund', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
+                ui.button('Refund a payment', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
             if 'start_return' in allowed:
                 ui.button(
                     'Start a return',
@@ -324,7 +333,7 @@ class OrderScreen:
     def _refund_dialog(self) -> None:
         order = self.data.order
         self._form(
-            'Refund',
+            'Refund a payment',
             lambda: {
                 'amount': ui.input('Amount', value=f'{order.paid_total - order.refunded_total:.2f}')
                 .props('outlined dense')
@@ -334,6 +343,52 @@ class OrderScreen:
             lambda v: lambda s, u: payments.refund(session=s, actor=u, order_id=order.id, **v),
             'Refunded; a credit note was issued',
         )
+
+    async def _confirm_refund(self, rma) -> None:
+        """Resolve a received return by a refund, after a confirmation that states the amount and what it is for."""
+        with self.box:
+            user = acting_user()
+        if user is None:
+            return
+
+        def quote() -> returns.RefundQuote:
+            with read_session() as session:
+                return returns.refund_quote(session=session, actor=user, return_id=rma.id)
+
+        with self.box:
+            quoted = await call(quote)
+        if quoted is FAILED:
+            return
+        amount = money(quoted.amount, quoted.currency)
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('refund-confirmation'):
+            ui.label('Refund the return').classes('text-lg font-medium')
+            ui.label(
+                REFUND_QUESTION.format(
+                    amount=amount,
+                    customer=quoted.customer_name,
+                    rma=quoted.return_number,
+                    order=quoted.order_number,
+                )
+            ).classes('break-words').mark('refund-question')
+            ui.label('The money goes back the way it was paid; a credit note is issued.').classes(
+                'text-sm text-gray-600'
+            )
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button('Cancel', on_click=dialog.close).props('flat').mark('refund-cancel')
+
+                async def go() -> None:
+                    dialog.close()
+                    await self._do(
+                        lambda s, u: returns.resolve(
+                            session=s, actor=u, return_id=rma.id, resolution='refund', amount=quoted.amount
+                        ),
+                        REFUNDED.format(amount=amount, rma=quoted.return_number),
+                    )
+
+                ui.button(REFUND_BUTTON.format(amount=amount), icon='undo', on_click=go).props('color=negative').mark(
+                    'refund-confirm'
+                )
+        dialog.open()
 
     def _ship_dialog(self) -> None:
         order = self.data.order
@@ -401,7 +456,11 @@ class OrderScreen:
             ui.download.content(pdf, f'pick-list-{order.number}.pdf', 'application/pdf')
 
 
-RESOLUTIONS = {'refund': 'Refund', 'credit_note': 'Store credit', 'exchange': 'Exchange'}
+# each button says what it does: "Refund" alone was also the order's own refund of a payment
+RESOLUTIONS = {'refund': 'Refund the return', 'credit_note': 'Give store credit', 'exchange': 'Send an exchange'}
+REFUND_QUESTION = 'Refund {amount} to {customer} for return {rma} (order {order})?'
+REFUND_BUTTON = 'Refund {amount}'
+REFUNDED = 'Refunded {amount} for return {rma}; a credit note was issued'
 
 
 def _item(line) -> str:

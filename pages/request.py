@@ -14,9 +14,10 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, returns, tickets
+from backoffice.services import crud, customer_picture, returns, tickets
 from components import live, presence
-from components.forms import FAILED, call
+from components.forms import FAILED, call, confirm
+from components.links import record_link
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
@@ -79,6 +80,7 @@ class RequestScreen:
             for m in messages
         ]
         self.customer = customer
+        self.company = customer_picture.company_of(session=session, actor=user, customer_id=customer.id)
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
@@ -119,7 +121,9 @@ class RequestScreen:
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     ui.label(self.customer.name or '')
-                    ui.label(self.customer.email)
+                    record_link('customers', self.customer.id, self.customer.email, self.user)
+                    if self.company is not None:
+                        record_link('companies', self.company[0], self.company[1], self.user)
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
                 self._select('status', 'Status', STATUSES, ticket.status.value)
@@ -229,11 +233,13 @@ class RequestScreen:
                 return action(session, user)
 
         shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
-        if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
-            return False
-        if done:
-            ui.notify(done, type='positive')
-        await self.reload()
+        # in a box that stays: the control that was used may be rebuilt by the live update of this very change
+        with self.stale_box:
+            if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
+                return False
+            if done:
+                ui.notify(done, type='positive')
+            await self.reload()
         return True
 
     def _stale(self, error: StaleRecord) -> None:
@@ -263,10 +269,29 @@ class RequestScreen:
         )
 
     async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
-        version = self.ticket.version
+        """Mark as a duplicate, after a confirmation when the original comes from another customer."""
+        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return tickets.duplicate_warning(session=session, actor=user, ticket_id=ticket_id, of_number=of_number)
+
+        with self.stale_box:
+            warning = await call(check, fields={'of_number': field})
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, 'Mark as duplicate anyway', title='Different customers'):
+                return False
         return await self._write(
             lambda session, user: tickets.mark_duplicate(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, of_number=of_number
+                session=session,
+                actor=user,
+                ticket_id=ticket_id,
+                version=version,
+                of_number=of_number,
+                other_customer=bool(warning),
             ),
             'Closed as a duplicate',
             fields={'of_number': field},

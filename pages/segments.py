@@ -8,14 +8,16 @@ from typing import Any
 
 from nicegui import run, ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.kpi.definitions import ACTIVITY_TYPES
+from backoffice.formatting import ago
+from backoffice.kpi.definitions import ACTIVITY_TYPES, EVENT_LABELS
 from backoffice.models import CustomerStatus, User
 from backoffice.permissions import can
+from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
-from components.format import ago
 from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
@@ -86,7 +88,7 @@ def segments_page(user: User) -> None:
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
             counted = await call(_count_built_in, user)
-            if counted is not FAILED:
+            if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
                 for key, label in totals.items():
                     label.text = f'{counted[key]:,}'
 
@@ -97,8 +99,12 @@ def segments_page(user: User) -> None:
     with ui.card().classes('w-full gap-2'):
         ui.label('Build a segment').classes('text-lg font-medium')
         fields: dict[str, ui.element] = {
-            'status': ui.select({s.value: s.value for s in CustomerStatus}, label='Status', clearable=True),
-            'event_type': ui.select({t: t.replace('_', ' ') for t in ACTIVITY_TYPES}, label='Did this', clearable=True),
+            'status': ui.select(
+                {s.value: formatting.label(s, CUSTOMER_STATUSES) for s in CustomerStatus},
+                label='Status',
+                clearable=True,
+            ),
+            'event_type': ui.select({t: EVENT_LABELS[t] for t in ACTIVITY_TYPES}, label='Did this', clearable=True),
         }
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
             for name, label in NUMBER_FILTERS.items():
@@ -177,7 +183,7 @@ def segments_page(user: User) -> None:
                         'id': r['id'],
                         'email': r['email'],
                         'name': r['name'],
-                        'consent': 'yes' if r['marketing_consent'] else 'no',
+                        'consent': formatting.display_value(r['marketing_consent'], 'bool'),
                         'seen': ago(r['last_seen_at']),
                     }
                     for r in rows

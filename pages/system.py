@@ -1,4 +1,5 @@
-"""System: health checks (database, schema, outbox, backups, disk), backups taken and downloaded, versions."""
+"""System: health checks (database, schema, outbox, backups, disk), backups taken, verified, downloaded and restored
+(admins only: the page and the service both check), versions."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from nicegui import Client, ui
 
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
+from backoffice.formatting import when
 from backoffice.models import User
 from backoffice.services import backups, system_health
-from components.forms import FAILED, call, call_now
+from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 
@@ -21,10 +23,7 @@ class SystemScreen:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Backups').classes('text-lg font-medium')
             self.backup_button = ui.button('Back up now', icon='backup', on_click=self.back_up).mark('back-up')
-        ui.label(
-            'A copy of the whole database is taken every night at 02:30 UTC; the last 14 are kept in the data '
-            'folder. Restore one with: python -m backoffice restore FILE (stop the app first).'
-        ).classes('text-sm text-gray-600')
+        ui.label(BACKUPS_HELP).classes('text-sm text-gray-600')
         self.backups = ui.column().classes('w-full gap-0')
         ui.label('About').classes('text-lg font-medium')
         self.about = ui.column().classes('w-full gap-1')
@@ -47,13 +46,7 @@ class SystemScreen:
             if not kept:
                 ui.label('No backup yet.').classes('text-gray-500')
             for backup in kept:
-                with ui.row().classes('w-full items-center gap-2 py-1 border-b').mark('backup'):
-                    ui.icon('inventory_2').classes('text-gray-500')
-                    ui.label(backup.name).classes('font-mono text-sm grow break-all')
-                    ui.label(f'{backup.size / 1024**2:,.1f} MB').classes('text-sm text-gray-600')
-                    ui.button(icon='download', on_click=lambda b=backup.name: self.download(b)).props(
-                        'flat round dense aria-label="Download"'
-                    ).tooltip('Download')
+                backup_row(backup, download=self.download, restore=self.ask_restore)
         self.about.clear()
         with self.about:
             facts = {**system_health.about(self.settings), 'Open pages (this process)': str(len(Client.instances))}
@@ -79,6 +72,34 @@ class SystemScreen:
         ui.notify(f'Backup written: {backup.name}', type='positive')
         self.show(user)
 
+    def ask_restore(self, backup: backups.Backup) -> None:
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('restore-dialog'):
+            ui.label(RESTORE_TITLE).classes('text-lg font-medium')
+            ui.label(RESTORE_WHICH.format(name=backup.name, taken=when(backup.taken_at))).classes('text-sm break-words')
+            ui.label(RESTORE_SAFETY).classes('text-sm')
+            message = error_line()
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+                confirm = ui.button('Restore', icon='settings_backup_restore', color='negative').mark('confirm-restore')
+
+            async def restore() -> None:
+                user = acting_user()
+                if user is None:
+                    return
+                confirm.props('loading')
+                safety = await call(
+                    backups.restore_backup, actor=user, settings=self.settings, name=backup.name, message=message
+                )
+                confirm.props(remove='loading')
+                if safety is FAILED:
+                    return
+                dialog.close()
+                ui.notify(RESTORED.format(name=backup.name, safety=safety.name), type='positive', multi_line=True)
+                self.show(user)
+
+            confirm.on_click(restore)
+        dialog.open()
+
     def download(self, name: str) -> None:
         user = acting_user()
         if user is None:
@@ -100,6 +121,37 @@ class SystemScreen:
 )
 def system_page(user: User) -> None:
     SystemScreen(user)
+
+
+BACKUPS_HELP = (
+    'A copy of the whole database is taken every night at 02:30 UTC and checked at once: it opens, it is intact, and '
+    'it holds as many rows per table as the database did. The last 14 are kept in the data folder.'
+)
+RESTORE_TITLE = 'Restore this backup?'
+RESTORE_WHICH = 'The whole database will be replaced with {name}, taken {taken}. Changes made since then are undone.'
+RESTORE_SAFETY = 'A backup of the current state is taken first, so you can go back to it.'
+RESTORED = 'Restored {name}. The state before was kept as {safety}.'
+
+
+def backup_row(backup: backups.Backup, *, download, restore) -> None:
+    with ui.row().classes('w-full items-center gap-x-3 gap-y-0 py-2 border-b no-wrap').mark('backup'):
+        if backup.verified:
+            ui.icon('verified').classes('text-green-700').tooltip('Verified')
+        elif backup.verified is None:
+            ui.icon('help_outline').classes('text-gray-500').tooltip('Not verified')
+        else:
+            ui.icon('error').classes('text-red-700').tooltip('Failed its check')
+        with ui.column().classes('grow gap-0 min-w-0'):
+            ui.label(when(backup.taken_at)).classes('font-medium text-sm')
+            ui.label(f'{backup.name} · {backup.size / 1024**2:,.1f} MB').classes('font-mono text-xs break-words')
+            check = ui.label(backup.check).classes('text-xs break-words').mark('backup-check')
+            check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
+        ui.button(icon='download', on_click=lambda: download(backup.name)).props(
+            'flat round dense aria-label="Download"'
+        ).tooltip('Download')
+        ui.button(icon='settings_backup_restore', on_click=lambda: restore(backup)).props(
+            'flat round dense aria-label="Restore"'
+        ).tooltip('Restore').mark('restore')
 
 
 def status_icon(status: str) -> ui.icon:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from backoffice.runtime import presence
 from .support.databases import worker_database
 from .support.factories import make_user
 from .support.signin import sign_in
+from .support.smtp import FakeSmtp
 from .support.waiting import patient_should_see
 
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # tests only: fast hashing
@@ -108,3 +110,14 @@ def as_role(user: SimulatedUser) -> Callable:
         return account
 
     return sign_in_as
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[FakeSmtp]:
+    """A mail server on 127.0.0.1 that keeps the emails it receives (`.received`, `.url` for BACKOFFICE_SMTP_URL)."""
+    server = FakeSmtp()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -12,7 +12,7 @@ from backoffice.models import Role
 from backoffice.permissions import can
 from components.screens import SCREENS
 
-from .support.factories import make_product, make_user, place, submit_request
+from .support.factories import make_company, make_product, make_user, place, submit_request
 from .support.signin import sign_in
 
 SIGNED_IN_SCREENS = sorted(path for path, declared in SCREENS.items() if not declared.public)
@@ -29,7 +29,13 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
     account = make_user(role)
     secret = make_user('admin', email='someone.else@example.com')  # data a forbidden screen must not leak
     make_product('MUG', stock_on_hand=5, actor=secret)
-    records = {'orders': place(('MUG', 1)).number, 'requests': str(submit_request().number)}
+    order = place(('MUG', 1))
+    records = {
+        'orders': order.number,
+        'requests': str(submit_request().number),
+        'customers': str(order.customer_id),
+        'companies': str(make_company('Acme').id),
+    }
     await sign_in(user, account.email)
     await user.should_see('Welcome')
     seen = []

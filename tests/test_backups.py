@@ -101,3 +101,25 @@ def _empty_target(database_url: str, tmp_path) -> str:
         connection.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
         connection.execute(f'CREATE DATABASE {name}')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def test_each_backup_is_verified_when_taken_against_the_rows_the_database_held(database_url: str) -> None:
+    settings = reload_settings()
+    admin = make_user('admin')
+    make_user('agent', email='counted@example.com')
+    with db.session_scope() as session:
+        taken = backups.take_backup(session=session, actor=admin, settings=settings)
+    [listed] = backups.list_backups(settings)
+    assert taken.verified and listed.verified and listed.check.startswith('Verified: ')
+    verified, check = backups.compare(taken.path, {'users': 3})
+    assert not verified and check == 'Not verified: rows differ (users: 2 in the backup, 3 in the database).'
+    with read_session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).one()
+    assert entry.summary.endswith(', verified')
+
+
+def test_a_damaged_backup_is_listed_as_failing_its_check(tmp_path) -> None:
+    bad = tmp_path / 'backoffice-20260101-000000.db'
+    bad.write_bytes(b'this is not a database')
+    verified, check = backups.compare(bad, {'users': 1})
+    assert not verified and check.startswith('Not verified: not a readable SQLite database')

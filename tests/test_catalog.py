@@ -16,7 +16,7 @@ from backoffice.models import AuditEntry, Category, Product, ProductCreate, utcn
 from backoffice.resources import resource
 from backoffice.runtime.uploads import MAX_IMAGE_BYTES, image_type, is_stored_image, store_image
 from backoffice.seed.catalog import seed_catalog
-from backoffice.services import crud
+from backoffice.services import crud, trash
 
 from .support.factories import make_category, make_product, make_user, tiny_png
 
@@ -200,7 +200,7 @@ def test_purging_a_category_from_the_trash_keeps_its_products_and_subcategories(
         session.add(row)
         session.commit()
     with session_scope() as session:
-        assert crud.purge_deleted(session=session, resource=CATEGORIES, older_than=timedelta(days=30)) == 1
+        assert trash.purge_deleted(session=session, resource=CATEGORIES, older_than=timedelta(days=30)).purged == 1
     with session_scope() as session:
         assert session.get(Product, product.id).category_id is None
         assert session.get(Category, beans.id).parent_id is None

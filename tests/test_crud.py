@@ -10,7 +10,7 @@ from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Customer, CustomerStatus, utcnow
 from backoffice.resources import resource
-from backoffice.services import crud
+from backoffice.services import crud, trash
 from backoffice.services.customers import ban_customer, unban_customer
 
 from .support.factories import make_company, make_customer, make_user
@@ -117,13 +117,13 @@ def test_delete_moves_to_the_trash_restore_brings_back_and_purge_removes_for_goo
     with session_scope() as session:
         crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id)
     with session_scope() as session:
-        assert crud.purge_deleted(session=session, resource=CUSTOMERS, older_than=timedelta(days=30)) == 0
+        assert trash.purge_deleted(session=session, resource=CUSTOMERS, older_than=timedelta(days=30)).purged == 0
         row = session.get(Customer, customer.id)
         row.deleted_at = utcnow() - timedelta(days=31)
         session.add(row)
         session.commit()
     with session_scope() as session:
-        assert crud.purge_deleted(session=session, resource=CUSTOMERS, older_than=timedelta(days=30)) == 1
+        assert trash.purge_deleted(session=session, resource=CUSTOMERS, older_than=timedelta(days=30)).purged == 1
     assert fresh(customer.id) is None
 
 

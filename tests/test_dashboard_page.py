@@ -1,5 +1,6 @@
-"""The dashboard as the owner uses it: KPI cards with the change against the previous period, each definition one
-tap away, a card opened to see the rows behind today's number, and the freshness of the data."""
+"""The dashboard as the owner uses it: KPI cards with the change against the previous period (or "no earlier data"),
+each definition one tap away, a card opened to see the rows behind today's number (statuses by their labels), the
+period switch (a cancelled "Custom" puts back what was shown), and the freshness of the data."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from nicegui import ui
 from nicegui.testing import User
 
+from backoffice import formatting
 from backoffice.db import session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import KpiDaily, Order, utcnow
@@ -16,12 +18,15 @@ from components.lean_plotly import LeanPlotly
 
 from .support.factories import make_customer, make_user
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 
-def seed_turnover(values_by_days_ago: dict[int, float]) -> None:
+def seed_turnover(values_by_days_ago: dict[int, float], history_days: int = 14) -> None:
+    """Turnover aggregates for every day of the last `history_days` (the shop's history: 0 unless given)."""
     today = days.today('UTC')
     with session_scope() as session:
-        for ago, value in values_by_days_ago.items():
+        for ago in range(history_days):
+            value = values_by_days_ago.get(ago, 0.0)
             session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=ago), value=value))
         session.commit()
 
@@ -38,7 +43,11 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'funnel', 'scatter'}
     next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
     await user.should_see('500.00 EUR')
-    await user.should_see('▲ 100.0 % vs previous period')
+    await user.should_see('▲ 100.0 %')
+    next(iter(user.find(ui.toggle).elements)).value = 30  # 14 days of history: none for the 30 days before
+    await user.should_see('750.00 EUR')
+    await user.should_see('no earlier data')
+    await user.should_not_see(content='▲')
 
     await user.should_not_see('minus the refunds made that day')
     user.find(marker='define-turnover').click()
@@ -69,7 +78,7 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
     user.find(marker='kpi-orders').click()
     await user.should_see("Behind today's number")
     rows = user.find(ui.table).elements.pop().rows
-    assert [(row['Order'], row['Status'], row['Total']) for row in rows] == [('100042', 'paid', '80.00')]
+    assert [(row['Order'], row['Status'], row['Total']) for row in rows] == [('100042', 'Paid', '80.00')]
 
 
 async def test_every_role_lands_on_the_dashboard(user: User) -> None:
@@ -77,3 +86,38 @@ async def test_every_role_lands_on_the_dashboard(user: User) -> None:
     await sign_in(user, agent.email)
     await user.should_see('Welcome')
     await user.should_see('Conversion funnel')
+
+
+async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User) -> None:
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
+    await sign_in(user, make_user('manager').email)
+    await user.should_see('750.00 EUR')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 7
+    await user.should_see('500.00 EUR')
+    today = days.today('UTC')
+    shown = f'{formatting.days(today - timedelta(days=6), today)}, compared with the 7 days before'
+    await user.should_see(shown)
+
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    user.find('Cancel').click()
+
+    await eventually(lambda: switch.value == 7, message='the switch is back on 7 days')
+    await user.should_see(shown)  # the same days as before
+    await user.should_see('500.00 EUR')
+
+
+async def test_a_custom_period_can_be_chosen_again(user: User) -> None:
+    await sign_in(user, make_user('manager').email)
+    await user.should_see('Turnover')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    user.find('Show').click()  # the days proposed: the period shown
+    await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
+
+    user.find(ui.toggle).trigger('click')  # "Custom" again, already selected: no value change
+
+    await eventually(lambda: any(d.value for d in user.find(ui.dialog).elements), message='the days can be chosen')
+    assert switch.value == 0

@@ -28,6 +28,11 @@ async def test_every_screen_opens_with_hostile_text_everywhere(user: User) -> No
     button = next(e for e in user.find(kind=None).elements if e.props.get('aria-label', '').startswith('Delete'))
     assert button.props['aria-label'] == f'Delete segment {hostile("Seg", 80)}'
     assert not any(key.startswith(':') for key in button.props), button.props  # nothing became a JavaScript prop
+    for path, texts in stored.screens.items():  # a customer's and a company's page
+        if path.startswith(('/customers/', '/companies/')):
+            await user.open(path)
+            for text in texts:
+                await user.should_see(text)
     await user.open(f'/requests/{stored.ticket_number}')
     await user.should_see(hostile('Subject', 200))
     await user.should_see(hostile('Message'))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
 from backoffice.__main__ import main
 from backoffice.config import get_settings
-from backoffice.db import read_session
-from backoffice.models import KpiDaily, KpiJobRun
+from backoffice.db import read_session, session_scope
+from backoffice.models import EventType, KpiDaily, KpiJobRun, UsageEvent, utcnow
 from backoffice.runtime.scheduler import JOBS, Job, JobRunner
 
 from .support.waiting import eventually
@@ -40,6 +42,10 @@ async def test_only_the_leading_process_refreshes_the_kpis() -> None:
 
 
 def test_kpi_refresh_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with session_scope() as session:  # the shop's first visit, a week ago: its KPIs have days to recompute
+        week_ago = utcnow() - timedelta(days=7)
+        session.add(UsageEvent(client_id='first', type=EventType.visit, ts=week_ago, anonymous_id='a'))
+        session.commit()
     assert main(['kpi-refresh', '--full', '--days', '3']) == 0
     assert 'daily KPI values' in capsys.readouterr().out
     with read_session() as session:

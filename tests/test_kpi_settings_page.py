@@ -10,14 +10,16 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, refresh
-from backoffice.models import KpiDaily, KpiDefinition
+from backoffice.models import EventType, KpiDaily, KpiDefinition, UsageEvent
 
 from .support.factories import make_user
 from .support.signin import sign_in
 
 
 async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(user: User) -> None:
-    with session_scope() as session:
+    with session_scope() as session:  # the shop's first event two days ago, and a value to be recomputed
+        at = days.bounds(days.today('UTC') - timedelta(days=2), 'UTC')[0] + timedelta(hours=1)
+        session.add(UsageEvent(client_id='first', type=EventType.login, ts=at, customer_id=None, anonymous_id='a'))
         session.add(KpiDaily(kpi='active_users', day=days.today('UTC') - timedelta(days=2), value=99))
         session.commit()
     refresh.run_job('kpi-refresh', lambda: 3)
@@ -38,7 +40,7 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
         record = session.exec(select(KpiDefinition)).one()
         recomputed = session.exec(select(KpiDaily).where(KpiDaily.kpi == 'active_users')).all()
     assert (record.values['active_min_events'], record.changed_by) == (3, owner.email)
-    assert {row.value for row in recomputed} == {0}  # no events: nobody is active, the 99 is gone
+    assert {row.value for row in recomputed} == {0}  # no customer's events: nobody is active, the 99 is gone
     assert len(recomputed) == 3  # from the oldest recorded day to today
 
 

@@ -39,6 +39,9 @@ ALLOWED = {
     ('components/kpi_widgets.py', 'html', 'ui.html(sparkline(card.spark), sanitize=False)'),
     # shown only when is_web_address(shipment.tracking_url): http(s), never javascript:
     ('pages/order.py', 'link', 'ui.link(shipment.tracking_number, shipment.tracking_url'),
+    # a path the core builds from a resource's declared link, which registration checks starts with one '/', each
+    # value URL-quoted (backoffice/services/audit_story._link)
+    ('components/audit_entry.py', 'link', 'ui.link(story.link_label, story.link)'),
     # a constant path and a token the server made (HMAC, url-safe), JSON-encoded twice: a JavaScript string literal
     ('pages/login.py', 'run_javascript', "f\"fetch('{REMEMBER_BROWSER}'"),
 }

@@ -222,6 +222,27 @@ def test_search_finds_a_fragment_of_email_or_name_in_any_case(viewer: User) -> N
     assert matching(viewer, search='zzz') == []
 
 
+def test_a_live_list_learns_which_changed_records_its_search_and_filters_match(viewer: User) -> None:
+    anna, ben, clara = add_customers(
+        {'email': 'anna@mail.example', 'name': 'Anna "A" <b>x</b>', 'status': 'active'},
+        {'email': 'ben@mail.example', 'name': 'Ben', 'status': 'banned'},
+        {'email': 'clara@mail.example', 'name': 'Clara', 'status': 'active'},
+    )
+
+    def among(ids: set[int], **request) -> set[int]:
+        with read_session() as session:
+            return query.matching_among(
+                session=session, actor=viewer, resource=CUSTOMERS, request=R(**request), ids=ids
+            )
+
+    assert among({anna, ben, clara}, filters={'status': 'active'}) == {anna, clara}
+    assert among({ben, clara}, search='ANNA', filters={'status': 'active'}) == set()
+    assert among({anna, ben}, search='anna') == {anna}
+    assert among(set(), filters={'status': 'active'}) == set()
+    with read_session() as session, pytest.raises(PermissionDenied):
+        query.matching_among(session=session, actor=None, resource=CUSTOMERS, request=R(), ids={anna})
+
+
 @pytest.mark.usefixtures('search_path')
 def test_search_takes_wildcards_and_quotes_literally(viewer: User) -> None:
     percent, underscore, quotes, plain = add_customers(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from nicegui.testing import User
 
 from backoffice.db import session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.models import BugStatus, TicketStatus, TicketType
 from backoffice.services import tickets
 
@@ -63,7 +65,7 @@ async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> No
 async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
     agent = make_user('agent')
     original = submit_request('Parcel lost')
-    again = submit_request('Parcel lost again', email='cora2@example.com')
+    again = submit_request('Parcel lost again')  # the same customer: no question asked
     await open_request(user, agent.email, again.number)
     user.find(marker='duplicate').click()
     user.find(marker='duplicate-number').type(str(again.number))
@@ -75,6 +77,54 @@ async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) 
     await user.should_see(marker='duplicate-of')
     await user.should_see(f'#{original.number}')
     assert stored_request(again.number).status == TicketStatus.closed
+
+
+async def test_marking_a_duplicate_of_another_customers_request_asks_first(user: User) -> None:
+    agent = make_user('agent')
+    original = submit_request('Parcel lost', email='cora@example.com', name='Cora "C" <b>Customer</b>')
+    other = submit_request('My parcel too', email='dan@example.com', name='Dan: <script>x</script>')
+    await open_request(user, agent.email, other.number)
+    user.find(marker='duplicate').click()
+    user.find(marker='duplicate-number').type(str(original.number))
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see(
+        f'Request #{other.number} comes from Dan: <script>x</script> (dan@example.com) and request '
+        f'#{original.number} from Cora "C" <b>Customer</b> (cora@example.com): two different customers. '
+        'Closing it as a duplicate means Dan: <script>x</script> (dan@example.com) gets no answer of their own.'
+    )
+    user.find(marker='confirm-no').click()
+    await user.should_not_see('Closed as a duplicate')
+    assert stored_request(other.number).status != TicketStatus.closed
+
+    user.find(marker='confirm-duplicate').click()
+    await user.should_see('two different customers', retries=40)
+    user.find(marker='confirm-yes').click()
+    await user.should_see('Closed as a duplicate')
+    await eventually(lambda: stored_request(other.number).status == TicketStatus.closed)
+    assert stored_request(other.number).duplicate_of_id == original.id
+
+
+def test_the_service_refuses_another_customers_original_unless_confirmed() -> None:
+    agent = make_user('agent')
+    original = submit_request('Parcel lost')
+    other = submit_request('Mine too', email='dan@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        tickets.mark_duplicate(
+            session=session, actor=agent, ticket_id=other.id, version=other.version, of_number=original.number
+        )
+    assert refused.value.errors == {
+        'of_number': f'Request #{original.number} comes from another customer: confirm that it is the same request'
+    }
+    with session_scope() as session:
+        tickets.mark_duplicate(
+            session=session,
+            actor=agent,
+            ticket_id=other.id,
+            version=other.version,
+            of_number=original.number,
+            other_customer=True,
+        )
+    assert stored_request(other.number).duplicate_of_id == original.id
 
 
 async def test_the_customers_rating_shows_on_the_request(user: User) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from nicegui import ui
@@ -10,6 +11,7 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, utcnow
+from backoffice.services import ticket_sla as sla
 from backoffice.services import tickets
 
 from .support.factories import make_user, stored_request, submit_request
@@ -262,3 +264,72 @@ async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User)
     user.find(marker='arrivals').click()
     await rows_show(user, 'Brand new', 'Another one', 'Mine to do', column='subject')
     await user.should_not_see(marker='arrivals')
+
+
+async def test_a_request_that_changes_into_the_queue_on_screen_appears_and_one_that_changes_out_leaves(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    ada, bo = make_user('agent', name='Ada Agent'), make_user('agent', name='Bo Agent')
+    taken = submit_request('Taken by Bo: "quotes" <script>x</script>', email='t@example.com')
+    free = submit_request('Nobody has it yet', email='f@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=bo, ticket_id=taken.id, version=taken.version)
+    await sign_in(user, ada.email, path='/requests')
+    user.find(marker='queue-Unassigned').click()
+    await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')
+
+    other = create_user()  # Bo, in his own browser, gives his request back and takes the free one
+    await sign_in(other, bo.email, path=f'/requests/{taken.number}')
+    await other.should_see('It has been two weeks.')
+    other.find(marker='assignee').elements.pop().set_value(None)
+    await other.should_see('Saved')
+    await rows_show(user, taken.subject, 'Nobody has it yet', column='subject')  # no reload on Ada's side
+
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=bo, ticket_id=free.id, version=stored_request(free.number).version)
+    await rows_show(user, taken.subject, absent=('Nobody has it yet',), column='subject')
+
+
+async def test_a_follow_up_on_a_solved_request_brings_it_into_the_open_queue(user: User) -> None:
+    agent = make_user('agent')
+    submit_request('Still open', email='o@example.com')
+    done = submit_request('Solved: "thanks" <b>x</b>', email='d@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=done.id, version=done.version, status='solved')
+    await sign_in(user, agent.email, path='/requests')
+    user.find(marker='queue-All open').click()
+    await rows_show(user, 'Still open', absent=(done.subject,), column='subject')
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=done.number, body='It broke again', token=done.token)
+    await rows_show(user, 'Still open', done.subject, column='subject')
+
+
+async def test_a_request_that_starts_breaching_its_sla_joins_the_breaching_queue(user: User) -> None:
+    agent = make_user('agent')
+    late = submit_request('Late: "soon" <i>x</i>', email='l@example.com')
+    submit_request('On time', email='o@example.com')
+    await sign_in(user, agent.email, path='/requests')
+    user.find(marker='queue-Breaching SLA').click()
+    await rows_show(user, absent=(late.subject, 'On time'), column='subject')
+    with session_scope() as session:
+        stored = session.get(Ticket, late.id)
+        stored.sla_due_at = utcnow() - timedelta(minutes=5)  # as time passes; a system change publishes nothing
+        session.add(stored)
+        session.commit()
+        sla.flag_sla_breaches(session=session)  # the sla-check job
+    await rows_show(user, late.subject, absent=('On time',), column='subject')
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == late.subject)
+    assert row['sla_due_at'] == 'overdue 5 min'
+
+
+async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
+    agent = make_user('agent')
+    submit_request('Due soon')
+    await sign_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Due soon', column='subject')
+    table = user.find(ui.table).elements.pop()
+    names = [c['name'] for c in table.columns]
+    assert names[:3] == ['number', 'sla_due_at', 'subject']
+    sla_column = next(c for c in table.columns if c['name'] == 'sla_due_at')
+    assert 'gt-xs' not in sla_column.get('classes', '')  # shown under 600 px too
+    assert table.rows[0]['sla_due_at'].startswith('in ')

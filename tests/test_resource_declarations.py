@@ -7,16 +7,26 @@ import backoffice.resources  # noqa: F401  (the app's declarations, which the br
 from backoffice.engine import declaration
 from backoffice.engine.declaration import (
     Action,
+    Card,
     Column,
     DeclarationError,
     Filter,
     FormField,
+    RecordSection,
     RelatedList,
     Resource,
     check_references,
     register,
 )
 from backoffice.models import Customer, CustomerCreate, CustomerUpdate
+
+CARD_COLUMNS = (
+    Column('email', 'Email'),
+    Column('name', 'Name'),
+    Column('status', 'Status', kind='choice'),
+    Column('phone', 'Phone'),
+    Column('notes', 'Notes'),
+)
 
 
 def customers_like(**changes) -> Resource:
@@ -36,6 +46,10 @@ def customers_like(**changes) -> Resource:
     )
     fields.update(changes)
     return Resource(**fields)
+
+
+def _nothing(**_) -> None:
+    return None
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +72,24 @@ def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
             {'actions': (Action('ban', 'Ban', run=lambda **_: None, permission='customers.bann'),)},
             "action 'ban' permission 'customers.bann' is not a known permission",
         ),
+        ({'page': '/broken/{uid}'}, "page 'uid' is not an attribute of Customer"),
+        (
+            {'page': '/broken/{id}', 'sections': (RecordSection('orders', 'Orders', 'orders.raed', load=_nothing),)},
+            "section 'orders' permission 'orders.raed' is not a known permission",
+        ),
+        (
+            {'sections': (RecordSection('orders', 'Orders', 'orders.read', load=_nothing),)},
+            'sections are shown on the record page: declare its `page`',
+        ),
+        ({'card': Card(title='emial')}, "card title 'emial' is not one of its columns"),
+        ({'card': Card(title='email', status='stauts')}, "card status 'stauts' is not one of its columns"),
+        # a column of the model that the list does not show has no value in the list's rows either
+        ({'card': Card(title='email', secondary=('name',))}, "card secondary value 'name' is not one of its columns"),
+        (
+            {'columns': CARD_COLUMNS, 'card': Card(title='email', secondary=('name', 'status', 'phone', 'notes'))},
+            'card shows 4 secondary values; at most 3 fit a phone',
+        ),
+        ({'columns': CARD_COLUMNS, 'card': Card(title='email', secondary=('email',))}, 'card shows a column twice'),
     ],
 )
 def test_a_declaration_naming_what_does_not_exist_fails_with_the_resource_and_the_name(changes, message):
@@ -102,3 +134,28 @@ def test_a_resource_that_changes_must_publish_on_a_declared_topic():
 def test_every_declared_resource_of_the_app_passes_the_checks():
     assert {'customers', 'orders', 'tickets', 'products', 'audit'} <= set(declaration.RESOURCES)
     check_references()
+
+
+def test_a_resource_without_a_card_gets_one_from_its_columns():
+    plain = customers_like(
+        columns=(
+            Column('name', 'Name'),
+            Column('email', 'Email'),
+            Column('status', 'Status', kind='choice'),
+            Column('notes', 'Notes', on_phone=False),
+            Column('phone', 'Phone'),
+            Column('company_id', 'Company', shown=False),
+        )
+    )
+    # the title field, the status, then the columns shown, those kept on a phone first
+    assert plain.phone_card() == Card(title='email', status='status', secondary=('name', 'phone'))
+    declared = Card(title='name', secondary=('email',))
+    assert customers_like(card=declared).phone_card() == declared
+
+
+def test_every_list_of_the_app_has_a_card_naming_its_columns():
+    for declared in declaration.RESOURCES.values():
+        card = declared.phone_card()
+        names = {c.name for c in declared.columns}
+        assert {card.title, *card.secondary} | ({card.status} if card.status else set()) <= names, declared.key
+        assert 1 <= len(card.secondary) <= 3, declared.key

@@ -42,7 +42,7 @@ def test_the_trash_purge_job_removes_only_what_is_past_the_retention() -> None:
             row.deleted_at = utcnow() - timedelta(days=days)
             session.add(row)
         session.commit()
-    assert purge_trash(get_settings())['customers'] == 1
+    assert purge_trash(get_settings())['purged']['customers'] == 1
     with session_scope() as session:
         assert session.get(Customer, old.id) is None and session.get(Customer, recent.id) is not None
 

@@ -44,8 +44,8 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     await user.should_see('Inactive for 30 days: 2 customers')
     rows = user.find(ui.table).elements.pop().rows
     assert sorted((row['email'], row['consent']) for row in rows) == [
-        ('gone@example.com', 'yes'),
-        ('private@example.com', 'no'),
+        ('gone@example.com', 'Yes'),
+        ('private@example.com', 'No'),
     ]
     user.find('Export CSV').click()
     response = await user.download.next(timeout=5)

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from backoffice import permissions
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Invoice, Notification, Order, OrderLine, StockMovement, TicketMessage
+from backoffice.models import Invoice, Notification, Order, OrderLine, Role, StockMovement, TicketMessage
 from backoffice.services import orders, purchases, returns, stock, tickets
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
@@ -113,6 +114,22 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
             'sku,name,order_quantity,available,on_hand,reserved,min,max',
             'MUG,Product MUG,36,4,10,6,5,40',
         ]
+
+
+def test_low_stock_alerts_go_to_whoever_may_restock_whatever_their_role(
+    manager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    granted = {**permissions.ROLE_PERMISSIONS, Role.agent: permissions.ROLE_PERMISSIONS[Role.agent] | {'catalog.write'}}
+    monkeypatch.setattr(permissions, 'ROLE_PERMISSIONS', granted)  # a shop where agents also run the stock
+    mug = make_product('MUG', stock_on_hand=3, actor=manager)
+    agent, viewer = make_user('agent'), make_user('viewer')
+    with session_scope() as session:
+        stock.set_limits(session=session, actor=manager, product_id=mug.id, min_qty=5, max_qty=40)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [mug.id]
+    with read_session() as session:
+        told = {n.user_id for n in session.exec(select(Notification))}
+    assert agent.id in told and manager.id in told and viewer.id not in told
 
 
 def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -> None:

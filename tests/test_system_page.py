@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from nicegui.testing import User
+from sqlmodel import select
 
-from .support.factories import make_user
+from backoffice.config import reload_settings
+from backoffice.db import read_session, session_scope
+from backoffice.models import AuditEntry
+from backoffice.permissions import PermissionDenied
+from backoffice.services import backups
+
+from .support.factories import make_customer, make_user
+from .support.lists import rows_show
 from .support.signin import sign_in
+from .support.waiting import eventually
+
+HOSTILE = 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
 
 
 async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
@@ -26,3 +38,36 @@ async def test_a_manager_gets_no_access(user: User) -> None:
     await sign_in(user, manager.email, path='/system')
     await user.should_see("You don't have access to this page")
     await user.should_not_see(marker='back-up')
+
+
+async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_restored_data(user: User) -> None:
+    admin = make_user('admin')
+    make_customer('kept@example.com', name=HOSTILE)
+    with session_scope() as session:
+        taken = backups.take_backup(session=session, actor=admin, settings=reload_settings())
+    make_customer('later@example.com', name='Made "after" the backup: <b>')
+    await sign_in(user, admin.email, path='/system')
+    await user.should_see(marker='backup-check')
+    await user.should_see('Verified: ')
+    user.find(marker='restore').click()
+    await user.should_see(marker='restore-dialog')
+    await user.should_see(f'The whole database will be replaced with {taken.name}', retries=20)
+    await user.should_see('A backup of the current state is taken first, so you can go back to it.')
+    user.find(marker='confirm-restore').click()
+    await user.should_see(f'Restored {taken.name}. The state before was kept as', retries=200)
+    await eventually(lambda: len(backups.list_backups(reload_settings())) == 2, message='the safety backup is kept')
+    await user.open('/customers')
+    await rows_show(user, 'kept@example.com', absent=('later@example.com',))
+    with read_session() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'system.restore')).first() is not None
+
+
+async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    with session_scope() as session:
+        taken = backups.take_backup(session=session, actor=admin, settings=reload_settings())
+    with pytest.raises(PermissionDenied):
+        backups.restore_backup(actor=manager, settings=reload_settings(), name=taken.name)
+    await sign_in(user, manager.email, path='/system')
+    await user.should_see("You don't have access to this page")
+    await user.should_not_see(marker='restore')

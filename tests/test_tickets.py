@@ -448,7 +448,8 @@ def test_a_follow_up_joins_the_thread_and_reopens_a_waiting_or_solved_request() 
         tickets.add_customer_message(
             session=session, number=ticket.number, body='And a photo', email='CLEO@example.com'
         )
-    assert [m.kind for m in messages(ticket.id)] == ['customer', 'reply', 'customer', 'customer']
+    # solving it emailed the customer the solved notice (with the rating link) after the reply
+    assert [m.kind for m in messages(ticket.id)] == ['customer', 'reply', 'notice', 'customer', 'customer']
 
     with session_scope() as session:
         tickets.change(

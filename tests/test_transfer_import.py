@@ -21,7 +21,7 @@ from backoffice.models import AuditEntry, Customer, ImportBatch
 from backoffice.resources import resource
 from backoffice.services import crud
 from backoffice.services.customers import ban_customer
-from backoffice.transfer import imports
+from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 from backoffice.transfer.exports import export_rows
 
 from .support.factories import make_company, make_customer, make_user
@@ -52,21 +52,21 @@ def shop():
     return {'acme': acme, 'ada': ada, 'bob': bob}
 
 
-def plan_for(actor, text: str | bytes, file_name: str = 'customers.csv') -> list[imports.RowPlan]:
-    rows = imports.read_table(text.encode() if isinstance(text, str) else text, file_name)
-    mapping = imports.map_columns(CUSTOMERS, rows[0].keys())
+def plan_for(actor, text: str | bytes, file_name: str = 'customers.csv') -> list[import_plan.RowPlan]:
+    rows = import_read.read_table(text.encode() if isinstance(text, str) else text, file_name)
+    mapping = import_map.map_columns(CUSTOMERS, rows[0].keys())
     with read_session() as session:
-        return imports.preview(session=session, actor=actor, resource=CUSTOMERS, rows=rows, mapping=mapping)
+        return import_plan.preview(session=session, actor=actor, resource=CUSTOMERS, rows=rows, mapping=mapping)
 
 
 def apply(actor, plan, file_name='customers.csv') -> ImportBatch:
     with session_scope() as session:
-        return imports.apply(session=session, actor=actor, resource=CUSTOMERS, plan=plan, file_name=file_name)
+        return import_apply.apply(session=session, actor=actor, resource=CUSTOMERS, plan=plan, file_name=file_name)
 
 
 def revert(actor, batch_id) -> dict:
     with session_scope() as session:
-        return imports.revert(session=session, actor=actor, batch_id=batch_id)
+        return import_revert.revert(session=session, actor=actor, batch_id=batch_id)
 
 
 def customer(email: str) -> Customer | None:
@@ -83,7 +83,7 @@ def count(model) -> int:
 
 
 def test_columns_are_matched_by_label_or_name_ignoring_case_and_spaces() -> None:
-    mapping = imports.map_columns(
+    mapping = import_map.map_columns(
         CUSTOMERS, ['E-mail', ' name ', 'COMPANY', 'Consent', 'company_id', 'id', 'Favourite colour']
     )
     assert mapping == {
@@ -98,23 +98,23 @@ def test_columns_are_matched_by_label_or_name_ignoring_case_and_spaces() -> None
 
 
 def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
-    semicolons = imports.read_table('\ufeffEmail;Name\n\nzoë@example.com;Zoë\n'.encode(), 'a.csv')
+    semicolons = import_read.read_table('\ufeffEmail;Name\n\nzoë@example.com;Zoë\n'.encode(), 'a.csv')
     assert semicolons == [{'Email': 'zoë@example.com', 'Name': 'Zoë'}]  # BOM gone, blank line skipped
-    assert imports.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [
+    assert import_read.read_table(b'Email\tName\r\na@example.com\tA\r\n', 'a.csv') == [
         {'Email': 'a@example.com', 'Name': 'A'}
     ]
-    assert imports.read_table('Email,Name\nb@example.com,Bé\n'.encode('cp1252'), 'b.csv')[0]['Name'] == 'Bé'
+    assert import_read.read_table('Email,Name\nb@example.com,Bé\n'.encode('cp1252'), 'b.csv')[0]['Name'] == 'Bé'
     # Excel's "Unicode Text": UTF-16 with its byte-order mark, tab-separated
-    assert imports.read_table('Email\tName\r\nc@example.com\tÇa\r\n'.encode('utf-16'), 'c.csv') == [
+    assert import_read.read_table('Email\tName\r\nc@example.com\tÇa\r\n'.encode('utf-16'), 'c.csv') == [
         {'Email': 'c@example.com', 'Name': 'Ça'}
     ]
-    assert imports.read_table(b'Email,Name\nd@example.com,D\x00e\n', 'd.csv')[0]['Name'] == 'De'  # no NUL kept
+    assert import_read.read_table(b'Email,Name\nd@example.com,D\x00e\n', 'd.csv')[0]['Name'] == 'De'  # no NUL kept
     workbook = Workbook()
     workbook.active.append(['Email', 'Name', 'Consent', 'Company'])
     workbook.active.append(['x@example.com', 'X', True, 7])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    assert imports.read_table(buffer.getvalue(), 'people.XLSX') == [
+    assert import_read.read_table(buffer.getvalue(), 'people.XLSX') == [
         {'Email': 'x@example.com', 'Name': 'X', 'Consent': 'Yes', 'Company': '7'}
     ]
 
@@ -132,16 +132,16 @@ def test_csv_with_bom_semicolons_or_tabs_and_xlsx_are_read() -> None:
 )
 def test_unreadable_files_are_refused_in_words(data: bytes, name: str, message: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        imports.read_table(data, name)
+        import_read.read_table(data, name)
     assert message in refused.value.errors['file']
 
 
 def test_too_many_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '3')
     reload_settings()
-    imports.read_table(b'Email\na\nb\nc\n', 'a.csv')
+    import_read.read_table(b'Email\na\nb\nc\n', 'a.csv')
     with pytest.raises(ValidationFailed, match='more than 3 rows'):
-        imports.read_table(b'Email\na\nb\nc\nd\n', 'a.csv')
+        import_read.read_table(b'Email\na\nb\nc\nd\n', 'a.csv')
 
 
 # --- preview ---------------------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_preview_says_what_each_row_would_do_and_writes_nothing(shop, manager) -
     assert bad_email.reason == 'Email: Enter a valid email address.'
     assert no_company.reason == 'Company: No company is named "Nope Ltd".'
     assert twice.reason == 'Email: Row 3 of this file has the same email.'
-    assert imports.count_actions(plan) == {'create': 1, 'update': 1, 'unchanged': 1, 'error': 3}
+    assert import_plan.count_actions(plan) == {'create': 1, 'update': 1, 'unchanged': 1, 'error': 3}
     assert (count(Customer), count(AuditEntry)) == (customers, audits)
 
 
@@ -181,13 +181,76 @@ def test_preview_uses_the_same_rules_as_the_form(shop, manager) -> None:
     assert plan[3].reason.startswith('Phone: Enter a phone number')
 
 
-def test_rows_can_be_matched_by_id_and_blank_cells_clear_a_field(shop, manager) -> None:
+def test_rows_can_be_matched_by_id_and_an_empty_cell_keeps_the_field(shop, manager) -> None:
     plan = plan_for(
         manager, f'ID,Email,Company\n{shop["bob"].id},bob@example.com,\n999,x@example.com,\n,zed@example.com,Acme\n'
     )
-    assert [row.action for row in plan] == ['update', 'error', 'create']
-    assert plan[0].changes == {'company_id': [shop['acme'].id, None]}
+    assert [row.action for row in plan] == ['unchanged', 'error', 'create']
+    assert plan[0].kept == {'company_id': shop['acme'].id} and plan[0].changes == {}
     assert plan[1].reason == 'ID: No customer has the id 999.'
+
+
+def test_an_empty_cell_on_an_update_keeps_consent_and_phone_unless_asked_to_clear(shop, manager) -> None:
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            record_id=shop['ada'].id,
+            version=1,
+            changes={'phone': '+44 20 7946 0000'},
+        )
+    text = 'Email,Name,Phone,Agrees to marketing email\nada@example.com,"Ada: \'<script>x</script>",,\n'
+    kept = plan_for(manager, text)[0]
+    assert kept.action == 'update' and kept.changes == {'name': ['Ada Lovelace', "Ada: '<script>x</script>"]}
+    assert kept.kept == {'phone': '+44 20 7946 0000', 'marketing_consent': True} and kept.cleared == []
+    apply(manager, [kept])
+    stored = customer('ada@example.com')
+    assert stored.marketing_consent is True and stored.phone == '+44 20 7946 0000'
+    assert stored.name == "Ada: '<script>x</script>"
+
+    rows = import_read.read_table(text.encode(), 'c.csv')
+    with read_session() as session:
+        cleared = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            rows=rows,
+            mapping=import_map.map_columns(CUSTOMERS, rows[0].keys()),
+            clear=['phone', 'marketing_consent'],
+        )[0]
+    assert cleared.changes == {'phone': ['+44 20 7946 0000', None], 'marketing_consent': [True, False]}
+    assert sorted(cleared.cleared) == ['marketing_consent', 'phone'] and cleared.kept == {}
+    apply(manager, [cleared])
+    stored = customer('ada@example.com')
+    assert stored.marketing_consent is False and stored.phone is None
+
+
+def test_preview_and_apply_report_their_progress(shop, manager) -> None:
+    lines = ''.join(f'p{n}@example.com,Person {n}\n' for n in range(250))
+    rows = import_read.read_table(f'Email,Name\n{lines}'.encode(), 'c.csv')
+    seen: list[tuple[int, int]] = []
+    with read_session() as session:
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            rows=rows,
+            mapping=import_map.map_columns(CUSTOMERS, rows[0].keys()),
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(100, 250), (200, 250), (250, 250)]
+    seen.clear()
+    with session_scope() as session:
+        import_apply.apply(
+            session=session,
+            actor=manager,
+            resource=CUSTOMERS,
+            plan=plan,
+            file_name='c.csv',
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(100, 250), (200, 250), (250, 250)]
 
 
 def test_a_banned_customer_exported_and_imported_back_is_unchanged(shop, manager) -> None:
@@ -228,7 +291,7 @@ def test_a_viewer_may_not_import_or_revert(shop, manager) -> None:
 
 def test_read_only_lists_cannot_be_imported(manager) -> None:
     with read_session() as session, pytest.raises(ServiceError, match='cannot be imported'):
-        imports.preview(
+        import_plan.preview(
             session=session,
             actor=manager,
             resource=resource('audit'),
@@ -369,16 +432,20 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     sheet.append([None, 'tea-2', 'Black tea', 'tea', '3', 'GBP — Pound sterling', 'No'])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    rows = imports.read_table(buffer.getvalue(), 'products.xlsx')
+    rows = import_read.read_table(buffer.getvalue(), 'products.xlsx')
     with read_session() as session:
-        plan = imports.preview(
-            session=session, actor=manager, resource=products, rows=rows, mapping=imports.map_columns(products, header)
+        plan = import_plan.preview(
+            session=session,
+            actor=manager,
+            resource=products,
+            rows=rows,
+            mapping=import_map.map_columns(products, header),
         )
     assert [row.action for row in plan] == ['update', 'create'], [row.reason for row in plan]
     assert plan[0].changes == {'price': ['4.50', '5.25']}
     assert plan[1].values['sku'] == 'TEA-2' and plan[1].values['category_id'] == tea.id
     with session_scope() as session:
-        imports.apply(session=session, actor=manager, resource=products, plan=plan, file_name='products.xlsx')
+        import_apply.apply(session=session, actor=manager, resource=products, plan=plan, file_name='products.xlsx')
     with read_session() as session:
         prices = {p.sku: (p.price, p.currency, p.active) for p in session.exec(select(products.model))}
     assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True), 'TEA-2': (Decimal('3.00'), 'GBP', False)}
@@ -446,7 +513,7 @@ def inline(ref: str, text: str) -> str:
 
 def test_a_hand_written_workbook_is_read() -> None:
     rows = f'<row r="1">{inline("A1", "Email")}</row><row r="2">{inline("A2", "a@example.com")}</row>'
-    assert imports.read_table(xlsx_parts(sheet('A1:A2', rows)), 'a.xlsx') == [{'Email': 'a@example.com'}]
+    assert import_read.read_table(xlsx_parts(sheet('A1:A2', rows)), 'a.xlsx') == [{'Email': 'a@example.com'}]
 
 
 def test_shared_strings_that_unpack_too_large_are_refused_before_the_workbook_is_opened(monkeypatch) -> None:
@@ -461,7 +528,7 @@ def test_shared_strings_that_unpack_too_large_are_refused_before_the_workbook_is
     data = xlsx_parts(sheet('A1:A2', rows), strings)
     assert len(data) < 100_000  # a few KB of zip, 4 MB of strings once unpacked
     with pytest.raises(ValidationFailed, match='The workbook unpacks to more than its 1 MB allows'):
-        imports.read_table(data, 'bomb.xlsx')
+        import_read.read_table(data, 'bomb.xlsx')
 
 
 def test_a_sheet_claiming_a_million_empty_rows_is_refused_by_the_row_limit(monkeypatch) -> None:
@@ -472,7 +539,7 @@ def test_a_sheet_claiming_a_million_empty_rows_is_refused_by_the_row_limit(monke
         f'<row r="1048576">{inline("A1048576", "z@example.com")}</row>'
     )
     with pytest.raises(ValidationFailed, match='more than 1,000 rows'):
-        imports.read_table(xlsx_parts(sheet('A1:A1048576', rows)), 'gaps.xlsx')
+        import_read.read_table(xlsx_parts(sheet('A1:A1048576', rows)), 'gaps.xlsx')
 
 
 def test_a_sheet_claiming_every_column_is_read_as_far_as_the_column_cap() -> None:
@@ -480,41 +547,41 @@ def test_a_sheet_claiming_every_column_is_read_as_far_as_the_column_cap() -> Non
         f'<row r="1">{inline("A1", "Email")}{inline("B1", "Name")}</row>'
         f'<row r="2">{inline("A2", "a@example.com")}{inline("XFD2", "far away")}</row>'
     )
-    assert imports.read_table(xlsx_parts(sheet('A1:XFD2', rows)), 'wide.xlsx') == [
+    assert import_read.read_table(xlsx_parts(sheet('A1:XFD2', rows)), 'wide.xlsx') == [
         {'Email': 'a@example.com', 'Name': ''}
     ]
 
 
 def test_more_columns_than_the_cap_are_refused() -> None:
-    header = ','.join(f'Column {n}' for n in range(imports.MAX_COLUMNS + 1))
-    with pytest.raises(ValidationFailed, match=f'more than {imports.MAX_COLUMNS} columns'):
-        imports.read_table(f'{header}\n{"x," * imports.MAX_COLUMNS}x\n'.encode(), 'wide.csv')
-    rows = ''.join(inline(f'{get_column_letter(n + 1)}1', f'Column {n}') for n in range(imports.MAX_COLUMNS + 1))
-    with pytest.raises(ValidationFailed, match=f'more than {imports.MAX_COLUMNS} columns'):
-        imports.read_table(xlsx_parts(sheet('A1:BJ1', f'<row r="1">{rows}</row>')), 'wide.xlsx')
+    header = ','.join(f'Column {n}' for n in range(import_read.MAX_COLUMNS + 1))
+    with pytest.raises(ValidationFailed, match=f'more than {import_read.MAX_COLUMNS} columns'):
+        import_read.read_table(f'{header}\n{"x," * import_read.MAX_COLUMNS}x\n'.encode(), 'wide.csv')
+    rows = ''.join(inline(f'{get_column_letter(n + 1)}1', f'Column {n}') for n in range(import_read.MAX_COLUMNS + 1))
+    with pytest.raises(ValidationFailed, match=f'more than {import_read.MAX_COLUMNS} columns'):
+        import_read.read_table(xlsx_parts(sheet('A1:BJ1', f'<row r="1">{rows}</row>')), 'wide.xlsx')
 
 
 def test_blank_lines_count_towards_the_row_limit_and_a_csv_stops_at_it(monkeypatch) -> None:
     monkeypatch.setenv('BACKOFFICE_MAX_IMPORT_ROWS', '10')
     reload_settings()
     with pytest.raises(ValidationFailed, match='more than 10 rows'):
-        imports.read_table(b'Email\n' + b',\n' * 11 + b'a@example.com\n', 'blank.csv')
+        import_read.read_table(b'Email\n' + b',\n' * 11 + b'a@example.com\n', 'blank.csv')
     lines = b'Email\n' + b''.join(b'p%d@example.com\n' % n for n in range(1_000_000))
     with pytest.raises(ValidationFailed, match='more than 10 rows'):
-        imports.read_table(lines, 'many.csv')
+        import_read.read_table(lines, 'many.csv')
 
 
 def test_a_csv_line_longer_than_the_limit_is_refused(monkeypatch) -> None:
-    monkeypatch.setattr(imports, 'MAX_LINE_CHARS', 1000)
+    monkeypatch.setattr(import_read, 'MAX_LINE_CHARS', 1000)
     with pytest.raises(ValidationFailed, match='longer than 1,000 characters'):
-        imports.read_table(b'Email,Name\n' + b',' * 2000 + b'\n', 'long.csv')
+        import_read.read_table(b'Email,Name\n' + b',' * 2000 + b'\n', 'long.csv')
 
 
 def test_a_file_over_the_upload_limit_is_refused(monkeypatch) -> None:
     monkeypatch.setenv('BACKOFFICE_MAX_UPLOAD_MB', '1')
     reload_settings()
     with pytest.raises(ValidationFailed, match='larger than 1 MB'):
-        imports.read_table(b'Email\n' + b'a@example.com\n' * 80_000, 'big.csv')
+        import_read.read_table(b'Email\n' + b'a@example.com\n' * 80_000, 'big.csv')
 
 
 def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeypatch) -> None:
@@ -532,6 +599,6 @@ def test_a_workbook_that_states_no_size_is_read_without_parsing_it_twice(monkeyp
     rows.append(['w@example.com', 'W: "quoted" <script>'])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    assert imports.read_table(buffer.getvalue(), 'export.xlsx') == [
+    assert import_read.read_table(buffer.getvalue(), 'export.xlsx') == [
         {'Email': 'w@example.com', 'Name': 'W: "quoted" <script>'}
     ]

@@ -17,7 +17,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.permissions import PermissionDenied
-from backoffice.services import tickets, webhooks
+from backoffice.services import tickets, trash, webhooks
 
 from .support.factories import make_product, make_user, pay, place
 from .support.webhook_receiver import webhook_receiver
@@ -280,5 +280,5 @@ def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'webhook.deleted')).one()
     assert secret not in json.dumps(entry.changes)
     with session_scope() as session:
-        assert crud.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)) == 1
+        assert trash.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)).purged == 1
     assert deliveries() == []

@@ -62,6 +62,8 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
             receiver.url,
             'order.paid, request.created',
         )
+        user.find(marker='copy-secret').click()
+        await user.should_see('Copied to the clipboard.')
         user.find('Done').click()
         rows = await rows_of(user, 'url', receiver.url, 'url')
 
@@ -79,6 +81,8 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
 
         _open(user, 'attempts', logged[0])  # a receiver lost it: send it again from the log
         await user.should_see('Resend', retries=30)
+        await user.should_see('Last answer (HTTP status)')
+        assert not _fields_labelled(user, 'Next attempt')  # delivered: there is none
         resend = [b for b in user.find(kind=ui.button, content='Resend').elements if b.props.get('label') == 'Resend']
         UserInteraction(user, {resend[0]}, None).click()  # not the endpoint dialog's 'Resend failed'
         await user.should_see('Delivered again (HTTP 200)', retries=50)
@@ -89,6 +93,10 @@ async def test_a_manager_cannot_open_webhooks(user: User) -> None:
     manager = make_user('manager')
     await sign_in(user, manager.email, path='/webhooks')
     await user.should_see("You don't have access to this page", retries=30)
+
+
+def _fields_labelled(user: User, label: str) -> list:
+    return [e for e in user.client.elements.values() if isinstance(e, ui.input) and e.props.get('label') == label]
 
 
 def _open(user: User, column: str, row: dict) -> None:

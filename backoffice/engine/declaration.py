@@ -3,8 +3,10 @@ listing engine, the record service, export, import and every list and form in th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from string import Formatter
 from typing import Any, Literal, Protocol
 
@@ -61,6 +63,8 @@ class FormField:
     related: str | None = None
     on_create: bool = True  # False: not asked when creating (set by the system or an action)
     on_edit: bool = True  # False: shown read-only when editing
+    # a fact that applies to some records only (a delivered webhook has no next attempt): shown when this holds
+    applies: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,19 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Card:
+    """How a record reads on a phone, where the list is a list of cards: a title line, a status chip and two or three
+    secondary values, each the name of one of the resource's columns."""
+
+    title: str
+    status: str | None = None
+    secondary: tuple[str, ...] = ()
+
+
+MAX_SECONDARY = 3
+
+
+@dataclass(frozen=True)
 class RelatedList:
     """A tab of a record's dialog listing the records of another resource that point at it (a company's contacts):
     `filter` is the name of that resource's 'related' filter."""
@@ -80,6 +97,47 @@ class RelatedList:
     label: str
     resource: str
     filter: str
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    """One record in a record page's section: what names it, a line of details, and the address of its own page."""
+
+    title: str
+    detail: str = ''
+    href: str = ''
+    status: str = ''  # a stored value, shown by the section's label for it
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SectionRows:
+    """What a section shows: its first rows (the most recent first), how many there are in all (`total`, or at least
+    `total` when `more`), and the address of the whole filtered list."""
+
+    rows: list[SectionRow]
+    total: int
+    more: bool = False
+    see_all: str = ''
+
+
+class LoadSection(Protocol):
+    """A section's query: a core service function that checks `permission` itself and reads by an index."""
+
+    def __call__(self, *, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows: ...
+
+
+@dataclass(frozen=True)
+class RecordSection:
+    """A section of a record's page (a customer's orders): shown only to those holding `permission`, which `load`
+    enforces as well."""
+
+    key: str
+    label: str
+    permission: str
+    load: LoadSection
+    statuses: dict[str, str] | None = None  # labels of the rows' status values
+    empty: str = 'None yet.'
 
 
 @dataclass(frozen=True)
@@ -128,6 +186,9 @@ class Action:
     visible: Callable[[Any], bool] = lambda record: True
     icon: str = 'bolt'
     confirm: str = ''
+    # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
+    # confirms it, `run` gets confirmed=True
+    warn: Callable[..., str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +223,9 @@ class Resource:
     # conditions on the rows this actor may read, applied to every list, count, export and record read (the audit
     # log shows an entry only to those who may read the record it is about)
     row_filter: Callable[[Any], list[Any]] | None = None
+    # the record's own page, a path with the record's attributes in braces ('/customers/{id}'), and its sections
+    page: str = ''
+    sections: tuple[RecordSection, ...] = ()
     icon: str = 'table_rows'
     description: str = ''
     plural: str = ''  # how a count reads ('12 changes'); default: the label in lower case
@@ -169,6 +233,10 @@ class Resource:
     # it: '/customers?open={id}'. A related column's field stands for its record's title ('/orders/{order_id}' →
     # '/orders/103002'). '' : no screen shows one record (the audit log links to nothing then).
     link: str = ''
+    # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
+    # its personal data in place; returns whether anything changed
+    erase_when_kept: Callable[[Any], bool] | None = None
+    card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -190,11 +258,27 @@ class Resource:
     def write_permission(self) -> str:
         return self.write or f'{self.permission}.write'
 
+    def page_of(self, record: Any) -> str:
+        """The address of a record's own page ('' when the resource has none)."""
+        return self.page.format_map({name: getattr(record, name) for name in _path_names(self.page)})
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
     def sortable(self) -> set[str]:
         return {c.name for c in self.columns if c.sortable} | {'id'}
+
+    def phone_card(self) -> Card:
+        """The declared card, or one made from the columns: the title column, the 'status' column if there is one,
+        then the next two columns shown, those kept on a phone first."""
+        if self.card is not None:
+            return self.card
+        names = [c.name for c in self.columns]
+        title = self.title if self.title in names else names[0]
+        status = 'status' if 'status' in names and title != 'status' else None
+        rest = [c for c in self.columns if c.shown and c.name not in (title, status)]
+        ranked = [c.name for c in rest if c.on_phone] + [c.name for c in rest if not c.on_phone]
+        return Card(title=title, status=status, secondary=tuple(ranked[:2]))
 
 
 RESOURCES: dict[str, Resource] = {}
@@ -280,11 +364,17 @@ def _problems(resource: Resource) -> list[str]:
         problems.append(f'link {resource.link!r} is not a path on this site (/…)')
     for name in link_fields(resource.link):
         attribute('link field', name)
+    problems += _card_problems(resource)
     attribute('default sort', resource.default_sort)
     permissions = [('read permission', resource.read_permission)]
     if not resource.read_only:
         permissions.append(('write permission', resource.write_permission))
     permissions += [(f'action {a.key!r} permission', a.permission) for a in resource.actions]
+    permissions += [(f'section {s.key!r} permission', s.permission) for s in resource.sections]
+    for name in _path_names(resource.page):
+        attribute('page', name)
+    if resource.sections and not resource.page:
+        problems.append('sections are shown on the record page: declare its `page`')
     for kind, name in permissions:
         if name not in PERMISSIONS:
             problems.append(f'{kind} {name!r} is not a known permission')
@@ -294,6 +384,26 @@ def _problems(resource: Resource) -> list[str]:
 def link_fields(link: str) -> list[str]:
     """The record's fields a link template names: '/orders/{number}' → ['number']."""
     return [name for _, name, _, _ in Formatter().parse(link) if name]
+
+
+def _path_names(path: str) -> list[str]:
+    return re.findall(r'\{(\w+)\}', path)
+
+
+def _card_problems(resource: Resource) -> list[str]:
+    card = resource.card
+    if card is None:
+        return []
+    columns = {c.name for c in resource.columns}
+    named = [('title', card.title)] + ([('status', card.status)] if card.status else [])
+    named += [('secondary value', name) for name in card.secondary]
+    problems = [f'card {kind} {name!r} is not one of its columns' for kind, name in named if name not in columns]
+    if len(card.secondary) > MAX_SECONDARY:
+        problems.append(f'card shows {len(card.secondary)} secondary values; at most {MAX_SECONDARY} fit a phone')
+    names = [name for _, name in named]
+    if len(set(names)) != len(names):
+        problems.append('card shows a column twice')
+    return problems
 
 
 def resource(key: str) -> Resource:

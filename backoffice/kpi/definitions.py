@@ -14,6 +14,17 @@ from backoffice.permissions import require
 from backoffice.services import audit
 
 ACTIVITY_TYPES = [t.name for t in EventType]
+EVENT_LABELS = {  # how each usage event type reads on screen (the drill-down, the segment builder, the settings)
+    'visit': 'Visit',
+    'page_view': 'Page view',
+    'signup_started': 'Sign-up started',
+    'signup_completed': 'Sign-up completed',
+    'login': 'Sign-in',
+    'product_viewed': 'Product viewed',
+    'cart_add': 'Added to cart',
+    'checkout_started': 'Checkout started',
+    'order_placed': 'Order placed',
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,7 @@ class Definitions:
     at_risk_days: int = 14  # a customer active before but not for this many days is at risk
 
     def describe_active(self) -> str:
-        types = ', '.join(t.replace('_', ' ') for t in self.active_types)
+        types = ', '.join(EVENT_LABELS.get(t, t).lower() for t in self.active_types)
         times = 'event' if self.active_min_events == 1 else 'events'
         return (
             f'Customers with at least {self.active_min_events} {times} ({types}) '

@@ -13,10 +13,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from backoffice import formatting
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import BY_KEY, KPIS, Kpi
 from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
+from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings
 
 PERIODS = {7: 'Last 7 days', 30: 'Last 30 days', 90: 'Last 90 days'}
@@ -118,7 +121,10 @@ def cards(*, session: Session, period: Period) -> list[Card]:
     for kpi in (k for k in KPIS if k.card):
         mine = data[data.kpi == kpi.key]
         now, before = _within(mine, period), _within(mine, earlier)
-        value, previous = _aggregate(kpi, now), _aggregate(kpi, before)
+        value = _aggregate(kpi, now)
+        # the aggregates cover every day of history: an earlier period they do not cover entirely began before the
+        # shop had data, and a percentage against part of it would be meaningless (a few days against ninety)
+        previous = _aggregate(kpi, before) if before['day'].nunique() == earlier.length else None
         change = None
         if value is not None and previous:
             change = round(100 * (value - previous) / abs(previous), 1)
@@ -176,7 +182,12 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             .limit(limit)
         ).all()
         return ['Order', 'Status', 'Total', 'Placed'], [
-            {'Order': r.number, 'Status': r.status, 'Total': f'{r.total:,.2f}', 'Placed': _clock(r.placed_at, zone)}
+            {
+                'Order': r.number,
+                'Status': formatting.label(r.status, ORDER_STATUSES),
+                'Total': formatting.money(r.total),
+                'Placed': formatting.clock(r.placed_at, zone),
+            }
             for r in rows
         ]
     if 'tickets' in kpi.sources:
@@ -189,7 +200,12 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             select(t.number, t.subject, t.status, t.rating).where(condition).order_by(t.number.desc()).limit(limit)
         ).all()
         return ['Request', 'Subject', 'Status', 'Rating'], [
-            {'Request': f'#{r.number}', 'Subject': r.subject, 'Status': r.status, 'Rating': r.rating or ''}
+            {
+                'Request': f'#{r.number}',
+                'Subject': r.subject,
+                'Status': formatting.label(r.status, TICKET_STATUSES),
+                'Rating': r.rating or '',
+            }
             for r in rows
         ]
     if key == 'low_stock' and src.has_tables(session, 'stock_levels'):
@@ -216,8 +232,8 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
     return ['Event', 'At', 'Visitor'], [
         {
-            'Event': EventType(r.type).name.replace('_', ' '),
-            'At': _clock(r.ts, zone),
+            'Event': definitions.EVENT_LABELS[EventType(r.type).name],
+            'At': formatting.clock(r.ts, zone),
             'Visitor': f'customer {r.customer_id}' if r.customer_id else r.anonymous_id,
         }
         for r in rows
@@ -241,12 +257,6 @@ def _aggregate(kpi: Kpi, data: pd.DataFrame) -> float | None:
         scale = 1 if kpi.unit == 'money' else 100
         return round(scale * float(numerator) / float(denominator), 2)
     return round(float(data['value'].sum()), 2)
-
-
-def _clock(instant: datetime | None, zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return instant.astimezone(ZoneInfo(zone)).strftime('%H:%M') if instant else ''
 
 
 def age_in_seconds(instant: datetime | None) -> float | None:

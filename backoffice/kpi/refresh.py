@@ -1,6 +1,7 @@
 """Refreshing the daily aggregates: incremental (only the days touched by rows new since the last run, found through a
-watermark per source), full (the last days, nightly), and a recompute of history after a definition change, in the
-background with its progress in the job run. Values are computed in read transactions and written in short ones,
+watermark per source), full (the last days, nightly), the backfill of any day of history not computed yet (from the
+first order or event on: history is kept, never trimmed), and a recompute of history after a definition change, in
+the background with its progress in the job run. Values are computed in read transactions and written in short ones,
 so that on SQLite the front office's writes never wait for a long recompute."""
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from backoffice.db import read_session, session_scope
-from backoffice.kpi import days, definitions, registry
+from backoffice.kpi import days, definitions, history, registry
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import KPIS, Day, DayValue, Kpi
 from backoffice.models import KpiDaily, KpiJobRun, KpiWatermark, utcnow
@@ -58,7 +59,7 @@ def refresh_incremental(*, now: datetime | None = None) -> int:
             first = today if kpi.snapshot else max(first, today - timedelta(days=INCREMENTAL_MAX_DAYS - 1))
             for day in days.span(min(first, today), today):
                 plan.setdefault(day, []).append(kpi)
-        values = _compute_plan(session, plan, zone, defs)
+        values = _within_history(_compute_plan(session, plan, zone, defs), history.source_starts(session, zone), today)
     with session_scope() as session:
         _write(session, values)
         for mark in new_marks.values():
@@ -87,6 +88,15 @@ def recompute(
     last = min(last or today, today)
     first = min(first or today - timedelta(days=NIGHTLY_DAYS - 1), last)
     chosen = [kpi for kpi in KPIS if keys is None or kpi.key in set(keys)]
+    with read_session() as session:
+        starts = history.source_starts(session, zone)
+    begins = {kpi.key: history.kpi_start(kpi, starts, today) for kpi in chosen}
+    with session_scope() as session:  # values of days before the shop had data (written by older versions) go
+        for kpi in (k for k in chosen if not k.snapshot and first < begins[k.key]):
+            session.execute(
+                delete(KpiDaily).where(KpiDaily.kpi == kpi.key, KpiDaily.day >= first, KpiDaily.day < begins[kpi.key])
+            )
+        session.commit()
     span = days.span(first, last)
     _progress(run_id, done=0, total=len(span))
     spanned: dict[str, dict[date, dict]] = {}
@@ -102,13 +112,40 @@ def recompute(
             values = [
                 spanned[kpi.key][day] if kpi.compute_span else _compute(session, kpi, day, zone, defs, shared)
                 for kpi in chosen
-                if not kpi.snapshot or day == today
+                if (not kpi.snapshot or day == today) and day >= begins[kpi.key]
             ]
         with session_scope() as session:
             _write(session, values)
             session.commit()
         written += len(values)
         _progress(run_id, done=number, rows=written)
+    return written
+
+
+def backfill_history(*, now: datetime | None = None) -> int:
+    """Compute every day of each KPI's history that has no aggregate yet, from the KPI's first day of data to today
+    (a database whose aggregates covered only the last weeks gets the rest once; then there is nothing to do, at
+    the cost of a few index reads). Returns the values written."""
+    with read_session() as session:
+        zone = app_settings.value(session=session, key='time_zone')
+        today = days.today(zone, now)
+        starts = history.source_starts(session, zone)
+        computed: dict[str, set[date]] = {}
+        for key, day in session.execute(select(KpiDaily.kpi, KpiDaily.day)):
+            computed.setdefault(key, set()).add(day)
+    missing: dict[tuple[date, date], list[str]] = {}
+    for kpi in KPIS:
+        if kpi.snapshot:
+            continue
+        first = history.kpi_start(kpi, starts, today)
+        absent = [day for day in days.span(first, today) if day not in computed.get(kpi.key, ())]
+        if absent:
+            missing.setdefault((absent[0], absent[-1]), []).append(kpi.key)
+    written = 0
+    for (first, last), keys in sorted(missing.items()):
+        written += recompute(first=first, last=last, keys=keys, now=now)
+    if written:
+        log.info('KPI history backfilled: %s values', written)
     return written
 
 
@@ -199,6 +236,12 @@ def _compute_plan(session: Session, plan: dict[date, list[Kpi]], zone: str, defs
             for day, value in kpi.compute_span(session, first, last, zone, defs, remember=True).items()
         ]
     return values
+
+
+def _within_history(values: list[dict], starts: dict[str, date | None], today: date) -> list[dict]:
+    """The values of days on or after their KPI's first day of data (none for the days before the shop had any)."""
+    begins = {kpi.key: history.kpi_start(kpi, starts, today) for kpi in KPIS}
+    return [value for value in values if value['day'] >= begins[value['kpi']]]
 
 
 def _row(kpi: Kpi, day: date, result: DayValue) -> dict:

@@ -182,6 +182,20 @@ def matching_ids(
     return ids()
 
 
+def matching_among(
+    *, session: Session, actor: User | None, resource: Resource, request: ListRequest, ids: set[int]
+) -> set[int]:
+    """Which of these records the request's search and filters match now: a live list asks it about records that
+    changed out of its sight (one that now belongs on screen is shown without a reload)."""
+    require(actor, resource.read_permission)
+    if not ids:
+        return set()
+    plan = _Plan.of(session, resource, request, actor)
+    identity = plan.model.id
+    statement = select(identity).where(*plan.sample_conditions, identity.in_(sorted(ids)))
+    return set(session.execute(statement).scalars())
+
+
 # --- turning a request into SQL ---------------------------------------------------------------------------------------
 
 

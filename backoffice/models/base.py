@@ -26,7 +26,7 @@ class SoftDeletable(SQLModel):
 
 
 def prefix_index(name: str, column: str) -> Index:
-    """An index on lower(column) that answers "starts with" (the header's search, migration 0016): SQLite reads it for
+    """An index on lower(column) that answers "starts with" (the header's search, migration 0017): SQLite reads it for
     a range, PostgreSQL for LIKE 'x%' (text_pattern_ops, which also answers equality)."""
     return Index(
         name,

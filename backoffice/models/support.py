@@ -59,6 +59,7 @@ class MessageKind(StrEnum):
     customer = 'customer'  # written by the customer
     reply = 'reply'  # an agent's answer, sent by email
     note = 'note'  # internal, never sent
+    notice = 'notice'  # an email the app sends the customer by itself: "solved", with the link to rate it
 
 
 class Delivery(StrEnum):
@@ -132,7 +133,7 @@ class TicketMessage(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key='customers.id', ondelete='SET NULL')
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow)
-    delivery: Delivery | None = Field(default=None, sa_type=string_enum(Delivery))  # replies only
+    delivery: Delivery | None = Field(default=None, sa_type=string_enum(Delivery))  # replies and notices only
     delivery_error: str | None = Field(default=None, max_length=500)
     attempts: int = 0
     sent_at: datetime | None = None

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, func, literal_column
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, utcnow
@@ -13,7 +13,21 @@ class AuditEntry(SQLModel, table=True):
     """One change: who did what to which record, with the fields before and after."""
 
     __tablename__ = 'audit_log'
-    __table_args__ = (Index('ix_audit_log_entity', 'entity', 'entity_id'),)
+    __table_args__ = (
+        Index('ix_audit_log_entity', 'entity', 'entity_id'),
+        Index('ix_audit_log_entity_at', 'entity', 'at', 'id'),  # filtered by record type, newest first (0016)
+        # search: trigram GIN indexes on PostgreSQL; SQLite searches the FTS5 table `audit_log_fts` (migration 0016,
+        # not part of the metadata), so these expression indexes exist only on PostgreSQL
+        *(
+            Index(
+                f'ix_audit_log_{name}_trgm',
+                func.lower(literal_column(name)).label(f'{name}_lower'),
+                postgresql_using='gin',
+                postgresql_ops={f'{name}_lower': 'gin_trgm_ops'},
+            )
+            for name in ('actor_email', 'action', 'summary')
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

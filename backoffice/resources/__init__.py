@@ -4,10 +4,12 @@ references to one another hold (engine/declaration.py says what a declaration ho
 from backoffice.engine.declaration import (
     RESOURCES,
     Action,
+    Card,
     Column,
     Filter,
     FormField,
     Outcome,
+    RecordSection,
     RelatedList,
     Resource,
     check_references,
@@ -16,15 +18,18 @@ from backoffice.engine.declaration import (
 )
 from backoffice.resources import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
 
+system.name_record_types()
 check_references()
 
 __all__ = [
     'RESOURCES',
     'Action',
+    'Card',
     'Column',
     'Filter',
     'FormField',
     'Outcome',
+    'RecordSection',
     'RelatedList',
     'Resource',
     'register',

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from backoffice.engine.declaration import Column, Filter, FormField, Resource, register
+from backoffice.engine.declaration import Card, Column, Filter, FormField, Resource, register
 from backoffice.events import Topic
 from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 
@@ -98,6 +98,7 @@ PRODUCTS = register(
         permission='catalog',
         title='name',
         icon='inventory_2',
+        card=Card(title='name', status='active', secondary=('sku', 'price', 'category_id')),
         description='Products and services for sale: SKU, price, category, image',
         columns=(
             Column('sku', 'SKU'),

@@ -3,7 +3,7 @@ declared once."""
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, RelatedList, Resource, register
 from backoffice.events import Topic
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services.content import check_content_change, publish_content, unpublish_content, versions_are_final
@@ -77,6 +77,7 @@ CONTENT = register(
             Filter('updated_at', 'Changed', 'date_range'),
         ),
         default_sort='slug',
+        card=Card(title='title', status='status', secondary=('kind', 'slug', 'updated_at')),
         unique=('slug',),
         check_change=check_content_change,
         related_lists=(RelatedList('Versions', 'legal-versions', 'document_id'),),

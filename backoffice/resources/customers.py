@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, RelatedList, Resource, register
+from backoffice.engine.declaration import (
+    Action,
+    Card,
+    Column,
+    Filter,
+    FormField,
+    RecordSection,
+    RelatedList,
+    Resource,
+    register,
+)
 from backoffice.events import Topic
 from backoffice.models import (
     Company,
@@ -13,7 +23,11 @@ from backoffice.models import (
     CustomerStatus,
     CustomerUpdate,
 )
-from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
+from backoffice.resources.purchasing import RETURN_STATUSES
+from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.support import STATUSES as REQUEST_STATUSES
+from backoffice.services import customer_picture as picture
+from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
 
 STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
 EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
@@ -47,6 +61,14 @@ COMPANIES = register(
         search=('name', 'vat_number'),
         default_sort='name',
         related_lists=(RelatedList('Contacts', 'customers', 'company_id'),),
+        page='/companies/{id}',
+        sections=(
+            RecordSection('contacts', 'Contacts', 'customers.read', picture.company_contacts, statuses=STATUSES),
+            RecordSection('orders', "Contacts' orders", 'orders.read', picture.company_orders, statuses=ORDER_STATUSES),
+            RecordSection(
+                'requests', "Contacts' requests", 'tickets.read', picture.company_requests, statuses=REQUEST_STATUSES
+            ),
+        ),
     )
 )
 
@@ -94,9 +116,20 @@ CUSTOMERS = register(
             Filter('company_id', 'Company', 'related', related='companies'),
         ),
         default_sort='signed_up_at',
+        card=Card(title='email', status='status', secondary=('name', 'company_id', 'last_seen_at')),
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
+        erase_when_kept=erase_personal_data,
+        page='/customers/{id}',
+        sections=(
+            RecordSection('orders', 'Orders', 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
+            RecordSection('requests', 'Requests', 'tickets.read', picture.customer_requests, statuses=REQUEST_STATUSES),
+            RecordSection('returns', 'Returns', 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
+            RecordSection('documents', 'Invoices and credit notes', 'invoices.read', picture.customer_documents),
+            RecordSection('activity', 'Recent activity', 'customers.read', picture.customer_usage),
+            RecordSection('segments', 'Segments', 'segments.read', picture.customer_segments, empty='In no segment.'),
+        ),
         actions=(
             Action(
                 'ban',

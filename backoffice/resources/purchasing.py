@@ -3,7 +3,7 @@ change only through their services: returns.py, purchases.py)."""
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Column, Filter, Resource, register
+from backoffice.engine.declaration import Card, Column, Filter, Resource, register
 from backoffice.events import Topic
 from backoffice.models import Purchase, Return
 
@@ -42,6 +42,7 @@ RETURNS = register(
             Filter('customer_id', 'Customer', 'related', related='customers'),
         ),
         default_sort='created_at',
+        card=Card(title='number', status='status', secondary=('order_id', 'customer_id', 'created_at')),
         default_descending=True,
     )
 )
@@ -76,6 +77,7 @@ PURCHASES = register(
             Filter('received_at', 'Received', 'date_range'),
         ),
         default_sort='ordered_at',
+        card=Card(title='reference', status='status', secondary=('supplier', 'total', 'received_at')),
         default_descending=True,
     )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.events import Topic
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.services import stock
@@ -58,6 +58,7 @@ ORDERS = register(
             Filter('total', 'Total', 'number_range'),
         ),
         default_sort='placed_at',
+        card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),
         default_descending=True,
     )
 )
@@ -132,6 +133,7 @@ STOCK = register(
             Filter('product_id', 'Product', 'related', related='products'),
         ),
         default_sort='sku',
+        card=Card(title='sku', status='low_stock', secondary=('available', 'on_hand', 'product_id')),
         actions=(
             Action(
                 'adjust',
@@ -168,6 +170,7 @@ MOVEMENTS = register(
             Column('quantity', 'Qty', kind='number', sortable=False),
             Column('balance', 'On hand after', kind='number', sortable=False, on_phone=False),
             Column('reason', 'Reason', sortable=False, on_phone=False),
+            Column('order_id', 'Order', kind='related', related='orders', sortable=False),  # a row opens it
         ),
         fields=(),
         filters=(
@@ -176,6 +179,7 @@ MOVEMENTS = register(
             Filter('created_at', 'When', 'date_range'),
         ),
         default_sort='created_at',
+        card=Card(title='product_id', status='kind', secondary=('quantity', 'created_at', 'reason')),
         default_descending=True,
     )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.events import Topic
 from backoffice.models import Role, User
 from backoffice.permissions import ROLE_PERMISSIONS
@@ -63,6 +63,7 @@ USERS = register(
         write='users.manage',
         audit_entity='user',
         title='email',
+        card=Card(title='email', status='role', secondary=('name', 'is_active')),
         icon='manage_accounts',
         description='Who can sign in, and with which role',
         soft_delete=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
 from backoffice.events import Topic
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import tickets
@@ -30,11 +30,20 @@ def _assign_to_me(*, session, actor, record_id, version) -> Outcome:
     return Outcome(ticket, 'Assigned to you')
 
 
-def _mark_duplicate(*, session, actor, record_id, version, of_number) -> Outcome:
+def _mark_duplicate(*, session, actor, record_id, version, of_number, confirmed: bool = False) -> Outcome:
     ticket = tickets.mark_duplicate(
-        session=session, actor=actor, ticket_id=record_id, version=version, of_number=of_number
+        session=session,
+        actor=actor,
+        ticket_id=record_id,
+        version=version,
+        of_number=of_number,
+        other_customer=confirmed,
     )
     return Outcome(ticket, 'Closed as a duplicate')
+
+
+def _duplicate_warning(*, session, actor, record_id, of_number) -> str | None:
+    return tickets.duplicate_warning(session=session, actor=actor, ticket_id=record_id, of_number=of_number)
 
 
 # Requests arrive by the intake (API, contact form); "New request" here logs one for a customer (a phone call) through
@@ -57,13 +66,14 @@ TICKETS = register(
         description='Customer requests: assignment, SLA, replies and notes',
         columns=(
             Column('number', 'No.', kind='number'),
+            # the agents' headline: next to the number, so it is in sight on a phone and on a laptop alike
+            Column('sla_due_at', 'SLA due', kind='due'),
             Column('subject', 'Subject', wrap=True),
             Column('customer_id', 'Customer', kind='related', related='customers', sortable=False, on_phone=False),
             Column('type', 'Type', kind='choice', choices=TYPES, on_phone=False),
-            Column('priority', 'Priority', kind='choice', choices=PRIORITIES),
+            Column('priority', 'Priority', kind='choice', choices=PRIORITIES, on_phone=False),
             Column('status', 'Status', kind='choice', choices=STATUSES),
             Column('assignee_id', 'Assignee', kind='related', related='staff', sortable=False, on_phone=False),
-            Column('sla_due_at', 'SLA due', kind='due', on_phone=False),
             Column('updated_at', 'Updated', kind='datetime', on_phone=False),
             # under "Columns", and in the Bugs queue
             Column(
@@ -105,6 +115,7 @@ TICKETS = register(
             Filter('updated_at', 'Updated', 'date_range'),
         ),
         default_sort='updated_at',
+        card=Card(title='subject', status='status', secondary=('sla_due_at', 'priority', 'customer_id')),
         default_descending=True,
         actions=(
             Action(
@@ -123,6 +134,7 @@ TICKETS = register(
                 icon='content_copy',
                 inputs=(FormField('of_number', 'Duplicate of request no.', kind='number', required=True),),
                 visible=lambda t: t.status != TicketStatus.closed,
+                warn=_duplicate_warning,  # the original comes from another customer
             ),
         ),
     )
@@ -137,13 +149,16 @@ CANNED_REPLIES = register(
         model=CannedReply,
         create=CannedReplyCreate,
         update=CannedReplyUpdate,
+        # every agent uses them (tickets.read); what the whole desk sends in its name is a manager's to write: one
+        # agent's edit would change every colleague's answers
         permission='tickets',
+        write='canned_replies.manage',
         title='title',
         icon='quickreply',
         description='Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} '
         'are filled in',
         columns=(
-            Column('title', 'Title'),
+            Column('title', 'Title', wrap=True),
             Column('updated_at', 'Changed', kind='datetime', on_phone=False),
         ),
         fields=(

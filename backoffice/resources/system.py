@@ -3,30 +3,61 @@ may read the record it is about."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
-from backoffice.engine.declaration import RESOURCES, Column, Filter, FormField, Resource, register
-from backoffice.models import AuditEntry
+from backoffice.engine.declaration import RESOURCES, Card, Column, Filter, FormField, Resource, register
+from backoffice.models import AuditEntry, Invoice
 from backoffice.permissions import PERMISSIONS, can
 
-# Who may read the entries about records that are not a declared resource (a resource's entries follow its read
-# permission). An entity in neither is shown to admins only; tests/test_audit_visibility.py fails on one.
-ENTITY_PERMISSIONS = {
-    'settings': 'settings.manage',
-    'api_key': 'settings.manage',
-    'system': 'system.manage',
-    'invoices': 'orders.read',
-    'segments': 'segments.read',
-    'kpi_definitions': 'kpis.read',
-    'saved_views': 'audit.read',
+
+@dataclass(frozen=True)
+class AuditedType:
+    """A kind of record the log has entries about that is not a declared resource: who may read its entries (else
+    admins only; tests/test_audit_visibility.py fails on an undeclared one), what the log calls it, where it is."""
+
+    permission: str
+    label: str  # 'Invoices', as the record-type filter offers it
+    singular: str  # 'invoice', as a sentence names one
+    link: str = ''  # the screen that shows it, as a resource's link: '/orders/{order_id}'
+    model: type[SQLModel] | None = None  # its table, when an entry's record id finds a row there
+    related: dict[str, str] = field(default_factory=dict)  # link fields that stand for another resource's record
+
+
+OTHER_AUDITED_TYPES = {
+    'settings': AuditedType('settings.manage', 'Settings', 'settings', '/settings'),
+    'api_key': AuditedType('settings.manage', 'API keys', 'API key', '/settings'),
+    'system': AuditedType('system.manage', 'System', 'system', '/system'),
+    'invoices': AuditedType(
+        'invoices.read', 'Invoices', 'invoice', '/orders/{order_id}', model=Invoice, related={'order_id': 'orders'}
+    ),
+    'segments': AuditedType('segments.read', 'Segments', 'segment', '/segments'),
+    'kpi_definitions': AuditedType('kpis.read', 'KPI definitions', 'KPI definition'),
+    'saved_views': AuditedType('audit.read', 'Saved views', 'saved view'),
+}
+ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
+# where a resource's own label does not say what its records are once outside its screen
+LABELS_IN_THE_LOG = {
+    'stock': 'Stock levels',
+    'stock-movements': 'Stock movements',
+    'webhook-deliveries': 'Webhook deliveries',
 }
 
 
 def entity_permissions() -> dict[str, str]:
     """Every audit entity and the permission needed to read its entries."""
-    return {**ENTITY_PERMISSIONS, **{r.entity: r.read_permission for r in RESOURCES.values() if r.key != 'audit'}}
+    return {**ENTITY_PERMISSIONS, **{r.entity: r.read_permission for r in audited_resources().values()}}
+
+
+def audited_resources() -> dict[str, Resource]:
+    """entity → the declared resource whose records its entries are about (the first one, when two share an entity)."""
+    found: dict[str, Resource] = {}
+    for declared in RESOURCES.values():
+        if declared.key != 'audit':
+            found.setdefault(declared.entity, declared)
+    return found
 
 
 def readable_entries(actor: Any) -> list[Any]:
@@ -37,18 +68,32 @@ def readable_entries(actor: Any) -> list[Any]:
     return [col(AuditEntry.entity).in_(allowed)]
 
 
-RECORD_TYPES = {
-    'user': 'Staff user',
-    'customers': 'Customer',
-    'companies': 'Company',
-    'content': 'Content',
-    'products': 'Product',
-    'categories': 'Category',
-    'settings': 'Settings',
-    'tickets': 'Request',
-    'canned-replies': 'Canned reply',
-    'api_key': 'API key',
-}
+# What the record-type filter offers ('Orders') and a row shows ('Order'): every audited type, filled in by
+# name_record_types() once every resource is registered (backoffice/resources/__init__.py), so that a new resource
+# is offered without anyone adding it here.
+RECORD_TYPES: dict[str, str] = {}
+RECORD_TYPE: dict[str, str] = {}
+
+
+def name_record_types() -> None:
+    """Fill RECORD_TYPES and RECORD_TYPE from the registry and OTHER_AUDITED_TYPES; a resource that is another view
+    of a model already listed (staff: the staff users who answer requests) is left out."""
+    plural, singular, models = {}, {}, set()
+    for entity, declared in audited_resources().items():
+        if declared.model in models:
+            continue
+        models.add(declared.model)
+        entity = getattr(entity, 'value', entity)  # a Topic: its plain name, as stored in the log
+        plural[entity] = LABELS_IN_THE_LOG.get(entity, declared.label)
+        singular[entity] = declared.singular[:1].upper() + declared.singular[1:]
+    for entity, audited in OTHER_AUDITED_TYPES.items():
+        plural[entity] = audited.label
+        singular[entity] = audited.singular[:1].upper() + audited.singular[1:]
+    RECORD_TYPES.clear()
+    RECORD_TYPES.update(sorted(plural.items(), key=lambda item: item[1].lower()))
+    RECORD_TYPE.clear()
+    RECORD_TYPE.update(singular)
+
 
 AUDIT = register(
     Resource(
@@ -60,6 +105,7 @@ AUDIT = register(
         update=None,
         permission='audit',
         title='summary',
+        card=Card(title='summary', status='entity', secondary=('at', 'actor_email')),
         icon='history',
         soft_delete=False,
         plural='changes',
@@ -68,7 +114,7 @@ AUDIT = register(
             Column('at', 'When', kind='datetime'),
             Column('actor_email', 'Who'),
             Column('action', 'What', on_phone=False),
-            Column('entity', 'Record type', kind='choice', choices=RECORD_TYPES, on_phone=False),
+            Column('entity', 'Record type', kind='choice', choices=RECORD_TYPE, on_phone=False),
             Column('entity_id', 'Record', sortable=False, on_phone=False),
             Column('summary', 'Summary', sortable=False),
         ),

@@ -136,7 +136,13 @@ DELIVERIES = register(
             FormField('attempts', 'Attempts', kind='number', on_edit=False),
             FormField('last_status_code', 'Last answer (HTTP status)', kind='number', on_edit=False),
             FormField('last_error', 'Last error', kind='long_text', on_edit=False),
-            FormField('next_attempt_at', 'Next attempt', kind='datetime', on_edit=False),
+            FormField(
+                'next_attempt_at',
+                'Next attempt',
+                kind='datetime',
+                on_edit=False,
+                applies=lambda d: d.status == DeliveryStatus.pending,  # delivered or given up: no next attempt
+            ),
             FormField('delivered_at', 'Delivered', kind='datetime', on_edit=False),
             FormField('payload', 'Payload', kind='long_text', on_edit=False),
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backoffice.config import Settings
-from backoffice.db import session_scope
+from backoffice.db import ensure_schema, one_process_at_a_time, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Role
 from backoffice.services import users
@@ -26,6 +26,15 @@ def check_admin_settings(settings: Settings) -> None:
         problem = users.password_problem(settings.admin_password, email=settings.admin_email or DEFAULT_ADMIN_EMAIL)
         if problem:
             raise BootstrapError(f'Invalid BACKOFFICE_ADMIN_PASSWORD: {problem}')
+
+
+def first_start(settings: Settings) -> list[str]:
+    """What every app process does before serving: the schema, the first admin, the demo data; safe when several
+    processes start at once on an empty database (they take turns; the first does the work, the others find it done).
+    Returns the lines to print."""
+    ensure_schema()
+    with one_process_at_a_time():
+        return ensure_first_admin(settings) + seed_demo_if_empty(settings)
 
 
 def ensure_first_admin(settings: Settings) -> list[str]:

@@ -26,19 +26,24 @@ ADVISORY_LOCK_KEY = 0x6261636B  # 'back': the one PostgreSQL advisory lock that 
 class Job:
     name: str
     run: Callable[[Settings], Any]
-    trigger: str  # APScheduler trigger: 'cron' or 'interval'
+    trigger: str  # APScheduler trigger: 'cron', 'interval' or 'date' (once)
     options: dict[str, Any]
 
 
-def purge_trash(settings: Settings) -> dict[str, int]:
-    """Delete for good what has been in the trash longer than the retention period set at /settings."""
-    from backoffice.services import app_settings, crud
+def purge_trash(settings: Settings) -> dict[str, Any]:
+    """Delete for good what has been in the trash longer than the retention period set at /settings; the result
+    counts what went, by resource, and says in words why each record that stayed was kept."""
+    from backoffice.services import app_settings, trash
 
     with session_scope() as session:
         days = app_settings.value(session=session, key='trash_days')
-        purged = crud.purge_all_expired(session=session, older_than=timedelta(days=days))
-    log.info('purged from the trash: %s', purged)
-    return purged
+        done = trash.purge_all_expired(session=session, older_than=timedelta(days=days))
+    result = {
+        'purged': {key: purge.purged for key, purge in done.items()},
+        'kept': [reason for purge in done.values() for reason in purge.kept],
+    }
+    log.info('purged from the trash: %s; kept: %d', result['purged'], len(result['kept']))
+    return result
 
 
 def check_sla(settings: Settings) -> list[int]:
@@ -64,6 +69,13 @@ def purge_idempotency(settings: Settings) -> int:
         return api_keys.purge_idempotency_records(session=session)
 
 
+def sweep_exports(settings: Settings) -> int:
+    """Remove exported files (personal data) that a download never fetched, an hour after they were written."""
+    from backoffice.transfer import export_files
+
+    return export_files.sweep()
+
+
 def nightly_backup(settings: Settings) -> str:
     """A copy of the whole database in <data>/backups, keeping the last two weeks."""
     from backoffice.services import backups
@@ -80,10 +92,19 @@ def refresh_kpis(settings: Settings) -> int:
 
 
 def recompute_kpis(settings: Settings) -> int:
-    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders)."""
+    """Recompute the last weeks of KPIs fully (late events, cancelled orders, refunds of older orders), and any day
+    of their history not computed yet."""
     from backoffice.kpi import refresh
 
-    return refresh.run_job('kpi-nightly', refresh.recompute)
+    return refresh.run_job('kpi-nightly', lambda: refresh.backfill_history() + refresh.recompute())
+
+
+def backfill_kpis(settings: Settings) -> int:
+    """Once at start: compute the days of KPI history that have no aggregate yet (all of them back to the first order
+    or event; nothing to do once that is done)."""
+    from backoffice.kpi import refresh
+
+    return refresh.run_job('kpi-backfill', refresh.backfill_history)
 
 
 def check_low_stock(settings: Settings) -> list[int]:
@@ -109,8 +130,10 @@ JOBS: list[Job] = [
     Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
     Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
+    Job('kpi-backfill', backfill_kpis, 'date', {}),  # once, as soon as this process runs the jobs
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
     Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
+    Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
 ]
 
 

@@ -1,5 +1,7 @@
 """Demo and benchmark activity for the KPIs: orders, refunds and usage events spread over the last days, written with
-plain bulk inserts (a million orders and five million events in minutes, not hours). Needs customers first."""
+plain bulk inserts (a million orders and five million events in minutes, not hours). Needs customers first. The
+events read like a shop's: several page views per visit, a sign-up for each customer who signed up in the span (and
+some abandoned ones), and as many visits lately as orders (both grow over the span the same way)."""
 
 from __future__ import annotations
 
@@ -17,14 +19,15 @@ from backoffice.models import Customer, EventType, UsageEvent
 
 CHUNK = 20_000
 STATUSES = ('paid', 'packed', 'shipped', 'delivered', 'delivered', 'delivered', 'pending', 'cancelled')
-# a visit's path through the shop: each step happens with this chance after the previous one
+# a visit's path through the shop after its page views: each step happens with this chance after the previous one
 FUNNEL = (
-    (EventType.page_view, 0.9),
     (EventType.product_viewed, 0.6),
-    (EventType.cart_add, 0.35),
+    (EventType.cart_add, 0.4),
     (EventType.checkout_started, 0.6),
     (EventType.order_placed, 0.7),
 )
+MORE_PAGES = 0.6  # after each page view, the chance of one more (2.5 pages a visit on average)
+ABANDONED_SIGNUPS = 0.4  # sign-ups started and not completed, per completed one
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def seed_activity(
     *, session: Session, orders: int, events: int, days: int = 90, seed: int = 1, now: datetime | None = None
 ) -> SeededActivity:
     """Add `orders` orders (with a refund on one in 40) and about `events` usage events over the last `days` days,
-    growing towards today, for the existing customers."""
+    growing towards today, for the existing customers (with the sign-ups of those who joined in that span)."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
     customers = session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
@@ -47,14 +50,16 @@ def seed_activity(
     emails = dict(session.execute(select(Customer.id, Customer.email).where(Customer.id <= low + 999)).all())
     if inspect(session.connection()).has_table('orders'):
         _orders(session, rng, orders, days, now, low, high, emails)
+    _signups(session, rng, days, now)
     _events(session, rng, events, days, now, low, high)
     session.commit()
     return SeededActivity(orders=orders, events=events)
 
 
 def _when(rng: random.Random, days: int, now: datetime) -> datetime:
-    # more activity lately (a growing shop), never in the future
-    return now - timedelta(seconds=int(days * 86400 * (1 - rng.random() ** 0.8)) + 60)
+    # more activity lately (a growing shop: the density grows linearly over the span, as the seeded orders' does),
+    # never in the future
+    return now - timedelta(seconds=int(days * 86400 * (1 - rng.random() ** 0.5)) + 60)
 
 
 def _orders(
@@ -135,11 +140,10 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
         at = _when(rng, days, now)
         anonymous = f's{seed_tag(start)}-{visit}'
         customer = _visitor(rng.randint(low, high), at, now) if rng.random() < 0.4 else None
-        path = [(EventType.visit, at)]
-        if rng.random() < 0.05:
-            path.append((EventType.signup_started, at + timedelta(seconds=30)))
-            if rng.random() < 0.6:
-                path.append((EventType.signup_completed, at + timedelta(minutes=3)))
+        path = [(EventType.visit, at), (EventType.page_view, at)]
+        while rng.random() < MORE_PAGES:
+            at = at + timedelta(seconds=rng.randint(5, 120))
+            path.append((EventType.page_view, at))
         for kind, chance in FUNNEL:
             if rng.random() > chance:
                 break
@@ -165,6 +169,42 @@ def _events(session: Session, rng: random.Random, count: int, days: int, now: da
         session.execute(insert(table), rows)
     if session.bind.dialect.name == 'sqlite':
         session.execute(text('ANALYZE usage_events'))
+
+
+def _signups(session: Session, rng: random.Random, days: int, now: datetime) -> None:
+    """A visit with a completed sign-up at each customer's sign-up time within the span (so "New sign-ups" counts
+    the customers who joined), and some sign-ups started and abandoned by anonymous visitors."""
+    since = now - timedelta(days=days)
+    joined = session.execute(
+        select(Customer.id, Customer.signed_up_at).where(Customer.signed_up_at >= since, Customer.signed_up_at <= now)
+    ).all()
+    rows, start = [], session.execute(select(func.max(UsageEvent.id))).scalar_one() or 0
+    for number, (customer, at) in enumerate(joined):
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        anonymous = f'j{seed_tag(start)}-{number}'
+        path = [
+            (EventType.visit, at - timedelta(minutes=4), None),
+            (EventType.page_view, at - timedelta(minutes=4), None),
+            (EventType.signup_started, at - timedelta(minutes=3), None),
+            (EventType.signup_completed, at, customer),
+        ]
+        if rng.random() < ABANDONED_SIGNUPS:
+            other = _when(rng, days, now)
+            path += [(EventType.visit, other, None), (EventType.signup_started, other + timedelta(seconds=40), None)]
+        rows += [
+            {
+                'client_id': f'seed-j{start}-{number}-{step}',
+                'type': int(kind),
+                'ts': min(when, now),
+                'customer_id': who,
+                'anonymous_id': anonymous if step < 4 else f'{anonymous}-a',
+                'session_id': anonymous if step < 4 else f'{anonymous}-a',
+                'props': None,
+            }
+            for step, (kind, when, who) in enumerate(path)
+        ]
+    for chunk in _chunks(rows):
+        session.execute(insert(UsageEvent.__table__), chunk)
 
 
 def _visitor(customer: int, at: datetime, now: datetime) -> int | None:

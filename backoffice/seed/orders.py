@@ -8,6 +8,7 @@ import heapq
 import json
 import random
 import time
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -108,8 +109,13 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     seed_carriers(session)
-    customers = list(
-        session.exec(select(Customer.id, Customer.email, Customer.name).order_by(col(Customer.id)).limit(MAX_CUSTOMERS))
+    customers = sorted(  # by sign-up: an order goes to someone who had signed up by then
+        session.exec(
+            select(Customer.id, Customer.email, Customer.name, Customer.signed_up_at)
+            .order_by(col(Customer.id))
+            .limit(MAX_CUSTOMERS)
+        ),
+        key=lambda customer: _aware(customer[3]),
     )
     products = list(
         session.exec(
@@ -194,6 +200,10 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
             copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in names])
 
 
+def _aware(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
 def _terms(session: Session) -> tuple[int, int, int]:
     """(VAT in hundredths of a percent, shipping fee in cents, free shipping from in cents), as /settings says."""
 
@@ -253,11 +263,14 @@ def _orders(
     tax_rate = Decimal(vat).scaleb(-4)  # 2000 → 0.2000
     currencies = list(by_currency)
     span = 365 * DAY
+    signed_up = [_aware(customer[3]) for customer in customers]
     for i in range(count):
         order_id = first_id + i
         # more orders lately: the density of order times grows linearly over the year
         placed = anchor - timedelta(seconds=span * (1 - ((i + random_()) / count) ** 0.5))
-        customer_id, email, customer_name = choice(customers)
+        # one of the customers signed up by then (the first one if none was yet), so that a new customer's first
+        # order follows their sign-up, as the dashboard's "New customers" and "New sign-ups" do in a real shop
+        customer_id, email, customer_name, _ = customers[int(random_() * max(bisect_right(signed_up, placed), 1))]
         currency = 'EUR' if 'EUR' in by_currency and random_() < 0.94 else choice(currencies)
         lines, subtotal, discount_total, tax = [], 0, 0, 0
         for product_id, sku, name, price in rng.sample(

@@ -1,17 +1,21 @@
-"""Backups of the whole database: taken online (SQLite's backup API, or pg_dump), verified, kept for a number of days,
-restored from the command line while the app is stopped."""
+"""Backups of the whole database: taken online (SQLite's backup API, or pg_dump), verified as soon as they are taken
+(readable, intact, the same rows per table as the database had), kept for a number of days, and restored from /system
+by an admin (after an automatic backup of the current state) or from the command line."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -36,6 +40,12 @@ class Backup:
     path: Path
     size: int
     taken_at: datetime
+    verified: bool | None = None  # None: taken before backups were verified when taken
+    check: str = ''  # what the check found, in words: 'Verified: 42 tables, 1,234 rows' or what is wrong
+
+
+NOT_CHECKED = 'Not verified: taken before backups were checked when taken.'
+VERIFIED = 'Verified: {tables:,} tables, {rows:,} rows, the same as the database.'
 
 
 def folder(settings: Settings) -> Path:
@@ -50,13 +60,17 @@ def list_backups(settings: Settings) -> list[Backup]:
             match = _NAME.match(path.name)
             if match:
                 taken = datetime.strptime(match.group(1), '%Y%m%d-%H%M%S').replace(tzinfo=UTC)
-                found.append(Backup(path.name, path, path.stat().st_size, taken))
+                verified, check = _read_check(path)
+                found.append(Backup(path.name, path, path.stat().st_size, taken, verified, check))
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
-def take_backup(*, session: Session | None, actor: User | None, settings: Settings, keep: int = KEEP) -> Backup:
-    """A consistent copy of the database while the app runs; audited when a person asked for it. `actor` None: the
-    nightly job or the command line."""
+def take_backup(
+    *, session: Session | None, actor: User | None, settings: Settings, keep: int = KEEP, spare: Path | None = None
+) -> Backup:
+    """A consistent copy of the database while the app runs, verified at once against the rows the database held at
+    that moment; audited when a person asked for it. `actor` None: the nightly job or the command line. `spare`: a
+    backup that pruning must leave alone (the one about to be restored)."""
     if actor is not None:
         require(actor, 'system.manage')
     target_folder = private_folder(folder(settings))
@@ -66,24 +80,75 @@ def take_backup(*, session: Session | None, actor: User | None, settings: Settin
     try:
         private_file(partial)  # 0600 before a byte is written: a backup holds the password hashes
         if settings.is_sqlite:
-            _sqlite_backup(settings.database_url, partial)
+            live_counts = _sqlite_backup(settings.database_url, partial)
         else:
-            _pg_dump(settings.database_url, partial)
+            live_counts = _pg_dump(settings.database_url, partial)
+        verified, check = compare(partial, live_counts)
+        _write_check(target, verified, check)
         os.replace(partial, target)
-    except (OSError, sqlite3.Error, subprocess.CalledProcessError) as error:
+    except (OSError, sqlite3.Error, subprocess.CalledProcessError, psycopg.Error) as error:
         partial.unlink(missing_ok=True)
+        _check_file(target).unlink(missing_ok=True)
         raise BackupFailed(f'The backup failed: {_reason(error)}') from error
     backup = Backup(
-        target.name, target, target.stat().st_size, datetime.strptime(stamp, '%Y%m%d-%H%M%S').replace(tzinfo=UTC)
+        target.name,
+        target,
+        target.stat().st_size,
+        datetime.strptime(stamp, '%Y%m%d-%H%M%S').replace(tzinfo=UTC),
+        verified,
+        check,
     )
-    for old in list_backups(settings)[keep:]:
+    for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
         old.path.unlink(missing_ok=True)
+        _check_file(old.path).unlink(missing_ok=True)
     if session is not None:
+        outcome = 'verified' if verified else f'NOT verified: {check}'
         audit.record(
-            session, actor, 'system.backup', 'system', None, summary=f'Backup {backup.name} ({backup.size:,} bytes)'
+            session,
+            actor,
+            'system.backup',
+            'system',
+            None,
+            summary=f'Backup {backup.name} ({backup.size:,} bytes), {outcome}',
         )
         session.commit()
     return backup
+
+
+def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
+    """Replace the database with a listed backup while the app runs (an admin at /system): the file is checked, a
+    backup of the current state is taken first (returned, so the user can go back), then the backup is restored, the
+    schema brought up to date and the engine's connections renewed. Audited in the restored database."""
+    from backoffice import db
+
+    require(actor, 'system.manage')
+    chosen = next((b for b in list_backups(settings) if b.name == name), None)
+    if chosen is None:
+        raise BackupFailed(f'There is no backup named {name}.')
+    problem = verify(chosen.path)
+    if problem != 'ok':
+        raise BackupFailed(f'{chosen.name} cannot be restored: {problem}')
+    safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
+    if not safety.verified:
+        raise BackupFailed(f'Nothing was restored: the backup of the current state failed its check ({safety.check})')
+    engine = db.get_engine()
+    engine.dispose()  # no pooled connection keeps plans or pages of the database being replaced
+    try:
+        restore(chosen.path, settings)
+    finally:
+        engine.dispose()
+    db.migrate(engine)  # a backup from an older version gets the current schema
+    with Session(engine) as session:
+        audit.record(
+            session,
+            actor,
+            'system.restore',
+            'system',
+            None,
+            summary=f'Restored backup {chosen.name}; the state before was kept as {safety.name}',
+        )
+        session.commit()
+    return safety
 
 
 def backup_path(*, actor: User, settings: Settings, name: str) -> Path:
@@ -98,7 +163,7 @@ def backup_path(*, actor: User, settings: Settings, name: str) -> Path:
 def verify(path: Path) -> str:
     """'ok', or what is wrong with the file: SQLite's integrity check, or pg_restore reading the dump's table of
     contents."""
-    if path.suffix == '.db':
+    if '.db' in path.suffixes:
         try:
             connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
             try:
@@ -136,11 +201,19 @@ def restore(path: Path, settings: Settings) -> None:
         if path.suffix != '.db':
             raise BackupFailed('This is a PostgreSQL dump; the app runs on SQLite.')
         database.parent.mkdir(parents=True, exist_ok=True)
-        copy = private_file(database.with_name(database.name + '.restoring'))
-        shutil.copyfile(path, copy)  # into the 0600 file: copyfile keeps the mode of an existing target
-        for leftover in (Path(f'{database}-wal'), Path(f'{database}-shm')):
-            leftover.unlink(missing_ok=True)
-        os.replace(copy, database)
+        private_file(database)
+        # SQLite's backup API copies into the database through its own locks: processes and connections that have it
+        # open see the restored content at their next transaction (a file swapped underneath them would not be seen)
+        source = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+        destination = sqlite3.connect(database, timeout=30)
+        try:
+            source.backup(destination)
+            destination.execute('PRAGMA journal_mode=WAL')  # as the app runs it (the backup itself is not in WAL)
+        except sqlite3.Error as error:
+            raise BackupFailed(f'The restore failed: {error}') from error
+        finally:
+            destination.close()
+            source.close()
         return
     if path.suffix != '.dump':
         raise BackupFailed('This is a SQLite backup; the app runs on PostgreSQL.')
@@ -165,23 +238,130 @@ def restore(path: Path, settings: Settings) -> None:
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 
-def _sqlite_backup(url: str, target: Path) -> None:
-    source = sqlite3.connect(make_url(url).database or '')
+def compare(path: Path, live_counts: dict[str, int]) -> tuple[bool, str]:
+    """Open the backup, check it, count its rows per table and compare them with the database's at the moment it was
+    taken: (verified, what was found in words)."""
+    problem = verify(path)
+    if problem != 'ok':
+        return False, f'Not verified: {problem}.'
+    try:
+        counts = _sqlite_counts(path) if '.db' in path.suffixes else _dump_counts(path)
+    except (sqlite3.Error, OSError) as error:
+        return False, f'Not verified: its rows could not be counted ({error}).'
+    differences = [
+        f'{table}: {counts.get(table, 0):,} in the backup, {rows:,} in the database'
+        for table, rows in sorted(live_counts.items())
+        if counts.get(table, 0) != rows
+    ]
+    if differences:
+        return False, f'Not verified: rows differ ({"; ".join(differences[:3])}).'
+    return True, VERIFIED.format(tables=len(live_counts), rows=sum(live_counts.values()))
+
+
+def _sqlite_backup(url: str, target: Path) -> dict[str, int]:
+    """Copy the database and count its rows per table within one read transaction: the counts are of what was
+    copied."""
+    source = sqlite3.connect(make_url(url).database or '', isolation_level=None)
     destination = sqlite3.connect(target)
     try:
+        source.execute('BEGIN')
+        counts = _table_counts(source)
         source.backup(destination)  # online: writers wait only for the pages being copied
+        source.execute('COMMIT')
+        destination.execute('PRAGMA journal_mode=DELETE')  # one self-contained file: opening it leaves no -wal/-shm
     finally:
         destination.close()
         source.close()
+    return counts
 
 
-def _pg_dump(url: str, target: Path) -> None:
-    subprocess.run(
-        ['pg_dump', '--format=custom', '--no-owner', '--file', str(target), _libpq_url(url)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def _sqlite_counts(path: Path) -> dict[str, int]:
+    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+    try:
+        return _table_counts(connection)
+    finally:
+        connection.close()
+
+
+def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    names = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    return {name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+
+
+def _pg_dump(url: str, target: Path) -> dict[str, int]:
+    """pg_dump from a snapshot this function also counts the rows in: the counts are of what was dumped."""
+    with psycopg.connect(_libpq_url(url)) as connection:
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+        snapshot = _scalar(connection.execute('SELECT pg_export_snapshot()'))
+        names = [
+            row[0]
+            for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ]
+        counts = {
+            name: _scalar(connection.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(name))))
+            for name in names
+        }
+        subprocess.run(
+            ['pg_dump', '--format=custom', '--no-owner', f'--snapshot={snapshot}', '--file', str(target)]
+            + [_libpq_url(url)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        connection.rollback()
+    return counts
+
+
+def _scalar(cursor: psycopg.Cursor) -> Any:
+    row = cursor.fetchone()
+    if row is None:
+        raise psycopg.DataError('the query returned no row')
+    return row[0]
+
+
+def _dump_counts(path: Path) -> dict[str, int]:
+    """Rows per table in a custom-format dump: its data read back as COPY blocks (which also proves it readable)."""
+    counts: dict[str, int] = {}
+    table = None
+    with subprocess.Popen(
+        ['pg_restore', '--data-only', '--file', '-', str(path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as reading:
+        assert reading.stdout is not None  # stdout=PIPE
+        for line in reading.stdout:
+            if table is None:
+                if line.startswith(b'COPY '):
+                    table = line.split(b' ', 2)[1].decode().removeprefix('public.').strip('"')
+                    counts[table] = 0
+            elif line == b'\\.\n':
+                table = None
+            else:
+                counts[table] += 1
+    if reading.returncode != 0:
+        raise OSError(f'pg_restore could not read its data (exit code {reading.returncode})')
+    return counts
+
+
+def _check_file(path: Path) -> Path:
+    return path.with_name(path.name + '.check.json')
+
+
+def _write_check(target: Path, verified: bool, check: str) -> None:
+    record = private_file(_check_file(target))
+    record.write_text(json.dumps({'verified': verified, 'check': check}))
+
+
+def _read_check(path: Path) -> tuple[bool | None, str]:
+    try:
+        stored = json.loads(_check_file(path).read_text())
+        return bool(stored['verified']), str(stored['check'])
+    except (OSError, ValueError, KeyError):
+        return None, NOT_CHECKED
 
 
 def _libpq_url(url: str) -> str:

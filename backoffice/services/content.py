@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlmodel import Session, col, or_, select
 
-from backoffice import events
+from backoffice import events, formatting
 from backoffice.changes import get_for_update, save_change
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome
@@ -48,7 +48,7 @@ def publish_content(
     live_from = entry.publish_at if entry.publish_at and entry.publish_at > now else None
     return _outcome(
         saved,
-        message=f'Published; live from {live_from:%Y-%m-%d %H:%M} UTC'
+        message=f'Published; live from {formatting.when(live_from)}'
         if live_from
         else 'Published; live on the front office now',
     )
@@ -144,7 +144,7 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
         raise ValidationFailed(
             {
                 'publish_at': f'Version {latest.number} takes effect on '
-                f'{latest.effective_from:%Y-%m-%d %H:%M} UTC: set a later time'
+                f'{formatting.when(latest.effective_from)}: set a later time'
             }
         )
     if latest is not None:
@@ -171,7 +171,7 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
         'published',
     )
     return _outcome(
-        saved, message=f'Published version {created.number}, in force from {effective_from:%Y-%m-%d %H:%M} UTC'
+        saved, message=f'Published version {created.number}, in force from {formatting.when(effective_from)}'
     )
 
 

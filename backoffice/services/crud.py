@@ -3,7 +3,7 @@ goes through backoffice/changes.py."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,11 +11,10 @@ from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
-from backoffice.engine.declaration import Outcome, Resource
+from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ValidationFailed, field_errors
-from backoffice.events import Topic
 from backoffice.models import AuditEntry, User, utcnow
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit
 
 
@@ -29,6 +28,18 @@ def get_record(*, session: Session, actor: User, resource: Resource, record_id: 
     if record is None:
         raise NotFound(f'This {resource.singular} no longer exists.')
     return record
+
+
+def record_sections(
+    *, session: Session, actor: User, resource: Resource, record_id: int, limit: int = 5
+) -> list[tuple[RecordSection, SectionRows]]:
+    """The sections of a record's page this actor may read, each with its first rows; the others are left out."""
+    get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+    return [
+        (section, section.load(session=session, actor=actor, record_id=record_id, limit=limit))
+        for section in resource.sections
+        if can(actor, section.permission)
+    ]
 
 
 def create_record(
@@ -84,34 +95,6 @@ def restore_record(*, session: Session, actor: User, resource: Resource, record_
     if record.deleted_at is None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
-
-
-def purge_deleted(*, session: Session, resource: Resource, older_than: timedelta) -> int:
-    """The scheduler's job: delete for good what has been in the trash longer than the retention period."""
-    cutoff = utcnow() - older_than
-    doomed = list(session.exec(select(resource.model).where(col(resource.model.deleted_at) < cutoff)))
-    for record in doomed:
-        audit.record(
-            session,
-            None,
-            f'{resource.singular}.purged',
-            resource.entity,
-            record.id,
-            version=record.version,
-            changes=audit.diff(audit.snapshot(record), {}),
-            summary=f'Purged {title_of(resource, record)}',
-        )
-        session.delete(record)
-    commit(session, *((Topic(resource.key), {'id': record.id, 'action': 'purged'}) for record in doomed))
-    return len(doomed)
-
-
-def purge_all_expired(*, session: Session, older_than: timedelta) -> dict[str, int]:
-    return {
-        key: purge_deleted(session=session, resource=r, older_than=older_than)
-        for key, r in declaration.RESOURCES.items()
-        if r.soft_delete
-    }
 
 
 def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
@@ -198,17 +181,28 @@ def without_nul(value: Any) -> Any:
 
 
 def check_unique_and_related(
-    session: Session, resource: Resource, values: dict[str, Any], record_id: int | None = None
+    session: Session,
+    resource: Resource,
+    values: dict[str, Any],
+    record_id: int | None = None,
+    *,
+    known: dict[str, dict[str, list[SQLModel]]] | None = None,
 ) -> None:
+    """ValidationFailed when a unique value is taken or a related record is missing. `known` holds records read ahead
+    by lower(value) for each unique field (an import checks thousands of rows); a value not in it is queried."""
     errors: dict[str, str] = {}
     for name in resource.unique:
         if values.get(name) in (None, ''):
             continue
-        column = getattr(resource.model, name)
-        statement = select(resource.model).where(func.lower(column) == str(values[name]).lower())
-        if record_id is not None:
-            statement = statement.where(resource.model.id != record_id)
-        clash = session.exec(statement).first()
+        lowered = str(values[name]).lower()
+        if known is not None and lowered in known.get(name, {}):
+            clash = next((r for r in known[name][lowered] if r.id != record_id), None)
+        else:
+            column = getattr(resource.model, name)
+            statement = select(resource.model).where(func.lower(column) == lowered)
+            if record_id is not None:
+                statement = statement.where(resource.model.id != record_id)
+            clash = session.exec(statement).first()
         if clash is not None:
             label = next((f.label for f in resource.fields if f.name == name), name).lower()
             in_trash = getattr(clash, 'deleted_at', None) is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 from sqlmodel import Session, col, select
 
+from backoffice import formatting
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
@@ -26,7 +27,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf.set_font(_font(pdf), size=18)
     pdf.cell(0, 10, f'{title} {invoice.number}', new_x='LMARGIN', new_y='NEXT')
     pdf.set_font(_font(pdf), size=10)
-    pdf.cell(0, 6, f'Issued {invoice.issued_at:%Y-%m-%d}', new_x='LMARGIN', new_y='NEXT')
+    pdf.cell(0, 6, f'Issued {formatting.day(invoice.issued_at)}', new_x='LMARGIN', new_y='NEXT')
     pdf.ln(4)
     for part in (invoice.bill_to.get('name'), invoice.bill_to.get('email'), invoice.bill_to.get('address')):
         if part:

@@ -150,7 +150,7 @@ def _prefix(
 
 
 def _starts(session: Session, lowered: ColumnElement[String], term: str) -> ColumnElement[bool]:
-    """lower(column) starts with the term, in the form the dialect's index answers (migration 0016): a range on SQLite
+    """lower(column) starts with the term, in the form the dialect's index answers (migration 0017): a range on SQLite
     (its LIKE reads no index unless the column is NOCASE), LIKE 'x%' on PostgreSQL (text_pattern_ops indexes)."""
     if session.get_bind().dialect.name == 'postgresql':
         prefix = term.lower()

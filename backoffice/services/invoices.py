@@ -146,12 +146,12 @@ def invoice_of(session: Session, order_id: int) -> Invoice | None:
 
 
 def documents_of(*, session: Session, actor: User, order_id: int) -> list[Invoice]:
-    require(actor, 'orders.read')
+    require(actor, 'invoices.read')
     return list(session.exec(select(Invoice).where(Invoice.order_id == order_id).order_by(col(Invoice.id))))
 
 
 def get_invoice(*, session: Session, actor: User, invoice_id: int) -> Invoice:
-    require(actor, 'orders.read')
+    require(actor, 'invoices.read')
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound('This invoice does not exist.')

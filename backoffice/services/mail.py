@@ -1,4 +1,5 @@
-"""The outbox: replies to customers go out by SMTP when BACKOFFICE_SMTP_URL is set; otherwise they wait, "not sent"."""
+"""The outbox: replies to customers, and the notice that a request is solved (with its rating link), go out by SMTP
+when BACKOFFICE_SMTP_URL is set; otherwise they wait, "not sent"."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from sqlmodel import col, func, select
 
@@ -39,7 +40,7 @@ def send_outbox(settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
     counts = {'sent': 0, 'failed': 0, 'retry': 0}
     if not settings.smtp_url:
         return counts
-    outgoing = _queued(limit)
+    outgoing = _queued(limit, settings.base_url)
     if not outgoing:
         return counts
     try:
@@ -98,7 +99,7 @@ def outbox_size() -> int:
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
-def _queued(limit: int) -> list[Outgoing]:
+def _queued(limit: int, base_url: str) -> list[Outgoing]:
     with session_scope() as session:
         sender = app_settings.value(session=session, key='support_email')
         if not sender:
@@ -109,23 +110,42 @@ def _queued(limit: int) -> list[Outgoing]:
             select(TicketMessage, Ticket, Customer)
             .join(Ticket, col(Ticket.id) == TicketMessage.ticket_id)
             .join(Customer, col(Customer.id) == Ticket.customer_id)
-            .where(TicketMessage.delivery == Delivery.queued, TicketMessage.kind == MessageKind.reply)
+            .where(
+                TicketMessage.delivery == Delivery.queued,
+                col(TicketMessage.kind).in_((MessageKind.reply, MessageKind.notice)),
+            )
             .order_by(col(TicketMessage.id))
             .limit(limit)
         ).all()
         return [
-            Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company))
+            Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company, base_url))
             for message, ticket, customer in rows
         ]
 
 
-def _email(message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str) -> EmailMessage:
+def rating_url(base_url: str, ticket: Ticket) -> str:
+    """The public page where the customer rates a solved request; the token in it is their proof."""
+    return f'{base_url}/rate?{urlencode({"request": ticket.number, "token": ticket.token})}'
+
+
+RATE_INVITATION = 'How did we do? Rate our help from 1 to 5 (one click, no account needed):\n{link}'
+
+
+def _email(
+    message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str, base_url: str
+) -> EmailMessage:
     email = EmailMessage()
     email['From'] = formataddr((company, sender))
     email['To'] = formataddr((customer.name, customer.email)) if customer.name else customer.email
-    email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
+    if message.kind == MessageKind.notice:
+        email['Subject'] = f'Solved: {ticket.subject} [#{ticket.number}]'
+    else:
+        email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
     email['Message-ID'] = make_msgid(f'ticket{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1])
-    email.set_content(message.body)
+    body = message.body
+    if message.kind == MessageKind.notice and ticket.rated_at is None:
+        body += '\n\n' + RATE_INVITATION.format(link=rating_url(base_url, ticket))
+    email.set_content(body)
     return email
 
 

@@ -246,7 +246,7 @@ def ship(
         raise ValidationFailed({'tracking_number': f'Enter the tracking number {carrier.name} gave'})
     now = utcnow()
     lines = order_lines(session, order.id)
-    stock.ship(session, reserved_by(lines), order_id=order.id, actor=actor)
+    stock.ship(session, reserved_by(lines), order_id=order.id, order_number=order.number, actor=actor)
     shipment = Shipment(
         order_id=order.id,
         carrier_id=carrier.id if carrier else None,

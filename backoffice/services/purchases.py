@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice import changes
+from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
@@ -88,7 +88,7 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
     if purchase.status != PurchaseStatus.ordered:
         raise AlreadyReceived(
             f'Purchase {label(purchase)} was received already '
-            f'({purchase.received_at:%Y-%m-%d %H:%M} UTC): its goods are in stock'
+            f'({formatting.when(purchase.received_at)}): its goods are in stock'
         )
     changed = _receive(session, actor, purchase)
     audit.record(

@@ -4,6 +4,7 @@ or an exchange order."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.models import (
+    Customer,
     InvoiceKind,
     MessageKind,
     MovementKind,
@@ -222,11 +224,44 @@ def cancel_return(
     return _save(session, actor, rma, 'cancelled')
 
 
+@dataclass(frozen=True)
+class RefundQuote:
+    """What resolving a return by a refund would pay back, and to whom: stated before any money moves."""
+
+    amount: Decimal
+    currency: str
+    customer_name: str
+    return_number: str
+    order_number: str
+
+
+def refund_quote(*, session: Session, actor: User, return_id: int) -> RefundQuote:
+    """The amount a refund of this received return pays back: the returned items' value, at most what was paid and
+    not yet refunded on its order."""
+    require(actor, 'orders.write')
+    rma = session.get(Return, return_id)
+    if rma is None:
+        raise NotFound('This return no longer exists.')
+    order = session.get(Order, rma.order_id)
+    amount = _refundable(session, rma, order)
+    customer = session.get(Customer, order.customer_id) if order.customer_id is not None else None
+    name = (customer.name or customer.email) if customer is not None else 'the customer'
+    return RefundQuote(amount, order.currency, name, rma.number, order.number)
+
+
 def resolve(
-    *, session: Session, actor: User, return_id: int, resolution: ReturnResolution | str, version: int | None = None
+    *,
+    session: Session,
+    actor: User,
+    return_id: int,
+    resolution: ReturnResolution | str,
+    version: int | None = None,
+    amount: Decimal | str | None = None,
 ) -> Return:
     """End a received return: refund the returned items' value, give it as store credit (a credit note), or send
-    the same items again in an exchange order (reserved now, nothing to pay)."""
+    the same items again in an exchange order (reserved now, nothing to pay). `amount`: the refund the person
+    confirmed (refund_quote); a refund that would now pay another amount is refused, so money never moves by more
+    or less than what was shown."""
     require(actor, 'orders.write')
     try:
         resolution = ReturnResolution(resolution)
@@ -242,6 +277,15 @@ def resolve(
     order = orders.locked(session, rma.order_id, None)
     lines = lines_of(session, rma.id)
     value = returned_value(session, lines)
+    if resolution == ReturnResolution.refund:  # checked before anything changes
+        refundable = _refundable(session, rma, order)
+        if amount is not None and payments.money(amount, 'amount') != refundable:
+            raise ValidationFailed(
+                {
+                    'amount': f'The refund for return {rma.number} is now {refundable} {order.currency}, '
+                    f'not {amount}: check it and confirm again'
+                }
+            )
     rma.status, rma.resolution, rma.closed_at = ReturnStatus.closed, resolution, utcnow()
     if resolution == ReturnResolution.exchange:
         rma.exchange_order_id = _exchange_order(session, actor, order, lines).id
@@ -258,14 +302,11 @@ def resolve(
     )
     events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
     if resolution == ReturnResolution.refund:
-        amount = min(value, order.paid_total - order.refunded_total)
-        if amount <= 0:
-            raise ValidationFailed({'resolution': f'Nothing was paid on order {order.number} that could be refunded'})
         payments.refund(
             session=session,
             actor=actor,
             order_id=order.id,
-            amount=amount,
+            amount=refundable,
             reason=f'Return {rma.number}',
             return_id=rma.id,
         )
@@ -279,6 +320,13 @@ def resolve(
             text = f'Return {rma.number}: exchanged'
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
     return rma
+
+
+def _refundable(session: Session, rma: Return, order: Order) -> Decimal:
+    amount = min(returned_value(session, lines_of(session, rma.id)), order.paid_total - order.refunded_total)
+    if amount <= 0:
+        raise ValidationFailed({'resolution': f'Nothing was paid on order {order.number} that could be refunded'})
+    return amount
 
 
 def returns_of(*, session: Session, actor: User, order_id: int) -> list[Return]:

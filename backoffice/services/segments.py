@@ -76,8 +76,12 @@ def read_filters(values: dict[str, Any]) -> Filters:
         raise ValidationFailed(field_errors(error)) from None
 
 
-def conditions(session: Session, which: str | Filters, *, now: datetime | None = None) -> list[ColumnElement]:
-    """The WHERE conditions on customers that select a segment (a built-in key, or custom filters)."""
+def conditions(
+    session: Session, which: str | Filters, *, now: datetime | None = None, customer_id: int | None = None
+) -> list[ColumnElement]:
+    """The WHERE conditions on customers that select a segment (a built-in key, or custom filters); `customer_id`
+    narrows the order totals to that one customer's orders, so asking whether one customer is in a segment reads
+    their orders only."""
     now = now or utcnow()
     c = Customer.__table__.c
     base = [c.deleted_at.is_(None)]
@@ -95,6 +99,8 @@ def conditions(session: Session, which: str | Filters, *, now: datetime | None =
     if (f.min_orders or f.min_turnover is not None) and src.has_tables(session, 'orders'):
         o = src.orders.c
         buyers = select(o.customer_id).where(o.status.in_(src.PAID)).group_by(o.customer_id)
+        if customer_id is not None:
+            buyers = buyers.where(o.customer_id == customer_id)
         if f.min_orders:
             buyers = buyers.having(func.count() >= f.min_orders)
         if f.min_turnover is not None:

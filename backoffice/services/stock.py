@@ -14,8 +14,8 @@ from backoffice import changes
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.models import MovementKind, Product, Role, StockLevel, StockMovement, User, utcnow
-from backoffice.permissions import can, require
+from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
+from backoffice.permissions import require, roles_with
 from backoffice.services import audit, notifications
 from backoffice.transfer.csv_out import csv_text
 
@@ -77,13 +77,25 @@ def release(session: Session, reserved: dict[int, int]) -> None:
             _refresh(session, levels[pid])
 
 
-def ship(session: Session, shipped: dict[int, int], *, order_id: int, actor: User | None) -> None:
-    """The reserved goods leave the warehouse: a sale movement each, on hand and reserved both go down."""
+def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_number: str, actor: User | None) -> None:
+    """The reserved goods leave the warehouse: a sale movement each, naming its order; on hand and reserved both go
+    down."""
     levels = locked_levels(session, shipped)
     for pid, qty in shipped.items():
         if pid in levels:
             levels[pid].reserved = max(0, levels[pid].reserved - qty)
-            move(session, levels[pid], MovementKind.sale, -qty, order_id=order_id, actor=actor)
+            move(
+                session,
+                levels[pid],
+                MovementKind.sale,
+                -qty,
+                reason=SALE_REASON.format(number=order_number),
+                order_id=order_id,
+                actor=actor,
+            )
+
+
+SALE_REASON = 'Order {number}'
 
 
 def move(
@@ -312,13 +324,9 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     if not levels:
         session.commit()
         return []
-    staff = [
-        u
-        for u in session.exec(
-            select(User).where(col(User.is_active).is_(True), col(User.role).in_([Role.admin, Role.manager]))
-        )
-        if can(u, 'catalog.write')
-    ]
+    staff = list(
+        session.exec(select(User).where(col(User.is_active).is_(True), col(User.role).in_(roles_with('catalog.write'))))
+    )
     names = dict(
         session.exec(
             select(Product.id, Product.name).where(col(Product.id).in_([level.product_id for level in levels]))

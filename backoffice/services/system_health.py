@@ -13,7 +13,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from backoffice import __version__
+from backoffice import __version__, formatting
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
 from backoffice.models import Delivery, TicketMessage, User, utcnow
@@ -104,7 +104,9 @@ def _backups(settings: Settings) -> Check:
         return Check('Backups', 'warning', 'No backup yet: take one now')
     latest = found[0]
     age = utcnow() - latest.taken_at
-    detail = f'{len(found)} kept, latest {latest.taken_at:%Y-%m-%d %H:%M} UTC ({_bytes(latest.size)})'
+    detail = f'{len(found)} kept, latest {formatting.when(latest.taken_at)} ({_bytes(latest.size)})'
+    if latest.verified is False:
+        return Check('Backups', 'error', f'{detail}: it failed its check. {latest.check}')
     return Check(
         'Backups',
         'ok' if age <= BACKUP_MAX_AGE else 'warning',

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -268,17 +269,44 @@ def may_mark_duplicate(ticket: Ticket) -> bool:
     return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None
 
 
-def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: int, of_number: int | str) -> Ticket:
-    """Close a request as a duplicate of an earlier one (a note in its thread says which)."""
+DIFFERENT_CUSTOMERS = (
+    'Request #{number} comes from {customer} and request #{original} from {other}: two different customers. '
+    'Closing it as a duplicate means {customer} gets no answer of their own.'
+)
+
+
+def duplicate_warning(*, session: Session, actor: User, ticket_id: int, of_number: int | str) -> str | None:
+    """What to confirm before marking this request a duplicate of that one: their customers differ (None: nothing;
+    a number that names no request is left to mark_duplicate, which says so at the field)."""
+    require(actor, 'tickets.read')
+    ticket = session.get(Ticket, ticket_id)
+    try:
+        original = _original(session, of_number)
+    except ValidationFailed:
+        return None
+    if ticket is None or original.customer_id == ticket.customer_id or original.duplicate_of_id is not None:
+        return None
+    customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, original.customer_id)
+    return DIFFERENT_CUSTOMERS.format(
+        number=ticket.number, customer=_who(customer), original=original.number, other=_who(other)
+    )
+
+
+def mark_duplicate(
+    *,
+    session: Session,
+    actor: User,
+    ticket_id: int,
+    version: int,
+    of_number: int | str,
+    other_customer: bool = False,
+) -> Ticket:
+    """Close a request as a duplicate of an earlier one (a note in its thread says which). The original must come
+    from the same customer unless `other_customer` says the person confirmed duplicate_warning."""
     require(actor, 'tickets.write')
     ticket = _locked(session, ticket_id, version)
-    try:
-        number = int(str(of_number).strip().lstrip('#'))
-    except ValueError:
-        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
-    original = session.exec(select(Ticket).where(Ticket.number == number)).first()
-    if original is None:
-        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    original = _original(session, of_number)
+    number = original.number
     if original.id == ticket.id:
         raise ValidationFailed({'of_number': 'A request cannot be a duplicate of itself'})
     if original.duplicate_of_id is not None:
@@ -286,6 +314,10 @@ def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: in
         raise ValidationFailed({'of_number': f'#{number} is itself a duplicate of #{first.number}: choose that one'})
     if ticket.status == TicketStatus.closed:
         raise ValidationFailed({'status': 'This request is closed, which is final'})
+    if original.customer_id != ticket.customer_id and not other_customer:
+        raise ValidationFailed(
+            {'of_number': f'Request #{number} comes from another customer: confirm that it is the same request'}
+        )
     now = utcnow()
     session.add(
         TicketMessage(
@@ -301,10 +333,10 @@ def mark_duplicate(*, session: Session, actor: User, ticket_id: int, version: in
 
 
 def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketMessage:
-    """Put a failed reply back in the outbox."""
+    """Put a failed reply (or solved notice) back in the outbox."""
     require(actor, 'tickets.write')
     message = session.get(TicketMessage, message_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
-    if message is None or message.kind != MessageKind.reply:
+    if message is None or message.kind not in (MessageKind.reply, MessageKind.notice):
         raise NotFound('This reply no longer exists.')
     if message.delivery != Delivery.failed:
         raise ValidationFailed({'': 'Only a reply that failed to send can be sent again'})
@@ -313,6 +345,25 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
     audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
     changes.commit(session, (Topic.tickets, {'id': message.ticket_id, 'action': 'delivery'}))
     return message
+
+
+def _original(session: Session, of_number: int | str) -> Ticket:
+    try:
+        number = int(str(of_number).strip().lstrip('#'))
+    except ValueError:
+        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
+    if not 0 < number < 2**31:
+        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    original = session.exec(select(Ticket).where(Ticket.number == number)).first()
+    if original is None:
+        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+    return original
+
+
+def _who(customer: Customer | None) -> str:
+    if customer is None:
+        return 'a deleted customer'
+    return f'{customer.name} ({customer.email})' if customer.name else customer.email
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------
@@ -374,6 +425,42 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
         'rated',
         summary=f'Rated {score}/5 by the customer',
     )
+
+
+SOLVED_NOTICE = (
+    'We have marked your request #{number} "{subject}" as solved.\n\n'
+    'If anything is still not right, write to us again quoting request #{number}.'
+)
+
+
+def solved_notice(ticket: Ticket, actor: User | None) -> TicketMessage:
+    """The email that tells the customer their request is solved; services/mail.py adds the link to rate it when it
+    sends it (the link carries the request's token, so it is never stored in the thread agents read)."""
+    return TicketMessage(
+        ticket_id=ticket.id,
+        kind=MessageKind.notice,
+        author_id=actor.id if actor is not None else None,
+        body=SOLVED_NOTICE.format(number=ticket.number, subject=ticket.subject),
+        created_at=utcnow(),
+        delivery=Delivery.queued,
+    )
+
+
+@dataclass(frozen=True)
+class RatingLink:
+    """What the public rating page shows for the number and token of a customer's link."""
+
+    number: int
+    subject: str
+    rateable: bool  # solved or closed, and not rated yet
+    rated: bool
+
+
+def rating_link(*, session: Session, number: int | str, token: str) -> RatingLink:
+    """The request a rating link names, if its token matches (NotFound otherwise, telling nothing more)."""
+    ticket = _ticket_of_customer(session, number, token=token)
+    rated = ticket.rated_at is not None
+    return RatingLink(ticket.number, ticket.subject, ticket.status in DONE and not rated, rated)
 
 
 # --- canned replies ---------------------------------------------------------------------------------------------------
@@ -549,6 +636,7 @@ def _save(
     """Set the values, keep the SLA due time in step, stamp, audit with the diff, commit, publish. `touched`: the
     thread changed, so the request counts as changed even when none of its fields did."""
     before = audit.snapshot(ticket)
+    was = ticket.status
     for name, value in values.items():
         setattr(ticket, name, value)
     ticket_sla.refresh_sla_due(ticket)
@@ -558,6 +646,8 @@ def _save(
         return ticket
     stamp(ticket)
     session.add(ticket)
+    if ticket.status == TicketStatus.solved and was != TicketStatus.solved:
+        session.add(solved_notice(ticket, actor))
     audit.record(
         session,
         actor,

@@ -1,7 +1,10 @@
-"""The dashboard in a real browser: one column of KPI cards on a phone, a grid on a desktop, every chart drawn, a
-definition shown on tap; screenshots land in tests/artifacts/ to be looked at."""
+"""The dashboard in a real browser: two compact KPI cards per row on a phone (eight of them on its first screen), a
+grid of four on a desktop, every chart drawn, a definition shown on tap; screenshots land in tests/artifacts/ to be
+looked at, with the phone page's height."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -17,6 +20,7 @@ from ..support.browser import (
     set_viewport,
     settle,
     sign_in,
+    visible_text,
     wait_for_path,
 )
 
@@ -32,8 +36,46 @@ def charts_drawn(driver: WebDriver) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg'))
 
 
-def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str) -> None:
+def seed_history(database_url: str, days_back: int = 120) -> None:
+    """Plausible aggregates for the last days before today on the browser server's database, so that the cards show
+    numbers, changes and sparklines (the server's own refresh computes today)."""
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.kpi import days
+    from backoffice.models import KpiDaily
+
+    db.configure(database_url)
+    today = days.today('UTC')
+    with session_scope() as session:
+        for ago in range(1, days_back + 1):
+            day, growth = today - timedelta(days=ago), 1 + (days_back - ago) / days_back
+            visits = round(90 * growth + 17 * (ago % 7 == 0))
+            orders = round(visits * 0.1)
+            for key, value, numerator, denominator in (
+                ('turnover', orders * 43.5, None, None),
+                ('orders', orders, None, None),
+                ('average_basket', 43.5, orders * 43.5, orders),
+                ('conversion', 10.0, orders, visits),
+                ('visits', visits, None, None),
+                ('page_views', visits * 2.5, None, None),
+                ('active_users', 40 * growth, None, None),
+                ('signups', 1 + ago % 3, None, None),
+                ('new_customers', ago % 3, None, None),
+            ):
+                session.merge(KpiDaily(kpi=key, day=day, value=value, numerator=numerator, denominator=denominator))
+        session.commit()
+
+
+def cards_on_first_screen(driver: WebDriver) -> int:
+    return driver.execute_script(
+        'return [...document.querySelectorAll(".kpi-card")]'
+        '.filter(card => card.getBoundingClientRect().bottom <= window.innerHeight).length'
+    )
+
+
+def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: str, server) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    seed_history(server.database_url)
     set_viewport(driver, 390, 844)
     driver.get(f'{base_url}/login')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -42,8 +84,13 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.kpi-card')) == 15, 'every KPI card shows')
     wait.until(lambda d: charts_drawn(d) >= 4, 'every chart is drawn')
     settle(driver)
-    assert card_columns(driver) == 1, 'one column of cards on a phone'
+    assert card_columns(driver) == 2, 'two columns of compact cards on a phone'
+    assert cards_on_first_screen(driver) >= 8, 'a founder sees eight KPIs without scrolling'
     assert no_horizontal_overflow(driver)
+    assert 'no earlier data' in driver.find_element(By.TAG_NAME, 'body').text  # requests: no history yet
+    height = driver.execute_script('return document.documentElement.scrollHeight')
+    (ARTIFACTS / 'dashboard-390-height.txt').write_text(f'{height} px\n')
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-390.png'))
 
     button = driver.find_element(By.CSS_SELECTOR, 'button[aria-label="What is Turnover?"]')
     button.click()
@@ -51,7 +98,8 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
         lambda d: d.find_element(By.XPATH, '//*[contains(text(), "minus the refunds made that day")]').is_displayed(),
         'the definition shows on tap',
     )
-    driver.save_screenshot(str(ARTIFACTS / 'dashboard-390.png'))
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-definition.png'))
 
     set_viewport(driver, 1440, 900)
     driver.get(f'{base_url}/')
@@ -60,3 +108,16 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert card_columns(driver) == 4, 'a grid of four columns on a desktop'
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440.png'))
+
+    # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
+    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Custom"]]').click()
+    visible_text(driver, 'Choose the days')
+    assert len([d for d in driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]) == 1
+    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Cancel"]]').click()
+    wait.until(
+        lambda d: (
+            d.find_element(By.XPATH, '//button[.//*[normalize-space(text())="30 d"]]').get_attribute('aria-pressed')
+            == 'true'
+        ),
+        'the switch is back on 30 days',
+    )

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from ..support.browser import button, open_customers, visible_text
+from ..support.browser import ARTIFACTS, button, open_customers, set_viewport, settle, visible_text
 
 pytestmark = pytest.mark.browser
 
@@ -46,3 +46,31 @@ def test_a_file_over_the_limit_is_refused_with_the_reason_in_the_dialog(
     # the one console error expected: the refused upload itself
     errors = [entry['message'] for entry in driver.get_log('browser') if entry['level'] == 'SEVERE']
     assert errors and all('/upload/' in error and '413' in error for error in errors), errors
+
+
+@pytest.fixture
+def long_csv(tmp_path: Path) -> Path:
+    path = tmp_path / 'customers.csv'
+    rows = ''.join(f'p{n}@example.com,"P{n}: \'q\' <img src=x onerror=""window.__x=1"">"\n' for n in range(1, 3001))
+    path.write_text(f'Email,Name\n{rows}')
+    return path
+
+
+def test_the_preview_pages_over_every_row_and_shows_hostile_text_as_text(
+    driver: WebDriver, base_url: str, long_csv: Path
+) -> None:
+    open_customers(driver, base_url)
+    button(driver, 'Import').click()
+    visible_text(driver, 'Choose a file')
+    choose(driver, long_csv)
+    visible_text(driver, '3,000 new')
+    visible_text(driver, '1-10 of 3000')  # Quasar's pager counts every row, not the first 500
+    cells = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, '.q-table td')]
+    assert 'Email: p1@example.com; Name: P1: \'q\' <img src=x onerror="window.__x=1">' in cells, cells
+    assert driver.execute_script('return window.__x') is None
+    settle(driver)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / 'import-preview-1440.png'))
+    set_viewport(driver, 390, 844)
+    visible_text(driver, '3,000 new')
+    driver.save_screenshot(str(ARTIFACTS / 'import-preview-390.png'))

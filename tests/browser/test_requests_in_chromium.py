@@ -66,3 +66,21 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
             assert no_horizontal_overflow(driver), f'{name} overflows sideways at {width} px'
+            if name == 'requests':
+                assert sla_countdown_in_sight(driver), f'the SLA countdown is out of sight at {width} px'
+
+
+def sla_countdown_in_sight(driver: WebDriver) -> bool:
+    """The agents' headline: the 'SLA due' heading and a countdown ('in 23 h 59 min') shown within the window, in
+    the table on a desktop or on each card on a phone."""
+    return driver.execute_script(
+        """
+        const inside = (el) => { const r = el.getBoundingClientRect();
+            return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth; };
+        const heading = [...document.querySelectorAll('th, .bo-card-label')]
+            .find((el) => el.textContent.includes('SLA due'));
+        const cell = [...document.querySelectorAll('tbody td, .bo-card-value')]
+            .find((el) => /^(in|overdue) /.test(el.textContent.trim()));
+        return Boolean(heading && inside(heading) && cell && inside(cell));
+        """
+    )

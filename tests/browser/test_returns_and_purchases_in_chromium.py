@@ -105,7 +105,8 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
         driver.save_screenshot(str(ARTIFACTS / f'draft-dialog-{width}.png'))
         driver.get(f'{server.url}/orders')
         visible_text(driver, order.number)
-        driver.find_element(By.CSS_SELECTOR, '.q-table tbody .q-checkbox').click()
+        box = '.bo-card .q-checkbox' if width < 600 else '.q-table tbody .q-checkbox'  # a phone lists cards
+        driver.find_element(By.CSS_SELECTOR, box).click()
         visible_text(driver, '1 selected')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'orders-bulk-{width}.png'))

@@ -72,6 +72,6 @@ def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'webhooks-{width}.png'))
         assert no_horizontal_overflow(driver), f'the webhooks page overflows sideways at {width} px'
-        driver.execute_script("[...document.querySelectorAll('.q-table')].pop().scrollIntoView()")
+        driver.execute_script("[...document.querySelectorAll('.resource-table')].pop().scrollIntoView()")
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'webhooks-log-{width}.png'))

@@ -33,3 +33,39 @@ def open_row(user: User, value: str, column: str = 'email') -> None:
     """Click the row whose column holds the value, which opens the record."""
     row = next(r for r in user.find(ui.table).elements.pop().rows if r[column] == value)
     user.find(ui.table).trigger('rowClick', [{}, row, 0])
+
+
+def cards(user: User) -> list[dict]:
+    """What the list shows on a phone: each row's card (title, status, lines of label and value). The simulated
+    browser has no width, so this checks that the table does switch to its cards below 600 px and reads what they
+    bind."""
+    table = user.find(ui.table).elements.pop()
+    assert table.props.get(':grid') == 'Quasar.Screen.lt.sm', 'the list does not turn into cards on a phone'
+    assert 'item' in table.slots, 'the list has no card template'
+    return [row['_card'] for row in table.rows]
+
+
+async def cards_show(user: User, *titles: str, absent: tuple[str, ...] = ()) -> list[dict]:
+    """Wait until the phone's cards show these titles (and none of the absent ones); returns the cards."""
+
+    def shows() -> list[dict]:
+        try:
+            shown = cards(user)
+        except AssertionError as error:
+            if 'phone' in str(error) or 'template' in str(error):
+                raise
+            return []  # no list yet: the page is still opening
+        seen = [card['title'] for card in shown]
+        assert all(t in seen for t in titles) and not any(t in seen for t in absent), (
+            f'the cards show {seen}, expected {titles} and not {absent}'
+        )
+        return shown
+
+    return await eventually(shows, message=f'the cards show {titles}')
+
+
+def tap_card(user: User, title: str) -> None:
+    """Tap the card with this title: its template emits the table's rowClick with the row, as a click on a row does."""
+    table = user.find(ui.table)
+    row = next(r for r in table.elements.pop().rows if r['_card']['title'] == title)
+    user.find(ui.table).trigger('rowClick', [{}, row, 0])

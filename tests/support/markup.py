@@ -76,7 +76,7 @@ def store_everywhere(admin: User) -> Stored:
             data={'name': hostile('Company', 200), 'website': 'https://example.com', 'notes': hostile('CoNotes')},
         )
         stored.shows('/companies', hostile('Company', 200))
-        crud.create_record(
+        mallory = crud.create_record(
             session=session,
             actor=admin,
             resource=resource('customers'),
@@ -88,6 +88,9 @@ def store_everywhere(admin: User) -> Stored:
             },
         )
         stored.shows('/customers', hostile('Mallory', 120))
+        # the whole picture: the customer's and the company's pages (the request below shows on both too)
+        stored.shows(f'/customers/{mallory.id}', hostile('Mallory', 120), hostile('Company', 200))
+        stored.shows(f'/companies/{company.id}', hostile('Company', 200), hostile('Mallory', 120))
         banned = crud.create_record(
             session=session,
             actor=admin,
@@ -242,6 +245,7 @@ def store_everywhere(admin: User) -> Stored:
             order_number=placed.number,
         )
         stored.ticket_number = ticket.number
+        stored.shows(f'/customers/{ticket.customer_id}', hostile('Subject', 200))
     with session_scope() as session:
         ticket = tickets.get_ticket(session=session, actor=admin, number=stored.ticket_number)
         tickets.change(

@@ -36,7 +36,9 @@ def upgrade() -> None:
         batch_op.alter_column('ordered_at', existing_type=sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False)
         batch_op.create_index('ix_purchases_status_id', ['status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_purchases_ordered_at'), ['ordered_at'], unique=False)
-    with op.batch_alter_table('returns', schema=None) as batch_op:
+    # resolve_fks=False: SQLite rebuilds `returns` only; reflecting the tables it refers to (orders → customers) warned
+    # on every fresh `migrate` that customers' expression index cannot be reflected, though that table is not touched
+    with op.batch_alter_table('returns', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.add_column(sa.Column('customer_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_returns_customer_id'), ['customer_id'], unique=False)
         batch_op.create_foreign_key('fk_returns_customer_id_customers', 'customers', ['customer_id'], ['id'])

@@ -3,16 +3,16 @@ customers, companies and products, content titles): SQLite reads them for a rang
 its indexes are text_pattern_ops (the existing lower(email), lower(sku) and lower(slug) indexes are remade so; they
 still answer the duplicate checks' equality).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0016'
-down_revision: str | None = '0015'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,141 @@
+"""The import preview on screen: each row's action and changes in words (fields by label), paged over every row, and
+a progress bar while a long preview or apply runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.db import read_session
+from backoffice.engine.declaration import RESOURCES, Resource
+from backoffice.formatting import display_value
+from backoffice.services import crud
+from backoffice.transfer.import_plan import RowPlan
+
+ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
+CHANGE = '{field}: {before} → {after}'
+GIVEN = '{field}: {value}'
+CLEAR = 'Will clear {field} (now {before})'
+KEPT = 'Kept as it is (empty cell): {fields}'
+EMPTY = '(empty)'
+PROGRESS = '{doing}: {done:,} of {total:,} rows'
+PAGE_SIZE = 10
+COLUMNS = [
+    {'name': 'row', 'label': 'Row', 'field': 'row', 'align': 'left'},
+    {'name': 'action', 'label': 'Action', 'field': 'action', 'align': 'left'},
+    {'name': 'title', 'label': 'Record', 'field': 'title', 'align': 'left'},
+    {'name': 'details', 'label': 'Details', 'field': 'details', 'align': 'left', 'classes': 'whitespace-normal'},
+]
+
+
+class Progress:
+    """A bar and a line ("Previewing: 1,200 of 3,000 rows") fed from a worker thread through `report`."""
+
+    def __init__(self, doing: str) -> None:
+        self.doing, self.done, self.total = doing, 0, 0
+        with ui.column().classes('w-full gap-1').mark('import-progress') as self.box:
+            self.bar = ui.linear_progress(value=0, show_value=False).props('instant-feedback')
+            self.line = ui.label(self._text()).classes('text-sm text-gray-600')
+            self.timer = ui.timer(0.25, self._show)
+
+    def report(self, done: int, total: int) -> None:  # called from the worker thread: plain values only
+        self.done, self.total = done, total
+
+    def _text(self) -> str:
+        return PROGRESS.format(doing=self.doing, done=self.done, total=self.total)
+
+    def _show(self) -> None:
+        self.bar.value = self.done / self.total if self.total else 0
+        self.line.text = self._text()
+
+    def close(self) -> None:
+        self.timer.cancel()
+        if not self.box.is_deleted:  # a newer preview may have cleared the place it was in
+            self.box.delete()
+
+
+class PreviewTable:
+    """Every row of the plan, a page at a time: the pager counts all the rows, the page's details are written when
+    it is shown."""
+
+    def __init__(self, resource: Resource, plan: list[RowPlan]) -> None:
+        self.resource, self.plan = resource, plan
+        self.table = (
+            ui.table(
+                columns=COLUMNS,
+                rows=[],
+                row_key='row',
+                pagination={'page': 1, 'rowsPerPage': PAGE_SIZE, 'rowsNumber': len(plan)},
+            )
+            .classes('w-full')
+            .props('dense flat bordered :rows-per-page-options="[10, 25, 50]"')
+            .mark('import-preview')
+        )
+        self.table.on('request', self._request)
+        self.show(1, PAGE_SIZE)
+
+    def _request(self, event) -> None:
+        pagination = event.args['pagination']
+        self.show(pagination['page'], pagination['rowsPerPage'] or len(self.plan))
+
+    def show(self, page: int, size: int) -> None:
+        rows = self.plan[(page - 1) * size : page * size]
+        titles = _related_titles(self.resource, rows)
+        self.table.rows = [
+            {
+                'row': p.row,
+                'action': ACTION_LABELS[p.action],
+                'title': p.title,
+                'details': p.reason or describe(self.resource, p, titles),
+            }
+            for p in rows
+        ]
+        self.table.pagination = {'page': page, 'rowsPerPage': size, 'rowsNumber': len(self.plan)}
+
+
+def describe(resource: Resource, row: RowPlan, titles: dict[str, dict[int, str]] | None = None) -> str:
+    """A row's changes as a person reads them: 'Name: Ada Lovelace → Ada King; Kept as it is (empty cell): Consent'."""
+    titles = titles or {}
+    parts = []
+    for name, (before, after) in row.changes.items():
+        field, shown = _label(resource, name), lambda v, n=name: _shown(resource, n, v, titles)
+        if name in row.cleared:
+            parts.append(CLEAR.format(field=field, before=shown(before)))
+        elif row.action == 'create':
+            parts.append(GIVEN.format(field=field, value=shown(after)))
+        else:
+            parts.append(CHANGE.format(field=field, before=shown(before), after=shown(after)))
+    if row.kept:
+        parts.append(KEPT.format(fields=', '.join(_label(resource, name) for name in row.kept)))
+    return '; '.join(parts)
+
+
+def _label(resource: Resource, name: str) -> str:
+    return next((f.label for f in resource.fields if f.name == name), name)
+
+
+def _shown(resource: Resource, name: str, value: Any, titles: dict[str, dict[int, str]]) -> str:
+    form_field = next((f for f in resource.fields if f.name == name), None)
+    if form_field is None or value is None or value == '':
+        return EMPTY if value in (None, '') else str(value)
+    if form_field.kind == 'related':
+        return titles.get(name, {}).get(value, f'#{value}')
+    column = next((c for c in resource.columns if c.name == name), None)
+    choices = {**((column.choices if column else None) or {}), **(form_field.choices or {})}
+    return display_value(value, form_field.kind, choices) or EMPTY
+
+
+def _related_titles(resource: Resource, rows: list[RowPlan]) -> dict[str, dict[int, str]]:
+    """{field: {id: title}} of the related records one page of the preview names (one query per related field)."""
+    found: dict[str, dict[int, str]] = {}
+    for form_field in resource.fields:
+        if form_field.kind != 'related':
+            continue
+        ids = {v for row in rows for v in row.changes.get(form_field.name, ()) if isinstance(v, int)}
+        if ids:
+            with read_session() as session:
+                found[form_field.name] = crud.titles_for(
+                    session=session, resource=RESOURCES[form_field.related], ids=ids
+                )
+    return found

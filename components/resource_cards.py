@@ -1,0 +1,123 @@
+"""A resource list on a phone: the same q-table in Quasar's grid mode, each record a compact card (a title line, a
+status chip, the secondary values its declaration names) that opens the record when tapped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from backoffice.engine.declaration import Card, Resource
+from backoffice.formatting import display_value
+
+# Quasar's reactive screen size, read by the browser: under 600 px the table renders its rows as cards, so turning a
+# phone or resizing a window switches between the two without asking the server
+GRID_BELOW_600_PX = ':grid="Quasar.Screen.lt.sm"'
+
+# One template for every resource; it reads only the row's `_card` (made by card_of) through Vue bindings ({{ }} shows
+# text as text): nothing from data or from a declaration is formatted into it.
+_CARD_OPEN = """
+<div class="col-12 q-pa-xs">
+  <q-card flat bordered class="bo-card cursor-pointer" :class="props.selected ? 'bo-card--selected' : ''"
+          tabindex="0" role="button"
+          @click="$parent.$emit('rowClick', $event, props.row, props.rowIndex)"
+          @keydown.enter="$parent.$emit('rowClick', $event, props.row, props.rowIndex)">
+    <div class="row no-wrap items-start q-px-sm q-py-xs bo-card-body">
+"""
+_CARD_CLOSE = """
+      <div class="col bo-card-text">
+        <div class="bo-card-head">
+          <div class="text-weight-medium bo-card-title">{{ props.row._card.title }}</div>
+          <q-badge v-if="props.row._card.status" outline color="primary" class="bo-card-status">
+            {{ props.row._card.status }}</q-badge>
+        </div>
+        <div v-for="line in props.row._card.lines" :key="line.label" class="text-body2 bo-card-line">
+          <span class="text-grey-7 bo-card-label">{{ line.label }}</span>
+          <span :class="line.late ? 'text-red-8 text-weight-bold' : ''" class="bo-card-value">{{ line.value }}</span>
+        </div>
+      </div>
+    </div>
+  </q-card>
+</div>
+"""
+_TICK = (
+    '<div @click.stop @keydown.enter.stop class="bo-card-tick">'
+    '<q-checkbox dense v-model="props.selected" aria-label="Select" /></div>'
+)
+CARD_TEMPLATE = _CARD_OPEN + _CARD_CLOSE
+SELECTABLE_CARD_TEMPLATE = _CARD_OPEN + _TICK + _CARD_CLOSE
+
+# a value that does not fit beside its label goes whole to the next line (an email is never cut in the middle unless it
+# is wider than the card); likewise the status chip goes under a long title
+CARD_CSS = (
+    '.bo-card-body { gap: 8px } '
+    '.bo-card-text { min-width: 0 } '
+    '.bo-card-head { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 2px 8px } '
+    '.bo-card-title { flex: 1 1 auto; min-width: 0; overflow-wrap: break-word } '
+    '.bo-card-status { flex: none; margin-top: 2px } '
+    '.bo-card-line { display: flex; flex-wrap: wrap; column-gap: 6px; min-width: 0 } '
+    '.bo-card-label { flex: none } '
+    '.bo-card-value { min-width: 0; overflow-wrap: break-word } '
+    '.bo-card-tick { padding-top: 2px } '
+    '.bo-card--selected { background: rgba(25, 118, 210, 0.08) } '
+    '.bo-card:focus-visible { outline: 2px solid var(--q-primary) }'
+)
+
+
+def as_cards(table: ui.table, *, selectable: bool) -> None:
+    """Let a resource table show its rows as cards under 600 px; its rows need `_card` (card_of)."""
+    table.props(GRID_BELOW_600_PX)
+    table.add_slot('item', SELECTABLE_CARD_TEMPLATE if selectable else CARD_TEMPLATE)
+    ui.add_css(CARD_CSS)
+
+
+def card_of(resource: Resource, row: dict) -> dict:
+    """What a row's card shows, from the row's display values (a deadline's countdown and lateness included)."""
+    card: Card = resource.phone_card()
+    status = ''
+    if card.status:
+        column = resource.column(card.status)
+        status = row.get(card.status) or ''
+        if column.kind == 'bool':  # a flag reads as its label when set ('Low', 'Active'), and not at all when not
+            status = column.label if status == display_value(True, 'bool') else ''
+    lines = [
+        {'label': resource.column(name).label, 'value': row.get(name), 'late': bool(row.get(f'_late_{name}'))}
+        for name in card.secondary
+        if row.get(name) not in (None, '')
+    ]
+    return {'title': row.get(card.title) or '', 'status': status, 'lines': lines}
+
+
+class PhoneSort:
+    """Sorting where a list of cards has no column headers to tap: the sortable columns to choose from and a button
+    that reverses the order; shown under 600 px only, like the cards."""
+
+    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None]) -> None:
+        self.options = {c.name: c.label for c in resource.columns if c.sortable}
+        self.state, self.change = state, change
+        with ui.row().classes('lt-sm items-center gap-1 no-wrap'):
+            self.select = (
+                ui.select(self.options, label='Sort by', on_change=self._chosen)
+                .props('outlined dense options-dense')
+                .classes('min-w-40')
+                .mark('phone-sort')
+            )
+            self.direction = (
+                ui.button(on_click=lambda: self.change(descending=not self.state['descending']))
+                .props('flat round dense aria-label="Reverse the order"')
+                .mark('phone-sort-direction')
+            )
+            self.direction.tooltip('Reverse the order')
+        self.show()
+
+    def show(self) -> None:
+        """Reflect the list's sort (a saved view or a desktop header may have changed it)."""
+        chosen = self.state['sort'] if self.state['sort'] in self.options else None
+        if self.select.value != chosen:
+            self.select.value = chosen
+        self.direction.props['icon'] = 'arrow_downward' if self.state['descending'] else 'arrow_upward'
+        self.direction.update()
+
+    def _chosen(self, event) -> None:
+        if event.value and event.value != self.state['sort']:
+            self.change(sort=event.value)

@@ -1,0 +1,141 @@
+"""A record's own page from its declaration: its name and key values, the record dialog (edit, actions, history), and
+the sections its resource declares (a customer's orders, requests…), each row a link, the most recent first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.db import read_session
+from backoffice.engine.declaration import SectionRows
+from backoffice.formatting import display_value, when
+from backoffice.models import User
+from backoffice.permissions import can
+from backoffice.resources import RESOURCES, RecordSection, Resource
+from backoffice.services import crud
+
+from . import live
+from .forms import FAILED, call, call_now
+from .links import record_link, site_link
+from .resource_form import open_record
+from .session import acting_user
+
+# every string a person reads on this page, in one place (a translation comes later)
+TEXT = {
+    'not_found': 'This record does not exist, or you may not read it.',
+    'back': 'Back to the list',
+    'edit': 'Edit',
+    'details': 'Details and history',
+    'see_all': 'See all',
+    'in_trash': 'in the trash',
+    'count': '{count:,}',
+    'count_more': '{count:,}+',
+}
+SECTION_ROWS = 5  # the most recent few; "See all" opens the whole filtered list
+
+
+class RecordPage:
+    """The page of one record of `resource` (its `page` path, e.g. /customers/{id})."""
+
+    def __init__(self, resource: Resource, user: User, record_id: str) -> None:
+        self.resource, self.user = resource, user
+        self.record_id = int(record_id) if record_id.isdigit() else 0
+        loaded = call_now(_load, user, resource, self.record_id) if self.record_id else FAILED
+        if loaded is FAILED:
+            ui.label(TEXT['not_found']).mark('not-found')
+            ui.link(TEXT['back'], f'/{resource.key}')
+            return
+        self.record, self.related, self.sections = loaded
+        self.box = ui.column().classes('w-full gap-4 min-w-0')
+        self.render()
+        live.resource_changed(resource.key).subscribe(self._on_change)
+
+    def _on_change(self, payload: dict) -> None:
+        if payload.get('id') == self.record_id or self.record_id in (payload.get('ids') or ()):
+            ui.timer(0.05, self.reload, once=True)
+
+    async def reload(self) -> None:
+        user = acting_user()
+        if user is None or self.box.is_deleted:
+            return
+        loaded = await call(_load, user, self.resource, self.record_id)
+        if loaded is not FAILED and not self.box.is_deleted:
+            self.record, self.related, self.sections = loaded
+            self.render()
+
+    def render(self) -> None:
+        self.box.clear()
+        with self.box:
+            self._header()
+            with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+                for section, rows in self.sections:
+                    _section(section, rows)
+
+    def _header(self) -> None:
+        resource, record = self.resource, self.record
+        with ui.row().classes('w-full items-center gap-3 flex-wrap'):
+            title = str(getattr(record, resource.title, '') or f'#{record.id}')
+            ui.label(title).classes('text-xl font-medium break-all min-w-0').mark('record-title')
+            if getattr(record, 'deleted_at', None):
+                ui.badge(TEXT['in_trash'], color='negative')
+            ui.space()
+            writable = not resource.read_only and can(self.user, resource.write_permission)
+            ui.button(
+                TEXT['edit'] if writable else TEXT['details'],
+                icon='edit' if writable else 'info',
+                on_click=lambda: open_record(resource, record.id, on_saved=self.reload),
+            ).props('outline').mark('open-record')
+        with ui.element('div').classes('w-full grid grid-cols-2 lg:grid-cols-4 gap-x-6 gap-y-2'):
+            for column in resource.columns:
+                if column.name == resource.title:
+                    continue
+                value = getattr(record, column.name)
+                with ui.column().classes('gap-0 min-w-0').mark(f'fact-{column.name}'):
+                    ui.label(column.label).classes('text-xs text-gray-500')
+                    if column.kind == 'related' and value is not None:
+                        shown = self.related.get(column.name, '')
+                        record_link(column.related, value, shown, self.user)
+                    else:
+                        ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-words')
+
+
+def _section(section: RecordSection, found: SectionRows) -> None:
+    with ui.card().classes('w-full min-w-0 gap-2').mark(f'section-{section.key}'):
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            ui.label(section.label).classes('font-medium')
+            count = TEXT['count_more' if found.more else 'count'].format(count=found.total)
+            ui.badge(count).props('outline rounded').mark(f'count-{section.key}')
+        if not found.rows:
+            ui.label(section.empty).classes('text-sm text-gray-500')
+        with ui.column().classes('w-full gap-2'):
+            for row in found.rows:
+                with ui.column().classes('w-full gap-0 min-w-0').mark(f'row-{section.key}'):
+                    with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                        if row.href:
+                            site_link(row.title, row.href).classes('break-words min-w-0 grow')
+                        else:
+                            ui.label(row.title).classes('break-words min-w-0 grow')
+                        if row.status:
+                            label = (section.statuses or {}).get(row.status, row.status)
+                            ui.badge(label).props('outline').classes('shrink-0')
+                    details = ' · '.join(part for part in (row.detail, when(row.at) if row.at else '') if part)
+                    if details:
+                        ui.label(details).classes('text-xs text-gray-500 break-words')
+        if found.see_all:
+            site_link(TEXT['see_all'], found.see_all).classes('text-sm').mark(f'see-all-{section.key}')
+
+
+def _load(user: User, resource: Resource, record_id: int) -> tuple[Any, dict[str, str], list]:
+    with read_session() as session:
+        record = crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
+        related = {}
+        for column in resource.columns:
+            value = getattr(record, column.name)
+            if column.kind == 'related' and column.related and value is not None:
+                titles = crud.titles_for(session=session, resource=RESOURCES[column.related], ids={value})
+                related[column.name] = titles.get(value, '')
+        sections = crud.record_sections(
+            session=session, actor=user, resource=resource, record_id=record_id, limit=SECTION_ROWS
+        )
+        return record, related, sections

@@ -1,0 +1,21 @@
+"""One customer's whole picture: their details, orders, requests, returns, invoices, recent activity and segments."""
+
+from backoffice.models import User
+from backoffice.resources import resource
+from components.resource_page import RecordPage
+from components.screens import screen
+
+CUSTOMERS = resource('customers')
+
+
+@screen(
+    CUSTOMERS.page,
+    'Customer',
+    permission=CUSTOMERS.read_permission,
+    icon=CUSTOMERS.icon,
+    section='People',
+    in_menu=False,
+    description='One customer: details, orders, requests, returns, invoices, activity and segments',
+)
+def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
+    RecordPage(CUSTOMERS, user, id)

@@ -1,0 +1,56 @@
+"""A customer's page and a company's page in a real browser at a phone's and a desktop's width: every section shows,
+its rows are real links, hostile names stay text, nothing overflows sideways (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
+from ..support.picture import EMAIL, a_customer_with_everything
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_customer_and_company_pages_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the records are made through the services
+    p = a_customer_with_everything()
+    driver.get(f'{server.url}/customers/{p.customer.id}')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Invoices and credit notes')
+    link = driver.find_element(By.LINK_TEXT, f'Order {p.paid.number}')
+    assert link.get_attribute('href') == f'{server.url}/orders/{p.paid.number}'  # a real link: opens in a new tab
+    assert driver.execute_script('return window.__pwned') is None  # the hostile names stayed text
+    pages = {
+        'customer': (f'/customers/{p.customer.id}', 'Recent activity'),
+        'company': (f'/companies/{p.company_id}', "Contacts' requests"),
+    }
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        for name, (path, last_section) in pages.items():
+            driver.get(f'{server.url}{path}')
+            visible_text(driver, last_section)
+            visible_text(driver, EMAIL)
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'{name}-page-{width}.png'))
+            assert no_horizontal_overflow(driver), f'the {name} page overflows sideways at {width} px'
+            assert driver.execute_script('return window.__pwned') is None
+    driver.get(f'{server.url}/companies/{p.company_id}')
+    driver.find_element(By.LINK_TEXT, f'Order {p.pending.number}').click()
+    visible_text(driver, f'Order {p.pending.number}')
+    driver.find_element(By.CSS_SELECTOR, f'a[href="/customers/{p.customer.id}"]').click()
+    visible_text(driver, 'Invoices and credit notes')

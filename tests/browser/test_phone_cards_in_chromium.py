@@ -1,0 +1,252 @@
+"""Lists on a phone are lists of cards, not squeezed tables: at 390 px each resource list shows its records as cards
+(title, status chip, the declared secondary values) that open the record when tapped, and nothing is wider than the
+screen; at 1440 px the same list is a table with every column in sight. Screenshots land in tests/artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+import pages  # noqa: F401  (declares every screen)
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.services import orders, purchases, returns
+from components.screens import SCREENS
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    set_viewport,
+    settle,
+    sign_in,
+    visible,
+    visible_text,
+    wait_for_path,
+)
+from ..support.factories import (
+    advance,
+    make_content,
+    make_customer,
+    make_product,
+    make_user,
+    pay,
+    place,
+    submit_request,
+)
+
+pytestmark = pytest.mark.browser
+
+PHONE, DESKTOP = (390, 844), (1440, 900)
+EMAIL = 'ines.duarte-lopes@example.com'  # long enough to be broken mid-word by a squeezed table
+HOSTILE = 'Lid "loose": <script>window.__x=1</script>'
+# (path, a text its list shows, screenshot name)
+LISTS = (
+    ('/orders', EMAIL, 'orders'),
+    ('/returns', 'R-', 'returns'),
+    ('/purchases', 'PO-CARD-1', 'purchases'),
+    ('/content', 'Shipping: "fast" <script>', 'content'),
+    ('/customers', EMAIL, 'customers'),
+    ('/requests', 'Kettle lid "loose"', 'requests'),
+)
+# the screens that show a resource list (a ResourceTable); each must fit a phone
+LIST_SCREENS = (
+    '/audit',
+    '/carriers',
+    '/categories',
+    '/companies',
+    '/content',
+    '/customers',
+    '/inventory',
+    '/orders',
+    '/products',
+    '/purchases',
+    '/requests',
+    '/returns',
+    '/users',
+    '/webhooks',
+)
+
+
+@pytest.fixture(scope='module')
+def shop(server: RunningServer) -> dict:
+    """An order with a return, a purchase, a page, a customer and a request, made through the services."""
+    db.configure(server.database_url)
+    manager = make_user('manager', email='cards.manager@example.com')
+    kettle = make_product('CARD-KETTLE', '59.00', stock_on_hand=10, actor=manager, name='Kettle "Classic": 1 l')
+    order = place(('CARD-KETTLE', 2), email=EMAIL, shipping_name='Inês Duarte')
+    pay(manager, order)
+    order = advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=HOSTILE,
+            lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Faulty lid'}],
+        )
+    with session_scope() as session:
+        purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Kettle Works "Ltd": <b>bold</b>',
+            reference='PO-CARD-1',
+            received=True,
+            lines=[{'product_id': kettle.id, 'quantity': 24, 'unit_cost': '31.5'}],
+        )
+    make_content('shipping-cards', title='Shipping: "fast" <script>window.__x=2</script>')
+    make_customer('second.customer@example.com', name='Zoë "Z": <script>window.__x=3</script>')
+    submit_request('Kettle lid "loose": <script>window.__x=4</script>', email=EMAIL, name='Inês Duarte')
+    return {'order': order}
+
+
+def signed_in(driver: WebDriver, base_url: str) -> None:
+    driver.get(f'{base_url}/login')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/')
+
+
+def cards(driver: WebDriver) -> list:
+    """The cards on screen (an empty list while the list is being redrawn)."""
+    try:
+        return [card for card in driver.find_elements(By.CSS_SELECTOR, '.bo-card') if card.is_displayed()]
+    except StaleElementReferenceException:
+        return []
+
+
+def card_showing(driver: WebDriver, text: str):
+    def find(d: WebDriver):
+        try:
+            return next((card for card in cards(d) if text in card.text), None)
+        except StaleElementReferenceException:
+            return None
+
+    return WebDriverWait(driver, TIMEOUT).until(find, f'no card shows "{text}"')
+
+
+def page_width(driver: WebDriver) -> int:
+    return driver.execute_script('return document.scrollingElement.scrollWidth')
+
+
+def on_one_line(driver: WebDriver, text: str) -> bool:
+    """Whether every visible occurrence of the text is laid out on one line (not broken mid-word)."""
+    return driver.execute_script(
+        """
+        const text = arguments[0];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let found = 0;
+        while (walker.nextNode()) {
+            const node = walker.currentNode;
+            const at = node.textContent.indexOf(text);
+            if (at < 0 || !node.parentElement.offsetParent) continue;
+            const range = document.createRange();
+            range.setStart(node, at);
+            range.setEnd(node, at + text.length);
+            const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (tops.size > 1) return false;
+            found += 1;
+        }
+        return found > 0;
+        """,
+        text,
+    )
+
+
+def test_each_list_is_cards_at_390_and_a_table_at_1440(driver: WebDriver, base_url: str, shop: dict) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    signed_in(driver, base_url)
+    set_viewport(driver, *PHONE)
+    for path, shown, name in LISTS:
+        driver.get(f'{base_url}{path}')
+        card = card_showing(driver, shown)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'cards-{name}-390.png'))
+        assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
+        assert card.find_elements(By.CSS_SELECTOR, '.bo-card-title'), f'{path}: a card without a title'
+        assert page_width(driver) <= PHONE[0], f'{path} is wider than a phone ({page_width(driver)} px)'
+        assert driver.execute_script('return window.__x') is None, f'{path}: text from data ran as a script'
+    driver.get(f'{base_url}/orders')
+    card = card_showing(driver, EMAIL)
+    total = f'{shop["order"].total:,.2f}'
+    assert shop['order'].number in card.text and 'Shipped' in card.text and total in card.text, card.text
+    assert on_one_line(driver, EMAIL), 'the email is broken over lines on the order card'
+
+    set_viewport(driver, *DESKTOP)
+    driver.get(f'{base_url}/orders')
+    visible_text(driver, EMAIL)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'cards-orders-1440.png'))
+    assert not cards(driver), 'a desktop shows cards instead of the table'
+    headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, '.resource-table thead th') if h.text]
+    assert {'No.', 'Customer', 'Status', 'Total', 'Shipped'} <= set(headers), headers
+    middle = visible(driver, '.resource-table .q-table__middle')
+    assert driver.execute_script('return arguments[0].scrollWidth <= arguments[0].clientWidth', middle), (
+        'a column of the orders table is cut at 1440 px'
+    )
+    assert on_one_line(driver, EMAIL), 'the email is broken over lines in the desktop table'
+
+
+def test_turning_a_window_narrow_switches_the_open_list_to_cards(driver: WebDriver, base_url: str, shop: dict) -> None:
+    signed_in(driver, base_url)
+    driver.get(f'{base_url}/customers')
+    visible_text(driver, EMAIL)
+    assert not cards(driver)
+    set_viewport(driver, *PHONE)  # no reload: the browser switches by its width
+    card_showing(driver, EMAIL)
+    set_viewport(driver, *DESKTOP)
+    WebDriverWait(driver, TIMEOUT).until(lambda d: not cards(d), 'the cards stay on a wide window')
+
+
+def test_tapping_a_card_opens_its_record(driver: WebDriver, base_url: str, shop: dict) -> None:
+    signed_in(driver, base_url)
+    set_viewport(driver, *PHONE)
+    driver.get(f'{base_url}/customers')
+    card_showing(driver, 'second.customer@example.com').click()
+    WebDriverWait(driver, TIMEOUT).until(  # the customer's dialog, with the record's own values
+        lambda d: any(
+            field.get_attribute('value') == 'second.customer@example.com'
+            for field in d.find_elements(By.CSS_SELECTOR, '.q-dialog input')
+        ),
+        'tapping the card did not open the customer',
+    )
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'cards-customer-opened-390.png'))
+    assert driver.execute_script('return window.__x') is None
+
+    driver.get(f'{base_url}/orders')
+    card_showing(driver, EMAIL).click()
+    wait_for_path(driver, f'/orders/{shop["order"].number}')
+
+
+def test_a_card_is_selected_by_its_box_without_opening(driver: WebDriver, base_url: str, shop: dict) -> None:
+    signed_in(driver, base_url)
+    set_viewport(driver, *PHONE)
+    driver.get(f'{base_url}/orders')
+    card_showing(driver, EMAIL).find_element(By.CSS_SELECTOR, '.q-checkbox').click()
+    visible_text(driver, '1 selected')
+    assert '/orders/' not in driver.current_url
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'cards-orders-selected-390.png'))
+    assert page_width(driver) <= PHONE[0], '/orders with its bulk bar is wider than a phone'
+
+
+def test_no_list_is_wider_than_a_phone(driver: WebDriver, base_url: str, shop: dict) -> None:
+    assert set(LIST_SCREENS) <= set(SCREENS), 'a list screen here is not declared'
+    signed_in(driver, base_url)
+    set_viewport(driver, *PHONE)
+    for path in LIST_SCREENS:
+        driver.get(f'{base_url}{path}')
+        visible(driver, '.resource-table')
+        WebDriverWait(driver, TIMEOUT).until(  # loaded: cards, or the empty list's message
+            lambda d: cards(d) or d.find_elements(By.XPATH, '//*[normalize-space(text())="Nothing matches."]'),
+            f'{path} shows neither cards nor "Nothing matches."',
+        )
+        settle(driver)
+        assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
+        assert page_width(driver) <= PHONE[0], f'{path} is {page_width(driver)} px wide on a 390 px phone'

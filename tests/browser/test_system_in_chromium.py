@@ -1,0 +1,68 @@
+"""The System screen in a real browser: the backups list (verified, failed, not checked) and the restore dialog at a
+phone's and a desktop's width, nothing overflowing sideways (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+from backoffice.config import Settings
+from backoffice.db import session_scope
+from backoffice.private_files import private_folder
+from backoffice.services import backups
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible,
+    visible_text,
+)
+from ..support.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_backups_list_and_the_restore_dialog_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    settings = Settings(database_url=server.database_url, data_dir=server.log.parent / 'data')
+    admin = make_user('admin', email='system.admin@example.com')
+    with session_scope() as session:
+        taken = backups.take_backup(session=session, actor=admin, settings=settings)
+    suffix = 'db' if settings.is_sqlite else 'dump'
+    damaged = private_folder(backups.folder(settings)) / f'backoffice-20260101-020000.{suffix}'
+    damaged.write_bytes(b'half a backup: the disk filled up')
+    verified, check = backups.compare(damaged, {'users': 1})
+    damaged.with_name(damaged.name + '.check.json').write_text(json.dumps({'verified': verified, 'check': check}))
+    (backups.folder(settings) / f'backoffice-20251231-020000.{suffix}').write_bytes(b'older')
+
+    driver.get(f'{server.url}/system')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(
+        driver,
+        taken.name,
+    )
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/system')
+        visible_text(driver, 'Not verified: taken before backups were checked when taken.')
+        backups_list = driver.find_elements(By.XPATH, '//*[normalize-space(.)="Backups"]')[-1]
+        driver.execute_script('arguments[0].scrollIntoView()', backups_list)
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-backups-{width}.png'))
+        visible(driver, '[aria-label="Restore"]').click()
+        visible_text(driver, 'A backup of the current state is taken first, so you can go back to it.')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-restore-dialog-{width}.png'))
+        visible_text(driver, 'Cancel').click()

@@ -1,0 +1,89 @@
+"""One way dates, times and amounts read everywhere: backoffice/formatting.py, used by lists, forms, PDFs, messages and
+the dashboard. Guard: no page, component or service formats a date for a person by itself (strftime, an f-string
+date format, isoformat), so that the French formats (issue #14) are one module's change."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from backoffice import formatting
+from backoffice.resources.sales import ORDER_STATUSES
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted(
+    path
+    for path in [*ROOT.glob('pages/**/*.py'), *ROOT.glob('components/**/*.py'), *ROOT.glob('backoffice/**/*.py')]
+    if 'migrations' not in path.parts and path != ROOT / 'backoffice' / 'formatting.py'
+)
+DATE_SPEC = re.compile(r'%[aAbBdHIjmMpSyYZ]')
+
+# Machine formats, not text for a person. Key: (file relative to the root, line text).
+ALLOWED = {
+    ('pages/dashboard.py', "ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()})"),  # picker
+    ('components/kpi_widgets.py', 'day.isoformat() for day in table.index'),  # Plotly's x axis
+    ('components/resource_form.py', "value.strftime('%Y-%m-%dT%H:%M')"),  # a datetime input's value
+    ('components/resource_form.py', 'return value.isoformat()'),  # a date input's value
+    ('components/resource_table.py', 'value.isoformat() if value else None'),  # the countdown's data for the browser
+    ('components/session_renewal.py', 'isoformat()'),  # stored in the session
+    ('components/session.py', 'isoformat()'),  # stored in the session
+    ('backoffice/services/backups.py', "strftime('%Y%m%d-%H%M%S')"),  # a file name
+    ('backoffice/transfer/exports.py', '{utcnow():%Y-%m-%d-%H%M}'),  # a file name
+    ('backoffice/transfer/exports.py', 'isoformat()'),  # exported files carry ISO values for other programs
+    ('backoffice/transfer/import_read.py', 'isoformat('),  # a cell's date read as the text compared with the record
+    ('backoffice/transfer/import_plan.py', 'isoformat('),  # values stored JSON-safe, as the audit log stores them
+    ('backoffice/kpi/sources.py', "func.strftime('%Y-%m-%d %H:%M:%f000'"),  # SQL
+    ('backoffice/kpi/refresh.py', 'now.isoformat()'),  # a stored watermark
+    ('backoffice/services/views.py', 'v.isoformat()'),  # a saved view's stored filter
+    ('backoffice/services/webhooks.py', 'value.isoformat()'),  # a webhook's JSON payload
+    ('backoffice/services/audit.py', 'value.isoformat()'),  # the audit log's stored diff
+    ('backoffice/services/api_keys.py', 'key.revoked_at.isoformat()'),  # the audit log's stored diff
+    ('backoffice/services/ticket_sla.py', 'now.isoformat()'),  # the audit log's stored diff
+}
+
+
+def test_no_screen_or_service_formats_a_date_by_itself() -> None:
+    found = []
+    for path in SOURCES:
+        text = path.read_text()
+        relative = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(text)):
+            segment = ''
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in {'strftime', 'isoformat'}:
+                    segment = ast.get_source_segment(text, node) or ''
+            elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+                spec = ast.get_source_segment(text, node.format_spec) or ast.unparse(node.format_spec)
+                if DATE_SPEC.search(spec):
+                    segment = ast.get_source_segment(text, node) or ast.unparse(node)
+            if not segment:
+                continue
+            line = text.splitlines()[node.lineno - 1]
+            if any(relative == file and snippet in line for file, snippet in ALLOWED):
+                continue
+            found.append(f'{relative}:{node.lineno}: {line.strip()[:110]}')
+    assert not found, 'Format dates with backoffice/formatting.py:\n' + '\n'.join(found)
+
+
+def test_one_format_for_days_and_instants() -> None:
+    instant = datetime(2026, 3, 7, 9, 5, tzinfo=UTC)
+    assert formatting.day(date(2026, 3, 7)) == '2026-03-07'
+    assert formatting.day(instant) == '2026-03-07'
+    assert formatting.when(instant) == '2026-03-07 09:05 UTC'
+    assert formatting.when(instant.astimezone(timezone(timedelta(hours=2)))) == '2026-03-07 09:05 UTC'
+    assert formatting.when(instant.replace(tzinfo=None)) == '2026-03-07 09:05 UTC'  # naive: stored UTC
+    assert formatting.when(None) == formatting.day(None) == '—'
+    assert formatting.days(date(2026, 3, 1), date(2026, 3, 7)) == '2026-03-01 – 2026-03-07'
+    assert formatting.clock(instant, 'Europe/Berlin') == '10:05'
+    assert formatting.display_value(instant) == formatting.when(instant)  # a list cell reads like a message
+    assert formatting.display_value(date(2026, 3, 7)) == '2026-03-07'
+    assert formatting.money(Decimal('1234.5')) == '1,234.50'
+
+
+def test_statuses_read_by_their_labels() -> None:
+    assert formatting.label('pending', ORDER_STATUSES) == 'Pending payment'
+    assert formatting.display_value('pending', 'choice', ORDER_STATUSES) == 'Pending payment'
+    assert formatting.label('in_progress', None) == 'In progress'  # a value without a label still reads as words

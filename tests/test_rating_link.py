@@ -1,0 +1,117 @@
+"""Customer satisfaction: solving a request emails the customer a link that rates it, once, on a public page; the
+rating (with whatever the customer wrote, shown as text) appears on the request for agents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email import message_from_bytes
+from urllib.parse import urlsplit
+
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.config import get_settings
+from backoffice.db import read_session, session_scope
+from backoffice.models import MessageKind, TicketMessage
+from backoffice.services import app_settings, mail, tickets
+
+from .support.factories import make_user, stored_request, submit_request
+from .support.signin import sign_in
+from .support.smtp import FakeSmtp
+from .support.waiting import eventually
+
+PUBLIC = 'https://help.shop.example'
+COMMENT = 'Quick: "great" <script>window.__x=1</script>'
+
+
+def solved_email(smtp_server: FakeSmtp, agent) -> tuple[int, str]:
+    """Solve a request as an agent, send the outbox; returns the request number and the text of the email sent."""
+    ticket = submit_request('Parcel "late" <b>x</b>')
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=make_user('admin'),
+            changes={'support_email': 'help@shop.example', 'company_name': 'Shop & Co'},
+            loaded={},
+        )
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
+    assert mail.send_outbox(settings)['sent'] == 1
+    (_, recipients, data), *_ = smtp_server.received
+    email = message_from_bytes(data)
+    assert recipients == ['cora@example.com']
+    assert email['Subject'] == f'Solved: Parcel "late" <b>x</b> [#{ticket.number}]'
+    return ticket.number, email.get_payload(decode=True).decode()
+
+
+def link_in(text: str) -> str:
+    return re.search(r'https?://\S+', text).group(0)
+
+
+async def test_the_solved_email_carries_a_link_that_rates_the_request_once(
+    user: User, create_user: Callable[[], User], smtp_server: FakeSmtp
+) -> None:
+    agent = make_user('agent')
+    number, text = solved_email(smtp_server, agent)
+    assert f'request #{number}' in text and 'Rate our help' in text
+    link = urlsplit(link_in(text))
+    assert f'{link.scheme}://{link.netloc}' == PUBLIC and link.path == '/rate'
+
+    await user.open(f'{link.path}?{link.query}')  # the customer: no account, not signed in
+    await user.should_see('Rate our help')
+    await user.should_see(f'Request #{number}: Parcel "late" <b>x</b>')
+    user.find(marker='rate-send').click()
+    await user.should_see('Choose from 1 to 5 stars')
+    user.find(marker='rate-score').elements.pop().set_value(4)
+    user.find(marker='rate-comment').type(COMMENT)
+    user.find(marker='rate-send').click()
+    await user.should_see('Thank you for your rating!')
+    await eventually(lambda: stored_request(number).rating == 4)
+    assert stored_request(number).rating_comment == COMMENT
+
+    again = create_user()  # the same link a second time: rated once only
+    await again.open(f'{link.path}?{link.query}')
+    await again.should_see('You have already rated this request. Thank you!')
+    await again.should_not_see(marker='rate-send')
+
+    agents_view = create_user()
+    await sign_in(agents_view, agent.email, path=f'/requests/{number}')
+    await agents_view.should_see('4/5')
+    await agents_view.should_see(COMMENT)  # a label: shown as text
+    await agents_view.should_see('Solved notice to the customer, with a link to rate')
+    token = stored_request(number).token
+    assert all(token not in m.body for m in thread(number))  # agents never see the customer's token
+
+
+async def test_a_wrong_or_missing_token_rates_nothing(user: User) -> None:
+    ticket = submit_request()
+    await user.open(f'/rate?request={ticket.number}&token=not-the-token')
+    await user.should_see('No request matches this number and link.')
+    await user.should_not_see(marker='rate-send')
+    await user.open('/rate?request=99999999999999999999&token=x')
+    await user.should_see('No request matches this number and link.')
+
+
+def test_a_request_solved_again_after_a_rating_sends_no_second_rating_link(smtp_server: FakeSmtp) -> None:
+    agent = make_user('agent')
+    number, text = solved_email(smtp_server, agent)
+    token = re.search(r'token=([\w-]+)', text).group(1)
+    with session_scope() as session:
+        tickets.rate(session=session, number=number, token=token, score=5)
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=number, body='One more thing', token=token)
+    ticket = stored_request(number)
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url, 'public_url': PUBLIC})
+    assert mail.send_outbox(settings)['sent'] == 1
+    assert '/rate?' not in message_from_bytes(smtp_server.received[-1][2]).get_payload(decode=True).decode()
+    assert [m.kind for m in thread(number)].count(MessageKind.notice) == 2
+
+
+def thread(number: int) -> list[TicketMessage]:
+    ticket = stored_request(number)
+    with read_session() as session:
+        return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)))

@@ -1,0 +1,55 @@
+"""The demo's activity reads like a shop's on the dashboard: more page views than visits, a sign-up for each customer
+who joined, visits growing over the year as the orders do, and no order placed by someone not yet signed up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from backoffice.__main__ import main
+from backoffice.db import read_session, session_scope
+from backoffice.models import Customer, EventType, Order, UsageEvent
+from backoffice.seed.kpi import seed_activity
+from backoffice.seed.people import seed_customers
+
+
+def count(kind: EventType, since: datetime | None = None, until: datetime | None = None) -> int:
+    statement = select(func.count()).select_from(UsageEvent).where(UsageEvent.type == int(kind))
+    if since is not None:
+        statement = statement.where(UsageEvent.ts >= since, UsageEvent.ts < until)
+    with read_session() as session:
+        return session.exec(statement).one()
+
+
+def test_the_demo_activity_is_plausible() -> None:
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        seed_customers(session=session, customers=150, companies=0, seed=3)
+        seed_activity(session=session, orders=0, events=12_000, days=365, seed=3, now=now)
+
+    visits, page_views = count(EventType.visit), count(EventType.page_view)
+    assert page_views > 2 * visits > 0  # several pages a visit
+    with read_session() as session:
+        joined = session.exec(select(Customer.id).where(Customer.signed_up_at >= now - timedelta(days=365))).all()
+        signed_up = session.exec(
+            select(UsageEvent.customer_id).where(UsageEvent.type == int(EventType.signup_completed))
+        ).all()
+    assert sorted(signed_up) == sorted(joined) and joined  # "New sign-ups" counts the customers who joined
+    assert count(EventType.signup_started) > len(joined)  # and some sign-ups were abandoned
+    year_start = now - timedelta(days=365)
+    first, last = (
+        count(EventType.visit, year_start, year_start + timedelta(days=90)),
+        count(EventType.visit, now - timedelta(days=90), now),
+    )
+    assert last > 2 * first  # a growing shop, as its orders grow
+    assert count(EventType.order_placed) < visits / 5  # a plausible conversion, not every other visit
+
+
+def test_seeded_orders_come_from_customers_already_signed_up() -> None:
+    assert main(['seed', '--orders', '300', '--seed', '6']) == 0
+    with read_session() as session:
+        rows = session.exec(select(Order.placed_at, Customer.signed_up_at).join(Customer)).all()
+    assert len(rows) == 300
+    assert all(placed >= signed_up for placed, signed_up in rows)

@@ -1,0 +1,43 @@
+"""The stock movements ledger names the order of each sale (and return), and a row of an order opens it."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session
+from backoffice.models import MovementKind, StockMovement
+
+from .support.factories import advance, make_product, make_user, pay, place
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+
+def ledger(user: User) -> ui.table:
+    """The Movements tab's table (the Stock tab's comes first)."""
+    return max(user.find(ui.table).elements, key=lambda table: table.id)
+
+
+async def test_a_sale_movement_names_its_order_and_opens_it(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2), name='Jo "J" <b>Doe</b>')
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with read_session() as session:
+        sale = session.exec(select(StockMovement).where(StockMovement.kind == MovementKind.sale)).one()
+    assert (sale.order_id, sale.reason) == (order.id, f'Order {order.number}')
+
+    await sign_in(user, manager.email, path='/inventory')
+    user.find('Movements').click()
+
+    def sale_row() -> dict | None:
+        return next((row for row in ledger(user).rows if row['kind'] == 'Sale'), None)
+
+    await eventually(sale_row)
+    assert (sale_row()['order_id'], sale_row()['reason']) == (order.number, f'Order {order.number}')
+    table = user.find(kind=ui.table)
+    table.elements = {ledger(user)}
+    table.trigger('rowClick', [{}, sale_row(), 0])
+    await eventually(lambda: user.back_history[-1].endswith(f'/orders/{order.number}'))
