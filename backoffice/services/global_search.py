@@ -171,7 +171,8 @@ def _first(
         return []
     statement = select(model).where(*conditions)
     if resource.soft_delete:
-        statement = statement.where(model.deleted_at.is_(None))
+        # wrapped, so that no planner reads the trash index (every live row) instead of the lookup's own index
+        statement = statement.where(func.coalesce(model.deleted_at, None).is_(None))
     if resource.row_filter is not None:
         statement = statement.where(*resource.row_filter(actor))
     if order is not None:
