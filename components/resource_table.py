@@ -12,10 +12,11 @@ from typing import Any
 from nicegui import background_tasks, ui
 
 from backoffice.db import read_session
+from backoffice.engine.declaration import link_fields
 from backoffice.formatting import display_value, due
 from backoffice.listing import query
 from backoffice.models import User
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
@@ -49,6 +50,13 @@ PHONE_CSS = (
 LATE_CELL = (
     '<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
     "? 'text-red-8 text-weight-bold' : ''\">{{ props.value }}</span></q-td>"
+)
+# a cell that names another record links to it (row's _link_<column>, a path the server made); the click opens the
+# link, not the row
+LINK_CELL = (
+    '<q-td :props="props"><a v-if="props.row[\'_link_\' + props.col.name]" '
+    ':href="props.row[\'_link_\' + props.col.name]" class="text-primary" @click.stop>{{ props.value }}</a>'
+    '<span v-else>{{ props.value }}</span></q-td>'
 )
 
 
@@ -84,6 +92,7 @@ class ResourceTable:
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
         self._refresh_pending = False
+        self._linked_columns = linked_columns(resource)
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
         self._check_pending = False
         self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
@@ -114,6 +123,7 @@ class ResourceTable:
         if fetched is FAILED:
             return
         result, rows = fetched
+        _drop_unreadable_links(rows, self._linked_columns, user)
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
         self.table.rows = rows
         self.table.pagination = {
@@ -162,6 +172,10 @@ class ResourceTable:
                 value = getattr(record, column.name)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
+                if column.name in self._linked_columns:
+                    target = self._linked_columns[column.name]
+                    ident = getattr(record, column.opens or column.name)
+                    row[f'_link_{column.name}'] = target.link.format(id=int(ident)) if ident is not None else ''
                 row[column.name] = (
                     related[column.name].get(value, '')
                     if column.name in related
@@ -293,7 +307,7 @@ class ResourceTable:
             self.controls['search'] = (
                 ui.input(f'Search {resource.label.lower()}', on_change=lambda e: self._set(search=e.value or ''))
                 .props('clearable outlined dense debounce=300')
-                .classes('grow min-w-48')
+                .classes('grow min-w-48 bo-list-search')
                 .mark('search')
             )
             self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)
@@ -342,6 +356,8 @@ class ResourceTable:
         self.table.on('request', self._on_request)
         self.table.on_pagination_change(self._keep_total)
         self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
+        for name in self._linked_columns:
+            self.table.add_slot(f'body-cell-{name}', LINK_CELL)
         self._due_columns = [c.name for c in resource.columns if c.kind == 'due']
         for name in self._due_columns:  # red once overdue; the text is the server's, shown as text
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
@@ -622,6 +638,25 @@ def _count_down(row: dict, names: list[str]) -> dict:
         row[name] = due(moment, now)
         row[f'_late_{name}'] = moment is not None and moment < now
     return row
+
+
+def linked_columns(resource: Resource) -> dict[str, Resource]:
+    """column → the resource whose record its cells link to: related columns, and columns that say which field `opens`
+    it, when that resource's link is made from the record's id."""
+    found = {}
+    for column in resource.columns:
+        target = RESOURCES.get(column.related) if column.related else None
+        if target is not None and (column.kind == 'related' or column.opens) and link_fields(target.link) == ['id']:
+            found[column.name] = target
+    return found
+
+
+def _drop_unreadable_links(rows: list[dict], linked: dict[str, Resource], user: User) -> None:
+    """A list read is shared by everyone showing that page: a link to what this reader may not read is dropped."""
+    for name, target in linked.items():
+        if not can(user, target.read_permission):
+            for row in rows:
+                row.pop(f'_link_{name}', None)
 
 
 def linked_record(resource: Resource) -> int | None:

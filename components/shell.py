@@ -14,6 +14,7 @@ from backoffice.services import users as users_service
 
 from . import live
 from .forms import FAILED, call, clear_errors, page_dialog
+from .global_search import GlobalSearch
 from .notification_bell import NotificationBell
 from .screens import Screen
 from .session import acting_user, client_storage, forget, keep_epoch
@@ -28,11 +29,12 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
 
-    with ui.header(elevated=False).classes('items-center gap-2 px-3 py-2 bg-primary text-white'):
+    with ui.header(elevated=False).classes('items-center no-wrap gap-2 px-3 py-2 bg-primary text-white'):
         menu_button = ui.button(icon='menu').props('flat round dense color=white aria-label="Menu"')
         menu_button.classes('lg:hidden')
-        ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight')
-        ui.space()
+        ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight gt-xs')
+        ui.space().classes('gt-xs')
+        GlobalSearch(user)
         NotificationBell(user)
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
             'flat round dense color=white aria-label="Dark mode"'
@@ -49,6 +51,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         _navigation(menu, current)
     menu_button.on_click(drawer.toggle)
 
+    ui.add_body_html(KEYBOARD_JS)
     with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
         yield
@@ -78,6 +81,32 @@ body.body--dark .js-plotly-plot .gridlayer path, body.body--dark .js-plotly-plot
 """
 
 
+# Keys on every signed-in page: Ctrl/Cmd-K focuses the header's search; "/" focuses the list's search (unless the person
+# is typing in a field); a list's rows take the focus (Tab) and Enter opens the focused row, as a click would.
+KEYBOARD_JS = """<script>
+(() => {
+  if (window.__boKeys) return;
+  window.__boKeys = true;
+  const typing = (el) => el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+  document.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'k' || e.key === 'K')) {
+      const box = document.querySelector('.bo-global-search input');
+      if (box) { e.preventDefault(); box.focus(); box.select(); }
+    } else if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !typing(e.target)) {
+      const box = document.querySelector('.bo-list-search input');
+      if (box) { e.preventDefault(); box.focus(); }
+    } else if (e.key === 'Enter' && e.target.matches && e.target.matches('.resource-table tbody tr[tabindex]')) {
+      e.preventDefault();
+      e.target.click();
+    }
+  });
+  const focusable = () => document.querySelectorAll('.resource-table tbody tr:not([tabindex])')
+    .forEach((row) => row.setAttribute('tabindex', '0'));
+  new MutationObserver(focusable).observe(document.body, { childList: true, subtree: true });
+})();
+</script>"""
+
+
 def avatar(name: str, *, color: str = 'primary', text_color: str = 'white', size: str = 'md') -> None:
     with ui.avatar(color=color, text_color=text_color, size=size):
         ui.label(initials(name)).classes('text-sm font-medium')
@@ -95,7 +124,7 @@ def no_access() -> None:
         ui.label('Your role does not include it. If you need it for your work, ask an administrator.').classes(
             'text-gray-500'
         )
-        ui.button('Back to the dashboard', on_click=lambda: ui.navigate.to('/')).props('flat')
+        ui.link('Back to the dashboard', '/').classes('text-primary')
 
 
 def _navigation(menu: Sequence[Screen], current: str) -> None:
@@ -106,12 +135,14 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
                 section = item.section
                 ui.item_label(section).props('header').classes('text-xs uppercase tracking-wide pt-4')
             active = item.path == current
+            # a real link (<a href>): it opens in a new tab, can be bookmarked, and is announced as a link
             entry = (
-                ui.item(on_click=lambda path=item.path: ui.navigate.to(path))
-                .props('clickable active-class="text-primary bg-blue-50"')
-                .classes('rounded-r-full mr-2')
+                ui.item().props('clickable tag=a active-class="text-primary bg-blue-50"').classes('rounded-r-full mr-2')
             )
+            entry.props['href'] = item.path
             entry.props.set_bool('active', active)
+            if active:
+                entry.props['aria-current'] = 'page'
             with entry:
                 with ui.item_section().props('avatar'):
                     ui.icon(item.icon)

@@ -47,6 +47,9 @@ class Column:
     wrap: bool = False  # long text (a subject) wraps over lines instead of widening the table
     choices: dict[str, str] | None = None
     related: str | None = None  # key of the resource whose record this column points at
+    # the record's field holding the id of the `related` resource's record that the cell links to (a related column:
+    # itself); the cell is a link when that resource's link is '…{id}…' and the reader may read it
+    opens: str = ''
 
 
 @dataclass(frozen=True)

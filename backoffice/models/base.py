@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum
+from sqlalchemy import Enum, Index, func, literal_column
 from sqlmodel import Field, SQLModel
 
 
@@ -23,6 +23,16 @@ class SoftDeletable(SQLModel):
     """Deleting moves a record to the trash; a scheduled job purges it after the configured number of days."""
 
     deleted_at: datetime | None = Field(default=None, index=True)
+
+
+def prefix_index(name: str, column: str) -> Index:
+    """An index on lower(column) that answers "starts with" (the header's search, migration 0017): SQLite reads it for
+    a range, PostgreSQL for LIKE 'x%' (text_pattern_ops, which also answers equality)."""
+    return Index(
+        name,
+        func.lower(literal_column(column)).label(f'{column}_lower'),
+        postgresql_ops={f'{column}_lower': 'text_pattern_ops'},
+    )
 
 
 def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:

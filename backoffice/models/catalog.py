@@ -10,7 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Numeric, Text, func, literal_column
 from sqlmodel import Field
 
-from backoffice.models.base import EditableTable, SoftDeletable
+from backoffice.models.base import EditableTable, SoftDeletable, prefix_index
 from backoffice.validation import LongName, OptionalId, RequiredText
 
 
@@ -52,7 +52,8 @@ class Product(EditableTable, SoftDeletable, table=True):
     __tablename__ = 'products'
     __table_args__ = (
         # keyset order for the sortable columns and the filters (the SKU is unique, so it needs no id)
-        Index('ix_products_sku_lower', func.lower(literal_column('sku'))),  # case-insensitive duplicate check
+        prefix_index('ix_products_sku_lower', 'sku'),  # case-insensitive duplicate check, search by prefix
+        prefix_index('ix_products_name_lower', 'name'),  # search by prefix
         Index('ix_products_name_id', 'name', 'id'),
         Index('ix_products_price_id', 'price', 'id'),
         Index('ix_products_active_id', 'active', 'id'),

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Index, Text, UniqueConstraint, event, func, inspect, literal_column
+from sqlalchemy import Text, UniqueConstraint, event, inspect
 from sqlmodel import Field
 
-from backoffice.models.base import EditableTable, SoftDeletable, string_enum
+from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum
 from backoffice.validation import RequiredText
 
 SLUG_MAX = 120
@@ -33,7 +33,10 @@ class ContentEntry(EditableTable, SoftDeletable, table=True):
     records the text as a new, immutable LegalVersion."""
 
     __tablename__ = 'content_entries'
-    __table_args__ = (Index('ix_content_entries_slug_lower', func.lower(literal_column('slug'))),)
+    __table_args__ = (  # case-insensitive duplicate check, search by prefix
+        prefix_index('ix_content_entries_slug_lower', 'slug'),
+        prefix_index('ix_content_entries_title_lower', 'title'),
+    )
 
     slug: str = Field(max_length=SLUG_MAX, unique=True, index=True)
     title: str = Field(max_length=200)

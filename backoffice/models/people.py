@@ -8,7 +8,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, func, literal_column
 from sqlmodel import Field
 
-from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
+from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum, utcnow
 from backoffice.validation import Email, OptionalId, OptionalText, Phone, RequiredText
 
 
@@ -45,6 +45,7 @@ class Company(EditableTable, SoftDeletable, table=True):
     """A B2B account; its contacts are customers."""
 
     __tablename__ = 'companies'
+    __table_args__ = (prefix_index('ix_companies_name_lower', 'name'),)  # search by prefix
 
     name: str = Field(max_length=200, index=True)
     website: str | None = Field(default=None, max_length=300)
@@ -59,7 +60,8 @@ class Customer(EditableTable, SoftDeletable, table=True):
     __table_args__ = (
         Index('ix_customers_status_signed_up', 'status', 'signed_up_at', 'id'),
         Index('ix_customers_signed_up_id', 'signed_up_at', 'id'),
-        Index('ix_customers_email_lower', func.lower(literal_column('email'))),  # case-insensitive duplicate check
+        prefix_index('ix_customers_email_lower', 'email'),  # case-insensitive duplicate check, search by prefix
+        prefix_index('ix_customers_name_lower', 'name'),  # search by prefix
         # keyset order for the remaining sortable columns (migration 0003)
         Index('ix_customers_status_id', 'status', 'id'),
         Index('ix_customers_consent_id', 'marketing_consent', 'id'),

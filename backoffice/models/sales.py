@@ -10,7 +10,7 @@ from pydantic import field_serializer
 from sqlalchemy import JSON, Column, Index, Numeric, Text, func, literal_column
 from sqlmodel import Field, SQLModel
 
-from backoffice.models.base import EditableTable, string_enum, utcnow
+from backoffice.models.base import EditableTable, prefix_index, string_enum, utcnow
 
 MONEY = Numeric(12, 2)
 ZERO = Decimal('0.00')
@@ -70,6 +70,7 @@ class Order(EditableTable, table=True):
         Index('ix_orders_status_id', 'status', 'id'),
         Index('ix_orders_number_id', 'number', 'id'),
         Index('ix_orders_email_id', 'email', 'id'),
+        prefix_index('ix_orders_email_lower', 'email'),  # search by prefix
         Index('ix_orders_paid_at', 'paid_at'),
         Index('ix_orders_shipped_at', 'shipped_at'),
         # search by number or email: trigram GIN indexes on PostgreSQL; SQLite searches the FTS5 table `orders_fts`

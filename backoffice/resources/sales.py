@@ -42,7 +42,7 @@ ORDERS = register(
             Column(
                 'placed_at', 'Placed', kind='datetime', on_phone=False
             ),  # a phone shows number, customer, status, total
-            Column('email', 'Customer', sortable=False),
+            Column('email', 'Customer', sortable=False, related='customers', opens='customer_id'),
             Column('status', 'Status', kind='choice', choices=ORDER_STATUSES),
             Column('total', 'Total', kind='money'),
             Column('currency', 'Cur.', sortable=False, on_phone=False),

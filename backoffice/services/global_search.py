@@ -1,0 +1,188 @@
+"""The header's search across record types: exact numbers and prefixes of emails, names and SKUs, read by indexes,
+only in the types the user may read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import String, func
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
+
+from backoffice.engine.declaration import link_fields
+from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
+from backoffice.permissions import can
+from backoffice.resources import RESOURCES
+from backoffice.resources.system import entity_permissions
+
+PER_TYPE = 5  # hits shown per record type
+MIN_LENGTH = 2  # a shorter term finds only exact numbers
+MAX_LENGTH = 100
+_ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+_TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is "x starts with abc"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found: its type as a person reads it, what names it, a second line, and where it is shown."""
+
+    kind: str  # 'Customer'
+    title: str
+    detail: str
+    link: str
+
+
+@dataclass(frozen=True)
+class RecordType:
+    key: str  # the resource (or audited type) whose read permission guards it
+    kind: str
+    find: Callable[[Session, Any, str], list[Hit]]
+
+    def permission(self) -> str:
+        if self.key in RESOURCES:
+            return RESOURCES[self.key].read_permission
+        return entity_permissions()[self.key]
+
+
+def search(*, session: Session, actor: Any, term: str) -> list[Hit]:
+    """Every record type the actor may read, each asked for at most PER_TYPE hits; types they may not read are never
+    queried. Hits come grouped by type, in the order of RECORD_TYPES."""
+    term = ' '.join((term or '').split())[:MAX_LENGTH]
+    if not term:
+        return []
+    hits: list[Hit] = []
+    for record_type in RECORD_TYPES:
+        if can(actor, record_type.permission()):
+            hits.extend(record_type.find(session, actor, term)[:PER_TYPE])
+    return hits
+
+
+def readable_kinds(actor: Any) -> list[str]:
+    """The record types this actor's search covers ('Customer', 'Order', …)."""
+    return [t.kind for t in RECORD_TYPES if can(actor, t.permission())]
+
+
+# --- one function per record type ------------------------------------------------------------------------------------
+
+
+def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
+    found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
+    if len(found) < PER_TYPE:
+        found += _prefix(session, Customer, actor, 'customers', func.lower(Customer.name), term, found)
+    return [Hit('Customer', c.name or c.email, c.email, _link('customers', c)) for c in found]
+
+
+def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
+    found = _prefix(session, Company, actor, 'companies', func.lower(Company.name), term)
+    return [Hit('Company', c.name, c.vat_number or '', _link('companies', c)) for c in found]
+
+
+def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
+    found = _first(session, Order, actor, 'orders', [Order.number == term])
+    if '@' in term or not term.isdigit():
+        found += _prefix(session, Order, actor, 'orders', func.lower(Order.email), term, found)
+    return [Hit('Order', f'Order {o.number}', o.email, _link('orders', o)) for o in found]
+
+
+def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
+    rows = session.exec(
+        select(Invoice, Order.number).join(Order, Order.id == Invoice.order_id).where(Invoice.number == term.upper())
+    ).all()
+    link = RESOURCES['orders'].link
+    return [
+        Hit('Invoice', invoice.number, f'Order {number}', link.format(number=quote(str(number), safe='')))
+        for invoice, number in rows
+    ]
+
+
+def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
+    digits = term.lstrip('#')
+    if not digits.isdigit() or len(digits) > 12:
+        return []
+    found = _first(session, Ticket, actor, 'tickets', [Ticket.number == int(digits)])
+    return [Hit('Request', f'Request {t.number}', t.subject, _link('tickets', t)) for t in found]
+
+
+def _products(session: Session, actor: Any, term: str) -> list[Hit]:
+    found = _prefix(session, Product, actor, 'products', func.lower(Product.sku), term)
+    if len(found) < PER_TYPE and len(term) >= MIN_LENGTH:
+        found += _prefix(session, Product, actor, 'products', func.lower(Product.name), term, found)
+    return [Hit('Product', p.name, p.sku, _link('products', p)) for p in found]
+
+
+def _content(session: Session, actor: Any, term: str) -> list[Hit]:
+    if len(term) < MIN_LENGTH:
+        return []
+    found = _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.slug), term)
+    if len(found) < PER_TYPE:
+        found += _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.title), term, found)
+    return [Hit('Content', e.title, e.slug, _link('content', e)) for e in found]
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType('customers', 'Customer', _customers),
+    RecordType('companies', 'Company', _companies),
+    RecordType('orders', 'Order', _orders),
+    RecordType('invoices', 'Invoice', _invoices),
+    RecordType('tickets', 'Request', _requests),
+    RecordType('products', 'Product', _products),
+    RecordType('content', 'Content', _content),
+)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _prefix(
+    session: Session, model: Any, actor: Any, key: str, lowered: ColumnElement[String], term: str, already=()
+) -> list[Any]:
+    """Records whose lower(column) starts with the term. On SQLite in that order: ordering by the indexed expression
+    makes it read that index (without statistics it may pick the trash index, deleted_at IS NULL, and scan); not on
+    PostgreSQL, whose text_pattern_ops index is not in the collation's order (a sort of every hit of 'a%') and whose
+    planner has statistics."""
+    sqlite = session.get_bind().dialect.name == 'sqlite'
+    return _first(
+        session, model, actor, key, [_starts(session, lowered, term)], already, order=lowered if sqlite else None
+    )
+
+
+def _starts(session: Session, lowered: ColumnElement[String], term: str) -> ColumnElement[bool]:
+    """lower(column) starts with the term, in the form the dialect's index answers (migration 0017): a range on SQLite
+    (its LIKE reads no index unless the column is NOCASE), LIKE 'x%' on PostgreSQL (text_pattern_ops indexes)."""
+    if session.get_bind().dialect.name == 'postgresql':
+        prefix = term.lower()
+        escaped = prefix.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+        return lowered.like(f'{escaped}%', escape='\\')
+    prefix = term.translate(_ASCII_LOWER)  # SQLite's lower() changes ASCII letters only
+    return (lowered >= prefix) & (lowered < prefix + _TOP)
+
+
+def _first(
+    session: Session, model: Any, actor: Any, key: str, conditions: list[Any], already=(), *, order: Any = None
+) -> list[Any]:
+    """Up to PER_TYPE live records of a resource matching the conditions and the rows this actor may read, not in
+    `already`."""
+    resource = RESOURCES[key]
+    wanted = PER_TYPE - len(already)
+    if wanted <= 0:
+        return []
+    statement = select(model).where(*conditions)
+    if resource.soft_delete:
+        # wrapped, so that no planner reads the trash index (every live row) instead of the lookup's own index
+        statement = statement.where(func.coalesce(model.deleted_at, None).is_(None))
+    if resource.row_filter is not None:
+        statement = statement.where(*resource.row_filter(actor))
+    if order is not None:
+        statement = statement.order_by(order)
+    seen = {record.id for record in already}
+    found = session.exec(statement.limit(wanted + len(seen))).all()
+    return [record for record in found if record.id not in seen][:wanted]
+
+
+def _link(key: str, record: Any) -> str:
+    template = RESOURCES[key].link
+    names = {name: quote(str(getattr(record, name)), safe='') for name in link_fields(template)}
+    return template.format(**names)

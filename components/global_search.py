@@ -1,0 +1,99 @@
+"""The header's search across record types (Ctrl/Cmd-K focuses it, Enter opens the first hit); hits are real links."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from backoffice.db import read_session
+from backoffice.models import User
+from backoffice.services import global_search
+
+from .forms import FAILED, call
+from .session import acting_user
+
+PLACEHOLDER = 'Search (Ctrl K)'
+NOTHING_FOUND = 'Nothing found. Try a number, an email, a name or a SKU.'
+FIRST_HIT = (
+    '(e) => { const m = document.querySelector(".bo-search-hits a[href]"); if (m) { e.preventDefault(); m.click(); } '
+    'else { emit(e.target.value); } }'
+)
+
+
+class GlobalSearch:
+    """An input in the header and a menu of hits under it: each hit names its record type and links to the record."""
+
+    def __init__(self, user: User) -> None:
+        self.term = ''
+        self.input = (
+            ui.input(placeholder=PLACEHOLDER, on_change=lambda e: self.find(e.value or ''))
+            .props('dense outlined dark color=white clearable debounce=250 aria-label="Search everything"')
+            .classes('bo-global-search grow min-w-0 sm:grow-0 sm:w-72')  # on a phone it takes the header's free width
+            .mark('global-search')
+        )
+        with self.input.add_slot('prepend'):
+            ui.icon('search').classes('text-white')
+        with self.input:
+            self.menu = (
+                ui.menu()
+                .props('no-focus no-refocus no-parent-event anchor="bottom left" self="top left"')
+                .classes('bo-search-hits')
+            )
+            with self.menu:
+                self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden')
+                self.results.style('width: min(26rem, calc(100vw - 64px))')  # within a phone's screen
+        # Enter opens the first hit already shown (a real link click), or, before any is shown, asks the server
+        self.input.on('keydown.enter', self.open_first, js_handler=FIRST_HIT)
+        self.input.on('keydown.escape', self.menu.close)
+
+    async def find(self, term: str) -> list[global_search.Hit] | None:
+        self.term = term.strip()
+        if not self.term:
+            self.results.clear()
+            self.menu.close()
+            return None
+        hits = await self._search(self.term)
+        if hits is None or term.strip() != self.term:  # refused, or the person typed on meanwhile
+            return None
+        self.show(hits)
+        return hits
+
+    async def open_first(self, event) -> None:
+        term = event.args if isinstance(event.args, str) else self.input.value or ''
+        hits = await self.find(term)
+        if hits:
+            ui.navigate.to(hits[0].link)
+
+    async def _search(self, term: str) -> list[global_search.Hit] | None:
+        user = acting_user()
+        if user is None:
+            return None
+        found = await call(_search, user, term)
+        return None if found is FAILED else found
+
+    def show(self, hits: list[global_search.Hit]) -> None:
+        self.results.clear()
+        with self.results:
+            if not hits:
+                ui.label(NOTHING_FOUND).classes('px-4 py-2 text-sm text-gray-500').mark('search-nothing')
+            for hit in hits:
+                _hit(hit)
+        self.menu.open()
+
+
+def _hit(hit: global_search.Hit) -> None:
+    link = ui.link().classes(
+        'block w-full px-4 py-2 no-underline text-inherit hover:bg-gray-100 dark:hover:bg-neutral-800 focus:bg-blue-50'
+    )
+    link.props['href'] = hit.link  # a path the server made from the record's fields (quoted), never markup
+    link.mark('search-hit')
+    with link, ui.row().classes('w-full items-center gap-3 no-wrap'):
+        ui.label(hit.kind).classes('text-xs uppercase tracking-wide text-gray-500 w-20 shrink-0').mark('search-kind')
+        with ui.column().classes('gap-0 min-w-0 grow'):
+            ui.label(hit.title).classes('font-medium truncate text-gray-800')
+            if hit.detail:
+                ui.label(hit.detail).classes('text-sm text-gray-500 truncate')
+
+
+def _search(user: User, term: str) -> list[global_search.Hit]:
+    with read_session() as session:
+        return global_search.search(session=session, actor=user, term=term)
