@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from sqlalchemy import String, func
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backoffice.engine.declaration import link_fields
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
@@ -89,7 +89,9 @@ def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
 
 def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
     rows = session.exec(
-        select(Invoice, Order.number).join(Order, Order.id == Invoice.order_id).where(Invoice.number == term.upper())
+        select(Invoice, Order.number)
+        .join(Order, col(Order.id) == col(Invoice.order_id))
+        .where(Invoice.number == term.upper())
     ).all()
     link = RESOURCES['orders'].link
     return [
