@@ -123,3 +123,17 @@ def test_a_damaged_backup_is_listed_as_failing_its_check(tmp_path) -> None:
     bad.write_bytes(b'this is not a database')
     verified, check = backups.compare(bad, {'users': 1})
     assert not verified and check.startswith('Not verified: not a readable SQLite database')
+
+
+def test_two_backups_in_the_same_second_are_both_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restore's safety backup can follow the backup it restores within a second: it must never replace it."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    same_second = backups.utcnow()
+    monkeypatch.setattr(backups, 'utcnow', lambda: same_second)
+    with db.session_scope() as session:
+        first = backups.take_backup(session=session, actor=admin, settings=settings)
+    with db.session_scope() as session:
+        second = backups.take_backup(session=session, actor=admin, settings=settings)
+    assert first.name != second.name and first.path.exists() and second.path.exists()
+    assert [b.name for b in backups.list_backups(settings)] == [second.name, first.name]  # the newest first

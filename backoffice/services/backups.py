@@ -27,7 +27,7 @@ from backoffice.private_files import private_file, private_folder
 from backoffice.services import audit
 
 KEEP = 14  # backups kept (one a night: two weeks); older ones are removed after each new one
-_NAME = re.compile(r'^backoffice-(\d{8}-\d{6})\.(db|dump)$')
+_NAME = re.compile(r'^backoffice-(\d{8}-\d{6})(?:-\d+)?\.(db|dump)$')  # -2, -3…: more than one in a second
 
 
 class BackupFailed(ServiceError):
@@ -62,7 +62,7 @@ def list_backups(settings: Settings) -> list[Backup]:
                 taken = datetime.strptime(match.group(1), '%Y%m%d-%H%M%S').replace(tzinfo=UTC)
                 verified, check = _read_check(path)
                 found.append(Backup(path.name, path, path.stat().st_size, taken, verified, check))
-    return sorted(found, key=lambda b: b.taken_at, reverse=True)
+    return sorted(found, key=lambda b: (b.taken_at, len(b.name), b.name), reverse=True)
 
 
 def take_backup(
@@ -75,7 +75,12 @@ def take_backup(
         require(actor, 'system.manage')
     target_folder = private_folder(folder(settings))
     stamp = utcnow().strftime('%Y%m%d-%H%M%S')
-    target = target_folder / f'backoffice-{stamp}.{"db" if settings.is_sqlite else "dump"}'
+    suffix = 'db' if settings.is_sqlite else 'dump'
+    target = target_folder / f'backoffice-{stamp}.{suffix}'
+    taken_before = 1
+    while target.exists() or target.with_suffix(f'.{suffix}.part').exists():  # never over another backup of that second
+        taken_before += 1  # (a restore's safety backup can follow the backup it restores within a second)
+        target = target_folder / f'backoffice-{stamp}-{taken_before}.{suffix}'
     partial = target.with_suffix(target.suffix + '.part')  # never listed: a crash leaves no half backup behind
     try:
         private_file(partial)  # 0600 before a byte is written: a backup holds the password hashes

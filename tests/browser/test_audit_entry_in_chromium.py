@@ -35,7 +35,10 @@ HOSTILE = 'Zoë "Z": <img src=x onerror="window.__x=1">'
 
 def open_entry(driver: WebDriver, summary: str) -> None:
     def row(d: WebDriver):
-        cells = d.find_elements(By.XPATH, f'//td[normalize-space(.)="{summary}"]')
+        cells = d.find_elements(By.XPATH, f'//td[normalize-space(.)="{summary}"]')  # the table on a desktop
+        cells += d.find_elements(  # the card on a phone
+            By.XPATH, f'//*[contains(@class, "bo-card")][.//*[normalize-space(.)="{summary}"]]'
+        )
         return next((td for td in cells if td.is_displayed()), None)
 
     WebDriverWait(driver, TIMEOUT).until(row, f'no row "{summary}"').click()

@@ -53,8 +53,12 @@ def test_no_script_runs_on_any_screen_that_shows_hostile_text(driver: WebDriver,
     driver.get(f'{server.url}/segments')  # the saved segment's delete button carries its name as a label
     name = hostile('Seg', 80)
     shows_literally(driver, name, '/segments')
-    button = visible(driver, '[aria-label^="Delete segment"]')
-    assert button.get_attribute('aria-label') == f'Delete segment {name}'
+    labelled = {
+        b.get_attribute('aria-label'): b
+        for b in driver.find_elements(By.CSS_SELECTOR, '[aria-label^="Delete segment"]')
+    }
+    assert f'Delete segment {name}' in labelled, f'no delete button labelled with the name among {list(labelled)}'
+    button = labelled[f'Delete segment {name}']
     assert not driver.execute_script('return arguments[0].hasAttribute("title")', button)  # `:title` stayed text
     button.click()  # the dialog that names it
     shows_literally(driver, f'Delete the segment "{name}"?', 'the delete dialog')
