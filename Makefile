@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install install-test run test lint format check lock migrate migration
+.PHONY: install install-test run test lint format check lock migrate migration translations
 
 install: $(VENV)/.installed
 
@@ -58,3 +58,13 @@ migrate: install
 migration: install
 	@test -n "$(m)" || { echo 'usage: make migration m="what it does"' >&2; exit 2; }
 	@$(PY) -m backoffice new-migration "$(m)"
+
+# Translations (backoffice/i18n.py): collect every marked text into the template, add the new ones to each language's
+# catalog (backoffice/locale/<code>/LC_MESSAGES/messages.po, to be translated there) and check that they compile.
+# A new language: `.venv/bin/pybabel init -i backoffice/locale/messages.pot -d backoffice/locale -l de`, then translate.
+translations: install-test
+	@$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
+		-o backoffice/locale/messages.pot .
+	@$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
+		-i backoffice/locale/messages.pot -d backoffice/locale
+	@$(VENV)/bin/pybabel compile --statistics -d backoffice/locale -o /dev/null 2>&1 | grep -v '^compiling' || true

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import db
 from backoffice.db import session_scope
@@ -20,12 +19,14 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     no_horizontal_overflow,
     set_viewport,
     settle,
     sign_in,
     visible,
     visible_text,
+    wait_for_path,
 )
 from ..support.factories import advance, make_customer, make_product, make_user, pay, place
 
@@ -66,6 +67,7 @@ def test_an_audit_entry_reads_in_words_at_390_and_1440(driver: WebDriver, server
 
     driver.get(f'{server.url}/audit')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/audit')  # signed in: only now may the test go elsewhere
     sentence = f'Maria Lopez changed the status of order {order.number} from Paid to Packed'
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

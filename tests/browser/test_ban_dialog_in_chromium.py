@@ -6,9 +6,18 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
-from ..support.browser import ARTIFACTS, TIMEOUT, button, field, open_customers, settle, visible, visible_text
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    WebDriverWait,
+    button,
+    field,
+    open_customers,
+    settle,
+    visible,
+    visible_text,
+)
 
 pytestmark = pytest.mark.browser
 

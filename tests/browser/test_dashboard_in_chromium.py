@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    WebDriverWait,
     no_horizontal_overflow,
     set_viewport,
     settle,

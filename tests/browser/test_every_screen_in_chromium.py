@@ -46,7 +46,8 @@ def test_every_screen_at_390_and_1440(driver: WebDriver, base_url: str) -> None:
 
 def test_secondary_text_stays_readable_in_dark_mode(driver: WebDriver, base_url: str) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+
+    from ..support.browser import WebDriverWait
 
     def dark() -> bool:
         return 'body--dark' in driver.find_element(By.TAG_NAME, 'body').get_attribute('class')

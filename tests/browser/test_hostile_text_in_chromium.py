@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 import pages  # noqa: F401  (declares every screen)
 from backoffice import db
@@ -18,6 +17,7 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     settle,
     sign_in,
     visible,

@@ -9,11 +9,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
+    WebDriverWait,
     button,
     field,
     open_customers,

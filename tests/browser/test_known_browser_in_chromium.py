@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from backoffice import auth, db, known_browser
 
@@ -14,6 +13,7 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     sign_in,
     visible,
     visible_text,

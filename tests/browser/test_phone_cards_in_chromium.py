@@ -8,7 +8,6 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 import pages  # noqa: F401  (declares every screen)
 from backoffice import db
@@ -22,6 +21,7 @@ from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
+    WebDriverWait,
     set_viewport,
     settle,
     sign_in,

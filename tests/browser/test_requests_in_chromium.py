@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    WebDriverWait,
     button,
     field,
     no_horizontal_overflow,

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
-from ..support.browser import ROOT, TIMEOUT, RunningServer, sign_in, visible_text, wait_for_path
+from ..support.browser import ROOT, TIMEOUT, RunningServer, WebDriverWait, sign_in, visible_text, wait_for_path
 
 pytestmark = pytest.mark.browser
 

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ROOT,
     RunningServer,
+    WebDriverWait,
     free_port,
     heading,
     sign_in,

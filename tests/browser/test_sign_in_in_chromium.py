@@ -10,13 +10,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    WebDriverWait,
     drawer_box,
     drawer_entry,
     heading,

@@ -16,12 +16,13 @@ from urllib.parse import urlparse
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait as SeleniumWait
 
 from .waiting import default_timeout
 
@@ -44,6 +45,15 @@ ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
 STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
 DESKTOP = (1440, 900)
 TIMEOUT = default_timeout()  # seconds any browser wait allows (BACKOFFICE_TEST_TIMEOUT)
+
+
+class WebDriverWait(SeleniumWait):
+    """Selenium's wait, which also tries again when the element it looked at was re-rendered meanwhile (a live
+    list refreshing between finding a row and asking whether it is displayed)."""
+
+    def __init__(self, driver, timeout: float, poll_frequency: float = 0.5, ignored_exceptions=None) -> None:
+        ignored = (StaleElementReferenceException, *(ignored_exceptions or ()))
+        super().__init__(driver, timeout, poll_frequency=poll_frequency, ignored_exceptions=ignored)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,110 @@
+"""Translation: every user-facing text passes through `_` / `ngettext` here, in the reader's language (gettext
+catalogs in backoffice/locale, read with Babel; `make translations` extracts and updates them)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).with_name('locale')
+DOMAIN = 'messages'
+SOURCE_LOCALE = 'en'  # the language the code is written in: it needs no catalog
+
+
+def available() -> dict[str, str]:
+    """The languages one may choose, code → its own name: English, and every catalog in backoffice/locale (a third
+    language is a new folder there, no code)."""
+    from babel import Locale
+
+    codes = [SOURCE_LOCALE] + sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f'*/LC_MESSAGES/{DOMAIN}.po'))
+    return {code: (Locale.parse(code).get_display_name(code) or code).capitalize() for code in codes}
+
+
+def supported(code: str | None) -> str | None:
+    """The available language a code (fr, fr-FR, fr_CA, FR) stands for, or None."""
+    if not code:
+        return None
+    base = code.replace('-', '_').split('_')[0].strip().lower()
+    return base if base in available() else None
+
+
+_current: ContextVar[str | None] = ContextVar('backoffice_locale', default=None)
+_resolver: Callable[[], str | None] | None = None
+_default: Callable[[], str] = lambda: SOURCE_LOCALE  # noqa: E731 (replaced by the settings at start-up)
+
+
+def set_resolver(resolver: Callable[[], str | None]) -> None:
+    """How to find the reader's language when no `use()` block says it (the UI: the signed-in user's choice)."""
+    global _resolver
+    _resolver = resolver
+
+
+def set_default(default: Callable[[], str]) -> None:
+    """The language when nothing else says (the settings' default language)."""
+    global _default
+    _default = default
+
+
+def current() -> str:
+    """The language texts are being written in now."""
+    chosen = _current.get()
+    if chosen is None and _resolver is not None:
+        try:
+            chosen = _resolver()
+        except Exception:  # no page, no user: fall through to the default
+            chosen = None
+    return supported(chosen) or supported(_default()) or SOURCE_LOCALE
+
+
+@contextmanager
+def use(locale: str | None) -> Iterator[str]:
+    """Write in this language within the block (an email or PDF in its recipient's language, a job, a test)."""
+    token = _current.set(supported(locale) or None)
+    try:
+        yield current()
+    finally:
+        _current.reset(token)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog of a language, read from its .po file once per process."""
+    path = LOCALE_DIR / locale / 'LC_MESSAGES' / f'{DOMAIN}.po'
+    if locale == SOURCE_LOCALE or not path.exists():
+        return NullTranslations()
+    with path.open('rb') as po:
+        catalog = read_po(po, locale=locale, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out: they show in English until someone checks them
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def gettext(message: str) -> str:
+    return translations(current()).gettext(message)
+
+
+_ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form for n ("1 customer matches" / "2 customers match"); the caller formats n in: `.format(n=n)`."""
+    return translations(current()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """A text whose translation depends on where it is (e.g. 'Open' a status vs 'Open' a button)."""
+    return str(translations(current()).pgettext(context, message))
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Marks a text for the catalog where it is declared (a label in a declaration), translated where it is shown."""
+    return message
