@@ -76,16 +76,26 @@ def use(locale: str | None) -> Iterator[str]:
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The compiled catalog of a language, read from its .po file once per process."""
-    path = LOCALE_DIR / locale / 'LC_MESSAGES' / f'{DOMAIN}.po'
-    if locale == SOURCE_LOCALE or not path.exists():
+    """The compiled catalog of a language, read once per process from its messages.po, then from any other .po file
+    beside it (a part translated on its own, e.g. pages.po, to be folded into messages.po; messages.po wins)."""
+    folder = LOCALE_DIR / locale / 'LC_MESSAGES'
+    files = sorted(folder.glob('*.po'), key=lambda path: (path.name != f'{DOMAIN}.po', path.name))
+    if locale == SOURCE_LOCALE or not files:
         return NullTranslations()
-    with path.open('rb') as po:
-        catalog = read_po(po, locale=locale, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)  # fuzzy entries are left out: they show in English until someone checks them
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    merged: Translations | None = None
+    for path in files:
+        with path.open('rb') as po:
+            catalog = read_po(po, locale=locale, domain=DOMAIN)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)  # untranslated and fuzzy entries are left out: they show in English
+        compiled.seek(0)
+        part = Translations(compiled, domain=DOMAIN)
+        if merged is None:
+            merged = part
+        else:
+            for key, value in part._catalog.items():  # gettext's own table
+                merged._catalog.setdefault(key, value)
+    return merged or NullTranslations()
 
 
 def gettext(message: str) -> str:
