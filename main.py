@@ -5,14 +5,14 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, db
+from backoffice import __version__, db, i18n
 from backoffice.api.routes import ROUTERS
 from backoffice.config import help_text, reload_settings
 from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
 from backoffice.runtime.upload_limit import UploadLimit
-from backoffice.services import webhooks
+from backoffice.services import app_settings, webhooks
 from backoffice.transfer import export_files
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
@@ -29,6 +29,7 @@ from components.known_browser_route import router as known_browser_router  # noq
 from components.registry import register_pages  # noqa: E402
 from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
+from components.session_language import resolver as reader_language  # noqa: E402
 from components.session_renewal import router as session_renewal_router  # noqa: E402
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
@@ -48,6 +49,10 @@ def start_services() -> None:
         print(flush=True)
 
 
+# every _() in a page, a handler, a timer or a live update: the language of the page's reader; elsewhere (jobs, the
+# API) the settings' default language, unless a `with i18n.use(...)` block says otherwise (an email to a customer)
+i18n.set_resolver(reader_language)
+i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
 app.add_middleware(AuthMiddleware)
 add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it

@@ -1,5 +1,10 @@
-"""How values read for a person, in one place: dates, times, durations, money and field values, for lists, forms,
-PDFs, messages and the dashboard alike (the place to make them follow the reader's language later)."""
+"""How values read for a person, in one place: dates, times, durations, numbers, money and field values, for lists,
+forms, PDFs, messages and the dashboard alike, in the reader's language (i18n.current(): the signed-in user's, or the
+recipient's inside `with i18n.use(...)`) and the time zone from the settings.
+
+English keeps the unambiguous formats the app always had (2026-12-03, 14:05, €1,234.50); another language takes its
+conventions from Babel's CLDR data (French: 03/12/2026, 1 234,50 €), so a third language needs no code here.
+Machine values (CSV/XLSX exports, the API, stored data) never pass through this module."""
 
 from __future__ import annotations
 
@@ -7,18 +12,28 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from backoffice import i18n
+from backoffice.i18n import _, ngettext
 
 NOTHING = '—'
 
 
 def day(value: date | datetime | None) -> str:
-    """A calendar day: 2026-12-03 (a datetime is taken in UTC)."""
+    """A calendar day: 2026-12-03 in English, 03/12/2026 in French (a datetime is taken in the settings' time zone)."""
     if value is None:
         return NOTHING
     if isinstance(value, datetime):
-        value = _utc(value).date()
-    return f'{value.year:04d}-{value.month:02d}-{value.day:02d}'
+        value = _local(value).date()
+    locale = i18n.current()
+    if locale == i18n.SOURCE_LOCALE:
+        return f'{value.year:04d}-{value.month:02d}-{value.day:02d}'
+    return format_date(value, 'short', locale=locale)
 
 
 def days(first: date, last: date) -> str:
@@ -27,62 +42,107 @@ def days(first: date, last: date) -> str:
 
 
 def when(value: datetime | None) -> str:
-    """An instant: 2026-12-03 14:05 UTC."""
+    """An instant in the settings' time zone, the zone said: 2026-12-03 14:05 UTC (French: 03/12/2026 14:05 UTC)."""
     if value is None:
         return NOTHING
-    value = _utc(value)
-    return f'{day(value)} {value.hour:02d}:{value.minute:02d} UTC'
+    local = _local(value)
+    return f'{day(local.date())} {local.hour:02d}:{local.minute:02d} {local.tzname() or time_zone()}'
 
 
-def clock(value: datetime | None, zone: str = 'UTC') -> str:
-    """The time of day in a time zone, for rows of one day: 14:05."""
+def clock(value: datetime | None, zone: str | None = None) -> str:
+    """The time of day in a time zone (the settings' when none is given), for rows of one day: 14:05."""
     if value is None:
         return ''
-    value = _utc(value).astimezone(ZoneInfo(zone))
+    value = _utc(value).astimezone(_zone(zone or time_zone()))
     return f'{value.hour:02d}:{value.minute:02d}'
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago: '3 days ago', 'just now' (French: 'il y a 3 jours', « à l'instant »)."""
     if value is None:
-        return 'never'
-    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
-    for unit, size in (('day', 86400), ('hour', 3600), ('minute', 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f'{count} {unit}{"s" if count > 1 else ""} ago'
-    return 'just now'
+        return _('never')
+    seconds = int(((now or datetime.now(UTC)) - _utc(value)).total_seconds())
+    if seconds >= 86400:
+        count = seconds // 86400
+        return ngettext('{count} day ago', '{count} days ago', count).format(count=count)
+    if seconds >= 3600:
+        count = seconds // 3600
+        return ngettext('{count} hour ago', '{count} hours ago', count).format(count=count)
+    if seconds >= 60:
+        count = seconds // 60
+        return ngettext('{count} minute ago', '{count} minutes ago', count).format(count=count)
+    return _('just now')
 
 
 def due(value: datetime | None, now: datetime | None = None) -> str:
     """A deadline counting down: 'in 2 h 05 min', or 'overdue 35 min' once it has passed."""
     if value is None:
         return ''
-    seconds = int((value - (now or datetime.now(UTC))).total_seconds())
+    seconds = int((_utc(value) - (now or datetime.now(UTC))).total_seconds())
     minutes = abs(seconds) // 60
     days_, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
-    span = f'{days_} d {hours} h' if days_ else f'{hours} h {minutes:02d} min' if hours else f'{minutes} min'
-    return f'in {span}' if seconds >= 0 else f'overdue {span}'
+    if days_:
+        span = _('{days} d {hours} h').format(days=days_, hours=hours)
+    elif hours:
+        span = _('{hours} h {minutes} min').format(hours=hours, minutes=f'{minutes:02d}')
+    else:
+        span = _('{minutes} min').format(minutes=minutes)
+    return _('in {span}').format(span=span) if seconds >= 0 else _('overdue {span}').format(span=span)
 
 
 CURRENCY_SIGNS = {'EUR': '€', 'USD': '$', 'GBP': '£'}
 
 
 def money(value: Any, currency: str | None = None) -> str:
-    """An amount with two decimals and thousands separators: 1,234.50; with its currency as people write it:
-    '€42.00', '$1,250.50', or '42.00 CHF' for a currency without a sign here."""
-    text = f'{Decimal(value):,.2f}'
+    """An amount with two decimals and thousands separators: 1,234.50; with its currency as people write it: '€42.00',
+    '$1,250.50', or '42.00 CHF' for a currency without a sign here. In French: 1 234,50 €, 42,00 CHF."""
+    amount = Decimal(value)
+    locale = i18n.current()
+    if locale == i18n.SOURCE_LOCALE:
+        text = f'{amount:,.2f}'
+        if currency is None:
+            return text
+        sign = CURRENCY_SIGNS.get(currency)
+        return f'{sign}{text}' if sign else f'{text} {currency}'
     if currency is None:
-        return text
-    sign = CURRENCY_SIGNS.get(currency)
-    return f'{sign}{text}' if sign else f'{text} {currency}'
+        return format_decimal(amount, '#,##0.00', locale=locale)
+    return format_currency(amount, currency, locale=locale, currency_digits=False)
+
+
+def number(value: Any, decimals: int | None = None) -> str:
+    """A count or a quantity with the reader's separators: 12,345 (French: 12 345); `decimals` fixes the places."""
+    if value is None:
+        return ''
+    if decimals is None:
+        pattern = '#,##0.##' if isinstance(value, float | Decimal) and value != int(value) else '#,##0'
+    else:
+        pattern = '#,##0' + ('.' + '0' * decimals if decimals else '')
+    return format_decimal(value, pattern, locale=i18n.current())
+
+
+def percent(ratio: Any, decimals: int = 0) -> str:
+    """A share as a percentage: 0.125 → 13% with no decimals, 12.5% with one (French: 12,5 %)."""
+    if ratio is None:
+        return ''
+    locale = i18n.current()
+    pattern = Locale.parse(locale).percent_formats[None].pattern  # French: '#,##0 %' (a no-break space)
+    if decimals:
+        pattern = pattern.replace('#,##0', '#,##0.' + '0' * decimals, 1)
+    return format_percent(ratio, pattern, locale=locale)
+
+
+def yes_no(value: Any) -> str:
+    return _('Yes') if value else _('No')
 
 
 def label(value: Any, choices: dict[str, str] | None) -> str:
-    """A stored choice (a status, a type) by its label, never its raw value."""
+    """A stored choice (a status, a type) by its label in the reader's language, never its raw value. Choice tables
+    hold English labels marked with N_(): they are translated here."""
     if value is None or value == '':
         return ''
     key = value.value if isinstance(value, Enum) else value
-    return (choices or {}).get(key, str(key).replace('_', ' ').capitalize())
+    text = (choices or {}).get(key)
+    return _(text) if text else str(key).replace('_', ' ').capitalize()
 
 
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:
@@ -90,7 +150,7 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     if value is None or value == '':
         return ''
     if kind == 'bool':
-        return 'Yes' if value else 'No'
+        return yes_no(value)
     if kind == 'choice' and choices:
         return label(value, choices)
     if kind == 'money':
@@ -104,6 +164,24 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     if isinstance(value, list | tuple):
         return ', '.join(str(item) for item in value)
     return str(value)
+
+
+def time_zone() -> str:
+    """The settings' time zone (read at most every few seconds; UTC without a database)."""
+    from backoffice.services import app_settings
+
+    return str(app_settings.time_zone())
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo('UTC')
+
+
+def _local(value: datetime) -> datetime:
+    return _utc(value).astimezone(_zone(time_zone()))
 
 
 def _utc(value: datetime) -> datetime:

@@ -98,8 +98,27 @@ def translations(locale: str) -> NullTranslations:
     return merged or NullTranslations()
 
 
+_missing: Callable[[str, str], None] | None = None
+
+
+def on_missing(hook: Callable[[str, str], None] | None) -> None:
+    """Tests: call hook(locale, message) for every text asked for in a language whose catalog lacks it."""
+    global _missing
+    _missing = hook
+
+
+def _check(locale: str, message: str) -> None:
+    if _missing is not None and locale != SOURCE_LOCALE and message:
+        catalog = getattr(translations(locale), '_catalog', {})
+        if message not in catalog:
+            _missing(locale, message)
+
+
 def gettext(message: str) -> str:
-    return translations(current()).gettext(message)
+    locale = current()
+    if _missing is not None:
+        _check(locale, message)
+    return translations(locale).gettext(message)
 
 
 _ = gettext
@@ -107,12 +126,22 @@ _ = gettext
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for n ("1 customer matches" / "2 customers match"); the caller formats n in: `.format(n=n)`."""
-    return translations(current()).ngettext(singular, plural, n)
+    locale = current()
+    if (
+        _missing is not None
+        and locale != SOURCE_LOCALE
+        and (singular, 0) not in getattr(translations(locale), '_catalog', {})
+    ):
+        _missing(locale, singular)
+    return translations(locale).ngettext(singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
     """A text whose translation depends on where it is (e.g. 'Open' a status vs 'Open' a button)."""
-    return str(translations(current()).pgettext(context, message))
+    locale = current()
+    if _missing is not None:
+        _check(locale, f'{context}\x04{message}')
+    return str(translations(locale).pgettext(context, message))
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)

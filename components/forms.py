@@ -10,7 +10,9 @@ from typing import Any, Final, TypeVar
 
 from nicegui import core, run, ui
 
+from backoffice import i18n
 from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
+from backoffice.i18n import _
 
 T = TypeVar('T')
 
@@ -40,7 +42,7 @@ async def call(
     (see show_error) and FAILED is returned; `on_stale` handles someone else's newer save instead."""
     _clear(fields, message)
     try:
-        result = await run.io_bound(fn, *args, **kwargs)
+        result = await run.io_bound(in_language, i18n.current(), fn, *args, **kwargs)
     except StaleRecord as error:
         if on_stale is None:
             show_error(error, fields, message=message)
@@ -55,6 +57,13 @@ async def call(
         # the page is going away, so end its handler as cancelled rather than hand it a result that is not one
         raise asyncio.CancelledError
     return result
+
+
+def in_language(language: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run fn in the caller's language: a worker thread has no page, so the texts of what it raises (a ServiceError)
+    or returns would otherwise be in the default language."""
+    with i18n.use(language):
+        return fn(*args, **kwargs)
 
 
 def call_now(
@@ -130,27 +139,28 @@ def show_secret_once(label: str, secret: str) -> None:
     """A generated password or key, shown only now: it is stored hashed and cannot be shown again."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(label).classes('text-lg font-medium')
-        ui.label('Shown only now. Pass it on safely.').classes('text-sm')
+        ui.label(_('Shown only now. Pass it on safely.')).classes('text-sm')
         with ui.row().classes('w-full items-center no-wrap gap-1'):
             ui.input(value=secret).props('readonly outlined').classes('grow font-mono').mark('generated-password')
-            ui.button(icon='content_copy', on_click=lambda: copy_to_clipboard(secret)).props(
-                'flat round aria-label="Copy"'
-            ).tooltip('Copy').mark('copy-secret')
-        ui.button('Done', on_click=dialog.close).classes('self-end')
+            copy = ui.button(icon='content_copy', on_click=lambda: copy_to_clipboard(secret)).props('flat round')
+            copy.props['aria-label'] = _('Copy')
+            copy.tooltip(_('Copy')).mark('copy-secret')
+        ui.button(_('Done'), on_click=dialog.close).classes('self-end')
     dialog.open()
 
 
 def copy_to_clipboard(text: str) -> None:
     ui.clipboard.write(text)  # passed to the browser as a JSON string, never as code
-    ui.notify('Copied to the clipboard.', type='positive')
+    ui.notify(_('Copied to the clipboard.'), type='positive')
 
 
-async def confirm(question: str, yes: str, *, title: str = 'Please confirm') -> bool:
-    """Ask before going on; True only when the person chose `yes` (a label that says what happens)."""
+async def confirm(question: str, yes: str, *, title: str | None = None) -> bool:
+    """Ask before going on; True only when the person chose `yes` (a label that says what happens). The caller passes
+    texts already translated."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('confirm-dialog'):
-        ui.label(title).classes('text-lg font-medium')
+        ui.label(title or _('Please confirm')).classes('text-lg font-medium')
         ui.label(question).classes('break-words').mark('confirm-question')
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat').mark('confirm-no')
+            ui.button(_('Cancel'), on_click=lambda: dialog.submit(False)).props('flat').mark('confirm-no')
             ui.button(yes, on_click=lambda: dialog.submit(True)).mark('confirm-yes')
     return bool(await dialog)

@@ -9,17 +9,19 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from backoffice.i18n import _
 from backoffice.permissions import can
 
 from .screens import SCREENS, Screen, menu_for, path_parameters
 from .session import current_user, login_url
-from .shell import frame, no_access
+from .session_language import start_page
+from .shell import PRODUCT, frame, no_access
 
 
 def register_pages() -> None:
     """Turn every declared screen into a NiceGUI page (main.py calls this on every start)."""
     for declared in SCREENS.values():
-        ui.page(declared.path, title=f'{declared.title} · Backoffice')(_guarded(declared))
+        ui.page(declared.path, title=f'{declared.title} · {PRODUCT}')(_guarded(declared))
 
 
 def _guarded(declared: Screen) -> Callable:
@@ -27,11 +29,15 @@ def _guarded(declared: Screen) -> Callable:
 
     async def page(request: Request, **params: str):
         if declared.public:
+            start_page(None, request.headers.get('accept-language'))  # nobody signed in: the browser's language
+            _title(declared)
             return await _call(declared.builder, request, **params)
         user = current_user(page_load=True)
         if user is None:  # the middleware redirects first; this covers a session that ended in between
             return RedirectResponse(login_url(request.url.path))
-        with frame(declared.title, user, menu=menu_for(user), current=declared.path):
+        start_page(user)  # from here on, every text of this page (and its handlers) in the user's language
+        _title(declared)
+        with frame(_(declared.title), user, menu=menu_for(user), current=declared.path):
             if not can(user, declared.permission):
                 no_access()
                 return None
@@ -49,6 +55,11 @@ def _guarded(declared: Screen) -> Callable:
         ]
     )
     return page
+
+
+def _title(declared: Screen) -> None:
+    """The browser tab's title in the reader's language (screen titles are declared with N_())."""
+    ui.context.client.title = f'{_(declared.title)} · {PRODUCT}'
 
 
 async def _call(builder: Callable, *args, **kwargs):

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from backoffice import auth
+from backoffice import auth, i18n
 from backoffice.db import session_scope
+from backoffice.i18n import _, pgettext
 from backoffice.models import User
 from backoffice.services import users as users_service
 
@@ -30,15 +31,18 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     _end_on_sign_out_elsewhere(user)
 
     with ui.header(elevated=False).classes('items-center no-wrap gap-2 px-3 py-2 bg-primary text-white'):
-        menu_button = ui.button(icon='menu').props('flat round dense color=white aria-label="Menu"')
+        menu_button = ui.button(icon='menu').props('flat round dense color=white')
+        menu_button.props['aria-label'] = _('Menu')
         menu_button.classes('lg:hidden')
         ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight gt-xs')
         ui.space().classes('gt-xs')
         GlobalSearch(user)
         NotificationBell(user)
-        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
-            'flat round dense color=white aria-label="Dark mode"'
-        ).tooltip('Dark mode').mark('dark-mode')
+        dark_button = ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
+            'flat round dense color=white'
+        )
+        dark_button.props['aria-label'] = _('Dark mode')
+        dark_button.tooltip(_('Dark mode')).mark('dark-mode')
         _user_menu(user)
 
     # value=False + show-if-above: open on wide screens without asking the browser for its state (value=None does,
@@ -120,11 +124,11 @@ def no_access() -> None:
     """Shown instead of a page the user's role may not open; nothing of that page's data is loaded."""
     with ui.card().classes('w-full max-w-xl items-center text-center gap-2 p-8 self-center'):
         ui.icon('lock', size='3rem').classes('text-gray-400')
-        ui.label("You don't have access to this page").classes('text-xl font-medium')
-        ui.label('Your role does not include it. If you need it for your work, ask an administrator.').classes(
+        ui.label(_("You don't have access to this page")).classes('text-xl font-medium')
+        ui.label(_('Your role does not include it. If you need it for your work, ask an administrator.')).classes(
             'text-gray-500'
         )
-        ui.link('Back to the dashboard', '/').classes('text-primary')
+        ui.link(_('Back to the dashboard'), '/').classes('text-primary')
 
 
 def _navigation(menu: Sequence[Screen], current: str) -> None:
@@ -133,7 +137,7 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
         for item in menu:
             if item.section and item.section != section:
                 section = item.section
-                ui.item_label(section).props('header').classes('text-xs uppercase tracking-wide pt-4')
+                ui.item_label(_(section)).props('header').classes('text-xs uppercase tracking-wide pt-4')
             active = item.path == current
             # a real link (<a href>): it opens in a new tab, can be bookmarked, and is announced as a link
             entry = (
@@ -147,21 +151,66 @@ def _navigation(menu: Sequence[Screen], current: str) -> None:
                 with ui.item_section().props('avatar'):
                     ui.icon(item.icon)
                 with ui.item_section():
-                    ui.item_label(item.title)
+                    ui.item_label(_(item.title))
 
 
 def _user_menu(user: User) -> None:
-    with ui.button().props('flat no-caps color=white aria-label="Account"').classes('px-1'):
+    account = ui.button().props('flat no-caps color=white').classes('px-1')
+    account.props['aria-label'] = _('Account')
+    with account:
         avatar(user.name, color='white', text_color='primary', size='sm')
         ui.label(user.name).classes('ml-2 gt-xs')
         with ui.menu().props('anchor="bottom right" self="top right"'):
             with ui.column().classes('px-4 py-2 gap-0'):
                 ui.label(user.name).classes('font-medium')
                 ui.label(user.email).classes('text-sm text-gray-500')
-                ui.label(f'Role: {user.role.value}').classes('text-sm text-gray-500')
+                ui.label(_('Role: {role}').format(role=role_name(user.role.value))).classes('text-sm text-gray-500')
             ui.separator()
-            ui.menu_item('Change password', on_click=_change_password_dialog).mark('change-password')
-            ui.menu_item('Log out', on_click=_log_out).mark('log-out')
+            _language_choice()
+            ui.separator()
+            ui.menu_item(_('Change password'), on_click=_change_password_dialog).mark('change-password')
+            ui.menu_item(_('Log out'), on_click=_log_out).mark('log-out')
+
+
+def role_name(role: str) -> str:
+    """A role as the user menu says it ('Role: admin'; French 'Rôle : administrateur')."""
+    names = {
+        'admin': pgettext('role', 'admin'),
+        'manager': pgettext('role', 'manager'),
+        'agent': pgettext('role', 'agent'),
+        'viewer': pgettext('role', 'viewer'),
+    }
+    return names.get(role, role)
+
+
+def _language_choice() -> None:
+    """The languages one may choose, each in its own name; the chosen one is stored on the user and the page reloads
+    in it."""
+    reading = i18n.current()
+    ui.label(_('Language')).classes('px-4 pt-2 text-xs uppercase tracking-wide text-gray-500')
+    for code, name in i18n.available().items():
+        with ui.menu_item(on_click=lambda code=code: _choose_language(code)).mark(f'language-{code}') as item:
+            with ui.row().classes('items-center no-wrap gap-2'):
+                ui.icon('check' if code == reading else '').classes('w-5')
+                ui.label(name)
+        item.props['lang'] = code  # the language's own name, read in that language
+        if code == reading:
+            item.props['aria-current'] = 'true'
+
+
+async def _choose_language(code: str) -> None:
+    user = acting_user()
+    if user is None:
+        return
+    saved = await call(_set_language, user, code)
+    if saved is FAILED:
+        return
+    ui.navigate.reload()  # every text of the page, Quasar's too, in the new language
+
+
+def _set_language(user: User, code: str) -> User:
+    with session_scope() as session:
+        return users_service.set_language(session=session, actor=user, language=code)
 
 
 def _toggle_dark(dark: ui.dark_mode) -> None:
@@ -185,14 +234,13 @@ def _log_out() -> None:
 
 def _change_password_dialog() -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-        ui.label('Change password').classes('text-lg font-medium')
+        ui.label(_('Change password')).classes('text-lg font-medium')
         fields = {
-            'current': ui.input('Current password', password=True, password_toggle_button=True).classes('w-full'),
-            'new': ui.input('New password', password=True, password_toggle_button=True)
-            .classes('w-full')
-            .props('hint="At least 10 characters, hard to guess; other sessions will be signed out"'),
-            'confirm': ui.input('Repeat new password', password=True, password_toggle_button=True).classes('w-full'),
+            'current': ui.input(_('Current password'), password=True, password_toggle_button=True).classes('w-full'),
+            'new': ui.input(_('New password'), password=True, password_toggle_button=True).classes('w-full'),
+            'confirm': ui.input(_('Repeat new password'), password=True, password_toggle_button=True).classes('w-full'),
         }
+        fields['new'].props['hint'] = _('At least 10 characters, hard to guess; other sessions will be signed out')
 
         async def save() -> None:
             user = acting_user()
@@ -205,11 +253,11 @@ def _change_password_dialog() -> None:
                 return
             keep_epoch(saved)
             dialog.close()
-            ui.notify('Password changed. Your other sessions were signed out.', type='positive')
+            ui.notify(_('Password changed. Your other sessions were signed out.'), type='positive')
 
         with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Change password', on_click=save)
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Change password'), on_click=save)
     dialog.open()
 
 

@@ -6,7 +6,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from backoffice import auth, known_browser
+from backoffice import auth, i18n, known_browser
+from backoffice.i18n import N_, _
+from components.forms import in_language
 from components.known_browser_route import PATH as REMEMBER_BROWSER
 from components.screens import screen
 from components.session import current_user, safe_redirect
@@ -14,7 +16,7 @@ from components.session_renewal import renewal_url
 from components.shell import theme
 
 
-@screen('/login', 'Sign in', permission=None, public=True, in_menu=False)
+@screen('/login', N_('Sign in'), permission=None, public=True, in_menu=False)
 def login_page(request: Request):
     target = safe_redirect(request.query_params.get('redirect_to'))
     if current_user() is not None:
@@ -27,6 +29,8 @@ def login_page(request: Request):
         message.set_visibility(False)
         button.props('loading')
         result = await run.io_bound(
+            in_language,
+            i18n.current(),  # the refusal's words in the page's language
             auth.sign_in,
             email=email.value,
             password=password.value,
@@ -47,17 +51,17 @@ def login_page(request: Request):
             ui.icon('space_dashboard', size='2rem').classes('text-primary')
             ui.label('Backoffice').classes('text-2xl font-semibold')
         with ui.card().classes('w-full p-6 gap-3'):
-            ui.label('Sign in to continue').classes('text-gray-500')
-            email = ui.input('Email').props('type=email autocomplete=username autofocus outlined').classes('w-full')
+            ui.label(_('Sign in to continue')).classes('text-gray-500')
+            email = ui.input(_('Email')).props('type=email autocomplete=username autofocus outlined').classes('w-full')
             password = (
-                ui.input('Password', password=True, password_toggle_button=True)
+                ui.input(_('Password'), password=True, password_toggle_button=True)
                 .props('autocomplete=current-password outlined')
                 .classes('w-full')
             )
             password.on('keydown.enter', attempt)
             message = ui.label().classes('text-negative text-sm').props('role=alert').mark('sign-in-message')
             message.set_visibility(False)
-            button = ui.button('Log in', on_click=attempt).classes('w-full')
+            button = ui.button(_('Log in'), on_click=attempt).classes('w-full')
     return None
 
 

@@ -4,8 +4,10 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord
+from backoffice.i18n import N_, _
 from backoffice.kpi import refresh
 from backoffice.models import User
 from backoffice.services import app_settings
@@ -18,12 +20,12 @@ from components.session import acting_user
 
 @screen(
     '/settings',
-    'Settings',
+    N_('Settings'),
     permission='settings.manage',
     icon='settings',
-    section='Administration',
+    section=N_('Administration'),
     order=920,
-    description='Company name, currency, time zone, data retention, KPI definitions',
+    description=N_('Company name, currency, time zone, language, data retention, KPI definitions'),
 )
 def settings_page(user: User) -> None:
     with read_session() as session:
@@ -34,14 +36,14 @@ def settings_page(user: User) -> None:
         for spec in app_settings.SETTINGS:
             if spec.section != section:
                 section = spec.section
-                ui.label(section).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
+                ui.label(_(section)).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
             inputs[spec.key] = _input(spec, _shown(spec, loaded[spec.key]))
         conflict = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
         conflict.set_visibility(False)
         with ui.row().classes('w-full justify-end gap-2'):
-            reload_button = ui.button('Reload', on_click=lambda: reload()).props('flat')
+            reload_button = ui.button(_('Reload'), on_click=lambda: reload()).props('flat')
             reload_button.set_visibility(False)
-            ui.button('Save settings', on_click=lambda: save())
+            ui.button(_('Save settings'), on_click=lambda: save())
     api_keys_panel(user)
     kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
@@ -59,11 +61,14 @@ def settings_page(user: User) -> None:
         clear_errors(inputs)
         changes = edited()
         if not changes:
-            ui.notify('Nothing to save')
+            ui.notify(_('Nothing to save'))
             return
 
         def show_conflict(error: StaleRecord) -> None:
-            conflict.text = str(error).replace('This setting', 'A setting you changed')
+            conflict.text = _(
+                'A setting you changed was changed by {who} at {when} after you opened it. Reload to see their '
+                'change; what you typed is kept.'
+            ).format(who=error.changed_by or _('someone else'), when=formatting.when(error.changed_at))
             conflict.set_visibility(True)
             reload_button.set_visibility(True)
 
@@ -73,7 +78,11 @@ def settings_page(user: User) -> None:
         loaded.update(saved)
         if 'time_zone' in changes:  # the KPIs' days start at midnight in this zone: their history moves with it
             refresh.start_recompute(keys=None, reason='time zone changed')
-        ui.notify('Settings saved', type='positive')
+        if 'default_language' in changes and not actor.language:  # this admin follows the default: show it
+            ui.notify(_('Settings saved'), type='positive')
+            ui.navigate.reload()
+            return
+        ui.notify(_('Settings saved'), type='positive')
 
     def reload() -> None:
         """Take the newest values; what this user typed stays."""
@@ -85,25 +94,27 @@ def settings_page(user: User) -> None:
                 element.value = _shown(app_settings.BY_KEY[key], loaded[key])
         conflict.set_visibility(False)
         reload_button.set_visibility(False)
-        ui.notify('Reloaded; what you typed is kept. Save again to apply it.')
+        ui.notify(_('Reloaded; what you typed is kept. Save again to apply it.'))
 
 
 def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
+    label = _(spec.label)  # declared with N_(): shown in the reader's language
     if spec.kind == 'choice':
-        element = ui.select(spec.options(), label=spec.label, value=value, with_input=len(spec.options()) > 20)
+        options = spec.options()
+        element = ui.select(options, label=label, value=value, with_input=len(options) > 20)
     elif spec.kind == 'number':
-        element = ui.number(spec.label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
+        element = ui.number(label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
     elif spec.kind == 'decimal':
         # no min/max: the input would clamp a bad value silently; the service refuses it at the field
-        element = ui.number(spec.label, value=value, precision=2, step=0.01, format='%.2f')
+        element = ui.number(label, value=value, precision=2, step=0.01, format='%.2f')
         if spec.unit:
             element.props['suffix'] = spec.unit
     elif spec.kind == 'bool':
-        element = ui.switch(spec.label, value=bool(value))
+        element = ui.switch(label, value=bool(value))
     else:
-        element = ui.input(spec.label, value=value or '')
+        element = ui.input(label, value=value or '')
     element.props('outlined').classes('w-full')
-    ui.label(spec.help).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
+    ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
 
 

@@ -2,12 +2,15 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import Index, Text, func, literal_column
 from sqlmodel import Field
 
+from backoffice import i18n
+from backoffice.i18n import N_
 from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum, utcnow
 from backoffice.validation import Email, OptionalId, OptionalText, Phone, RequiredText
 
@@ -30,6 +33,7 @@ class User(EditableTable, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     dark_mode: bool = False
+    language: str | None = Field(default=None, max_length=16)  # None: the settings' default language
     session_epoch: int = 1  # bumped to end every open session of this user at once
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
@@ -88,11 +92,25 @@ class Customer(EditableTable, SoftDeletable, table=True):
     ban_reason: str | None = Field(default=None, max_length=500)
     company_id: int | None = Field(default=None, foreign_key='companies.id', index=True, ondelete='SET NULL')
     marketing_consent: bool = False
+    language: str | None = Field(default=None, max_length=16)  # their emails, invoices and portal; None: the default
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)
 
 
 # --- what forms and the API may send --------------------------------------------------------------------------------
+
+
+def _language(value: object) -> str | None:
+    """An available language's code (fr-FR → fr), or None for the default; anything else is refused."""
+    if value is None or value == '':
+        return None
+    code = i18n.supported(str(value))
+    if code is None:
+        raise ValueError(N_('Choose one of the listed languages'))
+    return code
+
+
+Language = Annotated[str | None, BeforeValidator(_language)]
 
 
 class CompanyCreate(BaseModel):
@@ -116,6 +134,7 @@ class CustomerCreate(BaseModel):
     status: CustomerStatus = CustomerStatus.active
     company_id: OptionalId = None
     marketing_consent: bool = False
+    language: Language = None
 
     @field_validator('status')
     @classmethod
@@ -132,5 +151,6 @@ class CustomerUpdate(BaseModel):
     status: CustomerStatus | None = None
     company_id: OptionalId = None
     marketing_consent: bool | None = None
+    language: Language = None
 
     _not_banned_here = field_validator('status')(CustomerCreate._not_banned_here.__func__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backoffice import i18n
 from backoffice.engine.declaration import (
     Action,
     Card,
@@ -14,6 +15,7 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
+from backoffice.i18n import N_
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -107,6 +109,13 @@ CUSTOMERS = register(
             ),
             FormField('company_id', 'Company', kind='related', related='companies'),
             FormField('marketing_consent', 'Agrees to marketing email', kind='bool'),
+            FormField(
+                'language',
+                N_('Language'),
+                kind='choice',
+                choices=i18n.available(),
+                help=N_('Of their emails and invoices; empty: the default language from the settings'),
+            ),
         ),
         search=('email', 'name'),
         filters=(

@@ -4,6 +4,7 @@ never overwrite a colleague's change silently."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,8 +15,9 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from backoffice import outbound, secret_box
+from backoffice import db, i18n, outbound, secret_box
 from backoffice.errors import StaleRecord, ValidationFailed
+from backoffice.i18n import N_, _
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -23,16 +25,16 @@ from backoffice.validation import normalize_email
 
 log = logging.getLogger(__name__)
 
-CURRENCIES = {
-    'EUR': 'Euro (EUR)',
-    'USD': 'US dollar (USD)',
-    'GBP': 'Pound sterling (GBP)',
-    'CHF': 'Swiss franc (CHF)',
-    'SEK': 'Swedish krona (SEK)',
-    'PLN': 'Polish złoty (PLN)',
-    'CAD': 'Canadian dollar (CAD)',
-    'AUD': 'Australian dollar (AUD)',
-    'JPY': 'Japanese yen (JPY)',
+CURRENCIES = {  # labels marked here, translated where shown (SettingSpec.options)
+    'EUR': N_('Euro (EUR)'),
+    'USD': N_('US dollar (USD)'),
+    'GBP': N_('Pound sterling (GBP)'),
+    'CHF': N_('Swiss franc (CHF)'),
+    'SEK': N_('Swedish krona (SEK)'),
+    'PLN': N_('Polish złoty (PLN)'),
+    'CAD': N_('Canadian dollar (CAD)'),
+    'AUD': N_('Australian dollar (AUD)'),
+    'JPY': N_('Japanese yen (JPY)'),
 }
 
 
@@ -43,12 +45,14 @@ def time_zones() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """label, help, section and the choices' labels are English texts marked with N_(): show them with _()."""
+
     key: str
     label: str
     kind: str  # text | email | url | choice | number | decimal | bool
     default: Any
     help: str
-    section: str = 'General'
+    section: str = N_('General')
     choices: Callable[[], dict[str, str]] | dict[str, str] | None = None
     minimum: int | None = None
     maximum: int | None = None
@@ -56,7 +60,9 @@ class SettingSpec:
     secret: bool = False  # stored encrypted (an address may carry a token or a password)
 
     def options(self) -> dict[str, str]:
-        return self.choices() if callable(self.choices) else (self.choices or {})
+        """The choices, value → label in the reader's language."""
+        options = self.choices() if callable(self.choices) else (self.choices or {})
+        return {key: _(text) for key, text in options.items()}
 
     def clean(self, value: Any) -> Any:
         """The value as stored, or ValueError with a reason a person understands."""
@@ -66,25 +72,25 @@ class SettingSpec:
             try:
                 number = int(value)
             except (TypeError, ValueError):
-                raise ValueError('Enter a whole number') from None
+                raise ValueError(_('Enter a whole number')) from None
             if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
-                raise ValueError(f'Enter a number from {self.minimum} to {self.maximum}')
+                raise ValueError(_('Enter a number from {minimum} to {maximum}').format(**self._bounds()))
             return number
         if self.kind == 'decimal':  # money and rates: stored as text ('4.90') so that no float rounding creeps in
             return str(self.decimal(value))
         text = (value or '').strip() if isinstance(value, str) or value is None else str(value)
         if self.kind == 'choice':
             if text not in self.options():
-                raise ValueError('Choose one of the listed values')
+                raise ValueError(_('Choose one of the listed values'))
             return text
         if self.kind == 'email':
             return normalize_email(text) if text else ''
         if self.kind == 'url':
             return _web_address(text) if text else ''
         if not text:
-            raise ValueError('This field is required')
+            raise ValueError(_('This field is required'))
         if len(text) > 200:
-            raise ValueError('Use at most 200 characters')
+            raise ValueError(_('Use at most {count} characters').format(count=200))
         return text
 
     def decimal(self, value: Any) -> Decimal:
@@ -92,40 +98,90 @@ class SettingSpec:
         try:
             number = Decimal(str(value).strip().replace(',', '.')).quantize(Decimal('0.01'))
         except (InvalidOperation, TypeError, ValueError):
-            raise ValueError('Enter a number, e.g. 4.90') from None
+            raise ValueError(_('Enter a number, e.g. {example}').format(example=_number_example())) from None
         if not number.is_finite():
-            raise ValueError('Enter a number, e.g. 4.90')
+            raise ValueError(_('Enter a number, e.g. {example}').format(example=_number_example()))
         if self.minimum is not None and number < self.minimum:
-            raise ValueError(f'Enter {self.minimum} or more')
+            raise ValueError(_('Enter {minimum} or more').format(**self._bounds()))
         if self.maximum is not None and number > self.maximum:
-            raise ValueError(f'Enter a number from {self.minimum} to {self.maximum}')
+            raise ValueError(_('Enter a number from {minimum} to {maximum}').format(**self._bounds()))
         return number
 
+    def _bounds(self) -> dict[str, str]:
+        return {'minimum': str(self.minimum), 'maximum': str(self.maximum)}
 
-AUTO_ASSIGN = {'off': 'Off', 'round_robin': 'Round-robin', 'least_loaded': 'Least-loaded'}
-# (priority, hours to the first response, hours to the resolution): the support desk's default targets
-SLA_DEFAULTS = (('urgent', 1, 8), ('high', 4, 24), ('normal', 24, 72), ('low', 48, 168))
+
+def _number_example() -> str:
+    from backoffice import formatting
+
+    return formatting.number(Decimal('4.90'), decimals=2)
+
+
+AUTO_ASSIGN = {
+    'off': N_('Off'),
+    'round_robin': N_('Round-robin'),
+    'least_loaded': N_('Least-loaded'),
+}
+# (priority, hours to the first response, hours to the resolution, its three texts): the support desk's default targets
+SLA_DEFAULTS = (
+    (
+        'urgent',
+        1,
+        8,
+        N_('First response, urgent priority (hours)'),
+        N_('An urgent request should get its first reply within this many hours.'),
+        N_('Resolution, urgent priority (hours)'),
+        N_('An urgent request should be solved within this many hours.'),
+    ),
+    (
+        'high',
+        4,
+        24,
+        N_('First response, high priority (hours)'),
+        N_('A high-priority request should get its first reply within this many hours.'),
+        N_('Resolution, high priority (hours)'),
+        N_('A high-priority request should be solved within this many hours.'),
+    ),
+    (
+        'normal',
+        24,
+        72,
+        N_('First response, normal priority (hours)'),
+        N_('A normal-priority request should get its first reply within this many hours.'),
+        N_('Resolution, normal priority (hours)'),
+        N_('A normal-priority request should be solved within this many hours.'),
+    ),
+    (
+        'low',
+        48,
+        168,
+        N_('First response, low priority (hours)'),
+        N_('A low-priority request should get its first reply within this many hours.'),
+        N_('Resolution, low priority (hours)'),
+        N_('A low-priority request should be solved within this many hours.'),
+    ),
+)
 SLA_SETTINGS = tuple(
     spec
-    for priority, first, resolution in SLA_DEFAULTS
+    for priority, first, resolution, first_label, first_help, resolution_label, resolution_help in SLA_DEFAULTS
     for spec in (
         SettingSpec(
             f'sla_first_response_{priority}',
-            f'First response, {priority} priority (hours)',
+            first_label,
             'number',
             first,
-            f'A {priority} request should get its first reply within this many hours.',
-            section='Support',
+            first_help,
+            section=N_('Support'),
             minimum=1,
             maximum=24 * 60,
         ),
         SettingSpec(
             f'sla_resolution_{priority}',
-            f'Resolution, {priority} priority (hours)',
+            resolution_label,
             'number',
             resolution,
-            f'A {priority} request should be solved within this many hours.',
-            section='Support',
+            resolution_help,
+            section=N_('Support'),
             minimum=1,
             maximum=24 * 365,
         ),
@@ -135,95 +191,112 @@ SLA_SETTINGS = tuple(
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         'company_name',
-        'Company name',
+        N_('Company name'),
         'text',
         'My Shop',
-        'Shown in the back office, on invoices and in emails to customers.',
+        N_('Shown in the back office, on invoices and in emails to customers.'),
     ),
     SettingSpec(
         'support_email',
-        'Support email',
+        N_('Support email'),
         'email',
         '',
-        'Replies to customers are sent from this address (leave empty until email is set up).',
+        N_('Replies to customers are sent from this address (leave empty until email is set up).'),
     ),
     SettingSpec(
         'currency',
-        'Currency',
+        N_('Currency'),
         'choice',
         'EUR',
-        'The currency prices, orders and KPIs are shown in.',
+        N_('The currency prices, orders and KPIs are shown in.'),
         choices=CURRENCIES,
     ),
     SettingSpec(
         'time_zone',
-        'Time zone',
+        N_('Time zone'),
         'choice',
         'UTC',
-        'Days in reports and KPIs start at midnight in this time zone.',
+        N_('Dates and times are shown in this time zone; days in reports and KPIs start at midnight in it.'),
         choices=time_zones,
     ),
     SettingSpec(
+        'default_language',
+        N_('Default language'),
+        'choice',
+        i18n.SOURCE_LOCALE,
+        N_(
+            'The language of staff users who have not chosen one, and of the emails and invoices of customers who '
+            'have none.'
+        ),
+        choices=i18n.available,
+    ),
+    SettingSpec(
         'trash_days',
-        'Days in the trash',
+        N_('Days in the trash'),
         'number',
         30,
-        'Deleted records can be restored for this many days, then they are purged for good.',
-        section='Data',
+        N_('Deleted records can be restored for this many days, then they are purged for good.'),
+        section=N_('Data'),
         minimum=1,
         maximum=3650,
     ),
     SettingSpec(
         'vat_rate',
-        'VAT rate (%)',
+        N_('VAT rate (%)'),
         'decimal',
         '20.00',
-        'Added to net prices and shipping on new orders (0 to 100). Orders already placed keep their taxes.',
-        section='Orders',
+        N_('Added to net prices and shipping on new orders (0 to 100). Orders already placed keep their taxes.'),
+        section=N_('Orders'),
         minimum=0,
         maximum=100,
         unit='%',
     ),
     SettingSpec(
         'shipping_fee',
-        'Shipping fee',
+        N_('Shipping fee'),
         'decimal',
         '4.90',
-        'Charged on a new order whose goods (after discounts) cost less than the free-shipping amount, in '
-        "the shop's currency, before VAT. 0: shipping is always free.",
-        section='Orders',
+        N_(
+            'Charged on a new order whose goods (after discounts) cost less than the free-shipping amount, in '
+            "the shop's currency, before VAT. 0: shipping is always free."
+        ),
+        section=N_('Orders'),
         minimum=0,
         maximum=100000,
     ),
     SettingSpec(
         'free_shipping_from',
-        'Free shipping from',
+        N_('Free shipping from'),
         'decimal',
         '50.00',
-        'Goods (after discounts) from this amount ship free. 0: every order ships free.',
-        section='Orders',
+        N_('Goods (after discounts) from this amount ship free. 0: every order ships free.'),
+        section=N_('Orders'),
         minimum=0,
         maximum=10000000,
     ),
     *SLA_SETTINGS,
     SettingSpec(
         'auto_assign',
-        'Auto-assignment',
+        N_('Auto-assignment'),
         'choice',
         'off',
-        'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
-        'requests (least-loaded); off leaves them unassigned.',
-        section='Support',
+        N_(
+            'New requests go to an active agent: in turn (round-robin), or to the one with the fewest open '
+            'requests (least-loaded); off leaves them unassigned.'
+        ),
+        section=N_('Support'),
         choices=AUTO_ASSIGN,
     ),
     SettingSpec(
         'segments_webhook_url',
-        'Segments webhook',
+        N_('Segments webhook'),
         'url',
         '',
-        'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
-        'import address, https://). Empty: pushing is off.',
-        section='Segments',
+        N_(
+            'Where "Push to webhook" on Segments sends the consenting customers of a segment (your email tool\'s '
+            'import address, https://). Empty: pushing is off.'
+        ),
+        section=N_('Segments'),
         secret=True,
     ),
 )
@@ -269,6 +342,40 @@ def _plain(row: AppSetting) -> Any:
             log.error('setting %s: %s', row.key, error)
             return spec.default  # as if unset (pushing is off) until an admin enters it again
     return row.value
+
+
+CACHE_SECONDS = 10.0
+_cached: dict[str, tuple[float, int, Any]] = {}  # key → (read at, which database, value)
+
+
+def cached(key: str) -> Any:
+    """A setting read at most every CACHE_SECONDS per process, for what is read for every text and date shown (the
+    default language, the time zone): a change saved in this process applies at once, in another within seconds.
+    Without a database (a unit test, a tool) it is the default."""
+    engine = db._engine  # noqa: SLF001 (never configure a database just to read a setting)
+    if engine is None:
+        return BY_KEY[key].default
+    hit = _cached.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] == id(engine) and now - hit[0] < CACHE_SECONDS:
+        return hit[2]
+    try:
+        with db.read_session() as session:
+            found = value(session=session, key=key)
+    except Exception as error:  # no such table yet (first start), database unreachable: the default, said once
+        log.debug('setting %s unreadable: %s', key, error)
+        return BY_KEY[key].default
+    _cached[key] = (now, id(engine), found)
+    return found
+
+
+def default_language() -> str:
+    """The settings' default language (i18n.set_default points here)."""
+    return i18n.supported(cached('default_language')) or i18n.SOURCE_LOCALE
+
+
+def time_zone() -> str:
+    return cached('time_zone') or 'UTC'
 
 
 def decimal_value(*, session: Session, key: str) -> Decimal:
@@ -323,4 +430,5 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
         )
     session.commit()
+    _cached.clear()
     return current_values(session=session)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import auth, changes
+from backoffice import auth, changes, i18n
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
@@ -34,7 +35,7 @@ class UserCreate(BaseModel):
     def _name(cls, value: str) -> str:
         value = (value or '').strip()
         if not value:
-            raise ValueError('Enter a name')
+            raise ValueError(_('Enter a name'))
         return clean_name(value, maximum=120)
 
 
@@ -65,7 +66,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         raise ValidationFailed(field_errors(error)) from None
     errors: dict[str, str] = {}
     if _email_taken(session, values.email):
-        errors['email'] = 'A user with this email already exists'
+        errors['email'] = _('A user with this email already exists')
     generated = None
     password = values.password
     if not password:
@@ -114,7 +115,7 @@ def update_user(
     errors: dict[str, str] = {}
     if name is not None:
         if not name.strip():
-            errors['name'] = 'Enter a name'
+            errors['name'] = _('Enter a name')
         elif name_problem(name, maximum=120):
             errors['name'] = name_problem(name, maximum=120)
         else:
@@ -123,10 +124,10 @@ def update_user(
         try:
             new_role = Role(role)
         except ValueError:
-            errors['role'] = f'Choose one of: {", ".join(r.value for r in Role)}'
+            errors['role'] = _('Choose one of: {roles}').format(roles=', '.join(r.value for r in Role))
         else:
             if user.role == Role.admin and new_role != Role.admin and _is_last_active_admin(session, user):
-                errors['role'] = 'This is the last active admin; make someone else admin first'
+                errors['role'] = _('This is the last active admin; make someone else admin first')
             user.role = new_role
     if errors:
         session.rollback()
@@ -142,9 +143,9 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
     user = get_for_update(session, User, user_id, version, entity='user')
     if not active:
         if user.id == actor.id:
-            raise ValidationFailed({'': 'You cannot deactivate your own account'})
+            raise ValidationFailed({'': _('You cannot deactivate your own account')})
         if user.role == Role.admin and _is_last_active_admin(session, user):
-            raise ValidationFailed({'': 'This is the last active admin; make someone else admin first'})
+            raise ValidationFailed({'': _('This is the last active admin; make someone else admin first')})
     before = audit.snapshot(user)
     user.is_active = active
     if not active:
@@ -188,18 +189,18 @@ def change_own_password(
         raise ValidationFailed({'current': wait})
     user = session.get(User, actor.id)
     if user is None or not user.is_active:
-        raise ValidationFailed({'': 'Your account is no longer active'})
+        raise ValidationFailed({'': _('Your account is no longer active')})
     errors: dict[str, str] = {}
     if not auth.verify_password(user.password_hash, current or ''):
         session.rollback()  # the count is written in its own transaction, which must not wait behind this one
         auth.count_failure(throttle)
-        errors['current'] = auth.too_many_wrong_passwords(throttle) or 'This is not your current password'
+        errors['current'] = auth.too_many_wrong_passwords(throttle) or _('This is not your current password')
     if problem := password_problem(new, email=user.email, name=user.name):
         errors['new'] = problem
     elif new == current:
-        errors['new'] = 'Choose a password different from the current one'
+        errors['new'] = _('Choose a password different from the current one')
     if new != confirm:
-        errors['confirm'] = 'The two passwords differ'
+        errors['confirm'] = _('The two passwords differ')
     if errors:
         raise ValidationFailed(errors)
     before = audit.snapshot(user)
@@ -225,6 +226,22 @@ def set_dark_mode(*, session: Session, actor: User, dark: bool) -> None:
         user.dark_mode = dark
         session.add(user)
         session.commit()
+
+
+def set_language(*, session: Session, actor: User, language: str | None) -> User:
+    """A personal preference like dark mode (no version check, no audit entry): the language of this user's screens;
+    None follows the settings' default language."""
+    code = i18n.supported(language) if language else None
+    if language and code is None:
+        raise ValidationFailed({'language': _('Choose one of the listed languages')})
+    user = session.get(User, actor.id)
+    if user is None:
+        raise ValidationFailed({'': _('Your account is no longer active')})
+    user.language = code
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
 
 
 def count_users(*, session: Session) -> int:
@@ -289,5 +306,6 @@ __all__ = [
     'reset_password',
     'set_active',
     'set_dark_mode',
+    'set_language',
     'update_user',
 ]

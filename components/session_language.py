@@ -1,0 +1,86 @@
+"""The reader's language in the UI: chosen once per page load (the signed-in user's choice, else the settings' default;
+nobody signed in: the browser's Accept-Language), kept on the page's client, and read from there by every `_()` that
+runs for that client: while the page builds, in an event handler, a timer or a live update. No database query per text.
+
+main.py registers `resolver` with i18n once at start-up; registry.py calls `start_page` at the top of every page."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+import nicegui
+from nicegui import Client, ui
+
+from backoffice import i18n
+from backoffice.models import User
+from backoffice.services import app_settings
+
+_languages: WeakKeyDictionary[Client, str] = WeakKeyDictionary()  # a client's language, gone with the client
+QUASAR_LANG_DIR = Path(nicegui.__file__).parent / 'static' / 'lang'
+
+
+def resolver() -> str | None:
+    """The language of the client this code runs for (i18n.set_resolver); outside a page, None (the default)."""
+    return _languages.get(ui.context.client)
+
+
+def start_page(user: User | None, accept_language: str | None = None) -> str:
+    """Decide the language of the page being built, for everything it shows from now on, Quasar's own widgets too."""
+    if user is not None:
+        language = i18n.supported(user.language) or app_settings.default_language()
+    else:
+        language = from_accept_language(accept_language) or app_settings.default_language()
+    client = ui.context.client
+    _languages[client] = language
+    _quasar_language(client, language)
+    return language
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first available language of a browser's Accept-Language ('fr-CH, fr;q=0.9, en;q=0.8'), by preference."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(',')[:20]):
+        tag, _sep, params = part.strip().partition(';')
+        quality = 1.0
+        if params.strip().startswith('q='):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag))
+    for _quality, _position, tag in sorted(ranked):
+        code = i18n.supported(tag)
+        if code is not None:
+            return code
+    return None
+
+
+@cache
+def quasar_pack(language: str) -> str:
+    """Quasar's language pack for a language code: fr → fr, en → en-US, pt → pt-BR (the first of its regions)."""
+    if (QUASAR_LANG_DIR / f'{language}.umd.prod.js').exists():
+        return language
+    regional = sorted(path.name.split('.')[0] for path in QUASAR_LANG_DIR.glob(f'{language}-*.umd.prod.js'))
+    if language == 'en' or not regional:
+        return 'en-US'
+    return regional[0]
+
+
+def _quasar_language(client: Client, language: str) -> None:
+    """Quasar's own texts (date pickers, "Rows per page", "No data") and <html lang> in this page's language.
+
+    NiceGUI takes the language from the page's declaration (ui.page(language=…), else ui.run's), shared by every
+    client of the path; this client gets a copy of its page that says this reader's language. NiceGUI reads it when it
+    renders the HTML, after the page function: it loads that Quasar pack and sets it."""
+    pack = quasar_pack(language)
+    if client.page.resolve_language() == pack:
+        return
+    page = copy.copy(client.page)
+    page.language = pack  # type: ignore[assignment]  (one of NiceGUI's Language literals: the pack's file exists)
+    client.page = page
