@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -21,19 +21,29 @@ SOURCE_LOCALE = 'en'  # the language the code is written in: it needs no catalog
 
 def available() -> dict[str, str]:
     """The languages one may choose, code → its own name: English, and every catalog in backoffice/locale (a third
-    language is a new folder there, no code)."""
+    language is a new folder there, no code; read once per process)."""
+    return dict(_available())
+
+
+@cache
+def _available() -> dict[str, str]:
     from babel import Locale
 
     codes = [SOURCE_LOCALE] + sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f'*/LC_MESSAGES/{DOMAIN}.po'))
     return {code: (Locale.parse(code).get_display_name(code) or code).capitalize() for code in codes}
 
 
+@lru_cache(maxsize=256)
+def _supported(code: str) -> str | None:
+    base = code.replace('-', '_').split('_')[0].strip().lower()
+    return base if base in _available() else None
+
+
 def supported(code: str | None) -> str | None:
     """The available language a code (fr, fr-FR, fr_CA, FR) stands for, or None."""
-    if not code:
+    if not code or len(code) > 35:
         return None
-    base = code.replace('-', '_').split('_')[0].strip().lower()
-    return base if base in available() else None
+    return _supported(code)
 
 
 _current: ContextVar[str | None] = ContextVar('backoffice_locale', default=None)

@@ -6,6 +6,7 @@ main.py registers `resolver` with i18n once at start-up; registry.py calls `star
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from weakref import WeakKeyDictionary
 
 import nicegui
 from nicegui import Client, ui
+from nicegui.slot import Slot
 
 from backoffice import i18n
 from backoffice.models import User
@@ -23,8 +25,19 @@ QUASAR_LANG_DIR = Path(nicegui.__file__).parent / 'static' / 'lang'
 
 
 def resolver() -> str | None:
-    """The language of the client this code runs for (i18n.set_resolver); outside a page, None (the default)."""
-    return _languages.get(ui.context.client)
+    """The language of the client this code runs for (i18n.set_resolver); outside a page, None (the default).
+
+    Reads NiceGUI's slot stack of the running task without creating one (ui.context.client would, and before the app
+    has started it would even make a script-mode client); a worker thread has no task, hence no page: forms.call
+    passes the caller's language in."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    stack = Slot.stacks.get(id(task))
+    if not stack:
+        return None
+    return _languages.get(stack[-1].parent.client)
 
 
 def start_page(user: User | None, accept_language: str | None = None) -> str:

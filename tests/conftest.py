@@ -25,6 +25,7 @@ from backoffice import auth, db, events
 from backoffice.config import reload_settings
 from backoffice.models import Role
 from backoffice.runtime import presence
+from backoffice.services import app_settings
 
 from .support.databases import worker_database
 from .support.factories import make_user
@@ -101,6 +102,7 @@ def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
     reload_settings()
     engine = db.configure(database_url)
     _empty_all_tables(engine)
+    app_settings.forget_cached()  # the default language and time zone cached from the previous test's settings
     yield
     events.clear()
     presence.clear()

@@ -369,6 +369,11 @@ def cached(key: str) -> Any:
     return found
 
 
+def forget_cached() -> None:
+    """Read the settings afresh (after a restore, or a test's emptied database)."""
+    _cached.clear()
+
+
 def default_language() -> str:
     """The settings' default language (i18n.set_default points here)."""
     return i18n.supported(cached('default_language')) or i18n.SOURCE_LOCALE
@@ -430,5 +435,5 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
         )
     session.commit()
-    _cached.clear()
+    forget_cached()
     return current_values(session=session)

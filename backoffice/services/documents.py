@@ -9,9 +9,11 @@ from pathlib import Path
 from fpdf import FPDF
 from sqlmodel import Session, col, select
 
-from backoffice import formatting
+from backoffice import formatting, i18n
+from backoffice.db import read_session
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.models import Invoice, InvoiceKind, Order, OrderLine, User
 from backoffice.permissions import require
@@ -21,13 +23,28 @@ MAX_PICK_ORDERS = 2000
 PICK_COLUMNS = (10, 35, 110, 15)  # box to tick, SKU, item, quantity (mm)
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
+def invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
+    """The invoice or credit note as a PDF in its customer's language (or `language`): words, numbers, dates."""
+    if language is None:
+        from backoffice.services.invoices import invoice_language
+
+        with read_session() as session:
+            language = invoice_language(session, invoice)
+    with i18n.use(language):
+        return _invoice_pdf(invoice)
+
+
+def _invoice_pdf(invoice: Invoice) -> bytes:
     pdf = _document()
-    title = 'Credit note' if invoice.kind == InvoiceKind.credit_note else 'Invoice'
+    if invoice.kind == InvoiceKind.credit_note:
+        title = _('Credit note {number}').format(number=invoice.number)
+    else:
+        title = _('Invoice {number}').format(number=invoice.number)
     pdf.set_font(_font(pdf), size=18)
-    pdf.cell(0, 10, f'{title} {invoice.number}', new_x='LMARGIN', new_y='NEXT')
+    pdf.cell(0, 10, _text(pdf, title), new_x='LMARGIN', new_y='NEXT')
     pdf.set_font(_font(pdf), size=10)
-    pdf.cell(0, 6, f'Issued {formatting.day(invoice.issued_at)}', new_x='LMARGIN', new_y='NEXT')
+    issued = _('Issued {day}').format(day=formatting.day(invoice.issued_at))
+    pdf.cell(0, 6, _text(pdf, issued), new_x='LMARGIN', new_y='NEXT')
     pdf.ln(4)
     for part in (invoice.bill_to.get('name'), invoice.bill_to.get('email'), invoice.bill_to.get('address')):
         if part:
@@ -36,41 +53,54 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     with pdf.table(
         col_widths=(25, 75, 15, 25, 25, 25), text_align=('LEFT', 'LEFT', 'RIGHT', 'RIGHT', 'RIGHT', 'RIGHT')
     ) as table:
-        table.row(['SKU', 'Item', 'Qty', 'Unit price', 'Discount', 'Net'])
+        headings = (_('SKU'), _('Item'), _('Qty'), _('Unit price'), _('Discount'), _('Net'))
+        table.row([_text(pdf, text) for text in headings])
         for line in invoice.lines:
             table.row(
                 [
                     _text(pdf, line.get('sku') or ''),
                     _text(pdf, line.get('name') or ''),
-                    str(line.get('quantity', '')),
-                    line.get('unit_price', ''),
-                    line.get('discount', ''),
-                    line.get('line_total', ''),
+                    formatting.number(line.get('quantity')) if line.get('quantity') not in (None, '') else '',
+                    _text(pdf, _amount(line.get('unit_price'))),
+                    _text(pdf, _amount(line.get('discount'))),
+                    _text(pdf, _amount(line.get('line_total'))),
                 ]
             )
     pdf.ln(4)
     for label, value in (
-        ('Subtotal', invoice.subtotal),
-        ('Discounts', invoice.discount_total),
-        ('Shipping', invoice.shipping_total),
-        ('Tax', invoice.tax_total),
-        ('Total', invoice.total),
+        (_('Subtotal'), invoice.subtotal),
+        (_('Discounts'), invoice.discount_total),
+        (_('Shipping'), invoice.shipping_total),
+        (_('Tax'), invoice.tax_total),
+        (_('Total'), invoice.total),
     ):
-        pdf.cell(150, 6, label, align='R')
-        pdf.cell(0, 6, f'{value} {invoice.currency}', align='R', new_x='LMARGIN', new_y='NEXT')
+        pdf.cell(150, 6, _text(pdf, label), align='R')
+        pdf.cell(0, 6, _text(pdf, formatting.money(value, invoice.currency)), align='R', new_x='LMARGIN', new_y='NEXT')
     return bytes(pdf.output())
+
+
+def _amount(value: object) -> str:
+    """An amount stored as text in the invoice's lines ('12.50'), as the reader writes it (French: 12,50)."""
+    if value in (None, ''):
+        return ''
+    try:
+        return formatting.money(str(value))
+    except ArithmeticError:
+        return str(value)
 
 
 def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> bytes:
     """One section per order (number, ship-to, lines by SKU with a box to tick), for the warehouse."""
     require(actor, 'orders.read')
     if not order_ids:
-        raise ValidationFailed({'orders': 'Choose at least one order'})
+        raise ValidationFailed({'orders': _('Choose at least one order')})
     if len(order_ids) > MAX_PICK_ORDERS:
         raise ValidationFailed(
             {
-                'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
-                f'{len(order_ids):,} were chosen: narrow the list (a status, a date range)'
+                'orders': _(
+                    'A pick list takes at most {maximum} orders; {count} were chosen: narrow the list (a status, a '
+                    'date range)'
+                ).format(maximum=formatting.number(MAX_PICK_ORDERS), count=formatting.number(len(order_ids)))
             }
         )
     found = list(session.exec(select(Order).where(col(Order.id).in_(order_ids)).order_by(col(Order.id))))
@@ -88,14 +118,18 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     font = _font(pdf)
     box = '☐' if font == 'DejaVu' else '[ ]'
     pdf.set_font(font, size=16)
-    pdf.cell(0, 10, f'Pick list — {len(found)} order{"s" if len(found) != 1 else ""}', new_x='LMARGIN', new_y='NEXT')
+    heading = ngettext('Pick list — {count} order', 'Pick list — {count} orders', len(found))
+    pdf.cell(0, 10, _text(pdf, heading.format(count=len(found))), new_x='LMARGIN', new_y='NEXT')
     for order in found:
         pdf.set_font(font, size=12)
         pdf.ln(3)
         pdf.cell(
             0,
             7,
-            _text(pdf, f'Order {order.number} — {order.shipping_name or order.email}'),
+            _text(
+                pdf,
+                _('Order {number} — {name}').format(number=order.number, name=order.shipping_name or order.email),
+            ),
             new_x='LMARGIN',
             new_y='NEXT',
         )
@@ -103,7 +137,7 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
         if order.shipping_address:
             pdf.multi_cell(0, 4, _text(pdf, order.shipping_address), new_x='LMARGIN', new_y='NEXT')
         # plain cells, not fpdf2's table: a 2,000-order batch renders in seconds, not tens of seconds
-        for cells in [('', 'SKU', 'Item', 'Qty')] + [
+        for cells in [('', _('SKU'), _('Item'), _('Qty'))] + [
             (box, line.sku, line.name, str(line.quantity)) for line in by_order.get(order.id, [])
         ]:
             for width, text, align in zip(PICK_COLUMNS, cells, ('C', 'L', 'L', 'R'), strict=True):
@@ -123,9 +157,17 @@ def pick_list_matching(*, session: Session, actor: User, request: query.ListRequ
         found = query.list_page(session=session, actor=actor, resource=orders, request=replace(request, page_size=1))
         raise ValidationFailed(
             {
-                'orders': f'A pick list takes at most {MAX_PICK_ORDERS:,} orders; '
-                f'{"" if found.exact else "about "}{found.total:,} match: narrow the list '
-                '(a status, a date range)'
+                'orders': (
+                    _(
+                        'A pick list takes at most {maximum} orders; {count} match: narrow the list (a status, a '
+                        'date range)'
+                    )
+                    if found.exact
+                    else _(
+                        'A pick list takes at most {maximum} orders; about {count} match: narrow the list (a '
+                        'status, a date range)'
+                    )
+                ).format(maximum=formatting.number(MAX_PICK_ORDERS), count=formatting.number(found.total))
             }
         )
     return pick_list_pdf(session=session, actor=actor, order_ids=ids), len(ids)

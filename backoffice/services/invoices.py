@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from backoffice import events
+from backoffice import events, i18n
 from backoffice.errors import NotFound, ServiceError
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, numbering, orders
@@ -20,7 +21,9 @@ PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
 
 class InvoiceImmutable(ServiceError):
     def __init__(self) -> None:
-        super().__init__('An issued invoice or credit note cannot be changed or deleted: issue a credit note instead.')
+        super().__init__(
+            _('An issued invoice or credit note cannot be changed or deleted: issue a credit note instead.')
+        )
 
 
 @event.listens_for(Invoice, 'before_update')
@@ -33,11 +36,15 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
     """Issue the order's invoice by hand (one per order; a paid order already has one)."""
     require(actor, 'orders.write')
     order = orders.locked(session, order_id, None)
-    if order.status in (OrderStatus.draft, OrderStatus.cancelled):
-        raise ServiceError(f'Order {order.number} is {order.status.value}: it cannot be invoiced')
+    if order.status == OrderStatus.draft:
+        raise ServiceError(_('Order {number} is a draft: it cannot be invoiced').format(number=order.number))
+    if order.status == OrderStatus.cancelled:
+        raise ServiceError(_('Order {number} is cancelled: it cannot be invoiced').format(number=order.number))
     existing = invoice_of(session, order.id)
     if existing is not None:
-        raise ServiceError(f'Order {order.number} is already invoiced: {existing.number}')
+        raise ServiceError(
+            _('Order {number} is already invoiced: {invoice}').format(number=order.number, invoice=existing.number)
+        )
     invoice = issue(session, order, InvoiceKind.invoice, actor=actor)
     events.after_commit(session, Topic.invoices, {'id': invoice.id, 'action': 'issued'})
     orders.save(session, actor, order, audit.snapshot(order), 'invoiced', f'Invoice {invoice.number} issued')
@@ -89,7 +96,11 @@ def issue(
         amount = refund.amount if refund is not None else credit
         # the tax share of the refund is the order's: a credit note reverses tax in proportion
         tax = (amount * order.tax_total / order.total).quantize(orders.CENT) if order.total else Decimal('0.00')
-        what = f'Refund on order {order.number}' if refund is not None else f'Store credit on order {order.number}'
+        with i18n.use(language_of(customer)):  # the document's words in its recipient's language, kept as issued
+            if refund is not None:
+                what = _('Refund on order {number}').format(number=order.number)
+            else:
+                what = _('Store credit on order {number}').format(number=order.number)
         why = refund.reason if refund is not None else note
         lines = [
             {
@@ -154,5 +165,17 @@ def get_invoice(*, session: Session, actor: User, invoice_id: int) -> Invoice:
     require(actor, 'invoices.read')
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise NotFound('This invoice does not exist.')
+        raise NotFound(_('This invoice does not exist.'))
     return invoice
+
+
+def language_of(customer: Customer | None) -> str | None:
+    """The language of a customer's documents and emails: theirs, else (None) the settings' default."""
+    return i18n.supported(customer.language) if customer is not None else None
+
+
+def invoice_language(session: Session, invoice: Invoice) -> str | None:
+    """The language an invoice or credit note is rendered in: its order's customer's."""
+    order = session.get(Order, invoice.order_id) if invoice.order_id else None
+    customer = session.get(Customer, order.customer_id) if order is not None and order.customer_id else None
+    return language_of(customer)

@@ -13,10 +13,11 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from sqlmodel import col, func, select
 
-from backoffice import events
+from backoffice import events, i18n
 from backoffice.config import Settings
 from backoffice.db import session_scope
 from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
 from backoffice.services import app_settings
 
@@ -128,23 +129,31 @@ def rating_url(base_url: str, ticket: Ticket) -> str:
     return f'{base_url}/rate?{urlencode({"request": ticket.number, "token": ticket.token})}'
 
 
-RATE_INVITATION = 'How did we do? Rate our help from 1 to 5 (one click, no account needed):\n{link}'
+RATE_INVITATION = N_('How did we do? Rate our help from 1 to 5 (one click, no account needed):\n{link}')
 
 
 def _email(
+    message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str, base_url: str
+) -> EmailMessage:
+    """The email in the customer's language (theirs, else the settings' default); the reply itself is as written."""
+    with i18n.use(customer.language):
+        return _written(message, ticket, customer, sender, company, base_url)
+
+
+def _written(
     message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str, base_url: str
 ) -> EmailMessage:
     email = EmailMessage()
     email['From'] = formataddr((company, sender))
     email['To'] = formataddr((customer.name, customer.email)) if customer.name else customer.email
     if message.kind == MessageKind.notice:
-        email['Subject'] = f'Solved: {ticket.subject} [#{ticket.number}]'
+        email['Subject'] = _('Solved: {subject} [#{number}]').format(subject=ticket.subject, number=ticket.number)
     else:
         email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
     email['Message-ID'] = make_msgid(f'ticket{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1])
     body = message.body
     if message.kind == MessageKind.notice and ticket.rated_at is None:
-        body += '\n\n' + RATE_INVITATION.format(link=rating_url(base_url, ticket))
+        body += '\n\n' + _(RATE_INVITATION).format(link=rating_url(base_url, ticket))
     email.set_content(body)
     return email
 
