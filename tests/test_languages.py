@@ -205,7 +205,7 @@ def test_an_invoice_pdf_is_in_its_customers_language(monkeypatch: pytest.MonkeyP
     text = '\n'.join(written)
     assert f'Facture {invoice.number}' in text and 'Émise le ' in text
     assert 'Prix unitaire' in text and 'Sous-total' in text and 'Total TTC' in text
-    assert f'1\u202f250,00' in text  # 100 × 12,50, French separators
+    assert '1\u202f250,00' in text  # 100 × 12,50, French separators
     assert f'{NBSP}€' in text
     written.clear()
     documents.invoice_pdf(invoice, language='en')
