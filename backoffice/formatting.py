@@ -142,7 +142,9 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
         return ''
     key = value.value if isinstance(value, Enum) else value
     text = (choices or {}).get(key)
-    return _(text) if text else str(key).replace('_', ' ').capitalize()
+    if not text:
+        return str(key).replace('_', ' ').capitalize()
+    return text if text == key else _(text)  # a choice labelled by its own code (EUR) is no word to translate
 
 
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:

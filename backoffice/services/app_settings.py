@@ -60,9 +60,11 @@ class SettingSpec:
     secret: bool = False  # stored encrypted (an address may carry a token or a password)
 
     def options(self) -> dict[str, str]:
-        """The choices, value → label in the reader's language."""
-        options = self.choices() if callable(self.choices) else (self.choices or {})
-        return {key: _(text) for key, text in options.items()}
+        """The choices, value → label: a declared table's labels in the reader's language; a computed list's as they
+        are (time zones, languages each in its own name)."""
+        if callable(self.choices):
+            return self.choices()
+        return {key: _(text) for key, text in (self.choices or {}).items()}
 
     def clean(self, value: Any) -> Any:
         """The value as stored, or ValueError with a reason a person understands."""

@@ -1,0 +1,103 @@
+"""French in a real browser (issue #14): a browser asking for French gets the sign-in page in French, Quasar's own
+texts included; a staff user whose language is French gets the app in French. Screenshots at 390 and 1440 px land in
+tests/artifacts/ to be looked at."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    visible,
+    visible_text,
+    wait_for_path,
+)
+from .test_dashboard_in_chromium import charts_drawn, seed_history
+
+pytestmark = pytest.mark.browser
+
+EMAIL, PASSWORD = 'marie@example.com', 'Une-phrase-de-passe-solide-42'
+
+
+def french_staff_user(database_url: str) -> None:
+    """A manager whose language is French, on the browser server's database (the admin of the other tests stays
+    English)."""
+    from sqlmodel import select
+
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.models import User
+    from backoffice.services import users
+
+    db.configure(database_url)
+    with session_scope() as session:
+        existing = session.exec(select(User).where(User.email == EMAIL)).first()
+        if existing is None:
+            created = users.create_user(
+                session=session,
+                actor=None,
+                system=True,
+                data={'email': EMAIL, 'name': 'Marie Lefèvre', 'role': 'manager', 'password': PASSWORD},
+            )
+            users.set_language(session=session, actor=created.user, language='fr')
+
+
+def asks_for_french(driver: WebDriver) -> None:
+    """The browser's language preference, as a French Chromium sends it (Accept-Language)."""
+    agent = driver.execute_script('return navigator.userAgent')
+    driver.execute_cdp_cmd('Network.setUserAgentOverride', {'userAgent': agent, 'acceptLanguage': 'fr-FR,fr;q=0.9'})
+
+
+def test_the_sign_in_page_and_the_dashboard_in_french(
+    second_browser: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    seed_history(server.database_url)
+    french_staff_user(server.database_url)
+    driver = second_browser
+    driver.get(f'{base_url}/healthz')
+    asks_for_french(driver)
+
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{base_url}/login')
+        visible_text(driver, 'Connectez-vous pour continuer')
+        assert driver.find_element(By.TAG_NAME, 'html').get_attribute('lang') == 'fr'
+        assert driver.execute_script('return Quasar.lang.props.isoName') == 'fr'  # Quasar's pack is French
+        assert driver.title == 'Connexion · Backoffice'
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'login-fr-{width}.png'))
+
+    set_viewport(driver, 390, 844)
+    visible(driver, 'input[type=email]').send_keys(EMAIL)
+    visible(driver, 'input[type=password]').send_keys(PASSWORD)
+    driver.find_element(By.XPATH, '//button[normalize-space(.)="Se connecter"]').click()
+    wait_for_path(driver, '/')
+    wait = WebDriverWait(driver, TIMEOUT)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.kpi-card')) > 0, 'the KPI cards show')
+    wait.until(lambda d: charts_drawn(d) >= 4, 'the charts are drawn')
+    assert driver.execute_script('return Quasar.lang.props.isoName') == 'fr'
+    assert driver.find_element(By.CSS_SELECTOR, 'button[aria-label="Compte"]')  # the header speaks French
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-390.png'))
+
+    set_viewport(driver, 1440, 900)
+    driver.get(f'{base_url}/')
+    wait.until(lambda d: charts_drawn(d) >= 4)
+    settle(driver)
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440.png'))
+    driver.find_element(By.CSS_SELECTOR, 'button[aria-label="Compte"]').click()
+    visible_text(driver, 'Se déconnecter')
+    visible_text(driver, 'Français')
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440-user-menu.png'))
