@@ -8,6 +8,7 @@ Machine values (CSV/XLSX exports, the API, stored data) never pass through this 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -168,11 +169,19 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     return str(value)
 
 
+_time_zone: Callable[[], str] = lambda: 'UTC'  # noqa: E731 (the settings' once backoffice.services.app_settings loads)
+
+
+def set_time_zone(zone: Callable[[], str]) -> None:
+    """Where the time zone of dates and times comes from (app_settings registers the setting; this module imports
+    nothing of the services)."""
+    global _time_zone
+    _time_zone = zone
+
+
 def time_zone() -> str:
     """The settings' time zone (read at most every few seconds; UTC without a database)."""
-    from backoffice.services import app_settings
-
-    return str(app_settings.time_zone())
+    return _time_zone() or 'UTC'
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from backoffice import db, i18n, outbound, secret_box
+from backoffice import db, formatting, i18n, outbound, secret_box
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import AppSetting, User, utcnow
@@ -114,8 +114,6 @@ class SettingSpec:
 
 
 def _number_example() -> str:
-    from backoffice import formatting
-
     return formatting.number(Decimal('4.90'), decimals=2)
 
 
@@ -383,6 +381,9 @@ def default_language() -> str:
 
 def time_zone() -> str:
     return cached('time_zone') or 'UTC'
+
+
+formatting.set_time_zone(time_zone)  # dates and times for a person are shown in the settings' time zone
 
 
 def decimal_value(*, session: Session, key: str) -> Decimal:
