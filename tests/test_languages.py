@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from fpdf import FPDF
-from nicegui import ui
+from nicegui import Event, ui
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -23,6 +23,7 @@ from components.session_language import from_accept_language, quasar_pack
 
 from .support.factories import make_product, make_user, pay, place
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 NBSP = '\u00a0'
 
@@ -221,3 +222,20 @@ def test_a_page_of_texts_costs_no_query_per_text() -> None:
         for _ in range(10_000):
             i18n._('Log out')
         assert time.perf_counter() - started < 0.5
+
+
+async def test_a_timer_and_a_live_update_speak_the_language_of_their_page(user: User) -> None:
+    staff = make_user('agent', email='eve@example.com')
+    with session_scope() as session:
+        users.set_language(session=session, actor=staff, language='fr')
+    await sign_in(user, staff.email)
+    await user.should_see('Se déconnecter')
+    heard: list[str] = []
+    changed: Event[str] = Event()
+    with user.client.content:
+        ui.timer(0.01, lambda: heard.append('timer: ' + i18n._('Log out')), once=True)
+        changed.subscribe(lambda _payload: heard.append('event: ' + i18n._('Log out')))
+    changed.emit('from another client or a service')  # emitted outside any page: the subscriber's language counts
+    await eventually(lambda: len(heard) >= 2, message='the timer and the event ran')
+    assert sorted(heard) == ['event: Se déconnecter', 'timer: Se déconnecter']
+    assert i18n._('Log out') == 'Log out'  # the test itself runs outside the page: the default
