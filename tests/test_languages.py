@@ -239,3 +239,19 @@ async def test_a_timer_and_a_live_update_speak_the_language_of_their_page(user: 
     await eventually(lambda: len(heard) >= 2, message='the timer and the event ran')
     assert sorted(heard) == ['event: Se déconnecter', 'timer: Se déconnecter']
     assert i18n._('Log out') == 'Log out'  # the test itself runs outside the page: the default
+
+
+async def test_the_settings_page_in_french(user: User) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        users.set_language(session=session, actor=admin, language='fr')
+    await sign_in(user, admin.email, path='/settings')
+    await user.should_see('Langue par défaut')
+    await user.should_see('Fuseau horaire')
+    await user.should_see('Taux de TVA (%)')
+    user.find('Taux de TVA (%)').elements.pop().set_value(120)
+    user.find('Enregistrer les paramètres').click()
+    await user.should_see('Saisissez un nombre de 0 à 100')  # checked by the service in a worker thread
+    user.find('Taux de TVA (%)').elements.pop().set_value(5.5)
+    user.find('Enregistrer les paramètres').click()
+    await user.should_see('Paramètres enregistrés')
