@@ -63,6 +63,13 @@ def set_default(default: Callable[[], str]) -> None:
     _default = default
 
 
+def _default_language() -> str:
+    try:
+        return supported(_default()) or SOURCE_LOCALE
+    except Exception:  # the settings unreadable: the code's own language
+        return SOURCE_LOCALE
+
+
 def current() -> str:
     """The language texts are being written in now."""
     chosen = _current.get()
@@ -71,13 +78,14 @@ def current() -> str:
             chosen = _resolver()
         except Exception:  # no page, no user: fall through to the default
             chosen = None
-    return supported(chosen) or supported(_default()) or SOURCE_LOCALE
+    return supported(chosen) or _default_language()
 
 
 @contextmanager
 def use(locale: str | None) -> Iterator[str]:
-    """Write in this language within the block (an email or PDF in its recipient's language, a job, a test)."""
-    token = _current.set(supported(locale) or None)
+    """Write in this language within the block (an email or PDF in its recipient's language, a job, a test). None or
+    a language not available means the default language (a customer without one), never the page reader's."""
+    token = _current.set(supported(locale) or _default_language())
     try:
         yield current()
     finally:
