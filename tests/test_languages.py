@@ -15,10 +15,11 @@ from sqlmodel import select
 
 from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
-from backoffice.models import AuditEntry, Customer, Invoice, MessageKind, Ticket, TicketMessage
+from backoffice.models import AuditEntry, Customer, CustomerCreate, Invoice, MessageKind, Ticket, TicketMessage
 from backoffice.models import User as Staff
-from backoffice.services import app_settings, documents, mail, users
+from backoffice.services import app_settings, crud, documents, mail, users
 from components.session_language import from_accept_language, quasar_pack
 
 from .support.factories import make_product, make_user, pay, place
@@ -121,8 +122,6 @@ def test_a_staff_users_language_is_stored_and_checked() -> None:
 
 
 def test_a_customers_language_is_checked() -> None:
-    from backoffice.models import CustomerCreate
-
     assert CustomerCreate(email='zoe@example.com', language='FR').language == 'fr'
     assert CustomerCreate(email='zoe@example.com', language='').language is None
     with pytest.raises(ValueError, match='Choose one of the listed languages'):
@@ -261,3 +260,18 @@ async def test_the_settings_page_in_french(user: User) -> None:
     user.find('Taux de TVA (%)').elements.pop().set_value(5.5)
     user.find('Enregistrer les paramètres').click()
     await user.should_see('Paramètres enregistrés')
+
+
+def test_a_customers_language_is_chosen_on_their_form() -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        created = crud.create_record(
+            session=session,
+            actor=admin,
+            resource=resource('customers'),
+            data={'email': 'zoe@example.com', 'language': 'fr'},
+        )
+    with read_session() as session:
+        assert session.get(Customer, created.id).language == 'fr'
+    field = next(f for f in resource('customers').fields if f.name == 'language')
+    assert field.kind == 'choice' and field.choices == {'en': 'English', 'fr': 'Français'}
