@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
@@ -32,13 +33,13 @@ def queues(user: User) -> dict[str, dict]:
     return {
         name: {'columns': usual, **state}
         for name, state in {
-            'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
-            'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
-            'All open': {'filters': {'status': OPEN}},
-            'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
-            'Waiting on customer': {'filters': {'status': ['waiting']}},
-            'Solved': {'filters': {'status': ['solved']}},
-            'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
+            N_('Unassigned'): {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
+            N_('Mine'): {'filters': {'status': OPEN, 'assignee_id': user.id}},
+            N_('All open'): {'filters': {'status': OPEN}},
+            N_('Breaching SLA'): {'filters': {'status': OPEN, 'sla_breached_at': True}},
+            N_('Waiting on customer'): {'filters': {'status': ['waiting']}},
+            N_('Solved'): {'filters': {'status': ['solved']}},
+            N_('Bugs'): {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
         }.items()
     }
 
@@ -51,14 +52,14 @@ class RequestsList:
             with ui.row().classes('gap-1 items-center'):
                 for name in queues(user):
                     self.buttons[name] = (
-                        ui.button(name, on_click=lambda n=name: self.show(n))
+                        ui.button(_(name), on_click=lambda n=name: self.show(n))
                         .props('outline rounded dense')
                         .classes('px-3')
                         .mark(f'queue-{name}')
                     )
             if can(user, TICKETS.write_permission):
                 ui.button(
-                    f'New {TICKETS.singular}',
+                    _('New request'),
                     icon='add',
                     on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
                 )
@@ -82,10 +83,10 @@ class RequestsList:
     TICKETS.label,
     permission=TICKETS.read_permission,
     icon='support_agent',
-    section='Support',
+    section=N_('Support'),
     order=100,
     description=TICKETS.description,
 )
 def requests_page(user: User) -> None:
-    ui.label(TICKETS.description).classes('text-gray-600')
+    ui.label(_(TICKETS.description)).classes('text-gray-600')
     RequestsList(user)
