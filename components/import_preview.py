@@ -10,11 +10,10 @@ from nicegui import ui
 from backoffice.db import read_session
 from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.formatting import display_value
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.services import crud
 from backoffice.transfer.import_plan import RowPlan
 
-ACTION_LABELS = {'create': N_('New'), 'update': N_('Update'), 'unchanged': N_('Unchanged'), 'error': N_('Error')}
 CHANGE = N_('{field}: {before} → {after}')
 GIVEN = N_('{field}: {value}')
 CLEAR = N_('Will clear {field} (now {before})')
@@ -28,6 +27,16 @@ COLUMNS = [
     {'name': 'title', 'label': N_('Record'), 'field': 'title', 'align': 'left'},
     {'name': 'details', 'label': N_('Details'), 'field': 'details', 'align': 'left', 'classes': 'whitespace-normal'},
 ]
+
+
+def action_label(action: str) -> str:
+    """What the import does with a row, in words (a context of its own: 'New' is also a request's status)."""
+    return {
+        'create': pgettext('import action', 'New'),
+        'update': pgettext('import action', 'Update'),
+        'unchanged': pgettext('import action', 'Unchanged'),
+        'error': pgettext('import action', 'Error'),
+    }[action]
 
 
 class Progress:
@@ -86,7 +95,7 @@ class PreviewTable:
         self.table.rows = [
             {
                 'row': p.row,
-                'action': _(ACTION_LABELS[p.action]),
+                'action': action_label(p.action),
                 'title': p.title,
                 'details': p.reason or describe(self.resource, p, titles),
             }

@@ -4,7 +4,7 @@ from fastapi import Request
 from nicegui import ui
 
 from backoffice.db import session_scope
-from backoffice.i18n import N_, _, ngettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import TicketSource, TicketType
 from backoffice.runtime import ratelimit
 from backoffice.services import tickets
@@ -73,7 +73,7 @@ def contact_page(request: Request) -> None:
             name = ui.input(_('Your name (optional)')).props('autocomplete=name outlined').classes('w-full')
             kind = (
                 ui.select(
-                    {t.value: _(label) for t, label in TYPES.items()},
+                    {t.value: _type_label(t) for t in TYPES},
                     label=_('What is it about?'),
                     value=TicketType.question.value,
                 )
@@ -105,6 +105,13 @@ def _submit(email: str, name: str, subject: str, body: str, kind: str) -> int:
             source=TicketSource.contact,
         )
         return ticket.number
+
+
+def _type_label(kind: TicketType) -> str:
+    """A choice of the form's list, worded as the others ("Un avis" beside "Une question", not the status "Avis")."""
+    if kind == TicketType.feedback:
+        return pgettext('contact form', 'Feedback')
+    return _(TYPES[kind])
 
 
 def _minutes(seconds: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
@@ -33,15 +33,29 @@ def queues(user: User) -> dict[str, dict]:
     return {
         name: {'columns': usual, **state}
         for name, state in {
-            N_('Unassigned'): {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
-            N_('Mine'): {'filters': {'status': OPEN, 'assignee_id': user.id}},
-            N_('All open'): {'filters': {'status': OPEN}},
-            N_('Breaching SLA'): {'filters': {'status': OPEN, 'sla_breached_at': True}},
-            N_('Waiting on customer'): {'filters': {'status': ['waiting']}},
-            N_('Solved'): {'filters': {'status': ['solved']}},
-            N_('Bugs'): {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
+            'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
+            'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
+            'All open': {'filters': {'status': OPEN}},
+            'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
+            'Waiting on customer': {'filters': {'status': ['waiting']}},
+            'Solved': {'filters': {'status': ['solved']}},
+            'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
         }.items()
     }
+
+
+def queue_label(name: str) -> str:
+    """A queue's name in words (a context of its own: 'Solved' is also a request's status)."""
+    labels = {
+        'Unassigned': pgettext('request queue', 'Unassigned'),
+        'Mine': pgettext('request queue', 'Mine'),
+        'All open': pgettext('request queue', 'All open'),
+        'Breaching SLA': pgettext('request queue', 'Breaching SLA'),
+        'Waiting on customer': pgettext('request queue', 'Waiting on customer'),
+        'Solved': pgettext('request queue', 'Solved'),
+        'Bugs': pgettext('request queue', 'Bugs'),
+    }
+    return labels.get(name, name)
 
 
 class RequestsList:
@@ -52,7 +66,7 @@ class RequestsList:
             with ui.row().classes('gap-1 items-center'):
                 for name in queues(user):
                     self.buttons[name] = (
-                        ui.button(_(name), on_click=lambda n=name: self.show(n))
+                        ui.button(queue_label(name), on_click=lambda n=name: self.show(n))
                         .props('outline rounded dense')
                         .classes('px-3')
                         .mark(f'queue-{name}')

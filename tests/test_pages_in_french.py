@@ -79,13 +79,18 @@ async def test_a_request_in_french(user: User, in_french: Callable[[], None]) ->
     await user.should_see('Envoyer la réponse')
     await user.should_see('Ajouter une note')
     await user.should_see('Les notes sont internes' + NBSP + ': le client ne les voit jamais.')
-    await user.should_see("Me l'attribuer")
+    await user.should_see("M'attribuer")
     user.find(marker='reply-body').type('Bonjour, votre colis est parti.')
     user.find(marker='send-reply').click()
     await user.should_see("Réponse en file d'attente", retries=40)
     await eventually(lambda: user.find(marker='thread-reply').elements, message='the reply shows in the thread')
     await user.should_see('Réponse')
     await user.should_not_see('Send reply')
+
+    await user.open('/requests')  # the queues: a context of their own ("Résolues", not the status "Résolue")
+    await user.should_see('Non attribuées')
+    await user.should_see('Les miennes')
+    await user.should_see('Résolues')
 
 
 async def test_counts_take_the_french_plural(user: User, in_french: Callable[[], None]) -> None:
