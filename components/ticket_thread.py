@@ -69,7 +69,10 @@ def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> 
     with ui.row().classes('items-center gap-2 text-sm').mark('delivery'):
         if message.delivery == Delivery.sent:
             ui.icon('done_all').classes('text-green-700')
-            ui.label(_('Sent {when}').format(when=_when(message.sent_at)).strip()).classes('text-green-700')
+            sent = _when(message.sent_at)
+            ui.label(_('Sent {when}').format(when=sent) if sent else pgettext('reply', 'Sent')).classes(
+                'text-green-700'
+            )
         elif message.delivery == Delivery.failed:
             ui.icon('error').classes('text-red-700')
             ui.label(_('Failed: {error}').format(error=message.delivery_error or _('unknown error'))).classes(
