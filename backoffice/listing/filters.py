@@ -63,7 +63,8 @@ def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
     allowed = set(spec.choices or ()) or (set(column_type.enums) if isinstance(column_type, Enum) else None)
     for item in values:
         if not isinstance(item, str) or (allowed is not None and item not in allowed):
-            raise ValidationFailed({spec.name: _('Choose among: {values}').format(values=', '.join(sorted(allowed or ())))})
+            among = ', '.join(sorted(allowed or ()))
+            raise ValidationFailed({spec.name: _('Choose among: {values}').format(values=among)})
     return [attribute == values[0]] if len(values) == 1 else [attribute.in_(values)]
 
 
