@@ -318,7 +318,7 @@ class ResourceTable:
             export_menu(resource, lambda: self.request(1))
         if resource.filters:
             # on a phone the filters fold away behind a button; from 600 px on they are always shown
-            toggle = ui.button('Filters', icon='filter_list').props('flat dense').classes('sm:hidden')
+            toggle = ui.button(_('Filters'), icon='filter_list').props('flat dense').classes('sm:hidden')
             with ui.row().classes('w-full items-center gap-2 max-sm:hidden') as filter_row:  # (Quasar's .hidden is
                 for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)

@@ -16,6 +16,7 @@ from backoffice.transfer import import_map, import_plan, import_read
 
 from .support.factories import banned_customer, make_customer, make_product, make_user, pay, place
 from .support.lists import listed, rows_show
+from .support.picture import EMAIL, a_customer_with_everything
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -109,6 +110,24 @@ async def test_a_customer_form_and_its_actions_read_in_french(user: User, french
     user.find('Bannir').click()
     await user.should_see('Motif *')
     await user.should_see('Confirmer')
+
+
+async def test_a_customer_page_reads_in_french(user: User, french) -> None:
+    p = a_customer_with_everything()
+    await sign_in(user, p.manager.email, path='/customers')
+    french()
+    await user.open(f'/customers/{p.customer.id}')
+    await user.should_see(EMAIL, retries=40)
+    for text in ('Commandes', 'Demandes', 'Retours', 'Factures et avoirs', 'Activité récente', 'Segments'):
+        await user.should_see(text)  # the sections
+    await user.should_see('Expédiée')  # an order's status
+    await user.should_see('En attente de paiement')
+    await user.should_see('Nouvelle')  # a request's
+    await user.should_see('Tout voir')
+    await user.should_see('Modifier')
+    await user.should_see('Dernière visite')  # a fact's label
+    await user.should_see(marker='fact-status')
+    await user.should_see('Actif')
 
 
 def listed_rows(user: User) -> list[dict]:
