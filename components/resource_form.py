@@ -175,7 +175,7 @@ class RecordDialog:
             entries = crud.history(session=session, actor=user, resource=self.resource, record_id=self.record.id)
         if not entries:
             ui.label(_('No recorded changes.')).classes('text-gray-500')
-        labels = {f.name: shown(f.label) for f in self.resource.fields}
+        declared = {f.name: f for f in self.resource.fields}
         with ui.column().classes('w-full gap-3 max-h-96 overflow-auto'):
             for position, entry in enumerate(entries):
                 with ui.column().classes('w-full gap-1 border-b pb-2'):
@@ -183,9 +183,14 @@ class RecordDialog:
                         ui.label(f'{entry.summary or entry.action}').classes('font-medium text-sm')
                         ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
-                        if name in labels or name == 'deleted_at':
+                        if name in declared or name == 'deleted_at':
+                            field = declared.get(name)
                             ui.label(
-                                f'{labels.get(name) or _("In the trash")}: {_shown(before)} → {_shown(after)}'
+                                _('{field}: {before} → {after}').format(
+                                    field=shown(field.label) if field else _('In the trash'),
+                                    before=_shown(before, field),
+                                    after=_shown(after, field),
+                                )
                             ).classes('text-xs')
                     if position > 0 and self.writable and entry.version:
                         ui.button(
@@ -491,7 +496,10 @@ def _normal(value: Any) -> Any:
     return None if value == '' else value
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, field: FormField | None = None) -> str:
+    """A value of the history (as the log stores it) as the field shows it: a status by its label, a flag Yes/No."""
+    if field is not None and field.kind in ('choice', 'bool'):
+        return display_value(value, field.kind, field.choices) or '—'
     return display_value(value) or '—'
 
 

@@ -107,6 +107,7 @@ async def test_a_customer_form_and_its_actions_read_in_french(user: User, french
     assert 'Le bannissement est une action à part, avec un motif' in hints  # the status field's help
     await user.should_see('Bannir')
     await user.should_see('Enregistrer les modifications')
+    await user.should_see(f'Statut{NBSP}: — → Actif')  # the history, with the status by its label
     user.find('Bannir').click()
     await user.should_see('Motif *')
     await user.should_see('Confirmer')
