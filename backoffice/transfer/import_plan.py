@@ -230,8 +230,9 @@ class _Planner:
     def _value(self, form_field: FormField, text: str) -> Any:
         if form_field.kind == 'bool':
             word = text.lower()
-            if word in TRUE_WORDS | FALSE_WORDS:
-                return word in TRUE_WORDS
+            yes, no = TRUE_WORDS | {_('Yes').lower()}, FALSE_WORDS | {_('No').lower()}  # 'oui' / 'non' in French
+            if word in yes | no:
+                return word in yes
             raise ValueError(_('Write Yes or No'))
         if form_field.kind == 'choice' and (choices := self._choices(form_field)):
             for value, label in choices.items():
