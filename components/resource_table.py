@@ -140,7 +140,8 @@ class ResourceTable:
         self.caption.text = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
         nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
         self.empty.set_visibility(nothing_yet)  # instead of an empty table: what to do first
-        self.table.props['no-data-label'] = '' if nothing_yet else _(NOTHING_MATCHES)
+        # no table message under the empty state (an empty label would bring Quasar's own 'No data available' back)
+        self.table.props['hide-no-data'] = nothing_yet
         self.table.update()
         if self._linked is not None:
             record_id, self._linked = self._linked, None
@@ -367,7 +368,7 @@ class ResourceTable:
         if self._due_columns:
             ui.timer(30, self._tick)
         as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
-        # the message is a prop (a value): empty while the empty state below says what to do first
+        # the message is a prop (a value), hidden (hide-no-data) while the empty state below says what to do first
         self.table.props['no-data-label'] = _(NOTHING_MATCHES)
         self.table.add_slot(
             'no-data', '<div v-if="props.message" class="w-full text-center p-4 text-grey-7">{{ props.message }}</div>'
