@@ -9,6 +9,8 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backoffice.i18n import _
+
 NOTHING = '—'
 
 
@@ -82,7 +84,8 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
     if value is None or value == '':
         return ''
     key = value.value if isinstance(value, Enum) else value
-    return (choices or {}).get(key, str(key).replace('_', ' ').capitalize())
+    text = (choices or {}).get(key)
+    return _(text) if text else str(key).replace('_', ' ').capitalize()  # labels are declared with N_
 
 
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:
