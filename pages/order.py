@@ -160,7 +160,7 @@ class OrderScreen:
                 (_('Discounts'), -order.discount_total),
                 (_('Shipping'), order.shipping_total),
                 (_('Tax'), order.tax_total),
-                (_('Total'), order.total),
+                (pgettext('order totals', 'Total'), order.total),
                 (pgettext('order totals', 'Paid'), order.paid_total),
                 (pgettext('order totals', 'Refunded'), order.refunded_total),
             ):
