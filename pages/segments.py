@@ -152,6 +152,8 @@ def segments_page(user: User) -> None:
         if actor is None:
             return
         total = await run.io_bound(_count, actor, filters)
+        if total is None:  # the app is stopping: NiceGUI gives up on the worker call
+            return
         if generation == typed['generation']:
             live_count.text = matches(total)
 
