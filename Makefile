@@ -28,7 +28,7 @@ run: install
 # (pytest-xdist; `auto`: one per core, `0`: none); the browser tests all run on one of them (tests/conftest.py).
 TEST_WORKERS ?= auto
 test: lint
-	@$(PY) -m pytest -n $(TEST_WORKERS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 
 lint: install-test
 	@$(PY) -m ruff check .

@@ -145,7 +145,7 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
     text = (choices or {}).get(key)
     if not text:
         return str(key).replace('_', ' ').capitalize()
-    return text if text == key else _(text)  # a choice labelled by its own code (EUR) is no word to translate
+    return text if text == key else _(text)  # labels are declared with N_; one that is its own code (EUR) is no word
 
 
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:

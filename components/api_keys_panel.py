@@ -6,13 +6,14 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import ago, when
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
 from .forms import FAILED, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
-HEADINGS = ('Name', 'Key', 'Scopes', 'Created', 'Last used', 'Status', '')
+HEADINGS = (N_('Name'), N_('Key'), N_('Scopes'), N_('Created'), N_('Last used'), N_('Status'), '')
 
 
 def api_keys_panel(user: User) -> None:
@@ -20,11 +21,11 @@ def api_keys_panel(user: User) -> None:
     with ui.card().classes('w-full max-w-4xl gap-3').mark('api-keys'):
         with ui.row().classes('w-full items-center justify-between'):
             with ui.column().classes('gap-0'):
-                ui.label('API keys').classes('text-lg font-medium')
+                ui.label(_('API keys')).classes('text-lg font-medium')
                 ui.label(
-                    'For the front office and other systems calling /api. A key is shown once when created.'
+                    _('For the front office and other systems calling /api. A key is shown once when created.')
                 ).classes('text-sm text-gray-500')
-            ui.button('New API key', icon='add', on_click=lambda: create())
+            ui.button(_('New API key'), icon='add', on_click=lambda: create())
         with ui.element('div').classes('w-full overflow-x-auto'):  # a phone scrolls the columns sideways
             listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes(
                 'w-full min-w-[40rem] items-center gap-x-4 gap-y-1'
@@ -36,10 +37,10 @@ def api_keys_panel(user: User) -> None:
         listing.clear()
         with listing:
             if not keys:
-                ui.label('No API keys yet.').classes('text-sm text-gray-500 col-span-full')
+                ui.label(_('No API keys yet.')).classes('text-sm text-gray-500 col-span-full')
                 return
             for heading in HEADINGS:
-                ui.label(heading).classes('text-xs uppercase tracking-wide text-gray-500')
+                ui.label(_(heading) if heading else '').classes('text-xs uppercase tracking-wide text-gray-500')
             for key in keys:
                 row = _row(key)
                 ui.label(row['name']).classes('font-medium')
@@ -51,28 +52,28 @@ def api_keys_panel(user: User) -> None:
                 if row['revoked']:
                     ui.label()
                 else:
-                    ui.button('Revoke', color='negative', on_click=lambda row=row: revoke(row)).props(
+                    ui.button(_('Revoke'), color='negative', on_click=lambda row=row: revoke(row)).props(
                         'flat dense'
                     ).mark(f'revoke-{row["prefix"]}')
 
     async def create() -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label('New API key').classes('text-lg font-medium')
+            ui.label(_('New API key')).classes('text-lg font-medium')
             name = (
-                ui.input('Name', placeholder='Who uses it, e.g. Web shop')
+                ui.input(_('Name'), placeholder=_('Who uses it, e.g. Web shop'))
                 .props('outlined')
                 .classes('w-full')
                 .mark('api-key-name')
             )
-            ui.label('Scopes').classes('text-sm text-gray-500')
+            ui.label(_('Scopes')).classes('text-sm text-gray-500')
             checks = {
-                scope: ui.checkbox(f'{scope} — {label}', value=scope == 'requests:write')
+                scope: ui.checkbox(f'{scope} — {_(label)}', value=scope == 'requests:write')
                 for scope, label in api_keys.SCOPES.items()
             }
             scopes_error = error_line()  # the scopes' message, or any about the whole key
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Create key', on_click=lambda: save())
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Create key'), on_click=lambda: save())
         dialog.open()
 
         async def save() -> None:
@@ -86,15 +87,17 @@ def api_keys_panel(user: User) -> None:
             key, secret = created
             dialog.close()
             refresh()
-            show_secret_once(f'API key “{key.name}”', secret)
+            show_secret_once(_('API key “{name}”').format(name=key.name), secret)
 
     async def revoke(row: dict) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label(f'Revoke the API key “{row["name"]}” ({row["prefix"]})?').classes('text-lg font-medium')
-            ui.label('Whatever uses it stops working at once. This cannot be undone.').classes('text-sm')
+            ui.label(
+                _('Revoke the API key “{name}” ({prefix})?').format(name=row['name'], prefix=row['prefix'])
+            ).classes('text-lg font-medium')
+            ui.label(_('Whatever uses it stops working at once. This cannot be undone.')).classes('text-sm')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat')
-                ui.button('Revoke', color='negative', on_click=lambda: dialog.submit(True)).mark('confirm-revoke')
+                ui.button(_('Cancel'), on_click=lambda: dialog.submit(False)).props('flat')
+                ui.button(_('Revoke'), color='negative', on_click=lambda: dialog.submit(True)).mark('confirm-revoke')
         if not await dialog:
             return
         actor = acting_user()
@@ -103,7 +106,7 @@ def api_keys_panel(user: User) -> None:
         if await call(_revoke, actor, row['id']) is FAILED:
             return
         refresh()
-        ui.notify(f'API key “{row["name"]}” revoked', type='positive')
+        ui.notify(_('API key “{name}” revoked').format(name=row['name']), type='positive')
 
     refresh()
 
@@ -114,9 +117,11 @@ def _row(key: ApiKey) -> dict:
         'name': key.name,
         'prefix': key.prefix,
         'scopes': ', '.join(key.scopes),
-        'created': f'{when(key.created_at)} by {key.created_by}',
+        'created': _('{when} by {who}').format(when=when(key.created_at), who=key.created_by),
         'last_used': ago(key.last_used_at),
-        'status': f'revoked {when(key.revoked_at)}' if key.revoked_at else 'active',
+        'status': _('revoked {when}').format(when=when(key.revoked_at))
+        if key.revoked_at
+        else pgettext('API key', 'active'),
         'revoked': key.revoked_at is not None,
     }
 

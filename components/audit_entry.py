@@ -6,6 +6,7 @@ from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.formatting import when
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.services import audit_story
 
@@ -13,12 +14,12 @@ from .forms import FAILED, call_now, page_dialog
 from .session import acting_user
 
 CHANGE_COLUMNS = [
-    {'name': 'label', 'label': 'Field', 'field': 'label', 'align': 'left'},
-    {'name': 'before', 'label': 'Before', 'field': 'before', 'align': 'left'},
-    {'name': 'after', 'label': 'After', 'field': 'after', 'align': 'left'},
+    {'name': 'label', 'label': N_('Field'), 'field': 'label', 'align': 'left'},
+    {'name': 'before', 'label': N_('Before'), 'field': 'before', 'align': 'left'},
+    {'name': 'after', 'label': N_('After'), 'field': 'after', 'align': 'left'},
 ]
-NO_LINK = 'This record no longer exists, or you may not open it.'
-NO_CHANGES = 'No field changed.'
+NO_LINK = N_('This record no longer exists, or you may not open it.')
+NO_CHANGES = N_('No field changed.')
 
 
 def open_audit_entry(entry_id: int) -> None:
@@ -50,20 +51,20 @@ class AuditEntryDialog:
                     for position, c in enumerate(story.changes)
                 ]
                 (
-                    ui.table(columns=CHANGE_COLUMNS, rows=rows, row_key='id')
+                    ui.table(columns=[{**c, 'label': _(c['label'])} for c in CHANGE_COLUMNS], rows=rows, row_key='id')
                     .props('flat bordered dense wrap-cells hide-bottom')
                     .classes('w-full')
                     .mark('audit-changes')
                 )
             else:
-                ui.label(NO_CHANGES).classes('text-sm text-gray-500')
+                ui.label(_(NO_CHANGES)).classes('text-sm text-gray-500')
             with ui.row().classes('w-full items-center justify-between gap-2'):
                 if story.link:
                     # a path the core built from the resource's declared link ('/orders/{number}'), values quoted
                     ui.link(story.link_label, story.link).mark('audit-record-link')
                 elif story.record:
-                    ui.label(NO_LINK).classes('text-sm text-gray-500')
+                    ui.label(_(NO_LINK)).classes('text-sm text-gray-500')
                 else:
                     ui.element('span')
-                ui.button('Close', on_click=self.dialog.close).props('flat')
+                ui.button(_('Close'), on_click=self.dialog.close).props('flat')
         self.dialog.open()

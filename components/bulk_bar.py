@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session
+from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.permissions import can
 from backoffice.resources import Resource
@@ -74,11 +75,11 @@ class BulkBar:
                 )
                 if tool.marker:
                     button.mark(tool.marker)
-            self.edit_button = ui.button('Edit a field', icon='edit', on_click=self._edit).props('flat dense')
-            self.delete_button = ui.button('Delete', icon='delete', on_click=self._delete).props(
+            self.edit_button = ui.button(_('Edit a field'), icon='edit', on_click=self._edit).props('flat dense')
+            self.delete_button = ui.button(_('Delete'), icon='delete', on_click=self._delete).props(
                 'flat dense color=negative'
             )
-            self.restore_button = ui.button('Restore', icon='restore_from_trash', on_click=self._restore).props(
+            self.restore_button = ui.button(_('Restore'), icon='restore_from_trash', on_click=self._restore).props(
                 'flat dense'
             )
         self.progress = ui.linear_progress(value=0, show_value=False).classes('w-full')
@@ -94,8 +95,14 @@ class BulkBar:
         if not selected:
             self.all_matching = False
         count = self.total() if self.all_matching else selected
-        self.label.text = f'{count:,} selected' + (' (all matching)' if self.all_matching else '')
-        self.everything.text = f'Select all {self.total():,} matching'
+        self.label.text = (
+            ngettext('{n} selected (all matching)', '{n} selected (all matching)', count)
+            if self.all_matching
+            else ngettext('{n} selected', '{n} selected', count)
+        ).format(n=f'{count:,}')
+        self.everything.text = ngettext('Select the {n} matching', 'Select all {n} matching', self.total()).format(
+            n=f'{self.total():,}'
+        )
         self.everything.set_visibility(not self.all_matching and self.total() > selected)
         self.edit_button.set_visibility(writable and not self.trash())
         self.delete_button.set_visibility(writable and not self.trash() and self.resource.soft_delete)
@@ -124,8 +131,8 @@ class BulkBar:
             if f.on_edit and f.name not in self.resource.unique and f.kind != 'image'
         }
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label('Edit a field on every selected record').classes('text-lg font-medium')
-            chooser = ui.select({n: f.label for n, f in editable.items()}, label='Field').classes('w-full')
+            ui.label(_('Edit a field on every selected record')).classes('text-lg font-medium')
+            chooser = ui.select({n: _(f.label) for n, f in editable.items()}, label=_('Field')).classes('w-full')
             holder = ui.column().classes('w-full')
             box: dict[str, Any] = {}
 
@@ -136,9 +143,9 @@ class BulkBar:
 
             chooser.on_value_change(chosen)
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=lambda: dialog.submit(None)).props('flat')
+                ui.button(_('Cancel'), on_click=lambda: dialog.submit(None)).props('flat')
                 ui.button(
-                    'Apply',
+                    _('Apply'),
                     on_click=lambda: dialog.submit(
                         {chooser.value: box['input'].value} if chooser.value and 'input' in box else None
                     ),
@@ -146,19 +153,17 @@ class BulkBar:
         changes = await dialog
         if changes:
             await self._run(
-                'updated',
+                'update',
                 lambda user, ids: bulk.bulk_update(actor=user, resource=self.resource, ids=ids, changes=changes),
             )
 
     async def _delete(self) -> None:
-        await self._run(
-            'moved to the trash', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource, ids=ids)
-        )
+        await self._run('delete', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource, ids=ids))
 
     async def _restore(self) -> None:
-        await self._run('restored', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
+        await self._run('restore', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
 
-    async def _run(self, verb: str, work: Callable) -> None:
+    async def _run(self, action: str, work: Callable) -> None:
         user = acting_user()
         if user is None:
             return
@@ -178,9 +183,28 @@ class BulkBar:
         self.all_matching = False
         self.update()
         ui.notify(
-            summary.text(verb),
+            summary_text(summary, action),
             type='positive' if not summary.skipped else 'warning',
             multi_line=True,
             timeout=10000 if summary.skipped else 5000,
         )
         await self.done()
+
+
+def summary_text(summary: bulk.Summary, action: str) -> str:
+    """What a bulk action did, in words: '3 updated; 1 skipped: <the reason>' (action: update, delete or restore)."""
+    n = summary.done
+    if action == 'update':
+        done = ngettext('{n} updated', '{n} updated', n)
+    elif action == 'delete':
+        done = ngettext('{n} moved to the trash', '{n} moved to the trash', n)
+    else:
+        done = ngettext('{n} restored', '{n} restored', n)
+    reasons: dict[str, int] = {}
+    for _id, reason in summary.skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    skipped = [
+        ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(n=count, reason=reason)
+        for reason, count in reasons.items()
+    ]
+    return '; '.join([done.format(n=n), *skipped])

@@ -8,6 +8,7 @@ from pathlib import Path
 from nicegui import ui
 
 from backoffice.db import read_session
+from backoffice.i18n import _, ngettext
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.resources import Resource
@@ -25,13 +26,16 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
         user = acting_user()
         if user is None:
             return
-        bar = ui.notification(f'Exporting {resource.label.lower()}…', spinner=True, timeout=None)
+        records = _(resource.label).lower()
+        bar = ui.notification(_('Exporting {records}…').format(records=records), spinner=True, timeout=None)
         timer = ui.timer(
             0.5,
             lambda: setattr(
                 bar,
                 'message',
-                f'Exporting {resource.label.lower()}: {progress["done"]:,} of {progress["total"]:,} rows',
+                _('Exporting {records}: {done} of {total} rows').format(
+                    records=records, done=f'{progress["done"]:,}', total=f'{progress["total"]:,}'
+                ),
             ),
         )
         try:
@@ -42,12 +46,15 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
         if written is FAILED:
             return
         download_once(*written)
-        ui.notify(f'Exported {progress["done"]:,} rows', type='positive')
+        done = progress['done']
+        ui.notify(ngettext('Exported {n} row', 'Exported {n} rows', done).format(n=f'{done:,}'), type='positive')
 
-    with ui.button(icon='download').props('flat round aria-label="Export"').tooltip('Export'):
+    button = ui.button(icon='download').props('flat round')
+    button.props['aria-label'] = _('Export')
+    with button.tooltip(_('Export')):
         with ui.menu():
-            ui.menu_item('Export to CSV', on_click=lambda: export('csv')).mark('export-csv')
-            ui.menu_item('Export to Excel (XLSX)', on_click=lambda: export('xlsx')).mark('export-xlsx')
+            ui.menu_item(_('Export to CSV'), on_click=lambda: export('csv')).mark('export-csv')
+            ui.menu_item(_('Export to Excel (XLSX)'), on_click=lambda: export('xlsx')).mark('export-xlsx')
 
 
 def _write(

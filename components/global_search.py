@@ -5,14 +5,15 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.services import global_search
 
 from .forms import FAILED, call
 from .session import acting_user
 
-PLACEHOLDER = 'Search (Ctrl K)'
-NOTHING_FOUND = 'Nothing found. Try a number, an email, a name or a SKU.'
+PLACEHOLDER = N_('Search (Ctrl K)')
+NOTHING_FOUND = N_('Nothing found. Try a number, an email, a name or a SKU.')
 FIRST_HIT = (
     '(e) => { const m = document.querySelector(".bo-search-hits a[href]"); if (m) { e.preventDefault(); m.click(); } '
     'else { emit(e.target.value); } }'
@@ -25,11 +26,12 @@ class GlobalSearch:
     def __init__(self, user: User) -> None:
         self.term = ''
         self.input = (
-            ui.input(placeholder=PLACEHOLDER, on_change=lambda e: self.find(e.value or ''))
-            .props('dense outlined dark color=white clearable debounce=250 aria-label="Search everything"')
+            ui.input(placeholder=_(PLACEHOLDER), on_change=lambda e: self.find(e.value or ''))
+            .props('dense outlined dark color=white clearable debounce=250')
             .classes('bo-global-search grow min-w-0 sm:grow-0 sm:w-72')  # on a phone it takes the header's free width
             .mark('global-search')
         )
+        self.input.props['aria-label'] = _('Search everything')
         with self.input.add_slot('prepend'):
             ui.icon('search').classes('text-white')
         with self.input:
@@ -74,7 +76,7 @@ class GlobalSearch:
         self.results.clear()
         with self.results:
             if not hits:
-                ui.label(NOTHING_FOUND).classes('px-4 py-2 text-sm text-gray-500').mark('search-nothing')
+                ui.label(_(NOTHING_FOUND)).classes('px-4 py-2 text-sm text-gray-500').mark('search-nothing')
             for hit in hits:
                 _hit(hit)
         self.menu.open()
@@ -87,7 +89,7 @@ def _hit(hit: global_search.Hit) -> None:
     link.props['href'] = hit.link  # a path the server made from the record's fields (quoted), never markup
     link.mark('search-hit')
     with link, ui.row().classes('w-full items-center gap-3 no-wrap'):
-        ui.label(hit.kind).classes('text-xs uppercase tracking-wide text-gray-500 w-20 shrink-0').mark('search-kind')
+        ui.label(_(hit.kind)).classes('text-xs uppercase tracking-wide text-gray-500 w-20 shrink-0').mark('search-kind')
         with ui.column().classes('gap-0 min-w-0 grow'):
             ui.label(hit.title).classes('font-medium truncate text-gray-800')
             if hit.detail:

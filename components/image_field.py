@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from nicegui import events, ui
 
+from backoffice.i18n import N_, _
 from backoffice.resources import FormField
 from backoffice.runtime.uploads import IMAGE_TYPES, MAX_IMAGE_BYTES, image_url, store_image
 
 from .forms import FAILED, call
 
 ACCEPT = 'image/png,image/jpeg,image/webp,image/gif'  # what the browser offers; the server checks the bytes
-TOO_BIG = f'Choose a {", ".join(IMAGE_TYPES.values())} image of at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'
+TOO_BIG = N_('Choose a {types} image of at most {size} MB')
+
+
+def too_big() -> str:
+    return _(TOO_BIG).format(types=', '.join(IMAGE_TYPES.values()), size=MAX_IMAGE_BYTES // 1024 // 1024)
 
 
 def image_input(declared: FormField, value: str | None, *, folder: str | None = None) -> ImageInput:
@@ -30,7 +35,7 @@ class ImageInput(ui.column):
         self._error: str | None = None
         self.classes('gap-1')
         with self:
-            ui.label(declared.label + (' *' if declared.required else '')).classes('text-sm text-gray-600')
+            ui.label(_(declared.label) + (' *' if declared.required else '')).classes('text-sm text-gray-600')
             with ui.row().classes('w-full items-start gap-3 no-wrap'):
                 with ui.element('div').classes(
                     'w-24 h-24 shrink-0 rounded border bg-gray-50 overflow-hidden flex items-center justify-center'
@@ -40,7 +45,7 @@ class ImageInput(ui.column):
                 with ui.column().classes('grow gap-1 min-w-0') as self.controls:
                     self.upload = (
                         ui.upload(
-                            label='Upload an image',
+                            label=_('Upload an image'),
                             auto_upload=True,
                             max_file_size=MAX_IMAGE_BYTES,
                             on_upload=self._uploaded,
@@ -50,12 +55,12 @@ class ImageInput(ui.column):
                         .classes('w-full max-w-xs')
                     )
                     self.upload.props['accept'] = ACCEPT
-                    self.remove_button = ui.button('Remove image', icon='delete', on_click=self._remove).props(
+                    self.remove_button = ui.button(_('Remove image'), icon='delete', on_click=self._remove).props(
                         'flat dense no-caps'
                     )
             self.message = ui.label().classes('text-xs text-negative')
             if declared.help:
-                ui.label(declared.help).classes('text-xs text-gray-500')
+                ui.label(_(declared.help)).classes('text-xs text-gray-500')
         self.value = value
         self.error = None
 
@@ -107,7 +112,7 @@ class ImageInput(ui.column):
             self.upload.reset()
 
     def _rejected(self) -> None:
-        self.error = TOO_BIG
+        self.error = too_big()
 
     def _remove(self) -> None:
         # the file stays on disk: the record's history may still show it, and a revert may bring it back

@@ -12,6 +12,7 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
+from backoffice.i18n import N_, _, ngettext
 from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
@@ -20,7 +21,9 @@ from .forms import FAILED, call, page_dialog
 from .import_preview import PreviewTable, Progress
 from .session import acting_user
 
-CLEAR_HINT = 'On a row that updates a record, an empty cell keeps the field as it is, unless you choose its field here.'
+CLEAR_HINT = N_(
+    'On a row that updates a record, an empty cell keeps the field as it is, unless you choose its field here.'
+)
 
 
 class ImportDialog:
@@ -33,15 +36,21 @@ class ImportDialog:
         self.previews = 0  # the latest preview asked for: an older one finishing later is not shown
         self.applying = False
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
-            ui.label(f'Import {resource.label.lower()}').classes('text-lg font-medium')
-            fields = ', '.join(f.label for f in import_map.importable_fields(resource))
+            ui.label(_('Import {records}').format(records=_(resource.label).lower())).classes('text-lg font-medium')
+            fields = ', '.join(_(f.label) for f in import_map.importable_fields(resource))
             ui.label(
-                f'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
-                f'{resource.label.lower()} by ID or {resource.unique[0] if resource.unique else "ID"}.'
+                _(
+                    'A CSV or Excel file with a header row. Columns: {fields}. Rows are matched to existing '
+                    '{records} by ID or {key}.'
+                ).format(
+                    fields=fields,
+                    records=_(resource.label).lower(),
+                    key=resource.unique[0] if resource.unique else 'ID',
+                )
             ).classes('text-sm text-gray-600')
             self.upload = (
                 ui.upload(
-                    label='Choose a file',
+                    label=_('Choose a file'),
                     auto_upload=True,
                     max_file_size=max_upload_bytes(),
                     on_upload=self._uploaded,
@@ -56,10 +65,10 @@ class ImportDialog:
             self.problem.visible = False
             self.mapping_box = ui.column().classes('w-full')
             self.preview_box = ui.column().classes('w-full')
-            with ui.expansion('Earlier imports', icon='history').classes('w-full'):
+            with ui.expansion(_('Earlier imports'), icon='history').classes('w-full'):
                 self.batches_box = ui.column().classes('w-full gap-1')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Close', on_click=self.dialog.close).props('flat')
+                ui.button(_('Close'), on_click=self.dialog.close).props('flat')
         self._show_batches()
         self.dialog.open()
 
@@ -88,21 +97,25 @@ class ImportDialog:
         await self._preview()
 
     def _rejected(self) -> None:
-        self._say(f'{too_large_message()} (only .csv and .xlsx files are read)')
+        self._say(_('{problem} (only .csv and .xlsx files are read)').format(problem=too_large_message()))
 
     def _failed(self, event) -> None:
         status = event.args
-        self._say(too_large_message() if status == 413 else 'The upload failed; try again')
+        self._say(too_large_message() if status == 413 else _('The upload failed; try again'))
 
     def _say(self, text: str) -> None:
         self.problem.text = text
         self.problem.visible = bool(text)
 
     def _show_mapping(self) -> None:
-        options = {f.name: f.label for f in import_map.importable_fields(self.resource)} | {'id': 'ID'}
+        options = {f.name: _(f.label) for f in import_map.importable_fields(self.resource)} | {'id': 'ID'}
         self.mapping_box.clear()
         with self.mapping_box:
-            ui.label(f'{self.file_name}: {len(self.rows):,} rows. Column matching:').classes('text-sm font-medium')
+            ui.label(
+                ngettext(
+                    '{file}: {n} row. Column matching:', '{file}: {n} rows. Column matching:', len(self.rows)
+                ).format(file=self.file_name, n=f'{len(self.rows):,}')
+            ).classes('text-sm font-medium')
             with ui.row().classes('w-full gap-2'):
                 for header, field in self.mapping.items():
                     ui.select(
@@ -115,7 +128,7 @@ class ImportDialog:
             self.clear_select = (
                 ui.select(
                     self._clearable(),
-                    label='Empty cells clear these fields',
+                    label=_('Empty cells clear these fields'),
                     value=[],
                     multiple=True,
                     clearable=True,
@@ -125,11 +138,11 @@ class ImportDialog:
                 .classes('w-full')
                 .mark('import-clear')
             )
-            ui.label(CLEAR_HINT).classes('text-xs text-gray-600')
+            ui.label(_(CLEAR_HINT)).classes('text-xs text-gray-600')
 
     def _clearable(self) -> dict[str, str]:
         """The mapped fields an empty cell may clear, by label."""
-        labels = {f.name: f.label for f in import_map.importable_fields(self.resource)}
+        labels = {f.name: _(f.label) for f in import_map.importable_fields(self.resource)}
         return {name: labels[name] for name in self.mapping.values() if name in labels}
 
     async def _remap(self, header: str, field: str | None) -> None:
@@ -152,7 +165,7 @@ class ImportDialog:
         self.plan = []
         self.preview_box.clear()
         with self.preview_box:
-            progress = Progress('Previewing')
+            progress = Progress(_('Previewing'))
         try:
             plan = await call(self._plan, user, dict(self.mapping), list(self.clear), progress.report)
         finally:
@@ -163,13 +176,24 @@ class ImportDialog:
         counts = import_plan.count_actions(self.plan)
         with self.preview_box:
             ui.label(
-                f'Preview (nothing is saved yet): {counts["create"]:,} new, {counts["update"]:,} to update, '
-                f'{counts["unchanged"]:,} unchanged, {counts["error"]:,} with errors'
+                _(
+                    'Preview (nothing is saved yet): {new} new, {update} to update, {unchanged} unchanged, '
+                    '{errors} with errors'
+                ).format(
+                    new=f'{counts["create"]:,}',
+                    update=f'{counts["update"]:,}',
+                    unchanged=f'{counts["unchanged"]:,}',
+                    errors=f'{counts["error"]:,}',
+                )
             ).classes('text-sm font-medium')
             PreviewTable(self.resource, self.plan)
             writable = counts['create'] + counts['update']
             if writable:
-                self.apply_button = ui.button(f'Apply {writable:,} changes', icon='upload', on_click=self._apply)
+                self.apply_button = ui.button(
+                    ngettext('Apply {n} change', 'Apply {n} changes', writable).format(n=f'{writable:,}'),
+                    icon='upload',
+                    on_click=self._apply,
+                )
 
     def _plan(self, user, mapping: dict, clear: list[str], report) -> list[import_plan.RowPlan]:
         with read_session() as session:
@@ -190,7 +214,7 @@ class ImportDialog:
         self.applying = True
         self.apply_button.disable()
         with self.preview_box:
-            progress = Progress('Applying')
+            progress = Progress(_('Applying'))
         try:
             batch = await call(self._write, user, self.plan, progress.report)
         finally:
@@ -202,8 +226,12 @@ class ImportDialog:
         self.plan = []
         c = batch.counts
         ui.notify(
-            f'Imported: {c.get("created", 0)} created, {c.get("updated", 0)} updated, '
-            f'{c.get("unchanged", 0)} unchanged, {c.get("skipped", 0)} skipped',
+            _('Imported: {created} created, {updated} updated, {unchanged} unchanged, {skipped} skipped').format(
+                created=c.get('created', 0),
+                updated=c.get('updated', 0),
+                unchanged=c.get('unchanged', 0),
+                skipped=c.get('skipped', 0),
+            ),
             type='positive',
         )
         await self.done()
@@ -231,17 +259,23 @@ class ImportDialog:
         self.batches_box.clear()
         with self.batches_box:
             if not batches:
-                ui.label('None yet.').classes('text-sm text-gray-500')
+                ui.label(_('None yet.')).classes('text-sm text-gray-500')
             for batch in batches:
                 with ui.row().classes('w-full items-center justify-between text-sm no-wrap'):
                     ui.label(
-                        f'{when(batch.created_at)} · {batch.file_name} · {batch.counts.get("created", 0)} '
-                        f'created, {batch.counts.get("updated", 0)} updated'
+                        _('{when} · {file} · {created} created, {updated} updated').format(
+                            when=when(batch.created_at),
+                            file=batch.file_name,
+                            created=batch.counts.get('created', 0),
+                            updated=batch.counts.get('updated', 0),
+                        )
                     ).classes('truncate')
                     if batch.reverted_at:
-                        ui.label(f'reverted {when(batch.reverted_at)}').classes('text-gray-500 shrink-0')
+                        ui.label(_('reverted {when}').format(when=when(batch.reverted_at))).classes(
+                            'text-gray-500 shrink-0'
+                        )
                     else:
-                        ui.button('Revert', on_click=lambda b=batch.id: self._revert(b)).props('flat dense')
+                        ui.button(_('Revert'), on_click=lambda b=batch.id: self._revert(b)).props('flat dense')
 
     async def _revert(self, batch_id: int) -> None:
         user = acting_user()
@@ -251,10 +285,12 @@ class ImportDialog:
         if summary is FAILED:
             return
         skipped = summary['skipped']
-        message = f'Import reverted: {summary["done"]} records put back'
+        message = ngettext(
+            'Import reverted: {n} record put back', 'Import reverted: {n} records put back', summary['done']
+        ).format(n=summary['done'])
         if skipped:
-            message += f'; {len(skipped)} left as they are: ' + '; '.join(
-                f'{s["title"]}: {s["reason"]}' for s in skipped[:5]
+            message += ngettext('; {n} left as it is: {which}', '; {n} left as they are: {which}', len(skipped)).format(
+                n=len(skipped), which='; '.join(f'{s["title"]}: {s["reason"]}' for s in skipped[:5])
             )
         ui.notify(message, type='positive' if not skipped else 'warning', multi_line=True, timeout=10000)
         await self.done()

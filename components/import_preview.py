@@ -10,23 +10,33 @@ from nicegui import ui
 from backoffice.db import read_session
 from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.formatting import display_value
+from backoffice.i18n import N_, _, pgettext
 from backoffice.services import crud
 from backoffice.transfer.import_plan import RowPlan
 
-ACTION_LABELS = {'create': 'New', 'update': 'Update', 'unchanged': 'Unchanged', 'error': 'Error'}
-CHANGE = '{field}: {before} → {after}'
-GIVEN = '{field}: {value}'
-CLEAR = 'Will clear {field} (now {before})'
-KEPT = 'Kept as it is (empty cell): {fields}'
-EMPTY = '(empty)'
-PROGRESS = '{doing}: {done:,} of {total:,} rows'
+CHANGE = N_('{field}: {before} → {after}')
+GIVEN = N_('{field}: {value}')
+CLEAR = N_('Will clear {field} (now {before})')
+KEPT = N_('Kept as it is (empty cell): {fields}')
+EMPTY = N_('(empty)')
+PROGRESS = N_('{doing}: {done:,} of {total:,} rows')
 PAGE_SIZE = 10
 COLUMNS = [
-    {'name': 'row', 'label': 'Row', 'field': 'row', 'align': 'left'},
-    {'name': 'action', 'label': 'Action', 'field': 'action', 'align': 'left'},
-    {'name': 'title', 'label': 'Record', 'field': 'title', 'align': 'left'},
-    {'name': 'details', 'label': 'Details', 'field': 'details', 'align': 'left', 'classes': 'whitespace-normal'},
+    {'name': 'row', 'label': N_('Row'), 'field': 'row', 'align': 'left'},
+    {'name': 'action', 'label': N_('Action'), 'field': 'action', 'align': 'left'},
+    {'name': 'title', 'label': N_('Record'), 'field': 'title', 'align': 'left'},
+    {'name': 'details', 'label': N_('Details'), 'field': 'details', 'align': 'left', 'classes': 'whitespace-normal'},
 ]
+
+
+def action_label(action: str) -> str:
+    """What the import does with a row, in words (a context of its own: 'New' is also a request's status)."""
+    return {
+        'create': pgettext('import action', 'New'),
+        'update': pgettext('import action', 'Update'),
+        'unchanged': pgettext('import action', 'Unchanged'),
+        'error': pgettext('import action', 'Error'),
+    }[action]
 
 
 class Progress:
@@ -43,7 +53,7 @@ class Progress:
         self.done, self.total = done, total
 
     def _text(self) -> str:
-        return PROGRESS.format(doing=self.doing, done=self.done, total=self.total)
+        return _(PROGRESS).format(doing=self.doing, done=self.done, total=self.total)
 
     def _show(self) -> None:
         self.bar.value = self.done / self.total if self.total else 0
@@ -63,7 +73,7 @@ class PreviewTable:
         self.resource, self.plan = resource, plan
         self.table = (
             ui.table(
-                columns=COLUMNS,
+                columns=[{**column, 'label': _(column['label'])} for column in COLUMNS],
                 rows=[],
                 row_key='row',
                 pagination={'page': 1, 'rowsPerPage': PAGE_SIZE, 'rowsNumber': len(plan)},
@@ -85,7 +95,7 @@ class PreviewTable:
         self.table.rows = [
             {
                 'row': p.row,
-                'action': ACTION_LABELS[p.action],
+                'action': action_label(p.action),
                 'title': p.title,
                 'details': p.reason or describe(self.resource, p, titles),
             }
@@ -101,29 +111,29 @@ def describe(resource: Resource, row: RowPlan, titles: dict[str, dict[int, str]]
     for name, (before, after) in row.changes.items():
         field, shown = _label(resource, name), lambda v, n=name: _shown(resource, n, v, titles)
         if name in row.cleared:
-            parts.append(CLEAR.format(field=field, before=shown(before)))
+            parts.append(_(CLEAR).format(field=field, before=shown(before)))
         elif row.action == 'create':
-            parts.append(GIVEN.format(field=field, value=shown(after)))
+            parts.append(_(GIVEN).format(field=field, value=shown(after)))
         else:
-            parts.append(CHANGE.format(field=field, before=shown(before), after=shown(after)))
+            parts.append(_(CHANGE).format(field=field, before=shown(before), after=shown(after)))
     if row.kept:
-        parts.append(KEPT.format(fields=', '.join(_label(resource, name) for name in row.kept)))
+        parts.append(_(KEPT).format(fields=', '.join(_label(resource, name) for name in row.kept)))
     return '; '.join(parts)
 
 
 def _label(resource: Resource, name: str) -> str:
-    return next((f.label for f in resource.fields if f.name == name), name)
+    return next((_(f.label) for f in resource.fields if f.name == name), name)
 
 
 def _shown(resource: Resource, name: str, value: Any, titles: dict[str, dict[int, str]]) -> str:
     form_field = next((f for f in resource.fields if f.name == name), None)
     if form_field is None or value is None or value == '':
-        return EMPTY if value in (None, '') else str(value)
+        return _(EMPTY) if value in (None, '') else str(value)
     if form_field.kind == 'related':
         return titles.get(name, {}).get(value, f'#{value}')
     column = next((c for c in resource.columns if c.name == name), None)
     choices = {**((column.choices if column else None) or {}), **(form_field.choices or {})}
-    return display_value(value, form_field.kind, choices) or EMPTY
+    return display_value(value, form_field.kind, choices) or _(EMPTY)
 
 
 def _related_titles(resource: Resource, rows: list[RowPlan]) -> dict[str, dict[int, str]]:

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import ago, when
+from backoffice.i18n import _, ngettext
 from backoffice.kpi import definitions, refresh
 from backoffice.kpi.snippet import snippet
 from backoffice.models import KpiJobRun, User
@@ -23,23 +24,25 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
     with read_session() as session:
         current = definitions.current(session=session)
     with ui.card().classes('w-full max-w-2xl gap-3').mark('kpi-definitions'):
-        ui.label('KPI definitions').classes('text-lg font-medium')
+        ui.label(_('KPI definitions')).classes('text-lg font-medium')
         ui.label(
-            'What counts is yours to say. A change is kept with its date and recomputes the history of the KPIs '
-            'it affects, in the background.'
+            _(
+                'What counts is yours to say. A change is kept with its date and recomputes the history of the KPIs '
+                'it affects, in the background.'
+            )
         ).classes('text-sm text-gray-500')
         fields: dict[str, ui.element] = {}
         for name in NUMBERS:
             low, high = definitions.LIMITS[name]
             fields[name] = (
-                ui.number(definitions.LABELS[name], value=getattr(current, name), min=low, max=high, precision=0)
+                ui.number(_(definitions.LABELS[name]), value=getattr(current, name), min=low, max=high, precision=0)
                 .props('outlined')
                 .classes('w-full')
             )
         fields['active_types'] = (
             ui.select(
-                {t: definitions.EVENT_LABELS[t] for t in definitions.ACTIVITY_TYPES},
-                label=definitions.LABELS['active_types'],
+                {t: _(definitions.EVENT_LABELS[t]) for t in definitions.ACTIVITY_TYPES},
+                label=_(definitions.LABELS['active_types']),
                 multiple=True,
                 value=list(current.active_types),
             )
@@ -48,17 +51,19 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         )
         progress = ui.label().classes('text-sm').mark('recompute-progress')
         with ui.row().classes('w-full justify-end'):
-            ui.button('Save definitions', on_click=lambda: save())
+            ui.button(_('Save definitions'), on_click=lambda: save())
         changes = ui.column().classes('w-full gap-0 text-sm')
 
     jobs = _jobs_card()
 
     with ui.card().classes('w-full max-w-4xl gap-2').mark('events-snippet'):
-        ui.label('Front-office snippet').classes('text-lg font-medium')
+        ui.label(_('Front-office snippet')).classes('text-lg font-medium')
         ui.label(
-            'Paste into every page of the shop, before </body>, with an API key that has only the events:write '
-            "scope: it sends a visit per browser session and a page view per page. Customers' last-seen "
-            "time moves only with events sent from the shop's server by a key that also has customers:seen."
+            _(
+                'Paste into every page of the shop, before </body>, with an API key that has only the events:write '
+                "scope: it sends a visit per browser session and a page view per page. Customers' last-seen "
+                "time moves only with events sent from the shop's server by a key that also has customers:seen."
+            )
         ).classes('text-sm text-gray-500')
         ui.code(snippet(base_url), language='html').classes('w-full text-xs')
 
@@ -67,11 +72,15 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             records = definitions.history(session=session, limit=5)
         changes.clear()
         with changes:
-            ui.label('Changes').classes('text-xs uppercase tracking-wide text-gray-500')
+            ui.label(_('Changes')).classes('text-xs uppercase tracking-wide text-gray-500')
             if not records:
-                ui.label('The defaults, never changed.').classes('text-gray-500')
+                ui.label(_('The defaults, never changed.')).classes('text-gray-500')
             for record in records:
-                ui.label(f'{when(record.changed_at)} by {record.changed_by}: {_summary(record.values)}')
+                ui.label(
+                    _('{when} by {who}: {summary}').format(
+                        when=when(record.changed_at), who=record.changed_by, summary=_summary(record.values)
+                    )
+                )
 
     def show_progress() -> None:
         with read_session() as session:
@@ -82,12 +91,16 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
                     (r for r in refresh.latest_runs(session=session, limit=10) if r.job == 'kpi-recompute'), None
                 )
         if running is not None:
-            progress.text = f'Recomputing history: {running.done} of {running.total or "?"} days…'
+            progress.text = _('Recomputing history: {done} of {total} days…').format(
+                done=running.done, total=running.total or '?'
+            )
         elif last is not None:
             progress.text = (
-                f'History recomputed {ago(last.finished_at)} ({last.total} days).'
+                ngettext(
+                    'History recomputed {ago} ({n} day).', 'History recomputed {ago} ({n} days).', last.total or 0
+                ).format(ago=ago(last.finished_at), n=last.total)
                 if not last.error
-                else f'The last recompute failed: {last.error}'
+                else _('The last recompute failed: {error}').format(error=last.error)
             )
         else:
             progress.text = ''
@@ -104,13 +117,14 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             return
         saved, diff = result
         if not diff:
-            ui.notify('Nothing to save')
+            ui.notify(_('Nothing to save'))
             return
         keys = definitions.affected(diff)
         if keys:
             refresh.start_recompute(keys=keys, reason=f'definitions changed by {actor.email}')
         ui.notify(
-            'Definitions saved' + ('; recomputing the history in the background' if keys else ''), type='positive'
+            _('Definitions saved; recomputing the history in the background') if keys else _('Definitions saved'),
+            type='positive',
         )
         show_changes()
         show_progress()
@@ -128,18 +142,26 @@ def _jobs_card():
         rows = [_run_row(run) for run in latest]
         ui.table(
             columns=[
-                {'name': c, 'label': c.capitalize(), 'field': c, 'align': 'left'}
-                for c in ('job', 'started', 'ended', 'rows', 'error')
+                {'name': c, 'label': label, 'field': c, 'align': 'left'}
+                for c, label in (
+                    ('job', _('Job')),
+                    ('started', _('Started')),
+                    ('ended', _('Ended')),
+                    ('rows', _('Rows')),
+                    ('error', _('Error')),
+                )
             ],
             rows=rows,
             row_key='id',
         ).props('dense flat').classes('w-full').mark('kpi-jobs')
 
     with ui.card().classes('w-full max-w-4xl gap-2'):
-        ui.label('KPI jobs').classes('text-lg font-medium')
+        ui.label(_('KPI jobs')).classes('text-lg font-medium')
         ui.label(
-            'Every minute the KPIs of today are refreshed from what is new; every night the last weeks are '
-            'recomputed fully.'
+            _(
+                'Every minute the KPIs of today are refreshed from what is new; every night the last weeks are '
+                'recomputed fully.'
+            )
         ).classes('text-sm text-gray-500')
         runs()
     return runs
@@ -150,7 +172,9 @@ def _run_row(run_: KpiJobRun) -> dict:
         'id': run_.id,
         'job': run_.job,
         'started': when(run_.started_at),
-        'ended': when(run_.finished_at) if run_.finished_at else f'running ({run_.done}/{run_.total})',
+        'ended': when(run_.finished_at)
+        if run_.finished_at
+        else _('running ({done}/{total})').format(done=run_.done, total=run_.total),
         'rows': run_.rows,
         'error': run_.error or '',
     }
@@ -163,7 +187,9 @@ def _summary(values: dict) -> str:
             **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()},
         }
     )
-    return f'{d.describe_active()} Abandonment after {d.abandonment_hours} h; at risk after {d.at_risk_days} days.'
+    return _('{active} Abandonment after {hours} h; at risk after {days} days.').format(
+        active=d.describe_active(), hours=d.abandonment_hours, days=d.at_risk_days
+    )
 
 
 def _save(actor: User, values: dict):

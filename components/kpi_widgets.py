@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.kpi.read import Card
 
 CONFIG = {'displayModeBar': False, 'responsive': True}
@@ -20,12 +21,12 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
     for two cards side by side on a phone (the sparkline goes under the number there, beside it from 640 px)."""
     with ui.card().classes('kpi-card w-full min-w-0 gap-0.5 p-2 sm:gap-1 sm:p-3'):
         with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
-            name = ui.label(card.label).classes('text-xs sm:text-sm text-gray-600 dark:text-gray-300')
+            name = ui.label(_(card.label)).classes('text-xs sm:text-sm text-gray-600 dark:text-gray-300')
             name.classes('line-clamp-2 leading-tight')  # two lines on a phone rather than 'Sign-up abandonme…'
             info = ui.button(icon='info_outline').props('flat round dense size=xs')
-            info.props['aria-label'] = f'What is {card.label}?'
+            info.props['aria-label'] = _('What is {kpi}?').format(kpi=_(card.label))
             info.classes('text-gray-400').mark(f'define-{card.key}')
-        definition = ui.label(card.definition).classes('text-xs text-gray-500 w-full')
+        definition = ui.label(_(card.definition)).classes('text-xs text-gray-500 w-full')
         definition.set_visibility(False)
         info.on_click(lambda: definition.set_visibility(not definition.visible))
         with (
@@ -59,21 +60,21 @@ def format_value(value: float | None, unit: str, currency: str = '') -> str:
     return f'{value:,.0f}'
 
 
-NO_EARLIER_DATA = 'no earlier data'
-NO_CHANGE = 'no change'
-UP_FROM_ZERO = '▲ from 0'
-DOWN_FROM_ZERO = '▼ from 0'
+NO_EARLIER_DATA = N_('no earlier data')
+NO_CHANGE = N_('no change')
+UP_FROM_ZERO = N_('▲ from 0')
+DOWN_FROM_ZERO = N_('▼ from 0')
 
 
 def change_text(card: Card) -> str:
     """The change against the previous period, short enough for a phone's half-width card; the period line above
     the cards says what it is compared with."""
     if card.previous is None:
-        return NO_EARLIER_DATA  # never a percentage against a period the shop has no (or only part of its) data for
+        return _(NO_EARLIER_DATA)  # never a percentage against a period the shop has no (or only part of its) data for
     if not card.change:
         if card.value and not card.previous:
-            return UP_FROM_ZERO if card.value > 0 else DOWN_FROM_ZERO
-        return '' if card.value is None else NO_CHANGE
+            return _(UP_FROM_ZERO) if card.value > 0 else _(DOWN_FROM_ZERO)
+        return '' if card.value is None else _(NO_CHANGE)
     return f'{"▲" if card.change > 0 else "▼"} {abs(card.change):,.1f} %'
 
 
@@ -127,7 +128,7 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
         'data': [
             {
                 'type': 'bar',
-                'name': 'Turnover',
+                'name': _('Turnover'),
                 'x': _days(table),
                 'y': _values(table, 'turnover'),
                 'marker': {'color': COLORS['primary']},
@@ -135,7 +136,7 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
             {
                 'type': 'scatter',
                 'mode': 'lines',
-                'name': 'Orders',
+                'name': _('Orders'),
                 'x': _days(table),
                 'y': _values(table, 'orders'),
                 'yaxis': 'y2',
@@ -155,8 +156,8 @@ def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
         'data': [
             {
                 'type': 'funnel',
-                'y': [label for label, _ in steps],
-                'x': [value for _, value in steps],
+                'y': [_(label) for label, _value in steps],
+                'x': [value for _label, value in steps],
                 'textinfo': 'value+percent initial',
                 'marker': {'color': COLORS['primary']},
             }
@@ -183,11 +184,11 @@ def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: st
 
 
 def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
-    figure = line_figure(table, [('open_requests', 'Open requests', 'warn')])
+    figure = line_figure(table, [('open_requests', _('Open requests'), 'warn')])
     figure['data'].append(
         {
             'type': 'bar',
-            'name': 'SLA breaches',
+            'name': _('SLA breaches'),
             'x': _days(table),
             'y': _values(table, 'sla_breaches'),
             'marker': {'color': COLORS['bad']},

@@ -10,11 +10,13 @@ from nicegui import Client, app, ui
 from nicegui.page import page
 from starlette.exceptions import HTTPException
 
+from backoffice.i18n import N_, _
+
 from .shell import theme
 
-TITLE = 'Page not found'
-MESSAGE = 'There is no page at this address. It may have moved, or the link may be mistyped.'
-HOME = 'Go to the dashboard'
+TITLE = N_('Page not found')
+MESSAGE = N_('There is no page at this address. It may have moved, or the link may be mistyped.')
+HOME = N_('Go to the dashboard')
 
 
 def wire() -> None:
@@ -37,6 +39,6 @@ def not_found_content() -> None:
     theme()
     with ui.column().classes('w-full items-center gap-4 p-8 text-center').mark('not-found'):
         ui.icon('travel_explore', size='3rem').classes('text-gray-400')
-        ui.label(TITLE).classes('text-2xl font-semibold').props('role=heading aria-level=1')
-        ui.label(MESSAGE).classes('text-gray-600')
-        ui.link(HOME, '/').classes('text-primary text-lg').mark('go-home')  # a real link: opens in a new tab too
+        ui.label(_(TITLE)).classes('text-2xl font-semibold').props('role=heading aria-level=1')
+        ui.label(_(MESSAGE)).classes('text-gray-600')
+        ui.link(_(HOME), '/').classes('text-primary text-lg').mark('go-home')  # a real link: opens in a new tab too

@@ -7,6 +7,7 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.formatting import ago
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.services import notifications
 
@@ -17,15 +18,12 @@ from .session import acting_user
 class NotificationBell:
     def __init__(self, user: User) -> None:
         self.user_id = user.id
-        with (
-            ui.button(icon='notifications')
-            .props('flat round dense color=white aria-label="Notifications"')
-            .mark('bell') as self.button
-        ):
+        with ui.button(icon='notifications').props('flat round dense color=white').mark('bell') as self.button:
             self.badge = ui.badge('', color='red').props('floating rounded').mark('bell-count')
             with ui.menu().props('anchor="bottom right" self="top right"') as self.menu:
                 self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
-        self.button.tooltip('Notifications')
+        self.button.props['aria-label'] = _('Notifications')
+        self.button.tooltip(_('Notifications'))
         self.show()
         live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
@@ -40,11 +38,11 @@ class NotificationBell:
         self.items.clear()
         with self.items:
             if not unread:
-                ui.label('Nothing new.').classes('p-4 text-gray-500')
+                ui.label(_('Nothing new.')).classes('p-4 text-gray-500')
                 return
             with ui.row().classes('w-full items-center justify-between px-3 py-1'):
-                ui.label('Notifications').classes('font-medium')
-                ui.button('Mark all read', on_click=self.mark_all_read).props('flat dense no-caps size=sm').mark(
+                ui.label(_('Notifications')).classes('font-medium')
+                ui.button(_('Mark all read'), on_click=self.mark_all_read).props('flat dense no-caps size=sm').mark(
                     'mark-all-read'
                 )
             for notice in unread:

@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.i18n import _
 from backoffice.models import Order, User
 from backoffice.resources import RESOURCES
 from backoffice.services import crud, orders
@@ -27,30 +28,32 @@ class DraftDialog:
             lines = orders.order_lines(session, draft.id) if draft else []
         self.lines: list[tuple[ui.select, ui.number]] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
-            ui.label(f'Draft order {draft.number}' if draft else 'New draft order').classes('text-lg font-medium')
+            ui.label(_('Draft order {number}').format(number=draft.number) if draft else _('New draft order')).classes(
+                'text-lg font-medium'
+            )
             self.email = (
-                ui.input('Customer email', value=draft.email if draft else '')
+                ui.input(_('Customer email'), value=draft.email if draft else '')
                 .props('outlined dense')
                 .classes('w-full')
                 .mark('draft-email')
             )
             if draft:  # the customer of a draft may still change; the service checks the new one
-                self.email.tooltip('Change it to move the draft to another customer')
+                self.email.tooltip(_('Change it to move the draft to another customer'))
             self.name = (
-                ui.input('Customer name', value=draft.shipping_name if draft else '')
+                ui.input(_('Customer name'), value=draft.shipping_name if draft else '')
                 .props('outlined dense')
                 .classes('w-full')
             )
             self.address = (
-                ui.textarea('Shipping address', value=draft.shipping_address if draft else '')
+                ui.textarea(_('Shipping address'), value=draft.shipping_address if draft else '')
                 .props('outlined dense autogrow')
                 .classes('w-full')
             )
             self.lines_box = ui.column().classes('w-full gap-1')
-            ui.button('Add a product', icon='add', on_click=self.add_line).props('flat dense')
+            ui.button(_('Add a product'), icon='add', on_click=self.add_line).props('flat dense')
             with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Cancel', on_click=self.dialog.close).props('flat')
-                ui.button('Save draft' if draft else 'Create draft', on_click=self.save).mark('create-draft')
+                ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
+                ui.button(_('Save draft') if draft else _('Create draft'), on_click=self.save).mark('create-draft')
         for line in lines:
             self.add_line(line.product_id, line.quantity)
         if not lines:
@@ -59,16 +62,16 @@ class DraftDialog:
 
     def add_line(self, product_id: int | None = None, quantity: int = 1) -> None:
         if product_id is not None and product_id not in self.products:
-            self.products[product_id] = f'Product {product_id}'
+            self.products[product_id] = _('Product {id}').format(id=product_id)
         with self.lines_box, ui.row().classes('w-full items-center gap-2 no-wrap'):
             product = (
-                ui.select(self.products, label='Product', value=product_id, with_input=True)
+                ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
                 .props('outlined dense')
                 .classes('grow')
                 .mark(f'draft-product-{len(self.lines)}')
             )
             amount = (
-                ui.number('Qty', value=quantity, min=1, precision=0)
+                ui.number(_('Qty'), value=quantity, min=1, precision=0)
                 .props('outlined dense')
                 .classes('w-24')
                 .mark(f'draft-quantity-{len(self.lines)}')
@@ -109,7 +112,8 @@ class DraftDialog:
             return
         # the message and what follows first, while this button still exists: its page is found through it (the
         # dialog removes itself once the browser has hidden it)
-        ui.notify(f'Draft order {saved.number} {"saved" if draft else "created"}', type='positive')
+        done = _('Draft order {number} saved') if draft else _('Draft order {number} created')
+        ui.notify(done.format(number=saved.number), type='positive')
         self.dialog.close()
         if self.on_saved is not None:
             result = self.on_saved(saved)

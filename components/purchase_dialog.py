@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when as format_when
+from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Purchase, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -24,12 +25,15 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
     with read_session() as session:
         products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
     lines: list[tuple[ui.select, ui.number, ui.number]] = []
-    title = 'Receive purchase' if received else 'New purchase order'
+    title = _('Receive purchase') if received else _('New purchase order')
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(title).classes('text-lg font-medium')
-        supplier = ui.input('Supplier').props('outlined dense').classes('w-full').mark('supplier')
+        supplier = ui.input(_('Supplier')).props('outlined dense').classes('w-full').mark('supplier')
         reference = (
-            ui.input('Reference (order or delivery note)').props('outlined dense').classes('w-full').mark('reference')
+            ui.input(_('Reference (order or delivery note)'))
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('reference')
         )
         box = ui.column().classes('w-full gap-1')
 
@@ -37,19 +41,19 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             # on a phone the product takes the line and its quantity and cost go under it
             with box, ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
                 product = (
-                    ui.select(products, label='Product', with_input=True)
+                    ui.select(products, label=_('Product'), with_input=True)
                     .props('outlined dense')
                     .classes('w-full sm:w-auto sm:grow min-w-0')
                     .mark(f'receive-product-{len(lines)}')
                 )
                 quantity = (
-                    ui.number('Qty', value=1, min=1, precision=0)
+                    ui.number(_('Qty'), value=1, min=1, precision=0)
                     .props('outlined dense')
                     .classes('w-20')
                     .mark(f'receive-quantity-{len(lines)}')
                 )
                 cost = (
-                    ui.number('Unit cost', precision=2)
+                    ui.number(_('Unit cost'), precision=2)
                     .props('outlined dense')
                     .classes('w-28')
                     .mark(f'receive-cost-{len(lines)}')
@@ -83,14 +87,21 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                 return
             dialog.close()
             items = sum(line['quantity'] for line in chosen)
-            ui.notify(f'Received {items} items' if received else f'Ordered {items} items', type='positive')
+            done = (
+                ngettext('Received {n} item', 'Received {n} items', items)
+                if received
+                else ngettext('Ordered {n} item', 'Ordered {n} items', items)
+            )
+            ui.notify(done.format(n=items), type='positive')
             await on_saved()
 
-        ui.button('Add a product', icon='add', on_click=add_line).props('flat dense')
+        ui.button(_('Add a product'), icon='add', on_click=add_line).props('flat dense')
         message = error_line()
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Receive' if received else 'Order', on_click=save).mark('receive' if received else 'order')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Receive') if received else pgettext('verb', 'Order'), on_click=save).mark(
+                'receive' if received else 'order'
+            )
     add_line()
     dialog.open()
 
@@ -101,20 +112,19 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
         purchase = session.get(Purchase, purchase_id)
         lines = purchases.lines_of(session=session, actor=user, purchase_id=purchase_id) if purchase else []
     if purchase is None:
-        ui.notify('This purchase no longer exists', type='warning')
+        ui.notify(_('This purchase no longer exists'), type='warning')
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
-        ui.label(f'Purchase {purchases.label(purchase)}').classes('text-lg font-medium')
+        ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
         when = format_when(purchase.received_at) if purchase.received_at else ''
-        ui.label(f'{purchase.supplier or "No supplier"} · ' + (f'received {when}' if when else 'on order')).classes(
-            'text-sm text-gray-600'
-        )
+        state = _('received {when}').format(when=when) if when else _('on order')
+        ui.label(f'{purchase.supplier or _("No supplier")} · {state}').classes('text-sm text-gray-600')
         with ui.list().props('dense separator').classes('w-full'):
             for line, sku, name in lines:
                 with ui.item(), ui.item_section():
                     ui.item_label(f'{line.quantity} × {sku} — {name}')
                     if line.unit_cost is not None:
-                        ui.item_label(f'{line.unit_cost} each').props('caption')
+                        ui.item_label(_('{cost} each').format(cost=line.unit_cost)).props('caption')
 
         async def receive() -> None:
             actor = acting_user()
@@ -128,11 +138,14 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             if await call(work) is FAILED:
                 return
             dialog.close()
-            ui.notify(f'Purchase {purchases.label(purchase)} received: its goods are in stock', type='positive')
+            ui.notify(
+                _('Purchase {number} received: its goods are in stock').format(number=purchases.label(purchase)),
+                type='positive',
+            )
             await on_saved()
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Close', on_click=dialog.close).props('flat')
+            ui.button(_('Close'), on_click=dialog.close).props('flat')
             if purchases.may_receive(purchase) and can(user, 'catalog.write'):
-                ui.button('Receive now', icon='move_to_inbox', on_click=receive).mark('receive-now')
+                ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()

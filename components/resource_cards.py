@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from backoffice.engine.declaration import Card, Resource
+from backoffice.engine.declaration import Card, Resource, shown
 from backoffice.formatting import display_value
+from backoffice.i18n import _
 
 # Quasar's reactive screen size, read by the browser: under 600 px the table renders its rows as cards, so turning a
 # phone or resizing a window switches between the two without asking the server
@@ -42,7 +43,7 @@ _CARD_CLOSE = """
 """
 _TICK = (
     '<div @click.stop @keydown.enter.stop class="bo-card-tick">'
-    '<q-checkbox dense v-model="props.selected" aria-label="Select" /></div>'
+    '<q-checkbox dense v-model="props.selected" :aria-label="props.row._card.select" /></div>'
 )
 CARD_TEMPLATE = _CARD_OPEN + _CARD_CLOSE
 SELECTABLE_CARD_TEMPLATE = _CARD_OPEN + _TICK + _CARD_CLOSE
@@ -79,13 +80,14 @@ def card_of(resource: Resource, row: dict) -> dict:
         column = resource.column(card.status)
         status = row.get(card.status) or ''
         if column.kind == 'bool':  # a flag reads as its label when set ('Low', 'Active'), and not at all when not
-            status = column.label if status == display_value(True, 'bool') else ''
+            status = shown(column.label) if status == display_value(True, 'bool') else ''
     lines = [
-        {'label': resource.column(name).label, 'value': row.get(name), 'late': bool(row.get(f'_late_{name}'))}
+        {'label': shown(resource.column(name).label), 'value': row.get(name), 'late': bool(row.get(f'_late_{name}'))}
         for name in card.secondary
         if row.get(name) not in (None, '')
     ]
-    return {'title': row.get(card.title) or '', 'status': status, 'lines': lines}
+    # the tick's name for a screen reader comes with the row (a value), never formatted into the template
+    return {'title': row.get(card.title) or '', 'status': status, 'lines': lines, 'select': _('Select')}
 
 
 class PhoneSort:
@@ -93,21 +95,22 @@ class PhoneSort:
     that reverses the order; shown under 600 px only, like the cards."""
 
     def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None]) -> None:
-        self.options = {c.name: c.label for c in resource.columns if c.sortable}
+        self.options = {c.name: shown(c.label) for c in resource.columns if c.sortable}
         self.state, self.change = state, change
         with ui.row().classes('lt-sm items-center gap-1 no-wrap'):
             self.select = (
-                ui.select(self.options, label='Sort by', on_change=self._chosen)
+                ui.select(self.options, label=_('Sort by'), on_change=self._chosen)
                 .props('outlined dense options-dense')
                 .classes('min-w-40')
                 .mark('phone-sort')
             )
             self.direction = (
                 ui.button(on_click=lambda: self.change(descending=not self.state['descending']))
-                .props('flat round dense aria-label="Reverse the order"')
+                .props('flat round dense')
                 .mark('phone-sort-direction')
             )
-            self.direction.tooltip('Reverse the order')
+            self.direction.props['aria-label'] = _('Reverse the order')
+            self.direction.tooltip(_('Reverse the order'))
         self.show()
 
     def show(self) -> None:

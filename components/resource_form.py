@@ -11,7 +11,9 @@ from typing import Any
 from nicegui import run, ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import shown, shown_choices
 from backoffice.formatting import display_value, when
+from backoffice.i18n import _
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
@@ -60,9 +62,9 @@ class RecordDialog:
             else:
                 related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
                 with ui.tabs().classes('w-full') as tabs:
-                    details = ui.tab('Details')
-                    related_tabs = [ui.tab(r.label) for r in related]
-                    history = ui.tab('History')
+                    details = ui.tab(_('Details'))
+                    related_tabs = [ui.tab(shown(r.label)) for r in related]
+                    history = ui.tab(_('History'))
                 with ui.tab_panels(tabs, value=details).classes('w-full'):
                     with ui.tab_panel(details).classes('p-0'):
                         self._form()
@@ -78,15 +80,18 @@ class RecordDialog:
     def _header(self) -> None:
         with ui.row().classes('w-full items-center justify-between no-wrap'):
             title = (
-                f'New {self.resource.singular}'
+                self.resource.said('new')
                 if self.is_new
-                else str(getattr(self.record, self.resource.title, '') or f'{self.resource.singular} #{self.record.id}')
+                else str(
+                    getattr(self.record, self.resource.title, '')
+                    or _('{singular} #{id}').format(singular=shown(self.resource.singular), id=self.record.id)
+                )
             )
             ui.label(title).classes('text-lg font-medium truncate')
             if self.record is not None and getattr(self.record, 'deleted_at', None):
-                ui.badge('in the trash', color='negative')
+                ui.badge(_('in the trash'), color='negative')
             elif self.record is not None and self.resource.page:  # its whole picture: orders, requests…
-                site_link('Open page', self.resource.page_of(self.record)).classes('text-sm shrink-0').mark(
+                site_link(_('Open page'), self.resource.page_of(self.record)).classes('text-sm shrink-0').mark(
                     'record-page'
                 )
 
@@ -104,28 +109,33 @@ class RecordDialog:
             self.inputs[declared.name] = element
         if self.record is not None and hasattr(self.record, 'created_at') and hasattr(self.record, 'version'):
             ui.label(
-                f'Added {when(self.record.created_at)} · changed {when(self.record.updated_at)} · '
-                f'version {self.record.version}'
+                _('Added {added} · changed {changed} · version {version}').format(
+                    added=when(self.record.created_at),
+                    changed=when(self.record.updated_at),
+                    version=self.record.version,
+                )
             ).classes('text-xs text-gray-500')
         with ui.row().classes('w-full justify-end gap-2 wrap'):
             if in_trash and self.writable:
-                ui.button('Restore', icon='restore_from_trash', on_click=self._restore)
+                ui.button(_('Restore'), icon='restore_from_trash', on_click=self._restore)
             elif self.writable:
                 if not self.is_new:
                     self._action_buttons()
                     if self.resource.soft_delete:
-                        ui.button('Delete', icon='delete', on_click=self._delete).props('flat color=negative')
-                ui.button('Cancel', on_click=self.dialog.close).props('flat')
-                ui.button(f'Create {self.resource.singular}' if self.is_new else 'Save changes', on_click=self._save)
+                        ui.button(_('Delete'), icon='delete', on_click=self._delete).props('flat color=negative')
+                ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
+                ui.button(self.resource.said('create') if self.is_new else _('Save changes'), on_click=self._save)
             else:
                 if self.resource.read_only and not self.is_new:
                     self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
-                ui.button('Close', on_click=self.dialog.close).props('flat')
+                ui.button(_('Close'), on_click=self.dialog.close).props('flat')
 
     def _action_buttons(self) -> None:
         for action in self.resource.actions:
             if action.visible(self.record) and can(self.user, action.permission):
-                ui.button(action.label, icon=action.icon, on_click=lambda a=action: self._action(a)).props('flat')
+                ui.button(shown(action.label), icon=action.icon, on_click=lambda a=action: self._action(a)).props(
+                    'flat'
+                )
 
     def _related_list(self, declared: RelatedList) -> None:
         """The first records of another resource that point at this one, each opening its own dialog."""
@@ -133,8 +143,8 @@ class RecordDialog:
         request = query.ListRequest(filters={declared.filter: self.record.id}, page_size=50)
         with read_session() as session:
             page = query.list_page(session=session, actor=self.user, resource=target, request=request)
-        noun = target.count_noun(page.total)
-        ui.label(f'{"" if page.exact else "about "}{page.total:,} {noun}').classes('text-sm text-gray-500')
+        count = target.counted(page.total)
+        ui.label(count if page.exact else _('about {count}').format(count=count)).classes('text-sm text-gray-500')
         shown = [c for c in target.columns if c.kind != 'related'][:3]
         with ui.list().props('dense separator').classes('w-full max-h-96 overflow-auto'):
             for record in page.rows:
@@ -153,17 +163,19 @@ class RecordDialog:
                             )
                         ).props('caption')
         if page.total > len(page.rows):
-            ui.label(f'Showing the first {len(page.rows)}; filter the {target.label} list for all.').classes(
-                'text-xs text-gray-500'
-            )
+            ui.label(
+                _('Showing the first {n}; filter the {list} list for all.').format(
+                    n=len(page.rows), list=shown(target.label)
+                )
+            ).classes('text-xs text-gray-500')
 
     def _history(self) -> None:
         user = acting_user()
         with read_session() as session:
             entries = crud.history(session=session, actor=user, resource=self.resource, record_id=self.record.id)
         if not entries:
-            ui.label('No recorded changes.').classes('text-gray-500')
-        labels = {f.name: f.label for f in self.resource.fields}
+            ui.label(_('No recorded changes.')).classes('text-gray-500')
+        declared = {f.name: f for f in self.resource.fields}
         with ui.column().classes('w-full gap-3 max-h-96 overflow-auto'):
             for position, entry in enumerate(entries):
                 with ui.column().classes('w-full gap-1 border-b pb-2'):
@@ -171,13 +183,18 @@ class RecordDialog:
                         ui.label(f'{entry.summary or entry.action}').classes('font-medium text-sm')
                         ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
-                        if name in labels or name == 'deleted_at':
-                            ui.label(f'{labels.get(name, "In the trash")}: {_shown(before)} → {_shown(after)}').classes(
-                                'text-xs'
-                            )
+                        if name in declared or name == 'deleted_at':
+                            field = declared.get(name)
+                            ui.label(
+                                _('{field}: {before} → {after}').format(
+                                    field=shown(field.label) if field else _('In the trash'),
+                                    before=_shown(before, field),
+                                    after=_shown(after, field),
+                                )
+                            ).classes('text-xs')
                     if position > 0 and self.writable and entry.version:
                         ui.button(
-                            f'Revert to version {entry.version}',
+                            _('Revert to version {version}').format(version=entry.version),
                             icon='history',
                             on_click=lambda e=entry: self._revert(e.id),
                         ).props('flat dense size=sm')
@@ -205,7 +222,7 @@ class RecordDialog:
                 data={n: _value(e) for n, e in self.inputs.items() if _value(e) is not None},
             )
         elif not changes:
-            ui.notify('Nothing to save')
+            ui.notify(_('Nothing to save'))
             return
         else:
             work = lambda s: crud.update_record(  # noqa: E731
@@ -220,7 +237,7 @@ class RecordDialog:
         if result is not None:
             ui.notify(
                 getattr(result, 'message', '')
-                or (f'{self.resource.singular.capitalize()} created' if self.is_new else 'Changes saved'),
+                or (self.resource.said('created') if self.is_new else _('Changes saved')),
                 type='positive',
             )
             _reveal(result)
@@ -234,9 +251,7 @@ class RecordDialog:
             )
         )
         if done is not None:
-            offer_undo(
-                f'{self.resource.singular.capitalize()} moved to the trash', lambda: self._undo_delete(record_id)
-            )
+            offer_undo(self.resource.said('trashed'), lambda: self._undo_delete(record_id))
 
     async def _undo_delete(self, record_id: int) -> None:
         user = acting_user()
@@ -246,7 +261,7 @@ class RecordDialog:
             _in_session,
             lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=record_id),
         )
-        ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
+        ui.notify(self.resource.said('restored'), type='positive')
         await _maybe_await(self.on_saved())
 
     async def _restore(self) -> None:
@@ -257,7 +272,7 @@ class RecordDialog:
             )
             is not None
         ):
-            ui.notify(f'{self.resource.singular.capitalize()} restored', type='positive')
+            ui.notify(self.resource.said('restored'), type='positive')
 
     async def _revert(self, entry_id: int) -> None:
         user = acting_user()
@@ -274,7 +289,7 @@ class RecordDialog:
             )
             is not None
         ):
-            ui.notify('Reverted; the revert is in the history too', type='positive')
+            ui.notify(_('Reverted; the revert is in the history too'), type='positive')
 
     async def _action(self, action: Action) -> None:
         if action.inputs or action.confirm:
@@ -288,7 +303,10 @@ class RecordDialog:
             lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
         )
         if result is not None:
-            ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
+            ui.notify(
+                getattr(result, 'message', '') or done(action),
+                type='positive',
+            )
             _reveal(result)
 
     async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
@@ -305,7 +323,7 @@ class RecordDialog:
             return None
         if not warning:
             return values
-        if not await confirm(warning, 'Go ahead'):
+        if not await confirm(warning, _('Go ahead')):
             return None
         return {**values, 'confirmed': True}
 
@@ -313,7 +331,7 @@ class RecordDialog:
         """A small dialog for an action's inputs (or its confirmation). It stays open until the service accepts:
         what it refuses shows at the input (an empty ban reason), or in the dialog's message line."""
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label(action.confirm or action.label).classes('text-lg font-medium')
+            ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
             inputs = {f.name: field_input(f, None) for f in action.inputs}
             for element in inputs.values():
                 element.props('outlined stack-label')  # the label sits above the text, never over it
@@ -344,15 +362,18 @@ class RecordDialog:
                 if result is FAILED:
                     return
                 # the message first, while this button still exists: its page is found through it
-                ui.notify(getattr(result, 'message', '') or f'{action.label}: done', type='positive')
+                ui.notify(
+                    getattr(result, 'message', '') or done(action),
+                    type='positive',
+                )
                 dialog.close()
                 self.dialog.close()
                 _reveal(result)
                 await _maybe_await(self.on_saved())
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Confirm', on_click=confirm).mark('confirm-action')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Confirm'), on_click=confirm).mark('confirm-action')
         dialog.open()
 
     async def _run(self, work: Callable):
@@ -373,7 +394,7 @@ class RecordDialog:
         with self.conflict:
             ui.icon('warning')
             ui.label(message).classes('grow text-sm')
-            ui.button('Reload', on_click=self._reload).props('flat dense')
+            ui.button(_('Reload'), on_click=self._reload).props('flat dense')
         self.conflict.set_visibility(True)
 
     def _reload(self) -> None:
@@ -387,7 +408,7 @@ class RecordDialog:
             if name not in typed:
                 element.value = _input_value(self.loaded.get(name))
         self.conflict.set_visibility(False)
-        ui.notify('Reloaded the newest version; what you typed is kept. Save again to apply it.')
+        ui.notify(_('Reloaded the newest version; what you typed is kept. Save again to apply it.'))
 
     def _values_of(self, record) -> dict[str, Any]:
         if record is None:  # a new record starts from the defaults its create model declares
@@ -402,45 +423,50 @@ class RecordDialog:
 
 def field_input(declared: FormField, value: Any) -> ui.element:
     """The input for one declared field, showing `value`."""
-    label = declared.label + (' *' if declared.required else '')
-    shown = _input_value(value)
+    label = shown(declared.label) + (' *' if declared.required else '')
+    current = _input_value(value)
     if declared.kind == 'bool':
-        element = ui.switch(declared.label, value=bool(value))
+        element = ui.switch(shown(declared.label), value=bool(value))
     elif declared.kind == 'image':
         element = image_input(declared, value)
     elif declared.kind == 'password':
         element = ui.input(label, password=True, password_toggle_button=True)
     elif declared.kind == 'choice':
         element = ui.select(
-            declared.choices or {},
+            shown_choices(declared.choices),
             label=label,
-            value=shown if shown in (declared.choices or {}) else None,
+            value=current if current in (declared.choices or {}) else None,
             clearable=not declared.required,
         )
     elif declared.kind == 'related':
         element = related_select(declared.related, label, value=value)
     elif declared.kind in ('long_text', 'markdown'):
-        element = ui.textarea(label, value=shown or '').props('autogrow')
+        element = ui.textarea(label, value=current or '').props('autogrow')
         if declared.kind == 'markdown':
-            with ui.expansion('Preview', icon='visibility').classes('w-full text-sm'):
+            with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm'):
                 ui.markdown().bind_content_from(element, 'value')  # sanitized in the browser (NiceGUI 3 default)
     elif declared.kind in ('number', 'money'):
         element = ui.number(label, value=value, format='%.2f' if declared.kind == 'money' else None)
     elif declared.kind == 'date':
-        element = ui.input(label, value=shown or '').props('type=date stack-label')
+        element = ui.input(label, value=current or '').props('type=date stack-label')
     elif declared.kind == 'datetime':
-        element = ui.input(label, value=shown or '').props('type=datetime-local stack-label')
+        element = ui.input(label, value=current or '').props('type=datetime-local stack-label')
     else:
-        element = ui.input(label, value=shown or '').props('type=email' if declared.kind == 'email' else '')
+        element = ui.input(label, value=current or '').props('type=email' if declared.kind == 'email' else '')
     element.classes('w-full')
     if declared.help and hasattr(element, 'props'):
-        element.props['hint'] = declared.help  # a value, never parsed as props
+        element.props['hint'] = shown(declared.help)  # a value, never parsed as props
     return element
+
+
+def done(action: Action) -> str:
+    """What an action says when its service has nothing more to say: 'Publish: done'."""
+    return _('{action}: done').format(action=shown(action.label))
 
 
 def _reveal(result: Any) -> None:
     if isinstance(result, Outcome) and result.secret:
-        show_secret_once(result.secret_label or 'Shown once', result.secret)
+        show_secret_once(result.secret_label or _('Shown once'), result.secret)
 
 
 def _in_session(work: Callable):
@@ -470,7 +496,10 @@ def _normal(value: Any) -> Any:
     return None if value == '' else value
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, field: FormField | None = None) -> str:
+    """A value of the history (as the log stores it) as the field shows it: a status by its label, a flag Yes/No."""
+    if field is not None and field.kind in ('choice', 'bool'):
+        return display_value(value, field.kind, field.choices) or '—'
     return display_value(value) or '—'
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session
-from backoffice.engine.declaration import SectionRows
+from backoffice.engine.declaration import SectionRows, number, shown
 from backoffice.formatting import display_value, when
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, RecordSection, Resource
@@ -21,16 +22,15 @@ from .links import record_link, site_link
 from .resource_form import open_record
 from .session import acting_user
 
-# every string a person reads on this page, in one place (a translation comes later)
+# every string a person reads on this page, in one place (marked here, translated where shown: _(TEXT[…]))
 TEXT = {
-    'not_found': 'This record does not exist, or you may not read it.',
-    'back': 'Back to the list',
-    'edit': 'Edit',
-    'details': 'Details and history',
-    'see_all': 'See all',
-    'in_trash': 'in the trash',
-    'count': '{count:,}',
-    'count_more': '{count:,}+',
+    'not_found': N_('This record does not exist, or you may not read it.'),
+    'back': N_('Back to the list'),
+    'edit': N_('Edit'),
+    'details': N_('Details and history'),
+    'see_all': N_('See all'),
+    'in_trash': N_('in the trash'),
+    'count_more': N_('{count}+'),  # at least this many
 }
 SECTION_ROWS = 5  # the most recent few; "See all" opens the whole filtered list
 
@@ -43,8 +43,8 @@ class RecordPage:
         self.record_id = int(record_id) if record_id.isdigit() else 0
         loaded = call_now(_load, user, resource, self.record_id) if self.record_id else FAILED
         if loaded is FAILED:
-            ui.label(TEXT['not_found']).mark('not-found')
-            ui.link(TEXT['back'], f'/{resource.key}')
+            ui.label(_(TEXT['not_found'])).mark('not-found')
+            ui.link(_(TEXT['back']), f'/{resource.key}')
             return
         self.record, self.related, self.sections = loaded
         self.box = ui.column().classes('w-full gap-4 min-w-0')
@@ -78,11 +78,11 @@ class RecordPage:
             title = str(getattr(record, resource.title, '') or f'#{record.id}')
             ui.label(title).classes('text-xl font-medium break-all min-w-0').mark('record-title')
             if getattr(record, 'deleted_at', None):
-                ui.badge(TEXT['in_trash'], color='negative')
+                ui.badge(_(TEXT['in_trash']), color='negative')
             ui.space()
             writable = not resource.read_only and can(self.user, resource.write_permission)
             ui.button(
-                TEXT['edit'] if writable else TEXT['details'],
+                _(TEXT['edit']) if writable else _(TEXT['details']),
                 icon='edit' if writable else 'info',
                 on_click=lambda: open_record(resource, record.id, on_saved=self.reload),
             ).props('outline').mark('open-record')
@@ -92,10 +92,9 @@ class RecordPage:
                     continue
                 value = getattr(record, column.name)
                 with ui.column().classes('gap-0 min-w-0').mark(f'fact-{column.name}'):
-                    ui.label(column.label).classes('text-xs text-gray-500')
+                    ui.label(shown(column.label)).classes('text-xs text-gray-500')
                     if column.kind == 'related' and value is not None:
-                        shown = self.related.get(column.name, '')
-                        record_link(column.related, value, shown, self.user)
+                        record_link(column.related, value, self.related.get(column.name, ''), self.user)
                     else:
                         ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-words')
 
@@ -103,11 +102,11 @@ class RecordPage:
 def _section(section: RecordSection, found: SectionRows) -> None:
     with ui.card().classes('w-full min-w-0 gap-2').mark(f'section-{section.key}'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
-            ui.label(section.label).classes('font-medium')
-            count = TEXT['count_more' if found.more else 'count'].format(count=found.total)
+            ui.label(shown(section.label)).classes('font-medium')
+            count = _(TEXT['count_more']).format(count=number(found.total)) if found.more else number(found.total)
             ui.badge(count).props('outline rounded').mark(f'count-{section.key}')
         if not found.rows:
-            ui.label(section.empty).classes('text-sm text-gray-500')
+            ui.label(shown(section.empty)).classes('text-sm text-gray-500')
         with ui.column().classes('w-full gap-2'):
             for row in found.rows:
                 with ui.column().classes('w-full gap-0 min-w-0').mark(f'row-{section.key}'):
@@ -117,13 +116,13 @@ def _section(section: RecordSection, found: SectionRows) -> None:
                         else:
                             ui.label(row.title).classes('break-words min-w-0 grow')
                         if row.status:
-                            label = (section.statuses or {}).get(row.status, row.status)
+                            label = shown((section.statuses or {}).get(row.status, row.status))
                             ui.badge(label).props('outline').classes('shrink-0')
                     details = ' · '.join(part for part in (row.detail, when(row.at) if row.at else '') if part)
                     if details:
                         ui.label(details).classes('text-xs text-gray-500 break-words')
         if found.see_all:
-            site_link(TEXT['see_all'], found.see_all).classes('text-sm').mark(f'see-all-{section.key}')
+            site_link(_(TEXT['see_all']), found.see_all).classes('text-sm').mark(f'see-all-{section.key}')
 
 
 def _load(user: User, resource: Resource, record_id: int) -> tuple[Any, dict[str, str], list]:

@@ -11,9 +11,11 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
+from backoffice import i18n
 from backoffice.db import read_session
-from backoffice.engine.declaration import link_fields
+from backoffice.engine.declaration import link_fields, shown, shown_choices
 from backoffice.formatting import display_value, due
+from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can, require
@@ -30,7 +32,7 @@ from .saved_views import SavedViews
 from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
-NOTHING_MATCHES = 'Nothing matches: clear the search or a filter to see more.'
+NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
 REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
 
 _SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
@@ -119,7 +121,8 @@ class ResourceTable:
         if user is None:
             return
         request = self.request(page)
-        fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor)
+        language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
+        fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor, language)
         if fetched is FAILED:
             return
         result, rows = fetched
@@ -134,29 +137,28 @@ class ResourceTable:
             'descending': bool(self.state['descending']),
         }
         self.phone_sort.show()
-        noun = self.resource.count_noun(result.total)
-        self.caption.text = f'{"" if result.exact else "about "}{result.total:,} {noun}'
-        if self.state['trash']:
-            self.caption.text += ' in the trash'
+        self.caption.text = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
         nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
         self.empty.set_visibility(nothing_yet)  # instead of an empty table: what to do first
-        self.table.props['no-data-label'] = '' if nothing_yet else NOTHING_MATCHES
+        # no table message under the empty state (an empty label would bring Quasar's own 'No data available' back)
+        self.table.props['hide-no-data'] = nothing_yet
         self.table.update()
         if self._linked is not None:
             record_id, self._linked = self._linked, None
             self.on_open(record_id)
 
-    def _fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
-        with read_session() as session:
+    def _fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
+        with read_session() as session, i18n.use(language):
             result = query.list_page(
                 session=session, actor=user, resource=self.resource, request=request, cursor=cursor
             )
             return result, self._rows(session, result.rows)
 
-    def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None):
+    def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
         require(user, self.resource.read_permission)  # each list still checks its own reader
-        key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor))
-        result, rows = _shared(key, lambda: self._fetch(user, request, cursor))
+        # readers of one page share its rows only when they read the same language (the rows hold labels)
+        key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor), language)
+        result, rows = _shared(key, lambda: self._fetch(user, request, cursor, language))
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
@@ -275,8 +277,7 @@ class ResourceTable:
         )
 
     def _show_arrivals(self) -> None:
-        noun = self.resource.count_noun(self.arrived)
-        self.arrivals.text = f'{self.arrived} new {noun}'
+        self.arrivals.text = self.resource.arrivals(self.arrived)
         self.arrivals.set_visibility(True)
 
     async def show_arrivals(self) -> None:
@@ -305,7 +306,10 @@ class ResourceTable:
         resource = self.resource
         with ui.row().classes('w-full items-center gap-2'):
             self.controls['search'] = (
-                ui.input(f'Search {resource.label.lower()}', on_change=lambda e: self._set(search=e.value or ''))
+                ui.input(
+                    _('Search {list}').format(list=shown(resource.label).lower()),
+                    on_change=lambda e: self._set(search=e.value or ''),
+                )
                 .props('clearable outlined dense debounce=300')
                 .classes('grow min-w-48 bo-list-search')
                 .mark('search')
@@ -315,7 +319,7 @@ class ResourceTable:
             export_menu(resource, lambda: self.request(1))
         if resource.filters:
             # on a phone the filters fold away behind a button; from 600 px on they are always shown
-            toggle = ui.button('Filters', icon='filter_list').props('flat dense').classes('sm:hidden')
+            toggle = ui.button(_('Filters'), icon='filter_list').props('flat dense').classes('sm:hidden')
             with ui.row().classes('w-full items-center gap-2 max-sm:hidden') as filter_row:  # (Quasar's .hidden is
                 for declared in resource.filters:  # !important: no sm:flex)
                     self._filter(declared)
@@ -327,7 +331,7 @@ class ResourceTable:
                 .props('dense rounded unelevated color=orange-8 size=sm icon=fiber_new no-caps')
                 .mark('arrivals')
             )
-            self.arrivals.tooltip('Show everything, newest first')
+            self.arrivals.tooltip(_('Show everything, newest first'))
             self.arrivals.set_visibility(False)
             ui.space()
             self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
@@ -364,8 +368,8 @@ class ResourceTable:
         if self._due_columns:
             ui.timer(30, self._tick)
         as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
-        # the message is a prop (a value): empty while the empty state below says what to do first
-        self.table.props['no-data-label'] = NOTHING_MATCHES
+        # the message is a prop (a value), hidden (hide-no-data) while the empty state below says what to do first
+        self.table.props['no-data-label'] = _(NOTHING_MATCHES)
         self.table.add_slot(
             'no-data', '<div v-if="props.message" class="w-full text-center p-4 text-grey-7">{{ props.message }}</div>'
         )
@@ -416,12 +420,14 @@ class ResourceTable:
 
     def _empty_state(self) -> None:
         """On a list with no records at all: a sentence saying what to do first, and the create button if allowed."""
-        noun = self.resource.count_noun(0)
+        resource = self.resource
         with ui.column().classes('w-full items-center gap-2 p-4 text-center').mark('empty-state') as self.empty:
-            ui.label(f'There are no {noun} yet.').classes('text-gray-600')
+            ui.label(resource.said('none_yet')).classes('text-gray-600')
             if self.create is not None:
-                ui.label(f'Start with the first one: New {self.resource.singular}.').classes('text-gray-600')
-                ui.button(f'New {self.resource.singular}', icon='add', on_click=self.create).mark('empty-state-create')
+                ui.label(_('Start with the first one: {new}.').format(new=resource.said('new'))).classes(
+                    'text-gray-600'
+                )
+                ui.button(resource.said('new'), icon='add', on_click=self.create).mark('empty-state-create')
         self.empty.set_visibility(False)
 
     def _column(self, column) -> dict:
@@ -431,7 +437,7 @@ class ResourceTable:
         shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
         return {
             'name': column.name,
-            'label': column.label,
+            'label': shown(column.label),
             'field': column.name,
             'sortable': column.sortable,
             'align': 'left',
@@ -516,8 +522,8 @@ class ResourceTable:
         if declared.kind == 'choice':
             self.controls[declared.name] = (
                 ui.select(
-                    declared.choices,
-                    label=declared.label,
+                    shown_choices(declared.choices),
+                    label=shown(declared.label),
                     multiple=True,
                     clearable=True,
                     on_change=lambda e, n=declared.name: self._set_filter(n, e.value or None),
@@ -528,8 +534,8 @@ class ResourceTable:
         elif declared.kind in ('bool', 'present'):
             self.controls[declared.name] = (
                 ui.select(
-                    {'yes': 'Yes', 'no': 'No'},
-                    label=declared.label,
+                    {'yes': _('Yes'), 'no': _('No')},
+                    label=shown(declared.label),
                     clearable=True,
                     on_change=lambda e, n=declared.name: self._set_filter(
                         n, None if e.value is None else e.value == 'yes'
@@ -554,10 +560,10 @@ class ResourceTable:
                 declared.name, None if bounds == {'from': None, 'to': None} else (bounds['from'], bounds['to'])
             )
 
-        ui.input(f'{declared.label} from', on_change=lambda e: changed('from', e.value)).props(
-            'outlined dense type=date stack-label clearable'
-        ).classes('w-40')
-        ui.input('to', on_change=lambda e: changed('to', e.value)).props(
+        ui.input(
+            _('{label} from').format(label=shown(declared.label)), on_change=lambda e: changed('from', e.value)
+        ).props('outlined dense type=date stack-label clearable').classes('w-40')
+        ui.input(_('to'), on_change=lambda e: changed('to', e.value)).props(
             'outlined dense type=date stack-label clearable'
         ).classes('w-40')
 
@@ -570,19 +576,20 @@ class ResourceTable:
                 declared.name, None if bounds == {'low': None, 'high': None} else (bounds['low'], bounds['high'])
             )
 
-        ui.number(f'{declared.label} from', on_change=lambda e: changed('low', e.value)).props(
-            'outlined dense clearable debounce=400'
-        ).classes('w-32').mark(f'filter-{declared.name}-from')
-        ui.number('to', on_change=lambda e: changed('high', e.value)).props(
+        ui.number(
+            _('{label} from').format(label=shown(declared.label)), on_change=lambda e: changed('low', e.value)
+        ).props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-from')
+        ui.number(_('to'), on_change=lambda e: changed('high', e.value)).props(
             'outlined dense clearable debounce=400'
         ).classes('w-32').mark(f'filter-{declared.name}-to')
 
     def _related_filter(self, declared) -> None:
         column = self.resource.model.__table__.columns.get(declared.name)
-        nobody = f'No {declared.label.lower()}' if column is not None and column.nullable else None
+        label = shown(declared.label)
+        nobody = _('No {label}').format(label=label.lower()) if column is not None and column.nullable else None
         select = related_select(
             declared.related,
-            declared.label,
+            label,
             empty_option=nobody,
             on_change=lambda e, n=declared.name: self._set_filter(n, e.value),
         )
@@ -590,7 +597,7 @@ class ResourceTable:
         self.controls[declared.name] = select
 
     def _columns_menu(self) -> None:
-        names = {c.name: c.label for c in self.resource.columns}
+        names = {c.name: shown(c.label) for c in self.resource.columns}
 
         def show(e) -> None:
             chosen = e.value or []
@@ -599,15 +606,29 @@ class ResourceTable:
             self.state['columns'] = chosen
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in chosen]
 
-        with ui.button(icon='view_column').props('flat round aria-label="Columns"').tooltip('Columns'):
+        button = ui.button(icon='view_column').props('flat round')
+        button.props['aria-label'] = _('Columns')
+        with button.tooltip(_('Columns')):
             with ui.menu().classes('p-2'):
                 self.columns_select = (
                     ui.select(
-                        names, value=list(self.state['columns']), multiple=True, label='Columns shown', on_change=show
+                        names,
+                        value=list(self.state['columns']),
+                        multiple=True,
+                        label=_('Columns shown'),
+                        on_change=show,
                     )
                     .props('use-chips')
                     .classes('min-w-60')
                 )
+
+
+def caption(resource: Resource, total: int, *, exact: bool, trash: bool) -> str:
+    """The line over a list: '3,000 customers', 'about 12,000 orders', '2 products in the trash'."""
+    count = resource.counted(total)
+    if trash:
+        return (_('{count} in the trash') if exact else _('about {count} in the trash')).format(count=count)
+    return count if exact else _('about {count}').format(count=count)
 
 
 def _shared(key: tuple, compute: Callable[[], Any]) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice.engine.declaration import shown
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import Resource
@@ -22,19 +24,19 @@ class ResourceView:
         self.resource = resource
         self.on_open = on_open
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            ui.label(resource.description).classes('text-gray-600')
+            ui.label(shown(resource.description)).classes('text-gray-600')
             with ui.row().classes('gap-2'):
                 if resource.soft_delete:
-                    ui.switch('Trash', on_change=lambda e: self.table._set(trash=bool(e.value))).mark('trash')
+                    ui.switch(_('Trash'), on_change=lambda e: self.table._set(trash=bool(e.value))).mark('trash')
                 if not resource.read_only and can(user, resource.write_permission):
                     if resource.create_with is None and resource.update_with is None:
                         ui.button(
-                            'Import',
+                            _('Import'),
                             icon='upload_file',
                             on_click=lambda: ImportDialog(resource, done=self.table.reload),
                         ).props('flat')
                     ui.button(
-                        f'New {resource.singular}',
+                        resource.said('new'),
                         icon='add',
                         on_click=lambda: open_record(resource, None, on_saved=self.table.reload),
                     )

@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.i18n import _
 from backoffice.models import Order, OrderLine, Return, Ticket, User
 from backoffice.services import orders, returns
 
@@ -32,15 +33,20 @@ def start_return(
     if lines is FAILED:
         return
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-        ui.label(f'Return from order {order.number}').classes('text-lg font-medium')
+        ui.label(_('Return from order {number}').format(number=order.number)).classes('text-lg font-medium')
         reason = (
-            ui.input('Reason', value=ticket.subject if ticket else '')
+            ui.input(_('Reason'), value=ticket.subject if ticket else '')
             .props('outlined dense')
             .classes('w-full')
             .mark('return-reason')
         )
         quantities = {
-            line.id: ui.number(f'{line.sku} · {line.name} (bought {line.quantity})', value=0, min=0, precision=0)
+            line.id: ui.number(
+                _('{sku} · {name} (bought {quantity})').format(sku=line.sku, name=line.name, quantity=line.quantity),
+                value=0,
+                min=0,
+                precision=0,
+            )
             .props('outlined dense')
             .classes('w-full')
             .mark(f'return-quantity-{line.sku}')
@@ -60,7 +66,10 @@ def start_return(
                 return
             # the message and what follows first, while this button still exists: its page is found through it
             # (the dialog removes itself once the browser has hidden it)
-            ui.notify(f'Return {rma.number} started for order {order.number}', type='positive')
+            ui.notify(
+                _('Return {number} started for order {order}').format(number=rma.number, order=order.number),
+                type='positive',
+            )
             dialog.close()
             if on_done is None:  # from a request: the return is handled on its order's page
                 ui.navigate.to(f'/orders/{order.number}')
@@ -69,8 +78,8 @@ def start_return(
 
         message = error_line()  # what no field shows (the order is not the customer's…)
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Start return', on_click=start).mark('start-return-submit')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Start return'), on_click=start).mark('start-return-submit')
     dialog.open()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.i18n import _, pgettext
 from backoffice.resources import Resource
 from backoffice.services import views
 
@@ -21,14 +22,14 @@ class SavedViews:
         self.states: dict[int, dict] = {}
         self._just_saved: int | None = None
         self.select = (
-            ui.select({}, label='View', clearable=True, on_change=self._chosen)
+            ui.select({}, label=pgettext('saved view', 'View'), clearable=True, on_change=self._chosen)
             .props('outlined dense')
             .classes('min-w-40')
             .mark('views')
         )
-        ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round aria-label="Save view"').tooltip(
-            'Save this view'
-        ).mark('save-view')
+        save = ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round')
+        save.props['aria-label'] = _('Save view')
+        save.tooltip(_('Save this view')).mark('save-view')
         self.refresh()
 
     def refresh(self) -> None:
@@ -38,7 +39,9 @@ class SavedViews:
         with read_session() as session:
             saved = views.list_views(session=session, actor=user, resource=self.resource)
         self.states = {view.id: view.state for view in saved}
-        self.select.set_options({view.id: view.name + (' (team)' if view.shared else '') for view in saved})
+        self.select.set_options(
+            {view.id: _('{name} (team)').format(name=view.name) if view.shared else view.name for view in saved}
+        )
 
     def forget_choice(self) -> None:
         """The user changed the search, a filter or the sort: the list no longer shows the chosen view."""
@@ -54,10 +57,10 @@ class SavedViews:
 
     def _save_dialog(self) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
-            ui.label('Save this view').classes('text-lg font-medium')
-            ui.label('Keeps the search, filters, sort and columns.').classes('text-sm text-gray-500')
-            fields = {'name': ui.input('Name').classes('w-full')}
-            shared = ui.switch('Share with the team')
+            ui.label(_('Save this view')).classes('text-lg font-medium')
+            ui.label(_('Keeps the search, filters, sort and columns.')).classes('text-sm text-gray-500')
+            fields = {'name': ui.input(_('Name')).classes('w-full')}
+            shared = ui.switch(_('Share with the team'))
 
             def save() -> None:
                 user = acting_user()
@@ -72,11 +75,11 @@ class SavedViews:
                 self.refresh()
                 self._just_saved = view.id  # selected to show its name; the list already shows what it holds
                 self.select.set_value(view.id)
-                ui.notify(f'View "{view.name}" saved', type='positive')
+                ui.notify(_('View "{name}" saved').format(name=view.name), type='positive')
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Save view', on_click=save)
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Save view'), on_click=save)
         dialog.open()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice.i18n import _
 from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
 from backoffice.services import tickets
@@ -24,16 +25,15 @@ def tags_input(ticket: Ticket, *, may_write: bool, change: Change) -> None:
     tags = ui.select(
         current,
         value=current,
-        label='Tags',
+        label=_('Tags'),
         multiple=True,
         new_value_mode='add-unique',
         on_change=lambda e: (
             change({'tags': tags}, tags=list(e.value or [])) if list(e.value or []) != current else None
         ),
     )
-    tags.props(
-        'outlined dense use-chips use-input hide-dropdown-icon input-debounce=0 hint="Type a tag and press Enter"'
-    ).classes('w-full').mark('tags')
+    tags.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0').classes('w-full').mark('tags')
+    tags.props['hint'] = _('Type a tag and press Enter')
     if not may_write:
         tags.disable()
 
@@ -43,21 +43,23 @@ def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
     if not ticket.order_number:
         return
     if order is not None and may_open:
-        ui.link(f'Order {order.number}', f'/orders/{order.number}').mark('order-link')
+        ui.link(_('Order {number}').format(number=order.number), f'/orders/{order.number}').mark('order-link')
     else:
-        ui.label(f'Order {ticket.order_number}').mark('order-ref')
+        ui.label(_('Order {number}').format(number=ticket.order_number)).mark('order-ref')
 
 
 def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> None:
     """The order the request is about (its number or the shop's own order id), saved on Enter or when leaving it."""
     field = (
-        ui.input('Order no.', value=ticket.order_number or '')
+        ui.input(_('Order no.'), value=ticket.order_number or '')
         .props('outlined dense')
         .classes('w-full')
         .mark('order-number')
     )
     if ticket.order_number:
-        field.props['hint'] = "One of this customer's orders" if found else 'No order of this customer has this number'
+        field.props['hint'] = (
+            _("One of this customer's orders") if found else _('No order of this customer has this number')
+        )
     if not may_write:
         field.disable()
         return
@@ -79,16 +81,16 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
     with ui.card().classes('w-full gap-2').props('flat bordered').mark('bug-report'):
         with ui.row().classes('items-center gap-2'):
             ui.icon('bug_report').classes('text-red-700')
-            ui.label('Bug report').classes('font-medium')
+            ui.label(_('Bug report')).classes('font-medium')
         fields = {
-            'severity': ui.select(SEVERITIES, label='Severity', value=_value(ticket.severity), clearable=True).mark(
-                'severity'
-            ),
-            'bug_status': ui.select(BUG_STATUSES, label='Bug status', value=_value(ticket.bug_status)).mark(
-                'bug-status'
-            ),
-            'fixed_in_version': ui.input('Fixed in version', value=ticket.fixed_in_version or '').mark('fixed-in'),
-            'steps': ui.textarea('Steps to reproduce', value=ticket.steps or '').props('autogrow').mark('steps'),
+            'severity': ui.select(
+                _choices(SEVERITIES), label=_('Severity'), value=_value(ticket.severity), clearable=True
+            ).mark('severity'),
+            'bug_status': ui.select(
+                _choices(BUG_STATUSES), label=_('Bug status'), value=_value(ticket.bug_status)
+            ).mark('bug-status'),
+            'fixed_in_version': ui.input(_('Fixed in version'), value=ticket.fixed_in_version or '').mark('fixed-in'),
+            'steps': ui.textarea(_('Steps to reproduce'), value=ticket.steps or '').props('autogrow').mark('steps'),
         }
         for field in fields.values():
             field.props('outlined dense').classes('w-full')
@@ -102,7 +104,7 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
                 values = {name: (field.value or None) for name, field in fields.items()}
                 await change(fields, **values)
 
-            ui.button('Save bug report', icon='save', on_click=save).props('outline').mark('save-bug')
+            ui.button(_('Save bug report'), icon='save', on_click=save).props('outline').mark('save-bug')
 
 
 def duplicate_line(
@@ -112,7 +114,7 @@ def duplicate_line(
     if original_number is not None:
         with ui.row().classes('items-center gap-1 text-sm').mark('duplicate-of'):
             ui.icon('content_copy').classes('text-gray-500')
-            ui.label('Duplicate of')
+            ui.label(_('Duplicate of'))
             ui.link(f'#{original_number}', f'/requests/{original_number}')
         return
     if not may_write or not tickets.may_mark_duplicate(ticket):
@@ -120,10 +122,10 @@ def duplicate_line(
 
     def ask() -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-sm'):
-            ui.label('Mark as a duplicate').classes('text-lg font-medium')
-            ui.label('This request will be closed, with a note pointing to the original.').classes('text-sm')
+            ui.label(_('Mark as a duplicate')).classes('text-lg font-medium')
+            ui.label(_('This request will be closed, with a note pointing to the original.')).classes('text-sm')
             number = (
-                ui.input('Original request no.')
+                ui.input(_('Original request no.'))
                 .props('outlined autofocus inputmode=numeric')
                 .classes('w-full')
                 .mark('duplicate-number')
@@ -135,11 +137,11 @@ def duplicate_line(
                     dialog.close()
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Mark as duplicate', on_click=confirm).mark('confirm-duplicate')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Mark as duplicate'), on_click=confirm).mark('confirm-duplicate')
         dialog.open()
 
-    ui.button('Mark as duplicate', icon='content_copy', on_click=ask).props('flat dense no-caps').mark('duplicate')
+    ui.button(_('Mark as duplicate'), icon='content_copy', on_click=ask).props('flat dense no-caps').mark('duplicate')
 
 
 def rating_view(ticket: Ticket) -> None:
@@ -147,11 +149,15 @@ def rating_view(ticket: Ticket) -> None:
         return
     with ui.card().classes('w-full gap-1').props('flat bordered').mark('rating'):
         with ui.row().classes('items-center gap-2'):
-            ui.label('Customer rating').classes('font-medium')
+            ui.label(_('Customer rating')).classes('font-medium')
             ui.rating(value=ticket.rating, max=5, size='sm').props('readonly color=amber-8')
             ui.label(f'{ticket.rating}/5').classes('text-sm text-gray-600')
         if ticket.rating_comment:
             ui.label(ticket.rating_comment).classes('text-sm whitespace-pre-wrap break-words').mark('rating-comment')
+
+
+def _choices(choices: dict[str, str]) -> dict[str, str]:
+    return {key: _(label) for key, label in choices.items()}
 
 
 def _value(choice: Any) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice import formatting
+from backoffice.i18n import _, pgettext
 from backoffice.models import Delivery, MessageKind, TicketMessage
 
 
@@ -30,7 +31,7 @@ def _when(value: datetime | None) -> str:
 def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:
     """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it."""
     if not entries:
-        ui.label('No messages yet.').classes('text-gray-500')
+        ui.label(_('No messages yet.')).classes('text-gray-500')
     for entry in entries:
         _entry(entry, on_retry)
 
@@ -39,19 +40,19 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
     message = entry.message
     if message.kind == MessageKind.note:
         card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
-        heading = 'Internal note'
+        heading = _('Internal note')
         icon = 'lock'
     elif message.kind == MessageKind.reply:
         card = ui.card().classes('w-full bg-blue-50 border-l-4 border-blue-500').mark('thread-reply')
-        heading = 'Reply'
+        heading = pgettext('thread entry', 'Reply')
         icon = 'reply'
     elif message.kind == MessageKind.notice:
         card = ui.card().classes('w-full bg-green-50 border-l-4 border-green-600').mark('thread-notice')
-        heading = 'Solved notice to the customer, with a link to rate'
+        heading = _('Solved notice to the customer, with a link to rate')
         icon = 'mark_email_read'
     else:
         card = ui.card().classes('w-full border-l-4 border-gray-400').mark('thread-customer')
-        heading = 'Customer'
+        heading = _('Customer')
         icon = 'person'
     with card.props('flat bordered'):
         with ui.row().classes('w-full items-center gap-2 text-sm'):
@@ -68,12 +69,17 @@ def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> 
     with ui.row().classes('items-center gap-2 text-sm').mark('delivery'):
         if message.delivery == Delivery.sent:
             ui.icon('done_all').classes('text-green-700')
-            ui.label(f'Sent {_when(message.sent_at)}'.strip()).classes('text-green-700')
+            sent = _when(message.sent_at)
+            ui.label(_('Sent {when}').format(when=sent) if sent else pgettext('reply', 'Sent')).classes(
+                'text-green-700'
+            )
         elif message.delivery == Delivery.failed:
             ui.icon('error').classes('text-red-700')
-            ui.label(f'Failed: {message.delivery_error or "unknown error"}').classes('text-red-700')
+            ui.label(_('Failed: {error}').format(error=message.delivery_error or _('unknown error'))).classes(
+                'text-red-700'
+            )
             if on_retry is not None:
-                ui.button('Retry', icon='refresh', on_click=lambda: on_retry(message.id)).props('flat dense')
+                ui.button(_('Retry'), icon='refresh', on_click=lambda: on_retry(message.id)).props('flat dense')
         else:
             ui.icon('schedule').classes('text-gray-600')
-            ui.label('Not sent (queued)').classes('text-gray-600')
+            ui.label(_('Not sent (queued)')).classes('text-gray-600')

@@ -7,6 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice.i18n import _
+
 SECONDS = 10
 
 
@@ -29,5 +31,5 @@ def offer_undo(message: str, on_undo: Callable[[], Any]) -> None:
             if hasattr(result, '__await__'):
                 await result
 
-        ui.button('Undo', on_click=undo).props('flat dense color=amber')
+        ui.button(_('Undo'), on_click=undo).props('flat dense color=amber')
     ui.timer(SECONDS, lambda: bar.delete() if not bar.is_deleted else None, once=True)

@@ -1,6 +1,7 @@
 """Audit log: every change and sign-in, filterable by who, what, record type and when; an entry opens in words, with
 its fields before and after and a link to the record."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.audit_entry import open_audit_entry
@@ -15,7 +16,7 @@ AUDIT = resource('audit')
     AUDIT.label,
     permission=AUDIT.read_permission,
     icon=AUDIT.icon,
-    section='Administration',
+    section=N_('Administration'),
     order=910,
     description=AUDIT.description,
 )

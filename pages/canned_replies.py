@@ -2,6 +2,7 @@
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
@@ -16,13 +17,13 @@ CANNED_REPLIES = resource('canned-replies')
     CANNED_REPLIES.label,
     permission=CANNED_REPLIES.read_permission,
     icon=CANNED_REPLIES.icon,
-    section='Support',
+    section=N_('Support'),
     order=110,
-    description='Prepared answers the support desk inserts into replies',
+    description=N_('Prepared answers the support desk inserts into replies'),
 )
 def canned_replies_page(user: User) -> None:
     ResourceView(CANNED_REPLIES, user)
     if not can(user, CANNED_REPLIES.write_permission):
-        ui.label('Pick these in the reply box of a request. Managers write and change them.').classes(
+        ui.label(_('Pick these in the reply box of a request. Managers write and change them.')).classes(
             'text-sm text-gray-500'
         ).mark('canned-readonly')

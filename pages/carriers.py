@@ -1,5 +1,6 @@
 """Carriers: parcel services and the link that tracks a parcel, used when an order ships."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ CARRIERS = resource('carriers')
     CARRIERS.label,
     permission=CARRIERS.read_permission,
     icon=CARRIERS.icon,
-    section='Sales',
+    section=N_('Sales'),
     order=260,
     description=CARRIERS.description,
 )

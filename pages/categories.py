@@ -1,5 +1,6 @@
 """Categories of the catalogue, nested: a category may sit inside another, never inside itself."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ CATEGORIES = resource('categories')
     CATEGORIES.label,
     permission=CATEGORIES.read_permission,
     icon=CATEGORIES.icon,
-    section='Catalogue',
+    section=N_('Catalogue'),
     order=310,
     description=CATEGORIES.description,
 )

@@ -1,5 +1,6 @@
 """Companies: B2B accounts with their contacts (customers) and notes."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ COMPANIES = resource('companies')
     COMPANIES.label,
     permission=COMPANIES.read_permission,
     icon=COMPANIES.icon,
-    section='People',
+    section=N_('People'),
     order=210,
     description=COMPANIES.description,
 )

@@ -1,5 +1,6 @@
 """One company: its details, its contacts, and their orders and requests."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_page import RecordPage
@@ -10,12 +11,12 @@ COMPANIES = resource('companies')
 
 @screen(
     COMPANIES.page,
-    'Company',
+    N_('Company'),
     permission=COMPANIES.read_permission,
     icon=COMPANIES.icon,
-    section='People',
+    section=N_('People'),
     in_menu=False,
-    description='One company: details, contacts, and their orders and requests',
+    description=N_('One company: details, contacts, and their orders and requests'),
 )
 def company_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
     RecordPage(COMPANIES, user, id)

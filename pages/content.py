@@ -3,6 +3,7 @@ and every published version of a legal document with the dates it was in force."
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -17,14 +18,14 @@ LEGAL_VERSIONS = resource('legal-versions')
     CONTENT.label,
     permission=CONTENT.read_permission,
     icon=CONTENT.icon,
-    section='Front office',
+    section=N_('Front office'),
     order=400,
     description=CONTENT.description,
 )
 def content_page(user: User) -> None:
     with ui.tabs().classes('w-full') as tabs:
-        entries = ui.tab('Pages and texts', icon=CONTENT.icon).mark('content-tab')
-        versions = ui.tab(LEGAL_VERSIONS.label, icon=LEGAL_VERSIONS.icon).mark('legal-versions-tab')
+        entries = ui.tab(_('Pages and texts'), icon=CONTENT.icon).mark('content-tab')
+        versions = ui.tab(_(LEGAL_VERSIONS.label), icon=LEGAL_VERSIONS.icon).mark('legal-versions-tab')
     with ui.tab_panels(tabs, value=entries).classes('w-full'):
         with ui.tab_panel(entries).classes('p-0 gap-2').mark('content'):
             ResourceView(CONTENT, user)

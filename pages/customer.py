@@ -1,5 +1,6 @@
 """One customer's whole picture: their details, orders, requests, returns, invoices, recent activity and segments."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_page import RecordPage
@@ -10,12 +11,12 @@ CUSTOMERS = resource('customers')
 
 @screen(
     CUSTOMERS.page,
-    'Customer',
+    N_('Customer'),
     permission=CUSTOMERS.read_permission,
     icon=CUSTOMERS.icon,
-    section='People',
+    section=N_('People'),
     in_menu=False,
-    description='One customer: details, orders, requests, returns, invoices, activity and segments',
+    description=N_('One customer: details, orders, requests, returns, invoices, activity and segments'),
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
     RecordPage(CUSTOMERS, user, id)

@@ -1,5 +1,6 @@
 """Customers: the product's end users — search, filter, edit, ban and unban, trash, history."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ CUSTOMERS = resource('customers')
     CUSTOMERS.label,
     permission=CUSTOMERS.read_permission,
     icon=CUSTOMERS.icon,
-    section='People',
+    section=N_('People'),
     order=200,
     description=CUSTOMERS.description,
 )

@@ -10,6 +10,7 @@ from nicegui import ui
 from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.formatting import ago
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.kpi import read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
@@ -24,32 +25,44 @@ CUSTOM = 0  # the period switch's "Custom" choice
 
 @screen(
     '/',
-    'Dashboard',
+    N_('Dashboard'),
     permission='kpis.read',
     icon='insights',
     order=0,
-    description='How the business is doing, KPIs and charts',
+    description=N_('How the business is doing, KPIs and charts'),
 )
 def dashboard_page(user: User) -> None:
     with read_session() as session:
         state = {'period': read.period_ending_today(30, session=session), 'choice': 30}
         currency = app_settings.value(session=session, key='currency')
     with ui.row().classes('w-full items-center justify-between gap-2'):
-        ui.label(f'Welcome, {user.name.split()[0]}.').classes('text-gray-600')
+        ui.label(_('Welcome, {name}.').format(name=user.name.split()[0])).classes('text-gray-600')
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
     with ui.row().classes('w-full items-center gap-2'):
-        toggle = ui.toggle({7: '7 d', 30: '30 d', 90: '90 d', CUSTOM: 'Custom'}, value=30).props('dense no-caps')
+        toggle = ui.toggle(
+            {
+                7: _('{n} d').format(n=7),
+                30: _('{n} d').format(n=30),
+                90: _('{n} d').format(n=90),
+                CUSTOM: pgettext('period', 'Custom'),
+            },
+            value=30,
+        ).props('dense no-caps')
         shown = ui.label().classes('text-sm text-gray-500')
 
     def show_freshness() -> None:
         with read_session() as session:
             updated = read.freshness(session=session)
-        fresh.text = f'Updated {_age(updated)}' if updated else 'Not computed yet'
+        fresh.text = _('Updated {age}').format(age=_age(updated)) if updated else _('Not computed yet')
 
     @ui.refreshable
     def content() -> None:
         period = state['period']
-        shown.text = f'{formatting.days(period.first, period.last)}, compared with the {period.length} days before'
+        shown.text = ngettext(
+            '{days}, compared with the day before',
+            '{days}, compared with the {n} days before',
+            period.length,
+        ).format(days=formatting.days(period.first, period.last), n=period.length)
         with read_session() as session:
             shown_data = read.dashboard(session=session, period=period)
         table, steps = shown_data.series, shown_data.funnel
@@ -60,10 +73,10 @@ def dashboard_page(user: User) -> None:
         # the charts are in the first response: each starts loading Plotly as soon as it is mounted (after the cards
         # are on screen), instead of waiting for the websocket and a round trip
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            _chart('Turnover and orders per day', widgets.turnover_and_orders(table))
-            _chart('Conversion funnel', widgets.funnel_figure(steps))
-            _chart('Active users', widgets.line_figure(table, [('active_users', 'Active users', 'accent')]))
-            _chart('Request backlog and SLA breaches', widgets.backlog_figure(table))
+            _chart(_('Turnover and orders per day'), widgets.turnover_and_orders(table))
+            _chart(_('Conversion funnel'), widgets.funnel_figure(steps))
+            _chart(_('Active users'), widgets.line_figure(table, [('active_users', _('Active users'), 'accent')]))
+            _chart(_('Request backlog and SLA breaches'), widgets.backlog_figure(table))
 
     def choose(value: int) -> None:
         previous, state['choice'] = state['choice'], value
@@ -93,7 +106,7 @@ def dashboard_page(user: User) -> None:
 
 def _age(updated) -> str:
     seconds = read.age_in_seconds(updated)
-    return f'{max(int(seconds), 0)} s ago' if seconds is not None and seconds < 60 else ago(updated)
+    return _('{n} s ago').format(n=max(int(seconds), 0)) if seconds is not None and seconds < 60 else ago(updated)
 
 
 def _chart(title: str, figure: dict) -> None:
@@ -109,18 +122,21 @@ def open_card(card: Card, period: Period, currency: str) -> None:
         columns, rows = read.rows_behind_today(session=session, key=card.key)
     with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
         with ui.row().classes('w-full items-center justify-between no-wrap'):
-            ui.label(card.label).classes('text-lg font-medium')
-            ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
-        ui.label(card.definition).classes('text-sm text-gray-500')
-        ui.label(f'{widgets.format_value(card.value, card.unit, currency)} over the period').classes('font-medium')
-        LeanPlotly(widgets.line_figure(table, [(card.key, card.label, 'primary')])).classes('w-full h-56')
-        ui.label("Behind today's number").classes('text-sm font-medium pt-2')
+            ui.label(_(card.label)).classes('text-lg font-medium')
+            close = ui.button(icon='close', on_click=dialog.close).props('flat round dense')
+            close.props['aria-label'] = _('Close')
+        ui.label(_(card.definition)).classes('text-sm text-gray-500')
+        ui.label(
+            _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
+        ).classes('font-medium')
+        LeanPlotly(widgets.line_figure(table, [(card.key, _(card.label), 'primary')])).classes('w-full h-56')
+        ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
         if rows:
             ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows).props(
                 'dense flat'
             ).classes('w-full')
         else:
-            ui.label('Nothing today yet.').classes('text-sm text-gray-500')
+            ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
     dialog.open()
 
 
@@ -131,7 +147,7 @@ def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable
     applied = {'done': False}
     state['choosing'] = True
     with page_dialog() as dialog, ui.card().classes('gap-2'):
-        ui.label('Choose the days').classes('font-medium')
+        ui.label(_('Choose the days')).classes('font-medium')
         # the date picker's own value format (ISO), not text for a person
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
 
@@ -144,8 +160,8 @@ def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable
             dialog.close()
 
         with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Show', on_click=apply)
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Show'), on_click=apply)
 
     def closed(opened: bool) -> None:
         if opened:

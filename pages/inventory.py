@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import run, ui
 
 from backoffice.db import read_session
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
@@ -24,18 +25,18 @@ class InventoryScreen:
     def __init__(self, user: User) -> None:
         self.user = user
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            ui.label(STOCK.description).classes('text-gray-600')
+            ui.label(_(STOCK.description)).classes('text-gray-600')
             with ui.row().classes('gap-2'):
-                ui.button('Reorder list (CSV)', icon='download', on_click=self.reorder_csv).props('outline').mark(
+                ui.button(_('Reorder list (CSV)'), icon='download', on_click=self.reorder_csv).props('outline').mark(
                     'reorder-csv'
                 )
                 if can(user, 'catalog.write'):
-                    ui.button('Receive purchase', icon='move_to_inbox', on_click=self.receive_dialog).mark(
+                    ui.button(_('Receive purchase'), icon='move_to_inbox', on_click=self.receive_dialog).mark(
                         'receive-purchase'
                     )
         with ui.tabs().classes('w-full') as tabs:
-            levels = ui.tab('Stock')
-            ledger = ui.tab('Movements')
+            levels = ui.tab(_('Stock'))
+            ledger = ui.tab(_('Movements'))
         with ui.tab_panels(tabs, value=levels).classes('w-full'):
             with ui.tab_panel(levels).classes('p-0'):
                 self.levels = ResourceTable(
@@ -72,10 +73,10 @@ class InventoryScreen:
 
 @screen(
     '/inventory',
-    'Inventory',
+    N_('Inventory'),
     permission=STOCK.read_permission,
     icon=STOCK.icon,
-    section='Catalogue',
+    section=N_('Catalogue'),
     order=320,
     description=STOCK.description,
 )

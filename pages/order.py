@@ -13,6 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.formatting import money, when
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
@@ -71,7 +72,7 @@ class OrderScreen:
                 self.data = load(session, user, number)
         except NotFound as error:
             ui.label(str(error)).mark('not-found')
-            ui.link('Back to the orders', '/orders')
+            ui.link(_('Back to the orders'), '/orders')
             return
         self.box = ui.column().classes('w-full gap-4')
         self.render()
@@ -103,16 +104,16 @@ class OrderScreen:
         self.box.clear()
         with self.box:
             with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
-                ui.label(f'Order {order.number}').classes('text-xl font-medium').mark('number')
-                ui.badge(ORDER_STATUSES[order.status.value]).props('outline').mark('status')
-                ui.label(f'placed {when(order.placed_at)}').classes('text-sm text-gray-500')
+                ui.label(_('Order {number}').format(number=order.number)).classes('text-xl font-medium').mark('number')
+                ui.badge(_(ORDER_STATUSES[order.status.value])).props('outline').mark('status')
+                ui.label(_('placed {when}').format(when=when(order.placed_at))).classes('text-sm text-gray-500')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')
                 record_link('customers', order.customer_id, order.email, self.user)
                 if data.company is not None:
                     record_link('companies', data.company[0], data.company[1], self.user)
                 if order.external_id:
-                    ui.label(f'shop id {order.external_id}')
+                    ui.label(_('shop id {id}').format(id=order.external_id))
             if self.may_write:
                 self._actions()
             with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):
@@ -121,7 +122,7 @@ class OrderScreen:
                     self._money()
                     self._shipping_and_returns()
                 with ui.column().classes('w-full lg:w-1/3 gap-1'):
-                    ui.label('Timeline').classes('font-medium')
+                    ui.label(_('Timeline')).classes('font-medium')
                     for event in reversed(data.events):
                         with ui.column().classes('gap-0').mark('timeline-entry'):
                             ui.label(event.text).classes('text-sm break-words')
@@ -142,86 +143,101 @@ class OrderScreen:
             for line in self.data.lines
         ]
         columns = [
-            {'name': n, 'label': label, 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
+            {'name': n, 'label': _(label), 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
             for n, label in (
-                ('sku', 'SKU'),
-                ('name', 'Item'),
-                ('quantity', 'Qty'),
-                ('unit_price', 'Price'),
-                ('discount', 'Discount'),
-                ('line_total', 'Net'),
+                ('sku', N_('SKU')),
+                ('name', N_('Item')),
+                ('quantity', N_('Qty')),
+                ('unit_price', N_('Price')),
+                ('discount', N_('Discount')),
+                ('line_total', N_('Net')),
             )
         ]
         ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full').mark('lines')
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
             for label, value in (
-                ('Subtotal', order.subtotal),
-                ('Discounts', -order.discount_total),
-                ('Shipping', order.shipping_total),
-                ('Tax', order.tax_total),
-                ('Total', order.total),
-                ('Paid', order.paid_total),
-                ('Refunded', order.refunded_total),
+                (_('Subtotal'), order.subtotal),
+                (_('Discounts'), -order.discount_total),
+                (_('Shipping'), order.shipping_total),
+                (_('Tax'), order.tax_total),
+                (pgettext('order totals', 'Total'), order.total),
+                (pgettext('order totals', 'Paid'), order.paid_total),
+                (pgettext('order totals', 'Refunded'), order.refunded_total),
             ):
                 ui.label(label).classes('text-gray-600')
                 ui.label(f'{value:,.2f} {order.currency}').classes('text-right')
 
     def _money(self) -> None:
         data = self.data
-        ui.label('Payments, refunds and invoices').classes('font-medium')
+        ui.label(_('Payments, refunds and invoices')).classes('font-medium')
         with ui.column().classes('gap-1 text-sm'):
             for payment in data.payments:
                 provider = payments.PROVIDERS.get(payment.provider)
-                method = provider.methods.get(payment.method, payment.method) if provider else payment.method
-                ui.label(f'{when(payment.paid_at)} · paid {payment.amount} ({method}, {payment.reference})')
+                method = _(provider.methods.get(payment.method, payment.method)) if provider else payment.method
+                ui.label(
+                    _('{when} · paid {amount} ({method}, {reference})').format(
+                        when=when(payment.paid_at), amount=payment.amount, method=method, reference=payment.reference
+                    )
+                )
             for refund in data.refunds:
-                ui.label(f'{when(refund.refunded_at)} · refunded {refund.amount}: {refund.reason}')
+                ui.label(
+                    _('{when} · refunded {amount}: {reason}').format(
+                        when=when(refund.refunded_at), amount=refund.amount, reason=refund.reason
+                    )
+                )
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
                     ui.label(f'{document.number} · {document.total} {document.currency}').mark('document')
                     ui.button('PDF', icon='download', on_click=lambda d=document: self._pdf(d)).props('flat dense')
             if not (data.payments or data.refunds or data.documents):
-                ui.label('No payment yet.').classes('text-gray-500')
+                ui.label(_('No payment yet.')).classes('text-gray-500')
 
     def _shipping_and_returns(self) -> None:
         data = self.data
-        ui.label('Shipments and returns').classes('font-medium')
+        ui.label(_('Shipments and returns')).classes('font-medium')
         with ui.column().classes('gap-1 text-sm'):
             for shipment in data.shipments:
                 with ui.row().classes('items-center gap-2').mark('shipment'):
-                    ui.label(f'{when(shipment.shipped_at)} · {data.carriers.get(shipment.carrier_id, "no carrier")}')
+                    carrier = data.carriers.get(shipment.carrier_id) or _('no carrier')
+                    ui.label(f'{when(shipment.shipped_at)} · {carrier}')
                     if is_web_address(shipment.tracking_url):  # http(s) only: never a javascript: link
                         ui.link(shipment.tracking_number, shipment.tracking_url, new_tab=True)
                     elif shipment.tracking_number:
                         ui.label(shipment.tracking_number)
                     if shipment.delivered_at:
-                        ui.label(f'delivered {when(shipment.delivered_at)}')
+                        ui.label(_('delivered {when}').format(when=when(shipment.delivered_at)))
             bought = {line.id: line for line in data.lines}
             for rma in data.returns:
                 items = ', '.join(
                     f'{line.quantity} × {_item(bought.get(line.order_line_id))}' for line in data.return_lines[rma.id]
                 )
                 with ui.row().classes('items-center gap-2').mark('return'):
-                    ui.label(
-                        f'Return {rma.number} · {rma.status.value}'
-                        + (f' · {rma.resolution.value}' if rma.resolution else '')
-                        + f' · {items}'
-                    )
+                    status = _(RETURN_STATES.get(rma.status.value, rma.status.value))
+                    if rma.resolution:
+                        resolution = _(RESOLUTION_WORDS.get(rma.resolution.value, rma.resolution.value))
+                        shown = _('Return {number} · {status} · {resolution} · {items}').format(
+                            number=rma.number, status=status, resolution=resolution, items=items
+                        )
+                    else:
+                        shown = _('Return {number} · {status} · {items}').format(
+                            number=rma.number, status=status, items=items
+                        )
+                    ui.label(shown)
                     allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
                     if 'receive' in allowed:
                         ui.button(
-                            'Receive',
+                            _('Receive'),
                             on_click=lambda r=rma: self._do(
                                 lambda s, u: returns.receive(session=s, actor=u, return_id=r.id),
-                                f'Return {r.number} received and restocked',
+                                _('Return {number} received and restocked').format(number=r.number),
                             ),
                         ).props('flat dense')
                     if 'cancel' in allowed:
                         ui.button(
-                            'Cancel return',
+                            _('Cancel return'),
                             on_click=lambda r=rma: self._do(
                                 lambda s, u: returns.cancel_return(session=s, actor=u, return_id=r.id),
-                                f'Return {r.number} cancelled',
+                                _('Return {number} cancelled').format(number=r.number),
                             ),
                         ).props('flat dense color=negative').mark('cancel-return')
                     for key, label in RESOLUTIONS.items():
@@ -232,25 +248,25 @@ class OrderScreen:
                         else:
                             resolve = lambda r=rma, k=key: self._do(  # noqa: E731
                                 lambda s, u: returns.resolve(session=s, actor=u, return_id=r.id, resolution=k),
-                                f'Return {r.number} closed',
+                                _('Return {number} closed').format(number=r.number),
                             )
-                        ui.button(label, on_click=resolve).props('flat dense').mark(f'resolve-{key}')
+                        ui.button(_(label), on_click=resolve).props('flat dense').mark(f'resolve-{key}')
             if not (data.shipments or data.returns):
-                ui.label('Not shipped yet.').classes('text-gray-500')
+                ui.label(_('Not shipped yet.')).classes('text-gray-500')
 
     def _actions(self) -> None:
         """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
         allowed = orders.allowed_actions(order, invoiced=any(d.kind == 'invoice' for d in self.data.documents))
         steps = {
-            'confirm': ('Confirm', orders.confirm),
-            'pack': ('Mark packed', orders.pack),
-            'deliver': ('Mark delivered', orders.deliver),
+            'confirm': (_('Confirm'), orders.confirm),
+            'pack': (_('Mark packed'), orders.pack),
+            'deliver': (_('Mark delivered'), orders.deliver),
         }
         with ui.row().classes('gap-2 flex-wrap'):
             if 'edit_draft' in allowed:
                 ui.button(
-                    'Edit draft',
+                    _('Edit draft'),
                     icon='edit',
                     on_click=lambda: DraftDialog(self.user, order, on_saved=lambda _: self.reload()),
                 ).props('outline').mark('edit-draft')
@@ -260,33 +276,35 @@ class OrderScreen:
                         label,
                         on_click=lambda label=label, action=action: self._do(
                             lambda s, u: action(session=s, actor=u, order_id=order.id, version=self.version()),
-                            f'{label}: done',
+                            _('{action}: done').format(action=label),
                         ),
                     ).mark('advance')
             if 'record_payment' in allowed:
-                ui.button('Record payment', icon='payments', on_click=self._payment_dialog).mark('record-payment')
+                ui.button(_('Record payment'), icon='payments', on_click=self._payment_dialog).mark('record-payment')
             if 'ship' in allowed:
-                ui.button('Ship', icon='local_shipping', on_click=self._ship_dialog).mark('ship')
+                ui.button(_('Ship'), icon='local_shipping', on_click=self._ship_dialog).mark('ship')
             if 'refund' in allowed:
-                ui.button('Refund a payment', icon='undo', on_click=self._refund_dialog).props('outline').mark('refund')
+                ui.button(_('Refund a payment'), icon='undo', on_click=self._refund_dialog).props('outline').mark(
+                    'refund'
+                )
             if 'start_return' in allowed:
                 ui.button(
-                    'Start a return',
+                    _('Start a return'),
                     icon='assignment_return',
                     on_click=lambda: start_return(order, lines=self.data.lines, on_done=lambda _rma: self.reload()),
                 ).props('outline').mark('start-return')
             if 'issue_invoice' in allowed:
                 ui.button(
-                    'Issue invoice',
+                    _('Issue invoice'),
                     icon='receipt',
                     on_click=lambda: self._do(
-                        lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), 'Invoice issued'
+                        lambda s, u: invoices.issue_invoice(session=s, actor=u, order_id=order.id), _('Invoice issued')
                     ),
                 ).props('outline')
             if 'pick_list' in allowed:
-                ui.button('Pick list', icon='picture_as_pdf', on_click=self._pick_list).props('outline')
+                ui.button(_('Pick list'), icon='picture_as_pdf', on_click=self._pick_list).props('outline')
             if 'cancel' in allowed:
-                ui.button('Cancel order', icon='cancel', on_click=self._cancel_dialog).props(
+                ui.button(_('Cancel order'), icon='cancel', on_click=self._cancel_dialog).props(
                     'outline color=negative'
                 ).mark('cancel-order')
 
@@ -304,7 +322,7 @@ class OrderScreen:
             ui.label(title).classes('text-lg font-medium')
             inputs = fields()
             with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Close', on_click=dialog.close).props('flat')
+                ui.button(_('Close'), on_click=dialog.close).props('flat')
 
                 async def go() -> None:
                     if await self._do(submit({k: v.value for k, v in inputs.items()}), done, inputs):
@@ -318,30 +336,32 @@ class OrderScreen:
         order = self.data.order
         due = order.total - order.paid_total
         self._form(
-            'Record payment',
+            _('Record payment'),
             lambda: {
-                'amount': ui.input('Amount', value=f'{due:.2f}').props('outlined dense').mark('amount'),
-                'method': ui.select(payments.PROVIDERS['manual'].methods, label='Method', value='bank_transfer').props(
-                    'outlined dense'
-                ),
-                'reference': ui.input('Reference (bank statement line)').props('outlined dense'),
+                'amount': ui.input(_('Amount'), value=f'{due:.2f}').props('outlined dense').mark('amount'),
+                'method': ui.select(
+                    {k: _(v) for k, v in payments.PROVIDERS['manual'].methods.items()},
+                    label=_('Method'),
+                    value='bank_transfer',
+                ).props('outlined dense'),
+                'reference': ui.input(_('Reference (bank statement line)')).props('outlined dense'),
             },
             lambda v: lambda s, u: payments.record_payment(session=s, actor=u, order_id=order.id, **v),
-            'Payment recorded',
+            _('Payment recorded'),
         )
 
     def _refund_dialog(self) -> None:
         order = self.data.order
         self._form(
-            'Refund a payment',
+            _('Refund a payment'),
             lambda: {
-                'amount': ui.input('Amount', value=f'{order.paid_total - order.refunded_total:.2f}')
+                'amount': ui.input(_('Amount'), value=f'{order.paid_total - order.refunded_total:.2f}')
                 .props('outlined dense')
                 .mark('amount'),
-                'reason': ui.input('Reason').props('outlined dense').mark('reason'),
+                'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
             },
             lambda v: lambda s, u: payments.refund(session=s, actor=u, order_id=order.id, **v),
-            'Refunded; a credit note was issued',
+            _('Refunded; a credit note was issued'),
         )
 
     async def _confirm_refund(self, rma) -> None:
@@ -361,20 +381,20 @@ class OrderScreen:
             return
         amount = money(quoted.amount, quoted.currency)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('refund-confirmation'):
-            ui.label('Refund the return').classes('text-lg font-medium')
+            ui.label(_('Refund the return')).classes('text-lg font-medium')
             ui.label(
-                REFUND_QUESTION.format(
+                _(REFUND_QUESTION).format(
                     amount=amount,
                     customer=quoted.customer_name,
                     rma=quoted.return_number,
                     order=quoted.order_number,
                 )
             ).classes('break-words').mark('refund-question')
-            ui.label('The money goes back the way it was paid; a credit note is issued.').classes(
+            ui.label(_('The money goes back the way it was paid; a credit note is issued.')).classes(
                 'text-sm text-gray-600'
             )
             with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Cancel', on_click=dialog.close).props('flat').mark('refund-cancel')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat').mark('refund-cancel')
 
                 async def go() -> None:
                     dialog.close()
@@ -382,33 +402,33 @@ class OrderScreen:
                         lambda s, u: returns.resolve(
                             session=s, actor=u, return_id=rma.id, resolution='refund', amount=quoted.amount
                         ),
-                        REFUNDED.format(amount=amount, rma=quoted.return_number),
+                        _(REFUNDED).format(amount=amount, rma=quoted.return_number),
                     )
 
-                ui.button(REFUND_BUTTON.format(amount=amount), icon='undo', on_click=go).props('color=negative').mark(
-                    'refund-confirm'
-                )
+                ui.button(_(REFUND_BUTTON).format(amount=amount), icon='undo', on_click=go).props(
+                    'color=negative'
+                ).mark('refund-confirm')
         dialog.open()
 
     def _ship_dialog(self) -> None:
         order = self.data.order
         self._form(
-            'Ship',
+            _('Ship'),
             lambda: {
-                'carrier_id': ui.select(self.data.carriers, label='Carrier', clearable=True).props('outlined dense'),
-                'tracking_number': ui.input('Tracking number').props('outlined dense'),
+                'carrier_id': ui.select(self.data.carriers, label=_('Carrier'), clearable=True).props('outlined dense'),
+                'tracking_number': ui.input(_('Tracking number')).props('outlined dense'),
             },
             lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            'Shipped',
+            _('Shipped'),
         )
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
         self._form(
-            'Cancel order',
-            lambda: {'reason': ui.input('Reason (optional)').props('outlined dense')},
+            _('Cancel order'),
+            lambda: {'reason': ui.input(_('Reason (optional)')).props('outlined dense')},
             lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            'Order cancelled; its stock is free again',
+            _('Order cancelled; its stock is free again'),
         )
 
     async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
@@ -457,24 +477,36 @@ class OrderScreen:
 
 
 # each button says what it does: "Refund" alone was also the order's own refund of a payment
-RESOLUTIONS = {'refund': 'Refund the return', 'credit_note': 'Give store credit', 'exchange': 'Send an exchange'}
-REFUND_QUESTION = 'Refund {amount} to {customer} for return {rma} (order {order})?'
-REFUND_BUTTON = 'Refund {amount}'
-REFUNDED = 'Refunded {amount} for return {rma}; a credit note was issued'
+RESOLUTIONS = {
+    'refund': N_('Refund the return'),
+    'credit_note': N_('Give store credit'),
+    'exchange': N_('Send an exchange'),
+}
+# a return's status and resolution inside the return's line, as words of that sentence
+RETURN_STATES = {
+    'requested': N_('requested'),
+    'received': N_('received'),
+    'closed': N_('closed'),
+    'cancelled': N_('cancelled'),
+}
+RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), 'exchange': N_('exchange')}
+REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
+REFUND_BUTTON = N_('Refund {amount}')
+REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
 
 
 def _item(line) -> str:
-    return f'{line.sku} {line.name}' if line is not None else 'an item no longer on the order'
+    return f'{line.sku} {line.name}' if line is not None else _('an item no longer on the order')
 
 
 @screen(
     '/orders/{number}',
-    'Order',
+    N_('Order'),
     permission='orders.read',
     icon='receipt_long',
-    section='Sales',
+    section=N_('Sales'),
     in_menu=False,
-    description='One order: lines, payments, invoices, shipments, returns and its timeline',
+    description=N_('One order: lines, payments, invoices, shipments, returns and its timeline'),
 )
 def order_page(user: User, number: str) -> None:
     OrderScreen(user, number)

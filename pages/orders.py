@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
@@ -23,15 +24,15 @@ ORDERS = resource('orders')
 class OrdersList:
     def __init__(self, user: User) -> None:
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            ui.label(ORDERS.description).classes('text-gray-600')
+            ui.label(_(ORDERS.description)).classes('text-gray-600')
             with ui.row().classes('gap-2'):
                 self.pick = ui.button(
-                    'Pick list', icon='picture_as_pdf', on_click=lambda: self.pick_list(self.table.bulk.selection())
+                    _('Pick list'), icon='picture_as_pdf', on_click=lambda: self.pick_list(self.table.bulk.selection())
                 ).props('outline')
                 self.pick.mark('pick-list')
                 if can(user, 'orders.write'):
                     ui.button(
-                        'New draft order',
+                        _('New draft order'),
                         icon='add',
                         on_click=lambda: DraftDialog(
                             user, on_saved=lambda draft: ui.navigate.to(f'/orders/{draft.number}')
@@ -41,7 +42,7 @@ class OrdersList:
         self.table = ResourceTable(
             ORDERS,
             on_open=self.open,
-            bulk_tools=(BulkTool('Pick list', 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),),
+            bulk_tools=(BulkTool(_('Pick list'), 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),),
         )
 
     def open(self, record_id: int) -> None:
@@ -54,12 +55,13 @@ class OrdersList:
         if user is None:
             return
         if not chosen.count:
-            ui.notify('Select the orders to pick first (the boxes at the left of the list)', type='warning')
+            ui.notify(_('Select the orders to pick first (the boxes at the left of the list)'), type='warning')
             return
         if chosen.request is not None and chosen.count > documents.MAX_PICK_ORDERS:
             ui.notify(
-                f'A pick list takes at most {documents.MAX_PICK_ORDERS:,} orders; {chosen.count:,} match: '
-                'narrow the list (a status, a date range)',
+                _(
+                    'A pick list takes at most {most} orders; {count} match: narrow the list (a status, a date range)'
+                ).format(most=f'{documents.MAX_PICK_ORDERS:,}', count=f'{chosen.count:,}'),
                 type='warning',
                 multi_line=True,
             )
@@ -72,7 +74,7 @@ class OrdersList:
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
 
         if chosen.count > 100:
-            ui.notify(f'Making the pick list of {chosen.count:,} orders…')
+            ui.notify(_('Making the pick list of {count} orders…').format(count=f'{chosen.count:,}'))
         rendered = await call(render)
         if rendered is FAILED:
             return
@@ -85,7 +87,7 @@ class OrdersList:
     ORDERS.label,
     permission=ORDERS.read_permission,
     icon=ORDERS.icon,
-    section='Sales',
+    section=N_('Sales'),
     order=250,
     description=ORDERS.description,
 )

@@ -1,5 +1,6 @@
 """Products and services for sale: SKU, price, category, image — search, filter, edit, trash, history."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ PRODUCTS = resource('products')
     PRODUCTS.label,
     permission=PRODUCTS.read_permission,
     icon=PRODUCTS.icon,
-    section='Catalogue',
+    section=N_('Catalogue'),
     order=300,
     description=PRODUCTS.description,
 )

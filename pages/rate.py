@@ -8,19 +8,20 @@ from nicegui import ui
 from backoffice.api.input_rules import INT32_MAX
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound
+from backoffice.i18n import N_, _
 from backoffice.runtime import ratelimit
 from backoffice.services import tickets
 from components.forms import FAILED, call, call_now, error_line
 from components.screens import screen
 from components.shell import theme
 
-TITLE = 'Rate our help'
-NO_MATCH = 'No request matches this number and link.'
-ALREADY = 'You have already rated this request. Thank you!'
-NOT_YET = 'This request is not solved yet: you can rate it once it is.'
-TOO_MANY = 'You have sent several ratings in a short time. Please wait a minute and try again.'
-THANKS = 'Thank you for your rating!'
-SCORES = {1: 'Bad', 2: 'Poor', 3: 'Fair', 4: 'Good', 5: 'Very good'}
+TITLE = N_('Rate our help')
+NO_MATCH = N_('No request matches this number and link.')
+ALREADY = N_('You have already rated this request. Thank you!')
+NOT_YET = N_('This request is not solved yet: you can rate it once it is.')
+TOO_MANY = N_('You have sent several ratings in a short time. Please wait a minute and try again.')
+THANKS = N_('Thank you for your rating!')
+SCORES = {1: N_('Bad'), 2: N_('Poor'), 3: N_('Fair'), 4: N_('Good'), 5: N_('Very good')}
 
 
 @screen('/rate', TITLE, permission=None, public=True, in_menu=False)
@@ -29,26 +30,28 @@ def rate_page(request: Request) -> None:
     number, token = request.query_params.get('request', ''), request.query_params.get('token', '')
     theme()
     with ui.column().classes('w-full max-w-xl mx-auto p-4 gap-4'):
-        ui.label(TITLE).classes('text-2xl font-semibold')
+        ui.label(_(TITLE)).classes('text-2xl font-semibold')
         refusal = ui.label().mark('rate-message')
         refusal.set_visibility(False)
         found = call_now(_read, number, token, message=refusal)  # a wrong link: the reason in that line
         if found is FAILED:
             return
-        ui.label(f'Request #{found.number}: {found.subject}').classes('text-gray-700 break-words').mark('rate-subject')
+        ui.label(_('Request #{number}: {subject}').format(number=found.number, subject=found.subject)).classes(
+            'text-gray-700 break-words'
+        ).mark('rate-subject')
         if found.rated or not found.rateable:
-            ui.label(ALREADY if found.rated else NOT_YET).mark('rate-message')
+            ui.label(_(ALREADY) if found.rated else _(NOT_YET)).mark('rate-message')
             return
         _form(found, token, address)
 
 
 def _form(found: tickets.RatingLink, token: str, address: str) -> None:
     with ui.card().classes('w-full p-6 gap-3') as form:
-        ui.label('How did we do?').classes('font-medium')
+        ui.label(_('How did we do?')).classes('font-medium')
         score = ui.rating(value=0, max=5, size='lg').props('color=amber-8').mark('rate-score')
-        ui.label('1 is bad, 5 is very good.').classes('text-sm text-gray-600')
+        ui.label(_('1 is bad, 5 is very good.')).classes('text-sm text-gray-600')
         comment = (
-            ui.textarea('Anything you want to tell us? (optional)')
+            ui.textarea(_('Anything you want to tell us? (optional)'))
             .props('outlined autogrow maxlength=2000')
             .classes('w-full')
             .mark('rate-comment')
@@ -58,11 +61,11 @@ def _form(found: tickets.RatingLink, token: str, address: str) -> None:
         async def send() -> None:
             message.set_visibility(False)
             if not score.value:
-                message.text = 'Choose from 1 to 5 stars'
+                message.text = _('Choose from 1 to 5 stars')
                 message.set_visibility(True)
                 return
             if not ratelimit.ratings.hit(f'address:{address}').allowed:
-                message.text = TOO_MANY
+                message.text = _(TOO_MANY)
                 message.set_visibility(True)
                 return
             done = await call(_rate, found.number, token, int(score.value), comment.value, message=message)
@@ -71,15 +74,15 @@ def _form(found: tickets.RatingLink, token: str, address: str) -> None:
             form.set_visibility(False)
             thanks.set_visibility(True)
 
-        ui.button('Send rating', on_click=send).classes('self-end').mark('rate-send')
+        ui.button(_('Send rating'), on_click=send).classes('self-end').mark('rate-send')
     with ui.card().classes('w-full p-6') as thanks:
-        ui.label(THANKS).classes('text-lg font-medium').mark('rate-thanks')
+        ui.label(_(THANKS)).classes('text-lg font-medium').mark('rate-thanks')
     thanks.set_visibility(False)
 
 
 def _read(number: str, token: str) -> tickets.RatingLink:
     if not number.isdigit() or not 0 < int(number) <= INT32_MAX or not token or len(token) > 64:
-        raise NotFound(NO_MATCH)
+        raise NotFound(_(NO_MATCH))
     with read_session() as session:
         return tickets.rating_link(session=session, number=int(number), token=token)
 

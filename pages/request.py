@@ -10,6 +10,7 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -57,12 +58,12 @@ class RequestScreen:
             number = None
         try:
             if number is None:
-                raise NotFound(f'There is no request #{self.number}.')
+                raise NotFound(_('There is no request #{number}.').format(number=self.number))
             with read_session() as session:
                 self._load(session, user, number)
         except NotFound as error:
             ui.label(str(error)).mark('not-found')
-            ui.link('Back to the requests', '/requests')
+            ui.link(_('Back to the requests'), '/requests')
             return False
         return True
 
@@ -74,9 +75,9 @@ class RequestScreen:
         )
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
-        customer_name = (customer.name or customer.email) if customer else 'Customer'
+        customer_name = (customer.name or customer.email) if customer else _('Customer')
         self.entries = [
-            ThreadEntry(m, customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, 'Someone'))
+            ThreadEntry(m, customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')))
             for m in messages
         ]
         self.customer = customer
@@ -126,17 +127,17 @@ class RequestScreen:
                         record_link('companies', self.company[0], self.company[1], self.user)
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
-                self._select('status', 'Status', STATUSES, ticket.status.value)
-                self._select('priority', 'Priority', PRIORITIES, ticket.priority.value)
-                self._select('type', 'Type', TYPES, ticket.type.value)
+                self._select('status', _('Status'), STATUSES, ticket.status.value)
+                self._select('priority', _('Priority'), PRIORITIES, ticket.priority.value)
+                self._select('type', _('Type'), TYPES, ticket.type.value)
                 if self.may_write:
                     options = assignable(self.user)
                     if ticket.assignee_id is not None and ticket.assignee_id not in options:
-                        options[ticket.assignee_id] = self.assignee or f'User {ticket.assignee_id}'
+                        options[ticket.assignee_id] = self.assignee or _('User {id}').format(id=ticket.assignee_id)
                     current = ticket.assignee_id
                     assignee = ui.select(
                         options,
-                        label='Assignee',
+                        label=_('Assignee'),
                         value=current,
                         clearable=True,
                         with_input=True,
@@ -144,15 +145,15 @@ class RequestScreen:
                     )
                     assignee.props('outlined dense').classes('min-w-48').mark('assignee')
                     if ticket.assignee_id != self.user.id:
-                        ui.button('Assign to me', icon='person_add', on_click=self._assign_to_me).props('flat')
+                        ui.button(_('Assign to me'), icon='person_add', on_click=self._assign_to_me).props('flat')
                     if returns.may_start_from_ticket(ticket) and self.order is not None:
                         ui.button(
-                            'Start a return',
+                            _('Start a return'),
                             icon='assignment_return',
                             on_click=lambda: start_return(self.order, ticket=self.ticket),
                         ).props('flat').mark('start-return')
                 else:
-                    ui.label(f'Assignee: {self.assignee or "nobody"}').mark('assignee')
+                    ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
         self.thread_box.clear()
         with self.thread_box:
             ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
@@ -187,13 +188,13 @@ class RequestScreen:
             return
         with self.presence_box:
             ui.icon('visibility').classes('text-primary')
-            ui.label('Also looking at this request:').classes('text-gray-600')
+            ui.label(_('Also looking at this request:')).classes('text-gray-600')
             for name in others:
                 ui.chip(name, icon='person').props('dense outline color=primary').mark('present')
 
     def _select(self, name: str, label: str, options: dict[str, str], value: str) -> None:
         select = ui.select(
-            options,
+            {key: _(text) for key, text in options.items()},
             label=label,
             value=value,
             on_change=lambda e: self._change(**{name: e.value}) if e.value != value else None,
@@ -204,19 +205,19 @@ class RequestScreen:
 
     def _reply_box(self) -> None:
         if not self.may_write:
-            ui.label('You can read this request but not answer it.').classes('text-sm text-gray-500')
+            ui.label(_('You can read this request but not answer it.')).classes('text-sm text-gray-500')
             return
         self.canned_select = (
-            ui.select({}, label='Canned reply', clearable=True, on_change=lambda e: self._insert_canned(e.value))
+            ui.select({}, label=_('Canned reply'), clearable=True, on_change=lambda e: self._insert_canned(e.value))
             .props('outlined dense')
             .classes('w-full')
             .mark('canned')
         )
-        self.body = ui.textarea('Reply or note').props('outlined autogrow').classes('w-full').mark('reply-body')
+        self.body = ui.textarea(_('Reply or note')).props('outlined autogrow').classes('w-full').mark('reply-body')
         with ui.row().classes('gap-2'):
-            ui.button('Send reply', icon='send', on_click=self._send).mark('send-reply')
-            ui.button('Add note', icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
-        ui.label('Notes are internal: the customer never sees them.').classes('text-xs text-gray-500')
+            ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
+            ui.button(_('Add note'), icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
+        ui.label(_('Notes are internal: the customer never sees them.')).classes('text-xs text-gray-500')
         ui.timer(0, lambda: self.canned_select.set_options(self.canned), once=True)
 
     # --- actions ----------------------------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ class RequestScreen:
         self.stale_box.clear()
         with self.stale_box, ui.row().classes('w-full items-center gap-2 bg-red-50 p-2 rounded').mark('stale'):
             ui.label(str(error)).classes('text-red-800')
-            ui.button('Reload', icon='refresh', on_click=self.reload).props('flat dense').mark('reload')
+            ui.button(_('Reload'), icon='refresh', on_click=self.reload).props('flat dense').mark('reload')
 
     async def _change(self, **fields: Any) -> None:
         version = self.ticket.version
@@ -254,7 +255,7 @@ class RequestScreen:
             lambda session, user: tickets.change(
                 session=session, actor=user, ticket_id=self.ticket.id, version=version, **fields
             ),
-            'Saved',
+            _('Saved'),
         )
 
     async def _change_at(self, fields: dict[str, ui.element], **changes: Any) -> bool:
@@ -264,7 +265,7 @@ class RequestScreen:
             lambda session, user: tickets.change(
                 session=session, actor=user, ticket_id=self.ticket.id, version=version, **changes
             ),
-            'Saved',
+            _('Saved'),
             fields=fields,
         )
 
@@ -282,7 +283,7 @@ class RequestScreen:
             warning = await call(check, fields={'of_number': field})
             if warning is FAILED:
                 return False
-            if warning and not await confirm(warning, 'Mark as duplicate anyway', title='Different customers'):
+            if warning and not await confirm(warning, _('Mark as duplicate anyway'), title=_('Different customers')):
                 return False
         return await self._write(
             lambda session, user: tickets.mark_duplicate(
@@ -293,7 +294,7 @@ class RequestScreen:
                 of_number=of_number,
                 other_customer=bool(warning),
             ),
-            'Closed as a duplicate',
+            _('Closed as a duplicate'),
             fields={'of_number': field},
         )
 
@@ -303,13 +304,13 @@ class RequestScreen:
             lambda session, user: tickets.assign_to_me(
                 session=session, actor=user, ticket_id=self.ticket.id, version=version
             ),
-            'Assigned to you',
+            _('Assigned to you'),
         )
 
     async def _retry(self, message_id: int) -> None:
         await self._write(
             lambda session, user: tickets.retry_delivery(session=session, actor=user, message_id=message_id),
-            'The reply will be sent again',
+            _('The reply will be sent again'),
         )
 
     async def _send(self) -> None:
@@ -319,7 +320,7 @@ class RequestScreen:
             lambda session, user: tickets.reply(
                 session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text
             ),
-            'Reply queued',
+            _('Reply queued'),
         ):
             self.body.value = ''
 
@@ -328,7 +329,7 @@ class RequestScreen:
         self.body.error = None
         if await self._write(
             lambda session, user: tickets.add_note(session=session, actor=user, ticket_id=self.ticket.id, body=text),
-            'Note added',
+            _('Note added'),
         ):
             self.body.value = ''
 
@@ -353,12 +354,12 @@ class RequestScreen:
 
 @screen(
     '/requests/{number}',
-    'Request',
+    N_('Request'),
     permission='tickets.read',
     icon='support_agent',
-    section='Support',
+    section=N_('Support'),
     in_menu=False,
-    description='One customer request: its thread, replies and notes',
+    description=N_('One customer request: its thread, replies and notes'),
 )
 def request_page(user: User, number: str) -> None:
     RequestScreen(user, number)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _, pgettext
 from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
@@ -43,6 +44,20 @@ def queues(user: User) -> dict[str, dict]:
     }
 
 
+def queue_label(name: str) -> str:
+    """A queue's name in words (a context of its own: 'Solved' is also a request's status)."""
+    labels = {
+        'Unassigned': pgettext('request queue', 'Unassigned'),
+        'Mine': pgettext('request queue', 'Mine'),
+        'All open': pgettext('request queue', 'All open'),
+        'Breaching SLA': pgettext('request queue', 'Breaching SLA'),
+        'Waiting on customer': pgettext('request queue', 'Waiting on customer'),
+        'Solved': pgettext('request queue', 'Solved'),
+        'Bugs': pgettext('request queue', 'Bugs'),
+    }
+    return labels.get(name, name)
+
+
 class RequestsList:
     def __init__(self, user: User) -> None:
         self.user = user
@@ -51,14 +66,14 @@ class RequestsList:
             with ui.row().classes('gap-1 items-center'):
                 for name in queues(user):
                     self.buttons[name] = (
-                        ui.button(name, on_click=lambda n=name: self.show(n))
+                        ui.button(queue_label(name), on_click=lambda n=name: self.show(n))
                         .props('outline rounded dense')
                         .classes('px-3')
                         .mark(f'queue-{name}')
                     )
             if can(user, TICKETS.write_permission):
                 ui.button(
-                    f'New {TICKETS.singular}',
+                    _('New request'),
                     icon='add',
                     on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
                 )
@@ -82,10 +97,10 @@ class RequestsList:
     TICKETS.label,
     permission=TICKETS.read_permission,
     icon='support_agent',
-    section='Support',
+    section=N_('Support'),
     order=100,
     description=TICKETS.description,
 )
 def requests_page(user: User) -> None:
-    ui.label(TICKETS.description).classes('text-gray-600')
+    ui.label(_(TICKETS.description)).classes('text-gray-600')
     RequestsList(user)

@@ -2,6 +2,7 @@
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_table import ResourceTable
@@ -15,12 +16,16 @@ RETURNS = resource('returns')
     RETURNS.label,
     permission=RETURNS.read_permission,
     icon=RETURNS.icon,
-    section='Sales',
+    section=N_('Sales'),
     order=255,
     description=RETURNS.description,
 )
 def returns_page(user: User) -> None:
-    ui.label(f'{RETURNS.description}. A row opens its order, where the return is handled.').classes('text-gray-600')
+    ui.label(
+        _('{description}. A row opens its order, where the return is handled.').format(
+            description=_(RETURNS.description)
+        )
+    ).classes('text-gray-600')
     table = ResourceTable(RETURNS, on_open=lambda record_id: _open(table, record_id))
 
 

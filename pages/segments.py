@@ -12,6 +12,7 @@ from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago
+from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.definitions import ACTIVITY_TYPES, EVENT_LABELS
 from backoffice.models import CustomerStatus, User
 from backoffice.permissions import can
@@ -26,23 +27,23 @@ COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 MEMBERS_SHOWN = 50  # the first members a segment's dialog lists
 
 NUMBER_FILTERS = {
-    'signed_up_within_days': 'Signed up within (days)',
-    'not_seen_for_days': 'Not seen for (days)',
-    'seen_within_days': 'Seen within (days)',
-    'min_orders': 'At least this many paid orders',
-    'min_turnover': 'Turnover at least',
-    'event_within_days': '… within (days)',
+    'signed_up_within_days': N_('Signed up within (days)'),
+    'not_seen_for_days': N_('Not seen for (days)'),
+    'seen_within_days': N_('Seen within (days)'),
+    'min_orders': N_('At least this many paid orders'),
+    'min_turnover': N_('Turnover at least'),
+    'event_within_days': N_('… within (days)'),
 }
 
 
 @screen(
     '/segments',
-    'Segments',
+    N_('Segments'),
     permission='segments.read',
     icon='groups',
-    section='People',
+    section=N_('People'),
     order=230,
-    description='Customers to re-engage: inactive, at risk, high value, your own',
+    description=N_('Customers to re-engage: inactive, at risk, high value, your own'),
 )
 def segments_page(user: User) -> None:
     may_export = can(user, 'segments.export')
@@ -58,13 +59,13 @@ def segments_page(user: User) -> None:
                     ui.card()
                     .classes('w-full gap-1 p-3 cursor-pointer')
                     .mark(f'segment-{segment.key}')
-                    .on('click', lambda k=segment.key, n=segment.name: show_members(k, n))
+                    .on('click', lambda k=segment.key, n=_(segment.name): show_members(k, n))
                 ):
-                    ui.label(segment.name).classes('text-sm text-gray-600')
+                    ui.label(_(segment.name)).classes('text-sm text-gray-600')
                     totals[segment.key] = (
                         ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-{segment.key}')
                     )
-                    ui.label(segment.description).classes('text-xs text-gray-500')
+                    ui.label(_(segment.description)).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
                 with (
                     ui.card()
@@ -83,8 +84,8 @@ def segments_page(user: User) -> None:
                                 .on('click.stop', js_handler='() => {}')
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
-                            delete.props['aria-label'] = f'Delete segment {name}'
-                    ui.label('Custom segment').classes('text-xs text-gray-500')
+                            delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
+                    ui.label(_('Custom segment')).classes('text-xs text-gray-500')
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
             counted = await call(_count_built_in, user)
@@ -97,18 +98,20 @@ def segments_page(user: User) -> None:
     overview()
 
     with ui.card().classes('w-full gap-2'):
-        ui.label('Build a segment').classes('text-lg font-medium')
+        ui.label(_('Build a segment')).classes('text-lg font-medium')
         fields: dict[str, ui.element] = {
             'status': ui.select(
-                {s.value: formatting.label(s, CUSTOMER_STATUSES) for s in CustomerStatus},
-                label='Status',
+                {s.value: _(formatting.label(s, CUSTOMER_STATUSES)) for s in CustomerStatus},
+                label=_('Status'),
                 clearable=True,
             ),
-            'event_type': ui.select({t: EVENT_LABELS[t] for t in ACTIVITY_TYPES}, label='Did this', clearable=True),
+            'event_type': ui.select(
+                {t: _(EVENT_LABELS[t]) for t in ACTIVITY_TYPES}, label=_('Did this'), clearable=True
+            ),
         }
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
             for name, label in NUMBER_FILTERS.items():
-                fields[name] = ui.number(label, min=0)
+                fields[name] = ui.number(_(label), min=0)
             for name in ('status', 'event_type'):
                 fields[name].move(target_index=-1)
         for element in fields.values():
@@ -117,10 +120,10 @@ def segments_page(user: User) -> None:
             live_count = ui.label().classes('font-medium').mark('live-count')
             with ui.row().classes('gap-2'):
                 ui.button(
-                    'Show customers', on_click=lambda: _custom(lambda f: show_members(f, 'Custom segment'))
+                    _('Show customers'), on_click=lambda: _custom(lambda f: show_members(f, _('Custom segment')))
                 ).props('flat')
                 if may_export:
-                    ui.button('Save segment', on_click=lambda: save_dialog())
+                    ui.button(_('Save segment'), on_click=lambda: save_dialog())
 
     def values() -> dict[str, Any]:
         return {name: element.value for name, element in fields.items() if element.value not in (None, '')}
@@ -143,12 +146,14 @@ def segments_page(user: User) -> None:
         try:
             filters = segments.read_filters(values())
         except ValidationFailed:
-            live_count.text = 'Check the filters'
+            live_count.text = _('Check the filters')
             return
         actor = acting_user()
         if actor is None:
             return
         total = await run.io_bound(_count, actor, filters)
+        if total is None:  # the app is stopping: NiceGUI gives up on the worker call
+            return
         if generation == typed['generation']:
             live_count.text = matches(total)
 
@@ -166,16 +171,19 @@ def segments_page(user: User) -> None:
         rows, total = found
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
-                ui.label(f'{name}: {total:,} customer{"" if total == 1 else "s"}').classes('text-lg font-medium')
-                ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"')
+                ui.label(
+                    ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(name=name, n=f'{total:,}')
+                ).classes('text-lg font-medium')
+                close = ui.button(icon='close', on_click=dialog.close).props('flat round dense')
+                close.props['aria-label'] = _('Close')
             ui.table(
                 columns=[
-                    {'name': c, 'label': label, 'field': c, 'align': 'left'}
+                    {'name': c, 'label': _(label), 'field': c, 'align': 'left'}
                     for c, label in (
-                        ('email', 'Email'),
-                        ('name', 'Name'),
-                        ('consent', 'Marketing'),
-                        ('seen', 'Last seen'),
+                        ('email', N_('Email')),
+                        ('name', N_('Name')),
+                        ('consent', N_('Marketing')),
+                        ('seen', N_('Last seen')),
                     )
                 ],
                 rows=[
@@ -191,14 +199,16 @@ def segments_page(user: User) -> None:
                 row_key='id',
             ).props('dense flat').classes('w-full')
             if total > len(rows):
-                ui.label(f'The first {len(rows)} shown.').classes('text-xs text-gray-500')
+                ui.label(_('The first {n} shown.').format(n=len(rows))).classes('text-xs text-gray-500')
             if may_export:
-                ui.label('Exports include only customers who agreed to marketing; each export is logged.').classes(
+                ui.label(_('Exports include only customers who agreed to marketing; each export is logged.')).classes(
                     'text-xs text-gray-500'
                 )
                 with ui.row().classes('w-full justify-end gap-2'):
-                    ui.button('Push to webhook', icon='send', on_click=lambda: push_dialog(which, name)).props('flat')
-                    ui.button('Export CSV', icon='download', on_click=lambda: export(which, name))
+                    ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
+                        'flat'
+                    )
+                    ui.button(_('Export CSV'), icon='download', on_click=lambda: export(which, name))
         dialog.open()
 
     async def export(which: str | Filters, name: str) -> None:
@@ -210,18 +220,23 @@ def segments_page(user: User) -> None:
             return
         file_name, data, sent = exported
         ui.download.content(data, file_name, media_type='text/csv')
-        ui.notify(f'Exported {sent:,} consenting customers', type='positive')
+        ui.notify(
+            ngettext('Exported {n} consenting customer', 'Exported {n} consenting customers', sent).format(
+                n=f'{sent:,}'
+            ),
+            type='positive',
+        )
 
     def push_dialog(which: str | Filters, name: str) -> None:
         with read_session() as session:
             address = segments.webhook_address(session=session)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(f'Push "{name}" to the webhook').classes('text-lg font-medium')
+            ui.label(_('Push "{name}" to the webhook').format(name=name)).classes('text-lg font-medium')
             if address:
-                ui.label('The consenting customers are sent to').classes('text-sm text-gray-600')
+                ui.label(_('The consenting customers are sent to')).classes('text-sm text-gray-600')
                 ui.label(address).classes('text-sm font-mono break-all').mark('webhook-address')
             else:
-                ui.label('No webhook address yet: an admin sets it in Settings → Segments.').classes(
+                ui.label(_('No webhook address yet: an admin sets it in Settings → Segments.')).classes(
                     'text-sm text-gray-600'
                 )
             problem = error_line()
@@ -234,18 +249,23 @@ def segments_page(user: User) -> None:
                 if sent is FAILED:
                     return
                 dialog.close()
-                ui.notify(f'Sent {sent:,} consenting customers', type='positive')
+                ui.notify(
+                    ngettext('Sent {n} consenting customer', 'Sent {n} consenting customers', sent).format(
+                        n=f'{sent:,}'
+                    ),
+                    type='positive',
+                )
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                 if address:
-                    ui.button('Push', on_click=push).mark('confirm-push')
+                    ui.button(_('Push'), on_click=push).mark('confirm-push')
         dialog.open()
 
     def delete_dialog(segment_id: int, name: str) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label(f'Delete the segment "{name}"?').classes('text-lg font-medium')
-            ui.label('Its filters are removed; no customer is changed.').classes('text-sm text-gray-600')
+            ui.label(_('Delete the segment "{name}"?').format(name=name)).classes('text-lg font-medium')
+            ui.label(_('Its filters are removed; no customer is changed.')).classes('text-sm text-gray-600')
 
             def delete() -> None:
                 actor = acting_user()
@@ -254,18 +274,18 @@ def segments_page(user: User) -> None:
                 deleted = call_now(_delete, actor, segment_id)
                 dialog.close()
                 if deleted is not FAILED:
-                    ui.notify(f'Segment "{name}" deleted', type='positive')
+                    ui.notify(_('Segment "{name}" deleted').format(name=name), type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Delete', on_click=delete).props('color=negative').mark('confirm-delete')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Delete'), on_click=delete).props('color=negative').mark('confirm-delete')
         dialog.open()
 
     def save_dialog() -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
-            ui.label('Save segment').classes('text-lg font-medium')
-            name = ui.input('Name').props('outlined').classes('w-full')
+            ui.label(_('Save segment')).classes('text-lg font-medium')
+            name = ui.input(_('Name')).props('outlined').classes('w-full')
 
             def save() -> None:
                 actor = acting_user()
@@ -274,12 +294,12 @@ def segments_page(user: User) -> None:
                 if call_now(_save, actor, name.value, values(), fields={'name': name, **fields}) is FAILED:
                     return
                 dialog.close()
-                ui.notify('Segment saved', type='positive')
+                ui.notify(_('Segment saved'), type='positive')
                 overview.refresh()
 
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                ui.button('Save', on_click=save).mark('confirm-save')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Save'), on_click=save).mark('confirm-save')
         dialog.open()
 
 
@@ -321,4 +341,4 @@ def _push(actor: User, which: str | Filters, name: str) -> int:
 
 
 def matches(total: int) -> str:
-    return '1 customer matches' if total == 1 else f'{total:,} customers match'
+    return ngettext('{n} customer matches', '{n} customers match', total).format(n=f'{total:,}')

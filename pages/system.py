@@ -8,6 +8,7 @@ from nicegui import Client, ui
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.services import backups, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog
@@ -18,14 +19,14 @@ from components.session import acting_user
 class SystemScreen:
     def __init__(self, user: User) -> None:
         self.settings = get_settings()
-        ui.label('Health').classes('text-lg font-medium')
+        ui.label(_('Health')).classes('text-lg font-medium')
         self.checks = ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-3')
         with ui.row().classes('w-full items-center justify-between'):
-            ui.label('Backups').classes('text-lg font-medium')
-            self.backup_button = ui.button('Back up now', icon='backup', on_click=self.back_up).mark('back-up')
-        ui.label(BACKUPS_HELP).classes('text-sm text-gray-600')
+            ui.label(_('Backups')).classes('text-lg font-medium')
+            self.backup_button = ui.button(_('Back up now'), icon='backup', on_click=self.back_up).mark('back-up')
+        ui.label(_(BACKUPS_HELP)).classes('text-sm text-gray-600')
         self.backups = ui.column().classes('w-full gap-0')
-        ui.label('About').classes('text-lg font-medium')
+        ui.label(_('About')).classes('text-lg font-medium')
         self.about = ui.column().classes('w-full gap-1')
         self.show(user)
 
@@ -38,21 +39,21 @@ class SystemScreen:
                 with ui.card().props('flat bordered').classes('gap-1').mark(f'check-{check.name}'):
                     with ui.row().classes('items-center gap-2 no-wrap'):
                         status_icon(check.status)
-                        ui.label(check.name).classes('font-medium')
+                        ui.label(_(check.name)).classes('font-medium')
                     ui.label(check.detail).classes('text-sm text-gray-700 break-words')
         self.backups.clear()
         with self.backups:
             kept = backups.list_backups(self.settings)
             if not kept:
-                ui.label('No backup yet.').classes('text-gray-500')
+                ui.label(_('No backup yet.')).classes('text-gray-500')
             for backup in kept:
                 backup_row(backup, download=self.download, restore=self.ask_restore)
         self.about.clear()
         with self.about:
-            facts = {**system_health.about(self.settings), 'Open pages (this process)': str(len(Client.instances))}
+            facts = {**system_health.about(self.settings), _('Open pages (this process)'): str(len(Client.instances))}
             for name, value in facts.items():
                 with ui.row().classes('w-full gap-2 text-sm'):
-                    ui.label(name).classes('w-48 text-gray-600')
+                    ui.label(_(name)).classes('w-48 text-gray-600')
                     ui.label(value).classes('break-all')
 
     async def back_up(self) -> None:
@@ -69,18 +70,22 @@ class SystemScreen:
         self.backup_button.props(remove='loading')
         if backup is FAILED:
             return
-        ui.notify(f'Backup written: {backup.name}', type='positive')
+        ui.notify(_('Backup written: {name}').format(name=backup.name), type='positive')
         self.show(user)
 
     def ask_restore(self, backup: backups.Backup) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('restore-dialog'):
-            ui.label(RESTORE_TITLE).classes('text-lg font-medium')
-            ui.label(RESTORE_WHICH.format(name=backup.name, taken=when(backup.taken_at))).classes('text-sm break-words')
-            ui.label(RESTORE_SAFETY).classes('text-sm')
+            ui.label(_(RESTORE_TITLE)).classes('text-lg font-medium')
+            ui.label(_(RESTORE_WHICH).format(name=backup.name, taken=when(backup.taken_at))).classes(
+                'text-sm break-words'
+            )
+            ui.label(_(RESTORE_SAFETY)).classes('text-sm')
             message = error_line()
             with ui.row().classes('w-full justify-end'):
-                ui.button('Cancel', on_click=dialog.close).props('flat')
-                confirm = ui.button('Restore', icon='settings_backup_restore', color='negative').mark('confirm-restore')
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                confirm = ui.button(_('Restore'), icon='settings_backup_restore', color='negative').mark(
+                    'confirm-restore'
+                )
 
             async def restore() -> None:
                 user = acting_user()
@@ -94,7 +99,7 @@ class SystemScreen:
                 if safety is FAILED:
                     return
                 dialog.close()
-                ui.notify(RESTORED.format(name=backup.name, safety=safety.name), type='positive', multi_line=True)
+                ui.notify(_(RESTORED).format(name=backup.name, safety=safety.name), type='positive', multi_line=True)
                 self.show(user)
 
             confirm.on_click(restore)
@@ -112,46 +117,48 @@ class SystemScreen:
 
 @screen(
     '/system',
-    'System',
+    N_('System'),
     permission='system.manage',
     icon='monitor_heart',
-    section='Administration',
+    section=N_('Administration'),
     order=930,
-    description='Health, backups and versions',
+    description=N_('Health, backups and versions'),
 )
 def system_page(user: User) -> None:
     SystemScreen(user)
 
 
-BACKUPS_HELP = (
+BACKUPS_HELP = N_(
     'A copy of the whole database is taken every night at 02:30 UTC and checked at once: it opens, it is intact, and '
     'it holds as many rows per table as the database did. The last 14 are kept in the data folder.'
 )
-RESTORE_TITLE = 'Restore this backup?'
-RESTORE_WHICH = 'The whole database will be replaced with {name}, taken {taken}. Changes made since then are undone.'
-RESTORE_SAFETY = 'A backup of the current state is taken first, so you can go back to it.'
-RESTORED = 'Restored {name}. The state before was kept as {safety}.'
+RESTORE_TITLE = N_('Restore this backup?')
+RESTORE_WHICH = N_(
+    'The whole database will be replaced with {name}, taken {taken}. Changes made since then are undone.'
+)
+RESTORE_SAFETY = N_('A backup of the current state is taken first, so you can go back to it.')
+RESTORED = N_('Restored {name}. The state before was kept as {safety}.')
 
 
 def backup_row(backup: backups.Backup, *, download, restore) -> None:
     with ui.row().classes('w-full items-center gap-x-3 gap-y-0 py-2 border-b no-wrap').mark('backup'):
         if backup.verified:
-            ui.icon('verified').classes('text-green-700').tooltip('Verified')
+            ui.icon('verified').classes('text-green-700').tooltip(_('Verified'))
         elif backup.verified is None:
-            ui.icon('help_outline').classes('text-gray-500').tooltip('Not verified')
+            ui.icon('help_outline').classes('text-gray-500').tooltip(_('Not verified'))
         else:
-            ui.icon('error').classes('text-red-700').tooltip('Failed its check')
+            ui.icon('error').classes('text-red-700').tooltip(_('Failed its check'))
         with ui.column().classes('grow gap-0 min-w-0'):
             ui.label(when(backup.taken_at)).classes('font-medium text-sm')
             ui.label(f'{backup.name} · {backup.size / 1024**2:,.1f} MB').classes('font-mono text-xs break-words')
             check = ui.label(backup.check).classes('text-xs break-words').mark('backup-check')
             check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
-        ui.button(icon='download', on_click=lambda: download(backup.name)).props(
-            'flat round dense aria-label="Download"'
-        ).tooltip('Download')
-        ui.button(icon='settings_backup_restore', on_click=lambda: restore(backup)).props(
-            'flat round dense aria-label="Restore"'
-        ).tooltip('Restore').mark('restore')
+        fetch = ui.button(icon='download', on_click=lambda: download(backup.name)).props('flat round dense')
+        fetch.props['aria-label'] = _('Download')
+        fetch.tooltip(_('Download'))
+        back = ui.button(icon='settings_backup_restore', on_click=lambda: restore(backup)).props('flat round dense')
+        back.props['aria-label'] = _('Restore')
+        back.tooltip(_('Restore')).mark('restore')
 
 
 def status_icon(status: str) -> ui.icon:

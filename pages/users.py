@@ -1,5 +1,6 @@
 """Staff users (admin only): search, add, change role, deactivate and reactivate, reset a password, history."""
 
+from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -13,7 +14,7 @@ USERS = resource('users')
     USERS.label,
     permission=USERS.read_permission,
     icon=USERS.icon,
-    section='Administration',
+    section=N_('Administration'),
     order=900,
     description=USERS.description,
 )

@@ -2,6 +2,7 @@
 
 from nicegui import ui
 
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_view import ResourceView
@@ -16,11 +17,11 @@ DELIVERIES = resource('webhook-deliveries')
     WEBHOOKS.label,
     permission=WEBHOOKS.read_permission,
     icon=WEBHOOKS.icon,
-    section='Administration',
+    section=N_('Administration'),
     order=925,
     description=WEBHOOKS.description,
 )
 def webhooks_page(user: User) -> None:
     ResourceView(WEBHOOKS, user)
-    ui.label(DELIVERIES.label).classes('text-lg font-medium mt-6')
+    ui.label(_(DELIVERIES.label)).classes('text-lg font-medium mt-6')
     ResourceView(DELIVERIES, user)

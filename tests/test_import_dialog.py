@@ -53,7 +53,7 @@ async def test_an_empty_cell_on_an_update_row_keeps_the_consent(user: User) -> N
     assert rows[0]['details'] == (
         f'Name: Ada Lovelace → {HOSTILE}; Kept as it is (empty cell): Agrees to marketing email'
     )
-    user.find('Apply 1 changes').click()
+    user.find('Apply 1 change').click()
     await user.should_see('Imported: 0 created, 1 updated')
     customer = stored('ada@example.com')
     assert customer.marketing_consent is True and customer.name == HOSTILE
@@ -70,7 +70,7 @@ async def test_clearing_a_field_is_a_choice_the_preview_shows(user: User) -> Non
     await user.should_see('1 to update')
     rows = await eventually(lambda: preview_rows(user))
     assert rows[0]['details'] == 'Will clear Agrees to marketing email (now Yes)'
-    user.find('Apply 1 changes').click()
+    user.find('Apply 1 change').click()
     await user.should_see('Imported: 0 created, 1 updated')
     assert stored('bo@example.com').marketing_consent is False
 
@@ -105,10 +105,10 @@ async def test_a_long_apply_shows_progress_and_apply_cannot_be_clicked_twice(
     await upload(user, 'Email,Name\nnew@example.com,"New: <script>x</script>"\n')
     await user.should_see('1 new')
     try:
-        user.find('Apply 1 changes').click()
+        user.find('Apply 1 change').click()
         await user.should_see('Applying: 1,200 of 3,000 rows')
-        assert not user.find('Apply 1 changes').elements.pop().enabled
-        user.find('Apply 1 changes').trigger('click')  # a second click that reached the server all the same
+        assert not user.find('Apply 1 change').elements.pop().enabled
+        user.find('Apply 1 change').trigger('click')  # a second click that reached the server all the same
         await user.should_see('Applying: 1,200 of 3,000 rows')
     finally:
         release.set()

@@ -50,7 +50,7 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     user.find('Export CSV').click()
     response = await user.download.next(timeout=5)
     assert response.content.decode('utf-8-sig').splitlines() == ['email,name', 'gone@example.com,Gone']
-    await user.should_see('Exported 1 consenting customers')
+    await user.should_see('Exported 1 consenting customer')  # one: singular (was "1 consenting customers")
 
 
 async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:

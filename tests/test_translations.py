@@ -142,6 +142,8 @@ def _shown_arguments(call: ast.Call) -> Iterator[ast.AST]:
         and (name in DECLARATIONS_SECOND or name in {'screen', 'Resource', 'SettingSpec'})
     ):
         for keyword in call.keywords:
+            if name == 'Resource' and keyword.arg == 'title':
+                continue  # the name of the field that titles a record, not a text
             if keyword.arg in SHOWN_KEYWORDS or keyword.arg in {'section', 'singular'}:
                 yield keyword.value
 
@@ -166,16 +168,8 @@ def unmarked(path: Path) -> list[str]:
 
 
 # Files not yet converted (a ratchet: it only shrinks; the helpers converting them remove their entries).
-NOT_YET_MARKED: set[str] = {  # when the ratchet started: 65 files, 764 texts
-    'backoffice/resources/catalog.py',
-    'backoffice/resources/content.py',
-    'backoffice/resources/customers.py',
-    'backoffice/resources/purchasing.py',
+NOT_YET_MARKED: set[str] = {  # when the ratchet started: 65 files, 764 texts; after pages and resources merged:
     'backoffice/resources/sales.py',
-    'backoffice/resources/staff.py',
-    'backoffice/resources/support.py',
-    'backoffice/resources/system.py',
-    'backoffice/resources/webhooks.py',
     'backoffice/services/api_keys.py',
     'backoffice/services/content.py',
     'backoffice/services/crud.py',
@@ -189,49 +183,6 @@ NOT_YET_MARKED: set[str] = {  # when the ratchet started: 65 files, 764 texts
     'backoffice/services/tickets.py',
     'backoffice/services/views.py',
     'backoffice/services/webhooks.py',
-    'components/api_keys_panel.py',
-    'components/audit_entry.py',
-    'components/bulk_bar.py',
-    'components/export_menu.py',
-    'components/image_field.py',
-    'components/import_dialog.py',
-    'components/kpi_settings_panel.py',
-    'components/notification_bell.py',
-    'components/order_draft.py',
-    'components/purchase_dialog.py',
-    'components/resource_cards.py',
-    'components/resource_form.py',
-    'components/resource_table.py',
-    'components/resource_view.py',
-    'components/return_dialog.py',
-    'components/saved_views.py',
-    'components/ticket_details.py',
-    'components/ticket_thread.py',
-    'components/undo.py',
-    'pages/audit.py',
-    'pages/canned_replies.py',
-    'pages/carriers.py',
-    'pages/categories.py',
-    'pages/companies.py',
-    'pages/company.py',
-    'pages/contact.py',
-    'pages/content.py',
-    'pages/customer.py',
-    'pages/customers.py',
-    'pages/dashboard.py',
-    'pages/inventory.py',
-    'pages/order.py',
-    'pages/orders.py',
-    'pages/products.py',
-    'pages/purchases.py',
-    'pages/rate.py',
-    'pages/request.py',
-    'pages/requests.py',
-    'pages/returns.py',
-    'pages/segments.py',
-    'pages/system.py',
-    'pages/users.py',
-    'pages/webhooks.py',
 }
 
 

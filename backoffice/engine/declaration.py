@@ -14,7 +14,36 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from backoffice.events import Topic, is_topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.permissions import PERMISSIONS
+
+
+class Template(str):
+    """A declared text with values to put in once it is translated (the list of event names in a help text):
+    `Template(N_('Comma-separated, or * for all: {events}'), events='order.paid, …')`; shown() does both."""
+
+    values: dict[str, Any]
+
+    def __new__(cls, text: str, **values: Any) -> Template:
+        made = super().__new__(cls, text)
+        made.values = values
+        return made
+
+
+def shown(text: str | None) -> str:
+    """A declared text (a label, a help, a choice, a confirmation: marked with N_) in the reader's language; '' stays ''
+    (gettext would answer the catalog's header)."""
+    if not text:
+        return ''
+    translated = _(text)
+    values = getattr(text, 'values', None)
+    return translated.format(**values) if values else translated
+
+
+def shown_choices(choices: dict[str, str] | None) -> dict[str, str]:
+    """A declared choice table with its labels in the reader's language (for a select's options)."""
+    return {value: shown(text) for value, text in (choices or {}).items()}
+
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
@@ -137,7 +166,7 @@ class RecordSection:
     permission: str
     load: LoadSection
     statuses: dict[str, str] | None = None  # labels of the rows' status values
-    empty: str = 'None yet.'
+    empty: str = N_('None yet.')
 
 
 @dataclass(frozen=True)
@@ -192,6 +221,23 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """The sentences that speak of a resource's records, declared whole: a translation agrees them with the noun
+    ("Nouveau client", "Nouvelle commande"), so they are never glued from a label. Texts are marked with N_ and
+    translated where shown; a count is a function of n calling ngettext (each language has its own plural forms) that
+    returns the sentence with `{n}` still in it."""
+
+    count: Callable[[int], str]  # lambda n: ngettext('{n} customer', '{n} customers', n)
+    arrived: Callable[[int], str]  # lambda n: ngettext('{n} new customer', '{n} new customers', n)
+    none_yet: str  # N_('There are no customers yet.')
+    new: str = ''  # N_('New customer'): a resource one may create
+    create: str = ''  # N_('Create customer'): its form's button
+    created: str = ''  # N_('Customer created')
+    trashed: str = ''  # N_('Customer moved to the trash'): a resource with a trash
+    restored: str = ''  # N_('Customer restored')
+
+
+@dataclass(frozen=True)
 class Resource:
     key: Topic | str  # URL segment; a Topic when its changes are published (Topic.customers)
     label: str  # 'Customers'
@@ -237,10 +283,30 @@ class Resource:
     # its personal data in place; returns whether anything changed
     erase_when_kept: Callable[[Any], bool] | None = None
     card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
+    # the sentences naming its records, in every language (a resource without one reads "3 records", "New record")
+    wording: Wording | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
+        """The English noun for a count, as stored texts (audit summaries) say it; a screen uses counted()."""
         return self.singular if count == 1 else (self.plural or self.label.lower())
+
+    # --- what a person reads, in their language ---------------------------------------------------------------------
+
+    def counted(self, n: int) -> str:
+        """'3,000 customers' / '3 000 clients'."""
+        sentence = self.wording.count(n) if self.wording else ngettext('{n} record', '{n} records', n)
+        return sentence.format(n=number(n))
+
+    def arrivals(self, n: int) -> str:
+        """'2 new requests': records created since the list was shown."""
+        sentence = self.wording.arrived(n) if self.wording else ngettext('{n} new record', '{n} new records', n)
+        return sentence.format(n=number(n))
+
+    def said(self, what: Literal['none_yet', 'new', 'create', 'created', 'trashed', 'restored']) -> str:
+        """One of the declared sentences (Wording), translated; a generic one when the resource declares none."""
+        declared = getattr(self.wording, what, '') if self.wording else ''
+        return shown(declared or GENERIC_WORDING[what])
 
     @property
     def entity(self) -> str:
@@ -279,6 +345,25 @@ class Resource:
         rest = [c for c in self.columns if c.shown and c.name not in (title, status)]
         ranked = [c.name for c in rest if c.on_phone] + [c.name for c in rest if not c.on_phone]
         return Card(title=title, status=status, secondary=tuple(ranked[:2]))
+
+
+GENERIC_WORDING = {
+    'none_yet': N_('There are no records yet.'),
+    'new': N_('New record'),
+    'create': N_('Create'),
+    'created': N_('Record created'),
+    'trashed': N_('Moved to the trash'),
+    'restored': N_('Record restored'),
+}
+
+
+def number(n: int) -> str:
+    """A count as the reader writes numbers: 3,000 / 3 000."""
+    from babel.numbers import format_decimal
+
+    from backoffice.i18n import current
+
+    return format_decimal(n, locale=current())
 
 
 RESOURCES: dict[str, Resource] = {}
@@ -365,6 +450,7 @@ def _problems(resource: Resource) -> list[str]:
     for name in link_fields(resource.link):
         attribute('link field', name)
     problems += _card_problems(resource)
+    problems += _wording_problems(resource)
     attribute('default sort', resource.default_sort)
     permissions = [('read permission', resource.read_permission)]
     if not resource.read_only:
@@ -404,6 +490,18 @@ def _card_problems(resource: Resource) -> list[str]:
     if len(set(names)) != len(names):
         problems.append('card shows a column twice')
     return problems
+
+
+def _wording_problems(resource: Resource) -> list[str]:
+    """A declared wording has the sentences its screens show: New/Create/created where records may be created (the
+    list's New button), moved to the trash/restored where they have a trash."""
+    wording = resource.wording
+    if wording is None:
+        return []
+    needed = ['new', 'create', 'created'] if not resource.read_only else []
+    needed += ['trashed', 'restored'] if resource.soft_delete else []
+    missing = [name for name in needed if not getattr(wording, name)]
+    return [f'its wording lacks {", ".join(missing)}'] if missing else []
 
 
 def resource(key: str) -> Resource:

@@ -17,8 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from backoffice.engine.declaration import Filter, Resource
+from backoffice.engine.declaration import Filter, Resource, shown
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
 
 NONE = 'none'  # a 'related' filter's value for "no record" (assignee: nobody)
 
@@ -27,7 +28,7 @@ def trash_conditions(resource: Resource, trash: bool, dialect: str) -> list[Colu
     deleted_at = getattr(resource.model, 'deleted_at', None)
     if not resource.soft_delete or deleted_at is None:
         if trash:
-            raise ValidationFailed({'trash': f'{resource.label} have no trash'})
+            raise ValidationFailed({'trash': _('{list} have no trash').format(list=shown(resource.label))})
         return []
     if trash:
         return [deleted_at.is_not(None)]
@@ -45,7 +46,7 @@ def filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[Colum
     for name, value in filters.items():
         spec = declared.get(name)
         if spec is None:
-            raise ValidationFailed({name: 'This list has no such filter'})
+            raise ValidationFailed({name: _('This list has no such filter')})
         if (
             value is None
             or value == ''
@@ -62,7 +63,8 @@ def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
     allowed = set(spec.choices or ()) or (set(column_type.enums) if isinstance(column_type, Enum) else None)
     for item in values:
         if not isinstance(item, str) or (allowed is not None and item not in allowed):
-            raise ValidationFailed({spec.name: f'Choose among: {", ".join(sorted(allowed or ()))}'})
+            among = ', '.join(sorted(allowed or ()))
+            raise ValidationFailed({spec.name: _('Choose among: {values}').format(values=among)})
     return [attribute == values[0]] if len(values) == 1 else [attribute.in_(values)]
 
 
@@ -70,7 +72,7 @@ def _yes_no(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[
     if isinstance(value, str) and value.lower() in _WORDS:
         value = _WORDS[value.lower()]
     if not isinstance(value, bool):
-        raise ValidationFailed({spec.name: 'Choose yes or no'})
+        raise ValidationFailed({spec.name: _('Choose yes or no')})
     return [attribute.is_(true()) if value else attribute.is_(false())]
 
 
@@ -79,10 +81,10 @@ _WORDS = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0'
 
 def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if isinstance(value, str | date) or len(value) != 2:
-        raise ValidationFailed({spec.name: 'Give a start and an end date (either may be empty)'})
+        raise ValidationFailed({spec.name: _('Give a start and an end date (either may be empty)')})
     start, end = (_day(spec, item) for item in value)
     if start and end and start > end:
-        raise ValidationFailed({spec.name: 'The start date is after the end date'})
+        raise ValidationFailed({spec.name: _('The start date is after the end date')})
     whole_days = not isinstance(attribute.property.columns[0].type, Date)
     conditions = []
     if start:
@@ -104,7 +106,7 @@ def _day(spec: Filter, value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise ValidationFailed({spec.name: f'“{value}” is not a date (YYYY-MM-DD)'}) from None
+        raise ValidationFailed({spec.name: _('“{value}” is not a date (YYYY-MM-DD)').format(value=value)}) from None
 
 
 def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
@@ -113,7 +115,7 @@ def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed({spec.name: 'Choose a record'})
+        raise ValidationFailed({spec.name: _('Choose a record')})
     return [attribute == value]
 
 
@@ -122,16 +124,16 @@ def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
     if isinstance(value, str) and value.lower() in _WORDS:
         value = _WORDS[value.lower()]
     if not isinstance(value, bool):
-        raise ValidationFailed({spec.name: 'Choose yes or no'})
+        raise ValidationFailed({spec.name: _('Choose yes or no')})
     return [attribute.is_not(None) if value else attribute.is_(None)]
 
 
 def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if isinstance(value, str | int | float | Decimal) or len(value) != 2:
-        raise ValidationFailed({spec.name: 'Give a lowest and a highest value (either may be empty)'})
+        raise ValidationFailed({spec.name: _('Give a lowest and a highest value (either may be empty)')})
     low, high = (_number(spec, item) for item in value)
     if low is not None and high is not None and low > high:
-        raise ValidationFailed({spec.name: 'The lowest value is above the highest'})
+        raise ValidationFailed({spec.name: _('The lowest value is above the highest')})
     return ([attribute >= low] if low is not None else []) + ([attribute <= high] if high is not None else [])
 
 
@@ -141,9 +143,9 @@ def _number(spec: Filter, value: Any) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationFailed({spec.name: f'“{value}” is not a number'}) from None
+        raise ValidationFailed({spec.name: _('“{value}” is not a number').format(value=value)}) from None
     if not number.is_finite():
-        raise ValidationFailed({spec.name: f'“{value}” is not a number'})
+        raise ValidationFailed({spec.name: _('“{value}” is not a number').format(value=value)})
     return number
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel
 
 from backoffice.engine.declaration import Resource
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
 from backoffice.listing.counts import count_rows
 from backoffice.listing.filters import NONE, filter_conditions, normalized, trash_conditions
 from backoffice.listing.search import (
@@ -220,7 +221,7 @@ class _Plan:
         model = resource.model
         sort_name = request.sort or resource.default_sort
         if sort_name not in resource.sortable() or not hasattr(model, sort_name):
-            raise ValidationFailed({'sort': f'This list cannot be sorted by “{sort_name}”'})
+            raise ValidationFailed({'sort': _('This list cannot be sorted by “{name}”').format(name=sort_name)})
         descending = resource.default_descending if request.descending is None else bool(request.descending)
         dialect = session.get_bind().dialect.name
         term = (request.search or '').replace('\x00', '').strip()  # SQLite ends a string at a NUL: never send one

@@ -7,24 +7,25 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from backoffice.engine.declaration import Card, Column, Filter, FormField, Resource, register
+from backoffice.engine.declaration import Card, Column, Filter, FormField, Resource, Wording, register
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
 
-CURRENCY_NAMES = {
-    'EUR': 'Euro',
-    'USD': 'US dollar',
-    'GBP': 'Pound sterling',
-    'CHF': 'Swiss franc',
-    'SEK': 'Swedish krona',
-    'NOK': 'Norwegian krone',
-    'DKK': 'Danish krone',
-    'PLN': 'Polish złoty',
-    'CZK': 'Czech koruna',
-    'CAD': 'Canadian dollar',
-    'AUD': 'Australian dollar',
+# the form offers a currency by its code and name (a whole text, translated as one)
+CURRENCIES = {
+    Currency.EUR.value: N_('EUR — Euro'),
+    Currency.USD.value: N_('USD — US dollar'),
+    Currency.GBP.value: N_('GBP — Pound sterling'),
+    Currency.CHF.value: N_('CHF — Swiss franc'),
+    Currency.SEK.value: N_('SEK — Swedish krona'),
+    Currency.NOK.value: N_('NOK — Norwegian krone'),
+    Currency.DKK.value: N_('DKK — Danish krone'),
+    Currency.PLN.value: N_('PLN — Polish złoty'),
+    Currency.CZK.value: N_('CZK — Czech koruna'),
+    Currency.CAD.value: N_('CAD — Canadian dollar'),
+    Currency.AUD.value: N_('AUD — Australian dollar'),
 }
-CURRENCIES = {c.value: f'{c.value} — {CURRENCY_NAMES.get(c.value, c.value)}' for c in Currency}
 CURRENCY_CODES = {c.value: c.value for c in Currency}  # the list shows the code alone
 
 
@@ -35,7 +36,7 @@ def category_change_allowed(category: Category, values: dict[str, Any]) -> dict[
         return {}
     session = object_session(category)
     if parent_id == category.id or category.id in ancestors(session, parent_id):
-        return {'parent_id': 'A category cannot be inside itself or one of its subcategories'}
+        return {'parent_id': _('A category cannot be inside itself or one of its subcategories')}
     return {}
 
 
@@ -53,35 +54,45 @@ CATEGORIES = register(
     Resource(
         key=Topic.categories,
         link='/categories?open={id}',
-        label='Categories',
-        singular='category',
+        label=N_('Categories'),
+        singular=N_('category'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} category', '{n} categories', n),
+            arrived=lambda n: ngettext('{n} new category', '{n} new categories', n),
+            none_yet=N_('There are no categories yet.'),
+            new=N_('New category'),
+            create=N_('Create category'),
+            created=N_('Category created'),
+            trashed=N_('Category moved to the trash'),
+            restored=N_('Category restored'),
+        ),
         model=Category,
         create=CategoryCreate,
         update=CategoryUpdate,
         permission='catalog',
         title='name',
         icon='category',
-        description='Shelves of the catalogue; a category may sit inside another',
+        description=N_('Shelves of the catalogue; a category may sit inside another'),
         columns=(
-            Column('name', 'Name'),
-            Column('parent_id', 'Inside', kind='related', related='categories', sortable=False),
-            Column('updated_at', 'Changed', kind='datetime', on_phone=False),
+            Column('name', N_('Name')),
+            Column('parent_id', N_('Inside'), kind='related', related='categories', sortable=False),
+            Column('updated_at', N_('Changed'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('name', 'Name', required=True),
+            FormField('name', N_('Name'), required=True),
             FormField(
                 'parent_id',
-                'Inside category',
+                N_('Inside category'),
                 kind='related',
                 related='categories',
-                help='Leave empty for a top-level category',
+                help=N_('Leave empty for a top-level category'),
             ),
-            FormField('description', 'Description', kind='long_text'),
+            FormField('description', N_('Description'), kind='long_text'),
         ),
         search=('name',),
         default_sort='name',
         unique=('name',),
-        filters=(Filter('parent_id', 'Inside', 'related', related='categories'),),
+        filters=(Filter('parent_id', N_('Inside'), 'related', related='categories'),),
         check_change=category_change_allowed,
     )
 )
@@ -90,8 +101,18 @@ PRODUCTS = register(
     Resource(
         key=Topic.products,
         link='/products?open={id}',
-        label='Products',
-        singular='product',
+        label=N_('Products'),
+        singular=N_('product'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} product', '{n} products', n),
+            arrived=lambda n: ngettext('{n} new product', '{n} new products', n),
+            none_yet=N_('There are no products yet.'),
+            new=N_('New product'),
+            create=N_('Create product'),
+            created=N_('Product created'),
+            trashed=N_('Product moved to the trash'),
+            restored=N_('Product restored'),
+        ),
         model=Product,
         create=ProductCreate,
         update=ProductUpdate,
@@ -99,33 +120,35 @@ PRODUCTS = register(
         title='name',
         icon='inventory_2',
         card=Card(title='name', status='active', secondary=('sku', 'price', 'category_id')),
-        description='Products and services for sale: SKU, price, category, image',
+        description=N_('Products and services for sale: SKU, price, category, image'),
         columns=(
-            Column('sku', 'SKU'),
-            Column('name', 'Name'),
-            Column('category_id', 'Category', kind='related', related='categories', sortable=False, on_phone=False),
-            Column('price', 'Price', kind='money'),
-            Column('currency', 'Currency', kind='choice', choices=CURRENCY_CODES, on_phone=False),
-            Column('active', 'Active', kind='bool', on_phone=False),
+            Column('sku', N_('SKU')),
+            Column('name', N_('Name')),
+            Column('category_id', N_('Category'), kind='related', related='categories', sortable=False, on_phone=False),
+            Column('price', N_('Price'), kind='money'),
+            Column('currency', N_('Currency'), kind='choice', choices=CURRENCY_CODES, on_phone=False),
+            Column('active', N_('Active'), kind='bool', on_phone=False),
         ),
         fields=(
-            FormField('sku', 'SKU', required=True, help='Letters, digits, - and _; saved in upper case'),
-            FormField('name', 'Name', required=True),
-            FormField('category_id', 'Category', kind='related', related='categories'),
-            FormField('price', 'Price', kind='money', required=True),
-            FormField('currency', 'Currency', kind='choice', choices=CURRENCIES, required=True),
-            FormField('active', 'Active (offered for sale)', kind='bool'),
-            FormField('description', 'Description', kind='markdown'),
+            FormField('sku', N_('SKU'), required=True, help=N_('Letters, digits, - and _; saved in upper case')),
+            FormField('name', N_('Name'), required=True),
+            FormField('category_id', N_('Category'), kind='related', related='categories'),
+            FormField('price', N_('Price'), kind='money', required=True),
+            FormField('currency', N_('Currency'), kind='choice', choices=CURRENCIES, required=True),
+            FormField('active', N_('Active (offered for sale)'), kind='bool'),
+            FormField('description', N_('Description'), kind='markdown'),
             # for an image field, `related` names the uploads folder (<data_dir>/uploads/products/)
-            FormField('image', 'Image', kind='image', related='products', help='PNG, JPEG, WebP or GIF, up to 5 MB'),
+            FormField(
+                'image', N_('Image'), kind='image', related='products', help=N_('PNG, JPEG, WebP or GIF, up to 5 MB')
+            ),
         ),
         search=('sku', 'name'),
         default_sort='name',
         unique=('sku',),
         filters=(
-            Filter('category_id', 'Category', 'related', related='categories'),
-            Filter('active', 'Active', 'bool'),
-            Filter('currency', 'Currency', 'choice', choices=CURRENCIES),
+            Filter('category_id', N_('Category'), 'related', related='categories'),
+            Filter('active', N_('Active'), 'bool'),
+            Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
         ),
     )
 )

@@ -12,10 +12,11 @@ from backoffice.engine.declaration import (
     RecordSection,
     RelatedList,
     Resource,
+    Wording,
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_
+from backoffice.i18n import N_, ngettext
 from backoffice.models import (
     Company,
     CompanyCreate,
@@ -31,44 +32,60 @@ from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
 from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
 
-STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up', 'banned': 'Banned'}
-EDITABLE_STATUSES = {'active': 'Active', 'unfinished': 'Unfinished sign-up'}
+STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
+EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
 
 
 COMPANIES = register(
     Resource(
         key=Topic.companies,
         link='/companies?open={id}',
-        label='Companies',
-        singular='company',
+        label=N_('Companies'),
+        singular=N_('company'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} company', '{n} companies', n),
+            arrived=lambda n: ngettext('{n} new company', '{n} new companies', n),
+            none_yet=N_('There are no companies yet.'),
+            new=N_('New company'),
+            create=N_('Create company'),
+            created=N_('Company created'),
+            trashed=N_('Company moved to the trash'),
+            restored=N_('Company restored'),
+        ),
         model=Company,
         create=CompanyCreate,
         update=CompanyUpdate,
         permission='customers',
         title='name',
         icon='business',
-        description='B2B accounts, their contacts and notes',
+        description=N_('B2B accounts, their contacts and notes'),
         columns=(
-            Column('name', 'Name'),
-            Column('website', 'Website', on_phone=False),
-            Column('vat_number', 'VAT number', on_phone=False),
-            Column('created_at', 'Added', kind='datetime', on_phone=False),
+            Column('name', N_('Name')),
+            Column('website', N_('Website'), on_phone=False),
+            Column('vat_number', N_('VAT number'), on_phone=False),
+            Column('created_at', N_('Added'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('name', 'Name', required=True),
-            FormField('website', 'Website', help='https://…'),
-            FormField('vat_number', 'VAT number'),
-            FormField('notes', 'Notes', kind='markdown'),
+            FormField('name', N_('Name'), required=True),
+            FormField('website', N_('Website'), help=N_('https://…')),
+            FormField('vat_number', N_('VAT number')),
+            FormField('notes', N_('Notes'), kind='markdown'),
         ),
         search=('name', 'vat_number'),
         default_sort='name',
-        related_lists=(RelatedList('Contacts', 'customers', 'company_id'),),
+        related_lists=(RelatedList(N_('Contacts'), 'customers', 'company_id'),),
         page='/companies/{id}',
         sections=(
-            RecordSection('contacts', 'Contacts', 'customers.read', picture.company_contacts, statuses=STATUSES),
-            RecordSection('orders', "Contacts' orders", 'orders.read', picture.company_orders, statuses=ORDER_STATUSES),
+            RecordSection('contacts', N_('Contacts'), 'customers.read', picture.company_contacts, statuses=STATUSES),
             RecordSection(
-                'requests', "Contacts' requests", 'tickets.read', picture.company_requests, statuses=REQUEST_STATUSES
+                'orders', N_("Contacts' orders"), 'orders.read', picture.company_orders, statuses=ORDER_STATUSES
+            ),
+            RecordSection(
+                'requests',
+                N_("Contacts' requests"),
+                'tickets.read',
+                picture.company_requests,
+                statuses=REQUEST_STATUSES,
             ),
         ),
     )
@@ -78,37 +95,47 @@ CUSTOMERS = register(
     Resource(
         key=Topic.customers,
         link='/customers?open={id}',
-        label='Customers',
-        singular='customer',
+        label=N_('Customers'),
+        singular=N_('customer'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} customer', '{n} customers', n),
+            arrived=lambda n: ngettext('{n} new customer', '{n} new customers', n),
+            none_yet=N_('There are no customers yet.'),
+            new=N_('New customer'),
+            create=N_('Create customer'),
+            created=N_('Customer created'),
+            trashed=N_('Customer moved to the trash'),
+            restored=N_('Customer restored'),
+        ),
         model=Customer,
         create=CustomerCreate,
         update=CustomerUpdate,
         permission='customers',
         title='email',
         icon='people',
-        description='The people who use the product: status, consent, company',
+        description=N_('The people who use the product: status, consent, company'),
         columns=(
-            Column('email', 'Email', kind='email'),
-            Column('name', 'Name', on_phone=False),
-            Column('status', 'Status', kind='choice', choices=STATUSES),
-            Column('company_id', 'Company', kind='related', related='companies', sortable=False, on_phone=False),
-            Column('marketing_consent', 'Consent', kind='bool', on_phone=False),
-            Column('signed_up_at', 'Signed up', kind='datetime', on_phone=False),
-            Column('last_seen_at', 'Last seen', kind='datetime', on_phone=False),
+            Column('email', N_('Email'), kind='email'),
+            Column('name', N_('Name'), on_phone=False),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            Column('company_id', N_('Company'), kind='related', related='companies', sortable=False, on_phone=False),
+            Column('marketing_consent', N_('Consent'), kind='bool', on_phone=False),
+            Column('signed_up_at', N_('Signed up'), kind='datetime', on_phone=False),
+            Column('last_seen_at', N_('Last seen'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('email', 'Email', kind='email', required=True),
-            FormField('name', 'Name'),
-            FormField('phone', 'Phone'),
+            FormField('email', N_('Email'), kind='email', required=True),
+            FormField('name', N_('Name')),
+            FormField('phone', N_('Phone')),
             FormField(
                 'status',
-                'Status',
+                N_('Status'),
                 kind='choice',
                 choices=EDITABLE_STATUSES,
-                help='Banning is an action of its own, with a reason',
+                help=N_('Banning is an action of its own, with a reason'),
             ),
-            FormField('company_id', 'Company', kind='related', related='companies'),
-            FormField('marketing_consent', 'Agrees to marketing email', kind='bool'),
+            FormField('company_id', N_('Company'), kind='related', related='companies'),
+            FormField('marketing_consent', N_('Agrees to marketing email'), kind='bool'),
             FormField(
                 'language',
                 N_('Language'),
@@ -119,10 +146,10 @@ CUSTOMERS = register(
         ),
         search=('email', 'name'),
         filters=(
-            Filter('status', 'Status', 'choice', choices=STATUSES),
-            Filter('marketing_consent', 'Marketing consent', 'bool'),
-            Filter('signed_up_at', 'Signed up', 'date_range'),
-            Filter('company_id', 'Company', 'related', related='companies'),
+            Filter('status', N_('Status'), 'choice', choices=STATUSES),
+            Filter('marketing_consent', N_('Marketing consent'), 'bool'),
+            Filter('signed_up_at', N_('Signed up'), 'date_range'),
+            Filter('company_id', N_('Company'), 'related', related='companies'),
         ),
         default_sort='signed_up_at',
         card=Card(title='email', status='status', secondary=('name', 'company_id', 'last_seen_at')),
@@ -132,31 +159,35 @@ CUSTOMERS = register(
         erase_when_kept=erase_personal_data,
         page='/customers/{id}',
         sections=(
-            RecordSection('orders', 'Orders', 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
-            RecordSection('requests', 'Requests', 'tickets.read', picture.customer_requests, statuses=REQUEST_STATUSES),
-            RecordSection('returns', 'Returns', 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
-            RecordSection('documents', 'Invoices and credit notes', 'invoices.read', picture.customer_documents),
-            RecordSection('activity', 'Recent activity', 'customers.read', picture.customer_usage),
-            RecordSection('segments', 'Segments', 'segments.read', picture.customer_segments, empty='In no segment.'),
+            RecordSection('orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
+            RecordSection(
+                'requests', N_('Requests'), 'tickets.read', picture.customer_requests, statuses=REQUEST_STATUSES
+            ),
+            RecordSection('returns', N_('Returns'), 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
+            RecordSection('documents', N_('Invoices and credit notes'), 'invoices.read', picture.customer_documents),
+            RecordSection('activity', N_('Recent activity'), 'customers.read', picture.customer_usage),
+            RecordSection(
+                'segments', N_('Segments'), 'segments.read', picture.customer_segments, empty=N_('In no segment.')
+            ),
         ),
         actions=(
             Action(
                 'ban',
-                'Ban',
+                N_('Ban'),
                 ban_customer,
                 'customers.write',
                 icon='block',
-                inputs=(FormField('reason', 'Reason', kind='long_text', required=True),),
+                inputs=(FormField('reason', N_('Reason'), kind='long_text', required=True),),
                 visible=lambda c: c.status != CustomerStatus.banned,
             ),
             Action(
                 'unban',
-                'Unban',
+                N_('Unban'),
                 unban_customer,
                 'customers.write',
                 icon='lock_open',
                 visible=lambda c: c.status == CustomerStatus.banned,
-                confirm='Lift the ban on this customer?',
+                confirm=N_('Lift the ban on this customer?'),
             ),
         ),
     )

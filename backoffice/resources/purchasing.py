@@ -3,20 +3,31 @@ change only through their services: returns.py, purchases.py)."""
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Card, Column, Filter, Resource, register
+from backoffice.engine.declaration import Card, Column, Filter, Resource, Wording, register
 from backoffice.events import Topic
+from backoffice.i18n import N_, ngettext
 from backoffice.models import Purchase, Return
 
-RETURN_STATUSES = {'requested': 'Requested', 'received': 'Received', 'closed': 'Closed', 'cancelled': 'Cancelled'}
-RESOLUTIONS = {'refund': 'Refund', 'credit_note': 'Credit note', 'exchange': 'Exchange'}
-PURCHASE_STATUSES = {'ordered': 'Ordered', 'received': 'Received'}
+RETURN_STATUSES = {
+    'requested': N_('Requested'),
+    'received': N_('Received'),
+    'closed': N_('Closed'),
+    'cancelled': N_('Cancelled'),
+}
+RESOLUTIONS = {'refund': N_('Refund'), 'credit_note': N_('Credit note'), 'exchange': N_('Exchange')}
+PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'received': N_('Received')}
 
 RETURNS = register(
     Resource(
         key=Topic.returns,
         link='/orders/{order_id}',
-        label='Returns',
-        singular='return',
+        label=N_('Returns'),
+        singular=N_('return'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} return', '{n} returns', n),
+            arrived=lambda n: ngettext('{n} new return', '{n} new returns', n),
+            none_yet=N_('There are no returns yet.'),
+        ),
         model=Return,
         create=None,
         update=None,
@@ -24,22 +35,22 @@ RETURNS = register(
         title='number',
         icon='assignment_return',
         soft_delete=False,
-        description='Returns (RMA) of shipped orders: requested, received and restocked, resolved or cancelled',
+        description=N_('Returns (RMA) of shipped orders: requested, received and restocked, resolved or cancelled'),
         columns=(
-            Column('number', 'RMA'),
-            Column('order_id', 'Order', kind='related', related='orders', sortable=False),
-            Column('customer_id', 'Customer', kind='related', related='customers', sortable=False, on_phone=False),
-            Column('status', 'Status', kind='choice', choices=RETURN_STATUSES),
-            Column('reason', 'Reason', sortable=False, on_phone=False, wrap=True),
-            Column('created_at', 'Created', kind='datetime'),
-            Column('resolution', 'Resolution', kind='choice', choices=RESOLUTIONS, sortable=False, on_phone=False),
+            Column('number', N_('RMA')),
+            Column('order_id', N_('Order'), kind='related', related='orders', sortable=False),
+            Column('customer_id', N_('Customer'), kind='related', related='customers', sortable=False, on_phone=False),
+            Column('status', N_('Status'), kind='choice', choices=RETURN_STATUSES),
+            Column('reason', N_('Reason'), sortable=False, on_phone=False, wrap=True),
+            Column('created_at', N_('Created'), kind='datetime'),
+            Column('resolution', N_('Resolution'), kind='choice', choices=RESOLUTIONS, sortable=False, on_phone=False),
         ),
         fields=(),
         search=('number',),
         filters=(
-            Filter('status', 'Status', 'choice', choices=RETURN_STATUSES),
-            Filter('created_at', 'Created', 'date_range'),
-            Filter('customer_id', 'Customer', 'related', related='customers'),
+            Filter('status', N_('Status'), 'choice', choices=RETURN_STATUSES),
+            Filter('created_at', N_('Created'), 'date_range'),
+            Filter('customer_id', N_('Customer'), 'related', related='customers'),
         ),
         default_sort='created_at',
         card=Card(title='number', status='status', secondary=('order_id', 'customer_id', 'created_at')),
@@ -51,8 +62,13 @@ PURCHASES = register(
     Resource(
         key=Topic.purchases,
         link='/purchases?open={id}',
-        label='Purchases',
-        singular='purchase',
+        label=N_('Purchases'),
+        singular=N_('purchase'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} purchase', '{n} purchases', n),
+            arrived=lambda n: ngettext('{n} new purchase', '{n} new purchases', n),
+            none_yet=N_('There are no purchases yet.'),
+        ),
         model=Purchase,
         create=None,
         update=None,
@@ -60,21 +76,21 @@ PURCHASES = register(
         title='reference',
         icon='add_shopping_cart',
         soft_delete=False,
-        description='Purchase orders to suppliers: ordered, then received into stock (a receipt movement per line)',
+        description=N_('Purchase orders to suppliers: ordered, then received into stock (a receipt movement per line)'),
         columns=(
-            Column('reference', 'Reference'),
-            Column('supplier', 'Supplier'),
-            Column('status', 'Status', kind='choice', choices=PURCHASE_STATUSES),
-            Column('line_count', 'Lines', kind='number', sortable=False),
-            Column('total', 'Total', kind='money', sortable=False, on_phone=False),
-            Column('ordered_at', 'Ordered', kind='datetime', on_phone=False),
-            Column('received_at', 'Received', kind='datetime'),
+            Column('reference', N_('Reference')),
+            Column('supplier', N_('Supplier')),
+            Column('status', N_('Status'), kind='choice', choices=PURCHASE_STATUSES),
+            Column('line_count', N_('Lines'), kind='number', sortable=False),
+            Column('total', N_('Total'), kind='money', sortable=False, on_phone=False),
+            Column('ordered_at', N_('Ordered'), kind='datetime', on_phone=False),
+            Column('received_at', N_('Received'), kind='datetime'),
         ),
         fields=(),
         search=('reference', 'supplier'),
         filters=(
-            Filter('status', 'Status', 'choice', choices=PURCHASE_STATUSES),
-            Filter('received_at', 'Received', 'date_range'),
+            Filter('status', N_('Status'), 'choice', choices=PURCHASE_STATUSES),
+            Filter('received_at', N_('Received'), 'date_range'),
         ),
         default_sort='ordered_at',
         card=Card(title='reference', status='status', secondary=('supplier', 'total', 'received_at')),

@@ -5,30 +5,36 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.services import stock
 from backoffice.validation import LongName, RequiredText, WebAddress
 
 ORDER_STATUSES = {
-    'draft': 'Draft',
-    'pending': 'Pending payment',
-    'paid': 'Paid',
-    'packed': 'Packed',
-    'shipped': 'Shipped',
-    'delivered': 'Delivered',
-    'cancelled': 'Cancelled',
+    'draft': N_('Draft'),
+    'pending': N_('Pending payment'),
+    'paid': N_('Paid'),
+    'packed': N_('Packed'),
+    'shipped': N_('Shipped'),
+    'delivered': N_('Delivered'),
+    'cancelled': N_('Cancelled'),
 }
-MOVEMENT_KINDS = {'receipt': 'Receipt', 'sale': 'Sale', 'return': 'Return', 'adjustment': 'Adjustment'}
+MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
 
 # Orders change only through services/orders.py (its actions are on /orders/{number}): the list is read-only.
 ORDERS = register(
     Resource(
         key=Topic.orders,
         link='/orders/{number}',
-        label='Orders',
-        singular='order',
+        label=N_('Orders'),
+        singular=N_('order'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} order', '{n} orders', n),
+            arrived=lambda n: ngettext('{n} new order', '{n} new orders', n),
+            none_yet=N_('There are no orders yet.'),
+        ),
         model=Order,
         create=None,
         update=None,
@@ -36,26 +42,26 @@ ORDERS = register(
         title='number',
         icon='receipt_long',
         soft_delete=False,
-        description='Orders from the shop and drafts by staff: payment, packing, shipping, returns',
+        description=N_('Orders from the shop and drafts by staff: payment, packing, shipping, returns'),
         columns=(
-            Column('number', 'No.'),
+            Column('number', N_('No.')),
             Column(
-                'placed_at', 'Placed', kind='datetime', on_phone=False
+                'placed_at', N_('Placed'), kind='datetime', on_phone=False
             ),  # a phone shows number, customer, status, total
-            Column('email', 'Customer', sortable=False, related='customers', opens='customer_id'),
-            Column('status', 'Status', kind='choice', choices=ORDER_STATUSES),
-            Column('total', 'Total', kind='money'),
-            Column('currency', 'Cur.', sortable=False, on_phone=False),
-            Column('paid_total', 'Paid', kind='money', sortable=False, on_phone=False),
-            Column('shipped_at', 'Shipped', kind='datetime', sortable=False, on_phone=False),
+            Column('email', N_('Customer'), sortable=False, related='customers', opens='customer_id'),
+            Column('status', N_('Status'), kind='choice', choices=ORDER_STATUSES),
+            Column('total', N_('Total'), kind='money'),
+            Column('currency', N_('Cur.'), sortable=False, on_phone=False),
+            Column('paid_total', N_('Paid'), kind='money', sortable=False, on_phone=False),
+            Column('shipped_at', N_('Shipped'), kind='datetime', sortable=False, on_phone=False),
         ),
         fields=(),
         search=('number', 'email'),
         filters=(
-            Filter('status', 'Status', 'choice', choices=ORDER_STATUSES),
-            Filter('placed_at', 'Placed', 'date_range'),
-            Filter('customer_id', 'Customer', 'related', related='customers'),
-            Filter('total', 'Total', 'number_range'),
+            Filter('status', N_('Status'), 'choice', choices=ORDER_STATUSES),
+            Filter('placed_at', N_('Placed'), 'date_range'),
+            Filter('customer_id', N_('Customer'), 'related', related='customers'),
+            Filter('total', N_('Total'), 'number_range'),
         ),
         default_sort='placed_at',
         card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),
@@ -67,7 +73,7 @@ ORDERS = register(
 def _adjust(*, session, actor, record_id, version, quantity, reason) -> Outcome:
     level = session.get(StockLevel, record_id)
     movement = stock.adjust(session=session, actor=actor, product_id=level.product_id, quantity=quantity, reason=reason)
-    return Outcome(level, f'Stock of {level.sku} is now {movement.balance}')
+    return Outcome(level, _('Stock of {sku} is now {balance}').format(sku=level.sku, balance=movement.balance))
 
 
 class StockLimits(BaseModel):
@@ -97,9 +103,17 @@ STOCK = register(
     Resource(
         key=Topic.stock,
         link='/inventory?open={id}',
-        label='Stock',
-        singular='stock level',
-        plural='products in stock',
+        label=N_('Stock'),
+        singular=N_('stock level'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} stock level', '{n} products in stock', n),
+            arrived=lambda n: ngettext('{n} new stock level', '{n} new products in stock', n),
+            none_yet=N_('There are no products in stock yet.'),
+            new=N_('New stock level'),
+            create=N_('Create stock level'),
+            created=N_('Stock level created'),
+        ),
+        plural=N_('products in stock'),
         model=StockLevel,
         create=None,
         update=StockLimits,
@@ -108,42 +122,44 @@ STOCK = register(
         title='sku',
         icon='warehouse',
         soft_delete=False,
-        description='On hand, reserved by open orders, available; min/max drive low-stock alerts and the reorder list',
+        description=N_(
+            'On hand, reserved by open orders, available; min/max drive low-stock alerts and the reorder list'
+        ),
         columns=(
-            Column('sku', 'SKU'),
-            Column('product_id', 'Product', kind='related', related='products', sortable=False, on_phone=False),
-            Column('on_hand', 'On hand', kind='number'),
-            Column('reserved', 'Reserved', kind='number', sortable=False),
-            Column('available', 'Available', kind='number'),
-            Column('min_qty', 'Min', kind='number', sortable=False, on_phone=False),
-            Column('max_qty', 'Max', kind='number', sortable=False, on_phone=False),
-            Column('low_stock', 'Low', kind='bool', sortable=False),
+            Column('sku', N_('SKU')),
+            Column('product_id', N_('Product'), kind='related', related='products', sortable=False, on_phone=False),
+            Column('on_hand', N_('On hand'), kind='number'),
+            Column('reserved', N_('Reserved'), kind='number', sortable=False),
+            Column('available', N_('Available'), kind='number'),
+            Column('min_qty', N_('Min'), kind='number', sortable=False, on_phone=False),
+            Column('max_qty', N_('Max'), kind='number', sortable=False, on_phone=False),
+            Column('low_stock', N_('Low'), kind='bool', sortable=False),
         ),
         fields=(
-            FormField('sku', 'SKU', on_edit=False),
-            FormField('on_hand', 'On hand', kind='number', on_edit=False),
-            FormField('reserved', 'Reserved by open orders', kind='number', on_edit=False),
-            FormField('available', 'Available', kind='number', on_edit=False),
-            FormField('min_qty', 'Alert at or below (min)', kind='number', help='0: no alert'),
-            FormField('max_qty', 'Reorder up to (max)', kind='number'),
+            FormField('sku', N_('SKU'), on_edit=False),
+            FormField('on_hand', N_('On hand'), kind='number', on_edit=False),
+            FormField('reserved', N_('Reserved by open orders'), kind='number', on_edit=False),
+            FormField('available', N_('Available'), kind='number', on_edit=False),
+            FormField('min_qty', N_('Alert at or below (min)'), kind='number', help=N_('0: no alert')),
+            FormField('max_qty', N_('Reorder up to (max)'), kind='number'),
         ),
         search=('sku',),
         filters=(
-            Filter('low_stock', 'Low stock', 'bool'),
-            Filter('product_id', 'Product', 'related', related='products'),
+            Filter('low_stock', N_('Low stock'), 'bool'),
+            Filter('product_id', N_('Product'), 'related', related='products'),
         ),
         default_sort='sku',
         card=Card(title='sku', status='low_stock', secondary=('available', 'on_hand', 'product_id')),
         actions=(
             Action(
                 'adjust',
-                'Adjust stock',
+                N_('Adjust stock'),
                 _adjust,
                 'catalog.write',
                 icon='tune',
                 inputs=(
-                    FormField('quantity', 'Change (negative takes out)', kind='number', required=True),
-                    FormField('reason', 'Reason', required=True, help='Mandatory: counted, broken, found…'),
+                    FormField('quantity', N_('Change (negative takes out)'), kind='number', required=True),
+                    FormField('reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…')),
                 ),
             ),
         ),
@@ -153,8 +169,13 @@ STOCK = register(
 MOVEMENTS = register(
     Resource(
         key='stock-movements',
-        label='Movements',
-        singular='movement',
+        label=N_('Movements'),
+        singular=N_('movement'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} movement', '{n} movements', n),
+            arrived=lambda n: ngettext('{n} new movement', '{n} new movements', n),
+            none_yet=N_('There are no movements yet.'),
+        ),
         model=StockMovement,
         create=None,
         update=None,
@@ -162,21 +183,21 @@ MOVEMENTS = register(
         title='id',
         icon='swap_vert',
         soft_delete=False,
-        description='Every change of stock on hand: receipts, sales, returns and adjustments with their reason',
+        description=N_('Every change of stock on hand: receipts, sales, returns and adjustments with their reason'),
         columns=(
-            Column('created_at', 'When', kind='datetime'),
-            Column('product_id', 'Product', kind='related', related='products', sortable=False),
-            Column('kind', 'Kind', kind='choice', choices=MOVEMENT_KINDS, sortable=False),
-            Column('quantity', 'Qty', kind='number', sortable=False),
-            Column('balance', 'On hand after', kind='number', sortable=False, on_phone=False),
-            Column('reason', 'Reason', sortable=False, on_phone=False),
-            Column('order_id', 'Order', kind='related', related='orders', sortable=False),  # a row opens it
+            Column('created_at', N_('When'), kind='datetime'),
+            Column('product_id', N_('Product'), kind='related', related='products', sortable=False),
+            Column('kind', N_('Kind'), kind='choice', choices=MOVEMENT_KINDS, sortable=False),
+            Column('quantity', N_('Qty'), kind='number', sortable=False),
+            Column('balance', N_('On hand after'), kind='number', sortable=False, on_phone=False),
+            Column('reason', N_('Reason'), sortable=False, on_phone=False),
+            Column('order_id', N_('Order'), kind='related', related='orders', sortable=False),  # a row opens it
         ),
         fields=(),
         filters=(
-            Filter('kind', 'Kind', 'choice', choices=MOVEMENT_KINDS),
-            Filter('product_id', 'Product', 'related', related='products'),
-            Filter('created_at', 'When', 'date_range'),
+            Filter('kind', N_('Kind'), 'choice', choices=MOVEMENT_KINDS),
+            Filter('product_id', N_('Product'), 'related', related='products'),
+            Filter('created_at', N_('When'), 'date_range'),
         ),
         default_sort='created_at',
         card=Card(title='product_id', status='kind', secondary=('quantity', 'created_at', 'reason')),
@@ -205,8 +226,16 @@ CARRIERS = register(
     Resource(
         key=Topic.carriers,
         link='/carriers?open={id}',
-        label='Carriers',
-        singular='carrier',
+        label=N_('Carriers'),
+        singular=N_('carrier'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} carrier', '{n} carriers', n),
+            arrived=lambda n: ngettext('{n} new carrier', '{n} new carriers', n),
+            none_yet=N_('There are no carriers yet.'),
+            new=N_('New carrier'),
+            create=N_('Create carrier'),
+            created=N_('Carrier created'),
+        ),
         model=Carrier,
         create=CarrierCreate,
         update=CarrierUpdate,
@@ -214,20 +243,22 @@ CARRIERS = register(
         title='name',
         icon='local_shipping',
         soft_delete=False,
-        description='Parcel carriers and the link that tracks a parcel ({tracking} is replaced by its number)',
+        description=N_('Parcel carriers and the link that tracks a parcel ({tracking} is replaced by its number)'),
         columns=(
-            Column('name', 'Name'),
-            Column('code', 'Code', sortable=False),
-            Column('tracking_url_template', 'Tracking link', sortable=False, on_phone=False),
-            Column('active', 'Active', kind='bool', sortable=False),
+            Column('name', N_('Name')),
+            Column('code', N_('Code'), sortable=False),
+            Column('tracking_url_template', N_('Tracking link'), sortable=False, on_phone=False),
+            Column('active', N_('Active'), kind='bool', sortable=False),
         ),
         fields=(
-            FormField('name', 'Name', required=True),
-            FormField('code', 'Code', required=True, help='Short, e.g. dhl'),
+            FormField('name', N_('Name'), required=True),
+            FormField('code', N_('Code'), required=True, help=N_('Short, e.g. dhl')),
             FormField(
-                'tracking_url_template', 'Tracking link', help='e.g. https://www.dhl.com/track?number={tracking}'
+                'tracking_url_template',
+                N_('Tracking link'),
+                help=N_('e.g. https://www.dhl.com/track?number={tracking}'),
             ),
-            FormField('active', 'Active', kind='bool'),
+            FormField('active', N_('Active'), kind='bool'),
         ),
         search=('name', 'code'),
         default_sort='name',

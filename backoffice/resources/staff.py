@@ -5,13 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlmodel import col
 
-from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Role, User
 from backoffice.permissions import ROLE_PERMISSIONS
 from backoffice.services import users
 
-ROLES = {role.value: role.value.capitalize() for role in Role}
+ROLES = {
+    Role.admin.value: N_('Admin'),
+    Role.manager.value: N_('Manager'),
+    Role.agent.value: N_('Agent'),
+    Role.viewer.value: N_('Viewer'),
+}
 
 
 class UserUpdate(BaseModel):
@@ -23,9 +29,9 @@ def _create(*, session, actor, data) -> Outcome:
     created = users.create_user(session=session, actor=actor, data=data)
     return Outcome(
         created.user,
-        f'{created.user.email} was added',
+        _('{email} was added').format(email=created.user.email),
         created.generated_password,
-        f'Password for {created.user.email}',
+        _('Password for {email}').format(email=created.user.email),
     )
 
 
@@ -35,26 +41,39 @@ def _update(*, session, actor, record_id, version, changes) -> User:
 
 def _deactivate(*, session, actor, record_id, version) -> Outcome:
     user = users.set_active(session=session, actor=actor, user_id=record_id, version=version, active=False)
-    return Outcome(user, f'{user.email} was deactivated and signed out everywhere')
+    return Outcome(user, _('{email} was deactivated and signed out everywhere').format(email=user.email))
 
 
 def _reactivate(*, session, actor, record_id, version) -> Outcome:
     user = users.set_active(session=session, actor=actor, user_id=record_id, version=version, active=True)
-    return Outcome(user, f'{user.email} was reactivated')
+    return Outcome(user, _('{email} was reactivated').format(email=user.email))
 
 
 def _reset_password(*, session, actor, record_id, version) -> Outcome:
     password = users.reset_password(session=session, actor=actor, user_id=record_id, version=version)
     user = session.get(User, record_id)
-    return Outcome(user, 'Password reset; the user was signed out everywhere', password, f'Password for {user.email}')
+    return Outcome(
+        user,
+        _('Password reset; the user was signed out everywhere'),
+        password,
+        _('Password for {email}').format(email=user.email),
+    )
 
 
 USERS = register(
     Resource(
         key=Topic.users,
         link='/users?open={id}',
-        label='Staff users',
-        singular='user',
+        label=N_('Staff users'),
+        singular=N_('user'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} user', '{n} staff users', n),
+            arrived=lambda n: ngettext('{n} new user', '{n} new staff users', n),
+            none_yet=N_('There are no staff users yet.'),
+            new=N_('New user'),
+            create=N_('Create user'),
+            created=N_('User created'),
+        ),
         model=User,
         create=users.UserCreate,
         update=UserUpdate,
@@ -65,45 +84,45 @@ USERS = register(
         title='email',
         card=Card(title='email', status='role', secondary=('name', 'is_active')),
         icon='manage_accounts',
-        description='Who can sign in, and with which role',
+        description=N_('Who can sign in, and with which role'),
         soft_delete=False,
         create_with=_create,
         update_with=_update,
         columns=(
-            Column('name', 'Name'),
-            Column('email', 'Email', kind='email'),
-            Column('role', 'Role', kind='choice', choices=ROLES),
-            Column('is_active', 'Active', kind='bool'),
-            Column('last_login_at', 'Last sign-in', kind='datetime', on_phone=False),
+            Column('name', N_('Name')),
+            Column('email', N_('Email'), kind='email'),
+            Column('role', N_('Role'), kind='choice', choices=ROLES),
+            Column('is_active', N_('Active'), kind='bool'),
+            Column('last_login_at', N_('Last sign-in'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('email', 'Email', kind='email', required=True, on_edit=False),
-            FormField('name', 'Name', required=True),
-            FormField('role', 'Role', kind='choice', choices=ROLES, required=True),
+            FormField('email', N_('Email'), kind='email', required=True, on_edit=False),
+            FormField('name', N_('Name'), required=True),
+            FormField('role', N_('Role'), kind='choice', choices=ROLES, required=True),
             FormField(
                 'password',
-                'Initial password',
+                N_('Initial password'),
                 kind='password',
                 on_edit=False,
-                help='Leave empty to generate one, shown once; else at least 10 characters, hard to guess',
+                help=N_('Leave empty to generate one, shown once; else at least 10 characters, hard to guess'),
             ),
         ),
         search=('name', 'email'),
-        filters=(Filter('role', 'Role', 'choice', choices=ROLES), Filter('is_active', 'Active', 'bool')),
+        filters=(Filter('role', N_('Role'), 'choice', choices=ROLES), Filter('is_active', N_('Active'), 'bool')),
         default_sort='name',
         actions=(
             Action(
                 'deactivate',
-                'Deactivate',
+                N_('Deactivate'),
                 _deactivate,
                 'users.manage',
                 icon='person_off',
                 visible=lambda u: u.is_active,
-                confirm='Deactivate this user? They are signed out everywhere.',
+                confirm=N_('Deactivate this user? They are signed out everywhere.'),
             ),
             Action(
                 'reactivate',
-                'Reactivate',
+                N_('Reactivate'),
                 _reactivate,
                 'users.manage',
                 icon='person',
@@ -111,11 +130,11 @@ USERS = register(
             ),
             Action(
                 'reset-password',
-                'Reset password',
+                N_('Reset password'),
                 _reset_password,
                 'users.manage',
                 icon='key',
-                confirm='Reset the password? A new one is shown once and the user is signed out everywhere.',
+                confirm=N_('Reset the password? A new one is shown once and the user is signed out everywhere.'),
             ),
         ),
     )
@@ -131,8 +150,13 @@ def _can_answer_requests() -> list:
 STAFF = register(
     Resource(
         key='staff',
-        label='Staff',
-        singular='member of staff',
+        label=N_('Staff'),
+        singular=N_('member of staff'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} member of staff', '{n} staff', n),
+            arrived=lambda n: ngettext('{n} new member of staff', '{n} new staff', n),
+            none_yet=N_('There are no staff yet.'),
+        ),
         model=User,
         create=None,
         update=None,
@@ -141,12 +165,12 @@ STAFF = register(
         title='name',
         soft_delete=False,
         icon='badge',
-        description='Active staff who answer requests',
+        description=N_('Active staff who answer requests'),
         lookup_where=_can_answer_requests,
         columns=(
-            Column('name', 'Name'),
-            Column('email', 'Email', kind='email'),
-            Column('role', 'Role', kind='choice', choices=ROLES),
+            Column('name', N_('Name')),
+            Column('email', N_('Email'), kind='email'),
+            Column('role', N_('Role'), kind='choice', choices=ROLES),
         ),
         fields=(),
         search=('name', 'email'),

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
 from backoffice.services import tickets
 
-STATUSES = {'new': 'New', 'open': 'Open', 'waiting': 'Waiting on customer', 'solved': 'Solved', 'closed': 'Closed'}
-PRIORITIES = {'low': 'Low', 'normal': 'Normal', 'high': 'High', 'urgent': 'Urgent'}
-TYPES = {
-    'question': 'Question',
-    'bug': 'Bug',
-    'return_exchange': 'Return or exchange',
-    'feedback': 'Feedback',
-    'other': 'Other',
+STATUSES = {
+    'new': N_('New'),
+    'open': N_('Open'),
+    'waiting': N_('Waiting on customer'),
+    'solved': N_('Solved'),
+    'closed': N_('Closed'),
 }
-SEVERITIES = {'minor': 'Minor', 'major': 'Major', 'critical': 'Critical'}
-BUG_STATUSES = {'reported': 'Reported', 'confirmed': 'Confirmed', 'in_progress': 'In progress', 'fixed': 'Fixed'}
+PRIORITIES = {'low': N_('Low'), 'normal': N_('Normal'), 'high': N_('High'), 'urgent': N_('Urgent')}
+TYPES = {
+    'question': N_('Question'),
+    'bug': N_('Bug'),
+    'return_exchange': N_('Return or exchange'),
+    'feedback': N_('Feedback'),
+    'other': N_('Other'),
+}
+SEVERITIES = {'minor': N_('Minor'), 'major': N_('Major'), 'critical': N_('Critical')}
+BUG_STATUSES = {
+    'reported': N_('Reported'),
+    'confirmed': N_('Confirmed'),
+    'in_progress': N_('In progress'),
+    'fixed': N_('Fixed'),
+}
 
 
 def _log_request(*, session, actor, data) -> Outcome:
     ticket = tickets.log_request(session=session, actor=actor, data=data)
-    return Outcome(ticket, f'Request #{ticket.number} was logged')
+    return Outcome(ticket, _('Request #{number} was logged').format(number=ticket.number))
 
 
 def _assign_to_me(*, session, actor, record_id, version) -> Outcome:
     ticket = tickets.assign_to_me(session=session, actor=actor, ticket_id=record_id, version=version)
-    return Outcome(ticket, 'Assigned to you')
+    return Outcome(ticket, _('Assigned to you'))
 
 
 def _mark_duplicate(*, session, actor, record_id, version, of_number, confirmed: bool = False) -> Outcome:
@@ -39,7 +51,7 @@ def _mark_duplicate(*, session, actor, record_id, version, of_number, confirmed:
         of_number=of_number,
         other_customer=confirmed,
     )
-    return Outcome(ticket, 'Closed as a duplicate')
+    return Outcome(ticket, _('Closed as a duplicate'))
 
 
 def _duplicate_warning(*, session, actor, record_id, of_number) -> str | None:
@@ -52,8 +64,16 @@ TICKETS = register(
     Resource(
         key=Topic.tickets,
         link='/requests/{number}',
-        label='Requests',
-        singular='request',
+        label=N_('Requests'),
+        singular=N_('request'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} request', '{n} requests', n),
+            arrived=lambda n: ngettext('{n} new request', '{n} new requests', n),
+            none_yet=N_('There are no requests yet.'),
+            new=N_('New request'),
+            create=N_('Create request'),
+            created=N_('Request created'),
+        ),
         model=Ticket,
         create=tickets.RequestIn,
         update=tickets.TicketChange,
@@ -63,56 +83,63 @@ TICKETS = register(
         title='subject',
         icon='support_agent',
         soft_delete=False,
-        description='Customer requests: assignment, SLA, replies and notes',
+        description=N_('Customer requests: assignment, SLA, replies and notes'),
         columns=(
-            Column('number', 'No.', kind='number'),
+            Column('number', N_('No.'), kind='number'),
             # the agents' headline: next to the number, so it is in sight on a phone and on a laptop alike
-            Column('sla_due_at', 'SLA due', kind='due'),
-            Column('subject', 'Subject', wrap=True),
-            Column('customer_id', 'Customer', kind='related', related='customers', sortable=False, on_phone=False),
-            Column('type', 'Type', kind='choice', choices=TYPES, on_phone=False),
-            Column('priority', 'Priority', kind='choice', choices=PRIORITIES, on_phone=False),
-            Column('status', 'Status', kind='choice', choices=STATUSES),
-            Column('assignee_id', 'Assignee', kind='related', related='staff', sortable=False, on_phone=False),
-            Column('updated_at', 'Updated', kind='datetime', on_phone=False),
+            Column('sla_due_at', N_('SLA due'), kind='due'),
+            Column('subject', N_('Subject'), wrap=True),
+            Column('customer_id', N_('Customer'), kind='related', related='customers', sortable=False, on_phone=False),
+            Column('type', N_('Type'), kind='choice', choices=TYPES, on_phone=False),
+            Column('priority', N_('Priority'), kind='choice', choices=PRIORITIES, on_phone=False),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            Column('assignee_id', N_('Assignee'), kind='related', related='staff', sortable=False, on_phone=False),
+            Column('updated_at', N_('Updated'), kind='datetime', on_phone=False),
             # under "Columns", and in the Bugs queue
             Column(
-                'first_response_due', 'First response due', kind='datetime', sortable=False, on_phone=False, shown=False
+                'first_response_due',
+                N_('First response due'),
+                kind='datetime',
+                sortable=False,
+                on_phone=False,
+                shown=False,
             ),
-            Column('resolution_due', 'Resolution due', kind='datetime', sortable=False, on_phone=False, shown=False),
-            Column('severity', 'Severity', kind='choice', choices=SEVERITIES, sortable=False, shown=False),
-            Column('bug_status', 'Bug status', kind='choice', choices=BUG_STATUSES, sortable=False, shown=False),
-            Column('fixed_in_version', 'Fixed in', sortable=False, on_phone=False, shown=False),
-            Column('tags', 'Tags', sortable=False, on_phone=False, shown=False),
+            Column(
+                'resolution_due', N_('Resolution due'), kind='datetime', sortable=False, on_phone=False, shown=False
+            ),
+            Column('severity', N_('Severity'), kind='choice', choices=SEVERITIES, sortable=False, shown=False),
+            Column('bug_status', N_('Bug status'), kind='choice', choices=BUG_STATUSES, sortable=False, shown=False),
+            Column('fixed_in_version', N_('Fixed in'), sortable=False, on_phone=False, shown=False),
+            Column('tags', N_('Tags'), sortable=False, on_phone=False, shown=False),
         ),
         fields=(
             # asked when logging a request; a request's own columns after that
-            FormField('email', 'Customer email', kind='email', required=True, on_edit=False),
-            FormField('name', 'Customer name', on_edit=False),
-            FormField('subject', 'Subject', required=True),
-            FormField('body', 'Message', kind='long_text', required=True, on_edit=False),
-            FormField('type', 'Type', kind='choice', choices=TYPES),
-            FormField('priority', 'Priority', kind='choice', choices=PRIORITIES),
-            FormField('order_number', 'Order number'),
-            FormField('status', 'Status', kind='choice', choices=STATUSES, on_create=False),
-            FormField('assignee_id', 'Assignee', kind='related', related='staff', on_create=False),
-            FormField('tags', 'Tags', on_create=False, help='Comma-separated'),
-            FormField('severity', 'Severity (bugs)', kind='choice', choices=SEVERITIES, on_create=False),
-            FormField('steps', 'Steps to reproduce (bugs)', kind='long_text', on_create=False),
-            FormField('bug_status', 'Bug status', kind='choice', choices=BUG_STATUSES, on_create=False),
-            FormField('fixed_in_version', 'Fixed in version', on_create=False),
+            FormField('email', N_('Customer email'), kind='email', required=True, on_edit=False),
+            FormField('name', N_('Customer name'), on_edit=False),
+            FormField('subject', N_('Subject'), required=True),
+            FormField('body', N_('Message'), kind='long_text', required=True, on_edit=False),
+            FormField('type', N_('Type'), kind='choice', choices=TYPES),
+            FormField('priority', N_('Priority'), kind='choice', choices=PRIORITIES),
+            FormField('order_number', N_('Order number')),
+            FormField('status', N_('Status'), kind='choice', choices=STATUSES, on_create=False),
+            FormField('assignee_id', N_('Assignee'), kind='related', related='staff', on_create=False),
+            FormField('tags', N_('Tags'), on_create=False, help=N_('Comma-separated')),
+            FormField('severity', N_('Severity (bugs)'), kind='choice', choices=SEVERITIES, on_create=False),
+            FormField('steps', N_('Steps to reproduce (bugs)'), kind='long_text', on_create=False),
+            FormField('bug_status', N_('Bug status'), kind='choice', choices=BUG_STATUSES, on_create=False),
+            FormField('fixed_in_version', N_('Fixed in version'), on_create=False),
         ),
         search=('subject', 'number'),
         filters=(
-            Filter('status', 'Status', 'choice', choices=STATUSES),
-            Filter('priority', 'Priority', 'choice', choices=PRIORITIES),
-            Filter('type', 'Type', 'choice', choices=TYPES),
-            Filter('assignee_id', 'Assignee', 'related', related='staff'),
-            Filter('customer_id', 'Customer', 'related', related='customers'),
-            Filter('bug_status', 'Bug status', 'choice', choices=BUG_STATUSES),
-            Filter('sla_breached_at', 'SLA breached', 'present'),
-            Filter('sla_due_at', 'SLA due', 'date_range'),
-            Filter('updated_at', 'Updated', 'date_range'),
+            Filter('status', N_('Status'), 'choice', choices=STATUSES),
+            Filter('priority', N_('Priority'), 'choice', choices=PRIORITIES),
+            Filter('type', N_('Type'), 'choice', choices=TYPES),
+            Filter('assignee_id', N_('Assignee'), 'related', related='staff'),
+            Filter('customer_id', N_('Customer'), 'related', related='customers'),
+            Filter('bug_status', N_('Bug status'), 'choice', choices=BUG_STATUSES),
+            Filter('sla_breached_at', N_('SLA breached'), 'present'),
+            Filter('sla_due_at', N_('SLA due'), 'date_range'),
+            Filter('updated_at', N_('Updated'), 'date_range'),
         ),
         default_sort='updated_at',
         card=Card(title='subject', status='status', secondary=('sla_due_at', 'priority', 'customer_id')),
@@ -120,7 +147,7 @@ TICKETS = register(
         actions=(
             Action(
                 'assign-to-me',
-                'Assign to me',
+                N_('Assign to me'),
                 _assign_to_me,
                 'tickets.write',
                 icon='person_add',
@@ -128,11 +155,11 @@ TICKETS = register(
             ),
             Action(
                 'duplicate',
-                'Mark as duplicate',
+                N_('Mark as duplicate'),
                 _mark_duplicate,
                 'tickets.write',
                 icon='content_copy',
-                inputs=(FormField('of_number', 'Duplicate of request no.', kind='number', required=True),),
+                inputs=(FormField('of_number', N_('Duplicate of request no.'), kind='number', required=True),),
                 visible=lambda t: t.status != TicketStatus.closed,
                 warn=_duplicate_warning,  # the original comes from another customer
             ),
@@ -143,9 +170,19 @@ TICKETS = register(
 CANNED_REPLIES = register(
     Resource(
         key=Topic.canned_replies,
-        label='Canned replies',
-        singular='canned reply',
-        plural='canned replies',
+        label=N_('Canned replies'),
+        singular=N_('canned reply'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} canned reply', '{n} canned replies', n),
+            arrived=lambda n: ngettext('{n} new canned reply', '{n} new canned replies', n),
+            none_yet=N_('There are no canned replies yet.'),
+            new=N_('New canned reply'),
+            create=N_('Create canned reply'),
+            created=N_('Canned reply created'),
+            trashed=N_('Canned reply moved to the trash'),
+            restored=N_('Canned reply restored'),
+        ),
+        plural=N_('canned replies'),
         model=CannedReply,
         create=CannedReplyCreate,
         update=CannedReplyUpdate,
@@ -155,20 +192,21 @@ CANNED_REPLIES = register(
         write='canned_replies.manage',
         title='title',
         icon='quickreply',
-        description='Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} '
-        'are filled in',
+        description=N_(
+            'Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} are filled in'
+        ),
         columns=(
-            Column('title', 'Title', wrap=True),
-            Column('updated_at', 'Changed', kind='datetime', on_phone=False),
+            Column('title', N_('Title'), wrap=True),
+            Column('updated_at', N_('Changed'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('title', 'Title', required=True),
+            FormField('title', N_('Title'), required=True),
             FormField(
                 'body',
-                'Text',
+                N_('Text'),
                 kind='long_text',
                 required=True,
-                help='Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}',
+                help=N_('Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}'),
             ),
         ),
         search=('title', 'body'),

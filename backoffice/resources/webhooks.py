@@ -3,23 +3,42 @@ once, audit) and the read-only log of their deliveries, newest first."""
 
 from __future__ import annotations
 
-from backoffice.engine.declaration import Action, Column, Filter, FormField, Outcome, Resource, register
+from backoffice.engine.declaration import (
+    Action,
+    Column,
+    Filter,
+    FormField,
+    Outcome,
+    Resource,
+    Template,
+    Wording,
+    register,
+)
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from backoffice.services import webhooks
 
-EVENTS = {'*': 'Every event', **{name: name for name in webhooks.EVENT_TYPES}, webhooks.TEST_EVENT: 'Test event'}
-STATUSES = {status.value: status.value.capitalize() for status in DeliveryStatus}
-EVENTS_HELP = 'Comma-separated, or * for all: ' + ', '.join(webhooks.EVENT_TYPES)
+EVENTS = {
+    '*': N_('Every event'),
+    **{name: name for name in webhooks.EVENT_TYPES},
+    webhooks.TEST_EVENT: N_('Test event'),
+}
+STATUSES = {
+    DeliveryStatus.pending.value: N_('Pending'),
+    DeliveryStatus.delivered.value: N_('Delivered'),
+    DeliveryStatus.failed.value: N_('Failed'),
+}
+EVENTS_HELP = Template(N_('Comma-separated, or * for all: {events}'), events=', '.join(webhooks.EVENT_TYPES))
 
 
 def _create(*, session, actor, data) -> Outcome:
     endpoint, secret = webhooks.create_endpoint(session=session, actor=actor, data=data)
     return Outcome(
         endpoint,
-        f'Webhook {endpoint.name} was added: copy its signing secret now',
+        _('Webhook {name} was added: copy its signing secret now').format(name=endpoint.name),
         secret,
-        f'Signing secret for {endpoint.name}',
+        _('Signing secret for {name}').format(name=endpoint.name),
     )
 
 
@@ -32,26 +51,37 @@ def _update(*, session, actor, record_id, version, changes) -> WebhookEndpoint:
 def _send_test(*, session, actor, record_id, version) -> Outcome:
     delivery = webhooks.send_test(session=session, actor=actor, endpoint_id=record_id)
     if delivery.status == DeliveryStatus.delivered:
-        return Outcome(delivery, f'Test event delivered (HTTP {delivery.last_status_code})')
-    return Outcome(delivery, f'Test event not delivered yet ({delivery.last_error}); it is retried with backoff')
+        return Outcome(delivery, _('Test event delivered (HTTP {code})').format(code=delivery.last_status_code))
+    return Outcome(
+        delivery,
+        _('Test event not delivered yet ({error}); it is retried with backoff').format(error=delivery.last_error),
+    )
 
 
 def _resend_failed(*, session, actor, record_id, version) -> Outcome:
     count = webhooks.resend_failed(session=session, actor=actor, endpoint_id=record_id)
-    return Outcome(None, f'{count} failed deliveries queued again' if count else 'No failed deliveries to resend')
+    return Outcome(
+        None,
+        ngettext('{n} failed delivery queued again', '{n} failed deliveries queued again', count).format(n=count)
+        if count
+        else _('No failed deliveries to resend'),
+    )
 
 
 def _resend(*, session, actor, record_id, version) -> Outcome:
     delivery = webhooks.resend(session=session, actor=actor, delivery_id=record_id)
     if delivery.status == DeliveryStatus.delivered:
-        return Outcome(delivery, f'Delivered again (HTTP {delivery.last_status_code})')
-    return Outcome(delivery, f'Not delivered ({delivery.last_error}); it is retried with backoff')
+        return Outcome(delivery, _('Delivered again (HTTP {code})').format(code=delivery.last_status_code))
+    return Outcome(delivery, _('Not delivered ({error}); it is retried with backoff').format(error=delivery.last_error))
 
 
 def _rotate(*, session, actor, record_id, version) -> Outcome:
     endpoint, secret = webhooks.rotate_secret(session=session, actor=actor, endpoint_id=record_id, version=version)
     return Outcome(
-        endpoint, 'New signing secret: the old one no longer signs', secret, f'Signing secret for {endpoint.name}'
+        endpoint,
+        _('New signing secret: the old one no longer signs'),
+        secret,
+        _('Signing secret for {name}').format(name=endpoint.name),
     )
 
 
@@ -59,8 +89,18 @@ WEBHOOKS = register(
     Resource(
         key=Topic.webhooks,
         link='/webhooks?open={id}',
-        label='Webhooks',
-        singular='webhook',
+        label=N_('Webhooks'),
+        singular=N_('webhook'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} webhook', '{n} webhooks', n),
+            arrived=lambda n: ngettext('{n} new webhook', '{n} new webhooks', n),
+            none_yet=N_('There are no webhooks yet.'),
+            new=N_('New webhook'),
+            create=N_('Create webhook'),
+            created=N_('Webhook created'),
+            trashed=N_('Webhook moved to the trash'),
+            restored=N_('Webhook restored'),
+        ),
         model=WebhookEndpoint,
         create=webhooks.EndpointIn,
         update=webhooks.EndpointChange,
@@ -70,35 +110,35 @@ WEBHOOKS = register(
         audit_entity='webhook',
         title='name',
         icon='webhook',
-        description='Signed POSTs to other systems when orders, requests and returns change',
+        description=N_('Signed POSTs to other systems when orders, requests and returns change'),
         create_with=_create,
         update_with=_update,
         columns=(
-            Column('name', 'Name'),
-            Column('url', 'Address', wrap=True),
-            Column('events', 'Events', sortable=False, on_phone=False, wrap=True),
-            Column('is_active', 'Active', kind='bool'),
-            Column('created_at', 'Added', kind='datetime', on_phone=False),
+            Column('name', N_('Name')),
+            Column('url', N_('Address'), wrap=True),
+            Column('events', N_('Events'), sortable=False, on_phone=False, wrap=True),
+            Column('is_active', N_('Active'), kind='bool'),
+            Column('created_at', N_('Added'), kind='datetime', on_phone=False),
         ),
         fields=(
-            FormField('name', 'Name', required=True),
-            FormField('url', 'Address (https://…)', required=True),
-            FormField('events', 'Events', help=EVENTS_HELP),
-            FormField('is_active', 'Active', kind='bool'),
+            FormField('name', N_('Name'), required=True),
+            FormField('url', N_('Address (https://…)'), required=True),
+            FormField('events', N_('Events'), help=EVENTS_HELP),
+            FormField('is_active', N_('Active'), kind='bool'),
         ),
         search=('name', 'url'),
-        filters=(Filter('is_active', 'Active', 'bool'),),
+        filters=(Filter('is_active', N_('Active'), 'bool'),),
         default_sort='name',
         actions=(
-            Action('send-test', 'Send test event', _send_test, webhooks.PERMISSION, icon='send'),
-            Action('resend-failed', 'Resend failed', _resend_failed, webhooks.PERMISSION, icon='replay'),
+            Action('send-test', N_('Send test event'), _send_test, webhooks.PERMISSION, icon='send'),
+            Action('resend-failed', N_('Resend failed'), _resend_failed, webhooks.PERMISSION, icon='replay'),
             Action(
                 'rotate-secret',
-                'New secret',
+                N_('New secret'),
                 _rotate,
                 webhooks.PERMISSION,
                 icon='key',
-                confirm='Make a new signing secret? The receiver must use it from now on.',
+                confirm=N_('Make a new signing secret? The receiver must use it from now on.'),
             ),
         ),
     )
@@ -107,9 +147,14 @@ WEBHOOKS = register(
 DELIVERIES = register(
     Resource(
         key=Topic.webhook_deliveries,
-        label='Deliveries',
-        singular='delivery',
-        plural='deliveries',
+        label=N_('Deliveries'),
+        singular=N_('delivery'),
+        wording=Wording(
+            count=lambda n: ngettext('{n} delivery', '{n} deliveries', n),
+            arrived=lambda n: ngettext('{n} new delivery', '{n} new deliveries', n),
+            none_yet=N_('There are no deliveries yet.'),
+        ),
+        plural=N_('deliveries'),
         model=WebhookDelivery,
         create=None,
         update=None,
@@ -119,45 +164,45 @@ DELIVERIES = register(
         title='event',
         icon='outbox',
         soft_delete=False,
-        description='Every event sent to a webhook, newest first: status, attempts, the answer',
+        description=N_('Every event sent to a webhook, newest first: status, attempts, the answer'),
         columns=(
-            Column('created_at', 'Queued', kind='datetime'),
-            Column('endpoint_id', 'Webhook', kind='related', related=Topic.webhooks, on_phone=False),
-            Column('event', 'Event', kind='choice', choices=EVENTS),
-            Column('status', 'Status', kind='choice', choices=STATUSES),
-            Column('attempts', 'Attempts', kind='number', on_phone=False),
-            Column('last_status_code', 'Answer', kind='number', on_phone=False),
-            Column('next_attempt_at', 'Next attempt', kind='datetime', on_phone=False, shown=False),
-            Column('delivered_at', 'Delivered', kind='datetime', on_phone=False, shown=False),
+            Column('created_at', N_('Queued'), kind='datetime'),
+            Column('endpoint_id', N_('Webhook'), kind='related', related=Topic.webhooks, on_phone=False),
+            Column('event', N_('Event'), kind='choice', choices=EVENTS),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            Column('attempts', N_('Attempts'), kind='number', on_phone=False),
+            Column('last_status_code', N_('Answer'), kind='number', on_phone=False),
+            Column('next_attempt_at', N_('Next attempt'), kind='datetime', on_phone=False, shown=False),
+            Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),
         fields=(
-            FormField('event', 'Event', on_edit=False),
-            FormField('status', 'Status', on_edit=False),
-            FormField('attempts', 'Attempts', kind='number', on_edit=False),
-            FormField('last_status_code', 'Last answer (HTTP status)', kind='number', on_edit=False),
-            FormField('last_error', 'Last error', kind='long_text', on_edit=False),
+            FormField('event', N_('Event'), on_edit=False),
+            FormField('status', N_('Status'), on_edit=False),
+            FormField('attempts', N_('Attempts'), kind='number', on_edit=False),
+            FormField('last_status_code', N_('Last answer (HTTP status)'), kind='number', on_edit=False),
+            FormField('last_error', N_('Last error'), kind='long_text', on_edit=False),
             FormField(
                 'next_attempt_at',
-                'Next attempt',
+                N_('Next attempt'),
                 kind='datetime',
                 on_edit=False,
                 applies=lambda d: d.status == DeliveryStatus.pending,  # delivered or given up: no next attempt
             ),
-            FormField('delivered_at', 'Delivered', kind='datetime', on_edit=False),
-            FormField('payload', 'Payload', kind='long_text', on_edit=False),
+            FormField('delivered_at', N_('Delivered'), kind='datetime', on_edit=False),
+            FormField('payload', N_('Payload'), kind='long_text', on_edit=False),
         ),
         search=('event',),
         filters=(
-            Filter('status', 'Status', 'choice', choices=STATUSES),
-            Filter('endpoint_id', 'Webhook', 'related', related=Topic.webhooks),
-            Filter('event', 'Event', 'choice', choices={k: v for k, v in EVENTS.items() if k != '*'}),
+            Filter('status', N_('Status'), 'choice', choices=STATUSES),
+            Filter('endpoint_id', N_('Webhook'), 'related', related=Topic.webhooks),
+            Filter('event', N_('Event'), 'choice', choices={k: v for k, v in EVENTS.items() if k != '*'}),
         ),
         default_sort='id',
         default_descending=True,
         actions=(
             Action(
                 'resend',
-                'Resend',
+                N_('Resend'),
                 _resend,
                 webhooks.PERMISSION,
                 icon='replay',

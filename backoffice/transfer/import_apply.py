@@ -8,9 +8,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backoffice import events, formatting
 from backoffice.changes import get_for_update
-from backoffice.engine.declaration import RESOURCES, Resource
+from backoffice.engine.declaration import RESOURCES, Resource, shown
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import ImportBatch, User
 from backoffice.services import audit, crud
 from backoffice.transfer.import_plan import PROGRESS_EVERY, Progress, RowPlan, count_actions
@@ -66,12 +67,9 @@ def apply(
                         }
                 except (ValidationFailed, StaleRecord, NotFound) as error:
                     reason = _apply_failure(resource, error)
-                    raise ValidationFailed(
-                        {
-                            '': f'Row {row.row} ({row.title or resource.singular}): {reason} '
-                            'Nothing was imported; preview the file again.'
-                        }
-                    ) from error
+                    message = _('Row {row} ({title}): {reason} Nothing was imported; preview the file again.')
+                    title = row.title or shown(resource.singular)
+                    raise ValidationFailed({'': message.format(row=row.row, title=title, reason=reason)}) from error
                 if len(waiting) >= FLUSH_EVERY:
                     created += _insert(session, actor, resource, waiting, batch.id)
                     waiting = []
@@ -122,8 +120,11 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
     if isinstance(error, ValidationFailed):
         return in_words(resource, error.errors)
     if isinstance(error, StaleRecord):
-        when = f' at {formatting.when(error.changed_at)}' if error.changed_at else ''
-        return f'{error.changed_by or "Someone"} changed this {resource.singular}{when}, after the preview.'
+        who, singular = error.changed_by or _('Someone'), shown(resource.singular)
+        if error.changed_at:
+            message = _('{who} changed this {singular} at {when}, after the preview.')
+            return message.format(who=who, singular=singular, when=formatting.when(error.changed_at))
+        return _('{who} changed this {singular}, after the preview.').format(who=who, singular=singular)
     return str(error)
 
 
@@ -170,7 +171,7 @@ def _update(
     """crud.update_record's rules and audit, without its commit."""
     record = targets.get(row.record_id)
     if record is None:
-        raise NotFound(f'This {resource.singular} no longer exists.')
+        raise NotFound(_('This {singular} no longer exists.').format(singular=shown(resource.singular)))
     if record.version != row.version:  # says who changed it, and when
         get_for_update(session, resource.model, record.id, row.version, entity=resource.entity, label=resource.singular)
     values = crud.validated(resource.update, row.values, partial=True)

@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from backoffice.engine.declaration import RESOURCES, FormField, Resource
+from backoffice.engine.declaration import RESOURCES, FormField, Resource, shown
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.services import crud
 from backoffice.transfer.import_map import importable_fields
@@ -79,13 +80,9 @@ def preview(
     fields = {f.name: f for f in importable_fields(resource)}
     used = {header: name for header, name in mapping.items() if name in fields or name == 'id'}
     if not any(name != 'id' for name in used.values()):
-        expected = ', '.join(f.label for f in fields.values())
-        raise ValidationFailed(
-            {
-                'file': f'No column matches a field of {resource.label.lower()}; '
-                f'name the columns like the form: {expected}'
-            }
-        )
+        expected = ', '.join(f.label for f in fields.values())  # as an export names them
+        message = _('No column matches a field of {list}; name the columns like the form: {expected}')
+        raise ValidationFailed({'file': message.format(list=shown(resource.label).lower(), expected=expected)})
     planner = _Planner(session, resource, fields, used, rows, set(clear))
     plan = []
     for number, row in enumerate(rows, start=1):
@@ -155,12 +152,16 @@ class _Planner:
         if self.key and cells.get('id'):
             record_id = whole_number(cells['id'])
             if record_id is None:
-                raise ValidationFailed({'id': 'Enter the id as a whole number, or leave it empty to add a new record'})
+                raise ValidationFailed(
+                    {'id': _('Enter the id as a whole number, or leave it empty to add a new record')}
+                )
             record = self.by_id.get(record_id)
             if record is None:
-                raise ValidationFailed({'id': f'No {self.resource.singular} has the id {record_id}'})
+                message = _('No {singular} has the id {id}')
+                raise ValidationFailed({'id': message.format(singular=shown(self.resource.singular), id=record_id)})
             if getattr(record, 'deleted_at', None) is not None:
-                raise ValidationFailed({'id': f'This {self.resource.singular} is in the trash; restore it first'})
+                message = _('This {singular} is in the trash; restore it first')
+                raise ValidationFailed({'id': message.format(singular=shown(self.resource.singular))})
             return record
         if self.unique_key and cells.get(self.unique_key):
             return self.by_unique.get(cells[self.unique_key].lower())  # in the trash: not matched; create says why
@@ -229,23 +230,28 @@ class _Planner:
     def _value(self, form_field: FormField, text: str) -> Any:
         if form_field.kind == 'bool':
             word = text.lower()
-            if word in TRUE_WORDS | FALSE_WORDS:
-                return word in TRUE_WORDS
-            raise ValueError('Write Yes or No')
+            yes, no = TRUE_WORDS | {_('Yes').lower()}, FALSE_WORDS | {_('No').lower()}  # 'oui' / 'non' in French
+            if word in yes | no:
+                return word in yes
+            raise ValueError(_('Write Yes or No'))
         if form_field.kind == 'choice' and (choices := self._choices(form_field)):
             for value, label in choices.items():
-                if text.lower() in (str(value).lower(), label.lower()):
+                if text.lower() in (str(value).lower(), label.lower(), shown(label).lower()):
                     return value
-            raise ValueError('Choose one of: ' + ', '.join((form_field.choices or choices).values()))
+            among = ', '.join(shown(label) for label in (form_field.choices or choices).values())
+            raise ValueError(_('Choose one of: {choices}').format(choices=among))
         if form_field.kind == 'related':
             target = RESOURCES[form_field.related]
             if (record_id := whole_number(text)) is not None:
                 return record_id
             ids = self.related[form_field.name].get(text.lower(), [])
             if not ids:
-                raise ValueError(f'No {target.singular} is named "{text}"')
+                raise ValueError(
+                    _('No {singular} is named "{name}"').format(singular=shown(target.singular), name=text)
+                )
             if len(ids) > 1:
-                raise ValueError(f'{len(ids)} {target.label.lower()} are named "{text}"; give the id instead')
+                message = _('{n} {list} are named "{name}"; give the id instead')
+                raise ValueError(message.format(n=len(ids), list=shown(target.label).lower(), name=text))
             return ids[0]
         return text
 
@@ -275,7 +281,7 @@ class _Planner:
                 value = self._blank(name)
             if not _same(getattr(record, name), value):
                 candidate[name] = value
-        if locked := {name: 'Cannot be changed' for name in candidate if not self.fields[name].on_edit}:
+        if locked := {name: _('Cannot be changed') for name in candidate if not self.fields[name].on_edit}:
             raise ValidationFailed(locked)
         values = crud.validated(self.resource.update, candidate, partial=True) if candidate else {}
         values = {name: value for name, value in values.items() if not _same(getattr(record, name), value)}
@@ -300,15 +306,14 @@ class _Planner:
             default = declared.get_default(call_default_factory=True)
             if default is False or default == '':
                 return default
-        raise ValidationFailed({name: 'This field is required'})
+        raise ValidationFailed({name: _('This field is required')})
 
     def _check_within_file(self, plan: RowPlan, record: SQLModel | None) -> None:
         """Two rows of one file must not change the same record or claim the same unique value."""
         if record is not None:
             if (earlier := self.seen_records.get(record.id)) is not None:
-                raise ValidationFailed(
-                    {'': f'Row {earlier} of this file already matches this {self.resource.singular}'}
-                )
+                message = _('Row {row} of this file already matches this {singular}')
+                raise ValidationFailed({'': message.format(row=earlier, singular=shown(self.resource.singular))})
             self.seen_records[record.id] = plan.row
         for name, seen in self.seen_values.items():
             value = plan.values.get(name, getattr(record, name, None) if record is not None else None)
@@ -316,7 +321,9 @@ class _Planner:
                 continue
             if (earlier := seen.get(str(value).lower())) is not None:
                 label = field_label(self.resource, name).lower()
-                raise ValidationFailed({name: f'Row {earlier} of this file has the same {label}'})
+                raise ValidationFailed(
+                    {name: _('Row {row} of this file has the same {label}').format(row=earlier, label=label)}
+                )
             seen[str(value).lower()] = plan.row
 
 

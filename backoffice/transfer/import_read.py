@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from backoffice.config import get_settings
+from backoffice.engine.declaration import number
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
 from backoffice.runtime.upload_limit import MB, max_upload_bytes, too_large_message
 from backoffice.transfer import xlsx_rows
 
@@ -54,7 +56,7 @@ def _read_table(file: BinaryIO, file_name: str) -> list[dict[str, str]]:
     size = file.seek(0, io.SEEK_END)
     file.seek(0)
     if not size:
-        raise ValidationFailed({'file': 'The file is empty'})
+        raise ValidationFailed({'file': _('The file is empty')})
     if size > max_upload_bytes():
         raise ValidationFailed({'file': too_large_message()})
     suffix = file_name.lower().rsplit('.', 1)[-1] if '.' in file_name else ''
@@ -63,9 +65,11 @@ def _read_table(file: BinaryIO, file_name: str) -> list[dict[str, str]]:
     elif suffix == 'xlsx':
         lines = _xlsx_lines(file)
     else:
-        raise ValidationFailed({'file': 'Upload a .csv or .xlsx file'})
+        raise ValidationFailed({'file': _('Upload a .csv or .xlsx file')})
     limit = max_rows()
-    too_many = ValidationFailed({'file': f'The file has more than {limit:,} rows; split it into smaller files'})
+    too_many = ValidationFailed(
+        {'file': _('The file has more than {limit} rows; split it into smaller files').format(limit=number(limit))}
+    )
     header: list[str] | None = None
     rows: list[dict[str, str]] = []
     blank = 0
@@ -88,20 +92,22 @@ def _read_table(file: BinaryIO, file_name: str) -> list[dict[str, str]]:
             row.pop('', None)  # a column without a name is not read
             rows.append(row)
     if header is None:
-        raise ValidationFailed({'file': 'The file is empty'})
+        raise ValidationFailed({'file': _('The file is empty')})
     if not rows:
-        raise ValidationFailed({'file': 'The file has a header line but no rows under it'})
+        raise ValidationFailed({'file': _('The file has a header line but no rows under it')})
     return rows
 
 
 def _header(cells: list[str]) -> list[str]:
     names = [cell.lstrip('\ufeff').strip() for cell in cells]
     if any(names[MAX_COLUMNS:]):
-        raise ValidationFailed({'file': f'The file has more than {MAX_COLUMNS} columns; keep the columns to import'})
+        raise ValidationFailed(
+            {'file': _('The file has more than {limit} columns; keep the columns to import').format(limit=MAX_COLUMNS)}
+        )
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
-            raise ValidationFailed({'file': f'The column "{name}" appears twice in the header'})
+            raise ValidationFailed({'file': _('The column "{name}" appears twice in the header').format(name=name)})
         seen.add(name)
     return names
 
@@ -120,9 +126,9 @@ def _csv_lines(file: BinaryIO) -> Generator[list[str]]:
         delimiter = max(DELIMITERS, key=first_line.count) if any(d in first_line for d in DELIMITERS) else ','
         yield from csv.reader(chain(skipped, lines), delimiter=delimiter)
     except csv.Error as error:
-        raise ValidationFailed({'file': f'The file could not be read as CSV ({error})'}) from None
+        raise ValidationFailed({'file': _('The file could not be read as CSV ({error})').format(error=error)}) from None
     except UnicodeDecodeError:
-        raise ValidationFailed({'file': 'The file is not readable text; save it as "CSV UTF-8"'}) from None
+        raise ValidationFailed({'file': _('The file is not readable text; save it as "CSV UTF-8"')}) from None
     finally:
         text.detach()  # the caller's file stays open: it closes it
 
@@ -130,7 +136,9 @@ def _csv_lines(file: BinaryIO) -> Generator[list[str]]:
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
     while line := text.readline(MAX_LINE_CHARS + 1):
         if len(line) > MAX_LINE_CHARS:
-            raise ValidationFailed({'file': f'A line of the file is longer than {MAX_LINE_CHARS:,} characters'})
+            raise ValidationFailed(
+                {'file': _('A line of the file is longer than {limit} characters').format(limit=number(MAX_LINE_CHARS))}
+            )
         yield line.replace('\x00', '')  # never meant in a cell; PostgreSQL refuses it
 
 
@@ -166,12 +174,16 @@ def _xlsx_lines(file: BinaryIO) -> Generator[list[str]]:
             yield [_cell_text(value) for value in values]
     except xlsx_rows.TooLarge:
         raise ValidationFailed(
-            {'file': f'The workbook unpacks to more than its {limit // MB} MB allows; save it as CSV, or split it'}
+            {
+                'file': _('The workbook unpacks to more than its {mb} MB allows; save it as CSV, or split it').format(
+                    mb=limit // MB
+                )
+            }
         ) from None
     except ValidationFailed:
         raise
     except Exception:  # xlsx_rows.Unreadable, or a sheet that breaks off half-way
-        raise ValidationFailed({'file': 'The file could not be read as an Excel workbook (.xlsx)'}) from None
+        raise ValidationFailed({'file': _('The file could not be read as an Excel workbook (.xlsx)')}) from None
 
 
 def _cell_text(value: Any) -> str:

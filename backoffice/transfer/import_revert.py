@@ -7,9 +7,10 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from backoffice import events, formatting
-from backoffice.engine.declaration import RESOURCES, Resource
+from backoffice.engine.declaration import RESOURCES, Resource, shown
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import ImportBatch, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
@@ -23,11 +24,13 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
     Returns {'done': n, 'trashed': n, 'restored': n, 'skipped': [{'id', 'title', 'reason'}]}."""
     batch = session.get(ImportBatch, batch_id, with_for_update=session.bind.dialect.name != 'sqlite')
     if batch is None:
-        raise NotFound('This import no longer exists.')
+        raise NotFound(_('This import no longer exists.'))
     resource = RESOURCES[batch.resource]
     require_importable(actor, resource)
     if batch.reverted_at is not None:
-        raise ValidationFailed({'': f'This import was already reverted on {formatting.when(batch.reverted_at)}.'})
+        raise ValidationFailed(
+            {'': _('This import was already reverted on {when}.').format(when=formatting.when(batch.reverted_at))}
+        )
     trashed, restored, skipped, ids = 0, 0, [], []
     try:
         records = locked(session, resource, [*batch.created_ids, *map(int, batch.updated)])
@@ -76,11 +79,11 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
 def _trash_created(session: Session, actor: User, resource: Resource, record: SQLModel | None, batch_id: int) -> str:
     """'' when moved to the trash, else why not."""
     if record is None:
-        return 'It no longer exists'
+        return _('It no longer exists')
     if record.version != 1:  # every save bumps the version: someone changed it after the import created it
         return _changed_after(session, resource, record.id)
     if not resource.soft_delete:
-        return f'A {resource.singular} cannot be deleted'
+        return _('A {singular} cannot be deleted').format(singular=shown(resource.singular))
     crud.apply_change(
         session,
         actor,
@@ -97,14 +100,14 @@ def _restore_updated(
     session: Session, actor: User, resource: Resource, record: SQLModel | None, entry: dict[str, Any], batch_id: int
 ) -> str:
     if record is None:
-        return 'It no longer exists'
+        return _('It no longer exists')
     if record.version != entry.get('version'):
         return _changed_after(session, resource, record.id)
     try:
         values = crud.validated(resource.update, entry.get('before', {}), partial=True)
         crud.check_unique_and_related(session, resource, values, record_id=record.id)
     except ValidationFailed as error:
-        return f'Its earlier values are no longer valid ({error})'
+        return _('Its earlier values are no longer valid ({error})').format(error=error)
     crud.apply_change(
         session,
         actor,
@@ -119,9 +122,11 @@ def _restore_updated(
 
 def _changed_after(session: Session, resource: Resource, record_id: int) -> str:
     last = audit.last_change(session, resource.entity, record_id)
-    who = last.actor_email if last else 'someone'
-    when = f' on {formatting.when(last.at)}' if last and last.at else ''
-    return f'Changed by {who}{when} after the import; left as it is'
+    who = last.actor_email if last else _('someone')
+    if last and last.at:
+        message = _('Changed by {who} on {when} after the import; left as it is')
+        return message.format(who=who, when=formatting.when(last.at))
+    return _('Changed by {who} after the import; left as it is').format(who=who)
 
 
 def _skip(resource: Resource, record_id: int, record: SQLModel | None, reason: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, func, select
 
-from backoffice.engine.declaration import Resource
+from backoffice.engine.declaration import Resource, shown
 from backoffice.errors import ServiceError
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.permissions import require
 
@@ -20,14 +21,14 @@ LOOKUP_CHUNK = 500
 def require_importable(actor: User, resource: Resource) -> None:
     # A resource with its own write service (staff users: password hashing, sessions) keeps its rules there.
     if resource.create is None or resource.update is None or resource.create_with or resource.update_with:
-        raise ServiceError(f'{resource.label} cannot be imported.')
+        raise ServiceError(_('{list} cannot be imported.').format(list=shown(resource.label)))
     require(actor, resource.write_permission)
 
 
 def field_label(resource: Resource, name: str) -> str:
     if name == 'id':
         return 'ID'
-    return next((f.label for f in resource.fields if f.name == name), name)
+    return next((shown(f.label) for f in resource.fields if f.name == name), name)
 
 
 def in_words(resource: Resource, errors: dict[str, str]) -> str:

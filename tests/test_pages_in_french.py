@@ -1,0 +1,103 @@
+"""The main screens seen by a French-speaking user: the dashboard, the orders and one order (with an action done), and
+one request — their texts in French, counts with the right plural, nothing left in English where it was marked.
+
+The user signs in first (in English: the sign-in page is not this file's concern), then the reader's language is
+switched to French for what follows (`in_french`); the switch is undone after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from backoffice import i18n
+
+from .support.factories import make_product, make_user, place, submit_request
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+NBSP = '\u00a0'
+
+
+@pytest.fixture
+def in_french(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Call it to read every page in French from then on (the resolver the core sets per user, patched for the
+    test and put back after it)."""
+    yield lambda: monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
+
+
+async def test_the_dashboard_in_french(user: User, in_french: Callable[[], None]) -> None:
+    owner = make_user('manager', name='Camille Martin')
+    await sign_in(user, owner.email)
+    in_french()
+    await user.open('/')
+    await user.should_see('Bonjour Camille.')
+    await user.should_see("Chiffre d'affaires et commandes par jour")
+    await user.should_see('Entonnoir de conversion')
+    await user.should_see('comparé aux 30 jours précédents')
+    toggle = next(iter(user.find(ui.toggle).elements))
+    assert set(toggle.options.values()) == {'7 j', '30 j', '90 j', 'Personnalisée'}
+    await user.should_not_see('Turnover and orders per day')
+
+
+async def test_the_orders_and_an_order_in_french(user: User, in_french: Callable[[], None]) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    order = place(('MUG', 2), shipping_name='Cleo Stone')
+    await sign_in(user, manager.email, path='/orders')
+    in_french()
+    await user.open('/orders')
+    await user.should_see('Nouvelle commande brouillon')
+    await user.should_see('Liste de préparation')
+
+    await user.open(f'/orders/{order.number}')
+    await user.should_see(f'Commande {order.number}')
+    await user.should_see('Paiements, remboursements et factures')
+    await user.should_see('Expéditions et retours')
+    await user.should_see('Pas encore expédiée.')
+    await user.should_see('Historique')
+    await user.should_see('Sous-total')
+    user.find(marker='record-payment').click()
+    await user.should_see('Référence (ligne du relevé bancaire)')
+    user.find(marker='amount').elements.pop().set_value('25.00')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Paiement enregistré', retries=40)
+    await user.should_not_see('Payment recorded')
+    await user.should_not_see('Record payment')
+
+
+async def test_a_request_in_french(user: User, in_french: Callable[[], None]) -> None:
+    agent = make_user('agent')
+    ticket = submit_request()
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')  # what the customer wrote stays as written
+    in_french()
+    await user.open(f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    await user.should_see('Envoyer la réponse')
+    await user.should_see('Ajouter une note')
+    await user.should_see('Les notes sont internes' + NBSP + ': le client ne les voit jamais.')
+    await user.should_see("M'attribuer")
+    user.find(marker='reply-body').type('Bonjour, votre colis est parti.')
+    user.find(marker='send-reply').click()
+    await user.should_see("Réponse en file d'attente", retries=40)
+    await eventually(lambda: user.find(marker='thread-reply').elements, message='the reply shows in the thread')
+    await user.should_see('Réponse')
+    await user.should_not_see('Send reply')
+
+    await user.open('/requests')  # the queues: a context of their own ("Résolues", not the status "Résolue")
+    await user.should_see('Non attribuées')
+    await user.should_see('Les miennes')
+    await user.should_see('Résolues')
+
+
+async def test_counts_take_the_french_plural(user: User, in_french: Callable[[], None]) -> None:
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path='/segments')
+    in_french()
+    await user.open('/segments')
+    await user.should_see('Construire un segment')
+    # the staff account is no customer: nobody matches yet, and French says "0 client correspond" (0 is singular)
+    await user.should_see('0 client correspond', retries=40)
