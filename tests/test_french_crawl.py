@@ -23,7 +23,7 @@ from .support.crawler import Crawl, ErrorLog
 from .support.factories import make_user
 from .support.signin import sign_in
 from .test_crawler import SIGNED_IN_SCREENS, small_demo_shop, with_records
-from .test_translations import NOT_YET_MARKED, NOT_YET_TRANSLATED, marked_texts
+from .test_translations import NOT_YET_MARKED, NOT_YET_TRANSLATED, french_catalog, marked_texts
 
 
 async def test_every_screen_in_french_has_its_translations(user: User) -> None:
@@ -61,8 +61,11 @@ async def test_every_screen_in_french_has_its_translations(user: User) -> None:
     for file, text, _context in marked_texts():
         marked_in.setdefault(text, set()).add(file)
     converting = bool(NOT_YET_MARKED)
+    french = {form for forms in french_catalog().values() for form in forms}
     problems = []
     for text, where in sorted(missing.items()):
+        if text in french:
+            continue  # a text already in French passed through _() once more: no English shows
         files = marked_in.get(text, set())
         if files and files <= NOT_YET_TRANSLATED:
             continue
