@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from backoffice import formatting
+from backoffice.i18n import _
 from backoffice.permissions import PermissionDenied
 
 __all__ = ['NotFound', 'PermissionDenied', 'ServiceError', 'StaleRecord', 'ValidationFailed', 'field_errors']
@@ -32,12 +33,18 @@ class StaleRecord(ServiceError):
     """Someone saved the record after this user loaded it; saving now would overwrite their change."""
 
     def __init__(self, entity: str, changed_by: str | None, changed_at: datetime | None, current_version: int) -> None:
-        who = changed_by or 'someone else'
-        when = f' at {formatting.when(changed_at)}' if changed_at else ''
-        super().__init__(
-            f'This {entity} was changed by {who}{when} after you opened it. '
-            'Reload to see their change; what you typed is kept.'
-        )
+        who = changed_by or _('someone else')
+        if changed_at:
+            message = _(
+                'This {entity} was changed by {who} at {when} after you opened it. '
+                'Reload to see their change; what you typed is kept.'
+            ).format(entity=_(entity), who=who, when=formatting.when(changed_at))
+        else:
+            message = _(
+                'This {entity} was changed by {who} after you opened it. '
+                'Reload to see their change; what you typed is kept.'
+            ).format(entity=_(entity), who=who)
+        super().__init__(message)
         self.changed_by, self.changed_at, self.current_version = changed_by, changed_at, current_version
 
 

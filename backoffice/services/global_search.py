@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from backoffice.engine.declaration import link_fields
+from backoffice.i18n import _
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -72,19 +73,19 @@ def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
     if len(found) < PER_TYPE:
         found += _prefix(session, Customer, actor, 'customers', func.lower(Customer.name), term, found)
-    return [Hit('Customer', c.name or c.email, c.email, _link('customers', c)) for c in found]
+    return [Hit(_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in found]
 
 
 def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Company, actor, 'companies', func.lower(Company.name), term)
-    return [Hit('Company', c.name, c.vat_number or '', _link('companies', c)) for c in found]
+    return [Hit(_('Company'), c.name, c.vat_number or '', _link('companies', c)) for c in found]
 
 
 def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _first(session, Order, actor, 'orders', [Order.number == term])
     if '@' in term or not term.isdigit():
         found += _prefix(session, Order, actor, 'orders', func.lower(Order.email), term, found)
-    return [Hit('Order', f'Order {o.number}', o.email, _link('orders', o)) for o in found]
+    return [Hit(_('Order'), _('Order {number}').format(number=o.number), o.email, _link('orders', o)) for o in found]
 
 
 def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
@@ -95,7 +96,12 @@ def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
     ).all()
     link = RESOURCES['orders'].link
     return [
-        Hit('Invoice', invoice.number, f'Order {number}', link.format(number=quote(str(number), safe='')))
+        Hit(
+            _('Invoice'),
+            invoice.number,
+            _('Order {number}').format(number=number),
+            link.format(number=quote(str(number), safe='')),
+        )
         for invoice, number in rows
     ]
 
@@ -105,7 +111,9 @@ def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
     if not digits.isdigit() or len(digits) > 12:
         return []
     found = _first(session, Ticket, actor, 'tickets', [Ticket.number == int(digits)])
-    return [Hit('Request', f'Request {t.number}', t.subject, _link('tickets', t)) for t in found]
+    return [
+        Hit(_('Request'), _('Request {number}').format(number=t.number), t.subject, _link('tickets', t)) for t in found
+    ]
 
 
 def _products(session: Session, actor: Any, term: str) -> list[Hit]:
