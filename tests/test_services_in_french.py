@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 
 from backoffice import i18n
 from backoffice.api.input_rules import language_of
 from backoffice.api.routes import ROUTERS
 from backoffice.db import read_session, session_scope
-from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed, field_errors
 from backoffice.kpi import registry
 from backoffice.kpi.definitions import Definitions
 from backoffice.models import AuditEntry
@@ -191,3 +192,20 @@ def test_accept_language_is_read_by_its_weights() -> None:
         'fr',
         'en',
     )
+
+
+def test_pydantic_messages_are_french_for_a_french_reader_and_unchanged_in_english() -> None:
+    class Form(BaseModel):
+        quantity: int
+        code: str = Field(max_length=3)
+        minimum: int = Field(ge=1)
+
+    with pytest.raises(ValidationError) as refused:
+        Form.model_validate({'quantity': 'x', 'code': 'abcdef', 'minimum': 0})
+    assert field_errors(refused.value)['minimum'] == 'Input should be greater than or equal to 1'
+    with i18n.use('fr'):
+        assert field_errors(refused.value) == {
+            'quantity': 'Saisissez un nombre entier',
+            'code': '3 caractères au maximum',
+            'minimum': 'Saisissez 1 ou plus',
+        }

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from backoffice import changes
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
+from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
@@ -650,6 +650,6 @@ def _line_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         location = '.'.join(str(part) for part in item['loc']) if item['loc'] else ''
-        message = str(item['msg']).removeprefix('Value error, ')
+        message = readable(item)
         errors.setdefault(location, message[:1].upper() + message[1:])
     return errors or field_errors(error)
