@@ -186,7 +186,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
         return [order, status, total, placed], [
             {
                 order: r.number,
-                status: _(formatting.label(r.status, ORDER_STATUSES)),
+                status: formatting.label(r.status, ORDER_STATUSES),
                 total: formatting.money(r.total),
                 placed: formatting.clock(r.placed_at, zone),
             }
@@ -206,7 +206,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             {
                 request: f'#{r.number}',
                 subject: r.subject,
-                status: _(formatting.label(r.status, TICKET_STATUSES)),
+                status: formatting.label(r.status, TICKET_STATUSES),
                 rating: r.rating or '',
             }
             for r in rows

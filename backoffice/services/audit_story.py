@@ -14,7 +14,7 @@ from sqlmodel import Session
 from backoffice.changes import title_of
 from backoffice.engine.declaration import Resource, link_fields
 from backoffice.errors import NotFound
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import AuditEntry, User
 from backoffice.permissions import PermissionDenied, can
 from backoffice.resources import RESOURCES
@@ -106,7 +106,7 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
         changes=changes,
         summary=entry.summary,
         link=link,
-        link_label=_('Open {record}').format(record=named) if named else _('Open'),
+        link_label=_('Open {record}').format(record=named) if named else pgettext('link', 'Open'),
     )
 
 
@@ -198,11 +198,11 @@ def _field_changes(
     shown = []
     for name, pair in changes.items():
         before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
-        label, kind, choices, related = described.get(name, (_humane(name), '', None, None))
+        label, kind, choices, related = described.get(name, ('', '', None, None))
         shown.append(
             FieldChange(
                 field=name,
-                label=_(label),
+                label=_(label) if label else _humane(name),  # a declared label is marked for the catalog
                 before=_value(session, before, kind, choices, related),
                 after=_value(session, after, kind, choices, related),
             )
@@ -264,7 +264,7 @@ def _capitalised(text: str) -> str:
 def _humane(name: str) -> str:
     """A field no declaration names: 'assignee_id' → 'Assignee'."""
     if name in FIELD_LABELS:
-        return FIELD_LABELS[name]
+        return _(FIELD_LABELS[name])
     words = name.removesuffix('_id').replace('_', ' ').strip()
     return words[:1].upper() + words[1:]
 
