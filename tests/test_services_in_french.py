@@ -20,7 +20,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed, field_errors
 from backoffice.kpi import registry
 from backoffice.kpi.definitions import Definitions
-from backoffice.models import AuditEntry
+from backoffice.models import AuditEntry, MessageKind, TicketMessage
 from backoffice.password_strength import password_problem
 from backoffice.runtime import ratelimit
 from backoffice.services import audit_story, orders, payments, stock, tickets
@@ -209,3 +209,22 @@ def test_pydantic_messages_are_french_for_a_french_reader_and_unchanged_in_engli
             'code': '3 caractères au maximum',
             'minimum': 'Saisissez 1 ou plus',
         }
+
+
+def test_the_solved_notice_is_written_in_the_customers_language_not_the_agents() -> None:
+    agent = make_user('agent')
+    ticket = stored_request(submit_request('Où est mon colis ?').number)
+    english_default = i18n._default
+    i18n.set_default(lambda: 'fr')  # the shop's default language (the customer chose none)
+    try:
+        with i18n.use('en'), session_scope() as session:  # the agent reads English
+            tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='solved')
+    finally:
+        i18n.set_default(english_default)
+    with read_session() as session:
+        notice = session.exec(
+            select(TicketMessage).where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == MessageKind.notice)
+        ).one()
+    assert notice.body.startswith(
+        f'Nous avons marqué votre demande #{ticket.number} «{NBSP}Où est mon colis ?{NBSP}» comme résolue.'
+    )
