@@ -24,7 +24,7 @@ from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings
 
 PERIODS = {7: N_('Last 7 days'), 30: N_('Last 30 days'), 90: N_('Last 90 days')}  # shown through _()
-FUNNEL = [
+FUNNEL = [  # labels marked English, shown through _()
     ('visits', N_('Visits')),
     ('product_views', N_('Product views')),
     ('cart_adds', N_('Added to cart')),
@@ -134,7 +134,7 @@ def cards(*, session: Session, period: Period) -> list[Card]:
         result.append(
             Card(
                 kpi.key,
-                _(kpi.label),
+                kpi.label,  # marked English: the page shows it through _()
                 kpi.unit,
                 value,
                 previous,
@@ -159,7 +159,7 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
     data = frame(session=session, first=period.first, last=period.last, keys=[key for key, _label in FUNNEL])
     totals = data.groupby('kpi')['value'].sum() if len(data) else pd.Series(dtype=float)
-    return [(_(label), float(totals.get(key, 0) or 0)) for key, label in FUNNEL]
+    return [(label, float(totals.get(key, 0) or 0)) for key, label in FUNNEL]
 
 
 def freshness(*, session: Session) -> datetime | None:

@@ -46,15 +46,15 @@ def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
 
 
 def about(settings: Settings) -> dict[str, str]:
-    """Versions and where things are, for a support ticket or an upgrade."""
+    """Versions and where things are, for a support ticket or an upgrade (names marked English: shown through _())."""
     url = make_url(settings.database_url)
     return {
         'Backoffice': __version__,
         'Python': platform.python_version(),
-        _('Database'): url.render_as_string(hide_password=True),
-        _('Data folder'): str(settings.data_dir.resolve()),
-        _('Mail'): _('SMTP configured') if settings.smtp_url else _('no SMTP server: replies wait in the outbox'),
-        _('Scheduled jobs'): pgettext('scheduled jobs', 'on')
+        N_('Database'): url.render_as_string(hide_password=True),
+        N_('Data folder'): str(settings.data_dir.resolve()),
+        N_('Mail'): _('SMTP configured') if settings.smtp_url else _('no SMTP server: replies wait in the outbox'),
+        N_('Scheduled jobs'): pgettext('scheduled jobs', 'on')
         if settings.scheduler
         else _('off in this process (BACKOFFICE_SCHEDULER=0)'),
     }
