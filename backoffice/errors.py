@@ -22,6 +22,10 @@ __all__ = [
 ]
 
 
+# What a StaleRecord or NotFound may name besides the declared resources' singulars (app_settings says 'setting')
+OTHER_RECORD_WORDS = (N_('setting'),)
+
+
 class ServiceError(Exception):
     """Base of every error whose message is meant for the user."""
 
