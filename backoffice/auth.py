@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from backoffice import events, known_browser
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit
 
@@ -25,7 +26,7 @@ FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(hours=1)
 FORGET_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from zero
 
-WRONG_CREDENTIALS = 'Email or password is incorrect.'
+WRONG_CREDENTIALS = N_('Email or password is incorrect.')
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _dummy_hash: str | None = None
@@ -97,7 +98,9 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
     keys = [f'browser:{token_id}'] if token_id else [f'pair:{where} {email}'[:300], f'address:{where}']
     wait = max(seconds_locked(key) for key in keys)
     if wait:
-        return SignIn(None, f'Too many failed sign-ins. Try again in {_duration(wait)}.', wait)
+        return SignIn(
+            None, _('Too many failed sign-ins. Try again in {duration}.').format(duration=_duration(wait)), wait
+        )
 
     with session_scope() as session:
         user = session.exec(select(User).where(func.lower(User.email) == email)).first() if email else None
@@ -105,7 +108,7 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
             _burn_time_like_a_verify(password)
         elif verify_password(user.password_hash, password):
             if not user.is_active:
-                return SignIn(None, 'This account is deactivated. Ask an administrator to reactivate it.')
+                return SignIn(None, _('This account is deactivated. Ask an administrator to reactivate it.'))
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
@@ -128,8 +131,9 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
         count_failure(key)
     wait = max(seconds_locked(key) for key in keys)
     if wait:
-        return SignIn(None, f'{WRONG_CREDENTIALS} Too many failed sign-ins: try again in {_duration(wait)}.', wait)
-    return SignIn(None, WRONG_CREDENTIALS)
+        message = _('Email or password is incorrect. Too many failed sign-ins: try again in {duration}.')
+        return SignIn(None, message.format(duration=_duration(wait)), wait)
+    return SignIn(None, _(WRONG_CREDENTIALS))
 
 
 def unlock_sign_in(email: str) -> int:
@@ -154,7 +158,7 @@ def unlock_sign_in(email: str) -> int:
 def too_many_wrong_passwords(key: str) -> str:
     """The sentence for a password check that must wait, or '' when it may go ahead."""
     wait = seconds_locked(key)
-    return f'Too many wrong passwords. Try again in {_duration(wait)}.' if wait else ''
+    return _('Too many wrong passwords. Try again in {duration}.').format(duration=_duration(wait)) if wait else ''
 
 
 def lock_duration(failures: int, limit: int) -> timedelta:
@@ -219,8 +223,9 @@ def forget_failures(key: str) -> None:
 
 def _duration(seconds: int) -> str:
     if seconds < 90:
-        return f'{seconds} seconds'
-    return f'{(seconds + 59) // 60} minutes'
+        return ngettext('{n} second', '{n} seconds', seconds).format(n=seconds)
+    minutes = (seconds + 59) // 60
+    return ngettext('{n} minute', '{n} minutes', minutes).format(n=minutes)
 
 
 # --- sessions -------------------------------------------------------------------------------------------------------

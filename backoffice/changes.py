@@ -11,6 +11,7 @@ from backoffice import events
 from backoffice.engine.declaration import Outcome, Resource
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.models.base import EditableTable, utcnow
 from backoffice.services import audit
@@ -41,7 +42,7 @@ def get_for_update(
     label = label or entity
     record = session.get(model, record_id, with_for_update=session.bind.dialect.name != 'sqlite')
     if record is None:
-        raise NotFound(f'This {label} no longer exists.')
+        raise NotFound(_('This {label} no longer exists.').format(label=_(label)))
     if version is not None and record.version != version:
         last = audit.last_change(session, entity, record_id)
         raise StaleRecord(

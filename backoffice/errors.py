@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
-from backoffice import formatting
+from backoffice import formatting, i18n
+from backoffice.i18n import N_, _, ngettext
 from backoffice.permissions import PermissionDenied
 
-__all__ = ['NotFound', 'PermissionDenied', 'ServiceError', 'StaleRecord', 'ValidationFailed', 'field_errors']
+__all__ = [
+    'NotFound',
+    'PermissionDenied',
+    'ServiceError',
+    'StaleRecord',
+    'ValidationFailed',
+    'field_errors',
+    'readable',
+]
+
+
+# What a StaleRecord or NotFound may name besides the declared resources' singulars (app_settings says 'setting')
+OTHER_RECORD_WORDS = (N_('setting'),)
 
 
 class ServiceError(Exception):
@@ -32,12 +46,18 @@ class StaleRecord(ServiceError):
     """Someone saved the record after this user loaded it; saving now would overwrite their change."""
 
     def __init__(self, entity: str, changed_by: str | None, changed_at: datetime | None, current_version: int) -> None:
-        who = changed_by or 'someone else'
-        when = f' at {formatting.when(changed_at)}' if changed_at else ''
-        super().__init__(
-            f'This {entity} was changed by {who}{when} after you opened it. '
-            'Reload to see their change; what you typed is kept.'
-        )
+        who = changed_by or _('someone else')
+        if changed_at:
+            message = _(
+                'This {entity} was changed by {who} at {when} after you opened it. '
+                'Reload to see their change; what you typed is kept.'
+            ).format(entity=_(entity), who=who, when=formatting.when(changed_at))
+        else:
+            message = _(
+                'This {entity} was changed by {who} after you opened it. '
+                'Reload to see their change; what you typed is kept.'
+            ).format(entity=_(entity), who=who)
+        super().__init__(message)
         self.changed_by, self.changed_at, self.current_version = changed_by, changed_at, current_version
 
 
@@ -46,6 +66,65 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item['loc'][0]) if item['loc'] else ''
-        message = str(item['msg']).removeprefix('Value error, ')
+        message = readable(item)
         errors.setdefault(field, message[:1].upper() + message[1:])
     return errors
+
+
+# Pydantic's own messages are English: the common ones a form or an API caller meets, in the reader's language.
+# (Our validators raise ValueError with a message already translated: 'value_error' keeps it as it is.)
+PYDANTIC_MESSAGES = {
+    'missing': N_('This field is required'),
+    'int_parsing': N_('Enter a whole number'),
+    'int_from_float': N_('Enter a whole number'),
+    'int_type': N_('Enter a whole number'),
+    'float_parsing': N_('Enter a number'),
+    'float_type': N_('Enter a number'),
+    'decimal_parsing': N_('Enter a number'),
+    'decimal_type': N_('Enter a number'),
+    'bool_parsing': N_('Choose yes or no'),
+    'bool_type': N_('Choose yes or no'),
+    'string_type': N_('Enter text'),
+    'date_parsing': N_('Enter a date, e.g. 2026-12-03'),
+    'date_from_datetime_parsing': N_('Enter a date, e.g. 2026-12-03'),
+    'date_type': N_('Enter a date, e.g. 2026-12-03'),
+    'datetime_parsing': N_('Enter a date and time, e.g. 2026-12-03 14:05'),
+    'datetime_from_date_parsing': N_('Enter a date and time, e.g. 2026-12-03 14:05'),
+    'datetime_type': N_('Enter a date and time, e.g. 2026-12-03 14:05'),
+    'greater_than': N_('Enter a number above {gt}'),
+    'greater_than_equal': N_('Enter {ge} or more'),
+    'less_than': N_('Enter a number below {lt}'),
+    'less_than_equal': N_('Enter {le} or less'),
+    'decimal_max_places': N_('Use at most {decimal_places} decimals'),
+    'enum': N_('Choose one of {expected}'),
+    'literal_error': N_('Choose one of {expected}'),
+    'list_type': N_('Give a list'),
+    'dict_type': N_('Give an object'),
+    'extra_forbidden': N_('This field is not expected'),
+    'url_parsing': N_('Enter a full address, like https://example.com'),
+}
+
+
+def readable(item: Any) -> str:
+    """One of pydantic's errors as a person reads it: its own English (as it always was) for an English reader, else
+    our sentence for its type in the reader's language, with the limit it names."""
+    english = str(item['msg']).removeprefix('Value error, ')
+    kind, context = item.get('type'), item.get('ctx') or {}
+    if i18n.current() == i18n.SOURCE_LOCALE or kind == 'value_error':
+        return english
+    try:
+        if kind in ('string_too_short', 'too_short'):
+            n = int(context['min_length'])
+            if kind == 'string_too_short':
+                return ngettext('Enter at least {n} character', 'Enter at least {n} characters', n).format(n=n)
+            return ngettext('Give at least {n} item', 'Give at least {n} items', n).format(n=n)
+        if kind in ('string_too_long', 'too_long'):
+            n = int(context['max_length'])
+            if kind == 'string_too_long':
+                return ngettext('Use at most {n} character', 'Use at most {n} characters', n).format(n=n)
+            return ngettext('Give at most {n} item', 'Give at most {n} items', n).format(n=n)
+        if kind in PYDANTIC_MESSAGES:
+            return _(PYDANTIC_MESSAGES[kind]).format(**context)
+    except (KeyError, IndexError, TypeError, ValueError):
+        pass
+    return english

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from backoffice.config import get_settings
+from backoffice.i18n import _
 
 NOT_ALLOWED = 'address not allowed'
 COULD_NOT_CONNECT = 'could not connect'
@@ -44,15 +45,15 @@ def address_problem(url: str, *, allow_private: bool | None = None) -> str | Non
         host = parts.hostname
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
-        return 'Enter a full address, like https://shop.example.com/hooks/backoffice'
+        return _('Enter a full address, like https://shop.example.com/hooks/backoffice')
     if not host or parts.scheme not in ('https', 'http'):
-        return 'Enter a full address, like https://shop.example.com/hooks/backoffice'
+        return _('Enter a full address, like https://shop.example.com/hooks/backoffice')
     allowed = private_allowed() if allow_private is None else allow_private
     local = _is_local(host)
     if parts.scheme != 'https' and not (allowed and local):
-        return 'Use https:// (plain http only in development)'  # customers' data never crosses a network in clear
+        return _('Use https:// (plain http only in development)')  # customers' data never crosses a network in clear
     if local and not allowed:
-        return 'This address is not allowed: use a public https:// address'
+        return _('This address is not allowed: use a public https:// address')
     return None
 
 

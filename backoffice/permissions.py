@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from backoffice.i18n import N_, _
 from backoffice.models.people import Role
 
 if TYPE_CHECKING:
     from backoffice.models.people import User
 
 PERMISSIONS: dict[str, str] = {
-    'users.manage': 'Add staff, change roles, deactivate, reset passwords',
-    'tickets.read': 'See customer requests',
-    'tickets.write': 'Answer, assign and change customer requests',
-    'canned_replies.manage': 'Write, change and delete the canned replies every agent uses',
-    'customers.read': 'See customers and companies',
-    'customers.write': 'Edit, ban and unban customers and companies',
-    'catalog.read': 'See products and stock',
-    'catalog.write': 'Edit products, categories and stock',
-    'orders.read': 'See orders, payments and shipments',
-    'orders.write': 'Change orders, record payments, refund, ship',
-    'invoices.read': 'See invoices and credit notes',
-    'content.read': 'See content and legal documents',
-    'content.write': 'Edit and publish content and legal documents',
-    'kpis.read': 'See the dashboard and KPIs',
-    'segments.read': 'See customer segments',
-    'segments.export': 'Export segments for campaigns',
-    'settings.manage': 'Change application settings and API keys',
-    'audit.read': 'Read the audit log',
-    'system.manage': 'See system health, run backups and restores',
-    'webhooks.manage': 'Add, change and test the webhooks that tell other systems about orders and requests',
+    'users.manage': N_('Add staff, change roles, deactivate, reset passwords'),
+    'tickets.read': N_('See customer requests'),
+    'tickets.write': N_('Answer, assign and change customer requests'),
+    'canned_replies.manage': N_('Write, change and delete the canned replies every agent uses'),
+    'customers.read': N_('See customers and companies'),
+    'customers.write': N_('Edit, ban and unban customers and companies'),
+    'catalog.read': N_('See products and stock'),
+    'catalog.write': N_('Edit products, categories and stock'),
+    'orders.read': N_('See orders, payments and shipments'),
+    'orders.write': N_('Change orders, record payments, refund, ship'),
+    'invoices.read': N_('See invoices and credit notes'),
+    'content.read': N_('See content and legal documents'),
+    'content.write': N_('Edit and publish content and legal documents'),
+    'kpis.read': N_('See the dashboard and KPIs'),
+    'segments.read': N_('See customer segments'),
+    'segments.export': N_('Export segments for campaigns'),
+    'settings.manage': N_('Change application settings and API keys'),
+    'audit.read': N_('Read the audit log'),
+    'system.manage': N_('See system health, run backups and restores'),
+    'webhooks.manage': N_('Add, change and test the webhooks that tell other systems about orders and requests'),
 }
 
 _READ = {p for p in PERMISSIONS if p.endswith('.read')}
@@ -53,16 +54,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
-    Role.admin: 'Everything, including staff accounts, settings and system health',
-    Role.manager: 'Runs the shop: customers, catalogue, orders, content, segments, canned replies, audit log',
-    Role.agent: 'Support desk: requests and customers, using the canned replies; reads orders and products',
-    Role.viewer: 'Reads everything a manager sees, changes nothing',
+    Role.admin: N_('Everything, including staff accounts, settings and system health'),
+    Role.manager: N_('Runs the shop: customers, catalogue, orders, content, segments, canned replies, audit log'),
+    Role.agent: N_('Support desk: requests and customers, using the canned replies; reads orders and products'),
+    Role.viewer: N_('Reads everything a manager sees, changes nothing'),
 }
 
 
 class PermissionDenied(Exception):
     def __init__(self, permission: str) -> None:
-        super().__init__(f'You are not allowed to do this ({permission}).')
+        super().__init__(_('You are not allowed to do this ({permission}).').format(permission=permission))
         self.permission = permission
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator
 
+from backoffice.i18n import _
+
 _PHONE = re.compile(r'^\+?[0-9 ()./-]{6,30}$')
 # C0/C1 controls, zero-width characters and bidirectional overrides: invisible, or they reorder what is shown
 _HIDDEN = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]')
@@ -18,7 +20,7 @@ def normalize_email(value: str) -> str:
     try:
         return validate_email((value or '').strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValueError('Enter a valid email address') from error
+        raise ValueError(_('Enter a valid email address')) from error
 
 
 def _phone(value: str | None) -> str | None:
@@ -26,7 +28,7 @@ def _phone(value: str | None) -> str | None:
     if not value:
         return None
     if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 6:
-        raise ValueError('Enter a phone number: digits, spaces and an optional leading +')
+        raise ValueError(_('Enter a phone number: digits, spaces and an optional leading +'))
     return value
 
 
@@ -35,11 +37,13 @@ def clean_name(value: str | None, *, maximum: int = NAME_MAX) -> str:
     invisible. Quotes and brackets are allowed — every screen shows a name as text."""
     value = (value or '').strip() if isinstance(value, str) or value is None else str(value).strip()
     if not value:
-        raise ValueError('Give it a name')
+        raise ValueError(_('Give it a name'))
     if _HIDDEN.search(value):
-        raise ValueError('Use letters, digits, spaces and punctuation only (no control or invisible characters)')
+        raise ValueError(_('Use letters, digits, spaces and punctuation only (no control or invisible characters)'))
     if len(value) > maximum:
-        raise ValueError(f'Use at most {maximum} characters (this has {len(value)})')
+        raise ValueError(
+            _('Use at most {maximum} characters (this has {length})').format(maximum=maximum, length=len(value))
+        )
     return value
 
 
@@ -58,7 +62,7 @@ def web_address(value: str | None) -> str:
     if not value:
         return ''
     if not re.match(r'^https?://[^\s/?#]+', value, re.IGNORECASE) or _HIDDEN.search(value):
-        raise ValueError('Enter an address that starts with https:// (or http://)')
+        raise ValueError(_('Enter an address that starts with https:// (or http://)'))
     return value
 
 
@@ -72,7 +76,7 @@ def is_web_address(value: str | None) -> bool:
 def _required_text(value: str) -> str:
     value = (value or '').strip()
     if not value:
-        raise ValueError('This field is required')
+        raise ValueError(_('This field is required'))
     return value
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from backoffice.db import session_scope
 from backoffice.errors import ServiceError
+from backoffice.i18n import _
 from backoffice.models import ApiKey
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys
@@ -101,5 +102,7 @@ def within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> No
     decision = limiter.hit(bucket)
     if not decision.allowed:
         raise HTTPException(
-            429, f'{message} Retry in {decision.retry_after} s.', headers={'Retry-After': str(decision.retry_after)}
+            429,
+            _('{message} Retry in {seconds} s.').format(message=message, seconds=decision.retry_after),
+            headers={'Retry-After': str(decision.retry_after)},
         )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from backoffice.api.common import calling_key
 from backoffice.api.requests import Problem, SizeLimitedRoute, bearer
 from backoffice.db import session_scope
+from backoffice.i18n import _
 from backoffice.kpi import capture
 from backoffice.models import ApiKey
 from backoffice.runtime import ratelimit
@@ -86,7 +87,7 @@ def events_key(request: Request, _credentials: Annotated[object, Depends(bearer)
         request,
         'events:write',
         limiter,
-        f'Rate limit of {EVENT_CALLS_PER_MINUTE} event batches a minute for this API key reached.',
+        _('Rate limit of {n} event batches a minute for this API key reached.').format(n=EVENT_CALLS_PER_MINUTE),
     )
 
 

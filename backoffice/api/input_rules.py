@@ -17,6 +17,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
+from backoffice import i18n
+from backoffice.i18n import _
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 INT32_MAX = 2**31 - 1  # an INTEGER column on PostgreSQL: a number looked up there is bounded by it, not by 64 bits
 _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
@@ -36,13 +39,13 @@ def read_json(raw: bytes) -> Any:
     try:
         text = raw.decode('utf-8')
     except UnicodeDecodeError:
-        raise MalformedInput(['body'], 'The body is not valid UTF-8.') from None
+        raise MalformedInput(['body'], _('The body is not valid UTF-8.')) from None
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_int64)
     except MalformedInput:
         raise
     except (ValueError, RecursionError) as error:
-        raise MalformedInput(['body'], f'The body is not valid JSON: {error}.') from None
+        raise MalformedInput(['body'], _('The body is not valid JSON: {error}.').format(error=error)) from None
     _check_text(value, ['body'])
     return value
 
@@ -50,7 +53,7 @@ def read_json(raw: bytes) -> Any:
 def check_text(value: str, location: list[str | int]) -> None:
     """MalformedInput when `value` holds a lone surrogate or a NUL character."""
     if _BAD_TEXT.search(value):
-        raise MalformedInput(location, 'Text may not contain NUL characters or lone UTF-16 surrogates.')
+        raise MalformedInput(location, _('Text may not contain NUL characters or lone UTF-16 surrogates.'))
 
 
 class StrictRoute(APIRoute):
@@ -65,6 +68,10 @@ class StrictRoute(APIRoute):
         }
 
         async def strict(request: Request) -> Response:
+            with i18n.use(language_of(request)):  # the human-readable messages in the caller's language
+                return await _strict(request)
+
+        async def _strict(request: Request) -> Response:
             try:
                 _check_parameters(request, integer_params)
                 body = await request.body()
@@ -79,6 +86,27 @@ class StrictRoute(APIRoute):
         return strict
 
 
+def language_of(request: Request) -> str:
+    """The language an API caller reads: the best of its Accept-Language we have, else English (never the staff's
+    default: a front office that asks for nothing gets the messages its developers wrote against)."""
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((request.headers.get('accept-language') or '').split(',')[:20]):
+        code, _sep, params = part.strip().partition(';')
+        quality = 1.0
+        if params.strip().startswith('q='):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if code and quality > 0:
+            wanted.append((-quality, position, code))
+    for _quality, _position, code in sorted(wanted):
+        found = i18n.supported(code)
+        if found:
+            return found
+    return i18n.SOURCE_LOCALE
+
+
 def _check_parameters(request: Request, integer_params: set[str]) -> None:
     for kind, values in (
         ('path', request.path_params.items()),
@@ -90,7 +118,7 @@ def _check_parameters(request: Request, integer_params: set[str]) -> None:
                 continue
             check_text(value, [kind, name])
             if name in integer_params and _INTEGER.fullmatch(value) and not INT64_MIN <= int(value) <= INT64_MAX:
-                raise MalformedInput([kind, name], 'The number is out of range (signed 64-bit integers only).')
+                raise MalformedInput([kind, name], _('The number is out of range (signed 64-bit integers only).'))
 
 
 def _check_text(value: Any, location: list[str | int]) -> None:
@@ -106,22 +134,24 @@ def _check_text(value: Any, location: list[str | int]) -> None:
 
 
 def _no_constant(name: str) -> Any:
-    raise MalformedInput(['body'], f'{name} is not a JSON number.')
+    raise MalformedInput(['body'], _('{name} is not a JSON number.').format(name=name))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise MalformedInput(['body'], f'The number {text[:40]} is too large.')
+        raise MalformedInput(['body'], _('The number {number} is too large.').format(number=text[:40]))
     return value
 
 
 def _int64(text: str) -> int:
     if len(text) > 20:  # more digits than any 64-bit integer: refused before converting a huge number
-        raise MalformedInput(['body'], 'A number is out of range (signed 64-bit integers only).')
+        raise MalformedInput(['body'], _('A number is out of range (signed 64-bit integers only).'))
     value = int(text)
     if not INT64_MIN <= value <= INT64_MAX:
-        raise MalformedInput(['body'], f'The number {text} is out of range (signed 64-bit integers only).')
+        raise MalformedInput(
+            ['body'], _('The number {number} is out of range (signed 64-bit integers only).').format(number=text)
+        )
     return value
 
 

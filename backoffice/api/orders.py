@@ -20,6 +20,7 @@ from sqlmodel import Session
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
 from backoffice.api.requests import _KEY, _SIZE, SizeLimitedRoute
 from backoffice.errors import PermissionDenied, ServiceError, ValidationFailed
+from backoffice.i18n import _
 from backoffice.models import ApiKey, OrderSource
 from backoffice.runtime import ratelimit
 from backoffice.services import orders, stock
@@ -88,7 +89,7 @@ def orders_key(request: Request, _credentials: Annotated[object, Depends(bearer)
         request,
         'orders:write',
         ratelimit.api_keys,
-        f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.',
+        _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.API_KEY_CALLS_PER_MINUTE),
     )
 
 

@@ -14,10 +14,12 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from backoffice import i18n
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from backoffice.api.input_rules import INT32_MAX, StrictRoute
+from backoffice.api.input_rules import INT32_MAX, StrictRoute, language_of
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from backoffice.i18n import _
 from backoffice.models import ApiKey, TicketSource, TicketType
 from backoffice.runtime import ratelimit
 from backoffice.services import tickets
@@ -39,13 +41,13 @@ class SizeLimitedRoute(StrictRoute):
         async def limited(request: Request) -> Response:
             declared = request.headers.get('content-length', '')
             if declared.isdigit() and int(declared) > limit:
-                return _too_large(limit)
+                return _too_large(request, limit)
             if request.method in {'POST', 'PUT', 'PATCH'}:
                 body = bytearray()
                 async for chunk in request.stream():
                     body += chunk
                     if len(body) > limit:
-                        return _too_large(limit)
+                        return _too_large(request, limit)
                 request._body = bytes(body)  # what FastAPI reads next (Starlette caches the body here)
             return await handler(request)
 
@@ -124,7 +126,7 @@ def requests_key(request: Request, _credentials: Annotated[object, Depends(beare
         request,
         'requests:write',
         ratelimit.api_keys,
-        f'Rate limit of {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute for this API key reached.',
+        _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.API_KEY_CALLS_PER_MINUTE),
     )
 
 
@@ -199,7 +201,7 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'
-    within_rate(ratelimit.ratings, f'address:{address}', 'Too many ratings from this address.')
+    within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'))
     with session_scope() as session:
         try:
             tickets.rate(
@@ -232,5 +234,7 @@ def _location(field: str) -> list[str]:
     return ['body', field] if field else ['body']
 
 
-def _too_large(limit: int = MAX_BODY_BYTES) -> JSONResponse:
-    return JSONResponse({'detail': f'The request body is larger than {limit // 1024} KB.'}, status_code=413)
+def _too_large(request: Request, limit: int = MAX_BODY_BYTES) -> JSONResponse:
+    with i18n.use(language_of(request)):  # refused before StrictRoute's handler, which sets the language
+        message = _('The request body is larger than {n} KB.').format(n=limit // 1024)
+    return JSONResponse({'detail': message}, status_code=413)

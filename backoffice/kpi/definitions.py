@@ -9,21 +9,22 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import EventType, KpiDefinition, User
 from backoffice.permissions import require
 from backoffice.services import audit
 
 ACTIVITY_TYPES = [t.name for t in EventType]
 EVENT_LABELS = {  # how each usage event type reads on screen (the drill-down, the segment builder, the settings)
-    'visit': 'Visit',
-    'page_view': 'Page view',
-    'signup_started': 'Sign-up started',
-    'signup_completed': 'Sign-up completed',
-    'login': 'Sign-in',
-    'product_viewed': 'Product viewed',
-    'cart_add': 'Added to cart',
-    'checkout_started': 'Checkout started',
-    'order_placed': 'Order placed',
+    'visit': N_('Visit'),
+    'page_view': N_('Page view'),
+    'signup_started': N_('Sign-up started'),
+    'signup_completed': N_('Sign-up completed'),
+    'login': N_('Sign-in'),
+    'product_viewed': N_('Product viewed'),
+    'cart_add': N_('Added to cart'),
+    'checkout_started': N_('Checkout started'),
+    'order_placed': N_('Order placed'),
 }
 
 
@@ -44,12 +45,12 @@ class Definitions:
     at_risk_days: int = 14  # a customer active before but not for this many days is at risk
 
     def describe_active(self) -> str:
-        types = ', '.join(EVENT_LABELS.get(t, t).lower() for t in self.active_types)
-        times = 'event' if self.active_min_events == 1 else 'events'
-        return (
-            f'Customers with at least {self.active_min_events} {times} ({types}) '
-            f'in the {self.active_days} days up to that day.'
-        )
+        types = ', '.join(_(EVENT_LABELS.get(t, t)).lower() for t in self.active_types)
+        return ngettext(
+            'Customers with at least {n} event ({types}) in the {days} days up to that day.',
+            'Customers with at least {n} events ({types}) in the {days} days up to that day.',
+            self.active_min_events,
+        ).format(n=self.active_min_events, types=types, days=self.active_days)
 
 
 LIMITS = {
@@ -59,11 +60,11 @@ LIMITS = {
     'at_risk_days': (1, 365),
 }
 LABELS = {
-    'active_min_events': 'Events needed to count as active',
-    'active_days': 'Days looked back for activity',
-    'active_types': 'Which events count as activity',
-    'abandonment_hours': 'Abandonment window (hours)',
-    'at_risk_days': 'At risk after this many inactive days',
+    'active_min_events': N_('Events needed to count as active'),
+    'active_days': N_('Days looked back for activity'),
+    'active_types': N_('Which events count as activity'),
+    'abandonment_hours': N_('Abandonment window (hours)'),
+    'at_risk_days': N_('At risk after this many inactive days'),
 }
 AFFECTS = {
     'active_min_events': ('active_users',),
@@ -122,15 +123,15 @@ def clean(values: dict[str, Any]) -> Definitions:
         try:
             number = int(values[name])
         except (TypeError, ValueError):
-            errors[name] = 'Enter a whole number'
+            errors[name] = _('Enter a whole number')
             continue
         if not low <= number <= high:
-            errors[name] = f'Enter a number from {low} to {high}'
+            errors[name] = _('Enter a number from {low} to {high}').format(low=low, high=high)
         cleaned[name] = number
     types = tuple(t for t in ACTIVITY_TYPES if t in set(values.get('active_types') or ()))
     unknown = set(values.get('active_types') or ()) - set(ACTIVITY_TYPES)
     if unknown or not types:
-        errors['active_types'] = 'Choose at least one of the listed event types'
+        errors['active_types'] = _('Choose at least one of the listed event types')
     if errors:
         raise ValidationFailed(errors)
     return Definitions(**cleaned, active_types=types)

@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from backoffice import formatting
+from backoffice import formatting, i18n
+from backoffice.i18n import N_, _, pgettext
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import BY_KEY, KPIS, Kpi
@@ -22,13 +23,13 @@ from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings
 
-PERIODS = {7: 'Last 7 days', 30: 'Last 30 days', 90: 'Last 90 days'}
-FUNNEL = [
-    ('visits', 'Visits'),
-    ('product_views', 'Product views'),
-    ('cart_adds', 'Added to cart'),
-    ('checkouts', 'Checkouts'),
-    ('orders', 'Orders'),
+PERIODS = {7: N_('Last 7 days'), 30: N_('Last 30 days'), 90: N_('Last 90 days')}  # shown through _()
+FUNNEL = [  # labels marked English, shown through _()
+    ('visits', N_('Visits')),
+    ('product_views', N_('Product views')),
+    ('cart_adds', N_('Added to cart')),
+    ('checkouts', N_('Checkouts')),
+    ('orders', N_('Orders')),
 ]
 
 
@@ -84,7 +85,7 @@ def dashboard(*, session: Session, period: Period) -> Dashboard:
     refreshed (and no definition changed) costs two tiny queries, not the pandas work."""
     generation = session.execute(select(func.max(KpiDaily.computed_at), func.count())).one()
     defined = session.execute(select(func.max(KpiDefinition.changed_at))).scalar_one()
-    key = (period, tuple(generation), defined)
+    key = (period, tuple(generation), defined, i18n.current())  # its labels and definitions are in words
     with _dashboards_lock:
         if key in _dashboards:
             _dashboards.move_to_end(key)
@@ -133,7 +134,7 @@ def cards(*, session: Session, period: Period) -> list[Card]:
         result.append(
             Card(
                 kpi.key,
-                kpi.label,
+                kpi.label,  # marked English: the page shows it through _()
                 kpi.unit,
                 value,
                 previous,
@@ -156,7 +157,7 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 
 
 def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
-    data = frame(session=session, first=period.first, last=period.last, keys=[key for key, _ in FUNNEL])
+    data = frame(session=session, first=period.first, last=period.last, keys=[key for key, _label in FUNNEL])
     totals = data.groupby('kpi')['value'].sum() if len(data) else pd.Series(dtype=float)
     return [(label, float(totals.get(key, 0) or 0)) for key, label in FUNNEL]
 
@@ -181,12 +182,13 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             .order_by(o.placed_at.desc())
             .limit(limit)
         ).all()
-        return ['Order', 'Status', 'Total', 'Placed'], [
+        order, status, total, placed = _('Order'), _('Status'), _('Total'), _('Placed')
+        return [order, status, total, placed], [
             {
-                'Order': r.number,
-                'Status': formatting.label(r.status, ORDER_STATUSES),
-                'Total': formatting.money(r.total),
-                'Placed': formatting.clock(r.placed_at, zone),
+                order: r.number,
+                status: formatting.label(r.status, ORDER_STATUSES),
+                total: formatting.money(r.total),
+                placed: formatting.clock(r.placed_at, zone),
             }
             for r in rows
         ]
@@ -199,12 +201,13 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
         rows = session.execute(
             select(t.number, t.subject, t.status, t.rating).where(condition).order_by(t.number.desc()).limit(limit)
         ).all()
-        return ['Request', 'Subject', 'Status', 'Rating'], [
+        request, subject, status, rating = _('Request'), _('Subject'), _('Status'), _('Rating')
+        return [request, subject, status, rating], [
             {
-                'Request': f'#{r.number}',
-                'Subject': r.subject,
-                'Status': formatting.label(r.status, TICKET_STATUSES),
-                'Rating': r.rating or '',
+                request: f'#{r.number}',
+                subject: r.subject,
+                status: formatting.label(r.status, TICKET_STATUSES),
+                rating: r.rating or '',
             }
             for r in rows
         ]
@@ -215,8 +218,9 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             .where(s.min_qty > 0, s.on_hand - s.reserved <= s.min_qty)
             .limit(limit)
         ).all()
-        return ['Product', 'On hand', 'Reserved', 'Minimum'], [
-            {'Product': r.product_id, 'On hand': r.on_hand, 'Reserved': r.reserved, 'Minimum': r.min_qty} for r in rows
+        product, on_hand, reserved, minimum = _('Product'), _('On hand'), _('Reserved'), _('Minimum')
+        return [product, on_hand, reserved, minimum], [
+            {product: r.product_id, on_hand: r.on_hand, reserved: r.reserved, minimum: r.min_qty} for r in rows
         ]
     e = src.events.c
     kinds = {
@@ -230,11 +234,12 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     if key in kinds:
         statement = statement.where(e.type == int(kinds[key]))
     rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
-    return ['Event', 'At', 'Visitor'], [
+    event, at, visitor = _('Event'), pgettext('when', 'At'), _('Visitor')
+    return [event, at, visitor], [
         {
-            'Event': definitions.EVENT_LABELS[EventType(r.type).name],
-            'At': formatting.clock(r.ts, zone),
-            'Visitor': f'customer {r.customer_id}' if r.customer_id else r.anonymous_id,
+            event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
+            at: formatting.clock(r.ts, zone),
+            visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
         }
         for r in rows
     ]

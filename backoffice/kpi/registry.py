@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlmodel import Session
 
+from backoffice.i18n import N_, _
 from backoffice.kpi import days
 from backoffice.kpi import sources as src
 from backoffice.kpi.definitions import Definitions
@@ -60,7 +61,8 @@ class Kpi:
     compute_span: Callable[..., dict[date, DayValue]] | None = None
 
     def describe(self, definitions: Definitions) -> str:
-        return self.definition(definitions) if callable(self.definition) else self.definition
+        """The definition in the reader's language (the label too is marked: show it with `_(kpi.label)`)."""
+        return self.definition(definitions) if callable(self.definition) else _(self.definition)
 
 
 # --- events ----------------------------------------------------------------------------------------------------------
@@ -231,7 +233,7 @@ def _paid(day: Day) -> tuple[float, int]:
 def turnover(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders', 'refunds'):
         return DayValue(None)
-    sold, _ = _paid(day)
+    sold, _count = _paid(day)
     r = src.refunds.c
     refunded = day.session.execute(
         select(func.coalesce(func.sum(r.amount), 0)).where(r.refunded_at >= day.start, r.refunded_at < day.end)
@@ -338,50 +340,57 @@ def _window(d: Definitions) -> int:
 KPIS: list[Kpi] = [
     Kpi(
         'turnover',
-        'Turnover',
+        N_('Turnover'),
         'money',
-        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day.',
+        N_('Total of the orders paid that day (by the day they were placed), minus the refunds made that day.'),
         turnover,
         ('orders',),
     ),
-    Kpi('orders', 'Orders', 'count', 'Orders placed that day (not drafts, not cancelled).', orders_count, ('orders',)),
+    Kpi(
+        'orders',
+        N_('Orders'),
+        'count',
+        N_('Orders placed that day (not drafts, not cancelled).'),
+        orders_count,
+        ('orders',),
+    ),
     Kpi(
         'average_basket',
-        'Average basket',
+        N_('Average basket'),
         'money',
-        'Turnover of the paid orders divided by their number.',
+        N_('Turnover of the paid orders divided by their number.'),
         average_basket,
         ('orders',),
         period='ratio',
     ),
     Kpi(
         'conversion',
-        'Conversion',
+        N_('Conversion'),
         'percent',
-        'Orders placed divided by visits, the same day.',
+        N_('Orders placed divided by visits, the same day.'),
         conversion,
         ('orders', 'events'),
         period='ratio',
     ),
     Kpi(
         'visits',
-        'Visits',
+        N_('Visits'),
         'count',
-        'Visits the front office reported (one per visitor session).',
+        N_('Visits the front office reported (one per visitor session).'),
         event_count(EventType.visit),
         ('events',),
     ),
     Kpi(
         'page_views',
-        'Page views',
+        N_('Page views'),
         'count',
-        'Pages viewed in the front office.',
+        N_('Pages viewed in the front office.'),
         event_count(EventType.page_view),
         ('events',),
     ),
     Kpi(
         'active_users',
-        'Active users',
+        N_('Active users'),
         'count',
         Definitions.describe_active,
         active_users,
@@ -391,17 +400,19 @@ KPIS: list[Kpi] = [
     ),  # a new event changes its day and later ones only
     Kpi(
         'signups',
-        'New sign-ups',
+        N_('New sign-ups'),
         'count',
-        'Sign-ups completed that day.',
+        N_('Sign-ups completed that day.'),
         event_count(EventType.signup_completed),
         ('events',),
     ),
     Kpi(
         'signup_abandonment',
-        'Sign-up abandonment',
+        N_('Sign-up abandonment'),
         'percent',
-        lambda d: f'Share of sign-ups started that day and not completed within {d.abandonment_hours} h.',
+        lambda d: _('Share of sign-ups started that day and not completed within {hours} h.').format(
+            hours=d.abandonment_hours
+        ),
         abandonment(EventType.signup_started, EventType.signup_completed),
         ('events',),
         period='ratio',
@@ -410,9 +421,11 @@ KPIS: list[Kpi] = [
     ),
     Kpi(
         'checkout_abandonment',
-        'Checkout abandonment',
+        N_('Checkout abandonment'),
         'percent',
-        lambda d: f'Share of checkouts started that day with no order placed within {d.abandonment_hours} h.',
+        lambda d: _('Share of checkouts started that day with no order placed within {hours} h.').format(
+            hours=d.abandonment_hours
+        ),
         abandonment(EventType.checkout_started, EventType.order_placed),
         ('events',),
         period='ratio',
@@ -421,17 +434,17 @@ KPIS: list[Kpi] = [
     ),
     Kpi(
         'new_customers',
-        'New customers',
+        N_('New customers'),
         'count',
-        'Customers who placed their first order that day.',
+        N_('Customers who placed their first order that day.'),
         new_customers,
         ('orders',),
     ),
     Kpi(
         'open_requests',
-        'Open requests',
+        N_('Open requests'),
         'count',
-        'Customer requests received and not solved by the end of the day.',
+        N_('Customer requests received and not solved by the end of the day.'),
         open_requests,
         ('tickets',),
         period='last',
@@ -439,27 +452,27 @@ KPIS: list[Kpi] = [
     ),
     Kpi(
         'sla_breaches',
-        'SLA breaches',
+        N_('SLA breaches'),
         'count',
-        'Requests that passed their response or resolution target that day.',
+        N_('Requests that passed their response or resolution target that day.'),
         sla_breaches,
         ('tickets',),
         good='down',
     ),
     Kpi(
         'csat',
-        'CSAT',
+        N_('CSAT'),
         'percent',
-        'Share of the ratings given that day that were 4 or 5 (out of 5).',
+        N_('Share of the ratings given that day that were 4 or 5 (out of 5).'),
         csat,
         ('tickets',),
         period='ratio',
     ),
     Kpi(
         'low_stock',
-        'Low-stock products',
+        N_('Low-stock products'),
         'count',
-        'Products whose available stock (on hand minus reserved) is at or below their minimum.',
+        N_('Products whose available stock (on hand minus reserved) is at or below their minimum.'),
         low_stock,
         ('stock',),
         period='last',
@@ -469,27 +482,27 @@ KPIS: list[Kpi] = [
     # for the funnel chart
     Kpi(
         'product_views',
-        'Product views',
+        N_('Product views'),
         'count',
-        'Product pages viewed.',
+        N_('Product pages viewed.'),
         event_count(EventType.product_viewed),
         ('events',),
         card=False,
     ),
     Kpi(
         'cart_adds',
-        'Added to cart',
+        N_('Added to cart'),
         'count',
-        'Products added to a cart.',
+        N_('Products added to a cart.'),
         event_count(EventType.cart_add),
         ('events',),
         card=False,
     ),
     Kpi(
         'checkouts',
-        'Checkouts started',
+        N_('Checkouts started'),
         'count',
-        'Checkouts started.',
+        N_('Checkouts started.'),
         event_count(EventType.checkout_started),
         ('events',),
         card=False,

@@ -6,6 +6,7 @@ import json
 import re
 
 from backoffice.config import get_settings
+from backoffice.i18n import _
 
 MB = 1024 * 1024
 ENVELOPE = 64 * 1024  # the multipart wrapping around the file (boundaries, headers): a file at the limit still fits
@@ -18,7 +19,7 @@ def max_upload_bytes() -> int:
 
 
 def too_large_message() -> str:
-    return f'The file is larger than {get_settings().max_upload_mb} MB; split it into smaller files'
+    return _('The file is larger than {n} MB; split it into smaller files').format(n=get_settings().max_upload_mb)
 
 
 class _TooLarge(Exception):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backoffice.config import get_settings
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_TYPES = {'png': 'PNG', 'jpg': 'JPEG', 'webp': 'WebP', 'gif': 'GIF'}  # extension → what people call it
@@ -24,18 +25,23 @@ def store_image(data: bytes, file_name: str, *, folder: str) -> str:
     random, so a user's file name never reaches the disk and one upload cannot replace another."""
     if not _FOLDER.match(folder):
         raise ValueError(f'not an uploads folder name: {folder!r}')
-    shown = (file_name or 'The file').strip()[:80]
+    shown = (file_name or _('The file')).strip()[:80]
     if len(data) > MAX_IMAGE_BYTES:
         raise ValidationFailed(
             {
-                'image': f'{shown} is {len(data) / 1024 / 1024:.1f} MB; '
-                f'an image may be at most {MAX_IMAGE_BYTES // 1024 // 1024} MB'
+                'image': _('{file} is {size} MB; an image may be at most {limit} MB').format(
+                    file=shown, size=f'{len(data) / 1024 / 1024:.1f}', limit=MAX_IMAGE_BYTES // 1024 // 1024
+                )
             }
         )
     extension = image_type(data)
     if extension is None:
         raise ValidationFailed(
-            {'image': f'{shown} is not a PNG, JPEG, WebP or GIF image' if data else f'{shown} is empty'}
+            {
+                'image': _('{file} is not a PNG, JPEG, WebP or GIF image').format(file=shown)
+                if data
+                else _('{file} is empty').format(file=shown)
+            }
         )
     target_folder = uploads_root() / folder
     target_folder.mkdir(parents=True, exist_ok=True)

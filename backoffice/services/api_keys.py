@@ -20,17 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
 from backoffice.validation import name_problem
 
 SCOPES: dict[str, str] = {
-    'requests:write': 'Submit customer requests and follow-ups',
-    'events:write': 'Send usage events',
-    'orders:write': 'Send orders',
+    'requests:write': N_('Submit customer requests and follow-ups'),
+    'events:write': N_('Send usage events'),
+    'orders:write': N_('Send orders'),
     # the events key is public (it sits in every shop page): moving last_seen_at needs this scope, kept server-side
-    'customers:seen': "Let usage events move customers' last-seen time (a server-side key only)",
+    'customers:seen': N_("Let usage events move customers' last-seen time (a server-side key only)"),
 }
 
 PERMISSION = 'settings.manage'
@@ -50,24 +51,24 @@ class KeyNotAccepted(ServiceError):
 
 class MissingKey(KeyNotAccepted):
     def __init__(self) -> None:
-        super().__init__('An API key is required: send it as "Authorization: Bearer <key>".')
+        super().__init__(_('An API key is required: send it as "Authorization: Bearer <key>".'))
 
 
 class InvalidKey(KeyNotAccepted):
     def __init__(self) -> None:
-        super().__init__('The API key is not valid.')
+        super().__init__(_('The API key is not valid.'))
 
 
 class RevokedKey(KeyNotAccepted):
     def __init__(self) -> None:
-        super().__init__('The API key has been revoked.')
+        super().__init__(_('The API key has been revoked.'))
 
 
 class MissingScope(ServiceError):
     """A valid key that may not do this (→ 403)."""
 
     def __init__(self, scope: str) -> None:
-        super().__init__(f'The API key does not have the {scope!r} scope.')
+        super().__init__(_('The API key does not have the {scope} scope.').format(scope=repr(scope)))
         self.scope = scope
 
 
@@ -87,19 +88,21 @@ def create_key(
     chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
     errors = {}
     if not name:
-        errors['name'] = 'Give the key a name that says who uses it.'
+        errors['name'] = _('Give the key a name that says who uses it.')
     elif name_problem(name):
         errors['name'] = name_problem(name)
     unknown = [scope for scope in chosen if scope not in SCOPES]
     if unknown:
-        errors['scopes'] = f'Unknown scope {unknown[0]!r}; choose from {", ".join(SCOPES)}.'
+        errors['scopes'] = _('Unknown scope {scope}; choose from {choices}.').format(
+            scope=repr(unknown[0]), choices=', '.join(SCOPES)
+        )
     elif not chosen:
-        errors['scopes'] = 'Choose at least one scope.'
+        errors['scopes'] = _('Choose at least one scope.')
     if errors:
         raise ValidationFailed(errors)
     for _attempt in range(5):  # a clash of random prefixes is very unlikely; the unique index catches it anyway
-        prefix = ''.join(secrets.choice(_PREFIX_ALPHABET) for _ in range(PREFIX_LENGTH))
-        secret = f'bo_{prefix}_' + ''.join(secrets.choice(_ALPHABET) for _ in range(SECRET_LENGTH))
+        prefix = ''.join(secrets.choice(_PREFIX_ALPHABET) for _i in range(PREFIX_LENGTH))
+        secret = f'bo_{prefix}_' + ''.join(secrets.choice(_ALPHABET) for _i in range(SECRET_LENGTH))
         key = ApiKey(
             name=name,
             prefix=prefix,
@@ -124,7 +127,7 @@ def create_key(
         )
         session.commit()
         return key, secret
-    raise ServiceError('Could not create a unique key; try again.')
+    raise ServiceError(_('Could not create a unique key; try again.'))
 
 
 def list_keys(*, session: Session, actor: User) -> list[ApiKey]:
@@ -138,7 +141,7 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
     require(actor, PERMISSION)
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound('This API key does not exist.')
+        raise NotFound(_('This API key does not exist.'))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
@@ -162,7 +165,7 @@ def authenticate(session: Session, header_value: str | None, scope: str) -> ApiK
         raise KeyError(f'unknown scope {scope!r}')
     if not header_value or not header_value.strip():
         raise MissingKey()
-    kind, _, secret = header_value.strip().partition(' ')
+    kind, _space, secret = header_value.strip().partition(' ')
     secret = secret.strip()
     if kind.lower() != 'bearer' or not secret:
         raise MissingKey()
@@ -209,8 +212,10 @@ class IdempotencyConflict(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            'This Idempotency-Key was already used with a different request. '
-            'Send a new key for a new request, or repeat the original request exactly.'
+            _(
+                'This Idempotency-Key was already used with a different request. '
+                'Send a new key for a new request, or repeat the original request exactly.'
+            )
         )
 
 
@@ -218,7 +223,7 @@ class IdempotencyInProgress(ServiceError):
     """The first call with this Idempotency-Key has not finished yet (→ 409)."""
 
     def __init__(self) -> None:
-        super().__init__('A request with this Idempotency-Key is still being processed. Retry in a moment.')
+        super().__init__(_('A request with this Idempotency-Key is still being processed. Retry in a moment.'))
 
 
 def request_fingerprint(method: str, path: str, body: Any) -> str:

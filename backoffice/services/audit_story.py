@@ -14,6 +14,7 @@ from sqlmodel import Session
 from backoffice.changes import title_of
 from backoffice.engine.declaration import Resource, link_fields
 from backoffice.errors import NotFound
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import AuditEntry, User
 from backoffice.permissions import PermissionDenied, can
 from backoffice.resources import RESOURCES
@@ -23,27 +24,27 @@ from backoffice.services import app_settings, audit, crud
 # Every sentence the log tells, whole (issue #14 translates them): {actor} and {record} ('order 103002') are names,
 # {field} a field's label, {before} and {after} values by their labels.
 SENTENCES = {
-    'changed': '{actor} changed the {field} of {record} from {before} to {after}',
-    'set': '{actor} set the {field} of {record} to {after}',
-    'cleared': '{actor} cleared the {field} of {record} (it was {before})',
-    'changed_several': '{actor} changed {count} fields of {record}: {fields}',
-    'created': '{actor} added {record}',
-    'issued': '{actor} issued {record}',
-    'trashed': '{actor} moved {record} to the trash',
-    'restored': '{actor} restored {record} from the trash',
-    'purged': '{actor} deleted {record} for good',
-    'signed_in': '{actor} signed in',
-    'signed_out': '{actor} signed out',
-    'setting': '{actor} changed the setting “{field}” from {before} to {after}',
-    'settings': '{actor} changed {count} settings: {fields}',
-    'about_record': '{actor} on {record}: {summary}',
-    'other': '{actor}: {summary}',
+    'changed': N_('{actor} changed the {field} of {record} from {before} to {after}'),
+    'set': N_('{actor} set the {field} of {record} to {after}'),
+    'cleared': N_('{actor} cleared the {field} of {record} (it was {before})'),
+    'changed_several': N_('{actor} changed {count} fields of {record}: {fields}'),
+    'created': N_('{actor} added {record}'),
+    'issued': N_('{actor} issued {record}'),
+    'trashed': N_('{actor} moved {record} to the trash'),
+    'restored': N_('{actor} restored {record} from the trash'),
+    'purged': N_('{actor} deleted {record} for good'),
+    'signed_in': N_('{actor} signed in'),
+    'signed_out': N_('{actor} signed out'),
+    'setting': N_('{actor} changed the setting “{field}” from {before} to {after}'),
+    'settings': N_('{actor} changed {count} settings: {fields}'),
+    'about_record': N_('{actor} on {record}: {summary}'),
+    'other': N_('{actor}: {summary}'),
 }
-THE_SYSTEM = 'The system'
-EMPTY = 'empty'  # a value that was not filled in, in a sentence
-YES, NO = 'Yes', 'No'
+THE_SYSTEM = N_('The system')
+EMPTY = N_('empty')  # a value that was not filled in, in a sentence
+YES, NO = N_('Yes'), N_('No')
 MAX_VALUE = 80  # characters of a value in the sentence; the table shows it whole
-FIELD_LABELS = {'deleted_at': 'in the trash since'}  # fields no declaration names
+FIELD_LABELS = {'deleted_at': N_('in the trash since')}  # fields no declaration names
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,9 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
     if entry.entity_id is None:
         named = ''
     elif record is not None:
-        named = f'{singular} {_record_name(declared, record)}'
+        named = _('{type} {name}').format(type=_(singular), name=_record_name(declared, record))
     else:
-        named = f'{singular} #{entry.entity_id}'
+        named = _('{type} #{id}').format(type=_(singular), id=entry.entity_id)
     described = _settings_fields() if entry.entity == 'settings' else _described_fields(declared)
     changes = tuple(_field_changes(session, described, entry.changes or {}))
     link = _link(session, reader, declared, record) if record is not None else None
@@ -100,12 +101,12 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
         sentence=_sentence(entry, _actor_name(session, entry), named, changes),
         at=entry.at,
         actor=_actor_name(session, entry),
-        record_type=(singular[:1].upper() + singular[1:]),
+        record_type=_capitalised(_(singular)),
         record=named,
         changes=changes,
         summary=entry.summary,
         link=link,
-        link_label=f'Open {named}' if named else 'Open',
+        link_label=_('Open {record}').format(record=named) if named else pgettext('link', 'Open'),
     )
 
 
@@ -113,22 +114,25 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
 
 
 def _sentence(entry: AuditEntry, actor: str, record: str, changes: tuple[FieldChange, ...]) -> str:
+    """The entry's sentence in the reader's language; the values in `changes` are already theirs (EMPTY too)."""
+    said = {key: _(sentence) for key, sentence in SENTENCES.items()}
+    empty = _(EMPTY)
     verb = entry.action.rsplit('.', 1)[-1]
     trash = next((c for c in changes if c.field == 'deleted_at'), None)
     if entry.action in ('auth.signed_in', 'auth.signed_out'):
-        return SENTENCES[verb].format(actor=actor)
+        return said[verb].format(actor=actor)
     if record and verb == 'created':
-        return SENTENCES['created'].format(actor=actor, record=record)
+        return said['created'].format(actor=actor, record=record)
     if record and verb == 'issued':
-        return SENTENCES['issued'].format(actor=actor, record=record)
+        return said['issued'].format(actor=actor, record=record)
     if record and verb == 'purged':
-        return SENTENCES['purged'].format(actor=actor, record=record)
+        return said['purged'].format(actor=actor, record=record)
     if record and trash is not None:
-        return SENTENCES['restored' if trash.after == EMPTY else 'trashed'].format(actor=actor, record=record)
+        return said['restored' if trash.after == empty else 'trashed'].format(actor=actor, record=record)
     if record and len(changes) == 1:
         change = changes[0]
-        key = 'set' if change.before == EMPTY else 'cleared' if change.after == EMPTY else 'changed'
-        return SENTENCES[key].format(
+        key = 'set' if change.before == empty else 'cleared' if change.after == empty else 'changed'
+        return said[key].format(
             actor=actor,
             field=_in_sentence(change.label),
             record=record,
@@ -136,7 +140,7 @@ def _sentence(entry: AuditEntry, actor: str, record: str, changes: tuple[FieldCh
             after=_short(change.after),
         )
     if record and changes:
-        return SENTENCES['changed_several'].format(
+        return said['changed_several'].format(
             actor=actor,
             count=len(changes),
             record=record,
@@ -144,14 +148,14 @@ def _sentence(entry: AuditEntry, actor: str, record: str, changes: tuple[FieldCh
         )
     if entry.entity == 'settings' and len(changes) == 1:
         change = changes[0]
-        return SENTENCES['setting'].format(
+        return said['setting'].format(
             actor=actor, field=change.label, before=_short(change.before), after=_short(change.after)
         )
     if entry.entity == 'settings' and changes:
-        return SENTENCES['settings'].format(actor=actor, count=len(changes), fields=', '.join(c.label for c in changes))
+        return said['settings'].format(actor=actor, count=len(changes), fields=', '.join(c.label for c in changes))
     if record:
-        return SENTENCES['about_record'].format(actor=actor, record=record, summary=entry.summary or entry.action)
-    return SENTENCES['other'].format(actor=actor, summary=entry.summary or entry.action)
+        return said['about_record'].format(actor=actor, record=record, summary=entry.summary or entry.action)
+    return said['other'].format(actor=actor, summary=entry.summary or entry.action)
 
 
 def _actor_name(session: Session, entry: AuditEntry) -> str:
@@ -159,7 +163,7 @@ def _actor_name(session: Session, entry: AuditEntry) -> str:
         user = session.get(User, entry.actor_id)
         if user is not None:
             return user.name or user.email
-    return THE_SYSTEM if entry.actor_email in ('', 'system') else entry.actor_email
+    return _(THE_SYSTEM) if entry.actor_email in ('', 'system') else entry.actor_email
 
 
 def _in_sentence(label: str) -> str:
@@ -194,11 +198,11 @@ def _field_changes(
     shown = []
     for name, pair in changes.items():
         before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list | tuple) else (None, pair)
-        label, kind, choices, related = described.get(name, (_humane(name), '', None, None))
+        label, kind, choices, related = described.get(name, ('', '', None, None))
         shown.append(
             FieldChange(
                 field=name,
-                label=label,
+                label=_(label) if label else _humane(name),  # a declared label is marked for the catalog
                 before=_value(session, before, kind, choices, related),
                 after=_value(session, after, kind, choices, related),
             )
@@ -226,13 +230,13 @@ def _settings_fields() -> dict[str, tuple[str, str, dict | None, str | None]]:
 
 def _value(session: Session, value: Any, kind: str, choices: dict | None, related: str | None) -> str:
     if value is None or value == '' or value == []:
-        return EMPTY
+        return _(EMPTY)
     if value == audit.MASK:
         return value
     if choices and str(value) in choices:
-        return choices[str(value)]
+        return _(choices[str(value)])
     if isinstance(value, bool):
-        return YES if value else NO
+        return _(YES) if value else _(NO)
     if related and related in RESOURCES and isinstance(value, int):
         titles = crud.titles_for(session=session, resource=RESOURCES[related], ids={value})
         return titles.get(value, f'#{value}')
@@ -253,10 +257,14 @@ def _looks_like_a_time(value: str) -> bool:
     return len(value) >= 16 and value[10:11] == 'T'
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _humane(name: str) -> str:
     """A field no declaration names: 'assignee_id' → 'Assignee'."""
     if name in FIELD_LABELS:
-        return FIELD_LABELS[name]
+        return _(FIELD_LABELS[name])
     words = name.removesuffix('_id').replace('_', ' ').strip()
     return words[:1].upper() + words[1:]
 

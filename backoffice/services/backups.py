@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from backoffice.config import Settings
 from backoffice.errors import ServiceError
+from backoffice.i18n import _
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.private_files import private_file, private_folder
@@ -94,7 +95,7 @@ def take_backup(
     except (OSError, sqlite3.Error, subprocess.CalledProcessError, psycopg.Error) as error:
         partial.unlink(missing_ok=True)
         _check_file(target).unlink(missing_ok=True)
-        raise BackupFailed(f'The backup failed: {_reason(error)}') from error
+        raise BackupFailed(_('The backup failed: {reason}').format(reason=_reason(error))) from error
     backup = Backup(
         target.name,
         target,
@@ -129,13 +130,17 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     require(actor, 'system.manage')
     chosen = next((b for b in list_backups(settings) if b.name == name), None)
     if chosen is None:
-        raise BackupFailed(f'There is no backup named {name}.')
+        raise BackupFailed(_('There is no backup named {name}.').format(name=name))
     problem = verify(chosen.path)
     if problem != 'ok':
-        raise BackupFailed(f'{chosen.name} cannot be restored: {problem}')
+        raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=chosen.name, problem=problem))
     safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
     if not safety.verified:
-        raise BackupFailed(f'Nothing was restored: the backup of the current state failed its check ({safety.check})')
+        raise BackupFailed(
+            _('Nothing was restored: the backup of the current state failed its check ({check})').format(
+                check=safety.check
+            )
+        )
     engine = db.get_engine()
     engine.dispose()  # no pooled connection keeps plans or pages of the database being replaced
     try:
@@ -161,7 +166,7 @@ def backup_path(*, actor: User, settings: Settings, name: str) -> Path:
     require(actor, 'system.manage')
     found = next((b for b in list_backups(settings) if b.name == name), None)
     if found is None:
-        raise BackupFailed(f'There is no backup named {name}.')
+        raise BackupFailed(_('There is no backup named {name}.').format(name=name))
     return found.path
 
 
@@ -200,11 +205,11 @@ def restore(path: Path, settings: Settings) -> None:
     before anything is touched."""
     problem = verify(path)
     if problem != 'ok':
-        raise BackupFailed(f'{path.name} cannot be restored: {problem}')
+        raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=path.name, problem=problem))
     if settings.is_sqlite:
         database = Path(make_url(settings.database_url).database or '')
         if path.suffix != '.db':
-            raise BackupFailed('This is a PostgreSQL dump; the app runs on SQLite.')
+            raise BackupFailed(_('This is a PostgreSQL dump; the app runs on SQLite.'))
         database.parent.mkdir(parents=True, exist_ok=True)
         private_file(database)
         # SQLite's backup API copies into the database through its own locks: processes and connections that have it
@@ -215,13 +220,13 @@ def restore(path: Path, settings: Settings) -> None:
             source.backup(destination)
             destination.execute('PRAGMA journal_mode=WAL')  # as the app runs it (the backup itself is not in WAL)
         except sqlite3.Error as error:
-            raise BackupFailed(f'The restore failed: {error}') from error
+            raise BackupFailed(_('The restore failed: {error}').format(error=error)) from error
         finally:
             destination.close()
             source.close()
         return
     if path.suffix != '.dump':
-        raise BackupFailed('This is a SQLite backup; the app runs on PostgreSQL.')
+        raise BackupFailed(_('This is a SQLite backup; the app runs on PostgreSQL.'))
     done = subprocess.run(
         [
             'pg_restore',
@@ -237,7 +242,7 @@ def restore(path: Path, settings: Settings) -> None:
         text=True,
     )
     if done.returncode != 0:
-        raise BackupFailed(f'pg_restore failed: {done.stderr.strip()[:500]}')
+        raise BackupFailed(_('pg_restore failed: {error}').format(error=done.stderr.strip()[:500]))
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from backoffice.db import session_scope
 from backoffice.engine.declaration import Resource
 from backoffice.errors import ServiceError
+from backoffice.i18n import _, ngettext
 from backoffice.models import User
 from backoffice.permissions import require
 from backoffice.services import crud
@@ -28,8 +29,12 @@ class Summary:
         reasons = {}
         for _id, reason in self.skipped:
             reasons[reason] = reasons.get(reason, 0) + 1
-        skipped = '; '.join(f'{count} skipped: {reason}' for reason, count in reasons.items())
-        return f'{self.done} {verb}' + (f'; {skipped}' if skipped else '')
+        skipped = '; '.join(
+            ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(n=count, reason=reason)
+            for reason, count in reasons.items()
+        )
+        done = _('{n} {verb}').format(n=self.done, verb=verb)  # verb: the caller's, translated ('updated')
+        return _('{done}; {skipped}').format(done=done, skipped=skipped) if skipped else done
 
 
 def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes: dict[str, Any]) -> Summary:

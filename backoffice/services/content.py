@@ -15,10 +15,11 @@ from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
 from backoffice.permissions import require
 
-LEGAL_STAYS_LEGAL = 'This legal document has published versions: it stays a legal document'
+LEGAL_STAYS_LEGAL = N_('This legal document has published versions: it stays a legal document')
 
 
 def publish_content(
@@ -35,31 +36,31 @@ def publish_content(
     if not system:
         require(actor, 'content.write')
     now = now or utcnow()
-    entry = get_for_update(session, ContentEntry, record_id, version, entity='content')
+    entry = get_for_update(session, ContentEntry, record_id, version, entity='content', label=N_('content'))
     if entry.deleted_at is not None:
-        raise ValidationFailed({'': 'This page is in the trash: restore it before publishing'})
+        raise ValidationFailed({'': _('This page is in the trash: restore it before publishing')})
     if entry.kind == ContentKind.legal:
         return _publish_legal(session, actor, entry, now)
     if entry.status == ContentStatus.published:
-        raise ValidationFailed({'': 'This page is already published'})
+        raise ValidationFailed({'': _('This page is already published')})
     saved = save_change(
         session, actor, _content(), entry, {'status': ContentStatus.published, 'published_at': now}, 'published'
     )
     live_from = entry.publish_at if entry.publish_at and entry.publish_at > now else None
     return _outcome(
         saved,
-        message=f'Published; live from {formatting.when(live_from)}'
+        message=_('Published; live from {when}').format(when=formatting.when(live_from))
         if live_from
-        else 'Published; live on the front office now',
+        else _('Published; live on the front office now'),
     )
 
 
 def unpublish_content(*, session: Session, actor: User, record_id: int, version: int | None) -> ContentEntry:
     """Take an entry off the front office; it stays here as a draft. A legal document's versions stay on record."""
     require(actor, 'content.write')
-    entry = get_for_update(session, ContentEntry, record_id, version, entity='content')
+    entry = get_for_update(session, ContentEntry, record_id, version, entity='content', label=N_('content'))
     if entry.status != ContentStatus.published:
-        raise ValidationFailed({'': 'This page is not published'})
+        raise ValidationFailed({'': _('This page is not published')})
     return save_change(session, actor, _content(), entry, {'status': ContentStatus.draft}, 'unpublished')
 
 
@@ -68,15 +69,15 @@ def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[st
     if 'kind' not in values or values['kind'] == entry.kind:
         return {}
     if entry.legal_version:
-        return {'kind': LEGAL_STAYS_LEGAL}
+        return {'kind': _(LEGAL_STAYS_LEGAL)}
     if entry.status == ContentStatus.published:
-        return {'kind': 'Unpublish it first: the kind decides how it is published'}
+        return {'kind': _('Unpublish it first: the kind decides how it is published')}
     return {}
 
 
-def versions_are_final(**_: Any) -> None:
+def versions_are_final(**_ignored: Any) -> None:
     """The write service of the legal versions resource: there is nothing to write."""
-    raise ValidationFailed({'': 'A published version is final: edit the document and publish a new version'})
+    raise ValidationFailed({'': _('A published version is final: edit the document and publish a new version')})
 
 
 # --- what the front office reads (public, no actor) ------------------------------------------------------------------
@@ -105,7 +106,7 @@ def live_versions(*, session: Session, slug: str, now: datetime | None = None) -
     if entry is None or (entry.kind != ContentKind.legal and not _live_now(entry, now)):
         raise NotFound(_no_content(slug))
     if entry.kind != ContentKind.legal:
-        raise NotFound(f"'{slug}' is not a legal document, so it has no versions.")
+        raise NotFound(_("'{slug}' is not a legal document, so it has no versions.").format(slug=slug))
     statement = (
         select(LegalVersion)
         .where(LegalVersion.document_id == entry.id, LegalVersion.effective_from <= now)
@@ -120,7 +121,7 @@ def live_versions(*, session: Session, slug: str, now: datetime | None = None) -
 def live_version(*, session: Session, slug: str, number: int, now: datetime | None = None) -> LegalVersion:
     version = next((v for v in live_versions(session=session, slug=slug, now=now) if v.number == number), None)
     if version is None:
-        raise NotFound(f"The legal document '{slug}' has no version {number}.")
+        raise NotFound(_("The legal document '{slug}' has no version {number}.").format(slug=slug, number=number))
     return version
 
 
@@ -134,17 +135,20 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
     content = _content()
     if latest is not None and (latest.title, latest.body) == (entry.title, entry.body):
         if entry.status == ContentStatus.published:
-            raise ValidationFailed({'': f'Version {latest.number} already has this text: edit it first'})
+            raise ValidationFailed(
+                {'': _('Version {number} already has this text: edit it first').format(number=latest.number)}
+            )
         saved = save_change(
             session, actor, content, entry, {'status': ContentStatus.published, 'published_at': now}, 'published'
         )  # back on the front office after an unpublish, with the same version
-        return _outcome(saved, message=f'Published again: version {latest.number}')
+        return _outcome(saved, message=_('Published again: version {number}').format(number=latest.number))
     effective_from = entry.publish_at if entry.publish_at and entry.publish_at > now else now
     if latest is not None and effective_from <= latest.effective_from:
         raise ValidationFailed(
             {
-                'publish_at': f'Version {latest.number} takes effect on '
-                f'{formatting.when(latest.effective_from)}: set a later time'
+                'publish_at': _('Version {number} takes effect on {when}: set a later time').format(
+                    number=latest.number, when=formatting.when(latest.effective_from)
+                )
             }
         )
     if latest is not None:
@@ -171,7 +175,10 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
         'published',
     )
     return _outcome(
-        saved, message=f'Published version {created.number}, in force from {formatting.when(effective_from)}'
+        saved,
+        message=_('Published version {number}, in force from {when}').format(
+            number=created.number, when=formatting.when(effective_from)
+        ),
     )
 
 
@@ -203,7 +210,7 @@ def _in_force(session: Session, document_id: int, now: datetime) -> LegalVersion
 
 
 def _no_content(slug: str) -> str:
-    return f"No published content with the slug '{slug}'."
+    return _("No published content with the slug '{slug}'.").format(slug=slug)
 
 
 def _content():
@@ -221,10 +228,10 @@ def _legal_records_stay(_mapper, _connection, entry: ContentEntry) -> None:
     trashed = state.deleted_at.history.added
     if trashed and trashed[0] is not None:
         raise ValidationFailed(
-            {'': 'A legal document with published versions stays on record: unpublish it instead of deleting it'}
+            {'': _('A legal document with published versions stays on record: unpublish it instead of deleting it')}
         )
     if state.kind.history.has_changes() and entry.kind != ContentKind.legal:
-        raise ValidationFailed({'kind': LEGAL_STAYS_LEGAL})
+        raise ValidationFailed({'kind': _(LEGAL_STAYS_LEGAL)})
 
 
 def _outcome(record, *, message: str):

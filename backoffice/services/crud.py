@@ -13,6 +13,7 @@ from backoffice.changes import apply_change, commit, get_for_update, save_change
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.i18n import _
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
@@ -26,7 +27,7 @@ def get_record(*, session: Session, actor: User, resource: Resource, record_id: 
             select(resource.model).where(resource.model.id == record_id, *resource.row_filter(actor))
         ).first()
     if record is None:
-        raise NotFound(f'This {resource.singular} no longer exists.')
+        raise NotFound(_('This {label} no longer exists.').format(label=_(resource.singular)))
     return record
 
 
@@ -82,7 +83,7 @@ def delete_record(
     """Move to the trash (Undo restores it); resources without a trash are not deleted this way."""
     require(actor, resource.write_permission)
     if not resource.soft_delete:
-        raise ValidationFailed({'': f'A {resource.singular} cannot be deleted.'})
+        raise ValidationFailed({'': _('A {label} cannot be deleted.').format(label=_(resource.singular))})
     record = _locked(session, resource, record_id, version)
     if record.deleted_at is not None:
         return record
@@ -110,7 +111,7 @@ def revert_to(
     record = _locked(session, resource, record_id, version)
     later = [e for e in audit.entries_for(session, resource.entity, record_id, limit=10_000) if e.id > entry_id]
     if not session.get(AuditEntry, entry_id):
-        raise NotFound('That version is no longer in the history.')
+        raise NotFound(_('That version is no longer in the history.'))
     editable = {f.name for f in resource.fields} | {'deleted_at'}
     current = audit.snapshot(record)
     state = dict(current)
@@ -160,7 +161,7 @@ def validated(
     values = validated.model_dump(exclude_unset=partial)
     if partial and model is not None:  # an update model's fields are optional, but a required column is not
         emptied = {
-            name: 'This field is required'
+            name: _('This field is required')
             for name, value in values.items()
             if value is None and name in model.__table__.columns and not model.__table__.columns[name].nullable
         }
@@ -204,19 +205,21 @@ def check_unique_and_related(
                 statement = statement.where(resource.model.id != record_id)
             clash = session.exec(statement).first()
         if clash is not None:
-            label = next((f.label for f in resource.fields if f.name == name), name).lower()
+            label = _(next((f.label for f in resource.fields if f.name == name), name)).lower()
             in_trash = getattr(clash, 'deleted_at', None) is not None
             errors[name] = (
-                f'A {resource.singular} in the trash has this {label}; restore it instead'
+                _('A {singular} in the trash has this {field}; restore it instead').format(
+                    singular=_(resource.singular), field=label
+                )
                 if in_trash
-                else f'Another {resource.singular} already has this {label}'
+                else _('Another {singular} already has this {field}').format(singular=_(resource.singular), field=label)
             )
     for form_field in resource.fields:
         if form_field.kind == 'related' and values.get(form_field.name) is not None:
             target = declaration.resource(form_field.related)
             found = session.get(target.model, values[form_field.name])
             if found is None or getattr(found, 'deleted_at', None) is not None:
-                errors[form_field.name] = f'Choose an existing {target.singular}'
+                errors[form_field.name] = _('Choose an existing {singular}').format(singular=_(target.singular))
     if errors:
         raise ValidationFailed(errors)
 

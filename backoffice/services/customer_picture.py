@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from backoffice.engine.declaration import SectionRow, SectionRows
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import N_, _
 from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
 from backoffice.services import segments
@@ -17,17 +18,17 @@ from backoffice.services import segments
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a customer with a million events still opens at once
 
 EVENT_LABELS = {
-    EventType.visit: 'Visit',
-    EventType.page_view: 'Page view',
-    EventType.signup_started: 'Started signing up',
-    EventType.signup_completed: 'Signed up',
-    EventType.login: 'Signed in',
-    EventType.product_viewed: 'Viewed a product',
-    EventType.cart_add: 'Added to cart',
-    EventType.checkout_started: 'Started checkout',
-    EventType.order_placed: 'Placed an order',
+    EventType.visit: N_('Visit'),
+    EventType.page_view: N_('Page view'),
+    EventType.signup_started: N_('Started signing up'),
+    EventType.signup_completed: N_('Signed up'),
+    EventType.login: N_('Signed in'),
+    EventType.product_viewed: N_('Viewed a product'),
+    EventType.cart_add: N_('Added to cart'),
+    EventType.checkout_started: N_('Started checkout'),
+    EventType.order_placed: N_('Placed an order'),
 }
-DOCUMENT_LABELS = {'invoice': 'Invoice', 'credit_note': 'Credit note'}
+DOCUMENT_LABELS = {'invoice': N_('Invoice {number}'), 'credit_note': N_('Credit note {number}')}
 
 
 # --- a customer ------------------------------------------------------------------------------------------------------
@@ -73,8 +74,8 @@ def customer_returns(*, session: Session, actor: Any, record_id: int, limit: int
     ).all()
     rows = [
         SectionRow(
-            title=f'Return {rma.number}',
-            detail=f'Order {number}',
+            title=_('Return {number}').format(number=rma.number),
+            detail=_('Order {number}').format(number=number),
             at=rma.created_at,
             href=f'/orders/{number}',
             status=rma.status.value,
@@ -105,8 +106,8 @@ def customer_documents(*, session: Session, actor: Any, record_id: int, limit: i
     ).all()
     rows = [
         SectionRow(
-            title=f'{DOCUMENT_LABELS.get(kind.value, kind.value)} {number}',
-            detail=f'{total} {currency} · Order {order_number}',
+            title=_(DOCUMENT_LABELS.get(kind.value, kind.value + ' {number}')).format(number=number),
+            detail=_('{total} {currency} · Order {number}').format(total=total, currency=currency, number=order_number),
             at=issued_at,
             href=f'/orders/{order_number}',
         )
@@ -213,7 +214,7 @@ def _newest_of_contacts(model: Any, newest: Any, company_id: int, limit: int) ->
 
 def _order_row(order: Order) -> SectionRow:
     return SectionRow(
-        title=f'Order {order.number}',
+        title=_('Order {number}').format(number=order.number),
         detail=f'{order.total} {order.currency}',
         at=order.placed_at,
         href=f'/orders/{order.number}',
@@ -243,6 +244,6 @@ def _counted(session: Session, rows: list[SectionRow], ids: Any, see_all: str = 
 
 def _event_label(value: int) -> str:
     try:
-        return EVENT_LABELS[EventType(value)]
+        return _(EVENT_LABELS[EventType(value)])
     except ValueError:
-        return 'Other activity'
+        return _('Other activity')

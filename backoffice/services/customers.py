@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from backoffice.changes import get_for_update, save_change, stamp
 from backoffice.engine import declaration
 from backoffice.errors import ValidationFailed, field_errors
+from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -63,10 +64,10 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
     require(actor, 'customers.write')
     reason = (reason or '').strip()
     if not reason:
-        raise ValidationFailed({'reason': 'Say why: the reason is kept with the ban'})
-    customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
+        raise ValidationFailed({'reason': _('Say why: the reason is kept with the ban')})
+    customer = get_for_update(session, Customer, record_id, version, entity='customers', label=N_('customer'))
     if customer.status == CustomerStatus.banned:
-        raise ValidationFailed({'': 'This customer is already banned'})
+        raise ValidationFailed({'': _('This customer is already banned')})
     return save_change(
         session,
         actor,
@@ -79,9 +80,9 @@ def ban_customer(*, session: Session, actor: User, record_id: int, version: int,
 
 def unban_customer(*, session: Session, actor: User, record_id: int, version: int) -> Customer:
     require(actor, 'customers.write')
-    customer = get_for_update(session, Customer, record_id, version, entity='customers', label='customer')
+    customer = get_for_update(session, Customer, record_id, version, entity='customers', label=N_('customer'))
     if customer.status != CustomerStatus.banned:
-        raise ValidationFailed({'': 'This customer is not banned'})
+        raise ValidationFailed({'': _('This customer is not banned')})
     return save_change(
         session,
         actor,
@@ -95,7 +96,7 @@ def unban_customer(*, session: Session, actor: User, record_id: int, version: in
 def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[str, str]:
     """Editing cannot lift a ban silently: that is the Unban action, which is audited as such."""
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
-        return {'status': 'This customer is banned: use Unban'}
+        return {'status': _('This customer is banned: use Unban')}
     return {}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from backoffice.engine.declaration import link_fields
+from backoffice.i18n import N_, _
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
@@ -29,7 +30,7 @@ _TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is
 class Hit:
     """One record found: its type as a person reads it, what names it, a second line, and where it is shown."""
 
-    kind: str  # 'Customer'
+    kind: str  # 'Customer', marked English: shown through _()
     title: str
     detail: str
     link: str
@@ -72,19 +73,19 @@ def _customers(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Customer, actor, 'customers', func.lower(Customer.email), term)
     if len(found) < PER_TYPE:
         found += _prefix(session, Customer, actor, 'customers', func.lower(Customer.name), term, found)
-    return [Hit('Customer', c.name or c.email, c.email, _link('customers', c)) for c in found]
+    return [Hit(N_('Customer'), c.name or c.email, c.email, _link('customers', c)) for c in found]
 
 
 def _companies(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Company, actor, 'companies', func.lower(Company.name), term)
-    return [Hit('Company', c.name, c.vat_number or '', _link('companies', c)) for c in found]
+    return [Hit(N_('Company'), c.name, c.vat_number or '', _link('companies', c)) for c in found]
 
 
 def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _first(session, Order, actor, 'orders', [Order.number == term])
     if '@' in term or not term.isdigit():
         found += _prefix(session, Order, actor, 'orders', func.lower(Order.email), term, found)
-    return [Hit('Order', f'Order {o.number}', o.email, _link('orders', o)) for o in found]
+    return [Hit(N_('Order'), _('Order {number}').format(number=o.number), o.email, _link('orders', o)) for o in found]
 
 
 def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
@@ -95,7 +96,12 @@ def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
     ).all()
     link = RESOURCES['orders'].link
     return [
-        Hit('Invoice', invoice.number, f'Order {number}', link.format(number=quote(str(number), safe='')))
+        Hit(
+            N_('Invoice'),
+            invoice.number,
+            _('Order {number}').format(number=number),
+            link.format(number=quote(str(number), safe='')),
+        )
         for invoice, number in rows
     ]
 
@@ -105,14 +111,16 @@ def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
     if not digits.isdigit() or len(digits) > 12:
         return []
     found = _first(session, Ticket, actor, 'tickets', [Ticket.number == int(digits)])
-    return [Hit('Request', f'Request {t.number}', t.subject, _link('tickets', t)) for t in found]
+    return [
+        Hit(N_('Request'), _('Request {number}').format(number=t.number), t.subject, _link('tickets', t)) for t in found
+    ]
 
 
 def _products(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, Product, actor, 'products', func.lower(Product.sku), term)
     if len(found) < PER_TYPE and len(term) >= MIN_LENGTH:
         found += _prefix(session, Product, actor, 'products', func.lower(Product.name), term, found)
-    return [Hit('Product', p.name, p.sku, _link('products', p)) for p in found]
+    return [Hit(N_('Product'), p.name, p.sku, _link('products', p)) for p in found]
 
 
 def _content(session: Session, actor: Any, term: str) -> list[Hit]:
@@ -121,17 +129,17 @@ def _content(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.slug), term)
     if len(found) < PER_TYPE:
         found += _prefix(session, ContentEntry, actor, 'content', func.lower(ContentEntry.title), term, found)
-    return [Hit('Content', e.title, e.slug, _link('content', e)) for e in found]
+    return [Hit(N_('Content'), e.title, e.slug, _link('content', e)) for e in found]
 
 
 RECORD_TYPES: tuple[RecordType, ...] = (
-    RecordType('customers', 'Customer', _customers),
-    RecordType('companies', 'Company', _companies),
-    RecordType('orders', 'Order', _orders),
-    RecordType('invoices', 'Invoice', _invoices),
-    RecordType('tickets', 'Request', _requests),
-    RecordType('products', 'Product', _products),
-    RecordType('content', 'Content', _content),
+    RecordType('customers', N_('Customer'), _customers),
+    RecordType('companies', N_('Company'), _companies),
+    RecordType('orders', N_('Order'), _orders),
+    RecordType('invoices', N_('Invoice'), _invoices),
+    RecordType('tickets', N_('Request'), _requests),
+    RecordType('products', N_('Product'), _products),
+    RecordType('content', N_('Content'), _content),
 )
 
 

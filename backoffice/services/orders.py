@@ -15,8 +15,9 @@ from sqlmodel import Session, col, delete, func, select
 
 from backoffice import changes
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
+from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
     Carrier,
     Customer,
@@ -85,7 +86,7 @@ class IllegalTransition(ServiceError):
 
 class CustomerBanned(ServiceError):
     def __init__(self) -> None:
-        super().__init__('This customer is banned: their orders are not accepted.')
+        super().__init__(_('This customer is banned: their orders are not accepted.'))
 
 
 # --- what the front office and staff may send -------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def _one_line(limit: int):
     def clean(value: Any) -> str:
         value = ' '.join(str(value or '').replace('\x00', '').split())
         if len(value) > limit:
-            raise ValueError(f'Use at most {limit} characters')
+            raise ValueError(_('Use at most {n} characters').format(n=limit))
         return value
 
     return clean
@@ -154,7 +155,7 @@ def place_order(
             session.commit()  # nothing written: end the transaction (and SQLite's write lock), keep the record loaded
             return Placed(existing, False)
     if not values['lines']:
-        raise ValidationFailed({'lines': 'Add at least one product'})
+        raise ValidationFailed({'lines': _('Add at least one product')})
     try:
         order = _create(session, actor, values, OrderStatus.pending, source)
     except IntegrityError:  # a concurrent call with the same external_id won the race
@@ -180,9 +181,13 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
     values = _valid(OrderIn, data)
     order = locked(session, order_id, version)
     if order.status != OrderStatus.draft:
-        raise IllegalTransition(f'Order {order.number} is {order.status.value}: only a draft can be edited')
+        raise IllegalTransition(
+            _('Order {number} is {status}: only a draft can be edited').format(
+                number=order.number, status=said(order.status)
+            )
+        )
     before = audit.snapshot(order)
-    text = 'Draft changed'
+    text = N_('Draft changed')  # the timeline keeps the English text; the fixed ones are shown through _()
     if values['customer_id'] is not None or values['email']:
         customer = _customer(session, values)
         if customer.id != order.customer_id:
@@ -206,11 +211,11 @@ def confirm(*, session: Session, actor: User, order_id: int, version: int) -> Or
     check_transition(order, OrderStatus.pending)
     lines = order_lines(session, order.id)
     if not lines:
-        raise ValidationFailed({'lines': 'Add at least one product before confirming'})
+        raise ValidationFailed({'lines': _('Add at least one product before confirming')})
     stock.reserve(session, reserved_by(lines), {line.product_id: line.sku for line in lines})
     before = audit.snapshot(order)
     order.status, order.placed_at = OrderStatus.pending, utcnow()
-    return save(session, actor, order, before, 'confirmed', 'Confirmed: waiting for payment')
+    return save(session, actor, order, before, 'confirmed', N_('Confirmed: waiting for payment'))
 
 
 # --- the flow ---------------------------------------------------------------------------------------------------------
@@ -222,7 +227,7 @@ def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order
     check_transition(order, OrderStatus.packed)
     before = audit.snapshot(order)
     order.status = OrderStatus.packed
-    return save(session, actor, order, before, 'packed', 'Packed')
+    return save(session, actor, order, before, 'packed', N_('Packed'))
 
 
 def ship(
@@ -241,9 +246,11 @@ def ship(
     tracking_number = ''.join(str(tracking_number or '').split())[:80]
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
-        raise ValidationFailed({'carrier_id': 'Choose a carrier'})
+        raise ValidationFailed({'carrier_id': _('Choose a carrier')})
     if carrier is not None and not tracking_number:
-        raise ValidationFailed({'tracking_number': f'Enter the tracking number {carrier.name} gave'})
+        raise ValidationFailed(
+            {'tracking_number': _('Enter the tracking number {carrier} gave').format(carrier=carrier.name)}
+        )
     now = utcnow()
     lines = order_lines(session, order.id)
     stock.ship(session, reserved_by(lines), order_id=order.id, order_number=order.number, actor=actor)
@@ -275,7 +282,7 @@ def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Or
         session.add(shipment)
     before = audit.snapshot(order)
     order.status, order.delivered_at = OrderStatus.delivered, now
-    return save(session, actor, order, before, 'delivered', 'Delivered')
+    return save(session, actor, order, before, 'delivered', N_('Delivered'))
 
 
 def cancel(*, session: Session, actor: User | None, order_id: int, version: int | None, reason: str = '') -> Order:
@@ -291,7 +298,7 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     reason = ' '.join((reason or '').split())[:300]
     owed = order.paid_total - order.refunded_total
     text = (
-        'Cancelled'
+        N_('Cancelled')
         + (f': {reason}' if reason else '')
         + (f' — {owed} {order.currency} paid, to refund' if owed > 0 else '')
     )
@@ -314,9 +321,13 @@ def change_status(*, session: Session, actor: User, order_id: int, version: int,
     check_transition(order, target)
     if target == OrderStatus.paid:
         raise IllegalTransition(
-            f'Order {order.number} becomes paid when its payments cover the total: record a payment'
+            _('Order {number} becomes paid when its payments cover the total: record a payment').format(
+                number=order.number
+            )
         )
-    raise IllegalTransition(f'Order {order.number} is shipped with its carrier and tracking number: use Ship')
+    raise IllegalTransition(
+        _('Order {number} is shipped with its carrier and tracking number: use Ship').format(number=order.number)
+    )
 
 
 def check_transition(order: Order, target: OrderStatus) -> None:
@@ -325,20 +336,45 @@ def check_transition(order: Order, target: OrderStatus) -> None:
     if target in TRANSITIONS[current]:
         return
     if current == target:
-        raise IllegalTransition(f'Order {order.number} is already {current.value}')
-    if current in (OrderStatus.cancelled, OrderStatus.delivered):
         raise IllegalTransition(
-            f'Order {order.number} is {current.value}, which is final'
-            + ('; start a return instead' if current == OrderStatus.delivered else '')
+            _('Order {number} is already {status}').format(number=order.number, status=said(current))
+        )
+    if current == OrderStatus.delivered:
+        raise IllegalTransition(
+            _('Order {number} is {status}, which is final; start a return instead').format(
+                number=order.number, status=said(current)
+            )
+        )
+    if current == OrderStatus.cancelled:
+        raise IllegalTransition(
+            _('Order {number} is {status}, which is final').format(number=order.number, status=said(current))
         )
     if target == OrderStatus.cancelled:
         raise IllegalTransition(
-            f'Order {order.number} has been shipped: it can no longer be cancelled; start a return once it is delivered'
+            _(
+                'Order {number} has been shipped: it can no longer be cancelled; start a return once it is delivered'
+            ).format(number=order.number)
         )
-    allowed = ' or '.join(sorted(s.value for s in TRANSITIONS[current]))
+    allowed = _(' or ').join(sorted(said(s) for s in TRANSITIONS[current]))
     raise IllegalTransition(
-        f'Order {order.number} is {current.value}: it cannot become {target.value} (next: {allowed})'
+        _('Order {number} is {status}: it cannot become {target} (next: {allowed})').format(
+            number=order.number, status=said(current), target=said(target), allowed=allowed
+        )
     )
+
+
+def said(status: OrderStatus) -> str:
+    """An order's status as a word in a sentence ('paid'; French 'payée')."""
+    words = {
+        OrderStatus.draft: pgettext('order status', 'draft'),
+        OrderStatus.pending: pgettext('order status', 'pending'),
+        OrderStatus.paid: pgettext('order status', 'paid'),
+        OrderStatus.packed: pgettext('order status', 'packed'),
+        OrderStatus.shipped: pgettext('order status', 'shipped'),
+        OrderStatus.delivered: pgettext('order status', 'delivered'),
+        OrderStatus.cancelled: pgettext('order status', 'cancelled'),
+    }
+    return words.get(status, str(status))
 
 
 # --- reading ----------------------------------------------------------------------------------------------------------
@@ -348,7 +384,7 @@ def get_order(*, session: Session, actor: User, number: str) -> Order:
     require(actor, 'orders.read')
     order = session.exec(select(Order).where(Order.number == str(number).strip().lstrip('#'))).first()
     if order is None:
-        raise NotFound(f'There is no order {number}.')
+        raise NotFound(_('There is no order {number}.').format(number=number))
     return order
 
 
@@ -432,10 +468,12 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
     for i, line in enumerate(lines):
         product = _product_of(session, line)
         if product is None:
-            errors[f'lines.{i}.sku'] = f'There is no product {line.get("sku") or line.get("product_id")}'
+            errors[f'lines.{i}.sku'] = _('There is no product {sku}').format(
+                sku=line.get('sku') or line.get('product_id')
+            )
             continue
         if not product.active or product.deleted_at is not None:
-            errors[f'lines.{i}.sku'] = f'{product.sku} is not for sale'
+            errors[f'lines.{i}.sku'] = _('{sku} is not for sale').format(sku=product.sku)
             continue
         currencies.add(product.currency)
         gross = (product.price * line['quantity']).quantize(CENT)
@@ -455,7 +493,9 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
             )
         )
     if len(currencies) > 1:
-        errors['lines'] = f'All products of an order must be in one currency (these are in {", ".join(currencies)})'
+        errors['lines'] = _('All products of an order must be in one currency (these are in {currencies})').format(
+            currencies=', '.join(sorted(currencies))
+        )
     if errors:
         raise ValidationFailed(errors)
     subtotal = sum((line.unit_price * line.quantity for line in priced), Decimal('0')).quantize(CENT)
@@ -472,7 +512,7 @@ def price_lines(session: Session, lines: list[dict[str, Any]]) -> tuple[list[Ord
 
 
 def locked(session: Session, order_id: int, version: int | None) -> Order:
-    return get_for_update(session, Order, order_id, version, entity='orders', label='order')
+    return get_for_update(session, Order, order_id, version, entity='orders', label=N_('order'))
 
 
 def log_event(session: Session, order: Order, kind: str, text: str, actor: User | None) -> None:
@@ -548,7 +588,7 @@ def _create(
     for line in lines:
         line.order_id = order.id
         session.add(line)
-    text = 'Draft created' if status == OrderStatus.draft else f'Placed ({source.value}): waiting for payment'
+    text = N_('Draft created') if status == OrderStatus.draft else f'Placed ({source.value}): waiting for payment'
     log_event(session, order, 'created', text, actor)
     audit.record(
         session,
@@ -575,13 +615,13 @@ def _customer(session: Session, values: dict[str, Any]) -> Customer:
     if values.get('customer_id') is not None:
         customer = session.get(Customer, values['customer_id'])
         if customer is None:
-            raise ValidationFailed({'customer_id': 'Choose a customer'})
+            raise ValidationFailed({'customer_id': _('Choose a customer')})
     elif values.get('email'):
-        customer, _ = customers.find_or_create(
+        customer, _created = customers.find_or_create(
             session, email=values['email'], name=values.get('name') or None, came_with='their first order'
         )
     else:
-        raise ValidationFailed({'email': "Enter the customer's email or choose a customer"})
+        raise ValidationFailed({'email': _("Enter the customer's email or choose a customer")})
     if customer.status == CustomerStatus.banned:
         raise CustomerBanned()
     return customer
@@ -610,6 +650,6 @@ def _line_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         location = '.'.join(str(part) for part in item['loc']) if item['loc'] else ''
-        message = str(item['msg']).removeprefix('Value error, ')
+        message = readable(item)
         errors.setdefault(location, message[:1].upper() + message[1:])
     return errors or field_errors(error)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from backoffice import events
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, current
 from backoffice.models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders
@@ -38,8 +39,13 @@ class ManualProvider:
     """Money that arrived outside the back office (a bank transfer, cash, a card terminal): staff record it."""
 
     key = 'manual'
-    label = 'Manual / bank transfer'
-    methods = {'bank_transfer': 'Bank transfer', 'cash': 'Cash', 'card_terminal': 'Card terminal', 'other': 'Other'}
+    label = N_('Manual / bank transfer')
+    methods = {
+        'bank_transfer': N_('Bank transfer'),
+        'cash': N_('Cash'),
+        'card_terminal': N_('Card terminal'),
+        'other': N_('Other'),
+    }
 
     def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str:
         return reference or f'MAN-{secrets.token_hex(4).upper()}'
@@ -75,22 +81,30 @@ def record_payment(
         require(actor, 'orders.write')
     gateway = PROVIDERS.get(provider)
     if gateway is None:
-        raise ValidationFailed({'provider': f'Choose one of {", ".join(PROVIDERS)}'})
+        raise ValidationFailed({'provider': _('Choose one of {choices}').format(choices=', '.join(PROVIDERS))})
     if method not in gateway.methods:
-        raise ValidationFailed({'method': f'Choose one of {", ".join(gateway.methods)}'})
+        raise ValidationFailed({'method': _('Choose one of {choices}').format(choices=', '.join(gateway.methods))})
     amount = money(amount, 'amount')
     order = orders.locked(session, order_id, None)
     if order.status == OrderStatus.draft:
-        raise orders.IllegalTransition(f'Order {order.number} is a draft: confirm it before recording a payment')
+        raise orders.IllegalTransition(
+            _('Order {number} is a draft: confirm it before recording a payment').format(number=order.number)
+        )
     if order.status not in PAYABLE:
-        raise orders.IllegalTransition(f'Order {order.number} is {order.status.value}: it takes no payment')
+        raise orders.IllegalTransition(
+            _('Order {number} is {status}: it takes no payment').format(
+                number=order.number, status=orders.said(order.status)
+            )
+        )
     due = order.total - order.paid_total
     if amount > due:
         raise ValidationFailed(
             {
-                'amount': f'Only {due} {order.currency} is due on order {order.number}'
+                'amount': _('Only {amount} is due on order {number}').format(
+                    amount=amount_in_words(due, order.currency), number=order.number
+                )
                 if due > 0
-                else f'Order {order.number} is paid in full'
+                else _('Order {number} is paid in full').format(number=order.number)
             }
         )
     reference = ' '.join((reference or '').split())[:120]
@@ -138,21 +152,27 @@ def refund(
     amount = money(amount, 'amount')
     reason = ' '.join((reason or '').split())[:500]
     if not reason:
-        raise ValidationFailed({'reason': 'Say why the money is given back'})
+        raise ValidationFailed({'reason': _('Say why the money is given back')})
     order = orders.locked(session, order_id, None)
     refundable = order.paid_total - order.refunded_total
     if amount > refundable:
         raise ValidationFailed(
             {
-                'amount': f'At most {refundable} {order.currency} can be refunded on order '
-                f'{order.number} (paid {order.paid_total}, refunded {order.refunded_total})'
+                'amount': _(
+                    'At most {amount} can be refunded on order {number} (paid {paid}, refunded {refunded})'
+                ).format(
+                    amount=amount_in_words(refundable, order.currency),
+                    number=order.number,
+                    paid=amount_in_words(order.paid_total),
+                    refunded=amount_in_words(order.refunded_total),
+                )
             }
         )
     payment = None
     if payment_id is not None:
         payment = session.get(Payment, payment_id)
         if payment is None or payment.order_id != order.id:
-            raise ValidationFailed({'payment_id': 'Choose a payment of this order'})
+            raise ValidationFailed({'payment_id': _('Choose a payment of this order')})
     else:
         payment = session.exec(
             select(Payment).where(Payment.order_id == order.id).order_by(col(Payment.id).desc())
@@ -200,11 +220,23 @@ def money(value, field: str) -> Decimal:
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(',', '.'))
     except (InvalidOperation, AttributeError):
-        raise ValidationFailed({field: 'Enter an amount, e.g. 12.50'}) from None
+        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')}) from None
     if isinstance(value, bool) or not amount.is_finite():
-        raise ValidationFailed({field: 'Enter an amount, e.g. 12.50'})
+        raise ValidationFailed({field: _('Enter an amount, e.g. 12.50')})
     if amount <= 0:
-        raise ValidationFailed({field: 'Enter an amount above 0'})
+        raise ValidationFailed({field: _('Enter an amount above 0')})
     if amount != amount.quantize(orders.CENT):
-        raise ValidationFailed({field: 'Use at most two decimals'})
+        raise ValidationFailed({field: _('Use at most two decimals')})
     return amount.quantize(orders.CENT)
+
+
+def amount_in_words(value: Decimal, currency: str | None = None) -> str:
+    """An amount inside a service's sentence: '40.00 EUR' in English (as the messages always said it), the reader's
+    own format elsewhere ('40,00 €' in French)."""
+    if current() == 'en':
+        return f'{value} {currency}' if currency else str(value)
+    from babel.numbers import format_currency, format_decimal
+
+    if currency:
+        return format_currency(value, currency, locale=current())
+    return format_decimal(value, format='#,##0.00', locale=current())

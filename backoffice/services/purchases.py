@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import _
 from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, stock
@@ -84,11 +85,12 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
     require(actor, 'catalog.write')
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
-        raise NotFound('This purchase no longer exists.')
+        raise NotFound(_('This purchase no longer exists.'))
     if purchase.status != PurchaseStatus.ordered:
         raise AlreadyReceived(
-            f'Purchase {label(purchase)} was received already '
-            f'({formatting.when(purchase.received_at)}): its goods are in stock'
+            _('Purchase {purchase} was received already ({when}): its goods are in stock').format(
+                purchase=label(purchase), when=formatting.when(purchase.received_at)
+            )
         )
     changed = _receive(session, actor, purchase)
     audit.record(
@@ -144,7 +146,7 @@ def _receive(session: Session, actor: User, purchase: Purchase) -> list:
 
 def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Product, int, Decimal | None]]:
     if not lines:
-        raise ValidationFailed({'lines': 'Add at least one product and quantity'})
+        raise ValidationFailed({'lines': _('Add at least one product and quantity')})
     errors: dict[str, str] = {}
     wanted: list[tuple[Product, int, Decimal | None]] = []
     for i, line in enumerate(lines):
@@ -152,10 +154,10 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
         try:
             product = stock.product_of(session, line.get('product_id'))
         except (NotFound, ValidationFailed):
-            errors[f'lines.{i}.product_id'] = 'Choose a product'
+            errors[f'lines.{i}.product_id'] = _('Choose a product')
             continue
         if quantity is not None and quantity <= 0:
-            errors[f'lines.{i}.quantity'] = 'Receive at least 1'
+            errors[f'lines.{i}.quantity'] = _('Receive at least 1')
         unit_cost = None
         if line.get('unit_cost') not in (None, ''):
             try:
@@ -163,7 +165,7 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
                 if unit_cost < 0 or unit_cost >= Decimal('1e10'):
                     raise InvalidOperation
             except (InvalidOperation, ValueError):
-                errors[f'lines.{i}.unit_cost'] = 'Enter an amount of 0 or more'
+                errors[f'lines.{i}.unit_cost'] = _('Enter an amount of 0 or more')
         wanted.append((product, quantity, unit_cost))
     if errors:
         raise ValidationFailed(errors)

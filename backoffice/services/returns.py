@@ -14,6 +14,7 @@ from backoffice import changes, events
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
     Customer,
     InvoiceKind,
@@ -70,7 +71,9 @@ def create_return(
     order = orders.locked(session, order_id, None)
     if order.status not in RETURNABLE:
         raise orders.IllegalTransition(
-            f'Order {order.number} is {order.status.value}: only a shipped or delivered order can be returned'
+            _('Order {number} is {status}: only a shipped or delivered order can be returned').format(
+                number=order.number, status=orders.said(order.status)
+            )
         )
     order_lines = {line.id: line for line in orders.order_lines(session, order.id)}
     returned = already_returned(session, order.id)
@@ -79,18 +82,20 @@ def create_return(
     for i, line in enumerate(lines):
         order_line = order_lines.get(_int(line.get('order_line_id')))
         if order_line is None:
-            errors[f'lines.{i}.order_line_id'] = 'Choose a line of this order'
+            errors[f'lines.{i}.order_line_id'] = _('Choose a line of this order')
             continue
         quantity = _int(line.get('quantity'))
         left = order_line.quantity - returned.get(order_line.id, 0)
         if quantity is None or quantity < 0:
-            errors[f'lines.{i}.quantity'] = 'Enter a whole number'
+            errors[f'lines.{i}.quantity'] = _('Enter a whole number')
         elif quantity > left:
-            errors[f'lines.{i}.quantity'] = f'{order_line.sku}: at most {left} can still be returned'
+            errors[f'lines.{i}.quantity'] = _('{sku}: at most {n} can still be returned').format(
+                sku=order_line.sku, n=left
+            )
         elif quantity:
             wanted.append((order_line, quantity, ' '.join(str(line.get('reason') or '').split())[:200]))
     if not errors and not wanted:
-        errors['lines'] = 'Return at least one item'
+        errors['lines'] = _('Return at least one item')
     if errors:
         raise ValidationFailed(errors)
     number = numbering.next_number(session, 'returns', select(func.count(Return.id) + 1001).scalar_subquery())
@@ -124,7 +129,7 @@ def create_return(
                 created_at=utcnow(),
             )
         )
-    items = ', '.join(f'{q} × {line.sku}' for line, q, _ in wanted)
+    items = ', '.join(f'{q} × {line.sku}' for line, q, _why in wanted)
     orders.log_event(session, order, 'return-requested', f'Return {rma.number} requested: {items}', actor)
     audit.record(
         session,
@@ -152,14 +157,16 @@ def create_return_from_ticket(
     require(actor, 'tickets.write')
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound('This request no longer exists.')
+        raise NotFound(_('This request no longer exists.'))
     if ticket.type != TicketType.return_exchange:
-        raise ValidationFailed({'type': 'Only a request of type "Return or exchange" starts a return'})
+        raise ValidationFailed({'type': _('Only a request of type "Return or exchange" starts a return')})
     if not ticket.order_number:
-        raise ValidationFailed({'order_number': "Set the request's order number first"})
+        raise ValidationFailed({'order_number': _("Set the request's order number first")})
     order = tickets.linked_order(session=session, actor=actor, ticket=ticket)  # its number or the shop's own id
     if order is None:
-        raise ValidationFailed({'order_number': f'No order {ticket.order_number} of this customer'})
+        raise ValidationFailed(
+            {'order_number': _('No order {number} of this customer').format(number=ticket.order_number)}
+        )
     return create_return(
         session=session,
         actor=actor,
@@ -176,7 +183,9 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
         raise orders.IllegalTransition(
-            f'Return {rma.number} is {rma.status.value}: only a requested return can be received'
+            _('Return {number} is {status}: only a requested return can be received').format(
+                number=rma.number, status=_said(rma.status)
+            )
         )
     lines = lines_of(session, rma.id)
     wanted: dict[int, int] = {}
@@ -212,8 +221,14 @@ def cancel_return(
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
         raise orders.IllegalTransition(
-            f'Return {rma.number} is {rma.status.value}: only a return not yet received can be cancelled'
-            + ('; its goods are back in stock, resolve it instead' if rma.status == ReturnStatus.received else '')
+            _(
+                'Return {number} is {status}: only a return not yet received can be cancelled; its goods are back '
+                'in stock, resolve it instead'
+            ).format(number=rma.number, status=_said(rma.status))
+            if rma.status == ReturnStatus.received
+            else _('Return {number} is {status}: only a return not yet received can be cancelled').format(
+                number=rma.number, status=_said(rma.status)
+            )
         )
     reason = ' '.join((reason or '').split())[:300]
     rma.status, rma.closed_at = ReturnStatus.cancelled, utcnow()
@@ -241,11 +256,11 @@ def refund_quote(*, session: Session, actor: User, return_id: int) -> RefundQuot
     require(actor, 'orders.write')
     rma = session.get(Return, return_id)
     if rma is None:
-        raise NotFound('This return no longer exists.')
+        raise NotFound(_('This return no longer exists.'))
     order = session.get(Order, rma.order_id)
     amount = _refundable(session, rma, order)
     customer = session.get(Customer, order.customer_id) if order.customer_id is not None else None
-    name = (customer.name or customer.email) if customer is not None else 'the customer'
+    name = (customer.name or customer.email) if customer is not None else _('the customer')
     return RefundQuote(amount, order.currency, name, rma.number, order.number)
 
 
@@ -266,13 +281,13 @@ def resolve(
     try:
         resolution = ReturnResolution(resolution)
     except ValueError:
-        raise ValidationFailed({'resolution': 'Choose refund, credit note or exchange'}) from None
+        raise ValidationFailed({'resolution': _('Choose refund, credit note or exchange')}) from None
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.received:
         raise orders.IllegalTransition(
-            f'Return {rma.number} is {rma.status.value}: receive it first'
+            _('Return {number} is {status}: receive it first').format(number=rma.number, status=_said(rma.status))
             if rma.status == ReturnStatus.requested
-            else f'Return {rma.number} is {rma.status.value} already'
+            else _('Return {number} is {status} already').format(number=rma.number, status=_said(rma.status))
         )
     order = orders.locked(session, rma.order_id, None)
     lines = lines_of(session, rma.id)
@@ -282,8 +297,13 @@ def resolve(
         if amount is not None and payments.money(amount, 'amount') != refundable:
             raise ValidationFailed(
                 {
-                    'amount': f'The refund for return {rma.number} is now {refundable} {order.currency}, '
-                    f'not {amount}: check it and confirm again'
+                    'amount': _(
+                        'The refund for return {number} is now {amount}, not {confirmed}: check it and confirm again'
+                    ).format(
+                        number=rma.number,
+                        amount=payments.amount_in_words(refundable, order.currency),
+                        confirmed=amount,
+                    )
                 }
             )
     rma.status, rma.resolution, rma.closed_at = ReturnStatus.closed, resolution, utcnow()
@@ -322,10 +342,23 @@ def resolve(
     return rma
 
 
+def _said(status: ReturnStatus) -> str:
+    """A return's status as a word in a sentence ('received'; French 'reçu')."""
+    words = {
+        ReturnStatus.requested: pgettext('return status', 'requested'),
+        ReturnStatus.received: pgettext('return status', 'received'),
+        ReturnStatus.closed: pgettext('return status', 'closed'),
+        ReturnStatus.cancelled: pgettext('return status', 'cancelled'),
+    }
+    return words.get(status, str(status))
+
+
 def _refundable(session: Session, rma: Return, order: Order) -> Decimal:
     amount = min(returned_value(session, lines_of(session, rma.id)), order.paid_total - order.refunded_total)
     if amount <= 0:
-        raise ValidationFailed({'resolution': f'Nothing was paid on order {order.number} that could be refunded'})
+        raise ValidationFailed(
+            {'resolution': _('Nothing was paid on order {number} that could be refunded').format(number=order.number)}
+        )
     return amount
 
 
@@ -361,7 +394,7 @@ def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
 
 def _exchange_order(session: Session, actor: User, order: Order, lines: list[ReturnLine]) -> Order:
     """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due)."""
-    priced, _, currency = orders.price_lines(
+    priced, _totals, currency = orders.price_lines(
         session,
         [
             {'product_id': line.product_id, 'quantity': line.quantity, 'discount_percent': Decimal('100')}
@@ -407,7 +440,7 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
 
 
 def _locked(session: Session, return_id: int, version: int | None) -> Return:
-    return get_for_update(session, Return, return_id, version, entity='returns', label='return')
+    return get_for_update(session, Return, return_id, version, entity='returns', label=N_('return'))
 
 
 def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[Topic, ...] = ()) -> Return:

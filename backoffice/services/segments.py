@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from backoffice import outbound
 from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.i18n import N_, _
 from backoffice.kpi import definitions
 from backoffice.kpi import sources as src
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
@@ -36,13 +37,13 @@ class BuiltIn:
 
 
 BUILT_IN = (
-    BuiltIn('inactive', 'Inactive for 30 days', 'Customers not seen in the front office for 30 days or more.'),
-    BuiltIn('unfinished_signup', 'Unfinished sign-up', 'People who started signing up and never completed it.'),
-    BuiltIn('high_value', 'High value', 'The top 10 % of buying customers by turnover (paid orders).'),
+    BuiltIn('inactive', N_('Inactive for 30 days'), N_('Customers not seen in the front office for 30 days or more.')),
+    BuiltIn('unfinished_signup', N_('Unfinished sign-up'), N_('People who started signing up and never completed it.')),
+    BuiltIn('high_value', N_('High value'), N_('The top 10 % of buying customers by turnover (paid orders).')),
     BuiltIn(
         'at_risk',
-        'At risk',
-        'Seen in the 60 days before, but not for the number of days set in the KPI definitions (at-risk days).',
+        N_('At risk'),
+        N_('Seen in the 60 days before, but not for the number of days set in the KPI definitions (at-risk days).'),
     ),
 )
 BUILT_IN_BY_KEY = {segment.key: segment for segment in BUILT_IN}
@@ -64,7 +65,7 @@ class Filters(BaseModel):
     @classmethod
     def _known(cls, value: str | None) -> str | None:
         if value and value not in EventType.__members__:
-            raise ValueError('Choose one of the listed event types')
+            raise ValueError(_('Choose one of the listed event types'))
         return value or None
 
 
@@ -154,14 +155,14 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     require(actor, 'segments.export')
     url = webhook_address(session=session)
     if not url:
-        raise ValidationFailed({'url': 'No webhook address yet: an admin sets it in Settings → Segments'})
+        raise ValidationFailed({'url': _('No webhook address yet: an admin sets it in Settings → Segments')})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
     body = json.dumps({'segment': name, 'customers': [{'email': r['email'], 'name': r['name']} for r in rows]})
     answer = outbound.post(
         url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout, max_redirects=MAX_REDIRECTS
     )
     if not answer.ok:
-        raise ValidationFailed({'url': f'The webhook did not accept it: {answer.error}'})
+        raise ValidationFailed({'url': _('The webhook did not accept it: {error}').format(error=answer.error)})
     _audit(session, actor, 'segments.pushed', name, which, len(rows), url)
     session.commit()
     return len(rows)
@@ -182,10 +183,10 @@ def save_segment(*, session: Session, actor: User, name: str, filters: dict[str,
     try:
         name = clean_name(name)
     except ValueError as error:
-        errors['name'] = 'Give the segment a name' if not (name or '').strip() else str(error)
+        errors['name'] = _('Give the segment a name') if not (name or '').strip() else str(error)
     else:
         if session.execute(select(Segment.id).where(func.lower(Segment.name) == name.lower())).first():
-            errors['name'] = 'A segment with this name exists'
+            errors['name'] = _('A segment with this name exists')
     if errors:
         raise ValidationFailed(errors)
     segment = Segment(name=name, filters=cleaned.model_dump(mode='json', exclude_none=True), created_by=actor.email)
@@ -209,7 +210,7 @@ def delete_segment(*, session: Session, actor: User, segment_id: int) -> None:
     require(actor, 'segments.export')
     segment = session.get(Segment, segment_id)
     if segment is None:
-        raise NotFound('This segment no longer exists (someone deleted it).')
+        raise NotFound(_('This segment no longer exists (someone deleted it).'))
     audit.record(
         session,
         actor,

@@ -14,6 +14,7 @@ from backoffice import changes
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
 from backoffice.permissions import require, roles_with
 from backoffice.services import audit, notifications
@@ -26,8 +27,13 @@ class OutOfStock(ServiceError):
     """An order asks for more than is available (the API answers 409)."""
 
     def __init__(self, shortages: list[tuple[str, int, int]]) -> None:
-        parts = [f'{sku}: {wanted} wanted, {max(available, 0)} available' for sku, wanted, available in shortages]
-        super().__init__('Not enough stock — ' + '; '.join(parts) + '.')
+        parts = [
+            _('{sku}: {wanted} wanted, {available} available').format(
+                sku=sku, wanted=wanted, available=max(available, 0)
+            )
+            for sku, wanted, available in shortages
+        ]
+        super().__init__(_('Not enough stock — {shortages}.').format(shortages='; '.join(parts)))
         self.shortages = shortages
 
 
@@ -113,7 +119,11 @@ def move(
     """One ledger entry and the stock on hand it changes, together: the ledger always sums to on hand."""
     if level.on_hand + quantity < 0:
         raise ValidationFailed(
-            {'quantity': f'{level.sku or "This product"} has {level.on_hand} on hand: {-quantity} cannot be taken out'}
+            {
+                'quantity': _('{product} has {on_hand} on hand: {n} cannot be taken out').format(
+                    product=level.sku or _('This product'), on_hand=level.on_hand, n=-quantity
+                )
+            }
         )
     level.on_hand += quantity
     _refresh(session, level)
@@ -161,7 +171,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     errors = {}
     reason = ' '.join((reason or '').split())
     if not reason:
-        errors['reason'] = 'Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")'
+        errors['reason'] = _('Say why the stock changes (e.g. "counted 12 on the shelf", "2 broken in transit")')
     quantity = quantity_of(quantity, errors, allow_negative=True)
     if errors:
         raise ValidationFailed(errors)
@@ -170,8 +180,9 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if level.on_hand + quantity < level.reserved:
         raise ValidationFailed(
             {
-                'quantity': f'{level.reserved} of {product.sku} are reserved by orders: on hand '
-                f'cannot go below that (it would become {level.on_hand + quantity})'
+                'quantity': _(
+                    '{reserved} of {sku} are reserved by orders: on hand cannot go below that (it would become {n})'
+                ).format(reserved=level.reserved, sku=product.sku, n=level.on_hand + quantity)
             }
         )
     movement = move(session, level, MovementKind.adjustment, quantity, reason=reason, actor=actor)
@@ -197,15 +208,15 @@ def set_limits(
     min_qty = quantity_of(min_qty, errors, field='min_qty')
     max_qty = quantity_of(max_qty, errors, field='max_qty')
     if not errors and min_qty < 0:
-        errors['min_qty'] = 'Use 0 or more'
+        errors['min_qty'] = _('Use 0 or more')
     if not errors and max_qty and max_qty < min_qty:
-        errors['max_qty'] = 'The maximum must be at least the minimum'
+        errors['max_qty'] = _('The maximum must be at least the minimum')
     if errors:
         raise ValidationFailed(errors)
     product = product_of(session, product_id)
     level = level_for(session, product)
     if version is not None:
-        level = get_for_update(session, StockLevel, level.id, version, entity='stock', label='stock level')
+        level = get_for_update(session, StockLevel, level.id, version, entity='stock', label=N_('stock level'))
     before = audit.snapshot(level)
     level.min_qty, level.max_qty = min_qty, max_qty
     _refresh(session, level)
@@ -353,9 +364,9 @@ def product_of(session: Session, product_id) -> Product:
     try:
         product = session.get(Product, int(product_id))
     except (TypeError, ValueError):
-        raise ValidationFailed({'product_id': 'Choose a product'}) from None
+        raise ValidationFailed({'product_id': _('Choose a product')}) from None
     if product is None:
-        raise NotFound('This product no longer exists.')
+        raise NotFound(_('This product no longer exists.'))
     return product
 
 
@@ -365,12 +376,12 @@ def quantity_of(value, errors: dict[str, str], *, field: str = 'quantity', allow
             raise ValueError
         number = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
     except ValueError:
-        errors[field] = 'Enter a whole number'
+        errors[field] = _('Enter a whole number')
         return None
     if abs(number) > MAX_QUANTITY:
-        errors[field] = f'Use at most {MAX_QUANTITY:,}'
+        errors[field] = _('Use at most {n}').format(n=f'{MAX_QUANTITY:,}')
     elif not allow_negative and number < 0:
-        errors[field] = 'Use 0 or more'
+        errors[field] = _('Use 0 or more')
     elif allow_negative and number == 0:
-        errors[field] = 'Enter a quantity other than 0 (negative takes stock out)'
+        errors[field] = _('Enter a quantity other than 0 (negative takes stock out)')
     return number

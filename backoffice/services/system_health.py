@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from backoffice import __version__, formatting
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import Delivery, TicketMessage, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import backups
@@ -28,7 +29,7 @@ DISK_LOW_BYTES = 1024**3
 
 @dataclass(frozen=True)
 class Check:
-    name: str
+    name: str  # also its key (a page marks it): English, marked for the catalog, shown through _()
     status: Status
     detail: str
 
@@ -45,15 +46,17 @@ def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
 
 
 def about(settings: Settings) -> dict[str, str]:
-    """Versions and where things are, for a support ticket or an upgrade."""
+    """Versions and where things are, for a support ticket or an upgrade (names marked English: shown through _())."""
     url = make_url(settings.database_url)
     return {
         'Backoffice': __version__,
         'Python': platform.python_version(),
-        'Database': url.render_as_string(hide_password=True),
-        'Data folder': str(settings.data_dir.resolve()),
-        'Mail': 'SMTP configured' if settings.smtp_url else 'no SMTP server: replies wait in the outbox',
-        'Scheduled jobs': 'on' if settings.scheduler else 'off in this process (BACKOFFICE_SCHEDULER=0)',
+        N_('Database'): url.render_as_string(hide_password=True),
+        N_('Data folder'): str(settings.data_dir.resolve()),
+        N_('Mail'): _('SMTP configured') if settings.smtp_url else _('no SMTP server: replies wait in the outbox'),
+        N_('Scheduled jobs'): pgettext('scheduled jobs', 'on')
+        if settings.scheduler
+        else _('off in this process (BACKOFFICE_SCHEDULER=0)'),
     }
 
 
@@ -64,19 +67,21 @@ def _database(session: Session, settings: Settings) -> Check:
             mode = session.exec(text('PRAGMA journal_mode')).one()[0]
             path = Path(make_url(settings.database_url).database or '')
             size = sum(p.stat().st_size for p in (path, Path(f'{path}-wal')) if p.exists())
-            detail = f'SQLite {version}, {mode.upper()} mode, {_bytes(size)}'
-            return Check('Database', 'ok' if mode.lower() == 'wal' else 'warning', detail)
+            detail = _('SQLite {version}, {mode} mode, {size}').format(
+                version=version, mode=mode.upper(), size=_bytes(size)
+            )
+            return Check(N_('Database'), 'ok' if mode.lower() == 'wal' else 'warning', detail)
         version = session.exec(text('SHOW server_version')).one()[0]
         size = session.exec(text('SELECT pg_database_size(current_database())')).one()[0]
-        return Check('Database', 'ok', f'PostgreSQL {version}, {_bytes(size)}')
+        return Check(N_('Database'), 'ok', f'PostgreSQL {version}, {_bytes(size)}')
     except Exception as error:  # the page must show this, not fail
-        return Check('Database', 'error', f'Cannot be read: {error}')
+        return Check(N_('Database'), 'error', _('Cannot be read: {error}').format(error=error))
 
 
 def _schema(session: Session) -> Check:
     if schema_is_current(session.get_bind()):
-        return Check('Schema', 'ok', 'Up to date with this version')
-    return Check('Schema', 'error', 'Behind this version: run python -m backoffice migrate')
+        return Check(N_('Schema'), 'ok', _('Up to date with this version'))
+    return Check(N_('Schema'), 'error', _('Behind this version: run python -m backoffice migrate'))
 
 
 def _outbox(session: Session, settings: Settings) -> Check:
@@ -88,38 +93,50 @@ def _outbox(session: Session, settings: Settings) -> Check:
     counts = {delivery: (count, oldest) for delivery, count, oldest in rows}
     queued, oldest = counts.get(Delivery.queued, (0, None))
     failed = counts.get(Delivery.failed, (0, None))[0]
-    parts = [f'{queued} waiting', f'{failed} failed']
+    counted = _('{queued} waiting, {failed} failed').format(queued=queued, failed=failed)
     if failed:
-        return Check('Outbox', 'warning', ', '.join(parts) + ': retry them on their requests')
+        return Check(N_('Outbox'), 'warning', _('{counts}: retry them on their requests').format(counts=counted))
     if queued and not settings.smtp_url:
-        return Check('Outbox', 'warning', ', '.join(parts) + ': no SMTP server is set (BACKOFFICE_SMTP_URL)')
+        return Check(
+            N_('Outbox'),
+            'warning',
+            _('{counts}: no SMTP server is set (BACKOFFICE_SMTP_URL)').format(counts=counted),
+        )
     if queued and oldest is not None and utcnow() - oldest > OUTBOX_MAX_WAIT:
-        return Check('Outbox', 'warning', ', '.join(parts) + ': the oldest has waited over 15 minutes')
-    return Check('Outbox', 'ok', ', '.join(parts))
+        return Check(
+            N_('Outbox'), 'warning', _('{counts}: the oldest has waited over 15 minutes').format(counts=counted)
+        )
+    return Check(N_('Outbox'), 'ok', counted)
 
 
 def _backups(settings: Settings) -> Check:
     found = backups.list_backups(settings)
     if not found:
-        return Check('Backups', 'warning', 'No backup yet: take one now')
+        return Check(N_('Backups'), 'warning', _('No backup yet: take one now'))
     latest = found[0]
     age = utcnow() - latest.taken_at
-    detail = f'{len(found)} kept, latest {formatting.when(latest.taken_at)} ({_bytes(latest.size)})'
+    detail = _('{n} kept, latest {when} ({size})').format(
+        n=len(found), when=formatting.when(latest.taken_at), size=_bytes(latest.size)
+    )
     if latest.verified is False:
-        return Check('Backups', 'error', f'{detail}: it failed its check. {latest.check}')
+        return Check(
+            N_('Backups'),
+            'error',
+            _('{detail}: it failed its check. {check}').format(detail=detail, check=latest.check),
+        )
     return Check(
-        'Backups',
+        N_('Backups'),
         'ok' if age <= BACKUP_MAX_AGE else 'warning',
-        detail if age <= BACKUP_MAX_AGE else f'{detail}: older than a day',
+        detail if age <= BACKUP_MAX_AGE else _('{detail}: older than a day').format(detail=detail),
     )
 
 
 def _disk(settings: Settings) -> Check:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     usage = shutil.disk_usage(settings.data_dir)
-    detail = f'{_bytes(usage.free)} free of {_bytes(usage.total)}'
+    detail = _('{free} free of {total}').format(free=_bytes(usage.free), total=_bytes(usage.total))
     low = usage.free < DISK_LOW_BYTES or usage.free < usage.total * 0.05
-    return Check('Disk', 'warning' if low else 'ok', detail)
+    return Check(N_('Disk'), 'warning' if low else 'ok', detail)
 
 
 def _bytes(size: int) -> str:

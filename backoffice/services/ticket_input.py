@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from backoffice.errors import ValidationFailed, field_errors
+from backoffice.i18n import _
 from backoffice.models import BugSeverity, BugStatus, TicketPriority, TicketStatus, TicketType
 from backoffice.validation import Email, OptionalId, name_problem
 
@@ -23,10 +24,14 @@ def _text(limit: int, *, required: bool = True, one_line: bool = False):
         value = ' '.join(value.split()) if one_line else value.strip()
         if not value:
             if required:
-                raise ValueError('This field is required')
+                raise ValueError(_('This field is required'))
             return None
         if len(value) > limit:
-            raise ValueError(f'Use at most {limit:,} characters (this has {len(value):,})')
+            raise ValueError(
+                _('Use at most {maximum} characters (this has {length})').format(
+                    maximum=f'{limit:,}', length=f'{len(value):,}'
+                )
+            )
         return value
 
     return Annotated[str | None if not required else str, BeforeValidator(_without_nul), AfterValidator(check)]
@@ -38,13 +43,15 @@ def _tags(value: Any) -> list[str]:
     for item in items:
         tag = ' '.join(_without_nul(str(item)).split()).lower()
         if len(tag) > TAG_MAX:
-            raise ValueError(f'A tag has at most {TAG_MAX} characters')
+            raise ValueError(_('A tag has at most {n} characters').format(n=TAG_MAX))
         if tag and name_problem(tag, maximum=TAG_MAX):
-            raise ValueError(f'Tag {tag!r}: {name_problem(tag, maximum=TAG_MAX)}')
+            raise ValueError(
+                _('Tag {tag}: {problem}').format(tag=repr(tag), problem=name_problem(tag, maximum=TAG_MAX))
+            )
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > TAGS_MAX:
-        raise ValueError(f'At most {TAGS_MAX} tags')
+        raise ValueError(_('At most {n} tags').format(n=TAGS_MAX))
     return tags
 
 

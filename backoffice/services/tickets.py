@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes
+from backoffice import changes, i18n
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import (
     OPEN_STATUSES,
     BugStatus,
@@ -62,7 +64,7 @@ class CustomerBanned(ServiceError):
     """The customer is banned: their requests are refused (the API answers 403)."""
 
     def __init__(self) -> None:
-        super().__init__('This customer is banned: their requests are not accepted.')
+        super().__init__(_('This customer is banned: their requests are not accepted.'))
 
 
 # --- intake -----------------------------------------------------------------------------------------------------------
@@ -165,8 +167,8 @@ def add_customer_message(
         raise CustomerBanned
     text = _valid(_BodyIn, {'body': body})['body']
     if ticket.status == TicketStatus.closed:
-        raise ValidationFailed({'number': f'Request #{number} is closed: send a new request'})
-    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label='request')
+        raise ValidationFailed({'number': _('Request #{number} is closed: send a new request').format(number=number)})
+    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
     message = TicketMessage(
         ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=text, created_at=utcnow()
     )
@@ -199,7 +201,7 @@ def reply(
     text = _valid(_BodyIn, {'body': body})['body']
     ticket = _locked(session, ticket_id, version)
     if ticket.status == TicketStatus.closed:
-        raise ValidationFailed({'body': 'This request is closed: it cannot be answered any more'})
+        raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
     now = utcnow()
     values: dict[str, Any] = {}
     if status is None:
@@ -228,7 +230,7 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
     text = _valid(_BodyIn, {'body': body})['body']
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound('This request no longer exists.')
+        raise NotFound(_('This request no longer exists.'))
     message = TicketMessage(
         ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, body=text, created_at=utcnow()
     )
@@ -269,7 +271,7 @@ def may_mark_duplicate(ticket: Ticket) -> bool:
     return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None
 
 
-DIFFERENT_CUSTOMERS = (
+DIFFERENT_CUSTOMERS = N_(
     'Request #{number} comes from {customer} and request #{original} from {other}: two different customers. '
     'Closing it as a duplicate means {customer} gets no answer of their own.'
 )
@@ -287,7 +289,7 @@ def duplicate_warning(*, session: Session, actor: User, ticket_id: int, of_numbe
     if ticket is None or original.customer_id == ticket.customer_id or original.duplicate_of_id is not None:
         return None
     customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, original.customer_id)
-    return DIFFERENT_CUSTOMERS.format(
+    return _(DIFFERENT_CUSTOMERS).format(
         number=ticket.number, customer=_who(customer), original=original.number, other=_who(other)
     )
 
@@ -308,15 +310,25 @@ def mark_duplicate(
     original = _original(session, of_number)
     number = original.number
     if original.id == ticket.id:
-        raise ValidationFailed({'of_number': 'A request cannot be a duplicate of itself'})
+        raise ValidationFailed({'of_number': _('A request cannot be a duplicate of itself')})
     if original.duplicate_of_id is not None:
         first = session.get(Ticket, original.duplicate_of_id)
-        raise ValidationFailed({'of_number': f'#{number} is itself a duplicate of #{first.number}: choose that one'})
+        raise ValidationFailed(
+            {
+                'of_number': _('#{number} is itself a duplicate of #{first}: choose that one').format(
+                    number=number, first=first.number
+                )
+            }
+        )
     if ticket.status == TicketStatus.closed:
-        raise ValidationFailed({'status': 'This request is closed, which is final'})
+        raise ValidationFailed({'status': _('This request is closed, which is final')})
     if original.customer_id != ticket.customer_id and not other_customer:
         raise ValidationFailed(
-            {'of_number': f'Request #{number} comes from another customer: confirm that it is the same request'}
+            {
+                'of_number': _(
+                    'Request #{number} comes from another customer: confirm that it is the same request'
+                ).format(number=number)
+            }
         )
     now = utcnow()
     session.add(
@@ -337,9 +349,9 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
     require(actor, 'tickets.write')
     message = session.get(TicketMessage, message_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
     if message is None or message.kind not in (MessageKind.reply, MessageKind.notice):
-        raise NotFound('This reply no longer exists.')
+        raise NotFound(_('This reply no longer exists.'))
     if message.delivery != Delivery.failed:
-        raise ValidationFailed({'': 'Only a reply that failed to send can be sent again'})
+        raise ValidationFailed({'': _('Only a reply that failed to send can be sent again')})
     message.delivery, message.delivery_error, message.attempts = Delivery.queued, None, 0
     session.add(message)
     audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
@@ -351,18 +363,18 @@ def _original(session: Session, of_number: int | str) -> Ticket:
     try:
         number = int(str(of_number).strip().lstrip('#'))
     except ValueError:
-        raise ValidationFailed({'of_number': 'Enter the number of the original request, e.g. 1042'}) from None
+        raise ValidationFailed({'of_number': _('Enter the number of the original request, e.g. 1042')}) from None
     if not 0 < number < 2**31:
-        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+        raise ValidationFailed({'of_number': _('There is no request #{number}').format(number=number)})
     original = session.exec(select(Ticket).where(Ticket.number == number)).first()
     if original is None:
-        raise ValidationFailed({'of_number': f'There is no request #{number}'})
+        raise ValidationFailed({'of_number': _('There is no request #{number}').format(number=number)})
     return original
 
 
 def _who(customer: Customer | None) -> str:
     if customer is None:
-        return 'a deleted customer'
+        return _('a deleted customer')
     return f'{customer.name} ({customer.email})' if customer.name else customer.email
 
 
@@ -373,7 +385,7 @@ def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     require(actor, 'tickets.read')
     ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
     if ticket is None:
-        raise NotFound(f'There is no request #{number}.')
+        raise NotFound(_('There is no request #{number}.').format(number=number))
     return ticket
 
 
@@ -409,13 +421,13 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
     """The customer's rating (1–5, with an optional comment) of a solved or closed request, once, through the link
     that carries the request's token."""
     ticket = _ticket_of_customer(session, number, token=token)
-    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label='request')
+    ticket = get_for_update(session, Ticket, ticket.id, None, entity='tickets', label=N_('request'))
     if ticket.rated_at is not None:
-        raise ValidationFailed({'': 'This request has already been rated. Thank you!'})
+        raise ValidationFailed({'': _('This request has already been rated. Thank you!')})
     if ticket.status not in DONE:
-        raise ValidationFailed({'': 'A request can be rated once it is solved'})
+        raise ValidationFailed({'': _('A request can be rated once it is solved')})
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise ValidationFailed({'score': 'Give a score from 1 to 5'})
+        raise ValidationFailed({'score': _('Give a score from 1 to 5')})
     comment = _valid(_CommentIn, {'comment': comment})['comment']
     return _save(
         session,
@@ -427,7 +439,7 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
     )
 
 
-SOLVED_NOTICE = (
+SOLVED_NOTICE = N_(
     'We have marked your request #{number} "{subject}" as solved.\n\n'
     'If anything is still not right, write to us again quoting request #{number}.'
 )
@@ -440,10 +452,32 @@ def solved_notice(ticket: Ticket, actor: User | None) -> TicketMessage:
         ticket_id=ticket.id,
         kind=MessageKind.notice,
         author_id=actor.id if actor is not None else None,
-        body=SOLVED_NOTICE.format(number=ticket.number, subject=ticket.subject),
+        body=_notice_text(ticket),
         created_at=utcnow(),
         delivery=Delivery.queued,
     )
+
+
+def _notice_text(ticket: Ticket) -> str:
+    """The solved notice in the customer's language (their own, else the shop's default): it is stored as sent."""
+    session = object_session(ticket)
+    customer = session.get(Customer, ticket.customer_id) if session is not None else None
+    # the customer's language arrives with issue #14's core part; until then (and without one) the shop's default
+    language = getattr(customer, 'language', None) or i18n._default()
+    with i18n.use(language):
+        return _(SOLVED_NOTICE).format(number=ticket.number, subject=ticket.subject)
+
+
+def _said(status: TicketStatus) -> str:
+    """A request's status as a word in a sentence ('solved'; French 'résolue')."""
+    words = {
+        TicketStatus.new: pgettext('request status', 'new'),
+        TicketStatus.open: pgettext('request status', 'open'),
+        TicketStatus.waiting: pgettext('request status', 'waiting'),
+        TicketStatus.solved: pgettext('request status', 'solved'),
+        TicketStatus.closed: pgettext('request status', 'closed'),
+    }
+    return words.get(status, str(status))
 
 
 @dataclass(frozen=True)
@@ -472,7 +506,7 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
     canned = session.get(CannedReply, canned) if isinstance(canned, int) else canned
     ticket = session.get(Ticket, ticket) if isinstance(ticket, int) else ticket
     if canned is None or ticket is None:
-        raise NotFound('This canned reply or request no longer exists.')
+        raise NotFound(_('This canned reply or request no longer exists.'))
     customer = session.get(Customer, ticket.customer_id)
     return fill_placeholders(
         canned.body,
@@ -506,7 +540,7 @@ def fill_placeholders(template: str, values: dict[str, Any]) -> str:
 
 
 def _locked(session: Session, ticket_id: int, version: int | None) -> Ticket:
-    return get_for_update(session, Ticket, ticket_id, version, entity='tickets', label='request')
+    return get_for_update(session, Ticket, ticket_id, version, entity='tickets', label=N_('request'))
 
 
 def _next_number(session: Session) -> int:
@@ -559,13 +593,20 @@ def _status_values(ticket: Ticket, target: TicketStatus, now: datetime) -> dict[
         if ticket.status == TicketStatus.closed:
             raise ValidationFailed(
                 {
-                    'status': 'This request is closed, which is final; '
-                    'a new message from the customer starts a new request'
+                    'status': _(
+                        'This request is closed, which is final; a new message from the customer starts a new request'
+                    )
                 }
             )
         if target == TicketStatus.new:
-            raise ValidationFailed({'status': 'A request cannot go back to new'})
-        raise ValidationFailed({'status': f'A {ticket.status.value} request cannot become {target.value}'})
+            raise ValidationFailed({'status': _('A request cannot go back to new')})
+        raise ValidationFailed(
+            {
+                'status': _('A {status} request cannot become {target}').format(
+                    status=_said(ticket.status), target=_said(target)
+                )
+            }
+        )
     values: dict[str, Any] = {'status': target}
     if target == TicketStatus.solved or (target == TicketStatus.closed and ticket.solved_at is None):
         values['solved_at'] = now
@@ -579,10 +620,10 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     errors: dict[str, str] = {}
     now = utcnow()
     if 'status' in values and values['status'] is None:
-        errors['status'] = 'This field is required'
+        errors['status'] = _('This field is required')
     for name in ('subject', 'priority', 'type'):
         if name in values and values[name] is None:
-            errors[name] = 'This field is required'
+            errors[name] = _('This field is required')
     if values.get('tags') is None and 'tags' in values:
         values['tags'] = []
     if errors:
@@ -595,7 +636,7 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     if values.get('assignee_id') is not None:
         assignee = session.get(User, values['assignee_id'])
         if assignee is None or not can(assignee, 'tickets.write'):
-            errors['assignee_id'] = 'Choose an active member of staff who answers requests'
+            errors['assignee_id'] = _('Choose an active member of staff who answers requests')
         elif ticket.status == TicketStatus.new and 'status' not in values:
             values['status'] = TicketStatus.open  # a person took it on
     kind = values.get('type') or ticket.type
@@ -603,17 +644,17 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
         values['bug_status'] = BugStatus.reported
     if kind != TicketType.bug:
         for name, label in (
-            ('severity', 'severity'),
-            ('steps', 'steps'),
-            ('bug_status', 'bug status'),
-            ('fixed_in_version', 'fixed-in version'),
+            ('severity', N_('severity')),
+            ('steps', N_('steps')),
+            ('bug_status', N_('bug status')),
+            ('fixed_in_version', N_('fixed-in version')),
         ):
             if values.get(name) is not None:
-                errors[name] = f'Only a bug report has a {label}: make its type Bug first'
+                errors[name] = _('Only a bug report has a {field}: make its type Bug first').format(field=_(label))
     if values.get('bug_status', ticket.bug_status) == BugStatus.fixed and not values.get(
         'fixed_in_version', ticket.fixed_in_version
     ):
-        errors['fixed_in_version'] = 'Say in which version it is fixed'
+        errors['fixed_in_version'] = _('Say in which version it is fixed')
     if errors:
         raise ValidationFailed(errors)
     if 'priority' in values and values['priority'] != ticket.priority:
@@ -664,7 +705,7 @@ def _save(
 
 def _ticket_of_customer(session: Session, number: int, *, token: str | None = None, email: str | None = None) -> Ticket:
     """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists."""
-    missing = NotFound('No request matches this number and link.')
+    missing = NotFound(_('No request matches this number and link.'))
     try:
         ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
     except (TypeError, ValueError):

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, or_, select
 
 from backoffice.engine.declaration import Resource
 from backoffice.errors import NotFound, ValidationFailed
+from backoffice.i18n import _
 from backoffice.models import SavedView, User
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -35,7 +36,7 @@ def save_view(
     require(actor, resource.read_permission)
     name = (name or '').strip()
     if not name:
-        raise ValidationFailed({'name': 'Give the view a name'})
+        raise ValidationFailed({'name': _('Give the view a name')})
     try:
         name = clean_name(name)
     except ValueError as error:
@@ -66,9 +67,9 @@ def save_view(
 def delete_view(*, session: Session, actor: User, view_id: int) -> None:
     view = session.get(SavedView, view_id)
     if view is None:
-        raise NotFound('This view no longer exists.')
+        raise NotFound(_('This view no longer exists.'))
     if view.owner_id != actor.id and actor.role != 'admin':
-        raise ValidationFailed({'': 'Only the person who saved a view (or an admin) can delete it'})
+        raise ValidationFailed({'': _('Only the person who saved a view (or an admin) can delete it')})
     session.delete(view)
     audit.record(session, actor, 'view.deleted', 'saved_views', view_id, summary=f'Deleted view "{view.name}"')
     session.commit()

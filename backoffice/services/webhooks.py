@@ -26,6 +26,7 @@ from backoffice.changes import get_for_update, stamp
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import (
     Customer,
     DeliveryStatus,
@@ -52,17 +53,17 @@ PERMISSION = 'webhooks.manage'
 TEST_EVENT = 'webhook.test'
 
 EVENT_TYPES: dict[str, str] = {
-    'order.created': 'An order was placed (or a staff draft confirmed)',
-    'order.paid': 'Payments cover an order',
-    'order.shipped': 'An order left the warehouse',
-    'order.delivered': 'An order was delivered',
-    'order.cancelled': 'An order was cancelled',
-    'refund.created': 'Money was refunded on an order',
-    'request.created': 'A customer request arrived',
-    'request.replied': 'Staff answered a request',
-    'request.solved': 'A request was solved',
-    'return.created': 'A return was started',
-    'return.received': 'A returned parcel arrived',
+    'order.created': N_('An order was placed (or a staff draft confirmed)'),
+    'order.paid': N_('Payments cover an order'),
+    'order.shipped': N_('An order left the warehouse'),
+    'order.delivered': N_('An order was delivered'),
+    'order.cancelled': N_('An order was cancelled'),
+    'refund.created': N_('Money was refunded on an order'),
+    'request.created': N_('A customer request arrived'),
+    'request.replied': N_('Staff answered a request'),
+    'request.solved': N_('A request was solved'),
+    'return.created': N_('A return was started'),
+    'return.received': N_('A returned parcel arrived'),
 }
 
 BACKOFF = (
@@ -150,7 +151,7 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     require(actor, PERMISSION)
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.deleted_at is not None:
-        raise NotFound('This webhook no longer exists.')
+        raise NotFound(_('This webhook no longer exists.'))
     delivery = WebhookDelivery(
         endpoint_id=endpoint.id,
         event=TEST_EVENT,
@@ -173,9 +174,9 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
     require(actor, PERMISSION)
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
-        raise NotFound('This delivery no longer exists.')
+        raise NotFound(_('This delivery no longer exists.'))
     if delivery.status == DeliveryStatus.pending:
-        raise ValidationFailed({'': 'This delivery is still being tried: wait for its next attempt'})
+        raise ValidationFailed({'': _('This delivery is still being tried: wait for its next attempt')})
     _restart(delivery)
     audit.record(
         session,
@@ -444,9 +445,9 @@ def _claim(delivery_id: int, now: datetime, *, test: bool) -> tuple[str, dict[st
         if secret is None or endpoint.deleted_at is not None or (not endpoint.is_active and not test):
             delivery.status = DeliveryStatus.failed
             delivery.last_error = (
-                'The webhook is inactive or deleted'
+                N_('The webhook is inactive or deleted')  # stored in English, shown through _()
                 if secret
-                else 'Its signing secret cannot be read (the secret key changed): make a new secret, then resend'
+                else N_('Its signing secret cannot be read (the secret key changed): make a new secret, then resend')
             )
             stamp(delivery)
             session.add(delivery)
@@ -529,9 +530,9 @@ def _restart(delivery: WebhookDelivery) -> None:
 
 
 def _locked(session: Session, endpoint_id: int, version: int | None) -> WebhookEndpoint:
-    endpoint = get_for_update(session, WebhookEndpoint, endpoint_id, version, entity='webhook', label='webhook')
+    endpoint = get_for_update(session, WebhookEndpoint, endpoint_id, version, entity='webhook', label=N_('webhook'))
     if endpoint.deleted_at is not None:
-        raise NotFound('This webhook is in the trash: restore it first.')
+        raise NotFound(_('This webhook is in the trash: restore it first.'))
     return endpoint
 
 
@@ -575,7 +576,7 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial or 'name' in data:
         name = ' '.join(str(data.get('name') or '').split())
         if not name:
-            errors['name'] = 'Give the webhook a name that says who receives it'
+            errors['name'] = _('Give the webhook a name that says who receives it')
         elif name_problem(str(data.get('name'))):  # before whitespace was folded: a tab or newline is refused
             errors['name'] = name_problem(str(data.get('name')))
         values['name'] = name
@@ -589,7 +590,9 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         chosen = [part.strip() for part in str(data.get('events') or '*').replace(' ', ',').split(',') if part.strip()]
         unknown = [e for e in chosen if e != '*' and e not in EVENT_TYPES]
         if unknown:
-            errors['events'] = f'Unknown event {unknown[0]!r}; choose from {", ".join(EVENT_TYPES)} or *'
+            errors['events'] = _('Unknown event {event}; choose from {choices} or *').format(
+                event=repr(unknown[0]), choices=', '.join(EVENT_TYPES)
+            )
             chosen = []
         values['events'] = (
             '*' if '*' in chosen or not chosen else ', '.join(sorted(set(chosen), key=list(EVENT_TYPES).index))
@@ -603,9 +606,9 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 def _url_problem(url: str) -> str | None:
     if not url:
-        return 'Enter the address that receives the events'
+        return _('Enter the address that receives the events')
     if len(url) > 500:
-        return 'At most 500 characters'
+        return _('At most 500 characters')
     return outbound.address_problem(url)
 
 
