@@ -88,7 +88,7 @@ def _update_limits(*, session, actor, record_id, version, changes) -> StockLevel
     if level is None:
         from backoffice.errors import NotFound
 
-        raise NotFound('This stock level no longer exists.')
+        raise NotFound(_('This stock level no longer exists.'))
     return stock.set_limits(
         session=session,
         actor=actor,
