@@ -145,7 +145,9 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
     text = (choices or {}).get(key)
     if not text:
         return str(key).replace('_', ' ').capitalize()
-    return text if text == key else _(text)  # labels are declared with N_; one that is its own code (EUR) is no word
+    if text == key or isinstance(text, i18n.Verbatim):  # its own code (EUR) is no word; a language's own name
+        return str(text)
+    return _(text)  # labels are declared with N_
 
 
 def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:

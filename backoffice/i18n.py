@@ -167,6 +167,8 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     return message
 
 
-# The languages' own names are shown translated where they are one choice among others (a customer's language on
-# their form): the catalog needs them. A new language adds its name here.
-LANGUAGE_NAMES = (N_('English'), N_('Français'))
+class Verbatim(str):
+    """A declared text shown as it is in every language, never looked up: a language's own name among the choices
+    ("English", "Français"), so that a new language needs no translation of its name."""
+
+    __slots__ = ()

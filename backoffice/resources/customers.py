@@ -140,7 +140,7 @@ CUSTOMERS = register(
                 'language',
                 N_('Language'),
                 kind='choice',
-                choices=i18n.available(),
+                choices={code: i18n.Verbatim(name) for code, name in i18n.available().items()},  # each in its own name
                 help=N_('Of their emails and invoices; empty: the default language from the settings'),
             ),
         ),
