@@ -1,0 +1,69 @@
+"""A list and a record in French in a real browser (issue #14): a French manager sees the orders list (cards on a
+phone, a table on a desktop) and an order with its statuses, labels, dates and money written the French way, and
+nothing overflows. Screenshots at 390 and 1440 px land in tests/artifacts/ to be looked at."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+    wait_for_path,
+)
+from ..support.factories import make_product, make_user, pay, place
+
+pytestmark = pytest.mark.browser
+
+EMAIL, PASSWORD = 'lucie.martin@example.com', 'Une-autre-phrase-solide-77'
+
+
+def test_the_orders_list_and_an_order_in_french_at_390_and_1440(
+    second_browser: WebDriver, server: RunningServer
+) -> None:
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.services import users
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database
+    manager = make_user('manager', email=EMAIL, name='Lucie Martin', password=PASSWORD)
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    make_product('FR-TASSE', '1234.50', stock_on_hand=5, name='Tasse « Grande ville »', actor=manager)
+    order = place(('FR-TASSE', 1), email='zoe.lefevre@example.com')
+    pay(manager, order)
+
+    driver = second_browser
+    driver.get(f'{server.url}/orders')
+    sign_in(driver, EMAIL, PASSWORD)
+    wait_for_path(driver, '/orders')
+    wait = WebDriverWait(driver, TIMEOUT)
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/orders')
+        visible_text(driver, 'zoe.lefevre@example.com')
+        visible_text(driver, 'Payée')  # the status, in French
+        wait.until(lambda d: '1 234,50' in d.find_element(By.TAG_NAME, 'body').text, 'French money in the list')
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'the orders list overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'orders-fr-{width}.png'))
+
+        driver.get(f'{server.url}/orders/{order.number}')
+        visible_text(driver, f'Commande {order.number}')
+        visible_text(driver, 'Total TTC')
+        body = driver.find_element(By.TAG_NAME, 'body').text
+        assert '1 234,50' in body.replace('\u202f', ' ').replace('\xa0', ' '), 'French money on the order'
+        assert 'Subtotal' not in body and 'Paid' not in body, 'English left on the order page'
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'order-fr-{width}.png'))
