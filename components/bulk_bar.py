@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
@@ -99,9 +100,9 @@ class BulkBar:
             ngettext('{n} selected (all matching)', '{n} selected (all matching)', count)
             if self.all_matching
             else ngettext('{n} selected', '{n} selected', count)
-        ).format(n=f'{count:,}')
+        ).format(n=formatting.number(count))
         self.everything.text = ngettext('Select the {n} matching', 'Select all {n} matching', self.total()).format(
-            n=f'{self.total():,}'
+            n=formatting.number(self.total())
         )
         self.everything.set_visibility(not self.all_matching and self.total() > selected)
         self.edit_button.set_visibility(writable and not self.trash())

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from nicegui import ui
 
+from backoffice import formatting, i18n
 from backoffice.i18n import N_, _
 from backoffice.kpi.read import Card
 
@@ -49,15 +50,24 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
 
 
 def format_value(value: float | None, unit: str, currency: str = '') -> str:
+    """A card's value in the reader's format: 750.00 EUR, 21,620 EUR, 1.23 M EUR, 12.5 %, 1,234 (French: 750,00 €,
+    21 620 €, 1,23 M €, 12,5 %, 1 234)."""
     if value is None:
         return '—'
     if unit == 'percent':
-        return f'{value:.1f} %'
+        return _percent(value)
     if unit == 'money':
         if abs(value) >= 1_000_000:
-            return f'{value / 1_000_000:,.2f} M {currency}'  # stays on one line of a phone-wide card
-        return f'{value:,.0f} {currency}' if abs(value) >= 10_000 else f'{value:,.2f} {currency}'
-    return f'{value:,.0f}'
+            return formatting.millions(value, currency)  # stays on one line of a phone-wide card
+        return formatting.amount(value, currency, 0 if abs(value) >= 10_000 else 2)
+    return formatting.number(value, 0)
+
+
+def _percent(value: float) -> str:
+    """A KPI in percent (12.5 means 12.5 %) with one decimal; English keeps the space it always had (12.5 %)."""
+    if i18n.current() == i18n.SOURCE_LOCALE:
+        return f'{formatting.number(value, 1)} %'
+    return formatting.percent(value / 100, 1)
 
 
 NO_EARLIER_DATA = N_('no earlier data')
@@ -75,7 +85,7 @@ def change_text(card: Card) -> str:
         if card.value and not card.previous:
             return _(UP_FROM_ZERO) if card.value > 0 else _(DOWN_FROM_ZERO)
         return '' if card.value is None else _(NO_CHANGE)
-    return f'{"▲" if card.change > 0 else "▼"} {abs(card.change):,.1f} %'
+    return f'{"▲" if card.change > 0 else "▼"} {_percent(abs(card.change))}'
 
 
 def sparkline(values: list[float | None], width: int = 96, height: int = 24) -> str:
