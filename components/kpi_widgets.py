@@ -162,19 +162,34 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
+    """Each step's count and its share of the first, written here in the reader's format (4,960 and 12%; French:
+    4 960 et 12 %): Plotly would group no thousands and glue the % sign in every language."""
+    first = steps[0][1] if steps else 0
     return {
         'data': [
             {
                 'type': 'funnel',
                 'y': [_(label) for label, _value in steps],
                 'x': [value for _label, value in steps],
-                'textinfo': 'value+percent initial',
+                'text': [_funnel_text(value, first) for _label, value in steps],
+                'textinfo': 'text',
+                'hoverinfo': 'y+text',
                 'marker': {'color': COLORS['primary']},
             }
         ],
-        'layout': {**_layout(showlegend=False), 'xaxis': {}, 'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10}},
+        'layout': {
+            **_layout(showlegend=False),
+            'xaxis': {},
+            'yaxis': {'automargin': True},  # room for a step's name in any language ('Commandes commencées')
+            'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10},
+        },
         'config': CONFIG,
     }
+
+
+def _funnel_text(value: float, first: float) -> str:
+    count = formatting.number(value, 0)  # digits and separators only: no markup reaches Plotly's text
+    return f'{count}<br>{formatting.percent(value / first)}' if first else count
 
 
 def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: str = 'scatter') -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Numbers, money and percentages in the reader's format (issue #14): a French reader sees 21 620 € and ▲ 100,0 % on
-the dashboard's cards, 2 469,00 € in an order's totals and 1 234,50 in its lines, an amount to confirm written as they
-type it (2 962,80 → 2962,80), and the dashboard's charts carry a French Plotly locale (month names, separators) and
-French date ticks. The English reader keeps what the app always showed (21,620 EUR, ▲ 100.0 %, 2,469.00 EUR).
+the dashboard's cards (4 960 and 12 % in its funnel), 2 469,00 € in an order's totals and 1 234,50 in its lines, an
+amount to confirm written as they type it (2962,80), and the dashboard's charts carry a French Plotly locale (month
+names, separators) and day-first date ticks. The English reader keeps what the app always showed (21,620 EUR,
+▲ 100.0 %, 2,469.00 EUR).
 
 The user signs in in English, then the reader's language is switched to French (`in_french`, as in
 test_pages_in_french.py); the switch is undone after each test."""
@@ -64,6 +65,17 @@ def test_a_card_value_in_each_language() -> None:
         assert formatting.size(3_400_000) == f'3,2{NBSP}Mo'
     with i18n.use('en'):
         assert formatting.size(3_400_000) == '3.2 MB' and formatting.size(1) == '1 byte'
+
+
+def test_the_funnel_counts_and_shares_in_each_language() -> None:
+    steps = [('Visits', 4960.0), ('Orders', 497.0), ('Orders', 0.0)]
+    with i18n.use('en'):
+        assert kpi_widgets.funnel_figure(steps)['data'][0]['text'] == ['4,960<br>100%', '497<br>10%', '0<br>0%']
+    with i18n.use('fr'):
+        shown = kpi_widgets.funnel_figure(steps)['data'][0]
+        assert shown['text'] == [f'4{NNBSP}960<br>100{NBSP}%', f'497<br>10{NBSP}%', f'0<br>0{NBSP}%']
+        assert shown['y'] == ['Visites', 'Commandes', 'Commandes']
+    assert kpi_widgets.funnel_figure([('Visits', 0.0)])['data'][0]['text'] == ['0']  # no share of nothing
 
 
 def test_a_chart_in_french_brings_its_own_plotly_locale() -> None:
