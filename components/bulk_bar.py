@@ -205,7 +205,9 @@ def summary_text(summary: bulk.Summary, action: str) -> str:
     for _id, reason in summary.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     skipped = [
-        ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(n=count, reason=reason)
+        ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(
+            n=formatting.number(count), reason=reason
+        )
         for reason, count in reasons.items()
     ]
-    return '; '.join([done.format(n=n), *skipped])
+    return '; '.join([done.format(n=formatting.number(n)), *skipped])

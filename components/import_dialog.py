@@ -288,7 +288,7 @@ class ImportDialog:
         skipped = summary['skipped']
         message = ngettext(
             'Import reverted: {n} record put back', 'Import reverted: {n} records put back', summary['done']
-        ).format(n=summary['done'])
+        ).format(n=formatting.number(summary['done']))
         if skipped:
             message += ngettext('; {n} left as it is: {which}', '; {n} left as they are: {which}', len(skipped)).format(
                 n=len(skipped), which='; '.join(f'{s["title"]}: {s["reason"]}' for s in skipped[:5])
