@@ -165,3 +165,8 @@ def pgettext(context: str, message: str) -> str:
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
     """Marks a text for the catalog where it is declared (a label in a declaration), translated where it is shown."""
     return message
+
+
+# The languages' own names are shown translated where they are one choice among others (a customer's language on
+# their form): the catalog needs them. A new language adds its name here.
+LANGUAGE_NAMES = (N_('English'), N_('Français'))

@@ -21,10 +21,10 @@ from backoffice.services import users
 from components.screens import SCREENS
 
 from .support.crawler import Crawl, ErrorLog
+from .support.demo_shop import SIGNED_IN_SCREENS, small_demo_shop, with_records
 from .support.factories import make_user
 from .support.signin import sign_in
-from .test_crawler import SIGNED_IN_SCREENS, small_demo_shop, with_records
-from .test_translations import NOT_YET_MARKED, NOT_YET_TRANSLATED, french_catalog, marked_texts
+from .support.translations import NOT_YET_MARKED, NOT_YET_TRANSLATED, french_catalog, marked_texts
 
 PLACEHOLDER = re.compile(r'(\{\w*\})')
 CODE = re.compile(r'[a-z_]+(\.[a-z_]+)+')

@@ -158,6 +158,7 @@ def test_every_resource_declares_its_wording_and_every_text_is_in_french() -> No
 
 SAME_IN_FRENCH = {
     'Agent',
+    'Français',
     'Bug',
     'Code',
     'Contacts',

@@ -17,11 +17,10 @@ import string
 from collections.abc import Iterator
 from pathlib import Path
 
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[1]
-LOCALE = ROOT / 'backoffice' / 'locale'
+from .support.translations import LOCALE, NOT_YET_MARKED, NOT_YET_TRANSLATED, ROOT, french_catalog, marked_texts
+
 SCOPE = sorted(
     path
     for pattern in (
@@ -168,7 +167,6 @@ def unmarked(path: Path) -> list[str]:
 
 
 # Files not yet converted (a ratchet: it only shrinks; the helpers converting them remove their entries).
-NOT_YET_MARKED: set[str] = set()  # 65 files when the ratchet started; empty once the four parts merged
 
 
 def test_every_text_shown_is_marked_for_translation() -> None:
@@ -211,38 +209,6 @@ def test_the_guard_sees_what_it_should(tmp_path: Path) -> None:
 
 
 # --- (b) the French catalog -------------------------------------------------------------------------------------------
-
-KEYWORDS = {**DEFAULT_KEYWORDS, 'N_': None}
-# Files whose texts are not translated into French yet (ratchet, as above).
-NOT_YET_TRANSLATED: set[str] = set()
-
-
-def french_catalog() -> dict[tuple[str | None, str], tuple[str, ...]]:
-    """Every French translation, (context, English singular) → its forms, all parts together (messages.po first, as
-    backoffice/i18n.py reads them)."""
-    folder = LOCALE / 'fr' / 'LC_MESSAGES'
-    merged: dict[tuple[str | None, str], tuple[str, ...]] = {}
-    for path in sorted(folder.glob('*.po'), key=lambda p: (p.name != 'messages.po', p.name)):
-        with path.open('rb') as po:
-            for message in read_po(po, locale='fr'):
-                if not message.id or message.fuzzy:
-                    continue
-                singular = message.id if isinstance(message.id, str) else message.id[0]
-                forms = message.string if isinstance(message.string, tuple) else (message.string,)
-                if all(forms):
-                    merged.setdefault((message.context, singular), tuple(forms))
-    return merged
-
-
-def marked_texts() -> Iterator[tuple[str, str, str | None]]:
-    """(file, English text, context) of every text marked in the code that babel.cfg extracts."""
-    for pattern in ('backoffice/**/*.py', 'components/**/*.py', 'pages/**/*.py', 'main.py'):
-        for path in sorted(ROOT.glob(pattern)):
-            if 'migrations' in path.parts:
-                continue
-            relative = path.relative_to(ROOT).as_posix()
-            for _line, message, _comments, context in extract_from_file('python', str(path), keywords=KEYWORDS):
-                yield relative, message if isinstance(message, str) else message[0], context
 
 
 def test_every_marked_text_has_a_french_translation() -> None:

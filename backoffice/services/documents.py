@@ -72,7 +72,7 @@ def _invoice_pdf(invoice: Invoice) -> bytes:
         (_('Discounts'), invoice.discount_total),
         (_('Shipping'), invoice.shipping_total),
         (_('Tax'), invoice.tax_total),
-        (_('Total'), invoice.total),
+        (i18n.pgettext('order totals', 'Total'), invoice.total),
     ):
         pdf.cell(150, 6, _text(pdf, label), align='R')
         pdf.cell(0, 6, _text(pdf, formatting.money(value, invoice.currency)), align='R', new_x='LMARGIN', new_y='NEXT')

@@ -39,7 +39,7 @@ class BuiltIn:
 BUILT_IN = (
     BuiltIn('inactive', N_('Inactive for 30 days'), N_('Customers not seen in the front office for 30 days or more.')),
     BuiltIn('unfinished_signup', N_('Unfinished sign-up'), N_('People who started signing up and never completed it.')),
-    BuiltIn('high_value', N_('High value'), N_('The top 10 % of buying customers by turnover (paid orders).')),
+    BuiltIn('high_value', N_('High value'), N_('The top 10 percent of buying customers by turnover (paid orders).')),
     BuiltIn(
         'at_risk',
         N_('At risk'),

@@ -49,8 +49,8 @@ def about(settings: Settings) -> dict[str, str]:
     """Versions and where things are, for a support ticket or an upgrade (names marked English: shown through _())."""
     url = make_url(settings.database_url)
     return {
-        'Backoffice': __version__,
-        'Python': platform.python_version(),
+        N_('Backoffice'): __version__,
+        N_('Python'): platform.python_version(),
         N_('Database'): url.render_as_string(hide_password=True),
         N_('Data folder'): str(settings.data_dir.resolve()),
         N_('Mail'): _('SMTP configured') if settings.smtp_url else _('no SMTP server: replies wait in the outbox'),

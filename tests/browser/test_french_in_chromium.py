@@ -26,7 +26,7 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from .test_dashboard_in_chromium import charts_drawn, seed_history
+from ..support.dashboard import charts_drawn, seed_history
 
 pytestmark = pytest.mark.browser
 
