@@ -23,8 +23,9 @@ from backoffice.kpi import days
 from backoffice.models import KpiDaily
 from components import kpi_widgets
 from components.lean_plotly import LeanPlotly, d3_format, localized
-from tests.support.factories import make_product, make_user, place
-from tests.support.signin import sign_in
+
+from .support.factories import make_product, make_user, place
+from .support.signin import sign_in
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before € and %, between thousands (CLDR's French)
 
