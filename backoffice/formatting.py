@@ -8,6 +8,7 @@ Machine values (CSV/XLSX exports, the API, stored data) never pass through this 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,10 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 from backoffice import i18n
-from backoffice.i18n import _, ngettext
+from backoffice.i18n import N_, _, ngettext
 
 NOTHING = '—'
 
@@ -110,6 +111,25 @@ def money(value: Any, currency: str | None = None) -> str:
     return format_currency(amount, currency, locale=locale, currency_digits=False)
 
 
+def amount(value: Any, currency: str, decimals: int = 2) -> str:
+    """An amount followed by its currency, as the order page's totals and the dashboard's cards say it in English:
+    1,234.50 EUR (21,620 EUR with no decimals); another language writes it as its money: 1 234,50 € (21 620 €)."""
+    locale = i18n.current()
+    if locale == i18n.SOURCE_LOCALE:
+        return f'{number(value, decimals)} {currency}'
+    places = '.' + '0' * decimals if decimals else ''
+    pattern = re.sub(r'0\.0+', '0' + places, Locale.parse(locale).currency_formats['standard'].pattern)
+    return format_currency(value, currency, pattern, locale=locale, currency_digits=False)
+
+
+def millions(value: Any, currency: str) -> str:
+    """A large amount short enough for a phone-wide card: 1.23 M EUR (French: 1,23 M €)."""
+    locale = i18n.current()
+    if locale == i18n.SOURCE_LOCALE:
+        return f'{number(value / 1_000_000, 2)} M {currency}'
+    return format_compact_currency(value, currency, locale=locale, fraction_digits=2)
+
+
 def number(value: Any, decimals: int | None = None) -> str:
     """A count or a quantity with the reader's separators: 12,345 (French: 12 345); `decimals` fixes the places."""
     if value is None:
@@ -130,6 +150,22 @@ def percent(ratio: Any, decimals: int = 0) -> str:
     if decimals:
         pattern = pattern.replace('#,##0', '#,##0.' + '0' * decimals, 1)
     return format_percent(ratio, pattern, locale=locale)
+
+
+def size(count: int) -> str:
+    """A size in bytes as a person reads it, in the largest unit under 1,024: '512 bytes', '3.2 MB' (French:
+    '512 octets', '3,2 Mo')."""
+    if count < 1024:
+        return ngettext('{size} byte', '{size} bytes', count).format(size=number(count))
+    value = float(count)
+    for unit in UNITS:
+        value /= 1024
+        if value < 1024 or unit is UNITS[-1]:
+            break
+    return _(unit).format(size=number(value, 1))
+
+
+UNITS = (N_('{size} KB'), N_('{size} MB'), N_('{size} GB'), N_('{size} TB'))
 
 
 def yes_no(value: Any) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
@@ -99,9 +100,9 @@ class BulkBar:
             ngettext('{n} selected (all matching)', '{n} selected (all matching)', count)
             if self.all_matching
             else ngettext('{n} selected', '{n} selected', count)
-        ).format(n=f'{count:,}')
+        ).format(n=formatting.number(count))
         self.everything.text = ngettext('Select the {n} matching', 'Select all {n} matching', self.total()).format(
-            n=f'{self.total():,}'
+            n=formatting.number(self.total())
         )
         self.everything.set_visibility(not self.all_matching and self.total() > selected)
         self.edit_button.set_visibility(writable and not self.trash())
@@ -204,7 +205,9 @@ def summary_text(summary: bulk.Summary, action: str) -> str:
     for _id, reason in summary.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     skipped = [
-        ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(n=count, reason=reason)
+        ngettext('{n} skipped: {reason}', '{n} skipped: {reason}', count).format(
+            n=formatting.number(count), reason=reason
+        )
         for reason, count in reasons.items()
     ]
-    return '; '.join([done.format(n=n), *skipped])
+    return '; '.join([done.format(n=formatting.number(n)), *skipped])

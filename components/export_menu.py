@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
@@ -34,7 +35,9 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
                 bar,
                 'message',
                 _('Exporting {records}: {done} of {total} rows').format(
-                    records=records, done=f'{progress["done"]:,}', total=f'{progress["total"]:,}'
+                    records=records,
+                    done=formatting.number(progress['done']),
+                    total=formatting.number(progress['total']),
                 ),
             ),
         )
@@ -47,7 +50,9 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
             return
         download_once(*written)
         done = progress['done']
-        ui.notify(ngettext('Exported {n} row', 'Exported {n} rows', done).format(n=f'{done:,}'), type='positive')
+        ui.notify(
+            ngettext('Exported {n} row', 'Exported {n} rows', done).format(n=formatting.number(done)), type='positive'
+        )
 
     button = ui.button(icon='download').props('flat round')
     button.props['aria-label'] = _('Export')

@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
 from backoffice.i18n import N_, _, ngettext
@@ -114,7 +115,7 @@ class ImportDialog:
             ui.label(
                 ngettext(
                     '{file}: {n} row. Column matching:', '{file}: {n} rows. Column matching:', len(self.rows)
-                ).format(file=self.file_name, n=f'{len(self.rows):,}')
+                ).format(file=self.file_name, n=formatting.number(len(self.rows)))
             ).classes('text-sm font-medium')
             with ui.row().classes('w-full gap-2'):
                 for header, field in self.mapping.items():
@@ -180,17 +181,17 @@ class ImportDialog:
                     'Preview (nothing is saved yet): {new} new, {update} to update, {unchanged} unchanged, '
                     '{errors} with errors'
                 ).format(
-                    new=f'{counts["create"]:,}',
-                    update=f'{counts["update"]:,}',
-                    unchanged=f'{counts["unchanged"]:,}',
-                    errors=f'{counts["error"]:,}',
+                    new=formatting.number(counts['create']),
+                    update=formatting.number(counts['update']),
+                    unchanged=formatting.number(counts['unchanged']),
+                    errors=formatting.number(counts['error']),
                 )
             ).classes('text-sm font-medium')
             PreviewTable(self.resource, self.plan)
             writable = counts['create'] + counts['update']
             if writable:
                 self.apply_button = ui.button(
-                    ngettext('Apply {n} change', 'Apply {n} changes', writable).format(n=f'{writable:,}'),
+                    ngettext('Apply {n} change', 'Apply {n} changes', writable).format(n=formatting.number(writable)),
                     icon='upload',
                     on_click=self._apply,
                 )
@@ -287,7 +288,7 @@ class ImportDialog:
         skipped = summary['skipped']
         message = ngettext(
             'Import reverted: {n} record put back', 'Import reverted: {n} records put back', summary['done']
-        ).format(n=summary['done'])
+        ).format(n=formatting.number(summary['done']))
         if skipped:
             message += ngettext('; {n} left as it is: {which}', '; {n} left as they are: {which}', len(skipped)).format(
                 n=len(skipped), which='; '.join(f'{s["title"]}: {s["reason"]}' for s in skipped[:5])

@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.formatting import display_value
@@ -19,7 +20,7 @@ GIVEN = N_('{field}: {value}')
 CLEAR = N_('Will clear {field} (now {before})')
 KEPT = N_('Kept as it is (empty cell): {fields}')
 EMPTY = N_('(empty)')
-PROGRESS = N_('{doing}: {done:,} of {total:,} rows')
+PROGRESS = N_('{doing}: {done} of {total} rows')
 PAGE_SIZE = 10
 COLUMNS = [
     {'name': 'row', 'label': N_('Row'), 'field': 'row', 'align': 'left'},
@@ -53,7 +54,9 @@ class Progress:
         self.done, self.total = done, total
 
     def _text(self) -> str:
-        return _(PROGRESS).format(doing=self.doing, done=self.done, total=self.total)
+        return _(PROGRESS).format(
+            doing=self.doing, done=formatting.number(self.done), total=formatting.number(self.total)
+        )
 
     def _show(self) -> None:
         self.bar.value = self.done / self.total if self.total else 0

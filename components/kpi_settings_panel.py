@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import ago, when
 from backoffice.i18n import _, ngettext
@@ -92,13 +93,14 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
                 )
         if running is not None:
             progress.text = _('Recomputing history: {done} of {total} days…').format(
-                done=running.done, total=running.total or '?'
+                done=formatting.number(running.done),
+                total=formatting.number(running.total) if running.total else '?',
             )
         elif last is not None:
             progress.text = (
                 ngettext(
                     'History recomputed {ago} ({n} day).', 'History recomputed {ago} ({n} days).', last.total or 0
-                ).format(ago=ago(last.finished_at), n=last.total)
+                ).format(ago=ago(last.finished_at), n=formatting.number(last.total or 0))
                 if not last.error
                 else _('The last recompute failed: {error}').format(error=last.error)
             )

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from nicegui import ui
 
+from backoffice import formatting, i18n
 from backoffice.i18n import N_, _
 from backoffice.kpi.read import Card
 
@@ -49,15 +50,24 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
 
 
 def format_value(value: float | None, unit: str, currency: str = '') -> str:
+    """A card's value in the reader's format: 750.00 EUR, 21,620 EUR, 1.23 M EUR, 12.5 %, 1,234 (French: 750,00 €,
+    21 620 €, 1,23 M €, 12,5 %, 1 234)."""
     if value is None:
         return '—'
     if unit == 'percent':
-        return f'{value:.1f} %'
+        return _percent(value)
     if unit == 'money':
         if abs(value) >= 1_000_000:
-            return f'{value / 1_000_000:,.2f} M {currency}'  # stays on one line of a phone-wide card
-        return f'{value:,.0f} {currency}' if abs(value) >= 10_000 else f'{value:,.2f} {currency}'
-    return f'{value:,.0f}'
+            return formatting.millions(value, currency)  # stays on one line of a phone-wide card
+        return formatting.amount(value, currency, 0 if abs(value) >= 10_000 else 2)
+    return formatting.number(value, 0)
+
+
+def _percent(value: float) -> str:
+    """A KPI in percent (12.5 means 12.5 %) with one decimal; English keeps the space it always had (12.5 %)."""
+    if i18n.current() == i18n.SOURCE_LOCALE:
+        return f'{formatting.number(value, 1)} %'
+    return formatting.percent(value / 100, 1)
 
 
 NO_EARLIER_DATA = N_('no earlier data')
@@ -75,7 +85,7 @@ def change_text(card: Card) -> str:
         if card.value and not card.previous:
             return _(UP_FROM_ZERO) if card.value > 0 else _(DOWN_FROM_ZERO)
         return '' if card.value is None else _(NO_CHANGE)
-    return f'{"▲" if card.change > 0 else "▼"} {abs(card.change):,.1f} %'
+    return f'{"▲" if card.change > 0 else "▼"} {_percent(abs(card.change))}'
 
 
 def sparkline(values: list[float | None], width: int = 96, height: int = 24) -> str:
@@ -152,19 +162,34 @@ def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
+    """Each step's count and its share of the first, written here in the reader's format (4,960 and 12%; French:
+    4 960 et 12 %): Plotly would group no thousands and glue the % sign in every language."""
+    first = steps[0][1] if steps else 0
     return {
         'data': [
             {
                 'type': 'funnel',
                 'y': [_(label) for label, _value in steps],
                 'x': [value for _label, value in steps],
-                'textinfo': 'value+percent initial',
+                'text': [_funnel_text(value, first) for _label, value in steps],
+                'textinfo': 'text',
+                'hoverinfo': 'y+text',
                 'marker': {'color': COLORS['primary']},
             }
         ],
-        'layout': {**_layout(showlegend=False), 'xaxis': {}, 'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10}},
+        'layout': {
+            **_layout(showlegend=False),
+            'xaxis': {},
+            'yaxis': {'automargin': True},  # room for a step's name in any language ('Commandes commencées')
+            'margin': {'l': 100, 'r': 10, 't': 10, 'b': 10},
+        },
         'config': CONFIG,
     }
+
+
+def _funnel_text(value: float, first: float) -> str:
+    count = formatting.number(value, 0)  # digits and separators only: no markup reaches Plotly's text
+    return f'{count}<br>{formatting.percent(value / first)}' if first else count
 
 
 def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: str = 'scatter') -> dict[str, Any]:

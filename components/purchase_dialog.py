@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when as format_when
 from backoffice.i18n import _, ngettext, pgettext
@@ -92,7 +93,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                 if received
                 else ngettext('Ordered {n} item', 'Ordered {n} items', items)
             )
-            ui.notify(done.format(n=items), type='positive')
+            ui.notify(done.format(n=formatting.number(items)), type='positive')
             await on_saved()
 
         ui.button(_('Add a product'), icon='add', on_click=add_line).props('flat dense')

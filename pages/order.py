@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from nicegui import run, ui
 
+from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
@@ -136,9 +139,9 @@ class OrderScreen:
                 'sku': line.sku,
                 'name': line.name,
                 'quantity': line.quantity,
-                'unit_price': f'{line.unit_price:.2f}',
-                'discount': f'{line.discount:.2f}',
-                'line_total': f'{line.line_total:.2f}',
+                'unit_price': money(line.unit_price),
+                'discount': money(line.discount),
+                'line_total': money(line.line_total),
             }
             for line in self.data.lines
         ]
@@ -165,7 +168,7 @@ class OrderScreen:
                 (pgettext('order totals', 'Refunded'), order.refunded_total),
             ):
                 ui.label(label).classes('text-gray-600')
-                ui.label(f'{value:,.2f} {order.currency}').classes('text-right')
+                ui.label(formatting.amount(value, order.currency)).classes('text-right')
 
     def _money(self) -> None:
         data = self.data
@@ -176,18 +179,23 @@ class OrderScreen:
                 method = _(provider.methods.get(payment.method, payment.method)) if provider else payment.method
                 ui.label(
                     _('{when} · paid {amount} ({method}, {reference})').format(
-                        when=when(payment.paid_at), amount=payment.amount, method=method, reference=payment.reference
+                        when=when(payment.paid_at),
+                        amount=money(payment.amount),
+                        method=method,
+                        reference=payment.reference,
                     )
                 )
             for refund in data.refunds:
                 ui.label(
                     _('{when} · refunded {amount}: {reason}').format(
-                        when=when(refund.refunded_at), amount=refund.amount, reason=refund.reason
+                        when=when(refund.refunded_at), amount=money(refund.amount), reason=refund.reason
                     )
                 )
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
-                    ui.label(f'{document.number} · {document.total} {document.currency}').mark('document')
+                    ui.label(f'{document.number} · {formatting.amount(document.total, document.currency)}').mark(
+                        'document'
+                    )
                     ui.button('PDF', icon='download', on_click=lambda d=document: self._pdf(d)).props('flat dense')
             if not (data.payments or data.refunds or data.documents):
                 ui.label(_('No payment yet.')).classes('text-gray-500')
@@ -338,7 +346,7 @@ class OrderScreen:
         self._form(
             _('Record payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=f'{due:.2f}').props('outlined dense').mark('amount'),
+                'amount': ui.input(_('Amount'), value=typed(due)).props('outlined dense').mark('amount'),
                 'method': ui.select(
                     {k: _(v) for k, v in payments.PROVIDERS['manual'].methods.items()},
                     label=_('Method'),
@@ -355,7 +363,7 @@ class OrderScreen:
         self._form(
             _('Refund a payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=f'{order.paid_total - order.refunded_total:.2f}')
+                'amount': ui.input(_('Amount'), value=typed(order.paid_total - order.refunded_total))
                 .props('outlined dense')
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
@@ -493,6 +501,12 @@ RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), '
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
 REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
+
+
+def typed(value: Decimal) -> str:
+    """An amount put in a field for the reader to confirm or change, as they would type it: 40.00 (French: 40,00),
+    no thousands separator (the payment service reads a decimal comma, not a grouped number)."""
+    return format_decimal(value, '0.00', locale=i18n.current())
 
 
 def _item(line) -> str:

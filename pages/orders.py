@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.i18n import N_, _
 from backoffice.models import User
@@ -61,7 +62,7 @@ class OrdersList:
             ui.notify(
                 _(
                     'A pick list takes at most {most} orders; {count} match: narrow the list (a status, a date range)'
-                ).format(most=f'{documents.MAX_PICK_ORDERS:,}', count=f'{chosen.count:,}'),
+                ).format(most=formatting.number(documents.MAX_PICK_ORDERS), count=formatting.number(chosen.count)),
                 type='warning',
                 multi_line=True,
             )
@@ -74,7 +75,7 @@ class OrdersList:
                 return documents.pick_list_pdf(session=session, actor=user, order_ids=chosen.ids), len(chosen.ids)
 
         if chosen.count > 100:
-            ui.notify(_('Making the pick list of {count} orders…').format(count=f'{chosen.count:,}'))
+            ui.notify(_('Making the pick list of {count} orders…').format(count=formatting.number(chosen.count)))
         rendered = await call(render)
         if rendered is FAILED:
             return

@@ -91,7 +91,7 @@ def segments_page(user: User) -> None:
             counted = await call(_count_built_in, user)
             if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
                 for key, label in totals.items():
-                    label.text = f'{counted[key]:,}'
+                    label.text = formatting.number(counted[key])
 
         ui.timer(0, count_built_in, once=True)
 
@@ -172,7 +172,9 @@ def segments_page(user: User) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(
-                    ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(name=name, n=f'{total:,}')
+                    ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(
+                        name=name, n=formatting.number(total)
+                    )
                 ).classes('text-lg font-medium')
                 close = ui.button(icon='close', on_click=dialog.close).props('flat round dense')
                 close.props['aria-label'] = _('Close')
@@ -222,7 +224,7 @@ def segments_page(user: User) -> None:
         ui.download.content(data, file_name, media_type='text/csv')
         ui.notify(
             ngettext('Exported {n} consenting customer', 'Exported {n} consenting customers', sent).format(
-                n=f'{sent:,}'
+                n=formatting.number(sent)
             ),
             type='positive',
         )
@@ -251,7 +253,7 @@ def segments_page(user: User) -> None:
                 dialog.close()
                 ui.notify(
                     ngettext('Sent {n} consenting customer', 'Sent {n} consenting customers', sent).format(
-                        n=f'{sent:,}'
+                        n=formatting.number(sent)
                     ),
                     type='positive',
                 )
@@ -341,4 +343,4 @@ def _push(actor: User, which: str | Filters, name: str) -> int:
 
 
 def matches(total: int) -> str:
-    return ngettext('{n} customer matches', '{n} customers match', total).format(n=f'{total:,}')
+    return ngettext('{n} customer matches', '{n} customers match', total).format(n=formatting.number(total))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nicegui import Client, ui
 
+from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
@@ -150,7 +151,7 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
             ui.icon('error').classes('text-red-700').tooltip(_('Failed its check'))
         with ui.column().classes('grow gap-0 min-w-0'):
             ui.label(when(backup.taken_at)).classes('font-medium text-sm')
-            ui.label(f'{backup.name} · {backup.size / 1024**2:,.1f} MB').classes('font-mono text-xs break-words')
+            ui.label(f'{backup.name} · {formatting.size(backup.size)}').classes('font-mono text-xs break-words')
             check = ui.label(backup.check).classes('text-xs break-words').mark('backup-check')
             check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
         fetch = ui.button(icon='download', on_click=lambda: download(backup.name)).props('flat round dense')

@@ -6,6 +6,7 @@ import re
 import secrets
 from pathlib import Path
 
+from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _
@@ -30,7 +31,9 @@ def store_image(data: bytes, file_name: str, *, folder: str) -> str:
         raise ValidationFailed(
             {
                 'image': _('{file} is {size} MB; an image may be at most {limit} MB').format(
-                    file=shown, size=f'{len(data) / 1024 / 1024:.1f}', limit=MAX_IMAGE_BYTES // 1024 // 1024
+                    file=shown,
+                    size=formatting.number(len(data) / 1024 / 1024, 1),
+                    limit=MAX_IMAGE_BYTES // 1024 // 1024,
                 )
             }
         )

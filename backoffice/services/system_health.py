@@ -140,8 +140,4 @@ def _disk(settings: Settings) -> Check:
 
 
 def _bytes(size: int) -> str:
-    for unit in ('bytes', 'KB', 'MB', 'GB', 'TB'):
-        if size < 1024 or unit == 'TB':
-            return f'{size:,.0f} {unit}' if unit == 'bytes' else f'{size:,.1f} {unit}'
-        size /= 1024
-    return f'{size} bytes'
+    return formatting.size(size)

@@ -4,9 +4,15 @@ tests/artifacts/ to be looked at."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
+from babel.dates import format_date
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice.kpi import days
 
 from ..support.browser import (
     ARTIFACTS,
@@ -90,6 +96,9 @@ def test_the_sign_in_page_and_the_dashboard_in_french(
     settle(driver)
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-390.png'))
+    driver.execute_script('document.querySelectorAll(".js-plotly-plot")[1].scrollIntoView()')  # the funnel
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-390-charts.png'))
 
     set_viewport(driver, 1440, 900)
     driver.get(f'{base_url}/')
@@ -97,7 +106,28 @@ def test_the_sign_in_page_and_the_dashboard_in_french(
     settle(driver)
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440.png'))
+    french_numbers_and_months(driver)
+    driver.execute_script('document.querySelector(".js-plotly-plot").scrollIntoView()')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440-charts.png'))
+    driver.execute_script('window.scrollTo(0, 0)')
     driver.find_element(By.CSS_SELECTOR, 'button[aria-label="Compte"]').click()
     visible_text(driver, 'Se déconnecter')
     visible_text(driver, 'Français')
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440-user-menu.png'))
+
+
+def french_numbers_and_months(driver: WebDriver) -> None:
+    """The cards read French money (21 620 €, not 21,620 EUR) and the charts' date axes French months (nov., déc.)
+    in day-first order, as drawn by Plotly with the locale the chart brings."""
+    cards = ' '.join(card.text for card in driver.find_elements(By.CSS_SELECTOR, '.kpi-card'))
+    assert '€' in cards and 'EUR' not in cards
+    assert re.search(r'\d[\u202f\u00a0]\d{3}(,\d\d)?[\u00a0 ]€', cards), cards  # thousands apart, the sign after
+    assert re.search(r'\d,\d[\u00a0 ]%', cards), cards  # 10,0 % (conversion)
+    ticks = driver.execute_script('return [...document.querySelectorAll(".xtick text")].map(t => t.textContent)')
+    months = {format_date(days.today('UTC') - timedelta(days=ago), 'MMM', locale='fr') for ago in range(30)}
+    assert any(month in tick for tick in ticks for month in months), ticks  # e.g. '5 nov.', '3 déc.'
+    assert not any(re.search(r'\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b', tick) for tick in ticks), ticks
+    assert any(re.fullmatch(r'\d{1,2} \S+', tick) for tick in ticks), ticks  # the day first: « 5 nov. »
+    funnel = driver.execute_script('return [...document.querySelectorAll("text.bartext")].map(t => t.textContent)')
+    assert any(re.fullmatch(r'\d[\u202f\d]*100\u00a0%', text) for text in funnel), funnel  # « 4 960 » then « 100 % »
