@@ -63,7 +63,7 @@ migration: install
 # catalog (backoffice/locale/<code>/LC_MESSAGES/messages.po, to be translated there) and check that they compile.
 # A new language: `.venv/bin/pybabel init -i backoffice/locale/messages.pot -d backoffice/locale -l de`, then translate.
 translations: install-test
-	@$(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
+	@$(VENV)/bin/pybabel -q extract -F babel.cfg -k NP_:1c,2 --no-location --sort-output --omit-header \
 		-o backoffice/locale/messages.pot .
 	@$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
 		-i backoffice/locale/messages.pot -d backoffice/locale

@@ -172,3 +172,18 @@ class Verbatim(str):
     ("English", "Français"), so that a new language needs no translation of its name."""
 
     __slots__ = ()
+
+
+class InContext(str):
+    """A declared text with the context that tells its translation apart (see NP_)."""
+
+    __slots__ = ('context',)
+    context: str
+
+
+def NP_(context: str, message: str) -> str:  # noqa: N802 (as N_, with pgettext's context)
+    """N_ for a declared word whose translation depends on where it is: `NP_('amount', 'Paid')` is a column of sums
+    ("Payé"), not the status Paid ("Payée"); shown with pgettext where it is displayed."""
+    marked = InContext(message)
+    marked.context = context
+    return marked

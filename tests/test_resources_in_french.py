@@ -86,7 +86,7 @@ async def test_the_orders_list_shows_statuses_and_filters_in_french(user: User, 
     french()
     await user.open('/orders')
     await rows_show(user, 'ann@example.com', 'bob@example.com')
-    assert {'Statut', 'Client', 'Total'} <= set(column_labels(user))
+    assert {'Statut', 'Client', 'Total', 'Payé', 'Expédiée le'} <= set(column_labels(user))  # a sum, a date: by context
     await eventually(lambda: {'En attente de paiement', 'Payée'} <= set(listed(user, 'status')))
     await user.should_see('2 commandes')
     statuses = user.find(marker='filter-status').elements.pop()

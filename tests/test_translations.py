@@ -37,7 +37,7 @@ SCOPE = sorted(
 
 # --- (a) what is a user-facing literal --------------------------------------------------------------------------------
 
-MARKERS = {'_', 'gettext', 'ngettext', 'pgettext', 'npgettext', 'N_'}
+MARKERS = {'_', 'gettext', 'ngettext', 'pgettext', 'npgettext', 'N_', 'NP_'}
 # ui.<element>(text, …): the first positional argument is shown
 UI_TEXT_FIRST = {
     'label',

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from backoffice.events import Topic, is_topic
-from backoffice.i18n import N_, Verbatim, _, ngettext
+from backoffice.i18n import N_, Verbatim, _, ngettext, pgettext
 from backoffice.permissions import PERMISSIONS
 
 
@@ -37,7 +37,8 @@ def shown(text: str | None) -> str:
         return ''
     if isinstance(text, Verbatim):  # shown as it is in every language (a language's own name)
         return str(text)
-    translated = _(text)
+    context = getattr(text, 'context', None)
+    translated = pgettext(context, text) if context else _(text)
     values = getattr(text, 'values', None)
     return translated.format(**values) if values else translated
 

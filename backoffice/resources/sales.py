@@ -7,7 +7,7 @@ from pydantic import Field as PydanticField
 
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
-from backoffice.i18n import N_, _, ngettext
+from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.services import stock
 from backoffice.validation import LongName, RequiredText, WebAddress
@@ -52,8 +52,8 @@ ORDERS = register(
             Column('status', N_('Status'), kind='choice', choices=ORDER_STATUSES),
             Column('total', N_('Total'), kind='money'),
             Column('currency', N_('Cur.'), sortable=False, on_phone=False),
-            Column('paid_total', N_('Paid'), kind='money', sortable=False, on_phone=False),
-            Column('shipped_at', N_('Shipped'), kind='datetime', sortable=False, on_phone=False),
+            Column('paid_total', NP_('amount', 'Paid'), kind='money', sortable=False, on_phone=False),
+            Column('shipped_at', NP_('date', 'Shipped'), kind='datetime', sortable=False, on_phone=False),
         ),
         fields=(),
         search=('number', 'email'),
