@@ -46,6 +46,28 @@ def supported(code: str | None) -> str | None:
     return _supported(code)
 
 
+def from_accept_language(header: str | None) -> str | None:
+    """The first available language of a browser's Accept-Language ('fr-CH, fr;q=0.9, en;q=0.8'), by preference."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(',')[:20]):
+        tag, _sep, params = part.strip().partition(';')
+        quality = 1.0
+        if params.strip().startswith('q='):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag))
+    for _quality, _position, tag in sorted(ranked):
+        code = supported(tag)
+        if code is not None:
+            return code
+    return None
+
+
 _current: ContextVar[str | None] = ContextVar('backoffice_locale', default=None)
 _resolver: Callable[[], str | None] | None = None
 _default: Callable[[], str] = lambda: SOURCE_LOCALE  # noqa: E731 (replaced by the settings at start-up)

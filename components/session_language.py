@@ -45,33 +45,11 @@ def start_page(user: User | None, accept_language: str | None = None) -> str:
     if user is not None:
         language = i18n.supported(user.language) or app_settings.default_language()
     else:
-        language = from_accept_language(accept_language) or app_settings.default_language()
+        language = i18n.from_accept_language(accept_language) or app_settings.default_language()
     client = ui.context.client
     _languages[client] = language
     _quasar_language(client, language)
     return language
-
-
-def from_accept_language(header: str | None) -> str | None:
-    """The first available language of a browser's Accept-Language ('fr-CH, fr;q=0.9, en;q=0.8'), by preference."""
-    if not header:
-        return None
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(',')[:20]):
-        tag, _sep, params = part.strip().partition(';')
-        quality = 1.0
-        if params.strip().startswith('q='):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            ranked.append((-quality, position, tag))
-    for _quality, _position, tag in sorted(ranked):
-        code = i18n.supported(tag)
-        if code is not None:
-            return code
-    return None
 
 
 @cache

@@ -17,10 +17,11 @@ from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
+from backoffice.i18n import from_accept_language
 from backoffice.models import AuditEntry, Customer, CustomerCreate, Invoice, MessageKind, Ticket, TicketMessage
 from backoffice.models import User as Staff
 from backoffice.services import app_settings, crud, documents, mail, users
-from components.session_language import from_accept_language, quasar_pack
+from components.session_language import quasar_pack
 
 from .support.factories import make_product, make_user, pay, place
 from .support.signin import sign_in

@@ -89,22 +89,7 @@ class StrictRoute(APIRoute):
 def language_of(request: Request) -> str:
     """The language an API caller reads: the best of its Accept-Language we have, else English (never the staff's
     default: a front office that asks for nothing gets the messages its developers wrote against)."""
-    wanted: list[tuple[float, int, str]] = []
-    for position, part in enumerate((request.headers.get('accept-language') or '').split(',')[:20]):
-        code, _sep, params = part.strip().partition(';')
-        quality = 1.0
-        if params.strip().startswith('q='):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if code and quality > 0:
-            wanted.append((-quality, position, code))
-    for _quality, _position, code in sorted(wanted):
-        found = i18n.supported(code)
-        if found:
-            return found
-    return i18n.SOURCE_LOCALE
+    return i18n.from_accept_language(request.headers.get('accept-language')) or i18n.SOURCE_LOCALE
 
 
 def _check_parameters(request: Request, integer_params: set[str]) -> None:
