@@ -13,22 +13,13 @@ from nicegui.testing import User
 from backoffice import formatting
 from backoffice.db import session_scope
 from backoffice.kpi import days, refresh
-from backoffice.models import KpiDaily, Order, utcnow
+from backoffice.models import Order, utcnow
 from components.lean_plotly import LeanPlotly
 
 from .support.factories import make_customer, make_user
+from .support.kpi_history import seed_turnover
 from .support.signin import sign_in
 from .support.waiting import eventually
-
-
-def seed_turnover(values_by_days_ago: dict[int, float], history_days: int = 14) -> None:
-    """Turnover aggregates for every day of the last `history_days` (the shop's history: 0 unless given)."""
-    today = days.today('UTC')
-    with session_scope() as session:
-        for ago in range(history_days):
-            value = values_by_days_ago.get(ago, 0.0)
-            session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=ago), value=value))
-        session.commit()
 
 
 async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User) -> None:

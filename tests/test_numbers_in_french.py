@@ -10,7 +10,6 @@ test_pages_in_french.py); the switch is undone after each test."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,13 +17,11 @@ from nicegui import ui
 from nicegui.testing import User
 
 from backoffice import formatting, i18n
-from backoffice.db import session_scope
-from backoffice.kpi import days
-from backoffice.models import KpiDaily
 from components import kpi_widgets
 from components.lean_plotly import LeanPlotly, d3_format, localized
 
 from .support.factories import make_product, make_user, place
+from .support.kpi_history import seed_turnover
 from .support.signin import sign_in
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before € and %, between thousands (CLDR's French)
@@ -33,15 +30,6 @@ NBSP, NNBSP = '\u00a0', '\u202f'  # before € and %, between thousands (CLDR's 
 @pytest.fixture
 def in_french(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
     yield lambda: monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
-
-
-def seed_turnover(values_by_days_ago: dict[int, float], history_days: int = 14) -> None:
-    today = days.today('UTC')
-    with session_scope() as session:
-        for ago in range(history_days):
-            value = values_by_days_ago.get(ago, 0.0)
-            session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=ago), value=value))
-        session.commit()
 
 
 def test_a_card_value_in_each_language() -> None:
