@@ -64,9 +64,10 @@ STEP_TO: dict[OrderStatus, str] = {
 ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
 
 
-def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
+def allowed_actions(order: Order, *, invoiced: bool = False, on_terms: bool = False) -> frozenset[str]:
     """The actions this order allows now, by name (see ACTIONS): the order page shows these and no other. Each
-    action's service still checks its own rule, with the reason, when it runs."""
+    action's service still checks its own rule, with the reason, when it runs. An order is invoiced by hand once paid,
+    or before if its customer is `on_terms` (a business customer with payment terms)."""
     status = order.status
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
     if status == OrderStatus.draft:
@@ -75,7 +76,11 @@ def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
         allowed.add('refund')
     if status in RETURNABLE:
         allowed.add('start_return')
-    if not invoiced and status not in (OrderStatus.draft, OrderStatus.cancelled):
+    if (
+        not invoiced
+        and status not in (OrderStatus.draft, OrderStatus.cancelled)
+        and (status != OrderStatus.pending or on_terms)
+    ):
         allowed.add('issue_invoice')
     return frozenset(allowed)
 
