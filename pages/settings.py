@@ -123,7 +123,7 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         element = ui.textarea(label, value=value or '').props('autogrow')
     else:
         element = ui.input(label, value=value or '')
-    element.props('outlined').classes('w-full').mark(spec.key)
+    element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
     ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
 
