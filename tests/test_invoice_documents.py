@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import facturx
 import pytest
@@ -287,3 +288,47 @@ async def test_on_the_order_page_a_business_order_on_terms_is_invoiced_and_its_f
     download = await user.download.next(timeout=20)
     file_name, xml = facturx.get_facturx_xml_from_pdf(download.content, check_xsd=True)
     assert file_name == 'factur-x.xml' and b'<ram:TypeCode>380</ram:TypeCode>' in xml
+
+
+def test_the_factur_x_figures_add_up_as_en_16931_requires_with_a_discount_and_shipping() -> None:
+    """The Schematron needs a Saxon server: its arithmetic rules (BR-CO-10 to BR-CO-16, BR-S-08) are checked here."""
+    admin, manager = make_user('admin'), make_user('manager')
+    set_seller(admin, **SELLER)
+    make_product('MUG', '12.35', stock_on_hand=50, actor=manager)
+    make_product('CAP', '7.10', stock_on_hand=50, actor=manager)
+    order = place(('MUG', 3, '10'), ('CAP', 1))  # a 10 % discount on one line, under free shipping: 4.90 charged
+    pay(manager, order)
+    invoice = only(InvoiceKind.invoice)
+    assert invoice.shipping_total == Decimal('4.90') and invoice.discount_total > 0
+    tree = etree.fromstring(einvoice.cii_xml(invoice, paid=invoice.paid_at))
+    assert facturx.xml_check_xsd(etree.tostring(tree), flavor='factur-x', level='en16931')
+    ns = {'ram': einvoice.RAM}
+
+    def amounts(path: str) -> list[Decimal]:
+        return [Decimal(e.text) for e in tree.iterfind(path, namespaces=ns)]
+
+    (line_total,) = amounts('.//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:LineTotalAmount')
+    (charges,) = amounts('.//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:ChargeTotalAmount')
+    (basis,) = amounts('.//ram:TaxBasisTotalAmount')
+    (tax,) = amounts('.//ram:TaxTotalAmount')
+    (grand,) = amounts('.//ram:GrandTotalAmount')
+    (prepaid,) = amounts('.//ram:TotalPrepaidAmount')
+    (due,) = amounts('.//ram:DuePayableAmount')
+    lines = amounts(
+        './/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount'
+    )
+    assert line_total == sum(lines)  # BR-CO-10
+    assert basis == line_total + charges  # BR-CO-13
+    assert tax == sum(amounts('.//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount'))
+    assert grand == basis + tax == invoice.total  # BR-CO-15
+    assert (prepaid, due) == (invoice.total, Decimal('0.00'))  # BR-CO-16: paid when issued
+    (category_basis,) = amounts('.//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:BasisAmount')
+    assert category_basis == basis  # BR-S-08: one rate here, lines and the shipping charge
+    for item in tree.iterfind('.//ram:IncludedSupplyChainTradeLineItem', namespaces=ns):
+        price = Decimal(item.findtext('.//ram:NetPriceProductTradePrice/ram:ChargeAmount', namespaces=ns))
+        quantity = Decimal(item.findtext('.//ram:BilledQuantity', namespaces=ns))
+        allowance = Decimal(item.findtext('.//ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount', '0', ns))
+        net = Decimal(
+            item.findtext('.//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount', namespaces=ns)
+        )
+        assert net == price * quantity - allowance  # BR-LIN-04 with the line's allowance
