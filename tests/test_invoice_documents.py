@@ -21,7 +21,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.kpi.days import today
 from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind
-from backoffice.services import app_settings, documents, einvoice, invoices, payments
+from backoffice.services import app_settings, documents, einvoice, invoices, orders, payments
 
 from .support.factories import make_company, make_product, make_user, on_terms, pay, place
 from .support.signin import sign_in
@@ -332,3 +332,20 @@ def test_the_factur_x_figures_add_up_as_en_16931_requires_with_a_discount_and_sh
             item.findtext('.//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount', namespaces=ns)
         )
         assert net == price * quantity - allowance  # BR-LIN-04 with the line's allowance
+
+
+def test_cancelling_an_order_invoiced_on_terms_and_unpaid_credits_its_invoice() -> None:
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
+    order = place(('MUG', 2), email='buyer@acme.example')
+    on_terms(order, 15)
+    with session_scope() as session:
+        invoice = invoices.issue_invoice(session=session, actor=manager, order_id=order.id)
+        session.commit()
+    with session_scope() as session:
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=None, reason='Changed their mind')
+    note = only(InvoiceKind.credit_note)
+    assert (note.corrects_id, note.total, note.tax_total) == (invoice.id, invoice.total, invoice.tax_total)
+    assert note.lines[0]['name'] == f'Cancellation of order {order.number}'
+    flat = ' '.join(pdf_text(documents.invoice_pdf(note, 'en')).split())
+    assert f'This credit note corrects invoice {invoice.number}' in flat

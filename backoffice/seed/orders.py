@@ -36,7 +36,7 @@ from backoffice.models import (
 )
 from backoffice.seed.people import big_page_cache, seed_customers
 from backoffice.services import app_settings, numbering
-from backoffice.services import invoices as invoice_service
+from backoffice.services import invoice_issue as invoice_service
 from backoffice.services.orders import FIRST_NUMBER
 
 CHUNK = 10_000

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import changes
+from backoffice import changes, events
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
@@ -22,6 +22,7 @@ from backoffice.models import (
     Carrier,
     Customer,
     CustomerStatus,
+    InvoiceKind,
     Order,
     OrderEvent,
     OrderLine,
@@ -33,7 +34,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, customers, numbering, stock
+from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
 from backoffice.validation import Email, is_web_address
 
 FIRST_NUMBER = 100001
@@ -291,7 +292,8 @@ def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Or
 
 
 def cancel(*, session: Session, actor: User | None, order_id: int, version: int | None, reason: str = '') -> Order:
-    """Cancel before shipping: the reserved stock is released. Money already paid stays until it is refunded."""
+    """Cancel before shipping: the reserved stock is released. Money already paid stays until it is refunded; what
+    was invoiced on terms and not paid is credited (a credit note citing the invoice)."""
     if actor is not None:
         require(actor, 'orders.write')
     order = locked(session, order_id, version)
@@ -307,6 +309,11 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
         + (f': {reason}' if reason else '')
         + (f' — {owed} {order.currency} paid, to refund' if owed > 0 else '')
     )
+    unpaid = order.total - order.paid_total
+    if unpaid > 0 and invoice_issue.invoice_of(session, order.id) is not None:  # invoiced on terms, never paid
+        note = invoice_issue.issue(session, order, InvoiceKind.credit_note, actor=actor, credit=unpaid, cancelled=True)
+        text += f'; credit note {note.number} for the unpaid {unpaid} {order.currency}'
+        events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
     return save(session, actor, order, before, 'cancelled', text, topics=(Topic.stock,))
 
 
