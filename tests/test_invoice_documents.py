@@ -12,6 +12,8 @@ from decimal import Decimal
 import facturx
 import pytest
 from lxml import etree
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 from pypdf import PdfReader
 from sqlmodel import select
@@ -23,8 +25,9 @@ from backoffice.kpi.days import today
 from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind
 from backoffice.services import app_settings, documents, einvoice, invoices, orders, payments
 
-from .support.factories import make_company, make_product, make_user, on_terms, pay, place
+from .support.factories import make_company, make_product, make_user, on_terms, pay, place, tiny_png
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 HOSTILE = '<script>alert("x")</script>: \'FR\''
 SELLER = {
@@ -349,3 +352,24 @@ def test_cancelling_an_order_invoiced_on_terms_and_unpaid_credits_its_invoice() 
     assert note.lines[0]['name'] == f'Cancellation of order {order.number}'
     flat = ' '.join(pdf_text(documents.invoice_pdf(note, 'en')).split())
     assert f'This credit note corrects invoice {invoice.number}' in flat
+
+
+async def test_an_admin_uploads_the_logo_that_invoices_print(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    await sign_in(user, admin.email, path='/settings')
+    await user.should_see('Company registration number')
+    field = user.find(marker='seller_logo').elements.pop()
+    upload = next(element for element in user.find(ui.upload).elements if field in element.ancestors())
+    await upload.handle_uploads([SmallFileUpload('logo.png', 'image/png', tiny_png())])
+    await eventually(lambda: field.value, message='the uploaded logo in the field')
+    user.find('Save settings').click()
+    await user.should_see('Settings saved')
+    with read_session() as session:
+        logo = app_settings.value(session=session, key='seller_logo')
+    assert logo.startswith('settings/') and logo.endswith('.png')
+    make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 1))
+    pay(manager, order)
+    invoice = only(InvoiceKind.invoice)
+    assert invoice.seller['logo'] == logo
+    assert PdfReader(io.BytesIO(documents.invoice_pdf(invoice, 'en'))).pages[0].images  # the logo is drawn
