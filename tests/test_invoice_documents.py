@@ -40,6 +40,7 @@ SELLER = {
     'seller_registration': 'RCS Paris 303 265 045',
     'seller_iban': 'FR76 3000 6000 0112 3456 7890 189',
     'seller_bic': 'BNPAFRPP',
+    'support_email': 'billing@nordwind.example',
     'payment_terms_days': 0,
     'invoice_footer': 'SAS au capital de 10 000 €. Pénalités de retard : 3 fois le taux légal.',
 }
@@ -145,6 +146,7 @@ def test_the_invoice_says_everything_article_226_asks_and_keeps_it_when_the_sett
         '12 rue des Lilas',
         '75011 Paris',
         'France',
+        'billing@nordwind.example',
         'VAT number: FR40303265045',  # seller's VAT number
         'Registration: RCS Paris 303 265 045',
         'Acme "Labs": <b>',  # buyer, its hostile name as text
@@ -226,6 +228,9 @@ def test_the_factur_x_files_validate_and_carry_their_xml(shop) -> None:
             'DE136695976'
         )
         assert tree.findtext('.//ram:GrandTotalAmount', namespaces=ns) == str(document.total)
+        assert tree.findtext('.//ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID', namespaces=ns) == (
+            'billing@nordwind.example'
+        )
         assert tree.findtext('.//ram:SellerOrderReferencedDocument/ram:IssuerAssignedID', namespaces=ns) == (
             order.number
         )

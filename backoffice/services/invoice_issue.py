@@ -177,6 +177,7 @@ SELLER_KEYS = {  # the seller's identity on an invoice ← its setting
     'iban': 'seller_iban',
     'bic': 'seller_bic',
     'logo': 'seller_logo',
+    'email': 'support_email',  # the seller's electronic address in e-invoices
     'footer': 'invoice_footer',
 }
 

@@ -67,6 +67,7 @@ def _seller(pdf: FPDF, seller: dict[str, Any]) -> float:
     _say(pdf, ' '.join(part for part in (seller.get('postcode'), seller.get('city')) if part), width=100)
     if seller.get('country'):
         _say(pdf, business_ids.countries().get(seller['country'], seller['country']), width=100)
+    _say(pdf, seller.get('email') or '', width=100)
     if seller.get('vat_number'):
         _say(pdf, _('VAT number: {number}').format(number=seller['vat_number']), width=100)
     if seller.get('registration'):
