@@ -195,7 +195,7 @@ class Invoice(SQLModel, table=True):
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     note: str = Field(default='', max_length=500)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
-    # what the law asks an invoice to say (EU VAT directive, Art. 226), copied at issue (migration 0021)
+    # what the law asks an invoice to say (EU VAT directive, Art. 226), copied at issue (migration 0019)
     order_number: str = Field(default='', max_length=20)
     seller: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default='{}'))
     vat_breakdown: list[dict[str, Any]] = Field(

@@ -2,7 +2,7 @@
 (the seller's identity, the VAT per rate, the supply date, the due date and terms, the order's number, the invoice a
 credit note corrects), and the payment terms of business customers invoiced before they pay.
 
-Revision ID: 0021
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0021'
+revision: str = '0019'
 down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
