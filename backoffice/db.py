@@ -105,10 +105,34 @@ def _make_sqlite_safe(engine: Engine) -> None:
         connection.exec_driver_sql('BEGIN' if deferred else 'BEGIN IMMEDIATE')
 
 
+class UnitSession(Session):
+    """A session whose commits a caller can hold (`held_commits`): a service's commit() then only flushes, and the
+    caller commits the service's work together with its own (the API's idempotency record)."""
+
+    def commit(self) -> None:
+        if self.info.get(_HELD):
+            self.flush()
+            return
+        super().commit()
+
+
+_HELD = 'backoffice.held_commits'
+
+
+@contextmanager
+def held_commits(session: Session) -> Iterator[None]:
+    """Inside this block, the session's commits only flush: the caller commits once, after it."""
+    session.info[_HELD] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_HELD, None)
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One short unit of work; services commit, anything left uncommitted is rolled back on exit."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with UnitSession(get_engine(), expire_on_commit=False) as session:
         yield session
 
 

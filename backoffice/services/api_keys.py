@@ -235,9 +235,12 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 def reserve_idempotency_key(
     *, session: Session, api_key: ApiKey, idempotency_key: str, fingerprint: str
 ) -> IdempotencyRecord | None:
-    """None: this is the first call, go ahead (the key is now reserved; finish with `remember_response` or
-    `release_idempotency_key`). A record: the answer given to the first call, to give again. Raises
-    IdempotencyConflict for a different request under the same key, IdempotencyInProgress while the first runs."""
+    """Inside the caller's transaction, which then does the work and `remember_response` and commits all three
+    together: the change and its answer are kept together or not at all, so a retry after any failure gets the first
+    answer or runs once. None: this is the first call (the key is now held by this transaction: a concurrent retry
+    waits for it, on SQLite at BEGIN, on PostgreSQL at the key's unique index, then gets its answer). A record: the
+    answer given to the first call, to give again. Raises IdempotencyConflict for a different request under the same
+    key; IdempotencyInProgress for a reservation left by an earlier version that reserved in its own transaction."""
     now = utcnow()
     for _attempt in range(3):
         existing = session.exec(
@@ -266,35 +269,40 @@ def reserve_idempotency_key(
             )
         )
         try:
-            session.commit()  # the reservation is visible to a concurrent retry before the work starts
+            session.flush()
             return None
-        except IntegrityError:  # a concurrent first call reserved it between our read and our insert
+        except IntegrityError:  # a concurrent first call held the key and has committed: read its answer
             session.rollback()
     raise IdempotencyInProgress()
 
 
 def remember_response(
-    *, session: Session, api_key: ApiKey, idempotency_key: str, status_code: int, response: dict[str, Any]
+    *,
+    session: Session,
+    api_key: ApiKey,
+    idempotency_key: str,
+    fingerprint: str,
+    status_code: int,
+    response: dict[str, Any],
 ) -> None:
-    session.exec(
+    """The answer to give again, in the transaction of the work it answers (the caller commits). If the service
+    rolled its transaction back on the way (a race it lost and answered from the winner), the key is held again."""
+    result = session.exec(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)
         .values(status_code=status_code, response=response)
     )
-    session.commit()
-
-
-def release_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str) -> None:
-    """The call failed without acting (bad input, a refusal): a corrected retry may use the same key."""
-    session.rollback()
-    session.exec(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == api_key.id,
-            IdempotencyRecord.idempotency_key == idempotency_key,
-            IdempotencyRecord.status_code == 0,
+    if not result.rowcount:
+        session.add(
+            IdempotencyRecord(
+                api_key_id=api_key.id,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                status_code=status_code,
+                response=response,
+                created_at=utcnow(),
+            )
         )
-    )
-    session.commit()
 
 
 def purge_idempotency_records(*, session: Session) -> int:
