@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from backoffice import writer_queue
 from backoffice.private_files import private_file, private_folder, sqlite_files, tighten
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
@@ -101,8 +102,25 @@ def _make_sqlite_safe(engine: Engine) -> None:
 
     @event.listens_for(engine, 'begin')
     def _on_begin(connection) -> None:
-        deferred = connection.get_execution_options().get('sqlite_deferred', False)
-        connection.exec_driver_sql('BEGIN' if deferred else 'BEGIN IMMEDIATE')
+        if connection.get_execution_options().get('sqlite_deferred', False):
+            connection.exec_driver_sql('BEGIN')
+            return
+        writer_queue.wait_turn(connection.info)  # this process's writers go in arrival order (writer_queue.py)
+        try:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+        except BaseException:
+            writer_queue.end_turn(connection.info)
+            raise
+
+    @event.listens_for(engine, 'commit')
+    @event.listens_for(engine, 'rollback')
+    def _on_end(connection) -> None:
+        writer_queue.end_turn(connection.info)
+
+    @event.listens_for(engine.pool, 'checkin')
+    def _on_checkin(_dbapi_connection, record) -> None:  # however a connection comes back, its turn ends
+        if record is not None:
+            writer_queue.end_turn(record.info)
 
 
 class UnitSession(Session):

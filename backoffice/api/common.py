@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from backoffice.db import held_commits, session_scope
+from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.i18n import _
 from backoffice.models import ApiKey
@@ -96,15 +96,18 @@ def answer_once(
 def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
     """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
     scope is missing) or 429 (with Retry-After)."""
-    with session_scope() as session:
+    with read_session() as session:  # most calls only read their key: no write turn
         try:
-            key = api_keys.authenticate(session, request.headers.get('authorization'), scope)
+            key = api_keys.authenticate(session, request.headers.get('authorization'), scope, touch=False)
         except api_keys.MissingKey as error:
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
         except api_keys.KeyNotAccepted as error:
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
         except api_keys.MissingScope as error:
             raise HTTPException(403, str(error)) from None
+    if api_keys.is_stale(key):  # "last used", once a minute at most
+        with session_scope() as session:
+            api_keys.touch_if_stale(session, key)
     within_rate(limiter, f'key:{key.prefix}', rate_message)
     return key
 

@@ -158,9 +158,10 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
     return key
 
 
-def authenticate(session: Session, header_value: str | None, scope: str) -> ApiKey:
+def authenticate(session: Session, header_value: str | None, scope: str, *, touch: bool = True) -> ApiKey:
     """The key an `Authorization: Bearer <key>` header names, if it is valid, not revoked and holds the scope.
-    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403)."""
+    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403). `touch=False`: only read (the caller
+    uses a read session and calls `touch_if_stale` itself, so most calls take no write turn)."""
     if scope not in SCOPES:
         raise KeyError(f'unknown scope {scope!r}')
     if not header_value or not header_value.strip():
@@ -179,13 +180,19 @@ def authenticate(session: Session, header_value: str | None, scope: str) -> ApiK
         raise RevokedKey()
     if scope not in key.scopes:
         raise MissingScope(scope)
-    _touch(session, key)
+    if touch:
+        touch_if_stale(session, key)
     return key
 
 
-def _touch(session: Session, key: ApiKey) -> None:
+def is_stale(key: ApiKey) -> bool:
+    """Its "last used" is older than the precision kept (a minute): the call should record it."""
+    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_PRECISION
+
+
+def touch_if_stale(session: Session, key: ApiKey) -> None:
     now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+    if not is_stale(key):
         return
     # a conditional UPDATE: concurrent calls of the same key do not fight over the row's version
     session.exec(
