@@ -309,3 +309,19 @@ def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(
     with session_scope() as session:
         assert trash.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)).purged == 1
     assert deliveries() == []
+
+
+def test_endpoints_are_served_side_by_side_each_in_order_and_a_failing_one_is_not_hammered(admin) -> None:
+    with webhook_receiver() as healthy, webhook_receiver() as down:
+        down.answers = [503] * 10
+        add_endpoint(admin, healthy.url, 'request.created', name='Healthy')
+        add_endpoint(admin, down.url, 'request.created', name='Down')
+        for n in range(4):
+            submit(f'Parcel {n}: "late" <script>x</script>')
+
+        counts = webhooks.dispatch_due()
+
+        subjects = [json.loads(post.body)['data']['request']['subject'] for post in healthy.received]
+        assert subjects == [f'Parcel {n}: "late" <script>x</script>' for n in range(4)]  # in the order queued
+        assert len(down.received) == 1  # the first failure stops that endpoint for this run
+        assert counts == {'delivered': 4, 'retry': 1, 'failed': 0}

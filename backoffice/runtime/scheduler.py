@@ -134,7 +134,7 @@ JOBS: list[Job] = [
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
     Job('kpi-backfill', backfill_kpis, 'date', {}),  # once, as soon as this process runs the jobs
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
-    Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
+    Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
 ]
 
