@@ -19,6 +19,7 @@ from backoffice import writer_queue
 from backoffice.private_files import private_file, private_folder, sqlite_files, tighten
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
+BUSY_TIMEOUT_MS = 5000  # SQLite: how long a writer waits for another process's write to end
 
 _engine: Engine | None = None
 
@@ -95,7 +96,7 @@ def _make_sqlite_safe(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA journal_mode=WAL')
-        cursor.execute('PRAGMA busy_timeout=5000')
+        cursor.execute(f'PRAGMA busy_timeout={BUSY_TIMEOUT_MS}')  # writers of other processes (the CLI, a 2nd app)
         cursor.execute('PRAGMA synchronous=NORMAL')
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
