@@ -92,7 +92,14 @@ def prepare(url: str, clients: int) -> list[str]:
 
 
 def client_loop(
-    base: str, secret: str, index: int, until: float, results: list[Result], acked: dict, batch: int
+    base: str,
+    secret: str,
+    index: int,
+    until: float,
+    results: list[Result],
+    acked: dict,
+    batch: int,
+    events_only: bool = False,
 ) -> None:
     rng = random.Random(index)
     headers = {'Authorization': f'Bearer {secret}'}
@@ -100,7 +107,7 @@ def client_loop(
         sequence = 0
         while time.monotonic() < until:
             sequence += 1
-            roll = rng.random()
+            roll = 1.0 if events_only else rng.random()
             key = f'load-{index}-{sequence}-{uuid.uuid4().hex[:8]}'
             if roll < 0.5:
                 kind, path = 'request', '/api/requests'
@@ -137,11 +144,23 @@ def client_loop(
                     time.sleep(min(5.0, float(answer.headers.get('Retry-After', '1'))))
                     break
                 if status in (200, 201, 202):
-                    if kind != 'events':
+                    if kind == 'events':
+                        acked['events'] += answer.json()['accepted']
+                    else:
                         acked[kind].add(answer.json()['number'])
                     break
                 if status == 503 and answer is not None:
                     time.sleep(float(answer.headers.get('Retry-After', '1')))
+
+
+def page_probe(base: str, until: float, times: list[float]) -> None:
+    """A person opening a page while the load runs: the sign-in page's HTML, twice a second."""
+    with httpx.Client(base_url=base, timeout=60) as http:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            http.get('/login')
+            times.append(time.perf_counter() - started)
+            time.sleep(0.5)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -189,6 +208,7 @@ def main() -> None:
     parser.add_argument('--seconds', type=float, default=60)
     parser.add_argument('--no-scheduler', action='store_true', help='without the scheduled jobs (KPI refresh…)')
     parser.add_argument('--backup', action='store_true', help='take a backup (the CLI, another process) half-way')
+    parser.add_argument('--events-only', action='store_true', help='only event batches (ingestion rate)')
     parser.add_argument('--batch', type=int, default=500, help='events per batch')
     parser.add_argument('--database-url', default='', help='default: a fresh SQLite file')
     args = parser.parse_args()
@@ -197,14 +217,18 @@ def main() -> None:
     os.environ['BACKOFFICE_DATA_DIR'] = str(work / 'data')
     secrets = prepare(url, args.clients)
     results: list[Result] = []
-    acked: dict = {'request': set(), 'order': set()}
+    acked: dict = {'request': set(), 'order': set(), 'events': 0}
+    page_times: list[float] = []
     env = {'BACKOFFICE_SCHEDULER': '0' if args.no_scheduler else '1'}
     with app_server(url, work, env=env, log=work / 'server.log') as (base, _server):
         until = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=client_loop, args=(base, secret, index, until, results, acked, args.batch))
+            threading.Thread(
+                target=client_loop, args=(base, secret, index, until, results, acked, args.batch, args.events_only)
+            )
             for index, secret in enumerate(secrets)
         ]
+        threads.append(threading.Thread(target=page_probe, args=(base, until, page_times)))
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -225,6 +249,11 @@ def main() -> None:
         elapsed = time.monotonic() - started
     print(f'{args.clients} clients, {args.seconds:.0f} s, {url.split(":")[0]}; load average {os.getloadavg()[0]:.1f}')
     report(results, elapsed)
+    print(f'events stored: {acked["events"]:,} ({acked["events"] / elapsed:,.0f} events/s)')
+    print(
+        f'sign-in page while loaded: p50 {percentile(page_times, 0.5):.0f} ms, '
+        f'p95 {percentile(page_times, 0.95):.0f} ms ({len(page_times)} loads)'
+    )
     check_database(url, acked)
     log = (work / 'server.log').read_text(errors='replace')
     print(f'server log: {log.count("Traceback")} tracebacks, {log.count("database is locked")} "database is locked"')
