@@ -3,8 +3,9 @@ the action was, and /healthz and /system report the disk as full (not "database 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import httpx
 import pytest
@@ -30,6 +31,9 @@ REQUEST = {'email': 'jo@example.com', 'subject': 'Full? "<script>x</script>"', '
 def _full() -> Iterator[None]:
     """SQLite's own 'database or disk is full', for real: no connection may grow the file any more."""
     engine = get_engine()
+    engine.dispose()
+    with closing(sqlite3.connect(engine.url.database, isolation_level=None)) as compact:
+        compact.execute('VACUUM')  # no free pages left for a write to reuse: it must grow the file
 
     def cap(connection, _record) -> None:
         pages = connection.execute('PRAGMA page_count').fetchone()[0]
