@@ -40,6 +40,7 @@ class Topic(StrEnum):
     webhook_deliveries = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
     # not resources
     invoices = 'invoices'
+    receivables = 'receivables'  # {'action', …}: a payment settled invoices, a reminder was queued or decided
     notifications = 'notifications'
     sessions = 'sessions'  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
     presence = 'presence'  # who is looking at which record, per process

@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, str] = {
     'orders.read': N_('See orders, payments and shipments'),
     'orders.write': N_('Change orders, record payments, refund, ship'),
     'invoices.read': N_('See invoices and credit notes'),
+    'finance.read': N_('See receivables: what customers owe, its ageing and the payment reminders'),
+    'finance.manage': N_('Record payments that settle invoices, approve or cancel payment reminders'),
     'content.read': N_('See content and legal documents'),
     'content.write': N_('Edit and publish content and legal documents'),
     'kpis.read': N_('See the dashboard and KPIs'),

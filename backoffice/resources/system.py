@@ -39,6 +39,8 @@ OTHER_AUDITED_TYPES = {
         model=Invoice,
         related={'order_id': 'orders'},
     ),
+    'receipts': AuditedType('finance.read', N_('Payments received'), N_('payment received'), '/finance/receivables'),
+    'reminders': AuditedType('finance.read', N_('Payment reminders'), N_('payment reminder'), '/finance/receivables'),
     'segments': AuditedType('segments.read', N_('Segments'), N_('segment'), '/segments'),
     'kpi_definitions': AuditedType('kpis.read', N_('KPI definitions'), N_('KPI definition')),
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),

@@ -1,0 +1,365 @@
+"""Receivables: what customers owe on issued invoices (amount open = total − paid + refunded − credited, read in one
+query), aged in buckets per customer account (its company, else the customer) and in total, with the DSO; and a sum
+received once that settles one or several invoices, in parts or in full (one transaction, audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import literal
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
+
+from backoffice import db, events
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import (
+    Company,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    Order,
+    Receipt,
+    ReceiptAllocation,
+    User,
+    utcnow,
+)
+from backoffice.permissions import require
+from backoffice.services import app_settings, audit, payments
+
+ZERO = Decimal('0.00')
+DSO_DAYS = 90  # the DSO compares what is open with the sales invoiced over this many days
+
+BUCKETS: dict[str, str] = {
+    'not_due': N_('Not due'),
+    'd1_30': N_('1–30 days'),
+    'd31_60': N_('31–60 days'),
+    'd61_90': N_('61–90 days'),
+    'over_90': N_('Over 90 days'),
+}
+
+
+def bucket_of(days_overdue: int) -> str:
+    """The ageing bucket of an item so many days past its due date (0 or less: not due yet)."""
+    if days_overdue <= 0:
+        return 'not_due'
+    if days_overdue <= 30:
+        return 'd1_30'
+    if days_overdue <= 60:
+        return 'd31_60'
+    if days_overdue <= 90:
+        return 'd61_90'
+    return 'over_90'
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    invoice_id: int
+    number: str
+    order_id: int
+    order_number: str
+    customer_id: int
+    customer_name: str
+    email: str
+    company_id: int | None
+    company_name: str
+    currency: str
+    issued_on: date
+    due_on: date
+    days_overdue: int
+    total: Decimal
+    open: Decimal
+    bucket: str
+
+    @property
+    def account(self) -> str:
+        """Who owes it, as the ageing groups it: the company, else the customer."""
+        return f'company:{self.company_id}' if self.company_id else f'customer:{self.customer_id}'
+
+    @property
+    def account_name(self) -> str:
+        return self.company_name or self.customer_name or self.email
+
+
+@dataclass
+class Ageing:
+    """Amounts open per bucket, and their total."""
+
+    buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+    total: Decimal = ZERO
+    count: int = 0
+
+    def add(self, item: OpenItem) -> None:
+        self.buckets[item.bucket] += item.open
+        self.total += item.open
+        self.count += 1
+
+
+@dataclass
+class AccountAgeing(Ageing):
+    key: str = ''
+    name: str = ''
+    customer_id: int | None = None
+    company_id: int | None = None
+    oldest_days: int = 0
+
+
+@dataclass
+class Report:
+    today: date
+    items: list[OpenItem]
+    accounts: list[AccountAgeing]
+    totals: Ageing
+    dso: Decimal | None  # days; None when nothing was invoiced over the period
+    sales: Decimal  # invoiced over the DSO period, credit notes deducted
+    currency: str
+
+
+def report(
+    *,
+    session: Session,
+    actor: User,
+    today: date | None = None,
+    customer_id: int | None = None,
+    company_id: int | None = None,
+) -> Report:
+    """Every invoice not paid in full with its due date, days overdue and amount open; the ageing per account and in
+    total (one pass over the items); the DSO over the last 90 days."""
+    require(actor, 'finance.read')
+    today = today or shop_today(app_settings.time_zone())
+    items = open_items(session, today=today, customer_id=customer_id, company_id=company_id)
+    totals = Ageing()
+    accounts: dict[str, AccountAgeing] = {}
+    for item in items:
+        totals.add(item)
+        account = accounts.get(item.account)
+        if account is None:
+            account = accounts[item.account] = AccountAgeing(
+                key=item.account,
+                name=item.account_name,
+                customer_id=None if item.company_id else item.customer_id,
+                company_id=item.company_id,
+            )
+        account.add(item)
+        account.oldest_days = max(account.oldest_days, item.days_overdue)
+    ranked = sorted(accounts.values(), key=lambda a: (-a.oldest_days, -a.total, a.name.lower()))
+    sales = invoiced_since(session, today - timedelta(days=DSO_DAYS))
+    dso = None
+    if sales > 0 and customer_id is None and company_id is None:
+        dso = (totals.total / sales * DSO_DAYS).quantize(Decimal('0.1'))
+    currency = items[0].currency if items else app_settings.cached('currency')
+    return Report(today, items, ranked, totals, dso, sales, currency)
+
+
+def open_items(
+    session: Session, *, today: date, customer_id: int | None = None, company_id: int | None = None
+) -> list[OpenItem]:
+    """The invoices with an amount open, oldest due first, read in one query (credit notes summed per invoice)."""
+    credit = aliased(Invoice)
+    credited = (
+        select(credit.corrects_id, func.sum(credit.total).label('credited'))
+        .where(credit.kind == InvoiceKind.credit_note, col(credit.corrects_id).is_not(None))
+        .group_by(col(credit.corrects_id))
+        .subquery()
+    )
+    amount_open = (
+        col(Invoice.total)
+        - col(Order.paid_total)
+        + col(Order.refunded_total)
+        - func.coalesce(credited.c.credited, literal(ZERO))
+    )
+    query = (
+        select_columns(
+            Invoice,
+            col(Order.number),
+            col(Order.customer_id),
+            col(Customer.name),
+            col(Customer.email),
+            col(Customer.company_id),
+            col(Company.name),
+            amount_open.label('open'),
+        )
+        .join(Order, col(Order.id) == Invoice.order_id)
+        .join(Customer, col(Customer.id) == Order.customer_id)
+        .outerjoin(Company, col(Company.id) == Customer.company_id)
+        .outerjoin(credited, credited.c.corrects_id == Invoice.id)
+        .where(col(Invoice.kind) == InvoiceKind.invoice, amount_open > 0)
+    )
+    if customer_id is not None:
+        query = query.where(col(Order.customer_id) == customer_id)
+    if company_id is not None:
+        query = query.where(col(Customer.company_id) == company_id)
+    items = []
+    for invoice, order_number, cust_id, name, email, comp_id, comp_name, left in session.execute(query).all():
+        issued_on = invoice.issued_at.date()
+        due_on = invoice.due_on or issued_on
+        days = (today - due_on).days
+        items.append(
+            OpenItem(
+                invoice_id=invoice.id,
+                number=invoice.number,
+                order_id=invoice.order_id,
+                order_number=order_number,
+                customer_id=cust_id,
+                customer_name=name or '',
+                email=email,
+                company_id=comp_id,
+                company_name=comp_name or '',
+                currency=invoice.currency,
+                issued_on=issued_on,
+                due_on=due_on,
+                days_overdue=max(days, 0),
+                total=invoice.total,
+                open=Decimal(left).quantize(Decimal('0.01')),
+                bucket=bucket_of(days),
+            )
+        )
+    items.sort(key=lambda i: (i.due_on, i.number))
+    return items
+
+
+def invoiced_since(session: Session, first_day: date) -> Decimal:
+    """Sales invoiced from a day on, credit notes deducted: what the DSO divides by."""
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=utcnow().tzinfo)
+    rows = session.exec(
+        select(Invoice.kind, func.coalesce(func.sum(Invoice.total), 0))
+        .where(Invoice.issued_at >= since)
+        .group_by(Invoice.kind)
+    ).all()
+    sums = {kind: Decimal(total) for kind, total in rows}
+    return sums.get(InvoiceKind.invoice, ZERO) - sums.get(InvoiceKind.credit_note, ZERO)
+
+
+def amount_open(session: Session, invoice: Invoice) -> Decimal:
+    """What is still owed on one invoice (0 for a credit note or an invoice paid in full)."""
+    if invoice.kind != InvoiceKind.invoice:
+        return ZERO
+    order = session.get(Order, invoice.order_id)
+    if order is None:
+        return ZERO
+    credited = session.exec(
+        select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            col(Invoice.kind) == InvoiceKind.credit_note, col(Invoice.corrects_id) == invoice.id
+        )
+    ).one()
+    left = invoice.total - order.paid_total + order.refunded_total - Decimal(credited)
+    return max(left, ZERO).quantize(Decimal('0.01'))
+
+
+def settle(
+    *,
+    session: Session,
+    actor: User,
+    amounts: Mapping[int, Any],
+    method: str = 'bank_transfer',
+    reference: str = '',
+    received_at: datetime | None = None,
+) -> Receipt:
+    """One sum received that pays several invoices of one customer account, each in full or in part: refused in
+    words when it pays more than is open. Each part is the order's payment (an order paid in full becomes paid);
+    the receipt, its parts and the payments commit together, audited."""
+    require(actor, 'finance.manage')
+    require(actor, 'orders.write')
+    if not amounts:
+        raise ValidationFailed({'invoices': _('Choose at least one invoice to pay')})
+    errors: dict[str, str] = {}
+    parts: list[tuple[Invoice, Decimal]] = []
+    accounts: set[tuple[int | None, int | None]] = set()
+    currencies: set[str] = set()
+    for invoice_id, value in amounts.items():
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None or invoice.kind != InvoiceKind.invoice:
+            raise NotFound(_('This invoice does not exist.'))
+        key = f'invoice_{invoice.id}'
+        try:
+            amount = payments.money(value, key)
+        except ValidationFailed as error:
+            errors.update(error.errors)
+            continue
+        left = amount_open(session, invoice)
+        if amount > left:
+            errors[key] = (
+                _('Only {amount} is open on invoice {number}').format(
+                    amount=payments.amount_in_words(left, invoice.currency), number=invoice.number
+                )
+                if left > 0
+                else _('Invoice {number} is paid in full').format(number=invoice.number)
+            )
+            continue
+        order = session.get(Order, invoice.order_id)
+        customer = session.get(Customer, order.customer_id) if order else None
+        company = customer.company_id if customer is not None else None
+        accounts.add((company, None) if company else (None, order.customer_id if order is not None else None))
+        currencies.add(invoice.currency)
+        parts.append((invoice, amount))
+    if errors:
+        raise ValidationFailed(errors)
+    if len(accounts) > 1 or len(currencies) > 1:
+        raise ValidationFailed(
+            {'invoices': _('One payment settles invoices of one customer or company, in one currency')}
+        )
+    reference = ' '.join((reference or '').split())[:120]
+    received_at = received_at or utcnow()
+    first_order = session.get(Order, parts[0][0].order_id)
+    receipt = Receipt(
+        customer_id=first_order.customer_id if first_order else 0,
+        amount=sum((amount for _invoice, amount in parts), ZERO),
+        currency=parts[0][0].currency,
+        method=method,
+        reference=reference,
+        received_at=received_at,
+        created_by=actor.id,
+    )
+    session.add(receipt)
+    session.flush()
+    with db.held_commits(session):
+        for invoice, amount in parts:
+            payment = payments.record_payment(
+                session=session,
+                actor=actor,
+                order_id=invoice.order_id,
+                amount=amount,
+                method=method,
+                reference=reference or f'R-{receipt.id}',
+                paid_at=received_at,
+            )
+            session.add(
+                ReceiptAllocation(
+                    receipt_id=_id(receipt.id), invoice_id=_id(invoice.id), payment_id=_id(payment.id), amount=amount
+                )
+            )
+    numbers = ', '.join(f'{invoice.number} ({amount})' for invoice, amount in parts)
+    audit.record(
+        session,
+        actor,
+        'receipt.recorded',
+        'receipts',
+        receipt.id,
+        changes={'amount': str(receipt.amount), 'invoices': {i.number: str(a) for i, a in parts}},
+        summary=f'Payment of {receipt.amount} {receipt.currency} ({method}, {reference}) settles {numbers}',
+    )
+    events.after_commit(session, Topic.receivables, {'action': 'paid', 'receipt_id': receipt.id})
+    session.commit()
+    return receipt
+
+
+def allocations_of(session: Session, invoice_id: int) -> list[ReceiptAllocation]:
+    return list(
+        session.exec(
+            select(ReceiptAllocation)
+            .where(ReceiptAllocation.invoice_id == invoice_id)
+            .order_by(col(ReceiptAllocation.id))
+        )
+    )
+
+
+def _id(value: int | None) -> int:
+    assert value is not None  # flushed rows have their ids
+    return value

@@ -1,0 +1,172 @@
+"""Receivables: every invoice not paid in full with its days overdue and amount open, aged in buckets per customer
+account and in total (checked against figures added up by hand), the DSO; partial payments and one payment that
+settles several invoices, refused in words when it pays more than is open, audited, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
+from backoffice.permissions import PermissionDenied
+from backoffice.services import app_settings, orders, receivables
+
+from .support.factories import fresh, make_company, make_user, pay
+from .support.finance import invoiced_on_terms, mugs, round_prices
+
+D = Decimal
+
+
+def report(actor, days_later: int = 0, **filters):
+    with read_session() as session:
+        return receivables.report(
+            session=session,
+            actor=actor,
+            today=shop_today(app_settings.time_zone()) + timedelta(days=days_later),
+            **filters,
+        )
+
+
+def settle(actor, amounts, reference='VIR "2026": <script>x</script>'):
+    with session_scope() as session:
+        return receivables.settle(session=session, actor=actor, amounts=amounts, reference=reference)
+
+
+@pytest.fixture
+def shop():
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    return admin, manager
+
+
+def test_buckets_follow_the_days_past_the_due_date() -> None:
+    assert [receivables.bucket_of(d) for d in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)] == [
+        'not_due',
+        'not_due',
+        'd1_30',
+        'd1_30',
+        'd31_60',
+        'd31_60',
+        'd61_90',
+        'd61_90',
+        'over_90',
+        'over_90',
+    ]
+
+
+def test_the_ageing_per_account_and_in_total_matches_the_figures_added_by_hand(shop) -> None:
+    _admin, manager = shop
+    acme = make_company('Acme "Labs": <b>')
+    # issued today; looked at 70 days later: net 15 is 55 days late, net 30 40 days, net 60 10 days
+    _o1, a15 = invoiced_on_terms(manager, 'ann@acme.example', 1, 15, company_id=acme.id)  # 10.00
+    _o2, a60 = invoiced_on_terms(manager, 'bob@acme.example', 3, 60, company_id=acme.id)  # 30.00
+    o3, c30 = invoiced_on_terms(manager, 'cleo@example.com', 5, 30, name='Cléo <i>')  # 50.00
+    pay(manager, o3, '20.00')  # in part: 30.00 open
+    _o4, z60 = invoiced_on_terms(manager, 'zed@example.com', 2, 60)  # 20.00, not due yet at day 59
+
+    seen = report(manager, 70)
+    assert [(i.number, i.days_overdue, i.open, i.bucket) for i in seen.items] == [
+        (a15.number, 55, D('10.00'), 'd31_60'),
+        (c30.number, 40, D('30.00'), 'd31_60'),
+        (a60.number, 10, D('30.00'), 'd1_30'),
+        (z60.number, 10, D('20.00'), 'd1_30'),
+    ]
+    assert seen.totals.total == D('90.00') and seen.totals.count == 4
+    assert seen.totals.buckets == {
+        'not_due': D('0'),
+        'd1_30': D('50.00'),
+        'd31_60': D('40.00'),
+        'd61_90': D('0'),
+        'over_90': D('0'),
+    }
+    by_name = {a.name: a for a in seen.accounts}
+    assert by_name['Acme "Labs": <b>'].total == D('40.00')
+    assert by_name['Acme "Labs": <b>'].buckets['d31_60'] == D('10.00')
+    assert by_name['Acme "Labs": <b>'].buckets['d1_30'] == D('30.00')
+    assert by_name['Cléo <i>'].buckets['d31_60'] == D('30.00')
+    assert [a.name for a in seen.accounts][0] == 'Acme "Labs": <b>'  # the oldest debt first
+    # DSO: 90.00 open over 110.00 invoiced in the last 90 days (the invoices were issued "70 days ago")
+    assert seen.sales == D('110.00')
+    assert seen.dso == (D('90.00') / D('110.00') * 90).quantize(D('0.1'))
+
+    later = report(manager, 160)  # 145, 130, 100, 100 days late
+    assert later.totals.buckets['over_90'] == D('90.00')
+    early = report(manager, 0)
+    assert early.totals.buckets['not_due'] == D('90.00') and early.totals.total == D('90.00')
+    assert report(manager, 70, company_id=acme.id).totals.total == D('40.00')
+
+
+def test_a_cancelled_or_refunded_invoice_is_not_owed(shop) -> None:
+    _admin, manager = shop
+    order, _invoice = invoiced_on_terms(manager, 'ann@example.com', 2, 15)
+    with session_scope() as session:
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=None, reason='Changed their mind')
+    assert report(manager, 30).items == []
+
+
+def test_one_payment_settles_several_invoices_in_full_and_in_part(shop) -> None:
+    _admin, manager = shop
+    acme = make_company('Acme')
+    o1, i1 = invoiced_on_terms(manager, 'ann@acme.example', 1, 30, company_id=acme.id)  # 10.00
+    o2, i2 = invoiced_on_terms(manager, 'bob@acme.example', 4, 30, company_id=acme.id)  # 40.00
+
+    receipt = settle(manager, {i1.id: '10.00', i2.id: '15,50'})
+
+    assert (receipt.amount, receipt.reference) == (D('25.50'), 'VIR "2026": <script>x</script>')
+    assert fresh(o1.id).status == OrderStatus.paid and fresh(o2.id).status == OrderStatus.pending
+    seen = report(manager)
+    assert [(i.number, i.open) for i in seen.items] == [(i2.number, D('24.50'))]
+    with read_session() as session:
+        parts = session.exec(select(ReceiptAllocation).order_by(ReceiptAllocation.id)).all()
+        assert [(p.invoice_id, p.amount) for p in parts] == [(i1.id, D('10.00')), (i2.id, D('15.50'))]
+        assert len(session.exec(select(Payment)).all()) == 2
+        entry = session.exec(select(AuditEntry).where(AuditEntry.entity == 'receipts')).one()
+        assert i1.number in entry.summary and i2.number in entry.summary
+
+    settle(manager, {i2.id: '24.50'})
+    assert report(manager).items == [] and fresh(o2.id).status == OrderStatus.paid
+
+
+def test_paying_more_than_is_open_is_refused_in_words_and_nothing_is_written(shop) -> None:
+    _admin, manager = shop
+    _o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 30)  # 10.00
+    o2, i2 = invoiced_on_terms(manager, 'ann@example.com', 2, 30)  # 20.00, same customer
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {i1.id: '5.00', i2.id: '20.01'})
+    assert refused.value.errors == {f'invoice_{i2.id}': f'Only 20.00 EUR is open on invoice {i2.number}'}
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {i1.id: '-1'})
+    assert refused.value.errors == {f'invoice_{i1.id}': 'Enter an amount above 0'}
+    with read_session() as session:
+        assert session.exec(select(Payment)).all() == []
+    pay(manager, o2)
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {i2.id: '1.00'})
+    assert refused.value.errors == {f'invoice_{i2.id}': f'Invoice {i2.number} is paid in full'}
+
+
+def test_one_payment_is_for_one_customer_account(shop) -> None:
+    _admin, manager = shop
+    _o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 30)
+    _o2, i2 = invoiced_on_terms(manager, 'bob@example.com', 1, 30)
+    with pytest.raises(ValidationFailed) as refused:
+        settle(manager, {i1.id: '1.00', i2.id: '1.00'})
+    assert 'one customer or company' in refused.value.errors['invoices']
+
+
+def test_who_reads_and_who_settles_receivables(shop) -> None:
+    _admin, manager = shop
+    _o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 30)
+    viewer, agent = make_user('viewer'), make_user('agent')
+    assert report(viewer).totals.total == D('10.00')  # a viewer reads what a manager sees
+    with pytest.raises(PermissionDenied):
+        report(agent)
+    with pytest.raises(PermissionDenied):
+        settle(viewer, {i1.id: '1.00'})
