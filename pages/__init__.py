@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     products,
     purchases,
     rate,
+    receivables,
     request,
     requests,
     returns,

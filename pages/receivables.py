@@ -1,0 +1,208 @@
+"""Receivables: what customers owe, phone first — the ageing in total and the DSO on top, then per customer account
+(with its statement), then every open invoice; one payment settles the invoices ticked; reminders waiting for review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from backoffice import formatting
+from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.models import User
+from backoffice.permissions import can
+from backoffice.services import payments, receivables
+from components import live
+from components.forms import FAILED, call, error_line, page_dialog
+from components.screens import screen
+from components.session import acting_user
+
+
+class ReceivablesScreen:
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.report: receivables.Report | None = None
+        self.summary = ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-7 gap-2')
+        ui.label(_('By customer')).classes('text-lg font-medium')
+        self.accounts = ui.table(columns=account_columns(), rows=[], row_key='key').classes('w-full')
+        self.accounts.props('flat bordered dense wrap-cells').mark('accounts')
+        self.accounts.add_slot('body-cell-name', NAME_CELL)
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(_('Open invoices')).classes('text-lg font-medium')
+            if can(user, 'finance.manage'):
+                ui.button(_('Record a payment'), icon='payments', on_click=self.payment_dialog).mark('record-receipt')
+        self.items = ui.table(columns=item_columns(), rows=[], row_key='invoice_id', selection='multiple')
+        self.items.classes('w-full').props('flat bordered dense wrap-cells').mark('open-invoices')
+        self.items.add_slot('body-cell-number', INVOICE_CELL)
+        self.show()
+        for topic in (Topic.receivables, Topic.orders, Topic.invoices):
+            live.resource_changed(topic).subscribe(self._on_change)
+
+    def _on_change(self, _payload: dict) -> None:
+        ui.timer(0.1, self.show, once=True)
+
+    def show(self) -> None:
+        with read_session() as session:
+            report = receivables.report(session=session, actor=self.user)
+        self.report = report
+        currency = report.currency
+        self.summary.clear()
+        with self.summary:
+            card(_('Open'), formatting.money(report.totals.total, currency), 'total')
+            for key, label in receivables.BUCKETS.items():
+                card(_(label), formatting.money(report.totals.buckets[key], currency), key)
+            dso = _('{days} days').format(days=formatting.number(report.dso, 1)) if report.dso is not None else '—'
+            card(_('DSO'), dso, 'dso', _(DSO_HELP))
+        self.accounts.rows = [
+            {
+                'key': account.key,
+                'name': account.name,
+                'link': f'/companies/{account.company_id}'
+                if account.company_id
+                else f'/customers/{account.customer_id}',
+                **{key: formatting.money(account.buckets[key], currency) for key in receivables.BUCKETS},
+                'total': formatting.money(account.total, currency),
+            }
+            for account in report.accounts
+        ]
+        self.items.rows = [
+            {
+                'invoice_id': item.invoice_id,
+                'number': item.number,
+                'link': f'/orders/{item.order_number}',
+                'customer': item.account_name,
+                'due_on': formatting.day(item.due_on),
+                'days': formatting.number(item.days_overdue) if item.days_overdue else '—',
+                'bucket': _(receivables.BUCKETS[item.bucket]),
+                'open': formatting.money(item.open, item.currency),
+                'total': formatting.money(item.total, item.currency),
+            }
+            for item in report.items
+        ]
+        self.items.selected = [
+            row for row in self.items.selected if any(r['invoice_id'] == row['invoice_id'] for r in self.items.rows)
+        ]
+
+    def payment_dialog(self) -> None:
+        chosen = {row['invoice_id'] for row in self.items.selected}
+        items = [item for item in (self.report.items if self.report else []) if item.invoice_id in chosen]
+        if not items:
+            ui.notify(_('Tick the invoices this payment settles first.'), type='warning')
+            return
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('receipt-dialog'):
+            ui.label(_('Record a payment')).classes('text-lg font-medium')
+            ui.label(_(SETTLE_HELP)).classes('text-sm text-gray-600')
+            fields: dict[str, Any] = {}
+            for item in items:
+                fields[f'invoice_{item.invoice_id}'] = (
+                    ui.input(
+                        _('{invoice} (open {amount})').format(
+                            invoice=item.number, amount=formatting.money(item.open, item.currency)
+                        ),
+                        value=f'{item.open:.2f}',
+                    )
+                    .props('outlined dense')
+                    .classes('w-full')
+                    .mark(f'amount-{item.number}')
+                )
+            method = ui.select(
+                {k: _(v) for k, v in payments.PROVIDERS['manual'].methods.items()},
+                label=_('Method'),
+                value='bank_transfer',
+            ).props('outlined dense')
+            reference = ui.input(_('Reference (bank statement line)')).props('outlined dense').mark('reference')
+            fields.update(method=method, reference=reference)
+            message = error_line()
+            with ui.row().classes('w-full justify-end gap-2'):
+                ui.button(_('Close'), on_click=dialog.close).props('flat')
+
+                async def go() -> None:
+                    user = acting_user()
+                    if user is None:
+                        return
+                    amounts = {item.invoice_id: fields[f'invoice_{item.invoice_id}'].value for item in items}
+
+                    def settle() -> Any:
+                        with session_scope() as session:
+                            return receivables.settle(
+                                session=session,
+                                actor=user,
+                                amounts=amounts,
+                                method=method.value,
+                                reference=reference.value or '',
+                            )
+
+                    done = await call(settle, fields=fields, message=message)
+                    if done is FAILED:
+                        return
+                    dialog.close()
+                    ui.notify(
+                        _('Payment of {amount} recorded.').format(amount=formatting.money(done.amount, done.currency)),
+                        type='positive',
+                    )
+                    self.items.selected = []
+                    self.show()
+
+                ui.button(_('Record'), on_click=go).mark('dialog-submit')
+        dialog.open()
+
+
+def card(label: str, value: str, key: str, hint: str = '') -> None:
+    with ui.card().props('flat bordered').classes('gap-0 p-3').mark(f'ageing-{key}'):
+        ui.label(label).classes('text-xs text-gray-600')
+        ui.label(value).classes('text-lg font-medium')
+        if hint:
+            ui.label(hint).classes('text-xs text-gray-500')
+
+
+def account_columns() -> list[dict]:
+    return [
+        {'name': 'name', 'label': _('Customer'), 'field': 'name', 'align': 'left'},
+        *(
+            {
+                'name': key,
+                'label': _(label),
+                'field': key,
+                'align': 'right',
+                'classes': 'gt-xs',
+                'headerClasses': 'gt-xs',
+            }
+            for key, label in receivables.BUCKETS.items()
+        ),
+        {'name': 'total', 'label': _('Open'), 'field': 'total', 'align': 'right'},
+    ]
+
+
+def item_columns() -> list[dict]:
+    hidden = {'classes': 'gt-xs', 'headerClasses': 'gt-xs'}
+    return [
+        {'name': 'number', 'label': _('Invoice'), 'field': 'number', 'align': 'left'},
+        {'name': 'customer', 'label': _('Customer'), 'field': 'customer', 'align': 'left'},
+        {'name': 'due_on', 'label': _('Due'), 'field': 'due_on', 'align': 'left', **hidden},
+        {'name': 'days', 'label': _('Days overdue'), 'field': 'days', 'align': 'right'},
+        {'name': 'bucket', 'label': _('Age'), 'field': 'bucket', 'align': 'left', **hidden},
+        {'name': 'total', 'label': _('Total'), 'field': 'total', 'align': 'right', **hidden},
+        {'name': 'open', 'label': _('Open'), 'field': 'open', 'align': 'right'},
+    ]
+
+
+# Vue interpolation ({{ }}) writes text, never markup: a customer's name shows as typed
+INVOICE_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
+NAME_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
+DSO_HELP = N_('Days of sales outstanding, over the last 90 days')
+SETTLE_HELP = N_('One sum received for the invoices ticked: each takes its part, in full or in part.')
+
+
+@screen(
+    '/finance/receivables',
+    N_('Receivables'),
+    permission='finance.read',
+    icon='request_quote',
+    section=N_('Finance'),
+    order=270,
+    description=N_('What customers owe: open invoices, their ageing, payments and reminders'),
+)
+def receivables_page(user: User) -> None:
+    ReceivablesScreen(user)

@@ -1,0 +1,55 @@
+"""The receivables screen as a manager uses it: the ageing in total and per customer, every open invoice, a payment
+that settles the invoices ticked (refused at the field above what is open); an agent may not open it."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+
+from .support.factories import make_company, make_user
+from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+HOSTILE = 'Acme "Labs": <script>alert(1)</script>'
+
+
+def table(user: User, marker: str) -> ui.table:
+    return next(iter(user.find(marker=marker).elements))
+
+
+async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoices(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    acme = make_company(HOSTILE)
+    _o1, i1 = invoiced_on_terms(manager, 'ann@acme.example', 1, 30, company_id=acme.id)  # 10.00
+    _o2, i2 = invoiced_on_terms(manager, 'bob@acme.example', 4, 30, company_id=acme.id)  # 40.00
+
+    await sign_in(user, manager.email, path='/finance/receivables')
+    await user.should_see(marker='ageing-total', retries=40)
+    await user.should_see('€50.00')
+    accounts = table(user, 'accounts')
+    assert [(row['name'], row['total'], row['not_due']) for row in accounts.rows] == [(HOSTILE, '€50.00', '€50.00')]
+    items = table(user, 'open-invoices')
+    assert [(row['number'], row['open']) for row in items.rows] == [(i1.number, '€10.00'), (i2.number, '€40.00')]
+
+    items.selected = list(items.rows)
+    user.find(marker='record-receipt').click()
+    await user.should_see(marker='receipt-dialog')
+    user.find(marker=f'amount-{i2.number}').clear().type('40.01')
+    user.find(marker='reference').type(HOSTILE)
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'Only 40.00 EUR is open on invoice {i2.number}', retries=40)
+    user.find(marker=f'amount-{i2.number}').clear().type('15.00')
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Payment of €25.00 recorded.', retries=40)
+    await eventually(
+        lambda: [(r['number'], r['open']) for r in table(user, 'open-invoices').rows] == [(i2.number, '€25.00')]
+    )
+
+
+async def test_an_agent_may_not_open_receivables(user: User) -> None:
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path='/finance/receivables')
+    user.should_not_see(marker='ageing-total')
