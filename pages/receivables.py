@@ -11,9 +11,9 @@ from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import User
+from backoffice.models import ReminderStatus, User
 from backoffice.permissions import can
-from backoffice.services import payments, receivables
+from backoffice.services import dunning, payments, receivables
 from components import live
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
@@ -36,6 +36,7 @@ class ReceivablesScreen:
         self.items = ui.table(columns=item_columns(), rows=[], row_key='invoice_id', selection='multiple')
         self.items.classes('w-full').props('flat bordered dense wrap-cells').mark('open-invoices')
         self.items.add_slot('body-cell-number', INVOICE_CELL)
+        self.reminders = ui.column().classes('w-full gap-2').mark('reminders')
         self.show()
         for topic in (Topic.receivables, Topic.orders, Topic.invoices):
             live.resource_changed(topic).subscribe(self._on_change)
@@ -84,6 +85,50 @@ class ReceivablesScreen:
         self.items.selected = [
             row for row in self.items.selected if any(r['invoice_id'] == row['invoice_id'] for r in self.items.rows)
         ]
+
+        self.show_reminders()
+
+    def show_reminders(self) -> None:
+        with read_session() as session:
+            waiting = dunning.reminders(session=session, actor=self.user, status=ReminderStatus.review)
+        self.reminders.clear()
+        with self.reminders:
+            ui.label(_('Reminders to review')).classes('text-lg font-medium')
+            if not waiting:
+                ui.label(_('No reminder waits for review.')).classes('text-gray-500')
+            manage = can(self.user, 'finance.manage')
+            for reminder in waiting:
+                with ui.card().props('flat bordered').classes('w-full gap-1').mark(f'reminder-{reminder.invoice}'):
+                    ui.label(
+                        _('Reminder {level} for invoice {invoice} to {email}').format(
+                            level=reminder.level, invoice=reminder.invoice, email=reminder.email
+                        )
+                    ).classes('font-medium break-words')
+                    ui.label(reminder.subject).classes('text-sm break-words')
+                    ui.label(reminder.body).classes('text-sm text-gray-700 whitespace-pre-line break-words')
+                    if manage:
+                        with ui.row().classes('gap-2'):
+                            ui.button(_('Approve and send'), on_click=lambda r=reminder: self.decide(r.id, True)).mark(
+                                f'approve-{reminder.invoice}'
+                            )
+                            ui.button(_('Do not send'), on_click=lambda r=reminder: self.decide(r.id, False)).props(
+                                'flat'
+                            ).mark(f'cancel-{reminder.invoice}')
+
+    async def decide(self, reminder_id: int, approve: bool) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                return dunning.decide(session=session, actor=user, reminder_id=reminder_id, approve=approve)
+
+        with self.reminders:  # the button is gone once the list was redrawn for this very change
+            if await call(go) is FAILED:
+                return
+            ui.notify(_('Reminder approved: it is sent shortly.') if approve else _('Reminder cancelled.'))
+            self.show()
 
     def payment_dialog(self) -> None:
         chosen = {row['invoice_id'] for row in self.items.selected}
@@ -138,10 +183,13 @@ class ReceivablesScreen:
                     if done is FAILED:
                         return
                     dialog.close()
-                    ui.notify(
-                        _('Payment of {amount} recorded.').format(amount=formatting.money(done.amount, done.currency)),
-                        type='positive',
-                    )
+                    with self.items:
+                        ui.notify(
+                            _('Payment of {amount} recorded.').format(
+                                amount=formatting.money(done.amount, done.currency)
+                            ),
+                            type='positive',
+                        )
                     self.items.selected = []
                     self.show()
 

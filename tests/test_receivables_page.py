@@ -3,8 +3,16 @@ that settles the invoices ticked (refused at the field above what is open); an a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from nicegui import ui
 from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import Reminder, ReminderStatus
+from backoffice.services import app_settings, dunning
 
 from .support.factories import make_company, make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
@@ -53,3 +61,26 @@ async def test_an_agent_may_not_open_receivables(user: User) -> None:
     agent = make_user('agent')
     await sign_in(user, agent.email, path='/finance/receivables')
     user.should_not_see(marker='ageing-total')
+
+
+async def test_a_manager_approves_one_reminder_and_cancels_another(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 15)
+    _o2, i2 = invoiced_on_terms(manager, 'bob@example.com', 1, 15)
+    with session_scope() as session:
+        dunning.queue_reminders(session=session, today=shop_today(app_settings.time_zone()) + timedelta(days=20))
+
+    await sign_in(user, manager.email, path='/finance/receivables')
+    await user.should_see(f'Reminder 1 for invoice {i1.number} to ann@example.com', retries=40)
+    user.find(marker=f'approve-{i1.number}').click()
+    await user.should_see('Reminder approved: it is sent shortly.', retries=40)
+    user.find(marker=f'cancel-{i2.number}').click()
+    await user.should_see('Reminder cancelled.', retries=40)
+    await user.should_see('No reminder waits for review.')
+    with read_session() as session:
+        assert [r.status for r in session.exec(select(Reminder).order_by(Reminder.id))] == [
+            ReminderStatus.queued,
+            ReminderStatus.cancelled,
+        ]

@@ -63,6 +63,21 @@ def send_outbox(settings: Settings) -> dict[str, int]:
     return mail.send_outbox(settings)
 
 
+def queue_reminders(settings: Settings) -> list[int]:
+    """Write the payment reminders that overdue invoices reached (the levels set in the settings)."""
+    from backoffice.services import dunning
+
+    with session_scope() as session:
+        return dunning.queue_reminders(session=session)
+
+
+def send_reminders(settings: Settings) -> dict[str, int]:
+    """Send the approved payment reminders, each with its invoice PDF (when BACKOFFICE_SMTP_URL is set)."""
+    from backoffice.services import dunning
+
+    return dunning.send_reminders(settings)
+
+
 def purge_idempotency(settings: Settings) -> int:
     """Forget stored API answers older than the window in which a front office may retry."""
     from backoffice.services import api_keys
@@ -128,6 +143,8 @@ JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
     Job('send-outbox', send_outbox, 'interval', {'minutes': 1}),
+    Job('payment-reminders', queue_reminders, 'cron', {'hour': 6, 'minute': 7}),
+    Job('send-reminders', send_reminders, 'interval', {'minutes': 1}),
     Job('purge-idempotency', purge_idempotency, 'cron', {'hour': 3, 'minute': 41}),
     Job('backup', nightly_backup, 'cron', {'hour': 2, 'minute': 30}),
     Job('kpi-refresh', refresh_kpis, 'interval', {'minutes': 1}),

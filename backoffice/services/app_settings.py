@@ -295,6 +295,58 @@ SELLER_SETTINGS = (
     ),
 )
 
+REMINDERS = N_('Payment reminders')
+# dunning: up to three levels, each so many days after the due date, each with its email (empty: the built-in text in
+# the customer's language); the placeholders {invoice}, {amount}, {due} and {days} are filled in when written
+REMINDER_DEFAULT_DAYS = (3, 15, 30)
+REMINDER_SETTINGS = (
+    SettingSpec(
+        'reminder_review',
+        N_('Review reminders before sending'),
+        'bool',
+        True,
+        N_('Reminders wait on the receivables screen until a person approves them; off: they are sent at once.'),
+        section=REMINDERS,
+    ),
+    *(
+        spec
+        for level, days in enumerate(REMINDER_DEFAULT_DAYS, start=1)
+        for spec in (
+            SettingSpec(
+                f'reminder_{level}_days',
+                (N_('Reminder 1: days after due'), N_('Reminder 2: days after due'), N_('Reminder 3: days after due'))[
+                    level - 1
+                ],
+                'number',
+                days,
+                N_('A reminder of this level is written once an invoice is this many days overdue; 0: no reminder.'),
+                section=REMINDERS,
+                minimum=0,
+                maximum=365,
+            ),
+            SettingSpec(
+                f'reminder_{level}_subject',
+                (N_('Reminder 1: subject'), N_('Reminder 2: subject'), N_('Reminder 3: subject'))[level - 1],
+                'line',
+                '',
+                N_('Empty: "Payment reminder: invoice {invoice}" in the customer\'s language.'),
+                section=REMINDERS,
+            ),
+            SettingSpec(
+                f'reminder_{level}_body',
+                (N_('Reminder 1: message'), N_('Reminder 2: message'), N_('Reminder 3: message'))[level - 1],
+                'lines',
+                '',
+                N_(
+                    'Placeholders: {invoice}, {amount}, {due}, {days}. Empty: a polite built-in text in the '
+                    "customer's language. The invoice PDF is attached."
+                ),
+                section=REMINDERS,
+            ),
+        )
+    ),
+)
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         'company_name',
@@ -338,6 +390,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         choices=i18n.available,
     ),
     *SELLER_SETTINGS,
+    *REMINDER_SETTINGS,
     SettingSpec(
         'trash_days',
         N_('Days in the trash'),

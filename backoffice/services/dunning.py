@@ -1,0 +1,296 @@
+"""Payment reminders (dunning): the daily job writes one reminder per overdue invoice and level reached (levels and
+templates in the settings, never the same level twice for an invoice), in the customer's language, on the order's
+timeline; with "review before sending" a person approves or cancels each on the receivables screen; the outbox job
+sends them by SMTP with the invoice PDF attached."""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from sqlmodel import Session, col, select
+
+from backoffice import events, formatting, i18n
+from backoffice.config import Settings
+from backoffice.db import read_session, session_scope
+from backoffice.errors import NotFound, ServiceError
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import Customer, Invoice, Order, Reminder, ReminderStatus, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import app_settings, audit, documents, mail, orders, receivables
+from backoffice.services.invoice_issue import language_of
+
+log = logging.getLogger(__name__)
+
+LEVELS = (1, 2, 3)
+MAX_ATTEMPTS = 5
+DEFAULT_SUBJECT = N_('Payment reminder: invoice {invoice}')
+DEFAULT_BODY = N_(
+    'Hello,\n\nour records show that invoice {invoice}, due on {due}, is {days} days overdue: {amount} is still '
+    'open. If you have paid it in the meantime, thank you and please ignore this message; otherwise we would be '
+    'grateful for your payment.\n\nThe invoice is attached.'
+)
+PLACEHOLDER = re.compile(r'\{(invoice|amount|due|days)\}')
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    days: int
+    subject: str  # the setting's template, '' for the built-in one
+    body: str
+
+
+def levels(session: Session) -> list[Level]:
+    """The reminder levels set (days > 0), from the first to the last."""
+    found = []
+    for level in LEVELS:
+        days = app_settings.value(session=session, key=f'reminder_{level}_days')
+        if days:
+            found.append(
+                Level(
+                    level,
+                    int(days),
+                    app_settings.value(session=session, key=f'reminder_{level}_subject') or '',
+                    app_settings.value(session=session, key=f'reminder_{level}_body') or '',
+                )
+            )
+    return sorted(found, key=lambda x: x.days)
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The template with its four placeholders filled; anything else (other braces, markup) stays as typed."""
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def queue_reminders(*, session: Session, today: date | None = None) -> list[int]:
+    """The daily job: for every overdue invoice, the reminder of the highest level it reached unless that level (or a
+    later one) was written already. One transaction; returns the reminders' ids."""
+    today = today or shop_today(app_settings.time_zone())
+    set_levels = levels(session)
+    if not set_levels:
+        return []
+    review = bool(app_settings.value(session=session, key='reminder_review'))
+    written: dict[int, int] = {}
+    for invoice_id, level in session.exec(select(Reminder.invoice_id, Reminder.level)).all():
+        written[invoice_id] = max(written.get(invoice_id, 0), level)
+    made: list[Reminder] = []
+    for item in receivables.open_items(session, today=today):
+        reached = [lv for lv in set_levels if item.days_overdue >= lv.days]
+        if not reached or written.get(item.invoice_id, 0) >= reached[-1].level:
+            continue
+        made.append(_write(session, item, reached[-1], ReminderStatus.review if review else ReminderStatus.queued))
+    if made:
+        session.flush()
+        for reminder in made:
+            audit.record(
+                session,
+                None,
+                'reminder.written',
+                'reminders',
+                reminder.id,
+                summary=f'Payment reminder {reminder.level} for order {reminder.order_id} ({reminder.status.value})',
+            )
+        events.after_commit(session, Topic.receivables, {'action': 'reminders', 'count': len(made)})
+    session.commit()
+    return [r.id for r in made if r.id is not None]
+
+
+def _write(session: Session, item: receivables.OpenItem, level: Level, status: ReminderStatus) -> Reminder:
+    customer = session.get(Customer, item.customer_id)
+    with i18n.use(language_of(customer)) as language:
+        values = {
+            'invoice': item.number,
+            'amount': formatting.money(item.open, item.currency),
+            'due': formatting.day(item.due_on),
+            'days': formatting.number(item.days_overdue),
+        }
+        subject = fill(level.subject or _(DEFAULT_SUBJECT), values)
+        body = fill(level.body or _(DEFAULT_BODY), values)
+    reminder = Reminder(
+        invoice_id=item.invoice_id,
+        order_id=item.order_id,
+        level=level.level,
+        status=status,
+        email=item.email,
+        subject=subject[:300],
+        body=body,
+        language=language,
+    )
+    session.add(reminder)
+    order = session.get(Order, item.order_id)
+    if order is not None:
+        said = 'waits for review' if status == ReminderStatus.review else 'queued'
+        orders.log_event(
+            session, order, 'reminder', f'Payment reminder {level.level} for invoice {item.number} {said}', None
+        )
+    return reminder
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    id: int
+    level: int
+    status: str
+    invoice: str
+    order_number: str
+    email: str
+    subject: str
+    body: str
+    created_at: str
+
+
+def reminders(*, session: Session, actor: User, status: ReminderStatus | None = None, limit: int = 200) -> list:
+    """Reminders, newest first (those waiting for review when `status` says so), for the receivables screen."""
+    require(actor, 'finance.read')
+    query = (
+        select(Reminder, Invoice.number, Order.number)
+        .join(Invoice, col(Invoice.id) == Reminder.invoice_id)
+        .join(Order, col(Order.id) == Reminder.order_id)
+        .order_by(col(Reminder.id).desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(Reminder.status == status)
+    return [
+        ReminderRow(
+            r.id or 0,
+            r.level,
+            r.status.value,
+            number,
+            order_number,
+            r.email,
+            r.subject,
+            r.body,
+            formatting.when(r.created_at),
+        )
+        for r, number, order_number in session.exec(query).all()
+    ]
+
+
+def decide(*, session: Session, actor: User, reminder_id: int, approve: bool) -> Reminder:
+    """A person approves a reminder waiting for review (it goes to the outbox) or cancels it (never sent, and its
+    level is not written again for that invoice)."""
+    require(actor, 'finance.manage')
+    reminder = session.exec(select(Reminder).where(Reminder.id == reminder_id).with_for_update()).first()
+    if reminder is None:
+        raise NotFound(_('This reminder no longer exists.'))
+    if reminder.status != ReminderStatus.review:
+        raise ServiceError(_('This reminder was already decided.'))
+    reminder.status = ReminderStatus.queued if approve else ReminderStatus.cancelled
+    reminder.decided_by, reminder.decided_at = actor.id, utcnow()
+    session.add(reminder)
+    invoice = session.get(Invoice, reminder.invoice_id)
+    number = invoice.number if invoice is not None else ''
+    said = 'approved' if approve else 'cancelled'
+    order = session.get(Order, reminder.order_id)
+    if order is not None:
+        orders.log_event(session, order, 'reminder', f'Payment reminder {reminder.level} for {number} {said}', actor)
+    audit.record(
+        session,
+        actor,
+        f'reminder.{said}',
+        'reminders',
+        reminder.id,
+        summary=f'Payment reminder {reminder.level} for invoice {number} {said}',
+    )
+    events.after_commit(session, Topic.receivables, {'action': said, 'reminder_id': reminder.id})
+    session.commit()
+    return reminder
+
+
+def send_reminders(settings: Settings, *, limit: int = 50) -> dict[str, int]:
+    """The outbox job for reminders: each queued one by SMTP with its invoice PDF attached, marked sent or failed
+    (retried up to five times); one whose invoice was paid meanwhile is cancelled, not sent."""
+    counts = {'sent': 0, 'failed': 0, 'retry': 0, 'cancelled': 0}
+    if not settings.smtp_url:
+        return counts
+    with session_scope() as session:
+        sender = app_settings.value(session=session, key='support_email')
+        company = app_settings.value(session=session, key='company_name')
+        queued = list(
+            session.exec(
+                select(Reminder).where(Reminder.status == ReminderStatus.queued).order_by(col(Reminder.id)).limit(limit)
+            )
+        )
+    if not sender or not queued:
+        return counts
+    try:
+        server = mail.connect(settings.smtp_url)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning('cannot reach the mail server: %s', error)
+        return counts
+    try:
+        for reminder in queued:
+            with read_session() as session:
+                invoice = session.get(Invoice, reminder.invoice_id)
+                paid = invoice is None or receivables.amount_open(session, invoice) <= 0
+            if invoice is None or paid:
+                counts[_mark(reminder.id, None, cancelled=True)] += 1
+                continue
+            pdf = documents.invoice_pdf(invoice, reminder.language)
+            email = _email(reminder, invoice.number, pdf, sender, company)
+            try:
+                server.send_message(email)
+            except (OSError, smtplib.SMTPException) as error:
+                counts[_mark(reminder.id, error)] += 1
+            else:
+                counts[_mark(reminder.id, None)] += 1
+    finally:
+        try:
+            server.quit()
+        except (OSError, smtplib.SMTPException):
+            server.close()
+    return counts
+
+
+def _email(reminder: Reminder, number: str, pdf: bytes, sender: str, company: str) -> EmailMessage:
+    email = EmailMessage()
+    email['From'] = formataddr((company, sender))
+    email['To'] = reminder.email
+    email['Subject'] = reminder.subject
+    email['Message-ID'] = make_msgid(f'reminder{reminder.id}', domain=sender.rsplit('@', 1)[-1])
+    email.set_content(reminder.body)
+    email.add_attachment(pdf, maintype='application', subtype='pdf', filename=f'{number}.pdf')
+    return email
+
+
+def _mark(reminder_id: int | None, error: BaseException | None, *, cancelled: bool = False) -> str:
+    with session_scope() as session:
+        reminder = session.get(Reminder, reminder_id)
+        if reminder is None or reminder.status != ReminderStatus.queued:
+            return 'retry'
+        reminder.attempts += 0 if cancelled else 1
+        if cancelled:
+            outcome, reminder.status = 'cancelled', ReminderStatus.cancelled
+        elif error is None:
+            outcome, reminder.status, reminder.sent_at, reminder.delivery_error = (
+                'sent',
+                ReminderStatus.sent,
+                utcnow(),
+                None,
+            )
+        else:
+            reminder.delivery_error = (str(error) or type(error).__name__)[:500]
+            permanent = isinstance(error, smtplib.SMTPRecipientsRefused) or reminder.attempts >= MAX_ATTEMPTS
+            outcome = 'failed' if permanent else 'retry'
+            if permanent:
+                reminder.status = ReminderStatus.failed
+        session.add(reminder)
+        order = session.get(Order, reminder.order_id)
+        if order is not None and outcome != 'retry':
+            text = {
+                'sent': f'Payment reminder {reminder.level} sent to {reminder.email}',
+                'failed': f'Payment reminder {reminder.level} could not be sent: {reminder.delivery_error}',
+                'cancelled': f'Payment reminder {reminder.level} not sent: the invoice is paid',
+            }[outcome]
+            orders.log_event(session, order, 'reminder', text, None)
+        session.commit()
+    return outcome

@@ -1,0 +1,132 @@
+"""Payment reminders: the daily job writes the reminder of the level an overdue invoice reached, never the same level
+twice, in the customer's language, from the settings' template (hostile text stays text), on the order's timeline;
+review mode holds them for a person; the outbox sends them with the invoice PDF attached."""
+
+from __future__ import annotations
+
+import email
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from backoffice.config import get_settings
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import Customer, OrderEvent, Reminder, ReminderStatus
+from backoffice.permissions import PermissionDenied
+from backoffice.runtime.scheduler import JOBS
+from backoffice.services import app_settings, dunning
+
+from .support.factories import make_user, pay
+from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.smtp import FakeSmtp
+
+HOSTILE = 'Pay "now": <script>alert(1)</script> {invoice} {amount} {due} {days} {other}'
+
+
+def set_settings(admin, **changes) -> None:
+    with session_scope() as session:
+        app_settings.save(
+            session=session, actor=admin, loaded=app_settings.current_values(session=session), changes=changes
+        )
+
+
+def run_job(days_later: int) -> list[int]:
+    with session_scope() as session:
+        return dunning.queue_reminders(
+            session=session, today=shop_today(app_settings.time_zone()) + timedelta(days=days_later)
+        )
+
+
+def stored() -> list[Reminder]:
+    with read_session() as session:
+        return list(session.exec(select(Reminder).order_by(Reminder.id)))
+
+
+@pytest.fixture
+def shop():
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    return admin, manager
+
+
+def test_each_level_once_when_reached_in_the_customers_language(shop) -> None:
+    admin, manager = shop
+    set_settings(admin, reminder_review=False, reminder_1_subject=HOSTILE, reminder_1_body=HOSTILE)
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 2, 15)  # 20.00 due in 15 days
+    with session_scope() as session:
+        customer = session.get(Customer, order.customer_id)
+        customer.language = 'fr'
+        session.add(customer)
+        session.commit()
+
+    assert run_job(17) == []  # 2 days late: no level reached yet
+    assert len(run_job(18)) == 1  # 3 days: level 1, from the settings' template, placeholders filled
+    first = stored()[0]
+    assert (first.level, first.status, first.language) == (1, ReminderStatus.queued, 'fr')
+    assert first.subject == f'Pay "now": <script>alert(1)</script> {invoice.number} 20,00\u00a0€ ' + (
+        f'{(shop_today(app_settings.time_zone()) + timedelta(days=15)).strftime("%d/%m/%Y")} 3 {{other}}'
+    )
+    assert run_job(20) == [] and run_job(29) == []  # level 1 is never written twice
+    assert len(run_job(30)) == 1  # 15 days: level 2, the built-in text in French
+    second = stored()[1]
+    assert second.level == 2 and second.subject == f'Relance de paiement : facture {invoice.number}'
+    assert 'est en retard de 15 jours' in second.body
+    assert run_job(200) != [] and run_job(201) == []  # level 3 once, then nothing more
+    with read_session() as session:
+        timeline = [e.text for e in session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id))]
+    assert sum('Payment reminder' in text for text in timeline) == 3
+
+
+def test_a_late_invoice_gets_only_the_highest_level_it_reached_and_paid_ones_none(shop) -> None:
+    _admin, manager = shop
+    _o1, _i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 15)
+    o2, _i2 = invoiced_on_terms(manager, 'bob@example.com', 1, 15)
+    pay(manager, o2)
+    run_job(15 + 40)
+    assert [(r.level, r.email) for r in stored()] == [(3, 'ann@example.com')]
+
+
+def test_in_review_mode_a_manager_approves_or_cancels_and_a_viewer_may_not(shop) -> None:
+    _admin, manager = shop  # review is on by default
+    invoiced_on_terms(manager, 'ann@example.com', 1, 15)
+    invoiced_on_terms(manager, 'bob@example.com', 1, 15)
+    first, second = run_job(20)
+    assert {r.status for r in stored()} == {ReminderStatus.review}
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        dunning.decide(session=session, actor=make_user('viewer'), reminder_id=first, approve=True)
+    with session_scope() as session:
+        dunning.decide(session=session, actor=manager, reminder_id=first, approve=True)
+    with session_scope() as session:
+        dunning.decide(session=session, actor=manager, reminder_id=second, approve=False)
+    with session_scope() as session, pytest.raises(ServiceError):
+        dunning.decide(session=session, actor=manager, reminder_id=second, approve=True)
+    assert [r.status for r in stored()] == [ReminderStatus.queued, ReminderStatus.cancelled]
+    assert run_job(21) == []  # a cancelled level is not written again
+
+
+def test_the_outbox_sends_each_reminder_with_its_invoice_pdf(shop, smtp_server: FakeSmtp) -> None:
+    admin, manager = shop
+    set_settings(admin, reminder_review=False)
+    _o1, invoice = invoiced_on_terms(manager, 'ann@example.com', 1, 15)
+    o2, _i2 = invoiced_on_terms(manager, 'bob@example.com', 1, 15)
+    run_job(20)
+    pay(manager, o2)  # paid before the outbox ran: not sent
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
+    assert dunning.send_reminders(settings) == {'sent': 1, 'failed': 0, 'retry': 0, 'cancelled': 1}
+    [(sender, recipients, data)] = smtp_server.received
+    assert recipients == ['ann@example.com'] and sender == 'billing@shop.example'
+    message = email.message_from_bytes(data)
+    assert message['Subject'] == f'Payment reminder: invoice {invoice.number}'
+    [attachment] = [part for part in message.walk() if part.get_content_type() == 'application/pdf']
+    assert attachment.get_filename() == f'{invoice.number}.pdf'
+    assert attachment.get_payload(decode=True).startswith(b'%PDF')
+    assert [r.status for r in stored()] == [ReminderStatus.sent, ReminderStatus.cancelled]
+
+
+def test_the_scheduler_writes_reminders_daily_and_sends_them_every_minute() -> None:
+    jobs = {job.name: job for job in JOBS}
+    assert jobs['payment-reminders'].trigger == 'cron' and jobs['send-reminders'].options == {'minutes': 1}
