@@ -5,6 +5,7 @@ from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_page import RecordPage
 from components.screens import screen
+from components.statement_button import statement_button
 
 COMPANIES = resource('companies')
 
@@ -20,3 +21,5 @@ COMPANIES = resource('companies')
 )
 def company_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
     RecordPage(COMPANIES, user, id)
+    if id.isdigit():
+        statement_button(user, company_id=int(id))

@@ -5,6 +5,7 @@ from backoffice.models import User
 from backoffice.resources import resource
 from components.resource_page import RecordPage
 from components.screens import screen
+from components.statement_button import statement_button
 
 CUSTOMERS = resource('customers')
 
@@ -20,3 +21,5 @@ CUSTOMERS = resource('customers')
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
     RecordPage(CUSTOMERS, user, id)
+    if id.isdigit():
+        statement_button(user, customer_id=int(id))

@@ -18,6 +18,7 @@ from components import live
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
+from components.statement_button import download_statement
 
 
 class ReceivablesScreen:
@@ -29,6 +30,8 @@ class ReceivablesScreen:
         self.accounts = ui.table(columns=account_columns(), rows=[], row_key='key').classes('w-full')
         self.accounts.props('flat bordered dense wrap-cells').mark('accounts')
         self.accounts.add_slot('body-cell-name', NAME_CELL)
+        self.accounts.add_slot('body-cell-statement', STATEMENT_CELL)
+        self.accounts.on('statement', lambda e: self.download_statement(e.args))
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(_('Open invoices')).classes('text-lg font-medium')
             if can(user, 'finance.manage'):
@@ -51,7 +54,7 @@ class ReceivablesScreen:
         currency = report.currency
         self.summary.clear()
         with self.summary:
-            card(_('Open'), formatting.money(report.totals.total, currency), 'total')
+            card(_('Total open'), formatting.money(report.totals.total, currency), 'total')
             for key, label in receivables.BUCKETS.items():
                 card(_(label), formatting.money(report.totals.buckets[key], currency), key)
             dso = _('{days} days').format(days=formatting.number(report.dso, 1)) if report.dso is not None else '—'
@@ -65,6 +68,8 @@ class ReceivablesScreen:
                 else f'/customers/{account.customer_id}',
                 **{key: formatting.money(account.buckets[key], currency) for key in receivables.BUCKETS},
                 'total': formatting.money(account.total, currency),
+                'customer_id': account.customer_id,
+                'company_id': account.company_id,
             }
             for account in report.accounts
         ]
@@ -129,6 +134,10 @@ class ReceivablesScreen:
                 return
             ui.notify(_('Reminder approved: it is sent shortly.') if approve else _('Reminder cancelled.'))
             self.show()
+
+    async def download_statement(self, account: dict) -> None:
+        with self.accounts:
+            await download_statement(customer_id=account.get('customer_id'), company_id=account.get('company_id'))
 
     def payment_dialog(self) -> None:
         chosen = {row['invoice_id'] for row in self.items.selected}
@@ -219,7 +228,8 @@ def account_columns() -> list[dict]:
             }
             for key, label in receivables.BUCKETS.items()
         ),
-        {'name': 'total', 'label': _('Open'), 'field': 'total', 'align': 'right'},
+        {'name': 'total', 'label': _('Amount open'), 'field': 'total', 'align': 'right'},
+        {'name': 'statement', 'label': _('Statement (PDF)'), 'field': 'key', 'align': 'center'},
     ]
 
 
@@ -232,13 +242,18 @@ def item_columns() -> list[dict]:
         {'name': 'days', 'label': _('Days overdue'), 'field': 'days', 'align': 'right'},
         {'name': 'bucket', 'label': _('Age'), 'field': 'bucket', 'align': 'left', **hidden},
         {'name': 'total', 'label': _('Total'), 'field': 'total', 'align': 'right', **hidden},
-        {'name': 'open', 'label': _('Open'), 'field': 'open', 'align': 'right'},
+        {'name': 'open', 'label': _('Amount open'), 'field': 'open', 'align': 'right'},
     ]
 
 
 # Vue interpolation ({{ }}) writes text, never markup: a customer's name shows as typed
 INVOICE_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
 NAME_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
+STATEMENT_CELL = (
+    '<q-td :props="props"><q-btn flat dense icon="description" :aria-label="props.col.label" '
+    '@click="$parent.$emit(\'statement\', {customer_id: props.row.customer_id, company_id: props.row.company_id})" />'
+    '</q-td>'
+)
 DSO_HELP = N_('Days of sales outstanding, over the last 90 days')
 SETTLE_HELP = N_('One sum received for the invoices ticked: each takes its part, in full or in part.')
 

@@ -4,10 +4,13 @@ settles several invoices, refused in words when it pays more than is open, audit
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -15,7 +18,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import AuditEntry, OrderStatus, Payment, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import app_settings, orders, receivables
+from backoffice.services import app_settings, orders, receivables, statement
 
 from .support.factories import fresh, make_company, make_user, pay
 from .support.finance import invoiced_on_terms, mugs, round_prices
@@ -170,3 +173,32 @@ def test_who_reads_and_who_settles_receivables(shop) -> None:
         report(agent)
     with pytest.raises(PermissionDenied):
         settle(viewer, {i1.id: '1.00'})
+
+
+def test_a_statement_lists_the_open_items_and_the_ageing_in_the_customers_language(shop) -> None:
+    _admin, manager = shop
+    acme = make_company('Acme "Labs": <script>x</script>')
+    _o1, i1 = invoiced_on_terms(manager, 'ann@acme.example', 1, 15, company_id=acme.id)  # 10.00
+    o2, i2 = invoiced_on_terms(manager, 'bob@acme.example', 4, 60, company_id=acme.id)  # 40.00
+    pay(manager, o2, '15.00')
+    day = shop_today(app_settings.time_zone()) + timedelta(days=50)
+    with read_session() as session:
+        pdf, name = statement.statement_pdf(session=session, actor=manager, company_id=acme.id, today=day)
+        french, _name = statement.statement_pdf(
+            session=session, actor=manager, company_id=acme.id, today=day, language='fr'
+        )
+    Path('/tmp/statement-en.pdf').write_bytes(pdf)
+    Path('/tmp/statement-fr.pdf').write_bytes(french)
+    assert name == f'statement-company-{acme.id}-{day.year:04d}{day.month:02d}{day.day:02d}.pdf'
+    text = ' '.join(pdf_text(pdf).split())
+    assert 'Statement of account' in text and 'Acme "Labs": <script>x</script>' in text
+    assert i1.number in text and i2.number in text and '€25.00' in text
+    assert 'Balance due' in text and '€35.00' in text  # 10.00 35 days late + 25.00 not due
+    text = ' '.join(pdf_text(french).split())
+    assert 'Relevé de compte' in text and 'Solde dû' in text and '35,00 €' in text
+    with read_session() as session, pytest.raises(PermissionDenied):
+        statement.statement_pdf(session=session, actor=make_user('agent'), company_id=acme.id)
+
+
+def pdf_text(pdf: bytes) -> str:
+    return '\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

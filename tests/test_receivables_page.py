@@ -84,3 +84,15 @@ async def test_a_manager_approves_one_reminder_and_cancels_another(user: User) -
             ReminderStatus.queued,
             ReminderStatus.cancelled,
         ]
+
+
+async def test_the_statement_downloads_from_the_customer_page(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    order, invoice = invoiced_on_terms(manager, 'ann@example.com', 2, 30, name=HOSTILE)
+    await sign_in(user, manager.email, path=f'/customers/{order.customer_id}')
+    await user.should_see(marker='statement', retries=40)
+    user.find(marker='statement').click()
+    download = await user.download.next(timeout=20)
+    assert download.content.startswith(b'%PDF')
