@@ -247,8 +247,8 @@ def item_columns() -> list[dict]:
 
 
 # Vue interpolation ({{ }}) writes text, never markup: a customer's name shows as typed
-INVOICE_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
-NAME_CELL = '<q-td :props="props"><a class="link" :href="props.row.link">{{ props.value }}</a></q-td>'
+INVOICE_CELL = '<q-td :props="props"><a class="nicegui-link" :href="props.row.link">{{ props.value }}</a></q-td>'
+NAME_CELL = '<q-td :props="props"><a class="nicegui-link" :href="props.row.link">{{ props.value }}</a></q-td>'
 STATEMENT_CELL = (
     '<q-td :props="props"><q-btn flat dense icon="description" :aria-label="props.col.label" '
     '@click="$parent.$emit(\'statement\', {customer_id: props.row.customer_id, company_id: props.row.company_id})" />'

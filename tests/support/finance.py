@@ -3,7 +3,12 @@ the real services."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import text
+
 from backoffice.db import session_scope
+from backoffice.kpi.days import today as shop_today
 from backoffice.models import Customer, Invoice, Order, User
 from backoffice.services import app_settings, invoices
 
@@ -21,15 +26,22 @@ def round_prices(admin: User) -> None:
         )
 
 
-def mugs(actor: User, price: str = '10.00') -> None:
-    make_product('MUG', price, stock_on_hand=10_000, actor=actor)
+def mugs(actor: User, price: str = '10.00', sku: str = 'MUG') -> None:
+    make_product(sku, price, stock_on_hand=10_000, actor=actor)
 
 
 def invoiced_on_terms(
-    actor: User, email: str, quantity: int, days: int = 30, *, company_id: int | None = None, name: str = ''
+    actor: User,
+    email: str,
+    quantity: int,
+    days: int = 30,
+    *,
+    company_id: int | None = None,
+    name: str = '',
+    sku: str = 'MUG',
 ) -> tuple[Order, Invoice]:
     """An order of `quantity` mugs by a customer on net `days` terms (of `company_id` if given), invoiced unpaid."""
-    order = place(('MUG', quantity), email=email)
+    order = place((sku, quantity), email=email)
     with session_scope() as session:
         customer = session.get(Customer, order.customer_id)
         customer.payment_terms_days = days
@@ -43,3 +55,11 @@ def invoiced_on_terms(
         invoice = invoices.issue_invoice(session=session, actor=actor, order_id=order.id)
         session.commit()
     return order, invoice
+
+
+def due_days_ago(invoice: Invoice, days: int) -> None:
+    """Pretend the invoice fell due `days` ago (an issued invoice never changes through the app: plain SQL here)."""
+    with session_scope() as session:
+        due = shop_today(app_settings.time_zone()) - timedelta(days=days)
+        session.execute(text('UPDATE invoices SET due_on = :due WHERE id = :id'), {'due': due, 'id': invoice.id})
+        session.commit()
