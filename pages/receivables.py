@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import ui
+from nicegui import run, ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
@@ -39,17 +39,27 @@ class ReceivablesScreen:
         self.items = ui.table(columns=item_columns(), rows=[], row_key='invoice_id', selection='multiple')
         self.items.classes('w-full').props('flat bordered dense wrap-cells').mark('open-invoices')
         self.items.add_slot('body-cell-number', INVOICE_CELL)
+        self.capped = ui.label().classes('text-sm text-gray-600')
+        self.capped.set_visibility(False)
         self.reminders = ui.column().classes('w-full gap-2').mark('reminders')
-        self.show()
+        ui.timer(0, self.show, once=True)  # read off the event loop: a big ledger takes a moment
         for topic in (Topic.receivables, Topic.orders, Topic.invoices):
             live.resource_changed(topic).subscribe(self._on_change)
 
     def _on_change(self, _payload: dict) -> None:
         ui.timer(0.1, self.show, once=True)
 
-    def show(self) -> None:
+    def _read(self) -> tuple[receivables.Report, list]:
         with read_session() as session:
-            report = receivables.report(session=session, actor=self.user)
+            return (
+                receivables.report(session=session, actor=self.user),
+                dunning.reminders(session=session, actor=self.user, status=ReminderStatus.review),
+            )
+
+    async def show(self) -> None:
+        report, waiting = await run.io_bound(self._read)
+        if self.summary.is_deleted:
+            return
         self.report = report
         currency = report.currency
         self.summary.clear()
@@ -85,17 +95,19 @@ class ReceivablesScreen:
                 'open': formatting.money(item.open, item.currency),
                 'total': formatting.money(item.total, item.currency),
             }
-            for item in report.items
+            for item in report.items[:ITEMS_SHOWN]
         ]
+        self.capped.set_visibility(len(report.items) > ITEMS_SHOWN)
+        self.capped.text = _('The {shown} most overdue of {count} open invoices are listed.').format(
+            shown=formatting.number(ITEMS_SHOWN), count=formatting.number(len(report.items))
+        )
         self.items.selected = [
             row for row in self.items.selected if any(r['invoice_id'] == row['invoice_id'] for r in self.items.rows)
         ]
 
-        self.show_reminders()
+        self.show_reminders(waiting)
 
-    def show_reminders(self) -> None:
-        with read_session() as session:
-            waiting = dunning.reminders(session=session, actor=self.user, status=ReminderStatus.review)
+    def show_reminders(self, waiting: list) -> None:
         self.reminders.clear()
         with self.reminders:
             ui.label(_('Reminders to review')).classes('text-lg font-medium')
@@ -133,7 +145,7 @@ class ReceivablesScreen:
             if await call(go) is FAILED:
                 return
             ui.notify(_('Reminder approved: it is sent shortly.') if approve else _('Reminder cancelled.'))
-            self.show()
+        await self.show()
 
     async def download_statement(self, account: dict) -> None:
         with self.accounts:
@@ -200,7 +212,7 @@ class ReceivablesScreen:
                             type='positive',
                         )
                     self.items.selected = []
-                    self.show()
+                    await self.show()
 
                 ui.button(_('Record'), on_click=go).mark('dialog-submit')
         dialog.open()
@@ -254,6 +266,7 @@ STATEMENT_CELL = (
     '@click="$parent.$emit(\'statement\', {customer_id: props.row.customer_id, company_id: props.row.company_id})" />'
     '</q-td>'
 )
+ITEMS_SHOWN = 500  # the most overdue first; a ledger larger than that is read through its statements
 DSO_HELP = N_('Days of sales outstanding, over the last 90 days')
 SETTLE_HELP = N_('One sum received for the invoices ticked: each takes its part, in full or in part.')
 

@@ -55,6 +55,10 @@ async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoi
     await eventually(
         lambda: [(r['number'], r['open']) for r in table(user, 'open-invoices').rows] == [(i2.number, '€25.00')]
     )
+    # the account's statement button (a button inside the table's row)
+    user.find(marker='accounts').trigger('statement', {'customer_id': None, 'company_id': acme.id})
+    download = await user.download.next(timeout=20)
+    assert download.content.startswith(b'%PDF')
 
 
 async def test_an_agent_may_not_open_receivables(user: User) -> None:

@@ -35,6 +35,7 @@ from backoffice.permissions import require
 from backoffice.services import app_settings, audit, payments
 
 ZERO = Decimal('0.00')
+CENT = Decimal('0.01')
 DSO_DAYS = 90  # the DSO compares what is open with the sales invoiced over this many days
 
 BUCKETS: dict[str, str] = {
@@ -177,7 +178,13 @@ def open_items(
     )
     query = (
         select_columns(
-            Invoice,
+            col(Invoice.id),
+            col(Invoice.number),
+            col(Invoice.order_id),
+            col(Invoice.currency),
+            col(Invoice.issued_at),
+            col(Invoice.due_on),
+            col(Invoice.total),
             col(Order.number),
             col(Order.customer_id),
             col(Customer.name),
@@ -197,27 +204,29 @@ def open_items(
     if company_id is not None:
         query = query.where(col(Customer.company_id) == company_id)
     items = []
-    for invoice, order_number, cust_id, name, email, comp_id, comp_name, left in session.execute(query).all():
-        issued_on = invoice.issued_at.date()
-        due_on = invoice.due_on or issued_on
+    for row in session.execute(query).all():
+        invoice_id, number, order_id, currency, issued_at, due, total = row[:7]
+        order_number, cust_id, name, email, comp_id, comp_name, left = row[7:]
+        issued_on = issued_at.date()
+        due_on = due or issued_on
         days = (today - due_on).days
         items.append(
             OpenItem(
-                invoice_id=invoice.id,
-                number=invoice.number,
-                order_id=invoice.order_id,
+                invoice_id=invoice_id,
+                number=number,
+                order_id=order_id,
                 order_number=order_number,
                 customer_id=cust_id,
                 customer_name=name or '',
                 email=email,
                 company_id=comp_id,
                 company_name=comp_name or '',
-                currency=invoice.currency,
+                currency=currency,
                 issued_on=issued_on,
                 due_on=due_on,
                 days_overdue=max(days, 0),
-                total=invoice.total,
-                open=Decimal(left).quantize(Decimal('0.01')),
+                total=total,
+                open=Decimal(left).quantize(CENT),
                 bucket=bucket_of(days),
             )
         )
