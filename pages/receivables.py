@@ -42,7 +42,9 @@ class ReceivablesScreen:
         self.capped = ui.label().classes('text-sm text-gray-600')
         self.capped.set_visibility(False)
         self.reminders = ui.column().classes('w-full gap-2').mark('reminders')
-        ui.timer(0, self.show, once=True)  # read off the event loop: a big ledger takes a moment
+        for table in (self.accounts, self.items):
+            table.props('loading')  # until the first read, off the event loop: a big ledger takes a moment
+        ui.timer(0, self.show, once=True)
         for topic in (Topic.receivables, Topic.orders, Topic.invoices):
             live.resource_changed(topic).subscribe(self._on_change)
 
@@ -61,6 +63,8 @@ class ReceivablesScreen:
         if self.summary.is_deleted:
             return
         self.report = report
+        for table in (self.accounts, self.items):
+            table.props(remove='loading')
         currency = report.currency
         self.summary.clear()
         with self.summary:

@@ -55,7 +55,8 @@ def test_receivables_at_390_and_1440(driver: WebDriver, server: RunningServer) -
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
         driver.get(f'{server.url}/finance/receivables')
-        visible_text(driver, 'Open invoices')
+        visible_text(driver, 'Total open')
+        visible_text(driver, 'Cléo Dupont')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'receivables-{width}.png'))
         assert no_horizontal_overflow(driver), f'receivables overflow sideways at {width} px'
