@@ -283,8 +283,8 @@ class Resource:
     # '/orders/103002'). '' : no screen shows one record (the audit log links to nothing then).
     link: str = ''
     # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
-    # its personal data in place; returns whether anything changed
-    erase_when_kept: Callable[[Any], bool] | None = None
+    # its personal data in place, (session, record) inside the purge's transaction; returns whether anything changed
+    erase_when_kept: Callable[[Any, Any], bool] | None = None
     card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     # the sentences naming its records, in every language (a resource without one reads "3 records", "New record")
     wording: Wording | None = None

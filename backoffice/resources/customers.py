@@ -30,7 +30,8 @@ from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
-from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
+from backoffice.services import personal_data
+from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
 
 STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
@@ -156,7 +157,7 @@ CUSTOMERS = register(
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
-        erase_when_kept=erase_personal_data,
+        erase_when_kept=personal_data.erase_when_kept,
         page='/customers/{id}',
         sections=(
             RecordSection('orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
