@@ -253,7 +253,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
             'and their details are removed, their type and time stay. Empty: keep them as they are.'
         ),
         section=N_('Data'),
-        minimum=1,
+        minimum=2,  # past the nightly KPI recompute (35 days): the counts of those days stay
         maximum=600,
         optional=True,
     ),
