@@ -162,19 +162,21 @@ def gather(session: Session, customer: Customer) -> Found:
     found.messages = list(
         session.exec(
             select(TicketMessage).where(
-                or_(col(TicketMessage.ticket_id).in_(ticket_ids), TicketMessage.customer_id == customer.id)
+                or_(col(TicketMessage.ticket_id).in_(ticket_ids), col(TicketMessage.customer_id) == customer.id)
             )
         )
     )
     found.returns = list(
-        session.exec(select(Return).where(or_(Return.customer_id == customer.id, col(Return.order_id).in_(order_ids))))
+        session.exec(
+            select(Return).where(or_(col(Return.customer_id) == customer.id, col(Return.order_id).in_(order_ids)))
+        )
     )
     found.events = session.exec(select(func.count()).select_from(UsageEvent).where(_their_events(customer))).one()
     own = [('customers', [customer.id]), ('orders', order_ids), ('tickets', ticket_ids)]
     own.append(('returns', [r.id for r in found.returns]))
     own.append(('invoices', [d.id for d in found.documents]))
     about_them = [
-        (AuditEntry.entity == entity) & col(AuditEntry.entity_id).in_([str(i) for i in ids])
+        (col(AuditEntry.entity) == entity) & col(AuditEntry.entity_id).in_([str(i) for i in ids])
         for entity, ids in own
         if ids
     ]
@@ -306,7 +308,7 @@ def _their_events(customer: Customer) -> ColumnElement[bool]:
         .distinct()
     )
     return or_(
-        UsageEvent.customer_id == customer.id,
+        col(UsageEvent.customer_id) == customer.id,
         col(UsageEvent.anonymous_id).in_(visitor_ids.scalar_subquery()),
     ) & (
         col(UsageEvent.anonymous_id).is_not(None)
@@ -323,7 +325,7 @@ def _naming(needles: list[str], column: Any, is_json: bool = False) -> list[Colu
 
 
 def _own_keys(found: Found) -> set[tuple[str, str | None]]:
-    keys = {('customers', str(found.customer.id))}
+    keys: set[tuple[str, str | None]] = {('customers', str(found.customer.id))}
     keys |= {('orders', str(o.id)) for o in found.orders}
     keys |= {('tickets', str(t.id)) for t in found.requests}
     keys |= {('returns', str(r.id)) for r in found.returns}

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 from backoffice.models import (
     Company,
     EventType,
+    Invoice,
     OrderEvent,
     OrderLine,
     Payment,
@@ -97,7 +98,7 @@ def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes
     ]
     language = invoices.language_of(customer) or ''  # '': the default language
     for document in found.documents:
-        steps.append((f'documents/{document.number}.pdf', lambda d=document: documents.invoice_pdf(d, language)))
+        steps.append((f'documents/{document.number}.pdf', _pdf(document, language)))
     return steps
 
 
@@ -112,7 +113,7 @@ def _consents(found: Found) -> dict[str, Any]:
     """The consent as it stands, and each change of it the audit log recorded."""
     history = [
         {
-            'at': entry.at.isoformat(),
+            'at': _plain(entry)['at'],
             'from': entry.changes['marketing_consent'][0],
             'to': entry.changes['marketing_consent'][1],
         }
@@ -142,7 +143,7 @@ def _orders(session: Session, found: Found) -> list[dict[str, Any]]:
         'shipments': _by_order(session, Shipment, order_ids),
         'events': _by_order(session, OrderEvent, order_ids),
     }
-    return [{**_plain(o), **{key: rows.get(o.id, []) for key, rows in related.items()}} for o in found.orders]
+    return [{**_plain(o), **{key: rows.get(o.id or 0, []) for key, rows in related.items()}} for o in found.orders]
 
 
 def _requests(found: Found) -> list[dict[str, Any]]:
@@ -168,8 +169,12 @@ def _usage_events(session: Session, customer_id: int | None) -> bytes:
     for event in session.exec(statement.execution_options(yield_per=EVENT_BATCH)):
         kind = EventType(event.type).name if event.type in EventType._value2member_map_ else str(event.type)
         props = json.dumps(event.props, ensure_ascii=False) if event.props else ''
-        writer.write((event.ts.isoformat(), kind, event.anonymous_id, event.session_id, props))
+        writer.write((_plain(event)['ts'], kind, event.anonymous_id, event.session_id, props))  # machine values
     return writer.take().encode('utf-8-sig')
+
+
+def _pdf(document: Invoice, language: str) -> Callable[[], bytes]:
+    return lambda: documents.invoice_pdf(document, language)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
