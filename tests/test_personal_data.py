@@ -61,7 +61,7 @@ def test_the_export_holds_every_kind_of_data_and_is_audited() -> None:
     addresses = list(csv.DictReader(io.StringIO(archive.read('addresses.csv').decode('utf-8-sig'), newline='')))
     assert addresses == [{'name': NAME, 'address': ADDRESS, 'orders': person.order_number}]
     orders = json.loads(archive.read('orders.json'))
-    assert orders[0]['number'] == person.order_number and orders[0]['lines'][0]['sku'] == 'MUG-1'
+    assert orders[0]['number'] == person.order_number and orders[0]['lines'][0]['sku'] == 'PRIVACY-MUG'
     requests = json.loads(archive.read('requests.json'))
     assert requests[0]['messages'][0]['body'] == BODY
     assert json.loads(archive.read('returns.json'))[0]['lines'][0]['reason'] == 'Too small for "Zoë"'

@@ -33,8 +33,8 @@ class Person:
 
 def a_customer_with_everything() -> Person:
     manager = make_user('manager')
-    make_product('MUG-1', stock_on_hand=10, actor=manager)
-    order = place(('MUG-1', 2), email=EMAIL, name=NAME, shipping_address=ADDRESS, note='Ring twice: "Zoë"')
+    make_product('PRIVACY-MUG', stock_on_hand=10, actor=manager)
+    order = place(('PRIVACY-MUG', 2), email=EMAIL, name=NAME, shipping_address=ADDRESS, note='Ring twice: "Zoë"')
     pay(manager, order)
     advance(manager, order, 'pack', 'ship', 'deliver')
     with read_session() as session:
