@@ -14,6 +14,7 @@ from backoffice.engine.declaration import PersonalData, shown
 from backoffice.i18n import _, ngettext
 from backoffice.models import User
 from backoffice.permissions import can
+from backoffice.transfer import export_files
 
 from .downloads import LINK_LIFETIME, private_link
 from .forms import FAILED, call, error_line, page_dialog
@@ -64,9 +65,12 @@ async def _export(declared: PersonalData, record: Any) -> None:
         made = await call(_write, declared, user, record.id, progress)
     finally:
         timer.cancel()
-    if made is FAILED or dialog.is_deleted:
+    if made is FAILED:
         return
     path, file_name = made
+    if dialog.is_deleted:  # closed meanwhile: nobody will fetch it
+        export_files.remove(path)
+        return
     bar.value = 1
     status.text = _('The export is ready.')
     minutes = int(LINK_LIFETIME.total_seconds() // 60)

@@ -70,7 +70,7 @@ def test_the_export_holds_every_kind_of_data_and_is_audited() -> None:
     assert steps[-1][0] == steps[-1][1] > 10  # progress reached the end
     with read_session() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.personal_data_exported')).one()
-    assert entry.actor_email == admin.email and EMAIL not in entry.summary and NAME not in json.dumps(entry.changes)
+    assert entry.actor_email == admin.email and EMAIL not in entry.summary and entry.changes == {}
     path.unlink()
 
 
@@ -140,7 +140,7 @@ def test_erasing_needs_the_email_typed_and_leaves_nothing_to_find() -> None:
         for value in (EMAIL, 'zoe.ohara', json.dumps(NAME)[1:-1], json.dumps(PHONE)[1:-1], 'anon-zoe'):
             assert value not in everything, value
         said = session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.erased')).one()
-        assert said.actor_email == admin.email and said.changes['erased']['orders'] == 1
+        assert said.actor_email == admin.email and 'orders 1' in said.summary and said.changes == {}
 
     with read_session() as session:
         path, _name = export_personal_data(session=session, actor=admin, record_id=customer.id)

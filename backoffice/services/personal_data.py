@@ -356,6 +356,5 @@ def _audit(session: Session, actor: User | None, customer: Customer, counts: dic
         'customers',
         customer.id,
         version=customer.version,
-        changes={'erased': counts},
         summary=f'Erased the personal data of customer #{customer.id} ({in_figures})',
     )

@@ -65,7 +65,6 @@ def export_personal_data(
         'customer.personal_data_exported',
         'customers',
         customer.id,
-        changes={'files': [None, len(written)]},
         summary=f'Exported the personal data of customer #{customer.id} ({len(written)} files)',
     )
     session.commit()
