@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from backoffice.api.orders import router as orders_router
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
@@ -20,10 +21,12 @@ from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, Invoice, Order, Ticket, TicketMessage, UsageEvent, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
+from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
 from backoffice.services import documents, global_search, personal_data
 from backoffice.services.personal_data_export import export_personal_data
 
+from .support.api import api_client, bearer, make_key
 from .support.factories import make_user
 from .support.privacy import ADDRESS, BODY, EMAIL, NAME, PHONE, a_customer_with_everything
 
@@ -185,3 +188,26 @@ def test_the_trash_purge_erases_a_customer_with_orders_by_the_same_rules() -> No
 def _customer(customer_id: int) -> Customer:
     with read_session() as session:
         return session.get(Customer, customer_id)
+
+
+async def test_after_erasure_the_api_does_not_find_them_by_their_old_email() -> None:
+    person, admin = a_customer_with_everything(), make_user('admin')
+    customer = _customer(person.customer_id)
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=customer.version, confirmation=EMAIL
+        )
+    ratelimit.reset_all()
+    order = {
+        'external_id': 'shop-after-erasure',
+        'email': EMAIL,
+        'name': NAME,
+        'lines': [{'sku': 'PRIVACY-MUG', 'quantity': 1}],
+    }
+    async with api_client(orders_router) as client:
+        answer = await client.post('/api/orders', json=order, headers=bearer(make_key(scopes=('orders:write',))[1]))
+    assert answer.status_code == 201 and EMAIL not in answer.text, answer.text
+    with read_session() as session:
+        placed = session.exec(select(Order).where(Order.number == answer.json()['number'])).one()
+        assert placed.customer_id != customer.id  # a new customer: the erased one is not theirs any more
+        assert personal_data.is_erased(session.get(Customer, customer.id))
