@@ -18,7 +18,20 @@ from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.listing import query
-from backoffice.models import AuditEntry, Customer, Invoice, Order, Ticket, TicketMessage, UsageEvent, utcnow
+from backoffice.models import (
+    AuditEntry,
+    Customer,
+    ImportBatch,
+    Invoice,
+    Notification,
+    Order,
+    Ticket,
+    TicketMessage,
+    UsageEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
@@ -211,3 +224,38 @@ async def test_after_erasure_the_api_does_not_find_them_by_their_old_email() -> 
         placed = session.exec(select(Order).where(Order.number == answer.json()['number'])).one()
         assert placed.customer_id != customer.id  # a new customer: the erased one is not theirs any more
         assert personal_data.is_erased(session.get(Customer, customer.id))
+
+
+def test_rows_elsewhere_that_name_them_are_erased_too() -> None:
+    person, admin = a_customer_with_everything(), make_user('admin')
+    with session_scope() as session:
+        endpoint = WebhookEndpoint(name='CRM', url='https://crm.example.com/hook', secret='x')
+        session.add(endpoint)
+        session.flush()
+        payload = {'order': {'customer_email': EMAIL, 'shipping_name': NAME}, 'other': 'kept@example.com'}
+        session.add(
+            WebhookDelivery(endpoint_id=endpoint.id, event='order.paid', dedup_key='order.paid:1', payload=payload)
+        )
+        session.add(Notification(user_id=admin.id, text=f'Call {NAME} back on {PHONE}'))
+        session.add(
+            ImportBatch(resource='customers', updated={str(person.customer_id): {'name': NAME, 'email': EMAIL}})
+        )
+        session.commit()
+    customer = _customer(person.customer_id)
+    with read_session() as session:
+        assert personal_data.erasure_preview(session=session, actor=admin, record_id=customer.id)['other'] == 3
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=customer.version, confirmation=EMAIL
+        )
+    with read_session() as session:
+        stored = json.dumps(
+            [
+                *(d.payload for d in session.exec(select(WebhookDelivery))),
+                *(n.text for n in session.exec(select(Notification))),
+                *(b.updated for b in session.exec(select(ImportBatch))),
+            ],
+            ensure_ascii=False,
+        )
+    assert EMAIL not in stored and 'O\\"Hara' not in stored and "O'Hara" not in stored and PHONE not in stored
+    assert 'kept@example.com' in stored and personal_data.ERASED in stored
