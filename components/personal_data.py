@@ -18,6 +18,7 @@ from backoffice.transfer import export_files
 
 from .downloads import LINK_LIFETIME, private_link
 from .forms import FAILED, call, error_line, page_dialog
+from .links import site_link
 from .session import acting_user
 
 
@@ -75,9 +76,9 @@ async def _export(declared: PersonalData, record: Any) -> None:
     status.text = _('The export is ready.')
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     with box:
-        ui.link(_('Download {file}').format(file=file_name), private_link(path, file_name, 'application/zip')).props(
-            'download'
-        ).classes('break-all').mark('export-link')
+        link = site_link(_('Download {file}').format(file=file_name), private_link(path, file_name, 'application/zip'))
+        link.props['download'] = file_name
+        link.classes('break-all').mark('export-link')
         ui.label(
             ngettext(
                 'The link works once and expires in {n} minute.',
