@@ -124,6 +124,15 @@ def send_webhooks(settings: Settings) -> dict[str, int]:
     return webhooks.dispatch_due()
 
 
+def apply_retention(settings: Settings) -> int:
+    """Anonymise the usage events and closed requests older than the retention months set at /settings (empty: kept);
+    each run is recorded with the other jobs' runs (the KPI jobs list on /settings)."""
+    from backoffice.kpi import refresh
+    from backoffice.services import retention
+
+    return refresh.run_job('retention', retention.run)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -136,6 +145,7 @@ JOBS: list[Job] = [
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
     Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
+    Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
 ]
 
 

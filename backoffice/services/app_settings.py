@@ -60,6 +60,7 @@ class SettingSpec:
     maximum: int | None = None
     unit: str = ''  # shown after a decimal's label: '%', 'in the shop's currency'
     secret: bool = False  # stored encrypted (an address may carry a token or a password)
+    optional: bool = False  # a number that may be left empty (None: the feature is off)
 
     def options(self) -> dict[str, str]:
         """The choices, value → label: a declared table's labels in the reader's language; a computed list's as they
@@ -73,6 +74,8 @@ class SettingSpec:
         if self.kind == 'bool':
             return bool(value)
         if self.kind == 'number':
+            if self.optional and (value is None or value == ''):
+                return None
             try:
                 number = int(value)
             except (TypeError, ValueError):
@@ -347,6 +350,34 @@ SETTINGS: tuple[SettingSpec, ...] = (
         section=N_('Data'),
         minimum=1,
         maximum=3650,
+    ),
+    SettingSpec(
+        'retention_events_months',
+        N_('Keep usage events for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, usage events older than this are anonymised: who sent them (customer, visitor and session) '
+            'and their details are removed, their type and time stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=2,  # past the nightly KPI recompute (35 days): the counts of those days stay
+        maximum=600,
+        optional=True,
+    ),
+    SettingSpec(
+        'retention_requests_months',
+        N_('Keep closed requests for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, solved and closed requests older than this are anonymised: their subject, messages, steps '
+            'and rating comment are removed, their number, status and dates stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=1,
+        maximum=600,
+        optional=True,
     ),
     SettingSpec(
         'vat_rate',

@@ -98,25 +98,3 @@ def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[st
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': _('This customer is banned: use Unban')}
     return {}
-
-
-ERASED_DOMAIN = 'erased.invalid'  # a reserved top-level domain: no mail ever goes there
-
-
-def erase_personal_data(customer: Customer) -> bool:
-    """What the trash purge does to a customer it must keep because orders (accounting records, kept for years) or
-    requests refer to it: the row stays, so those records still add up, but nothing in it names or reaches a person.
-    Returns whether anything changed (a second purge finds it already erased)."""
-    erased = {
-        'email': f'erased-{customer.id}@{ERASED_DOMAIN}',
-        'name': '',
-        'phone': None,
-        'ban_reason': None,
-        'company_id': None,
-        'marketing_consent': False,
-        'last_seen_at': None,
-    }
-    changed = {name: value for name, value in erased.items() if getattr(customer, name) != value}
-    for name, value in changed.items():
-        setattr(customer, name, value)
-    return bool(changed)

@@ -110,7 +110,7 @@ def _keep(session: Session, resource: Resource, record: Any, references: dict[st
     erase = resource.erase_when_kept
     # an erased record is named by its number only: the reason must not keep what the erasure removes
     name = f'{resource.singular.capitalize()} {f"#{record.id}" if erase else title_of(resource, record)}'
-    erased = bool(erase and erase(record))
+    erased = bool(erase and erase(session, record))
     if not references:
         reason = KEPT_UNKNOWN.format(record=name)
     else:
