@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from backoffice.db import session_scope
 from backoffice.models import User as Staff
+from backoffice.services import staff_sessions
 
 from .factories import PASSWORD, make_user
 from .lists import rows_show
@@ -49,3 +50,12 @@ async def open_users_as_admin(user: SimulatedUser) -> Staff:
     await user.should_see('Staff users')
     await rows_show(user, admin.email)
     return admin
+
+
+def staff_session(account: Staff, *, user_agent: str = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0') -> dict:
+    """A staff session started for this account as a sign-in would: the keys a browser's session storage holds."""
+    with session_scope() as session:
+        started = staff_sessions.start(
+            session, user=session.get(Staff, account.id), user_agent=user_agent, address='127.0.0.1', new_browser=False
+        )
+    return {'sid': started.key, 'session_id': started.session_id}
