@@ -100,22 +100,14 @@ class TwoFactorPanel:
                         return
                     step.clear()
                     with step:
-                        _show_codes(codes, dialog)
+                        _show_codes(codes, dialog, self.on_enrolled)
                     self.render()
 
                 code.on('keydown.enter', confirm_code)
                 with ui.row().classes('w-full justify-end gap-2'):
                     ui.button(_('Cancel'), on_click=dialog.close).props('flat')
                     ui.button(_('Turn on'), on_click=confirm_code).mark('confirm-enrolment')
-        if self.on_enrolled is not None:
-            dialog.on('hide', self._after_enrolment)
         dialog.open()
-
-    def _after_enrolment(self) -> None:
-        with read_session() as session:
-            user = session.get(User, self.user_id)
-        if user is not None and two_factor.enrolled(user) and self.on_enrolled is not None:
-            self.on_enrolled()
 
     def _new_codes(self) -> None:
         self._ask_code(_('New recovery codes'), _('Make new codes'), _new_codes, show_codes=True)
@@ -157,7 +149,7 @@ class TwoFactorPanel:
         dialog.open()
 
 
-def _show_codes(codes: list[str], dialog: ui.dialog) -> None:
+def _show_codes(codes: list[str], dialog: ui.dialog, then: Callable[[], None] | None = None) -> None:
     ui.label(_('Two-factor sign-in is on.')).classes('font-medium text-positive')
     ui.label(
         _(
@@ -170,7 +162,13 @@ def _show_codes(codes: list[str], dialog: ui.dialog) -> None:
             ui.label(code)
     with ui.row().classes('w-full justify-end gap-2'):
         ui.button(_('Copy'), icon='content_copy', on_click=lambda: copy_to_clipboard('\n'.join(codes))).props('flat')
-        ui.button(_('I have saved them'), on_click=dialog.close).mark('codes-saved')
+
+        def saved() -> None:
+            dialog.close()
+            if then is not None:
+                then()  # a user who had to set it up goes on to the page they came for
+
+        ui.button(_('I have saved them'), on_click=saved).mark('codes-saved')
 
 
 def _confirm(actor: User, secret: str, code: str) -> list[str]:
