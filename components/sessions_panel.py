@@ -26,7 +26,10 @@ class SessionsPanel:
         live.sessions_ended.subscribe(self._on_ended)
 
     def render(self) -> None:
-        viewer = acting_user()
+        if self.box.is_deleted:
+            return
+        with self.box:  # the element that asked (a "Sign out" button) may be gone: work in the list's own context
+            viewer = acting_user()
         if viewer is None:
             return
         with read_session() as session:
@@ -71,9 +74,10 @@ class SessionsPanel:
         if viewer is None:
             return
         ended = await call(_end, viewer, row.id)
-        if ended is FAILED:
+        if ended is FAILED or self.box.is_deleted:
             return
-        ui.notify(_('That session was signed out.'), type='positive')
+        with self.box:  # its button may be gone already: the list re-drew when the session ended
+            ui.notify(_('That session was signed out.'), type='positive')
         self.render()
 
     async def _end_others(self) -> None:
@@ -83,12 +87,15 @@ class SessionsPanel:
         if not await confirm(_('Sign out every other browser signed in as you?'), _('Sign out the others')):
             return
         count = await call(_end_others, viewer, self.this_session)
-        if count is FAILED:
+        if count is FAILED or self.box.is_deleted:
             return
-        ui.notify(
-            ngettext('{n} other session was signed out.', '{n} other sessions were signed out.', count).format(n=count),
-            type='positive',
-        )
+        with self.box:
+            ui.notify(
+                ngettext('{n} other session was signed out.', '{n} other sessions were signed out.', count).format(
+                    n=count
+                ),
+                type='positive',
+            )
         self.render()
 
     def _on_ended(self, payload: dict) -> None:
