@@ -43,7 +43,7 @@ def matching_step(secret: str, code: str, *, after_step: int | None = None, now:
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
-    current = totp.timecode(now if now is not None else time.time())  # type: ignore[arg-type]
+    current = totp.timecode(now if now is not None else time.time())
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if after_step is not None and step <= after_step:
             continue

@@ -38,7 +38,7 @@ def start(
     key = secrets.token_urlsafe(32)
     row = StaffSession(
         key=hash_key(key),
-        user_id=user.id,
+        user_id=user.id or 0,
         device=device_of(user_agent),
         user_agent=(user_agent or '')[:300],
         address=(address or '')[:64],
