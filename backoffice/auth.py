@@ -41,6 +41,22 @@ def use_hasher(hasher: PasswordHasher) -> None:
     _hasher, _dummy_hash = hasher, None
 
 
+# Recovery codes are random (50 bits), not chosen by people: argon2id with a light profile is enough, and checking a
+# typed code against ten of them stays quick (the password profile would take seconds)
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def hash_code(code: str) -> str:
+    return _code_hasher.hash(code)
+
+
+def verify_code(code_hash: str, code: str) -> bool:
+    try:
+        return _code_hasher.verify(code_hash, code)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -125,7 +141,8 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 user.id,
                 summary=f'{user.email} signed in'
                 + (f' from {address}' if address else '')
-                + (' (known browser)' if token_id else ''),
+                + (' (known browser)' if token_id else '')
+                + ('; two-factor code next' if user.totp_secret and user.totp_enabled_at else ''),
             )
             session.commit()
             forget_failures(keys[0])

@@ -194,7 +194,7 @@ def _use_recovery_code(session: Session, user: User, code: str) -> bool:
         select(RecoveryCode).where(RecoveryCode.user_id == user.id, col(RecoveryCode.used_at).is_(None))
     ).all()
     for row in unused:
-        if auth.verify_password(row.code_hash, typed):
+        if auth.verify_code(row.code_hash, typed):
             row.used_at = utcnow()
             session.add(row)
             return True
@@ -225,9 +225,7 @@ def _replace_recovery_codes(session: Session, user: User) -> list[str]:
         session.delete(old)
     codes = totp.new_recovery_codes()
     for code in codes:
-        session.add(
-            RecoveryCode(user_id=user.id or 0, code_hash=auth.hash_password(totp.normalized_recovery_code(code)))
-        )
+        session.add(RecoveryCode(user_id=user.id or 0, code_hash=auth.hash_code(totp.normalized_recovery_code(code))))
     return codes
 
 
