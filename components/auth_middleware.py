@@ -11,9 +11,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from backoffice.services import two_factor
 
 from .screens import public_paths
-from .session import current_user, login_url
+from .session import ENROL_PATH, current_user, login_url
 
-ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
 OPEN_PREFIXES = (
     '/login/continue',
     '/login/known-browser',

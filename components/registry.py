@@ -13,9 +13,8 @@ from backoffice.i18n import _
 from backoffice.permissions import can
 from backoffice.services import two_factor
 
-from .auth_middleware import ENROL_PATH
 from .screens import SCREENS, Screen, menu_for, path_parameters
-from .session import current_user, login_url
+from .session import ENROL_PATH, current_user, login_url
 from .session_language import start_page
 from .shell import PRODUCT, frame, no_access
 

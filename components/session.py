@@ -12,8 +12,9 @@ from backoffice import auth
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import User, utcnow
-from backoffice.services import staff_sessions
+from backoffice.services import staff_sessions, two_factor
 
+ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
 SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
@@ -62,10 +63,14 @@ def _touch(storage: dict, session_id: int) -> None:
 
 
 def acting_user() -> User | None:
-    """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page."""
+    """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page, and a user
+    whose role now requires two-factor sign-in, not set up yet, to its set-up (a page they had open acts no more)."""
     user = current_user()
     if user is None:
         ui.navigate.to(login_url(_current_path()))
+    elif _current_path() != ENROL_PATH and two_factor.must_enrol(user):
+        ui.navigate.to(ENROL_PATH)
+        return None
     return user
 
 

@@ -194,3 +194,16 @@ async def test_an_agent_cannot_open_a_user_s_page(user: User) -> None:
     await sign_in(user, agent.email, path=f'/users/{agent.id}')
     await user.should_see("You don't have access to this page")
     assert ui  # the page is the shell's no-access screen
+
+
+async def test_once_the_role_requires_it_an_open_page_acts_no_more_and_no_url_answers(user: User) -> None:
+    admin = make_user('admin')
+    manager = make_user('manager')
+    await sign_in(user, manager.email)
+    await user.should_see('Welcome')
+    require_for('manager', admin)
+    user.find(marker='dark-mode').click()  # any action on the page already open
+    await user.should_see('Your role requires two-factor sign-in. Set it up to continue.')
+    for path in ('/uploads/products/x.png', '/orders?status=paid', '/users/1'):
+        response = await user.http_client.get(path, follow_redirects=False)
+        assert response.status_code in (302, 303, 307) and response.headers['location'] == '/account/security', path
