@@ -6,12 +6,13 @@ import email
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import auth
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry, Notification, StaffMail, StaffSession
 from backoffice.services import app_settings, staff_mail, staff_sessions, users
 
-from .support.factories import make_user
+from .support.factories import PASSWORD, make_user
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
 
@@ -154,3 +155,15 @@ async def test_a_sign_in_from_a_new_browser_tells_the_user_by_notification_and_e
     assert recipients == [agent.email] and sender == 'it@shop.example'
     body = email.message_from_bytes(data).get_payload(decode=True).decode()
     assert '/account/security' in body
+
+
+def test_only_a_browser_the_account_never_used_counts_as_new() -> None:
+    agent = make_user('agent')
+    first = auth.sign_in(email=agent.email, password=PASSWORD, address='10.0.0.1')
+    assert first.ok and not first.new_browser  # the account's very first sign-in: nothing to compare with
+    again = auth.sign_in(
+        email=agent.email, password=PASSWORD, address='10.0.0.2', known_browser_cookie=first.known_browser_token
+    )
+    assert again.ok and not again.new_browser  # the same browser (its cookie), wherever it is
+    elsewhere = auth.sign_in(email=agent.email, password=PASSWORD, address='10.0.0.1')
+    assert elsewhere.ok and elsewhere.new_browser
