@@ -16,12 +16,15 @@ from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import LoginThrottle, User, utcnow
-from backoffice.services import audit
+from backoffice.services import audit, staff_sessions
 
 PAIR_LIMIT = 5  # failures for one email from one address before that pair is locked
 ADDRESS_LIMIT = 20  # failures from one address, whatever the emails, before the address is locked
 BROWSER_LIMIT = 5  # failures from one known browser before it, too, has to wait
 PASSWORD_CHECK_LIMIT = 5  # wrong current passwords in the "Change password" dialog before it waits
+TOTP_LIMIT = 5  # wrong two-factor codes for one account before its second step waits
+RESET_EMAIL_LIMIT = 3  # password-reset links asked for one email before further asks are dropped (silently)
+RESET_ADDRESS_LIMIT = 10  # password-reset links asked from one address before it has to wait
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(hours=1)
 FORGET_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from zero
@@ -36,6 +39,22 @@ def use_hasher(hasher: PasswordHasher) -> None:
     """Swap the hashing profile (the test configuration uses a cheap one)."""
     global _hasher, _dummy_hash
     _hasher, _dummy_hash = hasher, None
+
+
+# Recovery codes are random (50 bits), not chosen by people: argon2id with a light profile is enough, and checking a
+# typed code against ten of them stays quick (the password profile would take seconds)
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def hash_code(code: str) -> str:
+    return _code_hasher.hash(code)
+
+
+def verify_code(code_hash: str, code: str) -> bool:
+    try:
+        return _code_hasher.verify(code_hash, code)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def hash_password(password: str) -> str:
@@ -77,6 +96,7 @@ class SignIn:
     message: str = ''
     retry_after_seconds: int = 0
     known_browser_token: str = ''  # after a sign-in: remember this browser with it (a cookie)
+    new_browser: bool = False  # an account that signed in before, from a browser it never used: tell its owner
 
     @property
     def ok(self) -> bool:
@@ -111,6 +131,7 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 return SignIn(None, _('This account is deactivated. Ask an administrator to reactivate it.'))
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
+            new_browser = not token_id and user.last_login_at is not None
             user.last_login_at = utcnow()
             audit.record(
                 session,
@@ -120,11 +141,12 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 user.id,
                 summary=f'{user.email} signed in'
                 + (f' from {address}' if address else '')
-                + (' (known browser)' if token_id else ''),
+                + (' (known browser)' if token_id else '')
+                + ('; two-factor code next' if user.totp_secret and user.totp_enabled_at else ''),
             )
             session.commit()
             forget_failures(keys[0])
-            return SignIn(user, known_browser_token=known_browser.mint(user.id))
+            return SignIn(user, known_browser_token=known_browser.mint(user.id), new_browser=new_browser)
 
     counted = keys + ([f'pair:{where} {email}'[:300], f'address:{where}'] if token_id else [])
     for key in counted:
@@ -161,6 +183,11 @@ def too_many_wrong_passwords(key: str) -> str:
     return _('Too many wrong passwords. Try again in {duration}.').format(duration=_duration(wait)) if wait else ''
 
 
+def too_many_codes(wait: int) -> str:
+    """The sentence for a second step that must wait."""
+    return _('Too many wrong codes. Try again in {duration}.').format(duration=_duration(wait))
+
+
 def lock_duration(failures: int, limit: int) -> timedelta:
     """Locked from the limit on, twice as long for every further failure, up to an hour."""
     if failures < limit:
@@ -174,6 +201,9 @@ _LIMITS = {
     'address': ADDRESS_LIMIT,
     'browser': BROWSER_LIMIT,
     'password-check': PASSWORD_CHECK_LIMIT,
+    'totp': TOTP_LIMIT,
+    'reset-email': RESET_EMAIL_LIMIT,
+    'reset-address': RESET_ADDRESS_LIMIT,
 }
 
 
@@ -221,6 +251,11 @@ def forget_failures(key: str) -> None:
             session.commit()
 
 
+def duration(seconds: int) -> str:
+    """ "3 seconds", "2 minutes": how long a lock still holds."""
+    return _duration(seconds)
+
+
 def _duration(seconds: int) -> str:
     if seconds < 90:
         return ngettext('{n} second', '{n} seconds', seconds).format(n=seconds)
@@ -256,6 +291,9 @@ def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     """Every browser signed in as this user is signed out, on its next request or at once if it is open."""
     user.session_epoch += 1
     session.add(user)
+    ended = staff_sessions.end_rows(session, user_id=user.id or 0, reason=reason)
     audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=f'{user.email}: {reason}')
-    events.after_commit(session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})
+    events.after_commit(
+        session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': ended}
+    )
     session.commit()

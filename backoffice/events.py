@@ -41,7 +41,7 @@ class Topic(StrEnum):
     # not resources
     invoices = 'invoices'
     notifications = 'notifications'
-    sessions = 'sessions'  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+    sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 
 

@@ -57,10 +57,13 @@ def check_sla(settings: Settings) -> list[int]:
 
 
 def send_outbox(settings: Settings) -> dict[str, int]:
-    """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
-    from backoffice.services import mail
+    """Send the replies and the staff emails waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
+    from backoffice.services import mail, staff_mail
 
-    return mail.send_outbox(settings)
+    counts = mail.send_outbox(settings)
+    for outcome, count in staff_mail.send_staff_mail(settings).items():
+        counts[outcome] = counts.get(outcome, 0) + count
+    return counts
 
 
 def purge_idempotency(settings: Settings) -> int:

@@ -439,6 +439,54 @@ SETTINGS: tuple[SettingSpec, ...] = (
         secret=True,
     ),
 )
+# Two-factor sign-in required per role: such users set it up at their next sign-in before they reach any page
+TWO_FACTOR_SETTINGS = (
+    SettingSpec(
+        'two_factor_admin',
+        N_('Require two-factor sign-in for admins'),
+        'bool',
+        False,
+        N_(
+            'Admins must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_manager',
+        N_('Require two-factor sign-in for managers'),
+        'bool',
+        False,
+        N_(
+            'Managers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_agent',
+        N_('Require two-factor sign-in for agents'),
+        'bool',
+        False,
+        N_(
+            'Agents must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_viewer',
+        N_('Require two-factor sign-in for viewers'),
+        'bool',
+        False,
+        N_(
+            'Viewers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+)
+SETTINGS = SETTINGS + TWO_FACTOR_SETTINGS
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
 

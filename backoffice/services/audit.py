@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backoffice.models import AuditEntry, User, utcnow
 
-SECRET_FIELDS = {'password_hash', 'secret'}  # 'secret': a webhook's signing secret
+SECRET_FIELDS = {'password_hash', 'secret', 'totp_secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}
 MASK = '••••••'
 # user:password@ in an address, and query parameters whose name says they carry a secret (?token=, &api_key=…)
