@@ -18,7 +18,7 @@ from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
-from backoffice.services import crud
+from backoffice.services import audit_story, crud
 
 from .forms import FAILED, call, call_now, clear_errors, confirm, error_line, page_dialog, show_secret_once
 from .image_field import image_input
@@ -180,7 +180,7 @@ class RecordDialog:
             for position, entry in enumerate(entries):
                 with ui.column().classes('w-full gap-1 border-b pb-2'):
                     with ui.row().classes('w-full justify-between items-center no-wrap'):
-                        ui.label(f'{entry.summary or entry.action}').classes('font-medium text-sm')
+                        ui.label(audit_story.summary_text(entry) or entry.action).classes('font-medium text-sm')
                         ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
                         if name in declared or name == 'deleted_at':

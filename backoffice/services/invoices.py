@@ -11,10 +11,11 @@ from sqlmodel import Session, col, select
 from backoffice import events, i18n
 from backoffice.errors import NotFound, ServiceError
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, numbering, orders
+from backoffice.stored_text import sentence
 
 PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
 
@@ -47,7 +48,14 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
         )
     invoice = issue(session, order, InvoiceKind.invoice, actor=actor)
     events.after_commit(session, Topic.invoices, {'id': invoice.id, 'action': 'issued'})
-    orders.save(session, actor, order, audit.snapshot(order), 'invoiced', f'Invoice {invoice.number} issued')
+    orders.save(
+        session,
+        actor,
+        order,
+        audit.snapshot(order),
+        'invoiced',
+        sentence(N_('Invoice {number} issued'), number=invoice.number),
+    )
     return invoice
 
 

@@ -18,6 +18,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
 from backoffice.permissions import require, roles_with
 from backoffice.services import audit, notifications
+from backoffice.stored_text import count, sentence
 from backoffice.transfer.csv_out import csv_text
 
 MAX_QUANTITY = 1_000_000
@@ -347,10 +348,13 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     for level in levels:
         level.low_alerted_at = now
         session.add(level)
-        text = (
-            f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
-            f'(minimum {level.min_qty})'
-        )[:500]
+        text = sentence(
+            N_('Low stock: {sku} {name} has {available} available (minimum {minimum})'),
+            sku=level.sku,
+            name=names.get(level.product_id, ''),
+            available=count(level.available),
+            minimum=count(level.min_qty),
+        )
         for user in staff:
             notifications.notify(session, user_id=user.id, text=text, link='/inventory')
     session.commit()
