@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from backoffice import i18n
+from backoffice.errors import readable
 from backoffice.i18n import _
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -81,9 +84,20 @@ class StrictRoute(APIRoute):
                 return JSONResponse(
                     {'detail': [{'loc': error.location, 'msg': str(error), 'type': 'malformed_input'}]}, status_code=422
                 )
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
+                return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
 
         return strict
+
+
+def in_words(errors: Sequence[Any]) -> list[Any]:
+    """FastAPI's validation errors with each `msg` in the caller's language (pydantic's own English for an English
+    caller, as it always was); `type`, `loc`, `input` and `ctx` are for machines and stay as they are."""
+    if i18n.current() == i18n.SOURCE_LOCALE:
+        return list(errors)
+    return [{**item, 'msg': readable(item)} if isinstance(item, dict) and 'msg' in item else item for item in errors]
 
 
 def language_of(request: Request) -> str:

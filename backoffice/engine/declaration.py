@@ -49,6 +49,8 @@ def shown_choices(choices: dict[str, str] | None) -> dict[str, str]:
 
 
 ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
+# 'number': a quantity or a count, grouped as the reader writes numbers (1 234 in French); a number that names a record
+# (a request's No., an HTTP status) is a 'text' column
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
 FieldKind = Literal[
     'text',
