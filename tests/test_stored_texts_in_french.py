@@ -20,11 +20,13 @@ from backoffice import formatting, i18n, stored_text
 from backoffice.api.requests import router
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import shown
 from backoffice.i18n import N_
-from backoffice.models import AuditEntry, Customer, Notification, OrderEvent, Ticket, TicketMessage, utcnow
+from backoffice.models import AuditEntry, Customer, EventType, Notification, OrderEvent, Ticket, TicketMessage, utcnow
+from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import audit_story, notifications, orders, stock, ticket_sla, tickets
+from backoffice.services import audit_story, customer_picture, notifications, orders, stock, ticket_sla, tickets
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import (
@@ -267,3 +269,14 @@ async def test_the_apis_422_speaks_the_callers_language_and_keeps_its_machine_fi
 def fresh_ticket(ticket_id: int) -> Ticket:
     with read_session() as session:
         return session.get(Ticket, ticket_id)
+
+
+def test_the_signed_up_date_and_the_signed_up_activity_read_apart_in_french() -> None:
+    """On a customer's page the date column and the activity both said "Inscrit le": the activity says what was done."""
+    column = next(c for c in resource('customers').columns if c.name == 'signed_up_at')
+    with i18n.use('fr'):
+        assert shown(column.label) == 'Inscrit le'
+        assert customer_picture._event_label(EventType.signup_completed) == 'S’est inscrit'
+        assert customer_picture._event_label(EventType.login) == 'S’est connecté'
+    with i18n.use('en'):
+        assert customer_picture._event_label(EventType.signup_completed) == 'Signed up'
