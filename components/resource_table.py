@@ -11,7 +11,7 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
-from backoffice import i18n
+from backoffice import i18n, stored_text
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields, shown, shown_choices
 from backoffice.formatting import display_value, due
@@ -179,6 +179,10 @@ class ResourceTable:
                     target = self._linked_columns[column.name]
                     ident = getattr(record, column.opens or column.name)
                     row[f'_link_{column.name}'] = target.link.format(id=int(ident)) if ident is not None else ''
+                if column.kind == 'stored_text':  # in the reader's language (an older row: as stored)
+                    key, params = (getattr(record, f'{column.name}_{part}', None) for part in ('key', 'params'))
+                    row[column.name] = stored_text.show(value or '', key, params)
+                    continue
                 row[column.name] = (
                     related[column.name].get(value, '')
                     if column.name in related

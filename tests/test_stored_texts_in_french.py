@@ -39,6 +39,7 @@ from .support.factories import (
     stored_request,
     submit_request,
 )
+from .support.lists import rows_show
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -280,3 +281,21 @@ def test_the_signed_up_date_and_the_signed_up_activity_read_apart_in_french() ->
         assert customer_picture._event_label(EventType.login) == 'S’est connecté'
     with i18n.use('en'):
         assert customer_picture._event_label(EventType.signup_completed) == 'Signed up'
+
+
+async def test_the_audit_log_lists_summaries_in_french_and_older_ones_as_stored(
+    user: User, in_french: Callable[[], None]
+) -> None:
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 1))
+    pay(manager, order)
+    advance(manager, order, 'pack')
+    with session_scope() as session:  # an entry written before summaries kept their msgid
+        session.add(AuditEntry(action='customer.updated', entity='customers', entity_id='1', summary=f'Old: {HOSTILE}'))
+        session.commit()
+    await sign_in(user, make_user('admin').email, path='/audit')
+    in_french()
+    await user.open('/audit')
+    await rows_show(user, f'Commande {order.number}{NBSP}: Préparée', f'Old: {HOSTILE}', column='summary')
+    await rows_show(user, 'Ajout de Product MUG', column='summary')
