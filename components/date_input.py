@@ -35,7 +35,7 @@ class DateInput(ui.input):
     ) -> None:
         self.with_time = with_time
         super().__init__(label, value=value or '', on_change=on_change)
-        self.props('stack-label')
+        # the format by example (31/12/2026), shown once the field has the focus, the label above it
         self.props['placeholder'] = self._shown(date(2026, 12, 31).isoformat() + ('T23:59' if with_time else ''))
         with self.add_slot('append'):
             icon = ui.icon('event').classes('cursor-pointer')
