@@ -36,7 +36,7 @@ class DateInput(ui.input):
         self.with_time = with_time
         super().__init__(label, value=value or '', on_change=on_change)
         # the format by example (31/12/2026), shown once the field has the focus, the label above it
-        self.props['placeholder'] = self._shown(date(2026, 12, 31).isoformat() + ('T23:59' if with_time else ''))
+        self.props['placeholder'] = self._shown(_iso(date(2026, 12, 31)) + ('T23:59' if with_time else ''))
         with self.add_slot('append'):
             icon = ui.icon('event').classes('cursor-pointer')
             with ui.menu().props('no-parent-event') as self.menu:
@@ -95,9 +95,9 @@ class DateInput(ui.input):
         except (ValueError, IndexError):
             return typed
         if not self.with_time:
-            return day.isoformat()
+            return _iso(day)
         time = _TIME.match(time_part or '00:00')
-        return f'{day.isoformat()}T{int(time[1]):02d}:{time[2]}' if time else typed
+        return f'{_iso(day)}T{int(time[1]):02d}:{time[2]}' if time else typed
 
     @staticmethod
     def _day_of(value: Any) -> str:
@@ -111,3 +111,7 @@ class DateInput(ui.input):
     def _time_of(value: Any) -> str:
         moment = _ISO_MOMENT.match('' if value is None else str(value))
         return moment[2] if moment else ''
+
+
+def _iso(day: date) -> str:
+    return day.isoformat()  # the value's machine format, not text for a person
