@@ -15,7 +15,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, numbering, orders
-from backoffice.stored_text import sentence
+from backoffice.stored_text import money, sentence
 
 PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
 
@@ -151,7 +151,12 @@ def issue(
         f'{kind.value}.issued',
         'invoices',
         invoice.id,
-        summary=f'{invoice.number} for order {order.number}: {invoice.total} {invoice.currency}',
+        summary=sentence(
+            N_('{number} for order {order}: {amount}'),
+            number=invoice.number,
+            order=order.number,
+            amount=money(invoice.total, invoice.currency),
+        ),
     )
     return invoice
 

@@ -147,7 +147,9 @@ def create_return(
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number} for order {order.number}: {items}',
+        summary=sentence(
+            N_('Return {number} for order {order}: {items}'), number=rma.number, order=order.number, items=items
+        ),
     )
     noted = [(Topic.tickets, {'id': ticket_id, 'action': 'noted'})] if ticket_id is not None else []
     changes.commit(
@@ -459,7 +461,7 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         'orders',
         exchange.id,
         version=exchange.version,
-        summary=f'Exchange order {exchange.number} for {order.number}',
+        summary=sentence(N_('Exchange order {number} for {order}'), number=exchange.number, order=order.number),
     )
     return exchange
 

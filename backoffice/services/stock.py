@@ -230,7 +230,9 @@ def set_limits(
         level.id,
         version=level.version,
         changes=audit.diff(before, audit.snapshot(level)),
-        summary=f'{product.sku}: min {min_qty}, max {max_qty}',
+        summary=sentence(
+            N_('{sku}: min {minimum}, max {maximum}'), sku=product.sku, minimum=count(min_qty), maximum=count(max_qty)
+        ),
     )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'limits'}))
     return level

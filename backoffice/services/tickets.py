@@ -139,7 +139,7 @@ def submit_request(
         ticket.id,
         version=ticket.version,
         changes=audit.diff({}, created),
-        summary=f'Request #{number} from {customer.email}',
+        summary=sentence(N_('Request #{number} from {email}'), number=number, email=customer.email),
     )
     new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
     changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
@@ -184,7 +184,7 @@ def add_customer_message(
         values,
         'customer-message',
         touched=True,
-        summary=f'Message from the customer on #{ticket.number}',
+        summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
     )
     return message
 
@@ -221,7 +221,15 @@ def reply(
         delivery=Delivery.queued,
     )
     session.add(message)
-    _save(session, actor, ticket, values, 'replied', touched=True, summary=f'Replied on #{ticket.number}')
+    _save(
+        session,
+        actor,
+        ticket,
+        values,
+        'replied',
+        touched=True,
+        summary=sentence(N_('Replied on #{number}'), number=ticket.number),
+    )
     return message
 
 
@@ -243,7 +251,7 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
         'tickets',
         ticket.id,
         version=ticket.version,
-        summary=f'Note on #{ticket.number}',
+        summary=sentence(N_('Note on #{number}'), number=ticket.number),
     )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
     return message
@@ -362,7 +370,14 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
         raise ValidationFailed({'': _('Only a reply that failed to send can be sent again')})
     message.delivery, message.delivery_error, message.attempts = Delivery.queued, None, 0
     session.add(message)
-    audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
+    audit.record(
+        session,
+        actor,
+        'ticket.reply_retried',
+        'tickets',
+        message.ticket_id,
+        summary=sentence(N_('Sending a reply again')),
+    )
     changes.commit(session, (Topic.tickets, {'id': message.ticket_id, 'action': 'delivery'}))
     return message
 
@@ -458,7 +473,7 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
         ticket,
         {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()},
         'rated',
-        summary=f'Rated {score}/5 by the customer',
+        summary=sentence(N_('Rated {score}/5 by the customer'), score=score),
     )
 
 
@@ -720,7 +735,8 @@ def _save(
         ticket.id,
         version=ticket.version,
         changes=diff,
-        summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(diff))}',
+        summary=summary
+        or sentence(N_('Changed #{number}: {fields}'), number=ticket.number, fields=', '.join(sorted(diff))),
     )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': action}))
     return ticket
