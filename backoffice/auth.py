@@ -17,6 +17,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit
+from backoffice.stored_text import sentence, word
 
 PAIR_LIMIT = 5  # failures for one email from one address before that pair is locked
 ADDRESS_LIMIT = 20  # failures from one address, whatever the emails, before the address is locked
@@ -118,9 +119,17 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 'auth.signed_in',
                 'user',
                 user.id,
-                summary=f'{user.email} signed in'
-                + (f' from {address}' if address else '')
-                + (' (known browser)' if token_id else ''),
+                summary=sentence(
+                    (
+                        N_('{email} signed in from {address} (known browser)')
+                        if token_id
+                        else N_('{email} signed in from {address}')
+                    )
+                    if address
+                    else (N_('{email} signed in (known browser)') if token_id else N_('{email} signed in')),
+                    email=user.email,
+                    address=address or '',
+                ),
             )
             session.commit()
             forget_failures(keys[0])
@@ -249,13 +258,14 @@ def log_out(*, session: Session, user_id: int) -> None:
     """Logging out ends this user's session in every browser, not only the one that asked."""
     user = session.get(User, user_id)
     if user is not None:
-        end_all_sessions(session=session, user=user, reason='logged out')
+        end_all_sessions(session=session, user=user, reason=N_('logged out'))
 
 
 def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     """Every browser signed in as this user is signed out, on its next request or at once if it is open."""
     user.session_epoch += 1
     session.add(user)
-    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=f'{user.email}: {reason}')
+    said = sentence(N_('{email}: {reason}'), email=user.email, reason=word(reason))  # reason: a msgid marked N_
+    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=said)
     events.after_commit(session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})
     session.commit()

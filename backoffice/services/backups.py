@@ -171,7 +171,11 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
             'system.restore',
             'system',
             None,
-            summary=f'Restored backup {chosen.name}; the state before was kept as {safety.name}',
+            summary=sentence(
+                N_('Restored backup {name}; the state before was kept as {safety}'),
+                name=chosen.name,
+                safety=safety.name,
+            ),
         )
         session.commit()
     return safety

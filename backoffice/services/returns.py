@@ -470,6 +470,9 @@ def _locked(session: Session, return_id: int, version: int | None) -> Return:
     return get_for_update(session, Return, return_id, version, entity='returns', label=N_('return'))
 
 
+RETURN_SUMMARIES = {'received': N_('Return {number} received'), 'cancelled': N_('Return {number} cancelled')}
+
+
 def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[Topic, ...] = ()) -> Return:
     stamp(rma)
     session.add(rma)
@@ -480,7 +483,9 @@ def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tu
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number} {action}',
+        summary=sentence(RETURN_SUMMARIES[action], number=rma.number)
+        if action in RETURN_SUMMARIES
+        else f'Return {rma.number} {action}',
     )
     changes.commit(
         session,

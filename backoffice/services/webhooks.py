@@ -45,6 +45,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import count, sentence
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def rotate_secret(
         {'secret': secret_box.encrypt(secret)},
         'secret-rotated',
         changed=True,
-        summary=f'New signing secret for webhook {endpoint.name!r}',
+        summary=sentence(N_('New signing secret for webhook {name}'), name=repr(endpoint.name)),
     )
     return endpoint, secret
 
@@ -161,7 +162,14 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     session.add(delivery)
     session.flush()
     delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
-    audit.record(session, actor, 'webhook.tested', 'webhook', endpoint.id, summary=f'Test event to {endpoint.url}')
+    audit.record(
+        session,
+        actor,
+        'webhook.tested',
+        'webhook',
+        endpoint.id,
+        summary=sentence(N_('Test event to {url}'), url=endpoint.url),
+    )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'created'}))
     attempt(delivery_id, test=True)
     session.expire_all()
@@ -184,7 +192,7 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
         'webhook.resent',
         'webhook',
         delivery.endpoint_id,
-        summary=f'Resent delivery {delivery_id} ({delivery.event})',
+        summary=sentence(N_('Resent delivery {id} ({event})'), id=delivery_id, event=delivery.event),
     )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'resent'}))
     if at_once:
@@ -207,7 +215,12 @@ def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
         _restart(delivery)
     if failed:
         audit.record(
-            session, actor, 'webhook.resent', 'webhook', endpoint_id, summary=f'Resent {len(failed)} failed deliveries'
+            session,
+            actor,
+            'webhook.resent',
+            'webhook',
+            endpoint_id,
+            summary=sentence(N_('Resent {n} failed deliveries'), n=count(len(failed))),
         )
     changes.commit(session, *([(Topic.webhook_deliveries, {'id': None, 'action': 'resent'})] if failed else []))
     return len(failed)
