@@ -60,14 +60,17 @@ def day(value: date) -> dict[str, Any]:
     return {'day': value.isoformat()}
 
 
-def word(msgid: str, context: str | None = None, *, capital: bool = False) -> dict[str, Any]:
+def word(msgid: str, context: str | None = None, *, capital: bool = False, lower: bool = False) -> dict[str, Any]:
     """A declared word (a status, a kind) translated where shown; the msgid is marked with N_ where it is declared.
-    `capital`: its first letter upper case, in the reader's language ('Customer' / 'Client')."""
+    `capital`: its first letter upper case, in the reader's language ('Customer' / 'Client'); `lower`: all of it
+    lower case, for a label inside a sentence ('time zone' / 'fuseau horaire')."""
     said: dict[str, Any] = {'word': msgid}
     if context:
         said['context'] = context
     if capital:
         said['capital'] = True
+    if lower:
+        said['lower'] = True
     return said
 
 
@@ -163,6 +166,8 @@ def _value(value: Any) -> str:
     if 'word' in value:
         context = value.get('context')
         shown = i18n.pgettext(context, value['word']) if context else i18n.gettext(value['word'])
+        if value.get('lower'):
+            return shown.lower()
         return shown[:1].upper() + shown[1:] if value.get('capital') else shown
     if 'plural' in value:
         singular, plural = value['plural']

@@ -16,7 +16,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
-from backoffice import formatting, i18n, stored_text
+from backoffice import auth, formatting, i18n, stored_text
 from backoffice.api.requests import router
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
@@ -26,7 +26,16 @@ from backoffice.models import AuditEntry, Customer, EventType, Notification, Ord
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import audit_story, customer_picture, notifications, orders, stock, ticket_sla, tickets
+from backoffice.services import (
+    app_settings,
+    audit_story,
+    customer_picture,
+    notifications,
+    orders,
+    stock,
+    ticket_sla,
+    tickets,
+)
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import (
@@ -298,3 +307,18 @@ async def test_the_audit_log_lists_summaries_in_french_and_older_ones_as_stored(
     await user.open('/audit')
     await rows_show(user, f'Commande {order.number}{NBSP}: Préparée', f'Old: {HOSTILE}', column='summary')
     await rows_show(user, 'Ajout de Product MUG', column='summary')
+
+
+def test_a_settings_change_and_a_sign_out_read_in_french_in_the_audit_log() -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'company_name': HOSTILE}, loaded={})
+    with session_scope() as session:
+        auth.log_out(session=session, user_id=admin.id)
+    with read_session() as session:
+        changed = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()
+        signed_out = session.exec(select(AuditEntry).where(AuditEntry.action == 'auth.signed_out')).one()
+    assert changed.summary == 'Changed company name' and signed_out.summary == f'{admin.email}: logged out'
+    with i18n.use('fr'):
+        assert audit_story.summary_text(changed) == f'Paramètres modifiés{NBSP}: nom de l’entreprise'
+        assert audit_story.summary_text(signed_out) == f'{admin.email}{NBSP}: déconnecté'

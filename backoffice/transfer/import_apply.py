@@ -11,9 +11,10 @@ from backoffice.changes import get_for_update
 from backoffice.engine.declaration import RESOURCES, Resource, shown
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import ImportBatch, User
 from backoffice.services import audit, crud
+from backoffice.stored_text import sentence
 from backoffice.transfer.import_plan import PROGRESS_EVERY, Progress, RowPlan, count_actions
 from backoffice.transfer.import_rules import chunks, in_words, locked, require_importable, unique_candidates
 
@@ -185,7 +186,9 @@ def _update(
         record,
         values,
         'updated',
-        summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}',
+        summary=sentence(
+            N_('Updated {record} by import #{batch}'), record=crud.title_of(resource, record), batch=batch_id
+        ),
     )
     return record, changes
 
