@@ -14,7 +14,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import ImportBatch, User
 from backoffice.services import audit, crud
-from backoffice.stored_text import sentence
+from backoffice.stored_text import count, sentence, word
 from backoffice.transfer.import_plan import PROGRESS_EVERY, Progress, RowPlan, count_actions
 from backoffice.transfer.import_rules import chunks, in_words, locked, require_importable, unique_candidates
 
@@ -93,7 +93,11 @@ def apply(
             actor,
             f'{resource.singular}.imported',
             resource.entity,
-            summary=f'Imported {batch.file_name or "a file"}: {_counts_text(batch.counts)}',
+            summary=sentence(
+                N_('Imported {file}: {created} added, {updated} changed, {unchanged} unchanged, {skipped} skipped'),
+                file=batch.file_name or word(N_('a file')),
+                **{name: count(batch.counts[name]) for name in ('created', 'updated', 'unchanged', 'skipped')},
+            ),
             changes={
                 'batch': [None, batch.id],
                 'file': [None, batch.file_name],
@@ -202,10 +206,3 @@ def _related_records(session: Session, resource: Resource, plan: list[RowPlan]) 
             for chunk in chunks(ids):
                 loaded += session.exec(select(model).where(col(model.id).in_(chunk))).all()
     return loaded
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    return (
-        f'{counts["created"]} added, {counts["updated"]} changed, {counts["unchanged"]} unchanged, '
-        f'{counts["skipped"]} skipped'
-    )

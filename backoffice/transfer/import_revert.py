@@ -14,7 +14,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import ImportBatch, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
-from backoffice.stored_text import sentence
+from backoffice.stored_text import count, sentence, word
 from backoffice.transfer.import_rules import locked, require_importable
 
 
@@ -58,8 +58,17 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
             actor,
             f'{resource.singular}.import_reverted',
             resource.entity,
-            summary=f'Reverted import #{batch.id} ({batch.file_name or "a file"}): {trashed} moved to the '
-            f'trash, {restored} restored, {len(skipped)} left as they are',
+            summary=sentence(
+                N_(
+                    'Reverted import #{batch} ({file}): {trashed} moved to the trash, {restored} restored, '
+                    '{skipped} left as they are'
+                ),
+                batch=batch.id,
+                file=batch.file_name or word(N_('a file')),
+                trashed=count(trashed),
+                restored=count(restored),
+                skipped=count(len(skipped)),
+            ),
             changes={
                 'batch': [None, batch.id],
                 'trashed': [None, trashed],
