@@ -36,7 +36,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import can, require
 from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
-from backoffice.stored_text import count, joined, money, sentence
+from backoffice.stored_text import count, joined, money, sentence, word
 
 RETURNABLE = orders.RETURNABLE
 
@@ -338,7 +338,7 @@ def resolve(
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number}: {resolution.value}',
+        summary=sentence(N_('Return {number}: {resolution}'), number=rma.number, resolution=word(RESOLVED[resolution])),
     )
     events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
     if resolution == ReturnResolution.refund:
@@ -470,6 +470,11 @@ def _locked(session: Session, return_id: int, version: int | None) -> Return:
     return get_for_update(session, Return, return_id, version, entity='returns', label=N_('return'))
 
 
+RESOLVED = {  # how a resolution reads in a summary (the returns list declares the same words)
+    ReturnResolution.refund: N_('Refund'),
+    ReturnResolution.credit_note: N_('Credit note'),
+    ReturnResolution.exchange: N_('Exchange'),
+}
 RETURN_SUMMARIES = {'received': N_('Return {number} received'), 'cancelled': N_('Return {number} cancelled')}
 
 
