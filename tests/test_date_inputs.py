@@ -10,16 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
+from sqlmodel import select
 
 from backoffice import i18n
 from backoffice.db import session_scope
-from backoffice.models import Order
+from backoffice.i18n import _
+from backoffice.models import ContentEntry, Order
 from components.date_input import DateInput
 
 from .support.factories import make_product, make_user, place
 from .support.lists import rows_show
 from .support.signin import sign_in
+from .support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,3 +92,29 @@ def test_no_native_date_input_is_left_in_pages_and_components() -> None:
         path.name for path in sources if 'type=date' in path.read_text() or 'type=datetime-local' in path.read_text()
     ]
     assert found == []
+
+
+async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
+    user: User, in_french: Callable[[], None]
+) -> None:
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path='/content')
+    in_french()
+    await user.open('/content')
+    with i18n.use('fr'):
+        new_page, title, slug, create = _('New page'), _('Title') + ' *', _('Slug') + ' *', _('Create page')
+    user.find(new_page).click()
+    user.find(title).type('Horaires « été » : <script>')
+    user.find(slug).type('horaires')
+    live_from = next(e for e in user.find(DateInput).elements if e.with_time)  # "Live from (UTC)"
+    live_from.mark('live-from')
+    user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', '02/01/2030 09:30')
+    assert live_from.value == '2030-01-02T09:30' and live_from.props[live_from.VALUE_PROP] == '02/01/2030 09:30'
+    user.find(kind=ui.button, content=create).click()
+    await eventually(lambda: stored('horaires') is not None, message='the page is created')
+    assert stored('horaires').publish_at.replace(tzinfo=None) == datetime(2030, 1, 2, 9, 30)
+
+
+def stored(slug: str) -> ContentEntry | None:
+    with session_scope() as session:
+        return session.exec(select(ContentEntry).where(ContentEntry.slug == slug)).first()
