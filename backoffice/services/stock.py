@@ -194,7 +194,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
         'stock',
         level.id,
         changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
-        summary=f'{product.sku}: {quantity:+d} ({reason})',
+        summary=sentence(N_('{sku}: {quantity} ({reason})'), sku=product.sku, quantity=f'{quantity:+d}', reason=reason),
     )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
     return movement

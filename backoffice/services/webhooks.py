@@ -113,7 +113,12 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
         endpoint.id,
         version=endpoint.version,
         changes=audit.diff({}, audit.snapshot(endpoint)),
-        summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}',
+        summary=sentence(
+            N_('Webhook {name} to {url} for {events}'),
+            name=repr(endpoint.name),
+            url=endpoint.url,
+            events=str(endpoint.events),
+        ),
     )
     changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': 'created'}))
     return endpoint, secret
