@@ -34,6 +34,9 @@ from backoffice.services.customers import ban_customer, erase_personal_data, sta
 
 STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
+# a business customer on terms is invoiced before paying, due this many days later (backoffice/services/invoices.py)
+PAYMENT_TERMS: dict = {15: N_('Net 15 days'), 30: N_('Net 30 days'), 60: N_('Net 60 days')}
+TERMS_HELP = N_('Invoiced before paying, due this many days later; empty: they pay before being invoiced')
 
 
 COMPANIES = register(
@@ -69,6 +72,7 @@ COMPANIES = register(
             FormField('name', N_('Name'), required=True),
             FormField('website', N_('Website'), help=N_('https://…')),
             FormField('vat_number', N_('VAT number')),
+            FormField('payment_terms_days', N_('Payment terms'), kind='choice', choices=PAYMENT_TERMS, help=TERMS_HELP),
             FormField('notes', N_('Notes'), kind='markdown'),
         ),
         search=('name', 'vat_number'),
@@ -142,6 +146,13 @@ CUSTOMERS = register(
                 kind='choice',
                 choices={code: i18n.Verbatim(name) for code, name in i18n.available().items()},  # each in its own name
                 help=N_('Of their emails and invoices; empty: the default language from the settings'),
+            ),
+            FormField(
+                'payment_terms_days',
+                N_('Payment terms'),
+                kind='choice',
+                choices=PAYMENT_TERMS,
+                help=N_("Their own terms; empty: their company's, or they pay before being invoiced"),
             ),
         ),
         search=('email', 'name'),

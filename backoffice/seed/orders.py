@@ -36,6 +36,7 @@ from backoffice.models import (
 )
 from backoffice.seed.people import big_page_cache, seed_customers
 from backoffice.services import app_settings, numbering
+from backoffice.services import invoice_issue as invoice_service
 from backoffice.services.orders import FIRST_NUMBER
 
 CHUNK = 10_000
@@ -223,8 +224,10 @@ class _InvoiceQueue:
         self.session = session
         self.waiting: list[tuple[datetime, int, dict[str, Any]]] = []
         self.last: dict[int, int] = {}  # year → the last number given
+        self.seller = invoice_service.seller_identity(session)  # who sells, copied into each invoice as issued
 
     def add(self, invoice: dict[str, Any]) -> None:
+        invoice['seller'] = self.seller
         heapq.heappush(self.waiting, (invoice['issued_at'], invoice['order_id'], invoice))
 
     def ready(self, before: datetime | None) -> list[dict[str, Any]]:
@@ -329,6 +332,7 @@ def _orders(
                     customer_name,
                     email,
                     (subtotal, discount_total, tax, shipping, total),
+                    str(first_number + i),
                 )
             )
             if shipped - timedelta(seconds=0.2 * DAY) < anchor:
@@ -404,9 +408,24 @@ def _invoice(
     name: str,
     email: str,
     cents: tuple[int, int, int, int, int],
+    order_number: str,
 ) -> dict[str, Any]:
-    """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it)."""
+    """The invoice issued on payment, as services/invoices.py issues it (_InvoiceQueue numbers it and adds the
+    seller)."""
     subtotal, discount, tax, shipping, total = (_money(c) for c in cents)
+    copied = [
+        {
+            'sku': line['sku'],
+            'name': line['name'],
+            'quantity': line['quantity'],
+            'unit_price': str(line['unit_price']),
+            'discount': str(line['discount']),
+            'tax_rate': str(line['tax_rate']),
+            'tax_amount': str(line['tax_amount']),
+            'line_total': str(line['line_total']),
+        }
+        for line in lines
+    ]
     return {
         'number': '',
         'kind': 'invoice',
@@ -422,18 +441,13 @@ def _invoice(
         'total': total,
         'bill_to': {'name': name, 'email': email, 'address': ''},
         'note': '',
-        'lines': [
-            {
-                'sku': line['sku'],
-                'name': line['name'],
-                'quantity': line['quantity'],
-                'unit_price': str(line['unit_price']),
-                'discount': str(line['discount']),
-                'tax_rate': str(line['tax_rate']),
-                'line_total': str(line['line_total']),
-            }
-            for line in lines
-        ],
+        'lines': copied,
+        'order_number': order_number,
+        'vat_breakdown': invoice_service.vat_breakdown(copied, shipping, tax),
+        'supplied_at': paid,
+        'due_on': paid.date(),  # due on receipt, and paid
+        'payment_terms_days': 0,
+        'paid_at': paid,
     }
 
 

@@ -15,11 +15,12 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from backoffice import db, formatting, i18n, outbound, secret_box
+from backoffice import business_ids, db, formatting, i18n, outbound, secret_box
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
+from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
 from backoffice.stored_text import joined, sentence, word
 from backoffice.validation import normalize_email
@@ -50,7 +51,8 @@ class SettingSpec:
 
     key: str
     label: str
-    kind: str  # text | email | url | choice | number | decimal | bool
+    kind: str  # text | line (optional) | lines (optional, several) | email | url | choice | number | decimal | bool |
+    # vat | iban | bic | image (an uploaded image's stored path)
     default: Any
     help: str
     section: str = N_('General')
@@ -90,6 +92,17 @@ class SettingSpec:
             return normalize_email(text) if text else ''
         if self.kind == 'url':
             return _web_address(text) if text else ''
+        if self.kind in CHECKED:
+            return CHECKED[self.kind](text) if text else ''
+        if self.kind == 'image':
+            if text and not is_stored_image(text):
+                raise ValueError(_('Upload the image again'))
+            return text
+        if self.kind in ('line', 'lines'):
+            limit = 200 if self.kind == 'line' else 500
+            if len(text) > limit:
+                raise ValueError(_('Use at most {count} characters').format(count=limit))
+            return text if self.kind == 'lines' else ' '.join(text.split())
         if not text:
             raise ValueError(_('This field is required'))
         if len(text) > 200:
@@ -112,6 +125,13 @@ class SettingSpec:
 
     def _bounds(self) -> dict[str, str]:
         return {'minimum': str(self.minimum), 'maximum': str(self.maximum)}
+
+
+CHECKED: dict[str, Callable[[str], str]] = {
+    'vat': business_ids.vat_number,
+    'iban': business_ids.iban,
+    'bic': business_ids.bic,
+}
 
 
 def _number_example() -> str:
@@ -189,6 +209,93 @@ SLA_SETTINGS = tuple(
     )
 )
 
+INVOICES = N_('Invoices')
+# who sells: printed on every invoice and credit note, and copied into it when issued (a later change never rewrites
+# an issued one)
+SELLER_SETTINGS = (
+    SettingSpec(
+        'seller_legal_name',
+        N_('Legal name'),
+        'line',
+        '',
+        N_('The registered name of the business on invoices, e.g. "My Shop SAS". Empty: the company name.'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_address',
+        N_('Street address'),
+        'lines',
+        '',
+        N_('The registered address: street and number, one or two lines.'),
+        section=INVOICES,
+    ),
+    SettingSpec('seller_postcode', N_('Postcode'), 'line', '', N_('Of the registered address.'), section=INVOICES),
+    SettingSpec('seller_city', N_('City'), 'line', '', N_('Of the registered address.'), section=INVOICES),
+    SettingSpec(
+        'seller_country',
+        N_('Country'),
+        'choice',
+        'FR',
+        N_('Of the registered address; e-invoices name it by its code.'),
+        section=INVOICES,
+        choices=business_ids.countries,
+    ),
+    SettingSpec(
+        'seller_vat_number',
+        N_('VAT number'),
+        'vat',
+        '',
+        N_('The intra-community VAT number, starting with the country code (FR, DE, EL…); checked by its format.'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_registration',
+        N_('Company registration number'),
+        'line',
+        '',
+        N_("E.g. SIREN or RCS number, Handelsregister number, with the register's name if the law asks for it."),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_iban',
+        N_('IBAN'),
+        'iban',
+        '',
+        N_('The account customers pay invoices into; printed on invoices and in e-invoices.'),
+        section=INVOICES,
+    ),
+    SettingSpec('seller_bic', N_('BIC'), 'bic', '', N_("The bank's code (SWIFT) of that account."), section=INVOICES),
+    SettingSpec(
+        'seller_logo',
+        N_('Logo'),
+        'image',
+        '',
+        N_('Printed at the top of invoices and credit notes (PNG or JPEG).'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'payment_terms_days',
+        N_('Payment terms (days)'),
+        'number',
+        0,
+        N_(
+            'Days from the invoice date to its due date for customers without terms of their own; 0: due on '
+            'receipt. Business customers are given net 15, 30 or 60 days on their company or customer record.'
+        ),
+        section=INVOICES,
+        minimum=0,
+        maximum=120,
+    ),
+    SettingSpec(
+        'invoice_footer',
+        N_('Invoice footer'),
+        'lines',
+        '',
+        N_('Printed at the bottom of every invoice: late-payment penalties, share capital, a thank-you.'),
+        section=INVOICES,
+    ),
+)
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         'company_name',
@@ -231,6 +338,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         ),
         choices=i18n.available,
     ),
+    *SELLER_SETTINGS,
     SettingSpec(
         'trash_days',
         N_('Days in the trash'),

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import changes, stored_text
+from backoffice import changes, events, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
@@ -22,6 +22,7 @@ from backoffice.models import (
     Carrier,
     Customer,
     CustomerStatus,
+    InvoiceKind,
     Order,
     OrderEvent,
     OrderLine,
@@ -33,7 +34,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, customers, numbering, stock
+from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
 from backoffice.stored_text import Sentence, money, sentence
 from backoffice.validation import Email, is_web_address
 
@@ -65,9 +66,10 @@ STEP_TO: dict[OrderStatus, str] = {
 ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
 
 
-def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
+def allowed_actions(order: Order, *, invoiced: bool = False, on_terms: bool = False) -> frozenset[str]:
     """The actions this order allows now, by name (see ACTIONS): the order page shows these and no other. Each
-    action's service still checks its own rule, with the reason, when it runs."""
+    action's service still checks its own rule, with the reason, when it runs. An order is invoiced by hand once paid,
+    or before if its customer is `on_terms` (a business customer with payment terms)."""
     status = order.status
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
     if status == OrderStatus.draft:
@@ -76,7 +78,11 @@ def allowed_actions(order: Order, *, invoiced: bool = False) -> frozenset[str]:
         allowed.add('refund')
     if status in RETURNABLE:
         allowed.add('start_return')
-    if not invoiced and status not in (OrderStatus.draft, OrderStatus.cancelled):
+    if (
+        not invoiced
+        and status not in (OrderStatus.draft, OrderStatus.cancelled)
+        and (status != OrderStatus.pending or on_terms)
+    ):
         allowed.add('issue_invoice')
     return frozenset(allowed)
 
@@ -291,7 +297,8 @@ def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Or
 
 
 def cancel(*, session: Session, actor: User | None, order_id: int, version: int | None, reason: str = '') -> Order:
-    """Cancel before shipping: the reserved stock is released. Money already paid stays until it is refunded."""
+    """Cancel before shipping: the reserved stock is released. Money already paid stays until it is refunded; what
+    was invoiced on terms and not paid is credited (a credit note citing the invoice)."""
     if actor is not None:
         require(actor, 'orders.write')
     order = locked(session, order_id, version)
@@ -309,6 +316,16 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     else:
         key = N_('Cancelled — {owed} paid, to refund') if owed > 0 else N_('Cancelled')
     text = sentence(key, reason=reason, owed=money(owed, order.currency))
+    unpaid = order.total - order.paid_total
+    if unpaid > 0 and invoice_issue.invoice_of(session, order.id) is not None:  # invoiced on terms, never paid
+        note = invoice_issue.issue(session, order, InvoiceKind.credit_note, actor=actor, credit=unpaid, cancelled=True)
+        text = sentence(
+            N_('{cancelled}; credit note {note} for the unpaid {unpaid}'),
+            cancelled=text,
+            note=note.number,
+            unpaid=money(unpaid, order.currency),
+        )
+        events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
     return save(session, actor, order, before, 'cancelled', text, topics=(Topic.stock,))
 
 

@@ -2,7 +2,7 @@
 summaries) keep their msgid and values beside the English text, so each reader sees them in their language.
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0022'
-down_revision: str | None = '0018'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
