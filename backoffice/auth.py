@@ -17,6 +17,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import LoginThrottle, User, utcnow
 from backoffice.services import audit, staff_sessions
+from backoffice.stored_text import sentence, word
 
 PAIR_LIMIT = 5  # failures for one email from one address before that pair is locked
 ADDRESS_LIMIT = 20  # failures from one address, whatever the emails, before the address is locked
@@ -139,10 +140,15 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 'auth.signed_in',
                 'user',
                 user.id,
-                summary=f'{user.email} signed in'
-                + (f' from {address}' if address else '')
-                + (' (known browser)' if token_id else '')
-                + ('; two-factor code next' if user.totp_secret and user.totp_enabled_at else ''),
+                summary=sentence(
+                    _signed_in_text(
+                        address=bool(address),
+                        known=bool(token_id),
+                        second_step=bool(user.totp_secret and user.totp_enabled_at),
+                    ),
+                    email=user.email,
+                    address=address or '',
+                ),
             )
             session.commit()
             forget_failures(keys[0])
@@ -284,7 +290,22 @@ def log_out(*, session: Session, user_id: int) -> None:
     """Logging out ends this user's session in every browser, not only the one that asked."""
     user = session.get(User, user_id)
     if user is not None:
-        end_all_sessions(session=session, user=user, reason='logged out')
+        end_all_sessions(session=session, user=user, reason=N_('logged out'))
+
+
+def _signed_in_text(*, address: bool, known: bool, second_step: bool) -> str:
+    """The audit summary's msgid for a password accepted: where from, a known browser, a second step to come."""
+    if second_step:
+        return (
+            N_('{email} signed in from {address}; two-factor code next')
+            if address
+            else N_('{email} signed in; two-factor code next')
+        )
+    if address:
+        return (
+            N_('{email} signed in from {address} (known browser)') if known else N_('{email} signed in from {address}')
+        )
+    return N_('{email} signed in (known browser)') if known else N_('{email} signed in')
 
 
 def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
@@ -292,7 +313,8 @@ def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     user.session_epoch += 1
     session.add(user)
     ended = staff_sessions.end_rows(session, user_id=user.id or 0, reason=reason)
-    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=f'{user.email}: {reason}')
+    said = sentence(N_('{email}: {reason}'), email=user.email, reason=word(reason))  # reason: a msgid marked N_
+    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=said)
     events.after_commit(
         session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': ended}
     )

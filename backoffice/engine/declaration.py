@@ -48,7 +48,13 @@ def shown_choices(choices: dict[str, str] | None) -> dict[str, str]:
     return {value: shown(text) for value, text in (choices or {}).items()}
 
 
-ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
+ColumnKind = Literal[
+    'text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related', 'stored_text'
+]
+# 'stored_text': English text the app stored with its msgid and values in `<name>_key` / `<name>_params` beside it
+# (backoffice/stored_text.py), shown in the reader's language: the audit log's summaries
+# 'number': a quantity or a count, grouped as the reader writes numbers (1 234 in French); a number that names a record
+# (a request's No., an HTTP status) is a 'text' column
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
 FieldKind = Literal[
     'text',

@@ -22,6 +22,7 @@ from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
+from backoffice.stored_text import joined, sentence, word
 from backoffice.validation import normalize_email
 
 log = logging.getLogger(__name__)
@@ -622,7 +623,9 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             'settings',
             None,
             changes=diff,
-            summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
+            summary=sentence(
+                N_('Changed {settings}'), settings=joined([word(BY_KEY[k].label, lower=True) for k in diff])
+            ),
         )
     session.commit()
     forget_cached()

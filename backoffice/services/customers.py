@@ -16,6 +16,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
@@ -36,7 +37,7 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
                 customer.id,
                 version=customer.version,
                 changes=audit.diff(before, audit.snapshot(customer)),
-                summary=f'Name from {came_with}: {name}',
+                summary=sentence(N_('Name from {source}: {name}'), source=came_with, name=name),
             )
         return customer, False
     try:
@@ -54,7 +55,7 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         customer.id,
         version=customer.version,
         changes=audit.diff({}, audit.snapshot(customer)),
-        summary=f'Added {email} with {came_with}',
+        summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
 

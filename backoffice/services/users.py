@@ -11,11 +11,12 @@ from backoffice import auth, changes, i18n
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
 from backoffice.services import audit, staff_sessions
+from backoffice.stored_text import Sentence, sentence
 from backoffice.validation import clean_name, name_problem, normalize_email, normalize_staff_email
 
 
@@ -92,7 +93,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         user.id,
         version=user.version,
         changes=audit.diff({}, audit.snapshot(user)),
-        summary=f'Added {user.email} as {user.role.value}',
+        summary=sentence(N_('Added {email} as {role}'), email=user.email, role=user.role.value),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
     return CreatedUser(user, generated)
@@ -276,7 +277,7 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str, 
         user.id,
         changes=diff,
         version=user.version,
-        summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}',
+        summary=_summary(action, user.email),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
@@ -320,3 +321,19 @@ __all__ = [
     'set_language',
     'update_user',
 ]
+
+
+USER_SUMMARIES = {
+    'user.updated': N_('Updated: {email}'),
+    'user.reactivated': N_('Reactivated: {email}'),
+    'user.deactivated': N_('Deactivated: {email}'),
+    'user.password_reset': N_('Password reset: {email}'),
+    'user.password_changed': N_('Password changed: {email}'),
+}
+
+
+def _summary(action: str, email: str) -> Sentence | str:
+    """'Deactivated: jo@example.com', to be read in each reader's language."""
+    if action in USER_SUMMARIES:
+        return sentence(USER_SUMMARIES[action], email=email)
+    return f'{action.split(".")[1].replace("_", " ").capitalize()}: {email}'
