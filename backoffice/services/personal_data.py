@@ -216,7 +216,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
     order_ids = [o.id for o in found.orders]
     if order_ids:
         for event in session.exec(select(OrderEvent).where(col(OrderEvent.order_id).in_(order_ids))):
-            event.text = redact(event.text, needles)
+            event.text, event.text_params = redact(event.text, needles), redact(event.text_params, needles)
             session.add(event)
         for refund in session.exec(select(Refund).where(col(Refund.order_id).in_(order_ids))):
             refund.reason = redact(refund.reason, needles)
@@ -228,7 +228,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         stamp(ticket)
         session.add(ticket)
     for message in found.messages:
-        message.body, message.delivery_error = ERASED, None
+        message.body, message.delivery_error, message.body_key, message.body_params = ERASED, None, None, None
         if message.delivery == Delivery.queued:  # never sent now: its address is gone
             message.delivery, message.delivery_error = Delivery.failed, 'Not sent: the recipient was erased'
         session.add(message)
@@ -250,9 +250,10 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         ours = (entry.entity, entry.entity_id) in own
         entry.changes = erased_changes(entry.changes, needles, ours)
         entry.summary = redact(entry.summary, needles)
+        entry.summary_params = redact(entry.summary_params, needles)  # the values the reader's sentence is made of
         session.add(entry)
     for row in found.other:
-        for name in ('text', 'payload', 'response', 'updated'):
+        for name in ('text', 'text_params', 'payload', 'response', 'updated'):
             if hasattr(row, name):
                 setattr(row, name, redact(getattr(row, name), needles))
         session.add(row)

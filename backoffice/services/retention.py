@@ -99,7 +99,7 @@ def _anonymise(session: Session, tickets: list[Ticket]) -> None:
     session.execute(
         update(TicketMessage)
         .where(col(TicketMessage.ticket_id).in_(ids))
-        .values(body=ERASED, delivery_error=None)
+        .values(body=ERASED, delivery_error=None, body_key=None, body_params=null())
         .execution_options(synchronize_session=False)
     )
     entries = session.exec(
@@ -108,4 +108,5 @@ def _anonymise(session: Session, tickets: list[Ticket]) -> None:
     for entry in entries:
         entry.changes = erased_changes(entry.changes, [], ours=True)
         entry.summary = redact(entry.summary, subjects.get(entry.entity_id or '', []))
+        entry.summary_params = redact(entry.summary_params, subjects.get(entry.entity_id or '', []))
         session.add(entry)
