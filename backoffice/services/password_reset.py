@@ -20,6 +20,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import PasswordReset, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.services import audit, staff_mail, staff_sessions
+from backoffice.stored_text import sentence
 
 LIFETIME = timedelta(hours=1)
 PATH = '/reset-password'
@@ -78,11 +79,16 @@ def request_link(*, email: str, address: str | None, base_url: str) -> Asked:
                 'auth.reset_requested',
                 'user',
                 user.id,
-                summary=f'{user.email}: reset link sent to the email',
+                summary=sentence(N_('{email}: reset link sent to the email'), email=user.email),
             )
         else:  # the same write as for a known email, so the answer takes as long
             audit.record(
-                session, None, 'auth.reset_requested', 'user', None, summary='reset asked for an unknown email'
+                session,
+                None,
+                'auth.reset_requested',
+                'user',
+                None,
+                summary=sentence(N_('reset asked for an unknown email')),
             )
         session.commit()
     return Asked(_(SENT))
@@ -124,7 +130,7 @@ def reset_with_link(*, token: str, new: str, confirm: str) -> User:
             'user',
             user.id,
             version=user.version,
-            summary=f'{user.email} chose a new password from a reset link',
+            summary=sentence(N_('{email} chose a new password from a reset link'), email=user.email),
         )
         events.after_commit(
             session,

@@ -37,6 +37,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
 ERASED = '[erased]'  # what stands where a person's words were (stored data: never translated)
@@ -357,5 +358,7 @@ def _audit(session: Session, actor: User | None, customer: Customer, counts: dic
         'customers',
         customer.id,
         version=customer.version,
-        summary=f'Erased the personal data of customer #{customer.id} ({in_figures})',
+        summary=sentence(
+            N_('Erased the personal data of customer #{id} ({figures})'), id=customer.id, figures=in_figures
+        ),
     )

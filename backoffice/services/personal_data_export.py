@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
+from backoffice.i18n import N_
 from backoffice.models import (
     Company,
     EventType,
@@ -27,6 +28,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.services import audit, documents, invoices
 from backoffice.services.personal_data import PERMISSION, Found, find_customer, gather
+from backoffice.stored_text import count, sentence
 from backoffice.transfer import export_files
 from backoffice.transfer.csv_out import CsvWriter, csv_bytes
 
@@ -65,7 +67,11 @@ def export_personal_data(
         'customer.personal_data_exported',
         'customers',
         customer.id,
-        summary=f'Exported the personal data of customer #{customer.id} ({len(written)} files)',
+        summary=sentence(
+            N_('Exported the personal data of customer #{id} ({count} files)'),
+            id=customer.id,
+            count=count(len(written)),
+        ),
     )
     session.commit()
     return path, file_name

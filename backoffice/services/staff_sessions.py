@@ -15,10 +15,11 @@ from backoffice import events, i18n
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.formatting import when
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import StaffSession, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, notifications, staff_mail
+from backoffice.stored_text import count, sentence
 
 TOUCH_EVERY = timedelta(minutes=1)  # "last seen" is written at most this often per session
 SHOWN = 50  # the newest sessions listed
@@ -104,7 +105,13 @@ def end(*, session: Session, actor: User, session_id: int) -> StaffSession:
         'auth.session_ended',
         'user',
         row.user_id,
-        summary=f'Session {row.id} of {owner.email if owner else row.user_id} ({row.device}, {row.address}) ended',
+        summary=sentence(
+            N_('Session {session} of {owner} ({device}, {address}) ended'),
+            session=row.id,
+            owner=owner.email if owner else str(row.user_id),
+            device=row.device,
+            address=row.address,
+        ),
     )
     events.after_commit(session, Topic.sessions, {'user_id': row.user_id, 'session_ids': ended})
     session.commit()
@@ -121,7 +128,7 @@ def end_others(*, session: Session, actor: User, keep_session_id: int) -> int:
             'auth.sessions_ended',
             'user',
             actor.id,
-            summary=f'{actor.email}: {len(ended)} other sessions ended',
+            summary=sentence(N_('{email}: {count} other sessions ended'), email=actor.email, count=count(len(ended))),
         )
         events.after_commit(session, Topic.sessions, {'user_id': actor.id, 'session_ids': ended})
     session.commit()

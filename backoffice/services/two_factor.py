@@ -13,10 +13,11 @@ from backoffice.changes import stamp
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import RecoveryCode, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, notifications, staff_mail
+from backoffice.stored_text import Sentence, sentence
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,13 @@ def confirm_enrolment(*, session: Session, actor: User, secret: str, code: str) 
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
     codes = _replace_recovery_codes(session, user)
-    _save(session, user, user, 'user.two_factor_enabled', f'{user.email} turned on two-factor sign-in')
+    _save(
+        session,
+        user,
+        user,
+        'user.two_factor_enabled',
+        sentence(N_('{email} turned on two-factor sign-in'), email=user.email),
+    )
     return codes
 
 
@@ -86,7 +93,13 @@ def new_recovery_codes(*, session: Session, actor: User, code: str) -> list[str]
     user = _enrolled_self(session, actor)
     _check_code_or_fail(session, user, code)
     codes = _replace_recovery_codes(session, user)
-    _save(session, user, user, 'user.recovery_codes_renewed', f'{user.email} made new recovery codes')
+    _save(
+        session,
+        user,
+        user,
+        'user.recovery_codes_renewed',
+        sentence(N_('{email} made new recovery codes'), email=user.email),
+    )
     return codes
 
 
@@ -97,7 +110,13 @@ def turn_off(*, session: Session, actor: User, code: str) -> User:
         raise ValidationFailed({'': _('Your role requires two-factor sign-in: it cannot be turned off.')})
     _check_code_or_fail(session, user, code)
     _clear(session, user)
-    return _save(session, user, user, 'user.two_factor_disabled', f'{user.email} turned off two-factor sign-in')
+    return _save(
+        session,
+        user,
+        user,
+        'user.two_factor_disabled',
+        sentence(N_('{email} turned off two-factor sign-in'), email=user.email),
+    )
 
 
 def reset(*, session: Session, actor: User, user_id: int) -> User:
@@ -129,7 +148,13 @@ def reset(*, session: Session, actor: User, user_id: int) -> User:
                 'your user menu.\n\nIf you did not ask for this, tell your administrator at once.'
             ).format(name=actor.name, email=actor.email),
         )
-    return _save(session, actor, user, 'user.two_factor_reset', f'Two-factor sign-in of {user.email} reset')
+    return _save(
+        session,
+        actor,
+        user,
+        'user.two_factor_reset',
+        sentence(N_('Two-factor sign-in of {email} reset'), email=user.email),
+    )
 
 
 def check_second_step(*, user_id: int, code: str) -> SecondStep:
@@ -155,7 +180,12 @@ def check_second_step(*, user_id: int, code: str) -> SecondStep:
                 'auth.second_step',
                 'user',
                 user.id,
-                summary=f'{user.email} passed the second step' + (' with a recovery code' if used_recovery else ''),
+                summary=sentence(
+                    N_('{email} passed the second step with a recovery code')
+                    if used_recovery
+                    else N_('{email} passed the second step'),
+                    email=user.email,
+                ),
             )
             session.add(user)
             session.commit()
@@ -235,7 +265,7 @@ def _clear(session: Session, user: User) -> None:
         session.delete(old)
 
 
-def _save(session: Session, actor: User, user: User, action: str, summary: str) -> User:
+def _save(session: Session, actor: User, user: User, action: str, summary: Sentence) -> User:
     stamp(user)
     session.add(user)
     audit.record(session, actor, action, 'user', user.id, version=user.version, summary=summary)
