@@ -23,11 +23,14 @@ def render(
     certificate: str = '',
     certificate_key: str = '',
     redirect_from: str = '',
+    max_fails: int = 3,
     fail_timeout: int = 10,
 ) -> str:
     """The site file: HTTPS on `listen` (443) with a certificate, and a redirect from `redirect_from` (80) to it;
     without a certificate plain HTTP on `listen` (80)."""
-    servers = '\n'.join(f'    server 127.0.0.1:{port} max_fails=1 fail_timeout={fail_timeout}s;' for port in ports)
+    servers = '\n'.join(
+        f'    server 127.0.0.1:{port} max_fails={max_fails} fail_timeout={fail_timeout}s;' for port in ports
+    )
     if certificate:
         listen_lines = '\n'.join(
             (

@@ -33,11 +33,12 @@ def check(message: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--keep', action='store_true', help='keep the logs folder (its path is printed)')
+    parser.add_argument('--screenshots', type=Path, help='save the live requests page here at 1440 and 390 px')
     args = parser.parse_args()
     with deployment(2, keep=args.keep) as stack:
         check(f'2 app processes (ports {", ".join(str(app.port) for app in stack.apps)}) behind nginx at {stack.url}')
         try:
-            run_checks(stack)
+            run_checks(stack, args.screenshots)
         except (AssertionError, Exception) as failure:
             print(f'FAILED {time.monotonic() - started:5.1f} s  {type(failure).__name__}: {failure}', flush=True)
             for app in stack.apps:
@@ -51,7 +52,7 @@ def main() -> int:
     return 0
 
 
-def run_checks(stack: Stack) -> None:
+def run_checks(stack: Stack, screenshots: Path | None = None) -> None:
     with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as http:
         health = http.get('/healthz')
         assert health.status_code == 200 and health.json()['database'] == 'ok', health.text
@@ -83,7 +84,7 @@ def run_checks(stack: Stack) -> None:
     assert_in_database(stack, numbers)
     check(f'{len(numbers)} API requests through nginx answered 201 and are in the database; by port: {dict(spread)}')
 
-    browser_checks(stack)
+    browser_checks(stack, screenshots)
 
 
 def assert_in_database(stack: Stack, numbers: list[str]) -> None:
@@ -96,7 +97,7 @@ def assert_in_database(stack: Stack, numbers: list[str]) -> None:
     assert sorted(row[0] for row in found) == sorted(numbers), (found, numbers)
 
 
-def browser_checks(stack: Stack) -> None:
+def browser_checks(stack: Stack, screenshots: Path | None) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -150,6 +151,12 @@ def browser_checks(stack: Stack) -> None:
             f'a request posted on port {other.port} appeared on the page served by port {serving.port} '
             f'in {(time.monotonic() - posted) * 1000:.0f} ms (LISTEN/NOTIFY relay)'
         )
+        if screenshots:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            for width, height in ((1440, 900), (390, 844)):
+                driver.set_window_size(width, height)
+                time.sleep(1)
+                driver.save_screenshot(str(screenshots / f'deploy-smoke-requests-{width}.png'))
     finally:
         driver.quit()
 
