@@ -44,6 +44,8 @@ class Crawl:
     actions: int = 0
     counter: int = 0
     first_seen: dict[asyncio.Task, float] = field(default_factory=dict)
+    changes: int = 0  # changes the pages sent to the browser since the crawl first looked at them (`changed`)
+    looks: dict[tuple[str, int], int] = field(default_factory=dict)  # (page, changes) -> fingerprint
 
     # --- the screen -------------------------------------------------------------------------------------------------
 
@@ -185,7 +187,7 @@ class Crawl:
             id(self.user.client),
             frozenset(d.id for d in self.open_dialogs()),
             len(self.user.download.http_responses),
-            fingerprint(self.user),
+            self.fingerprint(),
         )
 
     async def feedback(self, before: tuple, what: str) -> None:
@@ -203,17 +205,42 @@ class Crawl:
 
     async def settle(self) -> None:
         """Until the page's work has ended (its handlers, live updates and loading timers: see `working`) and the
-        page has not changed for a moment since."""
+        page has sent no change to the browser for a moment since."""
         last: list[Any] = [None, 0.0]
 
         def steady() -> bool:
-            now = (fingerprint(self.user), len(self.open_dialogs()))
+            now = (self.changed(), len(self.open_dialogs()))
             if now != last[0] or self.working():
                 last[0], last[1] = now, time.monotonic()
                 return False
             return time.monotonic() - last[1] >= STEADY_SECONDS
 
         await eventually(steady, message=f'{self.who}: the page settles')
+
+    def changed(self) -> tuple[str, int]:
+        """The page, and how many changes it has sent to the browser (an element made, changed or deleted; a message
+        or a navigation) since the crawl first looked at it: every change goes through the page's outbox."""
+        client = self.user.client
+        outbox = client.outbox
+        if not getattr(outbox, '_crawl_counts', False):
+            for name in ('enqueue_update', 'enqueue_delete', 'enqueue_message'):
+                setattr(outbox, name, self._counting(getattr(outbox, name)))
+            outbox._crawl_counts = True  # type: ignore[attr-defined]  # noqa: SLF001
+        return client.id, self.changes
+
+    def _counting(self, send: Callable[..., None]) -> Callable[..., None]:
+        def counted(*args: Any, **kwargs: Any) -> None:
+            self.changes += 1
+            send(*args, **kwargs)
+
+        return counted
+
+    def fingerprint(self) -> int:
+        """`fingerprint(user)`, computed again only when the page has sent a change since the last look."""
+        key = self.changed()
+        if key not in self.looks:
+            self.looks = {key: fingerprint(self.user)}
+        return self.looks[key]
 
     def working(self) -> bool:
         """Whether work the page started is still going on: an event handler or a live update (waiting on the
