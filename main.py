@@ -102,5 +102,8 @@ if __name__ in {'__main__', '__mp_main__'}:
         favicon='🗂️',
         # the session cookie's middleware is added above (add_session_middleware), not by ui.run's storage_secret
         forwarded_allow_ips=settings.forwarded_allow_ips,  # uvicorn: whose X-Forwarded-Proto/-For to believe
+        # a page whose connection drops (a busy server, a train tunnel) may come back within 30 s to the same page,
+        # with what was typed in it; after NiceGUI's default 3 s it was reloaded (tests/browser/test_reconnect_…)
+        reconnect_timeout=30.0,
         fastapi_docs={'title': 'Backoffice API', 'version': __version__},
     )

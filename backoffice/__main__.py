@@ -235,5 +235,25 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def run(argv: list[str] | None = None) -> int:
+    """main(), saying in one line when the database stayed busy (another command or the app writing on SQLite)
+    instead of a traceback; exit code 75 (EX_TEMPFAIL): run it again."""
+    from sqlalchemy.exc import OperationalError
+
+    from backoffice import writer_queue
+
+    try:
+        return main(argv)
+    except (OperationalError, writer_queue.DatabaseBusy) as error:
+        if isinstance(error, OperationalError) and 'database is locked' not in str(error.orig):
+            raise
+        print(
+            'The database is busy: another command or the app kept it locked for too long. Nothing was changed by '
+            'the step that failed; run the command again.',
+            file=sys.stderr,
+        )
+        return 75
+
+
 if __name__ == '__main__':
-    raise SystemExit(main())
+    raise SystemExit(run())

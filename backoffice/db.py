@@ -15,9 +15,11 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from backoffice import writer_queue
 from backoffice.private_files import private_file, private_folder, sqlite_files, tighten
 
 MIGRATIONS = Path(__file__).parent / 'migrations'
+BUSY_TIMEOUT_MS = 5000  # SQLite: how long a writer waits for another process's write to end
 
 _engine: Engine | None = None
 
@@ -94,21 +96,62 @@ def _make_sqlite_safe(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute('PRAGMA journal_mode=WAL')
-        cursor.execute('PRAGMA busy_timeout=5000')
+        cursor.execute(f'PRAGMA busy_timeout={BUSY_TIMEOUT_MS}')  # writers of other processes (the CLI, a 2nd app)
         cursor.execute('PRAGMA synchronous=NORMAL')
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
 
     @event.listens_for(engine, 'begin')
     def _on_begin(connection) -> None:
-        deferred = connection.get_execution_options().get('sqlite_deferred', False)
-        connection.exec_driver_sql('BEGIN' if deferred else 'BEGIN IMMEDIATE')
+        if connection.get_execution_options().get('sqlite_deferred', False):
+            connection.exec_driver_sql('BEGIN')
+            return
+        writer_queue.wait_turn(connection.info)  # this process's writers go in arrival order (writer_queue.py)
+        try:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+        except BaseException:
+            writer_queue.end_turn(connection.info)
+            raise
+
+    @event.listens_for(engine, 'commit')
+    @event.listens_for(engine, 'rollback')
+    def _on_end(connection) -> None:
+        writer_queue.end_turn(connection.info)
+
+    @event.listens_for(engine.pool, 'checkin')
+    def _on_checkin(_dbapi_connection, record) -> None:  # however a connection comes back, its turn ends
+        if record is not None:
+            writer_queue.end_turn(record.info)
+
+
+class UnitSession(Session):
+    """A session whose commits a caller can hold (`held_commits`): a service's commit() then only flushes, and the
+    caller commits the service's work together with its own (the API's idempotency record)."""
+
+    def commit(self) -> None:
+        if self.info.get(_HELD):
+            self.flush()
+            return
+        super().commit()
+
+
+_HELD = 'backoffice.held_commits'
+
+
+@contextmanager
+def held_commits(session: Session) -> Iterator[None]:
+    """Inside this block, the session's commits only flush: the caller commits once, after it."""
+    session.info[_HELD] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_HELD, None)
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One short unit of work; services commit, anything left uncommitted is rolled back on exit."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    with UnitSession(get_engine(), expire_on_commit=False) as session:
         yield session
 
 

@@ -1,6 +1,8 @@
 """Change events as plain Python: services queue (topic, payload) with after_commit and they are published when the
-transaction commits (dropped if it rolls back); subscribers fan out (UI, webhooks). Every topic is a `Topic`.
-With several processes on one PostgreSQL, event_relay carries each event to the other processes too."""
+transaction commits (dropped if it rolls back); subscribers fan out (the UI). Writers (`write_with`: the webhook
+outbox) hear each queued event inside the transaction itself, just before it commits, so what they write commits with
+the change or not at all. Every topic is a `Topic`. With several processes on one PostgreSQL, event_relay carries each
+event to the other processes too (to their subscribers; writers already ran where the change was made)."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ class Topic(StrEnum):
     # not resources
     invoices = 'invoices'
     notifications = 'notifications'
-    sessions = 'sessions'  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+    sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 
 
@@ -51,14 +53,24 @@ def is_topic(name: str) -> bool:
 
 
 Subscriber = Callable[[dict[str, Any]], Any]
+Writer = Callable[[Session, dict[str, Any]], None]
 _subscribers: dict[Topic, dict[str, Subscriber]] = {}
+_writers: dict[Topic, dict[str, Writer]] = {}
 _relay: Callable[[str, dict[str, Any]], None] | None = None
 _QUEUE = 'backoffice.events'  # key in Session.info: the events waiting for this session's commit
+_WRITTEN = 'backoffice.events.written'  # key in Session.info: how many of them the writers have heard
 
 
 def subscribe(topic: Topic, callback: Subscriber, *, key: str | None = None) -> None:
     """Register a callback; the key makes it idempotent (main.py re-wires on every start, tests start often)."""
     _subscribers.setdefault(Topic(topic), {})[key or f'{callback.__module__}.{callback.__qualname__}'] = callback
+
+
+def write_with(topic: Topic, writer: Writer, *, key: str) -> None:
+    """Register a writer: `writer(session, payload)` runs for each event of `topic` inside the transaction that queued
+    it, just before it commits; it adds rows to that session (an outbox) and never commits. If it raises, the change
+    does not commit either."""
+    _writers.setdefault(Topic(topic), {})[key] = writer
 
 
 def after_commit(session: Session, topic: Topic, payload: dict[str, Any]) -> None:
@@ -97,10 +109,24 @@ def set_relay(relay: Callable[[str, dict[str, Any]], None] | None) -> None:
 
 def clear() -> None:
     _subscribers.clear()
+    _writers.clear()
+
+
+@sa_event.listens_for(Session, 'before_commit')
+def _run_writers(session: Session) -> None:
+    queued = session.info.get(_QUEUE, [])
+    position = session.info.get(_WRITTEN, 0)
+    while position < len(queued):  # a writer may queue events of its own: they are heard too
+        topic, payload = queued[position]
+        for writer in list(_writers.get(topic, {}).values()):
+            writer(session, payload)
+        position += 1
+    session.info[_WRITTEN] = position
 
 
 @sa_event.listens_for(Session, 'after_commit')
 def _publish_queued(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
     for topic, payload in session.info.pop(_QUEUE, []):
         publish(topic, payload)
 
@@ -109,9 +135,11 @@ def _publish_queued(session: Session) -> None:
 def _drop_queued(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_QUEUE, None)
+        session.info.pop(_WRITTEN, None)
 
 
 @sa_event.listens_for(Session, 'after_transaction_end')
 def _drop_unpublished(session: Session, transaction) -> None:
     if transaction.parent is None and not transaction.nested:  # closed without a commit: nothing happened
         session.info.pop(_QUEUE, None)
+        session.info.pop(_WRITTEN, None)

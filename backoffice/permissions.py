@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     'canned_replies.manage': N_('Write, change and delete the canned replies every agent uses'),
     'customers.read': N_('See customers and companies'),
     'customers.write': N_('Edit, ban and unban customers and companies'),
+    'customers.privacy': N_("Export everything held about a customer, and erase a customer's personal data"),
     'catalog.read': N_('See products and stock'),
     'catalog.write': N_('Edit products, categories and stock'),
     'orders.read': N_('See orders, payments and shipments'),
@@ -37,7 +38,10 @@ _READ = {p for p in PERMISSIONS if p.endswith('.read')}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(PERMISSIONS),
-    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage'},
+    # not customers.privacy: an erasure cannot be undone and an export holds everything about a person, so answering
+    # data-protection requests stays with the admins (who answer for the data), as staff accounts and settings do
+    Role.manager: frozenset(PERMISSIONS)
+    - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage', 'customers.privacy'},
     Role.agent: frozenset(
         {
             'tickets.read',

@@ -92,8 +92,8 @@ def app_server(
         BACKOFFICE_STORAGE_SECRET='bench-storage-secret-0123456789',
         BACKOFFICE_SCHEDULER='0',
         PYTHONUNBUFFERED='1',
-        **(env or {}),
     )
+    clean.update(env or {})  # the caller's settings win (e.g. the scheduler on)
     out = log.open('wb') if log else subprocess.DEVNULL
     server = subprocess.Popen([sys.executable, script], cwd=ROOT, env=clean, stdout=out, stderr=subprocess.STDOUT)
     try:

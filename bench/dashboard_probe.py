@@ -28,7 +28,8 @@ window.__t = {};
 (function loop() {
   const t = performance.now();
   if (!__t.cards && document.querySelectorAll('.kpi-card').length >= 15) __t.cards = t;
-  const drawn = document.querySelectorAll('.js-plotly-plot .main-svg').length;
+  // charts drawn, not SVG layers: Plotly draws three .main-svg per chart
+  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
   if (!__t.first_chart && drawn >= 1) __t.first_chart = t;
   if (drawn >= 4) { __t.charts = t; return; }
   requestAnimationFrame(loop);

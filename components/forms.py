@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from nicegui import core, run, ui
+from sqlalchemy.exc import DBAPIError
 
-from backoffice import i18n
+from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import _
 
@@ -63,7 +64,13 @@ def in_language(language: str, fn: Callable[..., T], *args: Any, **kwargs: Any) 
     """Run fn in the caller's language: a worker thread has no page, so the texts of what it raises (a ServiceError)
     or returns would otherwise be in the default language."""
     with i18n.use(language):
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (writer_queue.DatabaseBusy, DBAPIError, OSError) as error:  # the machine, not the input: say so
+            failure = write_failures.classify(error)
+            if failure is None:
+                raise
+            raise failure from error
 
 
 def call_now(

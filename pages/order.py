@@ -20,7 +20,7 @@ from backoffice.i18n import N_, _, pgettext
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
-from backoffice.services import customer_picture, documents, invoices, orders, payments, returns
+from backoffice.services import customer_picture, documents, einvoice, invoices, orders, payments, returns
 from backoffice.validation import is_web_address
 from components import live
 from components.forms import FAILED, call, page_dialog
@@ -44,6 +44,7 @@ class Loaded:
     return_lines: dict[int, list]
     events: list
     company: tuple[int, str] | None  # the customer's company: id and name
+    on_terms: bool  # the customer has payment terms: invoiced before paying
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -63,6 +64,7 @@ def load(session, user: User, number: str) -> Loaded:
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         events=orders.timeline(session=session, actor=user, order_id=order.id),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
+        on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
     )
 
 
@@ -128,7 +130,7 @@ class OrderScreen:
                     ui.label(_('Timeline')).classes('font-medium')
                     for event in reversed(data.events):
                         with ui.column().classes('gap-0').mark('timeline-entry'):
-                            ui.label(event.text).classes('text-sm break-words')
+                            ui.label(orders.timeline_text(event)).classes('text-sm break-words')
                             ui.label(when(event.created_at)).classes('text-xs text-gray-500')
 
     def _lines(self) -> None:
@@ -193,10 +195,14 @@ class OrderScreen:
                 )
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
-                    ui.label(f'{document.number} · {formatting.amount(document.total, document.currency)}').mark(
-                        'document'
-                    )
+                    shown = f'{document.number} · {formatting.amount(document.total, document.currency)}'
+                    if document.due_on is not None and document.paid_at is None and self.data.order.paid_at is None:
+                        shown = _('{document} · due {day}').format(document=shown, day=formatting.day(document.due_on))
+                    ui.label(shown).mark('document')
                     ui.button('PDF', icon='download', on_click=lambda d=document: self._pdf(d)).props('flat dense')
+                    ui.button(_('Factur-X'), icon='download', on_click=lambda d=document: self._facturx(d)).props(
+                        'flat dense'
+                    ).tooltip(_('The e-invoice: a PDF/A-3 with its EN 16931 XML inside')).mark('facturx')
             if not (data.payments or data.refunds or data.documents):
                 ui.label(_('No payment yet.')).classes('text-gray-500')
 
@@ -265,7 +271,9 @@ class OrderScreen:
     def _actions(self) -> None:
         """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
-        allowed = orders.allowed_actions(order, invoiced=any(d.kind == 'invoice' for d in self.data.documents))
+        allowed = orders.allowed_actions(
+            order, invoiced=any(d.kind == 'invoice' for d in self.data.documents), on_terms=self.data.on_terms
+        )
         steps = {
             'confirm': (_('Confirm'), orders.confirm),
             'pack': (_('Mark packed'), orders.pack),
@@ -468,6 +476,21 @@ class OrderScreen:
         pdf = await run.io_bound(documents.invoice_pdf, document)
         with self.box:
             ui.download.content(pdf, f'{document.number}.pdf', 'application/pdf')
+
+    async def _facturx(self, document: Invoice) -> None:
+        with self.box:
+            user = acting_user()
+        if user is None:
+            return
+
+        def render() -> tuple[bytes, str]:
+            with read_session() as session:
+                return einvoice.facturx_pdf(session=session, actor=user, invoice_id=document.id)
+
+        with self.box:
+            made = await call(render)
+            if made is not FAILED:
+                ui.download.content(made[0], made[1], 'application/pdf')
 
     async def _pick_list(self) -> None:
         with self.box:

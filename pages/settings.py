@@ -10,9 +10,11 @@ from backoffice.errors import StaleRecord
 from backoffice.i18n import N_, _
 from backoffice.kpi import refresh
 from backoffice.models import User
+from backoffice.resources import FormField
 from backoffice.services import app_settings
 from components.api_keys_panel import api_keys_panel
 from components.forms import FAILED, call, clear_errors
+from components.image_field import image_input
 from components.kpi_settings_panel import kpi_settings_panel
 from components.screens import screen
 from components.session import acting_user
@@ -25,7 +27,9 @@ from components.session import acting_user
     icon='settings',
     section=N_('Administration'),
     order=920,
-    description=N_('Company name, currency, time zone, language, data retention, KPI definitions'),
+    description=N_(
+        'Company name, currency, time zone, language, the seller on invoices, data retention, KPI definitions'
+    ),
 )
 def settings_page(user: User) -> None:
     with read_session() as session:
@@ -111,15 +115,23 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
             element.props['suffix'] = spec.unit
     elif spec.kind == 'bool':
         element = ui.switch(label, value=bool(value))
+    elif spec.kind == 'image':  # uploaded and checked on the server; the setting keeps the stored path
+        return image_input(
+            FormField(spec.key, spec.label, kind='image', help=spec.help), value, folder='settings'
+        ).mark(spec.key)
+    elif spec.kind == 'lines':
+        element = ui.textarea(label, value=value or '').props('autogrow')
     else:
         element = ui.input(label, value=value or '')
-    element.props('outlined').classes('w-full')
+    element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
     ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
 
 
 def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
     """A value as its input holds it: decimals are stored as text ('4.90') but typed into a number field."""
+    if spec.kind == 'image':
+        return value or None  # the image input holds None for no image
     if spec.kind == 'decimal':
         try:
             return float(spec.decimal(value))

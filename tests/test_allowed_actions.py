@@ -59,6 +59,8 @@ def test_the_other_order_actions_follow_the_money_the_goods_and_the_invoice() ->
     assert 'issue_invoice' in orders.allowed_actions(order_in(OrderStatus.paid))
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.paid), invoiced=True)
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.cancelled))
+    assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.pending))  # pay first
+    assert 'issue_invoice' in orders.allowed_actions(order_in(OrderStatus.pending), on_terms=True)  # net 15/30/60
     for status in OrderStatus:
         assert orders.allowed_actions(order_in(status)) <= orders.ACTIONS
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
 
 import pytest
 from sqlmodel import select
 
-from backoffice import auth
-from backoffice.__main__ import main
+from backoffice import auth, db
+from backoffice.__main__ import main, run
 from backoffice.db import read_session
 from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
@@ -124,3 +125,26 @@ def test_seeding_twice_adds_nobody_twice(capsys: pytest.CaptureFixture[str]) -> 
 def stored(email: str) -> User | None:
     with read_session() as session:
         return session.exec(select(User).where(User.email == email)).first()
+
+
+def test_a_command_that_finds_the_database_busy_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two commands at once on SQLite: the one that cannot write in time says what happened and exits 75, no
+    traceback."""
+    engine = db.get_engine()
+    if engine.dialect.name != 'sqlite':
+        pytest.skip('SQLite only: PostgreSQL writers wait at the rows they change')
+    monkeypatch.setattr(db, 'BUSY_TIMEOUT_MS', 100)
+    engine.dispose()  # new connections take the short wait
+    other = sqlite3.connect(engine.url.database, isolation_level=None)  # another process writing
+    other.execute('BEGIN IMMEDIATE')
+    try:
+        code = run(['unlock-sign-in', '--email', 'sam@example.com'])
+    finally:
+        other.execute('ROLLBACK')
+        other.close()
+        engine.dispose()
+    assert code == 75
+    error = capsys.readouterr().err
+    assert error.startswith('The database is busy') and 'Traceback' not in error

@@ -3,6 +3,8 @@ customer's follow-ups and ratings; plus the OpenAPI description a front-office d
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 from sqlmodel import func, select
 
 from backoffice.api.requests import MAX_BODY_BYTES, router
-from backoffice.db import read_session, session_scope
+from backoffice.db import held_commits, read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, tickets
@@ -257,21 +259,53 @@ async def test_a_refused_request_does_not_use_up_its_idempotency_key(client: htt
     assert (bad.status_code, fixed.status_code, count(Ticket)) == (422, 201, 1)
 
 
-async def test_a_retry_while_the_first_call_still_runs_is_409(client: httpx.AsyncClient, secret: str) -> None:
-    with session_scope() as session:  # the first call reserved the key and has not answered yet
-        key = session.exec(select(ApiKey)).one()
-        fingerprint = api_keys.request_fingerprint('POST', '/api/requests', {**REQUEST, 'type': 'question'})
-        assert (
-            api_keys.reserve_idempotency_key(
-                session=session, api_key=key, idempotency_key='k-3', fingerprint=fingerprint
+async def test_a_retry_while_the_first_call_still_runs_waits_for_it_and_gets_its_answer(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """The key, the request and the answer commit together: a retry sent while the first call is still inside its
+    transaction waits for it, then gets the first answer; nothing is created twice and no 409 is needed."""
+    reserved, finish = threading.Event(), threading.Event()
+    fingerprint = api_keys.request_fingerprint('POST', '/api/requests', {**REQUEST, 'type': 'question'})
+
+    def first_call() -> None:
+        with session_scope() as session:
+            key = session.exec(select(ApiKey)).one()
+            assert (
+                api_keys.reserve_idempotency_key(
+                    session=session, api_key=key, idempotency_key='k-3', fingerprint=fingerprint
+                )
+                is None
             )
-            is None
-        )
+            with held_commits(session):
+                ticket = tickets.submit_request(session=session, **REQUEST)
+                api_keys.remember_response(
+                    session=session,
+                    api_key=key,
+                    idempotency_key='k-3',
+                    fingerprint=fingerprint,
+                    status_code=201,
+                    response={'id': ticket.id, 'number': ticket.number},
+                )
+            reserved.set()
+            finish.wait(10)
+            session.commit()
 
-    response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'k-3'}))
+    thread = threading.Thread(target=first_call)
+    thread.start()
+    assert reserved.wait(10)
+    retry = asyncio.ensure_future(
+        client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'k-3'}))
+    )
+    await asyncio.sleep(0.3)
+    assert not retry.done()  # it waits for the first call
+    finish.set()
+    response = await retry
+    thread.join()
 
-    assert response.status_code == 409
-    assert 'still being processed' in response.json()['detail']
+    assert response.status_code == 201 and response.headers['Idempotent-Replayed'] == 'true'
+    assert count(Ticket) == 1
+    with read_session() as session:
+        assert response.json()['number'] == session.exec(select(Ticket.number)).one()
 
 
 async def created_request(client: httpx.AsyncClient, secret: str) -> dict:

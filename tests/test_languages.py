@@ -210,13 +210,13 @@ def test_an_invoice_pdf_is_in_its_customers_language(monkeypatch: pytest.MonkeyP
     pdf = documents.invoice_pdf(invoice)
     assert pdf.startswith(b'%PDF')
     text = '\n'.join(written)
-    assert f'Facture {invoice.number}' in text and 'Émise le ' in text
-    assert 'Prix unitaire' in text and 'Sous-total' in text and 'Total TTC' in text
+    assert 'Facture' in text and invoice.number in text and "Date d'émission" in text
+    assert 'Prix unitaire HT' in text and 'Sous-total' in text and 'Total TTC' in text and 'Échéance' in text
     assert '1\u202f250,00' in text  # 100 × 12,50, French separators
     assert f'{NBSP}€' in text
     written.clear()
     documents.invoice_pdf(invoice, language='en')
-    assert 'Unit price' in '\n'.join(written) and f'Invoice {invoice.number}' in '\n'.join(written)
+    assert 'Unit price excl. VAT' in '\n'.join(written) and 'Invoice' in '\n'.join(written)
 
 
 def test_a_page_of_texts_costs_no_query_per_text() -> None:

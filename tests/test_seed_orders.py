@@ -14,7 +14,7 @@ from backoffice.resources import resource
 from backoffice.seed import orders as seed_orders
 from backoffice.services import orders, stock
 
-from .support.factories import make_user
+from .support.factories import make_user, on_terms
 
 
 def seeded() -> list[tuple]:
@@ -87,6 +87,7 @@ def test_paid_seeded_orders_have_invoices_numbered_by_payment_date_and_live_ones
         order = orders.place_order(
             session=session, data={'email': 'new@example.com', 'lines': [{'sku': sku, 'quantity': 1}]}
         ).order
+    on_terms(order)  # a business customer: invoiced before paying
     with session_scope() as session:
         live = invoices.issue_invoice(session=session, actor=manager, order_id=order.id)
     this_year = [i.sequence for i in issued if i.year == datetime.now(UTC).year]

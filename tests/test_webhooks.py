@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from backoffice import secret_box
+from backoffice import events, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import AuditEntry, WebhookDelivery, WebhookEndpoint, utcnow
+from backoffice.models import AuditEntry, Ticket, WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.services import tickets, trash, webhooks
 
@@ -99,13 +99,40 @@ def test_an_endpoint_for_order_paid_receives_exactly_one_signed_post_when_an_ord
 
 
 def test_the_same_event_heard_twice_is_queued_once(admin) -> None:
-    """Another process relays every event back: the delivery's key makes the second one a no-op."""
+    """The same change published again (or relayed back by another process): the delivery's key makes it a no-op."""
     add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
     submit()
     assert len(deliveries()) == 1
-    ticket_id = deliveries()[0].dedup_key.split(':')[1]
-    webhooks._on_ticket({'id': int(ticket_id), 'action': 'created'})
+    ticket_id = int(deliveries()[0].dedup_key.split(':')[1])
+    with session_scope() as session:
+        events.after_commit(session, events.Topic.tickets, {'id': ticket_id, 'action': 'created'})
+        events.after_commit(session, events.Topic.tickets, {'id': ticket_id, 'action': 'created'})
+        session.commit()
+    events.deliver(events.Topic.tickets, {'id': ticket_id, 'action': 'created'})  # relayed: writers do not run
     assert len(deliveries()) == 1
+
+
+def test_a_delivery_commits_with_its_change_and_never_without_it(admin) -> None:
+    """The outbox is written in the change's own transaction: when that transaction fails at its commit, neither the
+    request nor its delivery exists; when it commits, both do (no moment where a crash keeps one without the other)."""
+    add_endpoint(admin, 'https://hooks.example.com/in', 'request.created')
+
+    class DiskFull(Exception):
+        pass
+
+    def fail(_session, _payload) -> None:
+        raise DiskFull
+
+    events.write_with(events.Topic.tickets, fail, key='test.fail')  # runs after the webhooks' writer
+    with pytest.raises(DiskFull):
+        submit('Lost with its delivery')
+    with read_session() as session:
+        assert session.exec(select(Ticket).where(Ticket.subject == 'Lost with its delivery')).first() is None
+    assert deliveries() == []
+
+    events.write_with(events.Topic.tickets, lambda _session, _payload: None, key='test.fail')
+    submit('Kept with its delivery')
+    assert [d.event for d in deliveries()] == ['request.created']
 
 
 def test_a_failing_receiver_is_retried_with_backoff_and_a_later_200_delivers(admin) -> None:
@@ -282,3 +309,19 @@ def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(
     with session_scope() as session:
         assert trash.purge_deleted(session=session, resource=webhook, older_than=timedelta(0)).purged == 1
     assert deliveries() == []
+
+
+def test_endpoints_are_served_side_by_side_each_in_order_and_a_failing_one_is_not_hammered(admin) -> None:
+    with webhook_receiver() as healthy, webhook_receiver() as down:
+        down.answers = [503] * 10
+        add_endpoint(admin, healthy.url, 'request.created', name='Healthy')
+        add_endpoint(admin, down.url, 'request.created', name='Down')
+        for n in range(4):
+            submit(f'Parcel {n}: "late" <script>x</script>')
+
+        counts = webhooks.dispatch_due()
+
+        subjects = [json.loads(post.body)['data']['request']['subject'] for post in healthy.received]
+        assert subjects == [f'Parcel {n}: "late" <script>x</script>' for n in range(4)]  # in the order queued
+        assert len(down.received) == 1  # the first failure stops that endpoint for this run
+        assert counts == {'delivered': 4, 'retry': 1, 'failed': 0}

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from backoffice.db import session_scope
+from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.i18n import _
 from backoffice.models import ApiKey
@@ -49,51 +49,65 @@ def answer_once(
 ) -> JSONResponse:
     """Run `act` (one service call, returning the body and status code to answer); with an Idempotency-Key, at most
     once per key and body: a repeat gets the first answer with `Idempotent-Replayed: true`, another body under the
-    same key 422. A refused call forgets the key, so a corrected retry may reuse it."""
-    with session_scope() as session:
-        if idempotency_key:
-            fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
+    same key 422. The key, the work and its answer commit in one transaction (the service's own commits are held,
+    db.held_commits), so no failure can keep the work without its answer; a refused call commits nothing and forgets
+    the key, so a corrected retry may reuse it."""
+    if not idempotency_key:
+        with session_scope() as session:
             try:
-                earlier = api_keys.reserve_idempotency_key(
-                    session=session, api_key=key, idempotency_key=idempotency_key, fingerprint=fingerprint
-                )
-            except api_keys.IdempotencyConflict as error:
-                raise HTTPException(
-                    422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error), 'type': 'idempotency_key_reused'}]
-                ) from None
-            except api_keys.IdempotencyInProgress as error:
-                raise HTTPException(409, str(error)) from None
-            if earlier is not None:
-                return JSONResponse(
-                    earlier.response, status_code=earlier.status_code, headers={'Idempotent-Replayed': 'true'}
-                )
-        try:
-            body, status_code = act(session)
-        except BaseException as error:
-            if idempotency_key:  # nothing was done: a corrected retry may reuse the key
-                api_keys.release_idempotency_key(session=session, api_key=key, idempotency_key=idempotency_key)
-            if isinstance(error, ServiceError):
+                body, status_code = act(session)
+            except ServiceError as error:
                 raise to_http(error) from None
-            raise
-        if idempotency_key:
-            api_keys.remember_response(
-                session=session, api_key=key, idempotency_key=idempotency_key, status_code=status_code, response=body
+        return JSONResponse(body, status_code=status_code)
+    with session_scope() as session:
+        fingerprint = api_keys.request_fingerprint('POST', request.url.path, payload.model_dump(mode='json'))
+        try:
+            earlier = api_keys.reserve_idempotency_key(
+                session=session, api_key=key, idempotency_key=idempotency_key, fingerprint=fingerprint
             )
+        except api_keys.IdempotencyConflict as error:
+            raise HTTPException(
+                422, [{'loc': ['header', 'Idempotency-Key'], 'msg': str(error), 'type': 'idempotency_key_reused'}]
+            ) from None
+        except api_keys.IdempotencyInProgress as error:
+            raise HTTPException(409, str(error)) from None
+        if earlier is not None:
+            return JSONResponse(
+                earlier.response, status_code=earlier.status_code, headers={'Idempotent-Replayed': 'true'}
+            )
+        try:
+            with held_commits(session):
+                body, status_code = act(session)
+                api_keys.remember_response(
+                    session=session,
+                    api_key=key,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    status_code=status_code,
+                    response=body,
+                )
+            session.commit()
+        except ServiceError as error:
+            session.rollback()  # nothing was done, and the key is free again
+            raise to_http(error) from None
     return JSONResponse(body, status_code=status_code)
 
 
 def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
     """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
     scope is missing) or 429 (with Retry-After)."""
-    with session_scope() as session:
+    with read_session() as session:  # most calls only read their key: no write turn
         try:
-            key = api_keys.authenticate(session, request.headers.get('authorization'), scope)
+            key = api_keys.authenticate(session, request.headers.get('authorization'), scope, touch=False)
         except api_keys.MissingKey as error:
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
         except api_keys.KeyNotAccepted as error:
             raise HTTPException(401, str(error), headers={'WWW-Authenticate': 'Bearer error="invalid_token"'}) from None
         except api_keys.MissingScope as error:
             raise HTTPException(403, str(error)) from None
+    if api_keys.is_stale(key):  # "last used", once a minute at most
+        with session_scope() as session:
+            api_keys.touch_if_stale(session, key)
     within_rate(limiter, f'key:{key.prefix}', rate_message)
     return key
 

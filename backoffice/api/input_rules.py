@@ -3,21 +3,27 @@ what is wrong, before any endpoint, database or log sees it.
 
 Refused anywhere in a JSON body: NaN and Infinity, numbers too large for a 64-bit float (1e400), integers outside
 signed 64 bits, and strings (keys too) holding a lone UTF-16 surrogate or a NUL character, which no database column
-stores. Path, query and header values are held to the same rules for text, and integer parameters to 64 bits."""
+stores. Path, query and header values are held to the same rules for text, and integer parameters to 64 bits.
+A database too busy to take a write in time answers 503 with Retry-After, a full disk 507 (nothing written either
+way), never 500."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 
-from backoffice import i18n
+from backoffice import i18n, write_failures, writer_queue
+from backoffice.errors import ServiceError, readable
 from backoffice.i18n import _
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -81,9 +87,34 @@ class StrictRoute(APIRoute):
                 return JSONResponse(
                     {'detail': [{'loc': error.location, 'msg': str(error), 'type': 'malformed_input'}]}, status_code=422
                 )
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
+                return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
+            except (writer_queue.DatabaseBusy, DBAPIError, OSError) as error:
+                failure = write_failures.classify(error)
+                if failure is None:
+                    raise
+                return failure_answer(failure)
 
         return strict
+
+
+def in_words(errors: Sequence[Any]) -> list[Any]:
+    """FastAPI's validation errors with each `msg` in the caller's language (pydantic's own English for an English
+    caller, as it always was); `type`, `loc`, `input` and `ctx` are for machines and stay as they are."""
+    if i18n.current() == i18n.SOURCE_LOCALE:
+        return list(errors)
+    return [{**item, 'msg': readable(item)} if isinstance(item, dict) and 'msg' in item else item for item in errors]
+
+
+def failure_answer(failure: ServiceError) -> JSONResponse:
+    """503 with Retry-After for a busy database, 507 for a full disk; nothing was written either way (the transaction
+    never began or was rolled back), so the same call, with the same Idempotency-Key, may be sent again."""
+    if isinstance(failure, write_failures.DiskFull):
+        return JSONResponse({'detail': str(failure)}, status_code=507)
+    seconds = writer_queue.RETRY_AFTER_SECONDS
+    return JSONResponse({'detail': str(failure)}, status_code=503, headers={'Retry-After': str(seconds)})
 
 
 def language_of(request: Request) -> str:

@@ -49,6 +49,7 @@ from backoffice.models.sales import (
     ReturnStatus,
     Shipment,
 )
+from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
     OPEN_STATUSES,
     BugSeverity,
@@ -71,6 +72,10 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'PasswordReset',
+    'RecoveryCode',
+    'StaffMail',
+    'StaffSession',
     'Carrier',
     'Invoice',
     'InvoiceKind',

@@ -37,6 +37,9 @@ class User(EditableTable, table=True):
     session_epoch: int = 1  # bumped to end every open session of this user at once
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+    totp_secret: str | None = Field(default=None, max_length=255)  # encrypted (secret_box); None: no two-factor
+    totp_enabled_at: datetime | None = None
+    totp_last_step: int | None = None  # the last accepted code's time step: a code is never accepted twice
 
 
 class CustomerStatus(StrEnum):
@@ -55,6 +58,7 @@ class Company(EditableTable, SoftDeletable, table=True):
     website: str | None = Field(default=None, max_length=300)
     vat_number: str | None = Field(default=None, max_length=40)
     notes: str = Field(default='', sa_type=Text)
+    payment_terms_days: int | None = None  # invoiced on terms (net 15/30/60) before paying; None: pays first
 
 
 class Customer(EditableTable, SoftDeletable, table=True):
@@ -93,6 +97,7 @@ class Customer(EditableTable, SoftDeletable, table=True):
     company_id: int | None = Field(default=None, foreign_key='companies.id', index=True, ondelete='SET NULL')
     marketing_consent: bool = False
     language: str | None = Field(default=None, max_length=16)  # their emails, invoices and portal; None: the default
+    payment_terms_days: int | None = None  # their own terms; None: their company's, if any
     signed_up_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime | None = Field(default=None, index=True)
 
@@ -112,12 +117,31 @@ def _language(value: object) -> str | None:
 
 Language = Annotated[str | None, BeforeValidator(_language)]
 
+PAYMENT_TERMS = (15, 30, 60)  # the net terms a business customer may be given, in days
+
+
+def _payment_terms(value: object) -> int | None:
+    """Net 15, 30 or 60 days, or None (pays before being invoiced); anything else is refused."""
+    if value is None or value == '':
+        return None
+    try:
+        days = int(str(value))
+    except ValueError:
+        days = -1
+    if days not in PAYMENT_TERMS:
+        raise ValueError(N_('Choose one of the listed payment terms'))
+    return days
+
+
+PaymentTerms = Annotated[int | None, BeforeValidator(_payment_terms)]
+
 
 class CompanyCreate(BaseModel):
     name: RequiredText = PydanticField(max_length=200)
     website: OptionalText = PydanticField(default=None, max_length=300)
     vat_number: OptionalText = PydanticField(default=None, max_length=40)
     notes: str = ''
+    payment_terms_days: PaymentTerms = None
 
 
 class CompanyUpdate(BaseModel):
@@ -125,6 +149,7 @@ class CompanyUpdate(BaseModel):
     website: OptionalText = PydanticField(default=None, max_length=300)
     vat_number: OptionalText = PydanticField(default=None, max_length=40)
     notes: str | None = None
+    payment_terms_days: PaymentTerms = None
 
 
 class CustomerCreate(BaseModel):
@@ -135,6 +160,7 @@ class CustomerCreate(BaseModel):
     company_id: OptionalId = None
     marketing_consent: bool = False
     language: Language = None
+    payment_terms_days: PaymentTerms = None
 
     @field_validator('status')
     @classmethod
@@ -152,5 +178,6 @@ class CustomerUpdate(BaseModel):
     company_id: OptionalId = None
     marketing_consent: bool | None = None
     language: Language = None
+    payment_terms_days: PaymentTerms = None
 
     _not_banned_here = field_validator('status')(CustomerCreate._not_banned_here.__func__)

@@ -1,7 +1,7 @@
 """Sales: orders and their lines, payments, refunds, invoices and credit notes, carriers, shipments, returns and the
 order timeline. Money is Numeric(12, 2) in the order's currency; every datetime is aware UTC."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -195,6 +195,17 @@ class Invoice(SQLModel, table=True):
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     note: str = Field(default='', max_length=500)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    # what the law asks an invoice to say (EU VAT directive, Art. 226), copied at issue (migration 0019)
+    order_number: str = Field(default='', max_length=20)
+    seller: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default='{}'))
+    vat_breakdown: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default='[]')
+    )  # [{'rate': '0.2000', 'base': '100.00', 'tax': '20.00'}] per VAT rate, shipping included
+    supplied_at: datetime | None = None  # the supply: shipped, else paid, else placed
+    due_on: date | None = None  # an invoice's due date (a credit note has none)
+    payment_terms_days: int | None = None  # the terms the due date came from; 0: due on receipt
+    paid_at: datetime | None = None  # already paid when issued (an invoice issued on terms is paid later)
+    corrects_id: int | None = Field(default=None, foreign_key='invoices.id', ondelete='SET NULL')  # a credit note's
 
 
 class Carrier(EditableTable, table=True):
@@ -266,6 +277,8 @@ class OrderEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
     kind: str = Field(max_length=40)
-    text: str = Field(max_length=500)
+    text: str = Field(max_length=500)  # in English, exact; shown from text_key in the reader's language
+    text_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
+    text_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     actor_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
     created_at: datetime = Field(default_factory=utcnow)

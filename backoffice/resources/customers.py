@@ -9,6 +9,7 @@ from backoffice.engine.declaration import (
     Column,
     Filter,
     FormField,
+    PersonalData,
     RecordSection,
     RelatedList,
     Resource,
@@ -30,10 +31,15 @@ from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
-from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
+from backoffice.services import personal_data
+from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
+from backoffice.services.personal_data_export import export_personal_data
 
 STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
+# a business customer on terms is invoiced before paying, due this many days later (backoffice/services/invoices.py)
+PAYMENT_TERMS: dict = {15: N_('Net 15 days'), 30: N_('Net 30 days'), 60: N_('Net 60 days')}
+TERMS_HELP = N_('Invoiced before paying, due this many days later; empty: they pay before being invoiced')
 
 
 COMPANIES = register(
@@ -69,6 +75,7 @@ COMPANIES = register(
             FormField('name', N_('Name'), required=True),
             FormField('website', N_('Website'), help=N_('https://…')),
             FormField('vat_number', N_('VAT number')),
+            FormField('payment_terms_days', N_('Payment terms'), kind='choice', choices=PAYMENT_TERMS, help=TERMS_HELP),
             FormField('notes', N_('Notes'), kind='markdown'),
         ),
         search=('name', 'vat_number'),
@@ -143,6 +150,13 @@ CUSTOMERS = register(
                 choices={code: i18n.Verbatim(name) for code, name in i18n.available().items()},  # each in its own name
                 help=N_('Of their emails and invoices; empty: the default language from the settings'),
             ),
+            FormField(
+                'payment_terms_days',
+                N_('Payment terms'),
+                kind='choice',
+                choices=PAYMENT_TERMS,
+                help=N_("Their own terms; empty: their company's, or they pay before being invoiced"),
+            ),
         ),
         search=('email', 'name'),
         filters=(
@@ -156,7 +170,15 @@ CUSTOMERS = register(
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
-        erase_when_kept=erase_personal_data,
+        erase_when_kept=personal_data.erase_when_kept,
+        personal_data=PersonalData(
+            permission=personal_data.PERMISSION,
+            export=export_personal_data,
+            preview=personal_data.erasure_preview,
+            erase=personal_data.erase_customer,
+            kinds=personal_data.KINDS,
+            erased=personal_data.is_erased,
+        ),
         page='/customers/{id}',
         sections=(
             RecordSection('orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backoffice.config import Settings
 from backoffice.db import get_engine, session_scope
@@ -55,10 +57,13 @@ def check_sla(settings: Settings) -> list[int]:
 
 
 def send_outbox(settings: Settings) -> dict[str, int]:
-    """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
-    from backoffice.services import mail
+    """Send the replies and the staff emails waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
+    from backoffice.services import mail, staff_mail
 
-    return mail.send_outbox(settings)
+    counts = mail.send_outbox(settings)
+    for outcome, count in staff_mail.send_staff_mail(settings).items():
+        counts[outcome] = counts.get(outcome, 0) + count
+    return counts
 
 
 def purge_idempotency(settings: Settings) -> int:
@@ -122,6 +127,15 @@ def send_webhooks(settings: Settings) -> dict[str, int]:
     return webhooks.dispatch_due()
 
 
+def apply_retention(settings: Settings) -> int:
+    """Anonymise the usage events and closed requests older than the retention months set at /settings (empty: kept);
+    each run is recorded with the other jobs' runs (the KPI jobs list on /settings)."""
+    from backoffice.kpi import refresh
+    from backoffice.services import retention
+
+    return refresh.run_job('retention', retention.run)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -132,13 +146,17 @@ JOBS: list[Job] = [
     Job('kpi-nightly', recompute_kpis, 'cron', {'hour': 2, 'minute': 23}),
     Job('kpi-backfill', backfill_kpis, 'date', {}),  # once, as soon as this process runs the jobs
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
-    Job('webhooks', send_webhooks, 'interval', {'seconds': 30}),
+    Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
+    Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
 ]
 
 
 class JobRunner:
-    """Starts the scheduler when this process wins the leader lock; otherwise retries as a standby."""
+    """Starts the scheduler when this process wins the leader lock; otherwise retries as a standby. The leader checks
+    every few seconds, and again just before each job, that it still holds the lock (a database restart or a dropped
+    connection frees it without telling anyone): if not, it stops running jobs and stands by again, so two processes
+    never both run them."""
 
     def __init__(self, settings: Settings, *, jobs: list[Job] | None = None, standby_seconds: float = 5) -> None:
         self.settings = settings
@@ -147,12 +165,13 @@ class JobRunner:
         self.lock = leader_lock(settings)
         self.scheduler: AsyncIOScheduler | None = None
         self.is_leader = False
+        self._turn = threading.Lock()  # leading and standing down, one at a time (jobs run in threads)
 
     async def start(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone='UTC')
         self.scheduler.start()
         if not self._try_to_lead():
-            self.scheduler.add_job(self._try_to_lead, 'interval', seconds=self.standby_seconds, id='standby')
+            self._stand_by()
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -160,26 +179,55 @@ class JobRunner:
         self.lock.release()
         self.is_leader = False
 
+    def _stand_by(self) -> None:
+        if self.scheduler is not None and not self.scheduler.get_job('standby'):
+            self.scheduler.add_job(self._try_to_lead, 'interval', seconds=self.standby_seconds, id='standby')
+
     def _try_to_lead(self) -> bool:
-        if self.is_leader or not self.lock.acquire():
-            return self.is_leader
-        self.is_leader = True
-        if self.scheduler.get_job('standby'):
-            self.scheduler.remove_job('standby')
-        for job in self.jobs:
-            self.scheduler.add_job(
-                job.run,
-                job.trigger,
-                args=[self.settings],
-                id=job.name,
-                name=job.name,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=3600,
-                **job.options,
-            )
+        with self._turn:
+            if self.is_leader or not self.lock.acquire():
+                return self.is_leader
+            self.is_leader = True
+            if self.scheduler.get_job('standby'):
+                self.scheduler.remove_job('standby')
+            for job in self.jobs:
+                self.scheduler.add_job(
+                    self._guarded(job),
+                    job.trigger,
+                    args=[self.settings],
+                    id=job.name,
+                    name=job.name,
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=3600,
+                    **job.options,
+                )
+            self.scheduler.add_job(self.still_leading, 'interval', seconds=self.standby_seconds, id='leadership')
         log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
         return True
+
+    def _guarded(self, job: Job) -> Callable[[Settings], Any]:
+        def run(settings: Settings) -> Any:
+            if not self.still_leading():
+                return None
+            return job.run(settings)
+
+        return run
+
+    def still_leading(self) -> bool:
+        """True while this process holds the lock; if it lost it, it removes its jobs and stands by."""
+        with self._turn:
+            if not self.is_leader:
+                return False
+            if self.lock.still_held():
+                return True
+            self.is_leader = False
+            for name in [*(job.name for job in self.jobs), 'leadership']:
+                if self.scheduler is not None and self.scheduler.get_job(name):
+                    self.scheduler.remove_job(name)
+        log.warning('this process lost the scheduler lock (database restarted or connection lost): standing by')
+        self._stand_by()
+        return False
 
 
 def leader_lock(settings: Settings) -> FileLeaderLock | PostgresLeaderLock:
@@ -208,6 +256,9 @@ class FileLeaderLock:
         self._fd = fd
         return True
 
+    def still_held(self) -> bool:
+        return self._fd is not None  # the OS keeps a flock for as long as the process lives
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -221,11 +272,15 @@ class PostgresLeaderLock:
 
     def __init__(self) -> None:
         self._connection: Connection | None = None
+        self._using = threading.Lock()  # one connection, asked from the job threads and the event loop
 
     def acquire(self) -> bool:
         if self._connection is not None:
             return True
-        connection = get_engine().connect()
+        try:
+            connection = get_engine().connect()
+        except OperationalError:  # the database is down: try again at the next standby round
+            return False
         won = connection.execute(text('SELECT pg_try_advisory_lock(:key)'), {'key': ADVISORY_LOCK_KEY}).scalar()
         connection.commit()
         if not won:
@@ -234,11 +289,40 @@ class PostgresLeaderLock:
         self._connection = connection
         return True
 
+    def still_held(self) -> bool:
+        """Asks PostgreSQL whether this connection still holds the lock; a dead connection does not."""
+        with self._using:
+            if self._connection is None:
+                return False
+            try:
+                held = self._connection.execute(_HOLDS_LOCK, {'key': ADVISORY_LOCK_KEY}).scalar()
+                self._connection.commit()
+            except DBAPIError:
+                held = False
+            if not held:
+                self._forget()
+            return bool(held)
+
     def release(self) -> None:
+        with self._using:
+            if self._connection is not None:
+                try:
+                    self._connection.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': ADVISORY_LOCK_KEY})
+                    self._connection.commit()
+                except DBAPIError:
+                    pass  # the connection is gone, and the lock with it
+                finally:
+                    self._forget()
+
+    def _forget(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': ADVISORY_LOCK_KEY})
-                self._connection.commit()
+                self._connection.invalidate()  # never back to the pool: its session may hold the lock
             finally:
                 self._connection.close()
                 self._connection = None
+
+
+_HOLDS_LOCK = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND objid = :key"
+)

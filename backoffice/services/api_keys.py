@@ -24,6 +24,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence
 from backoffice.validation import name_problem
 
 SCOPES: dict[str, str] = {
@@ -122,7 +123,12 @@ def create_key(
             'api_key.created',
             'api_key',
             key.id,
-            summary=f'API key {name!r} ({prefix}) created with {", ".join(key.scopes)}',
+            summary=sentence(
+                N_('API key {name} ({prefix}) created with {scopes}'),
+                name=repr(name),
+                prefix=prefix,
+                scopes=', '.join(key.scopes),
+            ),
             changes={'name': [None, name], 'scopes': [None, key.scopes]},
         )
         session.commit()
@@ -151,16 +157,17 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
             'api_key.revoked',
             'api_key',
             key.id,
-            summary=f'API key {key.name!r} ({key.prefix}) revoked',
+            summary=sentence(N_('API key {name} ({prefix}) revoked'), name=repr(key.name), prefix=key.prefix),
             changes={'revoked_at': [None, key.revoked_at.isoformat()]},
         )
         session.commit()
     return key
 
 
-def authenticate(session: Session, header_value: str | None, scope: str) -> ApiKey:
+def authenticate(session: Session, header_value: str | None, scope: str, *, touch: bool = True) -> ApiKey:
     """The key an `Authorization: Bearer <key>` header names, if it is valid, not revoked and holds the scope.
-    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403)."""
+    Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403). `touch=False`: only read (the caller
+    uses a read session and calls `touch_if_stale` itself, so most calls take no write turn)."""
     if scope not in SCOPES:
         raise KeyError(f'unknown scope {scope!r}')
     if not header_value or not header_value.strip():
@@ -179,13 +186,19 @@ def authenticate(session: Session, header_value: str | None, scope: str) -> ApiK
         raise RevokedKey()
     if scope not in key.scopes:
         raise MissingScope(scope)
-    _touch(session, key)
+    if touch:
+        touch_if_stale(session, key)
     return key
 
 
-def _touch(session: Session, key: ApiKey) -> None:
+def is_stale(key: ApiKey) -> bool:
+    """Its "last used" is older than the precision kept (a minute): the call should record it."""
+    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_PRECISION
+
+
+def touch_if_stale(session: Session, key: ApiKey) -> None:
     now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_PRECISION:
+    if not is_stale(key):
         return
     # a conditional UPDATE: concurrent calls of the same key do not fight over the row's version
     session.exec(
@@ -235,9 +248,12 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 def reserve_idempotency_key(
     *, session: Session, api_key: ApiKey, idempotency_key: str, fingerprint: str
 ) -> IdempotencyRecord | None:
-    """None: this is the first call, go ahead (the key is now reserved; finish with `remember_response` or
-    `release_idempotency_key`). A record: the answer given to the first call, to give again. Raises
-    IdempotencyConflict for a different request under the same key, IdempotencyInProgress while the first runs."""
+    """Inside the caller's transaction, which then does the work and `remember_response` and commits all three
+    together: the change and its answer are kept together or not at all, so a retry after any failure gets the first
+    answer or runs once. None: this is the first call (the key is now held by this transaction: a concurrent retry
+    waits for it, on SQLite at BEGIN, on PostgreSQL at the key's unique index, then gets its answer). A record: the
+    answer given to the first call, to give again. Raises IdempotencyConflict for a different request under the same
+    key; IdempotencyInProgress for a reservation left by an earlier version that reserved in its own transaction."""
     now = utcnow()
     for _attempt in range(3):
         existing = session.exec(
@@ -266,35 +282,40 @@ def reserve_idempotency_key(
             )
         )
         try:
-            session.commit()  # the reservation is visible to a concurrent retry before the work starts
+            session.flush()
             return None
-        except IntegrityError:  # a concurrent first call reserved it between our read and our insert
+        except IntegrityError:  # a concurrent first call held the key and has committed: read its answer
             session.rollback()
     raise IdempotencyInProgress()
 
 
 def remember_response(
-    *, session: Session, api_key: ApiKey, idempotency_key: str, status_code: int, response: dict[str, Any]
+    *,
+    session: Session,
+    api_key: ApiKey,
+    idempotency_key: str,
+    fingerprint: str,
+    status_code: int,
+    response: dict[str, Any],
 ) -> None:
-    session.exec(
+    """The answer to give again, in the transaction of the work it answers (the caller commits). If the service
+    rolled its transaction back on the way (a race it lost and answered from the winner), the key is held again."""
+    result = session.exec(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.idempotency_key == idempotency_key)
         .values(status_code=status_code, response=response)
     )
-    session.commit()
-
-
-def release_idempotency_key(*, session: Session, api_key: ApiKey, idempotency_key: str) -> None:
-    """The call failed without acting (bad input, a refusal): a corrected retry may use the same key."""
-    session.rollback()
-    session.exec(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == api_key.id,
-            IdempotencyRecord.idempotency_key == idempotency_key,
-            IdempotencyRecord.status_code == 0,
+    if not result.rowcount:
+        session.add(
+            IdempotencyRecord(
+                api_key_id=api_key.id,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                status_code=status_code,
+                response=response,
+                created_at=utcnow(),
+            )
         )
-    )
-    session.commit()
 
 
 def purge_idempotency_records(*, session: Session) -> int:

@@ -15,12 +15,14 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
 
-from backoffice import db, formatting, i18n, outbound, secret_box
+from backoffice import business_ids, db, formatting, i18n, outbound, secret_box
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
+from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
+from backoffice.stored_text import joined, sentence, word
 from backoffice.validation import normalize_email
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ class SettingSpec:
 
     key: str
     label: str
-    kind: str  # text | email | url | choice | number | decimal | bool
+    kind: str  # text | line (optional) | lines (optional, several) | email | url | choice | number | decimal | bool |
+    # vat | iban | bic | image (an uploaded image's stored path)
     default: Any
     help: str
     section: str = N_('General')
@@ -58,6 +61,7 @@ class SettingSpec:
     maximum: int | None = None
     unit: str = ''  # shown after a decimal's label: '%', 'in the shop's currency'
     secret: bool = False  # stored encrypted (an address may carry a token or a password)
+    optional: bool = False  # a number that may be left empty (None: the feature is off)
 
     def options(self) -> dict[str, str]:
         """The choices, value → label: a declared table's labels in the reader's language; a computed list's as they
@@ -71,6 +75,8 @@ class SettingSpec:
         if self.kind == 'bool':
             return bool(value)
         if self.kind == 'number':
+            if self.optional and (value is None or value == ''):
+                return None
             try:
                 number = int(value)
             except (TypeError, ValueError):
@@ -89,6 +95,17 @@ class SettingSpec:
             return normalize_email(text) if text else ''
         if self.kind == 'url':
             return _web_address(text) if text else ''
+        if self.kind in CHECKED:
+            return CHECKED[self.kind](text) if text else ''
+        if self.kind == 'image':
+            if text and not is_stored_image(text):
+                raise ValueError(_('Upload the image again'))
+            return text
+        if self.kind in ('line', 'lines'):
+            limit = 200 if self.kind == 'line' else 500
+            if len(text) > limit:
+                raise ValueError(_('Use at most {count} characters').format(count=limit))
+            return text if self.kind == 'lines' else ' '.join(text.split())
         if not text:
             raise ValueError(_('This field is required'))
         if len(text) > 200:
@@ -111,6 +128,13 @@ class SettingSpec:
 
     def _bounds(self) -> dict[str, str]:
         return {'minimum': str(self.minimum), 'maximum': str(self.maximum)}
+
+
+CHECKED: dict[str, Callable[[str], str]] = {
+    'vat': business_ids.vat_number,
+    'iban': business_ids.iban,
+    'bic': business_ids.bic,
+}
 
 
 def _number_example() -> str:
@@ -188,6 +212,93 @@ SLA_SETTINGS = tuple(
     )
 )
 
+INVOICES = N_('Invoices')
+# who sells: printed on every invoice and credit note, and copied into it when issued (a later change never rewrites
+# an issued one)
+SELLER_SETTINGS = (
+    SettingSpec(
+        'seller_legal_name',
+        N_('Legal name'),
+        'line',
+        '',
+        N_('The registered name of the business on invoices, e.g. "My Shop SAS". Empty: the company name.'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_address',
+        N_('Street address'),
+        'lines',
+        '',
+        N_('The registered address: street and number, one or two lines.'),
+        section=INVOICES,
+    ),
+    SettingSpec('seller_postcode', N_('Postcode'), 'line', '', N_('Of the registered address.'), section=INVOICES),
+    SettingSpec('seller_city', N_('City'), 'line', '', N_('Of the registered address.'), section=INVOICES),
+    SettingSpec(
+        'seller_country',
+        N_('Country'),
+        'choice',
+        'FR',
+        N_('Of the registered address; e-invoices name it by its code.'),
+        section=INVOICES,
+        choices=business_ids.countries,
+    ),
+    SettingSpec(
+        'seller_vat_number',
+        N_('VAT number'),
+        'vat',
+        '',
+        N_('The intra-community VAT number, starting with the country code (FR, DE, EL…); checked by its format.'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_registration',
+        N_('Company registration number'),
+        'line',
+        '',
+        N_("E.g. SIREN or RCS number, Handelsregister number, with the register's name if the law asks for it."),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'seller_iban',
+        N_('IBAN'),
+        'iban',
+        '',
+        N_('The account customers pay invoices into; printed on invoices and in e-invoices.'),
+        section=INVOICES,
+    ),
+    SettingSpec('seller_bic', N_('BIC'), 'bic', '', N_("The bank's code (SWIFT) of that account."), section=INVOICES),
+    SettingSpec(
+        'seller_logo',
+        N_('Logo'),
+        'image',
+        '',
+        N_('Printed at the top of invoices and credit notes (PNG or JPEG).'),
+        section=INVOICES,
+    ),
+    SettingSpec(
+        'payment_terms_days',
+        N_('Payment terms (days)'),
+        'number',
+        0,
+        N_(
+            'Days from the invoice date to its due date for customers without terms of their own; 0: due on '
+            'receipt. Business customers are given net 15, 30 or 60 days on their company or customer record.'
+        ),
+        section=INVOICES,
+        minimum=0,
+        maximum=120,
+    ),
+    SettingSpec(
+        'invoice_footer',
+        N_('Invoice footer'),
+        'lines',
+        '',
+        N_('Printed at the bottom of every invoice: late-payment penalties, share capital, a thank-you.'),
+        section=INVOICES,
+    ),
+)
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         'company_name',
@@ -230,6 +341,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         ),
         choices=i18n.available,
     ),
+    *SELLER_SETTINGS,
     SettingSpec(
         'trash_days',
         N_('Days in the trash'),
@@ -239,6 +351,34 @@ SETTINGS: tuple[SettingSpec, ...] = (
         section=N_('Data'),
         minimum=1,
         maximum=3650,
+    ),
+    SettingSpec(
+        'retention_events_months',
+        N_('Keep usage events for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, usage events older than this are anonymised: who sent them (customer, visitor and session) '
+            'and their details are removed, their type and time stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=2,  # past the nightly KPI recompute (35 days): the counts of those days stay
+        maximum=600,
+        optional=True,
+    ),
+    SettingSpec(
+        'retention_requests_months',
+        N_('Keep closed requests for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, solved and closed requests older than this are anonymised: their subject, messages, steps '
+            'and rating comment are removed, their number, status and dates stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=1,
+        maximum=600,
+        optional=True,
     ),
     SettingSpec(
         'vat_rate',
@@ -300,6 +440,54 @@ SETTINGS: tuple[SettingSpec, ...] = (
         secret=True,
     ),
 )
+# Two-factor sign-in required per role: such users set it up at their next sign-in before they reach any page
+TWO_FACTOR_SETTINGS = (
+    SettingSpec(
+        'two_factor_admin',
+        N_('Require two-factor sign-in for admins'),
+        'bool',
+        False,
+        N_(
+            'Admins must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_manager',
+        N_('Require two-factor sign-in for managers'),
+        'bool',
+        False,
+        N_(
+            'Managers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_agent',
+        N_('Require two-factor sign-in for agents'),
+        'bool',
+        False,
+        N_(
+            'Agents must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_viewer',
+        N_('Require two-factor sign-in for viewers'),
+        'bool',
+        False,
+        N_(
+            'Viewers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+)
+SETTINGS = SETTINGS + TWO_FACTOR_SETTINGS
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
 
@@ -435,7 +623,9 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             'settings',
             None,
             changes=diff,
-            summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
+            summary=sentence(
+                N_('Changed {settings}'), settings=joined([word(BY_KEY[k].label, lower=True) for k in diff])
+            ),
         )
     session.commit()
     forget_cached()

@@ -4,89 +4,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from itertools import islice
-from pathlib import Path
 
-from fpdf import FPDF
 from sqlmodel import Session, col, select
 
-from backoffice import formatting, i18n
-from backoffice.db import read_session
+from backoffice import formatting
 from backoffice.engine.declaration import resource
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _, ngettext
 from backoffice.listing import query
-from backoffice.models import Invoice, InvoiceKind, Order, OrderLine, User
+from backoffice.models import Invoice, Order, OrderLine, User
 from backoffice.permissions import require
+from backoffice.services import invoice_layout, pdf_base
 
-FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
 MAX_PICK_ORDERS = 2000
 PICK_COLUMNS = (10, 35, 110, 15)  # box to tick, SKU, item, quantity (mm)
 
 
-def invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:
-    """The invoice or credit note as a PDF in its customer's language (or `language`): words, numbers, dates."""
-    if language is None:
-        from backoffice.services.invoices import invoice_language
-
-        with read_session() as session:
-            language = invoice_language(session, invoice)
-    with i18n.use(language):
-        return _invoice_pdf(invoice)
-
-
-def _invoice_pdf(invoice: Invoice) -> bytes:
-    pdf = _document()
-    if invoice.kind == InvoiceKind.credit_note:
-        title = _('Credit note {number}').format(number=invoice.number)
-    else:
-        title = _('Invoice {number}').format(number=invoice.number)
-    pdf.set_font(_font(pdf), size=18)
-    pdf.cell(0, 10, _text(pdf, title), new_x='LMARGIN', new_y='NEXT')
-    pdf.set_font(_font(pdf), size=10)
-    issued = _('Issued {day}').format(day=formatting.day(invoice.issued_at))
-    pdf.cell(0, 6, _text(pdf, issued), new_x='LMARGIN', new_y='NEXT')
-    pdf.ln(4)
-    for part in (invoice.bill_to.get('name'), invoice.bill_to.get('email'), invoice.bill_to.get('address')):
-        if part:
-            pdf.multi_cell(0, 5, _text(pdf, str(part)), new_x='LMARGIN', new_y='NEXT')
-    pdf.ln(4)
-    with pdf.table(
-        col_widths=(25, 75, 15, 25, 25, 25), text_align=('LEFT', 'LEFT', 'RIGHT', 'RIGHT', 'RIGHT', 'RIGHT')
-    ) as table:
-        headings = (_('SKU'), _('Item'), _('Qty'), _('Unit price'), _('Discount'), _('Net'))
-        table.row([_text(pdf, text) for text in headings])
-        for line in invoice.lines:
-            table.row(
-                [
-                    _text(pdf, line.get('sku') or ''),
-                    _text(pdf, line.get('name') or ''),
-                    formatting.number(line.get('quantity')) if line.get('quantity') not in (None, '') else '',
-                    _text(pdf, _amount(line.get('unit_price'))),
-                    _text(pdf, _amount(line.get('discount'))),
-                    _text(pdf, _amount(line.get('line_total'))),
-                ]
-            )
-    pdf.ln(4)
-    for label, value in (
-        (_('Subtotal'), invoice.subtotal),
-        (_('Discounts'), invoice.discount_total),
-        (_('Shipping'), invoice.shipping_total),
-        (_('Tax'), invoice.tax_total),
-        (i18n.pgettext('order totals', 'Total'), invoice.total),
-    ):
-        pdf.cell(150, 6, _text(pdf, label), align='R')
-        pdf.cell(0, 6, _text(pdf, formatting.money(value, invoice.currency)), align='R', new_x='LMARGIN', new_y='NEXT')
-    return bytes(pdf.output())
-
-
-def _amount(value: object) -> str:
-    """An amount stored as text in the invoice's lines ('12.50'), as the reader writes it (French: 12,50)."""
-    if value in (None, ''):
-        return ''
-    try:
-        return formatting.money(str(value))
-    except ArithmeticError:
-        return str(value)
+def invoice_pdf(invoice: Invoice, language: str | None = None, *, archival: bool = False) -> bytes:
+    """The invoice or credit note as a PDF in its customer's language (or `language`): see invoice_layout.py."""
+    return invoice_layout.render(invoice, language, archival=archival)
 
 
 def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> bytes:
@@ -173,30 +109,4 @@ def pick_list_matching(*, session: Session, actor: User, request: query.ListRequ
     return pick_list_pdf(session=session, actor=actor, order_ids=ids), len(ids)
 
 
-def _document() -> FPDF:
-    pdf = FPDF(format='A4')
-    pdf.set_auto_page_break(auto=True, margin=15)
-    if (FONT_DIR / 'DejaVuSans.ttf').exists():
-        pdf.add_font('DejaVu', '', str(FONT_DIR / 'DejaVuSans.ttf'))
-        pdf.add_font('DejaVu', 'B', str(FONT_DIR / 'DejaVuSans-Bold.ttf'))
-    pdf.add_page()
-    pdf.set_font(_font(pdf), size=10)
-    return pdf
-
-
-def _fitted(pdf: FPDF, text: str, width: float) -> str:
-    """The text shortened with … until it fits the width (a long product name in a pick list cell)."""
-    if pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + '…') > width:
-        text = text[:-1]
-    return text + '…' if _font(pdf) == 'DejaVu' else text
-
-
-def _font(pdf: FPDF) -> str:
-    return 'DejaVu' if 'dejavu' in pdf.fonts else 'Helvetica'
-
-
-def _text(pdf: FPDF, text: str) -> str:
-    """Without a Unicode font, characters outside Latin-1 become '?' instead of failing the whole document."""
-    return text if _font(pdf) == 'DejaVu' else text.encode('latin-1', 'replace').decode('latin-1')
+_document, _fitted, _font, _text = pdf_base.document, pdf_base.fitted, pdf_base.font, pdf_base.text

@@ -13,7 +13,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from backoffice import __version__, formatting
+from backoffice import __version__, formatting, write_failures
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
 from backoffice.i18n import N_, _, pgettext
@@ -122,7 +122,7 @@ def _backups(settings: Settings) -> Check:
         return Check(
             N_('Backups'),
             'error',
-            _('{detail}: it failed its check. {check}').format(detail=detail, check=latest.check),
+            _('{detail}: it failed its check. {check}').format(detail=detail, check=latest.check_text()),
         )
     return Check(
         N_('Backups'),
@@ -135,8 +135,28 @@ def _disk(settings: Settings) -> Check:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     usage = shutil.disk_usage(settings.data_dir)
     detail = _('{free} free of {total}').format(free=_bytes(usage.free), total=_bytes(usage.total))
+    refused = write_failures.disk_full_recently()
+    if refused is not None:
+        return Check(
+            N_('Disk'),
+            'error',
+            _('Full: a write was refused at {when} ({detail}). Free space, then check again.').format(
+                when=formatting.when(refused), detail=detail
+            ),
+        )
     low = usage.free < DISK_LOW_BYTES or usage.free < usage.total * 0.05
     return Check(N_('Disk'), 'warning' if low else 'ok', detail)
+
+
+def disk_state(settings: Settings) -> Literal['ok', 'low', 'full']:
+    """For /healthz: 'full' while a write refused for a full disk is recent, 'low' under the warning threshold."""
+    if write_failures.disk_full_recently() is not None:
+        return 'full'
+    try:
+        usage = shutil.disk_usage(settings.data_dir)
+    except OSError:
+        return 'ok'  # no data folder yet: nothing written there to fill
+    return 'low' if usage.free < DISK_LOW_BYTES or usage.free < usage.total * 0.05 else 'ok'
 
 
 def _bytes(size: int) -> str:

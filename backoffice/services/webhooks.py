@@ -1,10 +1,11 @@
 """Outbound webhooks: endpoints (admins manage them), the outbox each core event fills with one delivery per endpoint
 that wants it, and the dispatcher that POSTs due deliveries signed with HMAC-SHA256, retrying with backoff.
 
-Events reach `wire()`'s subscribers after the commit of the change; each enqueues in its own short transaction. A
-delivery's `dedup_key` (e.g. 'order.paid:42') is unique per endpoint, so an event heard twice (relayed from another
-process, or a repeated payment) is sent once. The dispatcher claims a delivery (pushes its next attempt a lease into
-the future) before sending it, so two runners never send the same one twice."""
+`wire()`'s writers hear each event inside the transaction of the change (events.write_with), so a delivery commits
+with its change: an acknowledged order or request always has its deliveries queued, a rolled-back one never. A
+delivery's `dedup_key` (e.g. 'order.paid:42') is unique per endpoint, so an event heard twice (the same change
+published twice, or a repeated payment) is sent once. The dispatcher claims a delivery (pushes its next attempt a
+lease into the future) before sending it, so two runners never send the same one twice."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import hmac
 import json
 import logging
 import secrets
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +26,7 @@ from sqlmodel import Session, col, select, update
 
 from backoffice import changes, events, outbound, secret_box
 from backoffice.changes import get_for_update, stamp
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -45,6 +48,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import count, sentence
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -75,7 +79,9 @@ BACKOFF = (
 )  # the wait after the 1st, 2nd… failed attempt
 MAX_ATTEMPTS = len(BACKOFF) + 1  # then the delivery is failed (Resend starts it over)
 TIMEOUT_SECONDS = 5
-BATCH = 50  # at most this many deliveries per dispatcher run
+BATCH = 2_000  # at most this many deliveries per dispatcher run (every 10 s) ...
+RUN_SECONDS = 8.0  # ... and no new one claimed after this long, so runs do not pile up
+WORKERS = 8  # endpoints served at once; each endpoint's deliveries go one after the other, oldest first
 LEASE = timedelta(minutes=2)  # a claimed delivery is not picked again before this (> timeout)
 
 
@@ -112,7 +118,12 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
         endpoint.id,
         version=endpoint.version,
         changes=audit.diff({}, audit.snapshot(endpoint)),
-        summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}',
+        summary=sentence(
+            N_('Webhook {name} to {url} for {events}'),
+            name=repr(endpoint.name),
+            url=endpoint.url,
+            events=str(endpoint.events),
+        ),
     )
     changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': 'created'}))
     return endpoint, secret
@@ -141,7 +152,7 @@ def rotate_secret(
         {'secret': secret_box.encrypt(secret)},
         'secret-rotated',
         changed=True,
-        summary=f'New signing secret for webhook {endpoint.name!r}',
+        summary=sentence(N_('New signing secret for webhook {name}'), name=repr(endpoint.name)),
     )
     return endpoint, secret
 
@@ -161,7 +172,14 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     session.add(delivery)
     session.flush()
     delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
-    audit.record(session, actor, 'webhook.tested', 'webhook', endpoint.id, summary=f'Test event to {endpoint.url}')
+    audit.record(
+        session,
+        actor,
+        'webhook.tested',
+        'webhook',
+        endpoint.id,
+        summary=sentence(N_('Test event to {url}'), url=endpoint.url),
+    )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'created'}))
     attempt(delivery_id, test=True)
     session.expire_all()
@@ -184,7 +202,7 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
         'webhook.resent',
         'webhook',
         delivery.endpoint_id,
-        summary=f'Resent delivery {delivery_id} ({delivery.event})',
+        summary=sentence(N_('Resent delivery {id} ({event})'), id=delivery_id, event=delivery.event),
     )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'resent'}))
     if at_once:
@@ -207,7 +225,12 @@ def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
         _restart(delivery)
     if failed:
         audit.record(
-            session, actor, 'webhook.resent', 'webhook', endpoint_id, summary=f'Resent {len(failed)} failed deliveries'
+            session,
+            actor,
+            'webhook.resent',
+            'webhook',
+            endpoint_id,
+            summary=sentence(N_('Resent {n} failed deliveries'), n=count(len(failed))),
         )
     changes.commit(session, *([(Topic.webhook_deliveries, {'id': None, 'action': 'resent'})] if failed else []))
     return len(failed)
@@ -226,39 +249,48 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def wire() -> None:
-    """Subscribe to the core events (main.py calls this on every start; tests call it themselves)."""
-    events.subscribe(Topic.orders, _on_order, key='webhooks.orders')
-    events.subscribe(Topic.tickets, _on_ticket, key='webhooks.tickets')
-    events.subscribe(Topic.returns, _on_return, key='webhooks.returns')
+    """Write the outbox from the core events (main.py calls this on every start; tests call it themselves)."""
+    events.write_with(Topic.orders, _on_order, key='webhooks.orders')
+    events.write_with(Topic.tickets, _on_ticket, key='webhooks.tickets')
+    events.write_with(Topic.returns, _on_return, key='webhooks.returns')
 
 
 def enqueue(event: str, dedup_key: str, payload: dict[str, Any]) -> int:
-    """One delivery per active endpoint that wants `event` and has not had this `dedup_key` yet; returns how many."""
+    """Queue an event on its own (a test message, a resend): one delivery per active endpoint that wants it."""
     with session_scope() as session:
-        wanted = [e.id for e in _active_endpoints(session) if wants(e.events, event)]
-        if not wanted:
+        count = queue_in(session, event, dedup_key, payload)
+        if not count:
             return 0
-        done = set(
-            session.exec(
-                select(WebhookDelivery.endpoint_id).where(
-                    col(WebhookDelivery.endpoint_id).in_(wanted), WebhookDelivery.dedup_key == dedup_key
-                )
-            )
-        )
-        new = [
-            WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload)
-            for endpoint_id in wanted
-            if endpoint_id not in done
-        ]
-        if not new:
-            return 0
-        session.add_all(new)
-        events.after_commit(session, Topic.webhook_deliveries, {'id': None, 'action': 'created'})
         try:
             session.commit()
-        except IntegrityError:  # another process heard the same event and queued it first
+        except IntegrityError:  # queued by another process at the same moment
             session.rollback()
             return 0
+    return count
+
+
+def queue_in(session: Session, event: str, dedup_key: str, payload: dict[str, Any]) -> int:
+    """Inside the caller's transaction: one delivery per active endpoint that wants `event` and has not had this
+    `dedup_key` yet; returns how many."""
+    wanted = [e.id for e in _active_endpoints(session) if wants(e.events, event)]
+    if not wanted:
+        return 0
+    done = set(
+        session.exec(
+            select(WebhookDelivery.endpoint_id).where(
+                col(WebhookDelivery.endpoint_id).in_(wanted), WebhookDelivery.dedup_key == dedup_key
+            )
+        )
+    )
+    new = [
+        WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload)
+        for endpoint_id in wanted
+        if endpoint_id not in done
+    ]
+    if new:
+        session.add_all(new)
+        session.flush()  # a second event with the same key in this transaction sees these
+        events.after_commit(session, Topic.webhook_deliveries, {'id': None, 'action': 'created'})
     return len(new)
 
 
@@ -279,79 +311,73 @@ _ORDER_EVENTS = {
 _RETURN_EVENTS = {'created': 'return.created', 'received': 'return.received'}
 
 
-def _on_order(payload: dict[str, Any]) -> None:
+def _on_order(session: Session, payload: dict[str, Any]) -> None:
     event = _ORDER_EVENTS.get(str(payload.get('action')))
-    if event is None or payload.get('id') is None or not _any_endpoint():
+    if event is None or payload.get('id') is None or not _any_endpoint(session):
         return
-    with session_scope() as session:
-        order = session.get(Order, payload['id'])
-        if order is None or order.status == OrderStatus.draft:
+    order = session.get(Order, payload['id'])
+    if order is None or order.status == OrderStatus.draft:
+        return
+    data = {'order': order_data(order)}
+    key = f'{event}:{order.id}'
+    if event == 'refund.created':
+        refund = session.exec(
+            select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id).desc()).limit(1)
+        ).first()
+        if refund is None:
             return
-        data = {'order': order_data(order)}
-        key = f'{event}:{order.id}'
-        if event == 'refund.created':
-            refund = session.exec(
-                select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id).desc()).limit(1)
-            ).first()
-            if refund is None:
-                return
-            data['refund'] = {
-                'id': refund.id,
-                'amount': str(refund.amount),
-                'currency': order.currency,
-                'refunded_at': _iso(refund.refunded_at),
-            }
-            key = f'{event}:{refund.id}'
-    enqueue(event, key, data)
+        data['refund'] = {
+            'id': refund.id,
+            'amount': str(refund.amount),
+            'currency': order.currency,
+            'refunded_at': _iso(refund.refunded_at),
+        }
+        key = f'{event}:{refund.id}'
+    queue_in(session, event, key, data)
 
 
-def _on_ticket(payload: dict[str, Any]) -> None:
-    if payload.get('id') is None or not _any_endpoint():
+def _on_ticket(session: Session, payload: dict[str, Any]) -> None:
+    if payload.get('id') is None or not _any_endpoint(session):
         return
     action = str(payload.get('action'))
-    queued: list[tuple[str, str, dict[str, Any]]] = []
-    with session_scope() as session:
-        ticket = session.get(Ticket, payload['id'])
-        if ticket is None:
-            return
-        customer = session.get(Customer, ticket.customer_id)
-        data = {'request': request_data(ticket, customer)}
-        if action == 'created':
-            queued.append(('request.created', f'request.created:{ticket.id}', data))
-        if action == 'replied':
-            reply = session.exec(
-                select(TicketMessage.id)
-                .where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == MessageKind.reply)
-                .order_by(col(TicketMessage.id).desc())
-                .limit(1)
-            ).first()
-            if reply is not None:
-                queued.append(('request.replied', f'request.replied:{reply}', data))
-        if action in ('updated', 'replied') and ticket.status == TicketStatus.solved and ticket.solved_at:
-            queued.append(('request.solved', f'request.solved:{ticket.id}:{_iso(ticket.solved_at)}', data))
-    for event, key, body in queued:
-        enqueue(event, key, body)
-
-
-def _on_return(payload: dict[str, Any]) -> None:
-    event = _RETURN_EVENTS.get(str(payload.get('action')))
-    if event is None or payload.get('id') is None or not _any_endpoint():
+    ticket = session.get(Ticket, payload['id'])
+    if ticket is None:
         return
-    with session_scope() as session:
-        rma = session.get(Return, payload['id'])
-        if rma is None:
-            return
-        order = session.get(Order, rma.order_id)
-        data = {
-            'return': {
-                'number': rma.number,
-                'status': rma.status.value,
-                'reason': rma.reason,
-                'received_at': _iso(rma.received_at),
-            },
-            'order': order_data(order) if order else None,
-        }
-    enqueue(event, f'{event}:{rma.id}', data)
+    customer = session.get(Customer, ticket.customer_id)
+    data = {'request': request_data(ticket, customer)}
+    if action == 'created':
+        queue_in(session, 'request.created', f'request.created:{ticket.id}', data)
+    if action == 'replied':
+        reply = session.exec(
+            select(TicketMessage.id)
+            .where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == MessageKind.reply)
+            .order_by(col(TicketMessage.id).desc())
+            .limit(1)
+        ).first()
+        if reply is not None:
+            queue_in(session, 'request.replied', f'request.replied:{reply}', data)
+    if action in ('updated', 'replied') and ticket.status == TicketStatus.solved and ticket.solved_at:
+        queue_in(session, 'request.solved', f'request.solved:{ticket.id}:{_iso(ticket.solved_at)}', data)
+
+
+def _on_return(session: Session, payload: dict[str, Any]) -> None:
+    event = _RETURN_EVENTS.get(str(payload.get('action')))
+    if event is None or payload.get('id') is None or not _any_endpoint(session):
+        return
+    rma = session.get(Return, payload['id'])
+    if rma is None:
+        return
+    order = session.get(Order, rma.order_id)
+    data = {
+        'return': {
+            'number': rma.number,
+            'status': rma.status.value,
+            'reason': rma.reason,
+            'received_at': _iso(rma.received_at),
+        },
+        'order': order_data(order) if order else None,
+    }
+    queue_in(session, event, f'{event}:{rma.id}', data)
 
 
 def order_data(order: Order) -> dict[str, Any]:
@@ -385,24 +411,46 @@ def request_data(ticket: Ticket, customer: Customer | None) -> dict[str, Any]:
 # --- the dispatcher (a scheduler job) ---------------------------------------------------------------------------------
 
 
-def dispatch_due(*, limit: int = BATCH, now: datetime | None = None) -> dict[str, int]:
-    """The `webhooks` job: POST up to `limit` due deliveries, oldest due first; returns the outcomes counted."""
+def dispatch_due(
+    *, limit: int = BATCH, now: datetime | None = None, workers: int = WORKERS, seconds: float = RUN_SECONDS
+) -> dict[str, int]:
+    """The `webhooks` job: POST up to `limit` due deliveries; returns the outcomes counted. Endpoints are served
+    side by side by a bounded pool; one endpoint's deliveries go one at a time in the order they were queued, and a
+    failure stops that endpoint for this run (the failed one waits its backoff; a receiver that is down is not
+    hammered)."""
     now = now or utcnow()
-    with session_scope() as session:
-        due = list(
-            session.exec(
-                select(WebhookDelivery.id)
-                .where(WebhookDelivery.status == DeliveryStatus.pending, col(WebhookDelivery.next_attempt_at) <= now)
-                .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
-                .limit(limit)
-            )
-        )
+    with read_session() as session:
+        due = session.exec(
+            select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.status == DeliveryStatus.pending, col(WebhookDelivery.next_attempt_at) <= now)
+            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+            .limit(limit)
+        ).all()
+    queues: dict[int, list[int]] = {}
+    for delivery_id, endpoint_id in due:
+        queues.setdefault(endpoint_id, []).append(delivery_id)
     counts = {'delivered': 0, 'retry': 0, 'failed': 0}
-    for delivery_id in due:
+    if not queues:
+        return counts
+    until = time.monotonic() + seconds
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(queues))), thread_name_prefix='webhooks') as pool:
+        for outcomes in pool.map(lambda ids: _send_in_order(ids, now, until), queues.values()):
+            for outcome in outcomes:
+                counts[outcome] += 1
+    return counts
+
+
+def _send_in_order(delivery_ids: list[int], now: datetime, until: float) -> list[str]:
+    outcomes = []
+    for delivery_id in delivery_ids:
+        if time.monotonic() > until:
+            break
         outcome = attempt(delivery_id, now=now)
         if outcome:
-            counts[outcome] += 1
-    return counts
+            outcomes.append(outcome)
+        if outcome in ('retry', 'failed'):
+            break
+    return outcomes
 
 
 def attempt(delivery_id: int, *, now: datetime | None = None, test: bool = False) -> str | None:
@@ -510,17 +558,16 @@ def _active_endpoints(session: Session) -> list[WebhookEndpoint]:
     )
 
 
-def _any_endpoint() -> bool:
+def _any_endpoint(session: Session) -> bool:
     """One cheap query before loading anything: most shops have no webhook, and every order event comes here."""
-    with session_scope() as session:
-        return (
-            session.exec(
-                select(WebhookEndpoint.id)
-                .where(col(WebhookEndpoint.is_active).is_(True), col(WebhookEndpoint.deleted_at).is_(None))
-                .limit(1)
-            ).first()
-            is not None
-        )
+    return (
+        session.exec(
+            select(WebhookEndpoint.id)
+            .where(col(WebhookEndpoint.is_active).is_(True), col(WebhookEndpoint.deleted_at).is_(None))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _restart(delivery: WebhookDelivery) -> None:

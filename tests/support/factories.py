@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Category, ContentEntry, Order, Product, Role, StockLevel, Ticket, User
+from backoffice.models import Category, ContentEntry, Customer, Order, Product, Role, StockLevel, Ticket, User
 from backoffice.resources import resource
 from backoffice.services import content, crud, orders, payments, purchases, tickets, users
 from backoffice.services.customers import ban_customer
@@ -75,10 +75,11 @@ def make_customer(
         )
 
 
-def make_company(name: str):
+def make_company(name: str, **fields: Any):
+    """A company; `fields`: vat_number, payment_terms_days (15, 30 or 60)…"""
     with session_scope() as session:
         return crud.create_record(
-            session=session, actor=None, system=True, resource=resource('companies'), data={'name': name}
+            session=session, actor=None, system=True, resource=resource('companies'), data={'name': name, **fields}
         )
 
 
@@ -185,6 +186,15 @@ def place(
     }
     with session_scope() as session:
         return orders.place_order(session=session, data=data).order
+
+
+def on_terms(order: Order, days: int | None = 30) -> None:
+    """The order's customer is given payment terms (net `days`): their orders are invoiced before they pay."""
+    with session_scope() as session:
+        customer = session.get(Customer, order.customer_id)
+        customer.payment_terms_days = days
+        session.add(customer)
+        session.commit()
 
 
 def pay(actor: User, order: Order, amount: str | Decimal | None = None) -> None:

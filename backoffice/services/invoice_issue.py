@@ -1,0 +1,213 @@
+"""Issuing an invoice or a credit note inside the caller's transaction: the next number of its kind and year, and a
+copy of what the EU VAT directive (Art. 226) asks it to say (the seller from the settings, the buyer with its VAT
+number, the lines, the VAT per rate, the supply and due dates, the order, the invoice a credit note corrects). Kept
+apart from invoices.py so that the order service can credit an invoice when an order is cancelled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backoffice import i18n
+from backoffice.i18n import N_, _
+from backoffice.kpi.days import local_day
+from backoffice.models import Company, Customer, Invoice, InvoiceKind, Order, OrderLine, Refund, User, utcnow
+from backoffice.services import app_settings, audit, numbering
+from backoffice.stored_text import money, sentence
+
+CENT = Decimal('0.01')
+
+
+PREFIX = {InvoiceKind.invoice: 'INV', InvoiceKind.credit_note: 'CN'}
+
+
+def issue(
+    session: Session,
+    order: Order,
+    kind: InvoiceKind,
+    *,
+    actor: User | None,
+    refund: Refund | None = None,
+    credit: Decimal | None = None,
+    note: str = '',
+    cancelled: bool = False,
+) -> Invoice:
+    """Inside the caller's transaction: the next number of this kind and year, the order's amounts (an invoice) or
+    the refund's or the store credit's (a credit note), and a copy of the lines and the customer, so the document
+    never changes when they do."""
+    now = utcnow()
+    sequence = numbering.next_number(session, f'{kind.value}-{now.year}', 1)
+    customer = session.get(Customer, order.customer_id)
+    company = session.get(Company, customer.company_id) if customer is not None and customer.company_id else None
+    bill_to = {
+        'name': order.shipping_name or (customer.name if customer else ''),
+        'email': order.email,
+        'address': order.shipping_address,
+        'company': company.name if company is not None else '',
+        'vat_number': (company.vat_number or '') if company is not None else '',
+    }
+    order_lines = list(
+        session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.id)))
+    )
+    if kind == InvoiceKind.invoice:
+        lines = [
+            {
+                'sku': line.sku,
+                'name': line.name,
+                'quantity': line.quantity,
+                'unit_price': str(line.unit_price),
+                'discount': str(line.discount),
+                'tax_rate': str(line.tax_rate),
+                'tax_amount': str(line.tax_amount),
+                'line_total': str(line.line_total),
+            }
+            for line in order_lines
+        ]
+        amounts = (order.subtotal, order.discount_total, order.tax_total, order.shipping_total, order.total)
+        breakdown = vat_breakdown(lines, order.shipping_total, order.tax_total)
+    else:
+        amount = refund.amount if refund is not None else credit
+        assert amount is not None
+        # the tax share of the refund is the order's: a credit note reverses tax in proportion
+        tax = (amount * order.tax_total / order.total).quantize(CENT) if order.total else Decimal('0.00')
+        with i18n.use(language_of(customer)):  # the document's words in its recipient's language, kept as issued
+            if refund is not None:
+                what = _('Refund on order {number}').format(number=order.number)
+            elif cancelled:  # an order invoiced on terms, cancelled before it was paid
+                what = _('Cancellation of order {number}').format(number=order.number)
+            else:
+                what = _('Store credit on order {number}').format(number=order.number)
+        why = refund.reason if refund is not None else note
+        rate = max((line.tax_rate for line in order_lines), default=Decimal('0'))
+        lines = [
+            {
+                'sku': '',
+                'name': what + (f': {why}' if why else ''),
+                'quantity': 1,
+                'unit_price': str(amount - tax),
+                'discount': '0.00',
+                'tax_rate': str(rate),
+                'tax_amount': str(tax),
+                'line_total': str(amount - tax),
+            }
+        ]
+        amounts = (amount - tax, Decimal('0.00'), tax, Decimal('0.00'), amount)
+        breakdown = [{'rate': str(rate), 'base': str(amount - tax), 'tax': str(tax)}]
+    assert order.id is not None  # an order in the database
+    terms = payment_terms_of(session, order.customer_id)
+    if terms is None:
+        terms = int(app_settings.value(session=session, key='payment_terms_days') or 0)
+    issued_on = local_day(now, app_settings.time_zone())
+    corrected = invoice_of(session, order.id) if kind == InvoiceKind.credit_note else None
+    invoice = Invoice(
+        number=f'{PREFIX[kind]}-{now.year}-{sequence:06d}',
+        kind=kind,
+        year=now.year,
+        sequence=sequence,
+        order_id=order.id,
+        refund_id=refund.id if refund else None,
+        issued_at=now,
+        currency=order.currency,
+        bill_to=bill_to,
+        lines=lines,
+        note=note[:500],
+        created_by=actor.id if actor else None,
+        order_number=order.number,
+        seller=seller_identity(session),
+        vat_breakdown=breakdown,
+        supplied_at=order.shipped_at or order.paid_at or order.placed_at,
+        due_on=issued_on + timedelta(days=terms) if kind == InvoiceKind.invoice else None,
+        payment_terms_days=terms if kind == InvoiceKind.invoice else None,
+        paid_at=(order.paid_at if kind == InvoiceKind.invoice else (refund.refunded_at if refund else None)),
+        corrects_id=corrected.id if corrected is not None else None,
+        subtotal=amounts[0],
+        discount_total=amounts[1],
+        tax_total=amounts[2],
+        shipping_total=amounts[3],
+        total=amounts[4],
+    )
+    session.add(invoice)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        f'{kind.value}.issued',
+        'invoices',
+        invoice.id,
+        summary=sentence(
+            N_('{number} for order {order}: {amount}'),
+            number=invoice.number,
+            order=order.number,
+            amount=money(invoice.total, invoice.currency),
+        ),
+    )
+    return invoice
+
+
+def invoice_of(session: Session, order_id: int) -> Invoice | None:
+    return session.exec(
+        select(Invoice)
+        .where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.invoice)
+        .order_by(col(Invoice.id))
+    ).first()
+
+
+def language_of(customer: Customer | None) -> str | None:
+    """The language of a customer's documents and emails: theirs, else (None) the settings' default."""
+    return i18n.supported(customer.language) if customer is not None else None
+
+
+def payment_terms_of(session: Session, customer_id: int | None) -> int | None:
+    """The customer's payment terms in days (their own, else their company's), or None: they pay before being
+    invoiced."""
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if customer is None:
+        return None
+    if customer.payment_terms_days is not None:
+        return customer.payment_terms_days
+    company = session.get(Company, customer.company_id) if customer.company_id else None
+    return company.payment_terms_days if company is not None else None
+
+
+SELLER_KEYS = {  # the seller's identity on an invoice ← its setting
+    'name': 'seller_legal_name',
+    'address': 'seller_address',
+    'postcode': 'seller_postcode',
+    'city': 'seller_city',
+    'country': 'seller_country',
+    'vat_number': 'seller_vat_number',
+    'registration': 'seller_registration',
+    'iban': 'seller_iban',
+    'bic': 'seller_bic',
+    'logo': 'seller_logo',
+    'email': 'support_email',  # the seller's electronic address in e-invoices
+    'footer': 'invoice_footer',
+}
+
+
+def seller_identity(session: Session) -> dict[str, Any]:
+    """Who sells, from the settings now: copied into each invoice as it is issued."""
+    values = app_settings.current_values(session=session)
+    seller = {field: values[key] or '' for field, key in SELLER_KEYS.items()}
+    seller['name'] = seller['name'] or values['company_name']
+    return seller
+
+
+def vat_breakdown(lines: list[dict[str, Any]], shipping: Decimal, tax_total: Decimal) -> list[dict[str, str]]:
+    """The taxable amount and the VAT per rate, from the lines as sold; shipping is taxed at the order's (highest)
+    rate, with the tax the order charged on it, so the rates add up to the order's tax to the cent."""
+    by_rate: dict[Decimal, list[Decimal]] = {}
+    for line in lines:
+        rate = Decimal(line['tax_rate'] or '0')
+        base_tax = by_rate.setdefault(rate, [Decimal('0.00'), Decimal('0.00')])
+        base_tax[0] += Decimal(line['line_total'])
+        base_tax[1] += Decimal(line.get('tax_amount') or '0')
+    if shipping:
+        rate = max(by_rate, default=Decimal('0'))
+        base_tax = by_rate.setdefault(rate, [Decimal('0.00'), Decimal('0.00')])
+        base_tax[0] += shipping
+        base_tax[1] += tax_total - sum((tax for _base, tax in by_rate.values()), Decimal('0.00'))
+    return [{'rate': str(rate), 'base': str(base), 'tax': str(tax)} for rate, (base, tax) in sorted(by_rate.items())]

@@ -1,0 +1,68 @@
+"""Writes that fail because of the machine, not the input: the database busy past the wait, or the disk full. Each
+becomes a ServiceError that says so in words (the API answers 503 or 507 with it, a page shows it where the action
+was), and a full disk is remembered so that /healthz and /system report it."""
+
+from __future__ import annotations
+
+import errno
+import threading
+from datetime import datetime, timedelta
+
+from backoffice import writer_queue
+from backoffice.errors import ServiceError
+from backoffice.i18n import _
+from backoffice.models.base import utcnow
+
+REMEMBERED = timedelta(minutes=10)  # a full disk is reported this long after the last write it refused
+_last_disk_full: datetime | None = None
+_lock = threading.Lock()
+
+
+class DatabaseBusy(ServiceError):
+    """Other writes kept the database busy past the wait (→ 503 with Retry-After). Nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(_('The database is busy with other writes; nothing was saved. Try again in a moment.'))
+
+
+class DiskFull(ServiceError):
+    """The server's disk (or the database's size limit) is full (→ 507). Nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The server's disk is full, so nothing was saved. An administrator must free space (see /system).")
+        )
+
+
+def classify(error: BaseException) -> ServiceError | None:
+    """The ServiceError a machine failure stands for, or None for any other error (left to propagate)."""
+    if isinstance(error, writer_queue.DatabaseBusy):
+        return DatabaseBusy()
+    text = str(getattr(error, 'orig', None) or error).lower()
+    sqlstate = getattr(getattr(error, 'orig', None), 'sqlstate', None)
+    if 'database or disk is full' in text or sqlstate == '53100' or getattr(error, 'errno', None) == errno.ENOSPC:
+        remember_disk_full()
+        return DiskFull()
+    if 'database is locked' in text:
+        return DatabaseBusy()
+    return None
+
+
+def remember_disk_full() -> None:
+    global _last_disk_full
+    with _lock:
+        _last_disk_full = utcnow()
+
+
+def disk_full_recently() -> datetime | None:
+    """When a write last failed for a full disk, if within REMEMBERED."""
+    with _lock:
+        when = _last_disk_full
+    return when if when is not None and utcnow() - when < REMEMBERED else None
+
+
+def forget() -> None:
+    """Tests: start with no failure remembered."""
+    global _last_disk_full
+    with _lock:
+        _last_disk_full = None
