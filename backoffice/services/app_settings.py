@@ -407,6 +407,23 @@ SETTINGS: tuple[SettingSpec, ...] = (
         section=N_('Segments'),
         secret=True,
     ),
+    *(
+        SettingSpec(
+            f'{channel}_webhook_url',
+            label,
+            'url',
+            '',
+            N_('The incoming webhook address alert rules post to (https://). Empty: this channel is off.'),
+            section=N_('Alerts'),
+            secret=True,
+        )
+        for channel, label in (
+            ('slack', N_('Slack webhook')),
+            ('teams', N_('Microsoft Teams webhook')),
+            ('mattermost', N_('Mattermost webhook')),
+            ('discord', N_('Discord webhook')),
+        )
+    ),
 )
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
