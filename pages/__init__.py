@@ -1,6 +1,7 @@
 """One module per screen; importing this package declares them all in the registry (components.registry)."""
 
 from . import (  # noqa: F401
+    alerts,
     audit,
     canned_replies,
     carriers,
@@ -12,6 +13,7 @@ from . import (  # noqa: F401
     customer,
     customers,
     dashboard,
+    goals,
     inventory,
     login,
     order,

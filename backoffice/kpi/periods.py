@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from backoffice import formatting
 from backoffice.kpi.registry import BY_KEY
 from backoffice.models import KpiDaily
 
@@ -53,3 +54,15 @@ def value_over(key: str, by_day: dict[date, Row], first: date, last: date) -> fl
     if kpi.period == 'last':
         return float(max(known)[1])
     return round(sum(value for _day, value in known), 2)
+
+
+def shown(key: str, value: float | None) -> str:
+    """A value of this KPI as a person reads it: money, a percentage or a count."""
+    unit = BY_KEY[key].unit
+    if value is None:
+        return '—'
+    if unit == 'money':
+        return formatting.money(value)
+    if unit == 'percent':
+        return formatting.percent(value / 100, 1)
+    return formatting.number(value)

@@ -130,22 +130,13 @@ def describe(rule: AlertRule, value: float | None) -> str:
     text = _('Alert "{name}": {kpi} is {value}, above {threshold}.')
     if rule.kind == 'below':
         text = _('Alert "{name}": {kpi} is {value}, below {threshold}.')
-    return text.format(name=rule.name, kpi=kpi, value=show(rule.kpi, value), threshold=show(rule.kpi, rule.threshold))
+    return text.format(
+        name=rule.name, kpi=kpi, value=periods.shown(rule.kpi, value), threshold=periods.shown(rule.kpi, rule.threshold)
+    )
 
 
 def describe_resolved(rule: AlertRule) -> str:
     return _('Back to normal: "{name}" on {kpi}.').format(name=rule.name, kpi=_(BY_KEY[rule.kpi].label))
-
-
-def show(key: str, value: float | None) -> str:
-    unit = BY_KEY[key].unit
-    if value is None:
-        return '—'
-    if unit == 'money':
-        return formatting.money(value)
-    if unit == 'percent':
-        return formatting.percent(value / 100, 1)
-    return formatting.number(value)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
@@ -154,12 +145,12 @@ def show(key: str, value: float | None) -> str:
 def _fire(session: Session, rule: AlertRule, value: float | None, now: datetime) -> None:
     rule.firing, rule.last_value = True, value
     session.add(rule)
-    silenced = _silenced(rule, now)
+    quiet = silenced(rule, now)
     event = AlertEvent(rule_id=rule.id or 0, fired_at=now, value=value, message=describe(rule, value)[:500])
-    event.silenced = silenced
+    event.silenced = quiet
     session.add(event)
     session.flush()
-    if not silenced:
+    if not quiet:
         _tell(session, rule, event, lambda: describe(rule, value))
 
 
@@ -180,7 +171,7 @@ def _resolve(session: Session, rule: AlertRule, value: float | None, now: dateti
         return
     event.resolved_at = now
     session.add(event)
-    if not event.silenced and not _silenced(rule, now):
+    if not event.silenced and not silenced(rule, now):
         _tell(session, rule, event, lambda: describe_resolved(rule))
 
 
@@ -211,7 +202,8 @@ def _tell(session: Session, rule: AlertRule, event: AlertEvent, words) -> None:
             session.add(AlertDelivery(event_id=event.id, channel=channel, target=CHANNELS[channel], text=words()))
 
 
-def _silenced(rule: AlertRule, now: datetime) -> str:
+def silenced(rule: AlertRule, now: datetime) -> str:
+    """'muted', 'snoozed', or '' when the rule tells its people."""
     if rule.muted:
         return 'muted'
     if rule.snoozed_until is not None and _aware(rule.snoozed_until) > now:
