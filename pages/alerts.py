@@ -189,15 +189,13 @@ def alerts_page(user: User) -> None:
             message = error_line()
 
             async def send() -> None:
-                sent = await call(alert_delivery.send_test, actor=user, channel=channel.value, message=message)
-                if sent is FAILED:
-                    return
-                if sent.status == 'sent':
+                fields = {'channel': channel}
+                sent = await call(
+                    alert_delivery.send_test, actor=user, channel=channel.value, fields=fields, message=message
+                )
+                if sent is not FAILED:
                     ui.notify(_('The test message was delivered.'), type='positive')
                     dialog.close()
-                else:
-                    message.text = _('Not delivered: {reason}').format(reason=sent.error or '')
-                    message.visible = True
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Close'), on_click=dialog.close).props('flat')

@@ -136,9 +136,13 @@ def test_the_test_message_reaches_a_real_receiver_and_a_private_address_is_refus
         assert body['@type'] == 'MessageCard' and 'Test message' in body['text']
         monkeypatch.delenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS')
         reload_settings()
-        refused = alert_delivery.send_test(actor=admin, channel='teams')  # 127.0.0.1 is not public
-        assert refused.status == 'failed' and len(teams.received) == 1
-    assert alert_delivery.send_test(actor=admin, channel='slack').error == 'no address set'
+        with pytest.raises(ValidationFailed) as refused:  # 127.0.0.1 is not public
+            alert_delivery.send_test(actor=admin, channel='teams')
+        assert 'Not delivered' in refused.value.errors['channel'] and len(teams.received) == 1
+    with pytest.raises(ValidationFailed) as refused:
+        alert_delivery.send_test(actor=admin, channel='slack')
+    assert refused.value.errors['channel'] == 'Not delivered: No address is set for this channel.'
+    assert [d.status for d in deliveries()] == ['sent', 'failed', 'failed']  # each try is in the log
 
 
 def test_only_managers_and_admins_set_rules_and_bad_input_is_refused() -> None:

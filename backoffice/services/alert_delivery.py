@@ -52,7 +52,8 @@ def post_chat(url: str, channel: str, text: str) -> outbound.Answer:
 
 
 def send_test(*, actor: User, channel: str) -> AlertDelivery:
-    """Send a test message to one chat channel now and record it; the answer says whether it arrived."""
+    """Send a test message to one chat channel now and record it; one that did not arrive is recorded, then refused
+    at the channel field with the reason."""
     require(actor, MANAGE)
     if channel not in CHANNELS:
         raise ValidationFailed({'channel': _('Choose channels from the list')})
@@ -72,6 +73,9 @@ def send_test(*, actor: User, channel: str) -> AlertDelivery:
         session.add(delivery)
         events.after_commit(session, Topic.alerts, {'id': None, 'action': 'tested'})
         session.commit()
+    if delivery.sent_at is None:
+        reason = _('No address is set for this channel.') if not url else delivery.error or ''
+        raise ValidationFailed({'channel': _('Not delivered: {reason}').format(reason=reason)})
     return delivery
 
 
