@@ -93,8 +93,6 @@ def alerts_page(user: User) -> None:
         if await call(fn, user, *args) is not FAILED:
             rules.refresh()
 
-    ui.label(_('What fired')).classes('text-lg font-medium mt-4')
-
     @ui.refreshable
     def fired() -> None:
         with read_session() as session:
@@ -203,6 +201,7 @@ def alerts_page(user: User) -> None:
         dialog.open()
 
     rules()
+    ui.label(_('What fired')).classes('text-lg font-medium mt-4')
     fired()
 
 
@@ -229,7 +228,7 @@ def _condition(rule: AlertRule) -> str:
         return _('{kpi} changes by more than {percent} against the previous {days} d').format(
             kpi=kpi, percent=formatting.percent(rule.threshold / 100, 1), days=rule.window_days
         )
-    return _('No {kpi} data for more than {hours} hours').format(kpi=kpi, hours=formatting.number(rule.threshold))
+    return _('No data for {kpi} for more than {hours} hours').format(kpi=kpi, hours=formatting.number(rule.threshold))
 
 
 def _channel(channel: str) -> str:

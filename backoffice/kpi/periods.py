@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from backoffice import formatting
 from backoffice.kpi.registry import BY_KEY
 from backoffice.models import KpiDaily
+from backoffice.services import app_settings
 
 Row = tuple[float | None, float | None, float | None]  # value, numerator, denominator
 
@@ -62,7 +63,7 @@ def shown(key: str, value: float | None) -> str:
     if value is None:
         return '—'
     if unit == 'money':
-        return formatting.money(value)
+        return formatting.amount(value, app_settings.cached('currency'))
     if unit == 'percent':
         return formatting.percent(value / 100, 1)
     return formatting.number(value)
