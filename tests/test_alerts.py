@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from email import message_from_bytes
 
 import pytest
 from sqlmodel import select
 
-from backoffice.config import reload_settings
+from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AlertDelivery, AlertEvent, EventType, Notification, UsageEvent, utcnow
@@ -157,3 +158,25 @@ def test_only_managers_and_admins_set_rules_and_bad_input_is_refused() -> None:
     rule = make_rule(manager)
     with session_scope() as session, pytest.raises(PermissionDenied):
         alerts.set_muted(session=session, actor=agent, rule_id=rule.id, muted=True)
+
+
+def test_an_alert_by_email_goes_out_once_through_the_mail_server(smtp_server) -> None:
+    admin = make_user('admin')
+    manager = make_user('manager', email='maria@example.com')
+    with session_scope() as session:
+        app_settings.save(
+            session=session,
+            actor=admin,
+            changes={'support_email': 'help@shop.example', 'company_name': 'Shop & Co'},
+            loaded={},
+        )
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
+    make_rule(manager, name=HOSTILE, threshold=10, recipients=[manager.id], email=True)
+    put_daily('turnover', {0: 50.0})
+    alert_checks.evaluate()
+    assert alert_delivery.send_due(settings) == {'sent': 1, 'failed': 0, 'retry': 0}
+    assert alert_delivery.send_due(settings) == {'sent': 0, 'failed': 0, 'retry': 0}
+    [(sender, recipients, data)] = smtp_server.received
+    email = message_from_bytes(data)
+    assert sender == 'help@shop.example' and recipients == ['maria@example.com']
+    assert HOSTILE in email.get_payload(decode=True).decode()
