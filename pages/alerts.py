@@ -9,6 +9,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi import periods
 from backoffice.kpi.registry import BY_KEY, KPIS
@@ -16,6 +17,7 @@ from backoffice.models import AlertRule, User, utcnow
 from backoffice.permissions import can
 from backoffice.services import alert_checks, alert_delivery, alerts
 from backoffice.services.alerts import CHANNELS, KINDS
+from components import live
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
 
@@ -203,6 +205,12 @@ def alerts_page(user: User) -> None:
     rules()
     ui.label(_('What fired')).classes('text-lg font-medium mt-4')
     fired()
+
+    def changed(_payload: dict) -> None:  # a rule fired or resolved after a refresh, or a colleague changed one
+        rules.refresh()
+        fired.refresh()
+
+    live.resource_changed(Topic.alerts).subscribe(changed)
 
 
 def _STATE_WORDS() -> dict[str, str]:  # noqa: N802 (a table, translated when read)

@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi import days
 from backoffice.kpi.registry import KPIS
@@ -17,6 +18,7 @@ from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.services import alerts, app_settings, goals
 from backoffice.services.goals import DIRECTIONS, Goal, Result
+from components import live
 from components.forms import FAILED, call, error_line, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
 from components.screens import screen
@@ -239,6 +241,7 @@ def goals_page(user: User) -> None:
             board.refresh()
 
     board()
+    live.resource_changed(Topic.goals).subscribe(lambda _payload: board.refresh())  # a colleague's change
 
 
 KPI_LABELS = {kpi.key: kpi.label for kpi in KPIS}

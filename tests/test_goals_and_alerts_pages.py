@@ -12,7 +12,7 @@ from nicegui.testing import User
 
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.services import app_settings
+from backoffice.services import alert_checks, app_settings
 
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
@@ -96,3 +96,14 @@ async def test_a_manager_adds_a_rule_and_sends_a_test_message(user: User, monkey
         user.find(marker='send-test').click()
         await user.should_see('The test message was delivered.', retries=30)
         assert 'Test message' in json.loads(mattermost.received[0].body)['text']
+
+
+async def test_an_open_alerts_page_shows_a_firing_as_it_happens(user: User) -> None:
+    manager = make_user('manager')
+    make_rule(manager, name='Turnover too high', threshold=10, recipients=[manager.id])
+    await sign_in(user, manager.email, path='/alerts')
+    await user.should_see('Nothing has fired yet.', retries=30)
+    put_daily('turnover', {0: 50.0})
+    alert_checks.evaluate()  # what the refresh job does after each refresh
+    await user.should_see('Firing', retries=30)
+    await user.should_see('Told: In the app', retries=30)
