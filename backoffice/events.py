@@ -41,6 +41,8 @@ class Topic(StrEnum):
     # not resources
     invoices = 'invoices'
     notifications = 'notifications'
+    goals = 'goals'  # an objective, a key result or a check-in changed
+    alerts = 'alerts'  # a rule changed, fired or resolved
     sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     account_security,
+    alerts,
     audit,
     canned_replies,
     carriers,
@@ -14,6 +15,7 @@ from . import (  # noqa: F401
     customers,
     dashboard,
     forgot_password,
+    goals,
     inventory,
     login,
     order,

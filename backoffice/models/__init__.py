@@ -19,6 +19,7 @@ from backoffice.models.content import (
     ContentUpdate,
     LegalVersion,
 )
+from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from backoffice.models.people import (
@@ -76,6 +77,12 @@ __all__ = [
     'RecoveryCode',
     'StaffMail',
     'StaffSession',
+    'AlertDelivery',
+    'AlertEvent',
+    'AlertRule',
+    'CheckIn',
+    'KeyResult',
+    'Objective',
     'Carrier',
     'Invoice',
     'InvoiceKind',

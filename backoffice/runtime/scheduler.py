@@ -93,7 +93,18 @@ def refresh_kpis(settings: Settings) -> int:
     """Bring today's KPIs up to date from the rows new since the last run."""
     from backoffice.kpi import refresh
 
-    return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    rows = refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    check_alerts(settings)
+    return rows
+
+
+def check_alerts(settings: Settings) -> dict[str, int]:
+    """After each refresh: check the alert rules on the fresh aggregates, then send what they queued (and retries)."""
+    from backoffice.services import alert_checks, alert_delivery
+
+    counts = alert_checks.evaluate()
+    alert_delivery.send_due(settings)
+    return counts
 
 
 def recompute_kpis(settings: Settings) -> int:

@@ -439,6 +439,23 @@ SETTINGS: tuple[SettingSpec, ...] = (
         section=N_('Segments'),
         secret=True,
     ),
+    *(
+        SettingSpec(
+            f'{channel}_webhook_url',
+            label,
+            'url',
+            '',
+            N_('The incoming webhook address alert rules post to (https://). Empty: this channel is off.'),
+            section=N_('Alerts'),
+            secret=True,
+        )
+        for channel, label in (
+            ('slack', N_('Slack webhook')),
+            ('teams', N_('Microsoft Teams webhook')),
+            ('mattermost', N_('Mattermost webhook')),
+            ('discord', N_('Discord webhook')),
+        )
+    ),
 )
 # Two-factor sign-in required per role: such users set it up at their next sign-in before they reach any page
 TWO_FACTOR_SETTINGS = (
