@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install install-test run test lint format check lock migrate migration translations
+.PHONY: install install-test run test lint format check lock migrate migration translations deploy-smoke
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,11 @@ format: install-test
 # A quick loop while working: lint and the tests that need no browser and no page.
 check: lint
 	@$(PY) -m pytest -n $(TEST_WORKERS) -q -x --ignore=tests/browser -k 'not page and not matrix'
+
+# The documented deployment (docs/DEPLOY.md), brought up and checked: 2 app processes on PostgreSQL and Redis behind
+# nginx, then torn down (needs nginx, PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; about a minute).
+deploy-smoke: install-test
+	@bash deploy/smoke.sh
 
 # Pin what pyproject.toml added (others keep their pins); `make lock UPGRADE=--upgrade` moves all to the newest.
 # Commit both lock files.

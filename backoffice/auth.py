@@ -16,12 +16,16 @@ from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import LoginThrottle, User, utcnow
-from backoffice.services import audit
+from backoffice.services import audit, staff_sessions
+from backoffice.stored_text import sentence, word
 
 PAIR_LIMIT = 5  # failures for one email from one address before that pair is locked
 ADDRESS_LIMIT = 20  # failures from one address, whatever the emails, before the address is locked
 BROWSER_LIMIT = 5  # failures from one known browser before it, too, has to wait
 PASSWORD_CHECK_LIMIT = 5  # wrong current passwords in the "Change password" dialog before it waits
+TOTP_LIMIT = 5  # wrong two-factor codes for one account before its second step waits
+RESET_EMAIL_LIMIT = 3  # password-reset links asked for one email before further asks are dropped (silently)
+RESET_ADDRESS_LIMIT = 10  # password-reset links asked from one address before it has to wait
 FIRST_LOCK = timedelta(seconds=30)
 LONGEST_LOCK = timedelta(hours=1)
 FORGET_AFTER = timedelta(hours=1)  # a counter with no failure for this long starts again from zero
@@ -36,6 +40,22 @@ def use_hasher(hasher: PasswordHasher) -> None:
     """Swap the hashing profile (the test configuration uses a cheap one)."""
     global _hasher, _dummy_hash
     _hasher, _dummy_hash = hasher, None
+
+
+# Recovery codes are random (50 bits), not chosen by people: argon2id with a light profile is enough, and checking a
+# typed code against ten of them stays quick (the password profile would take seconds)
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def hash_code(code: str) -> str:
+    return _code_hasher.hash(code)
+
+
+def verify_code(code_hash: str, code: str) -> bool:
+    try:
+        return _code_hasher.verify(code_hash, code)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def hash_password(password: str) -> str:
@@ -77,6 +97,7 @@ class SignIn:
     message: str = ''
     retry_after_seconds: int = 0
     known_browser_token: str = ''  # after a sign-in: remember this browser with it (a cookie)
+    new_browser: bool = False  # an account that signed in before, from a browser it never used: tell its owner
 
     @property
     def ok(self) -> bool:
@@ -111,6 +132,7 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 return SignIn(None, _('This account is deactivated. Ask an administrator to reactivate it.'))
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
+            new_browser = not token_id and user.last_login_at is not None
             user.last_login_at = utcnow()
             audit.record(
                 session,
@@ -118,13 +140,19 @@ def sign_in(*, email: str, password: str, address: str | None, known_browser_coo
                 'auth.signed_in',
                 'user',
                 user.id,
-                summary=f'{user.email} signed in'
-                + (f' from {address}' if address else '')
-                + (' (known browser)' if token_id else ''),
+                summary=sentence(
+                    _signed_in_text(
+                        address=bool(address),
+                        known=bool(token_id),
+                        second_step=bool(user.totp_secret and user.totp_enabled_at),
+                    ),
+                    email=user.email,
+                    address=address or '',
+                ),
             )
             session.commit()
             forget_failures(keys[0])
-            return SignIn(user, known_browser_token=known_browser.mint(user.id))
+            return SignIn(user, known_browser_token=known_browser.mint(user.id), new_browser=new_browser)
 
     counted = keys + ([f'pair:{where} {email}'[:300], f'address:{where}'] if token_id else [])
     for key in counted:
@@ -161,6 +189,11 @@ def too_many_wrong_passwords(key: str) -> str:
     return _('Too many wrong passwords. Try again in {duration}.').format(duration=_duration(wait)) if wait else ''
 
 
+def too_many_codes(wait: int) -> str:
+    """The sentence for a second step that must wait."""
+    return _('Too many wrong codes. Try again in {duration}.').format(duration=_duration(wait))
+
+
 def lock_duration(failures: int, limit: int) -> timedelta:
     """Locked from the limit on, twice as long for every further failure, up to an hour."""
     if failures < limit:
@@ -174,6 +207,9 @@ _LIMITS = {
     'address': ADDRESS_LIMIT,
     'browser': BROWSER_LIMIT,
     'password-check': PASSWORD_CHECK_LIMIT,
+    'totp': TOTP_LIMIT,
+    'reset-email': RESET_EMAIL_LIMIT,
+    'reset-address': RESET_ADDRESS_LIMIT,
 }
 
 
@@ -221,6 +257,11 @@ def forget_failures(key: str) -> None:
             session.commit()
 
 
+def duration(seconds: int) -> str:
+    """ "3 seconds", "2 minutes": how long a lock still holds."""
+    return _duration(seconds)
+
+
 def _duration(seconds: int) -> str:
     if seconds < 90:
         return ngettext('{n} second', '{n} seconds', seconds).format(n=seconds)
@@ -249,13 +290,32 @@ def log_out(*, session: Session, user_id: int) -> None:
     """Logging out ends this user's session in every browser, not only the one that asked."""
     user = session.get(User, user_id)
     if user is not None:
-        end_all_sessions(session=session, user=user, reason='logged out')
+        end_all_sessions(session=session, user=user, reason=N_('logged out'))
+
+
+def _signed_in_text(*, address: bool, known: bool, second_step: bool) -> str:
+    """The audit summary's msgid for a password accepted: where from, a known browser, a second step to come."""
+    if second_step:
+        return (
+            N_('{email} signed in from {address}; two-factor code next')
+            if address
+            else N_('{email} signed in; two-factor code next')
+        )
+    if address:
+        return (
+            N_('{email} signed in from {address} (known browser)') if known else N_('{email} signed in from {address}')
+        )
+    return N_('{email} signed in (known browser)') if known else N_('{email} signed in')
 
 
 def end_all_sessions(*, session: Session, user: User, reason: str) -> None:
     """Every browser signed in as this user is signed out, on its next request or at once if it is open."""
     user.session_epoch += 1
     session.add(user)
-    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=f'{user.email}: {reason}')
-    events.after_commit(session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})
+    ended = staff_sessions.end_rows(session, user_id=user.id or 0, reason=reason)
+    said = sentence(N_('{email}: {reason}'), email=user.email, reason=word(reason))  # reason: a msgid marked N_
+    audit.record(session, user, 'auth.signed_out', 'user', user.id, summary=said)
+    events.after_commit(
+        session, Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': ended}
+    )
     session.commit()

@@ -11,10 +11,11 @@ from backoffice import events
 from backoffice.engine.declaration import Outcome, Resource
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.models.base import EditableTable, utcnow
 from backoffice.services import audit
+from backoffice.stored_text import Sentence, sentence
 
 __all__ = [
     'Outcome',
@@ -76,7 +77,12 @@ def save(session: Session, record: SQLModel, *published: Event) -> SQLModel:
 
 
 def save_new(
-    session: Session, actor: User | None, resource: Resource, record: SQLModel, *, summary: str | None = None
+    session: Session,
+    actor: User | None,
+    resource: Resource,
+    record: SQLModel,
+    *,
+    summary: str | Sentence | None = None,
 ) -> SQLModel:
     """Insert a record of a declared resource, audit it as created, commit, publish `created` on its topic."""
     session.add(record)
@@ -89,7 +95,7 @@ def save_new(
         record.id,
         version=record.version,
         changes=audit.diff({}, audit.snapshot(record)),
-        summary=summary or f'Added {title_of(resource, record)}',
+        summary=summary or sentence(N_('Added {record}'), record=title_of(resource, record)),
     )
     commit(session, (Topic(resource.key), {'id': record.id, 'action': 'created'}))
     return record
@@ -115,7 +121,7 @@ def apply_change(
     values: dict[str, Any],
     action: str,
     *,
-    summary: str | None = None,
+    summary: str | Sentence | None = None,
 ) -> dict[str, list[Any]]:
     """The part of a save inside the caller's transaction: set the values, and if anything changed, stamp a new
     version and audit the diff. Returns the diff ({} when nothing changed); commits and publishes nothing, so an
@@ -136,9 +142,30 @@ def apply_change(
         record.id,
         version=record.version,
         changes=changes,
-        summary=summary or f'{action.capitalize()} {title_of(resource, record)}',
+        summary=summary or change_summary(action, title_of(resource, record)),
     )
     return changes
+
+
+# what a record's history says of a change, read in each reader's language (backoffice/stored_text.py)
+SUMMARIES = {
+    'updated': N_('Updated {record}'),
+    'bulk_updated': N_('Updated {record} in bulk'),
+    'deleted': N_('Deleted {record}'),
+    'restored': N_('Restored {record}'),
+    'reverted': N_('Reverted {record}'),
+    'published': N_('Published {record}'),
+    'unpublished': N_('Unpublished {record}'),
+    'banned': N_('Banned {record}'),
+    'unbanned': N_('Unbanned {record}'),
+}
+
+
+def change_summary(action: str, title: str) -> Sentence | str:
+    """'Updated Jane Doe' (French: 'Jane Doe modifié(e)'); an action without a sentence of its own in English only."""
+    if action in SUMMARIES:
+        return sentence(SUMMARIES[action], record=title)
+    return f'{action.capitalize()} {title}'
 
 
 def title_of(resource: Resource, record: SQLModel) -> str:

@@ -42,7 +42,9 @@ class Topic(StrEnum):
     invoices = 'invoices'
     receivables = 'receivables'  # {'action', …}: a payment settled invoices, a reminder was queued or decided
     notifications = 'notifications'
-    sessions = 'sessions'  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+    goals = 'goals'  # an objective, a key result or a check-in changed
+    alerts = 'alerts'  # a rule changed, fired or resolved
+    sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 
 

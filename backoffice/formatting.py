@@ -196,6 +196,8 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
         return label(value, choices)
     if kind == 'money':
         return money(value)
+    if kind == 'number' and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return number(value)  # a quantity or a count (1 234 in French); numbers that name things are 'text' columns
     if isinstance(value, datetime):
         return when(value)
     if isinstance(value, date):

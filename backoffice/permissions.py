@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, str] = {
     'canned_replies.manage': N_('Write, change and delete the canned replies every agent uses'),
     'customers.read': N_('See customers and companies'),
     'customers.write': N_('Edit, ban and unban customers and companies'),
+    'customers.privacy': N_("Export everything held about a customer, and erase a customer's personal data"),
     'catalog.read': N_('See products and stock'),
     'catalog.write': N_('Edit products, categories and stock'),
     'orders.read': N_('See orders, payments and shipments'),
@@ -27,6 +28,8 @@ PERMISSIONS: dict[str, str] = {
     'content.read': N_('See content and legal documents'),
     'content.write': N_('Edit and publish content and legal documents'),
     'kpis.read': N_('See the dashboard and KPIs'),
+    'goals.manage': N_('Set objectives and key results, and check in on them'),
+    'alerts.manage': N_('Set alert rules on the KPIs, mute and snooze them, send test messages'),
     'segments.read': N_('See customer segments'),
     'segments.export': N_('Export segments for campaigns'),
     'settings.manage': N_('Change application settings and API keys'),
@@ -39,7 +42,10 @@ _READ = {p for p in PERMISSIONS if p.endswith('.read')}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(PERMISSIONS),
-    Role.manager: frozenset(PERMISSIONS) - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage'},
+    # not customers.privacy: an erasure cannot be undone and an export holds everything about a person, so answering
+    # data-protection requests stays with the admins (who answer for the data), as staff accounts and settings do
+    Role.manager: frozenset(PERMISSIONS)
+    - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage', 'customers.privacy'},
     Role.agent: frozenset(
         {
             'tickets.read',

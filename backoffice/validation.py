@@ -23,6 +23,30 @@ def normalize_email(value: str) -> str:
         raise ValueError(_('Enter a valid email address')) from error
 
 
+INTRANET_SUFFIXES = ('local', 'lan', 'internal', 'intranet', 'corp', 'home', 'localdomain')
+
+
+def normalize_staff_email(value: str) -> str:
+    """A member of staff's email: as for anyone, but an intranet domain is fine too (someone@corp.local,
+    @company.lan, @intranet): staff of a company's own network sign in with the addresses it gives them. Customers'
+    emails stay strict (normalize_email)."""
+    text = (value or '').strip()
+    try:
+        return normalize_email(text)
+    except ValueError:
+        local, _at, domain = text.rpartition('@')
+        labels = domain.lower().rstrip('.').split('.')
+        if not local or not domain or (len(labels) > 1 and labels[-1] not in INTRANET_SUFFIXES):
+            raise
+        # the syntax checked as if it were an ordinary domain: 'local' is reserved, so it is checked as 'lan'
+        stand_in = '.'.join(labels[:-1] + ['lan']) if labels[-1] == 'local' else domain
+        try:
+            checked = validate_email(f'{local}@{stand_in}', check_deliverability=False, globally_deliverable=False)
+        except EmailNotValidError as error:
+            raise ValueError(_('Enter a valid email address')) from error
+        return f'{checked.local_part}@{domain}'.lower()
+
+
 def _phone(value: str | None) -> str | None:
     value = (value or '').strip()
     if not value:

@@ -1,4 +1,5 @@
-"""Sends every request for a signed-in page to /login unless its browser holds a live session."""
+"""Sends every request for a signed-in page to /login unless its browser holds a live session, and a user whose role
+requires two-factor sign-in to its set-up until it is done."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import app
 from starlette.middleware.base import BaseHTTPMiddleware
 
+from backoffice.services import two_factor
+
 from .screens import public_paths
-from .session import current_user, login_url
+from .session import ENROL_PATH, current_user, login_url
 
 OPEN_PREFIXES = (
     '/login/continue',
@@ -29,7 +32,10 @@ class AuthMiddleware(BaseHTTPMiddleware):
         path = request.url.path
         if path in public_paths() or path.startswith(OPEN_PREFIXES):
             return await call_next(request)
-        if current_user(app.storage.user) is None:
+        user = current_user(app.storage.user)
+        if user is None:
             target = path + (f'?{request.url.query}' if request.url.query else '')
             return RedirectResponse(login_url(target))
+        if path != ENROL_PATH and two_factor.must_enrol(user):  # their role requires it: set it up first
+            return RedirectResponse(ENROL_PATH)
         return await call_next(request)

@@ -176,8 +176,10 @@ def _run_row(run_: KpiJobRun) -> dict:
         'started': when(run_.started_at),
         'ended': when(run_.finished_at)
         if run_.finished_at
-        else _('running ({done}/{total})').format(done=run_.done, total=run_.total),
-        'rows': run_.rows,
+        else _('running ({done}/{total})').format(
+            done=formatting.number(run_.done), total=formatting.number(run_.total)
+        ),
+        'rows': formatting.number(run_.rows),  # 12 345 in French
         'error': run_.error or '',
     }
 

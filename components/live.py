@@ -11,7 +11,7 @@ from nicegui import Event, core
 from backoffice import events
 from backoffice.events import Topic
 
-sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch', 'keep'?}: that user's sessions end, but 'keep'
+sessions_ended: Event[dict] = Event()  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: sessions that end
 
 
 _resource_events: dict[str, Event[dict]] = {}  # resource key → {'id', 'action'} after each committed change

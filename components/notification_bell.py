@@ -53,7 +53,8 @@ class NotificationBell:
                     .mark('notification')
                 ):
                     with ui.item_section():
-                        ui.item_label(notice.text).classes('break-words')  # a customer's subject: text only
+                        # in the reader's language; a customer's subject inside is text only
+                        ui.item_label(notifications.shown(notice)).classes('break-words')
                         ui.item_label(ago(notice.created_at)).props('caption')
 
     def _on_change(self, payload: dict) -> None:

@@ -11,9 +11,10 @@ from nicegui import ui
 
 from backoffice.i18n import _
 from backoffice.permissions import can
+from backoffice.services import two_factor
 
 from .screens import SCREENS, Screen, menu_for, path_parameters
-from .session import current_user, login_url
+from .session import ENROL_PATH, current_user, login_url
 from .session_language import start_page
 from .shell import PRODUCT, frame, no_access
 
@@ -35,6 +36,8 @@ def _guarded(declared: Screen) -> Callable:
         user = current_user(page_load=True)
         if user is None:  # the middleware redirects first; this covers a session that ended in between
             return RedirectResponse(login_url(request.url.path))
+        if declared.path != ENROL_PATH and two_factor.must_enrol(user):  # no page before the required set-up
+            return RedirectResponse(ENROL_PATH)
         start_page(user)  # from here on, every text of this page (and its handlers) in the user's language
         _title(declared)
         with frame(_(declared.title), user, menu=menu_for(user), current=declared.path):

@@ -18,8 +18,9 @@ from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedList, Resource
-from backoffice.services import crud
+from backoffice.services import audit_story, crud
 
+from .date_input import DateInput
 from .forms import FAILED, call, call_now, clear_errors, confirm, error_line, page_dialog, show_secret_once
 from .image_field import image_input
 from .links import site_link
@@ -180,7 +181,7 @@ class RecordDialog:
             for position, entry in enumerate(entries):
                 with ui.column().classes('w-full gap-1 border-b pb-2'):
                     with ui.row().classes('w-full justify-between items-center no-wrap'):
-                        ui.label(f'{entry.summary or entry.action}').classes('font-medium text-sm')
+                        ui.label(audit_story.summary_text(entry) or entry.action).classes('font-medium text-sm')
                         ui.label(f'{when(entry.at)} · {entry.actor_email}').classes('text-xs text-gray-500')
                     for name, (before, after) in entry.changes.items():
                         if name in declared or name == 'deleted_at':
@@ -447,10 +448,8 @@ def field_input(declared: FormField, value: Any) -> ui.element:
                 ui.markdown().bind_content_from(element, 'value')  # sanitized in the browser (NiceGUI 3 default)
     elif declared.kind in ('number', 'money'):
         element = ui.number(label, value=value, format='%.2f' if declared.kind == 'money' else None)
-    elif declared.kind == 'date':
-        element = ui.input(label, value=current or '').props('type=date stack-label')
-    elif declared.kind == 'datetime':
-        element = ui.input(label, value=current or '').props('type=datetime-local stack-label')
+    elif declared.kind in ('date', 'datetime'):  # the reader's format (03/12/2026), not the browser's
+        element = DateInput(label, value=current or '', with_time=declared.kind == 'datetime')
     else:
         element = ui.input(label, value=current or '').props('type=email' if declared.kind == 'email' else '')
     element.classes('w-full')

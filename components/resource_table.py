@@ -11,7 +11,7 @@ from typing import Any
 
 from nicegui import background_tasks, ui
 
-from backoffice import i18n
+from backoffice import i18n, stored_text
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields, shown, shown_choices
 from backoffice.formatting import display_value, due
@@ -24,6 +24,7 @@ from backoffice.services import crud
 
 from . import live
 from .bulk_bar import BulkBar, BulkTool
+from .date_input import DateInput
 from .export_menu import export_menu
 from .forms import FAILED, call
 from .related_select import related_select
@@ -178,6 +179,10 @@ class ResourceTable:
                     target = self._linked_columns[column.name]
                     ident = getattr(record, column.opens or column.name)
                     row[f'_link_{column.name}'] = target.link.format(id=int(ident)) if ident is not None else ''
+                if column.kind == 'stored_text':  # in the reader's language (an older row: as stored)
+                    key, params = (getattr(record, f'{column.name}_{part}', None) for part in ('key', 'params'))
+                    row[column.name] = stored_text.show(value or '', key, params)
+                    continue
                 row[column.name] = (
                     related[column.name].get(value, '')
                     if column.name in related
@@ -555,17 +560,21 @@ class ResourceTable:
         bounds: dict[str, date | None] = {'from': None, 'to': None}
 
         def changed(which: str, value: str | None) -> None:
-            bounds[which] = date.fromisoformat(value) if value else None
+            try:
+                bounds[which] = date.fromisoformat(value) if value else None
+            except ValueError:  # a day still being typed: the filter waits for a whole one
+                return
             self._set_filter(
                 declared.name, None if bounds == {'from': None, 'to': None} else (bounds['from'], bounds['to'])
             )
 
-        ui.input(
+        # the reader's format (03/12/2026 in French), whatever the browser's language
+        DateInput(
             _('{label} from').format(label=shown(declared.label)), on_change=lambda e: changed('from', e.value)
-        ).props('outlined dense type=date stack-label clearable').classes('w-40')
-        ui.input(_('to'), on_change=lambda e: changed('to', e.value)).props(
-            'outlined dense type=date stack-label clearable'
-        ).classes('w-40')
+        ).props('outlined dense clearable').classes('w-44').mark(f'filter-{declared.name}-from')
+        DateInput(_('to'), on_change=lambda e: changed('to', e.value)).props('outlined dense clearable').classes(
+            'w-44'
+        ).mark(f'filter-{declared.name}-to')
 
     def _number_range(self, declared) -> None:
         bounds: dict[str, float | None] = {'low': None, 'high': None}

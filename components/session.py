@@ -10,10 +10,12 @@ from nicegui.storage import request_contextvar
 
 from backoffice import auth
 from backoffice.config import get_settings
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import User, utcnow
+from backoffice.services import staff_sessions, two_factor
 
-SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at')
+ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
+SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
 
@@ -33,19 +35,42 @@ def current_user(storage: dict | None = None, *, page_load: bool = False) -> Use
         return None
     with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
         user = auth.session_user(session, user_id, storage.get('epoch'))
-    if user is None:
+        # its own staff session, which the user or an admin may have ended (Security and sessions)
+        live = staff_sessions.live_session(session, storage.get('sid'), user_id) if user is not None else None
+    if user is None or live is None:
         forget(storage)
         return None
     if page_load:
         storage['last_seen'] = utcnow().isoformat()
+        _touch(storage, live.id or 0)
     return user
 
 
+def current_session_id(storage: dict | None = None) -> int | None:
+    """The id of this browser's staff session (the row "Security and sessions" lists), None when signed out."""
+    storage = client_storage() if storage is None else storage
+    return storage.get('session_id')
+
+
+def _touch(storage: dict, session_id: int) -> None:
+    """The session's "last seen" in the database, written at most once a minute."""
+    touched = _parse(storage.get('touched'))
+    if touched is not None and utcnow() - touched < staff_sessions.TOUCH_EVERY:
+        return
+    storage['touched'] = utcnow().isoformat()
+    with session_scope() as session:
+        staff_sessions.touch(session, session_id)
+
+
 def acting_user() -> User | None:
-    """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page."""
+    """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page, and a user
+    whose role now requires two-factor sign-in, not set up yet, to its set-up (a page they had open acts no more)."""
     user = current_user()
     if user is None:
         ui.navigate.to(login_url(_current_path()))
+    elif _current_path() != ENROL_PATH and two_factor.must_enrol(user):
+        ui.navigate.to(ENROL_PATH)
+        return None
     return user
 
 

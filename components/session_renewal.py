@@ -13,9 +13,12 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from nicegui import app
+from nicegui import app, run
 
+from backoffice.config import get_settings
+from backoffice.db import session_scope
 from backoffice.models import User, utcnow
+from backoffice.services import staff_sessions
 
 from .session import SESSION_KEYS, client_storage, safe_redirect
 
@@ -26,8 +29,9 @@ TOKEN_LIFETIME = timedelta(minutes=2)
 router = APIRouter(include_in_schema=False)
 
 
-def renewal_url(user: User | None, target: str = '/') -> str:
-    """Where to send this browser to get its new session: signed in as `user`, or signed out (None)."""
+def renewal_url(user: User | None, target: str = '/', *, new_browser: bool = False) -> str:
+    """Where to send this browser to get its new session: signed in as `user` (its staff session starts there:
+    `new_browser` tells the user of a sign-in from a browser the account never used), or signed out (None)."""
     token = secrets.token_urlsafe(32)
     storage = client_storage()
     storage[PENDING] = {
@@ -36,6 +40,7 @@ def renewal_url(user: User | None, target: str = '/') -> str:
         'epoch': user.session_epoch if user else None,
         'target': safe_redirect(target) if user else '/login',
         'expires_at': (utcnow() + TOKEN_LIFETIME).isoformat(),
+        'new_browser': new_browser,
     }
     return f'{CONTINUE_PATH}?token={token}'
 
@@ -54,10 +59,38 @@ async def continue_with_new_session(request: Request, token: str = '') -> Redire
     new = app.storage._users[new_id]  # noqa: SLF001
     new.update(kept)
     if pending['user_id']:
+        started = await run.io_bound(
+            _start_staff_session, request, pending['user_id'], bool(pending.get('new_browser'))
+        )
+        if started is None:
+            return RedirectResponse('/login', status_code=303)
         now = utcnow().isoformat()
-        new.update(user_id=pending['user_id'], epoch=pending['epoch'], last_seen=now, signed_in_at=now)
+        new.update(
+            user_id=pending['user_id'],
+            epoch=pending['epoch'],
+            last_seen=now,
+            signed_in_at=now,
+            sid=started.key,
+            session_id=started.session_id,
+            touched=now,
+        )
     request.session['id'] = new_id  # SessionMiddleware sends the re-signed cookie with this response
     return RedirectResponse(pending['target'], status_code=303)
+
+
+def _start_staff_session(request: Request, user_id: int, new_browser: bool) -> staff_sessions.Started | None:
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            return None
+        return staff_sessions.start(
+            session,
+            user=user,
+            user_agent=request.headers.get('user-agent', ''),
+            address=request.client.host if request.client else '',
+            new_browser=new_browser,
+            base_url=get_settings().base_url,
+        )
 
 
 def _valid(pending: object, token: str) -> bool:

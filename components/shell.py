@@ -18,7 +18,7 @@ from .forms import FAILED, call, clear_errors, page_dialog
 from .global_search import GlobalSearch
 from .notification_bell import NotificationBell
 from .screens import Screen
-from .session import acting_user, client_storage, forget, keep_epoch
+from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
 from .session_renewal import renewal_url
 
 PRODUCT = 'Backoffice'
@@ -168,6 +168,9 @@ def _user_menu(user: User) -> None:
             ui.separator()
             _language_choice()
             ui.separator()
+            ui.menu_item(_('Security and sessions'), on_click=lambda: ui.navigate.to('/account/security')).mark(
+                'security'
+            )
             ui.menu_item(_('Change password'), on_click=_change_password_dialog).mark('change-password')
             ui.menu_item(_('Log out'), on_click=_log_out).mark('log-out')
 
@@ -248,7 +251,9 @@ def _change_password_dialog() -> None:
                 return
             clear_errors(fields)
             values = {name: field.value for name, field in fields.items()}
-            saved = await call(_change_password, user, values, app.storage.browser.get('id'), fields=fields)
+            saved = await call(
+                _change_password, user, values, app.storage.browser.get('id'), current_session_id(), fields=fields
+            )
             if saved is FAILED:
                 return
             keep_epoch(saved)
@@ -261,18 +266,23 @@ def _change_password_dialog() -> None:
     dialog.open()
 
 
-def _change_password(user: User, values: dict, browser_id: str | None) -> User:
+def _change_password(user: User, values: dict, browser_id: str | None, session_id: int | None) -> User:
     with session_scope() as session:
-        return users_service.change_own_password(session=session, actor=user, keep_session=browser_id, **values)
+        return users_service.change_own_password(
+            session=session, actor=user, keep_session=browser_id, keep_session_id=session_id, **values
+        )
 
 
 def _end_on_sign_out_elsewhere(user: User) -> None:
     # An event callback runs in the emitter's request context, so this browser's storage is captured here, at build.
     storage, browser_id = client_storage(), app.storage.browser.get('id')
+    this_session = current_session_id(storage)
 
     def on_sessions_ended(payload: dict) -> None:
         if payload.get('user_id') != user.id:
             return
+        if 'epoch' not in payload and this_session not in (payload.get('session_ids') or ()):
+            return  # other sessions of this user were ended one by one (Security and sessions), not this one
         if payload.get('keep') and payload['keep'] == browser_id:
             storage['epoch'] = payload['epoch']  # the browser that changed its own password stays signed in
             return

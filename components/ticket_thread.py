@@ -14,6 +14,7 @@ from nicegui import ui
 from backoffice import formatting
 from backoffice.i18n import _, pgettext
 from backoffice.models import Delivery, MessageKind, TicketMessage
+from backoffice.services import tickets
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
             ui.label(heading).classes('font-medium')
             ui.label(entry.author).classes('text-gray-700')
             ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
-        ui.label(message.body).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
 

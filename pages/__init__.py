@@ -1,6 +1,8 @@
 """One module per screen; importing this package declares them all in the registry (components.registry)."""
 
 from . import (  # noqa: F401
+    account_security,
+    alerts,
     audit,
     canned_replies,
     carriers,
@@ -12,6 +14,8 @@ from . import (  # noqa: F401
     customer,
     customers,
     dashboard,
+    forgot_password,
+    goals,
     inventory,
     login,
     order,
@@ -26,6 +30,7 @@ from . import (  # noqa: F401
     segments,
     settings,
     system,
+    user,
     users,
     webhooks,
 )

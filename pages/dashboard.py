@@ -17,6 +17,7 @@ from backoffice.models import User
 from backoffice.services import app_settings
 from components import kpi_widgets as widgets
 from components.forms import page_dialog
+from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly
 from components.screens import screen
 
@@ -38,6 +39,7 @@ def dashboard_page(user: User) -> None:
     with ui.row().classes('w-full items-center justify-between gap-2'):
         ui.label(_('Welcome, {name}.').format(name=user.name.split()[0])).classes('text-gray-600')
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
+    goals_strip(user)  # the current key results: one read of the aggregates
     with ui.row().classes('w-full items-center gap-2'):
         toggle = ui.toggle(
             {

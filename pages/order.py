@@ -130,7 +130,7 @@ class OrderScreen:
                     ui.label(_('Timeline')).classes('font-medium')
                     for event in reversed(data.events):
                         with ui.column().classes('gap-0').mark('timeline-entry'):
-                            ui.label(event.text).classes('text-sm break-words')
+                            ui.label(orders.timeline_text(event)).classes('text-sm break-words')
                             ui.label(when(event.created_at)).classes('text-xs text-gray-500')
 
     def _lines(self) -> None:

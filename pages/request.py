@@ -225,17 +225,18 @@ class RequestScreen:
     async def _write(
         self, action: Callable[[Any, User], Any], done: str | None = None, fields: dict[str, ui.element] | None = None
     ) -> bool:
-        user = acting_user()
-        if user is None:
-            return False
-
-        def work() -> Any:
-            with session_scope() as session:
-                return action(session, user)
-
-        shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
-        # in a box that stays: the control that was used may be rebuilt by the live update of this very change
+        # in a box that stays: the control that was used may be rebuilt by the live update of this very change, or
+        # of an earlier one that arrived between the click and this handler (the user is read through the page, too)
         with self.stale_box:
+            user = acting_user()
+            if user is None:
+                return False
+
+            def work() -> Any:
+                with session_scope() as session:
+                    return action(session, user)
+
+            shown_at = fields if fields is not None else {'body': self.body} if hasattr(self, 'body') else None
             if await call(work, fields=shown_at, on_stale=self._stale) is FAILED:
                 return False
             if done:

@@ -152,7 +152,7 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
         with ui.column().classes('grow gap-0 min-w-0'):
             ui.label(when(backup.taken_at)).classes('font-medium text-sm')
             ui.label(f'{backup.name} · {formatting.size(backup.size)}').classes('font-mono text-xs break-words')
-            check = ui.label(backup.check).classes('text-xs break-words').mark('backup-check')
+            check = ui.label(backup.check_text()).classes('text-xs break-words').mark('backup-check')
             check.classes('text-red-700' if backup.verified is False else 'text-gray-600')
         fetch = ui.button(icon='download', on_click=lambda: download(backup.name)).props('flat round dense')
         fetch.props['aria-label'] = _('Download')

@@ -35,6 +35,7 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
         'requests': str(submit_request().number),
         'customers': str(order.customer_id),
         'companies': str(make_company('Acme').id),
+        'users': str(secret.id),
     }
     await sign_in(user, account.email)
     await user.should_see('Welcome')

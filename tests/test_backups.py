@@ -3,6 +3,7 @@ into a database that then holds exactly what was backed up."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from backoffice import db
+from backoffice import db, i18n
 from backoffice.config import Settings, reload_settings
 from backoffice.db import read_session
 from backoffice.models import AuditEntry, User
@@ -19,6 +20,8 @@ from backoffice.services import backups
 
 from .support.cli import backoffice_command
 from .support.factories import make_user
+
+NBSP, NNBSP = '\u00a0', '\u202f'  # before a colon, between thousands (CLDR's French)
 
 
 def test_a_backup_is_a_verified_copy_and_old_ones_are_pruned(database_url: str) -> None:
@@ -112,17 +115,43 @@ def test_each_backup_is_verified_when_taken_against_the_rows_the_database_held(d
     [listed] = backups.list_backups(settings)
     assert taken.verified and listed.verified and listed.check.startswith('Verified: ')
     verified, check = backups.compare(taken.path, {'users': 3})
-    assert not verified and check == 'Not verified: rows differ (users: 2 in the backup, 3 in the database).'
+    assert not verified and check.english == 'Not verified: rows differ (users: 2 in the backup, 3 in the database).'
     with read_session() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'system.backup')).one()
     assert entry.summary.endswith(', verified')
+
+
+def test_a_backups_check_reads_in_french_for_a_french_reader_and_an_older_check_file_as_written() -> None:
+    settings = reload_settings()
+    admin = make_user('admin')
+    with db.session_scope() as session:
+        taken = backups.take_backup(session=session, actor=admin, settings=settings)
+    with i18n.use('fr'):
+        [listed] = backups.list_backups(settings)
+        assert listed.check.startswith('Verified: ')  # what is stored stays English
+        assert listed.check_text().startswith(f'Vérifiée{NBSP}: ') and 'lignes' in listed.check_text()
+        verified, check = backups.compare(taken.path, {'users': 1234})
+        assert check.shown() == (
+            f'Non vérifiée{NBSP}: les lignes diffèrent (users{NBSP}: 1 dans la sauvegarde, 1{NNBSP}234 dans la base de '
+            'données).'
+        )
+    # a check file written before checks kept their msgid: shown as written
+    check_file = taken.path.with_name(taken.path.name + '.check.json')
+    check_file.write_text(json.dumps({'verified': True, 'check': 'Verified: 9 tables, 1,234 rows, as before.'}))
+    with i18n.use('fr'):
+        [listed] = backups.list_backups(settings)
+        assert listed.check_text() == 'Verified: 9 tables, 1,234 rows, as before.'
+    check_file.unlink()  # no check file at all: "not verified", in French
+    with i18n.use('fr'):
+        [listed] = backups.list_backups(settings)
+        assert listed.check_text().startswith(f'Non vérifiée{NBSP}: prise avant')
 
 
 def test_a_damaged_backup_is_listed_as_failing_its_check(tmp_path) -> None:
     bad = tmp_path / 'backoffice-20260101-000000.db'
     bad.write_bytes(b'this is not a database')
     verified, check = backups.compare(bad, {'users': 1})
-    assert not verified and check.startswith('Not verified: not a readable SQLite database')
+    assert not verified and check.english.startswith('Not verified: not a readable SQLite database')
 
 
 def test_two_backups_in_the_same_second_are_both_kept(monkeypatch: pytest.MonkeyPatch) -> None:

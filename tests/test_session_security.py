@@ -18,7 +18,7 @@ from backoffice.models import utcnow
 from backoffice.services import tickets
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import sign_in, staff_session
 
 COOKIE = 'session'  # Starlette's session cookie: the signed browser id NiceGUI keys app.storage.user by
 
@@ -145,7 +145,7 @@ def test_reading_who_is_signed_in_is_not_activity(monkeypatch: pytest.MonkeyPatc
     `last_seen`: only a page load says so (page_load=True) and the browser's input events (wire_activity)."""
     account = make_user('agent')
     earlier = (utcnow() - timedelta(seconds=30)).isoformat()
-    storage = {'user_id': account.id, 'epoch': account.session_epoch, 'last_seen': earlier}
+    storage = {'user_id': account.id, 'epoch': account.session_epoch, 'last_seen': earlier, **staff_session(account)}
     assert components.session.current_user(storage) is not None
     assert storage['last_seen'] == earlier
     assert components.session.current_user(storage, page_load=True) is not None

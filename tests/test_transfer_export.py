@@ -11,11 +11,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
 from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer
 from backoffice.resources import RESOURCES, resource
+from backoffice.services import audit_story
 from backoffice.services.customers import ban_customer
 from backoffice.transfer.exports import export_rows
 
@@ -91,6 +93,8 @@ def test_every_export_is_audited_with_its_count_and_filters(shop) -> None:
     assert entry.changes['rows'] == [None, 1]
     assert entry.changes['filters'][1]['filters'] == {'status': 'active'}
     assert 'Exported 1 customer to CSV' in entry.summary and 'Status = active' in entry.summary
+    with i18n.use('fr'):  # the summary reads in its reader's language; the stored one stays English
+        assert audit_story.summary_text(entry) == 'Export de 1 client en CSV\u00a0: Statut = active'
 
 
 def test_xlsx_has_real_types(shop) -> None:

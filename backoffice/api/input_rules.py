@@ -12,16 +12,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
 
 from backoffice import i18n, write_failures, writer_queue
-from backoffice.errors import ServiceError
+from backoffice.errors import ServiceError, readable
 from backoffice.i18n import _
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -87,6 +89,8 @@ class StrictRoute(APIRoute):
                 )
             try:
                 return await handler(request)
+            except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
+                return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
             except (writer_queue.DatabaseBusy, DBAPIError, OSError) as error:
                 failure = write_failures.classify(error)
                 if failure is None:
@@ -94,6 +98,14 @@ class StrictRoute(APIRoute):
                 return failure_answer(failure)
 
         return strict
+
+
+def in_words(errors: Sequence[Any]) -> list[Any]:
+    """FastAPI's validation errors with each `msg` in the caller's language (pydantic's own English for an English
+    caller, as it always was); `type`, `loc`, `input` and `ctx` are for machines and stay as they are."""
+    if i18n.current() == i18n.SOURCE_LOCALE:
+        return list(errors)
+    return [{**item, 'msg': readable(item)} if isinstance(item, dict) and 'msg' in item else item for item in errors]
 
 
 def failure_answer(failure: ServiceError) -> JSONResponse:

@@ -48,7 +48,13 @@ def shown_choices(choices: dict[str, str] | None) -> dict[str, str]:
     return {value: shown(text) for value, text in (choices or {}).items()}
 
 
-ColumnKind = Literal['text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related']
+ColumnKind = Literal[
+    'text', 'email', 'number', 'money', 'date', 'datetime', 'due', 'bool', 'choice', 'related', 'stored_text'
+]
+# 'stored_text': English text the app stored with its msgid and values in `<name>_key` / `<name>_params` beside it
+# (backoffice/stored_text.py), shown in the reader's language: the audit log's summaries
+# 'number': a quantity or a count, grouped as the reader writes numbers (1 234 in French); a number that names a record
+# (a request's No., an HTTP status) is a 'text' column
 # 'due': a deadline, shown counting down ('in 2 h 05 min', red once overdue)
 FieldKind = Literal[
     'text',
@@ -173,6 +179,21 @@ class RecordSection:
 
 
 @dataclass(frozen=True)
+class PersonalData:
+    """A resource whose records are people (GDPR): on the record page, holders of `permission` export everything held
+    about one (in the background, to a link that expires) and erase their personal data after a preview by kind and
+    the record's `confirm_with` field typed to confirm. Every function checks the permission itself."""
+
+    permission: str
+    export: Callable[..., tuple[Any, str]]  # (session=, actor=, record_id=, progress=) → (path of the ZIP, file name)
+    preview: Callable[..., dict[str, int]]  # (session=, actor=, record_id=) → how many records of each kind change
+    erase: Callable[..., dict[str, int]]  # (session=, actor=, record_id=, version=, confirmation=) → the same counts
+    kinds: dict[str, str]  # kind → what changes in it, marked with N_
+    erased: Callable[[Any], bool]  # whether the record is already erased (no Erase button then)
+    confirm_with: str = 'email'
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a create or an action may return besides the record: a message, and a secret to show only once
     (a generated password, an API key)."""
@@ -283,8 +304,9 @@ class Resource:
     # '/orders/103002'). '' : no screen shows one record (the audit log links to nothing then).
     link: str = ''
     # when a purge must keep a record that others still refer to (a customer's orders are accounting records): erase
-    # its personal data in place; returns whether anything changed
-    erase_when_kept: Callable[[Any], bool] | None = None
+    # its personal data in place, (session, record) inside the purge's transaction; returns whether anything changed
+    erase_when_kept: Callable[[Any, Any], bool] | None = None
+    personal_data: PersonalData | None = None  # its records are people: export and erase them (GDPR)
     card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     # the sentences naming its records, in every language (a resource without one reads "3 records", "New record")
     wording: Wording | None = None
@@ -460,6 +482,8 @@ def _problems(resource: Resource) -> list[str]:
         permissions.append(('write permission', resource.write_permission))
     permissions += [(f'action {a.key!r} permission', a.permission) for a in resource.actions]
     permissions += [(f'section {s.key!r} permission', s.permission) for s in resource.sections]
+    if resource.personal_data is not None:
+        permissions.append(('personal data permission', resource.personal_data.permission))
     for name in _path_names(resource.page):
         attribute('page', name)
     if resource.sections and not resource.page:

@@ -13,6 +13,7 @@ from backoffice.i18n import N_, _, ngettext
 from backoffice.models import EventType, KpiDefinition, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import joined, sentence, word
 
 ACTIVITY_TYPES = [t.name for t in EventType]
 EVENT_LABELS = {  # how each usage event type reads on screen (the drill-down, the segment builder, the settings)
@@ -110,7 +111,10 @@ def change(*, session: Session, actor: User, values: dict[str, Any]) -> tuple[De
         'kpi_definitions',
         None,
         changes=diff,
-        summary='Changed KPI definitions: ' + ', '.join(LABELS[name].lower() for name in diff),
+        summary=sentence(
+            N_('Changed KPI definitions: {definitions}'),
+            definitions=joined([word(LABELS[name], lower=True) for name in diff]),
+        ),
     )
     session.commit()
     return after, diff

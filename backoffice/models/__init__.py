@@ -20,6 +20,7 @@ from backoffice.models.content import (
     LegalVersion,
 )
 from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, ReminderStatus
+from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from backoffice.models.people import (
@@ -50,6 +51,7 @@ from backoffice.models.sales import (
     ReturnStatus,
     Shipment,
 )
+from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
     OPEN_STATUSES,
     BugSeverity,
@@ -76,6 +78,16 @@ __all__ = [
     'ReceiptAllocation',
     'Reminder',
     'ReminderStatus',
+    'PasswordReset',
+    'RecoveryCode',
+    'StaffMail',
+    'StaffSession',
+    'AlertDelivery',
+    'AlertEvent',
+    'AlertRule',
+    'CheckIn',
+    'KeyResult',
+    'Objective',
     'Carrier',
     'Invoice',
     'InvoiceKind',

@@ -37,6 +37,9 @@ class User(EditableTable, table=True):
     session_epoch: int = 1  # bumped to end every open session of this user at once
     last_login_at: datetime | None = None
     password_changed_at: datetime | None = None
+    totp_secret: str | None = Field(default=None, max_length=255)  # encrypted (secret_box); None: no two-factor
+    totp_enabled_at: datetime | None = None
+    totp_last_step: int | None = None  # the last accepted code's time step: a code is never accepted twice
 
 
 class CustomerStatus(StrEnum):

@@ -277,6 +277,8 @@ class OrderEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
     kind: str = Field(max_length=40)
-    text: str = Field(max_length=500)
+    text: str = Field(max_length=500)  # in English, exact; shown from text_key in the reader's language
+    text_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
+    text_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     actor_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
     created_at: datetime = Field(default_factory=utcnow)

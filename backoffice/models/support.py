@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
@@ -132,6 +133,10 @@ class TicketMessage(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')  # staff
     customer_id: int | None = Field(default=None, foreign_key='customers.id', ondelete='SET NULL')
     body: str = Field(sa_type=Text)
+    # a note the app writes itself ("Closed as a duplicate of #12."): its msgid and values, shown in the reader's
+    # language (backoffice/stored_text.py); None for what a person wrote and for older notes
+    body_key: str | None = Field(default=None, max_length=500)
+    body_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     delivery: Delivery | None = Field(default=None, sa_type=string_enum(Delivery))  # replies and notices only
     delivery_error: str | None = Field(default=None, max_length=500)
@@ -156,7 +161,9 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key='users.id', ondelete='CASCADE')
-    text: str = Field(max_length=500)
+    text: str = Field(max_length=500)  # in English, exact; shown from text_key in the reader's language
+    text_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
+    text_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     link: str = Field(default='', max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None

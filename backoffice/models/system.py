@@ -36,7 +36,9 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=60, index=True)  # e.g. 'user.created'
     entity: str = Field(max_length=60)
     entity_id: str | None = Field(default=None, max_length=60)
-    summary: str = Field(default='', max_length=500)
+    summary: str = Field(default='', max_length=500)  # in English, searched; shown from summary_key when it has one
+    summary_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py)
+    summary_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     version: int | None = None  # the record's version after this change
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 

@@ -52,7 +52,7 @@ CONTENT = register(
             Column('slug', N_('Slug')),
             Column('kind', N_('Kind'), kind='choice', choices=KINDS),
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
-            Column('legal_version', N_('Version'), kind='number', on_phone=False),
+            Column('legal_version', N_('Version'), on_phone=False),  # names a version: not a quantity
             Column('publish_at', N_('Live from'), kind='datetime', on_phone=False),
             Column('updated_at', N_('Changed'), kind='datetime', on_phone=False),
         ),
@@ -156,7 +156,7 @@ LEGAL_VERSIONS = register(
         description=N_('Every published version of the legal documents, with the dates it was in force'),
         columns=(
             Column('document_id', N_('Document'), kind='related', related='content', sortable=False),
-            Column('number', N_('Version'), kind='number'),
+            Column('number', N_('Version')),  # names a version: not a quantity
             Column('title', N_('Title'), on_phone=False),
             Column('effective_from', N_('In force from'), kind='datetime'),
             Column('effective_until', N_('In force until'), kind='datetime'),

@@ -9,6 +9,7 @@ from backoffice.engine.declaration import (
     Column,
     Filter,
     FormField,
+    PersonalData,
     RecordSection,
     RelatedList,
     Resource,
@@ -30,7 +31,9 @@ from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
-from backoffice.services.customers import ban_customer, erase_personal_data, status_change_allowed, unban_customer
+from backoffice.services import personal_data
+from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
+from backoffice.services.personal_data_export import export_personal_data
 
 STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
 EDITABLE_STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up')}
@@ -167,7 +170,15 @@ CUSTOMERS = register(
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
-        erase_when_kept=erase_personal_data,
+        erase_when_kept=personal_data.erase_when_kept,
+        personal_data=PersonalData(
+            permission=personal_data.PERMISSION,
+            export=export_personal_data,
+            preview=personal_data.erasure_preview,
+            erase=personal_data.erase_customer,
+            kinds=personal_data.KINDS,
+            erased=personal_data.is_erased,
+        ),
         page='/customers/{id}',
         sections=(
             RecordSection('orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),

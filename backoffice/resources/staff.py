@@ -64,6 +64,7 @@ USERS = register(
     Resource(
         key=Topic.users,
         link='/users?open={id}',
+        page='/users/{id}',  # its security: two-factor sign-in and sessions (pages/user.py)
         label=N_('Staff users'),
         singular=N_('user'),
         wording=Wording(

@@ -85,7 +85,7 @@ TICKETS = register(
         soft_delete=False,
         description=N_('Customer requests: assignment, SLA, replies and notes'),
         columns=(
-            Column('number', N_('No.'), kind='number'),
+            Column('number', N_('No.')),  # a request's number names it: never grouped (#1042, not #1,042)
             # the agents' headline: next to the number, so it is in sight on a phone and on a laptop alike
             Column('sla_due_at', N_('SLA due'), kind='due'),
             Column('subject', N_('Subject'), wrap=True),

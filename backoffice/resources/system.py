@@ -154,7 +154,7 @@ AUDIT = register(
             Column('action', N_('What'), on_phone=False),
             Column('entity', N_('Record type'), kind='choice', choices=RECORD_TYPE, on_phone=False),
             Column('entity_id', N_('Record'), sortable=False, on_phone=False),
-            Column('summary', N_('Summary'), sortable=False),
+            Column('summary', N_('Summary'), kind='stored_text', sortable=False),
         ),
         fields=(
             FormField('at', N_('When'), kind='datetime', on_edit=False),

@@ -171,7 +171,7 @@ DELIVERIES = register(
             Column('event', N_('Event'), kind='choice', choices=EVENTS),
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
             Column('attempts', N_('Attempts'), kind='number', on_phone=False),
-            Column('last_status_code', N_('Answer'), kind='number', on_phone=False),
+            Column('last_status_code', N_('Answer'), on_phone=False),  # an HTTP status (404), not a quantity
             Column('next_attempt_at', N_('Next attempt'), kind='datetime', on_phone=False, shown=False),
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),

@@ -57,10 +57,13 @@ def check_sla(settings: Settings) -> list[int]:
 
 
 def send_outbox(settings: Settings) -> dict[str, int]:
-    """Send the replies waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
-    from backoffice.services import mail
+    """Send the replies and the staff emails waiting in the outbox (when BACKOFFICE_SMTP_URL is set)."""
+    from backoffice.services import mail, staff_mail
 
-    return mail.send_outbox(settings)
+    counts = mail.send_outbox(settings)
+    for outcome, count in staff_mail.send_staff_mail(settings).items():
+        counts[outcome] = counts.get(outcome, 0) + count
+    return counts
 
 
 def queue_reminders(settings: Settings) -> list[int]:
@@ -105,7 +108,18 @@ def refresh_kpis(settings: Settings) -> int:
     """Bring today's KPIs up to date from the rows new since the last run."""
     from backoffice.kpi import refresh
 
-    return refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    rows = refresh.run_job('kpi-refresh', refresh.refresh_incremental)
+    check_alerts(settings)
+    return rows
+
+
+def check_alerts(settings: Settings) -> dict[str, int]:
+    """After each refresh: check the alert rules on the fresh aggregates, then send what they queued (and retries)."""
+    from backoffice.services import alert_checks, alert_delivery
+
+    counts = alert_checks.evaluate()
+    alert_delivery.send_due(settings)
+    return counts
 
 
 def recompute_kpis(settings: Settings) -> int:
@@ -139,6 +153,15 @@ def send_webhooks(settings: Settings) -> dict[str, int]:
     return webhooks.dispatch_due()
 
 
+def apply_retention(settings: Settings) -> int:
+    """Anonymise the usage events and closed requests older than the retention months set at /settings (empty: kept);
+    each run is recorded with the other jobs' runs (the KPI jobs list on /settings)."""
+    from backoffice.kpi import refresh
+    from backoffice.services import retention
+
+    return refresh.run_job('retention', retention.run)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -153,6 +176,7 @@ JOBS: list[Job] = [
     Job('low-stock', check_low_stock, 'interval', {'minutes': 15}),
     Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
+    Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
 ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, func, insert, text
 from sqlmodel import Session, col, select
 
+from backoffice.i18n import N_
 from backoffice.listing.search import search_index_suspended
 from backoffice.models import (
     Carrier,
@@ -38,6 +39,7 @@ from backoffice.seed.people import big_page_cache, seed_customers
 from backoffice.services import app_settings, numbering
 from backoffice.services import invoice_issue as invoice_service
 from backoffice.services.orders import FIRST_NUMBER
+from backoffice.stored_text import money, sentence
 
 CHUNK = 10_000
 BULK = 20_000  # from this many orders: the search index is rebuilt once at the end, no timeline entries
@@ -380,24 +382,48 @@ def _orders(
             'note': '',
             **values,
         }
-        events = [
-            {
-                'order_id': order_id,
-                'kind': 'created',
-                'text': 'Placed (shop): waiting for payment',
-                'created_at': placed,
-            }
-        ]
-        for kind, at, what in (
-            ('paid', values['paid_at'], f'Payment of {order["total"]} {currency}'),
-            ('shipped', values['shipped_at'], 'Shipped'),
-            ('delivered', values['delivered_at'], 'Delivered'),
-            ('cancelled', values['cancelled_at'], 'Cancelled by the customer'),
+        # timeline entries as the services write them: English text, and its msgid and values for each reader
+        events = [_event(order_id, 'created', PLACED, placed)]
+        for kind, at, said in (
+            ('paid', values['paid_at'], _paid(order['total'], currency)),
+            ('shipped', values['shipped_at'], SHIPPED),
+            ('delivered', values['delivered_at'], DELIVERED),
+            ('cancelled', values['cancelled_at'], CANCELLED),
         ):
             if at is not None:
-                events.append({'order_id': order_id, 'kind': kind, 'text': what, 'created_at': at})
+                events.append(_event(order_id, kind, said, at))
         # orders still to come are placed (so paid) after this one: invoices paid before it can take their numbers
         yield order, lines, payment, shipment, events, invoices.ready(placed if i < count - 1 else None)
+
+
+# the fixed timeline texts, rendered once (a bulk seed writes hundreds of thousands)
+PLACED, SHIPPED, DELIVERED, CANCELLED = (
+    (said.english, said.key, said.params)
+    for said in (
+        sentence(N_('Placed ({source}): waiting for payment'), source='shop'),
+        sentence(N_('Shipped')),
+        sentence(N_('Delivered')),
+        sentence(N_('Cancelled by the customer')),
+    )
+)
+PAID = N_('Payment of {amount}')
+
+
+def _paid(total: Any, currency: str) -> tuple[str, str, dict[str, Any]]:
+    """'Payment of 42.00 EUR', as stored_text.sentence(PAID, amount=money(total, currency)) says it in English."""
+    return f'Payment of {total} {currency}', PAID, {'amount': money(total, currency)}
+
+
+def _event(order_id: int, kind: str, said: tuple[str, str, dict[str, Any]], at: datetime) -> dict[str, Any]:
+    english, key, params = said
+    return {
+        'order_id': order_id,
+        'kind': kind,
+        'text': english,
+        'text_key': key,
+        'text_params': params,
+        'created_at': at,
+    }
 
 
 def _invoice(

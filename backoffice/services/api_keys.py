@@ -24,6 +24,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence
 from backoffice.validation import name_problem
 
 SCOPES: dict[str, str] = {
@@ -122,7 +123,12 @@ def create_key(
             'api_key.created',
             'api_key',
             key.id,
-            summary=f'API key {name!r} ({prefix}) created with {", ".join(key.scopes)}',
+            summary=sentence(
+                N_('API key {name} ({prefix}) created with {scopes}'),
+                name=repr(name),
+                prefix=prefix,
+                scopes=', '.join(key.scopes),
+            ),
             changes={'name': [None, name], 'scopes': [None, key.scopes]},
         )
         session.commit()
@@ -151,7 +157,7 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
             'api_key.revoked',
             'api_key',
             key.id,
-            summary=f'API key {key.name!r} ({key.prefix}) revoked',
+            summary=sentence(N_('API key {name} ({prefix}) revoked'), name=repr(key.name), prefix=key.prefix),
             changes={'revoked_at': [None, key.revoked_at.isoformat()]},
         )
         session.commit()

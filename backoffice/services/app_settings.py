@@ -22,6 +22,7 @@ from backoffice.models import AppSetting, User, utcnow
 from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
+from backoffice.stored_text import joined, sentence, word
 from backoffice.validation import normalize_email
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class SettingSpec:
     maximum: int | None = None
     unit: str = ''  # shown after a decimal's label: '%', 'in the shop's currency'
     secret: bool = False  # stored encrypted (an address may carry a token or a password)
+    optional: bool = False  # a number that may be left empty (None: the feature is off)
 
     def options(self) -> dict[str, str]:
         """The choices, value → label: a declared table's labels in the reader's language; a computed list's as they
@@ -73,6 +75,8 @@ class SettingSpec:
         if self.kind == 'bool':
             return bool(value)
         if self.kind == 'number':
+            if self.optional and (value is None or value == ''):
+                return None
             try:
                 number = int(value)
             except (TypeError, ValueError):
@@ -402,6 +406,34 @@ SETTINGS: tuple[SettingSpec, ...] = (
         maximum=3650,
     ),
     SettingSpec(
+        'retention_events_months',
+        N_('Keep usage events for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, usage events older than this are anonymised: who sent them (customer, visitor and session) '
+            'and their details are removed, their type and time stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=2,  # past the nightly KPI recompute (35 days): the counts of those days stay
+        maximum=600,
+        optional=True,
+    ),
+    SettingSpec(
+        'retention_requests_months',
+        N_('Keep closed requests for (months)'),
+        'number',
+        None,
+        N_(
+            'Each night, solved and closed requests older than this are anonymised: their subject, messages, steps '
+            'and rating comment are removed, their number, status and dates stay. Empty: keep them as they are.'
+        ),
+        section=N_('Data'),
+        minimum=1,
+        maximum=600,
+        optional=True,
+    ),
+    SettingSpec(
         'vat_rate',
         N_('VAT rate (%)'),
         'decimal',
@@ -460,7 +492,72 @@ SETTINGS: tuple[SettingSpec, ...] = (
         section=N_('Segments'),
         secret=True,
     ),
+    *(
+        SettingSpec(
+            f'{channel}_webhook_url',
+            label,
+            'url',
+            '',
+            N_('The incoming webhook address alert rules post to (https://). Empty: this channel is off.'),
+            section=N_('Alerts'),
+            secret=True,
+        )
+        for channel, label in (
+            ('slack', N_('Slack webhook')),
+            ('teams', N_('Microsoft Teams webhook')),
+            ('mattermost', N_('Mattermost webhook')),
+            ('discord', N_('Discord webhook')),
+        )
+    ),
 )
+# Two-factor sign-in required per role: such users set it up at their next sign-in before they reach any page
+TWO_FACTOR_SETTINGS = (
+    SettingSpec(
+        'two_factor_admin',
+        N_('Require two-factor sign-in for admins'),
+        'bool',
+        False,
+        N_(
+            'Admins must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_manager',
+        N_('Require two-factor sign-in for managers'),
+        'bool',
+        False,
+        N_(
+            'Managers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_agent',
+        N_('Require two-factor sign-in for agents'),
+        'bool',
+        False,
+        N_(
+            'Agents must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+    SettingSpec(
+        'two_factor_viewer',
+        N_('Require two-factor sign-in for viewers'),
+        'bool',
+        False,
+        N_(
+            'Viewers must sign in with a code from an authenticator app; those without one set it up at their next '
+            'sign-in.'
+        ),
+        section=N_('Security'),
+    ),
+)
+SETTINGS = SETTINGS + TWO_FACTOR_SETTINGS
 BY_KEY = {spec.key: spec for spec in SETTINGS}
 
 
@@ -596,7 +693,9 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
             'settings',
             None,
             changes=diff,
-            summary='Changed ' + ', '.join(BY_KEY[k].label.lower() for k in diff),
+            summary=sentence(
+                N_('Changed {settings}'), settings=joined([word(BY_KEY[k].label, lower=True) for k in diff])
+            ),
         )
     session.commit()
     forget_cached()

@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, col, select
 
+from backoffice import stored_text
 from backoffice.models import AuditEntry, User, utcnow
+from backoffice.stored_text import Sentence
 
-SECRET_FIELDS = {'password_hash', 'secret'}  # 'secret': a webhook's signing secret
+SECRET_FIELDS = {'password_hash', 'secret', 'totp_secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}
 MASK = '••••••'
 # user:password@ in an address, and query parameters whose name says they carry a secret (?token=, &api_key=…)
@@ -58,10 +60,12 @@ def record(
     entity_id: Any = None,
     *,
     changes: dict[str, Any] | None = None,
-    summary: str = '',
+    summary: str | Sentence = '',
     version: int | None = None,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction, so the change and its record commit together."""
+    """Append an entry in the caller's transaction, so the change and its record commit together. A `Sentence` summary
+    keeps its msgid and values too, so it shows in its reader's language (stored_text.show)."""
+    summary, summary_key, summary_params = stored_text.stored(summary)
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_email=actor.email if actor else 'system',
@@ -69,6 +73,8 @@ def record(
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
         summary=masked(summary)[:500],
+        summary_key=summary_key,
+        summary_params=masked(summary_params),
         changes=masked(changes or {}),
         version=version,
     )

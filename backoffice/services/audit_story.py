@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from sqlmodel import Session
 
+from backoffice import stored_text
 from backoffice.changes import title_of
 from backoffice.engine.declaration import Resource, link_fields
 from backoffice.errors import NotFound
@@ -104,7 +105,7 @@ def story_of(*, session: Session, reader: User, entry: AuditEntry) -> AuditStory
         record_type=_capitalised(_(singular)),
         record=named,
         changes=changes,
-        summary=entry.summary,
+        summary=summary_text(entry),
         link=link,
         link_label=_('Open {record}').format(record=named) if named else pgettext('link', 'Open'),
     )
@@ -154,8 +155,14 @@ def _sentence(entry: AuditEntry, actor: str, record: str, changes: tuple[FieldCh
     if entry.entity == 'settings' and changes:
         return said['settings'].format(actor=actor, count=len(changes), fields=', '.join(c.label for c in changes))
     if record:
-        return said['about_record'].format(actor=actor, record=record, summary=entry.summary or entry.action)
-    return said['other'].format(actor=actor, summary=entry.summary or entry.action)
+        return said['about_record'].format(actor=actor, record=record, summary=summary_text(entry) or entry.action)
+    return said['other'].format(actor=actor, summary=summary_text(entry) or entry.action)
+
+
+def summary_text(entry: AuditEntry) -> str:
+    """An entry's summary in the reader's language, its values in their formats (an entry written before summaries
+    kept their msgid: as stored, in English)."""
+    return stored_text.show(entry.summary, entry.summary_key, entry.summary_params)
 
 
 def _actor_name(session: Session, entry: AuditEntry) -> str:

@@ -19,13 +19,15 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from backoffice import stored_text
 from backoffice.config import Settings
 from backoffice.errors import ServiceError
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.private_files import private_file, private_folder
 from backoffice.services import audit
+from backoffice.stored_text import Sentence, count, joined, sentence, word
 
 KEEP = 14  # backups kept (one a night: two weeks); older ones are removed after each new one
 _NAME = re.compile(r'^backoffice-(\d{8}-\d{6})(?:-\d+)?\.(db|dump)$')  # -2, -3…: more than one in a second
@@ -42,11 +44,17 @@ class Backup:
     size: int
     taken_at: datetime
     verified: bool | None = None  # None: taken before backups were verified when taken
-    check: str = ''  # what the check found, in words: 'Verified: 42 tables, 1,234 rows' or what is wrong
+    check: str = ''  # what the check found, in English words: 'Verified: 42 tables, 1,234 rows' or what is wrong
+    check_said: dict[str, Any] | None = None  # the same as a msgid and its values (stored_text); None: older files
+
+    def check_text(self) -> str:
+        """What the check found, in the reader's language (a check file written before: as it was written)."""
+        return stored_text.show_json(self.check, self.check_said)
 
 
-NOT_CHECKED = 'Not verified: taken before backups were checked when taken.'
-VERIFIED = 'Verified: {tables:,} tables, {rows:,} rows, the same as the database.'
+NOT_CHECKED = N_('Not verified: taken before backups were checked when taken.')
+VERIFIED = N_('Verified: {tables} tables, {rows} rows, the same as the database.')
+NO_USERS_TABLE = N_('not a Backoffice database (no users table)')
 
 
 def folder(settings: Settings) -> Path:
@@ -61,8 +69,8 @@ def list_backups(settings: Settings) -> list[Backup]:
             match = _NAME.match(path.name)
             if match:
                 taken = datetime.strptime(match.group(1), '%Y%m%d-%H%M%S').replace(tzinfo=UTC)
-                verified, check = _read_check(path)
-                found.append(Backup(path.name, path, path.stat().st_size, taken, verified, check))
+                verified, check, check_said = _read_check(path)
+                found.append(Backup(path.name, path, path.stat().st_size, taken, verified, check, check_said))
     return sorted(found, key=lambda b: (b.taken_at, len(b.name), b.name), reverse=True)
 
 
@@ -89,8 +97,9 @@ def take_backup(
             live_counts = _sqlite_backup(settings.database_url, partial)
         else:
             live_counts = _pg_dump(settings.database_url, partial)
-        verified, check = compare(partial, live_counts)
-        _write_check(target, verified, check)
+        verified, found = compare(partial, live_counts)
+        _write_check(target, verified, found)
+        check = found.english
         os.replace(partial, target)
     except (OSError, sqlite3.Error, subprocess.CalledProcessError, psycopg.Error) as error:
         partial.unlink(missing_ok=True)
@@ -103,19 +112,26 @@ def take_backup(
         datetime.strptime(stamp, '%Y%m%d-%H%M%S').replace(tzinfo=UTC),
         verified,
         check,
+        found.as_json(),
     )
     for old in [b for b in list_backups(settings) if spare is None or b.path != spare][keep:]:
         old.path.unlink(missing_ok=True)
         _check_file(old.path).unlink(missing_ok=True)
     if session is not None:
-        outcome = 'verified' if verified else f'NOT verified: {check}'
         audit.record(
             session,
             actor,
             'system.backup',
             'system',
             None,
-            summary=f'Backup {backup.name} ({backup.size:,} bytes), {outcome}',
+            summary=sentence(
+                N_('Backup {name} ({size} bytes), verified')
+                if verified
+                else N_('Backup {name} ({size} bytes), NOT verified: {check}'),
+                name=backup.name,
+                size=count(backup.size),
+                check=found,
+            ),
         )
         session.commit()
     return backup
@@ -138,7 +154,7 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     if not safety.verified:
         raise BackupFailed(
             _('Nothing was restored: the backup of the current state failed its check ({check})').format(
-                check=safety.check
+                check=safety.check_text()
             )
         )
     engine = db.get_engine()
@@ -155,7 +171,11 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
             'system.restore',
             'system',
             None,
-            summary=f'Restored backup {chosen.name}; the state before was kept as {safety.name}',
+            summary=sentence(
+                N_('Restored backup {name}; the state before was kept as {safety}'),
+                name=chosen.name,
+                safety=safety.name,
+            ),
         )
         session.commit()
     return safety
@@ -183,21 +203,11 @@ def verify(path: Path) -> str:
                 connection.close()
         except sqlite3.Error as error:
             return f'not a readable SQLite database ({error})'
-        return (
-            'ok'
-            if result == 'ok' and tables == 1
-            else f'damaged: {result}'
-            if result != 'ok'
-            else 'not a Backoffice database (no users table)'
-        )
+        return 'ok' if result == 'ok' and tables == 1 else f'damaged: {result}' if result != 'ok' else NO_USERS_TABLE
     done = subprocess.run(['pg_restore', '--list', str(path)], capture_output=True, text=True)
     if done.returncode != 0:
         return f'not a readable dump ({done.stderr.strip()[:200]})'
-    return (
-        'ok'
-        if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout
-        else 'not a Backoffice database (no users table)'
-    )
+    return 'ok' if ' TABLE public users ' in done.stdout or 'TABLE public users' in done.stdout else NO_USERS_TABLE
 
 
 def restore(path: Path, settings: Settings) -> None:
@@ -248,24 +258,33 @@ def restore(path: Path, settings: Settings) -> None:
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
 
-def compare(path: Path, live_counts: dict[str, int]) -> tuple[bool, str]:
+def compare(path: Path, live_counts: dict[str, int]) -> tuple[bool, Sentence]:
     """Open the backup, check it, count its rows per table and compare them with the database's at the moment it was
-    taken: (verified, what was found in words)."""
+    taken: (verified, what was found in words, to be read in each reader's language)."""
     problem = verify(path)
     if problem != 'ok':
-        return False, f'Not verified: {problem}.'
+        return False, sentence(
+            N_('Not verified: {problem}.'), problem=word(problem) if problem == NO_USERS_TABLE else problem
+        )
     try:
         counts = _sqlite_counts(path) if '.db' in path.suffixes else _dump_counts(path)
     except (sqlite3.Error, OSError) as error:
-        return False, f'Not verified: its rows could not be counted ({error}).'
+        return False, sentence(N_('Not verified: its rows could not be counted ({error}).'), error=str(error))
     differences = [
-        f'{table}: {counts.get(table, 0):,} in the backup, {rows:,} in the database'
+        sentence(
+            N_('{table}: {backup} in the backup, {database} in the database'),
+            table=table,
+            backup=count(counts.get(table, 0)),
+            database=count(rows),
+        )
         for table, rows in sorted(live_counts.items())
         if counts.get(table, 0) != rows
     ]
     if differences:
-        return False, f'Not verified: rows differ ({"; ".join(differences[:3])}).'
-    return True, VERIFIED.format(tables=len(live_counts), rows=sum(live_counts.values()))
+        return False, sentence(
+            N_('Not verified: rows differ ({differences}).'), differences=joined(differences[:3], '; ')
+        )
+    return True, sentence(VERIFIED, tables=count(len(live_counts)), rows=count(sum(live_counts.values())))
 
 
 def _sqlite_backup(url: str, target: Path) -> dict[str, int]:
@@ -361,17 +380,20 @@ def _check_file(path: Path) -> Path:
     return path.with_name(path.name + '.check.json')
 
 
-def _write_check(target: Path, verified: bool, check: str) -> None:
+def _write_check(target: Path, verified: bool, check: Sentence) -> None:
+    """The check's outcome beside the backup: in English ('check'), and as a msgid with its values ('said') for the
+    /system page to show in its reader's language."""
     record = private_file(_check_file(target))
-    record.write_text(json.dumps({'verified': verified, 'check': check}))
+    record.write_text(json.dumps({'verified': verified, 'check': check.english, 'said': check.as_json()}))
 
 
-def _read_check(path: Path) -> tuple[bool | None, str]:
+def _read_check(path: Path) -> tuple[bool | None, str, dict[str, Any] | None]:
     try:
         stored = json.loads(_check_file(path).read_text())
-        return bool(stored['verified']), str(stored['check'])
-    except (OSError, ValueError, KeyError):
-        return None, NOT_CHECKED
+        said = stored.get('said')
+        return bool(stored['verified']), str(stored['check']), said if isinstance(said, dict) else None
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None, NOT_CHECKED, None
 
 
 def _libpq_url(url: str) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from backoffice.engine.declaration import SectionRow, SectionRows
+from backoffice.engine.declaration import SectionRow, SectionRows, shown
 from backoffice.errors import ValidationFailed
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, NP_, _
 from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
 from backoffice.services import segments
@@ -21,8 +21,9 @@ EVENT_LABELS = {
     EventType.visit: N_('Visit'),
     EventType.page_view: N_('Page view'),
     EventType.signup_started: N_('Started signing up'),
-    EventType.signup_completed: N_('Signed up'),
-    EventType.login: N_('Signed in'),
+    # what the customer did, not when (the record's "Signed up" date is "Inscrit le"): "S'est inscrit"
+    EventType.signup_completed: NP_('customer activity', 'Signed up'),
+    EventType.login: NP_('customer activity', 'Signed in'),
     EventType.product_viewed: N_('Viewed a product'),
     EventType.cart_add: N_('Added to cart'),
     EventType.checkout_started: N_('Started checkout'),
@@ -244,6 +245,6 @@ def _counted(session: Session, rows: list[SectionRow], ids: Any, see_all: str = 
 
 def _event_label(value: int) -> str:
     try:
-        return _(EVENT_LABELS[EventType(value)])
+        return shown(EVENT_LABELS[EventType(value)])
     except ValueError:
         return _('Other activity')

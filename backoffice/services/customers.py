@@ -16,6 +16,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerCreate, CustomerStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence
 
 
 def find_or_create(session: Session, *, email: str, name: str | None, came_with: str) -> tuple[Customer, bool]:
@@ -36,7 +37,7 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
                 customer.id,
                 version=customer.version,
                 changes=audit.diff(before, audit.snapshot(customer)),
-                summary=f'Name from {came_with}: {name}',
+                summary=sentence(N_('Name from {source}: {name}'), source=came_with, name=name),
             )
         return customer, False
     try:
@@ -54,7 +55,7 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         customer.id,
         version=customer.version,
         changes=audit.diff({}, audit.snapshot(customer)),
-        summary=f'Added {email} with {came_with}',
+        summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
 
@@ -98,25 +99,3 @@ def status_change_allowed(customer: Customer, values: dict[str, Any]) -> dict[st
     if 'status' in values and customer.status == CustomerStatus.banned and values['status'] != CustomerStatus.banned:
         return {'status': _('This customer is banned: use Unban')}
     return {}
-
-
-ERASED_DOMAIN = 'erased.invalid'  # a reserved top-level domain: no mail ever goes there
-
-
-def erase_personal_data(customer: Customer) -> bool:
-    """What the trash purge does to a customer it must keep because orders (accounting records, kept for years) or
-    requests refer to it: the row stays, so those records still add up, but nothing in it names or reaches a person.
-    Returns whether anything changed (a second purge finds it already erased)."""
-    erased = {
-        'email': f'erased-{customer.id}@{ERASED_DOMAIN}',
-        'name': '',
-        'phone': None,
-        'ban_reason': None,
-        'company_id': None,
-        'marketing_consent': False,
-        'last_seen_at': None,
-    }
-    changed = {name: value for name, value in erased.items() if getattr(customer, name) != value}
-    for name, value in changed.items():
-        setattr(customer, name, value)
-    return bool(changed)

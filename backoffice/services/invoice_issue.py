@@ -12,10 +12,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backoffice import i18n
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.kpi.days import local_day
 from backoffice.models import Company, Customer, Invoice, InvoiceKind, Order, OrderLine, Refund, User, utcnow
 from backoffice.services import app_settings, audit, numbering
+from backoffice.stored_text import money, sentence
 
 CENT = Decimal('0.01')
 
@@ -136,7 +137,12 @@ def issue(
         f'{kind.value}.issued',
         'invoices',
         invoice.id,
-        summary=f'{invoice.number} for order {order.number}: {invoice.total} {invoice.currency}',
+        summary=sentence(
+            N_('{number} for order {order}: {amount}'),
+            number=invoice.number,
+            order=order.number,
+            amount=money(invoice.total, invoice.currency),
+        ),
     )
     return invoice
 

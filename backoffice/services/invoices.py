@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from backoffice import events
 from backoffice.errors import NotFound, ServiceError
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import Customer, Invoice, InvoiceKind, Order, OrderStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit, orders
@@ -24,6 +24,7 @@ from backoffice.services.invoice_issue import (  # issuing itself, re-exported: 
     language_of,
     payment_terms_of,
 )
+from backoffice.stored_text import sentence
 
 
 class InvoiceImmutable(ServiceError):
@@ -62,7 +63,14 @@ def issue_invoice(*, session: Session, actor: User, order_id: int) -> Invoice:
         )
     invoice = issue(session, order, InvoiceKind.invoice, actor=actor)
     events.after_commit(session, Topic.invoices, {'id': invoice.id, 'action': 'issued'})
-    orders.save(session, actor, order, audit.snapshot(order), 'invoiced', f'Invoice {invoice.number} issued')
+    orders.save(
+        session,
+        actor,
+        order,
+        audit.snapshot(order),
+        'invoiced',
+        sentence(N_('Invoice {number} issued'), number=invoice.number),
+    )
     return invoice
 
 

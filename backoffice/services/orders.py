@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
-from backoffice import changes, events
+from backoffice import changes, events, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors, readable
 from backoffice.events import Topic
@@ -35,6 +35,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
+from backoffice.stored_text import Sentence, money, sentence
 from backoffice.validation import Email, is_web_address
 
 FIRST_NUMBER = 100001
@@ -193,12 +194,12 @@ def update_draft(*, session: Session, actor: User, order_id: int, version: int, 
             )
         )
     before = audit.snapshot(order)
-    text = N_('Draft changed')  # the timeline keeps the English text; the fixed ones are shown through _()
+    text = sentence(N_('Draft changed'))  # stored with its msgid: shown in each reader's language
     if values['customer_id'] is not None or values['email']:
         customer = _customer(session, values)
         if customer.id != order.customer_id:
             order.customer_id, order.email = customer.id, customer.email
-            text = f'Draft changed: the customer is now {customer.email}'
+            text = sentence(N_('Draft changed: the customer is now {email}'), email=customer.email)
     lines, totals, currency = price_lines(session, values['lines'])
     session.exec(delete(OrderLine).where(OrderLine.order_id == order.id))
     _apply_totals(order, totals, currency)
@@ -221,7 +222,7 @@ def confirm(*, session: Session, actor: User, order_id: int, version: int) -> Or
     stock.reserve(session, reserved_by(lines), {line.product_id: line.sku for line in lines})
     before = audit.snapshot(order)
     order.status, order.placed_at = OrderStatus.pending, utcnow()
-    return save(session, actor, order, before, 'confirmed', N_('Confirmed: waiting for payment'))
+    return save(session, actor, order, before, 'confirmed', sentence(N_('Confirmed: waiting for payment')))
 
 
 # --- the flow ---------------------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order
     check_transition(order, OrderStatus.packed)
     before = audit.snapshot(order)
     order.status = OrderStatus.packed
-    return save(session, actor, order, before, 'packed', N_('Packed'))
+    return save(session, actor, order, before, 'packed', sentence(N_('Packed')))
 
 
 def ship(
@@ -271,8 +272,12 @@ def ship(
     session.add(shipment)
     before = audit.snapshot(order)
     order.status, order.shipped_at = OrderStatus.shipped, now
-    via = f' with {carrier.name}, tracking {tracking_number}' if carrier else ''
-    save(session, actor, order, before, 'shipped', f'Shipped{via}', topics=(Topic.stock,))
+    text = (
+        sentence(N_('Shipped with {carrier}, tracking {tracking}'), carrier=carrier.name, tracking=tracking_number)
+        if carrier
+        else sentence(N_('Shipped'))
+    )
+    save(session, actor, order, before, 'shipped', text, topics=(Topic.stock,))
     return shipment
 
 
@@ -288,7 +293,7 @@ def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Or
         session.add(shipment)
     before = audit.snapshot(order)
     order.status, order.delivered_at = OrderStatus.delivered, now
-    return save(session, actor, order, before, 'delivered', N_('Delivered'))
+    return save(session, actor, order, before, 'delivered', sentence(N_('Delivered')))
 
 
 def cancel(*, session: Session, actor: User | None, order_id: int, version: int | None, reason: str = '') -> Order:
@@ -304,15 +309,22 @@ def cancel(*, session: Session, actor: User | None, order_id: int, version: int 
     order.status, order.cancelled_at = OrderStatus.cancelled, utcnow()
     reason = ' '.join((reason or '').split())[:300]
     owed = order.paid_total - order.refunded_total
-    text = (
-        N_('Cancelled')
-        + (f': {reason}' if reason else '')
-        + (f' — {owed} {order.currency} paid, to refund' if owed > 0 else '')
-    )
+    if reason and owed > 0:
+        key = N_('Cancelled: {reason} — {owed} paid, to refund')
+    elif reason:
+        key = N_('Cancelled: {reason}')
+    else:
+        key = N_('Cancelled — {owed} paid, to refund') if owed > 0 else N_('Cancelled')
+    text = sentence(key, reason=reason, owed=money(owed, order.currency))
     unpaid = order.total - order.paid_total
     if unpaid > 0 and invoice_issue.invoice_of(session, order.id) is not None:  # invoiced on terms, never paid
         note = invoice_issue.issue(session, order, InvoiceKind.credit_note, actor=actor, credit=unpaid, cancelled=True)
-        text += f'; credit note {note.number} for the unpaid {unpaid} {order.currency}'
+        text = sentence(
+            N_('{cancelled}; credit note {note} for the unpaid {unpaid}'),
+            cancelled=text,
+            note=note.number,
+            unpaid=money(unpaid, order.currency),
+        )
         events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
     return save(session, actor, order, before, 'cancelled', text, topics=(Topic.stock,))
 
@@ -527,12 +539,26 @@ def locked(session: Session, order_id: int, version: int | None) -> Order:
     return get_for_update(session, Order, order_id, version, entity='orders', label=N_('order'))
 
 
-def log_event(session: Session, order: Order, kind: str, text: str, actor: User | None) -> None:
+def log_event(session: Session, order: Order, kind: str, text: str | Sentence, actor: User | None) -> None:
+    """An entry of the order's timeline; a `Sentence` shows in each reader's language (`timeline_text`)."""
+    english, key, params = stored_text.stored(text)
     session.add(
         OrderEvent(
-            order_id=order.id, kind=kind, text=text[:500], actor_id=actor.id if actor else None, created_at=utcnow()
+            order_id=order.id,
+            kind=kind,
+            text=english[:500],
+            text_key=key,
+            text_params=params,
+            actor_id=actor.id if actor else None,
+            created_at=utcnow(),
         )
     )
+
+
+def timeline_text(event: OrderEvent) -> str:
+    """A timeline entry in the reader's language, its amounts and dates in their format (an entry written before
+    entries kept their msgid: its English text, translated when it is a known one such as 'Packed')."""
+    return stored_text.show(event.text, event.text_key, event.text_params)
 
 
 def save(
@@ -541,7 +567,7 @@ def save(
     order: Order,
     before: dict[str, Any],
     action: str,
-    text: str,
+    text: str | Sentence,
     *,
     topics: tuple[Topic, ...] = (),
 ) -> Order:
@@ -557,7 +583,7 @@ def save(
         order.id,
         version=order.version,
         changes=audit.diff(before, audit.snapshot(order)),
-        summary=f'Order {order.number}: {text}',
+        summary=sentence(N_('Order {number}: {text}'), number=order.number, text=text),
     )
     changes.commit(
         session,
@@ -600,7 +626,11 @@ def _create(
     for line in lines:
         line.order_id = order.id
         session.add(line)
-    text = N_('Draft created') if status == OrderStatus.draft else f'Placed ({source.value}): waiting for payment'
+    text = (
+        sentence(N_('Draft created'))
+        if status == OrderStatus.draft
+        else sentence(N_('Placed ({source}): waiting for payment'), source=source.value)
+    )
     log_event(session, order, 'created', text, actor)
     audit.record(
         session,
@@ -610,7 +640,7 @@ def _create(
         order.id,
         version=order.version,
         changes=audit.diff({}, audit.snapshot(order)),
-        summary=f'Order {order.number} from {customer.email}',
+        summary=sentence(N_('Order {number} from {email}'), number=order.number, email=customer.email),
     )
     reserved = [(Topic.stock, {'action': 'reserved', 'order_id': order.id})] if status == OrderStatus.pending else []
     changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'created'}), *reserved)

@@ -11,13 +11,14 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from backoffice import events
+from backoffice import events, stored_text
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, current
 from backoffice.models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders
+from backoffice.stored_text import sentence, word
 
 PAYABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed, OrderStatus.shipped, OrderStatus.delivered)
 
@@ -122,13 +123,22 @@ def record_payment(
     session.add(payment)
     before = audit.snapshot(order)
     order.paid_total += amount
-    text = f'Payment of {amount} {order.currency} ({gateway.methods[method]}, {reference})'
+    paid = {
+        'amount': stored_text.money(amount, order.currency),
+        'method': word(gateway.methods[method]),
+        'reference': reference,
+    }
+    text = sentence(N_('Payment of {amount} ({method}, {reference})'), **paid)
     issued = None
     if order.paid_total >= order.total and order.status == OrderStatus.pending:
         order.status, order.paid_at = OrderStatus.paid, now
         if invoices.invoice_of(session, order.id) is None:
             issued = invoices.issue(session, order, InvoiceKind.invoice, actor=actor)
-            text += f'; paid in full, invoice {issued.number} issued'
+            text = sentence(
+                N_('Payment of {amount} ({method}, {reference}); paid in full, invoice {invoice} issued'),
+                **paid,
+                invoice=issued.number,
+            )
     session.flush()
     if issued is not None:
         events.after_commit(session, Topic.invoices, {'id': issued.id, 'action': 'issued'})
@@ -201,7 +211,12 @@ def refund(
         order,
         before,
         'refunded',
-        f'Refund of {amount} {order.currency} ({reason}); credit note {note.number}',
+        sentence(
+            N_('Refund of {amount} ({reason}); credit note {note}'),
+            amount=stored_text.money(amount, order.currency),
+            reason=reason,
+            note=note.number,
+        ),
     )
     return record
 

@@ -11,10 +11,11 @@ from sqlmodel import Session, col, select
 from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, stock
+from backoffice.stored_text import count, sentence
 
 
 class AlreadyReceived(ServiceError):
@@ -62,14 +63,20 @@ def create_purchase(
         )
     session.flush()
     changed = _receive(session, actor, purchase) if received else []
-    verb = 'Received' if received else 'Ordered'
     audit.record(
         session,
         actor,
         'stock.received' if received else 'purchase.ordered',
         'purchases',
         purchase.id,
-        summary=f'{verb} purchase {label(purchase)} from {purchase.supplier or "?"}: {len(wanted)} lines',
+        summary=sentence(
+            N_('Received purchase {purchase} from {supplier}: {lines} lines')
+            if received
+            else N_('Ordered purchase {purchase} from {supplier}: {lines} lines'),
+            purchase=label(purchase),
+            supplier=purchase.supplier or '?',
+            lines=count(len(wanted)),
+        ),
     )
     _commit(session, purchase, 'received' if received else 'ordered', changed)
     return purchase
@@ -100,7 +107,11 @@ def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
         'purchases',
         purchase.id,
         changes={'status': ['ordered', 'received']},
-        summary=f'Received purchase {label(purchase)} from {purchase.supplier or "?"}',
+        summary=sentence(
+            N_('Received purchase {purchase} from {supplier}'),
+            purchase=label(purchase),
+            supplier=purchase.supplier or '?',
+        ),
     )
     _commit(session, purchase, 'received', changed)
     return purchase

@@ -36,6 +36,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import can, require
 from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
+from backoffice.stored_text import count, joined, money, sentence, word
 
 RETURNABLE = orders.RETURNABLE
 
@@ -125,12 +126,20 @@ def create_return(
                 ticket_id=ticket_id,
                 kind=MessageKind.note,
                 author_id=actor.id,
-                body=f'Return {rma.number} started for order {order.number}.',
+                **tickets.system_note(
+                    sentence(N_('Return {number} started for order {order}.'), number=rma.number, order=order.number)
+                ),
                 created_at=utcnow(),
             )
         )
-    items = ', '.join(f'{q} × {line.sku}' for line, q, _why in wanted)
-    orders.log_event(session, order, 'return-requested', f'Return {rma.number} requested: {items}', actor)
+    items = joined([sentence(N_('{quantity} × {sku}'), quantity=count(q), sku=line.sku) for line, q, _why in wanted])
+    orders.log_event(
+        session,
+        order,
+        'return-requested',
+        sentence(N_('Return {number} requested: {items}'), number=rma.number, items=items),
+        actor,
+    )
     audit.record(
         session,
         actor,
@@ -138,7 +147,9 @@ def create_return(
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number} for order {order.number}: {items}',
+        summary=sentence(
+            N_('Return {number} for order {order}: {items}'), number=rma.number, order=order.number, items=items
+        ),
     )
     noted = [(Topic.tickets, {'id': ticket_id, 'action': 'noted'})] if ticket_id is not None else []
     changes.commit(
@@ -207,7 +218,13 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
             )
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
-    orders.log_event(session, order, 'return-received', f'Return {rma.number} received and restocked', actor)
+    orders.log_event(
+        session,
+        order,
+        'return-received',
+        sentence(N_('Return {number} received and restocked'), number=rma.number),
+        actor,
+    )
     return _save(session, actor, rma, 'received', topics=(Topic.stock,))
 
 
@@ -233,9 +250,12 @@ def cancel_return(
     reason = ' '.join((reason or '').split())[:300]
     rma.status, rma.closed_at = ReturnStatus.cancelled, utcnow()
     order = session.get(Order, rma.order_id)
-    orders.log_event(
-        session, order, 'return-cancelled', f'Return {rma.number} cancelled' + (f': {reason}' if reason else ''), actor
+    cancelled = (
+        sentence(N_('Return {number} cancelled: {reason}'), number=rma.number, reason=reason)
+        if reason
+        else sentence(N_('Return {number} cancelled'), number=rma.number)
     )
+    orders.log_event(session, order, 'return-cancelled', cancelled, actor)
     return _save(session, actor, rma, 'cancelled')
 
 
@@ -318,7 +338,7 @@ def resolve(
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number}: {resolution.value}',
+        summary=sentence(N_('Return {number}: {resolution}'), number=rma.number, resolution=word(RESOLVED[resolution])),
     )
     events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
     if resolution == ReturnResolution.refund:
@@ -335,9 +355,14 @@ def resolve(
             note = invoices.issue(
                 session, order, InvoiceKind.credit_note, actor=actor, credit=value, note=f'Return {rma.number}'
             )
-            text = f'Return {rma.number}: store credit of {value} {order.currency}, credit note {note.number}'
+            text = sentence(
+                N_('Return {number}: store credit of {amount}, credit note {note}'),
+                number=rma.number,
+                amount=money(value, order.currency),
+                note=note.number,
+            )
         else:
-            text = f'Return {rma.number}: exchanged'
+            text = sentence(N_('Return {number}: exchanged'), number=rma.number)
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
     return rma
 
@@ -426,7 +451,9 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         line.order_id = exchange.id
         line.tax_amount = Decimal('0.00')
         session.add(line)
-    orders.log_event(session, exchange, 'created', f'Exchange for order {order.number}', actor)
+    orders.log_event(
+        session, exchange, 'created', sentence(N_('Exchange for order {number}'), number=order.number), actor
+    )
     audit.record(
         session,
         actor,
@@ -434,13 +461,21 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         'orders',
         exchange.id,
         version=exchange.version,
-        summary=f'Exchange order {exchange.number} for {order.number}',
+        summary=sentence(N_('Exchange order {number} for {order}'), number=exchange.number, order=order.number),
     )
     return exchange
 
 
 def _locked(session: Session, return_id: int, version: int | None) -> Return:
     return get_for_update(session, Return, return_id, version, entity='returns', label=N_('return'))
+
+
+RESOLVED = {  # how a resolution reads in a summary (the returns list declares the same words)
+    ReturnResolution.refund: N_('Refund'),
+    ReturnResolution.credit_note: N_('Credit note'),
+    ReturnResolution.exchange: N_('Exchange'),
+}
+RETURN_SUMMARIES = {'received': N_('Return {number} received'), 'cancelled': N_('Return {number} cancelled')}
 
 
 def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tuple[Topic, ...] = ()) -> Return:
@@ -453,7 +488,9 @@ def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tu
         'returns',
         rma.id,
         version=rma.version,
-        summary=f'Return {rma.number} {action}',
+        summary=sentence(RETURN_SUMMARIES[action], number=rma.number)
+        if action in RETURN_SUMMARIES
+        else f'Return {rma.number} {action}',
     )
     changes.commit(
         session,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
-from backoffice import outbound
+from backoffice import outbound, stored_text
 from backoffice.errors import NotFound, ValidationFailed, field_errors
 from backoffice.i18n import N_, _
 from backoffice.kpi import definitions
@@ -22,6 +22,7 @@ from backoffice.kpi import sources as src
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
+from backoffice.stored_text import sentence
 from backoffice.transfer.csv_out import csv_bytes
 from backoffice.validation import clean_name
 
@@ -199,7 +200,7 @@ def save_segment(*, session: Session, actor: User, name: str, filters: dict[str,
         'segments',
         segment.id,
         changes={'filters': [None, segment.filters]},
-        summary=f'Segment {name!r} created',
+        summary=sentence(N_('Segment {name} created'), name=repr(name)),
     )
     session.commit()
     return segment
@@ -218,7 +219,7 @@ def delete_segment(*, session: Session, actor: User, segment_id: int) -> None:
         'segments',
         segment.id,
         changes={'name': [segment.name, None], 'filters': [segment.filters, None]},
-        summary=f'Segment {segment.name!r} deleted',
+        summary=sentence(N_('Segment {name} deleted'), name=repr(segment.name)),
     )
     session.delete(segment)
     session.commit()
@@ -273,7 +274,12 @@ def _audit(session: Session, actor: User, action: str, name: str, which: str | F
             'customers': [None, rows],
             'to': [None, target],
         },
-        summary=f'Segment {name!r}: {rows} consenting customers sent to {target}',
+        summary=sentence(
+            N_('Segment {name}: {rows} consenting customers sent to {target}'),
+            name=repr(name),
+            rows=stored_text.count(rows),
+            target=target,
+        ),
     )
 
 

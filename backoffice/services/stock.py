@@ -18,6 +18,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
 from backoffice.permissions import require, roles_with
 from backoffice.services import audit, notifications
+from backoffice.stored_text import count, sentence
 from backoffice.transfer.csv_out import csv_text
 
 MAX_QUANTITY = 1_000_000
@@ -193,7 +194,7 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
         'stock',
         level.id,
         changes={'on_hand': [level.on_hand - quantity, level.on_hand]},
-        summary=f'{product.sku}: {quantity:+d} ({reason})',
+        summary=sentence(N_('{sku}: {quantity} ({reason})'), sku=product.sku, quantity=f'{quantity:+d}', reason=reason),
     )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
     return movement
@@ -229,7 +230,9 @@ def set_limits(
         level.id,
         version=level.version,
         changes=audit.diff(before, audit.snapshot(level)),
-        summary=f'{product.sku}: min {min_qty}, max {max_qty}',
+        summary=sentence(
+            N_('{sku}: min {minimum}, max {maximum}'), sku=product.sku, minimum=count(min_qty), maximum=count(max_qty)
+        ),
     )
     changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'limits'}))
     return level
@@ -347,10 +350,13 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     for level in levels:
         level.low_alerted_at = now
         session.add(level)
-        text = (
-            f'Low stock: {level.sku} {names.get(level.product_id, "")} has {level.available} available '
-            f'(minimum {level.min_qty})'
-        )[:500]
+        text = sentence(
+            N_('Low stock: {sku} {name} has {available} available (minimum {minimum})'),
+            sku=level.sku,
+            name=names.get(level.product_id, ''),
+            available=count(level.available),
+            minimum=count(level.min_qty),
+        )
         for user in staff:
             notifications.notify(session, user_id=user.id, text=text, link='/inventory')
     session.commit()

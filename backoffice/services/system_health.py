@@ -122,7 +122,7 @@ def _backups(settings: Settings) -> Check:
         return Check(
             N_('Backups'),
             'error',
-            _('{detail}: it failed its check. {check}').format(detail=detail, check=latest.check),
+            _('{detail}: it failed its check. {check}').format(detail=detail, check=latest.check_text()),
         )
     return Check(
         N_('Backups'),

@@ -9,8 +9,10 @@ from sqlmodel import Session, col, select
 
 from backoffice import events
 from backoffice.events import Topic
+from backoffice.i18n import N_
 from backoffice.models import Ticket, TicketPriority, TicketStatus, utcnow
 from backoffice.services import app_settings, audit, notifications
+from backoffice.stored_text import sentence
 
 DONE = (TicketStatus.solved, TicketStatus.closed)
 
@@ -37,7 +39,7 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
         statement = statement.with_for_update(skip_locked=True)  # one an agent is saving right now: next minute
     breached = list(session.exec(statement))
     for ticket in breached:
-        target = 'first-response' if ticket.first_responded_at is None else 'resolution'
+        first = ticket.first_responded_at is None
         # a system flag, not an edit: the version stays, so no agent's open form becomes stale because of it
         ticket.sla_breached_at = now
         session.add(ticket)
@@ -49,14 +51,25 @@ def flag_sla_breaches(*, session: Session, limit: int = 500) -> list[int]:
             ticket.id,
             version=ticket.version,
             changes={'sla_breached_at': [None, now.isoformat()]},
-            summary=f'#{ticket.number} missed its {target} target',
+            summary=sentence(
+                N_('#{number} missed its first-response target')
+                if first
+                else N_('#{number} missed its resolution target'),
+                number=ticket.number,
+            ),
         )
         if ticket.assignee_id is not None:
             notifications.notify(
                 session,
                 user_id=ticket.assignee_id,
                 link=f'/requests/{ticket.number}',
-                text=f'Request #{ticket.number} missed its {target} target: {ticket.subject}',
+                text=sentence(
+                    N_('Request #{number} missed its first-response target: {subject}')
+                    if first
+                    else N_('Request #{number} missed its resolution target: {subject}'),
+                    number=ticket.number,
+                    subject=ticket.subject,
+                ),
             )
     for ticket in breached:
         events.after_commit(session, Topic.tickets, {'id': ticket.id, 'action': 'sla-breached'})

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, i18n
+from backoffice import changes, i18n, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
@@ -42,6 +42,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.services import app_settings, audit, customers, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
+from backoffice.stored_text import Sentence, sentence
 
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
@@ -138,7 +139,7 @@ def submit_request(
         ticket.id,
         version=ticket.version,
         changes=audit.diff({}, created),
-        summary=f'Request #{number} from {customer.email}',
+        summary=sentence(N_('Request #{number} from {email}'), number=number, email=customer.email),
     )
     new = [(Topic.customers, {'id': customer.id, 'action': 'created'})] if new_customer else []
     changes.commit(session, *new, (Topic.tickets, {'id': ticket.id, 'action': 'created'}))
@@ -183,7 +184,7 @@ def add_customer_message(
         values,
         'customer-message',
         touched=True,
-        summary=f'Message from the customer on #{ticket.number}',
+        summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
     )
     return message
 
@@ -220,7 +221,15 @@ def reply(
         delivery=Delivery.queued,
     )
     session.add(message)
-    _save(session, actor, ticket, values, 'replied', touched=True, summary=f'Replied on #{ticket.number}')
+    _save(
+        session,
+        actor,
+        ticket,
+        values,
+        'replied',
+        touched=True,
+        summary=sentence(N_('Replied on #{number}'), number=ticket.number),
+    )
     return message
 
 
@@ -242,7 +251,7 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
         'tickets',
         ticket.id,
         version=ticket.version,
-        summary=f'Note on #{ticket.number}',
+        summary=sentence(N_('Note on #{number}'), number=ticket.number),
     )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
     return message
@@ -337,11 +346,18 @@ def mark_duplicate(
             kind=MessageKind.note,
             author_id=actor.id,
             created_at=now,
-            body=f'Closed as a duplicate of #{number}.',
+            **system_note(sentence(N_('Closed as a duplicate of #{number}.'), number=original.number)),
         )
     )
     values = {'duplicate_of_id': original.id, **_status_values(ticket, TicketStatus.closed, now)}
-    return _save(session, actor, ticket, values, 'duplicate', summary=f'#{ticket.number} is a duplicate of #{number}')
+    return _save(
+        session,
+        actor,
+        ticket,
+        values,
+        'duplicate',
+        summary=sentence(N_('#{number} is a duplicate of #{original}'), number=ticket.number, original=original.number),
+    )
 
 
 def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketMessage:
@@ -354,9 +370,31 @@ def retry_delivery(*, session: Session, actor: User, message_id: int) -> TicketM
         raise ValidationFailed({'': _('Only a reply that failed to send can be sent again')})
     message.delivery, message.delivery_error, message.attempts = Delivery.queued, None, 0
     session.add(message)
-    audit.record(session, actor, 'ticket.reply_retried', 'tickets', message.ticket_id, summary='Sending a reply again')
+    audit.record(
+        session,
+        actor,
+        'ticket.reply_retried',
+        'tickets',
+        message.ticket_id,
+        summary=sentence(N_('Sending a reply again')),
+    )
     changes.commit(session, (Topic.tickets, {'id': message.ticket_id, 'action': 'delivery'}))
     return message
+
+
+def system_note(text: Sentence) -> dict[str, Any]:
+    """The body of a note the app writes itself on a request: the English text, and its msgid and values so that each
+    agent reads it in their language (`note_text`)."""
+    english, key, params = stored_text.stored(text)
+    return {'body': english, 'body_key': key, 'body_params': params}
+
+
+def note_text(message: TicketMessage) -> str:
+    """A thread entry's text as its reader reads it: the app's own notes in their language, what people wrote as
+    written."""
+    if message.body_key:
+        return stored_text.show(message.body, message.body_key, message.body_params)
+    return message.body
 
 
 def _original(session: Session, of_number: int | str) -> Ticket:
@@ -435,7 +473,7 @@ def rate(*, session: Session, number: int, token: str, score: int, comment: str 
         ticket,
         {'rating': score, 'rating_comment': comment, 'rated_at': utcnow()},
         'rated',
-        summary=f'Rated {score}/5 by the customer',
+        summary=sentence(N_('Rated {score}/5 by the customer'), score=score),
     )
 
 
@@ -672,7 +710,7 @@ def _save(
     action: str,
     *,
     touched: bool = False,
-    summary: str = '',
+    summary: str | Sentence = '',
 ) -> Ticket:
     """Set the values, keep the SLA due time in step, stamp, audit with the diff, commit, publish. `touched`: the
     thread changed, so the request counts as changed even when none of its fields did."""
@@ -697,7 +735,8 @@ def _save(
         ticket.id,
         version=ticket.version,
         changes=diff,
-        summary=summary or f'Changed #{ticket.number}: {", ".join(sorted(diff))}',
+        summary=summary
+        or sentence(N_('Changed #{number}: {fields}'), number=ticket.number, fields=', '.join(sorted(diff))),
     )
     changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': action}))
     return ticket

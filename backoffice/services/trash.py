@@ -12,18 +12,21 @@ from sqlalchemy import Table, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from backoffice import stored_text
 from backoffice.changes import commit, title_of
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Resource
 from backoffice.events import Topic
+from backoffice.i18n import N_
 from backoffice.models import AuditEntry, utcnow
 from backoffice.services import audit
+from backoffice.stored_text import Sentence, counted, joined, sentence, word
 
 log = logging.getLogger(__name__)
 
-KEPT = '{record} kept: {references} refer to it.'
-KEPT_AND_ERASED = '{record} kept, its personal data erased: {references} refer to it.'
-KEPT_UNKNOWN = '{record} kept: other records refer to it.'
+KEPT = N_('{record} kept: {references} refer to it.')
+KEPT_AND_ERASED = N_('{record} kept, its personal data erased: {references} refer to it.')
+KEPT_UNKNOWN = N_('{record} kept: other records refer to it.')
 
 
 @dataclass
@@ -76,8 +79,15 @@ def referring_counts(session: Session, model: Any, record_id: Any) -> dict[str, 
 
 def in_words(counts: dict[str, int]) -> str:
     """'3 orders and 1 request'."""
-    parts = [f'{count:,} {_noun(table, count)}' for table, count in counts.items()]
-    return parts[0] if len(parts) == 1 else f'{", ".join(parts[:-1])} and {parts[-1]}'
+    return stored_text.english(references_said(counts))
+
+
+def references_said(counts: dict[str, int]) -> Sentence | dict[str, Any]:
+    """'3 orders and 1 request', to be stored and read in each reader's language ('3 commandes et 1 demande')."""
+    parts = [counted(*_nouns(table), count) for table, count in counts.items()]
+    if len(parts) == 1:
+        return parts[0]
+    return sentence(N_('{several} and {last}'), several=joined(parts[:-1]), last=parts[-1])
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -96,7 +106,7 @@ def _deleted(session: Session, resource: Resource, record: Any) -> bool:
                 record.id,
                 version=record.version,
                 changes=audit.diff(snapshot, {}),
-                summary=f'Purged {title}',
+                summary=sentence(N_('Purged {record}'), record=title),
             )
             session.delete(record)
             session.flush()
@@ -109,13 +119,17 @@ def _deleted(session: Session, resource: Resource, record: Any) -> bool:
 def _keep(session: Session, resource: Resource, record: Any, references: dict[str, int]) -> str:
     erase = resource.erase_when_kept
     # an erased record is named by its number only: the reason must not keep what the erasure removes
-    name = f'{resource.singular.capitalize()} {f"#{record.id}" if erase else title_of(resource, record)}'
-    erased = bool(erase and erase(record))
+    name = sentence(
+        N_('{type} {name}'),
+        type=word(resource.singular, capital=True),
+        name=f'#{record.id}' if erase else title_of(resource, record),
+    )
+    erased = bool(erase and erase(session, record))
     if not references:
-        reason = KEPT_UNKNOWN.format(record=name)
+        said = sentence(KEPT_UNKNOWN, record=name)
     else:
-        template = KEPT_AND_ERASED if erase else KEPT
-        reason = template.format(record=name, references=in_words(references))
+        said = sentence(KEPT_AND_ERASED if erase else KEPT, record=name, references=references_said(references))
+    reason = said.english
     already_said = session.exec(
         select(AuditEntry.id).where(
             AuditEntry.entity == resource.entity,
@@ -136,20 +150,24 @@ def _keep(session: Session, resource: Resource, record: Any, references: dict[st
             resource.entity,
             record.id,
             version=record.version,
-            summary=reason,
+            summary=said,
         )
     log.info('%s', reason)
     return reason
 
 
-_NOUNS = {'tickets': ('request', 'requests'), 'order_lines': ('order line', 'order lines')}
+_NOUNS = {
+    'tickets': (N_('{n} request'), '{n} requests'),  # the plural is the catalog's plural of the singular
+    'order_lines': (N_('{n} order line'), '{n} order lines'),
+}
 
 
-def _noun(table: str, count: int) -> str:
+def _nouns(table: str) -> tuple[str, str]:
+    """The count of a table's rows in words, singular and plural msgids: ('{n} order', '{n} orders')."""
     known = {(r.model.__tablename__): r for r in declaration.RESOURCES.values()}
     if table in _NOUNS:
-        return _NOUNS[table][0 if count == 1 else 1]
+        return _NOUNS[table]
     if table in known:
-        return known[table].count_noun(count)
+        return '{n} ' + known[table].count_noun(1), '{n} ' + known[table].count_noun(2)
     words = table.replace('_', ' ')
-    return words[:-1] if count == 1 and words.endswith('s') else words
+    return '{n} ' + (words[:-1] if words.endswith('s') else words), '{n} ' + words

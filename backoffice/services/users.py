@@ -11,12 +11,13 @@ from backoffice import auth, changes, i18n
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
-from backoffice.services import audit
-from backoffice.validation import clean_name, name_problem, normalize_email
+from backoffice.services import audit, staff_sessions
+from backoffice.stored_text import Sentence, sentence
+from backoffice.validation import clean_name, name_problem, normalize_email, normalize_staff_email
 
 
 class UserCreate(BaseModel):
@@ -28,7 +29,7 @@ class UserCreate(BaseModel):
     @field_validator('email')
     @classmethod
     def _email(cls, value: str) -> str:
-        return normalize_email(value)
+        return normalize_staff_email(value)  # intranet domains are fine for staff (someone@corp.local)
 
     @field_validator('name')
     @classmethod
@@ -92,7 +93,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         user.id,
         version=user.version,
         changes=audit.diff({}, audit.snapshot(user)),
-        summary=f'Added {user.email} as {user.role.value}',
+        summary=sentence(N_('Added {email} as {role}'), email=user.email, role=user.role.value),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
     return CreatedUser(user, generated)
@@ -150,7 +151,8 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
     user.is_active = active
     if not active:
         user.session_epoch += 1
-    ended = [] if active else [(Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch})]
+        rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='deactivated')
+    ended = [] if active else [(Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows})]
     return _save(session, actor, user, before, 'user.reactivated' if active else 'user.deactivated', *ended)
 
 
@@ -167,21 +169,30 @@ def reset_password(
     user.password_hash = auth.hash_password(password)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
+    rows = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset')
     _save(
         session,
         actor,
         user,
         before,
         'user.password_reset',
-        (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch}),
+        (Topic.sessions, {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': rows}),
     )
     return password
 
 
 def change_own_password(
-    *, session: Session, actor: User, current: str, new: str, confirm: str, keep_session: str | None = None
+    *,
+    session: Session,
+    actor: User,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_session: str | None = None,
+    keep_session_id: int | None = None,
 ) -> User:
-    """The signed-in user changes their password; every other session ends, the one named `keep_session` stays.
+    """The signed-in user changes their password; every other session ends, the one named `keep_session` (this
+    browser's id; `keep_session_id`, its staff session) stays.
 
     Wrong current passwords are throttled like sign-ins, so an unattended session cannot be used to guess it."""
     throttle = f'password-check:{actor.id}'
@@ -207,6 +218,7 @@ def change_own_password(
     user.password_hash = auth.hash_password(new)
     user.password_changed_at = utcnow()
     user.session_epoch += 1
+    staff_sessions.end_rows(session, user_id=user.id or 0, reason='password changed', keep=keep_session_id)
     saved = _save(
         session,
         user,
@@ -265,7 +277,7 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str, 
         user.id,
         changes=diff,
         version=user.version,
-        summary=f'{action.split(".")[1].replace("_", " ").capitalize()}: {user.email}',
+        summary=_summary(action, user.email),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
@@ -309,3 +321,19 @@ __all__ = [
     'set_language',
     'update_user',
 ]
+
+
+USER_SUMMARIES = {
+    'user.updated': N_('Updated: {email}'),
+    'user.reactivated': N_('Reactivated: {email}'),
+    'user.deactivated': N_('Deactivated: {email}'),
+    'user.password_reset': N_('Password reset: {email}'),
+    'user.password_changed': N_('Password changed: {email}'),
+}
+
+
+def _summary(action: str, email: str) -> Sentence | str:
+    """'Deactivated: jo@example.com', to be read in each reader's language."""
+    if action in USER_SUMMARIES:
+        return sentence(USER_SUMMARIES[action], email=email)
+    return f'{action.split(".")[1].replace("_", " ").capitalize()}: {email}'

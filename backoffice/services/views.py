@@ -8,10 +8,11 @@ from sqlmodel import Session, col, or_, select
 
 from backoffice.engine.declaration import Resource
 from backoffice.errors import NotFound, ValidationFailed
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import SavedView, User
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import sentence, word
 from backoffice.validation import clean_name
 
 STATE_KEYS = {'search', 'filters', 'sort', 'descending', 'page_size', 'columns', 'trash'}
@@ -58,7 +59,11 @@ def save_view(
         'view.saved',
         'saved_views',
         view.id,
-        summary=f'Saved view "{name}" on {resource.label}' + (' (shared)' if shared else ''),
+        summary=sentence(
+            N_('Saved view "{name}" on {list} (shared)') if shared else N_('Saved view "{name}" on {list}'),
+            name=name,
+            list=word(resource.label),
+        ),
     )
     session.commit()
     return view
@@ -71,7 +76,14 @@ def delete_view(*, session: Session, actor: User, view_id: int) -> None:
     if view.owner_id != actor.id and actor.role != 'admin':
         raise ValidationFailed({'': _('Only the person who saved a view (or an admin) can delete it')})
     session.delete(view)
-    audit.record(session, actor, 'view.deleted', 'saved_views', view_id, summary=f'Deleted view "{view.name}"')
+    audit.record(
+        session,
+        actor,
+        'view.deleted',
+        'saved_views',
+        view_id,
+        summary=sentence(N_('Deleted view "{name}"'), name=view.name),
+    )
     session.commit()
 
 

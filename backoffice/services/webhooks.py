@@ -48,6 +48,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit
+from backoffice.stored_text import count, sentence
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,12 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
         endpoint.id,
         version=endpoint.version,
         changes=audit.diff({}, audit.snapshot(endpoint)),
-        summary=f'Webhook {endpoint.name!r} to {endpoint.url} for {endpoint.events}',
+        summary=sentence(
+            N_('Webhook {name} to {url} for {events}'),
+            name=repr(endpoint.name),
+            url=endpoint.url,
+            events=str(endpoint.events),
+        ),
     )
     changes.commit(session, (Topic.webhooks, {'id': endpoint.id, 'action': 'created'}))
     return endpoint, secret
@@ -146,7 +152,7 @@ def rotate_secret(
         {'secret': secret_box.encrypt(secret)},
         'secret-rotated',
         changed=True,
-        summary=f'New signing secret for webhook {endpoint.name!r}',
+        summary=sentence(N_('New signing secret for webhook {name}'), name=repr(endpoint.name)),
     )
     return endpoint, secret
 
@@ -166,7 +172,14 @@ def send_test(*, session: Session, actor: User, endpoint_id: int) -> WebhookDeli
     session.add(delivery)
     session.flush()
     delivery_id = delivery.id  # read before the commit: touching the session after it would open a transaction
-    audit.record(session, actor, 'webhook.tested', 'webhook', endpoint.id, summary=f'Test event to {endpoint.url}')
+    audit.record(
+        session,
+        actor,
+        'webhook.tested',
+        'webhook',
+        endpoint.id,
+        summary=sentence(N_('Test event to {url}'), url=endpoint.url),
+    )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'created'}))
     attempt(delivery_id, test=True)
     session.expire_all()
@@ -189,7 +202,7 @@ def resend(*, session: Session, actor: User, delivery_id: int, at_once: bool = T
         'webhook.resent',
         'webhook',
         delivery.endpoint_id,
-        summary=f'Resent delivery {delivery_id} ({delivery.event})',
+        summary=sentence(N_('Resent delivery {id} ({event})'), id=delivery_id, event=delivery.event),
     )
     changes.commit(session, (Topic.webhook_deliveries, {'id': delivery_id, 'action': 'resent'}))
     if at_once:
@@ -212,7 +225,12 @@ def resend_failed(*, session: Session, actor: User, endpoint_id: int) -> int:
         _restart(delivery)
     if failed:
         audit.record(
-            session, actor, 'webhook.resent', 'webhook', endpoint_id, summary=f'Resent {len(failed)} failed deliveries'
+            session,
+            actor,
+            'webhook.resent',
+            'webhook',
+            endpoint_id,
+            summary=sentence(N_('Resent {n} failed deliveries'), n=count(len(failed))),
         )
     changes.commit(session, *([(Topic.webhook_deliveries, {'id': None, 'action': 'resent'})] if failed else []))
     return len(failed)

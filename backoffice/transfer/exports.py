@@ -22,10 +22,12 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, SQLModel
 
 from backoffice.engine.declaration import RESOURCES, Column, Resource
+from backoffice.i18n import N_
 from backoffice.listing import query
 from backoffice.models import User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
+from backoffice.stored_text import counted, joined, sentence, word
 from backoffice.transfer.csv_out import CsvWriter
 
 log = logging.getLogger(__name__)
@@ -303,15 +305,18 @@ def _record_export(
             'trash': request.trash,
         }
         used = json.loads(json.dumps(used, default=str))
-        noun = resource.singular if count == 1 else resource.label.lower()
-        summary = f'Exported {count:,} {noun} to {fmt.upper()}' + ('' if complete else ' (stopped early)')
+        exported = sentence(
+            N_('Exported {records} to {format}') if complete else N_('Exported {records} to {format} (stopped early)'),
+            records=counted('{n} ' + resource.singular, '{n} ' + resource.label.lower(), count),
+            format=fmt.upper(),
+        )
         where = _describe(resource, used)
         audit.record(
             session,
             actor,
             f'{resource.singular}.exported',
             resource.entity,
-            summary=f'{summary}{": " if where else ""}{where}',
+            summary=sentence(N_('{exported}: {where}'), exported=exported, where=joined(where)) if where else exported,
             changes={
                 'rows': [None, count],
                 'format': [None, fmt],
@@ -326,14 +331,16 @@ def _record_export(
         log.exception('recording an interrupted export of %s failed', resource.key)
 
 
-def _describe(resource: Resource, used: dict[str, Any]) -> str:
-    parts = [f'search "{used["search"]}"'] if used['search'] else []
+def _describe(resource: Resource, used: dict[str, Any]) -> list[Any]:
+    """What the export was limited to ('search "ann", Status = active, in the trash'), to be read in the reader's
+    language: the filters' labels translated, the values as they were."""
+    parts: list[Any] = [sentence(N_('search "{text}"'), text=used['search'])] if used['search'] else []
     labels = {f.name: f.label for f in resource.filters}
     parts += [
-        f'{labels.get(name, name)} = {value}'
+        sentence(N_('{label} = {value}'), label=word(labels[name]) if name in labels else name, value=str(value))
         for name, value in used['filters'].items()
         if value not in (None, '', [], {})
     ]
     if used['trash']:
-        parts.append('in the trash')
-    return ', '.join(parts)
+        parts.append(word(N_('in the trash')))
+    return parts

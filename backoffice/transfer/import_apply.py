@@ -11,9 +11,10 @@ from backoffice.changes import get_for_update
 from backoffice.engine.declaration import RESOURCES, Resource, shown
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import ImportBatch, User
 from backoffice.services import audit, crud
+from backoffice.stored_text import count, sentence, word
 from backoffice.transfer.import_plan import PROGRESS_EVERY, Progress, RowPlan, count_actions
 from backoffice.transfer.import_rules import chunks, in_words, locked, require_importable, unique_candidates
 
@@ -92,7 +93,11 @@ def apply(
             actor,
             f'{resource.singular}.imported',
             resource.entity,
-            summary=f'Imported {batch.file_name or "a file"}: {_counts_text(batch.counts)}',
+            summary=sentence(
+                N_('Imported {file}: {created} added, {updated} changed, {unchanged} unchanged, {skipped} skipped'),
+                file=batch.file_name or word(N_('a file')),
+                **{name: count(batch.counts[name]) for name in ('created', 'updated', 'unchanged', 'skipped')},
+            ),
             changes={
                 'batch': [None, batch.id],
                 'file': [None, batch.file_name],
@@ -185,7 +190,9 @@ def _update(
         record,
         values,
         'updated',
-        summary=f'Updated {crud.title_of(resource, record)} by import #{batch_id}',
+        summary=sentence(
+            N_('Updated {record} by import #{batch}'), record=crud.title_of(resource, record), batch=batch_id
+        ),
     )
     return record, changes
 
@@ -199,10 +206,3 @@ def _related_records(session: Session, resource: Resource, plan: list[RowPlan]) 
             for chunk in chunks(ids):
                 loaded += session.exec(select(model).where(col(model.id).in_(chunk))).all()
     return loaded
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    return (
-        f'{counts["created"]} added, {counts["updated"]} changed, {counts["unchanged"]} unchanged, '
-        f'{counts["skipped"]} skipped'
-    )

@@ -10,10 +10,11 @@ from backoffice import events, formatting
 from backoffice.engine.declaration import RESOURCES, Resource, shown
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import ImportBatch, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, crud
+from backoffice.stored_text import count, sentence, word
 from backoffice.transfer.import_rules import locked, require_importable
 
 
@@ -57,8 +58,17 @@ def revert(*, session: Session, actor: User, batch_id: int) -> dict[str, Any]:
             actor,
             f'{resource.singular}.import_reverted',
             resource.entity,
-            summary=f'Reverted import #{batch.id} ({batch.file_name or "a file"}): {trashed} moved to the '
-            f'trash, {restored} restored, {len(skipped)} left as they are',
+            summary=sentence(
+                N_(
+                    'Reverted import #{batch} ({file}): {trashed} moved to the trash, {restored} restored, '
+                    '{skipped} left as they are'
+                ),
+                batch=batch.id,
+                file=batch.file_name or word(N_('a file')),
+                trashed=count(trashed),
+                restored=count(restored),
+                skipped=count(len(skipped)),
+            ),
             changes={
                 'batch': [None, batch.id],
                 'trashed': [None, trashed],
@@ -91,7 +101,9 @@ def _trash_created(session: Session, actor: User, resource: Resource, record: SQ
         record,
         {'deleted_at': utcnow()},
         'deleted',
-        summary=f'Deleted {crud.title_of(resource, record)}: revert of import #{batch_id}',
+        summary=sentence(
+            N_('Deleted {record}: revert of import #{batch}'), record=crud.title_of(resource, record), batch=batch_id
+        ),
     )
     return ''
 
@@ -115,7 +127,9 @@ def _restore_updated(
         record,
         values,
         'reverted',
-        summary=f'Reverted {crud.title_of(resource, record)} to before import #{batch_id}',
+        summary=sentence(
+            N_('Reverted {record} to before import #{batch}'), record=crud.title_of(resource, record), batch=batch_id
+        ),
     )
     return ''
 

@@ -3,8 +3,6 @@ phone's and a desktop's width: each renders and nothing overflows sideways (scre
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -93,15 +91,13 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
         driver.get(f'{server.url}/purchases')
         visible_text(driver, 'New purchase order').click()
         visible_text(driver, 'Unit cost')
-        settle(driver)
-        time.sleep(0.5)  # the dialog's fade-in
+        settle(driver)  # the dialog's fade-in too
         driver.save_screenshot(str(ARTIFACTS / f'purchase-dialog-{width}.png'))
         assert no_horizontal_overflow(driver), f'the purchase dialog overflows sideways at {width} px'
         driver.get(f'{server.url}/orders/{draft.number}')
         visible_text(driver, 'Edit draft').click()
         visible_text(driver, 'Customer email')
         settle(driver)
-        time.sleep(0.5)
         driver.save_screenshot(str(ARTIFACTS / f'draft-dialog-{width}.png'))
         driver.get(f'{server.url}/orders')
         visible_text(driver, order.number)

@@ -43,7 +43,9 @@ def test_the_backups_list_and_the_restore_dialog_at_390_and_1440(driver: WebDriv
     damaged = private_folder(backups.folder(settings)) / f'backoffice-20260101-020000.{suffix}'
     damaged.write_bytes(b'half a backup: the disk filled up')
     verified, check = backups.compare(damaged, {'users': 1})
-    damaged.with_name(damaged.name + '.check.json').write_text(json.dumps({'verified': verified, 'check': check}))
+    damaged.with_name(damaged.name + '.check.json').write_text(
+        json.dumps({'verified': verified, 'check': check.english, 'said': check.as_json()})
+    )
     (backups.folder(settings) / f'backoffice-20251231-020000.{suffix}').write_bytes(b'older')
 
     driver.get(f'{server.url}/system')

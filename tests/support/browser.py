@@ -47,11 +47,14 @@ DESKTOP = (1440, 900)
 TIMEOUT = default_timeout()  # seconds any browser wait allows (BACKOFFICE_TEST_TIMEOUT)
 
 
+POLL_SECONDS = 0.1  # how often a wait looks again (Selenium's 0.5 s made every wait that did not pass at once slow)
+
+
 class WebDriverWait(SeleniumWait):
     """Selenium's wait, which also tries again when the element it looked at was re-rendered meanwhile (a live
-    list refreshing between finding a row and asking whether it is displayed)."""
+    list refreshing between finding a row and asking whether it is displayed), and looks again every 0.1 s."""
 
-    def __init__(self, driver, timeout: float, poll_frequency: float = 0.5, ignored_exceptions=None) -> None:
+    def __init__(self, driver, timeout: float, poll_frequency: float = POLL_SECONDS, ignored_exceptions=None) -> None:
         ignored = (StaleElementReferenceException, *(ignored_exceptions or ()))
         super().__init__(driver, timeout, poll_frequency=poll_frequency, ignored_exceptions=ignored)
 
@@ -133,8 +136,16 @@ def no_horizontal_overflow(driver: WebDriver) -> bool:
 
 
 def settle(driver: WebDriver) -> None:
-    """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names."""
-    WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script('return document.fonts.status') == 'loaded')
+    """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names, and no
+    transition that ends still running (a dialog fading in; a spinner's endless turn does not count)."""
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script(SETTLED))
+
+
+SETTLED = """
+    return document.fonts.status === 'loaded' && document.getAnimations().every(
+        animation => animation.playState !== 'running' || animation.effect?.getTiming().iterations === Infinity
+    )
+"""
 
 
 def field(driver: WebDriver, label: str) -> WebElement:

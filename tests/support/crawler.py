@@ -5,19 +5,21 @@ element tree, so a new screen or action is crawled without a test being written 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 from nicegui.element import Element
 from nicegui.elements.mixins.disableable_element import DisableableElement
 from nicegui.elements.mixins.validation_element import ValidationElement
 from nicegui.elements.mixins.value_element import ValueElement
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
+from nicegui.timer import Timer
 
 from .waiting import eventually
 
@@ -27,6 +29,10 @@ CLOSING_LABELS = {'Cancel', 'Close', 'Done', 'Not now', 'Keep'}
 HOSTILE = 'Crawler\'s "test": <script>x</script>'
 ROWS_OPENED = 2  # the first rows of each list
 MAX_DEPTH = 2  # a dialog opened from a dialog is crawled; one opened from that only checked for feedback
+STEADY_SECONDS = 0.06  # a page whose work has ended is settled once it has not changed for this long
+SHORT_TIMER_SECONDS = 1.0  # a one-off timer due within this is the page's work (a list loading), not a later chore
+LONG_LIVED_SECONDS = 5.0  # a task still running after this is one of the app's loops, not an action's work
+IDLE_LOOPS = ('outbox loop', 'refresh bindings')  # NiceGUI's own loops, waiting for something to send
 
 
 @dataclass
@@ -37,6 +43,9 @@ class Crawl:
     errors: list[str] = field(default_factory=list)
     actions: int = 0
     counter: int = 0
+    first_seen: dict[asyncio.Task, float] = field(default_factory=dict)
+    changes: int = 0  # changes the pages sent to the browser since the crawl first looked at them (`changed`)
+    looks: dict[tuple[str, int], int] = field(default_factory=dict)  # (page, changes) -> fingerprint
 
     # --- the screen -------------------------------------------------------------------------------------------------
 
@@ -106,14 +115,14 @@ class Crawl:
 
     async def dialog(self, dialog: ui.dialog, what: str, *, depth: int) -> None:
         """Each tab; each other button (a nested dialog is crawled in turn); then submitted empty and filled in."""
-        for tab in [e for e in self.clickables(dialog.descendants()) if isinstance(e, ui.tab)]:
+        for tab in [e for e in self.clickables(shown_elements(dialog)) if isinstance(e, ui.tab)]:
             if dialog.value and not tab.is_deleted:
                 await self.act(tab, f'{what} → tab {describe(tab)}', depth=depth)
         submit = primary_button(dialog)
-        for signature in [signature_of(e) for e in self.clickables(dialog.descendants())]:
+        for signature in [signature_of(e) for e in self.clickables(shown_elements(dialog))]:
             if not dialog.value:
                 return
-            found = next((e for e in self.clickables(dialog.descendants()) if signature_of(e) == signature), None)
+            found = next((e for e in self.clickables(shown_elements(dialog)) if signature_of(e) == signature), None)
             if (
                 found is None
                 or found is submit
@@ -166,7 +175,7 @@ class Crawl:
     def forget_field_errors(self) -> None:
         """Before an action: errors an earlier action left at fields are cleared, so that the same error shown again
         counts as this action's answer (a person sees it again; without this the page would look unchanged)."""
-        for element in self.user.client.layout.descendants():
+        for element in self.elements():
             if isinstance(element, ValidationElement) and element.error:
                 element.error = None
 
@@ -178,7 +187,7 @@ class Crawl:
             id(self.user.client),
             frozenset(d.id for d in self.open_dialogs()),
             len(self.user.download.http_responses),
-            fingerprint(self.user),
+            self.fingerprint(),
         )
 
     async def feedback(self, before: tuple, what: str) -> None:
@@ -187,7 +196,7 @@ class Crawl:
         )
         self.check(what)
         await self.settle()
-        if any('not-found' in e._markers and shown(e) for e in self.user.client.layout.descendants()):  # noqa: SLF001
+        if any('not-found' in e._markers and shown(e) for e in self.elements()):  # noqa: SLF001
             self.fail(f'"{what}" leads to a page that does not exist')
         for args, kwargs in self.user.notify.calls[before[0] :]:
             if kwargs.get('type') == 'negative' or kwargs.get('color') == 'negative':
@@ -195,17 +204,67 @@ class Crawl:
         self.check(what)
 
     async def settle(self) -> None:
-        """Until the page stops changing for a moment (a handler's database work has ended)."""
+        """Until the page's work has ended (its handlers, live updates and loading timers: see `working`) and the
+        page has sent no change to the browser for a moment since."""
         last: list[Any] = [None, 0.0]
 
         def steady() -> bool:
-            now = (fingerprint(self.user), len(self.open_dialogs()))
-            if now != last[0]:
+            now = (self.changed(), len(self.open_dialogs()))
+            if now != last[0] or self.working():
                 last[0], last[1] = now, time.monotonic()
                 return False
-            return time.monotonic() - last[1] >= 0.2
+            return time.monotonic() - last[1] >= STEADY_SECONDS
 
         await eventually(steady, message=f'{self.who}: the page settles')
+
+    def changed(self) -> tuple[str, int]:
+        """The page, and how many changes it has sent to the browser (an element made, changed or deleted; a message
+        or a navigation) since the crawl first looked at it: every change goes through the page's outbox."""
+        client = self.user.client
+        outbox = client.outbox
+        if not getattr(outbox, '_crawl_counts', False):
+            for name in ('enqueue_update', 'enqueue_delete', 'enqueue_message'):
+                setattr(outbox, name, self._counting(getattr(outbox, name)))
+            outbox._crawl_counts = True  # type: ignore[attr-defined]  # noqa: SLF001
+        return client.id, self.changes
+
+    def _counting(self, send: Callable[..., None]) -> Callable[..., None]:
+        def counted(*args: Any, **kwargs: Any) -> None:
+            self.changes += 1
+            send(*args, **kwargs)
+
+        return counted
+
+    def fingerprint(self) -> int:
+        """`fingerprint(user)`, computed again only when the page has sent a change since the last look."""
+        key = self.changed()
+        if key not in self.looks:
+            self.looks = {key: fingerprint(self.user)}
+        return self.looks[key]
+
+    def working(self) -> bool:
+        """Whether work the page started is still going on: an event handler or a live update (waiting on the
+        database in a worker thread, say), a timer's callback running, or a one-off timer due soon (a list about to
+        load). A repeating timer between two runs, NiceGUI's own loops and anything running for longer than
+        LONG_LIVED_SECONDS (a loop of the app's) are not work to wait for."""
+        now = time.monotonic()
+        for task in list(background_tasks.running_tasks):
+            if task.done() or task.get_name().startswith(IDLE_LOOPS):
+                continue
+            if now - self.first_seen.setdefault(task, now) > LONG_LIVED_SECONDS:
+                continue
+            coroutine = task.get_coro()
+            frame = getattr(coroutine, 'cr_frame', None)
+            timer = frame.f_locals.get('self') if frame is not None else None
+            if isinstance(timer, Timer):
+                invocation = timer._current_invocation  # noqa: SLF001
+                if invocation is not None and not invocation.done():
+                    return True
+                if coroutine.cr_code.co_name == '_run_once' and timer.interval <= SHORT_TIMER_SECONDS:
+                    return True
+                continue
+            return True
+        return False
 
     def check(self, what: str) -> None:
         if self.errors:
@@ -218,17 +277,18 @@ class Crawl:
     # --- finding things ---------------------------------------------------------------------------------------------
 
     def page_elements(self, *, shell: bool) -> Iterator[Element]:
-        for element in self.user.client.layout.descendants():
-            if not shell and any(isinstance(a, (ui.header, ui.left_drawer)) for a in element.ancestors()):
-                continue
-            if any(isinstance(a, ui.dialog) for a in (element, *element.ancestors())):
-                continue
-            yield element
+        """What a person sees on the page, outside dialogs (and the header and menu unless `shell`)."""
 
-    def clickables(self, elements) -> list[Element]:
+        def left_out(element: Element) -> bool:
+            return isinstance(element, ui.dialog) or (not shell and isinstance(element, (ui.header, ui.left_drawer)))
+
+        return shown_elements(self.user.client.layout, left_out=left_out)
+
+    def clickables(self, elements: Iterable[Element]) -> list[Element]:
+        """The elements among these (all shown: see `shown_elements`) that a person can click."""
         found = []
         for element in elements:
-            if element.is_deleted or not shown(element):
+            if element.is_deleted:
                 continue
             if isinstance(element, DisableableElement) and not element.enabled:
                 continue
@@ -247,15 +307,41 @@ class Crawl:
                     found.append(element)
         return found
 
+    def elements(self) -> list[Element]:
+        """Every element of the page, in the order they were made (a look-up in the page's table of elements, much
+        cheaper than walking its tree)."""
+        return list(self.user.client.elements.values())
+
     def open_dialogs(self) -> list[ui.dialog]:
-        return [
-            e
-            for e in self.user.client.layout.descendants()
-            if isinstance(e, ui.dialog) and e.value and not e.is_deleted
-        ]
+        return [e for e in self.elements() if isinstance(e, ui.dialog) and e.value and not e.is_deleted]
 
     def new_dialogs(self, before: tuple) -> list[ui.dialog]:
         return [d for d in self.open_dialogs() if d.id not in before[3]]
+
+
+def shown_elements(root: Element, *, left_out: Callable[[Element], bool] = lambda _: False) -> Iterator[Element]:
+    """`root` and its descendants that a person can see (or reach by opening a menu), in page order, in one walk
+    down the tree (`shown` for every element would climb to the top from each); `left_out`: subtrees not to enter."""
+    pending = [root]
+    while pending:
+        element = pending.pop()
+        if not element.visible or (element is not root and left_out(element)):
+            continue
+        if isinstance(element, ui.dialog) and not element.value:
+            continue
+        if isinstance(element, ui.tab_panel) and not _current_panel(element):
+            continue
+        yield element
+        pending.extend(reversed(list(element)))
+
+
+def _current_panel(panel: ui.tab_panel) -> bool:
+    """A tab panel is shown when it is the current one of its tab panels (or is not in any)."""
+    slot = panel.parent_slot
+    if slot is None or not isinstance(slot.parent, ui.tab_panels):
+        return True
+    value = slot.parent.value
+    return (value.props.get('name') if isinstance(value, ui.tab) else value) == panel.props.get('name')
 
 
 def shown(element: Element) -> bool:
@@ -265,10 +351,8 @@ def shown(element: Element) -> bool:
             return False
         if isinstance(each, ui.dialog) and not each.value:
             return False
-        if isinstance(each, ui.tab_panel) and isinstance(each.parent_slot.parent, ui.tab_panels):
-            value = each.parent_slot.parent.value
-            if (value.props.get('name') if isinstance(value, ui.tab) else value) != each.props.get('name'):
-                return False
+        if isinstance(each, ui.tab_panel) and not _current_panel(each):
+            return False
     return True
 
 
@@ -330,14 +414,12 @@ def current_path(user: User) -> str | None:
 def fingerprint(user: User) -> int:
     """What a person sees on the page, as one number: the visible elements with their texts, values and errors."""
     parts = []
-    for element in user.client.layout.descendants():
-        if not shown(element):
-            continue
+    for element in shown_elements(user.client.layout):
         value = element.value if isinstance(element, ValueElement) else None
         parts.append(
             (
                 element.id,
-                label(element),
+                str(getattr(element, 'text', '') or element.props.get('label') or ''),  # a container's: its children's
                 tuple(element.classes),
                 repr(value),
                 element.props.get('error'),

@@ -10,7 +10,7 @@ from unittest import mock
 from sqlmodel import col, select
 
 from backoffice.db import session_scope
-from backoffice.models import Customer, Order, Ticket
+from backoffice.models import Customer, Order, Ticket, User
 from backoffice.seed import demo, support
 from components.screens import SCREENS
 
@@ -35,7 +35,9 @@ def small_demo_shop() -> dict[str, str]:
         customer = session.exec(
             select(Customer).where(col(Customer.company_id).is_not(None)).order_by(Customer.id)
         ).first()
+        staff = session.exec(select(User).order_by(User.id)).first()  # a demo colleague, not the signed-in account
         return {
+            'users': str(staff.id),
             'orders': order.number,
             'requests': str(ticket.number),
             'customers': str(customer.id),

@@ -1,0 +1,215 @@
+"""Checking the alert rules after each KPI refresh: one read of the aggregates for every rule, a firing recorded when
+a rule crosses into alarm and a resolution when it comes back, each crossing told once (in-app at once; email and
+chat messages queued for `alert_delivery.send_due`).
+
+What a rule compares: above / below take the KPI over the last `window_days` days up to today (as a card adds days
+up); change takes the last `window_days` complete days (up to yesterday: today is not over) against the same number
+of days before; no data takes the hours since the newest row of the KPI's source (its event type for visits, page
+views, sign-ups)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from backoffice import events, formatting, i18n
+from backoffice.db import session_scope
+from backoffice.events import Topic
+from backoffice.i18n import _
+from backoffice.kpi import days, periods
+from backoffice.kpi import sources as src
+from backoffice.kpi.registry import BY_KEY
+from backoffice.models import AlertDelivery, AlertEvent, AlertRule, EventType, KpiDaily, User, utcnow
+from backoffice.services import app_settings, notifications
+from backoffice.services.alerts import CHANNELS
+
+EVENT_OF_KPI = {
+    'visits': EventType.visit,
+    'page_views': EventType.page_view,
+    'signups': EventType.signup_completed,
+    'signup_abandonment': EventType.signup_started,
+    'checkout_abandonment': EventType.checkout_started,
+}
+
+
+def evaluate(*, now: datetime | None = None) -> dict[str, int]:
+    """Check every rule once; returns how many fired and resolved. Rules that stay as they were write nothing."""
+    now = now or utcnow()
+    counts = {'checked': 0, 'fired': 0, 'resolved': 0}
+    with session_scope() as session:
+        rules = list(session.execute(select(AlertRule).where(col(AlertRule.deleted_at).is_(None))).scalars())
+        if not rules:
+            return counts
+        zone = app_settings.value(session=session, key='time_zone')
+        today = days.today(zone, now)
+        longest = max(rule.window_days for rule in rules)
+        data = periods.daily(
+            session=session,
+            keys={r.kpi for r in rules if r.kind != 'no_data'},
+            first=today - timedelta(days=2 * longest),
+            last=today,
+        )
+        latest: dict[str, datetime | None] = {}
+        for rule in rules:
+            counts['checked'] += 1
+            if rule.kpi not in BY_KEY:
+                continue
+            if rule.kind == 'no_data' and rule.kpi not in latest:
+                latest[rule.kpi] = newest_data(session, rule.kpi)
+            alarm, value = check(rule, data.get(rule.kpi, {}), today, now, latest.get(rule.kpi))
+            if alarm and not rule.firing:
+                _fire(session, rule, value, now)
+                counts['fired'] += 1
+            elif not alarm and rule.firing:
+                _resolve(session, rule, value, now)
+                counts['resolved'] += 1
+        if counts['fired'] or counts['resolved']:
+            events.after_commit(session, Topic.alerts, {'id': None, 'action': 'evaluated'})
+            session.commit()
+    return counts
+
+
+def check(
+    rule: AlertRule, by_day: dict[date, periods.Row], today: date, now: datetime, newest: datetime | None
+) -> tuple[bool, float | None]:
+    """Whether the rule is in alarm, and the value it looked at (a percentage for change, hours for no data)."""
+    window = timedelta(days=rule.window_days)
+    if rule.kind == 'no_data':
+        hours = None if newest is None else round((now - newest).total_seconds() / 3600, 1)
+        return hours is None or hours > rule.threshold, hours
+    if rule.kind == 'change':
+        last = today - timedelta(days=1)
+        value = periods.value_over(rule.kpi, by_day, last - window + timedelta(days=1), last)
+        previous = periods.value_over(rule.kpi, by_day, last - 2 * window + timedelta(days=1), last - window)
+        if value is None or not previous:
+            return False, None
+        change = round(100 * (value - previous) / abs(previous), 1)
+        return abs(change) > rule.threshold, change
+    value = periods.value_over(rule.kpi, by_day, today - window + timedelta(days=1), today)
+    if value is None:
+        return False, None
+    return (value > rule.threshold) if rule.kind == 'above' else (value < rule.threshold), value
+
+
+def newest_data(session: Session, key: str) -> datetime | None:
+    """When the newest row behind a KPI arrived (each an index seek)."""
+    kpi = BY_KEY[key]
+    instants: list[datetime | None] = []
+    if 'events' in kpi.sources:
+        kinds = [EVENT_OF_KPI[key]] if key in EVENT_OF_KPI else list(EventType)
+        e = src.events.c
+        instants += [session.execute(select(func.max(e.ts)).where(e.type == int(k))).scalar_one() for k in kinds]
+    if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
+        instants.append(session.execute(select(func.max(src.orders.c.placed_at))).scalar_one())
+    if 'tickets' in kpi.sources:
+        instants.append(session.execute(select(func.max(src.tickets.c.created_at))).scalar_one())
+    if not instants:  # the stock's level: when it was last computed
+        instants.append(
+            session.execute(select(func.max(KpiDaily.computed_at)).where(col(KpiDaily.kpi) == key)).scalar_one()
+        )
+    known = [_aware(i) for i in instants if i is not None]
+    return max(known, default=None)
+
+
+def describe(rule: AlertRule, value: float | None) -> str:
+    """The alarm in words, in the current language."""
+    kpi = _(BY_KEY[rule.kpi].label)
+    if rule.kind == 'no_data':
+        return _('Alert "{name}": no data for {kpi} for more than {hours} hours.').format(
+            name=rule.name, kpi=kpi, hours=formatting.number(rule.threshold)
+        )
+    if rule.kind == 'change':
+        return _('Alert "{name}": {kpi} changed by {change} against the previous period (limit {limit}).').format(
+            name=rule.name,
+            kpi=kpi,
+            change=formatting.percent((value or 0) / 100, 1),
+            limit=formatting.percent(rule.threshold / 100, 1),
+        )
+    text = _('Alert "{name}": {kpi} is {value}, above {threshold}.')
+    if rule.kind == 'below':
+        text = _('Alert "{name}": {kpi} is {value}, below {threshold}.')
+    return text.format(
+        name=rule.name, kpi=kpi, value=periods.shown(rule.kpi, value), threshold=periods.shown(rule.kpi, rule.threshold)
+    )
+
+
+def describe_resolved(rule: AlertRule) -> str:
+    return _('Back to normal: "{name}" on {kpi}.').format(name=rule.name, kpi=_(BY_KEY[rule.kpi].label))
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _fire(session: Session, rule: AlertRule, value: float | None, now: datetime) -> None:
+    rule.firing, rule.last_value = True, value
+    session.add(rule)
+    quiet = silenced(rule, now)
+    event = AlertEvent(rule_id=rule.id or 0, fired_at=now, value=value, message=describe(rule, value)[:500])
+    event.silenced = quiet
+    session.add(event)
+    session.flush()
+    if not quiet:
+        _tell(session, rule, event, lambda: describe(rule, value))
+
+
+def _resolve(session: Session, rule: AlertRule, value: float | None, now: datetime) -> None:
+    rule.firing, rule.last_value = False, value
+    session.add(rule)
+    event = (
+        session.execute(
+            select(AlertEvent)
+            .where(col(AlertEvent.rule_id) == rule.id, col(AlertEvent.resolved_at).is_(None))
+            .order_by(col(AlertEvent.id).desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+    if event is None:
+        return
+    event.resolved_at = now
+    session.add(event)
+    if not event.silenced and not silenced(rule, now):
+        _tell(session, rule, event, lambda: describe_resolved(rule))
+
+
+def _tell(session: Session, rule: AlertRule, event: AlertEvent, words) -> None:
+    """In-app notices now (each in the reader's language); email and chat messages queued for the sender."""
+    recipients = list(session.execute(select(User).where(col(User.id).in_(rule.recipients or []))).scalars())
+    for user in recipients:
+        if not user.is_active:
+            continue
+        with i18n.use(user.language):
+            text = words()
+        notifications.notify(session, user_id=user.id or 0, text=text, link='/alerts')
+        session.add(
+            AlertDelivery(
+                event_id=event.id,
+                channel='in_app',
+                target=user.name or user.email,
+                text=text,
+                status='sent',
+                attempts=1,
+                sent_at=utcnow(),
+            )
+        )
+        if rule.email:
+            session.add(AlertDelivery(event_id=event.id, channel='email', target=user.email, text=text))
+    for channel in filter(None, rule.channels.split(',')):
+        if channel in CHANNELS:
+            session.add(AlertDelivery(event_id=event.id, channel=channel, target=CHANNELS[channel], text=words()))
+
+
+def silenced(rule: AlertRule, now: datetime) -> str:
+    """'muted', 'snoozed', or '' when the rule tells its people."""
+    if rule.muted:
+        return 'muted'
+    if rule.snoozed_until is not None and _aware(rule.snoozed_until) > now:
+        return 'snoozed'
+    return ''
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -1,0 +1,156 @@
+"""Forgot password: a single-use link by email that expires after an hour. The answer, and the work done, are the
+same whether or not the email belongs to someone; asking is throttled per address and per email."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from sqlmodel import Session, func, select
+
+from backoffice import auth, changes, events, i18n
+from backoffice.changes import stamp
+from backoffice.db import session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.models import PasswordReset, User, utcnow
+from backoffice.password_strength import password_problem
+from backoffice.services import audit, staff_mail, staff_sessions
+from backoffice.stored_text import sentence
+
+LIFETIME = timedelta(hours=1)
+PATH = '/reset-password'
+SENT = N_('If an account uses this email, a link to choose a new password is on its way. It works once, for an hour.')
+
+
+@dataclass(frozen=True)
+class Asked:
+    message: str
+    refused: bool = False  # too many asks from this address (said whatever the email)
+
+
+def request_link(*, email: str, address: str | None, base_url: str) -> Asked:
+    """Email a reset link to the staff user with this email, if there is one. Everything but the sending is done
+    either way: the same answer, the same reads and writes, so neither words nor timing tell which emails exist."""
+    where = address or 'unknown'
+    email = (email or '').strip().lower()[:254]
+    address_key = f'reset-address:{where}'[:300]
+    if wait := auth.seconds_locked(address_key):
+        return Asked(
+            _('Too many requests from this address. Try again in {duration}.').format(duration=auth.duration(wait)),
+            True,
+        )
+    auth.count_failure(address_key)  # every ask counts: the limit is on asking, not on failing
+    email_key = f'reset-email:{email}'[:300]
+    silenced = auth.seconds_locked(email_key) > 0
+    auth.count_failure(email_key)
+    token = secrets.token_urlsafe(32)
+    with session_scope() as session:
+        user = session.exec(select(User).where(func.lower(User.email) == email)).first() if email else None
+        known = user is not None and user.is_active and not silenced
+        session.add(
+            PasswordReset(
+                token_hash=_hash(token),
+                user_id=user.id if known and user else None,
+                requested_from=where[:64],
+                expires_at=utcnow() + LIFETIME,
+            )
+        )
+        link = f'{base_url}{PATH}?{urlencode({"token": token})}'
+        if known and user is not None:
+            with i18n.use(user.language):
+                staff_mail.queue(
+                    session,
+                    user=user,
+                    subject=_('Choose a new password'),
+                    body=_(
+                        'Someone (you, we hope) asked for a new password for your Backoffice account ({email}).\n\n'
+                        'Choose it here; the link works once, for an hour:\n{link}\n\n'
+                        'If you did not ask, ignore this email: your password stays as it is.'
+                    ).format(email=user.email, link=link),
+                )
+            audit.record(
+                session,
+                user,
+                'auth.reset_requested',
+                'user',
+                user.id,
+                summary=sentence(N_('{email}: reset link sent to the email'), email=user.email),
+            )
+        else:  # the same write as for a known email, so the answer takes as long
+            audit.record(
+                session,
+                None,
+                'auth.reset_requested',
+                'user',
+                None,
+                summary=sentence(N_('reset asked for an unknown email')),
+            )
+        session.commit()
+    return Asked(_(SENT))
+
+
+def user_of_link(token: str | None) -> User | None:
+    """The user a valid (unused, unexpired) link is for, else None."""
+    with session_scope() as session:
+        row = _valid_row(session, token)
+        return session.get(User, row.user_id) if row is not None and row.user_id else None
+
+
+def reset_with_link(*, token: str, new: str, confirm: str) -> User:
+    """Set the new password from a link: it then stops working, and every session of the account ends."""
+    with session_scope() as session:
+        row = _valid_row(session, token)
+        user = session.get(User, row.user_id) if row is not None and row.user_id else None
+        if row is None or user is None or not user.is_active:
+            raise ValidationFailed({'': _('This link has expired or was already used. Ask for a new one.')})
+        errors: dict[str, str] = {}
+        if problem := password_problem(new, email=user.email, name=user.name):
+            errors['new'] = problem
+        if new != confirm:
+            errors['confirm'] = _('The two passwords differ')
+        if errors:
+            raise ValidationFailed(errors)
+        row.used_at = utcnow()
+        session.add(row)
+        user.password_hash = auth.hash_password(new)
+        user.password_changed_at = utcnow()
+        user.session_epoch += 1
+        ended = staff_sessions.end_rows(session, user_id=user.id or 0, reason='password reset by link')
+        stamp(user)
+        session.add(user)
+        audit.record(
+            session,
+            user,
+            'user.password_reset_by_link',
+            'user',
+            user.id,
+            version=user.version,
+            summary=sentence(N_('{email} chose a new password from a reset link'), email=user.email),
+        )
+        events.after_commit(
+            session,
+            Topic.sessions,
+            {'user_id': user.id, 'epoch': user.session_epoch, 'session_ids': ended, 'all': True},
+        )
+        changes.commit(session, (Topic.users, {'id': user.id, 'action': 'password_reset'}))
+        session.refresh(user)
+        return user
+
+
+def _valid_row(session: Session, token: str | None) -> PasswordReset | None:
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(select(PasswordReset).where(PasswordReset.token_hash == _hash(token))).first()
+    if row is None or row.used_at is not None or row.user_id is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
+    return row if expires > utcnow() else None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

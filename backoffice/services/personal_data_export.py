@@ -1,0 +1,220 @@
+"""Everything held about one customer (GDPR access and portability) as a ZIP of JSON and CSV files with their invoices'
+and credit notes' PDFs, written to a private export folder, with progress; audited without the personal values."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, select
+
+from backoffice.i18n import N_
+from backoffice.models import (
+    Company,
+    EventType,
+    Invoice,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Refund,
+    ReturnLine,
+    Shipment,
+    UsageEvent,
+    User,
+)
+from backoffice.permissions import require
+from backoffice.services import audit, documents, invoices
+from backoffice.services.personal_data import PERMISSION, Found, find_customer, gather
+from backoffice.stored_text import count, sentence
+from backoffice.transfer import export_files
+from backoffice.transfer.csv_out import CsvWriter, csv_bytes
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+MEDIA_TYPE = 'application/zip'
+EVENT_BATCH = 5000
+
+
+def export_personal_data(
+    *, session: Session, actor: User, record_id: int, progress: Progress | None = None
+) -> tuple[Path, str]:
+    """Write the customer's ZIP to a private export folder; returns (path, file name). Open the session with
+    `read_session()`: the files are read first, then one `customer.personal_data_exported` entry is written."""
+    require(actor, PERMISSION)
+    customer = find_customer(session, record_id)
+    found = gather(session, customer)
+    file_name = f'customer-{customer.id}-personal-data.zip'
+    path = export_files.export_path(file_name)
+    steps = _steps(session, found)
+    report = progress or (lambda done, total: None)
+    written: list[str] = []
+    try:
+        with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_DEFLATED) as archive:
+            for done, (name, make) in enumerate(steps):
+                report(done, len(steps))
+                archive.writestr(name, make())
+                written.append(name)
+            report(len(steps), len(steps))
+    except BaseException:
+        export_files.remove(path)
+        raise
+    session.commit()  # end the read transaction: on SQLite a read snapshot cannot turn into a write
+    audit.record(
+        session,
+        actor,
+        'customer.personal_data_exported',
+        'customers',
+        customer.id,
+        summary=sentence(
+            N_('Exported the personal data of customer #{id} ({count} files)'),
+            id=customer.id,
+            count=count(len(written)),
+        ),
+    )
+    session.commit()
+    return path, file_name
+
+
+# --- the files --------------------------------------------------------------------------------------------------------
+
+
+def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes]]]:
+    customer = found.customer
+    order_ids = [o.id for o in found.orders]
+    numbers = {o.id: o.number for o in found.orders}
+    steps: list[tuple[str, Callable[[], bytes]]] = [
+        ('profile.json', lambda: _json(_profile(session, found))),
+        ('consents.json', lambda: _json(_consents(found))),
+        ('addresses.csv', lambda: _addresses(found)),
+        ('orders.json', lambda: _json(_orders(session, found))),
+        ('orders.csv', lambda: _table([_plain(o) for o in found.orders])),
+        ('order_lines.csv', lambda: _table(_children(session, OrderLine, order_ids, numbers))),
+        ('invoices_and_credit_notes.json', lambda: _json([_plain(d) for d in found.documents])),
+        ('invoices_and_credit_notes.csv', lambda: _table([_flat(_plain(d)) for d in found.documents])),
+        ('requests.json', lambda: _json(_requests(found))),
+        ('requests.csv', lambda: _table([_flat(_plain(t)) for t in found.requests])),
+        ('messages.csv', lambda: _table([_plain(m) for m in found.messages])),
+        ('returns.json', lambda: _json(_returns(session, found))),
+        ('returns.csv', lambda: _table([_plain(r) for r in found.returns])),
+        ('usage_events.csv', lambda: _usage_events(session, customer.id)),
+        ('audit_entries.json', lambda: _json([_plain(e) for e in found.audit])),
+    ]
+    language = invoices.language_of(customer) or ''  # '': the default language
+    for document in found.documents:
+        steps.append((f'documents/{document.number}.pdf', _pdf(document, language)))
+    return steps
+
+
+def _profile(session: Session, found: Found) -> dict[str, Any]:
+    profile = _plain(found.customer)
+    company = session.get(Company, found.customer.company_id) if found.customer.company_id else None
+    profile['company'] = company.name if company else None
+    return profile
+
+
+def _consents(found: Found) -> dict[str, Any]:
+    """The consent as it stands, and each change of it the audit log recorded."""
+    history = [
+        {
+            'at': _plain(entry)['at'],
+            'from': entry.changes['marketing_consent'][0],
+            'to': entry.changes['marketing_consent'][1],
+        }
+        for entry in found.audit
+        if entry.entity == 'customers'
+        and entry.entity_id == str(found.customer.id)
+        and isinstance(entry.changes.get('marketing_consent'), list)
+    ]
+    return {'marketing_consent': found.customer.marketing_consent, 'changes': sorted(history, key=lambda h: h['at'])}
+
+
+def _addresses(found: Found) -> bytes:
+    seen: dict[tuple[str, str], list[str]] = {}
+    for order in sorted(found.orders, key=lambda o: o.placed_at):
+        if order.shipping_name or order.shipping_address:
+            seen.setdefault((order.shipping_name, order.shipping_address), []).append(order.number)
+    rows = [(name, address, ' '.join(orders)) for (name, address), orders in seen.items()]
+    return csv_bytes(('name', 'address', 'orders'), rows)
+
+
+def _orders(session: Session, found: Found) -> list[dict[str, Any]]:
+    order_ids = [o.id for o in found.orders]
+    related = {
+        'lines': _by_order(session, OrderLine, order_ids),
+        'payments': _by_order(session, Payment, order_ids),
+        'refunds': _by_order(session, Refund, order_ids),
+        'shipments': _by_order(session, Shipment, order_ids),
+        'events': _by_order(session, OrderEvent, order_ids),
+    }
+    return [{**_plain(o), **{key: rows.get(o.id or 0, []) for key, rows in related.items()}} for o in found.orders]
+
+
+def _requests(found: Found) -> list[dict[str, Any]]:
+    thread: dict[int, list[dict[str, Any]]] = {}
+    for message in found.messages:
+        thread.setdefault(message.ticket_id, []).append(_plain(message))
+    return [{**_plain(t), 'messages': thread.get(t.id or 0, [])} for t in found.requests]
+
+
+def _returns(session: Session, found: Found) -> list[dict[str, Any]]:
+    ids = [r.id for r in found.returns]
+    lines: dict[int, list[dict[str, Any]]] = {}
+    if ids:
+        for line in session.exec(select(ReturnLine).where(col(ReturnLine.return_id).in_(ids))):
+            lines.setdefault(line.return_id, []).append(_plain(line))
+    return [{**_plain(r), 'lines': lines.get(r.id or 0, [])} for r in found.returns]
+
+
+def _usage_events(session: Session, customer_id: int | None) -> bytes:
+    writer = CsvWriter()
+    writer.write(('ts', 'type', 'anonymous_id', 'session_id', 'props'))
+    statement = select(UsageEvent).where(UsageEvent.customer_id == customer_id).order_by(col(UsageEvent.ts))
+    for event in session.exec(statement.execution_options(yield_per=EVENT_BATCH)):
+        kind = EventType(event.type).name if event.type in EventType._value2member_map_ else str(event.type)
+        props = json.dumps(event.props, ensure_ascii=False) if event.props else ''
+        writer.write((_plain(event)['ts'], kind, event.anonymous_id, event.session_id, props))  # machine values
+    return writer.take().encode('utf-8-sig')
+
+
+def _pdf(document: Invoice, language: str) -> Callable[[], bytes]:
+    return lambda: documents.invoice_pdf(document, language)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _plain(record: SQLModel) -> dict[str, Any]:
+    return record.model_dump(mode='json')
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Nested values (an invoice's lines, a request's tags) as JSON text in one CSV cell."""
+    return {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in row.items()}
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2).encode()
+
+
+def _table(rows: Iterable[dict[str, Any]]) -> bytes:
+    rows = list(rows)
+    header = list(rows[0]) if rows else []
+    return csv_bytes(header, ([row.get(name) for name in header] for row in rows))
+
+
+def _by_order(session: Session, model: Any, order_ids: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    if order_ids:
+        for row in session.exec(select(model).where(col(model.order_id).in_(order_ids)).order_by(col(model.id))):
+            grouped.setdefault(row.order_id, []).append(_plain(row))
+    return grouped
+
+
+def _children(session: Session, model: Any, order_ids: list[Any], numbers: dict[Any, str]) -> list[dict[str, Any]]:
+    return [
+        {'order_number': numbers[order_id], **row}
+        for order_id, rows in _by_order(session, model, order_ids).items()
+        for row in rows
+    ]

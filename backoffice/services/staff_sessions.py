@@ -1,0 +1,218 @@
+"""Staff sessions one can see and end: each browser signed in (device, address, signed in, last seen); ending one
+signs that browser out at once; a sign-in from a browser the account never used tells its owner."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from backoffice import events, i18n
+from backoffice.errors import ValidationFailed
+from backoffice.events import Topic
+from backoffice.formatting import when
+from backoffice.i18n import N_, _
+from backoffice.models import StaffSession, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import audit, notifications, staff_mail
+from backoffice.stored_text import count, sentence
+
+TOUCH_EVERY = timedelta(minutes=1)  # "last seen" is written at most this often per session
+SHOWN = 50  # the newest sessions listed
+
+
+@dataclass(frozen=True)
+class Started:
+    key: str  # kept in the browser's session storage; the database holds its sha256 only
+    session_id: int
+
+
+def start(
+    session: Session, *, user: User, user_agent: str, address: str, new_browser: bool, base_url: str = ''
+) -> Started:
+    """Record a sign-in (inside the caller's transaction, committed here). From a new browser the user gets a
+    notification and an email asking whether it was them."""
+    key = secrets.token_urlsafe(32)
+    row = StaffSession(
+        key=hash_key(key),
+        user_id=user.id or 0,
+        device=device_of(user_agent),
+        user_agent=(user_agent or '')[:300],
+        address=(address or '')[:64],
+    )
+    session.add(row)
+    session.flush()
+    if new_browser:
+        _tell_of_new_browser(session, user, row, base_url)
+    session.commit()
+    return Started(key, row.id or 0)
+
+
+def live_session(session: Session, key: str | None, user_id: int) -> StaffSession | None:
+    """The session this browser's key names, if it belongs to the user and has not ended."""
+    if not key:
+        return None
+    row = session.exec(select(StaffSession).where(StaffSession.key == hash_key(key))).first()
+    if row is None or row.user_id != user_id or row.ended_at is not None:
+        return None
+    return row
+
+
+def touch(session: Session, session_id: int) -> None:
+    """Note that the person was seen now (a page load or input), at most once a minute."""
+    row = session.get(StaffSession, session_id)
+    if row is not None and row.ended_at is None and utcnow() - _aware(row.last_seen_at) >= TOUCH_EVERY:
+        row.last_seen_at = utcnow()
+        session.add(row)
+        session.commit()
+
+
+def list_for(*, session: Session, actor: User, user_id: int) -> list[StaffSession]:
+    """A user's active sessions, most recently seen first: one's own, or anyone's for those who manage users."""
+    if user_id != actor.id:
+        require(actor, 'users.manage')
+    statement = (
+        select(StaffSession)
+        .where(StaffSession.user_id == user_id, col(StaffSession.ended_at).is_(None))
+        .order_by(col(StaffSession.last_seen_at).desc(), col(StaffSession.id).desc())
+        .limit(SHOWN)
+    )
+    return list(session.exec(statement))
+
+
+def end(*, session: Session, actor: User, session_id: int) -> StaffSession:
+    """Sign one session out: one's own, or anyone's for those who manage users. Its open pages go to the sign-in
+    page at once; its next request is refused."""
+    row = session.get(StaffSession, session_id)
+    if row is None or row.ended_at is not None:
+        raise ValidationFailed({'': _('This session has already ended')})
+    if row.user_id != actor.id:
+        require(actor, 'users.manage')
+    owner = session.get(User, row.user_id)
+    ended = end_rows(
+        session,
+        user_id=row.user_id,
+        reason='signed out by owner' if owner == actor else 'ended by admin',
+        only=[row.id or 0],
+    )
+    audit.record(
+        session,
+        actor,
+        'auth.session_ended',
+        'user',
+        row.user_id,
+        summary=sentence(
+            N_('Session {session} of {owner} ({device}, {address}) ended'),
+            session=row.id,
+            owner=owner.email if owner else str(row.user_id),
+            device=row.device,
+            address=row.address,
+        ),
+    )
+    events.after_commit(session, Topic.sessions, {'user_id': row.user_id, 'session_ids': ended})
+    session.commit()
+    return row
+
+
+def end_others(*, session: Session, actor: User, keep_session_id: int) -> int:
+    """Sign out every session of the actor but this one; returns how many ended."""
+    ended = end_rows(session, user_id=actor.id or 0, reason='signed out by owner', keep=keep_session_id)
+    if ended:
+        audit.record(
+            session,
+            actor,
+            'auth.sessions_ended',
+            'user',
+            actor.id,
+            summary=sentence(N_('{email}: {count} other sessions ended'), email=actor.email, count=count(len(ended))),
+        )
+        events.after_commit(session, Topic.sessions, {'user_id': actor.id, 'session_ids': ended})
+    session.commit()
+    return len(ended)
+
+
+def end_rows(
+    session: Session, *, user_id: int, reason: str, keep: int | None = None, only: list[int] | None = None
+) -> list[int]:
+    """Mark a user's open sessions ended inside the caller's transaction (all, all but `keep`, or `only` these);
+    returns their ids. The caller publishes Topic.sessions after commit."""
+    statement = select(StaffSession).where(StaffSession.user_id == user_id, col(StaffSession.ended_at).is_(None))
+    if keep is not None:
+        statement = statement.where(StaffSession.id != keep)
+    if only is not None:
+        statement = statement.where(col(StaffSession.id).in_(only))
+    now, ended = utcnow(), []
+    for row in session.exec(statement):
+        row.ended_at, row.ended_reason = now, reason[:60]
+        session.add(row)
+        ended.append(row.id or 0)
+    return ended
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+_BROWSERS = (
+    ('Edg/', 'Edge'),
+    ('OPR/', 'Opera'),
+    ('Firefox/', 'Firefox'),
+    ('Chrome/', 'Chrome'),
+    ('Chromium/', 'Chromium'),
+    ('Safari/', 'Safari'),
+)
+_SYSTEMS = (
+    ('iPhone', 'iPhone'),
+    ('iPad', 'iPad'),
+    ('Android', 'Android'),
+    ('Windows', 'Windows'),
+    ('Mac OS X', 'macOS'),
+    ('CrOS', 'ChromeOS'),
+    ('Linux', 'Linux'),
+)
+
+
+def device_of(user_agent: str | None) -> str:
+    """'Chrome on Windows' from a User-Agent; what it cannot tell stays out, never a guess."""
+    agent = user_agent or ''
+    browser = next((name for marker, name in _BROWSERS if marker in agent), '')
+    system = next((name for marker, name in _SYSTEMS if marker in agent), '')
+    if 'HeadlessChrome' in agent:
+        browser = 'Headless Chrome'
+    if browser and system:
+        return f'{browser} on {system}'  # product names: the same in every language
+    return browser or system or re.sub(r'[\x00-\x1f]', '', agent)[:40]
+
+
+def _tell_of_new_browser(session: Session, user: User, row: StaffSession, base_url: str) -> None:
+    with i18n.use(user.language):
+        where = row.device or _('an unknown browser')
+        notifications.notify(
+            session,
+            user_id=user.id or 0,
+            text=_('New sign-in to your account from {device} ({address}). Was it you?').format(
+                device=where, address=row.address or '?'
+            ),
+            link='/account/security',
+        )
+        body = _(
+            'Someone signed in to your Backoffice account ({email}) from a browser it had not used before:\n\n'
+            '{device}, address {address}, at {when}.\n\n'
+            'If it was you, there is nothing to do. If not, change your password at once and end that session '
+            'under "Security and sessions" in your user menu:\n{link}'
+        ).format(
+            email=user.email,
+            device=where,
+            address=row.address or '?',
+            when=when(row.signed_in_at),
+            link=f'{base_url}/account/security',
+        )
+        staff_mail.queue(session, user=user, subject=_('New sign-in to your account: was it you?'), body=body)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)

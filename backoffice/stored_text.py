@@ -1,0 +1,177 @@
+"""Texts written now and read later (an order's timeline, notifications, system notes on requests, audit summaries,
+backup checks): stored as a msgid with its values, so each reader sees them in their own language, values formatted
+for them; the English sentence is stored beside it, exact, for search, exports and rows written before.
+
+Write: `said = stored_text.sentence(N_('Shipped with {carrier}, tracking {tracking}'), carrier=…, tracking=…)`, then
+keep `said.english` in the text column and `said.key` / `said.params` in the key and params columns.
+Read: `stored_text.show(row.text, row.text_key, row.text_params)` in the reader's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from backoffice import formatting, i18n
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence to store: its msgid (marked with N_ where it is written) and its values, JSON-safe."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        """The sentence in the code's language, as stored in the text column."""
+        with i18n.use(i18n.SOURCE_LOCALE):
+            return self.shown()
+
+    def shown(self) -> str:
+        """The sentence in the current reader's language."""
+        return _render(self.key, self.params)
+
+    def as_json(self) -> dict[str, Any]:
+        return {'key': self.key, 'params': self.params}
+
+
+def sentence(key: str, **values: Any) -> Sentence:
+    """A sentence with its values: text as it is (a number, an email, a SKU); numbers to group, amounts, instants,
+    days and words to translate wrapped with `count`, `money`, `instant`, `day`, `word`; another `Sentence` inside."""
+    return Sentence(key, {name: _encoded(value) for name, value in values.items()})
+
+
+def count(value: int | float | Decimal) -> dict[str, Any]:
+    """A quantity or a count, grouped as the reader writes numbers (1 234 in French); not an id or a number."""
+    return {'number': str(value) if isinstance(value, Decimal) else value}
+
+
+def money(value: Any, currency: str | None = None) -> dict[str, Any]:
+    return {'money': str(value), 'currency': currency}
+
+
+def instant(value: datetime) -> dict[str, Any]:
+    return {'instant': value.isoformat()}
+
+
+def day(value: date) -> dict[str, Any]:
+    return {'day': value.isoformat()}
+
+
+def word(msgid: str, context: str | None = None, *, capital: bool = False, lower: bool = False) -> dict[str, Any]:
+    """A declared word (a status, a kind) translated where shown; the msgid is marked with N_ where it is declared.
+    `capital`: its first letter upper case, in the reader's language ('Customer' / 'Client'); `lower`: all of it
+    lower case, for a label inside a sentence ('time zone' / 'fuseau horaire')."""
+    said: dict[str, Any] = {'word': msgid}
+    if context:
+        said['context'] = context
+    if capital:
+        said['capital'] = True
+    if lower:
+        said['lower'] = True
+    return said
+
+
+def counted(singular: str, plural: str, n: int) -> dict[str, Any]:
+    """A count with its noun in the reader's plural form: counted('{n} order', '{n} orders', 3) → '3 commandes'."""
+    return {'plural': [singular, plural], 'n': n}
+
+
+def joined(items: list[Any], separator: str = ', ') -> dict[str, Any]:
+    """Several values shown one after the other, comma-separated ('2 × MUG-1, 1 × TEE-2')."""
+    said: dict[str, Any] = {'list': [_encoded(item) for item in items]}
+    if separator != ', ':
+        said['separator'] = separator
+    return said
+
+
+def english(value: Any) -> str:
+    """One value of a sentence (a `Sentence`, or what `count`, `money`, `counted`… return) in the code's language."""
+    with i18n.use(i18n.SOURCE_LOCALE):
+        return _value(_encoded(value))
+
+
+def stored(text: str | Sentence) -> tuple[str, str | None, dict[str, Any] | None]:
+    """What to store for a text: (English text, msgid, values); a plain str (a person's words, or not converted yet)
+    has neither msgid nor values."""
+    if isinstance(text, Sentence):
+        return text.english, text.key, text.params
+    return text, None, None
+
+
+def show(text: str, key: str | None = None, params: dict[str, Any] | None = None) -> str:
+    """A stored text in the reader's language: from its msgid and values when it has them; else (a row written before
+    texts were stored so) its English text, translated when it is a known msgid ('Packed'), shown as stored if not."""
+    if key:
+        try:
+            return _render(key, params or {})
+        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):  # a broken row: what was stored
+            return text
+    if not text:
+        return text
+    # straight to the catalog, not through _(): an old free text missing there is data, not a missing translation
+    return i18n.translations(i18n.current()).gettext(text)
+
+
+def show_json(text: str, stored: dict[str, Any] | None) -> str:
+    """`show` for a text kept as one JSON value ({'key', 'params'}: a backup's check file)."""
+    if isinstance(stored, dict) and isinstance(stored.get('key'), str):
+        return show(text, stored['key'], stored.get('params') if isinstance(stored.get('params'), dict) else {})
+    return show(text)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, Sentence):
+        return value.as_json()
+    if isinstance(value, dict | str) or value is None:
+        return value
+    if isinstance(value, bool):
+        return formatting.yes_no(value)
+    if isinstance(value, int):
+        return str(value)  # an id or a number (#1042, order 103002): never grouped; wrap a quantity with count()
+    if isinstance(value, datetime):
+        return instant(value)
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, list | tuple):
+        return joined(list(value))
+    return str(value)
+
+
+def _render(key: str, params: dict[str, Any]) -> str:
+    return i18n.gettext(key).format(**{name: _value(value) for name, value in params.items()})
+
+
+def _value(value: Any) -> str:
+    if not isinstance(value, dict):
+        return '' if value is None else str(value)
+    if 'key' in value:
+        return _render(value['key'], value.get('params') or {})
+    if 'money' in value:
+        amount, currency = Decimal(value['money']), value.get('currency')
+        if i18n.current() == i18n.SOURCE_LOCALE:  # as the English texts always said it: 40.00 EUR
+            return f'{amount} {currency}' if currency else str(amount)
+        return formatting.money(amount, currency)
+    if 'number' in value:
+        return formatting.number(Decimal(str(value['number'])))
+    if 'instant' in value:
+        return formatting.when(datetime.fromisoformat(value['instant']))
+    if 'day' in value:
+        return formatting.day(date.fromisoformat(value['day']))
+    if 'word' in value:
+        context = value.get('context')
+        shown = i18n.pgettext(context, value['word']) if context else i18n.gettext(value['word'])
+        if value.get('lower'):
+            return shown.lower()
+        return shown[:1].upper() + shown[1:] if value.get('capital') else shown
+    if 'plural' in value:
+        singular, plural = value['plural']
+        return i18n.ngettext(singular, plural, int(value['n'])).format(n=formatting.number(int(value['n'])))
+    if 'list' in value:
+        return str(value.get('separator', ', ')).join(_value(item) for item in value['list'])
+    raise ValueError(f'unknown stored value {value!r}')

@@ -1,0 +1,172 @@
+"""Smoke test of the multi-process deployment: 2 app processes on PostgreSQL and Redis behind nginx (the repo's site
+file), checked through the proxy as a front office and a person would; everything is torn down afterwards.
+
+    .venv/bin/python deploy/smoke.py      (or: make deploy-smoke; deploy/smoke.sh)
+
+Prints one line per check and exits 1 at the first that fails. Needs nginx, PostgreSQL on 127.0.0.1:5432 (user
+postgres, trust) and Redis on 127.0.0.1:6379 (BACKOFFICE_DEPLOY_PG / BACKOFFICE_DEPLOY_REDIS to change them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from deploy.stack import ADMIN_EMAIL, ADMIN_PASSWORD, Stack, deployment  # noqa: E402
+
+TIMEOUT = 30.0
+started = time.monotonic()
+
+
+def check(message: str) -> None:
+    print(f'  ok  {time.monotonic() - started:5.1f} s  {message}', flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--keep', action='store_true', help='keep the logs folder (its path is printed)')
+    parser.add_argument('--screenshots', type=Path, help='save the live requests page here at 1440 and 390 px')
+    args = parser.parse_args()
+    with deployment(2, keep=args.keep) as stack:
+        check(f'2 app processes (ports {", ".join(str(app.port) for app in stack.apps)}) behind nginx at {stack.url}')
+        try:
+            run_checks(stack, args.screenshots)
+        except (AssertionError, Exception) as failure:
+            print(f'FAILED {time.monotonic() - started:5.1f} s  {type(failure).__name__}: {failure}', flush=True)
+            for app in stack.apps:
+                print(f'--- {app.log.name} (last lines)\n{app.log.read_text()[-2000:]}')
+            print('--- nginx access log (last lines)\n' + '\n'.join(stack.access_lines()[-20:]))
+            return 1
+        finally:
+            if args.keep:
+                print(f'logs kept in {stack.work}')
+    print(f'deploy smoke passed in {time.monotonic() - started:.1f} s')
+    return 0
+
+
+def run_checks(stack: Stack, screenshots: Path | None = None) -> None:
+    with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as http:
+        health = http.get('/healthz')
+        assert health.status_code == 200 and health.json()['database'] == 'ok', health.text
+        check('GET /healthz through nginx: 200, database ok')
+
+    with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as http:  # a new browser: no cookie yet
+        page = http.get('/login')
+        assert page.status_code == 200 and '<title>' in page.text, page.status_code
+        assert 'max-age' in page.headers.get('strict-transport-security', ''), 'no HSTS: X-Forwarded-Proto not believed'
+        cookies = page.headers.get_list('set-cookie')
+        session = next(c for c in cookies if c.startswith('session='))
+        assert 'secure' in session.lower(), session
+        assert any(c.startswith('backoffice_route=') for c in cookies), cookies
+        check('sign-in page through nginx: 200, HSTS, Secure session cookie, the sticky route cookie')
+
+    numbers = []
+    while len(numbers) < 6 or len(stack.upstream_counts('"POST /api/requests')) < 2:
+        assert len(numbers) < 30, 'nginx sent every request to one process'
+        with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as client:  # no route cookie: spread
+            index = len(numbers)
+            answer = client.post(
+                '/api/requests',
+                json={'email': f'smoke{index}@example.com', 'subject': f'Smoke "{index}": <script>', 'body': 'Hi'},
+                headers={'Authorization': f'Bearer {stack.api_key}', 'Idempotency-Key': uuid.uuid4().hex},
+            )
+            assert answer.status_code == 201, (answer.status_code, answer.text)
+            numbers.append(answer.json()['number'])
+    spread = stack.upstream_counts('"POST /api/requests')
+    assert_in_database(stack, numbers)
+    check(f'{len(numbers)} API requests through nginx answered 201 and are in the database; by port: {dict(spread)}')
+
+    browser_checks(stack, screenshots)
+
+
+def assert_in_database(stack: Stack, numbers: list[str]) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.database_url)
+    with engine.connect() as connection:
+        found = connection.execute(text('SELECT number FROM tickets WHERE number = ANY(:n)'), {'n': numbers}).all()
+    engine.dispose()
+    assert sorted(row[0] for row in found) == sorted(numbers), (found, numbers)
+
+
+def browser_checks(stack: Stack, screenshots: Path | None) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = '/usr/bin/chromium'
+    for flag in ('--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--ignore-certificate-errors'):
+        options.add_argument(flag)
+    options.add_argument(f'--user-data-dir={tempfile.mkdtemp(prefix="deploy-smoke-chromium-")}')
+    options.add_argument('--window-size=1440,900')
+    driver = webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
+    wait = WebDriverWait(driver, TIMEOUT)
+    try:
+        driver.get(f'{stack.url}/login')
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[type=email]')).send_keys(ADMIN_EMAIL)
+        driver.find_element(By.CSS_SELECTOR, 'input[type=password]').send_keys(ADMIN_PASSWORD)
+        driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
+        wait.until(lambda d: d.current_url.rstrip('/') == stack.url, 'signing in did not reach the dashboard')
+        check('signed in through nginx in Chromium (the sign-in form works over the websocket)')
+
+        driver.get(f'{stack.url}/requests')
+        wait.until(lambda d: 'Smoke' in d.find_element(By.TAG_NAME, 'body').text, 'the requests list shows no row')
+        route = driver.get_cookie('backoffice_route')
+        assert route, 'no route cookie in the browser'
+        serving = wait.until(lambda _d: _find_app(stack, route['value']), 'no websocket upgrade in the access log')
+        check(f'/requests page loaded and its websocket connected through nginx (101) to port {serving.port}')
+
+        other = next(app for app in stack.apps if app is not serving)
+        session = driver.get_cookie('session')
+        assert session, 'no session cookie in the browser'
+        direct = httpx.get(
+            f'{other.url}/requests',
+            headers={'Cookie': f'session={session["value"]}', 'X-Forwarded-Proto': 'https'},
+            timeout=TIMEOUT,
+        )
+        assert direct.status_code == 200 and '/login' not in str(direct.url), (direct.status_code, direct.url)
+        check(f'the same browser session is signed in on port {other.port} too (sessions in Redis)')
+
+        subject = f'Live across processes {uuid.uuid4().hex[:6]}'
+        answer = httpx.post(
+            f'{other.url}/api/requests',
+            json={'email': 'live@example.com', 'subject': subject, 'body': 'Posted to the other process'},
+            headers={'Authorization': f'Bearer {stack.api_key}', 'Idempotency-Key': uuid.uuid4().hex},
+            timeout=TIMEOUT,
+        )
+        assert answer.status_code == 201, answer.text
+        posted = time.monotonic()
+        wait.until(lambda d: subject in d.find_element(By.TAG_NAME, 'body').text, 'the new request did not arrive')
+        check(
+            f'a request posted on port {other.port} appeared on the page served by port {serving.port} '
+            f'in {(time.monotonic() - posted) * 1000:.0f} ms (LISTEN/NOTIFY relay)'
+        )
+        if screenshots:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            for width, height in ((1440, 900), (390, 844)):
+                driver.set_window_size(width, height)
+                time.sleep(1)
+                driver.save_screenshot(str(screenshots / f'deploy-smoke-requests-{width}.png'))
+    finally:
+        driver.quit()
+
+
+def _find_app(stack: Stack, route: str):
+    try:
+        return stack.app_of_route(route)
+    except LookupError:
+        return None
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""One staff user's security (admins): their two-factor sign-in, which an admin may reset, and their sessions,
+which an admin may end."""
+
+from nicegui import ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.formatting import day
+from backoffice.i18n import N_, _
+from backoffice.models import User
+from backoffice.resources import resource
+from backoffice.services import two_factor
+from components.forms import FAILED, call, confirm
+from components.screens import screen
+from components.session import acting_user
+from components.sessions_panel import SessionsPanel
+
+USERS = resource('users')
+
+
+@screen(
+    USERS.page,
+    N_('Staff user'),
+    permission=USERS.read_permission,
+    icon=USERS.icon,
+    section=N_('Administration'),
+    in_menu=False,
+    description=N_('One staff user: two-factor sign-in and active sessions'),
+)
+def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
+    with read_session() as session:
+        shown = session.get(User, int(id)) if id.isdigit() else None
+    if shown is None:
+        ui.label(_('This record does not exist, or you may not read it.')).mark('not-found')
+        ui.link(_('Back to the list'), '/users')
+        return
+    with ui.row().classes('items-center gap-2'):
+        ui.label(shown.name).classes('text-xl font-medium break-all')
+        ui.label(shown.email).classes('text-gray-500 break-all')
+    ui.link(_('Back to the list'), '/users').classes('text-sm')
+
+    with ui.card().classes('w-full p-4 gap-2'):
+        ui.label(_('Two-factor sign-in')).classes('text-lg font-medium')
+        state = ui.column().classes('gap-2')
+
+        def show_state() -> None:
+            with read_session() as session:
+                current = session.get(User, shown.id)
+            state.clear()
+            with state:
+                if current is not None and two_factor.enrolled(current):
+                    ui.label(_('On since {date}').format(date=day(current.totp_enabled_at))).mark('two-factor-on')
+                    ui.button(_('Reset two-factor sign-in'), icon='restart_alt', on_click=reset).props(
+                        'outline color=negative'
+                    ).mark('reset-two-factor')
+                else:
+                    ui.label(_('Off')).mark('two-factor-off')
+                    if current is not None and two_factor.required(current):
+                        ui.label(_('Their role requires it: they set it up at their next sign-in.')).classes(
+                            'text-sm text-gray-500'
+                        )
+
+        async def reset() -> None:
+            admin = acting_user()
+            if admin is None:
+                return
+            question = _(
+                'Reset the two-factor sign-in of {email}? Their app and recovery codes stop working; they are told by '
+                'email.'
+            ).format(email=shown.email)
+            if not await confirm(question, _('Reset two-factor sign-in')):
+                return
+            done = await call(_reset, admin, shown.id)
+            if done is FAILED:
+                return
+            ui.notify(_('Two-factor sign-in reset; {email} was told.').format(email=shown.email), type='positive')
+            show_state()
+
+        show_state()
+
+    with ui.card().classes('w-full p-4 gap-2'):
+        ui.label(_('Active sessions')).classes('text-lg font-medium')
+        SessionsPanel(user, shown.id or 0)
+
+
+def _reset(admin: User, user_id: int) -> User:
+    with session_scope() as session:
+        return two_factor.reset(session=session, actor=admin, user_id=user_id)

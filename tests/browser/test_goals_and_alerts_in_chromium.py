@@ -1,0 +1,75 @@
+"""Goals, the dashboard's goals strip and alerts in a real browser at a phone's and a desktop's width: what a person
+sees (progress, status, what fired and who was told), hostile text shown as text, nothing overflowing sideways
+(screenshots in /tmp)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+from backoffice.services import alert_checks
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
+from ..support.factories import make_user
+from ..support.goals import make_objective, make_rule, put_daily, today
+
+pytestmark = pytest.mark.browser
+SHOTS = Path('/tmp')
+HOSTILE = 'Grow "fast": <img src=x onerror="window.__x=1">'
+
+
+def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    db.configure(server.database_url)  # the browser's server database: the data is made through the services
+    manager = make_user('manager', email='goals.manager@example.com', name='Maria Lopez')
+    put_daily('turnover', {ago: 400.0 for ago in range(0, 20)})
+    put_daily('orders', {ago: 9.0 for ago in range(0, 20)})
+    put_daily('open_requests', {0: 18.0})
+    first, last = today() - timedelta(days=19), today() + timedelta(days=20)
+    make_objective(
+        manager,
+        HOSTILE,
+        first,
+        last,
+        {'title': 'Turnover 20,000 this quarter', 'kpi': 'turnover', 'baseline': 0, 'target': 20000},
+        {'title': 'Orders 250', 'kpi': 'orders', 'baseline': 0, 'target': 250},
+        {
+            'title': 'Open requests down to 5',
+            'kpi': 'open_requests',
+            'baseline': 30,
+            'target': 5,
+            'direction': 'decrease',
+        },
+        {'title': 'Partners signed', 'baseline': 0, 'target': 4},
+    )
+    make_rule(
+        manager, name='Turnover under 500 a day', kpi='turnover', kind='below', threshold=500, recipients=[manager.id]
+    )
+    make_rule(manager, name='No visits for a day', kpi='visits', kind='no_data', threshold=24)
+    alert_checks.evaluate()
+
+    driver.get(f'{server.url}/goals')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Turnover 20,000 this quarter')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        for path, text in (('/goals', 'Orders 250'), ('/', 'Open requests down to 5'), ('/alerts', 'What fired')):
+            driver.get(f'{server.url}{path}')
+            visible_text(driver, text)
+            settle(driver)
+            name = {'/goals': 'goals', '/': 'dashboard-strip', '/alerts': 'alerts'}[path]
+            driver.save_screenshot(str(SHOTS / f'{name}-{width}.png'))
+            assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
+            assert driver.execute_script('return window.__x') is None  # the hostile title stayed text

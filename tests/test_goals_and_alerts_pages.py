@@ -1,0 +1,109 @@
+"""The goals and alerts pages as a person uses them: a manager adds an objective, a key result on a KPI and checks in
+(hostile text shows as text); the dashboard shows the current key results on top; a manager adds an alert rule and
+sends a test message to a real receiver; an agent reads both pages but has no buttons to change them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from nicegui import ui
+from nicegui.testing import User
+
+from backoffice.config import reload_settings
+from backoffice.db import session_scope
+from backoffice.services import alert_checks, app_settings
+
+from .support.factories import make_user
+from .support.goals import make_objective, make_rule, put_daily, today
+from .support.signin import sign_in
+from .support.webhook_receiver import webhook_receiver
+
+HOSTILE = 'Grow "fast": <script>alert(1)</script>'
+
+
+async def test_a_manager_sets_an_objective_with_a_key_result_and_checks_in(user: User) -> None:
+    manager = make_user('manager')
+    put_daily('orders', {0: 25.0})
+    await sign_in(user, manager.email, path='/goals')
+    await user.should_see('No objectives for this period yet.', retries=30)
+    user.find('New objective').click()
+    user.find(marker='objective-title').type(HOSTILE)
+    user.find(marker='save-objective').click()
+    await user.should_see('Objective added.', retries=30)
+    await user.should_see(HOSTILE)
+    user.find(kind=ui.button, marker='add-key-result-1').click()
+    user.find(marker='key-result-title').type('Orders: 100 "this quarter"')
+    user.find(marker='key-result-kpi').click()
+    user.find(marker='key-result-kpi').elements.pop().set_value('orders')
+    user.find(marker='key-result-target').type('abc')
+    user.find(marker='save-key-result').click()
+    await user.should_see('Enter a number', retries=30)
+    user.find(marker='key-result-target').clear().type('100')
+    user.find(marker='save-key-result').click()
+    await user.should_see('Orders: 100 "this quarter"', retries=30)
+    await user.should_see('Orders: 25 (from 0 to 100)')
+    user.find(marker='check-in-1').click()
+    user.find(marker='check-in-comment').type(HOSTILE + ' comment')
+    user.find(marker='save-check-in').click()
+    await user.should_see('Check-in saved.', retries=30)
+    await user.should_see(f'Confidence 5/10: {HOSTILE} comment')
+
+    await user.open('/')
+    await user.should_see('Orders: 100 "this quarter"', retries=30)
+    assert user.find(marker='goals-strip').elements
+
+
+async def test_an_agent_reads_goals_and_alerts_without_changing_them(user: User) -> None:
+    manager, agent = make_user('manager'), make_user('agent')
+    make_objective(
+        manager,
+        'Grow',
+        today() - timedelta(days=1),
+        today() + timedelta(days=1),
+        {'title': 'Sell', 'kpi': 'turnover', 'target': 10},
+    )
+    make_rule(manager, name=HOSTILE)
+    await sign_in(user, agent.email, path='/goals')
+    await user.should_see('Sell', retries=30)
+    await user.should_not_see('New objective')
+    await user.open('/alerts')
+    await user.should_see(HOSTILE, retries=30)
+    await user.should_not_see('New rule')
+    await user.should_not_see('Send a test message')
+
+
+async def test_a_manager_adds_a_rule_and_sends_a_test_message(user: User, monkeypatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver listens on 127.0.0.1
+    reload_settings()
+    admin = make_user('admin')
+    with webhook_receiver() as mattermost:
+        with session_scope() as session:
+            loaded = app_settings.current_values(session=session)
+            app_settings.save(
+                session=session, actor=admin, changes={'mattermost_webhook_url': mattermost.url}, loaded=loaded
+            )
+        await sign_in(user, admin.email, path='/alerts')
+        await user.should_see('No alert rules yet.', retries=30)
+        user.find('New rule').click()
+        user.find(marker='rule-name').type(HOSTILE)
+        user.find(marker='rule-threshold').type('50')
+        user.find(marker='save-rule').click()
+        await user.should_see('Rule added.', retries=30)
+        await user.should_see(HOSTILE)
+        user.find('Send a test message').click()
+        user.find(marker='test-channel').elements.pop().set_value('mattermost')
+        user.find(marker='send-test').click()
+        await user.should_see('The test message was delivered.', retries=30)
+        assert 'Test message' in json.loads(mattermost.received[0].body)['text']
+
+
+async def test_an_open_alerts_page_shows_a_firing_as_it_happens(user: User) -> None:
+    manager = make_user('manager')
+    make_rule(manager, name='Turnover too high', threshold=10, recipients=[manager.id])
+    await sign_in(user, manager.email, path='/alerts')
+    await user.should_see('Nothing has fired yet.', retries=30)
+    put_daily('turnover', {0: 50.0})
+    alert_checks.evaluate()  # what the refresh job does after each refresh
+    await user.should_see('Firing', retries=30)
+    await user.should_see('Told: In the app', retries=30)
