@@ -43,6 +43,8 @@ OTHER_AUDITED_TYPES = {
     'reminders': AuditedType('finance.read', N_('Payment reminders'), N_('payment reminder'), '/finance/receivables'),
     'segments': AuditedType('segments.read', N_('Segments'), N_('segment'), '/segments'),
     'kpi_definitions': AuditedType('kpis.read', N_('KPI definitions'), N_('KPI definition')),
+    'objective': AuditedType('kpis.read', N_('Goals'), N_('objective'), '/goals'),
+    'alert_rule': AuditedType('kpis.read', N_('Alert rules'), N_('alert rule'), '/alerts'),
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),
 }
 ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
