@@ -19,6 +19,7 @@ from backoffice.permissions import can
 from backoffice.services import alerts, app_settings, goals
 from backoffice.services.goals import DIRECTIONS, Goal, Result
 from components import live
+from components.date_input import DateInput
 from components.forms import FAILED, call, error_line, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
 from components.screens import screen
@@ -144,8 +145,8 @@ def goals_page(user: User) -> None:
             chosen = ui.select(quarters, value=f'{first}/{last}', label=_('Period')).props('outlined')
             chosen.classes('w-full').mark('objective-period')
             with ui.row().classes('w-full no-wrap gap-2') as custom:
-                starts = ui.input(_('First day')).props('outlined type=date stack-label').classes('grow')
-                ends = ui.input(_('Last day')).props('outlined type=date stack-label').classes('grow')
+                starts = DateInput(_('First day')).props('outlined stack-label').classes('grow')
+                ends = DateInput(_('Last day')).props('outlined stack-label').classes('grow')
             custom.bind_visibility_from(chosen, 'value', backward=lambda v: v == CUSTOM)
             message = error_line()
 

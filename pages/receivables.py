@@ -59,9 +59,10 @@ class ReceivablesScreen:
             )
 
     async def show(self) -> None:
-        report, waiting = await run.io_bound(self._read)
-        if self.summary.is_deleted:
+        read = await run.io_bound(self._read)
+        if read is None or self.summary.is_deleted:  # None: the app is shutting down (NiceGUI runs nothing then)
             return
+        report, waiting = read
         self.report = report
         for table in (self.accounts, self.items):
             table.props(remove='loading')

@@ -39,12 +39,17 @@ def _full() -> Iterator[None]:
         pages = connection.execute('PRAGMA page_count').fetchone()[0]
         connection.execute(f'PRAGMA max_page_count = {pages}')
 
+    def cap_again(connection, _record, _proxy) -> None:  # a connection pooled before the cap was set
+        cap(connection, _record)
+
     event.listen(engine, 'connect', cap)
+    event.listen(engine, 'checkout', cap_again)
     engine.dispose()
     try:
         yield
     finally:
         event.remove(engine, 'connect', cap)
+        event.remove(engine, 'checkout', cap_again)
         engine.dispose()
 
 

@@ -34,7 +34,8 @@ async def test_healthy_when_the_database_answers(client: httpx.AsyncClient) -> N
     response = await client.get('/healthz')
 
     assert response.status_code == 200
-    assert response.json() == {'status': 'ok', 'database': 'ok', 'version': __version__}
+    assert response.json() | {'disk': 'ok'} == {'status': 'ok', 'database': 'ok', 'disk': 'ok', 'version': __version__}
+    assert response.json()['disk'] in ('ok', 'low')  # 'low' on a machine short of space, still healthy
 
 
 @pytest.mark.usefixtures('database_down')
@@ -42,7 +43,13 @@ async def test_unavailable_when_the_database_cannot_be_reached(client: httpx.Asy
     response = await client.get('/healthz')
 
     assert response.status_code == 503
-    assert response.json() == {'status': 'error', 'database': 'unreachable', 'version': __version__}
+    answer = response.json()
+    assert answer | {'disk': 'ok'} == {
+        'status': 'error',
+        'database': 'unreachable',
+        'disk': 'ok',
+        'version': __version__,
+    }
 
 
 async def test_healthy_again_once_the_database_is_back(client: httpx.AsyncClient, database_url: str) -> None:
