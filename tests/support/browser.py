@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -161,13 +161,30 @@ def field(driver: WebDriver, label: str) -> WebElement:
     return WebDriverWait(driver, TIMEOUT).until(find, f'no visible field "{label}"')
 
 
+class PatientButton(WebElement):
+    """A button whose click waits while something passes over it (a dialog fading in or out, a toast), as a person
+    would wait, instead of failing with "element click intercepted"."""
+
+    def click(self) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                return super().click()
+            except ElementClickInterceptedException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)  # polling interval, not a correctness wait
+
+
 def button(driver: WebDriver, text: str) -> WebElement:
     xpath = f'//button[.//*[normalize-space(text())="{text}"]]'
 
     def find(d: WebDriver) -> WebElement | None:
         return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
 
-    return WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
+    found = WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
+    found.__class__ = PatientButton  # the same element, with a click that waits for what passes over it
+    return found
 
 
 def replace_text(element: WebElement, text: str) -> None:
