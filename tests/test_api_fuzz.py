@@ -93,7 +93,7 @@ def test_no_generated_call_gets_a_server_error(operation, mode: GenerationMode, 
             headers['Content-Type'] = 'application/json'
         response = client.request(case.method, path, params=case.query, headers=headers, content=body)
         assert response.status_code < 500, (
-            f'{case.method} {path} {body!r} → {response.status_code}: {response.text[:300]}'
+            f'{case.method} {path} {case.query!r} {body!r} → {response.status_code}: {response.text[:300]}'
         )
 
     try:

@@ -64,6 +64,8 @@ async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cu
         assert [c['email'] for c in searched.json()['items']] == ['c6@example.com']
         forged = await client.get('/api/v1/customers', params={'cursor': 'abc.def'}, headers=bearer(secret))
         assert forged.status_code == 400
+        last_day = await client.get('/api/v1/customers', params={'signed_up_at_to': '9999-12-31'}, headers=bearer(secret))
+        assert last_day.status_code == 200 and last_day.json()['total'] == 7  # up to the last day there is
         bad_filter = await client.get('/api/v1/customers', params={'status': 'nonsense'}, headers=bearer(secret))
         assert bad_filter.status_code == 422
 
