@@ -8,7 +8,7 @@ from nicegui import ui
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES, shown
 from backoffice.formatting import ago, when
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, NP_, _, pgettext
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
@@ -16,7 +16,11 @@ from .forms import FAILED, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
 HEADINGS = (N_('Name'), N_('Key'), N_('Scopes'), N_('Created'), N_('Last used'), N_('Status'), '')
-ACCESS = {'': N_('None'), 'read': N_('Read'), 'write': N_('Read and write')}
+ACCESS = {
+    '': NP_('API access', 'None'),
+    'read': NP_('API access', 'Read'),
+    'write': NP_('API access', 'Read and write'),
+}
 
 
 def api_keys_panel(user: User) -> None:
@@ -131,7 +135,7 @@ def _resource_access() -> dict[str, ui.toggle]:
                         ui.label(shown(resource.label)).classes('text-sm')
                         ui.label(f'/api/v1/{key}').classes('text-xs font-mono text-gray-500 truncate')
                     toggles[key] = (
-                        ui.toggle({value: _(label) for value, label in ACCESS.items()}, value='')
+                        ui.toggle({value: shown(label) for value, label in ACCESS.items()}, value='')
                         .props('dense no-caps size=sm')
                         .mark(f'scope-{key}')
                     )

@@ -41,7 +41,9 @@ async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cu
     _key, secret = key_for('agent', 'read:customers')
     async with api_client(router) as client:
         first = await client.get(
-            '/api/v1/customers', params={'status': 'active', 'sort': 'email', 'descending': False, 'page_size': 2}, headers=bearer(secret)
+            '/api/v1/customers',
+            params={'status': 'active', 'sort': 'email', 'descending': False, 'page_size': 2},
+            headers=bearer(secret),
         )
         assert first.status_code == 200, first.text
         page = first.json()
@@ -49,14 +51,26 @@ async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cu
         assert (page['total'], page['exact'], page['previous_cursor']) == (4, True, None)
         following = await client.get(
             '/api/v1/customers',
-            params={'status': 'active', 'sort': 'email', 'descending': False, 'page_size': 2, 'cursor': page['next_cursor']},
+            params={
+                'status': 'active',
+                'sort': 'email',
+                'descending': False,
+                'page_size': 2,
+                'cursor': page['next_cursor'],
+            },
             headers=bearer(secret),
         )
         assert [c['email'] for c in following.json()['items']] == ['c4@example.com', 'c5@example.com']
         assert following.json()['next_cursor'] is None and following.json()['page'] == 2
         back = await client.get(
             '/api/v1/customers',
-            params={'status': 'active', 'sort': 'email', 'descending': False, 'page_size': 2, 'cursor': following.json()['previous_cursor']},
+            params={
+                'status': 'active',
+                'sort': 'email',
+                'descending': False,
+                'page_size': 2,
+                'cursor': following.json()['previous_cursor'],
+            },
             headers=bearer(secret),
         )
         assert [c['email'] for c in back.json()['items']] == ['c1@example.com', 'c2@example.com']
@@ -64,7 +78,9 @@ async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cu
         assert [c['email'] for c in searched.json()['items']] == ['c6@example.com']
         forged = await client.get('/api/v1/customers', params={'cursor': 'abc.def'}, headers=bearer(secret))
         assert forged.status_code == 400
-        last_day = await client.get('/api/v1/customers', params={'signed_up_at_to': '9999-12-31'}, headers=bearer(secret))
+        last_day = await client.get(
+            '/api/v1/customers', params={'signed_up_at_to': '9999-12-31'}, headers=bearer(secret)
+        )
         assert last_day.status_code == 200 and last_day.json()['total'] == 7  # up to the last day there is
         bad_filter = await client.get('/api/v1/customers', params={'status': 'nonsense'}, headers=bearer(secret))
         assert bad_filter.status_code == 422
@@ -107,9 +123,7 @@ async def test_actions_run_as_the_staff_member_with_their_inputs() -> None:
     customer = make_customer('ban.me@example.com', name='Ban me')
     _key, secret = key_for('manager', 'write:customers')
     async with api_client(router) as client:
-        missing = await client.post(
-            f'/api/v1/customers/{customer.id}/actions/ban', json={}, headers=bearer(secret)
-        )
+        missing = await client.post(f'/api/v1/customers/{customer.id}/actions/ban', json={}, headers=bearer(secret))
         assert missing.status_code == 422
         banned = await client.post(
             f'/api/v1/customers/{customer.id}/actions/ban', json={'reason': HOSTILE}, headers=bearer(secret)
@@ -200,3 +214,16 @@ def test_every_resource_has_read_and_write_scopes_and_the_old_scopes_stay() -> N
     assert all(f'read:{key}' in known and f'write:{key}' in known for key in RESOURCES)
     with read_session() as session:
         assert session.exec(select(Customer)).all() == []
+
+
+def test_the_command_line_makes_a_resource_key_acting_as_a_staff_member(capsys: pytest.CaptureFixture) -> None:
+    from backoffice.__main__ import main
+
+    person = make_user('manager', email='ops@example.com')
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders,write:customers']) == 1
+    assert 'name one (--as EMAIL)' in capsys.readouterr().err
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders', '--as', 'nobody@example.com']) == 1
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders', '--as', 'OPS@example.com']) == 0
+    with read_session() as session:
+        key = session.exec(select(ApiKey)).one()
+    assert (key.scopes, key.user_id) == (['read:orders'], person.id)

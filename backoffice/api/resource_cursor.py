@@ -51,7 +51,13 @@ def decode(resource: Resource, token: str) -> tuple[Cursor, int]:
         if body['r'] != resource.key:
             raise BadCursor(token)
         cursor = Cursor(
-            query=body['q'], counted=body['c'], page=int(body['p']), first=None, last=None, total=body['t'], exact=body['e']
+            query=body['q'],
+            counted=body['c'],
+            page=int(body['p']),
+            first=None,
+            last=None,
+            total=body['t'],
+            exact=body['e'],
         )
         sort = _sort_type(resource, str(body['n']))
         first, last = _value(sort, body['f']), _value(sort, body['l'])
@@ -72,7 +78,7 @@ def decode(resource: Resource, token: str) -> tuple[Cursor, int]:
 def _sort_type(resource: Resource, sort_name: str) -> TypeAdapter:
     """How the sort column's values read and write (a date, an amount, a status)."""
     info = resource.model.model_fields.get(sort_name)
-    return TypeAdapter(info.annotation if info is not None else Any)
+    return TypeAdapter(info.annotation if info is not None and info.annotation is not None else Any)
 
 
 def _key(sort: TypeAdapter, key: tuple[Any, int] | None) -> list[Any] | None:

@@ -91,17 +91,17 @@ def _record_model(resource: Resource, name: str) -> type[BaseModel]:
 
 
 def _label(resource: Resource, field_name: str) -> str:
-    for item in (*resource.fields, *resource.columns):
-        if item.name == field_name:
-            return shown(item.label) if item.label else ''
-    return ''
+    labels = {c.name: c.label for c in resource.columns} | {f.name: f.label for f in resource.fields}
+    return shown(labels.get(field_name, ''))
 
 
 def _body_model(schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
     """The resource's own create/update schema as an API body (its rules run again in the service); an update also
     names the version it changes."""
     fields: dict[str, Any] = {
-        field_name: (info.annotation, info) for field_name, info in schema.model_fields.items() if field_name != 'version'
+        field_name: (info.annotation, info)
+        for field_name, info in schema.model_fields.items()
+        if field_name != 'version'
     }
     if version:
         fields['version'] = (Version, ...)
@@ -120,7 +120,7 @@ _KIND_TYPES: dict[str, Any] = {
 
 def input_type(form_field: FormField) -> Any:
     if form_field.kind == 'choice' and form_field.choices:
-        return Literal[tuple(form_field.choices)]  # type: ignore[misc]
+        return Literal[tuple(form_field.choices)]
     return _KIND_TYPES.get(form_field.kind, Annotated[str, Field(max_length=TEXT_LIMIT)])
 
 
@@ -147,7 +147,7 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
     sortable = tuple(sorted(resource.sortable()))
     parameters = [
         _query('q', str, '', 'Search: contains, case-insensitive, over the fields the screen searches', max_length=200),
-        _query('sort', Literal[sortable] | None, None, "A column to sort by; default: the screen's"),  # type: ignore[valid-type]
+        _query('sort', Literal[sortable] | None, None, "A column to sort by; default: the screen's"),
         _query('descending', bool | None, None, "Sort in descending order; default: the screen's"),
         _query('page', int, 1, 'Page number (1 = first); a cursor reads faster', ge=1, le=INT32_MAX),
         _query('page_size', int, 25, 'Rows per page', ge=1, le=MAX_PAGE_SIZE),
@@ -159,7 +159,7 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
     for spec in resource.filters:
         label = shown(spec.label)
         if spec.kind == 'choice':
-            choice = Literal[tuple(spec.choices)] if spec.choices else Annotated[str, Field(max_length=100)]  # type: ignore[misc]
+            choice = Literal[tuple(spec.choices)] if spec.choices else Annotated[str, Field(max_length=100)]
             parameters.append(_query(spec.name, list[choice] | None, None, f'{label}: one or more values'))  # type: ignore[valid-type]
             names[spec.name] = (spec.name,)
         elif spec.kind in ('bool', 'present'):

@@ -12,7 +12,7 @@ service (403/404/409/422)."""
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -53,7 +53,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         'description': 'The version is stale (someone saved the record since), or the record does not allow this now',
     },
     413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'},
-    422: {'description': 'Invalid input: each field and why (FastAPI\'s shape: `loc`, `msg`, `type`)'},
+    422: {'description': "Invalid input: each field and why (FastAPI's shape: `loc`, `msg`, `type`)"},
     429: {
         'model': Problem,
         'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this key; '
@@ -147,7 +147,9 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
         def delete_record(
             record_id: RecordId,
             key: Annotated[ApiKey, Depends(writer)],
-            version: Annotated[int | None, Query(ge=1, le=INT32_MAX, description='The version read (409 if stale)')] = None,
+            version: Annotated[
+                int | None, Query(ge=1, le=INT32_MAX, description='The version read (409 if stale)')
+            ] = None,
         ) -> Any:
             with _answering(), session_scope() as session, _through(key):
                 actor = api_keys.acting_user(session, key)
@@ -169,7 +171,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
         )
     result = create_model(
         f'{name}ActionResult',
-        record=(schemas.record | None, Field(description='The record after the action')),  # type: ignore[operator]
+        record=(Optional[schemas.record], Field(description='The record after the action')),  # type: ignore[arg-type]  # noqa: UP045
         message=(str, Field(default='', description='What the action said (in the Accept-Language)')),
     )
     for action_key, (action, inputs) in schemas.actions.items():
@@ -203,7 +205,9 @@ def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., A
             try:
                 cursor, page = resource_cursor.decode(resource, parameters['cursor'])
             except resource_cursor.BadCursor:
-                raise HTTPException(400, _('This cursor was not made for this list; start from the first page.'))
+                raise HTTPException(
+                    400, _('This cursor was not made for this list; start from the first page.')
+                ) from None
             request = query.ListRequest(**{**request.__dict__, 'page': page})
         with _answering('query'), read_session() as session:
             actor = api_keys.acting_user(session, key)
@@ -313,9 +317,7 @@ def _action_endpoint(
             if action.warn is not None and not confirmed:
                 warning = action.warn(session=session, actor=actor, record_id=record_id, **values)
                 if warning:
-                    raise HTTPException(
-                        409, _('{warning} Send "confirmed": true to go ahead.').format(warning=warning)
-                    )
+                    raise HTTPException(409, _('{warning} Send "confirmed": true to go ahead.').format(warning=warning))
             if confirmed:
                 values['confirmed'] = True
             done = action.run(session=session, actor=actor, record_id=record_id, version=version, **values)
