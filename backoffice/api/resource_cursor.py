@@ -44,7 +44,7 @@ def encode(resource: Resource, cursor: Cursor, sort_name: str, step: int) -> str
 def decode(resource: Resource, token: str) -> tuple[Cursor, int]:
     """The list engine's cursor and the page to read; BadCursor when the token is not ours or not this list's."""
     raw, _dot, signature = token.partition('.')
-    if not raw or not hmac.compare_digest(signature, _signature(raw)):
+    if not raw or not hmac.compare_digest(signature.encode(), _signature(raw).encode()):  # any text, not only ASCII
         raise BadCursor(token)
     try:
         body = json.loads(base64.urlsafe_b64decode(raw + '=' * (-len(raw) % 4)))
