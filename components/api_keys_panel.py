@@ -128,7 +128,8 @@ def _resource_access() -> dict[str, ui.toggle]:
             'text-xs text-gray-500'
         )
         toggles = {}
-        with ui.element('div').classes('w-full max-h-72 overflow-y-auto'):
+        # a scroll of its own on a wide screen; on a phone the dialog scrolls as one (no scroll inside a scroll)
+        with ui.element('div').classes('w-full sm:max-h-72 sm:overflow-y-auto'):
             for key, resource in RESOURCES.items():
                 with ui.row().classes('w-full items-center justify-between no-wrap gap-2 py-1'):
                     with ui.column().classes('gap-0 min-w-0'):
@@ -136,7 +137,8 @@ def _resource_access() -> dict[str, ui.toggle]:
                         ui.label(f'/api/v1/{key}').classes('text-xs font-mono text-gray-500 truncate')
                     toggles[key] = (
                         ui.toggle({value: shown(label) for value, label in ACCESS.items()}, value='')
-                        .props('dense no-caps size=sm')
+                        .props('dense no-caps no-wrap size=sm')
+                        .classes('shrink-0')
                         .mark(f'scope-{key}')
                     )
     return toggles
