@@ -16,7 +16,7 @@ from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, users
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, stored_request, submit_request
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
 
@@ -137,6 +137,26 @@ async def test_actions_run_as_the_staff_member_with_their_inputs() -> None:
         assert again.status_code == 409  # a banned customer offers no Ban
         gone = await client.post('/api/v1/customers/999999/actions/unban', json={}, headers=bearer(secret))
         assert gone.status_code == 404
+
+
+async def test_a_request_changes_through_its_own_service_and_an_action_warns_before_it_acts() -> None:
+    original = submit_request('Parcel lost', email='ana@example.com')
+    copy = submit_request(HOSTILE, email='ben@example.com')
+    _key, secret = key_for('agent', 'write:tickets')
+    async with api_client(router) as client:
+        url = f'/api/v1/tickets/{copy.id}'
+        changed = await client.patch(url, json={'version': copy.version, 'priority': 'high'}, headers=bearer(secret))
+        assert changed.status_code == 200, changed.text
+        assert changed.json()['priority'] == 'high' and changed.json()['subject'] == HOSTILE
+        duplicate = f'{url}/actions/duplicate'
+        warned = await client.post(duplicate, json={'of_number': original.number}, headers=bearer(secret))
+        assert warned.status_code == 409 and '"confirmed": true' in warned.json()['detail']
+        assert stored_request(copy.number).duplicate_of_id is None
+        done = await client.post(
+            duplicate, json={'of_number': original.number, 'confirmed': True}, headers=bearer(secret)
+        )
+        assert done.status_code == 200, done.text
+    assert stored_request(copy.number).duplicate_of_id == original.id
 
 
 async def test_scopes_and_the_staff_members_permissions_both_hold() -> None:
