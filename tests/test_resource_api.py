@@ -248,3 +248,39 @@ def test_the_command_line_makes_a_resource_key_acting_as_a_staff_member(capsys: 
     with read_session() as session:
         key = session.exec(select(ApiKey)).one()
     assert (key.scopes, key.user_id) == (['read:orders'], person.id)
+
+
+def test_the_migration_gives_keys_made_at_settings_their_maker_and_keeps_their_scopes(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from backoffice import db
+
+    engine = create_engine(f'sqlite:///{tmp_path / "before.db"}')
+    config = db.alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, '0023')
+        connection.execute(
+            text(
+                'INSERT INTO users (email, name, role, password_hash, is_active, dark_mode, session_epoch, created_at, '
+                "updated_at, version) VALUES ('Admin@Example.com', 'A', 'admin', '-', 1, 0, 1, '2026-01-01', "
+                "'2026-01-01', 1)"
+            )
+        )
+        for prefix, maker in (('aaaaaaaa', 'admin@example.com'), ('bbbbbbbb', 'system')):
+            connection.execute(
+                text(
+                    'INSERT INTO api_keys (name, prefix, hash, scopes, created_by, created_at) VALUES '
+                    "('Shop', :prefix, 'h', '[\"requests:write\", \"orders:write\"]', :maker, '2026-01-01')"
+                ),
+                {'prefix': prefix, 'maker': maker},
+            )
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')
+    with engine.connect() as connection:
+        rows = connection.execute(text('SELECT prefix, user_id, scopes FROM api_keys ORDER BY prefix')).all()
+    engine.dispose()
+    assert [(prefix, user_id) for prefix, user_id, _scopes in rows] == [('aaaaaaaa', 1), ('bbbbbbbb', None)]
+    assert all(scopes == '["requests:write", "orders:write"]' for _prefix, _user, scopes in rows)
