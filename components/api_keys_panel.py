@@ -135,8 +135,11 @@ def _resource_access() -> dict[str, ui.toggle]:
                     with ui.column().classes('gap-0 min-w-0'):
                         ui.label(shown(resource.label)).classes('text-sm')
                         ui.label(f'/api/v1/{key}').classes('text-xs font-mono text-gray-500 truncate')
+                    offered = (
+                        ACCESS if api_keys.writable(resource) else {v: t for v, t in ACCESS.items() if v != 'write'}
+                    )
                     toggles[key] = (
-                        ui.toggle({value: shown(label) for value, label in ACCESS.items()}, value='')
+                        ui.toggle({value: shown(label) for value, label in offered.items()}, value='')
                         .props('dense no-caps no-wrap size=sm')
                         .classes('shrink-0')
                         .mark(f'scope-{key}')

@@ -217,10 +217,15 @@ def known_scopes() -> dict[str, str]:
     """Every scope a key may hold, in the order they are offered: the four of the intake APIs, then read and write for
     each declared resource (a resource declared later gets its scopes with no code)."""
     scopes = dict(SCOPES)
-    for key in declaration.RESOURCES:
-        for access in RESOURCE_ACCESS:
+    for key, resource in declaration.RESOURCES.items():
+        for access in RESOURCE_ACCESS if writable(resource) else ('read',):
             scopes[resource_scope(access, key)] = ''
     return scopes
+
+
+def writable(resource: declaration.Resource) -> bool:
+    """Whether /api/v1 can change its records (create, update, trash or an action): else it has only a read scope."""
+    return bool(resource.create or resource.update or resource.soft_delete or resource.actions)
 
 
 def resource_scope(access: str, resource_key: str) -> str:
