@@ -120,6 +120,16 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
     assert all(e.actor_id == key.user_id for e in entries)
 
 
+async def test_a_create_retried_with_its_idempotency_key_creates_once() -> None:
+    _key, secret = key_for('manager', 'write:companies')
+    async with api_client(router) as client:
+        send = {'json': {'name': 'Acme: "<b>"'}, 'headers': bearer(secret, **{'Idempotency-Key': 'k-1'})}
+        first, again = await client.post('/api/v1/companies', **send), await client.post('/api/v1/companies', **send)
+        listed = await client.get('/api/v1/companies', headers=bearer(secret))
+    assert (first.status_code, again.status_code) == (201, 201) and first.json() == again.json()
+    assert again.headers['Idempotent-Replayed'] == 'true' and listed.json()['total'] == 1
+
+
 async def test_actions_run_as_the_staff_member_with_their_inputs() -> None:
     customer = make_customer('ban.me@example.com', name='Ban me')
     _key, secret = key_for('manager', 'write:customers')
