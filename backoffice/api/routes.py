@@ -9,5 +9,6 @@ from backoffice.api.events import router as events
 from backoffice.api.health import router as health
 from backoffice.api.orders import router as orders
 from backoffice.api.requests import router as intake
+from backoffice.api.resources import router as resources
 
-ROUTERS: tuple[APIRouter, ...] = (health, content, intake, events, orders)
+ROUTERS: tuple[APIRouter, ...] = (health, content, intake, events, orders, resources)
