@@ -3,7 +3,7 @@ the services check and whom the audit log names with the key. The scopes stay a 
 keep their meaning, the resource scopes (`read:customers`, `write:customers`) are new values in it. A key made at
 /settings before acted for its creator: it gets that person (found by email), so it may be given resource scopes later.
 
-Revision ID: 0026
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-03
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0026'
+revision: str = '0024'
 down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
