@@ -1,0 +1,264 @@
+"""Sales by product, by category or by period, net of refunds, before VAT, in the shop's currency.
+
+A sale counts on the day its order was paid (orders in another currency are left out, and said so); a refund counts
+on the day it was made, taken from the lines it refunds: a return's refund from the returned lines (their share of
+what was paid for them), any other refund from every line in proportion to the order's total — so shipping and VAT
+take their part and the lines' part is before VAT, like the sales."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backoffice.i18n import N_, _, ngettext
+from backoffice.models import Category, Order, OrderLine, Product, Refund, ReturnLine
+from backoffice.reports.base import (
+    Chart,
+    Column,
+    Params,
+    Table,
+    cents,
+    local_times,
+    period_label,
+    period_start,
+    periods_between,
+    span,
+)
+
+NO_CATEGORY = N_('No category')
+TOP = 25  # bars in the chart by product or category; the table lists every row
+
+
+def sales(session: Session, params: Params, zone: str, currency: str) -> Table:
+    start, end = span(params, zone)
+    sold = pd.DataFrame(
+        session.execute(
+            select(
+                col(OrderLine.order_id),
+                col(OrderLine.id).label('line_id'),
+                col(OrderLine.product_id),
+                col(OrderLine.sku),
+                col(OrderLine.name),
+                col(OrderLine.quantity),
+                col(OrderLine.line_total),
+                col(Order.paid_at).label('at'),
+            )
+            .join(Order, col(Order.id) == col(OrderLine.order_id))
+            .where(col(Order.paid_at) >= start, col(Order.paid_at) < end, col(Order.currency) == currency)
+        ).all(),
+        columns=['order_id', 'line_id', 'product_id', 'sku', 'name', 'quantity', 'amount', 'at'],
+    )
+    sold['amount'] = sold['amount'].astype(float)
+    refunded = _refunded_lines(session, start, end, currency)
+    products = _products(session, set(sold['product_id'].dropna()) | set(refunded['product_id'].dropna()))
+    names = _category_names(session)
+    wanted = _category_and_below(session, params.category_id) if params.category_id else None
+    sold = sold.assign(units=sold['quantity'], sales=sold['amount'], refunds=0.0)
+    refunded = refunded.assign(units=0, sales=0.0, refunds=refunded['amount'])
+    lines = pd.concat([sold, refunded], ignore_index=True) if len(refunded) else sold
+    lines['category_id'] = lines['product_id'].map(lambda p: products.get(p, (None, None))[1])
+    if wanted is not None:
+        lines = lines[lines['category_id'].isin(wanted)]
+    lines = lines.assign(net=lines['sales'] - lines['refunds'])
+    if params.group == 'period':
+        rows = _by_period(lines, params, zone)
+        chart = Chart('line', 'label', ('net',))
+    elif params.group == 'category':
+        lines['key'] = lines['category_id'].map(lambda c: None if pd.isna(c) else int(c))
+        rows = _by_key(lines, lambda key: names.get(key) or _(NO_CATEGORY))
+        chart = Chart('hbar', 'label', ('net',))
+    else:
+        lines['key'] = [
+            int(p) if not pd.isna(p) else f'sku:{s}' for p, s in zip(lines['product_id'], lines['sku'], strict=True)
+        ]
+        first_names = dict(zip(lines['key'], lines['name'], strict=False))
+        rows = _by_key(lines, lambda key: _product_label(key, products, first_names))
+        chart = Chart('hbar', 'label', ('net',))
+    total_net = sum((row['net'] for row in rows), Decimal('0.00'))
+    for row in rows:
+        row['share'] = float(row['net'] / total_net) if total_net else None
+    totals = {
+        'label': _('Total'),
+        'units': sum(row['units'] for row in rows),
+        'sales': sum((row['sales'] for row in rows), Decimal('0.00')),
+        'refunds': sum((row['refunds'] for row in rows), Decimal('0.00')),
+        'net': total_net,
+        'share': 1.0 if total_net else None,
+    }
+    if params.group == 'period':
+        first = {'day': Column('period', N_('Day'), 'day'), 'week': Column('period', N_('Week starting'), 'day')}.get(
+            params.grain, Column('period', N_('Month'), 'month')
+        )
+        totals['period'] = totals.pop('label')
+    else:
+        first = Column('label', N_('Product') if params.group == 'product' else N_('Category'))
+    table = Table(
+        columns=(
+            first,
+            Column('units', N_('Units sold'), 'number'),
+            Column('sales', N_('Sales excl. VAT'), 'money'),
+            Column('refunds', N_('Refunds excl. VAT'), 'money'),
+            Column('net', N_('Net sales excl. VAT'), 'money'),
+            Column('share', N_('Share'), 'percent'),
+        ),
+        rows=rows,
+        chart=chart,
+        currency=currency,
+        totals=totals,
+    )
+    other = _other_currencies(session, start, end, currency)
+    if other:
+        table.notes.append(
+            ngettext(
+                '{n} order paid in another currency is not counted.',
+                '{n} orders paid in another currency are not counted.',
+                other,
+            ).format(n=other)
+        )
+    return table
+
+
+def _by_key(lines: pd.DataFrame, label) -> list[dict]:
+    if lines.empty:
+        return []
+    grouped = lines.groupby('key', dropna=False)[['units', 'sales', 'refunds', 'net']].sum()
+    grouped = grouped.sort_values('net', ascending=False)
+    return [
+        {
+            'key': None if pd.isna(key) else key,
+            'label': label(None if pd.isna(key) else key),
+            'units': int(values['units']),
+            'sales': cents(values['sales']),
+            'refunds': cents(values['refunds']),
+            'net': cents(values['net']),
+        }
+        for key, values in grouped.iterrows()
+    ]
+
+
+def _by_period(lines: pd.DataFrame, params: Params, zone: str) -> list[dict]:
+    starts = periods_between(params.first, params.last, params.grain)
+    if lines.empty:
+        grouped = pd.DataFrame(columns=['units', 'sales', 'refunds', 'net'])
+    else:
+        lines = lines.assign(key=period_start(local_times(lines['at'], zone), params.grain))
+        grouped = lines.groupby('key')[['units', 'sales', 'refunds', 'net']].sum()
+    rows = []
+    for begins in starts:
+        values = grouped.loc[begins] if begins in grouped.index else None
+        rows.append(
+            {
+                'key': begins,
+                'period': begins,
+                'label': period_label(begins, params.grain),
+                'units': int(values['units']) if values is not None else 0,
+                **{
+                    name: cents(values[name]) if values is not None else Decimal('0.00')
+                    for name in ('sales', 'refunds', 'net')
+                },
+            }
+        )
+    return rows
+
+
+def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame:
+    """Each refund of the period spread over the lines it refunds: one row per (refund, line), its amount before VAT."""
+    refunds = session.execute(
+        select(col(Refund.id), col(Refund.return_id), col(Refund.amount), col(Refund.refunded_at), col(Order.total))
+        .join(Order, col(Order.id) == col(Refund.order_id))
+        .where(col(Refund.refunded_at) >= start, col(Refund.refunded_at) < end, col(Order.currency) == currency)
+    ).all()
+    columns = ['product_id', 'sku', 'name', 'amount', 'at']
+    if not refunds:
+        return pd.DataFrame(columns=columns)
+    lines = session.execute(
+        select(
+            col(Refund.id),
+            col(OrderLine.id),
+            col(OrderLine.product_id),
+            col(OrderLine.sku),
+            col(OrderLine.name),
+            col(OrderLine.quantity),
+            col(OrderLine.line_total),
+            col(OrderLine.tax_amount),
+        )
+        .join(OrderLine, col(OrderLine.order_id) == col(Refund.order_id))
+        .where(col(Refund.refunded_at) >= start, col(Refund.refunded_at) < end)
+    ).all()
+    returned = session.execute(
+        select(col(Refund.id), col(ReturnLine.order_line_id), func.sum(ReturnLine.quantity))
+        .join(ReturnLine, col(ReturnLine.return_id) == col(Refund.return_id))
+        .where(col(Refund.refunded_at) >= start, col(Refund.refunded_at) < end)
+        .group_by(col(Refund.id), col(ReturnLine.order_line_id))
+    ).all()
+    returned_qty = {(refund_id, line_id): quantity for refund_id, line_id, quantity in returned}
+    by_refund: dict[int, list] = {}
+    for line in lines:
+        by_refund.setdefault(line[0], []).append(line)
+    out = []
+    for refund_id, return_id, amount, at, order_total in refunds:
+        own = by_refund.get(refund_id, [])
+        amount = float(amount)
+        weights = []
+        if return_id is not None:
+            for line in own:
+                back = returned_qty.get((refund_id, line[1]), 0)
+                gross = float(line[6]) + float(line[7])
+                weights.append(back / line[5] * gross if line[5] else 0.0)
+        if sum(weights) > 0:  # a return's refund: the returned lines' share of what was paid, before VAT
+            total_weight = sum(weights)
+            for line, weight in zip(own, weights, strict=True):
+                gross = float(line[6]) + float(line[7])
+                if weight:
+                    part = amount * weight / total_weight * (float(line[6]) / gross if gross else 1.0)
+                    out.append((line[2], line[3], line[4], part, at))
+        elif order_total:  # any other refund: every line in proportion to the order's total
+            for line in own:
+                out.append((line[2], line[3], line[4], amount * float(line[6]) / float(order_total), at))
+    return pd.DataFrame(out, columns=columns)
+
+
+def _products(session: Session, ids: set) -> dict[int, tuple[str, int | None]]:
+    ids = {int(i) for i in ids}
+    found: dict[int, tuple[str, int | None]] = {}
+    chunk = sorted(ids)
+    for at in range(0, len(chunk), 500):
+        for pid, name, sku, category_id in session.execute(
+            select(col(Product.id), col(Product.name), col(Product.sku), col(Product.category_id)).where(
+                col(Product.id).in_(chunk[at : at + 500])
+            )
+        ).all():
+            found[pid] = (f'{name} ({sku})', category_id)
+    return found
+
+
+def _product_label(key, products: dict, first_names: dict) -> str:
+    if isinstance(key, int) and key in products:
+        return products[key][0]
+    return str(first_names.get(key) or key)
+
+
+def _category_names(session: Session) -> dict[int, str]:
+    return {cid: name for cid, name in session.execute(select(col(Category.id), col(Category.name))).all()}
+
+
+def _category_and_below(session: Session, category_id: int) -> set[int]:
+    parents = dict(session.execute(select(col(Category.id), col(Category.parent_id))).all())
+    wanted = {category_id}
+    grew = True
+    while grew:
+        below = {cid for cid, parent in parents.items() if parent in wanted and cid not in wanted}
+        wanted |= below
+        grew = bool(below)
+    return wanted
+
+
+def _other_currencies(session: Session, start, end, currency: str) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(Order)
+        .where(col(Order.paid_at) >= start, col(Order.paid_at) < end, col(Order.currency) != currency)
+    ).scalar_one()
