@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import pandas as pd
+from sqlalchemy import func
+from sqlmodel import Session
 
 from backoffice import formatting
 from backoffice.errors import ValidationFailed
@@ -122,6 +124,14 @@ def periods_between(first: date, last: date, grain: Grain) -> list[date]:
     step = 7 if grain == 'week' else 1
     start = first - timedelta(days=first.weekday()) if grain == 'week' else first
     return [start + timedelta(days=n) for n in range(0, (last - start).days + 1, step)]
+
+
+def hours_between(session: Session, later: Any, earlier: Any) -> Any:
+    """SQL for the hours from one instant to another (NULL when either is): julianday on SQLite, where instants
+    are ISO text, the epoch of the interval on PostgreSQL."""
+    if session.get_bind().dialect.name == 'postgresql':
+        return func.extract('epoch', later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
 def show(value: Any, kind: Kind, currency: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backoffice.i18n import N_, _, ngettext
+from backoffice.kpi.days import bounds
 from backoffice.models import Category, Order, OrderLine, Product, Refund, ReturnLine
 from backoffice.reports.base import (
     Chart,
@@ -34,48 +35,34 @@ TOP = 25  # bars in the chart by product or category; the table lists every row
 
 def sales(session: Session, params: Params, zone: str, currency: str) -> Table:
     start, end = span(params, zone)
-    sold = pd.DataFrame(
-        session.execute(
-            select(
-                col(OrderLine.order_id),
-                col(OrderLine.id).label('line_id'),
-                col(OrderLine.product_id),
-                col(OrderLine.sku),
-                col(OrderLine.name),
-                col(OrderLine.quantity),
-                col(OrderLine.line_total),
-                col(Order.paid_at).label('at'),
-            )
-            .join(Order, col(Order.id) == col(OrderLine.order_id))
-            .where(col(Order.paid_at) >= start, col(Order.paid_at) < end, col(Order.currency) == currency)
-        ).all(),
-        columns=['order_id', 'line_id', 'product_id', 'sku', 'name', 'quantity', 'amount', 'at'],
-    )
-    sold['amount'] = sold['amount'].astype(float)
-    refunded = _refunded_lines(session, start, end, currency)
-    products = _products(session, set(sold['product_id'].dropna()) | set(refunded['product_id'].dropna()))
-    names = _category_names(session)
     wanted = _category_and_below(session, params.category_id) if params.category_id else None
-    sold = sold.assign(units=sold['quantity'], sales=sold['amount'], refunds=0.0)
-    refunded = refunded.assign(units=0, sales=0.0, refunds=refunded['amount'])
-    lines = pd.concat([sold, refunded], ignore_index=True) if len(refunded) else sold
-    lines['category_id'] = lines['product_id'].map(lambda p: products.get(p, (None, None))[1])
+    refunded = _refunded_lines(session, start, end, currency)
+    products = _products(session, set(refunded['product_id'].dropna()))
+    refunded['category_id'] = refunded['product_id'].map(lambda p: products.get(p, (None, None))[1])
     if wanted is not None:
-        lines = lines[lines['category_id'].isin(wanted)]
-    lines = lines.assign(net=lines['sales'] - lines['refunds'])
+        refunded = refunded[refunded['category_id'].isin(wanted)]
     if params.group == 'period':
-        rows = _by_period(lines, params, zone)
+        rows = _by_period(session, refunded, params, zone, currency, wanted)
         chart = Chart('line', 'label', ('net',))
-    elif params.group == 'category':
-        lines['key'] = lines['category_id'].map(lambda c: None if pd.isna(c) else int(c))
-        rows = _by_key(lines, lambda key: names.get(key) or _(NO_CATEGORY))
-        chart = Chart('hbar', 'label', ('net',))
     else:
-        lines['key'] = [
-            int(p) if not pd.isna(p) else f'sku:{s}' for p, s in zip(lines['product_id'], lines['sku'], strict=True)
-        ]
-        first_names = dict(zip(lines['key'], lines['name'], strict=False))
-        rows = _by_key(lines, lambda key: _product_label(key, products, first_names))
+        # the sales are added up by the database, per product; the refunds (a few) spread over lines here
+        sold = _sold_per_product(session, start, end, currency, wanted)
+        products.update(_products(session, set(sold['product_id'].dropna()) - set(products)))
+        sold['category_id'] = sold['product_id'].map(lambda p: products.get(p, (None, None))[1])
+        sold = sold.assign(refunds=0.0)
+        refunded = refunded.assign(units=0, sales=0.0, refunds=refunded['amount'])
+        lines = pd.concat([sold, refunded], ignore_index=True) if len(refunded) else sold
+        lines = lines.assign(net=lines['sales'] - lines['refunds'])
+        if params.group == 'category':
+            names = _category_names(session)
+            lines['key'] = lines['category_id'].map(lambda c: None if pd.isna(c) else int(c))
+            rows = _by_key(lines, lambda key: names.get(key) or _(NO_CATEGORY))
+        else:
+            lines['key'] = [
+                int(p) if not pd.isna(p) else f'sku:{s}' for p, s in zip(lines['product_id'], lines['sku'], strict=True)
+            ]
+            first_names = dict(zip(lines['key'], lines['name'], strict=False))
+            rows = _by_key(lines, lambda key: _product_label(key, products, first_names))
         chart = Chart('hbar', 'label', ('net',))
     total_net = sum((row['net'] for row in rows), Decimal('0.00'))
     for row in rows:
@@ -133,35 +120,69 @@ def _by_key(lines: pd.DataFrame, label) -> list[dict]:
             'units': int(values['units']),
             'sales': cents(values['sales']),
             'refunds': cents(values['refunds']),
-            'net': cents(values['net']),
+            'net': cents(values['sales']) - cents(values['refunds']),
         }
         for key, values in grouped.iterrows()
     ]
 
 
-def _by_period(lines: pd.DataFrame, params: Params, zone: str) -> list[dict]:
+def _by_period(
+    session: Session, refunded: pd.DataFrame, params: Params, zone: str, currency: str, wanted: set[int] | None
+) -> list[dict]:
+    """One row per day, week or month of the period (a quiet one too): the database adds up each one's sales."""
+    start, end = span(params, zone)
     starts = periods_between(params.first, params.last, params.grain)
-    if lines.empty:
-        grouped = pd.DataFrame(columns=['units', 'sales', 'refunds', 'net'])
+    if refunded.empty:
+        refunds = pd.Series(dtype=float)
     else:
-        lines = lines.assign(key=period_start(local_times(lines['at'], zone), params.grain))
-        grouped = lines.groupby('key')[['units', 'sales', 'refunds', 'net']].sum()
+        refunds = refunded.groupby(period_start(local_times(refunded['at'], zone), params.grain))['amount'].sum()
     rows = []
-    for begins in starts:
-        values = grouped.loc[begins] if begins in grouped.index else None
+    for index, begins in enumerate(starts):
+        low = max(bounds(begins, zone)[0], start)
+        high = min(bounds(starts[index + 1], zone)[0], end) if index + 1 < len(starts) else end
+        units, amount = session.execute(_sold_query(low, high, currency, wanted, by_product=False)).one()
+        back = float(refunds.get(begins, 0.0))
+        sales_amount = float(amount or 0)
         rows.append(
             {
                 'key': begins,
                 'period': begins,
                 'label': period_label(begins, params.grain),
-                'units': int(values['units']) if values is not None else 0,
-                **{
-                    name: cents(values[name]) if values is not None else Decimal('0.00')
-                    for name in ('sales', 'refunds', 'net')
-                },
+                'units': int(units or 0),
+                'sales': cents(sales_amount),
+                'refunds': cents(back),
+                'net': cents(sales_amount) - cents(back),
             }
         )
     return rows
+
+
+def _sold_query(start, end, currency: str, wanted: set[int] | None, *, by_product: bool):
+    """Units and sales before VAT of the lines of the orders paid in [start, end), per product or in all."""
+    columns = [func.sum(OrderLine.quantity), func.sum(OrderLine.line_total)]
+    if by_product:
+        columns = [col(OrderLine.product_id), col(OrderLine.sku), func.min(OrderLine.name), *columns]
+    query = (
+        select(*columns)
+        .select_from(Order)
+        .join(OrderLine, col(OrderLine.order_id) == col(Order.id))
+        .where(col(Order.paid_at) >= start, col(Order.paid_at) < end, col(Order.currency) == currency)
+    )
+    if wanted is not None:
+        query = query.join(Product, col(Product.id) == col(OrderLine.product_id)).where(
+            col(Product.category_id).in_(sorted(wanted))
+        )
+    return query.group_by(col(OrderLine.product_id), col(OrderLine.sku)) if by_product else query
+
+
+def _sold_per_product(session: Session, start, end, currency: str, wanted: set[int] | None) -> pd.DataFrame:
+    sold = pd.DataFrame(
+        session.execute(_sold_query(start, end, currency, wanted, by_product=True)).all(),
+        columns=['product_id', 'sku', 'name', 'units', 'sales'],
+    )
+    sold['sales'] = sold['sales'].astype(float)
+    sold['units'] = sold['units'].astype(int)
+    return sold
 
 
 def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame:
