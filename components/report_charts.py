@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from backoffice.i18n import _
 from backoffice.reports.base import Table, heading
 from components.kpi_widgets import COLORS, CONFIG
 
@@ -29,6 +30,9 @@ def figure(table: Table) -> dict[str, Any]:
         'legend': {'orientation': 'h', 'y': -0.25},
     }
     data: list[dict[str, Any]] = []
+    # the values axis says what it counts when no legend does ('Net sales excl. VAT', 'Hours')
+    unit = _(chart.unit) if chart.unit else (names[chart.series[0]] if len(chart.series) == 1 else '')
+    value_axis = {'rangemode': 'tozero', 'title': {'text': _short(unit, 60), 'font': {'size': 10}}}
     if chart.kind == 'hbar':
         series = 'value' if table.chart_rows is not None else chart.series[0]
         top = sorted(rows, key=lambda row: -_number(row.get(series)))[:TOP][::-1]  # the largest on top
@@ -45,11 +49,11 @@ def figure(table: Table) -> dict[str, Any]:
         layout.update(
             height=max(200, 24 * len(top) + 60),
             yaxis={'automargin': True, 'type': 'category'},
-            xaxis={'rangemode': 'tozero'},
+            xaxis=value_axis,
             margin={'l': 10, 'r': 10, 't': 10, 'b': 30},
         )
     elif chart.kind == 'curves':
-        months = [heading(kinds[key]) for key in chart.series]
+        months = list(range(len(chart.series)))  # 0 = the sign-up month: short ticks that fit a phone
         for index, row in enumerate(rows[-CURVES:]):
             data.append(
                 {
@@ -61,7 +65,12 @@ def figure(table: Table) -> dict[str, Any]:
                     'line': {'color': PALETTE[index % len(PALETTE)]},
                 }
             )
-        layout.update(yaxis={'tickformat': '.0%', 'rangemode': 'tozero'}, xaxis={'type': 'category'})
+        layout.update(
+            yaxis={'tickformat': '.0%', 'rangemode': 'tozero'},
+            xaxis={'dtick': 1, 'title': {'text': unit, 'font': {'size': 10}}},
+            legend={'orientation': 'h', 'y': -0.3},
+            margin={'l': 50, 'r': 10, 't': 10, 'b': 50},
+        )
     else:
         for index, key in enumerate(chart.series):
             trace: dict[str, Any] = {
@@ -74,7 +83,7 @@ def figure(table: Table) -> dict[str, Any]:
             if chart.kind == 'line':
                 trace.update(mode='lines+markers', line={'color': PALETTE[index % len(PALETTE)]})
             data.append(trace)
-        layout.update(xaxis={'type': 'category', 'automargin': True}, yaxis={'rangemode': 'tozero'})
+        layout.update(xaxis={'type': 'category', 'automargin': True}, yaxis=value_axis)
     return {'data': data, 'layout': layout, 'config': CONFIG}
 
 

@@ -11,7 +11,7 @@ from backoffice.db import read_session
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import today
 from backoffice.models import User
-from backoffice.reports.base import Chart, Table, heading, show
+from backoffice.reports.base import Chart, Table, cell, heading
 from backoffice.services import app_settings, reports
 from backoffice.services.reports import GRAINS, GROUPS, Report
 from components.date_input import DateInput
@@ -61,7 +61,7 @@ class ReportScreen:
                 self.fields['first'] = DateInput(_('From'), value=defaults.first.isoformat(), on_change=self.show)
                 self.fields['last'] = DateInput(_('To'), value=defaults.last.isoformat(), on_change=self.show)
             if 'at' in chosen.filters:
-                self.fields['at'] = DateInput(_('At the end of (empty: now)'), value='', on_change=self.show)
+                self.fields['at'] = DateInput(_('Day (empty: now)'), value='', on_change=self.show)
             if 'group' in chosen.filters:
                 self.fields['group'] = ui.select(
                     {key: _(label) for key, label in GROUPS.items()},
@@ -130,13 +130,14 @@ class ReportScreen:
                 'label': heading(column),
                 'field': column.key,
                 'align': 'left' if column.kind == 'text' else 'right',
-                **(PHONE_HIDDEN if self._secondary(index, len(table.columns)) else {}),
+                **({} if index == 0 or column.phone else PHONE_HIDDEN),
+                **({'classes': 'whitespace-nowrap'} if column.kind in ('month', 'day') else {}),
             }
             for index, column in enumerate(table.columns)
         ]
         rows = [*table.rows, table.totals] if table.totals else table.rows
         self.table.rows = [
-            {'_row': index, **{c.key: show(row.get(c.key), c.kind, table.currency) for c in table.columns}}
+            {'_row': index, **{c.key: cell(row, c, table.currency) for c in table.columns}}
             for index, row in enumerate(rows)
         ]
         self.chart.update_figure(figure(table))
@@ -146,10 +147,6 @@ class ReportScreen:
                 ui.label(_('Nothing to report over this period.')).classes('text-gray-500')
             for note in table.notes:
                 ui.label(note).classes('text-sm text-gray-600')
-
-    def _secondary(self, index: int, count: int) -> bool:
-        """On a phone a row shows its name, first figure and last one (the cohorts scroll sideways instead)."""
-        return self.report.key != 'cohorts' and 1 < index < count - 1
 
     async def download(self, fmt: str) -> None:
         actor = acting_user()

@@ -28,6 +28,7 @@ class Column:
     label: str  # an English msgid (N_), translated where shown
     kind: Kind = 'text'
     n: int | None = None  # fills the label's {n} ('Month {n}')
+    phone: bool = False  # shown on a phone too (the first column always is)
 
 
 def heading(column: Column) -> str:
@@ -43,6 +44,7 @@ class Chart:
     kind: Literal['bar', 'hbar', 'line', 'curves']
     x: str
     series: tuple[str, ...]
+    unit: str = ''  # N_: what the values axis counts when the series do not say it ('Hours')
 
 
 @dataclass
@@ -132,6 +134,13 @@ def hours_between(session: Session, later: Any, earlier: Any) -> Any:
     if session.get_bind().dialect.name == 'postgresql':
         return func.extract('epoch', later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def cell(row: dict[str, Any], column: Column, currency: str) -> str:
+    """A table cell as a person reads it; a totals row leaves blank what it does not add up."""
+    if column.key not in row:
+        return ''
+    return show(row[column.key], column.kind, currency)
 
 
 def show(value: Any, kind: Kind, currency: str) -> str:

@@ -32,10 +32,11 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
         columns=['customer', 'signed_up'],
     )
     month_columns = tuple(
-        Column(f'm{n}', N_('Month {n}') if n else N_('Sign-up month'), 'percent', n=n) for n in range(MONTHS + 1)
+        Column(f'm{n}', N_('Month {n}') if n else N_('Sign-up month'), 'percent', n=n, phone=True)
+        for n in range(MONTHS + 1)
     )
-    columns = (Column('cohort', N_('Cohort'), 'month'), Column('customers', N_('New customers'), 'number'))
-    chart = Chart('curves', 'label', tuple(column.key for column in month_columns))
+    columns = (Column('cohort', N_('Cohort'), 'month'), Column('customers', N_('New customers'), 'number', phone=True))
+    chart = Chart('curves', 'label', tuple(column.key for column in month_columns), unit=N_('Months after signing up'))
     if customers.empty:
         return Table(columns=columns + month_columns, rows=[], chart=chart, currency=currency)
     customers['cohort'] = _month_index(local_times(customers['signed_up'], zone))

@@ -11,7 +11,7 @@ from fpdf.fonts import FontFace
 from backoffice import formatting
 from backoffice.i18n import _
 from backoffice.models.base import utcnow
-from backoffice.reports.base import Table, heading, show
+from backoffice.reports.base import Table, cell, heading, show
 from backoffice.services import pdf_base
 
 BAR = (59, 91, 219)
@@ -77,7 +77,7 @@ def _table(pdf: FPDF, table: Table) -> None:
     ) as out:
         out.row([pdf_base.text(pdf, heading(column)) for column in table.columns])
         for row in rows:
-            out.row([pdf_base.text(pdf, show(row.get(c.key), c.kind, table.currency)) for c in table.columns])
+            out.row([pdf_base.text(pdf, cell(row, c, table.currency)) for c in table.columns])
     if not table.rows:
         pdf.ln(2)
         _say(pdf, _('Nothing to report over this period.'))

@@ -64,8 +64,8 @@ def returns(session: Session, params: Params, zone: str, currency: str) -> Table
         columns=(
             Column('label', N_('Reason')),
             Column('returns', N_('Returns'), 'number'),
-            Column('units', N_('Units returned'), 'number'),
-            Column('share', N_('Share of units'), 'percent'),
+            Column('units', N_('Units returned'), 'number', phone=True),
+            Column('share', N_('Share of units'), 'percent', phone=True),
         ),
         rows=rows,
         chart=Chart('hbar', 'label', ('units',)),

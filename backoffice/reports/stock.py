@@ -61,18 +61,18 @@ def stock(session: Session, params: Params, zone: str, currency: str) -> Table:
     rows.sort(key=lambda row: (-(row['value'] or ZERO), row['sku']))
     table = Table(
         columns=(
-            Column('sku', N_('SKU')),
             Column('label', N_('Product')),
+            Column('sku', N_('SKU')),
             Column('category', N_('Category')),
-            Column('quantity', N_('Quantity on hand'), 'number'),
+            Column('quantity', N_('Quantity on hand'), 'number', phone=True),
             Column('unit_cost', N_('Unit cost (weighted average)'), 'money'),
-            Column('value', N_('Stock value'), 'money'),
+            Column('value', N_('Stock value'), 'money', phone=True),
         ),
         rows=rows,
         chart=Chart('hbar', 'label', ('value',)),
         currency=currency,
         totals={
-            'sku': _('Total'),
+            'label': _('Total'),
             'quantity': sum(row['quantity'] for row in rows),
             'value': sum((row['value'] or ZERO for row in rows), ZERO),
         },

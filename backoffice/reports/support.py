@@ -30,17 +30,17 @@ def support(session: Session, params: Params, zone: str, currency: str) -> Table
     names = dict(session.execute(select(col(User.id), col(User.name))).all())
     columns = (
         Column('label', N_('Agent')),
-        Column('volume', N_('Requests'), 'number'),
+        Column('volume', N_('Requests'), 'number', phone=True),
         Column('solved', N_('Solved'), 'number'),
-        Column('first_response_median', N_('First response, median'), 'hours'),
+        Column('first_response_median', N_('First response, median'), 'hours', phone=True),
         Column('first_response_mean', N_('First response, mean'), 'hours'),
         Column('resolution_median', N_('Resolution, median'), 'hours'),
         Column('resolution_mean', N_('Resolution, mean'), 'hours'),
         Column('ratings', N_('Ratings'), 'number'),
-        Column('csat', N_('CSAT'), 'percent'),
+        Column('csat', N_('CSAT'), 'percent', phone=True),
         Column('rating_mean', N_('Mean rating (out of 5)'), 'decimal'),
     )
-    chart = Chart('bar', 'label', ('first_response_median', 'resolution_median'))
+    chart = Chart('bar', 'label', ('first_response_median', 'resolution_median'), unit=N_('Hours'))
     if found.empty:
         return Table(columns=columns, rows=[], chart=chart, currency=currency, totals=None)
     for name in ('first_response', 'resolution', 'rating'):

@@ -53,11 +53,11 @@ def vat(session: Session, params: Params, zone: str, currency: str) -> Table:
         columns=(
             Column('rate', N_('VAT rate'), 'rate'),
             Column('invoiced_base', N_('Invoiced, taxable amount'), 'money'),
-            Column('invoiced_tax', N_('VAT invoiced'), 'money'),
+            Column('invoiced_tax', N_('VAT invoiced'), 'money', phone=True),
             Column('credited_base', N_('Credited, taxable amount'), 'money'),
             Column('credited_tax', N_('VAT credited'), 'money'),
             Column('net_base', N_('Net taxable amount'), 'money'),
-            Column('net_tax', N_('Net VAT collected'), 'money'),
+            Column('net_tax', N_('Net VAT collected'), 'money', phone=True),
         ),
         rows=rows,
         chart=Chart('bar', 'label', ('invoiced_tax', 'credited_tax', 'net_tax')),
