@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from backoffice import formatting
 from backoffice.i18n import N_

@@ -11,7 +11,7 @@ from fpdf.fonts import FontFace
 from backoffice import formatting
 from backoffice.i18n import _
 from backoffice.models.base import utcnow
-from backoffice.reports.base import Table, cell, heading, show
+from backoffice.reports.base import Kind, Table, cell, heading, show
 from backoffice.services import pdf_base
 
 BAR = (59, 91, 219)
@@ -50,7 +50,7 @@ def _chart(pdf: FPDF, table: Table) -> None:
     top = max((abs(v) for _label, v in values), default=0)
     if not top:
         return
-    kind = next((c.kind for c in table.columns if c.key == key), 'money')
+    kind: Kind = next((c.kind for c in table.columns if c.key == key), 'money')
     label_width, full = 60.0, pdf.epw - 60 - 32
     pdf.set_font(pdf_base.font(pdf), size=8)
     for label, value in values:

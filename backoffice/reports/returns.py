@@ -5,7 +5,8 @@ category filter keeps the lines of its products."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _
 from backoffice.models import Product, Return, ReturnLine, ReturnStatus

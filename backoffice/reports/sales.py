@@ -8,10 +8,11 @@ take their part and the lines' part is before VAT, like the sales."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
@@ -159,7 +160,7 @@ def _by_period(
 
 def _sold_query(start, end, currency: str, wanted: set[int] | None, *, by_product: bool):
     """Units and sales before VAT of the lines of the orders paid in [start, end), per product or in all."""
-    columns = [func.sum(OrderLine.quantity), func.sum(OrderLine.line_total)]
+    columns: list[Any] = [func.sum(OrderLine.quantity), func.sum(OrderLine.line_total)]
     if by_product:
         columns = [col(OrderLine.product_id), col(OrderLine.sku), func.min(OrderLine.name), *columns]
     query = (

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
@@ -117,7 +117,7 @@ def _costs(session: Session, cutoff: datetime) -> dict[int, Decimal]:
     sums = session.execute(
         select(
             col(PurchaseLine.product_id),
-            func.sum(PurchaseLine.quantity * PurchaseLine.unit_cost),
+            func.sum(col(PurchaseLine.quantity) * col(PurchaseLine.unit_cost)),
             func.sum(PurchaseLine.quantity),
         )
         .join(Purchase, col(Purchase.id) == col(PurchaseLine.purchase_id))

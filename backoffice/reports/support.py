@@ -5,7 +5,8 @@ customers' ratings that are 4 or 5 out of 5 — with the mean rating. Requests n
 from __future__ import annotations
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _
 from backoffice.models import Ticket, User

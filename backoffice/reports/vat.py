@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import TextClause, bindparam, func, text
-from sqlmodel import Session, col, select
+from sqlalchemy import TextClause, bindparam, func, select, text
+from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Invoice, InvoiceKind
@@ -29,12 +29,12 @@ def vat(session: Session, params: Params, zone: str, currency: str) -> Table:
         sums[f'{prefix}_tax'] = sums.get(f'{prefix}_tax', ZERO) + cents(tax_sum or 0)
     counts = {InvoiceKind.invoice: 0, InvoiceKind.credit_note: 0}
     other = 0
-    for kind, same, count in session.execute(
-        select(col(Invoice.kind), col(Invoice.currency) == currency, func.count())
+    for kind, in_currency, count in session.execute(
+        select(col(Invoice.kind), col(Invoice.currency), func.count())
         .where(col(Invoice.issued_at) >= start, col(Invoice.issued_at) < end)
-        .group_by(col(Invoice.kind), col(Invoice.currency) == currency)
+        .group_by(col(Invoice.kind), col(Invoice.currency))
     ).all():
-        if same:
+        if in_currency == currency:
             counts[InvoiceKind(kind)] += count
         else:
             other += count
@@ -99,7 +99,7 @@ def _per_rate(session: Session) -> TextClause:
             "sum(CAST(json_extract(e.value, '$.base') AS REAL)), sum(CAST(json_extract(e.value, '$.tax') AS REAL)) "
             'FROM invoices i, json_each(i.vat_breakdown) e '
         )
-    instant = Invoice.__table__.c.issued_at.type
+    instant = Invoice.__table__.c.issued_at.type  # type: ignore[attr-defined]  # the column's own type
     return text(
         sql + 'WHERE i.issued_at >= :start AND i.issued_at < :end AND i.currency = :currency GROUP BY i.kind, rate'
     ).bindparams(bindparam('start', type_=instant), bindparam('end', type_=instant))
