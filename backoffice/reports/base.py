@@ -71,6 +71,11 @@ class Params:
     at: date | None = None  # stock valuation: at the end of this day (None: now)
 
 
+def frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    """Rows of a query as a DataFrame: plain tuples first (pandas inspects a Row object cell by cell, 5x slower)."""
+    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+
+
 def checked(params: Params) -> Params:
     """The filters as a person typed them, refused at their field when they make no sense."""
     errors: dict[str, str] = {}

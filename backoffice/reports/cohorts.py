@@ -14,7 +14,7 @@ from backoffice import formatting
 from backoffice.i18n import N_
 from backoffice.kpi.days import today
 from backoffice.models import Customer, Order, OrderStatus
-from backoffice.reports.base import Chart, Column, Params, Table, local_times, span
+from backoffice.reports.base import Chart, Column, Params, Table, frame, local_times, span
 
 MONTHS = 12  # month 0 to month 12 after signing up
 
@@ -22,7 +22,7 @@ MONTHS = 12  # month 0 to month 12 after signing up
 def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table:
     first = params.first.replace(day=1)
     start, end = span(Params(first=first, last=params.last), zone)
-    customers = pd.DataFrame(
+    customers = frame(
         session.execute(
             select(col(Customer.id), col(Customer.signed_up_at)).where(
                 col(Customer.signed_up_at) >= start,
@@ -30,7 +30,7 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
                 col(Customer.deleted_at).is_(None),
             )
         ).all(),
-        columns=['customer', 'signed_up'],
+        ['customer', 'signed_up'],
     )
     month_columns = tuple(
         Column(f'm{n}', N_('Month {n}') if n else N_('Sign-up month'), 'percent', n=n, phone=True)
@@ -41,7 +41,7 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
     if customers.empty:
         return Table(columns=columns + month_columns, rows=[], chart=chart, currency=currency)
     customers['cohort'] = _month_index(local_times(customers['signed_up'], zone))
-    ordered = pd.DataFrame(
+    ordered = frame(
         session.execute(
             select(col(Order.customer_id), col(Order.placed_at))
             .join(Customer, col(Customer.id) == col(Order.customer_id))
@@ -52,7 +52,7 @@ def cohorts(session: Session, params: Params, zone: str, currency: str) -> Table
                 col(Order.placed_at) >= start,
             )
         ).all(),
-        columns=['customer', 'placed'],
+        ['customer', 'placed'],
     )
     ordered['month'] = _month_index(local_times(ordered['placed'], zone)) if not ordered.empty else []
     ordered = ordered.merge(customers[['customer', 'cohort']], on='customer')

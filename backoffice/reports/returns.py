@@ -4,13 +4,12 @@ category filter keeps the lines of its products."""
 
 from __future__ import annotations
 
-import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _
 from backoffice.models import Product, Return, ReturnLine, ReturnStatus
-from backoffice.reports.base import Chart, Column, Params, Table, span
+from backoffice.reports.base import Chart, Column, Params, Table, frame, span
 from backoffice.reports.sales import _category_and_below
 
 NO_REASON = N_('No reason given')
@@ -18,7 +17,7 @@ NO_REASON = N_('No reason given')
 
 def returns(session: Session, params: Params, zone: str, currency: str) -> Table:
     start, end = span(params, zone)
-    found = pd.DataFrame(
+    found = frame(
         session.execute(
             select(
                 col(Return.id),
@@ -35,7 +34,7 @@ def returns(session: Session, params: Params, zone: str, currency: str) -> Table
                 col(Return.status) != ReturnStatus.cancelled,
             )
         ).all(),
-        columns=['return_id', 'return_reason', 'line_reason', 'quantity', 'category_id'],
+        ['return_id', 'return_reason', 'line_reason', 'quantity', 'category_id'],
     )
     if params.category_id:
         found = found[found['category_id'].isin(_category_and_below(session, params.category_id))]

@@ -23,6 +23,7 @@ from backoffice.reports.base import (
     Params,
     Table,
     cents,
+    frame,
     local_times,
     period_label,
     period_start,
@@ -177,9 +178,9 @@ def _sold_query(start, end, currency: str, wanted: set[int] | None, *, by_produc
 
 
 def _sold_per_product(session: Session, start, end, currency: str, wanted: set[int] | None) -> pd.DataFrame:
-    sold = pd.DataFrame(
+    sold = frame(
         session.execute(_sold_query(start, end, currency, wanted, by_product=True)).all(),
-        columns=['product_id', 'sku', 'name', 'units', 'sales'],
+        ['product_id', 'sku', 'name', 'units', 'sales'],
     )
     sold['sales'] = sold['sales'].astype(float)
     sold['units'] = sold['units'].astype(int)

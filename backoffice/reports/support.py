@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from backoffice.i18n import N_, _
 from backoffice.models import Ticket, User
-from backoffice.reports.base import Chart, Column, Params, Table, hours_between, span
+from backoffice.reports.base import Chart, Column, Params, Table, frame, hours_between, span
 
 UNASSIGNED = N_('Unassigned')
 SATISFIED = 4  # a rating of 4 or 5 out of 5 counts as a satisfied customer
@@ -27,7 +27,7 @@ def support(session: Session, params: Params, zone: str, currency: str) -> Table
     ).where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
     if params.agent_id:
         query = query.where(col(Ticket.assignee_id) == params.agent_id)
-    found = pd.DataFrame(session.execute(query).all(), columns=['agent', 'first_response', 'resolution', 'rating'])
+    found = frame(session.execute(query).all(), ['agent', 'first_response', 'resolution', 'rating'])
     names = dict(session.execute(select(col(User.id), col(User.name))).all())
     columns = (
         Column('label', N_('Agent')),
