@@ -32,6 +32,7 @@ def report_pdf(title: str, filters: str, table: Table) -> bytes:
         _say(pdf, note, size=9, colour=GREY)
     pdf.ln(3)
     _chart(pdf, table)
+    pdf.set_fill_color(255, 255, 255)  # the bars' colour must not fill the table's cells
     pdf.ln(4)
     _table(pdf, table)
     return bytes(pdf.output())

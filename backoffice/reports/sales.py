@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from backoffice import formatting
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
 from backoffice.models import Category, Order, OrderLine, Product, Refund, ReturnLine
@@ -105,7 +106,7 @@ def sales(session: Session, params: Params, zone: str, currency: str) -> Table:
                 '{n} order paid in another currency is not counted.',
                 '{n} orders paid in another currency are not counted.',
                 other,
-            ).format(n=other)
+            ).format(n=formatting.number(other))
         )
     return table
 

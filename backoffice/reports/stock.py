@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from backoffice import formatting
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
 from backoffice.models import Category, Product, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
@@ -88,7 +89,7 @@ def stock(session: Session, params: Params, zone: str, currency: str) -> Table:
                 '{n} product in stock has no known cost (never bought at a known price): it is not valued.',
                 '{n} products in stock have no known cost (never bought at a known price): they are not valued.',
                 unknown,
-            ).format(n=unknown)
+            ).format(n=formatting.number(unknown))
         )
     return table
 

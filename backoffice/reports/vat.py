@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import TextClause, bindparam, func, select, text
 from sqlmodel import Session, col
 
+from backoffice import formatting
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Invoice, InvoiceKind
 from backoffice.reports.base import Chart, Column, Params, Table, cents, show, span
@@ -67,10 +68,10 @@ def vat(session: Session, params: Params, zone: str, currency: str) -> Table:
     table.notes.append(
         _('{invoices} and {credit_notes} issued in the period.').format(
             invoices=ngettext('{n} invoice', '{n} invoices', counts[InvoiceKind.invoice]).format(
-                n=counts[InvoiceKind.invoice]
+                n=formatting.number(counts[InvoiceKind.invoice])
             ),
             credit_notes=ngettext('{n} credit note', '{n} credit notes', counts[InvoiceKind.credit_note]).format(
-                n=counts[InvoiceKind.credit_note]
+                n=formatting.number(counts[InvoiceKind.credit_note])
             ),
         )
     )
@@ -80,7 +81,7 @@ def vat(session: Session, params: Params, zone: str, currency: str) -> Table:
                 '{n} document in another currency is not counted.',
                 '{n} documents in another currency are not counted.',
                 other,
-            ).format(n=other)
+            ).format(n=formatting.number(other))
         )
     return table
 
