@@ -309,3 +309,41 @@ def test_exports_hold_the_figures_as_csv_xlsx_and_pdf(shop) -> None:
     assert sheet.cell(row=4, column=1).value == 'Total'
     pdf_text = PdfReader(io.BytesIO(files['pdf'][0])).pages[0].extract_text()
     assert 'Sales' in pdf_text and 'Shirt (SHIRT)' in pdf_text and '€32.00' in pdf_text
+
+
+def test_a_returns_refund_is_taken_from_the_returned_lines_only(shop) -> None:
+    admin, _shirts, (a, _b, _c) = shop
+    with session_scope() as session:
+        shirt_line = session.execute(
+            text("SELECT id FROM order_lines WHERE order_id = :o AND sku = 'SHIRT'"), {'o': a.id}
+        ).scalar_one()
+        rma = Return(number='R-7', order_id=a.id, customer_id=a.customer_id, status=ReturnStatus.received)
+        session.add(rma)
+        session.flush()
+        session.add(ReturnLine(return_id=rma.id, order_line_id=shirt_line, quantity=1, reason='Too small'))
+        session.commit()
+        rma_id = rma.id
+    with session_scope() as session:
+        refund = payments.refund(
+            session=session, actor=admin, order_id=a.id, amount='20.00', reason='Returned', return_id=rma_id
+        )
+        session.commit()
+        refund_id = refund.id
+    set_column('refunds', 'refunded_at', at('2026-06-11'), refund_id)
+    rows = by(run(admin, 'sales'))
+    # the shirt's 20.00 back on top of its 8.00 share of the earlier 10.00: the mug keeps only its 2.00
+    assert (rows['Shirt (SHIRT)']['refunds'], rows['Mug (MUG)']['refunds']) == (D('28.00'), D('2.00'))
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv() -> None:
+    admin = make_user('admin')
+    round_prices(admin)
+    make_product('EVIL', '5.00', name='=HYPERLINK("http://x","y")', stock_on_hand=5, actor=admin)
+    order = place(('EVIL', 1))
+    pay(admin, order)
+    today = date.today()
+    with read_session() as session:
+        content, _name, _media = reports.export(
+            session=session, actor=admin, key='sales', params=Params(today, today), fmt='csv'
+        )
+    assert '\'=HYPERLINK(""http://x"",""y"") (EVIL)' in content.decode('utf-8-sig')
