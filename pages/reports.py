@@ -90,6 +90,8 @@ class ReportScreen:
                 )
             for element in self.fields.values():
                 element.props('outlined dense').classes('min-w-36')
+                if isinstance(element, DateInput):
+                    element.props('debounce=600')  # a day being typed is read once the typing pauses
         with ui.row().classes('w-full items-center gap-2'):
             for fmt in ('csv', 'xlsx', 'pdf'):
                 ui.button(fmt.upper(), icon='download', on_click=lambda f=fmt: self.download(f)).props(
