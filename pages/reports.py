@@ -18,6 +18,7 @@ from components.date_input import DateInput
 from components.forms import FAILED, call
 from components.lean_plotly import LeanPlotly
 from components.report_charts import figure
+from components.report_schedule import ScheduleList
 from components.screens import screen
 from components.session import acting_user
 
@@ -97,6 +98,7 @@ class ReportScreen:
                 ui.button(fmt.upper(), icon='download', on_click=lambda f=fmt: self.download(f)).props(
                     'outline dense'
                 ).mark(f'export-{fmt}')
+        ScheduleList(user, chosen.key, self.values)
         self.notes = ui.column().classes('w-full gap-0').mark('report-notes')
         with ui.card().classes('w-full p-2'):
             self.chart = LeanPlotly(figure(_empty())).classes('w-full').mark('report-chart')
