@@ -24,6 +24,7 @@ from . import (  # noqa: F401
     purchases,
     rate,
     receivables,
+    reports,
     request,
     requests,
     returns,

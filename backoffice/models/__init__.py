@@ -34,6 +34,7 @@ from backoffice.models.people import (
     Role,
     User,
 )
+from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
     Invoice,
@@ -75,6 +76,7 @@ from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookE
 
 __all__ = [
     'Receipt',
+    'ReportSchedule',
     'ReceiptAllocation',
     'Reminder',
     'ReminderStatus',

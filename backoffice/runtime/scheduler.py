@@ -162,6 +162,14 @@ def apply_retention(settings: Settings) -> int:
     return refresh.run_job('retention', retention.run)
 
 
+def send_report_schedules(settings: Settings) -> int:
+    """Queue the scheduled reports whose week or month has ended (each period once)."""
+    from backoffice.services import report_schedules
+
+    with session_scope() as session:
+        return report_schedules.send_due(session=session)
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -177,6 +185,7 @@ JOBS: list[Job] = [
     Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
     Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
+    Job('report-schedules', send_report_schedules, 'cron', {'minute': 47}),
 ]
 
 
