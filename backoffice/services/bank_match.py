@@ -23,7 +23,7 @@ from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import BankLine, LineStatus, Receipt, User, utcnow
+from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Receipt, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, payments, receivables
 
@@ -320,3 +320,18 @@ def name_words(text: str) -> set[str]:
 
 def fold(text: str) -> str:
     return unicodedata.normalize('NFKD', text or '').encode('ascii', 'ignore').decode().upper()
+
+
+def open_invoice(*, session: Session, actor: User, number: str) -> dict[str, Any]:
+    """An invoice with an amount open, found by its number, to add to a line's split."""
+    require(actor, 'finance.read')
+    wanted = ' '.join((number or '').split()).upper()
+    invoice = session.exec(
+        select(Invoice).where(Invoice.number == wanted, Invoice.kind == InvoiceKind.invoice)
+    ).first()
+    if invoice is None:
+        raise ValidationFailed({'number': _('No invoice has the number {number}').format(number=wanted or '—')})
+    left = receivables.amount_open(session, invoice)
+    if left <= 0:
+        raise ValidationFailed({'number': _('Invoice {number} is paid in full').format(number=invoice.number)})
+    return {'invoice_id': invoice.id, 'number': invoice.number, 'open': str(left), 'currency': invoice.currency}
