@@ -108,7 +108,7 @@ async def test_a_viewer_reads_without_actions_and_an_agent_reads_nothing(user: U
     import_file(manager, make_account(manager), fixture('statement.camt053.xml'))
     await sign_in(user, viewer.email, path='/finance/bank')
     await user.should_see('ACME LABS SARL', retries=40)
-    user.should_not_see(marker='import')
-    user.should_not_see('Not a customer payment…')
+    await user.should_not_see(marker='import')
+    await user.should_not_see('Not a customer payment…')
     with read_session() as session, pytest.raises(PermissionDenied):
         bank.lines(session=session, actor=agent)
