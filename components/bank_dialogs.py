@@ -301,5 +301,5 @@ def set_aside_dialog(line: BankLine, refresh: Refresh) -> None:
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
-            ui.button(_('Set aside'), on_click=save).mark('aside-save')
+            ui.button(_('Save'), on_click=save).mark('aside-save')
     dialog.open()
