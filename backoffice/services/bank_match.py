@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from backoffice import db, events
@@ -45,8 +46,20 @@ REASONS: dict[str, str] = {
     'receipt': N_('payment already recorded'),
 }
 SHOWN = 5  # suggestions kept per line
+AMOUNT_ALONE = 5  # an amount shared by more open invoices suggests only those of the customer the line names
 TOKEN = re.compile(r'[A-Z0-9]+(?:-[A-Z0-9]+)*')
 COMMON_WORDS = {'SARL', 'SAS', 'SASU', 'EURL', 'LTD', 'GMBH', 'INC', 'SA', 'VIR', 'SEPA', 'RECU', 'THE', 'AND', 'DES'}
+
+
+class LineText(NamedTuple):
+    """What matching reads of a bank line."""
+
+    id: int
+    amount: Decimal
+    currency: str
+    label: str
+    reference: str
+    counterpart: str
 
 
 @dataclass
@@ -80,12 +93,16 @@ class Matcher:
         self.by_number = {item.number.upper(): item for item in items}
         self.by_order: dict[str, list[receivables.OpenItem]] = defaultdict(list)
         self.by_amount: dict[Decimal, list[receivables.OpenItem]] = defaultdict(list)
+        self.by_amount_and_name: dict[tuple[Decimal, str], list[receivables.OpenItem]] = defaultdict(list)
+        self.names: dict[int, set[str]] = {}
         for item in items:
             self.by_order[item.order_number.upper()].append(item)
             self.by_amount[item.open].append(item)
-        self.names = {item.invoice_id: name_words(item.account_name) | name_words(item.customer_name) for item in items}
+            words = self.names[item.invoice_id] = name_words(f'{item.account_name} {item.customer_name}')
+            for word in words:
+                self.by_amount_and_name[(item.open, word)].append(item)
 
-    def candidates(self, line: BankLine) -> list[Candidate]:
+    def candidates(self, line: LineText | BankLine) -> list[Candidate]:
         text = f'{line.label} {line.reference} {line.counterpart}'
         tokens = set(TOKEN.findall(fold(text)))
         words = name_words(f'{line.counterpart} {line.label}')
@@ -108,9 +125,17 @@ class Matcher:
             for item in self.by_order.get(token, ()):
                 add(item, 30, 'order')
         same_amount = self.by_amount.get(line.amount, [])
-        for item in same_amount:
-            if item.invoice_id in found or len(same_amount) <= 50 or words & self.names[item.invoice_id]:
+        if len(same_amount) <= AMOUNT_ALONE:
+            for item in same_amount:
                 add(item, 30, 'amount')
+        else:  # a common amount: only the invoices of the customer the line names, or already found
+            for word in words:
+                for item in self.by_amount_and_name.get((line.amount, word), ()):
+                    add(item, 30, 'amount')
+            for candidate in found.values():
+                if candidate.open == line.amount and 'amount' not in candidate.why:
+                    candidate.score += 30
+                    candidate.why.append('amount')
         for candidate in found.values():
             if words & self.names[candidate.invoice_id]:
                 add_points = 25
@@ -126,10 +151,17 @@ class Matcher:
 def suggest(session: Session, line_ids: list[int]) -> int:
     """Rank the suggestions of these lines (money in, still unmatched) and store them on each: the count with one."""
     lines = [
-        line
+        LineText(*row)
         for start in range(0, len(line_ids), 500)
-        for line in session.exec(
-            select(BankLine).where(
+        for row in session.execute(
+            select_columns(
+                BankLine.id,
+                BankLine.amount,
+                BankLine.currency,
+                BankLine.label,
+                BankLine.reference,
+                BankLine.counterpart,
+            ).where(
                 col(BankLine.id).in_(line_ids[start : start + 500]),
                 BankLine.status == LineStatus.unmatched,
                 BankLine.amount > 0,
@@ -326,9 +358,7 @@ def open_invoice(*, session: Session, actor: User, number: str) -> dict[str, Any
     """An invoice with an amount open, found by its number, to add to a line's split."""
     require(actor, 'finance.read')
     wanted = ' '.join((number or '').split()).upper()
-    invoice = session.exec(
-        select(Invoice).where(Invoice.number == wanted, Invoice.kind == InvoiceKind.invoice)
-    ).first()
+    invoice = session.exec(select(Invoice).where(Invoice.number == wanted, Invoice.kind == InvoiceKind.invoice)).first()
     if invoice is None:
         raise ValidationFailed({'number': _('No invoice has the number {number}').format(number=wanted or '—')})
     left = receivables.amount_open(session, invoice)
