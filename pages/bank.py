@@ -27,6 +27,7 @@ STATUS_CHOICES = {
     'ignored': N_('Set aside'),
     'all': N_('All'),
 }
+ANYWHERE = 'overflow-wrap: anywhere'  # a bank's long label or reference without spaces wraps instead of overflowing
 DIRECTIONS = {'all': N_('In and out'), 'in': N_('Money in'), 'out': N_('Money out')}
 
 
@@ -178,21 +179,21 @@ class BankScreen:
         money_in = line.amount > 0
         with ui.card().props('flat bordered').classes('w-full gap-1 p-3').mark(f'line-{line.id}'):
             with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
-                with ui.column().classes('gap-0 min-w-0'):
-                    ui.label(line.counterpart or line.label or '—').classes('font-medium break-words')
+                with ui.column().classes('gap-0 min-w-0 flex-1'):
+                    ui.label(line.counterpart or line.label or '—').classes('font-medium').style(ANYWHERE)
                     ui.label(formatting.day(line.booked_on)).classes('text-xs text-gray-600')
                 ui.label(formatting.money(line.amount, line.currency)).classes(
                     'text-base font-medium whitespace-nowrap ' + ('text-positive' if money_in else 'text-negative')
                 )
             if line.label and line.counterpart:
-                ui.label(line.label).classes('text-sm break-words')
+                ui.label(line.label).classes('text-sm').style(ANYWHERE)
             if line.reference:
                 ui.label(_('Reference: {reference}').format(reference=line.reference)).classes(
-                    'text-xs text-gray-600 break-all'
-                )
+                    'text-xs text-gray-600'
+                ).style(ANYWHERE)
             ui.badge(_(STATUS_CHOICES[line.status.value]) if line.status != LineStatus.ignored else self.aside(line))
             if line.status == LineStatus.ignored and line.note:
-                ui.label(line.note).classes('text-xs text-gray-600 break-words')
+                ui.label(line.note).classes('text-xs text-gray-600').style(ANYWHERE)
             if line.status == LineStatus.unmatched:
                 self.suggestions(line)
             elif self.manage:
@@ -209,14 +210,14 @@ class BankScreen:
         for suggestion in found[:3]:
             why = ', '.join(_(bank_match.REASONS[w]) for w in suggestion['why'] if w in bank_match.REASONS)
             with ui.row().classes('w-full items-center justify-between gap-2 no-wrap'):
-                with ui.column().classes('gap-0 min-w-0'):
+                with ui.column().classes('gap-0 min-w-0 flex-1'):
                     ui.label(
                         _('{invoice} · {customer} · open {open}').format(
                             invoice=suggestion['number'],
                             customer=suggestion['customer'],
                             open=formatting.money(suggestion['open'], suggestion['currency']),
                         )
-                    ).classes('text-sm break-words')
+                    ).classes('text-sm').style(ANYWHERE)
                     ui.label(why).classes('text-xs text-gray-500')
                 if self.manage and suggestion['amount'] == str(line.amount):
                     ui.button(

@@ -137,9 +137,9 @@ class Matcher:
                     candidate.score += 30
                     candidate.why.append('amount')
         for candidate in found.values():
-            if words & self.names[candidate.invoice_id]:
-                add_points = 25
-                candidate.score += add_points
+            shared = len(words & self.names[candidate.invoice_id])
+            if shared:  # each word of the name found counts: "Zoé Martin" beats every other Zoé
+                candidate.score += 15 + 10 * min(shared, 3)
                 candidate.why.append('name')
             if line.amount < candidate.open and 'amount' not in candidate.why:
                 candidate.why.append('partial')
