@@ -52,6 +52,10 @@ def block(rows: list[str], first_line: int) -> ParsedStatement:
         item = transaction.data
         amount = item['amount']
         booked = item.get('entry_date') or item.get('date')
+        if booked is None:
+            raise UnreadableFile(
+                _('This line has no date'), transaction_lines[index] if index < len(transaction_lines) else None
+            )
         found.lines.append(
             ParsedLine(
                 booked_on=booked,

@@ -137,7 +137,7 @@ def import_statement(
     statement twice, overlapping statements) is counted, not added; a line that cannot be read, a line in another
     currency or lines that do not add up to the statement's balance refuse the whole file, naming the line."""
     require(actor, 'finance.manage')
-    account = session.get(BankAccount, account_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    account = session.get(BankAccount, account_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
     if account is None:
         raise NotFound(_('This bank account no longer exists.'))
     try:

@@ -62,6 +62,11 @@ class LineText(NamedTuple):
     counterpart: str
 
 
+LINE_TEXT: tuple[Any, ...] = tuple(
+    col(getattr(BankLine, name)) for name in ('id', 'amount', 'currency', 'label', 'reference', 'counterpart')
+)
+
+
 @dataclass
 class Candidate:
     invoice_id: int
@@ -154,17 +159,10 @@ def suggest(session: Session, line_ids: list[int]) -> int:
         LineText(*row)
         for start in range(0, len(line_ids), 500)
         for row in session.execute(
-            select_columns(
-                BankLine.id,
-                BankLine.amount,
-                BankLine.currency,
-                BankLine.label,
-                BankLine.reference,
-                BankLine.counterpart,
-            ).where(
+            select_columns(*LINE_TEXT).where(
                 col(BankLine.id).in_(line_ids[start : start + 500]),
-                BankLine.status == LineStatus.unmatched,
-                BankLine.amount > 0,
+                col(BankLine.status) == LineStatus.unmatched,
+                col(BankLine.amount) > 0,
             )
         )
     ]
@@ -303,7 +301,7 @@ def undo(*, session: Session, actor: User, line_id: int, version: int | None) ->
 
 def locked(session: Session, line_id: int, version: int | None, *, unmatched_only: bool = True) -> BankLine:
     """The line, locked for this transaction; refused when someone matched it (or changed it) meanwhile."""
-    line = session.get(BankLine, line_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    line = session.get(BankLine, line_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
     if line is None:
         raise NotFound(_('This bank line no longer exists.'))
     session.refresh(line)

@@ -367,7 +367,7 @@ def undo_receipt(*, session: Session, actor: User, receipt_id: int, reason: str 
     pending again), the receipt is removed, audited with what it paid. Refused once any of it was refunded."""
     require(actor, 'finance.manage')
     require(actor, 'orders.write')
-    receipt = session.get(Receipt, receipt_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    receipt = session.get(Receipt, receipt_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
     if receipt is None:
         raise NotFound(_('This payment received no longer exists.'))
     parts = list(session.exec(select(ReceiptAllocation).where(ReceiptAllocation.receipt_id == receipt.id)))
