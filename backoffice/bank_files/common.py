@@ -83,5 +83,5 @@ def line_identity(account_id: int, line: ParsedLine, sequence: int) -> str:
     reference = clean(line.bank_reference, 120)
     if reference.upper() not in NO_REFERENCE:
         return 'ref:' + hashlib.sha256(f'{account_id}|{reference}'.encode()).hexdigest()[:40]
-    key = f'{account_id}|{line.booked_on.isoformat()}|{line.amount}|{clean(line.label, 500)}|{sequence}'
+    key = f'{account_id}|{line.booked_on.toordinal()}|{line.amount}|{clean(line.label, 500)}|{sequence}'
     return 'hash:' + hashlib.sha256(key.encode()).hexdigest()[:40]

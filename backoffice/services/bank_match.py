@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, update
@@ -99,7 +100,7 @@ class Matcher:
         self.by_order: dict[str, list[receivables.OpenItem]] = defaultdict(list)
         self.by_amount: dict[Decimal, list[receivables.OpenItem]] = defaultdict(list)
         self.by_amount_and_name: dict[tuple[Decimal, str], list[receivables.OpenItem]] = defaultdict(list)
-        self.names: dict[int, set[str]] = {}
+        self.names: dict[int, frozenset[str]] = {}
         for item in items:
             self.by_order[item.order_number.upper()].append(item)
             self.by_amount[item.open].append(item)
@@ -344,8 +345,9 @@ def finish(session: Session, actor: User, line: BankLine, action: str, details: 
     return line
 
 
-def name_words(text: str) -> set[str]:
-    return {w for w in TOKEN.findall(fold(text)) if len(w) >= 3 and not w.isdigit() and w not in COMMON_WORDS}
+@lru_cache(maxsize=65_536)  # customers have many invoices: each name is read once per matching run
+def name_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in TOKEN.findall(fold(text)) if len(w) >= 3 and not w.isdigit() and w not in COMMON_WORDS)
 
 
 def fold(text: str) -> str:
