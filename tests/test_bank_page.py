@@ -112,3 +112,33 @@ async def test_a_viewer_reads_without_actions_and_an_agent_reads_nothing(user: U
     await user.should_not_see('Not a customer payment…')
     with read_session() as session, pytest.raises(PermissionDenied):
         bank.lines(session=session, actor=agent)
+
+
+async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    _o2, second = invoiced_on_terms(manager, 'ann@acme.example', 5)  # 50.00
+    import_file(manager, make_account(manager), camt053([Line('45.00', f'Factures {first.number}')]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{line.id}', retries=40)
+    user.find(marker=f'split-{line.id}').click()
+    await user.should_see(marker='split-dialog')
+    user.find(marker='add-number').type('INV "x": <script>alert(1)</script>')
+    user.find(marker='add-invoice').click()
+    await user.should_see('No invoice has the number INV "X": <SCRIPT>ALERT(1)</SCRIPT>', retries=40)
+    user.find(marker='add-number').clear().type(second.number.lower())
+    user.find(marker='add-invoice').click()
+    await user.should_see(marker=f'part-{second.number}', retries=40)
+    user.find(marker=f'part-{first.number}').clear().type('20.00')
+    user.find(marker=f'part-{second.number}').clear().type('20,00')
+    user.find(marker='split-save').click()
+    await user.should_see('The parts add up to 40.00 EUR; the line is 45.00 EUR', retries=40)
+    user.find(marker=f'part-{second.number}').clear().type('25.00')
+    user.find(marker='split-save').click()
+    await user.should_see('Matched: payment recorded.', retries=40)
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)
