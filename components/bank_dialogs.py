@@ -1,5 +1,5 @@
 """The dialogs of the bank screen: a bank account, a statement's import (with the column mapping of a CSV file), a line
-split over invoices, a line set aside as not a customer payment."""
+split over invoices, a line set aside as not a customer payment, a note on a line to check."""
 
 from __future__ import annotations
 
@@ -302,4 +302,34 @@ def set_aside_dialog(line: BankLine, refresh: Refresh) -> None:
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
             ui.button(_('Save'), on_click=save).mark('aside-save')
+    dialog.open()
+
+
+def note_dialog(line: BankLine, refresh: Refresh) -> None:
+    """A line left to reconcile with a note of what to check (who paid it, which invoice)."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('note-dialog'):
+        ui.label(_('To check')).classes('text-lg font-medium')
+        note = ui.input(_('Note'), value=line.note).props('outlined dense').classes('w-full').mark('line-note')
+        message = error_line()
+
+        async def save() -> None:
+            user = acting_user()
+            if user is None:
+                return
+            text = note.value or ''
+
+            def go() -> Any:
+                with session_scope() as session:
+                    return bank_match.annotate(
+                        session=session, actor=user, line_id=line.id, version=line.version, note=text
+                    )
+
+            if await call(go, fields={'note': note}, message=message) is FAILED:
+                return
+            dialog.close()
+            await refresh()
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button(_('Close'), on_click=dialog.close).props('flat')
+            ui.button(_('Save'), on_click=save).mark('note-save')
     dialog.open()

@@ -15,7 +15,7 @@ from backoffice.models import BankLine, LineStatus, User
 from backoffice.permissions import can
 from backoffice.services import bank, bank_match
 from components import live
-from components.bank_dialogs import account_dialog, import_dialog, set_aside_dialog, split_dialog
+from components.bank_dialogs import account_dialog, import_dialog, note_dialog, set_aside_dialog, split_dialog
 from components.forms import FAILED, call
 from components.screens import screen
 from components.session import acting_user
@@ -192,8 +192,8 @@ class BankScreen:
                     'text-xs text-gray-600'
                 ).style(ANYWHERE)
             ui.badge(_(STATUS_CHOICES[line.status.value]) if line.status != LineStatus.ignored else self.aside(line))
-            if line.status == LineStatus.ignored and line.note:
-                ui.label(line.note).classes('text-xs text-gray-600').style(ANYWHERE)
+            if line.note:
+                ui.label(_('Note: {note}').format(note=line.note)).classes('text-xs text-gray-600').style(ANYWHERE)
             if line.status == LineStatus.unmatched:
                 self.suggestions(line)
             elif self.manage:
@@ -233,6 +233,9 @@ class BankScreen:
             ui.button(_('Not a customer payment…'), on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props(
                 'flat dense'
             ).mark(f'aside-{line.id}')
+            ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props('flat dense').mark(
+                f'note-{line.id}'
+            )
 
     async def confirm(self, line: BankLine, suggestion: dict) -> None:
         user = acting_user()

@@ -67,6 +67,12 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
     with read_session() as session:
         credit, fee = session.exec(select(BankLine).order_by(BankLine.id)).all()
 
+    user.find(marker=f'note-{credit.id}').click()
+    await user.should_see(marker='note-dialog')
+    user.find(marker='line-note').type(HOSTILE)
+    user.find(marker='note-save').click()
+    await user.should_see(f'Note: {HOSTILE}', retries=40)
+
     user.find(marker=f'match-{credit.id}-{invoice.number}').click()
     await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
     await eventually(lambda: stored(credit.id).status == LineStatus.matched)

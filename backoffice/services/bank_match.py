@@ -281,6 +281,15 @@ def set_aside(
     return finish(session, actor, line, 'set_aside', {'category': category, 'note': line.note})
 
 
+def annotate(*, session: Session, actor: User, line_id: int, version: int | None, note: str) -> BankLine:
+    """A note on a line still to reconcile ("to check": who paid this?), kept when it is matched later."""
+    require(actor, 'finance.manage')
+    line = locked(session, line_id, version, unmatched_only=False)
+    line.note = ' '.join((note or '').split())[:500]
+    line.version += 1
+    return finish(session, actor, line, 'noted', {'note': line.note})
+
+
 def undo(*, session: Session, actor: User, line_id: int, version: int | None) -> BankLine:
     """Back to unmatched: a receipt the match recorded is reversed (receivables.undo_receipt), a receipt only linked
     stays as it was; a line set aside loses its category."""
