@@ -41,6 +41,7 @@ class Topic(StrEnum):
     # not resources
     invoices = 'invoices'
     receivables = 'receivables'  # {'action', …}: a payment settled invoices, a reminder was queued or decided
+    bank = 'bank'  # {'action', …}: a statement was imported, a bank line matched, set aside or undone
     notifications = 'notifications'
     goals = 'goals'  # an objective, a key result or a check-in changed
     alerts = 'alerts'  # a rule changed, fired or resolved

@@ -1,6 +1,7 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
 from backoffice.models.api_keys import ApiKey, IdempotencyRecord
+from backoffice.models.bank import BankAccount, BankLine, BankStatement, LineStatus
 from backoffice.models.base import EditableTable, SoftDeletable, utcnow
 from backoffice.models.catalog import (
     Category,
@@ -75,6 +76,10 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'BankAccount',
+    'BankLine',
+    'BankStatement',
+    'LineStatus',
     'Receipt',
     'ReportSchedule',
     'ReceiptAllocation',
