@@ -23,6 +23,7 @@ from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, Remi
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
+from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome, TicketAttachment
 from backoffice.models.people import (
     Company,
     CompanyCreate,
@@ -74,6 +75,11 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'Mailbox',
+    'MailboxMail',
+    'MailboxSecurity',
+    'MailOutcome',
+    'TicketAttachment',
     'Receipt',
     'ReceiptAllocation',
     'Reminder',

@@ -118,10 +118,36 @@ def _queued(limit: int, base_url: str) -> list[Outgoing]:
             .order_by(col(TicketMessage.id))
             .limit(limit)
         ).all()
+        domain = sender.rsplit('@', 1)[-1]
+        for message, ticket, _customer in rows:
+            if not message.email_message_id:  # given once and kept before the first try: a reply is found by it
+                message.email_message_id = make_msgid(f'request{ticket.number}.{message.id}', domain=domain)
+                session.add(message)
+        session.commit()
         return [
-            Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company, base_url))
+            Outgoing(
+                message.id,
+                ticket.id,
+                _email(message, ticket, customer, sender, company, base_url, _answered(session, message)),
+            )
             for message, ticket, customer in rows
         ]
+
+
+def _answered(session, message: TicketMessage) -> list[str]:
+    """The Message-IDs of the request's earlier mails, newest last, so the customer's mail client threads our answer
+    under theirs (In-Reply-To: the newest)."""
+    ids = session.exec(
+        select(TicketMessage.email_message_id)
+        .where(
+            TicketMessage.ticket_id == message.ticket_id,
+            col(TicketMessage.id) < message.id,
+            col(TicketMessage.email_message_id).is_not(None),
+        )
+        .order_by(col(TicketMessage.id).desc())
+        .limit(10)
+    ).all()
+    return list(reversed(ids))
 
 
 def rating_url(base_url: str, ticket: Ticket) -> str:
@@ -133,11 +159,21 @@ RATE_INVITATION = N_('How did we do? Rate our help from 1 to 5 (one click, no ac
 
 
 def _email(
-    message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str, base_url: str
+    message: TicketMessage,
+    ticket: Ticket,
+    customer: Customer,
+    sender: str,
+    company: str,
+    base_url: str,
+    answered: list[str] | None = None,
 ) -> EmailMessage:
     """The email in the customer's language (theirs, else the settings' default); the reply itself is as written."""
     with i18n.use(customer.language):
-        return _written(message, ticket, customer, sender, company, base_url)
+        email = _written(message, ticket, customer, sender, company, base_url)
+    if answered:
+        email['In-Reply-To'] = answered[-1]
+        email['References'] = ' '.join(answered)
+    return email
 
 
 def _written(
@@ -150,7 +186,11 @@ def _written(
         email['Subject'] = _('Solved: {subject} [#{number}]').format(subject=ticket.subject, number=ticket.number)
     else:
         email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
-    email['Message-ID'] = make_msgid(f'ticket{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1])
+    email['Message-ID'] = message.email_message_id or make_msgid(
+        f'request{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1]
+    )
+    if message.kind == MessageKind.notice:
+        email['Auto-Submitted'] = 'auto-generated'  # RFC 3834: no auto-reply should answer it
     body = message.body
     if message.kind == MessageKind.notice and ticket.rated_at is None:
         body += '\n\n' + _(RATE_INVITATION).format(link=rating_url(base_url, ticket))
