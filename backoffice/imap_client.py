@@ -110,7 +110,7 @@ def _checked_address(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise MailboxUnreachable('could not connect') from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise MailboxUnreachable('could not connect')
     if not private_allowed() and not all(is_public(ipaddress.ip_address(a.split('%')[0])) for a in addresses):

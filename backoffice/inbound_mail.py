@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
+from typing import cast
 
 MAX_TEXT = 19_000  # of the body kept (the thread takes 20,000 characters; room for the truncation note)
 MAX_ATTACHMENTS = 20
@@ -234,9 +235,10 @@ def _bodies(message: Message, mail: IncomingMail) -> tuple[str, str]:
 
 def _attach(part: Message, name: str, kind: str, mail: IncomingMail) -> None:
     try:
-        data = part.get_payload(decode=True) or b''
+        payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001
-        data = b''
+        payload = None
+    data = payload if isinstance(payload, bytes) else b''
     if len(mail.attachments) >= MAX_ATTACHMENTS:
         mail.skipped.append(f'{name}: more than {MAX_ATTACHMENTS} attachments')
     elif len(data) > MAX_ATTACHMENT_BYTES:
@@ -257,7 +259,7 @@ def _file_name(part: Message) -> str:
 def _text_of(part: Message) -> str:
     """A text part decoded by its declared charset; an unknown or lying charset falls back to UTF-8, then Latin-1."""
     try:
-        content = part.get_content()
+        content = cast(EmailMessage, part).get_content()  # email.policy.default makes every part an EmailMessage
         if isinstance(content, str):
             return content
     except (LookupError, UnicodeError, ValueError, AssertionError, KeyError):

@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     goals,
     inventory,
     login,
+    mailboxes,
     order,
     orders,
     products,

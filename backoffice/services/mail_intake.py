@@ -66,6 +66,7 @@ def poll_all() -> dict[str, int]:
         ).all()
     counts: Counter[str] = Counter()
     for mailbox_id in ids:
+        assert mailbox_id is not None
         try:
             counts.update(poll_mailbox(mailbox_id))
         except Exception as error:  # a bug or a crash on one mail: logged, said on the mailbox, the others go on
@@ -97,7 +98,7 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
         validity = _uid_validity(client)
         if validity != known_validity:
             last_uid = 0  # a new folder (or a rebuilt one): its UIDs start over; the keys keep repeats out
-        status, data = client.uid('SEARCH', None, f'UID {last_uid + 1}:*')
+        status, data = client.uid('SEARCH', f'UID {last_uid + 1}:*')
         uids = sorted(int(u) for u in (data[0] or b'').split() if int(u) > last_uid)[:limit] if status == 'OK' else []
         for uid in uids:
             try:
@@ -252,8 +253,9 @@ def _into_thread(
             )
             message = session.exec(
                 select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(col(TicketMessage.id))
-            ).first()
+            ).one()
             outcome = MailOutcome.opened
+    assert message.id is not None and ticket.id is not None
     message.email_message_id = (mail.message_id or '')[:500] or None
     session.add(message)
     for attachment in mail.attachments:

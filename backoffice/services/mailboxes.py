@@ -99,7 +99,7 @@ def update_mailbox(
         mailbox.id,
         version=mailbox.version,
         changes=diff,
-        summary=f'Changed mailbox {mailbox.name!r}: {", ".join(sorted(diff or {"secret": None}))}',
+        summary=f'Changed mailbox {mailbox.name!r}: {", ".join(sorted(diff) or ["password"])}',
     )
     commit(session, (Topic.mailboxes, {'id': mailbox.id, 'action': 'updated'}))
     return mailbox
@@ -176,8 +176,8 @@ def _valid(session: Session, data: dict[str, Any], *, partial: bool) -> dict[str
         name = ' '.join(raw.split())
         if not name:
             errors['name'] = _('Give the mailbox a name, like Support or Returns')
-        elif name_problem(raw, maximum=80):
-            errors['name'] = name_problem(raw, maximum=80)
+        elif problem := name_problem(raw, maximum=80):
+            errors['name'] = problem
         values['name'] = name
     if given('host'):
         host = str(data.get('host') or '').strip().lower().rstrip('.')
