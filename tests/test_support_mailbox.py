@@ -392,7 +392,7 @@ def test_starttls_works_and_a_wrong_password_is_said_on_the_mailbox(dovecot: Dov
     [ticket] = requests()
     assert (ticket.type, ticket.assignee_id) == (TicketType.return_exchange, admin.id)
     with session_scope() as session:
-        assert 'holds 1 messages' in mailboxes.test_connection(session=session, actor=admin, mailbox_id=mailbox.id)
+        assert 'holds 1 message' in mailboxes.test_connection(session=session, actor=admin, mailbox_id=mailbox.id)
         mailboxes.update_mailbox(
             session=session, actor=admin, mailbox_id=mailbox.id, version=mailbox.version, changes={'password': 'wrong'}
         )

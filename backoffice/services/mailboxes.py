@@ -12,7 +12,7 @@ from backoffice import imap_client, secret_box
 from backoffice.changes import commit, get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Mailbox, MailboxSecurity, Role, TicketType, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
@@ -126,7 +126,9 @@ def test_connection(*, session: Session, actor: User, mailbox_id: int) -> str:
             {'': _('Signed in, but the folder {folder} cannot be opened').format(folder=mailbox.folder)}
         )
     count = int(data[0] or 0) if data and data[0] and data[0].isdigit() else 0
-    return _('Signed in; {folder} holds {n} messages').format(folder=mailbox.folder, n=count)
+    return ngettext(
+        'Signed in; {folder} holds {n} message', 'Signed in; {folder} holds {n} messages', count
+    ).format(folder=mailbox.folder, n=count)
 
 
 def account(mailbox: Mailbox) -> imap_client.Account:
