@@ -19,7 +19,7 @@ from backoffice.models import Mailbox, Ticket
 from backoffice.services import mail_intake, mailboxes
 
 from .support.factories import make_user
-from .support.imap_server import Dovecot, dovecot_available
+from .support.imap_server import Dovecot, start_dovecot
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -28,9 +28,7 @@ HOSTILE = 'Support "<script>alert(1)</script>": \'x\''
 
 @pytest.fixture(scope='module')
 def dovecot() -> Iterator[Dovecot]:
-    if not dovecot_available():
-        pytest.skip('Dovecot is not installed (apt-get install dovecot-imapd)')
-    server = Dovecot().start()
+    server = start_dovecot()
     yield server
     server.stop()
 

@@ -31,17 +31,13 @@ from backoffice.runtime.scheduler import JOBS
 from backoffice.services import app_settings, mail, mail_intake, mailboxes, tickets
 
 from .support.factories import banned_customer, make_user
-from .support.imap_server import Dovecot, dovecot_available
+from .support.imap_server import Dovecot, start_dovecot
 from .support.smtp import FakeSmtp
-
-pytestmark = pytest.mark.skipif(
-    not dovecot_available(), reason='Dovecot is not installed (apt-get install dovecot-imapd)'
-)
 
 
 @pytest.fixture(scope='module')
 def dovecot() -> Iterator[Dovecot]:
-    server = Dovecot().start()
+    server = start_dovecot()
     yield server
     server.stop()
 

@@ -31,6 +31,18 @@ def dovecot_available() -> bool:
     return Path(DOVECOT).exists()
 
 
+def start_dovecot() -> Dovecot:
+    """A running server; without Dovecot the test skips with the reason, except under CI=true, where it fails."""
+    import pytest
+
+    if not dovecot_available():
+        message = 'Dovecot is not installed (apt-get install dovecot-imapd; .ci/run installs it)'
+        if os.environ.get('CI') == 'true':
+            pytest.fail(message)
+        pytest.skip(message)
+    return Dovecot().start()
+
+
 class Dovecot:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix='backoffice-imap-'))
