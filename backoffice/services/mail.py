@@ -4,11 +4,12 @@ when BACKOFFICE_SMTP_URL is set; otherwise they wait, "not sent"."""
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import unquote, urlencode, urlsplit
 
 from sqlmodel import col, func, select
@@ -121,7 +122,7 @@ def _queued(limit: int, base_url: str) -> list[Outgoing]:
         domain = sender.rsplit('@', 1)[-1]
         for message, ticket, _customer in rows:
             if not message.email_message_id:  # given once and kept before the first try: a reply is found by it
-                message.email_message_id = make_msgid(f'request{ticket.number}.{message.id}', domain=domain)
+                message.email_message_id = message_id(ticket.number, message.id, domain)
                 session.add(message)
         session.commit()
         return [
@@ -132,6 +133,11 @@ def _queued(limit: int, base_url: str) -> list[Outgoing]:
             )
             for message, ticket, customer in rows
         ]
+
+
+def message_id(number: int, message_id: int | None, domain: str) -> str:
+    """A Message-ID of our own: unique (random part), naming the request, short enough never to be folded."""
+    return f'<request{number}.{message_id}.{secrets.token_hex(6)}@{domain}>'
 
 
 def _answered(session, message: TicketMessage) -> list[str]:
@@ -186,9 +192,7 @@ def _written(
         email['Subject'] = _('Solved: {subject} [#{number}]').format(subject=ticket.subject, number=ticket.number)
     else:
         email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
-    email['Message-ID'] = message.email_message_id or make_msgid(
-        f'request{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1]
-    )
+    email['Message-ID'] = message.email_message_id or message_id(ticket.number, message.id, sender.rsplit('@', 1)[-1])
     if message.kind == MessageKind.notice:
         email['Auto-Submitted'] = 'auto-generated'  # RFC 3834: no auto-reply should answer it
     body = message.body
