@@ -29,7 +29,7 @@ from backoffice.models import (
     TicketType,
 )
 from backoffice.runtime.scheduler import JOBS
-from backoffice.services import app_settings, mail, mail_intake, mailboxes, tickets
+from backoffice.services import app_settings, mail, mail_intake, mailboxes, personal_data, tickets
 
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
@@ -446,3 +446,31 @@ def send_outbox(monkeypatch: pytest.MonkeyPatch):
         server.server_close()
     [(_sender, _recipients, raw)] = server.received
     return message_from_bytes(raw, policy=email.policy.default)  # long headers unfolded, as a mail client reads them
+
+
+def test_erasing_a_customer_removes_their_attachments_and_their_name_from_the_mail_log(box) -> None:
+    _account, mailbox_id = box
+    message = EmailMessage()
+    message['From'] = 'Jo Miller <jo@example.com>'
+    message['Subject'] = 'My passport scan'
+    message.set_content('Attached.')
+    message.add_attachment(b'%PDF-1.4 passport', maintype='application', subtype='pdf', filename='passport.pdf')
+    taken = mail_intake.process(mailbox_id=mailbox_id, uid=1, uid_validity=1, raw=bytes(message))
+    with read_session() as session:
+        [attachment] = session.exec(select(TicketAttachment)).all()
+        customer_id = session.get(Ticket, taken.ticket_id).customer_id
+    stored = mail_intake.attachments_folder() / attachment.stored
+    assert stored.exists()
+    admin = make_user('admin')
+    with session_scope() as session:
+        from backoffice.models import Customer
+
+        customer = session.get(Customer, customer_id)
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer_id, version=customer.version, confirmation=customer.email
+        )
+    assert not stored.exists()
+    with read_session() as session:
+        assert session.exec(select(TicketAttachment)).all() == []
+    [logged] = processed()
+    assert (logged.sender, logged.subject) == ('', '[erased]')

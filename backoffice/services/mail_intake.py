@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from backoffice import imap_client, inbound_mail, secret_box
-from backoffice.config import get_settings
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic, after_commit
@@ -41,7 +40,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.private_files import FILE_MODE, private_folder
-from backoffice.services import mailboxes, tickets
+from backoffice.services import mail_traces, mailboxes, tickets
 from backoffice.services.ticket_input import SUBJECT_MAX
 from backoffice.validation import name_problem
 
@@ -200,7 +199,7 @@ def attachment_content(*, session: Session, actor: User, attachment_id: int) -> 
 
 
 def attachments_folder() -> Path:
-    return get_settings().data_dir / 'attachments'
+    return mail_traces.attachments_folder()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
