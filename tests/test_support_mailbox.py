@@ -130,6 +130,21 @@ def test_a_new_mail_opens_a_request_for_its_sender_and_is_marked_read(dovecot: D
     assert mail_intake.poll_all() == {}  # nothing new: nothing done
 
 
+def test_a_mailbox_read_for_the_first_time_leaves_the_mail_already_read_there(dovecot: Dovecot, box) -> None:
+    account, mailbox_id = box
+    dovecot.append(account, a_mail(subject='Dealt with last year'), seen=True)
+    dovecot.append(account, a_mail(subject='Still unread'))
+    dovecot.append(account, a_mail(subject='Read too'), seen=True)
+
+    assert mail_intake.poll_all() == {'opened': 1}
+    dovecot.append(account, a_mail(subject='Arrived since'))
+    assert mail_intake.poll_all() == {'opened': 1}
+
+    assert [t.subject for t in requests()] == ['Still unread', 'Arrived since']
+    with read_session() as session:
+        assert session.get(Mailbox, mailbox_id).last_uid == 4
+
+
 def test_the_mailbox_password_is_stored_encrypted_and_never_in_the_audit_log(box) -> None:
     account, mailbox_id = box
     with read_session() as session:
@@ -329,13 +344,21 @@ def test_a_mail_is_processed_once_when_two_runs_read_it_at_the_same_time(dovecot
 
 
 def test_a_crash_after_the_commit_does_not_process_the_mail_again(dovecot: Dovecot, box, monkeypatch) -> None:
-    account, mailbox_id = box
+    account, _mailbox_id = box
+    assert mail_intake.poll_all() == {}  # the mailbox is known from here on
     dovecot.append(account, a_mail(Message_ID='<crash@example.com>'))
-    with monkeypatch.context() as patched:
-        patched.setattr(mail_intake, '_advance', lambda *a: (_ for _ in ()).throw(OSError('killed')))
-        mail_intake.poll_all()  # the request committed, then the run died before noting how far it read
+    real = mail_intake._take
 
-    assert mail_intake.poll_all() == {'skipped': 1}
+    def committed_then_killed(*args):
+        real(*args)
+        raise OSError('killed')  # before the mail was flagged as read or the mailbox noted how far it read
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mail_intake, '_take', committed_then_killed)
+        assert mail_intake.poll_all() == {'failed': 1}
+    assert len(requests()) == 1
+
+    assert mail_intake.poll_all() == {'skipped': 1}  # read again, found by its key, not opened twice
     assert len(requests()) == 1
 
 

@@ -95,10 +95,15 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
         if status != 'OK':
             return _failed(mailbox_id, f'folder {folder!r} cannot be opened', counts, client)
         validity = _uid_validity(client)
-        if validity != known_validity:
-            last_uid = 0  # a new folder (or a rebuilt one): its UIDs start over; the keys keep repeats out
-        status, data = client.uid('SEARCH', f'UID {last_uid + 1}:*')
-        uids = sorted(int(u) for u in (data[0] or b'').split() if int(u) > last_uid)[:limit] if status == 'OK' else []
+        first = validity != known_validity
+        if first:
+            # a mailbox read for the first time (or a folder rebuilt: its UIDs start over): its unread mail only, not
+            # years of mail already dealt with; from then on, every mail above the newest UID seen
+            unread, newest = _search(client, 'UNSEEN'), max(_search(client, 'ALL'), default=0)
+            wanted = unread
+        else:
+            wanted = [u for u in _search(client, f'UID {last_uid + 1}:*') if u > last_uid]
+        uids = wanted[:limit]
         for uid in uids:
             try:
                 taken = _take(client, mailbox_id, validity, uid)
@@ -108,8 +113,8 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
             counts[taken.outcome.value if taken.outcome else 'skipped'] += 1
             client.uid('STORE', str(uid), '+FLAGS', '(\\Seen)')
             _advance(mailbox_id, validity, uid)
-        if not uids and validity != known_validity:
-            _advance(mailbox_id, validity, 0)
+        if first and len(wanted) == len(uids):
+            _advance(mailbox_id, validity, newest)
     except (OSError, imaplib.IMAP4.error) as error:
         log.warning('mailbox %s: %s', mailbox_id, error)
         return _failed(mailbox_id, str(error)[:200] or 'connection lost', counts, client)
@@ -369,6 +374,13 @@ def _failed(mailbox_id: int, error: str, counts: Counter[str], client: imaplib.I
         mailboxes.mark_checked(session=session, mailbox_id=mailbox_id, error=error)
     counts['failed'] += 1
     return counts
+
+
+def _search(client: imaplib.IMAP4, criteria: str) -> list[int]:
+    status, data = client.uid('SEARCH', criteria)
+    if status != 'OK' or not data:
+        return []
+    return sorted(int(u) for u in (data[0] or b'').split() if u.isdigit())
 
 
 def _uid_validity(client: imaplib.IMAP4) -> int:

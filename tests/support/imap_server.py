@@ -123,10 +123,12 @@ class Dovecot:
     def tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
-    def append(self, account: tuple[str, str], raw: bytes, *, folder: str = 'INBOX') -> None:
+    def append(self, account: tuple[str, str], raw: bytes, *, folder: str = 'INBOX', seen: bool = False) -> None:
         client = self.client(*account)
         try:
-            status, answer = client.append(folder, None, None, raw.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n'))
+            status, answer = client.append(
+                folder, '(\\Seen)' if seen else None, None, raw.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+            )
             assert status == 'OK', answer
         finally:
             client.logout()
