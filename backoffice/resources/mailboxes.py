@@ -86,7 +86,7 @@ MAILBOXES = register(
                 'password',
                 N_('Password'),
                 kind='password',
-                help=N_('Stored encrypted and never shown again; leave empty to keep the current one'),
+                help=N_('Stored encrypted, never shown again; when editing, leave it empty to keep the current one'),
             ),
             FormField('folder', N_('Folder'), help=N_('Where new mail arrives; INBOX by default')),
             FormField('default_type', N_('Type of the requests it opens'), kind='choice', choices=TYPES),

@@ -126,9 +126,9 @@ def test_connection(*, session: Session, actor: User, mailbox_id: int) -> str:
             {'': _('Signed in, but the folder {folder} cannot be opened').format(folder=mailbox.folder)}
         )
     count = int(data[0] or 0) if data and data[0] and data[0].isdigit() else 0
-    return ngettext(
-        'Signed in; {folder} holds {n} message', 'Signed in; {folder} holds {n} messages', count
-    ).format(folder=mailbox.folder, n=count)
+    return ngettext('Signed in; {folder} holds {n} message', 'Signed in; {folder} holds {n} messages', count).format(
+        folder=mailbox.folder, n=count
+    )
 
 
 def account(mailbox: Mailbox) -> imap_client.Account:
@@ -153,7 +153,7 @@ def mark_checked(*, session: Session, mailbox_id: int, error: str | None) -> Non
         return
     mailbox.last_checked_at, mailbox.last_error = utcnow(), (error or None) and error[:500]
     session.add(mailbox)
-    session.commit()
+    commit(session, (Topic.mailboxes, {'id': mailbox.id, 'action': 'checked'}))
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
+    button,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -109,6 +110,12 @@ def test_the_mailboxes_and_a_mailed_request_at_390_and_1440(driver: WebDriver, s
         driver.execute_script("[...document.querySelectorAll('.resource-table')].pop().scrollIntoView()")
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'mailboxes-log-{width}.png'))
+        driver.execute_script('window.scrollTo(0, 0)')
+        button(driver, 'New mailbox').click()
+        visible_text(driver, 'Type of the requests it opens')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'mailbox-form-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the mailbox form overflows sideways at {width} px'
 
         driver.get(f'{server.url}/requests/{number}')
         visible_text(driver, 'Hello, the handle came off.')
