@@ -186,6 +186,23 @@ def test_a_reply_to_our_email_joins_its_request_by_in_reply_to(dovecot: Dovecot,
         assert session.get(Ticket, ticket.id).status == TicketStatus.open  # the customer's answer reopens it
 
 
+def test_our_own_mail_coming_back_to_the_mailbox_never_opens_a_request(dovecot: Dovecot, box, monkeypatch) -> None:
+    account, _ = box
+    dovecot.append(account, a_mail())
+    mail_intake.poll_all()
+    [ticket] = requests()
+    agent = make_user('agent')
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, body='On its way.')
+    ours = send_outbox(monkeypatch)  # support@ was copied on it, say: the very mail lands in the mailbox
+    dovecot.append(account, ours.as_bytes())
+    dovecot.append(account, a_mail(subject='Loop?', sender='help@shop.example'))
+
+    assert mail_intake.poll_all() == {'auto_reply': 2}
+    assert len(requests()) == 1 and len(thread(ticket.id)) == 2
+    assert [m.reason for m in processed()[1:]] == ['sent by this app', 'from the support address itself']
+
+
 def test_a_reply_is_found_by_the_request_number_in_its_subject_only_from_its_customer(dovecot: Dovecot, box) -> None:
     account, _ = box
     dovecot.append(account, a_mail())

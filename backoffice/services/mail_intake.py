@@ -31,6 +31,7 @@ from backoffice.models import (
     Mailbox,
     MailboxMail,
     MailOutcome,
+    MessageKind,
     Ticket,
     TicketAttachment,
     TicketMessage,
@@ -40,7 +41,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.private_files import FILE_MODE, private_folder
-from backoffice.services import mail_traces, mailboxes, tickets
+from backoffice.services import app_settings, mail_traces, mailboxes, tickets
 from backoffice.services.ticket_input import SUBJECT_MAX
 from backoffice.validation import name_problem
 
@@ -75,7 +76,7 @@ def poll_all() -> dict[str, int]:
 
 
 def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
-    """Read the mailbox's mail not read yet (UIDs above the last one), oldest first; what became of each, counted."""
+    """Read the mailbox's new mail, oldest first (the first time: its unread mail); what became of each, counted."""
     counts: Counter[str] = Counter()
     with read_session() as session:
         mailbox = session.get(Mailbox, mailbox_id)
@@ -145,6 +146,9 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
                 return Taken(None)
             session.add(record)
             session.flush()  # the key first: a run at the same time waits here, then fails on it (PostgreSQL)
+            own = _our_own(session, mail)
+            if own:
+                mail.automatic = own
             if mail.bounce or mail.automatic:
                 record.outcome = MailOutcome.bounce if mail.bounce else MailOutcome.auto_reply
                 record.reason = (mail.bounce or mail.automatic or '')[:500]
@@ -158,7 +162,10 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
             return Taken(record.outcome, record.ticket_id)
     except IntegrityError:
         _remove(written)
-        return Taken(None)  # another run committed this mail first
+        with read_session() as session:
+            if _known(session, key):
+                return Taken(None)  # another run committed this mail first
+        raise
     except (tickets.CustomerBanned, ValidationFailed, NotFound) as error:
         _remove(written)
         return _refused(known, _reason(error))
@@ -274,6 +281,27 @@ def _into_thread(
             )
         )
     return ticket.id, outcome
+
+
+def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
+    """Why this mail is one the app sent itself (a copy that came back to the support mailbox): never a request, or
+    the app would answer itself in a loop."""
+    if (
+        mail.message_id
+        and session.exec(
+            select(TicketMessage.id)
+            .where(
+                TicketMessage.email_message_id == mail.message_id,
+                col(TicketMessage.kind).in_((MessageKind.reply, MessageKind.notice)),
+            )
+            .limit(1)
+        ).first()
+    ):
+        return 'sent by this app'
+    support = app_settings.value(session=session, key='support_email')
+    if support and mail.sender == str(support).lower():
+        return 'from the support address itself'
+    return None
 
 
 def _replied_ticket(session: Session, mail: inbound_mail.IncomingMail, *, any_sender: bool) -> Ticket | None:
