@@ -153,6 +153,18 @@ def test_the_mailbox_password_is_stored_encrypted_and_never_in_the_audit_log(box
     assert secret_box.is_encrypted(mailbox.secret) and account[1] not in mailbox.secret
     assert secret_box.decrypt(mailbox.secret) == account[1]
     assert entries and all(account[1] not in str(entry.changes) for entry in entries)
+    admin = make_user('admin')
+    with session_scope() as session:  # the form sends an empty password when none is typed: the stored one stays
+        mailboxes.update_mailbox(
+            session=session,
+            actor=admin,
+            mailbox_id=mailbox_id,
+            version=mailbox.version,
+            changes={'password': '', 'name': 'Support desk'},
+        )
+    with read_session() as session:
+        renamed = session.get(Mailbox, mailbox_id)
+    assert (renamed.name, secret_box.decrypt(renamed.secret)) == ('Support desk', account[1])
 
 
 def test_a_reply_to_our_email_joins_its_request_by_in_reply_to(dovecot: Dovecot, box, monkeypatch) -> None:
