@@ -1,4 +1,5 @@
-"""A request's thread: customer messages, agent replies and solved notices with their delivery state, and notes.
+"""A request's thread: customer messages (a mail's quoted history and signature folded away, its attachments to
+download), agent replies and solved notices with their delivery state, and notes.
 
 Everything here that a customer or an agent wrote is shown with ui.label, i.e. as text: never ui.html or ui.markdown."""
 
@@ -11,9 +12,9 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice import formatting
+from backoffice import formatting, inbound_mail
 from backoffice.i18n import _, pgettext
-from backoffice.models import Delivery, MessageKind, TicketMessage
+from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage
 from backoffice.services import tickets
 
 
@@ -23,21 +24,28 @@ class ThreadEntry:
 
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
+    attachments: tuple[TicketAttachment, ...] = ()  # the files that came with the customer's mail
 
 
 def _when(value: datetime | None) -> str:
     return formatting.when(value) if value else ''
 
 
-def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:
-    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it."""
+def ticket_thread(
+    entries: list[ThreadEntry],
+    *,
+    on_retry: Callable[[int], Any] | None = None,
+    on_download: Callable[[int], Any] | None = None,
+) -> None:
+    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it;
+    `on_download(attachment_id)`: an attachment's button."""
     if not entries:
         ui.label(_('No messages yet.')).classes('text-gray-500')
     for entry in entries:
-        _entry(entry, on_retry)
+        _entry(entry, on_retry, on_download)
 
 
-def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
+def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None, on_download: Callable[[int], Any] | None) -> None:
     message = entry.message
     if message.kind == MessageKind.note:
         card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
@@ -61,9 +69,40 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
             ui.label(heading).classes('font-medium')
             ui.label(entry.author).classes('text-gray-700')
             ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
-        ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        if message.kind == MessageKind.customer:
+            _customer_text(message.body)
+        else:
+            ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        if entry.attachments:
+            _attachments(entry.attachments, on_download)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
+
+
+def _customer_text(body: str) -> None:
+    """What the customer wrote this time; the quoted history and signature of a mail folded below, to expand."""
+    shown, folded = inbound_mail.split_quoted(body)
+    ui.label(shown).classes('whitespace-pre-wrap break-words').mark('thread-body')
+    if folded:
+        with (
+            ui.expansion(_('Quoted text and signature'), icon='more_horiz')
+            .classes('w-full text-sm text-gray-600')
+            .props('dense')
+            .mark('thread-quoted')
+        ):
+            ui.label(folded).classes('whitespace-pre-wrap break-words text-gray-600')
+
+
+def _attachments(attachments: tuple[TicketAttachment, ...], on_download: Callable[[int], Any] | None) -> None:
+    with ui.row().classes('items-center gap-2 flex-wrap').mark('attachments'):
+        for attachment in attachments:
+            text = f'{attachment.file_name} ({formatting.size(attachment.size)})'
+            if on_download is None:
+                ui.label(text).classes('text-sm')
+                continue
+            ui.button(text, icon='attach_file', on_click=lambda a=attachment: on_download(a.id)).props(
+                'flat dense no-caps'
+            ).classes('text-sm').mark('attachment')
 
 
 def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> None:

@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     goals,
     inventory,
     login,
+    mailboxes,
     order,
     orders,
     products,

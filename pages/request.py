@@ -15,7 +15,7 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, tickets
+from backoffice.services import crud, customer_picture, mail_intake, returns, tickets
 from components import live, presence
 from components.forms import FAILED, call, confirm
 from components.links import record_link
@@ -76,8 +76,15 @@ class RequestScreen:
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else _('Customer')
+        files = mail_intake.attachments_of(
+            session=session, actor=user, message_ids=[m.id for m in messages if m.kind == MessageKind.customer]
+        )
         self.entries = [
-            ThreadEntry(m, customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')))
+            ThreadEntry(
+                m,
+                customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')),
+                tuple(files.get(m.id, ())),
+            )
             for m in messages
         ]
         self.customer = customer
@@ -156,7 +163,7 @@ class RequestScreen:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
         self.thread_box.clear()
         with self.thread_box:
-            ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
+            ticket_thread(self.entries, on_retry=self._retry if self.may_write else None, on_download=self._download)
         shown = (
             ticket.tags,
             ticket.order_number,
@@ -307,6 +314,22 @@ class RequestScreen:
             ),
             _('Assigned to you'),
         )
+
+    async def _download(self, attachment_id: int) -> None:
+        """The file as the customer sent it, always as a download (never opened in the page: it may be HTML)."""
+        user = acting_user()
+        if user is None:
+            return
+
+        def read() -> tuple[str, bytes]:
+            with read_session() as session:
+                return mail_intake.attachment_content(session=session, actor=user, attachment_id=attachment_id)
+
+        found = await call(read)
+        if found is FAILED:
+            return
+        name, data = found
+        ui.download.content(data, name, 'application/octet-stream')
 
     async def _retry(self, message_id: int) -> None:
         await self._write(

@@ -24,6 +24,7 @@ from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, Remi
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
+from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome, TicketAttachment
 from backoffice.models.people import (
     Company,
     CompanyCreate,
@@ -80,6 +81,11 @@ __all__ = [
     'BankLine',
     'BankStatement',
     'LineStatus',
+    'MailOutcome',
+    'Mailbox',
+    'MailboxMail',
+    'MailboxSecurity',
+    'TicketAttachment',
     'Receipt',
     'ReportSchedule',
     'ReceiptAllocation',

@@ -40,6 +40,7 @@ class TicketSource(StrEnum):
     api = 'api'  # the front office, over POST /api/requests
     contact = 'contact'  # the public contact form
     staff = 'staff'  # logged by an agent (a phone call, an email forwarded by hand)
+    email = 'email'  # a mail to a support mailbox (services/mail_intake.py)
     seed = 'seed'
 
 
@@ -138,6 +139,9 @@ class TicketMessage(SQLModel, table=True):
     body_key: str | None = Field(default=None, max_length=500)
     body_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+    # the email's Message-ID: of our reply or notice (given before it is first sent), or of the customer's mail that
+    # brought this message; a reply's In-Reply-To/References finds its request by it
+    email_message_id: str | None = Field(default=None, max_length=500, index=True)
     delivery: Delivery | None = Field(default=None, sa_type=string_enum(Delivery))  # replies and notices only
     delivery_error: str | None = Field(default=None, max_length=500)
     attempts: int = 0

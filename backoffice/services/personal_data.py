@@ -36,7 +36,7 @@ from backoffice.models import (
     WebhookDelivery,
 )
 from backoffice.permissions import require
-from backoffice.services import audit
+from backoffice.services import audit, mail_traces
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
@@ -198,6 +198,7 @@ def gather(session: Session, customer: Customer) -> Found:
 def anonymise(session: Session, found: Found) -> dict[str, int]:
     """Apply the erasure rules to what `gather` found, inside the caller's transaction."""
     customer, needles = found.customer, found.needles
+    customer_email = customer.email  # before it is erased: the received-mail log names them by it
     email = erased_email(customer.id)
     for name, value in {
         'email': email,
@@ -233,6 +234,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         if message.delivery == Delivery.queued:  # never sent now: its address is gone
             message.delivery, message.delivery_error = Delivery.failed, 'Not sent: the recipient was erased'
         session.add(message)
+    mail_traces.forget(session, ticket_ids=[t.id for t in found.requests if t.id], senders=[customer_email])
     for returned in found.returns:
         returned.reason = ''
         stamp(returned)
