@@ -1,6 +1,7 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
 from backoffice.models.api_keys import ApiKey, IdempotencyRecord
+from backoffice.models.automations import AutomationRule, AutomationRun, AutomationTrigger, JobRun
 from backoffice.models.base import EditableTable, SoftDeletable, utcnow
 from backoffice.models.catalog import (
     Category,
@@ -74,6 +75,10 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'AutomationRule',
+    'AutomationRun',
+    'AutomationTrigger',
+    'JobRun',
     'Receipt',
     'ReceiptAllocation',
     'Reminder',
