@@ -46,9 +46,16 @@ OTHER_AUDITED_TYPES = {
     'objective': AuditedType('kpis.read', N_('Goals'), N_('objective'), '/goals'),
     'alert_rule': AuditedType('kpis.read', N_('Alert rules'), N_('alert rule'), '/alerts'),
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),
+    'automations': AuditedType('automations.manage', N_('Automations'), N_('automation'), '/automations'),
 }
 # the record-type filter names a record by its singular, capitalised (name_record_types): marked here for the catalog
-CAPITALISED_SINGULARS = (N_('Payment received'), N_('Payment reminder'), N_('Objective'), N_('Alert rule'))
+CAPITALISED_SINGULARS = (
+    N_('Payment received'),
+    N_('Payment reminder'),
+    N_('Objective'),
+    N_('Alert rule'),
+    N_('Automation'),
+)
 ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
 # where a resource's own label does not say what its records are once outside its screen
 LABELS_IN_THE_LOG = {

@@ -162,6 +162,13 @@ def apply_retention(settings: Settings) -> int:
     return refresh.run_job('retention', retention.run)
 
 
+def run_automations(settings: Settings) -> dict[str, int]:
+    """Run the automation triggers no worker ran yet (another process's, or one that died), then prune the run log."""
+    from backoffice.services import automation_runner
+
+    return automation_runner.run_job()
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -177,6 +184,7 @@ JOBS: list[Job] = [
     Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
     Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
+    Job('automations', run_automations, 'interval', {'seconds': 30}),
 ]
 
 
@@ -238,7 +246,9 @@ class JobRunner:
         def run(settings: Settings) -> Any:
             if not self.still_leading():
                 return None
-            return job.run(settings)
+            from backoffice.services import job_runs
+
+            return job_runs.record(job.name, lambda: job.run(settings))
 
         return run
 
