@@ -9,13 +9,14 @@ import json
 import pytest
 from sqlmodel import select
 
-from backoffice.config import reload_settings
+from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import (
     AlertDelivery,
     AuditEntry,
     AutomationTrigger,
+    JobRun,
     MessageKind,
     StaffMail,
     StockLevel,
@@ -25,10 +26,13 @@ from backoffice.models import (
     WebhookDelivery,
 )
 from backoffice.permissions import PermissionDenied
+from backoffice.runtime.scheduler import Job, JobRunner
 from backoffice.services import (
+    alert_checks,
     app_settings,
     automation_runner,
     automations,
+    job_runs,
     stock,
     tickets,
     users,
@@ -37,6 +41,8 @@ from backoffice.services import (
 
 from .support.automations import make_automation, make_template, runs_of
 from .support.factories import make_product, make_user, pay, place, stored_request, submit_request
+from .support.goals import make_rule, put_daily
+from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Refund "now": <script>alert(1)</script>'
@@ -375,3 +381,69 @@ def test_the_run_log_is_kept_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert automation_runner.run_job()['pruned'] >= 2
     with read_session() as session:
         assert len(automations.runs(session=session, actor=manager)) == 2
+
+
+def test_a_kpi_alert_that_fires_sets_off_the_rules_of_that_event() -> None:
+    manager = make_user('manager')
+    rule_of_alert = make_rule(manager, name='Sales low', kpi='turnover', kind='below', threshold=100)
+    automation = make_automation(
+        manager,
+        event='alert.fired',
+        conditions=[{'field': 'kpi', 'operator': 'equals', 'value': 'turnover'}],
+        actions=[{'kind': 'post_chat', 'target': 'teams', 'text': 'Alert: {record} at {last_value}'}],
+        enable_on=rule_of_alert.id,
+    )
+    put_daily('turnover', {0: 40.0})
+    alert_checks.evaluate()
+    automation_runner.run_pending()
+    [run] = runs_of(automation.id)
+    assert (run.matched, run.record_label) == (True, 'Sales low')
+    with read_session() as session:
+        texts = [d.text for d in session.exec(select(AlertDelivery).where(AlertDelivery.channel == 'teams'))]
+    assert texts == ['Alert: Sales low at 40.0']
+
+
+def test_every_scheduled_job_keeps_a_bounded_run_history_failures_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = make_user('admin')
+    job_runs.record('tidy', lambda: {'sent': 3, 'failed': [1, 2]})
+
+    def broken() -> None:
+        raise RuntimeError('disk on fire')
+
+    with pytest.raises(RuntimeError):
+        job_runs.record('broken', broken)
+    monkeypatch.setattr(job_runs, 'KEEP_PER_JOB', 3)
+    for _n in range(5):
+        job_runs.record('often', lambda: 1)
+    with read_session() as session:
+        history = job_runs.overview(session=session, actor=admin, jobs=['tidy', 'often', 'never-ran', 'broken'])
+    assert [h.job for h in history] == ['broken', 'never-ran', 'often', 'tidy']
+    broken_run = history[0].last
+    assert (broken_run.outcome, broken_run.error) == ('failed', 'RuntimeError: disk on fire')
+    assert broken_run.duration_ms is not None and broken_run.duration_ms >= 0
+    assert (history[3].last.outcome, history[3].last.result) == ('ok', 'sent: 3, failed: 2')
+    assert len(history[2].runs) == 3  # pruned to the newest
+    assert history[1].last is None
+    with read_session() as session, pytest.raises(PermissionDenied):
+        job_runs.overview(session=session, actor=make_user('manager'), jobs=[])
+
+
+async def test_the_scheduler_records_each_run_of_its_jobs() -> None:
+    settings = get_settings()
+
+    def fails(settings) -> None:
+        raise ValueError('no luck')
+
+    runner = JobRunner(
+        settings, jobs=[Job('tick', lambda s: 7, 'interval', {'seconds': 0.05}), Job('oops', fails, 'date', {})]
+    )
+    await runner.start()
+    try:
+
+        def recorded() -> set[tuple[str, str]]:
+            with read_session() as session:
+                return {(r.job, r.outcome) for r in session.exec(select(JobRun))}
+
+        await eventually(lambda: {('tick', 'ok'), ('oops', 'failed')} <= recorded(), message='both runs recorded')
+    finally:
+        await runner.stop()
