@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     account_security,
     alerts,
     audit,
+    automations,
     canned_replies,
     carriers,
     categories,

@@ -3,9 +3,11 @@ condition may test, typed, with the operators of each type, and the check of a c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
@@ -261,6 +263,21 @@ def as_record(session: Session, record_type: str, row: Any) -> Record:
     if record_type == 'customer':
         return Record('customer', row.id, values, row.email, f'/customers/{row.id}')
     return Record('alert', row.id, values, row.name, '/alerts')
+
+
+def link_of(record_type: str, record_id: int | None, label: str) -> str:
+    """Where a logged run's record is shown, from what the log kept (a request's label starts with its number)."""
+    if record_id is None:
+        return '/automations'
+    if record_type == 'request':
+        number = re.match(r'#(\d+)', label)
+        return f'/requests/{number.group(1)}' if number else '/requests'
+    return {
+        'order': f'/orders/{quote(label)}',
+        'stock': '/inventory',
+        'customer': f'/customers/{record_id}',
+        'alert': '/alerts',
+    }.get(record_type, '/automations')
 
 
 def recent(session: Session, record_type: str, *, limit: int = 30) -> list[Record]:
