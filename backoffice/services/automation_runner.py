@@ -22,7 +22,7 @@ from backoffice import events
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.events import Topic
-from backoffice.i18n import N_
+from backoffice.i18n import N_, _
 from backoffice.models import (
     AlertDelivery,
     AutomationRule,
@@ -316,7 +316,7 @@ def _perform(rule: AutomationRule, action: dict[str, Any], record: Record, trigg
 def _ticket(session: Session, record: Record) -> Ticket:
     ticket = session.get(Ticket, record.id)
     if ticket is None:
-        raise ServiceError('the request no longer exists')
+        raise ServiceError(_('This request no longer exists.'))
     return ticket
 
 
@@ -331,7 +331,7 @@ def _assign(session, actor, rule, action, record, trigger, index) -> None:
         return
     staff = sorted(assignable(session))
     if not staff:
-        raise ServiceError('nobody answers requests')
+        raise ServiceError(_('Nobody is active who answers requests'))
     turn = session.get(TicketCounter, f'automation-{rule.id}') or TicketCounter(name=f'automation-{rule.id}', value=0)
     turn.value = next((user for user in staff if user > turn.value), staff[0])
     session.add(turn)  # commits with the assignment
@@ -365,7 +365,7 @@ def _add_note(session, actor, rule, action, record, trigger, index) -> None:
 def _send_email(session, actor, rule, action, record, trigger, index) -> None:
     template = session.get(CannedReply, int(action['value']))
     if template is None or template.deleted_at is not None:
-        raise ServiceError('the email template no longer exists')
+        raise ServiceError(_('The email template no longer exists'))
     if action.get('target') == 'customer':
         ticket = _ticket(session, record)
         body = tickets.render_canned(session=session, actor=actor, canned=template, ticket=ticket)
@@ -380,7 +380,7 @@ def _send_email(session, actor, rule, action, record, trigger, index) -> None:
         return
     user = session.get(User, int(action['target']))
     if user is None or not user.is_active:
-        raise ServiceError('the member of staff to email is no longer active')
+        raise ServiceError(_('The member of staff to email is no longer active'))
     staff_mail.queue(session, user=user, subject=template.title, body=_filled(template.body, rule, record))
     audit.record(
         session,
@@ -408,7 +408,7 @@ def _call_webhook(session, actor, rule, action, record, trigger, index) -> None:
     }
     key = f'automation:{trigger.id}:{rule.id}:{index}'
     if not webhooks.queue_for_endpoint(session, int(action['target']), 'automation.action', key, payload):
-        raise ServiceError('the webhook is switched off or no longer exists')
+        raise ServiceError(_('The webhook is switched off or no longer exists'))
     session.commit()
 
 
