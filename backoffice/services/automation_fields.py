@@ -201,7 +201,7 @@ def describe_condition(condition: dict[str, Any], record_type: str) -> str:
     spec = FIELDS[record_type].get(str(condition.get('field')))
     if spec is None:
         return str(condition.get('field'))
-    operator = _(OPERATORS[spec.kind].get(condition.get('operator'), str(condition.get('operator'))))
+    operator = _(OPERATORS[spec.kind].get(str(condition.get('operator')), str(condition.get('operator'))))
     if condition.get('operator') in NO_VALUE:
         return f'{_(spec.label)} {operator}'
     value = condition.get('value')
@@ -233,7 +233,7 @@ class Record:
     link: str
 
 
-MODELS: dict[str, type] = {
+MODELS: dict[str, Any] = {
     'request': Ticket,
     'order': Order,
     'stock': StockLevel,

@@ -79,8 +79,8 @@ def _finish(run_id: int | None, started: float, outcome: str, result: str, error
             run.outcome, run.result, run.error = outcome, result[:300], error[:2000] if error else None
             session.add(run)
             keep = select(JobRun.id).where(JobRun.job == run.job).order_by(col(JobRun.id).desc()).limit(KEEP_PER_JOB)
-            oldest_kept = min(session.exec(keep).all() or [0])
-            session.exec(delete(JobRun).where(JobRun.job == run.job, col(JobRun.id) < oldest_kept))
+            oldest_kept = min([run_id or 0 for run_id in session.exec(keep).all()] or [0])
+            session.exec(delete(JobRun).where(col(JobRun.job) == run.job, col(JobRun.id) < oldest_kept))
             session.commit()
     except Exception:  # the history must never be why a job fails
         log.exception('could not record the run of a scheduled job')
