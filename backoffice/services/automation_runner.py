@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -137,16 +138,7 @@ def _writer(topic: Topic):
         if chain is not None and (key in chain.seen or chain.depth + 1 > MAX_DEPTH):
             log.info('automation chain stops at %s (%s): already touched or too deep', key, event)
             return
-        enabled = session.exec(
-            select(AutomationRule.id)
-            .where(
-                AutomationRule.event == event,
-                col(AutomationRule.enabled).is_(True),
-                col(AutomationRule.deleted_at).is_(None),
-            )
-            .limit(1)
-        ).first()
-        if enabled is None:
+        if not _any_enabled(session, event):
             return
         session.add(
             AutomationTrigger(
@@ -159,6 +151,29 @@ def _writer(topic: Topic):
         )
 
     return write
+
+
+def _any_enabled(session: Session, event: str) -> bool:
+    """Whether a rule of this event is on; asked once per event and transaction (an import may queue thousands)."""
+    transaction = session.get_transaction()
+    known = _enabled_in.setdefault(transaction, {}) if transaction is not None else {}
+    if event not in known:
+        known[event] = (
+            session.exec(
+                select(AutomationRule.id)
+                .where(
+                    AutomationRule.event == event,
+                    col(AutomationRule.enabled).is_(True),
+                    col(AutomationRule.deleted_at).is_(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
+    return known[event]
+
+
+_enabled_in: weakref.WeakKeyDictionary[Any, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
 def _kick(payload: dict[str, Any]) -> None:
