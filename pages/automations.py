@@ -17,6 +17,7 @@ from backoffice.services.automation_fields import EVENTS, RECORD_TYPES, link_of,
 from components import live
 from components.automation_form import rule_dialog
 from components.forms import FAILED, call, confirm, error_line, page_dialog
+from components.links import site_link
 from components.screens import screen
 
 
@@ -65,16 +66,14 @@ def automations_page(user: User) -> None:
             if not rule.enabled and rule.tested_version != rule.version:
                 ui.label(_('Dry-run it against a record to switch it on.')).classes('text-xs text-amber-800')
             with ui.row().classes('gap-1 items-center'):
-                icon_button(
-                    'arrow_upward', _('Move up'), lambda r=rule: act(_move, r.id, -1), place == 1, f'up-{rule.id}'
+                up = icon_button('arrow_upward', lambda r=rule: act(_move, r.id, -1), place == 1, f'up-{rule.id}')
+                up.props['aria-label'] = _('Move up')
+                up.tooltip(_('Move up'))
+                down = icon_button(
+                    'arrow_downward', lambda r=rule: act(_move, r.id, 1), place == count, f'down-{rule.id}'
                 )
-                icon_button(
-                    'arrow_downward',
-                    _('Move down'),
-                    lambda r=rule: act(_move, r.id, 1),
-                    place == count,
-                    f'down-{rule.id}',
-                )
+                down.props['aria-label'] = _('Move down')
+                down.tooltip(_('Move down'))
                 ui.button(_('Dry run'), icon='science', on_click=lambda r=rule: dry_run_dialog(r)).props(
                     'flat dense no-caps'
                 ).mark(f'dry-run-{rule.id}')
@@ -187,7 +186,7 @@ def run_row(run: AutomationRun) -> None:
             if run.error:
                 ui.badge(_('Errors'), color='negative').props('outline')
             ui.label(run.rule_name).classes('font-medium text-sm break-words')
-            ui.link(run.record_label, link_of(run.record_type, run.record_id, run.record_label)).classes(
+            site_link(run.record_label, link_of(run.record_type, run.record_id, run.record_label)).classes(
                 'text-sm break-all'
             )
         ui.label(
@@ -208,12 +207,11 @@ def run_row(run: AutomationRun) -> None:
                 ui.label(str(action['error'])).classes('text-xs text-red-700 break-words ml-6')
 
 
-def icon_button(icon: str, label: str, on_click, disabled: bool, mark: str) -> None:
+def icon_button(icon: str, on_click, disabled: bool, mark: str) -> ui.button:
     button = ui.button(icon=icon, on_click=on_click).props('flat round dense').mark(mark)
-    button.props['aria-label'] = label
-    button.tooltip(label)
     if disabled:
         button.disable()
+    return button
 
 
 HELP = N_(
