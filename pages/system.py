@@ -179,7 +179,10 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
 def job_card(history: job_runs.JobHistory) -> None:
     with ui.card().props('flat bordered').classes('gap-1 min-w-0').mark(f'job-{history.job}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            status_icon('error' if history.failing else 'warning' if history.failures else 'ok')
+            if history.last is None:
+                ui.icon('schedule').classes('text-gray-500')
+            else:
+                status_icon('error' if history.failing else 'warning' if history.failures else 'ok')
             ui.label(history.job).classes('font-mono font-medium grow break-all')
             if history.failures:
                 ui.badge(

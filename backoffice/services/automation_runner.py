@@ -21,7 +21,7 @@ from sqlmodel import Session, col, delete, select
 
 from backoffice import events
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ServiceError
+from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
@@ -316,7 +316,8 @@ def _perform(rule: AutomationRule, action: dict[str, Any], record: Record, trigg
             _ACTIONS[action['kind']](session, actor, rule, action, record, trigger, index)
     except ServiceError as error:
         log.warning('automation %r: %s failed on %s %s: %s', rule.name, action['kind'], record.type, record.id, error)
-        return {'kind': action['kind'], 'done': False, 'detail': detail, 'error': str(error)[:500]}
+        said = '; '.join(error.errors.values()) if isinstance(error, ValidationFailed) else str(error)
+        return {'kind': action['kind'], 'done': False, 'detail': detail, 'error': said[:500]}
     except Exception as error:
         log.exception('automation %r: %s failed on %s %s', rule.name, action['kind'], record.type, record.id)
         return {

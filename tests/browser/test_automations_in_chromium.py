@@ -102,7 +102,8 @@ def test_automations_and_job_runs_at_390_and_1440(driver: WebDriver, server: Run
         settle(driver)
 
         driver.get(f'{server.url}/system')
-        visible_text(driver, 'ZeroDivisionError: division by zero')
+        failed = visible_text(driver, 'ZeroDivisionError: division by zero')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', failed)
         settle(driver)
         driver.save_screenshot(str(SHOTS / f'system-jobs-{width}.png'))
         assert no_horizontal_overflow(driver), f'/system overflows sideways at {width} px'
