@@ -24,11 +24,15 @@ SHOWN_PER_JOB = 10
 def record(job: str, work: Callable[[], Any]) -> Any:
     """Run `work` as a recorded run of `job`: the row is written before it starts (a run that never ends shows as
     running), then its duration and outcome, or the error, which is raised again for the scheduler to log."""
-    with session_scope() as session:
-        run = JobRun(job=job[:40], started_at=utcnow())
-        session.add(run)
-        session.commit()
-        run_id = run.id
+    try:
+        with session_scope() as session:
+            run = JobRun(job=job[:40], started_at=utcnow())
+            session.add(run)
+            session.commit()
+            run_id = run.id
+    except Exception:  # the history must never be why a job does not run
+        log.exception('could not record the start of the scheduled job %s', job)
+        run_id = None
     started = time.monotonic()
     try:
         result = work()
@@ -70,6 +74,8 @@ def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobH
 
 
 def _finish(run_id: int | None, started: float, outcome: str, result: str, error: str | None) -> None:
+    if run_id is None:
+        return
     try:
         with session_scope() as session:
             run = session.get(JobRun, run_id)
