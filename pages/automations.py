@@ -31,7 +31,7 @@ from components.screens import screen
     description=N_('Rules that act by themselves when requests, orders, stock or customers change'),
 )
 def automations_page(user: User) -> None:
-    with ui.row().classes('w-full items-center justify-between gap-2'):
+    with ui.row().classes('w-full items-center justify-between gap-2') as anchor:
         ui.label(_(HELP)).classes('text-sm text-gray-600 max-w-3xl')
         ui.button(_('New rule'), icon='add', on_click=lambda: rule_dialog(user, None, saved)).mark('new-automation')
 
@@ -89,15 +89,18 @@ def automations_page(user: User) -> None:
                 )
 
     async def act(fn, *args: Any) -> None:
-        if await call(fn, user, *args) is not FAILED:
-            rules.refresh()
+        # the answer shows from the page's header, not from the button: a live refresh may replace the list meanwhile
+        with anchor:
+            if await call(fn, user, *args) is not FAILED:
+                rules.refresh()
 
     async def delete(rule: AutomationRule) -> None:
         question = _('Delete the rule “{name}”? It stops acting at once; its runs stay in the log.').format(
             name=rule.name
         )
-        if await confirm(question, _('Delete')):
-            await act(_delete, rule.id)
+        with anchor:
+            if await confirm(question, _('Delete')):
+                await act(_delete, rule.id)
 
     def saved() -> None:
         rules.refresh()
