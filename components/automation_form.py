@@ -14,7 +14,7 @@ from backoffice.models import AutomationRule, User
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES
 from backoffice.services import automations
-from backoffice.services.automation_fields import EVENTS, FIELDS, NO_VALUE, OPERATORS
+from backoffice.services.automation_fields import EVENTS, FIELDS, NO_VALUE, OPERATORS, operator_word
 from components.forms import FAILED, call, error_line, page_dialog
 
 
@@ -98,7 +98,7 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
                     editor.refresh()
 
                 chosen.on_value_change(field_changed)
-                operators = {key: _(word) for key, word in OPERATORS[spec.kind].items()}
+                operators = {key: operator_word(spec.kind, key) for key in OPERATORS[spec.kind]}
                 operator = (
                     ui.select(
                         operators,

@@ -201,12 +201,18 @@ def describe_condition(condition: dict[str, Any], record_type: str) -> str:
     spec = FIELDS[record_type].get(str(condition.get('field')))
     if spec is None:
         return str(condition.get('field'))
-    operator = _(OPERATORS[spec.kind].get(str(condition.get('operator')), str(condition.get('operator'))))
+    operator = operator_word(spec.kind, str(condition.get('operator')))
     if condition.get('operator') in NO_VALUE:
         return f'{_(spec.label)} {operator}'
     value = condition.get('value')
     shown = _(spec.choices[value]) if spec.kind == 'choice' and value in spec.choices else f'“{value}”'
     return f'{_(spec.label)} {operator} {shown}'
+
+
+def operator_word(kind: str, operator: str) -> str:
+    """A comparison as the reader reads it: words translated ('contains'), symbols as they are ('≥')."""
+    word = OPERATORS[kind].get(operator, operator)
+    return word if kind == 'number' else _(word)
 
 
 def _number(value: Any) -> Decimal | None:
