@@ -119,3 +119,35 @@ async def test_an_agent_cannot_open_automations(user: User) -> None:
 def _only_rule_id() -> int:
     with read_session() as session:
         return session.exec(select(AutomationRule)).one().id
+
+
+async def test_renaming_a_rule_keeps_it_on_and_changing_what_it_does_switches_it_off(user: User) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        name='Urgent ones',
+        event='request.created',
+        conditions=[{'field': 'priority', 'operator': 'equals', 'value': 'urgent'}],
+        actions=[{'kind': 'add_tag', 'value': 'hot'}],
+        enable_on=sample.id,
+    )
+    await sign_in(user, manager.email, path='/automations')
+    await user.should_see('If: Priority is Urgent', retries=30)
+    user.find(marker=f'edit-{rule.id}').click()
+    await user.should_see(marker='condition-value-0')
+    assert user.find(marker='condition-value-0').elements.pop().value == 'urgent'
+    user.find(marker='automation-name').clear().type('Urgent ones: <b>"first"</b>')
+    user.find(marker='save-automation').click()
+    await user.should_see('Urgent ones: <b>"first"</b>', retries=30)
+    with read_session() as session:
+        assert session.get(AutomationRule, rule.id).enabled
+
+    user.find(marker=f'edit-{rule.id}').click()
+    await user.should_see(marker='action-value-0')
+    user.find(marker='action-value-0').clear().type('hotter')
+    user.find(marker='save-automation').click()
+    await user.should_see('Then: Add the tag “hotter”', retries=30)
+    await user.should_see('Dry-run it against a record to switch it on.')
+    with read_session() as session:
+        assert not session.get(AutomationRule, rule.id).enabled
