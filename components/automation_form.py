@@ -82,7 +82,7 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
 
         def condition_row(index: int, condition: dict[str, Any], record_type: str) -> None:
             spec = FIELDS[record_type].get(condition.get('field')) or next(iter(FIELDS[record_type].values()))
-            with ui.row().classes('w-full items-start gap-2 border border-gray-300 rounded p-2').mark(f'condition-{index}'):
+            with ui.row().classes(ROW).mark(f'condition-{index}'):
                 chosen = (
                     ui.select(
                         {name: _(f.label) for name, f in FIELDS[record_type].items()}, value=spec.name, label=_('Field')
@@ -136,7 +136,7 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
 
         def action_row(index: int, action: dict[str, Any], record_type: str) -> None:
             kinds = _action_kinds(state['event'])
-            with ui.row().classes('w-full items-start gap-2 border border-gray-300 rounded p-2').mark(f'action-{index}'):
+            with ui.row().classes(ROW).mark(f'action-{index}'):
                 kind = ui.select(
                     kinds, value=action.get('kind') if action.get('kind') in kinds else None, label=_('Do')
                 )
@@ -187,6 +187,7 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
     dialog.open()
 
 
+ROW = 'w-full items-start gap-2 border border-gray-300 rounded p-2'  # a condition or an action
 PLACEHOLDERS_HELP = N_(
     "Notes and chat messages may use {record}, {link} and the record's fields, such as {subject} or {total}."
 )
