@@ -47,6 +47,7 @@ class Topic(StrEnum):
     notifications = 'notifications'
     goals = 'goals'  # an objective, a key result or a check-in changed
     alerts = 'alerts'  # a rule changed, fired or resolved
+    automations = 'automations'  # an automation rule changed, was dry-run, or ran
     sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 

@@ -151,6 +151,18 @@ def number(value: Any, decimals: int | None = None) -> str:
     return format_decimal(value, pattern, locale=i18n.current())
 
 
+def elapsed(milliseconds: int | None) -> str:
+    """How long something took: 40 ms, 2.5 s, 3 min 5 s (French: 2,5 s)."""
+    if milliseconds is None:
+        return ''
+    if milliseconds < 1000:
+        return _('{count} ms').format(count=number(milliseconds))
+    if milliseconds < 60_000:
+        return _('{count} s').format(count=number(round(milliseconds / 1000, 1), 1))
+    minutes, seconds = divmod(round(milliseconds / 1000), 60)
+    return _('{minutes} min {seconds} s').format(minutes=number(minutes), seconds=seconds)
+
+
 def percent(ratio: Any, decimals: int = 0) -> str:
     """A share as a percentage: 0.125 → 13% with no decimals, 12.5% with one (French: 12,5 %)."""
     if ratio is None:

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, str] = {
     'reports.read': N_('See the ready reports (sales, VAT, stock value, returns, support, cohorts) and export them'),
     'goals.manage': N_('Set objectives and key results, and check in on them'),
     'alerts.manage': N_('Set alert rules on the KPIs, mute and snooze them, send test messages'),
+    'automations.manage': N_(
+        'Set the automation rules that act by themselves on requests, orders, stock and customers'
+    ),
     'segments.read': N_('See customer segments'),
     'segments.export': N_('Export segments for campaigns'),
     'settings.manage': N_('Change application settings and API keys'),

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     account_security,
     alerts,
     audit,
+    automations,
     bank,
     canned_replies,
     carriers,

@@ -9,9 +9,10 @@ from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
-from backoffice.services import backups, system_health
+from backoffice.runtime.scheduler import JOBS
+from backoffice.services import backups, job_runs, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
@@ -27,6 +28,9 @@ class SystemScreen:
             self.backup_button = ui.button(_('Back up now'), icon='backup', on_click=self.back_up).mark('back-up')
         ui.label(_(BACKUPS_HELP)).classes('text-sm text-gray-600')
         self.backups = ui.column().classes('w-full gap-0')
+        ui.label(_('Scheduled jobs')).classes('text-lg font-medium')
+        ui.label(_(JOBS_HELP)).classes('text-sm text-gray-600')
+        self.jobs = ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-3').mark('job-runs')
         ui.label(_('About')).classes('text-lg font-medium')
         self.about = ui.column().classes('w-full gap-1')
         self.show(user)
@@ -49,6 +53,12 @@ class SystemScreen:
                 ui.label(_('No backup yet.')).classes('text-gray-500')
             for backup in kept:
                 backup_row(backup, download=self.download, restore=self.ask_restore)
+        with read_session() as session:
+            histories = job_runs.overview(session=session, actor=user, jobs=[job.name for job in JOBS])
+        self.jobs.clear()
+        with self.jobs:
+            for history in histories:
+                job_card(history)
         self.about.clear()
         with self.about:
             facts = {**system_health.about(self.settings), _('Open pages (this process)'): str(len(Client.instances))}
@@ -133,6 +143,10 @@ BACKUPS_HELP = N_(
     'A copy of the whole database is taken every night at 02:30 UTC and checked at once: it opens, it is intact, and '
     'it holds as many rows per table as the database did. The last 14 are kept in the data folder.'
 )
+JOBS_HELP = N_(
+    "Each job's last runs: when it started, how long it took, and the error of a run that failed. Jobs whose last run "
+    'failed come first.'
+)
 RESTORE_TITLE = N_('Restore this backup?')
 RESTORE_WHICH = N_(
     'The whole database will be replaced with {name}, taken {taken}. Changes made since then are undone.'
@@ -160,6 +174,38 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
         back = ui.button(icon='settings_backup_restore', on_click=lambda: restore(backup)).props('flat round dense')
         back.props['aria-label'] = _('Restore')
         back.tooltip(_('Restore')).mark('restore')
+
+
+def job_card(history: job_runs.JobHistory) -> None:
+    with ui.card().props('flat bordered').classes('gap-1 min-w-0').mark(f'job-{history.job}'):
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            if history.last is None:
+                ui.icon('schedule').classes('text-gray-500')
+            else:
+                status_icon('error' if history.failing else 'warning' if history.failures else 'ok')
+            ui.label(history.job).classes('font-mono font-medium grow break-all')
+            if history.failures:
+                ui.badge(
+                    ngettext('{count} failed', '{count} failed', history.failures).format(count=history.failures),
+                    color='negative',
+                ).props('outline')
+        if history.last is None:
+            ui.label(_('Not run yet.')).classes('text-sm text-gray-500')
+            return
+        for run in history.runs[:5]:
+            with ui.row().classes('w-full gap-x-2 gap-y-0 text-xs items-baseline').mark('job-run'):
+                ui.label(formatting.when(run.started_at)).classes('text-gray-700')
+                ui.label(_(JOB_OUTCOMES.get(run.outcome, run.outcome))).classes(
+                    'text-red-700 font-medium' if run.outcome == 'failed' else 'text-gray-600'
+                )
+                ui.label(formatting.elapsed(run.duration_ms)).classes('text-gray-600')
+                if run.result:
+                    ui.label(run.result).classes('text-gray-500 break-all')
+            if run.error:
+                ui.label(run.error).classes('text-xs text-red-700 break-words font-mono')
+
+
+JOB_OUTCOMES = {'ok': N_('done'), 'failed': N_('failed'), 'running': N_('running')}
 
 
 def status_icon(status: str) -> ui.icon:

@@ -10,7 +10,7 @@ from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry
 from backoffice.permissions import PermissionDenied
-from backoffice.services import backups
+from backoffice.services import backups, job_runs
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
@@ -72,3 +72,21 @@ async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) 
     await sign_in(user, manager.email, path='/system')
     await user.should_see("You don't have access to this page")
     await user.should_not_see(marker='restore')
+
+
+async def test_an_admin_sees_every_scheduled_job_with_its_last_runs_failures_first(user: User) -> None:
+    admin = make_user('admin')
+    job_runs.record('send-outbox', lambda: {'sent': 2})
+
+    def broken() -> None:
+        raise RuntimeError('SMTP said "no": <b>')
+
+    with pytest.raises(RuntimeError):
+        job_runs.record('backup', broken)
+    await sign_in(user, admin.email, path='/system')
+    await user.should_see(marker='job-backup')
+    await user.should_see('RuntimeError: SMTP said "no": <b>')
+    await user.should_see('sent: 2')
+    await user.should_see(marker='job-automations')  # a job that has not run yet is listed too
+    jobs = [m for e in user.find(marker='job-runs').elements for c in e.default_slot.children for m in c._markers]
+    assert jobs[0] == 'job-backup' and 'job-send-outbox' in jobs

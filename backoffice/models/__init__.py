@@ -1,6 +1,7 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
 from backoffice.models.api_keys import ApiKey, IdempotencyRecord
+from backoffice.models.automations import AutomationRule, AutomationRun, AutomationTrigger, JobRun
 from backoffice.models.bank import BankAccount, BankLine, BankStatement, LineStatus
 from backoffice.models.base import EditableTable, SoftDeletable, utcnow
 from backoffice.models.catalog import (
@@ -86,6 +87,10 @@ __all__ = [
     'MailboxMail',
     'MailboxSecurity',
     'TicketAttachment',
+    'AutomationRule',
+    'AutomationRun',
+    'AutomationTrigger',
+    'JobRun',
     'Receipt',
     'ReportSchedule',
     'ReceiptAllocation',

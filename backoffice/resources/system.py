@@ -50,6 +50,7 @@ OTHER_AUDITED_TYPES = {
     'alert_rule': AuditedType('kpis.read', N_('Alert rules'), N_('alert rule'), '/alerts'),
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),
     'report_schedule': AuditedType('reports.read', N_('Report schedules'), N_('report schedule'), '/reports'),
+    'automations': AuditedType('automations.manage', N_('Automations'), N_('automation'), '/automations'),
 }
 # the record-type filter names a record by its singular, capitalised (name_record_types): marked here for the catalog
 CAPITALISED_SINGULARS = (
@@ -61,6 +62,7 @@ CAPITALISED_SINGULARS = (
     N_('Objective'),
     N_('Alert rule'),
     N_('Report schedule'),
+    N_('Automation'),
 )
 ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
 # where a resource's own label does not say what its records are once outside its screen

@@ -177,6 +177,13 @@ def send_report_schedules(settings: Settings) -> int:
         return report_schedules.send_due(session=session)
 
 
+def run_automations(settings: Settings) -> dict[str, int]:
+    """Run the automation triggers no worker ran yet (another process's, or one that died), then prune the run log."""
+    from backoffice.services import automation_runner
+
+    return automation_runner.run_job()
+
+
 JOBS: list[Job] = [
     Job('purge-trash', purge_trash, 'cron', {'hour': 3, 'minute': 17}),
     Job('sla-check', check_sla, 'interval', {'minutes': 1}),
@@ -194,6 +201,7 @@ JOBS: list[Job] = [
     Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
     Job('report-schedules', send_report_schedules, 'cron', {'minute': 47}),
     Job('mailboxes', poll_mailboxes, 'interval', {'minutes': 1}),
+    Job('automations', run_automations, 'interval', {'seconds': 30}),
 ]
 
 
@@ -255,7 +263,9 @@ class JobRunner:
         def run(settings: Settings) -> Any:
             if not self.still_leading():
                 return None
-            return job.run(settings)
+            from backoffice.services import job_runs
+
+            return job_runs.record(job.name, lambda: job.run(settings))
 
         return run
 

@@ -150,6 +150,7 @@ def _fire(session: Session, rule: AlertRule, value: float | None, now: datetime)
     event.silenced = quiet
     session.add(event)
     session.flush()
+    events.after_commit(session, Topic.alerts, {'id': rule.id, 'action': 'fired', 'event_id': event.id})
     if not quiet:
         _tell(session, rule, event, lambda: describe(rule, value))
 

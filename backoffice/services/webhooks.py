@@ -294,6 +294,25 @@ def queue_in(session: Session, event: str, dedup_key: str, payload: dict[str, An
     return len(new)
 
 
+def queue_for_endpoint(session: Session, endpoint_id: int, event: str, dedup_key: str, payload: dict[str, Any]) -> bool:
+    """Inside the caller's transaction: one delivery to this endpoint (an automation's "call a webhook"), sent, signed,
+    retried and logged like every other; False when the endpoint is gone or switched off, or had this key already."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.deleted_at is not None or not endpoint.is_active:
+        return False
+    done = session.exec(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.dedup_key == dedup_key
+        )
+    ).first()
+    if done is not None:
+        return False
+    session.add(WebhookDelivery(endpoint_id=endpoint_id, event=event, dedup_key=dedup_key, payload=payload))
+    session.flush()
+    events.after_commit(session, Topic.webhook_deliveries, {'id': None, 'action': 'created'})
+    return True
+
+
 def wants(subscribed: str, event: str) -> bool:
     chosen = {part.strip() for part in subscribed.split(',')}
     return '*' in chosen or event in chosen

@@ -1,0 +1,103 @@
+"""The run history of every scheduled job: each run's start, duration, outcome and error, recorded around the job by
+the scheduler, kept bounded (the newest runs of each job), and read by /system with the jobs that failed first."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from backoffice.db import session_scope
+from backoffice.models import JobRun, User, utcnow
+from backoffice.permissions import require
+
+log = logging.getLogger(__name__)
+
+KEEP_PER_JOB = 50  # the newest runs of each job; older ones are pruned after each run
+SHOWN_PER_JOB = 10
+
+
+def record(job: str, work: Callable[[], Any]) -> Any:
+    """Run `work` as a recorded run of `job`: the row is written before it starts (a run that never ends shows as
+    running), then its duration and outcome, or the error, which is raised again for the scheduler to log."""
+    try:
+        with session_scope() as session:
+            run = JobRun(job=job[:40], started_at=utcnow())
+            session.add(run)
+            session.commit()
+            run_id = run.id
+    except Exception:  # the history must never be why a job does not run
+        log.exception('could not record the start of the scheduled job %s', job)
+        run_id = None
+    started = time.monotonic()
+    try:
+        result = work()
+    except Exception as error:
+        _finish(run_id, started, 'failed', '', f'{type(error).__name__}: {error}')
+        raise
+    _finish(run_id, started, 'ok', _summary(result), None)
+    return result
+
+
+@dataclass(frozen=True)
+class JobHistory:
+    """One job as /system shows it: its newest runs (failures first among them), and whether the last one failed."""
+
+    job: str
+    runs: list[JobRun]
+    last: JobRun | None
+    failures: int
+
+    @property
+    def failing(self) -> bool:
+        return self.last is not None and self.last.outcome == 'failed'
+
+
+def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobHistory]:
+    """Every job's recent runs; jobs whose last run failed come first, then those with failures among their recent
+    runs, then the others by name. Runs of a job no longer scheduled are shown too."""
+    require(actor, 'system.manage')
+    names = list(dict.fromkeys([*jobs, *session.exec(select(JobRun.job).distinct())]))
+    found = []
+    for name in names:
+        runs = list(
+            session.exec(select(JobRun).where(JobRun.job == name).order_by(col(JobRun.id).desc()).limit(SHOWN_PER_JOB))
+        )
+        failures = sum(1 for run in runs if run.outcome == 'failed')
+        ordered = sorted(runs, key=lambda run: (run.outcome != 'failed', -(run.id or 0)))
+        found.append(JobHistory(name, ordered, runs[0] if runs else None, failures))
+    return sorted(found, key=lambda history: (not history.failing, history.failures == 0, history.job))
+
+
+def _finish(run_id: int | None, started: float, outcome: str, result: str, error: str | None) -> None:
+    if run_id is None:
+        return
+    try:
+        with session_scope() as session:
+            run = session.get(JobRun, run_id)
+            if run is None:
+                return
+            run.duration_ms = round((time.monotonic() - started) * 1000)
+            run.outcome, run.result, run.error = outcome, result[:300], error[:2000] if error else None
+            session.add(run)
+            keep = select(JobRun.id).where(JobRun.job == run.job).order_by(col(JobRun.id).desc()).limit(KEEP_PER_JOB)
+            oldest_kept = min([run_id or 0 for run_id in session.exec(keep).all()] or [0])
+            session.exec(delete(JobRun).where(col(JobRun.job) == run.job, col(JobRun.id) < oldest_kept))
+            session.commit()
+    except Exception:  # the history must never be why a job fails
+        log.exception('could not record the run of a scheduled job')
+
+
+def _summary(result: Any) -> str:
+    """What the job returned, in a few machine words (a count, the counts by outcome, a file name)."""
+    if result is None:
+        return ''
+    if isinstance(result, list | tuple | set):
+        return str(len(result))
+    if isinstance(result, dict):
+        return ', '.join(f'{key}: {_summary(value)}' for key, value in result.items())
+    return str(result)

@@ -1,0 +1,449 @@
+"""Automation rules: a rule switched on after a dry run acts on the records of its event through the services, as
+"Automation: <rule>"; rules run in order and may stop the chain; a rule never sets itself off in a loop; every run,
+its actions and their errors are logged; and the triggering save stands whatever the automations do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from backoffice.config import get_settings, reload_settings
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import (
+    AlertDelivery,
+    AuditEntry,
+    AutomationTrigger,
+    JobRun,
+    MessageKind,
+    StaffMail,
+    StockLevel,
+    Ticket,
+    TicketMessage,
+    TicketPriority,
+    WebhookDelivery,
+)
+from backoffice.permissions import PermissionDenied
+from backoffice.runtime.scheduler import Job, JobRunner
+from backoffice.services import (
+    alert_checks,
+    app_settings,
+    automation_runner,
+    automations,
+    job_runs,
+    stock,
+    tickets,
+    users,
+    webhooks,
+)
+
+from .support.automations import make_automation, make_template, runs_of
+from .support.factories import make_product, make_user, pay, place, stored_request, submit_request
+from .support.goals import make_rule, put_daily
+from .support.waiting import eventually
+from .support.webhook_receiver import webhook_receiver
+
+HOSTILE = 'Refund "now": <script>alert(1)</script>'
+
+
+@pytest.fixture(autouse=True)
+def wired(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receivers listen on 127.0.0.1
+    reload_settings()
+    app_settings.forget_cached()
+    automation_runner.wire()
+    webhooks.wire()
+
+
+def thread_of(ticket_id: int) -> list[TicketMessage]:
+    with read_session() as session:
+        return list(session.exec(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by('id')))
+
+
+def change_request(actor, number: int, **values) -> Ticket:
+    ticket = stored_request(number)
+    with session_scope() as session:
+        return tickets.change(session=session, actor=actor, ticket_id=ticket.id, version=ticket.version, **values)
+
+
+def test_a_rule_switched_on_acts_on_matching_requests_through_the_services_as_the_automation() -> None:
+    manager, agent = make_user('manager'), make_user('agent', name='Ana Agent')
+    sample = submit_request('Refund for my order')
+    rule = make_automation(
+        manager,
+        name=HOSTILE,
+        event='request.created',
+        conditions=[{'field': 'subject', 'operator': 'contains', 'value': 'REFUND'}],
+        actions=[
+            {'kind': 'assign', 'target': str(agent.id)},
+            {'kind': 'set_priority', 'value': 'high'},
+            {'kind': 'add_tag', 'value': 'refund: <b>'},
+            {'kind': 'add_note', 'text': 'Check {record} — <script>alert(2)</script>'},
+        ],
+        enable_on=sample.id,
+    )
+
+    refund = submit_request('Refund please', email='rita@example.com')
+    other = submit_request('Where is my parcel?', email='paul@example.com')
+    assert automation_runner.run_pending() == 2
+
+    done = stored_request(refund.number)
+    assert (done.assignee_id, done.priority, done.tags) == (agent.id, TicketPriority.high, ['refund: <b>'])
+    note = [m for m in thread_of(refund.id) if m.kind == MessageKind.note]
+    assert [m.body for m in note] == [f'Check #{refund.number} Refund please — <script>alert(2)</script>']
+    untouched = stored_request(other.number)
+    assert (untouched.assignee_id, untouched.priority, untouched.tags) == (None, TicketPriority.normal, [])
+    with read_session() as session:
+        actors = set(session.exec(select(AuditEntry.actor_email).where(AuditEntry.entity_id == str(refund.id))))
+    assert f'Automation: {HOSTILE}' in actors
+    logged = runs_of(rule.id)
+    assert [(r.record_id, r.matched) for r in logged] == [(refund.id, True), (other.id, False)]
+    assert [a['done'] for a in logged[0].actions] == [True, True, True, True] and logged[0].error is None
+    assert logged[0].rule_name == HOSTILE
+    with read_session() as session:
+        assert session.exec(select(AutomationTrigger)).all() == []  # each trigger ran once and is gone
+
+
+def test_a_rule_is_switched_on_only_after_a_dry_run_that_changes_nothing() -> None:
+    manager = make_user('manager')
+    request = submit_request('Urgent: broken item')
+    rule = make_automation(
+        manager,
+        event='request.created',
+        conditions=[{'field': 'subject', 'operator': 'starts_with', 'value': 'urgent'}],
+        actions=[{'kind': 'set_priority', 'value': 'urgent'}, {'kind': 'add_tag', 'value': 'vip'}],
+    )
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        automations.set_enabled(session=session, actor=manager, rule_id=rule.id, enabled=True)
+    assert 'enabled' in refused.value.errors
+
+    with session_scope() as session:
+        result = automations.dry_run(session=session, actor=manager, rule_id=rule.id, record_id=request.id)
+    assert result.matched and result.conditions == [('Subject starts with “urgent”', True)]
+    assert result.actions == ['Set priority to Urgent', 'Add the tag “vip”']
+    after = stored_request(request.number)
+    assert (after.priority, after.tags, after.version) == (TicketPriority.normal, [], request.version)
+    assert [r.matched for r in runs_of(rule.id, dry=True)] == [True]
+    with session_scope() as session:
+        on = automations.set_enabled(session=session, actor=manager, rule_id=rule.id, enabled=True)
+    assert on.enabled
+
+    with session_scope() as session:  # what it does changed: off again until dry-run again
+        changed = automations.update_rule(
+            session=session,
+            actor=manager,
+            rule_id=rule.id,
+            version=on.version,
+            data={'name': 'Rule', 'event': 'request.created', 'actions': [{'kind': 'add_tag', 'value': 'x'}]},
+        )
+    assert not changed.enabled
+
+
+def test_rules_run_in_order_and_one_that_stops_ends_the_chain() -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    urgent = make_automation(
+        manager,
+        name='Urgent first',
+        event='request.created',
+        stop=True,
+        actions=[{'kind': 'set_priority', 'value': 'urgent'}],
+        enable_on=sample.id,
+    )
+    tagger = make_automation(
+        manager,
+        name='Tag',
+        event='request.created',
+        actions=[{'kind': 'add_tag', 'value': 'seen'}],
+        enable_on=sample.id,
+    )
+    first = submit_request('One', email='one@example.com')
+    automation_runner.run_pending()
+    assert (stored_request(first.number).priority, stored_request(first.number).tags) == ('urgent', [])
+    assert runs_of(tagger.id) == []  # the chain stopped before it
+
+    with session_scope() as session:
+        order = automations.move(session=session, actor=manager, rule_id=tagger.id, by=-1)
+    assert [r.name for r in order] == ['Tag', 'Urgent first']
+    second = submit_request('Two', email='two@example.com')
+    automation_runner.run_pending()
+    assert (stored_request(second.number).priority, stored_request(second.number).tags) == ('urgent', ['seen'])
+    assert [r.rule_id for r in runs_of() if r.record_id == second.id] == [tagger.id, urgent.id]
+
+
+def test_a_rule_never_sets_itself_off_in_a_loop() -> None:
+    manager, agent = make_user('manager'), make_user('agent')
+    request = submit_request('Loop?')
+    rule = make_automation(  # its own note is a change of the request, the very event it listens to
+        manager,
+        event='request.updated',
+        actions=[{'kind': 'add_note', 'text': 'Seen by the automation'}],
+        enable_on=request.id,
+    )
+    change_request(agent, request.number, priority='high')
+    for _round in range(5):
+        automation_runner.run_pending()
+
+    notes = [m for m in thread_of(request.id) if m.kind == MessageKind.note]
+    assert [m.body for m in notes] == ['Seen by the automation']
+    assert len(runs_of(rule.id)) == 1
+    with read_session() as session:
+        assert session.exec(select(AutomationTrigger)).all() == []
+
+
+def test_a_chain_of_automations_stops_at_its_depth_limit() -> None:
+    manager, agent = make_user('manager'), make_user('agent')
+    request = submit_request('Deep')
+    make_automation(manager, event='request.updated', actions=[{'kind': 'add_tag', 'value': 'x'}], enable_on=request.id)
+    token = automation_runner._chain.set(automation_runner.Chain(automation_runner.MAX_DEPTH, ()))
+    try:  # as if this change were made by an automation already MAX_DEPTH deep, on another record
+        change_request(agent, request.number, priority='low')
+    finally:
+        automation_runner._chain.reset(token)
+    with read_session() as session:
+        assert session.exec(select(AutomationTrigger)).all() == []
+    change_request(agent, request.number, priority='high')  # a person's change sets it off as usual
+    with read_session() as session:
+        assert len(session.exec(select(AutomationTrigger)).all()) == 1
+
+
+def test_round_robin_assigns_in_turn_among_those_who_answer_requests() -> None:
+    manager, first, second = make_user('manager'), make_user('agent'), make_user('agent')
+    make_user('viewer')  # reads requests, never answers them
+    sample = submit_request('Sample')
+    make_automation(
+        manager, event='request.created', actions=[{'kind': 'assign', 'target': 'round_robin'}], enable_on=sample.id
+    )
+    made = [submit_request(f'Request {n}', email=f'c{n}@example.com') for n in range(4)]
+    automation_runner.run_pending()
+    assignees = [stored_request(t.number).assignee_id for t in made]
+    assert len(set(assignees)) == 3 and None not in assignees  # manager, first and second in turn
+    assert assignees[0] != assignees[1] != assignees[2] and assignees[3] == assignees[0]
+    assert {first.id, second.id} <= set(assignees)
+
+
+def test_a_failed_action_is_logged_the_others_run_and_the_triggering_save_stands() -> None:
+    admin, manager, agent = make_user('admin'), make_user('manager'), make_user('agent')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        event='request.created',
+        actions=[{'kind': 'assign', 'target': str(agent.id)}, {'kind': 'add_tag', 'value': 'triaged'}],
+        enable_on=sample.id,
+    )
+    with session_scope() as session:  # the agent leaves after the rule was written
+        users.set_active(session=session, actor=admin, user_id=agent.id, version=agent.version, active=False)
+    request = submit_request('After', email='after@example.com')
+    automation_runner.run_pending()
+
+    stored = stored_request(request.number)
+    assert (stored.assignee_id, stored.tags) == (None, ['triaged'])
+    run = runs_of(rule.id)[-1]
+    assert [a['done'] for a in run.actions] == [False, True]
+    assert 'Choose an active member of staff' in run.error
+
+
+def test_an_order_paid_posts_to_chat_and_calls_a_webhook_through_the_shared_machinery() -> None:
+    admin = make_user('admin')
+    make_product('SKU-1', '30.00', stock_on_hand=5, actor=admin)
+    with webhook_receiver() as slack, webhook_receiver() as hook:
+        with session_scope() as session:
+            loaded = app_settings.current_values(session=session)
+            app_settings.save(session=session, actor=admin, changes={'slack_webhook_url': slack.url}, loaded=loaded)
+        with session_scope() as session:
+            endpoint, _secret = webhooks.create_endpoint(
+                session=session, actor=admin, data={'name': 'ERP', 'url': hook.url, 'events': 'order.created'}
+            )
+        sample = place(('SKU-1', 1))
+        rule = make_automation(
+            admin,
+            name='Big orders',
+            event='order.paid',
+            conditions=[{'field': 'total', 'operator': 'ge', 'value': '50'}],
+            actions=[
+                {'kind': 'post_chat', 'target': 'slack', 'text': 'Order {record} paid: {total} <b>'},
+                {'kind': 'call_webhook', 'target': str(endpoint.id)},
+            ],
+            enable_on=sample.id,
+        )
+        small, big = place(('SKU-1', 1), email='s@example.com'), place(('SKU-1', 2), email='b@example.com')
+        pay(admin, small)
+        pay(admin, big)
+        automation_runner.run_pending()
+        webhooks.dispatch_due()
+
+        assert [json.loads(r.body)['text'] for r in slack.received] == [f'Order {big.number} paid: {big.total} <b>']
+        bodies = [json.loads(r.body) for r in hook.received]  # its own events too (order.created)
+        called = [b['data']['record']['label'] for b in bodies if b['event'] == 'automation.action']
+        assert called == [big.number]
+    assert [r.matched for r in runs_of(rule.id)] == [False, True]
+    with read_session() as session:
+        chat = session.exec(select(AlertDelivery)).one()
+        assert (chat.status, chat.extra) == ('sent', {'automation': rule.id})
+        assert session.exec(select(WebhookDelivery).where(WebhookDelivery.event == 'automation.action')).one()
+
+
+def test_email_templates_go_through_the_outboxes_to_the_customer_or_to_staff() -> None:
+    manager = make_user('manager', name='Max Manager')
+    template = make_template('Thanks', 'Hello {customer_name}, about #{request_number}: "quoted" <b>')
+    staff_note = make_template('New sign-up', 'A new customer: {email}')
+    sample = submit_request('Sample')
+    make_automation(
+        manager,
+        event='request.created',
+        actions=[{'kind': 'send_email', 'value': str(template.id), 'target': 'customer'}],
+        enable_on=sample.id,
+    )
+    customer_rule = make_automation(
+        manager,
+        event='customer.signed_up',
+        actions=[{'kind': 'send_email', 'value': str(staff_note.id), 'target': str(manager.id)}],
+        enable_on=sample.customer_id,
+    )
+    request = submit_request('Hello', email='newbie@example.com', name='Nina New')
+    automation_runner.run_pending()
+
+    replies = [m for m in thread_of(request.id) if m.kind == MessageKind.reply]
+    assert [(m.body, m.delivery) for m in replies] == [
+        (f'Hello Nina New, about #{request.number}: "quoted" <b>', 'queued')
+    ]
+    assert stored_request(request.number).status == 'new'  # an automatic email does not put it on hold
+    with read_session() as session:
+        mails = session.exec(select(StaffMail)).all()
+    assert [(m.to_address, m.subject, m.body) for m in mails] == [
+        (manager.email, 'New sign-up', 'A new customer: newbie@example.com')
+    ]
+    assert runs_of(customer_rule.id)[0].matched
+
+
+def test_stock_below_minimum_and_a_fired_kpi_alert_are_events_too() -> None:
+    admin = make_user('admin')
+    product = make_product('LOW-1', stock_on_hand=10, actor=admin)
+    with read_session() as session:
+        level = session.exec(select(StockLevel).where(StockLevel.product_id == product.id)).one()
+    rule = make_automation(
+        admin,
+        event='stock.low',
+        conditions=[{'field': 'sku', 'operator': 'starts_with', 'value': 'low-'}],
+        actions=[{'kind': 'post_chat', 'target': 'discord', 'text': '{record} is low: {available} left'}],
+        enable_on=level.id,
+    )
+    with session_scope() as session:
+        stock.set_limits(session=session, actor=admin, product_id=product.id, min_qty=12, max_qty=40)
+    with session_scope() as session:
+        stock.alert_low_stock(session=session)
+    automation_runner.run_pending()
+    with read_session() as session:
+        chat = session.exec(select(AlertDelivery)).one()
+    assert (chat.channel, chat.text, chat.status) == ('discord', 'LOW-1 is low: 10 left', 'failed')  # no address set
+    assert runs_of(rule.id)[0].matched
+
+
+def test_rules_are_checked_typed_and_only_managers_and_admins_write_them() -> None:
+    manager, agent = make_user('manager'), make_user('agent')
+    bad = {
+        'name': '',
+        'event': 'order.paid',
+        'conditions': [
+            {'field': 'total', 'operator': 'gt', 'value': 'lots'},
+            {'field': 'status', 'operator': 'equals', 'value': 'sold'},
+            {'field': 'nope', 'operator': 'equals', 'value': 'x'},
+        ],
+        'actions': [{'kind': 'set_priority', 'value': 'high'}, {'kind': 'post_chat', 'target': 'irc', 'text': 'x'}],
+    }
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        automations.create_rule(session=session, actor=manager, data=bad)
+    assert refused.value.errors == {
+        'name': 'This field is required',
+        'conditions.0.value': 'Enter a number',
+        'conditions.1.value': 'Choose a value from the list',
+        'conditions.2.field': 'Choose a field from the list',
+        'actions.0.kind': 'This action applies to requests only',
+        'actions.1.target': 'Choose channels from the list',
+    }
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        automations.create_rule(session=session, actor=agent, data={'name': 'x', 'event': 'order.paid', 'actions': []})
+
+
+def test_the_run_log_is_kept_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    manager = make_user('manager')
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager, event='request.updated', actions=[{'kind': 'add_tag', 'value': 'x'}], enable_on=sample.id
+    )
+    for priority in ('low', 'high', 'urgent', 'normal'):
+        change_request(manager, sample.number, priority=priority)
+        automation_runner.run_pending()
+    assert len(runs_of(rule.id)) == 4
+    monkeypatch.setattr(automation_runner, 'KEEP_RUNS', 2)
+    assert automation_runner.run_job()['pruned'] >= 2
+    with read_session() as session:
+        assert len(automations.runs(session=session, actor=manager)) == 2
+
+
+def test_a_kpi_alert_that_fires_sets_off_the_rules_of_that_event() -> None:
+    manager = make_user('manager')
+    rule_of_alert = make_rule(manager, name='Sales low', kpi='turnover', kind='below', threshold=100)
+    automation = make_automation(
+        manager,
+        event='alert.fired',
+        conditions=[{'field': 'kpi', 'operator': 'equals', 'value': 'turnover'}],
+        actions=[{'kind': 'post_chat', 'target': 'teams', 'text': 'Alert: {record} at {last_value}'}],
+        enable_on=rule_of_alert.id,
+    )
+    put_daily('turnover', {0: 40.0})
+    alert_checks.evaluate()
+    automation_runner.run_pending()
+    [run] = runs_of(automation.id)
+    assert (run.matched, run.record_label) == (True, 'Sales low')
+    with read_session() as session:
+        texts = [d.text for d in session.exec(select(AlertDelivery).where(AlertDelivery.channel == 'teams'))]
+    assert texts == ['Alert: Sales low at 40.0']
+
+
+def test_every_scheduled_job_keeps_a_bounded_run_history_failures_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = make_user('admin')
+    job_runs.record('tidy', lambda: {'sent': 3, 'failed': [1, 2]})
+
+    def broken() -> None:
+        raise RuntimeError('disk on fire')
+
+    with pytest.raises(RuntimeError):
+        job_runs.record('broken', broken)
+    monkeypatch.setattr(job_runs, 'KEEP_PER_JOB', 3)
+    for _n in range(5):
+        job_runs.record('often', lambda: 1)
+    with read_session() as session:
+        history = job_runs.overview(session=session, actor=admin, jobs=['tidy', 'often', 'never-ran', 'broken'])
+    assert [h.job for h in history] == ['broken', 'never-ran', 'often', 'tidy']
+    broken_run = history[0].last
+    assert (broken_run.outcome, broken_run.error) == ('failed', 'RuntimeError: disk on fire')
+    assert broken_run.duration_ms is not None and broken_run.duration_ms >= 0
+    assert (history[3].last.outcome, history[3].last.result) == ('ok', 'sent: 3, failed: 2')
+    assert len(history[2].runs) == 3  # pruned to the newest
+    assert history[1].last is None
+    with read_session() as session, pytest.raises(PermissionDenied):
+        job_runs.overview(session=session, actor=make_user('manager'), jobs=[])
+
+
+async def test_the_scheduler_records_each_run_of_its_jobs() -> None:
+    settings = get_settings()
+
+    def fails(settings) -> None:
+        raise ValueError('no luck')
+
+    runner = JobRunner(
+        settings, jobs=[Job('tick', lambda s: 7, 'interval', {'seconds': 0.05}), Job('oops', fails, 'date', {})]
+    )
+    await runner.start()
+    try:
+
+        def recorded() -> set[tuple[str, str]]:
+            with read_session() as session:
+                return {(r.job, r.outcome) for r in session.exec(select(JobRun))}
+
+        await eventually(lambda: {('tick', 'ok'), ('oops', 'failed')} <= recorded(), message='both runs recorded')
+    finally:
+        await runner.stop()
