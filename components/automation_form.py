@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import AutomationRule, User
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES
@@ -210,7 +210,7 @@ def _action_inputs(action: dict[str, Any], record_type: str, offered: dict[str, 
     staff = {str(key): name for key, name in offered['users'].items()}
     if kind == 'assign':
         people = {automations.ROUND_ROBIN: _('In turn, among those who answer requests'), **staff}
-        return {'target': ui.select(people, value=action.get('target'), label=_('To'))}
+        return {'target': ui.select(people, value=action.get('target'), label=pgettext('email recipient', 'To'))}
     if kind == 'set_priority':
         return {
             'value': ui.select({k: _(v) for k, v in PRIORITIES.items()}, value=action.get('value'), label=_('Priority'))
@@ -227,7 +227,7 @@ def _action_inputs(action: dict[str, Any], record_type: str, offered: dict[str, 
         to = ({'customer': _('The customer')} if record_type == 'request' else {}) | staff
         return {
             'value': ui.select(templates, value=action.get('value'), label=_('Template (a canned reply)')),
-            'target': ui.select(to, value=action.get('target'), label=_('To')),
+            'target': ui.select(to, value=action.get('target'), label=pgettext('email recipient', 'To')),
         }
     if kind == 'post_chat':
         return {

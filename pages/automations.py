@@ -10,7 +10,7 @@ from nicegui import ui
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import AutomationRule, AutomationRun, User
 from backoffice.services import automations
 from backoffice.services.automation_fields import EVENTS, RECORD_TYPES, link_of, recent
@@ -183,7 +183,7 @@ def run_row(run: AutomationRun) -> None:
             if run.dry_run:
                 ui.badge(_('Dry run'), color='grey').props('outline')
             elif run.matched:
-                ui.badge(_('Matched'), color='positive').props('outline')
+                ui.badge(pgettext('automation run', 'Matched'), color='positive').props('outline')
             else:
                 ui.badge(_('Did not match'), color='grey').props('outline')
             if run.error:
