@@ -12,7 +12,7 @@ from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
 from backoffice.runtime.upload_limit import UploadLimit
-from backoffice.services import app_settings, webhooks
+from backoffice.services import app_settings, roles, webhooks
 from backoffice.transfer import export_files
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
@@ -70,6 +70,7 @@ live.wire()
 not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
+roles.wire()  # a role changed in another process is read again at the next request here
 app.on_startup(start_services)
 
 

@@ -18,7 +18,7 @@ from backoffice.formatting import display_value, due
 from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import User
-from backoffice.permissions import can, require
+from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
@@ -263,7 +263,7 @@ class ResourceTable:
             live.generation(self.resource.key),
             'members',
             repr(request),
-            user.role,
+            permissions_of(user.role),  # a custom role's permissions may change: its answers with them
             tuple(sorted(ids)),
         )
 

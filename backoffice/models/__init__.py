@@ -32,6 +32,7 @@ from backoffice.models.people import (
     CustomerStatus,
     CustomerUpdate,
     Role,
+    StaffRole,
     User,
 )
 from backoffice.models.sales import (
@@ -152,6 +153,7 @@ __all__ = [
     'ProductCreate',
     'ProductUpdate',
     'Role',
+    'StaffRole',
     'SavedView',
     'Segment',
     'SoftDeletable',
