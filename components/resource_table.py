@@ -519,6 +519,8 @@ class ResourceTable:
         self._set(filters=filters)
 
     def _filter(self, declared) -> None:
+        if declared.kind == 'related' and not can(acting_user(), RESOURCES[declared.related].read_permission):
+            return  # a role that may not read those records (a custom role may read requests, not customers)
         self._make_filter(declared)
         if declared.name in self.controls:
             self.controls[declared.name].mark(f'filter-{declared.name}')
