@@ -80,7 +80,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
 AREAS: dict[str, tuple[str, ...]] = {
     N_('Requests'): ('tickets.read', 'tickets.write', 'tickets.receive', 'canned_replies.manage'),
     N_('Customers'): ('customers.read', 'customers.write', 'customers.privacy', 'segments.read', 'segments.export'),
-    N_('Catalog'): ('catalog.read', 'catalog.write'),
+    N_('Catalogue'): ('catalog.read', 'catalog.write'),
     N_('Orders'): ('orders.read', 'orders.write'),
     N_('Finance'): ('invoices.read', 'finance.read', 'finance.manage'),
     N_('Content'): ('content.read', 'content.write'),
