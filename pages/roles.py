@@ -106,7 +106,7 @@ def roles_page(user: User) -> None:
                         with ui.column().classes('gap-0 pl-1'):
                             ticks[permission] = ui.checkbox(_(PERMISSIONS[permission]), value=permission in granted)
                             ticks[permission].mark(f'tick-{permission}')
-                            ui.label(permission).classes('text-xs text-gray-400 pl-10 -mt-2')
+                            ui.label(permission).classes('text-xs text-gray-400 pl-10')
             message = error_line()
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
