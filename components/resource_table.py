@@ -400,10 +400,11 @@ class ResourceTable:
             params = ui.context.client.request.query_params
         except RuntimeError:  # no page request (a list built later by a handler)
             return
+        self._choice_from_address(params)
         given = {
             f.name: (f, int(params[f.name]))
             for f in self.resource.filters
-            if f.kind == 'related' and params.get(f.name, '').isdigit()
+            if f.kind == 'related' and params.get(f.name, '').isdigit() and f.name in self.controls
         }
         if not given:
             return
@@ -422,6 +423,19 @@ class ResourceTable:
                 control.set_options({**control.options, value: titles[name]}, value=value)
         finally:
             self._applying = False
+
+    def _choice_from_address(self, params) -> None:
+        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link)."""
+        for declared in self.resource.filters:
+            value = params.get(declared.name, '')
+            if declared.kind != 'choice' or value not in (declared.choices or {}) or declared.name not in self.controls:
+                continue
+            self._applying = True
+            try:
+                self.state['filters'][declared.name] = [value]
+                self.controls[declared.name].set_value([value])
+            finally:
+                self._applying = False
 
     def _empty_state(self) -> None:
         """On a list with no records at all: a sentence saying what to do first, and the create button if allowed."""

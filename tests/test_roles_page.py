@@ -13,6 +13,7 @@ from backoffice.models import CannedReply, StaffRole
 from backoffice.services import roles
 
 from .support.factories import make_role, make_user
+from .support.lists import open_row, rows_show
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -145,3 +146,19 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
     await user.open('/')
     listed = {element.props.get('href') for element in user.find(kind=ui.item).elements}
     assert '/canned-replies' not in listed and '/requests' not in listed and '/' in listed
+
+
+async def test_the_holders_link_lists_the_users_of_that_role_and_the_user_form_offers_it(user: User) -> None:
+    admin = make_user('admin', email='ada@example.com')
+    role = make_role('tickets.read', name='Night desk')
+    make_user(role.key, email='nia@example.com')
+    make_user('agent', email='alex@example.com')
+    await sign_in(user, admin.email, path='/roles')
+
+    user.find(marker=f'holders-{role.key}').click()
+
+    await rows_show(user, 'nia@example.com', absent=('alex@example.com', 'ada@example.com'))
+    open_row(user, 'nia@example.com')
+    await user.should_see('Save changes')
+    role_select = user.find(kind=ui.select, content='Role *').elements.pop()
+    assert role_select.options[role.key] == 'Night desk'
