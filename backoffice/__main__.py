@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument('--email', required=True)
     create.add_argument('--name', help='defaults to the part of the email before @')
     create.add_argument(
-        '--role', required=True, help=f'{", ".join(r.value for r in Role)}, or a custom role\'s key (custom-3) or name'
+        '--role', required=True, help=f"{', '.join(r.value for r in Role)}, or a custom role's key (custom-3) or name"
     )
     create.add_argument(
         '--password-stdin',

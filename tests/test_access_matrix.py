@@ -7,12 +7,12 @@ allows (`only:<permission>`)."""
 import re
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 import pages  # noqa: F401  (declares every screen)
-from nicegui import ui
-
-from backoffice.models import Role, User as Staff
+from backoffice.models import Role
+from backoffice.models import User as Staff
 from backoffice.permissions import PERMISSIONS, can
 from components.screens import SCREENS
 

@@ -18,7 +18,6 @@ from .support.demo_shop import SIGNED_IN_SCREENS, small_demo_shop, with_records
 from .support.factories import make_role, make_user
 from .support.signin import sign_in
 
-
 # custom roles of one permission (`only:<permission>`): pages must not assume a built-in bundle
 ONE_PERMISSION_ROLES = ['only:tickets.read', 'only:orders.read', 'only:kpis.read']
 

@@ -79,9 +79,8 @@ def test_a_change_made_by_another_process_is_read_at_the_next_request() -> None:
     role = create(admin, granted=('kpis.read',))
     member = make_user(role.key)
     with session_scope() as session:  # as another process would: the table changes, this process heard nothing
-        session.execute(
-            update(StaffRole).where(StaffRole.id == role.id).values(permissions=['audit.read'], version=role.version + 1)
-        )
+        moved = {'permissions': ['audit.read'], 'version': role.version + 1}
+        session.execute(update(StaffRole).where(StaffRole.id == role.id).values(**moved))
         session.commit()
     assert can(member, 'kpis.read')  # not yet: nothing was requested
 

@@ -55,7 +55,7 @@ def test_the_roles_screen_and_its_dialog_at_390_and_1440(driver: WebDriver, serv
         assert no_horizontal_overflow(driver), f'/roles overflows sideways at {width} px'
 
         button(driver, 'New role').click()
-        visible_text(driver, 'Receive new requests when they are handed out automatically (round robin or least loaded)')
+        visible_text(driver, 'Receive new requests when they are handed out automatically')
         settle(driver)
         driver.save_screenshot(str(SHOTS / f'roles-dialog-{width}.png'))
         assert no_horizontal_overflow(driver), f'the role dialog overflows sideways at {width} px'
