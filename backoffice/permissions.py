@@ -105,16 +105,19 @@ class PermissionDenied(Exception):
 # custom roles as last read from the database: key → permissions, key → name (services/roles.py keeps them current)
 _custom_permissions: dict[str, frozenset[str]] = {}
 _custom_names: dict[str, str] = {}
+_custom_two_factor: frozenset[str] = frozenset()  # the custom roles whose holders must sign in with a second factor
 # every role's key → its name, built-in names marked for translation: one dict, updated in place, that the users'
 # lists, forms and filters hold as their choices (so they offer a new role without being declared again)
 ROLE_CHOICES: dict[str, str] = {role.value: name for role, name in BUILT_IN_NAMES.items()}
 
 
-def set_custom_roles(roles: dict[str, tuple[str, frozenset[str]]]) -> None:
-    """Replace the custom roles this process knows (key → (name, permissions)); unknown permissions are dropped."""
-    global _custom_permissions, _custom_names
+def set_custom_roles(roles: dict[str, tuple[str, frozenset[str]]], *, two_factor: frozenset[str] = frozenset()) -> None:
+    """Replace the custom roles this process knows (key → (name, permissions); `two_factor`: the keys of those that
+    require two-factor sign-in); unknown permissions are dropped."""
+    global _custom_permissions, _custom_names, _custom_two_factor
     _custom_permissions = {key: frozenset(granted) & frozenset(PERMISSIONS) for key, (_name, granted) in roles.items()}
     _custom_names = {key: name for key, (name, _granted) in roles.items()}
+    _custom_two_factor = frozenset(two_factor) & frozenset(roles)
     ROLE_CHOICES.update({key: Verbatim(name) for key, name in _custom_names.items()})  # never looked up
     for key in [key for key in ROLE_CHOICES if key not in _custom_names and key not in BUILT_IN_KEYS]:
         ROLE_CHOICES.pop(key, None)
@@ -136,6 +139,10 @@ def role_name(role: str) -> str:
     if role in BUILT_IN_KEYS:
         return _(BUILT_IN_NAMES[Role(role)])
     return _custom_names.get(role, role)
+
+
+def custom_role_requires_two_factor(role: str) -> bool:
+    return role in _custom_two_factor
 
 
 def permissions_of(role: Role | str) -> frozenset[str]:

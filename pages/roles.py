@@ -59,8 +59,13 @@ def roles_page(user: User) -> None:
         with ui.card().classes('w-full gap-1').mark(f'role-{role.key}'):
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 ui.label(role.name).classes('font-medium break-words min-w-0').mark('role-name')
-                if role.built_in:
-                    ui.badge(_('Built-in'), color='grey').props('outline')
+                with ui.row().classes('gap-1 no-wrap'):
+                    if role.two_factor:
+                        ui.badge(_('Two-factor sign-in'), color='primary').props('outline').mark(
+                            f'two-factor-{role.key}'
+                        )
+                    if role.built_in:
+                        ui.badge(_('Built-in'), color='grey').props('outline')
             if role.description:
                 ui.label(role.description).classes('text-sm break-words').mark('role-description')
             holders = ngettext('{n} user holds it', '{n} users hold it', role.holders).format(n=role.holders)
@@ -98,6 +103,9 @@ def roles_page(user: User) -> None:
                 'outlined autogrow maxlength=300'
             )
             description.classes('w-full').mark('role-description-input')
+            two_factor = ui.checkbox(
+                _('Require two-factor sign-in for this role'), value=bool(role and role.two_factor)
+            ).mark('role-two-factor')
             ticks: dict[str, ui.checkbox] = {}
             with ui.column().classes('w-full gap-2'):
                 for area, names in AREAS.items():
@@ -125,6 +133,7 @@ def roles_page(user: User) -> None:
                         name_input.value or '',
                         description.value or '',
                         chosen,
+                        two_factor.value,
                         fields=fields,
                         message=message,
                     )
@@ -136,6 +145,7 @@ def roles_page(user: User) -> None:
                         name_input.value or '',
                         description.value or '',
                         chosen,
+                        two_factor.value,
                         fields=fields,
                         message=message,
                         on_stale=lambda _error: stale(),
@@ -181,12 +191,14 @@ def allowed(granted: Iterable[str]) -> None:
             ui.label(f'• {_(PERMISSIONS[name])}').classes('break-words')
 
 
-def _create(actor: User, name: str, description: str, granted: set[str]) -> StaffRole:
+def _create(actor: User, name: str, description: str, granted: set[str], two_factor: bool) -> StaffRole:
     with session_scope() as session:
-        return roles.create_role(session=session, actor=actor, name=name, description=description, granted=granted)
+        return roles.create_role(
+            session=session, actor=actor, name=name, description=description, granted=granted, two_factor=two_factor
+        )
 
 
-def _update(actor: User, role: RoleView, name: str, description: str, granted: set[str]) -> StaffRole:
+def _update(actor: User, role: RoleView, name: str, description: str, granted: set[str], two_factor: bool) -> StaffRole:
     with session_scope() as session:
         return roles.update_role(
             session=session,
@@ -196,6 +208,7 @@ def _update(actor: User, role: RoleView, name: str, description: str, granted: s
             name=name,
             description=description,
             granted=granted,
+            two_factor=two_factor,
         )
 
 

@@ -12,7 +12,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, StaffRole, User
 from backoffice.permissions import AREAS, PERMISSIONS, can
-from backoffice.services import app_settings, roles, users
+from backoffice.services import app_settings, roles, two_factor, users
 
 from .support.factories import make_role, make_user, submit_request
 
@@ -200,3 +200,19 @@ def test_the_roles_told_about_stock_follow_the_permission() -> None:
 def test_make_role_factory_gives_one_permission() -> None:
     role = make_role('audit.read')
     assert role.permissions == ['audit.read']
+
+
+def test_a_custom_role_may_require_two_factor_sign_in_like_the_built_in_ones() -> None:
+    admin = make_user('admin')
+    role = create(admin, granted=('users.manage',))
+    holder = make_user(role.key)
+    assert not two_factor.must_enrol(holder)  # an admin's powers under another name: no way around the requirement
+
+    change(admin, role, two_factor=True)
+
+    assert two_factor.required(holder) and two_factor.must_enrol(holder)
+    (entry,) = entries('role.updated')
+    assert entry.changes == {'two_factor_required': [False, True]}
+    with read_session() as session:
+        (listed,) = [r for r in roles.list_roles(session=session, actor=admin) if r.key == role.key]
+    assert listed.two_factor

@@ -49,11 +49,12 @@ async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays
     user.find(marker='role-description-input').type(HOSTILE_TOO)
     user.find(marker='tick-tickets.receive').click()  # untick: this desk does not take requests handed out
     user.find(marker='tick-orders.write').click()
+    user.find(marker='role-two-factor').click()
     user.find(marker='save-role').click()
 
     await eventually(lambda: [r.name for r in stored_roles()] == [HOSTILE])
     (role,) = stored_roles()
-    assert role.description == HOSTILE_TOO
+    assert role.description == HOSTILE_TOO and role.two_factor_required
     assert set(role.permissions) == {
         'tickets.read',
         'tickets.write',
@@ -66,6 +67,7 @@ async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays
         'kpis.read',
     }
     await user.should_see(marker=f'role-{role.key}')
+    await user.should_see(marker=f'two-factor-{role.key}')
     assert HOSTILE in labels(user) and HOSTILE_TOO in labels(user)  # shown as text, never as markup
 
 

@@ -38,6 +38,7 @@ class StaffRole(EditableTable, table=True):
     name: str = Field(max_length=80, unique=True)
     description: str = Field(default='', max_length=300)
     permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    two_factor_required: bool = False  # its holders sign in with a second factor (built-in roles: the settings)
 
 
 class User(EditableTable, table=True):

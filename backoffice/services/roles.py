@@ -18,7 +18,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Role, StaffRole, User
 from backoffice.permissions import PERMISSIONS, ROLE_PERMISSIONS, require
-from backoffice.services import audit
+from backoffice.services import app_settings, audit
 from backoffice.stored_text import sentence
 from backoffice.validation import name_problem
 
@@ -37,6 +37,7 @@ class RoleView:
     permissions: frozenset[str]
     built_in: bool
     holders: int
+    two_factor: bool = False
     id: int | None = None
     version: int | None = None
 
@@ -54,6 +55,7 @@ def list_roles(*, session: Session, actor: User) -> list[RoleView]:
             ROLE_PERMISSIONS[role],
             True,
             holders.get(role.value, 0),
+            bool(app_settings.cached(f'two_factor_{role.value}')),
         )
         for role in Role
     ]
@@ -65,6 +67,7 @@ def list_roles(*, session: Session, actor: User) -> list[RoleView]:
             frozenset(row.permissions),
             False,
             holders.get(row.key, 0),
+            row.two_factor_required,
             row.id,
             row.version,
         )
@@ -74,11 +77,17 @@ def list_roles(*, session: Session, actor: User) -> list[RoleView]:
 
 
 def create_role(
-    *, session: Session, actor: User, name: str, description: str = '', granted: list[str] | set[str]
+    *,
+    session: Session,
+    actor: User,
+    name: str,
+    description: str = '',
+    granted: list[str] | set[str],
+    two_factor: bool = False,
 ) -> StaffRole:
     require(actor, 'users.manage')
     values = _validated(session, name=name, description=description, granted=granted, role_id=None)
-    role = StaffRole(key=f'{KEY_PREFIX}new', **values)
+    role = StaffRole(key=f'{KEY_PREFIX}new', two_factor_required=bool(two_factor), **values)
     session.add(role)
     session.flush()
     role.key = f'{KEY_PREFIX}{role.id}'
@@ -104,6 +113,7 @@ def update_role(
     name: str,
     description: str = '',
     granted: list[str] | set[str],
+    two_factor: bool | None = None,
 ) -> StaffRole:
     """Rename a role, change what it is for and what it grants: its holders have the new permissions at their next
     request, pages already open included."""
@@ -113,6 +123,8 @@ def update_role(
     values = _validated(session, name=name, description=description, granted=granted, role_id=role_id)
     for field, value in values.items():
         setattr(role, field, value)
+    if two_factor is not None:
+        role.two_factor_required = bool(two_factor)
     after = _audited(role)
     if before == after:
         session.rollback()
@@ -208,9 +220,14 @@ def sync(session: Session) -> None:
     )
     if current == _seen:
         return
-    rows = session.exec(select(StaffRole.key, StaffRole.name, StaffRole.permissions)).all()
+    rows = session.exec(
+        select(StaffRole.key, StaffRole.name, StaffRole.permissions, StaffRole.two_factor_required)
+    ).all()
     with _lock:
-        permissions.set_custom_roles({key: (name, frozenset(granted or ())) for key, name, granted in rows})
+        permissions.set_custom_roles(
+            {key: (name, frozenset(granted or ())) for key, name, granted, _two_factor in rows},
+            two_factor=frozenset(key for key, _name, _granted, two_factor in rows if two_factor),
+        )
         _seen = current
 
 
@@ -234,7 +251,12 @@ def _commit(session: Session, role: StaffRole, action: str) -> StaffRole:
 
 
 def _audited(role: StaffRole) -> dict[str, Any]:
-    return {'name': role.name, 'description': role.description, 'permissions': sorted(role.permissions)}
+    return {
+        'name': role.name,
+        'description': role.description,
+        'permissions': sorted(role.permissions),
+        'two_factor_required': role.two_factor_required,
+    }
 
 
 def _validated(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column('permissions', sa.JSON(), nullable=False),
+        sa.Column('two_factor_required', sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('name'),
         sqlite_autoincrement=True,  # a deleted role's key is never given to another role
