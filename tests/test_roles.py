@@ -9,10 +9,10 @@ from sqlmodel import select, update
 
 from backoffice import permissions
 from backoffice.db import read_session, session_scope
-from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, StaffRole, User
 from backoffice.permissions import AREAS, PERMISSIONS, can
-from backoffice.services import app_settings, roles, two_factor, users
+from backoffice.services import app_settings, audit_story, roles, two_factor, users
 
 from .support.factories import make_role, make_user, submit_request
 
@@ -216,3 +216,17 @@ def test_a_custom_role_may_require_two_factor_sign_in_like_the_built_in_ones() -
     with read_session() as session:
         (listed,) = [r for r in roles.list_roles(session=session, actor=admin) if r.key == role.key]
     assert listed.two_factor
+
+
+def test_the_audit_log_tells_a_role_change_to_admins_only() -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    role = create(admin, name=HOSTILE, granted=('tickets.read',))
+    change(admin, role, granted={'tickets.read', 'orders.read'})
+    (entry,) = entries('role.updated')
+
+    with read_session() as session:
+        story = audit_story.tell(session=session, actor=admin, entry_id=entry.id)
+        assert HOSTILE in story.summary and story.link == '/roles'
+        assert [(c.before, c.after) for c in story.changes] == [('tickets.read', 'orders.read, tickets.read')]
+        with pytest.raises(NotFound):
+            audit_story.tell(session=session, actor=manager, entry_id=entry.id)
