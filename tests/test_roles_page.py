@@ -164,3 +164,12 @@ async def test_the_holders_link_lists_the_users_of_that_role_and_the_user_form_o
     await user.should_see('Save changes')
     role_select = user.find(kind=ui.select, content='Role *').elements.pop()
     assert role_select.options[role.key] == 'Night desk'
+
+
+async def test_a_users_page_names_their_custom_role_as_text(user: User) -> None:
+    admin = make_user('admin')
+    role = make_role('tickets.read', name=HOSTILE)
+    holder = make_user(role.key)
+    await sign_in(user, admin.email, path=f'/users/{holder.id}')
+    await user.should_see(marker='user-role')
+    assert f'Role: {HOSTILE}' in labels(user)
