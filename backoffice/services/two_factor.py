@@ -39,7 +39,7 @@ class SecondStep:
 
 
 def setting_key(user: User) -> str:
-    return f'two_factor_{user.role}'  # built-in roles have the setting; custom roles have none yet
+    return f'two_factor_{user.role}'  # a built-in role's setting (a custom role has its own flag: required())
 
 
 def required(user: User) -> bool:
