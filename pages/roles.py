@@ -92,9 +92,10 @@ def roles_page(user: User) -> None:
                     ).mark(f'delete-{role.key}')
 
     def copy(role: RoleView) -> None:
-        role_dialog(None, set(role.permissions), name=_('Copy of {name}').format(name=role.name))
+        copied = _('Copy of {name}').format(name=role.name)
+        role_dialog(None, set(role.permissions), name=copied, two_factor=role.two_factor)
 
-    def role_dialog(role: RoleView | None, granted: set[str], *, name: str = '') -> None:
+    def role_dialog(role: RoleView | None, granted: set[str], *, name: str = '', two_factor: bool = False) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-2xl'):
             ui.label(_('Change the role') if role else _('New role')).classes('text-lg font-medium')
             name_input = ui.input(_('Name'), value=role.name if role else name).props('outlined maxlength=80')
@@ -103,8 +104,8 @@ def roles_page(user: User) -> None:
                 'outlined autogrow maxlength=300'
             )
             description.classes('w-full').mark('role-description-input')
-            two_factor = ui.checkbox(
-                _('Require two-factor sign-in for this role'), value=bool(role and role.two_factor)
+            two_factor_box = ui.checkbox(
+                _('Require two-factor sign-in for this role'), value=role.two_factor if role else two_factor
             ).mark('role-two-factor')
             ticks: dict[str, ui.checkbox] = {}
             with ui.column().classes('w-full gap-2'):
@@ -133,7 +134,7 @@ def roles_page(user: User) -> None:
                         name_input.value or '',
                         description.value or '',
                         chosen,
-                        two_factor.value,
+                        two_factor_box.value,
                         fields=fields,
                         message=message,
                     )
@@ -145,7 +146,7 @@ def roles_page(user: User) -> None:
                         name_input.value or '',
                         description.value or '',
                         chosen,
-                        two_factor.value,
+                        two_factor_box.value,
                         fields=fields,
                         message=message,
                         on_stale=lambda _error: stale(),

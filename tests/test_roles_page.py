@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import CannedReply, StaffRole
-from backoffice.services import roles
+from backoffice.services import app_settings, roles
 
 from .support.factories import make_role, make_user
 from .support.lists import open_row, rows_show
@@ -173,3 +173,17 @@ async def test_a_users_page_names_their_custom_role_as_text(user: User) -> None:
     await sign_in(user, admin.email, path=f'/users/{holder.id}')
     await user.should_see(marker='user-role')
     assert f'Role: {HOSTILE}' in labels(user)
+
+
+async def test_a_copy_of_a_role_that_requires_two_factor_sign_in_requires_it_too(user: User) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'two_factor_manager': True}, loaded={})
+    await sign_in(user, admin.email, path='/roles')
+    await user.should_see(marker='two-factor-manager')
+
+    user.find(marker='copy-manager').click()
+    await user.should_see('Copy of Manager')
+    user.find(marker='save-role').click()
+
+    await eventually(lambda: [(r.name, r.two_factor_required) for r in stored_roles()] == [('Copy of Manager', True)])
