@@ -5,6 +5,7 @@ holds it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 from nicegui import ui
@@ -119,12 +120,26 @@ def roles_page(user: User) -> None:
             message = error_line()
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-                ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
+                save_button = ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
 
             async def save() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
+                if not save_button.enabled:  # a second click while the first save runs
+                    return
+                save_button.disable()
+                try:
+                    done = await _save(actor)
+                finally:
+                    save_button.enable()
+                if done is FAILED:
+                    return
+                ui.notify(_('Role "{name}" saved').format(name=done.name), type='positive')
+                dialog.close()
+                cards.refresh()
+
+            async def _save(actor: User) -> StaffRole | Any:
                 chosen = {permission for permission, box in ticks.items() if box.value}
                 fields = {'name': name_input, 'description': description}
                 if role is None:
@@ -151,11 +166,7 @@ def roles_page(user: User) -> None:
                         message=message,
                         on_stale=lambda _error: stale(),
                     )
-                if done is FAILED:
-                    return
-                ui.notify(_('Role "{name}" saved').format(name=done.name), type='positive')
-                dialog.close()
-                cards.refresh()
+                return done
 
             def stale() -> None:
                 message.text = _('Someone changed this role after you opened it. Close and open it again.')

@@ -230,3 +230,20 @@ def test_the_audit_log_tells_a_role_change_to_admins_only() -> None:
         assert [(c.before, c.after) for c in story.changes] == [('tickets.read', 'orders.read, tickets.read')]
         with pytest.raises(NotFound):
             audit_story.tell(session=session, actor=manager, entry_id=entry.id)
+
+
+def test_a_name_taken_at_the_same_moment_is_refused_at_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = make_user('admin')
+    create(admin, name='Night desk')
+    monkeypatch.setattr(roles, '_name_taken', lambda *_args: False)  # as if another admin's save passed the check too
+
+    with pytest.raises(ValidationFailed) as refused:
+        create(admin, name='Night desk')
+
+    assert refused.value.errors == {'name': 'A role with this name already exists'}
+    assert [r.name for r in roles_stored()] == ['Night desk']
+
+
+def roles_stored() -> list[StaffRole]:
+    with read_session() as session:
+        return list(session.exec(select(StaffRole)))

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from backoffice import changes, events, permissions
@@ -89,7 +90,7 @@ def create_role(
     values = _validated(session, name=name, description=description, granted=granted, role_id=None)
     role = StaffRole(key=f'{KEY_PREFIX}new', two_factor_required=bool(two_factor), **values)
     session.add(role)
-    session.flush()
+    _flush_or_name_taken(session)
     role.key = f'{KEY_PREFIX}{role.id}'
     audit.record(
         session,
@@ -131,6 +132,7 @@ def update_role(
         return role
     stamp(role)
     session.add(role)
+    _flush_or_name_taken(session)
     audit.record(
         session,
         actor,
@@ -281,6 +283,16 @@ def _validated(
         session.rollback()
         raise ValidationFailed(errors)
     return {'name': name, 'description': description, 'permissions': sorted(set(granted))}
+
+
+def _flush_or_name_taken(session: Session) -> None:
+    """Write now: a name another admin took at the same moment (PostgreSQL: both passed the check) is refused at the
+    field like any taken name, not a server error."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({'name': _('A role with this name already exists')}) from None
 
 
 def _name_taken(session: Session, name: str, role_id: int | None) -> bool:
