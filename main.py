@@ -70,7 +70,7 @@ live.wire()
 not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
-roles.wire()  # a role changed in another process is read again at the next request here
+roles.wire()  # a role changed in another process is read again here as soon as its event arrives
 app.on_startup(start_services)
 
 

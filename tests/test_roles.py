@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select, update
 
-from backoffice import permissions
+from backoffice import events, permissions
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.events import Topic
 from backoffice.models import AuditEntry, StaffRole, User
 from backoffice.permissions import AREAS, PERMISSIONS, can
 from backoffice.services import app_settings, audit_story, roles, two_factor, users
@@ -247,3 +248,18 @@ def test_a_name_taken_at_the_same_moment_is_refused_at_the_field(monkeypatch: py
 def roles_stored() -> list[StaffRole]:
     with read_session() as session:
         return list(session.exec(select(StaffRole)))
+
+
+def test_a_change_heard_from_another_process_is_read_at_once() -> None:
+    admin = make_user('admin')
+    role = create(admin, granted=('kpis.read',))
+    member = make_user(role.key)
+    with session_scope() as session:  # another process's change: the table moved, its event is relayed here
+        moved = {'permissions': ['audit.read'], 'version': role.version + 1}
+        session.execute(update(StaffRole).where(StaffRole.id == role.id).values(**moved))
+        session.commit()
+    roles.wire()
+
+    events.deliver(Topic.roles, {'id': role.id, 'key': role.key, 'action': 'updated'})  # what event_relay does
+
+    assert not can(member, 'kpis.read') and can(member, 'audit.read')

@@ -234,21 +234,27 @@ def sync(session: Session) -> None:
 
 
 def forget(_payload: dict | None = None) -> None:
-    """Read the roles again at the next sync (another process changed them: the relayed event)."""
+    """Read the roles again at the next sync."""
     global _seen
     _seen = None
 
 
+def reread(_payload: dict | None = None) -> None:
+    """Read the roles again now (a change heard from this or another process): what does not pass through a page's
+    request (an API call, a job) has the new permissions too, as soon as the event arrives."""
+    forget()
+    with read_session() as session:
+        sync(session)
+
+
 def wire() -> None:
-    """main.py, on every start: a change relayed from another process is read at the next request here too."""
-    events.subscribe(Topic.roles, forget, key='roles.forget')
+    """main.py, on every start: a change, made here or relayed from another process, is read at once."""
+    events.subscribe(Topic.roles, reread, key='roles.reread')
 
 
 def _commit(session: Session, role: StaffRole, action: str) -> StaffRole:
     changes.commit(session, (Topic.roles, {'id': role.id, 'key': role.key, 'action': action}))
-    forget()
-    with read_session() as fresh:  # this process knows the change at once (the acting admin's next click included)
-        sync(fresh)
+    reread()  # this process knows the change at once (the acting admin's next click included)
     return role
 
 
