@@ -120,19 +120,13 @@ def roles_page(user: User) -> None:
             message = error_line()
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-                save_button = ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
+                ui.button(_('Save'), on_click=lambda: save()).mark('save-role')
 
             async def save() -> None:
                 actor = acting_user()
                 if actor is None:
                     return
-                if not save_button.enabled:  # a second click while the first save runs
-                    return
-                save_button.disable()
-                try:
-                    done = await _save(actor)
-                finally:
-                    save_button.enable()
+                done = await _save(actor)
                 if done is FAILED:
                     return
                 ui.notify(_('Role "{name}" saved').format(name=done.name), type='positive')

@@ -97,10 +97,9 @@ def test_a_change_made_by_another_process_is_read_at_the_next_request() -> None:
         ('', {'tickets.read'}, 'name', 'Enter a name'),
         ('Admin', {'tickets.read'}, 'name', 'A role with this name already exists'),
         ('support LEAD', {'tickets.read'}, 'name', 'A role with this name already exists'),
-        ('Empty', set(), 'permissions', 'Tick at least one permission'),
         ('Odd', {'tickets.read', 'root.everything'}, 'permissions', 'Unknown permission: root.everything'),
     ],
-    ids=['no name', 'a built-in name', 'a taken name', 'no permission', 'unknown permission'],
+    ids=['no name', 'a built-in name', 'a taken name', 'unknown permission'],
 )
 def test_a_bad_role_is_refused_at_its_field(name: str, granted: set[str], field: str, message: str) -> None:
     admin = make_user('admin')
@@ -263,3 +262,9 @@ def test_a_change_heard_from_another_process_is_read_at_once() -> None:
     events.deliver(Topic.roles, {'id': role.id, 'key': role.key, 'action': 'updated'})  # what event_relay does
 
     assert not can(member, 'kpis.read') and can(member, 'audit.read')
+
+
+def test_a_role_may_grant_nothing() -> None:
+    admin = make_user('admin')
+    role = create(admin, name='On leave', granted=())
+    assert not any(can(make_user(role.key), p) for p in PERMISSIONS)

@@ -281,10 +281,8 @@ def _validated(
     if len(description) > DESCRIPTION_LENGTH:
         errors['description'] = _('Use at most {n} characters').format(n=DESCRIPTION_LENGTH)
     unknown = sorted(set(granted) - set(PERMISSIONS))
-    if unknown:
+    if unknown:  # a role may grant nothing (someone on leave signs in and sees nothing), never an unknown permission
         errors['permissions'] = _('Unknown permission: {names}').format(names=', '.join(unknown))
-    elif not granted:
-        errors['permissions'] = _('Tick at least one permission')
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
