@@ -12,7 +12,7 @@ from backoffice.private_files import private_folder
 from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
 from backoffice.runtime.scheduler import JobRunner
 from backoffice.runtime.upload_limit import UploadLimit
-from backoffice.services import app_settings, automation_runner, webhooks
+from backoffice.services import app_settings, automation_runner, roles, webhooks
 from backoffice.transfer import export_files
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
@@ -71,6 +71,7 @@ not_found.wire()  # an unknown address shows a page with the way home, not "HTTP
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
 automation_runner.wire(background=True)  # automation rules: core events queue triggers, run after the commit
+roles.wire()  # a role changed in another process is read again here as soon as its event arrives
 app.on_startup(start_services)
 
 

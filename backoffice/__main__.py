@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     create = commands.add_parser('create-user', help='add a member of staff')
     create.add_argument('--email', required=True)
     create.add_argument('--name', help='defaults to the part of the email before @')
-    create.add_argument('--role', required=True, choices=[r.value for r in Role])
+    create.add_argument(
+        '--role', required=True, help=f"{', '.join(r.value for r in Role)}, or a custom role's key (custom-3) or name"
+    )
     create.add_argument(
         '--password-stdin',
         action='store_true',
@@ -212,7 +214,7 @@ def _create_user(args: argparse.Namespace) -> int:
         for field, message in error.errors.items():
             print(f'{field or "error"}: {message}', file=sys.stderr)
         return 1
-    print(f'Created {created.user.email} ({created.user.role.value}).')
+    print(f'Created {created.user.email} ({created.user.role}).')
     if created.generated_password:
         print(f'Password (shown once): {created.generated_password}')
     return 0

@@ -36,6 +36,7 @@ class Topic(StrEnum):
     tickets = 'tickets'  # support requests (the storage name stays 'tickets': docs/GLOSSARY.md)
     canned_replies = 'canned-replies'
     users = 'users'
+    roles = 'roles'  # {'id', 'key', 'action'}: a custom role was created, changed or deleted
     webhooks = 'webhooks'  # endpoints changed
     webhook_deliveries = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
     mailboxes = 'mailboxes'  # a support mailbox was added, changed or checked

@@ -1,10 +1,14 @@
-"""Roles mapped to named permissions, and the checks every service and page guard uses."""
+"""Roles mapped to named permissions, and the checks every service and page guard uses.
+
+The built-in roles are fixed here; an admin's own roles (custom roles, the `roles` table) are held in a process-wide
+map that services/roles.py fills from the database and refreshes whenever the table changed (checked on every request,
+see `services.roles.sync`), so a change reaches every signed-in user at their next request."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, Verbatim, _
 from backoffice.models.people import Role
 
 if TYPE_CHECKING:
@@ -14,6 +18,7 @@ PERMISSIONS: dict[str, str] = {
     'users.manage': N_('Add staff, change roles, deactivate, reset passwords'),
     'tickets.read': N_('See customer requests'),
     'tickets.write': N_('Answer, assign and change customer requests'),
+    'tickets.receive': N_('Receive new requests when they are handed out automatically (round robin or least loaded)'),
     'canned_replies.manage': N_('Write, change and delete the canned replies every agent uses'),
     'customers.read': N_('See customers and companies'),
     'customers.write': N_('Edit, ban and unban customers and companies'),
@@ -44,16 +49,18 @@ PERMISSIONS: dict[str, str] = {
 
 _READ = {p for p in PERMISSIONS if p.endswith('.read')}
 
+# the permissions of the built-in roles; tickets.receive only for agents: the desk takes the requests handed out
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.admin: frozenset(PERMISSIONS),
+    Role.admin: frozenset(PERMISSIONS) - {'tickets.receive'},
     # not customers.privacy: an erasure cannot be undone and an export holds everything about a person, so answering
     # data-protection requests stays with the admins (who answer for the data), as staff accounts and settings do
     Role.manager: frozenset(PERMISSIONS)
-    - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage', 'customers.privacy'},
+    - {'users.manage', 'settings.manage', 'system.manage', 'webhooks.manage', 'customers.privacy', 'tickets.receive'},
     Role.agent: frozenset(
         {
             'tickets.read',
             'tickets.write',
+            'tickets.receive',
             'customers.read',
             'customers.write',
             'catalog.read',
@@ -73,22 +80,90 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
 }
 
 
+# The areas the roles screen groups permissions by (every permission in exactly one; tests/test_roles.py checks)
+AREAS: dict[str, tuple[str, ...]] = {
+    N_('Requests'): ('tickets.read', 'tickets.write', 'tickets.receive', 'canned_replies.manage'),
+    N_('Customers'): ('customers.read', 'customers.write', 'customers.privacy', 'segments.read', 'segments.export'),
+    N_('Catalogue'): ('catalog.read', 'catalog.write'),
+    N_('Orders'): ('orders.read', 'orders.write'),
+    N_('Finance'): ('invoices.read', 'finance.read', 'finance.manage'),
+    N_('Content'): ('content.read', 'content.write'),
+    N_('KPIs'): ('kpis.read', 'goals.manage', 'alerts.manage'),
+    N_('System'): ('users.manage', 'settings.manage', 'audit.read', 'system.manage', 'webhooks.manage'),
+}
+
+BUILT_IN_NAMES: dict[Role, str] = {
+    Role.admin: N_('Admin'),
+    Role.manager: N_('Manager'),
+    Role.agent: N_('Agent'),
+    Role.viewer: N_('Viewer'),
+}
+
+
 class PermissionDenied(Exception):
     def __init__(self, permission: str) -> None:
         super().__init__(_('You are not allowed to do this ({permission}).').format(permission=permission))
         self.permission = permission
 
 
+# custom roles as last read from the database: key → permissions, key → name (services/roles.py keeps them current)
+_custom_permissions: dict[str, frozenset[str]] = {}
+_custom_names: dict[str, str] = {}
+_custom_two_factor: frozenset[str] = frozenset()  # the custom roles whose holders must sign in with a second factor
+# every role's key → its name, built-in names marked for translation: one dict, updated in place, that the users'
+# lists, forms and filters hold as their choices (so they offer a new role without being declared again)
+ROLE_CHOICES: dict[str, str] = {role.value: name for role, name in BUILT_IN_NAMES.items()}
+
+
+def set_custom_roles(roles: dict[str, tuple[str, frozenset[str]]], *, two_factor: frozenset[str] = frozenset()) -> None:
+    """Replace the custom roles this process knows (key → (name, permissions); `two_factor`: the keys of those that
+    require two-factor sign-in); unknown permissions are dropped."""
+    global _custom_permissions, _custom_names, _custom_two_factor
+    _custom_permissions = {key: frozenset(granted) & frozenset(PERMISSIONS) for key, (_name, granted) in roles.items()}
+    _custom_names = {key: name for key, (name, _granted) in roles.items()}
+    _custom_two_factor = frozenset(two_factor) & frozenset(roles)
+    ROLE_CHOICES.update({key: Verbatim(name) for key, name in _custom_names.items()})  # never looked up
+    for key in [key for key in ROLE_CHOICES if key not in _custom_names and key not in BUILT_IN_KEYS]:
+        ROLE_CHOICES.pop(key, None)
+
+
+BUILT_IN_KEYS = frozenset(role.value for role in Role)
+
+
+def is_built_in(role: str) -> bool:
+    return role in BUILT_IN_KEYS
+
+
+def custom_role_keys() -> list[str]:
+    return list(_custom_permissions)
+
+
+def role_name(role: str) -> str:
+    """A role as people read it: a built-in role's name in the reader's language, a custom role's name as typed."""
+    if role in BUILT_IN_KEYS:
+        return _(BUILT_IN_NAMES[Role(role)])
+    return _custom_names.get(role, role)
+
+
+def custom_role_requires_two_factor(role: str) -> bool:
+    return role in _custom_two_factor
+
+
 def permissions_of(role: Role | str) -> frozenset[str]:
-    return ROLE_PERMISSIONS[Role(role)]
+    """What a role grants; a role this process does not know (deleted meanwhile) grants nothing."""
+    if role in BUILT_IN_KEYS:
+        return ROLE_PERMISSIONS[Role(role)]
+    return _custom_permissions.get(str(role), frozenset())
 
 
-def roles_with(permission: str) -> list[Role]:
-    """The roles that hold a permission: who to notify about what is selected by what they may do, never by a role's
-    name (a role that gains the permission is included without touching the caller)."""
+def roles_with(permission: str) -> list[str]:
+    """The keys of the roles that hold a permission, built-in and custom: who to notify or hand work to is selected by
+    what they may do, never by a role's name (a role that gains the permission is included without touching the
+    caller). Services call services.roles.keys_with, which refreshes the custom roles first."""
     if permission not in PERMISSIONS:
         raise KeyError(f'unknown permission {permission!r}')
-    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+    built_in = [role.value for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+    return built_in + [key for key, granted in _custom_permissions.items() if permission in granted]
 
 
 def can(user: User | None, permission: str | None) -> bool:

@@ -12,7 +12,7 @@ from nicegui import core, run, ui
 from sqlalchemy.exc import DBAPIError
 
 from backoffice import i18n, write_failures, writer_queue
-from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
+from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import _
 
 T = TypeVar('T')
@@ -50,7 +50,7 @@ async def call(
         else:
             on_stale(error)
         return FAILED
-    except ServiceError as error:
+    except (ServiceError, PermissionDenied) as error:  # a role that lost the permission while the page was open
         show_error(error, fields, message=message)
         return FAILED
     if result is None and core.app.is_stopping:
@@ -84,7 +84,7 @@ def call_now(
     _clear(fields, message)
     try:
         return fn(*args, **kwargs)
-    except ServiceError as error:
+    except (ServiceError, PermissionDenied) as error:
         show_error(error, fields, message=message)
         return FAILED
 
@@ -108,7 +108,10 @@ def _clear(fields: dict[str, ui.element] | None, message: ui.label | None) -> No
 
 
 def show_error(
-    error: ServiceError, fields: dict[str, ui.element] | None = None, *, message: ui.label | None = None
+    error: ServiceError | PermissionDenied,
+    fields: dict[str, ui.element] | None = None,
+    *,
+    message: ui.label | None = None,
 ) -> None:
     """Put each message at its field; what no field shows goes to the dialog's message line if there is one, else
     into a notification, so nothing is lost silently."""

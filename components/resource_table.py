@@ -18,7 +18,7 @@ from backoffice.formatting import display_value, due
 from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import User
-from backoffice.permissions import can, require
+from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
@@ -268,7 +268,7 @@ class ResourceTable:
             live.generation(self.resource.key),
             'members',
             repr(request),
-            user.role,
+            permissions_of(user.role),  # a custom role's permissions may change: its answers with them
             tuple(sorted(ids)),
         )
 
@@ -405,10 +405,11 @@ class ResourceTable:
             params = ui.context.client.request.query_params
         except RuntimeError:  # no page request (a list built later by a handler)
             return
+        self._choice_from_address(params)
         given = {
             f.name: (f, int(params[f.name]))
             for f in self.resource.filters
-            if f.kind == 'related' and params.get(f.name, '').isdigit()
+            if f.kind == 'related' and params.get(f.name, '').isdigit() and f.name in self.controls
         }
         if not given:
             return
@@ -427,6 +428,19 @@ class ResourceTable:
                 control.set_options({**control.options, value: titles[name]}, value=value)
         finally:
             self._applying = False
+
+    def _choice_from_address(self, params) -> None:
+        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link)."""
+        for declared in self.resource.filters:
+            value = params.get(declared.name, '')
+            if declared.kind != 'choice' or value not in (declared.choices or {}) or declared.name not in self.controls:
+                continue
+            self._applying = True
+            try:
+                self.state['filters'][declared.name] = [value]
+                self.controls[declared.name].set_value([value])
+            finally:
+                self._applying = False
 
     def _empty_state(self) -> None:
         """On a list with no records at all: a sentence saying what to do first, and the create button if allowed."""
@@ -524,6 +538,8 @@ class ResourceTable:
         self._set(filters=filters)
 
     def _filter(self, declared) -> None:
+        if declared.kind == 'related' and not can(acting_user(), RESOURCES[declared.related].read_permission):
+            return  # a role that may not read those records (a custom role may read requests, not customers)
         self._make_filter(declared)
         if declared.name in self.controls:
             self.controls[declared.name].mark(f'filter-{declared.name}')

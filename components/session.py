@@ -12,7 +12,7 @@ from backoffice import auth
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import User, utcnow
-from backoffice.services import staff_sessions, two_factor
+from backoffice.services import roles, staff_sessions, two_factor
 
 ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
 SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
@@ -35,6 +35,7 @@ def current_user(storage: dict | None = None, *, page_load: bool = False) -> Use
         return None
     with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
         user = auth.session_user(session, user_id, storage.get('epoch'))
+        roles.sync(session)  # a custom role changed since this process last looked: its new permissions from now on
         # its own staff session, which the user or an admin may have ended (Security and sessions)
         live = staff_sessions.live_session(session, storage.get('sid'), user_id) if user is not None else None
     if user is None or live is None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from backoffice import auth, i18n
+from backoffice import auth, i18n, permissions
 from backoffice.db import session_scope
 from backoffice.i18n import _, pgettext
 from backoffice.models import User
@@ -164,7 +164,7 @@ def _user_menu(user: User) -> None:
             with ui.column().classes('px-4 py-2 gap-0'):
                 ui.label(user.name).classes('font-medium')
                 ui.label(user.email).classes('text-sm text-gray-500')
-                ui.label(_('Role: {role}').format(role=role_name(user.role.value))).classes('text-sm text-gray-500')
+                ui.label(_('Role: {role}').format(role=role_name(user.role))).classes('text-sm text-gray-500')
             ui.separator()
             _language_choice()
             ui.separator()
@@ -183,7 +183,7 @@ def role_name(role: str) -> str:
         'agent': pgettext('role', 'agent'),
         'viewer': pgettext('role', 'viewer'),
     }
-    return names.get(role, role)
+    return names.get(role) or permissions.role_name(role)  # a custom role: its name as the admin typed it
 
 
 def _language_choice() -> None:

@@ -31,6 +31,7 @@ from . import (  # noqa: F401
     request,
     requests,
     returns,
+    roles,
     segments,
     settings,
     system,

@@ -70,8 +70,10 @@ class RequestScreen:
     def _load(self, session, user: User, number: int) -> None:
         ticket = tickets.get_ticket(session=session, actor=user, number=number)
         messages = tickets.thread(session=session, actor=user, ticket_id=ticket.id)
-        customer = crud.get_record(
-            session=session, actor=user, resource=RESOURCES['customers'], record_id=ticket.customer_id
+        customer = (  # a role that reads requests but not customers (a custom role) sees the thread alone
+            crud.get_record(session=session, actor=user, resource=RESOURCES['customers'], record_id=ticket.customer_id)
+            if can(user, RESOURCES['customers'].read_permission)
+            else None
         )
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
@@ -88,7 +90,9 @@ class RequestScreen:
             for m in messages
         ]
         self.customer = customer
-        self.company = customer_picture.company_of(session=session, actor=user, customer_id=customer.id)
+        self.company = (
+            customer_picture.company_of(session=session, actor=user, customer_id=customer.id) if customer else None
+        )
         self.assignee = staff.get(ticket.assignee_id, '') if ticket.assignee_id else ''
         self.canned = crud.lookup(session=session, actor=user, resource=RESOURCES['canned-replies'], limit=200)
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)

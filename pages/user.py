@@ -13,6 +13,7 @@ from components.forms import FAILED, call, confirm
 from components.screens import screen
 from components.session import acting_user
 from components.sessions_panel import SessionsPanel
+from components.shell import role_name
 
 USERS = resource('users')
 
@@ -36,7 +37,10 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
     with ui.row().classes('items-center gap-2'):
         ui.label(shown.name).classes('text-xl font-medium break-all')
         ui.label(shown.email).classes('text-gray-500 break-all')
-    ui.link(_('Back to the list'), '/users').classes('text-sm')
+    with ui.row().classes('items-center gap-3 text-sm'):
+        ui.label(_('Role: {role}').format(role=role_name(shown.role))).mark('user-role')
+        ui.link(_('Back to the list'), '/users')
+        ui.link(_('Roles'), '/roles')
 
     with ui.card().classes('w-full p-4 gap-2'):
         ui.label(_('Two-factor sign-in')).classes('text-lg font-medium')

@@ -1,18 +1,22 @@
 """Every declared screen × every role, as data: for each role one simulated browser signs in once and opens every
 screen, which must show its title when the role may open it and the no-access screen (with none of the data) when it
-may not; an anonymous visitor is sent to sign in from every screen. New screens are covered through the registry."""
+may not; an anonymous visitor is sent to sign in from every screen. New screens are covered through the registry.
+Custom roles too: a role granting exactly one permission opens, and lists in its menu, exactly what that permission
+allows (`only:<permission>`)."""
 
 import re
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 import pages  # noqa: F401  (declares every screen)
 from backoffice.models import Role
-from backoffice.permissions import can
+from backoffice.models import User as Staff
+from backoffice.permissions import PERMISSIONS, can
 from components.screens import SCREENS
 
-from .support.factories import make_company, make_product, make_user, place, submit_request
+from .support.factories import make_company, make_product, make_role, make_user, place, submit_request
 from .support.signin import sign_in
 
 SIGNED_IN_SCREENS = sorted(path for path, declared in SCREENS.items() if not declared.public)
@@ -24,9 +28,22 @@ def with_records(path: str, records: dict[str, str]) -> str:
     return re.sub(r'\{(\w+)(?::\w+)?\}', lambda match: records[path.split('/')[1]], path)
 
 
-@pytest.mark.parametrize('role', [r.value for r in Role])
+# custom roles of one permission each: reading, writing without reading, the admins' own, the dashboard
+ONE_PERMISSION_ROLES = [
+    f'only:{p}' for p in ('tickets.read', 'orders.read', 'catalog.write', 'users.manage', 'kpis.read')
+]
+
+
+def account_of(role: str) -> Staff:
+    """A user of a built-in role, or of a custom role granting exactly one permission ('only:orders.read')."""
+    if role.startswith('only:'):
+        return make_user(make_role(role.removeprefix('only:'), name=f'Just {role}').key)
+    return make_user(role)
+
+
+@pytest.mark.parametrize('role', [r.value for r in Role] + ONE_PERMISSION_ROLES)
 async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str) -> None:
-    account = make_user(role)
+    account = account_of(role)
     secret = make_user('admin', email='someone.else@example.com')  # data a forbidden screen must not leak
     make_product('MUG', stock_on_hand=5, actor=secret)
     order = place(('MUG', 1))
@@ -38,7 +55,7 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
         'users': str(secret.id),
     }
     await sign_in(user, account.email)
-    await user.should_see('Welcome')
+    await user.should_see(account.email)  # signed in (the user menu names them; not every role reads the dashboard)
     seen = []
     for path in SIGNED_IN_SCREENS:
         declared = SCREENS[path]
@@ -51,6 +68,19 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
             await user.should_not_see(secret.email)
         seen.append(path)
     assert seen == SIGNED_IN_SCREENS
+
+
+@pytest.mark.parametrize('role', ONE_PERMISSION_ROLES)
+async def test_a_role_of_one_permission_may_do_that_and_nothing_else(user: User, role: str) -> None:
+    permission = role.removeprefix('only:')
+    account = account_of(role)
+    assert {p for p in PERMISSIONS if can(account, p)} == {permission}
+
+    await sign_in(user, account.email)
+    await user.should_see(account.email)
+    listed = {element.props.get('href') for element in user.find(kind=ui.item).elements} - {None}
+    allowed = {s.path for s in SCREENS.values() if s.in_menu and not s.public and s.permission in (None, permission)}
+    assert listed == allowed
 
 
 async def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_screen(user: User) -> None:

@@ -17,7 +17,7 @@ from backoffice.password_strength import TOO_COMMON
 from backoffice.seed.demo import DEMO_STAFF
 
 from .support.cli import backoffice_command
-from .support.factories import make_user
+from .support.factories import make_role, make_user
 
 GOOD_PASSWORD = 'Plum-orchard-42'
 
@@ -94,12 +94,19 @@ def test_create_user_refuses_an_email_already_taken(
 
 
 def test_create_user_refuses_an_unknown_role(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        main(['create-user', '--email', 'sam@example.com', '--role', 'owner'])
+    assert main(['create-user', '--email', 'sam@example.com', '--role', 'owner']) == 1
 
-    assert stopped.value.code == 2
-    assert "invalid choice: 'owner'" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == 'role: Choose one of the listed roles'
     assert stored('sam@example.com') is None
+
+
+def test_create_user_takes_a_custom_role_by_its_name(capsys: pytest.CaptureFixture[str]) -> None:
+    role = make_role('tickets.read', name='Night shift')
+
+    assert main(['create-user', '--email', 'sam@example.com', '--role', 'night shift']) == 0
+
+    assert stored('sam@example.com').role == role.key
+    assert f'Created sam@example.com ({role.key}).' in capsys.readouterr().out
 
 
 def test_seed_creates_the_demo_staff_who_can_sign_in(capsys: pytest.CaptureFixture[str]) -> None:

@@ -62,7 +62,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in() -> None:
         ('password', {'password': 'nia.newton-2026'}, 'Do not use your email or name in the password'),
         ('password', {'password': 'xNiaNewton9'}, 'Do not use your email or name in the password'),
         ('email', {'email': 'TAKEN@example.com'}, 'A user with this email already exists'),
-        ('role', {'role': 'superuser'}, 'Input should be'),
+        ('role', {'role': 'superuser'}, 'Choose one of the listed roles'),
     ],
     ids=[
         'bad email',

@@ -35,6 +35,7 @@ from backoffice.models.people import (
     CustomerStatus,
     CustomerUpdate,
     Role,
+    StaffRole,
     User,
 )
 from backoffice.models.reports import ReportSchedule
@@ -170,6 +171,7 @@ __all__ = [
     'ProductCreate',
     'ProductUpdate',
     'Role',
+    'StaffRole',
     'SavedView',
     'Segment',
     'SoftDeletable',

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Index, Text, func, literal_column
+from sqlalchemy import JSON, Column, Index, Text, func, literal_column
 from sqlmodel import Field
 
 from backoffice import i18n
@@ -16,10 +16,29 @@ from backoffice.validation import Email, OptionalId, OptionalText, Phone, Requir
 
 
 class Role(StrEnum):
+    """The built-in roles: templates that always exist (their permissions are in permissions.py). An admin's own roles
+    (StaffRole) sit beside them; a user's `role` holds either kind's key."""
+
     admin = 'admin'
     manager = 'manager'
     agent = 'agent'
     viewer = 'viewer'
+
+
+ROLE_KEY_LENGTH = 20  # users.role was VARCHAR(20) as an enum: custom keys ('custom-12') fit the same column
+
+
+class StaffRole(EditableTable, table=True):
+    """A role an admin made (custom roles): a name, what it is for, and the permissions it grants."""
+
+    __tablename__ = 'roles'
+    __table_args__ = {'sqlite_autoincrement': True}  # a deleted role's key ('custom-3') is never given to another
+
+    key: str = Field(max_length=ROLE_KEY_LENGTH, unique=True, index=True)
+    name: str = Field(max_length=80, unique=True)
+    description: str = Field(default='', max_length=300)
+    permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    two_factor_required: bool = False  # its holders sign in with a second factor (built-in roles: the settings)
 
 
 class User(EditableTable, table=True):
@@ -29,7 +48,7 @@ class User(EditableTable, table=True):
 
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
-    role: Role = Field(default=Role.viewer, sa_type=string_enum(Role))
+    role: str = Field(default=Role.viewer.value, max_length=ROLE_KEY_LENGTH)  # a built-in Role or a StaffRole's key
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     dark_mode: bool = False

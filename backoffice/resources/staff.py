@@ -8,21 +8,18 @@ from sqlmodel import col
 from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
-from backoffice.models import Role, User
-from backoffice.permissions import ROLE_PERMISSIONS
+from backoffice.models import User
+from backoffice.permissions import ROLE_CHOICES, roles_with
 from backoffice.services import users
 
-ROLES = {
-    Role.admin.value: N_('Admin'),
-    Role.manager.value: N_('Manager'),
-    Role.agent.value: N_('Agent'),
-    Role.viewer.value: N_('Viewer'),
-}
+# every role, built-in and custom: one dict kept current by services/roles.sync, so lists, forms and filters offer a
+# role made at /roles without being declared again
+ROLES = ROLE_CHOICES
 
 
 class UserUpdate(BaseModel):
     name: str | None = None
-    role: Role | None = None
+    role: str | None = None  # a built-in role or a custom role's key (services/users checks it)
 
 
 def _create(*, session, actor, data) -> Outcome:
@@ -143,8 +140,7 @@ USERS = register(
 
 
 def _can_answer_requests() -> list:
-    roles = [role for role, granted in ROLE_PERMISSIONS.items() if 'tickets.write' in granted]
-    return [col(User.is_active).is_(True), col(User.role).in_(roles)]
+    return [col(User.is_active).is_(True), col(User.role).in_(roles_with('tickets.write'))]
 
 
 # Who a request can be assigned to: readable by everyone on the desk (the full `users` resource is admin-only).

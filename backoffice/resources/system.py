@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, col
 from backoffice.engine.declaration import RESOURCES, Card, Column, Filter, FormField, Resource, Wording, register
 from backoffice.i18n import N_, ngettext
 from backoffice.models import AuditEntry, Invoice
-from backoffice.permissions import PERMISSIONS, can
+from backoffice.permissions import can
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ OTHER_AUDITED_TYPES = {
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),
     'report_schedule': AuditedType('reports.read', N_('Report schedules'), N_('report schedule'), '/reports'),
     'automations': AuditedType('automations.manage', N_('Automations'), N_('automation'), '/automations'),
+    'role': AuditedType('users.manage', N_('Roles'), N_('role'), '/roles'),
 }
 # the record-type filter names a record by its singular, capitalised (name_record_types): marked here for the catalog
 CAPITALISED_SINGULARS = (
@@ -89,7 +90,7 @@ def audited_resources() -> dict[str, Resource]:
 
 def readable_entries(actor: Any) -> list[Any]:
     """The audit entries this actor may read: those about records they may read (all of them for an admin)."""
-    if all(can(actor, permission) for permission in PERMISSIONS):
+    if all(can(actor, permission) for permission in set(entity_permissions().values())):
         return []
     allowed = sorted(entity for entity, permission in entity_permissions().items() if can(actor, permission))
     return [col(AuditEntry.entity).in_(allowed)]

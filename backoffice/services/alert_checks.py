@@ -22,7 +22,8 @@ from backoffice.kpi import days, periods
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import BY_KEY
 from backoffice.models import AlertDelivery, AlertEvent, AlertRule, EventType, KpiDaily, User, utcnow
-from backoffice.services import app_settings, notifications
+from backoffice.permissions import can
+from backoffice.services import app_settings, notifications, roles
 from backoffice.services.alerts import CHANNELS
 
 EVENT_OF_KPI = {
@@ -179,8 +180,9 @@ def _resolve(session: Session, rule: AlertRule, value: float | None, now: dateti
 def _tell(session: Session, rule: AlertRule, event: AlertEvent, words) -> None:
     """In-app notices now (each in the reader's language); email and chat messages queued for the sender."""
     recipients = list(session.execute(select(User).where(col(User.id).in_(rule.recipients or []))).scalars())
+    roles.sync(session)
     for user in recipients:
-        if not user.is_active:
+        if not can(user, 'kpis.read'):  # deactivated, or their role no longer reads the KPIs: not told
             continue
         with i18n.use(user.language):
             text = words()

@@ -24,7 +24,7 @@ from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import audit
+from backoffice.services import audit, roles
 from backoffice.stored_text import sentence
 from backoffice.validation import name_problem
 
@@ -247,6 +247,7 @@ def acting_user(session: Session, key: ApiKey) -> User:
     user = session.get(User, key.user_id) if key.user_id is not None else None
     if user is None or not user.is_active:
         raise KeyActsForNobody()
+    roles.sync(session)  # a custom role changed by another process counts from this call on, as on a page
     return user
 
 

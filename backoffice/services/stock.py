@@ -16,8 +16,8 @@ from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
-from backoffice.permissions import require, roles_with
-from backoffice.services import audit, notifications
+from backoffice.permissions import require
+from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import count, sentence
 from backoffice.transfer.csv_out import csv_text
 
@@ -339,7 +339,11 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
         session.commit()
         return []
     staff = list(
-        session.exec(select(User).where(col(User.is_active).is_(True), col(User.role).in_(roles_with('catalog.write'))))
+        session.exec(
+            select(User).where(
+                col(User.is_active).is_(True), col(User.role).in_(roles.keys_with(session, 'catalog.write'))
+            )
+        )
     )
     names = dict(
         session.exec(

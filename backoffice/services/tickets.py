@@ -28,7 +28,6 @@ from backoffice.models import (
     Delivery,
     MessageKind,
     Order,
-    Role,
     Ticket,
     TicketCounter,
     TicketMessage,
@@ -40,7 +39,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import app_settings, audit, customers, ticket_sla
+from backoffice.services import app_settings, audit, customers, roles, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 from backoffice.stored_text import Sentence, sentence
 
@@ -600,14 +599,17 @@ def _next_number(session: Session) -> int:
 
 
 def _auto_assignee(session: Session) -> int | None:
-    """An active agent per the auto-assignment setting, or None. Runs after _next_number, so concurrent intakes
-    take turns and round-robin never hands two requests to the same agent by a race."""
+    """An active member of staff whose role receives requests (tickets.receive: agents, and any custom role given it)
+    per the auto-assignment setting, or None. Runs after _next_number, so concurrent intakes take turns and
+    round-robin never hands two requests to the same agent by a race."""
     mode = app_settings.value(session=session, key='auto_assign')
     if mode == 'off':
         return None
     agents = list(
         session.exec(
-            select(User.id).where(User.role == Role.agent, col(User.is_active).is_(True)).order_by(col(User.id))
+            select(User.id)
+            .where(col(User.role).in_(roles.keys_with(session, 'tickets.receive')), col(User.is_active).is_(True))
+            .order_by(col(User.id))
         )
     )
     if not agents:

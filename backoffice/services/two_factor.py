@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from backoffice import auth, changes, i18n, secret_box
+from backoffice import auth, changes, i18n, permissions, secret_box
 from backoffice import two_factor as totp
 from backoffice.changes import stamp
 from backoffice.db import read_session, session_scope
@@ -39,11 +39,13 @@ class SecondStep:
 
 
 def setting_key(user: User) -> str:
-    return f'two_factor_{user.role.value}'
+    return f'two_factor_{user.role}'  # a built-in role's setting (a custom role has its own flag: required())
 
 
 def required(user: User) -> bool:
     """Whether this user's role must sign in with a second factor (the settings, read at most every few seconds)."""
+    if not permissions.is_built_in(user.role):  # a custom role says it itself (the roles screen)
+        return permissions.custom_role_requires_two_factor(user.role)
     key = setting_key(user)
     return key in app_settings.BY_KEY and bool(app_settings.cached(key))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ValidationError, field_validator
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import auth, changes, i18n
+from backoffice import auth, changes, i18n, permissions
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import ValidationFailed, field_errors
 from backoffice.events import Topic
@@ -15,7 +15,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import Role, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
-from backoffice.services import audit, staff_sessions
+from backoffice.services import audit, roles, staff_sessions
 from backoffice.stored_text import Sentence, sentence
 from backoffice.validation import clean_name, name_problem, normalize_email, normalize_staff_email
 
@@ -23,7 +23,7 @@ from backoffice.validation import clean_name, name_problem, normalize_email, nor
 class UserCreate(BaseModel):
     email: str
     name: str
-    role: Role = Role.agent
+    role: str = Role.agent.value  # a built-in role or a custom role's key (checked against the roles table)
     password: str | None = None  # None: one is generated and shown once
 
     @field_validator('email')
@@ -68,6 +68,9 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
     errors: dict[str, str] = {}
     if _email_taken(session, values.email):
         errors['email'] = _('A user with this email already exists')
+    values.role = roles.resolve(session, values.role) or values.role
+    if not roles.lock_role(session, values.role):
+        errors['role'] = _('Choose one of the listed roles')
     generated = None
     password = values.password
     if not password:
@@ -93,7 +96,7 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
         user.id,
         version=user.version,
         changes=audit.diff({}, audit.snapshot(user)),
-        summary=sentence(N_('Added {email} as {role}'), email=user.email, role=user.role.value),
+        summary=sentence(N_('Added {email} as {role}'), email=user.email, role=_role_in_log(user.role)),
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': 'created'}))
     return CreatedUser(user, generated)
@@ -122,10 +125,9 @@ def update_user(
         else:
             user.name = name.strip()
     if role is not None:
-        try:
-            new_role = Role(role)
-        except ValueError:
-            errors['role'] = _('Choose one of: {roles}').format(roles=', '.join(r.value for r in Role))
+        new_role = str(role)
+        if not roles.lock_role(session, new_role):
+            errors['role'] = _('Choose one of the listed roles')
         else:
             if user.role == Role.admin and new_role != Role.admin and _is_last_active_admin(session, user):
                 errors['role'] = _('This is the last active admin; make someone else admin first')
@@ -281,6 +283,11 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str, 
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
+
+
+def _role_in_log(role: str) -> str:
+    """A built-in role by its key, as the log always said it ('admin'); a custom role by its name."""
+    return role if permissions.is_built_in(role) else permissions.role_name(role)
 
 
 def _email_taken(session: Session, email: str) -> bool:

@@ -10,7 +10,7 @@ from backoffice.engine.declaration import Resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import SavedView, User
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit
 from backoffice.stored_text import sentence, word
 from backoffice.validation import clean_name
@@ -73,7 +73,7 @@ def delete_view(*, session: Session, actor: User, view_id: int) -> None:
     view = session.get(SavedView, view_id)
     if view is None:
         raise NotFound(_('This view no longer exists.'))
-    if view.owner_id != actor.id and actor.role != 'admin':
+    if view.owner_id != actor.id and not can(actor, 'users.manage'):
         raise ValidationFailed({'': _('Only the person who saved a view (or an admin) can delete it')})
     session.delete(view)
     audit.record(

@@ -9,12 +9,23 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Category, ContentEntry, Customer, Order, Product, Role, StockLevel, Ticket, User
+from backoffice.models import (
+    Category,
+    ContentEntry,
+    Customer,
+    Order,
+    Product,
+    Role,
+    StaffRole,
+    StockLevel,
+    Ticket,
+    User,
+)
 from backoffice.resources import resource
-from backoffice.services import content, crud, orders, payments, purchases, tickets, users
+from backoffice.services import content, crud, orders, payments, purchases, roles, tickets, users
 from backoffice.services.customers import ban_customer
 
 PASSWORD = 'Correct-horse-9'
@@ -34,7 +45,7 @@ def make_user(
     password: str = PASSWORD,
     active: bool = True,
 ) -> User:
-    role = Role(role)
+    """A member of staff of a built-in role ('agent') or a custom role's key ('custom-3', see make_role)."""
     number = next(_numbers)
     with session_scope() as session:
         created = users.create_user(
@@ -42,9 +53,9 @@ def make_user(
             actor=None,
             system=True,
             data={
-                'email': email or f'{role.value}{number}@example.com',
-                'name': name or NAMES[role],
-                'role': role,
+                'email': email or f'{role.replace("-", "")}{number}@example.com',
+                'name': name or NAMES.get(role, 'Cam Custom'),  # type: ignore[call-overload]
+                'role': str(role),
                 'password': password,
             },
         )
@@ -54,6 +65,25 @@ def make_user(
             session.add(user)
             session.commit()
         return user
+
+
+def make_role(*granted: str, name: str | None = None, description: str = '') -> StaffRole:
+    """A custom role granting exactly these permissions, made by an admin through the service."""
+    admin = _an_admin()
+    with session_scope() as session:
+        return roles.create_role(
+            session=session,
+            actor=admin,
+            name=name or f'Role {next(_numbers)}',
+            description=description,
+            granted=set(granted),
+        )
+
+
+def _an_admin() -> User:
+    with session_scope() as session:
+        found = session.exec(select(User).where(User.role == Role.admin, col(User.is_active).is_(True))).first()
+    return found or make_user(Role.admin, email=f'role.maker{next(_numbers)}@example.com')
 
 
 def make_customer(

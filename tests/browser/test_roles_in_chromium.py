@@ -1,0 +1,62 @@
+"""The roles screen in a real browser at a phone's and a desktop's width: the built-in roles and custom ones with what
+each allows, the role dialog with its permissions by area, hostile names shown as text, nothing overflowing sideways
+(screenshots in /tmp)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    RunningServer,
+    button,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+)
+from ..support.factories import make_role, make_user
+
+pytestmark = pytest.mark.browser
+SHOTS = Path('/tmp')
+HOSTILE = 'Night "desk": <img src=x onerror="window.__x=1">'
+
+
+def test_the_roles_screen_and_its_dialog_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    db.configure(server.database_url)  # the browser's server database: the data is made through the services
+    night = make_role(
+        'tickets.read',
+        'tickets.write',
+        'tickets.receive',
+        'customers.read',
+        name=HOSTILE,
+        description='Answers requests at night; <b>never</b> refunds. A long description that wraps on a phone.',
+    )
+    make_role('finance.read', 'finance.manage', 'invoices.read', 'orders.read', name='Accounts')
+    make_user(night.key, email='night.one@example.com')
+
+    driver.get(f'{server.url}/roles')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    visible_text(driver, 'Accounts')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/roles')
+        visible_text(driver, 'Accounts')
+        visible_text(driver, '<img src=x onerror=')  # the hostile name, as text
+        settle(driver)
+        driver.save_screenshot(str(SHOTS / f'roles-{width}.png'))
+        assert no_horizontal_overflow(driver), f'/roles overflows sideways at {width} px'
+
+        button(driver, 'New role').click()
+        visible_text(driver, 'Receive new requests when they are handed out automatically')
+        settle(driver)
+        driver.save_screenshot(str(SHOTS / f'roles-dialog-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the role dialog overflows sideways at {width} px'
+        assert driver.execute_script('return window.__x') is None  # the hostile name stayed text

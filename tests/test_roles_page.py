@@ -1,0 +1,187 @@
+"""The roles screen (/roles): an admin copies a built-in role into a new one, ticks its permissions, renames it and
+deletes it (refused, with the reason, while someone holds it); a holder whose role loses a permission while their page
+is open is refused their next action with a clear message, and their menu follows at the next page."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import CannedReply, StaffRole
+from backoffice.services import app_settings, roles
+
+from .support.factories import make_role, make_user
+from .support.lists import open_row, rows_show
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+HOSTILE = 'Desk "nights": <script>alert(1)</script>'
+HOSTILE_TOO = "L'équipe : <img src=x onerror=alert(1)>"
+
+
+def stored_roles() -> list[StaffRole]:
+    with read_session() as session:
+        return list(session.exec(select(StaffRole).order_by(StaffRole.id)))
+
+
+def newest(user: User, marker: str):
+    """The element of the dialog opened last (a closed dialog stays in the simulated page until the browser's hide)."""
+    found = user.find(marker=marker)
+    found.elements = {max(found.elements, key=lambda element: element.id)}
+    return found
+
+
+def labels(user: User) -> list[str]:
+    return [element.text for element in user.find(kind=ui.label).elements]
+
+
+async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays_text(user: User) -> None:
+    admin = make_user('admin')
+    await sign_in(user, admin.email, path='/roles')
+    for name in ('Admin', 'Manager', 'Agent', 'Viewer'):
+        await user.should_see(name)
+
+    user.find(marker='copy-agent').click()
+    await user.should_see('Copy of Agent')
+    user.find(marker='role-name-input').clear().type(HOSTILE)
+    user.find(marker='role-description-input').type(HOSTILE_TOO)
+    user.find(marker='tick-tickets.receive').click()  # untick: this desk does not take requests handed out
+    user.find(marker='tick-orders.write').click()
+    user.find(marker='role-two-factor').click()
+    user.find(marker='save-role').click()
+
+    await eventually(lambda: [r.name for r in stored_roles()] == [HOSTILE])
+    (role,) = stored_roles()
+    assert role.description == HOSTILE_TOO and role.two_factor_required
+    assert set(role.permissions) == {
+        'tickets.read',
+        'tickets.write',
+        'customers.read',
+        'customers.write',
+        'catalog.read',
+        'orders.read',
+        'orders.write',
+        'content.read',
+        'kpis.read',
+    }
+    await user.should_see(marker=f'role-{role.key}')
+    await user.should_see(marker=f'two-factor-{role.key}')
+    assert HOSTILE in labels(user) and HOSTILE_TOO in labels(user)  # shown as text, never as markup
+
+
+async def test_a_role_is_refused_without_a_name_and_renamed_later(user: User) -> None:
+    admin = make_user('admin')
+    await sign_in(user, admin.email, path='/roles')
+    user.find(marker='new-role').click()
+    user.find(marker='save-role').click()
+    await user.should_see('Enter a name')
+    user.find(marker='role-name-input').type('Night desk')
+    user.find(marker='tick-tickets.read').click()
+    user.find(marker='save-role').click()
+    await eventually(lambda: [r.name for r in stored_roles()] == ['Night desk'])
+
+    (role,) = stored_roles()
+    await user.should_see(marker=f'edit-{role.key}')
+    user.find(marker=f'edit-{role.key}').click()
+    newest(user, 'role-name-input').clear().type('Day desk')
+    newest(user, 'save-role').click()
+    await eventually(lambda: [r.name for r in stored_roles()] == ['Day desk'])
+    await user.should_see('Day desk')
+
+
+async def test_deleting_a_role_someone_holds_is_refused_with_the_reason(user: User) -> None:
+    admin = make_user('admin')
+    role = make_role('tickets.read', name='Night desk')
+    make_user(role.key, email='nia@example.com')
+    await sign_in(user, admin.email, path='/roles')
+
+    user.find(marker=f'delete-{role.key}').click()
+    await user.should_see(marker='confirm-yes')
+    user.find(marker='confirm-yes').click()
+
+    await user.should_see('1 user holds this role (nia@example.com): give them another role first.')
+    assert [r.key for r in stored_roles()] == [role.key]
+
+
+async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_permission(user: User) -> None:
+    admin = make_user('admin')
+    role = make_role('tickets.read', 'canned_replies.manage', name='Writers')
+    writer = make_user(role.key)
+    await sign_in(user, writer.email, path='/canned-replies')
+    await user.should_see('New canned reply')
+    user.find('New canned reply').click()
+    user.find('Title *').type('Late parcel')
+    user.find('Text *').type('Sorry for the wait.')
+
+    with session_scope() as session:  # meanwhile an admin takes the permission away
+        roles.update_role(
+            session=session,
+            actor=admin,
+            role_id=role.id,
+            version=role.version,
+            name=role.name,
+            granted={'tickets.read'},
+        )
+    user.find('Create canned reply').click()
+
+    await user.should_see('You are not allowed to do this (canned_replies.manage).')
+    with read_session() as session:
+        assert session.exec(select(CannedReply)).all() == []
+
+    await user.open('/')  # the next page: the menu follows the role
+    listed = {element.props.get('href') for element in user.find(kind=ui.item).elements}
+    assert '/canned-replies' in listed  # still readable with tickets.read
+    with session_scope() as session:
+        current = session.get(StaffRole, role.id)
+        roles.update_role(
+            session=session,
+            actor=admin,
+            role_id=role.id,
+            version=current.version,
+            name=role.name,
+            granted={'kpis.read'},
+        )
+    await user.open('/')
+    listed = {element.props.get('href') for element in user.find(kind=ui.item).elements}
+    assert '/canned-replies' not in listed and '/requests' not in listed and '/' in listed
+
+
+async def test_the_holders_link_lists_the_users_of_that_role_and_the_user_form_offers_it(user: User) -> None:
+    admin = make_user('admin', email='ada@example.com')
+    role = make_role('tickets.read', name='Night desk')
+    make_user(role.key, email='nia@example.com')
+    make_user('agent', email='alex@example.com')
+    await sign_in(user, admin.email, path='/roles')
+
+    user.find(marker=f'holders-{role.key}').click()
+
+    await rows_show(user, 'nia@example.com', absent=('alex@example.com', 'ada@example.com'))
+    open_row(user, 'nia@example.com')
+    await user.should_see('Save changes')
+    role_select = user.find(kind=ui.select, content='Role *').elements.pop()
+    assert role_select.options[role.key] == 'Night desk'
+
+
+async def test_a_users_page_names_their_custom_role_as_text(user: User) -> None:
+    admin = make_user('admin')
+    role = make_role('tickets.read', name=HOSTILE)
+    holder = make_user(role.key)
+    await sign_in(user, admin.email, path=f'/users/{holder.id}')
+    await user.should_see(marker='user-role')
+    assert f'Role: {HOSTILE}' in labels(user)
+
+
+async def test_a_copy_of_a_role_that_requires_two_factor_sign_in_requires_it_too(user: User) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'two_factor_manager': True}, loaded={})
+    await sign_in(user, admin.email, path='/roles')
+    await user.should_see(marker='two-factor-manager')
+
+    user.find(marker='copy-manager').click()
+    await user.should_see('Copy of Manager')
+    user.find(marker='save-role').click()
+
+    await eventually(lambda: [(r.name, r.two_factor_required) for r in stored_roles()] == [('Copy of Manager', True)])
