@@ -5,18 +5,18 @@ scopes and permissions, the audit entries naming the key, the rate limit, and th
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from backoffice.api.resources import router
 from backoffice.api.routes import ROUTERS
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
-from backoffice.models import ApiKey, AuditEntry, Customer
+from backoffice.models import ApiKey, AuditEntry, Customer, StaffRole
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, users
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_customer, make_user, stored_request, submit_request
+from .support.factories import make_customer, make_role, make_user, stored_request, submit_request
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
 
@@ -296,3 +296,22 @@ def test_the_migration_gives_keys_made_at_settings_their_maker_and_keeps_their_s
     engine.dispose()
     assert [(prefix, user_id) for prefix, user_id, _scopes in rows] == [('aaaaaaaa', 1), ('bbbbbbbb', None)]
     assert all(scopes == '["requests:write", "orders:write"]' for _prefix, _user, scopes in rows)
+
+
+async def test_a_key_for_a_custom_role_has_exactly_its_permissions_and_a_change_counts_at_the_next_call() -> None:
+    role = make_role('customers.read', name='Customer desk')
+    make_customer('c@example.com')
+    _key, secret = key_for(role.key, 'read:customers', 'read:orders')
+    async with api_client(router) as client:
+        assert (await client.get('/api/v1/customers', headers=bearer(secret))).status_code == 200
+        assert (await client.get('/api/v1/orders', headers=bearer(secret))).status_code == 403
+        # another process takes customers.read away and grants orders.read: no event reaches this one
+        with session_scope() as session:
+            session.exec(
+                update(StaffRole)
+                .where(col(StaffRole.id) == role.id)
+                .values(permissions=['orders.read'], version=StaffRole.version + 1)
+            )
+            session.commit()
+        assert (await client.get('/api/v1/customers', headers=bearer(secret))).status_code == 403
+        assert (await client.get('/api/v1/orders', headers=bearer(secret))).status_code == 200
