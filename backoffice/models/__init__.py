@@ -34,6 +34,7 @@ from backoffice.models.people import (
     Role,
     User,
 )
+from backoffice.models.portal import PortalAccount, PortalLink, PortalSession
 from backoffice.models.sales import (
     Carrier,
     Invoice,
@@ -79,6 +80,9 @@ __all__ = [
     'Reminder',
     'ReminderStatus',
     'PasswordReset',
+    'PortalAccount',
+    'PortalLink',
+    'PortalSession',
     'RecoveryCode',
     'StaffMail',
     'StaffSession',

@@ -41,6 +41,7 @@ class TicketSource(StrEnum):
     contact = 'contact'  # the public contact form
     staff = 'staff'  # logged by an agent (a phone call, an email forwarded by hand)
     seed = 'seed'
+    portal = 'portal'  # opened by the customer in the customer portal
 
 
 class BugSeverity(StrEnum):

@@ -1,0 +1,166 @@
+"""What a customer sees and does in the portal: their orders (lines, tracking, timeline), invoices and credit notes
+(PDF), requests (open one, read the thread without internal notes, reply, rate). Every read goes through
+`portal_scope`; each action is one transaction of the support desk's own service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from backoffice.errors import ValidationFailed
+from backoffice.i18n import _
+from backoffice.models import (
+    Carrier,
+    Invoice,
+    MessageKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Shipment,
+    Ticket,
+    TicketMessage,
+    TicketSource,
+)
+from backoffice.services import documents, invoices, orders, tickets
+from backoffice.services import portal_scope as scope
+from backoffice.services.portal_scope import PortalActor
+from backoffice.validation import is_web_address
+
+SHOWN = 100  # the newest records a list shows
+CUSTOMER_SIDE = (MessageKind.customer, MessageKind.reply, MessageKind.notice)  # never an internal note
+
+
+@dataclass(frozen=True)
+class Tracking:
+    carrier: str
+    number: str
+    url: str  # '' when the carrier has no tracking page (or its address is not a web address)
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str  # in the reader's language
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    lines: list[OrderLine]
+    tracking: list[Tracking]
+    timeline: list[TimelineEntry]
+    documents: list[Invoice]
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: MessageKind
+    body: str
+    at: datetime
+    by_us: bool  # an agent's reply or the shop's notice; else the customer's own message
+
+
+@dataclass(frozen=True)
+class RequestView:
+    ticket: Ticket
+    thread: list[Entry]
+    rateable: bool  # solved or closed, not rated yet
+    closed: bool
+
+
+# --- orders and documents ---------------------------------------------------------------------------------------------
+
+
+def my_orders(*, session: Session, actor: PortalActor) -> list[Order]:
+    return list(session.exec(scope.orders(actor).limit(SHOWN)))
+
+
+def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderView:
+    order = scope.order(session, actor, number)
+    shipped = session.exec(
+        select(Shipment, Carrier)
+        .join(Carrier, col(Carrier.id) == Shipment.carrier_id, isouter=True)
+        .where(Shipment.order_id == order.id)
+        .order_by(col(Shipment.id))
+    ).all()
+    tracking = [
+        Tracking(
+            carrier.name if carrier is not None else '',
+            shipment.tracking_number,
+            shipment.tracking_url if is_web_address(shipment.tracking_url) else '',
+            shipment.shipped_at,
+            shipment.delivered_at,
+        )
+        for shipment, carrier in shipped
+    ]
+    events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
+    timeline = [TimelineEntry(event.created_at, orders.timeline_text(event)) for event in events]
+    papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
+    return OrderView(order, orders.order_lines(session, order.id or 0), tracking, timeline, papers)
+
+
+def my_documents(*, session: Session, actor: PortalActor) -> list[Invoice]:
+    return list(session.exec(scope.documents(actor).limit(SHOWN)))
+
+
+def document_pdf(*, session: Session, actor: PortalActor, invoice_id: int) -> tuple[bytes, str]:
+    """An invoice or credit note of the actor's as a PDF (in their language) and its file name."""
+    invoice = scope.document(session, actor, invoice_id)
+    pdf = documents.invoice_pdf(invoice, invoices.invoice_language(session, invoice))
+    return pdf, f'{invoice.number}.pdf'
+
+
+# --- requests ---------------------------------------------------------------------------------------------------------
+
+
+def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
+    return list(session.exec(scope.requests(actor).limit(SHOWN)))
+
+
+def request_view(*, session: Session, actor: PortalActor, number: int | str) -> RequestView:
+    ticket = scope.request(session, actor, number)
+    messages = session.exec(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
+        .order_by(col(TicketMessage.id))
+    )
+    thread = [
+        Entry(m.kind, tickets.note_text(m) if m.body_key else m.body, m.created_at, m.kind != MessageKind.customer)
+        for m in messages
+    ]
+    done = ticket.status in tickets.DONE
+    return RequestView(ticket, thread, done and ticket.rated_at is None, ticket.status == 'closed')
+
+
+def open_request(
+    *, session: Session, actor: PortalActor, subject: str, body: str, order_number: str | None = None
+) -> Ticket:
+    """A new request from the portal; an order named must be one of the actor's."""
+    if order_number:
+        scope.order(session, actor, order_number)
+    return tickets.submit_request(
+        session=session,
+        email=actor.email,
+        subject=subject,
+        body=body,
+        order_number=order_number or None,
+        source=TicketSource.portal,
+    )
+
+
+def reply(*, session: Session, actor: PortalActor, number: int | str, body: str) -> TicketMessage:
+    """The customer's answer joins the thread (the agent's page shows it at once) and reopens a waiting request."""
+    ticket = scope.request(session, actor, number)
+    return tickets.add_customer_message(session=session, number=ticket.number, body=body, email=actor.email)
+
+
+def rate(*, session: Session, actor: PortalActor, number: int | str, score: int, comment: str | None) -> Ticket:
+    """The customer rates a solved request of theirs, once (the rating page's rule)."""
+    ticket = scope.request(session, actor, number)
+    if not score:
+        raise ValidationFailed({'score': _('Choose from 1 to 5 stars')})
+    return tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score, comment=comment)
