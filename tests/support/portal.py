@@ -9,10 +9,10 @@ from nicegui.testing import User as SimulatedUser
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, StaffMail
-from backoffice.services import portal_access
+from backoffice.models import Carrier, Customer, Invoice, Order, StaffMail
+from backoffice.services import orders, portal_access
 
-from .factories import make_customer, make_user
+from .factories import advance, fresh, make_customer, make_product, make_user, pay, place
 from .waiting import eventually
 
 LINK = re.compile(r'https?://[^\s]+(/portal/link\?token=[\w%-]+)')
@@ -49,3 +49,35 @@ async def enter_portal(user: SimulatedUser, email: str, *, name: str = '') -> Cu
     await eventually(lambda: len(user.back_history) > pages_opened, message='the link signs the customer in')
     await user.should_see(marker='portal-shop')
     return customer
+
+
+def delivered_order(email: str, *, sku: str, tracking: str = 'TRACK1') -> Order:
+    """An order of this customer's paid (so invoiced), shipped with a DHL tracking number, and delivered."""
+    manager = make_user('manager')
+    make_product(sku, '12.50', name=f'Mug {sku}', stock_on_hand=10, actor=manager)
+    order = place((sku, 2), email=email)
+    pay(manager, order)
+    advance(manager, order, 'pack')
+    with session_scope() as session:
+        carrier = session.exec(select(Carrier).where(Carrier.code == 'dhl')).first()
+        if carrier is None:
+            carrier = Carrier(code='dhl', name='DHL', tracking_url_template='https://track.example/{tracking}')
+            session.add(carrier)
+            session.commit()
+        carrier_id = carrier.id
+    current = fresh(order.id)
+    with session_scope() as session:
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            version=current.version,
+            carrier_id=carrier_id,
+            tracking_number=tracking,
+        )
+    return advance(manager, order, 'deliver')
+
+
+def invoice_of(order: Order) -> Invoice:
+    with read_session() as session:
+        return session.exec(select(Invoice).where(Invoice.order_id == order.id)).one()
