@@ -93,7 +93,9 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '') ->
             ui.label(actor.name or actor.email).classes('text-sm truncate gt-xs opacity-90').mark('portal-who')
     with ui.column().classes('w-full max-w-3xl mx-auto px-3 sm:px-6 pb-8 gap-4'):
         if actor is not None:
-            with ui.element('nav').classes('w-full overflow-x-auto').props(f'aria-label="{_("Your account")}"'):
+            navigation = ui.element('nav').classes('w-full overflow-x-auto')
+            navigation.props['aria-label'] = _('Your account')
+            with navigation:
                 with ui.row().classes('no-wrap gap-1 py-2'):
                     for path, label, icon in NAVIGATION:
                         here = path == current or (path != '/portal' and current.startswith(path))

@@ -58,12 +58,15 @@ def portal_new_request_page(actor: PortalActor) -> None:
     with ui.card().classes('w-full p-4 gap-3'):
         subject = ui.input(_('Subject')).props('outlined maxlength=200').classes('w-full').mark('portal-subject')
         order = (
-            ui.select({'': _('No order')} | {n: n for n in numbers}, value=chosen if chosen in numbers else '')
+            ui.select(
+                {'': _('No order')} | {n: n for n in numbers},
+                value=chosen if chosen in numbers else '',
+                label=_('About an order (optional)'),
+            )
             .props('outlined')
             .classes('w-full')
             .mark('portal-order-choice')
         )
-        order.props(f'label="{_("About an order (optional)")}"')
         body = ui.textarea(_('Your message')).props('outlined autogrow').classes('w-full').mark('portal-body')
         message = error_line()
 
