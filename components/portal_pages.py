@@ -99,9 +99,12 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '') ->
                 with ui.row().classes('no-wrap gap-1 py-2'):
                     for path, label, icon in NAVIGATION:
                         here = path == current or (path != '/portal' and current.startswith(path))
-                        with ui.link(target=path).classes(
-                            'flex items-center gap-1 px-3 py-2 rounded-full no-underline text-sm whitespace-nowrap '
-                            + ('bg-primary text-white' if here else 'text-gray-700 bg-gray-100')
+                        with (
+                            ui.link(target=path).classes(
+                                'px-3 py-2 rounded-full no-underline text-sm whitespace-nowrap '
+                                + ('bg-primary text-white' if here else 'text-gray-700 bg-gray-100')
+                            ),
+                            ui.row().classes('items-center no-wrap gap-1'),
                         ):
                             ui.icon(icon, size='1.1rem')
                             ui.label(_(label))
