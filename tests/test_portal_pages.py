@@ -3,6 +3,9 @@ their orders, invoices and requests; a staff session never opens it, a portal se
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
@@ -166,3 +169,23 @@ async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> Non
     await user.should_see('The invitation is on its way.', retries=200)
     await user.should_see('Resend the invitation')
     assert '/portal/link?token=' in last_link('jo@example.com')
+
+
+async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_data(user: User) -> None:
+    customer = await enter_portal(user, 'kai@example.com', name='Kai')
+    await user.open('/portal/account')
+    user.find(marker='portal-profile-name').clear()
+    user.find(marker='portal-profile-name').type(HOSTILE)
+    user.find(marker='portal-consent').click()
+    user.find(marker='portal-save-profile').click()
+    await user.should_see('Your profile is saved.', retries=200)
+    with read_session() as session:
+        stored = session.get(Customer, customer.id)
+    assert stored.name == HOSTILE and stored.marketing_consent is True
+    await user.open('/portal/account')
+    await user.should_see(HOSTILE)  # in the header, as text
+    user.find(marker='portal-my-data').click()
+    data = await user.download.next()
+    with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
+        names = archive.namelist()
+        assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)

@@ -7,12 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from backoffice.errors import ValidationFailed
-from backoffice.i18n import _
+from backoffice import changes
+from backoffice.changes import get_for_update, stamp
+from backoffice.errors import ValidationFailed, field_errors
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
 from backoffice.models import (
     Carrier,
+    Customer,
+    CustomerUpdate,
     Invoice,
     MessageKind,
     Order,
@@ -23,9 +29,11 @@ from backoffice.models import (
     TicketMessage,
     TicketSource,
 )
-from backoffice.services import documents, invoices, orders, tickets
+from backoffice.services import audit, documents, invoices, orders, personal_data_export, tickets
 from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import PortalActor
+from backoffice.stored_text import sentence
+from backoffice.transfer import export_files
 from backoffice.validation import is_web_address
 
 SHOWN = 100  # the newest records a list shows
@@ -164,3 +172,70 @@ def rate(*, session: Session, actor: PortalActor, number: int | str, score: int,
     if not score:
         raise ValidationFailed({'score': _('Choose from 1 to 5 stars')})
     return tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score, comment=comment)
+
+
+# --- profile and personal data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    email: str
+    name: str
+    phone: str | None
+    language: str | None
+    marketing_consent: bool
+
+
+def my_profile(*, session: Session, actor: PortalActor) -> Profile:
+    customer = scope.customer(session, actor)
+    return Profile(customer.email, customer.name, customer.phone, customer.language, customer.marketing_consent)
+
+
+def update_profile(
+    *, session: Session, actor: PortalActor, name: str, phone: str | None, language: str | None, marketing_consent: bool
+) -> Profile:
+    """The customer changes their name, phone, language and marketing consent (their email stays: it is how they sign
+    in); validated by the customers' own rules, audited as theirs, published like any change of a customer."""
+    try:
+        values = CustomerUpdate.model_validate(
+            {'name': name, 'phone': phone, 'language': language, 'marketing_consent': marketing_consent}
+        ).model_dump(include={'name', 'phone', 'language', 'marketing_consent'})
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+    customer = get_for_update(session, Customer, actor.customer_id, None, entity='customers', label=N_('customer'))
+    before = audit.snapshot(customer)
+    for field, value in values.items():
+        setattr(customer, field, value)
+    diff = audit.diff(before, audit.snapshot(customer))
+    if diff:
+        stamp(customer)
+        session.add(customer)
+        audit.record(
+            session,
+            None,
+            'customer.updated',
+            'customers',
+            customer.id,
+            version=customer.version,
+            changes=diff,
+            summary=sentence(N_('{email} changed their profile in the customer portal'), email=customer.email),
+        )
+        changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
+    else:
+        session.commit()
+    return Profile(customer.email, customer.name, customer.phone, customer.language, customer.marketing_consent)
+
+
+def personal_data_zip(*, session: Session, actor: PortalActor) -> tuple[bytes, str]:
+    """Everything held about the customer, as staff would export it for them (a ZIP of JSON, CSV and their PDFs)."""
+    scope.customer(session, actor)
+    path, file_name = personal_data_export.write_export(
+        session=session,
+        actor=None,
+        record_id=actor.customer_id,
+        said=N_('Customer #{id} downloaded their personal data in the portal ({count} files)'),
+    )
+    try:
+        return path.read_bytes(), file_name
+    finally:
+        export_files.remove(path)

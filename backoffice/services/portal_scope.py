@@ -30,6 +30,12 @@ class PortalActor:
         return cls(customer.id or 0, customer.email, customer.name, customer.language)
 
 
+def customer(session: Session, actor: PortalActor) -> Customer:
+    """The actor's own customer record (not in the trash)."""
+    found = session.get(Customer, actor.customer_id)
+    return _or_not_found(found if found is not None and found.deleted_at is None else None)
+
+
 def orders(actor: PortalActor) -> Any:
     """The actor's orders (never a draft staff are still putting together), newest first."""
     return (
