@@ -13,8 +13,10 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.i18n import _, pgettext
-from backoffice.models import Delivery, MessageKind, TicketMessage
+from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage
 from backoffice.services import tickets
+
+from .attachments import attachment_buttons
 
 
 @dataclass(frozen=True)
@@ -23,21 +25,32 @@ class ThreadEntry:
 
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
+    attachments: tuple[TicketAttachment, ...] = ()  # the files the customer sent with it (from the portal)
 
 
 def _when(value: datetime | None) -> str:
     return formatting.when(value) if value else ''
 
 
-def ticket_thread(entries: list[ThreadEntry], *, on_retry: Callable[[int], Any] | None = None) -> None:
-    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it."""
+def ticket_thread(
+    entries: list[ThreadEntry],
+    *,
+    on_retry: Callable[[int], Any] | None = None,
+    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
+) -> None:
+    """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it;
+    `fetch_attachment(id)`: a file's bytes, name and type (run in a worker thread, checking who asks)."""
     if not entries:
         ui.label(_('No messages yet.')).classes('text-gray-500')
     for entry in entries:
-        _entry(entry, on_retry)
+        _entry(entry, on_retry, fetch_attachment)
 
 
-def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
+def _entry(
+    entry: ThreadEntry,
+    on_retry: Callable[[int], Any] | None,
+    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
+) -> None:
     message = entry.message
     if message.kind == MessageKind.note:
         card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
@@ -62,6 +75,8 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None) -> None:
             ui.label(entry.author).classes('text-gray-700')
             ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
         ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        if entry.attachments and fetch_attachment is not None:
+            attachment_buttons(entry.attachments, fetch_attachment)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
 

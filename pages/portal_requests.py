@@ -12,6 +12,7 @@ from backoffice.i18n import N_, _
 from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
 from components import live
+from components.attachments import AttachmentPicker, attachment_buttons
 from components.forms import FAILED, call, call_now, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
@@ -68,6 +69,7 @@ def portal_new_request_page(actor: PortalActor) -> None:
             .mark('portal-order-choice')
         )
         body = ui.textarea(_('Your message')).props('outlined autogrow').classes('w-full').mark('portal-body')
+        files = AttachmentPicker()
         message = error_line()
 
         async def send() -> None:
@@ -80,7 +82,8 @@ def portal_new_request_page(actor: PortalActor) -> None:
                 subject.value or '',
                 body.value or '',
                 order.value or None,
-                fields={'subject': subject, 'body': body, 'order_number': order},
+                list(files.files),
+                fields={'subject': subject, 'body': body, 'order_number': order, 'attachments': files},
                 message=message,
             )
             if made is not FAILED:
@@ -140,6 +143,7 @@ class RequestThread:
                 ):
                     ui.label(_('You') if mine else _('Our team')).classes('text-xs text-gray-600')
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
+                    attachment_buttons(entry.attached, lambda attachment_id: _attachment(self.actor, attachment_id))
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
         if getattr(self, '_drawn_after', None) == (view.closed, view.rateable):
             return
@@ -156,15 +160,25 @@ class RequestThread:
     def _reply_box(self) -> None:
         with ui.card().classes('w-full p-3 gap-2'):
             body = ui.textarea(_('Your reply')).props('outlined autogrow').classes('w-full').mark('portal-reply')
+            files = AttachmentPicker()
             message = error_line()
 
             async def send() -> None:
                 actor = acting_actor()
                 if actor is None:
                     return
-                done = await call(_reply, actor, self.number, body.value or '', fields={'body': body}, message=message)
+                done = await call(
+                    _reply,
+                    actor,
+                    self.number,
+                    body.value or '',
+                    list(files.files),
+                    fields={'body': body, 'attachments': files},
+                    message=message,
+                )
                 if done is not FAILED:
                     body.value = ''
+                    files.reset()
 
             ui.button(_('Send reply'), on_click=send).classes('self-end').mark('portal-send-reply')
 
@@ -196,16 +210,21 @@ class RequestThread:
             ui.button(_('Send rating'), on_click=send).classes('self-end').mark('portal-send-rating')
 
 
-def _open(actor: PortalActor, subject: str, body: str, order_number: str | None) -> int:
+def _open(actor: PortalActor, subject: str, body: str, order_number: str | None, files: list[tuple[str, bytes]]) -> int:
     with session_scope() as session:
         return portal.open_request(
-            session=session, actor=actor, subject=subject, body=body, order_number=order_number
+            session=session, actor=actor, subject=subject, body=body, order_number=order_number, files=files
         ).number
 
 
-def _reply(actor: PortalActor, number: str, body: str) -> None:
+def _reply(actor: PortalActor, number: str, body: str, files: list[tuple[str, bytes]]) -> None:
     with session_scope() as session:
-        portal.reply(session=session, actor=actor, number=number, body=body)
+        portal.reply(session=session, actor=actor, number=number, body=body, files=files)
+
+
+def _attachment(actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str]:
+    with read_session() as session:
+        return portal.attachment(session=session, actor=actor, attachment_id=attachment_id)
 
 
 def _rate(actor: PortalActor, number: str, score: int, comment: str | None) -> None:

@@ -15,7 +15,7 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, tickets
+from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
 from components import live, presence
 from components.forms import FAILED, call, confirm
 from components.links import record_link
@@ -76,8 +76,15 @@ class RequestScreen:
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else _('Customer')
+        files: dict[int | None, list] = {}
+        for attached in ticket_attachments.of_ticket(session, ticket.id):
+            files.setdefault(attached.message_id, []).append(attached)
         self.entries = [
-            ThreadEntry(m, customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')))
+            ThreadEntry(
+                m,
+                customer_name if m.kind == MessageKind.customer else staff.get(m.author_id, _('Someone')),
+                tuple(files.get(m.id, ())),
+            )
             for m in messages
         ]
         self.customer = customer
@@ -156,7 +163,11 @@ class RequestScreen:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
         self.thread_box.clear()
         with self.thread_box:
-            ticket_thread(self.entries, on_retry=self._retry if self.may_write else None)
+            ticket_thread(
+                self.entries,
+                on_retry=self._retry if self.may_write else None,
+                fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
+            )
         shown = (
             ticket.tags,
             ticket.order_number,
@@ -370,3 +381,9 @@ def assignable(user: User) -> dict[int, str]:
     """Active staff who answer requests (the declared `staff` resource's type-ahead, first 200 by name)."""
     with read_session() as session:
         return crud.lookup(session=session, actor=user, resource=RESOURCES['staff'], limit=200)
+
+
+def _attachment(user: User, attachment_id: int) -> tuple[bytes, str, str]:
+    """A file a customer attached, for an agent who may read requests (checked by the service)."""
+    with read_session() as session:
+        return ticket_attachments.for_staff(session=session, actor=user, attachment_id=attachment_id)

@@ -15,7 +15,7 @@ from backoffice.models import Customer, PortalAccount, PortalLink, StaffMail, ut
 from backoffice.permissions import PermissionDenied
 from backoffice.services import portal_access
 
-from .support.factories import PASSWORD, banned_customer, make_customer, make_user
+from .support.factories import PASSWORD, banned_customer, make_customer, make_user, tiny_png
 from .support.portal import last_link
 
 
@@ -125,3 +125,20 @@ def test_a_weak_password_is_refused_at_its_field() -> None:
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         portal_access.set_password(session=session, customer_id=customer.id, password='123', keep_session_id=None)
     assert 'password' in refused.value.errors
+
+
+def test_attachments_are_images_or_pdfs_by_their_bytes_within_the_size_and_count() -> None:
+    from backoffice.services import ticket_attachments as files
+
+    ok = files.check([('a.png', tiny_png()), ('../../etc/passwd\x00.pdf', b'%PDF-1.7 x')])
+    assert [(c.file_name, c.kind) for c in ok] == [('a.png', 'png'), ('passwd.pdf', 'pdf')]
+    refusals = {
+        'a script named as an image': [('photo.png', b'<script>alert(1)</script>')],
+        'an empty file': [('empty.pdf', b'')],
+        'too big': [('big.pdf', b'%PDF-' + b'0' * files.MAX_BYTES)],
+        'too many': [('a.png', tiny_png())] * (files.MAX_FILES + 1),
+    }
+    for what, sent in refusals.items():
+        with pytest.raises(ValidationFailed) as refused:
+            files.check(sent)
+        assert 'attachments' in refused.value.errors, what

@@ -14,7 +14,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, StaffMail, Ticket
 from backoffice.services import customers, tickets
 
-from .support.factories import PASSWORD, make_customer, make_user
+from .support.factories import PASSWORD, make_customer, make_user, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import sign_in
 
@@ -189,3 +189,53 @@ async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_
     with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
         names = archive.namelist()
         assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)
+
+
+BOUNDARY = 'portal-test-boundary'
+
+
+async def attach(user: User, name: str, data: bytes, content_type: str) -> None:
+    """Send a file through the page's upload element, as the browser does (multipart to its address)."""
+    upload = next(iter(user.find(ui.upload).elements))
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f'Content-Type: {content_type}\r\n\r\n'
+        ).encode()
+        + data
+        + f'\r\n--{BOUNDARY}--\r\n'.encode()
+    )
+    response = await user.http_client.post(
+        upload.props['url'], content=body, headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'}
+    )
+    assert response.status_code == 200
+
+
+async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_them(user: User) -> None:
+    await enter_portal(user, 'lou@example.com', name='Lou')
+    await user.open('/portal/requests/new')
+    user.find(marker='portal-subject').type('Broken lid')
+    user.find(marker='portal-body').type('See the photo and the delivery note.')
+    await attach(user, 'not-a-pdf.pdf', b'<html><script>alert(1)</script></html>', 'application/pdf')
+    await user.should_see('not-a-pdf.pdf')
+    user.find(marker='portal-send').click()
+    await user.should_see('not-a-pdf.pdf is not an image (PNG, JPEG, WebP, GIF) or a PDF', retries=200)
+    with read_session() as session:
+        assert session.exec(select(Ticket)).first() is None  # nothing was kept: not the request, not a file
+    user.find(marker='attached-file').elements.pop().set_value(False)  # the chip's remove
+    await attach(user, 'lid.png', tiny_png(), 'image/png')
+    await attach(user, 'note.pdf', b'%PDF-1.4\n%%EOF\n', 'application/pdf')
+    user.find(marker='portal-send').click()
+    await user.should_see(marker='portal-thread', retries=200)
+    await user.should_see('lid.png')
+    await user.should_see('note.pdf')
+    with read_session() as session:
+        ticket = session.exec(select(Ticket)).one()
+    user.find(kind=ui.button, content='note.pdf').click()  # the customer gets their own file back
+    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('See the photo and the delivery note.')
+    await user.should_see('lid.png')
+    user.find(kind=ui.button, content='note.pdf').click()
+    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'

@@ -11,13 +11,13 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound
-from backoffice.models import Customer
+from backoffice.models import Customer, TicketAttachment
 from backoffice.services import portal
 from backoffice.services.portal_scope import NOT_FOUND, PortalActor
 from components.portal_pages import PORTAL_PAGES
 from components.screens import SCREENS
 
-from .support.factories import submit_request
+from .support.factories import submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, invoice_of
 
 
@@ -32,12 +32,23 @@ def two_customers() -> dict:
     mine, theirs = delivered_order('a@example.com', sku='A-1'), delivered_order('b@example.com', sku='B-1')
     my_request = submit_request('My parcel', email='a@example.com', order_number=None)
     their_request = submit_request('Their secret parcel', email='b@example.com', order_number=None)
+    with session_scope() as session:
+        their_file = portal.reply(
+            session=session,
+            actor=actor_of('b@example.com'),
+            number=their_request.number,
+            body='The photo',
+            files=[('secret.png', tiny_png())],
+        )
+    with read_session() as session:
+        attached = session.exec(select(TicketAttachment).where(TicketAttachment.message_id == their_file.id)).one()
     return {
         'mine': mine,
         'theirs': theirs,
         'their_invoice': invoice_of(theirs),
         'my_request': my_request,
         'their_request': their_request,
+        'their_attachment': attached,
     }
 
 
@@ -72,6 +83,12 @@ def test_every_portal_action_and_download_with_another_customers_ids_is_not_foun
         'invoice PDF': lambda s: portal.document_pdf(session=s, actor=me, invoice_id=invoice.id),
         'request': lambda s: portal.request_view(session=s, actor=me, number=request.number),
         'reply': lambda s: portal.reply(session=s, actor=me, number=request.number, body='Hello'),
+        'attachment download': lambda s: portal.attachment(
+            session=s, actor=me, attachment_id=two_customers['their_attachment'].id
+        ),
+        'reply with a file': lambda s: portal.reply(
+            session=s, actor=me, number=request.number, body='Hi', files=[('x.png', tiny_png())]
+        ),
         'rate': lambda s: portal.rate(session=s, actor=me, number=request.number, score=5, comment=None),
         'ask about their order': lambda s: portal.open_request(
             session=s, actor=me, subject='Hi', body='Hi', order_number=theirs.number

@@ -191,3 +191,20 @@ class CannedReplyCreate(BaseModel):
 class CannedReplyUpdate(BaseModel):
     title: LongName | None = None
     body: RequiredText | None = PydanticField(default=None, max_length=20_000)
+
+
+class TicketAttachment(SQLModel, table=True):
+    """A file a customer sent with a message (an image or a PDF, its type read from its bytes), kept privately under
+    <data_dir>/attachments and shown to the agents in the thread and to the customer in the portal."""
+
+    __tablename__ = 'ticket_attachments'
+    __table_args__ = (Index('ix_ticket_attachments_ticket', 'ticket_id', 'id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key='tickets.id', ondelete='CASCADE')
+    message_id: int | None = Field(default=None, foreign_key='ticket_messages.id', ondelete='SET NULL')
+    file_name: str = Field(max_length=120)  # as the customer named it, shown only (never a path)
+    kind: str = Field(max_length=8)  # png | jpg | webp | gif | pdf
+    size: int
+    stored: str = Field(max_length=80)  # '<ticket id>/<32 hex>.<kind>' under <data_dir>/attachments
+    created_at: datetime = Field(default_factory=utcnow)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from backoffice import changes
+from backoffice import changes, db
 from backoffice.changes import get_for_update, stamp
-from backoffice.errors import ValidationFailed, field_errors
+from backoffice.errors import NotFound, ValidationFailed, field_errors
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
@@ -26,10 +27,11 @@ from backoffice.models import (
     OrderLine,
     Shipment,
     Ticket,
+    TicketAttachment,
     TicketMessage,
     TicketSource,
 )
-from backoffice.services import audit, documents, invoices, orders, personal_data_export, tickets
+from backoffice.services import audit, documents, invoices, orders, personal_data_export, ticket_attachments, tickets
 from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import PortalActor
 from backoffice.stored_text import sentence
@@ -65,11 +67,19 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class Attached:
+    id: int
+    file_name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Entry:
     kind: MessageKind
     body: str
     at: datetime
     by_us: bool  # an agent's reply or the shop's notice; else the customer's own message
+    attached: tuple[Attached, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,8 +146,17 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
         .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
         .order_by(col(TicketMessage.id))
     )
+    files: dict[int | None, list[Attached]] = {}
+    for row in ticket_attachments.of_ticket(session, ticket.id or 0):
+        files.setdefault(row.message_id, []).append(Attached(row.id or 0, row.file_name, row.size))
     thread = [
-        Entry(m.kind, tickets.note_text(m) if m.body_key else m.body, m.created_at, m.kind != MessageKind.customer)
+        Entry(
+            m.kind,
+            tickets.note_text(m),
+            m.created_at,
+            m.kind != MessageKind.customer,
+            tuple(files.get(m.id, ())),
+        )
         for m in messages
     ]
     done = ticket.status in tickets.DONE
@@ -145,25 +164,67 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
 
 
 def open_request(
-    *, session: Session, actor: PortalActor, subject: str, body: str, order_number: str | None = None
+    *,
+    session: Session,
+    actor: PortalActor,
+    subject: str,
+    body: str,
+    order_number: str | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> Ticket:
-    """A new request from the portal; an order named must be one of the actor's."""
+    """A new request from the portal, with its attachments (images, PDFs) in the same transaction; an order named
+    must be one of the actor's."""
     if order_number:
         scope.order(session, actor, order_number)
-    return tickets.submit_request(
-        session=session,
-        email=actor.email,
-        subject=subject,
-        body=body,
-        order_number=order_number or None,
-        source=TicketSource.portal,
-    )
+    checked = ticket_attachments.check(files or [])
+    written: list[Path] = []
+    try:
+        with db.held_commits(session):
+            ticket = tickets.submit_request(
+                session=session,
+                email=actor.email,
+                subject=subject,
+                body=body,
+                order_number=order_number or None,
+                source=TicketSource.portal,
+            )
+            first = session.exec(
+                select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id).order_by(col(TicketMessage.id))
+            ).first()
+            written = ticket_attachments.store(session, ticket_id=ticket.id or 0, message_id=first, files=checked)
+        session.commit()
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
+    return ticket
 
 
-def reply(*, session: Session, actor: PortalActor, number: int | str, body: str) -> TicketMessage:
-    """The customer's answer joins the thread (the agent's page shows it at once) and reopens a waiting request."""
+def reply(
+    *, session: Session, actor: PortalActor, number: int | str, body: str, files: list[tuple[str, bytes]] | None = None
+) -> TicketMessage:
+    """The customer's answer, with its attachments, joins the thread (the agent's page shows it at once) and reopens a
+    waiting request."""
     ticket = scope.request(session, actor, number)
-    return tickets.add_customer_message(session=session, number=ticket.number, body=body, email=actor.email)
+    checked = ticket_attachments.check(files or [])
+    written: list[Path] = []
+    try:
+        with db.held_commits(session):
+            message = tickets.add_customer_message(session=session, number=ticket.number, body=body, email=actor.email)
+            written = ticket_attachments.store(session, ticket_id=ticket.id or 0, message_id=message.id, files=checked)
+        session.commit()
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
+    return message
+
+
+def attachment(*, session: Session, actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str]:
+    """A file attached to one of the actor's requests: its bytes, name and media type."""
+    row = session.get(TicketAttachment, attachment_id)
+    if row is None:
+        raise NotFound(_(scope.NOT_FOUND))
+    scope.request_by_id(session, actor, row.ticket_id)
+    return ticket_attachments.content(row)
 
 
 def rate(*, session: Session, actor: PortalActor, number: int | str, score: int, comment: str | None) -> Ticket:

@@ -87,6 +87,10 @@ def request(session: Session, actor: PortalActor, number: int | str) -> Ticket:
     return _or_not_found(session.exec(requests(actor).where(Ticket.number == wanted)).first())
 
 
+def request_by_id(session: Session, actor: PortalActor, ticket_id: int) -> Ticket:
+    return _or_not_found(session.exec(requests(actor).where(Ticket.id == ticket_id)).first())
+
+
 def _or_not_found(record: Any) -> Any:
     if record is None:
         raise NotFound(_(NOT_FOUND))

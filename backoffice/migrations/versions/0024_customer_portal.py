@@ -1,4 +1,5 @@
-"""The customer portal (issue #17): customers' portal accounts, their signed-in browsers, one-time sign-in links.
+"""The customer portal (issue #17): customers' portal accounts, their signed-in browsers, one-time sign-in links;
+the files customers attach to their requests.
 
 Revision ID: 0024
 Revises: 0023
@@ -69,8 +70,29 @@ def upgrade() -> None:
     with op.batch_alter_table('portal_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_portal_sessions_customer_ended', ['customer_id', 'ended_at'], unique=False)
 
+    op.create_table(
+        'ticket_attachments',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('ticket_id', sa.Integer(), nullable=False),
+        sa.Column('message_id', sa.Integer(), nullable=True),
+        sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('stored', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['message_id'], ['ticket_messages.id'], ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_attachments_ticket', ['ticket_id', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_attachments_ticket')
+
+    op.drop_table('ticket_attachments')
     with op.batch_alter_table('portal_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_portal_sessions_customer_ended')
 
