@@ -142,3 +142,38 @@ def test_attachments_are_images_or_pdfs_by_their_bytes_within_the_size_and_count
         with pytest.raises(ValidationFailed) as refused:
             files.check(sent)
         assert 'attachments' in refused.value.errors, what
+
+
+def test_erasing_a_customer_closes_their_portal_and_deletes_their_files_and_links() -> None:
+    from backoffice.models import TicketAttachment
+    from backoffice.services import personal_data, portal, ticket_attachments
+    from backoffice.services.portal_scope import PortalActor
+
+    customer = make_customer('rae@example.com', name='Rae')
+    invite(customer.id)
+    entered = portal_access.open_link(token=token_of(last_link('rae@example.com')))
+    with session_scope() as session:
+        started = portal_access.start_session(session, customer_id=customer.id, user_agent='', address='')
+    with session_scope() as session:
+        ticket = portal.open_request(
+            session=session,
+            actor=PortalActor.of(customer),
+            subject='Photo',
+            body='Here',
+            files=[('me.png', tiny_png())],
+        )
+    with read_session() as session:
+        stored = session.exec(select(TicketAttachment)).one()
+    assert (ticket_attachments.root() / stored.stored).exists()
+    admin = make_user('admin')
+    with session_scope() as session:
+        fresh = session.get(Customer, customer.id)
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=fresh.version, confirmation='rae@example.com'
+        )
+    assert portal_access.signed_in_customer(customer.id, entered.entry.epoch, started.key) is None
+    with read_session() as session:
+        assert session.exec(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)).first() is None
+        assert session.exec(select(PortalLink)).first() is None
+        assert all('rae@example.com' not in m.to_address + m.body for m in session.exec(select(StaffMail)))
+    assert not (ticket_attachments.root() / stored.stored).exists()

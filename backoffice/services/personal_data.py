@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, cast, func, null, or_, update
+from sqlalchemy import Text, cast, delete, func, null, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -26,17 +26,21 @@ from backoffice.models import (
     Notification,
     Order,
     OrderEvent,
+    PortalAccount,
+    PortalLink,
     Refund,
     Return,
     ReturnLine,
+    StaffMail,
     Ticket,
+    TicketAttachment,
     TicketMessage,
     UsageEvent,
     User,
     WebhookDelivery,
 )
 from backoffice.permissions import require
-from backoffice.services import audit
+from backoffice.services import audit, ticket_attachments
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
@@ -254,12 +258,32 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         entry.summary_params = redact(entry.summary_params, needles)  # the values the reader's sentence is made of
         session.add(entry)
     for row in found.other:
-        for name in ('text', 'text_params', 'payload', 'response', 'updated'):
+        for name in ('text', 'text_params', 'payload', 'response', 'updated', 'to_address', 'subject', 'body'):
             if hasattr(row, name):
                 setattr(row, name, redact(getattr(row, name), needles))
+        if isinstance(row, StaffMail) and row.status == 'queued':  # never sent now: its address is gone
+            row.status, row.error = 'failed', 'Not sent: the recipient was erased'
         session.add(row)
+    _close_portal(session, customer.id or 0, [t.id or 0 for t in found.requests])
     session.flush()
     return found.counts()
+
+
+def _close_portal(session: Session, customer_id: int, ticket_ids: list[int]) -> None:
+    """The customer portal forgets them: their password and sign-in links go, every browser of theirs is signed out,
+    and the files they attached to their requests are deleted."""
+    account = session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer_id)).first()
+    if account is not None:
+        account.password_hash, account.session_epoch = None, account.session_epoch + 1
+        session.add(account)
+    session.execute(delete(PortalLink).where(col(PortalLink.customer_id) == customer_id))
+    if ticket_ids:
+        attached = list(session.exec(select(TicketAttachment).where(col(TicketAttachment.ticket_id).in_(ticket_ids))))
+        paths = [ticket_attachments.root() / row.stored for row in attached if '..' not in row.stored]
+        for row in attached:
+            session.delete(row)
+        session.flush()
+        ticket_attachments.remove(paths)
 
 
 def redact(value: Any, needles: list[str]) -> Any:
@@ -292,6 +316,7 @@ _ELSEWHERE: list[tuple[Any, list[tuple[Any, bool]]]] = [
     (WebhookDelivery, [(WebhookDelivery.payload, True)]),
     (IdempotencyRecord, [(IdempotencyRecord.response, True)]),
     (ImportBatch, [(ImportBatch.updated, True)]),
+    (StaffMail, [(StaffMail.to_address, False), (StaffMail.body, False)]),  # portal invitations and sign-in links
 ]
 
 
