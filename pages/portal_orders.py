@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.formatting import day, label, money, when
 from backoffice.i18n import N_, _
 from backoffice.models import Invoice, InvoiceKind
+from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
@@ -87,6 +88,14 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
     if view.documents:
         ui.label(_('Invoices and credit notes')).classes('text-lg font-medium')
         _documents(actor, view.documents)
+    if view.returns:
+        ui.label(_('Returns')).classes('text-lg font-medium')
+        for sent_back in view.returns:
+            with ui.row().classes('w-full justify-between items-center').mark('portal-return'):
+                ui.label(_('Return {number}').format(number=sent_back.number))
+                ui.badge(label(sent_back.status, RETURN_STATUSES), color='grey').props('outline')
+    if view.offer is not None:
+        _return_form(order.number, view.offer)
     if view.timeline:
         ui.label(_('History')).classes('text-lg font-medium')
         with ui.column().classes('w-full gap-1').mark('portal-timeline'):
@@ -135,6 +144,59 @@ async def _download(invoice_id: int | None, message: ui.label) -> None:
 def _pdf(actor: PortalActor, invoice_id: int) -> tuple[bytes, str]:
     with read_session() as session:
         return portal.document_pdf(session=session, actor=actor, invoice_id=invoice_id)
+
+
+def _return_form(number: str, offer: portal.ReturnOffer) -> None:
+    requested = ui.label().classes('text-positive').props('role=status').mark('portal-return-requested')
+    requested.set_visibility(False)
+    form = ui.expansion(_('Return items'), icon='assignment_return').classes('w-full border rounded')
+    with form.mark('portal-return-form'):
+        ui.label(_('You can send items back until {day}.').format(day=day(offer.until))).classes(
+            'text-sm text-gray-600'
+        )
+        quantities = {}
+        for line in offer.lines:
+            with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
+                ui.label(line.name).classes('break-words min-w-0')
+                quantities[line.order_line_id] = (
+                    ui.number(value=0, min=0, max=line.left, step=1, format='%d')
+                    .props('outlined dense')
+                    .classes('w-24')
+                    .mark('portal-return-quantity')
+                )
+        reason = (
+            ui.textarea(_('Why do you send it back?'))
+            .props('outlined autogrow maxlength=500')
+            .classes('w-full')
+            .mark('portal-return-reason')
+        )
+        message = error_line()
+
+        async def send() -> None:
+            actor = acting_actor()
+            if actor is None:
+                return
+            lines = [
+                {'order_line_id': line_id, 'quantity': int(field.value or 0)}
+                for line_id, field in quantities.items()
+                if field.value
+            ]
+            made = await call(
+                _start_return, actor, number, lines, reason.value or '', fields={'reason': reason}, message=message
+            )
+            if made is not FAILED:
+                form.set_visibility(False)
+                requested.text = _('Return {number} is requested. We will tell you how to send the items.').format(
+                    number=made
+                )
+                requested.set_visibility(True)
+
+        ui.button(_('Request a return'), on_click=send).classes('self-end').mark('portal-request-return')
+
+
+def _start_return(actor: PortalActor, number: str, lines: list[dict], reason: str) -> str:
+    with session_scope() as session:
+        return portal.start_return(session=session, actor=actor, number=number, lines=lines, reason=reason).number
 
 
 def _status(status: str) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, StaffMail, Ticket
+from backoffice.models import Customer, Order, Return, StaffMail, Ticket
 from backoffice.services import customers, tickets
 
 from .support.factories import PASSWORD, make_customer, make_user, tiny_png
@@ -239,3 +240,38 @@ async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_th
     await user.should_see('lid.png')
     user.find(kind=ui.button, content='note.pdf').click()
     assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+
+
+async def test_a_customer_returns_part_of_a_delivered_order_within_the_window(user: User) -> None:
+    order = delivered_order('mia@example.com', sku='RET-1')
+    await enter_portal(user, 'mia@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    user.find('Return items').click()
+    quantity = next(iter(user.find(marker='portal-return-quantity').elements))
+    quantity.set_value(3)  # bought 2
+    user.find(marker='portal-return-reason').type(f'Too small {HOSTILE}')
+    user.find(marker='portal-request-return').click()
+    await user.should_see('RET-1: at most 2 can still be returned', retries=200)
+    quantity.set_value(1)
+    user.find(marker='portal-request-return').click()
+
+    await user.should_see(marker='portal-return-requested', retries=200)
+    with read_session() as session:
+        stored = session.exec(select(Return).where(Return.order_id == order.id)).one()
+    assert stored.reason == f'Too small {HOSTILE}' and stored.created_by is None
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'Return {stored.number}')
+    await user.should_see('Requested')
+
+
+async def test_no_return_from_the_portal_after_the_window(user: User) -> None:
+    order = delivered_order('noa@example.com', sku='RET-2')
+    with session_scope() as session:
+        stored = session.get(Order, order.id)
+        stored.delivered_at = stored.delivered_at - timedelta(days=31)
+        session.add(stored)
+        session.commit()
+    await enter_portal(user, 'noa@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see('Delivered on')
+    await user.should_not_see('Return items')

@@ -93,6 +93,9 @@ def test_every_portal_action_and_download_with_another_customers_ids_is_not_foun
         'ask about their order': lambda s: portal.open_request(
             session=s, actor=me, subject='Hi', body='Hi', order_number=theirs.number
         ),
+        'return their order': lambda s: portal.start_return(
+            session=s, actor=me, number=theirs.number, lines=[{'order_line_id': 1, 'quantity': 1}], reason='Mine now'
+        ),
         'a number that is no number': lambda s: portal.request_view(session=s, actor=me, number='1 OR 1=1'),
         'a huge number': lambda s: portal.request_view(session=s, actor=me, number=str(2**40)),
     }

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -25,13 +26,26 @@ from backoffice.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderStatus,
+    Return,
     Shipment,
     Ticket,
     TicketAttachment,
     TicketMessage,
     TicketSource,
+    utcnow,
 )
-from backoffice.services import audit, documents, invoices, orders, personal_data_export, ticket_attachments, tickets
+from backoffice.services import (
+    app_settings,
+    audit,
+    documents,
+    invoices,
+    orders,
+    personal_data_export,
+    returns,
+    ticket_attachments,
+    tickets,
+)
 from backoffice.services import portal_scope as scope
 from backoffice.services.portal_scope import PortalActor
 from backoffice.stored_text import sentence
@@ -58,12 +72,29 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class Returnable:
+    order_line_id: int
+    name: str
+    left: int  # bought, not returned yet
+
+
+@dataclass(frozen=True)
+class ReturnOffer:
+    """What the customer may still return from a delivered order, and until when (the return window)."""
+
+    lines: list[Returnable]
+    until: datetime
+
+
+@dataclass(frozen=True)
 class OrderView:
     order: Order
     lines: list[OrderLine]
     tracking: list[Tracking]
     timeline: list[TimelineEntry]
     documents: list[Invoice]
+    returns: list[Return]
+    offer: ReturnOffer | None
 
 
 @dataclass(frozen=True)
@@ -118,7 +149,37 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
     events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
     timeline = [TimelineEntry(event.created_at, orders.timeline_text(event)) for event in events]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
-    return OrderView(order, orders.order_lines(session, order.id or 0), tracking, timeline, papers)
+    sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
+    lines = orders.order_lines(session, order.id or 0)
+    return OrderView(order, lines, tracking, timeline, papers, sent_back, _offer(session, order, lines))
+
+
+def start_return(
+    *, session: Session, actor: PortalActor, number: str, lines: list[dict[str, Any]], reason: str
+) -> Return:
+    """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
+    the return service's own rules do the rest (never more than bought and not returned yet)."""
+    order = scope.order(session, actor, number)
+    offer = _offer(session, order, orders.order_lines(session, order.id or 0))
+    if offer is None:
+        raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})
+    if not ' '.join((reason or '').split()):
+        raise ValidationFailed({'reason': _('Tell us why you send it back')})
+    return returns.start_return(session=session, actor=None, order_id=order.id or 0, lines=lines, reason=reason)
+
+
+def _offer(session: Session, order: Order, lines: list[OrderLine]) -> ReturnOffer | None:
+    days = int(app_settings.value(session=session, key='return_window_days') or 0)
+    if order.status != OrderStatus.delivered or order.delivered_at is None or days <= 0:
+        return None
+    delivered = order.delivered_at if order.delivered_at.tzinfo else order.delivered_at.replace(tzinfo=UTC)
+    until = delivered + timedelta(days=days)
+    if utcnow() > until:
+        return None
+    returned = returns.already_returned(session, order.id or 0)
+    left = [Returnable(line.id or 0, line.name, line.quantity - returned.get(line.id or 0, 0)) for line in lines]
+    left = [line for line in left if line.left > 0]
+    return ReturnOffer(left, until) if left else None
 
 
 def my_documents(*, session: Session, actor: PortalActor) -> list[Invoice]:
