@@ -32,6 +32,7 @@ class PortalPage:
     title: str
     builder: Callable
     public: bool = False
+    heading: bool = True  # False: the page writes its own heading (one record's number and status)
 
 
 PORTAL_PAGES: dict[str, PortalPage] = {}
@@ -43,12 +44,12 @@ NAVIGATION = (
 )
 
 
-def portal_page(path: str, title: str, *, public: bool = False) -> Callable[[Callable], Callable]:
+def portal_page(path: str, title: str, *, public: bool = False, heading: bool = True) -> Callable[[Callable], Callable]:
     """Declare a portal page. A signed-in one's builder receives the PortalActor (and the path's parameters as
     strings); a public one's (the sign-in pages) the request."""
 
     def decorator(builder: Callable) -> Callable:
-        PORTAL_PAGES[path] = PortalPage(path, title, builder, public)
+        PORTAL_PAGES[path] = PortalPage(path, title, builder, public, heading)
         return builder
 
     return decorator
@@ -74,7 +75,7 @@ def shop_logo() -> Response:
 
 
 @contextmanager
-def portal_frame(title: str, actor: PortalActor | None, *, current: str = '') -> Iterator[None]:
+def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', heading: bool = True) -> Iterator[None]:
     """The portal's frame: the shop's name and logo on top, the customer's four places, the page below; a phone's
     width first (one column, the navigation as a row of tabs that scrolls), wider on a desktop."""
     theme()
@@ -106,9 +107,10 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '') ->
                             ),
                             ui.row().classes('items-center no-wrap gap-1'),
                         ):
-                            ui.icon(icon, size='1.1rem')
+                            ui.icon(icon, size='1.1rem').classes('gt-xs')
                             ui.label(_(label))
-        ui.label(title).classes('text-2xl font-semibold break-words').props('role=heading aria-level=1')
+        if heading:
+            ui.label(title).classes('text-2xl font-semibold break-words').props('role=heading aria-level=1')
         yield
 
 
@@ -126,7 +128,7 @@ def _guarded(declared: PortalPage) -> Callable:
             return RedirectResponse(portal_login_url(target))
         start_page_in(actor.language, request.headers.get('accept-language'))
         ui.context.client.title = _(declared.title)
-        with portal_frame(_(declared.title), actor, current=request.url.path):
+        with portal_frame(_(declared.title), actor, current=request.url.path, heading=declared.heading):
             return await _call(declared.builder, actor, **params)
 
     page.__module__ = declared.builder.__module__  # NiceGUI's test reset reloads the page's own module

@@ -43,7 +43,7 @@ def portal_orders_page(actor: PortalActor) -> None:
                     ui.label(money(order.total, order.currency)).classes('font-medium text-gray-800')
 
 
-@portal_page('/portal/orders/{number}', N_('Order'))
+@portal_page('/portal/orders/{number}', N_('Order'), heading=False)
 def portal_order_page(actor: PortalActor, number: str) -> None:
     message = error_line()
     with read_session() as session:
@@ -54,7 +54,9 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
         return
     order = view.order
     with ui.row().classes('w-full items-center justify-between gap-2'):
-        ui.label(_('Order {number}').format(number=order.number)).classes('text-xl font-medium').mark('portal-order')
+        ui.label(_('Order {number}').format(number=order.number)).classes('text-2xl font-semibold').props(
+            'role=heading aria-level=1'
+        ).mark('portal-order')
         _status(order.status)
     ui.label(_('Placed on {day}').format(day=day(order.placed_at))).classes('text-sm text-gray-600')
     with ui.card().classes('w-full p-3 gap-2').mark('portal-lines'):

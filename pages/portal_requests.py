@@ -92,7 +92,7 @@ def portal_new_request_page(actor: PortalActor) -> None:
         ui.button(_('Send'), on_click=send).classes('self-end').mark('portal-send')
 
 
-@portal_page('/portal/requests/{number}', N_('Request'))
+@portal_page('/portal/requests/{number}', N_('Request'), heading=False)
 def portal_request_page(actor: PortalActor, number: str) -> None:
     RequestThread(actor, number)
 
@@ -129,7 +129,9 @@ class RequestThread:
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-center justify-between gap-2'):
-                ui.label(ticket.subject).classes('text-xl font-medium break-words min-w-0').mark('portal-subject-shown')
+                ui.label(ticket.subject).classes('text-2xl font-semibold break-words min-w-0').props(
+                    'role=heading aria-level=1'
+                ).mark('portal-subject-shown')
                 _status(ticket.status)
             ui.label(_('Request #{number}').format(number=ticket.number)).classes('text-sm text-gray-600')
         self.thread.clear()
