@@ -53,7 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     api_key.add_argument('--name', required=True, help='who uses the key, e.g. "Web shop"')
     api_key.add_argument(
-        '--scopes', required=True, help='comma-separated: requests:write,events:write,orders:write,customers:seen'
+        '--scopes',
+        required=True,
+        help='comma-separated: requests:write,events:write,orders:write,customers:seen, and per resource for '
+        '/api/v1: read:customers, write:orders…',
+    )
+    api_key.add_argument(
+        '--as', dest='acting_as', help="the staff member's email whose permissions its /api/v1 calls use"
     )
     commands.add_parser('backup', help='copy the whole database into <data>/backups (online; keeps the last 14)')
     restore = commands.add_parser('restore', help='replace the database with a backup file (stop the app first)')
@@ -213,12 +219,28 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _create_api_key(args: argparse.Namespace) -> int:
+    from sqlmodel import func, select
+
+    import backoffice.resources  # noqa: F401  (their scopes: read:<resource>, write:<resource>)
+    from backoffice.models import User
     from backoffice.services import api_keys
 
     try:
         with db.session_scope() as session:
+            acting_as = None
+            if args.acting_as:
+                wanted = args.acting_as.strip().lower()
+                acting_as = session.exec(select(User).where(func.lower(User.email) == wanted)).first()
+                if acting_as is None or not acting_as.is_active:
+                    print(f'as: no active staff member has the email {args.acting_as!r}', file=sys.stderr)
+                    return 1
             key, secret = api_keys.create_key(
-                session=session, actor=None, system=True, name=args.name, scopes=args.scopes.split(',')
+                session=session,
+                actor=None,
+                system=True,
+                name=args.name,
+                scopes=args.scopes.split(','),
+                acting_as=acting_as,
             )
     except ValidationFailed as error:
         for field, message in error.errors.items():

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         description='Development only: let webhooks and the segment push '
         'reach this machine and private networks, over plain http too (1/0)',
     )
+    allow_private_mailboxes: bool = Field(
+        False,
+        description="Let support mailboxes (IMAP) be on this machine or a private network, e.g. the company's own "
+        'mail server on the LAN; off: public addresses only (1/0)',
+    )
+    mailbox_ca_file: Path | None = Field(
+        None,
+        description="A PEM file of certificate authorities trusted for support mailboxes besides the system's "
+        '(an internal mail server with its own CA)',
+    )
     forwarded_allow_ips: str = Field(
         '127.0.0.1,::1',
         description='Proxies whose X-Forwarded-Proto/-For are believed (comma-separated '

@@ -140,12 +140,15 @@ _HELD = 'backoffice.held_commits'
 
 @contextmanager
 def held_commits(session: Session) -> Iterator[None]:
-    """Inside this block, the session's commits only flush: the caller commits once, after it."""
+    """Inside this block, the session's commits only flush: the caller commits once, after it. Blocks nest (a service
+    holding its own helpers' commits inside a caller that holds its commits): only the outermost one lets go."""
+    outermost = not session.info.get(_HELD)
     session.info[_HELD] = True
     try:
         yield
     finally:
-        session.info.pop(_HELD, None)
+        if outermost:
+            session.info.pop(_HELD, None)
 
 
 @contextmanager

@@ -38,9 +38,12 @@ class Topic(StrEnum):
     users = 'users'
     webhooks = 'webhooks'  # endpoints changed
     webhook_deliveries = 'webhook-deliveries'  # a delivery was queued, sent, failed or resent
+    mailboxes = 'mailboxes'  # a support mailbox was added, changed or checked
+    mailbox_mails = 'mailbox-mails'  # a mail was processed by the intake
     # not resources
     invoices = 'invoices'
     receivables = 'receivables'  # {'action', …}: a payment settled invoices, a reminder was queued or decided
+    bank = 'bank'  # {'action', …}: a statement was imported, a bank line matched, set aside or undone
     notifications = 'notifications'
     goals = 'goals'  # an objective, a key result or a check-in changed
     alerts = 'alerts'  # a rule changed, fired or resolved

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 from backoffice import i18n
@@ -36,6 +36,16 @@ def day(value: date | datetime | None) -> str:
     if locale == i18n.SOURCE_LOCALE:
         return f'{value.year:04d}-{value.month:02d}-{value.day:02d}'
     return format_date(value, 'short', locale=locale)
+
+
+def month(value: date | None) -> str:
+    """A calendar month: 2026-12 in English, « déc. 2026 » in French (a report's month, a cohort)."""
+    if value is None:
+        return NOTHING
+    locale = i18n.current()
+    if locale == i18n.SOURCE_LOCALE:
+        return f'{value.year:04d}-{value.month:02d}'
+    return format_skeleton('yMMM', value, locale=locale)
 
 
 def days(first: date, last: date) -> str:

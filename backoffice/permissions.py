@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     'content.read': N_('See content and legal documents'),
     'content.write': N_('Edit and publish content and legal documents'),
     'kpis.read': N_('See the dashboard and KPIs'),
+    'reports.read': N_('See the ready reports (sales, VAT, stock value, returns, support, cohorts) and export them'),
     'goals.manage': N_('Set objectives and key results, and check in on them'),
     'alerts.manage': N_('Set alert rules on the KPIs, mute and snooze them, send test messages'),
     'segments.read': N_('See customer segments'),

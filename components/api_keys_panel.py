@@ -1,12 +1,14 @@
-"""The API keys section of /settings: the keys with their scopes and last use, create (secret shown once), revoke."""
+"""The API keys section of /settings: the keys with their scopes and last use, create (secret shown once, scopes for
+the intake APIs and, per declared resource, none / read / read and write for /api/v1), revoke."""
 
 from __future__ import annotations
 
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES, shown
 from backoffice.formatting import ago, when
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, NP_, _, pgettext
 from backoffice.models import ApiKey, User
 from backoffice.services import api_keys
 
@@ -14,6 +16,11 @@ from .forms import FAILED, call, error_line, page_dialog, show_secret_once
 from .session import acting_user
 
 HEADINGS = (N_('Name'), N_('Key'), N_('Scopes'), N_('Created'), N_('Last used'), N_('Status'), '')
+ACCESS = {
+    '': NP_('API access', 'None'),
+    'read': NP_('API access', 'Read'),
+    'write': NP_('API access', 'Read and write'),
+}
 
 
 def api_keys_panel(user: User) -> None:
@@ -70,6 +77,7 @@ def api_keys_panel(user: User) -> None:
                 scope: ui.checkbox(f'{scope} — {_(label)}', value=scope == 'requests:write')
                 for scope, label in api_keys.SCOPES.items()
             }
+            access = _resource_access()
             scopes_error = error_line()  # the scopes' message, or any about the whole key
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -81,6 +89,7 @@ def api_keys_panel(user: User) -> None:
             if actor is None:
                 return
             chosen = [scope for scope, check in checks.items() if check.value]
+            chosen += [api_keys.resource_scope(t.value, key) for key, t in access.items() if t.value]
             created = await call(_create, actor, name.value, chosen, fields={'name': name}, message=scopes_error)
             if created is FAILED:
                 return
@@ -109,6 +118,33 @@ def api_keys_panel(user: User) -> None:
         ui.notify(_('API key “{name}” revoked').format(name=row['name']), type='positive')
 
     refresh()
+
+
+def _resource_access() -> dict[str, ui.toggle]:
+    """Per declared resource, what the key may do at /api/v1/<resource>: nothing, read, or read and write."""
+    with ui.column().classes('w-full gap-1').mark('resource-scopes'):
+        ui.label(_('Records over /api/v1')).classes('text-sm text-gray-500')
+        ui.label(_('Its calls act as you: what your role may not do, the key may not do either.')).classes(
+            'text-xs text-gray-500'
+        )
+        toggles = {}
+        # a scroll of its own on a wide screen; on a phone the dialog scrolls as one (no scroll inside a scroll)
+        with ui.element('div').classes('w-full sm:max-h-72 sm:overflow-y-auto'):
+            for key, resource in RESOURCES.items():
+                with ui.row().classes('w-full items-center justify-between no-wrap gap-2 py-1'):
+                    with ui.column().classes('gap-0 min-w-0'):
+                        ui.label(shown(resource.label)).classes('text-sm')
+                        ui.label(f'/api/v1/{key}').classes('text-xs font-mono text-gray-500 truncate')
+                    offered = (
+                        ACCESS if api_keys.writable(resource) else {v: t for v, t in ACCESS.items() if v != 'write'}
+                    )
+                    toggles[key] = (
+                        ui.toggle({value: shown(label) for value, label in offered.items()}, value='')
+                        .props('dense no-caps no-wrap size=sm')
+                        .classes('shrink-0')
+                        .mark(f'scope-{key}')
+                    )
+    return toggles
 
 
 def _row(key: ApiKey) -> dict:

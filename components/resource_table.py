@@ -97,6 +97,7 @@ class ResourceTable:
         self._refresh_pending = False
         self._linked_columns = linked_columns(resource)
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
+        self._loads = 0  # loads started; only the latest one shows its rows (see `load`)
         self._check_pending = False
         self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
         self._build()
@@ -123,8 +124,12 @@ class ResourceTable:
             return
         request = self.request(page)
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
+        self._loads += 1
+        this_load = self._loads
         fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor, language)
-        if fetched is FAILED:
+        if fetched is FAILED or this_load != self._loads:
+            # a later load started meanwhile (a queue clicked while the first rows were coming): its rows, asked for
+            # with the newer filters, are the ones to show, whichever answer comes back last
             return
         result, rows = fetched
         _drop_unreadable_links(rows, self._linked_columns, user)

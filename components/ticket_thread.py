@@ -1,4 +1,5 @@
-"""A request's thread: customer messages, agent replies and solved notices with their delivery state, and notes.
+"""A request's thread: customer messages (a mail's quoted history and signature folded away, its attachments to
+download), agent replies and solved notices with their delivery state, and notes.
 
 Everything here that a customer or an agent wrote is shown with ui.label, i.e. as text: never ui.html or ui.markdown."""
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice import formatting
+from backoffice import formatting, inbound_mail
 from backoffice.i18n import _, pgettext
 from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage
 from backoffice.services import tickets
@@ -25,7 +26,7 @@ class ThreadEntry:
 
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
-    attachments: tuple[TicketAttachment, ...] = ()  # the files the customer sent with it (from the portal)
+    attachments: tuple[TicketAttachment, ...] = ()  # the files that came with it (from the portal or with a mail)
 
 
 def _when(value: datetime | None) -> str:
@@ -74,11 +75,28 @@ def _entry(
             ui.label(heading).classes('font-medium')
             ui.label(entry.author).classes('text-gray-700')
             ui.label(_when(message.created_at)).classes('text-gray-500 ml-auto')
-        ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
+        if message.kind == MessageKind.customer:
+            _customer_text(message.body)
+        else:
+            ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
         if entry.attachments and fetch_attachment is not None:
             attachment_buttons(entry.attachments, fetch_attachment)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
+
+
+def _customer_text(body: str) -> None:
+    """What the customer wrote this time; the quoted history and signature of a mail folded below, to expand."""
+    shown, folded = inbound_mail.split_quoted(body)
+    ui.label(shown).classes('whitespace-pre-wrap break-words').mark('thread-body')
+    if folded:
+        with (
+            ui.expansion(_('Quoted text and signature'), icon='more_horiz')
+            .classes('w-full text-sm text-gray-600')
+            .props('dense')
+            .mark('thread-quoted')
+        ):
+            ui.label(folded).classes('whitespace-pre-wrap break-words text-gray-600')
 
 
 def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> None:

@@ -76,9 +76,7 @@ class RequestScreen:
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else _('Customer')
-        files: dict[int | None, list] = {}
-        for attached in ticket_attachments.of_ticket(session, ticket.id):
-            files.setdefault(attached.message_id, []).append(attached)
+        files = ticket_attachments.by_message(session, ticket.id)
         self.entries = [
             ThreadEntry(
                 m,

@@ -46,6 +46,8 @@ ALLOWED = {
     ('backoffice/stored_text.py', "{'instant': value.isoformat()}"),  # a stored text's value, formatted when shown
     ('backoffice/stored_text.py', "{'day': value.isoformat()}"),  # a stored text's value, formatted when shown
     ('components/date_input.py', 'return day.isoformat()  # the value'),  # the ISO value forms and filters read
+    ('backoffice/transfer/report_files.py', 'return value.isoformat()'),  # a report's CSV carries ISO days
+    ('pages/reports.py', '.isoformat(), on_change=self.show)'),  # a report's date input's ISO value
 }
 
 

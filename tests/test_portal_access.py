@@ -131,7 +131,10 @@ def test_attachments_are_images_or_pdfs_by_their_bytes_within_the_size_and_count
     from backoffice.services import ticket_attachments as files
 
     ok = files.check([('a.png', tiny_png()), ('../../etc/passwd\x00.pdf', b'%PDF-1.7 x')])
-    assert [(c.file_name, c.kind) for c in ok] == [('a.png', 'png'), ('passwd.pdf', 'pdf')]
+    assert [(c.file_name, c.content_type, c.suffix) for c in ok] == [
+        ('a.png', 'image/png', '.png'),
+        ('passwd.pdf', 'application/pdf', '.pdf'),
+    ]
     refusals = {
         'a script named as an image': [('photo.png', b'<script>alert(1)</script>')],
         'an empty file': [('empty.pdf', b'')],

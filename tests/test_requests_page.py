@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
@@ -13,6 +16,7 @@ from backoffice.db import session_scope
 from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, utcnow
 from backoffice.services import ticket_sla as sla
 from backoffice.services import tickets
+from components.resource_table import ResourceTable
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import listed, open_row, rows_show
@@ -333,3 +337,30 @@ async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_pho
     sla_column = next(c for c in table.columns if c['name'] == 'sla_due_at')
     assert 'gt-xs' not in sla_column.get('classes', '')  # shown under 600 px too
     assert table.rows[0]['sla_due_at'].startswith('in ')
+
+
+async def test_a_queue_clicked_while_the_first_rows_load_shows_the_queues_rows_whichever_answer_comes_last(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow server: the list's first load (every open request) answers after the load asked for by the queue the
+    agent clicked meanwhile; the stale answer must not replace the queue's rows."""
+    ada, bo = make_user('agent', name='Ada Agent'), make_user('agent', name='Bo Agent')
+    taken = submit_request('Taken by Bo: "quotes" <script>x</script>', email='t@example.com')
+    submit_request('Nobody has it yet', email='f@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=bo, ticket_id=taken.id, version=taken.version)
+    release = threading.Event()
+    fetch = ResourceTable._fetch
+
+    def slow_first_fetch(self, account, request, cursor, language):
+        if not request.filters:  # the first load, before any queue: held until the queue's rows are shown
+            release.wait(10)
+        return fetch(self, account, request, cursor, language)
+
+    monkeypatch.setattr(ResourceTable, '_fetch', slow_first_fetch)
+    await sign_in(user, ada.email, path='/requests')
+    user.find(marker='queue-Unassigned').click()
+    await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')
+    release.set()
+    await asyncio.sleep(0.5)  # the first load's answer arrives now
+    await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')

@@ -185,6 +185,8 @@ SAME_IN_FRENCH = {
     'Webhooks',
     'EUR — Euro',
     'https://…',
+    'Port',
+    'STARTTLS (port 143)',
 }
 SAME_COUNT = {'webhooks'}  # '2 webhooks' in both
 

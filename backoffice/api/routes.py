@@ -10,5 +10,6 @@ from backoffice.api.events import router as events
 from backoffice.api.health import router as health
 from backoffice.api.orders import router as orders
 from backoffice.api.requests import router as intake
+from backoffice.api.resources import router as resources
 
-ROUTERS: tuple[APIRouter, ...] = (health, content, intake, events, orders, customer_view)
+ROUTERS: tuple[APIRouter, ...] = (health, content, intake, events, orders, customer_view, resources)

@@ -89,7 +89,7 @@ def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> l
     conditions = []
     if start:
         conditions.append(attribute >= (datetime.combine(start, time(), UTC) if whole_days else start))
-    if end:
+    if end and not (whole_days and end == date.max):  # up to the last day there is: no bound (nor an overflow)
         conditions.append(
             attribute < datetime.combine(end + timedelta(days=1), time(), UTC) if whole_days else attribute <= end
         )

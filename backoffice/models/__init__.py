@@ -1,6 +1,7 @@
 """Every table of the app, grouped by domain; importing this package registers them all on the metadata."""
 
 from backoffice.models.api_keys import ApiKey, IdempotencyRecord
+from backoffice.models.bank import BankAccount, BankLine, BankStatement, LineStatus
 from backoffice.models.base import EditableTable, SoftDeletable, utcnow
 from backoffice.models.catalog import (
     Category,
@@ -23,6 +24,7 @@ from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, Remi
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
+from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome
 from backoffice.models.people import (
     Company,
     CompanyCreate,
@@ -35,6 +37,7 @@ from backoffice.models.people import (
     User,
 )
 from backoffice.models.portal import PortalAccount, PortalLink, PortalSession
+from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
     Invoice,
@@ -76,7 +79,16 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'BankAccount',
+    'BankLine',
+    'BankStatement',
+    'LineStatus',
+    'MailOutcome',
+    'Mailbox',
+    'MailboxMail',
+    'MailboxSecurity',
     'Receipt',
+    'ReportSchedule',
     'ReceiptAllocation',
     'Reminder',
     'ReminderStatus',

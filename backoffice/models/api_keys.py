@@ -20,6 +20,9 @@ class ApiKey(SQLModel, table=True):
     hash: str = Field(max_length=64)
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_by: str = Field(default='system', max_length=254)
+    # whom its calls to /api/v1 act as (the staff member who created it): the services check that person's permissions
+    # and the audit log names them with the key; None (a key from the command line without --as): the v1 API refuses it
+    user_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None

@@ -16,7 +16,18 @@ from backoffice.engine.declaration import (
     register,
     resource,
 )
-from backoffice.resources import catalog, content, customers, purchasing, sales, staff, support, system, webhooks  # noqa: F401
+from backoffice.resources import (  # noqa: F401
+    catalog,
+    content,
+    customers,
+    mailboxes,
+    purchasing,
+    sales,
+    staff,
+    support,
+    system,
+    webhooks,
+)
 
 system.name_record_types()
 check_references()

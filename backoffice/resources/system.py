@@ -41,14 +41,27 @@ OTHER_AUDITED_TYPES = {
     ),
     'receipts': AuditedType('finance.read', N_('Payments received'), N_('payment received'), '/finance/receivables'),
     'reminders': AuditedType('finance.read', N_('Payment reminders'), N_('payment reminder'), '/finance/receivables'),
+    'bank_accounts': AuditedType('finance.read', N_('Bank accounts'), N_('bank account'), '/finance/bank'),
+    'bank_statements': AuditedType('finance.read', N_('Bank statements'), N_('bank statement'), '/finance/bank'),
+    'bank_lines': AuditedType('finance.read', N_('Bank lines'), N_('bank line'), '/finance/bank'),
     'segments': AuditedType('segments.read', N_('Segments'), N_('segment'), '/segments'),
     'kpi_definitions': AuditedType('kpis.read', N_('KPI definitions'), N_('KPI definition')),
     'objective': AuditedType('kpis.read', N_('Goals'), N_('objective'), '/goals'),
     'alert_rule': AuditedType('kpis.read', N_('Alert rules'), N_('alert rule'), '/alerts'),
     'saved_views': AuditedType('audit.read', N_('Saved views'), N_('saved view')),
+    'report_schedule': AuditedType('reports.read', N_('Report schedules'), N_('report schedule'), '/reports'),
 }
 # the record-type filter names a record by its singular, capitalised (name_record_types): marked here for the catalog
-CAPITALISED_SINGULARS = (N_('Payment received'), N_('Payment reminder'), N_('Objective'), N_('Alert rule'))
+CAPITALISED_SINGULARS = (
+    N_('Payment received'),
+    N_('Payment reminder'),
+    N_('Bank account'),
+    N_('Bank statement'),
+    N_('Bank line'),
+    N_('Objective'),
+    N_('Alert rule'),
+    N_('Report schedule'),
+)
 ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
 # where a resource's own label does not say what its records are once outside its screen
 LABELS_IN_THE_LOG = {

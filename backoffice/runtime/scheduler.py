@@ -153,6 +153,13 @@ def send_webhooks(settings: Settings) -> dict[str, int]:
     return webhooks.dispatch_due()
 
 
+def poll_mailboxes(settings: Settings) -> dict[str, int]:
+    """Read the support mailboxes' new mail: new requests, replies joining their thread, auto-replies set aside."""
+    from backoffice.services import mail_intake
+
+    return mail_intake.poll_all()
+
+
 def apply_retention(settings: Settings) -> int:
     """Anonymise the usage events and closed requests older than the retention months set at /settings (empty: kept);
     each run is recorded with the other jobs' runs (the KPI jobs list on /settings)."""
@@ -160,6 +167,14 @@ def apply_retention(settings: Settings) -> int:
     from backoffice.services import retention
 
     return refresh.run_job('retention', retention.run)
+
+
+def send_report_schedules(settings: Settings) -> int:
+    """Queue the scheduled reports whose week or month has ended (each period once)."""
+    from backoffice.services import report_schedules
+
+    with session_scope() as session:
+        return report_schedules.send_due(session=session)
 
 
 JOBS: list[Job] = [
@@ -177,6 +192,8 @@ JOBS: list[Job] = [
     Job('webhooks', send_webhooks, 'interval', {'seconds': 10}),
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
     Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
+    Job('report-schedules', send_report_schedules, 'cron', {'minute': 47}),
+    Job('mailboxes', poll_mailboxes, 'interval', {'minutes': 1}),
 ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
+from backoffice.engine import declaration
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
@@ -35,6 +36,11 @@ SCOPES: dict[str, str] = {
     'customers:seen': N_("Let usage events move customers' last-seen time (a server-side key only)"),
     'customers:read': N_("Read a customer's orders, requests and messages (the shop's own account page)"),
 }
+
+# per declared resource, for /api/v1/{resource}: 'read:customers' reads; 'write:customers' reads and writes (create,
+# update, trash, actions). Another namespace than the scopes above, so no key of before gains a right ('orders:write'
+# sends orders to /api/orders and is not 'write:orders').
+RESOURCE_ACCESS: tuple[str, ...] = ('read', 'write')
 
 PERMISSION = 'settings.manage'
 PREFIX_LENGTH = 8
@@ -66,6 +72,15 @@ class RevokedKey(KeyNotAccepted):
         super().__init__(_('The API key has been revoked.'))
 
 
+class KeyActsForNobody(ServiceError):
+    """A key without a staff member to act as: it may not use the resource API (→ 403)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _('This API key acts for no active staff member, so it cannot use /api/v1; create a key at /settings.')
+        )
+
+
 class MissingScope(ServiceError):
     """A valid key that may not do this (→ 403)."""
 
@@ -81,11 +96,14 @@ def create_key(
     name: str,
     scopes: list[str] | set[str] | tuple[str, ...],
     system: bool = False,
+    acting_as: User | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its secret (`bo_<prefix>_<random>`), which is shown once and never stored.
-    `system=True` is for the command line, which has no actor."""
+    """A new key and its secret (`bo_<prefix>_<random>`), which is shown once and never stored. Its calls to /api/v1
+    act as its creator (`acting_as` for the command line). `system=True` is for the command line, which has no
+    actor."""
     if not system:
         require(actor, PERMISSION)
+    acting_as = acting_as or actor
     name = (name or '').strip()
     chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
     errors = {}
@@ -93,13 +111,16 @@ def create_key(
         errors['name'] = _('Give the key a name that says who uses it.')
     elif name_problem(name):
         errors['name'] = name_problem(name)
-    unknown = [scope for scope in chosen if scope not in SCOPES]
+    known = known_scopes()
+    unknown = [scope for scope in chosen if scope not in known]
     if unknown:
         errors['scopes'] = _('Unknown scope {scope}; choose from {choices}.').format(
-            scope=repr(unknown[0]), choices=', '.join(SCOPES)
+            scope=repr(unknown[0]), choices=', '.join([*SCOPES, 'read:<resource>', 'write:<resource>'])
         )
     elif not chosen:
         errors['scopes'] = _('Choose at least one scope.')
+    elif acting_as is None and any(scope not in SCOPES for scope in chosen):
+        errors['scopes'] = _('A key with resource scopes acts for a staff member: name one (--as EMAIL).')
     if errors:
         raise ValidationFailed(errors)
     for _attempt in range(5):  # a clash of random prefixes is very unlikely; the unique index catches it anyway
@@ -109,8 +130,9 @@ def create_key(
             name=name,
             prefix=prefix,
             hash=_digest(secret),
-            scopes=sorted(chosen, key=list(SCOPES).index),
+            scopes=sorted(chosen, key=list(known).index),
             created_by=actor.email if actor else 'system',
+            user_id=acting_as.id if acting_as else None,
         )
         session.add(key)
         try:
@@ -169,7 +191,7 @@ def authenticate(session: Session, header_value: str | None, scope: str, *, touc
     """The key an `Authorization: Bearer <key>` header names, if it is valid, not revoked and holds the scope.
     Raises MissingKey / InvalidKey / RevokedKey (401) or MissingScope (403). `touch=False`: only read (the caller
     uses a read session and calls `touch_if_stale` itself, so most calls take no write turn)."""
-    if scope not in SCOPES:
+    if scope not in SCOPES and scope not in known_scopes():
         raise KeyError(f'unknown scope {scope!r}')
     if not header_value or not header_value.strip():
         raise MissingKey()
@@ -185,11 +207,48 @@ def authenticate(session: Session, header_value: str | None, scope: str, *, touc
         raise InvalidKey()
     if key.revoked_at is not None:
         raise RevokedKey()
-    if scope not in key.scopes:
+    if not holds(key, scope):
         raise MissingScope(scope)
     if touch:
         touch_if_stale(session, key)
     return key
+
+
+def known_scopes() -> dict[str, str]:
+    """Every scope a key may hold, in the order they are offered: the four of the intake APIs, then read and write for
+    each declared resource (a resource declared later gets its scopes with no code)."""
+    scopes = dict(SCOPES)
+    for key, resource in declaration.RESOURCES.items():
+        for access in RESOURCE_ACCESS if writable(resource) else ('read',):
+            scopes[resource_scope(access, key)] = ''
+    return scopes
+
+
+def writable(resource: declaration.Resource) -> bool:
+    """Whether /api/v1 can change its records (create, update, trash or an action): else it has only a read scope."""
+    return bool(resource.create or resource.update or resource.soft_delete or resource.actions)
+
+
+def resource_scope(access: str, resource_key: str) -> str:
+    """'read:customers' / 'write:customers'."""
+    return f'{access}:{resource_key}'
+
+
+def holds(key: ApiKey, scope: str) -> bool:
+    """Whether the key holds the scope; a resource's write scope includes its read scope."""
+    if scope in key.scopes:
+        return True
+    access, _colon, resource_key = scope.partition(':')
+    return access == 'read' and resource_scope('write', resource_key) in key.scopes
+
+
+def acting_user(session: Session, key: ApiKey) -> User:
+    """The staff member a key's calls to /api/v1 act as, read afresh (a role changed since counts now); KeyActsForNobody
+    when there is none or they were deactivated."""
+    user = session.get(User, key.user_id) if key.user_id is not None else None
+    if user is None or not user.is_active:
+        raise KeyActsForNobody()
+    return user
 
 
 def is_stale(key: ApiKey) -> bool:

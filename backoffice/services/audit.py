@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -25,6 +28,27 @@ _SECRET_PARAMETER = re.compile(
     r'(?P<value>[^&#\s]+)',
     re.IGNORECASE,
 )
+
+
+_CHANNEL: ContextVar[str] = ContextVar('audit_channel', default='')
+
+
+@contextmanager
+def through(channel: str) -> Iterator[None]:
+    """Entries recorded inside name the way the actor came with their email: 'maria@shop.com (API key ab12cd34)'."""
+    token = _CHANNEL.set(channel)
+    try:
+        yield
+    finally:
+        _CHANNEL.reset(token)
+
+
+def actor_label(actor: User | None) -> str:
+    """Who an entry names: the actor's email (with the channel they came through), or 'system'."""
+    if actor is None:
+        return 'system'
+    channel = _CHANNEL.get()
+    return f'{actor.email} ({channel})'[:254] if channel else actor.email
 
 
 def snapshot(record: SQLModel) -> dict[str, Any]:
@@ -68,7 +92,7 @@ def record(
     summary, summary_key, summary_params = stored_text.stored(summary)
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
-        actor_email=actor.email if actor else 'system',
+        actor_email=actor_label(actor),
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
@@ -92,7 +116,7 @@ def record_many(session: Session, actor: User | None, entries: list[dict[str, An
         {
             'at': at,
             'actor_id': actor.id if actor else None,
-            'actor_email': actor.email if actor else 'system',
+            'actor_email': actor_label(actor),
             'action': entry['action'],
             'entity': entry['entity'],
             'entity_id': None if entry.get('entity_id') is None else str(entry['entity_id']),

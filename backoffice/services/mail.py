@@ -4,11 +4,12 @@ request is solved (with its rating link), go out by SMTP when BACKOFFICE_SMTP_UR
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import unquote, urlencode, urlsplit
 
 from sqlmodel import col, func, select
@@ -118,10 +119,41 @@ def _queued(limit: int, base_url: str) -> list[Outgoing]:
             .order_by(col(TicketMessage.id))
             .limit(limit)
         ).all()
+        domain = sender.rsplit('@', 1)[-1]
+        for message, ticket, _customer in rows:
+            if not message.email_message_id:  # given once and kept before the first try: a reply is found by it
+                message.email_message_id = message_id(ticket.number, message.id, domain)
+                session.add(message)
+        session.commit()
         return [
-            Outgoing(message.id, ticket.id, _email(message, ticket, customer, sender, company, base_url))
+            Outgoing(
+                message.id,
+                ticket.id,
+                _email(message, ticket, customer, sender, company, base_url, _answered(session, message)),
+            )
             for message, ticket, customer in rows
         ]
+
+
+def message_id(number: int, message_id: int | None, domain: str) -> str:
+    """A Message-ID of our own: unique (random part), naming the request, short enough never to be folded."""
+    return f'<request{number}.{message_id}.{secrets.token_hex(6)}@{domain}>'
+
+
+def _answered(session, message: TicketMessage) -> list[str]:
+    """The Message-IDs of the request's earlier mails, newest last, so the customer's mail client threads our answer
+    under theirs (In-Reply-To: the newest)."""
+    ids = session.exec(
+        select(TicketMessage.email_message_id)
+        .where(
+            TicketMessage.ticket_id == message.ticket_id,
+            col(TicketMessage.id) < message.id,
+            col(TicketMessage.email_message_id).is_not(None),
+        )
+        .order_by(col(TicketMessage.id).desc())
+        .limit(10)
+    ).all()
+    return list(reversed(ids))
 
 
 def rating_url(base_url: str, ticket: Ticket) -> str:
@@ -141,11 +173,21 @@ RATE_INVITATION = N_('How did we do? Rate our help from 1 to 5 (one click, no ac
 
 
 def _email(
-    message: TicketMessage, ticket: Ticket, customer: Customer, sender: str, company: str, base_url: str
+    message: TicketMessage,
+    ticket: Ticket,
+    customer: Customer,
+    sender: str,
+    company: str,
+    base_url: str,
+    answered: list[str] | None = None,
 ) -> EmailMessage:
     """The email in the customer's language (theirs, else the settings' default); the reply itself is as written."""
     with i18n.use(customer.language):
-        return _written(message, ticket, customer, sender, company, base_url)
+        email = _written(message, ticket, customer, sender, company, base_url)
+    if answered:
+        email['In-Reply-To'] = answered[-1]
+        email['References'] = ' '.join(answered)
+    return email
 
 
 def _written(
@@ -158,7 +200,9 @@ def _written(
         email['Subject'] = _('Solved: {subject} [#{number}]').format(subject=ticket.subject, number=ticket.number)
     else:
         email['Subject'] = f'Re: {ticket.subject} [#{ticket.number}]'
-    email['Message-ID'] = make_msgid(f'ticket{ticket.number}.{message.id}', domain=sender.rsplit('@', 1)[-1])
+    email['Message-ID'] = message.email_message_id or message_id(ticket.number, message.id, sender.rsplit('@', 1)[-1])
+    if message.kind == MessageKind.notice:
+        email['Auto-Submitted'] = 'auto-generated'  # RFC 3834: no auto-reply should answer it
     body = message.body
     if message.kind == MessageKind.notice and ticket.rated_at is None:
         body += '\n\n' + _(RATE_INVITATION).format(link=rating_url(base_url, ticket))

@@ -10,10 +10,15 @@ from fpdf import FPDF
 FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
 
 
-def document(*, archival: bool = False) -> FPDF:
+def document(*, archival: bool = False, landscape: bool = False) -> FPDF:
     """A new A4 document on its first page; `archival`: PDF/A-3B (fonts embedded, an sRGB output intent), the base
-    of an e-invoice."""
-    pdf = FPDF(format='A4', enforce_compliance='PDF/A-3B') if archival else FPDF(format='A4')
+    of an e-invoice; `landscape` for a wide table (a report)."""
+    orientation = 'L' if landscape else 'P'
+    pdf = (
+        FPDF(orientation=orientation, format='A4', enforce_compliance='PDF/A-3B')
+        if archival
+        else FPDF(orientation=orientation, format='A4')
+    )
     pdf.set_auto_page_break(auto=True, margin=15)
     if (FONT_DIR / 'DejaVuSans.ttf').exists():
         pdf.add_font('DejaVu', '', str(FONT_DIR / 'DejaVuSans.ttf'))

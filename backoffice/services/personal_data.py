@@ -33,14 +33,13 @@ from backoffice.models import (
     ReturnLine,
     StaffMail,
     Ticket,
-    TicketAttachment,
     TicketMessage,
     UsageEvent,
     User,
     WebhookDelivery,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, ticket_attachments
+from backoffice.services import audit, mail_traces
 from backoffice.stored_text import sentence
 
 PERMISSION = 'customers.privacy'
@@ -202,6 +201,7 @@ def gather(session: Session, customer: Customer) -> Found:
 def anonymise(session: Session, found: Found) -> dict[str, int]:
     """Apply the erasure rules to what `gather` found, inside the caller's transaction."""
     customer, needles = found.customer, found.needles
+    customer_email = customer.email  # before it is erased: the received-mail log names them by it
     email = erased_email(customer.id)
     for name, value in {
         'email': email,
@@ -237,6 +237,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         if message.delivery == Delivery.queued:  # never sent now: its address is gone
             message.delivery, message.delivery_error = Delivery.failed, 'Not sent: the recipient was erased'
         session.add(message)
+    mail_traces.forget(session, ticket_ids=[t.id for t in found.requests if t.id], senders=[customer_email])
     for returned in found.returns:
         returned.reason = ''
         stamp(returned)
@@ -264,26 +265,19 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         if isinstance(row, StaffMail) and row.status == 'queued':  # never sent now: its address is gone
             row.status, row.error = 'failed', 'Not sent: the recipient was erased'
         session.add(row)
-    _close_portal(session, customer.id or 0, [t.id or 0 for t in found.requests])
+    _close_portal(session, customer.id or 0)
     session.flush()
     return found.counts()
 
 
-def _close_portal(session: Session, customer_id: int, ticket_ids: list[int]) -> None:
-    """The customer portal forgets them: their password and sign-in links go, every browser of theirs is signed out,
-    and the files they attached to their requests are deleted."""
+def _close_portal(session: Session, customer_id: int) -> None:
+    """The customer portal forgets them: their password and sign-in links go, every browser of theirs is signed out
+    (the files of their requests, from the portal or by mail, went with mail_traces.forget)."""
     account = session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer_id)).first()
     if account is not None:
         account.password_hash, account.session_epoch = None, account.session_epoch + 1
         session.add(account)
     session.execute(delete(PortalLink).where(col(PortalLink.customer_id) == customer_id))
-    if ticket_ids:
-        attached = list(session.exec(select(TicketAttachment).where(col(TicketAttachment.ticket_id).in_(ticket_ids))))
-        paths = [ticket_attachments.root() / row.stored for row in attached if '..' not in row.stored]
-        for row in attached:
-            session.delete(row)
-        session.flush()
-        ticket_attachments.remove(paths)
 
 
 def redact(value: Any, needles: list[str]) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from backoffice import db, events
+from backoffice import db, events, stored_text
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -26,13 +26,16 @@ from backoffice.models import (
     Invoice,
     InvoiceKind,
     Order,
+    OrderStatus,
+    Payment,
     Receipt,
     ReceiptAllocation,
     User,
     utcnow,
 )
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, payments
+from backoffice.services import app_settings, audit, orders, payments
+from backoffice.stored_text import sentence
 
 ZERO = Decimal('0.00')
 CENT = Decimal('0.01')
@@ -357,6 +360,67 @@ def settle(
     events.after_commit(session, Topic.receivables, {'action': 'paid', 'receipt_id': receipt.id})
     session.commit()
     return receipt
+
+
+def undo_receipt(*, session: Session, actor: User, receipt_id: int, reason: str = '') -> None:
+    """Reverse a sum received: each of its parts is taken off its order's payments (an order it had made paid is
+    pending again), the receipt is removed, audited with what it paid. Refused once any of it was refunded."""
+    require(actor, 'finance.manage')
+    require(actor, 'orders.write')
+    receipt = session.get(Receipt, receipt_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
+    if receipt is None:
+        raise NotFound(_('This payment received no longer exists.'))
+    parts = list(session.exec(select(ReceiptAllocation).where(ReceiptAllocation.receipt_id == receipt.id)))
+    undone: dict[str, str] = {}
+    with db.held_commits(session):
+        for part in parts:
+            invoice = session.get(Invoice, part.invoice_id)
+            payment = session.get(Payment, part.payment_id)
+            order = orders.locked(session, invoice.order_id if invoice else 0, None)
+            if order.paid_total - part.amount < order.refunded_total:
+                raise ValidationFailed(
+                    {
+                        'receipt': _('Order {number} was refunded since: this payment cannot be undone').format(
+                            number=order.number
+                        )
+                    }
+                )
+            before = audit.snapshot(order)
+            order.paid_total -= part.amount
+            if order.status == OrderStatus.paid and order.paid_total < order.total:
+                order.status, order.paid_at = OrderStatus.pending, None
+            session.delete(part)
+            if payment is not None:
+                session.delete(payment)
+            session.flush()
+            number = invoice.number if invoice else '?'
+            undone[number] = str(part.amount)
+            orders.save(
+                session,
+                actor,
+                order,
+                before,
+                'payment_undone',
+                sentence(
+                    N_('Payment of {amount} for invoice {invoice} undone'),
+                    amount=stored_text.money(part.amount, order.currency),
+                    invoice=number,
+                ),
+            )
+    reason = ' '.join((reason or '').split())[:200]
+    audit.record(
+        session,
+        actor,
+        'receipt.undone',
+        'receipts',
+        receipt.id,
+        changes={'amount': str(receipt.amount), 'invoices': undone, 'reason': reason},
+        summary=f'Payment of {receipt.amount} {receipt.currency} ({receipt.reference}) undone'
+        + (f': {reason}' if reason else ''),
+    )
+    session.delete(receipt)
+    events.after_commit(session, Topic.receivables, {'action': 'undone', 'receipt_id': receipt_id})
+    session.commit()
 
 
 def allocations_of(session: Session, invoice_id: int) -> list[ReceiptAllocation]:

@@ -13,7 +13,7 @@ from backoffice.changes import commit
 from backoffice.db import session_scope
 from backoffice.events import Topic
 from backoffice.models import AuditEntry, Ticket, TicketMessage, TicketStatus, UsageEvent, utcnow
-from backoffice.services import app_settings
+from backoffice.services import app_settings, mail_traces
 from backoffice.services.personal_data import ERASED, MIN_NEEDLE, erased_changes, redact
 
 BATCH = 5000
@@ -96,6 +96,7 @@ def _anonymise(session: Session, tickets: list[Ticket]) -> None:
         ticket.subject, ticket.steps, ticket.rating_comment = ERASED, None, None
         ticket.version += 1  # not updated_at: an old request does not jump to the top of the lists
         session.add(ticket)
+    mail_traces.forget(session, ticket_ids=[i for i in ids if i is not None])
     session.execute(
         update(TicketMessage)
         .where(col(TicketMessage.ticket_id).in_(ids))

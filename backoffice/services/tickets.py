@@ -83,9 +83,11 @@ def submit_request(
     source: TicketSource | str = TicketSource.api,
     priority: TicketPriority | str | None = None,
     actor: User | None = None,
+    assignee_id: int | None = None,
 ) -> Ticket:
     """A new request: the customer found or created by email (a banned one is refused with CustomerBanned), a number,
-    SLA due times from the settings, and an assignee when auto-assignment is on. `actor`: the agent who logged it."""
+    SLA due times from the settings, and an assignee when auto-assignment is on. `actor`: the agent who logged it;
+    `assignee_id`: who takes it instead of auto-assignment (a support mailbox's default assignee)."""
     data = _valid(
         RequestIn,
         {
@@ -121,7 +123,7 @@ def submit_request(
     if ticket.type == TicketType.bug:
         ticket.bug_status = BugStatus.reported
     ticket_sla.set_due_times(session, ticket)
-    ticket.assignee_id = _auto_assignee(session)
+    ticket.assignee_id = assignee_id or _auto_assignee(session)
     session.add(ticket)
     session.flush()
     session.add(

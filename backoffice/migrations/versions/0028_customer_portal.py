@@ -1,8 +1,9 @@
-"""The customer portal (issue #17): customers' portal accounts, their signed-in browsers, one-time sign-in links;
-the files customers attach to their requests.
+"""The customer portal (issue #17): customers' portal accounts, their signed-in browsers, one-time sign-in links
+(the files customers attach to their requests go in `ticket_attachments`, made by 0027 for the portal and the support
+mailbox alike).
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-03
 """
 
@@ -13,8 +14,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0024'
-down_revision: str | None = '0023'
+revision: str = '0028'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -70,29 +71,8 @@ def upgrade() -> None:
     with op.batch_alter_table('portal_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_portal_sessions_customer_ended', ['customer_id', 'ended_at'], unique=False)
 
-    op.create_table(
-        'ticket_attachments',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('ticket_id', sa.Integer(), nullable=False),
-        sa.Column('message_id', sa.Integer(), nullable=True),
-        sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column('size', sa.Integer(), nullable=False),
-        sa.Column('stored', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['message_id'], ['ticket_messages.id'], ondelete='SET NULL'),
-        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id'),
-    )
-    with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_attachments_ticket', ['ticket_id', 'id'], unique=False)
-
 
 def downgrade() -> None:
-    with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
-        batch_op.drop_index('ix_ticket_attachments_ticket')
-
-    op.drop_table('ticket_attachments')
     with op.batch_alter_table('portal_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_portal_sessions_customer_ended')
 

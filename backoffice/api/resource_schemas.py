@@ -1,0 +1,192 @@
+"""The typed schemas of /api/v1, built once from each resource declaration: its record as the API shows it, the body
+that creates one, the body that changes one (with its version), an action's inputs, a page of its list, and the list's
+query parameters (search, sort, each declared filter, the keyset cursor)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from backoffice.api.input_rules import INT32_MAX
+from backoffice.engine.declaration import Action, FormField, Resource, shown
+from backoffice.listing.query import MAX_PAGE_SIZE
+from backoffice.services.audit import SECRET_FIELDS
+
+# never shown over the API, whatever a declaration lists: hashes, encrypted secrets and what guards sign-in
+HIDDEN_FIELDS = SECRET_FIELDS | {'hash', 'totp_last_step', 'session_epoch', 'token'}
+TEXT_LIMIT = 20_000
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Version = Annotated[int, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")]
+
+
+@dataclass(frozen=True)
+class Schemas:
+    """What one resource's operations read and answer."""
+
+    record: type[BaseModel]
+    page: type[BaseModel]
+    create: type[BaseModel] | None
+    update: type[BaseModel] | None
+    actions: dict[str, tuple[Action, type[BaseModel]]]
+    list_parameters: list[inspect.Parameter]
+    filter_names: dict[str, tuple[str, ...]]  # filter → the query parameters it reads (a range reads two)
+
+
+def schemas_of(resource: Resource) -> Schemas:
+    name = camel(resource.key)
+    record = _record_model(resource, name)
+    parameters, filter_names = _list_parameters(resource)
+    return Schemas(
+        record=record,
+        page=create_model(
+            f'{name}Page',
+            items=(list[record], ...),  # type: ignore[valid-type]
+            total=(int, Field(description='How many records match (see `exact`)')),
+            exact=(bool, Field(description='False: `total` is an estimate (a large table counted past its budget)')),
+            page=(int, ...),
+            page_size=(int, ...),
+            next_cursor=(str | None, Field(description='Send it as `cursor` (same parameters) for the next page')),
+            previous_cursor=(str | None, Field(description='Send it as `cursor` for the page before')),
+        ),
+        create=_body_model(resource.create, f'{name}Create') if resource.create is not None else None,
+        update=_body_model(resource.update, f'{name}Update', version=True) if resource.update is not None else None,
+        actions={action.key: (action, _action_model(resource, action, name)) for action in resource.actions},
+        list_parameters=parameters,
+        filter_names=filter_names,
+    )
+
+
+def camel(key: str) -> str:
+    """'canned-replies' → 'CannedReplies' (schema and operation names)."""
+    return ''.join(part.capitalize() for part in key.replace('_', '-').split('-'))
+
+
+def shown_fields(resource: Resource) -> list[str]:
+    """The record's values the API shows: what its screens show (columns and form fields), with its id, version and
+    times; never a secret."""
+    model = resource.model
+    names = ['id', *(c.name for c in resource.columns), *(f.name for f in resource.fields if f.kind != 'password')]
+    names += [n for n in ('version', 'created_at', 'updated_at', 'deleted_at') if n in model.model_fields]
+    return [n for n in dict.fromkeys(names) if n in model.model_fields and n not in HIDDEN_FIELDS]
+
+
+def _record_model(resource: Resource, name: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for field_name in shown_fields(resource):
+        declared = resource.model.model_fields[field_name]
+        described = _label(resource, field_name)
+        fields[field_name] = (declared.annotation, Field(description=described) if described else Field())
+    return create_model(
+        f'{name}Record',
+        __config__=ConfigDict(from_attributes=True),
+        __doc__=f'One {resource.singular} as /api/v1/{resource.key} shows it.',
+        **fields,
+    )
+
+
+def _label(resource: Resource, field_name: str) -> str:
+    labels = {c.name: c.label for c in resource.columns} | {f.name: f.label for f in resource.fields}
+    return shown(labels.get(field_name, ''))
+
+
+def _body_model(schema: type[BaseModel], name: str, *, version: bool = False) -> type[BaseModel]:
+    """The resource's own create/update schema as an API body (its rules run again in the service); an update also
+    names the version it changes."""
+    fields: dict[str, Any] = {
+        field_name: (info.annotation, info)
+        for field_name, info in schema.model_fields.items()
+        if field_name != 'version'
+    }
+    if version:
+        fields['version'] = (Version, ...)
+    return create_model(name, __config__=ConfigDict(extra='forbid'), **fields)
+
+
+_KIND_TYPES: dict[str, Any] = {
+    'bool': bool,
+    'number': Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX)],
+    'money': Annotated[Decimal, Field(ge=-(10**9), le=10**9, max_digits=14, decimal_places=2)],
+    'date': date,
+    'datetime': datetime,
+    'related': Id,
+}
+
+
+def input_type(form_field: FormField) -> Any:
+    if form_field.kind == 'choice' and form_field.choices:
+        return Literal[tuple(form_field.choices)]
+    return _KIND_TYPES.get(form_field.kind, Annotated[str, Field(max_length=TEXT_LIMIT)])
+
+
+def _action_model(resource: Resource, action: Action, name: str) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for form_field in action.inputs:
+        kind = input_type(form_field)
+        fields[form_field.name] = (kind, ...) if form_field.required else (kind | None, None)
+    fields['version'] = (Version | None, None)
+    if action.warn is not None:
+        fields['confirmed'] = (
+            bool,
+            Field(default=False, description='Go ahead despite the warning a first call answered (409)'),
+        )
+    return create_model(
+        f'{name}{camel(action.key)}Input',
+        __config__=ConfigDict(extra='forbid'),
+        __doc__=shown(action.label),
+        **fields,
+    )
+
+
+def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[str, tuple[str, ...]]]:
+    sortable = tuple(sorted(resource.sortable()))
+    parameters = [
+        _query('q', str, '', 'Search: contains, case-insensitive, over the fields the screen searches', max_length=200),
+        _query('sort', Literal[sortable] | None, None, "A column to sort by; default: the screen's"),
+        _query('descending', bool | None, None, "Sort in descending order; default: the screen's"),
+        _query('page', int, 1, 'Page number (1 = first); a cursor reads faster', ge=1, le=INT32_MAX),
+        _query('page_size', int, 25, 'Rows per page', ge=1, le=MAX_PAGE_SIZE),
+        _query('cursor', str | None, None, 'next_cursor or previous_cursor of the page before', max_length=4000),
+    ]
+    if resource.soft_delete:
+        parameters.append(_query('trash', bool, False, 'List the records in the trash instead'))
+    names: dict[str, tuple[str, ...]] = {}
+    for spec in resource.filters:
+        label = shown(spec.label)
+        if spec.kind == 'choice':
+            choice = Literal[tuple(spec.choices)] if spec.choices else Annotated[str, Field(max_length=100)]
+            parameters.append(_query(spec.name, list[choice] | None, None, f'{label}: one or more values'))  # type: ignore[valid-type]
+            names[spec.name] = (spec.name,)
+        elif spec.kind in ('bool', 'present'):
+            parameters.append(_query(spec.name, bool | None, None, label))
+            names[spec.name] = (spec.name,)
+        elif spec.kind == 'related':
+            related = Id | Literal['none']
+            parameters.append(_query(spec.name, related | None, None, f'{label}: an id, or none'))
+            names[spec.name] = (spec.name,)
+        elif spec.kind == 'date_range':
+            low, high = f'{spec.name}_from', f'{spec.name}_to'
+            parameters.append(_query(low, date | None, None, f'{label}: from this day (UTC, included)'))
+            parameters.append(_query(high, date | None, None, f'{label}: to this day (UTC, included)'))
+            names[spec.name] = (low, high)
+        elif spec.kind == 'number_range':
+            low, high = f'{spec.name}_min', f'{spec.name}_max'
+            bounded = Annotated[Decimal, Field(ge=-(10**12), le=10**12)]
+            parameters.append(_query(low, bounded | None, None, f'{label}: at least'))
+            parameters.append(_query(high, bounded | None, None, f'{label}: at most'))
+            names[spec.name] = (low, high)
+    return parameters, names
+
+
+def _query(name: str, annotation: Any, default: Any, description: str, **rules: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[annotation, Query(description=description, **rules)],
+    )

@@ -1,0 +1,417 @@
+"""/api/v1/{resource}: every declared resource over HTTP, built from its declaration at start-up (a resource declared
+later gets its routes with no code): list (the screens' search, filters, sort and keyset cursor), get, create, update
+(with the version: 409 on a stale one), delete to the trash, and each declared action.
+
+A call needs an API key holding `read:<resource>` (list, get) or `write:<resource>` (the rest; it includes read). The
+key acts as the staff member it belongs to: the services check that person's permissions as they do on the screens,
+and the audit log names them with the key (`maria@shop.com (API key ab12cd34)`). Rate-limited per key like the other
+APIs. Checks run cheapest first: body size (413), the key (401/403) and its rate (429), the input (422), then the
+service (403/404/409/422)."""
+
+# no `from __future__ import annotations`: FastAPI reads the endpoints' annotations, which name local dependencies
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, Field, create_model
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session, SQLModel
+
+import backoffice.resources  # noqa: F401  (registers every declared resource)
+from backoffice.api import resource_cursor
+from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
+from backoffice.api.input_rules import INT32_MAX
+from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
+from backoffice.api.resource_schemas import Schemas, camel, schemas_of
+from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES, Action, Outcome, Resource
+from backoffice.errors import NotFound, PermissionDenied, ServiceError, StaleRecord, ValidationFailed
+from backoffice.i18n import _
+from backoffice.listing import query
+from backoffice.models import ApiKey, User
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys, audit, crud
+
+PREFIX = '/api/v1'
+bearer = HTTPBearer(auto_error=False, description='An API key holding read:<resource> or write:<resource>')
+RecordId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The record's id")]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {'model': Problem, 'description': 'A cursor this server did not make for this list'},
+    401: {'model': Problem, 'description': 'No API key, or an unknown or revoked one (with `WWW-Authenticate`)'},
+    403: {
+        'model': Problem,
+        'description': 'The key lacks the scope, acts for nobody, or its staff member may not do this',
+    },
+    404: {'model': Problem, 'description': 'No such record (or one the key may not read)'},
+    409: {
+        'model': Problem,
+        'description': 'The version is stale (someone saved the record since), or the record does not allow this now',
+    },
+    413: {'model': Problem, 'description': f'The body is larger than {MAX_BODY_BYTES // 1024} KB'},
+    422: {'description': "Invalid input: each field and why (FastAPI's shape: `loc`, `msg`, `type`)"},
+    429: {
+        'model': Problem,
+        'description': f'More than {ratelimit.API_KEY_CALLS_PER_MINUTE} calls a minute with this key; '
+        '`Retry-After` says how many seconds to wait',
+    },
+}
+
+
+class Refused(ServiceError):
+    """A service refused the acting staff member (→ 403)."""
+
+
+class Conflict(ServiceError):
+    """The database refused the write (a unique value taken meanwhile; → 409)."""
+
+
+def build_router(resources: dict[str, Resource] | None = None) -> APIRouter:
+    """The routes of every declared resource (or of those given), under /api/v1."""
+    router = APIRouter(prefix=PREFIX, route_class=SizeLimitedRoute)
+    for resource in (resources if resources is not None else RESOURCES).values():
+        _add_routes(router, resource, schemas_of(resource))
+    return router
+
+
+def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None:
+    name, snake = camel(resource.key), resource.key.replace('-', '_')
+    path, one = f'/{resource.key}', f'/{resource.key}/{{record_id}}'
+    reader, writer = _key_with(resource, 'read'), _key_with(resource, 'write')
+    tags: list[str | Any] = [resource.key]
+    label = resource.singular
+
+    router.add_api_route(
+        path,
+        _list_endpoint(resource, schemas, reader),
+        methods=['GET'],
+        response_model=schemas.page,
+        responses=_errors(400, 401, 403, 422, 429),
+        tags=tags,
+        operation_id=f'list_{snake}',
+        summary=f'List {resource.label.lower()}',
+        description=f'A page of {resource.label.lower()}, as the {resource.key} screen lists them: search, filters, '
+        'sort, then `next_cursor` for the next page (keyset reads). Needs `read:' + resource.key + '`.',
+    )
+
+    def get_record(record_id: RecordId, key: Annotated[ApiKey, Depends(reader)]) -> Any:
+        with _answering(), read_session() as session:
+            actor = api_keys.acting_user(session, key)
+            found = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+            return schemas.record.model_validate(found)
+
+    router.add_api_route(
+        one,
+        get_record,
+        methods=['GET'],
+        response_model=schemas.record,
+        responses=_errors(401, 403, 404, 422, 429),
+        tags=tags,
+        operation_id=f'get_{snake}',
+        summary=f'Get one {label}',
+    )
+
+    if schemas.create is not None:
+        router.add_api_route(
+            path,
+            _create_endpoint(resource, schemas, writer),
+            methods=['POST'],
+            status_code=201,
+            response_model=schemas.record,
+            responses=_errors(401, 403, 409, 413, 422, 429),
+            tags=tags,
+            operation_id=f'create_{snake}',
+            summary=f'Create a {label}',
+            description='Validated by the same rules as the form. With an `Idempotency-Key`, a retry gets the first '
+            f'answer and creates nothing new. Needs `write:{resource.key}`.',
+        )
+    if schemas.update is not None:
+        router.add_api_route(
+            one,
+            _update_endpoint(resource, schemas, writer),
+            methods=['PATCH'],
+            response_model=schemas.record,
+            responses=_errors(401, 403, 404, 409, 413, 422, 429),
+            tags=tags,
+            operation_id=f'update_{snake}',
+            summary=f'Change a {label}',
+            description='Only the fields sent change. `version` is the version read: if someone saved the record '
+            f'since, nothing changes and the answer is 409. Needs `write:{resource.key}`.',
+        )
+    if resource.soft_delete:
+
+        def delete_record(
+            record_id: RecordId,
+            key: Annotated[ApiKey, Depends(writer)],
+            version: Annotated[
+                int | None, Query(ge=1, le=INT32_MAX, description='The version read (409 if stale)')
+            ] = None,
+        ) -> Any:
+            with _answering(), session_scope() as session, _through(key):
+                actor = api_keys.acting_user(session, key)
+                trashed = crud.delete_record(
+                    session=session, actor=actor, resource=resource, record_id=record_id, version=version
+                )
+                return schemas.record.model_validate(trashed)
+
+        router.add_api_route(
+            one,
+            delete_record,
+            methods=['DELETE'],
+            response_model=schemas.record,
+            responses=_errors(401, 403, 404, 409, 422, 429),
+            tags=tags,
+            operation_id=f'delete_{snake}',
+            summary=f'Move a {label} to the trash',
+            description=f'It can be restored from the trash on its screen. Needs `write:{resource.key}`.',
+        )
+    result = create_model(
+        f'{name}ActionResult',
+        record=(Optional[schemas.record], Field(description='The record after the action')),  # type: ignore[arg-type]  # noqa: UP045
+        message=(str, Field(default='', description='What the action said (in the Accept-Language)')),
+    )
+    for action_key, (action, inputs) in schemas.actions.items():
+        router.add_api_route(
+            f'{one}/actions/{action_key}',
+            _action_endpoint(resource, schemas, action, inputs, result, writer),
+            methods=['POST'],
+            response_model=result,
+            responses=_errors(401, 403, 404, 409, 413, 422, 429),
+            tags=tags,
+            operation_id=f'{action_key.replace("-", "_")}_{snake}',
+            summary=f'{action.label} ({label})',
+            description=f'The action "{action.label}" of the {resource.key} screen. Needs `write:{resource.key}` '
+            'and the permission the action asks of the staff member.',
+        )
+
+
+def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., ApiKey]) -> Callable[..., Any]:
+    def list_records(key: ApiKey, **parameters: Any) -> Any:
+        request = query.ListRequest(
+            search=parameters['q'],
+            filters=_filters(schemas, parameters),
+            sort=parameters['sort'],
+            descending=parameters['descending'],
+            page=parameters['page'],
+            page_size=parameters['page_size'],
+            trash=bool(parameters.get('trash')),
+        )
+        cursor = None
+        if parameters['cursor']:
+            try:
+                cursor, page = resource_cursor.decode(resource, parameters['cursor'])
+            except resource_cursor.BadCursor:
+                raise HTTPException(
+                    400, _('This cursor was not made for this list; start from the first page.')
+                ) from None
+            request = query.ListRequest(**{**request.__dict__, 'page': page})
+        with _answering('query'), read_session() as session:
+            actor = api_keys.acting_user(session, key)
+            found = query.list_page(session=session, actor=actor, resource=resource, request=request, cursor=cursor)
+            items = [schemas.record.model_validate(row) for row in found.rows]
+        sort_name = request.sort or resource.default_sort
+        more = found.page < found.last_page or (not found.exact and len(found.rows) == found.page_size)
+        return schemas.page(
+            items=items,
+            total=found.total,
+            exact=found.exact,
+            page=found.page,
+            page_size=found.page_size,
+            next_cursor=resource_cursor.encode(resource, found.cursor, sort_name, 1) if more else None,
+            previous_cursor=resource_cursor.encode(resource, found.cursor, sort_name, -1) if found.page > 1 else None,
+        )
+
+    list_records.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter('key', inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[ApiKey, Depends(reader)]),
+            *schemas.list_parameters,
+        ]
+    )
+    return list_records
+
+
+def _filters(schemas: Schemas, parameters: dict[str, Any]) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for name, read in schemas.filter_names.items():
+        values = [parameters.get(item) for item in read]
+        if len(read) == 2:
+            if any(value is not None for value in values):
+                filters[name] = tuple(values)
+        elif values[0] is not None:
+            filters[name] = values[0]
+    return filters
+
+
+def _create_endpoint(resource: Resource, schemas: Schemas, writer: Callable[..., ApiKey]) -> Callable[..., Any]:
+    body = schemas.create
+
+    def create_record(
+        payload: BaseModel, request: Request, key: ApiKey, idempotency_key: str | None = None
+    ) -> JSONResponse:
+        def act(session: Session) -> tuple[dict[str, Any], int]:
+            with _refusals(), _through(key):
+                actor = api_keys.acting_user(session, key)
+                made = crud.create_record(
+                    session=session, actor=actor, resource=resource, data=payload.model_dump(exclude_unset=True)
+                )
+            record = made.record if isinstance(made, Outcome) else made
+            return schemas.record.model_validate(record).model_dump(mode='json'), 201
+
+        return answer_once(request, key, idempotency_key, payload, act, http_error)
+
+    create_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
+            inspect.Parameter('request', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter('key', inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[ApiKey, Depends(writer)]),
+            inspect.Parameter(
+                'idempotency_key', inspect.Parameter.KEYWORD_ONLY, default=None, annotation=IdempotencyKey
+            ),
+        ]
+    )
+    return create_record
+
+
+def _update_endpoint(resource: Resource, schemas: Schemas, writer: Callable[..., ApiKey]) -> Callable[..., Any]:
+    def update_record(record_id: int, payload: BaseModel, key: ApiKey) -> Any:
+        changes = payload.model_dump(exclude_unset=True)
+        version = changes.pop('version')
+        with _answering(), session_scope() as session, _through(key):
+            actor = api_keys.acting_user(session, key)
+            changed = crud.update_record(
+                session=session, actor=actor, resource=resource, record_id=record_id, version=version, changes=changes
+            )
+            return schemas.record.model_validate(changed)
+
+    update_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter('record_id', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RecordId),
+            inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=schemas.update),
+            inspect.Parameter('key', inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[ApiKey, Depends(writer)]),
+        ]
+    )
+    return update_record
+
+
+def _action_endpoint(
+    resource: Resource,
+    schemas: Schemas,
+    action: Action,
+    inputs: type[BaseModel],
+    result: type[BaseModel],
+    writer: Callable[..., ApiKey],
+) -> Callable[..., Any]:
+    def run_action(record_id: int, payload: BaseModel, key: ApiKey) -> Any:
+        values = payload.model_dump()
+        version = values.pop('version', None)
+        confirmed = values.pop('confirmed', False)
+        with _answering(), session_scope() as session, _through(key):
+            actor = api_keys.acting_user(session, key)
+            record = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+            if not action.visible(record):
+                raise HTTPException(409, _('This action does not apply to this record now.'))
+            if action.warn is not None and not confirmed:
+                warning = action.warn(session=session, actor=actor, record_id=record_id, **values)
+                if warning:
+                    raise HTTPException(409, _('{warning} Send "confirmed": true to go ahead.').format(warning=warning))
+            if confirmed:
+                values['confirmed'] = True
+            done = action.run(session=session, actor=actor, record_id=record_id, version=version, **values)
+            after = _still_there(session, actor, resource, record_id)
+            return result(
+                record=schemas.record.model_validate(after) if after is not None else None,
+                message=getattr(done, 'message', '') or '',
+            )
+
+    run_action.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter('record_id', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RecordId),
+            inspect.Parameter('payload', inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=inputs),
+            inspect.Parameter('key', inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[ApiKey, Depends(writer)]),
+        ]
+    )
+    return run_action
+
+
+def _still_there(session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel | None:
+    session.expire_all()  # what the action committed, read afresh
+    try:
+        return crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+    except NotFound:
+        return None
+
+
+def _key_with(resource: Resource, access: str) -> Callable[..., ApiKey]:
+    scope = api_keys.resource_scope(access, resource.key)
+
+    def resource_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
+        return calling_key(
+            request,
+            scope,
+            ratelimit.api_keys,  # read at each call: the tests widen it
+            _('Rate limit of {n} calls a minute for this API key reached.').format(
+                n=ratelimit.API_KEY_CALLS_PER_MINUTE
+            ),
+        )
+
+    resource_key.__name__ = f'{access}_{resource.key.replace("-", "_")}_key'
+    return resource_key
+
+
+@contextmanager
+def _through(key: ApiKey) -> Iterator[None]:
+    """Audit entries name the staff member with the key they came through."""
+    with audit.through(f'API key {key.prefix}'):
+        yield
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Refusals that are not ServiceErrors, as ones (answer_once turns ServiceErrors into answers)."""
+    try:
+        yield
+    except PermissionDenied as error:
+        raise Refused(str(error)) from None
+    except IntegrityError:
+        raise Conflict(_('Another record holds one of these values; nothing was saved.')) from None
+    except DataError:
+        raise ValidationFailed({'': _('A value does not fit its field; nothing was saved.')}) from None
+
+
+@contextmanager
+def _answering(where: str = 'body') -> Iterator[None]:
+    """Any refusal of the service as its HTTP answer (field errors located in the body or the query)."""
+    try:
+        with _refusals():
+            yield
+    except ServiceError as error:
+        raise http_error(error, where) from None
+
+
+def http_error(error: ServiceError, where: str = 'body') -> HTTPException:
+    if isinstance(error, ValidationFailed):  # FastAPI's own 422 shape
+        return HTTPException(
+            422,
+            [
+                {'loc': [where, *([field] if field else [])], 'msg': message, 'type': 'value_error'}
+                for field, message in error.errors.items()
+            ],
+        )
+    if isinstance(error, Refused | api_keys.KeyActsForNobody | api_keys.MissingScope):
+        return HTTPException(403, str(error))
+    if isinstance(error, NotFound):
+        return HTTPException(404, str(error))
+    if isinstance(error, StaleRecord):
+        return HTTPException(409, str(error))
+    return HTTPException(409, str(error))
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: ERRORS[code] for code in codes}
+
+
+router = build_router()

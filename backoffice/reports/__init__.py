@@ -1,0 +1,1 @@
+"""The ready reports: one module per report, computing its table from the database (pandas where it helps)."""

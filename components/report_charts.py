@@ -1,0 +1,96 @@
+"""A ready report's chart as a lean Plotly figure dict: bars per row, horizontal bars for long labels (the largest
+first), a line over periods, or one curve per cohort; values are the table's raw numbers, labels its texts."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from backoffice.i18n import _
+from backoffice.reports.base import Table, heading
+from components.kpi_widgets import COLORS, CONFIG
+
+PALETTE = [COLORS['primary'], COLORS['accent'], COLORS['warn'], COLORS['bad'], '#7048e8', '#1098ad', '#d6336c']
+TOP = 20  # bars of a horizontal chart; the table lists every row
+CURVES = 12  # the latest cohorts drawn
+
+
+def figure(table: Table) -> dict[str, Any]:
+    chart = table.chart
+    rows = table.chart_rows if table.chart_rows is not None else table.rows
+    kinds = {column.key: column for column in table.columns}
+    names = {key: heading(kinds[key]) if key in kinds else key for key in chart.series}
+    layout: dict[str, Any] = {
+        'margin': {'l': 50, 'r': 10, 't': 10, 'b': 40},
+        'height': 280,
+        'paper_bgcolor': 'rgba(0,0,0,0)',
+        'plot_bgcolor': 'rgba(0,0,0,0)',
+        'font': {'size': 11},
+        'showlegend': len(chart.series) > 1 or chart.kind == 'curves',
+        'legend': {'orientation': 'h', 'y': -0.25},
+    }
+    data: list[dict[str, Any]] = []
+    # the values axis says what it counts when no legend does ('Net sales excl. VAT', 'Hours')
+    unit = _(chart.unit) if chart.unit else (names[chart.series[0]] if len(chart.series) == 1 else '')
+    value_axis = {'rangemode': 'tozero', 'title': {'text': _short(unit, 60), 'font': {'size': 10}}}
+    if chart.kind == 'hbar':
+        series = 'value' if table.chart_rows is not None else chart.series[0]
+        top = sorted(rows, key=lambda row: -_number(row.get(series)))[:TOP][::-1]  # the largest on top
+        data.append(
+            {
+                'type': 'bar',
+                'orientation': 'h',
+                'y': [_short(str(row.get(chart.x) or '')) for row in top],
+                'x': [_number(row.get(series)) for row in top],
+                'marker': {'color': COLORS['primary']},
+                'hoverinfo': 'x+y',
+            }
+        )
+        layout.update(
+            height=max(200, 24 * len(top) + 60),
+            yaxis={'automargin': True, 'type': 'category'},
+            xaxis=value_axis,
+            margin={'l': 10, 'r': 10, 't': 10, 'b': 30},
+        )
+    elif chart.kind == 'curves':
+        months = list(range(len(chart.series)))  # 0 = the sign-up month: short ticks that fit a phone
+        for index, row in enumerate(rows[-CURVES:]):
+            data.append(
+                {
+                    'type': 'scatter',
+                    'mode': 'lines+markers',
+                    'name': _short(str(row.get(chart.x) or '')),
+                    'x': months,
+                    'y': [row.get(key) for key in chart.series],
+                    'line': {'color': PALETTE[index % len(PALETTE)]},
+                }
+            )
+        layout.update(
+            yaxis={'tickformat': '.0%', 'rangemode': 'tozero'},
+            xaxis={'dtick': 1, 'title': {'text': unit, 'font': {'size': 10}}},
+            legend={'orientation': 'h', 'y': -0.3},
+            margin={'l': 50, 'r': 10, 't': 10, 'b': 50},
+        )
+    else:
+        for index, key in enumerate(chart.series):
+            trace: dict[str, Any] = {
+                'type': 'bar' if chart.kind == 'bar' else 'scatter',
+                'name': names[key],
+                'x': [_short(str(row.get(chart.x) or '')) for row in rows],
+                'y': [_number(row.get(key)) for row in rows],
+                'marker': {'color': PALETTE[index % len(PALETTE)]},
+            }
+            if chart.kind == 'line':
+                trace.update(mode='lines+markers', line={'color': PALETTE[index % len(PALETTE)]})
+            data.append(trace)
+        layout.update(xaxis={'type': 'category', 'automargin': True}, yaxis=value_axis)
+    return {'data': data, 'layout': layout, 'config': CONFIG}
+
+
+def _number(value: Any) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def _short(label: str, width: int = 32) -> str:
+    """A label as text for Plotly, which reads tags in its labels (a reason typed as '<b>' stays as typed)."""
+    return html.escape(label if len(label) <= width else label[: width - 1] + '…', quote=False)

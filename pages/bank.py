@@ -1,0 +1,322 @@
+"""Bank reconciliation, phone first: the accounts with their last balance, then the statement lines as cards (filtered
+by account, status, money in or out, words), each unmatched line with its ranked suggestions and a one-click match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+
+from backoffice import formatting
+from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.models import BankLine, LineStatus, User
+from backoffice.permissions import can
+from backoffice.services import bank, bank_match
+from components import live
+from components.bank_dialogs import account_dialog, import_dialog, note_dialog, set_aside_dialog, split_dialog
+from components.forms import FAILED, call
+from components.screens import screen
+from components.session import acting_user
+
+PAGE = 30  # lines per "Show more"
+STATUS_CHOICES = {
+    'unmatched': N_('To reconcile'),
+    'matched': N_('Matched'),
+    'ignored': N_('Set aside'),
+    'all': N_('All'),
+}
+ANYWHERE = 'overflow-wrap: anywhere'  # a bank's long label or reference without spaces wraps instead of overflowing
+DIRECTIONS = {'all': N_('In and out'), 'in': N_('Money in'), 'out': N_('Money out')}
+
+
+class BankScreen:
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.manage = can(user, 'finance.manage')
+        self.shown = PAGE
+        self.account_names: dict[int, str] = {}
+        with ui.row().classes('w-full items-center gap-2'):
+            if self.manage:
+                ui.button(_('Import a statement'), icon='upload_file', on_click=self.open_import).mark('import')
+                ui.button(_('New account'), icon='add', on_click=lambda: account_dialog(self.show)).props('flat').mark(
+                    'new-account'
+                )
+                ui.button(_('Match again'), icon='auto_fix_high', on_click=self.rematch).props('flat').mark('rematch')
+        self.accounts = ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2')
+        self.accounts.mark('bank-accounts')
+        with ui.row().classes('w-full items-end gap-2'):
+            self.account = (
+                ui.select({0: _('All accounts')}, value=0, label=_('Account'), on_change=self.refilter)
+                .props('outlined dense')
+                .classes('w-full sm:w-56')
+                .mark('filter-account')
+            )
+            self.status = (
+                ui.select(
+                    {k: _(v) for k, v in STATUS_CHOICES.items()},
+                    value='unmatched',
+                    label=_('Status'),
+                    on_change=self.refilter,
+                )
+                .props('outlined dense')
+                .classes('w-full sm:w-44')
+                .mark('filter-status')
+            )
+            self.direction = (
+                ui.select({k: _(v) for k, v in DIRECTIONS.items()}, value='all', label=_('Direction'))
+                .props('outlined dense')
+                .classes('w-full sm:w-40')
+                .mark('filter-direction')
+            )
+            self.direction.on_value_change(self.refilter)
+            self.search = (
+                ui.input(_('Search label, counterpart, reference'))
+                .props('outlined dense clearable debounce=300')
+                .classes('w-full sm:w-72')
+                .mark('filter-search')
+            )
+            self.search.on_value_change(self.refilter)
+        self.summary = ui.label().classes('text-sm text-gray-600').mark('lines-summary')
+        self.lines = ui.column().classes('w-full gap-2').mark('bank-lines')
+        self.more = ui.button(_('Show more'), on_click=self.show_more).props('flat').mark('show-more')
+        self.more.set_visibility(False)
+        ui.label(_('Recent statements')).classes('text-lg font-medium')
+        self.statements = ui.table(columns=statement_columns(), rows=[], row_key='id').classes('w-full')
+        self.statements.props('flat bordered dense wrap-cells').mark('statements')
+        ui.timer(0, self.show, once=True)
+        for topic in (Topic.bank, Topic.receivables):
+            live.resource_changed(topic).subscribe(self._on_change)
+
+    def _on_change(self, _payload: dict) -> None:
+        ui.timer(0.1, self.show, once=True)
+
+    def filters(self) -> dict[str, Any]:
+        status = self.status.value
+        return {
+            'account_id': self.account.value or None,
+            'status': None if status == 'all' else status,
+            'direction': None if self.direction.value == 'all' else self.direction.value,
+            'search': self.search.value or '',
+        }
+
+    def _read(self, filters: dict[str, Any], limit: int) -> tuple:
+        with read_session() as session:
+            accounts = bank.accounts(session=session, actor=self.user)
+            balances = {
+                account.id: bank.statements(session=session, actor=self.user, account_id=account.id, limit=1)
+                for account in accounts
+            }
+            counts = bank.counts(session=session, actor=self.user)
+            page = bank.lines(session=session, actor=self.user, limit=limit, **filters)
+            recent = bank.statements(session=session, actor=self.user)
+            return accounts, balances, counts, page, recent
+
+    async def refilter(self) -> None:
+        self.shown = PAGE
+        await self.show()
+
+    async def show_more(self) -> None:
+        self.shown += PAGE
+        await self.show()
+
+    async def show(self) -> None:
+        read = await run.io_bound(self._read, self.filters(), self.shown)
+        if read is None or self.lines.is_deleted:  # None: the app is shutting down
+            return
+        accounts, balances, counts, page, recent = read
+        self.account_names = {a.id: a.name for a in accounts if a.id is not None}
+        self.account.set_options({0: _('All accounts'), **self.account_names}, value=self.account.value)
+        self.accounts.clear()
+        with self.accounts:
+            if not accounts:
+                ui.label(_('No bank account yet: add one, then import its statements.')).classes('text-gray-500')
+            for account in accounts:
+                last = balances.get(account.id) or []
+                closing = last[0].closing_balance if last else None
+                with ui.card().props('flat bordered').classes('gap-0 p-3').mark(f'account-{account.id}'):
+                    ui.label(account.name).classes('font-medium break-words')
+                    ui.label(account.iban or '—').classes('text-xs text-gray-600 break-all')
+                    ui.label(formatting.money(closing, account.currency) if closing is not None else '—').classes(
+                        'text-lg'
+                    )
+                    if last:
+                        ui.label(
+                            _('Balance at {day}').format(day=formatting.day(last[0].ends_on or last[0].imported_at))
+                        ).classes('text-xs text-gray-500')
+        self.summary.text = _(
+            '{shown} of {total} lines · to reconcile {open}, matched {matched}, set aside {ignored}'
+        ).format(
+            shown=formatting.number(len(page.rows)),
+            total=formatting.number(page.total),
+            open=formatting.number(counts['unmatched']),
+            matched=formatting.number(counts['matched']),
+            ignored=formatting.number(counts['ignored']),
+        )
+        self.lines.clear()
+        with self.lines:
+            if not page.rows:
+                ui.label(_('No line matches these filters.')).classes('text-gray-500').mark('no-lines')
+            for line in page.rows:
+                self.line_card(line)
+        self.more.set_visibility(len(page.rows) < page.total)
+        self.statements.rows = [
+            {
+                'id': s.id,
+                'file': s.file_name or '—',
+                'account': self.account_names.get(s.account_id, ''),
+                'period': formatting.days(s.starts_on, s.ends_on) if s.starts_on and s.ends_on else '—',
+                'lines': _('{new} new, {known} already there').format(
+                    new=formatting.number(s.new_lines), known=formatting.number(s.known_lines)
+                ),
+                'imported': formatting.when(s.imported_at),
+            }
+            for s in recent
+        ]
+
+    def line_card(self, line: BankLine) -> None:
+        money_in = line.amount > 0
+        with ui.card().props('flat bordered').classes('w-full gap-1 p-3').mark(f'line-{line.id}'):
+            with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
+                with ui.column().classes('gap-0 min-w-0 flex-1'):
+                    ui.label(line.counterpart or line.label or '—').classes('font-medium').style(ANYWHERE)
+                    ui.label(formatting.day(line.booked_on)).classes('text-xs text-gray-600')
+                ui.label(formatting.money(line.amount, line.currency)).classes(
+                    'text-base font-medium whitespace-nowrap ' + ('text-positive' if money_in else 'text-negative')
+                )
+            if line.label and line.counterpart:
+                ui.label(line.label).classes('text-sm').style(ANYWHERE)
+            if line.reference:
+                ui.label(_('Reference: {reference}').format(reference=line.reference)).classes(
+                    'text-xs text-gray-600'
+                ).style(ANYWHERE)
+            ui.badge(_(STATUS_CHOICES[line.status.value]) if line.status != LineStatus.ignored else self.aside(line))
+            if line.note:
+                ui.label(_('Note: {note}').format(note=line.note)).classes('text-xs text-gray-600').style(ANYWHERE)
+            if line.status == LineStatus.unmatched:
+                self.suggestions(line)
+            elif self.manage:
+                ui.button(_('Undo'), icon='undo', on_click=lambda ln=line: self.undo(ln)).props('flat dense').mark(
+                    f'undo-{line.id}'
+                )
+
+    def aside(self, line: BankLine) -> str:
+        category = bank_match.CATEGORIES.get(line.category)
+        return _('Set aside: {category}').format(category=_(category)) if category else _('Set aside')
+
+    def suggestions(self, line: BankLine) -> None:
+        found = bank_match.suggestions_of(line) if line.amount > 0 else []
+        for suggestion in found[:3]:
+            why = ', '.join(_(bank_match.REASONS[w]) for w in suggestion['why'] if w in bank_match.REASONS)
+            with ui.row().classes('w-full items-center justify-between gap-2 no-wrap'):
+                with ui.column().classes('gap-0 min-w-0 flex-1'):
+                    ui.label(
+                        _('{invoice} · {customer} · open {open}').format(
+                            invoice=suggestion['number'],
+                            customer=suggestion['customer'],
+                            open=formatting.money(suggestion['open'], suggestion['currency']),
+                        )
+                    ).classes('text-sm').style(ANYWHERE)
+                    ui.label(why).classes('text-xs text-gray-500')
+                if self.manage and suggestion['amount'] == str(line.amount):
+                    ui.button(
+                        _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm(ln, s)
+                    ).props('dense unelevated').mark(f'match-{line.id}-{suggestion["number"]}')
+        if not self.manage:
+            return
+        with ui.row().classes('gap-1'):
+            if line.amount > 0:
+                ui.button(_('Split or choose…'), on_click=lambda ln=line: split_dialog(ln, self.show)).props(
+                    'flat dense'
+                ).mark(f'split-{line.id}')
+            ui.button(_('Not a customer payment…'), on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props(
+                'flat dense'
+            ).mark(f'aside-{line.id}')
+            ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props('flat dense').mark(
+                f'note-{line.id}'
+            )
+
+    async def confirm(self, line: BankLine, suggestion: dict) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                return bank_match.confirm(
+                    session=session,
+                    actor=user,
+                    line_id=line.id,
+                    version=line.version,
+                    amounts={suggestion['invoice_id']: suggestion['amount']},
+                )
+
+        with self.lines:
+            if await call(go) is FAILED:
+                return
+            ui.notify(
+                _('Matched to invoice {invoice}: payment recorded.').format(invoice=suggestion['number']),
+                type='positive',
+            )
+        await self.show()
+
+    async def undo(self, line: BankLine) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                return bank_match.undo(session=session, actor=user, line_id=line.id, version=line.version)
+
+        with self.lines:
+            if await call(go) is FAILED:
+                return
+            ui.notify(_('Undone: the line is to reconcile again.'))
+        await self.show()
+
+    async def rematch(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                return bank_match.rematch(session=session, actor=user, account_id=self.account.value or None)
+
+        found = await call(go)
+        if found is FAILED:
+            return
+        ui.notify(_('{count} lines have suggestions.').format(count=formatting.number(found)))
+        await self.show()
+
+    def open_import(self) -> None:
+        if not self.account_names:
+            ui.notify(_('Add a bank account first.'), type='warning')
+            return
+        import_dialog(self.account_names, self.account.value or next(iter(self.account_names)), self.show)
+
+
+def statement_columns() -> list[dict]:
+    hidden = {'classes': 'gt-xs', 'headerClasses': 'gt-xs'}
+    return [
+        {'name': 'file', 'label': _('File'), 'field': 'file', 'align': 'left'},
+        {'name': 'account', 'label': _('Account'), 'field': 'account', 'align': 'left', **hidden},
+        {'name': 'period', 'label': _('Period'), 'field': 'period', 'align': 'left', **hidden},
+        {'name': 'lines', 'label': _('Lines'), 'field': 'lines', 'align': 'left'},
+        {'name': 'imported', 'label': _('Imported'), 'field': 'imported', 'align': 'left', **hidden},
+    ]
+
+
+@screen(
+    '/finance/bank',
+    N_('Bank'),
+    permission='finance.read',
+    icon='account_balance',
+    section=N_('Finance'),
+    order=275,
+    description=N_('Bank statements imported and reconciled with the invoices they pay'),
+)
+def bank_page(user: User) -> None:
+    BankScreen(user)

@@ -1,0 +1,63 @@
+"""The API key dialog in a real browser: a hostile name, read and write chosen per resource, the key created and
+listed with its scopes as text; the dialog at a phone's and a desktop's width with nothing overflowing sideways
+(screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    button,
+    field,
+    no_horizontal_overflow,
+    replace_text,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+    wait_for_path,
+)
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'ERP "<script>window.__x=1</script>": <img src=x onerror="window.__x=1">'
+
+
+def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.get(f'{server.url}/settings')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/settings')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        new = button(driver, 'New API key')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', new)
+        settle(driver)
+        new.click()
+        visible_text(driver, 'Records over /api/v1')
+        settle(driver)
+        assert no_horizontal_overflow(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'api-key-scopes-{width}.png'))
+        if width == 390:
+            button(driver, 'Cancel').click()
+            settle(driver)
+    replace_text(field(driver, 'Name'), HOSTILE)
+    path = driver.find_element(By.XPATH, '//*[normalize-space(.)="/api/v1/customers"]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', path)
+    settle(driver)
+    row = path.find_element(By.XPATH, './ancestor::div[contains(@class, "nicegui-row")][1]')
+    row.find_element(By.XPATH, './/button[normalize-space(.)="Read and write"]').click()
+    button(driver, 'Create key').click()
+    visible_text(driver, 'Shown only now. Pass it on safely.')
+    button(driver, 'Done').click()
+    visible_text(driver, 'requests:write, write:customers')
+    assert HOSTILE in driver.find_element(By.TAG_NAME, 'body').text  # shown as typed, as text
+    assert driver.execute_script('return window.__x') is None
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-1440.png'))

@@ -1,0 +1,71 @@
+"""The bank screen in a real browser at a phone's and a desktop's width: the account with its balance, statement lines
+as cards with their suggestions, hostile labels shown as text (no script runs), nothing overflowing sideways
+(screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.bank import Line, camt053, import_file, make_account
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+    wait_for_path,
+)
+from ..support.factories import make_user
+from ..support.finance import invoiced_on_terms, mugs
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'Zoé Martin "L\'Atelier": <img src=x onerror="window.__x=1">'
+
+
+def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    manager = make_user('manager')
+    mugs(manager, '12.50', sku='BNK-MUG')
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2, name='Ann Acme', sku='BNK-MUG')
+    _o2, second = invoiced_on_terms(manager, 'zoe@example.com', 4, name='Zoé Martin', sku='BNK-MUG')
+    account = make_account(manager, name='Crédit Agricole — compte courant professionnel')
+    import_file(
+        manager,
+        account,
+        camt053(
+            [
+                Line(
+                    f'{first.total}', f'VIR SEPA RECU FACTURE {first.number} MERCI', 'ANN ACME', 'E2E-2026-11-30-000042'
+                ),
+                Line(f'{second.total}', 'VIREMENT', HOSTILE),
+                Line('-18.90', 'FRAIS TENUE DE COMPTE NOVEMBRE 2026 ' + 'X' * 60),
+                Line('120.00', 'REMISE CHEQUE 1234567'),
+            ]
+        ),
+        'releve-novembre.xml',
+    )
+    driver.get(f'{server.url}/finance/bank')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/finance/bank')
+    visible_text(driver, 'Recent statements')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/finance/bank')
+        visible_text(driver, 'ANN ACME')
+        visible_text(driver, second.number)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'bank-{width}.png'))
+        assert no_horizontal_overflow(driver), f'bank overflows sideways at {width} px'
+        driver.execute_script('window.scrollTo(0, document.body.scrollHeight)')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'bank-bottom-{width}.png'))
+    assert driver.execute_script('return window.__x') is None

@@ -1,0 +1,152 @@
+"""Every ready report in a real browser at a phone's and a desktop's width: its filters, its chart drawn by Plotly, its
+table with the totals, hostile names and reasons shown as text, nothing overflowing sideways (screenshots in
+tests/artifacts/)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from sqlalchemy import text
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import Return, ReturnLine, ReturnStatus
+from backoffice.services import payments, purchases
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    RunningServer,
+    WebDriverWait,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    sign_in,
+    visible_text,
+    wait_for_path,
+)
+from ..support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'Mug "Deluxe": <img src=x onerror="window.__x=1">'
+REPORTS = ('sales', 'vat', 'stock', 'returns', 'support', 'cohorts')
+
+
+def shop() -> None:
+    manager = make_user('manager')
+    kitchen, garden = make_category('Kitchen'), make_category('Garden <b>&</b> outdoors')
+    for sku, price, name, category in (
+        ('RPT-MUG', '12.50', HOSTILE, kitchen.id),
+        ('RPT-POT', '34.00', 'Terracotta pot', garden.id),
+        ('RPT-PAN', '49.90', 'Cast iron pan', kitchen.id),
+    ):
+        product = make_product(sku, price, name=name, category_id=category)
+        with session_scope() as session:
+            purchases.receive_purchase(
+                session=session,
+                actor=manager,
+                supplier='Acme',
+                reference='PO-1',
+                lines=[{'product_id': product.id, 'quantity': 80, 'unit_cost': str(round(float(price) * 0.45, 2))}],
+            )
+            session.commit()
+    now = datetime.now(UTC)
+    orders = []
+    for n, lines in enumerate(
+        [(('RPT-MUG', 2), ('RPT-POT', 1)), (('RPT-PAN', 1),), (('RPT-MUG', 4),), (('RPT-POT', 2), ('RPT-PAN', 1))] * 3
+    ):
+        order = place(*lines, email=f'rpt{n % 5}@example.com')
+        pay(manager, order)
+        with session_scope() as session:
+            session.execute(
+                text('UPDATE orders SET paid_at = :at WHERE id = :id'),
+                {'at': now - timedelta(days=(n * 2) % 28, hours=1), 'id': order.id},
+            )
+            session.commit()
+        orders.append(order)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=orders[0].id, amount='10.00', reason='Late delivery')
+        session.commit()
+    with session_scope() as session:
+        line_ids = session.execute(text('SELECT id FROM order_lines ORDER BY id')).scalars().all()
+        for number, (reason, quantity) in enumerate(
+            [(HOSTILE, 1), ('Too small', 2), ('Too small', 1), ('Damaged in transit', 1)]
+        ):
+            rma = Return(number=f'R-9{number}', order_id=orders[number].id, status=ReturnStatus.received)
+            session.add(rma)
+            session.flush()
+            session.add(ReturnLine(return_id=rma.id, order_line_id=line_ids[number], quantity=quantity, reason=reason))
+        session.commit()
+    ann, bob = make_user('agent', name='Ann Agent'), make_user('agent', name='Bob <i>Agent</i>')
+    for n in range(8):
+        ticket = submit_request(f'Question {n}', email=f'rpt{n}@example.com')
+        created = now - timedelta(days=n + 1)
+        with session_scope() as session:
+            session.execute(
+                text(
+                    'UPDATE tickets SET assignee_id = :a, created_at = :c, first_responded_at = :r, solved_at = :s, '
+                    'rating = :rating WHERE id = :id'
+                ),
+                {
+                    'a': (ann, bob)[n % 2].id,
+                    'c': created,
+                    'r': created + timedelta(hours=1 + n),
+                    's': created + timedelta(hours=6 + 3 * n) if n % 3 else None,
+                    'rating': (5, 4, 2, 5)[n % 4] if n % 3 else None,
+                    'id': ticket.id,
+                },
+            )
+            session.commit()
+    for n in range(12):
+        customer = make_customer(f'cohort{n}@example.com')
+        months_ago = n % 6
+        with session_scope() as session:
+            session.execute(
+                text('UPDATE customers SET signed_up_at = :at WHERE id = :id'),
+                {'at': now - timedelta(days=30 * months_ago + 1), 'id': customer.id},
+            )
+            session.commit()
+        for later in range(0, months_ago, 1 + n % 2):
+            order = place(('RPT-MUG', 1), email=f'cohort{n}@example.com')
+            with session_scope() as session:
+                session.execute(
+                    text('UPDATE orders SET placed_at = :at WHERE id = :id'),
+                    {'at': now - timedelta(days=30 * (months_ago - later)), 'id': order.id},
+                )
+                session.commit()
+
+
+def test_every_report_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    shop()
+    driver.get(f'{server.url}/reports')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/reports')
+    visible_text(driver, 'Stock valuation')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/reports')
+        visible_text(driver, 'Customer cohorts')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'reports-{width}.png'))
+        for key in REPORTS:
+            driver.get(f'{server.url}/reports/{key}')
+            WebDriverWait(driver, 20).until(
+                lambda d: (
+                    d.find_elements(By.CSS_SELECTOR, '.q-table tbody tr')
+                    and d.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg')
+                )
+            )
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'report-{key}-{width}.png'))
+            assert no_horizontal_overflow(driver), f'the {key} report overflows sideways at {width} px'
+            assert driver.execute_script('return window.__x') is None
+    driver.get(f'{server.url}/reports/returns')
+    WebDriverWait(driver, 20).until(lambda d: HOSTILE in d.find_element(By.CSS_SELECTOR, '.q-table').text)
+    assert driver.execute_script('return window.__x') is None  # a reason typed as markup reads as typed

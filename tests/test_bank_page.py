@@ -1,0 +1,150 @@
+"""The bank screen as a finance manager uses it: an account added, a CAMT.053 file dropped (its hostile labels shown as
+text), a line matched in one click to the invoice its label names, a fee set aside, an undo; a CSV mapped column by
+column; a bad file said with its line; a viewer reads but changes nothing, an agent reads no line."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session
+from backoffice.models import BankAccount, BankLine, LineStatus
+from backoffice.permissions import PermissionDenied
+from backoffice.services import bank
+
+from .support.bank import Line, camt053, fixture, import_file, make_account
+from .support.factories import make_user
+from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
+
+
+def stored(line_id: int) -> BankLine:
+    with read_session() as session:
+        found = session.get(BankLine, line_id)
+        assert found is not None
+        return found
+
+
+def saved_account() -> int | None:
+    with read_session() as session:
+        found = session.exec(select(BankAccount)).first()
+        return found.id if found else None
+
+
+async def drop(user: User, data: bytes, name: str) -> None:
+    await user.should_see(marker='import-dialog')
+    element = user.find(ui.upload).elements.pop()
+    await element.handle_uploads([ui.upload.SmallFileUpload(name, 'application/octet-stream', data)])
+
+
+async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00
+
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see('No bank account yet', retries=40)
+    user.find(marker='new-account').click()
+    await user.should_see(marker='account-dialog')
+    user.find(marker='account-name').type('Compte "courant": <b>')
+    user.find(marker='account-iban').type('FR76 3000 6000 0112 3456 7890 189')
+    user.find(marker='account-save').click()
+    await eventually(lambda: saved_account() is not None)
+    await user.should_see(marker=f'account-{saved_account()}', retries=40)
+
+    user.find(marker='import').click()
+    data = camt053([Line('30.00', f'Facture {invoice.number}', HOSTILE), Line('-4.50', 'FRAIS <i>x</i>')])
+    await drop(user, data, 'nov.xml')
+    await user.should_see('nov.xml: 2 new lines, 0 already imported, 1 with suggestions.', retries=40)
+    await user.should_see(HOSTILE)
+    await user.should_see('FRAIS <i>x</i>')
+    with read_session() as session:
+        credit, fee = session.exec(select(BankLine).order_by(BankLine.id)).all()
+
+    user.find(marker=f'note-{credit.id}').click()
+    await user.should_see(marker='note-dialog')
+    user.find(marker='line-note').type(HOSTILE)
+    user.find(marker='note-save').click()
+    await user.should_see(f'Note: {HOSTILE}', retries=40)
+
+    user.find(marker=f'match-{credit.id}-{invoice.number}').click()
+    await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
+    await eventually(lambda: stored(credit.id).status == LineStatus.matched)
+
+    user.find(marker=f'aside-{fee.id}').click()
+    await user.should_see(marker='aside-dialog')
+    user.find(marker='aside-save').click()
+    await user.should_see('Choose a category', retries=40)
+    user.find(marker='aside-category').elements.pop().set_value('bank_fees')
+    user.find(marker='aside-note').type(HOSTILE)
+    user.find(marker='aside-save').click()
+    await eventually(lambda: stored(fee.id).status == LineStatus.ignored)
+    assert stored(fee.id).note == HOSTILE
+
+    user.find(marker='filter-status').elements.pop().set_value('all')
+    await user.should_see(marker=f'undo-{credit.id}', retries=40)
+    user.find(marker=f'undo-{credit.id}').click()
+    await user.should_see('Undone: the line is to reconcile again.', retries=40)
+    assert stored(credit.id).status == LineStatus.unmatched
+
+
+async def test_a_csv_is_mapped_and_a_bad_file_names_its_line(user: User) -> None:
+    manager = make_user('manager')
+    make_account(manager)
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see('Crédit Agricole courant', retries=40)
+    user.find(marker='import').click()
+    await drop(user, fixture('statement.camt053.xml').replace(b'140.00</Amt>', b'14O.00</Amt>'), 'bad.xml')
+    await user.should_see('Line 80: "14O.00" is not an amount. Nothing was imported.', retries=40)
+    await drop(user, fixture('releve-banque-populaire.csv'), 'releve.csv')
+    await user.should_see('Which column holds what in releve.csv?', retries=40)
+    user.find(marker='import-mapped').click()
+    await user.should_see('releve.csv: 4 new lines, 0 already imported', retries=40)
+    await user.should_see('CB "Café; du coin" <script>alert(1)</script>')
+
+
+async def test_a_viewer_reads_without_actions_and_an_agent_reads_nothing(user: User) -> None:
+    manager, viewer, agent = make_user('manager'), make_user('viewer'), make_user('agent')
+    import_file(manager, make_account(manager), fixture('statement.camt053.xml'))
+    await sign_in(user, viewer.email, path='/finance/bank')
+    await user.should_see('ACME LABS SARL', retries=40)
+    await user.should_not_see(marker='import')
+    await user.should_not_see('Not a customer payment…')
+    with read_session() as session, pytest.raises(PermissionDenied):
+        bank.lines(session=session, actor=agent)
+
+
+async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    _o2, second = invoiced_on_terms(manager, 'ann@acme.example', 5)  # 50.00
+    import_file(manager, make_account(manager), camt053([Line('45.00', f'Factures {first.number}')]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{line.id}', retries=40)
+    user.find(marker=f'split-{line.id}').click()
+    await user.should_see(marker='split-dialog')
+    user.find(marker='add-number').type('INV "x": <script>alert(1)</script>')
+    user.find(marker='add-invoice').click()
+    await user.should_see('No invoice has the number INV "X": <SCRIPT>ALERT(1)</SCRIPT>', retries=40)
+    user.find(marker='add-number').clear().type(second.number.lower())
+    user.find(marker='add-invoice').click()
+    await user.should_see(marker=f'part-{second.number}', retries=40)
+    user.find(marker=f'part-{first.number}').clear().type('20.00')
+    user.find(marker=f'part-{second.number}').clear().type('20,00')
+    user.find(marker='split-save').click()
+    await user.should_see('The parts add up to 40.00 EUR; the line is 45.00 EUR', retries=40)
+    user.find(marker=f'part-{second.number}').clear().type('25.00')
+    user.find(marker='split-save').click()
+    await user.should_see('Matched: payment recorded.', retries=40)
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)

@@ -1,0 +1,229 @@
+"""Reconciliation: each money-in line gets ranked suggestions (the invoice number in the label first, then the amount
+and the customer's name); one click records the receipt through the receivables rules; a line may pay several
+invoices or part of one; a line set aside gets a category; every match can be undone (the receipt it made is reversed,
+audited); a line matched twice, even at the same moment, is refused in words."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ServiceError, ValidationFailed
+from backoffice.models import AuditEntry, BankLine, LineStatus, OrderStatus, Receipt, ReceiptAllocation
+from backoffice.permissions import PermissionDenied
+from backoffice.services import bank_match, receivables
+
+from .support.bank import Line, camt053, import_file, make_account
+from .support.factories import fresh, make_user
+from .support.finance import invoiced_on_terms, mugs, round_prices
+
+D = Decimal
+
+
+@pytest.fixture
+def shop():
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    return manager, make_account(manager)
+
+
+def lines() -> list[BankLine]:
+    with read_session() as session:
+        return list(session.exec(select(BankLine).order_by(BankLine.id)))
+
+
+def open_on(invoice) -> Decimal:
+    with read_session() as session:
+        return receivables.amount_open(session, session.get(type(invoice), invoice.id))
+
+
+def act(fn, actor, line: BankLine, **kwargs):
+    with session_scope() as session:
+        return fn(session=session, actor=actor, line_id=line.id, version=line.version, **kwargs)
+
+
+def test_suggestions_rank_the_invoice_named_in_the_label_first_then_amount_and_name(shop) -> None:
+    manager, account = shop
+    _o1, acme = invoiced_on_terms(manager, 'ann@acme.example', 3, name='Acme Labs')  # 30.00
+    _o2, other = invoiced_on_terms(manager, 'bo@example.com', 3, name='Bo Martin')  # 30.00, same amount
+    _o3, big = invoiced_on_terms(manager, 'cy@example.com', 9, name='Cy Durand')  # 90.00
+    import_file(
+        manager,
+        account,
+        camt053(
+            [
+                Line('30.00', f'Facture {acme.number}', 'ACME LABS SARL'),
+                Line('30.00', 'Virement', 'MARTIN BO'),
+                Line('40.00', f'acompte {big.number}', 'CY DURAND'),
+                Line('-12.00', 'FRAIS'),
+            ]
+        ),
+    )
+    by_number, by_name, partial, fee = lines()
+    first = bank_match.suggestions_of(by_number)
+    assert first[0]['number'] == acme.number
+    assert first[0]['why'] == ['number', 'amount', 'name']
+    assert [s['number'] for s in bank_match.suggestions_of(by_name)][0] == other.number
+    assert bank_match.suggestions_of(by_name)[0]['why'] == ['amount', 'name']
+    assert bank_match.suggestions_of(partial)[0]['number'] == big.number
+    assert 'partial' in bank_match.suggestions_of(partial)[0]['why']
+    assert bank_match.suggestions_of(partial)[0]['amount'] == '40.00'
+    assert bank_match.suggestions_of(fee) == []
+
+
+def test_one_click_records_the_receipt_and_pays_the_invoice(shop) -> None:
+    manager, account = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    import_file(manager, account, camt053([Line('30.00', f'INV {invoice.number}', reference='E2E-1')]))
+    line = lines()[0]
+    best = bank_match.suggestions_of(line)[0]
+    act(bank_match.confirm, manager, line, amounts={best['invoice_id']: best['amount']})
+
+    line = lines()[0]
+    assert line.status == LineStatus.matched and line.receipt_created
+    assert open_on(invoice) == 0
+    assert fresh(order.id).status == OrderStatus.paid
+    with read_session() as session:
+        receipt = session.get(Receipt, line.receipt_id)
+        assert (receipt.amount, receipt.reference, receipt.method) == (D('30.00'), 'E2E-1', 'bank_transfer')
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == 'bank_line.matched')).one()
+
+
+def test_a_line_split_over_two_invoices_one_in_part(shop) -> None:
+    manager, account = shop
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2)  # 20.00
+    _o2, second = invoiced_on_terms(manager, 'ann@acme.example', 5)  # 50.00
+    import_file(manager, account, camt053([Line('45.00', f'{first.number} {second.number}')]))
+    line = lines()[0]
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, line, amounts={first.id: '20.00', second.id: '20.00'})
+    assert refused.value.errors == {'invoices': 'The parts add up to 40.00 EUR; the line is 45.00 EUR'}
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, line, amounts={first.id: '25.00', second.id: '20.00'})
+    assert refused.value.errors == {f'invoice_{first.id}': f'Only 20.00 EUR is open on invoice {first.number}'}
+    act(bank_match.confirm, manager, line, amounts={first.id: '20.00', second.id: '25.00'})
+    assert (open_on(first), open_on(second)) == (D('0.00'), D('25.00'))
+    with read_session() as session:
+        assert len(session.exec(select(ReceiptAllocation)).all()) == 2
+
+
+def test_undo_reverses_the_receipt_the_match_made(shop) -> None:
+    manager, account = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    import_file(manager, account, camt053([Line('30.00', invoice.number)]))
+    act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})
+    receipt_id = lines()[0].receipt_id
+
+    act(bank_match.undo, manager, lines()[0])
+
+    line = lines()[0]
+    assert (line.status, line.receipt_id) == (LineStatus.unmatched, None)
+    assert open_on(invoice) == D('30.00')
+    again = fresh(order.id)
+    assert (again.status, again.paid_total) == (OrderStatus.pending, D('0.00'))
+    with read_session() as session:
+        assert session.get(Receipt, receipt_id) is None
+        undone = session.exec(select(AuditEntry).where(AuditEntry.action == 'receipt.undone')).one()
+    assert undone.changes['invoices'] == {invoice.number: '30.00'}
+    act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})  # and it can be matched again
+    assert open_on(invoice) == 0
+
+
+def test_a_receipt_recorded_by_hand_is_linked_and_an_undo_keeps_it(shop) -> None:
+    manager, account = shop
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    with session_scope() as session:
+        receipt = receivables.settle(session=session, actor=manager, amounts={invoice.id: '30.00'})
+    import_file(manager, account, camt053([Line('30.00', 'VIR ANN')]))
+    act(bank_match.link_receipt, manager, lines()[0], receipt_id=receipt.id)
+    assert lines()[0].status == LineStatus.matched
+    act(bank_match.undo, manager, lines()[0])
+    with read_session() as session:
+        assert session.get(Receipt, receipt.id) is not None
+    assert open_on(invoice) == 0
+
+
+def test_money_out_is_set_aside_with_a_category_and_cannot_pay_an_invoice(shop) -> None:
+    manager, account = shop
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 1)
+    import_file(manager, account, camt053([Line('-10.00', 'FRAIS <script>x</script>')]))
+    with pytest.raises(ValidationFailed):
+        act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '10.00'})
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.set_aside, manager, lines()[0], category='nope')
+    assert refused.value.errors == {'category': 'Choose a category'}
+    act(bank_match.set_aside, manager, lines()[0], category='bank_fees', note='Frais "novembre": <b>')
+    line = lines()[0]
+    assert (line.status, line.category, line.note) == (LineStatus.ignored, 'bank_fees', 'Frais "novembre": <b>')
+    act(bank_match.undo, manager, line)
+    assert lines()[0].status == LineStatus.unmatched
+
+
+def test_a_line_matched_twice_is_refused_in_words(shop) -> None:
+    manager, account = shop
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    _o2, second = invoiced_on_terms(manager, 'bo@example.com', 3)
+    import_file(manager, account, camt053([Line('30.00', 'VIR')]))
+    line = lines()[0]
+    act(bank_match.confirm, manager, line, amounts={first.id: '30.00'})
+    with pytest.raises(ValidationFailed) as refused:
+        act(bank_match.confirm, manager, line, amounts={second.id: '30.00'})
+    assert refused.value.errors == {'line': 'This line is already matched: undo that first'}
+    assert open_on(second) == D('30.00')
+
+
+def test_a_concurrent_double_match_records_one_receipt(shop) -> None:
+    manager, account = shop
+    _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    _o2, second = invoiced_on_terms(manager, 'bo@example.com', 3)
+    import_file(manager, account, camt053([Line('30.00', 'VIR')]))
+    line = lines()[0]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def match(invoice) -> None:
+        start.wait()
+        try:
+            act(bank_match.confirm, manager, line, amounts={invoice.id: '30.00'})
+            outcomes.append('matched')
+        except ServiceError as error:
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=match, args=(invoice,)) for invoice in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ['ValidationFailed', 'matched']
+    with read_session() as session:
+        assert len(session.exec(select(Receipt)).all()) == 1
+    assert sorted([open_on(first), open_on(second)]) == [D('0.00'), D('30.00')]
+
+
+def test_reconciling_needs_finance_manage(shop) -> None:
+    manager, account = shop
+    viewer = make_user('viewer')
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    import_file(manager, account, camt053([Line('30.00', 'VIR')]))
+    for fn, kwargs in (
+        (bank_match.confirm, {'amounts': {invoice.id: '30.00'}}),
+        (bank_match.set_aside, {'category': 'other'}),
+        (bank_match.undo, {}),
+    ):
+        with pytest.raises(PermissionDenied):
+            act(fn, viewer, lines()[0], **kwargs)
+
+
+def test_new_invoices_are_suggested_when_matching_runs_again(shop) -> None:
+    manager, account = shop
+    import_file(manager, account, camt053([Line('30.00', 'VIR CLIENT')]))
+    assert bank_match.suggestions_of(lines()[0]) == []
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    with session_scope() as session:
+        assert bank_match.rematch(session=session, actor=manager) == 1
+    assert bank_match.suggestions_of(lines()[0])[0]['number'] == invoice.number

@@ -1,0 +1,78 @@
+"""The reports as a manager uses them: the hub lists each report; the sales report shows this month's figures by
+product (a hostile product name as text), regroups by category and by week, refuses a day it cannot read at its
+field, and downloads CSV, XLSX and PDF; an agent may not open them."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+
+from .support.factories import make_category, make_product, make_user, pay, place
+from .support.finance import round_prices
+from .support.signin import sign_in
+from .support.waiting import eventually
+
+HOSTILE = 'Mug "Deluxe": <script>alert(1)</script>'
+
+
+def table(user: User) -> ui.table:
+    return next(iter(user.find(marker='report-table').elements))
+
+
+def labels(user: User) -> list[str]:
+    rows = table(user).rows
+    first = table(user).columns[0]['field'] if table(user).columns else 'label'
+    return [row[first] for row in rows]
+
+
+async def test_a_manager_reads_sales_regroups_them_and_downloads_each_format(user: User) -> None:
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    kitchen = make_category('Kitchen: <b>pots</b>')
+    make_product('MUG', '12.50', name=HOSTILE, category_id=kitchen.id, stock_on_hand=50, actor=admin)
+    order = place(('MUG', 2))
+    pay(manager, order)
+
+    await sign_in(user, manager.email, path='/reports')
+    for title in ('Sales', 'VAT collected', 'Stock valuation', 'Returns by reason', 'Support performance'):
+        await user.should_see(title)
+    user.find(marker='report-sales').click()
+    await eventually(lambda: labels(user) == [f'{HOSTILE} (MUG)', 'Total'])
+    assert table(user).rows[0]['net'] == '€25.00'
+
+    user.find('Show').click()
+    user.find('By category').click()
+    await eventually(lambda: labels(user) == ['Kitchen: <b>pots</b>', 'Total'])
+    user.find('Show').click()
+    user.find('By period').click()
+    await eventually(lambda: table(user).columns[0]['label'] == 'Month')
+
+    user.find('From').clear().type('not a day 2026')
+    await user.should_see('Enter a date', retries=40)
+    user.find('From').clear()
+
+    for fmt, start in (('csv', b'\xef\xbb\xbf'), ('xlsx', b'PK'), ('pdf', b'%PDF')):
+        user.find(marker=f'export-{fmt}').click()
+        download = await user.download.next(timeout=20)
+        assert download.content.startswith(start)
+
+
+async def test_every_report_opens_for_a_viewer(user: User) -> None:
+    viewer = make_user('viewer')
+    await sign_in(user, viewer.email, path='/reports')
+    for key, column in (
+        ('vat', 'VAT rate'),
+        ('stock', 'Stock value'),
+        ('returns', 'Reason'),
+        ('support', 'Agent'),
+        ('cohorts', 'Cohort'),
+    ):
+        await user.open(f'/reports/{key}')
+        await eventually(lambda c=column: any(col['label'] == c for col in table(user).columns))
+        await user.should_see('Nothing to report over this period.')
+
+
+async def test_an_agent_may_not_open_the_reports(user: User) -> None:
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path='/reports/sales')
+    await user.should_see("You don't have access to this page")

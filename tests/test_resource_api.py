@@ -1,0 +1,298 @@
+"""/api/v1/{resource}: every declared resource over HTTP with a scoped key acting as a staff member — list with the
+screens' search, filters, sort and cursor, get, create, update with the version, delete to the trash, actions, the
+scopes and permissions, the audit entries naming the key, the rate limit, and the typed OpenAPI description."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from backoffice.api.resources import router
+from backoffice.api.routes import ROUTERS
+from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES
+from backoffice.models import ApiKey, AuditEntry, Customer
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys, users
+
+from .support.api import api_client, bearer, make_key
+from .support.factories import make_customer, make_user, stored_request, submit_request
+
+HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
+
+
+def key_for(role: str, *scopes: str, email: str | None = None) -> tuple[ApiKey, str]:
+    """A key an admin made, acting for a staff member of `role`."""
+    person = make_user(role, email=email)
+    with session_scope() as session:
+        return api_keys.create_key(
+            session=session, actor=None, system=True, name='Shop', scopes=scopes, acting_as=person
+        )
+
+
+@pytest.fixture(autouse=True)
+def unlimited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(10**6, 60.0))
+
+
+async def test_a_key_lists_customers_with_the_screens_search_filters_sort_and_cursor() -> None:
+    for n in range(7):
+        make_customer(f'c{n}@example.com', name=f'Customer {n}', status='unfinished' if n % 3 == 0 else 'active')
+    _key, secret = key_for('agent', 'read:customers')
+    async with api_client(router) as client:
+        first = await client.get(
+            '/api/v1/customers',
+            params={'status': 'active', 'sort': 'email', 'descending': False, 'page_size': 2},
+            headers=bearer(secret),
+        )
+        assert first.status_code == 200, first.text
+        page = first.json()
+        assert [c['email'] for c in page['items']] == ['c1@example.com', 'c2@example.com']
+        assert (page['total'], page['exact'], page['previous_cursor']) == (4, True, None)
+        following = await client.get(
+            '/api/v1/customers',
+            params={
+                'status': 'active',
+                'sort': 'email',
+                'descending': False,
+                'page_size': 2,
+                'cursor': page['next_cursor'],
+            },
+            headers=bearer(secret),
+        )
+        assert [c['email'] for c in following.json()['items']] == ['c4@example.com', 'c5@example.com']
+        assert following.json()['next_cursor'] is None and following.json()['page'] == 2
+        back = await client.get(
+            '/api/v1/customers',
+            params={
+                'status': 'active',
+                'sort': 'email',
+                'descending': False,
+                'page_size': 2,
+                'cursor': following.json()['previous_cursor'],
+            },
+            headers=bearer(secret),
+        )
+        assert [c['email'] for c in back.json()['items']] == ['c1@example.com', 'c2@example.com']
+        searched = await client.get('/api/v1/customers', params={'q': 'customer 6'}, headers=bearer(secret))
+        assert [c['email'] for c in searched.json()['items']] == ['c6@example.com']
+        for forged in ('abc.def', '0.\x80', page['next_cursor'][:-1] + 'x', 'é.é'):
+            answer = await client.get('/api/v1/customers', params={'cursor': forged}, headers=bearer(secret))
+            assert answer.status_code == 400, forged
+        last_day = await client.get(
+            '/api/v1/customers', params={'signed_up_at_to': '9999-12-31'}, headers=bearer(secret)
+        )
+        assert last_day.status_code == 200 and last_day.json()['total'] == 7  # up to the last day there is
+        bad_filter = await client.get('/api/v1/customers', params={'status': 'nonsense'}, headers=bearer(secret))
+        assert bad_filter.status_code == 422
+
+
+async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_as_its_staff_member() -> None:
+    key, secret = key_for('manager', 'write:customers', email='maria@example.com')
+    async with api_client(router) as client:
+        created = await client.post(
+            '/api/v1/customers', json={'email': 'new@example.com', 'name': HOSTILE}, headers=bearer(secret)
+        )
+        assert created.status_code == 201, created.text
+        record = created.json()
+        assert record['name'] == HOSTILE and record['version'] == 1 and 'password_hash' not in record
+        url = f'/api/v1/customers/{record["id"]}'
+        assert (await client.get(url, headers=bearer(secret))).json()['name'] == HOSTILE
+
+        changed = await client.patch(url, json={'version': 1, 'phone': '+33 1 23 45 67 89'}, headers=bearer(secret))
+        assert changed.status_code == 200, changed.text
+        assert changed.json()['phone'] == '+33 1 23 45 67 89' and changed.json()['version'] == 2
+        stale = await client.patch(url, json={'version': 1, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
+        assert stale.status_code == 409 and 'changed by' in stale.json()['detail']
+        invalid = await client.patch(url, json={'version': 2, 'email': 'not an email'}, headers=bearer(secret))
+        assert invalid.status_code == 422
+
+        trashed = await client.delete(url, params={'version': 2}, headers=bearer(secret))
+        assert trashed.status_code == 200 and trashed.json()['deleted_at'] is not None
+        assert (await client.get(url, headers=bearer(secret))).status_code == 200  # in the trash, still readable
+        in_trash = await client.get('/api/v1/customers', params={'trash': True}, headers=bearer(secret))
+        assert [c['id'] for c in in_trash.json()['items']] == [record['id']]
+
+    with read_session() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.entity == 'customers')).all()
+    assert {e.action for e in entries} == {'customer.created', 'customer.updated', 'customer.deleted'}
+    assert all(e.actor_email == f'maria@example.com (API key {key.prefix})' for e in entries)
+    assert all(e.actor_id == key.user_id for e in entries)
+
+
+async def test_a_create_retried_with_its_idempotency_key_creates_once() -> None:
+    _key, secret = key_for('manager', 'write:companies')
+    async with api_client(router) as client:
+        send = {'json': {'name': 'Acme: "<b>"'}, 'headers': bearer(secret, **{'Idempotency-Key': 'k-1'})}
+        first, again = await client.post('/api/v1/companies', **send), await client.post('/api/v1/companies', **send)
+        listed = await client.get('/api/v1/companies', headers=bearer(secret))
+    assert (first.status_code, again.status_code) == (201, 201) and first.json() == again.json()
+    assert again.headers['Idempotent-Replayed'] == 'true' and listed.json()['total'] == 1
+
+
+async def test_actions_run_as_the_staff_member_with_their_inputs() -> None:
+    customer = make_customer('ban.me@example.com', name='Ban me')
+    _key, secret = key_for('manager', 'write:customers')
+    async with api_client(router) as client:
+        missing = await client.post(f'/api/v1/customers/{customer.id}/actions/ban', json={}, headers=bearer(secret))
+        assert missing.status_code == 422
+        banned = await client.post(
+            f'/api/v1/customers/{customer.id}/actions/ban', json={'reason': HOSTILE}, headers=bearer(secret)
+        )
+        assert banned.status_code == 200, banned.text
+        assert banned.json()['record']['status'] == 'banned'
+        again = await client.post(
+            f'/api/v1/customers/{customer.id}/actions/ban', json={'reason': 'twice'}, headers=bearer(secret)
+        )
+        assert again.status_code == 409  # a banned customer offers no Ban
+        gone = await client.post('/api/v1/customers/999999/actions/unban', json={}, headers=bearer(secret))
+        assert gone.status_code == 404
+
+
+async def test_a_request_changes_through_its_own_service_and_an_action_warns_before_it_acts() -> None:
+    original = submit_request('Parcel lost', email='ana@example.com')
+    copy = submit_request(HOSTILE, email='ben@example.com')
+    _key, secret = key_for('agent', 'write:tickets')
+    async with api_client(router) as client:
+        url = f'/api/v1/tickets/{copy.id}'
+        changed = await client.patch(url, json={'version': copy.version, 'priority': 'high'}, headers=bearer(secret))
+        assert changed.status_code == 200, changed.text
+        assert changed.json()['priority'] == 'high' and changed.json()['subject'] == HOSTILE
+        duplicate = f'{url}/actions/duplicate'
+        warned = await client.post(duplicate, json={'of_number': original.number}, headers=bearer(secret))
+        assert warned.status_code == 409 and '"confirmed": true' in warned.json()['detail']
+        assert stored_request(copy.number).duplicate_of_id is None
+        done = await client.post(
+            duplicate, json={'of_number': original.number, 'confirmed': True}, headers=bearer(secret)
+        )
+        assert done.status_code == 200, done.text
+    assert stored_request(copy.number).duplicate_of_id == original.id
+
+
+async def test_scopes_and_the_staff_members_permissions_both_hold() -> None:
+    customer = make_customer('jo@example.com', name='Jo')
+    _reader, read_secret = key_for('manager', 'read:customers')
+    _viewer, viewer_secret = key_for('viewer', 'write:customers')
+    legacy, legacy_secret = make_key(scopes=('requests:write', 'orders:write'))
+    async with api_client(router) as client:
+        url = f'/api/v1/customers/{customer.id}'
+        assert (await client.get(url, headers=bearer(read_secret))).status_code == 200
+        refused = await client.patch(url, json={'version': 1, 'name': 'X'}, headers=bearer(read_secret))
+        assert refused.status_code == 403 and 'write:customers' in refused.json()['detail']
+        assert (await client.get('/api/v1/orders', headers=bearer(read_secret))).status_code == 403  # not its scope
+        # the scope lets a viewer's key try; the viewer may not write customers, so the service refuses
+        assert (await client.get(url, headers=bearer(viewer_secret))).status_code == 200
+        denied = await client.patch(url, json={'version': 1, 'name': 'X'}, headers=bearer(viewer_secret))
+        assert denied.status_code == 403
+        # a key of before keeps exactly its rights: orders:write sends orders, it does not write /api/v1/orders
+        assert (await client.get('/api/v1/orders', headers=bearer(legacy_secret))).status_code == 403
+        assert (await client.get(url)).status_code == 401
+    assert legacy.user_id is None
+
+
+async def test_a_key_whose_staff_member_left_stops_working() -> None:
+    key, secret = key_for('manager', 'read:customers')
+    admin = make_user('admin')
+    with session_scope() as session:
+        users.set_active(session=session, actor=admin, user_id=key.user_id, version=1, active=False)
+    async with api_client(router) as client:
+        answer = await client.get('/api/v1/customers', headers=bearer(secret))
+    assert answer.status_code == 403 and 'no active staff member' in answer.json()['detail']
+
+
+async def test_the_rate_limit_answers_429_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(2, 60.0))
+    _key, secret = key_for('agent', 'read:customers')
+    async with api_client(router) as client:
+        answers = [await client.get('/api/v1/customers', headers=bearer(secret)) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429] and 'Retry-After' in answers[2].headers
+
+
+async def test_errors_are_in_the_callers_language() -> None:
+    _key, secret = key_for('agent', 'read:customers')
+    async with api_client(router) as client:
+        answer = await client.get('/api/v1/customers/999999', headers=bearer(secret, **{'Accept-Language': 'fr'}))
+    assert answer.status_code == 404 and "n'existe plus" in answer.json()['detail'] or 'existe' in answer.text
+
+
+async def test_every_resource_is_described_with_typed_schemas_and_its_errors() -> None:
+    async with api_client(*ROUTERS) as client:
+        schema = (await client.get('/openapi.json')).json()
+    for key, resource in RESOURCES.items():
+        listing = schema['paths'][f'/api/v1/{key}']['get']
+        assert set(listing['responses']) >= {'200', '400', '401', '403', '422', '429'}, key
+        assert listing['responses']['200']['content']['application/json']['schema']['$ref'].endswith('Page')
+        if resource.create is not None:
+            assert 'post' in schema['paths'][f'/api/v1/{key}'], key
+        one = schema['paths'][f'/api/v1/{key}/{{record_id}}']
+        assert set(one['get']['responses']) >= {'200', '401', '403', '404', '422', '429'}
+        if resource.update is not None:
+            assert set(one['patch']['responses']) >= {'200', '404', '409', '422'}
+    users_record = schema['components']['schemas']['UsersRecord']['properties']
+    assert 'password_hash' not in users_record and 'totp_secret' not in users_record and 'email' in users_record
+    assert 'secret' not in schema['components']['schemas']['WebhooksRecord']['properties']
+
+
+def test_the_existing_public_routes_are_untouched() -> None:
+    paths = {route.path for r in ROUTERS for route in r.routes}
+    assert {'/api/requests', '/api/orders', '/api/events', '/api/content/{slug}'} <= paths
+    assert not any(p.startswith('/api/v1') for r in ROUTERS if r is not router for p in (x.path for x in r.routes))
+
+
+def test_every_resource_has_read_and_write_scopes_and_the_old_scopes_stay() -> None:
+    known = api_keys.known_scopes()
+    assert set(api_keys.SCOPES) <= set(known)
+    assert all(f'read:{key}' in known for key in RESOURCES)
+    assert 'write:customers' in known and 'write:stock' in known and 'write:webhook-deliveries' in known
+    assert 'write:orders' not in known and 'write:audit' not in known  # nothing of theirs changes over /api/v1
+    with read_session() as session:
+        assert session.exec(select(Customer)).all() == []
+
+
+def test_the_command_line_makes_a_resource_key_acting_as_a_staff_member(capsys: pytest.CaptureFixture) -> None:
+    from backoffice.__main__ import main
+
+    person = make_user('manager', email='ops@example.com')
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders,write:customers']) == 1
+    assert 'name one (--as EMAIL)' in capsys.readouterr().err
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders', '--as', 'nobody@example.com']) == 1
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:orders', '--as', 'OPS@example.com']) == 0
+    with read_session() as session:
+        key = session.exec(select(ApiKey)).one()
+    assert (key.scopes, key.user_id) == (['read:orders'], person.id)
+
+
+def test_the_migration_gives_keys_made_at_settings_their_maker_and_keeps_their_scopes(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from backoffice import db
+
+    engine = create_engine(f'sqlite:///{tmp_path / "before.db"}')
+    config = db.alembic_config()
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, '0023')
+        connection.execute(
+            text(
+                'INSERT INTO users (email, name, role, password_hash, is_active, dark_mode, session_epoch, created_at, '
+                "updated_at, version) VALUES ('Admin@Example.com', 'A', 'admin', '-', 1, 0, 1, '2026-01-01', "
+                "'2026-01-01', 1)"
+            )
+        )
+        for prefix, maker in (('aaaaaaaa', 'admin@example.com'), ('bbbbbbbb', 'system')):
+            connection.execute(
+                text(
+                    'INSERT INTO api_keys (name, prefix, hash, scopes, created_by, created_at) VALUES '
+                    "('Shop', :prefix, 'h', '[\"requests:write\", \"orders:write\"]', :maker, '2026-01-01')"
+                ),
+                {'prefix': prefix, 'maker': maker},
+            )
+    with engine.begin() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')
+    with engine.connect() as connection:
+        rows = connection.execute(text('SELECT prefix, user_id, scopes FROM api_keys ORDER BY prefix')).all()
+    engine.dispose()
+    assert [(prefix, user_id) for prefix, user_id, _scopes in rows] == [('aaaaaaaa', 1), ('bbbbbbbb', None)]
+    assert all(scopes == '["requests:write", "orders:write"]' for _prefix, _user, scopes in rows)
