@@ -26,6 +26,8 @@ import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live, not_found  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
+from components.portal_pages import register_portal_pages  # noqa: E402
+from components.portal_pages import router as portal_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
 from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
@@ -59,12 +61,13 @@ add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMid
 wire_activity()  # only a person's input and page loads keep a session from going idle
 app.add_middleware(UploadLimit)  # added last: outermost, it counts an upload's bytes before anything reads them
 lifespan = app.router.lifespan_context
-for router in (session_renewal_router, known_browser_router, *ROUTERS):
+for router in (session_renewal_router, known_browser_router, portal_router, *ROUTERS):
     app.include_router(router)
 # FastAPI 0.165 nests the app's lifespan once per include_router; our routers have none of their own, and the test
 # fixture re-runs this file for every test, so without this the nesting grew until Python's recursion limit
 app.router.lifespan_context = lifespan
 register_pages()
+register_portal_pages()  # the customer portal (/portal): its own sign-in, guard and frame
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
 not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"

@@ -14,6 +14,7 @@ from .screens import public_paths
 from .session import ENROL_PATH, current_user, login_url
 
 OPEN_PREFIXES = (
+    '/portal/',  # the customer portal: its own sign-in and guard (components/portal_pages.py)
     '/login/continue',
     '/login/known-browser',
     '/_nicegui',
@@ -30,7 +31,7 @@ OPEN_PREFIXES = (
 class AuthMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         path = request.url.path
-        if path in public_paths() or path.startswith(OPEN_PREFIXES):
+        if path in public_paths() or path == '/portal' or path.startswith(OPEN_PREFIXES):
             return await call_next(request)
         user = current_user(app.storage.user)
         if user is None:

@@ -15,7 +15,18 @@ from backoffice.models import User, utcnow
 from backoffice.services import roles, staff_sessions, two_factor
 
 ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
-SESSION_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
+STAFF_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
+# a customer signed in to the portal (components/portal_session.py): a browser is in one realm at a time, so a sign-in
+# or sign-out in either forgets both
+PORTAL_KEYS = (
+    'portal_customer_id',
+    'portal_epoch',
+    'portal_sid',
+    'portal_session_id',
+    'portal_last_seen',
+    'portal_touched',
+)
+SESSION_KEYS = STAFF_KEYS + PORTAL_KEYS
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
 
@@ -107,13 +118,14 @@ def _note_activity() -> None:
         storage = client_storage()
     except RuntimeError:  # a client without a page request (none in this app): nothing to keep alive
         return
-    if not storage.get('user_id'):
-        return
-    last_seen, idle_minutes = _parse(storage.get('last_seen')), get_settings().session_idle_minutes
-    if auth.is_idle(last_seen, idle_minutes):
-        return  # an idle session is over: the handler's own check signs it out, input does not revive it
-    if utcnow() - last_seen >= ACTIVITY_RESOLUTION:
-        storage['last_seen'] = utcnow().isoformat()
+    for signed_in, seen in (('user_id', 'last_seen'), ('portal_customer_id', 'portal_last_seen')):
+        if not storage.get(signed_in):
+            continue
+        last_seen, idle_minutes = _parse(storage.get(seen)), get_settings().session_idle_minutes
+        if auth.is_idle(last_seen, idle_minutes):
+            continue  # an idle session is over: the handler's own check signs it out, input does not revive it
+        if utcnow() - last_seen >= ACTIVITY_RESOLUTION:
+            storage[seen] = utcnow().isoformat()
 
 
 def keep_epoch(user: User) -> None:
@@ -121,9 +133,9 @@ def keep_epoch(user: User) -> None:
     client_storage()['epoch'] = user.session_epoch
 
 
-def forget(storage: dict | None = None) -> None:
+def forget(storage: dict | None = None, keys: tuple[str, ...] = STAFF_KEYS) -> None:
     storage = client_storage() if storage is None else storage
-    for key in SESSION_KEYS:
+    for key in keys:
         storage.pop(key, None)
 
 
@@ -146,6 +158,10 @@ def _current_path() -> str:
         return ui.context.client.page.path
     except Exception:
         return '/'
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    return _parse(value)
 
 
 def _parse(value: str | None) -> datetime | None:

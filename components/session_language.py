@@ -42,8 +42,14 @@ def resolver() -> str | None:
 
 def start_page(user: User | None, accept_language: str | None = None) -> str:
     """Decide the language of the page being built, for everything it shows from now on, Quasar's own widgets too."""
-    if user is not None:
-        language = i18n.supported(user.language) or app_settings.default_language()
+    return start_page_in(user.language if user is not None else None, None if user is not None else accept_language)
+
+
+def start_page_in(chosen: str | None, accept_language: str | None = None) -> str:
+    """The same for a reader who is not staff (a customer in the portal): their chosen language, else the browser's,
+    else the settings' default."""
+    if chosen and i18n.supported(chosen):
+        language = i18n.supported(chosen) or app_settings.default_language()
     else:
         language = i18n.from_accept_language(accept_language) or app_settings.default_language()
     client = ui.context.client

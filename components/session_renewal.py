@@ -18,11 +18,13 @@ from nicegui import app, run
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.models import User, utcnow
-from backoffice.services import staff_sessions
+from backoffice.services import portal_access, staff_sessions
 
 from .session import SESSION_KEYS, client_storage, safe_redirect
 
 CONTINUE_PATH = '/login/continue'
+PORTAL_HOME = '/portal'
+PORTAL_LOGIN = '/portal/login'
 PENDING = 'pending_renewal'
 TOKEN_LIFETIME = timedelta(minutes=2)
 
@@ -45,6 +47,26 @@ def renewal_url(user: User | None, target: str = '/', *, new_browser: bool = Fal
     return f'{CONTINUE_PATH}?token={token}'
 
 
+def portal_renewal_url(entry: portal_access.Entry | None, target: str = PORTAL_HOME) -> str:
+    """The same for the customer portal: signed in as the customer `entry` lets in (their portal session starts
+    there), or signed out of the portal (None), back on its sign-in page."""
+    token = secrets.token_urlsafe(32)
+    client_storage()[PENDING] = {
+        'token': token,
+        'realm': 'portal',
+        'customer_id': entry.customer_id if entry else None,
+        'epoch': entry.epoch if entry else None,
+        'target': _portal_target(target) if entry else PORTAL_LOGIN,
+        'expires_at': (utcnow() + TOKEN_LIFETIME).isoformat(),
+    }
+    return f'{CONTINUE_PATH}?token={token}'
+
+
+def _portal_target(target: str) -> str:
+    target = safe_redirect(target)
+    return target if target == PORTAL_HOME or target.startswith(f'{PORTAL_HOME}/') else PORTAL_HOME
+
+
 @router.get(CONTINUE_PATH)
 async def continue_with_new_session(request: Request, token: str = '') -> RedirectResponse:
     old = app.storage.user  # the storage of the id this request's cookie carries
@@ -58,7 +80,19 @@ async def continue_with_new_session(request: Request, token: str = '') -> Redire
     await app.storage._create_user_storage(new_id)  # noqa: SLF001
     new = app.storage._users[new_id]  # noqa: SLF001
     new.update(kept)
-    if pending['user_id']:
+    if pending.get('realm') == 'portal':
+        if pending['customer_id']:
+            started = await run.io_bound(_start_portal_session, request, pending['customer_id'])
+            now = utcnow().isoformat()
+            new.update(
+                portal_customer_id=pending['customer_id'],
+                portal_epoch=pending['epoch'],
+                portal_last_seen=now,
+                portal_sid=started.key,
+                portal_session_id=started.session_id,
+                portal_touched=now,
+            )
+    elif pending.get('user_id'):
         started = await run.io_bound(
             _start_staff_session, request, pending['user_id'], bool(pending.get('new_browser'))
         )
@@ -90,6 +124,16 @@ def _start_staff_session(request: Request, user_id: int, new_browser: bool) -> s
             address=request.client.host if request.client else '',
             new_browser=new_browser,
             base_url=get_settings().base_url,
+        )
+
+
+def _start_portal_session(request: Request, customer_id: int) -> staff_sessions.Started:
+    with session_scope() as session:
+        return portal_access.start_session(
+            session,
+            customer_id=customer_id,
+            user_agent=request.headers.get('user-agent', ''),
+            address=request.client.host if request.client else '',
         )
 
 

@@ -17,6 +17,8 @@ from backoffice.i18n import _, pgettext
 from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage
 from backoffice.services import tickets
 
+from .attachments import attachment_buttons
+
 
 @dataclass(frozen=True)
 class ThreadEntry:
@@ -24,7 +26,7 @@ class ThreadEntry:
 
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
-    attachments: tuple[TicketAttachment, ...] = ()  # the files that came with the customer's mail
+    attachments: tuple[TicketAttachment, ...] = ()  # the files that came with it (from the portal or with a mail)
 
 
 def _when(value: datetime | None) -> str:
@@ -35,17 +37,21 @@ def ticket_thread(
     entries: list[ThreadEntry],
     *,
     on_retry: Callable[[int], Any] | None = None,
-    on_download: Callable[[int], Any] | None = None,
+    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
 ) -> None:
     """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it;
-    `on_download(attachment_id)`: an attachment's button."""
+    `fetch_attachment(id)`: a file's bytes, name and type (run in a worker thread, checking who asks)."""
     if not entries:
         ui.label(_('No messages yet.')).classes('text-gray-500')
     for entry in entries:
-        _entry(entry, on_retry, on_download)
+        _entry(entry, on_retry, fetch_attachment)
 
 
-def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None, on_download: Callable[[int], Any] | None) -> None:
+def _entry(
+    entry: ThreadEntry,
+    on_retry: Callable[[int], Any] | None,
+    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
+) -> None:
     message = entry.message
     if message.kind == MessageKind.note:
         card = ui.card().classes('w-full bg-amber-50 border-l-4 border-amber-500').mark('thread-note')
@@ -73,8 +79,8 @@ def _entry(entry: ThreadEntry, on_retry: Callable[[int], Any] | None, on_downloa
             _customer_text(message.body)
         else:
             ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
-        if entry.attachments:
-            _attachments(entry.attachments, on_download)
+        if entry.attachments and fetch_attachment is not None:
+            attachment_buttons(entry.attachments, fetch_attachment)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
 
@@ -91,18 +97,6 @@ def _customer_text(body: str) -> None:
             .mark('thread-quoted')
         ):
             ui.label(folded).classes('whitespace-pre-wrap break-words text-gray-600')
-
-
-def _attachments(attachments: tuple[TicketAttachment, ...], on_download: Callable[[int], Any] | None) -> None:
-    with ui.row().classes('items-center gap-2 flex-wrap').mark('attachments'):
-        for attachment in attachments:
-            text = f'{attachment.file_name} ({formatting.size(attachment.size)})'
-            if on_download is None:
-                ui.label(text).classes('text-sm')
-                continue
-            ui.button(text, icon='attach_file', on_click=lambda a=attachment: on_download(a.id)).props(
-                'flat dense no-caps'
-            ).classes('text-sm').mark('attachment')
 
 
 def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> None:

@@ -3,6 +3,7 @@
 from backoffice.i18n import N_
 from backoffice.models import User
 from backoffice.resources import resource
+from components.portal_invite import portal_invite
 from components.resource_page import RecordPage
 from components.screens import screen
 from components.statement_button import statement_button
@@ -23,3 +24,4 @@ def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's param
     RecordPage(CUSTOMERS, user, id)
     if id.isdigit():
         statement_button(user, customer_id=int(id))
+        portal_invite(user, customer_id=int(id))

@@ -15,7 +15,7 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, mail_intake, returns, tickets
+from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
 from components import live, presence
 from components.forms import FAILED, call, confirm
 from components.links import record_link
@@ -78,9 +78,7 @@ class RequestScreen:
         staff_ids = {m.author_id for m in messages if m.author_id} | ({ticket.assignee_id} - {None})
         staff = crud.titles_for(session=session, resource=RESOURCES['staff'], ids=staff_ids)
         customer_name = (customer.name or customer.email) if customer else _('Customer')
-        files = mail_intake.attachments_of(
-            session=session, actor=user, message_ids=[m.id for m in messages if m.kind == MessageKind.customer]
-        )
+        files = ticket_attachments.by_message(session, ticket.id)
         self.entries = [
             ThreadEntry(
                 m,
@@ -167,7 +165,11 @@ class RequestScreen:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
         self.thread_box.clear()
         with self.thread_box:
-            ticket_thread(self.entries, on_retry=self._retry if self.may_write else None, on_download=self._download)
+            ticket_thread(
+                self.entries,
+                on_retry=self._retry if self.may_write else None,
+                fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
+            )
         shown = (
             ticket.tags,
             ticket.order_number,
@@ -319,22 +321,6 @@ class RequestScreen:
             _('Assigned to you'),
         )
 
-    async def _download(self, attachment_id: int) -> None:
-        """The file as the customer sent it, always as a download (never opened in the page: it may be HTML)."""
-        user = acting_user()
-        if user is None:
-            return
-
-        def read() -> tuple[str, bytes]:
-            with read_session() as session:
-                return mail_intake.attachment_content(session=session, actor=user, attachment_id=attachment_id)
-
-        found = await call(read)
-        if found is FAILED:
-            return
-        name, data = found
-        ui.download.content(data, name, 'application/octet-stream')
-
     async def _retry(self, message_id: int) -> None:
         await self._write(
             lambda session, user: tickets.retry_delivery(session=session, actor=user, message_id=message_id),
@@ -397,3 +383,9 @@ def assignable(user: User) -> dict[int, str]:
     """Active staff who answer requests (the declared `staff` resource's type-ahead, first 200 by name)."""
     with read_session() as session:
         return crud.lookup(session=session, actor=user, resource=RESOURCES['staff'], limit=200)
+
+
+def _attachment(user: User, attachment_id: int) -> tuple[bytes, str, str]:
+    """A file a customer attached, for an agent who may read requests (checked by the service)."""
+    with read_session() as session:
+        return ticket_attachments.for_staff(session=session, actor=user, attachment_id=attachment_id)

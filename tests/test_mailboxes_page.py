@@ -1,6 +1,6 @@
 """The support mailbox on screen: an admin connects a mailbox (a real Dovecot) and tests it, hostile names stay text;
-an agent reads a mailed request with its quoted history folded away and downloads its attachment; other roles
-cannot open /mailboxes."""
+an agent reads a mailed request with its quoted history folded away and downloads its attachment, with the files the
+customer added in the portal beside it; other roles cannot open /mailboxes."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from email.message import EmailMessage
 import pytest
 from nicegui import ui
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
-from backoffice.models import Mailbox, Ticket
-from backoffice.services import mail_intake, mailboxes
+from backoffice.models import Customer, Mailbox, Ticket, TicketAttachment
+from backoffice.services import mail_intake, mailboxes, portal
+from backoffice.services.portal_scope import PortalActor
 
-from .support.factories import make_user
+from .support.factories import make_user, tiny_png
 from .support.imap_server import Dovecot, start_dovecot
 from .support.signin import sign_in
 from .support.waiting import eventually
@@ -109,3 +110,58 @@ async def test_an_agent_reads_a_mailed_request_folded_and_downloads_its_attachme
     user.find(marker='attachment').click()
     response = await user.download.next(timeout=10)
     assert response.content == b'%PDF-1.4 receipt'
+
+
+async def test_a_request_shows_the_files_of_its_mail_and_of_the_portal_each_with_its_message(user: User) -> None:
+    """One list of files per message, whichever way they came; agents and the customer download both, and a mail's
+    claimed type (here HTML) is never the type a file is served with."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        mailbox = mailboxes.create_mailbox(
+            session=session,
+            actor=admin,
+            data={'name': 'Support', 'host': 'imap.example.com', 'username': 'u', 'password': 'p'},
+        )
+    message = EmailMessage()
+    message['From'] = 'Jo <jo@example.com>'
+    message['Subject'] = 'Scratched table'
+    message.set_content('Details attached.')
+    message.add_attachment(
+        b'<script>alert(1)</script>',
+        maintype='text',
+        subtype='html',
+        filename='notes <img src=x onerror=alert(1)>.html',
+    )
+    taken = mail_intake.process(mailbox_id=mailbox.id, uid=1, uid_validity=1, raw=bytes(message))
+    with read_session() as session:
+        ticket = session.get(Ticket, taken.ticket_id)
+        jo = PortalActor.of(session.get(Customer, ticket.customer_id))
+    with session_scope() as session:
+        portal.reply(
+            session=session, actor=jo, number=ticket.number, body='And a photo', files=[('top.png', tiny_png())]
+        )
+    with read_session() as session:
+        files = session.exec(select(TicketAttachment).order_by(col(TicketAttachment.id))).all()
+        view = portal.request_view(session=session, actor=jo, number=ticket.number)
+        served = [portal.attachment(session=session, actor=jo, attachment_id=f.id)[2] for f in files]
+    assert [f.file_name for f in files] == ['notes <img src=x onerror=alert(1)>.html', 'top.png']
+    assert [a.file_name for entry in view.thread for a in entry.attached] == [
+        'notes <img src=x onerror=alert(1)>.html',
+        'top.png',
+    ]
+    assert served == ['application/octet-stream', 'image/png']
+
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('And a photo', retries=30)
+    lists = user.find(marker='attachment-list').elements
+    assert len(lists) == 2  # under the mail's message and under the portal reply
+    buttons = [button.text for button in user.find(marker='attachment').elements]
+    assert sorted(text.split(' (')[0] for text in buttons) == [
+        'notes <img src=x onerror=alert(1)>.html',
+        'top.png',
+    ]  # as text, never markup
+    for name, expected in (('notes', b'<script>alert(1)</script>'), ('top.png', tiny_png())):
+        user.find(marker='attachment', content=name).click()
+        response = await user.download.next(timeout=10)
+        assert response.content == expected

@@ -39,6 +39,10 @@ ALLOWED = {
     ('components/kpi_widgets.py', 'html', 'ui.html(sparkline(card.spark), sanitize=False)'),
     # shown only when is_web_address(shipment.tracking_url): http(s), never javascript:
     ('pages/order.py', 'link', 'ui.link(shipment.tracking_number, shipment.tracking_url'),
+    # the portal's tracking link: services/portal.order_view keeps it only when is_web_address() (http(s))
+    ('pages/portal_orders.py', 'link', 'ui.link(parcel.number, parcel.url'),
+    # the portal's four places: constant paths from NAVIGATION (components/portal_pages.py)
+    ('components/portal_pages.py', 'link', 'ui.link(target=path)'),
     # a path the core builds from a resource's declared link, which registration checks starts with one '/', each
     # value URL-quoted (backoffice/services/audit_story._link)
     ('components/audit_entry.py', 'link', 'ui.link(story.link_label, story.link)'),

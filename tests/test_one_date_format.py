@@ -30,6 +30,7 @@ ALLOWED = {
     ('components/resource_table.py', 'value.isoformat() if value else None'),  # the countdown's data for the browser
     ('components/session_renewal.py', 'isoformat()'),  # stored in the session
     ('components/session.py', 'isoformat()'),  # stored in the session
+    ('components/portal_session.py', 'isoformat()'),  # stored in the session
     ('backoffice/services/backups.py', "strftime('%Y%m%d-%H%M%S')"),  # a file name
     ('backoffice/transfer/exports.py', '{utcnow():%Y-%m-%d-%H%M}'),  # a file name
     ('backoffice/transfer/exports.py', 'isoformat()'),  # exported files carry ISO values for other programs

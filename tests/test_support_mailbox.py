@@ -29,7 +29,7 @@ from backoffice.models import (
     TicketType,
 )
 from backoffice.runtime.scheduler import JOBS
-from backoffice.services import app_settings, mail, mail_intake, mailboxes, personal_data, tickets
+from backoffice.services import app_settings, mail, mail_intake, mailboxes, personal_data, ticket_attachments, tickets
 
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
@@ -303,12 +303,13 @@ def test_attachments_are_kept_with_the_message_and_read_by_agents_only(dovecot: 
     agent = make_user('agent')
     with read_session() as session:
         [attachment] = session.exec(select(TicketAttachment)).all()
-        found = mail_intake.attachments_of(session=session, actor=agent, message_ids=[thread(ticket.id)[0].id])
-        name, data = mail_intake.attachment_content(session=session, actor=agent, attachment_id=attachment.id)
-    assert list(found.values())[0][0].id == attachment.id
+        found = ticket_attachments.by_message(session, ticket.id)
+        data, name, media_type = ticket_attachments.for_staff(session=session, actor=agent, attachment_id=attachment.id)
+    assert found == {thread(ticket.id)[0].id: [attachment]} and attachment.ticket_id == ticket.id
     assert (name, data) == ('.._.._etc_passwd photo.png', photo)  # the sender's name is shown, never used on disk
-    stored = mail_intake.attachments_folder() / attachment.stored
-    assert stored.parent == mail_intake.attachments_folder() and stored.stat().st_mode & 0o777 == 0o600
+    assert media_type == 'application/octet-stream' and attachment.content_type == 'image/png'
+    stored = ticket_attachments.root() / attachment.stored
+    assert stored.parent == ticket_attachments.root() / str(ticket.id) and stored.stat().st_mode & 0o777 == 0o600
 
 
 def test_html_only_latin_1_and_encoded_headers_are_read_as_text(dovecot: Dovecot, box) -> None:
@@ -511,7 +512,7 @@ def test_erasing_a_customer_removes_their_attachments_and_their_name_from_the_ma
     with read_session() as session:
         [attachment] = session.exec(select(TicketAttachment)).all()
         customer_id = session.get(Ticket, taken.ticket_id).customer_id
-    stored = mail_intake.attachments_folder() / attachment.stored
+    stored = ticket_attachments.root() / attachment.stored
     assert stored.exists()
     admin = make_user('admin')
     with session_scope() as session:

@@ -25,7 +25,7 @@ from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, Remi
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
-from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome, TicketAttachment
+from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome
 from backoffice.models.people import (
     Company,
     CompanyCreate,
@@ -38,6 +38,7 @@ from backoffice.models.people import (
     StaffRole,
     User,
 )
+from backoffice.models.portal import PortalAccount, PortalLink, PortalSession
 from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
@@ -68,6 +69,7 @@ from backoffice.models.support import (
     MessageKind,
     Notification,
     Ticket,
+    TicketAttachment,
     TicketCounter,
     TicketMessage,
     TicketPriority,
@@ -87,7 +89,6 @@ __all__ = [
     'Mailbox',
     'MailboxMail',
     'MailboxSecurity',
-    'TicketAttachment',
     'AutomationRule',
     'AutomationRun',
     'AutomationTrigger',
@@ -98,6 +99,9 @@ __all__ = [
     'Reminder',
     'ReminderStatus',
     'PasswordReset',
+    'PortalAccount',
+    'PortalLink',
+    'PortalSession',
     'RecoveryCode',
     'StaffMail',
     'StaffSession',
@@ -176,6 +180,7 @@ __all__ = [
     'Segment',
     'SoftDeletable',
     'Ticket',
+    'TicketAttachment',
     'TicketCounter',
     'TicketMessage',
     'TicketPriority',

@@ -1,5 +1,5 @@
-"""The support mailbox: IMAP mailboxes polled for customer mail, the record of every mail processed (once), and the
-files attached to a request's messages."""
+"""The support mailbox: IMAP mailboxes polled for customer mail and the record of every mail processed (once); the files
+that come with the mails are TicketAttachment rows (models/support.py)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -67,18 +67,3 @@ class MailboxMail(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)  # why automatic or refused, in English
     ticket_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
     received_at: datetime = Field(default_factory=utcnow)
-
-
-class TicketAttachment(SQLModel, table=True):
-    """A file that came with a customer's mail, kept under <data_dir>/attachments (0600) with a random name."""
-
-    __tablename__ = 'ticket_attachments'
-    __table_args__ = (Index('ix_ticket_attachments_message', 'ticket_message_id', 'id'),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_message_id: int = Field(foreign_key='ticket_messages.id', ondelete='CASCADE')
-    file_name: str = Field(max_length=200)  # as the sender named it: shown as text, never used on the disk
-    content_type: str = Field(max_length=100)
-    size: int
-    stored: str = Field(max_length=80)  # the random file name under the attachments folder
-    created_at: datetime = Field(default_factory=utcnow)

@@ -42,6 +42,7 @@ class TicketSource(StrEnum):
     staff = 'staff'  # logged by an agent (a phone call, an email forwarded by hand)
     email = 'email'  # a mail to a support mailbox (services/mail_intake.py)
     seed = 'seed'
+    portal = 'portal'  # opened by the customer in the customer portal
 
 
 class BugSeverity(StrEnum):
@@ -194,3 +195,25 @@ class CannedReplyCreate(BaseModel):
 class CannedReplyUpdate(BaseModel):
     title: LongName | None = None
     body: RequiredText | None = PydanticField(default=None, max_length=20_000)
+
+
+class TicketAttachment(SQLModel, table=True):
+    """A file that came with a customer's message: attached in the portal (an image or a PDF, its type read from its
+    bytes) or with a mail to the support mailbox (any file, its type as the sender claimed it). Kept privately under
+    <data_dir>/attachments with a random name; shown to the agents in the thread and to the customer in the portal."""
+
+    __tablename__ = 'ticket_attachments'
+    __table_args__ = (
+        Index('ix_ticket_attachments_ticket', 'ticket_id', 'id'),
+        Index('ix_ticket_attachments_message', 'message_id', 'id'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key='tickets.id', ondelete='CASCADE')
+    # the message it came with; a message deleted on its own leaves the file with its request (still erased with it)
+    message_id: int | None = Field(default=None, foreign_key='ticket_messages.id', ondelete='SET NULL')
+    file_name: str = Field(max_length=200)  # as the customer named it: shown as text, never used on the disk
+    content_type: str = Field(max_length=100)  # read from the bytes (portal) or as the mail claimed it (never trusted)
+    size: int
+    stored: str = Field(max_length=80)  # '<ticket id>/<32 hex>[.<kind>]' under <data_dir>/attachments
+    created_at: datetime = Field(default_factory=utcnow)

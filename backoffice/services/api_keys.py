@@ -34,6 +34,7 @@ SCOPES: dict[str, str] = {
     'orders:write': N_('Send orders'),
     # the events key is public (it sits in every shop page): moving last_seen_at needs this scope, kept server-side
     'customers:seen': N_("Let usage events move customers' last-seen time (a server-side key only)"),
+    'customers:read': N_("Read a customer's orders, requests and messages (the shop's own account page)"),
 }
 
 # per declared resource, for /api/v1/{resource}: 'read:customers' reads; 'write:customers' reads and writes (create,

@@ -467,6 +467,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
         minimum=0,
         maximum=10000000,
     ),
+    SettingSpec(
+        'return_window_days',
+        N_('Return window (days)'),
+        'number',
+        30,
+        N_(
+            'Days after delivery during which a customer may start a return from the customer portal. 0: customers '
+            'cannot start returns there (staff still can).'
+        ),
+        section=N_('Orders'),
+        minimum=0,
+        maximum=365,
+    ),
     *SLA_SETTINGS,
     SettingSpec(
         'auto_assign',

@@ -1,5 +1,5 @@
-"""The outbox: replies to customers, and the notice that a request is solved (with its rating link), go out by SMTP
-when BACKOFFICE_SMTP_URL is set; otherwise they wait, "not sent"."""
+"""The outbox: replies to customers (with the link to the request in the customer portal), and the notice that a
+request is solved (with its rating link), go out by SMTP when BACKOFFICE_SMTP_URL is set; otherwise they wait."""
 
 from __future__ import annotations
 
@@ -161,6 +161,14 @@ def rating_url(base_url: str, ticket: Ticket) -> str:
     return f'{base_url}/rate?{urlencode({"request": ticket.number, "token": ticket.token})}'
 
 
+PORTAL_INVITATION = N_('Read the whole conversation and answer in your account:\n{link}')
+
+
+def portal_url(base_url: str, ticket: Ticket) -> str:
+    """The request in the customer portal (it asks them to sign in first if they are not)."""
+    return f'{base_url}/portal/requests/{ticket.number}'
+
+
 RATE_INVITATION = N_('How did we do? Rate our help from 1 to 5 (one click, no account needed):\n{link}')
 
 
@@ -198,6 +206,8 @@ def _written(
     body = message.body
     if message.kind == MessageKind.notice and ticket.rated_at is None:
         body += '\n\n' + _(RATE_INVITATION).format(link=rating_url(base_url, ticket))
+    if message.kind == MessageKind.reply:
+        body += '\n\n' + _(PORTAL_INVITATION).format(link=portal_url(base_url, ticket))
     email.set_content(body)
     return email
 

@@ -13,7 +13,6 @@ import hashlib
 import imaplib
 import logging
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,15 +32,11 @@ from backoffice.models import (
     MailOutcome,
     MessageKind,
     Ticket,
-    TicketAttachment,
     TicketMessage,
     TicketSource,
     TicketStatus,
-    User,
 )
-from backoffice.permissions import require
-from backoffice.private_files import FILE_MODE, private_folder
-from backoffice.services import app_settings, mail_traces, mailboxes, tickets
+from backoffice.services import app_settings, mailboxes, ticket_attachments, tickets
 from backoffice.services.ticket_input import SUBJECT_MAX
 from backoffice.validation import name_problem
 
@@ -161,16 +156,16 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
             session.commit()
             return Taken(record.outcome, record.ticket_id)
     except IntegrityError:
-        _remove(written)
+        ticket_attachments.remove(written)
         with read_session() as session:
             if _known(session, key):
                 return Taken(None)  # another run committed this mail first
         raise
     except (tickets.CustomerBanned, ValidationFailed, NotFound) as error:
-        _remove(written)
+        ticket_attachments.remove(written)
         return _refused(known, _reason(error))
     except BaseException:
-        _remove(written)
+        ticket_attachments.remove(written)
         raise
 
 
@@ -179,39 +174,6 @@ def message_key(message_id: str | None, mailbox_id: int, uid_validity: int, uid:
     where it lies in which mailbox."""
     source = f'id:{message_id}' if message_id else f'uid:{mailbox_id}:{uid_validity}:{uid}'
     return hashlib.sha256(source.encode()).hexdigest()
-
-
-# --- what agents read ------------------------------------------------------------------------------------------------
-
-
-def attachments_of(*, session: Session, actor: User, message_ids: list[int]) -> dict[int, list[TicketAttachment]]:
-    """The files kept with these messages of a request's thread, by message."""
-    require(actor, 'tickets.read')
-    found: dict[int, list[TicketAttachment]] = {}
-    if not message_ids:
-        return found
-    rows = session.exec(
-        select(TicketAttachment)
-        .where(col(TicketAttachment.ticket_message_id).in_(message_ids))
-        .order_by(col(TicketAttachment.id))
-    ).all()
-    for row in rows:
-        found.setdefault(row.ticket_message_id, []).append(row)
-    return found
-
-
-def attachment_content(*, session: Session, actor: User, attachment_id: int) -> tuple[str, bytes]:
-    """(the file's name as sent, its bytes) for an agent to download; never served inline."""
-    require(actor, 'tickets.read')
-    attachment = session.get(TicketAttachment, attachment_id)
-    path = attachments_folder() / attachment.stored if attachment is not None else None
-    if attachment is None or path is None or not path.is_file():
-        raise NotFound(_('This attachment is no longer kept.'))
-    return attachment.file_name, path.read_bytes()
-
-
-def attachments_folder() -> Path:
-    return mail_traces.attachments_folder()
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
@@ -269,17 +231,8 @@ def _into_thread(
     assert message.id is not None and ticket.id is not None
     message.email_message_id = (mail.message_id or '')[:500] or None
     session.add(message)
-    for attachment in mail.attachments:
-        stored = _store(attachment.data, written)
-        session.add(
-            TicketAttachment(
-                ticket_message_id=message.id,
-                file_name=attachment.file_name[:200],
-                content_type=attachment.content_type[:100],
-                size=len(attachment.data),
-                stored=stored,
-            )
-        )
+    files = [ticket_attachments.from_mail(a.file_name, a.data, a.content_type) for a in mail.attachments]
+    written.extend(ticket_attachments.store(session, ticket_id=ticket.id, message_id=message.id, files=files))
     return ticket.id, outcome
 
 
@@ -335,22 +288,6 @@ def _body(mail: inbound_mail.IncomingMail) -> str:
     if mail.skipped:
         text += '\n\n[Not kept: ' + '; '.join(mail.skipped)[:500] + ']'
     return text
-
-
-def _store(data: bytes, written: list[Path]) -> str:
-    folder = private_folder(attachments_folder())
-    name = secrets.token_hex(16)
-    path = folder / name
-    with open(path, 'xb') as file:  # 'x': a name clash never overwrites
-        file.write(data)
-    path.chmod(FILE_MODE)
-    written.append(path)
-    return name
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
 
 
 def _fitted(known: dict) -> dict:

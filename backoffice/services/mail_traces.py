@@ -4,36 +4,21 @@ their mails (sender, subject) — and its erasure, used by the personal-data era
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from sqlmodel import Session, col, delete, or_, select, update
+from sqlmodel import Session, col, or_, update
 
-from backoffice.config import get_settings
-from backoffice.models import MailboxMail, TicketAttachment, TicketMessage
+from backoffice.models import MailboxMail
+from backoffice.services import ticket_attachments
 
 ERASED_SUBJECT = '[erased]'
 
 
-def attachments_folder() -> Path:
-    return get_settings().data_dir / 'attachments'
-
-
 def forget(session: Session, *, ticket_ids: Sequence[int], senders: Sequence[str] = ()) -> int:
-    """Inside the caller's transaction: delete the attachments of these requests' messages (rows now, files at once:
-    a file left without its row would be found by no one) and blank the received-mail log's sender and subject for
-    these requests and senders. Returns how many files went."""
+    """Inside the caller's transaction: delete these requests' files (ticket_attachments.forget: rows now, files at
+    once) and blank the received-mail log's sender and subject for these requests and senders. Returns how many files
+    went."""
     ticket_ids = [i for i in ticket_ids if i is not None]
-    attachments = (
-        session.exec(
-            select(TicketAttachment)
-            .join(TicketMessage, col(TicketMessage.id) == TicketAttachment.ticket_message_id)
-            .where(col(TicketMessage.ticket_id).in_(ticket_ids))
-        ).all()
-        if ticket_ids
-        else []
-    )
-    if attachments:
-        session.execute(delete(TicketAttachment).where(col(TicketAttachment.id).in_([a.id for a in attachments])))
+    gone = ticket_attachments.forget(session, ticket_ids)
     conditions = []
     if ticket_ids:
         conditions.append(col(MailboxMail.ticket_id).in_(ticket_ids))
@@ -47,6 +32,4 @@ def forget(session: Session, *, ticket_ids: Sequence[int], senders: Sequence[str
             .execution_options(synchronize_session=False)
         )
     session.flush()
-    for attachment in attachments:
-        (attachments_folder() / attachment.stored).unlink(missing_ok=True)
-    return len(attachments)
+    return gone

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, cast, func, null, or_, update
+from sqlalchemy import Text, cast, delete, func, null, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -26,9 +26,12 @@ from backoffice.models import (
     Notification,
     Order,
     OrderEvent,
+    PortalAccount,
+    PortalLink,
     Refund,
     Return,
     ReturnLine,
+    StaffMail,
     Ticket,
     TicketMessage,
     UsageEvent,
@@ -256,12 +259,25 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         entry.summary_params = redact(entry.summary_params, needles)  # the values the reader's sentence is made of
         session.add(entry)
     for row in found.other:
-        for name in ('text', 'text_params', 'payload', 'response', 'updated'):
+        for name in ('text', 'text_params', 'payload', 'response', 'updated', 'to_address', 'subject', 'body'):
             if hasattr(row, name):
                 setattr(row, name, redact(getattr(row, name), needles))
+        if isinstance(row, StaffMail) and row.status == 'queued':  # never sent now: its address is gone
+            row.status, row.error = 'failed', 'Not sent: the recipient was erased'
         session.add(row)
+    _close_portal(session, customer.id or 0)
     session.flush()
     return found.counts()
+
+
+def _close_portal(session: Session, customer_id: int) -> None:
+    """The customer portal forgets them: their password and sign-in links go, every browser of theirs is signed out
+    (the files of their requests, from the portal or by mail, went with mail_traces.forget)."""
+    account = session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer_id)).first()
+    if account is not None:
+        account.password_hash, account.session_epoch = None, account.session_epoch + 1
+        session.add(account)
+    session.execute(delete(PortalLink).where(col(PortalLink.customer_id) == customer_id))
 
 
 def redact(value: Any, needles: list[str]) -> Any:
@@ -294,6 +310,7 @@ _ELSEWHERE: list[tuple[Any, list[tuple[Any, bool]]]] = [
     (WebhookDelivery, [(WebhookDelivery.payload, True)]),
     (IdempotencyRecord, [(IdempotencyRecord.response, True)]),
     (ImportBatch, [(ImportBatch.updated, True)]),
+    (StaffMail, [(StaffMail.to_address, False), (StaffMail.body, False)]),  # portal invitations and sign-in links
 ]
 
 

@@ -43,6 +43,15 @@ def export_personal_data(
     """Write the customer's ZIP to a private export folder; returns (path, file name). Open the session with
     `read_session()`: the files are read first, then one `customer.personal_data_exported` entry is written."""
     require(actor, PERMISSION)
+    said = N_('Exported the personal data of customer #{id} ({count} files)')
+    return write_export(session=session, actor=actor, record_id=record_id, progress=progress, said=said)
+
+
+def write_export(
+    *, session: Session, actor: User | None, record_id: int, said: str, progress: Progress | None = None
+) -> tuple[Path, str]:
+    """The export itself, for a caller that checked who may have it: staff with the permission, or the customer
+    themselves in the portal (`actor` None; services/portal.py). `said`: the audit summary, with {id} and {count}."""
     customer = find_customer(session, record_id)
     found = gather(session, customer)
     file_name = f'customer-{customer.id}-personal-data.zip'
@@ -67,11 +76,7 @@ def export_personal_data(
         'customer.personal_data_exported',
         'customers',
         customer.id,
-        summary=sentence(
-            N_('Exported the personal data of customer #{id} ({count} files)'),
-            id=customer.id,
-            count=count(len(written)),
-        ),
+        summary=sentence(said, id=customer.id, count=count(len(written))),
     )
     session.commit()
     return path, file_name

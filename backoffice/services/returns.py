@@ -69,6 +69,22 @@ def create_return(
     shipped and not returned yet."""
     if not (can(actor, 'orders.write') or (ticket_id is not None and can(actor, 'tickets.write'))):
         require(actor, 'orders.write')
+    return start_return(
+        session=session, actor=actor, order_id=order_id, lines=lines, reason=reason, ticket_id=ticket_id
+    )
+
+
+def start_return(
+    *,
+    session: Session,
+    actor: User | None,
+    order_id: int,
+    lines: list[dict[str, Any]],
+    reason: str = '',
+    ticket_id: int | None = None,
+) -> Return:
+    """create_return's work, for a caller that checked who may: staff (above), or the customer in the portal (`actor`
+    None: services/portal.py, which checks the order is theirs and within the return window)."""
     order = orders.locked(session, order_id, None)
     if order.status not in RETURNABLE:
         raise orders.IllegalTransition(
@@ -106,7 +122,7 @@ def create_return(
         customer_id=order.customer_id,
         ticket_id=ticket_id,
         reason=' '.join(reason.split())[:500],
-        created_by=actor.id,
+        created_by=actor.id if actor is not None else None,
     )
     session.add(rma)
     session.flush()
@@ -125,7 +141,7 @@ def create_return(
             TicketMessage(
                 ticket_id=ticket_id,
                 kind=MessageKind.note,
-                author_id=actor.id,
+                author_id=actor.id if actor is not None else None,
                 **tickets.system_note(
                     sentence(N_('Return {number} started for order {order}.'), number=rma.number, order=order.number)
                 ),

@@ -1,5 +1,6 @@
-"""Emails to members of staff (a sign-in from a new browser, a password-reset link, a two-factor reset): queued in
-the caller's transaction, in the recipient's language, and sent by the `send-outbox` job like replies to customers."""
+"""Emails to members of staff (a sign-in from a new browser, a password-reset link, a two-factor reset) and a customer's
+portal invitation and sign-in links: queued in the caller's transaction, in the recipient's language, and sent by the
+`send-outbox` job like replies to customers."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ MAX_ATTEMPTS = mail.MAX_ATTEMPTS
 def queue(session: Session, *, user: User, subject: str, body: str) -> StaffMail:
     """Add an email to this user to the outbox, inside the caller's transaction (written already translated)."""
     message = StaffMail(user_id=user.id, to_address=user.email, subject=subject[:200], body=body)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def queue_to(session: Session, *, address: str, subject: str, body: str) -> StaffMail:
+    """An email the app writes to someone who is not staff (a customer's portal invitation or sign-in link), sent by
+    the same outbox job; written in the recipient's language by the caller."""
+    message = StaffMail(user_id=None, to_address=address, subject=subject[:200], body=body)
     session.add(message)
     session.flush()
     return message

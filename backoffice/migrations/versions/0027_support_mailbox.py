@@ -1,5 +1,6 @@
-"""The support mailbox (issue #19): IMAP mailboxes, the processed mails (a unique key: each mail once), attachments
-kept with a request's messages, and the Message-ID of the emails a request's messages went out or came in as.
+"""The support mailbox (issue #19): IMAP mailboxes, the processed mails (a unique key: each mail once), the files
+kept with a request's messages (`ticket_attachments`: those of a mail and, from 0028 on, those a customer attaches in
+the portal), and the Message-ID of the emails a request's messages went out or came in as.
 
 Revision ID: 0027
 Revises: 0026
@@ -90,17 +91,20 @@ def upgrade() -> None:
     op.create_table(
         'ticket_attachments',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('ticket_message_id', sa.Integer(), nullable=False),
+        sa.Column('ticket_id', sa.Integer(), nullable=False),
+        sa.Column('message_id', sa.Integer(), nullable=True),
         sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column('size', sa.Integer(), nullable=False),
         sa.Column('stored', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['ticket_message_id'], ['ticket_messages.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['message_id'], ['ticket_messages.id'], ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_attachments_message', ['ticket_message_id', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_attachments_message', ['message_id', 'id'], unique=False)
+        batch_op.create_index('ix_ticket_attachments_ticket', ['ticket_id', 'id'], unique=False)
 
     # a plain ADD COLUMN (no table rebuild on SQLite: the thread's table may be large)
     op.add_column('ticket_messages', sa.Column('email_message_id', sa.String(length=500), nullable=True))
@@ -113,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_column('email_message_id')
 
     with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_attachments_ticket')
         batch_op.drop_index('ix_ticket_attachments_message')
 
     op.drop_table('ticket_attachments')

@@ -1,0 +1,56 @@
+"""The customer portal: a customer's sign-in (invitation, password), signed-in browsers, one-time sign-in links."""
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from backoffice.models.base import utcnow
+
+
+class PortalAccount(SQLModel, table=True):
+    """A customer's way into /portal: made by an invitation; a password once they set one; the epoch ends every
+    browser signed in as them at once (a ban, a password change, "sign out everywhere")."""
+
+    __tablename__ = 'portal_accounts'
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customers.id', unique=True, ondelete='CASCADE')
+    password_hash: str | None = Field(default=None, max_length=255)  # argon2id; None: one-time links only
+    session_epoch: int = 1
+    invited_at: datetime | None = None
+    invited_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    last_login_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PortalSession(SQLModel, table=True):
+    """One browser signed in to the portal as a customer (the staff's `staff_sessions`, for customers)."""
+
+    __tablename__ = 'portal_sessions'
+    __table_args__ = (Index('ix_portal_sessions_customer_ended', 'customer_id', 'ended_at'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)  # sha256 of the random id kept in the browser's session storage
+    customer_id: int = Field(foreign_key='customers.id', ondelete='CASCADE')
+    device: str = Field(default='', max_length=120)
+    address: str = Field(default='', max_length=64)
+    signed_in_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    ended_reason: str = Field(default='', max_length=60)
+
+
+class PortalLink(SQLModel, table=True):
+    """A one-time sign-in link (an invitation or a link asked for at /portal/login): its token hashed, expiring."""
+
+    __tablename__ = 'portal_links'
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    customer_id: int = Field(foreign_key='customers.id', index=True, ondelete='CASCADE')
+    purpose: str = Field(default='sign-in', max_length=12)  # sign-in | invitation
+    requested_from: str = Field(default='', max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

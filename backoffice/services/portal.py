@@ -1,0 +1,363 @@
+"""What a customer sees and does in the portal: their orders (lines, tracking, timeline), invoices and credit notes
+(PDF), requests (open one, read the thread without internal notes, reply, rate). Every read goes through
+`portal_scope`; each action is one transaction of the support desk's own service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from backoffice import changes, db
+from backoffice.changes import get_for_update, stamp
+from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.models import (
+    Carrier,
+    Customer,
+    CustomerUpdate,
+    Invoice,
+    MessageKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Return,
+    Shipment,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+    TicketSource,
+    utcnow,
+)
+from backoffice.services import (
+    app_settings,
+    audit,
+    documents,
+    invoices,
+    orders,
+    personal_data_export,
+    returns,
+    ticket_attachments,
+    tickets,
+)
+from backoffice.services import portal_scope as scope
+from backoffice.services.portal_scope import PortalActor
+from backoffice.stored_text import sentence
+from backoffice.transfer import export_files
+from backoffice.validation import is_web_address
+
+SHOWN = 100  # the newest records a list shows
+CUSTOMER_SIDE = (MessageKind.customer, MessageKind.reply, MessageKind.notice)  # never an internal note
+
+
+@dataclass(frozen=True)
+class Tracking:
+    carrier: str
+    number: str
+    url: str  # '' when the carrier has no tracking page (or its address is not a web address)
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str  # in the reader's language
+
+
+@dataclass(frozen=True)
+class Returnable:
+    order_line_id: int
+    name: str
+    left: int  # bought, not returned yet
+
+
+@dataclass(frozen=True)
+class ReturnOffer:
+    """What the customer may still return from a delivered order, and until when (the return window)."""
+
+    lines: list[Returnable]
+    until: datetime
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    lines: list[OrderLine]
+    tracking: list[Tracking]
+    timeline: list[TimelineEntry]
+    documents: list[Invoice]
+    returns: list[Return]
+    offer: ReturnOffer | None
+
+
+@dataclass(frozen=True)
+class Attached:
+    id: int
+    file_name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: MessageKind
+    body: str
+    at: datetime
+    by_us: bool  # an agent's reply or the shop's notice; else the customer's own message
+    attached: tuple[Attached, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestView:
+    ticket: Ticket
+    thread: list[Entry]
+    rateable: bool  # solved or closed, not rated yet
+    closed: bool
+
+
+# --- orders and documents ---------------------------------------------------------------------------------------------
+
+
+def my_orders(*, session: Session, actor: PortalActor) -> list[Order]:
+    return list(session.exec(scope.orders(actor).limit(SHOWN)))
+
+
+def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderView:
+    order = scope.order(session, actor, number)
+    shipped = session.exec(
+        select(Shipment, Carrier)
+        .join(Carrier, col(Carrier.id) == Shipment.carrier_id, isouter=True)
+        .where(Shipment.order_id == order.id)
+        .order_by(col(Shipment.id))
+    ).all()
+    tracking = [
+        Tracking(
+            carrier.name if carrier is not None else '',
+            shipment.tracking_number,
+            shipment.tracking_url if is_web_address(shipment.tracking_url) else '',
+            shipment.shipped_at,
+            shipment.delivered_at,
+        )
+        for shipment, carrier in shipped
+    ]
+    events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
+    timeline = [TimelineEntry(event.created_at, orders.timeline_text(event)) for event in events]
+    papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
+    sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
+    lines = orders.order_lines(session, order.id or 0)
+    return OrderView(order, lines, tracking, timeline, papers, sent_back, _offer(session, order, lines))
+
+
+def start_return(
+    *, session: Session, actor: PortalActor, number: str, lines: list[dict[str, Any]], reason: str
+) -> Return:
+    """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
+    the return service's own rules do the rest (never more than bought and not returned yet)."""
+    order = scope.order(session, actor, number)
+    offer = _offer(session, order, orders.order_lines(session, order.id or 0))
+    if offer is None:
+        raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})
+    if not ' '.join((reason or '').split()):
+        raise ValidationFailed({'reason': _('Tell us why you send it back')})
+    return returns.start_return(session=session, actor=None, order_id=order.id or 0, lines=lines, reason=reason)
+
+
+def _offer(session: Session, order: Order, lines: list[OrderLine]) -> ReturnOffer | None:
+    days = int(app_settings.value(session=session, key='return_window_days') or 0)
+    if order.status != OrderStatus.delivered or order.delivered_at is None or days <= 0:
+        return None
+    delivered = order.delivered_at if order.delivered_at.tzinfo else order.delivered_at.replace(tzinfo=UTC)
+    until = delivered + timedelta(days=days)
+    if utcnow() > until:
+        return None
+    returned = returns.already_returned(session, order.id or 0)
+    left = [Returnable(line.id or 0, line.name, line.quantity - returned.get(line.id or 0, 0)) for line in lines]
+    left = [line for line in left if line.left > 0]
+    return ReturnOffer(left, until) if left else None
+
+
+def my_documents(*, session: Session, actor: PortalActor) -> list[Invoice]:
+    return list(session.exec(scope.documents(actor).limit(SHOWN)))
+
+
+def document_pdf(*, session: Session, actor: PortalActor, invoice_id: int) -> tuple[bytes, str]:
+    """An invoice or credit note of the actor's as a PDF (in their language) and its file name."""
+    invoice = scope.document(session, actor, invoice_id)
+    pdf = documents.invoice_pdf(invoice, invoices.invoice_language(session, invoice))
+    return pdf, f'{invoice.number}.pdf'
+
+
+# --- requests ---------------------------------------------------------------------------------------------------------
+
+
+def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
+    return list(session.exec(scope.requests(actor).limit(SHOWN)))
+
+
+def request_view(*, session: Session, actor: PortalActor, number: int | str) -> RequestView:
+    ticket = scope.request(session, actor, number)
+    messages = session.exec(
+        select(TicketMessage)
+        .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
+        .order_by(col(TicketMessage.id))
+    )
+    files: dict[int | None, list[Attached]] = {}
+    for row in ticket_attachments.of_ticket(session, ticket.id or 0):
+        files.setdefault(row.message_id, []).append(Attached(row.id or 0, row.file_name, row.size))
+    thread = [
+        Entry(
+            m.kind,
+            tickets.note_text(m),
+            m.created_at,
+            m.kind != MessageKind.customer,
+            tuple(files.get(m.id, ())),
+        )
+        for m in messages
+    ]
+    done = ticket.status in tickets.DONE
+    return RequestView(ticket, thread, done and ticket.rated_at is None, ticket.status == 'closed')
+
+
+def open_request(
+    *,
+    session: Session,
+    actor: PortalActor,
+    subject: str,
+    body: str,
+    order_number: str | None = None,
+    files: list[tuple[str, bytes]] | None = None,
+) -> Ticket:
+    """A new request from the portal, with its attachments (images, PDFs) in the same transaction; an order named
+    must be one of the actor's."""
+    if order_number:
+        scope.order(session, actor, order_number)
+    checked = ticket_attachments.check(files or [])
+    written: list[Path] = []
+    try:
+        with db.held_commits(session):
+            ticket = tickets.submit_request(
+                session=session,
+                email=actor.email,
+                subject=subject,
+                body=body,
+                order_number=order_number or None,
+                source=TicketSource.portal,
+            )
+            first = session.exec(
+                select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id).order_by(col(TicketMessage.id))
+            ).first()
+            written = ticket_attachments.store(session, ticket_id=ticket.id or 0, message_id=first, files=checked)
+        session.commit()
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
+    return ticket
+
+
+def reply(
+    *, session: Session, actor: PortalActor, number: int | str, body: str, files: list[tuple[str, bytes]] | None = None
+) -> TicketMessage:
+    """The customer's answer, with its attachments, joins the thread (the agent's page shows it at once) and reopens a
+    waiting request."""
+    ticket = scope.request(session, actor, number)
+    checked = ticket_attachments.check(files or [])
+    written: list[Path] = []
+    try:
+        with db.held_commits(session):
+            message = tickets.add_customer_message(session=session, number=ticket.number, body=body, email=actor.email)
+            written = ticket_attachments.store(session, ticket_id=ticket.id or 0, message_id=message.id, files=checked)
+        session.commit()
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
+    return message
+
+
+def attachment(*, session: Session, actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str]:
+    """A file attached to one of the actor's requests: its bytes, name and media type."""
+    row = session.get(TicketAttachment, attachment_id)
+    if row is None:
+        raise NotFound(_(scope.NOT_FOUND))
+    scope.request_by_id(session, actor, row.ticket_id)
+    return ticket_attachments.content(row)
+
+
+def rate(*, session: Session, actor: PortalActor, number: int | str, score: int, comment: str | None) -> Ticket:
+    """The customer rates a solved request of theirs, once (the rating page's rule)."""
+    ticket = scope.request(session, actor, number)
+    if not score:
+        raise ValidationFailed({'score': _('Choose from 1 to 5 stars')})
+    return tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score, comment=comment)
+
+
+# --- profile and personal data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    email: str
+    name: str
+    phone: str | None
+    language: str | None
+    marketing_consent: bool
+
+
+def my_profile(*, session: Session, actor: PortalActor) -> Profile:
+    customer = scope.customer(session, actor)
+    return Profile(customer.email, customer.name, customer.phone, customer.language, customer.marketing_consent)
+
+
+def update_profile(
+    *, session: Session, actor: PortalActor, name: str, phone: str | None, language: str | None, marketing_consent: bool
+) -> Profile:
+    """The customer changes their name, phone, language and marketing consent (their email stays: it is how they sign
+    in); validated by the customers' own rules, audited as theirs, published like any change of a customer."""
+    try:
+        values = CustomerUpdate.model_validate(
+            {'name': name, 'phone': phone, 'language': language, 'marketing_consent': marketing_consent}
+        ).model_dump(include={'name', 'phone', 'language', 'marketing_consent'})
+    except ValidationError as error:
+        raise ValidationFailed(field_errors(error)) from None
+    customer = get_for_update(session, Customer, actor.customer_id, None, entity='customers', label=N_('customer'))
+    before = audit.snapshot(customer)
+    for field, value in values.items():
+        setattr(customer, field, value)
+    diff = audit.diff(before, audit.snapshot(customer))
+    if diff:
+        stamp(customer)
+        session.add(customer)
+        audit.record(
+            session,
+            None,
+            'customer.updated',
+            'customers',
+            customer.id,
+            version=customer.version,
+            changes=diff,
+            summary=sentence(N_('{email} changed their profile in the customer portal'), email=customer.email),
+        )
+        changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
+    else:
+        session.commit()
+    return Profile(customer.email, customer.name, customer.phone, customer.language, customer.marketing_consent)
+
+
+def personal_data_zip(*, session: Session, actor: PortalActor) -> tuple[bytes, str]:
+    """Everything held about the customer, as staff would export it for them (a ZIP of JSON, CSV and their PDFs)."""
+    scope.customer(session, actor)
+    path, file_name = personal_data_export.write_export(
+        session=session,
+        actor=None,
+        record_id=actor.customer_id,
+        said=N_('Customer #{id} downloaded their personal data in the portal ({count} files)'),
+    )
+    try:
+        return path.read_bytes(), file_name
+    finally:
+        export_files.remove(path)

@@ -1,0 +1,179 @@
+"""The files of a request's messages, from both ways a customer sends them: attached in the portal (images and PDFs,
+their type read from their bytes, their size and number bounded) or with a mail to the support mailbox (any file, its
+type only as the sender claimed it). Kept privately under <data_dir>/attachments/<ticket id>/ with a random name,
+listed per message, downloaded by agents and by the customer, and erased with the request."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, delete, select
+
+from backoffice import formatting
+from backoffice.config import get_settings
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.i18n import _
+from backoffice.models import TicketAttachment, User
+from backoffice.permissions import require
+from backoffice.private_files import private_folder
+from backoffice.runtime.uploads import image_type
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 5  # with one message
+MEDIA_TYPES = {
+    'png': 'image/png',
+    'jpg': 'image/jpeg',
+    'webp': 'image/webp',
+    'gif': 'image/gif',
+    'pdf': 'application/pdf',
+}
+OCTET_STREAM = 'application/octet-stream'
+NAME_MAX = 200  # TicketAttachment.file_name
+TYPE_MAX = 100  # TicketAttachment.content_type
+ACCEPT = '.png,.jpg,.jpeg,.webp,.gif,.pdf,image/png,image/jpeg,image/webp,image/gif,application/pdf'
+FIELD = 'attachments'
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A file to keep: its name to show, its bytes, its media type, and the extension of its stored name ('.png' for
+    an upload checked by its bytes; none for a mail's file, whose type the sender only claimed)."""
+
+    file_name: str
+    data: bytes
+    content_type: str
+    suffix: str = ''
+
+
+def from_mail(file_name: str, data: bytes, content_type: str) -> Incoming:
+    """A file that came with a customer's mail, as it will be kept (any type: it is only ever downloaded)."""
+    return Incoming(_shown(file_name), data, (content_type or OCTET_STREAM)[:TYPE_MAX])
+
+
+def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
+    """The files as they may be kept, or ValidationFailed at the attachments' field naming the first that may not."""
+    if len(files) > MAX_FILES:
+        raise ValidationFailed({FIELD: _('Attach at most {n} files to one message').format(n=MAX_FILES)})
+    checked = []
+    for name, data in files:
+        shown = _shown(name)
+        if len(data) > MAX_BYTES:
+            raise ValidationFailed(
+                {
+                    FIELD: _('{file} is {size} MB; a file may be at most {limit} MB').format(
+                        file=shown, size=formatting.number(len(data) / 1024 / 1024, 1), limit=MAX_BYTES // 1024 // 1024
+                    )
+                }
+            )
+        kind = kind_of(data)
+        if kind is None:
+            raise ValidationFailed(
+                {FIELD: _('{file} is not an image (PNG, JPEG, WebP, GIF) or a PDF').format(file=shown)}
+            )
+        checked.append(Incoming(shown, data, MEDIA_TYPES[kind], f'.{kind}'))
+    return checked
+
+
+def kind_of(data: bytes) -> str | None:
+    """'png', 'jpg', 'webp', 'gif' or 'pdf' by the file's first bytes (never its name or the browser's word)."""
+    if data.startswith(b'%PDF-'):
+        return 'pdf'
+    return image_type(data)
+
+
+def store(session: Session, *, ticket_id: int, message_id: int | None, files: list[Incoming]) -> list[Path]:
+    """Write the files and add their rows inside the caller's transaction; returns the paths written, for the caller
+    to remove should its transaction fail."""
+    written: list[Path] = []
+    folder = private_folder(root() / str(ticket_id))
+    try:
+        for item in files:
+            stored = f'{ticket_id}/{secrets.token_hex(16)}{item.suffix}'
+            path = folder / stored.split('/', 1)[1]
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never overwrite; owner only
+            with os.fdopen(descriptor, 'wb') as out:
+                out.write(item.data)
+            written.append(path)
+            session.add(
+                TicketAttachment(
+                    ticket_id=ticket_id,
+                    message_id=message_id,
+                    file_name=item.file_name,
+                    content_type=item.content_type,
+                    size=len(item.data),
+                    stored=stored,
+                )
+            )
+        session.flush()
+    except BaseException:
+        remove(written)
+        raise
+    return written
+
+
+def of_ticket(session: Session, ticket_id: int) -> list[TicketAttachment]:
+    statement = select(TicketAttachment).where(TicketAttachment.ticket_id == ticket_id)
+    return list(session.exec(statement.order_by(col(TicketAttachment.id))))
+
+
+def by_message(session: Session, ticket_id: int) -> dict[int | None, list[TicketAttachment]]:
+    """A request's files by the message they came with (portal uploads and mail attachments alike), oldest first."""
+    found: dict[int | None, list[TicketAttachment]] = {}
+    for row in of_ticket(session, ticket_id):
+        found.setdefault(row.message_id, []).append(row)
+    return found
+
+
+def for_staff(*, session: Session, actor: User, attachment_id: int) -> tuple[bytes, str, str]:
+    """An attachment's bytes, name and media type for an agent who may read requests: always a download of
+    application/octet-stream (a mail's file may be HTML or a script: never opened in the back office's origin)."""
+    require(actor, 'tickets.read')
+    row = session.get(TicketAttachment, attachment_id)
+    if row is None:
+        raise NotFound(_('This file no longer exists.'))
+    data, name, _type = content(row)
+    return data, name, OCTET_STREAM
+
+
+def content(row: TicketAttachment) -> tuple[bytes, str, str]:
+    """The file's bytes, name and media type: an image's or a PDF's type as read from its bytes, else octet-stream
+    (never the type a mail claimed)."""
+    path = root() / row.stored
+    if '..' in row.stored or not path.is_file():
+        raise NotFound(_('This file no longer exists.'))
+    data = path.read_bytes()
+    kind = kind_of(data)
+    return data, row.file_name, MEDIA_TYPES[kind] if kind else OCTET_STREAM
+
+
+def forget(session: Session, ticket_ids: list[int]) -> int:
+    """Inside the caller's transaction: delete these requests' files (rows now, files on the disk at once: a file left
+    without its row would be found by no one). Returns how many went."""
+    ids = [i for i in ticket_ids if i is not None]
+    if not ids:
+        return 0
+    rows = list(session.exec(select(TicketAttachment).where(col(TicketAttachment.ticket_id).in_(ids))))
+    if rows:
+        session.execute(delete(TicketAttachment).where(col(TicketAttachment.id).in_([row.id for row in rows])))
+        session.flush()
+    remove([root() / row.stored for row in rows if '..' not in row.stored])
+    return len(rows)
+
+
+def remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def root() -> Path:
+    return private_folder(get_settings().data_dir / 'attachments')
+
+
+def _shown(name: str) -> str:
+    """A file name to show: its last part, without control characters, at most 200 characters."""
+    base = (name or '').replace('\\', '/').rsplit('/', 1)[-1]
+    cleaned = ''.join(ch for ch in base if ch.isprintable()).strip()
+    return (cleaned or _('The file'))[:NAME_MAX]

@@ -1,0 +1,238 @@
+"""The customer portal: my requests, a new one, and one request's thread (the agents' replies, never their internal
+notes) with a reply box and the rating once it is solved; the thread follows the agents' replies live."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from backoffice.db import read_session, session_scope
+from backoffice.events import Topic
+from backoffice.formatting import ago, label, when
+from backoffice.i18n import N_, _
+from backoffice.services import portal
+from backoffice.services.portal_scope import PortalActor
+from components import live
+from components.attachments import AttachmentPicker, attachment_buttons
+from components.forms import FAILED, call, call_now, error_line
+from components.portal_pages import portal_page
+from components.portal_session import acting_actor
+
+STATUSES = {  # a request's status as the customer reads it
+    'new': N_('Received'),
+    'open': N_('In progress'),
+    'waiting': N_('Waiting for your answer'),
+    'solved': N_('Solved'),
+    'closed': N_('Closed'),
+}
+COLOURS = {'new': 'blue', 'open': 'blue', 'waiting': 'orange', 'solved': 'green', 'closed': 'grey'}
+
+
+@portal_page('/portal/requests', N_('Your requests'))
+def portal_requests_page(actor: PortalActor) -> None:
+    ui.link(_('New request'), '/portal/requests/new').classes(
+        'self-start px-4 py-2 rounded bg-primary text-white no-underline'
+    ).mark('portal-new-request')
+    with read_session() as session:
+        requests = portal.my_requests(session=session, actor=actor)
+    if not requests:
+        ui.label(_('You have no requests yet.')).classes('text-gray-600').mark('portal-empty')
+        return
+    with ui.column().classes('w-full gap-2').mark('portal-requests'):
+        for ticket in requests:
+            with (
+                ui.link(target=f'/portal/requests/{ticket.number}')
+                .classes('w-full no-underline text-inherit')
+                .mark(f'portal-request-{ticket.number}'),
+                ui.card().classes('w-full p-3 gap-1'),
+            ):
+                with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
+                    ui.label(ticket.subject).classes('font-medium break-words min-w-0')
+                    _status(ticket.status)
+                ui.label(f'#{ticket.number} · {ago(ticket.updated_at)}').classes('text-sm text-gray-600')
+
+
+@portal_page('/portal/requests/new', N_('New request'))
+def portal_new_request_page(actor: PortalActor) -> None:
+    with read_session() as session:
+        numbers = [order.number for order in portal.my_orders(session=session, actor=actor)]
+    chosen = ui.context.client.request.query_params.get('order', '') if ui.context.client.request else ''
+    with ui.card().classes('w-full p-4 gap-3'):
+        subject = ui.input(_('Subject')).props('outlined maxlength=200').classes('w-full').mark('portal-subject')
+        order = (
+            ui.select(
+                {'': _('No order')} | {n: n for n in numbers},
+                value=chosen if chosen in numbers else '',
+                label=_('About an order (optional)'),
+            )
+            .props('outlined')
+            .classes('w-full')
+            .mark('portal-order-choice')
+        )
+        body = ui.textarea(_('Your message')).props('outlined autogrow').classes('w-full').mark('portal-body')
+        files = AttachmentPicker()
+        message = error_line()
+
+        async def send() -> None:
+            who = acting_actor()
+            if who is None:
+                return
+            made = await call(
+                _open,
+                who,
+                subject.value or '',
+                body.value or '',
+                order.value or None,
+                list(files.files),
+                fields={'subject': subject, 'body': body, 'order_number': order, 'attachments': files},
+                message=message,
+            )
+            if made is not FAILED:
+                ui.navigate.to(f'/portal/requests/{made}')
+
+        ui.button(_('Send'), on_click=send).classes('self-end').mark('portal-send')
+
+
+@portal_page('/portal/requests/{number}', N_('Request'), heading=False)
+def portal_request_page(actor: PortalActor, number: str) -> None:
+    RequestThread(actor, number)
+
+
+class RequestThread:
+    """The thread, rebuilt when the request changes (an agent's reply arrives live); the reply box keeps its text."""
+
+    def __init__(self, actor: PortalActor, number: str) -> None:
+        self.actor, self.number = actor, number
+        message = error_line()
+        with read_session() as session:
+            view = call_now(portal.request_view, session=session, actor=actor, number=number, message=message)
+        if view is FAILED:
+            message.mark('not-found')
+            ui.link(_('Back to your requests'), '/portal/requests')
+            return
+        self.ticket_id = view.ticket.id
+        self.header = ui.column().classes('w-full gap-1')
+        self.thread = ui.column().classes('w-full gap-2').mark('portal-thread')
+        self.after = ui.column().classes('w-full gap-3')
+        self._draw(view)
+        live.resource_changed(Topic.tickets).subscribe(self._on_change)
+
+    def _on_change(self, payload: dict) -> None:
+        if payload.get('id') != self.ticket_id:
+            return
+        with read_session() as session:
+            view = call_now(portal.request_view, session=session, actor=self.actor, number=self.number)
+        if view is not FAILED:
+            self._draw(view)
+
+    def _draw(self, view: portal.RequestView) -> None:
+        ticket = view.ticket
+        self.header.clear()
+        with self.header:
+            with ui.row().classes('w-full items-center justify-between gap-2'):
+                ui.label(ticket.subject).classes('text-2xl font-semibold break-words min-w-0').props(
+                    'role=heading aria-level=1'
+                ).mark('portal-subject-shown')
+                _status(ticket.status)
+            ui.label(_('Request #{number}').format(number=ticket.number)).classes('text-sm text-gray-600')
+        self.thread.clear()
+        with self.thread:
+            for entry in view.thread:
+                mine = not entry.by_us
+                with (
+                    ui.card()
+                    .classes('p-3 gap-1 max-w-[90%] ' + ('self-end bg-blue-50' if mine else 'self-start'))
+                    .mark('portal-message')
+                ):
+                    ui.label(_('You') if mine else _('Our team')).classes('text-xs text-gray-600')
+                    ui.label(entry.body).classes('whitespace-pre-wrap break-words')
+                    attachment_buttons(entry.attached, lambda attachment_id: _attachment(self.actor, attachment_id))
+                    ui.label(when(entry.at)).classes('text-xs text-gray-500')
+        if getattr(self, '_drawn_after', None) == (view.closed, view.rateable):
+            return
+        self._drawn_after = (view.closed, view.rateable)
+        self.after.clear()
+        with self.after:
+            if view.rateable:
+                self._rating()
+            if view.closed:
+                ui.label(_('This request is closed. Open a new one if you need us again.')).classes('text-gray-600')
+            else:
+                self._reply_box()
+
+    def _reply_box(self) -> None:
+        with ui.card().classes('w-full p-3 gap-2'):
+            body = ui.textarea(_('Your reply')).props('outlined autogrow').classes('w-full').mark('portal-reply')
+            files = AttachmentPicker()
+            message = error_line()
+
+            async def send() -> None:
+                actor = acting_actor()
+                if actor is None:
+                    return
+                done = await call(
+                    _reply,
+                    actor,
+                    self.number,
+                    body.value or '',
+                    list(files.files),
+                    fields={'body': body, 'attachments': files},
+                    message=message,
+                )
+                if done is not FAILED:
+                    body.value = ''
+                    files.reset()
+
+            ui.button(_('Send reply'), on_click=send).classes('self-end').mark('portal-send-reply')
+
+    def _rating(self) -> None:
+        with ui.card().classes('w-full p-3 gap-2').mark('portal-rating'):
+            ui.label(_('How did we do?')).classes('font-medium')
+            score = ui.rating(value=0, max=5, size='lg').props('color=amber-8').mark('portal-score')
+            comment = (
+                ui.textarea(_('Anything you want to tell us? (optional)')).props('outlined autogrow').classes('w-full')
+            )
+            message = error_line()
+
+            async def send() -> None:
+                actor = acting_actor()
+                if actor is None:
+                    return
+                done = await call(
+                    _rate,
+                    actor,
+                    self.number,
+                    int(score.value or 0),
+                    comment.value,
+                    fields={'score': score},
+                    message=message,
+                )
+                if done is not FAILED:
+                    ui.notify(_('Thank you for your rating!'))
+
+            ui.button(_('Send rating'), on_click=send).classes('self-end').mark('portal-send-rating')
+
+
+def _open(actor: PortalActor, subject: str, body: str, order_number: str | None, files: list[tuple[str, bytes]]) -> int:
+    with session_scope() as session:
+        return portal.open_request(
+            session=session, actor=actor, subject=subject, body=body, order_number=order_number, files=files
+        ).number
+
+
+def _reply(actor: PortalActor, number: str, body: str, files: list[tuple[str, bytes]]) -> None:
+    with session_scope() as session:
+        portal.reply(session=session, actor=actor, number=number, body=body, files=files)
+
+
+def _attachment(actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str]:
+    with read_session() as session:
+        return portal.attachment(session=session, actor=actor, attachment_id=attachment_id)
+
+
+def _rate(actor: PortalActor, number: str, score: int, comment: str | None) -> None:
+    with session_scope() as session:
+        portal.rate(session=session, actor=actor, number=number, score=score, comment=comment or None)
+
+
+def _status(status: str) -> None:
+    ui.badge(label(status, STATUSES), color=COLOURS.get(status, 'grey')).props('outline').mark('portal-status')

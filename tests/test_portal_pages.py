@@ -1,0 +1,277 @@
+"""The customer portal as a customer uses it: signing in with the invitation's link, a link asked for, or a password;
+their orders, invoices and requests; a staff session never opens it, a portal session never opens the staff's pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import col, select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import Customer, Order, Return, StaffMail, Ticket
+from backoffice.services import customers, tickets
+
+from .support.factories import PASSWORD, make_customer, make_user, tiny_png
+from .support.portal import delivered_order, enter_portal, invite, last_link
+from .support.signin import sign_in
+
+HOSTILE = '<script>alert(1)</script> "quoted": it\'s'
+
+
+async def test_an_invited_customer_opens_the_portal_from_the_email_link(user: User) -> None:
+    await enter_portal(user, 'cleo@example.com', name='Cleo')
+    await user.should_see('Your orders')
+    await user.should_see('You have no orders yet.')
+    await user.should_see('Cleo')
+
+
+async def test_a_link_works_once(user: User) -> None:
+    customer = make_customer('once@example.com')
+    path = invite(customer)
+    await user.open(path)
+    user.find(marker='portal-open').click()
+    await user.should_see('Your orders')
+    await user.open(path)
+    user.find(marker='portal-open').click()
+    await user.should_see('This sign-in link does not work any more. Ask for a new one below.')
+
+
+async def test_a_customer_asks_for_a_link_and_signs_in_with_it(user: User) -> None:
+    make_customer('dora@example.com', name='Dora')
+    await user.open('/portal/login')
+    user.find(marker='portal-link-email').type('Dora@Example.com')
+    user.find(marker='portal-send-link').click()
+    await user.should_see('If this email has an account with us, a sign-in link is on its way.', retries=200)
+    await user.open(last_link('dora@example.com'))
+    user.find(marker='portal-open').click()
+    await user.should_see('Your orders')
+
+
+async def test_an_unknown_email_gets_the_same_answer_and_no_email(user: User) -> None:
+    await user.open('/portal/login')
+    user.find(marker='portal-link-email').type('nobody@example.com')
+    user.find(marker='portal-send-link').click()
+    await user.should_see('If this email has an account with us, a sign-in link is on its way.', retries=200)
+    with read_session() as session:
+        assert session.exec(select(StaffMail).where(StaffMail.to_address == 'nobody@example.com')).first() is None
+
+
+async def test_a_customer_sets_a_password_and_signs_in_with_it(user: User) -> None:
+    await enter_portal(user, 'eve@example.com', name='Eve')
+    await user.open('/portal/account')
+    user.find(marker='portal-new-password').type('short')
+    user.find(marker='portal-save-password').click()
+    await user.should_see('Use at least', retries=200)
+    user.find(marker='portal-new-password').clear()
+    user.find(marker='portal-new-password').type(PASSWORD)
+    user.find(marker='portal-save-password').click()
+    await user.should_see('Your password is saved.', retries=200)
+    user.find(marker='portal-sign-out').click()
+    await user.should_see(marker='portal-sign-in')
+    user.find(marker='portal-email').type('eve@example.com')
+    user.find(marker='portal-password').type('wrong password 1')
+    user.find(marker='portal-sign-in').click()
+    await user.should_see('Email or password is incorrect.', retries=200)
+    user.find(marker='portal-password').type(PASSWORD)
+    user.find(marker='portal-sign-in').click()
+    await user.should_see('You have no orders yet.', retries=200)
+
+
+async def test_a_banned_customer_is_signed_out_and_cannot_get_back_in(user: User) -> None:
+    customer = await enter_portal(user, 'fred@example.com')
+    manager = make_user('manager')
+    with session_scope() as session:
+        stored = session.get(Customer, customer.id)
+        customers.ban_customer(
+            session=session, actor=manager, record_id=customer.id, version=stored.version, reason='Fraud'
+        )
+    await user.open('/portal')
+    await user.should_see(marker='portal-sign-in')
+    await user.open(last_link('fred@example.com'))  # the invitation's link, not used yet? used: asks for a new one
+    user.find(marker='portal-open').click()
+    await user.should_see(marker='portal-new-link')
+
+
+async def test_a_staff_session_does_not_open_the_portal(user: User) -> None:
+    agent = make_user('agent')
+    await sign_in(user, agent.email)
+    await user.open('/portal')
+    await user.should_see(marker='portal-sign-in')
+    await user.should_not_see(marker='portal-orders')
+
+
+async def test_a_portal_session_opens_no_staff_page_nor_the_staff_api(user: User) -> None:
+    await enter_portal(user, 'gus@example.com')
+    for path in ('/', '/customers', '/orders', '/requests', '/settings'):
+        await user.open(path)
+        await user.should_see('Sign in to continue')
+    response = await user.http_client.post('/api/orders', json={'email': 'gus@example.com', 'lines': []})
+    assert response.status_code == 401  # the staff API takes keys, never a browser's session
+
+
+async def test_a_customer_sees_their_order_its_tracking_and_history_and_downloads_the_invoice(user: User) -> None:
+    order = delivered_order('hana@example.com', sku='MUG-1', tracking='JJD0001')
+    await enter_portal(user, 'hana@example.com', name='Hana')
+    await user.should_see(f'Order {order.number}')
+    await user.should_see('Delivered')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see('2 × Mug MUG-1')
+    await user.should_see('DHL')
+    links = [e for e in user.find('JJD0001').elements if isinstance(e, ui.link)]
+    assert [link.props['href'] for link in links] == ['https://track.example/JJD0001']
+    await user.should_see('History')
+    await user.open('/portal/invoices')
+    await user.should_see('Invoice INV-')
+    user.find('PDF').click()
+    pdf = await user.download.next()
+    assert pdf.content.startswith(b'%PDF')
+
+
+async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(user: User) -> None:
+    await enter_portal(user, 'ines@example.com', name='Ines')
+    await user.open('/portal/requests')
+    user.find(marker='portal-new-request').click()
+    await user.should_see(marker='portal-subject')
+    user.find(marker='portal-subject').type(HOSTILE)
+    user.find(marker='portal-body').type(f'Body {HOSTILE}')
+    user.find(marker='portal-send').click()
+    await user.should_see(marker='portal-thread', retries=200)
+    await user.should_see(HOSTILE)
+    await user.should_see(f'Body {HOSTILE}')
+    with read_session() as session:
+        ticket = session.exec(select(Ticket).order_by(col(Ticket.id).desc())).first()
+    assert ticket.source == 'portal' and ticket.subject == HOSTILE
+    agent = make_user('agent')
+    with session_scope() as session:
+        tickets.add_note(session=session, actor=agent, ticket_id=ticket.id, body='Internal: customer seems upset')
+    with session_scope() as session:
+        stored = session.get(Ticket, ticket.id)
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=stored.version, body='We are on it')
+    await user.should_see('We are on it')  # live, without a reload
+    await user.should_not_see('Internal: customer seems upset')
+    await user.should_see('Waiting for your answer')
+    user.find(marker='portal-reply').type('Thanks: any news?')
+    user.find(marker='portal-send-reply').click()
+    await user.should_see('In progress', retries=200)
+    await user.open(f'/portal/requests/{ticket.number}')
+    await user.should_see('Thanks: any news?')
+    await user.should_not_see('Internal: customer seems upset')
+
+
+async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> None:
+    customer = make_customer('jo@example.com', name='Jo')
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path=f'/customers/{customer.id}')
+    user.find(marker='portal-invite-button').click()
+    await user.should_see('The invitation is on its way.', retries=200)
+    await user.should_see('Resend the invitation')
+    assert '/portal/link?token=' in last_link('jo@example.com')
+
+
+async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_data(user: User) -> None:
+    customer = await enter_portal(user, 'kai@example.com', name='Kai')
+    await user.open('/portal/account')
+    user.find(marker='portal-profile-name').clear()
+    user.find(marker='portal-profile-name').type(HOSTILE)
+    user.find(marker='portal-consent').click()
+    user.find(marker='portal-save-profile').click()
+    await user.should_see('Your profile is saved.', retries=200)
+    with read_session() as session:
+        stored = session.get(Customer, customer.id)
+    assert stored.name == HOSTILE and stored.marketing_consent is True
+    await user.open('/portal/account')
+    await user.should_see(HOSTILE)  # in the header, as text
+    user.find(marker='portal-my-data').click()
+    data = await user.download.next()
+    with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
+        names = archive.namelist()
+        assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)
+
+
+BOUNDARY = 'portal-test-boundary'
+
+
+async def attach(user: User, name: str, data: bytes, content_type: str) -> None:
+    """Send a file through the page's upload element, as the browser does (multipart to its address)."""
+    upload = next(iter(user.find(ui.upload).elements))
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f'Content-Type: {content_type}\r\n\r\n'
+        ).encode()
+        + data
+        + f'\r\n--{BOUNDARY}--\r\n'.encode()
+    )
+    response = await user.http_client.post(
+        upload.props['url'], content=body, headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'}
+    )
+    assert response.status_code == 200
+
+
+async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_them(user: User) -> None:
+    await enter_portal(user, 'lou@example.com', name='Lou')
+    await user.open('/portal/requests/new')
+    user.find(marker='portal-subject').type('Broken lid')
+    user.find(marker='portal-body').type('See the photo and the delivery note.')
+    await attach(user, 'not-a-pdf.pdf', b'<html><script>alert(1)</script></html>', 'application/pdf')
+    await user.should_see('not-a-pdf.pdf')
+    user.find(marker='portal-send').click()
+    await user.should_see('not-a-pdf.pdf is not an image (PNG, JPEG, WebP, GIF) or a PDF', retries=200)
+    with read_session() as session:
+        assert session.exec(select(Ticket)).first() is None  # nothing was kept: not the request, not a file
+    user.find(marker='attached-file').elements.pop().set_value(False)  # the chip's remove
+    await attach(user, 'lid.png', tiny_png(), 'image/png')
+    await attach(user, 'note.pdf', b'%PDF-1.4\n%%EOF\n', 'application/pdf')
+    user.find(marker='portal-send').click()
+    await user.should_see(marker='portal-thread', retries=200)
+    await user.should_see('lid.png')
+    await user.should_see('note.pdf')
+    with read_session() as session:
+        ticket = session.exec(select(Ticket)).one()
+    user.find(kind=ui.button, content='note.pdf').click()  # the customer gets their own file back
+    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+    agent = make_user('agent')
+    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('See the photo and the delivery note.')
+    await user.should_see('lid.png')
+    user.find(kind=ui.button, content='note.pdf').click()
+    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+
+
+async def test_a_customer_returns_part_of_a_delivered_order_within_the_window(user: User) -> None:
+    order = delivered_order('mia@example.com', sku='RET-1')
+    await enter_portal(user, 'mia@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    user.find('Return items').click()
+    quantity = next(iter(user.find(marker='portal-return-quantity').elements))
+    quantity.set_value(3)  # bought 2
+    user.find(marker='portal-return-reason').type(f'Too small {HOSTILE}')
+    user.find(marker='portal-request-return').click()
+    await user.should_see('RET-1: at most 2 can still be returned', retries=200)
+    quantity.set_value(1)
+    user.find(marker='portal-request-return').click()
+
+    await user.should_see(marker='portal-return-requested', retries=200)
+    with read_session() as session:
+        stored = session.exec(select(Return).where(Return.order_id == order.id)).one()
+    assert stored.reason == f'Too small {HOSTILE}' and stored.created_by is None
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(f'Return {stored.number}')
+    await user.should_see('Requested')
+
+
+async def test_no_return_from_the_portal_after_the_window(user: User) -> None:
+    order = delivered_order('noa@example.com', sku='RET-2')
+    with session_scope() as session:
+        stored = session.get(Order, order.id)
+        stored.delivered_at = stored.delivered_at - timedelta(days=31)
+        session.add(stored)
+        session.commit()
+    await enter_portal(user, 'noa@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see('Delivered on')
+    await user.should_not_see('Return items')
