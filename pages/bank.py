@@ -11,7 +11,7 @@ from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import BankLine, LineStatus, User
+from backoffice.models import BankLine, User
 from backoffice.permissions import can
 from backoffice.services import bank, bank_match
 from components import live
@@ -191,10 +191,10 @@ class BankScreen:
                 ui.label(_('Reference: {reference}').format(reference=line.reference)).classes(
                     'text-xs text-gray-600'
                 ).style(ANYWHERE)
-            ui.badge(_(STATUS_CHOICES[line.status.value]) if line.status != LineStatus.ignored else self.aside(line))
+            ui.badge(self.aside(line) if bank_match.is_set_aside(line) else _(STATUS_CHOICES[line.status.value]))
             if line.note:
                 ui.label(_('Note: {note}').format(note=line.note)).classes('text-xs text-gray-600').style(ANYWHERE)
-            if line.status == LineStatus.unmatched:
+            if bank_match.may_match(line):
                 self.suggestions(line)
             elif self.manage:
                 ui.button(_('Undo'), icon='undo', on_click=lambda ln=line: self.undo(ln)).props('flat dense').mark(

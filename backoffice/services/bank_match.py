@@ -290,6 +290,16 @@ def annotate(*, session: Session, actor: User, line_id: int, version: int | None
     return finish(session, actor, line, 'noted', {'note': line.note})
 
 
+def may_match(line: BankLine) -> bool:
+    """Whether the line still waits to be reconciled (matched, linked or set aside); otherwise it may be undone."""
+    return line.status == LineStatus.unmatched
+
+
+def is_set_aside(line: BankLine) -> bool:
+    """Whether the line was marked as money that is not a customer's payment (its category says what it is)."""
+    return line.status == LineStatus.ignored
+
+
 def undo(*, session: Session, actor: User, line_id: int, version: int | None) -> BankLine:
     """Back to unmatched: a receipt the match recorded is reversed (receivables.undo_receipt), a receipt only linked
     stays as it was; a line set aside loses its category."""
