@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlmodel import select
+
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order, User
 from backoffice.resources import resource
@@ -211,7 +213,7 @@ def store_everywhere(admin: User) -> Stored:
         orders.pack(session=session, actor=admin, order_id=order.id, version=order.version)
     with session_scope() as session:
         order = session.get(Order, placed.id)
-        carrier = session.query(Carrier).filter(Carrier.code == 'pwn').one()
+        carrier = session.exec(select(Carrier).where(Carrier.code == 'pwn')).one()
         orders.ship(
             session=session,
             actor=admin,
