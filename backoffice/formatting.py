@@ -115,6 +115,8 @@ def money(value: Any, currency: str | None = None) -> str:
         if currency is None:
             return text
         sign = CURRENCY_SIGNS.get(currency)
+        if sign and amount < 0:
+            return f'-{sign}{abs(amount):,.2f}'  # -€18.90, as people write it (not €-18.90)
         return f'{sign}{text}' if sign else f'{text} {currency}'
     if currency is None:
         return format_decimal(amount, '#,##0.00', locale=locale)

@@ -62,6 +62,7 @@ def test_french_formats_and_english_ones_unchanged() -> None:
         assert formatting.money(Decimal('1234.56'), 'EUR') == f'1\u202f234,56{NBSP}€'
         assert formatting.money(Decimal('1234.5')) == '1\u202f234,50'
         assert formatting.money(42, 'CHF') == f'42,00{NBSP}CHF'
+        assert formatting.money(Decimal('-18.90'), 'EUR') == f'-18,90{NBSP}€'
         assert formatting.number(12345) == '12\u202f345'
         assert formatting.percent(Decimal('0.125'), 1) == f'12,5{NBSP}%'
         assert formatting.display_value(True, 'bool') == 'Oui'
@@ -72,6 +73,8 @@ def test_french_formats_and_english_ones_unchanged() -> None:
         assert formatting.due(instant - timedelta(days=1, hours=2), now=instant) == 'en retard de 1 j 2 h'
     assert formatting.money(Decimal('1234.56'), 'EUR') == '€1,234.56'
     assert formatting.money(42, 'CHF') == '42.00 CHF'
+    assert formatting.money(Decimal('-18.90'), 'EUR') == '-€18.90'  # a bank fee: the minus before the sign
+    assert formatting.money(Decimal('-1234.5'), 'CHF') == '-1,234.50 CHF'
     assert formatting.number(12345) == '12,345'
     assert formatting.percent(0.5) == '50%'
     assert formatting.ago(instant - timedelta(days=2), now=instant) == '2 days ago'
