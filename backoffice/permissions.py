@@ -88,8 +88,15 @@ AREAS: dict[str, tuple[str, ...]] = {
     N_('Orders'): ('orders.read', 'orders.write'),
     N_('Finance'): ('invoices.read', 'finance.read', 'finance.manage'),
     N_('Content'): ('content.read', 'content.write'),
-    N_('KPIs'): ('kpis.read', 'goals.manage', 'alerts.manage'),
-    N_('System'): ('users.manage', 'settings.manage', 'audit.read', 'system.manage', 'webhooks.manage'),
+    N_('KPIs and reports'): ('kpis.read', 'goals.manage', 'alerts.manage', 'reports.read'),
+    N_('System'): (
+        'users.manage',
+        'settings.manage',
+        'automations.manage',
+        'audit.read',
+        'system.manage',
+        'webhooks.manage',
+    ),
 }
 
 BUILT_IN_NAMES: dict[Role, str] = {

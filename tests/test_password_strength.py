@@ -121,6 +121,8 @@ def test_passwords_are_hashed_only_by_the_services_that_check_them() -> None:
         ROOT / 'backoffice' / 'auth.py',
         ROOT / 'backoffice' / 'services' / 'users.py',
         ROOT / 'backoffice' / 'services' / 'password_reset.py',  # checks password_problem before it hashes
+        ROOT / 'backoffice' / 'services' / 'portal_access.py',  # a customer's password: the same check, then hashed
+        ROOT / 'backoffice' / 'services' / 'automation_runner.py',  # its actor is never stored: '!' matches no password
     }
     offenders = [
         str(path.relative_to(ROOT))
