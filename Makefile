@@ -16,8 +16,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 install-test: $(VENV)/.installed-test
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+# the example extension (extensions/loyalty_points, docs/EXTENSIONS.md) is installed for the tests: the suite covers it
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock extensions/loyalty_points/pyproject.toml
 	@$(PY) -m pip install --quiet -r requirements-test.lock
+	@$(PY) -m pip install --quiet --no-deps -e extensions/loyalty_points
 	@touch $@
 
 run: install

@@ -5,15 +5,22 @@ import sys
 
 from nicegui import app, ui
 
-from backoffice import __version__, db, i18n
-from backoffice.api.routes import ROUTERS
-from backoffice.config import help_text, reload_settings
-from backoffice.private_files import private_folder
-from backoffice.runtime import bootstrap, event_relay, presence, ratelimit
-from backoffice.runtime.scheduler import JobRunner
-from backoffice.runtime.upload_limit import UploadLimit
-from backoffice.services import app_settings, automation_runner, roles, webhooks
-from backoffice.transfer import export_files
+from backoffice.extensions import ExtensionError
+
+try:  # declares every resource, then every installed extension's parts (backoffice/extension_hooks.py)
+    import backoffice.resources  # noqa: F401
+    from backoffice.api.routes import ROUTERS  # the core's routers, then the extensions'
+except ExtensionError as error:  # a broken extension stops the start with its name and why, not a traceback soup
+    raise SystemExit(f'Cannot start: {error}') from None
+
+from backoffice import __version__, db, extension_hooks, i18n  # noqa: E402
+from backoffice.config import help_text, reload_settings  # noqa: E402
+from backoffice.private_files import private_folder  # noqa: E402
+from backoffice.runtime import bootstrap, event_relay, presence, ratelimit  # noqa: E402
+from backoffice.runtime.scheduler import JobRunner  # noqa: E402
+from backoffice.runtime.upload_limit import UploadLimit  # noqa: E402
+from backoffice.services import app_settings, automation_runner, channel_events, roles, webhooks  # noqa: E402
+from backoffice.transfer import export_files  # noqa: E402
 
 if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
@@ -21,10 +28,10 @@ if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
         print(help_text())
         raise SystemExit(0)
 
-import backoffice.resources  # noqa: E402,F401  (declares every resource)
 import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live, not_found  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
+from components.handler_signatures import remember_handler_signatures  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
 from components.portal_pages import register_portal_pages  # noqa: E402
 from components.portal_pages import router as portal_router  # noqa: E402
@@ -33,6 +40,11 @@ from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
 from components.session_language import resolver as reader_language  # noqa: E402
 from components.session_renewal import router as session_renewal_router  # noqa: E402
+
+try:
+    extension_hooks.import_pages()  # the extensions' screens, after the core's
+except ExtensionError as error:
+    raise SystemExit(f'Cannot start: {error}') from None
 
 settings = reload_settings()  # read the environment on every start; the test fixture re-runs this file per test
 bootstrap.check_admin_settings(settings)
@@ -56,6 +68,7 @@ def start_services() -> None:
 i18n.set_resolver(reader_language)
 i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
+remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element
 app.add_middleware(AuthMiddleware)
 add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it
 wire_activity()  # only a person's input and page loads keep a session from going idle
@@ -74,6 +87,7 @@ not_found.wire()  # an unknown address shows a page with the way home, not "HTTP
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
 automation_runner.wire(background=True)  # automation rules: core events queue triggers, run after the commit
+channel_events.wire(background=True)  # chat channels' chosen events: queued with the change, sent after the commit
 roles.wire()  # a role changed in another process is read again here as soon as its event arrives
 app.on_startup(start_services)
 

@@ -265,9 +265,13 @@ def run(argv: list[str] | None = None) -> int:
     from sqlalchemy.exc import OperationalError
 
     from backoffice import writer_queue
+    from backoffice.extensions import ExtensionError
 
     try:
         return main(argv)
+    except ExtensionError as error:  # a broken extension: its name and why, not a traceback from inside it
+        print(f'Cannot start: {error}', file=sys.stderr)
+        return 78  # EX_CONFIG
     except (OperationalError, writer_queue.DatabaseBusy) as error:
         if isinstance(error, OperationalError) and 'database is locked' not in str(error.orig):
             raise

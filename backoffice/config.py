@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(
         60, ge=1, le=60 * 24 * 30, description='Sign a session out after this many minutes without activity'
     )
+    api_calls_per_minute: int = Field(
+        600,
+        ge=1,
+        le=100_000,
+        description='Calls a minute each API key may make to the intake and /api/v1 routes (a burst of this many, '
+        'refilled evenly); over it: 429 with Retry-After. The event intake has its own, larger limit',
+    )
     data_dir: Path = Field(Path('data'), description='Folder for runtime data: SQLite file, secret, uploads')
     scheduler: bool = Field(True, description='Run scheduled jobs in this process (one process wins a lock) (1/0)')
     smtp_url: str | None = Field(None, description='Mail server for replies (smtp://user:pass@host:587, smtps://…)')
@@ -80,6 +87,12 @@ class Settings(BaseSettings):
     )
     max_import_rows: int = Field(
         50_000, ge=1, le=1_000_000, description='Most data rows one import file may have (checked while reading)'
+    )
+
+    stripe_api_base: str | None = Field(
+        None,
+        description="Where the Stripe SDK sends its API calls; default Stripe's own (https://api.stripe.com). "
+        "The tests point it at a local server following Stripe's API",
     )
 
     @field_validator('database_url')

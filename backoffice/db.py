@@ -178,9 +178,26 @@ def database_is_reachable() -> bool:
 
 
 def alembic_config() -> Config:
+    """The core's migrations and every installed extension's (each a branch of its own: `upgrade heads` runs all)."""
+    from backoffice import extensions
+
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
+    locations = [MIGRATIONS / 'versions', *extensions.migration_locations()]
+    config.set_main_option('path_separator', 'os')
+    config.set_main_option('version_locations', os.pathsep.join(str(path) for path in locations))
     return config
+
+
+def core_head(config: Config) -> str:
+    """The newest core migration (the one head whose file is in backoffice/migrations/versions)."""
+    script = ScriptDirectory.from_config(config)
+    core = (MIGRATIONS / 'versions').resolve()
+    heads = [script.get_revision(head) for head in script.get_heads()]  # 'heads' would fold 0030 into a dependant
+    heads = [rev for rev in heads if rev is not None and Path(rev.path).resolve().parent == core]
+    if len(heads) != 1:
+        raise RuntimeError(f'the core migrations have {len(heads)} heads')
+    return heads[0].revision
 
 
 def migrate(engine: Engine | None = None) -> None:
@@ -190,7 +207,7 @@ def migrate(engine: Engine | None = None) -> None:
     config = alembic_config()
     with one_process_at_a_time(engine), engine.begin() as connection:
         config.attributes['connection'] = connection
-        command.upgrade(config, 'head')
+        command.upgrade(config, 'heads')
 
 
 FIRST_START_LOCK_KEY = 0x626F6F74  # 'boot': the PostgreSQL advisory lock first-start work is done under
@@ -256,7 +273,14 @@ def new_migration(message: str) -> Path:
             config = alembic_config()
             with engine.begin() as connection:
                 config.attributes['connection'] = connection
-                script = command.revision(config, message=message, autogenerate=True, rev_id=number)
+                script = command.revision(
+                    config,
+                    message=message,
+                    autogenerate=True,
+                    rev_id=number,
+                    head=core_head(config),  # the core's branch, never an extension's
+                    version_path=str(versions),
+                )
         finally:
             engine.dispose()
     return Path(script.path)
@@ -264,6 +288,9 @@ def new_migration(message: str) -> Path:
 
 def schema_is_current(engine: Engine | None = None) -> bool:
     engine = engine or get_engine()
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        current = MigrationContext.configure(connection).get_current_heads()
+    # an extension's branch depends on a core revision, so the database's heads may name the core's only through it
+    applied = {revision.revision for revision in script.iterate_revisions(current, 'base')} if current else set()
+    return set(script.get_heads()) <= applied

@@ -7,6 +7,7 @@ event to the other processes too (to their subscribers; writers already ran wher
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -33,6 +34,8 @@ class Topic(StrEnum):
     stock = 'stock'
     returns = 'returns'
     purchases = 'purchases'
+    suppliers = 'suppliers'
+    supplier_bills = 'supplier-bills'  # a bill was entered, approved, paid (in part), cancelled or sent for payment
     tickets = 'tickets'  # support requests (the storage name stays 'tickets': docs/GLOSSARY.md)
     canned_replies = 'canned-replies'
     users = 'users'
@@ -49,11 +52,31 @@ class Topic(StrEnum):
     goals = 'goals'  # an objective, a key result or a check-in changed
     alerts = 'alerts'  # a rule changed, fired or resolved
     automations = 'automations'  # an automation rule changed, was dry-run, or ran
+    feeds = 'feeds'  # {'id', 'action'}: a spreadsheet feed was published or revoked
     sessions = 'sessions'  # {'user_id', 'epoch'?, 'keep'?, 'session_ids'?}: with an epoch, all but 'keep' end
     presence = 'presence'  # who is looking at which record, per process
 
+    @classmethod
+    def _missing_(cls, value: object) -> Topic | None:
+        return _extension_topics.get(str(value))  # an extension's topic (add_topic), else refused
 
-_TOPICS = frozenset(t.value for t in Topic)
+
+_TOPICS = {t.value for t in Topic}
+_extension_topics: dict[str, Topic] = {}
+
+
+def add_topic(name: str) -> Topic:
+    """An extension's topic (its resource's key), a Topic like the core's from now on: `Topic(name)` finds it, lists
+    and webhooks hear it. Asking again for the same name gives the same topic; a core topic's name is refused."""
+    if name in _extension_topics:
+        return _extension_topics[name]
+    if name in _TOPICS or not re.fullmatch(r'[a-z][a-z0-9-]{1,39}', name):
+        raise ValueError(f'topic {name!r} is taken or not lower-case letters, digits and dashes')
+    member = str.__new__(Topic, name)
+    member._name_, member._value_ = name.replace('-', '_'), name
+    _extension_topics[name] = member
+    _TOPICS.add(name)
+    return member
 
 
 def is_topic(name: str) -> bool:

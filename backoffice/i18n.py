@@ -114,12 +114,24 @@ def use(locale: str | None) -> Iterator[str]:
         _current.reset(token)
 
 
+_extension_folders: list[Path] = []
+
+
+def add_catalogs(folder: Path) -> None:
+    """An extension's own catalogs (`<folder>/<code>/LC_MESSAGES/*.po`), read after the core's: the core's wins."""
+    if folder not in _extension_folders:
+        _extension_folders.append(folder)
+        translations.cache_clear()
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     """The compiled catalog of a language, read once per process from its messages.po, then from any other .po file
-    beside it (a part translated on its own, e.g. pages.po, to be folded into messages.po; messages.po wins)."""
+    beside it (a part translated on its own, e.g. pages.po, to be folded into messages.po; messages.po wins), then
+    from the installed extensions' catalogs."""
     folder = LOCALE_DIR / locale / 'LC_MESSAGES'
     files = sorted(folder.glob('*.po'), key=lambda path: (path.name != f'{DOMAIN}.po', path.name))
+    files += [path for extra in _extension_folders for path in sorted((extra / locale / 'LC_MESSAGES').glob('*.po'))]
     if locale == SOURCE_LOCALE or not files:
         return NullTranslations()
     merged: Translations | None = None

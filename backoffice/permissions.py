@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, str] = {
     'invoices.read': N_('See invoices and credit notes'),
     'finance.read': N_('See receivables: what customers owe, its ageing and the payment reminders'),
     'finance.manage': N_('Record payments that settle invoices, approve or cancel payment reminders'),
+    'payables.read': N_('See suppliers, their bills and payments, and what the shop owes them'),
+    'payables.manage': N_('Add suppliers, enter their bills, record payments and export bank transfer files'),
+    'payables.approve': N_('Approve supplier bills for payment (not the ones one entered oneself)'),
     'content.read': N_('See content and legal documents'),
     'content.write': N_('Edit and publish content and legal documents'),
     'kpis.read': N_('See the dashboard and KPIs'),
@@ -45,6 +48,9 @@ PERMISSIONS: dict[str, str] = {
     'audit.read': N_('Read the audit log'),
     'system.manage': N_('See system health, run backups and restores'),
     'webhooks.manage': N_('Add, change and test the webhooks that tell other systems about orders and requests'),
+    'feeds.publish': N_(
+        'Publish saved views as live spreadsheet feeds at a secret address (with the rows one may read oneself)'
+    ),
 }
 
 _READ = {p for p in PERMISSIONS if p.endswith('.read')}
@@ -86,7 +92,14 @@ AREAS: dict[str, tuple[str, ...]] = {
     N_('Customers'): ('customers.read', 'customers.write', 'customers.privacy', 'segments.read', 'segments.export'),
     N_('Catalogue'): ('catalog.read', 'catalog.write'),
     N_('Orders'): ('orders.read', 'orders.write'),
-    N_('Finance'): ('invoices.read', 'finance.read', 'finance.manage'),
+    N_('Finance'): (
+        'invoices.read',
+        'finance.read',
+        'finance.manage',
+        'payables.read',
+        'payables.manage',
+        'payables.approve',
+    ),
     N_('Content'): ('content.read', 'content.write'),
     N_('KPIs and reports'): ('kpis.read', 'goals.manage', 'alerts.manage', 'reports.read'),
     N_('System'): (
@@ -96,8 +109,21 @@ AREAS: dict[str, tuple[str, ...]] = {
         'audit.read',
         'system.manage',
         'webhooks.manage',
+        'feeds.publish',
     ),
 }
+
+
+def add_permission(key: str, sentence: str, *, area: str, roles: tuple[Role, ...] = ()) -> None:
+    """An extension's permission (extension_hooks): what it allows, the roles screen's area it sits in (a new area
+    when none has that name), and the built-in roles that hold it."""
+    if key in PERMISSIONS:
+        raise ValueError(f'permission {key!r} exists already')
+    PERMISSIONS[key] = sentence
+    AREAS[area] = (*AREAS.get(area, ()), key)
+    for role in roles:
+        ROLE_PERMISSIONS[Role(role)] = ROLE_PERMISSIONS[Role(role)] | {key}
+
 
 BUILT_IN_NAMES: dict[Role, str] = {
     Role.admin: N_('Admin'),
@@ -182,6 +208,18 @@ def can(user: User | None, permission: str | None) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f'unknown permission {permission!r}')
     return permission in permissions_of(user.role)
+
+
+NOT_A_RIGHT = frozenset({'tickets.receive'})  # being handed work: a role may lack it and still hold every right
+
+
+def beyond(actor: User | None, granted: frozenset[str] | set[str]) -> set[str]:
+    """The rights in `granted` that the actor's own role lacks: someone who manages staff gives, grants or takes over
+    nothing beyond what they hold themselves (a custom role with users.manage may not make anyone an admin, nor reset
+    an admin's password and sign in as them)."""
+    if actor is None:
+        return set()
+    return set(granted) - NOT_A_RIGHT - permissions_of(actor.role)
 
 
 def require(user: User | None, permission: str | None) -> None:

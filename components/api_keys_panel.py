@@ -1,5 +1,6 @@
 """The API keys section of /settings: the keys with their scopes and last use, create (secret shown once, scopes for
-the intake APIs and, per declared resource, none / read / read and write for /api/v1), revoke."""
+the intake APIs and, per declared resource, none / read / read and write for /api/v1), change a key's scopes (its secret
+stays), revoke."""
 
 from __future__ import annotations
 
@@ -58,7 +59,11 @@ def api_keys_panel(user: User) -> None:
                 ui.label(row['status']).classes('text-sm' + (' text-negative' if row['revoked'] else ''))
                 if row['revoked']:
                     ui.label()
-                else:
+                    continue
+                with ui.row().classes('gap-1 no-wrap'):
+                    ui.button(_('Edit scopes'), on_click=lambda row=row: edit(row)).props('flat dense').mark(
+                        f'edit-scopes-{row["prefix"]}'
+                    )
                     ui.button(_('Revoke'), color='negative', on_click=lambda row=row: revoke(row)).props(
                         'flat dense'
                     ).mark(f'revoke-{row["prefix"]}')
@@ -98,6 +103,38 @@ def api_keys_panel(user: User) -> None:
             refresh()
             show_secret_once(_('API key “{name}”').format(name=key.name), secret)
 
+    async def edit(row: dict) -> None:
+        shown_scopes = list(row['scope_list'])  # what this editor saw: a change by someone else since is refused
+        with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+            ui.label(
+                _('Scopes of the API key “{name}” ({prefix})').format(name=row['name'], prefix=row['prefix'])
+            ).classes('text-lg font-medium')
+            ui.label(_('The key keeps its secret: what uses it goes on working with the new scopes.')).classes(
+                'text-sm text-gray-500'
+            )
+            checks = {
+                scope: ui.checkbox(f'{scope} — {_(label)}', value=scope in shown_scopes)
+                for scope, label in api_keys.SCOPES.items()
+            }
+            access = _resource_access(shown_scopes)
+            scopes_error = error_line()
+            with ui.row().classes('w-full justify-end'):
+                ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+                ui.button(_('Save scopes'), on_click=lambda: save()).mark('save-scopes')
+        dialog.open()
+
+        async def save() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+            chosen = [scope for scope, check in checks.items() if check.value]
+            chosen += [api_keys.resource_scope(t.value, key) for key, t in access.items() if t.value]
+            if await call(_change, actor, row['id'], chosen, shown_scopes, message=scopes_error) is FAILED:
+                return
+            dialog.close()
+            ui.notify(_('Scopes of the API key “{name}” saved').format(name=row['name']), type='positive')
+            refresh()
+
     async def revoke(row: dict) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(
@@ -114,14 +151,17 @@ def api_keys_panel(user: User) -> None:
             return
         if await call(_revoke, actor, row['id']) is FAILED:
             return
-        refresh()
+        # said before the list is redrawn: the redraw deletes the button this handler runs from
         ui.notify(_('API key “{name}” revoked').format(name=row['name']), type='positive')
+        refresh()
 
     refresh()
 
 
-def _resource_access() -> dict[str, ui.toggle]:
-    """Per declared resource, what the key may do at /api/v1/<resource>: nothing, read, or read and write."""
+def _resource_access(held: list[str] | None = None) -> dict[str, ui.toggle]:
+    """Per declared resource, what the key may do at /api/v1/<resource>: nothing, read, or read and write (set from
+    the scopes it `held`)."""
+    held = held or []
     with ui.column().classes('w-full gap-1').mark('resource-scopes'):
         ui.label(_('Records over /api/v1')).classes('text-sm text-gray-500')
         ui.label(_('Its calls act as you: what your role may not do, the key may not do either.')).classes(
@@ -139,7 +179,7 @@ def _resource_access() -> dict[str, ui.toggle]:
                         ACCESS if api_keys.writable(resource) else {v: t for v, t in ACCESS.items() if v != 'write'}
                     )
                     toggles[key] = (
-                        ui.toggle({value: shown(label) for value, label in offered.items()}, value='')
+                        ui.toggle({value: shown(label) for value, label in offered.items()}, value=_access(held, key))
                         .props('dense no-caps no-wrap size=sm')
                         .classes('shrink-0')
                         .mark(f'scope-{key}')
@@ -147,9 +187,17 @@ def _resource_access() -> dict[str, ui.toggle]:
     return toggles
 
 
+def _access(held: list[str], resource_key: str) -> str:
+    for access in ('write', 'read'):
+        if api_keys.resource_scope(access, resource_key) in held:
+            return access
+    return ''
+
+
 def _row(key: ApiKey) -> dict:
     return {
         'id': key.id,
+        'scope_list': list(key.scopes),
         'name': key.name,
         'prefix': key.prefix,
         'scopes': ', '.join(key.scopes),
@@ -170,3 +218,8 @@ def _create(actor: User, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
 def _revoke(actor: User, key_id: int) -> None:
     with session_scope() as session:
         api_keys.revoke_key(session=session, actor=actor, key_id=key_id)
+
+
+def _change(actor: User, key_id: int, scopes: list[str], expected: list[str]) -> None:
+    with session_scope() as session:
+        api_keys.change_scopes(session=session, actor=actor, key_id=key_id, scopes=scopes, expected=expected)

@@ -19,6 +19,7 @@ OPEN_PREFIXES = (
     '/login/known-browser',
     '/_nicegui',
     '/api/',
+    '/feeds/',  # a spreadsheet feed: its secret token is the key (backoffice/api/feeds.py)
     '/healthz',
     '/openapi.json',
     '/docs',

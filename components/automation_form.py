@@ -237,6 +237,13 @@ def _action_inputs(action: dict[str, Any], record_type: str, offered: dict[str, 
     if kind == 'call_webhook':
         endpoints = {str(key): name for key, name in offered['endpoints'].items()}
         return {'target': ui.select(endpoints, value=action.get('target'), label=_('Webhook'))}
+    if kind in automations.EXTENSION_ACTIONS:  # an extension's action: the inputs it declares
+        return {
+            item.key: ui.input(_(item.label), value=str(action.get(item.key) or '')).props(
+                'type=number' if item.kind == 'number' else ''
+            )
+            for item in automations.EXTENSION_ACTIONS[kind].inputs
+        }
     return {}
 
 

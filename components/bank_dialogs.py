@@ -12,10 +12,11 @@ from backoffice import formatting
 from backoffice.bank_files import FORMATS, CsvMapping, detect_format
 from backoffice.bank_files.csv_lines import DATE_FORMATS, DELIMITERS
 from backoffice.db import read_session, session_scope
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import BankAccount, BankLine
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
-from backoffice.services import bank, bank_match
+from backoffice.services import bank, bank_match, bank_rules
+from components.bank_rules_dialog import offer_match_rule, offer_rule
 from components.forms import FAILED, call, error_line, page_dialog
 from components.session import acting_user
 
@@ -181,6 +182,32 @@ class ImportDialog:
                 new=formatting.number(done.new_lines),
                 known=formatting.number(done.known_lines),
                 suggested=formatting.number(done.suggested),
+            )
+            + (
+                ' '
+                + ngettext('{count} set aside by a rule.', '{count} set aside by rules.', done.set_aside).format(
+                    count=formatting.number(done.set_aside)
+                )
+                if done.set_aside
+                else ''
+            )
+            + (
+                ' '
+                + ngettext('{count} matched by a rule.', '{count} matched by rules.', done.matched_by_rules).format(
+                    count=formatting.number(done.matched_by_rules)
+                )
+                if done.matched_by_rules
+                else ''
+            )
+            + (
+                ' '
+                + ngettext(
+                    '{count} fitted a rule without a single invoice or bill: see the line.',
+                    '{count} fitted a rule without a single invoice or bill: see the lines.',
+                    done.missed_by_rules,
+                ).format(count=formatting.number(done.missed_by_rules))
+                if done.missed_by_rules
+                else ''
             ),
             type='positive',
         )
@@ -254,15 +281,28 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
 
             def go() -> Any:
                 with session_scope() as session:
-                    return bank_match.confirm(
+                    matched = bank_match.confirm(
                         session=session, actor=user, line_id=line.id, version=line.version, amounts=amounts
                     )
+                    return matched, bank_rules.repeated_match(session, matched)
 
-            if await call(go, fields=fields, message=message) is FAILED:
+            found = await call(go, fields=fields, message=message)
+            if found is FAILED:
                 return
+            done, offer = found
             dialog.close()
-            ui.notify(_('Matched: payment recorded.'), type='positive')
+            if done.write_off:
+                ui.notify(
+                    _('Matched: payment recorded, {amount} written off.').format(
+                        amount=formatting.money(abs(done.write_off), done.currency)
+                    ),
+                    type='positive',
+                )
+            else:
+                ui.notify(_('Matched: payment recorded.'), type='positive')
             await refresh()
+            if offer:
+                offer_match_rule(offer, refresh)
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
@@ -290,14 +330,18 @@ def set_aside_dialog(line: BankLine, refresh: Refresh) -> None:
 
             def go() -> Any:
                 with session_scope() as session:
-                    return bank_match.set_aside(
+                    done = bank_match.set_aside(
                         session=session, actor=user, line_id=line.id, version=line.version, category=chosen, note=text
                     )
+                    return bank_rules.repeated_set_aside(session, done)
 
-            if await call(go, fields={'category': category, 'note': note}, message=message) is FAILED:
+            repeated = await call(go, fields={'category': category, 'note': note}, message=message)
+            if repeated is FAILED:
                 return
             dialog.close()
             await refresh()
+            if repeated:
+                offer_rule(line.counterpart, chosen, 'credit' if line.amount > 0 else 'debit', refresh)
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')

@@ -4,22 +4,31 @@ phone)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.i18n import _
 from backoffice.kpi import periods
+from backoffice.kpi.registry import BY_KEY
 from backoffice.models import User
-from backoffice.services import goals
+from backoffice.services import app_settings, goals
 from backoffice.services.goals import STATUSES, Result
 
 COLORS = {'on_track': 'positive', 'at_risk': 'warning', 'off_track': 'negative'}
 
 
 def value_of(result: Result, value: float | None) -> str:
+    """A key result's value as a person reads it: money as money (€1,250.00; 1 250,00 € in French), a share as a
+    percentage, a count as a number."""
+    if value is None:
+        return '—'
     if result.kpi is None:
-        return formatting.number(value) if value is not None else '—'
+        return formatting.number(value)
+    if BY_KEY[result.kpi].unit == 'money':
+        return formatting.money(Decimal(str(round(value, 2))), app_settings.cached('currency') or 'EUR')
     return periods.shown(result.kpi, value)
 
 

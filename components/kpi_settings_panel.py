@@ -14,6 +14,7 @@ from backoffice.i18n import _, ngettext
 from backoffice.kpi import definitions, refresh
 from backoffice.kpi.snippet import snippet
 from backoffice.models import KpiJobRun, User
+from backoffice.runtime import job_titles
 
 from .forms import FAILED, call, clear_errors
 from .session import acting_user
@@ -172,7 +173,7 @@ def _jobs_card():
 def _run_row(run_: KpiJobRun) -> dict:
     return {
         'id': run_.id,
-        'job': run_.job,
+        'job': job_titles.title(run_.job),
         'started': when(run_.started_at),
         'ended': when(run_.finished_at)
         if run_.finished_at

@@ -24,11 +24,11 @@ class NotificationBell:
                 self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
         self.button.props['aria-label'] = _('Notifications')
         self.button.tooltip(_('Notifications'))
-        self.show()
+        self.show(user)  # the page's user, checked a moment ago by the page's guard (components/registry.py)
         live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
-    def show(self) -> None:
-        user = acting_user()
+    def show(self, user: User | None = None) -> None:
+        user = user or acting_user()  # a live update: the user checked afresh
         if user is None:
             return
         with read_session() as session:

@@ -36,12 +36,22 @@ class PortalPage:
 
 
 PORTAL_PAGES: dict[str, PortalPage] = {}
-NAVIGATION = (
-    ('/portal', N_('Orders'), 'inventory_2'),
-    ('/portal/invoices', N_('Invoices'), 'receipt_long'),
-    ('/portal/requests', N_('Requests'), 'support_agent'),
-    ('/portal/account', N_('Account'), 'person'),
+NAVIGATION = (  # path, label, icon, the paths under it (the Company tab only for a company's members)
+    ('/portal', N_('Orders'), 'inventory_2', ('/portal/orders/',)),
+    ('/portal/invoices', N_('Invoices'), 'receipt_long', ()),
+    ('/portal/requests', N_('Requests'), 'support_agent', ('/portal/requests/',)),
+    ('/portal/company', N_('Company'), 'business', ()),
+    ('/portal/account', N_('Account'), 'person', ()),
 )
+
+
+def current_tab(path: str) -> str:
+    """The tab a page belongs to (an order's page to Orders, a request's to Requests), '' for none."""
+    path = path.rstrip('/') or '/portal'
+    for tab, _label, _icon, under in NAVIGATION:
+        if path == tab or any(path.startswith(prefix) for prefix in under):
+            return tab
+    return ''
 
 
 def portal_page(path: str, title: str, *, public: bool = False, heading: bool = True) -> Callable[[Callable], Callable]:
@@ -77,7 +87,7 @@ def shop_logo() -> Response:
 @contextmanager
 def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', heading: bool = True) -> Iterator[None]:
     """The portal's frame: the shop's name and logo on top, the customer's four places, the page below; a phone's
-    width first (one column, the navigation as a row of tabs that scrolls), wider on a desktop."""
+    width first (one column, the navigation as a row of tabs that wraps), wider on a desktop."""
     theme()
     with read_session() as session:
         shop = app_settings.value(session=session, key='company_name') or ''
@@ -94,19 +104,23 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
             ui.label(actor.name or actor.email).classes('text-sm truncate gt-xs opacity-90').mark('portal-who')
     with ui.column().classes('w-full max-w-3xl mx-auto px-3 sm:px-6 pb-8 gap-4'):
         if actor is not None:
-            navigation = ui.element('nav').classes('w-full overflow-x-auto')
+            navigation = ui.element('nav').classes('w-full')
             navigation.props['aria-label'] = _('Your account')
             with navigation:
-                with ui.row().classes('no-wrap gap-1 py-2'):
-                    for path, label, icon in NAVIGATION:
-                        here = path == current or (path != '/portal' and current.startswith(path))
-                        with (
-                            ui.link(target=path).classes(
-                                'px-3 py-2 rounded-full no-underline text-sm whitespace-nowrap '
-                                + ('bg-primary text-white' if here else 'text-gray-700 bg-gray-100')
-                            ),
-                            ui.row().classes('items-center no-wrap gap-1'),
-                        ):
+                with ui.row().classes('gap-1 py-2'):  # wraps on a phone: every tab in sight, no scrollbar
+                    tab = current_tab(current)
+                    for path, label, icon, _under in NAVIGATION:
+                        if path == '/portal/company' and actor.company_id is None:
+                            continue
+                        here = path == tab
+                        link = ui.link(target=path).classes(
+                            'px-3 py-2 rounded-full no-underline text-sm whitespace-nowrap '
+                            + ('bg-primary text-white font-medium' if here else 'text-gray-700 bg-gray-100')
+                        )
+                        if here:
+                            link.props['aria-current'] = 'page'
+                            link.mark('portal-tab-current')
+                        with link, ui.row().classes('items-center no-wrap gap-1'):
                             ui.icon(icon, size='1.1rem').classes('gt-xs')
                             ui.label(_(label))
         if heading:

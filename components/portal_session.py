@@ -26,8 +26,8 @@ def current_actor(storage: dict | None = None, *, page_load: bool = False) -> Po
     if auth.is_idle(parse_instant(storage.get('portal_last_seen')), get_settings().session_idle_minutes):
         forget(storage, PORTAL_KEYS)
         return None
-    customer = portal_access.signed_in_customer(customer_id, storage.get('portal_epoch'), storage.get('portal_sid'))
-    if customer is None:
+    actor = portal_access.signed_in_actor(customer_id, storage.get('portal_epoch'), storage.get('portal_sid'))
+    if actor is None:
         forget(storage, PORTAL_KEYS)
         return None
     if page_load:
@@ -37,7 +37,7 @@ def current_actor(storage: dict | None = None, *, page_load: bool = False) -> Po
         if touched is None or now - touched >= portal_access.TOUCH_EVERY:
             storage['portal_touched'] = now.isoformat()
             portal_access.touch(storage.get('portal_session_id') or 0)
-    return PortalActor.of(customer)
+    return actor
 
 
 def acting_actor() -> PortalActor | None:

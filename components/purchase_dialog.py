@@ -15,8 +15,9 @@ from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Purchase, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
-from backoffice.services import crud, purchases
+from backoffice.services import bills, crud, purchases
 
+from .bill_dialogs import bill_from_purchase
 from .forms import FAILED, call, error_line, page_dialog
 from .session import acting_user
 
@@ -25,11 +26,17 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
     """`received`: the goods are here (stock moves now); otherwise a purchase order that is received later."""
     with read_session() as session:
         products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
+        suppliers = purchases.supplier_choices(session=session, actor=user)
     lines: list[tuple[ui.select, ui.number, ui.number]] = []
     title = _('Receive purchase') if received else _('New purchase order')
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(title).classes('text-lg font-medium')
-        supplier = ui.input(_('Supplier')).props('outlined dense').classes('w-full').mark('supplier')
+        supplier = (
+            ui.select(suppliers, label=_('Supplier'), with_input=True, clearable=True)
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('supplier')
+        )
         reference = (
             ui.input(_('Reference (order or delivery note)'))
             .props('outlined dense')
@@ -78,12 +85,14 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                         actor=actor,
                         lines=chosen,
                         received=received,
-                        supplier=supplier.value or '',
+                        supplier_id=supplier.value,
                         reference=reference.value or '',
                     )
 
             # a refusal shows at the first product (no lines) or the supplier, else in the dialog's message line
-            fields = {'supplier': supplier, 'reference': reference, 'lines': lines[0][0]} if lines else {}
+            fields: dict[str, ui.element] = {'supplier': supplier, 'reference': reference}
+            if lines:
+                fields['lines'] = lines[0][0]
             if await call(create, fields=fields, message=message) is FAILED:
                 return
             dialog.close()
@@ -112,6 +121,11 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     with read_session() as session:
         purchase = session.get(Purchase, purchase_id)
         lines = purchases.lines_of(session=session, actor=user, purchase_id=purchase_id) if purchase else []
+        bill = (
+            bills.of_purchase(session=session, actor=user, purchase_id=purchase_id)
+            if purchase and can(user, 'payables.read')
+            else None
+        )
     if purchase is None:
         ui.notify(_('This purchase no longer exists'), type='warning')
         return
@@ -145,8 +159,14 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             )
             await on_saved()
 
+        if bill is not None:
+            ui.link(_('Bill {number}').format(number=bill.number), f'/finance/bills/{bill.id}').mark('purchase-bill')
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
+            if bill is None and not purchases.may_receive(purchase) and can(user, 'payables.manage'):
+                ui.button(
+                    _('Enter its bill'), icon='request_quote', on_click=lambda: bill_from_purchase(purchase_id)
+                ).props('outline').mark('purchase-enter-bill')
             if purchases.may_receive(purchase) and can(user, 'catalog.write'):
                 ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()

@@ -234,8 +234,8 @@ class RecordDialog:
                 version=self.version,
                 changes=changes,
             )
-        result = await self._run(work)
-        if result is not None:
+
+        def said(result: Any) -> None:
             ui.notify(
                 getattr(result, 'message', '')
                 or (self.resource.said('created') if self.is_new else _('Changes saved')),
@@ -243,16 +243,17 @@ class RecordDialog:
             )
             _reveal(result)
 
+        await self._run(work, then=said)
+
     async def _delete(self) -> None:
         user = acting_user()
         record_id = self.record.id
-        done = await self._run(
+        await self._run(
             lambda s: crud.delete_record(
                 session=s, actor=user, resource=self.resource, record_id=record_id, version=self.version
-            )
+            ),
+            then=lambda _result: offer_undo(self.resource.said('trashed'), lambda: self._undo_delete(record_id)),
         )
-        if done is not None:
-            offer_undo(self.resource.said('trashed'), lambda: self._undo_delete(record_id))
 
     async def _undo_delete(self, record_id: int) -> None:
         user = acting_user()
@@ -267,30 +268,24 @@ class RecordDialog:
 
     async def _restore(self) -> None:
         user = acting_user()
-        if (
-            await self._run(
-                lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=self.record.id)
-            )
-            is not None
-        ):
-            ui.notify(self.resource.said('restored'), type='positive')
+        await self._run(
+            lambda s: crud.restore_record(session=s, actor=user, resource=self.resource, record_id=self.record.id),
+            then=lambda _result: ui.notify(self.resource.said('restored'), type='positive'),
+        )
 
     async def _revert(self, entry_id: int) -> None:
         user = acting_user()
-        if (
-            await self._run(
-                lambda s: crud.revert_to(
-                    session=s,
-                    actor=user,
-                    resource=self.resource,
-                    record_id=self.record.id,
-                    entry_id=entry_id,
-                    version=self.version,
-                )
-            )
-            is not None
-        ):
-            ui.notify(_('Reverted; the revert is in the history too'), type='positive')
+        await self._run(
+            lambda s: crud.revert_to(
+                session=s,
+                actor=user,
+                resource=self.resource,
+                record_id=self.record.id,
+                entry_id=entry_id,
+                version=self.version,
+            ),
+            then=lambda _result: ui.notify(_('Reverted; the revert is in the history too'), type='positive'),
+        )
 
     async def _action(self, action: Action) -> None:
         if action.inputs or action.confirm:
@@ -300,15 +295,15 @@ class RecordDialog:
         inputs = await self._heeded(action, user, {})
         if inputs is None:
             return
-        result = await self._run(
-            lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs)
-        )
-        if result is not None:
-            ui.notify(
-                getattr(result, 'message', '') or done(action),
-                type='positive',
-            )
+
+        def said(result: Any) -> None:
+            ui.notify(getattr(result, 'message', '') or done(action), type='positive')
             _reveal(result)
+
+        await self._run(
+            lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs),
+            then=said,
+        )
 
     async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
         """The action's warning, if it has one for these values, asked first ("the original comes from another
@@ -377,8 +372,9 @@ class RecordDialog:
                 ui.button(_('Confirm'), on_click=confirm).mark('confirm-action')
         dialog.open()
 
-    async def _run(self, work: Callable):
-        """Run one service call off the event loop; show its errors where they belong; close and refresh on success."""
+    async def _run(self, work: Callable, then: Callable[[Any], Any] | None = None):
+        """Run one service call off the event loop; show its errors where they belong; on success say so (`then`,
+        while this dialog's elements still exist: a notice finds its page through them), close and refresh."""
         if acting_user() is None:
             return None
         result = await call(
@@ -386,6 +382,8 @@ class RecordDialog:
         )
         if result is FAILED:
             return None
+        if then is not None:
+            then(result)
         self.dialog.close()
         await _maybe_await(self.on_saved())
         return result if result is not None else True

@@ -43,6 +43,7 @@ class RecordPage:
         self.resource, self.user = resource, user
         self.record_id = int(record_id) if record_id.isdigit() else 0
         loaded = call_now(_load, user, resource, self.record_id) if self.record_id else FAILED
+        self.found = loaded is not FAILED  # a page adding its own panels below adds them only to a record shown
         if loaded is FAILED:
             ui.label(_(TEXT['not_found'])).mark('not-found')
             ui.link(_(TEXT['back']), f'/{resource.key}')

@@ -1,4 +1,5 @@
-"""The Views menu of a list: apply a saved filter + sort + columns, or save the current ones (for me or the team)."""
+"""The Views menu of a list: apply a saved filter + sort + columns, save the current ones (for me or the team), or
+publish the chosen view as a spreadsheet feed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.i18n import _, pgettext
+from backoffice.permissions import can
 from backoffice.resources import Resource
-from backoffice.services import views
+from backoffice.services import feeds, views
 
+from .feed_dialog import publish_dialog
 from .forms import FAILED, call_now, page_dialog
 from .session import acting_user
 
@@ -20,6 +23,7 @@ class SavedViews:
     def __init__(self, resource: Resource, *, current: Callable[[], dict], apply: Callable[[dict], Any]) -> None:
         self.resource, self.current, self.apply = resource, current, apply
         self.states: dict[int, dict] = {}
+        self.names: dict[int, str] = {}
         self._just_saved: int | None = None
         self.select = (
             ui.select({}, label=pgettext('saved view', 'View'), clearable=True, on_change=self._chosen)
@@ -30,6 +34,13 @@ class SavedViews:
         save = ui.button(icon='bookmark_add', on_click=self._save_dialog).props('flat round')
         save.props['aria-label'] = _('Save view')
         save.tooltip(_('Save this view')).mark('save-view')
+        user = acting_user()
+        self.feed: ui.button | None = None
+        if user is not None and can(user, feeds.PUBLISH):
+            self.feed = ui.button(icon='rss_feed', on_click=self._publish).props('flat round')
+            self.feed.props['aria-label'] = _('Publish as a spreadsheet feed')
+            self.feed.tooltip(_('Publish the chosen view as a spreadsheet feed')).mark('publish-view')
+            self.feed.bind_enabled_from(self.select, 'value', backward=lambda value: value is not None)
         self.refresh()
 
     def refresh(self) -> None:
@@ -39,9 +50,16 @@ class SavedViews:
         with read_session() as session:
             saved = views.list_views(session=session, actor=user, resource=self.resource)
         self.states = {view.id: view.state for view in saved}
+        self.names = {view.id: view.name for view in saved}
         self.select.set_options(
             {view.id: _('{name} (team)').format(name=view.name) if view.shared else view.name for view in saved}
         )
+
+    def _publish(self) -> None:
+        view_id = self.select.value
+        if view_id is None:
+            return
+        publish_dialog(view_id, self.names.get(view_id, ''))
 
     def forget_choice(self) -> None:
         """The user changed the search, a filter or the sort: the list no longer shows the chosen view."""

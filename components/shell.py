@@ -16,6 +16,7 @@ from backoffice.services import users as users_service
 from . import live
 from .forms import FAILED, call, clear_errors, page_dialog
 from .global_search import GlobalSearch
+from .navigation import Navigation
 from .notification_bell import NotificationBell
 from .screens import Screen
 from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
@@ -52,7 +53,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         .props('show-if-above width=240 breakpoint=1023')
         .classes('bg-gray-50 dark:bg-neutral-900 p-0') as drawer
     ):
-        _navigation(menu, current)
+        Navigation(menu, current)  # one element: every entry a link (<a href>), the current page highlighted
     menu_button.on_click(drawer.toggle)
 
     ui.add_body_html(KEYBOARD_JS)
@@ -129,29 +130,6 @@ def no_access() -> None:
             'text-gray-500'
         )
         ui.link(_('Back to the dashboard'), '/').classes('text-primary')
-
-
-def _navigation(menu: Sequence[Screen], current: str) -> None:
-    with ui.list().classes('w-full pt-4').props('dense padding'):
-        section = None
-        for item in menu:
-            if item.section and item.section != section:
-                section = item.section
-                ui.item_label(_(section)).props('header').classes('text-xs uppercase tracking-wide pt-4')
-            active = item.path == current
-            # a real link (<a href>): it opens in a new tab, can be bookmarked, and is announced as a link
-            entry = (
-                ui.item().props('clickable tag=a active-class="text-primary bg-blue-50"').classes('rounded-r-full mr-2')
-            )
-            entry.props['href'] = item.path
-            entry.props.set_bool('active', active)
-            if active:
-                entry.props['aria-current'] = 'page'
-            with entry:
-                with ui.item_section().props('avatar'):
-                    ui.icon(item.icon)
-                with ui.item_section():
-                    ui.item_label(_(item.title))
 
 
 def _user_menu(user: User) -> None:

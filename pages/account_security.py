@@ -1,11 +1,12 @@
-"""Security and sessions (anyone signed in, their own): two-factor sign-in and the browsers signed in as them. A user
-whose role requires two-factor sign-in lands here, and nowhere else, until it is set up."""
+"""Security and sessions (anyone signed in, their own): two-factor sign-in, the browsers signed in as them, and their
+digest by email. A user whose role requires two-factor sign-in lands here, and nowhere else, until it is set up."""
 
 from nicegui import ui
 
 from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.services import two_factor
+from components.digest_panel import DigestPanel
 from components.screens import screen
 from components.sessions_panel import SessionsPanel
 from components.two_factor_panel import TwoFactorPanel
@@ -26,3 +27,6 @@ def account_security_page(user: User) -> None:
     with ui.card().classes('w-full p-4 gap-2'):
         ui.label(_('Active sessions')).classes('text-lg font-medium')
         SessionsPanel(user, user.id or 0)
+    with ui.card().classes('w-full p-4 gap-2').mark('digest-panel'):
+        ui.label(_('Digest by email')).classes('text-lg font-medium')
+        DigestPanel(user)

@@ -1,5 +1,6 @@
 """Alerts: rules on the KPIs (above/below a value, a change against the previous period, no data for hours), who
-they tell and where, mute and snooze, a test message per chat channel, and what fired, when, and who was told."""
+they tell and where, mute and snooze, a test message per chat channel, what fired, when, and who was told, and (for
+those who manage alerts) the log of every email and chat message sent."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from backoffice.permissions import can
 from backoffice.services import alert_checks, alert_delivery, alerts
 from backoffice.services.alerts import CHANNELS, KINDS
 from components import live
+from components.delivery_log import DeliveryLog
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
 
@@ -87,6 +89,9 @@ def alerts_page(user: User) -> None:
                         ui.button(_('Snooze 24 h'), on_click=lambda r=rule: act(_snooze, r.id, 24)).props(
                             'flat dense no-caps'
                         ).mark(f'snooze-{rule.id}')
+                    ui.button(_('Edit'), on_click=lambda r=rule: rule_dialog(r)).props('flat dense no-caps').mark(
+                        f'edit-rule-{rule.id}'
+                    )
                     ui.button(_('Delete'), on_click=lambda r=rule: act(_delete, r.id)).props(
                         'flat dense no-caps color=grey-7'
                     )
@@ -124,27 +129,38 @@ def alerts_page(user: User) -> None:
                     )
                 ui.label(told).classes('text-xs text-gray-600 break-words')
 
-    def rule_dialog() -> None:
+    def rule_dialog(rule: AlertRule | None = None) -> None:
         with read_session() as session:
             people = alerts.staff(session=session, actor=user)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label(_('New rule')).classes('text-lg font-medium')
-            name = ui.input(_('Name')).props('outlined').classes('w-full').mark('rule-name')
-            kpi = ui.select({k.key: _(k.label) for k in KPIS}, value='turnover', label=_('KPI')).props('outlined')
+            ui.label(_('Edit rule') if rule else _('New rule')).classes('text-lg font-medium')
+            name = ui.input(_('Name'), value=rule.name if rule else '').props('outlined').classes('w-full')
+            name.mark('rule-name')
+            kpi = ui.select(
+                {k.key: _(k.label) for k in KPIS}, value=rule.kpi if rule else 'turnover', label=_('KPI')
+            ).props('outlined')
             kpi.classes('w-full').mark('rule-kpi')
-            kind = ui.select({k: _(v) for k, v in KINDS.items()}, value='below', label=_('Condition')).props('outlined')
+            kind = ui.select(
+                {k: _(v) for k, v in KINDS.items()}, value=rule.kind if rule else 'below', label=_('Condition')
+            ).props('outlined')
             kind.classes('w-full').mark('rule-kind')
             with ui.row().classes('w-full no-wrap gap-2'):
-                threshold = ui.input(_('Value, % or hours')).props('outlined inputmode=decimal').classes('grow')
-                threshold.mark('rule-threshold')
-                window = ui.number(_('Over days'), value=1, min=1, max=90, precision=0).props('outlined')
+                threshold = ui.input(_('Value, % or hours'), value=_plain(rule.threshold) if rule else '').props(
+                    'outlined inputmode=decimal'
+                )
+                threshold.classes('grow').mark('rule-threshold')
+                window = ui.number(
+                    _('Over days'), value=rule.window_days if rule else 1, min=1, max=90, precision=0
+                ).props('outlined')
                 window.classes('w-32')
-            recipients = ui.select(people, multiple=True, value=[user.id], label=_('Tell in the app')).props(
+            told = [i for i in rule.recipients if i in people] if rule else [user.id]
+            recipients = ui.select(people, multiple=True, value=told, label=_('Tell in the app')).props(
                 'outlined use-chips'
             )
             recipients.classes('w-full')
-            email = ui.checkbox(_('Also by email'))
-            channels = ui.select(dict(CHANNELS), multiple=True, value=[], label=_('Chat channels')).props(
+            email = ui.checkbox(_('Also by email'), value=bool(rule and rule.email))
+            chosen = [c for c in rule.channels.split(',') if c in CHANNELS] if rule else []
+            channels = ui.select(dict(CHANNELS), multiple=True, value=chosen, label=_('Chat channels')).props(
                 'outlined use-chips'
             )
             channels.classes('w-full').mark('rule-channels')
@@ -170,14 +186,18 @@ def alerts_page(user: User) -> None:
                     'recipients': recipients,
                     'channels': channels,
                 }
-                if await call(_create_rule, user, data, fields=fields, message=message) is not FAILED:
+                if rule is not None:
+                    done = await call(_update_rule, user, rule.id, data, rule.version, fields=fields, message=message)
+                else:
+                    done = await call(_create_rule, user, data, fields=fields, message=message)
+                if done is not FAILED:
                     dialog.close()
-                    ui.notify(_('Rule added.'), type='positive')
+                    ui.notify(_('Rule saved.') if rule else _('Rule added.'), type='positive')
                     rules.refresh()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-                ui.button(_('Add rule'), on_click=save).mark('save-rule')
+                ui.button(_('Save') if rule else _('Add rule'), on_click=save).mark('save-rule')
         dialog.open()
 
     def test_dialog() -> None:
@@ -205,10 +225,13 @@ def alerts_page(user: User) -> None:
     rules()
     ui.label(_('What fired')).classes('text-lg font-medium mt-4')
     fired()
+    log = DeliveryLog(user) if may_manage else None
 
     def changed(_payload: dict) -> None:  # a rule fired or resolved after a refresh, or a colleague changed one
         rules.refresh()
         fired.refresh()
+        if log is not None:  # a message was queued, sent, retried or given up
+            log.show.refresh()
 
     live.resource_changed(Topic.alerts).subscribe(changed)
 
@@ -239,6 +262,11 @@ def _condition(rule: AlertRule) -> str:
     return _('No data for {kpi} for more than {hours} hours').format(kpi=kpi, hours=formatting.number(rule.threshold))
 
 
+def _plain(value: float) -> str:
+    """A stored number as one types it back (1500, 2.5): no grouping, so the form reads it again unchanged."""
+    return f'{value:.6f}'.rstrip('0').rstrip('.')
+
+
 def _channel(channel: str) -> str:
     return CHANNELS.get(channel) or _(CHANNEL_WORDS.get(channel, channel))
 
@@ -246,6 +274,11 @@ def _channel(channel: str) -> str:
 def _create_rule(user: User, data: dict[str, Any]) -> int | None:
     with session_scope() as session:
         return alerts.create_rule(session=session, actor=user, data=data).id
+
+
+def _update_rule(user: User, rule_id: int, data: dict[str, Any], version: int) -> int | None:
+    with session_scope() as session:
+        return alerts.update_rule(session=session, actor=user, rule_id=rule_id, data=data, version=version).id
 
 
 def _set_muted(user: User, rule_id: int, muted: bool) -> None:

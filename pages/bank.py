@@ -13,9 +13,10 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import BankLine, User
 from backoffice.permissions import can
-from backoffice.services import bank, bank_match
+from backoffice.services import bank, bank_match, bank_rules
 from components import live
 from components.bank_dialogs import account_dialog, import_dialog, note_dialog, set_aside_dialog, split_dialog
+from components.bank_rules_dialog import offer_match_rule, rules_dialog
 from components.forms import FAILED, call
 from components.screens import screen
 from components.session import acting_user
@@ -35,8 +36,10 @@ class BankScreen:
     def __init__(self, user: User) -> None:
         self.user = user
         self.manage = can(user, 'finance.manage')
+        self.pay_bills = can(user, 'payables.manage')
         self.shown = PAGE
         self.account_names: dict[int, str] = {}
+        self.rule_names: dict[int, str] = {}
         with ui.row().classes('w-full items-center gap-2'):
             if self.manage:
                 ui.button(_('Import a statement'), icon='upload_file', on_click=self.open_import).mark('import')
@@ -44,6 +47,9 @@ class BankScreen:
                     'new-account'
                 )
                 ui.button(_('Match again'), icon='auto_fix_high', on_click=self.rematch).props('flat').mark('rematch')
+            ui.button(_('Rules'), icon='rule', on_click=lambda: rules_dialog(self.user, self.manage)).props(
+                'flat'
+            ).mark('rules')
         self.accounts = ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2')
         self.accounts.mark('bank-accounts')
         with ui.row().classes('w-full items-end gap-2'):
@@ -111,7 +117,8 @@ class BankScreen:
             counts = bank.counts(session=session, actor=self.user)
             page = bank.lines(session=session, actor=self.user, limit=limit, **filters)
             recent = bank.statements(session=session, actor=self.user)
-            return accounts, balances, counts, page, recent
+            rule_names = {r.id: r.name for r in bank_rules.rules(session=session, actor=self.user) if r.id}
+            return accounts, balances, counts, page, recent, rule_names
 
     async def refilter(self) -> None:
         self.shown = PAGE
@@ -125,7 +132,7 @@ class BankScreen:
         read = await run.io_bound(self._read, self.filters(), self.shown)
         if read is None or self.lines.is_deleted:  # None: the app is shutting down
             return
-        accounts, balances, counts, page, recent = read
+        accounts, balances, counts, page, recent, self.rule_names = read
         self.account_names = {a.id: a.name for a in accounts if a.id is not None}
         self.account.set_options({0: _('All accounts'), **self.account_names}, value=self.account.value)
         self.accounts.clear()
@@ -191,9 +198,16 @@ class BankScreen:
                 ui.label(_('Reference: {reference}').format(reference=line.reference)).classes(
                     'text-xs text-gray-600'
                 ).style(ANYWHERE)
-            ui.badge(self.aside(line) if bank_match.is_set_aside(line) else _(STATUS_CHOICES[line.status.value]))
+            ui.badge(self.badge(line)).classes('max-w-full').style(ANYWHERE).mark(f'line-status-{line.id}')
             if line.note:
                 ui.label(_('Note: {note}').format(note=line.note)).classes('text-xs text-gray-600').style(ANYWHERE)
+            if bank_match.may_match(line) and line.missed_rule_id is not None and line.rule_miss:
+                ui.label(
+                    _('Rule “{rule}” did not apply: {reason}').format(
+                        rule=self.rule_names.get(line.missed_rule_id, '—'),
+                        reason=_(bank_rules.MISSES.get(line.rule_miss, bank_rules.MISSES['refused'])),
+                    )
+                ).classes('text-xs text-orange-9').style(ANYWHERE).mark(f'rule-miss-{line.id}')
             if bank_match.may_match(line):
                 self.suggestions(line)
             elif self.manage:
@@ -201,25 +215,42 @@ class BankScreen:
                     f'undo-{line.id}'
                 )
 
-    def aside(self, line: BankLine) -> str:
+    def badge(self, line: BankLine) -> str:
+        """The line's status, and which rule matched it or set it aside."""
+        rule = self.rule_names.get(line.rule_id) if line.rule_id is not None else None
+        if not bank_match.is_set_aside(line):
+            if rule is not None and not bank_match.may_match(line):
+                return _('Matched by rule “{rule}”').format(rule=rule)
+            return _(STATUS_CHOICES[line.status.value])
         category = bank_match.CATEGORIES.get(line.category)
+        if category and rule is not None:
+            return _('Set aside by rule “{rule}”: {category}').format(rule=rule, category=_(category))
         return _('Set aside: {category}').format(category=_(category)) if category else _('Set aside')
 
     def suggestions(self, line: BankLine) -> None:
-        found = bank_match.suggestions_of(line) if line.amount > 0 else []
+        found = bank_match.suggestions_of(line)
         for suggestion in found[:3]:
             why = ', '.join(_(bank_match.REASONS[w]) for w in suggestion['why'] if w in bank_match.REASONS)
+            bill = suggestion.get('kind') == 'bill'
+            said = _('Bill {bill} · {supplier} · open {open}') if bill else _('{invoice} · {customer} · open {open}')
             with ui.row().classes('w-full items-center justify-between gap-2 no-wrap'):
                 with ui.column().classes('gap-0 min-w-0 flex-1'):
                     ui.label(
-                        _('{invoice} · {customer} · open {open}').format(
+                        said.format(
+                            bill=suggestion['number'],
+                            supplier=suggestion['customer'],
                             invoice=suggestion['number'],
                             customer=suggestion['customer'],
                             open=formatting.money(suggestion['open'], suggestion['currency']),
                         )
                     ).classes('text-sm').style(ANYWHERE)
                     ui.label(why).classes('text-xs text-gray-500')
-                if self.manage and suggestion['amount'] == str(line.amount):
+                pays_it = suggestion['amount'] == str(abs(line.amount))
+                if bill and self.manage and self.pay_bills and pays_it:
+                    ui.button(
+                        _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm_bill(ln, s)
+                    ).props('dense unelevated').mark(f'match-{line.id}-{suggestion["number"]}')
+                elif not bill and self.manage and pays_it:
                     ui.button(
                         _('Match'), icon='check', on_click=lambda ln=line, s=suggestion: self.confirm(ln, s)
                     ).props('dense unelevated').mark(f'match-{line.id}-{suggestion["number"]}')
@@ -244,22 +275,52 @@ class BankScreen:
 
         def go() -> Any:
             with session_scope() as session:
-                return bank_match.confirm(
+                done = bank_match.confirm(
                     session=session,
                     actor=user,
                     line_id=line.id,
                     version=line.version,
                     amounts={suggestion['invoice_id']: suggestion['amount']},
                 )
+                return bank_rules.repeated_match(session, done)
 
         with self.lines:
-            if await call(go) is FAILED:
+            offer = await call(go)
+            if offer is FAILED:
                 return
             ui.notify(
                 _('Matched to invoice {invoice}: payment recorded.').format(invoice=suggestion['number']),
                 type='positive',
             )
         await self.show()
+        if offer:
+            with self.lines:  # the button clicked was redrawn away: the dialog hangs from what stays
+                offer_match_rule(offer, self.show)
+
+    async def confirm_bill(self, line: BankLine, suggestion: dict) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def go() -> Any:
+            with session_scope() as session:
+                done = bank_match.confirm_bill(
+                    session=session, actor=user, line_id=line.id, version=line.version, bill_id=suggestion['bill_id']
+                )
+                return bank_rules.repeated_match(session, done)
+
+        with self.lines:
+            offer = await call(go)
+            if offer is FAILED:
+                return
+            ui.notify(
+                _('Matched to bill {bill}: its payment is recorded.').format(bill=suggestion['number']),
+                type='positive',
+            )
+        await self.show()
+        if offer:
+            with self.lines:  # the button clicked was redrawn away: the dialog hangs from what stays
+                offer_match_rule(offer, self.show)
 
     async def undo(self, line: BankLine) -> None:
         user = acting_user()

@@ -1,10 +1,15 @@
-"""One company: its details, its contacts, and their orders and requests."""
+"""One company: its details, its contacts, their orders and requests, its members in the customer portal, and the
+reports it is sent."""
 
 from backoffice.i18n import N_
 from backoffice.models import User
+from backoffice.permissions import can
 from backoffice.resources import resource
+from components.company_members import members_panel
+from components.customer_report_panel import customer_report_panel
 from components.resource_page import RecordPage
 from components.screens import screen
+from components.session import acting_user
 from components.statement_button import statement_button
 
 COMPANIES = resource('companies')
@@ -17,9 +22,10 @@ COMPANIES = resource('companies')
     icon=COMPANIES.icon,
     section=N_('People'),
     in_menu=False,
-    description=N_('One company: details, contacts, and their orders and requests'),
+    description=N_('One company: details, contacts, their orders and requests, and its portal members'),
 )
 def company_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    RecordPage(COMPANIES, user, id)
-    if id.isdigit():
+    if RecordPage(COMPANIES, user, id).found:
         statement_button(user, company_id=int(id))
+        customer_report_panel(user, company_id=int(id))
+        members_panel(acting_user, company_id=int(id), may_manage=can(user, 'customers.write'))

@@ -1,11 +1,16 @@
-"""One customer's whole picture: their details, orders, requests, returns, invoices, recent activity and segments."""
+"""One customer's whole picture: their details, orders, requests, returns, invoices, recent activity and segments,
+and (without a company) the reports they are sent."""
 
 from backoffice.i18n import N_
 from backoffice.models import User
+from backoffice.permissions import can
 from backoffice.resources import resource
+from components.address_book import address_book
+from components.customer_report_panel import customer_report_panel
 from components.portal_invite import portal_invite
 from components.resource_page import RecordPage
 from components.screens import screen
+from components.session import acting_user
 from components.statement_button import statement_button
 
 CUSTOMERS = resource('customers')
@@ -18,10 +23,11 @@ CUSTOMERS = resource('customers')
     icon=CUSTOMERS.icon,
     section=N_('People'),
     in_menu=False,
-    description=N_('One customer: details, orders, requests, returns, invoices, activity and segments'),
+    description=N_('One customer: details, addresses, orders, requests, returns, invoices, activity and segments'),
 )
 def customer_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
-    RecordPage(CUSTOMERS, user, id)
-    if id.isdigit():
+    if RecordPage(CUSTOMERS, user, id).found:
         statement_button(user, customer_id=int(id))
         portal_invite(user, customer_id=int(id))
+        customer_report_panel(user, customer_id=int(id))
+        address_book(acting_user, customer_id=int(id), may_write=can(user, 'customers.write'))

@@ -99,9 +99,9 @@ def goals_page(user: User) -> None:
             if not goal.results:
                 ui.label(_('No key results yet.')).classes('text-sm text-gray-500')
             for result in goal.results:
-                result_row(result)
+                result_row(goal, result)
 
-    def result_row(result: Result) -> None:
+    def result_row(goal: Goal, result: Result) -> None:
         with ui.column().classes('w-full gap-1 border-t pt-2').mark(f'key-result-{result.id}'):
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 ui.label(result.title).classes('font-medium min-w-0 break-words')
@@ -124,9 +124,13 @@ def goals_page(user: User) -> None:
                         )
                     ).classes('text-xs text-gray-600 break-words min-w-0')
                 if may_manage:
-                    ui.button(_('Check in'), on_click=lambda r=result: check_in_dialog(r)).props(
-                        'flat dense no-caps'
-                    ).mark(f'check-in-{result.id}')
+                    with ui.row().classes('gap-1'):
+                        ui.button(_('Check in'), on_click=lambda r=result: check_in_dialog(r)).props(
+                            'flat dense no-caps'
+                        ).mark(f'check-in-{result.id}')
+                        ui.button(_('Edit'), on_click=lambda g=goal, r=result: key_result_dialog(g, r)).props(
+                            'flat dense no-caps'
+                        ).mark(f'edit-key-result-{result.id}')
 
     def objective_dialog() -> None:
         first, last = goals.quarter(days.today(app_settings.time_zone()))
@@ -167,18 +171,29 @@ def goals_page(user: User) -> None:
                 ui.button(_('Add objective'), on_click=save).mark('save-objective')
         dialog.open()
 
-    def key_result_dialog(goal: Goal) -> None:
+    def key_result_dialog(goal: Goal, result: Result | None = None) -> None:
         measures = {'': _('Manual number (typed at each check-in)')} | {k.key: _(k.label) for k in KPIS}
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-            ui.label(_('Add a key result to "{title}"').format(title=goal.title)).classes('text-lg font-medium')
-            title = ui.input(_('Title')).props('outlined').classes('w-full').mark('key-result-title')
-            kpi = ui.select(measures, value='', label=_('Measured by')).props('outlined').classes('w-full')
-            kpi.mark('key-result-kpi')
+            heading = (
+                _('Edit the key result "{title}"').format(title=result.title)
+                if result
+                else _('Add a key result to "{title}"').format(title=goal.title)
+            )
+            ui.label(heading).classes('text-lg font-medium break-words')
+            title = ui.input(_('Title'), value=result.title if result else '').props('outlined').classes('w-full')
+            title.mark('key-result-title')
+            kpi = ui.select(measures, value=(result.kpi or '') if result else '', label=_('Measured by'))
+            kpi.props('outlined').classes('w-full').mark('key-result-kpi')
             with ui.row().classes('w-full no-wrap gap-2'):
-                baseline = ui.input(_('Baseline'), value='0').props('outlined inputmode=decimal').classes('grow')
-                target = ui.input(_('Target')).props('outlined inputmode=decimal').classes('grow')
-                target.mark('key-result-target')
-            direction = ui.select({k: _(v) for k, v in DIRECTIONS.items()}, value='increase', label=_('Direction'))
+                baseline = ui.input(_('Baseline'), value=_plain(result.baseline) if result else '0')
+                baseline.props('outlined inputmode=decimal').classes('grow').mark('key-result-baseline')
+                target = ui.input(_('Target'), value=_plain(result.target) if result else '')
+                target.props('outlined inputmode=decimal').classes('grow').mark('key-result-target')
+            direction = ui.select(
+                {k: _(v) for k, v in DIRECTIONS.items()},
+                value=result.direction if result else 'increase',
+                label=_('Direction'),
+            )
             direction.props('outlined').classes('w-full')
             message = error_line()
 
@@ -191,13 +206,21 @@ def goals_page(user: User) -> None:
                     'direction': direction.value,
                 }
                 fields = {'title': title, 'kpi': kpi, 'baseline': baseline, 'target': target, 'direction': direction}
-                if await call(_add_key_result, user, goal.id, data, fields=fields, message=message) is not FAILED:
+                if result is not None:
+                    done = await call(
+                        _update_key_result, user, result.id, data, result.version, fields=fields, message=message
+                    )
+                else:
+                    done = await call(_add_key_result, user, goal.id, data, fields=fields, message=message)
+                if done is not FAILED:
                     dialog.close()
+                    if result is not None:
+                        ui.notify(_('Key result saved.'), type='positive')
                     board.refresh()
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-                ui.button(_('Add key result'), on_click=save).mark('save-key-result')
+                ui.button(_('Save') if result else _('Add key result'), on_click=save).mark('save-key-result')
         dialog.open()
 
     def check_in_dialog(result: Result) -> None:
@@ -263,6 +286,18 @@ def _create_objective(user: User, data: dict[str, Any]) -> int | None:
 def _add_key_result(user: User, objective_id: int, data: dict[str, Any]) -> int | None:
     with session_scope() as session:
         return goals.add_key_result(session=session, actor=user, objective_id=objective_id, data=data).id
+
+
+def _update_key_result(user: User, key_result_id: int, data: dict[str, Any], version: int) -> int | None:
+    with session_scope() as session:
+        return goals.update_key_result(
+            session=session, actor=user, key_result_id=key_result_id, data=data, version=version
+        ).id
+
+
+def _plain(value: float) -> str:
+    """A stored number as one types it back (1500, 2.5): no grouping, so the form reads it again unchanged."""
+    return f'{value:.6f}'.rstrip('0').rstrip('.')
 
 
 def _check_in(user: User, key_result_id: int, comment: str, confidence: Any, value: Any) -> int | None:

@@ -16,11 +16,20 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.formatting import money, when
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import Invoice, Order, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
-from backoffice.services import customer_picture, documents, einvoice, invoices, orders, payments, returns
+from backoffice.services import (
+    customer_picture,
+    documents,
+    einvoice,
+    gateway_payments,
+    invoices,
+    orders,
+    payments,
+    returns,
+)
 from backoffice.validation import is_web_address
 from components import live
 from components.forms import FAILED, call, page_dialog
@@ -29,6 +38,8 @@ from components.order_draft import DraftDialog
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
+
+Done = str | Callable[[Any], tuple[str, str]]
 
 
 @dataclass
@@ -45,6 +56,7 @@ class Loaded:
     events: list
     company: tuple[int, str] | None  # the customer's company: id and name
     on_terms: bool  # the customer has payment terms: invoiced before paying
+    gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -65,6 +77,7 @@ def load(session, user: User, number: str) -> Loaded:
         events=orders.timeline(session=session, actor=user, order_id=order.id),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
+        gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
     )
 
 
@@ -174,7 +187,12 @@ class OrderScreen:
 
     def _money(self) -> None:
         data = self.data
-        ui.label(_('Payments, refunds and invoices')).classes('font-medium')
+        with ui.row().classes('items-center gap-2'):
+            ui.label(_('Payments, refunds and invoices')).classes('font-medium')
+            if self.may_write and data.gateway.syncable:
+                ui.button(_('Sync status'), icon='sync', on_click=self._sync).props('flat dense').tooltip(
+                    _('Read the payments and refunds from the payment gateway again and fix what differs here')
+                ).mark('sync-status')
         with ui.column().classes('gap-1 text-sm'):
             for payment in data.payments:
                 provider = payments.PROVIDERS.get(payment.provider)
@@ -182,17 +200,29 @@ class OrderScreen:
                 ui.label(
                     _('{when} · paid {amount} ({method}, {reference})').format(
                         when=when(payment.paid_at),
-                        amount=money(payment.amount),
+                        amount=formatting.amount(payment.amount, data.order.currency),
                         method=method,
                         reference=payment.reference,
                     )
                 )
             for refund in data.refunds:
+                if refund.amount < 0:  # a refund that failed after it was made, reversed
+                    ui.label(
+                        _('{when} · refund of {amount} reversed: {reason}').format(
+                            when=when(refund.refunded_at),
+                            amount=formatting.amount(-refund.amount, data.order.currency),
+                            reason=refund.reason,
+                        )
+                    ).classes('break-words text-negative').mark('refund-reversed')
+                    continue
                 ui.label(
                     _('{when} · refunded {amount}: {reason}').format(
-                        when=when(refund.refunded_at), amount=money(refund.amount), reason=refund.reason
+                        when=when(refund.refunded_at),
+                        amount=formatting.amount(refund.amount, data.order.currency),
+                        reason=refund.reason,
                     )
-                )
+                ).classes('break-words')
+            self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
                     shown = f'{document.number} · {formatting.amount(document.total, document.currency)}'
@@ -203,8 +233,80 @@ class OrderScreen:
                     ui.button(_('Factur-X'), icon='download', on_click=lambda d=document: self._facturx(d)).props(
                         'flat dense'
                     ).tooltip(_('The e-invoice: a PDF/A-3 with its EN 16931 XML inside')).mark('facturx')
-            if not (data.payments or data.refunds or data.documents):
+            if not (data.payments or data.refunds or data.documents or data.gateway.intents or data.gateway.refunds):
                 ui.label(_('No payment yet.')).classes('text-gray-500')
+
+    def _gateway(self) -> None:
+        """Payments at a gateway not recorded as paid yet (authorised, failed, cancelled), and refunds sent there that
+        did not succeed (yet), with the gateway's words."""
+        order = self.data.order
+        for intent in self.data.gateway.intents:
+            provider = payments.PROVIDERS.get(intent.provider)
+            with ui.row().classes('items-center gap-2').mark('gateway-payment'):
+                shown = _('{gateway} payment {reference} · {amount} · {status}').format(
+                    gateway=_(provider.label) if provider else intent.provider,
+                    reference=intent.reference,
+                    amount=formatting.amount(intent.amount, intent.currency),
+                    status=gateway_payments.intent_said(intent),
+                )
+                ui.label(f'{shown}: {intent.message}' if intent.message else shown).classes('break-words')
+                if self.may_write and gateway_payments.may_cancel(intent):
+                    ui.button(
+                        _('Cancel payment'),
+                        on_click=lambda i=intent: self._do(
+                            lambda s, u: gateway_payments.cancel_intent(session=s, actor=u, intent_id=i.id),
+                            _('Payment cancelled; the card is no longer held'),
+                        ),
+                    ).props('flat dense color=negative').mark('cancel-payment')
+        for refund in self.data.gateway.refunds:
+            provider = payments.PROVIDERS.get(refund.provider)
+            with ui.row().classes('items-center gap-2').mark('gateway-refund'):
+                shown = _('{when} · refund of {amount} through {gateway}: {status}').format(
+                    when=when(refund.created_at),
+                    amount=formatting.amount(refund.amount, order.currency),
+                    gateway=_(provider.label) if provider else refund.provider,
+                    status=gateway_payments.refund_said(refund),
+                )
+                if gateway_payments.failed_after_made(refund):
+                    shown = _(
+                        '{when} · refund of {amount} through {gateway} failed after it was made: the amount is owed to '
+                        'the customer again, the credit note stands'
+                    ).format(
+                        when=when(refund.created_at),
+                        amount=formatting.amount(refund.amount, order.currency),
+                        gateway=_(provider.label) if provider else refund.provider,
+                    )
+                ui.label(f'{shown} · {refund.message}' if refund.message else shown).classes('break-words')
+                if self.may_write and gateway_payments.may_pay_back_again(refund, self.data.gateway):
+                    ui.button(
+                        _('Pay back again'),
+                        icon='replay',
+                        on_click=lambda r=refund: self._do(
+                            lambda s, u: gateway_payments.pay_back_again(session=s, actor=u, refund_id=r.id),
+                            lambda sent: gateway_payments.outcome_said(sent, order.currency),
+                        ),
+                    ).props('flat dense color=primary').mark('pay-back-again')
+                if self.may_write and gateway_payments.may_send_again(refund):
+                    ui.button(
+                        _('Send again'),
+                        on_click=lambda r=refund: self._do(
+                            lambda s, u: gateway_payments.send_refund(session=s, actor=u, refund_id=r.id),
+                            lambda sent: gateway_payments.outcome_said(sent, order.currency),
+                        ),
+                    ).props('flat dense').mark('send-again')
+
+    async def _sync(self) -> None:
+        await self._do(
+            lambda s, u: gateway_payments.sync_order(session=s, actor=u, order_id=self.data.order.id),
+            lambda fixed: (
+                ngettext('Synced: {count} difference fixed', 'Synced: {count} differences fixed', len(fixed)).format(
+                    count=len(fixed)
+                )
+                if fixed
+                else _('Synced: nothing differed'),
+                'positive',
+            ),
+        )
 
     def _shipping_and_returns(self) -> None:
         data = self.data
@@ -332,7 +434,7 @@ class OrderScreen:
         return self.data.order.version
 
     def _form(
-        self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable], done: str
+        self, title: str, fields: Callable[[], dict[str, Any]], submit: Callable[[dict], Callable], done: Done
     ) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
@@ -376,8 +478,8 @@ class OrderScreen:
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
             },
-            lambda v: lambda s, u: payments.refund(session=s, actor=u, order_id=order.id, **v),
-            _('Refunded; a credit note was issued'),
+            lambda v: lambda s, u: gateway_payments.request_refund(session=s, actor=u, order_id=order.id, **v),
+            lambda sent: gateway_payments.outcome_said(sent, order.currency),
         )
 
     async def _confirm_refund(self, rma) -> None:
@@ -412,14 +514,19 @@ class OrderScreen:
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat').mark('refund-cancel')
 
+                def refund_return(s, u):
+                    returns.resolve(session=s, actor=u, return_id=rma.id, resolution='refund', amount=quoted.amount)
+                    return gateway_payments.refund_of_return(session=s, actor=u, return_id=rma.id)
+
+                def said(sent) -> tuple[str, str]:
+                    """Paid at a gateway: its outcome (succeeded, pending, failed in its words); else refunded here."""
+                    if sent is None:
+                        return _(REFUNDED).format(amount=amount, rma=quoted.return_number), 'positive'
+                    return gateway_payments.outcome_said(sent, quoted.currency)
+
                 async def go() -> None:
                     dialog.close()
-                    await self._do(
-                        lambda s, u: returns.resolve(
-                            session=s, actor=u, return_id=rma.id, resolution='refund', amount=quoted.amount
-                        ),
-                        _(REFUNDED).format(amount=amount, rma=quoted.return_number),
-                    )
+                    await self._do(refund_return, said)
 
                 ui.button(_(REFUND_BUTTON).format(amount=amount), icon='undo', on_click=go).props(
                     'color=negative'
@@ -447,7 +554,9 @@ class OrderScreen:
             _('Order cancelled; its stock is free again'),
         )
 
-    async def _do(self, work: Callable, done: str, fields: dict | None = None) -> bool:
+    async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:
+        """Run a service call; `done` is what to say once it worked, or a function of its result giving the sentence
+        and how it is shown (a refund's outcome: succeeded, pending, failed)."""
         box = self.box  # not the clicked button's slot: a live update may have re-rendered it meanwhile
         with box:
             user = acting_user()
@@ -460,15 +569,17 @@ class OrderScreen:
 
         stale: list[StaleRecord] = []
         with box:
-            failed = await call(in_session, fields=fields, on_stale=stale.append) is FAILED
+            result = await call(in_session, fields=fields, on_stale=stale.append)
+            failed = result is FAILED
             for error in stale:
                 ui.notify(str(error), type='warning', multi_line=True)
         if stale:
             await self.reload()
         if failed:
             return False
+        said, kind = done(result) if callable(done) else (done, 'positive')
         with box:
-            ui.notify(done, type='positive')
+            ui.notify(said, type=kind, multi_line=True)
         await self.reload()
         return True
 

@@ -1,4 +1,5 @@
-"""The customer portal: my account: profile, language and marketing consent, a password, my personal data, sign out."""
+"""The customer portal: my account: profile, language and marketing consent, my addresses, a password, my personal
+data, sign out."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.i18n import N_, _
 from backoffice.services import portal, portal_access
 from backoffice.services.portal_scope import PortalActor
+from components.address_book import address_book
 from components.forms import FAILED, call, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor, current_actor, session_id, session_key
@@ -59,6 +61,7 @@ def portal_account_page(actor: PortalActor) -> None:
                 ui.notify(_('Your profile is saved.'))
 
         ui.button(_('Save profile'), on_click=save_profile).classes('self-end').mark('portal-save-profile')
+    address_book(acting_actor, customer_id=actor.customer_id, may_write=True)
     with ui.card().classes('w-full p-4 gap-3'):
         ui.label(_('Password')).classes('text-lg font-medium')
         ui.label(_('Choose a password to sign in without waiting for an email link.')).classes('text-sm text-gray-600')

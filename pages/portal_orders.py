@@ -96,7 +96,7 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
             with ui.row().classes('w-full justify-between items-center').mark('portal-return'):
                 ui.label(_('Return {number}').format(number=sent_back.number))
                 ui.badge(label(sent_back.status, RETURN_STATUSES), color='grey').props('outline')
-    if view.offer is not None:
+    if view.offer is not None and not actor.read_only:
         _return_form(order.number, view.offer)
     if view.timeline:
         ui.label(_('History')).classes('text-lg font-medium')
@@ -105,7 +105,8 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
                 with ui.row().classes('w-full no-wrap gap-3 text-sm'):
                     ui.label(when(entry.at)).classes('text-gray-500 whitespace-nowrap')
                     ui.label(entry.text).classes('break-words min-w-0')
-    ui.link(_('A question about this order?'), f'/portal/requests/new?order={order.number}').mark('portal-ask')
+    if not actor.read_only:
+        ui.link(_('A question about this order?'), f'/portal/requests/new?order={order.number}').mark('portal-ask')
 
 
 @portal_page('/portal/invoices', N_('Your invoices'))

@@ -10,7 +10,7 @@ from backoffice.events import Topic
 from backoffice.formatting import ago, label, when
 from backoffice.i18n import N_, _
 from backoffice.services import portal
-from backoffice.services.portal_scope import PortalActor
+from backoffice.services.portal_scope import READ_ONLY, PortalActor
 from components import live
 from components.attachments import AttachmentPicker, attachment_buttons
 from components.forms import FAILED, call, call_now, error_line
@@ -29,9 +29,10 @@ COLOURS = {'new': 'blue', 'open': 'blue', 'waiting': 'orange', 'solved': 'green'
 
 @portal_page('/portal/requests', N_('Your requests'))
 def portal_requests_page(actor: PortalActor) -> None:
-    ui.link(_('New request'), '/portal/requests/new').classes(
-        'self-start px-4 py-2 rounded bg-primary text-white no-underline'
-    ).mark('portal-new-request')
+    if not actor.read_only:
+        ui.link(_('New request'), '/portal/requests/new').classes(
+            'self-start px-4 py-2 rounded bg-primary text-white no-underline'
+        ).mark('portal-new-request')
     with read_session() as session:
         requests = portal.my_requests(session=session, actor=actor)
     if not requests:
@@ -53,6 +54,9 @@ def portal_requests_page(actor: PortalActor) -> None:
 
 @portal_page('/portal/requests/new', N_('New request'))
 def portal_new_request_page(actor: PortalActor) -> None:
+    if actor.read_only:
+        ui.label(_(READ_ONLY)).classes('text-gray-600').mark('portal-read-only')
+        return
     with read_session() as session:
         numbers = [order.number for order in portal.my_orders(session=session, actor=actor)]
     chosen = ui.context.client.request.query_params.get('order', '') if ui.context.client.request else ''
@@ -143,7 +147,8 @@ class RequestThread:
                     .classes('p-3 gap-1 max-w-[90%] ' + ('self-end bg-blue-50' if mine else 'self-start'))
                     .mark('portal-message')
                 ):
-                    ui.label(_('You') if mine else _('Our team')).classes('text-xs text-gray-600')
+                    who = (entry.colleague or _('You')) if mine else _('Our team')
+                    ui.label(who).classes('text-xs text-gray-600 break-words')
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
                     attachment_buttons(entry.attached, lambda attachment_id: _attachment(self.actor, attachment_id))
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
@@ -152,10 +157,12 @@ class RequestThread:
         self._drawn_after = (view.closed, view.rateable)
         self.after.clear()
         with self.after:
-            if view.rateable:
+            if view.rateable and not self.actor.read_only:
                 self._rating()
             if view.closed:
                 ui.label(_('This request is closed. Open a new one if you need us again.')).classes('text-gray-600')
+            elif self.actor.read_only:
+                ui.label(_(READ_ONLY)).classes('text-sm text-gray-600').mark('portal-read-only')
             else:
                 self._reply_box()
 

@@ -11,7 +11,7 @@ from backoffice.i18n import N_, _
 from backoffice.kpi import refresh
 from backoffice.models import User
 from backoffice.resources import FormField
-from backoffice.services import app_settings
+from backoffice.services import app_settings, gateway_payments
 from components.api_keys_panel import api_keys_panel
 from components.forms import FAILED, call, clear_errors
 from components.image_field import image_input
@@ -42,6 +42,8 @@ def settings_page(user: User) -> None:
                 section = spec.section
                 ui.label(_(section)).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
             inputs[spec.key] = _input(spec, _shown(spec, loaded[spec.key]))
+            if spec.key in CONNECTION_CHECKS:  # the last setting of a payment gateway's section
+                _connection_check(CONNECTION_CHECKS[spec.key])
         conflict = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
         conflict.set_visibility(False)
         with ui.row().classes('w-full justify-end gap-2'):
@@ -106,6 +108,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     if spec.kind == 'choice':
         options = spec.options()
         element = ui.select(options, label=label, value=value, with_input=len(options) > 20)
+    elif spec.kind == 'many':
+        element = ui.select(spec.options(), label=label, value=list(value or []), multiple=True).props('use-chips')
     elif spec.kind == 'number':
         element = ui.number(label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
     elif spec.kind == 'decimal':
@@ -121,11 +125,43 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         ).mark(spec.key)
     elif spec.kind == 'lines':
         element = ui.textarea(label, value=value or '').props('autogrow')
+    elif spec.secret and spec.kind != 'url':  # a gateway's key: hidden as it is typed, shown on request
+        element = ui.input(label, value=value or '', password=True, password_toggle_button=True)
     else:
         element = ui.input(label, value=value or '')
     element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
     ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
+
+
+# a gateway's section ends with "Test connection": the setting after which it appears → the gateway's key
+CONNECTION_CHECKS = {'stripe_webhook_secret': 'stripe'}
+
+
+def _connection_check(provider_key: str) -> None:
+    """A button that asks the gateway with the saved key, and says its answer in words beside it."""
+    with ui.row().classes('items-center gap-3'):
+        button = (
+            ui.button(_('Test connection'), icon='cable').props('outline dense').mark(f'{provider_key}-test-connection')
+        )
+        answer = ui.label().classes('text-sm').mark(f'{provider_key}-connection')
+    ui.label(_('Save the settings first: the test uses the saved key.')).classes('text-xs text-gray-500 -mt-1')
+
+    async def check() -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+
+        def ask() -> str:
+            with session_scope() as session:
+                return gateway_payments.check_connection(session=session, actor=actor, provider_key=provider_key)
+
+        said = await call(ask, message=answer)
+        if said is not FAILED:
+            answer.text = said
+            answer.set_visibility(True)
+
+    button.on_click(check)
 
 
 def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:

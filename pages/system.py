@@ -11,6 +11,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
+from backoffice.runtime import job_titles
 from backoffice.runtime.scheduler import JOBS
 from backoffice.services import backups, job_runs, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog
@@ -183,7 +184,9 @@ def job_card(history: job_runs.JobHistory) -> None:
                 ui.icon('schedule').classes('text-gray-500')
             else:
                 status_icon('error' if history.failing else 'warning' if history.failures else 'ok')
-            ui.label(history.job).classes('font-mono font-medium grow break-all')
+            with ui.column().classes('gap-0 grow min-w-0'):
+                ui.label(job_titles.title(history.job)).classes('font-medium')
+                ui.label(history.job).classes('font-mono text-xs text-gray-500 break-all')
             if history.failures:
                 ui.badge(
                     ngettext('{count} failed', '{count} failed', history.failures).format(count=history.failures),

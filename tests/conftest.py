@@ -31,9 +31,11 @@ from backoffice.services import app_settings
 
 from .support.databases import worker_database
 from .support.factories import make_user
+from .support.ordering import DurationLog, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
+from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers
 from .support.strict_user import make_strict
 from .support.waiting import patient_should_see
 
@@ -42,6 +44,8 @@ auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  #
 # collector's sight they take microseconds instead of tenths of a second (0.65 s each measured on a busy machine)
 gc.freeze()
 patient_should_see()
+reuse_included_routers()
+collect_only_what_is_new()
 
 _TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))
 
@@ -61,6 +65,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line('markers', f'{MARKER}(text): the server is expected to log this error during the test')
+    if not hasattr(config, 'workerinput'):  # the main process: it sees every worker's reports
+        config.pluginmanager.register(DurationLog(), 'backoffice-test-durations')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the longest test files are handed out first (support/ordering.py); a single process keeps
+    the files' order."""
+    if hasattr(config, 'workerinput'):
+        longest_files_first(config, items)
 
 
 @pytest.fixture
@@ -73,6 +86,7 @@ async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
         async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
             yield make_strict(simulated)
             await _stop_outboxes()
+            keep_page_modules()
     fail_unless_expected(errors, expected)
 
 

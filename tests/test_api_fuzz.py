@@ -173,4 +173,8 @@ def test_the_fuzz_covers_every_api_operation() -> None:
         'PATCH /api/v1/customers/{record_id}',
         'DELETE /api/v1/customers/{record_id}',
         'POST /api/v1/customers/{record_id}/actions/ban',
+        # the example extension (extensions/loyalty_points): its resource and its own route, fuzzed like the core's
+        'GET /api/v1/loyalty-points',
+        'POST /api/v1/loyalty-points',
+        'GET /api/v1/loyalty/balance/{customer_id}',
     }

@@ -107,6 +107,7 @@ MALFORMED = {
     'content version 2^63, no key needed': ('GET', f'/api/content/terms/versions/{BIG}', None, 'out of range'),
     'NUL in a content slug, no key needed': ('GET', '/api/content/ab%00c', None, 'NUL'),
     'NUL in a versions slug, no key needed': ('GET', '/api/content/%00/versions', None, 'NUL'),
+    'an id with a control character after it': ('GET', '/api/content/terms/versions/0%1F', None, 'integer'),
 }
 
 

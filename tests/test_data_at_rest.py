@@ -150,7 +150,7 @@ def test_the_migration_encrypts_stored_secrets_and_masks_the_audit_log(tmp_path:
         )
     with engine.begin() as connection:
         config.attributes['connection'] = connection
-        command.upgrade(config, 'head')
+        command.upgrade(config, 'heads')
     with engine.connect() as connection:
         secret = connection.execute(text('SELECT secret FROM webhook_endpoints')).scalar_one()
         hook = json.loads(connection.execute(text('SELECT value FROM app_settings')).scalar_one())

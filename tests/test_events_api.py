@@ -3,8 +3,12 @@ and every status code of the contract."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,9 +19,10 @@ from backoffice.api.events import router
 from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 from backoffice.runtime import ratelimit
+from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
-from .support.factories import make_customer
+from .support.factories import make_customer, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -211,3 +216,109 @@ async def test_the_public_events_key_cannot_move_a_customers_last_seen_time(
     with read_session() as session:
         assert session.get(Customer, jo.id).last_seen_at is not None  # feeds the "inactive" segment
         assert session.get(Customer, ann.id).last_seen_at == earlier
+
+
+HOSTILE = {
+    'anonymous_id': '<script>alert(1)</script>',
+    'session_id': "'); DROP TABLE usage_events; --",
+    'props': {
+        'path': '=HYPERLINK("http://evil.example","x")',
+        'title': '<img src=x onerror=alert(1)> \u202eevil\u202c 😀 "quoted" \\u0000 \\ud800',
+        'nested': {'html': '</td><b>bold</b>', 'n': [1, 2.5, None, True]},
+    },
+}
+
+
+async def test_hostile_text_in_events_is_stored_and_exported_as_plain_text(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """Markup, SQL, a spreadsheet formula and bidi controls in an event's fields are data: stored exactly as sent,
+    and the customer's personal-data export shows them as text (the formula guarded, nothing run)."""
+    jo = make_customer('jo@example.com')
+    response = await client.post(
+        '/api/events',
+        json={'events': [event('hostile', 'page_view', customer_email='jo@example.com', **HOSTILE)]},
+        headers=bearer(secret),
+    )
+
+    assert response.status_code == 202 and response.json()['accepted'] == 1
+    [row] = stored()
+    assert (row.customer_id, row.anonymous_id, row.session_id) == (
+        jo.id,
+        HOSTILE['anonymous_id'],
+        HOSTILE['session_id'],
+    )
+    assert row.props == HOSTILE['props']
+    with read_session() as session:
+        path, _name = export_personal_data(session=session, actor=make_user('admin'), record_id=jo.id)
+    exported = zipfile.ZipFile(io.BytesIO(path.read_bytes())).read('usage_events.csv').decode('utf-8-sig')
+    path.unlink()
+    [line] = list(csv.DictReader(io.StringIO(exported, newline='')))
+    assert (line['type'], line['anonymous_id'], line['session_id']) == (
+        'page_view',
+        HOSTILE['anonymous_id'],
+        HOSTILE['session_id'],
+    )
+    assert json.loads(line['props']) == HOSTILE['props']
+
+
+@pytest.mark.parametrize(
+    'ts',
+    [
+        '9999-12-31T23:00:00-05:00',  # after the year 9999 once in UTC
+        '0001-01-01T00:30:00+01:00',  # before the year 1 once in UTC
+        '10000-01-01T00:00:00Z',
+        9_223_372_036_854_775_807,  # the largest 64-bit integer, as seconds
+        1e300,
+    ],
+)
+async def test_a_time_out_of_range_is_refused_with_a_reason_never_a_server_error(
+    client: httpx.AsyncClient, secret: str, ts: object
+) -> None:
+    response = await client.post(
+        '/api/events', json={'events': [event('good'), event('far', ts=ts)]}, headers=bearer(secret)
+    )
+
+    assert response.status_code == 202  # the batch is answered event by event, as for any other bad event
+    body = response.json()
+    assert (body['accepted'], body['rejected']) == (1, 1)
+    [error] = body['errors']
+    assert error['index'] == 1 and error['id'] == 'far'
+    assert error['reason'].startswith('ts: ') and len(error['reason']) > len('ts: ') + 10  # a sentence, not a code
+    assert [r.client_id for r in stored()] == ['good']
+
+
+async def test_a_time_too_large_for_json_is_refused_whole_with_422(client: httpx.AsyncClient, secret: str) -> None:
+    """A number no 64-bit integer holds is refused at the edge, before any event is looked at, with a sentence."""
+    body = '{"events": [{"id": "far", "type": "visit", "anonymous_id": "a", "ts": 1' + '0' * 30 + '}]}'
+    response = await client.post(
+        '/api/events', content=body, headers={**bearer(secret), 'Content-Type': 'application/json'}
+    )
+
+    assert response.status_code == 422
+    assert response.json()['detail'][0]['msg'] == 'A number is out of range (signed 64-bit integers only).'
+    assert stored() == []
+
+
+async def test_a_full_batch_of_events_is_stored_once_and_resent_as_duplicates(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """The largest batch, half of it from known customers: every event stored with its customer, each once."""
+    known = [make_customer(f'shopper{n}@example.com') for n in range(3)]
+    batch = [
+        event(f'b{n}', 'page_view', props={'path': f'/p/{n}'}, customer_email=f'Shopper{n % 3}@Example.com')
+        if n % 2
+        else event(f'b{n}', session_id=f's{n}')
+        for n in range(api_events.capture.MAX_BATCH)
+    ]
+
+    first = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+    again = await client.post('/api/events', json={'events': batch}, headers=bearer(secret))
+
+    assert (first.json()['accepted'], first.json()['duplicates']) == (1000, 0)
+    assert (again.json()['accepted'], again.json()['duplicates']) == (0, 1000)
+    rows = {row.client_id: row for row in stored()}
+    assert len(rows) == 1000
+    assert rows['b1'].customer_id == known[1].id and rows['b1'].props == {'path': '/p/1'}
+    assert rows['b2'].customer_id is None and rows['b2'].session_id == 's2' and rows['b2'].props is None
+    assert rows['b3'].ts == datetime.fromisoformat(batch[3]['ts']).astimezone(UTC)

@@ -286,7 +286,7 @@ async def test_on_the_order_page_a_business_order_on_terms_is_invoiced_and_its_f
     on_terms(order, 60)
     await sign_in(user, manager.email, path=f'/orders/{consumer_order.number}')
     await user.should_see(marker='record-payment', retries=40)
-    user.should_not_see('Issue invoice')  # a consumer pays first
+    await user.should_not_see('Issue invoice')  # a consumer pays first
     await user.open(f'/orders/{order.number}')
     await user.should_see('Issue invoice', retries=40)
     user.find('Issue invoice').click()

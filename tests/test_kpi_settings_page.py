@@ -28,7 +28,7 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
     await user.should_see('KPI definitions')
     await user.should_see('The defaults, never changed.')
     await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')  # the snippet, ready to copy
-    assert [row['job'] for row in user.find(marker='kpi-jobs').elements.pop().rows] == ['kpi-refresh']
+    assert [row['job'] for row in user.find(marker='kpi-jobs').elements.pop().rows] == ['Refresh today’s KPIs']
 
     next(iter(user.find('Events needed to count as active').elements)).value = 3
     user.find('Save definitions').click()

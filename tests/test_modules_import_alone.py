@@ -11,10 +11,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import importlib, sys
+from importlib.metadata import entry_points
+# an installed extension's package goes too: it holds the core's classes it was loaded with
+ours = {'backoffice', 'components', 'pages'} | {
+    point.value.split(':')[0].split('.')[0] for point in entry_points(group='backoffice.extensions')
+}
 failed = []
 for name in sys.argv[1:]:
-    for loaded in [m for m in sys.modules if m.split('.')[0] in ('backoffice', 'components', 'pages')
-                   and not m.startswith('backoffice.models')]:  # the tables stay: SQLModel's metadata is global
+    # the tables stay (the core's, an extension's models): SQLModel's metadata is global
+    for loaded in [m for m in sys.modules if m.split('.')[0] in ours and m.split('.')[1:2] != ['models']]:
         del sys.modules[loaded]
     try:
         importlib.import_module(name)

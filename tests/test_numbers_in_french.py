@@ -129,4 +129,4 @@ async def test_an_order_in_french_money(user: User, in_french: Callable[[], None
     assert amount.value == '2962,80'  # as a French reader types it, no thousands separator
     user.find(marker='dialog-submit').click()  # the prefilled French amount is read back by the service
     await user.should_see('Paiement enregistré', retries=40)
-    await user.should_see(f'paiement de 2{NNBSP}962,80 (', retries=40)
+    await user.should_see(f'paiement de 2{NNBSP}962,80{NBSP}€ (', retries=40)

@@ -48,6 +48,14 @@ ALLOWED = {
     ('components/date_input.py', 'return day.isoformat()  # the value'),  # the ISO value forms and filters read
     ('backoffice/transfer/report_files.py', 'return value.isoformat()'),  # a report's CSV carries ISO days
     ('pages/reports.py', '.isoformat(), on_change=self.show)'),  # a report's date input's ISO value
+    ('backoffice/services/digest.py', "return f'{frequency}:{day.isoformat()}'"),  # a stored period key
+    ('backoffice/services/customer_reports.py', "return f'{frequency}:{last.isoformat()}'"),  # a stored period key
+    ('pages/accounting.py', '.isoformat(), on_change=self.show)'),  # the export period's date inputs' ISO values
+    ('pages/accounting.py', '.isoformat())  # the ISO value the input holds'),  # a preset period, the same
+    ('backoffice/transfer/accounting_files.py', 'return value.isoformat()'),  # the accounting CSV carries ISO days
+    ('backoffice/services/fec.py', 'FEC{last:%Y%m%d}.txt'),  # the FEC's file name the law sets (SIRENFECAAAAMMJJ)
+    ('backoffice/services/fec.py', "day = f'{entry.day:%Y%m%d}'"),  # the FEC's dates: AAAAMMJJ, as the law sets
+    ('components/cashflow_charts.py', 'week.monday.isoformat() for week in weeks'),  # Plotly's x axis
 }
 
 

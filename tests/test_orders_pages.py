@@ -13,6 +13,7 @@ from backoffice.models import Carrier, Order
 
 from .support.factories import fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
+from .support.payables import make_supplier
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -136,11 +137,12 @@ async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
 async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(user: User) -> None:
     manager = make_user('manager')
     mug = make_product('MUG', stock_on_hand=2, actor=manager)
+    acme = make_supplier('Acme')
     await sign_in(user, manager.email, path='/inventory')
     await user.should_see(marker='receive-purchase', retries=40)
     await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
     user.find(marker='receive-purchase').click()
-    user.find(marker='supplier').type('Acme')
+    user.find(marker='supplier').elements.pop().set_value(acme.id)
     user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
     user.find(marker='receive-quantity-0').elements.pop().set_value(10)
     user.find(marker='receive').click()

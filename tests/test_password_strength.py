@@ -123,6 +123,7 @@ def test_passwords_are_hashed_only_by_the_services_that_check_them() -> None:
         ROOT / 'backoffice' / 'services' / 'password_reset.py',  # checks password_problem before it hashes
         ROOT / 'backoffice' / 'services' / 'portal_access.py',  # a customer's password: the same check, then hashed
         ROOT / 'backoffice' / 'services' / 'automation_runner.py',  # its actor is never stored: '!' matches no password
+        ROOT / 'backoffice' / 'services' / 'customer_reports.py',  # the report job's actor, never stored: '!' likewise
     }
     offenders = [
         str(path.relative_to(ROOT))

@@ -64,7 +64,7 @@ async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoi
 async def test_an_agent_may_not_open_receivables(user: User) -> None:
     agent = make_user('agent')
     await sign_in(user, agent.email, path='/finance/receivables')
-    user.should_not_see(marker='ageing-total')
+    await user.should_not_see(marker='ageing-total')
 
 
 async def test_a_manager_approves_one_reminder_and_cancels_another(user: User) -> None:

@@ -17,6 +17,7 @@ from backoffice.services import orders, purchases, returns
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
+from .support.payables import make_supplier
 from .support.signin import sign_in
 
 
@@ -165,10 +166,11 @@ async def test_an_order_page_names_returned_items_and_cancels_a_return(user: Use
 
 async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user: User, manager) -> None:
     mug = make_product('MUG', actor=manager)
+    acme = make_supplier('Acme')
     await sign_in(user, manager.email, path='/purchases')
     await user.should_see(marker='new-purchase', retries=40)
     user.find(marker='new-purchase').click()
-    user.find(marker='supplier').type('Acme')
+    user.find(marker='supplier').elements.pop().set_value(acme.id)
     user.find(marker='reference').type('PO-77')
     user.find(marker='receive-product-0').elements.pop().set_value(mug.id)
     user.find(marker='receive-quantity-0').elements.pop().set_value(12)

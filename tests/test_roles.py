@@ -268,3 +268,62 @@ def test_a_role_may_grant_nothing() -> None:
     admin = make_user('admin')
     role = create(admin, name='On leave', granted=())
     assert not any(can(make_user(role.key), p) for p in PERMISSIONS)
+
+
+def test_someone_who_manages_staff_gives_grants_and_takes_over_nothing_beyond_their_own_rights() -> None:
+    """A custom role holding users.manage (a team lead who adds agents) may not make anyone an admin or a manager, nor
+    grant a right it lacks, nor reset an admin's password or two-factor (and sign in as them), nor deactivate, rename or
+    re-role an admin, nor change or delete a role beyond it; within its rights it does all of these."""
+    admin = make_user('admin')
+    lead = make_user(make_role('users.manage', 'tickets.read', 'tickets.write', 'tickets.receive').key)
+    boss = make_user('admin', email='boss@example.com')
+    agent_like = make_role('tickets.read', 'tickets.write', 'tickets.receive', name=HOSTILE)
+    beyond_lead = create(admin, name='Finance', granted=('finance.read',))
+
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        users.create_user(
+            session=session, actor=lead, data={'email': 'new.admin@example.com', 'name': 'New', 'role': 'admin'}
+        )
+    assert refused.value.errors == {
+        'role': 'Your own role does not hold every right of this role: ask someone who does (an admin)'
+    }
+    with session_scope() as session:
+        made = users.create_user(
+            session=session, actor=lead, data={'email': 'new.agent@example.com', 'name': 'New', 'role': agent_like.key}
+        ).user
+    with pytest.raises(ValidationFailed) as refused:
+        give(lead, made, 'admin')
+    assert set(refused.value.errors) == {'role'}
+    reader = make_role('tickets.read')
+    assert give(lead, made, reader.key).role == reader.key
+
+    refusal = "boss@example.com's role holds rights your own role does not: ask an admin"
+    for attempt in (
+        lambda s: users.reset_password(session=s, actor=lead, user_id=boss.id, version=boss.version),
+        lambda s: users.set_active(session=s, actor=lead, user_id=boss.id, version=boss.version, active=False),
+        lambda s: users.update_user(session=s, actor=lead, user_id=boss.id, version=boss.version, name='Renamed'),
+        lambda s: two_factor.reset(session=s, actor=lead, user_id=boss.id),
+    ):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            attempt(session)
+        assert refused.value.errors == {'': refusal}
+    with read_session() as session:
+        after = session.get(User, boss.id)
+    assert (after.name, after.is_active, after.password_hash, after.version) == (
+        boss.name,
+        True,
+        boss.password_hash,
+        boss.version,
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        create(lead, name='Sneaky', granted=('tickets.read', 'settings.manage'))
+    assert refused.value.errors == {
+        'permissions': 'You may grant only rights your own role holds; not: Change application settings and API keys'
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        change(lead, beyond_lead, description='mine now')
+    assert refused.value.errors == {'': 'This role holds rights your own role does not: ask an admin'}
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        roles.delete_role(session=session, actor=lead, role_id=beyond_lead.id, version=beyond_lead.version)
+    assert create(lead, name='Night desk', granted=('tickets.read',)).permissions == ['tickets.read']

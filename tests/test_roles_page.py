@@ -10,10 +10,12 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import CannedReply, StaffRole
+from backoffice.permissions import permissions_of
 from backoffice.services import app_settings, roles
 
 from .support.factories import make_role, make_user
 from .support.lists import open_row, rows_show
+from .support.menu import menu_paths
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -65,7 +67,7 @@ async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays
         'orders.write',
         'content.read',
         'kpis.read',
-    }
+    } | (permissions_of('agent') & {'loyalty.read'})  # with the example extension installed, agents see points
     await user.should_see(marker=f'role-{role.key}')
     await user.should_see(marker=f'two-factor-{role.key}')
     assert HOSTILE in labels(user) and HOSTILE_TOO in labels(user)  # shown as text, never as markup
@@ -131,7 +133,7 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
         assert session.exec(select(CannedReply)).all() == []
 
     await user.open('/')  # the next page: the menu follows the role
-    listed = {element.props.get('href') for element in user.find(kind=ui.item).elements}
+    listed = menu_paths(user)
     assert '/canned-replies' in listed  # still readable with tickets.read
     with session_scope() as session:
         current = session.get(StaffRole, role.id)
@@ -144,7 +146,7 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
             granted={'kpis.read'},
         )
     await user.open('/')
-    listed = {element.props.get('href') for element in user.find(kind=ui.item).elements}
+    listed = menu_paths(user)
     assert '/canned-replies' not in listed and '/requests' not in listed and '/' in listed
 
 

@@ -82,7 +82,7 @@ async def test_a_french_manager_reads_the_order_timeline_in_french_and_an_old_en
     invoice = next(e for e in timeline(order.id) if e.kind == 'paid').text_params['invoice']
     stored = [event.text for event in timeline(order.id)]
     assert stored[:3] == [  # English, exact, as the timeline always stored it
-        'Placed (api): waiting for payment',
+        'Placed (from the shop): waiting for payment',
         f'Payment of 2962.80 EUR (Bank transfer, BANK-1); paid in full, invoice {invoice} issued',
         'Packed',
     ]
@@ -92,7 +92,7 @@ async def test_a_french_manager_reads_the_order_timeline_in_french_and_an_old_en
     in_french()
     await user.open(f'/orders/{order.number}')
     entries = [label.text for label in user.find(marker='timeline-entry').elements for label in label.descendants()]
-    assert f'Passée (api){NBSP}: en attente de paiement' in entries
+    assert f'Passée (depuis la boutique){NBSP}: en attente de paiement' in entries
     assert (
         f'Paiement de 2{NNBSP}962,80{NBSP}€ (Virement bancaire, BANK-1){NBSP}; payée en totalité, facture {invoice} '
         'émise'

@@ -92,7 +92,7 @@ def customers_key(request: Request, _credentials: Annotated[object, Depends(bear
         request,
         'customers:read',
         ratelimit.api_keys,
-        _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.API_KEY_CALLS_PER_MINUTE),
+        _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.api_keys.limit),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +20,10 @@ from backoffice.runtime import ratelimit
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
 EVENT_CALLS_PER_MINUTE = 1200  # per key: the snippet sends from every visitor's browser with one key
 limiter = ratelimit.RateLimiter(EVENT_CALLS_PER_MINUTE, 60.0)
+# Batches are stored one writer at a time anyway; more of them checked at once only take the interpreter's lock from the
+# event loop, which then answers every page late (bench/README.md, events_ingest.py). Two: one is checked while the
+# other is written.
+BATCHES_AT_ONCE = threading.BoundedSemaphore(2)
 # the snippet posts from the shop's own pages (another origin): the browser asks first (CORS preflight)
 CORS = {
     'Access-Control-Allow-Origin': '*',
@@ -112,7 +117,7 @@ def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]
     whose id was sent before is ignored, so a batch may be resent safely after a timeout. The answer is the same
     whether or not a `customer_email` belongs to a customer. Events move their customers' last-seen time only when the
     key also holds `customers:seen` (never give that scope to the key in the shop's pages)."""
-    with session_scope() as session:
+    with BATCHES_AT_ONCE, session_scope() as session:
         result = capture.record_events(session=session, batch=payload.events, mark_seen='customers:seen' in key.scopes)
     body = BatchAccepted(
         accepted=result.accepted,

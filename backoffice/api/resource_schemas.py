@@ -62,6 +62,30 @@ def schemas_of(resource: Resource) -> Schemas:
     )
 
 
+class HistoryChange(BaseModel):
+    """One field of a change: its value before and after (as the audit log keeps it)."""
+
+    before: Any = None
+    after: Any = None
+
+
+class HistoryEntry(BaseModel):
+    """One change of a record, as its page's History tab shows it."""
+
+    id: int = Field(description='Send it as `before` to read the entries older than this one')
+    at: datetime
+    actor: str = Field(description='Who did it (a staff member, with the API key when one was used, or system)')
+    action: str = Field(description="e.g. 'customer.updated'")
+    summary: str = Field(description='What happened, in words (in the Accept-Language)')
+    version: int | None = Field(description="The record's version after this change")
+    changes: dict[str, HistoryChange] = Field(description='The fields changed, by name')
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntry]
+    next_before: int | None = Field(description='Send it as `before` for the older entries; null: no more')
+
+
 def camel(key: str) -> str:
     """'canned-replies' → 'CannedReplies' (schema and operation names)."""
     return ''.join(part.capitalize() for part in key.replace('_', '-').split('-'))

@@ -1,6 +1,7 @@
 """/api/v1/{resource}: every declared resource over HTTP, built from its declaration at start-up (a resource declared
 later gets its routes with no code): list (the screens' search, filters, sort and keyset cursor), get, create, update
-(with the version: 409 on a stale one), delete to the trash, and each declared action.
+(with the version: 409 on a stale one), delete to the trash, restore from it, the record's history (keyset-paged), and
+each declared action.
 
 A call needs an API key holding `read:<resource>` (list, get) or `write:<resource>` (the rest; it includes read). The
 key acts as the staff member it belongs to: the services check that person's permissions as they do on the screens,
@@ -26,17 +27,26 @@ from backoffice.api import resource_cursor
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
 from backoffice.api.input_rules import INT32_MAX
 from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
-from backoffice.api.resource_schemas import Schemas, camel, schemas_of
+from backoffice.api.resource_schemas import (
+    HIDDEN_FIELDS,
+    HistoryChange,
+    HistoryEntry,
+    HistoryPage,
+    Schemas,
+    camel,
+    schemas_of,
+)
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES, Action, Outcome, Resource
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import _
 from backoffice.listing import query
-from backoffice.models import ApiKey, User
+from backoffice.models import ApiKey, AuditEntry, User
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, audit, crud
+from backoffice.services import api_keys, audit, audit_story, crud
 
 PREFIX = '/api/v1'
+HISTORY_PAGE_MAX = 200
 bearer = HTTPBearer(auto_error=False, description='An API key holding read:<resource> or write:<resource>')
 RecordId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The record's id")]
 
@@ -169,6 +179,59 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             summary=f'Move a {label} to the trash',
             description=f'It can be restored from the trash on its screen. Needs `write:{resource.key}`.',
         )
+
+        def restore_record(record_id: RecordId, key: Annotated[ApiKey, Depends(writer)]) -> Any:
+            with _answering(), session_scope() as session, _through(key):
+                actor = api_keys.acting_user(session, key)
+                found = crud.get_record(session=session, actor=actor, resource=resource, record_id=record_id)
+                if found.deleted_at is None:  # type: ignore[attr-defined]  # a resource with a trash has deleted_at
+                    raise HTTPException(409, _('This {label} is not in the trash.').format(label=_(label)))
+                restored = crud.restore_record(session=session, actor=actor, resource=resource, record_id=record_id)
+                return schemas.record.model_validate(restored)
+
+        router.add_api_route(
+            f'{one}/restore',
+            restore_record,
+            methods=['POST'],
+            response_model=schemas.record,
+            responses=_errors(401, 403, 404, 409, 422, 429),
+            tags=tags,
+            operation_id=f'restore_{snake}',
+            summary=f'Restore a {label} from the trash',
+            description=f'As Restore in the trash of its screen; 409 if it is not in the trash. '
+            f'Needs `write:{resource.key}`.',
+        )
+
+    shown_changes = {f.name for f in resource.fields if f.kind != 'password'} - HIDDEN_FIELDS | {'deleted_at'}
+
+    def record_history(
+        record_id: RecordId,
+        key: Annotated[ApiKey, Depends(reader)],
+        before: Annotated[
+            int | None, Query(ge=1, le=INT32_MAX, description='`next_before` of the page before: older entries')
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=HISTORY_PAGE_MAX, description='Entries per page')] = 50,
+    ) -> Any:
+        with _answering('query'), read_session() as session:
+            actor = api_keys.acting_user(session, key)
+            entries = crud.history(
+                session=session, actor=actor, resource=resource, record_id=record_id, before=before, limit=limit + 1
+            )
+        items = [_history_entry(entry, shown_changes) for entry in entries[:limit]]
+        return HistoryPage(items=items, next_before=items[-1].id if len(entries) > limit else None)
+
+    router.add_api_route(
+        f'{one}/history',
+        record_history,
+        methods=['GET'],
+        response_model=HistoryPage,
+        responses=_errors(401, 403, 404, 422, 429),
+        tags=tags,
+        operation_id=f'history_{snake}',
+        summary=f"A {label}'s history",
+        description='Its changes, newest first, as the History tab of its page shows them: when, who, what and the '
+        f'fields before and after. Then `next_before` for older ones (keyset). Needs `read:{resource.key}`.',
+    )
     result = create_model(
         f'{name}ActionResult',
         record=(Optional[schemas.record], Field(description='The record after the action')),  # type: ignore[arg-type]  # noqa: UP045
@@ -187,6 +250,23 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             description=f'The action "{action.label}" of the {resource.key} screen. Needs `write:{resource.key}` '
             'and the permission the action asks of the staff member.',
         )
+
+
+def _history_entry(entry: AuditEntry, shown_changes: set[str]) -> HistoryEntry:
+    changes = {
+        field: HistoryChange(before=values[0], after=values[1])
+        for field, values in (entry.changes or {}).items()
+        if field in shown_changes and isinstance(values, list | tuple) and len(values) == 2
+    }
+    return HistoryEntry(
+        id=entry.id or 0,
+        at=entry.at,
+        actor=entry.actor_email,
+        action=entry.action,
+        summary=audit_story.summary_text(entry) or entry.action,
+        version=entry.version,
+        changes=changes,
+    )
 
 
 def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., ApiKey]) -> Callable[..., Any]:
@@ -353,9 +433,7 @@ def _key_with(resource: Resource, access: str) -> Callable[..., ApiKey]:
             request,
             scope,
             ratelimit.api_keys,  # read at each call: the tests widen it
-            _('Rate limit of {n} calls a minute for this API key reached.').format(
-                n=ratelimit.API_KEY_CALLS_PER_MINUTE
-            ),
+            _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.api_keys.limit),
         )
 
     resource_key.__name__ = f'{access}_{resource.key.replace("-", "_")}_key'
@@ -413,5 +491,12 @@ def http_error(error: ServiceError, where: str = 'body') -> HTTPException:
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: ERRORS[code] for code in codes}
 
+
+def key_with(resource: Resource, access: str) -> Callable[..., ApiKey]:
+    """The dependency an extension's own route takes: a key holding `read:<resource>` or `write:<resource>`."""
+    return _key_with(resource, access)
+
+
+answering = _answering  # an extension's route: a service's refusal as its HTTP answer (403, 404, 409, 422)
 
 router = build_router()

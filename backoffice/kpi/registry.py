@@ -511,5 +511,13 @@ KPIS: list[Kpi] = [
 BY_KEY = {kpi.key: kpi for kpi in KPIS}
 
 
+def add(kpi: Kpi) -> None:
+    """An extension's KPI (extension_hooks): refreshed, shown and usable in goals and alerts like the others."""
+    if kpi.key in BY_KEY:
+        raise ValueError(f'KPI {kpi.key!r} exists already')
+    KPIS.append(kpi)
+    BY_KEY[kpi.key] = kpi
+
+
 def kpi(key: str) -> Kpi:
     return BY_KEY[key]

@@ -1,13 +1,16 @@
-"""Alembic environment: migrates the connection handed in by `backoffice.db.migrate`, or the configured database."""
+"""Alembic environment: migrates the connection handed in by `backoffice.db.migrate`, or the configured database
+(the core's revisions and every installed extension's branch)."""
 
 from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import backoffice.models  # noqa: F401  (registers every table on the metadata)
+from backoffice import extensions
 from backoffice.db import get_engine
 from backoffice.listing.search import include_name
 
+extensions.import_models()  # the installed extensions' tables too (their migrations are version locations)
 target_metadata = SQLModel.metadata
 
 

@@ -2,7 +2,15 @@
 
 from backoffice.models.api_keys import ApiKey, IdempotencyRecord
 from backoffice.models.automations import AutomationRule, AutomationRun, AutomationTrigger, JobRun
-from backoffice.models.bank import BankAccount, BankLine, BankStatement, LineStatus
+from backoffice.models.bank import (
+    BankAccount,
+    BankLine,
+    BankRule,
+    BankStatement,
+    LineStatus,
+    RuleDirection,
+    RuleOutcome,
+)
 from backoffice.models.base import EditableTable, SoftDeletable, utcnow
 from backoffice.models.catalog import (
     Category,
@@ -21,16 +29,30 @@ from backoffice.models.content import (
     ContentUpdate,
     LegalVersion,
 )
+from backoffice.models.digest import CustomerReportChoice, CustomerReportSend, DigestChoice, DigestSend
+from backoffice.models.feeds import SheetFeed
 from backoffice.models.finance import Receipt, ReceiptAllocation, Reminder, ReminderStatus
+from backoffice.models.gateway import GatewayEvent, GatewayIntent, GatewayRefund
 from backoffice.models.goals import AlertDelivery, AlertEvent, AlertRule, CheckIn, KeyResult, Objective
 from backoffice.models.inventory import MovementKind, Purchase, PurchaseLine, PurchaseStatus, StockLevel, StockMovement
 from backoffice.models.kpi import EventType, KpiDaily, KpiDefinition, KpiJobRun, KpiWatermark, Segment, UsageEvent
 from backoffice.models.mailboxes import Mailbox, MailboxMail, MailboxSecurity, MailOutcome
+from backoffice.models.payables import (
+    BillPayment,
+    BillStatus,
+    Supplier,
+    SupplierBill,
+    SupplierBillLine,
+    SupplierCreate,
+    SupplierUpdate,
+)
 from backoffice.models.people import (
     Company,
     CompanyCreate,
     CompanyUpdate,
     Customer,
+    CustomerAddress,
+    CustomerAddressIn,
     CustomerCreate,
     CustomerStatus,
     CustomerUpdate,
@@ -38,7 +60,7 @@ from backoffice.models.people import (
     StaffRole,
     User,
 )
-from backoffice.models.portal import PortalAccount, PortalLink, PortalSession
+from backoffice.models.portal import CompanyMember, CompanyRole, PortalAccount, PortalLink, PortalSession
 from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
@@ -81,8 +103,12 @@ from backoffice.models.system import AppSetting, AuditEntry, ImportBatch, LoginT
 from backoffice.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    'GatewayEvent',
+    'GatewayIntent',
+    'GatewayRefund',
     'BankAccount',
     'BankLine',
+    'BankRule',
     'BankStatement',
     'LineStatus',
     'MailOutcome',
@@ -95,10 +121,16 @@ __all__ = [
     'JobRun',
     'Receipt',
     'ReportSchedule',
+    'CustomerReportChoice',
+    'CustomerReportSend',
+    'DigestChoice',
+    'DigestSend',
     'ReceiptAllocation',
     'Reminder',
     'ReminderStatus',
     'PasswordReset',
+    'CompanyMember',
+    'CompanyRole',
     'PortalAccount',
     'PortalLink',
     'PortalSession',
@@ -153,6 +185,8 @@ __all__ = [
     'CompanyUpdate',
     'Currency',
     'Customer',
+    'CustomerAddress',
+    'CustomerAddressIn',
     'CustomerCreate',
     'CustomerStatus',
     'CustomerUpdate',
@@ -175,8 +209,11 @@ __all__ = [
     'ProductCreate',
     'ProductUpdate',
     'Role',
+    'RuleDirection',
+    'RuleOutcome',
     'StaffRole',
     'SavedView',
+    'SheetFeed',
     'Segment',
     'SoftDeletable',
     'Ticket',
@@ -192,4 +229,11 @@ __all__ = [
     'WebhookDelivery',
     'WebhookEndpoint',
     'utcnow',
+    'BillPayment',
+    'BillStatus',
+    'Supplier',
+    'SupplierBill',
+    'SupplierBillLine',
+    'SupplierCreate',
+    'SupplierUpdate',
 ]

@@ -108,4 +108,5 @@ class AlertDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    claimed_at: datetime | None = None  # a sender took it: others leave it alone until the claim expires
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -200,3 +200,43 @@ class CustomerUpdate(BaseModel):
     payment_terms_days: PaymentTerms = None
 
     _not_banned_here = field_validator('status')(CustomerCreate._not_banned_here.__func__)
+
+
+class CustomerAddress(EditableTable, table=True):
+    """One of a customer's saved addresses (their address book): staff edit it on the customer page, the customer in
+    the portal. An order keeps its own copy of the address it was sent to; changing this one changes no order."""
+
+    __tablename__ = 'customer_addresses'
+    __table_args__ = (Index('ix_customer_addresses_customer', 'customer_id', 'id'),)
+
+    customer_id: int = Field(foreign_key='customers.id', ondelete='CASCADE')
+    label: str = Field(default='', max_length=60)  # "Office", "Warehouse"
+    name: str = Field(max_length=120)
+    line1: str = Field(max_length=200)
+    line2: str = Field(default='', max_length=200)
+    postcode: str = Field(max_length=20)
+    city: str = Field(max_length=100)
+    country: str = Field(max_length=60)
+    phone: str | None = Field(default=None, max_length=40)
+    default_shipping: bool = False
+    default_billing: bool = False
+
+
+class CustomerAddressIn(BaseModel):
+    """An address as a form or the portal sends it."""
+
+    label: str = PydanticField(default='', max_length=60)
+    name: RequiredText = PydanticField(max_length=120)
+    line1: RequiredText = PydanticField(max_length=200)
+    line2: str = PydanticField(default='', max_length=200)
+    postcode: RequiredText = PydanticField(max_length=20)
+    city: RequiredText = PydanticField(max_length=100)
+    country: RequiredText = PydanticField(max_length=60)
+    phone: Phone = None
+    default_shipping: bool = False
+    default_billing: bool = False
+
+    @field_validator('label', 'line2', mode='before')
+    @classmethod
+    def _trimmed(cls, value: object) -> str:
+        return ' '.join(str(value or '').split())

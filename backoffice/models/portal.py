@@ -1,11 +1,13 @@
-"""The customer portal: a customer's sign-in (invitation, password), signed-in browsers, one-time sign-in links."""
+"""The customer portal: a customer's sign-in (invitation, password), signed-in browsers, one-time sign-in links, and
+companies' members with their roles (B2B)."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from backoffice.models.base import utcnow
+from backoffice.models.base import EditableTable, string_enum, utcnow
 
 
 class PortalAccount(SQLModel, table=True):
@@ -54,3 +56,24 @@ class PortalLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class CompanyRole(StrEnum):
+    """What a company's member may do in the portal: a company admin manages colleagues and sees everything of the
+    company; a buyer orders, asks and returns (theirs and the company's); a viewer only reads."""
+
+    admin = 'admin'
+    buyer = 'buyer'
+    viewer = 'viewer'
+
+
+class CompanyMember(EditableTable, table=True):
+    """A customer's membership of their company in the portal (B2B), with their role. It counts only while the
+    customer's own `company_id` is this company: staff moving a contact to another company ends it."""
+
+    __tablename__ = 'company_members'
+    __table_args__ = (Index('ix_company_members_company_role', 'company_id', 'role'),)
+
+    company_id: int = Field(foreign_key='companies.id', ondelete='CASCADE')
+    customer_id: int = Field(foreign_key='customers.id', unique=True, ondelete='CASCADE')
+    role: CompanyRole = Field(default=CompanyRole.buyer, sa_type=string_enum(CompanyRole))

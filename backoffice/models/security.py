@@ -2,8 +2,9 @@
 emails that go to staff (a new browser, a reset link, a two-factor reset)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import utcnow
@@ -64,6 +65,11 @@ class StaffMail(SQLModel, table=True):
     to_address: str = Field(max_length=254)
     subject: str = Field(max_length=200)
     body: str = Field(sa_type=Text)
+    # an HTML alternative (the digest), its inline images and attachments ({name, content_type, cid, data: base64})
+    # and extra headers (List-Unsubscribe); empty for a text-only mail
+    html: str = Field(default='', sa_type=Text)
+    parts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default='queued', max_length=12, index=True)  # queued | sent | failed
     attempts: int = 0
     error: str = Field(default='', max_length=500)

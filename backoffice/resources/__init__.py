@@ -1,5 +1,6 @@
-"""Declared resources, one module per domain; importing this package registers them all and checks that their
-references to one another hold (engine/declaration.py says what a declaration holds)."""
+"""Declared resources, one module per domain; importing this package registers them all, then every installed
+extension's parts (extension_hooks), and checks that their references to one another hold (engine/declaration.py says
+what a declaration holds)."""
 
 from backoffice.engine.declaration import (
     RESOURCES,
@@ -21,6 +22,7 @@ from backoffice.resources import (  # noqa: F401
     content,
     customers,
     mailboxes,
+    payables,
     purchasing,
     sales,
     staff,
@@ -29,6 +31,10 @@ from backoffice.resources import (  # noqa: F401
     webhooks,
 )
 
+# isort: split
+from backoffice import extension_hooks  # after the core's resources: extensions may refer to them
+
+extension_hooks.install()
 system.name_record_types()
 check_references()
 

@@ -52,6 +52,9 @@ OTHER_AUDITED_TYPES = {
     'report_schedule': AuditedType('reports.read', N_('Report schedules'), N_('report schedule'), '/reports'),
     'automations': AuditedType('automations.manage', N_('Automations'), N_('automation'), '/automations'),
     'role': AuditedType('users.manage', N_('Roles'), N_('role'), '/roles'),
+    'sheet_feeds': AuditedType('users.manage', N_('Spreadsheet feeds'), N_('spreadsheet feed'), '/feeds'),
+    'digest': AuditedType('users.manage', N_('Digests'), N_('digest')),  # each person's own choice
+    'bank_rules': AuditedType('finance.read', N_('Bank rules'), N_('bank rule'), '/finance/bank'),
 }
 # the record-type filter names a record by its singular, capitalised (name_record_types): marked here for the catalog
 CAPITALISED_SINGULARS = (
@@ -64,6 +67,9 @@ CAPITALISED_SINGULARS = (
     N_('Alert rule'),
     N_('Report schedule'),
     N_('Automation'),
+    N_('Spreadsheet feed'),
+    N_('Digest'),
+    N_('Bank rule'),
 )
 ENTITY_PERMISSIONS = {entity: audited.permission for entity, audited in OTHER_AUDITED_TYPES.items()}
 # where a resource's own label does not say what its records are once outside its screen

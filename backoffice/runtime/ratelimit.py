@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from backoffice.config import get_settings
+
 log = logging.getLogger(__name__)
 
-API_KEY_CALLS_PER_MINUTE = 60  # per API key, on the intake API
+API_KEY_CALLS_PER_MINUTE = get_settings().api_calls_per_minute  # per API key (BACKOFFICE_API_CALLS_PER_MINUTE)
 RATING_CALLS_PER_MINUTE = 20  # per client address, on the token-authorised rating endpoint
 CONTACT_FORM_SUBMISSIONS = 5  # per client address ...
 CONTACT_FORM_PERIOD = 600.0  # ... per 10 minutes

@@ -177,6 +177,20 @@ def send_report_schedules(settings: Settings) -> int:
         return report_schedules.send_due(session=session)
 
 
+def send_digests(settings: Settings) -> int:
+    """Queue the digests whose day or week has come (each period once per person, however often it runs)."""
+    from backoffice.services import digest
+
+    return digest.send_due()
+
+
+def send_customer_reports(settings: Settings) -> int:
+    """Queue the companies' reports whose week or month has ended (each period once per company)."""
+    from backoffice.services import customer_reports
+
+    return customer_reports.send_due()
+
+
 def run_automations(settings: Settings) -> dict[str, int]:
     """Run the automation triggers no worker ran yet (another process's, or one that died), then prune the run log."""
     from backoffice.services import automation_runner
@@ -200,6 +214,8 @@ JOBS: list[Job] = [
     Job('sweep-exports', sweep_exports, 'interval', {'minutes': 15}),
     Job('retention', apply_retention, 'cron', {'hour': 3, 'minute': 53}),
     Job('report-schedules', send_report_schedules, 'cron', {'minute': 47}),
+    Job('digests', send_digests, 'cron', {'minute': 2}),
+    Job('customer-reports', send_customer_reports, 'cron', {'minute': 33}),
     Job('mailboxes', poll_mailboxes, 'interval', {'minutes': 1}),
     Job('automations', run_automations, 'interval', {'seconds': 30}),
 ]

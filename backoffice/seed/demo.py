@@ -12,6 +12,7 @@ from backoffice.models import Company, Customer, Order, Role, User
 from backoffice.seed.catalog import seed_catalog
 from backoffice.seed.content import seed_content
 from backoffice.seed.orders import seed_orders
+from backoffice.seed.payables import seed_payables
 from backoffice.seed.people import seed_customers
 from backoffice.seed.returns import seed_returns_and_purchases
 from backoffice.seed.support import seed_support
@@ -61,6 +62,7 @@ def seed_demo(*, session: Session, seed: int = 1) -> list[str]:
                 data={'email': email, 'name': name, 'role': role, 'password': password},
             )
     lines += seed_support(session, random.Random(seed))  # after the staff: requests are assigned to the agents
+    lines += seed_payables(session)  # before the purchases: a purchase names its supplier
     lines += seed_returns_and_purchases(session)  # after the requests: returns start from them
     lines += seed_kpi_demo(session, seed)
     lines.append(

@@ -39,7 +39,7 @@ from backoffice.seed.people import big_page_cache, seed_customers
 from backoffice.services import app_settings, numbering
 from backoffice.services import invoice_issue as invoice_service
 from backoffice.services.orders import FIRST_NUMBER
-from backoffice.stored_text import money, sentence
+from backoffice.stored_text import money, sentence, word
 
 CHUNK = 10_000
 BULK = 20_000  # from this many orders: the search index is rebuilt once at the end, no timeline entries
@@ -400,7 +400,7 @@ def _orders(
 PLACED, SHIPPED, DELIVERED, CANCELLED = (
     (said.english, said.key, said.params)
     for said in (
-        sentence(N_('Placed ({source}): waiting for payment'), source='shop'),
+        sentence(N_('Placed ({source}): waiting for payment'), source=word(N_('from the shop'))),
         sentence(N_('Shipped')),
         sentence(N_('Delivered')),
         sentence(N_('Cancelled by the customer')),

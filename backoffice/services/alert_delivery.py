@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, or_, select, update
 
 from backoffice import events, outbound
 from backoffice.config import Settings, get_settings
@@ -29,13 +29,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # tried after each refresh (every minute), then failed
 TIMEOUT_SECONDS = 5
 BATCH = 200
+CLAIM_EXPIRES = timedelta(minutes=2)  # a sender posts with a 5 s timeout: one older than this has died
 
 
 def chat_body(channel: str, text: str) -> dict:
     """What each service's incoming webhook expects: Slack and Mattermost `text`, Discord `content`, Teams a
-    MessageCard (its connectors' format; Workflows webhooks accept it too)."""
+    MessageCard (its connectors' format; Workflows webhooks accept it too). A text may quote what a customer wrote:
+    Slack reads `<…>` as a link or a mention (`<!channel>`), so its three control characters are escaped as Slack
+    documents; Discord is told to ping nobody (`@everyone` in a subject stays text)."""
     if channel == 'discord':
-        return {'content': text[:2000]}
+        return {'content': text[:2000], 'allowed_mentions': {'parse': []}}
+    if channel == 'slack':
+        return {'text': text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}
     if channel == 'teams':
         return {
             '@type': 'MessageCard',
@@ -95,6 +100,9 @@ def send_due(settings: Settings | None = None) -> dict[str, int]:
         urls = {c: app_settings.value(session=session, key=key) for c, key in SETTING_OF_CHANNEL.items()}
         sender = app_settings.value(session=session, key='support_email')
         company = app_settings.value(session=session, key='company_name')
+    mail_ready = bool(settings.smtp_url and sender)  # otherwise emails wait, like the customers' outbox
+    # another sender (a job, a worker, another process) has the others
+    due = [d for d in due if (d.channel != 'email' or mail_ready) and _claim(d.id)]
     emails = [d for d in due if d.channel == 'email']
     for delivery in (d for d in due if d.channel in CHANNELS):
         url = urls.get(delivery.channel)
@@ -103,31 +111,51 @@ def send_due(settings: Settings | None = None) -> dict[str, int]:
             continue
         answer = post_chat(url, delivery.channel, delivery.text)
         counts[_record(delivery.id, None if answer.ok else _describe(answer))] += 1
-    if emails and settings.smtp_url and sender:  # otherwise they wait, like the customers' outbox
+    if emails:
         try:
-            server = mail.connect(settings.smtp_url)
-        except (OSError, smtplib.SMTPException) as error:
+            server = mail.connect(settings.smtp_url or '')
+        except mail.SMTP_ERRORS as error:
             log.warning('cannot reach the mail server for alerts: %s', error)
             return counts
-        try:
+        with mail.hanging_up(server):
             for delivery in emails:
                 message = EmailMessage()
                 message['From'] = formataddr((company, sender))
                 message['To'] = delivery.target
                 message['Subject'] = delivery.text[:120]
                 message.set_content(delivery.text)
-                try:
-                    server.send_message(message)
-                except (OSError, smtplib.SMTPException) as error:
-                    counts[_record(delivery.id, str(error) or type(error).__name__)] += 1
-                else:
-                    counts[_record(delivery.id, None)] += 1
-        finally:
-            try:
-                server.quit()
-            except (OSError, smtplib.SMTPException):
-                server.close()
+                refused = mail.send_one(server, message)
+                counts[_record(delivery.id, None if refused is None else str(refused) or type(refused).__name__)] += 1
     return counts
+
+
+def deliveries(*, session: Session, actor: User, limit: int = 100) -> list[AlertDelivery]:
+    """The delivery log: the newest email and chat messages (alerts, channel events, automations, tests), each with
+    its status, attempts and last error."""
+    require(actor, MANAGE)
+    return list(
+        session.exec(
+            select(AlertDelivery)
+            .where(col(AlertDelivery.channel) != 'in_app')
+            .order_by(col(AlertDelivery.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def _claim(delivery_id: int | None) -> bool:
+    """Take a pending message for this sender: one UPDATE, so two senders never post the same message (a claim left
+    by a sender that died expires after CLAIM_EXPIRES)."""
+    now = utcnow()
+    with session_scope() as session:
+        taken = session.exec(
+            update(AlertDelivery)
+            .where(col(AlertDelivery.id) == delivery_id, col(AlertDelivery.status) == 'pending')
+            .where(or_(col(AlertDelivery.claimed_at).is_(None), col(AlertDelivery.claimed_at) < now - CLAIM_EXPIRES))
+            .values(claimed_at=now)
+        )
+        session.commit()
+        return bool(taken.rowcount)
 
 
 def _record(delivery_id: int | None, error: str | None, *, permanent: bool = False) -> str:
@@ -136,6 +164,7 @@ def _record(delivery_id: int | None, error: str | None, *, permanent: bool = Fal
         if delivery is None or delivery.status != 'pending':
             return 'retry'
         delivery.attempts += 1
+        delivery.claimed_at = None  # tried: the next sending takes it again if it is to be retried
         if error is None:
             outcome, delivery.status, delivery.sent_at, delivery.error = 'sent', 'sent', utcnow(), None
         else:

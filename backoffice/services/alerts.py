@@ -1,6 +1,6 @@
-"""Alert rules on the KPIs (managers and admins set them; everyone who sees the dashboard reads them): create, mute,
-snooze, delete, and the log of what fired, when, and who was told. Checking the rules is `alert_checks.py`, sending
-the messages `alert_delivery.py`."""
+"""Alert rules on the KPIs (managers and admins set them; everyone who sees the dashboard reads them): create, edit,
+mute, snooze, delete, and the log of what fired, when, and who was told. Checking the rules is `alert_checks.py`,
+sending the messages `alert_delivery.py`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backoffice import events
-from backoffice.changes import stamp
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -101,6 +101,33 @@ def create_rule(*, session: Session, actor: User, data: dict[str, Any]) -> Alert
         rule.id,
         version=rule.version,
         changes=audit.diff({}, audit.snapshot(rule)),
+        summary=f'Alert rule {rule.name!r} on {rule.kpi}: {rule.kind} {rule.threshold}',
+    )
+    _commit(session, rule.id)
+    return rule
+
+
+def update_rule(*, session: Session, actor: User, rule_id: int, data: dict[str, Any], version: int) -> AlertRule:
+    """Change a rule (name, KPI, condition, value, days, who is told) from the version the editor loaded; a rule in
+    alarm stays so until the next check says otherwise (it resolves then if the new condition no longer holds)."""
+    require(actor, MANAGE)
+    rule = get_for_update(session, AlertRule, rule_id, version, entity='alert_rule', label=N_('alert rule'))
+    if rule.deleted_at is not None:
+        raise NotFound(_('This alert rule no longer exists.'))
+    values = _valid(session, data)
+    before = audit.snapshot(rule)
+    for name, value in values.items():
+        setattr(rule, name, value)
+    stamp(rule)
+    session.add(rule)
+    audit.record(
+        session,
+        actor,
+        'alert_rule.updated',
+        'alert_rule',
+        rule.id,
+        version=rule.version,
+        changes=audit.diff(before, audit.snapshot(rule)),
         summary=f'Alert rule {rule.name!r} on {rule.kpi}: {rule.kind} {rule.threshold}',
     )
     _commit(session, rule.id)

@@ -1,5 +1,6 @@
-"""API keys for machine clients: create (the secret shown once), list, revoke, and authenticate a request by one;
-plus the idempotency records that make a retried API call return its first answer instead of acting twice.
+"""API keys for machine clients: create (the secret shown once), list, change a key's scopes, revoke, and authenticate
+a request by one; plus the idempotency records that make a retried API call return its first answer instead of acting
+twice.
 
 Only a SHA-256 of each secret is stored, not an argon2 hash: argon2 is slow on purpose to protect low-entropy
 passwords against guessing, but a key is 40 random characters (~238 bits), which no speed of hashing makes
@@ -20,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
 from backoffice.engine import declaration
-from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import ApiKey, IdempotencyRecord, User, utcnow
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit, roles
 from backoffice.stored_text import sentence
 from backoffice.validation import name_problem
@@ -36,6 +37,10 @@ SCOPES: dict[str, str] = {
     'customers:seen': N_("Let usage events move customers' last-seen time (a server-side key only)"),
     'customers:read': N_("Read a customer's orders, requests and messages (the shop's own account page)"),
 }
+
+# an intake scope that reads personal data is given only by someone who may read it: a role with settings.manage but
+# not customers.read must not reach customers through a key it makes (resource scopes act as their creator instead)
+SCOPE_PERMISSIONS: dict[str, str] = {'customers:read': 'customers.read'}
 
 # per declared resource, for /api/v1/{resource}: 'read:customers' reads; 'write:customers' reads and writes (create,
 # update, trash, actions). Another namespace than the scopes above, so no key of before gains a right ('orders:write'
@@ -112,15 +117,8 @@ def create_key(
     elif name_problem(name):
         errors['name'] = name_problem(name)
     known = known_scopes()
-    unknown = [scope for scope in chosen if scope not in known]
-    if unknown:
-        errors['scopes'] = _('Unknown scope {scope}; choose from {choices}.').format(
-            scope=repr(unknown[0]), choices=', '.join([*SCOPES, 'read:<resource>', 'write:<resource>'])
-        )
-    elif not chosen:
-        errors['scopes'] = _('Choose at least one scope.')
-    elif acting_as is None and any(scope not in SCOPES for scope in chosen):
-        errors['scopes'] = _('A key with resource scopes acts for a staff member: name one (--as EMAIL).')
+    if problem := _scopes_problem(chosen, acts_for_someone=acting_as is not None, giver=None if system else actor):
+        errors['scopes'] = problem
     if errors:
         raise ValidationFailed(errors)
     for _attempt in range(5):  # a clash of random prefixes is very unlikely; the unique index catches it anyway
@@ -163,6 +161,65 @@ def list_keys(*, session: Session, actor: User) -> list[ApiKey]:
     """Every key, newest first (revoked ones too, so the list explains why a client stopped working)."""
     require(actor, PERMISSION)
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id).desc())))
+
+
+def change_scopes(
+    *, session: Session, actor: User, key_id: int, scopes: list[str] | tuple[str, ...], expected: list[str]
+) -> ApiKey:
+    """Give a key other scopes, keeping its secret (its clients go on working with what it may now do). `expected`:
+    the scopes the editor was shown; if they changed since (someone else's edit), nothing is saved (StaleRecord)."""
+    require(actor, PERMISSION)
+    key = session.get(ApiKey, key_id, with_for_update=session.bind.dialect.name != 'sqlite')
+    if key is None:
+        raise NotFound(_('This API key does not exist.'))
+    if sorted(key.scopes) != sorted(expected):
+        last = audit.last_change(session, 'api_key', key.id)
+        raise StaleRecord(N_('API key'), last.actor_email if last else None, last.at if last else None, 0)
+    if key.revoked_at is not None:
+        raise ValidationFailed({'scopes': _('This API key is revoked: its scopes can no longer change.')})
+    known = known_scopes()
+    chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
+    if problem := _scopes_problem(chosen, acts_for_someone=key.user_id is not None, giver=actor):
+        raise ValidationFailed({'scopes': problem})
+    after = sorted(chosen, key=list(known).index)
+    if after == key.scopes:
+        return key
+    before = list(key.scopes)
+    key.scopes = after
+    session.add(key)
+    audit.record(
+        session,
+        actor,
+        'api_key.scopes_changed',
+        'api_key',
+        key.id,
+        summary=sentence(
+            N_('API key {name} ({prefix}) now has {scopes}'),
+            name=repr(key.name),
+            prefix=key.prefix,
+            scopes=', '.join(after),
+        ),
+        changes={'scopes': [before, after]},
+    )
+    session.commit()
+    return key
+
+
+def _scopes_problem(chosen: list[str], *, acts_for_someone: bool, giver: User | None) -> str | None:
+    known = known_scopes()
+    unknown = [scope for scope in chosen if scope not in known]
+    if unknown:
+        return _('Unknown scope {scope}; choose from {choices}.').format(
+            scope=repr(unknown[0]), choices=', '.join([*SCOPES, 'read:<resource>', 'write:<resource>'])
+        )
+    if not chosen:
+        return _('Choose at least one scope.')
+    if not acts_for_someone and any(scope not in SCOPES for scope in chosen):
+        return _('A key with resource scopes acts for a staff member: name one (--as EMAIL).')
+    beyond = [scope for scope in chosen if giver is not None and not can(giver, SCOPE_PERMISSIONS.get(scope))]
+    if beyond:
+        return _('You may not give the scope {scope}: it reads what your role may not.').format(scope=repr(beyond[0]))
+    return None
 
 
 def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:

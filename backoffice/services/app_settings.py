@@ -51,8 +51,8 @@ class SettingSpec:
 
     key: str
     label: str
-    kind: str  # text | line (optional) | lines (optional, several) | email | url | choice | number | decimal | bool |
-    # vat | iban | bic | image (an uploaded image's stored path)
+    kind: str  # text | line (optional) | lines (optional, several) | email | url | choice | many (several choices, a
+    # list) | number | decimal | bool | vat | iban | bic | image (an uploaded image's stored path)
     default: Any
     help: str
     section: str = N_('General')
@@ -84,6 +84,12 @@ class SettingSpec:
             if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
                 raise ValueError(_('Enter a number from {minimum} to {maximum}').format(**self._bounds()))
             return number
+        if self.kind == 'many':  # several of the choices, in the table's order
+            chosen = [value] if isinstance(value, str) else list(value or [])
+            options = self.options()
+            if any(item not in options for item in chosen):
+                raise ValueError(_('Choose one of the listed values'))
+            return [key for key in options if key in chosen]
         if self.kind == 'decimal':  # money and rates: stored as text ('4.90') so that no float rounding creeps in
             return str(self.decimal(value))
         text = (value or '').strip() if isinstance(value, str) or value is None else str(value)
@@ -130,10 +136,28 @@ class SettingSpec:
         return {'minimum': str(self.minimum), 'maximum': str(self.maximum)}
 
 
+def _ledger_account(text: str) -> str:
+    """An account of the chart of accounts as the FEC needs it: digits only, 3 to 15 (411000, 44571)."""
+    text = text.replace(' ', '')
+    if not (text.isdigit() and text.isascii() and 3 <= len(text) <= 15):
+        raise ValueError(_('Enter an account number of 3 to 15 digits, e.g. 411000'))
+    return text
+
+
+def _journal_code(text: str) -> str:
+    """A journal's code: 1 to 6 letters or digits (VT, BQ)."""
+    text = text.strip().upper()
+    if not (text.isalnum() and text.isascii() and 1 <= len(text) <= 6):
+        raise ValueError(_('Enter a code of 1 to 6 letters or digits, e.g. VT'))
+    return text
+
+
 CHECKED: dict[str, Callable[[str], str]] = {
     'vat': business_ids.vat_number,
     'iban': business_ids.iban,
     'bic': business_ids.bic,
+    'account': _ledger_account,
+    'journal': _journal_code,
 }
 
 
@@ -141,6 +165,14 @@ def _number_example() -> str:
     return formatting.number(Decimal('4.90'), decimals=2)
 
 
+# what the chat channels may be told of as it happens, each chosen per channel (services/channel_events.py)
+CHAT_EVENTS = {
+    'urgent_request': N_('New urgent request'),
+    'sla_breach': N_('SLA breach'),
+    'big_order': N_('Big order'),
+    'low_stock': N_('Low stock'),
+    'job_failed': N_('Failed scheduled job'),
+}
 AUTO_ASSIGN = {
     'off': N_('Off'),
     'round_robin': N_('Round-robin'),
@@ -351,6 +383,118 @@ REMINDER_SETTINGS = (
     ),
 )
 
+STRIPE = N_('Payments — Stripe')
+# the card gateway (payment_providers/stripe.py): both secrets stored encrypted, never shown in the audit log
+STRIPE_SETTINGS = (
+    SettingSpec(
+        'stripe_secret_key',
+        N_('Stripe secret key'),
+        'line',
+        '',
+        N_(
+            'From the Stripe dashboard, Developers → API keys: sk_live_… (or sk_test_… to try). Used to refund, '
+            'cancel and read payments. Empty: Stripe is off.'
+        ),
+        section=STRIPE,
+        secret=True,
+    ),
+    SettingSpec(
+        'stripe_webhook_secret',
+        N_('Stripe webhook signing secret'),
+        'line',
+        '',
+        N_(
+            'whsec_… of the endpoint you add in Stripe (Developers → Webhooks) for the address '
+            '/api/payments/stripe/webhook of this back office; events whose signature does not match are refused.'
+        ),
+        section=STRIPE,
+        secret=True,
+    ),
+)
+
+ACCOUNTING = N_('Accounting')
+# the accounts and journals of the accounting export's FEC file (French chart of accounts, PCG); an empty field is its
+# default
+ACCOUNTING_SETTINGS = (
+    SettingSpec(
+        'account_customers',
+        N_('Customers account'),
+        'account',
+        '411000',
+        N_('Debited by invoices, credited by payments received (PCG 411). Each customer is its auxiliary account.'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'account_sales',
+        N_('Sales account'),
+        'account',
+        '707000',
+        N_('Credited with invoices before VAT: 707 for goods sold, 706 for services.'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'account_vat_collected',
+        N_('VAT collected account'),
+        'account',
+        '445710',
+        N_('Credited with the VAT of invoices, debited with that of credit notes (PCG 44571).'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'account_bank',
+        N_('Bank account (ledger)'),
+        'account',
+        '512000',
+        N_('Debited by payments received, credited by refunds (PCG 512).'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'account_write_off_loss',
+        N_('Write-off account, received less'),
+        'account',
+        '658000',
+        N_('Debited with what a bank line brought less than the invoices it settled (PCG 658).'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'account_write_off_gain',
+        N_('Write-off account, received more'),
+        'account',
+        '758000',
+        N_('Credited with what a bank line brought more than the invoices it settled (PCG 758).'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'write_off_tolerance',
+        N_('Write off differences up to'),
+        'decimal',
+        '0.00',
+        N_(
+            "A bank line that differs from the invoices it pays by at most this much, in the shop's currency, settles "
+            'them: the difference is written off (audited, undone with the match). 0: the parts must add up exactly.'
+        ),
+        section=ACCOUNTING,
+        minimum=0,
+        maximum=1000,
+    ),
+    SettingSpec(
+        'journal_sales',
+        N_('Sales journal code'),
+        'journal',
+        'VT',
+        N_('The journal of invoices and credit notes in the FEC file.'),
+        section=ACCOUNTING,
+    ),
+    SettingSpec(
+        'journal_bank',
+        N_('Bank journal code'),
+        'journal',
+        'BQ',
+        N_('The journal of payments received and refunds in the FEC file.'),
+        section=ACCOUNTING,
+    ),
+)
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         'company_name',
@@ -395,6 +539,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     *SELLER_SETTINGS,
     *REMINDER_SETTINGS,
+    *STRIPE_SETTINGS,
+    *ACCOUNTING_SETTINGS,
     SettingSpec(
         'trash_days',
         N_('Days in the trash'),
@@ -506,21 +652,42 @@ SETTINGS: tuple[SettingSpec, ...] = (
         secret=True,
     ),
     *(
-        SettingSpec(
-            f'{channel}_webhook_url',
-            label,
-            'url',
-            '',
-            N_('The incoming webhook address alert rules post to (https://). Empty: this channel is off.'),
-            section=N_('Alerts'),
-            secret=True,
+        spec
+        for channel, label, events in (
+            ('slack', N_('Slack webhook'), N_('Events told on Slack')),
+            ('teams', N_('Microsoft Teams webhook'), N_('Events told on Microsoft Teams')),
+            ('mattermost', N_('Mattermost webhook'), N_('Events told on Mattermost')),
+            ('discord', N_('Discord webhook'), N_('Events told on Discord')),
         )
-        for channel, label in (
-            ('slack', N_('Slack webhook')),
-            ('teams', N_('Microsoft Teams webhook')),
-            ('mattermost', N_('Mattermost webhook')),
-            ('discord', N_('Discord webhook')),
+        for spec in (
+            SettingSpec(
+                f'{channel}_webhook_url',
+                label,
+                'url',
+                '',
+                N_('The incoming webhook address alert rules post to (https://). Empty: this channel is off.'),
+                section=N_('Alerts'),
+                secret=True,
+            ),
+            SettingSpec(
+                f'{channel}_events',
+                events,
+                'many',
+                [],
+                N_('Besides alert rules, what this channel is told of as it happens. Needs its webhook address.'),
+                section=N_('Alerts'),
+                choices=CHAT_EVENTS,
+            ),
         )
+    ),
+    SettingSpec(
+        'big_order_threshold',
+        N_('Big order from'),
+        'decimal',
+        '1000.00',
+        N_('A paid order of at least this total (in the shop\'s currency) is a "big order" for the chat channels.'),
+        section=N_('Alerts'),
+        minimum=0,
     ),
 )
 # Two-factor sign-in required per role: such users set it up at their next sign-in before they reach any page
@@ -590,6 +757,15 @@ def _web_address(text: str) -> str:
     if problem:
         raise ValueError(problem)
     return text
+
+
+MASK = '********'
+
+
+def _masked(key: str) -> bool:
+    """A secret that is not an address (a gateway's key): the audit log says it changed, never what it is."""
+    spec = BY_KEY[key]
+    return spec.secret and spec.kind != 'url'
 
 
 def current_values(*, session: Session) -> dict[str, Any]:
@@ -697,7 +873,7 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
         secret = BY_KEY[key].secret and isinstance(new, str) and new
         row.value, row.updated_at, row.updated_by = secret_box.encrypt(new) if secret else new, utcnow(), actor.email
         session.add(row)
-        diff[key] = [old, new]
+        diff[key] = [MASK if old else '', MASK if new else ''] if _masked(key) else [old, new]
     if diff:
         audit.record(
             session,

@@ -36,7 +36,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
-from backoffice.services import audit, orders, staff_mail, tickets, webhooks
+from backoffice.services import audit, automations, orders, staff_mail, tickets, webhooks
 from backoffice.services.alerts import CHANNELS
 from backoffice.services.automation_fields import EVENTS, Record, assignable, event_of, holds, load
 from backoffice.services.automations import ROUND_ROBIN, describe_action
@@ -112,7 +112,8 @@ def prune_runs() -> int:
 
 def actor_for(rule: AutomationRule) -> User:
     """Who an automation acts as: "Automation: <rule name>" in the audit log, with a manager's permissions (it is
-    never stored; the rule was written by someone who holds automations.manage)."""
+    never stored; whoever wrote or switched on the rule holds each permission its actions need:
+    automations.action_permission)."""
     return User(
         id=None,
         email=f'Automation: {rule.name}'[:254],
@@ -313,7 +314,8 @@ def _perform(rule: AutomationRule, action: dict[str, Any], record: Record, trigg
         detail = describe_action(session, action)
     try:
         with session_scope() as session:
-            _ACTIONS[action['kind']](session, actor, rule, action, record, trigger, index)
+            perform = _ACTIONS.get(action['kind']) or automations.EXTENSION_ACTIONS[action['kind']].perform
+            perform(session, actor, rule, action, record, trigger, index)
     except ServiceError as error:
         log.warning('automation %r: %s failed on %s %s: %s', rule.name, action['kind'], record.type, record.id, error)
         said = '; '.join(error.errors.values()) if isinstance(error, ValidationFailed) else str(error)

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes
+from backoffice import automation_actions, changes
+from backoffice.automation_actions import ExtensionAction
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import AutomationRule, AutomationRun, CannedReply, User, WebhookEndpoint, utcnow
-from backoffice.permissions import require
+from backoffice.permissions import PERMISSIONS, can, require
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import PRIORITIES, STATUSES
 from backoffice.services import audit
@@ -49,6 +50,19 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
+EXTENSION_ACTIONS: dict[str, ExtensionAction] = {}
+
+
+def add_action(action: ExtensionAction) -> None:
+    if action.key in ACTIONS:
+        raise ValueError(f'automation action {action.key!r} exists already')
+    unknown = set(action.record_types) - set(RECORD_TYPES)
+    if unknown or any(item.key not in ('target', 'value', 'text') for item in action.inputs):
+        raise ValueError(f'automation action {action.key!r}: unknown record types or input keys')
+    ACTIONS[action.key] = (action.label, frozenset(action.record_types))
+    EXTENSION_ACTIONS[action.key] = action
+
+
 def rules(*, session: Session, actor: User) -> list[AutomationRule]:
     """Every rule in the order they run."""
     require(actor, MANAGE)
@@ -64,7 +78,7 @@ def rules(*, session: Session, actor: User) -> list[AutomationRule]:
 def create_rule(*, session: Session, actor: User, data: dict[str, Any]) -> AutomationRule:
     """A new rule, last in the order and switched off until a dry run."""
     require(actor, MANAGE)
-    values = _valid(session, data)
+    values = _valid(session, data, actor)
     last = session.exec(select(func.max(AutomationRule.position))).one()
     rule = AutomationRule(**values, position=(last or 0) + 1)
     session.add(rule)
@@ -86,7 +100,7 @@ def create_rule(*, session: Session, actor: User, data: dict[str, Any]) -> Autom
 def update_rule(*, session: Session, actor: User, rule_id: int, version: int, data: dict[str, Any]) -> AutomationRule:
     """Change a rule; a change of what it does or when switches it off until it is dry-run again."""
     require(actor, MANAGE)
-    values = _valid(session, data)
+    values = _valid(session, data, actor)
     rule = _locked(session, rule_id, version)
     if any(values[name] != getattr(rule, name) for name in ('event', 'conditions', 'actions')):
         values['enabled'], values['tested_version'] = False, None
@@ -99,6 +113,8 @@ def set_enabled(*, session: Session, actor: User, rule_id: int, enabled: bool) -
     rule = _locked(session, rule_id, None)
     if enabled and rule.tested_version != rule.version:
         raise ValidationFailed({'enabled': _('Dry-run this rule against a record before switching it on')})
+    if enabled and (refused := _beyond(actor, rule.actions, EVENTS[rule.event].record_type)):
+        raise ValidationFailed({'enabled': next(iter(refused.values()))})
     return _save(session, actor, rule, {'enabled': enabled}, 'enabled' if enabled else 'disabled')
 
 
@@ -206,6 +222,8 @@ def choices(*, session: Session, actor: User) -> dict[str, dict[Any, str]]:
 def describe_action(session: Session, action: dict[str, Any]) -> str:
     """'Assign to Maria Lopez', 'Set priority to Urgent', in the reader's language."""
     kind, target, value = action.get('kind'), action.get('target'), action.get('value')
+    if kind in EXTENSION_ACTIONS:
+        return EXTENSION_ACTIONS[str(kind)].describe(session, action)
     if kind == 'assign':
         if target == ROUND_ROBIN:
             return _('Assign in turn among the staff who answer requests')
@@ -247,7 +265,31 @@ def describe_rule(session: Session, rule: AutomationRule) -> tuple[str, list[str
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 
-def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+def action_permission(kind: str, record_type: str) -> str | None:
+    """What a person must hold to have a rule do this (a rule acts with a manager's rights: whoever writes or switches
+    on a rule may make it do only what they may do themselves); None: automations.manage is enough."""
+    if kind == 'set_status' and record_type == 'order':
+        return 'orders.write'
+    if kind in ('assign', 'set_priority', 'set_status', 'add_tag', 'add_note', 'send_email'):
+        return 'tickets.write'
+    if kind == 'post_chat':
+        return 'alerts.manage'
+    return None
+
+
+def _beyond(actor: User, actions: list[dict[str, Any]], record_type: str) -> dict[str, str]:
+    """The actions this person may not have a rule do, by field, each saying which permission it needs."""
+    refused = {}
+    for index, action in enumerate(actions):
+        needed = action_permission(str(action.get('kind')), record_type)
+        if needed is not None and not can(actor, needed):
+            refused[f'actions.{index}.kind'] = _(
+                'Your role may not do this itself ({permission}), so your rules may not either'
+            ).format(permission=_(PERMISSIONS[needed]))
+    return refused
+
+
+def _valid(session: Session, data: dict[str, Any], actor: User) -> dict[str, Any]:
     errors: dict[str, str] = {}
     name = str(data.get('name') or '').strip()
     if not name:
@@ -273,6 +315,8 @@ def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     for index, action in enumerate(actions):
         for key, message in _action_errors(session, action, record_type).items():
             errors[f'actions.{index}.{key}'] = message
+    for key, message in _beyond(actor, actions, record_type).items():
+        errors.setdefault(key, message)
     if errors:
         raise ValidationFailed(errors)
     return {
@@ -293,6 +337,8 @@ def _action_errors(session: Session, action: dict[str, Any], record_type: str) -
         return {'kind': _('Choose an action from the list')}
     if record_type not in ACTIONS[kind][1]:
         return {'kind': _('This action applies to requests only')}
+    if kind in EXTENSION_ACTIONS:
+        return EXTENSION_ACTIONS[kind].check(session, action, record_type)
     target, value, text = action.get('target'), action.get('value'), str(action.get('text') or '').strip()
     staff = assignable(session)
     if kind == 'assign' and target != ROUND_ROBIN and _int(target) not in staff:
@@ -396,3 +442,6 @@ def _save(session: Session, actor: User, rule: AutomationRule, values: dict[str,
     )
     changes.commit(session, (Topic.automations, {'id': rule.id, 'action': action}))
     return rule
+
+
+automation_actions.connect(add_action)  # an extension's actions, declared before or after this module loaded

@@ -22,7 +22,7 @@ from backoffice.events import Topic
 from backoffice.i18n import _
 from backoffice.models import BankAccount, BankLine, BankStatement, LineStatus, User
 from backoffice.permissions import require
-from backoffice.services import audit, bank_match
+from backoffice.services import audit, bank_match, bank_rules
 
 MAX_LINES = 50_000  # one file; a bank exports a year of a busy account in far fewer
 KNOWN_CHUNK = 500  # identities looked up per query (SQLite's variable limit is far above)
@@ -35,6 +35,9 @@ class ImportResult:
     known_lines: int
     format: str
     suggested: int  # new credit lines with at least one suggestion
+    set_aside: int = 0  # new lines a matching rule set aside (services/bank_rules.py)
+    matched_by_rules: int = 0  # new lines a matching rule matched to an invoice or a bill
+    missed_by_rules: int = 0  # new lines a rule fitted without finding a single invoice or bill
 
 
 def accounts(*, session: Session, actor: User) -> list[BankAccount]:
@@ -216,6 +219,7 @@ def import_statement(
     if total_new:
         new_ids = ids_of_statements(session, statement_ids)
     suggested = bank_match.suggest(session, new_ids) if new_ids else 0
+    by_rules = bank_rules.apply(session, actor, new_ids) if new_ids else bank_rules.Applied()
     if kind == 'csv' and mapping is not None:
         account.csv_mapping = json.dumps(mapping.as_dict())
         session.add(account)
@@ -225,12 +229,29 @@ def import_statement(
         'bank_statement.imported',
         'bank_statements',
         account_id,
-        changes={'file': file_name, 'format': kind, 'new_lines': total_new, 'known_lines': total_known},
+        changes={
+            'file': file_name,
+            'format': kind,
+            'new_lines': total_new,
+            'known_lines': total_known,
+            'set_aside_by_rules': by_rules.set_aside,
+            'matched_by_rules': by_rules.matched,
+            'missed_by_rules': by_rules.missed,
+        },
         summary=f'Statement {file_name} imported into {account.name}: '
         f'{total_new} new lines, {total_known} already there',
     )
     changes.commit(session, (Topic.bank, {'action': 'imported', 'account_id': account_id}))
-    return ImportResult(len(statements), total_new, total_known, kind, suggested)
+    return ImportResult(
+        len(statements),
+        total_new,
+        total_known,
+        kind,
+        suggested,
+        by_rules.set_aside,
+        by_rules.matched,
+        by_rules.missed,
+    )
 
 
 def ids_of_statements(session: Session, statement_ids: list[int | None]) -> list[int]:

@@ -9,14 +9,14 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Integer, Text, bindparam, column, update, values
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -27,7 +27,7 @@ from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Receipt, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, payments, receivables
+from backoffice.services import app_settings, audit, bill_match, bills, payables, payments, receivables
 
 CATEGORIES: dict[str, str] = {
     'bank_fees': N_('Bank fees'),
@@ -45,8 +45,13 @@ REASONS: dict[str, str] = {
     'name': N_('customer name'),
     'partial': N_('pays part of it'),
     'receipt': N_('payment already recorded'),
+    'bill_number': N_('bill number in the label'),
+    'iban': N_("supplier's IBAN"),
+    'supplier': N_('supplier name'),
+    'bill_amount': N_('same amount open'),
 }
 SHOWN = 5  # suggestions kept per line
+STORED_AT_ONCE = 1_000  # lines whose suggestions one statement writes (PostgreSQL)
 AMOUNT_ALONE = 5  # an amount shared by more open invoices suggests only those of the customer the line names
 TOKEN = re.compile(r'[A-Z0-9]+(?:-[A-Z0-9]+)*')
 COMMON_WORDS = {'SARL', 'SAS', 'SASU', 'EURL', 'LTD', 'GMBH', 'INC', 'SA', 'VIR', 'SEPA', 'RECU', 'THE', 'AND', 'DES'}
@@ -91,35 +96,69 @@ class Candidate:
         }
 
 
-class Matcher:
-    """The open invoices indexed once by number, order number, amount open and name words: each line is then a few
-    dictionary look-ups, so 10,000 lines against 100,000 invoices take seconds, not hours."""
+class OpenInvoice(Protocol):
+    """What matching reads of an open invoice (receivables.OpenAmount, receivables.OpenItem)."""
 
-    def __init__(self, items: list[receivables.OpenItem]) -> None:
+    @property
+    def invoice_id(self) -> int: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def order_number(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def customer_name(self) -> str: ...
+    @property
+    def account_name(self) -> str: ...
+    @property
+    def open(self) -> Decimal: ...
+
+
+class Matcher:
+    """The open invoices indexed once by number, order number and amount open, and by name words within an amount the
+    first time a line asks for it: each line is then a few dictionary look-ups, so 10,000 lines against 100,000
+    invoices take about a second, not hours."""
+
+    def __init__(self, items: Sequence[OpenInvoice]) -> None:
         self.by_number = {item.number.upper(): item for item in items}
-        self.by_order: dict[str, list[receivables.OpenItem]] = defaultdict(list)
-        self.by_amount: dict[Decimal, list[receivables.OpenItem]] = defaultdict(list)
-        self.by_amount_and_name: dict[tuple[Decimal, str], list[receivables.OpenItem]] = defaultdict(list)
+        self.by_order: dict[str, list[OpenInvoice]] = defaultdict(list)
+        self.by_amount: dict[Decimal, list[OpenInvoice]] = defaultdict(list)
+        self.by_name_at_amount: dict[Decimal, dict[str, list[OpenInvoice]]] = {}
         self.names: dict[int, frozenset[str]] = {}
         for item in items:
             self.by_order[item.order_number.upper()].append(item)
             self.by_amount[item.open].append(item)
+
+    def words_of(self, item: OpenInvoice) -> frozenset[str]:
+        words = self.names.get(item.invoice_id)
+        if words is None:
             words = self.names[item.invoice_id] = name_words(f'{item.account_name} {item.customer_name}')
-            for word in words:
-                self.by_amount_and_name[(item.open, word)].append(item)
+        return words
+
+    def by_name(self, amount: Decimal) -> dict[str, list[OpenInvoice]]:
+        """The invoices of this amount open by the words of their customer's name (made once per amount, when a line
+        of a common amount first needs it: most amounts never do)."""
+        index = self.by_name_at_amount.get(amount)
+        if index is None:
+            index = self.by_name_at_amount[amount] = defaultdict(list)
+            for item in self.by_amount[amount]:
+                for word in self.words_of(item):
+                    index[word].append(item)
+        return index
 
     def candidates(self, line: LineText | BankLine) -> list[Candidate]:
-        text = f'{line.label} {line.reference} {line.counterpart}'
-        tokens = set(TOKEN.findall(fold(text)))
+        tokens = tokens_of(line)
         words = name_words(f'{line.counterpart} {line.label}')
         found: dict[int, Candidate] = {}
 
-        def add(item: receivables.OpenItem, points: int, why: str) -> None:
+        def add(item: OpenInvoice, points: int, why: str) -> None:
             candidate = found.get(item.invoice_id)
             if candidate is None:
                 candidate = found[item.invoice_id] = Candidate(
                     item.invoice_id, item.number, item.account_name, item.open, item.currency, 0, []
                 )
+                self.words_of(item)  # its name's words, which the name points below read by invoice id
             if why not in candidate.why:
                 candidate.score += points
                 candidate.why.append(why)
@@ -135,8 +174,9 @@ class Matcher:
             for item in same_amount:
                 add(item, 30, 'amount')
         else:  # a common amount: only the invoices of the customer the line names, or already found
+            named = self.by_name(line.amount)
             for word in words:
-                for item in self.by_amount_and_name.get((line.amount, word), ()):
+                for item in named.get(word, ()):
                     add(item, 30, 'amount')
             for candidate in found.values():
                 if candidate.open == line.amount and 'amount' not in candidate.why:
@@ -155,32 +195,78 @@ class Matcher:
 
 
 def suggest(session: Session, line_ids: list[int]) -> int:
-    """Rank the suggestions of these lines (money in, still unmatched) and store them on each: the count with one."""
-    lines = [
-        LineText(*row)
-        for start in range(0, len(line_ids), 500)
-        for row in session.execute(
-            select_columns(*LINE_TEXT).where(
+    """Rank the suggestions of these lines (still unmatched) and store them on each: open invoices for money in, open
+    approved supplier bills for money out; the count with one."""
+    lines = []
+    stored: dict[int, str] = {}
+    for start in range(0, len(line_ids), 500):
+        for *line_text, suggestions in session.execute(
+            select_columns(*LINE_TEXT, col(BankLine.suggestions)).where(
                 col(BankLine.id).in_(line_ids[start : start + 500]),
                 col(BankLine.status) == LineStatus.unmatched,
-                col(BankLine.amount) > 0,
+                col(BankLine.amount) != 0,
             )
-        )
-    ]
+        ).all():
+            lines.append(LineText(*line_text))
+            stored[line_text[0]] = suggestions
     if not lines:
         return 0
-    matcher = Matcher(receivables.open_items(session, today=shop_today(app_settings.time_zone())))
-    updates = []
-    for line in lines:
-        ranked = [c.as_dict(line.amount) for c in matcher.candidates(line) if c.currency == line.currency]
-        updates.append({'line_id': line.id, 'found': json.dumps(ranked) if ranked else ''})
-    table = BankLine.__table__  # type: ignore[attr-defined]
-    session.execute(
-        update(table).where(table.c.id == bindparam('line_id')).values(suggestions=bindparam('found')),
-        updates,
-        execution_options={'synchronize_session': False},
-    )
+    today = shop_today(app_settings.time_zone())
+    credits = [line for line in lines if line.amount > 0]
+    debits = [line for line in lines if line.amount < 0]
+    updates: list[dict[str, Any]] = []
+    if credits:
+        matcher = Matcher(open_invoices_for(session, credits))
+        for line in credits:
+            ranked = [c.as_dict(line.amount) for c in matcher.candidates(line) if c.currency == line.currency]
+            updates.append({'line_id': line.id, 'found': json.dumps(ranked) if ranked else ''})
+    if debits:
+        bill_matcher = bill_match.BillMatcher(payables.open_bills(session, today=today), name_words, fold)
+        for line in debits:
+            found = bill_matcher.candidates(line)
+            updates.append({'line_id': line.id, 'found': json.dumps(found) if found else ''})
+    store(session, [u for u in updates if u['found'] != stored[u['line_id']]])
     return sum(1 for u in updates if u['found'])
+
+
+def store(session: Session, updates: list[dict[str, Any]]) -> None:
+    """Write the suggestions that changed: on PostgreSQL a statement per 1,000 lines (UPDATE … FROM VALUES) rather
+    than a round trip per line; SQLite, in the process, takes them one by one as fast."""
+    table = BankLine.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name != 'postgresql':
+        if updates:
+            session.execute(
+                update(table).where(table.c.id == bindparam('line_id')).values(suggestions=bindparam('found')),
+                updates,
+                execution_options={'synchronize_session': False},
+            )
+        return
+    for start in range(0, len(updates), STORED_AT_ONCE):
+        found = values(column('line_id', Integer), column('found', Text), name='found').data(
+            [(u['line_id'], u['found']) for u in updates[start : start + STORED_AT_ONCE]]
+        )
+        session.execute(
+            update(table).where(table.c.id == found.c.line_id).values(suggestions=found.c.found),
+            execution_options={'synchronize_session': False},
+        )
+
+
+def open_invoices_for(session: Session, lines: list[LineText]) -> list[receivables.OpenAmount]:
+    """The open invoices these lines could be matched to: those whose number or order number is a word of a line, or
+    whose amount open is a line's amount. Matching looks no further (a name only ranks what these found), so leaving
+    out the others changes no suggestion and spares indexing tens of thousands of invoices no line can reach."""
+    tokens = set().union(*(tokens_of(line) for line in lines))
+    amounts = {line.amount for line in lines}
+
+    def reachable(number: str, order_number: str, amount_open: Decimal) -> bool:
+        return amount_open in amounts or number.upper() in tokens or order_number.upper() in tokens
+
+    return receivables.open_amounts(session, keep=reachable)
+
+
+def tokens_of(line: LineText | BankLine) -> set[str]:
+    """The words and numbers of a line's label, reference and counterpart, folded: where invoice numbers are found."""
+    return set(TOKEN.findall(fold(f'{line.label} {line.reference} {line.counterpart}')))
 
 
 def suggestions_of(line: BankLine) -> list[dict[str, Any]]:
@@ -191,9 +277,9 @@ def suggestions_of(line: BankLine) -> list[dict[str, Any]]:
 
 
 def rematch(*, session: Session, actor: User, account_id: int | None = None) -> int:
-    """Suggest again for every unmatched money-in line (new invoices were issued since the import)."""
+    """Suggest again for every unmatched line (new invoices were issued, bills approved since the import)."""
     require(actor, 'finance.manage')
-    query = select(BankLine.id).where(BankLine.status == LineStatus.unmatched, BankLine.amount > 0)
+    query = select(BankLine.id).where(BankLine.status == LineStatus.unmatched, BankLine.amount != 0)
     if account_id:
         query = query.where(BankLine.account_id == account_id)
     ids = [i for i in session.exec(query) if i is not None]
@@ -204,10 +290,17 @@ def rematch(*, session: Session, actor: User, account_id: int | None = None) -> 
 
 
 def confirm(
-    *, session: Session, actor: User, line_id: int, version: int | None, amounts: Mapping[int, Any]
+    *,
+    session: Session,
+    actor: User,
+    line_id: int,
+    version: int | None,
+    amounts: Mapping[int, Any],
+    rule_id: int | None = None,
 ) -> BankLine:
     """Match a money-in line to one or several invoices: the parts must add up to the line's amount; the receipt and
-    its payments are recorded by receivables.settle (the same rules as a payment recorded by hand)."""
+    its payments are recorded by receivables.settle (the same rules as a payment recorded by hand). `rule_id`: the
+    matching rule that chose the invoice on import (bank_rules.apply), kept on the line."""
     require(actor, 'finance.manage')
     line = locked(session, line_id, version)
     if line.amount <= 0:
@@ -226,7 +319,8 @@ def confirm(
     total = sum(parts.values(), Decimal('0.00'))
     if not parts:
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
-    if total != line.amount:
+    write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
+    if write_off and abs(write_off) > write_off_tolerance(session):
         raise ValidationFailed(
             {
                 'invoices': _('The parts add up to {parts}; the line is {amount}').format(
@@ -246,10 +340,52 @@ def confirm(
             received_at=datetime.combine(line.booked_on, time(12), tzinfo=utcnow().tzinfo),
         )
     decided(line, actor, LineStatus.matched)
-    line.receipt_id, line.receipt_created = receipt.id, True
-    return finish(
-        session, actor, line, 'matched', {'receipt': receipt.id, 'invoices': {str(k): str(v) for k, v in parts.items()}}
+    line.receipt_id, line.receipt_created, line.write_off = receipt.id, True, write_off
+    details: dict[str, Any] = {'receipt': receipt.id, 'invoices': {str(k): str(v) for k, v in parts.items()}}
+    if write_off:
+        details['write_off'] = str(write_off)
+    if rule_id is not None:
+        line.rule_id = details['rule'] = rule_id
+    return finish(session, actor, line, 'matched', details)
+
+
+def write_off_tolerance(session: Session) -> Decimal:
+    """The "Write off differences up to" setting (0: a line's parts must add up to it exactly)."""
+    try:
+        return Decimal(str(app_settings.value(session=session, key='write_off_tolerance') or '0')).quantize(
+            Decimal('0.01')
+        )
+    except ArithmeticError:
+        return Decimal('0.00')
+
+
+def confirm_bill(
+    *, session: Session, actor: User, line_id: int, version: int | None, bill_id: int, rule_id: int | None = None
+) -> BankLine:
+    """Match a money-out line to an approved supplier bill: the bill's payment is recorded (bills.pay: the line's
+    amount, never more than is open) in the same transaction as the line's status and the audit entry; `rule_id` as
+    for confirm."""
+    require(actor, 'finance.manage')
+    require(actor, 'payables.manage')
+    line = locked(session, line_id, version)
+    if line.amount >= 0:
+        raise ValidationFailed({'line': _('Money received does not pay a supplier bill: match it to an invoice')})
+    payment = bills.pay(
+        session=session,
+        actor=actor,
+        bill_id=bill_id,
+        amount=-line.amount,
+        paid_on=line.booked_on,
+        reference=line.reference or line.label or line.counterpart,
+        bank_line_id=line.id,
+        commit=False,
     )
+    decided(line, actor, LineStatus.matched)
+    events.after_commit(session, Topic.supplier_bills, {'id': bill_id, 'action': 'paid'})
+    details: dict[str, Any] = {'bill': bill_id, 'bill_payment': payment.id}
+    if rule_id is not None:
+        line.rule_id = details['rule'] = rule_id
+    return finish(session, actor, line, 'matched', details)
 
 
 def link_receipt(*, session: Session, actor: User, line_id: int, version: int | None, receipt_id: int) -> BankLine:
@@ -308,12 +444,20 @@ def undo(*, session: Session, actor: User, line_id: int, version: int | None) ->
     if line.status == LineStatus.unmatched:
         raise ValidationFailed({'line': _('This line is not matched: there is nothing to undo')})
     was = {'status': line.status.value, 'receipt': line.receipt_id, 'category': line.category}
+    if line.rule_id is not None:
+        was['rule'] = line.rule_id
+    if line.write_off:
+        was['write_off'] = str(line.write_off)
+    for bill_id in bills.undo_payments_of_line(session=session, actor=actor, line_id=line_id):
+        events.after_commit(session, Topic.supplier_bills, {'id': bill_id, 'action': 'payment_undone'})
     if line.status == LineStatus.matched and line.receipt_id is not None and line.receipt_created:
         with db.held_commits(session):
             receivables.undo_receipt(
                 session=session, actor=actor, receipt_id=line.receipt_id, reason=f'bank line {line.id} unmatched'
             )
     line.status, line.receipt_id, line.receipt_created, line.category = LineStatus.unmatched, None, False, ''
+    line.rule_id = None
+    line.write_off = Decimal('0.00')
     line.decided_by, line.decided_at = actor.id, utcnow()
     line.version += 1
     return finish(session, actor, line, 'undone', was)

@@ -98,9 +98,15 @@ def restore_record(*, session: Session, actor: User, resource: Resource, record_
     return save_change(session, actor, resource, record, {'deleted_at': None}, 'restored')
 
 
-def history(*, session: Session, actor: User, resource: Resource, record_id: int) -> list[AuditEntry]:
-    require(actor, resource.read_permission)
-    return audit.entries_for(session, resource.entity, record_id, limit=200)
+def history(
+    *, session: Session, actor: User, resource: Resource, record_id: int, before: int | None = None, limit: int = 200
+) -> list[AuditEntry]:
+    """The record's audit entries, newest first; `before` (an entry's id) pages on past it (keyset)."""
+    get_record(session=session, actor=actor, resource=resource, record_id=record_id)  # readable by this actor
+    statement = select(AuditEntry).where(AuditEntry.entity == resource.entity, AuditEntry.entity_id == str(record_id))
+    if before is not None:
+        statement = statement.where(col(AuditEntry.id) < before)
+    return list(session.exec(statement.order_by(col(AuditEntry.id).desc()).limit(limit)))
 
 
 def revert_to(

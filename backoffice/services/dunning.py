@@ -224,10 +224,10 @@ def send_reminders(settings: Settings, *, limit: int = 50) -> dict[str, int]:
         return counts
     try:
         server = mail.connect(settings.smtp_url)
-    except (OSError, smtplib.SMTPException) as error:
+    except mail.SMTP_ERRORS as error:
         log.warning('cannot reach the mail server: %s', error)
         return counts
-    try:
+    with mail.hanging_up(server):
         for reminder in queued:
             with read_session() as session:
                 invoice = session.get(Invoice, reminder.invoice_id)
@@ -237,17 +237,7 @@ def send_reminders(settings: Settings, *, limit: int = 50) -> dict[str, int]:
                 continue
             pdf = documents.invoice_pdf(invoice, reminder.language)
             email = _email(reminder, invoice.number, pdf, sender, company)
-            try:
-                server.send_message(email)
-            except (OSError, smtplib.SMTPException) as error:
-                counts[_mark(reminder.id, error)] += 1
-            else:
-                counts[_mark(reminder.id, None)] += 1
-    finally:
-        try:
-            server.quit()
-        except (OSError, smtplib.SMTPException):
-            server.close()
+            counts[_mark(reminder.id, mail.send_one(server, email))] += 1
     return counts
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from backoffice import events
-from backoffice.changes import stamp
+from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -200,6 +200,53 @@ def add_key_result(*, session: Session, actor: User, objective_id: int, data: di
     objective = session.get(Objective, objective_id)
     if objective is None or objective.deleted_at is not None:
         raise NotFound(_('This objective no longer exists.'))
+    values = _key_result_values(data)
+    result = KeyResult(objective_id=objective_id, **values)
+    title, kpi, baseline, target = values['title'], values['kpi'], values['baseline'], values['target']
+    session.add(result)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        'key_result.created',
+        'objective',
+        objective_id,
+        changes=audit.diff({}, audit.snapshot(result)),
+        summary=f'Key result {title!r}: {kpi or "manual"} from {baseline} to {target}',
+    )
+    _commit(session, objective_id)
+    return result
+
+
+def update_key_result(
+    *, session: Session, actor: User, key_result_id: int, data: dict[str, Any], version: int
+) -> KeyResult:
+    """Change a key result's title, measure, baseline, target or direction from the version the editor loaded; its
+    check-ins stay (each kept the value and progress of its day)."""
+    require(actor, MANAGE)
+    result = get_for_update(session, KeyResult, key_result_id, version, entity='key_result', label=N_('key result'))
+    if result.deleted_at is not None:
+        raise NotFound(_('This key result no longer exists.'))
+    values = _key_result_values(data)
+    before = audit.snapshot(result)
+    for name, value in values.items():
+        setattr(result, name, value)
+    stamp(result)
+    session.add(result)
+    audit.record(
+        session,
+        actor,
+        'key_result.updated',
+        'objective',
+        result.objective_id,
+        changes=audit.diff(before, audit.snapshot(result)),
+        summary=f'Key result {result.title!r}: {result.kpi or "manual"} from {result.baseline} to {result.target}',
+    )
+    _commit(session, result.objective_id)
+    return result
+
+
+def _key_result_values(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     title = _text(data.get('title'), 'title', errors)
     kpi = data.get('kpi') or None
@@ -217,22 +264,7 @@ def add_key_result(*, session: Session, actor: User, objective_id: int, data: di
             errors['target'] = _('To decrease, the target must be below the baseline')
     if errors or baseline is None or target is None:
         raise ValidationFailed(errors)
-    result = KeyResult(
-        objective_id=objective_id, title=title, kpi=kpi, baseline=baseline, target=target, direction=direction
-    )
-    session.add(result)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        'key_result.created',
-        'objective',
-        objective_id,
-        changes=audit.diff({}, audit.snapshot(result)),
-        summary=f'Key result {title!r}: {kpi or "manual"} from {baseline} to {target}',
-    )
-    _commit(session, objective_id)
-    return result
+    return {'title': title, 'kpi': kpi, 'baseline': baseline, 'target': target, 'direction': direction}
 
 
 def check_in(

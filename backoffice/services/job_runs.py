@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 from backoffice.db import session_scope
 from backoffice.models import JobRun, User, utcnow
 from backoffice.permissions import require
+from backoffice.services import channel_events
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,24 @@ def _finish(run_id: int | None, started: float, outcome: str, result: str, error
             run.duration_ms = round((time.monotonic() - started) * 1000)
             run.outcome, run.result, run.error = outcome, result[:300], error[:2000] if error else None
             session.add(run)
+            if outcome == 'failed' and _first_failure(session, run):  # a streak of failures is told once
+                channel_events.job_failed(session, run.job, run.error or '')
             keep = select(JobRun.id).where(JobRun.job == run.job).order_by(col(JobRun.id).desc()).limit(KEEP_PER_JOB)
             oldest_kept = min([run_id or 0 for run_id in session.exec(keep).all()] or [0])
             session.exec(delete(JobRun).where(col(JobRun.job) == run.job, col(JobRun.id) < oldest_kept))
             session.commit()
     except Exception:  # the history must never be why a job fails
         log.exception('could not record the run of a scheduled job')
+
+
+def _first_failure(session: Session, run: JobRun) -> bool:
+    previous = session.exec(
+        select(JobRun.outcome)
+        .where(JobRun.job == run.job, col(JobRun.id) < (run.id or 0), JobRun.outcome != 'running')
+        .order_by(col(JobRun.id).desc())
+        .limit(1)
+    ).first()
+    return previous != 'failed'
 
 
 def _summary(result: Any) -> str:

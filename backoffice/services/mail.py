@@ -7,6 +7,8 @@ import logging
 import secrets
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -47,25 +49,40 @@ def send_outbox(settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
         return counts
     try:
         server = connect(settings.smtp_url)
-    except (OSError, smtplib.SMTPException) as error:
+    except SMTP_ERRORS as error:
         log.warning('cannot reach the mail server: %s', error)
         for item in outgoing:
             counts[_record(item, error)] += 1
         return counts
-    try:
+    with hanging_up(server):
         for item in outgoing:
-            try:
-                server.send_message(item.email)
-            except (OSError, smtplib.SMTPException) as error:
-                counts[_record(item, error)] += 1
-            else:
-                counts[_record(item, None)] += 1
+            counts[_record(item, send_one(server, item.email))] += 1
+    return counts
+
+
+SMTP_ERRORS = (OSError, smtplib.SMTPException)  # the server unreachable, refusing, or cut off
+
+
+@contextmanager
+def hanging_up(server: smtplib.SMTP) -> Iterator[smtplib.SMTP]:
+    """A batch sent over one connection, closed politely at the end (or dropped if the server is gone already): the
+    one way every outbox (replies, staff mail, reminders, alerts) ends its batch."""
+    try:
+        yield server
     finally:
         try:
             server.quit()
-        except (OSError, smtplib.SMTPException):
+        except SMTP_ERRORS:
             server.close()
-    return counts
+
+
+def send_one(server: smtplib.SMTP, email: EmailMessage) -> Exception | None:
+    """One message of a batch: None when the server took it, else why not (the batch goes on with the next)."""
+    try:
+        server.send_message(email)
+    except SMTP_ERRORS as error:
+        return error
+    return None
 
 
 def connect(url: str) -> smtplib.SMTP:

@@ -35,10 +35,16 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
-from backoffice.stored_text import Sentence, money, sentence
+from backoffice.stored_text import Sentence, money, sentence, word
 from backoffice.validation import Email, is_web_address
 
 FIRST_NUMBER = 100001
+SOURCE_WORDS: dict[OrderSource, str] = {  # where an order came from, as its timeline says it
+    OrderSource.api: N_('from the shop'),
+    OrderSource.staff: N_('by staff'),
+    OrderSource.exchange: N_('as an exchange'),
+    OrderSource.seed: N_('demo data'),
+}
 CENT = Decimal('0.01')
 MAX_LINES, MAX_QUANTITY = 100, 999
 
@@ -629,7 +635,7 @@ def _create(
     text = (
         sentence(N_('Draft created'))
         if status == OrderStatus.draft
-        else sentence(N_('Placed ({source}): waiting for payment'), source=source.value)
+        else sentence(N_('Placed ({source}): waiting for payment'), source=word(SOURCE_WORDS[source]))
     )
     log_event(session, order, 'created', text, actor)
     audit.record(

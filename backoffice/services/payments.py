@@ -1,13 +1,12 @@
-"""Payments and refunds through a provider interface (the built-in one is manual / bank transfer, so a real gateway can
-plug in later): a payment that covers the total makes the order paid and issues its invoice; a refund is never more
-than was paid and not yet refunded, and issues a credit note."""
+"""Payments and refunds through the payment providers (`backoffice/payment_providers/`: manual, Stripe…): a payment
+that covers the total makes the order paid and issues its invoice; a refund is never more than was paid and not yet
+refunded, and issues a credit note. A gateway's refund is sent there first (`services/gateway_payments.py`), then
+booked here (`book_refund`)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -15,55 +14,23 @@ from backoffice import events, stored_text
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, current
-from backoffice.models import InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
+from backoffice.models import Invoice, InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
+from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_provider
 from backoffice.permissions import require
 from backoffice.services import audit, invoices, orders
 from backoffice.stored_text import sentence, word
 
+__all__ = [
+    'PROVIDERS',
+    'PaymentProvider',
+    'book_refund',
+    'record_payment',
+    'refund',
+    'register_provider',
+    'reverse_refund',
+]
+
 PAYABLE = (OrderStatus.pending, OrderStatus.paid, OrderStatus.packed, OrderStatus.shipped, OrderStatus.delivered)
-
-
-class PaymentProvider(Protocol):
-    """What a payment gateway implements. `capture` and `refund` return the provider's reference; they raise
-    ValidationFailed to refuse (a declined card, a refund window closed)."""
-
-    key: str
-    label: str
-    methods: dict[str, str]
-
-    def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str: ...
-
-    def refund(self, *, payment: Payment | None, amount: Decimal, reason: str) -> str: ...
-
-
-class ManualProvider:
-    """Money that arrived outside the back office (a bank transfer, cash, a card terminal): staff record it."""
-
-    key = 'manual'
-    label = N_('Manual / bank transfer')
-    methods = {
-        'bank_transfer': N_('Bank transfer'),
-        'cash': N_('Cash'),
-        'card_terminal': N_('Card terminal'),
-        'other': N_('Other'),
-    }
-
-    def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str:
-        return reference or f'MAN-{secrets.token_hex(4).upper()}'
-
-    def refund(self, *, payment: Payment | None, amount: Decimal, reason: str) -> str:
-        return f'MANREF-{secrets.token_hex(4).upper()}'
-
-
-PROVIDERS: dict[str, PaymentProvider] = {}
-
-
-def register_provider(provider: PaymentProvider) -> PaymentProvider:
-    PROVIDERS[provider.key] = provider
-    return provider
-
-
-register_provider(ManualProvider())
 
 
 def record_payment(
@@ -188,7 +155,42 @@ def refund(
             select(Payment).where(Payment.order_id == order.id).order_by(col(Payment.id).desc())
         ).first()
     gateway = PROVIDERS.get(payment.provider if payment else 'manual', PROVIDERS['manual'])
+    if gateway.remote:
+        raise ValidationFailed(
+            {
+                'amount': _(
+                    'This order was paid through {gateway}: refund it with "Refund a payment" on the order'
+                ).format(gateway=_(gateway.label))
+            }
+        )
     reference = gateway.refund(payment=payment, amount=amount, reason=reason)
+    return book_refund(
+        session=session,
+        actor=actor,
+        order=order,
+        payment=payment,
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        return_id=return_id,
+    )
+
+
+def book_refund(
+    *,
+    session: Session,
+    actor: User | None,
+    order: Order,
+    payment: Payment | None,
+    amount: Decimal,
+    reason: str,
+    reference: str,
+    return_id: int | None = None,
+    covered_by: Invoice | None = None,
+) -> Refund:
+    """Money given back (already checked, the order locked): the refund row, its credit note, the order's refunded
+    total and its timeline, committed (the caller may hold the commit). `covered_by`: a credit note issued already
+    for this money (a refund paid back again after the first one failed): no second one is issued."""
     record = Refund(
         order_id=order.id,
         payment_id=payment.id if payment else None,
@@ -201,23 +203,46 @@ def refund(
     )
     session.add(record)
     session.flush()
-    note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
+    if covered_by is None:
+        note = invoices.issue(session, order, InvoiceKind.credit_note, actor=actor, refund=record)
+        events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
+        said = N_('Refund of {amount} ({reason}); credit note {note}')
+    else:
+        note, said = covered_by, N_('Refund of {amount} paid back again ({reason}); credit note {note} stands')
     before = audit.snapshot(order)
     order.refunded_total += amount
-    events.after_commit(session, Topic.invoices, {'id': note.id, 'action': 'issued'})
     orders.save(
         session,
         actor,
         order,
         before,
         'refunded',
-        sentence(
-            N_('Refund of {amount} ({reason}); credit note {note}'),
-            amount=stored_text.money(amount, order.currency),
-            reason=reason,
-            note=note.number,
-        ),
+        sentence(said, amount=stored_text.money(amount, order.currency), reason=reason, note=note.number),
     )
+    return record
+
+
+def reverse_refund(
+    *, session: Session, actor: User | None, order: Order, refund: Refund, why: str, text: stored_text.Sentence
+) -> Refund:
+    """A refund booked and then failed at the bank (the money never reached the customer): a reversing row of the
+    opposite amount, the order's refunded total lowered by as much (that money is owed to the customer again). The
+    credit note stays: it is a legal document, and the money it states is still owed. Commits (or the caller holds)."""
+    record = Refund(
+        order_id=order.id,
+        payment_id=refund.payment_id,
+        return_id=refund.return_id,
+        amount=-refund.amount,
+        reason=why[:500],
+        reference=refund.reference,
+        refunded_at=utcnow(),
+        created_by=actor.id if actor else None,
+    )
+    session.add(record)
+    before = audit.snapshot(order)
+    order.refunded_total -= refund.amount
+    session.flush()
+    orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
 
 

@@ -1,5 +1,6 @@
 """Everything held about one customer (GDPR access and portability) as a ZIP of JSON and CSV files with their invoices'
-and credit notes' PDFs, written to a private export folder, with progress; audited without the personal values."""
+and credit notes' PDFs and the files attached to their requests, written to a private export folder, with progress;
+audited without the personal values."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 from backoffice.i18n import N_
 from backoffice.models import (
     Company,
+    CustomerAddress,
     EventType,
     Invoice,
     OrderEvent,
@@ -22,11 +24,12 @@ from backoffice.models import (
     Refund,
     ReturnLine,
     Shipment,
+    TicketAttachment,
     UsageEvent,
     User,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, documents, invoices
+from backoffice.services import audit, documents, invoices, ticket_attachments
 from backoffice.services.personal_data import PERMISSION, Found, find_customer, gather
 from backoffice.stored_text import count, sentence
 from backoffice.transfer import export_files
@@ -93,6 +96,7 @@ def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes
         ('profile.json', lambda: _json(_profile(session, found))),
         ('consents.json', lambda: _json(_consents(found))),
         ('addresses.csv', lambda: _addresses(found)),
+        ('saved_addresses.csv', lambda: _table([_plain(a) for a in _saved_addresses(session, customer.id)])),
         ('orders.json', lambda: _json(_orders(session, found))),
         ('orders.csv', lambda: _table([_plain(o) for o in found.orders])),
         ('order_lines.csv', lambda: _table(_children(session, OrderLine, order_ids, numbers))),
@@ -109,7 +113,27 @@ def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes
     language = invoices.language_of(customer) or ''  # '': the default language
     for document in found.documents:
         steps.append((f'documents/{document.number}.pdf', _pdf(document, language)))
+    for ticket in found.requests:
+        for row in ticket_attachments.of_ticket(session, ticket.id or 0):
+            if '..' not in row.stored and (ticket_attachments.root() / row.stored).is_file():
+                name = f'attachments/request-{ticket.number}/{row.id}-{_safe_name(row.file_name)}'
+                steps.append((name, _attachment(row)))
     return steps
+
+
+def _saved_addresses(session: Session, customer_id: int | None) -> list[CustomerAddress]:
+    statement = select(CustomerAddress).where(CustomerAddress.customer_id == customer_id)
+    return list(session.exec(statement.order_by(col(CustomerAddress.id))))
+
+
+def _attachment(row: TicketAttachment) -> Callable[[], bytes]:
+    return lambda: ticket_attachments.content(row)[0]
+
+
+def _safe_name(name: str) -> str:
+    """A customer's file name as a ZIP entry's last part: no folders, no dots leading up, nothing unprintable."""
+    kept = ''.join(c if c.isprintable() and c not in '/\\:*?"<>|' else '_' for c in name).strip(' .')
+    return kept[:120] or 'file'
 
 
 def _profile(session: Session, found: Found) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from backoffice.services import (
     invoices,
     orders,
     personal_data_export,
+    portal_timeline,
     returns,
     ticket_attachments,
     tickets,
@@ -111,6 +112,7 @@ class Entry:
     at: datetime
     by_us: bool  # an agent's reply or the shop's notice; else the customer's own message
     attached: tuple[Attached, ...] = ()
+    colleague: str = ''  # a company member's message other than the reader's: their name (or email); '' for the reader
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ def order_view(*, session: Session, actor: PortalActor, number: str) -> OrderVie
         for shipment, carrier in shipped
     ]
     events = session.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id)))
-    timeline = [TimelineEntry(event.created_at, orders.timeline_text(event)) for event in events]
+    timeline = [
+        TimelineEntry(event.created_at, text) for event in events if (text := portal_timeline.customer_words(event))
+    ]
     papers = list(session.exec(scope.documents(actor).where(Invoice.order_id == order.id)))
     sent_back = list(session.exec(select(Return).where(Return.order_id == order.id).order_by(col(Return.id))))
     lines = orders.order_lines(session, order.id or 0)
@@ -160,6 +164,7 @@ def start_return(
     """The customer asks to send back some of a delivered order's goods, within the return window set in /settings;
     the return service's own rules do the rest (never more than bought and not returned yet)."""
     order = scope.order(session, actor, number)
+    scope.require_write(actor)
     offer = _offer(session, order, orders.order_lines(session, order.id or 0))
     if offer is None:
         raise ValidationFailed({'': _('This order cannot be returned from here any more. Write to us instead.')})
@@ -202,14 +207,20 @@ def my_requests(*, session: Session, actor: PortalActor) -> list[Ticket]:
 
 def request_view(*, session: Session, actor: PortalActor, number: int | str) -> RequestView:
     ticket = scope.request(session, actor, number)
-    messages = session.exec(
-        select(TicketMessage)
-        .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
-        .order_by(col(TicketMessage.id))
+    messages = list(
+        session.exec(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket.id, col(TicketMessage.kind).in_(CUSTOMER_SIDE))
+            .order_by(col(TicketMessage.id))
+        )
     )
     files: dict[int | None, list[Attached]] = {}
     for row in ticket_attachments.of_ticket(session, ticket.id or 0):
         files.setdefault(row.message_id, []).append(Attached(row.id or 0, row.file_name, row.size))
+    others = {m.customer_id for m in messages if m.customer_id and m.customer_id != actor.customer_id}
+    names = {
+        c.id: c.name or c.email for c in session.exec(select(Customer).where(col(Customer.id).in_(others)))
+    } if others else {}  # fmt: skip
     thread = [
         Entry(
             m.kind,
@@ -217,6 +228,7 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
             m.created_at,
             m.kind != MessageKind.customer,
             tuple(files.get(m.id, ())),
+            names.get(m.customer_id, '') if m.kind == MessageKind.customer and m.customer_id else '',
         )
         for m in messages
     ]
@@ -234,9 +246,10 @@ def open_request(
     files: list[tuple[str, bytes]] | None = None,
 ) -> Ticket:
     """A new request from the portal, with its attachments (images, PDFs) in the same transaction; an order named
-    must be one of the actor's."""
+    must be one the actor sees (a buyer's: theirs or their company's)."""
     if order_number:
         scope.order(session, actor, order_number)
+    scope.require_write(actor)
     checked = ticket_attachments.check(files or [])
     written: list[Path] = []
     try:
@@ -264,13 +277,17 @@ def reply(
     *, session: Session, actor: PortalActor, number: int | str, body: str, files: list[tuple[str, bytes]] | None = None
 ) -> TicketMessage:
     """The customer's answer, with its attachments, joins the thread (the agent's page shows it at once) and reopens a
-    waiting request."""
+    waiting request. A company's buyer may answer a colleague's request: the message is then signed as theirs."""
     ticket = scope.request(session, actor, number)
+    scope.require_write(actor)
     checked = ticket_attachments.check(files or [])
     written: list[Path] = []
     try:
         with db.held_commits(session):
-            message = tickets.add_customer_message(session=session, number=ticket.number, body=body, email=actor.email)
+            message = tickets.add_customer_message(session=session, number=ticket.number, body=body, token=ticket.token)
+            if message.customer_id != actor.customer_id:
+                message.customer_id = actor.customer_id
+                session.add(message)
             written = ticket_attachments.store(session, ticket_id=ticket.id or 0, message_id=message.id, files=checked)
         session.commit()
     except BaseException:
@@ -291,6 +308,7 @@ def attachment(*, session: Session, actor: PortalActor, attachment_id: int) -> t
 def rate(*, session: Session, actor: PortalActor, number: int | str, score: int, comment: str | None) -> Ticket:
     """The customer rates a solved request of theirs, once (the rating page's rule)."""
     ticket = scope.request(session, actor, number)
+    scope.require_write(actor)
     if not score:
         raise ValidationFailed({'score': _('Choose from 1 to 5 stars')})
     return tickets.rate(session=session, number=ticket.number, token=ticket.token, score=score, comment=comment)

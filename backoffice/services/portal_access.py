@@ -18,7 +18,8 @@ from backoffice.i18n import N_, _
 from backoffice.models import Customer, CustomerStatus, PortalAccount, PortalLink, PortalSession, User, utcnow
 from backoffice.password_strength import password_problem
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, staff_mail, staff_sessions
+from backoffice.services import app_settings, audit, portal_scope, staff_mail, staff_sessions
+from backoffice.services.portal_scope import PortalActor
 from backoffice.stored_text import sentence
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -59,34 +60,51 @@ def invite(*, session: Session, actor: User, customer_id: int, base_url: str) ->
         raise NotFound(_('This customer no longer exists.'))
     if customer.status == CustomerStatus.banned:
         raise ValidationFailed({'': _('This customer is banned: they cannot be invited to the portal.')})
-    account = account_of(session, customer.id or 0)
-    again = account.invited_at is not None
-    account.invited_at, account.invited_by = utcnow(), actor.id
-    session.add(account)
-    token = _new_link(session, customer, 'invitation', INVITATION_LIFETIME, '')
-    shop = app_settings.value(session=session, key='company_name')
-    with i18n.use(customer.language):
-        staff_mail.queue_to(
-            session,
-            address=customer.email,
-            subject=_('Your account at {shop}').format(shop=shop),
-            body=_(
-                'Hello {name},\n\n{shop} invites you to your customer account: your orders, invoices and requests in '
-                'one place.\n\nOpen it with this link (it works once, for 7 days):\n{link}\n\n'
-                'Later, sign in at {portal} with a link sent to this email, or with a password you choose.'
-            ).format(
-                name=customer.name or customer.email,
-                shop=shop,
-                link=link_url(base_url, token),
-                portal=f'{base_url}/portal',
-            ),
-        )
+    again = queue_invitation(session, customer, invited_by=actor.id, base_url=base_url)
     said = N_('Invited {email} to the customer portal again') if again else N_('Invited {email} to the customer portal')
     audit.record(
         session, actor, 'portal.invited', 'customers', customer.id, summary=sentence(said, email=customer.email)
     )
     session.commit()
-    return account
+    return account_of(session, customer.id or 0)
+
+
+def queue_invitation(
+    session: Session, customer: Customer, *, invited_by: int | None, base_url: str, company: str = '', inviter: str = ''
+) -> bool:
+    """Inside the caller's transaction: a one-time link for 7 days, emailed in the customer's language (a company's
+    invitation says who invites them to which company). Returns whether they had been invited before."""
+    account = account_of(session, customer.id or 0)
+    again = account.invited_at is not None
+    account.invited_at, account.invited_by = utcnow(), invited_by
+    session.add(account)
+    token = _new_link(session, customer, 'invitation', INVITATION_LIFETIME, '')
+    shop = app_settings.value(session=session, key='company_name')
+    with i18n.use(customer.language):
+        if company:
+            opening = _(
+                '{inviter} invites you to the account of {company} at {shop}: its orders, invoices and requests '
+                'in one place.'
+            ).format(inviter=inviter or shop, company=company, shop=shop)
+        else:
+            opening = _(
+                '{shop} invites you to your customer account: your orders, invoices and requests in one place.'
+            ).format(shop=shop)
+        staff_mail.queue_to(
+            session,
+            address=customer.email,
+            subject=_('Your account at {shop}').format(shop=shop),
+            body=_(
+                'Hello {name},\n\n{opening}\n\nOpen it with this link (it works once, for 7 days):\n{link}\n\n'
+                'Later, sign in at {portal} with a link sent to this email, or with a password you choose.'
+            ).format(
+                name=customer.name or customer.email,
+                opening=opening,
+                link=link_url(base_url, token),
+                portal=f'{base_url}/portal',
+            ),
+        )
+    return again
 
 
 def invitation_of(*, session: Session, actor: User, customer_id: int) -> PortalAccount | None:
@@ -239,6 +257,16 @@ def signed_in_customer(customer_id: int | None, epoch: int | None, key: str | No
             return None
         session.expunge(customer)
         return customer
+
+
+def signed_in_actor(customer_id: int | None, epoch: int | None, key: str | None) -> PortalActor | None:
+    """`signed_in_customer` as the portal's actor, with their company and role as they stand now (a member removed or
+    demoted a moment ago acts without them at their very next page or action)."""
+    customer = signed_in_customer(customer_id, epoch, key)
+    if customer is None:
+        return None
+    with read_session() as session:
+        return portal_scope.actor_of(session, customer)
 
 
 def touch(session_id: int) -> None:

@@ -1,33 +1,109 @@
 """The one scope of the customer portal: every portal read and download goes through here, so nothing of another
-customer is ever found (a wrong id is "not found", never "forbidden": it tells nothing of what exists)."""
+customer is ever found (a wrong id is "not found", never "forbidden": it tells nothing of what exists).
+
+A company's member (B2B) sees more, by their role: a company admin all the company's orders, invoices and requests; a
+buyer and a viewer the company's orders and requests, and their own invoices. "The company's" records are those of
+its contacts (customers whose `company_id` is the company), as on the staff's company page. A viewer reads only:
+`require_write` refuses every change in the services."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
-from backoffice.errors import NotFound
+from backoffice.errors import NotFound, ServiceError
 from backoffice.i18n import N_, _
-from backoffice.models import Customer, Invoice, Order, OrderStatus, Ticket
+from backoffice.models import Company, CompanyMember, CompanyRole, Customer, Invoice, Order, OrderStatus, Ticket
 
 NOT_FOUND = N_('Not found: nothing of yours has this number.')
 
 
 @dataclass(frozen=True)
 class PortalActor:
-    """Who acts in the portal: a customer (a company's member, with their company, once B2B members exist)."""
+    """Who acts in the portal: a customer, and if they are a member of their company, the company and their role."""
 
     customer_id: int
     email: str
     name: str
     language: str | None
     company_id: int | None = None
+    company_role: CompanyRole | None = None
 
     @classmethod
-    def of(cls, customer: Customer) -> PortalActor:
-        return cls(customer.id or 0, customer.email, customer.name, customer.language)
+    def of(cls, customer: Customer, member: CompanyMember | None = None) -> PortalActor:
+        if member is None:
+            return cls(customer.id or 0, customer.email, customer.name, customer.language)
+        role = CompanyRole(member.role)
+        return cls(customer.id or 0, customer.email, customer.name, customer.language, member.company_id, role)
+
+    @property
+    def read_only(self) -> bool:
+        """A company's viewer: reads, changes nothing (the services refuse; pages offer no write)."""
+        return self.company_id is not None and self.company_role == CompanyRole.viewer
+
+    @property
+    def company_admin(self) -> bool:
+        return self.company_id is not None and self.company_role == CompanyRole.admin
+
+
+class ReadOnly(ServiceError):
+    """A viewer of their company's account tried to change something."""
+
+
+READ_ONLY = N_(
+    'Your role in your company is "viewer": you can read everything here but not change it. Ask a company '
+    'admin of yours for the buyer role.'
+)
+
+
+def actor_of(session: Session, customer: Customer) -> PortalActor:
+    """The actor a signed-in customer is, read afresh at every page and action: their membership counts only while they
+    are still their company's contact and the company is not in the trash (a removed member sees only their own)."""
+    member = member_of(session, customer)
+    return PortalActor.of(customer, member)
+
+
+def member_of(session: Session, customer: Customer) -> CompanyMember | None:
+    if customer.company_id is None:
+        return None
+    found = session.exec(
+        select(CompanyMember)
+        .join(Company, col(Company.id) == CompanyMember.company_id)
+        .where(
+            CompanyMember.customer_id == customer.id,
+            CompanyMember.company_id == customer.company_id,
+            col(Company.deleted_at).is_(None),
+        )
+    ).first()
+    return found
+
+
+def require_write(actor: PortalActor) -> None:
+    """Refuse a change (a request, a reply, a rating, a return) to a company's viewer, in words."""
+    if actor.read_only:
+        raise ReadOnly(_(READ_ONLY))
+
+
+def company(session: Session, actor: PortalActor) -> Company:
+    """The actor's company, if they are a member of one; else "not found"."""
+    if actor.company_id is None:
+        raise NotFound(_(NOT_FOUND))
+    found = session.get(Company, actor.company_id)
+    return _or_not_found(found if found is not None and found.deleted_at is None else None)
+
+
+def _whose(actor: PortalActor, column: Any, company_roles: tuple[CompanyRole, ...]) -> Any:
+    """The clause choosing the records the actor may see by their customer column: their own, and their company's
+    contacts' when their role sees the company's."""
+    if actor.company_id is None or actor.company_role not in company_roles:
+        return column == actor.customer_id
+    contacts = select(Customer.id).where(Customer.company_id == actor.company_id)
+    return or_(column == actor.customer_id, col(column).in_(contacts))
+
+
+EVERY_ROLE = (CompanyRole.admin, CompanyRole.buyer, CompanyRole.viewer)
 
 
 def customer(session: Session, actor: PortalActor) -> Customer:
@@ -40,7 +116,7 @@ def orders(actor: PortalActor) -> Any:
     """The actor's orders (never a draft staff are still putting together), newest first."""
     return (
         select(Order)
-        .where(Order.customer_id == actor.customer_id, Order.status != OrderStatus.draft)
+        .where(_whose(actor, Order.customer_id, EVERY_ROLE), Order.status != OrderStatus.draft)
         .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
     )
 
@@ -55,11 +131,11 @@ def order_by_id(session: Session, actor: PortalActor, order_id: int) -> Order:
 
 
 def documents(actor: PortalActor) -> Any:
-    """The actor's invoices and credit notes (through their orders), newest first."""
+    """The actor's invoices and credit notes (through their orders; a company admin's: the company's), newest first."""
     return (
         select(Invoice)
         .join(Order, col(Order.id) == Invoice.order_id)
-        .where(Order.customer_id == actor.customer_id, Order.status != OrderStatus.draft)
+        .where(_whose(actor, Order.customer_id, (CompanyRole.admin,)), Order.status != OrderStatus.draft)
         .order_by(col(Invoice.issued_at).desc(), col(Invoice.id).desc())
     )
 
@@ -69,10 +145,10 @@ def document(session: Session, actor: PortalActor, invoice_id: int) -> Invoice:
 
 
 def requests(actor: PortalActor) -> Any:
-    """The actor's requests, most recently changed first."""
+    """The actor's requests (a member's: and the company's), most recently changed first."""
     return (
         select(Ticket)
-        .where(Ticket.customer_id == actor.customer_id)
+        .where(_whose(actor, Ticket.customer_id, EVERY_ROLE))
         .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
     )
 

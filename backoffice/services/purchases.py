@@ -6,13 +6,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, User, utcnow
+from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, Supplier, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, stock
 from backoffice.stored_text import count, sentence
@@ -39,15 +39,19 @@ def create_purchase(
     supplier: str = '',
     reference: str = '',
     received: bool = True,
+    supplier_id: int | None = None,
 ) -> Purchase:
     """A purchase of {product_id, quantity, unit_cost?} lines: `received` (the goods are here: receipt movements now)
-    or ordered (nothing moves until it is received)."""
+    or ordered (nothing moves until it is received). The supplier is one of the suppliers (`supplier_id`); a name
+    alone is kept as typed and linked to the supplier of that name if there is one."""
     require(actor, 'catalog.write')
+    chosen = _supplier_of(session, supplier_id, supplier)
     wanted = _valid_lines(session, lines)
     now = utcnow()
     costs = [unit_cost * quantity for _, quantity, unit_cost in wanted if unit_cost is not None]
     purchase = Purchase(
-        supplier=' '.join(supplier.split())[:120],
+        supplier=chosen.name[:120] if chosen else ' '.join(supplier.split())[:120],
+        supplier_id=chosen.id if chosen else None,
         reference=reference.strip()[:80],
         status=PurchaseStatus.ordered,
         ordered_at=now,
@@ -129,6 +133,15 @@ def lines_of(*, session: Session, actor: User, purchase_id: int) -> list[tuple[P
     return list(rows.all())
 
 
+def supplier_choices(*, session: Session, actor: User) -> dict[int, str]:
+    """The suppliers a purchase order may go to (id → name), by name: for whoever orders stock."""
+    require(actor, 'catalog.read')
+    rows = session.exec(
+        select(Supplier.id, Supplier.name).where(col(Supplier.deleted_at).is_(None)).order_by(col(Supplier.name))
+    )
+    return {supplier_id: name for supplier_id, name in rows if supplier_id is not None}
+
+
 def label(purchase: Purchase) -> str:
     return purchase.reference or f'#{purchase.id}'
 
@@ -153,6 +166,23 @@ def _receive(session: Session, actor: User, purchase: Purchase) -> list:
     purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()
     session.add(purchase)
     return changed
+
+
+def _supplier_of(session: Session, supplier_id: Any, name: str) -> Supplier | None:
+    if supplier_id not in (None, ''):
+        try:
+            found = session.get(Supplier, int(supplier_id))
+        except (TypeError, ValueError):
+            found = None
+        if found is None or found.deleted_at is not None:
+            raise ValidationFailed({'supplier': _('Choose a supplier')})
+        return found
+    name = ' '.join((name or '').split())
+    if not name:
+        return None
+    return session.exec(
+        select(Supplier).where(func.lower(Supplier.name) == name.lower(), col(Supplier.deleted_at).is_(None))
+    ).first()
 
 
 def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Product, int, Decimal | None]]:

@@ -4,11 +4,11 @@ received once that settles one or several invoices, in parts or in full (one tra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import literal
 from sqlalchemy import select as select_columns
@@ -166,41 +166,20 @@ def open_items(
     session: Session, *, today: date, customer_id: int | None = None, company_id: int | None = None
 ) -> list[OpenItem]:
     """The invoices with an amount open, oldest due first, read in one query (credit notes summed per invoice)."""
-    credit = aliased(Invoice)
-    credited = (
-        select(credit.corrects_id, func.sum(credit.total).label('credited'))
-        .where(credit.kind == InvoiceKind.credit_note, col(credit.corrects_id).is_not(None))
-        .group_by(col(credit.corrects_id))
-        .subquery()
-    )
-    amount_open = (
-        col(Invoice.total)
-        - col(Order.paid_total)
-        + col(Order.refunded_total)
-        - func.coalesce(credited.c.credited, literal(ZERO))
-    )
-    query = (
-        select_columns(
-            col(Invoice.id),
-            col(Invoice.number),
-            col(Invoice.order_id),
-            col(Invoice.currency),
-            col(Invoice.issued_at),
-            col(Invoice.due_on),
-            col(Invoice.total),
-            col(Order.number),
-            col(Order.customer_id),
-            col(Customer.name),
-            col(Customer.email),
-            col(Customer.company_id),
-            col(Company.name),
-            amount_open.label('open'),
-        )
-        .join(Order, col(Order.id) == Invoice.order_id)
-        .join(Customer, col(Customer.id) == Order.customer_id)
-        .outerjoin(Company, col(Company.id) == Customer.company_id)
-        .outerjoin(credited, credited.c.corrects_id == Invoice.id)
-        .where(col(Invoice.kind) == InvoiceKind.invoice, amount_open > 0)
+    query = open_invoices_query(
+        col(Invoice.id),
+        col(Invoice.number),
+        col(Invoice.order_id),
+        col(Invoice.currency),
+        col(Invoice.issued_at),
+        col(Invoice.due_on),
+        col(Invoice.total),
+        col(Order.number),
+        col(Order.customer_id),
+        col(Customer.name),
+        col(Customer.email),
+        col(Customer.company_id),
+        col(Company.name),
     )
     if customer_id is not None:
         query = query.where(col(Order.customer_id) == customer_id)
@@ -235,6 +214,72 @@ def open_items(
         )
     items.sort(key=lambda i: (i.due_on, i.number))
     return items
+
+
+class OpenAmount(NamedTuple):
+    """What bank matching reads of an open invoice: no dates, no ageing, so 100,000 of them load in well under a
+    second."""
+
+    invoice_id: int
+    number: str
+    order_number: str
+    currency: str
+    customer_name: str
+    email: str
+    company_name: str
+    open: Decimal
+
+    @property
+    def account_name(self) -> str:
+        return self.company_name or self.customer_name or self.email
+
+
+def open_amounts(session: Session, *, keep: Callable[[str, str, Decimal], bool] | None = None) -> list[OpenAmount]:
+    """The invoices with an amount open, as open_items reads them (the same amount), in no particular order; with
+    `keep(number, order_number, open)`, only those it keeps, tested before anything else is made of a row."""
+    query = open_invoices_query(
+        col(Invoice.id),
+        col(Invoice.number),
+        col(Order.number),
+        col(Invoice.currency),
+        col(Customer.name),
+        col(Customer.email),
+        col(Company.name),
+    )
+    found = []
+    rows = session.connection().execute(query).all()  # fetched at once: row by row costs a call per row
+    for invoice_id, number, order_number, currency, name, email, company_name, left in rows:
+        left = Decimal(left).quantize(CENT)
+        if keep is None or keep(number, order_number, left):
+            found.append(
+                OpenAmount(invoice_id, number, order_number, currency, name or '', email, company_name or '', left)
+            )
+    return found
+
+
+def open_invoices_query(*columns: Any) -> Any:
+    """Invoices (not credit notes) with an amount open: these columns, then the amount open labelled `open`."""
+    credit = aliased(Invoice)
+    credited = (
+        select(credit.corrects_id, func.sum(credit.total).label('credited'))
+        .where(credit.kind == InvoiceKind.credit_note, col(credit.corrects_id).is_not(None))
+        .group_by(col(credit.corrects_id))
+        .subquery()
+    )
+    amount_open = (
+        col(Invoice.total)
+        - col(Order.paid_total)
+        + col(Order.refunded_total)
+        - func.coalesce(credited.c.credited, literal(ZERO))
+    )
+    return (
+        select_columns(*columns, amount_open.label('open'))
+        .join(Order, col(Order.id) == Invoice.order_id)
+        .join(Customer, col(Customer.id) == Order.customer_id)
+        .outerjoin(Company, col(Company.id) == Customer.company_id)
+        .outerjoin(credited, credited.c.corrects_id == Invoice.id)
+        .where(col(Invoice.kind) == InvoiceKind.invoice, amount_open > 0)
+    )
 
 
 def invoiced_since(session: Session, first_day: date) -> Decimal:

@@ -35,7 +35,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import audit, invoices, numbering, orders, payments, stock, tickets
+from backoffice.services import audit, gateway_payments, invoices, numbering, orders, payments, stock, tickets
 from backoffice.stored_text import count, joined, money, sentence, word
 
 RETURNABLE = orders.RETURNABLE
@@ -310,9 +310,10 @@ def resolve(
     amount: Decimal | str | None = None,
 ) -> Return:
     """End a received return: refund the returned items' value, give it as store credit (a credit note), or send
-    the same items again in an exchange order (reserved now, nothing to pay). `amount`: the refund the person
-    confirmed (refund_quote); a refund that would now pay another amount is refused, so money never moves by more
-    or less than what was shown."""
+    the same items again in an exchange order (reserved now, nothing to pay). A refund of an order paid at a gateway
+    (Stripe) is sent there, as "Refund a payment" does: its outcome is `gateway_payments.refund_of_return`.
+    `amount`: the refund the person confirmed (refund_quote); a refund that would now pay another amount is refused,
+    so money never moves by more or less than what was shown."""
     require(actor, 'orders.write')
     try:
         resolution = ReturnResolution(resolution)
@@ -357,7 +358,18 @@ def resolve(
         summary=sentence(N_('Return {number}: {resolution}'), number=rma.number, resolution=word(RESOLVED[resolution])),
     )
     events.after_commit(session, Topic.returns, {'id': rma.id, 'action': 'resolved'})  # the refund or order commits
-    if resolution == ReturnResolution.refund:
+    if resolution == ReturnResolution.refund and gateway_payments.paid_through_gateway(session, order):
+        # paid by card at a gateway: the money goes back there (written, committed with the return, then sent with
+        # its idempotency key); its outcome is the gateway refund's (gateway_payments.refund_of_return)
+        gateway_payments.request_refund(
+            session=session,
+            actor=actor,
+            order_id=order.id,
+            amount=refundable,
+            reason=f'Return {rma.number}',
+            return_id=rma.id,
+        )
+    elif resolution == ReturnResolution.refund:
         payments.refund(
             session=session,
             actor=actor,

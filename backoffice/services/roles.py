@@ -87,7 +87,7 @@ def create_role(
     two_factor: bool = False,
 ) -> StaffRole:
     require(actor, 'users.manage')
-    values = _validated(session, name=name, description=description, granted=granted, role_id=None)
+    values = _validated(session, name=name, description=description, granted=granted, role_id=None, actor=actor)
     role = StaffRole(key=f'{KEY_PREFIX}new', two_factor_required=bool(two_factor), **values)
     session.add(role)
     _flush_or_name_taken(session)
@@ -120,8 +120,9 @@ def update_role(
     request, pages already open included."""
     require(actor, 'users.manage')
     role = get_for_update(session, StaffRole, role_id, version, entity='role')
+    _within_reach(session, actor, role)
     before = _audited(role)
-    values = _validated(session, name=name, description=description, granted=granted, role_id=role_id)
+    values = _validated(session, name=name, description=description, granted=granted, role_id=role_id, actor=actor)
     for field, value in values.items():
         setattr(role, field, value)
     if two_factor is not None:
@@ -150,6 +151,7 @@ def delete_role(*, session: Session, actor: User, role_id: int, version: int) ->
     """Delete a role nobody holds; while users hold it, the refusal names them."""
     require(actor, 'users.manage')
     role = get_for_update(session, StaffRole, role_id, version, entity='role')
+    _within_reach(session, actor, role)
     holders = list(session.exec(select(User.email).where(User.role == role.key).order_by(col(User.email))))
     if holders:
         session.rollback()
@@ -267,8 +269,21 @@ def _audited(role: StaffRole) -> dict[str, Any]:
     }
 
 
+def _within_reach(session: Session, actor: User, role: StaffRole) -> None:
+    """Someone who manages staff changes or deletes only a role whose every right they hold themselves."""
+    if permissions.beyond(actor, frozenset(role.permissions)):
+        session.rollback()
+        raise ValidationFailed({'': _('This role holds rights your own role does not: ask an admin')})
+
+
 def _validated(
-    session: Session, *, name: str, description: str, granted: list[str] | set[str], role_id: int | None
+    session: Session,
+    *,
+    name: str,
+    description: str,
+    granted: list[str] | set[str],
+    role_id: int | None,
+    actor: User,
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
     name, description = (name or '').strip(), (description or '').strip()
@@ -283,6 +298,10 @@ def _validated(
     unknown = sorted(set(granted) - set(PERMISSIONS))
     if unknown:  # a role may grant nothing (someone on leave signs in and sees nothing), never an unknown permission
         errors['permissions'] = _('Unknown permission: {names}').format(names=', '.join(unknown))
+    elif extra := permissions.beyond(actor, set(granted)):
+        errors['permissions'] = _('You may grant only rights your own role holds; not: {names}').format(
+            names=', '.join(_(PERMISSIONS[name]) for name in sorted(extra))
+        )
     if errors:
         session.rollback()
         raise ValidationFailed(errors)

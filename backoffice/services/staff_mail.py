@@ -4,10 +4,12 @@ portal invitation and sign-in links: queued in the caller's transaction, in the 
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,21 +23,46 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = mail.MAX_ATTEMPTS
 
 
-def queue(session: Session, *, user: User, subject: str, body: str) -> StaffMail:
-    """Add an email to this user to the outbox, inside the caller's transaction (written already translated)."""
-    message = StaffMail(user_id=user.id, to_address=user.email, subject=subject[:200], body=body)
+def queue(
+    session: Session,
+    *,
+    user: User,
+    subject: str,
+    body: str,
+    html: str = '',
+    parts: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> StaffMail:
+    """Add an email to this user to the outbox, inside the caller's transaction (written already translated); `html`
+    an alternative to the text, `parts` its inline images (with a `cid`) and attachments, see `part`."""
+    message = StaffMail(
+        user_id=user.id,
+        to_address=user.email,
+        subject=subject[:200],
+        body=body,
+        html=html,
+        parts=parts or [],
+        headers=headers or {},
+    )
     session.add(message)
     session.flush()
     return message
 
 
-def queue_to(session: Session, *, address: str, subject: str, body: str) -> StaffMail:
-    """An email the app writes to someone who is not staff (a customer's portal invitation or sign-in link), sent by
-    the same outbox job; written in the recipient's language by the caller."""
-    message = StaffMail(user_id=None, to_address=address, subject=subject[:200], body=body)
+def queue_to(
+    session: Session, *, address: str, subject: str, body: str, parts: list[dict[str, Any]] | None = None
+) -> StaffMail:
+    """An email the app writes to someone who is not staff (a customer's portal invitation or sign-in link, a
+    company's report), sent by the same outbox job; written in the recipient's language by the caller."""
+    message = StaffMail(user_id=None, to_address=address, subject=subject[:200], body=body, parts=parts or [])
     session.add(message)
     session.flush()
     return message
+
+
+def part(name: str, content_type: str, data: bytes, *, cid: str | None = None) -> dict[str, Any]:
+    """A file to go with a queued mail: an inline image the HTML shows as `cid:<cid>`, or (no cid) an attachment."""
+    return {'name': name, 'content_type': content_type, 'cid': cid, 'data': base64.b64encode(data).decode('ascii')}
 
 
 def send_staff_mail(settings: Settings, *, limit: int = mail.BATCH) -> dict[str, int]:
@@ -57,24 +84,14 @@ def send_staff_mail(settings: Settings, *, limit: int = mail.BATCH) -> dict[str,
         return counts
     try:
         server = mail.connect(settings.smtp_url)
-    except (OSError, smtplib.SMTPException) as error:
+    except mail.SMTP_ERRORS as error:
         log.warning('cannot reach the mail server: %s', error)
         for message_id, _email_message in outgoing:
             counts[_record(message_id, error)] += 1
         return counts
-    try:
+    with mail.hanging_up(server):
         for message_id, email in outgoing:
-            try:
-                server.send_message(email)
-            except (OSError, smtplib.SMTPException) as error:
-                counts[_record(message_id, error)] += 1
-            else:
-                counts[_record(message_id, None)] += 1
-    finally:
-        try:
-            server.quit()
-        except (OSError, smtplib.SMTPException):
-            server.close()
+            counts[_record(message_id, mail.send_one(server, email))] += 1
     return counts
 
 
@@ -83,7 +100,28 @@ def _email(row: StaffMail, sender: str, company: str) -> EmailMessage:
     email['From'] = formataddr((company, sender)) if sender else ''
     email['To'] = row.to_address
     email['Subject'] = row.subject
+    for name, value in (row.headers or {}).items():
+        email[name] = value
     email.set_content(row.body)
+    if row.html:
+        email.add_alternative(row.html, subtype='html')
+        html_part = email.get_body(preferencelist=('html',))  # the part just added
+        if html_part is not None:
+            for inline in (p for p in row.parts or [] if p.get('cid')):
+                maintype, subtype = inline['content_type'].split('/', 1)
+                html_part.add_related(
+                    base64.b64decode(inline['data']),
+                    maintype=maintype,
+                    subtype=subtype,
+                    cid=f'<{inline["cid"]}>',
+                    filename=inline['name'],
+                    disposition='inline',
+                )
+    for attached in (p for p in row.parts or [] if not p.get('cid')):
+        maintype, subtype = attached['content_type'].split('/', 1)
+        email.add_attachment(
+            base64.b64decode(attached['data']), maintype=maintype, subtype=subtype, filename=attached['name']
+        )
     return email
 
 

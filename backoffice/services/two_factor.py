@@ -128,6 +128,10 @@ def reset(*, session: Session, actor: User, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise ValidationFailed({'': _('This user does not exist')})
+    if permissions.beyond(actor, permissions.permissions_of(user.role)):
+        raise ValidationFailed(
+            {'': _("{email}'s role holds rights your own role does not: ask an admin").format(email=user.email)}
+        )
     if not enrolled(user):
         raise ValidationFailed({'': _('This user has no two-factor sign-in to reset')})
     _clear(session, user)

@@ -71,6 +71,8 @@ def create_user(*, session: Session, actor: User | None, data: dict, system: boo
     values.role = roles.resolve(session, values.role) or values.role
     if not roles.lock_role(session, values.role):
         errors['role'] = _('Choose one of the listed roles')
+    elif not system and permissions.beyond(actor, permissions.permissions_of(values.role)):
+        errors['role'] = _role_beyond_you()
     generated = None
     password = values.password
     if not password:
@@ -115,6 +117,7 @@ def update_user(
     if role is not None:
         _lock_active_admins(session)
     user = get_for_update(session, User, user_id, version, entity='user')
+    _within_reach(session, actor, user)
     before = audit.snapshot(user)
     errors: dict[str, str] = {}
     if name is not None:
@@ -128,6 +131,8 @@ def update_user(
         new_role = str(role)
         if not roles.lock_role(session, new_role):
             errors['role'] = _('Choose one of the listed roles')
+        elif new_role != user.role and permissions.beyond(actor, permissions.permissions_of(new_role)):
+            errors['role'] = _role_beyond_you()
         else:
             if user.role == Role.admin and new_role != Role.admin and _is_last_active_admin(session, user):
                 errors['role'] = _('This is the last active admin; make someone else admin first')
@@ -144,6 +149,7 @@ def set_active(*, session: Session, actor: User, user_id: int, version: int, act
     if not active:
         _lock_active_admins(session)
     user = get_for_update(session, User, user_id, version, entity='user')
+    _within_reach(session, actor, user)
     if not active:
         if user.id == actor.id:
             raise ValidationFailed({'': _('You cannot deactivate your own account')})
@@ -164,6 +170,7 @@ def reset_password(
     """Set a new password (or generate one, returned to show once) and sign the user out everywhere."""
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
+    _within_reach(session, actor, user)
     password = new_password or auth.generate_password()
     if new_password and (problem := password_problem(new_password, email=user.email, name=user.name)):
         raise ValidationFailed({'password': problem})
@@ -283,6 +290,25 @@ def _save(session: Session, actor: User, user: User, before: dict, action: str, 
     )
     changes.commit(session, (Topic.users, {'id': user.id, 'action': action.split('.')[1]}), *also)
     return user
+
+
+def _role_beyond_you() -> str:
+    return _('Your own role does not hold every right of this role: ask someone who does (an admin)')
+
+
+def within_reach(actor: User, user: User) -> bool:
+    """Whether the actor holds every right of this staff member's role (and so may change, deactivate or reset them)."""
+    return not permissions.beyond(actor, permissions.permissions_of(user.role))
+
+
+def _within_reach(session: Session, actor: User, user: User) -> None:
+    if not within_reach(actor, user):
+        session.rollback()
+        raise ValidationFailed({'': _beyond_reach_message(user)})
+
+
+def _beyond_reach_message(user: User) -> str:
+    return _("{email}'s role holds rights your own role does not: ask an admin").format(email=user.email)
 
 
 def _role_in_log(role: str) -> str:

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -72,32 +72,36 @@ def export_rows(
     fmt: Format,
     progress: Progress | None = None,
     batch_size: int = 1000,
+    columns: Sequence[str] | None = None,
+    audited: bool = True,
 ) -> ExportFile:
     """The rows of the list as the user sees it (search, filters, sort), every page, as CSV or XLSX.
 
     The request is checked and the rows counted at once (a bad filter fails here, before a download starts); the rows
     are read as the chunks are consumed, one batch in memory at a time. Open the session with `read_session()`: on
     SQLite a write session would hold the write lock for the whole export. When the last row is out (or the download
-    stops), one `<singular>.exported` audit entry records the row count and the filters."""
+    stops), one `<singular>.exported` audit entry records the row count and the filters. `columns`: only these (a saved
+    view's), in the list's order; `audited=False` for a spreadsheet feed, whose fetches its own record counts."""
     require(actor, resource.read_permission)
     if fmt not in MEDIA_TYPES:
         raise ValueError(f'unknown export format {fmt!r}')
     total, _exact = query.count(session=session, actor=actor, resource=resource, request=request)
-    columns = (ID_COLUMN, *resource.columns)
+    chosen = set(columns) if columns is not None else None
+    shown = (ID_COLUMN, *(c for c in resource.columns if chosen is None or c.name in chosen))
     rows = _Rows(
         session=session,
         actor=actor,
         resource=resource,
         request=request,
-        columns=columns,
+        columns=shown,
         total=total,
         progress=progress,
         batch_size=batch_size,
     )
     writer = _csv_chunks if fmt == 'csv' else _xlsx_chunks
-    chunks = _audited(
-        writer(columns, rows), session=session, actor=actor, resource=resource, request=request, fmt=fmt, rows=rows
-    )
+    chunks = writer(shown, rows)
+    if audited:
+        chunks = _audited(chunks, session=session, actor=actor, resource=resource, request=request, fmt=fmt, rows=rows)
     file_name = f'{resource.key}-{utcnow():%Y-%m-%d-%H%M}.{fmt}'
     return ExportFile(file_name=file_name, media_type=MEDIA_TYPES[fmt], chunks=chunks)
 

@@ -32,7 +32,9 @@ def test_a_ban_without_a_reason_is_refused_at_the_field(driver: WebDriver, base_
     row = '//tr[td[normalize-space(.)="to.ban@example.com"]]'
     WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.XPATH, row), 'the new customer is not listed')
     driver.find_element(By.XPATH, f'{row}/td[2]').click()
+    settle(driver)  # the customer's dialog has finished opening (a click during its entrance went unheard in CI)
     button(driver, 'Ban').click()
+    settle(driver)
     button(driver, 'Confirm').click()
     visible_text(driver, 'Say why: the reason is kept with the ban')
     settle(driver)

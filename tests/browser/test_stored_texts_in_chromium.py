@@ -61,7 +61,7 @@ def test_an_orders_timeline_and_the_day_filter_in_french_at_390_and_1440(
         visible_text(driver, 'Historique')
         wait.until(lambda d: 'Paiement de 1 481,40 € (Virement bancaire' in page_text(d), 'the payment, in French')
         body = page_text(driver)
-        assert 'Passée (api) : en attente de paiement' in body and 'Préparée' in body
+        assert 'Passée (depuis la boutique) : en attente de paiement' in body and 'Préparée' in body
         assert f'Imported: {HOSTILE}' in body  # the old entry, as stored and as text
         assert 'Payment of' not in body and 'waiting for payment' not in body
         assert driver.execute_script('return window.__x') is None

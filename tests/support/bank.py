@@ -29,9 +29,15 @@ class Line:
 
 
 def camt053(
-    lines: Iterable[Line], *, opening: str = '1000.00', statement_id: str = 'STMT-1', iban: str = IBAN
+    lines: Iterable[Line],
+    *,
+    opening: str = '1000.00',
+    statement_id: str = 'STMT-1',
+    iban: str = IBAN,
+    balance_day: str = '2026-11-30',
+    currency: str = 'EUR',
 ) -> bytes:
-    """A CAMT.053.001.02 file of one statement whose balances add up."""
+    """A CAMT.053.001.02 file of one statement whose balances add up (both dated `balance_day`)."""
     entries = []
     moved = Decimal('0.00')
     for number, line in enumerate(lines, 1):
@@ -49,11 +55,13 @@ def camt053(
         )
     closing = Decimal(opening) + moved
     balance = (
-        '<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{amount:.2f}</Amt>'
-        '<CdtDbtInd>{mark}</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>'
+        '<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="{currency}">{amount:.2f}</Amt>'
+        '<CdtDbtInd>{mark}</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>'
     )
     balances = ''.join(
-        balance.format(code=code, amount=abs(value), mark='CRDT' if value >= 0 else 'DBIT')
+        balance.format(
+            code=code, amount=abs(value), mark='CRDT' if value >= 0 else 'DBIT', currency=currency, day=balance_day
+        )
         for code, value in (('OPBD', Decimal(opening)), ('CLBD', closing))
     )
     return (
@@ -61,7 +69,7 @@ def camt053(
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
         f'<GrpHdr><MsgId>MSG-{statement_id}</MsgId><CreDtTm>2026-12-01T06:00:00</CreDtTm></GrpHdr>'
         f'<Stmt><Id>{statement_id}</Id><CreDtTm>2026-12-01T06:00:00</CreDtTm>'
-        f'<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>{balances}{"".join(entries)}</Stmt>'
+        f'<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>{currency}</Ccy></Acct>{balances}{"".join(entries)}</Stmt>'
         '</BkToCstmrStmt></Document>'
     ).encode()
 

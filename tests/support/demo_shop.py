@@ -10,7 +10,7 @@ from unittest import mock
 from sqlmodel import col, select
 
 from backoffice.db import session_scope
-from backoffice.models import Customer, Order, Ticket, User
+from backoffice.models import Customer, Order, SupplierBill, Ticket, User
 from backoffice.seed import demo, support
 from components.screens import SCREENS
 
@@ -36,12 +36,14 @@ def small_demo_shop() -> dict[str, str]:
             select(Customer).where(col(Customer.company_id).is_not(None)).order_by(Customer.id)
         ).first()
         staff = session.exec(select(User).order_by(User.id)).first()  # a demo colleague, not the signed-in account
+        bill = session.exec(select(SupplierBill).order_by(SupplierBill.id)).first()
         return {
             'users': str(staff.id),
             'orders': order.number,
             'requests': str(ticket.number),
             'customers': str(customer.id),
             'companies': str(customer.company_id),
+            'finance': str(bill.id),  # /finance/bills/{bill_id}
         }
 
 

@@ -8,9 +8,17 @@ from nicegui.testing import User
 from .waiting import eventually
 
 
+def the_list(user: User, column: str = 'email') -> ui.table:
+    """The table that has this column: another table may be on the page meanwhile (an import's preview in a dialog
+    that is closing has rows of its own)."""
+    tables = user.find(ui.table).elements
+    having = [t for t in tables if any(c.get('field', c.get('name')) == column for c in t.columns)]
+    return (having or list(tables)).pop()
+
+
 def listed(user: User, column: str = 'email') -> list:
     """One column of the rows the list shows now (`should_see` does not look into table cells)."""
-    return [row[column] for row in user.find(ui.table).elements.pop().rows]
+    return [row[column] for row in the_list(user, column).rows]
 
 
 async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:

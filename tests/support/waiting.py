@@ -10,7 +10,7 @@ from typing import TypeVar
 
 T = TypeVar('T')
 
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01  # how often a wait looks again: a wait ends at most this long after its condition holds
 
 
 def default_timeout() -> float:
@@ -41,19 +41,34 @@ async def eventually(condition: Callable[[], T], timeout: float | None = None, *
 
 
 def patient_should_see() -> None:
-    """Make NiceGUI's `User.should_see` / `should_not_see` wait up to `default_timeout()` however many `retries` a
-    test passes: their own default (3 tries, 0.3 s) fails under load on a busy machine. They still return as soon as
-    the page agrees, so a passing test is no slower."""
+    """Make NiceGUI's `User.should_see` / `should_not_see` wait as `eventually` does: up to `default_timeout()` however
+    many `retries` a test passes (their own default, 3 tries 0.1 s apart, fails under load on a busy machine), looking
+    again every POLL_SECONDS rather than every 0.1 s. They still return as soon as the page agrees."""
     from nicegui.testing import User
 
     if getattr(User, '_patient', False):
         return
-    see, not_see = User.should_see, User.should_not_see
 
-    async def should_see(self, *args, retries: int = 3, **kwargs):
-        return await see(self, *args, retries=max(retries, int(default_timeout() / 0.1)), **kwargs)
+    async def should_see(self, target=None, *, kind=None, marker=None, content=None, retries: int = 3) -> None:
+        if self._sees(target, kind, marker, content):
+            return
+        try:
+            await eventually(
+                lambda: self._sees(target, kind, marker, content), timeout=max(default_timeout(), retries * 0.1)
+            )
+        except AssertionError:
+            message = self._build_error_message(target, kind, marker, content)
+            raise AssertionError(f'expected to see at least one {message}') from None
 
-    async def should_not_see(self, *args, retries: int = 3, **kwargs):
-        return await not_see(self, *args, retries=max(retries, int(default_timeout() / 0.05)), **kwargs)
+    async def should_not_see(self, target=None, *, kind=None, marker=None, content=None, retries: int = 3) -> None:
+        if not self._sees(target, kind, marker, content):
+            return
+        try:
+            await eventually(
+                lambda: not self._sees(target, kind, marker, content), timeout=max(default_timeout(), retries * 0.05)
+            )
+        except AssertionError:
+            message = self._build_error_message(target, kind, marker, content)
+            raise AssertionError(f'expected not to see any {message}') from None
 
     User.should_see, User.should_not_see, User._patient = should_see, should_not_see, True

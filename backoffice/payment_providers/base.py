@@ -1,0 +1,118 @@
+"""What a payment provider implements, the registry, and the neutral shapes a gateway's answers are turned into: a
+second gateway (Mollie, Adyen…) is one module that registers a `RemoteProvider`; the services never see its SDK."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from sqlmodel import Session
+
+from backoffice.errors import ServiceError
+from backoffice.models import Order, Payment
+
+# a gateway's payment, in neutral words (each provider maps its own statuses onto these)
+INTENT_STATES = ('requires_payment', 'requires_capture', 'processing', 'succeeded', 'canceled', 'failed')
+CANCELABLE_STATES = ('requires_payment', 'requires_capture')  # not captured yet: cancelling releases the money
+REFUND_STATES = ('requested', 'pending', 'succeeded', 'failed', 'canceled')
+
+
+class PaymentProvider(Protocol):
+    """What every payment provider implements. `capture` and `refund` return the provider's reference; they raise
+    ValidationFailed to refuse (a declined card, a refund window closed)."""
+
+    key: str
+    label: str
+    methods: dict[str, str]
+    remote: bool  # the money moves at a gateway (refunds are sent there, outside the database transaction)
+
+    def capture(self, *, order: Order, amount: Decimal, method: str, reference: str) -> str: ...
+
+    def refund(self, *, payment: Payment | None, amount: Decimal, reason: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class IntentState:
+    """A gateway's payment as the gateway says it is now."""
+
+    reference: str
+    status: str  # one of INTENT_STATES
+    amount: Decimal  # what the customer paid or will pay, in the currency's units (12.50)
+    currency: str  # upper case, ISO 4217
+    order_id: int | None  # from the payment's metadata (the shop puts the back office's order id there)
+    message: str = ''  # the gateway's words on a failure
+
+
+@dataclass(frozen=True)
+class RefundState:
+    reference: str  # re_…
+    intent_reference: str
+    status: str  # one of REFUND_STATES
+    amount: Decimal
+    currency: str
+    message: str = ''
+    local_id: int | None = None  # our GatewayRefund's id, from the refund's metadata (None: made at the gateway)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified webhook event: its id (applied once), type, and the payment or refunds it is about."""
+
+    id: str
+    type: str
+    intent: IntentState | None = None
+    refunds: tuple[RefundState, ...] = field(default_factory=tuple)
+
+
+class SignatureRefused(Exception):
+    """A webhook whose signature or timestamp does not verify: its sentence says which."""
+
+
+class GatewayFailed(ServiceError):
+    """The gateway refused (its message) or could not be reached; `message` is shown to the person as it is."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.unreachable = message, unreachable
+
+
+@runtime_checkable
+class RemoteProvider(Protocol):
+    """A gateway reached over the network. Each call reads its credentials from the settings (`session`) and raises
+    GatewayFailed with the gateway's words; none is made inside a database transaction."""
+
+    key: str
+    label: str
+    methods: dict[str, str]
+    remote: bool
+
+    def configured(self, session: Session) -> bool: ...
+
+    def check_connection(self, session: Session) -> str: ...
+
+    def verify_webhook(self, session: Session, payload: bytes, headers: dict[str, str]) -> WebhookEvent: ...
+
+    def read_intent(self, session: Session, reference: str) -> IntentState: ...
+
+    def refunds_of(self, session: Session, intent_reference: str) -> list[RefundState]: ...
+
+    def send_refund(
+        self, session: Session, *, intent_reference: str, amount: Decimal, currency: str, local_id: int, key: str
+    ) -> RefundState: ...
+
+    def cancel(self, session: Session, reference: str) -> IntentState: ...
+
+
+PROVIDERS: dict[str, PaymentProvider] = {}
+
+
+def register_provider(provider: PaymentProvider) -> PaymentProvider:
+    PROVIDERS[provider.key] = provider
+    return provider
+
+
+def gateway(key: str) -> RemoteProvider | None:
+    """The remote provider of that key, None for a manual one or an unknown key."""
+    provider = PROVIDERS.get(key)
+    return provider if provider is not None and getattr(provider, 'remote', False) else None  # type: ignore[return-value]

@@ -1,0 +1,34 @@
+"""What each scheduled job does, in words a person reads on /system and /settings (the job's machine name stays beside
+it, as logs and the run history store it); a job without a title here (an extension's) shows its name."""
+
+from __future__ import annotations
+
+from backoffice.i18n import N_, _
+
+TITLES: dict[str, str] = {
+    'purge-trash': N_('Empty the trash'),
+    'sla-check': N_('Check request deadlines'),
+    'send-outbox': N_('Send queued emails'),
+    'payment-reminders': N_('Queue payment reminders'),
+    'send-reminders': N_('Send payment reminders'),
+    'purge-idempotency': N_('Forget old API retries'),
+    'backup': N_('Nightly backup'),
+    'kpi-refresh': N_('Refresh today’s KPIs'),
+    'kpi-nightly': N_('Recompute recent KPIs'),
+    'kpi-backfill': N_('Fill in KPI history'),
+    'kpi-recompute': N_('Recompute KPIs'),
+    'low-stock': N_('Check low stock'),
+    'webhooks': N_('Deliver webhooks'),
+    'sweep-exports': N_('Delete old exports'),
+    'retention': N_('Anonymise old data'),
+    'report-schedules': N_('Send scheduled reports'),
+    'mailboxes': N_('Read support mailboxes'),
+    'automations': N_('Run automations'),
+    'digests': N_('Send digests'),
+    'customer-reports': N_('Send reports to companies'),
+}
+
+
+def title(job: str) -> str:
+    """The job's title in the current language, or its name when it has none."""
+    return _(TITLES[job]) if job in TITLES else job

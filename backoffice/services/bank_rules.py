@@ -1,0 +1,473 @@
+"""Bank matching rules: "when the reference contains X and/or the counterparty is Y, set the line aside as Z, or match
+it to the open invoice of customer C (the bill of supplier S) it pays", kept in position order, applied to each new line
+still unmatched in the import's transaction (the first rule that fits wins, its firing — or its miss, when no single
+invoice or bill is found — counted), and listed, saved, switched on or off and deleted by a person with finance.manage,
+each change audited. A rule's match goes through bank_match.confirm / confirm_bill like a person's, each line in its own
+savepoint: one refused match leaves that line to reconcile, with the reason, and the import goes on."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backoffice import changes, db
+from backoffice.errors import NotFound, ServiceError, ValidationFailed
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import (
+    BankLine,
+    BankRule,
+    BillPayment,
+    Customer,
+    LineStatus,
+    Receipt,
+    RuleDirection,
+    RuleOutcome,
+    Supplier,
+    SupplierBill,
+    User,
+    utcnow,
+)
+from backoffice.permissions import PermissionDenied, require
+from backoffice.services import app_settings, audit, bank_match, payables, receivables
+from backoffice.services.bank_match import CATEGORIES, fold
+
+log = logging.getLogger(__name__)
+FIELDS = (
+    'name',
+    'reference_contains',
+    'counterparty',
+    'counterparty_exact',
+    'direction',
+    'outcome',
+    'category',
+    'customer_id',
+    'supplier_id',
+    'note',
+)
+# why a rule that fitted a line did not match it (bank_lines.rule_miss), shown on the line
+MISSES: dict[str, str] = {
+    'no_invoice': N_('no open invoice of the customer has this amount or its number in the reference'),
+    'several_invoices': N_('several open invoices of the customer fit: choose one'),
+    'no_bill': N_('no open bill of the supplier has this amount or its number in the reference'),
+    'several_bills': N_('several open bills of the supplier fit: choose one'),
+    'no_party': N_('the rule names no customer or supplier'),
+    'refused': N_('the match was refused (amount more than open, or not allowed)'),
+}
+
+
+@dataclass
+class Applied:
+    """What the rules did to the new lines of an import."""
+
+    set_aside: int = 0
+    matched: int = 0
+    missed: int = 0  # a rule fitted but found no single invoice or bill: the line waits, with the reason
+
+
+def rules(*, session: Session, actor: User) -> list[BankRule]:
+    require(actor, 'finance.read')
+    return list(session.exec(select(BankRule).order_by(col(BankRule.position), col(BankRule.id))))
+
+
+def one_line(text: Any, limit: int) -> str:
+    return ' '.join(str(text or '').split())[:limit]
+
+
+def save_rule(
+    *, session: Session, actor: User, values: dict[str, Any], rule_id: int | None = None, version: int | None = None
+) -> BankRule:
+    """Create or change a rule: a name, at least one condition (reference or counterparty), and what it does: a
+    category to set aside with, or the customer (money in) or supplier (money out) whose open invoice or bill it
+    matches."""
+    require(actor, 'finance.manage')
+    clean: dict[str, Any] = {
+        'name': one_line(values.get('name'), 120),
+        'reference_contains': one_line(values.get('reference_contains'), 120),
+        'counterparty': one_line(values.get('counterparty'), 200),
+        'counterparty_exact': bool(values.get('counterparty_exact')),
+        'direction': str(values.get('direction') or RuleDirection.any.value),
+        'outcome': str(values.get('outcome') or RuleOutcome.set_aside.value),
+        'category': str(values.get('category') or ''),
+        'customer_id': record_id(values.get('customer_id')),
+        'supplier_id': record_id(values.get('supplier_id')),
+        'note': one_line(values.get('note'), 500),
+    }
+    errors: dict[str, str] = {}
+    if not clean['name']:
+        errors['name'] = _('Give the rule a name')
+    if not clean['reference_contains'] and not clean['counterparty']:
+        errors['reference_contains'] = _('Give a text the reference contains, a counterparty, or both')
+    if clean['direction'] not in {d.value for d in RuleDirection}:
+        errors['direction'] = _('Choose money in, money out or both')
+    outcome = clean['outcome']
+    if outcome == RuleOutcome.set_aside.value:
+        clean['customer_id'] = clean['supplier_id'] = None
+        if clean['category'] not in CATEGORIES:
+            errors['category'] = _('Choose a category')
+    elif outcome == RuleOutcome.invoice.value:
+        clean['category'], clean['supplier_id'], clean['direction'] = '', None, RuleDirection.credit.value
+        customer = session.get(Customer, clean['customer_id']) if clean['customer_id'] else None
+        if customer is None or customer.deleted_at is not None:
+            errors['customer_id'] = _('Choose the customer whose invoices the rule matches')
+    elif outcome == RuleOutcome.bill.value:
+        clean['category'], clean['customer_id'], clean['direction'] = '', None, RuleDirection.debit.value
+        supplier = session.get(Supplier, clean['supplier_id']) if clean['supplier_id'] else None
+        if supplier is None or supplier.deleted_at is not None:
+            errors['supplier_id'] = _('Choose the supplier whose bills the rule matches')
+    else:
+        errors['outcome'] = _('Choose what the rule does')
+    if errors:
+        raise ValidationFailed(errors)
+    clean['direction'] = RuleDirection(clean['direction'])
+    clean['outcome'] = RuleOutcome(outcome)
+    if rule_id is None:
+        last = session.exec(select(func.max(BankRule.position))).one()
+        rule = BankRule(position=(last or 0) + 1, **clean)
+        before: dict[str, Any] = {}
+    else:
+        rule = changes.get_for_update(
+            session, BankRule, rule_id, version, entity='bank_rules', label=N_('matching rule')
+        )
+        before = {name: plain(getattr(rule, name)) for name in FIELDS}
+        for name, value in clean.items():
+            setattr(rule, name, value)
+        changes.stamp(rule)
+    if 'position' in values and values['position'] is not None:
+        rule.position = int(values['position'])
+    session.add(rule)
+    session.flush()
+    after = {name: plain(clean[name]) for name in FIELDS}
+    audit.record(
+        session,
+        actor,
+        'bank_rule.saved' if before else 'bank_rule.created',
+        'bank_rules',
+        rule.id,
+        version=rule.version,
+        changes=audit.diff(before, after) if before else after,
+        summary=f'Bank rule {rule.name}',
+    )
+    changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule.id}))
+    return rule
+
+
+def record_id(value: Any) -> int | None:
+    """A picked record's id, or None when nothing (or nothing readable) was picked."""
+    try:
+        number = int(value) if value not in (None, '') else None
+    except (TypeError, ValueError):
+        return None
+    return number if number and number > 0 else None
+
+
+def plain(value: Any) -> Any:
+    return value.value if isinstance(value, (RuleDirection, RuleOutcome)) else value
+
+
+def switch_rule(*, session: Session, actor: User, rule_id: int, active: bool, version: int | None = None) -> BankRule:
+    """Switch a rule on or off: a rule off is kept, listed, and tried on no import until switched on again."""
+    require(actor, 'finance.manage')
+    rule = changes.get_for_update(session, BankRule, rule_id, version, entity='bank_rules', label=N_('matching rule'))
+    if rule.active != bool(active):
+        rule.active = bool(active)
+        changes.stamp(rule)
+        session.add(rule)
+        audit.record(
+            session,
+            actor,
+            'bank_rule.switched',
+            'bank_rules',
+            rule_id,
+            version=rule.version,
+            changes={'active': rule.active},
+            summary=f'Bank rule {rule.name} switched {"on" if rule.active else "off"}',
+        )
+    changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
+    return rule
+
+
+def move_rule(*, session: Session, actor: User, rule_id: int, step: int) -> None:
+    """Move a rule up (step -1) or down (step 1) in the order the rules are tried."""
+    require(actor, 'finance.manage')
+    ordered = list(session.exec(select(BankRule).order_by(col(BankRule.position), col(BankRule.id))))
+    index = next((i for i, r in enumerate(ordered) if r.id == rule_id), None)
+    if index is None:
+        raise NotFound(_('This rule no longer exists.'))
+    other = index + step
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, rule in enumerate(ordered, start=1):
+        if rule.position != position:
+            rule.position = position
+            session.add(rule)
+    audit.record(
+        session, actor, 'bank_rule.moved', 'bank_rules', rule_id, changes={'step': step}, summary='Bank rule moved'
+    )
+    changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
+
+
+def delete_rule(*, session: Session, actor: User, rule_id: int, version: int | None = None) -> None:
+    """Delete a rule; the lines it set aside stay set aside (undo them one by one)."""
+    require(actor, 'finance.manage')
+    rule = changes.get_for_update(session, BankRule, rule_id, version, entity='bank_rules', label=N_('matching rule'))
+    name = rule.name
+    session.delete(rule)
+    audit.record(
+        session, actor, 'bank_rule.deleted', 'bank_rules', rule_id, changes={'name': name}, summary=f'Bank rule {name}'
+    )
+    changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
+
+
+def fits(rule: BankRule, line: BankLine) -> bool:
+    """Whether the line meets every condition the rule gives (case and accents ignored)."""
+    if rule.direction == RuleDirection.credit and line.amount <= 0:
+        return False
+    if rule.direction == RuleDirection.debit and line.amount >= 0:
+        return False
+    if rule.reference_contains:
+        wanted = fold(rule.reference_contains)
+        if wanted not in fold(line.reference) and wanted not in fold(line.label):
+            return False
+    if rule.counterparty:
+        wanted, found = fold(' '.join(rule.counterparty.split())), fold(' '.join(line.counterpart.split()))
+        if (found != wanted) if rule.counterparty_exact else (wanted not in found):
+            return False
+    return True
+
+
+def apply(session: Session, actor: User, line_ids: Iterable[int]) -> Applied:
+    """Try the active rules, in order, on each of these lines still unmatched, in the caller's transaction: the first
+    that fits sets the line aside, or matches it to its customer's (supplier's) one open invoice (bill) through
+    bank_match — each such match in its own savepoint, so a refused one leaves only that line to reconcile, with the
+    reason. The line records the rule; the rule counts its firings and misses (one audit entry per rule)."""
+    active = [r for r in session.exec(select(BankRule).order_by(col(BankRule.position), col(BankRule.id))) if r.active]
+    ids = list(line_ids)
+    done = Applied()
+    if not active or not ids:
+        return done
+    now = utcnow()
+    to_match: list[tuple[int, BankRule]] = []
+    for start in range(0, len(ids), 500):
+        found = session.exec(
+            select(BankLine).where(
+                col(BankLine.id).in_(ids[start : start + 500]), col(BankLine.status) == LineStatus.unmatched
+            )
+        )
+        for line in found:
+            rule = next((r for r in active if fits(r, line)), None)
+            if rule is None:
+                continue
+            if rule.outcome != RuleOutcome.set_aside:
+                to_match.append((line.id, rule))  # type: ignore[arg-type]
+                continue
+            line.status, line.category, line.rule_id = LineStatus.ignored, rule.category, rule.id
+            line.note = line.note or rule.note
+            line.decided_by, line.decided_at = actor.id, now
+            line.version += 1
+            session.add(line)
+            rule.fired_count += 1
+            rule.last_fired_at = now
+            done.set_aside += 1
+    missed: dict[int | None, int] = {}
+    if to_match:
+        today = shop_today(app_settings.time_zone())
+        for line_id, rule in to_match:
+            miss = match_by_rule(session, actor, rule, line_id, today)
+            if miss:
+                missed[rule.id] = missed.get(rule.id, 0) + 1
+                done.missed += 1
+            else:
+                rule.fired_count += 1
+                rule.last_fired_at = now
+                done.matched += 1
+    for rule in active:
+        if rule.last_fired_at == now or rule.id in missed:
+            rule.missed_count += missed.get(rule.id, 0)
+            session.add(rule)
+            fired = rule.last_fired_at == now
+            audit.record(
+                session,
+                actor,
+                'bank_rule.fired' if fired else 'bank_rule.missed',
+                'bank_rules',
+                rule.id,
+                changes={'fired_count': rule.fired_count, 'missed_count': rule.missed_count},
+                summary=f'Bank rule {rule.name} '
+                + ('set lines aside on import' if rule.outcome == RuleOutcome.set_aside else 'matched lines on import')
+                if fired
+                else f'Bank rule {rule.name} found no single invoice or bill on import',
+            )
+    return done
+
+
+def match_by_rule(session: Session, actor: User, rule: BankRule, line_id: int, today: date) -> str:
+    """Match one line as the rule says, in a savepoint; '' when matched, else why not (recorded on the line)."""
+    line = session.get(BankLine, line_id)
+    if line is None:
+        return 'refused'
+    target, miss = target_of(session, rule, line, today)
+    if target is not None:
+        try:
+            with session.begin_nested(), db.held_commits(session):
+                if rule.outcome == RuleOutcome.invoice:
+                    bank_match.confirm(
+                        session=session,
+                        actor=actor,
+                        line_id=line_id,
+                        version=None,
+                        amounts={target: line.amount},
+                        rule_id=rule.id,
+                    )
+                else:
+                    bank_match.confirm_bill(
+                        session=session, actor=actor, line_id=line_id, version=None, bill_id=target, rule_id=rule.id
+                    )
+            return ''
+        except (ServiceError, PermissionDenied):
+            miss = 'refused'
+        except Exception:  # noqa: BLE001 — one line's failure must not undo the import; the savepoint is rolled back
+            log.warning('bank rule %s could not match line %s', rule.id, line_id, exc_info=True)
+            miss = 'refused'
+        line = session.get(BankLine, line_id)
+        if line is None:
+            return miss
+        session.refresh(line)
+    line.missed_rule_id, line.rule_miss = rule.id, miss
+    line.version += 1
+    session.add(line)
+    return miss
+
+
+def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> tuple[int | None, str]:
+    """The one open invoice (bill) of the rule's customer (supplier) whose number is in the line's reference or label,
+    else whose amount open is the line's; (None, why) when there is none or more than one."""
+    squeezed = re.sub(r'\s+', '', fold(f'{line.reference} {line.label}'))
+    if rule.outcome == RuleOutcome.invoice:
+        if rule.customer_id is None:
+            return None, 'no_party'
+        tokens = set(bank_match.TOKEN.findall(fold(f'{line.reference} {line.label}')))
+        items = [
+            i
+            for i in receivables.open_items(session, today=today, customer_id=rule.customer_id)
+            if i.currency == line.currency
+        ]
+        chosen = [i.invoice_id for i in items if i.number.upper() in tokens] or [
+            i.invoice_id for i in items if i.open == line.amount
+        ]
+        return (chosen[0], '') if len(chosen) == 1 else (None, 'several_invoices' if chosen else 'no_invoice')
+    if rule.supplier_id is None:
+        return None, 'no_party'
+    bills = [
+        b
+        for b in payables.open_bills(session, today=today, supplier_id=rule.supplier_id)
+        if b.currency == line.currency
+    ]
+    numbered = []
+    for bill in bills:
+        number = re.sub(r'\s+', '', fold(bill.number))
+        if len(number) >= 3 and number in squeezed:
+            numbered.append(bill.bill_id)
+    chosen = numbered or [b.bill_id for b in bills if b.open == -line.amount]
+    return (chosen[0], '') if len(chosen) == 1 else (None, 'several_bills' if chosen else 'no_bill')
+
+
+def repeated_set_aside(session: Session, line: BankLine) -> bool:
+    """Whether a person set aside lines of this counterparty with this category at least twice (this one included)
+    and no rule already covers it: the notice then offers to make it a rule."""
+    if not line.counterpart or line.status != LineStatus.ignored or line.rule_id is not None:
+        return False
+    same = session.exec(
+        select(func.count()).where(
+            col(BankLine.counterpart) == line.counterpart,
+            col(BankLine.category) == line.category,
+            col(BankLine.status) == LineStatus.ignored,
+            col(BankLine.rule_id).is_(None),
+        )
+    ).one()
+    if same < 2:
+        return False
+    return not any(r.category == line.category and fits(r, line) for r in session.exec(select(BankRule)))
+
+
+def repeated_match(session: Session, line: BankLine) -> dict[str, Any] | None:
+    """After a person matched this line: when they matched another line of the same counterparty to the same customer
+    (supplier) by hand before, and no rule already does it, the values of a rule that would (the form's prefill)."""
+    if not line.counterpart or line.status != LineStatus.matched or line.rule_id is not None:
+        return None
+    party = party_of(session, line)
+    if party is None:
+        return None
+    others = session.exec(
+        select(BankLine)
+        .where(
+            col(BankLine.counterpart) == line.counterpart,
+            col(BankLine.status) == LineStatus.matched,
+            col(BankLine.rule_id).is_(None),
+            col(BankLine.id) != line.id,
+        )
+        .order_by(col(BankLine.id).desc())
+        .limit(50)
+    )
+    if not any(party_of(session, other) == party for other in others):
+        return None
+    outcome, party_id = party
+    for rule in session.exec(select(BankRule).where(col(BankRule.outcome) == outcome)):
+        if (rule.customer_id if outcome == RuleOutcome.invoice else rule.supplier_id) == party_id and fits(rule, line):
+            return None
+    invoice = outcome == RuleOutcome.invoice
+    return {
+        'name': line.counterpart[:120],
+        'counterparty': line.counterpart,
+        'counterparty_exact': True,
+        'outcome': outcome.value,
+        'direction': RuleDirection.credit.value if invoice else RuleDirection.debit.value,
+        'customer_id': party_id if invoice else None,
+        'supplier_id': None if invoice else party_id,
+    }
+
+
+def party_of(session: Session, line: BankLine) -> tuple[RuleOutcome, int] | None:
+    """Whom a matched line paid: the customer of its receipt, or the supplier of the bill it paid."""
+    if line.receipt_id is not None:
+        receipt = session.get(Receipt, line.receipt_id)
+        return (RuleOutcome.invoice, receipt.customer_id) if receipt is not None else None
+    supplier_id = session.exec(
+        select(SupplierBill.supplier_id)
+        .join(BillPayment, col(BillPayment.bill_id) == col(SupplierBill.id))
+        .where(col(BillPayment.bank_line_id) == line.id)
+    ).first()
+    return (RuleOutcome.bill, supplier_id) if supplier_id is not None else None
+
+
+def parties(*, session: Session, actor: User, found: Iterable[BankRule]) -> dict[int, str]:
+    """The name of the customer or supplier each matching rule matches to (rule id → name), for the rules list."""
+    require(actor, 'finance.read')
+    rules_of = list(found)
+    customer_ids = {r.customer_id for r in rules_of if r.outcome == RuleOutcome.invoice and r.customer_id}
+    supplier_ids = {r.supplier_id for r in rules_of if r.outcome == RuleOutcome.bill and r.supplier_id}
+    customers = (
+        {c.id: c.name or c.email for c in session.exec(select(Customer).where(col(Customer.id).in_(customer_ids)))}
+        if customer_ids
+        else {}
+    )
+    suppliers = (
+        {s.id: s.name for s in session.exec(select(Supplier).where(col(Supplier.id).in_(supplier_ids)))}
+        if supplier_ids
+        else {}
+    )
+    named: dict[int, str] = {}
+    for rule in rules_of:
+        if rule.outcome == RuleOutcome.invoice and rule.customer_id in customers:
+            named[rule.id] = customers[rule.customer_id]  # type: ignore[index]
+        elif rule.outcome == RuleOutcome.bill and rule.supplier_id in suppliers:
+            named[rule.id] = suppliers[rule.supplier_id]  # type: ignore[index]
+    return named

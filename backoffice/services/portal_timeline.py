@@ -1,0 +1,40 @@
+"""An order's timeline in the customer's words for the portal: each step said as a customer would read it ("Order
+placed", never "Placed (api)"), nothing of the shop's inside (reminders queued, draft edits, payments undone)."""
+
+from __future__ import annotations
+
+from backoffice.i18n import N_
+from backoffice.models import OrderEvent
+from backoffice.stored_text import sentence
+
+# a timeline entry's kind → what the customer reads; a kind not here is the shop's own business and not shown.
+# {number} is the return's or the invoice's number, as the entry stored it.
+CUSTOMER_WORDS = {
+    'created': N_('Order placed'),
+    'confirmed': N_('Order confirmed: waiting for payment'),
+    'payment': N_('Part of the payment received'),
+    'paid': N_('Payment received'),
+    'invoiced': N_('Invoice {number} issued'),
+    'packed': N_('Packed'),
+    'shipped': N_('Shipped'),
+    'delivered': N_('Delivered'),
+    'cancelled': N_('Order cancelled'),
+    'refunded': N_('Refunded'),
+    'return-requested': N_('Return {number} requested'),
+    'return-received': N_('Return {number} received'),
+    'return-resolved': N_('Return {number} settled'),
+    'return-cancelled': N_('Return {number} cancelled'),
+}
+
+
+def customer_words(event: OrderEvent) -> str:
+    """The entry as the customer reads it (in the current language), or '' when it is not for them."""
+    said = CUSTOMER_WORDS.get(event.kind)
+    if said is None:
+        return ''
+    if '{number}' in said:
+        number = (event.text_params or {}).get('number')
+        if not isinstance(number, str | int) or isinstance(number, bool):
+            return ''
+        return sentence(said, number=str(number)).shown()
+    return sentence(said).shown()

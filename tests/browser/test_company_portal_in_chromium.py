@@ -1,0 +1,88 @@
+"""The portal's B2B screens in a real browser: a company admin's Company tab (members, roles, the invitation form) and
+the address book, at a phone's and a desktop's width, nothing overflowing sideways, a member's hostile name shown as
+text, the current tab marked on an order's page (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import Customer
+from backoffice.services import customer_addresses
+
+from ..support.browser import (
+    ARTIFACTS,
+    RunningServer,
+    button,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    visible_text,
+    wait_for_path,
+)
+from ..support.companies import actor, company_with
+from ..support.factories import make_customer
+from ..support.portal import delivered_order, invite
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'Zoë <img src=x onerror="window.__x=1"> "O\'Brien"'
+
+
+def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    db.configure(server.database_url)
+    make_customer('zoe@acme.com', name=HOSTILE)
+    company_with('Acme Trading', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer', 'zoe@acme.com': 'viewer'})
+    order = delivered_order('bob@acme.com', sku='B2B-MUG', tracking='JJD778')
+    ada = actor('ada@acme.com')
+    with session_scope() as session:
+        customer_addresses.save(
+            session=session,
+            by=ada,
+            customer_id=ada.customer_id,
+            address_id=None,
+            version=None,
+            data={
+                'label': 'Head office',
+                'name': 'Ada Lovelace',
+                'line1': "12 rue de l'Église",
+                'postcode': '75004',
+                'city': 'Paris',
+                'country': 'France',
+                'phone': '+33 1 23 45 67 89',
+                'default_shipping': True,
+                'default_billing': True,
+            },
+        )
+    with db.read_session() as session:
+        customer = session.exec(select(Customer).where(Customer.email == 'ada@acme.com')).one()
+    driver.get(f'{server.url}{invite(customer)}')
+    button(driver, 'Open my account').click()
+    wait_for_path(driver, '/portal')
+    visible_text(driver, f'Order {order.number}')  # a buyer's order, seen by the company admin
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    screens = {
+        'company': ('/portal/company', 'Invite a colleague'),
+        'addresses': ('/portal/account', 'Head office'),
+        'company-order': (f'/portal/orders/{order.number}', 'JJD778'),
+    }
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        for name, (path, shown) in screens.items():
+            driver.get(f'{server.url}{path}')
+            visible_text(driver, shown)
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'portal-b2b-{name}-{width}.png'))
+            assert no_horizontal_overflow(driver), f'the portal page {path} overflows sideways at {width} px'
+            current = driver.find_elements(By.CSS_SELECTOR, 'nav a[aria-current="page"]')
+            assert len(current) == 1 and current[0].is_displayed(), path
+    driver.get(f'{server.url}/portal/company')
+    visible_text(driver, 'Zoë')
+    assert driver.execute_script('return window.__x') is None, 'markup from a member name ran'

@@ -1,0 +1,45 @@
+"""B2B companies in tests: a company with portal members in roles, added by staff as the company page does."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import Company, CompanyRole, Customer
+from backoffice.services import company_members
+from backoffice.services.company_members import Member
+from backoffice.services.portal_scope import PortalActor, actor_of
+
+from .factories import make_company, make_user
+
+BASE_URL = 'http://shop.test'
+
+
+def company_with(name: str, members: dict[str, str] | None = None) -> Company:
+    """A company and its members, {email: role (admin, buyer, viewer)}, invited by a manager."""
+    company = make_company(name)
+    for email, role in (members or {}).items():
+        add_member(company.id, email, role)
+    return company
+
+
+def add_member(company_id: int, email: str, role: str | CompanyRole) -> Member:
+    manager = make_user('manager')
+    with session_scope() as session:
+        return company_members.invite(
+            session=session, by=manager, company_id=company_id, email=email, role=role, base_url=BASE_URL
+        )
+
+
+def actor(email: str) -> PortalActor:
+    """The portal's actor for this customer as it stands now (company and role read afresh)."""
+    with read_session() as session:
+        customer = session.exec(select(Customer).where(Customer.email == email)).one()
+        return actor_of(session, customer)
+
+
+def member_id(email: str) -> int:
+    with read_session() as session:
+        customer = session.exec(select(Customer).where(Customer.email == email)).one()
+        found = company_members.members(session=session, by=make_user('manager'), company_id=customer.company_id)
+    return next(m.id for m in found if m.email == email)

@@ -1,0 +1,73 @@
+"""Cheaper start-up of the simulated `user`'s app, which re-runs main.py for every test: work that gives the same
+result each time is done once per worker (the API's route tables), and the garbage collector scans only what the
+last test made. The app itself runs main.py once per process and needs neither."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+from fastapi import FastAPI
+from fastapi.routing import APIRouter, _IncludedRouter
+from nicegui import Client
+from nicegui.testing import general
+
+
+def reuse_included_routers() -> None:
+    """FastAPI (0.165+) builds an included router's route table — a pydantic field for every parameter of every
+    operation — on the first request after `include_router`. main.py includes the same router objects in every test,
+    so the table was built again each time (about half a second of a page test, most of it for /api/v1). Here a
+    router included again with the same options gets the wrapper that already holds its table; the wrapper itself
+    rebuilds it if the router's routes changed (FastAPI compares the router's routes version)."""
+    if getattr(FastAPI.include_router, '_reuses_tables', False):
+        return
+    include = FastAPI.include_router
+    built: dict[int, tuple[APIRouter, _IncludedRouter]] = {}
+
+    def include_router(self: FastAPI, router: APIRouter, **options) -> None:
+        include(self, router, **options)
+        added = self.router.routes[-1]
+        if not isinstance(added, _IncludedRouter) or added.original_router is not router:
+            return
+        known = built.get(id(router))
+        if known is not None and known[0] is router and known[1].include_context == added.include_context:
+            self.router.routes[-1] = known[1]
+        else:
+            built[id(router)] = (router, added)
+
+    include_router._reuses_tables = True  # type: ignore[attr-defined]
+    FastAPI.include_router = include_router  # type: ignore[method-assign]
+
+
+FULL_COLLECTION_EVERY = 50  # tests
+
+
+def collect_only_what_is_new() -> None:
+    """NiceGUI's test reset runs a full garbage collection before and after every test; each took a third of a second
+    or more, scanning every object the worker had made so far. After the first one (which frees the previous test's
+    pages, clients and unloaded page modules) the survivors are frozen (`gc.freeze`), so the next collections scan
+    only what was made since. Objects that die by reference count are freed as before; only a frozen object caught
+    in a reference cycle later is kept, until every 50th test collects everything once (memory stays bounded)."""
+    if isinstance(general.gc, SimpleNamespace):
+        return
+    calls = {'count': 0}
+
+    def collect(generation: int = 2) -> int:
+        calls['count'] += 1
+        first = calls['count'] % 2 == 1  # the reset's first collection (it runs two per test)
+        if first and calls['count'] % (2 * FULL_COLLECTION_EVERY) == 1:
+            gc.unfreeze()
+        found = gc.collect(generation)
+        if first:  # the previous test's garbage is gone now: what is left lasts
+            gc.freeze()
+        return found
+
+    general.gc = SimpleNamespace(collect=collect)  # type: ignore[attr-defined]
+
+
+def keep_page_modules() -> None:
+    """Called at the end of a simulated-user test, before NiceGUI's reset: the reset unloads the module of every page
+    function (to re-import it with the next main.py), so every test imported the 40 page modules again. The screens
+    are declared once, in components/screens.py's registry, which stays loaded, and main.py's register_pages()
+    declares the pages from it on every start: the page modules need not run again. (No page module keeps state.)"""
+    Client.page_routes.clear()

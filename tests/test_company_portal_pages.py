@@ -1,0 +1,245 @@
+"""B2B in the customer portal and on the company page, as people use them: a company admin invites, re-roles and
+removes colleagues in the Company tab; staff do the same from the company page; a viewer is offered no write; a
+customer keeps an address book (staff edit it too); the current tab is marked; the timeline speaks the customer's
+words; the personal-data ZIP carries the request's attachments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.models import CompanyRole, CustomerAddress
+from backoffice.services import customer_addresses, portal
+from backoffice.services.portal_scope import READ_ONLY
+
+from .support.companies import actor, company_with
+from .support.factories import make_customer, make_user, submit_request, tiny_png
+from .support.portal import delivered_order, enter_portal, last_link
+from .support.signin import sign_in
+
+HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: ünïcode'
+
+
+def select_value(user: User, marker: str, value: str) -> None:
+    user.find(marker=marker, kind=ui.select).elements.pop().set_value(value)
+
+
+async def test_a_company_admin_invites_re_roles_and_removes_colleagues(user: User) -> None:
+    company_with('Acme', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer'})
+    await enter_portal(user, 'ada@acme.com')
+    await user.should_see('Company')
+    await user.open('/portal/company')
+    await user.should_see(marker='portal-company')
+    await user.should_see('Your role: Company admin.')
+    await user.should_see('bob@acme.com')
+    user.find(marker='invite-email').type('carl@acme.com')
+    user.find(marker='invite-name').type(HOSTILE)
+    select_value(user, 'invite-role', 'viewer')
+    user.find(marker='invite-send').click()
+    await user.should_see('The invitation is on its way to carl@acme.com.', retries=200)
+    await user.should_see(HOSTILE)
+    assert last_link('carl@acme.com').startswith('/portal/link')
+    assert actor('carl@acme.com').company_role == CompanyRole.viewer
+    # Ada tries to step down while she is the only admin: told in words, nothing changed
+    ada, bob = actor('ada@acme.com').customer_id, actor('bob@acme.com').customer_id
+    user.find(marker=f'member-role-{ada}', kind=ui.select).elements.pop().set_value('buyer')
+    await user.should_see('is the last company admin of Acme: make another member company admin first.', retries=200)
+    assert actor('ada@acme.com').company_role == CompanyRole.admin
+    # Bob goes, after a confirmation
+    user.find(marker=f'member-remove-{bob}').click()
+    await user.should_see(marker='confirm-question', retries=200)
+    user.find(marker='confirm-yes').click()
+    await user.should_see('is no longer a member.', retries=200)
+    assert actor('bob@acme.com').company_id is None
+
+
+async def test_a_buyer_sees_the_company_tab_but_cannot_manage(user: User) -> None:
+    company_with('Acme', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer'})
+    await enter_portal(user, 'bob@acme.com')
+    await user.open('/portal/company')
+    await user.should_see('Your role: Buyer.')
+    await user.should_see('ada@acme.com')
+    await user.should_not_see(marker='invite-email')
+    await user.should_not_see(marker='member-remove')
+
+
+async def test_a_private_customer_has_no_company_tab(user: User) -> None:
+    await enter_portal(user, 'pat@private.com')
+    await user.should_not_see('Company')
+    await user.open('/portal/company')
+    await user.should_see('Your account is not part of a company account with us.')
+
+
+async def test_a_viewer_is_offered_no_write(user: User) -> None:
+    company_with('Acme', {'ada@acme.com': 'admin', 'vic@acme.com': 'viewer'})
+    order = delivered_order('ada@acme.com', sku='V-1')
+    request = submit_request('Where is it?', email='ada@acme.com', order_number=None)
+    await enter_portal(user, 'vic@acme.com')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(marker='portal-order')
+    await user.should_not_see(marker='portal-request-return')
+    await user.should_not_see(marker='portal-ask')
+    await user.open('/portal/requests')
+    await user.should_not_see(marker='portal-new-request')
+    await user.open('/portal/requests/new')
+    await user.should_see(READ_ONLY)
+    await user.open(f'/portal/requests/{request.number}')
+    await user.should_see('Where is it?')
+    await user.should_see(marker='portal-read-only')
+    await user.should_not_see(marker='portal-reply')
+
+
+async def test_staff_manage_members_from_the_company_page(user: User) -> None:
+    company = company_with('Acme', {'ada@acme.com': 'admin'})
+    make_customer('solo@private.com', name='Solo')
+    manager = make_user('manager')
+    await sign_in(user, manager.email, path=f'/companies/{company.id}')
+    await user.should_see(marker='company-members')
+    await user.should_see('ada@acme.com')
+    user.find(marker='invite-email').type('solo@private.com')
+    select_value(user, 'invite-role', 'admin')
+    user.find(marker='invite-send').click()
+    await user.should_see('The invitation is on its way to solo@private.com.', retries=200)
+    assert actor('solo@private.com').company_role == CompanyRole.admin
+    select_value(user, f'member-role-{actor("ada@acme.com").customer_id}', 'viewer')  # one of two admins now
+    await user.should_see('is now Viewer.', retries=200)
+    assert actor('ada@acme.com').company_role == CompanyRole.viewer
+    user.find(marker=f'member-resend-{actor("solo@private.com").customer_id}').click()
+    await user.should_see('The invitation is on its way to solo@private.com.', retries=200)
+
+
+async def test_a_role_that_may_only_read_sees_the_members_without_the_controls(user: User) -> None:
+    company = company_with('Acme', {'ada@acme.com': 'admin'})
+    agent = make_user('viewer')
+    await sign_in(user, agent.email, path=f'/companies/{company.id}')
+    await user.should_see(marker='company-members')
+    await user.should_see('ada@acme.com')
+    await user.should_not_see(marker='invite-email')
+    await user.should_not_see(marker='member-remove')
+
+
+async def test_a_customer_keeps_an_address_book_in_the_portal(user: User) -> None:
+    await enter_portal(user, 'eve@example.com', name='Eve')
+    await user.open('/portal/account')
+    await user.should_see('No address saved yet.')
+    user.find(marker='address-add').click()
+    await user.should_see(marker='address-dialog')
+    user.find(marker='address-save').click()
+    await user.should_see('This field is required', retries=200)
+    for name, value in {
+        'label': HOSTILE,
+        'name': HOSTILE,
+        'line1': '1 "Rue" de l\'Église <b>',
+        'postcode': '75001',
+        'city': 'Paris: ça',
+        'country': 'France',
+    }.items():
+        user.find(marker=f'address-{name}').type(value)
+    user.find(marker='address-default-shipping').click()
+    user.find(marker='address-save').click()
+    await user.should_see('The address is saved.', retries=200)
+    await user.should_see('Default shipping')
+    with read_session() as session:
+        saved = session.exec(select(CustomerAddress)).one()
+    assert (saved.label, saved.line1, saved.city, saved.default_shipping) == (
+        HOSTILE,
+        '1 "Rue" de l\'Église <b>',
+        'Paris: ça',
+        True,
+    )
+
+
+async def test_staff_edit_a_customers_addresses_and_a_stale_edit_is_told(user: User) -> None:
+    customer = make_customer('eve@example.com', name='Eve')
+    manager = make_user('manager')
+    with session_scope() as session:
+        address = customer_addresses.save(
+            session=session,
+            by=manager,
+            customer_id=customer.id,
+            address_id=None,
+            version=None,
+            data={'name': 'Eve', 'line1': '1 Main St', 'postcode': '10115', 'city': 'Berlin', 'country': 'Germany'},
+        )
+        address_id, loaded = address.id, address.version
+    await sign_in(user, manager.email, path=f'/customers/{customer.id}')
+    await user.should_see(marker='address-book')
+    await user.should_see('1 Main St')
+    user.find(marker='address-edit').click()
+    await user.should_see(marker='address-dialog')
+    with session_scope() as session:  # someone else saves it meanwhile
+        customer_addresses.save(
+            session=session,
+            by=manager,
+            customer_id=customer.id,
+            address_id=address_id,
+            version=loaded,
+            data={'name': 'Eve', 'line1': '2 Main St', 'postcode': '10115', 'city': 'Berlin', 'country': 'Germany'},
+        )
+    user.find(marker='address-city').clear()
+    user.find(marker='address-city').type('Hamburg')
+    user.find(marker='address-save').click()
+    await user.should_see('after you opened it', retries=200)
+
+
+async def test_the_current_tab_is_marked_on_every_portal_page(user: User) -> None:
+    order = delivered_order('eve@example.com', sku='T-1')
+    request = submit_request('Hello', email='eve@example.com', order_number=None)
+    await enter_portal(user, 'eve@example.com')
+    for path, tab in (
+        ('/portal', '/portal'),
+        (f'/portal/orders/{order.number}', '/portal'),
+        ('/portal/invoices', '/portal/invoices'),
+        ('/portal/requests', '/portal/requests'),
+        (f'/portal/requests/{request.number}', '/portal/requests'),
+        ('/portal/requests/new', '/portal/requests'),
+        ('/portal/account', '/portal/account'),
+    ):
+        await user.open(path)
+        current = list(user.find(marker='portal-tab-current').elements)
+        assert len(current) == 1, path
+        assert current[0].props.get('aria-current') == 'page'
+        assert current[0].props.get('href') == tab, path
+
+
+async def test_the_portals_timeline_speaks_the_customers_words(user: User) -> None:
+    order = delivered_order('eve@example.com', sku='W-1')
+    await enter_portal(user, 'eve@example.com')
+    await user.open(f'/portal/orders/{order.number}')
+    await user.should_see(marker='portal-timeline')
+    for said in ('Order placed', 'Payment received', 'Packed', 'Shipped', 'Delivered'):
+        await user.should_see(said)
+    await user.should_not_see('Placed (api)')
+    await user.should_not_see('waiting for payment')
+
+
+def test_the_personal_data_zip_carries_the_requests_attachments() -> None:
+    request = submit_request('With a photo', email='eve@example.com', order_number=None)
+    me = actor('eve@example.com')
+    with session_scope() as session:
+        portal.reply(
+            session=session, actor=me, number=request.number, body='See', files=[('../../a/b:c.png', tiny_png())]
+        )
+    with session_scope() as session:
+        customer_addresses.save(
+            session=session,
+            by=me,
+            customer_id=me.customer_id,
+            address_id=None,
+            version=None,
+            data={'name': HOSTILE, 'line1': 'x', 'postcode': '1', 'city': 'y', 'country': 'z'},
+        )
+    with read_session() as session:
+        data, _name = portal.personal_data_zip(session=session, actor=me)
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    attached = [n for n in names if n.startswith(f'attachments/request-{request.number}/')]
+    assert len(attached) == 1 and attached[0].endswith('b_c.png') and '..' not in attached[0]
+    assert zipfile.ZipFile(io.BytesIO(data)).read(attached[0]) == tiny_png()
+    saved = zipfile.ZipFile(io.BytesIO(data)).read('saved_addresses.csv').decode('utf-8-sig')
+    assert [row['name'] for row in csv.DictReader(io.StringIO(saved))] == [HOSTILE]

@@ -1,0 +1,80 @@
+"""Money going back by card, from the order page (issue #15): "Refund the return" of a card order goes through Stripe
+and says its outcome; a refund that failed after it was made is said so, with "Pay back again" for those who may."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from nicegui.testing import User
+
+from .support.factories import fresh, make_user
+from .support.refunds import card_order, received_return_of_card_order, refunded_then_failed
+from .support.signin import sign_in
+from .support.stripe_server import StripeServer, set_up_stripe
+from .support.waiting import eventually
+
+
+@pytest.fixture
+def stripe(user: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeServer]:
+    with StripeServer() as server:
+        set_up_stripe(server, make_user('admin'), monkeypatch)
+        yield server
+
+
+async def test_refunding_the_return_of_a_card_order_goes_through_stripe(user: User, stripe) -> None:
+    manager = make_user('manager')
+    order, rma = received_return_of_card_order(stripe, manager)
+    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='resolve-refund', retries=40)
+    user.find(marker='resolve-refund').click()
+    await user.should_see(marker='refund-confirm', retries=40)
+    user.find(marker='refund-confirm').click()
+    await user.should_see('Refunded 30.00 EUR; a credit note was issued', retries=40)
+    assert [r['amount'] for r in stripe.refunds_made()] == [3000]
+    await eventually(lambda: fresh(order.id).refunded_total == Decimal('30.00'), message='the refund is booked')
+    await user.should_see(f'Return {rma.number}', retries=40)
+
+
+async def test_a_refund_that_failed_after_it_was_made_is_said_and_paid_back_again(user: User, stripe) -> None:
+    admin = make_user('admin')
+    order, _intent = card_order(stripe)
+    refunded_then_failed(stripe, admin, order)
+    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await user.should_see('failed after it was made: the amount is owed to the customer again', retries=40)
+    await user.should_see('The card was reported lost or stolen: the bank refused the refund')
+    await user.should_see('reversed: Refund re_3Local', retries=40)
+    await user.should_see('refunded 20.00 EUR: Chipped "mug": <b>x</b>')  # shown as typed, never as markup
+    user.find(marker='pay-back-again').click()
+    await user.should_see('Paid back 20.00 EUR again; its credit note is on the order', retries=40)
+    await eventually(lambda: fresh(order.id).refunded_total == Decimal('20.00'), message='paid back again')
+    await user.should_not_see(marker='pay-back-again', retries=40)
+    assert len(stripe.refunds_made()) == 2
+
+
+async def test_pay_back_again_beyond_what_is_left_is_refused_at_the_page(user: User, stripe) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import gateway_payments
+
+    admin = make_user('admin')
+    order, _intent = card_order(stripe)
+    refunded_then_failed(stripe, admin, order)
+    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await user.should_see(marker='pay-back-again', retries=40)
+    with session_scope() as session:  # meanwhile, in another tab
+        gateway_payments.request_refund(session=session, actor=admin, order_id=order.id, amount='50.00', reason='x')
+    user.find(marker='pay-back-again').click()
+    await user.should_see(
+        'Only 10.00 EUR can still be refunded on order 100001: paying back 20.00 EUR again is more than that',
+        retries=40,
+    )
+    assert len(stripe.refunds_made()) == 2
+
+
+async def test_a_viewer_sees_the_failure_but_no_pay_back_again(user: User, stripe) -> None:
+    order, _intent = card_order(stripe)
+    refunded_then_failed(stripe, make_user('admin'), order)
+    await sign_in(user, make_user('viewer').email, path=f'/orders/{order.number}')
+    await user.should_see('failed after it was made', retries=40)
+    await user.should_not_see(marker='pay-back-again')
