@@ -36,11 +36,26 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, 
     if attempt:
         await asyncio.wait(attempt, timeout=default_timeout())
     await eventually(lambda: not element.props.get('loading'), message='the sign-in attempt ends')
+    await _navigations_started_since(running)
     # ...with a message, the two-factor code step, or by going through /login/continue (a new session id) to the page
     await eventually(
         lambda: message.visible or code_step.visible or len(user.back_history) > pages_opened,
         message='the sign-in shows a message, asks the code or goes on to the page',
     )
+
+
+async def _navigations_started_since(running: set) -> None:
+    """Await the simulated browser's page loads that the attempt started (ui.navigate runs them as background tasks):
+    a slow page load is waited for, not raced against a poll, and one that fails raises its own error here."""
+    loads = [
+        task
+        for task in background_tasks.running_tasks
+        if task not in running and task.get_name().startswith('navigate')
+    ]
+    if loads:
+        done, _pending = await asyncio.wait(loads, timeout=2 * default_timeout())
+        for task in done:
+            task.result()
 
 
 def staff_named(email: str) -> Staff | None:
