@@ -65,8 +65,12 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 def theme() -> None:
     """The product's colours, on every page including the sign-in page."""
     ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
-    ui.add_css(DARK_CSS)
+    ui.add_css(DARK_CSS + UPLOADER_CSS)
 
+
+# Quasar's uploader header shows the queue's size and progress ("0.0B / 0.00%" before a file is chosen): each file's
+# row already says its name and size, and the page says what happened to the upload
+UPLOADER_CSS = '.q-uploader__subtitle { display: none; }'
 
 # in dark mode the light tints and dark greys the pages use would be unreadable: lighter text, translucent tints
 DARK_CSS = """

@@ -38,6 +38,7 @@ DELIVERY_WORDS = {'sent': N_('sent'), 'pending': N_('waiting'), 'failed': N_('fa
 )
 def alerts_page(user: User) -> None:
     may_manage = can(user, alerts.MANAGE)
+    page = ui.context.slot.parent  # the screen's column: a rule's buttons may be rebuilt while their handler runs
     with ui.row().classes('w-full items-center justify-between gap-2'):
         ui.label(_('Rules are checked after each KPI refresh; each crossing is told once.')).classes(
             'text-sm text-gray-600'
@@ -97,8 +98,11 @@ def alerts_page(user: User) -> None:
                     )
 
     async def act(fn, *args: Any) -> None:
-        if await call(fn, user, *args) is not FAILED:
-            rules.refresh()
+        # a colleague's change refreshes the cards (and deletes the clicked button) while the call runs: what it says
+        # afterwards goes to the page, not to the deleted card
+        with page:
+            if await call(fn, user, *args) is not FAILED:
+                rules.refresh()
 
     @ui.refreshable
     def fired() -> None:

@@ -5,6 +5,7 @@ sends a test message to a real receiver; an agent reads both pages but has no bu
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from nicegui import ui
@@ -12,7 +13,8 @@ from nicegui.testing import User
 
 from backoffice.config import reload_settings
 from backoffice.db import session_scope
-from backoffice.services import alert_checks, app_settings
+from backoffice.services import alert_checks, alerts, app_settings
+from pages import alerts as alerts_page
 
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
@@ -107,3 +109,22 @@ async def test_an_open_alerts_page_shows_a_firing_as_it_happens(user: User) -> N
     alert_checks.evaluate()  # what the refresh job does after each refresh
     await user.should_see('Firing', retries=30)
     await user.should_see('Told: In the app', retries=30)
+
+
+async def test_muting_a_rule_a_colleague_deletes_meanwhile_says_so(user: User, monkeypatch) -> None:
+    manager, colleague = make_user('manager'), make_user('manager')
+    rule = make_rule(manager, name='Backlog too long')
+    mute = alerts_page._set_muted  # noqa: SLF001
+
+    def deleted_meanwhile(actor, rule_id: int, muted: bool) -> None:
+        with session_scope() as session:
+            alerts.delete_rule(session=session, actor=colleague, rule_id=rule_id)
+        time.sleep(1)  # the open page hears of the deletion and rebuilds its cards, the clicked button with them
+        mute(actor, rule_id, muted)
+
+    monkeypatch.setattr(alerts_page, '_set_muted', deleted_meanwhile)
+    await sign_in(user, manager.email, path='/alerts')
+    await user.should_see('Backlog too long', retries=30)
+    user.find(marker=f'mute-{rule.id}').click()
+    await user.should_see('This alert rule no longer exists.', retries=30)
+    await user.should_see('No alert rules yet.', retries=30)
