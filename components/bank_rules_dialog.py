@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import events, run, ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
@@ -44,7 +44,8 @@ def condition_text(rule: BankRule) -> str:
 
 
 class RulesDialog:
-    """The rules, tried top to bottom on each new line still unmatched after an import."""
+    """The rules, tried top to bottom on each new line still unmatched after an import (and on every waiting line when
+    asked)."""
 
     def __init__(self, user: User, manage: bool) -> None:
         self.user, self.manage = user, manage
@@ -61,6 +62,9 @@ class RulesDialog:
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
                 if manage:
+                    ui.button(_('Apply to waiting lines'), icon='playlist_play', on_click=self.apply).props(
+                        'outline'
+                    ).mark('rules-apply')
                     ui.button(_('New rule'), icon='add', on_click=lambda: rule_form(None, self.show)).mark('rule-new')
         self.dialog.open()
         ui.timer(0, self.show, once=True)
@@ -122,6 +126,32 @@ class RulesDialog:
                 ui.button(_('Delete'), icon='delete', on_click=lambda r=rule: self.delete(r)).props(
                     'flat dense color=negative'
                 ).mark(f'rule-delete-{rule.id}')
+
+    async def apply(self, event: events.ClickEventArguments) -> None:
+        """The rules tried again on every line still waiting (a rule made or changed after the import)."""
+
+        def go() -> bank_rules.Applied:
+            with session_scope() as session:
+                return bank_rules.apply_to_waiting(session=session, actor=self.user)
+
+        event.sender.props('loading')
+        with self.dialog:
+            done = await call(go)
+            event.sender.props(remove='loading')
+            if done is FAILED:
+                return
+            if not (done.set_aside or done.matched or done.missed):
+                ui.notify(_('No waiting line fits a rule.'))
+            else:
+                ui.notify(
+                    _('{set_aside} set aside, {matched} matched, {missed} still waiting (see each line for why)').format(
+                        set_aside=formatting.number(done.set_aside),
+                        matched=formatting.number(done.matched),
+                        missed=formatting.number(done.missed),
+                    ),
+                    type='positive',
+                )
+            await self.show()
 
     async def move(self, rule: BankRule, step: int) -> None:
         def go() -> Any:

@@ -115,6 +115,36 @@ def test_no_single_invoice_leaves_the_line_with_the_reason_and_counts_a_miss(sho
     assert bank_match.suggestions_of(several)  # still suggested, for a person to choose
 
 
+def test_a_rule_made_after_the_import_is_applied_to_the_waiting_lines_on_request(shop) -> None:
+    admin, manager, account = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3, name='Acme Labs')  # 30.00
+    import_file(
+        manager,
+        account,
+        camt053([Line('30.00', 'Virement', 'ACME LABS'), Line('-4.20', 'Frais', 'BANQUE'), Line('7.00', 'X', 'Y')]),
+    )
+    assert [line.status for line in lines()] == [LineStatus.unmatched] * 3
+    acme = add_rule(manager, name='Acme', counterparty='acme labs', outcome='invoice', customer_id=order.customer_id)
+    fees = add_rule(manager, name=HOSTILE, counterparty='BANQUE', category='bank_fees')
+    agent = make_user('agent')
+    with pytest.raises(PermissionDenied), session_scope() as session:
+        bank_rules.apply_to_waiting(session=session, actor=agent)
+    with session_scope() as session:
+        done = bank_rules.apply_to_waiting(session=session, actor=manager)
+    assert (done.matched, done.set_aside, done.missed) == (1, 1, 0)
+    matched, fee, other = lines()
+    assert (matched.status, matched.rule_id) == (LineStatus.matched, acme.id) and open_on(invoice) == D('0.00')
+    assert (fee.status, fee.category, fee.rule_id) == (LineStatus.ignored, 'bank_fees', fees.id)
+    assert other.status == LineStatus.unmatched
+    with session_scope() as session:  # again: nothing left that fits, nothing counted twice
+        again = bank_rules.apply_to_waiting(session=session, actor=admin)
+    assert (again.matched, again.set_aside, again.missed) == (0, 0, 0)
+    assert stored_rule(acme.id).fired_count == 1
+    with read_session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'bank_rule.fired')).first()
+    assert entry is not None and entry.summary.endswith('when applied to the waiting lines')
+
+
 def test_a_bill_rule_pays_the_suppliers_one_open_bill(shop) -> None:
     admin, manager, account = shop
     shop_bank(admin)
@@ -306,6 +336,22 @@ async def test_a_manager_makes_a_matching_rule_on_the_bank_screen_and_sees_what_
     user.find(marker=f'rule-active-{rule.id}').elements.pop().set_value(False)
     await eventually(lambda: rule_rows()[0].active is False)
     await user.should_see(marker=f'rule-off-{rule.id}', retries=40)
+
+
+async def test_a_manager_applies_the_rules_to_the_lines_already_imported(user: User, shop) -> None:
+    _admin, manager, account = shop
+    import_file(manager, account, camt053([Line('-4.20', 'Frais', 'BANQUE <b>'), Line('7.00', 'X', 'Y')]))
+    add_rule(manager, name='Fees', counterparty='BANQUE <b>', category='bank_fees')
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker='rules', retries=40)
+    user.find(marker='rules').click()
+    await user.should_see('Fired 0 times', retries=40)
+    user.find(marker='rules-apply').click()
+    await user.should_see('1 set aside, 0 matched, 0 still waiting (see each line for why)', retries=40)
+    await user.should_see('Fired 1 time', retries=40)
+    assert [line.status for line in lines()] == [LineStatus.ignored, LineStatus.unmatched]
+    user.find(marker='rules-apply').click()
+    await user.should_see('No waiting line fits a rule.', retries=40)
 
 
 async def test_matching_the_same_counterparty_to_the_same_customer_twice_offers_a_rule(user: User, shop) -> None:

@@ -244,7 +244,17 @@ def fits(rule: BankRule, line: BankLine) -> bool:
     return True
 
 
-def apply(session: Session, actor: User, line_ids: Iterable[int]) -> Applied:
+def apply_to_waiting(*, session: Session, actor: User) -> Applied:
+    """Try the rules on every line still waiting to be reconciled (a rule made after the import, or one changed since):
+    the same as on import — set aside, or matched to the one open invoice or bill — and committed."""
+    require(actor, 'finance.manage')
+    waiting = list(session.exec(select(BankLine.id).where(col(BankLine.status) == LineStatus.unmatched)))
+    done = apply(session, actor, waiting, again=True)  # type: ignore[arg-type]
+    changes.commit(session, (Topic.bank, {'action': 'rules_applied'}))
+    return done
+
+
+def apply(session: Session, actor: User, line_ids: Iterable[int], *, again: bool = False) -> Applied:
     """Try the active rules, in order, on each of these lines still unmatched, in the caller's transaction: the first
     that fits sets the line aside, or matches it to its customer's (supplier's) one open invoice (bill) through
     bank_match — each such match in its own savepoint, so a refused one leaves only that line to reconcile, with the
@@ -278,6 +288,7 @@ def apply(session: Session, actor: User, line_ids: Iterable[int]) -> Applied:
             rule.last_fired_at = now
             done.set_aside += 1
     missed: dict[int | None, int] = {}
+    when = ' when applied to the waiting lines' if again else ' on import'
     if to_match:
         today = shop_today(app_settings.time_zone())
         for line_id, rule in to_match:
@@ -302,9 +313,10 @@ def apply(session: Session, actor: User, line_ids: Iterable[int]) -> Applied:
                 rule.id,
                 changes={'fired_count': rule.fired_count, 'missed_count': rule.missed_count},
                 summary=f'Bank rule {rule.name} '
-                + ('set lines aside on import' if rule.outcome == RuleOutcome.set_aside else 'matched lines on import')
+                + ('set lines aside' if rule.outcome == RuleOutcome.set_aside else 'matched lines')
+                + when
                 if fired
-                else f'Bank rule {rule.name} found no single invoice or bill on import',
+                else f'Bank rule {rule.name} found no single invoice or bill' + when,
             )
     return done
 
