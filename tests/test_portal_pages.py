@@ -18,6 +18,7 @@ from backoffice.services import customers, tickets
 from .support.factories import PASSWORD, make_customer, make_user, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import sign_in
+from .support.waiting import default_timeout
 
 HOSTILE = '<script>alert(1)</script> "quoted": it\'s'
 
@@ -127,7 +128,7 @@ async def test_a_customer_sees_their_order_its_tracking_and_history_and_download
     await user.open('/portal/invoices')
     await user.should_see('Invoice INV-')
     user.find('PDF').click()
-    pdf = await user.download.next()
+    pdf = await user.download.next(timeout=default_timeout())
     assert pdf.content.startswith(b'%PDF')
 
 
@@ -186,7 +187,7 @@ async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_
     await user.open('/portal/account')
     await user.should_see(HOSTILE)  # in the header, as text
     user.find(marker='portal-my-data').click()
-    data = await user.download.next()
+    data = await user.download.next(timeout=default_timeout())
     with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
         names = archive.namelist()
         assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)
@@ -233,13 +234,13 @@ async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_th
     with read_session() as session:
         ticket = session.exec(select(Ticket)).one()
     user.find(kind=ui.button, content='note.pdf').click()  # the customer gets their own file back
-    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+    assert (await user.download.next(timeout=default_timeout())).content == b'%PDF-1.4\n%%EOF\n'
     agent = make_user('agent')
     await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('See the photo and the delivery note.')
     await user.should_see('lid.png')
     user.find(kind=ui.button, content='note.pdf').click()
-    assert (await user.download.next()).content == b'%PDF-1.4\n%%EOF\n'
+    assert (await user.download.next(timeout=default_timeout())).content == b'%PDF-1.4\n%%EOF\n'
 
 
 async def test_a_customer_returns_part_of_a_delivered_order_within_the_window(user: User) -> None:

@@ -34,10 +34,14 @@ from ..support.browser import (
 pytestmark = pytest.mark.browser
 COOKIE = 'session'
 
+SLOW = 30  # seconds: a page's first build on a loaded machine (CI with browsers) can pass httpx's 5 s default
+
 
 def signed_in_with(base_url: str, cookie: str | None) -> bool:
     """Raw HTTP from someone else's machine holding this cookie."""
-    response = httpx.get(f'{base_url}/users', cookies={COOKIE: cookie} if cookie else {}, follow_redirects=False)
+    response = httpx.get(
+        f'{base_url}/users', cookies={COOKIE: cookie} if cookie else {}, follow_redirects=False, timeout=SLOW
+    )
     assert response.status_code in {200, 307}, response.status_code
     return response.status_code == 200
 
@@ -48,7 +52,9 @@ def browser_cookie(driver: WebDriver) -> str | None:
 
 
 def test_a_planted_cookie_is_not_signed_in_and_a_copied_one_dies_at_sign_out(driver: WebDriver, base_url: str) -> None:
-    planted = httpx.get(f'{base_url}/login').cookies[COOKIE]  # an attacker's own, valid, signed session cookie
+    planted = httpx.get(f'{base_url}/login', timeout=SLOW).cookies[
+        COOKIE
+    ]  # an attacker's own, valid, signed session cookie
     driver.get(f'{base_url}/healthz')
     driver.add_cookie({'name': COOKIE, 'value': planted, 'path': '/'})  # set in the victim's browser
     driver.get(f'{base_url}/login')
@@ -118,10 +124,10 @@ def test_another_origin_cannot_frame_the_signed_in_app(driver: WebDriver, base_u
 
 def test_behind_a_trusted_proxy_https_gets_hsts_and_a_secure_cookie(server: RunningServer) -> None:
     # the browser server listens on 127.0.0.1, the default trusted proxy address (BACKOFFICE_FORWARDED_ALLOW_IPS)
-    proxied = httpx.get(f'{server.url}/login', headers={'X-Forwarded-Proto': 'https'})
+    proxied = httpx.get(f'{server.url}/login', headers={'X-Forwarded-Proto': 'https'}, timeout=SLOW)
     assert proxied.headers['strict-transport-security'].startswith('max-age=')
     assert 'secure' in proxied.headers['set-cookie'].lower()
-    direct = httpx.get(f'{server.url}/login')
+    direct = httpx.get(f'{server.url}/login', timeout=SLOW)
     assert 'strict-transport-security' not in direct.headers
     assert 'secure' not in direct.headers['set-cookie'].lower()
 
@@ -149,7 +155,7 @@ def test_an_untrusted_proxys_forwarded_proto_is_ignored(server: RunningServer, t
     try:
         url = f'http://127.0.0.1:{port}'
         wait_until_healthy(url, process, log)
-        response = httpx.get(f'{url}/login', headers={'X-Forwarded-Proto': 'https'})
+        response = httpx.get(f'{url}/login', headers={'X-Forwarded-Proto': 'https'}, timeout=SLOW)
         assert 'strict-transport-security' not in response.headers
         assert 'secure' not in response.headers['set-cookie'].lower()
     finally:
