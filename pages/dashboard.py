@@ -24,6 +24,10 @@ from components.screens import screen
 CUSTOM = 0  # the period switch's "Custom" choice
 # while a period switch is read: the cards and charts dimmed, from the tap (data-switching, set by the browser) until
 # the new ones are drawn (aria-busy, set by the server)
+SWITCHING = (  # the toggle's new value: any but Custom (0, which opens a dialog) is read at once
+    '(value) => { if (value !== 0) document.querySelector(".dashboard-content")?.setAttribute("data-switching", ""); }'
+)
+SWITCHED = 'document.querySelector(".dashboard-content")?.removeAttribute("data-switching")'
 BUSY_CSS = """
 .dashboard-content[data-switching], .dashboard-content[aria-busy=true] { opacity: .5; transition: opacity .1s; }
 """
@@ -57,7 +61,8 @@ def dashboard_page(user: User) -> None:
             value=30,
         ).props('dense no-caps')
         shown = ui.label().classes('text-sm text-gray-500')
-        busy = ui.spinner(size='1.25em').props(f'aria-label="{_("Loading")}"').mark('dashboard-busy')
+        busy = ui.spinner(size='1.25em').mark('dashboard-busy')
+        busy.props['aria-label'] = _('Loading')
         busy.set_visibility(False)
 
     def show_freshness() -> None:
@@ -91,9 +96,9 @@ def dashboard_page(user: User) -> None:
 
     def set_busy(on: bool) -> None:
         busy.set_visibility(on)
-        content.props(f'aria-busy={"true" if on else "false"}')
+        content.props['aria-busy'] = 'true' if on else 'false'
         if not on:  # what the tap set in the browser before the server heard of it (below)
-            ui.run_javascript(f'document.getElementById("c{content.id}")?.removeAttribute("data-switching")')
+            ui.run_javascript(SWITCHED)
 
     async def show(period: Period) -> None:
         """The period's cards and charts, read off the event loop; the last tap wins."""
@@ -132,11 +137,7 @@ def dashboard_page(user: User) -> None:
 
     toggle.on_value_change(lambda e: choose(e.value))
     # the busy state at the tap itself, before the server has heard of it: the browser dims the cards and charts
-    toggle.on(
-        'update:model-value',
-        js_handler=f'(v) => {{ if (v !== {CUSTOM}) document.getElementById("c{content.id}")'
-        '?.setAttribute("data-switching", ""); }',
-    )
+    toggle.on('update:model-value', js_handler=SWITCHING)
     toggle.on('click', choose_again)  # after the value change, when the tap changed it
 
     async def read_ahead() -> None:
