@@ -1,9 +1,17 @@
 """Where a dashboard visit spends its time, from inside the page: milliseconds since navigation start until the HTML
 has arrived, the DOM is ready, the KPI cards are in the DOM, the websocket is open, and the first and the last of the
-four Plotly charts are drawn; the median of the warm visits (after one cold visit).
+four Plotly charts are drawn. Cold visits start with an empty browser cache (CDP `Network.clearBrowserCache`: every
+script, Plotly's bundle included, is fetched and compiled again); warm visits reuse it. Medians and p95.
 
     .venv/bin/python bench/dashboard_probe.py --sqlite-file /tmp/kpi.db      # a database kpi_refresh.py seeded
     .venv/bin/python bench/dashboard_probe.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/dashboard_probe.py --sqlite-file /tmp/kpi.db --widths 390 1440 --cold 5 --floor --switch 10
+
+`--floor` interleaves each visit with one of a bare NiceGUI page drawing one Plotly chart (`bench/_floor_plotly.py`,
+NiceGUI's own `ui.plotly` and bundle): the framework's floor, measured in the same minute. `--switch N` then taps the
+period switch N times (7 d and 30 d in turn) on a loaded dashboard and times, from the tap: a busy state visible
+(an element with `aria-busy="true"` on screen), the first card showing its new value, and all four charts redrawn
+with the new period's figures.
 
 Timestamps are taken in the page (requestAnimationFrame and a wrapped WebSocket, injected before the page's own
 scripts) so that Selenium's polling neither costs the browser CPU nor adds its own latency.
@@ -20,18 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# through kpi_refresh, which takes them from wherever the browser helpers live (main moved them to bench/_harness.py)
 from bench._harness import app_server, chromium, sign_in  # noqa: E402
 
 OBSERVER = r"""
 window.__t = {};
 (function loop() {
   const t = performance.now();
+  const need = location.pathname === '/floor' ? 1 : 4;
   if (!__t.cards && document.querySelectorAll('.kpi-card').length >= 15) __t.cards = t;
   // charts drawn, not SVG layers: Plotly draws three .main-svg per chart
   const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
   if (!__t.first_chart && drawn >= 1) __t.first_chart = t;
-  if (drawn >= 4) { __t.charts = t; return; }
+  if (drawn >= need) { __t.charts = t; return; }
   requestAnimationFrame(loop);
 })();
 const NativeSocket = window.WebSocket;
@@ -43,46 +51,124 @@ window.WebSocket = function (...args) {
 window.WebSocket.prototype = NativeSocket.prototype;
 Object.assign(window.WebSocket, NativeSocket);
 """
+# a tap on the period switch, timed in the page: busy state on screen, the first card's new text, four charts redrawn
+SWITCH = r"""
+const label = arguments[0];
+const button = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === label);
+const plots = () => [...document.querySelectorAll('.js-plotly-plot')];
+plots().forEach(p => { p.__before = p._fullData; });
+const firstCard = () => (document.querySelector('.kpi-card') || {}).innerText;
+const cardBefore = firstCard();
+const r = window.__s = {};
+const t0 = performance.now();
+button.click();
+(function loop() {
+  const t = performance.now() - t0;
+  const busy = [...document.querySelectorAll('[aria-busy="true"], [data-switching]')]
+    .some(e => e.offsetParent !== null);
+  if (busy && r.busy === undefined) r.busy = t;
+  if (r.card === undefined && firstCard() !== cardBefore) r.card = t;
+  const fresh = plots().filter(p => p.querySelector('.main-svg') && p._fullData && p._fullData !== p.__before);
+  if (fresh.length >= 4 && r.card !== undefined && !busy) { r.charts = t; return; }
+  if (t > 20000) { r.timeout = true; return; }
+  requestAnimationFrame(loop);
+})();
+"""
 STEPS = ('html', 'dom_ready', 'cards', 'websocket', 'first_chart', 'charts')
+
+
+def stats(values: list[float]) -> str:
+    if not values:
+        return '      —'
+    values = sorted(values)
+    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+    return f'{statistics.median(values):6.0f} / {p95:5.0f}'
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--database-url')
     parser.add_argument('--sqlite-file', type=Path)
-    parser.add_argument('--runs', type=int, default=10, help='warm visits after the cold one')
-    parser.add_argument('--width', type=int, default=390)
+    parser.add_argument('--runs', type=int, default=10, help='warm visits per width')
+    parser.add_argument('--cold', type=int, default=3, help='cold visits (empty browser cache) per width')
+    parser.add_argument('--widths', type=int, nargs='+', default=[390])
+    parser.add_argument('--floor', action='store_true', help='interleave a bare NiceGUI page with one Plotly chart')
+    parser.add_argument('--switch', type=int, default=0, help='period switches timed at each width')
     args = parser.parse_args()
     url = args.database_url or f'sqlite:///{args.sqlite_file}'
+    from contextlib import ExitStack
+
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     work = Path(tempfile.mkdtemp(prefix='bench-probe-'))
-    with app_server(url, work) as (base, _server):
+    with ExitStack() as stack:
+        base, _server = stack.enter_context(app_server(url, work))
+        floor = None
+        if args.floor:
+            floor, _floor_server = stack.enter_context(app_server(url, work / 'floor', script='bench/_floor_plotly.py'))
         driver = chromium(work / 'profile', width=1440, height=900)
         try:
-            driver.set_window_size(args.width, 844)
             sign_in(driver, base)
-            wait = WebDriverWait(driver, 60, poll_frequency=0.1)
+            wait = WebDriverWait(driver, 60, poll_frequency=0.05)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kpi-card'))
-            driver.get(f'{base}/login')
             driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': OBSERVER})
-            visits = []
-            for _ in range(args.runs + 1):
-                driver.get(f'{base}/')
-                wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
-                visits.append(
-                    driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
+
+            def visit(target: str, cold: bool) -> dict:
+                driver.get('about:blank')
+                if cold:
+                    driver.execute_cdp_cmd('Network.clearBrowserCache', {})
+                driver.get(target)
+                try:
+                    wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
+                except Exception:
+                    print('timed out:', target, driver.current_url, driver.execute_script('return window.__t'))
+                    raise
+                return driver.execute_script("""const n = performance.getEntriesByType('navigation')[0];
                     return Object.assign({html: n.responseEnd, dom_ready: n.domContentLoadedEventEnd}, window.__t)""")
-                )
+
+            for width in args.widths:
+                driver.set_window_size(width, 844 if width < 600 else 900)
+                visits: dict[tuple[str, bool], list[dict]] = {}
+                plan = [True] * args.cold + [False] * (args.runs + 1)  # the first warm visit fills the cache again
+                for index, cold in enumerate(plan):
+                    for name, target in (('backoffice', f'{base}/'), ('floor', f'{floor}/floor')):
+                        if name == 'floor' and not floor:
+                            continue
+                        result = visit(target, cold)
+                        if cold or index > args.cold:
+                            visits.setdefault((name, cold), []).append(result)
+                print(f'\ndashboard at {width} px, ms since navigation start: median / p95 ({load()})')
+                for (name, cold), runs in visits.items():
+                    print(f'  {name} {"cold" if cold else "warm"} ({len(runs)} visits)')
+                    for step in STEPS:
+                        values = [run[step] for run in runs if step in run]
+                        if values:
+                            print(f'    {step:12s} {stats(values)}')
+                if args.switch:
+                    driver.get(f'{base}/')
+                    wait.until(lambda d: d.execute_script('return window.__t && window.__t.charts'))
+                    switches = []
+                    for index in range(args.switch):
+                        label = '7 d' if index % 2 == 0 else '30 d'
+                        driver.execute_script(SWITCH, label)
+                        wait.until(lambda d: d.execute_script('return window.__s.charts || window.__s.timeout'))
+                        switches.append(driver.execute_script('return window.__s'))
+                    print(f'  period switch at {width} px, ms from the tap: median / p95 ({args.switch} taps)')
+                    for step, what in (
+                        ('busy', 'busy state visible'),
+                        ('card', 'first card new'),
+                        ('charts', 'all four charts redrawn'),
+                    ):
+                        values = [s[step] for s in switches if step in s]
+                        print(f'    {what:24s} {stats(values)}  ({len(values)} of {len(switches)})')
         finally:
             driver.quit()
-    print(f'dashboard at {args.width} px, ms since navigation start: cold | warm median of {args.runs}')
-    for step in STEPS:
-        warm = [visit[step] for visit in visits[1:] if step in visit]
-        cold = visits[0].get(step)
-        print(f'  {step:12s} {cold or 0:7.0f} | {statistics.median(warm) if warm else 0:7.0f}')
     return 0
+
+
+def load() -> str:
+    return 'load average ' + ' '.join(Path('/proc/loadavg').read_text().split()[:3])
 
 
 if __name__ == '__main__':

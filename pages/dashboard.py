@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
-from nicegui import ui
+from nicegui import run, ui
 
-from backoffice import formatting
+from backoffice import formatting, i18n
 from backoffice.db import read_session
 from backoffice.formatting import ago
 from backoffice.i18n import N_, _, ngettext, pgettext
@@ -16,12 +16,21 @@ from backoffice.kpi.read import Card, Period
 from backoffice.models import User
 from backoffice.services import app_settings
 from components import kpi_widgets as widgets
-from components.forms import page_dialog
+from components.forms import in_language, page_dialog
 from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly
 from components.screens import screen
 
 CUSTOM = 0  # the period switch's "Custom" choice
+# while a period switch is read: the cards and charts dimmed, from the tap (data-switching, set by the browser) until
+# the new ones are drawn (aria-busy, set by the server)
+SWITCHING = (  # the toggle's new value: any but Custom (0, which opens a dialog) is read at once
+    '(value) => { if (value !== 0) document.querySelector(".dashboard-content")?.setAttribute("data-switching", ""); }'
+)
+SWITCHED = 'document.querySelector(".dashboard-content")?.removeAttribute("data-switching")'
+BUSY_CSS = """
+.dashboard-content[data-switching], .dashboard-content[aria-busy=true] { opacity: .5; transition: opacity .1s; }
+"""
 
 
 @screen(
@@ -40,6 +49,7 @@ def dashboard_page(user: User) -> None:
         ui.label(_('Welcome, {name}.').format(name=user.name.split()[0])).classes('text-gray-600')
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
     goals_strip(user)  # the current key results: one read of the aggregates
+    ui.add_css(BUSY_CSS)
     with ui.row().classes('w-full items-center gap-2'):
         toggle = ui.toggle(
             {
@@ -51,43 +61,69 @@ def dashboard_page(user: User) -> None:
             value=30,
         ).props('dense no-caps')
         shown = ui.label().classes('text-sm text-gray-500')
+        busy = ui.spinner(size='1.25em').mark('dashboard-busy')
+        busy.props['aria-label'] = _('Loading')
+        busy.set_visibility(False)
 
     def show_freshness() -> None:
         with read_session() as session:
             updated = read.freshness(session=session)
         fresh.text = _('Updated {age}').format(age=_age(updated)) if updated else _('Not computed yet')
 
-    @ui.refreshable
-    def content() -> None:
-        period = state['period']
+    def describe(period: Period) -> None:
         shown.text = ngettext(
             '{days}, compared with the day before',
             '{days}, compared with the {n} days before',
             period.length,
         ).format(days=formatting.days(period.first, period.last), n=period.length)
-        with read_session() as session:
-            shown_data = read.dashboard(session=session, period=period)
-        table, steps = shown_data.series, shown_data.funnel
+
+    @ui.refreshable
+    def cards(shown_data: read.Dashboard) -> None:
         # two compact cards per row on a phone: eight KPIs on its first screen
         with ui.grid().classes('w-full grid-cols-2 lg:grid-cols-4 gap-2 sm:gap-3'):
             for card in shown_data.cards:
                 widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], currency))
-        # the charts are in the first response: each starts loading Plotly as soon as it is mounted (after the cards
-        # are on screen), instead of waiting for the websocket and a round trip
-        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
-            _chart(_('Turnover and orders per day'), widgets.turnover_and_orders(table))
-            _chart(_('Conversion funnel'), widgets.funnel_figure(steps))
-            _chart(_('Active users'), widgets.line_figure(table, [('active_users', _('Active users'), 'accent')]))
-            _chart(_('Request backlog and SLA breaches'), widgets.backlog_figure(table))
 
-    def choose(value: int) -> None:
+    # The first period's figures are in the first response (from the cached aggregates, no round trip): each chart
+    # starts loading Plotly as soon as it is mounted. A period switch reads in a worker thread behind a busy state,
+    # then sends the new cards and all four figures in one update; the charts stay and are redrawn in place.
+    with ui.column().classes('dashboard-content w-full gap-3') as content:
+        first_data, first_figures = _read(state['period'])
+        describe(state['period'])
+        cards(first_data)
+        with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
+            charts = [_chart(title, figure) for title, figure in zip(_chart_titles(), first_figures, strict=True)]
+
+    def set_busy(on: bool) -> None:
+        busy.set_visibility(on)
+        content.props['aria-busy'] = 'true' if on else 'false'
+        if not on:  # what the tap set in the browser before the server heard of it (below)
+            ui.run_javascript(SWITCHED)
+
+    async def show(period: Period) -> None:
+        """The period's cards and charts, read off the event loop; the last tap wins."""
+        state['period'] = period
+        state['asked'] = asked = state.get('asked', 0) + 1
+        set_busy(True)
+        describe(period)
+        result = await run.io_bound(in_language, i18n.current(), _read, period)
+        if result is None or content.is_deleted or state['asked'] != asked:
+            return  # the app is stopping, the page is gone, or a later tap is being read
+        shown_data, figures = result
+        cards.refresh(shown_data)
+        for chart, figure in zip(charts, figures, strict=True):
+            chart.figure = figure
+            chart.update()  # all four in this tick: one message to the browser
+        set_busy(False)
+
+    async def choose(value: int) -> None:
         previous, state['choice'] = state['choice'], value
         if value == CUSTOM:
-            _custom_period(state, content.refresh, on_cancel=lambda: restore(previous))
+            _custom_period(state, show, on_cancel=lambda: restore(previous))
             return
         with read_session() as session:
-            state['period'] = read.period_ending_today(value, session=session)
-        content.refresh()
+            period = read.period_ending_today(value, session=session)
+        await show(period)
 
     def restore(previous: int) -> None:
         """The dialog was left without choosing days: the switch shows again what the page shows."""
@@ -97,13 +133,57 @@ def dashboard_page(user: User) -> None:
     def choose_again() -> None:
         """A tap on "Custom" while a custom period shows (no value change): choose other days."""
         if toggle.value == CUSTOM and state['choice'] == CUSTOM and not state.get('choosing'):
-            _custom_period(state, content.refresh, on_cancel=lambda: None)
+            _custom_period(state, show, on_cancel=lambda: None)
 
     toggle.on_value_change(lambda e: choose(e.value))
+    # the busy state at the tap itself, before the server has heard of it: the browser dims the cards and charts
+    toggle.on('update:model-value', js_handler=SWITCHING)
     toggle.on('click', choose_again)  # after the value change, when the tap changed it
-    content()
+
+    async def read_ahead() -> None:
+        """Once the page is drawn, the other periods of the switch are read into the cache (in a worker thread, once
+        per state of the aggregates for all pages): a tap then costs two tiny queries instead of the pandas work."""
+        language = i18n.current()
+        for length in (7, 90):
+            with read_session() as session:
+                period = read.period_ending_today(length, session=session)
+            if content.is_deleted or await run.io_bound(in_language, language, _read_quietly, period) is None:
+                return
+
     show_freshness()
     ui.timer(10, show_freshness)
+    ui.timer(2, read_ahead, once=True)  # after the first paint: nothing competes with it
+
+
+def _read(period: Period) -> tuple[read.Dashboard, list[dict]]:
+    """The period's cards and the four charts' figures (the aggregates are cached per state of `kpi_daily`)."""
+    with read_session() as session:
+        shown_data = read.dashboard(session=session, period=period)
+    table = shown_data.series
+    return shown_data, [
+        widgets.turnover_and_orders(table),
+        widgets.funnel_figure(shown_data.funnel),
+        widgets.line_figure(table, [('active_users', _('Active users'), 'accent')]),
+        widgets.backlog_figure(table),
+    ]
+
+
+def _read_quietly(period: Period) -> bool | None:
+    """A read ahead of a tap: a failure here is not the reader's (the tap reads again and says it)."""
+    try:
+        _read(period)
+    except Exception:  # noqa: BLE001 (the database may be gone with the page; the tap reads again)
+        return None
+    return True
+
+
+def _chart_titles() -> list[str]:
+    return [
+        _('Turnover and orders per day'),
+        _('Conversion funnel'),
+        _('Active users'),
+        _('Request backlog and SLA breaches'),
+    ]
 
 
 def _age(updated) -> str:
@@ -111,10 +191,10 @@ def _age(updated) -> str:
     return _('{n} s ago').format(n=max(int(seconds), 0)) if seconds is not None and seconds < 60 else ago(updated)
 
 
-def _chart(title: str, figure: dict) -> None:
+def _chart(title: str, figure: dict) -> LeanPlotly:
     with ui.card().classes('w-full p-3 gap-1'):
         ui.label(title).classes('text-sm font-medium')
-        LeanPlotly(figure).classes('w-full h-60')
+        return LeanPlotly(figure).classes('w-full h-60')
 
 
 def open_card(card: Card, period: Period, currency: str) -> None:
@@ -142,9 +222,9 @@ def open_card(card: Card, period: Period, currency: str) -> None:
     dialog.open()
 
 
-def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable[[], None]) -> None:
-    """Choose the days; leaving the dialog any other way than *Show* with two days (Cancel, Escape, a tap
-    outside) calls `on_cancel`."""
+def _custom_period(state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None]) -> None:
+    """Choose the days, then `show` them; leaving the dialog any other way than *Show* with two days (Cancel,
+    Escape, a tap outside) calls `on_cancel`."""
     period = state['period']
     applied = {'done': False}
     state['choosing'] = True
@@ -153,13 +233,13 @@ def _custom_period(state: dict, refresh: Callable[[], None], on_cancel: Callable
         # the date picker's own value format (ISO), not text for a person
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
 
-        def apply() -> None:
+        async def apply() -> None:
             chosen = picker.value
-            if isinstance(chosen, dict) and chosen.get('from') and chosen.get('to'):
-                state['period'] = Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']))
-                applied['done'] = True
-                refresh()
+            days_chosen = isinstance(chosen, dict) and bool(chosen.get('from')) and bool(chosen.get('to'))
+            applied['done'] = days_chosen
             dialog.close()
+            if days_chosen:
+                await show(Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to'])))
 
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')

@@ -4,9 +4,11 @@ period switch (a cancelled "Custom" puts back what was shown), and the freshness
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -15,6 +17,7 @@ from backoffice.db import session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import Order, utcnow
 from components.lean_plotly import LeanPlotly
+from pages import dashboard as dashboard_page
 
 from .support.factories import make_customer, make_user
 from .support.kpi_history import seed_turnover
@@ -112,3 +115,39 @@ async def test_a_custom_period_can_be_chosen_again(user: User) -> None:
 
     await eventually(lambda: any(d.value for d in user.find(ui.dialog).elements), message='the days can be chosen')
     assert switch.value == 0
+
+
+async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
+    release = threading.Event()
+    reading = dashboard_page._read
+
+    def slow_read(period):  # the read of the new period waits (in its worker thread) until the test lets it go
+        if period.length == 7:
+            assert release.wait(10), 'the test let the read go'
+        return reading(period)
+
+    monkeypatch.setattr(dashboard_page, '_read', slow_read)
+    await sign_in(user, make_user('manager').email)
+    await user.should_see('750.00 EUR')
+    charts = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)  # in the page's order
+    assert len(charts[0].figure['data'][0]['x']) == 30
+    await user.should_not_see(marker='dashboard-busy')
+
+    next(iter(user.find(ui.toggle).elements)).value = 7
+    await user.should_see(marker='dashboard-busy')  # a spinner while the period is read
+    busy_parts = [e for e in user.find(ui.column).elements if 'dashboard-content' in e.classes]
+    assert busy_parts and busy_parts[0].props.get('aria-busy') == 'true'  # the cards and charts dimmed
+    await user.should_see('750.00 EUR')  # the old numbers stay until the new ones are read
+    release.set()
+
+    await user.should_see('500.00 EUR')
+    await user.should_see('▲ 100.0 %')
+    await user.should_not_see(marker='dashboard-busy')  # gone once the new period shows
+    assert busy_parts[0].props.get('aria-busy') == 'false'
+    now = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)
+    assert [id(chart) for chart in now] == [id(chart) for chart in charts]  # redrawn in place, not rebuilt
+    turnover = now[0].figure['data'][0]
+    assert len(turnover['x']) == 7 and sum(v or 0 for v in turnover['y']) == 500.0

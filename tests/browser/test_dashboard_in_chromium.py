@@ -24,7 +24,7 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.dashboard import charts_drawn, seed_history
+from ..support.dashboard import TAP_AND_WATCH, charts_drawn, seed_history, switch_state
 
 pytestmark = pytest.mark.browser
 
@@ -90,3 +90,12 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
         ),
         'the switch is back on 30 days',
     )
+
+    # another period: the cards and charts are dimmed from the tap until the 7 days' charts are drawn
+    driver.execute_script(TAP_AND_WATCH, '7 d')
+    wait.until(lambda d: (s := switch_state(d))['days'] == 7 and not s['busy'], 'the 7 days are drawn')
+    assert switch_state(driver)['seen'], 'a busy state showed between the tap and the new charts'
+    assert charts_drawn(driver) == 4
+    visible_text(driver, 'compared with the 7 days before')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440-7-days.png'))

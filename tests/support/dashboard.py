@@ -5,12 +5,38 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 
 def charts_drawn(driver: WebDriver) -> int:
-    return len(driver.find_elements(By.CSS_SELECTOR, '.js-plotly-plot .main-svg'))
+    """Charts drawn, not SVG layers: Plotly draws three `.main-svg` per chart."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length"
+    )
+
+
+# a tap on the period switch, watched from inside the page: whether the cards and charts showed a busy state
+# (dimmed by the browser at the tap, aria-busy from the server) and how many days the turnover chart then shows
+TAP_AND_WATCH = r"""
+const label = arguments[0];
+const watch = window.__switch = {busy: false};
+const busyNow = () => !!document.querySelector(
+  '.dashboard-content[data-switching], .dashboard-content[aria-busy="true"]');
+new MutationObserver(() => { if (busyNow()) watch.busy = true; })
+  .observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-switching', 'aria-busy']});
+[...document.querySelectorAll('button')].find(b => b.textContent.trim() === label).click();
+if (busyNow()) watch.busy = true;
+"""
+
+
+def switch_state(driver: WebDriver) -> dict:
+    """After TAP_AND_WATCH: busy seen, busy now, the days of the turnover chart as drawn, charts drawn."""
+    return driver.execute_script(
+        "const plot = document.querySelector('.js-plotly-plot');"
+        'return {seen: window.__switch.busy, busy: !!document.querySelector('
+        '\'.dashboard-content[data-switching], .dashboard-content[aria-busy="true"]\'),'
+        ' days: plot && plot._fullData ? plot._fullData[0].x.length : 0}'
+    )
 
 
 def seed_history(database_url: str, days_back: int = 120) -> None:
