@@ -235,7 +235,7 @@ def compare(args: argparse.Namespace, url: str, work: Path) -> int:
     per_key = 40  # under the per-key limit of 60 calls a minute, with the GETs of the versions
     blocks = len(counts) * args.rounds
     calls = blocks * (args.posts + 2)
-    keys = api_keys(url, calls)
+    keys = api_keys(url, calls * 50 // per_key + 50)  # api_keys makes one key per 50 calls
     db.configure(url)
     import backoffice.resources  # noqa: F401  (the resources' scopes)
     from backoffice.services import api_keys as key_service
@@ -251,7 +251,7 @@ def compare(args: argparse.Namespace, url: str, work: Path) -> int:
                 scopes=['write:tickets'],
                 acting_as=agents[1],
             )[1]
-            for index in range(2 * calls // per_key + 1)
+            for index in range(2 * calls // per_key + 2)
         ]
         names = {agent.id: agent.name for agent in agents}
     log = args.server_log or work / 'server.log'
