@@ -34,7 +34,7 @@ from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
 NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
-REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
+REFRESH_DELAY = 0.1  # after a change's reload, seconds further changes wait: a burst reloads twice, not N times
 
 _SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
 _SHARED_LOCK = threading.Lock()
@@ -95,6 +95,7 @@ class ResourceTable:
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
         self._refresh_pending = False
+        self._refresh_again = False  # a change came while a refresh was under way: refresh once more after it
         self._linked_columns = linked_columns(resource)
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
         self._loads = 0  # loads started; only the latest one shows its rows (see `load`)
@@ -228,7 +229,8 @@ class ResourceTable:
             'imported',
             'import_reverted',
         }:
-            if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
+            if self._refresh_pending:  # a burst of changes (a bulk edit, an import): one more reload after it
+                self._refresh_again = True
                 return
             self._refresh_pending = True
             # a task, not a ui.timer: a timer is an element, created and deleted in every open page on each change
@@ -246,19 +248,25 @@ class ResourceTable:
                 )
 
     async def _show_if_members(self) -> None:
-        await asyncio.sleep(REFRESH_DELAY)
-        self._check_pending = False
-        candidates, self._candidates = self._candidates, set()
-        if self.table.is_deleted or self._refresh_pending:  # gone, or about to reload anyway
-            return
-        user = acting_user()
-        if user is None:
-            return
-        found = await call(self._members, user, self.request(1), candidates)
-        if found is FAILED or not found or self.table.is_deleted or self.page != 1:
-            return
-        self.cursor = None
-        await self.load(shared=True)
+        """Check at once; records changed meanwhile are checked together after a pause (one query per burst)."""
+        try:
+            while self._candidates:
+                candidates, self._candidates = self._candidates, set()
+                if self.table.is_deleted:
+                    return
+                if self._refresh_pending:  # a reload is under way: one more after it shows these too
+                    self._refresh_again = True
+                    return
+                user = acting_user()
+                if user is None:
+                    return
+                found = await call(self._members, user, self.request(1), candidates)
+                if found is not FAILED and found and not self.table.is_deleted and self.page == 1:
+                    self.cursor = None
+                    await self.load(shared=True)
+                await asyncio.sleep(REFRESH_DELAY)
+        finally:
+            self._check_pending = False
 
     def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
         """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""
@@ -303,12 +311,20 @@ class ResourceTable:
         )
 
     async def _refresh_after_change(self) -> None:
-        await asyncio.sleep(REFRESH_DELAY)
-        self._refresh_pending = False
-        if self.table.is_deleted:
-            return
-        self.cursor = None  # the page's neighbours moved; fetch this page afresh
-        await self.load(shared=True)
+        """Reload at once (a single change shows without waiting); changes heard while loading, or in the pause
+        after it, reload once more after that pause, so that a burst of changes costs two loads, not one each."""
+        try:
+            while True:
+                self._refresh_again = False
+                if self.table.is_deleted:
+                    return
+                self.cursor = None  # the page's neighbours moved; fetch this page afresh
+                await self.load(shared=True)
+                await asyncio.sleep(REFRESH_DELAY)
+                if not self._refresh_again:
+                    return
+        finally:
+            self._refresh_pending = False
 
     # --- building ---------------------------------------------------------------------------------------------------
 
