@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 
-from nicegui import background_tasks, ui
+from nicegui import background_tasks, run, ui
 
 from backoffice import i18n, stored_text
 from backoffice.db import read_session
@@ -36,7 +36,8 @@ PAGE_SIZES = [10, 25, 50, 100]
 NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
 REFRESH_DELAY = 0.1  # after a change's reload, seconds further changes wait: a burst reloads twice, not N times
 
-_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the check all lists of that queue share
+_READS: dict[tuple, asyncio.Future] = {}  # (resource, generation, page, language) → the read its lists share
 _SHARED_LOCK = threading.Lock()
 
 
@@ -127,7 +128,10 @@ class ResourceTable:
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
         self._loads += 1
         this_load = self._loads
-        fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor, language)
+        if shared:
+            fetched = await self._shared_fetch(user, request, self.cursor, language)
+        else:
+            fetched = await call(self._fetch, user, request, self.cursor, language)
         if fetched is FAILED or this_load != self._loads:
             # a later load started meanwhile (a queue clicked while the first rows were coming): its rows, asked for
             # with the newer filters, are the ones to show, whichever answer comes back last
@@ -161,11 +165,27 @@ class ResourceTable:
             )
             return result, self._rows(session, result.rows)
 
-    def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
-        require(user, self.resource.read_permission)  # each list still checks its own reader
+    async def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
+        """The lists showing the same page after a change await one read in one worker thread (20 agents on /requests:
+        one query and one thread, not 20 threads waiting on each other). A read that fails is made again by each
+        list on its own, which then shows its own error."""
+        if not can(user, self.resource.read_permission):  # each list still checks its own reader
+            return await call(self._fetch, user, request, cursor, language)  # refused, and says so, as a load is
         # readers of one page share its rows only when they read the same language (the rows hold labels)
         key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor), language)
-        result, rows = _shared(key, lambda: self._fetch(user, request, cursor, language))
+        task = _READS.get(key)
+        if task is None:
+            for old in [k for k in _READS if k[0] == key[0] and k[1] != key[1]]:  # never asked for again
+                del _READS[old]
+            task = _READS[key] = asyncio.ensure_future(run.io_bound(self._fetch, user, request, cursor, language))
+        try:
+            fetched = await asyncio.shield(task)  # a page that goes away does not cancel the others' read
+        except Exception:
+            _READS.pop(key, None)
+            return await call(self._fetch, user, request, cursor, language)
+        if fetched is None:  # NiceGUI answers None instead of running it while the app stops
+            raise asyncio.CancelledError
+        result, rows = fetched
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
