@@ -234,7 +234,7 @@ def compare(args: argparse.Namespace, url: str, work: Path) -> int:
     counts = [int(c) for c in args.counts.split(',')]
     per_key = 40  # under the per-key limit of 60 calls a minute, with the GETs of the versions
     blocks = len(counts) * args.rounds
-    calls = blocks * (args.posts + 2)
+    calls = 2 * blocks * (args.posts + 1)  # Backoffice and floor blocks each count their calls
     keys = api_keys(url, calls * 50 // per_key + 50)  # api_keys makes one key per 50 calls
     db.configure(url)
     import backoffice.resources  # noqa: F401  (the resources' scopes)
