@@ -17,11 +17,13 @@ import re
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,7 +41,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from backoffice import db  # noqa: E402
 from backoffice.listing import query  # noqa: E402
 from backoffice.models import Ticket, TicketMessage, User  # noqa: E402
-from bench._harness import app_server, chromium, sign_in, time_until, timed  # noqa: E402
+from bench._harness import app_server, chromium, free_port, sign_in, time_until, timed, wait_healthy  # noqa: E402
 
 AGENT_PASSWORD = 'Bench-Agent-Pass-4711'
 AGENTS = 20
@@ -65,21 +67,39 @@ PRIORITIES = ('low', 'normal', 'high', 'urgent')
 # clock, as Python's time.time()); also note when a websocket message carrying it arrived (socket.io's onAny).
 WATCH = r"""
 window.__seen = {}; window.__ws = {};
-const re = /RQB-\d+-\d+/g;
+const re = /RQB-\d+-\d+/;
 const check = () => {
   const now = Date.now();
   const body = document.querySelector('.q-table tbody');
   if (!body) return;
-  for (const m of body.textContent.matchAll(re)) if (!(m[0] in window.__seen)) window.__seen[m[0]] = now;
+  for (const tr of body.rows) {
+    const t = tr.textContent;
+    const m = t.match(re);
+    if (!m) continue;
+    if (!(m[0] in window.__seen)) window.__seen[m[0]] = now;
+    const k = m[0] + '|' + t;  // each text a row had: a changed row (its status, its assignee) is a new one
+    if (!(k in window.__seen)) window.__seen[k] = now;
+  }
 };
 new MutationObserver(check).observe(document.body, {childList: true, subtree: true, characterData: true});
 window.socket.onAny((...args) => {
   const now = Date.now();
-  const found = JSON.stringify(args).match(re);
-  if (found) for (const m of found) if (!(m in window.__ws)) window.__ws[m] = now;
+  const found = JSON.stringify(args).match(/RQB-\d+-\d+/g);
+  if (found) for (const m of new Set(found)) (window.__ws[m] = window.__ws[m] || []).push(now);
 });
 check();
 return document.visibilityState;
+"""
+# [watching, DOM time, websocket time] of a marker (with `token` in its row's text, when given), after `since`
+ASK = r"""
+const [m, token, since] = arguments;
+if (!window.__seen) return [false, null, null];
+let seen = null;
+if (token === null) seen = window.__seen[m] ?? null;
+else for (const [k, at] of Object.entries(window.__seen))
+  if (k.startsWith(m + '|') && k.includes(token) && (seen === null || at < seen)) seen = at;
+const ws = (window.__ws[m] || []).filter((at) => at >= since);
+return [true, seen, ws.length ? Math.min(...ws) : null];
 """
 
 
@@ -118,12 +138,23 @@ def main() -> int:
         help='run Chromium at this niceness (e.g. 10) so that the server gets the CPU first, as if '
         "the agents' browsers ran on their own machines",
     )
+    parser.add_argument(
+        '--floor',
+        action='store_true',
+        help='compare with a bare NiceGUI page (bench/live_floor.py) pushing the same row, interleaved: for each '
+        'page count of --counts, --rounds blocks of Backoffice then floor, each posting --posts new requests and '
+        'changing each (status and assignee); skips the visits and the server figures',
+    )
+    parser.add_argument('--counts', default='1,5,20', help='page counts compared with --floor (default 1,5,20)')
+    parser.add_argument('--rounds', type=int, default=2, help='Backoffice/floor blocks per page count (default 2)')
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix='bench-requests-'))
     url = args.database_url or f'sqlite:///{args.sqlite_file or work / "requests.db"}'
     print(f'Database: {make_url(url).render_as_string(hide_password=True)}')
     seed_if_empty(url, args.requests, args.seed)
+    if args.floor:
+        return compare(args, url, work)
     print(server_figures(args.runs))
 
     log = args.server_log or work / 'server.log'
@@ -166,6 +197,238 @@ def main() -> int:
     if problems:
         print(f'\nThe server logged {len(problems)} error lines; see {log}')
     return 0
+
+
+# --- against the floor -----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def floor_server(work: Path) -> Iterator[str]:
+    """bench/live_floor.py on a free port; its address uses `localhost`, so its cookies are not the app's."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
+    with (work / 'floor.log').open('wb') as out:
+        server = subprocess.Popen(
+            [sys.executable, 'bench/live_floor.py', str(port)], cwd=ROOT, env=clean, stdout=out, stderr=out
+        )
+        try:
+            wait_healthy(f'http://127.0.0.1:{port}/healthz')
+            yield f'http://localhost:{port}'
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def call_json(url: str, method: str, payload: dict | None = None, key: str | None = None) -> dict:
+    headers = {'Content-Type': 'application/json'}
+    if key:
+        headers['Authorization'] = f'Bearer {key}'
+    data = json.dumps(payload).encode() if payload is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers)) as answer:
+        return json.loads(answer.read() or b'{}')
+
+
+def compare(args: argparse.Namespace, url: str, work: Path) -> int:
+    """Backoffice and the floor alternated, per page count: a new request, then that request changed (status and
+    assignee), each timed from the API's answer to the row (with the change) on every page."""
+    counts = [int(c) for c in args.counts.split(',')]
+    per_key = 40  # under the per-key limit of 60 calls a minute, with the GETs of the versions
+    blocks = len(counts) * args.rounds
+    calls = 2 * blocks * (args.posts + 1)  # Backoffice and floor blocks each count their calls
+    keys = api_keys(url, calls * 50 // per_key + 50)  # api_keys makes one key per 50 calls
+    db.configure(url)
+    import backoffice.resources  # noqa: F401  (the resources' scopes)
+    from backoffice.services import api_keys as key_service
+
+    with db.session_scope() as session:
+        agents = list(session.execute(select(User).where(User.email.like('bench.agent%')).order_by(User.id)).scalars())
+        writers = [
+            key_service.create_key(
+                session=session,
+                actor=None,
+                system=True,
+                name=f'Bench writer {index + 1}',
+                scopes=['write:tickets'],
+                acting_as=agents[1],
+            )[1]
+            for index in range(2 * calls // per_key + 2)
+        ]
+        names = {agent.id: agent.name for agent in agents}
+    log = args.server_log or work / 'server.log'
+    results: dict[tuple[str, int, str], list[dict]] = {}
+    loads: dict[tuple[str, int], list[float]] = {}
+    script = 'bench/live_probe.py' if args.probe else 'main.py'
+    with app_server(url, work, script=script, log=log) as (base, server), floor_server(work) as floor:
+        browser = chromium(work / 'profile-compare', nice=args.nice)
+        try:
+            sign_in(browser, base, agent_email(0), AGENT_PASSWORD)
+            handles = [browser.current_window_handle]
+            for _ in range(max(counts) - 1):
+                browser.switch_to.new_window('window')
+                handles.append(browser.current_window_handle)
+            roots = {'server': [server.pid], 'browsers': [browser.service.process.pid]}
+            run, sent_calls = secrets.randbelow(10_000), 0
+            for count in counts:
+                for round_ in range(args.rounds):
+                    for target in ('backoffice', 'floor'):
+                        address = f'{base}/requests' if target == 'backoffice' else f'{floor}/'
+                        pages = []
+                        for index, handle in enumerate(handles):
+                            browser.switch_to.window(handle)
+                            if index >= count:
+                                browser.get('about:blank')
+                                continue
+                            browser.get(address)
+                            try:
+                                WebDriverWait(browser, 60).until(rows_on_screen)
+                            except Exception:
+                                browser.save_screenshot(str(work / 'stuck.png'))
+                                print(f'  no rows at {browser.current_url}; see {work / "stuck.png"}', flush=True)
+                                raise
+                            WebDriverWait(browser, 30).until(
+                                lambda d: d.execute_script('return !!(window.socket && window.did_handshake)')
+                            )
+                            pages.append(Page(driver=browser, handle=handle, visibility=browser.execute_script(WATCH)))
+                        time.sleep(1.0)
+                        load = [float(os.getloadavg()[0])]
+                        for index in range(-1, args.posts):  # one warm-up post, not counted
+                            marker = f'{MARK}-{run}-{sent_calls:04d}'
+                            key, writer = keys[sent_calls // per_key], writers[2 * sent_calls // per_key]
+                            sent_calls += 1
+                            before = cpu_seconds(roots)
+                            subject = f'{marker} Where is my parcel?'
+                            sent = time.time() * 1000
+                            if target == 'backoffice':
+                                created = call_json(
+                                    f'{base}/api/requests',
+                                    'POST',
+                                    {
+                                        'email': f'bench.poster{sent_calls}@example.com',
+                                        'name': 'Bench Poster',
+                                        'subject': subject,
+                                        'body': 'Posted by bench/requests_live.py.',
+                                        'type': 'question',
+                                    },
+                                    key,
+                                )
+                            else:
+                                created = call_json(f'{floor}/floor/requests', 'POST', {'subject': subject})
+                            answered = time.time() * 1000
+                            seen, arrived = watch(pages, marker, since=sent)
+                            after = cpu_seconds(roots)
+                            if index >= 0:
+                                results.setdefault((target, count, 'new'), []).append(
+                                    result_of(marker, sent, answered, seen, arrived, before, after)
+                                )
+                            time.sleep(args.gap)
+                            assignee = agents[2 + sent_calls % (len(agents) - 2)]
+                            before = cpu_seconds(roots)
+                            if target == 'backoffice':
+                                one = f'{base}/api/v1/tickets/{created["id"]}'
+                                version = call_json(one, 'GET', key=writer)['version']
+                                sent = time.time() * 1000
+                                call_json(
+                                    one,
+                                    'PATCH',
+                                    {'status': 'waiting', 'assignee_id': assignee.id, 'version': version},
+                                    writer,
+                                )
+                            else:
+                                sent = time.time() * 1000
+                                call_json(
+                                    f'{floor}/floor/requests',
+                                    'PATCH',
+                                    {'subject': subject, 'status': 'Waiting on customer', 'assignee': assignee.name},
+                                )
+                            answered = time.time() * 1000
+                            seen, arrived = watch(pages, marker, token=names[assignee.id], since=sent)
+                            after = cpu_seconds(roots)
+                            if index >= 0:
+                                results.setdefault((target, count, 'changed'), []).append(
+                                    result_of(marker, sent, answered, seen, arrived, before, after)
+                                )
+                            time.sleep(args.gap)
+                        load.append(float(os.getloadavg()[0]))
+                        loads.setdefault((target, count), []).extend(load)
+                        print(
+                            f'  {target:10} {count:2} pages, round {round_ + 1}: '
+                            f'{summary(results[(target, count, "new")][-args.posts :])} new, '
+                            f'{summary(results[(target, count, "changed")][-args.posts :])} changed '
+                            f'(load {load[0]:.1f}→{load[1]:.1f})',
+                            flush=True,
+                        )
+        finally:
+            browser.quit()
+            shutil.rmtree(work / 'profile-compare', ignore_errors=True)
+    print(compare_report(results, loads, counts))
+    if args.probe:
+        print(probe_report([r for (t, _c, _k), rs in results.items() if t == 'backoffice' for r in rs], log))
+    problems = [line for line in log.read_text(errors='replace').splitlines() if 'Traceback' in line or 'ERROR' in line]
+    if problems:
+        print(f'\nThe server logged {len(problems)} error lines; see {log}')
+    return 0
+
+
+def result_of(marker, sent, answered, seen, arrived, before, after) -> dict:
+    return {
+        'marker': marker,
+        'sent': sent,
+        'answered': answered,
+        'seen': seen,
+        'ws': arrived,
+        'cpu': {name: (after[name] - before[name]) * 1000 for name in after},
+        'wall': time.time() * 1000 - sent,
+    }
+
+
+def all_pages_ms(result: dict) -> float | None:
+    kept = [seen for seen in result['seen'] if seen == seen]  # NaN: that page was loaded anew meanwhile
+    if not kept or None in kept:
+        return None
+    return max(kept) - result['answered']
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def summary(results: list[dict]) -> str:
+    values = [v for v in map(all_pages_ms, results) if v is not None]
+    if not values:
+        return 'nothing seen'
+    median, p95 = percentiles(values)
+    return f'{median:.0f}/{p95:.0f} ms'
+
+
+def compare_report(results: dict, loads: dict, counts: list[int]) -> str:
+    lines = [
+        '\nAPI answer → row on all pages, p50 / p95 ms (Backoffice vs the bare NiceGUI page, interleaved):',
+        f'  {"pages":>5} {"kind":8} {"Backoffice":>14} {"floor":>12} {"ratio p50/p95":>14} '
+        f'{"BO server CPU":>13} {"BO ws p50/p95":>14} {"load":>9}',
+    ]
+    for count in counts:
+        for kind in ('new', 'changed'):
+            ours = [v for v in map(all_pages_ms, results.get(('backoffice', count, kind), [])) if v is not None]
+            floor = [v for v in map(all_pages_ms, results.get(('floor', count, kind), [])) if v is not None]
+            if not ours or not floor:
+                continue
+            (m1, p1), (m2, p2) = percentiles(ours), percentiles(floor)
+            server = statistics.median(r['cpu']['server'] for r in results[('backoffice', count, kind)])
+            websocket = [
+                arrived - r['answered']
+                for r in results[('backoffice', count, kind)]
+                for arrived in r['ws']
+                if arrived is not None and arrived == arrived
+            ]
+            wm, wp = percentiles(websocket) if websocket else (float('nan'), float('nan'))
+            load = loads.get(('backoffice', count), []) + loads.get(('floor', count), [])
+            lines.append(
+                f'  {count:5} {kind:8} {m1:6.0f} / {p1:5.0f} {m2:5.0f} / {p2:4.0f} {m1 / max(m2, 1):6.1f} / '
+                f'{p1 / max(p2, 1):4.1f}× {server:11.0f}ms {wm:6.0f} / {wp:5.0f} '
+                f'{min(load):4.1f}–{max(load):.1f}'
+            )
+    return '\n'.join(lines)
 
 
 # --- seeding ----------------------------------------------------------------------------------------------------------
@@ -355,8 +618,8 @@ def server_figures(runs: int) -> str:
 
 
 def rows_on_screen(driver: WebDriver) -> bool:
-    cells = driver.find_elements(By.CSS_SELECTOR, '.q-table tbody tr td:nth-child(3)')
-    return bool(cells) and cells[0].text.strip() != ''
+    rows = driver.find_elements(By.CSS_SELECTOR, '.q-table tbody tr')
+    return bool(rows) and rows[0].text.strip() != ''
 
 
 class Page(SimpleNamespace):
@@ -452,7 +715,9 @@ def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
     return totals
 
 
-def watch(pages: list[Page], marker: str, timeout: float = 20.0) -> tuple[list[float | None], list[float | None]]:
+def watch(
+    pages: list[Page], marker: str, timeout: float = 20.0, *, token: str | None = None, since: float = 0.0
+) -> tuple[list[float | None], list[float | None]]:
     """Each page's wall-clock time of the row in the DOM and of the websocket message with it (None: not seen).
     The pages note the times themselves, so asking late changes nothing; asking often would (every question costs
     the browser CPU on the same cores), so the first look is after a second, then every quarter of a second."""
@@ -464,11 +729,7 @@ def watch(pages: list[Page], marker: str, timeout: float = 20.0) -> tuple[list[f
         for index, page in enumerate(pages):
             if seen[index] is None:
                 page.driver.switch_to.window(page.handle)
-                watching, seen[index], arrived[index] = page.driver.execute_script(
-                    'if (!window.__seen) return [false, null, null];'
-                    'return [true, window.__seen[arguments[0]] ?? null, window.__ws[arguments[0]] ?? null]',
-                    marker,
-                )
+                watching, seen[index], arrived[index] = page.driver.execute_script(ASK, marker, token, since)
                 if not watching:  # the page was loaded anew (a reconnect gave up, a redirect): note it, watch again
                     page.reloads = getattr(page, 'reloads', 0) + 1
                     print(

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 
-from nicegui import background_tasks, ui
+from nicegui import background_tasks, run, ui
 
 from backoffice import i18n, stored_text
 from backoffice.db import read_session
@@ -34,9 +34,10 @@ from .session import acting_user
 
 PAGE_SIZES = [10, 25, 50, 100]
 NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
-REFRESH_DELAY = 0.1  # seconds a list waits after a change, so that a burst of changes reloads it once
+REFRESH_DELAY = 0.1  # after a change's reload, seconds further changes wait: a burst reloads twice, not N times
 
-_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the read all lists of that page share
+_SHARED: dict[tuple, Future] = {}  # (resource, generation, …) → the check all lists of that queue share
+_READS: dict[tuple, asyncio.Future] = {}  # (resource, generation, page, language) → the read its lists share
 _SHARED_LOCK = threading.Lock()
 
 
@@ -95,6 +96,7 @@ class ResourceTable:
         self.controls: dict[str, ui.element] = {}  # search and filter inputs, so a saved view can set them
         self._applying = False
         self._refresh_pending = False
+        self._refresh_again = False  # a change came while a refresh was under way: refresh once more after it
         self._linked_columns = linked_columns(resource)
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
         self._loads = 0  # loads started; only the latest one shows its rows (see `load`)
@@ -126,7 +128,10 @@ class ResourceTable:
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
         self._loads += 1
         this_load = self._loads
-        fetched = await call(self._shared_fetch if shared else self._fetch, user, request, self.cursor, language)
+        if shared:
+            fetched = await self._shared_fetch(user, request, self.cursor, language)
+        else:
+            fetched = await call(self._fetch, user, request, self.cursor, language)
         if fetched is FAILED or this_load != self._loads:
             # a later load started meanwhile (a queue clicked while the first rows were coming): its rows, asked for
             # with the newer filters, are the ones to show, whichever answer comes back last
@@ -160,11 +165,27 @@ class ResourceTable:
             )
             return result, self._rows(session, result.rows)
 
-    def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
-        require(user, self.resource.read_permission)  # each list still checks its own reader
+    async def _shared_fetch(self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str):
+        """The lists showing the same page after a change await one read in one worker thread (20 agents on /requests:
+        one query and one thread, not 20 threads waiting on each other). A read that fails is made again by each
+        list on its own, which then shows its own error."""
+        if not can(user, self.resource.read_permission):  # each list still checks its own reader
+            return await call(self._fetch, user, request, cursor, language)  # refused, and says so, as a load is
         # readers of one page share its rows only when they read the same language (the rows hold labels)
         key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor), language)
-        result, rows = _shared(key, lambda: self._fetch(user, request, cursor, language))
+        task = _READS.get(key)
+        if task is None:
+            for old in [k for k in _READS if k[0] == key[0] and k[1] != key[1]]:  # never asked for again
+                del _READS[old]
+            task = _READS[key] = asyncio.ensure_future(run.io_bound(self._fetch, user, request, cursor, language))
+        try:
+            fetched = await asyncio.shield(task)  # a page that goes away does not cancel the others' read
+        except Exception:
+            _READS.pop(key, None)
+            return await call(self._fetch, user, request, cursor, language)
+        if fetched is None:  # NiceGUI answers None instead of running it while the app stops
+            raise asyncio.CancelledError
+        result, rows = fetched
         return result, [dict(row) for row in rows]
 
     def _rows(self, session, records) -> list[dict]:
@@ -228,7 +249,8 @@ class ResourceTable:
             'imported',
             'import_reverted',
         }:
-            if self._refresh_pending:  # a burst of changes (a bulk edit, an import) reloads the page once
+            if self._refresh_pending:  # a burst of changes (a bulk edit, an import): one more reload after it
+                self._refresh_again = True
                 return
             self._refresh_pending = True
             # a task, not a ui.timer: a timer is an element, created and deleted in every open page on each change
@@ -246,19 +268,25 @@ class ResourceTable:
                 )
 
     async def _show_if_members(self) -> None:
-        await asyncio.sleep(REFRESH_DELAY)
-        self._check_pending = False
-        candidates, self._candidates = self._candidates, set()
-        if self.table.is_deleted or self._refresh_pending:  # gone, or about to reload anyway
-            return
-        user = acting_user()
-        if user is None:
-            return
-        found = await call(self._members, user, self.request(1), candidates)
-        if found is FAILED or not found or self.table.is_deleted or self.page != 1:
-            return
-        self.cursor = None
-        await self.load(shared=True)
+        """Check at once; records changed meanwhile are checked together after a pause (one query per burst)."""
+        try:
+            while self._candidates:
+                candidates, self._candidates = self._candidates, set()
+                if self.table.is_deleted:
+                    return
+                if self._refresh_pending:  # a reload is under way: one more after it shows these too
+                    self._refresh_again = True
+                    return
+                user = acting_user()
+                if user is None:
+                    return
+                found = await call(self._members, user, self.request(1), candidates)
+                if found is not FAILED and found and not self.table.is_deleted and self.page == 1:
+                    self.cursor = None
+                    await self.load(shared=True)
+                await asyncio.sleep(REFRESH_DELAY)
+        finally:
+            self._check_pending = False
 
     def _members(self, user: User, request: query.ListRequest, ids: set[int]) -> set[int]:
         """The lists of one queue ask once per change (20 agents on Unassigned: one query, not 20)."""
@@ -303,12 +331,20 @@ class ResourceTable:
         )
 
     async def _refresh_after_change(self) -> None:
-        await asyncio.sleep(REFRESH_DELAY)
-        self._refresh_pending = False
-        if self.table.is_deleted:
-            return
-        self.cursor = None  # the page's neighbours moved; fetch this page afresh
-        await self.load(shared=True)
+        """Reload at once (a single change shows without waiting); changes heard while loading, or in the pause
+        after it, reload once more after that pause, so that a burst of changes costs two loads, not one each."""
+        try:
+            while True:
+                self._refresh_again = False
+                if self.table.is_deleted:
+                    return
+                self.cursor = None  # the page's neighbours moved; fetch this page afresh
+                await self.load(shared=True)
+                await asyncio.sleep(REFRESH_DELAY)
+                if not self._refresh_again:
+                    return
+        finally:
+            self._refresh_pending = False
 
     # --- building ---------------------------------------------------------------------------------------------------
 

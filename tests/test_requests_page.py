@@ -364,3 +364,82 @@ async def test_a_queue_clicked_while_the_first_rows_load_shows_the_queues_rows_w
     release.set()
     await asyncio.sleep(0.5)  # the first load's answer arrives now
     await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')
+
+
+def status_of(user: User, subject: str) -> tuple[str, str]:
+    row = next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == subject)
+    return row['status'], row['assignee_id']
+
+
+async def test_a_request_changed_by_another_agent_changes_in_place_on_the_list(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    ada, bo = make_user('agent', name='Ada Agent'), make_user('agent', name='Bo Agent')
+    hostile = submit_request('<img src=x onerror="window.__x=1"> broken', email='h@example.com')
+    submit_request('Another customer', email='c@example.com')
+    await sign_in(user, ada.email, path='/requests')
+    await rows_show(user, hostile.subject, 'Another customer', column='subject')
+    assert status_of(user, hostile.subject) == ('New', '')
+
+    other = create_user()  # Bo, in his own browser, has the list open too
+    await sign_in(other, bo.email, path='/requests')
+    await rows_show(other, hostile.subject, column='subject')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=bo, ticket_id=hostile.id, version=hostile.version)
+    for seen in (user, other):  # both lists, without a reload; the subject stays text
+        await eventually(lambda seen=seen: status_of(seen, hostile.subject) == ('Open', 'Bo Agent'))
+        assert sorted(listed(seen, 'subject')) == sorted([hostile.subject, 'Another customer'])
+
+
+async def test_changes_heard_while_a_list_reloads_show_after_it(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change reloads the list at once; changes committed while that reload is still reading (a burst) reload it
+    once more after it, so the list ends with the last state and the last arrival."""
+    agent = make_user('agent', name='Ada Agent')
+    first = submit_request('Changed twice', email='t@example.com')
+    await sign_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Changed twice', column='subject')
+    reading, release = threading.Event(), threading.Event()
+    fetch = ResourceTable._fetch
+
+    def held_fetch(self, account, request, cursor, language):
+        read = fetch(self, account, request, cursor, language)
+        if not release.is_set():  # the reload after the first change has read: the next changes commit meanwhile
+            reading.set()
+            release.wait(10)
+        return read
+
+    monkeypatch.setattr(ResourceTable, '_fetch', held_fetch)
+    with session_scope() as session:
+        taken = tickets.assign_to_me(session=session, actor=agent, ticket_id=first.id, version=first.version)
+    await eventually(reading.is_set, message='the reload after the first change started')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=first.id, version=taken.version, status='waiting')
+    submit_request('Arrived in the burst', email='b@example.com')
+    release.set()
+    await rows_show(user, 'Changed twice', 'Arrived in the burst', column='subject')
+    await eventually(lambda: status_of(user, 'Changed twice') == ('Waiting on customer', 'Ada Agent'))
+
+
+async def test_a_new_request_outside_the_queue_on_screen_does_not_show_and_a_changed_one_that_leaves_goes(
+    user: User,
+) -> None:
+    agent = make_user('agent', name='Ada Agent')
+    waiting = submit_request('Waiting for the customer', email='w@example.com')
+    with session_scope() as session:
+        taken = tickets.assign_to_me(session=session, actor=agent, ticket_id=waiting.id, version=waiting.version)
+        tickets.change(session=session, actor=agent, ticket_id=waiting.id, version=taken.version, status='waiting')
+    await sign_in(user, agent.email, path='/requests')
+    user.find(marker='queue-Waiting on customer').click()
+    await rows_show(user, 'Waiting for the customer', column='subject')
+    submit_request('New, so not waiting', email='n@example.com')  # counted in the badge, never in the rows
+    await user.should_see('1 new request')
+    assert listed(user, 'subject') == ['Waiting for the customer']
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=waiting.id,
+            version=stored_request(waiting.number).version,
+            status='open',
+        )
+    await rows_show(user, absent=('Waiting for the customer', 'New, so not waiting'), column='subject')
