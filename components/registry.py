@@ -13,6 +13,7 @@ from backoffice.i18n import _
 from backoffice.permissions import can
 from backoffice.services import two_factor
 
+from . import page_work
 from .screens import SCREENS, Screen, menu_for, path_parameters
 from .session import ENROL_PATH, current_user, login_url
 from .session_language import start_page
@@ -44,7 +45,13 @@ def _guarded(declared: Screen) -> Callable:
             if not can(user, declared.permission):
                 no_access()
                 return None
-            return await _call(declared.builder, user, **params)
+            page_work.begin()  # a list's first rows, read while the page is built, go out with it
+            try:
+                result = await _call(declared.builder, user, **params)
+                await page_work.settle()
+                return result
+            finally:
+                page_work.end()
 
     # NiceGUI's test reset unloads the module of each page function so the next run re-imports it; pointing at the
     # page's own module makes that reload re-declare the page (the registry itself must stay loaded).

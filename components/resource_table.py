@@ -22,7 +22,7 @@ from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
-from . import live
+from . import live, page_work
 from .bulk_bar import BulkBar, BulkTool
 from .date_input import DateInput
 from .export_menu import export_menu
@@ -396,7 +396,10 @@ class ResourceTable:
                 tools=self.bulk_tools,
             )
         self._filter_from_address()
-        ui.timer(0, self.load, once=True)
+        # the first rows: read while the page is built and served in its HTML; a list built later (a tab, a dialog)
+        # loads them once it is on screen
+        if not page_work.start(self.load(), name=f'first rows of {resource.key}'):
+            ui.timer(0, self.load, once=True)
 
     def _filter_from_address(self) -> None:
         """Start filtered by the related records the page's address names (/orders?customer_id=12): a record page's
