@@ -142,7 +142,7 @@ class bare_server:
             stderr=subprocess.STDOUT,
         )
         base = f'http://127.0.0.1:{port}'
-        wait_healthy(f'{base}/healthz')
+        wait_healthy(f'{base}/healthz', timeout=180)
         return base
 
     def __exit__(self, *_exc) -> None:

@@ -43,8 +43,13 @@ async def settle() -> None:
     """The registry waits for the work its page started, then serves the page; later work uses the websocket."""
     client = ui.context.client
     tasks = _OPEN.pop(client, [])
-    if tasks:
-        await asyncio.wait(tasks, timeout=BUDGET)
+    if not tasks:
+        return
+    done, _ = await asyncio.wait(tasks, timeout=BUDGET)
+    if len(done) == len(tasks) and not client.has_socket_connection:
+        # the page about to be served shows every element as it is now: the updates queued while it was built would
+        # only send the same rows again once the browser connects, and redraw the list (its cards) under the reader
+        client.outbox.updates.clear()
 
 
 def end() -> None:

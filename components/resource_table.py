@@ -63,6 +63,21 @@ LINK_CELL = (
 )
 
 
+class ListTable(ui.table):
+    """ui.table whose pagination, echoed back by the browser unchanged (Quasar reports it when the table mounts), is not
+    sent to the browser again: with the first rows in the served page that echo would resend them and redraw the list
+    (its cards) under the reader's eyes."""
+
+    @property
+    def pagination(self) -> dict:
+        return self._props['pagination']
+
+    @pagination.setter
+    def pagination(self, value: dict) -> None:
+        if value != self._props.get('pagination'):
+            self._props['pagination'] = value
+
+
 class ResourceTable:
     """A table whose rows come from the server one page at a time; `state` is what a saved view stores."""
 
@@ -349,7 +364,7 @@ class ResourceTable:
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
         self.table = (
-            ui.table(
+            ListTable(
                 columns=columns,
                 rows=[],
                 row_key='id',
