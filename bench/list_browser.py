@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,6 +55,12 @@ def main() -> int:
     parser.add_argument('--runs', type=int, default=10, help='rounds; each times every list cold and warm')
     parser.add_argument('--widths', type=int, nargs='+', default=[390, 1440], help='browser widths')
     parser.add_argument('--server-log', type=Path, help="where Backoffice's output goes")
+    parser.add_argument(
+        '--before',
+        type=Path,
+        help='another checkout of Backoffice (e.g. `git worktree add --detach /tmp/before main`), served too on a copy '
+        'of the database and timed in the same rounds: before/after interleaved',
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix='bench-browser-'))
@@ -62,18 +69,27 @@ def main() -> int:
     print(f'{total:,} orders; load average before: {loadavg()}', flush=True)
     times: dict[tuple, list[float]] = defaultdict(list)
     firsts: dict[tuple, float] = {}
-    with (
-        app_server(f'sqlite:///{database}', work, log=args.server_log) as (base, _server),
-        bare_server(database) as bare,
-    ):
+    apps = ['backoffice', 'bare'] + (['before'] if args.before else [])
+    with ExitStack() as running:
+        base, _server = running.enter_context(app_server(f'sqlite:///{database}', work, log=args.server_log))
+        roots = {'backoffice': base, 'bare': running.enter_context(bare_server(database))}
+        if args.before:
+            shutil.copy(database, work / 'before.db')
+            before, _ = running.enter_context(
+                app_server(f'sqlite:///{work / "before.db"}', work / 'before', script=str(args.before / 'main.py'))
+            )
+            roots['before'] = before.replace('127.0.0.1', 'localhost')  # cookies are per host, not per port
         driver = chromium(work / 'profile', width=1440, height=900)
         try:
-            sign_in(driver, base)
+            for root in [base, roots.get('before')]:
+                if root:
+                    sign_in(driver, root)
             for round_ in range(args.runs + 1):  # round 0: each page's first visit since its server started
                 for width in args.widths:
                     driver.set_window_size(width, 900)
                     for name in args.lists:
-                        for app, root in (('backoffice', base), ('bare', bare)):
+                        for app in apps:
+                            root = roots[app]
                             for temperature in ('cold', 'warm'):
                                 if temperature == 'cold':
                                     driver.execute_cdp_cmd('Network.clearBrowserCache', {})
@@ -86,12 +102,12 @@ def main() -> int:
         finally:
             driver.quit()
             shutil.rmtree(work / 'profile', ignore_errors=True)
-    report(args, times, firsts)
+    report(args, apps, times, firsts)
     print(f'load average after: {loadavg()}')
     return 0
 
 
-def time_until_first_row(driver, url: str, looks_right, timeout: float = 30) -> float:
+def time_until_first_row(driver, url: str, looks_right, timeout: float = 60) -> float:
     """Milliseconds from asking for the page until its first data row shows text that looks right."""
     started = time.perf_counter()
     driver.get(url)
@@ -103,21 +119,22 @@ def time_until_first_row(driver, url: str, looks_right, timeout: float = 30) -> 
     raise SystemExit(f'no row at {url} after {timeout} s')
 
 
-def report(args, times: dict[tuple, list[float]], firsts: dict[tuple, float]) -> None:
+def report(args, apps: list[str], times: dict[tuple, list[float]], firsts: dict[tuple, float]) -> None:
     print(f'\nfirst row visible, ms: median / p95 of {args.runs} (first visit after start in brackets)')
-    print(f'{"list":10} {"width":>5} {"visit":5} {"Backoffice":>22} {"bare NiceGUI":>22} {"ratio":>6}')
+    titles = {'backoffice': 'Backoffice', 'bare': 'bare NiceGUI', 'before': 'before'}
+    ratios = ' '.join(f'{"÷ bare" if a == "backoffice" else "before÷bare":>11}' for a in apps if a != 'bare')
+    print(f'{"list":10} {"width":>5} {"visit":5} ' + ' '.join(f'{titles[a]:>22}' for a in apps) + f' {ratios}')
     for name in args.lists:
         for width in args.widths:
             for temperature in ('cold', 'warm'):
-                shown = []
-                for app in ('backoffice', 'bare'):
+                shown = {}
+                for app in apps:
                     values = sorted(times[(name, width, temperature, app)])
                     p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-                    first = firsts.get((name, width, temperature, app), 0)
-                    shown.append((statistics.median(values), p95, first))
-                ratio = shown[0][0] / shown[1][0]
-                cells = [f'{m:6.0f} / {p:5.0f} [{f:5.0f}]' for m, p, f in shown]
-                print(f'{name:10} {width:5} {temperature:5} {cells[0]:>22} {cells[1]:>22} {ratio:6.2f}')
+                    shown[app] = (statistics.median(values), p95, firsts.get((name, width, temperature, app), 0))
+                cells = ' '.join(f'{f"{m:6.0f} / {p:5.0f} [{f:5.0f}]":>22}' for m, p, f in shown.values())
+                ratio = ' '.join(f'{shown[a][0] / shown["bare"][0]:11.2f}' for a in apps if a != 'bare')
+                print(f'{name:10} {width:5} {temperature:5} {cells} {ratio}')
 
 
 def loadavg() -> str:
