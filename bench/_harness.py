@@ -98,7 +98,7 @@ def app_server(
     server = subprocess.Popen([sys.executable, script], cwd=ROOT, env=clean, stdout=out, stderr=subprocess.STDOUT)
     try:
         base = f'http://127.0.0.1:{port}'
-        wait_healthy(f'{base}/healthz')
+        wait_healthy(f'{base}/healthz', timeout=180)
         yield base, server
     finally:
         server.terminate()

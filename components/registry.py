@@ -13,8 +13,9 @@ from backoffice.i18n import _
 from backoffice.permissions import can
 from backoffice.services import two_factor
 
+from . import page_work
 from .screens import SCREENS, Screen, menu_for, path_parameters
-from .session import ENROL_PATH, current_user, login_url
+from .session import ENROL_PATH, checked_for_page, current_user, login_url, page_built
 from .session_language import start_page
 from .shell import PRODUCT, frame, no_access
 
@@ -38,13 +39,21 @@ def _guarded(declared: Screen) -> Callable:
             return RedirectResponse(login_url(request.url.path))
         if declared.path != ENROL_PATH and two_factor.must_enrol(user):  # no page before the required set-up
             return RedirectResponse(ENROL_PATH)
+        checked_for_page(user)  # what the page asks while it is built: this answer, not a new check each time
         start_page(user)  # from here on, every text of this page (and its handlers) in the user's language
         _title(declared)
-        with frame(_(declared.title), user, menu=menu_for(user), current=declared.path):
-            if not can(user, declared.permission):
-                no_access()
-                return None
-            return await _call(declared.builder, user, **params)
+        page_work.begin()  # a list's first rows, read while the page is built, go out with it
+        try:
+            with frame(_(declared.title), user, menu=menu_for(user), current=declared.path):
+                if not can(user, declared.permission):
+                    no_access()
+                    return None
+                result = await _call(declared.builder, user, **params)
+                await page_work.settle()
+                return result
+        finally:
+            page_work.end()
+            page_built()
 
     # NiceGUI's test reset unloads the module of each page function so the next run re-imports it; pointing at the
     # page's own module makes that reload re-declare the page (the registry itself must stay loaded).

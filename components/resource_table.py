@@ -22,7 +22,7 @@ from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
-from . import live
+from . import live, page_work
 from .bulk_bar import BulkBar, BulkTool
 from .date_input import DateInput
 from .export_menu import export_menu
@@ -62,6 +62,21 @@ LINK_CELL = (
     ':href="props.row[\'_link_\' + props.col.name]" class="text-primary" @click.stop>{{ props.value }}</a>'
     '<span v-else>{{ props.value }}</span></q-td>'
 )
+
+
+class ListTable(ui.table):
+    """ui.table whose pagination, echoed back by the browser unchanged (Quasar reports it when the table mounts), is not
+    sent to the browser again: with the first rows in the served page that echo would resend them and redraw the list
+    (its cards) under the reader's eyes."""
+
+    @property
+    def pagination(self) -> dict:
+        return self._props['pagination']
+
+    @pagination.setter
+    def pagination(self, value: dict) -> None:
+        if value != self._props.get('pagination'):
+            self._props['pagination'] = value
 
 
 class ResourceTable:
@@ -385,7 +400,7 @@ class ResourceTable:
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
         self.table = (
-            ui.table(
+            ListTable(
                 columns=columns,
                 rows=[],
                 row_key='id',
@@ -432,7 +447,10 @@ class ResourceTable:
                 tools=self.bulk_tools,
             )
         self._filter_from_address()
-        ui.timer(0, self.load, once=True)
+        # the first rows: read while the page is built and served in its HTML; a list built later (a tab, a dialog)
+        # loads them once it is on screen
+        if not page_work.start(self.load(), name=f'first rows of {resource.key}'):
+            ui.timer(0, self.load, once=True)
 
     def _filter_from_address(self) -> None:
         """Start filtered by the related records the page's address names (/orders?customer_id=12): a record page's

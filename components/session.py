@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -27,6 +28,8 @@ PORTAL_KEYS = (
     'portal_touched',
 )
 SESSION_KEYS = STAFF_KEYS + PORTAL_KEYS
+# the user the page guard has just checked, for the page being built (see checked_for_page)
+_PAGE_USER: ContextVar[list | None] = ContextVar('page_user', default=None)
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
 
@@ -74,9 +77,28 @@ def _touch(storage: dict, session_id: int) -> None:
         staff_sessions.touch(session, session_id)
 
 
+def checked_for_page(user: User) -> None:
+    """The page guard has just checked this user (signed in, a live session, two-factor set up) for the page being
+    built: the parts of that page that ask for the acting user while it is built (a list's filters, its saved views,
+    its first rows) get this answer instead of asking the database again, each, within the same few milliseconds."""
+    _PAGE_USER.set([ui.context.client, user])
+
+
+def page_built() -> None:
+    """The page is served: from now on (its handlers, its timers, which share this context) every call checks afresh."""
+    checked = _PAGE_USER.get()
+    if checked is not None:
+        checked.clear()  # in place: the tasks the page started hold the same list
+
+
 def acting_user() -> User | None:
     """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page, and a user
     whose role now requires two-factor sign-in, not set up yet, to its set-up (a page they had open acts no more)."""
+    checked = _PAGE_USER.get()
+    if checked:
+        client, user = checked
+        if _context_client() is client and not client.has_socket_connection:  # that page, still being built
+            return user
     user = current_user()
     if user is None:
         ui.navigate.to(login_url(_current_path()))
@@ -84,6 +106,13 @@ def acting_user() -> User | None:
         ui.navigate.to(ENROL_PATH)
         return None
     return user
+
+
+def _context_client() -> Client | None:
+    try:
+        return ui.context.client
+    except RuntimeError:
+        return None
 
 
 def client_storage() -> dict:

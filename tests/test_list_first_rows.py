@@ -1,0 +1,42 @@
+"""A list's first rows come with the page: the HTML the server answers already holds them (issue 20, "first rows"),
+so the browser shows them without waiting for the websocket; the list then pages, filters and updates as before."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+from .support.factories import make_customer, make_product, make_user, place
+from .support.lists import rows_show
+from .support.signin import sign_in
+
+
+async def test_the_orders_page_is_served_with_its_first_rows(user: User) -> None:
+    manager = make_user('manager')
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    first = place(('MUG', 1), email='ann.first@example.com')
+    second = place(('MUG', 2), email='bob.second@example.com')
+    await sign_in(user, manager.email, path='/orders')
+
+    served = await user.http_client.get('/orders')
+
+    assert served.status_code == 200
+    for order in (first, second):
+        assert f'"{order.number}"' in served.text  # in the table's rows, not only somewhere in a script
+    assert 'ann.first@example.com' in served.text and 'bob.second@example.com' in served.text
+    assert '2 orders' in served.text  # the caption over the list, too
+    # the opened page still pages and searches over the websocket as before
+    user.find(marker='search').type('bob.second')
+    await rows_show(user, second.number, absent=(first.number,), column='number')
+
+
+async def test_the_customers_page_is_served_with_its_first_rows_in_the_readers_filter(user: User) -> None:
+    manager = make_user('manager')
+    make_customer('cara.kept@example.com', name='Cara Kept', status='active')
+    make_customer('dan.unfinished@example.com', name='Dan Unfinished', status='unfinished')
+    await sign_in(user, manager.email, path='/customers')
+
+    everyone = await user.http_client.get('/customers')
+    unfinished = await user.http_client.get('/customers?status=unfinished')  # a choice filter named in the address
+
+    assert 'cara.kept@example.com' in everyone.text and 'dan.unfinished@example.com' in everyone.text
+    assert 'dan.unfinished@example.com' in unfinished.text and 'cara.kept@example.com' not in unfinished.text
