@@ -5,8 +5,11 @@ its actions and their errors are logged; and the triggering save stands whatever
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from backoffice.config import get_settings, reload_settings
@@ -432,6 +435,17 @@ def test_a_kpi_alert_that_fires_sets_off_the_rules_of_that_event() -> None:
     with read_session() as session:
         texts = [d.text for d in session.exec(select(AlertDelivery).where(AlertDelivery.channel == 'teams'))]
     assert texts == ['Alert: Sales low at 40.0']
+
+
+def test_a_job_runs_when_a_busy_database_keeps_its_history_row_out(monkeypatch, caplog) -> None:
+    def busy():
+        raise OperationalError('INSERT INTO job_runs', {}, sqlite3.OperationalError('database is locked'))
+
+    monkeypatch.setattr(job_runs, 'session_scope', busy)
+    with caplog.at_level(logging.WARNING, logger=job_runs.__name__):
+        assert job_runs.record('tidy', lambda: 7) == 7
+    assert [r.levelname for r in caplog.records] == ['WARNING']
+    assert 'database was busy' in caplog.records[0].getMessage()
 
 
 def test_every_scheduled_job_keeps_a_bounded_run_history_failures_first(monkeypatch: pytest.MonkeyPatch) -> None:

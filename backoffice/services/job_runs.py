@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from backoffice import write_failures
 from backoffice.db import session_scope
 from backoffice.models import JobRun, User, utcnow
 from backoffice.permissions import require
@@ -31,8 +32,8 @@ def record(job: str, work: Callable[[], Any]) -> Any:
             session.add(run)
             session.commit()
             run_id = run.id
-    except Exception:  # the history must never be why a job does not run
-        log.exception('could not record the start of the scheduled job %s', job)
+    except Exception as error:  # the history must never be why a job does not run
+        _not_recorded(error, f'the start of the scheduled job {job}')
         run_id = None
     started = time.monotonic()
     try:
@@ -91,8 +92,17 @@ def _finish(run_id: int | None, started: float, outcome: str, result: str, error
             oldest_kept = min([run_id or 0 for run_id in session.exec(keep).all()] or [0])
             session.exec(delete(JobRun).where(col(JobRun.job) == run.job, col(JobRun.id) < oldest_kept))
             session.commit()
-    except Exception:  # the history must never be why a job fails
-        log.exception('could not record the run of a scheduled job')
+    except Exception as error:  # the history must never be why a job fails
+        _not_recorded(error, 'the run of a scheduled job')
+
+
+def _not_recorded(error: Exception, what: str) -> None:
+    """A history row not written: a warning when other writes kept the database busy past the wait (the job itself
+    ran or runs; /system shows the gap), an error with its traceback for anything else."""
+    if isinstance(write_failures.classify(error), write_failures.DatabaseBusy):
+        log.warning('could not record %s: the database was busy with other writes', what)
+    else:
+        log.exception('could not record %s', what)
 
 
 def _first_failure(session: Session, run: JobRun) -> bool:
