@@ -143,14 +143,9 @@ class RulesDialog:
             if not (done.set_aside or done.matched or done.missed):
                 ui.notify(_('No waiting line fits a rule.'))
             else:
-                ui.notify(
-                    _('{set_aside} set aside, {matched} matched, {missed} still waiting (see each line for why)').format(
-                        set_aside=formatting.number(done.set_aside),
-                        matched=formatting.number(done.matched),
-                        missed=formatting.number(done.missed),
-                    ),
-                    type='positive',
-                )
+                said = _('{set_aside} set aside, {matched} matched, {missed} still waiting (see each line for why)')
+                counts = {'set_aside': done.set_aside, 'matched': done.matched, 'missed': done.missed}
+                ui.notify(said.format(**{k: formatting.number(n) for k, n in counts.items()}), type='positive')
             await self.show()
 
     async def move(self, rule: BankRule, step: int) -> None:
