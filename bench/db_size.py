@@ -98,7 +98,7 @@ def _postgres(connection) -> tuple[dict[str, tuple[int, dict[str, int]]], int]:
     sizes: dict[str, tuple[int, dict[str, int]]] = {}
     for table, rows in connection.execute(
         text(
-            "SELECT c.relname, pg_table_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            'SELECT c.relname, pg_table_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace '
             "WHERE c.relkind IN ('r', 'm') AND n.nspname = current_schema()"
         )
     ):
