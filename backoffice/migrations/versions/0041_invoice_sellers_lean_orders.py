@@ -106,7 +106,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('digest'),
     )
-    op.add_column('invoices', sa.Column('seller_id', sa.Integer(), nullable=True))
+    if postgresql:
+        op.add_column('invoices', sa.Column('seller_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_invoices_seller_id', 'invoices', 'invoice_sellers', ['seller_id'], ['id'])
+    else:  # in place: a batch copy of the table would check every invoice against the others (corrects_id)
+        op.execute(
+            'ALTER TABLE invoices ADD COLUMN seller_id INTEGER '
+            'CONSTRAINT fk_invoices_seller_id REFERENCES invoice_sellers (id)'
+        )
     # each distinct copy once (by its text: PostgreSQL's json has no equality), then the invoices that hold it
     seller_text = 'CAST(seller AS TEXT)' if postgresql else 'seller'
     cast = '::json' if postgresql else ''
@@ -127,11 +134,7 @@ def upgrade() -> None:
             {'id': ids[digest], 'copied': copied},
         )
     _rewrite(bind, _packed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message=QUIET)
-        with op.batch_alter_table('invoices', schema=None) as batch_op:
-            batch_op.create_foreign_key('fk_invoices_seller_id', 'invoice_sellers', ['seller_id'], ['id'])
-            batch_op.drop_column('seller')
+    op.drop_column('invoices', 'seller')  # SQLite (3.35+) drops it in place too
     for name, _ in DROPPED:
         op.drop_index(name, table_name='orders')
     op.drop_index('ix_orders_customer_placed_id', table_name='orders')
@@ -154,9 +157,10 @@ def downgrade() -> None:
             {'id': id_, 'details': json.dumps(_loaded(details))},
         )
     _rewrite(bind, _unpacked)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # SQLite copies the table (a column in a foreign key is not dropped in place)
         warnings.filterwarnings('ignore', message=QUIET)
         with op.batch_alter_table('invoices', schema=None) as batch_op:
-            batch_op.drop_constraint('fk_invoices_seller_id', type_='foreignkey')
+            if postgresql:  # SQLite's copy leaves out the column and its (unnamed, inline) foreign key
+                batch_op.drop_constraint('fk_invoices_seller_id', type_='foreignkey')
             batch_op.drop_column('seller_id')
     op.drop_table('invoice_sellers')
