@@ -62,10 +62,15 @@ def _loaded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _json_cast(bind: sa.engine.Connection) -> str:
+    """A parameter as JSON: PostgreSQL's json column takes text only by a cast."""
+    return 'CAST({} AS JSON)' if bind.dialect.name == 'postgresql' else '{}'
+
+
 def _rewrite(bind: sa.engine.Connection, change: Any) -> None:
     """Each invoice's JSON columns rewritten by `change(lines) -> lines`, compact, in batches by id."""
     text_of = 'CAST({} AS TEXT)' if bind.dialect.name == 'postgresql' else '{}'
-    cast = '::json' if bind.dialect.name == 'postgresql' else ''
+    cast = _json_cast(bind)
     last = 0
     while True:
         rows = bind.execute(
@@ -79,8 +84,8 @@ def _rewrite(bind: sa.engine.Connection, change: Any) -> None:
             return
         bind.execute(
             sa.text(
-                f'UPDATE invoices SET lines = :lines{cast}, bill_to = :bill_to{cast}, '
-                f'vat_breakdown = :vat{cast} WHERE id = :id'
+                f'UPDATE invoices SET lines = {cast.format(":lines")}, bill_to = {cast.format(":bill_to")}, '
+                f'vat_breakdown = {cast.format(":vat")} WHERE id = :id'
             ),
             [
                 {
@@ -116,14 +121,14 @@ def upgrade() -> None:
         )
     # each distinct copy once (by its text: PostgreSQL's json has no equality), then the invoices that hold it
     seller_text = 'CAST(seller AS TEXT)' if postgresql else 'seller'
-    cast = '::json' if postgresql else ''
+    cast = _json_cast(bind)
     ids: dict[str, int] = {}
     for (copied,) in bind.execute(sa.text(f'SELECT DISTINCT {seller_text} FROM invoices')).all():
         details = _loaded(copied) or {}
         digest = _digest(details)
         if digest not in ids:
             bind.execute(
-                sa.text(f'INSERT INTO invoice_sellers (digest, details) VALUES (:digest, :details{cast})'),
+                sa.text(f'INSERT INTO invoice_sellers (digest, details) VALUES (:digest, {cast.format(":details")})'),
                 {'digest': digest, 'details': _compact(details)},
             )
             ids[digest] = bind.execute(
@@ -149,11 +154,11 @@ def downgrade() -> None:
     for name, columns in DROPPED:
         op.create_index(name, 'orders', columns)
     op.add_column('invoices', sa.Column('seller', sa.JSON(), nullable=False, server_default='{}'))
-    cast = '::json' if postgresql else ''
+    cast = _json_cast(bind)
     details_text = 'CAST(details AS TEXT)' if postgresql else 'details'
     for id_, details in bind.execute(sa.text(f'SELECT id, {details_text} FROM invoice_sellers')).all():
         bind.execute(
-            sa.text(f'UPDATE invoices SET seller = :details{cast} WHERE seller_id = :id'),
+            sa.text(f'UPDATE invoices SET seller = {cast.format(":details")} WHERE seller_id = :id'),
             {'id': id_, 'details': json.dumps(_loaded(details))},
         )
     _rewrite(bind, _unpacked)
