@@ -135,7 +135,7 @@ def report(measured: tuple[dict[str, tuple[int, dict[str, int]]], int], orders: 
         '',
         f'{"index":44} {"MB":>8} {"B/order":>8}',
     ]
-    for table, (_, indexes) in ranked[: SHOWN if every_index else 6]:
+    for _table, (_, indexes) in ranked[: SHOWN if every_index else 6]:
         for index, used in sorted(indexes.items(), key=lambda item: -item[1]):
             lines.append(f'{index:44} {used / MB:8.1f} {used / max(orders, 1):8.0f}')
     return '\n'.join(lines)
