@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,13 +50,23 @@ def create_database_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ':memory:':
             _private_database_file(Path(parsed.database))
         engine = create_engine(
-            url, connect_args={'check_same_thread': False, 'timeout': 5}, pool_size=16, max_overflow=16
+            url,
+            connect_args={'check_same_thread': False, 'timeout': 5},
+            pool_size=16,
+            max_overflow=16,
+            json_serializer=compact_json,
         )
         _make_sqlite_safe(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16, json_serializer=compact_json)
     _drop_nul_in_text(engine)
     return engine
+
+
+def compact_json(value: object) -> str:
+    """JSON columns as written: no spaces after separators, letters as they are (not \\u escapes) — a third less
+    for an invoice's lines than json.dumps' default; read the same."""
+    return json.dumps(value, separators=(',', ':'), ensure_ascii=False)
 
 
 def _private_database_file(database: Path) -> None:

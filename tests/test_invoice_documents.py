@@ -22,8 +22,8 @@ from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.kpi.days import today
-from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind
-from backoffice.services import app_settings, documents, einvoice, invoices, orders, payments
+from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind, InvoiceSeller
+from backoffice.services import app_settings, documents, einvoice, invoice_issue, invoices, orders, payments
 
 from .support.factories import make_company, make_product, make_user, on_terms, pay, place, tiny_png
 from .support.signin import sign_in
@@ -378,3 +378,21 @@ async def test_an_admin_uploads_the_logo_that_invoices_print(user: User) -> None
     invoice = only(InvoiceKind.invoice)
     assert invoice.seller['logo'] == logo
     assert PdfReader(io.BytesIO(documents.invoice_pdf(invoice, 'en'))).pages[0].images  # the logo is drawn
+
+
+def test_the_seller_is_stored_once_per_version_and_a_stored_version_never_changes() -> None:
+    with session_scope() as session:
+        first = invoice_issue.seller_snapshot(session, {'name': 'Nordwind', 'vat_number': 'FR40303265045'})
+        again = invoice_issue.seller_snapshot(session, {'vat_number': 'FR40303265045', 'name': 'Nordwind'})
+        other = invoice_issue.seller_snapshot(session, {'name': 'Someone Else SARL', 'vat_number': ''})
+        assert (again.id, other.id != first.id) == (first.id, True)
+        session.commit()
+    with pytest.raises(invoices.InvoiceImmutable), session_scope() as session:
+        stored = session.get(InvoiceSeller, first.id)
+        assert stored is not None
+        stored.details = {'name': 'Rewritten'}
+        session.commit()
+    with read_session() as session:
+        assert (
+            session.exec(select(InvoiceSeller.details).where(InvoiceSeller.id == first.id)).one()['name'] == 'Nordwind'
+        )

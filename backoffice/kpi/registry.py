@@ -256,7 +256,7 @@ def conversion(day: Day) -> DayValue:
 
 def new_customers(day: Day) -> DayValue:
     """Customers whose first order (not a draft, not cancelled) was placed that day: the day's customers, less those
-    with an earlier order — one probe each of the (customer_id, placed_at, status) index, no table read."""
+    with an earlier order — one probe each of the (customer_id, placed_at, id, status) index."""
     if not src.has_tables(day.session, 'orders'):
         return DayValue(None)
     o, earlier = src.orders.c, src.orders.alias('earlier')

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, Index, func, literal_column
+from sqlalchemy import JSON, Enum, Index, func, literal_column
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -38,3 +40,35 @@ def prefix_index(name: str, column: str) -> Index:
 def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
     """An enum column stored as VARCHAR (not a PostgreSQL enum type), so adding a value needs no migration."""
     return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class RowsJSON(TypeDecorator):
+    """A list of dicts that share their keys (an invoice's lines), stored as {"keys": [...], "rows": [[...], ...]}: each
+    key is written once, not on every row. Read back as the same list of dicts, in the same key order; a list whose
+    dicts differ in their keys is stored as it is, and so are rows written before (migration 0041) — both read as
+    they are."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return packed_rows(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return unpacked_rows(value)
+
+
+def packed_rows(value: Any) -> Any:
+    if not isinstance(value, list) or not value or not all(isinstance(row, dict) for row in value):
+        return value
+    keys = list(value[0])
+    if any(list(row) != keys for row in value):
+        return value
+    return {'keys': keys, 'rows': [list(row.values()) for row in value]}
+
+
+def unpacked_rows(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get('keys'), list) and isinstance(value.get('rows'), list):
+        keys = value['keys']
+        return [dict(zip(keys, row, strict=True)) for row in value['rows']]
+    return value

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import field_serializer
 from sqlalchemy import JSON, Column, Index, Numeric, Text, func, literal_column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
-from backoffice.models.base import EditableTable, prefix_index, string_enum, utcnow
+from backoffice.models.base import EditableTable, RowsJSON, prefix_index, string_enum, utcnow
 
 MONEY = Numeric(12, 2)
 ZERO = Decimal('0.00')
@@ -60,19 +60,18 @@ class Order(EditableTable, table=True):
 
     __tablename__ = 'orders'
     __table_args__ = (
-        # keyset orders of the list (sort column, id) and the filters that lead it
+        # keyset orders of the list (sort column, id) and the filters that lead it; the sort by number reads the
+        # unique index of number (unique, so no tie for id to break), email is not sortable (its search has its
+        # own indexes), nothing reads shipped_at by range (migration 0041 dropped those three)
         Index('ix_orders_placed_id', 'placed_at', 'id'),
         Index('ix_orders_status_placed_id', 'status', 'placed_at', 'id'),
-        Index('ix_orders_customer_placed_id', 'customer_id', 'placed_at', 'id'),
-        # the "new customers" KPI: whether a customer ordered before a day, read from the index alone (0013)
-        Index('ix_orders_customer_placed_status', 'customer_id', 'placed_at', 'status'),
+        # a customer's orders, newest first (the customer page, the list's customer filter, the foreign key), and
+        # the "new customers" KPI: whether a customer ordered before a day, from the index alone on PostgreSQL
+        Index('ix_orders_customer_placed_id', 'customer_id', 'placed_at', 'id', 'status'),
         Index('ix_orders_total_id', 'total', 'id'),
         Index('ix_orders_status_id', 'status', 'id'),
-        Index('ix_orders_number_id', 'number', 'id'),
-        Index('ix_orders_email_id', 'email', 'id'),
-        prefix_index('ix_orders_email_lower', 'email'),  # search by prefix
-        Index('ix_orders_paid_at', 'paid_at'),
-        Index('ix_orders_shipped_at', 'shipped_at'),
+        prefix_index('ix_orders_email_lower', 'email'),  # the header's search by prefix
+        Index('ix_orders_paid_at', 'paid_at'),  # the sales report
         # search by number or email: trigram GIN indexes on PostgreSQL; SQLite searches the FTS5 table `orders_fts`
         # (migration 0009, not part of the metadata), so these expression indexes exist only on PostgreSQL
         Index(
@@ -91,7 +90,7 @@ class Order(EditableTable, table=True):
 
     number: str = Field(max_length=20, unique=True)  # what people quote: 100042
     external_id: str | None = Field(default=None, max_length=100, unique=True)  # the shop's own order id
-    customer_id: int = Field(foreign_key='customers.id', index=True)
+    customer_id: int = Field(foreign_key='customers.id')  # indexed by ix_orders_customer_placed_id
     email: str = Field(max_length=254)  # the customer's email when ordering (searched)
     status: OrderStatus = Field(default=OrderStatus.pending, sa_type=string_enum(OrderStatus))
     source: OrderSource = Field(default=OrderSource.api, sa_type=string_enum(OrderSource))
@@ -170,9 +169,21 @@ class Refund(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
 
 
+class InvoiceSeller(SQLModel, table=True):
+    """The seller's identity as an invoice printed it (name, address, VAT number, IBAN…, from /settings when it was
+    issued), stored once per distinct version and never changed: invoices refer to it instead of each holding a copy
+    (migration 0041). `digest` is the SHA-256 of its canonical JSON (services/invoice_issue.seller_snapshot)."""
+
+    __tablename__ = 'invoice_sellers'
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class Invoice(SQLModel, table=True):
     """An invoice or a credit note: numbered without gaps per kind and year, and never changed once issued (the
-    lines, customer and amounts are copied in)."""
+    lines, customer and amounts are copied in; the seller is the snapshot taken when it was issued)."""
 
     __tablename__ = 'invoices'
     __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
@@ -192,12 +203,12 @@ class Invoice(SQLModel, table=True):
     shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     total: Decimal = Field(default=ZERO, sa_type=MONEY)
     bill_to: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(RowsJSON, nullable=False))
     note: str = Field(default='', max_length=500)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
     # what the law asks an invoice to say (EU VAT directive, Art. 226), copied at issue (migration 0019)
     order_number: str = Field(default='', max_length=20)
-    seller: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default='{}'))
+    seller_id: int | None = Field(default=None, foreign_key='invoice_sellers.id')  # who sold, as when issued
     vat_breakdown: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default='[]')
     )  # [{'rate': '0.2000', 'base': '100.00', 'tax': '20.00'}] per VAT rate, shipping included
@@ -206,6 +217,13 @@ class Invoice(SQLModel, table=True):
     payment_terms_days: int | None = None  # the terms the due date came from; 0: due on receipt
     paid_at: datetime | None = None  # already paid when issued (an invoice issued on terms is paid later)
     corrects_id: int | None = Field(default=None, foreign_key='invoices.id', ondelete='SET NULL')  # a credit note's
+    # loaded with the invoice (one query per batch of invoices: a handful of versions serve them all)
+    seller_snapshot: InvoiceSeller | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
+
+    @property
+    def seller(self) -> dict[str, Any]:
+        """The seller's identity as printed when it was issued ({} for none)."""
+        return dict(self.seller_snapshot.details) if self.seller_snapshot is not None else {}
 
 
 class Carrier(EditableTable, table=True):

@@ -5,7 +5,6 @@ batches), with stock levels that match what the open orders reserve. The same se
 from __future__ import annotations
 
 import heapq
-import json
 import random
 import time
 from bisect import bisect_right
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, func, insert, text
 from sqlmodel import Session, col, select
 
+from backoffice.db import compact_json
 from backoffice.i18n import N_
 from backoffice.listing.search import search_index_suspended
 from backoffice.models import (
@@ -196,11 +196,20 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows)
         return
     names = list(rows[0])
-    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    json_columns = {  # as the engine writes them: through the column's type (RowsJSON packs), compact
+        name: getattr(kind, 'process_bind_param', lambda value, dialect: value)
+        for name in names
+        if isinstance(kind := table.c[name].type, JSON) or isinstance(getattr(kind, 'impl', None), JSON)
+    }
     cursor = session.connection().connection.dbapi_connection.cursor()
     with cursor.copy(f'COPY {table.name} ({", ".join(names)}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name] for name in names])
+            copy.write_row(
+                [
+                    compact_json(json_columns[name](row[name], None)) if name in json_columns else row[name]
+                    for name in names
+                ]
+            )
 
 
 def _aware(instant: datetime) -> datetime:
@@ -226,10 +235,11 @@ class _InvoiceQueue:
         self.session = session
         self.waiting: list[tuple[datetime, int, dict[str, Any]]] = []
         self.last: dict[int, int] = {}  # year → the last number given
-        self.seller = invoice_service.seller_identity(session)  # who sells, copied into each invoice as issued
+        # who sells, as each invoice is issued: the snapshot of the settings' identity they all refer to
+        self.seller_id = invoice_service.seller_snapshot(session, invoice_service.seller_identity(session)).id
 
     def add(self, invoice: dict[str, Any]) -> None:
-        invoice['seller'] = self.seller
+        invoice['seller_id'] = self.seller_id
         heapq.heappush(self.waiting, (invoice['issued_at'], invoice['order_id'], invoice))
 
     def ready(self, before: datetime | None) -> list[dict[str, Any]]:

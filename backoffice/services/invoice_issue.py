@@ -5,16 +5,30 @@ apart from invoices.py so that the order service can credit an invoice when an o
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backoffice import i18n
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import local_day
-from backoffice.models import Company, Customer, Invoice, InvoiceKind, Order, OrderLine, Refund, User, utcnow
+from backoffice.models import (
+    Company,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoiceSeller,
+    Order,
+    OrderLine,
+    Refund,
+    User,
+    utcnow,
+)
 from backoffice.services import app_settings, audit, numbering
 from backoffice.stored_text import money, sentence
 
@@ -116,7 +130,7 @@ def issue(
         note=note[:500],
         created_by=actor.id if actor else None,
         order_number=order.number,
-        seller=seller_identity(session),
+        seller_snapshot=seller_snapshot(session, seller_identity(session)),
         vat_breakdown=breakdown,
         supplied_at=order.shipped_at or order.paid_at or order.placed_at,
         due_on=issued_on + timedelta(days=terms) if kind == InvoiceKind.invoice else None,
@@ -194,6 +208,28 @@ def seller_identity(session: Session) -> dict[str, Any]:
     seller = {field: values[key] or '' for field, key in SELLER_KEYS.items()}
     seller['name'] = seller['name'] or values['company_name']
     return seller
+
+
+def seller_snapshot(session: Session, details: dict[str, Any]) -> InvoiceSeller:
+    """The stored snapshot of this identity (made the first time it is seen): invoices refer to it, so the seller is
+    stored once per version of the settings, and an issued invoice keeps the one it was issued with."""
+    digest = seller_digest(details)
+    found = session.exec(select(InvoiceSeller).where(InvoiceSeller.digest == digest)).first()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():  # another issuer may store the same version at the same time
+            made = InvoiceSeller(digest=digest, details=details)
+            session.add(made)
+    except IntegrityError:
+        return session.exec(select(InvoiceSeller).where(InvoiceSeller.digest == digest)).one()
+    return made
+
+
+def seller_digest(details: dict[str, Any]) -> str:
+    """SHA-256 of the identity's canonical JSON (sorted keys, no spaces): equal identities, one digest."""
+    canonical = json.dumps(details, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def vat_breakdown(lines: list[dict[str, Any]], shipping: Decimal, tax_total: Decimal) -> list[dict[str, str]]:

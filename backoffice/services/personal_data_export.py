@@ -100,8 +100,8 @@ def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes
         ('orders.json', lambda: _json(_orders(session, found))),
         ('orders.csv', lambda: _table([_plain(o) for o in found.orders])),
         ('order_lines.csv', lambda: _table(_children(session, OrderLine, order_ids, numbers))),
-        ('invoices_and_credit_notes.json', lambda: _json([_plain(d) for d in found.documents])),
-        ('invoices_and_credit_notes.csv', lambda: _table([_flat(_plain(d)) for d in found.documents])),
+        ('invoices_and_credit_notes.json', lambda: _json([_document(d) for d in found.documents])),
+        ('invoices_and_credit_notes.csv', lambda: _table([_flat(_document(d)) for d in found.documents])),
         ('requests.json', lambda: _json(_requests(found))),
         ('requests.csv', lambda: _table([_flat(_plain(t)) for t in found.requests])),
         ('messages.csv', lambda: _table([_plain(m) for m in found.messages])),
@@ -216,6 +216,14 @@ def _pdf(document: Invoice, language: str) -> Callable[[], bytes]:
 
 def _plain(record: SQLModel) -> dict[str, Any]:
     return record.model_dump(mode='json')
+
+
+def _document(invoice: Invoice) -> dict[str, Any]:
+    """An invoice as issued: the seller's identity in its place, not the id of its stored snapshot."""
+    return {
+        ('seller' if key == 'seller_id' else key): (invoice.seller if key == 'seller_id' else value)
+        for key, value in _plain(invoice).items()
+    }
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
