@@ -70,7 +70,7 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
     assert reply.body.startswith('Hello Cora Customer') and reply.delivery == Delivery.queued
     await user.should_see('Not sent (queued)')
     assert stored_request(ticket.number).status == 'waiting'
-    assert body.value == ''
+    await eventually(lambda: body.value == '', message='the sent reply is cleared from the box')
 
     user.find(marker='reply-body').type('Customer sounds upset; check the courier.')
     user.find(marker='add-note').click()
@@ -428,11 +428,12 @@ async def test_a_new_request_outside_the_queue_on_screen_does_not_show_and_a_cha
     with session_scope() as session:
         taken = tickets.assign_to_me(session=session, actor=agent, ticket_id=waiting.id, version=waiting.version)
         tickets.change(session=session, actor=agent, ticket_id=waiting.id, version=taken.version, status='waiting')
+    submit_request('Open, so not waiting', email='o@example.com')
     await sign_in(user, agent.email, path='/requests')
     user.find(marker='queue-Waiting on customer').click()
-    await rows_show(user, 'Waiting for the customer', column='subject')
+    await rows_show(user, 'Waiting for the customer', absent=('Open, so not waiting',), column='subject')
     submit_request('New, so not waiting', email='n@example.com')  # counted in the badge, never in the rows
-    await user.should_see('1 new request')
+    await user.should_see('1 new request', retries=40)
     assert listed(user, 'subject') == ['Waiting for the customer']
     with session_scope() as session:
         tickets.change(
