@@ -20,6 +20,7 @@ from components.screens import screen
 from components.session import acting_user
 
 KINDS = {'invoice': N_('Invoices'), 'credit_note': N_('Credit notes')}
+REFUND_KINDS = {'refund': N_('Refund'), 'reversal': N_('Reversal: failed at the bank')}
 HIDDEN = {'classes': 'gt-xs', 'headerClasses': 'gt-xs'}
 
 
@@ -118,6 +119,7 @@ class AccountingScreen:
                 'order': r['order'],
                 'reference': r['reference'],
                 'amount': money(r['amount']),
+                'kind': _(REFUND_KINDS[r['kind']]),
             }
             for i, r in enumerate(figures.refunds)
         ]
@@ -195,6 +197,7 @@ def refund_columns() -> list[dict]:
         column('day', _('Date'), 'left'),
         column('order', _('Order'), 'left'),
         column('reference', _('Reference'), 'left', phone=False),
+        column('kind', _('Kind'), 'left'),
         column('amount', _('Amount')),
     ]
 

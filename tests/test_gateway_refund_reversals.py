@@ -192,7 +192,7 @@ def test_pay_back_again_needs_orders_write_on_the_server(stripe, admin) -> None:
 
 def test_the_accounting_books_the_failed_refund_back_into_the_bank(stripe, admin) -> None:
     from backoffice.kpi.days import today as shop_today
-    from backoffice.services import app_settings, fec
+    from backoffice.services import accounting, app_settings, fec
 
     order, _intent = card_order(stripe)
     refunded_then_failed(stripe, admin, order)
@@ -205,6 +205,14 @@ def test_the_accounting_books_the_failed_refund_back_into_the_bank(stripe, admin
         ('account_customers', Decimal('0'), Decimal('20.00')),
     ] in (bank)
     assert all(entry.balanced() for entry in entries)
+    with read_session() as session:
+        figures = accounting.period(session=session, actor=admin, first=day, last=day)
+    assert [(r['amount'], r['kind']) for r in figures.refunds] == [
+        (Decimal('20.00'), 'refund'),
+        (Decimal('-20.00'), 'reversal'),
+    ]
+    [sheet] = [t for t in accounting.tables(figures) if t.name == 'refunds']
+    assert sheet.header[-1] == 'kind' and [row[-1] for row in sheet.rows] == ['refund', 'reversal']
 
 
 def test_two_failure_events_and_two_clicks_at_once_reverse_once_and_pay_back_once(stripe, admin) -> None:

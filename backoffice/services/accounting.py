@@ -43,7 +43,7 @@ class Period:
     sales: list[dict[str, Any]]  # kind, vat_rate (%), net, vat, gross
     vat_summary: list[dict[str, Any]]  # vat_rate (%), base, vat: invoices minus credit notes
     payments: list[dict[str, Any]]  # method, count, amount
-    refunds: list[dict[str, Any]]  # day, order, reference, amount
+    refunds: list[dict[str, Any]]  # day, order, reference, amount, kind (refund, or reversal of a failed one)
     bank_lines: list[dict[str, Any]]  # day, account, amount, label, counterpart, reference, category
     notes: list[str] = field(default_factory=list)
 
@@ -97,6 +97,8 @@ def period(*, session: Session, actor: User, first: date, last: date) -> Period:
             'order': number,
             'reference': reference or '',
             'amount': cents(amount),
+            # a negative row reverses a refund that failed at the bank after it was booked (payments.reverse_refund)
+            'kind': 'reversal' if amount < 0 else 'refund',
         }
         for refunded_at, number, reference, amount in session.execute(
             select_columns(col(Refund.refunded_at), col(Order.number), col(Refund.reference), col(Refund.amount))
@@ -176,8 +178,8 @@ def tables(figures: Period) -> list[accounting_files.Sheet]:
         ),
         accounting_files.Sheet(
             'refunds',
-            ('date', 'order', 'reference', 'amount', 'currency'),
-            [[r['day'], r['order'], r['reference'], r['amount'], figures.currency] for r in figures.refunds],
+            ('date', 'order', 'reference', 'amount', 'currency', 'kind'),
+            [[r['day'], r['order'], r['reference'], r['amount'], figures.currency, r['kind']] for r in figures.refunds],
         ),
         accounting_files.Sheet(
             'bank_lines',
