@@ -94,6 +94,8 @@ def page_built() -> None:
 def acting_user() -> User | None:
     """For an event handler: the user, freshly checked; a signed-out browser is sent to the sign-in page, and a user
     whose role now requires two-factor sign-in, not set up yet, to its set-up (a page they had open acts no more)."""
+    if _context_client() is None:  # the element whose handler runs is gone (its list rebuilt meanwhile): act on nothing
+        return None
     checked = _PAGE_USER.get()
     if checked:
         client, user = checked
