@@ -64,9 +64,11 @@ class Crawl:
                 tables = self.lists(shell)  # found again: the page may have been opened again meanwhile
                 if number < len(tables) and index < len(tables[number].rows):
                     await self.open_row(path, tables[number], index)
-        for signature in [signature_of(e) for e in self.clickables(self.page_elements(shell=shell))]:
-            if signature[0] == 'table':
-                continue
+        for signature in [
+            signature_of(e)
+            for e in self.clickables(self.page_elements(shell=shell))
+            if not isinstance(e, ui.table)  # its rows were opened above (a ListTable too, whatever its class name)
+        ]:
             found = next(
                 (e for e in self.clickables(self.page_elements(shell=shell)) if signature_of(e) == signature), None
             )
