@@ -32,6 +32,7 @@ import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live, not_found  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.handler_signatures import remember_handler_signatures  # noqa: E402
+from components.handler_slots import keep_handlers_in_their_page  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
 from components.portal_pages import register_portal_pages  # noqa: E402
 from components.portal_pages import router as portal_router  # noqa: E402
@@ -69,6 +70,7 @@ i18n.set_resolver(reader_language)
 i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
 remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element
+keep_handlers_in_their_page()  # a click's handler whose element a live update rebuilds meanwhile goes on in the page
 app.add_middleware(AuthMiddleware)
 add_session_middleware(app, settings.resolved_storage_secret())  # after AuthMiddleware: these wrap it
 wire_activity()  # only a person's input and page loads keep a session from going idle

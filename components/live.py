@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import Event, core
+from nicegui import Event, core, ui
+from nicegui.helpers import expects_arguments
 
 from backoffice import events
 from backoffice.events import Topic
@@ -63,3 +65,29 @@ def _on_loop(event: Event) -> Callable[[dict[str, Any]], None]:
         event.emit(payload)
 
     return emit
+
+
+def in_page(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A handler for a control inside a list that a live update rebuilds (cards, rows of a panel): it runs in the page
+    rather than in the control's own container, so that when a colleague's change rebuilds the list while it runs
+    (or just before it starts), what it says and the dialogs it opens still reach the page, and `acting_user()` still
+    knows the browser. NiceGUI runs a handler in its element's parent slot, which dies with the rebuilt list."""
+    page = ui.context.client.content
+
+    async def run_with(*args: Any) -> None:
+        with page:
+            result = handler(*args)
+            if inspect.isawaitable(result):
+                await result
+
+    if expects_arguments(handler):
+
+        async def with_event(event: Any) -> None:
+            await run_with(event)
+
+        return with_event
+
+    async def without_event() -> None:
+        await run_with()
+
+    return without_event

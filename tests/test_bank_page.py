@@ -4,6 +4,9 @@ column; a bad file said with its line; a viewer reads but changes nothing, an ag
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -12,7 +15,7 @@ from sqlmodel import select
 from backoffice.db import read_session
 from backoffice.models import BankAccount, BankLine, LineStatus
 from backoffice.permissions import PermissionDenied
-from backoffice.services import bank
+from backoffice.services import bank, bank_match
 
 from .support.bank import Line, camt053, fixture, import_file, make_account
 from .support.factories import make_user
@@ -147,4 +150,54 @@ async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> 
     user.find(marker=f'part-{second.number}').clear().type('25.00')
     user.find(marker='split-save').click()
     await user.should_see('Matched: payment recorded.', retries=40)
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)
+
+
+async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_runs_still_lands(user: User) -> None:
+    """A colleague's change rebuilds the list of lines between the click and its handler (what a busy server does):
+    the match is still made and said, with no server error."""
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00
+    import_file(manager, make_account(manager), camt053([Line('30.00', f'Facture {invoice.number}')]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'match-{line.id}-{invoice.number}', retries=40)
+    user.find(marker=f'match-{line.id}-{invoice.number}').click()  # the handler is due to run…
+    user.find(marker='bank-lines').elements.pop().clear()  # …but the lines are rebuilt first
+    gc.collect()  # and the old card is gone for good: the handler's slot has no parent any more
+    await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
+    await eventually(lambda: stored(line.id).status == LineStatus.matched)
+
+
+async def test_a_match_whose_card_is_rebuilt_while_it_is_recorded_still_says_so(user: User, monkeypatch) -> None:
+    """The lines are rebuilt while the match is being recorded (the handler awaits the database): it still ends with
+    its message and no server error."""
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00
+    import_file(manager, make_account(manager), camt053([Line('30.00', f'Facture {invoice.number}')]))
+    with read_session() as session:
+        line = session.exec(select(BankLine)).one()
+    started, go_on = threading.Event(), threading.Event()
+    record = bank_match.confirm
+
+    def held(**kwargs):
+        started.set()
+        go_on.wait(10)
+        return record(**kwargs)
+
+    monkeypatch.setattr(bank_match, 'confirm', held)
+    await sign_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'match-{line.id}-{invoice.number}', retries=40)
+    user.find(marker=f'match-{line.id}-{invoice.number}').click()
+    await eventually(started.is_set)
+    user.find(marker='bank-lines').elements.pop().clear()
+    gc.collect()
+    go_on.set()
+    await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
     await eventually(lambda: stored(line.id).status == LineStatus.matched)
