@@ -47,6 +47,9 @@ class BillMatcher:
             self.names[bill.bill_id] = words(bill.supplier_name)
             for word in self.names[bill.bill_id]:
                 self.by_word[word].append(bill)
+        # a line's text is looked up by its slices of each length a bill number has (a few lengths), not compared
+        # with every open bill: the cost of a line no longer grows with the number of bills
+        self.number_lengths = sorted({len(number) for number in self.by_number if len(number) >= 3})
 
     def candidates(self, line: DebitLine) -> list[dict[str, Any]]:
         paid = -line.amount
@@ -76,10 +79,8 @@ class BillMatcher:
                 entry['score'] += points
                 entry['why'].append(why)
 
-        for number, bills in self.by_number.items():
-            if len(number) >= 3 and number in squeezed:
-                for bill in bills:
-                    add(bill, 60, 'bill_number')
+        for bill in self.numbered_in(squeezed):
+            add(bill, 60, 'bill_number')
         for iban in IBAN_LIKE.findall(squeezed):
             for bill in self.by_iban.get(iban, ()):
                 add(bill, 40, 'iban')
@@ -96,3 +97,12 @@ class BillMatcher:
         ranked = [e for e in found.values() if Decimal(e['open']) >= paid or 'bill_number' in e['why']]
         ranked.sort(key=lambda e: (-e['score'], e['number']))
         return ranked[:SHOWN]
+
+    def numbered_in(self, squeezed: str) -> list[OpenBill]:
+        """The bills whose number (3 characters or more, spaces removed) appears in the line's squeezed text."""
+        return [
+            bill
+            for length in self.number_lengths
+            for start in range(len(squeezed) - length + 1)
+            for bill in self.by_number.get(squeezed[start : start + length], ())
+        ]
