@@ -60,11 +60,7 @@ def new_bill(user: User) -> None:
             actor = acting_user()
             if actor is None:
                 return
-            typed = [
-                {name: _plain(element.value) for name, element in line.items()}
-                for line in lines
-                if any(_plain(line[name].value) not in ('', None) for name in ('description', 'unit_price'))
-            ]
+            sent, typed = typed_lines(lines)
 
             def work() -> SupplierBill:
                 with session_scope() as session:
@@ -80,15 +76,13 @@ def new_bill(user: User) -> None:
                         submit=submit,
                     )
 
-            fields: dict[str, ui.element] = {
+            fields = {
                 'supplier_id': supplier,
                 'number': number,
                 'issued_on': issued,
                 'due_on': due,
-                'lines': lines[0]['description'],
+                **line_fields(sent, lines),
             }
-            for i, line in enumerate(lines):
-                fields.update({f'lines.{i}.{name}': element for name, element in line.items()})
             bill = await call(work, fields=fields, message=message)
             if bill is FAILED:
                 return
@@ -143,6 +137,23 @@ def line_row(box: ui.element, lines: list[Row], values: dict[str, str], *, remov
     return fields
 
 
+def typed_lines(lines: list[Row]) -> tuple[list[Row], list[dict[str, Any]]]:
+    """The rows that hold a line (a description or a unit price typed; empty rows are left out) and their values."""
+    sent = [
+        line for line in lines if any(_plain(line[n].value) not in ('', None) for n in ('description', 'unit_price'))
+    ]
+    return sent, [{name: _plain(element.value) for name, element in line.items()} for line in sent]
+
+
+def line_fields(sent: list[Row], lines: list[Row]) -> dict[str, ui.element]:
+    """Where the service's errors about the lines are shown: `lines.{i}.{name}` at the i-th line sent (empty rows are
+    not sent, so the i-th sent is not always the i-th row), "no line" at the first row."""
+    fields: dict[str, ui.element] = {'lines': (sent or lines)[0]['description']} if (sent or lines) else {}
+    for i, line in enumerate(sent):
+        fields.update({f'lines.{i}.{name}': element for name, element in line.items()})
+    return fields
+
+
 def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refresh: Refresh) -> None:
     """The bill's lines as they are, to change, add or remove while it is not approved. Saved against the version
     shown: if someone saved the bill meanwhile, their change is not overwritten and what was typed stays here."""
@@ -171,12 +182,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
             actor = acting_user()
             if actor is None:
                 return
-            sent = [
-                line
-                for line in lines
-                if any(_plain(line[n].value) not in ('', None) for n in ('description', 'unit_price'))
-            ]
-            typed = [{name: _plain(element.value) for name, element in line.items()} for line in sent]
+            sent, typed = typed_lines(lines)
 
             def work() -> SupplierBill:
                 with session_scope() as session:
@@ -184,9 +190,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
                         session=session, actor=actor, bill_id=bill.id, version=bill.version, lines=typed
                     )
 
-            fields: dict[str, ui.element] = {'lines': (sent or lines)[0]['description']} if (sent or lines) else {}
-            for i, line in enumerate(sent):
-                fields.update({f'lines.{i}.{name}': element for name, element in line.items()})
+            fields = line_fields(sent, lines)
             stale: list[StaleRecord] = []
             saved = await call(work, fields=fields, message=message, on_stale=stale.append)
             if stale:  # someone saved the bill meanwhile: said here, the typed lines kept, the page shows theirs

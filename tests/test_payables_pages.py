@@ -222,3 +222,22 @@ async def test_a_debit_bank_line_is_matched_to_its_bill_in_one_click(user: User)
     await eventually(lambda: stored(bill.id).status == BillStatus.paid)
     with read_session() as session:
         assert session.get(BankLine, line.id).status == LineStatus.matched
+
+
+async def test_an_error_about_a_line_is_shown_at_that_line_when_an_empty_row_comes_before_it(user: User) -> None:
+    """Empty rows are not sent: the service's "line 1" is the first row typed in, and its error is shown there, not at
+    the empty row above it."""
+    manager = make_user('manager')
+    supplier = make_supplier(HOSTILE, payment_terms_days=30)
+    await sign_in(user, manager.email, path='/finance/bills')
+    await user.should_see(marker='new-bill', retries=40)
+    user.find(marker='new-bill').click()
+    await user.should_see(marker='bill-dialog')
+    only(user, 'bill-supplier').set_value(supplier.id)
+    user.find(marker='bill-number').type('F-1: "x"')
+    user.find(marker='bill-add-line').click()
+    user.find(marker='bill-line-1-description').type(HOSTILE)
+    user.find(marker='bill-line-1-unit_price').type('abc')
+    user.find(marker='bill-submit').click()
+    await eventually(lambda: only(user, 'bill-line-1-unit_price').error == 'Enter an amount, e.g. 12.50')
+    assert not only(user, 'bill-line-0-unit_price').error
