@@ -19,7 +19,7 @@ from backoffice.services import app_settings
 from backoffice.services.portal_scope import PortalActor
 
 from .portal_session import current_actor, portal_login_url
-from .screens import path_parameters
+from .screens import BUILD_TIMEOUT_SECONDS, path_parameters
 from .session_language import start_page_in
 from .shell import theme
 
@@ -68,7 +68,7 @@ def portal_page(path: str, title: str, *, public: bool = False, heading: bool = 
 def register_portal_pages() -> None:
     """main.py calls this on every start."""
     for declared in PORTAL_PAGES.values():
-        ui.page(declared.path, title=declared.title)(_guarded(declared))
+        ui.page(declared.path, title=declared.title, response_timeout=BUILD_TIMEOUT_SECONDS)(_guarded(declared))
 
 
 router = APIRouter(include_in_schema=False)

@@ -14,7 +14,7 @@ from backoffice.permissions import can
 from backoffice.services import two_factor
 
 from . import page_work
-from .screens import SCREENS, Screen, menu_for, path_parameters
+from .screens import BUILD_TIMEOUT_SECONDS, SCREENS, Screen, menu_for, path_parameters
 from .session import ENROL_PATH, checked_for_page, current_user, login_url, page_built
 from .session_language import start_page
 from .shell import PRODUCT, frame, no_access
@@ -23,7 +23,9 @@ from .shell import PRODUCT, frame, no_access
 def register_pages() -> None:
     """Turn every declared screen into a NiceGUI page (main.py calls this on every start)."""
     for declared in SCREENS.values():
-        ui.page(declared.path, title=f'{declared.title} · {PRODUCT}')(_guarded(declared))
+        ui.page(declared.path, title=f'{declared.title} · {PRODUCT}', response_timeout=BUILD_TIMEOUT_SECONDS)(
+            _guarded(declared)
+        )
 
 
 def _guarded(declared: Screen) -> Callable:

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 
 from backoffice.permissions import can
 
+# NiceGUI answers 500 with "The page took longer than the response_timeout of 3 seconds to build" when a page's build
+# takes longer: on a busy two-core server (a CI run at load 30 did) a person got that error page for /requests. A page
+# built late is served late instead; a page whose browser goes away meanwhile is dropped by NiceGUI as before.
+BUILD_TIMEOUT_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Screen:
