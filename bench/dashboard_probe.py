@@ -96,6 +96,9 @@ def main() -> int:
     parser.add_argument('--widths', type=int, nargs='+', default=[390])
     parser.add_argument('--floor', action='store_true', help='interleave the bare pages of _floor_plotly.py')
     parser.add_argument('--switch', type=int, default=0, help='period switches timed at each width')
+    parser.add_argument(
+        '--app-root', type=Path, default=ROOT, help='the dashboard from this checkout (a "before"); floors: this one'
+    )
     args = parser.parse_args()
     url = args.database_url or f'sqlite:///{args.sqlite_file}'
     from contextlib import ExitStack
@@ -105,7 +108,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix='bench-probe-'))
     with ExitStack() as stack:
-        base, _server = stack.enter_context(app_server(url, work))
+        base, _server = stack.enter_context(app_server(url, work, root=args.app_root))
         floor = None
         if args.floor:
             floor, _floor_server = stack.enter_context(app_server(url, work / 'floor', script='bench/_floor_plotly.py'))
@@ -145,7 +148,7 @@ def main() -> int:
                         result = visit(target, cold)
                         if cold or index > args.cold:
                             visits.setdefault((name, cold), []).append(result)
-                print(f'\ndashboard at {width} px, ms since navigation start: median / p95 ({load()})')
+                print(f'\n{args.app_root} at {width} px, ms since navigation start: median / p95 ({load()})')
                 for (name, cold), runs in visits.items():
                     print(f'  {name} {"cold" if cold else "warm"} ({len(runs)} visits)')
                     for step in STEPS:
