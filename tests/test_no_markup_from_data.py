@@ -50,7 +50,7 @@ ALLOWED = {
     ('pages/login.py', 'run_javascript', "f\"fetch('{REMEMBER_BROWSER}'"),
     # NiceGUI's own path of the chart bundle, after the same URL-quoted prefix NiceGUI writes into its import map,
     # HTML-escaped (components/lean_plotly.preload_bundle)
-    ('components/lean_plotly.py', 'add_head_html', "ui.add_head_html(f'<link rel=\"modulepreload\""),
+    ('components/lean_plotly.py', 'add_head_html', 'ui.add_head_html(f\'<link rel="modulepreload"'),
 }
 
 
