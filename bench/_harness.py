@@ -81,8 +81,10 @@ def app_server(
     script: str = 'main.py',
     env: dict[str, str] | None = None,
     log: Path | None = None,
+    root: Path = ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python main.py` (or a wrapper script) on a free port over the database, scheduler off; yields its base URL."""
+    """`python main.py` (or a wrapper script) on a free port over the database, scheduler off; yields its base URL.
+    `root`: the checkout it runs from (another one than this, for a before/after comparison)."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(('BACKOFFICE_', 'PYTEST', 'NICEGUI'))}
     clean.update(
@@ -95,7 +97,7 @@ def app_server(
     )
     clean.update(env or {})  # the caller's settings win (e.g. the scheduler on)
     out = log.open('wb') if log else subprocess.DEVNULL
-    server = subprocess.Popen([sys.executable, script], cwd=ROOT, env=clean, stdout=out, stderr=subprocess.STDOUT)
+    server = subprocess.Popen([sys.executable, script], cwd=root, env=clean, stdout=out, stderr=subprocess.STDOUT)
     try:
         base = f'http://127.0.0.1:{port}'
         wait_healthy(f'{base}/healthz', timeout=180)

@@ -7,8 +7,10 @@ script, Plotly's bundle included, is fetched and compiled again); warm visits re
     .venv/bin/python bench/dashboard_probe.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/dashboard_probe.py --sqlite-file /tmp/kpi.db --widths 390 1440 --cold 5 --floor --switch 10
 
-`--floor` interleaves each visit with one of a bare NiceGUI page drawing one Plotly chart (`bench/_floor_plotly.py`,
-NiceGUI's own `ui.plotly` and bundle): the framework's floor, measured in the same minute. `--switch N` then taps the
+`--floor` interleaves each visit with visits of bare NiceGUI pages (`bench/_floor_plotly.py`): one Plotly chart on
+NiceGUI's own `ui.plotly` and full bundle (`floor`), the same chart on the dashboard's element and smaller bundle
+(`floor-basic`), and the dashboard's four figures alone on it (`floor-basic-4`): the framework's floors, measured in
+the same minute. `--switch N` then taps the
 period switch N times (7 d and 30 d in turn) on a loaded dashboard and times, from the tap: a busy state visible
 (an element with `aria-busy="true"` on screen), the first card showing its new value, and all four charts redrawn
 with the new period's figures.
@@ -34,7 +36,7 @@ OBSERVER = r"""
 window.__t = {};
 (function loop() {
   const t = performance.now();
-  const need = location.pathname === '/floor' ? 1 : 4;
+  const need = /^\/floor(-basic)?$/.test(location.pathname) ? 1 : 4;  // one chart on the two bare floors
   if (!__t.cards && document.querySelectorAll('.kpi-card').length >= 15) __t.cards = t;
   // charts drawn, not SVG layers: Plotly draws three .main-svg per chart
   const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
@@ -92,8 +94,11 @@ def main() -> int:
     parser.add_argument('--runs', type=int, default=10, help='warm visits per width')
     parser.add_argument('--cold', type=int, default=3, help='cold visits (empty browser cache) per width')
     parser.add_argument('--widths', type=int, nargs='+', default=[390])
-    parser.add_argument('--floor', action='store_true', help='interleave a bare NiceGUI page with one Plotly chart')
+    parser.add_argument('--floor', action='store_true', help='interleave the bare pages of _floor_plotly.py')
     parser.add_argument('--switch', type=int, default=0, help='period switches timed at each width')
+    parser.add_argument(
+        '--app-root', type=Path, default=ROOT, help='the dashboard from this checkout (a "before"); floors: this one'
+    )
     args = parser.parse_args()
     url = args.database_url or f'sqlite:///{args.sqlite_file}'
     from contextlib import ExitStack
@@ -103,7 +108,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix='bench-probe-'))
     with ExitStack() as stack:
-        base, _server = stack.enter_context(app_server(url, work))
+        base, _server = stack.enter_context(app_server(url, work, root=args.app_root))
         floor = None
         if args.floor:
             floor, _floor_server = stack.enter_context(app_server(url, work / 'floor', script='bench/_floor_plotly.py'))
@@ -132,13 +137,18 @@ def main() -> int:
                 visits: dict[tuple[str, bool], list[dict]] = {}
                 plan = [True] * args.cold + [False] * (args.runs + 1)  # the first warm visit fills the cache again
                 for index, cold in enumerate(plan):
-                    for name, target in (('backoffice', f'{base}/'), ('floor', f'{floor}/floor')):
-                        if name == 'floor' and not floor:
+                    for name, target in (
+                        ('backoffice', f'{base}/'),
+                        ('floor', f'{floor}/floor'),
+                        ('floor-basic', f'{floor}/floor-basic'),
+                        ('floor-basic-4', f'{floor}/floor-basic-4'),
+                    ):
+                        if name.startswith('floor') and not floor:
                             continue
                         result = visit(target, cold)
                         if cold or index > args.cold:
                             visits.setdefault((name, cold), []).append(result)
-                print(f'\ndashboard at {width} px, ms since navigation start: median / p95 ({load()})')
+                print(f'\n{args.app_root} at {width} px, ms since navigation start: median / p95 ({load()})')
                 for (name, cold), runs in visits.items():
                     print(f'  {name} {"cold" if cold else "warm"} ({len(runs)} visits)')
                     for step in STEPS:

@@ -1,29 +1,41 @@
 import { convertDynamicProperties } from "../../static/utils/dynamic_properties.js";
 
+// The page's charts are drawn together, in one animation frame once the bundle is evaluated: the cards are painted
+// first, then every chart is laid out in one go instead of a frame being rendered between two of them.
+const waiting = new Set();
+function drawTogether(chart) {
+  waiting.add(chart);
+  if (waiting.size > 1) return;
+  requestAnimationFrame(() => {
+    const charts = [...waiting];
+    waiting.clear();
+    for (const each of charts) if (each.$el?.isConnected) each.draw();
+  });
+}
+
 export default {
   template: "<div></div>",
   async mounted() {
     const { Plotly } = await import("backoffice-plotly");
     this.Plotly = Plotly;
-    this.update();
-    this.$nextTick(() => {
-      this.resizeObserver = new ResizeObserver(() => {
-        if (this.options.config?.responsive === false) return;
-        this.Plotly.Plots.resize(this.$el);
-      });
-      this.resizeObserver.observe(this.$el);
-    });
+    drawTogether(this);
   },
   unmounted() {
     this.resizeObserver?.disconnect();
   },
   methods: {
+    draw() {
+      if (!this.last_options) this.update(); // unless an update from the server has drawn it meanwhile
+      if (this.resizeObserver) return;
+      this.resizeObserver = new ResizeObserver(() => {
+        if (this.options.config?.responsive === false) return;
+        this.Plotly.Plots.resize(this.$el);
+      });
+      this.resizeObserver.observe(this.$el);
+    },
     update() {
-      // wait for plotly to be loaded
-      if (typeof this.Plotly === "undefined") {
-        setTimeout(this.update, 10);
-        return;
-      }
+      // before the bundle is loaded: the first draw (above) uses the options of then
+      if (typeof this.Plotly === "undefined" || !this.$el?.isConnected) return;
 
       // default responsive to true
       const options = this.options;

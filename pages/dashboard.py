@@ -18,7 +18,7 @@ from backoffice.services import app_settings
 from components import kpi_widgets as widgets
 from components.forms import in_language, page_dialog
 from components.goal_widgets import goals_strip
-from components.lean_plotly import LeanPlotly
+from components.lean_plotly import LeanPlotly, preload_bundle
 from components.screens import screen
 
 CUSTOM = 0  # the period switch's "Custom" choice
@@ -50,6 +50,7 @@ def dashboard_page(user: User) -> None:
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
     goals_strip(user)  # the current key results: one read of the aggregates
     ui.add_css(BUSY_CSS)
+    preload_bundle()  # the charts are in the first response: their script loads with the page's
     with ui.row().classes('w-full items-center gap-2'):
         toggle = ui.toggle(
             {

@@ -16,7 +16,7 @@ from backoffice import formatting
 from backoffice.db import session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import Order, utcnow
-from components.lean_plotly import LeanPlotly
+from components.lean_plotly import LeanPlotly, bundle_url
 from pages import dashboard as dashboard_page
 
 from .support.factories import make_customer, make_user
@@ -33,8 +33,9 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_see('Turnover')
     await user.should_see('Open requests')
     await user.should_see('750.00 EUR')  # the last 30 days
-    charts = user.find(LeanPlotly).elements  # on the lighter plotly.js bundle
-    assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'funnel', 'scatter'}
+    charts = user.find(LeanPlotly).elements  # on the lighter plotly.js bundle: bars and lines (the funnel too)
+    assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'scatter'}
+    assert f'<link rel="modulepreload" href="{bundle_url()}">' in user.client.head_html  # fetched with the page
     next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
     await user.should_see('500.00 EUR')
     await user.should_see('▲ 100.0 %')

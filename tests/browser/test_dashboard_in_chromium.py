@@ -24,7 +24,7 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.dashboard import TAP_AND_WATCH, charts_drawn, seed_history, switch_state
+from ..support.dashboard import TAP_AND_WATCH, charts_drawn, hover_text, seed_history, switch_state
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +77,13 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert card_columns(driver) == 4, 'a grid of four columns on a desktop'
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440.png'))
+    # the charts on the lighter Plotly bundle still show values on hover, the funnel (drawn with bars) its steps
+    turnover, funnel = hover_text(driver, 0), hover_text(driver, 1)
+    assert any(ch.isdigit() for ch in turnover), turnover
+    assert any(step in funnel for step in ('Visits', 'Product views', 'Added to cart', 'Checkouts', 'Orders')), funnel
+    assert '%' in funnel, funnel
+    assert any(ch.isdigit() for ch in hover_text(driver, 2)), 'active users'
+    driver.execute_script('window.scrollTo(0, 0)')
 
     # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
     driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Custom"]]').click()

@@ -15,6 +15,46 @@ def charts_drawn(driver: WebDriver) -> int:
     )
 
 
+def hover_text(driver: WebDriver, index: int) -> str:
+    """The hover label the pointer shows, resting on the first trace's largest bar or its middle point (empty if
+    none)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    plot = driver.find_elements(By.CSS_SELECTOR, '.js-plotly-plot')[index]
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', plot)
+    x, y = driver.execute_script(POINT_ON_SCREEN, plot)
+    actions = ActionChains(driver)
+    actions.w3c_actions.pointer_action.move_to_location(round(x), round(y))
+    actions.perform()
+    shown = 'return [...arguments[0].querySelectorAll(".hoverlayer .hovertext")].map(t => t.textContent).join(" | ")'
+    try:
+        WebDriverWait(driver, 5).until(lambda d: d.execute_script(shown, plot))
+    except Exception:  # noqa: BLE001 (the caller asserts on what shows)
+        return ''
+    return driver.execute_script(shown, plot)
+
+
+# where a point of the chart's first trace is on screen: a bar's middle (the largest: the others may be too thin to
+# rest on), else the middle point of a line
+POINT_ON_SCREEN = r"""
+const gd = arguments[0], trace = gd._fullData[0], points = gd.calcdata[0];
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+const area = gd.querySelector('.nsewdrag').getBoundingClientRect();
+let x, y;
+if (trace.type === 'bar') {
+  const bar = points.reduce((a, b) => (Math.abs(b.s) > Math.abs(a.s) ? b : a));
+  const middle = bar.b + bar.s / 2;
+  [x, y] = trace.orientation === 'h' ? [xa.c2p(middle), ya.c2p(bar.p)] : [xa.c2p(bar.p), ya.c2p(middle)];
+} else {
+  const point = points[Math.floor(points.length / 2)];
+  [x, y] = [xa.c2p(point.x), ya.c2p(point.y)];
+}
+return [area.left + x, area.top + y];
+"""
+
+
 # a tap on the period switch, watched from inside the page: whether the cards and charts showed a busy state
 # (dimmed by the browser at the tap, aria-busy from the server) and how many days the turnover chart then shows
 TAP_AND_WATCH = r"""

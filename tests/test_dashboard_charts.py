@@ -1,0 +1,65 @@
+"""The dashboard's four charts as figures: only the traces of the lighter plotly.js bundle (the funnel drawn with bars),
+and no second measuring of tick labels (issue 20: the charts drawn fast on a phone)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from backoffice import i18n
+from components import kpi_widgets
+from components.lean_plotly import BUNDLE, LeanPlotly, bundle_url
+
+BUNDLE_FILE = Path(kpi_widgets.__file__).parent / 'lib' / 'plotly-basic' / 'index.js'
+BASIC_TRACES = {'scatter', 'bar', 'pie'}  # what plotly.js's "basic" build registers
+
+
+def a_month() -> pd.DataFrame:
+    days = [date(2026, 11, 5) + timedelta(days=n) for n in range(30)]
+    columns = ('turnover', 'orders', 'active_users', 'open_requests', 'sla_breaches')
+    return pd.DataFrame({key: [float(n) for n in range(30)] for key in columns}, index=days)
+
+
+def dashboard_figures() -> list[dict]:
+    table = a_month()
+    return [
+        kpi_widgets.turnover_and_orders(table),
+        kpi_widgets.funnel_figure([('Visits', 4960.0), ('Product views', 2300.0), ('Orders', 497.0)]),
+        kpi_widgets.line_figure(table, [('active_users', 'Active users', 'accent')]),
+        kpi_widgets.backlog_figure(table),
+    ]
+
+
+def test_every_chart_uses_only_the_traces_the_bundle_has() -> None:
+    assert {trace['type'] for figure in dashboard_figures() for trace in figure['data']} <= BASIC_TRACES
+    head = BUNDLE_FILE.read_text(encoding='utf-8')[:400]
+    assert 'plotly.js (basic - minified) v3.7.0' in head  # the vendored build, with its licence beside it
+    assert (BUNDLE_FILE.parent / 'LICENSE').read_text().startswith('MIT License')
+    assert LeanPlotly.__init__ and BUNDLE == 'backoffice-plotly'  # the import map's name for it
+    assert re.fullmatch(r'/_nicegui/[\d.]+/esm/[0-9a-f]+/index\.js', bundle_url())
+
+
+def test_the_funnel_is_centred_bars_joined_by_connectors() -> None:
+    with i18n.use('en'):
+        figure = kpi_widgets.funnel_figure([('Visits', 4960.0), ('Product views', 2300.0), ('Orders', 497.0)])
+    bars = figure['data'][0]
+    assert bars['type'] == 'bar' and bars['orientation'] == 'h'
+    assert bars['y'] == ['Visits', 'Product views', 'Orders'] and figure['layout']['yaxis']['autorange'] == 'reversed'
+    assert [base + value / 2 for base, value in zip(bars['base'], bars['x'], strict=True)] == [0, 0, 0]  # centred
+    assert bars['hoverinfo'] == 'y+text' and bars['text'][1] == '2,300<br>46%'  # hover: the step, count and share
+    connectors = figure['layout']['shapes']
+    assert len(connectors) == 2 and all(c['layer'] == 'below' and c['yref'] == 'y' for c in connectors)
+    # from the visits bar's lower edge (row 0 + 0.4) to the product views bar's upper edge (row 1 − 0.4)
+    assert connectors[0]['path'] == 'M-2480.0,0.4L2480.0,0.4L1150.0,0.6L-1150.0,0.6Z'
+    assert kpi_widgets.funnel_figure([('Visits', 0.0)])['layout']['shapes'] == []  # one step: nothing to join
+
+
+def test_tick_labels_are_drawn_where_plotly_places_them() -> None:
+    """`ticklabeloverflow: allow` on every axis: Plotly's default measures each label again after drawing it."""
+    for figure in dashboard_figures():
+        axes = [axis for key, axis in figure['layout'].items() if re.fullmatch(r'[xy]axis\d*', key)]
+        shown = [axis for axis in axes if axis.get('visible', True)]
+        assert shown and all(axis.get('ticklabeloverflow') == 'allow' for axis in shown), figure['layout']
