@@ -8,7 +8,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backoffice import events, i18n
@@ -60,12 +63,7 @@ def signed_in(
     reads the custom roles' stamp, and re-reads the roles when it changed (`roles.sync`)."""
     if not user_id or not key:
         return None
-    statement = (
-        select(User, StaffSession, *roles.stamp_columns())
-        .outerjoin(StaffSession, (col(StaffSession.key) == hash_key(key)) & (col(StaffSession.user_id) == User.id))
-        .where(User.id == user_id)
-    )
-    row = session.exec(statement).first()
+    row = session.exec(_signed_in_statement(), params={'user_id': user_id, 'key': hash_key(key)}).first()
     if row is None:
         return None
     user, live, *stamp = row
@@ -73,6 +71,19 @@ def signed_in(
     if not user.is_active or user.session_epoch != epoch or live is None or live.ended_at is not None:
         return None
     return user, live
+
+
+@cache
+def _signed_in_statement() -> Any:
+    """signed_in's query, built once (it runs on every request and every handler's check)."""
+    return (
+        select(User, StaffSession, *roles.stamp_columns())
+        .outerjoin(
+            StaffSession,
+            (col(StaffSession.key) == bindparam('key')) & (col(StaffSession.user_id) == User.id),
+        )
+        .where(User.id == bindparam('user_id'))
+    )
 
 
 def touch(session: Session, session_id: int) -> None:
