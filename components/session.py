@@ -13,7 +13,7 @@ from backoffice import auth
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import User, utcnow
-from backoffice.services import roles, staff_sessions, two_factor
+from backoffice.services import staff_sessions, two_factor
 
 ENROL_PATH = '/account/security'  # the one page a user who must set up two-factor sign-in may open
 STAFF_KEYS = ('user_id', 'epoch', 'last_seen', 'signed_in_at', 'sid', 'session_id', 'touched')
@@ -48,13 +48,12 @@ def current_user(storage: dict | None = None, *, page_load: bool = False) -> Use
         forget(storage)
         return None
     with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
-        user = auth.session_user(session, user_id, storage.get('epoch'))
-        roles.sync(session)  # a custom role changed since this process last looked: its new permissions from now on
-        # its own staff session, which the user or an admin may have ended (Security and sessions)
-        live = staff_sessions.live_session(session, storage.get('sid'), user_id) if user is not None else None
-    if user is None or live is None:
+        # one query: the user (active, epoch), this browser's staff session (not ended), the custom roles' stamp
+        found = staff_sessions.signed_in(session, user_id=user_id, epoch=storage.get('epoch'), key=storage.get('sid'))
+    if found is None:
         forget(storage)
         return None
+    user, live = found
     if page_load:
         storage['last_seen'] = utcnow().isoformat()
         _touch(storage, live.id or 0)

@@ -213,15 +213,12 @@ _lock = threading.Lock()
 _seen: tuple[Any, ...] | None = None  # the table's stamp when last read: (rows, sum of versions, newest change)
 
 
-def sync(session: Session) -> None:
-    """Re-read the custom roles if the table changed since this process last read it (one small query): called on
-    every request, so a role's change reaches its holders at their next request in every process."""
+def sync(session: Session, stamp: tuple[Any, ...] | None = None) -> None:
+    """Re-read the custom roles if the table changed since this process last read it (one small query, or none when
+    the caller read `stamp_columns()` in its own): called on every request, so a role's change reaches its holders at
+    their next request in every process."""
     global _seen
-    current = tuple(
-        session.exec(
-            select(func.count(), func.coalesce(func.sum(StaffRole.version), 0), func.max(StaffRole.updated_at))
-        ).one()
-    )
+    current = tuple(stamp) if stamp is not None else tuple(session.exec(select(*stamp_columns())).one())
     if current == _seen:
         return
     rows = session.exec(
@@ -233,6 +230,16 @@ def sync(session: Session) -> None:
             two_factor=frozenset(key for key, _name, _granted, two_factor in rows if two_factor),
         )
         _seen = current
+
+
+def stamp_columns() -> tuple[Any, ...]:
+    """The custom roles table's stamp (rows, sum of versions, newest change) as three values a query can select
+    beside its own (components/session.current_user reads it with the user and the session, in one query)."""
+    return (
+        select(func.count()).select_from(StaffRole).scalar_subquery(),
+        select(func.coalesce(func.sum(StaffRole.version), 0)).scalar_subquery(),
+        select(func.max(StaffRole.updated_at)).scalar_subquery(),
+    )
 
 
 def forget(_payload: dict | None = None) -> None:

@@ -8,7 +8,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from backoffice import events, i18n
@@ -18,7 +21,7 @@ from backoffice.formatting import when
 from backoffice.i18n import N_, _
 from backoffice.models import StaffSession, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import audit, notifications, staff_mail
+from backoffice.services import audit, notifications, roles, staff_mail
 from backoffice.stored_text import count, sentence
 
 TOUCH_EVERY = timedelta(minutes=1)  # "last seen" is written at most this often per session
@@ -52,14 +55,35 @@ def start(
     return Started(key, row.id or 0)
 
 
-def live_session(session: Session, key: str | None, user_id: int) -> StaffSession | None:
-    """The session this browser's key names, if it belongs to the user and has not ended."""
-    if not key:
+def signed_in(
+    session: Session, *, user_id: int, epoch: int | None, key: str | None
+) -> tuple[User, StaffSession] | None:
+    """The user a browser is signed in as and its live staff session, in one query: None once the user was deactivated
+    or removed, all their sessions were ended (the epoch), or this one was (Security and sessions). The same query
+    reads the custom roles' stamp, and re-reads the roles when it changed (`roles.sync`)."""
+    if not user_id or not key:
         return None
-    row = session.exec(select(StaffSession).where(StaffSession.key == hash_key(key))).first()
-    if row is None or row.user_id != user_id or row.ended_at is not None:
+    row = session.exec(_signed_in_statement(), params={'user_id': user_id, 'key': hash_key(key)}).first()
+    if row is None:
         return None
-    return row
+    user, live, *stamp = row
+    roles.sync(session, tuple(stamp))  # a custom role changed since this process last looked: its new permissions
+    if not user.is_active or user.session_epoch != epoch or live is None or live.ended_at is not None:
+        return None
+    return user, live
+
+
+@cache
+def _signed_in_statement() -> Any:
+    """signed_in's query, built once (it runs on every request and every handler's check)."""
+    return (
+        select(User, StaffSession, *roles.stamp_columns())
+        .outerjoin(
+            StaffSession,
+            (col(StaffSession.key) == bindparam('key')) & (col(StaffSession.user_id) == User.id),
+        )
+        .where(User.id == bindparam('user_id'))
+    )
 
 
 def touch(session: Session, session_id: int) -> None:
