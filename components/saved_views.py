@@ -41,7 +41,15 @@ class SavedViews:
             self.feed.props['aria-label'] = _('Publish as a spreadsheet feed')
             self.feed.tooltip(_('Publish the chosen view as a spreadsheet feed')).mark('publish-view')
             self.feed.bind_enabled_from(self.select, 'value', backward=lambda value: value is not None)
-        self.refresh()
+        client = ui.context.client
+        if client.has_socket_connection:  # a list built by a handler, after the page was served
+            self.refresh()
+        else:  # the views are read once the page is served (its first paint does not wait for them)
+            client.on_connect(self._on_connect)
+
+    def _on_connect(self) -> None:
+        if not self.select.is_deleted:
+            self.refresh()
 
     def refresh(self) -> None:
         user = acting_user()
