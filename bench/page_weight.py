@@ -7,7 +7,6 @@ components, and the navigation's phases (server, HTML, DOMContentLoaded). Not a 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile
@@ -60,11 +59,13 @@ def main() -> int:
                     html = driver.execute_script(
                         "return fetch(location.href, {credentials: 'same-origin'}).then(r => r.text())"
                     )
-                    elements = re.search(r'"elements": ?(\\{.*?\\}),\\s*\\n', html)
                     components = sorted(set(re.findall(r'/_nicegui/[^"\']+/components/([^"\']+)', html)))
-                    print(f'/{name} at {width} px, {"cold" if visit == 0 else "warm"}: HTML {len(html):,} chars, ttfb {phases["ttfb"]:.0f} ms, '
-                          f'DOMContentLoaded−responseEnd {phases["dcl"]:.0f} ms, load {phases["load"]:.0f} ms, '
-                          f'{phases["dom"]} DOM nodes, elements {html.count(chr(34) + "tag" + chr(34))}')
+                    visited = 'cold' if visit == 0 else 'warm'
+                    print(
+                        f'/{name} at {width} px, {visited}: HTML {len(html):,} chars, ttfb {phases["ttfb"]:.0f} ms, '
+                        f'DOMContentLoaded−responseEnd {phases["dcl"]:.0f} ms, load {phases["load"]:.0f} ms, '
+                        f'{phases["dom"]} DOM nodes, elements {html.count(chr(34) + "tag" + chr(34))}'
+                    )
                     print(f'  components ({len(components)}): {", ".join(components)}')
                     for url, kind, size, end in phases['resources'] if visit == 0 else []:
                         print(f'  {kind:10} {size:>8,} B  done at {end:>5} ms  {url.split("/_nicegui/")[-1][:90]}')

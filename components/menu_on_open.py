@@ -25,13 +25,17 @@ class MenuOnOpen:
 
     def open(self) -> None:
         """The first click: the menu, built and open. Later clicks are the menu's own (it opens in the browser)."""
-        if self.menu is not None:
-            return
-        with self.button:
-            self.menu = ui.menu().props(self._props).classes(self._classes)
-            with self.menu:
-                self._build()
-        self.menu.open()
+        if self.menu is None:
+            self.build().open()
+
+    def build(self) -> ui.menu:
+        """The menu, built closed if it is not yet (for code that needs what it holds before anyone opens it)."""
+        if self.menu is None:
+            with self.button:
+                self.menu = ui.menu().props(self._props).classes(self._classes)
+                with self.menu:
+                    self._build()
+        return self.menu
 
     def close(self) -> None:
         if self.menu is not None:

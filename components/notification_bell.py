@@ -13,7 +13,7 @@ from backoffice.services import notifications
 
 from . import live
 from .menu_on_open import MenuOnOpen
-from .session import acting_user
+from .session import acting_user, once_connected
 
 
 class NotificationBell:
@@ -30,23 +30,19 @@ class NotificationBell:
         self.button.tooltip(_('Notifications'))
         self.menu = MenuOnOpen(self.button, self._build_menu, props='anchor="bottom right" self="top right"')
         self.items: ui.column | None = None
-        client = ui.context.client
-        if client.has_socket_connection:  # built by a handler, after the page was served
-            self.show()
-        else:
-            client.on_connect(self._on_connect)  # its first read: after the page's first paint, not before it
+        once_connected(self._connected)  # its first read: after the page's first paint, not before it
         live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
-    def _on_connect(self) -> None:
+    def _connected(self, user: User) -> None:
         if not self.button.is_deleted:
-            self.show()
+            self.show(user)
 
     def _build_menu(self) -> None:
         self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
         self.show()
 
-    def show(self) -> None:
-        user = acting_user()  # checked afresh: after the page was served, a live update, the bell's click
+    def show(self, user: User | None = None) -> None:
+        user = user or acting_user()  # checked afresh: once the page is served, a live update, the bell's click
         if user is None:
             return
         with read_session() as session:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from nicegui import Client, app, ui
-from starlette.requests import Request
 from nicegui.storage import request_contextvar
+from starlette.requests import Request
 
 from backoffice import auth
 from backoffice.config import get_settings
@@ -33,10 +35,13 @@ SESSION_KEYS = STAFF_KEYS + PORTAL_KEYS
 _PAGE_USER: ContextVar[list | None] = ContextVar('page_user', default=None)
 # the request's scope key under which the middleware leaves its session check for the page guard of the same request
 _REQUEST_CHECK = 'backoffice.session_check'
+_ONCE_CONNECTED: WeakKeyDictionary[Client, list[Callable[[User], None]]] = WeakKeyDictionary()
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
 
-def current_user(storage: dict | None = None, *, page_load: bool = False, request: Request | None = None) -> User | None:
+def current_user(
+    storage: dict | None = None, *, page_load: bool = False, request: Request | None = None
+) -> User | None:
     """The signed-in user, or None when nobody is, the session went idle, or it was ended elsewhere.
 
     UI code calls it without arguments; the HTTP middleware passes the request's storage. Only a page load
@@ -137,6 +142,32 @@ def acting_user() -> User | None:
         ui.navigate.to(ENROL_PATH)
         return None
     return user
+
+
+def once_connected(work: Callable[[User], None]) -> None:
+    """Run `work` with the user once the page being built is served and its browser connected (and again after a
+    reconnection): what a page shows but its first paint need not wait for (the bell's count, a list's saved views).
+    The user is checked afresh once for all of a page's work, not once each. Outside a page being built (a handler),
+    at once."""
+    client = ui.context.client
+    if client.has_socket_connection:
+        user = acting_user()
+        if user is not None:
+            work(user)
+        return
+    waiting = _ONCE_CONNECTED.get(client)
+    if waiting is None:
+        waiting = _ONCE_CONNECTED[client] = []
+        client.on_connect(lambda: _connected(client))
+    waiting.append(work)
+
+
+def _connected(client: Client) -> None:
+    user = acting_user()
+    if user is None:
+        return
+    for work in list(_ONCE_CONNECTED.get(client, ())):
+        work(user)
 
 
 def _context_client() -> Client | None:
