@@ -45,7 +45,9 @@ class DateInput(ui.input):
         # the calendar is built on the icon's first click: a list's filters are built with every page, their calendars
         # are seldom opened (issue 20, first paint)
         self._picker: ui.date | None = None
-        self.calendar = MenuOnOpen(icon, self._build_picker)
+        # under the whole field (its left edge), not under the icon: on a phone a calendar under the icon had less
+        # than its width left and was squeezed
+        self.calendar = MenuOnOpen(icon, self._build_picker, place=self.default_slot)
 
     @property
     def picker(self) -> ui.date:

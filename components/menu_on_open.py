@@ -11,11 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nicegui import ui
+from nicegui.slot import Slot
 
 
 class MenuOnOpen:
-    def __init__(self, button: ui.element, build: Callable[[], None], *, props: str = '', classes: str = '') -> None:
-        self.button, self._build, self._props, self._classes = button, build, props, classes
+    def __init__(
+        self,
+        button: ui.element,
+        build: Callable[[], None],
+        *,
+        props: str = '',
+        classes: str = '',
+        place: Slot | None = None,
+    ) -> None:
+        """`place`: where the menu goes when not in the button (e.g. a field's slot beside its icon); it then opens on
+        the button's clicks only from the server (`no-parent-event`)."""
+        self.button, self._build, self._props, self._classes, self._place = button, build, props, classes, place
         self.menu: ui.menu | None = None
         button.on('click', self.open)
 
@@ -27,12 +38,16 @@ class MenuOnOpen:
         """The first click: the menu, built and open. Later clicks are the menu's own (it opens in the browser)."""
         if self.menu is None:
             self.build().open()
+        elif self._place is not None:
+            self.menu.open()
 
     def build(self) -> ui.menu:
         """The menu, built closed if it is not yet (for code that needs what it holds before anyone opens it)."""
         if self.menu is None:
-            with self.button:
+            with self._place if self._place is not None else self.button:
                 self.menu = ui.menu().props(self._props).classes(self._classes)
+                if self._place is not None:
+                    self.menu.props('no-parent-event')
                 with self.menu:
                     self._build()
         return self.menu
