@@ -20,13 +20,13 @@ class MenuOnOpen:
         button: ui.element,
         build: Callable[[], None],
         *,
-        props: str = '',
-        classes: str = '',
+        menu: Callable[[], ui.menu] = ui.menu,
         place: Slot | None = None,
     ) -> None:
-        """`place`: where the menu goes when not in the button (e.g. a field's slot beside its icon); it then opens on
-        the button's clicks only from the server (`no-parent-event`)."""
-        self.button, self._build, self._props, self._classes, self._place = button, build, props, classes, place
+        """`menu` makes the (empty) menu: its props and classes. `place`: where the menu goes when not in the button
+        (e.g. the field whose icon opens it); it then opens on the button's clicks only, from the server
+        (`no-parent-event`)."""
+        self.button, self._build, self._make, self._place = button, build, menu, place
         self.menu: ui.menu | None = None
         button.on('click', self.open)
 
@@ -45,9 +45,9 @@ class MenuOnOpen:
         """The menu, built closed if it is not yet (for code that needs what it holds before anyone opens it)."""
         if self.menu is None:
             with self._place if self._place is not None else self.button:
-                self.menu = ui.menu().props(self._props).classes(self._classes)
+                self.menu = self._make()
                 if self._place is not None:
-                    self.menu.props('no-parent-event')
+                    self.menu.props['no-parent-event'] = True
                 with self.menu:
                     self._build()
         return self.menu

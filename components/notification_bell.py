@@ -28,7 +28,9 @@ class NotificationBell:
         self.button.props['aria-label'] = _('Notifications')
         self.button.props['aria-haspopup'] = 'menu'
         self.button.tooltip(_('Notifications'))
-        self.menu = MenuOnOpen(self.button, self._build_menu, props='anchor="bottom right" self="top right"')
+        self.menu = MenuOnOpen(
+            self.button, self._build_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"')
+        )
         self.items: ui.column | None = None
         once_connected(self._connected)  # its first read: after the page's first paint, not before it
         live.resource_changed(Topic.notifications).subscribe(self._on_change)

@@ -689,7 +689,7 @@ class ResourceTable:
         button.props['aria-haspopup'] = 'menu'
         button.tooltip(_('Columns'))
         self.columns_select: ui.select | None = None
-        MenuOnOpen(button, self._columns_choice, classes='p-2')
+        MenuOnOpen(button, self._columns_choice, menu=lambda: ui.menu().classes('p-2'))
 
     def _columns_choice(self) -> None:
         def show(e) -> None:

@@ -169,7 +169,7 @@ def _user_menu(user: User) -> None:
     with account:
         avatar(user.name, color='white', text_color='primary', size='sm')
         ui.label(user.name).classes('ml-2 gt-xs')
-    MenuOnOpen(account, _account_menu, props='anchor="bottom right" self="top right"')
+    MenuOnOpen(account, _account_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"'))
 
 
 def _account_menu() -> None:
