@@ -8,6 +8,7 @@ way, so a test opens the menu before it looks inside, as a person does."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from nicegui import ui
@@ -28,7 +29,9 @@ class MenuOnOpen:
         (`no-parent-event`)."""
         self.button, self._build, self._make, self._place = button, build, menu, place
         self.menu: ui.menu | None = None
+        known = set(button._event_listeners)  # noqa: SLF001
         button.on('click', self.open)
+        self._listeners = set(button._event_listeners) - known  # noqa: SLF001
 
     @property
     def built(self) -> bool:
@@ -41,6 +44,15 @@ class MenuOnOpen:
         elif self._place is not None:
             self.menu.open()
 
+    def _forget_click(self) -> None:
+        """Once built, a menu in its button opens in the browser alone: the button's clicks no longer go to the
+        server (NiceGUI has no public way to remove a listener)."""
+        if self.button.is_deleted:
+            return
+        for listener in self._listeners:
+            self.button._event_listeners.pop(listener, None)  # noqa: SLF001
+        self.button.update()
+
     def build(self) -> ui.menu:
         """The menu, built closed if it is not yet (for code that needs what it holds before anyone opens it)."""
         if self.menu is None:
@@ -50,6 +62,8 @@ class MenuOnOpen:
                     self.menu.props['no-parent-event'] = True
                 with self.menu:
                     self._build()
+            if self._place is None:  # after this click is handled (its listeners are being gone through)
+                asyncio.get_running_loop().call_soon(self._forget_click)
         return self.menu
 
     def close(self) -> None:
