@@ -54,8 +54,8 @@ def inside_the_window(driver: WebDriver, element: WebElement) -> bool:
 
 def close_menu(driver: WebDriver) -> None:
     driver.find_element(By.TAG_NAME, 'body').send_keys(Keys.ESCAPE)
-    WebDriverWait(driver, TIMEOUT).until(
-        lambda d: not [m for m in d.find_elements(By.CSS_SELECTOR, '.q-menu') if m.is_displayed()], 'the menu closes'
+    WebDriverWait(driver, TIMEOUT).until(  # asked in the page: a closing menu leaves the DOM while Selenium looks
+        lambda d: d.execute_script("return !document.querySelectorAll('.q-menu').length"), 'the menu closes'
     )
 
 
