@@ -34,7 +34,7 @@ class AuthMiddleware(BaseHTTPMiddleware):
         path = request.url.path
         if path in public_paths() or path == '/portal' or path.startswith(OPEN_PREFIXES):
             return await call_next(request)
-        user = current_user(app.storage.user)
+        user = current_user(app.storage.user, request=request)  # kept on the request for the page guard
         if user is None:
             target = path + (f'?{request.url.query}' if request.url.query else '')
             return RedirectResponse(login_url(target))

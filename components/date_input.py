@@ -17,6 +17,8 @@ from nicegui.events import GenericEventArguments
 
 from backoffice import formatting, i18n
 
+from .menu_on_open import MenuOnOpen
+
 _ISO_DAY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 _ISO_MOMENT = re.compile(r'^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})')
 _TIME = re.compile(r'^([01]?\d|2[0-3]):([0-5]\d)$')
@@ -39,11 +41,23 @@ class DateInput(ui.input):
         self.props['placeholder'] = self._shown(_iso(date(2026, 12, 31)) + ('T23:59' if with_time else ''))
         with self.add_slot('append'):
             icon = ui.icon('event').classes('cursor-pointer')
-            with ui.menu().props('no-parent-event') as self.menu:
-                self.picker = ui.date(value=self._day_of(self.value) or None, on_change=self._picked)
-                self.picker.props('minimal')
-            icon.on('click', self.menu.open)
         icon.props['aria-label'] = label
+        # the calendar is built on the icon's first click: a list's filters are built with every page, their calendars
+        # are seldom opened (issue 20, first paint)
+        self._picker: ui.date | None = None
+        # under the whole field (its left edge), not under the icon: on a phone a calendar under the icon had less
+        # than its width left and was squeezed
+        self.calendar = MenuOnOpen(icon, self._build_picker, place=self.default_slot)
+
+    @property
+    def picker(self) -> ui.date:
+        """The calendar (built now if nobody opened it yet)."""
+        self.calendar.build()
+        assert self._picker is not None
+        return self._picker
+
+    def _build_picker(self) -> None:
+        self._picker = ui.date(value=self._day_of(self.value) or None, on_change=self._picked).props('minimal')
 
     # --- what the browser shows and sends ---------------------------------------------------------------------------
 
@@ -55,7 +69,7 @@ class DateInput(ui.input):
 
     def _handle_value_change(self, value: Any) -> None:
         super()._handle_value_change(value)
-        picker = getattr(self, 'picker', None)
+        picker = getattr(self, '_picker', None)  # a calendar not built yet takes the value when it is
         day = self._day_of(value)
         if picker is not None and day and picker.value != day:
             picker.value = day
@@ -68,7 +82,7 @@ class DateInput(ui.input):
             return
         time = self._time_of(self.value) or '00:00'
         self.value = f'{day}T{time}' if self.with_time else day
-        self.menu.close()
+        self.calendar.close()
 
     def _shown(self, value: Any) -> str:
         """ISO → the reader's format; anything else (text being typed, not a date yet) as it is."""

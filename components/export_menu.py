@@ -17,6 +17,7 @@ from backoffice.transfer import export_files, exports
 
 from .downloads import download_once
 from .forms import FAILED, call
+from .menu_on_open import MenuOnOpen
 from .session import acting_user
 
 
@@ -54,12 +55,15 @@ def export_menu(resource: Resource, request: Callable[[], query.ListRequest]) ->
             ngettext('Exported {n} row', 'Exported {n} rows', done).format(n=formatting.number(done)), type='positive'
         )
 
-    button = ui.button(icon='download').props('flat round')
+    def choices() -> None:
+        ui.menu_item(_('Export to CSV'), on_click=lambda: export('csv')).mark('export-csv')
+        ui.menu_item(_('Export to Excel (XLSX)'), on_click=lambda: export('xlsx')).mark('export-xlsx')
+
+    button = ui.button(icon='download').props('flat round').mark('export')
     button.props['aria-label'] = _('Export')
-    with button.tooltip(_('Export')):
-        with ui.menu():
-            ui.menu_item(_('Export to CSV'), on_click=lambda: export('csv')).mark('export-csv')
-            ui.menu_item(_('Export to Excel (XLSX)'), on_click=lambda: export('xlsx')).mark('export-xlsx')
+    button.props['aria-haspopup'] = 'menu'
+    button.tooltip(_('Export'))
+    MenuOnOpen(button, choices)  # built on the first click, not with every list
 
 
 def _write(

@@ -12,29 +12,47 @@ from backoffice.models import User
 from backoffice.services import notifications
 
 from . import live
-from .session import acting_user
+from .menu_on_open import MenuOnOpen
+from .session import acting_user, once_connected
 
 
 class NotificationBell:
+    """The badge's number is read once the page is served (its browser connected), and again on every change; the
+    menu of notifications is built on the bell's first click, then kept up to date with the badge."""
+
     def __init__(self, user: User) -> None:
         self.user_id = user.id
         with ui.button(icon='notifications').props('flat round dense color=white').mark('bell') as self.button:
             self.badge = ui.badge('', color='red').props('floating rounded').mark('bell-count')
-            with ui.menu().props('anchor="bottom right" self="top right"') as self.menu:
-                self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
+        self.badge.set_visibility(False)
         self.button.props['aria-label'] = _('Notifications')
+        self.button.props['aria-haspopup'] = 'menu'
         self.button.tooltip(_('Notifications'))
-        self.show(user)  # the page's user, checked a moment ago by the page's guard (components/registry.py)
+        self.menu = MenuOnOpen(
+            self.button, self._build_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"')
+        )
+        self.items: ui.column | None = None
+        once_connected(self._connected)  # its first read: after the page's first paint, not before it
         live.resource_changed(Topic.notifications).subscribe(self._on_change)
 
+    def _connected(self, user: User) -> None:
+        if not self.button.is_deleted:
+            self.show(user)
+
+    def _build_menu(self) -> None:
+        self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
+        self.show()
+
     def show(self, user: User | None = None) -> None:
-        user = user or acting_user()  # a live update: the user checked afresh
+        user = user or acting_user()  # checked afresh: once the page is served, a live update, the bell's click
         if user is None:
             return
         with read_session() as session:
             unread = notifications.unread_for(session=session, user=user, limit=20)
         self.badge.text = str(len(unread)) if len(unread) < 20 else '20+'
         self.badge.set_visibility(bool(unread))
+        if self.items is None:  # the menu is not built yet: its first opening reads them
+            return
         self.items.clear()
         with self.items:
             if not unread:

@@ -36,7 +36,7 @@ def _guarded(declared: Screen) -> Callable:
             start_page(None, request.headers.get('accept-language'))  # nobody signed in: the browser's language
             _title(declared)
             return await _call(declared.builder, request, **params)
-        user = current_user(page_load=True)
+        user = current_user(page_load=True, request=request)  # the middleware's check of this same request
         if user is None:  # the middleware redirects first; this covers a session that ended in between
             return RedirectResponse(login_url(request.url.path))
         if declared.path != ENROL_PATH and two_factor.must_enrol(user):  # no page before the required set-up

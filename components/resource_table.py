@@ -27,6 +27,7 @@ from .bulk_bar import BulkBar, BulkTool
 from .date_input import DateInput
 from .export_menu import export_menu
 from .forms import FAILED, call
+from .menu_on_open import MenuOnOpen
 from .related_select import related_select
 from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
@@ -575,7 +576,8 @@ class ResourceTable:
                 elif self._filter_kind(name) in ('bool', 'present'):
                     control.value = None if name not in filters else ('yes' if filters[name] else 'no')
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in self.state['columns']]
-            self.columns_select.value = list(self.state['columns'])
+            if self.columns_select is not None:  # built once the columns menu was opened
+                self.columns_select.value = list(self.state['columns'])
         finally:
             self._applying = False
         await self.reload()
@@ -681,8 +683,15 @@ class ResourceTable:
         self.controls[declared.name] = select
 
     def _columns_menu(self) -> None:
-        names = {c.name: shown(c.label) for c in self.resource.columns}
+        """The columns button; its select is built on the first click (issue 20: nothing of it is seen before)."""
+        button = ui.button(icon='view_column').props('flat round').mark('columns')
+        button.props['aria-label'] = _('Columns')
+        button.props['aria-haspopup'] = 'menu'
+        button.tooltip(_('Columns'))
+        self.columns_select: ui.select | None = None
+        MenuOnOpen(button, self._columns_choice, menu=lambda: ui.menu().classes('p-2'))
 
+    def _columns_choice(self) -> None:
         def show(e) -> None:
             chosen = e.value or []
             if self._applying:
@@ -690,21 +699,18 @@ class ResourceTable:
             self.state['columns'] = chosen
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in chosen]
 
-        button = ui.button(icon='view_column').props('flat round')
-        button.props['aria-label'] = _('Columns')
-        with button.tooltip(_('Columns')):
-            with ui.menu().classes('p-2'):
-                self.columns_select = (
-                    ui.select(
-                        names,
-                        value=list(self.state['columns']),
-                        multiple=True,
-                        label=_('Columns shown'),
-                        on_change=show,
-                    )
-                    .props('use-chips')
-                    .classes('min-w-60')
-                )
+        self.columns_select = (
+            ui.select(
+                {c.name: shown(c.label) for c in self.resource.columns},
+                value=list(self.state['columns']),
+                multiple=True,
+                label=_('Columns shown'),
+                on_change=show,
+            )
+            .props('use-chips')
+            .classes('min-w-60')
+            .mark('columns-shown')
+        )
 
 
 def caption(resource: Resource, total: int, *, exact: bool, trash: bool) -> str:

@@ -10,13 +10,14 @@ from nicegui import ui
 
 from backoffice.db import read_session, session_scope
 from backoffice.i18n import _, pgettext
+from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import Resource
 from backoffice.services import feeds, views
 
 from .feed_dialog import publish_dialog
 from .forms import FAILED, call_now, page_dialog
-from .session import acting_user
+from .session import acting_user, once_connected
 
 
 class SavedViews:
@@ -41,10 +42,14 @@ class SavedViews:
             self.feed.props['aria-label'] = _('Publish as a spreadsheet feed')
             self.feed.tooltip(_('Publish the chosen view as a spreadsheet feed')).mark('publish-view')
             self.feed.bind_enabled_from(self.select, 'value', backward=lambda value: value is not None)
-        self.refresh()
+        once_connected(self._connected)  # the views are read once the page is served: its first paint does not wait
 
-    def refresh(self) -> None:
-        user = acting_user()
+    def _connected(self, user: User) -> None:
+        if not self.select.is_deleted:
+            self.refresh(user)
+
+    def refresh(self, user: User | None = None) -> None:
+        user = user or acting_user()
         if user is None:
             return
         with read_session() as session:

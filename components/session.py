@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from nicegui import Client, app, ui
 from nicegui.storage import request_contextvar
+from starlette.requests import Request
 
 from backoffice import auth
 from backoffice.config import get_settings
@@ -30,34 +33,67 @@ PORTAL_KEYS = (
 SESSION_KEYS = STAFF_KEYS + PORTAL_KEYS
 # the user the page guard has just checked, for the page being built (see checked_for_page)
 _PAGE_USER: ContextVar[list | None] = ContextVar('page_user', default=None)
+# the request's scope key under which the middleware leaves its session check for the page guard of the same request
+_REQUEST_CHECK = 'backoffice.session_check'
+_ONCE_CONNECTED: WeakKeyDictionary[Client, list[Callable[[User], None]]] = WeakKeyDictionary()
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
 
 
-def current_user(storage: dict | None = None, *, page_load: bool = False) -> User | None:
+def current_user(
+    storage: dict | None = None, *, page_load: bool = False, request: Request | None = None
+) -> User | None:
     """The signed-in user, or None when nobody is, the session went idle, or it was ended elsewhere.
 
     UI code calls it without arguments; the HTTP middleware passes the request's storage. Only a page load
     (`page_load=True`) or the person's input (`wire_activity`) keeps the session from going idle: live updates and
-    timers call this too, and must not."""
+    timers call this too, and must not. With `request`, the answer is kept on that request: the middleware checks a
+    page's request, and the page guard, a few milliseconds later in the same request, reads that check instead of
+    making it again (one check of the database per request, not two)."""
     storage = client_storage() if storage is None else storage
     user_id = storage.get('user_id')
     if not user_id:
         return None
-    last_seen = _parse(storage.get('last_seen'))
-    if auth.is_idle(last_seen, get_settings().session_idle_minutes):
-        forget(storage)
-        return None
-    with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
-        # one query: the user (active, epoch), this browser's staff session (not ended), the custom roles' stamp
-        found = staff_sessions.signed_in(session, user_id=user_id, epoch=storage.get('epoch'), key=storage.get('sid'))
-    if found is None:
-        forget(storage)
-        return None
-    user, live = found
+    checked = _checked_in(request, storage)
+    if checked is None:
+        last_seen = _parse(storage.get('last_seen'))
+        if auth.is_idle(last_seen, get_settings().session_idle_minutes):
+            forget(storage)
+            return None
+        with read_session() as session:  # a read: never wait behind a writer (session_scope takes SQLite's write lock)
+            # one query: the user (active, epoch), this browser's staff session (not ended), the custom roles' stamp
+            found = staff_sessions.signed_in(
+                session, user_id=user_id, epoch=storage.get('epoch'), key=storage.get('sid')
+            )
+        if found is None:
+            forget(storage)
+            return None
+        user, live = found
+        checked = (user, live.id or 0)
+        _keep_in(request, storage, checked)
+    user, live_id = checked
     if page_load:
         storage['last_seen'] = utcnow().isoformat()
-        _touch(storage, live.id or 0)
+        _touch(storage, live_id)
     return user
+
+
+def _session_mark(storage: dict) -> tuple:
+    """What a check was made for: the same browser's same sign-in (a sign-out or a new sign-in changes it)."""
+    return tuple(storage.get(key) for key in ('user_id', 'epoch', 'sid'))
+
+
+def _checked_in(request: Request | None, storage: dict) -> tuple[User, int] | None:
+    if request is None:
+        return None
+    kept = request.scope.get(_REQUEST_CHECK)
+    if kept is None or kept[0] != _session_mark(storage):
+        return None
+    return kept[1]
+
+
+def _keep_in(request: Request | None, storage: dict, checked: tuple[User, int]) -> None:
+    if request is not None:
+        request.scope[_REQUEST_CHECK] = (_session_mark(storage), checked)
 
 
 def current_session_id(storage: dict | None = None) -> int | None:
@@ -107,6 +143,32 @@ def acting_user() -> User | None:
         ui.navigate.to(ENROL_PATH)
         return None
     return user
+
+
+def once_connected(work: Callable[[User], None]) -> None:
+    """Run `work` with the user once the page being built is served and its browser connected (and again after a
+    reconnection): what a page shows but its first paint need not wait for (the bell's count, a list's saved views).
+    The user is checked afresh once for all of a page's work, not once each. Outside a page being built (a handler),
+    at once."""
+    client = ui.context.client
+    if client.has_socket_connection:
+        user = acting_user()
+        if user is not None:
+            work(user)
+        return
+    waiting = _ONCE_CONNECTED.get(client)
+    if waiting is None:
+        waiting = _ONCE_CONNECTED[client] = []
+        client.on_connect(lambda: _connected(client))
+    waiting.append(work)
+
+
+def _connected(client: Client) -> None:
+    user = acting_user()
+    if user is None:
+        return
+    for work in list(_ONCE_CONNECTED.get(client, ())):
+        work(user)
 
 
 def _context_client() -> Client | None:

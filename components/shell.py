@@ -16,6 +16,7 @@ from backoffice.services import users as users_service
 from . import live
 from .forms import FAILED, call, clear_errors, page_dialog
 from .global_search import GlobalSearch
+from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
 from .notification_bell import NotificationBell
 from .screens import Screen
@@ -160,24 +161,31 @@ def no_access() -> None:
 
 
 def _user_menu(user: User) -> None:
-    account = ui.button().props('flat no-caps color=white').classes('px-1')
+    """The account button; its menu (who is signed in, the languages, security, password, log out) is built on its
+    first opening, not with every page."""
+    account = ui.button().props('flat no-caps color=white').classes('px-1').mark('account')
     account.props['aria-label'] = _('Account')
+    account.props['aria-haspopup'] = 'menu'
     with account:
         avatar(user.name, color='white', text_color='primary', size='sm')
         ui.label(user.name).classes('ml-2 gt-xs')
-        with ui.menu().props('anchor="bottom right" self="top right"'):
-            with ui.column().classes('px-4 py-2 gap-0'):
-                ui.label(user.name).classes('font-medium')
-                ui.label(user.email).classes('text-sm text-gray-500')
-                ui.label(_('Role: {role}').format(role=role_name(user.role))).classes('text-sm text-gray-500')
-            ui.separator()
-            _language_choice()
-            ui.separator()
-            ui.menu_item(_('Security and sessions'), on_click=lambda: ui.navigate.to('/account/security')).mark(
-                'security'
-            )
-            ui.menu_item(_('Change password'), on_click=_change_password_dialog).mark('change-password')
-            ui.menu_item(_('Log out'), on_click=_log_out).mark('log-out')
+    MenuOnOpen(account, _account_menu, menu=lambda: ui.menu().props('anchor="bottom right" self="top right"'))
+
+
+def _account_menu() -> None:
+    user = acting_user()  # checked afresh: the page may have been open a while
+    if user is None:
+        return
+    with ui.column().classes('px-4 py-2 gap-0'):
+        ui.label(user.name).classes('font-medium')
+        ui.label(user.email).classes('text-sm text-gray-500')
+        ui.label(_('Role: {role}').format(role=role_name(user.role))).classes('text-sm text-gray-500')
+    ui.separator()
+    _language_choice()
+    ui.separator()
+    ui.menu_item(_('Security and sessions'), on_click=lambda: ui.navigate.to('/account/security')).mark('security')
+    ui.menu_item(_('Change password'), on_click=_change_password_dialog).mark('change-password')
+    ui.menu_item(_('Log out'), on_click=_log_out).mark('log-out')
 
 
 def role_name(role: str) -> str:

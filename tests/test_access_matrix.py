@@ -57,6 +57,7 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
         'finance': str(enter_bill(secret, make_supplier('Acme Supplies').id).id),  # /finance/bills/{bill_id}
     }
     await sign_in(user, account.email)
+    user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see(account.email)  # signed in (the user menu names them; not every role reads the dashboard)
     seen = []
     for path in SIGNED_IN_SCREENS:
@@ -79,6 +80,7 @@ async def test_a_role_of_one_permission_may_do_that_and_nothing_else(user: User,
     assert {p for p in PERMISSIONS if can(account, p)} == {permission}
 
     await sign_in(user, account.email)
+    user.find(marker='account').click()  # the user menu names who is signed in
     await user.should_see(account.email)
     listed = menu_paths(user)
     allowed = {s.path for s in SCREENS.values() if s.in_menu and not s.public and s.permission in (None, permission)}

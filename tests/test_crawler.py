@@ -30,6 +30,7 @@ async def test_every_screen_answers_every_click(user: User, role: str) -> None:
     else:
         account = make_user(role)
     await sign_in(user, account.email)
+    user.find(marker='account').click()  # the user menu (built on its opening) names who is signed in
     await user.should_see(account.email)
     crawl = Crawl(user, who=role)
     handler = ErrorLog(crawl)

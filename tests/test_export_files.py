@@ -35,6 +35,7 @@ async def test_an_exported_file_is_removed_once_downloaded(user: User, scratch: 
     make_customer('quoted@example.com', name='Zoë "Q": <script>alert(1)</script>')
     await sign_in(user, make_user('manager').email, path='/customers')
     await rows_show(user, 'quoted@example.com')
+    user.find(marker='export').click()  # the export menu, built on its opening
     user.find(marker='export-csv').click()
     response = await user.download.next(timeout=20)
     assert response.status_code == 200

@@ -136,15 +136,17 @@ async def test_a_user_sees_the_app_in_their_language_and_switches_it_from_the_us
     staff = make_user('agent', email='ana@example.com')
     await sign_in(user, staff.email)
     await user.should_see('Welcome')
+    user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see('Log out')
     assert user.client.page.resolve_language() == 'en-US'
     user.find(marker='language-fr').click()
-    await user.should_see('Se déconnecter', retries=40)  # the page reloaded in French
+    await user.should_see('Tableau de bord', retries=40)  # the page reloaded in French
     with read_session() as session:
         assert session.get(Staff, staff.id).language == 'fr'
     assert user.client.page.resolve_language() == 'fr'  # Quasar's date pickers and pagination too
     assert user.client.title == 'Tableau de bord · Backoffice' or user.client.title.endswith(' · Backoffice')
     user.find(marker='dark-mode')  # the header is the same, its words are not
+    user.find(marker='account').click()
     await user.should_see('Changer de mot de passe')
 
 
@@ -153,6 +155,7 @@ async def test_a_services_refusal_comes_back_in_the_users_language(user: User) -
     with session_scope() as session:
         users.set_language(session=session, actor=staff, language='fr')
     await sign_in(user, staff.email)
+    user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()
     user.find('Mot de passe actuel').type('wrong-password')
     user.find('Nouveau mot de passe').type('A-much-better-passphrase')
@@ -238,6 +241,7 @@ async def test_a_timer_and_a_live_update_speak_the_language_of_their_page(user: 
     with session_scope() as session:
         users.set_language(session=session, actor=staff, language='fr')
     await sign_in(user, staff.email)
+    user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see('Se déconnecter')
     heard: list[str] = []
     changed: Event[str] = Event()

@@ -55,6 +55,7 @@ async def test_a_copied_cookie_stops_working_at_sign_out_and_stays_dead_at_the_n
     copied = user.http_client.cookies.get(COOKIE)
     assert await signed_in_with(copied)
 
+    user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='log-out').click()
     await user.should_see('Log in', retries=50)
     assert user.http_client.cookies.get(COOKIE) != copied  # signed out under a fresh id too

@@ -28,6 +28,7 @@ async def test_changing_the_password_keeps_this_session_and_checks_every_field(u
     staff = make_user('viewer', email='vic@example.com')
     await sign_in(user, staff.email)
     await user.should_see('Welcome')
+    user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()
     user.find('Current password').type('wrong-password')
     user.find('New password').type('short')
@@ -51,6 +52,7 @@ async def test_the_change_password_dialog_cannot_be_used_to_guess_the_current_pa
     staff = make_user('viewer', email='vic@example.com')
     await sign_in(user, staff.email)
     await user.should_see('Welcome')
+    user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()
     user.find('New password').type('A-much-better-passphrase')
     user.find('Repeat new password').type('A-much-better-passphrase')

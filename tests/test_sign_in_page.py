@@ -19,6 +19,7 @@ async def test_anonymous_visitor_signs_in_and_returns_to_the_page_asked_for(user
     user.find('Password').type('Correct-horse-9')
     user.find('Log in').click()
     await user.should_see('Staff users', retries=50)  # via /login/continue: one more HTTP request
+    user.find(marker='account').click()  # the user menu says who is signed in
     await user.should_see(admin.email)
 
 
@@ -66,6 +67,7 @@ async def test_logging_out_ends_the_session_in_every_browser(user: User, create_
     await sign_in(other_browser, staff.email)
     await other_browser.should_see('Welcome')
 
+    user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='log-out').click()
     await user.should_see('Log in')
     # (that the other browser's open page is sent to /login at once is shown in Chromium: the simulation has one

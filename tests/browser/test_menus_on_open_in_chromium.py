@@ -1,0 +1,119 @@
+"""The menus built on their first click (issue 20, first paint), opened in a real browser on /orders at 390 and 1440
+px: each opens on the first click with its content, whole on screen, and opens again on a later click (screenshots in
+tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlmodel import select
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import User
+from backoffice.services import notifications
+
+from ..support.browser import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    set_viewport,
+    settle,
+    sign_in,
+    visible,
+    visible_text,
+    wait_for_path,
+)
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = '<img src=x onerror="window.__x=1">Parcel <b>lost</b>'
+
+
+def open_menu(driver: WebDriver) -> WebElement:
+    """The menu on screen (Quasar's .q-menu), once its transition is over."""
+    menu = visible(driver, '.q-menu')
+    settle(driver)
+    return menu
+
+
+def inside_the_window(driver: WebDriver, element: WebElement) -> bool:
+    return driver.execute_script(
+        'const b = arguments[0].getBoundingClientRect();'
+        'return b.left >= 0 && b.top >= 0 && b.right <= window.innerWidth + 1 && b.bottom <= window.innerHeight + 1'
+        ' && b.width > 100;',
+        element,
+    )
+
+
+def close_menu(driver: WebDriver) -> None:
+    driver.find_element(By.TAG_NAME, 'body').send_keys(Keys.ESCAPE)
+    WebDriverWait(driver, TIMEOUT).until(  # asked in the page: a closing menu leaves the DOM while Selenium looks
+        lambda d: d.execute_script("return !document.querySelectorAll('.q-menu').length"), 'the menu closes'
+    )
+
+
+@pytest.mark.parametrize('width', [390, 1440])
+def test_the_header_and_list_menus_open_on_the_first_click_with_their_content(
+    driver: WebDriver, server: RunningServer, base_url: str, width: int
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    with session_scope() as session:
+        admin = session.exec(select(User).where(User.email == ADMIN_EMAIL)).one()
+        notifications.notify(session, user_id=admin.id, text=HOSTILE)
+        session.commit()
+    set_viewport(driver, width, 844 if width == 390 else 900)
+    driver.get(f'{base_url}/orders')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, '/orders')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '[aria-label="Notifications"] .q-badge').is_displayed(),
+        'the bell counts the unread notice once the page is served',
+    )
+
+    visible(driver, 'button[aria-label="Account"]').click()
+    menu = open_menu(driver)
+    assert ADMIN_EMAIL in menu.text and 'Log out' in menu.text and 'Français' in menu.text
+    assert inside_the_window(driver, menu)
+    driver.save_screenshot(str(ARTIFACTS / f'menus-on-open-account-{width}.png'))
+    close_menu(driver)
+    visible(driver, 'button[aria-label="Account"]').click()  # a second opening: the menu's own, in the browser
+    assert 'Log out' in open_menu(driver).text
+    close_menu(driver)
+
+    visible(driver, 'button[aria-label="Notifications"]').click()
+    menu = open_menu(driver)
+    assert 'Parcel <b>lost</b>' in menu.text and 'Mark all read' in menu.text  # the notice's text, as text
+    assert driver.execute_script('return window.__x') is None
+    assert inside_the_window(driver, menu)
+    driver.save_screenshot(str(ARTIFACTS / f'menus-on-open-bell-{width}.png'))
+    close_menu(driver)
+
+    visible(driver, 'button[aria-label="Columns"]').click()
+    menu = open_menu(driver)
+    assert 'Columns shown' in menu.text
+    assert inside_the_window(driver, menu)
+    driver.save_screenshot(str(ARTIFACTS / f'menus-on-open-columns-{width}.png'))
+    close_menu(driver)
+
+    visible(driver, 'button[aria-label="Export"]').click()
+    menu = open_menu(driver)
+    assert 'Export to CSV' in menu.text
+    assert inside_the_window(driver, menu)
+    driver.save_screenshot(str(ARTIFACTS / f'menus-on-open-export-{width}.png'))
+    close_menu(driver)
+
+    if width == 390:
+        visible_text(driver, 'Filters').click()  # folded away on a phone
+    visible(driver, 'i[aria-label="Placed from"]').click()  # a day filter's calendar (its icon, not its input)
+    calendar = visible(driver, '.q-date')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'menus-on-open-calendar-{width}.png'))
+    assert inside_the_window(driver, calendar)
