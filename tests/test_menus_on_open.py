@@ -114,13 +114,13 @@ async def test_a_page_request_checks_the_session_once(user: User, monkeypatch) -
     admin = make_user('admin')
     await sign_in(user, admin.email, path='/customers')
     checks: list[int] = []
-    real = components.session.auth.session_user
+    real = components.session.staff_sessions.signed_in
 
     def counted(*args, **kwargs):
         checks.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(components.session.auth, 'session_user', counted)
+    monkeypatch.setattr(components.session.staff_sessions, 'signed_in', counted)
     response = await user.http_client.get('/customers')
     assert response.status_code == 200 and 'Customers' in response.text
     assert len(checks) == 1
