@@ -31,6 +31,7 @@ export default {
     // or null when it is unchanged; texts: {element id: text} for the list's caption (list_caption.js) in the same
     // message. A row this table does not hold (a message lost) asks the server for all of them again.
     patchRows(changed, order, pagination, texts) {
+      for (const [id, text] of Object.entries(texts || {})) getElement(id)?.showText?.(text);
       const key = this.rowKey;
       const byKey = new Map(this.shownRows.map((row) => [row[key], row]));
       for (const row of changed) byKey.set(row[key], row);
@@ -41,7 +42,6 @@ export default {
       }
       this.shownRows = rows;
       if (pagination) this.shownPagination = pagination;
-      for (const [id, text] of Object.entries(texts || {})) getElement(id)?.showText?.(text);
     },
   },
 };
