@@ -46,7 +46,10 @@ async def settle() -> None:
     if not tasks:
         return
     done, _ = await asyncio.wait(tasks, timeout=BUDGET)
-    if len(done) == len(tasks) and not client.has_socket_connection:
+    # NiceGUI serves the page at once when something on it awaits the browser's connection (a ui.timer does): the
+    # served page then lacks this work, and its queued updates are the only way it reaches the browser
+    served_early = getattr(client, '_waiting_for_connection', None)
+    if len(done) == len(tasks) and not client.has_socket_connection and not (served_early and served_early.is_set()):
         # the page about to be served shows every element as it is now: the updates queued while it was built would
         # only send the same rows again once the browser connects, and redraw the list (its cards) under the reader
         client.outbox.updates.clear()

@@ -65,10 +65,47 @@ LINK_CELL = (
 )
 
 
-class ListTable(ui.table):
+class ListCaption(ui.element, component='list_caption.js'):
+    """The line over a list ('3,000 requests'); a live change sets it in the browser with the table's rows
+    (`ListTable.patch_rows`), without an update of this element, which would render the whole page again."""
+
+    def __init__(self, text: str = '') -> None:
+        super().__init__()
+        self._props['text'] = text
+        self._props['stamp'] = 0  # each text sent: the browser shows it even when its prop had that text already
+        self._told_in_a_patch = False
+
+    @property
+    def text(self) -> str:
+        return self._props['text']
+
+    @text.setter
+    def text(self, value: str) -> None:
+        if value != self._props['text'] or self._told_in_a_patch:
+            self._props['text'] = value
+            self._props['stamp'] += 1
+            self._told_in_a_patch = False
+            self.update()
+
+    def show_quietly(self, text: str) -> None:
+        """Change the text here only: the browser is told with the rows' patch."""
+        with self._props.suspend_updates():
+            self._props['text'] = text
+        self._told_in_a_patch = True
+
+
+class ListTable(ui.table, component='list_table.js'):
     """ui.table whose pagination, echoed back by the browser unchanged (Quasar reports it when the table mounts), is not
     sent to the browser again: with the first rows in the served page that echo would resend them and redraw the list
-    (its cards) under the reader's eyes."""
+    (its cards) under the reader's eyes.
+
+    A live change goes through `patch_rows`: only the rows that differ travel, with the order of all of them, and the
+    browser redraws this table alone (`list_table.js`), where setting `rows` sends every row and NiceGUI renders the
+    whole page again (20 agents' pages on /requests: one render of each whole page per change)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on('resync', lambda: self.update())  # the browser missed a change: it gets every row again
 
     @property
     def pagination(self) -> dict:
@@ -78,6 +115,27 @@ class ListTable(ui.table):
     def pagination(self, value: dict) -> None:
         if value != self._props.get('pagination'):
             self._props['pagination'] = value
+
+    def patch_rows(
+        self, rows: list[dict], *, pagination: dict | None = None, texts: dict[ListCaption, str] | None = None
+    ) -> None:
+        """Show `rows` (the whole page, in order) by sending the browser only the rows that are new or differ from
+        those it shows, their order, the pagination if it changed, and new texts of captions beside the table."""
+        key = self.row_key
+        shown = {row[key]: row for row in self._props['rows']}
+        changed = [row for row in rows if shown.get(row[key]) != row]
+        order = [row[key] for row in rows]
+        moved = order != list(shown)
+        pagination = pagination if pagination is not None and pagination != self._props['pagination'] else None
+        said = {label: text for label, text in (texts or {}).items() if label.text != text}
+        with self._props.suspend_updates():  # a prop set sends the whole element (NiceGUI 3's observable props)
+            self._props['rows'] = rows
+            if pagination is not None:
+                self._props['pagination'] = pagination
+        for label, text in said.items():
+            label.show_quietly(text)
+        if changed or moved or pagination is not None or said:
+            self.run_method('patchRows', changed, order, pagination, {label.id: text for label, text in said.items()})
 
 
 class ResourceTable:
@@ -155,17 +213,23 @@ class ResourceTable:
         result, rows = fetched
         _drop_unreadable_links(rows, self._linked_columns, user)
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
-        self.table.rows = rows
-        self.table.pagination = {
+        pagination = {
             'page': result.page,
             'rowsPerPage': result.page_size,
             'rowsNumber': result.total,
             'sortBy': self.state['sort'],
             'descending': bool(self.state['descending']),
         }
-        self.phone_sort.show()
-        self.caption.text = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
+        counted = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
         nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
+        if shared and nothing_yet == self.empty.visible:
+            # a live change: the rows that differ travel and this table alone redraws, not the page
+            self.table.patch_rows(rows, pagination=pagination, texts={self.caption: counted})
+            return
+        self.table.rows = rows
+        self.table.pagination = pagination
+        self.phone_sort.show()
+        self.caption.text = counted
         self.empty.set_visibility(nothing_yet)  # instead of an empty table: what to do first
         # no table message under the empty state (an empty label would bring Quasar's own 'No data available' back)
         self.table.props['hide-no-data'] = nothing_yet
@@ -238,9 +302,19 @@ class ResourceTable:
         return row
 
     def _tick(self) -> None:
-        """Deadlines count down on screen without asking the database: the texts are worked out again."""
+        """Deadlines count down on screen without asking the database: the texts are worked out again (only the rows
+        whose countdown changed are sent)."""
         if self.table.rows:
-            self.table.rows = [self._with_card(_count_down(dict(row), self._due_columns)) for row in self.table.rows]
+            self.table.patch_rows(
+                [self._with_card(_count_down(dict(row), self._due_columns)) for row in self.table.rows]
+            )
+
+    async def _count_down_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if self.table.is_deleted:
+                return
+            self._tick()
 
     async def reload(self) -> None:
         self.cursor = None
@@ -387,7 +461,7 @@ class ResourceTable:
                     self._filter(declared)
             toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
         with ui.row().classes('w-full items-center gap-2'):
-            self.caption = ui.label().classes('text-sm text-gray-500')
+            self.caption = ListCaption().classes('text-sm text-gray-500')
             self.arrivals = (
                 ui.button(on_click=self.show_arrivals)
                 .props('dense rounded unelevated color=orange-8 size=sm icon=fiber_new no-caps')
@@ -428,7 +502,9 @@ class ResourceTable:
         for name in self._due_columns:  # red once overdue; the text is the server's, shown as text
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
-            ui.timer(30, self._tick)
+            # a task, not a ui.timer: a timer waits for the browser to connect, which makes NiceGUI serve the page at
+            # once, before its first rows (page_work)
+            background_tasks.create(self._count_down_every(30), name='list countdown', context=ui.context.slot)
         as_cards(self.table, selectable=selection is not None)  # on a phone each row is a card
         # the message is a prop (a value), hidden (hide-no-data) while the empty state below says what to do first
         self.table.props['no-data-label'] = _(NOTHING_MATCHES)

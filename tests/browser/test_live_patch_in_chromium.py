@@ -1,0 +1,162 @@
+"""A request POSTed by the front office, then changed over the API, reaches an agent's open /requests list as a patch:
+only that row travels (a method call on the table, no `update` of the page's elements), the rows already shown stay
+the same DOM nodes, the count over the list follows, markup in the subject stays text; on a phone, as a card."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.request
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, set_viewport, sign_in, visible_text, wait_for_path
+from .test_requests_two_agents_in_chromium import cli, post_request
+
+pytestmark = pytest.mark.browser
+
+AGENT = ('Agent Patch', 'patch.agent@example.com', 'Agent-Patch-Pass-3917')
+OTHER = ('Agent Other', 'other.agent@example.com', 'Agent-Other-Pass-6402')
+HOSTILE = '<script>window.__x=1</script> "quoted": <img src=x onerror="window.__x=2">'
+
+# the websocket messages the page gets from now on, by type ('update' would mean NiceGUI renders the whole page)
+LISTEN = 'window.__kinds = []; window.socket.onAny((kind) => window.__kinds.push(kind));'
+
+
+@pytest.fixture(scope='module')
+def keys(server: RunningServer) -> dict:
+    """Two agents, a front-office key (`requests:write`) and a key that changes requests as the first agent."""
+    for name, email, password in (AGENT, OTHER):
+        cli(server, 'create-user', '--email', email, '--name', name, '--role', 'agent', '--password-stdin',
+            stdin=password + '\n')  # fmt: skip
+
+    def key(*args: str) -> str:
+        out = cli(server, 'create-api-key', *args)
+        return next(line.split(':', 1)[1].strip() for line in out.splitlines() if line.startswith('Key (shown once)'))
+
+    return {
+        'front': key('--name', 'Front office (patch test)', '--scopes', 'requests:write'),
+        'agent': key('--name', 'Agent tool (patch test)', '--scopes', 'write:tickets', '--as', AGENT[1]),
+    }
+
+
+def call(base_url: str, path: str, method: str, key: str, payload: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f'{base_url}{path}',
+        data=json.dumps(payload).encode() if payload is not None else None,
+        method=method,
+        headers={'Authorization': f'Bearer {key}', 'Content-Type': 'application/json'},
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        return json.loads(response.read())
+
+
+def open_list(driver: WebDriver, base_url: str) -> None:
+    driver.get(f'{base_url}/requests')
+    sign_in(driver, AGENT[1], AGENT[2])
+    wait_for_path(driver, '/requests')
+    visible_text(driver, 'Mine')
+    driver.execute_script('window.__loaded = "once"')  # a reload would forget this
+    WebDriverWait(driver, TIMEOUT).until(lambda d: count_over_the_list(d) > 0, 'the list did not load')
+    quiet(driver)
+
+
+def quiet(driver: WebDriver) -> None:
+    """Listen to the page's websocket messages once it has had none for a second (the page has settled)."""
+    driver.execute_script(LISTEN)
+    heard = [-1]
+
+    def settled(d: WebDriver) -> bool:
+        count = len(d.execute_script('return window.__kinds'))
+        if count != heard[0]:
+            heard[0] = count
+            return False
+        return True
+
+    WebDriverWait(driver, TIMEOUT, poll_frequency=1).until(settled, 'the page kept getting messages')
+    driver.execute_script('window.__kinds = []')
+
+
+def row_with(driver: WebDriver, marker: str, css: str = 'tbody tr'):
+    return WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, css) if marker in r.text), None),
+        f'no row shows {marker}',
+    )
+
+
+def new_request(base_url: str, keys: dict, marker: str, subject: str = '') -> dict:
+    return post_request(
+        base_url,
+        keys['front'],
+        {
+            'email': f'{secrets.token_hex(3)}@example.com',
+            'name': 'Front Office Customer',
+            'subject': f'{marker} {subject}'.strip(),
+            'body': 'Patched in.',
+            'type': 'question',
+        },
+    )
+
+
+def count_over_the_list(driver: WebDriver) -> int:
+    text = driver.execute_script(
+        "return [...document.querySelectorAll('div')].find(d => /^\\d[\\d,]* requests?$/.test(d.textContent.trim()))"
+        '?.textContent.trim()'
+    )
+    return int(text.split()[0].replace(',', '')) if text else -1
+
+
+def test_a_new_then_changed_request_is_patched_into_the_open_list_as_text(
+    driver: WebDriver, base_url: str, keys: dict
+) -> None:
+    before = f'Already shown {secrets.token_hex(3)}'
+    new_request(base_url, keys, before)
+    open_list(driver, base_url)
+    kept = row_with(driver, before)
+    driver.execute_script('arguments[0].__kept = true;', kept)
+    count = count_over_the_list(driver)
+
+    marker = f'Patched {secrets.token_hex(3)}'
+    created = new_request(base_url, keys, marker, HOSTILE)
+    row = row_with(driver, marker)
+    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, 'td')]
+    assert f'{marker} {HOSTILE}' in cells, cells  # character for character, as text
+    first = driver.find_elements(By.CSS_SELECTOR, 'tbody tr')[0]
+    assert marker in first.text, 'the newest request goes first (the default order)'
+    WebDriverWait(driver, TIMEOUT).until(lambda d: count_over_the_list(d) == count + 1, 'the count did not follow')
+    kinds = driver.execute_script('return window.__kinds')
+    assert 'update' not in kinds, kinds  # the page was not rendered again: the table was patched
+    assert driver.execute_script('return arguments[0].__kept === true', row_with(driver, before)), 'row remounted'
+
+    ticket = call(base_url, f'/api/v1/tickets/{created["id"]}', 'GET', keys['agent'])
+    call(base_url, f'/api/v1/tickets/{created["id"]}', 'PATCH', keys['agent'],
+         {'status': 'waiting', 'version': ticket['version']})  # fmt: skip
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'Waiting on customer' in row_with(d, marker).text, 'the change did not show'
+    )
+    assert 'update' not in driver.execute_script('return window.__kinds')
+    assert driver.execute_script('return window.__loaded') == 'once', 'the page was reloaded'
+    assert driver.execute_script('return window.__x') is None, 'markup from the subject ran'
+    assert not driver.find_elements(By.CSS_SELECTOR, 'tbody script, tbody img'), 'the subject became elements'
+
+
+def test_on_a_phone_a_new_and_a_changed_request_are_patched_in_as_cards(
+    driver: WebDriver, base_url: str, keys: dict
+) -> None:
+    set_viewport(driver, 390, 844)
+    open_list(driver, base_url)
+    marker = f'Card {secrets.token_hex(3)}'
+    created = new_request(base_url, keys, marker, HOSTILE)
+    card = row_with(driver, marker, '.bo-card')
+    assert HOSTILE in card.text
+    ticket = call(base_url, f'/api/v1/tickets/{created["id"]}', 'GET', keys['agent'])
+    call(base_url, f'/api/v1/tickets/{created["id"]}', 'PATCH', keys['agent'],
+         {'status': 'waiting', 'version': ticket['version']})  # fmt: skip
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'Waiting on customer' in row_with(d, marker, '.bo-card').text, 'the card did not change'
+    )
+    assert 'update' not in driver.execute_script('return window.__kinds')
+    assert driver.execute_script('return window.__x') is None
+    assert not driver.find_elements(By.CSS_SELECTOR, '.bo-card script, .bo-card img')
