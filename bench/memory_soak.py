@@ -9,7 +9,8 @@ resident memory (VmRSS from /proc/PID/status, its child processes added if it ha
 2. with 1, 10 and 20 connected pages open in one headless Chromium (windows, signed in as the admin), a mix of
    /requests, /orders and the dashboard (/) in turn; the MiB per connected page over the warm baseline, and the
    marginal MiB per page from 10 to 20;
-3. after the pages are closed (their NiceGUI clients deleted once the reconnect timeout has passed);
+3. after the pages are closed (their NiceGUI clients deleted once the reconnect timeout has passed); with `--cycles N`,
+   then N times `--soak-pages` pages opened and closed, RSS after each (reused memory stays flat, kept memory steps up);
 4. a soak: 10 pages open again while the front office POSTs requests (`POST /api/requests`, one every
    `--request-every` seconds) and event batches (`POST /api/events`, `--batch` events every `--events-every` seconds)
    for `--minutes`, RSS sampled every `--sample-every` seconds: the curve (start, after 5 minutes, max, end) and the
@@ -274,6 +275,9 @@ def main() -> int:
     parser.add_argument('--request-every', type=float, default=6.0, help='seconds between two POSTed requests')
     parser.add_argument('--events-every', type=float, default=2.0, help='seconds between two event batches')
     parser.add_argument('--batch', type=int, default=100, help='events per batch (default 100)')
+    parser.add_argument(
+        '--cycles', type=int, default=0, help='after (c), open and close --soak-pages pages this many times'
+    )
     parser.add_argument('--sample-every', type=float, default=30.0, help='seconds between two RSS samples')
     parser.add_argument('--scheduler', action='store_true', help="with the app's scheduled jobs (default: off)")
     parser.add_argument('--tracemalloc', action='store_true', help='the server under tracemalloc; the soak growth')
@@ -325,6 +329,14 @@ def main() -> int:
             close_pages(driver, handles, keep=first)
             figures['closed'] = settled(pid, wait=20)
             print(f'(c) pages closed (20 s later): {figures["closed"] / MiB:.1f} MiB', flush=True)
+            for cycle in range(args.cycles):  # is a closed page's memory reused? (flat) or kept? (steps up)
+                handles = [open_page(driver, base, PAGES[i % len(PAGES)], first=i == 0) for i in range(args.soak_pages)]
+                close_pages(driver, handles, keep=first)
+                print(
+                    f'    cycle {cycle + 1}: {args.soak_pages} pages opened and closed, then '
+                    f'{settled(pid, wait=15) / MiB:.1f} MiB  [load {loadavg()}]',
+                    flush=True,
+                )
 
             if args.minutes > 0:
                 handles = []
