@@ -139,6 +139,11 @@ def rss(pid: int) -> int:
     return total
 
 
+# NiceGUI keeps a closed page's client for main.py's reconnect_timeout (30 s: a dropped connection comes back to
+# the same page), then deletes it: memory after closing is read once that window has passed, not within it
+CLOSED_WAIT = 40.0
+
+
 def settled(pid: int, wait: float = 8.0, samples: int = 3) -> int:
     """RSS after `wait` seconds, the median of a few samples a second apart."""
     time.sleep(wait)
@@ -251,6 +256,19 @@ def snapshot(server, work: Path, name: str) -> Path | None:
     return None
 
 
+def alive(server, work: Path) -> str:
+    """How many NiceGUI clients and elements the server holds (bench/_memory_probe.py answers SIGUSR2)."""
+    counts = work / 'counts'
+    counts.unlink(missing_ok=True)
+    os.kill(server.pid, signal.SIGUSR2)
+    for _ in range(120):
+        if counts.exists() and counts.read_text().strip():
+            clients, elements = counts.read_text().split()
+            return f'{clients} NiceGUI clients, {elements} elements alive'
+        time.sleep(0.5)
+    return 'no count'
+
+
 def growth(first: Path, last: Path) -> str:
     import tracemalloc
 
@@ -281,6 +299,9 @@ def main() -> int:
     parser.add_argument('--sample-every', type=float, default=30.0, help='seconds between two RSS samples')
     parser.add_argument('--scheduler', action='store_true', help="with the app's scheduled jobs (default: off)")
     parser.add_argument('--tracemalloc', action='store_true', help='the server under tracemalloc; the soak growth')
+    parser.add_argument(
+        '--count-clients', action='store_true', help='after closing pages, also how many NiceGUI clients/elements live'
+    )
     parser.add_argument('--nice', type=int, default=0, help='run Chromium at this niceness')
     parser.add_argument('--server-log', type=Path, help='keep the server output here')
     args = parser.parse_args()
@@ -291,9 +312,11 @@ def main() -> int:
     keys = api_secrets(url)
     env = {'BACKOFFICE_SCHEDULER': '1' if args.scheduler else '0'}
     script = 'main.py'
-    if args.tracemalloc:
+    if args.tracemalloc or args.count_clients:
         script = 'bench/_memory_probe.py'
         env['BENCH_MEMORY_SNAPSHOT_TARGET'] = str(work / 'snapshot-target')
+        env['BENCH_MEMORY_TRACEMALLOC'] = '1' if args.tracemalloc else '0'
+        env['BENCH_MEMORY_COUNTS'] = str(work / 'counts')
     log = args.server_log or work / 'server.log'
     print(f'load average at start: {loadavg()}', flush=True)
     figures: dict[str, int] = {}
@@ -327,16 +350,20 @@ def main() -> int:
             marginal = (figures['pages 20'] - figures['pages 10']) / 10 / MiB
             print(f'    marginal from 10 to 20 pages: {marginal:.2f} MiB per page', flush=True)
             close_pages(driver, handles, keep=first)
-            figures['closed'] = settled(pid, wait=20)
-            print(f'(c) pages closed (20 s later): {figures["closed"] / MiB:.1f} MiB', flush=True)
+            figures['closed'] = settled(pid, wait=CLOSED_WAIT)
+            print(f'(c) pages closed ({CLOSED_WAIT:g} s later): {figures["closed"] / MiB:.1f} MiB', flush=True)
+            if args.count_clients:
+                print(f'    {alive(server, work)}', flush=True)
             for cycle in range(args.cycles):  # is a closed page's memory reused? (flat) or kept? (steps up)
                 handles = [open_page(driver, base, PAGES[i % len(PAGES)], first=i == 0) for i in range(args.soak_pages)]
                 close_pages(driver, handles, keep=first)
                 print(
                     f'    cycle {cycle + 1}: {args.soak_pages} pages opened and closed, then '
-                    f'{settled(pid, wait=15) / MiB:.1f} MiB  [load {loadavg()}]',
+                    f'{settled(pid, wait=CLOSED_WAIT) / MiB:.1f} MiB  [load {loadavg()}]',
                     flush=True,
                 )
+                if args.count_clients:
+                    print(f'    {alive(server, work)}', flush=True)
 
             if args.minutes > 0:
                 handles = []

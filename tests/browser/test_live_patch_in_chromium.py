@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, set_viewport, sign_in, visible_text, wait_for_path
-from .test_requests_two_agents_in_chromium import cli, post_request
+from ..support.server_cli import cli, post_request
 
 pytestmark = pytest.mark.browser
 

@@ -3,19 +3,14 @@ key; it appears on both screens without a reload, and the markup in its subject 
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import subprocess
-import sys
-import urllib.request
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from ..support.browser import ROOT, TIMEOUT, RunningServer, WebDriverWait, sign_in, visible_text, wait_for_path
+from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, sign_in, visible_text, wait_for_path
+from ..support.server_cli import cli, post_request
 
 pytestmark = pytest.mark.browser
 
@@ -25,38 +20,6 @@ AGENTS = (
 )
 SCRIPT = '<script>window.__x=1</script>'
 IMAGE = '<img src=x onerror="window.__x=2">'
-
-
-def server_database_url(server: RunningServer) -> str:
-    """The database the `server` fixture made: a SQLite file next to its log, or `<test database>_browser`."""
-    configured = os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '')
-    if not configured.startswith('postgresql'):
-        return f'sqlite:///{Path(server.log).parent / "browser.db"}'
-    from sqlalchemy.engine import make_url
-
-    url = make_url(configured)
-    return url.set(database=f'{url.database}_browser').render_as_string(hide_password=False)
-
-
-def cli(server: RunningServer, *args: str, stdin: str = '') -> str:
-    """`python -m backoffice …` against the running server's database, as an administrator would run it."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith('BACKOFFICE_') and name not in {'PYTEST_CURRENT_TEST', 'NICEGUI_USER_SIMULATION'}
-    }
-    env['BACKOFFICE_DATABASE_URL'] = server_database_url(server)
-    done = subprocess.run(
-        [sys.executable, '-m', 'backoffice', *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, f'python -m backoffice {" ".join(args)} failed:\n{done.stdout}\n{done.stderr}'
-    return done.stdout
 
 
 @pytest.fixture(scope='module')
@@ -77,18 +40,6 @@ def agents_and_key(server: RunningServer) -> str:
         )
     out = cli(server, 'create-api-key', '--name', 'Front office (two-agents test)', '--scopes', 'requests:write')
     return next(line.split(':', 1)[1].strip() for line in out.splitlines() if line.startswith('Key (shown once)'))
-
-
-def post_request(base_url: str, key: str, payload: dict) -> dict:
-    request = urllib.request.Request(
-        f'{base_url}/api/requests',
-        data=json.dumps(payload).encode(),
-        method='POST',
-        headers={'Authorization': f'Bearer {key}', 'Content-Type': 'application/json'},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        assert response.status == 201
-        return json.loads(response.read())
 
 
 def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(
