@@ -153,9 +153,8 @@ async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> 
     await eventually(lambda: stored(line.id).status == LineStatus.matched)
 
 
-async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_runs_still_lands(user: User) -> None:
-    """A colleague's change rebuilds the list of lines between the click and its handler (what a busy server does):
-    the match is still made and said, with no server error."""
+def a_line_naming_an_invoice():
+    """A manager, an invoice of 30.00 on terms, and an imported bank line of 30.00 that names it."""
     admin, manager = make_user('admin'), make_user('manager')
     round_prices(admin)
     mugs(manager)
@@ -163,6 +162,13 @@ async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_run
     import_file(manager, make_account(manager), camt053([Line('30.00', f'Facture {invoice.number}')]))
     with read_session() as session:
         line = session.exec(select(BankLine)).one()
+    return manager, invoice, line
+
+
+async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_runs_still_lands(user: User) -> None:
+    """A colleague's change rebuilds the list of lines between the click and its handler (what a busy server does):
+    the match is still made and said, with no server error."""
+    manager, invoice, line = a_line_naming_an_invoice()
 
     await sign_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'match-{line.id}-{invoice.number}', retries=40)
@@ -176,13 +182,7 @@ async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_run
 async def test_a_match_whose_card_is_rebuilt_while_it_is_recorded_still_says_so(user: User, monkeypatch) -> None:
     """The lines are rebuilt while the match is being recorded (the handler awaits the database): it still ends with
     its message and no server error."""
-    admin, manager = make_user('admin'), make_user('manager')
-    round_prices(admin)
-    mugs(manager)
-    _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00
-    import_file(manager, make_account(manager), camt053([Line('30.00', f'Facture {invoice.number}')]))
-    with read_session() as session:
-        line = session.exec(select(BankLine)).one()
+    manager, invoice, line = a_line_naming_an_invoice()
     started, go_on = threading.Event(), threading.Event()
     record = bank_match.confirm
 
