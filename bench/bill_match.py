@@ -8,7 +8,6 @@ import argparse
 import random
 import sys
 import time
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,20 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backoffice.services import bill_match  # noqa: E402
 from backoffice.services.bank_match import fold, name_words  # noqa: E402
 from backoffice.services.payables import OpenBill  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Debit:
-    amount: Decimal
-    currency: str
-    label: str
-    reference: str
-    counterpart: str
-
-
-class EveryBill(bill_match.BillMatcher):
-    def numbered_in(self, squeezed: str) -> list[OpenBill]:
-        return [b for number, bills in self.by_number.items() if len(number) >= 3 and number in squeezed for b in bills]
+from tests.support.bill_matching import Debit, EveryBill  # noqa: E402
 
 
 def bills(count: int, rng: random.Random) -> list[OpenBill]:

@@ -5,7 +5,7 @@ several currencies) the suggestions are exactly those of comparing every bill nu
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,21 +13,7 @@ from backoffice.services import bill_match
 from backoffice.services.bank_match import fold, name_words
 from backoffice.services.payables import OpenBill
 
-
-@dataclass(frozen=True)
-class Debit:
-    amount: Decimal
-    currency: str
-    label: str
-    reference: str
-    counterpart: str
-
-
-class EveryBill(bill_match.BillMatcher):
-    """The first version: each line's text searched for each bill number in turn."""
-
-    def numbered_in(self, squeezed: str) -> list[OpenBill]:
-        return [b for number, bills in self.by_number.items() if len(number) >= 3 and number in squeezed for b in bills]
+from .support.bill_matching import Debit, EveryBill
 
 
 def bill(number: int, rng: random.Random) -> OpenBill:
