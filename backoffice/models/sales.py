@@ -181,9 +181,22 @@ class InvoiceSeller(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class InvoiceBuyer(SQLModel, table=True):
+    """The buyer as an invoice printed it (name, email, address, company and its VAT number, copied from the order
+    and the customer when it was issued), stored once per distinct version and never changed: a customer's invoices
+    refer to the same row until their details change (migration 0042). `digest` is the SHA-256 of its canonical JSON
+    (services/invoice_issue.snapshot_digest)."""
+
+    __tablename__ = 'invoice_buyers'
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class Invoice(SQLModel, table=True):
     """An invoice or a credit note: numbered without gaps per kind and year, and never changed once issued (the
-    lines, customer and amounts are copied in; the seller is the snapshot taken when it was issued)."""
+    lines and amounts are copied in; the seller and the buyer are the snapshots taken when it was issued)."""
 
     __tablename__ = 'invoices'
     __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
@@ -202,7 +215,7 @@ class Invoice(SQLModel, table=True):
     tax_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     total: Decimal = Field(default=ZERO, sa_type=MONEY)
-    bill_to: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    buyer_id: int | None = Field(default=None, foreign_key='invoice_buyers.id')  # who bought, as when issued
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(RowsJSON, nullable=False))
     note: str = Field(default='', max_length=500)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
@@ -219,11 +232,17 @@ class Invoice(SQLModel, table=True):
     corrects_id: int | None = Field(default=None, foreign_key='invoices.id', ondelete='SET NULL')  # a credit note's
     # loaded with the invoice (one query per batch of invoices: a handful of versions serve them all)
     seller_snapshot: InvoiceSeller | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
+    buyer_snapshot: InvoiceBuyer | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
 
     @property
     def seller(self) -> dict[str, Any]:
         """The seller's identity as printed when it was issued ({} for none)."""
         return dict(self.seller_snapshot.details) if self.seller_snapshot is not None else {}
+
+    @property
+    def bill_to(self) -> dict[str, Any]:
+        """The buyer as printed when it was issued ({} for none)."""
+        return dict(self.buyer_snapshot.details) if self.buyer_snapshot is not None else {}
 
 
 class Carrier(EditableTable, table=True):

@@ -219,9 +219,11 @@ def _plain(record: SQLModel) -> dict[str, Any]:
 
 
 def _document(invoice: Invoice) -> dict[str, Any]:
-    """An invoice as issued: the seller's identity in its place, not the id of its stored snapshot."""
+    """An invoice as issued: the seller's and the buyer's identities in their places, not the ids of their stored
+    snapshots."""
+    snapshots = {'seller_id': ('seller', invoice.seller), 'buyer_id': ('bill_to', invoice.bill_to)}
     return {
-        ('seller' if key == 'seller_id' else key): (invoice.seller if key == 'seller_id' else value)
+        snapshots[key][0] if key in snapshots else key: snapshots[key][1] if key in snapshots else value
         for key, value in _plain(invoice).items()
     }
 
