@@ -1,6 +1,6 @@
-"""Migration 0042: the buyer copied into each existing invoice moves to invoice_buyers, one row per distinct buyer, which
-each invoice refers to; lines packed with a known set of keys name it by number; SQLite's orders search index is made
-again without its token counts and still finds what it found; the downgrade puts every copy and every line back."""
+"""Migration 0042: the buyer copied into each existing invoice moves to invoice_buyers, one row per distinct buyer,
+which each invoice refers to; lines packed with a known set of keys name it by number; SQLite's orders search index is
+made again without its token counts and still finds what it found; the downgrade puts every copy and every line back."""
 
 from __future__ import annotations
 
