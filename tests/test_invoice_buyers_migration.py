@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlmodel import Session, select
 
 from backoffice import db
-from backoffice.models import Invoice
+from backoffice.models import Invoice, Shipment
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
@@ -25,6 +25,13 @@ LINES = [
     dict(zip(KEYS, ['MUG-1', 'Mug « bleu »', 2, '9.00', '0.00', '0.2000', '3.60', '18.00'], strict=True)),
     dict(zip(KEYS, ['TEA-2', 'Tea', 1, '4.50', '0.00', '0.2000', '0.90', '4.50'], strict=True)),
 ]
+LINKS = {  # shipment id → (carrier, tracking number, link as stored before 0042)
+    1: (1, 'JD0146', 'https://t.example/JD0146?x=1'),  # the template's: made again, not stored
+    2: (1, 'JD/0147', 'https://t.example/JD%2F0147?x=1'),  # escaped: stored
+    3: (1, 'JD0148', 'https://elsewhere.example/JD0148'),  # a template since changed: stored
+    4: (2, 'X1', ''),  # no template, no link
+    5: (None, '', ''),
+}
 OTHER = [{'sku': 'X', 'name': 'a line of another shape', 'quantity': 1}]  # packed with its keys, kept so
 
 
@@ -83,6 +90,23 @@ def check_the_migration(url: str) -> None:
                 ),
                 {'id': number - 100000, 'number': str(number), 'email': email},
             )
+        for id_, code, template in ((1, 'dhl', 'https://t.example/{tracking}?x=1'), (2, 'old', '')):
+            connection.execute(
+                text(
+                    'INSERT INTO carriers (id, created_at, updated_at, version, code, name, tracking_url_template, '
+                    "active) VALUES (:id, '2026-11-01 10:00:00', '2026-11-01 10:00:00', 1, :code, :code, :template, "
+                    'true)'
+                ),
+                {'id': id_, 'code': code, 'template': template},
+            )
+        for id_, (carrier, number, link) in LINKS.items():
+            connection.execute(
+                text(
+                    'INSERT INTO shipments (id, order_id, carrier_id, tracking_number, tracking_url, shipped_at) '
+                    "VALUES (:id, 1, :carrier, :number, :link, '2026-11-02 10:00:00')"
+                ),
+                {'id': id_, 'carrier': carrier, 'number': number, 'link': link},
+            )
         for id_, (bill_to, lines) in copies.items():
             connection.execute(
                 text(
@@ -111,9 +135,14 @@ def check_the_migration(url: str) -> None:
     assert stored[1] == {'shape': 1, 'rows': [list(line.values()) for line in LINES]}  # no key spelt out
     assert stored[3] == packed(OTHER) and stored[4] == []
     assert 'bill_to' not in {c['name'] for c in inspect(engine).get_columns('invoices')}
-    with Session(engine) as session:  # what the application reads: every invoice as it was issued
+    with engine.connect() as connection:
+        stored_links = dict(connection.execute(text('SELECT id, tracking_url FROM shipments')).all())
+    assert stored_links == {1: None, 2: LINKS[2][2], 3: LINKS[3][2], 4: '', 5: ''}
+    with Session(engine) as session:  # what the application reads: every invoice as it was issued, every link
         read = {i.id: (i.bill_to, i.lines) for i in session.exec(select(Invoice))}
+        links = {s.id: s.tracking_url for s in session.exec(select(Shipment))}
     assert read == {id_: (json.loads(bill_to), lines) for id_, (bill_to, lines) in copies.items()}
+    assert links == {id_: link for id_, (_carrier, _number, link) in LINKS.items()}
     if not postgresql:  # the search index finds what it found, and follows new and changed orders
         assert found(engine, 'zoe@ex') == [1] and found(engine, '00002') == [2]
         with engine.begin() as connection:
@@ -131,6 +160,9 @@ def check_the_migration(url: str) -> None:
         }
     assert back == {id_: (json.loads(bill_to), packed(lines)) for id_, (bill_to, lines) in copies.items()}
     assert 'invoice_buyers' not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        stored_links = dict(connection.execute(text('SELECT id, tracking_url FROM shipments')).all())
+    assert stored_links == {id_: link for id_, (_carrier, _number, link) in LINKS.items()}
     assert 'buyer_id' not in {c['name'] for c in inspect(engine).get_columns('invoices')}
     if not postgresql:
         assert found(engine, 'zoe') == [1, 2]

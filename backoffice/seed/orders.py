@@ -364,7 +364,7 @@ def _orders(
                     'order_id': order_id,
                     'carrier_id': carrier_id,
                     'tracking_number': tracking,
-                    'tracking_url': template.replace('{tracking}', tracking),
+                    'tracking_url': None if template else '',  # the carrier's template makes it (migration 0042)
                     'shipped_at': shipped,
                     'delivered_at': delivered if delivered < anchor else None,
                 }

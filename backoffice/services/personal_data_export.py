@@ -247,7 +247,15 @@ def _by_order(session: Session, model: Any, order_ids: list[Any]) -> dict[int, l
     grouped: dict[int, list[dict[str, Any]]] = {}
     if order_ids:
         for row in session.exec(select(model).where(col(model.order_id).in_(order_ids)).order_by(col(model.id))):
-            grouped.setdefault(row.order_id, []).append(_plain(row))
+            plain = _plain(row)
+            if isinstance(row, Shipment):  # the link as shown, not what is stored of it (Shipment.tracking_url)
+                plain = {
+                    ('tracking_url' if key == 'stored_tracking_url' else key): (
+                        row.tracking_url if key == 'stored_tracking_url' else value
+                    )
+                    for key, value in plain.items()
+                }
+            grouped.setdefault(row.order_id, []).append(plain)
     return grouped
 
 

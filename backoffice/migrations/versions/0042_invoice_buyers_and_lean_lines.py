@@ -2,7 +2,9 @@
 company, VAT number) is stored once per distinct version in invoice_buyers and referred to by invoices.buyer_id (each
 invoice keeps the buyer it was issued with); an invoice's lines packed with their keys name the keys by number
 (models.base.ROW_SHAPES: {"shape": 1, "rows": [...]}) instead of spelling them in every invoice; SQLite's trigram
-index of orders drops the per-row token counts it keeps for ranking (`columnsize=0`: the search never ranks).
+index of orders drops the per-row token counts it keeps for ranking (`columnsize=0`: the search never ranks); a
+shipment's tracking link is stored only when it is not its carrier's template with the tracking number in place of
+{tracking} (NULL: it is; models.Shipment.tracking_url makes it again).
 
 Revision ID: 0042
 Revises: 0041
@@ -28,6 +30,10 @@ BATCH = 5000
 SHAPES = {  # as models.base.ROW_SHAPES (kept here: a migration does not follow the code)
     1: ['sku', 'name', 'quantity', 'unit_price', 'discount', 'tax_rate', 'tax_amount', 'line_total'],
 }
+TEMPLATE_LINK = (  # a shipment's link made from its carrier's template (models.Shipment.tracking_url)
+    "SELECT replace(carriers.tracking_url_template, '{tracking}', shipments.tracking_number) FROM carriers "
+    "WHERE carriers.id = shipments.carrier_id AND carriers.tracking_url_template <> ''"
+)
 FTS_COLUMNS = ('number', 'email')  # orders_fts, as migration 0009 made it
 
 
@@ -121,11 +127,17 @@ def upgrade() -> None:
     op.drop_column('invoices', 'bill_to')  # SQLite (3.35+) drops it in place too
     if not postgresql:
         _orders_search_index(columnsize=False)
+    _tracking_url_nullable(True)
+    op.execute(
+        f"UPDATE shipments SET tracking_url = NULL WHERE tracking_url <> '' AND tracking_url = ({TEMPLATE_LINK})"
+    )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     postgresql = bind.dialect.name == 'postgresql'
+    op.execute(f"UPDATE shipments SET tracking_url = COALESCE(({TEMPLATE_LINK}), '') WHERE tracking_url IS NULL")
+    _tracking_url_nullable(False)
     if not postgresql:
         _orders_search_index(columnsize=True)
     op.add_column('invoices', sa.Column('bill_to', sa.JSON(), nullable=False, server_default='{}'))
@@ -146,6 +158,13 @@ def downgrade() -> None:
                 batch_op.drop_constraint('fk_invoices_buyer_id', type_='foreignkey')
             batch_op.drop_column('buyer_id')
     op.drop_table('invoice_buyers')
+
+
+def _tracking_url_nullable(nullable: bool) -> None:
+    with warnings.catch_warnings():  # SQLite copies the table to change NOT NULL (and reflects its neighbours)
+        warnings.filterwarnings('ignore', message=QUIET)
+        with op.batch_alter_table('shipments', schema=None) as batch_op:
+            batch_op.alter_column('tracking_url', existing_type=sa.String(length=400), nullable=nullable)
 
 
 def _orders_search_index(*, columnsize: bool) -> None:
