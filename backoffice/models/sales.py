@@ -185,7 +185,7 @@ class InvoiceBuyer(SQLModel, table=True):
     """The buyer as an invoice printed it (name, email, address, company and its VAT number, copied from the order
     and the customer when it was issued), stored once per distinct version and never changed: a customer's invoices
     refer to the same row until their details change (migration 0042). `digest` is the SHA-256 of its canonical JSON
-    (services/invoice_issue.snapshot_digest)."""
+    (services/invoice_issue.seller_digest, the same canonical form)."""
 
     __tablename__ = 'invoice_buyers'
 
