@@ -85,7 +85,7 @@ def seed_lean(engine, orders: int, requests: int, events: int) -> None:
         return f"datetime('now', '-' || ({expression}) || ' minutes')"
 
     money = '19.90' if postgres else "'19.90'"
-    json_object, json_list = ("'{}'::json", "'[]'::json") if postgres else ("'{}'", "'[]'")
+    json_list = "'[]'::json" if postgres else "'[]'"
     with engine.begin() as connection:
         low, high = connection.execute(text('SELECT min(id), max(id) FROM customers')).one()
         spread = high - low + 1
@@ -99,9 +99,9 @@ def seed_lean(engine, orders: int, requests: int, events: int) -> None:
                 'delivered', 'seed', 'EUR', {money}, {money}, {money}, {money}, {money}, {money}, {money}, {placed},
                 '', '', '' FROM {numbers(orders)}""",
             f"""INSERT INTO invoices (number, kind, year, sequence, order_id, issued_at, currency, subtotal,
-                discount_total, tax_total, shipping_total, total, bill_to, lines, note)
+                discount_total, tax_total, shipping_total, total, lines, note)
                 SELECT 'INV-B-' || CAST(id AS VARCHAR(20)), 'invoice', 2026, id, id, placed_at, 'EUR', {money},
-                {money}, {money}, {money}, {money}, {json_object}, {json_list}, '' FROM orders WHERE id % 7 <> 0""",
+                {money}, {money}, {money}, {money}, {json_list}, '' FROM orders WHERE id % 7 <> 0""",
             """INSERT INTO returns (created_at, updated_at, version, number, order_id, customer_id, status, reason)
                 SELECT placed_at, placed_at, 1, 'R-B-' || CAST(id AS VARCHAR(20)), id, customer_id, 'requested', ''
                 FROM orders WHERE id % 47 = 0""",

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 from backoffice import db  # noqa: E402
 from backoffice.models import Customer, Order, Role, User  # noqa: E402
 
-TABLES = re.compile(r'\b(orders|invoices|invoice_sellers|order_lines|payments)\b')
+TABLES = re.compile(r'\b(orders|invoices|invoice_sellers|invoice_buyers|order_lines|payments)\b')
 
 
 def main() -> int:

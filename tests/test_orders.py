@@ -12,7 +12,8 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import Carrier, OrderEvent, OrderLine, Shipment, StockLevel
-from backoffice.services import orders, stock
+from backoffice.resources.sales import CARRIERS
+from backoffice.services import crud, orders, stock
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 
@@ -135,6 +136,58 @@ def test_the_flow_pays_packs_ships_with_a_tracking_link_and_delivers(manager) ->
         ).all()
         assert kinds == ['created', 'paid', 'packed', 'shipped', 'delivered']
         assert stock.ledger_mismatches(session=session) == []
+
+
+def test_a_parcel_keeps_its_tracking_link_when_the_carrier_changes_its_template(manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        carrier = Carrier(code='dhl', name='DHL', tracking_url_template='https://track.example/{tracking}')
+        session.add(carrier)
+        session.commit()
+
+    def shipped(number: str) -> int:
+        order = place(('MUG', 1))
+        pay(manager, order)
+        order = advance(manager, order, 'pack')
+        with session_scope() as session:
+            made = orders.ship(
+                session=session,
+                actor=manager,
+                order_id=order.id,
+                version=order.version,
+                carrier_id=carrier.id,
+                tracking_number=number,
+            )
+            return made.id
+
+    first, escaped = shipped('JD0146'), shipped('JD/0147')
+    with read_session() as session:  # the first one's link is made from the template: only the other is stored
+        stored = dict(session.exec(select(Shipment.id, Shipment.stored_tracking_url)).all())
+    assert stored == {first: None, escaped: 'https://track.example/JD%2F0147'}
+    with session_scope() as session:
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=CARRIERS,
+            record_id=carrier.id,
+            version=fresh_carrier(carrier.id).version,
+            changes={'tracking_url_template': 'https://new.example/t?n={tracking}'},
+        )
+    later = shipped('JD0148')
+    with read_session() as session:
+        links = {s.id: s.tracking_url for s in session.exec(select(Shipment))}
+    assert links == {
+        first: 'https://track.example/JD0146',
+        escaped: 'https://track.example/JD%2F0147',
+        later: 'https://new.example/t?n=JD0148',
+    }
+
+
+def fresh_carrier(carrier_id: int) -> Carrier:
+    with read_session() as session:
+        found = session.get(Carrier, carrier_id)
+        assert found is not None
+        return found
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,7 @@ from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
     Invoice,
+    InvoiceBuyer,
     InvoiceKind,
     InvoiceSeller,
     Order,
@@ -146,6 +147,7 @@ __all__ = [
     'Objective',
     'Carrier',
     'Invoice',
+    'InvoiceBuyer',
     'InvoiceSeller',
     'InvoiceKind',
     'MovementKind',

@@ -44,9 +44,10 @@ def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
 
 class RowsJSON(TypeDecorator):
     """A list of dicts that share their keys (an invoice's lines), stored as {"keys": [...], "rows": [[...], ...]}: each
-    key is written once, not on every row. Read back as the same list of dicts, in the same key order; a list whose
-    dicts differ in their keys is stored as it is, and so are rows written before (migration 0041) — both read as
-    they are."""
+    key is written once, not on every row — and not at all when the keys are one of ROW_SHAPES (an invoice's lines
+    always are): {"shape": 1, "rows": [[...], ...]} (migration 0042). Read back as the same list of dicts, in the same
+    key order; a list whose dicts differ in their keys is stored as it is, and so are rows written before (migration
+    0041) — all read as they are."""
 
     impl = JSON
     cache_ok = True
@@ -58,17 +59,31 @@ class RowsJSON(TypeDecorator):
         return unpacked_rows(value)
 
 
+# the keys of rows stored by number (RowsJSON): stored rows refer to these numbers, so an entry is never changed or
+# removed — a new shape takes the next number (migration 0042 rewrote the lines stored before with shape 1)
+ROW_SHAPES: dict[int, tuple[str, ...]] = {
+    1: ('sku', 'name', 'quantity', 'unit_price', 'discount', 'tax_rate', 'tax_amount', 'line_total'),  # invoice_issue
+}
+SHAPE_OF_KEYS = {keys: number for number, keys in ROW_SHAPES.items()}
+
+
 def packed_rows(value: Any) -> Any:
     if not isinstance(value, list) or not value or not all(isinstance(row, dict) for row in value):
         return value
     keys = list(value[0])
     if any(list(row) != keys for row in value):
         return value
-    return {'keys': keys, 'rows': [list(row.values()) for row in value]}
+    rows = [list(row.values()) for row in value]
+    shape = SHAPE_OF_KEYS.get(tuple(keys))
+    return {'shape': shape, 'rows': rows} if shape is not None else {'keys': keys, 'rows': rows}
 
 
 def unpacked_rows(value: Any) -> Any:
-    if isinstance(value, dict) and isinstance(value.get('keys'), list) and isinstance(value.get('rows'), list):
-        keys = value['keys']
-        return [dict(zip(keys, row, strict=True)) for row in value['rows']]
-    return value
+    if not isinstance(value, dict) or not isinstance(value.get('rows'), list):
+        return value
+    keys = value.get('keys')
+    if not isinstance(keys, list | tuple):
+        keys = ROW_SHAPES.get(value['shape']) if isinstance(value.get('shape'), int) else None
+        if keys is None:
+            return value
+    return [dict(zip(keys, row, strict=True)) for row in value['rows']]

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_serializer
-from sqlalchemy import JSON, Column, Index, Numeric, Text, func, literal_column
+from sqlalchemy import JSON, Column, Index, Numeric, String, Text, func, literal_column
 from sqlmodel import Field, Relationship, SQLModel
 
 from backoffice.models.base import EditableTable, RowsJSON, prefix_index, string_enum, utcnow
@@ -181,9 +181,22 @@ class InvoiceSeller(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class InvoiceBuyer(SQLModel, table=True):
+    """The buyer as an invoice printed it (name, email, address, company and its VAT number, copied from the order
+    and the customer when it was issued), stored once per distinct version and never changed: a customer's invoices
+    refer to the same row until their details change (migration 0042). `digest` is the SHA-256 of its canonical JSON
+    (services/invoice_issue.seller_digest, the same canonical form)."""
+
+    __tablename__ = 'invoice_buyers'
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class Invoice(SQLModel, table=True):
     """An invoice or a credit note: numbered without gaps per kind and year, and never changed once issued (the
-    lines, customer and amounts are copied in; the seller is the snapshot taken when it was issued)."""
+    lines and amounts are copied in; the seller and the buyer are the snapshots taken when it was issued)."""
 
     __tablename__ = 'invoices'
     __table_args__ = (Index('ix_invoices_order', 'order_id', 'id'), Index('ix_invoices_issued_id', 'issued_at', 'id'))
@@ -202,7 +215,7 @@ class Invoice(SQLModel, table=True):
     tax_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     shipping_total: Decimal = Field(default=ZERO, sa_type=MONEY)
     total: Decimal = Field(default=ZERO, sa_type=MONEY)
-    bill_to: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    buyer_id: int | None = Field(default=None, foreign_key='invoice_buyers.id')  # who bought, as when issued
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(RowsJSON, nullable=False))
     note: str = Field(default='', max_length=500)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
@@ -219,11 +232,17 @@ class Invoice(SQLModel, table=True):
     corrects_id: int | None = Field(default=None, foreign_key='invoices.id', ondelete='SET NULL')  # a credit note's
     # loaded with the invoice (one query per batch of invoices: a handful of versions serve them all)
     seller_snapshot: InvoiceSeller | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
+    buyer_snapshot: InvoiceBuyer | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
 
     @property
     def seller(self) -> dict[str, Any]:
         """The seller's identity as printed when it was issued ({} for none)."""
         return dict(self.seller_snapshot.details) if self.seller_snapshot is not None else {}
+
+    @property
+    def bill_to(self) -> dict[str, Any]:
+        """The buyer as printed when it was issued ({} for none)."""
+        return dict(self.buyer_snapshot.details) if self.buyer_snapshot is not None else {}
 
 
 class Carrier(EditableTable, table=True):
@@ -245,10 +264,23 @@ class Shipment(SQLModel, table=True):
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')
     carrier_id: int | None = Field(default=None, foreign_key='carriers.id', ondelete='SET NULL')
     tracking_number: str = Field(default='', max_length=80)
-    tracking_url: str = Field(default='', max_length=400)
+    # the tracking link as made when shipped, stored only when it is not the carrier's template with the number in
+    # place of {tracking} ('': no link; a number the link had to escape); None: it is, and `tracking_url` makes it
+    # again (migration 0042: ~65 bytes a shipment). A template that changes first stores the links it made
+    # (services/orders._keep_links), so a shipment's link never changes
+    stored_tracking_url: str | None = Field(default=None, sa_column=Column('tracking_url', String(400), nullable=True))
     shipped_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    carrier: Carrier | None = Relationship(sa_relationship_kwargs={'lazy': 'selectin'})
+
+    @property
+    def tracking_url(self) -> str:
+        """The link that tracks the parcel ('' for none)."""
+        if self.stored_tracking_url is not None:
+            return self.stored_tracking_url
+        template = self.carrier.tracking_url_template if self.carrier is not None else ''
+        return template.replace('{tracking}', self.tracking_number) if template else ''
 
 
 class Return(EditableTable, table=True):

@@ -237,9 +237,16 @@ class _InvoiceQueue:
         self.last: dict[int, int] = {}  # year → the last number given
         # who sells, as each invoice is issued: the snapshot of the settings' identity they all refer to
         self.seller_id = invoice_service.seller_snapshot(session, invoice_service.seller_identity(session)).id
+        self.buyers: dict[str, int | None] = {}  # the buyers' snapshots by digest
 
     def add(self, invoice: dict[str, Any]) -> None:
         invoice['seller_id'] = self.seller_id
+        # the buyer's snapshot, stored once per customer (as live issuing stores it, migration 0042)
+        bill_to = invoice.pop('bill_to')
+        digest = invoice_service.seller_digest(bill_to)
+        if digest not in self.buyers:
+            self.buyers[digest] = invoice_service.buyer_snapshot(self.session, bill_to).id
+        invoice['buyer_id'] = self.buyers[digest]
         heapq.heappush(self.waiting, (invoice['issued_at'], invoice['order_id'], invoice))
 
     def ready(self, before: datetime | None) -> list[dict[str, Any]]:
@@ -357,7 +364,7 @@ def _orders(
                     'order_id': order_id,
                     'carrier_id': carrier_id,
                     'tracking_number': tracking,
-                    'tracking_url': template.replace('{tracking}', tracking),
+                    'tracking_url': None if template else '',  # the carrier's template makes it (migration 0042)
                     'shipped_at': shipped,
                     'delivered_at': delivered if delivered < anchor else None,
                 }

@@ -23,6 +23,7 @@ from backoffice.models import (
     Company,
     Customer,
     Invoice,
+    InvoiceBuyer,
     InvoiceKind,
     Order,
     Payment,
@@ -111,6 +112,7 @@ def entries_of(session: Session, *, first: date, last: date) -> list[Entry]:
     for invoice in session.execute(
         select_columns(*DOCUMENT_COLUMNS, col(Order.customer_id))
         .join(Order, col(Order.id) == Invoice.order_id)
+        .outerjoin(InvoiceBuyer, col(InvoiceBuyer.id) == Invoice.buyer_id)
         .where(col(Invoice.issued_at) >= start, col(Invoice.issued_at) < end, col(Invoice.currency) == currency)
         .order_by(col(Invoice.issued_at), col(Invoice.id))
     ):
@@ -195,14 +197,14 @@ def entries_of(session: Session, *, first: date, last: date) -> list[Entry]:
     return entries
 
 
-DOCUMENT_COLUMNS = (  # what an entry reads of an invoice (never its lines)
+DOCUMENT_COLUMNS: tuple[Any, ...] = (  # what an entry reads of an invoice (never its lines)
     col(Invoice.id),
     col(Invoice.number),
     col(Invoice.kind),
     col(Invoice.total),
     col(Invoice.tax_total),
     col(Invoice.vat_breakdown),
-    col(Invoice.bill_to),
+    col(InvoiceBuyer.details).label('bill_to'),  # the buyer as issued (outer-joined by the query)
     col(Invoice.issued_at),
 )
 

@@ -9,7 +9,7 @@ import hashlib
 import json
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -21,6 +21,7 @@ from backoffice.models import (
     Company,
     Customer,
     Invoice,
+    InvoiceBuyer,
     InvoiceKind,
     InvoiceSeller,
     Order,
@@ -125,7 +126,7 @@ def issue(
         refund_id=refund.id if refund else None,
         issued_at=now,
         currency=order.currency,
-        bill_to=bill_to,
+        buyer_snapshot=buyer_snapshot(session, bill_to),
         lines=lines,
         note=note[:500],
         created_by=actor.id if actor else None,
@@ -213,21 +214,35 @@ def seller_identity(session: Session) -> dict[str, Any]:
 def seller_snapshot(session: Session, details: dict[str, Any]) -> InvoiceSeller:
     """The stored snapshot of this identity (made the first time it is seen): invoices refer to it, so the seller is
     stored once per version of the settings, and an issued invoice keeps the one it was issued with."""
+    return _snapshot(session, InvoiceSeller, details)
+
+
+def buyer_snapshot(session: Session, details: dict[str, Any]) -> InvoiceBuyer:
+    """The stored snapshot of this buyer (made the first time it is seen): a customer's invoices share it until the
+    details they were issued with change (migration 0042); an issued invoice keeps the one it was issued with."""
+    return _snapshot(session, InvoiceBuyer, details)
+
+
+Snapshot = TypeVar('Snapshot', InvoiceSeller, InvoiceBuyer)
+
+
+def _snapshot(session: Session, model: type[Snapshot], details: dict[str, Any]) -> Snapshot:
     digest = seller_digest(details)
-    found = session.exec(select(InvoiceSeller).where(InvoiceSeller.digest == digest)).first()
+    found = session.exec(select(model).where(model.digest == digest)).first()
     if found is not None:
         return found
     try:
         with session.begin_nested():  # another issuer may store the same version at the same time
-            made = InvoiceSeller(digest=digest, details=details)
+            made = model(digest=digest, details=details)
             session.add(made)
     except IntegrityError:
-        return session.exec(select(InvoiceSeller).where(InvoiceSeller.digest == digest)).one()
+        return session.exec(select(model).where(model.digest == digest)).one()
     return made
 
 
 def seller_digest(details: dict[str, Any]) -> str:
-    """SHA-256 of the identity's canonical JSON (sorted keys, no spaces): equal identities, one digest."""
+    """SHA-256 of the identity's canonical JSON (sorted keys, no spaces): equal identities, one digest (the buyer's
+    too)."""
     canonical = json.dumps(details, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -15,7 +15,7 @@ from backoffice import events
 from backoffice.errors import NotFound, ServiceError
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import Customer, Invoice, InvoiceKind, InvoiceSeller, Order, OrderStatus, User
+from backoffice.models import Customer, Invoice, InvoiceBuyer, InvoiceKind, InvoiceSeller, Order, OrderStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit, orders
 from backoffice.services.invoice_issue import (  # issuing itself, re-exported: payments and returns issue with it
@@ -38,6 +38,8 @@ class InvoiceImmutable(ServiceError):
 @event.listens_for(Invoice, 'before_delete')
 @event.listens_for(InvoiceSeller, 'before_update')  # the seller as invoices printed it: as fixed as they are
 @event.listens_for(InvoiceSeller, 'before_delete')
+@event.listens_for(InvoiceBuyer, 'before_update')  # and the buyer
+@event.listens_for(InvoiceBuyer, 'before_delete')
 def _refuse_change(_mapper, _connection, _target) -> None:
     raise InvoiceImmutable()
 

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Connection, event, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
@@ -271,7 +272,8 @@ def ship(
         order_id=order.id,
         carrier_id=carrier.id if carrier else None,
         tracking_number=tracking_number,
-        tracking_url=tracking_url(carrier, tracking_number),
+        stored_tracking_url=stored_link(carrier, tracking_number),
+        carrier=carrier,
         shipped_at=now,
         created_by=actor.id,
     )
@@ -445,6 +447,38 @@ def reserved_by(lines: list[OrderLine]) -> dict[int, int]:
         if line.product_id is not None:
             wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
     return wanted
+
+
+def stored_link(carrier: Carrier | None, tracking_number: str) -> str | None:
+    """What a shipment stores of its tracking link: None when the carrier's template makes it again as it is (see
+    Shipment.tracking_url), else the link itself."""
+    url = tracking_url(carrier, tracking_number)
+    if url and carrier is not None and url == carrier.tracking_url_template.replace('{tracking}', tracking_number):
+        return None
+    return url
+
+
+@event.listens_for(Carrier, 'before_update')
+def _keep_links_on_change(_mapper: Any, connection: Connection, carrier: Carrier) -> None:
+    """Before a carrier's template changes, its shipments that make their link from it store the link it made: a
+    parcel's link stays the one it was given."""
+    if inspect(carrier).attrs.tracking_url_template.history.has_changes():
+        _keep_links(connection, carrier.id)
+
+
+@event.listens_for(Carrier, 'before_delete')
+def _keep_links_on_delete(_mapper: Any, connection: Connection, carrier: Carrier) -> None:
+    _keep_links(connection, carrier.id)
+
+
+def _keep_links(connection: Connection, carrier_id: int | None) -> None:
+    shipments = Shipment.__table__
+    template = select(col(Carrier.tracking_url_template)).where(col(Carrier.id) == carrier_id).scalar_subquery()
+    connection.execute(  # the template as stored still: this runs before the carrier's own UPDATE
+        shipments.update()
+        .where(shipments.c.carrier_id == carrier_id, shipments.c.tracking_url.is_(None))
+        .values(tracking_url=func.coalesce(func.replace(template, '{tracking}', shipments.c.tracking_number), ''))
+    )
 
 
 def tracking_url(carrier: Carrier | None, tracking_number: str) -> str:

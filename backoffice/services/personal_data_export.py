@@ -219,9 +219,11 @@ def _plain(record: SQLModel) -> dict[str, Any]:
 
 
 def _document(invoice: Invoice) -> dict[str, Any]:
-    """An invoice as issued: the seller's identity in its place, not the id of its stored snapshot."""
+    """An invoice as issued: the seller's and the buyer's identities in their places, not the ids of their stored
+    snapshots."""
+    snapshots = {'seller_id': ('seller', invoice.seller), 'buyer_id': ('bill_to', invoice.bill_to)}
     return {
-        ('seller' if key == 'seller_id' else key): (invoice.seller if key == 'seller_id' else value)
+        snapshots[key][0] if key in snapshots else key: snapshots[key][1] if key in snapshots else value
         for key, value in _plain(invoice).items()
     }
 
@@ -245,7 +247,15 @@ def _by_order(session: Session, model: Any, order_ids: list[Any]) -> dict[int, l
     grouped: dict[int, list[dict[str, Any]]] = {}
     if order_ids:
         for row in session.exec(select(model).where(col(model.order_id).in_(order_ids)).order_by(col(model.id))):
-            grouped.setdefault(row.order_id, []).append(_plain(row))
+            plain = _plain(row)
+            if isinstance(row, Shipment):  # the link as shown, not what is stored of it (Shipment.tracking_url)
+                plain = {
+                    ('tracking_url' if key == 'stored_tracking_url' else key): (
+                        row.tracking_url if key == 'stored_tracking_url' else value
+                    )
+                    for key, value in plain.items()
+                }
+            grouped.setdefault(row.order_id, []).append(plain)
     return grouped
 
 
