@@ -31,7 +31,7 @@ from .menu_on_open import MenuOnOpen
 from .related_select import related_select
 from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
-from .session import acting_user
+from .session import acting_user, checked_together
 
 PAGE_SIZES = [10, 25, 50, 100]
 NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
@@ -194,8 +194,9 @@ class ResourceTable:
 
     async def load(self, page: int | None = None, *, shared: bool = False) -> None:
         """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
-        lists showing the same page then share one read (20 agents on /requests cost one query, not 20)."""
-        user = acting_user()
+        lists showing the same page then share one read (20 agents on /requests cost one query, not 20), and their
+        readers' sign-ins are checked together, off the event loop."""
+        user = await checked_together() if shared else acting_user()
         if user is None:
             return
         request = self.request(page)
@@ -367,8 +368,8 @@ class ResourceTable:
                 if self._refresh_pending:  # a reload is under way: one more after it shows these too
                     self._refresh_again = True
                     return
-                user = acting_user()
-                if user is None:
+                user = await checked_together()
+                if user is None or self.table.is_deleted:
                     return
                 found = await call(self._members, user, self.request(1), candidates)
                 if found is not FAILED and found and not self.table.is_deleted and self.page == 1:
