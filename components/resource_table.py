@@ -175,6 +175,7 @@ class ResourceTable:
         self._linked = linked_record(resource)  # '/customers?open=12': opened once the list has loaded
         self._loads = 0  # loads started; only the latest one shows its rows (see `load`)
         self._check_pending = False
+        self._reader: User | None = None  # who the last load was for: a change's read starts with it (see `load`)
         self._candidates: set[int] = set()  # changed records out of sight, waiting to be checked against the filters
         self._build()
         live.resource_changed(resource.key).subscribe(self._on_change)
@@ -196,11 +197,17 @@ class ResourceTable:
         """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
         lists showing the same page then share one read (20 agents on /requests cost one query, not 20), and their
         readers' sign-ins are checked together, off the event loop."""
-        user = await checked_together() if shared else acting_user()
-        if user is None:
-            return
         request = self.request(page)
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
+        if shared:
+            if self._reader is not None and can(self._reader, self.resource.read_permission):
+                # the page's read starts beside the check of its readers; its rows show only to those still signed in
+                self._shared_read(self._reader, request, self.cursor, language)
+            user = await checked_together()
+        else:
+            user = acting_user()
+        if user is None:
+            return
         self._loads += 1
         this_load = self._loads
         if shared:
@@ -212,6 +219,7 @@ class ResourceTable:
             # with the newer filters, are the ones to show, whichever answer comes back last
             return
         result, rows = fetched
+        self._reader = user
         _drop_unreadable_links(rows, self._linked_columns, user)
         self.cursor, self.page, self.total, self.exact = result.cursor, result.page, result.total, result.exact
         pagination = {
@@ -252,13 +260,7 @@ class ResourceTable:
         list on its own, which then shows its own error."""
         if not can(user, self.resource.read_permission):  # each list still checks its own reader
             return await call(self._fetch, user, request, cursor, language)  # refused, and says so, as a load is
-        # readers of one page share its rows only when they read the same language (the rows hold labels)
-        key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor), language)
-        task = _READS.get(key)
-        if task is None:
-            for old in [k for k in _READS if k[0] == key[0] and k[1] != key[1]]:  # never asked for again
-                del _READS[old]
-            task = _READS[key] = asyncio.ensure_future(run.io_bound(self._fetch, user, request, cursor, language))
+        key, task = self._shared_read(user, request, cursor, language)
         try:
             fetched = await asyncio.shield(task)  # a page that goes away does not cancel the others' read
         except Exception:
@@ -268,6 +270,22 @@ class ResourceTable:
             raise asyncio.CancelledError
         result, rows = fetched
         return result, [dict(row) for row in rows]
+
+    def _shared_read(
+        self, user: User, request: query.ListRequest, cursor: query.Cursor | None, language: str
+    ) -> tuple[tuple, asyncio.Future]:
+        """The read of this page for the current change, started by the first list that asks for it."""
+        # readers of one page share its rows only when they read the same language (the rows hold labels), and the
+        # same role where the resource shows each role its own rows
+        role = user.role if self.resource.row_filter is not None else None
+        key = (self.resource.key, live.generation(self.resource.key), repr(request), repr(cursor), language, role)
+        task = _READS.get(key)
+        if task is None:
+            for old in [k for k in _READS if k[0] == key[0] and k[1] != key[1]]:  # never asked for again
+                del _READS[old]
+            task = _READS[key] = asyncio.ensure_future(run.io_bound(self._fetch, user, request, cursor, language))
+            task.add_done_callback(_seen)  # a read whose lists all went away: its error is not left unheard
+        return key, task
 
     def _rows(self, session, records) -> list[dict]:
         related: dict[str, dict[int, str]] = {}
@@ -816,6 +834,11 @@ def _shared(key: tuple, compute: Callable[[], Any]) -> Any:
             with _SHARED_LOCK:
                 _SHARED.pop(key, None)
     return future.result()
+
+
+def _seen(task: asyncio.Future) -> None:
+    if not task.cancelled():
+        task.exception()  # each list awaiting it handles the error; none left: nothing to say
 
 
 def _count_down(row: dict, names: list[str]) -> dict:
