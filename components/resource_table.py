@@ -126,6 +126,11 @@ class ListTable(ui.table, component='list_table.js'):
         changed = [row for row in rows if shown.get(row[key]) != row]
         order = [row[key] for row in rows]
         moved = order != list(shown)
+        if len(changed) < len(rows):
+            # the server's copy keeps the rows it holds already: a prop is made observable row by row, nested values
+            # included (~2 ms for 25 rows with their cards: 40 ms of the event loop for 20 agents' lists per change)
+            new = {id(row) for row in changed}
+            rows = [row if id(row) in new else shown[row[key]] for row in rows]
         pagination = pagination if pagination is not None and pagination != self._props['pagination'] else None
         said = {label: text for label, text in (texts or {}).items() if label.text != text}
         with self._props.suspend_updates():  # a prop set sends the whole element (NiceGUI 3's observable props)
