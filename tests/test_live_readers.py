@@ -4,6 +4,7 @@ get the same rows from one read, their readers' sign-ins checked together in one
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ HOSTILE = '<script>alert(1)</script> "double" \'single\' a:b :: ://x `tick` &amp
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     """The page reads the lists make, and the batches of sign-ins checked for live refreshes."""
-    heard: dict[str, list] = {'reads': [], 'checks': []}
+    heard: dict[str, list] = {'reads': [], 'checks': [], 'threads': []}
     fetch, check = ResourceTable._fetch, staff_sessions.signed_in_many
 
     def counting_fetch(self: ResourceTable, *args: Any) -> Any:
@@ -39,6 +40,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     def counting_check(session: Any, marks: Any) -> Any:
         marks = list(marks)
         heard['checks'].append(marks)
+        heard['threads'].append(threading.current_thread())
         return check(session, marks)
 
     monkeypatch.setattr(ResourceTable, '_fetch', counting_fetch)
@@ -76,6 +78,7 @@ async def test_two_agents_on_the_same_view_get_the_same_rows_from_one_read_and_o
     assert table_subjects(user) == table_subjects(other) == [HOSTILE, 'Already there']  # the text as it was typed
     assert len(counted['reads']) == 1, 'each page read the list on its own'
     assert len(counted['checks']) == 1 and len(counted['checks'][0]) == 2, 'the sign-ins were checked one by one'
+    assert threading.current_thread() not in counted['threads'], 'the sign-ins were checked on the event loop'
 
 
 async def test_a_deactivated_agent_gets_no_more_rows_and_is_sent_to_sign_in(
