@@ -4,7 +4,8 @@ Each probe prints one line `PROBE <wall-clock ms> <step> <client>`: the tickets 
 list's debounce timer ran (`timer`), its query started and ended in the worker thread (`fetch0`, `fetch1`), its
 rows were set (`loaded`), and socket.io took an `update` message for a client (`sent`).
 
-A `user` line gives the duration in ms of the sign-in check each list makes before loading.
+A `user` line gives the duration in ms of the sign-in check each list makes before loading on the event loop; a `waited`
+line, how long a list awaited the check of all sign-ins of one change (made together in a worker thread).
 """
 
 from __future__ import annotations
@@ -89,6 +90,18 @@ def install() -> None:
 
     resource_table.acting_user = probed_acting_user
 
+    together = getattr(resource_table, 'checked_together', None)
+    if together is not None:  # the sign-ins of one change checked together, in a worker thread (branch live2)
+
+        async def probed_checked_together():
+            started = time.perf_counter()
+            try:
+                return await together()
+            finally:
+                probe('waited', f'{(time.perf_counter() - started) * 1000:.2f}')
+
+        resource_table.checked_together = probed_checked_together
+
     from nicegui import app
 
     def wrap_sio() -> None:
@@ -96,7 +109,7 @@ def install() -> None:
 
         async def probed_sio_emit(event, data=None, *args, **kwargs):
             result = await emit(event, data, *args, **kwargs)
-            if event == 'update':
+            if event in ('update', 'run_javascript'):  # a whole element, or a table's patch (patchRows)
                 probe('sent', str(kwargs.get('room', '-'))[:8])
             return result
 

@@ -362,7 +362,10 @@ def compare(args: argparse.Namespace, url: str, work: Path) -> int:
             shutil.rmtree(work / 'profile-compare', ignore_errors=True)
     print(compare_report(results, loads, counts))
     if args.probe:
-        print(probe_report([r for (t, _c, _k), rs in results.items() if t == 'backoffice' for r in rs], log))
+        for count in counts:  # each post's window ends at the next post (a new request, then its change)
+            timed = sorted((r for (t, c, _k), rs in results.items() if t == 'backoffice' and c == count for r in rs),
+                           key=lambda r: r['sent'])  # fmt: skip
+            print(f'\n{count} page(s):' + probe_report(timed, log))
     problems = [line for line in log.read_text(errors='replace').splitlines() if 'Traceback' in line or 'ERROR' in line]
     if problems:
         print(f'\nThe server logged {len(problems)} error lines; see {log}')
@@ -824,6 +827,9 @@ def probe_report(results: list[dict], log: Path) -> str:
         if checks:
             columns.setdefault('sign-in checks on the loop, sum', []).append(sum(checks))
             columns.setdefault('sign-in check, slowest', []).append(max(checks))
+        waits = [float(who) for _, step, who in window if step == 'waited']
+        if waits:
+            columns.setdefault('sign-ins checked together, awaited', []).append(max(waits))
         for step in ('emit', 'timer', 'fetch0', 'fetch1', 'loaded', 'sent'):
             times = [at for at, name, _ in window if name == step]
             if times:

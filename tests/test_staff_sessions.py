@@ -168,3 +168,36 @@ def test_only_a_browser_the_account_never_used_counts_as_new() -> None:
     assert again.ok and not again.new_browser  # the same browser (its cookie), wherever it is
     elsewhere = auth.sign_in(email=agent.email, password=PASSWORD, address='10.0.0.1')
     assert elsewhere.ok and elsewhere.new_browser
+
+
+def test_many_browsers_checked_at_once_get_the_answers_each_would_get_alone() -> None:
+    ada, bob, cat = make_user('agent'), make_user('agent'), make_user('agent')
+
+    def started(person) -> str:
+        with session_scope() as session:
+            row = session.get(type(person), person.id)
+            return staff_sessions.start(session, user=row, user_agent='', address='', new_browser=False).key
+
+    ada_laptop, ada_phone, bob_key, cat_key = started(ada), started(ada), started(bob), started(cat)
+    with session_scope() as session:  # Ada's phone was signed out, Cat was deactivated
+        phone = session.exec(select(StaffSession).where(StaffSession.key == staff_sessions.hash_key(ada_phone))).one()
+        phone.ended_at = phone.signed_in_at
+        session.add(phone)
+        session.get(type(cat), cat.id).is_active = False
+        session.commit()
+    marks = [
+        (ada.id, ada.session_epoch, ada_laptop),
+        (ada.id, ada.session_epoch, ada_phone),
+        (bob.id, bob.session_epoch + 1, bob_key),  # signed out everywhere since (a new epoch)
+        (bob.id, bob.session_epoch, 'a-key-never-handed-out'),
+        (cat.id, cat.session_epoch, cat_key),
+        (bob.id, bob.session_epoch, bob_key),
+        (None, None, None),
+    ]
+    with session_scope() as session:
+        together = staff_sessions.signed_in_many(session, marks)
+        alone = {mark: staff_sessions.signed_in(session, user_id=mark[0], epoch=mark[1], key=mark[2]) for mark in marks}
+    signed_in = {mark for mark, found in together.items() if found is not None}
+    assert signed_in == {mark for mark, found in alone.items() if found is not None}
+    assert signed_in == {marks[0], marks[5]}
+    assert together[marks[0]][0].id == ada.id and together[marks[5]][0].id == bob.id
