@@ -202,23 +202,25 @@ class ResourceTable:
         """Show a page. `shared`: a refresh after a change, when every open list of this resource reloads at once;
         lists showing the same page then share one read (20 agents on /requests cost one query, not 20), and their
         readers' sign-ins are checked together, off the event loop."""
-        request = self.request(page)
+        request, cursor = self.request(page), self.cursor
         language = i18n.current()  # the rows' texts are made in a worker thread, in the reader's language
-        if shared:
-            if self._reader is not None and can(self._reader, self.resource.read_permission):
-                # the page's read starts beside the check of its readers; its rows show only to those still signed in
-                self._shared_read(self._reader, request, self.cursor, language)
-            user = await checked_together()
-        else:
-            user = acting_user()
-        if user is None:
-            return
+        # the load's number is taken before any await: a queue clicked while a change's readers are being checked
+        # starts a later load, whose rows (asked for with the newer filters) are the ones to show
         self._loads += 1
         this_load = self._loads
         if shared:
-            fetched = await self._shared_fetch(user, request, self.cursor, language)
+            if self._reader is not None and can(self._reader, self.resource.read_permission):
+                # the page's read starts beside the check of its readers; its rows show only to those still signed in
+                self._shared_read(self._reader, request, cursor, language)
+            user = await checked_together()
         else:
-            fetched = await call(self._fetch, user, request, self.cursor, language)
+            user = acting_user()
+        if user is None or this_load != self._loads:
+            return
+        if shared:
+            fetched = await self._shared_fetch(user, request, cursor, language)
+        else:
+            fetched = await call(self._fetch, user, request, cursor, language)
         if fetched is FAILED or this_load != self._loads:
             # a later load started meanwhile (a queue clicked while the first rows were coming): its rows, asked for
             # with the newer filters, are the ones to show, whichever answer comes back last
