@@ -13,7 +13,7 @@ from backoffice.i18n import _, pgettext
 from backoffice.models import User
 from backoffice.services import users as users_service
 
-from . import live
+from . import live, viewport
 from .forms import FAILED, call, clear_errors, page_dialog
 from .global_search import GlobalSearch
 from .menu_on_open import MenuOnOpen
@@ -58,6 +58,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     menu_button.on_click(drawer.toggle)
 
     ui.add_body_html(KEYBOARD_JS)
+    ui.add_body_html(viewport.WIDTH_JS)
     ui.add_body_html(STABLE_SLOTS_JS)
     with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
