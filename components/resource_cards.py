@@ -108,10 +108,19 @@ class PhoneSort:
     """Sorting where a list of cards has no column headers to tap: the sortable columns to choose from and a button
     that reverses the order; shown under 600 px only, like the cards."""
 
-    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None]) -> None:
+    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None], now: bool = True) -> None:
+        """`now=False`: built when `build` is called (on a wide screen, where it is hidden, after the first paint)."""
         self.options = {c.name: shown(c.label) for c in resource.columns if c.sortable}
         self.state, self.change = state, change
-        with ui.row().classes('lt-sm items-center gap-1 no-wrap'):
+        self._place = ui.context.slot
+        self.select: ui.select | None = None
+        if now:
+            self.build()
+
+    def build(self) -> None:
+        if self.select is not None or self._place.parent.is_deleted:
+            return
+        with self._place, ui.row().classes('lt-sm items-center gap-1 no-wrap'):
             self.select = (
                 ui.select(self.options, label=_('Sort by'), on_change=self._chosen)
                 .props('outlined dense options-dense')
@@ -129,6 +138,8 @@ class PhoneSort:
 
     def show(self) -> None:
         """Reflect the list's sort (a saved view or a desktop header may have changed it)."""
+        if self.select is None:
+            return
         chosen = self.state['sort'] if self.state['sort'] in self.options else None
         if self.select.value != chosen:
             self.select.value = chosen

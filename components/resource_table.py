@@ -476,7 +476,11 @@ class ResourceTable:
             self.arrivals.tooltip(_('Show everything, newest first'))
             self.arrivals.set_visibility(False)
             ui.space()
-            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
+            # hidden from 600 px on: there built once the page has painted (issue 20)
+            wide = viewport.wide()
+            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set, now=not wide)
+            if wide:
+                once_connected(lambda _user: self.phone_sort.build())
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'

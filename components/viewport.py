@@ -8,6 +8,7 @@ from nicegui import ui
 
 COOKIE = 'bo_width'
 NARROW_BELOW = 640  # px: Tailwind's `sm`, under which `max-sm:hidden` folds a list's filters away
+WIDE_FROM = 600  # px: Quasar's `sm`, from which `lt-sm` hides (a phone list's cards and sort)
 
 # on every signed-in page: the window's width now and after each resize (read by the next page request)
 WIDTH_JS = f"""<script>
@@ -25,11 +26,23 @@ WIDTH_JS = f"""<script>
 def narrow() -> bool:
     """Whether the browser asking for the page being built said its window was narrower than NARROW_BELOW; False when
     it never said (a first visit) or outside a page request."""
+    width = reported_width()
+    return width is not None and width < NARROW_BELOW
+
+
+def wide() -> bool:
+    """Whether it said its window was at least WIDE_FROM wide (a phone list's sort is hidden there); False when it
+    never said."""
+    width = reported_width()
+    return width is not None and width >= WIDE_FROM
+
+
+def reported_width() -> int | None:
     try:
         request = ui.context.client.request
     except (RuntimeError, AttributeError):
-        return False
+        return None
     if request is None:
-        return False
+        return None
     width = request.cookies.get(COOKIE, '')
-    return width.isdigit() and int(width) < NARROW_BELOW
+    return int(width) if width.isdigit() else None

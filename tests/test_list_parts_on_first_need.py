@@ -94,3 +94,24 @@ async def test_on_a_phone_a_filter_named_in_the_address_is_built_with_the_page_a
     await user.open('/customers?status=unfinished')
     await rows_show(user, 'dan.unfinished@example.com', absent=('cara.kept@example.com',))
     assert user.find(marker='filter-status').elements.pop().value == ['unfinished']
+
+
+async def test_on_a_wide_screen_the_phone_sort_comes_after_the_first_paint_and_sorts(user: User) -> None:
+    manager = make_user('manager')
+    make_customer('ann.first@example.com', name='Ann First')
+    make_customer('zed.last@example.com', name='Zed Last')
+    await sign_in(user, manager.email, path='/customers')
+    phone = await user.http_client.get('/customers')
+    user.http_client.cookies.set(viewport.COOKIE, '1440')
+    wide = await user.http_client.get('/customers')
+
+    assert 'Sort by' in phone.text  # a first visit (no width said yet) builds it with the page
+    assert 'Sort by' not in wide.text and 'ann.first@example.com' in wide.text
+
+    await user.open('/customers')
+    await eventually(lambda: bool(user.find(marker='phone-sort').elements), message='the phone sort is built')
+    user.find(marker='phone-sort').elements.pop().set_value('email')
+    emails = lambda: [r['email'] for r in customers_table(user).rows]  # noqa: E731
+    await eventually(lambda: emails() == ['zed.last@example.com', 'ann.first@example.com'])  # the list's direction
+    user.find(marker='phone-sort-direction').click()
+    await eventually(lambda: emails() == ['ann.first@example.com', 'zed.last@example.com'])
