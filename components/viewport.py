@@ -6,21 +6,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-COOKIE = 'bo_width'
+COOKIE = 'bo_width'  # set by the shell's WIDTH_JS
 NARROW_BELOW = 640  # px: Tailwind's `sm`, under which `max-sm:hidden` folds a list's filters away
 WIDE_FROM = 600  # px: Quasar's `sm`, from which `lt-sm` hides (a phone list's cards and sort)
-
-# on every signed-in page: the window's width now and after each resize (read by the next page request)
-WIDTH_JS = f"""<script>
-(() => {{
-  const tell = () => {{
-    document.cookie = '{COOKIE}=' + Math.round(window.innerWidth) + '; path=/; max-age=31536000; samesite=lax';
-  }};
-  tell();
-  let pending;
-  window.addEventListener('resize', () => {{ clearTimeout(pending); pending = setTimeout(tell, 200); }});
-}})();
-</script>"""
 
 
 def narrow() -> bool:
