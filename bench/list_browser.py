@@ -89,6 +89,11 @@ def main() -> int:
             for round_ in range(args.runs + 1):  # round 0: each page's first visit since its server started
                 for width in args.widths:
                     driver.set_window_size(width, 900)
+                    for root in [base, roots.get('before')]:
+                        if root:  # the width this browser reported on its last page there (components/viewport.py)
+                            driver.execute_cdp_cmd(
+                                'Network.setCookie', {'name': 'bo_width', 'value': str(width), 'url': root}
+                            )
                     for name in args.lists:
                         for app in apps:
                             root = roots[app]

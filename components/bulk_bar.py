@@ -66,35 +66,54 @@ class BulkBar:
         )
         self.tools = tuple(tools)
         self.all_matching = False
-        with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-blue-50 dark:bg-neutral-800') as self.bar:
-            self.label = ui.label()
-            self.everything = ui.button('', on_click=self._select_everything).props('flat dense no-caps')
-            ui.space()
-            for tool in self.tools:
-                button = ui.button(tool.label, icon=tool.icon, on_click=lambda t=tool: t.run(self.selection())).props(
-                    'flat dense'
-                )
-                if tool.marker:
-                    button.mark(tool.marker)
-            self.edit_button = ui.button(_('Edit a field'), icon='edit', on_click=self._edit).props('flat dense')
-            self.delete_button = ui.button(_('Delete'), icon='delete', on_click=self._delete).props(
-                'flat dense color=negative'
-            )
-            self.restore_button = ui.button(_('Restore'), icon='restore_from_trash', on_click=self._restore).props(
-                'flat dense'
-            )
-        self.progress = ui.linear_progress(value=0, show_value=False).classes('w-full')
-        self.progress.set_visibility(False)
+        # built on the first selection, where the list was built (issue 20, first rows: a hidden bar of a dozen
+        # elements in every list page, nobody sees before ticking a row)
+        self._place = ui.context.slot
+        self.bar: ui.row | None = None
         table.on_select(lambda _: self.update())
         self.update()
 
+    def _build(self) -> None:
+        with self._place:
+            with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-blue-50 dark:bg-neutral-800') as self.bar:
+                self.label = ui.label()
+                self.everything = ui.button('', on_click=self._select_everything).props('flat dense no-caps')
+                ui.space()
+                for tool in self.tools:
+                    button = ui.button(
+                        tool.label, icon=tool.icon, on_click=lambda t=tool: t.run(self.selection())
+                    ).props('flat dense')
+                    if tool.marker:
+                        button.mark(tool.marker)
+                self.edit_button = ui.button(_('Edit a field'), icon='edit', on_click=self._edit).props('flat dense')
+                self.delete_button = ui.button(_('Delete'), icon='delete', on_click=self._delete).props(
+                    'flat dense color=negative'
+                )
+                self.restore_button = ui.button(_('Restore'), icon='restore_from_trash', on_click=self._restore).props(
+                    'flat dense'
+                )
+            self.progress = ui.linear_progress(value=0, show_value=False).classes('w-full')
+            self.progress.set_visibility(False)
+
+    @property
+    def built(self) -> bool:
+        return self.bar is not None
+
     def update(self) -> None:
-        user = acting_user()
         selected = len(self.table.selected)
-        writable = user is not None and not self.resource.read_only and can(user, self.resource.write_permission)
-        self.bar.set_visibility(bool(selected) and (writable or bool(self.tools)))
         if not selected:
             self.all_matching = False
+            if self.bar is None:
+                return
+        user = acting_user()
+        writable = user is not None and not self.resource.read_only and can(user, self.resource.write_permission)
+        shown = bool(selected) and (writable or bool(self.tools))
+        if self.bar is None:
+            if not shown:
+                return
+            self._build()
+        assert self.bar is not None
+        self.bar.set_visibility(shown)
         count = self.total() if self.all_matching else selected
         self.label.text = (
             ngettext('{n} selected (all matching)', '{n} selected (all matching)', count)

@@ -16,10 +16,13 @@ from backoffice.i18n import _
 GRID_BELOW_600_PX = ':grid="Quasar.Screen.lt.sm"'
 
 # One template for every resource; it reads only the row's `_card` (made by card_of) through Vue bindings ({{ }} shows
-# text as text): nothing from data or from a declaration is formatted into it.
+# text as text): nothing from data or from a declaration is formatted into it. The card, its status chip and its tick
+# are the markup Quasar's q-card, q-badge and q-checkbox draw (same classes, same look), not those components: three
+# components per row were 75 of a phone's list page's first paint (issue 20, first rows).
 _CARD_OPEN = """
 <div class="col-12 q-pa-xs">
-  <q-card flat bordered class="bo-card cursor-pointer" :class="props.selected ? 'bo-card--selected' : ''"
+  <div class="q-card q-card--bordered q-card--flat no-shadow bo-card cursor-pointer"
+          :class="[props.selected ? 'bo-card--selected' : '', $q.dark.isActive ? 'q-card--dark q-dark' : '']"
           tabindex="0" role="button"
           @click="$parent.$emit('rowClick', $event, props.row, props.rowIndex)"
           @keydown.enter="$parent.$emit('rowClick', $event, props.row, props.rowIndex)">
@@ -29,8 +32,9 @@ _CARD_CLOSE = """
       <div class="col bo-card-text">
         <div class="bo-card-head">
           <div class="text-weight-medium bo-card-title">{{ props.row._card.title }}</div>
-          <q-badge v-if="props.row._card.status" outline color="primary" class="bo-card-status">
-            {{ props.row._card.status }}</q-badge>
+          <div v-if="props.row._card.status" role="status"
+               class="q-badge flex inline items-center no-wrap q-badge--single-line q-badge--outline text-primary
+                      bo-card-status">{{ props.row._card.status }}</div>
         </div>
         <div v-for="line in props.row._card.lines" :key="line.label" class="text-body2 bo-card-line">
           <span class="text-grey-7 bo-card-label">{{ line.label }}</span>
@@ -38,12 +42,22 @@ _CARD_CLOSE = """
         </div>
       </div>
     </div>
-  </q-card>
+  </div>
 </div>
 """
 _TICK = (
     '<div @click.stop @keydown.enter.stop class="bo-card-tick">'
-    '<q-checkbox dense v-model="props.selected" :aria-label="props.row._card.select" /></div>'
+    '<div class="q-checkbox cursor-pointer no-outline row inline no-wrap items-center q-checkbox--dense" '
+    ":class=\"$q.dark.isActive ? 'q-checkbox--dark' : ''\" "
+    'tabindex="0" role="checkbox" :aria-label="props.row._card.select" '
+    ':aria-checked="props.selected ? \'true\' : \'false\'" @click="props.selected = !props.selected" '
+    '@keydown.space.prevent @keyup.space="props.selected = !props.selected" '
+    '@keyup.enter="props.selected = !props.selected">'
+    '<div class="q-checkbox__inner relative-position non-selectable" aria-hidden="true" '
+    ":class=\"props.selected ? 'q-checkbox__inner--truthy' : 'q-checkbox__inner--falsy'\">"
+    '<div class="q-checkbox__bg absolute"><svg class="q-checkbox__svg fit absolute-full" viewBox="0 0 24 24">'
+    '<path class="q-checkbox__truthy" fill="none" d="M1.73,12.91 8.1,19.28 22.79,4.59"></path>'
+    '<path class="q-checkbox__indet" d="M4,14H20V10H4"></path></svg></div></div></div></div>'
 )
 CARD_TEMPLATE = _CARD_OPEN + _CARD_CLOSE
 SELECTABLE_CARD_TEMPLATE = _CARD_OPEN + _TICK + _CARD_CLOSE
@@ -94,10 +108,19 @@ class PhoneSort:
     """Sorting where a list of cards has no column headers to tap: the sortable columns to choose from and a button
     that reverses the order; shown under 600 px only, like the cards."""
 
-    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None]) -> None:
+    def __init__(self, resource: Resource, *, state: dict, change: Callable[..., None], now: bool = True) -> None:
+        """`now=False`: built when `build` is called (on a wide screen, where it is hidden, after the first paint)."""
         self.options = {c.name: shown(c.label) for c in resource.columns if c.sortable}
         self.state, self.change = state, change
-        with ui.row().classes('lt-sm items-center gap-1 no-wrap'):
+        self._place = ui.context.slot
+        self.select: ui.select | None = None
+        if now:
+            self.build()
+
+    def build(self) -> None:
+        if self.select is not None or self._place.parent.is_deleted:
+            return
+        with self._place, ui.row().classes('lt-sm items-center gap-1 no-wrap'):
             self.select = (
                 ui.select(self.options, label=_('Sort by'), on_change=self._chosen)
                 .props('outlined dense options-dense')
@@ -115,6 +138,8 @@ class PhoneSort:
 
     def show(self) -> None:
         """Reflect the list's sort (a saved view or a desktop header may have changed it)."""
+        if self.select is None:
+            return
         chosen = self.state['sort'] if self.state['sort'] in self.options else None
         if self.select.value != chosen:
             self.select.value = chosen

@@ -22,7 +22,7 @@ from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
 from backoffice.services import crud
 
-from . import live, page_work
+from . import live, page_work, viewport
 from .bulk_bar import BulkBar, BulkTool
 from .date_input import DateInput
 from .export_menu import export_menu
@@ -31,7 +31,7 @@ from .menu_on_open import MenuOnOpen
 from .related_select import related_select
 from .resource_cards import PhoneSort, as_cards, card_of
 from .saved_views import SavedViews
-from .session import acting_user, checked_together
+from .session import acting_user, checked_together, once_connected
 
 PAGE_SIZES = [10, 25, 50, 100]
 NOTHING_MATCHES = N_('Nothing matches: clear the search or a filter to see more.')
@@ -479,13 +479,19 @@ class ResourceTable:
             self.views = SavedViews(resource, current=lambda: dict(self.state), apply=self.apply_view)
             self._columns_menu()
             export_menu(resource, lambda: self.request(1))
+        self.filter_row: ui.row | None = None
+        self.filters_built = not resource.filters
         if resource.filters:
-            # on a phone the filters fold away behind a button; from 600 px on they are always shown
+            # on a phone the filters fold away behind a button; from 640 px on they are always shown
             toggle = ui.button(_('Filters'), icon='filter_list').props('flat dense').classes('sm:hidden')
-            with ui.row().classes('w-full items-center gap-2 max-sm:hidden') as filter_row:  # (Quasar's .hidden is
-                for declared in resource.filters:  # !important: no sm:flex)
-                    self._filter(declared)
-            toggle.on_click(lambda: filter_row.classes(toggle='max-sm:hidden'))
+            # (Quasar's .hidden is !important: no sm:flex)
+            self.filter_row = ui.row().classes('w-full items-center gap-2 max-sm:hidden').mark('filter-row')
+            toggle.on_click(self._toggle_filters)
+            if viewport.narrow() and not self._filters_in_address():
+                # folded away on the phone that asks: built once the page has painted, not with it (issue 20)
+                once_connected(lambda _user: self.build_filters())
+            else:
+                self.build_filters()
         with ui.row().classes('w-full items-center gap-2'):
             self.caption = ListCaption().classes('text-sm text-gray-500')
             self.arrivals = (
@@ -496,7 +502,11 @@ class ResourceTable:
             self.arrivals.tooltip(_('Show everything, newest first'))
             self.arrivals.set_visibility(False)
             ui.space()
-            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set)
+            # hidden from 600 px on: there built once the page has painted (issue 20)
+            wide = viewport.wide()
+            self.phone_sort = PhoneSort(resource, state=self.state, change=self._set, now=not wide)
+            if wide:
+                once_connected(lambda _user: self.phone_sort.build())
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
         self.bulk_holder = ui.column().classes('w-full gap-0')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
@@ -554,6 +564,32 @@ class ResourceTable:
         # loads them once it is on screen
         if not page_work.start(self.load(), name=f'first rows of {resource.key}'):
             ui.timer(0, self.load, once=True)
+
+    def build_filters(self) -> None:
+        """The filters row's fields (once), showing what the list is already filtered by."""
+        if self.filters_built or self.filter_row is None or self.filter_row.is_deleted:
+            return
+        self.filters_built = True
+        with self.filter_row:
+            for declared in self.resource.filters:
+                self._filter(declared)
+        self._applying = True
+        try:
+            self._show_filters(self.state['filters'])
+        finally:
+            self._applying = False
+
+    def _toggle_filters(self) -> None:
+        self.build_filters()
+        if self.filter_row is not None:
+            self.filter_row.classes(toggle='max-sm:hidden')
+
+    def _filters_in_address(self) -> bool:
+        try:
+            params = ui.context.client.request.query_params
+        except RuntimeError:
+            return False
+        return any(f.name in params for f in self.resource.filters)
 
     def _filter_from_address(self) -> None:
         """Start filtered by the related records the page's address names (/orders?customer_id=12): a record page's
@@ -670,19 +706,23 @@ class ResourceTable:
             }
             self.state.update({k: v for k, v in state.items() if k in self.state and k != 'trash'}, filters=filters)
             self.controls['search'].value = self.state['search']
-            for name, control in self.controls.items():
-                if name != 'search' and self._filter_kind(name) == 'choice':
-                    control.value = filters.get(name) or []  # a multiple select is never None
-                elif self._filter_kind(name) == 'related':
-                    control.value = filters.get(name)
-                elif self._filter_kind(name) in ('bool', 'present'):
-                    control.value = None if name not in filters else ('yes' if filters[name] else 'no')
+            self._show_filters(filters)
             self.table.columns = [self._column(c) for c in self.resource.columns if c.name in self.state['columns']]
             if self.columns_select is not None:  # built once the columns menu was opened
                 self.columns_select.value = list(self.state['columns'])
         finally:
             self._applying = False
         await self.reload()
+
+    def _show_filters(self, filters: dict) -> None:
+        """The filter fields (those built) show `filters`."""
+        for name, control in self.controls.items():
+            if name != 'search' and self._filter_kind(name) == 'choice':
+                control.value = filters.get(name) or []  # a multiple select is never None
+            elif self._filter_kind(name) == 'related':
+                control.value = filters.get(name)
+            elif self._filter_kind(name) in ('bool', 'present'):
+                control.value = None if name not in filters else ('yes' if filters[name] else 'no')
 
     def _filter_kind(self, name: str) -> str | None:
         return next((f.kind for f in self.resource.filters if f.name == name), None)

@@ -58,6 +58,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     menu_button.on_click(drawer.toggle)
 
     ui.add_body_html(KEYBOARD_JS)
+    ui.add_body_html(WIDTH_JS)
     ui.add_body_html(STABLE_SLOTS_JS)
     with ui.column().classes('w-full max-w-7xl mx-auto p-3 sm:p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold').props('role=heading aria-level=1')
@@ -112,6 +113,21 @@ globalThis.Vue = {
     return h(type, ...rest);
   },
 };
+</script>"""
+
+# The window's width now and after each resize, in a cookie the next page request reads (components/viewport.py: a
+# list leaves out of its first paint what that width hides)
+WIDTH_JS = """<script>
+(() => {
+  const tell = () => {
+    document.cookie = 'bo_width=' + Math.round(window.innerWidth) + '; path=/; max-age=31536000; samesite=lax';
+  };
+  // after the page has painted: setting a cookie waits on the browser process (~10 ms of a phone page's first paint)
+  if (window.requestIdleCallback) window.requestIdleCallback(tell, { timeout: 1000 });
+  else setTimeout(tell, 200);
+  let pending;
+  window.addEventListener('resize', () => { clearTimeout(pending); pending = setTimeout(tell, 200); });
+})();
 </script>"""
 
 # Keys on every signed-in page: Ctrl/Cmd-K focuses the header's search; "/" focuses the list's search (unless the person

@@ -250,3 +250,26 @@ def test_no_list_is_wider_than_a_phone(driver: WebDriver, base_url: str, shop: d
         settle(driver)
         assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
         assert page_width(driver) <= PHONE[0], f'{path} is {page_width(driver)} px wide on a 390 px phone'
+
+
+def test_a_phone_gets_its_folded_filters_after_the_rows_and_a_window_turned_wide_shows_them(
+    driver: WebDriver, base_url: str, shop: dict
+) -> None:
+    """On a phone that said its width on an earlier page, the filters row (folded away there) is built once the page is
+    connected (issue 20, first rows): "Filters" unfolds it, and a window turned wide shows it, without a reload."""
+    signed_in(driver, base_url)
+    set_viewport(driver, *PHONE)
+    driver.get(f'{base_url}/customers')
+    card_showing(driver, EMAIL)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'bo_width=390' in d.execute_script('return document.cookie'), 'the page says its width'
+    )
+    served = driver.execute_script("return fetch('/customers', {credentials: 'same-origin'}).then(r => r.text())")
+    assert EMAIL in served and 'Signed up from' not in served  # the rows come with the page, the filters do not
+    driver.get(f'{base_url}/customers')
+    card_showing(driver, EMAIL)
+    visible_text(driver, 'Filters').click()
+    visible_text(driver, 'Signed up from')
+    visible_text(driver, 'Filters').click()  # folded again
+    set_viewport(driver, *DESKTOP)
+    visible_text(driver, 'Signed up from')
