@@ -93,12 +93,16 @@ def other_origin(base_url: str) -> Iterator[str]:
         def log_message(self, *_args) -> None:
             pass
 
-    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    # a thread per connection: Chromium opens spare connections it may never send a request on, and a one-thread
+    # server stuck reading one of them held `shutdown()` for a minute (until Chromium closed it)
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f'http://127.0.0.1:{server.server_address[1]}/'
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_another_origin_cannot_frame_the_signed_in_app(driver: WebDriver, base_url: str, other_origin: str) -> None:

@@ -8,20 +8,13 @@ import os
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 from .browser import ROOT, TIMEOUT, RunningServer
 
 
 def server_database_url(server: RunningServer) -> str:
-    """The database the `server` fixture made: a SQLite file next to its log, or `<test database>_browser`."""
-    configured = os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '')
-    if not configured.startswith('postgresql'):
-        return f'sqlite:///{Path(server.log).parent / "browser.db"}'
-    from sqlalchemy.engine import make_url
-
-    url = make_url(configured)
-    return url.set(database=f'{url.database}_browser').render_as_string(hide_password=False)
+    """The database the `server` fixture made (one per pytest-xdist worker that runs browser tests)."""
+    return server.database_url
 
 
 def cli(server: RunningServer, *args: str, stdin: str = '') -> str:
