@@ -93,6 +93,7 @@ class OrderScreen:
             ui.link(_('Back to the orders'), '/orders')
             return
         self.box = ui.column().classes('w-full gap-4')
+        self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -110,8 +111,13 @@ class OrderScreen:
             with read_session() as session:
                 return load(session, user, self.data.order.number)
 
+        # several changes in a row start several reloads (a ship is an order and a shipment changed); one that read
+        # earlier may answer later: only the latest started shows, or the page would go back to an older version of
+        # the order and its buttons act on that version (refused as changed meanwhile)
+        self._reloads += 1
+        this_reload = self._reloads
         data = await run.io_bound(fetch)
-        if data is not None and not self.box.is_deleted:
+        if data is not None and this_reload == self._reloads and not self.box.is_deleted:
             self.data = data
             self.render()
 

@@ -3,6 +3,9 @@ delivery with its refusals shown, a staff draft, and the inventory with a purcha
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
@@ -10,6 +13,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order
+from backoffice.services import orders
 
 from .support.factories import fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
@@ -132,6 +136,42 @@ async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
     await user.should_see(f'Order {order.number}', retries=40)
     await user.should_not_see('Record payment')
     await user.should_not_see('Cancel order')
+
+
+async def test_an_order_page_never_goes_back_to_an_older_read_of_the_order(user: User, monkeypatch) -> None:
+    """Two changes in a row: the reload for the first reads, then answers after the reload for the second. The page
+    keeps the newer read (status and buttons of the packed order), not the one that answered last."""
+    import pages.order as order_page
+
+    manager = make_user('manager')
+    make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 1))
+    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see('Pending payment', retries=40)
+
+    read, answer = threading.Event(), threading.Event()
+    real_load, slowed = order_page.load, []
+
+    def load(session, actor, number):
+        data = real_load(session, actor, number)
+        if not slowed:  # the first reload after this point reads now and answers once the second has shown
+            slowed.append(data)
+            read.set()
+            answer.wait(10)
+            slowed.append('answered')
+        return data
+
+    monkeypatch.setattr(order_page, 'load', load)
+    pay(manager, order)  # the first change: paid
+    await eventually(read.is_set)
+    with session_scope() as session:
+        orders.pack(session=session, actor=manager, order_id=order.id, version=fresh(order.id).version)
+    await user.should_see('Packed', marker='status', retries=40)
+    answer.set()  # the older read (paid) answers last
+    await eventually(lambda: len(slowed) == 2)
+    await asyncio.sleep(0.5)  # the page's turns in which the older read would show
+    await user.should_see('Packed', marker='status', retries=1)
+    await user.should_not_see('Mark packed', retries=1)
 
 
 async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(user: User) -> None:
