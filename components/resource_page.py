@@ -50,6 +50,7 @@ class RecordPage:
             return
         self.record, self.related, self.sections = loaded
         self.box = ui.column().classes('w-full gap-4 min-w-0')
+        self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self.render()
         live.resource_changed(resource.key).subscribe(self._on_change)
 
@@ -61,8 +62,10 @@ class RecordPage:
         user = acting_user()
         if user is None or self.box.is_deleted:
             return
+        self._reloads += 1  # changes in a row start reloads that may answer out of order: the latest started shows
+        this_reload = self._reloads
         loaded = await call(_load, user, self.resource, self.record_id)
-        if loaded is not FAILED and not self.box.is_deleted:
+        if loaded is not FAILED and this_reload == self._reloads and not self.box.is_deleted:
             self.record, self.related, self.sections = loaded
             self.render()
 

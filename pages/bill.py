@@ -57,6 +57,7 @@ class BillScreen:
             ui.link(_('Back to the bills'), '/finance/bills')
             return
         self.box = ui.column().classes('w-full gap-4')
+        self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
         self.render()
         live.resource_changed(Topic.supplier_bills).subscribe(self._on_change)
 
@@ -69,8 +70,10 @@ class BillScreen:
             user = acting_user()
         if user is None:
             return
+        self._reloads += 1  # changes in a row start reloads that may answer out of order: the latest started shows
+        this_reload = self._reloads
         data = await run.io_bound(load, user, self.bill_id)
-        if data is not None and not self.box.is_deleted:
+        if data is not None and this_reload == self._reloads and not self.box.is_deleted:
             self.data = data
             self.render()
 

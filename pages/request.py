@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,9 @@ class RequestScreen:
     def __init__(self, user: User, number: str) -> None:
         self.user = user
         self.number = number
+        # one reload at a time: each fills this page's fields in a worker thread, and reloads started by changes in a
+        # row could otherwise answer out of order (an older read shown last) or mix their fields
+        self._reloading = asyncio.Lock()
         self.ticket: Ticket | None = None
         self.may_write = can(user, 'tickets.write')
         if not self._read(user):
@@ -108,10 +112,11 @@ class RequestScreen:
             with read_session() as session:
                 self._load(session, user, number)
 
-        if await call(fetch) is FAILED:
-            return
-        self.stale_box.clear()
-        self._render()
+        async with self._reloading:
+            if await call(fetch) is FAILED:
+                return
+            self.stale_box.clear()
+            self._render()
 
     def _on_change(self, payload: dict) -> None:
         if self.ticket is not None and (
