@@ -318,3 +318,19 @@ async def test_a_key_for_a_custom_role_has_exactly_its_permissions_and_a_change_
             session.commit()
         assert (await client.get('/api/v1/customers', headers=bearer(secret))).status_code == 403
         assert (await client.get('/api/v1/orders', headers=bearer(secret))).status_code == 200
+
+
+async def test_tags_that_are_not_a_list_or_words_are_refused_at_the_field_not_with_a_server_error() -> None:
+    ticket = submit_request('Tags: "<script>"', email='tags@example.com')
+    _key, secret = key_for('agent', 'write:tickets')
+    async with api_client(router) as client:
+        url = f'/api/v1/tickets/{ticket.id}'
+        for tags in (1.0, 7, {'a': 1}, True):
+            refused = await client.patch(url, json={'version': ticket.version, 'tags': tags}, headers=bearer(secret))
+            assert refused.status_code == 422, (tags, refused.status_code, refused.text)
+            assert 'Tags are a list, or words separated by commas' in refused.text
+        kept = await client.patch(
+            url, json={'version': ticket.version, 'tags': 'vip, "late": x'}, headers=bearer(secret)
+        )
+        assert kept.status_code == 200, kept.text
+    assert stored_request(ticket.number).subject == 'Tags: "<script>"'

@@ -38,7 +38,10 @@ def _text(limit: int, *, required: bool = True, one_line: bool = False):
 
 
 def _tags(value: Any) -> list[str]:
-    items = value.split(',') if isinstance(value, str) else list(value or [])
+    if value is None or isinstance(value, str | list | tuple):
+        items = value.split(',') if isinstance(value, str) else list(value or [])
+    else:  # a number, an object: said at the field, not a server error
+        raise ValueError(_('Tags are a list, or words separated by commas'))
     tags: list[str] = []
     for item in items:
         tag = ' '.join(_without_nul(str(item)).split()).lower()
