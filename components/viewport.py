@@ -33,4 +33,5 @@ def reported_width() -> int | None:
     if request is None:
         return None
     width = request.cookies.get(COOKIE, '')
-    return int(width) if width.isdigit() else None
+    # a cookie is the browser's to write: only 1 to 5 ASCII digits count ('²' is a digit to str.isdigit, not to int)
+    return int(width) if width.isascii() and width.isdigit() and len(width) <= 5 else None

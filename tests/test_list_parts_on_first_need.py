@@ -115,3 +115,14 @@ async def test_on_a_wide_screen_the_phone_sort_comes_after_the_first_paint_and_s
     await eventually(lambda: emails() == ['zed.last@example.com', 'ann.first@example.com'])  # the list's direction
     user.find(marker='phone-sort-direction').click()
     await eventually(lambda: emails() == ['ann.first@example.com', 'zed.last@example.com'])
+
+
+async def test_a_width_cookie_that_is_not_a_width_builds_the_whole_page(user: User) -> None:
+    manager = make_user('manager')
+    make_customer('cara.kept@example.com', name='Cara Kept')
+    await sign_in(user, manager.email, path='/customers')
+    for hostile in ('9' * 5000, '-390', '390px', '<script>alert(1)</script>'):
+        user.http_client.cookies.set(viewport.COOKIE, hostile)
+        page = await user.http_client.get('/customers')
+        assert page.status_code == 200, (hostile, page.status_code)
+        assert FILTER_LABEL in page.text and 'cara.kept@example.com' in page.text, hostile  # as a first visit
