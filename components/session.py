@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -38,8 +39,10 @@ _PAGE_USER: ContextVar[list | None] = ContextVar('page_user', default=None)
 _REQUEST_CHECK = 'backoffice.session_check'
 _ONCE_CONNECTED: WeakKeyDictionary[Client, list[Callable[[User], None]]] = WeakKeyDictionary()
 ACTIVITY_RESOLUTION = timedelta(seconds=10)  # input events closer together than this write the storage once
-# the sign-ins asked for by the live refreshes of one change, checked together (see `checked_together`)
-_TOGETHER: dict[tuple, asyncio.Future] = {}
+# the sign-ins asked for by the live refreshes of one change, checked together (see `checked_together`): the batch
+# being gathered, per event loop; a batch leaves this map as soon as its check starts, or is cancelled
+_TOGETHER: dict[asyncio.AbstractEventLoop, dict[tuple, asyncio.Future]] = {}
+CHECK_TASK = 'sign-ins of a live change'
 
 
 def current_user(
@@ -161,11 +164,11 @@ async def checked_together() -> User | None:
     ):
         return acting_user()  # signed out or gone idle: no database involved, the usual way
     mark = _session_mark(storage)
-    answer = _TOGETHER.get(mark)
+    loop = asyncio.get_running_loop()
+    batch = _batch(loop)
+    answer = batch.get(mark)
     if answer is None:
-        answer = _TOGETHER[mark] = asyncio.get_running_loop().create_future()
-        if len(_TOGETHER) == 1:  # the first to ask starts the check of everyone asking in the same turn of the loop
-            background_tasks.create(_check_together(), name='sign-ins of a live change')
+        answer = batch[mark] = loop.create_future()
     found = await asyncio.shield(answer)
     if _context_client() is None or _session_mark(storage) != mark:  # gone, or signed in afresh meanwhile
         return None
@@ -180,11 +183,34 @@ async def checked_together() -> User | None:
     return user
 
 
-async def _check_together() -> None:
-    await asyncio.sleep(0)  # every list hearing the same change asks in this turn of the loop
-    asked = dict(_TOGETHER)
-    _TOGETHER.clear()
+def _batch(loop: asyncio.AbstractEventLoop) -> dict[tuple, asyncio.Future]:
+    """The batch of sign-ins being gathered on this loop; the first to ask starts the check of everyone asking in the
+    same turn of the loop."""
+    batch = _TOGETHER.get(loop)
+    if batch is None:
+        batch = _TOGETHER[loop] = {}
+        task = background_tasks.create(_check_together(loop, batch), name=CHECK_TASK)
+        task.add_done_callback(functools.partial(_finished, loop, batch))
+    return batch
+
+
+def _finished(loop: asyncio.AbstractEventLoop, asked: dict[tuple, asyncio.Future], _task: asyncio.Task) -> None:
+    """However the check ended — even cancelled before it ran a line, when its `finally` never runs — the batch
+    leaves the map (the next change starts its own) and no list is left waiting."""
+    if _TOGETHER.get(loop) is asked:
+        del _TOGETHER[loop]
+    for answer in asked.values():
+        if not answer.done():
+            answer.cancel()
+
+
+async def _check_together(loop: asyncio.AbstractEventLoop, asked: dict[tuple, asyncio.Future]) -> None:
     try:
+        try:
+            await asyncio.sleep(0)  # every list hearing the same change asks in this turn of the loop
+        finally:  # later asks start a batch of their own, even if this one is cancelled before its check
+            if _TOGETHER.get(loop) is asked:
+                del _TOGETHER[loop]
         found = await run.io_bound(_check_marks, list(asked))
         if found is None:  # NiceGUI answers None instead of running it while the app stops
             raise asyncio.CancelledError

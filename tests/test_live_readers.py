@@ -4,6 +4,7 @@ get the same rows from one read, their readers' sign-ins checked together in one
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from backoffice.db import session_scope
 from backoffice.models import StaffSession, utcnow
 from backoffice.models import User as Staff
 from backoffice.services import staff_sessions
+from components import session
 from components.resource_table import ResourceTable
 
 from .support.factories import make_user, submit_request
@@ -120,3 +122,19 @@ async def test_an_ended_session_gets_no_more_rows(user: User, create_user: Calla
         lambda: other.back_history[-1].startswith('/login'), message='the signed-out agent goes to sign in'
     )
     assert 'After the end' not in [row['subject'] for row in bobs_list.rows]
+
+
+async def test_a_check_cancelled_before_it_ran_leaves_no_list_waiting_and_the_next_change_checks_again(
+    user: User,
+) -> None:
+    loop = asyncio.get_running_loop()
+    first = session._batch(loop)
+    waiting = first[(1, 0, 'key')] = loop.create_future()
+    check = next(task for task in asyncio.all_tasks() if task.get_name() == session.CHECK_TASK)
+    check.cancel()  # before its first line: a test's or the app's end cancels pending tasks so
+    await eventually(check.done)
+    await eventually(waiting.done)
+    assert waiting.cancelled()
+    second = session._batch(loop)
+    assert second is not first
+    await eventually(lambda: loop not in session._TOGETHER)  # the new batch ran its check (nobody in it) and left
