@@ -363,6 +363,14 @@ BAD_REQUESTS = [
     (R(filters={'signed_up_at': ('yesterday', None)}), 'signed_up_at', 'not a date'),
     (R(filters={'company_id': 'Nordwind'}), 'company_id', 'Choose a record'),
     (R(filters={'company_id': True}), 'company_id', 'Choose a record'),
+    (
+        R(filters={'status': 5}),
+        'status',
+        'Choose among',
+    ),  # not a word nor a list (a saved view's JSON, a hand-made call)
+    (R(filters={'status': {'<script>': 'active'}}), 'status', 'Choose among'),
+    (R(filters={'signed_up_at': 20240101}), 'signed_up_at', 'start and an end'),
+    (R(filters={'signed_up_at': {'from': '2024-01-01', 'to': ''}}), 'signed_up_at', 'start and an end'),
 ]
 
 

@@ -46,6 +46,16 @@ def test_defaults_apply_until_saved_and_saving_is_validated_and_audited() -> Non
     assert entry.changes == {'currency': ['EUR', 'CHF'], 'time_zone': ['UTC', 'Europe/Zurich']}
 
 
+def test_a_setting_of_several_choices_refuses_what_is_not_a_list_of_them() -> None:
+    admin = make_user('admin')
+    for wrong in (5, {'order_paid': True}, ['order_paid', 3], [['order_paid']], '<script>alert(1)</script>'):
+        loaded = values()
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            app_settings.save(session=session, actor=admin, loaded=loaded, changes={'slack_events': wrong})
+        assert refused.value.errors == {'slack_events': 'Choose one of the listed values'}, wrong
+    assert values()['slack_events'] == []
+
+
 def test_a_colleagues_change_to_the_same_setting_is_not_overwritten() -> None:
     ana, ben = make_user('admin', email='ana@example.com'), make_user('admin', email='ben@example.com')
     seen_by_ben = values()

@@ -58,7 +58,7 @@ def filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[Colum
 
 
 def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    values = [value] if isinstance(value, str) else list(value)
+    values = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple | set) else [None]
     column_type = attribute.property.columns[0].type
     allowed = set(spec.choices or ()) or (set(column_type.enums) if isinstance(column_type, Enum) else None)
     for item in values:
@@ -80,7 +80,7 @@ _WORDS = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0'
 
 
 def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if isinstance(value, str | date) or len(value) != 2:
+    if not isinstance(value, list | tuple) or len(value) != 2:
         raise ValidationFailed({spec.name: _('Give a start and an end date (either may be empty)')})
     start, end = (_day(spec, item) for item in value)
     if start and end and start > end:
@@ -129,7 +129,7 @@ def _present(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list
 
 
 def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
-    if isinstance(value, str | int | float | Decimal) or len(value) != 2:
+    if not isinstance(value, list | tuple) or len(value) != 2:
         raise ValidationFailed({spec.name: _('Give a lowest and a highest value (either may be empty)')})
     low, high = (_number(spec, item) for item in value)
     if low is not None and high is not None and low > high:

@@ -85,9 +85,9 @@ class SettingSpec:
                 raise ValueError(_('Enter a number from {minimum} to {maximum}').format(**self._bounds()))
             return number
         if self.kind == 'many':  # several of the choices, in the table's order
-            chosen = [value] if isinstance(value, str) else list(value or [])
+            chosen = [value] if isinstance(value, str) else [] if value is None else value
             options = self.options()
-            if any(item not in options for item in chosen):
+            if not isinstance(chosen, list | tuple) or any(not isinstance(i, str) or i not in options for i in chosen):
                 raise ValueError(_('Choose one of the listed values'))
             return [key for key in options if key in chosen]
         if self.kind == 'decimal':  # money and rates: stored as text ('4.90') so that no float rounding creeps in
