@@ -86,12 +86,12 @@ def row_with(driver: WebDriver, marker: str, css: str = 'tbody tr'):
     )
 
 
-def new_request(base_url: str, keys: dict, marker: str, subject: str = '') -> dict:
+def new_request(base_url: str, keys: dict, marker: str, subject: str = '', email: str = '') -> dict:
     return post_request(
         base_url,
         keys['front'],
         {
-            'email': f'{secrets.token_hex(3)}@example.com',
+            'email': email or f'{secrets.token_hex(3)}@example.com',
             'name': 'Front Office Customer',
             'subject': f'{marker} {subject}'.strip(),
             'body': 'Patched in.',
@@ -151,12 +151,72 @@ def test_on_a_phone_a_new_and_a_changed_request_are_patched_in_as_cards(
     created = new_request(base_url, keys, marker, HOSTILE)
     card = row_with(driver, marker, '.bo-card')
     assert HOSTILE in card.text
+    card.find_element(By.CSS_SELECTOR, '.bo-card-tick .q-checkbox').click()  # chosen, then changed: still chosen
+    visible_text(driver, '1 selected')
+    quiet(driver)  # the bulk bar's own messages are over
     ticket = call(base_url, f'/api/v1/tickets/{created["id"]}', 'GET', keys['agent'])
     call(base_url, f'/api/v1/tickets/{created["id"]}', 'PATCH', keys['agent'],
          {'status': 'waiting', 'version': ticket['version']})  # fmt: skip
     WebDriverWait(driver, TIMEOUT).until(
         lambda d: 'Waiting on customer' in row_with(d, marker, '.bo-card').text, 'the card did not change'
     )
+    card = row_with(driver, marker, '.bo-card')
+    assert 'bo-card--selected' in card.get_attribute('class').split(), 'the changed card lost its selection'
+    assert card.find_element(By.CSS_SELECTOR, '.bo-card-tick .q-checkbox').get_attribute('aria-checked') == 'true'
+    visible_text(driver, '1 selected')
     assert 'update' not in driver.execute_script('return window.__kinds')
     assert driver.execute_script('return window.__x') is None
     assert not driver.find_elements(By.CSS_SELECTOR, '.bo-card script, .bo-card img')
+
+
+def is_selected(row) -> bool:
+    box = row.find_element(By.CSS_SELECTOR, 'td.q-table--col-auto-width .q-checkbox')
+    return 'selected' in row.get_attribute('class').split() and box.get_attribute('aria-checked') == 'true'
+
+
+def assert_whole(row, subject: str, email: str) -> None:
+    """What an agent sees in a row: its selection box, the subject as typed, the customer as a link, the countdown."""
+    assert row.find_elements(By.CSS_SELECTOR, 'td.q-table--col-auto-width .q-checkbox'), 'the row lost its checkbox'
+    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, 'td')]
+    assert subject in cells, cells
+    link = row.find_element(By.CSS_SELECTOR, 'a[href^="/customers?open="]')
+    assert link.text == email, link.text
+    assert row.find_elements(By.CSS_SELECTOR, 'td.q-td > span'), 'the SLA countdown cell is not its template'
+
+
+def test_a_patched_row_keeps_its_checkbox_link_cells_and_selection(
+    driver: WebDriver, base_url: str, keys: dict
+) -> None:
+    chosen, chosen_email = f'Chosen {secrets.token_hex(3)}', f'chosen.{secrets.token_hex(3)}@example.com'
+    picked = new_request(base_url, keys, chosen, HOSTILE, email=chosen_email)
+    open_list(driver, base_url)
+    row_with(driver, chosen).find_element(By.CSS_SELECTOR, '.q-checkbox').click()
+    visible_text(driver, '1 selected')
+    WebDriverWait(driver, TIMEOUT).until(lambda d: is_selected(row_with(d, chosen)), 'the row was not selected')
+
+    marker, email = f'Fresh {secrets.token_hex(3)}', f'fresh.{secrets.token_hex(3)}@example.com'
+    new_request(base_url, keys, marker, HOSTILE, email=email)
+    assert_whole(row_with(driver, marker), f'{marker} {HOSTILE}', email)
+    assert not is_selected(row_with(driver, marker))
+    assert is_selected(row_with(driver, chosen)), 'a new row above it dropped the selection'
+
+    ticket = call(base_url, f'/api/v1/tickets/{picked["id"]}', 'GET', keys['agent'])
+    call(base_url, f'/api/v1/tickets/{picked["id"]}', 'PATCH', keys['agent'],
+         {'status': 'waiting', 'version': ticket['version']})  # fmt: skip
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'Waiting on customer' in row_with(d, chosen).text, 'the change did not show'
+    )
+    patched = row_with(driver, chosen)
+    assert_whole(patched, f'{chosen} {HOSTILE}', chosen_email)
+    assert is_selected(patched), 'the changed row lost its selection'
+    visible_text(driver, '1 selected')
+
+    row_with(driver, marker).find_element(By.CSS_SELECTOR, '.q-checkbox').click()  # the new row is selectable
+    visible_text(driver, '2 selected')
+    row_with(driver, chosen).find_element(By.CSS_SELECTOR, '.q-checkbox').click()  # and the changed one unselectable
+    visible_text(driver, '1 selected')
+    assert not is_selected(row_with(driver, chosen))
+    assert driver.execute_script('return window.__x') is None, 'markup from the subject ran'
+
+    row_with(driver, chosen).find_elements(By.TAG_NAME, 'td')[3].click()  # a changed row still opens its request
+    wait_for_path(driver, f'/requests/{ticket["number"]}')
