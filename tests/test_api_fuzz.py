@@ -49,6 +49,40 @@ SCHEMA = schemathesis.openapi.from_asgi('/openapi.json', APP)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
+def refused_alike(operation) -> tuple | None:
+    """What a call that breaks the schema meets in an operation of the generated API (/api/v1/<resource>…) with no
+    body: its method, its path with the resource left out, and its parameters as the schema declares them. Such
+    operations (a record's GET, history, DELETE and restore: the same lines of backoffice/api/resources.py for every
+    resource, with the same parameter types) refuse a malformed call at those parameters, before the resource is
+    reached: one of them fuzzed in negative mode proves it for all. None for any other operation."""
+    declared = APP.openapi()['paths'][operation.path][operation.method.lower()]
+    parts = operation.path.split('/')
+    if (
+        parts[1:3] != ['api', 'v1']
+        or 'requestBody' in declared
+        or not operation.path.endswith(('}', '/history', '/restore'))
+    ):
+        return None
+    return (
+        operation.method,
+        '/'.join([*parts[:3], '*', *parts[4:]]),
+        json.dumps(declared.get('parameters'), sort_keys=True),
+    )
+
+
+def cases() -> list:
+    """Every operation in positive mode; in negative mode every operation but those refused exactly as an earlier one
+    (`refused_alike`): 62 of the 133 generated ones, whose negative calls only ever met the first one's refusal."""
+    chosen, seen = [], set()
+    for operation in OPERATIONS:
+        chosen.append(pytest.param(operation, GenerationMode.POSITIVE, id=f'{operation.label}-positive'))
+        alike = refused_alike(operation)
+        if alike is None or alike not in seen:
+            chosen.append(pytest.param(operation, GenerationMode.NEGATIVE, id=f'{operation.label}-negative'))
+        seen.add(alike)
+    return chosen
+
+
 @pytest.fixture(scope='module')
 def client() -> Iterator[TestClient]:
     """One client for the module, its event loop kept open between calls (a TestClient used outside `with` starts a
@@ -100,8 +134,7 @@ def _seed() -> str:
         )[1]
 
 
-@pytest.mark.parametrize('mode', [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize('operation', OPERATIONS, ids=[op.label for op in OPERATIONS])
+@pytest.mark.parametrize(('operation', 'mode'), cases())
 def test_no_generated_call_gets_a_server_error(
     operation, mode: GenerationMode, secret: str, client: TestClient
 ) -> None:

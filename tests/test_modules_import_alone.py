@@ -9,8 +9,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The cyclic garbage collector is off in that interpreter: each module's fresh import leaves the earlier copies of the
+# app's classes behind (kept until the process ends), and with the collector on every import re-scanned them all: 20 %
+# of the test's CPU (11.9 -> 9.3 s). What is imported, and in which order, is unchanged.
 SCRIPT = """
-import importlib, sys
+import gc, importlib, sys
+gc.disable()
 from importlib.metadata import entry_points
 # an installed extension's package goes too: it holds the core's classes it was loaded with
 ours = {'backoffice', 'components', 'pages'} | {
