@@ -187,7 +187,14 @@ async def test_unsubscribing_over_http_with_a_good_and_a_forged_token(user: User
     admin = make_user('admin', name=HOSTILE)
     choose(admin, 'daily')
     token = digest.unsubscribe_token(admin.id)
-    forged = (f'{admin.id}.{"0" * 32}', f'{admin.id + 1}.{token.split(".")[1]}', 'nonsense', '', f'{admin.id}')
+    forged = (
+        f'{admin.id}.{"0" * 32}',
+        f'{admin.id + 1}.{token.split(".")[1]}',
+        'nonsense',
+        '',
+        f'{admin.id}',
+        f'².{token.split(".")[1]}',
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url='http://test') as http:
         for bad in forged:
             page = await http.get('/digest/unsubscribe', params={'token': bad})

@@ -105,6 +105,7 @@ def test_trashed_records_and_blank_terms_find_nothing() -> None:
     assert search(agent, 'gone@') == []
     assert search(agent, '   ') == []
     assert search(agent, '%') == [] and search(agent, '_') == []  # wildcards are plain characters
+    assert search(agent, '#²') == [] and search(agent, '²³') == []  # digits to Python's isdigit, not to int()
 
 
 def test_a_type_the_user_may_not_read_is_never_searched(monkeypatch: pytest.MonkeyPatch) -> None:

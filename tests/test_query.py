@@ -363,6 +363,7 @@ BAD_REQUESTS = [
     (R(filters={'signed_up_at': ('yesterday', None)}), 'signed_up_at', 'not a date'),
     (R(filters={'company_id': 'Nordwind'}), 'company_id', 'Choose a record'),
     (R(filters={'company_id': True}), 'company_id', 'Choose a record'),
+    (R(filters={'company_id': '²'}), 'company_id', 'Choose a record'),  # a digit to isdigit(), not to int()
     (
         R(filters={'status': 5}),
         'status',

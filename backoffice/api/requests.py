@@ -40,7 +40,7 @@ class SizeLimitedRoute(StrictRoute):
 
         async def limited(request: Request) -> Response:
             declared = request.headers.get('content-length', '')
-            if declared.isdigit() and int(declared) > limit:
+            if declared.isdecimal() and int(declared) > limit:
                 return _too_large(request, limit)
             if request.method in {'POST', 'PUT', 'PATCH'}:
                 body = bytearray()

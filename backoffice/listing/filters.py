@@ -112,7 +112,7 @@ def _day(spec: Filter, value: Any) -> date | None:
 def _related(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     if value == NONE:  # "assignee: nobody"
         return [attribute.is_(None)]
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed({spec.name: _('Choose a record')})

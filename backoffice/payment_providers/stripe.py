@@ -225,13 +225,13 @@ def _refund(obj: dict[str, Any]) -> RefundState:
         amount=major_units(obj.get('amount', 0), currency),
         currency=currency,
         message=message,
-        local_id=int(str(local)) if str(local or '').isdigit() else None,
+        local_id=int(str(local)) if str(local or '').isdecimal() else None,
     )
 
 
 def _order_id(metadata: Any) -> int | None:
     value = str((metadata or {}).get('order_id') or '')
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return int(value) if value.isdecimal() and len(value) < 12 else None
 
 
 register_provider(StripeProvider())

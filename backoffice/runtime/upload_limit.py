@@ -40,7 +40,7 @@ class UploadLimit:
             return
         limit = max_upload_bytes() + ENVELOPE
         declared = dict(scope.get('headers') or []).get(b'content-length', b'')
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isdecimal() and int(declared) > limit:
             await _refuse(send)
             return
         received = 0

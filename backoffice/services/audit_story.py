@@ -186,7 +186,7 @@ def _short(value: str) -> str:
 
 
 def _record(session: Session, model: Any, entity_id: str | None) -> Any:
-    if model is None or entity_id is None or not str(entity_id).isdigit():
+    if model is None or entity_id is None or not str(entity_id).isdecimal():
         return None
     return session.get(model, int(entity_id))
 

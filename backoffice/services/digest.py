@@ -363,7 +363,11 @@ def unsubscribe_url(base_url: str, user_id: int) -> str:
 def unsubscribe(*, session: Session, token: str) -> User | None:
     """Stop the digest of the token's user; None (and nothing changed) for a forged or malformed token."""
     user_part, _dot, signature = (token or '').partition('.')
-    if not user_part.isdigit() or len(user_part) > 10 or not hmac.compare_digest(signature, _signature(int(user_part))):
+    if (
+        not user_part.isdecimal()
+        or len(user_part) > 10
+        or not hmac.compare_digest(signature, _signature(int(user_part)))
+    ):
         return None
     user = session.get(User, int(user_part))
     if user is None:

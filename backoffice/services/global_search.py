@@ -108,7 +108,7 @@ def _invoices(session: Session, actor: Any, term: str) -> list[Hit]:
 
 def _requests(session: Session, actor: Any, term: str) -> list[Hit]:
     digits = term.lstrip('#')
-    if not digits.isdigit() or len(digits) > 12:
+    if not digits.isdecimal() or len(digits) > 12:
         return []
     found = _first(session, Ticket, actor, 'tickets', [Ticket.number == int(digits)])
     return [

@@ -233,7 +233,7 @@ def _valid(session: Session, data: dict[str, Any], *, partial: bool) -> dict[str
     if 'default_assignee_id' in data:
         assignee_id = data.get('default_assignee_id')
         if assignee_id not in (None, ''):
-            assignee = session.get(User, int(assignee_id)) if str(assignee_id).isdigit() else None
+            assignee = session.get(User, int(assignee_id)) if str(assignee_id).isdecimal() else None
             if assignee is None or not assignee.is_active or assignee.role == Role.viewer:
                 errors['default_assignee_id'] = _('Choose an active member of staff who answers requests')
             values['default_assignee_id'] = int(assignee_id) if assignee is not None else None

@@ -46,7 +46,7 @@ def whole_number(text: str) -> int | None:
     text = text.strip()
     if text.endswith('.0'):
         text = text[:-2]
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 def chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
