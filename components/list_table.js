@@ -1,6 +1,14 @@
 // A resource list's q-table that keeps its rows and pagination in its own state, so that a live change is a method
 // call (patchRows) which redraws this table alone, with only the changed rows sent; an update of the element (a page
 // asked for, a filter) still replaces them whole. Rows are data, shown through the slot templates' {{ }} as text.
+//
+// The first paint draws only the rows that cover the reader's first screen (a phone shows two or three cards under the
+// list's toolbar, a desktop seven to twelve rows): the others follow right after that paint, before anyone can scroll
+// to them (issue 20, first rows: each card or row is ~25 DOM nodes and a few Vue components to mount). When the first
+// ones do not reach the window's bottom (a tall screen, a short list), all of them are drawn at once, as before.
+const FIRST_CARDS = 6;
+const FIRST_ROWS = 12;
+
 export default {
   template: `
     <q-table ref="qRef" :rows="shownRows" :pagination="shownPagination" :row-key="rowKey">
@@ -16,11 +24,26 @@ export default {
   },
   emits: ["resync"],
   data() {
-    return { shownRows: this.rows, shownPagination: this.pagination };
+    const first = this.$attrs.grid ? FIRST_CARDS : FIRST_ROWS;
+    const rows = this.rows || [];
+    const partial = rows.length > first;
+    return { shownRows: partial ? rows.slice(0, first) : rows, shownPagination: this.pagination, partial };
+  },
+  mounted() {
+    if (!this.partial) return;
+    const table = this.$refs.qRef?.$el;
+    const last = table?.querySelector(this.$attrs.grid ? ".q-table__grid-content" : "tbody")?.lastElementChild;
+    if (!last || last.getBoundingClientRect().bottom < window.innerHeight) {
+      this.showAll(); // the first screen is not covered yet: no row is left for later
+      return;
+    }
+    requestAnimationFrame(() => setTimeout(() => this.showAll())); // right after the first paint
+    setTimeout(() => this.showAll(), 250); // a tab in the background paints no frame
   },
   watch: {
     rows(value) {
       this.shownRows = value;
+      this.partial = false;
     },
     pagination(value) {
       this.shownPagination = value;
@@ -30,7 +53,14 @@ export default {
     // changed: the rows that are new or differ; order: every row's key, in the order shown; pagination: the new one,
     // or null when it is unchanged; texts: {element id: text} for the list's caption (list_caption.js) in the same
     // message. A row this table does not hold (a message lost) asks the server for all of them again.
+    // the rows left out of the first paint (once; later rows come from the server or patchRows)
+    showAll() {
+      if (!this.partial) return;
+      this.partial = false;
+      this.shownRows = this.rows;
+    },
     patchRows(changed, order, pagination, texts) {
+      this.showAll();
       for (const [id, text] of Object.entries(texts || {})) getElement(id)?.showText?.(text);
       const key = this.rowKey;
       const byKey = new Map(this.shownRows.map((row) => [row[key], row]));
