@@ -30,7 +30,7 @@ from bench.list_browser import LISTS, WATCH_JS, bare_server, copy_database, load
 
 MARK_JS = WATCH_JS.replace(
     'window.__firstRowAt = performance.now();',
-    "window.__firstRowAt = performance.now(); performance.mark('bo-row');"
+    "window.__firstRowAt = performance.now(); performance.mark('bo-row' + location.hash);"
     " window.__domAtRow = document.getElementsByTagName('*').length;"
     " window.__cardsAtRow = document.querySelectorAll('.bo-card, .q-table tbody tr').length;",
 )
@@ -124,6 +124,9 @@ def main() -> int:
             roots['before'] = before.replace('127.0.0.1', 'localhost')
         driver = traced_chromium(work / 'profile', trace=not args.no_trace)
         driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': MARK_JS})
+        events: list[dict] = []  # Chromium's trace, which chromedriver hands over in arrears
+        marks: dict[int, str] = {}
+        visits = 0
         try:
             for app in ('backoffice', 'before'):
                 if app in roots:
@@ -138,13 +141,16 @@ def main() -> int:
                             )
                         if args.cold:
                             driver.execute_cdp_cmd('Network.clearBrowserCache', {})
-                        drain(driver, trace=not args.no_trace)
-                        measured = one_visit(driver, f'{root}/{args.list}', LISTS[args.list])
-                        if not args.no_trace:
-                            time.sleep(0.3)
-                            measured.update(main_thread(drain(driver, trace=True)))
+                        visits += 1  # each visit's mark is named after its address's fragment (not sent)
+                        measured = one_visit(driver, f'{root}/{args.list}#v{visits}', LISTS[args.list])
+                        events.extend(drain(driver, trace=not args.no_trace))
                         if visit:
                             rows[(width, app)].append(measured)
+                            marks[id(measured)] = f'bo-row#v{visits}'
+            time.sleep(0.5)
+            events.extend(drain(driver, trace=not args.no_trace))
+            for measured in [m for values in rows.values() for m in values] if events else []:
+                measured.update(main_thread(events, marks[id(measured)]))
         finally:
             driver.quit()
             shutil.rmtree(work, ignore_errors=True)
@@ -169,7 +175,7 @@ def traced_chromium(profile: Path, *, trace: bool):
             {
                 'enableNetwork': False,
                 'enablePage': False,
-                'traceCategories': 'devtools.timeline,v8,blink.user_timing,loading',
+                'traceCategories': 'toplevel,devtools.timeline,v8,blink.user_timing,loading',
             },
         )
     return webdriver.Chrome(options=options, service=Service('/usr/bin/chromedriver'))
@@ -197,15 +203,17 @@ def one_visit(driver, url: str, looks_right, timeout: float = 60) -> dict:
     raise SystemExit(f'no row at {url}')
 
 
-def main_thread(events: list[dict]) -> dict:
+def main_thread(events: list[dict], name: str) -> dict:
     """Self time per kind of work on the page's main thread, from the navigation's start to the first row's mark."""
-    marks = [e for e in events if e.get('name') == 'bo-row']
-    starts = [e for e in events if e.get('name') == 'navigationStart']
-    if not marks or not starts:
+    marks = [e for e in events if e.get('name') == name]
+    if not marks:
         return {}
     mark = marks[-1]
     pid, tid = mark['pid'], mark['tid']
-    start = max((e['ts'] for e in starts if e['pid'] == pid), default=None)
+    starts = [
+        e['ts'] for e in events if e.get('name') == 'navigationStart' and e['pid'] == pid and e['ts'] < mark['ts']
+    ]
+    start = max(starts, default=None)
     if start is None:
         return {}
     end = mark['ts']

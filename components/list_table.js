@@ -31,13 +31,14 @@ export default {
   },
   mounted() {
     if (!this.partial) return;
-    const table = this.$refs.qRef?.$el;
-    const last = table?.querySelector(this.$attrs.grid ? ".q-table__grid-content" : "tbody")?.lastElementChild;
-    if (!last || last.getBoundingClientRect().bottom < window.innerHeight) {
-      this.showAll(); // the first screen is not covered yet: no row is left for later
-      return;
-    }
-    requestAnimationFrame(() => setTimeout(() => this.showAll())); // right after the first paint
+    // measured in the frame's animation callback, whose layout the paint that follows uses (no layout forced while
+    // the page mounts); rows drawn from there are still in that first paint
+    requestAnimationFrame(() => {
+      const table = this.$refs.qRef?.$el;
+      const last = table?.querySelector(this.$attrs.grid ? ".q-table__grid-content" : "tbody")?.lastElementChild;
+      if (!last || last.getBoundingClientRect().bottom < window.innerHeight) this.showAll(); // the screen not covered
+      else setTimeout(() => this.showAll()); // right after the first paint
+    });
     setTimeout(() => this.showAll(), 250); // a tab in the background paints no frame
   },
   watch: {
