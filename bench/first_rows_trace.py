@@ -226,22 +226,25 @@ def main_thread(events: list[dict], name: str) -> dict:
     busy = 0.0
     for event in complete:
         ts, dur, name = event['ts'], event.get('dur', 0), event['name']
+        # the thread's CPU time where the trace has it (not the time it waited for a core: the machine is shared),
+        # the part before the first row's mark
+        cpu = event.get('tdur', dur) * (min(dur, end - ts) / dur if dur else 1)
         while stack and stack[-1][0] <= ts:
             stack.pop()
         kind = KINDS.get(name) or ('script' if name in SCRIPTS else None)
         if name == 'RunTask' and not stack:
-            busy += min(dur, end - ts)
+            busy += cpu
         if kind is None:
             continue
         # self time: an event's time goes to its kind, minus what a nested event of another kind took
-        spent[kind] += min(dur, end - ts)
+        spent[kind] += cpu
         if stack and stack[-1][1] != kind:
-            spent[stack[-1][1]] -= min(dur, end - ts)
+            spent[stack[-1][1]] -= cpu
         elif stack:
-            spent[kind] -= min(dur, end - ts)  # same kind nested: counted once
+            spent[kind] -= cpu  # same kind nested: counted once
         stack.append((ts + dur, kind))
     result = {f'cpu {k}': v / 1000 for k, v in spent.items()}
-    result['cpu busy (tasks)'] = busy / 1000
+    result['cpu all tasks'] = busy / 1000
     return result
 
 
