@@ -2,12 +2,12 @@
 // call (patchRows) which redraws this table alone, with only the changed rows sent; an update of the element (a page
 // asked for, a filter) still replaces them whole. Rows are data, shown through the slot templates' {{ }} as text.
 //
-// The first paint draws only the rows that cover the reader's first screen (a phone shows two or three cards under the
-// list's toolbar, a desktop seven to twelve rows): the others follow right after that paint, before anyone can scroll
-// to them (issue 20, first rows: each card or row is ~25 DOM nodes and a few Vue components to mount). When the first
-// ones do not reach the window's bottom (a tall screen, a short list), all of them are drawn at once, as before.
+// On a phone the first paint draws only the cards that cover the reader's first screen (two or three show under the
+// list's toolbar): the others follow right after that paint, before anyone can scroll to them (issue 20, first rows:
+// each card is ~23 DOM nodes and a slot component to mount). When the first ones do not reach the window's bottom (a
+// tall screen), all of them are drawn at once, as before. A desktop's table draws all its rows at once: drawing 12
+// first was not faster there in three interleaved runs (bench/README.md, firstrows3).
 const FIRST_CARDS = 6;
-const FIRST_ROWS = 12;
 
 export default {
   template: `
@@ -24,10 +24,9 @@ export default {
   },
   emits: ["resync"],
   data() {
-    const first = this.$attrs.grid ? FIRST_CARDS : FIRST_ROWS;
     const rows = this.rows || [];
-    const partial = rows.length > first;
-    return { shownRows: partial ? rows.slice(0, first) : rows, shownPagination: this.pagination, partial };
+    const partial = Boolean(this.$attrs.grid) && rows.length > FIRST_CARDS;
+    return { shownRows: partial ? rows.slice(0, FIRST_CARDS) : rows, shownPagination: this.pagination, partial };
   },
   mounted() {
     if (!this.partial) return;
@@ -35,7 +34,7 @@ export default {
     // the page mounts); rows drawn from there are still in that first paint
     requestAnimationFrame(() => {
       const table = this.$refs.qRef?.$el;
-      const last = table?.querySelector(this.$attrs.grid ? ".q-table__grid-content" : "tbody")?.lastElementChild;
+      const last = table?.querySelector(".q-table__grid-content")?.lastElementChild;
       if (!last || last.getBoundingClientRect().bottom < window.innerHeight) this.showAll(); // the screen not covered
       else setTimeout(() => this.showAll()); // right after the first paint
     });
