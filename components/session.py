@@ -78,9 +78,16 @@ def current_user(
         _keep_in(request, storage, checked)
     user, live_id = checked
     if page_load:
-        storage['last_seen'] = utcnow().isoformat()
+        if last_seen_before(storage, ACTIVITY_RESOLUTION):  # a storage write (a file save) per page load is too many
+            storage['last_seen'] = utcnow().isoformat()
         _touch(storage, live_id)
     return user
+
+
+def last_seen_before(storage: dict, resolution: timedelta) -> bool:
+    """Whether the browser was last seen at least `resolution` ago (or never): idle time is kept to that precision."""
+    last_seen = _parse(storage.get('last_seen'))
+    return last_seen is None or utcnow() - last_seen >= resolution
 
 
 def _session_mark(storage: dict) -> tuple:
