@@ -82,7 +82,8 @@ def seed_lean(engine, orders: int, requests: int, events: int) -> None:
     def days_ago(expression: str) -> str:
         if postgres:
             return f"(now() - ({expression}) * interval '1 minute')"
-        return f"datetime('now', '-' || ({expression}) || ' minutes')"
+        # microseconds since the epoch, as SQLite stores an instant (models.base.UTCTimestamp)
+        return f"((CAST(strftime('%s', 'now') AS INTEGER) - ({expression}) * 60) * 1000000)"
 
     money = '19.90' if postgres else "'19.90'"
     json_list = "'[]'::json" if postgres else "'[]'"

@@ -30,8 +30,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import String, column, create_engine, text  # noqa: E402
 
+from backoffice.models.base import UTCTimestamp  # noqa: E402
 from bench.api_load import SKU, prepare  # noqa: E402
 from deploy.stack import Stack, deployment  # noqa: E402
 
@@ -203,7 +204,11 @@ def _check_database(stack: Stack, acks: Path) -> None:
         doubled_orders = connection.execute(
             text('SELECT count(*) - count(DISTINCT external_id) FROM orders WHERE external_id IS NOT NULL')
         ).scalar_one()
-        runs = connection.execute(text('SELECT job, started_at FROM kpi_job_runs ORDER BY job, started_at')).all()
+        runs = connection.execute(
+            text('SELECT job, started_at FROM kpi_job_runs ORDER BY job, started_at').columns(
+                column('job', String), column('started_at', UTCTimestamp())
+            )
+        ).all()
     engine.dispose()
     lost_requests = acked['request'] - requests
     lost_orders = acked['order'] - orders

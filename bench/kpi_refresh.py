@@ -151,16 +151,15 @@ def add_orders(number: int) -> None:
 
 
 def today_orders() -> int:
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from backoffice import db
+    from backoffice.models.base import UTCTimestamp
 
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with db.read_session() as session:
-        return session.execute(
-            text('SELECT count(*) FROM orders WHERE placed_at >= :start'),
-            {'start': start if db.get_engine().dialect.name == 'postgresql' else start.strftime('%Y-%m-%d %H:%M:%S')},
-        ).scalar_one()
+        count = text('SELECT count(*) FROM orders WHERE placed_at >= :start')  # the instant bound as stored
+        return session.execute(count.bindparams(bindparam('start', start, type_=UTCTimestamp()))).scalar_one()
 
 
 def count(table: str) -> int:

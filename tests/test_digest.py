@@ -12,7 +12,6 @@ import httpx
 import pytest
 from nicegui import app
 from nicegui.testing import User
-from sqlalchemy import text
 from sqlmodel import select
 
 from backoffice.config import get_settings
@@ -23,6 +22,7 @@ from backoffice.services import app_settings, digest, staff_mail, stock
 
 from .support.factories import make_product, make_role, make_user, submit_request
 from .support.goals import make_objective, put_daily, today
+from .support.instants import bound
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
 
@@ -70,7 +70,7 @@ def test_the_digest_holds_only_what_the_recipients_own_permissions_allow() -> No
     late = submit_request(subject=f'Late {HOSTILE}')
     with session_scope() as session:
         session.execute(
-            text('UPDATE tickets SET sla_breached_at = :at WHERE id = :id'), {'at': datetime.now(UTC), 'id': late.id}
+            bound('UPDATE tickets SET sla_breached_at = :at WHERE id = :id', at=datetime.now(UTC), id=late.id)
         )
         session.commit()
 

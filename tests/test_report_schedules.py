@@ -19,6 +19,7 @@ from backoffice.services import report_schedules
 
 from .support.factories import make_product, make_user, pay, place
 from .support.finance import round_prices
+from .support.instants import bound
 from .support.signin import sign_in
 from .support.waiting import eventually
 
@@ -41,8 +42,9 @@ def test_a_monthly_sales_report_is_mailed_once_to_each_recipient_in_their_langua
     pay(admin, order)
     with session_scope() as session:
         session.execute(
-            text('UPDATE orders SET paid_at = :at WHERE id = :id'),
-            {'at': datetime(2026, 11, 12, 10, tzinfo=UTC), 'id': order.id},
+            bound(
+                'UPDATE orders SET paid_at = :at WHERE id = :id', at=datetime(2026, 11, 12, 10, tzinfo=UTC), id=order.id
+            )
         )
         session.commit()
     agent = make_user('agent')

@@ -23,6 +23,7 @@ from backoffice.services import app_settings, payments, purchases, reports
 
 from .support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
 from .support.finance import round_prices
+from .support.instants import bound
 
 D = Decimal
 JUNE = Params(first=date(2026, 6, 1), last=date(2026, 6, 30))
@@ -39,7 +40,7 @@ def at(day: str, hour: int = 12) -> datetime:
 
 def set_column(table: str, column: str, value, row_id: int) -> None:
     with session_scope() as session:
-        session.execute(text(f'UPDATE {table} SET {column} = :v WHERE id = :id'), {'v': value, 'id': row_id})
+        session.execute(bound(f'UPDATE {table} SET {column} = :v WHERE id = :id', v=value, id=row_id))
         session.commit()
 
 
@@ -156,14 +157,16 @@ def test_stock_is_valued_at_the_weighted_average_cost_now_and_at_a_past_day() ->
             session.commit()
         with session_scope() as session:
             session.execute(
-                text(
-                    'UPDATE purchases SET received_at = :d, ordered_at = :d WHERE id = (SELECT max(id) FROM purchases)'
-                ),
-                {'d': at(day)},
+                bound(
+                    'UPDATE purchases SET received_at = :d, ordered_at = :d WHERE id = (SELECT max(id) FROM purchases)',
+                    d=at(day),
+                )
             )
             session.execute(
-                text('UPDATE stock_movements SET created_at = :d WHERE id = (SELECT max(id) FROM stock_movements)'),
-                {'d': at(day)},
+                bound(
+                    'UPDATE stock_movements SET created_at = :d WHERE id = (SELECT max(id) FROM stock_movements)',
+                    d=at(day),
+                )
             )
             session.commit()
 
@@ -230,18 +233,16 @@ def test_support_performance_per_agent() -> None:
         created = at(f'2026-06-0{day}', 9)
         with session_scope() as session:
             session.execute(
-                text(
+                bound(
                     'UPDATE tickets SET assignee_id = :a, created_at = :c, first_responded_at = :r, solved_at = :s, '
-                    'rating = :rating WHERE id = :id'
-                ),
-                {
-                    'a': agent.id if agent else None,
-                    'c': created,
-                    'r': at(f'2026-06-0{day}', 9 + responded) if responded else None,
-                    's': created.replace(day=created.day + solved // 24, hour=9 + solved % 24) if solved else None,
-                    'rating': rating,
-                    'id': ticket.id,
-                },
+                    'rating = :rating WHERE id = :id',
+                    a=agent.id if agent else None,
+                    c=created,
+                    r=at(f'2026-06-0{day}', 9 + responded) if responded else None,
+                    s=created.replace(day=created.day + solved // 24, hour=9 + solved % 24) if solved else None,
+                    rating=rating,
+                    id=ticket.id,
+                )
             )
             session.commit()
     table = run(admin, 'support')

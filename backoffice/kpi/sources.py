@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Integer, Numeric, String, column, func, inspect, table
+from sqlalchemy import Integer, Numeric, String, column, inspect, table, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
-from sqlmodel.sql.sqltypes import UTCDateTime
 
 from backoffice.models import Customer, Ticket, UsageEvent
+from backoffice.models.base import UTCTimestamp
 
 events = UsageEvent.__table__
 tickets = Ticket.__table__
@@ -24,17 +24,17 @@ orders = table(
     column('status', String),
     column('currency', String),
     column('total', Numeric(12, 2)),
-    column('placed_at', UTCDateTime()),
-    column('paid_at', UTCDateTime()),
-    column('cancelled_at', UTCDateTime()),
-    column('updated_at', UTCDateTime()),
+    column('placed_at', UTCTimestamp()),
+    column('paid_at', UTCTimestamp()),
+    column('cancelled_at', UTCTimestamp()),
+    column('updated_at', UTCTimestamp()),
 )
 refunds = table(
     'refunds',
     column('id', Integer),
     column('order_id', Integer),
     column('amount', Numeric(12, 2)),
-    column('refunded_at', UTCDateTime()),
+    column('refunded_at', UTCTimestamp()),
 )
 order_events = table('order_events', column('id', Integer), column('order_id', Integer))
 stock_levels = table(
@@ -45,6 +45,8 @@ stock_levels = table(
     column('min_qty', Integer),
     column('max_qty', Integer),
 )
+
+HOUR_IN_MICROSECONDS = 3_600_000_000
 
 PLACED = ('pending', 'paid', 'packed', 'shipped', 'delivered')  # an order the customer completed (not a draft)
 PAID = ('paid', 'packed', 'shipped', 'delivered')  # money received
@@ -62,6 +64,6 @@ def has_tables(session: Session, *names: str) -> bool:
 
 def plus_hours(session: Session, instant: ColumnElement, hours: int) -> ColumnElement:
     """`instant + hours` in SQL, comparable with stored datetimes on both databases."""
-    if session.bind.dialect.name == 'sqlite':  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
-        return func.strftime('%Y-%m-%d %H:%M:%f000', instant, f'+{hours} hours')
+    if session.bind.dialect.name == 'sqlite':  # stored as microseconds since the epoch (UTCTimestamp)
+        return type_coerce(type_coerce(instant, Integer) + hours * HOUR_IN_MICROSECONDS, UTCTimestamp())
     return instant + timedelta(hours=hours)

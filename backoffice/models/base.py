@@ -1,17 +1,81 @@
 """What every editable table shares: id, timestamps and a version column for optimistic locking."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, func, literal_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Column, Enum, Index, event, func, literal_column
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 
 def utcnow() -> datetime:
     """Aware UTC, as SQLModel's UTCDateTime columns require; the UI converts to the viewer's time zone."""
     return datetime.now(UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class UTCTimestamp(UTCDateTime):
+    """SQLModel's UTCDateTime (aware UTC in, aware UTC out), stored on SQLite as an integer: microseconds since the
+    Unix epoch (8 bytes instead of 26 characters of text; exact, and it sorts as the instants do — migration 0043).
+    PostgreSQL keeps timestamptz. Every datetime column of every table is of this type (`_every_instant_compact`).
+    Raw SQL on SQLite sees numbers: bind instants with this type (`bindparam(..., type_=UTCTimestamp())`), never as
+    text, and compute with `col / 1000000` and 'unixepoch', not with date functions on the bare column."""
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == 'sqlite':
+            return dialect.type_descriptor(_SQLiteMicroseconds())
+        return super().load_dialect_impl(dialect)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        aware = super().process_bind_param(value, dialect)
+        if aware is None or dialect.name != 'sqlite':
+            return aware
+        return microseconds(aware)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if dialect.name != 'sqlite' or value is None:
+            return super().process_result_value(value, dialect)
+        if isinstance(value, int):
+            return EPOCH + value * MICROSECOND
+        # text here means a writer that bypassed this type (raw SQL with a string): it would sort before every number
+        raise TypeError(f'an instant stored as {type(value).__name__} ({value!r}), not as microseconds')
+
+
+def microseconds(instant: datetime) -> int:
+    """An aware instant as SQLite stores it: whole microseconds since the Unix epoch, exactly."""
+    return (instant - EPOCH) // MICROSECOND
+
+
+class _SQLiteMicroseconds(sqlite.DATETIME):
+    """Declared DATETIME (NUMERIC affinity: an integer is stored as an integer), values passed to and from the driver
+    as they are: UTCTimestamp does the conversion."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+    def literal_processor(self, dialect: Dialect) -> Any:
+        return str
+
+
+@event.listens_for(Column, 'before_parent_attach')
+def _every_instant_compact(column: Column, table: Any) -> None:
+    """SQLModel gives a `datetime` field its UTCDateTime: every model's column gets UTCTimestamp instead, so that no
+    model can store the other form (tests/test_timestamps.py checks every column of the metadata). The migrations'
+    own tables keep what they declare (their data steps ran before 0043, on text)."""
+    if type(column.type) is UTCDateTime and getattr(table, 'metadata', None) is SQLModel.metadata:
+        column.type = UTCTimestamp()
 
 
 class EditableTable(SQLModel):

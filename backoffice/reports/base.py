@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import func
+from sqlalchemy import Integer, func, type_coerce
 from sqlmodel import Session
 
 from backoffice import formatting
@@ -134,11 +134,11 @@ def periods_between(first: date, last: date, grain: Grain) -> list[date]:
 
 
 def hours_between(session: Session, later: Any, earlier: Any) -> Any:
-    """SQL for the hours from one instant to another (NULL when either is): julianday on SQLite, where instants
-    are ISO text, the epoch of the interval on PostgreSQL."""
+    """SQL for the hours from one instant to another (NULL when either is): on SQLite instants are microseconds
+    since the epoch (UTCTimestamp), on PostgreSQL the epoch of the interval."""
     if session.get_bind().dialect.name == 'postgresql':
         return func.extract('epoch', later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return (type_coerce(later, Integer) - type_coerce(earlier, Integer)) / 3_600_000_000.0
 
 
 def cell(row: dict[str, Any], column: Column, currency: str) -> str:

@@ -13,12 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select, type_coerce
 from sqlmodel import Session, col
 
 from backoffice import formatting
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.days import bounds
+from backoffice.kpi.sources import HOUR_IN_MICROSECONDS
 from backoffice.models import Category, Order, OrderLine, Product, Refund, ReturnLine
 from backoffice.reports.base import (
     Chart,
@@ -178,15 +179,15 @@ def _sold_per_period(
         if session.get_bind().dialect.name == 'postgresql':
             hour: Any = func.date_trunc('hour', func.timezone('UTC', col(Order.paid_at)))
         else:
-            # SQLite keeps an instant as ISO text in UTC ('2026-12-03 14:05:09.123456'): its first 13 characters are
-            # its hour, cheaper than strftime on every row
-            hour = func.substr(col(Order.paid_at), 1, 13)
+            # SQLite keeps an instant as microseconds since the epoch (UTCTimestamp): the hours since the epoch, in
+            # integers (no instant before 1970 is paid)
+            hour = type_coerce(col(Order.paid_at), Integer) // HOUR_IN_MICROSECONDS
         query = _sold_query(start, end, currency, wanted, by_product=False).add_columns(hour.label('hour'))
         hours = frame(session.execute(query.group_by(hour)).all(), ['units', 'amount', 'hour'])
         if hours.empty:
             return {}
         if not isinstance(hours['hour'].iloc[0], datetime):
-            hours['hour'] = hours['hour'].astype(str) + ':00:00'
+            hours['hour'] = pd.to_datetime(hours['hour'].astype('int64') * 3600, unit='s', utc=True)
         hours['key'] = period_start(local_times(hours['hour'], zone), params.grain)
         hours['amount'] = hours['amount'].astype(float)
         grouped = hours.groupby('key')[['units', 'amount']].sum()

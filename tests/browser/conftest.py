@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice.models import AppSetting
+
 from ..support.browser import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -105,7 +107,7 @@ def settings_put_back(chromium: WebDriver, server: RunningServer) -> Iterator[No
     prices, Stripe keys stored encrypted) are put back after it, so the next test prices and reads as the defaults
     say (an order at 20 % VAT failed after a test that set 0 %)."""
     engine = sa.create_engine(server.database_url)
-    table = sa.Table('app_settings', sa.MetaData(), autoload_with=engine)
+    table = AppSetting.__table__  # the model's types: a reflected DATETIME would read SQLite's integers as text
     try:
         with engine.connect() as connection:
             before = [dict(row._mapping) for row in connection.execute(sa.select(table).order_by(table.c.key))]

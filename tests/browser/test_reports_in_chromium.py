@@ -30,6 +30,7 @@ from ..support.browser import (
     wait_for_path,
 )
 from ..support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
+from ..support.instants import bound
 
 pytestmark = pytest.mark.browser
 
@@ -64,8 +65,10 @@ def shop() -> None:
         pay(manager, order)
         with session_scope() as session:
             session.execute(
-                text('UPDATE orders SET paid_at = :at WHERE id = :id'),
-                {'at': now - timedelta(days=(n * 2) % 28, hours=1), 'id': order.id},
+                bound(
+                    'UPDATE orders SET paid_at = :at WHERE id = :id',
+                    {'at': now - timedelta(days=(n * 2) % 28, hours=1), 'id': order.id},
+                )
             )
             session.commit()
         orders.append(order)
@@ -88,18 +91,16 @@ def shop() -> None:
         created = now - timedelta(days=n + 1)
         with session_scope() as session:
             session.execute(
-                text(
+                bound(
                     'UPDATE tickets SET assignee_id = :a, created_at = :c, first_responded_at = :r, solved_at = :s, '
-                    'rating = :rating WHERE id = :id'
-                ),
-                {
-                    'a': (ann, bob)[n % 2].id,
-                    'c': created,
-                    'r': created + timedelta(hours=1 + n),
-                    's': created + timedelta(hours=6 + 3 * n) if n % 3 else None,
-                    'rating': (5, 4, 2, 5)[n % 4] if n % 3 else None,
-                    'id': ticket.id,
-                },
+                    'rating = :rating WHERE id = :id',
+                    a=(ann, bob)[n % 2].id,
+                    c=created,
+                    r=created + timedelta(hours=1 + n),
+                    s=created + timedelta(hours=6 + 3 * n) if n % 3 else None,
+                    rating=(5, 4, 2, 5)[n % 4] if n % 3 else None,
+                    id=ticket.id,
+                )
             )
             session.commit()
     for n in range(12):
@@ -107,16 +108,20 @@ def shop() -> None:
         months_ago = n % 6
         with session_scope() as session:
             session.execute(
-                text('UPDATE customers SET signed_up_at = :at WHERE id = :id'),
-                {'at': now - timedelta(days=30 * months_ago + 1), 'id': customer.id},
+                bound(
+                    'UPDATE customers SET signed_up_at = :at WHERE id = :id',
+                    {'at': now - timedelta(days=30 * months_ago + 1), 'id': customer.id},
+                )
             )
             session.commit()
         for later in range(0, months_ago, 1 + n % 2):
             order = place(('RPT-MUG', 1), email=f'cohort{n}@example.com')
             with session_scope() as session:
                 session.execute(
-                    text('UPDATE orders SET placed_at = :at WHERE id = :id'),
-                    {'at': now - timedelta(days=30 * (months_ago - later)), 'id': order.id},
+                    bound(
+                        'UPDATE orders SET placed_at = :at WHERE id = :id',
+                        {'at': now - timedelta(days=30 * (months_ago - later)), 'id': order.id},
+                    )
                 )
                 session.commit()
 
