@@ -39,8 +39,8 @@ class UploadLimit:
             await self.app(scope, receive, send)
             return
         limit = max_upload_bytes() + ENVELOPE
-        declared = dict(scope.get('headers') or []).get(b'content-length', b'')
-        if declared.isdecimal() and int(declared) > limit:
+        declared = dict(scope.get('headers') or []).get(b'content-length', b'')  # bytes: isdigit() is ASCII-only
+        if declared.isdigit() and int(declared) > limit:
             await _refuse(send)
             return
         received = 0
