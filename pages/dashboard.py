@@ -24,8 +24,8 @@ from components.screens import screen
 CUSTOM = 0  # the period switch's "Custom" choice
 # while a period switch is read: the cards and charts dimmed, from the tap (data-switching, set by the browser) until
 # the new ones are drawn (aria-busy, set by the server)
-SWITCHING = (  # the toggle's new value: any but Custom (0, which opens a dialog) is read at once
-    '(value) => { if (value !== 0) document.querySelector(".dashboard-content")?.setAttribute("data-switching", ""); }'
+SWITCHING = (  # the toggle sends the index of the option tapped: any but Custom's (it opens a dialog) is read at once
+    '(index) => { if (index !== %d) document.querySelector(".dashboard-content")?.setAttribute("data-switching", ""); }'
 )
 SWITCHED = 'document.querySelector(".dashboard-content")?.removeAttribute("data-switching")'
 BUSY_CSS = """
@@ -138,7 +138,7 @@ def dashboard_page(user: User) -> None:
 
     toggle.on_value_change(lambda e: choose(e.value))
     # the busy state at the tap itself, before the server has heard of it: the browser dims the cards and charts
-    toggle.on('update:model-value', js_handler=SWITCHING)
+    toggle.on('update:model-value', js_handler=SWITCHING % list(toggle.options).index(CUSTOM))  # an int: no markup
     toggle.on('click', choose_again)  # after the value change, when the tap changed it
 
     async def read_ahead() -> None:

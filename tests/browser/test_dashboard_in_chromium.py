@@ -88,6 +88,9 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     # "Custom", then Cancel: one dialog, and the switch is back on the 30 days still shown
     driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Custom"]]').click()
     visible_text(driver, 'Choose the days')
+    assert not driver.execute_script('return !!document.querySelector(".dashboard-content[data-switching]")'), (
+        'choosing days reads nothing yet: the cards are not dimmed behind the dialog'
+    )
     assert len([d for d in driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]) == 1
     driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Cancel"]]').click()
     wait.until(
@@ -102,6 +105,7 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     driver.execute_script(TAP_AND_WATCH, '7 d')
     wait.until(lambda d: (s := switch_state(d))['days'] == 7 and not s['busy'], 'the 7 days are drawn')
     assert switch_state(driver)['seen'], 'a busy state showed between the tap and the new charts'
+    assert switch_state(driver)['at_tap'], 'the cards dim at the tap itself, before the server has heard of it'
     assert charts_drawn(driver) == 4
     visible_text(driver, 'compared with the 7 days before')
     settle(driver)

@@ -66,6 +66,7 @@ new MutationObserver(() => { if (busyNow()) watch.busy = true; })
   .observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-switching', 'aria-busy']});
 [...document.querySelectorAll('button')].find(b => b.textContent.trim() === label).click();
 if (busyNow()) watch.busy = true;
+watch.atTap = !!document.querySelector('.dashboard-content[data-switching]');  // dimmed by the browser, at the tap
 """
 
 
@@ -73,7 +74,7 @@ def switch_state(driver: WebDriver) -> dict:
     """After TAP_AND_WATCH: busy seen, busy now, the days of the turnover chart as drawn, charts drawn."""
     return driver.execute_script(
         "const plot = document.querySelector('.js-plotly-plot');"
-        'return {seen: window.__switch.busy, busy: !!document.querySelector('
+        'return {seen: window.__switch.busy, at_tap: window.__switch.atTap, busy: !!document.querySelector('
         '\'.dashboard-content[data-switching], .dashboard-content[aria-busy="true"]\'),'
         ' days: plot && plot._fullData ? plot._fullData[0].x.length : 0}'
     )
