@@ -70,6 +70,17 @@ watch.atTap = !!document.querySelector('.dashboard-content[data-switching]');  /
 """
 
 
+def switch_buttons(driver: WebDriver) -> str:
+    """What a stuck wait on the period switch saw: each button's label and whether it is pressed, and the dialogs
+    on screen (a timeout that says only "the switch is back on 30 days" cannot be read after the fact)."""
+    return driver.execute_script(
+        'const buttons = [...document.querySelectorAll(".q-btn-toggle button")]'
+        '.map(b => `${b.innerText.trim()}=${b.getAttribute("aria-pressed")}`).join(", ");'
+        'const dialogs = [...document.querySelectorAll(".q-dialog")].filter(d => d.offsetParent !== null).length;'
+        'return `switch: ${buttons}; dialogs on screen: ${dialogs}`;'
+    )
+
+
 def switch_state(driver: WebDriver) -> dict:
     """After TAP_AND_WATCH: busy seen, busy now, the days of the turnover chart as drawn, charts drawn."""
     return driver.execute_script(
