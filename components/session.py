@@ -84,9 +84,10 @@ def current_user(
     return user
 
 
-def last_seen_before(storage: dict, resolution: timedelta) -> bool:
-    """Whether the browser was last seen at least `resolution` ago (or never): idle time is kept to that precision."""
-    last_seen = _parse(storage.get('last_seen'))
+def last_seen_before(storage: dict, resolution: timedelta, key: str = 'last_seen') -> bool:
+    """Whether the browser was last seen at least `resolution` ago (or never): idle time is kept to that precision
+    (`key`: the staff session's stamp, or the portal's)."""
+    last_seen = _parse(storage.get(key))
     return last_seen is None or utcnow() - last_seen >= resolution
 
 
@@ -308,10 +309,9 @@ def _note_activity() -> None:
     for signed_in, seen in (('user_id', 'last_seen'), ('portal_customer_id', 'portal_last_seen')):
         if not storage.get(signed_in):
             continue
-        last_seen, idle_minutes = _parse(storage.get(seen)), get_settings().session_idle_minutes
-        if auth.is_idle(last_seen, idle_minutes):
+        if auth.is_idle(_parse(storage.get(seen)), get_settings().session_idle_minutes):
             continue  # an idle session is over: the handler's own check signs it out, input does not revive it
-        if utcnow() - last_seen >= ACTIVITY_RESOLUTION:
+        if last_seen_before(storage, ACTIVITY_RESOLUTION, seen):
             storage[seen] = utcnow().isoformat()
 
 
