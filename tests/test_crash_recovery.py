@@ -12,7 +12,7 @@ from collections import Counter
 import httpx
 
 from .support.app_process import app_environment, start_app
-from .support.shop_writers import Writers, consistency_problems, read_held, seed_shop
+from .support.shop_writers import Writers, consistency_problems, read_held, seed_shop, writes_waiting
 
 
 def test_kill_9_mid_write_then_retries_lose_nothing_and_create_nothing_twice(tmp_path, database_url: str) -> None:
@@ -28,8 +28,9 @@ def test_kill_9_mid_write_then_retries_lose_nothing_and_create_nothing_twice(tmp
         deadline = time.monotonic() + 60
         while len(writers.acknowledged('/api/orders')) < 12 and time.monotonic() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)  # mid-write: the clients are still sending
-        process.wait()
+        with writes_waiting(database_url):  # killed while its writes wait for the database, as they did under load
+            process.send_signal(signal.SIGKILL)  # mid-write: the clients are still sending
+            process.wait()
     finally:
         writers.finish()
     assert len(writers.acknowledged('/api/orders')) >= 12 and writers.acknowledged('/api/requests')

@@ -5,14 +5,19 @@ database then holds of those orders, read with plain SQL (the live database, or 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import psycopg
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from backoffice import db
 from backoffice.services import webhooks
@@ -132,6 +137,40 @@ class Writers:
     def answered_during(self, start: float, end: float) -> list[str]:
         """The calls that were on their way while something else ran from `start` to `end` (time.monotonic())."""
         return [key for key, (sent, answered) in self.spans.items() if sent < end and answered > start]
+
+
+@contextmanager
+def writes_waiting(database_url: str) -> Iterator[None]:
+    """The app's writes made to wait for another connection, as a backup or a busy database does: on SQLite that
+    connection holds the write lock, so the app's next write waits at BEGIN, behind the calls already queued (with
+    answers or outbox rows written in a transaction of their own, those would wait after their change committed); on
+    PostgreSQL it locks the webhook outbox, so every call waits inside its transaction with its order or request
+    written. Yields once a write waits (on SQLite: a moment later)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == 'sqlite':
+        holder = sqlite3.connect(url.database or '', timeout=5, isolation_level=None)
+        try:
+            holder.execute('BEGIN IMMEDIATE')
+            time.sleep(0.3)  # the calls on their way reach the lock (nothing to observe from here)
+            yield
+        finally:
+            holder.execute('ROLLBACK')
+            holder.close()
+        return
+    with psycopg.connect(url.set(drivername='postgresql').render_as_string(hide_password=False)) as holder:
+        holder.execute('LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE')  # reads go on, inserts wait
+        with psycopg.connect(url.set(drivername='postgresql').render_as_string(hide_password=False)) as watcher:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'webhook_deliveries'::regclass"
+                ).fetchone()
+                watcher.rollback()
+                if waiting and waiting[0]:
+                    break
+                time.sleep(0.02)
+        yield
+        holder.rollback()
 
 
 @dataclass(frozen=True)
