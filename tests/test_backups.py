@@ -1,11 +1,13 @@
-"""Backups as an operator relies on them: taken while the app runs, verified, pruned, and restored by the command line
-into a database that then holds exactly what was backed up."""
+"""Backups as an operator relies on them: taken while the app runs (failing none of its writers), verified, pruned, and
+restored by the command line into a database that then holds exactly what was backed up."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,13 +15,17 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from backoffice import db, i18n
+from backoffice.__main__ import main as cli_main
 from backoffice.config import Settings, reload_settings
 from backoffice.db import read_session
 from backoffice.models import AuditEntry, User
 from backoffice.services import backups
 
+from .support.app_process import app_environment, start_app
 from .support.cli import backoffice_command
+from .support.databases import fresh_database
 from .support.factories import make_user
+from .support.shop_writers import Writers, consistency_problems, read_held, seed_shop
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before a colon, between thousands (CLDR's French)
 
@@ -166,3 +172,62 @@ def test_two_backups_in_the_same_second_are_both_kept(monkeypatch: pytest.Monkey
         second = backups.take_backup(session=session, actor=admin, settings=settings)
     assert first.name != second.name and first.path.exists() and second.path.exists()
     assert [b.name for b in backups.list_backups(settings)] == [second.name, first.name]  # the newest first
+
+
+def test_a_backup_taken_while_clients_write_fails_none_of_them_and_is_a_consistent_copy(
+    tmp_path, database_url: str
+) -> None:
+    """Issue 20: "taking a backup under that load produced 23 answers 500". `python -m backoffice backup` (run here,
+    in this process) while six clients send orders and requests to a real app process: no call fails, everything
+    acknowledged is in the database, and the backup is a verified, intact copy that agrees with itself (each order's
+    stock and deliveries are in it with the order, and nothing of an order that is not)."""
+    shop = seed_shop()  # on this worker's database, which the app process then serves
+    env = app_environment(database_url, tmp_path, BACKOFFICE_SCHEDULER='0')
+    url, process = start_app(env, tmp_path / 'server.log')
+    writers = Writers(url, shop.secret, requests=True)
+    try:
+        writers.start()
+        deadline = time.monotonic() + 60
+        while len(writers.answers) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        assert cli_main(['backup']) == 0  # what the nightly timer runs
+        ended = time.monotonic()
+        after = len(writers.answers) + 10
+        while len(writers.answers) < after and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        writers.finish()
+        process.terminate()
+        process.wait(timeout=20)
+
+    assert writers.answered_during(started, ended), 'no call was on its way while the backup ran: nothing was proven'
+    failed = {
+        key: (answer.status_code, answer.text) for key, answer in writers.answers.items() if answer.status_code != 201
+    }
+    assert not failed, 'a writer failed while the backup ran'
+    held = read_held(database_url)
+    assert [held.made(call) for call in writers.acknowledged()] == [
+        writers.answers[call.key].json()['number'] for call in writers.acknowledged()
+    ]
+    assert consistency_problems(held) == []
+
+    [backup] = backups.list_backups(reload_settings())
+    assert backups.verify(backup.path) == 'ok' and backup.verified, backup.check
+    copy_url, drop = _opened(backup.path, tmp_path)
+    try:
+        copy = read_held(copy_url)
+    finally:
+        drop()
+    assert consistency_problems(copy) == []
+    assert set(copy.orders) <= set(held.orders) and set(copy.requests) <= set(held.requests)
+    assert copy.orders and len(copy.orders) + len(copy.requests) < len(held.orders) + len(held.requests)
+
+
+def _opened(backup: Path, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A database to read the backup in: the SQLite file itself, or a PostgreSQL database it was restored into."""
+    if backup.suffix == '.db':
+        return f'sqlite:///{backup}', lambda: None
+    url, drop = fresh_database(tmp_path, 'backup_copy')
+    backups.restore(backup, Settings(database_url=url, data_dir=tmp_path / 'copy'))
+    return url, drop
