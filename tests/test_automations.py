@@ -325,6 +325,29 @@ def test_email_templates_go_through_the_outboxes_to_the_customer_or_to_staff() -
     assert runs_of(customer_rule.id)[0].matched
 
 
+def test_a_customer_who_first_arrives_with_an_order_signs_up_as_one_who_writes_first() -> None:
+    """The front office's first order of a new email makes the customer: 'customer signed up' fires for it as for a
+    first request (it did not: the orders' path dropped the 'created' flag), and only for a new one."""
+    manager = make_user('manager')
+    staff_note = make_template('New sign-up', 'A new customer: {email}')
+    make_product('MUG-1', stock_on_hand=10, actor=make_user('admin'))
+    sample = submit_request('Sample')
+    rule = make_automation(
+        manager,
+        event='customer.signed_up',
+        actions=[{'kind': 'send_email', 'value': str(staff_note.id), 'target': str(manager.id)}],
+        enable_on=sample.customer_id,
+    )
+    place(('MUG-1', 1), email='first.order@example.com', name='Olga "O\'Neil" <script>')
+    place(('MUG-1', 1), email='first.order@example.com')  # the same customer again: no second sign-up
+    automation_runner.run_pending()
+
+    with read_session() as session:
+        mails = session.exec(select(StaffMail)).all()
+    assert [(m.to_address, m.body) for m in mails] == [(manager.email, 'A new customer: first.order@example.com')]
+    assert len(runs_of(rule.id)) == 1
+
+
 def test_stock_below_minimum_and_a_fired_kpi_alert_are_events_too() -> None:
     admin = make_user('admin')
     product = make_product('LOW-1', stock_on_hand=10, actor=admin)

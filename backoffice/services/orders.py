@@ -699,9 +699,11 @@ def _customer(session: Session, values: dict[str, Any]) -> Customer:
         if customer is None:
             raise ValidationFailed({'customer_id': _('Choose a customer')})
     elif values.get('email'):
-        customer, _created = customers.find_or_create(
+        customer, created = customers.find_or_create(
             session, email=values['email'], name=values.get('name') or None, came_with='their first order'
         )
+        if created:  # a sign-up as a first request's is: lists, automations and webhooks hear of it
+            events.after_commit(session, Topic.customers, {'id': customer.id, 'action': 'created'})
     else:
         raise ValidationFailed({'email': _("Enter the customer's email or choose a customer")})
     if customer.status == CustomerStatus.banned:
