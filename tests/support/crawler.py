@@ -21,8 +21,16 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from nicegui.timer import Timer
 
+from backoffice.models import Role
+
 from .waiting import eventually
 
+# the roles the crawl signs in as (test_crawler.py): built-in roles, and custom roles of one permission
+# (`only:<permission>`: pages must not assume a built-in bundle). For these the crawl also asserts the access matrix's
+# allowed half (each screen the role may open shows its title, not the no-access screen); test_access_matrix.py opens
+# the screens they may not open
+CRAWLED_ROLES = [r.value for r in Role] + ['only:tickets.read', 'only:orders.read', 'only:kpis.read']
+NO_ACCESS = "You don't have access to this page"
 # what would end the crawl itself rather than test a screen
 SKIPPED_LABELS = {'Log out'}
 CLOSING_LABELS = {'Cancel', 'Close', 'Done', 'Not now', 'Keep'}
@@ -51,13 +59,20 @@ class Crawl:
     first_seen: dict[asyncio.Task, float] = field(default_factory=dict)
     changes: int = 0  # changes the pages sent to the browser since the crawl first looked at them (`changed`)
     looks: dict[tuple[str, int], int] = field(default_factory=dict)  # (page, changes) -> fingerprint
+    # (page, elements ever made on it) -> its dialogs: a dialog is an element, so a new one changes the count
+    dialogs: dict[tuple[str, int], list[ui.dialog]] = field(default_factory=dict)
 
     # --- the screen -------------------------------------------------------------------------------------------------
 
-    async def screen(self, path: str, *, shell: bool = False) -> None:
-        """Open the screen and crawl it: its lists' first rows, then each of its buttons, menu entries and tabs
-        (`shell`: also the header's and the menu's, done once per role)."""
+    async def screen(self, path: str, *, title: str, shell: bool = False) -> None:
+        """Open the screen, which the role may open (it must show its `title`, not the no-access screen), and crawl
+        it: its lists' first rows, then each of its buttons, menu entries and tabs (`shell`: also the header's and the
+        menu's, done once per role)."""
         await self.open(path)
+        if not self.user._sees(title, None, None, None):  # noqa: SLF001  (should_see's look, without its waits)
+            self.fail(f'may open {path} but does not see its title {title!r}')
+        if self.user._sees(NO_ACCESS, None, None, None):  # noqa: SLF001
+            self.fail(f'may open {path} but is shown the no-access screen')
         lists = len(self.lists(shell))
         for number in range(lists):
             for index in range(ROWS_OPENED):
@@ -89,9 +104,23 @@ class Crawl:
             self.fail(f'{path} asks to sign in: an action ended the session')
 
     async def back_to(self, path: str) -> None:
-        """After an action that navigated or left a dialog open: the screen again, as it was opened."""
+        """After an action: a dialog it left open (a read-only one, with no main button: the crawl closes the others
+        itself) is closed as a person would, with Escape, and the crawl goes on from the page, as it does after a
+        dialog it submitted; after a navigation, or a dialog that Escape does not close, the screen is opened again."""
+        if current_path(self.user) == path and self.open_dialogs():
+            await self.escape()
         if current_path(self.user) != path or self.open_dialogs():
             await self.open(path)
+
+    async def escape(self) -> None:
+        """Escape on each open dialog, the last opened first (one that Escape does not close is left open)."""
+        for dialog in reversed(self.open_dialogs()):
+            if {'persistent', 'no-esc-dismiss'} & set(dialog.props):
+                return
+            self.trail.append(f'Escape closes {describe(dialog)}')
+            close(dialog)
+            await self.settle()
+            self.check(f'closing {describe(dialog)}')
 
     async def open_row(self, path: str, table: ui.table, index: int) -> None:
         row = table.rows[index]
@@ -187,19 +216,25 @@ class Crawl:
                 element.error = None
 
     def snapshot(self) -> tuple:
-        notes = self.user.notify
+        return (*self.signs(), self.fingerprint())
+
+    def signs(self) -> tuple:
+        """What tells at once that something happened: a message, another page, a dialog, a download."""
         return (
-            len(notes.calls),
+            len(self.user.notify.calls),
             current_path(self.user),
             id(self.user.client),
             frozenset(d.id for d in self.open_dialogs()),
             len(self.user.download.http_responses),
-            self.fingerprint(),
         )
+
+    def answered(self, before: tuple) -> bool:
+        """Whether the page differs from `before` (a snapshot): the quick signs first, then what it shows."""
+        return self.signs() != before[:-1] or self.fingerprint() != before[-1]
 
     async def feedback(self, before: tuple, what: str) -> None:
         await eventually(
-            lambda: self.errors or self.snapshot() != before, message=f'{self.who}: "{what}" gives the user feedback'
+            lambda: self.errors or self.answered(before), message=f'{self.who}: "{what}" gives the user feedback'
         )
         self.check(what)
         await self.settle()
@@ -320,7 +355,11 @@ class Crawl:
         return list(self.user.client.elements.values())
 
     def open_dialogs(self) -> list[ui.dialog]:
-        return [e for e in self.elements() if isinstance(e, ui.dialog) and e.value and not e.is_deleted]
+        client = self.user.client
+        key = (client.id, client.next_element_id)
+        if key not in self.dialogs:
+            self.dialogs = {key: [e for e in self.elements() if isinstance(e, ui.dialog)]}
+        return [d for d in self.dialogs[key] if d.value and not d.is_deleted]
 
     def new_dialogs(self, before: tuple) -> list[ui.dialog]:
         return [d for d in self.open_dialogs() if d.id not in before[3]]
