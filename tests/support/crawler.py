@@ -59,8 +59,6 @@ class Crawl:
     first_seen: dict[asyncio.Task, float] = field(default_factory=dict)
     changes: int = 0  # changes the pages sent to the browser since the crawl first looked at them (`changed`)
     looks: dict[tuple[str, int], int] = field(default_factory=dict)  # (page, changes) -> fingerprint
-    # (page, elements ever made on it) -> its dialogs: a dialog is an element, so a new one changes the count
-    dialogs: dict[tuple[str, int], list[ui.dialog]] = field(default_factory=dict)
 
     # --- the screen -------------------------------------------------------------------------------------------------
 
@@ -104,9 +102,10 @@ class Crawl:
             self.fail(f'{path} asks to sign in: an action ended the session')
 
     async def back_to(self, path: str) -> None:
-        """After an action: a dialog it left open (a read-only one, with no main button: the crawl closes the others
-        itself) is closed as a person would, with Escape, and the crawl goes on from the page, as it does after a
-        dialog it submitted; after a navigation, or a dialog that Escape does not close, the screen is opened again."""
+        """After an action: a dialog it left open (one the crawl does not go through: a read-only one with no main
+        button, the second row's, one a dialog's submit opened) is closed as a person would, with Escape, and the
+        crawl goes on from the page, as it does after a dialog it went through and closed; after a navigation, or a
+        dialog that Escape does not close, the screen is opened again."""
         if current_path(self.user) == path and self.open_dialogs():
             await self.escape()
         if current_path(self.user) != path or self.open_dialogs():
@@ -216,25 +215,19 @@ class Crawl:
                 element.error = None
 
     def snapshot(self) -> tuple:
-        return (*self.signs(), self.fingerprint())
-
-    def signs(self) -> tuple:
-        """What tells at once that something happened: a message, another page, a dialog, a download."""
+        notes = self.user.notify
         return (
-            len(self.user.notify.calls),
+            len(notes.calls),
             current_path(self.user),
             id(self.user.client),
             frozenset(d.id for d in self.open_dialogs()),
             len(self.user.download.http_responses),
+            self.fingerprint(),
         )
-
-    def answered(self, before: tuple) -> bool:
-        """Whether the page differs from `before` (a snapshot): the quick signs first, then what it shows."""
-        return self.signs() != before[:-1] or self.fingerprint() != before[-1]
 
     async def feedback(self, before: tuple, what: str) -> None:
         await eventually(
-            lambda: self.errors or self.answered(before), message=f'{self.who}: "{what}" gives the user feedback'
+            lambda: self.errors or self.snapshot() != before, message=f'{self.who}: "{what}" gives the user feedback'
         )
         self.check(what)
         await self.settle()
@@ -355,11 +348,7 @@ class Crawl:
         return list(self.user.client.elements.values())
 
     def open_dialogs(self) -> list[ui.dialog]:
-        client = self.user.client
-        key = (client.id, client.next_element_id)
-        if key not in self.dialogs:
-            self.dialogs = {key: [e for e in self.elements() if isinstance(e, ui.dialog)]}
-        return [d for d in self.dialogs[key] if d.value and not d.is_deleted]
+        return [e for e in self.elements() if isinstance(e, ui.dialog) and e.value and not e.is_deleted]
 
     def new_dialogs(self, before: tuple) -> list[ui.dialog]:
         return [d for d in self.open_dialogs() if d.id not in before[3]]
