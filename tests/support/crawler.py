@@ -21,8 +21,16 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from nicegui.timer import Timer
 
+from backoffice.models import Role
+
 from .waiting import eventually
 
+# the roles the crawl signs in as (test_crawler.py): built-in roles, and custom roles of one permission
+# (`only:<permission>`: pages must not assume a built-in bundle). For these the crawl also asserts the access matrix's
+# allowed half (each screen the role may open shows its title, not the no-access screen); test_access_matrix.py opens
+# the screens they may not open
+CRAWLED_ROLES = [r.value for r in Role] + ['only:tickets.read', 'only:orders.read', 'only:kpis.read']
+NO_ACCESS = "You don't have access to this page"
 # what would end the crawl itself rather than test a screen
 SKIPPED_LABELS = {'Log out'}
 CLOSING_LABELS = {'Cancel', 'Close', 'Done', 'Not now', 'Keep'}
@@ -54,10 +62,15 @@ class Crawl:
 
     # --- the screen -------------------------------------------------------------------------------------------------
 
-    async def screen(self, path: str, *, shell: bool = False) -> None:
-        """Open the screen and crawl it: its lists' first rows, then each of its buttons, menu entries and tabs
-        (`shell`: also the header's and the menu's, done once per role)."""
+    async def screen(self, path: str, *, title: str, shell: bool = False) -> None:
+        """Open the screen, which the role may open (it must show its `title`, not the no-access screen), and crawl
+        it: its lists' first rows, then each of its buttons, menu entries and tabs (`shell`: also the header's and the
+        menu's, done once per role)."""
         await self.open(path)
+        if not self.user._sees(title, None, None, None):  # noqa: SLF001  (should_see's look, without its waits)
+            self.fail(f'may open {path} but does not see its title {title!r}')
+        if self.user._sees(NO_ACCESS, None, None, None):  # noqa: SLF001
+            self.fail(f'may open {path} but is shown the no-access screen')
         lists = len(self.lists(shell))
         for number in range(lists):
             for index in range(ROWS_OPENED):
@@ -89,9 +102,24 @@ class Crawl:
             self.fail(f'{path} asks to sign in: an action ended the session')
 
     async def back_to(self, path: str) -> None:
-        """After an action that navigated or left a dialog open: the screen again, as it was opened."""
+        """After an action: a dialog it left open (one the crawl does not go through: a read-only one with no main
+        button, the second row's, one a dialog's submit opened) is closed as a person would, with Escape, and the
+        crawl goes on from the page, as it does after a dialog it went through and closed; after a navigation, or a
+        dialog that Escape does not close, the screen is opened again."""
+        if current_path(self.user) == path and self.open_dialogs():
+            await self.escape()
         if current_path(self.user) != path or self.open_dialogs():
             await self.open(path)
+
+    async def escape(self) -> None:
+        """Escape on each open dialog, the last opened first (one that Escape does not close is left open)."""
+        for dialog in reversed(self.open_dialogs()):
+            if {'persistent', 'no-esc-dismiss'} & set(dialog.props):
+                return
+            self.trail.append(f'Escape closes {describe(dialog)}')
+            close(dialog)
+            await self.settle()
+            self.check(f'closing {describe(dialog)}')
 
     async def open_row(self, path: str, table: ui.table, index: int) -> None:
         row = table.rows[index]
