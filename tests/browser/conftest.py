@@ -32,6 +32,7 @@ from ..support.browser import (
     wait_until_healthy,
 )
 from ..support.databases import fresh_database
+from ..support.process_database import database_put_back
 from ..support.server_errors import error_blocks, expected_errors, fail_unless_expected
 
 STARTUP_TIMEOUT = 90.0  # seconds; a busy two-core machine running other tests beside it is slow to start one
@@ -42,6 +43,15 @@ def clean_database():
     """Overrides tests/conftest.py: the browser server has its own database, so the per-test emptying of the page
     tests' database (and migrating it at all) is not needed here."""
     yield
+
+
+@pytest.fixture(scope='module', autouse=True)
+def process_database_put_back() -> Iterator[None]:
+    """A browser test module points this process's engine at the server's database to make records through the
+    services (`db.configure(server.database_url)`, in its tests or module fixtures); after the module the process has
+    its own engine back, so the page tests that follow on this worker never read or write the server's rows."""
+    with database_put_back():
+        yield
 
 
 @pytest.fixture(scope='session')

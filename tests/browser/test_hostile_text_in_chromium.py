@@ -18,6 +18,7 @@ from ..support.browser import (
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    open_signed_in,
     settle,
     sign_in,
     visible,
@@ -42,15 +43,23 @@ def test_no_script_runs_on_any_screen_that_shows_hostile_text(driver: WebDriver,
     order_page, request_page = f'/orders/{stored.order_number}', f'/requests/{stored.ticket_number}'
     record_pages = [path for path in stored.screens if path.startswith(('/customers/', '/companies/'))]
     assert len(record_pages) == 2
+    # the dialogs and menus that list such names, opened on their page while it is open (no second load of it)
+    opened_there = {'/segments': segment_delete_dialog, '/customers': views_menu, request_page: canned_replies_menu}
     for path in [*SIGNED_IN, order_page, request_page, *record_pages]:
-        driver.get(f'{server.url}{path}')
-        wait_for_path(driver, path)
+        if path != '/':  # signing in landed on the dashboard
+            driver.get(f'{server.url}{path}')
+            wait_for_path(driver, path)
         settle(driver)
         for text in stored.screens.get(path, []):
             shows_literally(driver, text, path)
         assert_no_script_ran(driver, path)
+        if path in opened_there:
+            opened_there.pop(path)(driver)
+    assert not opened_there, f'not on the walk: {list(opened_there)}'
 
-    driver.get(f'{server.url}/segments')  # the saved segment's delete button carries its name as a label
+
+def segment_delete_dialog(driver: WebDriver) -> None:
+    """/segments: the saved segment's delete button carries its name as a label, and its dialog names it."""
     name = hostile('Seg', 80)
     shows_literally(driver, name, '/segments')
     labelled = {
@@ -64,13 +73,17 @@ def test_no_script_runs_on_any_screen_that_shows_hostile_text(driver: WebDriver,
     shows_literally(driver, f'Delete the segment "{name}"?', 'the delete dialog')
     assert_no_script_ran(driver, 'the delete dialog')
 
-    driver.get(f'{server.url}/customers')  # the Views menu lists the saved view's name
+
+def views_menu(driver: WebDriver) -> None:
+    """/customers: the Views menu lists the saved view's name."""
     visible(driver, '.q-select').click()
     shows_literally(driver, hostile('View', 80), 'the Views menu')
     assert_no_script_ran(driver, 'the Views menu')
 
-    driver.get(f'{server.url}{request_page}')  # the canned replies menu lists their titles
-    shows_literally(driver, hostile('Subject', 200), request_page)
+
+def canned_replies_menu(driver: WebDriver) -> None:
+    """A request's page: the canned replies menu lists their titles."""
+    shows_literally(driver, hostile('Subject', 200), 'the request page')
     driver.find_element(By.XPATH, '//label[.//*[normalize-space(text())="Canned reply"]]').click()
     shows_literally(driver, hostile('Canned', 120), 'the canned replies menu')
     assert_no_script_ran(driver, 'the canned replies menu')
@@ -111,9 +124,6 @@ def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(
         stored.sla_due_at = utcnow() - timedelta(hours=2)
         session.add(stored)
         session.commit()
-    driver.get(f'{server.url}/login')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/')
-    driver.get(f'{server.url}/requests')
+    open_signed_in(driver, server.url, '/requests')
     cell = visible(driver, 'span.text-red-8')
     assert cell.text.startswith('overdue')

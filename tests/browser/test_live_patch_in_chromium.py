@@ -12,8 +12,15 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+import backoffice.resources  # noqa: F401  (their scopes: write:tickets)
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.services import api_keys
+
+from ..support.api import make_key
 from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, set_viewport, sign_in, visible_text, wait_for_path
-from ..support.server_cli import cli, post_request
+from ..support.factories import make_user
+from ..support.server_cli import post_request
 
 pytestmark = pytest.mark.browser
 
@@ -27,19 +34,21 @@ LISTEN = 'window.__kinds = []; window.socket.onAny((kind) => window.__kinds.push
 
 @pytest.fixture(scope='module')
 def keys(server: RunningServer) -> dict:
-    """Two agents, a front-office key (`requests:write`) and a key that changes requests as the first agent."""
-    for name, email, password in (AGENT, OTHER):
-        cli(server, 'create-user', '--email', email, '--name', name, '--role', 'agent', '--password-stdin',
-            stdin=password + '\n')  # fmt: skip
-
-    def key(*args: str) -> str:
-        out = cli(server, 'create-api-key', *args)
-        return next(line.split(':', 1)[1].strip() for line in out.splitlines() if line.startswith('Key (shown once)'))
-
-    return {
-        'front': key('--name', 'Front office (patch test)', '--scopes', 'requests:write'),
-        'agent': key('--name', 'Agent tool (patch test)', '--scopes', 'write:tickets', '--as', AGENT[1]),
-    }
+    """Two agents, a front-office key (`requests:write`) and a key that changes requests as the first agent, made
+    through the services in the server's database, as the command line makes them (its own tests cover it)."""
+    db.configure(server.database_url)
+    agent = make_user('agent', email=AGENT[1], name=AGENT[0], password=AGENT[2])
+    make_user('agent', email=OTHER[1], name=OTHER[0], password=OTHER[2])
+    with session_scope() as session:
+        _, agent_key = api_keys.create_key(
+            session=session,
+            actor=None,
+            system=True,
+            name='Agent tool (patch test)',
+            scopes=['write:tickets'],
+            acting_as=agent,
+        )
+    return {'front': make_key('Front office (patch test)', ('requests:write',))[1], 'agent': agent_key}
 
 
 def call(base_url: str, path: str, method: str, key: str, payload: dict | None = None) -> dict:

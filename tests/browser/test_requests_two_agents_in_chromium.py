@@ -9,8 +9,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice import db
+
+from ..support.api import make_key
 from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, sign_in, visible_text, wait_for_path
-from ..support.server_cli import cli, post_request
+from ..support.factories import make_user
+from ..support.server_cli import post_request
 
 pytestmark = pytest.mark.browser
 
@@ -24,22 +28,12 @@ IMAGE = '<img src=x onerror="window.__x=2">'
 
 @pytest.fixture(scope='module')
 def agents_and_key(server: RunningServer) -> str:
-    """Two agent accounts and an API key with `requests:write`, made with the command line; returns the key."""
+    """Two agent accounts and an API key with `requests:write`, made through the services in the server's database, as
+    the command line makes them (its own tests cover it); returns the key."""
+    db.configure(server.database_url)
     for name, email, password in AGENTS:
-        cli(
-            server,
-            'create-user',
-            '--email',
-            email,
-            '--name',
-            name,
-            '--role',
-            'agent',
-            '--password-stdin',
-            stdin=password + '\n',
-        )
-    out = cli(server, 'create-api-key', '--name', 'Front office (two-agents test)', '--scopes', 'requests:write')
-    return next(line.split(':', 1)[1].strip() for line in out.splitlines() if line.startswith('Key (shown once)'))
+        make_user('agent', email=email, name=name, password=password)
+    return make_key('Front office (two-agents test)', ('requests:write',))[1]
 
 
 def test_a_request_posted_to_the_api_appears_on_two_agents_screens_as_text(

@@ -87,11 +87,66 @@ def set_viewport(driver: WebDriver, width: int, height: int) -> None:
         driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
 
 
+def resize_and_settle(driver: WebDriver, width: int, height: int) -> None:
+    """Turn the open page's window to this size and wait until its layout is the one that width gives, as a fresh load
+    at that width would lay it out: Quasar has seen the new width (it reads it debounced), no transition is running
+    (the drawer sliding in or out), every chart has been redrawn to its box's new width (a chart resized with the
+    window is first drawn at the window's width, before the drawer takes its place: wider than the page for a moment),
+    and the page's width, the drawer's and the content's boxes read the same twice in a row."""
+    set_viewport(driver, width, height)
+    seen: list = [None]
+
+    def laid_out(d: WebDriver) -> bool:
+        now = d.execute_script(LAID_OUT, width)
+        if now is None or now != seen[0]:
+            seen[0] = now
+            return False
+        return True
+
+    WebDriverWait(driver, TIMEOUT).until(laid_out, f'the page did not settle at {width}×{height}')
+
+
+LAID_OUT = """
+    const width = arguments[0];
+    if (window.innerWidth !== width) return null;
+    if (typeof mounted_app !== 'undefined' && mounted_app.$q.screen.width !== width) return null;
+    if (document.fonts.status !== 'loaded') return null;
+    const running = document.getAnimations().some(
+        animation => animation.playState === 'running' && animation.effect?.getTiming().iterations !== Infinity
+    );
+    if (running) return null;
+    const plots = [...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot.offsetParent);
+    const stale = plots.some(plot => {
+        const drawn = plot.querySelector('.main-svg');
+        return drawn && Math.abs(drawn.getBoundingClientRect().width - plot.clientWidth) > 1;
+    });
+    if (stale) return null;
+    const box = (element) => {
+        if (!element) return null;
+        const rect = element.getBoundingClientRect();
+        return [Math.round(rect.left), Math.round(rect.right)];
+    };
+    return JSON.stringify([
+        document.documentElement.scrollWidth,
+        box(document.querySelector('aside.q-drawer')),
+        box(document.querySelector('.q-page-container')),
+    ]);
+"""
+
+
 def sign_in(driver: WebDriver, email: str, password: str) -> None:
     """Type into the sign-in form and press the button, as a person would."""
     visible(driver, 'input[type=email]').send_keys(email)
     visible(driver, 'input[type=password]').send_keys(password)
     driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
+
+
+def open_signed_in(driver: WebDriver, base_url: str, path: str) -> None:
+    """The page at `path`, signed in as the admin on the way: asked for signed out, it sends to the sign-in page, which
+    sends back to it (one page load less than signing in on the dashboard and then opening the page)."""
+    driver.get(f'{base_url}{path}')
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(driver, path)
 
 
 def wait_for_path(driver: WebDriver, path: str) -> None:
