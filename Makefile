@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install install-test run test lint format check lock migrate migration translations deploy-smoke
+.PHONY: install install-test run test lint format check lock migrate migration translations deploy-smoke tailwind-css
 
 install: $(VENV)/.installed
 
@@ -75,3 +75,8 @@ translations: install-test
 	@$(VENV)/bin/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
 		-i backoffice/locale/messages.pot -d backoffice/locale
 	@$(VENV)/bin/pybabel compile --statistics -d backoffice/locale -o /dev/null 2>&1 | grep -v '^compiling' || true
+
+# Tailwind's classes as a stylesheet (components/tailwind.css, sent with every page instead of NiceGUI's Tailwind
+# runtime): rebuild it after adding a Tailwind class to the code (components/prebuilt_tailwind.py; needs Chromium).
+tailwind-css: install-test
+	@$(PY) -m components.prebuilt_tailwind

@@ -29,7 +29,7 @@ if '--help' in sys.argv[1:] or '-h' in sys.argv[1:]:
         raise SystemExit(0)
 
 import pages  # noqa: E402,F401  (declares every screen in the registry)
-from components import live, not_found  # noqa: E402
+from components import live, not_found, prebuilt_tailwind  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.handler_signatures import remember_handler_signatures  # noqa: E402
 from components.handler_slots import keep_handlers_in_their_page  # noqa: E402
@@ -114,8 +114,10 @@ if settings.scheduler:
     app.on_shutdown(jobs.stop)
 
 if __name__ in {'__main__', '__mp_main__'}:
+    prebuilt_tailwind.install()
     ui.run(
         title='Backoffice',
+        tailwind=False,  # Tailwind's classes come prebuilt (components/prebuilt_tailwind.py), not compiled per page
         host=settings.host,
         port=settings.port,
         reload=False,

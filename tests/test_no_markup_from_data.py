@@ -51,6 +51,9 @@ ALLOWED = {
     # NiceGUI's own path of the chart bundle, after the same URL-quoted prefix NiceGUI writes into its import map,
     # HTML-escaped (components/lean_plotly.preload_bundle)
     ('components/lean_plotly.py', 'add_head_html', 'ui.add_head_html(f\'<link rel="modulepreload"'),
+    # the prebuilt Tailwind stylesheet: a file of the repository, written by Tailwind from the sources' class names
+    # (components/prebuilt_tailwind.py), no data
+    ('components/prebuilt_tailwind.py', 'add_head_html', "ui.add_head_html(f'<style>{STYLESHEET.read_text("),
     # a live list's patch: NiceGUI JSON-encodes the arguments (values, never code), and list_table.js only stores them
     # as the q-table's rows, which the cell and card templates show through {{ }} as text (tests/test_live_patch.py,
     # tests/browser/test_live_patch_in_chromium.py post markup and check it stays text)
