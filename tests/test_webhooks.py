@@ -311,6 +311,21 @@ def test_a_deleted_webhook_gets_nothing_more_and_purging_it_takes_its_log_along(
     assert deliveries() == []
 
 
+def test_after_a_failed_delivery_the_ones_queued_after_it_wait_and_arrive_in_order(admin) -> None:
+    with webhook_receiver() as shop:
+        shop.answers = [503]  # down once, then fine
+        add_endpoint(admin, shop.url, 'request.created')
+        for n in range(3):
+            submit(f'Parcel {n}')
+
+        assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 1, 'failed': 0}
+        assert webhooks.dispatch_due() == {'delivered': 0, 'retry': 0, 'failed': 0}  # the next ones wait for the first
+        assert webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2))['delivered'] == 3
+
+        subjects = [json.loads(post.body)['data']['request']['subject'] for post in shop.received]
+        assert subjects == ['Parcel 0', 'Parcel 0', 'Parcel 1', 'Parcel 2']
+
+
 def test_endpoints_are_served_side_by_side_each_in_order_and_a_failing_one_is_not_hammered(admin) -> None:
     with webhook_receiver() as healthy, webhook_receiver() as down:
         down.answers = [503] * 10

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from backoffice import changes, events, outbound, secret_box
 from backoffice.changes import get_for_update, stamp
@@ -436,7 +436,8 @@ def dispatch_due(
     """The `webhooks` job: POST up to `limit` due deliveries; returns the outcomes counted. Endpoints are served
     side by side by a bounded pool; one endpoint's deliveries go one at a time in the order they were queued, and a
     failure stops that endpoint for this run (the failed one waits its backoff; a receiver that is down is not
-    hammered)."""
+    hammered). The deliveries queued after one that waits its backoff (or is being sent) wait for it, so a receiver
+    that failed once still gets them in order."""
     now = now or utcnow()
     with read_session() as session:
         due = session.exec(
@@ -445,9 +446,19 @@ def dispatch_due(
             .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
             .limit(limit)
         ).all()
+        waiting = dict(
+            session.exec(
+                select(WebhookDelivery.endpoint_id, func.min(WebhookDelivery.id))
+                .where(WebhookDelivery.status == DeliveryStatus.pending, col(WebhookDelivery.next_attempt_at) > now)
+                .group_by(col(WebhookDelivery.endpoint_id))
+            ).all()
+        )  # per endpoint, the first delivery not due yet: nothing queued after it goes before it
     queues: dict[int, list[int]] = {}
     for delivery_id, endpoint_id in due:
-        queues.setdefault(endpoint_id, []).append(delivery_id)
+        if endpoint_id not in waiting or delivery_id < waiting[endpoint_id]:
+            queues.setdefault(endpoint_id, []).append(delivery_id)
+    for queue in queues.values():
+        queue.sort()  # queued order (a retry due now goes before the deliveries queued after it)
     counts = {'delivered': 0, 'retry': 0, 'failed': 0}
     if not queues:
         return counts
