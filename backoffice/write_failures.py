@@ -8,6 +8,8 @@ import errno
 import threading
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from backoffice import writer_queue
 from backoffice.errors import ServiceError
 from backoffice.i18n import _
@@ -36,7 +38,7 @@ class DiskFull(ServiceError):
 
 def classify(error: BaseException) -> ServiceError | None:
     """The ServiceError a machine failure stands for, or None for any other error (left to propagate)."""
-    if isinstance(error, writer_queue.DatabaseBusy):
+    if isinstance(error, writer_queue.DatabaseBusy | PoolTimeout):  # PoolTimeout: every pooled connection in use
         return DatabaseBusy()
     text = str(getattr(error, 'orig', None) or error).lower()
     sqlstate = getattr(getattr(error, 'orig', None), 'sqlstate', None)

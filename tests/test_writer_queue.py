@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import sqlalchemy.exc
 from sqlmodel import func, select
 
 from backoffice import writer_queue
@@ -92,3 +93,34 @@ async def test_a_database_busy_past_the_wait_answers_503_with_retry_after_and_sa
         assert session.exec(select(func.count()).select_from(Ticket)).one() == 0
     retry = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'b'}))
     assert retry.status_code == 201  # the same key is free: the busy call kept nothing
+
+
+async def test_every_connection_taken_past_the_wait_answers_503_not_500(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More API threads than pooled connections: a call that waits past the pool's timeout for a connection is the
+    database busy, not a server error (503 with Retry-After; nothing saved; the same key works afterwards)."""
+    secret = make_key()[1]
+    with session_scope() as session:  # "last used" recorded now, so the call below only reads its key
+        api_keys.authenticate(session, f'Bearer {secret}', 'requests:write')
+    pool = get_engine().pool
+    monkeypatch.setattr(pool, '_timeout', 0.2)
+    held = []
+    try:
+        while True:  # every connection of the pool and of its overflow, taken
+            held.append(get_engine().connect())
+    except sqlalchemy.exc.TimeoutError:
+        pass
+    try:
+        response = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'p'}))
+    finally:
+        for connection in held:
+            connection.close()
+
+    assert response.status_code == 503, response.text
+    assert response.headers['Retry-After'] == str(writer_queue.RETRY_AFTER_SECONDS)
+    assert 'nothing was saved' in response.json()['detail']
+    retry = await client.post('/api/requests', json=REQUEST, headers=bearer(secret, **{'Idempotency-Key': 'p'}))
+    assert retry.status_code == 201
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(Ticket)).one() == 1

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
@@ -96,7 +97,7 @@ class StrictRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
                 return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
-            except (writer_queue.DatabaseBusy, DBAPIError, OSError) as error:
+            except (writer_queue.DatabaseBusy, PoolTimeout, DBAPIError, OSError) as error:
                 failure = write_failures.classify(error)
                 if failure is None:
                     raise
