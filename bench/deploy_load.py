@@ -1,23 +1,23 @@
-"""Load test of the multi-process deployment with locust: nginx in front of 1 and then 2 app processes on PostgreSQL
-and Redis (deploy/stack.py brings them up as deploy/smoke.sh does), bounded in time, loopback only.
+"""Load test of the multi-process deployment with locust: nginx in front of 1, then 2, then 3 app processes on
+PostgreSQL and Redis (deploy/stack.py brings them up as deploy/smoke.sh does), bounded in time, loopback only.
 
 For each process count: a fresh database, a product with stock, an agent and a manager signed in once in Chromium
 (their session cookies are shared by the locust users: sessions live in Redis, so any process accepts them), then
 `locust --headless` with bench/locustfile.py (20 agents, 5 managers, 5 front office users by default) for
 `--seconds`. With 2 processes or more, `--kill` kills (-9) the process serving a watching agent's page half-way: the
-page must reconnect to the other process and still receive live updates. Afterwards the database is checked: every
-acknowledged request and order is there once, and no scheduled job ran twice (kpi_job_runs, one a minute).
-Prints throughput, p50/p95/p99 per action and the failures. Not a test: nothing is asserted.
+page must reconnect to the other process and still receive live updates. Afterwards the database is checked
+(deploy/load.py): every acknowledged request and order is there once, every reply sent from a request's page is
+stored once, and no scheduled job ran twice (kpi-refresh once a minute; no run of a job started while another run
+of it still ran). Prints throughput, p50/p95/p99 and max per action and the failures. Not a test: nothing is
+asserted (deploy/smoke.py asserts a short run of the same load).
 
-    .venv/bin/python bench/deploy_load.py --processes 1,2 --seconds 60 --kill
+    .venv/bin/python bench/deploy_load.py --processes 1,2,3 --seconds 90 --kill
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,10 +30,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import String, column, create_engine, text  # noqa: E402
-
-from backoffice.models.base import UTCTimestamp  # noqa: E402
 from bench.api_load import SKU, prepare  # noqa: E402
+from deploy.load import Files, check_database, read_stats, start_locust  # noqa: E402
 from deploy.stack import Stack, deployment  # noqa: E402
 
 AGENT = ('load.agent@example.com', 'Load-Agent-Pass-8462')
@@ -42,19 +40,21 @@ MANAGER = ('load.manager@example.com', 'Load-Manager-Pass-4711')  # made by api_
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--processes', default='1,2', help='app process counts to run, comma-separated')
+    parser.add_argument('--processes', default='1,2,3', help='app process counts to run, comma-separated')
     parser.add_argument('--seconds', type=int, default=60)
     parser.add_argument('--users', type=int, default=30, help='locust users: 2/3 agents, 1/6 managers, 1/6 front')
     parser.add_argument('--kill', action='store_true', help='kill -9 one app process half-way (2 processes or more)')
+    parser.add_argument('--fast', action='store_true', help='people wait 1–3 s between two page actions, not 5–15 s')
     args = parser.parse_args()
     for count in (int(n) for n in args.processes.split(',')):
-        run(count, args.seconds, args.users, kill=args.kill and count > 1)
+        run(count, args.seconds, args.users, kill=args.kill and count > 1, fast=args.fast)
 
 
-def run(processes: int, seconds: int, users: int, *, kill: bool) -> None:
+def run(processes: int, seconds: int, users: int, *, kill: bool, fast: bool = False) -> None:
     print(
         f'\n=== {processes} app process(es) behind nginx, {users} users, {seconds} s'
         + (', kill -9 half-way' if kill else '')
+        + (', people wait 1–3 s' if fast else '')
     )
     with deployment(processes, redis_db=12, keep=True) as stack:
         os.environ['BACKOFFICE_DATA_DIR'] = stack.env['BACKOFFICE_DATA_DIR']
@@ -63,27 +63,16 @@ def run(processes: int, seconds: int, users: int, *, kill: bool) -> None:
         agent_driver, agent_cookie = _signed_in(stack, *AGENT)
         manager_driver, manager_cookie = _signed_in(stack, *MANAGER)
         manager_driver.quit()
-        acks = stack.work / 'acks.txt'
-        acks.write_text('')
+        files = Files.under(stack.work)
         env = {
-            **os.environ,
             'LOAD_AGENT_COOKIE': agent_cookie,
             'LOAD_MANAGER_COOKIE': manager_cookie,
             'LOAD_API_KEYS': ','.join(keys),
             'LOAD_SKU': SKU,
-            'LOAD_ACK_FILE': str(acks),
         }
-        csv_prefix = stack.work / 'locust'
         started = time.monotonic()
-        locust = subprocess.Popen(
-            [sys.executable, '-m', 'locust', '-f', str(ROOT / 'bench' / 'locustfile.py'), '--headless']
-            + ['-u', str(users), '-r', str(max(1, users // 5)), '-t', f'{seconds}s', '--host', stack.url]
-            + ['--csv', str(csv_prefix), '--only-summary', '--stop-timeout', '5', '--loglevel', 'WARNING'],
-            cwd=ROOT,
-            env=env,
-            stdout=(stack.work / 'locust.out').open('wb'),
-            stderr=subprocess.STDOUT,
-        )
+        print(f'load average at the start: {" / ".join(f"{n:.1f}" for n in os.getloadavg())} (1/5/15 min)')
+        locust = start_locust(stack, files, users=users, seconds=seconds, env=env, fast=fast)
         watcher = None
         if kill:
             watcher = threading.Thread(target=_kill_half_way, args=(stack, agent_driver, seconds / 2, started))
@@ -94,8 +83,8 @@ def run(processes: int, seconds: int, users: int, *, kill: bool) -> None:
             watcher.join(timeout=120)
         agent_driver.quit()
         print(f'load average at the end: {" / ".join(f"{n:.1f}" for n in os.getloadavg())} (1/5/15 min)')
-        _report(Path(f'{csv_prefix}_stats.csv'), Path(f'{csv_prefix}_failures.csv'), elapsed)
-        _check_database(stack, acks)
+        print('\n'.join(read_stats(files).lines(elapsed)))
+        print('\n'.join(check_database(stack, files).lines()))
         for app in stack.apps:
             log = app.log.read_text(errors='replace')
             print(f'{app.log.name} (port {app.port}): {log.count("Traceback")} tracebacks')
@@ -174,56 +163,6 @@ def _kill_half_way(stack: Stack, driver, delay: float, started: float) -> None:
         f'[{time.monotonic() - started:4.0f} s] a request posted after the kill appeared live on that page '
         f'in {(time.monotonic() - posted) * 1000:.0f} ms'
     )
-
-
-def _report(stats: Path, failures: Path, elapsed: float) -> None:
-    rows = list(csv.DictReader(stats.open()))
-    print(f'{"action":<36}{"n":>7}{"fail":>6}{"req/s":>8}{"p50":>7}{"p95":>7}{"p99":>7}  (ms)')
-    for row in rows:
-        print(
-            f'{row["Name"][:36]:<36}{int(row["Request Count"]):>7}{int(row["Failure Count"]):>6}'
-            f'{float(row["Requests/s"]):>8.1f}{row["50%"]:>7}{row["95%"]:>7}{row["99%"]:>7}'
-        )
-    print(f'(wall time {elapsed:.0f} s)')
-    for row in csv.DictReader(failures.open()) if failures.exists() else []:
-        print(f'failures: {row["Occurrences"]} × {row["Method"]} {row["Name"]}: {row["Error"][:100]}')
-
-
-def _check_database(stack: Stack, acks: Path) -> None:
-    acked = {'request': set(), 'order': set()}
-    for line in acks.read_text().splitlines():
-        kind, number = line.split()
-        acked[kind].add(number)
-    engine = create_engine(stack.database_url)
-    with engine.connect() as connection:
-        requests = {str(row[0]) for row in connection.execute(text('SELECT number FROM tickets'))}
-        orders = {str(row[0]) for row in connection.execute(text('SELECT number FROM orders'))}
-        doubled_requests = connection.execute(
-            text("SELECT count(*) - count(DISTINCT subject) FROM tickets WHERE subject LIKE 'Load %'")
-        ).scalar_one()
-        doubled_orders = connection.execute(
-            text('SELECT count(*) - count(DISTINCT external_id) FROM orders WHERE external_id IS NOT NULL')
-        ).scalar_one()
-        runs = connection.execute(
-            text('SELECT job, started_at FROM kpi_job_runs ORDER BY job, started_at').columns(
-                column('job', String), column('started_at', UTCTimestamp())
-            )
-        ).all()
-    engine.dispose()
-    lost_requests = acked['request'] - requests
-    lost_orders = acked['order'] - orders
-    print(
-        f'database: {len(acked["request"])} acknowledged requests, {len(lost_requests)} missing, '
-        f'{doubled_requests} duplicated; {len(acked["order"])} acknowledged orders, {len(lost_orders)} missing, '
-        f'{doubled_orders} duplicated'
-    )
-    for job in sorted({job for job, _at in runs}):
-        starts = [at for name, at in runs if name == job]
-        gaps = [(later - earlier).total_seconds() for earlier, later in zip(starts, starts[1:], strict=False)]
-        shortest = f'shortest gap {min(gaps):.0f} s' if gaps else 'no gap'
-        print(f'job {job}: {len(starts)} runs, {shortest}, {sum(1 for g in gaps if g < 30)} within 30 s of another')
-    if not runs:
-        print('no scheduled KPI job ran during the run')
 
 
 if __name__ == '__main__':

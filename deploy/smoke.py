@@ -1,5 +1,8 @@
 """Smoke test of the multi-process deployment: 2 app processes on PostgreSQL and Redis behind nginx (the repo's site
-file), checked through the proxy as a front office and a person would; everything is torn down afterwards.
+file), checked through the proxy as a front office and a person would, then a short run of the load test
+(bench/locustfile.py, LOAD_SECONDS s at LOAD_USERS users: agents replying on a request's page, a manager on the lists
+and their CSV export, the front office posting requests, orders and events) that must fail no call, lose or double
+nothing in the database and run no scheduled job twice; everything is torn down afterwards.
 
     .venv/bin/python deploy/smoke.py      (or: make deploy-smoke; deploy/smoke.sh)
 
@@ -23,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deploy.stack import ADMIN_EMAIL, ADMIN_PASSWORD, Stack, deployment  # noqa: E402
 
 TIMEOUT = 30.0
+LOAD_SECONDS = 15
+LOAD_USERS = 6  # by the locustfile's weights: 4 agents, 1 manager, 1 front office
 started = time.monotonic()
 
 
@@ -34,11 +39,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--keep', action='store_true', help='keep the logs folder (its path is printed)')
     parser.add_argument('--screenshots', type=Path, help='save the live requests page here at 1440 and 390 px')
+    parser.add_argument('--no-load', action='store_true', help='skip the short load test at the end')
     args = parser.parse_args()
     with deployment(2, keep=args.keep) as stack:
         check(f'2 app processes (ports {", ".join(str(app.port) for app in stack.apps)}) behind nginx at {stack.url}')
         try:
-            run_checks(stack, args.screenshots)
+            cookie = run_checks(stack, args.screenshots)
+            if not args.no_load:
+                load_checks(stack, cookie)
         except (AssertionError, Exception) as failure:
             print(f'FAILED {time.monotonic() - started:5.1f} s  {type(failure).__name__}: {failure}', flush=True)
             for app in stack.apps:
@@ -52,7 +60,8 @@ def main() -> int:
     return 0
 
 
-def run_checks(stack: Stack, screenshots: Path | None = None) -> None:
+def run_checks(stack: Stack, screenshots: Path | None = None) -> str:
+    """The stack's checks; the signed-in admin's session cookie."""
     with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as http:
         health = http.get('/healthz')
         assert health.status_code == 200 and health.json()['database'] == 'ok', health.text
@@ -84,7 +93,46 @@ def run_checks(stack: Stack, screenshots: Path | None = None) -> None:
     assert_in_database(stack, numbers)
     check(f'{len(numbers)} API requests through nginx answered 201 and are in the database; by port: {dict(spread)}')
 
-    browser_checks(stack, screenshots)
+    return browser_checks(stack, screenshots)
+
+
+def load_checks(stack: Stack, session_cookie: str) -> None:
+    """The load test, short: locust through nginx, then the database (deploy/load.py)."""
+    import os
+
+    from bench.api_load import SKU, prepare
+    from deploy.load import Files, check_database, read_stats, start_locust
+
+    os.environ['BACKOFFICE_DATA_DIR'] = stack.env['BACKOFFICE_DATA_DIR']
+    keys = prepare(stack.database_url, 2)  # a product with stock for the orders, the front office's keys
+    files = Files.under(stack.work)
+    env = {
+        'LOAD_AGENT_COOKIE': session_cookie,  # the admin replies and exports as agents and managers do
+        'LOAD_MANAGER_COOKIE': session_cookie,
+        'LOAD_API_KEYS': ','.join(keys),
+        'LOAD_SKU': SKU,
+    }
+    begun = time.monotonic()
+    locust = start_locust(stack, files, users=LOAD_USERS, seconds=LOAD_SECONDS, env=env, fast=True)
+    locust.wait(timeout=LOAD_SECONDS + 60)
+    stats = read_stats(files)
+    for line in stats.lines(time.monotonic() - begun):
+        print(f'      {line}')
+    assert stats.calls > 0, (stack.work / 'locust.out').read_text()[-3000:]
+    assert stats.failed == 0, f'{stats.failed} of {stats.calls} calls failed'
+    check(
+        f'load test, {LOAD_SECONDS} s at {LOAD_USERS} users through nginx: {stats.calls} calls, 0 failed '
+        f'({stats.count("Send reply")} replies sent and {stats.count("export CSV")} lists exported from pages)'
+    )
+    found = check_database(stack, files)
+    for line in found.lines():
+        print(f'      {line}')
+    assert found.requests and found.orders and found.replies, 'the load stored no request, order or reply'
+    assert found.ok, 'lost, doubled or ran twice: ' + '; '.join(found.lines())
+    check(
+        f'database after the load: {found.requests} requests, {found.orders} orders and {found.replies} page '
+        'replies each stored once; no scheduled job ran twice'
+    )
 
 
 def assert_in_database(stack: Stack, numbers: list[str]) -> None:
@@ -97,7 +145,7 @@ def assert_in_database(stack: Stack, numbers: list[str]) -> None:
     assert sorted(row[0] for row in found) == sorted(numbers), (found, numbers)
 
 
-def browser_checks(stack: Stack, screenshots: Path | None) -> None:
+def browser_checks(stack: Stack, screenshots: Path | None) -> str:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -157,6 +205,7 @@ def browser_checks(stack: Stack, screenshots: Path | None) -> None:
                 driver.set_window_size(width, height)
                 time.sleep(1)
                 driver.save_screenshot(str(screenshots / f'deploy-smoke-requests-{width}.png'))
+        return session['value']
     finally:
         driver.quit()
 

@@ -28,6 +28,9 @@ from deploy.render_site import render  # noqa: E402
 
 PG = os.environ.get('BACKOFFICE_DEPLOY_PG', 'postgresql+psycopg://postgres@127.0.0.1:5432')
 REDIS = os.environ.get('BACKOFFICE_DEPLOY_REDIS', 'redis://127.0.0.1:6379')
+# on a machine shared by several people: a database name prefix and a Redis database number of one's own
+DB_PREFIX = os.environ.get('BACKOFFICE_DEPLOY_DB_PREFIX', 'backoffice_deploy')
+REDIS_DB = os.environ.get('BACKOFFICE_DEPLOY_REDIS_DB')
 ADMIN_EMAIL, ADMIN_PASSWORD = 'deploy.admin@example.com', 'Deploy-Admin-Pass-5813'
 SCOPES = 'requests:write,events:write,orders:write,customers:seen'
 NGINX_MAIN = """worker_processes 2;
@@ -138,12 +141,14 @@ def deployment(
     extra_env: dict[str, str] | None = None,
     keep: bool = False,
 ) -> Iterator[Stack]:
-    """Bring up the stack on a fresh database; everything is stopped and dropped afterwards (`keep`: the logs)."""
+    """Bring up the stack on a fresh database; everything is stopped and dropped afterwards (`keep`: the logs).
+    BACKOFFICE_DEPLOY_DB_PREFIX and BACKOFFICE_DEPLOY_REDIS_DB (instead of `redis_db`) keep two people apart."""
     missing = services_missing()
     if missing:
         raise SystemExit(missing)
+    redis_db = int(REDIS_DB) if REDIS_DB else redis_db
     work = Path(tempfile.mkdtemp(prefix='backoffice-deploy-'))
-    database = f'backoffice_deploy_{os.getpid()}_{secrets.token_hex(3)}'
+    database = f'{DB_PREFIX}_{os.getpid()}_{secrets.token_hex(3)}'
     database_url = f'{PG}/{database}'
     _admin_sql(f'CREATE DATABASE {database}')
     nginx_port = free_port()
@@ -216,7 +221,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
-def wait_healthy(url: str, app: App | None = None, timeout: float = 60) -> None:
+def wait_healthy(url: str, app: App | None = None, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if app is not None and app.process.poll() is not None:
