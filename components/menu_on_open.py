@@ -52,6 +52,14 @@ class MenuOnOpen:
         for listener in self._listeners:
             self.button._event_listeners.pop(listener, None)  # noqa: SLF001
         self.button.update()
+        # a click already on its way (a quick double click) names a listener the button no longer has: drop it
+        handle, retired = self.button._handle_event, self._listeners  # noqa: SLF001
+
+        def handle_current(msg: dict) -> None:
+            if msg.get('listener_id') not in retired:
+                handle(msg)
+
+        self.button._handle_event = handle_current  # type: ignore[method-assign]  # noqa: SLF001
 
     def build(self) -> ui.menu:
         """The menu, built closed if it is not yet (for code that needs what it holds before anyone opens it)."""

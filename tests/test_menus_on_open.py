@@ -93,6 +93,21 @@ async def test_a_lists_columns_and_export_menus_are_built_on_their_first_click(u
     await user.should_see(marker='export-xlsx')
 
 
+async def test_a_second_click_sent_before_the_browser_heard_the_menu_was_built_is_ignored(user: User) -> None:
+    """A quick double click on Export: the second click left the browser before it learnt that the menu now opens
+    by itself (the button's click no longer goes to the server). It must do nothing, not raise on the server."""
+    admin = make_user('admin')
+    await sign_in(user, admin.email, path='/customers')
+    button = user.find(marker='export').elements.pop()
+    clicks = [key for key, listener in button._event_listeners.items() if listener.type == 'click']  # noqa: SLF001
+    user.find(marker='export').click()
+    await user.should_see(marker='export-csv')
+    await eventually(lambda: not set(clicks) & set(button._event_listeners))  # noqa: SLF001  (the browser is told)
+    for listener_id in clicks:  # as the browser's socket delivers it
+        user.client.handle_event({'id': button.id, 'listener_id': listener_id, 'args': []})
+    await user.should_see(marker='export-csv')
+
+
 async def test_saved_views_are_read_once_the_page_is_served(user: User) -> None:
     admin = make_user('admin')
     with session_scope() as session:
