@@ -9,7 +9,16 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from ..support.browser import ARTIFACTS, button, open_customers, set_viewport, settle, visible_text
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    WebDriverWait,
+    button,
+    open_customers,
+    set_viewport,
+    settle,
+    visible_text,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +51,17 @@ def test_a_file_over_the_limit_is_refused_with_the_reason_in_the_dialog(
         const id = document.querySelector('.q-uploader').id.replace(/^c/, '');
         delete mounted_app.elements[id].props['max-file-size'];""")
     choose(driver, big_csv)
+    # the one console error expected: the refused upload itself (waited for: the first refusal's words are on screen
+    # already, so they cannot tell that the server has answered)
+    errors: list[str] = []
+
+    def refused(d: WebDriver) -> bool:
+        errors.extend(entry['message'] for entry in d.get_log('browser') if entry['level'] == 'SEVERE')
+        return any('413' in error for error in errors)
+
+    WebDriverWait(driver, TIMEOUT).until(refused, 'the server refuses the upload with 413')
     visible_text(driver, TOO_LARGE)
-    # the one console error expected: the refused upload itself
-    errors = [entry['message'] for entry in driver.get_log('browser') if entry['level'] == 'SEVERE']
-    assert errors and all('/upload/' in error and '413' in error for error in errors), errors
+    assert all('/upload/' in error and '413' in error for error in errors), errors
 
 
 @pytest.fixture
