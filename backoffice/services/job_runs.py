@@ -55,8 +55,9 @@ def close_interrupted(*, kpi_jobs: Iterable[str] = ()) -> int:
     """Called by a process that has just taken the lead: every run still "running" was started by a leader that is
     gone (killed, crashed, or cut off from the database), so it is closed as interrupted and /system no longer shows
     it running; so are the unfinished KPI job runs (/settings) of `kpi_jobs`, the jobs only the leader runs (not a
-    recompute started from /settings by any process, nor the command line's). Should that leader still be alive and
-    finish a run, its outcome replaces this one. Returns how many runs were closed."""
+    recompute started from /settings by any process, nor the command line's kpi-full). Should that leader (or the
+    command line's kpi-refresh) still be alive and finish a run, its outcome replaces this one. Returns how many runs
+    were closed."""
     with session_scope() as session:
         closed = _close_interrupted(session)
         kpi_jobs = list(kpi_jobs)
