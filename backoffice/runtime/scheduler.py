@@ -256,7 +256,6 @@ class JobRunner:
         with self._turn:
             if self.is_leader or not self.lock.acquire():
                 return self.is_leader
-            self.is_leader = True
             _close_runs_left_running([job.name for job in self.jobs])
             if self.scheduler.get_job('standby'):
                 self.scheduler.remove_job('standby')
@@ -273,6 +272,7 @@ class JobRunner:
                     **job.options,
                 )
             self.scheduler.add_job(self.still_leading, 'interval', seconds=self.standby_seconds, id='leadership')
+            self.is_leader = True  # once its jobs are on (a job that fires before waits for this turn to end)
         log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
         return True
 
