@@ -15,6 +15,7 @@ from backoffice.kpi import definitions, refresh
 from backoffice.kpi.snippet import snippet
 from backoffice.models import KpiJobRun, User
 from backoffice.runtime import job_titles
+from backoffice.services import job_runs
 
 from .forms import FAILED, call, clear_errors
 from .session import acting_user
@@ -175,13 +176,15 @@ def _run_row(run_: KpiJobRun) -> dict:
         'id': run_.id,
         'job': job_titles.title(run_.job),
         'started': when(run_.started_at),
-        'ended': when(run_.finished_at)
+        'ended': _('interrupted')
+        if run_.error == job_runs.KPI_INTERRUPTED
+        else when(run_.finished_at)
         if run_.finished_at
         else _('running ({done}/{total})').format(
             done=formatting.number(run_.done), total=formatting.number(run_.total)
         ),
         'rows': formatting.number(run_.rows),  # 12 345 in French
-        'error': run_.error or '',
+        'error': '' if run_.error == job_runs.KPI_INTERRUPTED else run_.error or '',
     }
 
 

@@ -183,7 +183,9 @@ def job_card(history: job_runs.JobHistory) -> None:
             if history.last is None:
                 ui.icon('schedule').classes('text-gray-500')
             else:
-                status_icon('error' if history.failing else 'warning' if history.failures else 'ok')
+                status_icon(
+                    'error' if history.failing else 'warning' if history.failures or history.interrupted else 'ok'
+                )
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(job_titles.title(history.job)).classes('font-medium')
                 ui.label(history.job).classes('font-mono text-xs text-gray-500 break-all')
@@ -199,16 +201,29 @@ def job_card(history: job_runs.JobHistory) -> None:
             with ui.row().classes('w-full gap-x-2 gap-y-0 text-xs items-baseline').mark('job-run'):
                 ui.label(formatting.when(run.started_at)).classes('text-gray-700')
                 ui.label(_(JOB_OUTCOMES.get(run.outcome, run.outcome))).classes(
-                    'text-red-700 font-medium' if run.outcome == 'failed' else 'text-gray-600'
-                )
+                    'text-red-700 font-medium'
+                    if run.outcome == 'failed'
+                    else 'text-amber-800 font-medium'
+                    if run.outcome == job_runs.INTERRUPTED
+                    else 'text-gray-600'
+                ).mark(f'outcome-{run.outcome}')
                 ui.label(formatting.elapsed(run.duration_ms)).classes('text-gray-600')
                 if run.result:
                     ui.label(run.result).classes('text-gray-500 break-all')
             if run.error:
                 ui.label(run.error).classes('text-xs text-red-700 break-words font-mono')
+            if run.outcome == job_runs.INTERRUPTED:
+                ui.label(_('The process running it stopped before the end (killed, crashed or restarted).')).classes(
+                    'text-xs text-amber-800'
+                )
 
 
-JOB_OUTCOMES = {'ok': N_('done'), 'failed': N_('failed'), 'running': N_('running')}
+JOB_OUTCOMES = {
+    'ok': N_('done'),
+    'failed': N_('failed'),
+    'running': N_('running'),
+    job_runs.INTERRUPTED: N_('interrupted'),
+}
 
 
 def status_icon(status: str) -> ui.icon:

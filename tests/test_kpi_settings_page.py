@@ -8,9 +8,11 @@ from datetime import timedelta
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, refresh
-from backoffice.models import EventType, KpiDaily, KpiDefinition, UsageEvent
+from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, UsageEvent
+from backoffice.runtime.scheduler import Job, JobRunner
 
 from .support.factories import make_user
 from .support.signin import sign_in
@@ -51,3 +53,16 @@ async def test_a_definition_out_of_range_is_refused_at_its_field(user: User) -> 
     next(iter(user.find('Which events count as activity').elements)).value = []
     user.find('Save definitions').click()
     await user.should_see('Choose at least one of the listed event types')
+
+
+async def test_a_kpi_refresh_whose_process_died_reads_interrupted_once_another_process_leads(user: User) -> None:
+    with session_scope() as session:
+        session.add(KpiJobRun(job='kpi-refresh'))  # left unfinished by a leader killed during the refresh
+        session.commit()
+    runner = JobRunner(reload_settings(), jobs=[Job('kpi-refresh', lambda s: 0, 'cron', {'hour': 3})])
+    await runner.start()
+    await runner.stop()
+    await sign_in(user, make_user('admin').email, path='/settings')
+    await user.should_see(marker='kpi-jobs')
+    (row,) = user.find(marker='kpi-jobs').elements.pop().rows
+    assert (row['job'], row['ended'], row['error']) == ('Refresh today’s KPIs', 'interrupted', '')

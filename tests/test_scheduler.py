@@ -1,15 +1,24 @@
 """Scheduled jobs: they run inside the app, and with two processes exactly one of them runs the jobs."""
 
+from __future__ import annotations
+
 import fcntl
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, select
 
 from backoffice.config import get_settings
 from backoffice.db import session_scope
-from backoffice.models import Customer, utcnow
+from backoffice.kpi import read
+from backoffice.models import Customer, JobRun, KpiJobRun, utcnow
+from backoffice.runtime import scheduler
 from backoffice.runtime.scheduler import FileLeaderLock, Job, JobRunner, PostgresLeaderLock, purge_trash
+from backoffice.services import job_runs
 
+from .support.dead_leader import leader_killed_while_running
 from .support.factories import make_customer
 from .support.waiting import eventually
 
@@ -100,3 +109,116 @@ def lose_lock(runner: JobRunner) -> None:
         assert isinstance(lock, FileLeaderLock)
         fcntl.flock(lock._fd, fcntl.LOCK_UN)
         lock.still_held = lambda: False  # type: ignore[method-assign]
+
+
+async def test_a_run_left_running_by_a_killed_leader_reads_interrupted_once_a_new_leader_runs_the_jobs() -> None:
+    """kill -9 of the process running kpi-refresh left its run "running" for ever (and /system with it): the process
+    that takes the lead closes it as interrupted, before any job runs, and the job's next runs are recorded as usual."""
+    settings = get_settings()
+    left = await leader_killed_while_running('kpi-refresh')
+    assert outcomes('kpi-refresh') == [(left, 'running')], 'the dead leader left its run running'
+
+    runner = JobRunner(settings, jobs=[Job('kpi-refresh', lambda s: 7, 'interval', {'seconds': 0.2})])
+    await runner.start()
+    try:
+        assert runner.is_leader, 'the lock of the killed process is free'
+        assert outcomes('kpi-refresh')[0] == (left, job_runs.INTERRUPTED), 'closed on taking the lead'
+        await eventually(lambda: [o for _, o in outcomes('kpi-refresh')[1:]][:1] == ['ok'], message='the next run')
+    finally:
+        await runner.stop()
+    assert outcomes('kpi-refresh')[0] == (left, job_runs.INTERRUPTED)
+    with session_scope() as session:
+        assert session.exec(select(JobRun.result).where(JobRun.outcome == 'ok')).first() == '7'
+
+
+def test_a_run_left_running_is_closed_by_the_next_run_of_the_same_job_and_not_told_as_a_failure_streak() -> None:
+    """Without a change of leader (the row was written by a leader that died just after its lock check), the job's
+    next run closes the earlier one; other jobs' runs under way are left alone."""
+    with session_scope() as session:
+        session.add(JobRun(job='sla-check', outcome='failed', error='boom'))
+        session.add(JobRun(job='sla-check'))  # left running by a dead process
+        session.add(JobRun(job='backup'))  # another job, under way
+        session.commit()
+    with pytest.raises(RuntimeError):
+        job_runs.record('sla-check', fail)
+    assert [outcome for _, outcome in outcomes('sla-check')] == ['failed', job_runs.INTERRUPTED, 'failed']
+    assert [outcome for _, outcome in outcomes('backup')] == ['running']
+
+
+async def test_the_new_leader_closes_the_kpi_runs_only_a_leader_runs_and_leaves_a_recompute_alone() -> None:
+    """kpi-refresh also writes a KPI job run (/settings, and the KPIs' freshness): a dead leader's stays unfinished
+    until the next leader closes it as interrupted, which does not count as a refresh that succeeded. A recompute
+    started from /settings may belong to any live process: left as it is."""
+    with session_scope() as session:
+        session.add(KpiJobRun(job='kpi-refresh'))
+        session.add(KpiJobRun(job='kpi-recompute'))
+        session.commit()
+    runner = JobRunner(get_settings(), jobs=[Job('kpi-refresh', lambda s: 0, 'cron', {'hour': 3})])
+    await runner.start()
+    await runner.stop()
+    with session_scope() as session:
+        runs = {run.job: run for run in session.exec(select(KpiJobRun))}
+        assert runs['kpi-refresh'].finished_at is not None and runs['kpi-refresh'].error == job_runs.KPI_INTERRUPTED
+        assert runs['kpi-recompute'].finished_at is None
+        assert read.freshness(session=session) is None, 'an interrupted run is no refresh'
+
+
+async def test_the_leader_lock_asked_while_the_database_goes_stands_by_closes_its_connection_and_leads_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgresLeaderLock.acquire: the database went between the pool's ping and the lock query. The runner starts
+    (no error out of start()), does not lead, has closed that connection, and leads at a later check."""
+    connections: list[FakeConnection] = []
+    down = {'now': True}
+
+    class FakeEngine:
+        def connect(self) -> FakeConnection:
+            connections.append(FakeConnection(down['now']))
+            return connections[-1]
+
+    monkeypatch.setattr(scheduler, 'get_engine', lambda: FakeEngine())
+    monkeypatch.setattr(scheduler, 'leader_lock', lambda settings: PostgresLeaderLock())
+    runner = JobRunner(get_settings(), jobs=[], standby_seconds=0.05)
+    await runner.start()
+    try:
+        assert not runner.is_leader and runner.scheduler.get_job('standby') is not None
+        assert connections[0].closed and connections[0].invalidated, 'the broken connection is not kept or pooled'
+        down['now'] = False
+        await eventually(lambda: runner.is_leader, message='it leads at a later check once the database is back')
+        assert all(c.closed for c in connections[:-1]) and not connections[-1].closed
+    finally:
+        await runner.stop()
+
+
+class FakeConnection:
+    """A connection the pool handed out; its queries fail while the database is down."""
+
+    def __init__(self, down: bool) -> None:
+        self.down, self.closed, self.invalidated = down, False, False
+
+    def execute(self, *args: object, **kwargs: object) -> FakeConnection:
+        if self.down:
+            raise OperationalError('SELECT pg_try_advisory_lock', {}, Exception('server closed the connection'))
+        return self
+
+    def scalar(self) -> int:
+        return 1
+
+    def commit(self) -> None:
+        pass
+
+    def invalidate(self) -> None:
+        self.invalidated = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def fail() -> None:
+    raise RuntimeError('still broken')
+
+
+def outcomes(job: str) -> list[tuple[int, str]]:
+    with session_scope() as session:
+        rows = session.exec(select(JobRun.id, JobRun.outcome).where(JobRun.job == job).order_by(col(JobRun.id)))
+        return [(run_id, outcome) for run_id, outcome in rows]

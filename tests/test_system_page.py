@@ -8,8 +8,9 @@ from sqlmodel import select
 
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
-from backoffice.models import AuditEntry
+from backoffice.models import AuditEntry, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
+from backoffice.runtime.scheduler import JobRunner
 from backoffice.services import backups, job_runs
 
 from .support.factories import make_customer, make_user
@@ -90,3 +91,21 @@ async def test_an_admin_sees_every_scheduled_job_with_its_last_runs_failures_fir
     await user.should_see(marker='job-automations')  # a job that has not run yet is listed too
     jobs = [m for e in user.find(marker='job-runs').elements for c in e.default_slot.children for m in c._markers]
     assert jobs[0] == 'job-backup' and 'job-send-outbox' in jobs
+
+
+async def test_a_run_whose_process_died_shows_as_interrupted_once_another_process_leads(user: User) -> None:
+    """A leader killed during kpi-refresh left its run "running"; after the next leader took over, /system says the
+    run was interrupted instead of showing a job running that is not."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        session.add(JobRun(job='kpi-refresh', started_at=utcnow()))  # as the dead leader wrote it, before its work
+        session.commit()
+    runner = JobRunner(reload_settings(), jobs=[])
+    await runner.start()
+    assert runner.is_leader
+    await runner.stop()
+    await sign_in(user, admin.email, path='/system')
+    await user.should_see(marker='job-kpi-refresh')
+    await user.should_see('interrupted')
+    await user.should_see('The process running it stopped before the end (killed, crashed or restarted).')
+    await user.should_not_see(marker='outcome-running')

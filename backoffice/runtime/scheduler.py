@@ -256,7 +256,7 @@ class JobRunner:
         with self._turn:
             if self.is_leader or not self.lock.acquire():
                 return self.is_leader
-            self.is_leader = True
+            _close_runs_left_running([job.name for job in self.jobs])
             if self.scheduler.get_job('standby'):
                 self.scheduler.remove_job('standby')
             for job in self.jobs:
@@ -272,6 +272,7 @@ class JobRunner:
                     **job.options,
                 )
             self.scheduler.add_job(self.still_leading, 'interval', seconds=self.standby_seconds, id='leadership')
+            self.is_leader = True  # once its jobs are on (a job that fires before waits for this turn to end)
         log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
         return True
 
@@ -299,6 +300,17 @@ class JobRunner:
         log.warning('this process lost the scheduler lock (database restarted or connection lost): standing by')
         self._stand_by()
         return False
+
+
+def _close_runs_left_running(jobs: list[str]) -> None:
+    """On taking the lead: the runs an earlier leader left "running" are closed as interrupted (that leader is gone,
+    or has lost the lock and will overwrite the outcome if it still finishes them)."""
+    from backoffice.services import job_runs
+
+    try:
+        job_runs.close_interrupted(kpi_jobs=jobs)
+    except Exception as error:  # the history must never be why this process does not run the jobs
+        job_runs.not_recorded(error, 'the runs an earlier leader left running')
 
 
 def leader_lock(settings: Settings) -> FileLeaderLock | PostgresLeaderLock:
@@ -352,8 +364,16 @@ class PostgresLeaderLock:
             connection = get_engine().connect()
         except OperationalError:  # the database is down: try again at the next standby round
             return False
-        won = connection.execute(text('SELECT pg_try_advisory_lock(:key)'), {'key': ADVISORY_LOCK_KEY}).scalar()
-        connection.commit()
+        try:
+            won = connection.execute(text('SELECT pg_try_advisory_lock(:key)'), {'key': ADVISORY_LOCK_KEY}).scalar()
+            connection.commit()
+        except DBAPIError as error:  # the database went between the pool's ping and this query: try again later
+            log.warning('could not ask PostgreSQL for the scheduler lock (%s): standing by', type(error).__name__)
+            try:
+                connection.invalidate()  # never back to the pool: its session may hold the lock after all
+            finally:
+                connection.close()
+            return False
         if not won:
             connection.close()
             return False

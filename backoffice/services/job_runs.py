@@ -9,31 +9,37 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from backoffice import write_failures
 from backoffice.db import session_scope
-from backoffice.models import JobRun, User, utcnow
+from backoffice.models import JobRun, KpiJobRun, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import channel_events
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = 'abandoned'  # the outcome of a run whose process died under it (the column holds 10 characters)
+KPI_INTERRUPTED = 'interrupted'  # the error of a KPI job run whose process died under it (shown translated)
 KEEP_PER_JOB = 50  # the newest runs of each job; older ones are pruned after each run
 SHOWN_PER_JOB = 10
 
 
 def record(job: str, work: Callable[[], Any]) -> Any:
-    """Run `work` as a recorded run of `job`: the row is written before it starts (a run that never ends shows as
-    running), then its duration and outcome, or the error, which is raised again for the scheduler to log."""
+    """Run `work` as a recorded run of `job`: the row is written before it starts (running), then its duration and
+    outcome, or the error, which is raised again for the scheduler to log. A run whose process died stays running
+    until the next leader, or the job's next run, closes it as interrupted (`close_interrupted`)."""
     try:
         with session_scope() as session:
             run = JobRun(job=job[:40], started_at=utcnow())
             session.add(run)
+            session.flush()
+            # only the leader runs jobs, one run of each at a time: an earlier run still "running" lost its process
+            _close_interrupted(session, JobRun.job == run.job, col(JobRun.id) < (run.id or 0))
             session.commit()
             run_id = run.id
     except Exception as error:  # the history must never be why a job does not run
-        _not_recorded(error, f'the start of the scheduled job {job}')
+        not_recorded(error, f'the start of the scheduled job {job}')
         run_id = None
     started = time.monotonic()
     try:
@@ -43,6 +49,36 @@ def record(job: str, work: Callable[[], Any]) -> Any:
         raise
     _finish(run_id, started, 'ok', _summary(result), None)
     return result
+
+
+def close_interrupted(*, kpi_jobs: Iterable[str] = ()) -> int:
+    """Called by a process that has just taken the lead: every run still "running" was started by a leader that is
+    gone (killed, crashed, or cut off from the database), so it is closed as interrupted and /system no longer shows
+    it running; so are the unfinished KPI job runs (/settings) of `kpi_jobs`, the jobs only the leader runs (not a
+    recompute started from /settings by any process, nor the command line's kpi-full). Should that leader (or the
+    command line's kpi-refresh) still be alive and finish a run, its outcome replaces this one. Returns how many runs
+    were closed."""
+    with session_scope() as session:
+        closed = _close_interrupted(session)
+        kpi_jobs = list(kpi_jobs)
+        if kpi_jobs:
+            closed += (
+                session.exec(
+                    update(KpiJobRun)
+                    .where(col(KpiJobRun.finished_at).is_(None), col(KpiJobRun.job).in_(kpi_jobs))
+                    .values(finished_at=utcnow(), error=KPI_INTERRUPTED)
+                ).rowcount
+                or 0
+            )
+        session.commit()
+    if closed:
+        log.warning('%d scheduled job run(s) left running by a process that is gone: closed as interrupted', closed)
+    return closed
+
+
+def _close_interrupted(session: Session, *where: Any) -> int:
+    result = session.exec(update(JobRun).where(col(JobRun.outcome) == 'running', *where).values(outcome=INTERRUPTED))
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,10 @@ class JobHistory:
     @property
     def failing(self) -> bool:
         return self.last is not None and self.last.outcome == 'failed'
+
+    @property
+    def interrupted(self) -> bool:
+        return self.last is not None and self.last.outcome == INTERRUPTED
 
 
 def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobHistory]:
@@ -93,10 +133,10 @@ def _finish(run_id: int | None, started: float, outcome: str, result: str, error
             session.exec(delete(JobRun).where(col(JobRun.job) == run.job, col(JobRun.id) < oldest_kept))
             session.commit()
     except Exception as error:  # the history must never be why a job fails
-        _not_recorded(error, 'the run of a scheduled job')
+        not_recorded(error, 'the run of a scheduled job')
 
 
-def _not_recorded(error: Exception, what: str) -> None:
+def not_recorded(error: Exception, what: str) -> None:
     """A history row not written: a warning when other writes kept the database busy past the wait (the job itself
     ran or runs; /system shows the gap), an error with its traceback for anything else."""
     if isinstance(write_failures.classify(error), write_failures.DatabaseBusy):
@@ -108,7 +148,9 @@ def _not_recorded(error: Exception, what: str) -> None:
 def _first_failure(session: Session, run: JobRun) -> bool:
     previous = session.exec(
         select(JobRun.outcome)
-        .where(JobRun.job == run.job, col(JobRun.id) < (run.id or 0), JobRun.outcome != 'running')
+        .where(
+            JobRun.job == run.job, col(JobRun.id) < (run.id or 0), col(JobRun.outcome).not_in(('running', INTERRUPTED))
+        )
         .order_by(col(JobRun.id).desc())
         .limit(1)
     ).first()
