@@ -51,7 +51,10 @@ MAX_DEPTH = 2  # a dialog opened from a dialog is crawled; one opened from that 
 STEADY_SECONDS = 0.02
 SHORT_TIMER_SECONDS = 1.0  # a one-off timer due within this is the page's work (a list loading), not a later chore
 LONG_LIVED_SECONDS = 5.0  # a task still running after this is one of the app's loops, not an action's work
-IDLE_LOOPS = ('outbox loop', 'refresh bindings')  # NiceGUI's own loops, waiting for something to send
+# loops waiting, not work: NiceGUI's own (waiting for something to send), and a list's countdown of due dates (sleeps
+# 30 s between ticks, components/resource_table.py): without it a page with such a list was not settled until the loop
+# was LONG_LIVED_SECONDS old, 5 s of sleep at every opening
+IDLE_LOOPS = ('outbox loop', 'refresh bindings', 'list countdown')
 
 
 @dataclass
