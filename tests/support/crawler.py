@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from nicegui import background_tasks, ui
@@ -21,6 +22,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from nicegui.timer import Timer
 
+from backoffice import i18n
 from backoffice.models import Role
 
 from .waiting import eventually
@@ -30,8 +32,12 @@ from .waiting import eventually
 # allowed half (each screen the role may open shows its title, not the no-access screen); test_access_matrix.py opens
 # the screens they may not open
 CRAWLED_ROLES = [r.value for r in Role] + ['only:tickets.read', 'only:orders.read', 'only:kpis.read']
+# the roles whose account is in French for the crawl: every text its screens, rows, dialogs and answers ask for in
+# French must have a translation (support/french.py), each screen's title shows in French (issue #14). The admin may
+# open every screen
+FRENCH_ROLES = {'admin'}
 NO_ACCESS = "You don't have access to this page"
-# what would end the crawl itself rather than test a screen
+# what would end the crawl itself rather than test a screen (in English: `in_every_language` has them in each)
 SKIPPED_LABELS = {'Log out'}
 CLOSING_LABELS = {'Cancel', 'Close', 'Done', 'Not now', 'Keep'}
 HOSTILE = 'Crawler\'s "test": <script>x</script>'
@@ -45,13 +51,17 @@ MAX_DEPTH = 2  # a dialog opened from a dialog is crawled; one opened from that 
 STEADY_SECONDS = 0.02
 SHORT_TIMER_SECONDS = 1.0  # a one-off timer due within this is the page's work (a list loading), not a later chore
 LONG_LIVED_SECONDS = 5.0  # a task still running after this is one of the app's loops, not an action's work
-IDLE_LOOPS = ('outbox loop', 'refresh bindings')  # NiceGUI's own loops, waiting for something to send
+# loops waiting, not work: NiceGUI's own (waiting for something to send), and a list's countdown of due dates (sleeps
+# 30 s between ticks, components/resource_table.py): without it a page with such a list was not settled until the loop
+# was LONG_LIVED_SECONDS old, 5 s of sleep at every opening
+IDLE_LOOPS = ('outbox loop', 'refresh bindings', 'list countdown')
 
 
 @dataclass
 class Crawl:
     user: User
     who: str
+    language: str = i18n.SOURCE_LOCALE  # the signed-in account's: the screens' titles are looked for in it
     trail: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     actions: int = 0
@@ -67,9 +77,10 @@ class Crawl:
         it: its lists' first rows, then each of its buttons, menu entries and tabs (`shell`: also the header's and the
         menu's, done once per role)."""
         await self.open(path)
-        if not self.user._sees(title, None, None, None):  # noqa: SLF001  (should_see's look, without its waits)
-            self.fail(f'may open {path} but does not see its title {title!r}')
-        if self.user._sees(NO_ACCESS, None, None, None):  # noqa: SLF001
+        shown_title = translated(title, self.language)
+        if not self.user._sees(shown_title, None, None, None):  # noqa: SLF001  (should_see's look, without its waits)
+            self.fail(f'may open {path} but does not see its title {shown_title!r}')
+        if self.user._sees(translated(NO_ACCESS, self.language), None, None, None):  # noqa: SLF001
             self.fail(f'may open {path} but is shown the no-access screen')
         lists = len(self.lists(shell))
         for number in range(lists):
@@ -162,7 +173,7 @@ class Crawl:
                 found is None
                 or found is submit
                 or isinstance(found, (ui.tab, ui.table))
-                or label(found) in CLOSING_LABELS
+                or label(found) in in_every_language(frozenset(CLOSING_LABELS))
             ):
                 continue
             if depth > 1:  # a dialog of a dialog: its own buttons are only its submit and cancel, checked below
@@ -196,7 +207,9 @@ class Crawl:
 
     def filled(self, element: ValueElement) -> Any:
         self.counter += 1
-        name = f'{getattr(element, "label", "") or ""} {element.props.get("label", "")}'.lower()
+        name = ' '.join(  # as written in the code, whatever the language it is shown in
+            english(str(text)) for text in (getattr(element, 'label', '') or '', element.props.get('label', ''))
+        ).lower()
         if isinstance(element, ui.number):
             return element.props.get('min') or 1
         if 'mail' in name:
@@ -334,7 +347,7 @@ class Crawl:
                 if element.tabs is not None and element.tabs.value not in (element, element.props.get('name')):
                     found.append(element)
             elif isinstance(element, (ui.button, ui.menu_item)):
-                if label(element) in SKIPPED_LABELS:
+                if label(element) in in_every_language(frozenset(SKIPPED_LABELS)):
                     continue
                 if any(marker.startswith('language-') for marker in element._markers):  # noqa: SLF001
                     continue  # the user menu's language choice: the crawl stays in its language (test_languages.py)
@@ -416,7 +429,7 @@ def primary_button(dialog: ui.dialog) -> ui.button | None:
         and shown(e)
         and e.enabled
         and label(e)
-        and label(e) not in CLOSING_LABELS
+        and label(e) not in in_every_language(frozenset(CLOSING_LABELS))
         and not {'flat', 'outline'} & set(e.props)
     ]
     return buttons[-1] if buttons else None
@@ -440,6 +453,31 @@ def selects_of(dialog: ui.dialog) -> list[ui.select]:
 def close(dialog: ui.dialog) -> None:
     """As a person closing it with Escape."""
     dialog.close()
+
+
+def translated(text: str, language: str) -> str:
+    """The text as a reader in that language sees it (looked up without telling i18n.on_missing)."""
+    return str(i18n.translations(language).gettext(text))
+
+
+@cache
+def in_every_language(texts: frozenset[str]) -> frozenset[str]:
+    return frozenset(translated(text, language) for text in texts for language in i18n.available())
+
+
+@cache
+def _english_of() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for language in i18n.available():
+        for key, value in getattr(i18n.translations(language), '_catalog', {}).items():
+            if isinstance(key, str) and isinstance(value, str) and value:
+                found.setdefault(value, key.rpartition('\x04')[2])
+    return found
+
+
+def english(text: str) -> str:
+    """A text shown in another language as the code writes it (a label: 'E-mail' → 'Email'), else itself."""
+    return _english_of().get(text, text)
 
 
 def current_path(user: User) -> str | None:

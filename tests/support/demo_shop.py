@@ -1,4 +1,4 @@
-"""A small demo shop for tests that walk every screen (the crawler, the French walk): every kind of record the screens
+"""A small demo shop for tests that walk every screen (the crawler, in French too): every kind of record the screens
 show, and a record for each screen that takes one."""
 
 from __future__ import annotations

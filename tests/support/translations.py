@@ -1,5 +1,5 @@
 """The French catalog as tests read it: every translation of all the .po parts together, and every text the code marks
-(the missing-translation guard in tests/test_translations.py and the French walk in tests/test_french_crawl.py)."""
+(the missing-translation guard in tests/test_translations.py and the French crawl's, tests/support/french.py)."""
 
 from __future__ import annotations
 
