@@ -8,6 +8,7 @@ import errno
 import threading
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import writer_queue
@@ -15,6 +16,8 @@ from backoffice.errors import ServiceError
 from backoffice.i18n import _
 from backoffice.models.base import utcnow
 
+# what may be the machine rather than the input: `classify` says which (and returns None for the rest)
+MACHINE_ERRORS = (writer_queue.DatabaseBusy, PoolTimeout, DBAPIError, OSError)
 REMEMBERED = timedelta(minutes=10)  # a full disk is reported this long after the last write it refused
 _last_disk_full: datetime | None = None
 _lock = threading.Lock()

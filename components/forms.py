@@ -9,10 +9,8 @@ from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 from nicegui import core, run, ui
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from backoffice import i18n, write_failures, writer_queue
+from backoffice import i18n, write_failures
 from backoffice.errors import PermissionDenied, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import _
 
@@ -67,12 +65,7 @@ def in_language(language: str, fn: Callable[..., T], *args: Any, **kwargs: Any) 
     with i18n.use(language):
         try:
             return fn(*args, **kwargs)
-        except (
-            writer_queue.DatabaseBusy,
-            PoolTimeout,
-            DBAPIError,
-            OSError,
-        ) as error:  # the machine, not the input: say so
+        except write_failures.MACHINE_ERRORS as error:  # the machine, not the input: say so
             failure = write_failures.classify(error)
             if failure is None:
                 raise

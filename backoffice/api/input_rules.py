@@ -20,8 +20,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backoffice import i18n, write_failures, writer_queue
 from backoffice.errors import ServiceError, readable
@@ -97,7 +95,7 @@ class StrictRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
                 return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
-            except (writer_queue.DatabaseBusy, PoolTimeout, DBAPIError, OSError) as error:
+            except write_failures.MACHINE_ERRORS as error:
                 failure = write_failures.classify(error)
                 if failure is None:
                     raise
