@@ -7,9 +7,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from fastapi import APIRouter
+from typing import TYPE_CHECKING, Any
 
 from backoffice import automation_actions, extensions, i18n, permissions
 from backoffice.automation_actions import ExtensionAction
@@ -19,6 +17,9 @@ from backoffice.kpi import registry
 from backoffice.kpi.registry import Kpi
 from backoffice.models.people import Role
 from backoffice.runtime import job_titles, scheduler
+
+if TYPE_CHECKING:  # FastAPI is imported when the API is put together (routers()), not by the CLI's commands
+    from fastapi import APIRouter
 
 _routers: list[tuple[str, APIRouter | str]] = []  # the extensions' API routers (see routers())
 _page_modules: list[tuple[str, str]] = []  # the extensions' page modules: main.py imports them after the core's
@@ -90,6 +91,8 @@ def install(found: tuple[Extension, ...] | None = None) -> list[Extension]:
 
 def routers() -> list[APIRouter]:
     """The extensions' API routers, which api/routes.py mounts after the core's; each serves under /api/ only."""
+    from fastapi import APIRouter
+
     found = []
     for name, router in _routers:
         if isinstance(router, str):

@@ -9,7 +9,6 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import stripe as sdk
 from sqlmodel import Session
 
 from backoffice.config import get_settings
@@ -89,6 +88,8 @@ class StripeProvider:
         header = headers.get('stripe-signature', '')
         if not header:
             raise SignatureRefused(_('The Stripe-Signature header is missing'))
+        import stripe as sdk  # here, not above: the SDK (and httpx, ~0.2 s of CPU) only when Stripe is used
+
         try:
             text = payload.decode('utf-8')
             event = sdk.Webhook.construct_event(text, header, secret, tolerance=TOLERANCE_SECONDS)
@@ -152,6 +153,8 @@ def _call(work, session: Session) -> dict[str, Any]:
     if not secret:
         raise GatewayFailed(_('Stripe is not set up: enter the secret key in the settings (Payments — Stripe)'))
     session.rollback()  # the settings are read: no transaction stays open while the gateway answers
+    import stripe as sdk  # here, not above: the SDK only when Stripe is used
+
     base = get_settings().stripe_api_base or sdk.DEFAULT_API_BASE
     client = sdk.StripeClient(
         secret,

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+from typing import TYPE_CHECKING, Any
 
 from backoffice import business_ids, formatting, i18n
 from backoffice.db import read_session
@@ -17,6 +14,9 @@ from backoffice.i18n import _, ngettext, pgettext
 from backoffice.models import Invoice, InvoiceKind
 from backoffice.runtime.uploads import is_stored_image, stored_path
 from backoffice.services import invoices, pdf_base
+
+if TYPE_CHECKING:  # fpdf2 is imported when a document is drawn (pdf_base.document), not with the resources
+    from fpdf import FPDF
 
 GREY, GREEN, INK = (110, 110, 110), (20, 120, 60), (20, 20, 20)
 RIGHT_X, RIGHT_W = 118.0, 82.0  # the document's facts, on the right of the seller
@@ -141,6 +141,8 @@ def _buyer(pdf: FPDF, invoice: Invoice, paid: datetime | None) -> None:
 
 def _lines(pdf: FPDF, invoice: Invoice) -> None:
     """The lines; the SKU column is as wide as the longest SKU, so a SKU never wraps."""
+    from fpdf.fonts import FontFace
+
     font = pdf_base.font(pdf)
     pdf.set_font(font, size=8.5)
     discounted = any(Decimal(line.get('discount') or '0') for line in invoice.lines)

@@ -4,8 +4,10 @@ never fails the document, and text shortened to fit a cell."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:  # fpdf2 (with numpy and Pillow, ~0.4 s of CPU) is imported by the first document, not by the CLI
+    from fpdf import FPDF
 
 FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer names) when the system has DejaVu
 
@@ -13,6 +15,8 @@ FONT_DIR = Path('/usr/share/fonts/truetype/dejavu')  # Unicode text (customer na
 def document(*, archival: bool = False, landscape: bool = False) -> FPDF:
     """A new A4 document on its first page; `archival`: PDF/A-3B (fonts embedded, an sRGB output intent), the base
     of an e-invoice; `landscape` for a wide table (a report)."""
+    from fpdf import FPDF
+
     orientation = 'L' if landscape else 'P'
     pdf = (
         FPDF(orientation=orientation, format='A4', enforce_compliance='PDF/A-3B')
