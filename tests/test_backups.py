@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -30,14 +31,18 @@ from .support.shop_writers import Writers, consistency_problems, read_held, seed
 NBSP, NNBSP = '\u00a0', '\u202f'  # before a colon, between thousands (CLDR's French)
 
 
-def test_a_backup_is_a_verified_copy_and_old_ones_are_pruned(database_url: str) -> None:
+def test_a_backup_is_a_verified_copy_and_old_ones_are_pruned(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = reload_settings()
     make_user('agent', email='kept@example.com')
     admin = make_user('admin')
     taken = []
+    first_second = backups.utcnow().replace(microsecond=0)
     for attempt in range(3):
-        if attempt:
-            time.sleep(1.05)  # backups are named by the second they were taken
+        # backups are named by the second they were taken: each a second after the one before (the clock moved on
+        # here instead of 1.05 s slept between them; the names, their order and the pruning are the same)
+        monkeypatch.setattr(backups, 'utcnow', lambda attempt=attempt: first_second + timedelta(seconds=attempt))
         with db.session_scope() as session:
             taken.append(backups.take_backup(session=session, actor=admin, settings=settings, keep=2))
     kept = backups.list_backups(settings)
@@ -64,14 +69,18 @@ def test_a_download_is_only_ever_a_listed_backup() -> None:
         backups.backup_path(actor=admin, settings=settings, name='../backoffice.db')
 
 
-def test_a_damaged_file_is_refused_before_anything_is_touched(tmp_path, database_url: str) -> None:
+def test_a_damaged_file_is_refused_before_anything_is_touched(
+    tmp_path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / (
         'backoffice-20260101-000000.db' if database_url.startswith('sqlite') else 'backoffice-20260101-000000.dump'
     )
     bad.write_bytes(b'this is not a database')
     make_user('agent', email='still-here@example.com')
-    result = backoffice_command('restore', str(bad), '--yes', database_url=database_url)
-    assert result.returncode == 1 and 'cannot be restored' in result.stderr
+    # in-process (the command itself, on this worker's database): test_backup_and_restore_from_the_command_line runs
+    # `restore` in a process of its own
+    assert cli_main(['restore', str(bad), '--yes']) == 1
+    assert 'cannot be restored' in capsys.readouterr().err
     with read_session() as session:
         assert session.exec(select(User).where(User.email == 'still-here@example.com')).first() is not None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import subprocess
 import sys
 
 import pytest
@@ -16,13 +17,37 @@ from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
 from backoffice.seed.demo import DEMO_STAFF
 
-from .support.cli import backoffice_command
+from .support.cli import ROOT, backoffice_command
 from .support.factories import make_role, make_user
 
 GOOD_PASSWORD = 'Plum-orchard-42'
 
 
-# The first three run `python -m backoffice` for real, as an operator would; the rest call it in-process (faster).
+# The first four run `python -m backoffice` for real, as an operator would; the rest call it in-process (faster).
+
+
+def test_help_answers_without_importing_the_database_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--help` (and a mistyped argument) imports what argparse needs, not SQLAlchemy, the models or the services:
+    0.05 s of CPU instead of 1.3 s. create-user's help still lists the roles (it imports the models to print them)."""
+    script = (
+        'import sys\n'
+        'from backoffice.__main__ import run\n'
+        'try:\n'
+        '    run(sys.argv[1:])\n'
+        'except SystemExit:\n'
+        '    pass\n'
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'alembic', 'nicegui')"
+        " or m.startswith('backoffice.') and m != 'backoffice.__main__'))\n"
+    )
+    loaded = subprocess.run([sys.executable, '-c', script, '--help'], cwd=ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert 'create-user' in loaded.stdout and loaded.stdout.strip().endswith('[]')
+
+    with pytest.raises(SystemExit) as done:
+        main(['create-user', '--help'])
+    assert done.value.code == 0
+    roles = ', '.join(role.value for role in Role)
+    assert f"{roles}, or a custom role's key" in ' '.join(capsys.readouterr().out.split())
 
 
 def test_migrate_brings_the_database_up_to_date(database_url: str) -> None:
@@ -109,7 +134,10 @@ def test_create_user_takes_a_custom_role_by_its_name(capsys: pytest.CaptureFixtu
     assert f'Created sam@example.com ({role.key}).' in capsys.readouterr().out
 
 
-def test_seed_creates_the_demo_staff_who_can_sign_in(capsys: pytest.CaptureFixture[str]) -> None:
+def test_seed_creates_the_demo_staff_who_can_sign_in_and_seeding_twice_adds_nobody_twice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One test for both (the demo seed is the costly part): the second seed runs on what the first made."""
     assert main(['seed']) == 0
 
     output = capsys.readouterr().out
@@ -120,9 +148,6 @@ def test_seed_creates_the_demo_staff_who_can_sign_in(capsys: pytest.CaptureFixtu
         assert (member.name, member.role) == (name, role)
     assert auth.sign_in(email=DEMO_STAFF[0][1], password=password, address=None).ok
 
-
-def test_seeding_twice_adds_nobody_twice(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(['seed']) == 0
     assert main(['seed']) == 0
 
     with read_session() as session:
