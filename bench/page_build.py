@@ -22,6 +22,7 @@ import os
 import pstats
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -63,8 +64,11 @@ def main() -> int:
     )
     for name in ('BACKOFFICE_DEMO', 'BACKOFFICE_ADMIN_EMAIL', 'BACKOFFICE_ADMIN_PASSWORD'):
         os.environ.pop(name, None)
-    records = seed(url, args.orders, args.seed, args.language)
-    asyncio.run(measure(args, records))
+    try:
+        records = seed(url, args.orders, args.seed, args.language)
+        asyncio.run(measure(args, records))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the SQLite file and the app's data folder
     return 0
 
 
