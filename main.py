@@ -35,6 +35,7 @@ from backoffice.transfer import export_files  # noqa: E402
 import pages  # noqa: E402,F401  (declares every screen in the registry)
 from components import live, not_found, prebuilt_tailwind  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
+from components.choice_options import install as cheaper_choice_options  # noqa: E402
 from components.handler_signatures import remember_handler_signatures  # noqa: E402
 from components.handler_slots import keep_handlers_in_their_page  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
@@ -73,6 +74,7 @@ def start_services() -> None:
 i18n.set_resolver(reader_language)
 i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
+cheaper_choice_options()  # a select's options rebuilt when they or its value change, not at every prop set
 remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element
 keep_handlers_in_their_page()  # a click's handler whose element a live update rebuilds meanwhile goes on in the page
 app.add_middleware(AuthMiddleware)
