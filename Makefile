@@ -27,8 +27,12 @@ run: install
 	@BACKOFFICE_DEMO=$${BACKOFFICE_DEMO:-1} $(PY) main.py
 
 # Everything: lint first, then the whole suite (browser tests included), spread over TEST_WORKERS processes
-# (pytest-xdist; `auto`: one per core, `0`: none); the browser tests all run on one of them (tests/conftest.py).
-TEST_WORKERS ?= auto
+# (pytest-xdist; `auto`: one per core, `0`: none); a browser test file runs whole on one of them, and each worker that
+# gets one starts its own server and Chromium (tests/conftest.py). 4 by default, not one per core: on 2 cores much of
+# a worker's time is waiting (for Chromium, a server starting, a subprocess, a page settling), and a quiet -n 4 run
+# kept both cores busy where -n 2 did not (tests/README.md, 2026-12-05); each worker with its Chromium and server
+# takes about 1 GB, so a larger machine should say `TEST_WORKERS=auto` or a number rather than 4 per core.
+TEST_WORKERS ?= 4
 test: lint
 	@$(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 

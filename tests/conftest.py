@@ -31,7 +31,7 @@ from backoffice.services import app_settings
 
 from .support.databases import worker_database
 from .support.factories import make_user
-from .support.ordering import DurationLog, longest_files_first
+from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
@@ -51,16 +51,21 @@ _TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """With pytest-xdist (`make test`), tests go to whichever worker is free, except that the browser tests all go to
-    one: one server and one Chromium, not one per worker fighting over two cores. (A scheduler rather than
-    `xdist_group` marks: pytest-xdist 3.8 renames the node ids for those, which pytest 9 no longer reads.)"""
+    """With pytest-xdist (`make test`), tests go to whichever worker is free, one at a time, except that a browser test
+    file goes whole to one worker: its module fixtures are set up once, and its tests run in their order. Every worker
+    may get browser files: the first one it gets starts its own server (its own port, data folder and database,
+    `<db>_browser_gwN` on PostgreSQL) and its own Chromium, kept for its later files (tests/browser/conftest.py).
+    The queue is handed out in the collection's order, which puts the longest files first (support/ordering.py), not
+    in xdist's default order for scopes (the most tests first). (A scheduler rather than `xdist_group` marks:
+    pytest-xdist 3.8 renames the node ids for those, which pytest 9 no longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserTestsTogether(LoadScopeScheduling):
+    class BrowserFilesWhole(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return 'tests/browser' if nodeid.startswith('tests/browser/') else nodeid
+            return file_of(nodeid) if nodeid.startswith(BROWSER) else nodeid
 
-    return BrowserTestsTogether(config, log)
+    config.option.loadscopereorder = False  # keep the longest-first order of pytest_collection_modifyitems
+    return BrowserFilesWhole(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -31,7 +31,7 @@ from ..support.browser import (
     set_viewport,
     wait_until_healthy,
 )
-from ..support.databases import fresh_database
+from ..support.databases import fresh_database, worker
 from ..support.process_database import database_put_back
 from ..support.server_errors import error_blocks, expected_errors, fail_unless_expected
 
@@ -56,9 +56,11 @@ def process_database_put_back() -> Iterator[None]:
 
 @pytest.fixture(scope='session')
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """`python main.py` on a free port with a fresh database, a temporary data folder and a known first admin."""
+    """`python main.py` on a free port with a fresh database, a temporary data folder and a known first admin: one per
+    pytest-xdist worker that runs browser files (the folders are under the worker's own temporary folder, the
+    PostgreSQL database is `<db>_browser_gwN`), started by the first browser test the worker gets."""
     work = tmp_path_factory.mktemp('browser-server')
-    database_url, drop_database = fresh_database(work, 'browser')
+    database_url, drop_database = fresh_database(work, f'browser_{worker()}' if worker() else 'browser')
     port = free_port()
     env = {
         name: value

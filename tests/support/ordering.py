@@ -21,6 +21,12 @@ KNOWN_LONG = {
     'tests/test_contact_page.py': 20.0,
     'tests/test_backups.py': 15.0,
     'tests/test_modules_import_alone.py': 15.0,
+    # the browser test files go to every worker too (tests/conftest.py), the longest first like the others
+    'tests/browser/test_every_screen_in_chromium.py': 90.0,
+    'tests/browser/test_hostile_text_in_chromium.py': 45.0,
+    'tests/browser/test_phone_cards_in_chromium.py': 30.0,
+    'tests/browser/test_api_key_scopes_in_chromium.py': 25.0,
+    'tests/browser/test_menus_on_open_in_chromium.py': 20.0,
 }
 
 
@@ -29,10 +35,10 @@ def file_of(nodeid: str) -> str:
 
 
 def longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Sort the collected tests, in place: the browser tests first (one worker runs them all, tests/conftest.py), then
-    each other file by the last measured durations of its collected tests, longest first. A file's tests stay together
-    and in their order (module-scoped fixtures are set up once); files never measured keep their order after the
-    others."""
+    """Sort the collected tests, in place: each file by the last measured durations of its collected tests, longest
+    first, browser test files among the others (each goes whole to one worker, tests/conftest.py). A file's tests stay
+    together and in their order (module-scoped fixtures are set up once); files never measured keep their order after
+    the others."""
     seconds = measured(config)
     files: dict[str, float] = {}
     for item in items:
@@ -41,12 +47,7 @@ def longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> None
     for name, total in files.items():
         if not total:
             files[name] = KNOWN_LONG.get(name, 0.0)
-
-    def weight(item: pytest.Item) -> float:
-        name = file_of(item.nodeid)
-        return float('inf') if name.startswith(BROWSER) else files[name]
-
-    items.sort(key=weight, reverse=True)  # stable: equal weights keep the collection order
+    items.sort(key=lambda item: files[file_of(item.nodeid)], reverse=True)  # stable: equal weights keep their order
 
 
 def measured(config: pytest.Config) -> dict[str, float]:
@@ -58,13 +59,30 @@ def measured(config: pytest.Config) -> dict[str, float]:
 
 class DurationLog:
     """Adds up each test's setup, call and teardown times as the reports arrive (from every worker, under
-    pytest-xdist), and stores them in pytest's cache at the end, beside the figures of tests this run did not run."""
+    pytest-xdist), and stores them in pytest's cache at the end, beside the figures of tests this run did not run.
+    Under pytest-xdist it also prints each worker's sum (browser tests apart): the largest is the run's critical path
+    when the machine is quiet."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.workers: dict[str, list[float]] = {}  # worker → [all its seconds, its browser tests' seconds]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+        node = getattr(report, 'node', None)  # pytest-xdist's controller marks each report with its worker
+        if node is not None:
+            sums = self.workers.setdefault(node.gateway.id, [0.0, 0.0])
+            sums[0] += report.duration
+            if report.nodeid.startswith(BROWSER):
+                sums[1] += report.duration
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.workers:
+            each = ', '.join(
+                f'{worker} {total:.0f} s ({browser:.0f} s browser)'
+                for worker, (total, browser) in sorted(self.workers.items())
+            )
+            terminalreporter.write_line(f'test durations by worker: {each}')
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         cache = getattr(session.config, 'cache', None)

@@ -12,14 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from backoffice import db
+from backoffice.config import reload_settings
 from backoffice.services import app_settings, roles
 
 
 @contextmanager
 def database_put_back() -> Iterator[None]:
     """Whatever engine the process had on entry (none, or the page tests' worker database) is the one it has on exit;
-    an engine configured meanwhile is closed, and the caches filled from its database are forgotten."""
+    an engine configured meanwhile is closed, and the caches filled from its database are forgotten. The block starts
+    as a fresh worker would, even after page tests: the settings read from the environment as it is now (a page test's
+    were read from its own, with its temporary data folder and storage secret) and no setting or role cached."""
     before = db._engine  # the one engine, restored as it was (not re-created)
+    _read_afresh()
     try:
         yield
     finally:
@@ -28,5 +32,10 @@ def database_put_back() -> Iterator[None]:
             if now is not None:
                 now.dispose()
             db._engine = before
-            app_settings.forget_cached()
-            roles.forget()
+        _read_afresh()
+
+
+def _read_afresh() -> None:
+    reload_settings()
+    app_settings.forget_cached()
+    roles.forget()
