@@ -148,7 +148,7 @@ def writes_waiting(database_url: str) -> Iterator[None]:
     written. Yields once a write waits (on SQLite: a moment later)."""
     url = make_url(database_url)
     if url.get_backend_name() == 'sqlite':
-        holder = sqlite3.connect(url.database or '', timeout=5, isolation_level=None)
+        holder = sqlite3.connect(url.database or '', timeout=60, isolation_level=None)  # waits its turn behind the app
         try:
             holder.execute('BEGIN IMMEDIATE')
             time.sleep(0.3)  # the calls on their way reach the lock (nothing to observe from here)
