@@ -8,7 +8,6 @@ import asyncio
 import gc
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -18,9 +17,6 @@ from nicegui import Client, background_tasks
 from nicegui.testing import User as SimulatedUser
 from nicegui.testing.general_fixtures import get_path_to_main_file
 from nicegui.testing.user_simulation import user_simulation
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel
 
 import pages  # noqa: F401  (every screen and what it imports: loaded once here so that gc.freeze() below covers it)
 from backoffice import auth, db, events
@@ -30,6 +26,7 @@ from backoffice.runtime import presence
 from backoffice.services import app_settings
 
 from .support.databases import worker_database
+from .support.emptying import empty_written_tables
 from .support.factories import make_user
 from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
@@ -134,30 +131,11 @@ def clean_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.delenv('BACKOFFICE_ADMIN_PASSWORD', raising=False)
     reload_settings()
     engine = db.configure(database_url)
-    _empty_all_tables(engine)
+    empty_written_tables(engine)  # the tables the last test (or a subprocess) wrote to: support/emptying.py
     app_settings.forget_cached()  # the default language and time zone cached from the previous test's settings
     yield
     events.clear()
     presence.clear()
-
-
-def _empty_all_tables(engine) -> None:
-    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-    for attempt in range(5):
-        try:
-            with engine.begin() as connection:
-                if engine.dialect.name == 'postgresql':
-                    connection.execute(text(f'TRUNCATE {", ".join(tables)} RESTART IDENTITY CASCADE'))
-                else:
-                    for name in tables:
-                        connection.execute(text(f'DELETE FROM {name}'))
-            return
-        except OperationalError:
-            # the previous test's page may still be finishing a write in a worker thread; PostgreSQL then picks the
-            # TRUNCATE as the deadlock victim: wait for that write and empty again
-            if attempt == 4:
-                raise
-            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
