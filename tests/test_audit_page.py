@@ -8,6 +8,7 @@ import re
 from nicegui import ui
 from nicegui.testing import User as SimulatedUser
 
+from backoffice import extension_hooks
 from backoffice.db import session_scope
 from backoffice.resources import RESOURCES, resource
 from backoffice.resources.system import OTHER_AUDITED_TYPES
@@ -91,7 +92,11 @@ async def test_hostile_text_in_a_changed_field_shows_as_text_and_the_link_opens_
 
 
 def test_every_declared_record_link_leads_to_a_screen() -> None:
-    """A resource's link (and an audited type's) is a page that exists: '/orders/{number}', '/customers?open={id}'."""
+    """A resource's link (and an audited type's) is a page that exists: '/orders/{number}', '/customers?open={id}'.
+    The extensions' screens are declared as main.py declares them (after the core's), whatever ran before this test."""
+    import pages  # noqa: F401  (the core's screens)
+
+    extension_hooks.import_pages()
 
     def shape(path: str) -> str:
         return re.sub(r'\{[^}]*\}', '{}', path.partition('?')[0])
