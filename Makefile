@@ -28,11 +28,11 @@ run: install
 
 # Everything: lint first, then the whole suite (browser tests included), spread over TEST_WORKERS processes
 # (pytest-xdist; `auto`: one per core, `0`: none); a browser test file runs whole on one of them, and each worker that
-# gets one starts its own server and Chromium (tests/conftest.py). 4 by default, not one per core: on 2 cores much of
-# a worker's time is waiting (for Chromium, a server starting, a subprocess, a page settling), and a quiet -n 4 run
-# kept both cores busy where -n 2 did not (tests/README.md, 2026-12-05); each worker with its Chromium and server
-# takes about 1 GB, so a larger machine should say `TEST_WORKERS=auto` or a number rather than 4 per core.
-TEST_WORKERS ?= 4
+# gets one starts its own server and Chromium (tests/conftest.py). 3 by default, not one per core: on 2 cores much of
+# a worker's time is waiting (for Chromium, a server starting, a subprocess, a page settling). On a quiet 2-core
+# machine -n 3 and -n 4 took the same wall time (466 and 462 s, SQLite), -n 3 with less CPU (540 against 589 s) and
+# less contention for timing-sensitive tests (tests/README.md, 2026-12-05); a larger machine may say `TEST_WORKERS=auto`.
+TEST_WORKERS ?= 3
 test: lint
 	@$(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 
