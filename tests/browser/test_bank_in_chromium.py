@@ -8,6 +8,8 @@ import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
+from backoffice.db import session_scope
+from backoffice.services import bank_rules
 
 from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
@@ -34,6 +36,9 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)
     manager = make_user('manager')
+    with session_scope() as session:  # this screen's story is the suggestions: no matching rule left by another file
+        for rule in bank_rules.rules(session=session, actor=manager):
+            bank_rules.switch_rule(session=session, actor=manager, rule_id=rule.id, active=False)
     mugs(manager, '12.50', sku='BNK-MUG')
     _o1, first = invoiced_on_terms(manager, 'ann@acme.example', 2, name='Ann Acme', sku='BNK-MUG')
     _o2, second = invoiced_on_terms(manager, 'zoe@example.com', 4, name='Zoé Martin', sku='BNK-MUG')
