@@ -1,0 +1,70 @@
+"""Where the suite's CPU goes, test by test: `pytest -p tests.support.cpu_profile` writes, per worker, each test's CPU
+seconds (user + sys) of this process and of every process below it (the browser server, Chromium, a subprocess the test
+ran and waited for), to `.pytest_cache/cpu/<worker>.json`; `python -m tests.support.cpu_profile` sums them by file.
+
+Not on by default: reading every descendant's times costs a few milliseconds a test."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import psutil
+import pytest
+
+OUT = Path(__file__).resolve().parents[2] / '.pytest_cache' / 'cpu'
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of this process, the children it reaped, and every live descendant."""
+    me = psutil.Process()
+    times = me.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in me.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += child_times.user + child_times.system
+    return total
+
+
+_seen: dict[str, float] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    start = _tree_cpu()
+    yield
+    _seen[item.nodeid] = _seen.get(item.nodeid, 0.0) + _tree_cpu() - start
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = os.environ.get('PYTEST_XDIST_WORKER', 'main')
+    (OUT / f'{name}.json').write_text(json.dumps(_seen, indent=0))
+
+
+def main() -> None:
+    """Print the CPU seconds by file (and the 15 largest tests) from every worker's record."""
+    by_test: dict[str, float] = {}
+    for path in OUT.glob('*.json'):
+        by_test.update(json.loads(path.read_text()))
+    by_file: dict[str, float] = defaultdict(float)
+    for nodeid, seconds in by_test.items():
+        by_file[nodeid.split('::')[0]] += seconds
+    total = sum(by_file.values())
+    print(f'{len(by_test)} tests, {total:.1f} s of CPU')
+    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    for file, seconds in sorted(by_file.items(), key=lambda kv: -kv[1])[:limit]:
+        print(f'{seconds:8.1f}  {file}')
+    print('largest tests:')
+    for nodeid, seconds in sorted(by_test.items(), key=lambda kv: -kv[1])[:15]:
+        print(f'{seconds:8.1f}  {nodeid}')
+
+
+if __name__ == '__main__':
+    main()
