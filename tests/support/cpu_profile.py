@@ -1,6 +1,7 @@
 """Where the suite's CPU goes, test by test: `pytest -p tests.support.cpu_profile` writes, per worker, each test's CPU
 seconds (user + sys) of this process and of every process below it (the browser server, Chromium, a subprocess the test
-ran and waited for), to `.pytest_cache/cpu/<worker>.json`; `python -m tests.support.cpu_profile` sums them by file.
+ran and waited for), to `.pytest_cache/cpu/<database>/<worker>.json`;
+`python -m tests.support.cpu_profile [sqlite|postgresql]` sums them by file.
 
 Not on by default: reading every descendant's times costs a few milliseconds a test."""
 
@@ -16,6 +17,10 @@ import psutil
 import pytest
 
 OUT = Path(__file__).resolve().parents[2] / '.pytest_cache' / 'cpu'
+
+
+def _database() -> str:
+    return 'postgresql' if os.environ.get('BACKOFFICE_TEST_DATABASE_URL', '').startswith('postgresql') else 'sqlite'
 
 
 def _tree_cpu() -> float:
@@ -43,22 +48,24 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+    folder = OUT / _database()
+    folder.mkdir(parents=True, exist_ok=True)
     name = os.environ.get('PYTEST_XDIST_WORKER', 'main')
-    (OUT / f'{name}.json').write_text(json.dumps(_seen, indent=0))
+    (folder / f'{name}.json').write_text(json.dumps(_seen, indent=0))
 
 
 def main() -> None:
     """Print the CPU seconds by file (and the 15 largest tests) from every worker's record."""
+    database = sys.argv[1] if len(sys.argv) > 1 else 'sqlite'
     by_test: dict[str, float] = {}
-    for path in OUT.glob('*.json'):
+    for path in (OUT / database).glob('*.json'):
         by_test.update(json.loads(path.read_text()))
     by_file: dict[str, float] = defaultdict(float)
     for nodeid, seconds in by_test.items():
         by_file[nodeid.split('::')[0]] += seconds
     total = sum(by_file.values())
     print(f'{len(by_test)} tests, {total:.1f} s of CPU')
-    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    limit = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     for file, seconds in sorted(by_file.items(), key=lambda kv: -kv[1])[:limit]:
         print(f'{seconds:8.1f}  {file}')
     print('largest tests:')
