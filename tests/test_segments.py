@@ -12,7 +12,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
@@ -155,7 +155,8 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, m
         }
     ]
     with read_session() as session:
-        actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.entity == 'segments'))]
+        entries = select(AuditEntry).where(AuditEntry.entity == 'segments').order_by(col(AuditEntry.id))
+        actions = [e.action for e in session.exec(entries)]  # in the order written (PostgreSQL: no order by)
     assert actions == ['segments.exported', 'segments.pushed']
 
 
