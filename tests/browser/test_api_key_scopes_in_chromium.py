@@ -17,6 +17,7 @@ from ..support.browser import (
     field,
     no_horizontal_overflow,
     replace_text,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -31,11 +32,13 @@ HOSTILE = 'ERP "<script>window.__x=1</script>": <img src=x onerror="window.__x=1
 
 def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    set_viewport(driver, 390, 844)  # the page built for the phone it is first looked at on
     driver.get(f'{server.url}/settings')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/settings')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
+        if width != 390:
+            resize_and_settle(driver, width, height)
         new = button(driver, 'New API key')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', new)
         settle(driver)

@@ -19,6 +19,8 @@ from ..support.browser import (
     RunningServer,
     button,
     no_horizontal_overflow,
+    phone_again,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -70,12 +72,14 @@ def test_automations_and_job_runs_at_390_and_1440(driver: WebDriver, server: Run
     except ZeroDivisionError:
         pass
 
+    set_viewport(driver, 390, 844)
     driver.get(f'{server.url}/automations')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     visible_text(driver, 'Close spam')
+    # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/automations')
+        if width != 390:
+            resize_and_settle(driver, width, height)
         visible_text(driver, 'This request is closed, which is final')  # the failed action, in the run log
         settle(driver)
         driver.save_screenshot(str(SHOTS / f'automations-{width}.png'))
@@ -101,7 +105,11 @@ def test_automations_and_job_runs_at_390_and_1440(driver: WebDriver, server: Run
         button(driver, 'Close').click()
         settle(driver)
 
-        driver.get(f'{server.url}/system')
+    phone_again(driver)
+    driver.get(f'{server.url}/system')
+    for width, height in ((390, 844), (1440, 900)):
+        if width != 390:
+            resize_and_settle(driver, width, height)
         failed = visible_text(driver, 'ZeroDivisionError: division by zero')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', failed)
         settle(driver)

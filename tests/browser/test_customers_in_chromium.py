@@ -3,6 +3,8 @@ the list and the record dialog at phone and desktop widths."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,6 +26,7 @@ from ..support.browser import (
 )
 
 pytestmark = pytest.mark.browser
+CONTESTED = f'contested.{uuid4().hex[:8]}@example.com'  # this run's own: the server's database is shared
 
 
 def open_row(driver: WebDriver, email: str) -> None:
@@ -40,14 +43,14 @@ def test_two_browsers_editing_one_customer_show_the_conflict(
 ) -> None:
     open_customers(driver, base_url)
     button(driver, 'New customer').click()
-    field(driver, 'Email *').send_keys('contested.customer@example.com')
+    field(driver, 'Email *').send_keys(CONTESTED)
     field(driver, 'Name').send_keys('Original Name')
     button(driver, 'Create customer').click()
     visible_text(driver, 'Customer created')
 
     open_customers(second_browser, base_url)
-    open_row(driver, 'contested.customer@example.com')
-    open_row(second_browser, 'contested.customer@example.com')
+    open_row(driver, CONTESTED)
+    open_row(second_browser, CONTESTED)
 
     replace_text(field(driver, 'Name'), 'Changed in the first browser')
     button(driver, 'Save changes').click()

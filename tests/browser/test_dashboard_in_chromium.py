@@ -19,6 +19,7 @@ from ..support.browser import (
     TIMEOUT,
     WebDriverWait,
     no_horizontal_overflow,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -71,8 +72,13 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     assert no_horizontal_overflow(driver)
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-definition.png'))
 
-    set_viewport(driver, 1440, 900)
-    driver.get(f'{base_url}/')
+    button.click()  # folded again, as a desktop's fresh page shows it
+    definition = '//*[contains(text(), "minus the refunds made that day")]'
+    WebDriverWait(driver, 3 * TIMEOUT).until(
+        lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, definition)), 'the definition folds'
+    )
+
+    resize_and_settle(driver, 1440, 900)  # the same page turned into a desktop's window: its charts redrawn
     wait.until(lambda d: charts_drawn(d) >= 4)
     settle(driver)
     assert card_columns(driver) == 4, 'a grid of four columns on a desktop'

@@ -17,6 +17,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     no_horizontal_overflow,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -84,20 +85,23 @@ def test_a_customer_replies_in_the_portal_and_the_agent_sees_it_live_and_back(
         'new-request': ('/portal/requests/new', 'Your message'),
         'account': ('/portal/account', 'Save password'),
     }
-    for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        for name, (path, shown) in screens.items():
-            driver.get(f'{server.url}{path}')
-            visible_text(driver, shown)
+    # each portal page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
+    for name, (path, shown) in screens.items():
+        set_viewport(driver, 390, 844)
+        driver.get(f'{server.url}{path}')
+        visible_text(driver, shown)
+        for width, height in ((390, 844), (1440, 900)):
+            if width != 390:
+                resize_and_settle(driver, width, height)
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / f'portal-{name}-{width}.png'))
             assert no_horizontal_overflow(driver), f'the portal page {path} overflows sideways at {width} px'
     button(driver, 'Sign out').click()
-    wait_for_path(driver, '/portal/login')
-    for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/portal/login')
-        visible_text(driver, 'Email me a link')
+    wait_for_path(driver, '/portal/login')  # the sign-in page signing out sent to: looked at at either width
+    visible_text(driver, 'Email me a link')
+    for width, height in ((1440, 900), (390, 844)):
+        if width != 1440:
+            resize_and_settle(driver, width, height)
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'portal-sign-in-{width}.png'))
         assert no_horizontal_overflow(driver)

@@ -16,7 +16,10 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
+    button,
     no_horizontal_overflow,
+    phone_again,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -26,6 +29,7 @@ from ..support.browser import (
 from ..support.factories import advance, make_product, make_user, pay, place
 
 pytestmark = pytest.mark.browser
+PHONE, DESKTOP = (390, 844), (1440, 900)
 
 
 def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
@@ -62,19 +66,24 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
             data={'email': 'draft.rp@example.com', 'lines': [{'sku': 'RP-KETTLE', 'quantity': 1}]},
         )
 
+    set_viewport(driver, *PHONE)
     driver.get(f'{server.url}/returns')
     sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     wait_for_path(driver, '/returns')
-    for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        for path, shown, name in (
-            ('/returns', 'R-', 'returns'),
-            ('/purchases', 'PO-RP-1', 'purchases'),
-            (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
-            ('/settings', 'Free shipping from', 'settings-orders'),
-        ):
+    # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
+    for path, shown, name in (
+        ('/returns', 'R-', 'returns'),
+        ('/purchases', 'PO-RP-1', 'purchases'),
+        (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
+        ('/settings', 'Free shipping from', 'settings-orders'),
+    ):
+        if path != '/returns':  # signing in landed on the returns
+            phone_again(driver)
             driver.get(f'{server.url}{path}')
-            visible_text(driver, shown)
+        visible_text(driver, shown)
+        for width, height in (PHONE, DESKTOP):
+            if width != PHONE[0]:
+                resize_and_settle(driver, width, height)
             if name == 'settings-orders':
                 driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'VAT rate'))
             settle(driver)
@@ -88,17 +97,29 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
                 assert card <= width, f'the settings card overflows sideways at {width} px'
             else:
                 assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
-        driver.get(f'{server.url}/purchases')
-        visible_text(driver, 'New purchase order').click()
-        visible_text(driver, 'Unit cost')
-        settle(driver)  # the dialog's fade-in too
-        driver.save_screenshot(str(ARTIFACTS / f'purchase-dialog-{width}.png'))
-        assert no_horizontal_overflow(driver), f'the purchase dialog overflows sideways at {width} px'
-        driver.get(f'{server.url}/orders/{draft.number}')
-        visible_text(driver, 'Edit draft').click()
-        visible_text(driver, 'Customer email')
+            if name == 'purchases':  # the new purchase order's dialog, at this width
+                visible_text(driver, 'New purchase order').click()
+                visible_text(driver, 'Unit cost')
+                settle(driver)  # the dialog's fade-in too
+                driver.save_screenshot(str(ARTIFACTS / f'purchase-dialog-{width}.png'))
+                assert no_horizontal_overflow(driver), f'the purchase dialog overflows sideways at {width} px'
+                button(driver, 'Cancel').click()
+                settle(driver)  # the dialog's fade-out: the page alone is turned wide
+
+    phone_again(driver)
+    driver.get(f'{server.url}/orders/{draft.number}')
+    visible_text(driver, 'Edit draft').click()
+    visible_text(driver, 'Customer email')
+    for width, height in (PHONE, DESKTOP):
+        if width != PHONE[0]:
+            resize_and_settle(driver, width, height)
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'draft-dialog-{width}.png'))
+
+    # the bulk bar: a box ticked on a phone's card and on a desktop's row, each on its own load
+    for width in (DESKTOP[0], PHONE[0]):  # the draft's page was turned wide: the desktop first
+        if width == PHONE[0]:
+            phone_again(driver)
         driver.get(f'{server.url}/orders')
         visible_text(driver, order.number)
         box = '.bo-card .q-checkbox' if width < 600 else '.q-table tbody .q-checkbox'  # a phone lists cards

@@ -25,7 +25,7 @@ from ..support.browser import (
     button,
     field,
     no_horizontal_overflow,
-    set_viewport,
+    resize_and_settle,
     settle,
     sign_in,
     visible,
@@ -47,13 +47,11 @@ def new_account(server: RunningServer, role: str = 'agent'):
 
 
 def shoot(driver: WebDriver, name: str) -> None:
-    for width, height in (PHONE, DESKTOP):
-        set_viewport(driver, width, height)
+    for width, height in (PHONE, DESKTOP):  # the page turned into a phone's window and back: laid out at each width
+        resize_and_settle(driver, width, height)
         settle(driver)
-        time.sleep(0.3)  # the layout follows the new width
         assert no_horizontal_overflow(driver), f'{name} overflows at {width} px'
         driver.save_screenshot(SHOTS.format(name=name, width=width))
-    set_viewport(driver, *DESKTOP)
 
 
 def test_ending_a_session_signs_that_browser_out_live(

@@ -106,6 +106,16 @@ def resize_and_settle(driver: WebDriver, width: int, height: int) -> None:
     WebDriverWait(driver, TIMEOUT).until(laid_out, f'the page did not settle at {width}×{height}')
 
 
+def phone_again(driver: WebDriver, width: int = 390, height: int = 844) -> None:
+    """Before the next page load, after a page was turned wide: the window at a phone's size again, with the width
+    cookie a shell page writes after a resize (components/shell.py's WIDTH_JS) saying so, so that the next page is
+    served as a phone's (a list without its folded filters). The open page is left for about:blank first: narrowing it
+    would lay it out (and redraw its charts) once more for nothing, ~0.2 s of CPU (tests/README.md)."""
+    driver.add_cookie({'name': 'bo_width', 'value': str(width), 'path': '/', 'sameSite': 'Lax'})
+    driver.get('about:blank')
+    set_viewport(driver, width, height)
+
+
 LAID_OUT = """
     const width = arguments[0];
     if (window.innerWidth !== width) return null;
