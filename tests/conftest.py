@@ -32,7 +32,7 @@ from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
-from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers
+from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers, reuse_page_routes
 from .support.strict_user import make_strict
 from .support.waiting import patient_should_see
 
@@ -42,6 +42,7 @@ auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  #
 gc.freeze()
 patient_should_see()
 reuse_included_routers()
+reuse_page_routes()
 collect_only_what_is_new()
 
 _TMP = Path(tempfile.mkdtemp(prefix='backoffice-tests-'))

@@ -5,11 +5,12 @@ last test made. The app itself runs main.py once per process and needs neither."
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from types import SimpleNamespace
 
 from fastapi import FastAPI
 from fastapi.routing import APIRouter, _IncludedRouter
-from nicegui import Client
+from nicegui import Client, app
 from nicegui.testing import general
 
 
@@ -37,6 +38,62 @@ def reuse_included_routers() -> None:
 
     include_router._reuses_tables = True  # type: ignore[attr-defined]
     FastAPI.include_router = include_router  # type: ignore[method-assign]
+
+
+def reuse_page_routes() -> None:
+    """main.py's register_pages() and register_portal_pages() turn every declared screen into a NiceGUI page on every
+    start: a `ui.page` each (~67 + the portal's), whose FastAPI route analyses the page function's signature and builds
+    its parameter fields, and on its first request its effective context. NiceGUI's test reset removes those routes
+    before every test, so each page test built them all again. The routes hold nothing of a test's: the page function
+    (`registry._guarded`) reads its declared screen, the session and the app's config when a request comes, and the
+    route's `ui.page` reads `core.app` (the same app object across tests) at that time too. So here the routes a
+    registration made are kept, and a later call over the very same declared screens (the same objects, in the same
+    order) puts those same routes back instead, as `ui.page` would (the path's older route removed, the route appended,
+    `Client.page_routes` told). Any other set of screens (an extension's added, a screen replaced) registers afresh."""
+    from components import portal_pages, registry
+
+    registry.register_pages = _kept_routes(registry.register_pages, lambda: registry.SCREENS)
+    portal_pages.register_portal_pages = _kept_routes(
+        portal_pages.register_portal_pages, lambda: portal_pages.PORTAL_PAGES
+    )
+
+
+def _kept_routes(register: Callable[[], None], declared: Callable[[], dict]) -> Callable[[], None]:
+    if getattr(register, '_keeps_routes', False):
+        return register
+    kept: dict[str, object] = {}
+
+    def register_kept() -> None:
+        screens = tuple(declared().items())
+        known = kept.get('routes')
+        if (
+            known is not None
+            and len(kept['screens']) == len(screens)
+            and all(  # type: ignore[arg-type]
+                path == old_path and screen is old_screen
+                for (path, screen), (old_path, old_screen) in zip(screens, kept['screens'], strict=True)  # type: ignore[call-overload]
+            )
+        ):
+            for route, page_function in known:  # type: ignore[attr-defined]
+                app.remove_route(route.path)
+                app.router.routes.append(route)
+                Client.page_routes[page_function] = route.path
+            return
+        routes_before = {id(route) for route in app.router.routes}
+        pages_before = set(Client.page_routes)
+        register()
+        added = [route for route in app.router.routes if id(route) not in routes_before]
+        page_functions = [function for function in Client.page_routes if function not in pages_before]
+        if len(added) != len(page_functions) or any(
+            getattr(route, 'path', None) != Client.page_routes[function]
+            for route, function in zip(added, page_functions, strict=True)
+        ):
+            kept.clear()  # not one route per page, in order: nothing kept, every call registers afresh
+            return
+        kept.update(screens=screens, routes=list(zip(added, page_functions, strict=True)))
+
+    register_kept._keeps_routes = True  # type: ignore[attr-defined]
+    return register_kept
 
 
 FULL_COLLECTION_EVERY = 50  # tests
