@@ -31,11 +31,12 @@ TOKEN_LIFETIME = timedelta(minutes=2)
 router = APIRouter(include_in_schema=False)
 
 
-def renewal_url(user: User | None, target: str = '/', *, new_browser: bool = False) -> str:
+def renewal_url(user: User | None, target: str = '/', *, new_browser: bool = False, storage: dict | None = None) -> str:
     """Where to send this browser to get its new session: signed in as `user` (its staff session starts there:
-    `new_browser` tells the user of a sign-in from a browser the account never used), or signed out (None)."""
+    `new_browser` tells the user of a sign-in from a browser the account never used), or signed out (None).
+    `storage`: the browser's session storage, when not called for a page's client (tests' signed-in shortcut)."""
     token = secrets.token_urlsafe(32)
-    storage = client_storage()
+    storage = client_storage() if storage is None else storage
     storage[PENDING] = {
         'token': token,
         'user_id': user.id if user else None,

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from base64 import b64decode
 
-from nicegui import background_tasks
+from itsdangerous import TimestampSigner
+from nicegui import app, background_tasks
 from nicegui.testing import User as SimulatedUser
 from sqlmodel import select
 
+from backoffice import auth
+from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.models import User as Staff
-from backoffice.services import staff_sessions
+from backoffice.services import staff_sessions, two_factor
+from components.session_renewal import CONTINUE_PATH, renewal_url
 
 from .factories import PASSWORD, make_user
 from .lists import rows_show
@@ -58,6 +64,31 @@ async def _navigations_started_since(running: set) -> None:
             task.result()
 
 
+async def signed_in(user: SimulatedUser, email: str, password: str = PASSWORD, *, path: str = '/') -> None:
+    """Signed in as `email` on `path`, for tests whose point is not signing in: what the login page's "Log in" does
+    after the form, without building the login page and typing into it. The same credentials check
+    (`auth.sign_in`: the throttling, the "signed in" audit entry, the last sign-in time), the same one-time token
+    left in this browser's session storage (`renewal_url`) and the same trip through /login/continue, which gives
+    the browser its new session id, starts its staff session and redirects to `path`, where the page is opened as
+    `user.open` opens one. The login page itself, a refused sign-in and the two-factor step are tested with
+    `sign_in` (test_sign_in_page.py, test_two_factor.py, the crawler, the browser tests)."""
+    result = auth.sign_in(email=email, password=password, address='127.0.0.1')  # the simulated browser's address
+    assert result.ok and result.user is not None, f'cannot sign in as {email}: {result.message}'
+    assert not two_factor.enrolled(result.user), f'{email} signs in with a code: use sign_in() and enter_code()'
+    if user.http_client.cookies.get('session') is None:  # no cookie yet: any request gives the browser its id
+        await user.http_client.get(CONTINUE_PATH)  # (no token: answered with a redirect to /login, not followed)
+    url = renewal_url(result.user, path, new_browser=result.new_browser, storage=_browser_storage(user))
+    await user.open(url)
+
+
+def _browser_storage(user: SimulatedUser) -> dict:
+    """This simulated browser's session storage (`app.storage.user` of its requests), read from its signed cookie."""
+    cookie = user.http_client.cookies.get('session')
+    assert cookie, 'the simulated browser has no session cookie yet'
+    signed = TimestampSigner(get_settings().resolved_storage_secret()).unsign(cookie.encode())
+    return app.storage._users[json.loads(b64decode(signed))['id']]  # noqa: SLF001
+
+
 def staff_named(email: str) -> Staff | None:
     """The staff account with this email, as stored now."""
     with session_scope() as session:
@@ -67,7 +98,7 @@ def staff_named(email: str) -> Staff | None:
 async def open_users_as_admin(user: SimulatedUser) -> Staff:
     """A new admin signed in on /users, with their own row listed."""
     admin = make_user('admin', name='Ada Admin')
-    await sign_in(user, admin.email, path='/users')
+    await signed_in(user, admin.email, path='/users')
     await user.should_see('Staff users')
     await rows_show(user, admin.email)
     return admin
