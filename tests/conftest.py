@@ -30,7 +30,7 @@ from .support.emptying import empty_written_tables
 from .support.factories import make_user
 from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.smtp import FakeSmtp
 from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers, reuse_page_routes
 from .support.strict_user import make_strict
@@ -145,7 +145,7 @@ def as_role(user: SimulatedUser) -> Callable:
 
     async def sign_in_as(role: str | Role, **fields):
         account = make_user(role=role, **fields)
-        await sign_in(user, account.email)
+        await signed_in(user, account.email)
         await user.should_see('Welcome')
         return account
 

@@ -24,7 +24,7 @@ from .support.crawler import CRAWLED_ROLES, NO_ACCESS
 from .support.factories import make_company, make_product, make_role, make_user, place, submit_request
 from .support.menu import menu_paths
 from .support.payables import enter_bill, make_supplier
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 SIGNED_IN_SCREENS = sorted(path for path, declared in SCREENS.items() if not declared.public)
 
@@ -61,7 +61,7 @@ async def test_each_role_opens_exactly_the_screens_it_may(user: User, role: str)
         'users': str(secret.id),
         'finance': str(enter_bill(secret, make_supplier('Acme Supplies').id).id),  # /finance/bills/{bill_id}
     }
-    await sign_in(user, account.email)
+    await signed_in(user, account.email)
     user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see(account.email)  # signed in (the user menu names them; not every role reads the dashboard)
     for path in SIGNED_IN_SCREENS:
@@ -88,7 +88,7 @@ async def test_a_role_of_one_permission_may_do_that_and_nothing_else(user: User,
     account = account_of(role)
     assert {p for p in PERMISSIONS if can(account, p)} == {permission}
 
-    await sign_in(user, account.email)
+    await signed_in(user, account.email)
     user.find(marker='account').click()  # the user menu names who is signed in
     await user.should_see(account.email)
     listed = menu_paths(user)
@@ -105,13 +105,13 @@ async def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_screen(user: U
 
 async def test_the_menu_lists_only_what_the_role_may_open(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email)
+    await signed_in(user, agent.email)
     await user.should_see('Dashboard')
     await user.should_not_see('Staff users')
 
 
 async def test_an_agent_sees_the_no_access_screen_on_users(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/users')
+    await signed_in(user, agent.email, path='/users')
     await user.should_see("You don't have access to this page")
     await user.should_not_see('Add user')

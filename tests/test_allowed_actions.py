@@ -22,7 +22,7 @@ from backoffice.models import (
 from backoffice.services import orders, purchases, returns, tickets
 
 from .support.factories import advance, make_product, make_user, pay, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ async def test_the_order_page_shows_the_buttons_of_the_allowed_actions_only(user
     order = place(('MUG', 1))
     pay(manager, order)
     advance(manager, order, 'pack', 'ship')
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('Mark delivered', retries=40)
     await user.should_see(marker='start-return')
     await user.should_see(marker='refund')

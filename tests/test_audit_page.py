@@ -17,7 +17,7 @@ from components.screens import SCREENS
 
 from .support.factories import advance, make_customer, make_product, make_user, pay, place, receive
 from .support.lists import open_row, rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Ann "A": <script>window.__x=1</script>'
@@ -40,7 +40,7 @@ def changes_shown(user: SimulatedUser) -> list[tuple[str, str, str]]:
 
 async def test_an_admin_opens_an_order_change_reads_it_and_follows_the_link(user: SimulatedUser) -> None:
     order = packed_order()
-    await sign_in(user, make_user('admin').email, path='/audit')
+    await signed_in(user, make_user('admin').email, path='/audit')
     await rows_show(user, f'Order {order.number}: Packed', column='summary')
     open_row(user, f'Order {order.number}: Packed', column='summary')
     await user.should_see(f'Maria Lopez changed the status of order {order.number} from Paid to Packed')
@@ -54,7 +54,7 @@ async def test_an_admin_opens_an_order_change_reads_it_and_follows_the_link(user
 async def test_the_record_type_filter_offers_orders_and_returns_and_filters_by_them(user: SimulatedUser) -> None:
     order = packed_order()
     make_customer('ann@example.com')
-    await sign_in(user, make_user('admin').email, path='/audit')
+    await signed_in(user, make_user('admin').email, path='/audit')
     await rows_show(user, 'Added ann@example.com', column='summary')
     select = user.find(marker='filter-entity').elements.pop()
     offered = set(select.options.values()) if isinstance(select.options, dict) else set(select.options)
@@ -77,7 +77,7 @@ async def test_hostile_text_in_a_changed_field_shows_as_text_and_the_link_opens_
             version=customer.version,
             changes={'name': HOSTILE},
         )
-    await sign_in(user, make_user('admin').email, path='/audit')
+    await signed_in(user, make_user('admin').email, path='/audit')
     await rows_show(user, 'Updated bo@example.com', column='summary')
     open_row(user, 'Updated bo@example.com', column='summary')
     await user.should_see(f'Kim Park changed the name of customer bo@example.com from Bo to {HOSTILE}')

@@ -20,7 +20,7 @@ from backoffice.resources.system import ENTITY_PERMISSIONS, entity_permissions
 from backoffice.services import app_settings, crud, webhooks
 
 from .support.factories import make_customer, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 AUDIT = resource('audit')
@@ -83,7 +83,7 @@ async def test_a_viewer_opening_the_audit_log_sees_the_customer_change_but_not_t
     user: SimulatedUser,
 ) -> None:
     admin_only_changes()
-    await sign_in(user, make_user('viewer').email, path='/audit')
+    await signed_in(user, make_user('viewer').email, path='/audit')
     await user.should_see('1 change', retries=30)
     shown = str(shown_rows(user))
     assert "'summary': 'Added ann@example.com'" in shown, shown
@@ -93,7 +93,7 @@ async def test_a_viewer_opening_the_audit_log_sees_the_customer_change_but_not_t
 
 async def test_an_admin_sees_every_entry_with_the_secrets_masked(user: SimulatedUser) -> None:
     admin_only_changes()
-    await sign_in(user, make_user('admin').email, path='/audit')
+    await signed_in(user, make_user('admin').email, path='/audit')
     await user.should_see('Audit log', retries=30)
     shown = await eventually(
         lambda: 'hooks.example.com' in (text := str(shown_rows(user))) and text, message='the webhook entry'

@@ -14,7 +14,7 @@ from backoffice.services import automation_runner
 
 from .support.automations import make_automation
 from .support.factories import make_user, stored_request, submit_request
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Triage "fast": <script>alert(1)</script>'
@@ -23,7 +23,7 @@ HOSTILE = 'Triage "fast": <script>alert(1)</script>'
 async def test_a_manager_writes_dry_runs_and_switches_on_a_rule_then_sees_it_run(user: User) -> None:
     manager = make_user('manager')
     sample = submit_request('Refund: my parcel "broke" <b>')
-    await sign_in(user, manager.email, path='/automations')
+    await signed_in(user, manager.email, path='/automations')
     await user.should_see('No automation rules yet.', retries=30)
 
     user.find(marker='new-automation').click()
@@ -89,7 +89,7 @@ async def test_rules_are_reordered_and_a_failed_action_shows_in_the_log(user: Us
         actions=[{'kind': 'set_status', 'value': 'closed'}],
         enable_on=sample.id,
     )
-    await sign_in(user, manager.email, path='/automations')
+    await signed_in(user, manager.email, path='/automations')
     await user.should_see('Close', retries=30)
     user.find(marker=f'up-{close.id}').click()
 
@@ -112,7 +112,7 @@ async def test_rules_are_reordered_and_a_failed_action_shows_in_the_log(user: Us
 
 async def test_an_agent_cannot_open_automations(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/automations')
+    await signed_in(user, agent.email, path='/automations')
     await user.should_not_see('New rule')
 
 
@@ -132,7 +132,7 @@ async def test_renaming_a_rule_keeps_it_on_and_changing_what_it_does_switches_it
         actions=[{'kind': 'add_tag', 'value': 'hot'}],
         enable_on=sample.id,
     )
-    await sign_in(user, manager.email, path='/automations')
+    await signed_in(user, manager.email, path='/automations')
     await user.should_see('If: Priority is Urgent', retries=30)
     user.find(marker=f'edit-{rule.id}').click()
     await user.should_see(marker='condition-value-0')

@@ -20,7 +20,7 @@ from backoffice.services import bank, bank_match
 from .support.bank import Line, camt053, fixture, import_file, make_account
 from .support.factories import make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -51,7 +51,7 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
     mugs(manager)
     _order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)  # 30.00
 
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see('No bank account yet', retries=40)
     user.find(marker='new-account').click()
     await user.should_see(marker='account-dialog')
@@ -100,7 +100,7 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
 async def test_a_csv_is_mapped_and_a_bad_file_names_its_line(user: User) -> None:
     manager = make_user('manager')
     make_account(manager)
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see('Crédit Agricole courant', retries=40)
     user.find(marker='import').click()
     await drop(user, fixture('statement.camt053.xml').replace(b'140.00</Amt>', b'14O.00</Amt>'), 'bad.xml')
@@ -115,7 +115,7 @@ async def test_a_csv_is_mapped_and_a_bad_file_names_its_line(user: User) -> None
 async def test_a_viewer_reads_without_actions_and_an_agent_reads_nothing(user: User) -> None:
     manager, viewer, agent = make_user('manager'), make_user('viewer'), make_user('agent')
     import_file(manager, make_account(manager), fixture('statement.camt053.xml'))
-    await sign_in(user, viewer.email, path='/finance/bank')
+    await signed_in(user, viewer.email, path='/finance/bank')
     await user.should_see('ACME LABS SARL', retries=40)
     await user.should_not_see(marker='import')
     await user.should_not_see('Not a customer payment…')
@@ -133,7 +133,7 @@ async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> 
     with read_session() as session:
         line = session.exec(select(BankLine)).one()
 
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'split-{line.id}', retries=40)
     user.find(marker=f'split-{line.id}').click()
     await user.should_see(marker='split-dialog')
@@ -170,7 +170,7 @@ async def test_a_match_whose_card_a_live_refresh_rebuilds_before_its_handler_run
     the match is still made and said, with no server error."""
     manager, invoice, line = a_line_naming_an_invoice()
 
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'match-{line.id}-{invoice.number}', retries=40)
     user.find(marker=f'match-{line.id}-{invoice.number}').click()  # the handler is due to run…
     user.find(marker='bank-lines').elements.pop().clear()  # …but the lines are rebuilt first
@@ -192,7 +192,7 @@ async def test_a_match_whose_card_is_rebuilt_while_it_is_recorded_still_says_so(
         return record(**kwargs)
 
     monkeypatch.setattr(bank_match, 'confirm', held)
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'match-{line.id}-{invoice.number}', retries=40)
     user.find(marker=f'match-{line.id}-{invoice.number}').click()
     await eventually(started.is_set)

@@ -22,7 +22,7 @@ from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.payables import approved_bill, due_in, make_supplier, shop_bank
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 D = Decimal
@@ -298,7 +298,7 @@ def camt53_pair(first: str, second: str) -> bytes:
 async def test_a_manager_makes_a_matching_rule_on_the_bank_screen_and_sees_what_it_did(user: User, shop) -> None:
     _admin, manager, account = shop
     order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3, name='Acme Labs')  # 30.00
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker='rules', retries=40)
     user.find(marker='rules').click()
     await user.should_see(marker='no-rules', retries=40)
@@ -342,7 +342,7 @@ async def test_a_manager_applies_the_rules_to_the_lines_already_imported(user: U
     _admin, manager, account = shop
     import_file(manager, account, camt053([Line('-4.20', 'Frais', 'BANQUE <b>'), Line('7.00', 'X', 'Y')]))
     add_rule(manager, name='Fees', counterparty='BANQUE <b>', category='bank_fees')
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker='rules', retries=40)
     user.find(marker='rules').click()
     await user.should_see('Fired 0 times', retries=40)
@@ -362,7 +362,7 @@ async def test_matching_the_same_counterparty_to_the_same_customer_twice_offers_
     one, two = lines()
     with session_scope() as session:
         bank_match.confirm(session=session, actor=manager, line_id=one.id, version=None, amounts={first.id: 30})
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'match-{two.id}-{second.number}', retries=40)
     user.find(marker=f'match-{two.id}-{second.number}').click()
     await user.should_see(marker='rule-offer', retries=40)

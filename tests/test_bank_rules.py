@@ -16,7 +16,7 @@ from backoffice.services import bank_match, bank_rules
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -183,7 +183,7 @@ def test_the_same_set_aside_twice_offers_a_rule(shop) -> None:
 async def test_a_manager_adds_a_rule_on_the_bank_screen(user: User) -> None:
     manager = make_user('manager')
     make_account(manager)
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker='rules', retries=40)
     user.find(marker='rules').click()
     await user.should_see(marker='rules-dialog')
@@ -213,7 +213,7 @@ async def test_setting_aside_the_same_counterparty_twice_offers_a_prefilled_rule
         bank_match.set_aside(
             session=session, actor=manager, line_id=first.id, version=first.version, category='supplier'
         )
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'aside-{second.id}', retries=40)
     user.find(marker=f'aside-{second.id}').click()
     await user.should_see(marker='aside-dialog')

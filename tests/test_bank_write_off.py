@@ -20,7 +20,7 @@ from backoffice.services import app_settings, bank_match, fec, receivables
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 D = Decimal
 
@@ -130,7 +130,7 @@ async def test_a_manager_matches_a_line_short_of_the_invoice_within_the_toleranc
     import_file(manager, make_account(manager), camt053([Line('99.50', f'VIR {invoice.number} "frais": <b>')]))
     line = line_for(invoice)
 
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(marker=f'split-{line.id}', retries=40)
     user.find(marker=f'split-{line.id}').click()
     await user.should_see(marker='split-dialog')

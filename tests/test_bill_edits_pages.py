@@ -16,7 +16,7 @@ from backoffice.services import bills
 
 from .support.factories import make_user
 from .support.payables import approved_bill, enter_bill, make_supplier
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Ramette "A4": <script>alert(1)</script>'
@@ -42,7 +42,7 @@ def field(user: User, marker: str) -> ui.input:
 async def test_an_accountant_changes_the_lines_of_a_bill_awaiting_approval(user: User) -> None:
     manager = make_user('manager')
     bill = enter_bill(manager, make_supplier('Papeterie').id)
-    await sign_in(user, manager.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, manager.email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='bill-edit-lines', retries=40)
     user.find(marker='bill-edit-lines').click()
     await user.should_see(marker='bill-lines-dialog', retries=20)
@@ -70,7 +70,7 @@ async def test_an_accountant_changes_the_lines_of_a_bill_awaiting_approval(user:
 async def test_someone_elses_save_in_between_is_not_overwritten(user: User) -> None:
     manager, admin = make_user('manager'), make_user('admin')
     bill = enter_bill(manager, make_supplier('Papeterie').id)
-    await sign_in(user, manager.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, manager.email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='bill-edit-lines', retries=40)
     user.find(marker='bill-edit-lines').click()
     await user.should_see(marker='bill-lines-dialog', retries=20)
@@ -94,7 +94,7 @@ async def test_a_payment_recorded_by_hand_is_undone_from_the_bill(user: User) ->
     bill = approved_bill(manager, admin, make_supplier('Papeterie').id)
     with session_scope() as session:
         bills.pay(session=session, actor=manager, bill_id=bill.id, amount='120.00', reference='VIR <b>1</b>')
-    await sign_in(user, manager.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, manager.email, path=f'/finance/bills/{bill.id}')
     await user.should_see('VIR <b>1</b>', retries=40)
     await user.should_not_see(marker='bill-edit-lines')  # paid: the lines stay as approved
     user.find(marker='bill-undo-payment').click()
@@ -116,7 +116,7 @@ async def test_a_viewer_is_offered_neither_edit_nor_undo(user: User) -> None:
     with session_scope() as session:
         bills.pay(session=session, actor=manager, bill_id=bill.id, amount='20.00')
     draft = enter_bill(manager, make_supplier('Autre').id, 'X-1')
-    await sign_in(user, make_user('viewer').email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, make_user('viewer').email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='bill-payment', retries=40)
     await user.should_not_see(marker='bill-undo-payment')
     await user.open(f'/finance/bills/{draft.id}')

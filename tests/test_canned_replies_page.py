@@ -17,7 +17,7 @@ from components.screens import SCREENS, menu_for
 
 from .support.factories import make_user
 from .support.lists import open_row, rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 TITLE = 'Late parcel: "sorry" <script>x</script>'
@@ -31,7 +31,7 @@ def stored_titles() -> list[str]:
 
 async def test_a_manager_writes_changes_and_deletes_a_canned_reply(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/canned-replies')
+    await signed_in(user, manager.email, path='/canned-replies')
     await user.should_see('Canned replies')
     user.find('New canned reply').click()
     user.find('Title *').type(TITLE)
@@ -66,7 +66,7 @@ async def test_an_agent_reads_canned_replies_but_cannot_change_them(user: User) 
             data={'title': TITLE, 'body': 'Hello'},
         )
     assert '/canned-replies' in [s.path for s in menu_for(agent)]
-    await sign_in(user, agent.email, path='/canned-replies')
+    await signed_in(user, agent.email, path='/canned-replies')
     await rows_show(user, TITLE, column='title')
     await user.should_see('Managers write and change them.')
     await user.should_not_see('New canned reply')

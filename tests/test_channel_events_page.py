@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.services import app_settings, tickets
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
 
@@ -32,7 +32,7 @@ async def test_an_admin_chooses_events_for_a_channel_and_sees_them_sent(user: Us
     reload_settings()
     admin = make_user('admin')
     with webhook_receiver() as discord:
-        await sign_in(user, admin.email, path='/settings')
+        await signed_in(user, admin.email, path='/settings')
         await user.should_see('Events told on Discord', retries=30)
         user.find(marker='discord_webhook_url').elements.pop().set_value(discord.url)
         user.find(marker='discord_events').elements.pop().set_value(['urgent_request', 'job_failed'])
@@ -59,7 +59,7 @@ async def test_an_admin_chooses_events_for_a_channel_and_sees_them_sent(user: Us
 
 async def test_only_admins_open_the_settings_and_agents_see_no_log(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/alerts')
+    await signed_in(user, agent.email, path='/alerts')
     await user.should_see('Alerts', retries=30)
     await user.should_not_see('Messages sent')
     await user.open('/settings')

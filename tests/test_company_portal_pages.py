@@ -21,7 +21,7 @@ from backoffice.services.portal_scope import READ_ONLY
 from .support.companies import actor, company_with
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, last_link
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: ünïcode'
 
@@ -99,7 +99,7 @@ async def test_staff_manage_members_from_the_company_page(user: User) -> None:
     company = company_with('Acme', {'ada@acme.com': 'admin'})
     make_customer('solo@private.com', name='Solo')
     manager = make_user('manager')
-    await sign_in(user, manager.email, path=f'/companies/{company.id}')
+    await signed_in(user, manager.email, path=f'/companies/{company.id}')
     await user.should_see(marker='company-members')
     await user.should_see('ada@acme.com')
     user.find(marker='invite-email').type('solo@private.com')
@@ -117,7 +117,7 @@ async def test_staff_manage_members_from_the_company_page(user: User) -> None:
 async def test_a_role_that_may_only_read_sees_the_members_without_the_controls(user: User) -> None:
     company = company_with('Acme', {'ada@acme.com': 'admin'})
     agent = make_user('viewer')
-    await sign_in(user, agent.email, path=f'/companies/{company.id}')
+    await signed_in(user, agent.email, path=f'/companies/{company.id}')
     await user.should_see(marker='company-members')
     await user.should_see('ada@acme.com')
     await user.should_not_see(marker='invite-email')
@@ -168,7 +168,7 @@ async def test_staff_edit_a_customers_addresses_and_a_stale_edit_is_told(user: U
             data={'name': 'Eve', 'line1': '1 Main St', 'postcode': '10115', 'city': 'Berlin', 'country': 'Germany'},
         )
         address_id, loaded = address.id, address.version
-    await sign_in(user, manager.email, path=f'/customers/{customer.id}')
+    await signed_in(user, manager.email, path=f'/customers/{customer.id}')
     await user.should_see(marker='address-book')
     await user.should_see('1 Main St')
     user.find(marker='address-edit').click()

@@ -14,7 +14,7 @@ from backoffice.db import session_scope
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, utcnow
 
 from .support.factories import edit_content, make_content, make_user, publish_content
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -53,7 +53,7 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
     user: User, create_user
 ) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/content')
+    await signed_in(user, manager.email, path='/content')
     await user.should_see('Pages and texts')
     user.find('New page').click()
     user.find('Title *').type('Opening hours')
@@ -76,7 +76,7 @@ async def test_a_manager_writes_a_page_publishes_it_and_an_agent_reads_it_withou
 
     agent = make_user('agent')
     agents_browser = create_user()
-    await sign_in(agents_browser, agent.email, path='/content')
+    await signed_in(agents_browser, agent.email, path='/content')
     await agents_browser.should_see('Pages and texts')
     await agents_browser.should_not_see('New page')
     rows = await rows_show(agents_browser, 'content', 'slug', 'opening-hours')
@@ -94,7 +94,7 @@ async def test_the_legal_versions_tab_lists_every_published_version_with_its_dat
     terms = publish_content(terms, actor=manager, now=utcnow() - timedelta(days=90))
     publish_content(edit_content(terms, manager, body='Second terms'), actor=manager)
 
-    await sign_in(user, manager.email, path='/content')
+    await signed_in(user, manager.email, path='/content')
     await user.should_see('Pages and texts')
     user.find(marker='legal-versions-tab').click()
     rows = await rows_show(user, 'legal-versions', 'number', '1', '2')

@@ -15,7 +15,7 @@ from backoffice.services import stock
 from backoffice.transfer.csv_out import csv_text
 
 from .support.factories import make_product, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [
@@ -33,7 +33,7 @@ async def test_the_reorder_list_from_inventory_keeps_every_product_name_as_text(
         product = make_product(f'SKU-{number}', name=name, stock_on_hand=1, actor=manager)
         with session_scope() as session:
             stock.set_limits(session=session, actor=manager, product_id=product.id, min_qty=5, max_qty=10)
-    await sign_in(user, manager.email, path='/inventory')
+    await signed_in(user, manager.email, path='/inventory')
     await user.should_see(marker='reorder-csv', retries=40)
     user.find(marker='reorder-csv').click()
     download = await user.download.next(timeout=5)

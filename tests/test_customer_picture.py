@@ -18,7 +18,7 @@ from .support.factories import make_customer, make_user
 from .support.lists import open_row, rows_show
 from .support.picture import COMPANY, EMAIL, NAME, SEGMENT, SUBJECT, a_customer_with_everything
 from .support.plans import plan_of, statements_of
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 CUSTOMERS, COMPANIES = resource('customers'), resource('companies')
 
@@ -71,7 +71,7 @@ def test_a_company_lists_its_contacts_and_their_orders_and_requests() -> None:
 
 async def test_support_opens_a_customer_sees_everything_and_follows_a_link(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await signed_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
     await user.should_see(EMAIL, retries=40)
     for text in (
         NAME,  # hostile text shows as text
@@ -96,7 +96,7 @@ async def test_support_opens_a_customer_sees_everything_and_follows_a_link(user:
 
 async def test_see_all_opens_the_list_filtered_to_the_customer(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await signed_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
     await user.should_see(marker='see-all-orders', retries=40)
     user.find(marker='see-all-orders').click()
     await rows_show(user, p.paid.number, p.pending.number, absent=(p.other.number,), column='number')
@@ -105,7 +105,7 @@ async def test_see_all_opens_the_list_filtered_to_the_customer(user: User) -> No
 async def test_an_agent_sees_the_customer_without_invoices(user: User) -> None:
     p = a_customer_with_everything()
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/customers/{p.customer.id}')
+    await signed_in(user, agent.email, path=f'/customers/{p.customer.id}')
     await user.should_see(f'Order {p.paid.number}', retries=40)
     await user.should_see(SUBJECT)
     await user.should_not_see('Invoices and credit notes')
@@ -117,7 +117,7 @@ async def test_an_agent_sees_the_customer_without_invoices(user: User) -> None:
 
 async def test_a_company_page_lists_its_contacts_and_their_orders(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path=f'/companies/{p.company_id}')
+    await signed_in(user, p.manager.email, path=f'/companies/{p.company_id}')
     await user.should_see(COMPANY, retries=40)
     await user.should_see('Contacts')
     await user.should_see(NAME)
@@ -129,7 +129,7 @@ async def test_a_company_page_lists_its_contacts_and_their_orders(user: User) ->
 
 async def test_the_request_page_links_to_the_customer_and_the_company(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path=f'/requests/{p.request.number}')
+    await signed_in(user, p.manager.email, path=f'/requests/{p.request.number}')
     await user.should_see(marker='customer-link', retries=40)
     user.find(marker='company-link').click()
     await user.should_see('Contacts', retries=40)
@@ -138,7 +138,7 @@ async def test_the_request_page_links_to_the_customer_and_the_company(user: User
 
 async def test_the_customer_dialog_opens_the_customer_page(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path='/customers')
+    await signed_in(user, p.manager.email, path='/customers')
     await rows_show(user, EMAIL)
     open_row(user, EMAIL)
     await user.should_see(marker='record-page', retries=40)
@@ -148,7 +148,7 @@ async def test_the_customer_dialog_opens_the_customer_page(user: User) -> None:
 
 async def test_the_page_follows_a_change_made_elsewhere(user: User) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
+    await signed_in(user, p.manager.email, path=f'/customers/{p.customer.id}')
     await user.should_see(NAME, retries=40)
     with session_scope() as session:
         crud.update_record(
@@ -164,7 +164,7 @@ async def test_the_page_follows_a_change_made_elsewhere(user: User) -> None:
 
 async def test_an_unknown_customer_says_so(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/customers/999999')
+    await signed_in(user, manager.email, path='/customers/999999')
     await user.should_see('This record does not exist, or you may not read it.', retries=40)
 
 

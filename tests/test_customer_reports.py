@@ -25,7 +25,7 @@ from backoffice.services import customer_reports, staff_mail
 
 from .support.factories import make_company, make_customer, make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.smtp import FakeSmtp
 
 HOSTILE = 'Acme "Labs": <script>x</script> Zoë'
@@ -147,7 +147,7 @@ def test_send_now_choices_bad_input_and_stale_forms() -> None:
 
 async def test_a_manager_chooses_previews_and_sends_from_the_company_page(user: User) -> None:
     manager, acme, _contacts, _invoices = shop()
-    await sign_in(user, manager.email, path=f'/companies/{acme.id}')
+    await signed_in(user, manager.email, path=f'/companies/{acme.id}')
     await user.should_see('Reports sent to this company')
     user.find(marker='customer-report-frequency').click()
     user.find('Every month').click()

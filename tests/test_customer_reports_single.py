@@ -22,7 +22,7 @@ from backoffice.services import customer_reports
 
 from .support.factories import make_company, make_customer, make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 HOSTILE = 'Dana "Buyer": <script>x</script> Zoë'
 NEXT_MONTH = shop_today('UTC').replace(day=1) + timedelta(days=40)  # its last complete month: this month
@@ -153,7 +153,7 @@ def test_choices_bad_input_stale_forms_permissions_and_customers_of_a_company() 
 
 async def test_a_manager_chooses_previews_and_sends_from_the_customer_page(user: User) -> None:
     manager, dana, _mine, _theirs = shop()
-    await sign_in(user, manager.email, path=f'/customers/{dana.id}')
+    await signed_in(user, manager.email, path=f'/customers/{dana.id}')
     await user.should_see('Reports sent to this customer')
     user.find(marker='customer-report-frequency').click()
     user.find('Every month').click()
@@ -174,7 +174,7 @@ async def test_a_customer_of_a_company_is_pointed_to_the_companys_report(user: U
     manager = make_user('manager')
     acme = make_company('Acme')
     member = make_customer('ann@acme.example', company_id=acme.id)
-    await sign_in(user, manager.email, path=f'/customers/{member.id}')
+    await signed_in(user, manager.email, path=f'/customers/{member.id}')
     await user.should_see('This customer’s reports go with their company’s:')
     await user.should_not_see(marker='customer-report-save')
 
@@ -182,5 +182,5 @@ async def test_a_customer_of_a_company_is_pointed_to_the_companys_report(user: U
 async def test_an_agent_who_may_not_read_receivables_does_not_see_the_panel(user: User) -> None:
     _manager, dana, _mine, _theirs = shop()
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/customers/{dana.id}')
+    await signed_in(user, agent.email, path=f'/customers/{dana.id}')
     await user.should_not_see('Reports sent to this customer')

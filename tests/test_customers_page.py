@@ -12,7 +12,7 @@ from backoffice.services.customers import ban_customer
 
 from .support.factories import make_company, make_customer, make_user
 from .support.lists import open_row, rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 CUSTOMERS = resource('customers')
@@ -25,7 +25,7 @@ def stored(email: str) -> Customer | None:
 
 async def open_customers_as(user: User, role: str = 'manager'):
     account = make_user(role)
-    await sign_in(user, account.email, path='/customers')
+    await signed_in(user, account.email, path='/customers')
     await user.should_see('Customers')
     return account
 
@@ -206,7 +206,7 @@ async def test_a_company_shows_its_contacts_and_opens_them(user: User) -> None:
     make_customer('buyer@acme.example', name='Bea Buyer', company_id=acme.id)
     make_customer('other@else.example')
     account = make_user('manager')
-    await sign_in(user, account.email, path='/companies')
+    await signed_in(user, account.email, path='/companies')
     await rows_show(user, 'Acme GmbH', column='name')
     open_row(user, 'Acme GmbH', column='name')
     await user.should_see('Contacts')

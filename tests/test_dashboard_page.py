@@ -21,14 +21,14 @@ from pages import dashboard as dashboard_page
 
 from .support.factories import make_customer, make_user
 from .support.kpi_history import seed_turnover
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
 async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User) -> None:
     seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})  # this week 500, the week before 250
     owner = make_user('manager')
-    await sign_in(user, owner.email)
+    await signed_in(user, owner.email)
     await user.should_see('Dashboard')
     await user.should_see('Turnover')
     await user.should_see('Open requests')
@@ -67,7 +67,7 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
         session.commit()
     refresh.refresh_incremental()
     owner = make_user('manager')
-    await sign_in(user, owner.email)
+    await signed_in(user, owner.email)
     await user.should_see(content=' s ago')  # how fresh the numbers are, e.g. "Updated 3 s ago"
 
     user.find(marker='kpi-orders').click()
@@ -78,14 +78,14 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
 
 async def test_every_role_lands_on_the_dashboard(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email)
+    await signed_in(user, agent.email)
     await user.should_see('Welcome')
     await user.should_see('Conversion funnel')
 
 
 async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User) -> None:
     seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
-    await sign_in(user, make_user('manager').email)
+    await signed_in(user, make_user('manager').email)
     await user.should_see('750.00 EUR')
     switch = next(iter(user.find(ui.toggle).elements))
     switch.value = 7
@@ -104,7 +104,7 @@ async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User)
 
 
 async def test_a_custom_period_can_be_chosen_again(user: User) -> None:
-    await sign_in(user, make_user('manager').email)
+    await signed_in(user, make_user('manager').email)
     await user.should_see('Turnover')
     switch = next(iter(user.find(ui.toggle).elements))
     switch.value = 0  # Custom
@@ -131,7 +131,7 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
         return reading(period)
 
     monkeypatch.setattr(dashboard_page, '_read', slow_read)
-    await sign_in(user, make_user('manager').email)
+    await signed_in(user, make_user('manager').email)
     await user.should_see('750.00 EUR')
     charts = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)  # in the page's order
     assert len(charts[0].figure['data'][0]['x']) == 30

@@ -22,7 +22,7 @@ from components.date_input import DateInput
 
 from .support.factories import make_product, make_user, place
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +57,7 @@ async def test_a_french_manager_filters_orders_by_a_day_typed_and_picked_the_fre
     early, late = place(('MUG', 1), email='early@example.com'), place(('MUG', 1), email='late@example.com')
     placed_on(early, datetime(2026, 11, 20, 10, tzinfo=UTC))
     placed_on(late, datetime(2026, 12, 2, 10, tzinfo=UTC))
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     in_french()
     await user.open('/orders')
     await rows_show(user, 'early@example.com', 'late@example.com')
@@ -80,7 +80,7 @@ async def test_a_french_manager_filters_orders_by_a_day_typed_and_picked_the_fre
 
 async def test_an_english_reader_keeps_iso_days(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     field = typed(user, 'filter-placed_at-from', '2026-12-02')
     assert field.value == '2026-12-02' and field.props[field.VALUE_PROP] == '2026-12-02'
     assert field.props['placeholder'] == '2026-12-31'
@@ -98,7 +98,7 @@ async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
     user: User, in_french: Callable[[], None]
 ) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/content')
+    await signed_in(user, manager.email, path='/content')
     in_french()
     await user.open('/content')
     with i18n.use('fr'):

@@ -23,7 +23,7 @@ from backoffice.services import app_settings, digest, staff_mail, stock
 from .support.factories import make_product, make_role, make_user, submit_request
 from .support.goals import make_objective, put_daily, today
 from .support.instants import bound
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.smtp import FakeSmtp
 
 HOSTILE = 'Zoë "<script>alert(1)</script>": l\'équipe'
@@ -218,7 +218,7 @@ async def test_unsubscribing_over_http_with_a_good_and_a_forged_token(user: User
 
 async def test_a_person_chooses_a_weekly_digest_and_sends_one_now(user: User) -> None:
     manager = make_user('manager', name=HOSTILE)
-    await sign_in(user, manager.email, path='/account/security')
+    await signed_in(user, manager.email, path='/account/security')
     await user.should_see('Digest by email')
     user.find(marker='digest-frequency').click()
     user.find('Every week').click()

@@ -4,12 +4,12 @@ they may not; a search that finds nothing says how to see more."""
 from nicegui.testing import User
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 async def test_an_empty_list_offers_the_first_record_to_whoever_may_create_it(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/carriers')
+    await signed_in(user, manager.email, path='/carriers')
     await user.should_see('There are no carriers yet.', retries=40)
     await user.should_see('Start with the first one: New carrier.')
     user.find(marker='empty-state-create').click()
@@ -18,6 +18,6 @@ async def test_an_empty_list_offers_the_first_record_to_whoever_may_create_it(us
 
 async def test_a_viewer_is_told_the_list_is_empty_without_a_create_button(user: User) -> None:
     viewer = make_user('viewer')
-    await sign_in(user, viewer.email, path='/carriers')
+    await signed_in(user, viewer.email, path='/carriers')
     await user.should_see('There are no carriers yet.', retries=40)
     await user.should_not_see('Start with the first one')

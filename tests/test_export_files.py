@@ -16,7 +16,7 @@ from backoffice.transfer import export_files
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -33,7 +33,7 @@ def exports_in(folder: Path) -> list[Path]:
 
 async def test_an_exported_file_is_removed_once_downloaded(user: User, scratch: Path) -> None:
     make_customer('quoted@example.com', name='Zoë "Q": <script>alert(1)</script>')
-    await sign_in(user, make_user('manager').email, path='/customers')
+    await signed_in(user, make_user('manager').email, path='/customers')
     await rows_show(user, 'quoted@example.com')
     user.find(marker='export').click()  # the export menu, built on its opening
     user.find(marker='export-csv').click()

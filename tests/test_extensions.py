@@ -32,7 +32,7 @@ from backoffice.services import api_keys, automation_runner, automations, crud
 from .support.api import api_client, bearer
 from .support.automations import make_automation, runs_of
 from .support.factories import make_customer, make_product, make_role, make_user, pay, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +215,7 @@ async def test_the_screen_lists_the_ledger_and_adjusts_points_by_hand(user: Simu
     customer = make_customer('fay@example.com', name='Fay')
     with session_scope() as session:
         ledger.award(session=session, actor=manager, customer_id=customer.id, points=12, reason='Welcome')
-    await sign_in(user, manager.email, path='/loyalty')
+    await signed_in(user, manager.email, path='/loyalty')
     await user.should_see('Loyalty points')
     await user.should_see('Fay · 12')
     user.find('Adjust points').click()
@@ -230,7 +230,7 @@ async def test_the_screen_lists_the_ledger_and_adjusts_points_by_hand(user: Simu
 
 async def test_an_agent_reads_the_screen_without_adjusting(user: SimulatedUser) -> None:
     agent = make_user('agent', email='a@example.com')
-    await sign_in(user, agent.email, path='/loyalty')
+    await signed_in(user, agent.email, path='/loyalty')
     await user.should_see('Loyalty points')
     await user.should_not_see('Adjust points')
 
@@ -238,7 +238,7 @@ async def test_an_agent_reads_the_screen_without_adjusting(user: SimulatedUser) 
 async def test_a_role_without_the_permission_is_refused_the_screen(user: SimulatedUser) -> None:
     desk = make_role('tickets.read', name='Desk only')
     person = make_user(desk.key, email='d@example.com')
-    await sign_in(user, person.email, path='/loyalty')
+    await signed_in(user, person.email, path='/loyalty')
     await user.should_see("You don't have access to this page")
     await user.should_not_see('Most points')
 
@@ -279,7 +279,7 @@ def test_a_bad_declaration_names_its_extension() -> None:
 
 async def test_the_rule_form_offers_the_award_action_with_its_inputs(user: SimulatedUser) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/automations')
+    await signed_in(user, manager.email, path='/automations')
     await user.should_see('No automation rules yet.', retries=30)
     user.find(marker='new-automation').click()
     user.find(marker='automation-name').type(HOSTILE)

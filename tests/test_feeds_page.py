@@ -18,7 +18,7 @@ from backoffice.services import feeds, views
 
 from .support.api import api_client
 from .support.factories import make_customer, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Q4 "VIP": <script>alert(1)</script> clients & déjà-vu'
@@ -35,7 +35,7 @@ async def test_a_manager_publishes_a_view_copies_its_address_and_revokes_it(user
     make_customer('shown@example.com', status='unfinished')
     make_customer('hidden@example.com')
     view = a_view(manager)
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     await user.should_see(marker='views', retries=30)
     user.find(marker='views').elements.pop().set_value(view.id)
     user.find(marker='publish-view').click()
@@ -77,7 +77,7 @@ async def test_an_admin_sees_everyones_feeds_and_an_agent_is_refused(user: User)
     assert answer.status_code == 200 and answer.headers['content-type'].startswith('application/vnd.openxml')
     assert (await user.http_client.get(path.replace('.xlsx', 'x.xlsx'), follow_redirects=False)).status_code == 404
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/feeds')
+    await signed_in(user, admin.email, path='/feeds')
     await user.should_see(HOSTILE, retries=30)
     await user.should_see('Mia <b>Manager</b>', retries=5)
     user.find(marker='feed-scope').elements.pop().set_value(False)
@@ -87,7 +87,7 @@ async def test_an_admin_sees_everyones_feeds_and_an_agent_is_refused(user: User)
 async def test_an_agent_has_no_feed_button_and_no_feeds_page(user: User) -> None:
     agent = make_user('agent')
     a_view(agent, name='Mine')
-    await sign_in(user, agent.email, path='/customers')
+    await signed_in(user, agent.email, path='/customers')
     await user.should_see(marker='views', retries=30)
     await user.should_not_see(marker='publish-view')
     await user.open('/feeds')

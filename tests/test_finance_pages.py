@@ -17,7 +17,7 @@ from backoffice.services import accounting, app_settings
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_product, make_user, pay, place
 from .support.finance import due_days_ago, invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Caisse "d\'épargne": <script>alert(1)</script>'
@@ -39,7 +39,7 @@ async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_ch
     import_file(manager, main, camt053([Line('250.00', 'VIR', day=today.isoformat())], balance_day=today.isoformat()))
     make_account(manager, 'Livret', iban='')
 
-    await sign_in(user, manager.email, path='/finance')
+    await signed_in(user, manager.email, path='/finance')
     await user.should_see(marker='finance-cash', retries=40)
     await user.should_see('€1,250.00')
     await user.should_see('€30.00')
@@ -77,7 +77,7 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
     pay(manager, place(('BOOK', 3), email='ann@example.com'))  # 30.00 + 6.00 VAT
     today = shop_today(app_settings.time_zone())
 
-    await sign_in(user, manager.email, path='/finance/export')
+    await signed_in(user, manager.email, path='/finance/export')
     user.find('From').clear().type((today - timedelta(days=3)).isoformat())
     user.find('To').clear().type(today.isoformat())
     vat = element(user, 'vat-summary')
@@ -104,7 +104,7 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
 
 async def test_an_agent_is_refused_the_finance_screens(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/finance')
+    await signed_in(user, agent.email, path='/finance')
     await user.should_see("You don't have access to this page")
     await user.should_not_see(marker='finance-cash')
     await user.open('/finance/export')

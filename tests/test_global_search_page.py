@@ -9,7 +9,7 @@ from nicegui.testing import User
 from .support.factories import make_customer, make_product, make_user, place
 from .support.lists import rows_show
 from .support.menu import menu_entries
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Mia "<script>alert(1)</script>": O\'Neil'
@@ -30,7 +30,7 @@ async def test_a_manager_finds_a_customer_and_an_order_and_opens_the_customer(us
     make_product('MIA-1', stock_on_hand=3, actor=admin)
     order = place(('MIA-1', 1), email='mia.search@example.com')
     manager = make_user('manager')
-    await sign_in(user, manager.email)
+    await signed_in(user, manager.email)
     user.find(marker='global-search').type('mia.search')
     await eventually(lambda: ('Customer', HOSTILE) in hits(user), message='the customer is a hit')
     assert ('Order', f'Order {order.number}') in hits(user)
@@ -43,7 +43,7 @@ async def test_a_manager_finds_a_customer_and_an_order_and_opens_the_customer(us
 async def test_enter_opens_the_first_hit_and_nothing_found_says_what_to_try(user: User) -> None:
     make_product('LAMP-42', name='Desk lamp "Nova"')
     agent = make_user('agent')
-    await sign_in(user, agent.email)
+    await signed_in(user, agent.email)
     search = user.find(marker='global-search')
     search.type('no such thing')
     await user.should_see('Nothing found. Try a number, an email, a name or a SKU.')
@@ -55,7 +55,7 @@ async def test_enter_opens_the_first_hit_and_nothing_found_says_what_to_try(user
 
 
 async def test_the_drawer_entries_are_links(user: User) -> None:
-    await sign_in(user, make_user('agent').email, path='/customers')
+    await signed_in(user, make_user('agent').email, path='/customers')
     await user.should_see('Customers')
     entries = menu_entries(user)  # each drawn as <a href> (tests/browser/test_keyboard_and_search_in_chromium.py)
     assert {'/', '/customers', '/requests', '/orders'} <= {e.path for e in entries}
@@ -66,7 +66,7 @@ async def test_the_orders_list_links_each_order_to_its_customer(user: User) -> N
     admin = make_user('admin')
     make_product('LINK-1', stock_on_hand=3, actor=admin)
     order = place(('LINK-1', 1), email='lina.link@example.com')
-    await sign_in(user, make_user('agent').email, path='/orders')
+    await signed_in(user, make_user('agent').email, path='/orders')
     await rows_show(user, 'lina.link@example.com')
     row = next(r for r in user.find(ui.table).elements.pop().rows if r['email'] == 'lina.link@example.com')
     assert row['_link_email'] == f'/customers?open={order.customer_id}'  # the cell is <a href> to the customer

@@ -18,7 +18,7 @@ from backoffice.services import alerts, goals
 
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 HOSTILE = 'Grow "fast": <script>alert(1)</script> Zoë'
 TURNOVER = {'title': 'Turnover', 'kpi': 'turnover', 'baseline': 0, 'target': 1000, 'direction': 'increase'}
@@ -96,7 +96,7 @@ async def test_a_manager_edits_a_key_result_on_the_goals_page_and_money_reads_as
     manager = make_user('manager')
     put_daily('turnover', {1: 1250.0})
     result_id = a_key_result(manager)
-    await sign_in(user, manager.email, path='/goals')
+    await signed_in(user, manager.email, path='/goals')
     await user.should_see('€1,250.00')  # the current value of a money KPI, as money
     user.find(marker=f'edit-key-result-{result_id}').click()
     await user.should_see('Edit the key result "Turnover"')
@@ -112,7 +112,7 @@ async def test_a_manager_edits_a_key_result_on_the_goals_page_and_money_reads_as
 async def test_a_manager_edits_an_alert_rule_on_the_alerts_page(user: User) -> None:
     manager = make_user('manager')
     rule = make_rule(manager, name='Low sales', kind='below', threshold=1500)
-    await sign_in(user, manager.email, path='/alerts')
+    await signed_in(user, manager.email, path='/alerts')
     user.find(marker=f'edit-rule-{rule.id}').click()
     await user.should_see('Edit rule')
     assert user.find(marker='rule-threshold').elements.pop().value == '1500'

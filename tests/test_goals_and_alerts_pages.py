@@ -18,7 +18,7 @@ from pages import alerts as alerts_page
 
 from .support.factories import make_user
 from .support.goals import make_objective, make_rule, put_daily, today
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.webhook_receiver import webhook_receiver
 
 HOSTILE = 'Grow "fast": <script>alert(1)</script>'
@@ -27,7 +27,7 @@ HOSTILE = 'Grow "fast": <script>alert(1)</script>'
 async def test_a_manager_sets_an_objective_with_a_key_result_and_checks_in(user: User) -> None:
     manager = make_user('manager')
     put_daily('orders', {0: 25.0})
-    await sign_in(user, manager.email, path='/goals')
+    await signed_in(user, manager.email, path='/goals')
     await user.should_see('No objectives for this period yet.', retries=30)
     user.find('New objective').click()
     user.find(marker='objective-title').type(HOSTILE)
@@ -66,7 +66,7 @@ async def test_an_agent_reads_goals_and_alerts_without_changing_them(user: User)
         {'title': 'Sell', 'kpi': 'turnover', 'target': 10},
     )
     make_rule(manager, name=HOSTILE)
-    await sign_in(user, agent.email, path='/goals')
+    await signed_in(user, agent.email, path='/goals')
     await user.should_see('Sell', retries=30)
     await user.should_not_see('New objective')
     await user.open('/alerts')
@@ -85,7 +85,7 @@ async def test_a_manager_adds_a_rule_and_sends_a_test_message(user: User, monkey
             app_settings.save(
                 session=session, actor=admin, changes={'mattermost_webhook_url': mattermost.url}, loaded=loaded
             )
-        await sign_in(user, admin.email, path='/alerts')
+        await signed_in(user, admin.email, path='/alerts')
         await user.should_see('No alert rules yet.', retries=30)
         user.find('New rule').click()
         user.find(marker='rule-name').type(HOSTILE)
@@ -103,7 +103,7 @@ async def test_a_manager_adds_a_rule_and_sends_a_test_message(user: User, monkey
 async def test_an_open_alerts_page_shows_a_firing_as_it_happens(user: User) -> None:
     manager = make_user('manager')
     make_rule(manager, name='Turnover too high', threshold=10, recipients=[manager.id])
-    await sign_in(user, manager.email, path='/alerts')
+    await signed_in(user, manager.email, path='/alerts')
     await user.should_see('Nothing has fired yet.', retries=30)
     put_daily('turnover', {0: 50.0})
     alert_checks.evaluate()  # what the refresh job does after each refresh
@@ -123,7 +123,7 @@ async def test_muting_a_rule_a_colleague_deletes_meanwhile_says_so(user: User, m
         mute(actor, rule_id, muted)
 
     monkeypatch.setattr(alerts_page, '_set_muted', deleted_meanwhile)
-    await sign_in(user, manager.email, path='/alerts')
+    await signed_in(user, manager.email, path='/alerts')
     await user.should_see('Backlog too long', retries=30)
     user.find(marker=f'mute-{rule.id}').click()
     await user.should_see('This alert rule no longer exists.', retries=30)

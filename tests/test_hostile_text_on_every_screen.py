@@ -10,7 +10,7 @@ from components.registry import SCREENS
 
 from .support.factories import make_user
 from .support.markup import hostile, store_everywhere
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 SIGNED_IN = sorted(path for path, declared in SCREENS.items() if not declared.public and '{' not in path)
 
@@ -19,7 +19,7 @@ async def test_every_screen_opens_with_hostile_text_everywhere(user: User) -> No
     admin = make_user('admin', name=hostile('Admin', 120))
     stored = store_everywhere(admin)
     assert len(SIGNED_IN) > 10
-    await sign_in(user, admin.email)
+    await signed_in(user, admin.email)
     for path in SIGNED_IN:
         await user.open(path)
         await user.should_see(SCREENS[path].title)

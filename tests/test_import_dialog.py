@@ -15,14 +15,14 @@ from backoffice.models import Customer
 from backoffice.transfer import import_apply
 
 from .support.factories import make_customer, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = "Ada: 'quoted' <script>alert(1)</script>"
 
 
 async def open_import(user: User) -> ui.upload:
-    await sign_in(user, make_user('manager').email, path='/customers')
+    await signed_in(user, make_user('manager').email, path='/customers')
     await user.should_see('Customers')
     user.find('Import').click()
     await user.should_see('Choose a file')

@@ -19,7 +19,7 @@ from backoffice.models import Customer
 from backoffice.transfer import import_read
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 MB = 1024 * 1024
 BOUNDARY = 'backoffice-test-boundary'
@@ -33,7 +33,7 @@ def one_mb_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def open_import(user: User) -> ui.upload:
     account = make_user('manager')
-    await sign_in(user, account.email, path='/customers')
+    await signed_in(user, account.email, path='/customers')
     await user.should_see('Customers')
     user.find('Import').click()
     await user.should_see('Choose a file')

@@ -26,7 +26,7 @@ from backoffice.models import AuditEntry, Customer, Invoice, InvoiceKind, Invoic
 from backoffice.services import app_settings, documents, einvoice, invoice_issue, invoices, orders, payments
 
 from .support.factories import make_company, make_product, make_user, on_terms, pay, place, tiny_png
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = '<script>alert("x")</script>: \'FR\''
@@ -117,7 +117,7 @@ def test_bad_seller_numbers_are_refused_at_their_field_and_good_ones_are_saved_a
 
 
 async def test_an_admin_sets_the_seller_identity_and_a_bad_vat_number_is_refused_at_its_field(user: User) -> None:
-    await sign_in(user, make_user('admin').email, path='/settings')
+    await signed_in(user, make_user('admin').email, path='/settings')
     await user.should_see('Company registration number')
     user.find(marker='seller_legal_name').type('Nordwind "Outfitters": <script>')
     user.find(marker='seller_vat_number').type('XX' + HOSTILE)
@@ -284,7 +284,7 @@ async def test_on_the_order_page_a_business_order_on_terms_is_invoiced_and_its_f
     consumer_order = place(('MUG', 1), email='zoe@example.com')
     order = place(('MUG', 2), email='buyer@acme.example')
     on_terms(order, 60)
-    await sign_in(user, manager.email, path=f'/orders/{consumer_order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{consumer_order.number}')
     await user.should_see(marker='record-payment', retries=40)
     await user.should_not_see('Issue invoice')  # a consumer pays first
     await user.open(f'/orders/{order.number}')
@@ -361,7 +361,7 @@ def test_cancelling_an_order_invoiced_on_terms_and_unpaid_credits_its_invoice() 
 
 async def test_an_admin_uploads_the_logo_that_invoices_print(user: User) -> None:
     admin, manager = make_user('admin'), make_user('manager')
-    await sign_in(user, admin.email, path='/settings')
+    await signed_in(user, admin.email, path='/settings')
     await user.should_see('Company registration number')
     field = user.find(marker='seller_logo').elements.pop()
     upload = next(element for element in user.find(ui.upload).elements if field in element.ancestors())

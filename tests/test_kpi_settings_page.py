@@ -15,7 +15,7 @@ from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, Usa
 from backoffice.runtime.scheduler import Job, JobRunner
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(user: User) -> None:
@@ -26,7 +26,7 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
         session.commit()
     refresh.run_job('kpi-refresh', lambda: 3)
     owner = make_user('admin')
-    await sign_in(user, owner.email, path='/settings')
+    await signed_in(user, owner.email, path='/settings')
     await user.should_see('KPI definitions')
     await user.should_see('The defaults, never changed.')
     await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')  # the snippet, ready to copy
@@ -48,7 +48,7 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
 
 async def test_a_definition_out_of_range_is_refused_at_its_field(user: User) -> None:
     owner = make_user('admin')
-    await sign_in(user, owner.email, path='/settings')
+    await signed_in(user, owner.email, path='/settings')
     await user.should_see('KPI definitions')
     next(iter(user.find('Which events count as activity').elements)).value = []
     user.find('Save definitions').click()
@@ -62,7 +62,7 @@ async def test_a_kpi_refresh_whose_process_died_reads_interrupted_once_another_p
     runner = JobRunner(reload_settings(), jobs=[Job('kpi-refresh', lambda s: 0, 'cron', {'hour': 3})])
     await runner.start()
     await runner.stop()
-    await sign_in(user, make_user('admin').email, path='/settings')
+    await signed_in(user, make_user('admin').email, path='/settings')
     await user.should_see(marker='kpi-jobs')
     (row,) = user.find(marker='kpi-jobs').elements.pop().rows
     assert (row['job'], row['ended'], row['error']) == ('Refresh today’s KPIs', 'interrupted', '')

@@ -25,7 +25,7 @@ from components.session_language import quasar_pack
 
 from .support.factories import make_product, make_user, pay, place
 from .support.plans import statements_of
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 NBSP = '\u00a0'
@@ -135,7 +135,7 @@ def test_a_customers_language_is_checked() -> None:
 
 async def test_a_user_sees_the_app_in_their_language_and_switches_it_from_the_user_menu(user: User) -> None:
     staff = make_user('agent', email='ana@example.com')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     await user.should_see('Welcome')
     user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see('Log out')
@@ -155,7 +155,7 @@ async def test_a_services_refusal_comes_back_in_the_users_language(user: User) -
     staff = make_user('viewer', email='vic@example.com')
     with session_scope() as session:
         users.set_language(session=session, actor=staff, language='fr')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()
     user.find('Mot de passe actuel').type('wrong-password')
@@ -241,7 +241,7 @@ async def test_a_timer_and_a_live_update_speak_the_language_of_their_page(user: 
     staff = make_user('agent', email='eve@example.com')
     with session_scope() as session:
         users.set_language(session=session, actor=staff, language='fr')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     user.find(marker='account').click()  # the user menu, built on its opening
     await user.should_see('Se déconnecter')
     heard: list[str] = []
@@ -259,7 +259,7 @@ async def test_the_settings_page_in_french(user: User) -> None:
     admin = make_user('admin')
     with session_scope() as session:
         users.set_language(session=session, actor=admin, language='fr')
-    await sign_in(user, admin.email, path='/settings')
+    await signed_in(user, admin.email, path='/settings')
     await user.should_see('Langue par défaut')
     await user.should_see('Fuseau horaire')
     await user.should_see('Taux de TVA (%)')

@@ -11,7 +11,7 @@ from components import page_work
 
 from .support.factories import make_customer, make_product, make_user, place
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 async def test_the_orders_page_is_served_with_its_first_rows(user: User) -> None:
@@ -19,7 +19,7 @@ async def test_the_orders_page_is_served_with_its_first_rows(user: User) -> None
     make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
     first = place(('MUG', 1), email='ann.first@example.com')
     second = place(('MUG', 2), email='bob.second@example.com')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
 
     served = await user.http_client.get('/orders')
 
@@ -37,7 +37,7 @@ async def test_the_customers_page_is_served_with_its_first_rows_in_the_readers_f
     manager = make_user('manager')
     make_customer('cara.kept@example.com', name='Cara Kept', status='active')
     make_customer('dan.unfinished@example.com', name='Dan Unfinished', status='unfinished')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
 
     everyone = await user.http_client.get('/customers')
     unfinished = await user.http_client.get('/customers?status=unfinished')  # a choice filter named in the address
@@ -50,7 +50,7 @@ async def test_a_page_built_slowly_on_a_busy_server_is_served_late_not_as_an_err
     """NiceGUI answers 500 ("took longer than the response_timeout of 3 seconds") for a page built slowly: a busy
     server must serve it late instead (a CI run at load 30 got that 500 for /requests)."""
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     settle = page_work.settle
 
     async def slowly() -> None:

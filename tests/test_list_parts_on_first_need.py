@@ -12,7 +12,7 @@ from components import viewport
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 FILTER_LABEL = 'Signed up from'  # the customers list's date filter: in no column header, only in the filters row
@@ -32,7 +32,7 @@ async def test_the_bulk_bar_is_built_on_the_first_ticked_row_and_acts_on_it(user
     manager = make_user('manager')
     make_customer('cara.kept@example.com', name='Cara Kept', status='active')
     make_customer('dan.ticked@example.com', name='Dan Ticked', status='active')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     await rows_show(user, 'cara.kept@example.com', 'dan.ticked@example.com')
 
     served = await user.http_client.get('/customers')
@@ -49,7 +49,7 @@ async def test_the_bulk_bar_is_built_on_the_first_ticked_row_and_acts_on_it(user
 async def test_unticking_every_row_hides_the_bulk_bar_again(user: User) -> None:
     manager = make_user('manager')
     make_customer('eve.once@example.com', name='Eve Once')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     await rows_show(user, 'eve.once@example.com')
     table = customers_table(user)
     rows = list(table.rows)
@@ -65,7 +65,7 @@ async def test_on_a_phone_the_filters_come_after_the_first_paint_and_filter(user
     manager = make_user('manager')
     make_customer('cara.kept@example.com', name='Cara Kept', status='active')
     make_customer('dan.unfinished@example.com', name='Dan Unfinished', status='unfinished')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     wide = await user.http_client.get('/customers')
     user.http_client.cookies.set(viewport.COOKIE, '390')  # what the browser said on its last page
     phone = await user.http_client.get('/customers')
@@ -86,7 +86,7 @@ async def test_on_a_phone_a_filter_named_in_the_address_is_built_with_the_page_a
     manager = make_user('manager')
     make_customer('cara.kept@example.com', name='Cara Kept', status='active')
     make_customer('dan.unfinished@example.com', name='Dan Unfinished', status='unfinished')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     user.http_client.cookies.set(viewport.COOKIE, '390')
 
     served = await user.http_client.get('/customers?status=unfinished')
@@ -100,7 +100,7 @@ async def test_on_a_wide_screen_the_phone_sort_comes_after_the_first_paint_and_s
     manager = make_user('manager')
     make_customer('ann.first@example.com', name='Ann First')
     make_customer('zed.last@example.com', name='Zed Last')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     phone = await user.http_client.get('/customers')
     user.http_client.cookies.set(viewport.COOKIE, '1440')
     wide = await user.http_client.get('/customers')
@@ -120,7 +120,7 @@ async def test_on_a_wide_screen_the_phone_sort_comes_after_the_first_paint_and_s
 async def test_a_width_cookie_that_is_not_a_width_builds_the_whole_page(user: User) -> None:
     manager = make_user('manager')
     make_customer('cara.kept@example.com', name='Cara Kept')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     for hostile in ('9' * 5000, '-390', '390px', '<script>alert(1)</script>'):
         user.http_client.cookies.set(viewport.COOKIE, hostile)
         page = await user.http_client.get('/customers')

@@ -15,7 +15,7 @@ from components.resource_table import ListCaption, ListTable
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import cards, listed, rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = '<script>window.__x=1</script> "quoted": it\'s <img src=x onerror="window.__x=2">'
@@ -48,7 +48,7 @@ def caption_text(user: User) -> str:
 async def test_a_new_request_is_sent_alone_and_goes_first_with_the_count(user: User, sent: dict[str, list]) -> None:
     agent = make_user('agent')
     submit_request('Already there', email='a@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Already there', column='subject')
     assert caption_text(user) == '1 request'
     sent['patches'].clear(), sent['updates'].clear()
@@ -72,7 +72,7 @@ async def test_a_change_sends_that_row_only_and_a_row_leaving_the_queue_the_orde
     agent = make_user('agent', name='Ada Agent')
     first = submit_request('Will be solved', email='w@example.com')
     submit_request('Stays open', email='o@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Will be solved', 'Stays open', column='subject')
     sent['updates'].clear()
     user.find(marker='queue-All open').click()  # its columns, then its rows: the table is sent whole twice
@@ -99,7 +99,7 @@ async def test_a_change_sends_that_row_only_and_a_row_leaving_the_queue_the_orde
 async def test_two_quick_changes_end_with_the_last_state(user: User) -> None:
     agent = make_user('agent', name='Ada Agent')
     first = submit_request('Changed twice', email='t@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Changed twice', column='subject')
     with session_scope() as session:
         taken = tickets.assign_to_me(session=session, actor=agent, ticket_id=first.id, version=first.version)
@@ -114,7 +114,7 @@ async def test_patch_rows_sends_nothing_when_nothing_differs_and_the_order_alone
     def page() -> None:
         ListTable(rows=[{'id': 1, 'name': 'a'}, {'id': 2, 'name': 'b'}], columns=[])
 
-    await sign_in(user, make_user('agent').email, path='/patch')
+    await signed_in(user, make_user('agent').email, path='/patch')
     table = user.find(ListTable).elements.pop()
     calls: list[tuple] = []
     table.run_method = lambda name, *args, **kwargs: calls.append(args)  # type: ignore[method-assign]
@@ -132,7 +132,7 @@ async def test_a_browser_that_missed_a_patch_gets_every_row_again(user: User) ->
     def page() -> None:
         ListTable(rows=[{'id': 1, 'name': 'a'}], columns=[])
 
-    await sign_in(user, make_user('agent').email, path='/patch')
+    await signed_in(user, make_user('agent').email, path='/patch')
     table = user.find(ListTable).elements.pop()
     resent: list[bool] = []
     table.update = lambda: resent.append(True)  # type: ignore[method-assign]

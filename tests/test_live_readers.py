@@ -23,7 +23,7 @@ from components.resource_table import ResourceTable
 
 from .support.factories import make_user, submit_request
 from .support.lists import listed, rows_show, the_list
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = '<script>alert(1)</script> "double" \'single\' a:b :: ://x `tick` &amp; \\ ü'
@@ -68,8 +68,8 @@ async def test_two_agents_on_the_same_view_get_the_same_rows_from_one_read_and_o
     ada, bob = make_user('agent', name='Ada Agent'), make_user('agent', name='Bob Agent')
     submit_request('Already there', email='a@example.com')
     other = create_user()
-    await sign_in(user, ada.email, path='/requests')
-    await sign_in(other, bob.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
+    await signed_in(other, bob.email, path='/requests')
     await rows_show(user, 'Already there', column='subject')
     await rows_show(other, 'Already there', column='subject')
     counted['reads'].clear(), counted['checks'].clear()
@@ -88,8 +88,8 @@ async def test_a_deactivated_agent_gets_no_more_rows_and_is_sent_to_sign_in(
 ) -> None:
     ada, bob = make_user('agent', name='Ada Agent'), make_user('agent', name='Bob Agent')
     other = create_user()
-    await sign_in(user, ada.email, path='/requests')
-    await sign_in(other, bob.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
+    await signed_in(other, bob.email, path='/requests')
     submit_request('Seen by both', email='s@example.com')
     await rows_show(user, 'Seen by both', column='subject')
     await rows_show(other, 'Seen by both', column='subject')
@@ -105,8 +105,8 @@ async def test_a_deactivated_agent_gets_no_more_rows_and_is_sent_to_sign_in(
 async def test_an_ended_session_gets_no_more_rows(user: User, create_user: Callable[[], User]) -> None:
     ada, bob = make_user('agent', name='Ada Agent'), make_user('agent', name='Bob Agent')
     other = create_user()
-    await sign_in(user, ada.email, path='/requests')
-    await sign_in(other, bob.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
+    await signed_in(other, bob.email, path='/requests')
     await rows_show(other, absent=('After the end',), column='subject')
     bobs_list = the_list(other, 'subject')
 

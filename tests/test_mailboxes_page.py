@@ -21,7 +21,7 @@ from backoffice.services.portal_scope import PortalActor
 
 from .support.factories import make_user, tiny_png
 from .support.imap_server import Dovecot, start_dovecot
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Support "<script>alert(1)</script>": \'x\''
@@ -40,7 +40,7 @@ async def test_an_admin_connects_a_mailbox_and_tests_the_connection(user: User, 
     reload_settings()
     account = dovecot.add_user()
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/mailboxes')
+    await signed_in(user, admin.email, path='/mailboxes')
     await user.should_see('New mailbox', retries=30)
     user.find('New mailbox').click()
     await user.should_see('IMAP server *')
@@ -73,7 +73,7 @@ async def test_an_admin_connects_a_mailbox_and_tests_the_connection(user: User, 
 
 async def test_a_manager_cannot_open_the_mailboxes(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/mailboxes')
+    await signed_in(user, manager.email, path='/mailboxes')
     await user.should_see("You don't have access to this page", retries=30)
 
 
@@ -99,7 +99,7 @@ async def test_an_agent_reads_a_mailed_request_folded_and_downloads_its_attachme
         number = session.get(Ticket, taken.ticket_id).number
 
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/requests/{number}')
+    await signed_in(user, agent.email, path=f'/requests/{number}')
     await user.should_see('The handle came off <script>alert(1)</script>.', retries=30)
     await user.should_see('Broken <b>mug</b>')
     folded = user.find(marker='thread-quoted').elements.pop()
@@ -152,7 +152,7 @@ async def test_a_request_shows_the_files_of_its_mail_and_of_the_portal_each_with
     assert served == ['application/octet-stream', 'image/png']
 
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('And a photo', retries=30)
     lists = user.find(marker='attachment-list').elements
     assert len(lists) == 2  # under the mail's message and under the portal reply

@@ -13,7 +13,7 @@ from backoffice.resources import RESOURCES
 from backoffice.services import notifications, views
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoë "<img src=x onerror=window.__x=1>" <script>alert(1)</script>'
@@ -31,7 +31,7 @@ def shown_as_text(user: User, text: str) -> None:
 
 async def test_the_user_menu_is_built_on_its_first_click_and_says_who_is_signed_in(user: User) -> None:
     staff = make_user('agent', name=HOSTILE, email='zoe@example.com')
-    await sign_in(user, staff.email, path='/customers')
+    await signed_in(user, staff.email, path='/customers')
     await user.should_see('Customers')
     await user.should_not_see(marker='log-out')  # not built with the page
     user.find(marker='account').click()
@@ -51,7 +51,7 @@ async def test_the_bell_counts_once_the_page_is_served_and_lists_its_notices_whe
         notifications.notify(session, user_id=agent.id, text=f'Low stock: {HOSTILE}')
         notifications.notify(session, user_id=agent.id, text='Low stock: MUG')
         session.commit()
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await eventually(lambda: user.find(marker='bell-count').elements.pop().text == '2')
     await user.should_not_see(marker='notification')  # the count is read, the notices are not built yet
     user.find(marker='bell').click()
@@ -75,7 +75,7 @@ def notifications_changed(user_id: int) -> None:
 
 async def test_a_lists_columns_and_export_menus_are_built_on_their_first_click(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     await user.should_see(marker='columns')
     await user.should_not_see(marker='columns-shown')
     await user.should_not_see(marker='export-csv')
@@ -97,7 +97,7 @@ async def test_a_second_click_sent_before_the_browser_heard_the_menu_was_built_i
     """A quick double click on Export: the second click left the browser before it learnt that the menu now opens
     by itself (the button's click no longer goes to the server). It must do nothing, not raise on the server."""
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     button = user.find(marker='export').elements.pop()
     clicks = [key for key, listener in button._event_listeners.items() if listener.type == 'click']  # noqa: SLF001
     user.find(marker='export').click()
@@ -119,7 +119,7 @@ async def test_saved_views_are_read_once_the_page_is_served(user: User) -> None:
             state={'search': 'zz', 'filters': {}, 'columns': ['email']},
             shared=False,
         )
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     select = user.find(marker='views').elements.pop()
     await eventually(lambda: HOSTILE in select.options.values())
 
@@ -127,7 +127,7 @@ async def test_saved_views_are_read_once_the_page_is_served(user: User) -> None:
 async def test_a_page_request_checks_the_session_once(user: User, monkeypatch) -> None:
     """The middleware checks the session against the database; the page guard of the same request reads that check."""
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     checks: list[int] = []
     real = components.session.staff_sessions.signed_in
 
@@ -144,7 +144,7 @@ async def test_a_page_request_checks_the_session_once(user: User, monkeypatch) -
 async def test_a_session_ended_between_requests_is_still_refused(user: User) -> None:
     """The check kept on a request is that request's only: the next page request checks again."""
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     user.find(marker='account').click()
     user.find(marker='log-out').click()
     await user.should_see('Log in', retries=50)

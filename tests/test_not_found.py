@@ -3,12 +3,12 @@
 from nicegui.testing import User
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 async def test_an_unknown_address_says_so_and_offers_the_way_home(user: User) -> None:
     account = make_user('agent')
-    await sign_in(user, account.email)
+    await signed_in(user, account.email)
     await user.should_see('Welcome')
     response = await user.http_client.get('/no-such-page')
     assert response.status_code == 404

@@ -12,7 +12,7 @@ from backoffice.services import notifications, ticket_sla, tickets
 
 from .support.factories import make_user, submit_request
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -38,7 +38,7 @@ async def test_a_missed_sla_rings_the_assignees_bell_live_and_leads_to_the_reque
     ticket = submit_request('Parcel lost')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version)
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Parcel lost', column='subject')
     assert count(user) is None
 
@@ -59,7 +59,7 @@ async def test_mark_all_read_empties_the_bell(user: User) -> None:
         for n in range(3):
             notifications.notify(session, user_id=agent.id, text=f'Low stock {n}')
         session.commit()
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await eventually(lambda: count(user) == '3')
     user.find(marker='bell').click()
     user.find(marker='mark-all-read').click()

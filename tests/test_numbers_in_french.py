@@ -22,7 +22,7 @@ from components.lean_plotly import LeanPlotly, d3_format, localized
 
 from .support.factories import make_product, make_user, place
 from .support.kpi_history import seed_turnover
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before € and %, between thousands (CLDR's French)
 
@@ -85,7 +85,7 @@ def test_a_chart_in_french_brings_its_own_plotly_locale() -> None:
 async def test_the_dashboard_cards_and_charts_in_french(user: User, in_french: Callable[[], None]) -> None:
     seed_turnover({0: 12_000.0, 1: 9_620.0, 8: 5_000.0, 9: 5_810.0})  # this week 21,620, the week before 10,810
     owner = make_user('manager')
-    await sign_in(user, owner.email)
+    await signed_in(user, owner.email)
     next(iter(user.find(ui.toggle).elements)).value = 7
     await user.should_see('21,620 EUR')
     await user.should_see('▲ 100.0 %')
@@ -110,7 +110,7 @@ async def test_an_order_in_french_money(user: User, in_french: Callable[[], None
     make_product('LAMP', '1234.50', stock_on_hand=20, actor=manager)
     order = place(('LAMP', 2), shipping_name='Cleo Stone')
     due = order.total
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('2,469.00 EUR')  # the subtotal, in English as it always read
 
     in_french()

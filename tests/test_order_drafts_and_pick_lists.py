@@ -16,7 +16,7 @@ from backoffice.services import documents, orders
 
 from .support.factories import fresh, make_product, make_user, place
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_all_matching_orders_make_one_pick_list_up_to_the_cap(manager, monkeypat
 async def test_a_manager_moves_a_draft_to_another_customer(user: User, manager) -> None:
     make_product('MUG', stock_on_hand=5, actor=manager)
     draft = draft_for(manager, 'ann@example.com')
-    await sign_in(user, manager.email, path=f'/orders/{draft.number}')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
     await user.should_see(marker='edit-draft', retries=40)
     user.find(marker='edit-draft').click()
     user.find(marker='draft-email').clear().type('bob@example.com')
@@ -106,7 +106,7 @@ async def test_a_pick_list_of_all_matching_orders_and_the_cap_explained(user: Us
     make_product('MUG', stock_on_hand=20, actor=manager)
     for n in range(4):
         place(('MUG', 1), email=f'c{n}@example.com')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await rows_show(user, '100001', '100004', column='number')
     user.find(marker='filter-status').elements.pop().set_value(['pending'])
     await rows_show(user, '100001', '100004', column='number')

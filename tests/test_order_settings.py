@@ -16,7 +16,7 @@ from backoffice.services import app_settings
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import fresh, make_product, make_user, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 def change(admin, **changes) -> None:
@@ -76,7 +76,7 @@ async def test_the_api_prices_a_new_order_with_the_changed_rate() -> None:
 
 async def test_an_admin_sets_the_vat_rate_on_the_settings_page(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/settings')
+    await signed_in(user, admin.email, path='/settings')
     await user.should_see('VAT rate (%)')
     await user.should_see('Free shipping from')
     user.find('VAT rate (%)').elements.pop().set_value(120)

@@ -18,7 +18,7 @@ from backoffice.services import orders
 from .support.factories import fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
 from .support.payables import make_supplier
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -32,7 +32,7 @@ async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> 
     place(('MUG', 1), email='ann@example.com')
     big = place(('MUG', 8), email='bob@example.com')
     pay(manager, big)
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await rows_show(user, '100001', '100002', column='number')
     user.find(marker='search').type('bob@')
     await rows_show(user, '100002', absent=('100001',), column='number')
@@ -51,7 +51,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
         session.add(Carrier(code='dhl', name='DHL', tracking_url_template='https://track.example/{tracking}'))
         session.commit()
     order = place(('MUG', 2), shipping_name='Cleo Stone')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await rows_show(user, order.number, column='number')
     open_row(user, order.number, column='number')
     await user.should_see('Cleo Stone', retries=40)
@@ -87,7 +87,7 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
     make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
     order = place(('MUG', 2))
     pay(manager, order)
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='refund', retries=40)
     user.find(marker='refund').click()
     user.find(marker='amount').elements.pop().set_value('60.01')
@@ -104,7 +104,7 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
 async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     manager = make_user('manager')
     mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await user.should_see(marker='new-draft', retries=40)
     user.find(marker='new-draft').click()
     user.find(marker='draft-email').type('dora@example.com')
@@ -132,7 +132,7 @@ async def test_an_agent_reads_an_order_but_has_no_actions(user: User) -> None:
     manager, agent = make_user('manager'), make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=manager)
     order = place(('MUG', 1))
-    await sign_in(user, agent.email, path=f'/orders/{order.number}')
+    await signed_in(user, agent.email, path=f'/orders/{order.number}')
     await user.should_see(f'Order {order.number}', retries=40)
     await user.should_not_see('Record payment')
     await user.should_not_see('Cancel order')
@@ -146,7 +146,7 @@ async def test_an_order_page_never_goes_back_to_an_older_read_of_the_order(user:
     manager = make_user('manager')
     make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
     order = place(('MUG', 1))
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('Pending payment', retries=40)
 
     read, answer = threading.Event(), threading.Event()
@@ -178,7 +178,7 @@ async def test_inventory_receives_a_purchase_and_lists_the_low_stock_to_reorder(
     manager = make_user('manager')
     mug = make_product('MUG', stock_on_hand=2, actor=manager)
     acme = make_supplier('Acme')
-    await sign_in(user, manager.email, path='/inventory')
+    await signed_in(user, manager.email, path='/inventory')
     await user.should_see(marker='receive-purchase', retries=40)
     await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
     user.find(marker='receive-purchase').click()
@@ -212,7 +212,7 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
             type='return_exchange',
             order_number=order.number,
         )
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see(marker='start-return', retries=40)
     user.find(marker='start-return').click()
     user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
@@ -228,7 +228,7 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
 async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User) -> None:
     manager = make_user('manager')
     mug = make_product('MUG', stock_on_hand=10, actor=manager)
-    await sign_in(user, manager.email, path='/inventory')
+    await signed_in(user, manager.email, path='/inventory')
     await user.should_see(marker='receive-purchase', retries=40)
     await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
     stock_table = table_with(user, 'on_hand')
@@ -249,7 +249,7 @@ async def test_a_pick_list_for_the_selected_orders_downloads_as_pdf(user: User) 
     make_product('MUG', stock_on_hand=9, actor=manager)
     for n in range(3):
         place(('MUG', 1), email=f'c{n}@example.com')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await rows_show(user, '100001', '100002', '100003', column='number')
     user.find(marker='pick-list').click()
     await user.should_see('Select the orders to pick first', retries=40)

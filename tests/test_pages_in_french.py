@@ -15,7 +15,7 @@ from nicegui.testing import User
 from backoffice import i18n
 
 from .support.factories import make_product, make_user, place, submit_request
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 NBSP = '\u00a0'
@@ -30,7 +30,7 @@ def in_french(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
 
 async def test_the_dashboard_in_french(user: User, in_french: Callable[[], None]) -> None:
     owner = make_user('manager', name='Camille Martin')
-    await sign_in(user, owner.email)
+    await signed_in(user, owner.email)
     in_french()
     await user.open('/')
     await user.should_see('Bonjour Camille.')
@@ -46,7 +46,7 @@ async def test_the_orders_and_an_order_in_french(user: User, in_french: Callable
     manager = make_user('manager')
     make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
     order = place(('MUG', 2), shipping_name='Cleo Stone')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     in_french()
     await user.open('/orders')
     await user.should_see('Nouvelle commande brouillon')
@@ -71,7 +71,7 @@ async def test_the_orders_and_an_order_in_french(user: User, in_french: Callable
 async def test_a_request_in_french(user: User, in_french: Callable[[], None]) -> None:
     agent = make_user('agent')
     ticket = submit_request()
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')  # what the customer wrote stays as written
     in_french()
     await user.open(f'/requests/{ticket.number}')
@@ -95,7 +95,7 @@ async def test_a_request_in_french(user: User, in_french: Callable[[], None]) ->
 
 async def test_counts_take_the_french_plural(user: User, in_french: Callable[[], None]) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/segments')
+    await signed_in(user, manager.email, path='/segments')
     in_french()
     await user.open('/segments')
     await user.should_see('Construire un segment')

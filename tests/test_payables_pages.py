@@ -18,7 +18,7 @@ from backoffice.services import bills, purchases
 from .support.factories import make_product, make_user
 from .support.lists import rows_show
 from .support.payables import SUPPLIER_IBAN, approved_bill, due_in, enter_bill, make_supplier, real_pdf, shop_bank
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script>'
@@ -35,7 +35,7 @@ def stored(bill_id: int) -> SupplierBill:
 
 async def test_an_accountant_adds_a_supplier_with_its_iban_checked_at_the_field(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/suppliers')
+    await signed_in(user, manager.email, path='/suppliers')
     await user.should_see('New supplier', retries=40)
     user.find('New supplier').click()
     user.find('Name *').type(HOSTILE)
@@ -66,7 +66,7 @@ async def test_an_accountant_adds_a_supplier_with_its_iban_checked_at_the_field(
 async def test_a_bill_is_entered_approved_by_another_person_and_paid_in_part(user: User, create_user) -> None:
     admin, manager = make_user('admin'), make_user('manager')
     supplier = make_supplier(HOSTILE, payment_terms_days=30)
-    await sign_in(user, manager.email, path='/finance/bills')
+    await signed_in(user, manager.email, path='/finance/bills')
     await user.should_see(marker='new-bill', retries=40)
     user.find(marker='new-bill').click()
     await user.should_see(marker='bill-dialog')
@@ -90,7 +90,7 @@ async def test_a_bill_is_entered_approved_by_another_person_and_paid_in_part(use
     assert stored(bill.id).status == BillStatus.awaiting_approval
 
     approver = create_user()
-    await sign_in(approver, admin.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(approver, admin.email, path=f'/finance/bills/{bill.id}')
     await approver.should_see(marker='bill-approve', retries=40)
     approver.find(marker='bill-approve').click()
     await approver.should_see('Bill approved for payment', retries=20)
@@ -114,7 +114,7 @@ async def test_the_pdf_is_attached_checked_by_its_bytes_and_downloaded(user: Use
     admin, manager = make_user('admin'), make_user('manager')
     supplier = make_supplier('Acme')
     bill = enter_bill(manager, supplier.id)
-    await sign_in(user, admin.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, admin.email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='bill-upload', retries=40)
     upload = only(user, 'bill-upload')
     await _upload(upload, 'fake.pdf', b'<html>no</html>')
@@ -138,7 +138,7 @@ async def test_the_bills_to_pay_this_week_are_exported_as_a_sepa_file(user: User
     plain = make_supplier('Sans IBAN')
     first = approved_bill(manager, admin, acme.id, 'A-1', **due_in(3))
     no_iban = approved_bill(manager, admin, plain.id, 'S-1', **due_in(-2))
-    await sign_in(user, manager.email, path='/finance/payables')
+    await signed_in(user, manager.email, path='/finance/payables')
     await user.should_see(marker='payables-total', retries=40)
     await eventually(lambda: len(only(user, 'to-pay').rows) == 2)
     assert [r['number'] for r in only(user, 'to-pay').rows] == ['S-1', 'A-1']
@@ -171,7 +171,7 @@ async def test_a_received_purchase_order_gets_its_bill_and_shows_it(user: User) 
             reference='PO-9',
             lines=[{'product_id': mug.id, 'quantity': 4, 'unit_cost': '2.50'}],
         )
-    await sign_in(user, manager.email, path=f'/purchases?open={purchase.id}')
+    await signed_in(user, manager.email, path=f'/purchases?open={purchase.id}')
     await user.should_see(marker='purchase-enter-bill', retries=40)
     user.find(marker='purchase-enter-bill').click()
     user.find(marker='po-bill-number').type('INV-9')
@@ -188,7 +188,7 @@ async def test_a_viewer_reads_bills_but_enters_none_and_an_agent_may_not_open_th
     admin, manager, viewer = make_user('admin'), make_user('manager'), make_user('viewer')
     supplier = make_supplier('Acme')
     bill = approved_bill(manager, admin, supplier.id)
-    await sign_in(user, viewer.email, path=f'/finance/bills/{bill.id}')
+    await signed_in(user, viewer.email, path=f'/finance/bills/{bill.id}')
     await user.should_see(marker='bill-status', retries=40)
     await user.should_not_see(marker='bill-pay')
     await user.should_not_see(marker='bill-upload')
@@ -199,7 +199,7 @@ async def test_a_viewer_reads_bills_but_enters_none_and_an_agent_may_not_open_th
 
 async def test_an_agent_may_not_open_payables(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/finance/payables')
+    await signed_in(user, agent.email, path='/finance/payables')
     await user.should_see("You don't have access to this page", retries=40)
     await user.should_not_see(marker='payables-total')
 
@@ -215,7 +215,7 @@ async def test_a_debit_bank_line_is_matched_to_its_bill_in_one_click(user: User)
     import_file(manager, make_account(manager), camt053([Line('-120.00', 'VIR FG-42', counterpart=HOSTILE)]))
     with read_session() as session:
         line = session.exec(select(BankLine)).one()
-    await sign_in(user, manager.email, path='/finance/bank')
+    await signed_in(user, manager.email, path='/finance/bank')
     await user.should_see(f'Bill FG-42 · {HOSTILE} · open €120.00', retries=40)
     user.find(marker=f'match-{line.id}-FG-42').click()
     await user.should_see('Matched to bill FG-42: its payment is recorded.', retries=40)
@@ -229,7 +229,7 @@ async def test_an_error_about_a_line_is_shown_at_that_line_when_an_empty_row_com
     the empty row above it."""
     manager = make_user('manager')
     supplier = make_supplier(HOSTILE, payment_terms_days=30)
-    await sign_in(user, manager.email, path='/finance/bills')
+    await signed_in(user, manager.email, path='/finance/bills')
     await user.should_see(marker='new-bill', retries=40)
     user.find(marker='new-bill').click()
     await user.should_see(marker='bill-dialog')

@@ -19,13 +19,13 @@ from components import downloads
 
 from .support.factories import make_user
 from .support.privacy import EMAIL, NAME, a_customer_with_everything
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
 async def test_an_admin_exports_a_customer_and_the_link_works_once(user: User) -> None:
     person = a_customer_with_everything()
-    await sign_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
+    await signed_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
     await user.should_see(NAME, retries=40)
     user.find(marker='export-personal-data').click()
     await user.should_see(marker='export-link', retries=100)
@@ -40,7 +40,7 @@ async def test_an_admin_exports_a_customer_and_the_link_works_once(user: User) -
 async def test_an_export_link_expires(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(downloads, 'LINK_LIFETIME', timedelta(seconds=0.5))
     person = a_customer_with_everything()
-    await sign_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
+    await signed_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
     await user.should_see(NAME, retries=40)
     user.find(marker='export-personal-data').click()
     await user.should_see(marker='export-link', retries=100)
@@ -51,7 +51,7 @@ async def test_an_export_link_expires(user: User, monkeypatch: pytest.MonkeyPatc
 
 async def test_a_manager_has_neither_button(user: User) -> None:
     person = a_customer_with_everything()
-    await sign_in(user, person.manager.email, path=f'/customers/{person.customer_id}')
+    await signed_in(user, person.manager.email, path=f'/customers/{person.customer_id}')
     await user.should_see(NAME, retries=40)
     await user.should_not_see(marker='export-personal-data')
     await user.should_not_see(marker='erase-personal-data')
@@ -59,7 +59,7 @@ async def test_a_manager_has_neither_button(user: User) -> None:
 
 async def test_an_admin_previews_and_erases_after_typing_the_email(user: User) -> None:
     person = a_customer_with_everything()
-    await sign_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
+    await signed_in(user, make_user('admin').email, path=f'/customers/{person.customer_id}')
     await user.should_see(NAME, retries=40)
     user.find(marker='erase-personal-data').click()
     await user.should_see(marker='erase-preview', retries=40)

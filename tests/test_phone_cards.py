@@ -12,7 +12,7 @@ from backoffice.services import crud
 
 from .support.factories import make_company, make_customer, make_product, make_user, place, submit_request
 from .support.lists import cards, cards_show, tap_card
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE_NAME = 'Zoë "Z": <script>window.__x=1</script>'
@@ -27,7 +27,7 @@ async def test_customers_show_as_cards_that_follow_search_and_filters_and_open(u
     make_customer('zoe.card@example.com', name=HOSTILE_NAME, company_id=company.id)
     make_customer('una.card@example.com', name='Una', status='unfinished')
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     shown = await cards_show(user, 'zoe.card@example.com', 'una.card@example.com')
     zoe = next(card for card in shown if card['title'] == 'zoe.card@example.com')
     # the declared card: email as the title, the status as its chip, then name, company and last seen
@@ -54,7 +54,7 @@ async def test_customers_show_as_cards_that_follow_search_and_filters_and_open(u
 async def test_a_new_customer_appears_as_a_card_without_a_reload(user: User) -> None:
     manager = make_user('manager')
     make_customer('first.card@example.com')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     await cards_show(user, 'first.card@example.com')
     with session_scope() as session:  # a colleague adds one meanwhile
         crud.create_record(
@@ -71,7 +71,7 @@ async def test_an_order_card_shows_number_status_customer_and_total_and_opens_th
     manager = make_user('manager')
     make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
     order = place(('MUG', 2), email='ann.card@example.com')
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     (card,) = await cards_show(user, order.number)
     assert card['status'] == 'Pending payment'
     assert line(card, 'Customer') == 'ann.card@example.com'
@@ -83,7 +83,7 @@ async def test_an_order_card_shows_number_status_customer_and_total_and_opens_th
 async def test_a_request_card_counts_down_its_deadline(user: User) -> None:
     agent = make_user('agent')
     submit_request('Lid "loose": <script>window.__x=2</script>')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     (card,) = await cards_show(user, 'Lid "loose": <script>window.__x=2</script>')
     assert card['status'] == 'New'
     assert (line(card, 'SLA due') or '').startswith('in '), card
@@ -93,7 +93,7 @@ async def test_cards_are_sorted_by_a_choice_instead_of_column_headers(user: User
     manager = make_user('manager')
     make_product('MUG', '10.00', stock_on_hand=50, actor=manager)
     small, big, middle = (place(('MUG', n), email=f'sort{n}@example.com') for n in (1, 5, 3))
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     await cards_show(user, small.number, big.number, middle.number)
     user.find(marker='phone-sort').elements.pop().set_value('total')  # "Sort by: Total"
     await eventually(

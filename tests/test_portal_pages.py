@@ -17,7 +17,7 @@ from backoffice.services import customers, tickets
 
 from .support.factories import PASSWORD, make_customer, make_user, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import default_timeout
 
 HOSTILE = '<script>alert(1)</script> "quoted": it\'s'
@@ -99,7 +99,7 @@ async def test_a_banned_customer_is_signed_out_and_cannot_get_back_in(user: User
 
 async def test_a_staff_session_does_not_open_the_portal(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email)
+    await signed_in(user, agent.email)
     await user.open('/portal')
     await user.should_see(marker='portal-sign-in')
     await user.should_not_see(marker='portal-orders')
@@ -166,7 +166,7 @@ async def test_a_customer_opens_a_request_replies_and_never_sees_internal_notes(
 async def test_staff_invite_a_customer_from_the_customer_page(user: User) -> None:
     customer = make_customer('jo@example.com', name='Jo')
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/customers/{customer.id}')
+    await signed_in(user, agent.email, path=f'/customers/{customer.id}')
     user.find(marker='portal-invite-button').click()
     await user.should_see('The invitation is on its way.', retries=200)
     await user.should_see('Resend the invitation')
@@ -236,7 +236,7 @@ async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_th
     user.find(kind=ui.button, content='note.pdf').click()  # the customer gets their own file back
     assert (await user.download.next(timeout=default_timeout())).content == b'%PDF-1.4\n%%EOF\n'
     agent = make_user('agent')
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('See the photo and the delivery note.')
     await user.should_see('lid.png')
     user.find(kind=ui.button, content='note.pdf').click()

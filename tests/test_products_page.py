@@ -17,7 +17,7 @@ from components.image_field import image_input
 
 from .support import lists
 from .support.factories import make_category, make_product, make_user, tiny_png
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -42,7 +42,7 @@ def newest(user: User, label: str) -> ui.select:
 
 async def open_page_as(user: User, role: str, path: str, title: str) -> None:
     account = make_user(role)
-    await sign_in(user, account.email, path=path)
+    await signed_in(user, account.email, path=path)
     await user.should_see(title)
 
 

@@ -17,7 +17,7 @@ from backoffice.models import MessageKind, TicketMessage
 from backoffice.services import app_settings, mail, tickets
 
 from .support.factories import make_user, stored_request, submit_request
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.smtp import FakeSmtp
 from .support.waiting import eventually
 
@@ -77,7 +77,7 @@ async def test_the_solved_email_carries_a_link_that_rates_the_request_once(
     await again.should_not_see(marker='rate-send')
 
     agents_view = create_user()
-    await sign_in(agents_view, agent.email, path=f'/requests/{number}')
+    await signed_in(agents_view, agent.email, path=f'/requests/{number}')
     await agents_view.should_see('4/5')
     await agents_view.should_see(COMMENT)  # a label: shown as text
     await agents_view.should_see('Solved notice to the customer, with a link to rate')

@@ -16,7 +16,7 @@ from backoffice.services import app_settings, dunning
 
 from .support.factories import make_company, make_user
 from .support.finance import invoiced_on_terms, mugs, round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Acme "Labs": <script>alert(1)</script>'
@@ -34,7 +34,7 @@ async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoi
     _o1, i1 = invoiced_on_terms(manager, 'ann@acme.example', 1, 30, company_id=acme.id)  # 10.00
     _o2, i2 = invoiced_on_terms(manager, 'bob@acme.example', 4, 30, company_id=acme.id)  # 40.00
 
-    await sign_in(user, manager.email, path='/finance/receivables')
+    await signed_in(user, manager.email, path='/finance/receivables')
     await user.should_see(marker='ageing-total', retries=40)
     await user.should_see('€50.00')
     accounts = table(user, 'accounts')
@@ -63,7 +63,7 @@ async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoi
 
 async def test_an_agent_may_not_open_receivables(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/finance/receivables')
+    await signed_in(user, agent.email, path='/finance/receivables')
     await user.should_not_see(marker='ageing-total')
 
 
@@ -76,7 +76,7 @@ async def test_a_manager_approves_one_reminder_and_cancels_another(user: User) -
     with session_scope() as session:
         dunning.queue_reminders(session=session, today=shop_today(app_settings.time_zone()) + timedelta(days=20))
 
-    await sign_in(user, manager.email, path='/finance/receivables')
+    await signed_in(user, manager.email, path='/finance/receivables')
     await user.should_see(f'Reminder 1 for invoice {i1.number} to ann@example.com', retries=40)
     user.find(marker=f'approve-{i1.number}').click()
     await user.should_see('Reminder approved: it is sent shortly.', retries=40)
@@ -95,7 +95,7 @@ async def test_the_statement_downloads_from_the_customer_page(user: User) -> Non
     round_prices(admin)
     mugs(manager)
     order, invoice = invoiced_on_terms(manager, 'ann@example.com', 2, 30, name=HOSTILE)
-    await sign_in(user, manager.email, path=f'/customers/{order.customer_id}')
+    await signed_in(user, manager.email, path=f'/customers/{order.customer_id}')
     await user.should_see(marker='statement', retries=40)
     user.find(marker='statement').click()
     download = await user.download.next(timeout=20)

@@ -11,7 +11,7 @@ from nicegui.testing import User
 
 from .support.factories import fresh, make_user
 from .support.refunds import card_order, received_return_of_card_order, refunded_then_failed
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.stripe_server import StripeServer, set_up_stripe
 from .support.waiting import eventually
 
@@ -26,7 +26,7 @@ def stripe(user: User, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeServer
 async def test_refunding_the_return_of_a_card_order_goes_through_stripe(user: User, stripe) -> None:
     manager = make_user('manager')
     order, rma = received_return_of_card_order(stripe, manager)
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='resolve-refund', retries=40)
     user.find(marker='resolve-refund').click()
     await user.should_see(marker='refund-confirm', retries=40)
@@ -41,7 +41,7 @@ async def test_a_refund_that_failed_after_it_was_made_is_said_and_paid_back_agai
     admin = make_user('admin')
     order, _intent = card_order(stripe)
     refunded_then_failed(stripe, admin, order)
-    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('manager').email, path=f'/orders/{order.number}')
     await user.should_see('failed after it was made: the amount is owed to the customer again', retries=40)
     await user.should_see('The card was reported lost or stolen: the bank refused the refund')
     await user.should_see('reversed: Refund re_3Local', retries=40)
@@ -60,7 +60,7 @@ async def test_pay_back_again_beyond_what_is_left_is_refused_at_the_page(user: U
     admin = make_user('admin')
     order, _intent = card_order(stripe)
     refunded_then_failed(stripe, admin, order)
-    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('manager').email, path=f'/orders/{order.number}')
     await user.should_see(marker='pay-back-again', retries=40)
     with session_scope() as session:  # meanwhile, in another tab
         gateway_payments.request_refund(session=session, actor=admin, order_id=order.id, amount='50.00', reason='x')
@@ -75,6 +75,6 @@ async def test_pay_back_again_beyond_what_is_left_is_refused_at_the_page(user: U
 async def test_a_viewer_sees_the_failure_but_no_pay_back_again(user: User, stripe) -> None:
     order, _intent = card_order(stripe)
     refunded_then_failed(stripe, make_user('admin'), order)
-    await sign_in(user, make_user('viewer').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('viewer').email, path=f'/orders/{order.number}')
     await user.should_see('failed after it was made', retries=40)
     await user.should_not_see(marker='pay-back-again')

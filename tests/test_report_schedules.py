@@ -20,7 +20,7 @@ from backoffice.services import report_schedules
 from .support.factories import make_product, make_user, pay, place
 from .support.finance import round_prices
 from .support.instants import bound
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -79,7 +79,7 @@ def test_a_monthly_sales_report_is_mailed_once_to_each_recipient_in_their_langua
 
 async def test_a_manager_schedules_a_report_and_stops_it(user: User) -> None:
     manager = make_user('manager', name='Max Manager')
-    await sign_in(user, manager.email, path='/reports/returns')
+    await signed_in(user, manager.email, path='/reports/returns')
     user.find(marker='schedule-report').click()
     await user.should_see(marker='schedule-dialog')
     user.find(marker='dialog-submit').click()

@@ -9,7 +9,7 @@ from nicegui.testing import User
 
 from .support.factories import make_category, make_product, make_user, pay, place
 from .support.finance import round_prices
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Mug "Deluxe": <script>alert(1)</script>'
@@ -33,7 +33,7 @@ async def test_a_manager_reads_sales_regroups_them_and_downloads_each_format(use
     order = place(('MUG', 2))
     pay(manager, order)
 
-    await sign_in(user, manager.email, path='/reports')
+    await signed_in(user, manager.email, path='/reports')
     for title in ('Sales', 'VAT collected', 'Stock valuation', 'Returns by reason', 'Support performance'):
         await user.should_see(title)
     user.find(marker='report-sales').click()
@@ -59,7 +59,7 @@ async def test_a_manager_reads_sales_regroups_them_and_downloads_each_format(use
 
 async def test_every_report_opens_for_a_viewer(user: User) -> None:
     viewer = make_user('viewer')
-    await sign_in(user, viewer.email, path='/reports')
+    await signed_in(user, viewer.email, path='/reports')
     for key, column in (
         ('vat', 'VAT rate'),
         ('stock', 'Stock value'),
@@ -74,5 +74,5 @@ async def test_every_report_opens_for_a_viewer(user: User) -> None:
 
 async def test_an_agent_may_not_open_the_reports(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/reports/sales')
+    await signed_in(user, agent.email, path='/reports/sales')
     await user.should_see("You don't have access to this page")

@@ -14,12 +14,12 @@ from backoffice.models import BugStatus, TicketStatus, TicketType
 from backoffice.services import tickets
 
 from .support.factories import make_user, stored_request, submit_request
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
 async def open_request(user: User, email: str, number: int) -> None:
-    await sign_in(user, email, path=f'/requests/{number}')
+    await signed_in(user, email, path=f'/requests/{number}')
     await user.should_see('It has been two weeks.')
 
 

@@ -20,7 +20,7 @@ from components.resource_table import ResourceTable
 
 from .support.factories import make_user, stored_request, submit_request
 from .support.lists import listed, open_row, rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -47,7 +47,7 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
     agent = make_user('agent', name='Alex Agent')
     ticket = submit_request()
     canned('Parcel delay', 'Hello {customer_name}, your order {order_number} is on its way. {agent_name}')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await user.should_see('Requests')
     await rows_show(user, 'Where is my parcel?', column='subject')
     open_row(user, 'Where is my parcel?', column='subject')
@@ -99,7 +99,7 @@ async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> 
         message.delivery, message.delivery_error = Delivery.failed, 'SMTP 550 mailbox unavailable'
         session.add(message)
         session.commit()
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('Failed: SMTP 550 mailbox unavailable')
     user.find('Retry').click()
     await user.should_see('Not sent (queued)')
@@ -109,7 +109,7 @@ async def test_a_failed_reply_shows_its_error_and_can_be_retried(user: User) -> 
 async def test_a_script_in_the_subject_and_body_is_shown_as_text(user: User) -> None:
     agent = make_user('agent')
     ticket = submit_request('<script>alert(1)</script>', body='<img src=x onerror="window.__x=1">')
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('Request')
     await eventually(lambda: bool(user.find(marker='subject').elements))
     assert labels(user, 'subject') == ['<script>alert(1)</script>']
@@ -127,7 +127,7 @@ def _has(user: User, kind: type) -> bool:
 async def test_a_viewer_reads_a_request_but_cannot_answer_or_change_it(user: User) -> None:
     viewer = make_user('viewer')
     ticket = submit_request()
-    await sign_in(user, viewer.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, viewer.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     await user.should_see('You can read this request but not answer it.')
     await user.should_not_see('Send reply')
@@ -137,7 +137,7 @@ async def test_a_viewer_reads_a_request_but_cannot_answer_or_change_it(user: Use
 
 async def test_an_unknown_request_says_so(user: User) -> None:
     agent = make_user('agent')
-    await sign_in(user, agent.email, path='/requests/9999')
+    await signed_in(user, agent.email, path='/requests/9999')
     await user.should_see('There is no request #9999.')
 
 
@@ -151,7 +151,7 @@ async def test_a_customer_without_access_gets_the_no_access_screen_on_a_request(
 async def test_new_requests_and_changes_appear_without_a_reload(user: User) -> None:
     agent = make_user('agent')
     submit_request('First one')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'First one', column='subject')
     submit_request('Arrived while looking', email='dan@example.com')
     await rows_show(user, 'First one', 'Arrived while looking', column='subject')
@@ -160,7 +160,7 @@ async def test_new_requests_and_changes_appear_without_a_reload(user: User) -> N
 async def test_the_request_page_follows_changes_made_elsewhere_and_keeps_the_typed_reply(user: User) -> None:
     agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
     ticket = submit_request()
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     user.find(marker='reply-body').type('Half-written answer')
     with session_scope() as session:
@@ -180,7 +180,7 @@ async def test_the_request_page_follows_changes_made_elsewhere_and_keeps_the_typ
 async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_reload(user: User) -> None:
     agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
     ticket = submit_request()
-    await sign_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
     user.find(marker='reply-body').type('My answer')
     from backoffice import events
@@ -206,7 +206,7 @@ async def test_queues_set_the_lists_filters(user: User) -> None:
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
         tickets.change(session=session, actor=agent, ticket_id=solved.id, version=solved.version, status='solved')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Mine to do', 'Someone else', 'Done already', column='subject')
     user.find(marker='queue-Mine').click()
     await rows_show(user, 'Mine to do', absent=('Someone else', 'Done already'), column='subject')
@@ -238,7 +238,7 @@ async def test_the_breaching_and_bugs_queues(user: User) -> None:
             severity='critical',
             bug_status='confirmed',
         )
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Late one', 'On time', 'Checkout crashes', column='subject')
     assert next(r for r in user.find(ui.table).elements.pop().rows if r['subject'] == 'Late one')[
         'sla_due_at'
@@ -257,7 +257,7 @@ async def test_a_request_arriving_out_of_sight_is_counted_in_a_badge(user: User)
     mine = submit_request('Mine to do')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Mine to do', column='subject')
     user.find(marker='queue-Mine').click()
     await eventually(lambda: user.find(marker='filter-assignee_id').elements.pop().value == agent.id)
@@ -278,12 +278,12 @@ async def test_a_request_that_changes_into_the_queue_on_screen_appears_and_one_t
     free = submit_request('Nobody has it yet', email='f@example.com')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=bo, ticket_id=taken.id, version=taken.version)
-    await sign_in(user, ada.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
     user.find(marker='queue-Unassigned').click()
     await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')
 
     other = create_user()  # Bo, in his own browser, gives his request back and takes the free one
-    await sign_in(other, bo.email, path=f'/requests/{taken.number}')
+    await signed_in(other, bo.email, path=f'/requests/{taken.number}')
     await other.should_see('It has been two weeks.')
     other.find(marker='assignee').elements.pop().set_value(None)
     await other.should_see('Saved')
@@ -300,7 +300,7 @@ async def test_a_follow_up_on_a_solved_request_brings_it_into_the_open_queue(use
     done = submit_request('Solved: "thanks" <b>x</b>', email='d@example.com')
     with session_scope() as session:
         tickets.change(session=session, actor=agent, ticket_id=done.id, version=done.version, status='solved')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     user.find(marker='queue-All open').click()
     await rows_show(user, 'Still open', absent=(done.subject,), column='subject')
     with session_scope() as session:
@@ -312,7 +312,7 @@ async def test_a_request_that_starts_breaching_its_sla_joins_the_breaching_queue
     agent = make_user('agent')
     late = submit_request('Late: "soon" <i>x</i>', email='l@example.com')
     submit_request('On time', email='o@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     user.find(marker='queue-Breaching SLA').click()
     await rows_show(user, absent=(late.subject, 'On time'), column='subject')
     with session_scope() as session:
@@ -329,7 +329,7 @@ async def test_a_request_that_starts_breaching_its_sla_joins_the_breaching_queue
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Due soon', column='subject')
     table = user.find(ui.table).elements.pop()
     names = [c['name'] for c in table.columns]
@@ -358,7 +358,7 @@ async def test_a_queue_clicked_while_the_first_rows_load_shows_the_queues_rows_w
         return fetch(self, account, request, cursor, language)
 
     monkeypatch.setattr(ResourceTable, '_fetch', slow_first_fetch)
-    await sign_in(user, ada.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
     user.find(marker='queue-Unassigned').click()
     await rows_show(user, 'Nobody has it yet', absent=(taken.subject,), column='subject')
     release.set()
@@ -377,12 +377,12 @@ async def test_a_request_changed_by_another_agent_changes_in_place_on_the_list(
     ada, bo = make_user('agent', name='Ada Agent'), make_user('agent', name='Bo Agent')
     hostile = submit_request('<img src=x onerror="window.__x=1"> broken', email='h@example.com')
     submit_request('Another customer', email='c@example.com')
-    await sign_in(user, ada.email, path='/requests')
+    await signed_in(user, ada.email, path='/requests')
     await rows_show(user, hostile.subject, 'Another customer', column='subject')
     assert status_of(user, hostile.subject) == ('New', '')
 
     other = create_user()  # Bo, in his own browser, has the list open too
-    await sign_in(other, bo.email, path='/requests')
+    await signed_in(other, bo.email, path='/requests')
     await rows_show(other, hostile.subject, column='subject')
     with session_scope() as session:
         tickets.assign_to_me(session=session, actor=bo, ticket_id=hostile.id, version=hostile.version)
@@ -396,7 +396,7 @@ async def test_changes_heard_while_a_list_reloads_show_after_it(user: User, monk
     once more after it, so the list ends with the last state and the last arrival."""
     agent = make_user('agent', name='Ada Agent')
     first = submit_request('Changed twice', email='t@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     await rows_show(user, 'Changed twice', column='subject')
     reading, release = threading.Event(), threading.Event()
     fetch = ResourceTable._fetch
@@ -429,7 +429,7 @@ async def test_a_new_request_outside_the_queue_on_screen_does_not_show_and_a_cha
         taken = tickets.assign_to_me(session=session, actor=agent, ticket_id=waiting.id, version=waiting.version)
         tickets.change(session=session, actor=agent, ticket_id=waiting.id, version=taken.version, status='waiting')
     submit_request('Open, so not waiting', email='o@example.com')
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     user.find(marker='queue-Waiting on customer').click()
     await rows_show(user, 'Waiting for the customer', absent=('Open, so not waiting',), column='subject')
     submit_request('New, so not waiting', email='n@example.com')  # counted in the badge, never in the rows

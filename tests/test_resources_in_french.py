@@ -18,7 +18,7 @@ from backoffice.transfer import import_map, import_plan, import_read
 from .support.factories import banned_customer, make_customer, make_product, make_user, pay, place
 from .support.lists import listed, rows_show
 from .support.picture import EMAIL, a_customer_with_everything
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 NBSP = '\u00a0'  # French puts one before : ; ! ? (and inside « »)
@@ -44,7 +44,7 @@ async def test_the_customers_list_reads_in_french(user: User, french) -> None:
     make_customer('una@example.com', name='Una', status='unfinished')
     banned_customer('bad@example.com')
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     french()
     await user.open('/customers')
     await rows_show(user, 'ann@example.com', 'una@example.com', 'bad@example.com')
@@ -60,7 +60,7 @@ async def test_the_customers_list_reads_in_french(user: User, french) -> None:
 
 async def test_an_empty_list_says_so_in_french_and_offers_the_first_record(user: User, french) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/carriers')
+    await signed_in(user, admin.email, path='/carriers')
     french()
     await user.open('/carriers')
     await user.should_see("Il n'y a encore aucun transporteur.")
@@ -82,7 +82,7 @@ async def test_the_orders_list_shows_statuses_and_filters_in_french(user: User, 
     make_product('MUG', stock_on_hand=20, actor=manager)
     place(('MUG', 1), email='ann@example.com')
     pay(manager, place(('MUG', 2), email='bob@example.com'))
-    await sign_in(user, manager.email, path='/orders')
+    await signed_in(user, manager.email, path='/orders')
     french()
     await user.open('/orders')
     await rows_show(user, 'ann@example.com', 'bob@example.com')
@@ -96,7 +96,7 @@ async def test_the_orders_list_shows_statuses_and_filters_in_french(user: User, 
 async def test_a_customer_form_and_its_actions_read_in_french(user: User, french) -> None:
     make_customer('ann@example.com', name='Ann')
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/customers')
+    await signed_in(user, manager.email, path='/customers')
     french()
     await user.open('/customers')
     await rows_show(user, 'ann@example.com')
@@ -116,7 +116,7 @@ async def test_a_customer_form_and_its_actions_read_in_french(user: User, french
 
 async def test_a_customer_page_reads_in_french(user: User, french) -> None:
     p = a_customer_with_everything()
-    await sign_in(user, p.manager.email, path='/customers')
+    await signed_in(user, p.manager.email, path='/customers')
     french()
     await user.open(f'/customers/{p.customer.id}')
     await user.should_see(EMAIL, retries=40)

@@ -16,7 +16,7 @@ from backoffice.models import Order, OrderLine, Return
 from backoffice.services import returns
 
 from .support.factories import advance, fresh, make_product, make_user, pay, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 CUSTOMER = 'Jane "JD" Doe: <script>x</script>'
@@ -45,7 +45,7 @@ def stored_return(return_id: int) -> Return:
 async def test_refunding_a_return_asks_first_with_the_amount_and_moves_money_only_when_confirmed(user: User) -> None:
     manager = make_user('manager')
     order, rma = received_return(manager)
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('Refund the return', retries=40)
     await user.should_see('Refund a payment')  # the order's own refund, a different button
     await user.should_see('Give store credit')

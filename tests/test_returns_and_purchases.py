@@ -18,7 +18,7 @@ from backoffice.services import orders, purchases, returns
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
 from .support.payables import make_supplier
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ async def test_the_returns_list_filters_by_status_and_a_row_opens_the_order(user
     kept = start_return(manager, second, reason='Wrong colour')
     with session_scope() as session:
         returns.cancel_return(session=session, actor=manager, return_id=kept.id)
-    await sign_in(user, manager.email, path='/returns')
+    await signed_in(user, manager.email, path='/returns')
     await rows_show(user, 'R-1001', 'R-1002', column='number')
     rows = {row['number']: row for row in _table(user).rows}
     assert (rows['R-1001']['order_id'], rows['R-1001']['customer_id'], rows['R-1001']['status']) == (
@@ -155,7 +155,7 @@ async def test_an_order_page_names_returned_items_and_cancels_a_return(user: Use
     make_product('MUG', stock_on_hand=5, actor=manager, name='Blue mug')
     order = shipped_order(manager, ('MUG', 2))
     start_return(manager, order, 1)
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('Return R-1001 · requested · 1 × MUG Blue mug', retries=40)
     user.find(marker='cancel-return').click()
     await user.should_see('Return R-1001 cancelled', retries=40)
@@ -167,7 +167,7 @@ async def test_an_order_page_names_returned_items_and_cancels_a_return(user: Use
 async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user: User, manager) -> None:
     mug = make_product('MUG', actor=manager)
     acme = make_supplier('Acme')
-    await sign_in(user, manager.email, path='/purchases')
+    await signed_in(user, manager.email, path='/purchases')
     await user.should_see(marker='new-purchase', retries=40)
     user.find(marker='new-purchase').click()
     user.find(marker='supplier').elements.pop().set_value(acme.id)

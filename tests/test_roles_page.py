@@ -16,7 +16,7 @@ from backoffice.services import app_settings, roles
 from .support.factories import make_role, make_user
 from .support.lists import open_row, rows_show
 from .support.menu import menu_paths
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Desk "nights": <script>alert(1)</script>'
@@ -41,7 +41,7 @@ def labels(user: User) -> list[str]:
 
 async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays_text(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/roles')
+    await signed_in(user, admin.email, path='/roles')
     for name in ('Admin', 'Manager', 'Agent', 'Viewer'):
         await user.should_see(name)
 
@@ -75,7 +75,7 @@ async def test_an_admin_copies_a_built_in_role_into_a_new_one_and_its_text_stays
 
 async def test_a_role_is_refused_without_a_name_and_renamed_later(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/roles')
+    await signed_in(user, admin.email, path='/roles')
     user.find(marker='new-role').click()
     user.find(marker='save-role').click()
     await user.should_see('Enter a name')
@@ -97,7 +97,7 @@ async def test_deleting_a_role_someone_holds_is_refused_with_the_reason(user: Us
     admin = make_user('admin')
     role = make_role('tickets.read', name='Night desk')
     make_user(role.key, email='nia@example.com')
-    await sign_in(user, admin.email, path='/roles')
+    await signed_in(user, admin.email, path='/roles')
 
     user.find(marker=f'delete-{role.key}').click()
     await user.should_see(marker='confirm-yes')
@@ -111,7 +111,7 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
     admin = make_user('admin')
     role = make_role('tickets.read', 'canned_replies.manage', name='Writers')
     writer = make_user(role.key)
-    await sign_in(user, writer.email, path='/canned-replies')
+    await signed_in(user, writer.email, path='/canned-replies')
     await user.should_see('New canned reply')
     user.find('New canned reply').click()
     user.find('Title *').type('Late parcel')
@@ -155,7 +155,7 @@ async def test_the_holders_link_lists_the_users_of_that_role_and_the_user_form_o
     role = make_role('tickets.read', name='Night desk')
     make_user(role.key, email='nia@example.com')
     make_user('agent', email='alex@example.com')
-    await sign_in(user, admin.email, path='/roles')
+    await signed_in(user, admin.email, path='/roles')
 
     user.find(marker=f'holders-{role.key}').click()
 
@@ -170,7 +170,7 @@ async def test_a_users_page_names_their_custom_role_as_text(user: User) -> None:
     admin = make_user('admin')
     role = make_role('tickets.read', name=HOSTILE)
     holder = make_user(role.key)
-    await sign_in(user, admin.email, path=f'/users/{holder.id}')
+    await signed_in(user, admin.email, path=f'/users/{holder.id}')
     await user.should_see(marker='user-role')
     assert f'Role: {HOSTILE}' in labels(user)
 
@@ -179,7 +179,7 @@ async def test_a_copy_of_a_role_that_requires_two_factor_sign_in_requires_it_too
     admin = make_user('admin')
     with session_scope() as session:
         app_settings.save(session=session, actor=admin, changes={'two_factor_manager': True}, loaded={})
-    await sign_in(user, admin.email, path='/roles')
+    await signed_in(user, admin.email, path='/roles')
     await user.should_see(marker='two-factor-manager')
 
     user.find(marker='copy-manager').click()

@@ -14,7 +14,7 @@ from backoffice.models import Customer, utcnow
 from backoffice.services import app_settings, segments
 
 from .support.factories import make_customer, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -33,7 +33,7 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     quiet_for('gone@example.com', 40)
     quiet_for('private@example.com', 50)
     quiet_for('here@example.com', 1)
-    await sign_in(user, make_user('manager').email, path='/segments')
+    await signed_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Inactive for 30 days')
     inactive = user.find(marker='segment-total-inactive').elements.pop()
     await eventually(lambda: inactive.text != '…', message='the built-in segment count')
@@ -58,7 +58,7 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
     make_customer('b@example.com')
     quiet_for('a@example.com', 10)
     quiet_for('b@example.com', 100)
-    await sign_in(user, make_user('manager').email, path='/segments')
+    await signed_in(user, make_user('manager').email, path='/segments')
     await user.should_see('2 customers match', retries=40)
     next(iter(user.find('Not seen for (days)').elements)).value = 30
     await user.should_see('1 customer matches', retries=40)  # counted once the typing pauses
@@ -70,7 +70,7 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
 
 
 async def test_a_viewer_sees_segments_but_cannot_export(user: User) -> None:
-    await sign_in(user, make_user('viewer').email, path='/segments')
+    await signed_in(user, make_user('viewer').email, path='/segments')
     await user.should_see('Unfinished sign-up')
     await user.should_not_see('Save segment')
 
@@ -79,7 +79,7 @@ async def test_a_manager_deletes_a_saved_segment_after_confirming(user: User) ->
     manager = make_user('manager')
     with session_scope() as session:
         lapsed = segments.save_segment(session=session, actor=manager, name='Lapsed', filters={'not_seen_for_days': 30})
-    await sign_in(user, manager.email, path='/segments')
+    await signed_in(user, manager.email, path='/segments')
     await user.should_see('Lapsed')
 
     user.find(marker=f'delete-segment-{lapsed.id}').click()
@@ -102,7 +102,7 @@ async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
             changes={'segments_webhook_url': 'https://mail-tool.example.com/in'},
             loaded={},
         )
-    await sign_in(user, manager.email, path='/segments')
+    await signed_in(user, manager.email, path='/segments')
     await user.should_see(marker='segment-inactive', retries=40)  # sign-in ends with a redirect: wait for the page
     user.find(marker='segment-inactive').click()
     await user.should_see('Push to webhook')
@@ -113,7 +113,7 @@ async def test_a_push_shows_the_address_an_admin_stored(user: User) -> None:
 async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
     with session_scope() as session:
         lapsed = segments.save_segment(session=session, actor=make_user('manager'), name='Lapsed', filters={})
-    await sign_in(user, make_user('viewer').email, path='/segments')
+    await signed_in(user, make_user('viewer').email, path='/segments')
     await user.should_see('Lapsed')
     await user.should_not_see(marker=f'delete-segment-{lapsed.id}')
 
@@ -121,7 +121,7 @@ async def test_a_viewer_cannot_delete_a_saved_segment(user: User) -> None:
 async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_at_the_field(user: User) -> None:
     from .support.markup import PROP_BREAKOUT
 
-    await sign_in(user, make_user('manager').email, path='/segments')
+    await signed_in(user, make_user('manager').email, path='/segments')
     await user.should_see('Save segment')
     user.find('Save segment').click()
     name = user.find('Name')
@@ -153,7 +153,7 @@ async def test_the_live_count_runs_off_the_event_loop_once_the_typing_pauses(use
         return real_count(**kwargs)
 
     monkeypatch.setattr(segments, 'count', count)
-    await sign_in(user, make_user('manager').email, path='/segments')
+    await signed_in(user, make_user('manager').email, path='/segments')
     await user.should_see('1 customer matches', retries=40)
     counted.clear()
     field = next(iter(user.find('Not seen for (days)').elements))
@@ -170,7 +170,7 @@ async def test_saving_a_segment_shows_the_service_error_at_the_name_field(user: 
     name = 'Lapsed "VIPs": <script>alert(1)</script>'
     with session_scope() as session:
         segments.save_segment(session=session, actor=manager, name=name, filters={'not_seen_for_days': 30})
-    await sign_in(user, manager.email, path='/segments')
+    await signed_in(user, manager.email, path='/segments')
     await user.should_see('Save segment', retries=40)
     user.find('Save segment').click()
     user.find('Name').type(name.upper())

@@ -10,7 +10,7 @@ from backoffice.models import AuditEntry
 from backoffice.services import app_settings
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 def values() -> dict:
@@ -77,7 +77,7 @@ def test_only_admins_change_settings() -> None:
 
 async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/settings')
+    await signed_in(user, admin.email, path='/settings')
     await user.should_see('Days in the trash')
     user.find('Company name').clear().type('Nordwind Outfitters')
     user.find('Days in the trash').clear().type('0')
@@ -90,7 +90,7 @@ async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
 
 
 async def test_an_admin_sets_the_segments_webhook_and_a_bad_address_is_refused_at_its_field(user: User) -> None:
-    await sign_in(user, make_user('admin').email, path='/settings')
+    await signed_in(user, make_user('admin').email, path='/settings')
     await user.should_see('Segments webhook')
     user.find('Segments webhook').clear().type('http://mail-tool.example.com/in')
     user.find('Save settings').click()

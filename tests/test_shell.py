@@ -8,25 +8,25 @@ from backoffice.db import session_scope
 from backoffice.models import User as Staff
 
 from .support.factories import PASSWORD, make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 
 async def test_dark_mode_is_remembered_for_the_user(user: User, create_user) -> None:
     staff = make_user('agent')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     await user.should_see('Welcome')
     user.find(marker='dark-mode').click()
     with session_scope() as session:
         assert session.get(Staff, staff.id).dark_mode is True
     elsewhere = create_user()  # another device of the same person
-    await sign_in(elsewhere, staff.email)
+    await signed_in(elsewhere, staff.email)
     await elsewhere.should_see('Welcome')
     assert elsewhere.find(kind=ui.dark_mode).elements.pop().value is True
 
 
 async def test_changing_the_password_keeps_this_session_and_checks_every_field(user: User) -> None:
     staff = make_user('viewer', email='vic@example.com')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     await user.should_see('Welcome')
     user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()
@@ -50,7 +50,7 @@ async def test_changing_the_password_keeps_this_session_and_checks_every_field(u
 
 async def test_the_change_password_dialog_cannot_be_used_to_guess_the_current_password(user: User) -> None:
     staff = make_user('viewer', email='vic@example.com')
-    await sign_in(user, staff.email)
+    await signed_in(user, staff.email)
     await user.should_see('Welcome')
     user.find(marker='account').click()  # the user menu, built on its opening
     user.find(marker='change-password').click()

@@ -10,7 +10,7 @@ from backoffice.db import read_session
 from backoffice.models import MovementKind, StockMovement
 
 from .support.factories import advance, make_product, make_user, pay, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 
@@ -29,7 +29,7 @@ async def test_a_sale_movement_names_its_order_and_opens_it(user: User) -> None:
         sale = session.exec(select(StockMovement).where(StockMovement.kind == MovementKind.sale)).one()
     assert (sale.order_id, sale.reason) == (order.id, f'Order {order.number}')
 
-    await sign_in(user, manager.email, path='/inventory')
+    await signed_in(user, manager.email, path='/inventory')
     user.find('Movements').click()
 
     def sale_row() -> dict | None:

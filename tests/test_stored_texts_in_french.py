@@ -49,7 +49,7 @@ from .support.factories import (
     submit_request,
 )
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before a colon and €, between thousands (CLDR's French)
@@ -87,7 +87,7 @@ async def test_a_french_manager_reads_the_order_timeline_in_french_and_an_old_en
         'Packed',
     ]
 
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(f'Payment of 2962.80 EUR (Bank transfer, BANK-1); paid in full, invoice {invoice} issued')
     in_french()
     await user.open(f'/orders/{order.number}')
@@ -141,7 +141,7 @@ async def test_the_bell_tells_a_french_agent_of_a_missed_target_in_french_and_an
         tickets.assign_to_me(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version)
         notifications.notify(session, user_id=agent.id, text='Low stock: MUG has 2 available (minimum 5)')  # older
         session.commit()
-    await sign_in(user, agent.email, path='/requests')
+    await signed_in(user, agent.email, path='/requests')
     in_french()
     await user.open('/requests')
     with session_scope() as session:
@@ -239,7 +239,7 @@ async def test_quantities_in_a_french_list_are_grouped_but_numbers_that_name_thi
     manager = make_user('manager')
     make_product('BOLT', stock_on_hand=12345, actor=manager)
     place(('BOLT', 200))
-    await sign_in(user, manager.email, path='/inventory')
+    await signed_in(user, manager.email, path='/inventory')
     in_french()
     await user.open('/inventory')
     [row] = await eventually(
@@ -304,7 +304,7 @@ async def test_the_audit_log_lists_summaries_in_french_and_older_ones_as_stored(
     with session_scope() as session:  # an entry written before summaries kept their msgid
         session.add(AuditEntry(action='customer.updated', entity='customers', entity_id='1', summary=f'Old: {HOSTILE}'))
         session.commit()
-    await sign_in(user, make_user('admin').email, path='/audit')
+    await signed_in(user, make_user('admin').email, path='/audit')
     in_french()
     await user.open('/audit')
     await rows_show(user, f'Commande {order.number}{NBSP}: Préparée', f'Old: {HOSTILE}', column='summary')

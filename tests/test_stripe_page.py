@@ -10,7 +10,7 @@ import pytest
 from nicegui.testing import User
 
 from .support.factories import fresh, make_product, make_user, place
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.stripe_server import StripeServer, paid_through_stripe, set_up_stripe
 from .support.waiting import eventually
 
@@ -39,7 +39,7 @@ async def test_a_manager_refunds_part_of_a_card_payment_from_the_order_page(user
     order = an_order()
     intent = paid_through_stripe(stripe, order, 6000)
     manager = make_user('manager')
-    await sign_in(user, manager.email, path=f'/orders/{order.number}')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='sync-status', retries=40)
     await refund(user, '60.01', 'Too much')
     await user.should_see('At most 60.00 EUR can be refunded on order 100001', retries=40)
@@ -56,7 +56,7 @@ async def test_a_refused_refund_is_shown_in_words_on_the_page_and_its_timeline(u
     order = an_order()
     paid_through_stripe(stripe, order, 6000)
     stripe.state.next_refund_status = 'failed'
-    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('manager').email, path=f'/orders/{order.number}')
     await refund(user, '20.00', 'Broken')
     await user.should_see(
         'Refund of 20.00 EUR failed: The card expired or was cancelled: the bank refused the refund', retries=40
@@ -69,7 +69,7 @@ async def test_a_refused_refund_is_shown_in_words_on_the_page_and_its_timeline(u
 async def test_sync_status_books_a_refund_made_in_the_stripe_dashboard(user: User, stripe) -> None:
     order = an_order()
     paid_through_stripe(stripe, order, 6000)
-    await sign_in(user, make_user('manager').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('manager').email, path=f'/orders/{order.number}')
     stripe.state.refunds['re_dash'] = {  # made at Stripe, its webhook lost
         'id': 're_dash',
         'object': 'refund',
@@ -91,14 +91,14 @@ async def test_sync_status_books_a_refund_made_in_the_stripe_dashboard(user: Use
 async def test_an_agent_sees_no_refund_or_sync_button(user: User, stripe) -> None:
     order = an_order()
     paid_through_stripe(stripe, order, 6000)
-    await sign_in(user, make_user('agent').email, path=f'/orders/{order.number}')
+    await signed_in(user, make_user('agent').email, path=f'/orders/{order.number}')
     await user.should_see('Payments, refunds and invoices', retries=40)
     await user.should_not_see(marker='sync-status')
     await user.should_not_see(marker='refund')
 
 
 async def test_the_settings_test_the_connection_to_stripe(user: User, stripe) -> None:
-    await sign_in(user, make_user('admin').email, path='/settings')
+    await signed_in(user, make_user('admin').email, path='/settings')
     await user.should_see('Payments — Stripe', retries=40)
     user.find(marker='stripe-test-connection').click()
     await user.should_see('Connected to Stripe (test mode)', retries=40)

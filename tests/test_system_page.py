@@ -15,7 +15,7 @@ from backoffice.services import backups, job_runs
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 
 HOSTILE = 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
@@ -23,7 +23,7 @@ HOSTILE = 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
 
 async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     admin = make_user('admin')
-    await sign_in(user, admin.email, path='/system')
+    await signed_in(user, admin.email, path='/system')
     await user.should_see(marker='check-Database')
     await user.should_see(marker='check-Schema')
     await user.should_see('Up to date with this version')
@@ -36,7 +36,7 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
 
 async def test_a_manager_gets_no_access(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/system')
+    await signed_in(user, manager.email, path='/system')
     await user.should_see("You don't have access to this page")
     await user.should_not_see(marker='back-up')
 
@@ -47,7 +47,7 @@ async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_rest
     with session_scope() as session:
         taken = backups.take_backup(session=session, actor=admin, settings=reload_settings())
     make_customer('later@example.com', name='Made "after" the backup: <b>')
-    await sign_in(user, admin.email, path='/system')
+    await signed_in(user, admin.email, path='/system')
     await user.should_see(marker='backup-check')
     await user.should_see('Verified: ')
     user.find(marker='restore').click()
@@ -58,7 +58,7 @@ async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_rest
     await user.should_see(f'Restored {taken.name}. The state before was kept as', retries=200)
     await eventually(lambda: len(backups.list_backups(reload_settings())) == 2, message='the safety backup is kept')
     # the restored database knows only the sessions it held when the backup was taken: sign in again
-    await sign_in(user, admin.email, path='/customers')
+    await signed_in(user, admin.email, path='/customers')
     await rows_show(user, 'kept@example.com', absent=('later@example.com',))
     with read_session() as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'system.restore')).first() is not None
@@ -70,7 +70,7 @@ async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) 
         taken = backups.take_backup(session=session, actor=admin, settings=reload_settings())
     with pytest.raises(PermissionDenied):
         backups.restore_backup(actor=manager, settings=reload_settings(), name=taken.name)
-    await sign_in(user, manager.email, path='/system')
+    await signed_in(user, manager.email, path='/system')
     await user.should_see("You don't have access to this page")
     await user.should_not_see(marker='restore')
 
@@ -84,7 +84,7 @@ async def test_an_admin_sees_every_scheduled_job_with_its_last_runs_failures_fir
 
     with pytest.raises(RuntimeError):
         job_runs.record('backup', broken)
-    await sign_in(user, admin.email, path='/system')
+    await signed_in(user, admin.email, path='/system')
     await user.should_see(marker='job-backup')
     await user.should_see('RuntimeError: SMTP said "no": <b>')
     await user.should_see('sent: 2')
@@ -104,7 +104,7 @@ async def test_a_run_whose_process_died_shows_as_interrupted_once_another_proces
     await runner.start()
     assert runner.is_leader
     await runner.stop()
-    await sign_in(user, admin.email, path='/system')
+    await signed_in(user, admin.email, path='/system')
     await user.should_see(marker='job-kpi-refresh')
     await user.should_see('interrupted')
     await user.should_see('The process running it stopped before the end (killed, crashed or restarted).')

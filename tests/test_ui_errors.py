@@ -10,7 +10,7 @@ from backoffice.errors import ServiceError, StaleRecord, ValidationFailed
 from components.forms import FAILED, call, error_line
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_ERRORS = {'ServiceError', 'ValidationFailed', 'StaleRecord'}  # (a record not found is a screen of its own)
@@ -61,7 +61,7 @@ async def test_call_shows_each_message_where_it_belongs(user: User) -> None:
 
         shown['refuse'] = refuse
 
-    await sign_in(user, make_user('agent').email, path='/call-test')
+    await signed_in(user, make_user('agent').email, path='/call-test')
     await user.should_see('Name')
     await shown['refuse'](ValidationFailed({'name': 'Not "this": <script>', '': 'The whole form: no'}))
     assert shown['result'] is FAILED and not shown['result']
@@ -77,6 +77,6 @@ async def test_a_falsy_result_is_not_a_failure(user: User) -> None:
     def page() -> None:
         pass
 
-    await sign_in(user, make_user('agent').email, path='/call-ok')
+    await signed_in(user, make_user('agent').email, path='/call-ok')
     for value in (0, '', [], None):
         assert await call(lambda value=value: value) == value and await call(lambda value=value: value) is not FAILED

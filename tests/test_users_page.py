@@ -11,7 +11,7 @@ from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
 from .support.lists import open_row, rows_show
-from .support.signin import open_users_as_admin, sign_in, staff_named
+from .support.signin import open_users_as_admin, signed_in, staff_named
 
 
 async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User) -> None:
@@ -69,7 +69,7 @@ async def test_admin_changes_a_role_and_the_change_is_audited(user: User) -> Non
 async def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(user: User, create_user) -> None:
     agent = make_user('agent', email='leaving@example.com')
     agents_browser = create_user()
-    await sign_in(agents_browser, agent.email)
+    await signed_in(agents_browser, agent.email)
     await agents_browser.should_see('Welcome')
 
     await open_users_as_admin(user)

@@ -14,7 +14,7 @@ from backoffice.db import read_session
 from backoffice.models import WebhookEndpoint
 
 from .support.factories import make_user
-from .support.signin import sign_in
+from .support.signin import signed_in
 from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
 
@@ -41,7 +41,7 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
     reload_settings()
     admin = make_user('admin')
     with webhook_receiver() as receiver:
-        await sign_in(user, admin.email, path='/webhooks')
+        await signed_in(user, admin.email, path='/webhooks')
         await user.should_see('New webhook', retries=30)
         user.find('New webhook').click()
         await user.should_see('Name *')
@@ -92,7 +92,7 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
 
 async def test_a_manager_cannot_open_webhooks(user: User) -> None:
     manager = make_user('manager')
-    await sign_in(user, manager.email, path='/webhooks')
+    await signed_in(user, manager.email, path='/webhooks')
     await user.should_see("You don't have access to this page", retries=30)
 
 
