@@ -1,4 +1,5 @@
-"""The admin command line as an operator uses it: migrate, add a member of staff, seed the demo team."""
+"""The admin command line as an operator uses it: migrate, add a member of staff. (Seeding the demo team: test_seed.py,
+with the demo's contents.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from backoffice.__main__ import main, run
 from backoffice.db import read_session
 from backoffice.models import Role, User
 from backoffice.password_strength import TOO_COMMON
-from backoffice.seed.demo import DEMO_STAFF
 
 from .support.cli import ROOT, backoffice_command
 from .support.factories import make_role, make_user
@@ -128,26 +128,6 @@ def test_create_user_takes_a_custom_role_by_its_name(capsys: pytest.CaptureFixtu
 
     assert stored('sam@example.com').role == role.key
     assert f'Created sam@example.com ({role.key}).' in capsys.readouterr().out
-
-
-def test_seed_creates_the_demo_staff_who_can_sign_in_and_seeding_twice_adds_nobody_twice(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """One test for both (the demo seed is the costly part): the second seed runs on what the first made."""
-    assert main(['seed']) == 0
-
-    output = capsys.readouterr().out
-    password = output.strip().rsplit(' ', 1)[1]
-    for name, email, role in DEMO_STAFF:
-        assert email in output
-        member = stored(email)
-        assert (member.name, member.role) == (name, role)
-    assert auth.sign_in(email=DEMO_STAFF[0][1], password=password, address=None).ok
-
-    assert main(['seed']) == 0
-
-    with read_session() as session:
-        assert len(session.exec(select(User)).all()) == len(DEMO_STAFF)
 
 
 def stored(email: str) -> User | None:

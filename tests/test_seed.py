@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, text
 from sqlmodel import select
 
-from backoffice import db
+from backoffice import auth, db
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query, search
@@ -146,19 +146,30 @@ def matching_by_like(actor: User, term: str) -> list[int]:
         return matching(actor, term)
 
 
-def test_the_demo_gets_a_small_shop_once_and_the_team(capsys: pytest.CaptureFixture[str]) -> None:
-    with session_scope() as session:
-        lines = seed.seed_demo(session=session)
-    with session_scope() as session:
-        again = seed.seed_demo(session=session)
+def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_sign_in(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m backoffice seed` (in-process) twice: the shop once, the staff once. One test for the command line's
+    checks and the demo's contents (the demo seed is the costly part; test_cli.py used to seed it a second time)."""
+    assert main(['seed']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert main(['seed']) == 0
+    again = capsys.readouterr().out.strip().splitlines()
 
     assert lines[0] == 'Demo shop: 30 companies, 400 customers'
     assert lines[-1].startswith('Demo staff (') and again[-1].startswith('Demo staff (')
     assert len(again) == 1  # the shop is not added twice
+    password = lines[-1].rsplit(' ', 1)[1]
+    for name, email, role in seed.DEMO_STAFF:
+        assert email in lines[-1]
+        with read_session() as session:
+            member = session.exec(select(User).where(User.email == email)).one()
+        assert (member.name, member.role) == (name, role)
+    assert auth.sign_in(email=seed.DEMO_STAFF[0][1], password=password, address=None).ok
     with read_session() as session:
         assert len(session.exec(select(Customer)).all()) == 400
         assert len(session.exec(select(Company)).all()) == 30
-        assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF)
+        assert len(session.exec(select(User)).all()) == len(seed.DEMO_STAFF)  # the second seed added nobody
         # a demo return request names one of its customer's shipped orders, so "Start a return" works on it
         returns = session.exec(select(Ticket).where(Ticket.type == TicketType.return_exchange)).all()
         assert returns
