@@ -33,6 +33,9 @@ def test_kill_9_mid_write_then_retries_lose_nothing_and_create_nothing_twice(tmp
             process.wait()
     finally:
         writers.finish()
+        if process.poll() is None:  # failed before the kill: the app must not outlive the test
+            process.kill()
+            process.wait()
     assert len(writers.acknowledged('/api/orders')) >= 12 and writers.acknowledged('/api/requests')
     failed = {
         key: (answer.status_code, answer.text) for key, answer in writers.answers.items() if answer.status_code != 201
