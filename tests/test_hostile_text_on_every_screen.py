@@ -1,5 +1,6 @@
 """Every text a person can set, filled with quotes, `:` props, script tags and `{{ }}`: every screen that shows it
-opens without a server error and shows the text as text (the real-browser check is tests/browser/)."""
+opens without a server error and shows the text as text (the real-browser check is
+browser/test_every_screen_with_hostile_text_in_chromium.py)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,9 @@ from components.screens import SCREENS
 
 from ..support.browser import (
     ARTIFACTS,
+    DESKTOP,
+    LIST_SCREENS,
+    PHONE,
     TIMEOUT,
     RunningServer,
     WebDriverWait,
@@ -40,7 +43,6 @@ from ..support.factories import (
 
 pytestmark = pytest.mark.browser
 
-PHONE, DESKTOP = (390, 844), (1440, 900)
 EMAIL = 'ines.duarte-lopes@example.com'  # long enough to be broken mid-word by a squeezed table
 HOSTILE = 'Lid "loose": <script>window.__x=1</script>'
 # (path, a text its list shows, screenshot name)
@@ -51,23 +53,6 @@ LISTS = (
     ('/customers', EMAIL, 'customers'),
     ('/requests', 'Kettle lid "loose"', 'requests'),
     ('/orders', EMAIL, 'orders'),  # the last: its desktop view is the same page turned wide
-)
-# the screens that show a resource list (a ResourceTable); each must fit a phone
-LIST_SCREENS = (
-    '/audit',
-    '/carriers',
-    '/categories',
-    '/companies',
-    '/content',
-    '/customers',
-    '/inventory',
-    '/orders',
-    '/products',
-    '/purchases',
-    '/requests',
-    '/returns',
-    '/users',
-    '/webhooks',
 )
 
 

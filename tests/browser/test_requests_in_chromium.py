@@ -12,13 +12,16 @@ from ..support.browser import (
     ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
+    RunningServer,
     WebDriverWait,
     button,
     field,
     no_horizontal_overflow,
+    open_signed_in,
     set_viewport,
     settle,
     sign_in,
+    visible,
     visible_text,
 )
 
@@ -87,3 +90,26 @@ def sla_countdown_in_sight(driver: WebDriver) -> bool:
         return Boolean(heading && inside(heading) && cell && inside(cell));
         """
     )
+
+
+def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """The 'due' cell's template no longer has the column name formatted in; the row's flag still colours it."""
+    from datetime import timedelta
+
+    from backoffice import db
+    from backoffice.db import session_scope
+    from backoffice.models import Ticket, utcnow
+    from backoffice.services import tickets
+
+    db.configure(server.database_url)
+    with session_scope() as session:
+        late = tickets.submit_request(session=session, email='late@example.com', subject='Overdue parcel', body='?')
+        stored = session.get(Ticket, late.id)
+        stored.sla_due_at = utcnow() - timedelta(hours=2)
+        session.add(stored)
+        session.commit()
+    open_signed_in(driver, server.url, '/requests')
+    cell = visible(driver, 'span.text-red-8')
+    assert cell.text.startswith('overdue')

@@ -44,6 +44,31 @@ ADMIN_EMAIL = 'admin@example.com'
 ADMIN_PASSWORD = 'Browser-Test-Pass-9431'
 STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
 DESKTOP = (1440, 900)
+PHONE = (390, 844)
+# the screens that show a resource list (a ResourceTable): the only part of a page the server builds differently by the
+# width the browser last reported (components/viewport.py). The walk of every screen loads them at 1440 px and narrows
+# them; test_phone_cards_in_chromium.py loads each fresh at 390 px (the phone's first build), and the walk checks this
+# list names every screen that has one
+LIST_SCREENS = (
+    '/audit',
+    '/canned-replies',
+    '/carriers',
+    '/categories',
+    '/companies',
+    '/content',
+    '/customers',
+    '/finance/bills',
+    '/inventory',
+    '/mailboxes',
+    '/orders',
+    '/products',
+    '/purchases',
+    '/requests',
+    '/returns',
+    '/suppliers',
+    '/users',
+    '/webhooks',
+)
 TIMEOUT = default_timeout()  # seconds any browser wait allows (BACKOFFICE_TEST_TIMEOUT)
 
 
@@ -77,6 +102,13 @@ def launch_chromium() -> tuple[WebDriver, str]:
     options.set_capability('goog:loggingPrefs', {'browser': 'SEVERE'})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # both paths given: no Selenium Manager
     return driver, profile
+
+
+def says_its_width(driver: WebDriver, width: int) -> None:
+    """Wait until the open page has told the server its window's width (the cookie the next page request reads)."""
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: f'bo_width={width}' in d.execute_script('return document.cookie'), f'the page does not say {width} px'
+    )
 
 
 def set_viewport(driver: WebDriver, width: int, height: int) -> None:

@@ -2,7 +2,8 @@
 
 Each payload would set `window.__pwned` if any screen turned text into markup: a `"` closing a props attribute and a
 `:` prop (NiceGUI evaluates those as JavaScript), a script tag, an HTML event handler, Vue's `{{ }}` interpolation.
-The page test and the browser test both use `store_everywhere()` and then look at `SCREENS`."""
+The page test (test_hostile_text_on_every_screen.py) and the browser's walk of every screen
+(browser/test_every_screen_with_hostile_text_in_chromium.py) both use `store_everywhere()`, then look at `SCREENS`."""
 
 from __future__ import annotations
 

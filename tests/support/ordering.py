@@ -22,8 +22,7 @@ KNOWN_LONG = {
     'tests/test_backups.py': 15.0,
     'tests/test_modules_import_alone.py': 15.0,
     # the browser test files go to every worker too (tests/conftest.py), the longest first like the others
-    'tests/browser/test_every_screen_in_chromium.py': 90.0,
-    'tests/browser/test_hostile_text_in_chromium.py': 45.0,
+    'tests/browser/test_every_screen_with_hostile_text_in_chromium.py': 100.0,
     'tests/browser/test_phone_cards_in_chromium.py': 30.0,
     'tests/browser/test_api_key_scopes_in_chromium.py': 25.0,
     'tests/browser/test_menus_on_open_in_chromium.py': 20.0,
