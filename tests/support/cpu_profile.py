@@ -26,16 +26,18 @@ def _database() -> str:
 
 
 def _tree_cpu() -> float:
-    """CPU seconds of this process, the children it reaped, and every live descendant."""
+    """CPU seconds of this process, every live descendant, and the children each of them reaped (Chromium's renderer
+    processes come and go with the pages and are reaped by Chromium's own processes, not by this one). What ends with
+    no live process of the tree to reap it is lost: the run's last test still reads negative (the session's Chromium
+    and browser server end in its teardown); read that test's figure from another run."""
+    total = 0.0
     me = psutil.Process()
-    times = me.cpu_times()
-    total = times.user + times.system + times.children_user + times.children_system
-    for child in me.children(recursive=True):
+    for process in [me, *me.children(recursive=True)]:
         try:
-            child_times = child.cpu_times()
+            times = process.cpu_times()
         except psutil.Error:
             continue
-        total += child_times.user + child_times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
