@@ -42,6 +42,7 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     heading,
+    next_load_at,
     no_horizontal_overflow,
     open_signed_in,
     resize_and_settle,
@@ -102,9 +103,7 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
             says_its_width(driver, DESKTOP[0])  # the next screen loads as a desktop's: the page has said so
         else:  # the next screen loads as a desktop's, without laying this one out wide again first (Chromium's CPU)
             says_its_width(driver, PHONE[0])  # the page's own report is in: nothing overwrites the desktop's below
-            driver.add_cookie({'name': 'bo_width', 'value': str(DESKTOP[0]), 'path': '/'})  # as a desktop reports
-            driver.get('about:blank')
-            set_viewport(driver, *DESKTOP)
+            next_load_at(driver, *DESKTOP)
     assert not opened_there, f'not on the walk: {list(opened_there)}'
     assert with_a_list == set(LIST_SCREENS), 'LIST_SCREENS (loaded fresh on a phone by the phone cards test) differs'
 

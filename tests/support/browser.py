@@ -143,6 +143,12 @@ def phone_again(driver: WebDriver, width: int = 390, height: int = 844) -> None:
     cookie a shell page writes after a resize (components/shell.py's WIDTH_JS) saying so, so that the next page is
     served as a phone's (a list without its folded filters). The open page is left for about:blank first: narrowing it
     would lay it out (and redraw its charts) once more for nothing, ~0.2 s of CPU (tests/README.md)."""
+    next_load_at(driver, width, height)
+
+
+def next_load_at(driver: WebDriver, width: int, height: int) -> None:
+    """Before the next page load: the window at this size, and the width cookie saying so as the open page would after a
+    resize, without laying the open page out at that size first (it is left for about:blank)."""
     driver.add_cookie({'name': 'bo_width', 'value': str(width), 'path': '/', 'sameSite': 'Lax'})
     driver.get('about:blank')
     set_viewport(driver, width, height)

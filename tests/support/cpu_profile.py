@@ -4,8 +4,8 @@ ran and waited for), to `.pytest_cache/cpu/<database>/<worker>.json`;
 `python -m tests.support.cpu_profile [sqlite|postgresql]` sums them by file.
 
 Not on by default: reading every descendant's times costs a few milliseconds a test. A process that ends during a test
-(a second Chromium quit, the session's last teardown) takes its CPU out of the sum unless this process waited for it:
-such a test can read low or negative; `/usr/bin/time` around the run gives the true total."""
+(a second Chromium quit, the session's last teardown) takes its CPU out of the sum unless this process or a live
+descendant waited for it (Chromium's renderers count: Chromium reaps them): such a test can read low or negative."""
 
 from __future__ import annotations
 
