@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def test_a_damaged_file_is_refused_before_anything_is_touched(
         assert session.exec(select(User).where(User.email == 'still-here@example.com')).first() is not None
 
 
-def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str) -> None:
+def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str, restore_target: str) -> None:
     make_user('agent', email='before@example.com')
     data_dir = tmp_path / 'cli-data'
     os.environ['BACKOFFICE_DATA_DIR'] = str(data_dir)
@@ -95,11 +95,10 @@ def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str) -
         [backup] = backups.list_backups(Settings(database_url=database_url, data_dir=data_dir))
         assert backups.verify(backup.path) == 'ok'
 
-        target = _empty_target(database_url, tmp_path)
-        result = backoffice_command('restore', str(backup.path), '--yes', database_url=target)
+        result = backoffice_command('restore', str(backup.path), '--yes', database_url=restore_target)
         assert result.returncode == 0, result.stderr
         assert 'Restored' in result.stdout
-        engine = db.create_database_engine(target)
+        engine = db.create_database_engine(restore_target)
         with engine.connect() as connection:
             emails = {row[0] for row in connection.exec_driver_sql('SELECT email FROM users')}
         engine.dispose()
@@ -108,17 +107,23 @@ def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str) -
         del os.environ['BACKOFFICE_DATA_DIR']
 
 
-def _empty_target(database_url: str, tmp_path) -> str:
+@pytest.fixture
+def restore_target(database_url: str, tmp_path) -> Iterator[str]:
+    """An empty database to restore into (PostgreSQL: `<db>_restore`, dropped afterwards)."""
     if database_url.startswith('sqlite'):
-        return f'sqlite:///{tmp_path / "restored.db"}'
+        yield f'sqlite:///{tmp_path / "restored.db"}'
+        return
     url = make_url(database_url)
     name = f'{url.database}_restore'
-    with psycopg.connect(
-        url.set(drivername='postgresql', database='postgres').render_as_string(hide_password=False), autocommit=True
-    ) as connection:
+    server = url.set(drivername='postgresql', database='postgres').render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
         connection.execute(f'CREATE DATABASE {name}')
-    return url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
 
 
 def test_each_backup_is_verified_when_taken_against_the_rows_the_database_held(database_url: str) -> None:
