@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from nicegui import ui
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
@@ -55,7 +55,9 @@ def test_a_requested_return_is_cancelled_audited_and_its_items_may_be_returned_a
     assert (cancelled.status, cancelled.closed_at is not None) == ('cancelled', True)
     with read_session() as session:
         texts = session.exec(select(OrderEvent.text).where(OrderEvent.order_id == order.id)).all()
-        audited = session.exec(select(AuditEntry.action).where(AuditEntry.entity == 'returns')).all()
+        audited = session.exec(
+            select(AuditEntry.action).where(AuditEntry.entity == 'returns').order_by(col(AuditEntry.id))
+        ).all()  # in the order written (PostgreSQL: no order by)
     assert 'Return R-1001 cancelled: Kept it' in texts
     assert audited == ['return.created', 'return.cancelled']
     again = start_return(manager, order, 2)  # the cancelled return no longer counts against what was bought
