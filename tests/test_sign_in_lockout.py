@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import auth, known_browser
 from backoffice.__main__ import main
@@ -60,7 +60,9 @@ def test_a_known_browser_gets_in_with_the_right_password_while_its_address_is_lo
     assert not new_browser.ok and new_browser.message.startswith('Too many failed sign-ins')
     assert known.ok and known.user.id == admin.id
     with read_session() as session:
-        summaries = session.exec(select(AuditEntry.summary).where(AuditEntry.action == 'auth.signed_in')).all()
+        summaries = session.exec(
+            select(AuditEntry.summary).where(AuditEntry.action == 'auth.signed_in').order_by(col(AuditEntry.id))
+        ).all()
     assert summaries[-1] == f'boss@example.com signed in from {OFFICE} (known browser)'
 
 

@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import events, secret_box
 from backoffice.config import reload_settings
@@ -254,7 +254,9 @@ def test_bad_input_is_refused_at_the_field_and_the_secret_never_reaches_the_audi
         _, rotated = webhooks.rotate_secret(session=session, actor=admin, endpoint_id=endpoint_id, version=2)
     with read_session() as session:
         assert secret_box.decrypt(session.get(WebhookEndpoint, endpoint_id).secret) == rotated  # signs from now on
-        entries = list(session.exec(select(AuditEntry).where(AuditEntry.entity == 'webhook')))
+        entries = list(
+            session.exec(select(AuditEntry).where(AuditEntry.entity == 'webhook').order_by(col(AuditEntry.id)))
+        )
     assert [e.action for e in entries] == ['webhook.created', 'webhook.updated', 'webhook.secret-rotated']
     logged = json.dumps([e.changes for e in entries]) + ' '.join(e.summary for e in entries)
     assert secret not in logged and rotated not in logged and rotated != secret
