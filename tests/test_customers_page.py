@@ -194,7 +194,7 @@ async def test_an_import_is_previewed_applied_and_reverted(user: User) -> None:
     await user.should_see('Imported: 1 created, 1 updated')
     assert stored('existing@example.com').name == 'Renamed' and stored('new.one@example.com') is not None
     await rows_show(user, 'new.one@example.com')
-
+    await user.should_see(kind=ui.button, content='Revert')  # the earlier imports list is redrawn after the table
     user.find(kind=ui.button, content='Revert').click()
     await user.should_see('Import reverted')
     assert stored('existing@example.com').name == 'Old'
