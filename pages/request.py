@@ -102,7 +102,9 @@ class RequestScreen:
         self.original_number = original.number if original is not None else None
         self.ticket = ticket
 
-    async def reload(self) -> None:
+    async def reload(self, *, keep_warning: bool = False) -> None:
+        """Read the request again and redraw it. A "changed by someone else" warning goes, unless `keep_warning`: a live
+        update's reload keeps it, since the warning tells the agent that what they did (a reply) was not saved."""
         user = acting_user()
         if user is None or self.ticket is None:
             return
@@ -115,14 +117,15 @@ class RequestScreen:
         async with self._reloading:
             if await call(fetch) is FAILED:
                 return
-            self.stale_box.clear()
+            if not keep_warning:
+                self.stale_box.clear()
             self._render()
 
     def _on_change(self, payload: dict) -> None:
         if self.ticket is not None and (
             payload.get('id') == self.ticket.id or self.ticket.id in (payload.get('ids') or ())
         ):
-            ui.timer(0.05, self.reload, once=True)
+            ui.timer(0.05, lambda: self.reload(keep_warning=True), once=True)
 
     # --- rendering --------------------------------------------------------------------------------------------------
 

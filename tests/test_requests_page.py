@@ -58,6 +58,9 @@ async def test_an_agent_answers_a_request_from_the_list_to_a_sent_reply(user: Us
     user.find('Assign to me').click()
     await user.should_see('Assigned to you')
     await eventually(lambda: stored_request(ticket.number).assignee_id == agent.id)
+    # the page shows the assignment once it has read the request again: a reply sent before that answers the
+    # version the agent saw, which the assignment has changed ("changed by", as in the test below)
+    await eventually(lambda: user.find(marker='assignee').elements.pop().value == agent.id)
     assert stored_request(ticket.number).status == 'open'
 
     user.find(marker='canned').elements.pop().set_value(_canned_id())
@@ -197,6 +200,27 @@ async def test_a_change_over_a_newer_version_names_who_changed_it_and_offers_rel
     await user.should_not_see(marker='stale')
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued')
+
+
+async def test_a_refused_reply_keeps_its_warning_when_the_page_then_shows_the_other_change(user: User) -> None:
+    """The colleague's change reaches the page (a live update, the page reads the request again) while the agent's
+    reply, written over the version they saw, is refused: the page ends up showing the change, and the warning that
+    the reply was not sent stays (a reload the change began does not wipe it)."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    ticket = submit_request()
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    user.find(marker='reply-body').type('My "answer": <script>x</script>')
+    with session_scope() as session:
+        tickets.change(session=session, actor=colleague, ticket_id=ticket.id, version=ticket.version, priority='high')
+    user.find(marker='send-reply').click()  # before the page has heard of the change
+    await user.should_see(f'changed by {colleague.email}')
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')
+    await user.should_see(f'changed by {colleague.email}')
+    assert user.find(marker='reply-body').elements.pop().value == 'My "answer": <script>x</script>'
+    with session_scope() as session:
+        kinds = session.exec(select(TicketMessage.kind).where(TicketMessage.ticket_id == ticket.id)).all()
+    assert kinds == [MessageKind.customer]  # the reply was not sent
 
 
 async def test_queues_set_the_lists_filters(user: User) -> None:
