@@ -215,6 +215,8 @@ def migrate(engine: Engine | None = None) -> None:
     """Bring the schema to the newest migration (a no-op when it is already there); processes started together take
     turns, so the second finds the schema made instead of making it again."""
     engine = engine or get_engine()
+    if schema_is_current(engine):  # a read first: no write lock taken while others write (the nightly backup's CLI)
+        return
     config = alembic_config()
     with one_process_at_a_time(engine), engine.begin() as connection:
         config.attributes['connection'] = connection
@@ -300,6 +302,8 @@ def new_migration(message: str) -> Path:
 def schema_is_current(engine: Engine | None = None) -> bool:
     engine = engine or get_engine()
     script = ScriptDirectory.from_config(alembic_config())
+    if engine.dialect.name == 'sqlite':
+        engine = engine.execution_options(sqlite_deferred=True)  # a read: SQLite's write lock is not taken
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     # an extension's branch depends on a core revision, so the database's heads may name the core's only through it
