@@ -3,23 +3,32 @@ a phone's width: one walk, one page load a screen (Chromium's page loads are the
 
 Every text a person can set holds quotes, a `:` prop, script tags, an onerror handler, a backtick and `{{ }}`
 (support/markup.py `store_everywhere`, the same data as the page test test_hostile_text_on_every_screen.py). Each
-signed-in screen, then an order's, a request's, a customer's and a company's page, is loaded fresh at 1440 px and
-shows its title, every hostile text stored for it literally, and no script ran (`window.__pwned` stays undefined);
-nothing overflows sideways, a screenshot is saved (tests/artifacts/screen-<path>-1440.png). The same page is then
-narrowed to 390 px (`resize_and_settle`: the drawer gone, lists turned to cards, charts redrawn) and checked again
-(title, no script, no overflow, screenshot -390.png; a card shows a record's main values, not every column, so the
-texts are looked for at 1440 px). The dialogs and menus that list such names (the segment's delete dialog, the Views
-menu, the canned replies menu) are opened on their page, widened again. The browser console and the server log must
-stay free of errors (the `driver` and `server_logs_no_error` fixtures).
+signed-in screen, then an order's, a request's, a customer's and a company's page, is loaded once and looked at at
+both widths. At 1440 px it shows its title, every hostile text stored for it literally (table cells included), and no
+script ran (`window.__pwned` stays undefined); nothing overflows sideways; a screenshot is saved
+(tests/artifacts/screen-<path>-1440.png). At 390 px: title, no script, no overflow, screenshot -390.png (a card shows a
+record's main values, not every column, so the texts are looked for at 1440 px). A screen with a resource list
+(`LIST_SCREENS`, support/browser.py) is loaded fresh at 390 px and then widened to 1440 px (`resize_and_settle`: the
+drawer in, cards turned to the table); every other screen is loaded fresh at 1440 px and then narrowed. The dialogs and
+menus that list such names (the segment's delete dialog, the Views menu, the canned replies menu) are opened on their
+page at 1440 px. The browser console and the server log must stay free of errors (the `driver` and
+`server_logs_no_error` fixtures).
 
-Why the fresh load is the desktop's: the server builds a page by the width the browser last reported (the `bo_width`
+Why a list is loaded on a phone first: the server builds a page by the width the browser last reported (the `bo_width`
 cookie, components/viewport.py), and only a resource list differs (on a phone its filters are built once the page is
-connected, its phone sort at once; on a desktop the reverse). A fresh desktop load is the first build most people
-get, the build the dialogs and menus are opened on, and the one where a list shows every column (table cells are
-where stored text is most often templated). The phone's first build of every list is loaded fresh at 390 px by
-test_phone_cards_in_chromium.py (cards, no table, no wider than the phone; `LIST_SCREENS` in support/browser.py),
-and this walk fails if a screen shows a list that LIST_SCREENS does not name, so none escapes that fresh phone load.
-A screen without a list is built alike at any width: narrowing it shows the phone's layout as a fresh load would."""
+connected and its phone sort with the page; on a desktop the reverse). So the phone's first build of every list is
+this walk's fresh load, checked as a phone shows it: its records as cards (or its empty state), no `<table>`, no wider
+than the phone. Widened, the same page shows the desktop's layout of the same rows (every column, so every table cell
+a stored text is in) and the filters the phone built once connected. This walk fails when a screen shows a list that
+LIST_SCREENS does not name (it would be loaded as a desktop's) and when LIST_SCREENS names a screen that is not
+declared or shows none. A screen without a list is built alike at any width: it is loaded as a desktop's (the first
+build most people get), and narrowing it shows the phone's layout as a fresh load would.
+
+What a list loses here is its fresh desktop build (the filters built with the page, the phone sort after it, the table
+painted first rather than turned from cards). Other Chromium files load lists fresh on a desktop:
+test_audit_entry_in_chromium.py (/audit at 1440 px, an entry opened from its table), test_requests_in_chromium.py
+(/requests at 1440 px, its SLA countdown in sight), test_customers_in_chromium.py (the customers list in two
+browsers)."""
 
 from __future__ import annotations
 
@@ -41,10 +50,12 @@ from ..support.browser import (
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    cards,
     heading,
     next_load_at,
     no_horizontal_overflow,
     open_signed_in,
+    page_width,
     resize_and_settle,
     says_its_width,
     set_viewport,
@@ -75,19 +86,28 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
     order_page, request_page = f'/orders/{stored.order_number}', f'/requests/{stored.ticket_number}'
     record_pages = [path for path in stored.screens if path.startswith(('/customers/', '/companies/'))]
     assert len(record_pages) == 2
-    # the dialogs and menus that list such names, opened on their page while it is open (no second load of it)
+    # the dialogs and menus that list such names, opened on their page at 1440 px while it is open (no second load)
     opened_there = {'/segments': segment_delete_dialog, '/customers': views_menu, request_page: canned_replies_menu}
+    undeclared = set(LIST_SCREENS) - set(SIGNED_IN)
+    assert not undeclared, f'LIST_SCREENS names screens that are not declared (or not signed-in screens): {undeclared}'
     with_a_list = set()
+    shown_at = DESKTOP[0]  # the open page's width: signing in landed on the dashboard at 1440 px
     for path in [*SIGNED_IN, order_page, request_page, *record_pages]:
+        # a list's first build is the phone's (its fresh load at 390 px), any other screen's the desktop's
+        first, then = (PHONE, DESKTOP) if path in LIST_SCREENS else (DESKTOP, PHONE)
         if path != '/':  # signing in landed on the dashboard
+            if shown_at != first[0]:  # the cookie and the window at the first width (the open page is not laid out)
+                next_load_at(driver, *first)
             driver.get(f'{server.url}{path}')
             wait_for_path(driver, path)
         settle(driver)
         if path in SCREENS and driver.find_elements(By.CSS_SELECTOR, '.resource-table'):
             with_a_list.add(path)
-        for width, height in (DESKTOP, PHONE):
-            if width != DESKTOP[0]:
-                resize_and_settle(driver, width, height)  # the drawer slid out, lists turned to cards, charts redrawn
+        for width, height in (first, then):
+            if (width, height) != first:
+                resize_and_settle(driver, width, height)  # the drawer in or out, cards or table, charts redrawn
+            elif width == PHONE[0] and path in with_a_list:
+                phones_first_build_of_a_list(driver, path)
             if path in SCREENS:
                 assert heading(driver).text == SCREENS[path].title, f'{path} at {width} px'
             if width == DESKTOP[0]:  # a phone's card shows a record's main values, not every column the text is in
@@ -97,15 +117,30 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
             assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
             name = path.strip('/').replace('/', '-') or 'home'
             driver.save_screenshot(str(ARTIFACTS / f'screen-{name}-{width}.png'))
+        shown_at = then[0]
         if path in opened_there:
-            resize_and_settle(driver, *DESKTOP)  # as a desktop shows them
+            if shown_at != DESKTOP[0]:
+                resize_and_settle(driver, *DESKTOP)  # as a desktop shows them
+                shown_at = DESKTOP[0]
             opened_there.pop(path)(driver)
-            says_its_width(driver, DESKTOP[0])  # the next screen loads as a desktop's: the page has said so
-        else:  # the next screen loads as a desktop's, without laying this one out wide again first (Chromium's CPU)
-            says_its_width(driver, PHONE[0])  # the page's own report is in: nothing overwrites the desktop's below
-            next_load_at(driver, *DESKTOP)
+        # the page's own report of its width is in before the next load: nothing overwrites next_load_at's cookie
+        says_its_width(driver, shown_at)
     assert not opened_there, f'not on the walk: {list(opened_there)}'
-    assert with_a_list == set(LIST_SCREENS), 'LIST_SCREENS (loaded fresh on a phone by the phone cards test) differs'
+    unnamed, without = with_a_list - set(LIST_SCREENS), set(LIST_SCREENS) - with_a_list
+    assert not unnamed, f'screens show a list that LIST_SCREENS does not name (not loaded on a phone first): {unnamed}'
+    assert not without, f'LIST_SCREENS names screens that show no list: {without}'
+
+
+def phones_first_build_of_a_list(driver: WebDriver, path: str) -> None:
+    """A list loaded fresh on a phone: its records as cards, or its empty state ("There are no … yet."), no table, and
+    nothing wider than the phone."""
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: cards(d) or d.find_elements(By.XPATH, '//*[contains(normalize-space(text()), " yet.")]'),
+        f'{path} shows neither cards nor its empty state at {PHONE[0]} px',
+    )
+    settle(driver)
+    assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
+    assert page_width(driver) <= PHONE[0], f'{path} is {page_width(driver)} px wide on a {PHONE[0]} px phone'
 
 
 def segment_delete_dialog(driver: WebDriver) -> None:

@@ -1,6 +1,10 @@
 """Lists on a phone are lists of cards, not squeezed tables: at 390 px each resource list shows its records as cards
 (title, status chip, the declared secondary values) that open the record when tapped, and nothing is wider than the
-screen; at 1440 px the same list is a table with every column in sight. Screenshots land in tests/artifacts/."""
+screen; at 1440 px the same list is a table with every column in sight. Screenshots land in tests/artifacts/.
+
+Here lists with records of this file's own (a card's values, tapping, ticking, folded filters, a full page); the first
+build of every list screen on a phone (cards or the empty state, no table, no wider than the phone) is checked on the
+walk of every screen, test_every_screen_with_hostile_text_in_chromium.py, which loads each list fresh at 390 px."""
 
 from __future__ import annotations
 
@@ -8,21 +12,21 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-import pages  # noqa: F401  (declares every screen)
 from backoffice import db
 from backoffice.db import session_scope
 from backoffice.services import orders, purchases, returns
-from components.screens import SCREENS
 
 from ..support.browser import (
     ARTIFACTS,
     DESKTOP,
-    LIST_SCREENS,
     PHONE,
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    cards,
+    on_screen,
     open_signed_in,
+    page_width,
     resize_and_settle,
     set_viewport,
     settle,
@@ -93,24 +97,6 @@ def signed_in(driver: WebDriver, base_url: str, path: str = '/') -> None:
     open_signed_in(driver, base_url, path)
 
 
-ON_SCREEN = """
-    return [...document.querySelectorAll(arguments[0])].filter(
-        element => element.checkVisibility({opacityProperty: true, visibilityProperty: true})
-    );
-"""
-
-
-def on_screen(driver: WebDriver, css: str) -> list:
-    """The elements on screen that match, asked in one script (Selenium's is_displayed is a round trip and a large
-    script an element: 25 cards looked at every 0.1 s were a wait's CPU)."""
-    return driver.execute_script(ON_SCREEN, css)
-
-
-def cards(driver: WebDriver) -> list:
-    """The cards on screen (an empty list while the list is being redrawn)."""
-    return on_screen(driver, '.bo-card')
-
-
 def card_showing(driver: WebDriver, text: str):
     """The first card on screen that shows the text (looked for in one script a look)."""
     return WebDriverWait(driver, TIMEOUT).until(
@@ -124,10 +110,6 @@ CARD_SHOWING = """
             && card.innerText.includes(arguments[0])
     ) || null;
 """
-
-
-def page_width(driver: WebDriver) -> int:
-    return driver.execute_script('return document.scrollingElement.scrollWidth')
 
 
 def on_one_line(driver: WebDriver, text: str) -> bool:
@@ -187,17 +169,9 @@ def test_each_list_is_cards_at_390_and_a_table_at_1440(driver: WebDriver, base_u
     assert on_one_line(driver, EMAIL), 'the email is broken over lines in the desktop table'
 
 
-def test_turning_a_window_narrow_switches_the_open_list_to_cards(driver: WebDriver, base_url: str, shop: dict) -> None:
-    signed_in(driver, base_url, '/customers')
-    visible_text(driver, EMAIL)
-    assert not cards(driver)
-    set_viewport(driver, *PHONE)  # no reload: the browser switches by its width
-    card_showing(driver, EMAIL)
-    set_viewport(driver, *DESKTOP)
-    WebDriverWait(driver, TIMEOUT).until(lambda d: not cards(d), 'the cards stay on a wide window')
-
-
 def test_tapping_a_card_opens_its_record(driver: WebDriver, base_url: str, shop: dict) -> None:
+    """Tapping a customer's card opens the customer; on the orders list a card's box selects the order without opening
+    it (the bulk bar still fits the phone), and tapping the card opens the order's page."""
     set_viewport(driver, *PHONE)
     signed_in(driver, base_url, '/customers')
     card_showing(driver, 'second.customer@example.com').click()
@@ -212,42 +186,15 @@ def test_tapping_a_card_opens_its_record(driver: WebDriver, base_url: str, shop:
     driver.save_screenshot(str(ARTIFACTS / 'cards-customer-opened-390.png'))
     assert driver.execute_script('return window.__x') is None
 
-    driver.get(f'{base_url}/orders')
-    card_showing(driver, EMAIL).click()
-    wait_for_path(driver, f'/orders/{shop["order"].number}')
-
-
-def test_a_card_is_selected_by_its_box_without_opening(driver: WebDriver, base_url: str, shop: dict) -> None:
-    set_viewport(driver, *PHONE)
-    signed_in(driver, base_url, '/orders')
+    driver.get(f'{base_url}/orders')  # ticking a card's box selects it and opens nothing
     card_showing(driver, EMAIL).find_element(By.CSS_SELECTOR, '.q-checkbox').click()
     visible_text(driver, '1 selected')
     assert '/orders/' not in driver.current_url
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'cards-orders-selected-390.png'))
     assert page_width(driver) <= PHONE[0], '/orders with its bulk bar is wider than a phone'
-
-
-def test_no_list_is_wider_than_a_phone(driver: WebDriver, base_url: str, shop: dict) -> None:
-    """The lists LISTS names are checked so (cards, no table, no wider than the phone) with their records by
-    test_each_list_is_cards_at_390_and_a_table_at_1440; here every other list screen, with or without records."""
-    assert set(LIST_SCREENS) <= set(SCREENS), 'a list screen here is not declared'
-    checked_with_records = {path for path, _, _ in LISTS}
-    assert checked_with_records <= set(LIST_SCREENS)
-    others = [path for path in LIST_SCREENS if path not in checked_with_records]
-    set_viewport(driver, *PHONE)
-    signed_in(driver, base_url, others[0])
-    for path in others:
-        if path != others[0]:
-            driver.get(f'{base_url}{path}')
-        visible(driver, '.resource-table')
-        WebDriverWait(driver, TIMEOUT).until(  # loaded: cards, or the empty list's "There are no … yet."
-            lambda d: cards(d) or d.find_elements(By.XPATH, '//*[contains(normalize-space(text()), " yet.")]'),
-            f'{path} shows neither cards nor its empty state',
-        )
-        settle(driver)
-        assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
-        assert page_width(driver) <= PHONE[0], f'{path} is {page_width(driver)} px wide on a 390 px phone'
+    card_showing(driver, EMAIL).click()  # tapping the card itself opens the order
+    wait_for_path(driver, f'/orders/{shop["order"].number}')
 
 
 def test_a_phone_gets_its_folded_filters_after_the_rows_and_a_window_turned_wide_shows_them(
@@ -276,7 +223,9 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
     driver: WebDriver, base_url: str, shop: dict
 ) -> None:
     """Every record of a full page shows, on a phone, on a desktop and on a screen taller than the page (a list that
-    drew its first screen first, as tried in bench/README.md's firstrows3, must still draw them all)."""
+    drew its first screen first, as tried in bench/README.md's firstrows3, must still draw them all). The desktop's
+    list, its window turned narrow, switches to cards without a reload (the browser switches by its width), and back to
+    the table when the window is turned wide again."""
     for number in range(26):
         make_customer(f'page.fill{number:02}@example.com', name=f'Page "fill": <script>window.__x={number}</script>')
     oldest_shown = 'page.fill01@example.com'  # 25 a page, the newest first: the 26th made is the last on page one
@@ -296,6 +245,16 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
         )
         assert oldest_shown in shown(driver)[-1].text, f'{width}×{height}: {shown(driver)[-1].text}'
         assert driver.execute_script('return window.__x') is None, 'text from data ran as a script'
+        if (width, height) == (1440, 900):  # no reload: the window turned narrow and wide again
+            assert not cards(driver), 'a desktop shows cards instead of the table'
+            set_viewport(driver, *PHONE)
+            WebDriverWait(driver, TIMEOUT).until(
+                lambda d: len(cards(d)) == 25 and not table_rows(d), 'the table stays on a window turned narrow'
+            )
+            set_viewport(driver, *DESKTOP)
+            WebDriverWait(driver, TIMEOUT).until(
+                lambda d: len(table_rows(d)) == 25 and not cards(d), 'the cards stay on a window turned wide'
+            )
 
 
 def table_rows(driver: WebDriver) -> list:

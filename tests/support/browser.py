@@ -46,9 +46,10 @@ STORAGE_SECRET = 'browser-tests-storage-secret-0123456789'
 DESKTOP = (1440, 900)
 PHONE = (390, 844)
 # the screens that show a resource list (a ResourceTable): the only part of a page the server builds differently by the
-# width the browser last reported (components/viewport.py). The walk of every screen loads them at 1440 px and narrows
-# them; test_phone_cards_in_chromium.py loads each fresh at 390 px (the phone's first build), and the walk checks this
-# list names every screen that has one
+# width the browser last reported (components/viewport.py). The walk of every screen
+# (test_every_screen_with_hostile_text_in_chromium.py) loads each of them fresh at 390 px (the phone's first build:
+# cards, no table, no wider than the phone) and widens it to 1440 px; it fails when a screen shows a list this does not
+# name, or this names a screen that is not declared or shows none
 LIST_SCREENS = (
     '/audit',
     '/canned-replies',
@@ -221,6 +222,28 @@ def visible_text(driver: WebDriver, text: str) -> WebElement:
 
 def heading(driver: WebDriver) -> WebElement:
     return visible(driver, '[role=heading][aria-level="1"]')
+
+
+ON_SCREEN = """
+    return [...document.querySelectorAll(arguments[0])].filter(
+        element => element.checkVisibility({opacityProperty: true, visibilityProperty: true})
+    );
+"""
+
+
+def on_screen(driver: WebDriver, css: str) -> list:
+    """The elements on screen that match, asked in one script (Selenium's is_displayed is a round trip and a large
+    script an element: 25 cards looked at every 0.1 s were a wait's CPU)."""
+    return driver.execute_script(ON_SCREEN, css)
+
+
+def cards(driver: WebDriver) -> list:
+    """A list's cards on screen (a phone's rows; an empty list while the list is being redrawn)."""
+    return on_screen(driver, '.bo-card')
+
+
+def page_width(driver: WebDriver) -> int:
+    return driver.execute_script('return document.scrollingElement.scrollWidth')
 
 
 def drawer_box(driver: WebDriver) -> dict:
