@@ -47,6 +47,7 @@ from components.session import wire_activity  # noqa: E402
 from components.session_cookie import add_session_middleware  # noqa: E402
 from components.session_language import resolver as reader_language  # noqa: E402
 from components.session_renewal import router as session_renewal_router  # noqa: E402
+from components.shell import product_colors  # noqa: E402
 
 try:
     extension_hooks.import_pages()  # the extensions' screens, after the core's
@@ -75,6 +76,7 @@ def start_services() -> None:
 i18n.set_resolver(reader_language)
 i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
+product_colors()  # every page's colours, sent with Quasar's configuration (not an element of each page)
 cheaper_choice_options()  # a select's options rebuilt when they or its value change, not at every prop set
 remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element
 keep_handlers_in_their_page()  # a click's handler whose element a live update rebuilds meanwhile goes on in the page

@@ -7,6 +7,10 @@ every thread of the process) and the NiceGUI elements each build made, served an
     .venv/bin/python bench/page_build.py --runs 40 --screens /orders /customers
     .venv/bin/python bench/page_build.py --profile /orders    # + cProfile of those builds (tottime and cumtime)
     .venv/bin/python bench/page_build.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/page_build.py --screens /shell /carriers / --queries --parts   # the shell's own share
+
+`/shell` is a screen declared by the bench with nothing in it: the page guard and the shell alone. `--queries` counts
+the database statements per build (and lists one build's); `--parts` times the shell's parts (main thread).
 
 The seed (`--seed`, `--orders`) is the demo's generators at a small size: customers and companies, the catalogue, orders
 with their payments and shipments, the support requests; the detail screens open the first record of each kind.
@@ -28,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -51,6 +56,8 @@ def main() -> int:
     parser.add_argument('--top', type=int, default=35, help='rows of each profile')
     parser.add_argument('--dump', type=Path, help='write each profile to DUMP.<screen>.prof (for pstats or snakeviz)')
     parser.add_argument('--kinds', action='store_true', help='also print the elements made per kind')
+    parser.add_argument('--queries', action='store_true', help="count the SQL statements per build, list one build's")
+    parser.add_argument('--parts', action='store_true', help="time the shell's parts per build (main thread)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix='bench-page-build-'))
     url = args.database_url or f'sqlite:///{work / "bench.db"}'
@@ -119,6 +126,10 @@ async def measure(args: argparse.Namespace, records: dict[str, str]) -> None:
 
     import pages  # noqa: F401  (loaded before the app, as the tests' conftest does: main.py then finds it imported)
 
+    declare_shell_screen()
+    statements = count_statements() if args.queries else None
+    parts = time_shell_parts() if args.parts else None
+
     made: Counter[str] = Counter()
     original_init = Element.__init__
 
@@ -138,9 +149,14 @@ async def measure(args: argparse.Namespace, records: dict[str, str]) -> None:
         for pattern in args.screens:
             path = pattern.format(**records)
             times, main_times, served, connected, kinds = [], [], 0, 0, Counter()
+            queries: list[int] = []
+            if parts is not None:
+                parts.clear()
             profiler = cProfile.Profile() if pattern in profiled or path in profiled else None
             for run in range(args.runs + 2):
                 made.clear()
+                if statements is not None:
+                    statements.clear()
                 running = set(background_tasks.running_tasks)
                 started, started_main = time.process_time(), time.thread_time()
                 if profiler and run >= 2:
@@ -154,6 +170,8 @@ async def measure(args: argparse.Namespace, records: dict[str, str]) -> None:
                 if run >= 2:
                     times.append(spent)
                     main_times.append(spent_main)
+                    if statements is not None:
+                        queries.append(len(statements))
                 served, connected, kinds = served_now, sum(made.values()), Counter(made)
                 client.delete()
                 Client.instances.pop(client.id, None)
@@ -166,6 +184,15 @@ async def measure(args: argparse.Namespace, records: dict[str, str]) -> None:
             print(f'{path:24} {median:13.1f} {p90:7.1f} {main_median:11.1f} {served:7} {added:+8}  {connected}')
             if args.kinds:
                 print('    ' + ', '.join(f'{k} {n}' for k, n in kinds.most_common()))
+            if statements is not None:
+                print(f"    SQL statements per build: median {statistics.median(queries):.0f}; the last build's:")
+                for statement, count in Counter(statements).most_common():
+                    print(f'      {count} × {statement}')
+            if parts is not None:
+                print(
+                    '    shell parts, ms per build (main thread, median): '
+                    + ', '.join(f'{name} {statistics.median(spent):.2f}' for name, spent in parts.items())
+                )
             if profiler and args.dump:
                 profiler.dump_stats(f'{args.dump}.{path.strip("/").replace("/", "_") or "dashboard"}.prof')
             if profiler:
@@ -178,6 +205,63 @@ async def measure(args: argparse.Namespace, records: dict[str, str]) -> None:
         Element.__init__ = original_init  # type: ignore[method-assign]
         load = Path('/proc/loadavg').read_text().split()[:3]
         print(f'sum of medians {sum(totals):.1f} ms; load average after {" ".join(load)}')
+
+
+def declare_shell_screen() -> None:
+    """`/shell`: a signed-in screen with nothing in it, to see what the guard and the shell cost alone."""
+    from components.screens import screen
+
+    @screen('/shell', 'Shell only', permission=None, in_menu=False)
+    def shell_only(user) -> None:
+        del user
+
+
+def count_statements() -> list[str]:
+    """Every SQL statement any engine runs from now on, shortened, in the list returned (cleared per build)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        seen.append(re.sub(r'\s+', ' ', statement)[:110])
+
+    event.listen(Engine, 'before_cursor_execute', note)
+    return seen
+
+
+def time_shell_parts() -> dict[str, list[float]]:
+    """The main thread's time in each part of the shell (components/shell.py's names, wrapped)."""
+    import components.shell as shell
+    from components import registry
+
+    spent: dict[str, list[float]] = {}
+
+    def timed(name: str, call):
+        def run(*a, **kw):
+            started = time.thread_time()
+            try:
+                return call(*a, **kw)
+            finally:
+                spent.setdefault(name, []).append((time.thread_time() - started) * 1000)
+
+        return run
+
+    for name in ('theme', '_end_on_sign_out_elsewhere', 'GlobalSearch', 'NotificationBell', '_user_menu',
+                 'Navigation'):  # fmt: skip
+        setattr(shell, name, timed(name, getattr(shell, name)))
+    original_frame = registry.frame
+
+    @contextmanager
+    def timed_frame(*a, **kw):
+        started = time.thread_time()
+        with original_frame(*a, **kw):
+            spent.setdefault('the whole shell', []).append((time.thread_time() - started) * 1000)
+            yield
+
+    registry.frame = timed_frame
+    registry.menu_for = timed('menu_for', registry.menu_for)
+    return spent
 
 
 async def build(user, path: str):

@@ -34,24 +34,19 @@ class GlobalSearch:
         self.input.props['aria-label'] = _('Search everything')
         with self.input.add_slot('prepend'):
             ui.icon('search').classes('text-white')
-        with self.input:
-            self.menu = (
-                ui.menu()
-                .props('no-focus no-refocus no-parent-event anchor="bottom left" self="top left"')
-                .classes('bo-search-hits')
-            )
-            with self.menu:
-                self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden')
-                self.results.style('width: min(26rem, calc(100vw - 64px))')  # within a phone's screen
+        # the menu of hits is built with the first hits, not with every page (most pages are never searched from)
+        self.menu: ui.menu | None = None
+        self.results: ui.column | None = None
         # Enter opens the first hit already shown (a real link click), or, before any is shown, asks the server
         self.input.on('keydown.enter', self.open_first, js_handler=FIRST_HIT)
-        self.input.on('keydown.escape', self.menu.close)
+        self.input.on('keydown.escape', self.close)
 
     async def find(self, term: str) -> list[global_search.Hit] | None:
         self.term = term.strip()
         if not self.term:
-            self.results.clear()
-            self.menu.close()
+            if self.results is not None:
+                self.results.clear()
+            self.close()
             return None
         hits = await self._search(self.term)
         if hits is None or term.strip() != self.term:  # refused, or the person typed on meanwhile
@@ -73,13 +68,31 @@ class GlobalSearch:
         return None if found is FAILED else found
 
     def show(self, hits: list[global_search.Hit]) -> None:
-        self.results.clear()
-        with self.results:
+        menu, results = self._built()
+        results.clear()
+        with results:
             if not hits:
                 ui.label(_(NOTHING_FOUND)).classes('px-4 py-2 text-sm text-gray-500').mark('search-nothing')
             for hit in hits:
                 _hit(hit)
-        self.menu.open()
+        menu.open()
+
+    def close(self) -> None:
+        if self.menu is not None:
+            self.menu.close()
+
+    def _built(self) -> tuple[ui.menu, ui.column]:
+        if self.menu is None or self.results is None:
+            with self.input:
+                self.menu = (
+                    ui.menu()
+                    .props('no-focus no-refocus no-parent-event anchor="bottom left" self="top left"')
+                    .classes('bo-search-hits')
+                )
+                with self.menu:
+                    self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden')
+                    self.results.style('width: min(26rem, calc(100vw - 64px))')  # within a phone's screen
+        return self.menu, self.results
 
 
 def _hit(hit: global_search.Hit) -> None:

@@ -66,9 +66,15 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 
 
 def theme() -> None:
-    """The product's colours, on every page including the sign-in page."""
-    ui.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
+    """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
     ui.add_css(DARK_CSS + UPLOADER_CSS)
+
+
+def product_colors() -> None:
+    """The product's colours, app-wide (main.py, on every start): in Quasar's configuration, which every page is served
+    with. A `ui.colors` on each page was one more element to build and send, which set them again on the page's body
+    once mounted (the browser then recomputed the styles of the page it had just drawn)."""
+    app.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
 
 
 # Quasar's uploader header shows the queue's size and progress ("0.0B / 0.00%" before a file is chosen): each file's
