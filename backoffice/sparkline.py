@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from PIL import Image, ImageDraw
-
 WIDTH, HEIGHT = 120, 32  # as shown in the mail, in CSS pixels; drawn at twice the size for sharp phone screens
 SCALE = 2
 LINE = (37, 99, 235)  # the app's primary blue
@@ -18,6 +16,8 @@ PAD = 2
 def png(values: Sequence[float | None], *, width: int = WIDTH, height: int = HEIGHT) -> bytes:
     """The values left to right as a line over a light area; days without a value are skipped (the line joins the
     known ones). Fewer than two known values: a flat line in the middle."""
+    from PIL import Image, ImageDraw  # imported by the first digest drawn, not by every process's start
+
     w, h = width * SCALE, height * SCALE
     image = Image.new('RGB', (w, h), (255, 255, 255))
     draw = ImageDraw.Draw(image)

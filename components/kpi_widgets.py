@@ -4,14 +4,16 @@ Plotly figure dicts of the dashboard's charts."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from nicegui import ui
 
 from backoffice import formatting, i18n
 from backoffice.i18n import N_, _
 from backoffice.kpi.read import Card
+
+if TYPE_CHECKING:  # pandas is imported when the dashboard is computed (backoffice/kpi/read.py)
+    import pandas as pd
 
 CONFIG = {'displayModeBar': False, 'responsive': True}
 COLORS = {'primary': '#3b5bdb', 'accent': '#0ca678', 'warn': '#f59f00', 'bad': '#e03131', 'muted': '#adb5bd'}
@@ -136,6 +138,8 @@ def _days(table: pd.DataFrame) -> list[str]:
 
 
 def _values(table: pd.DataFrame, key: str) -> list[float | None]:
+    import pandas as pd
+
     return [None if pd.isna(v) else float(v) for v in table[key]]
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-
-from lxml import etree
+from functools import cache
+from typing import TYPE_CHECKING
 
 from backoffice.bank_files.common import ParsedLine, ParsedStatement, UnreadableFile, clean
 from backoffice.i18n import _
 
-SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+if TYPE_CHECKING:  # lxml is imported by the first statement read, not by every process's start
+    from lxml import etree
 
 
 def read_camt(data: bytes) -> list[ParsedStatement]:
+    from lxml import etree
+
     try:
-        root = etree.fromstring(data, SAFE)
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as error:
         raise UnreadableFile(
             _('This is not well-formed XML: {problem}').format(problem=error.msg), error.lineno
@@ -124,3 +127,13 @@ def day_of(node: etree._Element, path: str) -> date | None:
 def text(node: etree._Element, path: str) -> str:
     found = node.find(path)
     return (found.text or '').strip() if found is not None else ''
+
+
+@cache
+def safe_parser() -> etree.XMLParser:
+    """lxml's parser with entities, DTDs and the network off (one per process, made on the first statement read)."""
+    from lxml import etree
+
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+    )

@@ -7,8 +7,6 @@ import logging
 import re
 from decimal import Decimal
 
-import mt940
-
 from backoffice.bank_files.common import NO_REFERENCE, ParsedLine, ParsedStatement, UnreadableFile, clean
 from backoffice.i18n import _
 
@@ -29,6 +27,8 @@ def read_mt940(text: str) -> list[ParsedStatement]:
 
 
 def block(rows: list[str], first_line: int) -> ParsedStatement:
+    import mt940  # imported by the first MT940 file read, not by every process's start
+
     chunk = '\n'.join(row for row in rows if row.strip() != '-') + '\n'
     try:
         parsed = mt940.parse(chunk)

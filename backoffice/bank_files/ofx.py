@@ -7,13 +7,13 @@ import io
 import re
 from decimal import Decimal
 
-from ofxtools.Parser import OFXTree
-
 from backoffice.bank_files.common import ParsedLine, ParsedStatement, UnreadableFile, clean
 from backoffice.i18n import _
 
 
 def read_ofx(data: bytes) -> list[ParsedStatement]:
+    from ofxtools.Parser import OFXTree  # imported by the first OFX file read, not by every process's start
+
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))

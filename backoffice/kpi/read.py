@@ -7,9 +7,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -22,6 +21,9 @@ from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utc
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings
+
+if TYPE_CHECKING:  # pandas (with numpy, ~0.3 s of CPU) is imported by the first dashboard computed, not at start
+    import pandas as pd
 
 PERIODS = {7: N_('Last 7 days'), 30: N_('Last 30 days'), 90: N_('Last 90 days')}  # shown through _()
 FUNNEL = [  # labels marked English, shown through _()
@@ -104,6 +106,8 @@ def dashboard(*, session: Session, period: Period) -> Dashboard:
 
 def frame(*, session: Session, first: date, last: date, keys: list[str] | None = None) -> pd.DataFrame:
     """The aggregates of [first, last]: one row per (kpi, day)."""
+    import pandas as pd
+
     statement = select(
         KpiDaily.kpi, KpiDaily.day, KpiDaily.value, KpiDaily.numerator, KpiDaily.denominator, KpiDaily.computed_at
     ).where(KpiDaily.day >= first, KpiDaily.day <= last)
@@ -114,6 +118,8 @@ def frame(*, session: Session, first: date, last: date, keys: list[str] | None =
 
 
 def cards(*, session: Session, period: Period) -> list[Card]:
+    import pandas as pd
+
     earlier = period.previous()
     data = frame(session=session, first=earlier.first, last=period.last)
     defs = definitions.current(session=session)
@@ -149,6 +155,8 @@ def cards(*, session: Session, period: Period) -> list[Card]:
 
 def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame:
     """Days × KPIs, every day of the period present (missing values as NaN)."""
+    import pandas as pd
+
     data = frame(session=session, first=period.first, last=period.last, keys=keys)
     table = (
         data.pivot_table(index='day', columns='kpi', values='value', aggfunc='first') if len(data) else pd.DataFrame()
@@ -157,6 +165,8 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
 
 
 def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
+    import pandas as pd
+
     data = frame(session=session, first=period.first, last=period.last, keys=[key for key, _label in FUNNEL])
     totals = data.groupby('kpi')['value'].sum() if len(data) else pd.Series(dtype=float)
     return [(label, float(totals.get(key, 0) or 0)) for key, label in FUNNEL]

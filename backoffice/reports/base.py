@@ -3,12 +3,12 @@ totals, a chart's description), how a value of each kind reads for a person, and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from sqlalchemy import Integer, func, type_coerce
 from sqlmodel import Session
 
@@ -16,6 +16,9 @@ from backoffice import formatting
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _
 from backoffice.kpi.days import bounds
+
+if TYPE_CHECKING:  # pandas (with numpy, ~0.3 s of CPU) is imported by the first report computed, not at start
+    import pandas as pd
 
 Kind = Literal['text', 'number', 'money', 'percent', 'rate', 'hours', 'decimal', 'day', 'month']
 Grain = Literal['day', 'week', 'month']
@@ -73,6 +76,8 @@ class Params:
 
 def frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     """Rows of a query as a DataFrame: plain tuples first (pandas inspects a Row object cell by cell, 5x slower)."""
+    import pandas as pd
+
     return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
 
 
@@ -99,11 +104,15 @@ def span(params: Params, zone: str) -> tuple[datetime, datetime]:
 
 def local_times(values: pd.Series, zone: str) -> pd.Series:
     """Stored instants (aware UTC, or naive UTC as SQLite may give them back) in the shop's time zone."""
+    import pandas as pd
+
     return pd.to_datetime(values, utc=True).dt.tz_convert(zone)
 
 
 def period_start(local: pd.Series, grain: Grain) -> pd.Series:
     """Each local instant's day, the Monday of its week, or the first of its month (as dates)."""
+    import pandas as pd
+
     days = local.dt.tz_localize(None).dt.normalize()
     if grain == 'week':
         days = days - pd.to_timedelta(days.dt.day_of_week, unit='D')
@@ -150,7 +159,7 @@ def cell(row: dict[str, Any], column: Column, currency: str) -> str:
 
 def show(value: Any, kind: Kind, currency: str) -> str:
     """A cell as a person reads it, in their language; a missing value is a dash."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: pandas's missing number
         return formatting.NOTHING
     if isinstance(value, str):  # a label, or the totals row's "Total"
         return value

@@ -5,8 +5,8 @@ months still to come are blank, not zero."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -15,6 +15,9 @@ from backoffice.i18n import N_
 from backoffice.kpi.days import today
 from backoffice.models import Customer, Order, OrderStatus
 from backoffice.reports.base import Chart, Column, Params, Table, frame, local_times, span
+
+if TYPE_CHECKING:  # pandas is imported when a report is computed (reports/base.py)
+    import pandas as pd
 
 MONTHS = 12  # month 0 to month 12 after signing up
 

@@ -3,16 +3,16 @@ drawn with the PDF's own rectangles (no chart library on the server), then the t
 
 from __future__ import annotations
 
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+from typing import TYPE_CHECKING, Any
 
 from backoffice import formatting
 from backoffice.i18n import _
 from backoffice.models.base import utcnow
 from backoffice.reports.base import Kind, Table, cell, heading, show
 from backoffice.services import pdf_base
+
+if TYPE_CHECKING:  # fpdf2 is imported when a document is drawn (pdf_base.document), not by every process's start
+    from fpdf import FPDF
 
 BAR = (59, 91, 219)
 GREY = (110, 110, 110)
@@ -67,6 +67,8 @@ def _chart(pdf: FPDF, table: Table) -> None:
 
 
 def _table(pdf: FPDF, table: Table) -> None:
+    from fpdf.fonts import FontFace
+
     pdf.set_font(pdf_base.font(pdf), size=7.5 if len(table.columns) > 7 else 8.5)
     align = tuple('LEFT' if column.kind == 'text' else 'RIGHT' for column in table.columns)
     rows: list[dict[str, Any]] = [*table.rows, table.totals] if table.totals else list(table.rows)

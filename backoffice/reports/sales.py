@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import Integer, func, select, type_coerce
 from sqlmodel import Session, col
 
@@ -35,11 +34,16 @@ from backoffice.reports.base import (
     span,
 )
 
+if TYPE_CHECKING:  # pandas is imported when a report is computed (reports/base.py)
+    import pandas as pd
+
 NO_CATEGORY = N_('No category')
 TOP = 25  # bars in the chart by product or category; the table lists every row
 
 
 def sales(session: Session, params: Params, zone: str, currency: str) -> Table:
+    import pandas as pd
+
     start, end = span(params, zone)
     wanted = _category_and_below(session, params.category_id) if params.category_id else None
     refunded = _refunded_lines(session, start, end, currency)
@@ -115,6 +119,8 @@ def sales(session: Session, params: Params, zone: str, currency: str) -> Table:
 
 
 def _by_key(lines: pd.DataFrame, label) -> list[dict]:
+    import pandas as pd
+
     if lines.empty:
         return []
     grouped = lines.groupby('key', dropna=False)[['units', 'sales', 'refunds', 'net']].sum()
@@ -136,6 +142,8 @@ def _by_period(
     session: Session, refunded: pd.DataFrame, params: Params, zone: str, currency: str, wanted: set[int] | None
 ) -> list[dict]:
     """One row per day, week or month of the period (a quiet one too): the database adds up each one's sales."""
+    import pandas as pd
+
     start, end = span(params, zone)
     starts = periods_between(params.first, params.last, params.grain)
     if refunded.empty:
@@ -174,6 +182,8 @@ def _sold_per_period(
     """(units, sales) per period start. In one pass when the shop's time zone is a whole number of hours from UTC over
     the period (nearly every zone): the database adds up each UTC hour, each hour falls in one local day; else one
     query per period."""
+    import pandas as pd
+
     offsets = {ZoneInfo(zone).utcoffset(moment.replace(tzinfo=None)) for moment in (start, end)}
     if all(offset is not None and offset.total_seconds() % 3600 == 0 for offset in offsets):
         if session.get_bind().dialect.name == 'postgresql':
@@ -231,6 +241,8 @@ def _sold_per_product(session: Session, start, end, currency: str, wanted: set[i
 
 def _refunded_lines(session: Session, start, end, currency: str) -> pd.DataFrame:
     """Each refund of the period spread over the lines it refunds: one row per (refund, line), its amount before VAT."""
+    import pandas as pd
+
     refunds = session.execute(
         select(col(Refund.id), col(Refund.return_id), col(Refund.amount), col(Refund.refunded_at), col(Order.total))
         .join(Order, col(Order.id) == col(Refund.order_id))

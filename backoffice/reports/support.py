@@ -4,7 +4,8 @@ customers' ratings that are 4 or 5 out of 5 — with the mean rating. Requests n
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -12,11 +13,16 @@ from backoffice.i18n import N_, _
 from backoffice.models import Ticket, User
 from backoffice.reports.base import Chart, Column, Params, Table, frame, hours_between, span
 
+if TYPE_CHECKING:  # pandas is imported when a report is computed (reports/base.py)
+    import pandas as pd
+
 UNASSIGNED = N_('Unassigned')
 SATISFIED = 4  # a rating of 4 or 5 out of 5 counts as a satisfied customer
 
 
 def support(session: Session, params: Params, zone: str, currency: str) -> Table:
+    import pandas as pd
+
     start, end = span(params, zone)
     # durations in hours computed by the database: no instant is read back row by row
     query = select(
@@ -57,6 +63,8 @@ def support(session: Session, params: Params, zone: str, currency: str) -> Table
 
 
 def _figures(group: pd.DataFrame, agent) -> dict:
+    import pandas as pd
+
     ratings = group['rating'].dropna()
     return {
         'key': None if agent is None or pd.isna(agent) else int(agent),
@@ -73,4 +81,6 @@ def _figures(group: pd.DataFrame, agent) -> dict:
 
 
 def _hours(value) -> float | None:
+    import pandas as pd
+
     return None if pd.isna(value) else round(float(value), 2)

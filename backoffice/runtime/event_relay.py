@@ -8,12 +8,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from backoffice import events
+
+if TYPE_CHECKING:  # psycopg is imported when a relay starts (PostgreSQL): a process on SQLite never needs it
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class PgRelay:
                 self._sender.close()
 
     def send(self, topic: str, payload: dict[str, Any]) -> None:
+        import psycopg
+
         message = json.dumps({'origin': self.origin, 'topic': topic, 'payload': payload}, default=str)
         if len(message.encode()) > MAX_PAYLOAD:
             log.warning('event %s too large to relay (%d bytes)', topic, len(message))
@@ -64,6 +68,8 @@ class PgRelay:
                 self._sender = None
 
     def _listen(self) -> None:
+        import psycopg
+
         while not self._stopping:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as connection:

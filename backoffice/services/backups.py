@@ -12,10 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -28,6 +26,9 @@ from backoffice.permissions import require
 from backoffice.private_files import private_file, private_folder
 from backoffice.services import audit
 from backoffice.stored_text import Sentence, count, joined, sentence, word
+
+if TYPE_CHECKING:  # psycopg is imported on PostgreSQL only (SQLAlchemy's driver there): on SQLite no process needs it
+    import psycopg
 
 KEEP = 14  # backups kept (one a night: two weeks); older ones are removed after each new one
 _NAME = re.compile(r'^backoffice-(\d{8}-\d{6})(?:-\d+)?\.(db|dump)$')  # -2, -3…: more than one in a second
@@ -91,6 +92,11 @@ def take_backup(
         taken_before += 1  # (a restore's safety backup can follow the backup it restores within a second)
         target = target_folder / f'backoffice-{stamp}-{taken_before}.{suffix}'
     partial = target.with_suffix(target.suffix + '.part')  # never listed: a crash leaves no half backup behind
+    failures: tuple[type[Exception], ...] = (OSError, sqlite3.Error, subprocess.CalledProcessError)
+    if not settings.is_sqlite:
+        import psycopg
+
+        failures += (psycopg.Error,)
     try:
         private_file(partial)  # 0600 before a byte is written: a backup holds the password hashes
         if settings.is_sqlite:
@@ -101,7 +107,7 @@ def take_backup(
         _write_check(target, verified, found)
         check = found.english
         os.replace(partial, target)
-    except (OSError, sqlite3.Error, subprocess.CalledProcessError, psycopg.Error) as error:
+    except failures as error:
         partial.unlink(missing_ok=True)
         _check_file(target).unlink(missing_ok=True)
         raise BackupFailed(_('The backup failed: {reason}').format(reason=_reason(error))) from error
@@ -324,6 +330,9 @@ def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
 
 def _pg_dump(url: str, target: Path) -> dict[str, int]:
     """pg_dump from a snapshot this function also counts the rows in: the counts are of what was dumped."""
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(_libpq_url(url)) as connection:
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.read_only = True
@@ -350,6 +359,8 @@ def _pg_dump(url: str, target: Path) -> dict[str, int]:
 def _scalar(cursor: psycopg.Cursor) -> Any:
     row = cursor.fetchone()
     if row is None:
+        import psycopg
+
         raise psycopg.DataError('the query returned no row')
     return row[0]
 

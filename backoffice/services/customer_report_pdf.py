@@ -7,18 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
+from typing import TYPE_CHECKING, Any
 
 from backoffice import formatting
 from backoffice.i18n import _
 from backoffice.runtime.uploads import is_stored_image, stored_path
 from backoffice.services import pdf_base, receivables
 
+if TYPE_CHECKING:  # fpdf2 is imported when a document is drawn (pdf_base.document), not by every process's start
+    from fpdf import FPDF
+
 GREY = (110, 110, 110)
-HEADINGS = FontFace(emphasis='BOLD', fill_color=(235, 235, 235))
 
 
 @dataclass(frozen=True)
@@ -194,9 +193,15 @@ def _table(
     *,
     empty: str = '',
 ) -> None:
+    from fpdf.fonts import FontFace
+
     pdf.set_font(pdf_base.font(pdf), size=8.5)
     with pdf.table(
-        col_widths=widths, text_align=align, headings_style=HEADINGS, line_height=5, first_row_as_headings=True
+        col_widths=widths,
+        text_align=align,
+        headings_style=FontFace(emphasis='BOLD', fill_color=(235, 235, 235)),
+        line_height=5,
+        first_row_as_headings=True,
     ) as table:
         table.row([pdf_base.text(pdf, h) for h in headings])
         for row in rows:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import facturx
-from lxml import etree
 from sqlmodel import Session
 
 from backoffice import i18n
@@ -17,6 +15,9 @@ from backoffice.kpi.days import local_day
 from backoffice.models import Invoice, InvoiceKind, User
 from backoffice.permissions import require
 from backoffice.services import app_settings, documents, invoices
+
+if TYPE_CHECKING:  # lxml, and factur-x with pypdf and requests, are imported by the first e-invoice made
+    from lxml import etree
 
 RSM = 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100'
 RAM = 'urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100'
@@ -29,6 +30,8 @@ SEPA_TRANSFER, UNSPECIFIED_PAYMENT = '58', '1'  # UNTDID 4461
 
 def facturx_pdf(*, session: Session, actor: User, invoice_id: int) -> tuple[bytes, str]:
     """The Factur-X file of an invoice or credit note, and its file name."""
+    import facturx
+
     require(actor, 'invoices.read')
     invoice = invoices.get_invoice(session=session, actor=actor, invoice_id=invoice_id)
     language = invoices.invoice_language(session, invoice)
@@ -142,6 +145,8 @@ def cii_xml(invoice: Invoice, *, paid: datetime | None = None, corrected: Invoic
         _ram(cited, 'IssuerAssignedID', corrected.number)
         when = _ram(cited, 'FormattedIssueDateTime')
         _el(when, f'{{{QDT}}}DateTimeString', _cii_day(_day(corrected.issued_at)), {'format': '102'})
+    from lxml import etree
+
     return etree.tostring(root, xml_declaration=True, encoding='UTF-8', pretty_print=True)
 
 
@@ -207,6 +212,8 @@ def _el(
     attributes: dict[str, str] | None = None,
     nsmap: dict[str, str] | None = None,
 ) -> etree._Element:
+    from lxml import etree
+
     element = etree.Element(tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, tag)
     for key, value in (attributes or {}).items():
         element.set(key, value)

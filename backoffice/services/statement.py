@@ -4,9 +4,8 @@ company with its due date, days overdue and amount open, and the totals by agein
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from sqlmodel import Session, col, select
 
 from backoffice import formatting, i18n
@@ -16,6 +15,9 @@ from backoffice.models import Company, Customer, User
 from backoffice.permissions import require
 from backoffice.services import pdf_base, receivables
 from backoffice.services.invoice_issue import language_of, seller_identity
+
+if TYPE_CHECKING:  # fpdf2 is imported when a document is drawn (pdf_base.document), not by every process's start
+    from fpdf import FPDF
 
 GREY = (110, 110, 110)
 
@@ -57,6 +59,8 @@ def statement_pdf(
 
 
 def _draw(report: receivables.Report, seller: dict, name: str, address: str) -> bytes:
+    from fpdf.fonts import FontFace
+
     pdf = pdf_base.document()
     pdf.set_margins(12, 12, 12)
     pdf.set_title(_('Statement of account'))

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, BinaryIO
-
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 EXCEL_LAST_ROW = 1_048_576
 
@@ -42,7 +40,7 @@ def check_parts(file: BinaryIO, *, strings_limit: int, part_limit: int, total_li
 
 def first_sheet_rows(file: BinaryIO, *, max_col: int) -> Iterator[tuple[Any, ...]]:
     """The values of the first worksheet's rows, each cut at `max_col` columns, read as they are parsed."""
-    reader = _FirstSheetReader(file, read_only=True, data_only=True, keep_links=False)
+    reader = _first_sheet_reader()(file, read_only=True, data_only=True, keep_links=False)
     try:
         reader.read()
     except Exception:
@@ -59,20 +57,28 @@ def first_sheet_rows(file: BinaryIO, *, max_col: int) -> Iterator[tuple[Any, ...
         workbook.close()
 
 
-class _UnmeasuredSheet(ReadOnlyWorksheet):
-    def _get_size(self) -> None:
-        """openpyxl looks for the sheet's <dimension> by parsing the whole sheet when it has none (openpyxl's own
-        write-only files, this app's exports, have none): seconds to minutes for nothing, as rows are read with
-        explicit bounds."""
+@cache
+def _first_sheet_reader() -> type:
+    """openpyxl's reader opening only the first worksheet, never measured; defined on the first workbook read, so that
+    openpyxl is imported by an import from a spreadsheet, not by every process's start."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    class UnmeasuredSheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            """openpyxl looks for the sheet's <dimension> by parsing the whole sheet when it has none (openpyxl's own
+            write-only files, this app's exports, have none): seconds to minutes for nothing, as rows are read with
+            explicit bounds."""
 
-class _FirstSheetReader(ExcelReader):
-    def read_worksheets(self) -> None:
-        """Only the first worksheet, never measured (openpyxl opens and measures every sheet of the workbook)."""
-        for sheet, rel in self.parser.find_sheets():
-            if rel.target not in self.valid_files or 'chartsheet' in rel.Type:
-                continue
-            worksheet = _UnmeasuredSheet(self.wb, sheet.name, rel.target, self.shared_strings)
-            worksheet.sheet_state = sheet.state
-            self.wb._sheets.append(worksheet)
-            return
+    class FirstSheetReader(ExcelReader):
+        def read_worksheets(self) -> None:
+            """Only the first worksheet, never measured (openpyxl opens and measures every sheet of the workbook)."""
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files or 'chartsheet' in rel.Type:
+                    continue
+                worksheet = UnmeasuredSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                worksheet.sheet_state = sheet.state
+                self.wb._sheets.append(worksheet)
+                return
+
+    return FirstSheetReader
