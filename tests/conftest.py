@@ -32,7 +32,13 @@ from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import signed_in
 from .support.smtp import FakeSmtp
-from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers, reuse_page_routes
+from .support.startup import (
+    collect_only_what_is_new,
+    keep_page_modules,
+    remove_app_routes,
+    reuse_included_routers,
+    reuse_page_routes,
+)
 from .support.strict_user import make_strict
 from .support.waiting import patient_should_see
 
@@ -85,6 +91,7 @@ async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
     an ERROR line while it runs, start-up and shut-down included, unless the test declares it (`expect_error`); and its
     messages, navigation and downloads need a live element, as in a real browser (support/strict_user.py)."""
     expected = expected_errors(request.node)
+    remove_app_routes()
     with logged_errors() as errors:
         async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
             yield make_strict(simulated)
