@@ -7,13 +7,27 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from backoffice.private_files import private_file, private_folder
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix='BACKOFFICE_', extra='ignore')
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments and the environment only: no `.env` file or secrets folder is configured (the deployment's
+        environment file is read by systemd or the shell), yet their sources walked every field's type at each read,
+        half of its cost (0.5 of ~1.2 ms; the tests read the settings again for every test)."""
+        return (init_settings, env_settings)
 
     database_url: str = Field(
         'sqlite:///data/backoffice.db',

@@ -32,7 +32,13 @@ from .support.ordering import BROWSER, DurationLog, file_of, longest_files_first
 from .support.server_errors import MARKER, expected_errors, fail_unless_expected, logged_errors
 from .support.signin import signed_in
 from .support.smtp import FakeSmtp
-from .support.startup import collect_only_what_is_new, keep_page_modules, reuse_included_routers, reuse_page_routes
+from .support.startup import (
+    collect_only_what_is_new,
+    keep_page_modules,
+    remove_app_routes,
+    reuse_included_routers,
+    reuse_page_routes,
+)
 from .support.strict_user import make_strict
 from .support.waiting import patient_should_see
 
@@ -85,6 +91,7 @@ async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
     an ERROR line while it runs, start-up and shut-down included, unless the test declares it (`expect_error`); and its
     messages, navigation and downloads need a live element, as in a real browser (support/strict_user.py)."""
     expected = expected_errors(request.node)
+    remove_app_routes()
     with logged_errors() as errors:
         async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
             yield make_strict(simulated)
@@ -94,14 +101,23 @@ async def user(request: pytest.FixtureRequest) -> AsyncIterator[SimulatedUser]:
 
 
 async def _stop_outboxes() -> None:
-    """Let every page's outbox loop end by itself before the app stops. Cancelled by the shutdown instead, a loop
-    whose wake-up came at that moment swallowed the cancellation (Python 3.11's asyncio.wait_for) and the shutdown
-    waited its full 2 s for it: one test in five paid that."""
+    """Let every page's outbox loop end before the app stops. Cancelled by the shutdown instead, a loop whose wake-up
+    came at that moment swallowed the cancellation (Python 3.11's asyncio.wait_for) and the shutdown waited its full
+    2 s for it: one test in five paid that. Told to stop, a loop waiting for updates ends at once; one whose page has
+    no connection (a page left by a navigation) sleeps 0.1 s between looks, so nearly every page test waited that
+    long (the wall time, not CPU): such a loop is cancelled in its sleep. Its stop flag is set first, so even a
+    cancellation swallowed at a wake-up ends it on its next look."""
     for client in list(Client.instances.values()):
         client.outbox.stop()
     loops = [task for task in background_tasks.running_tasks if task.get_name().startswith('outbox loop')]
-    if loops:
-        await asyncio.wait(loops, timeout=2.0)
+    if not loops:
+        return
+    for _ in range(3):  # the loops woken by stop() end within a turn or two of the event loop
+        await asyncio.sleep(0)
+    for task in loops:
+        if not task.done():
+            task.cancel()
+    await asyncio.wait(loops, timeout=2.0)
 
 
 @pytest.fixture

@@ -4,10 +4,35 @@ milliseconds, instead of the services' work again)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import Engine, Table, func, select, text
 from sqlmodel import SQLModel
 
+from backoffice import db
+
 Snapshot = list[tuple[Table, list[dict]]]
+T = TypeVar('T')
+
+_built: dict[tuple[Callable, str], tuple[Snapshot, object]] = {}
+
+
+def built_once(build: Callable[[], T]) -> T:
+    """For a fixture whose records are the same in every test of a module: `build()` (on the emptied database, through
+    the services) the first time in this process; later, its rows put back and what it returned then returned again
+    (read-only: the same objects, detached, as the first test got). The database is then row for row what `build()`
+    left, ids and counters included. Only for a fixture that runs first on the emptied database (the rows are put
+    back with their ids): not after the `user` fixture, whose app start makes the first admin."""
+    engine = db.get_engine()
+    key = (build, engine.url.render_as_string(hide_password=False))
+    known = _built.get(key)
+    if known is not None:
+        put_back(engine, known[0])
+        return known[1]  # type: ignore[return-value]
+    value = build()
+    _built[key] = (take(engine), value)
+    return value
 
 
 def take(engine: Engine) -> Snapshot:
