@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing, contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
-from backoffice import write_failures
+from backoffice import db, write_failures
 from backoffice.api.health import router as health
 from backoffice.api.requests import router as intake
 from backoffice.config import get_settings
@@ -64,11 +65,25 @@ def sqlite_only() -> Iterator[None]:
 
 
 @pytest.fixture
+def own_file(tmp_path: Path, database_url: str) -> Iterator[None]:
+    """A database file of this test's own, which no earlier test has touched. On the worker's file, after
+    test_writer_queue, test_redis_lost and test_personal_data in one process, the capped write went through (201; seen
+    in CI, reproduced with those three files, not explained: the file had one free page again during the call)."""
+    db.configure(f'sqlite:///{tmp_path / "full.db"}')
+    db.migrate()
+    try:
+        yield
+    finally:
+        db.configure(database_url)
+
+
+@pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(intake, health) as client:
         yield client
 
 
+@pytest.mark.usefixtures('own_file')
 async def test_the_api_answers_507_in_words_saves_nothing_and_health_says_the_disk_is_full(
     client: httpx.AsyncClient,
 ) -> None:
