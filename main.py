@@ -134,10 +134,6 @@ if collecting:
 
 if __name__ in {'__main__', '__mp_main__'}:
     prebuilt_tailwind.install()
-    # what the imports built lives as long as the process: out of the collector's way (its full collections walked
-    # ~580,000 objects each; a browser test's server spent 7 % of its CPU collecting, 2 % after: tests/README.md)
-    gc.collect()
-    gc.freeze()
     ui.run(
         title='Backoffice',
         tailwind=False,  # Tailwind's classes come prebuilt (components/prebuilt_tailwind.py), not compiled per page
