@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+from .support.python_imports import imported_from
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ('backoffice', 'pages', 'components')
 
@@ -30,10 +32,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                anchor = package.split('.')[: len(package.split('.')) - node.level + 1]
-                base = '.'.join(anchor + ([base] if base else []))
+            base = imported_from(node, package)
             for alias in node.names:
                 submodule = f'{base}.{alias.name}'
                 targets.add(submodule if submodule in modules else base)

@@ -5,6 +5,8 @@ inside the function that uses them; this reads main.py and the app's modules it 
 import ast
 from pathlib import Path
 
+from .support.python_imports import imported_from
+
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ('backoffice', 'components', 'pages', 'main')
 
@@ -80,10 +82,7 @@ def module_level_imports(tree: ast.Module, package: str) -> list[str]:
             elif isinstance(node, ast.Import):
                 found.extend(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ''
-                if node.level:
-                    anchor = package.split('.')[: len(package.split('.')) - node.level + 1]
-                    base = '.'.join(anchor + ([base] if base else []))
+                base = imported_from(node, package)
                 found.append(base)
                 found.extend(f'{base}.{alias.name}' for alias in node.names)  # a submodule, or a name in `base`
 
