@@ -60,8 +60,8 @@ async def test_signing_out_another_session_ends_it_there_at_once(user: User, cre
 
 async def test_sign_out_all_other_sessions(user: User, create_user) -> None:
     agent = make_user('agent')
-    for _ in range(2):
-        browser = create_user()
+    others = [create_user() for _ in range(2)]
+    for browser in others:
         await sign_in(browser, agent.email)
         await browser.should_see('Welcome')
     await sign_in(user, agent.email, path='/account/security')
@@ -71,6 +71,8 @@ async def test_sign_out_all_other_sessions(user: User, create_user) -> None:
     user.find(marker='confirm-yes').click()
     await user.should_see('2 other sessions were signed out.')
     assert len([row for row in open_sessions(agent.id) if row.ended_at is None]) == 1
+    for browser in others:  # the other browsers are sent to the sign-in page at once, not at their next click
+        await browser.should_see('Sign in to continue')
 
 
 async def test_an_admin_sees_and_ends_a_user_s_sessions(user: User, create_user) -> None:
