@@ -100,6 +100,7 @@ async def test_a_deactivated_agent_gets_no_more_rows_and_is_sent_to_sign_in(
     await rows_show(user, 'After the ban', 'Seen by both', column='subject')  # the colleague still gets it
     await eventually(lambda: other.back_history[-1].startswith('/login'), message='the banned agent goes to sign in')
     assert 'After the ban' not in [row['subject'] for row in bobs_list.rows]
+    await other.should_see('Sign in to continue')  # the sign-in page is shown, not only asked for
 
 
 async def test_an_ended_session_gets_no_more_rows(user: User, create_user: Callable[[], User]) -> None:
