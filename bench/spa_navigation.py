@@ -179,7 +179,10 @@ def main() -> None:
     parser.add_argument('--screens', nargs='+', default=list(SCREENS), help="{order}: the first order's number")
     parser.add_argument('--width', type=int, default=1440, help="the window's width (390: a phone's, drawer closed)")
     parser.add_argument(
-        '--throttle', type=float, default=1, help="Chromium slows its renderer down this many times (4: a phone's CPU)"
+        '--throttle',
+        type=float,
+        default=1,
+        help="Chromium slows its renderer this many times (4: a phone's CPU); read the wall times only",
     )
     parser.add_argument('--json', type=Path, help="every navigation's figures, for a later look")
     parser.add_argument('--screenshots', type=Path, help='a folder: each screen as the last round showed it, each way')
