@@ -84,14 +84,17 @@ class GlobalSearch:
     def _built(self) -> tuple[ui.menu, ui.column]:
         if self.menu is None or self.results is None:
             with self.input:
+                # The menu has the width and its content follows it: where the window is narrower than the menu
+                # (a phone), Quasar narrows the menu to the room right of the search box (a max-width), and the hits
+                # and "Nothing found" wrap or ellipsize within that instead of scrolling sideways
                 self.menu = (
                     ui.menu()
                     .props('no-focus no-refocus no-parent-event anchor="bottom left" self="top left"')
                     .classes('bo-search-hits')
+                    .style('width: 26rem')
                 )
                 with self.menu:
-                    self.results = ui.column().classes('gap-0 py-1 overflow-x-hidden')
-                    self.results.style('width: min(26rem, calc(100vw - 64px))')  # within a phone's screen
+                    self.results = ui.column().classes('w-full min-w-0 gap-0 py-1')
         return self.menu, self.results
 
 
@@ -103,10 +106,11 @@ def _hit(hit: global_search.Hit) -> None:
     link.mark('search-hit')
     with link, ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.label(_(hit.kind)).classes('text-xs uppercase tracking-wide text-gray-500 w-20 shrink-0').mark('search-kind')
-        with ui.column().classes('gap-0 min-w-0 grow'):
-            ui.label(hit.title).classes('font-medium truncate text-gray-800')
+        with ui.column().classes('gap-0 min-w-0 grow'):  # its lines as wide as it, not as their text: ellipsized
+            title = ui.label(hit.title).classes('w-full font-medium truncate text-gray-800')
+            title.props['title'] = hit.title  # the whole of a long name on hover (an attribute: text, not markup)
             if hit.detail:
-                ui.label(hit.detail).classes('text-sm text-gray-500 truncate')
+                ui.label(hit.detail).classes('w-full text-sm text-gray-500 truncate')
 
 
 def _search(user: User, term: str) -> list[global_search.Hit]:

@@ -1,6 +1,7 @@
 """Keyboard and links in a real browser: the drawer's entries are links (a Ctrl-click opens a new tab), Ctrl-K
 focuses the header's search and Enter opens the first hit, "/" focuses the list's search, Tab reaches a row and Enter
-opens it; screenshots of the search's hits at phone and desktop widths."""
+opens it; the search's menu (hits with long names of markup, and "Nothing found") fits a phone's and a desktop's
+width without scrolling sideways, with screenshots of each."""
 
 from __future__ import annotations
 
@@ -26,6 +27,20 @@ from ..support.browser import (
 pytestmark = pytest.mark.browser
 
 HOSTILE = 'Zed "<img src=x onerror=window.__x=1>": O\'Hara'
+# a long name of markup and no space to break at: the hit ellipsizes it within the phone's width
+LONG_HOSTILE = '"quotes" : <script>alert(1)</script>' + 'Quentinwithaverylongsurnamethatneverbreaks' * 2
+# the search's menu fits the window: inside it, no sideways scroll in it, nothing in it reaching past its right edge
+MENU_FITS = """
+    const menu = document.querySelector('.q-menu.bo-search-hits');
+    if (!menu) return 'no menu';
+    const box = menu.getBoundingClientRect();
+    const width = window.innerWidth;
+    if (box.left < 0 || box.right > width) return `menu at ${box.left}..${box.right} of ${width}`;
+    if (menu.scrollWidth > menu.clientWidth) return `it scrolls sideways: ${menu.scrollWidth} in ${menu.clientWidth}`;
+    const past = [...menu.querySelectorAll('*')].find(e => e.getBoundingClientRect().right > box.right + 0.5);
+    if (past) return `"${past.textContent.slice(0, 40)}" reaches ${past.getBoundingClientRect().right} > ${box.right}`;
+    return document.documentElement.scrollWidth <= window.innerWidth ? 'fits' : 'the page scrolls sideways';
+"""
 
 
 def make_customer(driver: WebDriver, email: str, name: str) -> None:
@@ -67,33 +82,48 @@ def test_ctrl_k_searches_everything_and_enter_opens_the_first_hit(driver: WebDri
     ARTIFACTS.mkdir(exist_ok=True)
     open_customers(driver, base_url)
     make_customer(driver, 'quentin.keys@example.com', HOSTILE)
-    make_customer(driver, 'quentin.other@example.com', 'Quentin Other')
+    make_customer(driver, 'quentin.other@example.com', LONG_HOSTILE)
     ActionChains(driver).key_down(Keys.CONTROL).send_keys('k').key_up(Keys.CONTROL).perform()
     WebDriverWait(driver, TIMEOUT).until(lambda d: active(d, '.bo-global-search'), 'Ctrl-K did not focus the search')
-    driver.switch_to.active_element.send_keys('quentin.')
+    box = driver.switch_to.active_element
+    box.send_keys('quentin.')
     WebDriverWait(driver, TIMEOUT).until(
         lambda d: any(HOSTILE in e.text for e in d.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href]')),
         'the customer is not among the hits',
     )
     kinds = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href] .uppercase')]
     assert kinds[:2] == ['CUSTOMER', 'CUSTOMER']
-    assert driver.execute_script('return window.__x') is None  # the name is text, not markup
+    titles = [
+        e.get_attribute('textContent') for e in driver.find_elements(By.CSS_SELECTOR, '.bo-search-hits .truncate')
+    ]
+    assert LONG_HOSTILE in titles  # the whole name, as text (ellipsized on screen)
+    assert driver.execute_script('return window.__x') is None  # the names are text, not markup
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'global-search-1440.png'))
-    set_viewport(driver, 390, 844)
-    box = driver.switch_to.active_element
-    box.send_keys(Keys.ESCAPE)  # the hits close; typing again opens them where a phone shows them
-    WebDriverWait(driver, TIMEOUT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.bo-search-hits'), 'open')
-    box.send_keys(Keys.BACKSPACE)  # 'quentin': the same two customers
-    visible(driver, '.bo-search-hits a[href]')
+    assert driver.execute_script(MENU_FITS) == 'fits'
+    box.send_keys('zzz')  # nothing found: the menu says what to try
+    visible_text(driver, 'Nothing found.')
     settle(driver)
-    assert driver.execute_script(  # the hits fit the phone's width
-        'const r = document.querySelector(".bo-search-hits").getBoundingClientRect();'
-        'return r.left >= 0 && r.right <= window.innerWidth'
+    driver.save_screenshot(str(ARTIFACTS / 'global-search-nothing-1440.png'))
+    assert driver.execute_script(MENU_FITS) == 'fits'
+    set_viewport(driver, 390, 844)  # a phone: the menu opened again where the phone shows it
+    box.send_keys(Keys.ESCAPE)
+    WebDriverWait(driver, TIMEOUT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.bo-search-hits'), 'open')
+    box.send_keys(Keys.BACKSPACE)  # 'quentin.zz': still nothing
+    visible_text(driver, 'Nothing found.')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'global-search-nothing-390.png'))
+    assert driver.execute_script(MENU_FITS) == 'fits'  # the sentence wraps within the phone's width
+    for _ in range(3):  # 'quentin.': the two customers again
+        box.send_keys(Keys.BACKSPACE)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '.bo-search-hits a[href]')) >= 2, 'the hits are not back'
     )
+    settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'global-search-390.png'))
+    assert driver.execute_script(MENU_FITS) == 'fits'  # the long name ellipsized, not pushing the menu wider
     set_viewport(driver, 1440, 900)
-    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    box.send_keys(Keys.ENTER)
     WebDriverWait(driver, TIMEOUT).until(lambda d: '/customers?open=' in d.current_url, 'Enter opened no record')
     WebDriverWait(driver, TIMEOUT).until(
         lambda d: field(d, 'Email *').get_attribute('value') == 'quentin.keys@example.com', 'the record is not open'
