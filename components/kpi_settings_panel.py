@@ -24,8 +24,9 @@ NUMBERS = ('active_min_events', 'active_days', 'abandonment_hours', 'at_risk_day
 
 
 def kpi_settings_panel(user: User, base_url: str) -> None:
-    with read_session() as session:
+    with read_session() as session:  # the job runs read once for the build: the progress line and the runs' table
         current = definitions.current(session=session)
+        runs = refresh.runs_shown(session=session)
     with ui.card().classes('w-full max-w-2xl gap-3').mark('kpi-definitions'):
         ui.label(_('KPI definitions')).classes('text-lg font-medium')
         ui.label(
@@ -57,7 +58,7 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             ui.button(_('Save definitions'), on_click=lambda: save())
         changes = ui.column().classes('w-full gap-0 text-sm')
 
-    jobs = _jobs_card()
+    jobs = _jobs_card(runs.latest)
 
     with ui.card().classes('w-full max-w-4xl gap-2').mark('events-snippet'):
         ui.label(_('Front-office snippet')).classes('text-lg font-medium')
@@ -85,14 +86,8 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
                     )
                 )
 
-    def show_progress() -> None:
-        with read_session() as session:
-            running = refresh.running_recompute(session=session)
-            last = None
-            if running is None:
-                last = next(
-                    (r for r in refresh.latest_runs(session=session, limit=10) if r.job == 'kpi-recompute'), None
-                )
+    def show_progress(shown: refresh.RunsShown) -> None:
+        running, last = shown.running, shown.last_recompute
         if running is not None:
             progress.text = _('Recomputing history: {done} of {total} days…').format(
                 done=formatting.number(running.done),
@@ -108,7 +103,13 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             )
         else:
             progress.text = ''
-        jobs.refresh()
+
+    def read_progress() -> None:
+        """The runs read again (every 2 s, and after a save): the progress line and the table, one statement."""
+        with read_session() as session:
+            shown = refresh.runs_shown(session=session)
+        show_progress(shown)
+        jobs.rows = [_run_row(run) for run in shown.latest]
 
     async def save() -> None:
         actor = acting_user()
@@ -131,34 +132,15 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
             type='positive',
         )
         show_changes()
-        show_progress()
+        read_progress()
 
     show_changes()
-    show_progress()
-    ui.timer(2, show_progress)
+    show_progress(runs)  # from the build's read; the timer's first read is 2 s later (not again on connecting)
+    ui.timer(2, read_progress, immediate=False)
 
 
-def _jobs_card():
-    @ui.refreshable
-    def runs() -> None:
-        with read_session() as session:
-            latest = refresh.latest_runs(session=session, limit=8)
-        rows = [_run_row(run) for run in latest]
-        ui.table(
-            columns=[
-                {'name': c, 'label': label, 'field': c, 'align': 'left'}
-                for c, label in (
-                    ('job', _('Job')),
-                    ('started', _('Started')),
-                    ('ended', _('Ended')),
-                    ('rows', _('Rows')),
-                    ('error', _('Error')),
-                )
-            ],
-            rows=rows,
-            row_key='id',
-        ).props('dense flat').classes('w-full').mark('kpi-jobs')
-
+def _jobs_card(latest: list[KpiJobRun]) -> ui.table:
+    """The newest runs; the table's rows are replaced when they are read again."""
     with ui.card().classes('w-full max-w-4xl gap-2'):
         ui.label(_('KPI jobs')).classes('text-lg font-medium')
         ui.label(
@@ -167,8 +149,25 @@ def _jobs_card():
                 'recomputed fully.'
             )
         ).classes('text-sm text-gray-500')
-        runs()
-    return runs
+        return (
+            ui.table(
+                columns=[
+                    {'name': c, 'label': label, 'field': c, 'align': 'left'}
+                    for c, label in (
+                        ('job', _('Job')),
+                        ('started', _('Started')),
+                        ('ended', _('Ended')),
+                        ('rows', _('Rows')),
+                        ('error', _('Error')),
+                    )
+                ],
+                rows=[_run_row(run) for run in latest],
+                row_key='id',
+            )
+            .props('dense flat')
+            .classes('w-full')
+            .mark('kpi-jobs')
+        )
 
 
 def _run_row(run_: KpiJobRun) -> dict:

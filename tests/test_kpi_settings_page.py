@@ -9,12 +9,13 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.config import reload_settings
-from backoffice.db import read_session, session_scope
+from backoffice.db import get_engine, read_session, session_scope
 from backoffice.kpi import days, refresh
-from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, UsageEvent
+from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, UsageEvent, utcnow
 from backoffice.runtime.scheduler import Job, JobRunner
 
 from .support.factories import make_user
+from .support.plans import let_the_page_run, reading, statements_during
 from .support.signin import signed_in
 
 
@@ -26,7 +27,11 @@ async def test_the_owner_changes_what_an_active_user_is_and_the_history_follows(
         session.commit()
     refresh.run_job('kpi-refresh', lambda: 3)
     owner = make_user('admin')
-    await signed_in(user, owner.email, path='/settings')
+    with statements_during(get_engine()) as seen:
+        await signed_in(user, owner.email, path='/settings')
+        await let_the_page_run()
+    # one read of the job runs for the page: the progress line and the runs' table (not again as the page connects)
+    assert len(reading(seen, 'kpi_job_runs')) == 1
     await user.should_see('KPI definitions')
     await user.should_see('The defaults, never changed.')
     await user.should_see('PASTE-AN-EVENTS-ONLY-API-KEY')  # the snippet, ready to copy
@@ -66,3 +71,27 @@ async def test_a_kpi_refresh_whose_process_died_reads_interrupted_once_another_p
     await user.should_see(marker='kpi-jobs')
     (row,) = user.find(marker='kpi-jobs').elements.pop().rows
     assert (row['job'], row['ended'], row['error']) == ('Refresh today’s KPIs', 'interrupted', '')
+
+
+def test_a_recompute_still_running_shows_however_many_jobs_ran_since() -> None:
+    with session_scope() as session:  # a long recompute, then the every-minute refreshes of a quarter of an hour
+        session.add(KpiJobRun(job='kpi-recompute', total=400, done=120))
+        session.add(KpiJobRun(job='kpi-recompute', total=3, done=3, finished_at=utcnow()))  # an earlier one, done
+        for _minute in range(15):
+            session.add(KpiJobRun(job='kpi-refresh', rows=2, finished_at=utcnow()))
+        session.commit()
+    with read_session() as session:
+        shown = refresh.runs_shown(session=session)
+    assert shown.running is not None and (shown.running.done, shown.running.total) == (120, 400)
+    assert shown.last_recompute is None  # the progress line says the running one
+    assert [run.job for run in shown.latest] == ['kpi-refresh'] * 8
+
+    with session_scope() as session:  # it ends: the line says when, if it is among the newest runs
+        running = session.get(KpiJobRun, shown.running.id)
+        running.finished_at = utcnow()
+        session.add(running)
+        session.add(KpiJobRun(job='kpi-recompute', total=5, done=5, finished_at=utcnow()))
+        session.commit()
+    with read_session() as session:
+        shown = refresh.runs_shown(session=session)
+    assert shown.running is None and shown.last_recompute is not None and shown.last_recompute.total == 5

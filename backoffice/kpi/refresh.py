@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ SOURCES = ('events', 'orders', 'tickets', 'stock')
 GAP_PATIENCE = timedelta(hours=1)  # an id missing for longer was rolled back, not committed late
 MAX_GAPS = 500
 GAP_SCAN = 50_000  # ids checked for holes per run, the newest
+RECOMPUTE = 'kpi-recompute'  # the job of a history recompute
 _remembered: dict[str, tuple | None] = {'events': None}  # the events watermark this process last wrote
 
 
@@ -155,7 +157,7 @@ def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, th
     with read_session() as session:
         oldest = session.execute(select(func.min(KpiDaily.day))).scalar_one()
     with session_scope() as session:
-        run = KpiJobRun(job='kpi-recompute')
+        run = KpiJobRun(job=RECOMPUTE)
         session.add(run)
         session.commit()
         run_id = run.id
@@ -188,17 +190,36 @@ def latest_runs(*, session: Session, limit: int = 30) -> list[KpiJobRun]:
     return list(session.execute(select(KpiJobRun).order_by(col(KpiJobRun.id).desc()).limit(limit)).scalars())
 
 
-def running_recompute(*, session: Session) -> KpiJobRun | None:
-    return (
+@dataclass(frozen=True)
+class RunsShown:
+    """What the KPI section of /settings shows of the job runs, from one read of the table: the newest runs, the
+    history recompute running now (whatever its age) and, when none is, the last one among the newest runs."""
+
+    latest: list[KpiJobRun]
+    running: KpiJobRun | None
+    last_recompute: KpiJobRun | None
+
+
+def runs_shown(*, session: Session, shown: int = 8, scanned: int = 10) -> RunsShown:
+    """One statement: the `scanned` newest runs, and any recompute not finished (older ones are rare: a process that
+    died is marked interrupted at the next start). In id order, the newest runs come first: an unfinished recompute
+    outside them is older than all of them."""
+    newest = select(KpiJobRun.id).order_by(col(KpiJobRun.id).desc()).limit(scanned)
+    rows = list(
         session.execute(
             select(KpiJobRun)
-            .where(KpiJobRun.job == 'kpi-recompute', KpiJobRun.finished_at.is_(None))
+            .where(
+                or_(
+                    col(KpiJobRun.id).in_(newest),
+                    and_(KpiJobRun.job == RECOMPUTE, col(KpiJobRun.finished_at).is_(None)),
+                )
+            )
             .order_by(col(KpiJobRun.id).desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
+        ).scalars()
     )
+    running = next((r for r in rows if r.job == RECOMPUTE and r.finished_at is None), None)
+    last = next((r for r in rows[:scanned] if r.job == RECOMPUTE), None) if running is None else None
+    return RunsShown(latest=rows[:shown], running=running, last_recompute=last)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------------
