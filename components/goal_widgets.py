@@ -48,10 +48,11 @@ def progress_line(result: Result) -> None:
     ).classes('text-xs text-gray-500')
 
 
-def goals_strip(user: User) -> None:
-    """The current objectives' key results, compact; nothing at all when there are none."""
+def goals_strip(user: User, *, zone: str | None = None) -> None:
+    """The current objectives' key results, compact; nothing at all when there are none. `zone`: the settings' time
+    zone, when the page has read it already."""
     with read_session() as session:
-        current = goals.board(session=session, actor=user, current_only=True)
+        current = goals.board(session=session, actor=user, current_only=True, zone=zone)
     results = [r for goal in current for r in goal.results]
     if not results:
         return

@@ -14,7 +14,6 @@ from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.kpi import read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
-from backoffice.services import app_settings
 from components import kpi_widgets as widgets
 from components.forms import in_language, page_dialog
 from components.goal_widgets import goals_strip
@@ -42,13 +41,14 @@ BUSY_CSS = """
     description=N_('How the business is doing, KPIs and charts'),
 )
 def dashboard_page(user: User) -> None:
-    with read_session() as session:
-        state = {'period': read.period_ending_today(30, session=session), 'choice': 30}
-        currency = app_settings.value(session=session, key='currency')
+    with read_session() as session:  # the settings once for the build (a period switch reads them afresh)
+        shown_with = read.shown_with(session=session)
+    currency = shown_with.currency
+    state = {'period': read.period_ending(30, zone=shown_with.zone), 'choice': 30}
     with ui.row().classes('w-full items-center justify-between gap-2'):
         ui.label(_('Welcome, {name}.').format(name=user.name.split()[0])).classes('text-gray-600')
         fresh = ui.label().classes('text-xs text-gray-500').mark('freshness')
-    goals_strip(user)  # the current key results: one read of the aggregates
+    goals_strip(user, zone=shown_with.zone)  # the current key results: one read of the aggregates
     ui.add_css(BUSY_CSS)
     preload_bundle()  # the charts are in the first response: their script loads with the page's
     with ui.row().classes('w-full items-center gap-2'):
@@ -146,13 +146,12 @@ def dashboard_page(user: User) -> None:
         per state of the aggregates for all pages): a tap then costs two tiny queries instead of the pandas work."""
         language = i18n.current()
         for length in (7, 90):
-            with read_session() as session:
-                period = read.period_ending_today(length, session=session)
+            period = read.period_ending(length, zone=shown_with.zone)  # two seconds after the build: its settings
             if content.is_deleted or await run.io_bound(in_language, language, _read_quietly, period) is None:
                 return
 
     show_freshness()
-    ui.timer(10, show_freshness)
+    ui.timer(10, show_freshness, immediate=False)  # read at the build: not again as the page connects
     ui.timer(2, read_ahead, once=True)  # after the first paint: nothing competes with it
 
 

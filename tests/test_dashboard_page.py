@@ -13,7 +13,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from backoffice import formatting
-from backoffice.db import session_scope
+from backoffice.db import get_engine, session_scope
 from backoffice.kpi import days, refresh
 from backoffice.models import Order, utcnow
 from components.lean_plotly import LeanPlotly, bundle_url
@@ -21,14 +21,22 @@ from pages import dashboard as dashboard_page
 
 from .support.factories import make_customer, make_user
 from .support.kpi_history import seed_turnover
+from .support.plans import let_the_page_run, reading, settings_cache_held, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
 
 
-async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User) -> None:
+async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User, monkeypatch) -> None:
     seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})  # this week 500, the week before 250
     owner = make_user('manager')
-    await signed_in(user, owner.email)
+    settings_cache_held(monkeypatch)
+    with statements_during(get_engine()) as seen:
+        await signed_in(user, owner.email)
+        await let_the_page_run()
+    # the page's build reads the settings once (the time zone and the currency together; the goals strip and the
+    # periods read ahead use them) and the job runs once (how fresh the figures are: not again as the page connects)
+    assert len(reading(seen, 'app_settings')) == 1
+    assert len(reading(seen, 'kpi_job_runs')) == 1
     await user.should_see('Dashboard')
     await user.should_see('Turnover')
     await user.should_see('Open requests')

@@ -62,8 +62,27 @@ class Card:
 
 
 def period_ending_today(length: int, *, session: Session) -> Period:
-    today = days.today(app_settings.value(session=session, key='time_zone'))
+    return period_ending(length, zone=app_settings.value(session=session, key='time_zone'))
+
+
+def period_ending(length: int, *, zone: str) -> Period:
+    """The last `length` days up to today in this time zone (the settings' one, read by the caller)."""
+    today = days.today(zone)
     return Period(today - timedelta(days=length - 1), today)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The settings a dashboard build shows its figures with, read once for the build (and for what the page reads
+    ahead just after it); a period switch reads them afresh."""
+
+    zone: str  # the days are the shop's days in this time zone
+    currency: str
+
+
+def shown_with(*, session: Session) -> Shown:
+    found = app_settings.values(session=session, keys=('time_zone', 'currency'))
+    return Shown(zone=found['time_zone'], currency=found['currency'])
 
 
 CHART_KEYS = ['turnover', 'orders', 'active_users', 'open_requests', 'sla_breaches']

@@ -98,11 +98,14 @@ def status(done: float, expected: float) -> str:
 # --- reading ---------------------------------------------------------------------------------------------------------
 
 
-def board(*, session: Session, actor: User, on: date | None = None, current_only: bool = False) -> list[Goal]:
+def board(
+    *, session: Session, actor: User, on: date | None = None, current_only: bool = False, zone: str | None = None
+) -> list[Goal]:
     """The objectives whose period contains `on` (default: today), or every objective when `on` is None and not
-    current_only, newest period first, each with its key results' progress."""
+    current_only, newest period first, each with its key results' progress. `zone`: the settings' time zone when
+    the caller has read it already (a dashboard build reads its settings once)."""
     require(actor, READ)
-    today = days.today(app_settings.value(session=session, key='time_zone'))
+    today = days.today(zone or app_settings.value(session=session, key='time_zone'))
     statement = select(Objective).where(col(Objective.deleted_at).is_(None))
     if current_only or on is not None:
         day = on or today
