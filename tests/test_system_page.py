@@ -7,7 +7,7 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.config import reload_settings
-from backoffice.db import read_session, session_scope
+from backoffice.db import get_engine, read_session, session_scope
 from backoffice.models import AuditEntry, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
@@ -15,6 +15,7 @@ from backoffice.services import backups, job_runs
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
+from .support.plans import let_the_page_run, reading, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -77,20 +78,29 @@ async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) 
 
 async def test_an_admin_sees_every_scheduled_job_with_its_last_runs_failures_first(user: User) -> None:
     admin = make_user('admin')
-    job_runs.record('send-outbox', lambda: {'sent': 2})
+    for _minute in range(job_runs.SHOWN_PER_JOB + 2):
+        job_runs.record('send-outbox', lambda: {'sent': 2})
 
     def broken() -> None:
         raise RuntimeError('SMTP said "no": <b>')
 
     with pytest.raises(RuntimeError):
         job_runs.record('backup', broken)
-    await signed_in(user, admin.email, path='/system')
+    with statements_during(get_engine()) as seen:
+        await signed_in(user, admin.email, path='/system')
+        await let_the_page_run()
+    assert len(reading(seen, 'job_runs')) == 1  # every job's runs in one statement, not one per job (21 before)
     await user.should_see(marker='job-backup')
     await user.should_see('RuntimeError: SMTP said "no": <b>')
     await user.should_see('sent: 2')
     await user.should_see(marker='job-automations')  # a job that has not run yet is listed too
     jobs = [m for e in user.find(marker='job-runs').elements for c in e.default_slot.children for m in c._markers]
     assert jobs[0] == 'job-backup' and 'job-send-outbox' in jobs
+    with read_session() as session:
+        shown = {h.job: h for h in job_runs.overview(session=session, actor=admin, jobs=['automations'])}
+    assert len(shown['send-outbox'].runs) == job_runs.SHOWN_PER_JOB  # the newest of the twelve
+    assert shown['send-outbox'].last.id == max(run.id for run in shown['send-outbox'].runs)
+    assert shown['automations'].runs == [] and shown['backup'].failing
 
 
 async def test_a_run_whose_process_died_shows_as_interrupted_once_another_process_leads(user: User) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
 from backoffice import write_failures
@@ -103,12 +105,18 @@ def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobH
     """Every job's recent runs; jobs whose last run failed come first, then those with failures among their recent
     runs, then the others by name. Runs of a job no longer scheduled are shown too."""
     require(actor, 'system.manage')
-    names = list(dict.fromkeys([*jobs, *session.exec(select(JobRun.job).distinct())]))
+    # one statement for every job (not one per job): each job's runs numbered newest first, the first few kept
+    ranked = select(
+        JobRun, func.row_number().over(partition_by=col(JobRun.job), order_by=col(JobRun.id).desc()).label('rank')
+    ).subquery()
+    shown = aliased(JobRun, ranked)
+    newest: dict[str, list[JobRun]] = {}
+    for one in session.exec(select(shown).where(ranked.c.rank <= SHOWN_PER_JOB).order_by(ranked.c.id.desc())):
+        newest.setdefault(one.job, []).append(one)
+    names = list(dict.fromkeys([*jobs, *newest]))
     found = []
     for name in names:
-        runs = list(
-            session.exec(select(JobRun).where(JobRun.job == name).order_by(col(JobRun.id).desc()).limit(SHOWN_PER_JOB))
-        )
+        runs = newest.get(name, [])
         failures = sum(1 for run in runs if run.outcome == 'failed')
         ordered = sorted(runs, key=lambda run: (run.outcome != 'failed', -(run.id or 0)))
         found.append(JobHistory(name, ordered, runs[0] if runs else None, failures))

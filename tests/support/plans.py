@@ -42,7 +42,7 @@ def statements_during(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 def reading(statements: list[tuple[str, Any]], table: str) -> list[str]:
     """The statements that read this table (named after FROM or JOIN, quoted or not)."""
-    pattern = re.compile(rf'\b(?:FROM|JOIN)\s+"?{re.escape(table)}"?(?:\s|$)', re.IGNORECASE)
+    pattern = re.compile(rf'\b(?:FROM|JOIN)\s+"?{re.escape(table)}"?\b', re.IGNORECASE)
     return [statement for statement, _parameters in statements if pattern.search(statement)]
 
 
