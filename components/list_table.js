@@ -52,7 +52,10 @@ export default {
     pagination: Object,
     rowKey: { type: String, default: "id" },
   },
-  emits: ["resync"],
+  // update:pagination is declared and passed on by hand: Vue does not let a listener `onUpdate:<prop>` fall through to
+  // q-table when this component declares that prop, and a q-table without it keeps the pagination it was created with
+  // (its footer said "1-0 of 0" beside 2 rows after a live insert, and its next-page arrow asked for page 2 again)
+  emits: ["resync", "update:pagination"],
   data() {
     return { shownRows: this.rows, shownPagination: this.pagination };
   },
@@ -79,7 +82,13 @@ export default {
     if (this.$slots.item) slots.item = (scope) => this.memoized("card", scope);
     return h(
       resolveComponent("QTable"),
-      { ref: "qRef", rows: this.shownRows, pagination: this.shownPagination, rowKey: this.rowKey },
+      {
+        ref: "qRef",
+        rows: this.shownRows,
+        pagination: this.shownPagination,
+        rowKey: this.rowKey,
+        "onUpdate:pagination": (value) => this.$emit("update:pagination", value),
+      },
       slots,
     );
   },
