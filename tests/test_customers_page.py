@@ -11,11 +11,13 @@ from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 
 from .support.factories import make_company, make_customer, make_user
-from .support.lists import open_row, rows_show
+from .support.lists import caption, footer, listed, open_row, rows_show, the_list
 from .support.signin import signed_in
 from .support.waiting import eventually
 
 CUSTOMERS = resource('customers')
+HOSTILE = 'Zed "<script>window.__x=1</script>": O\'Hara'
+LONG_HOSTILE = '"quotes" : <img src=x onerror=alert(1)>' + 'Quentinwithaverylongsurnamethatneverbreaks'
 
 
 def stored(email: str) -> Customer | None:
@@ -263,3 +265,35 @@ async def test_a_saved_view_brings_back_its_filter(user: User) -> None:
     user.find(marker='views').elements.pop().set_value(view.id)
     await rows_show(user, 'shown@example.com', absent=('hidden@example.com',))
     assert status.value == ['unfinished']  # the filter control shows what the view applied
+
+
+async def test_the_count_under_a_live_list_follows_new_trashed_and_filtered_customers(user: User) -> None:
+    """The footer ('first-last of total') and the caption say the same count as the rows, from the same read, after
+    customers are created and trashed by someone else while the list is open, and after a search."""
+    await open_customers_as(user)
+    await user.should_see(CUSTOMERS.said('none_yet'))
+    assert the_list(user).props['pagination']['rowsNumber'] == 0
+    made = [
+        make_customer('zed@example.com', name=HOSTILE),
+        make_customer('quotes@example.com', name=LONG_HOSTILE),
+    ]
+    await rows_show(user, 'zed@example.com', 'quotes@example.com')
+    await eventually(lambda: (footer(user), caption(user)) == ('1-2 of 2', '2 customers'))
+    assert sorted(listed(user, 'name')) == sorted([HOSTILE, LONG_HOSTILE])  # as typed
+
+    # the browser reports the pagination it mounted with (rowsNumber 0, before the rows came): the count stays
+    user.find(ui.table).trigger('update:pagination', {**the_list(user).props['pagination'], 'rowsNumber': 0})
+    assert footer(user) == '1-2 of 2'
+
+    manager = make_user('manager', email='colleague@example.com')
+    with session_scope() as session:  # a colleague trashes one while the list is open
+        crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=made[0].id)
+    await rows_show(user, 'quotes@example.com', absent=('zed@example.com',))
+    await eventually(lambda: (footer(user), caption(user)) == ('1-1 of 1', '1 customer'))
+
+    make_customer('other@example.com', name='Other: <b>bold</b>')
+    await rows_show(user, 'quotes@example.com', 'other@example.com')
+    await eventually(lambda: (footer(user), caption(user)) == ('1-2 of 2', '2 customers'))
+    user.find(marker='search').type('quotes@')
+    await rows_show(user, 'quotes@example.com', absent=('other@example.com',))
+    await eventually(lambda: (footer(user), caption(user)) == ('1-1 of 1', '1 customer'))

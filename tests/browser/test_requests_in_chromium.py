@@ -16,8 +16,11 @@ from ..support.browser import (
     WebDriverWait,
     button,
     field,
+    footer_agrees,
+    list_counts,
     no_horizontal_overflow,
     open_signed_in,
+    resize_and_settle,
     set_viewport,
     settle,
     sign_in,
@@ -51,6 +54,21 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
         ),
         'the new request did not appear in the open list',
     )
+    # the footer counts what the caption counts, live (it kept the count the table was drawn with: "1-0 of 0")
+    WebDriverWait(driver, TIMEOUT).until(lambda d: footer_agrees(d, 'request'), 'the footer lags the live list')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-live-1440.png'))
+    resize_and_settle(driver, 390, 844)  # the same page on a phone: the footer under the cards
+    WebDriverWait(driver, TIMEOUT).until(lambda d: footer_agrees(d, 'request'), 'the footer lags under the cards')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'requests-live-390.png'))
+    resize_and_settle(driver, 1440, 900)
+    field(driver, 'Search requests').send_keys('Parcel arrived damaged')  # a filter change: one request left
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: list_counts(d, 'request') == {'footer': [1, 1, 1], 'caption': 1, 'rows': 1},
+        'the footer does not follow the search',
+    )
+    row = next(r for r in driver.find_elements(By.XPATH, '//tbody/tr') if 'Parcel arrived damaged' in r.text)
     row.find_elements(By.TAG_NAME, 'td')[2].click()
     WebDriverWait(driver, TIMEOUT).until(lambda d: '/requests/' in d.current_url)
     visible_text(driver, 'The box was crushed.')

@@ -261,6 +261,29 @@ def no_horizontal_overflow(driver: WebDriver) -> bool:
     return driver.execute_script('return document.documentElement.scrollWidth <= window.innerWidth')
 
 
+LIST_COUNTS = r"""
+    const table = document.querySelector('.resource-table');
+    const bottom = table && table.querySelector('.q-table__bottom');
+    const footer = (bottom?.innerText.match(/(\d+)-(\d+) of (\d+)/) || []).slice(1).map(Number);
+    const caption = [...document.querySelectorAll('div')].map(d => d.textContent.trim())
+        .find(t => new RegExp(`^[\\d,]+ ${arguments[0]}s?$`).test(t));
+    const rows = [...(table?.querySelectorAll('tbody tr, .bo-card') || [])].filter(e => e.offsetParent !== null);
+    return {footer, caption: caption ? Number(caption.split(' ')[0].replace(/,/g, '')) : null, rows: rows.length};
+"""
+
+
+def list_counts(driver: WebDriver, noun: str) -> dict:
+    """What a list on its first page says of its size: the table's footer ([first, last, total] of '1-3 of 3'), the
+    caption over it ('3 requests': 3) and how many rows (or a phone's cards) it shows."""
+    return driver.execute_script(LIST_COUNTS, noun)
+
+
+def footer_agrees(driver: WebDriver, noun: str) -> bool:
+    """The footer says '1-<rows shown> of <the caption's count>' (it said '1-0 of 0' beside live rows)."""
+    said = list_counts(driver, noun)
+    return said['rows'] > 0 and said['footer'] == [1, said['rows'], said['caption']]
+
+
 def settle(driver: WebDriver) -> None:
     """Before a screenshot: web fonts (icons) loaded, so icons show as icons and not as their names, and no
     transition that ends still running (a dialog fading in; a spinner's endless turn does not count)."""

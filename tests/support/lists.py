@@ -5,6 +5,8 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing import User
 
+from components.resource_table import ListCaption
+
 from .waiting import eventually
 
 
@@ -19,6 +21,19 @@ def the_list(user: User, column: str = 'email') -> ui.table:
 def listed(user: User, column: str = 'email') -> list:
     """One column of the rows the list shows now (`should_see` does not look into table cells)."""
     return [row[column] for row in the_list(user, column).rows]
+
+
+def footer(user: User, column: str = 'email') -> str:
+    """What the table's footer says ('1-2 of 2'), worked out from its pagination prop as a server-side q-table does
+    (Quasar's default label: first row, last row, `rowsNumber`): the browser draws the footer from that prop alone."""
+    pagination = the_list(user, column).props['pagination']
+    page, size, total = pagination['page'], pagination['rowsPerPage'], pagination['rowsNumber']
+    return f'{(page - 1) * size + 1}-{min(page * size, total)} of {total}'
+
+
+def caption(user: User) -> str:
+    """The line over the list ('2 customers')."""
+    return user.find(ListCaption).elements.pop().text
 
 
 async def rows_show(user: User, *values: str, absent: tuple[str, ...] = (), column: str = 'email') -> None:
