@@ -24,6 +24,7 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     cards,
+    list_counts,
     on_screen,
     open_signed_in,
     page_width,
@@ -255,6 +256,45 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
             WebDriverWait(driver, TIMEOUT).until(
                 lambda d: len(table_rows(d)) == 25 and not cards(d), 'the cards stay on a window turned wide'
             )
+            pages_and_sorts(driver)
+
+
+def pages_and_sorts(driver: WebDriver) -> None:
+    """The table's next-page arrow shows the rest and its footer says so, and back; a column header sorts the rows
+    one way, then the other (both were frozen on the first page when the table did not follow its pagination)."""
+    total = footer(driver)[2]
+    assert total > 25 and footer(driver) == [1, 25, total], footer(driver)
+    first_page = [row.text for row in table_rows(driver)]
+    driver.find_element(By.CSS_SELECTOR, '.resource-table .q-table__bottom button[aria-label="Next page"]').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: footer(d) == [26, total, total], 'the footer stays on page one')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: len(table_rows(d)) == total - 25 and table_rows(d)[0].text not in first_page,
+        'page two shows page one',
+    )
+    driver.find_element(By.CSS_SELECTOR, '.resource-table .q-table__bottom button[aria-label="Previous page"]').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: footer(d) == [1, 25, total], 'the footer stays on page two')
+
+    def emails(d: WebDriver) -> list[str]:
+        return [row.text.split()[0] for row in table_rows(d)]
+
+    header = driver.find_element(
+        By.XPATH, '//div[contains(@class, "resource-table")]//thead//th[.//text()[normalize-space(.)="Email"]]'
+    )
+    header.click()
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: emails(d) == sorted(emails(d)), 'a click on Email does not sort by it'
+    )
+    ascending = emails(driver)
+    header.click()
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: emails(d) == sorted(emails(d), reverse=True) and emails(d) != ascending,
+        'a second click on Email does not reverse the order',
+    )
+
+
+def footer(driver: WebDriver) -> list[int]:
+    """The table's footer as [first, last, total] ('26-31 of 31')."""
+    return list_counts(driver, 'customer')['footer']
 
 
 def table_rows(driver: WebDriver) -> list:
