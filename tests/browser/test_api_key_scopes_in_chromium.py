@@ -9,8 +9,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     button,
@@ -20,9 +18,8 @@ from ..support.browser import (
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,9 +30,7 @@ HOSTILE = 'ERP "<script>window.__x=1</script>": <img src=x onerror="window.__x=1
 def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     set_viewport(driver, 390, 844)  # the page built for the phone it is first looked at on
-    driver.get(f'{server.url}/settings')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/settings')
+    signed_in(driver, server.url, '/settings')
     for width, height in ((390, 844), (1440, 900)):
         if width != 390:
             resize_and_settle(driver, width, height)

@@ -14,8 +14,6 @@ from backoffice.resources import resource
 from backoffice.services import crud
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
@@ -23,10 +21,9 @@ from ..support.browser import (
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import advance, make_customer, make_product, make_user, pay, place
 
@@ -65,9 +62,7 @@ def test_an_audit_entry_reads_in_words_at_390_and_1440(driver: WebDriver, server
             changes={'name': HOSTILE},
         )
 
-    driver.get(f'{server.url}/audit')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/audit')  # signed in: only now may the test go elsewhere
+    signed_in(driver, server.url, '/audit')  # signed in: only now may the test go elsewhere
     sentence = f'Maria Lopez changed the status of order {order.number} from Paid to Packed'
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

@@ -14,8 +14,6 @@ from backoffice.services import automation_runner, job_runs
 
 from ..support.automations import make_automation
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     RunningServer,
     button,
     no_horizontal_overflow,
@@ -23,7 +21,7 @@ from ..support.browser import (
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_user, submit_request
@@ -73,8 +71,7 @@ def test_automations_and_job_runs_at_390_and_1440(driver: WebDriver, server: Run
         pass
 
     set_viewport(driver, 390, 844)
-    driver.get(f'{server.url}/automations')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/automations')
     visible_text(driver, 'Close spam')
     # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
     for width, height in ((390, 844), (1440, 900)):

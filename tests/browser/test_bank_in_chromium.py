@@ -13,16 +13,13 @@ from backoffice.services import bank_rules
 
 from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_user
 from ..support.finance import invoiced_on_terms, mugs
@@ -58,9 +55,7 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
         ),
         'releve-novembre.xml',
     )
-    driver.get(f'{server.url}/finance/bank')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/finance/bank')
+    signed_in(driver, server.url, '/finance/bank')
     visible_text(driver, 'Recent statements')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

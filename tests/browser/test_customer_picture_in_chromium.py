@@ -10,14 +10,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from backoffice import db
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.picture import EMAIL, a_customer_with_everything
@@ -29,8 +27,7 @@ def test_the_customer_and_company_pages_at_390_and_1440(driver: WebDriver, serve
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)  # the browser's server database: the records are made through the services
     p = a_customer_with_everything()
-    driver.get(f'{server.url}/customers/{p.customer.id}')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, f'/customers/{p.customer.id}')
     visible_text(driver, 'Invoices and credit notes')
     link = driver.find_element(By.LINK_TEXT, f'Order {p.paid.number}')
     assert link.get_attribute('href') == f'{server.url}/orders/{p.paid.number}'  # a real link: opens in a new tab

@@ -13,8 +13,6 @@ import backoffice.resources  # noqa: F401  (installs the extensions: their KPIs 
 from backoffice.kpi.registry import KPIS
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     WebDriverWait,
@@ -22,9 +20,8 @@ from ..support.browser import (
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.dashboard import TAP_AND_WATCH, charts_drawn, hover_text, seed_history, switch_buttons, switch_state
 
@@ -47,9 +44,7 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seed_history(server.database_url)
     set_viewport(driver, 390, 844)
-    driver.get(f'{base_url}/login')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/')
+    signed_in(driver, base_url, '/')
     wait = WebDriverWait(driver, TIMEOUT)
     cards = sum(1 for kpi in KPIS if kpi.card)  # the core's 15, and an installed extension's
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '.kpi-card')) == cards, 'every KPI card shows')

@@ -10,16 +10,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from backoffice import db
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_company, make_customer
 
@@ -36,9 +33,7 @@ def test_the_digest_company_and_customer_report_panels_at_390_and_1440(
     company = make_company(f'Acme {HOSTILE}')
     make_customer('ann.digest@acme.example', name=f'Ann {HOSTILE}', company_id=company.id)
     buyer = make_customer('dana.report@buyer.example', name=f'Dana {HOSTILE}')  # no company: her own report
-    driver.get(f'{server.url}/account/security')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/account/security')  # signed in before the next address is opened
+    signed_in(driver, server.url, '/account/security')  # signed in before the next address is opened
     pages = {
         'account-digest': ('/account/security', 'Send me one now'),
         'company-reports': (f'/companies/{company.id}', 'Reports sent to this company'),

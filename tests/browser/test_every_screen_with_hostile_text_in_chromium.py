@@ -41,8 +41,6 @@ from backoffice import db
 from components.screens import SCREENS
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     DESKTOP,
     LIST_SCREENS,
@@ -54,13 +52,12 @@ from ..support.browser import (
     heading,
     next_load_at,
     no_horizontal_overflow,
-    open_signed_in,
     page_width,
     resize_and_settle,
     says_its_width,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     wait_for_path,
 )
@@ -78,9 +75,7 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
     db.configure(server.database_url)  # the browser's server database: everything is stored through the services
     stored = store_everywhere(make_user('admin', name=hostile('Admin', 120)))
     set_viewport(driver, *DESKTOP)
-    driver.get(f'{server.url}/login')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/')
+    signed_in(driver, server.url, '/')
 
     assert len(SIGNED_IN) > 10
     order_page, request_page = f'/orders/{stored.order_number}', f'/requests/{stored.ticket_number}'
@@ -197,7 +192,7 @@ def test_secondary_text_stays_readable_in_dark_mode(driver: WebDriver, base_url:
         return 'body--dark' in driver.find_element(By.TAG_NAME, 'body').get_attribute('class')
 
     set_viewport(driver, *DESKTOP)
-    open_signed_in(driver, base_url, '/system')  # grey secondary text and a tinted notice
+    signed_in(driver, base_url, '/system')  # grey secondary text and a tinted notice
     settle(driver)
     was_dark = dark()
     if not was_dark:
@@ -232,7 +227,7 @@ def test_settings_with_api_keys_fit_a_phone(driver: WebDriver, server) -> None:
             scopes=['requests:write', 'events:write', 'orders:write'],
         )
     set_viewport(driver, *PHONE)
-    open_signed_in(driver, server.url, '/settings')
+    signed_in(driver, server.url, '/settings')
     settle(driver)
     assert 'Web shop with a long name' in driver.find_element('tag name', 'body').text
     driver.save_screenshot(str(ARTIFACTS / 'screen-settings-with-key-390.png'))

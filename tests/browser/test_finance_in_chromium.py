@@ -15,17 +15,14 @@ from backoffice.services import app_settings
 
 from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     button,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_user
 from ..support.finance import due_days_ago, invoiced_on_terms, mugs
@@ -53,9 +50,7 @@ def test_finance_screens_at_390_and_1440(driver: WebDriver, server: RunningServe
     account = make_account(manager, name='Crédit Agricole — compte courant (finance)')
     import_file(manager, account, camt053(lines, opening='8200.00', balance_day=today.isoformat()), 'releve.xml')
     make_account(manager, name=f'{HOSTILE} (finance)', iban='')
-    driver.get(f'{server.url}/finance')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/finance')
+    signed_in(driver, server.url, '/finance')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
         driver.get(f'{server.url}/finance')

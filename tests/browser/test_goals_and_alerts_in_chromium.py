@@ -14,13 +14,11 @@ from backoffice import db
 from backoffice.services import alert_checks
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_user
@@ -60,8 +58,7 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
     make_rule(manager, name='No visits for a day', kpi='visits', kind='no_data', threshold=24)
     alert_checks.evaluate()
 
-    driver.get(f'{server.url}/goals')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/goals')
     visible_text(driver, 'Turnover 20,000 this quarter')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

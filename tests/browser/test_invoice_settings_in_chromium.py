@@ -8,8 +8,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     button,
@@ -18,9 +16,8 @@ from ..support.browser import (
     replace_text,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 
 pytestmark = pytest.mark.browser
@@ -28,9 +25,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_seller_identity_is_checked_at_its_field_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.get(f'{server.url}/settings')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/settings')
+    signed_in(driver, server.url, '/settings')
     replace_text(field(driver, 'Legal name'), 'Nordwind "Outfitters": <script>window.__x=1</script>')
     replace_text(field(driver, 'VAT number'), '<img src=x onerror="window.__x=1">')
     replace_text(field(driver, 'IBAN'), 'FR76 3000 6000 0112 3456 7890 189')

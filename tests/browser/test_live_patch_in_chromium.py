@@ -18,7 +18,15 @@ from backoffice.db import session_scope
 from backoffice.services import api_keys
 
 from ..support.api import make_key
-from ..support.browser import TIMEOUT, RunningServer, WebDriverWait, set_viewport, sign_in, visible_text, wait_for_path
+from ..support.browser import (
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    set_viewport,
+    signed_in,
+    visible_text,
+    wait_for_path,
+)
 from ..support.factories import make_user
 from ..support.server_cli import post_request
 
@@ -63,9 +71,7 @@ def call(base_url: str, path: str, method: str, key: str, payload: dict | None =
 
 
 def open_list(driver: WebDriver, base_url: str) -> None:
-    driver.get(f'{base_url}/requests')
-    sign_in(driver, AGENT[1], AGENT[2])
-    wait_for_path(driver, '/requests')
+    signed_in(driver, base_url, '/requests', AGENT[1], AGENT[2])
     visible_text(driver, 'Mine')
     driver.execute_script('window.__loaded = "once"')  # a reload would forget this
     WebDriverWait(driver, TIMEOUT).until(lambda d: count_over_the_list(d) > 0, 'the list did not load')

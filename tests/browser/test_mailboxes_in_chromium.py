@@ -15,15 +15,13 @@ from backoffice.models import Ticket
 from backoffice.services import mail_intake, mailboxes
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     button,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_user
@@ -97,8 +95,7 @@ def test_the_mailboxes_and_a_mailed_request_at_390_and_1440(driver: WebDriver, s
     with read_session() as session:
         number = session.get(Ticket, taken.ticket_id).number
 
-    driver.get(f'{server.url}/mailboxes')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/mailboxes')
     visible_text(driver, 'Returns and exchanges')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

@@ -19,16 +19,14 @@ from backoffice.services import notifications
 
 from ..support.browser import (
     ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
-    wait_for_path,
 )
 
 pytestmark = pytest.mark.browser
@@ -70,9 +68,7 @@ def test_the_header_and_list_menus_open_on_the_first_click_with_their_content(
         notifications.notify(session, user_id=admin.id, text=HOSTILE)
         session.commit()
     set_viewport(driver, width, 844 if width == 390 else 900)
-    driver.get(f'{base_url}/orders')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/orders')
+    signed_in(driver, base_url, '/orders')
     WebDriverWait(driver, TIMEOUT).until(
         lambda d: d.find_element(By.CSS_SELECTOR, '[aria-label="Notifications"] .q-badge').is_displayed(),
         'the bell counts the unread notice once the page is served',

@@ -11,8 +11,6 @@ from backoffice import db
 from backoffice.config import reload_settings
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     STORAGE_SECRET,
     RunningServer,
@@ -20,10 +18,9 @@ from ..support.browser import (
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_user
 from ..support.payables import enter_bill, make_supplier
@@ -65,9 +62,7 @@ def test_bill_lines_editor_and_a_failed_refund_at_390_and_1440(
             refunded_then_failed(stripe, admin, order)
     finally:
         reload_settings()
-    driver.get(f'{server.url}/finance/bills/{bill.id}')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, f'/finance/bills/{bill.id}')
+    signed_in(driver, server.url, f'/finance/bills/{bill.id}')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
         driver.get(f'{server.url}/finance/bills/{bill.id}')

@@ -7,14 +7,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     heading,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     wait_for_path,
 )
 
@@ -23,9 +21,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_mistyped_address_offers_the_way_home(driver: WebDriver, base_url: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.get(f'{base_url}/login')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/')
+    signed_in(driver, base_url, '/')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
         driver.get(f'{base_url}/custmers')

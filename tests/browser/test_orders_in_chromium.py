@@ -13,14 +13,12 @@ from backoffice.models import Carrier
 from backoffice.services import orders
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_product, make_user, pay, place
@@ -60,8 +58,7 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
             tracking_number='JJD000390007',
         )
 
-    driver.get(f'{server.url}/orders/{order.number}')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, f'/orders/{order.number}')
     visible_text(driver, 'Hand grinder C2')
     link = driver.find_element(By.LINK_TEXT, 'JJD000390007')
     assert link.get_attribute('href') == 'https://track.example/JJD000390007'

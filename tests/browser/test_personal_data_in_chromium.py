@@ -16,8 +16,6 @@ from backoffice import db
 from backoffice.services import personal_data
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
@@ -26,7 +24,7 @@ from ..support.browser import (
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
 )
@@ -39,8 +37,7 @@ def test_export_and_erase_dialogs_at_390_and_1440(driver: WebDriver, server: Run
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)  # the browser's server database: the records are made through the services
     person = a_customer_with_everything()
-    driver.get(f'{server.url}/customers/{person.customer_id}')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, f'/customers/{person.customer_id}')
     visible_text(driver, 'Invoices and credit notes')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

@@ -26,11 +26,11 @@ from ..support.browser import (
     cards,
     list_counts,
     on_screen,
-    open_signed_in,
     page_width,
     resize_and_settle,
     set_viewport,
     settle,
+    signed_in,
     visible,
     visible_text,
     wait_for_path,
@@ -92,10 +92,6 @@ def shop(server: RunningServer) -> dict:
     make_customer('second.customer@example.com', name='Zoë "Z": <script>window.__x=3</script>')
     submit_request('Kettle lid "loose": <script>window.__x=4</script>', email=EMAIL, name='Inês Duarte')
     return {'order': order}
-
-
-def signed_in(driver: WebDriver, base_url: str, path: str = '/') -> None:
-    open_signed_in(driver, base_url, path)
 
 
 def card_showing(driver: WebDriver, text: str):

@@ -9,7 +9,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from components import prebuilt_tailwind
 
-from ..support.browser import ADMIN_EMAIL, ADMIN_PASSWORD, set_viewport, settle, sign_in, wait_for_path
+from ..support.browser import set_viewport, settle, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +22,7 @@ def test_the_committed_stylesheet_has_every_class_of_the_sources() -> None:
 
 
 def test_the_menu_button_shows_on_a_phone_only_and_no_runtime_is_loaded(driver: WebDriver, base_url: str) -> None:
-    driver.get(f'{base_url}/login')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/')
+    signed_in(driver, base_url, '/')
     shown = {}
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

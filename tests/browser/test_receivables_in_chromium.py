@@ -12,16 +12,13 @@ from backoffice.db import session_scope
 from backoffice.services import dunning
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_company, make_user, pay
 from ..support.finance import due_days_ago, invoiced_on_terms, mugs
@@ -47,9 +44,7 @@ def test_receivables_at_390_and_1440(driver: WebDriver, server: RunningServer) -
     with session_scope() as session:
         dunning.queue_reminders(session=session)
 
-    driver.get(f'{server.url}/finance/receivables')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/finance/receivables')
+    signed_in(driver, server.url, '/finance/receivables')
     visible_text(driver, 'Reminders to review')
     assert driver.execute_script('return window.__x') is None
     for width, height in ((390, 844), (1440, 900)):

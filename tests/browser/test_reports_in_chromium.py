@@ -17,8 +17,6 @@ from backoffice.models import Return, ReturnLine, ReturnStatus
 from backoffice.services import payments, purchases
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     WebDriverWait,
@@ -27,9 +25,8 @@ from ..support.browser import (
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import make_category, make_customer, make_product, make_user, pay, place, submit_request
 from ..support.instants import bound
@@ -133,9 +130,7 @@ def test_every_report_at_390_and_1440(driver: WebDriver, server: RunningServer) 
     db.configure(server.database_url)
     shop()
     set_viewport(driver, 390, 844)
-    driver.get(f'{server.url}/reports')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/reports')
+    signed_in(driver, server.url, '/reports')
     visible_text(driver, 'Stock valuation')
     # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
     for key in ('', *REPORTS):

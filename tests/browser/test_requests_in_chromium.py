@@ -8,8 +8,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
@@ -19,11 +17,10 @@ from ..support.browser import (
     footer_agrees,
     list_counts,
     no_horizontal_overflow,
-    open_signed_in,
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
 )
@@ -37,8 +34,7 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
     driver: WebDriver, second_browser: WebDriver, base_url: str
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.get(f'{base_url}/requests')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, base_url, '/requests')
     visible_text(driver, 'Mine')  # the queues: the list is open
 
     second_browser.get(f'{base_url}/contact')  # an anonymous visitor
@@ -128,6 +124,6 @@ def test_an_overdue_due_time_is_still_red_with_the_constant_cell_template(
         stored.sla_due_at = utcnow() - timedelta(hours=2)
         session.add(stored)
         session.commit()
-    open_signed_in(driver, server.url, '/requests')
+    signed_in(driver, server.url, '/requests')
     cell = visible(driver, 'span.text-red-8')
     assert cell.text.startswith('overdue')

@@ -12,8 +12,6 @@ from backoffice.db import session_scope
 from backoffice.services import orders, purchases, returns
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     button,
@@ -22,9 +20,8 @@ from ..support.browser import (
     resize_and_settle,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
-    wait_for_path,
 )
 from ..support.factories import advance, make_product, make_user, pay, place
 
@@ -67,9 +64,7 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
         )
 
     set_viewport(driver, *PHONE)
-    driver.get(f'{server.url}/returns')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/returns')
+    signed_in(driver, server.url, '/returns')
     # each page loads once, on a phone, and is then turned into a desktop's window (one load a page, not two)
     for path, shown, name in (
         ('/returns', 'R-', 'returns'),

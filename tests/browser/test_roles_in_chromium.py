@@ -12,14 +12,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from backoffice import db
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     RunningServer,
     button,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_role, make_user
@@ -42,8 +40,7 @@ def test_the_roles_screen_and_its_dialog_at_390_and_1440(driver: WebDriver, serv
     make_role('finance.read', 'finance.manage', 'invoices.read', 'orders.read', name='Accounts')
     make_user(night.key, email='night.one@example.com')
 
-    driver.get(f'{server.url}/roles')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/roles')
     visible_text(driver, 'Accounts')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

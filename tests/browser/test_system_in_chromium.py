@@ -16,14 +16,12 @@ from backoffice.private_files import private_folder
 from backoffice.services import backups
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible,
     visible_text,
 )
@@ -48,8 +46,7 @@ def test_the_backups_list_and_the_restore_dialog_at_390_and_1440(driver: WebDriv
     )
     (backups.folder(settings) / f'backoffice-20251231-020000.{suffix}').write_bytes(b'older')
 
-    driver.get(f'{server.url}/system')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/system')
     visible_text(
         driver,
         taken.name,

@@ -14,14 +14,12 @@ from backoffice.models import utcnow
 from backoffice.services import webhooks
 
 from ..support.browser import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     ARTIFACTS,
     RunningServer,
     no_horizontal_overflow,
     set_viewport,
     settle,
-    sign_in,
+    signed_in,
     visible_text,
 )
 from ..support.factories import make_user
@@ -62,8 +60,7 @@ def test_the_webhooks_page_with_a_delivery_log_at_390_and_1440(
         webhooks.dispatch_due()
         webhooks.dispatch_due(now=utcnow() + timedelta(minutes=2))
 
-    driver.get(f'{server.url}/webhooks')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    signed_in(driver, server.url, '/webhooks')
     visible_text(driver, 'Shop front (order updates)')
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)

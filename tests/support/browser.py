@@ -190,12 +190,54 @@ def sign_in(driver: WebDriver, email: str, password: str) -> None:
     driver.find_element(By.XPATH, '//button[normalize-space(.)="Log in"]').click()
 
 
-def open_signed_in(driver: WebDriver, base_url: str, path: str) -> None:
-    """The page at `path`, signed in as the admin on the way: asked for signed out, it sends to the sign-in page, which
-    sends back to it (one page load less than signing in on the dashboard and then opening the page)."""
+def _through_the_form(driver: WebDriver, base_url: str, path: str, email: str, password: str) -> None:
+    """The page at `path`, signed in on the way: asked for signed out, it sends to the sign-in page, which sends back
+    to it (one page load less than signing in on the dashboard and then opening the page)."""
     driver.get(f'{base_url}{path}')
-    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, path)
+    sign_in(driver, email, password)
+    wait_for_path(driver, urlparse(path).path)
+
+
+SESSION_COOKIE = 'session'  # Starlette's signed cookie: the browser's id, which NiceGUI keys its user storage by
+# the session cookie a real sign-in through the form gave a browser, by (that browser's WebDriver session, the server's
+# address, the account): the server is one per worker session (tests/browser/conftest.py), and so is `chromium`
+_SESSIONS: dict[tuple[str, str, str], dict] = {}
+
+
+def signed_in(
+    driver: WebDriver, base_url: str, path: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> None:
+    """The page at `path` in a browser signed in as `email`, for a test whose point is not signing in (issue 12: one
+    page load, not two). The first time in this browser on this server, through the sign-in form (`path` asked for
+    signed out sends to the sign-in page, which sends back to it), keeping the session cookie that sign-in gave the
+    browser; later (the `driver` fixture deletes every cookie before each test) that cookie is put back and `path`
+    is loaded directly. It is the real session of a real sign-in, back in the browser it was given to: the server's
+    storage for it holds the sign-in only (components/session.py's keys); no other cookie comes back (not the
+    window's width, `bo_width`, nor the known-browser cookie). When the server sends to the sign-in page anyway
+    (another test signed the account out everywhere, ended its sessions, changed its password, or signed this
+    browser in as someone else, which empties the old session), the form signs in there and the new cookie is kept.
+    Tests of signing in, sessions, two-factor and the sign-in page type the form themselves (`sign_in`)."""
+    key = (driver.session_id or '', base_url, email)
+    saved = _SESSIONS.pop(key, None)
+    if saved is None:
+        _through_the_form(driver, base_url, path, email, password)
+    else:
+        # put into the browser's cookie store for the site, from whatever page is open (about:blank): no page load
+        driver.execute_cdp_cmd('Network.setCookie', {**saved, 'url': base_url})
+        driver.get(f'{base_url}{path}')
+        if urlparse(driver.current_url).path == '/login':  # the session was ended meanwhile
+            sign_in(driver, email, password)
+        wait_for_path(driver, urlparse(path).path)
+    cookie = driver.get_cookie(SESSION_COOKIE)
+    assert cookie is not None, 'signed in without a session cookie'
+    _SESSIONS[key] = {
+        'name': cookie['name'],
+        'value': cookie['value'],
+        'path': cookie.get('path', '/'),
+        'httpOnly': cookie.get('httpOnly', False),
+        'sameSite': cookie.get('sameSite', 'Lax'),
+        **({'expires': cookie['expiry']} if 'expiry' in cookie else {}),
+    }
 
 
 def wait_for_path(driver: WebDriver, path: str) -> None:
@@ -372,9 +414,6 @@ def free_port() -> int:
 
 
 def open_customers(driver: WebDriver, base_url: str) -> None:
-    """The customers list, signed in as the admin if the browser is not yet."""
-    driver.get(f'{base_url}/customers')
-    if '/login' in driver.current_url:
-        sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
-    wait_for_path(driver, '/customers')
+    """The customers list, signed in as the admin (`signed_in`)."""
+    signed_in(driver, base_url, '/customers')
     visible_text(driver, 'The people who use the product')
