@@ -485,7 +485,8 @@ def current_path(user: User) -> str | None:
 
 
 def fingerprint(user: User) -> int:
-    """What a person sees on the page, as one number: the visible elements with their texts, values and errors."""
+    """What a person sees on the page, as one number: the visible elements with their texts, values, icons (a copy
+    button's checkmark is its only answer) and errors."""
     parts = []
     for element in shown_elements(user.client.layout):
         value = element.value if isinstance(element, ValueElement) else None
@@ -495,6 +496,7 @@ def fingerprint(user: User) -> int:
                 str(getattr(element, 'text', '') or element.props.get('label') or ''),  # a container's: its children's
                 tuple(element.classes),
                 repr(value),
+                element.props.get('icon'),
                 element.props.get('error'),
                 element.props.get('error-message'),
                 len(element.rows) if isinstance(element, ui.table) else None,
