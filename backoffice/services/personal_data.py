@@ -152,9 +152,9 @@ def erased_email(customer_id: int | None) -> str:
 
 def gather(session: Session, customer: Customer) -> Found:
     """Find what an erasure changes: the customer's own records by their keys, and elsewhere any row naming them."""
-    orders = list(session.exec(select(Order).where(Order.customer_id == customer.id)))
+    orders = list(session.exec(select(Order).where(Order.customer_id == customer.id).order_by(col(Order.id))))
     order_ids = [o.id for o in orders]
-    requests = list(session.exec(select(Ticket).where(Ticket.customer_id == customer.id)))
+    requests = list(session.exec(select(Ticket).where(Ticket.customer_id == customer.id).order_by(col(Ticket.id))))
     ticket_ids = [t.id for t in requests]
     values = [customer.email, customer.name, customer.phone or '']
     for order in orders:
@@ -162,17 +162,21 @@ def gather(session: Session, customer: Customer) -> Found:
     needles = sorted({v.strip() for v in values if v and len(v.strip()) >= MIN_NEEDLE}, key=len, reverse=True)
     found = Found(customer=customer, needles=needles, orders=orders, requests=requests)
     if order_ids:
-        found.documents = list(session.exec(select(Invoice).where(col(Invoice.order_id).in_(order_ids))))
+        found.documents = list(
+            session.exec(select(Invoice).where(col(Invoice.order_id).in_(order_ids)).order_by(col(Invoice.id)))
+        )
     found.messages = list(
         session.exec(
-            select(TicketMessage).where(
-                or_(col(TicketMessage.ticket_id).in_(ticket_ids), col(TicketMessage.customer_id) == customer.id)
-            )
+            select(TicketMessage)
+            .where(or_(col(TicketMessage.ticket_id).in_(ticket_ids), col(TicketMessage.customer_id) == customer.id))
+            .order_by(col(TicketMessage.id))  # as written: PostgreSQL returns rows in no set order otherwise
         )
     )
     found.returns = list(
         session.exec(
-            select(Return).where(or_(col(Return.customer_id) == customer.id, col(Return.order_id).in_(order_ids)))
+            select(Return)
+            .where(or_(col(Return.customer_id) == customer.id, col(Return.order_id).in_(order_ids)))
+            .order_by(col(Return.id))
         )
     )
     found.events = session.exec(select(func.count()).select_from(UsageEvent).where(_their_events(customer))).one()
