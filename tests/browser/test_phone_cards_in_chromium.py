@@ -11,9 +11,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import col, delete
 
 from backoffice import db
 from backoffice.db import session_scope
+from backoffice.models import Customer
 from backoffice.services import orders, purchases, returns
 
 from ..support.browser import (
@@ -216,15 +218,27 @@ def test_a_phone_gets_its_folded_filters_after_the_rows_and_a_window_turned_wide
     visible_text(driver, 'Signed up from')
 
 
+@pytest.fixture
+def a_page_more(shop: dict):
+    """26 more customers, the newest first on /customers: a full page and one over. Deleted afterwards, so that the
+    file's other tests find their records on page one whatever order they run in."""
+    made = [
+        make_customer(f'page.fill{number:02}@example.com', name=f'Page "fill": <script>window.__x={number}</script>')
+        for number in range(26)
+    ]
+    yield made
+    with session_scope() as session:
+        session.execute(delete(Customer).where(col(Customer.id).in_([customer.id for customer in made])))
+        session.commit()
+
+
 def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
-    driver: WebDriver, base_url: str, shop: dict
+    driver: WebDriver, base_url: str, a_page_more: list
 ) -> None:
     """Every record of a full page shows, on a phone, on a desktop and on a screen taller than the page (a list that
     drew its first screen first, as tried in bench/README.md's firstrows3, must still draw them all). The desktop's
     list, its window turned narrow, switches to cards without a reload (the browser switches by its width), and back to
     the table when the window is turned wide again."""
-    for number in range(26):
-        make_customer(f'page.fill{number:02}@example.com', name=f'Page "fill": <script>window.__x={number}</script>')
     oldest_shown = 'page.fill01@example.com'  # 25 a page, the newest first: the 26th made is the last on page one
     for width, height, shown in (
         (390, 844, cards),
