@@ -88,6 +88,9 @@ class Column:
     # the record's field holding the id of the `related` resource's record that the cell links to (a related column:
     # itself); the cell is a link when that resource's link is '…{id}…' and the reader may read it
     opens: str = ''
+    # values that call for someone to act (a refund that failed): shown in red, and on a phone's card even when the
+    # card does not list this column
+    alarming: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
