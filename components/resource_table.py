@@ -322,6 +322,10 @@ class ResourceTable:
                     if column.name in related
                     else display_value(value, column.kind, column.choices)
                 )
+                if column.lead and row[column.name]:
+                    leading = self.resource.column(column.lead)
+                    said = display_value(getattr(record, leading.name), leading.kind, leading.choices)
+                    row[column.name] = f'{said} · {row[column.name]}' if said else row[column.name]
             rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows
 

@@ -383,8 +383,8 @@ class OrderScreen:
         """Whether the return's money went back: how much, how, and where it stands; a failed one in red, with "Pay
         back again" beside it (the same refund the Payments section lists)."""
         state = rma.refund_state
-        said = _('Refund of {amount}: {state}').format(
-            amount=money(rma.refund_amount, self.data.order.currency),
+        said = _('Refund {amount} · {state}').format(
+            amount=formatting.amount(rma.refund_amount, self.data.order.currency),
             state=_(return_refunds.REFUND_STATES.get(state, state)),
         )
         alarming = state in return_refunds.ALARMING

@@ -12,6 +12,7 @@ import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied
 from backoffice.listing import query
@@ -202,19 +203,18 @@ async def test_returns_shows_the_refund_and_filters_failed_ones_in_one_choice(us
     await signed_in(user, manager.email, path='/returns')
     await rows_show(user, failed.number, by_hand.number, column='number')
     rows = {row['number']: row for row in the_list(user, 'number').rows}
-    assert (rows[failed.number]['refund_state'], rows[failed.number]['refund_amount']) == (
-        'Failed: pay back again on the order',
-        '30.00',
-    )
+    assert rows[failed.number]['refund_state'] == '30.00 · Failed: pay back again on the order'  # how much, how
     assert rows[failed.number]['_late_refund_state'] is True  # in red
     assert (rows[by_hand.number]['refund_state'], rows[by_hand.number]['_late_refund_state']) == (
-        'Refunded by hand',
+        '24.00 · Refunded by hand',
         False,
     )
     assert rows[failed.number]['reason'] == HOSTILE and rows[by_hand.number]['reason'] == HOSTILE
     # on a phone's card, the failed refund shows although the card lists order, customer and date
     shown = {card['title']: card['lines'] for card in cards(user)}
-    assert {'label': 'Refund', 'value': 'Failed: pay back again on the order', 'late': True} in shown[failed.number]
+    assert {'label': 'Refund', 'value': '30.00 · Failed: pay back again on the order', 'late': True} in shown[
+        failed.number
+    ]
     assert all(line['label'] != 'Refund' for line in shown[by_hand.number])
 
     user.find(marker='filter-refund_state').elements.pop().set_value(['failed'])
@@ -222,7 +222,25 @@ async def test_returns_shows_the_refund_and_filters_failed_ones_in_one_choice(us
 
     # the return's own view, on its order: the failure in red with what to do, and the retry beside it
     await user.open(f'/orders/{order.number}')
-    await user.should_see('Refund of €30.00: Failed: pay back again on the order', retries=40)
+    await user.should_see('Refund 30.00 EUR · Failed: pay back again on the order', retries=40)
     user.find(marker='return-pay-back-again').click()
-    await user.should_see('Refund of €30.00: Refunded at the gateway', retries=40)
+    await user.should_see('Refund 30.00 EUR · Refunded at the gateway', retries=40)
     await eventually(lambda: stored(failed.id) == ('refunded', Decimal('30.00')))
+
+
+async def test_the_refund_column_and_filter_read_in_french(
+    user: User, stripe, manager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _order, failed = received_return_of_card_order(stripe, manager)
+    stripe.state.next_refund_status = 'failed'
+    refund(manager, failed)
+    await signed_in(user, manager.email, path='/returns')
+    monkeypatch.setattr(i18n, '_resolver', i18n._resolver)  # noqa: SLF001 (restored by monkeypatch)
+    i18n.set_resolver(lambda: 'fr')
+    await user.open('/returns')
+    await rows_show(user, failed.number, column='number')
+    row = the_list(user, 'number').rows[0]
+    assert row['refund_state'] == '30,00 · Échec\u00a0: rembourser à nouveau depuis la commande'
+    assert 'Remboursement' in [c['label'] for c in the_list(user, 'number').columns]
+    choices = user.find(marker='filter-refund_state').elements.pop().options
+    assert choices['manual'] == 'Remboursé manuellement' and choices['pending'] == 'En attente à la banque'

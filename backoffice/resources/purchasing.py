@@ -45,7 +45,8 @@ RETURNS = register(
             Column('reason', N_('Reason'), sortable=False, on_phone=False, wrap=True),
             Column('created_at', N_('Created'), kind='datetime'),
             Column('resolution', N_('Resolution'), kind='choice', choices=RESOLUTIONS, sortable=False, on_phone=False),
-            # whether the money went back (a failed refund in red, on the phone's card too: see Column.alarming)
+            # whether the money went back, led by how much ('30.00 · Refunded by hand'); a failed refund in red, on
+            # the phone's card too (Column.alarming)
             Column(
                 'refund_state',
                 N_('Refund'),
@@ -54,8 +55,10 @@ RETURNS = register(
                 sortable=False,
                 on_phone=False,
                 alarming=ALARMING,
+                lead='refund_amount',
+                wrap=True,
             ),
-            Column('refund_amount', N_('Amount refunded'), kind='money', sortable=False, on_phone=False),
+            Column('refund_amount', N_('Amount refunded'), kind='money', sortable=False, on_phone=False, shown=False),
         ),
         fields=(),
         search=('number',),

@@ -45,7 +45,9 @@ def state_of(session: Session, rma: Return) -> tuple[str | None, Decimal | None]
         status, amount = latest
         return FROM_GATEWAY.get(status, 'failed'), amount
     booked = session.exec(
-        select(func.count(col(Refund.id)), func.sum(Refund.amount)).where(Refund.order_id == rma.order_id, Refund.return_id == rma.id)
+        select(func.count(col(Refund.id)), func.sum(Refund.amount)).where(
+            Refund.order_id == rma.order_id, Refund.return_id == rma.id
+        )
     ).one()
     if booked[0]:
         return 'manual', Decimal(booked[1]).quantize(Decimal('0.01'))
