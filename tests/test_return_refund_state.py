@@ -244,3 +244,15 @@ async def test_the_refund_column_and_filter_read_in_french(
     assert 'Remboursement' in [c['label'] for c in the_list(user, 'number').columns]
     choices = user.find(marker='filter-refund_state').elements.pop().options
     assert choices['manual'] == 'Remboursé manuellement' and choices['pending'] == 'En attente à la banque'
+
+
+async def test_returns_follows_the_banks_answer_without_a_reload(user: User, stripe, manager) -> None:
+    _order, rma = received_return_of_card_order(stripe, manager)
+    stripe.state.next_refund_status = 'pending'
+    refund(manager, rma)
+    await signed_in(user, manager.email, path='/returns')
+    await rows_show(user, '30.00 · Pending at the bank', column='refund_state')
+    made = stripe.refunds_made()[0]
+    made.update(status='failed', failure_reason='lost_or_stolen_card')
+    deliver_webhook('refund.failed', made, stripe)  # Stripe's word, while the list is open
+    await rows_show(user, '30.00 · Failed: pay back again on the order', column='refund_state')
