@@ -95,9 +95,11 @@ def card_of(resource: Resource, row: dict) -> dict:
         status = row.get(card.status) or ''
         if column.kind == 'bool':  # a flag reads as its label when set ('Low', 'Active'), and not at all when not
             status = shown(column.label) if status == display_value(True, 'bool') else ''
+    shows = [*card.secondary]  # and a value that calls for someone to act (a failed refund), whatever the card lists
+    shows += [c.name for c in resource.columns if c.alarming and row.get(f'_late_{c.name}') and c.name not in shows]
     lines = [
         {'label': shown(resource.column(name).label), 'value': row.get(name), 'late': bool(row.get(f'_late_{name}'))}
-        for name in card.secondary
+        for name in shows
         if row.get(name) not in (None, '')
     ]
     # the tick's name for a screen reader comes with the row (a value), never formatted into the template

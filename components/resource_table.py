@@ -307,6 +307,8 @@ class ResourceTable:
                 value = getattr(record, column.name)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
+                if column.alarming:  # red in its cell and on the card (LATE_CELL, card_of)
+                    row[f'_late_{column.name}'] = value in column.alarming
                 if column.name in self._linked_columns:
                     target = self._linked_columns[column.name]
                     ident = getattr(record, column.opens or column.name)
@@ -320,6 +322,10 @@ class ResourceTable:
                     if column.name in related
                     else display_value(value, column.kind, column.choices)
                 )
+                if column.lead and row[column.name]:
+                    leading = self.resource.column(column.lead)
+                    said = display_value(getattr(record, leading.name), leading.kind, leading.choices)
+                    row[column.name] = f'{said} · {row[column.name]}' if said else row[column.name]
             rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows
 
@@ -535,7 +541,8 @@ class ResourceTable:
         for name in self._linked_columns:
             self.table.add_slot(f'body-cell-{name}', LINK_CELL)
         self._due_columns = [c.name for c in resource.columns if c.kind == 'due']
-        for name in self._due_columns:  # red once overdue; the text is the server's, shown as text
+        alarming = [c.name for c in resource.columns if c.alarming and c.name not in self._linked_columns]
+        for name in self._due_columns + alarming:  # red once overdue, or alarming; the text is the server's, as text
             self.table.add_slot(f'body-cell-{name}', LATE_CELL)
         if self._due_columns:
             # a task, not a ui.timer: a timer waits for the browser to connect, which makes NiceGUI serve the page at

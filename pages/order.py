@@ -28,6 +28,7 @@ from backoffice.services import (
     invoices,
     orders,
     payments,
+    return_refunds,
     returns,
 )
 from backoffice.validation import is_web_address
@@ -345,6 +346,8 @@ class OrderScreen:
                             number=rma.number, status=status, items=items
                         )
                     ui.label(shown)
+                    if rma.refund_state:
+                        self._return_refund(rma)
                     allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
                     if 'receive' in allowed:
                         ui.button(
@@ -375,6 +378,36 @@ class OrderScreen:
                         ui.button(_(label), on_click=resolve).props('flat dense').mark(f'resolve-{key}')
             if not (data.shipments or data.returns):
                 ui.label(_('Not shipped yet.')).classes('text-gray-500')
+
+    def _return_refund(self, rma) -> None:
+        """Whether the return's money went back: how much, how, and where it stands; a failed one in red, with "Pay
+        back again" beside it (the same refund the Payments section lists)."""
+        state = rma.refund_state
+        said = _('Refund {amount} · {state}').format(
+            amount=formatting.amount(rma.refund_amount, self.data.order.currency),
+            state=_(return_refunds.REFUND_STATES.get(state, state)),
+        )
+        alarming = state in return_refunds.ALARMING
+        ui.label(said).classes('text-red-8 text-weight-bold' if alarming else 'text-gray-600').mark(
+            f'return-refund-{state}'
+        )
+        if not (alarming and self.may_write):
+            return
+        failed = [
+            r
+            for r in self.data.gateway.refunds
+            if r.return_id == rma.id and gateway_payments.may_pay_back_again(r, self.data.gateway)
+        ]
+        if failed:
+            currency = self.data.order.currency
+            ui.button(
+                _('Pay back again'),
+                icon='replay',
+                on_click=lambda r=failed[-1]: self._do(
+                    lambda s, u: gateway_payments.pay_back_again(session=s, actor=u, refund_id=r.id),
+                    lambda sent: gateway_payments.outcome_said(sent, currency),
+                ),
+            ).props('flat dense color=primary').mark('return-pay-back-again')
 
     def _actions(self) -> None:
         """The buttons of the actions the order service says this order allows now, and no other."""

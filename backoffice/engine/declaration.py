@@ -88,6 +88,12 @@ class Column:
     # the record's field holding the id of the `related` resource's record that the cell links to (a related column:
     # itself); the cell is a link when that resource's link is '…{id}…' and the reader may read it
     opens: str = ''
+    # values that call for someone to act (a refund that failed): shown in red, and on a phone's card even when the
+    # card does not list this column
+    alarming: tuple[str, ...] = ()
+    # another of the resource's columns whose value leads this one's cell when both have one ('30.00 · Refunded by
+    # hand'); that column still stands alone in exports, the API and the Columns menu
+    lead: str = ''
 
 
 @dataclass(frozen=True)
@@ -458,6 +464,8 @@ def _problems(resource: Resource) -> list[str]:
 
     for column in resource.columns:
         attribute('column', column.name)
+        if column.lead and column.lead not in {c.name for c in resource.columns}:
+            problems.append(f'column {column.name!r} is led by {column.lead!r}, which is not one of its columns')
     for form_field in resource.fields:
         if form_field.name not in schema_fields and not hasattr(model, form_field.name):
             problems.append(f'field {form_field.name!r} is in neither {model.__name__} nor its create/update schemas')

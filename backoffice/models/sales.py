@@ -288,7 +288,11 @@ class Return(EditableTable, table=True):
     credit note or an exchange order."""
 
     __tablename__ = 'returns'
-    __table_args__ = (Index('ix_returns_order', 'order_id', 'id'), Index('ix_returns_status_id', 'status', 'id'))
+    __table_args__ = (
+        Index('ix_returns_order', 'order_id', 'id'),
+        Index('ix_returns_status_id', 'status', 'id'),
+        Index('ix_returns_refund_state_id', 'refund_state', 'id'),
+    )
 
     number: str = Field(max_length=20, unique=True)  # R-1001
     order_id: int = Field(foreign_key='orders.id')
@@ -301,6 +305,11 @@ class Return(EditableTable, table=True):
     closed_at: datetime | None = None
     exchange_order_id: int | None = Field(default=None, foreign_key='orders.id', ondelete='SET NULL')
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    # migration 0044: whether the money of a return's refund went back, kept by services/return_refunds.note from the
+    # refunds booked for it and the gateway's answers (so /returns lists and filters it without a query per row):
+    # None (no refund), manual, sent (no answer yet), pending, refunded (at the gateway), failed; and how much
+    refund_state: str | None = Field(default=None, max_length=20)
+    refund_amount: Decimal | None = Field(default=None, sa_type=MONEY)
 
 
 class ReturnLine(SQLModel, table=True):

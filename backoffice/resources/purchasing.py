@@ -7,6 +7,7 @@ from backoffice.engine.declaration import Card, Column, Filter, Resource, Wordin
 from backoffice.events import Topic
 from backoffice.i18n import N_, ngettext
 from backoffice.models import Purchase, Return
+from backoffice.services.return_refunds import ALARMING, REFUND_STATES
 
 RETURN_STATUSES = {
     'requested': N_('Requested'),
@@ -44,6 +45,20 @@ RETURNS = register(
             Column('reason', N_('Reason'), sortable=False, on_phone=False, wrap=True),
             Column('created_at', N_('Created'), kind='datetime'),
             Column('resolution', N_('Resolution'), kind='choice', choices=RESOLUTIONS, sortable=False, on_phone=False),
+            # whether the money went back, led by how much ('30.00 · Refunded by hand'); a failed refund in red, on
+            # the phone's card too (Column.alarming)
+            Column(
+                'refund_state',
+                N_('Refund'),
+                kind='choice',
+                choices=REFUND_STATES,
+                sortable=False,
+                on_phone=False,
+                alarming=ALARMING,
+                lead='refund_amount',
+                wrap=True,
+            ),
+            Column('refund_amount', N_('Amount refunded'), kind='money', sortable=False, on_phone=False, shown=False),
         ),
         fields=(),
         search=('number',),
@@ -51,6 +66,7 @@ RETURNS = register(
             Filter('status', N_('Status'), 'choice', choices=RETURN_STATUSES),
             Filter('created_at', N_('Created'), 'date_range'),
             Filter('customer_id', N_('Customer'), 'related', related='customers'),
+            Filter('refund_state', N_('Refund'), 'choice', choices=REFUND_STATES),
         ),
         default_sort='created_at',
         card=Card(title='number', status='status', secondary=('order_id', 'customer_id', 'created_at')),

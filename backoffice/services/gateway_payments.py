@@ -36,7 +36,7 @@ from backoffice.payment_providers import (
     gateway,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, orders, payments
+from backoffice.services import audit, orders, payments, return_refunds
 from backoffice.stored_text import sentence
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,21 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
 
 
 def _apply_refund(
+    session: Session, actor: User | None, provider: RemoteProvider, state: RefundState, intent: IntentState | None
+) -> str:
+    """The gateway's word on one refund applied (commits held by the caller); a return's refund state follows it."""
+    outcome = _apply_refund_state(session, actor, provider, state, intent)
+    row = session.exec(
+        select(GatewayRefund).where(GatewayRefund.provider == provider.key, GatewayRefund.reference == state.reference)
+    ).first()
+    if row is None and state.local_id is not None:
+        row = session.get(GatewayRefund, state.local_id)
+    if row is not None:
+        return_refunds.note(session, row.return_id)
+    return outcome
+
+
+def _apply_refund_state(
     session: Session, actor: User | None, provider: RemoteProvider, state: RefundState, intent: IntentState | None
 ) -> str:
     row = session.exec(
@@ -372,6 +387,7 @@ def request_refund(
     )
     session.add(row)
     session.flush()
+    return_refunds.note(session, row.return_id)
     orders.save(
         session,
         actor,
@@ -434,6 +450,7 @@ def pay_back_again(*, session: Session, actor: User, refund_id: int) -> GatewayR
     )
     session.add(row)
     session.flush()
+    return_refunds.note(session, row.return_id)
     orders.save(
         session,
         actor,
@@ -511,6 +528,7 @@ def _refused(
     with db.held_commits(session):
         row.status, row.message, row.updated_at = 'failed', state.message[:500], utcnow()
         session.add(row)
+        return_refunds.note(session, row.return_id)
         order = orders.locked(session, row.order_id, None)
         _timeline(
             session,

@@ -17,7 +17,7 @@ from backoffice.i18n import N_, _, current
 from backoffice.models import Invoice, InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
 from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_provider
 from backoffice.permissions import require
-from backoffice.services import audit, invoices, orders
+from backoffice.services import audit, invoices, orders, return_refunds
 from backoffice.stored_text import sentence, word
 
 __all__ = [
@@ -209,6 +209,7 @@ def book_refund(
         said = N_('Refund of {amount} ({reason}); credit note {note}')
     else:
         note, said = covered_by, N_('Refund of {amount} paid back again ({reason}); credit note {note} stands')
+    return_refunds.note(session, return_id)
     before = audit.snapshot(order)
     order.refunded_total += amount
     orders.save(
@@ -242,6 +243,7 @@ def reverse_refund(
     before = audit.snapshot(order)
     order.refunded_total -= refund.amount
     session.flush()
+    return_refunds.note(session, refund.return_id)
     orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
 

@@ -3,6 +3,8 @@ phone's and a desktop's width: each renders and nothing overflows sideways (scre
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,15 +26,33 @@ from ..support.browser import (
     visible_text,
 )
 from ..support.factories import advance, make_product, make_user, pay, place
+from ..support.refunds import received_return_of_card_order
+from ..support.stripe_server import StripeServer, set_up_stripe
 
 pytestmark = pytest.mark.browser
 PHONE, DESKTOP = (390, 844), (1440, 900)
 
 
-def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+@pytest.fixture
+def stripe(monkeypatch: pytest.MonkeyPatch, server: RunningServer) -> Iterator[StripeServer]:
+    """A card order's return is refunded here, in the test's process: Stripe refuses it (the server only shows it)."""
+    db.configure(server.database_url)
+    with StripeServer() as local:
+        set_up_stripe(local, make_user('admin', email='rp.admin@example.com'), monkeypatch)
+        yield local
+
+
+def test_returns_purchases_and_order_settings_at_390_and_1440(
+    driver: WebDriver, server: RunningServer, stripe: StripeServer
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)  # the browser's server database: the data is made through the services
     manager = make_user('manager', email='rp.manager@example.com')
+    # a return refunded by card that Stripe refused: /returns shows the failure in red, on the phone's card too
+    card_order, refused = received_return_of_card_order(stripe, manager)
+    stripe.state.next_refund_status = 'failed'
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=refused.id, resolution='refund')
     kettle = make_product('RP-KETTLE', '59.00', stock_on_hand=10, actor=manager, name='Gooseneck kettle, 0.9 l')
     order = place(('RP-KETTLE', 2), email='ines.rp@example.com', shipping_name='Inês Duarte')
     pay(manager, order)
@@ -69,7 +89,8 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
     for path, shown, name in (
         ('/returns', 'R-', 'returns'),
         ('/purchases', 'PO-RP-1', 'purchases'),
-        (f'/orders/{order.number}', 'RP-KETTLE Gooseneck kettle', 'order-with-return'),
+        # the return's own view, on its order: its refund failed, in red, with the retry beside it
+        (f'/orders/{card_order.number}', 'Refund 30.00 EUR · Failed: pay back again on the order', 'order-with-return'),
         ('/settings', 'Free shipping from', 'settings-orders'),
     ):
         if path != '/returns':  # signing in landed on the returns
@@ -79,8 +100,14 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(driver: WebDriver,
         for width, height in (PHONE, DESKTOP):
             if width != PHONE[0]:
                 resize_and_settle(driver, width, height)
+            if name == 'returns':  # the failed refund reads in red, in the row's cell or on the phone's card
+                failure = visible_text(driver, 'Failed: pay back again on the order')
+                red, green, blue = (int(v) for v in failure.value_of_css_property('color')[5:-1].split(',')[:3])
+                assert red > 150 and green < 80 and blue < 80, f'the failed refund is not red at {width} px'
             if name == 'settings-orders':
                 driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'VAT rate'))
+            if name == 'order-with-return':  # the return's row, with its refund's state and the retry
+                driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'Refund 30.00 EUR ·'))
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
             if name == 'settings-orders':  # the settings card itself (the API keys panel below it is not ours)
