@@ -17,6 +17,7 @@ const ROW_EVENTS = [
 ];
 const READ = ["key", "row", "pageIndex", "cols", "colsMap", "sort", "rowIndex", "color", "dark", "dense"];
 const WRITE = ["selected", "expand"];
+const CLIPPED = /(^|\s)bo-clip(\s|$)/;
 
 function cellValue(col, row) {
   const value = typeof col.field === "function" ? col.field(row) : row[col.field];
@@ -87,6 +88,7 @@ export default {
         rows: this.shownRows,
         pagination: this.shownPagination,
         rowKey: this.rowKey,
+        paginationLabel: this.paginationLabel,
         "onUpdate:pagination": (value) => this.$emit("update:pagination", value),
       },
       slots,
@@ -108,6 +110,12 @@ export default {
       }
       this.shownRows = rows;
       if (pagination) this.shownPagination = pagination;
+    },
+    // the footer's words: the server's, made with the pagination they describe ('1–25 of about 990,000', as the
+    // caption counts, in the reader's language), so they follow a page asked for and a live change with it
+    paginationLabel(first, last, total) {
+      const label = this.shownPagination?.label;
+      return typeof label === "string" ? label : this.$q.lang.table.pagination(first, last, total);
     },
     // the row's vnode of the last render when nothing it shows changed (Vue then skips it), else drawn anew
     memoized(kind, scope) {
@@ -149,7 +157,14 @@ export default {
       const children = cols.map((col) => {
         const slot = this.$slots[`body-cell-${col.name}`] || this.$slots["body-cell"];
         if (slot === undefined) {
-          return h("td", { class: col.__tdClass(row), style: col.__tdStyle(row) }, cellValue(col, row));
+          const value = cellValue(col, row);
+          const data = { class: col.__tdClass(row), style: col.__tdStyle(row) };
+          if (!CLIPPED.test(col.classes || "")) return h("td", data, value);
+          // a text cell, cut with an ellipsis (bo-clip, resource_table.py): its whole value on hover, as text; its
+          // length lets the column keep a short value whole
+          const text = value == null ? "" : String(value);
+          if (text !== "") data.title = text;
+          return h("td", data, [h("div", { class: "bo-clip-text", style: { "--bo-len": text.length } }, value)]);
         }
         const cell = liveScope(latest, { col });
         Object.defineProperty(cell, "value", { get: () => cellValue(col, latest()?.row ?? row), enumerable: true });

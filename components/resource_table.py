@@ -14,7 +14,7 @@ from nicegui import background_tasks, run, ui
 from backoffice import i18n, stored_text
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields, shown, shown_choices
-from backoffice.formatting import display_value, due
+from backoffice.formatting import display_value, due, number
 from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import User
@@ -43,14 +43,27 @@ _SHARED_LOCK = threading.Lock()
 
 
 # on a phone cells are padded less, and a text cell wraps (a long email address) instead of pushing the columns beside
-# it out of sight
-PHONE_CSS = (
+# it out of sight. Wider, a text cell (bo-clip) shows one line, at most 16rem wide, ended by an ellipsis when the
+# value is longer (the whole value in the cell's title): the value may break anywhere, so the table can narrow such a
+# column to fit its width (a long name, a long email and a long company side by side), where a value kept on one line
+# by nowrap made the table scroll sideways and pushed the later columns out of sight. A column is narrowed no further
+# than 8 characters of its values (--bo-len, a value's length, set by list_table.js): a short value ('New', 'Question')
+# stays whole beside a wide one. (A constant: no value is ever formatted into markup.)
+LIST_CSS = (
     '@media (max-width: 599.98px) { '
     '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
     '.resource-table th:first-child, .resource-table td:first-child { padding-left: 4px; padding-right: 0 } '
     '.resource-table td.bo-wraps { white-space: normal; overflow-wrap: anywhere; '
-    'min-width: 5rem !important } }'
+    'min-width: 5rem !important } } '
+    '@media (min-width: 600px) { .resource-table td.bo-clip .bo-clip-text { '
+    'display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 1; line-clamp: 1; overflow: hidden; '
+    'white-space: normal; overflow-wrap: anywhere; word-break: break-all; '
+    'min-width: calc(min(var(--bo-len, 8), 8) * 1ch); max-width: 16rem } }'
 )
+# a column declared to wrap: over lines, long words broken anywhere, and no wider than that (a long subject would
+# otherwise take the width the other columns' values need)
+WRAPPED = 'white-space: normal; min-width: 12rem; max-width: 28rem; overflow-wrap: anywhere'
+TEXT_KINDS = ('text', 'email', 'related', 'choice', 'stored_text')  # words: they may wrap or be cut, numbers never
 # one template for every 'due' column: the row carries _late_<column>; nothing from data is formatted into it
 LATE_CELL = (
     '<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
@@ -59,9 +72,11 @@ LATE_CELL = (
 # a cell that names another record links to it (row's _link_<column>, a path the server made); the click opens the
 # link, not the row
 LINK_CELL = (
-    '<q-td :props="props"><a v-if="props.row[\'_link_\' + props.col.name]" '
-    ':href="props.row[\'_link_\' + props.col.name]" class="text-primary" @click.stop>{{ props.value }}</a>'
-    '<span v-else>{{ props.value }}</span></q-td>'
+    '<q-td :props="props" :title="props.value || null"><a v-if="props.row[\'_link_\' + props.col.name]" '
+    ':href="props.row[\'_link_\' + props.col.name]" class="text-primary bo-clip-text" @click.stop '
+    ":style=\"{'--bo-len': String(props.value ?? '').length}\">{{ props.value }}</a>"
+    '<div v-else class="bo-clip-text" :style="{\'--bo-len\': String(props.value ?? \'\').length}">'
+    '{{ props.value }}</div></q-td>'
 )
 
 
@@ -235,6 +250,8 @@ class ResourceTable:
             'rowsNumber': result.total,
             'sortBy': self.state['sort'],
             'descending': bool(self.state['descending']),
+            # the footer's words ('1–25 of about 990,000'), drawn by list_table.js with the pagination they describe
+            'label': range_label(result.page, result.page_size, result.total, exact=result.exact),
         }
         counted = caption(self.resource, result.total, exact=result.exact, trash=self.state['trash'])
         nothing_yet = result.total == 0 and not self.narrowed() and not self.state['trash']
@@ -534,7 +551,7 @@ class ResourceTable:
             .props('flat bordered binary-state-sort')
         )
         self.table.props['rows-per-page-options'] = PAGE_SIZES
-        ui.add_css(PHONE_CSS)
+        ui.add_css(LIST_CSS)
         self.table.on('request', self._on_request)
         self.table.on_pagination_change(self._keep_total)
         self.table.on('rowClick', lambda e: self.on_open(e.args[1]['id']))
@@ -656,9 +673,12 @@ class ResourceTable:
 
     def _column(self, column) -> dict:
         hidden = '' if column.on_phone else 'gt-xs'
-        if column.kind in ('text', 'email', 'related', 'choice'):  # words may wrap on a phone; numbers, dates never
+        if column.kind in TEXT_KINDS:  # words may wrap on a phone; numbers, dates never
             hidden += ' bo-wraps'
-        shape = {'style': 'white-space: normal; min-width: 12rem; overflow-wrap: anywhere'} if column.wrap else {}
+            # wider: one line cut with an ellipsis (LIST_CSS), the whole value in the cell's title (list_table.js);
+            # a column declared to wrap wraps instead, long unbroken words too
+            hidden += '' if column.wrap else ' bo-clip'
+        shape = {'style': WRAPPED} if column.wrap else {}
         return {
             'name': column.name,
             'label': shown(column.label),
@@ -666,14 +686,19 @@ class ResourceTable:
             'sortable': column.sortable,
             'align': 'left',
             'classes': hidden.strip(),
-            'headerClasses': hidden.strip(),
+            'headerClasses': hidden.replace(' bo-clip', '').strip(),
             **shape,
         }
 
     def _keep_total(self, event) -> None:
         """The browser reports its pagination (e.g. when the table mounts) without the server's row count."""
-        if (event.value or {}).get('rowsNumber') != self.total:
-            self.table.pagination = {**(event.value or {}), 'rowsNumber': self.total, 'page': self.page}
+        reported = dict(event.value or {})
+        if reported.get('rowsNumber') != self.total:
+            reported.update(rowsNumber=self.total, page=self.page)
+        page, size = reported.get('page') or self.page, reported.get('rowsPerPage') or self.state['page_size']
+        label = range_label(page, size, self.total, exact=self.exact)  # the footer's words for that pagination
+        if reported != event.value or reported.get('label') != label:
+            self.table.pagination = {**reported, 'label': label}
 
     async def _on_request(self, event) -> None:
         pagination = event.args['pagination']
@@ -868,6 +893,14 @@ def caption(resource: Resource, total: int, *, exact: bool, trash: bool) -> str:
     if trash:
         return (_('{count} in the trash') if exact else _('about {count} in the trash')).format(count=count)
     return count if exact else _('about {count}').format(count=count)
+
+
+def range_label(page: int, size: int, total: int, *, exact: bool) -> str:
+    """The table's footer, the rows shown and the count the caption says: '1–25 of 3,000', '26–50 of about 990,000'
+    ('1–25 sur environ 990 000'), numbers formatted as the caption's."""
+    first, last = (page - 1) * size + 1, min(page * size, total)
+    words = _('{first}–{last} of {total}') if exact else _('{first}–{last} of about {total}')
+    return words.format(first=number(first), last=number(last), total=number(total))
 
 
 def _shared(key: tuple, compute: Callable[[], Any]) -> Any:

@@ -1,5 +1,6 @@
 """Customers through the resource engine, as a manager, an agent and a viewer use them."""
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
@@ -11,7 +12,7 @@ from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 
 from .support.factories import make_company, make_customer, make_user
-from .support.lists import caption, footer, listed, open_row, rows_show, the_list
+from .support.lists import as_if_counted, ask_for, caption, footer, listed, open_row, rows_show, the_list
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -278,22 +279,47 @@ async def test_the_count_under_a_live_list_follows_new_trashed_and_filtered_cust
         make_customer('quotes@example.com', name=LONG_HOSTILE),
     ]
     await rows_show(user, 'zed@example.com', 'quotes@example.com')
-    await eventually(lambda: (footer(user), caption(user)) == ('1-2 of 2', '2 customers'))
+    await eventually(lambda: (footer(user), caption(user)) == ('1–2 of 2', '2 customers'))
     assert sorted(listed(user, 'name')) == sorted([HOSTILE, LONG_HOSTILE])  # as typed
 
     # the browser reports the pagination it mounted with (rowsNumber 0, before the rows came): the count stays
     user.find(ui.table).trigger('update:pagination', {**the_list(user).props['pagination'], 'rowsNumber': 0})
-    assert footer(user) == '1-2 of 2'
+    assert footer(user) == '1–2 of 2'
 
     manager = make_user('manager', email='colleague@example.com')
     with session_scope() as session:  # a colleague trashes one while the list is open
         crud.delete_record(session=session, actor=manager, resource=CUSTOMERS, record_id=made[0].id)
     await rows_show(user, 'quotes@example.com', absent=('zed@example.com',))
-    await eventually(lambda: (footer(user), caption(user)) == ('1-1 of 1', '1 customer'))
+    await eventually(lambda: (footer(user), caption(user)) == ('1–1 of 1', '1 customer'))
 
     make_customer('other@example.com', name='Other: <b>bold</b>')
     await rows_show(user, 'quotes@example.com', 'other@example.com')
-    await eventually(lambda: (footer(user), caption(user)) == ('1-2 of 2', '2 customers'))
+    await eventually(lambda: (footer(user), caption(user)) == ('1–2 of 2', '2 customers'))
     user.find(marker='search').type('quotes@')
     await rows_show(user, 'quotes@example.com', absent=('other@example.com',))
-    await eventually(lambda: (footer(user), caption(user)) == ('1-1 of 1', '1 customer'))
+    await eventually(lambda: (footer(user), caption(user)) == ('1–1 of 1', '1 customer'))
+
+
+async def test_the_footer_counts_as_the_caption_does_exactly_or_about_on_every_page_and_live(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big table's count: the footer under the rows says it as the caption over them does ('1–10 of 3,000' beside
+    '3,000 customers', '1–10 of about 990,000' beside 'about 990,000 customers'), on the page asked for and after a
+    customer added while the list is open."""
+    for n in range(21):  # page 2 of 10 a page is full: the count stands (a short page would be the end)
+        make_customer(f'big{n:02}@example.com', name=f'Big "{n}": <script>window.__x={n}</script>')
+    as_if_counted(monkeypatch, 3_000, exact=True)
+    await open_customers_as(user)
+    await rows_show(user, 'big20@example.com')
+    ask_for(user, rows_per_page=10)
+    await eventually(lambda: (footer(user), caption(user)) == ('1–10 of 3,000', '3,000 customers'))
+    ask_for(user, page=2)
+    await eventually(lambda: (footer(user), caption(user)) == ('11–20 of 3,000', '3,000 customers'))
+    ask_for(user, page=1)
+    await eventually(lambda: footer(user) == '1–10 of 3,000')
+
+    as_if_counted(monkeypatch, 990_000, exact=False)  # counting would take too long now: an estimate
+    make_customer('late@example.com', name='Late: "<b>bold</b>"')
+    await rows_show(user, 'late@example.com')
+    await eventually(lambda: (footer(user), caption(user)) == ('1–10 of about 990,000', 'about 990,000 customers'))
+    assert listed(user, 'name')[0] == 'Late: "<b>bold</b>"'  # as typed

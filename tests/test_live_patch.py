@@ -60,7 +60,7 @@ async def test_a_new_request_is_sent_alone_and_goes_first_with_the_count(user: U
     changed, order, pagination, texts = sent['patches'][-1]
     assert [row['subject'] for row in changed] == [HOSTILE]  # only the new row travels, its text as it was typed
     assert order == [new.id, order[1]] and len(order) == 2
-    assert pagination['rowsNumber'] == 2
+    assert pagination['rowsNumber'] == 2 and pagination['label'] == '1–2 of 2'  # the footer's words travel with it
     assert list(texts.values()) == ['2 requests']
     assert not sent['updates'], 'the table was sent whole'
     assert [card['title'] for card in cards(user)][0] == HOSTILE  # the phone's cards come from the same rows

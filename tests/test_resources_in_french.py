@@ -16,12 +16,13 @@ from backoffice.resources import resource
 from backoffice.transfer import import_map, import_plan, import_read
 
 from .support.factories import banned_customer, make_customer, make_product, make_user, pay, place
-from .support.lists import listed, rows_show
+from .support.lists import as_if_counted, ask_for, caption, footer, listed, rows_show
 from .support.picture import EMAIL, a_customer_with_everything
 from .support.signin import signed_in
 from .support.waiting import eventually
 
 NBSP = '\u00a0'  # French puts one before : ; ! ? (and inside « »)
+NNBSP = '\u202f'  # ... and a narrow one between a number's thousands
 
 
 @pytest.fixture
@@ -56,6 +57,23 @@ async def test_the_customers_list_reads_in_french(user: User, french) -> None:
     user.find(marker='filter-status').elements.pop().set_value(['banned'])
     await rows_show(user, 'bad@example.com', absent=('ann@example.com',))
     await user.should_see('1 client')
+
+
+async def test_a_big_list_counts_in_french_under_it_as_over_it(
+    user: User, french, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer's range and count read as the caption's: French words, French separators."""
+    for n in range(11):
+        make_customer(f'grand{n:02}@example.com', name=f'Grand « {n} » : <script>window.__x={n}</script>')
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/customers')
+    french()
+    as_if_counted(monkeypatch, 990_000, exact=False)
+    await user.open('/customers')
+    await rows_show(user, 'grand10@example.com')
+    ask_for(user, rows_per_page=10)
+    await eventually(lambda: footer(user) == f'1–10 sur environ 990{NNBSP}000')
+    assert caption(user) == f'environ 990{NNBSP}000 clients'
 
 
 async def test_an_empty_list_says_so_in_french_and_offers_the_first_record(user: User, french) -> None:

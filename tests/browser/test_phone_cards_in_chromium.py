@@ -15,7 +15,7 @@ from sqlmodel import col, delete
 
 from backoffice import db
 from backoffice.db import session_scope
-from backoffice.models import Customer
+from backoffice.models import Company, Customer
 from backoffice.services import orders, purchases, returns
 
 from ..support.browser import (
@@ -39,6 +39,7 @@ from ..support.browser import (
 )
 from ..support.factories import (
     advance,
+    make_company,
     make_content,
     make_customer,
     make_product,
@@ -220,15 +221,19 @@ def test_a_phone_gets_its_folded_filters_after_the_rows_and_a_window_turned_wide
 
 @pytest.fixture
 def a_page_more(shop: dict):
-    """26 more customers, the newest first on /customers: a full page and one over. Deleted afterwards, so that the
-    file's other tests find their records on page one whatever order they run in."""
+    """27 more customers, the newest first on /customers: a full page and two over. The newest has an email, a name and
+    a company as long as they may be, without a space. Deleted afterwards, so that the file's other tests find their
+    records on page one whatever order they run in."""
     made = [
         make_customer(f'page.fill{number:02}@example.com', name=f'Page "fill": <script>window.__x={number}</script>')
         for number in range(26)
     ]
+    company = make_company(LONG_COMPANY)
+    made.append(make_customer(LONG_EMAIL, name=LONG_NAME, company_id=company.id))
     yield made
     with session_scope() as session:
         session.execute(delete(Customer).where(col(Customer.id).in_([customer.id for customer in made])))
+        session.execute(delete(Company).where(col(Company.id) == company.id))
         session.commit()
 
 
@@ -239,7 +244,7 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
     drew its first screen first, as tried in bench/README.md's firstrows3, must still draw them all). The desktop's
     list, its window turned narrow, switches to cards without a reload (the browser switches by its width), and back to
     the table when the window is turned wide again."""
-    oldest_shown = 'page.fill01@example.com'  # 25 a page, the newest first: the 26th made is the last on page one
+    oldest_shown = 'page.fill02@example.com'  # 25 a page, the newest first: the 25th made is the last on page one
     for width, height, shown in (
         (390, 844, cards),
         (390, 2400, cards),
@@ -256,6 +261,8 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
         )
         assert oldest_shown in shown(driver)[-1].text, f'{width}×{height}: {shown(driver)[-1].text}'
         assert driver.execute_script('return window.__x') is None, 'text from data ran as a script'
+        if (width, height) in ((390, 844), (1440, 900)):
+            a_long_name_stays_in_its_place(driver, width)
         if (width, height) == (1440, 900):  # no reload: the window turned narrow and wide again
             assert not cards(driver), 'a desktop shows cards instead of the table'
             set_viewport(driver, *PHONE)
@@ -267,6 +274,60 @@ def test_a_full_page_shows_every_record_at_either_width_and_on_a_tall_screen(
                 lambda d: len(table_rows(d)) == 25 and not cards(d), 'the cards stay on a window turned wide'
             )
             pages_and_sorts(driver)
+
+
+def a_long_name_stays_in_its_place(driver: WebDriver, width: int) -> None:
+    """A customer whose email, name and company are long and have no space, hostile text in them: on a phone its card
+    breaks them over lines, no wider than the card; on a desktop each cell ends in an ellipsis with the whole value in
+    its title, and the table does not scroll sideways: its last column is in sight. Each shows as typed, as text."""
+    settle(driver)
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f'lists-long-name-{width}.png'))
+    if width < 600:
+        card = card_showing(driver, LONG_EMAIL)
+        said = driver.execute_script(CARD_FITS, card)
+        assert said['texts'] == [LONG_EMAIL, LONG_NAME, LONG_COMPANY], said
+        assert said['fits'], f'the long values overflow their card: {said}'
+        return
+    said = driver.execute_script(TABLE_FITS, [LONG_EMAIL, LONG_NAME, LONG_COMPANY])
+    assert said['cells'] == [
+        {'text': text, 'title': text, 'cut': True} for text in (LONG_EMAIL, LONG_NAME, LONG_COMPANY)
+    ]
+    assert not said['shortCut'], 'a short value beside the long ones is cut'
+    assert said['middle'] <= 0, f'the table scrolls sideways by {said["middle"]} px at {width} px'
+    assert said['lastColumn'], f'the last column ({said["lastName"]}) is out of sight: {said}'
+
+
+LONG_EMAIL = f'long.{"e" * 59}@{"d" * 63}.{"x" * 17}.com'  # 150 characters: 64 before the @, labels of 63 at most
+LONG_NAME = ('Long "name": <script>window.__x=99</script>' + 'A' * 120)[:120]  # a name's longest
+LONG_COMPANY = ('Firm "co": <script>window.__x=98</script>' + 'C' * 150)[:150]
+CARD_FITS = """
+    const card = arguments[0], box = card.getBoundingClientRect();
+    const parts = [card.querySelector('.bo-card-title'), ...card.querySelectorAll('.bo-card-value')];
+    return {
+        texts: parts.slice(0, 3).map(part => part.textContent),
+        fits: card.scrollWidth <= card.clientWidth && box.right <= window.innerWidth
+            && parts.every(part => part.getBoundingClientRect().right <= box.right),
+        widths: [card.scrollWidth, card.clientWidth, box.right, ...parts.map(p => p.getBoundingClientRect().right)],
+    };
+"""
+TABLE_FITS = """
+    const cut = text => text.scrollHeight > text.clientHeight || text.scrollWidth > text.clientWidth;
+    const table = document.querySelector('.resource-table'), middle = table.querySelector('.q-table__middle');
+    const cells = arguments[0].map(text => [...table.querySelectorAll('tbody td')].find(td => td.textContent === text))
+        .map(td => td && {text: td.textContent, title: td.title, cut: cut(td.querySelector('.bo-clip-text'))});
+    const last = [...table.querySelectorAll('thead th')].pop(), box = middle.getBoundingClientRect();
+    const lastBox = last.getBoundingClientRect();
+    const short = [...table.querySelectorAll('tbody td .bo-clip-text')].filter(text => text.textContent === 'Active');
+    return {
+        cells,
+        shortCut: short.length === 0 || short.some(cut),
+        middle: middle.scrollWidth - middle.clientWidth,
+        lastName: last.textContent,
+        lastColumn: lastBox.width > 0 && lastBox.left >= box.left && lastBox.right <= box.right
+            && lastBox.right <= window.innerWidth,
+    };
+"""
 
 
 def pages_and_sorts(driver: WebDriver) -> None:
@@ -303,7 +364,7 @@ def pages_and_sorts(driver: WebDriver) -> None:
 
 
 def footer(driver: WebDriver) -> list[int]:
-    """The table's footer as [first, last, total] ('26-31 of 31')."""
+    """The table's footer as [first, last, total] ('26–31 of 31')."""
     return list_counts(driver, 'customer')['footer']
 
 

@@ -306,7 +306,8 @@ def no_horizontal_overflow(driver: WebDriver) -> bool:
 LIST_COUNTS = r"""
     const table = document.querySelector('.resource-table');
     const bottom = table && table.querySelector('.q-table__bottom');
-    const footer = (bottom?.innerText.match(/(\d+)-(\d+) of (\d+)/) || []).slice(1).map(Number);
+    const footer = (bottom?.innerText.match(/([\d,]+)–([\d,]+) of (?:about )?([\d,]+)/) || []).slice(1)
+        .map(n => Number(n.replace(/,/g, '')));
     const caption = [...document.querySelectorAll('div')].map(d => d.textContent.trim())
         .find(t => new RegExp(`^[\\d,]+ ${arguments[0]}s?$`).test(t));
     const rows = [...(table?.querySelectorAll('tbody tr, .bo-card') || [])].filter(e => e.offsetParent !== null);
@@ -315,13 +316,13 @@ LIST_COUNTS = r"""
 
 
 def list_counts(driver: WebDriver, noun: str) -> dict:
-    """What a list on its first page says of its size: the table's footer ([first, last, total] of '1-3 of 3'), the
+    """What a list on its first page says of its size: the table's footer ([first, last, total] of '1–3 of 3'), the
     caption over it ('3 requests': 3) and how many rows (or a phone's cards) it shows."""
     return driver.execute_script(LIST_COUNTS, noun)
 
 
 def footer_agrees(driver: WebDriver, noun: str) -> bool:
-    """The footer says '1-<rows shown> of <the caption's count>' (it said '1-0 of 0' beside live rows)."""
+    """The footer says '1–<rows shown> of <the caption's count>' (it said '1-0 of 0' beside live rows)."""
     said = list_counts(driver, noun)
     return said['rows'] > 0 and said['footer'] == [1, said['rows'], said['caption']]
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from backoffice.listing import query
 from components.resource_table import ListCaption
 
 from .waiting import eventually
@@ -24,11 +28,31 @@ def listed(user: User, column: str = 'email') -> list:
 
 
 def footer(user: User, column: str = 'email') -> str:
-    """What the table's footer says ('1-2 of 2'), worked out from its pagination prop as a server-side q-table does
-    (Quasar's default label: first row, last row, `rowsNumber`): the browser draws the footer from that prop alone."""
+    """What the table's footer says ('1–2 of 2', '1–25 of about 990,000'): the words its pagination prop carries, which
+    the browser draws as they are (list_table.js's paginationLabel). They are checked to be those of the rows that
+    prop describes (first row, last row, `rowsNumber`), as Quasar would count them."""
     pagination = the_list(user, column).props['pagination']
     page, size, total = pagination['page'], pagination['rowsPerPage'], pagination['rowsNumber']
-    return f'{(page - 1) * size + 1}-{min(page * size, total)} of {total}'
+    label = pagination.get('label', '')
+    first, _, rest = label.partition('–')  # '1–25 of about 990,000': the separators within a number are no spaces
+    last, _, words = rest.partition(' ')
+    numbers = [int(re.sub(r'\D', '', n) or -1) for n in (first, last, words.rpartition(' ')[2])]
+    assert numbers == [(page - 1) * size + 1, min(page * size, total), total], f'{label!r} for {pagination}'
+    return label
+
+
+def ask_for(user: User, *, page: int = 1, rows_per_page: int | None = None, column: str = 'email') -> None:
+    """Ask for a page (or a page size) as the footer's arrows and its rows-per-page select do: Quasar's `request`."""
+    pagination = dict(the_list(user, column).props['pagination'], page=page)
+    if rows_per_page is not None:
+        pagination['rowsPerPage'] = rows_per_page
+    user.find(ui.table).trigger('request', {'pagination': pagination})
+
+
+def as_if_counted(monkeypatch: pytest.MonkeyPatch, total: int, *, exact: bool) -> None:
+    """Every list count from now on says `total` (`exact=False`: an estimate, as on a big table whose count would take
+    too long), whatever the rows are; a first page shorter than its size still counts its own rows."""
+    monkeypatch.setattr(query, 'count_rows', lambda _session, _plan: (total, exact))
 
 
 def caption(user: User) -> str:
