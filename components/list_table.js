@@ -164,7 +164,8 @@ export default {
           // length lets the column keep a short value whole
           const text = value == null ? "" : String(value);
           if (text !== "") data.title = text;
-          return h("td", data, [h("div", { class: "bo-clip-text", style: { "--bo-len": text.length } }, value)]);
+          data.style = [data.style, { "--bo-len": text.length }];
+          return h("td", data, [h("div", { class: "bo-clip-text" }, value)]);
         }
         const cell = liveScope(latest, { col });
         Object.defineProperty(cell, "value", { get: () => cellValue(col, latest()?.row ?? row), enumerable: true });

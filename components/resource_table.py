@@ -47,8 +47,8 @@ _SHARED_LOCK = threading.Lock()
 # value is longer (the whole value in the cell's title): the value may break anywhere, so the table can narrow such a
 # column to fit its width (a long name, a long email and a long company side by side), where a value kept on one line
 # by nowrap made the table scroll sideways and pushed the later columns out of sight. A column is narrowed no further
-# than 8 characters of its values (--bo-len, a value's length, set by list_table.js): a short value ('New', 'Question')
-# stays whole beside a wide one. (A constant: no value is ever formatted into markup.)
+# than 12 characters of its values (--bo-len, a value's length, set by list_table.js): a short value ('New',
+# 'Question') stays whole beside a wide one. (A constant: no value is ever formatted into markup.)
 LIST_CSS = (
     '@media (max-width: 599.98px) { '
     '.resource-table th, .resource-table td { padding-left: 6px; padding-right: 6px } '
@@ -58,7 +58,7 @@ LIST_CSS = (
     '@media (min-width: 600px) { .resource-table td.bo-clip .bo-clip-text { '
     'display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 1; line-clamp: 1; overflow: hidden; '
     'white-space: normal; overflow-wrap: anywhere; word-break: break-all; '
-    'min-width: calc(min(var(--bo-len, 8), 8) * 1ch); max-width: 16rem } }'
+    'min-width: calc(min(var(--bo-len, 12), 12) * 1ch); max-width: 16rem } }'
 )
 # a column declared to wrap: over lines, long words broken anywhere, and no wider than that (a long subject would
 # otherwise take the width the other columns' values need)
@@ -72,11 +72,10 @@ LATE_CELL = (
 # a cell that names another record links to it (row's _link_<column>, a path the server made); the click opens the
 # link, not the row
 LINK_CELL = (
-    '<q-td :props="props" :title="props.value || null"><a v-if="props.row[\'_link_\' + props.col.name]" '
-    ':href="props.row[\'_link_\' + props.col.name]" class="text-primary bo-clip-text" @click.stop '
-    ":style=\"{'--bo-len': String(props.value ?? '').length}\">{{ props.value }}</a>"
-    '<div v-else class="bo-clip-text" :style="{\'--bo-len\': String(props.value ?? \'\').length}">'
-    '{{ props.value }}</div></q-td>'
+    '<q-td :props="props" :title="props.value || null" :style="{\'--bo-len\': String(props.value ?? \'\').length}">'
+    '<a v-if="props.row[\'_link_\' + props.col.name]" :href="props.row[\'_link_\' + props.col.name]" '
+    'class="text-primary bo-clip-text" @click.stop>{{ props.value }}</a>'
+    '<div v-else class="bo-clip-text">{{ props.value }}</div></q-td>'
 )
 
 
