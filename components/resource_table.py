@@ -64,9 +64,11 @@ LIST_CSS = (
 # otherwise take the width the other columns' values need)
 WRAPPED = 'white-space: normal; min-width: 12rem; max-width: 28rem; overflow-wrap: anywhere'
 TEXT_KINDS = ('text', 'email', 'related', 'choice', 'stored_text')  # words: they may wrap or be cut, numbers never
-# one template for every 'due' column: the row carries _late_<column>; nothing from data is formatted into it
+# one template for every 'due' column (and alarming one): the row carries _late_<column>; nothing from data is
+# formatted into it; a text column's is cut as the others (LIST_CSS)
 LATE_CELL = (
-    '<q-td :props="props"><span :class="props.row[\'_late_\' + props.col.name] '
+    '<q-td :props="props" :title="props.value || null" :style="{\'--bo-len\': String(props.value ?? \'\').length}">'
+    '<span class="bo-clip-text" :class="props.row[\'_late_\' + props.col.name] '
     "? 'text-red-8 text-weight-bold' : ''\">{{ props.value }}</span></q-td>"
 )
 # a cell that names another record links to it (row's _link_<column>, a path the server made); the click opens the
