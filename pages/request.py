@@ -49,6 +49,7 @@ class RequestScreen:
             with ui.column().classes('w-full lg:w-1/3 gap-3'):
                 self._reply_box()
                 self.details = ui.column().classes('w-full gap-3')
+                self._details: dict[str, tuple[ui.column, tuple]] = {}
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
@@ -178,30 +179,46 @@ class RequestScreen:
                 on_retry=self._retry if self.may_write else None,
                 fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
             )
-        shown = (
-            ticket.tags,
-            ticket.order_number,
-            self.order is not None,
-            ticket.type,
-            ticket.severity,
-            ticket.bug_status,
-            ticket.fixed_in_version,
-            ticket.steps,
-            ticket.status,
-            self.original_number,
-            ticket.rating,
-            ticket.rating_comment,
-        )
-        if shown == getattr(self, '_details_shown', None):
-            return  # unchanged: keep what the agent is typing in the bug report
-        self._details_shown = shown
-        self.details.clear()
-        with self.details:
-            rating_view(ticket)
-            tags_input(ticket, may_write=self.may_write, change=self._change_at)
-            order_input(ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at)
-            bug_panel(ticket, may_write=self.may_write, change=self._change_at)
-            duplicate_line(ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate)
+        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
+        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
+        for name, shown, build in (
+            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
+            ('tags', (ticket.tags,), lambda: tags_input(ticket, may_write=self.may_write, change=self._change_at)),
+            (
+                'order',
+                (ticket.order_number, self.order is not None),
+                lambda: order_input(
+                    ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at
+                ),
+            ),
+            (
+                'bug',
+                (ticket.type, ticket.severity, ticket.bug_status, ticket.fixed_in_version, ticket.steps),
+                lambda: bug_panel(ticket, may_write=self.may_write, change=self._change_at),
+            ),
+            (
+                'duplicate',
+                (self.original_number, tickets.may_mark_duplicate(ticket)),
+                lambda: duplicate_line(
+                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
+                ),
+            ),
+        ):
+            self._detail(name, shown, build)
+
+    def _detail(self, name: str, shown: tuple, build: Callable[[], None]) -> None:
+        """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed."""
+        box, before = self._details.get(name, (None, None))
+        if box is None:
+            with self.details:
+                box = ui.column().classes('w-full gap-3')
+        elif shown == before:
+            return  # unchanged: keep what the agent is typing there
+        self._details[name] = (box, shown)
+        box.clear()
+        with box:
+            build()
+        box.set_visibility(bool(box.default_slot.children))  # an empty box would add a gap of its own
 
     def _show_presence(self, others: list[str]) -> None:
         self.presence_box.clear()
