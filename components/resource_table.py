@@ -508,7 +508,9 @@ class ResourceTable:
             if wide:
                 once_connected(lambda _user: self.phone_sort.build())
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
-        self.bulk_holder = ui.column().classes('w-full gap-0')
+        # kept at the foot of the window while the list is in sight: ticking a card at the top of a long list on a
+        # phone showed the bar 25 cards below, out of sight, as if the tick had done nothing
+        self.bulk_holder = ui.column().classes('w-full gap-0 sticky bottom-0 z-10')
         selection = None if resource.read_only and not self.bulk_tools else 'multiple'
         self.table = (
             ListTable(
