@@ -96,6 +96,42 @@ async def test_steps_being_typed_in_a_bug_report_stay_when_the_status_changes(us
     assert stored_request(ticket.number).fixed_in_version == "2.4 'beta'"
 
 
+async def test_a_bug_report_changed_by_a_colleague_while_typing_keeps_the_typing_and_refuses_to_overwrite(
+    user: User,
+) -> None:
+    """A colleague saves the bug report (severity critical) while this agent types the steps: the steps stay on the
+    screen, and saving them says who changed the report instead of quietly putting the old severity back; Reload shows
+    the colleague's severity with the steps still there, to be saved."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    ticket = submit_request('Checkout crashes')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, type='bug')
+    await open_request(user, agent.email, ticket.number)
+    typed = 'Steps: "pay" then <script>alert(1)</script>: crash'
+    user.find(marker='steps').type(typed)
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            severity='critical',
+            priority='high',
+        )
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')  # the page heard of it
+    assert user.find(marker='steps').elements.pop().value == typed
+    user.find(marker='save-bug').click()
+    await user.should_see(f'changed by {colleague.email}')
+    saved = stored_request(ticket.number)
+    assert (saved.severity.value, saved.steps) == ('critical', None)  # the colleague's severity stands
+    user.find(marker='reload').click()  # the colleague's change shows, with what was typed kept over it
+    await eventually(lambda: user.find(marker='severity').elements.pop().value == 'critical')
+    assert user.find(marker='steps').elements.pop().value == typed
+    user.find(marker='save-bug').click()
+    await eventually(lambda: stored_request(ticket.number).steps == typed)
+    assert stored_request(ticket.number).severity.value == 'critical'
+
+
 async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
     agent = make_user('agent')
     original = submit_request('Parcel lost')
