@@ -329,6 +329,8 @@ class RequestScreen:
         with self.stale_box, ui.row().classes('w-full items-center gap-2 bg-red-50 p-2 rounded').mark('stale'):
             ui.label(str(error)).classes('text-red-800')
             ui.button(_('Reload'), icon='refresh', on_click=self._reload_afresh).props('flat dense').mark('reload')
+        # and where the agent is: on a phone the warning is at the top, the button pressed a screen or two below it
+        ui.notify(str(error), type='warning', multi_line=True)
 
     async def _change(self, **fields: Any) -> None:
         version = self.ticket.version

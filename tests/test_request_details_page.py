@@ -122,6 +122,8 @@ async def test_a_bug_report_changed_by_a_colleague_while_typing_keeps_the_typing
     assert user.find(marker='steps').elements.pop().value == typed
     user.find(marker='save-bug').click()
     await user.should_see(f'changed by {colleague.email}')
+    # said where the agent is too: on a phone the warning is at the top, the Save button a screen or two below it
+    assert user.notify.contains(f'changed by {colleague.email}')
     saved = stored_request(ticket.number)
     assert (saved.severity.value, saved.steps) == ('critical', None)  # the colleague's severity stands
     user.find(marker='reload').click()  # the colleague's change shows, with what was typed kept over it
