@@ -158,7 +158,10 @@ class RequestScreen:
                         record_link('companies', self.company[0], self.company[1], self.user)
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
-                self._select('status', _('Status'), STATUSES, ticket.status.value)
+                statuses = {status.value for status in tickets.next_statuses(ticket)}  # closed is final
+                self._select(
+                    'status', _('Status'), {k: v for k, v in STATUSES.items() if k in statuses}, ticket.status.value
+                )
                 self._select('priority', _('Priority'), PRIORITIES, ticket.priority.value)
                 self._select('type', _('Type'), TYPES, ticket.type.value)
                 if self.may_write:
