@@ -52,8 +52,10 @@ class RequestScreen:
             return
         self.stale_box = ui.column().classes('w-full gap-1')
         self.presence_box = ui.row().classes('items-center gap-1 text-sm').mark('presence')
-        self.header = ui.column().classes('w-full gap-2')
-        with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap'):
+        # wrap-anywhere (inherited): a word longer than the screen (a link the customer pasted, in the subject or a
+        # message) breaks instead of widening the page on a phone
+        self.header = ui.column().classes('w-full gap-2 wrap-anywhere')
+        with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap wrap-anywhere'):
             self.thread_box = ui.column().classes('w-full lg:w-2/3 gap-2')
             with ui.column().classes('w-full lg:w-1/3 gap-3'):
                 self._reply_box()
@@ -149,13 +151,13 @@ class RequestScreen:
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
                 ui.label(f'#{ticket.number}').classes('text-xl text-gray-500').mark('number')
-                ui.label(ticket.subject).classes('text-xl font-medium break-words').mark('subject')
+                ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     ui.label(self.customer.name or '')
-                    record_link('customers', self.customer.id, self.customer.email, self.user)
+                    record_link('customers', self.customer.id, self.customer.email, self.user).classes('wrap-anywhere')
                     if self.company is not None:
-                        record_link('companies', self.company[0], self.company[1], self.user)
+                        record_link('companies', self.company[0], self.company[1], self.user).classes('wrap-anywhere')
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
                 statuses = {status.value for status in tickets.next_statuses(ticket)}  # closed is final

@@ -30,7 +30,9 @@ from ..support.factories import submit_request
 
 pytestmark = pytest.mark.browser
 
-SUBJECT = 'Parcel arrived damaged <img src=x onerror="window.__x=1">'
+# a customer pastes a link: one word longer than a phone is wide, in the subject and the message (no sideways scroll)
+LINK = 'https://shop.example.com/track?parcel=' + 'A1' * 40
+SUBJECT = f'Parcel arrived damaged <img src=x onerror="window.__x=1"> {LINK}'
 
 
 def test_a_contact_form_request_appears_live_and_shows_as_text(
@@ -43,7 +45,9 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
     second_browser.get(f'{base_url}/contact')  # an anonymous visitor
     field(second_browser, 'Your email').send_keys('visitor@example.com')
     field(second_browser, 'Subject').send_keys(SUBJECT)
-    second_browser.find_element(By.XPATH, '//textarea').send_keys('The box was crushed. <script>window.__x=2</script>')
+    second_browser.find_element(By.XPATH, '//textarea').send_keys(
+        f'The box was crushed. <script>window.__x=2</script> {LINK}'
+    )
     button(second_browser, 'Send').click()
     visible_text(second_browser, 'number')  # "your request number is …"
 
