@@ -13,7 +13,7 @@ from nicegui import ui
 from backoffice.i18n import _
 from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
-from backoffice.services import tickets
+from backoffice.services import returns, tickets
 
 from .forms import page_dialog
 
@@ -60,6 +60,8 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
         field.props['hint'] = (
             _("One of this customer's orders") if found else _('No order of this customer has this number')
         )
+    elif returns.waits_for_order(ticket):  # else "Start a return" is missing with no word why
+        field.props['hint'] = _("Enter the order's number to start a return")
     if not may_write:
         field.disable()
         return

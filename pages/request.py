@@ -204,7 +204,7 @@ class RequestScreen:
             ('tags', (ticket.tags,), lambda: tags_input(ticket, may_write=self.may_write, change=self._change_at)),
             (
                 'order',
-                (ticket.order_number, self.order is not None),
+                (ticket.order_number, self.order is not None, ticket.type),  # a return's hint
                 lambda: order_input(
                     ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at
                 ),

@@ -134,6 +134,25 @@ async def test_a_bug_report_changed_by_a_colleague_while_typing_keeps_the_typing
     assert stored_request(ticket.number).severity.value == 'critical'
 
 
+async def test_a_return_request_without_its_order_says_what_starts_a_return(user: User) -> None:
+    """A return or exchange whose customer gave no order number has no "Start a return": the order field says that
+    its number is what starts one."""
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = tickets.submit_request(
+            session=session,
+            email='cora@example.com',
+            name='Cora "C": <script>alert(1)</script>',
+            subject='Wrong size: exchange',
+            body='It has been two weeks.',
+            type='return_exchange',
+        )
+    await open_request(user, agent.email, ticket.number)
+    await user.should_not_see(marker='start-return')
+    order = user.find(marker='order-number').elements.pop()
+    assert order.props.get('hint') == "Enter the order's number to start a return"
+
+
 async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
     agent = make_user('agent')
     original = submit_request('Parcel lost')
