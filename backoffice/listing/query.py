@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    case,
+    func,
     literal,
     literal_column,
     select,
@@ -311,10 +311,9 @@ class _Plan:
         return rows[::-1]
 
     def at_offset(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
-        sort: ColumnElement[Any] = self.sort
         if self.ranks is not None:
-            sort = case({value: rank for rank, value in enumerate(self.ranks)}, value=self.sort, else_=len(self.ranks))
-        order = sort.desc() if self.descending else sort.asc()
+            return self._by_rank_at(session, offset=offset, limit=limit)
+        order = self.sort.desc() if self.descending else self.sort.asc()
         identity = self.model.id.desc() if self.descending else self.model.id.asc()
         statement = (
             select(self.model)
@@ -326,15 +325,41 @@ class _Plan:
         return list(session.scalars(statement).all())
 
     def _read(
-        self, session: Session, extra: list[ColumnElement[bool]], *, forward: bool, limit: int, nulls: bool = False
+        self,
+        session: Session,
+        extra: list[ColumnElement[bool]],
+        *,
+        forward: bool,
+        limit: int,
+        nulls: bool = False,
+        offset: int = 0,
     ) -> list[SQLModel]:
         if limit <= 0:
             return []
         descending = self.descending == forward  # reading backward flips the direction
         identity = self.model.id.desc() if descending else self.model.id.asc()
         order = [identity] if nulls else [self.sort.desc() if descending else self.sort.asc(), identity]
-        statement = select(self.model).where(*self.conditions, *extra).order_by(*order).limit(limit)
+        statement = select(self.model).where(*self.conditions, *extra).order_by(*order).offset(offset).limit(limit)
         return list(session.scalars(statement).all())
+
+    def _by_rank_at(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
+        """A page by OFFSET of a ranked list: the matching rows counted per value (one GROUP BY, on the column's
+        index), then read from the value the page starts in — not a sort of every matching row by its rank."""
+        assert self.ranks is not None
+        statement = select(self.sort, func.count()).where(*self.conditions).group_by(self.sort)
+        counted = {str(getattr(value, 'value', value)): number for value, number in session.execute(statement).all()}
+        rows: list[SQLModel] = []
+        for value in self.ranks[::-1] if self.descending else self.ranks:
+            if offset >= counted.get(value, 0):
+                offset -= counted.get(value, 0)
+                continue
+            rows += self._read(
+                session, [self.sort == value], forward=True, limit=limit - len(rows), nulls=True, offset=offset
+            )
+            offset = 0
+            if len(rows) >= limit:
+                break
+        return rows
 
     def _by_rank(self, session: Session, key: tuple[Any, int] | None, *, forward: bool, limit: int) -> list[SQLModel]:
         """Up to `limit` rows past the key in the reading direction (in that direction), value after value."""
