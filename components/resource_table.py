@@ -532,8 +532,14 @@ class ResourceTable:
             if wide:
                 once_connected(lambda _user: self.phone_sort.build())
         columns = [self._column(c) for c in resource.columns if c.name in self.state['columns']]
-        self.bulk_holder = ui.column().classes('w-full gap-0')
-        selection = None if resource.read_only and not self.bulk_tools else 'multiple'
+        # kept at the foot of the window while the list is in sight: ticking a card at the top of a long list on a
+        # phone showed the bar 25 cards below, out of sight, as if the tick had done nothing
+        self.bulk_holder = ui.column().classes('w-full gap-0 sticky bottom-0 z-10')
+        # rows are ticked for the bulk bar: only for someone who may change the records or has a tool to use on them
+        # (an agent's box on a canned reply, or a viewer's on any row, showed nothing when ticked)
+        reader = acting_user()
+        may_change = not resource.read_only and reader is not None and can(reader, resource.write_permission)
+        selection = 'multiple' if may_change or self.bulk_tools else None
         self.table = (
             ListTable(
                 columns=columns,

@@ -13,7 +13,7 @@ from nicegui import ui
 from backoffice.i18n import _
 from backoffice.models import Order, Ticket, TicketType
 from backoffice.resources.support import BUG_STATUSES, SEVERITIES
-from backoffice.services import tickets
+from backoffice.services import returns, tickets
 
 from .forms import page_dialog
 
@@ -60,6 +60,8 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
         field.props['hint'] = (
             _("One of this customer's orders") if found else _('No order of this customer has this number')
         )
+    elif returns.waits_for_order(ticket):  # else "Start a return" is missing with no word why
+        field.props['hint'] = _("Enter the order's number to start a return")
     if not may_write:
         field.disable()
         return
@@ -74,10 +76,11 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
     field.on('blur', save)
 
 
-def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
-    """Only for requests of type bug: its report, through to "fixed in version X"."""
+def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> dict[str, Any]:
+    """Only for requests of type bug: its report, through to "fixed in version X". Returns its fields by name (none
+    for another type), whose values `bug_values` says the same way."""
     if ticket.type != TicketType.bug:
-        return
+        return {}
     with ui.card().classes('w-full gap-2').props('flat bordered').mark('bug-report'):
         with ui.row().classes('items-center gap-2'):
             ui.icon('bug_report').classes('text-red-700')
@@ -101,10 +104,25 @@ def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> None:
             async def save() -> None:
                 for field in fields.values():
                     field.error = None
-                values = {name: (field.value or None) for name, field in fields.items()}
-                await change(fields, **values)
+                await change(fields, **on_screen(fields))
 
             ui.button(_('Save bug report'), icon='save', on_click=save).props('outline').mark('save-bug')
+    return fields
+
+
+def on_screen(fields: dict[str, Any]) -> dict[str, Any]:
+    """What the bug report's fields hold, as saved (empty: None)."""
+    return {name: (field.value or None) for name, field in fields.items()}
+
+
+def bug_values(ticket: Ticket) -> dict[str, Any]:
+    """The stored bug report, as `on_screen` says a panel's fields."""
+    return {
+        'severity': _value(ticket.severity),
+        'bug_status': _value(ticket.bug_status),
+        'fixed_in_version': ticket.fixed_in_version or None,
+        'steps': ticket.steps or None,
+    }
 
 
 def duplicate_line(

@@ -78,7 +78,7 @@ def _entry(
         if message.kind == MessageKind.customer:
             _customer_text(message.body)
         else:
-            ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap break-words').mark('thread-body')
+            ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap wrap-anywhere').mark('thread-body')
         if entry.attachments and fetch_attachment is not None:
             attachment_buttons(entry.attachments, fetch_attachment)
         if message.kind in (MessageKind.reply, MessageKind.notice):
@@ -88,7 +88,7 @@ def _entry(
 def _customer_text(body: str) -> None:
     """What the customer wrote this time; the quoted history and signature of a mail folded below, to expand."""
     shown, folded = inbound_mail.split_quoted(body)
-    ui.label(shown).classes('whitespace-pre-wrap break-words').mark('thread-body')
+    ui.label(shown).classes('whitespace-pre-wrap wrap-anywhere').mark('thread-body')
     if folded:
         with (
             ui.expansion(_('Quoted text and signature'), icon='more_horiz')
@@ -96,7 +96,7 @@ def _customer_text(body: str) -> None:
             .props('dense')
             .mark('thread-quoted')
         ):
-            ui.label(folded).classes('whitespace-pre-wrap break-words text-gray-600')
+            ui.label(folded).classes('whitespace-pre-wrap wrap-anywhere text-gray-600')
 
 
 def _delivery(message: TicketMessage, on_retry: Callable[[int], Any] | None) -> None:

@@ -23,7 +23,16 @@ from components.links import record_link
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
-from components.ticket_details import bug_panel, duplicate_line, order_input, order_link, rating_view, tags_input
+from components.ticket_details import (
+    bug_panel,
+    bug_values,
+    duplicate_line,
+    on_screen,
+    order_input,
+    order_link,
+    rating_view,
+    tags_input,
+)
 from components.ticket_thread import ThreadEntry, ticket_thread
 
 
@@ -43,12 +52,19 @@ class RequestScreen:
             return
         self.stale_box = ui.column().classes('w-full gap-1')
         self.presence_box = ui.row().classes('items-center gap-1 text-sm').mark('presence')
-        self.header = ui.column().classes('w-full gap-2')
-        with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap'):
+        # wrap-anywhere (inherited): a word longer than the screen (a link the customer pasted, in the subject or a
+        # message) breaks instead of widening the page on a phone
+        self.header = ui.column().classes('w-full gap-2 wrap-anywhere')
+        with ui.row().classes('w-full items-start gap-4 flex-wrap lg:flex-nowrap wrap-anywhere'):
             self.thread_box = ui.column().classes('w-full lg:w-2/3 gap-2')
             with ui.column().classes('w-full lg:w-1/3 gap-3'):
                 self._reply_box()
                 self.details = ui.column().classes('w-full gap-3')
+                self._details: dict[str, tuple[ui.column, Any]] = {}
+                self._versions: dict[str, int] = {}  # the version each part's save names
+                self._bug_fields: dict[str, Any] = {}
+                self._bug_built: dict[str, Any] = {}
+                self._afresh = False
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
@@ -135,16 +151,19 @@ class RequestScreen:
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
                 ui.label(f'#{ticket.number}').classes('text-xl text-gray-500').mark('number')
-                ui.label(ticket.subject).classes('text-xl font-medium break-words').mark('subject')
+                ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                     ui.label(self.customer.name or '')
-                    record_link('customers', self.customer.id, self.customer.email, self.user)
+                    record_link('customers', self.customer.id, self.customer.email, self.user).classes('wrap-anywhere')
                     if self.company is not None:
-                        record_link('companies', self.company[0], self.company[1], self.user)
+                        record_link('companies', self.company[0], self.company[1], self.user).classes('wrap-anywhere')
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
             with ui.row().classes('w-full items-center gap-2'):
-                self._select('status', _('Status'), STATUSES, ticket.status.value)
+                statuses = {status.value for status in tickets.next_statuses(ticket)}  # closed is final
+                self._select(
+                    'status', _('Status'), {k: v for k, v in STATUSES.items() if k in statuses}, ticket.status.value
+                )
                 self._select('priority', _('Priority'), PRIORITIES, ticket.priority.value)
                 self._select('type', _('Type'), TYPES, ticket.type.value)
                 if self.may_write:
@@ -178,30 +197,75 @@ class RequestScreen:
                 on_retry=self._retry if self.may_write else None,
                 fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
             )
-        shown = (
-            ticket.tags,
-            ticket.order_number,
-            self.order is not None,
-            ticket.type,
-            ticket.severity,
-            ticket.bug_status,
-            ticket.fixed_in_version,
-            ticket.steps,
-            ticket.status,
-            self.original_number,
-            ticket.rating,
-            ticket.rating_comment,
+        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
+        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
+        for name, shown, build in (
+            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
+            ('tags', (ticket.tags,), lambda: tags_input(ticket, may_write=self.may_write, change=self._change_at)),
+            (
+                'order',
+                (ticket.order_number, self.order is not None, ticket.type),  # a return's hint
+                lambda: order_input(
+                    ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at
+                ),
+            ),
+            ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
+            (
+                'duplicate',
+                (self.original_number, tickets.may_mark_duplicate(ticket)),
+                lambda: duplicate_line(
+                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
+                ),
+            ),
+        ):
+            self._detail(name, shown, build)
+        self._afresh = False
+
+    def _detail(self, name: str, shown: Any, build: Callable[[], None]) -> None:
+        """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed —
+        unless the agent is typing in the bug report: then their text stays, and so does the version its save
+        names, so that saving over a colleague's change of the report says so (the warning's Reload shows their change
+        with the typing kept over it)."""
+        box, before = self._details.get(name, (None, None))
+        if box is None:
+            with self.details:
+                box = ui.column().classes('w-full gap-3')
+        elif shown == before:
+            self._versions[name] = self.ticket.version  # nothing it shows changed: a save goes over the newest
+            return
+        elif name == 'bug' and self._bug_typing() and not self._afresh:
+            return
+        self._details[name] = (box, shown)
+        self._versions[name] = self.ticket.version
+        box.clear()
+        with box:
+            build()
+        box.set_visibility(bool(box.default_slot.children))  # an empty box would add a gap of its own
+
+    def _bug_panel(self) -> None:
+        """The bug report as stored, with what the agent typed in it over that (what the stale warning promises)."""
+        typed = {name: value for name, value in on_screen(self._bug_fields).items() if value != self._bug_built[name]}
+        self._bug_built = bug_values(self.ticket)
+        self._bug_fields = bug_panel(
+            self.ticket,
+            may_write=self.may_write,
+            change=lambda fields, **changes: self._change_at(fields, version=self._versions['bug'], **changes),
         )
-        if shown == getattr(self, '_details_shown', None):
-            return  # unchanged: keep what the agent is typing in the bug report
-        self._details_shown = shown
-        self.details.clear()
-        with self.details:
-            rating_view(ticket)
-            tags_input(ticket, may_write=self.may_write, change=self._change_at)
-            order_input(ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at)
-            bug_panel(ticket, may_write=self.may_write, change=self._change_at)
-            duplicate_line(ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate)
+        for name, value in typed.items():
+            if name in self._bug_fields:
+                self._bug_fields[name].value = value
+
+    def _bug_typing(self) -> bool:
+        """The bug report on screen holds what the agent typed: neither what it was built with nor what is stored."""
+        if not self._bug_fields:
+            return False
+        typed = on_screen(self._bug_fields)
+        return typed != self._bug_built and typed != bug_values(self.ticket)
+
+    async def _reload_afresh(self) -> None:
+        """The request as it is now, what was typed in the bug report over it (the stale warning's Reload)."""
+        self._afresh = True
+        await self.reload()
 
     def _show_presence(self, others: list[str]) -> None:
         self.presence_box.clear()
@@ -269,7 +333,9 @@ class RequestScreen:
         self.stale_box.clear()
         with self.stale_box, ui.row().classes('w-full items-center gap-2 bg-red-50 p-2 rounded').mark('stale'):
             ui.label(str(error)).classes('text-red-800')
-            ui.button(_('Reload'), icon='refresh', on_click=self.reload).props('flat dense').mark('reload')
+            ui.button(_('Reload'), icon='refresh', on_click=self._reload_afresh).props('flat dense').mark('reload')
+        # and where the agent is: on a phone the warning is at the top, the button pressed a screen or two below it
+        ui.notify(str(error), type='warning', multi_line=True)
 
     async def _change(self, **fields: Any) -> None:
         version = self.ticket.version
@@ -280,9 +346,9 @@ class RequestScreen:
             _('Saved'),
         )
 
-    async def _change_at(self, fields: dict[str, ui.element], **changes: Any) -> bool:
-        """A change whose errors show at these fields (tags, the bug report)."""
-        version = self.ticket.version
+    async def _change_at(self, fields: dict[str, ui.element], *, version: int | None = None, **changes: Any) -> bool:
+        """A change whose errors show at these fields (tags, the bug report), over `version` (default the newest)."""
+        version = self.ticket.version if version is None else version
         return await self._write(
             lambda session, user: tickets.change(
                 session=session, actor=user, ticket_id=self.ticket.id, version=version, **changes

@@ -16,10 +16,11 @@ from backoffice import db
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
 from backoffice.listing import counts, query, search
-from backoffice.models import Company, Customer, User
+from backoffice.models import Company, Customer, Ticket, User
 from backoffice.resources import resource
 from backoffice.resources.customers import CUSTOMERS
-from backoffice.services import crud
+from backoffice.resources.support import TICKETS
+from backoffice.services import crud, tickets
 
 from .support.factories import make_user
 
@@ -515,3 +516,68 @@ def test_iterate_and_matching_ids_follow_search_and_filters(viewer: User) -> Non
         for page in range(1, pages + 1)
         for i in ids(page_ids(viewer, dataclasses.replace(request, page=page, page_size=4)))
     ]
+
+
+@pytest.mark.parametrize('descending', [False, True])
+def test_requests_sort_by_priority_and_status_in_their_order_not_the_alphabets(
+    viewer: User, descending: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent sorting by priority wants low, normal, high, urgent (or urgent first), not high, low, normal, urgent;
+    by status the desk's order: new, open, waiting, solved, closed. Every way to a page gives the same rows."""
+    monkeypatch.setattr(counts, 'COUNT_BUDGET', 10.0)
+    agent = make_user('agent')
+    priorities, statuses = ['low', 'normal', 'high', 'urgent'], ['new', 'open', 'waiting', 'solved', 'closed']
+    with session_scope() as session:
+        for n in range(17):
+            ticket = tickets.submit_request(
+                session=session,
+                email=f'rank{n}@example.com',
+                name='Rank "Test" <script>',
+                subject=f'Rank: {n}',
+                body='Body',
+            )
+            if n % 5 != 1:  # 'new' stays new
+                ticket = tickets.change(
+                    session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status=statuses[n % 5]
+                )
+            tickets.change(
+                session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, priority=priorities[n % 4]
+            )
+    with read_session() as session:
+        stored = session.exec(select(Ticket)).all()
+    for sort, ranks in (('priority', priorities), ('status', statuses)):
+        expected = [
+            t.id for t in sorted(stored, key=lambda t: (ranks.index(getattr(t, sort)), t.id), reverse=descending)
+        ]
+        request = R(sort=sort, descending=descending, page_size=4)
+
+        def page(n: int, cursor: query.Cursor | None = None, request: query.ListRequest = request) -> query.Page:
+            with read_session() as session:
+                return query.list_page(
+                    session=session,
+                    actor=viewer,
+                    resource=TICKETS,
+                    request=dataclasses.replace(request, page=n),
+                    cursor=cursor,
+                )
+
+        by_offset = [row.id for n in range(1, 6) for row in page(n).rows]
+        assert by_offset == expected, sort
+        forward, at = [], page(1)
+        while True:
+            forward += ids(at)
+            if at.page == at.last_page:
+                break
+            at = page(at.page + 1, at.cursor)
+        assert forward == expected, sort
+        backward, at = [], page(1)
+        at = page(at.last_page, at.cursor)
+        while True:
+            backward = ids(at) + backward
+            if at.page == 1:
+                break
+            at = page(at.page - 1, at.cursor)
+        assert backward == expected, sort
+        with read_session() as session:
+            batches = query.iterate(session=session, actor=viewer, resource=TICKETS, request=request, batch_size=3)
+            assert [row.id for batch in batches for row in batch] == expected, sort

@@ -62,6 +62,97 @@ async def test_a_bug_report_goes_through_to_fixed_in_a_version(user: User) -> No
     assert saved.steps == '1. Add to cart\n2. Pay'
 
 
+async def test_steps_being_typed_in_a_bug_report_stay_when_the_status_changes(user: User) -> None:
+    """An agent writing the steps to reproduce answers the customer meanwhile (the status turns to waiting), a colleague
+    sets the status, a customer writes again: what they typed in the bug report stays, to be saved."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    ticket = submit_request('Checkout crashes')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, type='bug')
+    await open_request(user, agent.email, ticket.number)
+    typed = 'Steps: "pay" then <script>alert(1)</script>: crash'
+    user.find(marker='steps').type(typed)
+    user.find(marker='fixed-in').type("2.4 'beta'")
+    user.find(marker='reply-body').type('We are looking into it.')
+    user.find(marker='send-reply').click()
+    await eventually(lambda: stored_request(ticket.number).status == TicketStatus.waiting)
+    await user.should_see('We are looking into it.')
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            status='open',
+            priority='high',
+        )
+        tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
+    await user.should_see('Any news?')
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')
+    assert user.find(marker='steps').elements.pop().value == typed
+    assert user.find(marker='fixed-in').elements.pop().value == "2.4 'beta'"
+    user.find(marker='save-bug').click()
+    await eventually(lambda: stored_request(ticket.number).steps == typed)
+    assert stored_request(ticket.number).fixed_in_version == "2.4 'beta'"
+
+
+async def test_a_bug_report_changed_by_a_colleague_while_typing_keeps_the_typing_and_refuses_to_overwrite(
+    user: User,
+) -> None:
+    """A colleague saves the bug report (severity critical) while this agent types the steps: the steps stay on the
+    screen, and saving them says who changed the report instead of quietly putting the old severity back; Reload shows
+    the colleague's severity with the steps still there, to be saved."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    ticket = submit_request('Checkout crashes')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, type='bug')
+    await open_request(user, agent.email, ticket.number)
+    typed = 'Steps: "pay" then <script>alert(1)</script>: crash'
+    user.find(marker='steps').type(typed)
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            severity='critical',
+            priority='high',
+        )
+    await eventually(lambda: user.find(marker='priority').elements.pop().value == 'high')  # the page heard of it
+    assert user.find(marker='steps').elements.pop().value == typed
+    user.find(marker='save-bug').click()
+    await user.should_see(f'changed by {colleague.email}')
+    # said where the agent is too: on a phone the warning is at the top, the Save button a screen or two below it
+    assert user.notify.contains(f'changed by {colleague.email}')
+    saved = stored_request(ticket.number)
+    assert (saved.severity.value, saved.steps) == ('critical', None)  # the colleague's severity stands
+    user.find(marker='reload').click()  # the colleague's change shows, with what was typed kept over it
+    await eventually(lambda: user.find(marker='severity').elements.pop().value == 'critical')
+    assert user.find(marker='steps').elements.pop().value == typed
+    user.find(marker='save-bug').click()
+    await eventually(lambda: stored_request(ticket.number).steps == typed)
+    assert stored_request(ticket.number).severity.value == 'critical'
+
+
+async def test_a_return_request_without_its_order_says_what_starts_a_return(user: User) -> None:
+    """A return or exchange whose customer gave no order number has no "Start a return": the order field says that
+    its number is what starts one."""
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = tickets.submit_request(
+            session=session,
+            email='cora@example.com',
+            name='Cora "C": <script>alert(1)</script>',
+            subject='Wrong size: exchange',
+            body='It has been two weeks.',
+            type='return_exchange',
+        )
+    await open_request(user, agent.email, ticket.number)
+    await user.should_not_see(marker='start-return')
+    order = user.find(marker='order-number').elements.pop()
+    assert order.props.get('hint') == "Enter the order's number to start a return"
+
+
 async def test_marking_a_duplicate_closes_it_and_links_the_original(user: User) -> None:
     agent = make_user('agent')
     original = submit_request('Parcel lost')

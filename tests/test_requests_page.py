@@ -13,7 +13,7 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import session_scope
-from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, utcnow
+from backoffice.models import CannedReply, Delivery, MessageKind, Ticket, TicketMessage, TicketStatus, utcnow
 from backoffice.services import ticket_sla as sla
 from backoffice.services import tickets
 from components.resource_table import ResourceTable
@@ -468,3 +468,20 @@ async def test_a_new_request_outside_the_queue_on_screen_does_not_show_and_a_cha
             status='open',
         )
     await rows_show(user, absent=('Waiting for the customer', 'New, so not waiting'), column='subject')
+
+
+async def test_the_status_offers_only_where_the_request_may_go_next(user: User) -> None:
+    """An open request offers waiting, solved or closed (not back to new); a closed one, which is final, offers only
+    closed: choosing 'Open' there was refused while the select went on saying 'Open'."""
+    agent = make_user('agent')
+    ticket = submit_request('Closed: "final" <script>alert(1)</script>')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='open')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    status = user.find(marker='status').elements.pop()
+    assert list(status.options) == ['open', 'waiting', 'solved', 'closed']
+    status.set_value('closed')
+    await eventually(lambda: stored_request(ticket.number).status == TicketStatus.closed)
+    await eventually(lambda: list(user.find(marker='status').elements.pop().options) == ['closed'])
+    assert tickets.next_statuses(stored_request(ticket.number)) == [TicketStatus.closed]

@@ -81,6 +81,19 @@ def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
             {'sections': (RecordSection('orders', 'Orders', 'orders.read', load=_nothing),)},
             'sections are shown on the record page: declare its `page`',
         ),
+        (
+            {'columns': (Column('email', 'Email'), Column('name', 'Name', ranked=True))},
+            "column 'name' is ranked but is not a sortable choice column",
+        ),
+        (
+            {
+                'columns': (
+                    Column('email', 'Email'),
+                    Column('ban_reason', 'Why', kind='choice', choices={'a': 'A'}, ranked=True),
+                )
+            },
+            "column 'ban_reason' is ranked but is not a column that is never NULL",
+        ),
         ({'card': Card(title='emial')}, "card title 'emial' is not one of its columns"),
         ({'card': Card(title='email', status='stauts')}, "card status 'stauts' is not one of its columns"),
         # a column of the model that the list does not show has no value in the list's rows either

@@ -84,6 +84,9 @@ class Column:
     shown: bool = True  # False: listed under "Columns" but not shown until chosen (or a view shows it)
     wrap: bool = False  # long text (a subject) wraps over lines instead of widening the table
     choices: dict[str, str] | None = None
+    # sorted in the order its choices are declared (low, normal, high, urgent), not by the alphabet of their values;
+    # a choice column that is not nullable. The list reads it value by value, each a range of its (column, id) index
+    ranked: bool = False
     related: str | None = None  # key of the resource whose record this column points at
     # the record's field holding the id of the `related` resource's record that the cell links to (a related column:
     # itself); the cell is a link when that resource's link is '…{id}…' and the reader may read it
@@ -466,6 +469,12 @@ def _problems(resource: Resource) -> list[str]:
         attribute('column', column.name)
         if column.lead and column.lead not in {c.name for c in resource.columns}:
             problems.append(f'column {column.name!r} is led by {column.lead!r}, which is not one of its columns')
+        if column.ranked:
+            table_column = model.__table__.columns.get(column.name) if hasattr(model, '__table__') else None
+            if column.kind != 'choice' or not column.choices or not column.sortable:
+                problems.append(f'column {column.name!r} is ranked but is not a sortable choice column')
+            elif table_column is None or table_column.nullable:
+                problems.append(f'column {column.name!r} is ranked but is not a column that is never NULL')
     for form_field in resource.fields:
         if form_field.name not in schema_fields and not hasattr(model, form_field.name):
             problems.append(f'field {form_field.name!r} is in neither {model.__name__} nor its create/update schemas')

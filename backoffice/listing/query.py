@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    func,
     literal,
     literal_column,
     select,
@@ -215,6 +216,7 @@ class _Plan:
     fingerprint: str
     counted: str
     null_segment: ColumnElement[bool] | None  # where the NULLs of a nullable sort column are read
+    ranks: tuple[str, ...] | None  # a ranked column's values in ascending list order (its declared choices)
 
     @classmethod
     def of(cls, session: Session, resource: Resource, request: ListRequest, actor: User | None) -> _Plan:
@@ -238,6 +240,8 @@ class _Plan:
             # SQLite's statistics average the rows per value, so `column IS NULL` always looks selective; with a
             # filter or a search to go by, keep it off the sort column's index (unary +) and let those lead
             null_segment = literal_column(f'+{model.__tablename__}.{sort.property.columns[0].name}').is_(None)
+        column = next((c for c in resource.columns if c.name == sort_name), None)
+        ranks = tuple(column.choices or ()) if column is not None and column.ranked else None
         size = min(MAX_PAGE_SIZE, max(1, int(25 if request.page_size is None else request.page_size)))
         counted = repr(
             (
@@ -260,6 +264,7 @@ class _Plan:
             fingerprint=repr((counted, sort_name, descending, size)),
             counted=counted,
             null_segment=null_segment,
+            ranks=ranks,
         )
 
     def key(self, row: SQLModel) -> tuple[Any, int]:
@@ -268,8 +273,13 @@ class _Plan:
     # Rows are ordered by (sort column, id), both ascending or both descending, NULLs last either way. A nullable
     # column is read in two segments — its values, then its NULLs by id — so that each read is a plain index range.
 
+    # A ranked column is read value by value in its rank order, each value's rows by id: plain ranges of its
+    # (column, id) index, as many reads as values at most.
+
     def forward(self, session: Session, *, after: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows in list order, starting after the key (from the start when None)."""
+        if self.ranks is not None:
+            return self._by_rank(session, after, forward=True, limit=limit)
         if not self.nullable:
             return self._read(session, self._past(after, forward=True), forward=True, limit=limit)
         rows: list[SQLModel] = []
@@ -286,6 +296,8 @@ class _Plan:
 
     def backward(self, session: Session, *, before: tuple[Any, int] | None, limit: int) -> list[SQLModel]:
         """Up to `limit` rows just before the key (the last rows when None), returned in list order."""
+        if self.ranks is not None:
+            return self._by_rank(session, before, forward=False, limit=limit)[::-1]
         if not self.nullable:
             rows = self._read(session, self._past(before, forward=False), forward=False, limit=limit)
             return rows[::-1]
@@ -299,6 +311,8 @@ class _Plan:
         return rows[::-1]
 
     def at_offset(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
+        if self.ranks is not None:
+            return self._by_rank_at(session, offset=offset, limit=limit)
         order = self.sort.desc() if self.descending else self.sort.asc()
         identity = self.model.id.desc() if self.descending else self.model.id.asc()
         statement = (
@@ -311,15 +325,56 @@ class _Plan:
         return list(session.scalars(statement).all())
 
     def _read(
-        self, session: Session, extra: list[ColumnElement[bool]], *, forward: bool, limit: int, nulls: bool = False
+        self,
+        session: Session,
+        extra: list[ColumnElement[bool]],
+        *,
+        forward: bool,
+        limit: int,
+        nulls: bool = False,
+        offset: int = 0,
     ) -> list[SQLModel]:
         if limit <= 0:
             return []
         descending = self.descending == forward  # reading backward flips the direction
         identity = self.model.id.desc() if descending else self.model.id.asc()
         order = [identity] if nulls else [self.sort.desc() if descending else self.sort.asc(), identity]
-        statement = select(self.model).where(*self.conditions, *extra).order_by(*order).limit(limit)
+        statement = select(self.model).where(*self.conditions, *extra).order_by(*order).offset(offset).limit(limit)
         return list(session.scalars(statement).all())
+
+    def _by_rank_at(self, session: Session, *, offset: int, limit: int) -> list[SQLModel]:
+        """A page by OFFSET of a ranked list: the matching rows counted per value (one GROUP BY, on the column's
+        index), then read from the value the page starts in — not a sort of every matching row by its rank."""
+        assert self.ranks is not None
+        statement = select(self.sort, func.count()).where(*self.conditions).group_by(self.sort)
+        counted = {str(getattr(value, 'value', value)): number for value, number in session.execute(statement).all()}
+        rows: list[SQLModel] = []
+        for value in self.ranks[::-1] if self.descending else self.ranks:
+            if offset >= counted.get(value, 0):
+                offset -= counted.get(value, 0)
+                continue
+            rows += self._read(
+                session, [self.sort == value], forward=True, limit=limit - len(rows), nulls=True, offset=offset
+            )
+            offset = 0
+            if len(rows) >= limit:
+                break
+        return rows
+
+    def _by_rank(self, session: Session, key: tuple[Any, int] | None, *, forward: bool, limit: int) -> list[SQLModel]:
+        """Up to `limit` rows past the key in the reading direction (in that direction), value after value."""
+        assert self.ranks is not None
+        values = list(self.ranks[::-1] if self.descending == forward else self.ranks)
+        start = values.index(key[0]) if key is not None else 0
+        rows: list[SQLModel] = []
+        for value in values[start:]:
+            past = [self._id_past(key[1], forward=forward)] if key is not None and value == key[0] else []
+            rows += self._read(
+                session, [self.sort == value, *past], forward=forward, limit=limit - len(rows), nulls=True
+            )
+            if len(rows) >= limit:
+                break
+        return rows
 
     def _past(self, key: tuple[Any, int] | None, *, forward: bool) -> list[ColumnElement[bool]]:
         """Rows beyond a key (not NULL) in the reading direction."""

@@ -91,8 +91,9 @@ TICKETS = register(
             Column('subject', N_('Subject'), wrap=True),
             Column('customer_id', N_('Customer'), kind='related', related='customers', sortable=False, on_phone=False),
             Column('type', N_('Type'), kind='choice', choices=TYPES, on_phone=False),
-            Column('priority', N_('Priority'), kind='choice', choices=PRIORITIES, on_phone=False),
-            Column('status', N_('Status'), kind='choice', choices=STATUSES),
+            # sorted low → urgent and new → closed (their declared order), not by the alphabet
+            Column('priority', N_('Priority'), kind='choice', choices=PRIORITIES, ranked=True, on_phone=False),
+            Column('status', N_('Status'), kind='choice', choices=STATUSES, ranked=True),
             Column('assignee_id', N_('Assignee'), kind='related', related='staff', sortable=False, on_phone=False),
             Column('updated_at', N_('Updated'), kind='datetime', on_phone=False),
             # under "Columns", and in the Bugs queue

@@ -56,6 +56,11 @@ def may_start_from_ticket(ticket: Ticket) -> bool:
     return ticket.type == TicketType.return_exchange and bool(ticket.order_number)
 
 
+def waits_for_order(ticket: Ticket) -> bool:
+    """A return or exchange request that names no order yet: its order's number is what lets it start a return."""
+    return ticket.type == TicketType.return_exchange and not ticket.order_number
+
+
 def create_return(
     *,
     session: Session,

@@ -276,6 +276,13 @@ def assign_to_me(*, session: Session, actor: User, ticket_id: int, version: int)
     return change(session=session, actor=actor, ticket_id=ticket_id, version=version, assignee_id=actor.id)
 
 
+def next_statuses(ticket: Ticket) -> list[TicketStatus]:
+    """The statuses a request may be set to now: its own and where it may go next, in the desk's order (closed, which
+    is final: only closed)."""
+    allowed = TRANSITIONS[ticket.status] | {ticket.status}
+    return [status for status in TicketStatus if status in allowed]
+
+
 def may_mark_duplicate(ticket: Ticket) -> bool:
     """A request not yet closed (closed is final) and not already a duplicate may be marked as one."""
     return ticket.status != TicketStatus.closed and ticket.duplicate_of_id is None

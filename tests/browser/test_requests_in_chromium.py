@@ -7,6 +7,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice import db
+
 from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
@@ -24,14 +26,17 @@ from ..support.browser import (
     visible,
     visible_text,
 )
+from ..support.factories import submit_request
 
 pytestmark = pytest.mark.browser
 
-SUBJECT = 'Parcel arrived damaged <img src=x onerror="window.__x=1">'
+# a customer pastes a link: one word longer than a phone is wide, in the subject and the message (no sideways scroll)
+LINK = 'https://shop.example.com/track?parcel=' + 'A1' * 40
+SUBJECT = f'Parcel arrived damaged <img src=x onerror="window.__x=1"> {LINK}'
 
 
 def test_a_contact_form_request_appears_live_and_shows_as_text(
-    driver: WebDriver, second_browser: WebDriver, base_url: str
+    driver: WebDriver, second_browser: WebDriver, base_url: str, server: RunningServer
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     signed_in(driver, base_url, '/requests')
@@ -40,7 +45,9 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
     second_browser.get(f'{base_url}/contact')  # an anonymous visitor
     field(second_browser, 'Your email').send_keys('visitor@example.com')
     field(second_browser, 'Subject').send_keys(SUBJECT)
-    second_browser.find_element(By.XPATH, '//textarea').send_keys('The box was crushed. <script>window.__x=2</script>')
+    second_browser.find_element(By.XPATH, '//textarea').send_keys(
+        f'The box was crushed. <script>window.__x=2</script> {LINK}'
+    )
     button(second_browser, 'Send').click()
     visible_text(second_browser, 'number')  # "your request number is …"
 
@@ -72,6 +79,9 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
     assert driver.find_elements(By.XPATH, f"//*[contains(text(), '{SUBJECT[:30]}')]")
 
     request_url = driver.current_url
+    db.configure(server.database_url)
+    for n in range(6):  # a list longer than a phone's screen
+        submit_request(f'Phone list {n}: "long" <script>window.__x=3</script>', email=f'phone.list{n}@example.com')
     for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
         set_viewport(driver, width, height)
         for url, name, text in (
@@ -88,6 +98,22 @@ def test_a_contact_form_request_appears_live_and_shows_as_text(
                 WebDriverWait(driver, TIMEOUT).until(
                     sla_countdown_in_sight, f'the SLA countdown is out of sight at {width} px'
                 )
+        if width == 390:  # ticking the first card shows what to do with it in the window, not 7 cards below
+            driver.find_element(By.CSS_SELECTOR, '.bo-card .q-checkbox').click()
+            WebDriverWait(driver, TIMEOUT).until(
+                lambda d: d.execute_script(BULK_BAR_IN_SIGHT), 'ticking a card showed no bulk bar in the window'
+            )
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / 'requests-selected-390.png'))
+            assert driver.execute_script('return window.__x') is None
+
+
+BULK_BAR_IN_SIGHT = """
+    const edit = [...document.querySelectorAll('button')].find((b) => b.textContent.includes('Edit a field'));
+    if (!edit) return false;
+    const r = edit.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+"""
 
 
 def sla_countdown_in_sight(driver: WebDriver) -> bool:
