@@ -385,7 +385,7 @@ class OrderScreen:
         state = rma.refund_state
         said = _('Refund {amount} · {state}').format(
             amount=formatting.amount(rma.refund_amount, self.data.order.currency),
-            state=_(return_refunds.REFUND_STATES.get(state, state)),
+            state=_(return_refunds.ON_THE_ORDER.get(state, state)),
         )
         alarming = state in return_refunds.ALARMING
         ui.label(said).classes('text-red-8 text-weight-bold' if alarming else 'text-gray-600').mark(

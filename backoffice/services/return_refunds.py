@@ -21,6 +21,8 @@ REFUND_STATES = {
     'refunded': N_('Refunded at the gateway'),
     'failed': N_('Failed: pay back again on the order'),
 }
+# on the order's own page, beside its "Pay back again": the state without sending the reader to the order
+ON_THE_ORDER = {**REFUND_STATES, 'failed': N_('Failed: the money has not gone back')}
 ALARMING = ('failed',)  # shown in red, on a phone's card too: the customer has not got the money
 # a gateway refund's status (GatewayRefund.status) → the return's refund state
 FROM_GATEWAY = {

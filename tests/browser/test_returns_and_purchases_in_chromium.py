@@ -90,7 +90,7 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
         ('/returns', 'R-', 'returns'),
         ('/purchases', 'PO-RP-1', 'purchases'),
         # the return's own view, on its order: its refund failed, in red, with the retry beside it
-        (f'/orders/{card_order.number}', 'Refund 30.00 EUR · Failed: pay back again on the order', 'order-with-return'),
+        (f'/orders/{card_order.number}', 'Refund 30.00 EUR · Failed: the money has not gone back', 'order-with-return'),
         ('/settings', 'Free shipping from', 'settings-orders'),
     ):
         if path != '/returns':  # signing in landed on the returns
