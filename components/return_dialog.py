@@ -29,9 +29,11 @@ def start_return(
     user = acting_user()
     if user is None:
         return
-    lines = call_now(_lines, order.id) if lines is None else lines
-    if lines is FAILED:
+    read = call_now(_returnable, order.id, lines)
+    if read is FAILED:
         return
+    lines, left = read
+    nothing_left = bool(lines) and not any(left.values())
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(_('Return from order {number}').format(number=order.number)).classes('text-lg font-medium')
         reason = (
@@ -41,17 +43,19 @@ def start_return(
             .mark('return-reason')
         )
         quantities = {
-            line.id: ui.number(
-                _('{sku} · {name} (bought {quantity})').format(sku=line.sku, name=line.name, quantity=line.quantity),
-                value=0,
-                min=0,
-                precision=0,
-            )
+            line.id: ui.number(_line_label(line, left[line.id]), value=0, min=0, max=left[line.id], precision=0)
             .props('outlined dense')
             .classes('w-full')
             .mark(f'return-quantity-{line.sku}')
             for line in lines
         }
+        for line_id, field in quantities.items():
+            if not left[line_id]:
+                field.disable()  # nothing of it can come back
+        if nothing_left:
+            ui.label(_('Everything from this order has been returned already.')).classes('text-gray-600').mark(
+                'return-nothing-left'
+            )
 
         async def start() -> None:
             chosen = [line_id for line_id, field in quantities.items() if field.value]
@@ -79,13 +83,29 @@ def start_return(
         message = error_line()  # what no field shows (the order is not the customer's…)
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-            ui.button(_('Start return'), on_click=start).mark('start-return-submit')
+            submit = ui.button(_('Start return'), on_click=start).mark('start-return-submit')
+            if nothing_left:
+                submit.disable()
     dialog.open()
 
 
-def _lines(order_id: int) -> list[OrderLine]:
+def _returnable(order_id: int, lines: list[OrderLine] | None) -> tuple[list[OrderLine], dict[int, int]]:
+    """The order's lines (read here unless given) and how many of each can still come back."""
     with read_session() as session:
-        return orders.order_lines(session, order_id)
+        lines = orders.order_lines(session, order_id) if lines is None else lines
+        return lines, returns.still_returnable(session, order_id, lines)
+
+
+def _line_label(line: OrderLine, left: int) -> str:
+    if left == line.quantity:
+        return _('{sku} · {name} (bought {quantity})').format(sku=line.sku, name=line.name, quantity=line.quantity)
+    if not left:
+        return _('{sku} · {name} (bought {quantity}, all returned already)').format(
+            sku=line.sku, name=line.name, quantity=line.quantity
+        )
+    return _('{sku} · {name} (bought {quantity}, {left} can still come back)').format(
+        sku=line.sku, name=line.name, quantity=line.quantity, left=left
+    )
 
 
 def _create(user: User, order: Order, ticket: Ticket | None, lines: list[dict], reason: str) -> Return:

@@ -192,3 +192,28 @@ async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user:
 
 def _table(user: User) -> ui.table:
     return user.find(ui.table).elements.pop()
+
+
+async def test_the_return_dialog_says_how_many_can_still_come_back(user: User, manager) -> None:
+    """A second return of an order says what is left of each line (an agent got "at most 0 can still be returned" only
+    after submitting); a line returned whole cannot be chosen, and nothing left means no return to start."""
+    make_product('MUG', stock_on_hand=5, actor=manager, name='Mug "blue": <script>window.__x=1</script>')
+    make_product('CUP', stock_on_hand=5, actor=manager, name='Cup')
+    order = shipped_order(manager, ('MUG', 2), ('CUP', 1))
+    start_return(manager, order, 1)  # one of the two mugs
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='start-return', retries=40)
+    user.find(marker='start-return').click()
+    await user.should_see('MUG · Mug "blue": <script>window.__x=1</script> (bought 2, 1 can still come back)')
+    await user.should_see('CUP · Cup (bought 1)')
+    user.find(marker='return-quantity-CUP').elements.pop().set_value(1)
+    user.find(marker='return-quantity-MUG').elements.pop().set_value(1)
+    user.find(marker='start-return-submit').click()
+    await user.should_see('Return R-1002 started for order 100001', retries=40)
+
+    user.find(marker='start-return').click()  # everything is on its way back now
+    await user.should_see('MUG · Mug "blue": <script>window.__x=1</script> (bought 2, all returned already)')
+    await user.should_see('Everything from this order has been returned already.')
+    newest = lambda marker: max(user.find(marker=marker).elements, key=lambda element: element.id)  # noqa: E731
+    assert not newest('return-quantity-MUG').enabled and not newest('return-quantity-CUP').enabled
+    assert not newest('start-return-submit').enabled

@@ -107,7 +107,7 @@ def start_return(
             errors[f'lines.{i}.order_line_id'] = _('Choose a line of this order')
             continue
         quantity = _int(line.get('quantity'))
-        left = order_line.quantity - returned.get(order_line.id, 0)
+        left = order_line.quantity - returned.get(order_line.id, 0)  # as still_returnable says it
         if quantity is None or quantity < 0:
             errors[f'lines.{i}.quantity'] = _('Enter a whole number')
         elif quantity > left:
@@ -438,6 +438,12 @@ def already_returned(session: Session, order_id: int) -> dict[int, int]:
         .group_by(ReturnLine.order_line_id)
     )
     return {line_id: int(total) for line_id, total in rows}
+
+
+def still_returnable(session: Session, order_id: int, lines: list[OrderLine]) -> dict[int, int]:
+    """{order_line_id: how many can still come back}: bought, less what the order's returns not cancelled hold."""
+    returned = already_returned(session, order_id)
+    return {line.id: max(line.quantity - returned.get(line.id, 0), 0) for line in lines if line.id is not None}
 
 
 def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
