@@ -207,7 +207,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
         o = src.orders.c
         rows = session.execute(
             select(o.number, o.status, o.total, o.placed_at)
-            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED))
+            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED), o.source.not_in(src.NOT_SALES))
             .order_by(o.placed_at.desc())
             .limit(limit)
         ).all()

@@ -199,8 +199,9 @@ def _activity_types(d: Definitions) -> list[int]:
 
 
 def _placed_in(day: Day, statuses: tuple[str, ...]):
+    """The day's orders in these statuses that are sales (an exchange's replacement order is not)."""
     o = src.orders.c
-    return and_(o.status.in_(statuses), o.placed_at >= day.start, o.placed_at < day.end)
+    return and_(o.status.in_(statuses), o.placed_at >= day.start, o.placed_at < day.end, o.source.not_in(src.NOT_SALES))
 
 
 def orders_count(day: Day) -> DayValue:
@@ -234,9 +235,12 @@ def turnover(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders', 'refunds'):
         return DayValue(None)
     sold, _count = _paid(day)
-    r = src.refunds.c
+    r, o = src.refunds.c, src.orders.c
+    # the refunds of orders whose sale counts: a cancelled order's sale left its day, its refund must not count again
     refunded = day.session.execute(
-        select(func.coalesce(func.sum(r.amount), 0)).where(r.refunded_at >= day.start, r.refunded_at < day.end)
+        select(func.coalesce(func.sum(r.amount), 0))
+        .select_from(src.refunds.join(src.orders, o.id == r.order_id))
+        .where(r.refunded_at >= day.start, r.refunded_at < day.end, o.status.in_(src.PAID))
     ).scalar_one()
     return DayValue(round(float(sold) - float(refunded), 2))
 
@@ -342,7 +346,10 @@ KPIS: list[Kpi] = [
         'turnover',
         N_('Turnover'),
         'money',
-        N_('Total of the orders paid that day (by the day they were placed), minus the refunds made that day.'),
+        N_(
+            'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
+            'cancelled order counts in neither.'
+        ),
         turnover,
         ('orders',),
     ),
@@ -350,7 +357,7 @@ KPIS: list[Kpi] = [
         'orders',
         N_('Orders'),
         'count',
-        N_('Orders placed that day (not drafts, not cancelled).'),
+        N_('Orders placed that day (not drafts, not cancelled, not the replacement orders of exchanges).'),
         orders_count,
         ('orders',),
     ),
@@ -358,7 +365,7 @@ KPIS: list[Kpi] = [
         'average_basket',
         N_('Average basket'),
         'money',
-        N_('Turnover of the paid orders divided by their number.'),
+        N_('Total of the paid orders, before refunds, divided by their number.'),
         average_basket,
         ('orders',),
         period='ratio',
