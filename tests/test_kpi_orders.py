@@ -157,3 +157,27 @@ def test_an_exchange_order_is_no_sale(shop: dict[str, int]) -> None:
     assert values('average_basket')[D] == 70
     assert values('conversion')[D] == 75
     assert values('turnover')[D] == 125
+
+
+def test_money_kpis_add_up_the_shops_currency_only(shop: dict[str, int]) -> None:
+    """The cards say the shop's currency (EUR): an order paid in dollars is an order, but its 500 are not 500 EUR of
+    turnover nor of basket, and its refund takes no euros off (the sales report leaves them out the same way)."""
+    with session_scope() as session:
+        dollars = Order(
+            number='300',
+            customer_id=session.get(Order, shop['o2']).customer_id,
+            email='max@example.com',
+            status='paid',
+            currency='USD',
+            total=Decimal('500.00'),
+            placed_at=at(D, 17),
+        )
+        session.add(dollars)
+        session.flush()
+        session.add(Refund(order_id=dollars.id, amount=Decimal('50.00'), refunded_at=at(D, 18)))
+        session.commit()
+    refresh.recompute(first=D, last=D)
+
+    assert values('orders')[D] == 4  # o1, o2, o3 and the dollars
+    assert values('turnover')[D] == 125
+    assert values('average_basket')[D] == 70

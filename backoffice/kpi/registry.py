@@ -18,6 +18,7 @@ from backoffice.kpi import days
 from backoffice.kpi import sources as src
 from backoffice.kpi.definitions import Definitions
 from backoffice.models import OPEN_STATUSES, EventType
+from backoffice.services import app_settings
 
 
 @dataclass(frozen=True)
@@ -220,15 +221,26 @@ def orders_count(day: Day) -> DayValue:
 
 
 def _paid(day: Day) -> tuple[float, int]:
-    """The total and the number of the day's paid orders (turnover and average basket both need them)."""
+    """The total and the number of the day's paid orders in the shop's currency (turnover and average basket both
+    need them; an order in another currency is an order, but its amount is not in the shop's money)."""
     return day.shared(
         'paid',
         lambda: tuple(
             day.session.execute(
-                select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))
+                select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(
+                    _placed_in(day, src.PAID), src.orders.c.currency == _currency(day)
+                )
             ).one()
         ),
     )
+
+
+def _currency(day: Day) -> str:
+    """The shop's currency, what the money KPIs add up (read once per session of a refresh)."""
+    info = day.session.info
+    if 'kpi_currency' not in info:
+        info['kpi_currency'] = app_settings.value(session=day.session, key='currency') or 'EUR'
+    return info['kpi_currency']
 
 
 def turnover(day: Day) -> DayValue:
@@ -240,7 +252,12 @@ def turnover(day: Day) -> DayValue:
     refunded = day.session.execute(
         select(func.coalesce(func.sum(r.amount), 0))
         .select_from(src.refunds.join(src.orders, o.id == r.order_id))
-        .where(r.refunded_at >= day.start, r.refunded_at < day.end, o.status.in_(src.PAID))
+        .where(
+            r.refunded_at >= day.start,
+            r.refunded_at < day.end,
+            o.status.in_(src.PAID),
+            o.currency == _currency(day),
+        )
     ).scalar_one()
     return DayValue(round(float(sold) - float(refunded), 2))
 
