@@ -143,25 +143,34 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in table[key]]
 
 
-def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
+def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, Any]:
+    """Turnover bars (a tap says the day's amount in the reader's money: 9,876.54 EUR, French 9 876,54 €) and the
+    orders as a line on their own axis."""
     return {
         'data': [
-            {
-                'type': 'bar',
-                'name': _('Turnover'),
-                'x': _days(table),
-                'y': _values(table, 'turnover'),
-                'marker': {'color': COLORS['primary']},
-            },
-            {
-                'type': 'scatter',
-                'mode': 'lines',
-                'name': _('Orders'),
-                'x': _days(table),
-                'y': _values(table, 'orders'),
-                'yaxis': 'y2',
-                'line': {'color': COLORS['accent']},
-            },
+            _with_units(
+                {
+                    'type': 'bar',
+                    'name': _('Turnover'),
+                    'x': _days(table),
+                    'y': _values(table, 'turnover'),
+                    'marker': {'color': COLORS['primary']},
+                },
+                'money',
+                currency,
+            ),
+            _with_units(
+                {
+                    'type': 'scatter',
+                    'mode': 'lines',
+                    'name': _('Orders'),
+                    'x': _days(table),
+                    'y': _values(table, 'orders'),
+                    'yaxis': 'y2',
+                    'line': {'color': COLORS['accent']},
+                },
+                'count',
+            ),
         ],
         'layout': _layout(
             yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False, 'rangemode': 'tozero', **DRAWN_AS_PLACED},
@@ -240,7 +249,13 @@ def _funnel_text(value: float, first: float) -> str:
     return f'{count}<br>{formatting.percent(value / first)}' if first else count
 
 
-def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: str = 'scatter') -> dict[str, Any]:
+def line_figure(
+    table: pd.DataFrame,
+    lines: list[tuple[str, str, str]],
+    kind: str = 'scatter',
+    unit: str = 'count',
+    currency: str = '',
+) -> dict[str, Any]:
     data = []
     for key, label, color in lines:
         trace = {
@@ -252,8 +267,22 @@ def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: st
         }
         if kind == 'scatter':
             trace.update(mode='lines', line={'color': COLORS[color]})
-        data.append(trace)
+        data.append(_with_units(trace, unit, currency))
     return {'data': data, 'layout': _layout(), 'config': CONFIG}
+
+
+def _with_units(trace: dict[str, Any], unit: str, currency: str = '') -> dict[str, Any]:
+    """The trace's hover label: the day, then the value as a card writes it (its currency, its %), in the reader's
+    format; Plotly's own would say 9876.54 with no currency, and "(Nov 29, 2026, 21)" for a point of a line. The
+    values are written here (digits, separators and the currency only) and drawn as text by Plotly, never on the bar."""
+    name = trace['name'].replace('&', '&amp;').replace('<', '&lt;')
+    if unit == 'count' or (unit == 'money' and not currency):
+        trace['hovertemplate'] = '%{x}<br>%{y:,.0f}<extra>' + name + '</extra>'
+        return trace
+    trace['text'] = ['' if v is None else format_value(v, unit, currency) for v in trace['y']]
+    trace['textposition'] = 'none'  # hover text, not a label printed on each bar
+    trace['hovertemplate'] = '%{x}<br>%{text}<extra>' + name + '</extra>'
+    return trace
 
 
 def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
