@@ -134,10 +134,12 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     release = threading.Event()
     reading = dashboard_page._read
 
-    def slow_read(period):  # the read of the new period waits (in its worker thread) until the test lets it go
+    def slow_read(
+        period, currency
+    ):  # the read of the new period waits (in its worker thread) until the test lets it go
         if period.length == 7:
             assert release.wait(10), 'the test let the read go'
-        return reading(period)
+        return reading(period, currency)
 
     monkeypatch.setattr(dashboard_page, '_read', slow_read)
     await signed_in(user, make_user('manager').email)
