@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from backoffice import formatting
-from backoffice.i18n import _
+from backoffice.i18n import _, pgettext
 from backoffice.services.cashflow import ForecastSource, ForecastWeek, Week
 from components.kpi_widgets import COLORS, CONFIG
 
@@ -27,11 +27,11 @@ def weeks_figure(weeks: list[Week], currency: str) -> dict[str, Any]:
             {
                 'type': 'scatter',
                 'mode': 'lines+markers',
-                'name': _('Net'),
+                'name': pgettext('cash flow', 'Net'),  # money in less money out (not an amount before tax)
                 'x': x,
                 'y': [float(week.net) for week in weeks],
                 'text': [formatting.money(week.net, currency) for week in weeks],
-                'hovertemplate': '%{text}<extra>' + _('Net') + '</extra>',
+                'hovertemplate': '%{text}<extra>' + pgettext('cash flow', 'Net') + '</extra>',
                 'line': {'color': COLORS['primary']},
             },
         ],
