@@ -67,7 +67,7 @@ def test_tick_labels_are_drawn_where_plotly_places_them() -> None:
 
 def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
     """Plotly's own hover said 9876.54 with no currency on the turnover bars, and "(Nov 29, 2026, 21)" on a line: each
-    trace says the day, then the value as its card writes it, in the reader's format (the bars carry no printed text)."""
+    trace says the day, then the value as its card writes it, in the reader's format (no text printed on the bars)."""
     table = a_month()
     table['turnover'] = [12_345.5 if n == 29 else 9_876.54 for n in range(30)]
     with i18n.use('en'):

@@ -4,9 +4,9 @@ chat messages queued for `alert_delivery.send_due`).
 
 What a rule compares: above / below take the KPI over the last `window_days` days up to today (as a card adds days
 up), except below on a KPI that adds days up (turnover, orders): complete days only, up to yesterday (today's total
-so far is below any floor each morning); change takes the last `window_days` complete days (up to yesterday: today is not over) against the same number
-of days before; no data takes the hours since the newest row of the KPI's source (its event type for visits, page
-views, sign-ups)."""
+so far is below any floor each morning); change takes the last `window_days` complete days (up to yesterday: today
+is not over) against the same number of days before; no data takes the hours since the newest row of the KPI's
+source (its event type for visits, page views, sign-ups)."""
 
 from __future__ import annotations
 
