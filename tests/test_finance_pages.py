@@ -54,6 +54,7 @@ async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_ch
     await user.should_see(HOSTILE)
     await user.should_see('No statement yet')
     past = element(user, 'chart-past')
+    await user.should_not_see(marker='past-empty')
     await eventually(lambda: len(past.figure['data']) == 3)
     assert sum(past.figure['data'][0]['y']) == 250.0  # money in, this week
     forecast = element(user, 'chart-forecast')
@@ -107,6 +108,15 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
 
     user.find('To').clear().type((today - timedelta(days=10)).isoformat())  # before the first day
     await user.should_see('The first day must be on or before the last day.', retries=40)
+
+
+async def test_without_bank_lines_the_weekly_chart_says_where_they_come_from(user: User) -> None:
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/finance')
+    await user.should_see(
+        'No bank lines over these 12 weeks: import a statement on the bank reconciliation screen.', retries=40
+    )
+    await user.should_not_see(marker='chart-past')  # not a flat line at 0 on an axis from -1 to 1
 
 
 async def test_an_agent_is_refused_the_finance_screens(user: User) -> None:
