@@ -85,3 +85,23 @@ def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
         assert bars['hovertemplate'] == '%{x}<br>%{text}<extra>Chiffre d’affaires</extra>'
     table.loc[table.index[3], 'turnover'] = float('nan')  # a day without a value: no text, no "—" in a hover
     assert kpi_widgets.turnover_and_orders(table, 'EUR')['data'][0]['text'][3] == ''
+
+
+def test_a_period_without_any_value_says_so_across_each_chart() -> None:
+    """Days before the shop had data: empty axes from 0 to 4 and a funnel of names beside nothing said nothing."""
+    empty = a_month()
+    empty[:] = float('nan')
+    with i18n.use('fr'):
+        figures = [
+            kpi_widgets.turnover_and_orders(empty, 'EUR'),
+            kpi_widgets.funnel_figure([('Visits', 0.0), ('Orders', 0.0)]),
+            kpi_widgets.line_figure(empty, [('active_users', 'Utilisateurs actifs', 'accent')]),
+            kpi_widgets.backlog_figure(empty),
+        ]
+    for figure in figures:
+        assert [note['text'] for note in figure['layout']['annotations']] == ['Aucune donnée pour ces jours']
+    assert figures[1]['layout']['yaxis']['visible'] is False  # not the steps' names beside the note
+    assert all('annotations' not in figure['layout'] for figure in dashboard_figures())  # any value: no note
+    some = a_month()
+    some['open_requests'] = float('nan')
+    assert 'annotations' not in kpi_widgets.backlog_figure(some)['layout']  # the breaches are there
