@@ -3,11 +3,12 @@ per week stacked by source; bars drawn from the amounts, the hover text written 
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from typing import Any
 
 from backoffice import formatting
-from backoffice.i18n import _
+from backoffice.i18n import _, pgettext
 from backoffice.services.cashflow import ForecastSource, ForecastWeek, Week
 from components.kpi_widgets import COLORS, CONFIG
 
@@ -27,11 +28,11 @@ def weeks_figure(weeks: list[Week], currency: str) -> dict[str, Any]:
             {
                 'type': 'scatter',
                 'mode': 'lines+markers',
-                'name': _('Net'),
+                'name': pgettext('cash flow', 'Net'),  # money in less money out (not an amount before tax)
                 'x': x,
                 'y': [float(week.net) for week in weeks],
                 'text': [formatting.money(week.net, currency) for week in weeks],
-                'hovertemplate': '%{text}<extra>' + _('Net') + '</extra>',
+                'hovertemplate': '%{text}<extra>' + pgettext('cash flow', 'Net') + '</extra>',
                 'line': {'color': COLORS['primary']},
             },
         ],
@@ -57,7 +58,7 @@ def forecast_figure(weeks: list[ForecastWeek], sources: list[ForecastSource], cu
 def _bars(name: str, x: list[str], values: list, color: str, currency: str) -> dict[str, Any]:
     return {
         'type': 'bar',
-        'name': name,
+        'name': _legend_name(name),
         'x': x,
         'y': [float(v) for v in values],  # drawing only: the figures themselves stay Decimal
         'text': [formatting.money(v, currency) for v in values],
@@ -65,6 +66,15 @@ def _bars(name: str, x: list[str], values: list, color: str, currency: str) -> d
         'hovertemplate': '%{text}<extra>' + name.replace('<', '&lt;') + '</extra>',
         'marker': {'color': color},
     }
+
+
+LEGEND_CHARACTERS = 44  # what a phone-wide chart's legend shows on one line (Plotly cuts a longer entry off)
+
+
+def _legend_name(name: str) -> str:
+    """A long series name on two lines or more in the legend ('Factures fournisseurs en retard (comptées cette
+    semaine)' ran off a phone's screen); Plotly draws <br> as a line break and nothing else of the text as markup."""
+    return '<br>'.join(textwrap.wrap(name.replace('<', '&lt;'), LEGEND_CHARACTERS)) or name
 
 
 def _layout(first: date, last: date) -> dict[str, Any]:

@@ -143,32 +143,49 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in table[key]]
 
 
-def turnover_and_orders(table: pd.DataFrame) -> dict[str, Any]:
-    return {
-        'data': [
-            {
-                'type': 'bar',
-                'name': _('Turnover'),
-                'x': _days(table),
-                'y': _values(table, 'turnover'),
-                'marker': {'color': COLORS['primary']},
-            },
-            {
-                'type': 'scatter',
-                'mode': 'lines',
-                'name': _('Orders'),
-                'x': _days(table),
-                'y': _values(table, 'orders'),
-                'yaxis': 'y2',
-                'line': {'color': COLORS['accent']},
-            },
-        ],
-        'layout': _layout(
-            yaxis2={'overlaying': 'y', 'side': 'right', 'showgrid': False, 'rangemode': 'tozero', **DRAWN_AS_PLACED},
-            margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
-        ),  # room for the orders axis on the right
-        'config': CONFIG,
-    }
+def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, Any]:
+    """Turnover bars (a tap says the day's amount in the reader's money: 9,876.54 EUR, French 9 876,54 €) and the
+    orders as a line on their own axis."""
+    return _noted_when_empty(
+        {
+            'data': [
+                _with_units(
+                    {
+                        'type': 'bar',
+                        'name': _('Turnover'),
+                        'x': _days(table),
+                        'y': _values(table, 'turnover'),
+                        'marker': {'color': COLORS['primary']},
+                    },
+                    'money',
+                    currency,
+                ),
+                _with_units(
+                    {
+                        'type': 'scatter',
+                        'mode': 'lines',
+                        'name': _('Orders'),
+                        'x': _days(table),
+                        'y': _values(table, 'orders'),
+                        'yaxis': 'y2',
+                        'line': {'color': COLORS['accent']},
+                    },
+                    'count',
+                ),
+            ],
+            'layout': _layout(
+                yaxis2={
+                    'overlaying': 'y',
+                    'side': 'right',
+                    'showgrid': False,
+                    'rangemode': 'tozero',
+                    **DRAWN_AS_PLACED,
+                },
+                margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
+            ),  # room for the orders axis on the right
+            'config': CONFIG,
+        }
+    )
 
 
 def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
@@ -180,7 +197,7 @@ def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
     between them as shapes under the bars, in the marker's colour at half opacity as Plotly's funnel draws them."""
     first = steps[0][1] if steps else 0
     counts = [value for _label, value in steps]
-    return {
+    figure = {
         'data': [
             {
                 'type': 'bar',
@@ -207,6 +224,11 @@ def funnel_figure(steps: list[tuple[str, float]]) -> dict[str, Any]:
         },
         'config': CONFIG,
     }
+    if not any(counts):  # the steps' names beside nothing, not even a 0: say it, in their place
+        layout = figure['layout']
+        layout.update(annotations=[_no_data_note()], yaxis={**layout['yaxis'], 'visible': False}, shapes=[])
+        layout['margin'] = {**layout['margin'], 'l': 10, 'autoexpand': False}  # not the step names' room of before
+    return figure
 
 
 FUNNEL_GAP = 0.2  # of each step's row: where the connector to the next step shows
@@ -240,7 +262,13 @@ def _funnel_text(value: float, first: float) -> str:
     return f'{count}<br>{formatting.percent(value / first)}' if first else count
 
 
-def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: str = 'scatter') -> dict[str, Any]:
+def line_figure(
+    table: pd.DataFrame,
+    lines: list[tuple[str, str, str]],
+    kind: str = 'scatter',
+    unit: str = 'count',
+    currency: str = '',
+) -> dict[str, Any]:
     data = []
     for key, label, color in lines:
         trace = {
@@ -252,19 +280,60 @@ def line_figure(table: pd.DataFrame, lines: list[tuple[str, str, str]], kind: st
         }
         if kind == 'scatter':
             trace.update(mode='lines', line={'color': COLORS[color]})
-        data.append(trace)
-    return {'data': data, 'layout': _layout(), 'config': CONFIG}
+        data.append(_with_units(trace, unit, currency))
+    return _noted_when_empty({'data': data, 'layout': _layout(), 'config': CONFIG})
+
+
+NO_DATA = N_('No data for these days')
+
+
+def _no_data_note() -> dict[str, Any]:
+    return {
+        'text': _(NO_DATA),  # our words: no markup from data
+        'xref': 'paper',
+        'yref': 'paper',
+        'x': 0.5,
+        'y': 0.5,
+        'showarrow': False,
+        'font': {'size': 13, 'color': '#6b7280'},
+    }
+
+
+def _noted_when_empty(figure: dict[str, Any]) -> dict[str, Any]:
+    """A period with no value at all (days before the shop had data) says so across the chart, rather than empty axes
+    from 0 to 4; a chart with its first values coming in draws as before."""
+    if not any(v is not None for trace in figure['data'] for v in trace['y']):
+        figure['layout'] = {**figure['layout'], 'annotations': [_no_data_note()]}
+    return figure
+
+
+def _with_units(trace: dict[str, Any], unit: str, currency: str = '') -> dict[str, Any]:
+    """The trace's hover label: the day, then the value as a card writes it (its currency, its %), in the reader's
+    format; Plotly's own would say 9876.54 with no currency, and "(Nov 29, 2026, 21)" for a point of a line. The
+    values are written here (digits, separators and the currency only) and drawn as text by Plotly, never on the bar."""
+    name = trace['name'].replace('&', '&amp;').replace('<', '&lt;')
+    if unit == 'count' or (unit == 'money' and not currency):
+        trace['hovertemplate'] = '%{x}<br>%{y:,.0f}<extra>' + name + '</extra>'
+        return trace
+    trace['text'] = ['' if v is None else format_value(v, unit, currency) for v in trace['y']]
+    trace['textposition'] = 'none'  # hover text, not a label printed on each bar
+    trace['hovertemplate'] = '%{x}<br>%{text}<extra>' + name + '</extra>'
+    return trace
 
 
 def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
     figure = line_figure(table, [('open_requests', _('Open requests'), 'warn')])
+    figure['layout'].pop('annotations', None)  # said below, once both traces are in
     figure['data'].append(
-        {
-            'type': 'bar',
-            'name': _('SLA breaches'),
-            'x': _days(table),
-            'y': _values(table, 'sla_breaches'),
-            'marker': {'color': COLORS['bad']},
-        }
+        _with_units(
+            {
+                'type': 'bar',
+                'name': _('SLA breaches'),
+                'x': _days(table),
+                'y': _values(table, 'sla_breaches'),
+                'marker': {'color': COLORS['bad']},
+            },
+            'count',
+        )
     )
-    return figure
+    return _noted_when_empty(figure)

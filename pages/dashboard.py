@@ -89,7 +89,7 @@ def dashboard_page(user: User) -> None:
     # starts loading Plotly as soon as it is mounted. A period switch reads in a worker thread behind a busy state,
     # then sends the new cards and all four figures in one update; the charts stay and are redrawn in place.
     with ui.column().classes('dashboard-content w-full gap-3') as content:
-        first_data, first_figures = _read(state['period'])
+        first_data, first_figures = _read(state['period'], currency)
         describe(state['period'])
         cards(first_data)
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
@@ -107,7 +107,7 @@ def dashboard_page(user: User) -> None:
         state['asked'] = asked = state.get('asked', 0) + 1
         set_busy(True)
         describe(period)
-        result = await run.io_bound(in_language, i18n.current(), _read, period)
+        result = await run.io_bound(in_language, i18n.current(), _read, period, currency)
         if result is None or content.is_deleted or state['asked'] != asked:
             return  # the app is stopping, the page is gone, or a later tap is being read
         shown_data, figures = result
@@ -147,7 +147,7 @@ def dashboard_page(user: User) -> None:
         language = i18n.current()
         for length in (7, 90):
             period = read.period_ending(length, zone=shown_with.zone)  # two seconds after the build: its settings
-            if content.is_deleted or await run.io_bound(in_language, language, _read_quietly, period) is None:
+            if content.is_deleted or await run.io_bound(in_language, language, _read_quietly, period, currency) is None:
                 return
 
     show_freshness()
@@ -155,23 +155,23 @@ def dashboard_page(user: User) -> None:
     ui.timer(2, read_ahead, once=True)  # after the first paint: nothing competes with it
 
 
-def _read(period: Period) -> tuple[read.Dashboard, list[dict]]:
+def _read(period: Period, currency: str) -> tuple[read.Dashboard, list[dict]]:
     """The period's cards and the four charts' figures (the aggregates are cached per state of `kpi_daily`)."""
     with read_session() as session:
         shown_data = read.dashboard(session=session, period=period)
     table = shown_data.series
     return shown_data, [
-        widgets.turnover_and_orders(table),
+        widgets.turnover_and_orders(table, currency),
         widgets.funnel_figure(shown_data.funnel),
         widgets.line_figure(table, [('active_users', _('Active users'), 'accent')]),
         widgets.backlog_figure(table),
     ]
 
 
-def _read_quietly(period: Period) -> bool | None:
+def _read_quietly(period: Period, currency: str) -> bool | None:
     """A read ahead of a tap: a failure here is not the reader's (the tap reads again and says it)."""
     try:
-        _read(period)
+        _read(period, currency)
     except Exception:  # noqa: BLE001 (the database may be gone with the page; the tap reads again)
         return None
     return True
@@ -211,7 +211,8 @@ def open_card(card: Card, period: Period, currency: str) -> None:
         ui.label(
             _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
         ).classes('font-medium')
-        LeanPlotly(widgets.line_figure(table, [(card.key, _(card.label), 'primary')])).classes('w-full h-56')
+        figure = widgets.line_figure(table, [(card.key, _(card.label), 'primary')], unit=card.unit, currency=currency)
+        LeanPlotly(figure).classes('w-full h-56')
         ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
         if rows:
             ui.table(columns=[{'name': c, 'label': c, 'field': c, 'align': 'left'} for c in columns], rows=rows).props(

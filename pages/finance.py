@@ -28,6 +28,9 @@ class FinanceScreen:
                 ui.label(_('Money in and out per week, last 12 weeks')).classes('text-sm font-medium')
                 ui.label(_(PAST_HELP)).classes('text-xs text-gray-500')
                 self.past = LeanPlotly(EMPTY).classes('w-full h-64').mark('chart-past')
+                # no bank line yet: a flat line at 0 on an axis from -1 to 1 said nothing; this says what to do
+                self.past_empty = ui.label(_(NO_LINES)).classes('text-sm text-gray-500').mark('past-empty')
+                self.past_empty.set_visibility(False)
             with ui.card().classes('w-full p-3 gap-1'):
                 ui.label(_('Expected per week, next 8 weeks')).classes('text-sm font-medium')
                 ui.label(_(FORECAST_HELP)).classes('text-xs text-gray-500')
@@ -90,6 +93,9 @@ class FinanceScreen:
                                 'text-xs text-gray-500'
                             )
         self.past.update_figure(weeks_figure(seen.past, currency))
+        moved = any(week.money_in or week.money_out for week in seen.past)
+        self.past.set_visibility(moved)
+        self.past_empty.set_visibility(not moved)
         self.forecast.update_figure(forecast_figure(seen.forecast, seen.sources, currency))
         self.forecast_empty.set_visibility(not any(w.by_source for w in seen.forecast))
 
@@ -119,6 +125,7 @@ def card(label: str, value: str, key: str, hint: str, link: bool = False) -> Non
 
 EMPTY = {'data': [], 'layout': {'height': 260}, 'config': {'displayModeBar': False}}
 PAST_HELP = N_('From the imported bank lines, the current week so far; transfers between own accounts left out.')
+NO_LINES = N_('No bank lines over these 12 weeks: import a statement on the bank reconciliation screen.')
 FORECAST_HELP = N_('Invoices by their due date, overdue ones this week, purchase orders not yet received.')
 
 

@@ -53,7 +53,7 @@ class ReportScreen:
         defaults = reports.default_params(chosen.key, day)
         self.today = day
         with read_session() as session:
-            choices = reports.filter_choices(session=session, actor=user)
+            choices = reports.filter_choices(session=session, actor=user, key=chosen.key)
         ui.link(_('All reports'), '/reports').classes('text-sm')
         ui.label(_(chosen.description)).classes('text-sm text-gray-600')
         self.fields: dict[str, Any] = {}
@@ -104,13 +104,15 @@ class ReportScreen:
             self.chart = LeanPlotly(figure(_empty())).classes('w-full').mark('report-chart')
         self.table = ui.table(columns=[], rows=[], row_key='_row').classes('w-full').mark('report-table')
         self.table.props('flat bordered dense wrap-cells loading :rows-per-page-options="[25, 50, 100, 0]"')
-        ui.timer(0, self.show, once=True)
+        ui.timer(0, lambda: self.show(first=True), once=True)
 
     def values(self) -> dict[str, Any]:
         return {name: element.value for name, element in self.fields.items()}
 
-    async def show(self) -> None:
-        actor = acting_user()
+    async def show(self, first: bool = False) -> None:
+        # the first figures are read for whom the build was made (the session checked as the page connected); a
+        # change of filter later asks who is signed in then
+        actor = self.user if first else acting_user()
         if actor is None:
             return
         key, values, day = self.report.key, self.values(), self.today

@@ -60,7 +60,7 @@ def test_a_rule_fires_once_per_crossing_tells_staff_and_chat_and_resolves() -> N
             recipients=[agent.id],
             channels=['slack', 'discord'],
         )
-        put_daily('turnover', {0: 40.0})
+        put_daily('turnover', {1: 40.0})  # yesterday's: a day's total below is told once the day is over
         assert alert_checks.evaluate() == {'checked': 1, 'fired': 1, 'resolved': 0}
         assert alert_checks.evaluate() == {'checked': 1, 'fired': 0, 'resolved': 0}  # still low: not told again
         assert alert_delivery.send_due() == {'sent': 2, 'failed': 0, 'retry': 0}
@@ -74,14 +74,14 @@ def test_a_rule_fires_once_per_crossing_tells_staff_and_chat_and_resolves() -> N
             [notice] = session.exec(select(Notification).where(Notification.user_id == agent.id)).all()
         assert notice.text == event.message and notice.link == '/alerts'
 
-        put_daily('turnover', {0: 150.0})  # back above: resolved, and said once
+        put_daily('turnover', {1: 150.0})  # back above: resolved, and said once
         assert alert_checks.evaluate()['resolved'] == 1
         assert alert_checks.evaluate() == {'checked': 1, 'fired': 0, 'resolved': 0}
         alert_delivery.send_due()
         assert [e.resolved_at is not None for e in fired()] == [True]
         assert 'Back to normal' in json.loads(slack.received[1].body)['text']
 
-        put_daily('turnover', {0: 10.0})  # a second crossing is a second firing
+        put_daily('turnover', {1: 10.0})  # a second crossing is a second firing
         assert alert_checks.evaluate()['fired'] == 1
         assert len(fired()) == 2
     with read_session() as session:
@@ -93,6 +93,24 @@ def test_a_rule_fires_once_per_crossing_tells_staff_and_chat_and_resolves() -> N
         ('slack', 'Slack', 'sent'),
         ('discord', 'Discord', 'sent'),
     }
+
+
+def test_a_total_below_its_floor_waits_for_the_day_to_be_over() -> None:
+    """Today's turnover so far is below any daily floor each morning: a rule on a day's total compares complete
+    days, or it would fire after every midnight and resolve every afternoon."""
+    manager = make_user('manager')
+    make_rule(manager, name='Slow day', kpi='turnover', kind='below', threshold=3000)
+    make_rule(manager, name='Slow week', kpi='orders', kind='below', threshold=50, window_days=7)
+    make_rule(manager, name='Backlog', kpi='open_requests', kind='below', threshold=5)  # a level: today's counts
+    put_daily('turnover', {0: 120.0, 1: 5200.0})  # this morning's 120; yesterday a normal day
+    put_daily('orders', {0: 1.0, **{ago: 9.0 for ago in range(1, 8)}})  # 63 over the last 7 complete days
+    put_daily('open_requests', {0: 2.0, 1: 20.0})
+    assert alert_checks.evaluate()['fired'] == 1
+    assert [e.value for e in fired()] == [2.0]  # the backlog only
+
+    put_daily('turnover', {1: 2100.0})  # yesterday ended below the floor: told
+    assert alert_checks.evaluate()['fired'] == 1
+    assert [e.value for e in fired()] == [2.0, 2100.0]
 
 
 def test_change_and_no_data_rules_by_hand() -> None:

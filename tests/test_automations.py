@@ -450,7 +450,7 @@ def test_a_kpi_alert_that_fires_sets_off_the_rules_of_that_event() -> None:
         actions=[{'kind': 'post_chat', 'target': 'teams', 'text': 'Alert: {record} at {last_value}'}],
         enable_on=rule_of_alert.id,
     )
-    put_daily('turnover', {0: 40.0})
+    put_daily('turnover', {1: 40.0})  # yesterday's total
     alert_checks.evaluate()
     automation_runner.run_pending()
     [run] = runs_of(automation.id)

@@ -11,11 +11,13 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import BankLine
 from backoffice.permissions import PermissionDenied
 from backoffice.services import app_settings, bank_match, bills, cashflow, purchases
+from components.cashflow_charts import forecast_figure, weeks_figure
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_product, make_user, pay
@@ -175,3 +177,29 @@ def test_an_agent_is_refused_the_cash_flow() -> None:
     agent = make_user('agent')
     with read_session() as session, pytest.raises(PermissionDenied):
         cashflow.overview(session=session, actor=agent)
+
+
+def test_the_weeks_chart_in_french_names_the_net_a_balance_not_an_amount_before_tax() -> None:
+    """'Net' is the amount before VAT on an order or a bill (« Total HT »); the cash chart's net is money in less money
+    out (« Solde »), and its hover says it."""
+    weeks = [cashflow.Week(date(2026, 11, 2), Decimal('250.00'), Decimal('50.00'))]
+    with i18n.use('fr'):
+        money_in, money_out, net = weeks_figure(weeks, 'EUR')['data']
+    assert (money_in['name'], money_out['name'], net['name']) == ('Entrées', 'Sorties', 'Solde')
+    assert net['hovertemplate'] == '%{text}<extra>Solde</extra>'
+    with i18n.use('en'):
+        assert weeks_figure(weeks, 'EUR')['data'][2]['name'] == 'Net'
+
+
+def test_a_long_forecast_source_wraps_in_the_legend_rather_than_running_off_a_phone() -> None:
+    week = cashflow.ForecastWeek(date(2026, 11, 30))
+    week.by_source.update({key: Decimal('-10.00') for key in ('overdue-bills', 'purchases', 'bills')})
+    with i18n.use('fr'):
+        names = [trace['name'] for trace in forecast_figure([week], cashflow.SOURCES, 'EUR')['data']]
+    assert names[:2] == [
+        'Factures fournisseurs à échéance',
+        'Factures fournisseurs en retard (comptées<br>cette semaine)',
+    ]
+    assert all(len(line) <= 44 for name in names for line in name.split('<br>')), names
+    with i18n.use('en'):
+        assert forecast_figure([week], cashflow.SOURCES, 'EUR')['data'][0]['name'] == 'Supplier bills falling due'

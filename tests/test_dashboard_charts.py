@@ -63,3 +63,45 @@ def test_tick_labels_are_drawn_where_plotly_places_them() -> None:
         axes = [axis for key, axis in figure['layout'].items() if re.fullmatch(r'[xy]axis\d*', key)]
         shown = [axis for axis in axes if axis.get('visible', True)]
         assert shown and all(axis.get('ticklabeloverflow') == 'allow' for axis in shown), figure['layout']
+
+
+def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
+    """Plotly's own hover said 9876.54 with no currency on the turnover bars, and "(Nov 29, 2026, 21)" on a line: each
+    trace says the day, then the value as its card writes it, in the reader's format (no text printed on the bars)."""
+    table = a_month()
+    table['turnover'] = [12_345.5 if n == 29 else 9_876.54 for n in range(30)]
+    with i18n.use('en'):
+        bars, orders = kpi_widgets.turnover_and_orders(table, 'EUR')['data']
+        assert (bars['text'][0], bars['text'][29], bars['textposition']) == ('9,876.54 EUR', '12,346 EUR', 'none')
+        assert bars['hovertemplate'] == '%{x}<br>%{text}<extra>Turnover</extra>'
+        assert orders['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Orders</extra>'
+        [backlog, breaches] = kpi_widgets.backlog_figure(table)['data']
+        assert backlog['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Open requests</extra>'
+        [conversion] = kpi_widgets.line_figure(table, [('orders', 'Conversion', 'primary')], unit='percent')['data']
+        assert conversion['text'][12] == '12.0 %'
+    with i18n.use('fr'):
+        bars, _orders = kpi_widgets.turnover_and_orders(table, 'EUR')['data']
+        assert bars['text'][0] == '9\u202f876,54\u00a0€'
+        assert bars['hovertemplate'] == '%{x}<br>%{text}<extra>Chiffre d’affaires</extra>'
+    table.loc[table.index[3], 'turnover'] = float('nan')  # a day without a value: no text, no "—" in a hover
+    assert kpi_widgets.turnover_and_orders(table, 'EUR')['data'][0]['text'][3] == ''
+
+
+def test_a_period_without_any_value_says_so_across_each_chart() -> None:
+    """Days before the shop had data: empty axes from 0 to 4 and a funnel of names beside nothing said nothing."""
+    empty = a_month()
+    empty[:] = float('nan')
+    with i18n.use('fr'):
+        figures = [
+            kpi_widgets.turnover_and_orders(empty, 'EUR'),
+            kpi_widgets.funnel_figure([('Visits', 0.0), ('Orders', 0.0)]),
+            kpi_widgets.line_figure(empty, [('active_users', 'Utilisateurs actifs', 'accent')]),
+            kpi_widgets.backlog_figure(empty),
+        ]
+    for figure in figures:
+        assert [note['text'] for note in figure['layout']['annotations']] == ['Aucune donnée pour ces jours']
+    assert figures[1]['layout']['yaxis']['visible'] is False  # not the steps' names beside the note
+    assert all('annotations' not in figure['layout'] for figure in dashboard_figures())  # any value: no note
+    some = a_month()
+    some['open_requests'] = float('nan')
+    assert 'annotations' not in kpi_widgets.backlog_figure(some)['layout']  # the breaches are there

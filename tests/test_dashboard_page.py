@@ -55,7 +55,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_not_see('minus the refunds made that day')
     user.find(marker='define-turnover').click()
     await user.should_see(
-        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day.'
+        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
+        'cancelled order counts in neither.'
     )
 
 
@@ -72,6 +73,17 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
                 placed_at=utcnow() - timedelta(minutes=1),
             )
         )
+        session.add(
+            Order(
+                number='100043',
+                customer_id=jo.id,
+                email=jo.email,
+                status='paid',
+                currency='GBP',
+                total=Decimal('1200.00'),
+                placed_at=utcnow() - timedelta(minutes=2),
+            )
+        )
         session.commit()
     refresh.refresh_incremental()
     owner = make_user('manager')
@@ -81,7 +93,10 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
     user.find(marker='kpi-orders').click()
     await user.should_see("Behind today's number")
     rows = user.find(ui.table).elements.pop().rows
-    assert [(row['Order'], row['Status'], row['Total']) for row in rows] == [('100042', 'Paid', '80.00')]
+    assert [(row['Order'], row['Status'], row['Total']) for row in rows] == [
+        ('100042', 'Paid', '€80.00'),
+        ('100043', 'Paid', '£1,200.00'),  # counted as an order; its pounds are not in the euros of the turnover
+    ]
 
 
 async def test_every_role_lands_on_the_dashboard(user: User) -> None:
@@ -133,10 +148,12 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     release = threading.Event()
     reading = dashboard_page._read
 
-    def slow_read(period):  # the read of the new period waits (in its worker thread) until the test lets it go
+    def slow_read(
+        period, currency
+    ):  # the read of the new period waits (in its worker thread) until the test lets it go
         if period.length == 7:
             assert release.wait(10), 'the test let the read go'
-        return reading(period)
+        return reading(period, currency)
 
     monkeypatch.setattr(dashboard_page, '_read', slow_read)
     await signed_in(user, make_user('manager').email)

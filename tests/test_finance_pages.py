@@ -10,13 +10,14 @@ from datetime import date, timedelta
 
 from nicegui.testing import User
 
-from backoffice.db import session_scope
+from backoffice.db import get_engine, session_scope
 from backoffice.kpi.days import today as shop_today
 from backoffice.services import accounting, app_settings
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_product, make_user, pay, place
 from .support.finance import due_days_ago, invoiced_on_terms, mugs, round_prices
+from .support.plans import reading, settings_cache_held, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -27,7 +28,7 @@ def element(user: User, marker: str):
     return next(iter(user.find(marker=marker).elements))
 
 
-async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_charts(user: User) -> None:
+async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_charts(user: User, monkeypatch) -> None:
     admin, manager = make_user('admin'), make_user('manager')
     round_prices(admin)
     mugs(manager)
@@ -39,14 +40,21 @@ async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_ch
     import_file(manager, main, camt053([Line('250.00', 'VIR', day=today.isoformat())], balance_day=today.isoformat()))
     make_account(manager, 'Livret', iban='')
 
-    await signed_in(user, manager.email, path='/finance')
-    await user.should_see(marker='finance-cash', retries=40)
+    settings_cache_held(monkeypatch)
+    with statements_during(get_engine()) as seen:
+        await signed_in(user, manager.email, path='/finance')
+        await user.should_see(marker='finance-cash', retries=40)
+    # one read of the settings for the overview (its currency), not one more per forecast source; the open supplier
+    # bills once for both of the forecast's bill sources
+    assert len(reading(seen, 'app_settings')) == 1
+    assert len(reading(seen, 'supplier_bills')) == 1
     await user.should_see('€1,250.00')
     await user.should_see('€30.00')
     await user.should_see('1 invoice')
     await user.should_see(HOSTILE)
     await user.should_see('No statement yet')
     past = element(user, 'chart-past')
+    await user.should_not_see(marker='past-empty')
     await eventually(lambda: len(past.figure['data']) == 3)
     assert sum(past.figure['data'][0]['y']) == 250.0  # money in, this week
     forecast = element(user, 'chart-forecast')
@@ -100,6 +108,15 @@ async def test_a_manager_reads_the_vat_summary_and_downloads_the_three_files(use
 
     user.find('To').clear().type((today - timedelta(days=10)).isoformat())  # before the first day
     await user.should_see('The first day must be on or before the last day.', retries=40)
+
+
+async def test_without_bank_lines_the_weekly_chart_says_where_they_come_from(user: User) -> None:
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/finance')
+    await user.should_see(
+        'No bank lines over these 12 weeks: import a statement on the bank reconciliation screen.', retries=40
+    )
+    await user.should_not_see(marker='chart-past')  # not a flat line at 0 on an axis from -1 to 1
 
 
 async def test_an_agent_is_refused_the_finance_screens(user: User) -> None:

@@ -117,3 +117,67 @@ def test_cancelling_an_order_reaches_its_day_in_the_next_incremental_refresh(sho
     refresh.refresh_incremental()
 
     assert (values('orders')[D], values('turnover')[D], values('average_basket')[D]) == (2, 25, 40)
+
+
+def test_a_paid_order_cancelled_and_refunded_leaves_the_turnover_as_if_never_sold(shop: dict[str, int]) -> None:
+    """Cancelling takes the sale off its day; the refund that follows must not take it off a second time."""
+    refund_day = D + timedelta(days=1)
+    with session_scope() as session:
+        order = session.get(Order, shop['o1'])  # paid 100.00 on D
+        order.status, order.cancelled_at = 'cancelled', at(refund_day, 9)
+        session.add(order)
+        session.add(Refund(order_id=order.id, amount=Decimal('100.00'), refunded_at=at(refund_day, 10)))
+        session.commit()
+    refresh.recompute(first=D, last=refund_day)
+
+    turnover = values('turnover')
+    assert (turnover[D], turnover[refund_day]) == (25, 0)  # 40 − 15 refunded on o6; the cancelled sale counts nowhere
+
+
+def test_an_exchange_order_is_no_sale(shop: dict[str, int]) -> None:
+    """A return ended in an exchange sends the goods again in an order of its own, paid at 0: not an order the
+    customer placed, so neither an order, nor a basket of 0 in the average, nor a conversion."""
+    with session_scope() as session:
+        session.add(
+            Order(
+                number='200',
+                customer_id=session.get(Order, shop['o2']).customer_id,
+                email='max@example.com',
+                status='paid',
+                source='exchange',
+                total=Decimal('0.00'),
+                placed_at=at(D, 16),
+                paid_at=at(D, 16),
+            )
+        )
+        session.commit()
+    refresh.recompute(first=D, last=D)
+
+    assert values('orders')[D] == 3
+    assert values('average_basket')[D] == 70
+    assert values('conversion')[D] == 75
+    assert values('turnover')[D] == 125
+
+
+def test_money_kpis_add_up_the_shops_currency_only(shop: dict[str, int]) -> None:
+    """The cards say the shop's currency (EUR): an order paid in dollars is an order, but its 500 are not 500 EUR of
+    turnover nor of basket, and its refund takes no euros off (the sales report leaves them out the same way)."""
+    with session_scope() as session:
+        dollars = Order(
+            number='300',
+            customer_id=session.get(Order, shop['o2']).customer_id,
+            email='max@example.com',
+            status='paid',
+            currency='USD',
+            total=Decimal('500.00'),
+            placed_at=at(D, 17),
+        )
+        session.add(dollars)
+        session.flush()
+        session.add(Refund(order_id=dollars.id, amount=Decimal('50.00'), refunded_at=at(D, 18)))
+        session.commit()
+    refresh.recompute(first=D, last=D)
+
+    assert values('orders')[D] == 4  # o1, o2, o3 and the dollars
+    assert values('turnover')[D] == 125
+    assert values('average_basket')[D] == 70

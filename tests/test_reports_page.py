@@ -7,8 +7,11 @@ from __future__ import annotations
 from nicegui import ui
 from nicegui.testing import User
 
+from backoffice.db import get_engine
+
 from .support.factories import make_category, make_product, make_user, pay, place
 from .support.finance import round_prices
+from .support.plans import reading, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -70,6 +73,27 @@ async def test_every_report_opens_for_a_viewer(user: User) -> None:
         await user.open(f'/reports/{key}')
         await eventually(lambda c=column: any(col['label'] == c for col in table(user).columns))
         await user.should_see('Nothing to report over this period.')
+
+
+async def test_a_report_reads_the_staff_only_where_it_needs_them(user: User) -> None:
+    """The sales report filters by category, not by agent, and has no schedule yet: its build reads the staff only to
+    check the session (at the request and as the page connects), not all of them for a filter it does not show nor
+    for the names of schedules it does not have; the support report reads them for its agent filter."""
+    manager = make_user('manager')
+    make_category('Kitchen: <b>pots</b>')
+    await signed_in(user, manager.email, path='/reports')
+    with statements_during(get_engine()) as seen:
+        await user.open('/reports/sales')
+        await eventually(lambda: table(user).columns != [])
+    assert len(reading(seen, 'users')) == 2
+    assert len(reading(seen, 'categories')) == 1
+    with statements_during(get_engine()) as seen:
+        await user.open('/reports/support')
+        await eventually(lambda: table(user).columns != [])
+    assert len(reading(seen, 'users')) == 4  # the session twice, the agent filter, the report's own agents
+    assert reading(seen, 'categories') == []
+    user.find('Agent').click()
+    await user.should_see(manager.name)
 
 
 async def test_an_agent_may_not_open_the_reports(user: User) -> None:

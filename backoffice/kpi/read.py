@@ -206,8 +206,8 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
         o = src.orders.c
         rows = session.execute(
-            select(o.number, o.status, o.total, o.placed_at)
-            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED))
+            select(o.number, o.status, o.total, o.currency, o.placed_at)
+            .where(o.placed_at >= start, o.placed_at < end, o.status.in_(src.PLACED), o.source.not_in(src.NOT_SALES))
             .order_by(o.placed_at.desc())
             .limit(limit)
         ).all()
@@ -216,7 +216,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             {
                 order: r.number,
                 status: formatting.label(r.status, ORDER_STATUSES),
-                total: formatting.money(r.total),
+                total: formatting.money(r.total, r.currency),  # an order in another currency says so
                 placed: formatting.clock(r.placed_at, zone),
             }
             for r in rows

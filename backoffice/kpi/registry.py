@@ -18,6 +18,7 @@ from backoffice.kpi import days
 from backoffice.kpi import sources as src
 from backoffice.kpi.definitions import Definitions
 from backoffice.models import OPEN_STATUSES, EventType
+from backoffice.services import app_settings
 
 
 @dataclass(frozen=True)
@@ -199,8 +200,9 @@ def _activity_types(d: Definitions) -> list[int]:
 
 
 def _placed_in(day: Day, statuses: tuple[str, ...]):
+    """The day's orders in these statuses that are sales (an exchange's replacement order is not)."""
     o = src.orders.c
-    return and_(o.status.in_(statuses), o.placed_at >= day.start, o.placed_at < day.end)
+    return and_(o.status.in_(statuses), o.placed_at >= day.start, o.placed_at < day.end, o.source.not_in(src.NOT_SALES))
 
 
 def orders_count(day: Day) -> DayValue:
@@ -219,24 +221,43 @@ def orders_count(day: Day) -> DayValue:
 
 
 def _paid(day: Day) -> tuple[float, int]:
-    """The total and the number of the day's paid orders (turnover and average basket both need them)."""
+    """The total and the number of the day's paid orders in the shop's currency (turnover and average basket both
+    need them; an order in another currency is an order, but its amount is not in the shop's money)."""
     return day.shared(
         'paid',
         lambda: tuple(
             day.session.execute(
-                select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(_placed_in(day, src.PAID))
+                select(func.coalesce(func.sum(src.orders.c.total), 0), func.count()).where(
+                    _placed_in(day, src.PAID), src.orders.c.currency == _currency(day)
+                )
             ).one()
         ),
     )
+
+
+def _currency(day: Day) -> str:
+    """The shop's currency, what the money KPIs add up (read once per session of a refresh)."""
+    info = day.session.info
+    if 'kpi_currency' not in info:
+        info['kpi_currency'] = app_settings.value(session=day.session, key='currency') or 'EUR'
+    return info['kpi_currency']
 
 
 def turnover(day: Day) -> DayValue:
     if not src.has_tables(day.session, 'orders', 'refunds'):
         return DayValue(None)
     sold, _count = _paid(day)
-    r = src.refunds.c
+    r, o = src.refunds.c, src.orders.c
+    # the refunds of orders whose sale counts: a cancelled order's sale left its day, its refund must not count again
     refunded = day.session.execute(
-        select(func.coalesce(func.sum(r.amount), 0)).where(r.refunded_at >= day.start, r.refunded_at < day.end)
+        select(func.coalesce(func.sum(r.amount), 0))
+        .select_from(src.refunds.join(src.orders, o.id == r.order_id))
+        .where(
+            r.refunded_at >= day.start,
+            r.refunded_at < day.end,
+            o.status.in_(src.PAID),
+            o.currency == _currency(day),
+        )
     ).scalar_one()
     return DayValue(round(float(sold) - float(refunded), 2))
 
@@ -342,7 +363,10 @@ KPIS: list[Kpi] = [
         'turnover',
         N_('Turnover'),
         'money',
-        N_('Total of the orders paid that day (by the day they were placed), minus the refunds made that day.'),
+        N_(
+            'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
+            'cancelled order counts in neither.'
+        ),
         turnover,
         ('orders',),
     ),
@@ -350,7 +374,7 @@ KPIS: list[Kpi] = [
         'orders',
         N_('Orders'),
         'count',
-        N_('Orders placed that day (not drafts, not cancelled).'),
+        N_('Orders placed that day (not drafts, not cancelled, not the replacement orders of exchanges).'),
         orders_count,
         ('orders',),
     ),
@@ -358,7 +382,7 @@ KPIS: list[Kpi] = [
         'average_basket',
         N_('Average basket'),
         'money',
-        N_('Turnover of the paid orders divided by their number.'),
+        N_('Total of the paid orders, before refunds, divided by their number.'),
         average_basket,
         ('orders',),
         period='ratio',

@@ -22,6 +22,7 @@ orders = table(
     column('number', String),
     column('customer_id', Integer),
     column('status', String),
+    column('source', String),
     column('currency', String),
     column('total', Numeric(12, 2)),
     column('placed_at', UTCTimestamp()),
@@ -50,6 +51,8 @@ HOUR_IN_MICROSECONDS = 3_600_000_000
 
 PLACED = ('pending', 'paid', 'packed', 'shipped', 'delivered')  # an order the customer completed (not a draft)
 PAID = ('paid', 'packed', 'shipped', 'delivered')  # money received
+# not a sale: a return ended in an exchange sends the goods again in an order of its own, paid at 0
+NOT_SALES = ('exchange',)
 
 
 def has_tables(session: Session, *names: str) -> bool:

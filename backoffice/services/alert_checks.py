@@ -3,9 +3,10 @@ a rule crosses into alarm and a resolution when it comes back, each crossing tol
 chat messages queued for `alert_delivery.send_due`).
 
 What a rule compares: above / below take the KPI over the last `window_days` days up to today (as a card adds days
-up); change takes the last `window_days` complete days (up to yesterday: today is not over) against the same number
-of days before; no data takes the hours since the newest row of the KPI's source (its event type for visits, page
-views, sign-ups)."""
+up), except below on a KPI that adds days up (turnover, orders): complete days only, up to yesterday (today's total
+so far is below any floor each morning); change takes the last `window_days` complete days (up to yesterday: today
+is not over) against the same number of days before; no data takes the hours since the newest row of the KPI's
+source (its event type for visits, page views, sign-ups)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,9 @@ def check(
             return False, None
         change = round(100 * (value - previous) / abs(previous), 1)
         return abs(change) > rule.threshold, change
-    value = periods.value_over(rule.kpi, by_day, today - window + timedelta(days=1), today)
+    # a day's total (turnover, orders) so far is below any floor each morning: below compares complete days
+    last = today - timedelta(days=1) if rule.kind == 'below' and BY_KEY[rule.kpi].period == 'sum' else today
+    value = periods.value_over(rule.kpi, by_day, last - window + timedelta(days=1), last)
     if value is None:
         return False, None
     return (value > rule.threshold) if rule.kind == 'above' else (value < rule.threshold), value

@@ -96,7 +96,7 @@ def overview(*, session: Session, actor: User, today: date | None = None) -> Ove
     """Everything /finance shows, in the shop's currency, for the weeks around `today` (the shop's today)."""
     require(actor, 'finance.read')
     today = today or shop_today(app_settings.time_zone())
-    currency = app_settings.value(session=session, key='currency') or 'EUR'
+    currency = _currency(session)
     accounts = positions(session)
     mine = [a for a in accounts if a.currency == currency]
     report = receivables.report(session=session, actor=actor, today=today)
@@ -242,7 +242,7 @@ def bills_due(session: Session, today: date, last: date) -> list[Expected]:
     currency = _currency(session)
     return [
         Expected(bill.due_on, -bill.open, 'bills')
-        for bill in payables.open_bills(session, today=today)
+        for bill in open_bills(session, today)
         if today <= bill.due_on <= last and bill.currency == currency
     ]
 
@@ -252,7 +252,7 @@ def bills_overdue(session: Session, today: date, last: date) -> list[Expected]:
     currency = _currency(session)
     return [
         Expected(today, -bill.open, 'overdue-bills')
-        for bill in payables.open_bills(session, today=today)
+        for bill in open_bills(session, today)
         if bill.due_on < today and bill.currency == currency
     ]
 
@@ -265,7 +265,17 @@ def open_items(session: Session, today: date) -> list[receivables.OpenItem]:
     return cached[1]
 
 
+def open_bills(session: Session, today: date) -> list[payables.OpenBill]:
+    """The approved supplier bills open as of `today`, read once per session (both bill sources need them)."""
+    cached = session.info.get(OPEN_BILLS)
+    if cached is None or cached[0] != today:
+        cached = session.info[OPEN_BILLS] = (today, payables.open_bills(session, today=today))
+    return cached[1]
+
+
 OPEN_ITEMS = 'cashflow.open_items'
+OPEN_BILLS = 'cashflow.open_bills'
+CURRENCY = 'cashflow.currency'
 SOURCES: list[ForecastSource] = [
     ForecastSource('receivables', N_('Invoices falling due'), receivables_due),
     ForecastSource('overdue', N_('Overdue invoices (counted this week)'), receivables_overdue),
@@ -278,7 +288,10 @@ SOURCES: list[ForecastSource] = [
 
 
 def _currency(session: Session) -> str:
-    return app_settings.value(session=session, key='currency') or 'EUR'
+    """The shop's currency, read once per session: the overview and each forecast source compare with it."""
+    if CURRENCY not in session.info:
+        session.info[CURRENCY] = app_settings.value(session=session, key='currency') or 'EUR'
+    return session.info[CURRENCY]
 
 
 def _cents(value: object) -> Decimal:

@@ -37,7 +37,8 @@ def schedules(*, session: Session, actor: User, key: str) -> list[Shown]:
     rows = session.exec(
         select(ReportSchedule).where(col(ReportSchedule.report) == key).order_by(col(ReportSchedule.id))
     ).all()
-    names = dict(session.exec(select(User.id, User.name)).all())
+    wanted = {user_id for row in rows for user_id in row.recipients}
+    names = dict(session.exec(select(User.id, User.name).where(col(User.id).in_(wanted))).all()) if wanted else {}
     return [Shown(row.id or 0, row.frequency, [names.get(user_id, '?') for user_id in row.recipients]) for row in rows]
 
 

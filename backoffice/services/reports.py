@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from backoffice import formatting
@@ -202,14 +203,18 @@ def params_from(key: str, values: dict[str, Any], today: date) -> Params:
     return base.checked(params)
 
 
-def filter_choices(*, session: Session, actor: User) -> dict[str, dict[int, str]]:
-    """The categories and the staff a report may be narrowed to, by name."""
+def filter_choices(*, session: Session, actor: User, key: str | None = None) -> dict[str, dict[int, str]]:
+    """The categories and the staff a report may be narrowed to, by name; with `key`, only those that report filters
+    by are read (the sales report has no agent filter: the staff are not read for it)."""
     require(actor, PERMISSION)
-    categories = session.exec(
-        select(Category).where(col(Category.deleted_at).is_(None)).order_by(col(Category.name))
-    ).all()
-    staff = session.exec(select(User).order_by(col(User.name))).all()
-    return {
-        'category_id': {c.id: c.name for c in categories if c.id is not None},
-        'agent_id': {u.id: u.name for u in staff if u.id is not None},
-    }
+    filters = report(key).filters if key is not None else ('category', 'agent')
+    choices: dict[str, dict[int, str]] = {'category_id': {}, 'agent_id': {}}
+    if 'category' in filters:
+        categories = session.exec(
+            select(Category).where(col(Category.deleted_at).is_(None)).order_by(col(Category.name))
+        ).all()
+        choices['category_id'] = {c.id: c.name for c in categories if c.id is not None}
+    if 'agent' in filters:
+        staff = session.execute(select_columns(col(User.id), col(User.name)).order_by(col(User.name))).all()
+        choices['agent_id'] = {user_id: name for user_id, name in staff}
+    return choices

@@ -95,6 +95,7 @@ def test_the_sign_in_page_and_the_dashboard_in_french(
     assert driver.find_element(By.CSS_SELECTOR, 'button[aria-label="Compte"]')  # the header speaks French
     settle(driver)
     assert no_horizontal_overflow(driver)
+    assert not cut_card_lines(driver), cut_card_lines(driver)  # a longer French line stays inside its card
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-390.png'))
     driver.execute_script('document.querySelectorAll(".js-plotly-plot")[1].scrollIntoView()')  # the funnel
     settle(driver)
@@ -115,6 +116,19 @@ def test_the_sign_in_page_and_the_dashboard_in_french(
     visible_text(driver, 'Se déconnecter')
     visible_text(driver, 'Français')
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-fr-1440-user-menu.png'))
+
+
+CUT_CARD_LINES = """
+    return [...document.querySelectorAll('.kpi-card .whitespace-nowrap')].filter(line => {
+        const card = line.closest('.kpi-card'), padding = parseFloat(getComputedStyle(card).paddingRight);
+        return line.getBoundingClientRect().right > card.getBoundingClientRect().right - padding + 0.5;
+    }).map(line => line.textContent);
+"""
+
+
+def cut_card_lines(driver: WebDriver) -> list[str]:
+    """The one-line texts of the KPI cards (value, change) that run into their card's padding or past its edge."""
+    return driver.execute_script(CUT_CARD_LINES)
 
 
 def french_numbers_and_months(driver: WebDriver) -> None:
