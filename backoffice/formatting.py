@@ -102,6 +102,11 @@ def due(value: datetime | None, now: datetime | None = None) -> str:
     return _('in {span}').format(span=span) if seconds >= 0 else _('overdue {span}').format(span=span)
 
 
+def is_past(value: datetime, now: datetime | None = None) -> bool:
+    """Whether a deadline `due` says has passed ('overdue …')."""
+    return _utc(value) < (now or datetime.now(UTC))
+
+
 CURRENCY_SIGNS = {'EUR': '€', 'USD': '$', 'GBP': '£'}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
@@ -137,6 +138,22 @@ class RequestScreen:
                 self.stale_box.clear()
             self._render()
 
+    def _sla(self, ticket: Ticket) -> None:
+        """The next SLA deadline that counts (the first reply until answered, then the resolution; none once solved),
+        counting down each minute, in red once passed: what the list's "SLA due" column says, on the request itself."""
+        if ticket.sla_due_at is None:
+            return
+        said = _('First reply due: {due}') if ticket.first_responded_at is None else _('Resolution due: {due}')
+        line = ui.label().mark('sla-due')
+
+        def show() -> None:
+            overdue = formatting.is_past(ticket.sla_due_at)
+            line.set_text(said.format(due=formatting.due(ticket.sla_due_at)))
+            line.classes(replace='text-sm ' + ('text-red-8 font-medium' if overdue else 'text-gray-700'))
+
+        show()
+        ui.timer(60, show)
+
     def _on_change(self, payload: dict) -> None:
         if self.ticket is not None and (
             payload.get('id') == self.ticket.id or self.ticket.id in (payload.get('ids') or ())
@@ -159,6 +176,7 @@ class RequestScreen:
                     if self.company is not None:
                         record_link('companies', self.company[0], self.company[1], self.user).classes('wrap-anywhere')
                     order_link(ticket, self.order, may_open=can(self.user, 'orders.read'))
+            self._sla(ticket)
             with ui.row().classes('w-full items-center gap-2'):
                 statuses = {status.value for status in tickets.next_statuses(ticket)}  # closed is final
                 self._select(

@@ -4,13 +4,15 @@ looking at it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from nicegui.testing import User
 
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import BugStatus, TicketStatus, TicketType
+from backoffice.models import BugStatus, Ticket, TicketStatus, TicketType
+from backoffice.models.base import utcnow
 from backoffice.services import tickets
 
 from .support.factories import make_user, stored_request, submit_request
@@ -278,3 +280,35 @@ async def test_an_agent_on_another_app_process_shows_as_looking_too(user: User) 
     await user.should_see('Casey Remote')
     events.deliver(presence.TOPIC, {'process': 'other-process', 'places': {f'tickets/{ticket.id}': []}})
     await user.should_not_see('Casey Remote')
+
+
+async def test_the_request_says_its_next_sla_deadline_and_red_once_passed(user: User) -> None:
+    """The list's "SLA due" on the request itself: the first reply's deadline until answered, then the resolution's;
+    overdue in red (an agent reading one request saw no deadline at all)."""
+    agent = make_user('agent')
+    ticket = submit_request('Lid "loose": <script>window.__x=1</script>')
+    await open_request(user, agent.email, ticket.number)
+    due = user.find(marker='sla-due').elements.pop()
+    assert due.text.startswith('First reply due: in '), due.text
+    assert 'text-red-8' not in due.classes
+
+    with session_scope() as session:  # its deadline passed an hour ago
+        stored = session.get(Ticket, ticket.id)
+        stored.sla_due_at = stored.first_response_due = utcnow() - timedelta(hours=1, minutes=5)
+        session.add(stored)
+        session.commit()
+    await user.open(f'/requests/{ticket.number}')
+    due = user.find(marker='sla-due').elements.pop()
+    assert due.text == 'First reply due: overdue 1 h 05 min' and 'text-red-8' in due.classes, (due.text, due.classes)
+
+    with session_scope() as session:  # answered: the resolution's deadline counts now
+        tickets.reply(
+            session=session,
+            actor=agent,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            body='On its way',
+            status=TicketStatus.open,  # (waiting on the customer pauses the clock)
+        )
+    await user.open(f'/requests/{ticket.number}')
+    await user.should_see('Resolution due: in ', retries=40)
