@@ -75,9 +75,9 @@ def start_return(
                 type='positive',
             )
             dialog.close()
-            if on_done is None:  # from a request: the return is handled on its order's page
-                ui.navigate.to(f'/orders/{order.number}')
-            elif (awaited := on_done(rma)) is not None:
+            # from a request the agent stays on it (its thread gets the return's note, live): they tell the customer
+            # the return's number next; the return is received later on its order's page, which the request links to
+            if on_done is not None and (awaited := on_done(rma)) is not None:
                 await awaited
 
         message = error_line()  # what no field shows (the order is not the customer's…)
