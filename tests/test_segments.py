@@ -105,6 +105,27 @@ def test_built_in_segments_select_the_right_customers(people: dict) -> None:
     assert emails('at_risk', manager) == ['bo@example.com']  # the owner's definition
 
 
+def test_an_exchanges_replacement_order_is_not_a_purchase(people: dict) -> None:
+    """A return ended in an exchange sends the goods again in an order of its own, paid at 0: it does not make its
+    customer a two-time buyer, nor a buyer at all (as the KPIs count orders)."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        for number in ('9901', '9902'):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=people['eve'].id,
+                    email='eve@example.com',
+                    status='paid',
+                    total=Decimal('0.00'),
+                    source='exchange',
+                )
+            )
+        session.commit()
+    assert 'eve@example.com' not in emails(Filters(min_orders=2), manager)
+    assert emails('high_value', manager) == ['ann@example.com', 'bo@example.com']  # still 11 buyers: 2
+
+
 def test_a_custom_segment_from_filters_counts_live(people: dict) -> None:
     manager = make_user('manager')
     with session_scope() as session:

@@ -100,7 +100,7 @@ def conditions(
         base.append(c.last_seen_at >= now - timedelta(days=f.seen_within_days))
     if (f.min_orders or f.min_turnover is not None) and src.has_tables(session, 'orders'):
         o = src.orders.c
-        buyers = select(o.customer_id).where(o.status.in_(src.PAID)).group_by(o.customer_id)
+        buyers = select(o.customer_id).where(*_sales(o)).group_by(o.customer_id)
         if customer_id is not None:
             buyers = buyers.where(o.customer_id == customer_id)
         if f.min_orders:
@@ -246,12 +246,10 @@ def _built_in(session: Session, key: str, now: datetime) -> list[ColumnElement]:
         if not src.has_tables(session, 'orders'):
             return [c.id.is_(None)]
         o = src.orders.c
-        buyers = session.execute(
-            select(func.count(o.customer_id.distinct())).where(o.status.in_(src.PAID))
-        ).scalar_one()
+        buyers = session.execute(select(func.count(o.customer_id.distinct())).where(*_sales(o))).scalar_one()
         top = (
             select(o.customer_id)
-            .where(o.status.in_(src.PAID))
+            .where(*_sales(o))
             .group_by(o.customer_id)
             .order_by(func.sum(o.total).desc(), o.customer_id)
             .limit(math.ceil(buyers / 10))
@@ -285,3 +283,8 @@ def _audit(session: Session, actor: User, action: str, name: str, which: str | F
 
 def _slug(name: str) -> str:
     return ''.join(ch if ch.isalnum() else '-' for ch in name.lower()).strip('-') or 'segment'
+
+
+def _sales(o) -> tuple:
+    """Paid orders that are sales: an exchange's replacement order (paid at 0) is not a purchase (as the KPIs count)."""
+    return (o.status.in_(src.PAID), o.source.not_in(src.NOT_SALES))
