@@ -29,6 +29,10 @@ export default {
       if (this.resizeObserver) return;
       this.resizeObserver = new ResizeObserver(() => {
         if (this.options.config?.responsive === false) return;
+        // a chart hidden meanwhile (display: none) is not resized: Plotly throws "Resize must be passed a displayed
+        // plot div element"; shown again, its size changes and this observer resizes it then
+        const display = this.$el.isConnected ? getComputedStyle(this.$el).display : "";
+        if (!display || display === "none") return; // Plotly's own isHidden
         this.Plotly.Plots.resize(this.$el);
       });
       this.resizeObserver.observe(this.$el);
