@@ -49,7 +49,8 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
     db.configure(server.database_url)  # the browser's server database: the data is made through the services
     manager = make_user('manager', email='rp.manager@example.com')
     # a return refunded by card that Stripe refused: /returns shows the failure in red, on the phone's card too
-    card_order, refused = received_return_of_card_order(stripe, manager)
+    # (its own SKU: the browser files share their server's database, and others make a 'MUG')
+    card_order, refused = received_return_of_card_order(stripe, manager, 'RP-MUG')
     stripe.state.next_refund_status = 'failed'
     with session_scope() as session:
         returns.resolve(session=session, actor=manager, return_id=refused.id, resolution='refund')

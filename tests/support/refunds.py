@@ -24,9 +24,9 @@ def card_order(stripe: StripeServer, sku: str = 'MUG', **placed: Any) -> tuple[O
     return order, paid_through_stripe(stripe, order, 6000)
 
 
-def received_return_of_card_order(stripe: StripeServer, manager) -> tuple[Order, Return]:
+def received_return_of_card_order(stripe: StripeServer, manager, sku: str = 'MUG') -> tuple[Order, Return]:
     """A card order shipped and delivered, one of its two mugs returned and received (30.00 to refund)."""
-    order, _intent = card_order(stripe)
+    order, _intent = card_order(stripe, sku)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
     with session_scope() as session:
         line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
@@ -26,6 +27,9 @@ class Seen:
     form: dict[str, str]
 
 
+_SERVERS = itertools.count()  # each server of a test process names its objects apart (below)
+
+
 @dataclass
 class StripeState:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -35,7 +39,9 @@ class StripeState:
     next_refund_status: str = 'succeeded'  # succeeded | pending | failed (with failure_reason)
     next_failure_reason: str = 'expired_or_canceled_card'
     drop_next_refund_answer: bool = False  # make the refund, then close the connection without answering
-    counter: int = 0
+    # ids go on from another server's in the same process: events, intents and refunds of a database that an earlier
+    # test's server filled (the browser files share their server's database) are not taken for replays of these
+    counter: int = field(default_factory=lambda: next(_SERVERS) * 100_000)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
