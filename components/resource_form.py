@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
@@ -444,8 +445,11 @@ def field_input(declared: FormField, value: Any) -> ui.element:
         if declared.kind == 'markdown':
             with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm'):
                 ui.markdown().bind_content_from(element, 'value')  # sanitized in the browser (NiceGUI 3 default)
-    elif declared.kind in ('number', 'money'):
-        element = ui.number(label, value=value, format='%.2f' if declared.kind == 'money' else None)
+    elif declared.kind == 'money':  # text: a number input drops a decimal comma (12,50 became 1250); the model
+        # reads 12,50 and 12.50 alike and refuses what is not an amount, at the field
+        element = ui.input(label, value=current or '').props('inputmode=decimal')
+    elif declared.kind == 'number':
+        element = ui.number(label, value=value)
     elif declared.kind in ('date', 'datetime'):  # the reader's format (03/12/2026), not the browser's
         element = DateInput(label, value=current or '', with_time=declared.kind == 'datetime')
     else:
@@ -483,6 +487,8 @@ def _input_value(value: Any) -> Any:
         return value.strftime('%Y-%m-%dT%H:%M')
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # money, as the form's text shows it
+        return f'{value:.2f}'
     if hasattr(value, 'value') and not isinstance(value, (int, float, str, bool)):
         return value.value  # an enum member
     return value
