@@ -289,6 +289,12 @@ class RecordDialog:
         )
 
     async def _action(self, action: Action) -> None:
+        if self._edited():  # an action works on the saved record: it would drop (or publish without) what was typed
+            ui.notify(
+                _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
+                type='warning',
+            )
+            return
         if action.inputs or action.confirm:
             self._ask(action)
             return
