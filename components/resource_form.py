@@ -103,6 +103,8 @@ class RecordDialog:
         for declared in self.resource.fields:
             if self.is_new and not declared.on_create:
                 continue
+            if not self.is_new and declared.kind == 'password' and not declared.on_edit:
+                continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
             element = field_input(declared, self.loaded.get(declared.name))
