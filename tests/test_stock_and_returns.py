@@ -110,7 +110,7 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
         notices = session.exec(select(Notification)).all()
         assert [(n.user_id, n.link) for n in notices] == [(manager.id, '/inventory')]  # not the agent
         assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
-        assert stock.reorder_csv(session=session, actor=manager).splitlines() == [
+        assert stock.reorder_csv(session=session, actor=manager).decode('utf-8-sig').splitlines() == [
             'sku,name,order_quantity,available,on_hand,reserved,min,max',
             'MUG,Product MUG,36,4,10,6,5,40',
         ]
