@@ -180,12 +180,12 @@ def segments_page(user: User) -> None:
                 close.props['aria-label'] = _('Close')
             ui.table(
                 columns=[
-                    {  # a phone: the email and name wrap anywhere, the short values stay whole (no sideways scroll)
+                    {  # a phone: the email and name wrap anywhere, the short values stay whole: no sideways scroll
                         'name': c,
                         'label': _(label),
                         'field': c,
                         'align': 'left',
-                        'style': 'overflow-wrap: anywhere' if c in ('email', 'name') else 'white-space: nowrap',
+                        'classes': 'max-sm:[overflow-wrap:anywhere]' if c in ('email', 'name') else 'whitespace-nowrap',
                     }
                     for c, label in (
                         ('email', N_('Email')),
