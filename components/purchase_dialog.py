@@ -61,8 +61,8 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                     .mark(f'receive-quantity-{len(lines)}')
                 )
                 cost = (
-                    ui.number(_('Unit cost'), precision=2)
-                    .props('outlined dense')
+                    ui.input(_('Unit cost'))  # text: a number input drops a decimal comma (3,20 became 320)
+                    .props('outlined dense inputmode=decimal')
                     .classes('w-28')
                     .mark(f'receive-cost-{len(lines)}')
                 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from nicegui import run, ui
@@ -102,6 +103,8 @@ class RecordDialog:
         for declared in self.resource.fields:
             if self.is_new and not declared.on_create:
                 continue
+            if not self.is_new and declared.kind == 'password' and not declared.on_edit:
+                continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
             element = field_input(declared, self.loaded.get(declared.name))
@@ -288,6 +291,12 @@ class RecordDialog:
         )
 
     async def _action(self, action: Action) -> None:
+        if self._edited():  # an action works on the saved record: it would drop (or publish without) what was typed
+            ui.notify(
+                _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
+                type='warning',
+            )
+            return
         if action.inputs or action.confirm:
             self._ask(action)
             return
@@ -444,8 +453,11 @@ def field_input(declared: FormField, value: Any) -> ui.element:
         if declared.kind == 'markdown':
             with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm'):
                 ui.markdown().bind_content_from(element, 'value')  # sanitized in the browser (NiceGUI 3 default)
-    elif declared.kind in ('number', 'money'):
-        element = ui.number(label, value=value, format='%.2f' if declared.kind == 'money' else None)
+    elif declared.kind == 'money':  # text: a number input drops a decimal comma (12,50 became 1250); the model
+        # reads 12,50 and 12.50 alike and refuses what is not an amount, at the field
+        element = ui.input(label, value=current or '').props('inputmode=decimal')
+    elif declared.kind == 'number':
+        element = ui.number(label, value=value)
     elif declared.kind in ('date', 'datetime'):  # the reader's format (03/12/2026), not the browser's
         element = DateInput(label, value=current or '', with_time=declared.kind == 'datetime')
     else:
@@ -483,6 +495,8 @@ def _input_value(value: Any) -> Any:
         return value.strftime('%Y-%m-%dT%H:%M')
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # money, as the form's text shows it
+        return f'{value:.2f}'
     if hasattr(value, 'value') and not isinstance(value, (int, float, str, bool)):
         return value.value  # an enum member
     return value

@@ -11,6 +11,7 @@ from backoffice import auth, i18n, permissions
 from backoffice.db import session_scope
 from backoffice.i18n import _, pgettext
 from backoffice.models import User
+from backoffice.services import app_settings
 from backoffice.services import users as users_service
 
 from . import live
@@ -26,6 +27,11 @@ from .session_renewal import renewal_url
 PRODUCT = 'Backoffice'
 
 
+def shop_name() -> str:
+    """The company name from /settings (its help says it is shown in the back office), else the product's."""
+    return str(app_settings.cached('company_name') or '').strip() or PRODUCT
+
+
 @contextmanager
 def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> Iterator[None]:
     theme()
@@ -36,7 +42,9 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
         menu_button = ui.button(icon='menu').props('flat round dense color=white')
         menu_button.props['aria-label'] = _('Menu')
         menu_button.classes('lg:hidden')
-        ui.link(PRODUCT, '/').classes('text-lg font-semibold text-white no-underline tracking-tight gt-xs')
+        ui.link(shop_name(), '/').classes(
+            'text-lg font-semibold text-white no-underline tracking-tight gt-xs truncate max-w-xs'
+        ).mark('shop-name')
         ui.space().classes('gt-xs')
         GlobalSearch(user)
         NotificationBell(user)

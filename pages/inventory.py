@@ -60,12 +60,12 @@ class InventoryScreen:
         if user is None:
             return
 
-        def render() -> str:
+        def render() -> bytes:
             with read_session() as session:
                 return stock.reorder_csv(session=session, actor=user)
 
-        text = await run.io_bound(render)
-        ui.download.content(text.encode(), 'reorder-list.csv', 'text/csv')
+        data = await run.io_bound(render)
+        ui.download.content(data, 'reorder-list.csv', 'text/csv')
 
     def receive_dialog(self) -> None:
         new_purchase(self.user, received=True, on_saved=self.reload)

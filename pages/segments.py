@@ -175,12 +175,18 @@ def segments_page(user: User) -> None:
                     ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(
                         name=name, n=formatting.number(total)
                     )
-                ).classes('text-lg font-medium')
-                close = ui.button(icon='close', on_click=dialog.close).props('flat round dense')
+                ).classes('text-lg font-medium min-w-0 break-words')  # a long name wraps: the Close button stays
+                close = ui.button(icon='close', on_click=dialog.close).props('flat round dense').classes('shrink-0')
                 close.props['aria-label'] = _('Close')
             ui.table(
                 columns=[
-                    {'name': c, 'label': _(label), 'field': c, 'align': 'left'}
+                    {  # a phone: the email and name wrap anywhere, the short values stay whole: no sideways scroll
+                        'name': c,
+                        'label': _(label),
+                        'field': c,
+                        'align': 'left',
+                        'classes': 'max-sm:[overflow-wrap:anywhere]' if c in ('email', 'name') else 'whitespace-nowrap',
+                    }
                     for c, label in (
                         ('email', N_('Email')),
                         ('name', N_('Name')),
@@ -199,7 +205,7 @@ def segments_page(user: User) -> None:
                     for r in rows
                 ],
                 row_key='id',
-            ).props('dense flat').classes('w-full')
+            ).props('dense flat wrap-cells').classes('w-full')
             if total > len(rows):
                 ui.label(_('The first {n} shown.').format(n=len(rows))).classes('text-xs text-gray-500')
             if may_export:

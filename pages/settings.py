@@ -113,8 +113,9 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     elif spec.kind == 'number':
         element = ui.number(label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
     elif spec.kind == 'decimal':
-        # no min/max: the input would clamp a bad value silently; the service refuses it at the field
-        element = ui.number(label, value=value, precision=2, step=0.01, format='%.2f')
+        # text, not a number input: that dropped a decimal comma (5,90 became 590.00); the service reads 5,90 and
+        # 5.90 alike and refuses what is not a number at the field
+        element = ui.input(label, value=value or '').props('inputmode=decimal')
         if spec.unit:
             element.props['suffix'] = spec.unit
     elif spec.kind == 'bool':
@@ -165,14 +166,14 @@ def _connection_check(provider_key: str) -> None:
 
 
 def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
-    """A value as its input holds it: decimals are stored as text ('4.90') but typed into a number field."""
+    """A value as its input holds it: a decimal as its text with two places ('4.90')."""
     if spec.kind == 'image':
         return value or None  # the image input holds None for no image
     if spec.kind == 'decimal':
         try:
-            return float(spec.decimal(value))
+            return str(spec.decimal(value))
         except ValueError:
-            return None
+            return ''
     return value
 
 

@@ -44,6 +44,10 @@ def open_row(user: User, marker: str, column: str, value: str) -> None:
     UserInteraction(user, {table}, ui.table).trigger('rowClick', [{}, row, 0])
 
 
+def markdown_input(user: User) -> ui.textarea:
+    return user.find(kind=ui.textarea, content='Text (Markdown)').elements.pop()
+
+
 def stored(slug: str) -> ContentEntry | None:
     with session_scope() as session:
         return session.exec(select(ContentEntry).where(ContentEntry.slug == slug)).first()
@@ -109,3 +113,34 @@ async def test_the_legal_versions_tab_lists_every_published_version_with_its_dat
     await user.should_see('Close')
     await user.should_not_see('Save changes')
     await user.should_not_see(kind=ui.button, content='Delete')
+
+
+async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(user: User) -> None:
+    """An action runs on the saved record: publishing a legal document after typing a new clause without saving
+    published the old text and closed the form, dropping the clause. It is refused, the form stays open, the text
+    typed stays, and nothing is published until it is saved."""
+    manager = make_user('manager')
+    make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms', published=True)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'terms-of-sale')
+    open_row(user, 'content', 'slug', 'terms-of-sale')
+    await user.should_see('Save changes')
+    clause = 'First terms\n\nNew clause "Q" : <script>alert(1)</script>'
+    markdown_input(user).set_value(clause)
+    user.find(kind=ui.button, content='Publish version').click()
+    await user.should_see('Save your changes first')
+    await user.should_not_see('Publish this text as a new version?')
+    assert stored('terms-of-sale').legal_version == 1
+    assert markdown_input(user).value == clause  # what was typed is still there
+
+    user.find(kind=ui.button, content='Save changes').click()
+    await user.should_see('Changes saved')
+    await user.open('/content')  # a fresh form: the closed one's buttons are still in the simulated page
+    await rows_show(user, 'content', 'slug', 'terms-of-sale')
+    open_row(user, 'content', 'slug', 'terms-of-sale')
+    await user.should_see('Save changes')
+    user.find(kind=ui.button, content='Publish version').click()
+    await user.should_see('Publish this text as a new version?')
+    user.find(kind=ui.button, content='Confirm').click()
+    await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
+    assert stored('terms-of-sale').body == clause

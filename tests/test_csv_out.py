@@ -37,6 +37,7 @@ async def test_the_reorder_list_from_inventory_keeps_every_product_name_as_text(
     await user.should_see(marker='reorder-csv', retries=40)
     user.find(marker='reorder-csv').click()
     download = await user.download.next(timeout=5)
+    assert download.content.startswith(b'\xef\xbb\xbf')  # the BOM Excel needs to read accents (as every other CSV)
 
     rows = list(csv.reader(io.StringIO(download.content.decode('utf-8-sig'), newline='')))
     names = [row[1] for row in rows[1:]]

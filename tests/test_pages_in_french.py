@@ -101,3 +101,20 @@ async def test_counts_take_the_french_plural(user: User, in_french: Callable[[],
     await user.should_see('Construire un segment')
     # the staff account is no customer: nobody matches yet, and French says "0 client correspond" (0 is singular)
     await user.should_see('0 client correspond', retries=40)
+
+
+async def test_a_product_refused_at_its_fields_in_french(user: User, in_french: Callable[[], None]) -> None:
+    """The product's own rules (SKU, price) speak the reader's language at the field, as the other fields do; the
+    price is typed as text now (12,50), so a word in it reaches them."""
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/products')
+    in_french()
+    await user.open('/products')
+    user.find('Nouveau produit').click()
+    user.find('Réf. *').type('tasse "Q" : <script>')
+    user.find('Nom *').type('Tasse « Q » : <script>alert(1)</script>')
+    user.find('Prix *').type('douze')
+    user.find('Créer le produit').click()
+    await user.should_see('Saisissez un montant, par exemple 12,50')
+    await user.should_see('N’utilisez que des lettres, des chiffres, - et _ (sans espace)')
+    await user.should_not_see('Enter an amount, e.g. 12.50')

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from backoffice.config import get_settings
 from backoffice.db import session_scope
-from backoffice.models import Product
+from backoffice.models import Product, StockLevel
 from backoffice.resources import FormField
 from components import resource_form
 from components.image_field import image_input
@@ -33,6 +33,11 @@ async def rows_show(user: User, *skus: str) -> None:
 def stored(sku: str) -> Product | None:
     with session_scope() as session:
         return session.exec(select(Product).where(Product.sku == sku)).first()
+
+
+def level_of(sku: str) -> StockLevel | None:
+    with session_scope() as session:
+        return session.exec(select(StockLevel).where(StockLevel.sku == sku)).first()
 
 
 def newest(user: User, label: str) -> ui.select:
@@ -74,6 +79,25 @@ async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None
     )
     product = stored('BEAN-ETH-250')
     assert (product.price, product.category_id) == (Decimal('8.90'), coffee.id)
+
+
+async def test_a_new_product_gets_its_first_stock_from_its_own_form(user: User) -> None:
+    """A product just added has no stock row, so /inventory does not list it: its form is where the counted stock
+    goes in (an adjustment with its reason), after which the inventory tracks it."""
+    make_product('MUG-NEW', name='Mug "Q" : <script>alert(1)</script>')
+    assert level_of('MUG-NEW') is None
+    await open_page_as(user, 'manager', '/products', 'Products')
+    await rows_show(user, 'MUG-NEW')
+    table = user.find(ui.table).elements.pop()
+    user.find(ui.table).trigger('rowClick', [{}, table.rows[0], 0])
+    await user.should_see('Adjust stock', retries=40)
+    user.find('Adjust stock').click()
+    await user.should_see('Change (negative takes out) *', retries=40)
+    user.find('Change (negative takes out) *').elements.pop().set_value(20)
+    user.find('Reason *').elements.pop().set_value('Counted "20" : <script>alert(1)</script>')
+    user.find('Confirm').click()
+    await user.should_see('Stock of MUG-NEW is now 20', retries=40)
+    assert level_of('MUG-NEW').on_hand == 20
 
 
 async def test_a_viewer_browses_products_but_cannot_add_or_change_them(user: User) -> None:

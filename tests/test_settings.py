@@ -1,6 +1,7 @@
 """Application settings: typed and explained, validated at the field, audited, and no colleague's change lost."""
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -87,6 +88,8 @@ async def test_an_admin_changes_a_setting_on_the_page(user: User) -> None:
     user.find('Save settings').click()
     await user.should_see('Settings saved')
     assert (values()['company_name'], values()['trash_days']) == ('Nordwind Outfitters', 14)
+    await user.open('/customers')  # "shown in the back office", as its help says: the header names the shop
+    await user.should_see(kind=ui.link, content='Nordwind Outfitters')
 
 
 async def test_an_admin_sets_the_segments_webhook_and_a_bad_address_is_refused_at_its_field(user: User) -> None:

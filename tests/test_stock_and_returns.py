@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice import permissions
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Invoice, Notification, Order, OrderLine, Role, StockMovement, TicketMessage
+from backoffice.models import Invoice, Notification, Order, OrderLine, PurchaseLine, Role, StockMovement, TicketMessage
 from backoffice.services import orders, purchases, returns, stock, tickets
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
@@ -110,7 +110,7 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
         notices = session.exec(select(Notification)).all()
         assert [(n.user_id, n.link) for n in notices] == [(manager.id, '/inventory')]  # not the agent
         assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
-        assert stock.reorder_csv(session=session, actor=manager).splitlines() == [
+        assert stock.reorder_csv(session=session, actor=manager).decode('utf-8-sig').splitlines() == [
             'sku,name,order_quantity,available,on_hand,reserved,min,max',
             'MUG,Product MUG,36,4,10,6,5,40',
         ]
@@ -225,3 +225,19 @@ def test_a_return_or_exchange_request_starts_a_return_for_its_order(manager) -> 
             select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id, TicketMessage.kind == 'note')
         ).all()
     assert notes == [f'Return R-1001 started for order {order.number}.']
+
+
+def test_a_unit_cost_typed_the_french_way_is_the_same_amount(manager) -> None:
+    """3,20 is 3.20 (the receive dialog's cost is text, as typed); what is not an amount is refused at its line."""
+    mug = make_product('MUG', actor=manager)
+    with session_scope() as session:
+        purchases.receive_purchase(
+            session=session, actor=manager, lines=[{'product_id': mug.id, 'quantity': 2, 'unit_cost': ' 3,20 '}]
+        )
+    with read_session() as session:
+        assert session.exec(select(PurchaseLine.unit_cost)).one() == Decimal('3.20')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        purchases.receive_purchase(
+            session=session, actor=manager, lines=[{'product_id': mug.id, 'quantity': 1, 'unit_cost': '"3": <b>'}]
+        )
+    assert set(refused.value.errors) == {'lines.0.unit_cost'}

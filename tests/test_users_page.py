@@ -57,6 +57,7 @@ async def test_admin_changes_a_role_and_the_change_is_audited(user: User) -> Non
     await rows_show(user, agent.email)
     open_row(user, agent.email)
     await user.should_see('Save changes')
+    await user.should_not_see('Initial password')  # an empty read-only box saying "leave empty to generate one"
     user.find(kind=ui.select, content='Role *').elements.pop().set_value('manager')
     user.find('Save changes').click()
     await user.should_see('Changes saved')

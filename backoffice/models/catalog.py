@@ -10,6 +10,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index, Numeric, Text, func, literal_column
 from sqlmodel import Field
 
+from backoffice.i18n import _
 from backoffice.models.base import EditableTable, SoftDeletable, prefix_index
 from backoffice.validation import LongName, OptionalId, RequiredText
 
@@ -86,32 +87,32 @@ MAX_PRICE = Decimal('9999999999.99')  # Numeric(12, 2)
 def _sku(value: Any) -> str:
     value = (value or '').strip().upper() if isinstance(value, str) or value is None else value
     if not value:
-        raise ValueError('This field is required')
+        raise ValueError(_('This field is required'))
     if not isinstance(value, str) or not SKU_PATTERN.match(value):
-        raise ValueError('Use only letters, digits, - and _ (no spaces)')
+        raise ValueError(_('Use only letters, digits, - and _ (no spaces)'))
     if len(value) > 40:
-        raise ValueError('Use at most 40 characters')
+        raise ValueError(_('Use at most 40 characters'))
     return value
 
 
 def _money(value: Any) -> Decimal:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError('Enter a price, e.g. 12.50')
+        raise ValueError(_('Enter a price, e.g. 12.50'))
     if isinstance(value, bool):
-        raise ValueError('Enter an amount, e.g. 12.50')
+        raise ValueError(_('Enter an amount, e.g. 12.50'))
     try:
         # a float from a number input becomes the decimal it shows (19.99, not 19.989999…)
         amount = value if isinstance(value, Decimal) else Decimal(_amount_text(str(value)))
     except InvalidOperation:
-        raise ValueError('Enter an amount, e.g. 12.50') from None
+        raise ValueError(_('Enter an amount, e.g. 12.50')) from None
     if not amount.is_finite():
-        raise ValueError('Enter an amount, e.g. 12.50')
+        raise ValueError(_('Enter an amount, e.g. 12.50'))
     if amount < 0:
-        raise ValueError('A price cannot be negative')
+        raise ValueError(_('A price cannot be negative'))
     if amount > MAX_PRICE:  # first: quantizing a huge number fails
-        raise ValueError('Enter an amount below 10,000,000,000')
+        raise ValueError(_('Enter an amount below 10,000,000,000'))
     if amount != amount.quantize(Decimal('0.01')):
-        raise ValueError('Use at most two decimals')
+        raise ValueError(_('Use at most two decimals'))
     return amount.quantize(Decimal('0.01'))
 
 
@@ -128,11 +129,11 @@ def _amount_text(text: str) -> str:
 def _currency(value: Any) -> Currency:
     code = (value.value if isinstance(value, Currency) else str(value or '')).strip().upper()
     if not code:
-        raise ValueError('Choose a currency')
+        raise ValueError(_('Choose a currency'))
     try:
         return Currency(code)
     except ValueError:
-        raise ValueError(f'Choose one of {", ".join(c.value for c in Currency)}') from None
+        raise ValueError(_('Choose one of {expected}').format(expected=', '.join(c.value for c in Currency))) from None
 
 
 def _image(value: Any) -> str | None:
@@ -141,7 +142,7 @@ def _image(value: Any) -> str | None:
     if value in (None, ''):
         return None
     if not isinstance(value, str) or not is_stored_image(value):
-        raise ValueError('Upload the image again: this is not an image stored by the back office')
+        raise ValueError(_('Upload the image again: this is not an image stored by the back office'))
     return value
 
 
@@ -160,7 +161,7 @@ LongText = Annotated[str, BeforeValidator(_no_null_text)]
 def _not_blank(value: Any) -> Any:
     """A required field may be left out of an update but never emptied (a form sends None for an empty input)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ValueError('This field is required')
+        raise ValueError(_('This field is required'))
     return value
 
 

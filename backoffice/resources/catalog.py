@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from backoffice.engine.declaration import Card, Column, Filter, FormField, Resource, Wording, register
+from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
+from backoffice.services import stock
 
 # the form offers a currency by its code and name (a whole text, translated as one)
 CURRENCIES = {
@@ -27,6 +28,20 @@ CURRENCIES = {
     Currency.AUD.value: N_('AUD — Australian dollar'),
 }
 CURRENCY_CODES = {c.value: c.value for c in Currency}  # the list shows the code alone
+
+# what an adjustment asks, on a stock level (/inventory) and on a product (resources/sales.py uses these too)
+ADJUST_INPUTS = (
+    FormField('quantity', N_('Change (negative takes out)'), kind='number', required=True),
+    FormField('reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…')),
+)
+
+
+def adjust_product_stock(*, session, actor, record_id, version, quantity, reason) -> Outcome:
+    """From the product's own form: a product just added has no stock row yet, so /inventory does not list it; its
+    first adjustment makes the row (stock.adjust), and the inventory tracks it from then on."""
+    movement = stock.adjust(session=session, actor=actor, product_id=record_id, quantity=quantity, reason=reason)
+    product = session.get(Product, record_id)
+    return Outcome(product, _('Stock of {sku} is now {balance}').format(sku=product.sku, balance=movement.balance))
 
 
 def category_change_allowed(category: Category, values: dict[str, Any]) -> dict[str, str]:
@@ -149,6 +164,17 @@ PRODUCTS = register(
             Filter('category_id', N_('Category'), 'related', related='categories'),
             Filter('active', N_('Active'), 'bool'),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
+        ),
+        actions=(
+            Action(
+                'adjust-stock',
+                N_('Adjust stock'),
+                adjust_product_stock,
+                'catalog.write',
+                icon='tune',
+                visible=lambda p: p.deleted_at is None,
+                inputs=ADJUST_INPUTS,
+            ),
         ),
     )
 )

@@ -9,6 +9,7 @@ from backoffice.engine.declaration import Action, Card, Column, Filter, FormFiel
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
+from backoffice.resources.catalog import ADJUST_INPUTS
 from backoffice.services import stock
 from backoffice.validation import LongName, RequiredText, WebAddress
 
@@ -157,10 +158,7 @@ STOCK = register(
                 _adjust,
                 'catalog.write',
                 icon='tune',
-                inputs=(
-                    FormField('quantity', N_('Change (negative takes out)'), kind='number', required=True),
-                    FormField('reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…')),
-                ),
+                inputs=ADJUST_INPUTS,
             ),
         ),
     )

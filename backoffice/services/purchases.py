@@ -202,7 +202,9 @@ def _valid_lines(session: Session, lines: list[dict[str, Any]]) -> list[tuple[Pr
         unit_cost = None
         if line.get('unit_cost') not in (None, ''):
             try:
-                unit_cost = Decimal(str(line['unit_cost'])).quantize(Decimal('0.01'))
+                unit_cost = Decimal(str(line['unit_cost']).strip().replace(' ', '').replace(',', '.')).quantize(
+                    Decimal('0.01')
+                )
                 if unit_cost < 0 or unit_cost >= Decimal('1e10'):
                     raise InvalidOperation
             except (InvalidOperation, ValueError):

@@ -19,7 +19,7 @@ from backoffice.models import MovementKind, Product, StockLevel, StockMovement, 
 from backoffice.permissions import require
 from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import count, sentence
-from backoffice.transfer.csv_out import csv_text
+from backoffice.transfer.csv_out import csv_bytes
 
 MAX_QUANTITY = 1_000_000
 
@@ -303,9 +303,9 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     ]
 
 
-def reorder_csv(*, session: Session, actor: User) -> str:
-    """The reorder list as a purchase list (CSV, one product a line)."""
-    return csv_text(
+def reorder_csv(*, session: Session, actor: User) -> bytes:
+    """The reorder list as a purchase list (CSV, one product a line; UTF-8 with the BOM Excel needs for accents)."""
+    return csv_bytes(
         ['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'],
         (
             [

@@ -52,6 +52,7 @@ from ..support.browser import (
     heading,
     next_load_at,
     no_horizontal_overflow,
+    on_screen,
     page_width,
     resize_and_settle,
     says_its_width,
@@ -112,6 +113,8 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
             assert no_horizontal_overflow(driver), f'{path} overflows sideways at {width} px'
             name = path.strip('/').replace('/', '-') or 'home'
             driver.save_screenshot(str(ARTIFACTS / f'screen-{name}-{width}.png'))
+            if path == '/segments' and width == PHONE[0]:
+                segment_members_on_a_phone(driver)
         shown_at = then[0]
         if path in opened_there:
             if shown_at != DESKTOP[0]:
@@ -136,6 +139,27 @@ def phones_first_build_of_a_list(driver: WebDriver, path: str) -> None:
     settle(driver)
     assert not driver.find_elements(By.CSS_SELECTOR, '.resource-table table'), f'{path} shows a table on a phone'
     assert page_width(driver) <= PHONE[0], f'{path} is {page_width(driver)} px wide on a {PHONE[0]} px phone'
+
+
+def segment_members_on_a_phone(driver: WebDriver) -> None:
+    """/segments at 390 px: the saved segment's members (a hostile name among them) fit the dialog, no sideways
+    scroll (the email, name, consent and last-seen columns were wider than the phone; a long segment name pushed the
+    Close button out); the dialog closes again."""
+    name = hostile('Seg', 80)
+    driver.execute_script(
+        'const card = [...document.querySelectorAll(".q-card")].find(c => c.innerText.includes(arguments[0]));'
+        'card.querySelector(".text-sm").click()',
+        ' '.join(name.split()),
+    )
+    table = visible(driver, '.q-dialog .q-table__middle')
+    settle(driver)
+    shows_literally(driver, hostile('Mallory', 120), 'the members dialog')
+    for box, what in ((table, 'the members table'), (visible(driver, '.q-dialog .q-card'), 'the members dialog')):
+        width, room = driver.execute_script('return [arguments[0].scrollWidth, arguments[0].clientWidth]', box)
+        assert width <= room, f'{what} scrolls sideways on a phone ({width} px in {room} px)'
+    driver.save_screenshot(str(ARTIFACTS / 'segment-members-390.png'))
+    visible(driver, '.q-dialog [aria-label="Close"]').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: not on_screen(d, '.q-dialog'), 'the members dialog stays open')
 
 
 def segment_delete_dialog(driver: WebDriver) -> None:

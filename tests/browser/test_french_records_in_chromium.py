@@ -5,17 +5,22 @@ nothing overflows. Screenshots at 390 and 1440 px land in tests/artifacts/ to be
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
 
 from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    button,
+    field,
     no_horizontal_overflow,
+    replace_text,
     set_viewport,
     settle,
     sign_in,
@@ -70,6 +75,27 @@ def test_the_orders_list_and_an_order_in_french_at_390_and_1440(
         settle(driver)
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
         driver.save_screenshot(str(ARTIFACTS / f'order-fr-{width}.png'))
+
+    # a French manager types a price the French way: 12,50 is 12.50 (a number input dropped the comma: 1 250,00)
+    driver.get(f'{server.url}/products')
+    visible_text(driver, 'FR-TASSE').click()
+    price = field(driver, 'Prix *')
+    replace_text(price, '12,50')
+    save = driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Enregistrer les modifications"]]')
+    driver.execute_script(
+        'arguments[0].scrollIntoView({block: "center"})', save
+    )  # below the image, as a person scrolls
+    button(driver, 'Enregistrer les modifications').click()
+    wait.until(lambda d: stored_price('FR-TASSE') != Decimal('1234.50'), 'the new price is saved')
+    assert stored_price('FR-TASSE') == Decimal('12.50')
+
+
+def stored_price(sku: str) -> Decimal:
+    from backoffice.db import read_session
+    from backoffice.models import Product
+
+    with read_session() as session:
+        return session.exec(select(Product.price).where(Product.sku == sku)).one()
 
 
 def page_text(driver: WebDriver) -> str:

@@ -7,6 +7,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice import db
+from backoffice.db import read_session
+from backoffice.services import app_settings
+
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
@@ -43,5 +47,9 @@ def test_the_seller_identity_is_checked_at_its_field_at_390_and_1440(driver: Web
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'settings-invoices-vat-{width}.png'))
     replace_text(field(driver, 'VAT number'), 'FR40303265045')
+    replace_text(field(driver, 'Shipping fee'), '5,90')  # a decimal comma: a number input dropped it (590.00)
     button(driver, 'Save settings').click()
     visible_text(driver, 'Settings saved')
+    db.configure(server.database_url)  # the browser's server database
+    with read_session() as session:
+        assert app_settings.value(session=session, key='shipping_fee') == '5.90'
