@@ -239,10 +239,13 @@ class RecordDialog:
             )
 
         def said(result: Any) -> None:
+            note = self.resource.saved_note(result) if self.resource.saved_note and not self.is_new else ''
             ui.notify(
                 getattr(result, 'message', '')
+                or note
                 or (self.resource.said('created') if self.is_new else _('Changes saved')),
                 type='positive',
+                multi_line=bool(note),
             )
             _reveal(result)
 

@@ -133,8 +133,10 @@ async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(u
     assert stored('terms-of-sale').legal_version == 1
     assert markdown_input(user).value == clause  # what was typed is still there
 
-    user.find(kind=ui.button, content='Save changes').click()
-    await user.should_see('Changes saved')
+    user.find(kind=ui.button, content='Save changes').click()  # saved, and said not to be live yet
+    await user.should_see(
+        'Saved here. The front office still shows version 1: publish a version to put this text live.'
+    )
     await user.open('/content')  # a fresh form: the closed one's buttons are still in the simulated page
     await rows_show(user, 'content', 'slug', 'terms-of-sale')
     open_row(user, 'content', 'slug', 'terms-of-sale')

@@ -290,6 +290,9 @@ class Resource:
     soft_delete: bool = True  # delete moves to the trash (the model has deleted_at)
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
+    # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or
+    # '' for the usual words): a legal document's edits are not live until a version is published
+    saved_note: Callable[[Any], str] | None = None
     # A resource whose writes need more than the generic service (e.g. staff users: hashing, sessions) names its own;
     # the generic service then validates nothing for them: their service does it all.
     create_with: CreateWith | None = None

@@ -17,7 +17,13 @@ from backoffice.engine.declaration import (
 from backoffice.events import Topic
 from backoffice.i18n import N_, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
-from backoffice.services.content import check_content_change, publish_content, unpublish_content, versions_are_final
+from backoffice.services.content import (
+    check_content_change,
+    publish_content,
+    saved_note,
+    unpublish_content,
+    versions_are_final,
+)
 
 KINDS = {'page': N_('Page'), 'text': N_('Text'), 'legal': N_('Legal document')}
 STATUSES = {'draft': N_('Draft'), 'published': N_('Published')}
@@ -101,6 +107,7 @@ CONTENT = register(
         card=Card(title='title', status='status', secondary=('kind', 'slug', 'updated_at')),
         unique=('slug',),
         check_change=check_content_change,
+        saved_note=saved_note,
         related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),
         actions=(
             Action(

@@ -75,6 +75,16 @@ def check_content_change(entry: ContentEntry, values: dict[str, Any]) -> dict[st
     return {}
 
 
+def saved_note(entry: ContentEntry) -> str:
+    """What saving an edit of a legal document means: customers still read its published version until a new one is
+    published ("Changes saved" let an operator believe the new text was live); '' for anything else."""
+    if entry.kind != ContentKind.legal or not entry.legal_version:
+        return ''
+    return _(
+        'Saved here. The front office still shows version {number}: publish a version to put this text live.'
+    ).format(number=entry.legal_version)
+
+
 def versions_are_final(**_ignored: Any) -> None:
     """The write service of the legal versions resource: there is nothing to write."""
     raise ValidationFailed({'': _('A published version is final: edit the document and publish a new version')})
