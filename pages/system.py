@@ -92,6 +92,7 @@ class SystemScreen:
                 'text-sm break-words'
             )
             ui.label(_(RESTORE_SAFETY)).classes('text-sm')
+            ui.label(_(RESTORE_SIGN_IN)).classes('text-sm').mark('restore-sign-in')
             message = error_line()
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
@@ -153,6 +154,10 @@ RESTORE_WHICH = N_(
     'The whole database will be replaced with {name}, taken {taken}. Changes made since then are undone.'
 )
 RESTORE_SAFETY = N_('A backup of the current state is taken first, so you can go back to it.')
+RESTORE_SIGN_IN = N_(
+    'Whoever signed in after it was taken (you, most likely) is signed out: sign in again with the accounts and '
+    'passwords the backup holds.'
+)
 RESTORED = N_('Restored {name}. The state before was kept as {safety}.')
 
 

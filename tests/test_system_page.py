@@ -55,6 +55,7 @@ async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_rest
     await user.should_see(marker='restore-dialog')
     await user.should_see(f'The whole database will be replaced with {taken.name}', retries=20)
     await user.should_see('A backup of the current state is taken first, so you can go back to it.')
+    await user.should_see(marker='restore-sign-in')  # it says who will have to sign in again (an admin was surprised)
     user.find(marker='confirm-restore').click()
     await user.should_see(f'Restored {taken.name}. The state before was kept as', retries=200)
     await eventually(lambda: len(backups.list_backups(reload_settings())) == 2, message='the safety backup is kept')
