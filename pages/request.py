@@ -18,7 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
-from components import live, presence
+from components import live, presence, reply_drafts
 from components.forms import FAILED, call, confirm
 from components.links import record_link
 from components.return_dialog import start_return
@@ -316,7 +316,16 @@ class RequestScreen:
             .classes('w-full')
             .mark('canned')
         )
-        self.body = ui.textarea(_('Reply or note')).props('outlined autogrow').classes('w-full').mark('reply-body')
+        self.body = (
+            ui.textarea(
+                _('Reply or note'),
+                value=reply_drafts.draft(self.number),  # typed here before and not sent
+                on_change=lambda e: reply_drafts.keep(self.number, e.value or ''),
+            )
+            .props('outlined autogrow')
+            .classes('w-full')
+            .mark('reply-body')
+        )
         with ui.row().classes('gap-2'):
             ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
             ui.button(_('Add note'), icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')

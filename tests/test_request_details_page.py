@@ -312,3 +312,28 @@ async def test_the_request_says_its_next_sla_deadline_and_red_once_passed(user: 
         )
     await user.open(f'/requests/{ticket.number}')
     await user.should_see('Resolution due: in ', retries=40)
+
+
+async def test_a_reply_typed_and_not_sent_waits_for_the_agent_on_that_request(user: User) -> None:
+    """An agent who follows a link away (or reloads) finds their unsent reply again on that request only; sending it
+    empties the box for good."""
+    agent = make_user('agent')
+    first = submit_request('Lid "loose": <script>window.__x=1</script>')
+    other = submit_request('Another one', email='dora@example.com', body='Hello there')
+    await open_request(user, agent.email, first.number)
+    typed = 'Dear Cora, "soon": <script>alert(1)</script>'
+    user.find(marker='reply-body').elements.pop().set_value(typed)
+
+    await user.open(f'/requests/{other.number}')  # another request: its own box, empty
+    await user.should_see('Hello there')
+    assert user.find(marker='reply-body').elements.pop().value == ''
+    await user.open(f'/requests/{first.number}')  # back: the reply typed is there
+    await user.should_see('It has been two weeks.')
+    box = user.find(marker='reply-body').elements.pop()
+    assert box.value == typed
+
+    user.find(marker='send-reply').click()
+    await user.should_see('Reply queued')
+    await user.open(f'/requests/{first.number}')
+    await user.should_see('It has been two weeks.')
+    assert user.find(marker='reply-body').elements.pop().value == ''
