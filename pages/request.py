@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MessageKind, Ticket, User
+from backoffice.models import MessageKind, Ticket, TicketStatus, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
@@ -164,6 +164,10 @@ class RequestScreen:
 
     def _render(self) -> None:
         ticket = self.ticket
+        if self.may_write:  # a closed request cannot be answered (the service refuses): no Send reply to press
+            closed = ticket.status == TicketStatus.closed
+            self.send_button.set_visibility(not closed)
+            self.closed_line.set_visibility(closed)
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
@@ -327,9 +331,11 @@ class RequestScreen:
             .mark('reply-body')
         )
         with ui.row().classes('gap-2'):
-            ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
+            self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
             ui.button(_('Add note'), icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
         ui.label(_('Notes are internal: the customer never sees them.')).classes('text-xs text-gray-500')
+        self.closed_line = ui.label(_('This request is closed: it takes notes, not replies.'))
+        self.closed_line.classes('text-xs text-gray-500').mark('closed-no-reply')
         ui.timer(0, lambda: self.canned_select.set_options(self.canned), once=True)
 
     # --- actions ----------------------------------------------------------------------------------------------------

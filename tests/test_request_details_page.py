@@ -334,6 +334,32 @@ async def test_a_reply_typed_and_not_sent_waits_for_the_agent_on_that_request(us
 
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued')
+    await eventually(lambda: box.value == '', message='the box empties once the reply is queued')
     await user.open(f'/requests/{first.number}')
     await user.should_see('It has been two weeks.')
     assert user.find(marker='reply-body').elements.pop().value == ''
+
+
+async def test_a_closed_request_takes_notes_not_replies(user: User) -> None:
+    """Sending on a closed request was refused after the agent had written the reply: its box offers a note only, and
+    says why; a request closed while open on the screen loses its Send reply at once."""
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    send = user.find(marker='send-reply').elements.pop()
+    assert send.visible
+    await user.should_not_see(marker='closed-no-reply')
+
+    with session_scope() as session:  # a colleague closes it meanwhile
+        tickets.change(
+            session=session,
+            actor=make_user('manager'),
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            status='closed',
+        )
+    await eventually(lambda: not send.visible, message='Send reply goes once the request is closed')
+    await user.should_see('This request is closed: it takes notes, not replies.')
+    user.find(marker='reply-body').elements.pop().set_value('Customer called: "fine" <b>ok</b>')
+    user.find(marker='add-note').click()
+    await user.should_see('Note added')
