@@ -13,7 +13,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MessageKind, Ticket, TicketStatus, User
+from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
@@ -165,9 +165,9 @@ class RequestScreen:
     def _render(self) -> None:
         ticket = self.ticket
         if self.may_write:  # a closed request cannot be answered (the service refuses): no Send reply to press
-            closed = ticket.status == TicketStatus.closed
-            self.send_button.set_visibility(not closed)
-            self.closed_line.set_visibility(closed)
+            answerable = tickets.takes_replies(ticket)
+            self.send_button.set_visibility(answerable)
+            self.closed_line.set_visibility(not answerable)
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):

@@ -193,6 +193,11 @@ def add_customer_message(
 # --- the agent's side -------------------------------------------------------------------------------------------------
 
 
+def takes_replies(ticket: Ticket) -> bool:
+    """Whether the customer can still be answered on this request (a closed one takes notes only)."""
+    return ticket.status != TicketStatus.closed
+
+
 def reply(
     *, session: Session, actor: User, ticket_id: int, version: int, body: str, status: TicketStatus | str | None = None
 ) -> TicketMessage:
@@ -202,7 +207,7 @@ def reply(
     require(actor, 'tickets.write')
     text = _valid(_BodyIn, {'body': body})['body']
     ticket = _locked(session, ticket_id, version)
-    if ticket.status == TicketStatus.closed:
+    if not takes_replies(ticket):
         raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
     now = utcnow()
     values: dict[str, Any] = {}
