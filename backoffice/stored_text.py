@@ -1,6 +1,7 @@
 """Texts written now and read later (an order's timeline, notifications, system notes on requests, audit summaries,
-backup checks): stored as a msgid with its values, so each reader sees them in their own language, values formatted
-for them; the English sentence is stored beside it, exact, for search, exports and rows written before.
+backup checks, alerts that fired): stored as a msgid with its values, so each reader sees them in their own language,
+values formatted for them; the English sentence is stored beside it, exact, for search, exports and rows written
+before.
 
 Write: `said = stored_text.sentence(N_('Shipped with {carrier}, tracking {tracking}'), carrier=…, tracking=…)`, then
 keep `said.english` in the text column and `said.key` / `said.params` in the key and params columns.
@@ -38,8 +39,9 @@ class Sentence:
 
 
 def sentence(key: str, **values: Any) -> Sentence:
-    """A sentence with its values: text as it is (a number, an email, a SKU); numbers to group, amounts, instants,
-    days and words to translate wrapped with `count`, `money`, `instant`, `day`, `word`; another `Sentence` inside."""
+    """A sentence with its values: text as it is (a number, an email, a SKU); numbers to group, amounts, percentages,
+    instants, days and words to translate wrapped with `count`, `money`, `amount`, `percent`, `instant`, `day`, `word`;
+    another `Sentence` inside."""
     return Sentence(key, {name: _encoded(value) for name, value in values.items()})
 
 
@@ -50,6 +52,16 @@ def count(value: int | float | Decimal) -> dict[str, Any]:
 
 def money(value: Any, currency: str | None = None) -> dict[str, Any]:
     return {'money': str(value), 'currency': currency}
+
+
+def amount(value: Any, currency: str) -> dict[str, Any]:
+    """An amount as the dashboard's cards say it: 1,234.50 EUR in English, 1 234,50 € in French."""
+    return {'amount': str(value), 'currency': currency}
+
+
+def percent(ratio: Any, decimals: int = 0) -> dict[str, Any]:
+    """A share as a percentage in the reader's way: 0.125 → 12.5% (French: 12,5 %) with one decimal."""
+    return {'percent': str(ratio), 'decimals': decimals}
 
 
 def instant(value: datetime) -> dict[str, Any]:
@@ -157,6 +169,10 @@ def _value(value: Any) -> str:
         if i18n.current() == i18n.SOURCE_LOCALE:  # as the English texts always said it: 40.00 EUR
             return f'{amount} {currency}' if currency else str(amount)
         return formatting.money(amount, currency)
+    if 'amount' in value:
+        return formatting.amount(Decimal(value['amount']), value['currency'])
+    if 'percent' in value:
+        return formatting.percent(Decimal(value['percent']), int(value.get('decimals') or 0))
     if 'number' in value:
         return formatting.number(Decimal(str(value['number'])))
     if 'instant' in value:

@@ -1,9 +1,9 @@
 """What the app writes now and shows later, in the reader's language (issue #14): an order's timeline, the bell's
-notifications, the app's own notes on a request, audit summaries and the trash purge's reasons are stored in English
-with their msgid and values, so a French reader reads them in French with French numbers and amounts, an English
-reader reads exactly what was always stored, and a row written before (plain English) still shows. Also: quantities
-in the lists are grouped the French way (but not the numbers that name things), and the API's 422 answers speak the
-caller's language while their machine fields stay as they are."""
+notifications, the app's own notes on a request, audit summaries, the trash purge's reasons and what an alert said
+when it fired are stored in English with their msgid and values, so a French reader reads them in French with French
+numbers and amounts, an English reader reads exactly what was always stored, and a row written before (plain English)
+still shows. Also: quantities in the lists are grouped the French way (but not the numbers that name things), and the
+API's 422 answers speak the caller's language while their machine fields stay as they are."""
 
 from __future__ import annotations
 
@@ -22,11 +22,23 @@ from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import shown
 from backoffice.i18n import N_
-from backoffice.models import AuditEntry, Customer, EventType, Notification, OrderEvent, Ticket, TicketMessage, utcnow
+from backoffice.models import (
+    AlertEvent,
+    AuditEntry,
+    Customer,
+    EventType,
+    Notification,
+    OrderEvent,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
 from backoffice.services import (
+    alert_checks,
+    alerts,
     app_settings,
     audit_story,
     customer_picture,
@@ -48,6 +60,7 @@ from .support.factories import (
     stored_request,
     submit_request,
 )
+from .support.goals import make_rule, put_daily
 from .support.lists import rows_show
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -324,3 +337,53 @@ def test_a_settings_change_and_a_sign_out_read_in_french_in_the_audit_log() -> N
     with i18n.use('fr'):
         assert audit_story.summary_text(changed) == f'Paramètres modifiés{NBSP}: nom de l’entreprise'
         assert audit_story.summary_text(signed_out) == f'{admin.email}{NBSP}: déconnecté'
+
+
+def alert_events() -> list[AlertEvent]:
+    with read_session() as session:
+        return list(session.exec(select(AlertEvent).order_by(col(AlertEvent.id))))
+
+
+def test_an_alert_fired_in_english_reads_in_french_with_french_amounts_and_percentages() -> None:
+    """What fired is stored in English with its msgid and values: a French reader reads it with 1 234,50 € and 12,5 %;
+    an old firing (no msgid) reads as it was stored; a rule's name reads as its author wrote it."""
+    manager = make_user('manager')
+    make_rule(manager, name=HOSTILE, kpi='turnover', kind='below', threshold=2000)
+    make_rule(manager, name=f'{HOSTILE} (change)', kpi='orders', kind='change', threshold=10)
+    put_daily('turnover', {1: 1234.5})
+    put_daily('orders', {1: 112.5, 2: 100.0})  # yesterday against the day before: +12.5%
+    assert alert_checks.evaluate()['fired'] == 2
+    below, change = alert_events()
+    assert below.message == f'Alert "{HOSTILE}": Turnover is 1,234.50 EUR, below 2,000.00 EUR.'
+    assert change.message == (
+        f'Alert "{HOSTILE} (change)": Orders changed by 12.5% against the previous period (limit 10.0%).'
+    )
+    with session_scope() as session:
+        session.add(AlertEvent(rule_id=below.rule_id, value=1.0, message='Alert "old": Turnover is 1.00 EUR.'))
+        session.commit()
+    with read_session() as session, i18n.use('fr'):
+        old, shown_change, shown_below = (f.message for f in alerts.history(session=session, actor=manager))
+    assert shown_below == (
+        f'Alerte « {HOSTILE} » : Chiffre d’affaires est à 1{NNBSP}234,50{NBSP}€, en dessous de 2{NNBSP}000,00{NBSP}€.'
+    )
+    assert f'12,5{NBSP}%' in shown_change and f'10,0{NBSP}%' in shown_change and HOSTILE in shown_change
+    assert old == 'Alert "old": Turnover is 1.00 EUR.'
+    with read_session() as session:  # in English: exactly what was stored
+        assert [f.message for f in alerts.history(session=session, actor=manager)][1:] == [
+            change.message,
+            below.message,
+        ]
+
+
+async def test_a_french_manager_reads_what_fired_on_the_alerts_page_in_french(
+    user: User, in_french: Callable[[], None]
+) -> None:
+    manager = make_user('manager')
+    make_rule(manager, name=HOSTILE, kpi='turnover', kind='below', threshold=2000)
+    put_daily('turnover', {1: 1234.5})
+    alert_checks.evaluate()
+    await signed_in(user, manager.email, path='/alerts')
+    in_french()
+    await user.open('/alerts')
+    await user.should_see(f'Alerte « {HOSTILE} » : ')
+    await user.should_see(f'1{NNBSP}234,50{NBSP}€, en dessous de 2{NNBSP}000,00{NBSP}€.')

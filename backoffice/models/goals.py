@@ -84,7 +84,11 @@ class AlertEvent(SQLModel, table=True):
     fired_at: datetime = Field(default_factory=utcnow, index=True)
     resolved_at: datetime | None = None
     value: float | None = None
-    message: str = Field(default='', max_length=500)
+    message: str = Field(
+        default='', max_length=500
+    )  # in English, exact; shown from message_key in the reader's language
+    message_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
+    message_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     silenced: str = Field(default='', max_length=10)  # '' | muted | snoozed: nobody was told
 
 

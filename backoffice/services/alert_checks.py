@@ -11,14 +11,15 @@ source (its event type for visits, page views, sign-ups)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from backoffice import events, formatting, i18n
+from backoffice import events, i18n
 from backoffice.db import session_scope
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.kpi import days, periods
 from backoffice.kpi import sources as src
 from backoffice.kpi.registry import BY_KEY
@@ -26,6 +27,7 @@ from backoffice.models import AlertDelivery, AlertEvent, AlertRule, EventType, K
 from backoffice.permissions import can
 from backoffice.services import app_settings, notifications, roles
 from backoffice.services.alerts import CHANNELS
+from backoffice.stored_text import Sentence, amount, count, percent, sentence, word
 
 EVENT_OF_KPI = {
     'visits': EventType.visit,
@@ -119,23 +121,32 @@ def newest_data(session: Session, key: str) -> datetime | None:
 
 def describe(rule: AlertRule, value: float | None) -> str:
     """The alarm in words, in the current language."""
-    kpi = _(BY_KEY[rule.kpi].label)
+    return said(rule, value).shown()
+
+
+def said(rule: AlertRule, value: float | None) -> Sentence:
+    """The alarm as a sentence to store: its msgid and values, shown in each reader's language (stored_text)."""
+    kpi = word(BY_KEY[rule.kpi].label)
     if rule.kind == 'no_data':
-        return _('Alert "{name}": no data for {kpi} for more than {hours} hours.').format(
-            name=rule.name, kpi=kpi, hours=formatting.number(rule.threshold)
-        )
-    if rule.kind == 'change':
-        return _('Alert "{name}": {kpi} changed by {change} against the previous period (limit {limit}).').format(
+        return sentence(
+            N_('Alert "{name}": no data for {kpi} for more than {hours} hours.'),
             name=rule.name,
             kpi=kpi,
-            change=formatting.percent((value or 0) / 100, 1),
-            limit=formatting.percent(rule.threshold / 100, 1),
+            hours=count(rule.threshold),
         )
-    text = _('Alert "{name}": {kpi} is {value}, above {threshold}.')
-    if rule.kind == 'below':
-        text = _('Alert "{name}": {kpi} is {value}, below {threshold}.')
-    return text.format(
-        name=rule.name, kpi=kpi, value=periods.shown(rule.kpi, value), threshold=periods.shown(rule.kpi, rule.threshold)
+    if rule.kind == 'change':
+        return sentence(
+            N_('Alert "{name}": {kpi} changed by {change} against the previous period (limit {limit}).'),
+            name=rule.name,
+            kpi=kpi,
+            change=percent((value or 0) / 100, 1),
+            limit=percent(rule.threshold / 100, 1),
+        )
+    text = N_('Alert "{name}": {kpi} is {value}, below {threshold}.')
+    if rule.kind != 'below':
+        text = N_('Alert "{name}": {kpi} is {value}, above {threshold}.')
+    return sentence(
+        text, name=rule.name, kpi=kpi, value=_kpi_value(rule.kpi, value), threshold=_kpi_value(rule.kpi, rule.threshold)
     )
 
 
@@ -150,13 +161,21 @@ def _fire(session: Session, rule: AlertRule, value: float | None, now: datetime)
     rule.firing, rule.last_value = True, value
     session.add(rule)
     quiet = silenced(rule, now)
-    event = AlertEvent(rule_id=rule.id or 0, fired_at=now, value=value, message=describe(rule, value)[:500])
+    message = said(rule, value)
+    event = AlertEvent(
+        rule_id=rule.id or 0,
+        fired_at=now,
+        value=value,
+        message=message.english[:500],
+        message_key=message.key,
+        message_params=message.params,
+    )
     event.silenced = quiet
     session.add(event)
     session.flush()
     events.after_commit(session, Topic.alerts, {'id': rule.id, 'action': 'fired', 'event_id': event.id})
     if not quiet:
-        _tell(session, rule, event, lambda: describe(rule, value))
+        _tell(session, rule, event, message.shown)
 
 
 def _resolve(session: Session, rule: AlertRule, value: float | None, now: datetime) -> None:
@@ -206,6 +225,18 @@ def _tell(session: Session, rule: AlertRule, event: AlertEvent, words) -> None:
     for channel in filter(None, rule.channels.split(',')):
         if channel in CHANNELS:
             session.add(AlertDelivery(event_id=event.id, channel=channel, target=CHANNELS[channel], text=words()))
+
+
+def _kpi_value(key: str, value: float | None) -> Any:
+    """A KPI's value to store in a sentence, as periods.shown writes it: money, a percentage or a count."""
+    unit = BY_KEY[key].unit
+    if value is None:
+        return '—'
+    if unit == 'money':
+        return amount(round(value, 2), app_settings.cached('currency'))
+    if unit == 'percent':
+        return percent(value / 100, 1)
+    return count(value)
 
 
 def silenced(rule: AlertRule, now: datetime) -> str:

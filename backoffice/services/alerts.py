@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backoffice import events
+from backoffice import events, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -79,7 +79,7 @@ def history(*, session: Session, actor: User, limit: int = 50) -> list[Fired]:
             event.fired_at,
             event.resolved_at,
             event.value,
-            event.message,
+            stored_text.show(event.message, event.message_key, event.message_params),
             event.silenced,
             told.get(event.id or 0, []),
         )
