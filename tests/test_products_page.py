@@ -161,6 +161,9 @@ async def test_deleting_a_category_with_products_says_how_many_first_and_cancel_
     assert category_named(HOSTILE).deleted_at is not None
     with session_scope() as session:
         assert {p.category_id for p in session.exec(select(Product))} == {shelf.id}
+    await user.open('/products')  # the products keep the link but show no category while it is in the trash
+    await rows_show(user, 'TEA-0', 'TEA-1', 'TEA-2')
+    assert table_column(user, 'category_id') == ['', '', '']
 
 
 async def test_deleting_a_category_nothing_points_at_asks_nothing(user: User) -> None:
