@@ -18,7 +18,7 @@ from backoffice.resources import Resource
 from backoffice.services import bulk
 
 from .forms import FAILED, call, page_dialog
-from .resource_form import field_input
+from .resource_form import ask_before_trashing, field_input
 from .session import acting_user
 
 CHUNK = 50
@@ -178,17 +178,23 @@ class BulkBar:
             )
 
     async def _delete(self) -> None:
-        await self._run('delete', lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource, ids=ids))
+        await self._run(
+            'delete',
+            lambda user, ids: bulk.bulk_delete(actor=user, resource=self.resource, ids=ids),
+            ask=lambda ids: ask_before_trashing(self.resource, ids),
+        )
 
     async def _restore(self) -> None:
         await self._run('restore', lambda user, ids: bulk.bulk_restore(actor=user, resource=self.resource, ids=ids))
 
-    async def _run(self, action: str, work: Callable) -> None:
+    async def _run(
+        self, action: str, work: Callable, ask: Callable[[list[int]], Awaitable[bool]] | None = None
+    ) -> None:
         user = acting_user()
         if user is None:
             return
         ids = await call(self._ids, user)  # (call: a refusal is shown; a shut-down ends the handler as cancelled)
-        if ids is FAILED:
+        if ids is FAILED or (ask is not None and not await ask(ids)):
             return
         summary = bulk.Summary()
         self.progress.set_visibility(True)

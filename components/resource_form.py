@@ -254,6 +254,8 @@ class RecordDialog:
     async def _delete(self) -> None:
         user = acting_user()
         record_id = self.record.id
+        if not await ask_before_trashing(self.resource, [record_id], crud.title_of(self.resource, self.record)):
+            return
         await self._run(
             lambda s: crud.delete_record(
                 session=s, actor=user, resource=self.resource, record_id=record_id, version=self.version
@@ -479,6 +481,25 @@ def done(action: Action) -> str:
 def _reveal(result: Any) -> None:
     if isinstance(result, Outcome) and result.secret:
         show_secret_once(result.secret_label or _('Shown once'), result.secret)
+
+
+async def ask_before_trashing(resource: Resource, ids: list[int], name: str = '') -> bool:
+    """When live records point at these (products in a category), say what becomes of them and ask; True: go on (also
+    when nothing points at them: the trash and Undo are the safety then). `name`: the one record's title."""
+    user = acting_user()
+    if user is None:
+        return False
+    said = await call(_in_session, lambda s: crud.trash_consequences(session=s, actor=user, resource=resource, ids=ids))
+    if said is FAILED:
+        return False
+    if not said:
+        return True
+    title = (
+        _('Move “{name}” to the trash?').format(name=name)
+        if name and len(ids) == 1
+        else _('Move {records} to the trash?').format(records=resource.counted(len(ids)))
+    )
+    return await confirm(' '.join(said), _('Move to the trash'), title=title)
 
 
 def _in_session(work: Callable):

@@ -99,8 +99,10 @@ class RecordPage:
                 value = getattr(record, column.name)
                 with ui.column().classes('gap-0 min-w-0').mark(f'fact-{column.name}'):
                     ui.label(shown(column.label)).classes('text-xs text-gray-500')
-                    if column.kind == 'related' and value is not None:
-                        record_link(column.related, value, self.related.get(column.name, ''), self.user)
+                    if column.kind == 'related' and value is not None and self.related.get(column.name):
+                        record_link(column.related, value, self.related[column.name], self.user)
+                    elif column.kind == 'related':  # none, or one in the trash (shown nowhere but the trash)
+                        ui.label('—')
                     else:
                         ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-words')
 
@@ -138,7 +140,7 @@ def _load(user: User, resource: Resource, record_id: int) -> tuple[Any, dict[str
         for column in resource.columns:
             value = getattr(record, column.name)
             if column.kind == 'related' and column.related and value is not None:
-                titles = crud.titles_for(session=session, resource=RESOURCES[column.related], ids={value})
+                titles = crud.titles_for(session=session, resource=RESOURCES[column.related], ids={value}, live=True)
                 related[column.name] = titles.get(value, '')
         sections = crud.record_sections(
             session=session, actor=user, resource=resource, record_id=record_id, limit=SECTION_ROWS

@@ -317,7 +317,9 @@ class ResourceTable:
         for column in self.resource.columns:
             if column.kind == 'related' and column.related:
                 ids = {getattr(record, column.name) for record in records}
-                related[column.name] = crud.titles_for(session=session, resource=RESOURCES[column.related], ids=ids)
+                related[column.name] = crud.titles_for(
+                    session=session, resource=RESOURCES[column.related], ids=ids, live=True
+                )  # one in the trash: an empty cell, no link
         rows = []
         for record in records:
             row = {'id': record.id}
@@ -330,7 +332,11 @@ class ResourceTable:
                 if column.name in self._linked_columns:
                     target = self._linked_columns[column.name]
                     ident = getattr(record, column.opens or column.name)
-                    row[f'_link_{column.name}'] = target.link.format(id=int(ident)) if ident is not None else ''
+                    row[f'_link_{column.name}'] = (
+                        target.link.format(id=int(ident))
+                        if ident is not None and (column.name not in related or ident in related[column.name])
+                        else ''
+                    )
                 if column.kind == 'stored_text':  # in the reader's language (an older row: as stored)
                     key, params = (getattr(record, f'{column.name}_{part}', None) for part in ('key', 'params'))
                     row[column.name] = stored_text.show(value or '', key, params)

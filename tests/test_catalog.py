@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
@@ -204,6 +205,55 @@ def test_purging_a_category_from_the_trash_keeps_its_products_and_subcategories(
     with session_scope() as session:
         assert session.get(Product, product.id).category_id is None
         assert session.get(Category, beans.id).parent_id is None
+
+
+def consequences(actor, *ids: int) -> list[str]:
+    with session_scope() as session:
+        return crud.trash_consequences(session=session, actor=actor, resource=CATEGORIES, ids=ids)
+
+
+def test_trashing_a_category_says_how_many_products_and_subcategories_point_at_it_and_keeps_their_links() -> None:
+    manager = make_user('manager')
+    coffee = make_category('Coffee')
+    tea = make_category('Tea')
+    beans = make_category('Beans', coffee.id)
+    products = [make_product(f'C-{n}', category_id=coffee.id) for n in range(3)]
+    make_product('T-1', category_id=tea.id)
+    gone = make_product('C-OLD', category_id=coffee.id)
+    with session_scope() as session:  # a product in the trash is not counted
+        crud.delete_record(session=session, actor=manager, resource=PRODUCTS, record_id=gone.id)
+    assert consequences(manager, coffee.id) == [
+        '1 category is inside this category: it will show as top-level while this one is in the trash.',
+        '3 products are in this category: they will show no category while it is in the trash.',
+        'Restoring it from the trash brings these links back.',
+    ]
+    # two at once: one count for all; a category inside one also going to the trash is not a dependent
+    assert consequences(manager, coffee.id, tea.id, beans.id) == [
+        '4 products are in these categories: they will show no category while these are in the trash.',
+        'Restoring them from the trash brings these links back.',
+    ]
+    assert consequences(manager, beans.id) == []
+    with i18n.use('fr'):
+        assert consequences(manager, coffee.id)[1] == (
+            "3 produits sont dans cette catégorie : ils n'auront plus de catégorie tant qu'elle est dans la corbeille."
+        )
+    with pytest.raises(PermissionDenied):
+        consequences(make_user('viewer'), coffee.id)
+
+    with session_scope() as session:
+        crud.delete_record(session=session, actor=manager, resource=CATEGORIES, record_id=coffee.id)
+    with session_scope() as session:
+        assert {session.get(Product, p.id).category_id for p in products} == {coffee.id}  # the links stay
+        # and the list shows no category for them (nor a link to it) while it is in the trash
+        assert crud.titles_for(session=session, resource=CATEGORIES, ids={coffee.id}, live=True) == {}
+        assert crud.titles_for(session=session, resource=CATEGORIES, ids={coffee.id}) == {coffee.id: 'Coffee'}
+    with session_scope() as session:
+        crud.restore_record(session=session, actor=manager, resource=CATEGORIES, record_id=coffee.id)
+    with session_scope() as session:
+        assert crud.titles_for(session=session, resource=CATEGORIES, ids={coffee.id}, live=True) == {
+            coffee.id: 'Coffee'
+        }
+    assert consequences(manager, coffee.id)[1].startswith('3 products are in this category')
 
 
 # --- uploaded images ------------------------------------------------------------------------------------------------

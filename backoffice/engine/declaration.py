@@ -147,6 +147,17 @@ class RelatedList:
 
 
 @dataclass(frozen=True)
+class LinkWording:
+    """What becomes of the records that point at one by a field while it is in the trash, counted, declared whole by
+    the resource that points (a translation agrees it): `one` speaks of one trashed record ("3 products are in this
+    category: they will show no category while it is in the trash."), `many` of several; each a function of n calling
+    ngettext that returns the sentence with `{n}` still in it."""
+
+    one: Callable[[int], str]
+    many: Callable[[int], str]
+
+
+@dataclass(frozen=True)
 class SectionRow:
     """One record in a record page's section: what names it, a line of details, and the address of its own page."""
 
@@ -322,6 +333,9 @@ class Resource:
     card: Card | None = None  # how a record reads as a card on a phone; default: see phone_card()
     # the sentences naming its records, in every language (a resource without one reads "3 records", "New record")
     wording: Wording | None = None
+    # field → what its records show while the record that field points at is in the trash (see LinkWording); a
+    # pointing field without one is spoken of in generic words
+    link_wording: dict[str, LinkWording] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:
@@ -448,6 +462,20 @@ def check_references() -> None:
                 )
     if problems:
         raise DeclarationError('; '.join(problems))
+
+
+def pointing_at(key: str) -> tuple[tuple[Resource, str], ...]:
+    """The (resource, field) pairs whose field holds the id of a `key` record: every declared related column, field
+    and filter (related=key) that is a column of its resource's table, once each, in the order resources were
+    registered."""
+    found: dict[tuple[str, str], tuple[Resource, str]] = {}
+    for declared in RESOURCES.values():
+        table = declared.model.__table__.columns.keys() if hasattr(declared.model, '__table__') else ()
+        items: list[Column | FormField | Filter] = [*declared.columns, *declared.fields, *declared.filters]
+        for item in items:
+            if item.kind == 'related' and item.related == key and item.name in table:
+                found.setdefault((declared.key, item.name), (declared, item.name))
+    return tuple(found.values())
 
 
 def _problems(resource: Resource) -> list[str]:

@@ -7,7 +7,18 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from backoffice.engine.declaration import Action, Card, Column, Filter, FormField, Outcome, Resource, Wording, register
+from backoffice.engine.declaration import (
+    Action,
+    Card,
+    Column,
+    Filter,
+    FormField,
+    LinkWording,
+    Outcome,
+    Resource,
+    Wording,
+    register,
+)
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
@@ -109,6 +120,23 @@ CATEGORIES = register(
         unique=('name',),
         filters=(Filter('parent_id', N_('Inside'), 'related', related='categories'),),
         check_change=category_change_allowed,
+        link_wording={
+            'parent_id': LinkWording(
+                one=lambda n: ngettext(
+                    '{n} category is inside this category: it will show as top-level while this one is in the trash.',
+                    '{n} categories are inside this category: they will show as top-level while this one is in the '
+                    'trash.',
+                    n,
+                ),
+                many=lambda n: ngettext(
+                    '{n} other category is inside these categories: it will show as top-level while they are in the '
+                    'trash.',
+                    '{n} other categories are inside these categories: they will show as top-level while these are in '
+                    'the trash.',
+                    n,
+                ),
+            )
+        },
     )
 )
 
@@ -165,6 +193,20 @@ PRODUCTS = register(
             Filter('active', N_('Active'), 'bool'),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
         ),
+        link_wording={
+            'category_id': LinkWording(
+                one=lambda n: ngettext(
+                    '{n} product is in this category: it will show no category while the category is in the trash.',
+                    '{n} products are in this category: they will show no category while it is in the trash.',
+                    n,
+                ),
+                many=lambda n: ngettext(
+                    '{n} product is in these categories: it will show no category while they are in the trash.',
+                    '{n} products are in these categories: they will show no category while these are in the trash.',
+                    n,
+                ),
+            )
+        },
         actions=(
             Action(
                 'adjust-stock',

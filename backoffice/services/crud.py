@@ -3,18 +3,19 @@ goes through backoffice/changes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
+from backoffice import formatting
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
 from backoffice.errors import NotFound, ValidationFailed, field_errors
-from backoffice.i18n import _
+from backoffice.i18n import _, ngettext
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
@@ -89,6 +90,61 @@ def delete_record(
     if record.deleted_at is not None:
         return record
     return save_change(session, actor, resource, record, {'deleted_at': utcnow()}, 'deleted')
+
+
+def trash_consequences(*, session: Session, actor: User, resource: Resource, ids: Iterable[int]) -> list[str]:
+    """What moving these records to the trash does to the live records that point at them, in sentences ('12
+    products are in this category: they will show no category while it is in the trash.'), then what a restore does;
+    [] when nothing points at them. One count per pointing field of the declarations (declaration.pointing_at), never
+    one per record; records the actor may not read are not counted, nor the trashed records themselves. Nothing is
+    refused: the links stay in place (the trash keeps the record), so a restore brings them back."""
+    require(actor, resource.write_permission)
+    chosen = sorted({int(i) for i in ids})
+    if not chosen or not resource.soft_delete:
+        return []
+    sentences = []
+    for other, name in declaration.pointing_at(resource.key):
+        if not can(actor, other.read_permission):
+            continue
+        model = other.model
+        where = [col(getattr(model, name)).in_(chosen)]
+        if other.soft_delete and hasattr(model, 'deleted_at'):
+            where.append(col(model.deleted_at).is_(None))
+        if other.key == resource.key:  # (a category inside one also being deleted goes to the trash too)
+            where.append(col(model.id).not_in(chosen))
+        if other.row_filter is not None:
+            where.extend(other.row_filter(actor))
+        count = session.exec(select(func.count()).select_from(model).where(*where)).one()
+        if count:
+            sentences.append(_link_sentence(other, name, count, many=len(chosen) > 1))
+    if sentences:
+        sentences.append(
+            ngettext(
+                'Restoring it from the trash brings these links back.',
+                'Restoring them from the trash brings these links back.',
+                len(chosen),
+            )
+        )
+    return sentences
+
+
+def _link_sentence(other: Resource, name: str, count: int, *, many: bool) -> str:
+    declared = other.link_wording.get(name)
+    if declared is not None:
+        return (declared.many if many else declared.one)(count).format(n=formatting.number(count))
+    label = next(
+        (
+            declaration.shown(item.label)
+            for item in (*other.columns, *other.fields, *other.filters)
+            if item.name == name
+        ),
+        name,
+    )
+    return ngettext(
+        '{records} points at it by “{field}”: that field will show empty while it is in the trash.',
+        '{records} point at it by “{field}”: that field will show empty while it is in the trash.',
+        count,
+    ).format(records=other.counted(count), field=label)
 
 
 def restore_record(*, session: Session, actor: User, resource: Resource, record_id: int) -> SQLModel:
@@ -231,12 +287,20 @@ def check_unique_and_related(
         raise ValidationFailed(errors)
 
 
-def titles_for(*, session: Session, resource: Resource, ids: set[int]) -> dict[int, str]:
-    """Names of related records for display: one query per page, not one per row."""
+def titles_for(*, session: Session, resource: Resource, ids: set[int], live: bool = False) -> dict[int, str]:
+    """Names of related records for display: one query per page, not one per row. `live`: not those in the trash (a
+    list's cells show no category while the product's category is in the trash)."""
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return _titles(session, resource, lambda statement: statement.where(col(resource.model.id).in_(ids)))
+
+    def narrowed(statement):
+        statement = statement.where(col(resource.model.id).in_(ids))
+        if live and resource.soft_delete and hasattr(resource.model, 'deleted_at'):
+            statement = statement.where(col(resource.model.deleted_at).is_(None))
+        return statement
+
+    return _titles(session, resource, narrowed)
 
 
 def lookup(*, session: Session, actor: User, resource: Resource, text: str = '', limit: int = 20) -> dict[int, str]:
