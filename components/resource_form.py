@@ -383,7 +383,8 @@ class RecordDialog:
 
             with ui.row().classes('w-full justify-end'):
                 ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-                ui.button(_('Confirm'), on_click=confirm).mark('confirm-action')
+                # the action's own name ("Ban", "Publish version"), not "Confirm": the button says what it does
+                ui.button(shown(action.label), on_click=confirm).mark('confirm-action')
         dialog.open()
 
     async def _run(self, work: Callable, then: Callable[[Any], Any] | None = None):

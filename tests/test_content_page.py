@@ -143,6 +143,6 @@ async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(u
     await user.should_see('Save changes')
     user.find(kind=ui.button, content='Publish version').click()
     await user.should_see('Publish this text as a new version?')
-    user.find(kind=ui.button, content='Confirm').click()
+    user.find(marker='confirm-action').click()
     await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
     assert stored('terms-of-sale').body == clause

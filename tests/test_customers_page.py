@@ -100,12 +100,12 @@ async def test_an_agent_bans_a_customer_with_a_reason_and_it_is_audited(user: Us
     open_row(user, 'troll@example.com')
     user.find(kind=ui.button, content='Ban').click()
     await user.should_see('Reason *')
-    user.find('Confirm').click()  # no reason yet: the dialog stays, and says so at the field
+    user.find(marker='confirm-action').click()  # no reason yet: the dialog stays, and says so at the field
     reason = user.find('Reason *')
     await eventually(lambda: next(iter(reason.elements)).error == 'Say why: the reason is kept with the ban')
     assert stored('troll@example.com').status == 'active'
     reason.type('Abusive "messages": <script>x</script>')
-    user.find('Confirm').click()
+    user.find(marker='confirm-action').click()
     await user.should_see('Ban: done')
     banned = stored('troll@example.com')
     assert (banned.status, banned.ban_reason) == ('banned', 'Abusive "messages": <script>x</script>')

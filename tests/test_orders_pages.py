@@ -239,7 +239,7 @@ async def test_a_stock_adjustment_with_its_reason_lands_in_the_ledger(user: User
     await user.should_see('Change (negative takes out) *', retries=40)
     user.find('Change (negative takes out) *').elements.pop().set_value(-3)
     user.find('Reason *').elements.pop().set_value('3 broken in transit')
-    user.find('Confirm').click()
+    user.find(marker='confirm-action').click()
     await user.should_see('Stock of MUG is now 7', retries=40)
     await eventually(lambda: [r['quantity'] for r in table_with(user, 'balance').rows] == ['-3', '10'])
     assert level(mug.id).on_hand == 7

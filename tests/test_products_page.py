@@ -95,7 +95,7 @@ async def test_a_new_product_gets_its_first_stock_from_its_own_form(user: User) 
     await user.should_see('Change (negative takes out) *', retries=40)
     user.find('Change (negative takes out) *').elements.pop().set_value(20)
     user.find('Reason *').elements.pop().set_value('Counted "20" : <script>alert(1)</script>')
-    user.find('Confirm').click()
+    user.find(marker='confirm-action').click()
     await user.should_see('Stock of MUG-NEW is now 20', retries=40)
     assert level_of('MUG-NEW').on_hand == 20
 

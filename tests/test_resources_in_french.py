@@ -129,7 +129,7 @@ async def test_a_customer_form_and_its_actions_read_in_french(user: User, french
     await user.should_see(f'Statut{NBSP}: — → Actif')  # the history, with the status by its label
     user.find('Bannir').click()
     await user.should_see('Motif *')
-    await user.should_see('Confirmer')
+    assert [button.text for button in user.find(marker='confirm-action').elements] == ['Bannir']  # says what it does
 
 
 async def test_a_customer_page_reads_in_french(user: User, french) -> None:

@@ -77,8 +77,8 @@ async def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(user: User, c
     await rows_show(user, agent.email)
     open_row(user, agent.email)
     user.find(kind=ui.button, content='Deactivate').click()
-    await user.should_see('Confirm')
-    user.find('Confirm').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
     await user.should_see('leaving@example.com was deactivated')
     await agents_browser.open('/')
     await agents_browser.should_see('Sign in to continue')
@@ -113,8 +113,8 @@ async def test_reset_password_shows_a_new_one_and_the_old_one_stops_working(user
     await rows_show(user, agent.email)
     open_row(user, agent.email)
     user.find(kind=ui.button, content='Reset password').click()
-    await user.should_see('Confirm')
-    user.find('Confirm').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
     await user.should_see('Password for forgetful@example.com')
     new_password = user.find(marker='generated-password').elements.pop().value
     assert not auth.sign_in(email=agent.email, password=PASSWORD, address=None).ok

@@ -368,11 +368,14 @@ class PatientButton(WebElement):
                 time.sleep(0.1)  # polling interval, not a correctness wait
 
 
-def button(driver: WebDriver, text: str) -> WebElement:
+def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement:
+    """The first visible, enabled button with this text; `topmost`: the last one, as a dialog opened over a form with a
+    button of the same name has it (an action's confirmation says "Ban" over the record's own "Ban")."""
     xpath = f'//button[.//*[normalize-space(text())="{text}"]]'
 
     def find(d: WebDriver) -> WebElement | None:
-        return next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()), None)
+        shown = [e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.is_enabled()]
+        return (shown[-1] if topmost else shown[0]) if shown else None
 
     found = WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
     found.__class__ = PatientButton  # the same element, with a click that waits for what passes over it
