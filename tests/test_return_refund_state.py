@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
@@ -151,7 +151,9 @@ def test_a_failed_gateway_refund_is_failed_until_paid_back_again_by_someone_allo
         from backoffice.models import AuditEntry
 
         entry = session.exec(
-            select(AuditEntry).where(AuditEntry.action == 'order.refund_requested', AuditEntry.entity_id == order.id)
+            select(AuditEntry)
+            .where(AuditEntry.action == 'order.refund_requested', AuditEntry.entity_id == order.id)
+            .order_by(col(AuditEntry.id))  # the newest last (PostgreSQL keeps no order of its own)
         ).all()[-1]
     assert entry.actor_id == manager.id and 'paid back again' in entry.summary
 
