@@ -113,11 +113,23 @@ def says_its_width(driver: WebDriver, width: int) -> None:
 
 
 def set_viewport(driver: WebDriver, width: int, height: int) -> None:
-    """Make the page's viewport (window.innerWidth × innerHeight) exactly this size."""
+    """Make the page's viewport (window.innerWidth × innerHeight) exactly this size, and write the width cookie as the
+    open page's resize handler does 200 ms later (components/shell.py's WIDTH_JS): a test that loads the next page at
+    once would otherwise send the old width, be served the other layout's first paint and click while the rest is
+    built in (the audit entry test opened the wrong row at 1440 px that way)."""
     driver.set_window_size(width, height)
-    inner_width, inner_height = driver.execute_script('return [window.innerWidth, window.innerHeight]')
+    inner_width, inner_height = driver.execute_script(SAY_WIDTH + 'return [window.innerWidth, window.innerHeight]')
     if (inner_width, inner_height) != (width, height):
         driver.set_window_size(2 * width - inner_width, 2 * height - inner_height)
+        driver.execute_script(SAY_WIDTH)
+
+
+# what WIDTH_JS writes after a resize; about:blank and other pages without cookies refuse it, which is fine
+SAY_WIDTH = """
+    try {
+        document.cookie = 'bo_width=' + Math.round(window.innerWidth) + '; path=/; max-age=31536000; samesite=lax';
+    } catch (error) {}
+"""
 
 
 def resize_and_settle(driver: WebDriver, width: int, height: int) -> None:
