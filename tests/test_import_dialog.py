@@ -100,7 +100,9 @@ async def test_the_pager_says_its_range_in_the_readers_language(user: User) -> N
     user.find('Importer').click()
     element = user.find(ui.upload).elements.pop()
     lines = ''.join(f'p{n}@example.com,"P{n}: \'q\' <script>alert(1)</script>"\n' for n in range(1, 1201))
-    await element.handle_uploads([ui.upload.SmallFileUpload('clients.csv', 'text/csv', f'Email,Name\n{lines}'.encode())])
+    await element.handle_uploads(
+        [ui.upload.SmallFileUpload('clients.csv', 'text/csv', f'Email,Name\n{lines}'.encode())]
+    )
     await eventually(lambda: preview_rows(user))
     table = user.find(marker='import-preview').elements.pop()
     assert table.pagination['label'] == '1–10 sur 1\u202f200'  # French groups with a narrow no-break space
