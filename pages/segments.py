@@ -225,9 +225,17 @@ def segments_page(user: User) -> None:
         """Export CSV with the separator the reader's spreadsheet expects (Excel in French: ';'); the arrow offers
         both, a comma for the email tools."""
         default = formatting.spreadsheet_separator()
-        with ui.dropdown_button(
-            _('Export CSV'), icon='download', split=True, auto_close=True, on_click=lambda: export(which, name, default)
-        ).mark('export-csv'):
+        with (
+            ui.dropdown_button(
+                _('Export CSV'),
+                icon='download',
+                split=True,
+                auto_close=True,
+                on_click=lambda: export(which, name, default),
+            )
+            .props('no-caps')
+            .mark('export-csv')
+        ):  # as every button (main.py), which ui.dropdown_button is not
             for separator, marker, label in SEPARATORS:
                 ui.item(_(label), on_click=lambda s=separator: export(which, name, s)).mark(f'export-csv-{marker}')
 
