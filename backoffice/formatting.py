@@ -158,6 +158,12 @@ def number(value: Any, decimals: int | None = None) -> str:
     return format_decimal(value, pattern, locale=i18n.current())
 
 
+def spreadsheet_separator() -> str:
+    """The CSV separator the reader's spreadsheet expects: ';' where the decimal mark is a comma (Excel in French reads
+    a comma-separated file as one column), else ','."""
+    return ';' if Locale.parse(i18n.current()).number_symbols['latn']['decimal'] == ',' else ','
+
+
 def elapsed(milliseconds: int | None) -> str:
     """How long something took: 40 ms, 2.5 s, 3 min 5 s (French: 2,5 s)."""
     if milliseconds is None:

@@ -15,6 +15,8 @@ from backoffice.i18n import N_, _, pgettext
 from backoffice.services import crud
 from backoffice.transfer.import_plan import RowPlan
 
+from .resource_table import ListTable, range_label
+
 CHANGE = N_('{field}: {before} → {after}')
 GIVEN = N_('{field}: {value}')
 CLEAR = N_('Will clear {field} (now {before})')
@@ -70,16 +72,16 @@ class Progress:
 
 class PreviewTable:
     """Every row of the plan, a page at a time: the pager counts all the rows, the page's details are written when
-    it is shown."""
+    it is shown. Its footer says what a list's says ('1–10 of 3,000', in the reader's language and numbers)."""
 
     def __init__(self, resource: Resource, plan: list[RowPlan]) -> None:
         self.resource, self.plan = resource, plan
         self.table = (
-            ui.table(
+            ListTable(
                 columns=[{**column, 'label': _(column['label'])} for column in COLUMNS],
                 rows=[],
                 row_key='row',
-                pagination={'page': 1, 'rowsPerPage': PAGE_SIZE, 'rowsNumber': len(plan)},
+                pagination=self._pagination(1, PAGE_SIZE),
             )
             .classes('w-full')
             .props('dense flat bordered :rows-per-page-options="[10, 25, 50]"')
@@ -104,7 +106,12 @@ class PreviewTable:
             }
             for p in rows
         ]
-        self.table.pagination = {'page': page, 'rowsPerPage': size, 'rowsNumber': len(self.plan)}
+        self.table.pagination = self._pagination(page, size)
+
+    def _pagination(self, page: int, size: int) -> dict[str, Any]:
+        # the footer's words travel with the pagination they describe (list_table.js draws them)
+        label = range_label(page, size, len(self.plan), exact=True)
+        return {'page': page, 'rowsPerPage': size, 'rowsNumber': len(self.plan), 'label': label}
 
 
 def describe(resource: Resource, row: RowPlan, titles: dict[str, dict[int, str]] | None = None) -> str:

@@ -48,6 +48,12 @@ def _get_record(user: User, resource: Resource, record_id: int) -> Any:
         return crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
 
 
+# a record's dialog: the card no taller than Quasar's dialog allows, its body (the form, or the tabs' panels) taking
+# what is left and scrolling, the action bar below it never scrolled away
+BOUNDED_CARD = 'max-height: calc(100dvh - 48px); flex-wrap: nowrap; overflow: hidden'
+SCROLLING_BODY = 'flex: 1 1 auto; min-height: 0; overflow-y: auto; flex-wrap: nowrap'
+
+
 class RecordDialog:
     def __init__(self, resource: Resource, user: User, record, on_saved: Callable[[], Any]) -> None:
         self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
@@ -55,19 +61,23 @@ class RecordDialog:
         self.is_new = record is None
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.version = record.version if record else None
-        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-2xl'):
+        # a long form scrolls inside the card while the action bar stays at its foot, in reach on a laptop and a phone
+        # (the card is as tall as Quasar lets a dialog be: the viewport less its margins)
+        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-2xl').style(BOUNDED_CARD) as card:
             self._header()
             self.conflict = ui.row().classes('w-full items-center gap-2 p-2 rounded bg-amber-50 text-amber-900')
             self.conflict.set_visibility(False)
             if self.is_new:
-                self._form()
+                with ui.column().classes('w-full').style(SCROLLING_BODY).mark('record-body'):
+                    self._form()
             else:
                 related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
                 with ui.tabs().classes('w-full') as tabs:
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
                     history = ui.tab(_('History'))
-                with ui.tab_panels(tabs, value=details).classes('w-full'):
+                panels = ui.tab_panels(tabs, value=details).classes('w-full').style(SCROLLING_BODY)
+                with panels.mark('record-body'):
                     with ui.tab_panel(details).classes('p-0'):
                         self._form()
                     for declared, tab in zip(related, related_tabs, strict=True):
@@ -75,6 +85,9 @@ class RecordDialog:
                             self._related_list(declared)
                     with ui.tab_panel(history).classes('p-0'):
                         self._history()
+                # the form's actions belong to its tab: hidden while another tab shows
+                tabs.on_value_change(lambda e: self.actions.set_visibility(e.value == details.props['name']))
+            self.actions.move(card)  # built with the form, shown below the scrolling body
         self.dialog.open()
 
     # --- layout -----------------------------------------------------------------------------------------------------
@@ -119,7 +132,9 @@ class RecordDialog:
                     version=self.record.version,
                 )
             ).classes('text-xs text-gray-500')
-        with ui.row().classes('w-full justify-end gap-2 wrap'):
+        with (
+            ui.row().classes('w-full justify-end gap-2 wrap').style('flex: none').mark('record-actions') as self.actions
+        ):
             if in_trash and self.writable:
                 ui.button(_('Restore'), icon='restore_from_trash', on_click=self._restore)
             elif self.writable:

@@ -25,6 +25,8 @@ from components.session import acting_user
 
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
 MEMBERS_SHOWN = 50  # the first members a segment's dialog lists
+# the export's choices: (separator, marker, label); a semicolon for Excel in French, a comma for the email tools
+SEPARATORS = [(';', 'semicolon', N_('CSV for Excel (;)')), (',', 'comma', N_('CSV with commas (,)'))]
 
 NUMBER_FILTERS = {
     'signed_up_within_days': N_('Signed up within (days)'),
@@ -216,14 +218,32 @@ def segments_page(user: User) -> None:
                     ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
                         'flat'
                     )
-                    ui.button(_('Export CSV'), icon='download', on_click=lambda: export(which, name))
+                    export_button(which, name)
         dialog.open()
 
-    async def export(which: str | Filters, name: str) -> None:
+    def export_button(which: str | Filters, name: str) -> None:
+        """Export CSV with the separator the reader's spreadsheet expects (Excel in French: ';'); the arrow offers
+        both, a comma for the email tools."""
+        default = formatting.spreadsheet_separator()
+        with (
+            ui.dropdown_button(
+                _('Export CSV'),
+                icon='download',
+                split=True,
+                auto_close=True,
+                on_click=lambda: export(which, name, default),
+            )
+            .props('no-caps')
+            .mark('export-csv')
+        ):  # as every button (main.py), which ui.dropdown_button is not
+            for separator, marker, label in SEPARATORS:
+                ui.item(_(label), on_click=lambda s=separator: export(which, name, s)).mark(f'export-csv-{marker}')
+
+    async def export(which: str | Filters, name: str, separator: str) -> None:
         actor = acting_user()
         if actor is None:
             return
-        exported = await call(_export, actor, which, name)
+        exported = await call(_export, actor, which, name, separator)
         if exported is FAILED:
             return
         file_name, data, sent = exported
@@ -338,9 +358,9 @@ def _delete(actor: User, segment_id: int) -> bool:
     return True
 
 
-def _export(actor: User, which: str | Filters, name: str):
+def _export(actor: User, which: str | Filters, name: str, separator: str):
     with session_scope() as session:
-        return segments.export_csv(session=session, actor=actor, which=which, name=name)
+        return segments.export_csv(session=session, actor=actor, which=which, name=name, separator=separator)
 
 
 def _push(actor: User, which: str | Filters, name: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nicegui import Client, ui
 
-from backoffice import formatting
+from backoffice import formatting, stored_text
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when
@@ -213,8 +213,10 @@ def job_card(history: job_runs.JobHistory) -> None:
                     else 'text-gray-600'
                 ).mark(f'outcome-{run.outcome}')
                 ui.label(formatting.elapsed(run.duration_ms)).classes('text-gray-600')
-                if run.result:
-                    ui.label(run.result).classes('text-gray-500 break-all')
+                if run.result:  # in the reader's language; a row written before shows its stored text
+                    ui.label(stored_text.show(run.result, run.result_key, run.result_params)).classes(
+                        'text-gray-500 break-all'
+                    ).mark('job-result')
             if run.error:
                 ui.label(run.error).classes('text-xs text-red-700 break-words font-mono')
             if run.outcome == job_runs.INTERRUPTED:

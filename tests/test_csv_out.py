@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from nicegui.testing import User
 
 from backoffice.db import session_scope
@@ -54,6 +55,20 @@ def test_the_writer_guards_text_but_not_numbers() -> None:
         ['', '2.5'],
         ["'\tx", "'\ry"],
     ]
+
+
+def test_semicolons_quote_a_cell_that_holds_one_and_guard_formulas_alike() -> None:
+    text = csv_text(
+        ['name', 'note'], [['Dupont; Marie', '=1+1'], ['a,b: "c"', '<script>alert(1)</script>']], separator=';'
+    )
+    assert text.splitlines()[:2] == ['name;note', '"Dupont; Marie";\'=1+1']  # a comma needs no quotes here
+    assert list(csv.reader(io.StringIO(text, newline=''), delimiter=';')) == [
+        ['name', 'note'],
+        ['Dupont; Marie', "'=1+1"],
+        ['a,b: "c"', '<script>alert(1)</script>'],
+    ]
+    with pytest.raises(ValueError, match='separator'):
+        csv_text(['name'], [], separator='\t')
 
 
 WRITES_CSV = re.compile(

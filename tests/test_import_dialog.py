@@ -10,8 +10,9 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import Customer
+from backoffice.services import users
 from backoffice.transfer import import_apply
 
 from .support.factories import make_customer, make_user
@@ -82,12 +83,31 @@ async def test_the_pager_counts_every_row_of_a_long_file(user: User) -> None:
     await user.should_see('1,200 new')
     table = user.find(marker='import-preview').elements.pop()
     assert table.pagination['rowsNumber'] == 1200
+    assert table.pagination['label'] == '1–10 of 1,200'  # a list's words (was Quasar's own '1-10 of 1200')
     assert [row['row'] for row in table.rows] == list(range(1, 11))
     # the browser asks for another page with the table's request event
     user.find(marker='import-preview').trigger('request', {'pagination': {'page': 120, 'rowsPerPage': 10}})
     assert [row['row'] for row in table.rows] == list(range(1191, 1201))
     assert table.rows[-1]['details'] == 'Email: p1200@example.com; Name: Person 1200: <b>x</b>'
-    assert table.pagination == {'page': 120, 'rowsPerPage': 10, 'rowsNumber': 1200}
+    assert table.pagination == {'page': 120, 'rowsPerPage': 10, 'rowsNumber': 1200, 'label': '1,191–1,200 of 1,200'}
+
+
+async def test_the_pager_says_its_range_in_the_readers_language(user: User) -> None:
+    manager = make_user('manager')
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    await signed_in(user, manager.email, path='/customers')
+    user.find('Importer').click()
+    element = user.find(ui.upload).elements.pop()
+    lines = ''.join(f'p{n}@example.com,"P{n}: \'q\' <script>alert(1)</script>"\n' for n in range(1, 1201))
+    await element.handle_uploads(
+        [ui.upload.SmallFileUpload('clients.csv', 'text/csv', f'Email,Name\n{lines}'.encode())]
+    )
+    await eventually(lambda: preview_rows(user))
+    table = user.find(marker='import-preview').elements.pop()
+    assert table.pagination['label'] == '1–10 sur 1\u202f200'  # French groups with a narrow no-break space
+    user.find(marker='import-preview').trigger('request', {'pagination': {'page': 2, 'rowsPerPage': 25}})
+    assert table.pagination['label'] == '26–50 sur 1\u202f200'
 
 
 async def test_a_long_apply_shows_progress_and_apply_cannot_be_clicked_twice(

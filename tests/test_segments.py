@@ -241,3 +241,43 @@ def _handler(received: list):
             pass
 
     return Hook
+
+
+HOSTILE_NAMES = [
+    'Dupont; Marie',
+    'Le "Grand" Café: Paris',
+    '<script>alert(1)</script>',
+    '=HYPERLINK("http://x.example","y")',
+    '+33 1 23',
+    "@SUM(A1:A2) 'quoted'",
+]
+
+
+@pytest.mark.parametrize('separator', [',', ';'])
+def test_an_export_with_either_separator_reads_back_whole_with_formulas_neutralised(separator: str) -> None:
+    manager = make_user('manager')
+    for n, name in enumerate(HOSTILE_NAMES):
+        make_customer(f'h{n}@example.com', name=name, consent=True)
+    with session_scope() as session:
+        file_name, data, sent = segments.export_csv(
+            session=session, actor=manager, which=Filters(), name='Tous: "clients"', separator=separator
+        )
+    assert data.startswith(b'\xef\xbb\xbf')  # the BOM Excel needs for accents
+    text = data.decode('utf-8-sig')
+    assert text.splitlines()[0] == f'email{separator}name'  # the header alone says which separator
+    rows = list(csv.reader(io.StringIO(text, newline=''), delimiter=separator))
+    assert rows[1:] == [
+        ['h0@example.com', 'Dupont; Marie'],
+        ['h1@example.com', 'Le "Grand" Café: Paris'],
+        ['h2@example.com', '<script>alert(1)</script>'],
+        ['h3@example.com', '\'=HYPERLINK("http://x.example","y")'],  # a leading apostrophe: never run as a formula
+        ['h4@example.com', "'+33 1 23"],
+        ['h5@example.com', "'@SUM(A1:A2) 'quoted'"],
+    ]
+    assert (file_name, sent) == ('segment-tous---clients.csv', 6)
+
+
+def test_an_export_refuses_a_separator_it_does_not_offer() -> None:
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        segments.export_csv(session=session, actor=make_user('manager'), which='inactive', name='x', separator='\t')
+    assert refused.value.errors == {'separator': 'Choose a comma or a semicolon'}

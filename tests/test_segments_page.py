@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, utcnow
-from backoffice.services import app_settings, segments
+from backoffice.services import app_settings, segments, users
 
 from .support.factories import make_customer, make_user
 from .support.signin import signed_in
@@ -51,6 +51,38 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     response = await user.download.next(timeout=5)
     assert response.content.decode('utf-8-sig').splitlines() == ['email,name', 'gone@example.com,Gone']
     await user.should_see('Exported 1 consenting customer')  # one: singular (was "1 consenting customers")
+
+
+async def test_a_french_reader_exports_for_excel_with_semicolons_or_chooses_commas(user: User) -> None:
+    make_customer('dupont@example.com', name='Dupont; Marie: "<script>alert(1)</script>"', consent=True)
+    make_customer('formule@example.com', name='=1+2', consent=True)
+    quiet_for('dupont@example.com', 40)
+    quiet_for('formule@example.com', 45)
+    manager = make_user('manager')
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    await signed_in(user, manager.email, path='/segments')
+    user.find(marker='segment-inactive').click()
+    await user.should_see('Exporter en CSV')
+
+    user.find(marker='export-csv').click()  # the button itself: the separator the reader's Excel expects
+    semicolons = (await user.download.next(timeout=5)).content
+    assert semicolons.startswith(b'\xef\xbb\xbf')  # the BOM kept: Excel reads the accents
+    quoted = '"Dupont; Marie: ""<script>alert(1)</script>"""'
+    assert semicolons.decode('utf-8-sig').splitlines() == [
+        'email;name',
+        f'dupont@example.com;{quoted}',
+        "formule@example.com;'=1+2",  # a formula stays text
+    ]
+    user.find(marker='export-csv-comma').click()  # the arrow's other choice: commas, for the email tools
+    commas = (await user.download.next(timeout=5)).content
+    assert commas.decode('utf-8-sig').splitlines() == [
+        'email,name',
+        f'dupont@example.com,{quoted}',
+        "formule@example.com,'=1+2",
+    ]
+    user.find(marker='export-csv-semicolon').click()
+    assert (await user.download.next(timeout=5)).content == semicolons
 
 
 async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:

@@ -11,7 +11,7 @@ from backoffice.db import get_engine, read_session, session_scope
 from backoffice.models import AuditEntry, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
-from backoffice.services import backups, job_runs
+from backoffice.services import backups, job_runs, users
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
@@ -120,3 +120,28 @@ async def test_a_run_whose_process_died_shows_as_interrupted_once_another_proces
     await user.should_see('interrupted')
     await user.should_see('The process running it stopped before the end (killed, crashed or restarted).')
     await user.should_not_see(marker='outcome-running')
+
+
+async def test_a_french_admin_reads_what_each_job_did_in_french_and_older_runs_as_stored(user: User) -> None:
+    admin = make_user('admin')
+    with session_scope() as session:  # a run recorded before results were stored with their msgid: English only
+        session.add(JobRun(job='webhooks', started_at=utcnow(), duration_ms=5, outcome='ok', result='delivered: 3'))
+        session.commit()
+        users.set_language(session=session, actor=admin, language='fr')
+    job_runs.record('send-outbox', lambda: {'sent': 1234, 'failed': 0, 'retry': 2})
+    job_runs.record('purge-trash', lambda: {'purged': {'customers': 2}, 'kept': ['in use', 'in use']})
+    job_runs.record('backup', lambda: HOSTILE)  # a text result (a file name) is shown as it is, as text
+    with read_session() as session:
+        newest = session.exec(select(JobRun).where(JobRun.job == 'send-outbox')).one()
+    assert newest.result == 'sent: 1,234, failed: 0, retry: 2'  # the English text beside the msgid, for what reads it
+    assert newest.result_key == '{result}'
+
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see(marker='job-send-outbox')
+    shown = {label.text for label in user.find(marker='job-result').elements}
+    assert shown == {
+        'envoyés\u00a0: 1\u202f234, en échec\u00a0: 0, à réessayer\u00a0: 2',  # French words and numbers
+        'supprimés\u00a0: clients\u00a0: 2, conservés\u00a0: 2',
+        HOSTILE,
+        'delivered: 3',  # an older run: its stored text
+    }

@@ -78,5 +78,7 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     duration_ms: int | None = None  # None while running
     outcome: str = Field(default='running', max_length=10)  # running | ok | failed
-    result: str = Field(default='', max_length=300)
+    result: str = Field(default='', max_length=300)  # in English, exact; shown from result_key in the reader's language
+    result_key: str | None = Field(default=None, max_length=500)  # the msgid (backoffice/stored_text.py); None: older
+    result_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = Field(default=None, max_length=2000)

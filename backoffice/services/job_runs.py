@@ -7,17 +7,21 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
-from backoffice import write_failures
+from backoffice import stored_text, write_failures
 from backoffice.db import session_scope
+from backoffice.engine.declaration import RESOURCES
+from backoffice.i18n import N_, NP_
 from backoffice.models import JobRun, KpiJobRun, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import channel_events
+from backoffice.stored_text import Sentence
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +127,7 @@ def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobH
     return sorted(found, key=lambda history: (not history.failing, history.failures == 0, history.job))
 
 
-def _finish(run_id: int | None, started: float, outcome: str, result: str, error: str | None) -> None:
+def _finish(run_id: int | None, started: float, outcome: str, result: Sentence | str, error: str | None) -> None:
     if run_id is None:
         return
     try:
@@ -132,7 +136,8 @@ def _finish(run_id: int | None, started: float, outcome: str, result: str, error
             if run is None:
                 return
             run.duration_ms = round((time.monotonic() - started) * 1000)
-            run.outcome, run.result, run.error = outcome, result[:300], error[:2000] if error else None
+            english, run.result_key, run.result_params = stored_text.stored(result)
+            run.outcome, run.result, run.error = outcome, english[:300], error[:2000] if error else None
             session.add(run)
             if outcome == 'failed' and _first_failure(session, run):  # a streak of failures is told once
                 channel_events.job_failed(session, run.job, run.error or '')
@@ -165,12 +170,63 @@ def _first_failure(session: Session, run: JobRun) -> bool:
     return previous != 'failed'
 
 
-def _summary(result: Any) -> str:
-    """What the job returned, in a few machine words (a count, the counts by outcome, a file name)."""
+def _summary(result: Any) -> Sentence | str:
+    """What the job returned, in a few words (a count, the counts by outcome, a file name), stored as a msgid and its
+    values so /system reads it in each reader's language: 'sent: 2, failed: 0' / 'envoyés : 2, en échec : 0'."""
     if result is None:
         return ''
-    if isinstance(result, list | tuple | set):
-        return str(len(result))
-    if isinstance(result, dict):
-        return ', '.join(f'{key}: {_summary(value)}' for key, value in result.items())
-    return str(result)
+    if isinstance(result, str):
+        return result  # a file name: the same in every language
+    return stored_text.sentence(RESULT, result=_said(result))
+
+
+RESULT = N_('{result}')  # a job's result as a whole: its parts below, each formatted for the reader
+PART = N_('{name}: {value}')  # one of its counts by outcome ('sent: 2')
+# the outcomes jobs count by (the keys of what they return), as words; a key not here shows as it is
+OUTCOMES = {
+    'sent': NP_('job result', 'sent'),
+    'failed': NP_('job result', 'failed'),
+    'retry': NP_('job result', 'retry'),
+    'cancelled': NP_('job result', 'cancelled'),
+    'checked': NP_('job result', 'checked'),
+    'fired': NP_('job result', 'fired'),
+    'resolved': NP_('job result', 'resolved'),
+    'delivered': NP_('job result', 'delivered'),
+    'ran': NP_('job result', 'ran'),
+    'pruned': NP_('job result', 'pruned'),
+    'purged': NP_('job result', 'purged'),
+    'kept': NP_('job result', 'kept'),
+    'opened': NP_('job result', 'opened'),
+    'joined': NP_('job result', 'joined'),
+    'auto_reply': NP_('job result', 'auto_reply'),
+    'bounce': NP_('job result', 'bounce'),
+    'refused': NP_('job result', 'refused'),
+    'skipped': NP_('job result', 'skipped'),
+}
+
+
+def _said(value: Any) -> Any:
+    """A result's value as stored: counts and lengths as counts (grouped for the reader), a dict as its named parts."""
+    if value is None:
+        return ''
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int | float | Decimal):
+        return stored_text.count(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return stored_text.count(len(value))
+    if isinstance(value, dict):
+        return stored_text.joined(
+            [stored_text.sentence(PART, name=_name(str(key)), value=_said(item)) for key, item in value.items()]
+        )
+    return str(value)
+
+
+def _name(key: str) -> Any:
+    """An outcome's word, or a resource's name (what the trash purge counts by), else the key as it is."""
+    if key in OUTCOMES:
+        return stored_text.word(OUTCOMES[key], 'job result')
+    declared = RESOURCES.get(key)
+    if declared is not None:
+        return stored_text.word(declared.label, getattr(declared.label, 'context', None), lower=True)
+    return key

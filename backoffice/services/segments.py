@@ -23,7 +23,7 @@ from backoffice.models import Customer, CustomerStatus, EventType, Segment, User
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
 from backoffice.stored_text import sentence
-from backoffice.transfer.csv_out import csv_bytes
+from backoffice.transfer.csv_out import SEPARATORS, csv_bytes
 from backoffice.validation import clean_name
 
 EXPORT_LIMIT = 100_000
@@ -140,12 +140,18 @@ def members(
     return [dict(row._mapping) for row in session.execute(statement)]
 
 
-def export_csv(*, session: Session, actor: User, which: str | Filters, name: str) -> tuple[str, bytes, int]:
-    """A CSV of the segment's customers who agreed to marketing (email, name); the export is audited."""
+def export_csv(
+    *, session: Session, actor: User, which: str | Filters, name: str, separator: str = ','
+) -> tuple[str, bytes, int]:
+    """A CSV of the segment's customers who agreed to marketing (email, name); the export is audited. `separator`:
+    ',' for email tools, ';' for Excel where the decimal mark is a comma (French), which reads a comma file as one
+    column."""
     require(actor, 'segments.export')
+    if separator not in SEPARATORS:
+        raise ValidationFailed({'separator': _('Choose a comma or a semicolon')})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
-    data = csv_bytes(['email', 'name'], ([row['email'], row['name'] or ''] for row in rows))
-    _audit(session, actor, 'segments.exported', name, which, len(rows), 'CSV')
+    data = csv_bytes(['email', 'name'], ([row['email'], row['name'] or ''] for row in rows), separator=separator)
+    _audit(session, actor, 'segments.exported', name, which, len(rows), 'CSV' if separator == ',' else 'CSV (;)')
     session.commit()
     return f'segment-{_slug(name)}.csv', data, len(rows)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 FORMULA_TRIGGERS = ('=', '+', '-', '@', '\t', '\r')
+SEPARATORS = (',', ';')  # comma: RFC 4180 and email tools; semicolon: Excel where the decimal mark is a comma (French)
 
 
 def csv_safe(text: str) -> str:
@@ -25,13 +26,16 @@ def cell(value: Any) -> str:
 
 
 class CsvWriter:
-    """csv.writer with the formula guard on every cell and Windows line ends (what Excel and RFC 4180 expect).
+    """csv.writer with the formula guard on every cell and Windows line ends (what Excel and RFC 4180 expect); a cell
+    holding the separator, a quote or a line end is quoted, whichever separator is chosen.
 
     `write` buffers rows; `take()` returns what was written since the last call (for streaming a long file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, separator: str = ',') -> None:
+        if separator not in SEPARATORS:
+            raise ValueError(f'unknown CSV separator {separator!r}')
         self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator='\r\n')
+        self._writer = csv.writer(self._buffer, delimiter=separator, lineterminator='\r\n')
 
     def write(self, row: Iterable[Any]) -> None:
         self._writer.writerow([cell(value) for value in row])
@@ -46,14 +50,14 @@ class CsvWriter:
         return text
 
 
-def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]], *, separator: str = ',') -> str:
     """A whole small CSV file as text: the header, then the rows, every cell guarded."""
-    writer = CsvWriter()
+    writer = CsvWriter(separator=separator)
     writer.write(header)
     writer.write_all(rows)
     return writer.take()
 
 
-def csv_bytes(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+def csv_bytes(header: Iterable[str], rows: Iterable[Iterable[Any]], *, separator: str = ',') -> bytes:
     """As `csv_text`, in UTF-8 with the byte-order mark Excel needs to keep accents intact."""
-    return csv_text(header, rows).encode('utf-8-sig')
+    return csv_text(header, rows, separator=separator).encode('utf-8-sig')

@@ -80,7 +80,7 @@ def test_the_preview_pages_over_every_row_and_shows_hostile_text_as_text(
     visible_text(driver, 'Choose a file')
     choose(driver, long_csv)
     visible_text(driver, '3,000 new')
-    visible_text(driver, '1-10 of 3000')  # Quasar's pager counts every row, not the first 500
+    visible_text(driver, '1–10 of 3,000')  # the pager counts every row (not the first 500), in a list's words
     cells = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, '.q-table td')]
     assert 'Email: p1@example.com; Name: P1: \'q\' <img src=x onerror="window.__x=1">' in cells, cells
     assert driver.execute_script('return window.__x') is None
