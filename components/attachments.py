@@ -1,5 +1,6 @@
-"""Files with a request's message: the picker a customer attaches images and PDFs with (checked again by the service),
-and the list of a message's files, each a button that downloads it through a service that checks who asks."""
+"""Files with a request's message: the picker a customer (in the portal) or an agent (with a reply or a note) attaches
+images and PDFs with (checked again by the service), and the list of a message's files, each a button that downloads
+it through a service that checks who asks."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from .forms import FAILED, call
 
 
 class AttachmentPicker(ui.column):
-    """Picked files wait here (name and bytes) until the message is sent; the service checks their type and size."""
+    """Picked files wait here (name and bytes) until the message is sent; the service checks their type and size.
+    `waiting`: a line shown while files wait (what becomes of them if the message is not sent)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, waiting: str | None = None) -> None:
         super().__init__()
         self.files: list[tuple[str, bytes]] = []
         self.classes('w-full gap-1')
@@ -40,6 +42,8 @@ class AttachmentPicker(ui.column):
             )
             self.upload.props['accept'] = ACCEPT
             self.chips = ui.row().classes('gap-1 flex-wrap')
+            self.waiting = ui.label(waiting or '').classes('text-xs text-amber-9').mark('attachments-waiting')
+            self.waiting.set_visibility(False)
             self.message = ui.label().classes('text-xs text-negative').props('role=alert')
             self.message.set_visibility(False)
 
@@ -54,6 +58,7 @@ class AttachmentPicker(ui.column):
         self.message.set_visibility(True)
 
     def _show(self) -> None:
+        self.waiting.set_visibility(bool(self.files and self.waiting.text))
         self.chips.clear()
         with self.chips:
             for index, (name, data) in enumerate(self.files):
@@ -62,7 +67,7 @@ class AttachmentPicker(ui.column):
                     icon='attach_file',
                     removable=True,
                     on_value_change=lambda _e, i=index: self._drop(i),
-                ).props('dense').mark('attached-file')
+                ).props('dense').classes('max-w-full').mark('attached-file')
 
     def _drop(self, index: int) -> None:
         if 0 <= index < len(self.files):

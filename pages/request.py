@@ -19,6 +19,7 @@ from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
 from components import live, presence, reply_drafts
+from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
 from components.links import record_link
 from components.return_dialog import start_return
@@ -330,6 +331,12 @@ class RequestScreen:
             .classes('w-full')
             .mark('reply-body')
         )
+        self.attached: AttachmentPicker | None = None
+        if ticket_attachments.may_attach(self.user):
+            # the drafts keep text only (the browser's session storage is no place for 10 MB files): say so
+            self.attached = AttachmentPicker(
+                waiting=_('Files are not kept with the draft: send the reply or note before you leave this page.')
+            )
         with ui.row().classes('gap-2'):
             self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
             ui.button(_('Add note'), icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
@@ -435,24 +442,40 @@ class RequestScreen:
         )
 
     async def _send(self) -> None:
-        version, text = self.ticket.version, self.body.value or ''
+        version, text, files = self.ticket.version, self.body.value or '', self._files()
         self.body.error = None
         if await self._write(
             lambda session, user: tickets.reply(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text, files=files
             ),
             _('Reply queued'),
+            fields=self._box_fields(),
         ):
-            self.body.value = ''
+            self._sent()
 
     async def _note(self) -> None:
-        text = self.body.value or ''
+        text, files = self.body.value or '', self._files()
         self.body.error = None
         if await self._write(
-            lambda session, user: tickets.add_note(session=session, actor=user, ticket_id=self.ticket.id, body=text),
+            lambda session, user: tickets.add_note(
+                session=session, actor=user, ticket_id=self.ticket.id, body=text, files=files
+            ),
             _('Note added'),
+            fields=self._box_fields(),
         ):
-            self.body.value = ''
+            self._sent()
+
+    def _files(self) -> list[tuple[str, bytes]]:
+        return list(self.attached.files) if self.attached is not None else []
+
+    def _box_fields(self) -> dict[str, ui.element]:
+        """Where the service's errors show: the text's at the box, the files' (a type or a size) at the picker."""
+        return {'body': self.body} | ({'attachments': self.attached} if self.attached is not None else {})
+
+    def _sent(self) -> None:
+        self.body.value = ''
+        if self.attached is not None:
+            self.attached.reset()
 
     async def _insert_canned(self, canned_id: int | None) -> None:
         if canned_id is None:
@@ -493,6 +516,7 @@ def assignable(user: User) -> dict[int, str]:
 
 
 def _attachment(user: User, attachment_id: int) -> tuple[bytes, str, str]:
-    """A file a customer attached, for an agent who may read requests (checked by the service)."""
+    """A file of the thread (the customer's, or an agent's with a reply or a note), for an agent who may read
+    requests (checked by the service)."""
     with read_session() as session:
         return ticket_attachments.for_staff(session=session, actor=user, attachment_id=attachment_id)
