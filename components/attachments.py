@@ -4,6 +4,7 @@ it through a service that checks who asks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ class AttachmentPicker(ui.column):
     def __init__(self, *, waiting: str | None = None) -> None:
         super().__init__()
         self.files: list[tuple[str, bytes]] = []
+        self._reading = 0  # uploads that arrived and are still being read
         self.classes('w-full gap-1')
         with self:
             self.upload = (
@@ -48,10 +50,21 @@ class AttachmentPicker(ui.column):
             self.message.set_visibility(False)
 
     async def _picked(self, event: events.UploadEventArguments) -> None:
-        data = await event.file.read()
+        self._reading += 1
+        try:
+            data = await event.file.read()
+        finally:
+            self._reading -= 1
         self.files.append((event.file.name, data))
         self.message.set_visibility(False)
         self._show()
+
+    async def ready(self) -> list[tuple[str, bytes]]:
+        """The picked files, once every upload that has arrived is read: the browser says a file is uploaded when the
+        server has it, and a Send pressed at once must not go without it."""
+        while self._reading:
+            await asyncio.sleep(0.02)
+        return list(self.files)
 
     def _rejected(self) -> None:
         self.message.text = _('A file may be at most {limit} MB').format(limit=MAX_BYTES // 1024 // 1024)

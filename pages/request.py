@@ -442,7 +442,8 @@ class RequestScreen:
         )
 
     async def _send(self) -> None:
-        version, text, files = self.ticket.version, self.body.value or '', self._files()
+        files = await self._files()
+        version, text = self.ticket.version, self.body.value or ''
         self.body.error = None
         if await self._write(
             lambda session, user: tickets.reply(
@@ -454,7 +455,8 @@ class RequestScreen:
             self._sent()
 
     async def _note(self) -> None:
-        text, files = self.body.value or '', self._files()
+        files = await self._files()
+        text = self.body.value or ''
         self.body.error = None
         if await self._write(
             lambda session, user: tickets.add_note(
@@ -465,8 +467,8 @@ class RequestScreen:
         ):
             self._sent()
 
-    def _files(self) -> list[tuple[str, bytes]]:
-        return list(self.attached.files) if self.attached is not None else []
+    async def _files(self) -> list[tuple[str, bytes]]:
+        return await self.attached.ready() if self.attached is not None else []
 
     def _box_fields(self) -> dict[str, ui.element]:
         """Where the service's errors show: the text's at the box, the files' (a type or a size) at the picker."""
