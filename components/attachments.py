@@ -25,7 +25,7 @@ class AttachmentPicker(ui.column):
         super().__init__()
         self.files: list[tuple[str, bytes]] = []
         self._reading = 0  # uploads that arrived and are still being read
-        self.classes('w-full gap-1')
+        self.classes('w-full gap-1 bo-attachments')  # components/shell.py's UPLOADER_CSS
         with self:
             self.upload = (
                 ui.upload(
@@ -43,7 +43,7 @@ class AttachmentPicker(ui.column):
                 .mark('attachments')
             )
             self.upload.props['accept'] = ACCEPT
-            self.chips = ui.row().classes('gap-1 flex-wrap')
+            self.chips = ui.row().classes('w-full min-w-0 gap-1 flex-wrap')
             self.waiting = ui.label(waiting or '').classes('text-xs text-amber-9').mark('attachments-waiting')
             self.waiting.set_visibility(False)
             self.message = ui.label().classes('text-xs text-negative').props('role=alert')
@@ -55,7 +55,7 @@ class AttachmentPicker(ui.column):
             data = await event.file.read()
         finally:
             self._reading -= 1
-        self.files.append((event.file.name, data))
+        self.files.append((browser_name(event.file.name), data))
         self.message.set_visibility(False)
         self._show()
 
@@ -75,12 +75,14 @@ class AttachmentPicker(ui.column):
         self.chips.clear()
         with self.chips:
             for index, (name, data) in enumerate(self.files):
-                ui.chip(
+                chip = ui.chip(
                     f'{name} ({formatting.size(len(data))})',
                     icon='attach_file',
                     removable=True,
                     on_value_change=lambda _e, i=index: self._drop(i),
-                ).props('dense').classes('max-w-full').mark('attached-file')
+                ).props('dense')
+                chip.props['title'] = name  # the whole name, where the chip cuts it
+                chip.mark('attached-file')
 
     def _drop(self, index: int) -> None:
         if 0 <= index < len(self.files):
@@ -100,6 +102,12 @@ class AttachmentPicker(ui.column):
         self.files = []
         self.upload.reset()
         self._show()
+
+
+def browser_name(name: str) -> str:
+    """A file's name as the person named it: a browser sends '"', a line feed and a carriage return in a form's file
+    name as %22, %0A and %0D (the HTML standard's form encoding), and the server's form reader leaves them so."""
+    return name.replace('%22', '"').replace('%0A', '\n').replace('%0D', '\r')
 
 
 def attachment_buttons(files: Any, fetch: Callable[[int], tuple[bytes, str, str]]) -> None:
