@@ -1,6 +1,6 @@
 """An agent attaches a file to a reply in a real browser (Chromium's own file input, at a phone's and a desktop's
 width): the file waits in the box with a word on drafts, goes with the reply, and shows in the thread as text with its
-size; screenshots in tests/artifacts/."""
+size; the customer then sees the replies' files in the portal and not a note's. Screenshots in tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
 
 from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import Customer
+from backoffice.services import tickets
 
 from ..support.browser import (
     ARTIFACTS,
@@ -23,8 +27,10 @@ from ..support.browser import (
     settle,
     signed_in,
     visible_text,
+    wait_for_path,
 )
 from ..support.factories import PASSWORD, make_user, submit_request, tiny_png
+from ..support.portal import invite
 
 pytestmark = pytest.mark.browser
 
@@ -56,12 +62,12 @@ def test_an_agent_attaches_a_file_to_a_reply_and_sees_it_in_the_thread(
         assert no_horizontal_overflow(driver), f'the reply box overflows sideways at {width} px'
         button(driver, 'Send reply').click()
         WebDriverWait(driver, TIMEOUT).until(
-            lambda d: any(
+            lambda d, width=width: any(
                 'new' in b.text and f'{width}.png' in b.text
                 for b in d.find_elements(By.CSS_SELECTOR, '.q-card button')
                 if b.is_displayed()
             ),
-            f'the reply\'s file is not in the thread at {width} px',
+            f"the reply's file is not in the thread at {width} px",
         )
         WebDriverWait(driver, TIMEOUT).until(
             lambda d: not any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, '.q-chip')),
@@ -77,3 +83,24 @@ def test_an_agent_attaches_a_file_to_a_reply_and_sees_it_in_the_thread(
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-attachment-sent-{width}.png'))
         assert no_horizontal_overflow(driver), f'the thread overflows sideways at {width} px'
+
+    with session_scope() as session:  # a colleague's note with a file: the staff's alone
+        tickets.add_note(
+            session=session,
+            actor=agent,
+            ticket_id=request.id,
+            body='Internal',
+            files=[('internal-only.png', tiny_png())],
+        )
+        customer = session.exec(select(Customer).where(Customer.email == 'attach.customer@example.com')).one()
+    driver.get(f'{server.url}{invite(customer)}')  # the customer, in the portal, on a phone
+    button(driver, 'Open my account').click()
+    wait_for_path(driver, '/portal')
+    driver.get(f'{server.url}/portal/requests/{request.number}')
+    visible_text(driver, 'The new label, at 390 px.')
+    page = driver.find_element(By.TAG_NAME, 'body').text
+    assert '1440.png' in page and '390.png' in page and 'internal-only.png' not in page
+    assert driver.execute_script('return window.__x') is None
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'portal-request-attachment-390.png'))
+    assert no_horizontal_overflow(driver), 'the portal thread overflows sideways at 390 px'
