@@ -103,6 +103,17 @@ class AttachmentPicker(ui.column):
         self.upload.reset()
         self._show()
 
+    def done(self, taken: list[tuple[str, bytes]]) -> None:
+        """The message the files `ready` gave went with was saved: they leave the box; one picked meanwhile stays."""
+        self.files = [item for item in self.files if not _among(item, taken)]
+        if not self.files:
+            self.upload.reset()
+        self._show()
+
+
+def _among(item: tuple[str, bytes], items: list[tuple[str, bytes]]) -> bool:
+    return any(item is other for other in items)  # the very file picked: two picks of one file are two files
+
 
 def browser_name(name: str) -> str:
     """A file's name as the person named it: a browser sends '"', a line feed and a carriage return in a form's file

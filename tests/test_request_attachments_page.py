@@ -4,6 +4,9 @@ the customer's portal shows the reply's file and never the note's."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
@@ -11,7 +14,7 @@ from sqlmodel import col, select
 from backoffice import formatting
 from backoffice.db import read_session
 from backoffice.models import MessageKind, TicketAttachment, TicketMessage
-from backoffice.services import ticket_attachments
+from backoffice.services import ticket_attachments, tickets
 
 from .support.factories import make_user, submit_request, tiny_png
 from .support.portal import enter_portal
@@ -91,6 +94,40 @@ async def test_a_file_too_big_is_refused_at_the_field_and_a_note_keeps_its_file(
     await user.should_see(f'courier.pdf ({formatting.size(len(PDF))})')
 
 
+async def test_a_file_picked_while_a_note_is_saved_stays_for_the_next_message(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = make_user('agent')
+    ticket = submit_request()
+    saving, release = threading.Event(), threading.Event()
+    real_add_note = tickets.add_note
+
+    def held_add_note(**kwargs):
+        saving.set()
+        release.wait(60)  # the test lets it go on; the bound only keeps a broken test from hanging
+        return real_add_note(**kwargs)
+
+    monkeypatch.setattr(tickets, 'add_note', held_add_note)
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    await attach(user, 'courier.pdf', PDF, 'application/pdf')
+    user.find(marker='reply-body').type('Courier report.')
+    user.find(marker='add-note').click()
+    await eventually(saving.is_set, message='the note is being saved')
+    send = user.find(marker='send-reply').elements.pop()
+    assert not send.enabled and not user.find(marker='add-note').elements.pop().enabled  # no second press meanwhile
+    await attach(user, 'label.png', tiny_png(), 'image/png')
+    await user.should_see('label.png')
+    release.set()
+    await user.should_see('Note added', retries=200)
+    body = user.find(marker='reply-body').elements.pop()
+    await eventually(lambda: body.value == '' and send.enabled, message='the note leaves the box, the buttons are back')
+    assert [chip.text for chip in user.find(marker='attached-file').elements] == [
+        f'label.png ({formatting.size(len(tiny_png()))})'
+    ]
+    assert attachments_of(ticket.id) == [(MessageKind.note, 'courier.pdf', len(PDF))]
+
+
 async def test_a_viewer_gets_no_file_picker(user: User) -> None:
     viewer = make_user('viewer')
     ticket = submit_request()
@@ -108,11 +145,17 @@ async def test_the_customer_sees_the_replys_file_in_the_portal_and_never_the_not
     user.find(marker='reply-body').type('Internal: courier lost it.')
     user.find(marker='add-note').click()
     await user.should_see('Note added', retries=200)
+    body = user.find(marker='reply-body').elements.pop()
+    await eventually(lambda: body.value == '', message='the note leaves the box')
     await attach(user, HOSTILE_NAME, tiny_png(), 'image/png')
     user.find(marker='reply-body').type('Here is the new label.')
     user.find(marker='send-reply').click()
     await user.should_see('Reply queued', retries=200)
     await eventually(lambda: len(attachments_of(ticket.id)) == 2)
+    assert attachments_of(ticket.id) == [  # the note's file went with the note alone
+        (MessageKind.note, 'courier-internal.pdf', len(PDF)),
+        (MessageKind.reply, HOSTILE_NAME, len(tiny_png())),
+    ]
 
     await enter_portal(user, 'nora@example.com')
     await user.open(f'/portal/requests/{ticket.number}')
