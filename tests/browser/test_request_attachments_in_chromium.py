@@ -50,13 +50,25 @@ def test_an_agent_attaches_a_file_to_a_reply_and_sees_it_in_the_thread(
             next_load_at(driver, width, height)
         signed_in(driver, server.url, f'/requests/{request.number}', agent.email, PASSWORD)
         visible_text(driver, 'It has been two weeks.')
+        driver.find_element(By.CSS_SELECTOR, 'textarea').send_keys(f'The new label, at {width} px.')
+        fake = tmp_path / f'not-a-pdf-{width}.pdf'  # a web page named .pdf: the server reads its bytes and says no
+        fake.write_bytes(b'<html><script>window.__x=2</script></html>')
+        driver.find_element(By.CSS_SELECTOR, 'input[type=file]').send_keys(str(fake))
+        visible_text(driver, 'Files are not kept with the draft')
+        button(driver, 'Send reply').click()
+        visible_text(driver, f'not-a-pdf-{width}.pdf is not an image (PNG, JPEG, WebP, GIF) or a PDF')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'request-attachment-refused-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the refused file overflows sideways at {width} px'
+        driver.find_element(By.CSS_SELECTOR, '.q-chip .q-chip__icon--remove').click()
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-chip'), 'the removed file stays in the box'
+        )
         name = NAME.format(width=width)
         path = tmp_path / name
         path.write_bytes(tiny_png())
-        picker = driver.find_element(By.CSS_SELECTOR, 'input[type=file]')
-        picker.send_keys(str(path))
+        driver.find_element(By.CSS_SELECTOR, 'input[type=file]').send_keys(str(path))
         visible_text(driver, 'Files are not kept with the draft')
-        driver.find_element(By.CSS_SELECTOR, 'textarea').send_keys(f'The new label, at {width} px.')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-attachment-picked-{width}.png'))
         assert no_horizontal_overflow(driver), f'the reply box overflows sideways at {width} px'
