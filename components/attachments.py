@@ -1,8 +1,10 @@
-"""Files with a request's message: the picker a customer attaches images and PDFs with (checked again by the service),
-and the list of a message's files, each a button that downloads it through a service that checks who asks."""
+"""Files with a request's message: the picker a customer (in the portal) or an agent (with a reply or a note) attaches
+images and PDFs with (checked again by the service), and the list of a message's files, each a button that downloads
+it through a service that checks who asks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +18,14 @@ from .forms import FAILED, call
 
 
 class AttachmentPicker(ui.column):
-    """Picked files wait here (name and bytes) until the message is sent; the service checks their type and size."""
+    """Picked files wait here (name and bytes) until the message is sent; the service checks their type and size.
+    `waiting`: a line shown while files wait (what becomes of them if the message is not sent)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, waiting: str | None = None) -> None:
         super().__init__()
         self.files: list[tuple[str, bytes]] = []
-        self.classes('w-full gap-1')
+        self._reading = 0  # uploads that arrived and are still being read
+        self.classes('w-full gap-1 bo-attachments')  # components/shell.py's UPLOADER_CSS
         with self:
             self.upload = (
                 ui.upload(
@@ -39,30 +43,46 @@ class AttachmentPicker(ui.column):
                 .mark('attachments')
             )
             self.upload.props['accept'] = ACCEPT
-            self.chips = ui.row().classes('gap-1 flex-wrap')
+            self.chips = ui.row().classes('w-full min-w-0 gap-1 flex-wrap')
+            self.waiting = ui.label(waiting or '').classes('text-xs text-amber-9').mark('attachments-waiting')
+            self.waiting.set_visibility(False)
             self.message = ui.label().classes('text-xs text-negative').props('role=alert')
             self.message.set_visibility(False)
 
     async def _picked(self, event: events.UploadEventArguments) -> None:
-        data = await event.file.read()
-        self.files.append((event.file.name, data))
+        self._reading += 1
+        try:
+            data = await event.file.read()
+        finally:
+            self._reading -= 1
+        self.files.append((browser_name(event.file.name), data))
         self.message.set_visibility(False)
         self._show()
+
+    async def ready(self) -> list[tuple[str, bytes]]:
+        """The picked files, once every upload that has arrived is read: the browser says a file is uploaded when the
+        server has it, and a Send pressed at once must not go without it."""
+        while self._reading:
+            await asyncio.sleep(0.02)
+        return list(self.files)
 
     def _rejected(self) -> None:
         self.message.text = _('A file may be at most {limit} MB').format(limit=MAX_BYTES // 1024 // 1024)
         self.message.set_visibility(True)
 
     def _show(self) -> None:
+        self.waiting.set_visibility(bool(self.files and self.waiting.text))
         self.chips.clear()
         with self.chips:
             for index, (name, data) in enumerate(self.files):
-                ui.chip(
+                chip = ui.chip(
                     f'{name} ({formatting.size(len(data))})',
                     icon='attach_file',
                     removable=True,
                     on_value_change=lambda _e, i=index: self._drop(i),
-                ).props('dense').mark('attached-file')
+                ).props('dense')
+                chip.props['title'] = name  # the whole name, where the chip cuts it
+                chip.mark('attached-file')
 
     def _drop(self, index: int) -> None:
         if 0 <= index < len(self.files):
@@ -82,6 +102,23 @@ class AttachmentPicker(ui.column):
         self.files = []
         self.upload.reset()
         self._show()
+
+    def done(self, taken: list[tuple[str, bytes]]) -> None:
+        """The message the files `ready` gave went with was saved: they leave the box; one picked meanwhile stays."""
+        self.files = [item for item in self.files if not _among(item, taken)]
+        if not self.files:
+            self.upload.reset()
+        self._show()
+
+
+def _among(item: tuple[str, bytes], items: list[tuple[str, bytes]]) -> bool:
+    return any(item is other for other in items)  # the very file picked: two picks of one file are two files
+
+
+def browser_name(name: str) -> str:
+    """A file's name as the person named it: a browser sends '"', a line feed and a carriage return in a form's file
+    name as %22, %0A and %0D (the HTML standard's form encoding), and the server's form reader leaves them so."""
+    return name.replace('%22', '"').replace('%0A', '\n').replace('%0D', '\r')
 
 
 def attachment_buttons(files: Any, fetch: Callable[[int], tuple[bytes, str, str]]) -> None:

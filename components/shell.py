@@ -86,8 +86,15 @@ def product_colors() -> None:
 
 
 # Quasar's uploader header shows the queue's size and progress ("0.0B / 0.00%" before a file is chosen): each file's
-# row already says its name and size, and the page says what happened to the upload
-UPLOADER_CSS = '.q-uploader__subtitle { display: none; }'
+# row already says its name and size, and the page says what happened to the upload. The attachment picker
+# (components/attachments.py) lists its files as chips below it, not again inside it, and a long file name is cut
+# with an ellipsis (its whole name in the chip's title) instead of widening a phone's page
+UPLOADER_CSS = """
+.q-uploader__subtitle { display: none; }
+.bo-attachments .q-uploader__list { display: none; }
+.bo-attachments .q-chip { max-width: 100%; }
+.bo-attachments .q-chip__content { display: block; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+"""
 
 # in dark mode the light tints and dark greys the pages use would be unreadable: lighter text, translucent tints
 DARK_CSS = """

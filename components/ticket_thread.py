@@ -1,5 +1,5 @@
-"""A request's thread: customer messages (a mail's quoted history and signature folded away, its attachments to
-download), agent replies and solved notices with their delivery state, and notes.
+"""A request's thread: customer messages (a mail's quoted history and signature folded away), agent replies and solved
+notices with their delivery state, and notes; each with its files to download.
 
 Everything here that a customer or an agent wrote is shown with ui.label, i.e. as text: never ui.html or ui.markdown."""
 
@@ -26,7 +26,7 @@ class ThreadEntry:
 
     message: TicketMessage
     author: str  # the customer's or the agent's name (or email)
-    attachments: tuple[TicketAttachment, ...] = ()  # the files that came with it (from the portal or with a mail)
+    attachments: tuple[TicketAttachment, ...] = ()  # its files (the portal's, a mail's, an agent's reply's or note's)
 
 
 def _when(value: datetime | None) -> str:

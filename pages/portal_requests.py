@@ -86,7 +86,7 @@ def portal_new_request_page(actor: PortalActor) -> None:
                 subject.value or '',
                 body.value or '',
                 order.value or None,
-                list(files.files),
+                await files.ready(),
                 fields={'subject': subject, 'body': body, 'order_number': order, 'attachments': files},
                 message=message,
             )
@@ -181,7 +181,7 @@ class RequestThread:
                     actor,
                     self.number,
                     body.value or '',
-                    list(files.files),
+                    await files.ready(),
                     fields={'body': body, 'attachments': files},
                     message=message,
                 )

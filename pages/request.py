@@ -19,6 +19,7 @@ from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
 from components import live, presence, reply_drafts
+from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
 from components.links import record_link
 from components.return_dialog import start_return
@@ -330,9 +331,20 @@ class RequestScreen:
             .classes('w-full')
             .mark('reply-body')
         )
+        self._box_busy = False  # a reply or note from the box is being saved
+        self.attached: AttachmentPicker | None = None
+        if ticket_attachments.may_attach(self.user):
+            # the drafts keep text only (the browser's session storage is no place for 10 MB files): say so
+            self.attached = AttachmentPicker(
+                waiting=_('Files are not kept with the draft: send the reply or note before you leave this page.')
+            )
         with ui.row().classes('gap-2'):
             self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
-            ui.button(_('Add note'), icon='lock', on_click=self._note).props('outline color=amber-9').mark('add-note')
+            self.note_button = (
+                ui.button(_('Add note'), icon='lock', on_click=self._note)
+                .props('outline color=amber-9')
+                .mark('add-note')
+            )
         ui.label(_('Notes are internal: the customer never sees them.')).classes('text-xs text-gray-500')
         self.closed_line = ui.label(_('This request is closed: it takes notes, not replies.'))
         self.closed_line.classes('text-xs text-gray-500').mark('closed-no-reply')
@@ -435,24 +447,57 @@ class RequestScreen:
         )
 
     async def _send(self) -> None:
-        version, text = self.ticket.version, self.body.value or ''
-        self.body.error = None
-        if await self._write(
-            lambda session, user: tickets.reply(
-                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text
+        await self._from_box(
+            lambda session, user, version, text, files: tickets.reply(
+                session=session, actor=user, ticket_id=self.ticket.id, version=version, body=text, files=files
             ),
             _('Reply queued'),
-        ):
-            self.body.value = ''
+        )
 
     async def _note(self) -> None:
-        text = self.body.value or ''
-        self.body.error = None
-        if await self._write(
-            lambda session, user: tickets.add_note(session=session, actor=user, ticket_id=self.ticket.id, body=text),
+        await self._from_box(
+            lambda session, user, _version, text, files: tickets.add_note(
+                session=session, actor=user, ticket_id=self.ticket.id, body=text, files=files
+            ),
             _('Note added'),
-        ):
-            self.body.value = ''
+        )
+
+    async def _from_box(self, action: Callable[..., Any], done: str) -> None:
+        """Send what the box holds as a reply or a note. Its buttons wait meanwhile: a second press would send the
+        same text again (a note's as a reply); files picked meanwhile stay in the box for the next message."""
+        if self._box_busy:
+            return
+        self._box_busy = True
+        self.send_button.disable()
+        self.note_button.disable()
+        files: list[tuple[str, bytes]] = []
+        text, sent = '', False
+        try:
+            files = await self.attached.ready() if self.attached is not None else []
+            version, text = self.ticket.version, self.body.value or ''
+            self.body.error = None
+            sent = await self._write(
+                lambda session, user: action(session, user, version, text, files), done, fields=self._box_fields()
+            )
+        finally:
+            self._box_busy = False
+            self.send_button.enable()
+            self.note_button.enable()
+            if sent:
+                self._sent(text, files)
+
+    def _box_fields(self) -> dict[str, ui.element]:
+        """Where the service's errors show: the text's at the box, the files' (a type or a size) at the picker."""
+        return {'body': self.body} | ({'attachments': self.attached} if self.attached is not None else {})
+
+    def _sent(self, text: str, files: list[tuple[str, bytes]]) -> None:
+        """Empty the box of what went, keeping what the agent typed or picked while it was being saved (the page reads
+        the request again before this runs)."""
+        typed = self.body.value or ''
+        if typed.startswith(text):  # what went leaves the box, whatever was typed after it stays
+            self.body.value = typed[len(text) :].lstrip()
+        if self.attached is not None:
+            self.attached.done(files)
 
     async def _insert_canned(self, canned_id: int | None) -> None:
         if canned_id is None:
@@ -493,6 +538,7 @@ def assignable(user: User) -> dict[int, str]:
 
 
 def _attachment(user: User, attachment_id: int) -> tuple[bytes, str, str]:
-    """A file a customer attached, for an agent who may read requests (checked by the service)."""
+    """A file of the thread (the customer's, or an agent's with a reply or a note), for an agent who may read
+    requests (checked by the service)."""
     with read_session() as session:
         return ticket_attachments.for_staff(session=session, actor=user, attachment_id=attachment_id)

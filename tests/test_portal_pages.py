@@ -18,6 +18,7 @@ from backoffice.services import customers, tickets
 from .support.factories import PASSWORD, make_customer, make_user, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
 from .support.signin import signed_in
+from .support.uploads import attach
 from .support.waiting import default_timeout
 
 HOSTILE = '<script>alert(1)</script> "quoted": it\'s'
@@ -191,26 +192,6 @@ async def test_a_customer_changes_their_profile_and_consent_and_downloads_their_
     with zipfile.ZipFile(io.BytesIO(data.content)) as archive:
         names = archive.namelist()
         assert any('kai@example.com' in archive.read(name).decode(errors='ignore') for name in names)
-
-
-BOUNDARY = 'portal-test-boundary'
-
-
-async def attach(user: User, name: str, data: bytes, content_type: str) -> None:
-    """Send a file through the page's upload element, as the browser does (multipart to its address)."""
-    upload = next(iter(user.find(ui.upload).elements))
-    body = (
-        (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f'Content-Type: {content_type}\r\n\r\n'
-        ).encode()
-        + data
-        + f'\r\n--{BOUNDARY}--\r\n'.encode()
-    )
-    response = await user.http_client.post(
-        upload.props['url'], content=body, headers={'Content-Type': f'multipart/form-data; boundary={BOUNDARY}'}
-    )
-    assert response.status_code == 200
 
 
 async def test_a_customer_attaches_an_image_and_a_pdf_and_the_agent_downloads_them(user: User) -> None:

@@ -83,6 +83,7 @@ from backoffice.models.sales import (
 )
 from backoffice.models.security import PasswordReset, RecoveryCode, StaffMail, StaffSession
 from backoffice.models.support import (
+    CUSTOMER_SIDE,
     OPEN_STATUSES,
     BugSeverity,
     BugStatus,
@@ -209,6 +210,7 @@ __all__ = [
     'MessageKind',
     'Notification',
     'OPEN_STATUSES',
+    'CUSTOMER_SIDE',
     'Product',
     'ProductCreate',
     'ProductUpdate',

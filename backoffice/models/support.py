@@ -72,6 +72,8 @@ class Delivery(StrEnum):
 
 
 OPEN_STATUSES = (TicketStatus.new, TicketStatus.open, TicketStatus.waiting)
+# what the customer sees of a thread, and so of its files: never an internal note
+CUSTOMER_SIDE = (MessageKind.customer, MessageKind.reply, MessageKind.notice)
 
 
 class Ticket(EditableTable, table=True):
@@ -198,9 +200,11 @@ class CannedReplyUpdate(BaseModel):
 
 
 class TicketAttachment(SQLModel, table=True):
-    """A file that came with a customer's message: attached in the portal (an image or a PDF, its type read from its
-    bytes) or with a mail to the support mailbox (any file, its type as the sender claimed it). Kept privately under
-    <data_dir>/attachments with a random name; shown to the agents in the thread and to the customer in the portal."""
+    """A file that came with a message of the thread: a customer's, attached in the portal (an image or a PDF, its type
+    read from its bytes) or with a mail to the support mailbox (any file, its type as the sender claimed it); or an
+    agent's, with a reply (emailed with it) or a note (staff only), images and PDFs as in the portal. Kept privately
+    under <data_dir>/attachments with a random name; shown to the agents in the thread, and to the customer in the
+    portal when its message is one they see (CUSTOMER_SIDE: never a note's)."""
 
     __tablename__ = 'ticket_attachments'
     __table_args__ = (

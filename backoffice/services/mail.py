@@ -1,8 +1,10 @@
-"""The outbox: replies to customers (with the link to the request in the customer portal), and the notice that a
-request is solved (with its rating link), go out by SMTP when BACKOFFICE_SMTP_URL is set; otherwise they wait."""
+"""The outbox: replies to customers (with the link to the request in the customer portal, and the files the agent
+attached), and the notice that a request is solved (with its rating link), go out by SMTP when BACKOFFICE_SMTP_URL is
+set; otherwise they wait."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import secrets
 import smtplib
@@ -19,10 +21,11 @@ from sqlmodel import col, func, select
 from backoffice import events, i18n
 from backoffice.config import Settings
 from backoffice.db import session_scope
+from backoffice.errors import NotFound
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketMessage, utcnow
-from backoffice.services import app_settings
+from backoffice.models import Customer, Delivery, MessageKind, Ticket, TicketAttachment, TicketMessage, utcnow
+from backoffice.services import app_settings, ticket_attachments
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,11 @@ class Outgoing:
     message_id: int
     ticket_id: int
     email: EmailMessage
+    files: tuple[TicketAttachment, ...] = ()  # a reply's files, read from the disk just before it is sent
+
+
+class MissingFile(Exception):
+    """A reply's file is no longer on the disk: the reply cannot go out as written (a permanent failure)."""
 
 
 def send_outbox(settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
@@ -56,8 +64,29 @@ def send_outbox(settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
         return counts
     with hanging_up(server):
         for item in outgoing:
-            counts[_record(item, send_one(server, item.email))] += 1
+            try:
+                email = with_files(item.email, item.files)
+            except MissingFile as error:
+                counts[_record(item, error)] += 1
+                continue
+            counts[_record(item, send_one(server, email))] += 1
     return counts
+
+
+def with_files(email: EmailMessage, files: tuple[TicketAttachment, ...]) -> EmailMessage:
+    """The email with the reply's files attached (each read now, so a batch holds one reply's files at a time), under
+    the names the agent gave them and their type as read from their bytes."""
+    if not files:
+        return email
+    attached = copy.deepcopy(email)  # the batch's email stays small; this one goes once sent
+    for row in files:
+        try:
+            data, name, media_type = ticket_attachments.content(row)
+        except NotFound:
+            raise MissingFile(f'attachment missing: {row.file_name}') from None
+        maintype, subtype = media_type.split('/', 1)
+        attached.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return attached
 
 
 SMTP_ERRORS = (OSError, smtplib.SMTPException)  # the server unreachable, refusing, or cut off
@@ -142,11 +171,15 @@ def _queued(limit: int, base_url: str) -> list[Outgoing]:
                 message.email_message_id = message_id(ticket.number, message.id, domain)
                 session.add(message)
         session.commit()
+        files = ticket_attachments.of_messages(
+            session, [message.id for message, _ticket, _customer in rows if message.kind == MessageKind.reply]
+        )
         return [
             Outgoing(
                 message.id,
                 ticket.id,
                 _email(message, ticket, customer, sender, company, base_url, _answered(session, message)),
+                tuple(files.get(message.id, ())),
             )
             for message, ticket, customer in rows
         ]
@@ -232,7 +265,7 @@ def _written(
 def _record(item: Outgoing, error: BaseException | None) -> str:
     """Mark one message sent, failed, or queued for another try; returns which."""
     permanent = isinstance(
-        error, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError
+        error, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError | MissingFile
     ) or (isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500)
     with session_scope() as session:
         message = session.get(TicketMessage, item.message_id)

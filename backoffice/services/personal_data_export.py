@@ -59,7 +59,7 @@ def write_export(
     found = gather(session, customer)
     file_name = f'customer-{customer.id}-personal-data.zip'
     path = export_files.export_path(file_name)
-    steps = _steps(session, found)
+    steps = _steps(session, found, staff=actor is not None)
     report = progress or (lambda done, total: None)
     written: list[str] = []
     try:
@@ -88,7 +88,9 @@ def write_export(
 # --- the files --------------------------------------------------------------------------------------------------------
 
 
-def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes]]]:
+def _steps(session: Session, found: Found, *, staff: bool = True) -> list[tuple[str, Callable[[], bytes]]]:
+    """The export's files; the customer's own export (`staff` False, in the portal) leaves out the files of internal
+    notes, which are the staff's alone (ticket_attachments.customer_may_have)."""
     customer = found.customer
     order_ids = [o.id for o in found.orders]
     numbers = {o.id: o.number for o in found.orders}
@@ -115,6 +117,8 @@ def _steps(session: Session, found: Found) -> list[tuple[str, Callable[[], bytes
         steps.append((f'documents/{document.number}.pdf', _pdf(document, language)))
     for ticket in found.requests:
         for row in ticket_attachments.of_ticket(session, ticket.id or 0):
+            if not staff and not ticket_attachments.customer_may_have(session, row):
+                continue
             if '..' not in row.stored and (ticket_attachments.root() / row.stored).is_file():
                 name = f'attachments/request-{ticket.number}/{row.id}-{_safe_name(row.file_name)}'
                 steps.append((name, _attachment(row)))

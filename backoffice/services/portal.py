@@ -18,6 +18,7 @@ from backoffice.errors import NotFound, ValidationFailed, field_errors
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
+    CUSTOMER_SIDE,
     Carrier,
     Customer,
     CustomerUpdate,
@@ -54,7 +55,6 @@ from backoffice.transfer import export_files
 from backoffice.validation import is_web_address
 
 SHOWN = 100  # the newest records a list shows
-CUSTOMER_SIDE = (MessageKind.customer, MessageKind.reply, MessageKind.notice)  # never an internal note
 
 
 @dataclass(frozen=True)
@@ -214,9 +214,10 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
             .order_by(col(TicketMessage.id))
         )
     )
-    files: dict[int | None, list[Attached]] = {}
-    for row in ticket_attachments.of_ticket(session, ticket.id or 0):
-        files.setdefault(row.message_id, []).append(Attached(row.id or 0, row.file_name, row.size))
+    files = {
+        message_id: [Attached(row.id or 0, row.file_name, row.size) for row in rows]
+        for message_id, rows in ticket_attachments.shown_to_customer(session, ticket.id or 0).items()
+    }
     others = {m.customer_id for m in messages if m.customer_id and m.customer_id != actor.customer_id}
     names = {
         c.id: c.name or c.email for c in session.exec(select(Customer).where(col(Customer.id).in_(others)))
@@ -227,7 +228,7 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
             tickets.note_text(m),
             m.created_at,
             m.kind != MessageKind.customer,
-            tuple(files.get(m.id, ())),
+            tuple(files.get(m.id or 0, ())),
             names.get(m.customer_id, '') if m.kind == MessageKind.customer and m.customer_id else '',
         )
         for m in messages
@@ -297,11 +298,14 @@ def reply(
 
 
 def attachment(*, session: Session, actor: PortalActor, attachment_id: int) -> tuple[bytes, str, str]:
-    """A file attached to one of the actor's requests: its bytes, name and media type."""
+    """A file of one of the actor's requests that they may see (their messages', a reply's; never a note's): its
+    bytes, name and media type. Any other is "not found", as another customer's."""
     row = session.get(TicketAttachment, attachment_id)
     if row is None:
         raise NotFound(_(scope.NOT_FOUND))
     scope.request_by_id(session, actor, row.ticket_id)
+    if not ticket_attachments.customer_may_have(session, row):
+        raise NotFound(_(scope.NOT_FOUND))
     return ticket_attachments.content(row)
 
 

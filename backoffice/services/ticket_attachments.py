@@ -1,7 +1,9 @@
-"""The files of a request's messages, from both ways a customer sends them: attached in the portal (images and PDFs,
-their type read from their bytes, their size and number bounded) or with a mail to the support mailbox (any file, its
-type only as the sender claimed it). Kept privately under <data_dir>/attachments/<ticket id>/ with a random name,
-listed per message, downloaded by agents and by the customer, and erased with the request."""
+"""The files of a request's messages: a customer's, attached in the portal (images and PDFs, their type read from their
+bytes, their size and number bounded) or with a mail to the support mailbox (any file, its type only as the sender
+claimed it); an agent's, with a reply or a note (the portal's rules: `check`). Kept privately under
+<data_dir>/attachments/<ticket id>/ with a random name, listed per message, downloaded by agents, and by the customer
+only when its message is one they see (a reply's, never a note's: `shown_to_customer`, `customer_may_have`); erased
+with the request."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from backoffice import formatting
 from backoffice.config import get_settings
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import _
-from backoffice.models import TicketAttachment, User
-from backoffice.permissions import require
+from backoffice.models import CUSTOMER_SIDE, TicketAttachment, TicketMessage, User
+from backoffice.permissions import can, require
 from backoffice.private_files import private_folder
 from backoffice.runtime.uploads import image_type
 
@@ -35,6 +37,12 @@ NAME_MAX = 200  # TicketAttachment.file_name
 TYPE_MAX = 100  # TicketAttachment.content_type
 ACCEPT = '.png,.jpg,.jpeg,.webp,.gif,.pdf,image/png,image/jpeg,image/webp,image/gif,application/pdf'
 FIELD = 'attachments'
+ATTACH_PERMISSION = 'tickets.write'  # who answers requests and writes notes attaches files to them
+
+
+def may_attach(user: User) -> bool:
+    """Whether this member of staff may attach files to a reply or a note (the permission that lets them write one)."""
+    return can(user, ATTACH_PERMISSION)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,43 @@ def store(session: Session, *, ticket_id: int, message_id: int | None, files: li
 def of_ticket(session: Session, ticket_id: int) -> list[TicketAttachment]:
     statement = select(TicketAttachment).where(TicketAttachment.ticket_id == ticket_id)
     return list(session.exec(statement.order_by(col(TicketAttachment.id))))
+
+
+def of_messages(session: Session, message_ids: list[int]) -> dict[int, list[TicketAttachment]]:
+    """The files of these messages (a batch of outgoing replies), by message, oldest first."""
+    found: dict[int, list[TicketAttachment]] = {}
+    if not message_ids:
+        return found
+    statement = select(TicketAttachment).where(col(TicketAttachment.message_id).in_(message_ids))
+    for row in session.exec(statement.order_by(col(TicketAttachment.id))):
+        found.setdefault(row.message_id or 0, []).append(row)
+    return found
+
+
+def shown_to_customer(session: Session, ticket_id: int) -> dict[int, list[TicketAttachment]]:
+    """The request's files its customer may see, by message: those of their own messages and of the replies and
+    notices sent to them; never a note's, nor one whose message is gone."""
+    statement = (
+        select(TicketAttachment)
+        .join(TicketMessage, col(TicketMessage.id) == TicketAttachment.message_id)
+        .where(
+            TicketAttachment.ticket_id == ticket_id,
+            TicketMessage.ticket_id == ticket_id,
+            col(TicketMessage.kind).in_(CUSTOMER_SIDE),
+        )
+        .order_by(col(TicketAttachment.id))
+    )
+    found: dict[int, list[TicketAttachment]] = {}
+    for row in session.exec(statement):
+        found.setdefault(row.message_id or 0, []).append(row)
+    return found
+
+
+def customer_may_have(session: Session, row: TicketAttachment) -> bool:
+    """Whether the request's customer may download this file: it came with a message of that request which they see
+    (a note's files are the staff's alone). The caller has checked the request is theirs."""
+    message = session.get(TicketMessage, row.message_id) if row.message_id is not None else None
+    return message is not None and message.ticket_id == row.ticket_id and message.kind in CUSTOMER_SIDE
 
 
 def by_message(session: Session, ticket_id: int) -> dict[int | None, list[TicketAttachment]]:

@@ -39,7 +39,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import app_settings, audit, customers, roles, ticket_sla
+from backoffice.services import app_settings, audit, customers, roles, ticket_attachments, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 from backoffice.stored_text import Sentence, sentence
 
@@ -199,13 +199,21 @@ def takes_replies(ticket: Ticket) -> bool:
 
 
 def reply(
-    *, session: Session, actor: User, ticket_id: int, version: int, body: str, status: TicketStatus | str | None = None
+    *,
+    session: Session,
+    actor: User,
+    ticket_id: int,
+    version: int,
+    body: str,
+    status: TicketStatus | str | None = None,
+    files: list[tuple[str, bytes]] | None = None,
 ) -> TicketMessage:
-    """An answer to the customer, queued in the outbox (services/mail.py sends it). The first one stamps the first
+    """An answer to the customer, queued in the outbox (services/mail.py sends it, its `files` attached: images and
+    PDFs by the portal's rules, which the customer also sees in the portal). The first one stamps the first
     response. A new or open request then waits on the customer, unless `status` says otherwise (e.g. solved); a
     waiting or solved one keeps its status. An unassigned request becomes the replier's."""
     require(actor, 'tickets.write')
-    text = _valid(_BodyIn, {'body': body})['body']
+    text, checked = _written(body, files)
     ticket = _locked(session, ticket_id, version)
     if not takes_replies(ticket):
         raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
@@ -227,22 +235,30 @@ def reply(
         delivery=Delivery.queued,
     )
     session.add(message)
-    _save(
-        session,
-        actor,
-        ticket,
-        values,
-        'replied',
-        touched=True,
-        summary=sentence(N_('Replied on #{number}'), number=ticket.number),
-    )
+    written = _attach(session, message, checked)
+    try:
+        _save(
+            session,
+            actor,
+            ticket,
+            values,
+            'replied',
+            touched=True,
+            summary=_summary(N_('Replied on #{number}'), N_('Replied on #{number} with {files}'), ticket, checked),
+        )
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
     return message
 
 
-def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> TicketMessage:
-    """An internal note for colleagues: never sent, and no edit conflict (the request itself is not changed)."""
+def add_note(
+    *, session: Session, actor: User, ticket_id: int, body: str, files: list[tuple[str, bytes]] | None = None
+) -> TicketMessage:
+    """An internal note for colleagues, with its `files` (the portal's rules): never sent, its files never shown to
+    the customer, and no edit conflict (the request itself is not changed)."""
     require(actor, 'tickets.write')
-    text = _valid(_BodyIn, {'body': body})['body']
+    text, checked = _written(body, files)
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(_('This request no longer exists.'))
@@ -250,17 +266,55 @@ def add_note(*, session: Session, actor: User, ticket_id: int, body: str) -> Tic
         ticket_id=ticket.id, kind=MessageKind.note, author_id=actor.id, body=text, created_at=utcnow()
     )
     session.add(message)
-    audit.record(
-        session,
-        actor,
-        'ticket.noted',
-        'tickets',
-        ticket.id,
-        version=ticket.version,
-        summary=sentence(N_('Note on #{number}'), number=ticket.number),
-    )
-    changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
+    written = _attach(session, message, checked)
+    try:
+        audit.record(
+            session,
+            actor,
+            'ticket.noted',
+            'tickets',
+            ticket.id,
+            version=ticket.version,
+            summary=_summary(N_('Note on #{number}'), N_('Note on #{number} with {files}'), ticket, checked),
+        )
+        changes.commit(session, (Topic.tickets, {'id': ticket.id, 'action': 'noted'}))
+    except BaseException:
+        ticket_attachments.remove(written)
+        raise
     return message
+
+
+def _written(body: str, files: list[tuple[str, bytes]] | None) -> tuple[str, list[ticket_attachments.Incoming]]:
+    """A reply's or a note's text and files as they may be kept; ValidationFailed names every field at fault (the
+    text and the files at once)."""
+    errors: dict[str, str] = {}
+    text, checked = '', []
+    try:
+        text = _valid(_BodyIn, {'body': body})['body']
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    try:
+        checked = ticket_attachments.check(files or [])
+    except ValidationFailed as error:
+        errors.update(error.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return text, checked
+
+
+def _attach(session: Session, message: TicketMessage, files: list[ticket_attachments.Incoming]) -> list[Any]:
+    """The message's files written and their rows added in its transaction; the paths, to remove should it fail."""
+    if not files:
+        return []
+    session.flush()  # the message's id
+    return ticket_attachments.store(session, ticket_id=message.ticket_id, message_id=message.id, files=files)
+
+
+def _summary(plain: str, with_files: str, ticket: Ticket, files: list[ticket_attachments.Incoming]) -> Sentence:
+    """The audit summary of a reply or a note, naming the files it came with."""
+    if not files:
+        return sentence(plain, number=ticket.number)
+    return sentence(with_files, number=ticket.number, files=', '.join(item.file_name for item in files)[:300])
 
 
 def change(*, session: Session, actor: User, ticket_id: int, version: int, **fields: Any) -> Ticket:
