@@ -160,14 +160,18 @@ def test_the_customer_sees_and_downloads_a_replys_file_never_a_notes() -> None:
         assert ticket_attachments.for_staff(session=session, actor=agent, attachment_id=pdf.id)[0] == PDF
 
 
-def test_the_customers_own_export_leaves_out_a_notes_file_the_staffs_keeps_it() -> None:
+def test_the_customers_own_export_leaves_out_a_note_and_its_file_the_staffs_keeps_them() -> None:
+    """As in the portal's thread: the customer's own export has the reply and its file, not the internal note's text
+    (messages.csv, requests.json) nor its file; the staff's export (a formal access request) has both."""
     answered('eli@example.com')
     with session_scope() as session:
         customer = session.exec(select(Customer).where(Customer.email == 'eli@example.com')).one()
         data, _name = portal.personal_data_zip(session=session, actor=actor_of(session, customer))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         files = [n for n in archive.namelist() if n.startswith('attachments/')]
+        texts = archive.read('messages.csv').decode() + archive.read('requests.json').decode()
     assert len(files) == 1 and files[0].endswith('.png') and 'Lid' in files[0]
+    assert 'Here is the label.' in texts and 'Courier report' not in texts
     admin = make_user('admin')
     with session_scope() as session:
         path, _name = personal_data_export.write_export(
@@ -175,6 +179,8 @@ def test_the_customers_own_export_leaves_out_a_notes_file_the_staffs_keeps_it() 
         )
     with zipfile.ZipFile(path) as archive:
         assert len([n for n in archive.namelist() if n.startswith('attachments/')]) == 2
+        texts = archive.read('messages.csv').decode() + archive.read('requests.json').decode()
+    assert 'Courier report' in texts
     path.unlink()
 
 

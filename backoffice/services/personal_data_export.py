@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backoffice.i18n import N_
 from backoffice.models import (
+    CUSTOMER_SIDE,
     Company,
     CustomerAddress,
     EventType,
@@ -89,9 +90,11 @@ def write_export(
 
 
 def _steps(session: Session, found: Found, *, staff: bool = True) -> list[tuple[str, Callable[[], bytes]]]:
-    """The export's files; the customer's own export (`staff` False, in the portal) leaves out the files of internal
-    notes, which are the staff's alone (ticket_attachments.customer_may_have)."""
+    """The export's files; the customer's own export (`staff` False, in the portal) leaves out internal notes, their
+    text and their files, which are the staff's alone as in the portal's thread (ticket_attachments.customer_may_have;
+    a formal access request answered by staff gets the staff's export, notes included)."""
     customer = found.customer
+    messages = found.messages if staff else [m for m in found.messages if m.kind in CUSTOMER_SIDE]
     order_ids = [o.id for o in found.orders]
     numbers = {o.id: o.number for o in found.orders}
     steps: list[tuple[str, Callable[[], bytes]]] = [
@@ -104,9 +107,9 @@ def _steps(session: Session, found: Found, *, staff: bool = True) -> list[tuple[
         ('order_lines.csv', lambda: _table(_children(session, OrderLine, order_ids, numbers))),
         ('invoices_and_credit_notes.json', lambda: _json([_document(d) for d in found.documents])),
         ('invoices_and_credit_notes.csv', lambda: _table([_flat(_document(d)) for d in found.documents])),
-        ('requests.json', lambda: _json(_requests(found))),
+        ('requests.json', lambda: _json(_requests(found, messages))),
         ('requests.csv', lambda: _table([_flat(_plain(t)) for t in found.requests])),
-        ('messages.csv', lambda: _table([_plain(m) for m in found.messages])),
+        ('messages.csv', lambda: _table([_plain(m) for m in messages])),
         ('returns.json', lambda: _json(_returns(session, found))),
         ('returns.csv', lambda: _table([_plain(r) for r in found.returns])),
         ('usage_events.csv', lambda: _usage_events(session, customer.id)),
@@ -184,9 +187,9 @@ def _orders(session: Session, found: Found) -> list[dict[str, Any]]:
     return [{**_plain(o), **{key: rows.get(o.id or 0, []) for key, rows in related.items()}} for o in found.orders]
 
 
-def _requests(found: Found) -> list[dict[str, Any]]:
+def _requests(found: Found, messages: list[Any]) -> list[dict[str, Any]]:
     thread: dict[int, list[dict[str, Any]]] = {}
-    for message in found.messages:
+    for message in messages:
         thread.setdefault(message.ticket_id, []).append(_plain(message))
     return [{**_plain(t), 'messages': thread.get(t.id or 0, [])} for t in found.requests]
 
