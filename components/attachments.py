@@ -137,5 +137,5 @@ def attachment_buttons(files: Any, fetch: Callable[[int], tuple[bytes, str, str]
                     ui.download.content(made[0], made[1], made[2])
 
             ui.button(f'{item.file_name} ({formatting.size(item.size)})', icon='attach_file', on_click=download).props(
-                'flat dense no-caps'
-            ).classes('max-w-full').mark('attachment')
+                'flat dense no-caps align=left'
+            ).classes('max-w-full bo-attachment-link').mark('attachment')  # a long name wraps beside its icon (shell)

@@ -94,6 +94,8 @@ UPLOADER_CSS = """
 .bo-attachments .q-uploader__list { display: none; }
 .bo-attachments .q-chip { max-width: 100%; }
 .bo-attachments .q-chip__content { display: block; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+.bo-attachment-link .q-btn__content { flex-wrap: nowrap; text-align: left; }
+.bo-attachment-link .q-btn__content > .block { min-width: 0; overflow-wrap: anywhere; }
 """
 
 # in dark mode the light tints and dark greys the pages use would be unreadable: lighter text, translucent tints
