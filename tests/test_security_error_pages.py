@@ -18,11 +18,14 @@ from .support.signin import signed_in
 TOO_LARGE = '99999999999999999999'
 
 
-@pytest.mark.parametrize('path', ['/customers/', '/companies/', '/users/', '/finance/bills/'])
+@pytest.mark.parametrize('path', ['/customers/', '/companies/', '/users/', '/finance/bills/', '/requests/'])
 async def test_an_id_too_large_for_the_database_is_not_found(user: User, path: str) -> None:
     admin = make_user('admin')
     await signed_in(user, admin.email, path=f'{path}{TOO_LARGE}')
-    await user.should_see(marker='not-found', retries=30)
+    if path == '/requests/':
+        await user.should_see(f'There is no request #{TOO_LARGE}.', retries=30)
+    else:
+        await user.should_see(marker='not-found', retries=30)
 
 
 @pytest.mark.expect_error('SELECT password_hash')
