@@ -29,8 +29,10 @@ def server_error_content() -> None:
         ui.icon('error_outline', size='3rem').classes('text-gray-400')
         ui.label(_(TITLE)).classes('text-2xl font-semibold').props('role=heading aria-level=1')
         ui.label(_(MESSAGE)).classes('text-gray-600')
-        home = '/portal' if path == '/portal' or path.startswith('/portal/') else '/'
-        ui.link(_(BACK), home).classes('text-primary text-lg').mark('go-home')
+        if path == '/portal' or path.startswith('/portal/'):  # a customer: back to their portal
+            ui.link(_(BACK), '/portal').classes('text-primary text-lg').mark('go-home')
+        else:
+            ui.link(_(BACK), '/').classes('text-primary text-lg').mark('go-home')
 
 
 def record_id(text: str) -> int | None:
