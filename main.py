@@ -40,7 +40,7 @@ from backoffice.transfer import export_files  # noqa: E402
 
 # isort: split
 import pages  # noqa: E402,F401  (declares every screen in the registry)
-from components import live, not_found, prebuilt_tailwind  # noqa: E402
+from components import live, not_found, prebuilt_tailwind, server_error  # noqa: E402
 from components.auth_middleware import AuthMiddleware  # noqa: E402
 from components.choice_options import install as cheaper_choice_options  # noqa: E402
 from components.handler_signatures import remember_handler_signatures  # noqa: E402
@@ -101,6 +101,7 @@ register_portal_pages()  # the customer portal (/portal): its own sign-in, guard
 app.add_media_files('/uploads', settings.data_dir / 'uploads')  # product images; behind sign-in like every page
 live.wire()
 not_found.wire()  # an unknown address shows a page with the way home, not "HTTPException: 404"
+server_error.wire()  # a page that fails to build says so in words, never with the exception's text
 presence.wire()
 webhooks.wire()  # outbound webhooks: core events fill their outbox
 automation_runner.wire(background=True)  # automation rules: core events queue triggers, run after the commit

@@ -40,8 +40,11 @@ def api_keys_panel(user: User) -> None:
             )
 
     def refresh() -> None:
+        reader = acting_user()  # a refresh reads with the rights of now, not of the page's build
+        if reader is None:
+            return
         with read_session() as session:
-            keys = api_keys.list_keys(session=session, actor=user)
+            keys = api_keys.list_keys(session=session, actor=reader)
         listing.clear()
         with listing:
             if not keys:

@@ -121,9 +121,12 @@ def browser_name(name: str) -> str:
     return name.replace('%22', '"').replace('%0A', '\n').replace('%0D', '\r')
 
 
-def attachment_buttons(files: Any, fetch: Callable[[int], tuple[bytes, str, str]]) -> None:
-    """One download button per file (`files`: items with id, file_name, size); `fetch(id)` runs in a worker thread
-    and checks who may have it."""
+def attachment_buttons(
+    files: Any, fetch: Callable[[Any, int], tuple[bytes, str, str]], asker: Callable[[], Any | None]
+) -> None:
+    """One download button per file (`files`: items with id, file_name, size); `fetch(who, id)` runs in a worker
+    thread and checks who may have it, `who` being `asker()` at the click (the staff member or customer signed in
+    now, with the rights of now: not the one the page was built for), nothing when it is None."""
     if not files:
         return
     message = ui.label().classes('text-xs text-negative')
@@ -132,7 +135,10 @@ def attachment_buttons(files: Any, fetch: Callable[[int], tuple[bytes, str, str]
         for item in files:
 
             async def download(attachment_id: int = item.id) -> None:
-                made = await call(fetch, attachment_id, message=message)
+                who = asker()
+                if who is None:
+                    return
+                made = await call(fetch, who, attachment_id, message=message)
                 if made is not FAILED:
                     ui.download.content(made[0], made[1], made[2])
 

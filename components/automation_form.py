@@ -16,6 +16,7 @@ from backoffice.resources.support import PRIORITIES, STATUSES
 from backoffice.services import automations
 from backoffice.services.automation_fields import EVENTS, FIELDS, NO_VALUE, OPERATORS, operator_word
 from components.forms import FAILED, call, error_line, page_dialog
+from components.session import acting_user
 
 
 def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], None]) -> None:
@@ -171,10 +172,13 @@ def rule_dialog(user: User, rule: AutomationRule | None, saved: Callable[[], Non
                 'actions': state['actions'],
             }
             shown = {key: element for key, element in fields.items() if hasattr(element, 'error')}
+            actor = acting_user()  # the rights of now: a rule acts as a manager, so never with a role since taken away
+            if actor is None:
+                return
             if rule is None:
-                done = await call(_create, user, data, fields=shown, message=message)
+                done = await call(_create, actor, data, fields=shown, message=message)
             else:
-                done = await call(_update, user, rule.id, rule.version, data, fields=shown, message=message)
+                done = await call(_update, actor, rule.id, rule.version, data, fields=shown, message=message)
             if done is FAILED:
                 return
             dialog.close()

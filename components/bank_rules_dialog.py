@@ -130,9 +130,13 @@ class RulesDialog:
     async def apply(self, event: events.ClickEventArguments) -> None:
         """The rules tried again on every line still waiting (a rule made or changed after the import)."""
 
+        actor = acting_user()  # the rights of now, not of when the dialog opened
+        if actor is None:
+            return
+
         def go() -> bank_rules.Applied:
             with session_scope() as session:
-                return bank_rules.apply_to_waiting(session=session, actor=self.user)
+                return bank_rules.apply_to_waiting(session=session, actor=actor)
 
         event.sender.props('loading')
         with self.dialog:
@@ -149,21 +153,26 @@ class RulesDialog:
             await self.show()
 
     async def move(self, rule: BankRule, step: int) -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+
         def go() -> Any:
             with session_scope() as session:
-                return bank_rules.move_rule(session=session, actor=self.user, rule_id=rule.id, step=step)
+                return bank_rules.move_rule(session=session, actor=actor, rule_id=rule.id, step=step)
 
         if await call(go) is not FAILED:
             await self.show()
 
     async def switch(self, rule: BankRule, active: bool) -> None:
-        if active == rule.active:
+        actor = acting_user()
+        if active == rule.active or actor is None:
             return
 
         def go() -> Any:
             with session_scope() as session:
                 return bank_rules.switch_rule(
-                    session=session, actor=self.user, rule_id=rule.id, active=active, version=rule.version
+                    session=session, actor=actor, rule_id=rule.id, active=active, version=rule.version
                 )
 
         if await call(go) is not FAILED:
@@ -172,9 +181,13 @@ class RulesDialog:
         await self.show()
 
     async def delete(self, rule: BankRule) -> None:
+        actor = acting_user()
+        if actor is None:
+            return
+
         def go() -> Any:
             with session_scope() as session:
-                return bank_rules.delete_rule(session=session, actor=self.user, rule_id=rule.id, version=rule.version)
+                return bank_rules.delete_rule(session=session, actor=actor, rule_id=rule.id, version=rule.version)
 
         if await call(go) is not FAILED:
             ui.notify(_('Rule {name} deleted').format(name=rule.name))

@@ -26,8 +26,11 @@ def portal_invite(user: User, *, customer_id: int) -> None:
         message = error_line()
 
         def show() -> bool:
+            reader = acting_user()  # a refresh reads with the rights of now, not of the page's build
+            if reader is None:
+                return False
             with read_session() as session:
-                account = portal_access.invitation_of(session=session, actor=user, customer_id=customer_id)
+                account = portal_access.invitation_of(session=session, actor=reader, customer_id=customer_id)
             parts = []
             if account is not None and account.invited_at:
                 parts.append(_('Invited to the portal {when}').format(when=when(account.invited_at)))

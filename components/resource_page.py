@@ -21,6 +21,7 @@ from .forms import FAILED, call, call_now
 from .links import record_link, site_link
 from .personal_data import personal_data_buttons
 from .resource_form import open_record
+from .server_error import record_id as parsed_id
 from .session import acting_user
 
 # every string a person reads on this page, in one place (marked here, translated where shown: _(TEXT[…]))
@@ -41,7 +42,7 @@ class RecordPage:
 
     def __init__(self, resource: Resource, user: User, record_id: str) -> None:
         self.resource, self.user = resource, user
-        self.record_id = int(record_id) if record_id.isdigit() else 0
+        self.record_id = parsed_id(record_id) or 0
         loaded = call_now(_load, user, resource, self.record_id) if self.record_id else FAILED
         self.found = loaded is not FAILED  # a page adding its own panels below adds them only to a record shown
         if loaded is FAILED:

@@ -14,10 +14,11 @@ from nicegui import ui
 
 from backoffice import formatting, inbound_mail
 from backoffice.i18n import _, pgettext
-from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage
+from backoffice.models import Delivery, MessageKind, TicketAttachment, TicketMessage, User
 from backoffice.services import tickets
 
 from .attachments import attachment_buttons
+from .session import acting_user
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ def ticket_thread(
     entries: list[ThreadEntry],
     *,
     on_retry: Callable[[int], Any] | None = None,
-    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
+    fetch_attachment: Callable[[User, int], tuple[bytes, str, str]] | None = None,
 ) -> None:
     """The thread, oldest first. `on_retry(message_id)`: shown on a failed reply when the user may resend it;
-    `fetch_attachment(id)`: a file's bytes, name and type (run in a worker thread, checking who asks)."""
+    `fetch_attachment(user, id)`: a file's bytes, name and type (run in a worker thread, checking who asks)."""
     if not entries:
         ui.label(_('No messages yet.')).classes('text-gray-500')
     for entry in entries:
@@ -50,7 +51,7 @@ def ticket_thread(
 def _entry(
     entry: ThreadEntry,
     on_retry: Callable[[int], Any] | None,
-    fetch_attachment: Callable[[int], tuple[bytes, str, str]] | None = None,
+    fetch_attachment: Callable[[User, int], tuple[bytes, str, str]] | None = None,
 ) -> None:
     message = entry.message
     if message.kind == MessageKind.note:
@@ -80,7 +81,7 @@ def _entry(
         else:
             ui.label(tickets.note_text(message)).classes('whitespace-pre-wrap wrap-anywhere').mark('thread-body')
         if entry.attachments and fetch_attachment is not None:
-            attachment_buttons(entry.attachments, fetch_attachment)
+            attachment_buttons(entry.attachments, fetch_attachment, acting_user)
         if message.kind in (MessageKind.reply, MessageKind.notice):
             _delivery(message, on_retry)
 

@@ -22,6 +22,7 @@ from components import live
 from components.delivery_log import DeliveryLog
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
+from components.session import acting_user
 
 STATE_COLORS = {'firing': 'negative', 'normal': 'positive', 'muted': 'grey', 'snoozed': 'grey'}
 CHANNEL_WORDS = {'in_app': N_('In the app'), 'email': N_('Email')}
@@ -52,8 +53,11 @@ def alerts_page(user: User) -> None:
 
     @ui.refreshable
     def rules() -> None:
+        reader = acting_user()  # every handler and refresh acts with the rights of now, not of the page's build
+        if reader is None:
+            return
         with read_session() as session:
-            shown = alerts.rules(session=session, actor=user)
+            shown = alerts.rules(session=session, actor=reader)
         if not shown:
             ui.label(_('No alert rules yet.')).classes('text-gray-500').mark('no-rules')
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
@@ -101,13 +105,17 @@ def alerts_page(user: User) -> None:
         # a colleague's change refreshes the cards (and deletes the clicked button) while the call runs: what it says
         # afterwards goes to the page, not to the deleted card
         with page:
-            if await call(fn, user, *args) is not FAILED:
+            actor = acting_user()
+            if actor is not None and await call(fn, actor, *args) is not FAILED:
                 rules.refresh()
 
     @ui.refreshable
     def fired() -> None:
+        reader = acting_user()
+        if reader is None:
+            return
         with read_session() as session:
-            story = alerts.history(session=session, actor=user)
+            story = alerts.history(session=session, actor=reader)
         if not story:
             ui.label(_('Nothing has fired yet.')).classes('text-gray-500')
         for event in story:
@@ -134,8 +142,11 @@ def alerts_page(user: User) -> None:
                 ui.label(told).classes('text-xs text-gray-600 break-words')
 
     def rule_dialog(rule: AlertRule | None = None) -> None:
+        opener = acting_user()
+        if opener is None:
+            return
         with read_session() as session:
-            people = alerts.staff(session=session, actor=user)
+            people = alerts.staff(session=session, actor=opener)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(_('Edit rule') if rule else _('New rule')).classes('text-lg font-medium')
             name = ui.input(_('Name'), value=rule.name if rule else '').props('outlined').classes('w-full')
@@ -157,7 +168,7 @@ def alerts_page(user: User) -> None:
                     _('Over days'), value=rule.window_days if rule else 1, min=1, max=90, precision=0
                 ).props('outlined')
                 window.classes('w-32')
-            told = [i for i in rule.recipients if i in people] if rule else [user.id]
+            told = [i for i in rule.recipients if i in people] if rule else [opener.id]
             recipients = ui.select(people, multiple=True, value=told, label=_('Tell in the app')).props(
                 'outlined use-chips'
             )
@@ -190,10 +201,13 @@ def alerts_page(user: User) -> None:
                     'recipients': recipients,
                     'channels': channels,
                 }
+                actor = acting_user()
+                if actor is None:
+                    return
                 if rule is not None:
-                    done = await call(_update_rule, user, rule.id, data, rule.version, fields=fields, message=message)
+                    done = await call(_update_rule, actor, rule.id, data, rule.version, fields=fields, message=message)
                 else:
-                    done = await call(_create_rule, user, data, fields=fields, message=message)
+                    done = await call(_create_rule, actor, data, fields=fields, message=message)
                 if done is not FAILED:
                     dialog.close()
                     ui.notify(_('Rule saved.') if rule else _('Rule added.'), type='positive')
@@ -213,9 +227,12 @@ def alerts_page(user: User) -> None:
             message = error_line()
 
             async def send() -> None:
+                actor = acting_user()
+                if actor is None:
+                    return
                 fields = {'channel': channel}
                 sent = await call(
-                    alert_delivery.send_test, actor=user, channel=channel.value, fields=fields, message=message
+                    alert_delivery.send_test, actor=actor, channel=channel.value, fields=fields, message=message
                 )
                 if sent is not FAILED:
                     ui.notify(_('The test message was delivered.'), type='positive')

@@ -19,6 +19,7 @@ from components.automation_form import rule_dialog
 from components.forms import FAILED, call, confirm, error_line, page_dialog
 from components.links import site_link
 from components.screens import screen
+from components.session import acting_user
 
 
 @screen(
@@ -33,12 +34,15 @@ from components.screens import screen
 def automations_page(user: User) -> None:
     with ui.row().classes('w-full items-center justify-between gap-2') as anchor:
         ui.label(_(HELP)).classes('text-sm text-gray-600 max-w-3xl')
-        ui.button(_('New rule'), icon='add', on_click=lambda: rule_dialog(user, None, saved)).mark('new-automation')
+        ui.button(_('New rule'), icon='add', on_click=lambda: open_rule(None)).mark('new-automation')
 
     @ui.refreshable
     def rules() -> None:
+        reader = acting_user()
+        if reader is None:
+            return
         with read_session() as session:
-            shown = automations.rules(session=session, actor=user)
+            shown = automations.rules(session=session, actor=reader)
             words = {rule.id: automations.describe_rule(session, rule) for rule in shown}
         if not shown:
             ui.label(_('No automation rules yet.')).classes('text-gray-500').mark('no-automations')
@@ -81,9 +85,9 @@ def automations_page(user: User) -> None:
                     _('Switch off') if rule.enabled else _('Switch on'),
                     on_click=lambda r=rule: act(_switch, r.id, not r.enabled),
                 ).props('flat dense no-caps').mark(f'switch-{rule.id}')
-                ui.button(_('Edit'), on_click=lambda r=rule: rule_dialog(user, r, saved)).props(
-                    'flat dense no-caps'
-                ).mark(f'edit-{rule.id}')
+                ui.button(_('Edit'), on_click=lambda r=rule: open_rule(r)).props('flat dense no-caps').mark(
+                    f'edit-{rule.id}'
+                )
                 ui.button(_('Delete'), on_click=lambda r=rule: delete(r)).props('flat dense no-caps color=grey-7').mark(
                     f'delete-{rule.id}'
                 )
@@ -91,7 +95,8 @@ def automations_page(user: User) -> None:
     async def act(fn, *args: Any) -> None:
         # the answer shows from the page's header, not from the button: a live refresh may replace the list meanwhile
         with anchor:
-            if await call(fn, user, *args) is not FAILED:
+            actor = acting_user()
+            if actor is not None and await call(fn, actor, *args) is not FAILED:
                 rules.refresh()
 
     async def delete(rule: AutomationRule) -> None:
@@ -104,6 +109,11 @@ def automations_page(user: User) -> None:
 
     def saved() -> None:
         rules.refresh()
+
+    def open_rule(rule: AutomationRule | None) -> None:
+        opener = acting_user()  # every handler acts with the rights of now, not of the page's build
+        if opener is not None:
+            rule_dialog(opener, rule, saved)
 
     def dry_run_dialog(rule: AutomationRule) -> None:
         record_type = EVENTS[rule.event].record_type
@@ -129,7 +139,10 @@ def automations_page(user: User) -> None:
             result = ui.column().classes('w-full gap-1').mark('dry-run-result')
 
             async def run_it() -> None:
-                found = await call(_dry_run, user, rule.id, chosen.value, fields={'record': chosen}, message=message)
+                actor = acting_user()
+                if actor is None:
+                    return
+                found = await call(_dry_run, actor, rule.id, chosen.value, fields={'record': chosen}, message=message)
                 if found is FAILED:
                     return
                 result.clear()
@@ -144,8 +157,11 @@ def automations_page(user: User) -> None:
 
     @ui.refreshable
     def runs() -> None:
+        reader = acting_user()
+        if reader is None:
+            return
         with read_session() as session:
-            found = automations.runs(session=session, actor=user, limit=50)
+            found = automations.runs(session=session, actor=reader, limit=50)
         if not found:
             ui.label(_('No run yet.')).classes('text-gray-500').mark('no-runs')
         for run in found:

@@ -21,6 +21,7 @@ from components import live
 from components.bill_dialogs import cancel_dialog, edit_lines_dialog, payment_dialog, undo_payment_dialog
 from components.forms import FAILED, call, call_now
 from components.screens import screen
+from components.server_error import record_id
 from components.session import acting_user
 
 ANYWHERE = 'overflow-wrap: anywhere'
@@ -305,7 +306,8 @@ def rate_text(rate: Decimal) -> str:
     description=N_('One supplier bill: lines, VAT, approval, payments, its PDF and timeline'),
 )
 def bill_page(user: User, bill_id: str) -> None:
-    if not bill_id.isdigit():
+    number = record_id(bill_id)
+    if number is None:
         ui.label(_('This bill no longer exists.')).mark('not-found')
         return
-    BillScreen(user, int(bill_id))
+    BillScreen(user, number)

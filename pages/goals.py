@@ -23,6 +23,7 @@ from components.date_input import DateInput
 from components.forms import FAILED, call, error_line, page_dialog
 from components.goal_widgets import progress_line, status_badge, value_of
 from components.screens import screen
+from components.session import acting_user
 
 CURRENT = 'current'
 CUSTOM = 'custom'
@@ -64,13 +65,16 @@ def goals_page(user: User) -> None:
 
     @ui.refreshable
     def board() -> None:
+        reader = acting_user()  # every handler and refresh acts with the rights of now, not of the page's build
+        if reader is None:
+            return
         with read_session() as session:
             if state['period'] == CURRENT:
-                shown = goals.board(session=session, actor=user, current_only=True)
+                shown = goals.board(session=session, actor=reader, current_only=True)
             else:
                 first, last = (date.fromisoformat(part) for part in state['period'].split('/'))
                 shown = [
-                    g for g in goals.board(session=session, actor=user) if (g.first_day, g.last_day) == (first, last)
+                    g for g in goals.board(session=session, actor=reader) if (g.first_day, g.last_day) == (first, last)
                 ]
         if not shown:
             ui.label(_('No objectives for this period yet.')).classes('text-gray-500').mark('no-goals')
@@ -140,12 +144,15 @@ def goals_page(user: User) -> None:
             a, b = goals.quarter(day)
             quarters[f'{a}/{b}'] = formatting.days(a, b)
         quarters[CUSTOM] = _('Custom dates')
+        opener = acting_user()
+        if opener is None:
+            return
         with read_session() as session:
-            people = alerts.staff(session=session, actor=user)
+            people = alerts.staff(session=session, actor=opener)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(_('New objective')).classes('text-lg font-medium')
             title = ui.input(_('Title')).props('outlined').classes('w-full').mark('objective-title')
-            owner = ui.select(people, value=user.id, label=_('Owner')).props('outlined').classes('w-full')
+            owner = ui.select(people, value=opener.id, label=_('Owner')).props('outlined').classes('w-full')
             chosen = ui.select(quarters, value=f'{first}/{last}', label=_('Period')).props('outlined')
             chosen.classes('w-full').mark('objective-period')
             with ui.row().classes('w-full no-wrap gap-2') as custom:
@@ -161,7 +168,10 @@ def goals_page(user: User) -> None:
                     span = tuple(date.fromisoformat(part) for part in chosen.value.split('/'))
                 data = {'title': title.value, 'owner_id': owner.value, 'first_day': span[0], 'last_day': span[1]}
                 fields = {'title': title, 'owner_id': owner, 'first_day': starts, 'last_day': ends}
-                if await call(_create_objective, user, data, fields=fields, message=message) is not FAILED:
+                actor = acting_user()
+                if actor is None:
+                    return
+                if await call(_create_objective, actor, data, fields=fields, message=message) is not FAILED:
                     dialog.close()
                     ui.notify(_('Objective added.'), type='positive')
                     board.refresh()
@@ -206,12 +216,15 @@ def goals_page(user: User) -> None:
                     'direction': direction.value,
                 }
                 fields = {'title': title, 'kpi': kpi, 'baseline': baseline, 'target': target, 'direction': direction}
+                actor = acting_user()
+                if actor is None:
+                    return
                 if result is not None:
                     done = await call(
-                        _update_key_result, user, result.id, data, result.version, fields=fields, message=message
+                        _update_key_result, actor, result.id, data, result.version, fields=fields, message=message
                     )
                 else:
-                    done = await call(_add_key_result, user, goal.id, data, fields=fields, message=message)
+                    done = await call(_add_key_result, actor, goal.id, data, fields=fields, message=message)
                 if done is not FAILED:
                     dialog.close()
                     if result is not None:
@@ -239,9 +252,12 @@ def goals_page(user: User) -> None:
                 fields: dict[str, Any] = {'comment': comment, 'confidence': confidence}
                 if value is not None:
                     fields['value'] = value
+                actor = acting_user()
+                if actor is None:
+                    return
                 done = await call(
                     _check_in,
-                    user,
+                    actor,
                     result.id,
                     comment.value,
                     confidence.value,
@@ -260,7 +276,8 @@ def goals_page(user: User) -> None:
         dialog.open()
 
     async def delete(goal: Goal) -> None:
-        if await call(_delete_objective, user, goal.id) is not FAILED:
+        actor = acting_user()
+        if actor is not None and await call(_delete_objective, actor, goal.id) is not FAILED:
             ui.notify(_('Objective deleted.'), type='positive')
             board.refresh()
 

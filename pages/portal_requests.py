@@ -150,7 +150,7 @@ class RequestThread:
                     who = (entry.colleague or _('You')) if mine else _('Our team')
                     ui.label(who).classes('text-xs text-gray-600 break-words')
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
-                    attachment_buttons(entry.attached, lambda attachment_id: _attachment(self.actor, attachment_id))
+                    attachment_buttons(entry.attached, _attachment, acting_actor)
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
         if getattr(self, '_drawn_after', None) == (view.closed, view.rateable):
             return

@@ -218,7 +218,7 @@ class RequestScreen:
             ticket_thread(
                 self.entries,
                 on_retry=self._retry if self.may_write else None,
-                fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
+                fetch_attachment=_attachment,
             )
         # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
         # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone

@@ -46,9 +46,12 @@ def roles_page(user: User) -> None:
 
     @ui.refreshable
     def cards() -> None:
+        reader = acting_user()  # a refresh reads with the rights of now, not of the page's build
+        if reader is None:
+            return
         try:
             with read_session() as session:
-                shown = roles.list_roles(session=session, actor=user)
+                shown = roles.list_roles(session=session, actor=reader)
         except PermissionDenied:
             ui.label(_("You don't have access to this page")).classes('text-gray-500')
             return

@@ -11,6 +11,7 @@ from backoffice.resources import resource
 from backoffice.services import two_factor
 from components.forms import FAILED, call, confirm
 from components.screens import screen
+from components.server_error import record_id
 from components.session import acting_user
 from components.sessions_panel import SessionsPanel
 from components.shell import role_name
@@ -29,7 +30,8 @@ USERS = resource('users')
 )
 def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter)
     with read_session() as session:
-        shown = session.get(User, int(id)) if id.isdigit() else None
+        number = record_id(id)
+        shown = session.get(User, number) if number is not None else None
     if shown is None:
         ui.label(_('This record does not exist, or you may not read it.')).mark('not-found')
         ui.link(_('Back to the list'), '/users')

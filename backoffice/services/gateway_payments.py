@@ -136,6 +136,34 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
     recorded = session.exec(
         select(Payment).where(Payment.provider == provider.key, Payment.reference == state.reference)
     ).first()
+    if state.status == 'succeeded' and recorded is None and state.currency.upper() != order.currency.upper():
+        # an amount in another currency is not the order's amount (¥60 is not 60.00 EUR): never recorded as paid
+        log.warning(
+            '%s payment %s in %s not recorded on order %s in %s',
+            provider.key,
+            state.reference,
+            state.currency,
+            order.number,
+            order.currency,
+        )
+        if changed:
+            _timeline(
+                session,
+                actor,
+                order,
+                'payment_other_currency',
+                sentence(
+                    N_('{gateway} payment {reference} of {amount} not recorded: the order is in {currency}'),
+                    gateway=provider.label,
+                    reference=state.reference,
+                    amount=stored_text.money(state.amount, state.currency.upper()),
+                    currency=order.currency,
+                ),
+            )
+        return (
+            f'payment {state.reference} not recorded on order {order.number}: paid in {state.currency.upper()}, '
+            f'the order is in {order.currency}'
+        )
     if state.status == 'succeeded' and recorded is None:
         try:
             payments.record_payment(

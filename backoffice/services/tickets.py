@@ -488,7 +488,9 @@ def _who(customer: Customer | None) -> str:
 
 def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     require(actor, 'tickets.read')
-    ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
+    wanted = int(number)
+    # a number no INTEGER column holds (an address typed by hand) is no request, not a database error
+    ticket = session.exec(select(Ticket).where(Ticket.number == wanted)).first() if 0 < wanted < 2**31 else None
     if ticket is None:
         raise NotFound(_('There is no request #{number}.').format(number=number))
     return ticket
