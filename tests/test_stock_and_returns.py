@@ -142,6 +142,14 @@ def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -
             session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 4}]
         )
     assert refused.value.errors == {'lines.0.quantity': 'MUG: at most 3 can still be returned'}
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # one line named twice: 2 + 2 > 3
+        returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 2}, {'order_line_id': line.id, 'quantity': 2}],
+        )
+    assert refused.value.errors == {'lines.1.quantity': 'MUG: at most 1 can still be returned'}
     with session_scope() as session:
         rma = returns.create_return(
             session=session,

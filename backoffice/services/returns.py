@@ -101,13 +101,16 @@ def start_return(
     returned = already_returned(session, order.id)
     errors: dict[str, str] = {}
     wanted: list[tuple[OrderLine, int, str]] = []
+    claimed: dict[int, int] = {}  # what the lines before in this return already take of an order line
     for i, line in enumerate(lines):
         order_line = order_lines.get(_int(line.get('order_line_id')))
         if order_line is None:
             errors[f'lines.{i}.order_line_id'] = _('Choose a line of this order')
             continue
         quantity = _int(line.get('quantity'))
-        left = order_line.quantity - returned.get(order_line.id, 0)  # as still_returnable says it
+        left = (
+            order_line.quantity - returned.get(order_line.id, 0) - claimed.get(order_line.id, 0)
+        )  # as still_returnable
         if quantity is None or quantity < 0:
             errors[f'lines.{i}.quantity'] = _('Enter a whole number')
         elif quantity > left:
@@ -115,6 +118,7 @@ def start_return(
                 sku=order_line.sku, n=left
             )
         elif quantity:
+            claimed[order_line.id] = claimed.get(order_line.id, 0) + quantity
             wanted.append((order_line, quantity, ' '.join(str(line.get('reason') or '').split())[:200]))
     if not errors and not wanted:
         errors['lines'] = _('Return at least one item')
