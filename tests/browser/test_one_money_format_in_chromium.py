@@ -1,0 +1,88 @@
+"""Money written one way in a real browser, at a phone's and a desktop's width: the dashboard's turnover card and its
+chart's money axis (€ before the ticks), and an order's totals, all as English writes money (€1,234.50; a big card's
+whole number €21,620); nothing overflows sideways. Screenshots: tests/artifacts/ money-dashboard-*, money-order-*."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    no_horizontal_overflow,
+    resize_and_settle,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+)
+from ..support.dashboard import charts_drawn, seed_history
+from ..support.factories import make_product, make_user, pay, place
+
+pytestmark = pytest.mark.browser
+
+MONEY = re.compile(r'^-?€\d{1,3}(,\d{3})*(\.\d\d)?$|^€\d+\.\d\dM$')  # €750.00, €21,620, €1.23M
+
+
+def turnover_card(driver: WebDriver) -> str:
+    card = next(c for c in driver.find_elements(By.CSS_SELECTOR, '.kpi-card') if c.text.startswith('Turnover'))
+    return [line for line in card.text.split('\n') if '€' in line][0]  # under the name: the value
+
+
+def money_ticks(driver: WebDriver) -> list[str]:
+    """The tick labels of the first chart's left axis (the turnover bars)."""
+    return driver.execute_script(
+        "const plot = document.querySelectorAll('.js-plotly-plot')[0];"
+        "return [...plot.querySelectorAll('.yaxislayer-above .ytick text')].map(t => t.textContent);"
+    )
+
+
+def test_the_dashboard_and_an_order_write_money_one_way_at_390_and_1440(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    seed_history(server.database_url)
+    db.configure(server.database_url)
+    manager = make_user('manager')
+    make_product('MONEY-LAMP-1', '1234.50', stock_on_hand=10, actor=manager, name='Brass desk lamp')
+    order = place(('MONEY-LAMP-1', 2), shipping_name='Cleo "Stone": <script>alert(1)</script>')
+    pay(manager, order)
+
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, '/')
+    wait = WebDriverWait(driver, TIMEOUT)
+    wait.until(lambda d: charts_drawn(d) >= 4, 'every chart is drawn')
+    for width, height in ((390, 844), (1440, 900)):
+        if width != 390:
+            resize_and_settle(driver, width, height)
+            wait.until(lambda d: charts_drawn(d) >= 4)
+        settle(driver)
+        assert MONEY.match(turnover_card(driver)), turnover_card(driver)
+        ticks = money_ticks(driver)
+        assert ticks and all(t.startswith('€') for t in ticks), ticks  # the money axis says its currency
+        assert 'EUR' not in driver.find_element(By.CSS_SELECTOR, '.dashboard-content').text
+        assert no_horizontal_overflow(driver), f'the dashboard overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'money-dashboard-{width}.png'))
+        driver.execute_script("document.querySelector('.js-plotly-plot').scrollIntoView({block: 'center'})")
+        driver.save_screenshot(str(ARTIFACTS / f'money-dashboard-{width}-chart.png'))
+        driver.execute_script('window.scrollTo(0, 0)')
+
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/orders/{order.number}')
+        visible_text(driver, 'Brass desk lamp')
+        visible_text(driver, '€2,469.00')  # the subtotal, as every screen writes money
+        visible_text(driver, f'€{order.total:,.2f}')  # the total, VAT included
+        shipping = driver.find_element(By.TAG_NAME, 'body').text
+        assert 'Cleo "Stone": <script>alert(1)</script>' in shipping  # hostile text stays text
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'money-order-{width}.png'))
