@@ -58,7 +58,7 @@ def money(value: Any, currency: str | None = None) -> dict[str, Any]:
 
 
 def amount(value: Any, currency: str) -> dict[str, Any]:
-    """An amount with its currency, shown as `money` shows it (€1,234.50; French 1 234,50 €); stored as 1234.50 EUR."""
+    """An amount with its currency, shown as `money` shows it (€1,234.50; French 1 234,50 €); stored as 1,234.50 EUR."""
     return {'amount': str(value), 'currency': currency}
 
 
