@@ -150,8 +150,8 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
 
 
 def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, Any]:
-    """Turnover bars (a tap says the day's amount in the reader's money: €9,876.54, French 9 876,54 €; the money axis says the currency too) and the
-    orders as a line on their own axis."""
+    """Turnover bars (a tap says the day's amount in the reader's money: €9,876.54, French 9 876,54 €; their axis says
+    the currency too) and the orders as a line on their own axis."""
     return _noted_when_empty(
         {
             'data': [
