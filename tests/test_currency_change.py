@@ -22,7 +22,8 @@ from backoffice.models import KpiDaily, KpiJobRun, Order
 from backoffice.models.sales import Refund
 from backoffice.services import app_settings
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_product, make_user, place
+from .support.lists import rows_show
 from .support.signin import signed_in
 
 NBSP, NNBSP = '\u00a0', '\u202f'
@@ -138,3 +139,39 @@ async def test_a_french_owner_reads_what_the_change_recomputes(
     await user.open('/')
     next(iter(user.find(ui.toggle).elements)).value = 7
     await user.should_see(f'450,00{NBSP}$US')
+
+
+async def test_lists_write_each_amount_in_its_own_currency(user: User, in_french: Callable[[], None]) -> None:
+    """A list's money column said 2,962.80 with no currency while the order page said €2,962.80: now each amount is
+    written with its record's currency (an order's, a product's), in the reader's language."""
+    manager = make_user('manager')
+    make_product('LIST-EUR', '1234.50', stock_on_hand=5, actor=manager, name='Lamp "A": <script>alert(1)</script>')
+    make_product('LIST-USD', '99.90', currency='USD')
+    euros = place(('LIST-EUR', 2))
+    with session_scope() as session:
+        dollars = Order(
+            number='900001',
+            customer_id=euros.customer_id,
+            email='d@example.com',
+            status='paid',
+            currency='USD',
+            total=Decimal('99.90'),
+        )
+        session.add(dollars)
+        session.commit()
+
+    def totals() -> dict[str, str]:
+        return {row['number']: row['total'] for row in user.find(ui.table).elements.pop().rows}
+
+    await signed_in(user, manager.email, path='/orders')
+    await rows_show(user, euros.number, '900001', column='number')
+    assert totals()[euros.number] == '€2,962.80' and totals()['900001'] == '$99.90'
+    await user.open('/products')
+    await rows_show(user, 'LIST-EUR', 'LIST-USD', column='sku')
+    prices = {row['sku']: row['price'] for row in user.find(ui.table).elements.pop().rows}
+    assert (prices['LIST-EUR'], prices['LIST-USD']) == ('€1,234.50', '$99.90')
+
+    in_french()
+    await user.open('/orders')
+    await rows_show(user, euros.number, '900001', column='number')
+    assert totals()[euros.number] == f'2{NNBSP}962,80{NBSP}€' and totals()['900001'] == f'99,90{NBSP}$US'
