@@ -13,17 +13,19 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import (
+    NumberPattern,
     format_compact_currency,
-    format_currency,
     format_decimal,
     format_percent,
     get_currency_symbol,
+    parse_pattern,
 )
 
 from backoffice import i18n
@@ -120,19 +122,34 @@ def money(value: Any, currency: str | None = None, decimals: int = 2) -> str:
     the reader's separators (1,234.50)."""
     amount = Decimal(value) if not isinstance(value, float) else Decimal(str(value))
     locale = i18n.current()
-    places = '.' + '0' * decimals if decimals else ''
     if currency is None:
-        return format_decimal(amount, '#,##0' + places, locale=locale)
-    pattern = re.sub(r'0\.0+', '0' + places, Locale.parse(locale).currency_formats['standard'].pattern)
-    text = format_currency(amount, currency, pattern, locale=locale, currency_digits=False)
-    return _spaced(text, get_currency_symbol(currency, locale=locale))
+        return format_decimal(amount, '#,##0' + ('.' + '0' * decimals if decimals else ''), locale=locale)
+    text = _currency_pattern(locale, decimals).apply(amount, _locale(locale), currency=currency, currency_digits=False)
+    return _spaced(text, _symbol(currency, locale))
+
+
+@cache
+def _currency_pattern(locale: str, decimals: int) -> NumberPattern:
+    """The language's money pattern with these decimals, parsed once (a list writes many amounts)."""
+    places = '.' + '0' * decimals if decimals else ''
+    return parse_pattern(re.sub(r'0\.0+', '0' + places, _locale(locale).currency_formats['standard'].pattern))
+
+
+@cache
+def _symbol(currency: str, locale: str) -> str:
+    return get_currency_symbol(currency, locale=locale)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)  # parsed once: Babel parses a code again on every call given one
 
 
 def millions(value: Any, currency: str) -> str:
     """A large amount short enough for a phone-wide card, in the same style: €1.23M (French: 1,23 M €)."""
     locale = i18n.current()
     text = format_compact_currency(value, currency, locale=locale, fraction_digits=2)
-    return _spaced(text, get_currency_symbol(currency, locale=locale))
+    return _spaced(text, _symbol(currency, locale))
 
 
 def money_axis(currency: str) -> dict[str, str]:
