@@ -9,14 +9,19 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
 
 from backoffice import db
+from backoffice.db import read_session
+from backoffice.kpi import refresh
+from backoffice.models import KpiJobRun
 
 from ..support.browser import (
     ARTIFACTS,
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    button,
     no_horizontal_overflow,
     resize_and_settle,
     set_viewport,
@@ -86,3 +91,45 @@ def test_the_dashboard_and_an_order_write_money_one_way_at_390_and_1440(
         settle(driver)
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
         driver.save_screenshot(str(ARTIFACTS / f'money-order-{width}.png'))
+
+
+def pick_currency(driver: WebDriver, label: str) -> None:
+    driver.find_element(
+        By.XPATH, '//label[.//div[contains(@class, "q-field__label")][normalize-space(.)="Currency"]]'
+    ).click()
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, '.q-menu .q-item') if o.text == label), None),
+        f'the option {label}',
+    ).click()
+    button(driver, 'Save settings').click()
+    visible_text(driver, 'Settings saved')
+
+
+def recomputes_finished() -> bool:
+    with read_session() as session:
+        runs = session.exec(select(KpiJobRun).where(KpiJobRun.job == refresh.RECOMPUTE)).all()
+    return all(run.finished_at is not None for run in runs)
+
+
+def test_a_currency_change_says_what_it_recomputes_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    """Switched to dollars and back: the note under the currency says the KPI history is recomputed and what is not
+    converted, readable on a phone; the shop's currency and its dashboard history are put back for the next tests."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, '/settings')
+    try:
+        pick_currency(driver, 'US dollar (USD)')
+        note = visible_text(driver, 'The KPI history is being recomputed in USD')
+        assert 'goal targets and alert thresholds on amounts' in note.text
+        for width, height in ((390, 844), (1440, 900)):
+            set_viewport(driver, width, height)
+            driver.execute_script('arguments[0].scrollIntoView({block: "center"})', note)
+            settle(driver)
+            assert no_horizontal_overflow(driver), f'/settings overflows sideways at {width} px'
+            driver.save_screenshot(str(ARTIFACTS / f'money-settings-note-{width}.png'))
+    finally:
+        driver.get(f'{server.url}/settings')
+        pick_currency(driver, 'Euro (EUR)')
+        WebDriverWait(driver, 10 * TIMEOUT).until(lambda d: recomputes_finished(), 'the recomputes finish')
+        seed_history(server.database_url)  # the dashboard's plausible history, as the other browser tests expect it
