@@ -2,8 +2,8 @@
 forms, PDFs, messages and the dashboard alike, in the reader's language (i18n.current(): the signed-in user's, or the
 recipient's inside `with i18n.use(...)`) and the time zone from the settings.
 
-English keeps the unambiguous formats the app always had (2026-12-03, 14:05, €1,234.50); another language takes its
-conventions from Babel's CLDR data (French: 03/12/2026, 1 234,50 €), so a third language needs no code here.
+English keeps the unambiguous formats the app always had (2026-12-03, 14:05); numbers and money follow Babel's CLDR
+data in every language (€1,234.50; French: 03/12/2026, 1 234,50 €), so a third language needs no code here.
 Machine values (CSV/XLSX exports, the API, stored data) never pass through this module."""
 
 from __future__ import annotations
@@ -13,12 +13,20 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+from babel.numbers import (
+    NumberPattern,
+    format_compact_currency,
+    format_decimal,
+    format_percent,
+    get_currency_symbol,
+    parse_pattern,
+)
 
 from backoffice import i18n
 from backoffice.i18n import N_, _, ngettext
@@ -107,44 +115,64 @@ def is_past(value: datetime, now: datetime | None = None) -> bool:
     return _utc(value) < (now or datetime.now(UTC))
 
 
-CURRENCY_SIGNS = {'EUR': '€', 'USD': '$', 'GBP': '£'}
-
-
-def money(value: Any, currency: str | None = None) -> str:
-    """An amount with two decimals and thousands separators: 1,234.50; with its currency as people write it: '€42.00',
-    '$1,250.50', or '42.00 CHF' for a currency without a sign here. In French: 1 234,50 €, 42,00 CHF."""
-    amount = Decimal(value)
+def money(value: Any, currency: str | None = None, decimals: int = 2) -> str:
+    """An amount with its currency, the one way every screen writes money, as Babel (CLDR) writes it in the reader's
+    language: '€1,234.50', '-€18.90', '$1,250.50', 'CHF 42.00' in English; '1 234,50 €', '42,00 CHF' in French.
+    `decimals=0` for a big KPI card's whole number (€21,620; 21 620 €). Without a currency: the number alone, with
+    the reader's separators (1,234.50)."""
+    amount = Decimal(value) if not isinstance(value, float) else Decimal(str(value))
     locale = i18n.current()
-    if locale == i18n.SOURCE_LOCALE:
-        text = f'{amount:,.2f}'
-        if currency is None:
-            return text
-        sign = CURRENCY_SIGNS.get(currency)
-        if sign and amount < 0:
-            return f'-{sign}{abs(amount):,.2f}'  # -€18.90, as people write it (not €-18.90)
-        return f'{sign}{text}' if sign else f'{text} {currency}'
     if currency is None:
-        return format_decimal(amount, '#,##0.00', locale=locale)
-    return format_currency(amount, currency, locale=locale, currency_digits=False)
+        return format_decimal(amount, '#,##0' + ('.' + '0' * decimals if decimals else ''), locale=locale)
+    text = _currency_pattern(locale, decimals).apply(amount, _locale(locale), currency=currency, currency_digits=False)
+    return _spaced(text, _symbol(currency, locale))
 
 
-def amount(value: Any, currency: str, decimals: int = 2) -> str:
-    """An amount followed by its currency, as the order page's totals and the dashboard's cards say it in English:
-    1,234.50 EUR (21,620 EUR with no decimals); another language writes it as its money: 1 234,50 € (21 620 €)."""
-    locale = i18n.current()
-    if locale == i18n.SOURCE_LOCALE:
-        return f'{number(value, decimals)} {currency}'
+@cache
+def _currency_pattern(locale: str, decimals: int) -> NumberPattern:
+    """The language's money pattern with these decimals, parsed once (a list writes many amounts)."""
     places = '.' + '0' * decimals if decimals else ''
-    pattern = re.sub(r'0\.0+', '0' + places, Locale.parse(locale).currency_formats['standard'].pattern)
-    return format_currency(value, currency, pattern, locale=locale, currency_digits=False)
+    return parse_pattern(re.sub(r'0\.0+', '0' + places, _locale(locale).currency_formats['standard'].pattern))
+
+
+@cache
+def _symbol(currency: str, locale: str) -> str:
+    return get_currency_symbol(currency, locale=locale)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)  # parsed once: Babel parses a code again on every call given one
 
 
 def millions(value: Any, currency: str) -> str:
-    """A large amount short enough for a phone-wide card: 1.23 M EUR (French: 1,23 M €)."""
+    """A large amount short enough for a phone-wide card, in the same style: €1.23M (French: 1,23 M €)."""
     locale = i18n.current()
-    if locale == i18n.SOURCE_LOCALE:
-        return f'{number(value / 1_000_000, 2)} M {currency}'
-    return format_compact_currency(value, currency, locale=locale, fraction_digits=2)
+    text = format_compact_currency(value, currency, locale=locale, fraction_digits=2)
+    return _spaced(text, _symbol(currency, locale))
+
+
+def money_axis(currency: str) -> dict[str, str]:
+    """How a chart's money axis carries its currency in the reader's language, where the amount itself would: a
+    prefix in English ('€', 'CHF '), a suffix in French (' €'). Plotly keys: `tickprefix` / `ticksuffix`."""
+    sample = money(1, currency, 0)
+    digit = re.search(r'\d', sample)
+    last = max(i for i, c in enumerate(sample) if c.isdigit())
+    before, after = sample[: digit.start()] if digit else '', sample[last + 1 :]
+    before = before.lstrip('-')
+    return {'tickprefix': before, 'ticksuffix': after}
+
+
+def _spaced(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel does not apply: a symbol made of letters stands apart from the digits
+    beside it by a no-break space ('CHF 42.00', not 'CHF42.00'); a sign (€, $) stays against them."""
+    if not symbol or not (symbol[0].isalpha() or symbol[-1].isalpha()):
+        return text
+    if symbol[-1].isalpha():
+        text = re.sub(re.escape(symbol) + r'(?=\d)', symbol + '\u00a0', text)
+    if symbol[0].isalpha():
+        text = re.sub(r'(?<=\d)' + re.escape(symbol), '\u00a0' + symbol, text)
+    return text
 
 
 def number(value: Any, decimals: int | None = None) -> str:
@@ -221,8 +249,10 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
     return _(text)  # labels are declared with N_
 
 
-def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None = None) -> str:
-    """A field's value as a person reads it in a list, a form or a message."""
+def display_value(
+    value: Any, kind: str = 'text', choices: dict[str, str] | None = None, currency: str | None = None
+) -> str:
+    """A field's value as a person reads it in a list, a form or a message (money in `currency`)."""
     if value is None or value == '':
         return ''
     if kind == 'bool':
@@ -230,7 +260,7 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     if kind == 'choice' and choices:
         return label(value, choices)
     if kind == 'money':
-        return money(value)
+        return money(value, currency)
     if kind == 'number' and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return number(value)  # a quantity or a count (1 234 in French); numbers that name things are 'text' columns
     if isinstance(value, datetime):
@@ -242,6 +272,20 @@ def display_value(value: Any, kind: str = 'text', choices: dict[str, str] | None
     if isinstance(value, list | tuple):
         return ', '.join(str(item) for item in value)
     return str(value)
+
+
+_shop_currency: Callable[[], str] = lambda: 'EUR'  # noqa: E731 (the settings' once app_settings loads)
+
+
+def set_shop_currency(currency: Callable[[], str]) -> None:
+    """Where the shop's currency comes from (app_settings registers the setting, as for the time zone)."""
+    global _shop_currency
+    _shop_currency = currency
+
+
+def shop_currency() -> str:
+    """The shop's currency, which prices, purchases and KPIs are in (EUR without a database)."""
+    return _shop_currency() or 'EUR'
 
 
 _time_zone: Callable[[], str] = lambda: 'UTC'  # noqa: E731 (the settings' once backoffice.services.app_settings loads)

@@ -9,6 +9,9 @@ Read: `stored_text.show(row.text, row.text_key, row.text_params)` in the reader'
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +30,7 @@ class Sentence:
     @property
     def english(self) -> str:
         """The sentence in the code's language, as stored in the text column."""
-        with i18n.use(i18n.SOURCE_LOCALE):
+        with i18n.use(i18n.SOURCE_LOCALE), _stored():
             return self.shown()
 
     def shown(self) -> str:
@@ -55,7 +58,7 @@ def money(value: Any, currency: str | None = None) -> dict[str, Any]:
 
 
 def amount(value: Any, currency: str) -> dict[str, Any]:
-    """An amount as the dashboard's cards say it: 1,234.50 EUR in English, 1 234,50 € in French."""
+    """An amount with its currency, shown as `money` shows it (€1,234.50; French 1 234,50 €); stored as 1,234.50 EUR."""
     return {'amount': str(value), 'currency': currency}
 
 
@@ -101,7 +104,7 @@ def joined(items: list[Any], separator: str = ', ') -> dict[str, Any]:
 
 def english(value: Any) -> str:
     """One value of a sentence (a `Sentence`, or what `count`, `money`, `counted`… return) in the code's language."""
-    with i18n.use(i18n.SOURCE_LOCALE):
+    with i18n.use(i18n.SOURCE_LOCALE), _stored():
         return _value(_encoded(value))
 
 
@@ -136,6 +139,18 @@ def show_json(text: str, stored: dict[str, Any] | None) -> str:
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
 
+_storing: ContextVar[bool] = ContextVar('stored_text_storing', default=False)
+
+
+@contextmanager
+def _stored() -> Iterator[None]:
+    """While the English text to store is written: amounts as stored texts always said them (40.00 EUR)."""
+    token = _storing.set(True)
+    try:
+        yield
+    finally:
+        _storing.reset(token)
+
 
 def _encoded(value: Any) -> Any:
     if isinstance(value, Sentence):
@@ -164,13 +179,14 @@ def _value(value: Any) -> str:
         return '' if value is None else str(value)
     if 'key' in value:
         return _render(value['key'], value.get('params') or {})
-    if 'money' in value:
-        amount, currency = Decimal(value['money']), value.get('currency')
-        if i18n.current() == i18n.SOURCE_LOCALE:  # as the English texts always said it: 40.00 EUR
+    if 'money' in value or 'amount' in value:
+        amount = Decimal(value['money'] if 'money' in value else value['amount'])
+        currency = value.get('currency')
+        if _storing.get():  # the stored English text (search, exports, the API) keeps what it always said: 40.00 EUR
+            if 'amount' in value:  # (an alert's KPI value: 1,234.50 EUR)
+                return f'{formatting.number(amount, 2)} {currency}'
             return f'{amount} {currency}' if currency else str(amount)
-        return formatting.money(amount, currency)
-    if 'amount' in value:
-        return formatting.amount(Decimal(value['amount']), value['currency'])
+        return formatting.money(amount, currency)  # on a screen: as every screen writes money (€40.00, 40,00 €)
     if 'percent' in value:
         return formatting.percent(Decimal(value['percent']), int(value.get('decimals') or 0))
     if 'number' in value:

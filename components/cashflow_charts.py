@@ -10,7 +10,7 @@ from typing import Any
 from backoffice import formatting
 from backoffice.i18n import _, pgettext
 from backoffice.services.cashflow import ForecastSource, ForecastWeek, Week
-from components.kpi_widgets import COLORS, CONFIG
+from components.kpi_widgets import COLORS, CONFIG, money_axis
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -36,7 +36,7 @@ def weeks_figure(weeks: list[Week], currency: str) -> dict[str, Any]:
                 'line': {'color': COLORS['primary']},
             },
         ],
-        'layout': _layout(weeks[0].monday, weeks[-1].monday),
+        'layout': _layout(weeks[0].monday, weeks[-1].monday, currency),
         'config': CONFIG,
     }
 
@@ -52,7 +52,7 @@ def forecast_figure(weeks: list[ForecastWeek], sources: list[ForecastSource], cu
             continue
         color = SOURCE_COLORS[index % len(SOURCE_COLORS)]
         data.append(_bars(_(source.label), x, [v or 0 for v in values], color, currency))
-    return {'data': data, 'layout': _layout(weeks[0].monday, weeks[-1].monday), 'config': CONFIG}
+    return {'data': data, 'layout': _layout(weeks[0].monday, weeks[-1].monday, currency), 'config': CONFIG}
 
 
 def _bars(name: str, x: list[str], values: list, color: str, currency: str) -> dict[str, Any]:
@@ -77,8 +77,9 @@ def _legend_name(name: str) -> str:
     return '<br>'.join(textwrap.wrap(name.replace('<', '&lt;'), LEGEND_CHARACTERS)) or name
 
 
-def _layout(first: date, last: date) -> dict[str, Any]:
-    """Every week on the axis (an empty one too), ticks on Mondays every other week."""
+def _layout(first: date, last: date, currency: str) -> dict[str, Any]:
+    """Every week on the axis (an empty one too), ticks on Mondays every other week; the amounts' axis says the
+    currency (€20k; French 20k €)."""
     return {
         'margin': {'l': 45, 'r': 10, 't': 10, 'b': 30},
         'height': 260,
@@ -94,7 +95,7 @@ def _layout(first: date, last: date) -> dict[str, Any]:
             'dtick': 2 * WEEK_MS,
             'range': [_ms(first) - WEEK_MS // 2, _ms(last) + WEEK_MS // 2],
         },
-        'yaxis': {'zeroline': True},
+        'yaxis': {'zeroline': True, **money_axis(currency)},
     }
 
 

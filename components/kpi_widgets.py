@@ -52,8 +52,8 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
 
 
 def format_value(value: float | None, unit: str, currency: str = '') -> str:
-    """A card's value in the reader's format: 750.00 EUR, 21,620 EUR, 1.23 M EUR, 12.5 %, 1,234 (French: 750,00 €,
-    21 620 €, 1,23 M €, 12,5 %, 1 234)."""
+    """A card's value in the reader's format, money as every screen writes it: €750.00, €21,620, €1.23M, 12.5 %, 1,234
+    (French: 750,00 €, 21 620 €, 1,23 M €, 12,5 %, 1 234)."""
     if value is None:
         return '—'
     if unit == 'percent':
@@ -61,7 +61,7 @@ def format_value(value: float | None, unit: str, currency: str = '') -> str:
     if unit == 'money':
         if abs(value) >= 1_000_000:
             return formatting.millions(value, currency)  # stays on one line of a phone-wide card
-        return formatting.amount(value, currency, 0 if abs(value) >= 10_000 else 2)
+        return formatting.money(value, currency, 0 if abs(value) >= 10_000 else 2)
     return formatting.number(value, 0)
 
 
@@ -133,6 +133,12 @@ def _layout(**extra: Any) -> dict[str, Any]:
 DRAWN_AS_PLACED = {'ticklabeloverflow': 'allow'}
 
 
+def money_axis(currency: str) -> dict[str, Any]:
+    """A money axis says its currency where the reader writes it: €20k in English, 20k € in French (the separators
+    come with the chart's locale, components/lean_plotly.py); the margin grows to fit the longer ticks."""
+    return {**formatting.money_axis(currency), 'automargin': True} if currency else {}
+
+
 def _days(table: pd.DataFrame) -> list[str]:
     return [day.isoformat() for day in table.index]
 
@@ -144,8 +150,8 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
 
 
 def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, Any]:
-    """Turnover bars (a tap says the day's amount in the reader's money: 9,876.54 EUR, French 9 876,54 €) and the
-    orders as a line on their own axis."""
+    """Turnover bars (a tap says the day's amount in the reader's money: €9,876.54, French 9 876,54 €; their axis says
+    the currency too) and the orders as a line on their own axis."""
     return _noted_when_empty(
         {
             'data': [
@@ -174,6 +180,7 @@ def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, An
                 ),
             ],
             'layout': _layout(
+                yaxis={**_layout()['yaxis'], **money_axis(currency)},
                 yaxis2={
                     'overlaying': 'y',
                     'side': 'right',
@@ -281,7 +288,10 @@ def line_figure(
         if kind == 'scatter':
             trace.update(mode='lines', line={'color': COLORS[color]})
         data.append(_with_units(trace, unit, currency))
-    return _noted_when_empty({'data': data, 'layout': _layout(), 'config': CONFIG})
+    layout = _layout()
+    if unit == 'money':
+        layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
+    return _noted_when_empty({'data': data, 'layout': layout, 'config': CONFIG})
 
 
 NO_DATA = N_('No data for these days')

@@ -8,7 +8,7 @@ from typing import Any
 
 from backoffice.i18n import _
 from backoffice.reports.base import Table, heading
-from components.kpi_widgets import COLORS, CONFIG
+from components.kpi_widgets import COLORS, CONFIG, money_axis
 
 PALETTE = [COLORS['primary'], COLORS['accent'], COLORS['warn'], COLORS['bad'], '#7048e8', '#1098ad', '#d6336c']
 TOP = 20  # bars of a horizontal chart; the table lists every row
@@ -33,6 +33,9 @@ def figure(table: Table) -> dict[str, Any]:
     # the values axis says what it counts when no legend does ('Net sales excl. VAT', 'Hours')
     unit = _(chart.unit) if chart.unit else (names[chart.series[0]] if len(chart.series) == 1 else '')
     value_axis = {'rangemode': 'tozero', 'title': {'text': _short(unit, 60), 'font': {'size': 10}}}
+    money = [kinds[key].kind == 'money' for key in chart.series if key in kinds]
+    if table.currency and money and all(money):
+        value_axis.update(money_axis(table.currency))  # amounts: the axis says the currency (€20k; 20k €)
     if chart.kind == 'hbar':
         series = 'value' if table.chart_rows is not None else chart.series[0]
         top = sorted(rows, key=lambda row: -_number(row.get(series)))[:TOP][::-1]  # the largest on top

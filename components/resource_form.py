@@ -174,13 +174,9 @@ class RecordDialog:
                 ):
                     with ui.item_section():
                         ui.item_label(str(getattr(record, target.title, '') or f'#{record.id}'))
-                        ui.item_label(
-                            ' · '.join(
-                                display_value(getattr(record, c.name), c.kind, c.choices)
-                                for c in shown
-                                if c.name != target.title
-                            )
-                        ).props('caption')
+                        ui.item_label(' · '.join(c.text(record) for c in shown if c.name != target.title)).props(
+                            'caption'
+                        )
         if page.total > len(page.rows):
             ui.label(
                 _('Showing the first {n}; filter the {list} list for all.').format(

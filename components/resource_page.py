@@ -9,7 +9,7 @@ from nicegui import ui
 
 from backoffice.db import read_session
 from backoffice.engine.declaration import SectionRows, number, shown
-from backoffice.formatting import display_value, when
+from backoffice.formatting import when
 from backoffice.i18n import N_, _
 from backoffice.models import User
 from backoffice.permissions import can
@@ -105,7 +105,7 @@ class RecordPage:
                     elif column.kind == 'related':  # none, or one in the trash (shown nowhere but the trash)
                         ui.label('—')
                     else:
-                        ui.label(display_value(value, column.kind, column.choices) or '—').classes('break-words')
+                        ui.label(column.text(record) or '—').classes('break-words')
 
 
 def _section(section: RecordSection, found: SectionRows) -> None:

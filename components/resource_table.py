@@ -14,7 +14,7 @@ from nicegui import background_tasks, run, ui
 from backoffice import i18n, stored_text
 from backoffice.db import read_session
 from backoffice.engine.declaration import link_fields, shown, shown_choices
-from backoffice.formatting import display_value, due, number
+from backoffice.formatting import due, number
 from backoffice.i18n import N_, _
 from backoffice.listing import query
 from backoffice.models import User
@@ -342,13 +342,10 @@ class ResourceTable:
                     row[column.name] = stored_text.show(value or '', key, params)
                     continue
                 row[column.name] = (
-                    related[column.name].get(value, '')
-                    if column.name in related
-                    else display_value(value, column.kind, column.choices)
+                    related[column.name].get(value, '') if column.name in related else column.text(record)
                 )
                 if column.lead and row[column.name]:
-                    leading = self.resource.column(column.lead)
-                    said = display_value(getattr(record, leading.name), leading.kind, leading.choices)
+                    said = self.resource.column(column.lead).text(record)
                     row[column.name] = f'{said} · {row[column.name]}' if said else row[column.name]
             rows.append(self._with_card(_count_down(row, self._due_columns)))
         return rows

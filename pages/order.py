@@ -190,7 +190,7 @@ class OrderScreen:
                 (pgettext('order totals', 'Refunded'), order.refunded_total),
             ):
                 ui.label(label).classes('text-gray-600')
-                ui.label(formatting.amount(value, order.currency)).classes('text-right')
+                ui.label(formatting.money(value, order.currency)).classes('text-right')
 
     def _money(self) -> None:
         data = self.data
@@ -207,7 +207,7 @@ class OrderScreen:
                 ui.label(
                     _('{when} · paid {amount} ({method}, {reference})').format(
                         when=when(payment.paid_at),
-                        amount=formatting.amount(payment.amount, data.order.currency),
+                        amount=formatting.money(payment.amount, data.order.currency),
                         method=method,
                         reference=payment.reference,
                     )
@@ -217,7 +217,7 @@ class OrderScreen:
                     ui.label(
                         _('{when} · refund of {amount} reversed: {reason}').format(
                             when=when(refund.refunded_at),
-                            amount=formatting.amount(-refund.amount, data.order.currency),
+                            amount=formatting.money(-refund.amount, data.order.currency),
                             reason=refund.reason,
                         )
                     ).classes('break-words text-negative').mark('refund-reversed')
@@ -225,14 +225,14 @@ class OrderScreen:
                 ui.label(
                     _('{when} · refunded {amount}: {reason}').format(
                         when=when(refund.refunded_at),
-                        amount=formatting.amount(refund.amount, data.order.currency),
+                        amount=formatting.money(refund.amount, data.order.currency),
                         reason=refund.reason,
                     )
                 ).classes('break-words')
             self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
-                    shown = f'{document.number} · {formatting.amount(document.total, document.currency)}'
+                    shown = f'{document.number} · {formatting.money(document.total, document.currency)}'
                     if document.due_on is not None and document.paid_at is None and self.data.order.paid_at is None:
                         shown = _('{document} · due {day}').format(document=shown, day=formatting.day(document.due_on))
                     ui.label(shown).mark('document')
@@ -253,7 +253,7 @@ class OrderScreen:
                 shown = _('{gateway} payment {reference} · {amount} · {status}').format(
                     gateway=_(provider.label) if provider else intent.provider,
                     reference=intent.reference,
-                    amount=formatting.amount(intent.amount, intent.currency),
+                    amount=formatting.money(intent.amount, intent.currency),
                     status=gateway_payments.intent_said(intent),
                 )
                 ui.label(f'{shown}: {intent.message}' if intent.message else shown).classes('break-words')
@@ -270,7 +270,7 @@ class OrderScreen:
             with ui.row().classes('items-center gap-2').mark('gateway-refund'):
                 shown = _('{when} · refund of {amount} through {gateway}: {status}').format(
                     when=when(refund.created_at),
-                    amount=formatting.amount(refund.amount, order.currency),
+                    amount=formatting.money(refund.amount, order.currency),
                     gateway=_(provider.label) if provider else refund.provider,
                     status=gateway_payments.refund_said(refund),
                 )
@@ -280,7 +280,7 @@ class OrderScreen:
                         'the customer again, the credit note stands'
                     ).format(
                         when=when(refund.created_at),
-                        amount=formatting.amount(refund.amount, order.currency),
+                        amount=formatting.money(refund.amount, order.currency),
                         gateway=_(provider.label) if provider else refund.provider,
                     )
                 ui.label(f'{shown} · {refund.message}' if refund.message else shown).classes('break-words')
@@ -384,7 +384,7 @@ class OrderScreen:
         back again" beside it (the same refund the Payments section lists)."""
         state = rma.refund_state
         said = _('Refund {amount} · {state}').format(
-            amount=formatting.amount(rma.refund_amount, self.data.order.currency),
+            amount=formatting.money(rma.refund_amount, self.data.order.currency),
             state=_(return_refunds.ON_THE_ORDER.get(state, state)),
         )
         alarming = state in return_refunds.ALARMING

@@ -42,6 +42,9 @@ def settings_page(user: User) -> None:
                 section = spec.section
                 ui.label(_(section)).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
             inputs[spec.key] = _input(spec, _shown(spec, loaded[spec.key]))
+            if spec.key == 'currency':  # what a change of currency recomputes, and what it cannot convert
+                currency_note = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
+                currency_note.mark('currency-note').set_visibility(False)
             if spec.key in CONNECTION_CHECKS:  # the last setting of a payment gateway's section
                 _connection_check(CONNECTION_CHECKS[spec.key])
         conflict = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
@@ -82,8 +85,12 @@ def settings_page(user: User) -> None:
         if saved is FAILED:
             return
         loaded.update(saved)
-        if 'time_zone' in changes:  # the KPIs' days start at midnight in this zone: their history moves with it
-            refresh.start_recompute(keys=None, reason='time zone changed')
+        # the KPIs' days start at midnight in the time zone, their amounts are in the shop's currency: the stored
+        # history is recomputed with them, in the background (its progress under KPI jobs below)
+        refresh.start_recompute_after_settings(changes, actor=actor.email)
+        if 'currency' in changes:
+            currency_note.text = _(CURRENCY_CHANGED).format(currency=loaded['currency'])
+            currency_note.set_visibility(True)
         if 'default_language' in changes and not actor.language:  # this admin follows the default: show it
             ui.notify(_('Settings saved'), type='positive')
             ui.navigate.reload()
@@ -133,6 +140,14 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
     ui.label(_(spec.help)).classes('text-xs text-gray-500 -mt-2 pb-1')  # a label, not a hint: long help wraps freely
     return element
+
+
+CURRENCY_CHANGED = N_(
+    'The KPI history is being recomputed in {currency}: turnover and average basket now add up the orders in '
+    '{currency} only (progress under KPI jobs below). Not converted: goal targets and alert thresholds on amounts, '
+    'and the amounts of these settings (shipping fee, free shipping, big order, write-off tolerance): they are '
+    'numbers, now read in {currency}. Check them.'
+)
 
 
 # a gateway's section ends with "Test connection": the setting after which it appears → the gateway's key

@@ -10,6 +10,7 @@ from email import message_from_bytes
 import pytest
 from sqlmodel import select
 
+from backoffice import stored_text
 from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
@@ -68,11 +69,14 @@ def test_a_rule_fires_once_per_crossing_tells_staff_and_chat_and_resolves() -> N
         [event] = fired()
         assert event.value == 40 and event.resolved_at is None and HOSTILE in event.message
         slack_text = json.loads(slack.received[0].body)['text']  # Slack's control characters escaped as it documents
-        assert slack_text == event.message.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
-        assert json.loads(discord.received[0].body)['content'] == event.message
+        # read by people: money as every screen writes it (the stored English text keeps 40.00 EUR)
+        said = stored_text.show(event.message, event.message_key, event.message_params)
+        assert 'is €40.00, below €100.00' in said and '40.00 EUR' in event.message
+        assert slack_text == said.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+        assert json.loads(discord.received[0].body)['content'] == said
         with read_session() as session:
             [notice] = session.exec(select(Notification).where(Notification.user_id == agent.id)).all()
-        assert notice.text == event.message and notice.link == '/alerts'
+        assert notice.text == said and notice.link == '/alerts'  # as the recipient reads it
 
         put_daily('turnover', {1: 150.0})  # back above: resolved, and said once
         assert alert_checks.evaluate()['resolved'] == 1

@@ -146,7 +146,7 @@ async def test_a_line_is_split_over_two_invoices_found_by_number(user: User) -> 
     user.find(marker=f'part-{first.number}').clear().type('20.00')
     user.find(marker=f'part-{second.number}').clear().type('20,00')
     user.find(marker='split-save').click()
-    await user.should_see('The parts add up to 40.00 EUR; the line is 45.00 EUR', retries=40)
+    await user.should_see('The parts add up to €40.00; the line is €45.00', retries=40)
     user.find(marker=f'part-{second.number}').clear().type('25.00')
     user.find(marker='split-save').click()
     await user.should_see('Matched: payment recorded.', retries=40)

@@ -102,10 +102,10 @@ def test_a_line_split_over_two_invoices_one_in_part(shop) -> None:
     line = lines()[0]
     with pytest.raises(ValidationFailed) as refused:
         act(bank_match.confirm, manager, line, amounts={first.id: '20.00', second.id: '20.00'})
-    assert refused.value.errors == {'invoices': 'The parts add up to 40.00 EUR; the line is 45.00 EUR'}
+    assert refused.value.errors == {'invoices': 'The parts add up to €40.00; the line is €45.00'}
     with pytest.raises(ValidationFailed) as refused:
         act(bank_match.confirm, manager, line, amounts={first.id: '25.00', second.id: '20.00'})
-    assert refused.value.errors == {f'invoice_{first.id}': f'Only 20.00 EUR is open on invoice {first.number}'}
+    assert refused.value.errors == {f'invoice_{first.id}': f'Only €20.00 is open on invoice {first.number}'}
     act(bank_match.confirm, manager, line, amounts={first.id: '20.00', second.id: '25.00'})
     assert (open_on(first), open_on(second)) == (D('0.00'), D('25.00'))
     with read_session() as session:

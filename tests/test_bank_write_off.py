@@ -73,7 +73,7 @@ def test_without_a_tolerance_the_parts_must_add_up(shop) -> None:
     _admin, manager, short, _over = shop
     with pytest.raises(ValidationFailed) as refused:
         confirm(manager, line_for(short), {short.id: '100.00'})
-    assert refused.value.errors['invoices'] == 'The parts add up to 100.00 EUR; the line is 99.50 EUR'
+    assert refused.value.errors['invoices'] == 'The parts add up to €100.00; the line is €99.50'
     assert line_for(short).status == LineStatus.unmatched and open_on(short) == D('100.00')
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from backoffice import i18n
-from components import kpi_widgets
+from backoffice import formatting, i18n
+from backoffice.reports.base import Chart, Column, Table
+from backoffice.services import cashflow
+from components import kpi_widgets, report_charts
+from components.cashflow_charts import weeks_figure
 from components.lean_plotly import BUNDLE, LeanPlotly, bundle_url
 
 BUNDLE_FILE = Path(kpi_widgets.__file__).parent / 'lib' / 'plotly-basic' / 'index.js'
@@ -72,7 +76,7 @@ def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
     table['turnover'] = [12_345.5 if n == 29 else 9_876.54 for n in range(30)]
     with i18n.use('en'):
         bars, orders = kpi_widgets.turnover_and_orders(table, 'EUR')['data']
-        assert (bars['text'][0], bars['text'][29], bars['textposition']) == ('9,876.54 EUR', '12,346 EUR', 'none')
+        assert (bars['text'][0], bars['text'][29], bars['textposition']) == ('€9,876.54', '€12,346', 'none')
         assert bars['hovertemplate'] == '%{x}<br>%{text}<extra>Turnover</extra>'
         assert orders['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Orders</extra>'
         [backlog, breaches] = kpi_widgets.backlog_figure(table)['data']
@@ -105,3 +109,40 @@ def test_a_period_without_any_value_says_so_across_each_chart() -> None:
     some = a_month()
     some['open_requests'] = float('nan')
     assert 'annotations' not in kpi_widgets.backlog_figure(some)['layout']  # the breaches are there
+
+
+def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
+    """The y-axes of amounts carried bare numbers: the turnover bars, a money KPI's own chart, the cash flow's weeks and
+    a report of amounts now say the currency as the reader writes money (€20k in English, 20k € in French); counts,
+    percentages and hours stay bare. Separators come with the chart's Plotly locale (components/lean_plotly.py)."""
+    table = a_month()
+    weeks = [cashflow.Week(date(2026, 11, 2), Decimal('250.00'), Decimal('50.00'))]
+    net = Column('net', 'Net sales excl. VAT', 'money')
+    hours = Column('first_response_median', 'First response', 'hours')
+    sales = Table(
+        columns=(net,), rows=[{'label': 'Nov', 'net': 10.0}], chart=Chart('line', 'label', ('net',)), currency='EUR'
+    )
+    worked = Table(columns=(hours,), rows=[], chart=Chart('bar', 'label', (hours.key,), 'Hours'), currency='EUR')
+    for language, prefix, suffix in (('en', '€', ''), ('fr', '', '\u00a0€')):
+        with i18n.use(language):
+            money_axes = [
+                kpi_widgets.turnover_and_orders(table, 'EUR')['layout']['yaxis'],
+                kpi_widgets.line_figure(table, [('turnover', 'Turnover', 'primary')], unit='money', currency='EUR')[
+                    'layout'
+                ]['yaxis'],
+                weeks_figure(weeks, 'EUR')['layout']['yaxis'],
+                report_charts.figure(sales)['layout']['yaxis'],
+            ]
+            for axis in money_axes:
+                assert (axis['tickprefix'], axis['ticksuffix'], axis['automargin']) == (prefix, suffix, True), axis
+            bare = [
+                kpi_widgets.turnover_and_orders(table, 'EUR')['layout']['yaxis2'],
+                kpi_widgets.line_figure(table, [('orders', 'Orders', 'primary')])['layout']['yaxis'],
+                report_charts.figure(worked)['layout']['yaxis'],
+            ]
+            assert not any('tickprefix' in axis or 'ticksuffix' in axis for axis in bare)
+    with i18n.use('en'):
+        assert formatting.money_axis('CHF') == {'tickprefix': 'CHF\u00a0', 'ticksuffix': ''}  # no sign: its code
+        assert formatting.money_axis('USD') == {'tickprefix': '$', 'ticksuffix': ''}
+    with i18n.use('fr'):
+        assert formatting.money_axis('USD') == {'tickprefix': '', 'ticksuffix': '\u00a0$US'}

@@ -40,15 +40,15 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_see('Dashboard')
     await user.should_see('Turnover')
     await user.should_see('Open requests')
-    await user.should_see('750.00 EUR')  # the last 30 days
+    await user.should_see('€750.00')  # the last 30 days
     charts = user.find(LeanPlotly).elements  # on the lighter plotly.js bundle: bars and lines (the funnel too)
     assert len(charts) == 4 and {c.figure['data'][0]['type'] for c in charts} == {'bar', 'scatter'}
     assert f'<link rel="modulepreload" href="{bundle_url()}">' in user.client.head_html  # fetched with the page
     next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
-    await user.should_see('500.00 EUR')
+    await user.should_see('€500.00')
     await user.should_see('▲ 100.0 %')
     next(iter(user.find(ui.toggle).elements)).value = 30  # 14 days of history: none for the 30 days before
-    await user.should_see('750.00 EUR')
+    await user.should_see('€750.00')
     await user.should_see('no earlier data')
     await user.should_not_see(content='▲')
 
@@ -109,10 +109,10 @@ async def test_every_role_lands_on_the_dashboard(user: User) -> None:
 async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User) -> None:
     seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
     await signed_in(user, make_user('manager').email)
-    await user.should_see('750.00 EUR')
+    await user.should_see('€750.00')
     switch = next(iter(user.find(ui.toggle).elements))
     switch.value = 7
-    await user.should_see('500.00 EUR')
+    await user.should_see('€500.00')
     today = days.today('UTC')
     shown = f'{formatting.days(today - timedelta(days=6), today)}, compared with the 7 days before'
     await user.should_see(shown)
@@ -123,7 +123,7 @@ async def test_cancelling_a_custom_period_puts_back_the_period_shown(user: User)
 
     await eventually(lambda: switch.value == 7, message='the switch is back on 7 days')
     await user.should_see(shown)  # the same days as before
-    await user.should_see('500.00 EUR')
+    await user.should_see('€500.00')
 
 
 async def test_a_custom_period_can_be_chosen_again(user: User) -> None:
@@ -157,7 +157,7 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
 
     monkeypatch.setattr(dashboard_page, '_read', slow_read)
     await signed_in(user, make_user('manager').email)
-    await user.should_see('750.00 EUR')
+    await user.should_see('€750.00')
     charts = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)  # in the page's order
     assert len(charts[0].figure['data'][0]['x']) == 30
     await user.should_not_see(marker='dashboard-busy')
@@ -166,10 +166,10 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     await user.should_see(marker='dashboard-busy')  # a spinner while the period is read
     busy_parts = [e for e in user.find(ui.column).elements if 'dashboard-content' in e.classes]
     assert busy_parts and busy_parts[0].props.get('aria-busy') == 'true'  # the cards and charts dimmed
-    await user.should_see('750.00 EUR')  # the old numbers stay until the new ones are read
+    await user.should_see('€750.00')  # the old numbers stay until the new ones are read
     release.set()
 
-    await user.should_see('500.00 EUR')
+    await user.should_see('€500.00')
     await user.should_see('▲ 100.0 %')
     await user.should_not_see(marker='dashboard-busy')  # gone once the new period shows
     assert busy_parts[0].props.get('aria-busy') == 'false'

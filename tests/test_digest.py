@@ -76,7 +76,7 @@ def test_the_digest_holds_only_what_the_recipients_own_permissions_allow() -> No
 
     everything = built(admin, kpis=['turnover', 'orders'])
     assert [card.key for card in everything.cards] == ['turnover', 'orders']
-    assert everything.cards[0].value.startswith('150.00') and everything.cards[0].spark[-2:] == [100.0, None]
+    assert everything.cards[0].value == '€150.00' and everything.cards[0].spark[-2:] == [100.0, None]
     assert [(g.objective, g.result) for g in everything.goals] == [(f'Grow {HOSTILE}', 'Turnover up')]
     assert everything.sla[0] == 1 and HOSTILE in everything.sla[1][0].title
     assert everything.low_stock[0] == 1 and 'MUG' in everything.low_stock[1][0].title

@@ -132,7 +132,7 @@ def test_a_refund_failing_after_it_succeeded_is_reversed_once_and_the_credit_not
     assert failed.message == 'The card was reported lost or stolen: the bank refused the refund'
     note = credit_notes(order.id)[0].number
     assert timeline(admin, order.id)[-1] == (
-        'Stripe refund of 20.00 EUR failed after it was made: The card was reported lost or stolen: the bank refused '
+        'Stripe refund of €20.00 failed after it was made: The card was reported lost or stolen: the bank refused '
         f'the refund. The amount is owed to the customer again; credit note {note} stands'
     )
     # Stripe resends the same event, and tells the same failure again as charge.refund.updated: applied once
@@ -176,7 +176,7 @@ def test_pay_back_again_beyond_what_is_refundable_is_refused(stripe, admin) -> N
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         gateway_payments.pay_back_again(session=session, actor=admin, refund_id=failed.id)
     assert refused.value.errors == {
-        'amount': 'Only 10.00 EUR can still be refunded on order 100001: paying back 20.00 EUR again is more than that'
+        'amount': 'Only €10.00 can still be refunded on order 100001: paying back €20.00 again is more than that'
     }
     assert len(stripe.refunds_made()) == 2 and fresh(order.id).refunded_total == Decimal('50.00')
 

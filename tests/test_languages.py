@@ -73,9 +73,9 @@ def test_french_formats_and_english_ones_unchanged() -> None:
         assert formatting.due(instant + timedelta(hours=2, minutes=5), now=instant) == 'dans 2 h 05 min'
         assert formatting.due(instant - timedelta(days=1, hours=2), now=instant) == 'en retard de 1 j 2 h'
     assert formatting.money(Decimal('1234.56'), 'EUR') == '€1,234.56'
-    assert formatting.money(42, 'CHF') == '42.00 CHF'
+    assert formatting.money(42, 'CHF') == 'CHF\u00a042.00'  # a currency without a sign: its code, as CLDR spaces it
     assert formatting.money(Decimal('-18.90'), 'EUR') == '-€18.90'  # a bank fee: the minus before the sign
-    assert formatting.money(Decimal('-1234.5'), 'CHF') == '-1,234.50 CHF'
+    assert formatting.money(Decimal('-1234.5'), 'CHF') == '-CHF\u00a01,234.50'
     assert formatting.number(12345) == '12,345'
     assert formatting.percent(0.5) == '50%'
     assert formatting.ago(instant - timedelta(days=2), now=instant) == '2 days ago'

@@ -1,8 +1,8 @@
 """Numbers, money and percentages in the reader's format (issue #14): a French reader sees 21 620 € and ▲ 100,0 % on
 the dashboard's cards (4 960 and 12 % in its funnel), 2 469,00 € in an order's totals and 1 234,50 in its lines, an
 amount to confirm written as they type it (2962,80), and the dashboard's charts carry a French Plotly locale (month
-names, separators) and day-first date ticks. The English reader keeps what the app always showed (21,620 EUR,
-▲ 100.0 %, 2,469.00 EUR).
+names, separators) and day-first date ticks. The English reader sees money as every screen writes it, Babel's English
+(€21,620, ▲ 100.0 %, €2,469.00).
 
 The user signs in in English, then the reader's language is switched to French (`in_french`, as in
 test_pages_in_french.py); the switch is undone after each test."""
@@ -36,9 +36,9 @@ def test_a_card_value_in_each_language() -> None:
     cases = [(21_620.4, 'money'), (750.0, 'money'), (1_234_567.0, 'money'), (12.5, 'percent'), (12_345.0, 'count')]
     with i18n.use('en'):
         assert [kpi_widgets.format_value(v, unit, 'EUR') for v, unit in cases] == [
-            '21,620 EUR',
-            '750.00 EUR',
-            '1.23 M EUR',
+            '€21,620',
+            '€750.00',
+            '€1.23M',
             '12.5 %',
             '12,345',
         ]
@@ -50,7 +50,7 @@ def test_a_card_value_in_each_language() -> None:
             f'12,5{NBSP}%',
             f'12{NNBSP}345',
         ]
-        assert formatting.amount(Decimal('1234.5'), 'CHF') == f'1{NNBSP}234,50{NBSP}CHF'
+        assert formatting.money(Decimal('1234.5'), 'CHF') == f'1{NNBSP}234,50{NBSP}CHF'
         assert formatting.size(3_400_000) == f'3,2{NBSP}Mo'
     with i18n.use('en'):
         assert formatting.size(3_400_000) == '3.2 MB' and formatting.size(1) == '1 byte'
@@ -87,7 +87,7 @@ async def test_the_dashboard_cards_and_charts_in_french(user: User, in_french: C
     owner = make_user('manager')
     await signed_in(user, owner.email)
     next(iter(user.find(ui.toggle).elements)).value = 7
-    await user.should_see('21,620 EUR')
+    await user.should_see('€21,620')
     await user.should_see('▲ 100.0 %')
 
     in_french()
@@ -111,7 +111,7 @@ async def test_an_order_in_french_money(user: User, in_french: Callable[[], None
     order = place(('LAMP', 2), shipping_name='Cleo Stone')
     due = order.total
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
-    await user.should_see('2,469.00 EUR')  # the subtotal, in English as it always read
+    await user.should_see('€2,469.00')  # the subtotal, as every English screen writes money
 
     in_french()
     await user.open(f'/orders/{order.number}')

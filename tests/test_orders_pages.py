@@ -58,7 +58,7 @@ async def test_an_order_is_paid_packed_shipped_and_delivered_from_its_page(user:
     user.find(marker='record-payment').click()
     user.find(marker='amount').elements.pop().set_value('70.00')
     user.find(marker='dialog-submit').click()
-    await user.should_see('Only 60.00 EUR is due on order 100001', retries=40)  # the service's refusal, as it is worded
+    await user.should_see('Only €60.00 is due on order 100001', retries=40)  # the service's refusal, as it is worded
     user.find(marker='amount').elements.pop().set_value('60.00')
     user.find(marker='dialog-submit').click()
     await user.should_see('Payment recorded', retries=40)
@@ -93,7 +93,7 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
     user.find(marker='amount').elements.pop().set_value('60.01')
     user.find(marker='reason').type('Broken')
     user.find(marker='dialog-submit').click()
-    await user.should_see('At most 60.00 EUR can be refunded', retries=40)
+    await user.should_see('At most €60.00 can be refunded', retries=40)
     assert fresh(order.id).refunded_total == 0
     user.find('PDF').click()  # the invoice issued with the payment
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
@@ -122,7 +122,7 @@ async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
     user.find(marker='create-draft').click()
     await user.should_see('Draft order 100001 saved', retries=40)
     assert str(fresh(draft.id).total) == '90.00'
-    await user.should_see('90.00 EUR', retries=40)  # the page shows the saved draft
+    await user.should_see('€90.00', retries=40)  # the page shows the saved draft
     user.find('Confirm').click()
     await eventually(lambda: fresh(draft.id).status == 'pending')
     assert level(mug.id).reserved == 3

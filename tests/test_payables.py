@@ -165,7 +165,7 @@ def test_payments_in_parts_and_more_than_open_refused_in_words(people) -> None:
     assert (stored(bill.id).status, stored(bill.id).paid) == (BillStatus.partly_paid, D('50.00'))
     with pytest.raises(ValidationFailed) as refused:
         pay(manager, bill.id, '70.01')
-    assert refused.value.errors['amount'] == 'Only 70.00 EUR is open on bill F-2026-001: 70.01 EUR is more than that'
+    assert refused.value.errors['amount'] == 'Only €70.00 is open on bill F-2026-001: €70.01 is more than that'
     for bad in ('0', '-5', '1.234', 'abc'):
         with pytest.raises(ValidationFailed):
             pay(manager, bill.id, bad)

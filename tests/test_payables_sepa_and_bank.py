@@ -143,7 +143,7 @@ def test_a_debit_larger_than_the_bill_is_refused_and_records_nothing(people) -> 
         line = session.exec(select(BankLine)).one()
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         bank_match.confirm_bill(session=session, actor=manager, line_id=line.id, version=line.version, bill_id=bill.id)
-    assert 'Only 180.00 EUR is open on bill A-9' in refused.value.errors['amount']
+    assert 'Only €180.00 is open on bill A-9' in refused.value.errors['amount']
     with read_session() as session:
         assert session.get(BankLine, line.id).status == LineStatus.unmatched
         assert session.exec(select(BillPayment)).all() == []

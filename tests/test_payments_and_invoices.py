@@ -34,7 +34,7 @@ def test_a_payment_that_covers_the_total_makes_the_order_paid_and_issues_the_inv
     assert (fresh(order.id).status, fresh(order.id).paid_total, numbers()) == ('pending', Decimal('20.00'), [])
     with pytest.raises(ValidationFailed) as refused:
         pay(manager, order, '40.01')
-    assert refused.value.errors == {'amount': 'Only 40.00 EUR is due on order 100001'}
+    assert refused.value.errors == {'amount': 'Only €40.00 is due on order 100001'}
     pay(manager, order, '40.00')
     order = fresh(order.id)
     year = utcnow().year
@@ -79,7 +79,7 @@ def test_refunds_never_exceed_what_was_paid_and_each_issues_a_credit_note(manage
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='45.01', reason='Rest')
     assert refused.value.errors == {
-        'amount': 'At most 45.00 EUR can be refunded on order 100001 (paid 60.00, refunded 15.00)'
+        'amount': 'At most €45.00 can be refunded on order 100001 (paid 60.00, refunded 15.00)'
     }
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='1.00', reason=' ')

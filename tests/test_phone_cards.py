@@ -75,7 +75,7 @@ async def test_an_order_card_shows_number_status_customer_and_total_and_opens_th
     (card,) = await cards_show(user, order.number)
     assert card['status'] == 'Pending payment'
     assert line(card, 'Customer') == 'ann.card@example.com'
-    assert line(card, 'Total') == f'{order.total:,.2f}'
+    assert line(card, 'Total') == f'€{order.total:,.2f}'  # with its currency, as every screen writes money
     tap_card(user, order.number)
     await eventually(lambda: user.back_history[-1].endswith(f'/orders/{order.number}'), message='the order opens')
 

@@ -73,7 +73,7 @@ async def test_a_manager_adds_a_product_after_fixing_its_sku(user: User) -> None
     row = next(r for r in user.find(ui.table).elements.pop().rows if r['sku'] == 'BEAN-ETH-250')
     assert (row['name'], row['price'], row['currency'], row['category_id']) == (
         'Ethiopia Yirgacheffe, 250 g',
-        '8.90',
+        '€8.90',
         'EUR',
         'Coffee',
     )

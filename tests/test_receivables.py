@@ -143,7 +143,7 @@ def test_paying_more_than_is_open_is_refused_in_words_and_nothing_is_written(sho
     o2, i2 = invoiced_on_terms(manager, 'ann@example.com', 2, 30)  # 20.00, same customer
     with pytest.raises(ValidationFailed) as refused:
         settle(manager, {i1.id: '5.00', i2.id: '20.01'})
-    assert refused.value.errors == {f'invoice_{i2.id}': f'Only 20.00 EUR is open on invoice {i2.number}'}
+    assert refused.value.errors == {f'invoice_{i2.id}': f'Only €20.00 is open on invoice {i2.number}'}
     with pytest.raises(ValidationFailed) as refused:
         settle(manager, {i1.id: '-1'})
     assert refused.value.errors == {f'invoice_{i1.id}': 'Enter an amount above 0'}

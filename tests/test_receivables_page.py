@@ -48,7 +48,7 @@ async def test_a_manager_sees_what_is_owed_and_records_one_payment_for_two_invoi
     user.find(marker=f'amount-{i2.number}').clear().type('40.01')
     user.find(marker='reference').type(HOSTILE)
     user.find(marker='dialog-submit').click()
-    await user.should_see(f'Only 40.00 EUR is open on invoice {i2.number}', retries=40)
+    await user.should_see(f'Only €40.00 is open on invoice {i2.number}', retries=40)
     user.find(marker=f'amount-{i2.number}').clear().type('15.00')
     user.find(marker='dialog-submit').click()
     await user.should_see('Payment of €25.00 recorded.', retries=40)

@@ -31,7 +31,7 @@ async def test_refunding_the_return_of_a_card_order_goes_through_stripe(user: Us
     user.find(marker='resolve-refund').click()
     await user.should_see(marker='refund-confirm', retries=40)
     user.find(marker='refund-confirm').click()
-    await user.should_see('Refunded 30.00 EUR; a credit note was issued', retries=40)
+    await user.should_see('Refunded €30.00; a credit note was issued', retries=40)
     assert [r['amount'] for r in stripe.refunds_made()] == [3000]
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('30.00'), message='the refund is booked')
     await user.should_see(f'Return {rma.number}', retries=40)
@@ -45,9 +45,9 @@ async def test_a_refund_that_failed_after_it_was_made_is_said_and_paid_back_agai
     await user.should_see('failed after it was made: the amount is owed to the customer again', retries=40)
     await user.should_see('The card was reported lost or stolen: the bank refused the refund')
     await user.should_see('reversed: Refund re_3Local', retries=40)
-    await user.should_see('refunded 20.00 EUR: Chipped "mug": <b>x</b>')  # shown as typed, never as markup
+    await user.should_see('refunded €20.00: Chipped "mug": <b>x</b>')  # shown as typed, never as markup
     user.find(marker='pay-back-again').click()
-    await user.should_see('Paid back 20.00 EUR again; its credit note is on the order', retries=40)
+    await user.should_see('Paid back €20.00 again; its credit note is on the order', retries=40)
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('20.00'), message='paid back again')
     await user.should_not_see(marker='pay-back-again', retries=40)
     assert len(stripe.refunds_made()) == 2
@@ -66,7 +66,7 @@ async def test_pay_back_again_beyond_what_is_left_is_refused_at_the_page(user: U
         gateway_payments.request_refund(session=session, actor=admin, order_id=order.id, amount='50.00', reason='x')
     user.find(marker='pay-back-again').click()
     await user.should_see(
-        'Only 10.00 EUR can still be refunded on order 100001: paying back 20.00 EUR again is more than that',
+        'Only €10.00 can still be refunded on order 100001: paying back €20.00 again is more than that',
         retries=40,
     )
     assert len(stripe.refunds_made()) == 2

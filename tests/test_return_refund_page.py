@@ -75,5 +75,5 @@ def test_a_refund_confirmed_for_another_amount_is_refused() -> None:
     assert (quote.return_number, quote.order_number) == (rma.number, order.number)
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund', amount='30.00')
-    assert 'is now 24.00 EUR, not 30.00' in refused.value.errors['amount']
+    assert 'is now €24.00, not 30.00' in refused.value.errors['amount']
     assert fresh(order.id).refunded_total == 0 and stored_return(rma.id).status == 'received'

@@ -224,9 +224,9 @@ async def test_returns_shows_the_refund_and_filters_failed_ones_in_one_choice(us
 
     # the return's own view, on its order: the failure in red with what to do, and the retry beside it
     await user.open(f'/orders/{order.number}')
-    await user.should_see('Refund 30.00 EUR · Failed: the money has not gone back', retries=40)
+    await user.should_see('Refund €30.00 · Failed: the money has not gone back', retries=40)
     user.find(marker='return-pay-back-again').click()
-    await user.should_see('Refund 30.00 EUR · Refunded at the gateway', retries=40)
+    await user.should_see('Refund €30.00 · Refunded at the gateway', retries=40)
     await eventually(lambda: stored(failed.id) == ('refunded', Decimal('30.00')))
 
 

@@ -69,7 +69,7 @@ def test_a_payment_over_what_is_due_is_refused_with_the_amount_written_the_frenc
     with i18n.use('fr'), pytest.raises(ValidationFailed) as refused:
         pay(manager, order, 'dix')
     assert refused.value.errors == {'amount': 'Saisissez un montant, par exemple 12,50'}
-    assert payments.amount_in_words(order.total, 'EUR') == '60.00 EUR'  # English as the messages always said it
+    assert payments.amount_in_words(order.total, 'EUR') == '€60.00'  # English as the messages always said it
 
 
 def test_out_of_stock_and_a_refused_stock_adjustment_read_in_french(manager) -> None:

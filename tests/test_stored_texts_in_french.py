@@ -101,7 +101,8 @@ async def test_a_french_manager_reads_the_order_timeline_in_french_and_an_old_en
     ]
 
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
-    await user.should_see(f'Payment of 2962.80 EUR (Bank transfer, BANK-1); paid in full, invoice {invoice} issued')
+    # on the screen, money as every screen writes it (the stored English text above keeps 2962.80 EUR)
+    await user.should_see(f'Payment of €2,962.80 (Bank transfer, BANK-1); paid in full, invoice {invoice} issued')
     in_french()
     await user.open(f'/orders/{order.number}')
     entries = [label.text for label in user.find(marker='timeline-entry').elements for label in label.descendants()]
@@ -368,10 +369,10 @@ def test_an_alert_fired_in_english_reads_in_french_with_french_amounts_and_perce
     )
     assert f'12,5{NBSP}%' in shown_change and f'10,0{NBSP}%' in shown_change and HOSTILE in shown_change
     assert old == 'Alert "old": Turnover is 1.00 EUR.'
-    with read_session() as session:  # in English: exactly what was stored
+    with read_session() as session:  # in English: what was stored, money as every screen writes it
         assert [f.message for f in alerts.history(session=session, actor=manager)][1:] == [
             change.message,
-            below.message,
+            f'Alert "{HOSTILE}": Turnover is €1,234.50, below €2,000.00.',
         ]
 
 

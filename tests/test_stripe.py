@@ -135,7 +135,7 @@ def test_a_refund_is_checked_against_what_is_refundable(stripe, admin) -> None:
     paid_through_stripe(stripe, order)
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         gateway_payments.request_refund(session=session, actor=admin, order_id=order.id, amount='60.01', reason='x')
-    assert refused.value.errors == {'amount': 'At most 60.00 EUR can be refunded on order 100001'}
+    assert refused.value.errors == {'amount': 'At most €60.00 can be refunded on order 100001'}
     stripe.state.next_refund_status = 'pending'
     with session_scope() as session:
         row = gateway_payments.request_refund(
@@ -144,7 +144,7 @@ def test_a_refund_is_checked_against_what_is_refundable(stripe, admin) -> None:
     assert row.status == 'pending'
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # 50.00 is on its way
         gateway_payments.request_refund(session=session, actor=admin, order_id=order.id, amount='10.01', reason='x')
-    assert refused.value.errors == {'amount': 'At most 10.00 EUR can be refunded on order 100001'}
+    assert refused.value.errors == {'amount': 'At most €10.00 can be refunded on order 100001'}
     assert len(stripe.refunds_made()) == 1
 
 
@@ -164,8 +164,7 @@ def test_a_failed_refund_is_shown_in_words_and_books_nothing(stripe, admin) -> N
     with read_session() as session:
         timeline = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=admin, order_id=order.id)]
     assert (
-        timeline[-1]
-        == 'Stripe refund of 20.00 EUR failed: The card expired or was cancelled: the bank refused the refund'
+        timeline[-1] == 'Stripe refund of €20.00 failed: The card expired or was cancelled: the bank refused the refund'
     )
     # Stripe refuses outright (more than is left at Stripe): its own message is kept
     stripe.state.next_refund_status = 'succeeded'
@@ -317,7 +316,7 @@ def test_a_refund_stripe_could_not_be_reached_for_is_sent_again_once(stripe, adm
         )
     assert (row.status, row.message) == ('requested', 'Stripe could not be reached; try again in a moment')
     assert gateway_payments.outcome_said(row, 'EUR') == (
-        'Refund of 5.00 EUR not confirmed: Stripe could not be reached; try again in a moment Use "Send again".',
+        'Refund of €5.00 not confirmed: Stripe could not be reached; try again in a moment Use "Send again".',
         'warning',
     )
     monkeypatch.setenv('BACKOFFICE_STRIPE_API_BASE', stripe.url)

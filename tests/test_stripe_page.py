@@ -42,11 +42,11 @@ async def test_a_manager_refunds_part_of_a_card_payment_from_the_order_page(user
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='sync-status', retries=40)
     await refund(user, '60.01', 'Too much')
-    await user.should_see('At most 60.00 EUR can be refunded on order 100001', retries=40)
+    await user.should_see('At most €60.00 can be refunded on order 100001', retries=40)
     user.find(marker='amount').elements.pop().set_value('15.00')
     user.find(marker='reason').elements.pop().set_value('Chipped "mug": <script>x</script> très')
     user.find(marker='dialog-submit').click()
-    await user.should_see('Refunded 15.00 EUR; a credit note was issued', retries=40)
+    await user.should_see('Refunded €15.00; a credit note was issued', retries=40)
     assert [(r['amount'], r['payment_intent']) for r in stripe.refunds_made()] == [(1500, intent['id'])]
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('15.00'), message='the refund is booked')
     await user.should_see('Chipped "mug": <script>x</script> très', retries=40)
@@ -59,10 +59,10 @@ async def test_a_refused_refund_is_shown_in_words_on_the_page_and_its_timeline(u
     await signed_in(user, make_user('manager').email, path=f'/orders/{order.number}')
     await refund(user, '20.00', 'Broken')
     await user.should_see(
-        'Refund of 20.00 EUR failed: The card expired or was cancelled: the bank refused the refund', retries=40
+        'Refund of €20.00 failed: The card expired or was cancelled: the bank refused the refund', retries=40
     )
     await user.should_see(marker='gateway-refund', retries=40)
-    await user.should_see('Stripe refund of 20.00 EUR failed', retries=40)  # the timeline
+    await user.should_see('Stripe refund of €20.00 failed', retries=40)  # the timeline
     assert fresh(order.id).refunded_total == Decimal('0.00')
 
 

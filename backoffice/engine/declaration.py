@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from backoffice.events import Topic, is_topic
+from backoffice.formatting import display_value, shop_currency
 from backoffice.i18n import N_, Verbatim, _, ngettext, pgettext
 from backoffice.permissions import PERMISSIONS
 
@@ -97,6 +98,17 @@ class Column:
     # another of the resource's columns whose value leads this one's cell when both have one ('30.00 · Refunded by
     # hand'); that column still stands alone in exports, the API and the Columns menu
     lead: str = ''
+    # a 'money' column: the record's field naming its currency ('currency': an order's own); '' the shop's currency;
+    # None the amount alone (a record that does not say its currency)
+    currency: str | None = ''
+
+    def text(self, record: Any) -> str:
+        """This column's value of a record as a person reads it: money with its currency (€1,234.50; 1 234,50 €)."""
+        value = getattr(record, self.name)
+        if self.kind != 'money' or self.currency is None:
+            return display_value(value, self.kind, self.choices)
+        currency = getattr(record, self.currency, None) if self.currency else shop_currency()
+        return display_value(value, self.kind, self.choices, str(getattr(currency, 'value', currency) or '') or None)
 
 
 @dataclass(frozen=True)

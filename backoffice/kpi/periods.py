@@ -63,7 +63,7 @@ def shown(key: str, value: float | None) -> str:
     if value is None:
         return '—'
     if unit == 'money':
-        return formatting.amount(value, app_settings.cached('currency'))
+        return formatting.money(value, app_settings.cached('currency'))
     if unit == 'percent':
         return formatting.percent(value / 100, 1)
     return formatting.number(value)

@@ -173,6 +173,23 @@ def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, th
     return run_id, thread
 
 
+def start_recompute_after_settings(changed: Iterable[str], *, actor: str) -> tuple[int, threading.Thread] | None:
+    """The stored history recomputed in the background after a setting it depends on changed: every KPI when the
+    time zone moved the days' bounds; the money KPIs (turnover, average basket: they add up the orders in the shop's
+    currency only) when the shop's currency changed. None when nothing stored depends on what changed."""
+    changed = set(changed)
+    if 'time_zone' in changed:  # every day moves: every KPI, the money ones included
+        return start_recompute(keys=None, reason=f'time zone changed by {actor}')
+    if 'currency' in changed:
+        return start_recompute(keys=money_kpis(), reason=f'currency changed by {actor}')
+    return None
+
+
+def money_kpis() -> list[str]:
+    """The KPIs stored in the shop's currency (an extension's money KPI too)."""
+    return [kpi.key for kpi in KPIS if kpi.unit == 'money']
+
+
 def run_job(job: str, work: Callable[[], int]) -> int:
     """Run a refresh as a recorded job: start, end, values written, or the error."""
     with session_scope() as session:

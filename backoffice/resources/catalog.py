@@ -168,7 +168,7 @@ PRODUCTS = register(
             Column('sku', N_('SKU')),
             Column('name', N_('Name')),
             Column('category_id', N_('Category'), kind='related', related='categories', sortable=False, on_phone=False),
-            Column('price', N_('Price'), kind='money'),
+            Column('price', N_('Price'), kind='money', currency='currency'),
             Column('currency', N_('Currency'), kind='choice', choices=CURRENCY_CODES, on_phone=False),
             Column('active', N_('Active'), kind='bool', on_phone=False),
         ),

@@ -51,9 +51,11 @@ ORDERS = register(
             ),  # a phone shows number, customer, status, total
             Column('email', N_('Customer'), sortable=False, related='customers', opens='customer_id'),
             Column('status', N_('Status'), kind='choice', choices=ORDER_STATUSES),
-            Column('total', N_('Total'), kind='money'),
+            Column('total', N_('Total'), kind='money', currency='currency'),
             Column('currency', N_('Cur.'), sortable=False, on_phone=False),
-            Column('paid_total', NP_('amount', 'Paid'), kind='money', sortable=False, on_phone=False),
+            Column(
+                'paid_total', NP_('amount', 'Paid'), kind='money', sortable=False, on_phone=False, currency='currency'
+            ),
             Column('shipped_at', NP_('date', 'Shipped'), kind='datetime', sortable=False, on_phone=False),
         ),
         fields=(),

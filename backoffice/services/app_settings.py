@@ -837,6 +837,7 @@ def time_zone() -> str:
 
 
 formatting.set_time_zone(time_zone)  # dates and times for a person are shown in the settings' time zone
+formatting.set_shop_currency(lambda: cached('currency'))  # a list's prices and purchases are in the shop's currency
 
 
 def decimal_value(*, session: Session, key: str) -> Decimal:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from backoffice import formatting
 from backoffice.engine.declaration import SectionRow, SectionRows, shown
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, NP_, _
@@ -108,7 +109,7 @@ def customer_documents(*, session: Session, actor: Any, record_id: int, limit: i
     rows = [
         SectionRow(
             title=_(DOCUMENT_LABELS.get(kind.value, kind.value + ' {number}')).format(number=number),
-            detail=_('{total} {currency} · Order {number}').format(total=total, currency=currency, number=order_number),
+            detail=_('{amount} · Order {number}').format(amount=formatting.money(total, currency), number=order_number),
             at=issued_at,
             href=f'/orders/{order_number}',
         )
@@ -216,7 +217,7 @@ def _newest_of_contacts(model: Any, newest: Any, company_id: int, limit: int) ->
 def _order_row(order: Order) -> SectionRow:
     return SectionRow(
         title=_('Order {number}').format(number=order.number),
-        detail=f'{order.total} {order.currency}',
+        detail=formatting.money(order.total, order.currency),
         at=order.placed_at,
         href=f'/orders/{order.number}',
         status=order.status.value,

@@ -770,7 +770,7 @@ def refund_said(refund: GatewayRefund) -> str:
 
 def outcome_said(refund: GatewayRefund, currency: str) -> tuple[str, str]:
     """What the page tells the person after a refund: the sentence, and how it is shown (positive, info, warning)."""
-    amount = formatting.amount(refund.amount, currency)
+    amount = formatting.money(refund.amount, currency)
     if refund.status == 'succeeded' and refund.retry_of_id is not None:
         return _('Paid back {amount} again; its credit note is on the order').format(amount=amount), 'positive'
     if refund.status == 'succeeded':

@@ -10,10 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
-from backoffice import events, stored_text
+from backoffice import events, formatting, stored_text
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _, current
+from backoffice.i18n import N_, _
 from backoffice.models import Invoice, InvoiceKind, Order, OrderStatus, Payment, Refund, User, utcnow
 from backoffice.payment_providers import PROVIDERS, PaymentProvider, register_provider
 from backoffice.permissions import require
@@ -273,12 +273,6 @@ def money(value, field: str) -> Decimal:
 
 
 def amount_in_words(value: Decimal, currency: str | None = None) -> str:
-    """An amount inside a service's sentence: '40.00 EUR' in English (as the messages always said it), the reader's
-    own format elsewhere ('40,00 €' in French)."""
-    if current() == 'en':
-        return f'{value} {currency}' if currency else str(value)
-    from babel.numbers import format_currency, format_decimal
-
-    if currency:
-        return format_currency(value, currency, locale=current())
-    return format_decimal(value, format='#,##0.00', locale=current())
+    """An amount inside a service's sentence, as every screen writes money (formatting.money): '€40.00' in English,
+    '40,00 €' in French."""
+    return formatting.money(value, currency)

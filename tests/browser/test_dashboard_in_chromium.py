@@ -81,7 +81,7 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
     driver.save_screenshot(str(ARTIFACTS / 'dashboard-1440.png'))
     # the charts on the lighter Plotly bundle still show values on hover, the funnel (drawn with bars) its steps
     turnover, funnel = hover_text(driver, 0), hover_text(driver, 1)
-    assert any(ch.isdigit() for ch in turnover) and 'EUR' in turnover, turnover  # a tap on a bar says its money
+    assert any(ch.isdigit() for ch in turnover) and '€' in turnover, turnover  # a tap on a bar says its money
     assert any(step in funnel for step in ('Visits', 'Product views', 'Added to cart', 'Checkouts', 'Orders')), funnel
     assert '%' in funnel, funnel
     active = hover_text(driver, 2)

@@ -91,7 +91,7 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
         ('/returns', 'R-', 'returns'),
         ('/purchases', 'PO-RP-1', 'purchases'),
         # the return's own view, on its order: its refund failed, in red, with the retry beside it
-        (f'/orders/{card_order.number}', 'Refund 30.00 EUR · Failed: the money has not gone back', 'order-with-return'),
+        (f'/orders/{card_order.number}', 'Refund €30.00 · Failed: the money has not gone back', 'order-with-return'),
         ('/settings', 'Free shipping from', 'settings-orders'),
     ):
         if path != '/returns':  # signing in landed on the returns
@@ -108,7 +108,7 @@ def test_returns_purchases_and_order_settings_at_390_and_1440(
             if name == 'settings-orders':
                 driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'VAT rate'))
             if name == 'order-with-return':  # the return's row, with its refund's state and the retry
-                driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'Refund 30.00 EUR ·'))
+                driver.execute_script('arguments[0].scrollIntoView()', visible_text(driver, 'Refund €30.00 ·'))
             settle(driver)
             driver.save_screenshot(str(ARTIFACTS / f'{name}-{width}.png'))
             if name == 'settings-orders':  # the settings card itself (the API keys panel below it is not ours)

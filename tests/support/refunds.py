@@ -18,7 +18,7 @@ CUSTOMER = 'Jane "JD" Doe: <script>x</script>'
 
 
 def card_order(stripe: StripeServer, sku: str = 'MUG', **placed: Any) -> tuple[Order, dict[str, Any]]:
-    """60.00 EUR (2 × MUG at 25.00 + VAT) paid by card at Stripe."""
+    """€60.00 (2 × MUG at 25.00 + VAT) paid by card at Stripe."""
     make_product(sku, '25.00', stock_on_hand=5, actor=make_user('manager'))
     order = place((sku, 2), **({'name': CUSTOMER} | placed))
     return order, paid_through_stripe(stripe, order, 6000)
