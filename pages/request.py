@@ -25,6 +25,7 @@ from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
 from components.ticket_details import (
+    TagsField,
     bug_panel,
     bug_values,
     duplicate_line,
@@ -32,7 +33,6 @@ from components.ticket_details import (
     order_input,
     order_link,
     rating_view,
-    tags_input,
 )
 from components.ticket_thread import ThreadEntry, ticket_thread
 
@@ -65,6 +65,9 @@ class RequestScreen:
                 self._versions: dict[str, int] = {}  # the version each part's save names
                 self._bug_fields: dict[str, Any] = {}
                 self._bug_built: dict[str, Any] = {}
+                self._tags: TagsField | None = None
+                self._order_field: ui.input | None = None
+                self._order_built: str | None = None
                 self._afresh = False
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
@@ -223,14 +226,8 @@ class RequestScreen:
         # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
         for name, shown, build in (
             ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
-            ('tags', (ticket.tags,), lambda: tags_input(ticket, may_write=self.may_write, change=self._change_at)),
-            (
-                'order',
-                (ticket.order_number, self.order is not None, ticket.type),  # a return's hint
-                lambda: order_input(
-                    ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at
-                ),
-            ),
+            ('tags', (ticket.tags,), self._tags_part),
+            ('order', (ticket.order_number, self.order is not None, ticket.type), self._order_part),  # a return's hint
             ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
             (
                 'duplicate',
@@ -245,9 +242,9 @@ class RequestScreen:
 
     def _detail(self, name: str, shown: Any, build: Callable[[], None]) -> None:
         """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed —
-        unless the agent is typing in the bug report: then their text stays, and so does the version its save
-        names, so that saving over a colleague's change of the report says so (the warning's Reload shows their change
-        with the typing kept over it)."""
+        unless the agent is typing in it (the bug report, the order number; the tags are updated where they are):
+        then their text stays, and so does the version its save names, so that saving over a colleague's change of
+        that part says so (the warning's Reload shows their change with the typing kept over it)."""
         box, before = self._details.get(name, (None, None))
         if box is None:
             with self.details:
@@ -255,14 +252,55 @@ class RequestScreen:
         elif shown == before:
             self._versions[name] = self.ticket.version  # nothing it shows changed: a save goes over the newest
             return
-        elif name == 'bug' and self._bug_typing() and not self._afresh:
+        elif self._typing(name) and not self._afresh:
             return
         self._details[name] = (box, shown)
         self._versions[name] = self.ticket.version
+        if name == 'tags' and self._tags is not None and not self._tags.select.is_deleted:
+            self._tags.show(self.ticket, afresh=self._afresh)  # in place: the text typed in it stays in the browser
+            return
         box.clear()
         with box:
             build()
         box.set_visibility(bool(box.default_slot.children))  # an empty box would add a gap of its own
+
+    def _typing(self, name: str) -> bool:
+        """What this part holds on screen is the agent's, neither what it was built with nor what is stored."""
+        if name == 'bug':
+            return self._bug_typing()
+        if name == 'tags':
+            return self._tags is not None and self._tags.unsaved(self.ticket)
+        if name == 'order':
+            return self._order_typed() is not None
+        return False
+
+    def _tags_part(self) -> None:
+        self._tags = TagsField(
+            self.ticket,
+            may_write=self.may_write,
+            change=lambda fields, **changes: self._change_at(fields, version=self._versions['tags'], **changes),
+        )
+
+    def _order_part(self) -> None:
+        """The order number as stored, with what the agent typed in it over that (what the stale warning promises)."""
+        typed = self._order_typed()
+        self._order_built = self.ticket.order_number
+        self._order_field = order_input(
+            self.ticket,
+            found=self.order is not None,
+            may_write=self.may_write,
+            change=lambda fields, **changes: self._change_at(fields, version=self._versions['order'], **changes),
+        )
+        if typed is not None:
+            self._order_field.value = typed
+
+    def _order_typed(self) -> str | None:
+        """The order number the agent typed and did not save (None: the field shows the built or stored one)."""
+        field = self._order_field  # read before its rebuild too (cleared from the page, it keeps its value)
+        if field is None:
+            return None
+        value = (field.value or '').strip() or None
+        return None if value in (self._order_built, self.ticket.order_number) else (field.value or '')
 
     def _bug_panel(self) -> None:
         """The bug report as stored, with what the agent typed in it over that (what the stale warning promises)."""
