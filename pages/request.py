@@ -17,10 +17,12 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
+from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, tickets
+from backoffice.services.ticket_links import RelatedRequest
 from components import live, presence, reply_drafts
 from components.forms import FAILED, call, confirm
 from components.links import record_link
+from components.related_requests import related_panel
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
@@ -120,6 +122,8 @@ class RequestScreen:
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
+        self.links = ticket_links.linked(session=session, actor=user, ticket_id=ticket.id)
+        self.merged = ticket_links.merged_into(session=session, actor=user, ticket=ticket)
         self.ticket = ticket
 
     async def reload(self, *, keep_warning: bool = False) -> None:
@@ -158,9 +162,11 @@ class RequestScreen:
         ui.timer(60, show)
 
     def _on_change(self, payload: dict) -> None:
-        if self.ticket is not None and (
-            payload.get('id') == self.ticket.id or self.ticket.id in (payload.get('ids') or ())
-        ):
+        # this request, or one it shows (a linked request's status, where a merged one goes on)
+        shown = {self.ticket.id, *(other.id for other in self.links)} if self.ticket is not None else set()
+        if self.merged is not None:
+            shown.add(self.merged.id)
+        if payload.get('id') in shown or shown.intersection(payload.get('ids') or ()):
             ui.timer(0.05, lambda: self.reload(keep_warning=True), once=True)
 
     # --- rendering --------------------------------------------------------------------------------------------------
@@ -229,6 +235,20 @@ class RequestScreen:
             ('tags', (ticket.tags,), self._tags_part),
             ('order', (ticket.order_number, self.order is not None, ticket.type), self._order_part),  # a return's hint
             ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
+            (
+                'related',
+                (tuple(self.links), self.merged, ticket_links.may_merge(ticket)),
+                lambda: related_panel(
+                    self.links,
+                    self.merged,
+                    may_write=self.may_write,
+                    may_merge=ticket_links.may_merge(ticket),
+                    link=self._link,
+                    unlink=self._unlink,
+                    merge=self._merge,
+                    search=self._search,
+                ),
+            ),
             (
                 'duplicate',
                 (self.original_number, tickets.may_mark_duplicate(ticket)),
@@ -456,6 +476,68 @@ class RequestScreen:
             _('Closed as a duplicate'),
             fields={'of_number': field},
         )
+
+    async def _link(self, other_number: Any, field: ui.input) -> bool:
+        ticket_id = self.ticket.id
+        return await self._write(
+            lambda session, user: ticket_links.link(
+                session=session, actor=user, ticket_id=ticket_id, other_number=other_number
+            ),
+            _('Linked'),
+            fields={'other_number': field},
+        )
+
+    async def _unlink(self, other: RelatedRequest) -> None:
+        ticket_id = self.ticket.id
+        await self._write(
+            lambda session, user: ticket_links.unlink(
+                session=session, actor=user, ticket_id=ticket_id, other_id=other.id
+            ),
+            _('Link removed'),
+        )
+
+    async def _merge(self, into_number: Any, field: ui.input) -> bool:
+        """Merge into another request, after a confirmation when it comes from another customer."""
+        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return ticket_links.merge_warning(
+                    session=session, actor=user, ticket_id=ticket_id, into_number=into_number
+                )
+
+        with self.stale_box:
+            warning = await call(check, fields={'into_number': field})
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, _('Merge anyway'), title=_('Different customers')):
+                return False
+        return await self._write(
+            lambda session, user: ticket_links.merge(
+                session=session,
+                actor=user,
+                ticket_id=ticket_id,
+                version=version,
+                into_number=into_number,
+                other_customer=bool(warning),
+            ),
+            _('Merged'),
+            fields={'into_number': field},
+        )
+
+    async def _search(self, query: str) -> list[RelatedRequest]:
+        ticket_id, user = self.ticket.id, acting_user()
+        if user is None:
+            return []
+
+        def find() -> list[RelatedRequest]:
+            with read_session() as session:
+                return ticket_links.search(session=session, actor=user, query=query, exclude_id=ticket_id)
+
+        found = await call(find)
+        return [] if found is FAILED else found
 
     async def _assign_to_me(self) -> None:
         version = self.ticket.version
