@@ -128,7 +128,7 @@ def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> Non
         'It has been two weeks.',
         'Second mail: "where" <script>alert(1)</script>',
         'Looking.',
-        f'#{source.number} was merged into this request (2 messages).',
+        f'#{source.number} was merged into this request (messages moved: 2).',
     ]
     assert [tickets.note_text(m) for m in left] == [f'Merged into #{target.number}: the conversation goes on there.']
     # the customer is sent nothing new: the only email is the reply written before the merge

@@ -208,7 +208,7 @@ def merge(
             created_at=now,
             **system_note(
                 sentence(
-                    N_('#{number} was merged into this request ({count} messages).'),
+                    N_('#{number} was merged into this request (messages moved: {count}).'),
                     number=ticket.number,
                     count=len(moved),
                 )
