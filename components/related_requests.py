@@ -86,9 +86,9 @@ def related_panel(
 
 def _request_link(other: RelatedRequest) -> None:
     """ "#1042 Subject" as one link to that request; the subject as text, broken anywhere on a phone."""
-    with ui.link(target=f'/requests/{other.number}').classes('min-w-0 wrap-anywhere').mark('related-link'):
-        ui.label(f'#{other.number}').classes('inline font-medium mr-1')
-        ui.label(other.subject).classes('inline')
+    ui.link(f'#{other.number} {other.subject}', f'/requests/{other.number}').classes('min-w-0 wrap-anywhere').mark(
+        'related-link'
+    )
 
 
 def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search) -> None:

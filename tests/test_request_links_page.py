@@ -26,7 +26,7 @@ def linked_texts(user: User) -> list[str]:
         rows = user.find(marker='linked-request').elements
     except AssertionError:  # none shown
         return []
-    return sorted(' '.join(label.text for label in row.descendants() if isinstance(label, ui.label)) for row in rows)
+    return sorted(' '.join(e.text for e in row.descendants() if isinstance(e, ui.label | ui.link)) for row in rows)
 
 
 def search_error(user: User) -> str | None:
