@@ -98,7 +98,7 @@ def link(*, session: Session, actor: User, ticket_id: int, other_number: int | s
     other = _by_number(session, other_number, field='other_number')
     if other.id == ticket.id:
         raise ValidationFailed({'other_number': _('A request cannot be linked to itself')})
-    first, second = sorted((ticket.id, other.id))
+    first, second = sorted((_id(ticket.id), _id(other.id)))
     taken = session.exec(
         select(TicketLink.id).where(TicketLink.first_id == first, TicketLink.second_id == second)
     ).first()
@@ -179,12 +179,12 @@ def merge(
                 ).format(number=target.number)
             }
         )
-    if target.customer_id != ticket.customer_id and _unsent(session, ticket.id):
+    if target.customer_id != ticket.customer_id and _unsent(session, _id(ticket.id)):
         # the outbox mails a reply to its request's customer: moved, it would go to the other customer
         raise ValidationFailed(
             {'into_number': _('A reply on this request is still waiting to be sent: merge it once the reply is sent')}
         )
-    target = _locked(session, target.id, None)
+    target = _locked(session, _id(target.id), None)
     moved = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)).all()
     session.exec(update(TicketMessage).where(col(TicketMessage.ticket_id) == ticket.id).values(ticket_id=target.id))
     session.exec(
@@ -193,7 +193,7 @@ def merge(
     now = utcnow()
     session.add(
         TicketMessage(
-            ticket_id=ticket.id,
+            ticket_id=_id(ticket.id),
             kind=MessageKind.note,
             author_id=actor.id,
             created_at=now,
@@ -202,7 +202,7 @@ def merge(
     )
     session.add(
         TicketMessage(
-            ticket_id=target.id,
+            ticket_id=_id(target.id),
             kind=MessageKind.note,
             author_id=actor.id,
             created_at=now,
@@ -246,7 +246,12 @@ def _unsent(session: Session, ticket_id: int) -> bool:
 
 
 def _related(ticket: Ticket) -> RelatedRequest:
-    return RelatedRequest(ticket.id, ticket.number, ticket.subject, ticket.status.value)
+    return RelatedRequest(_id(ticket.id), ticket.number, ticket.subject, ticket.status.value)
+
+
+def _id(value: int | None) -> int:
+    assert value is not None  # stored rows have their ids
+    return value
 
 
 def _existing(session: Session, ticket_id: int) -> Ticket:
