@@ -71,6 +71,7 @@ class RequestScreen:
                 self._order_field: ui.input | None = None
                 self._order_built: str | None = None
                 self._afresh = False
+        self._header_shown: Any = None
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
@@ -177,6 +178,68 @@ class RequestScreen:
             answerable = tickets.takes_replies(ticket)
             self.send_button.set_visibility(answerable)
             self.closed_line.set_visibility(not answerable)
+        self._header(ticket)
+        self.thread_box.clear()
+        with self.thread_box:
+            ticket_thread(
+                self.entries,
+                on_retry=self._retry if self.may_write else None,
+                fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
+            )
+        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
+        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
+        for name, shown, build in (
+            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
+            ('tags', (ticket.tags,), self._tags_part),
+            ('order', (ticket.order_number, self.order is not None, ticket.type), self._order_part),  # a return's hint
+            ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
+            (
+                'related',
+                (tuple(self.links), self.merged, ticket_links.may_merge(ticket)),
+                lambda: related_panel(
+                    self.links,
+                    self.merged,
+                    may_write=self.may_write,
+                    may_merge=ticket_links.may_merge(ticket),
+                    link=self._link,
+                    unlink=self._unlink,
+                    merge=self._merge,
+                    search=self._search,
+                ),
+            ),
+            (
+                'duplicate',
+                (self.original_number, tickets.may_mark_duplicate(ticket)),
+                lambda: duplicate_line(
+                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
+                ),
+            ),
+        ):
+            self._detail(name, shown, build)
+        self._afresh = False
+
+    def _header(self, ticket: Ticket) -> None:
+        """Number, subject, customer, SLA and the status, priority, type and assignee fields: rebuilt only when what it
+        shows changed, so that a reply, a note, the customer's message or a tag leaves the assignee being searched
+        (the text typed in its field) and an open list alone."""
+        shown = (
+            ticket.number,
+            ticket.subject,
+            (self.customer.name, self.customer.email) if self.customer is not None else None,
+            self.company,
+            ticket.order_number,
+            None if self.order is None else self.order.number,
+            ticket.sla_due_at,
+            ticket.first_responded_at,
+            ticket.status,
+            ticket.priority,
+            ticket.type,
+            ticket.assignee_id,
+            self.assignee,
+        )
+        if shown == self._header_shown:
+            return
+        self._header_shown = shown
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
@@ -221,44 +284,6 @@ class RequestScreen:
                         ).props('flat').mark('start-return')
                 else:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
-        self.thread_box.clear()
-        with self.thread_box:
-            ticket_thread(
-                self.entries,
-                on_retry=self._retry if self.may_write else None,
-                fetch_attachment=lambda attachment_id: _attachment(self.user, attachment_id),
-            )
-        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
-        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
-        for name, shown, build in (
-            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
-            ('tags', (ticket.tags,), self._tags_part),
-            ('order', (ticket.order_number, self.order is not None, ticket.type), self._order_part),  # a return's hint
-            ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
-            (
-                'related',
-                (tuple(self.links), self.merged, ticket_links.may_merge(ticket)),
-                lambda: related_panel(
-                    self.links,
-                    self.merged,
-                    may_write=self.may_write,
-                    may_merge=ticket_links.may_merge(ticket),
-                    link=self._link,
-                    unlink=self._unlink,
-                    merge=self._merge,
-                    search=self._search,
-                ),
-            ),
-            (
-                'duplicate',
-                (self.original_number, tickets.may_mark_duplicate(ticket)),
-                lambda: duplicate_line(
-                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
-                ),
-            ),
-        ):
-            self._detail(name, shown, build)
-        self._afresh = False
 
     def _detail(self, name: str, shown: Any, build: Callable[[], None]) -> None:
         """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed —

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from nicegui.testing import User
 
+from backoffice.db import session_scope
+from backoffice.services import tickets
+
 from .support.colleagues import colleague_changes
 from .support.factories import make_user, stored_request, submit_request
 from .support.signin import signed_in
@@ -89,3 +92,22 @@ async def test_a_tag_added_over_a_colleagues_unseen_change_says_who_and_reload_k
     await user.should_not_see(marker='stale')
     await eventually(lambda: stored_request(ticket.number).tags == ['vip', 'fragile'])
     assert shown(user, 'tags').value == ['vip', 'fragile']
+
+
+async def test_an_assignee_being_searched_stays_when_the_customer_writes_or_a_tag_changes(user: User) -> None:
+    """The header (status, priority, type, assignee) is built anew only when what it shows changed: the customer's
+    message or a colleague's tag leaves the name being typed in the assignee field alone."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    assignee = shown(user, 'assignee')
+    user.find(marker='assignee').trigger('input-value', 'Cole "L": <script>')
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
+    colleague_changes(ticket.number, colleague, tags=['vip'])
+    await user.should_see('Any news?')
+    await eventually(lambda: shown(user, 'tags').value == ['vip'])
+    assert shown(user, 'assignee') is assignee
+
+    colleague_changes(ticket.number, colleague, priority='high')  # what the header shows: built anew, up to date
+    await eventually(lambda: shown(user, 'priority').value == 'high')
