@@ -76,12 +76,16 @@ async def test_linking_by_number_says_at_the_field_what_is_wrong(user: User) -> 
     await user.should_see('No request matches.')
 
 
-async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(user: User) -> None:
-    agent = make_user('agent')
+async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
     target = submit_request('Parcel lost')
     closed = submit_request('Old one')
     colleague_changes(closed.number, agent, status='closed')
     source = submit_request('Parcel still lost', body='Second mail: "where" <script>alert(1)</script>')
+    other = create_user()  # a colleague has the target open
+    await open_request(other, colleague.email, target.number)
     await open_request(user, agent.email, source.number, says='Second mail')
     user.find(marker='merge').click()
     field = user.find(marker='request-search')
@@ -95,6 +99,8 @@ async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(
     await user.should_see(f'Merged into #{target.number}: the conversation goes on there.')
     await user.should_not_see(marker='merge')
     assert stored_request(source.number).merged_into_id == target.id
+    await other.should_see('Second mail: "where" <script>alert(1)</script>')  # moved, live on the colleague's screen
+    await other.should_see(f'#{source.number} was merged into this request (messages moved: 1).')
     assert next(iter(user.find(marker='related-link').elements)).props['href'] == f'/requests/{target.number}'
 
 
@@ -129,3 +135,42 @@ async def test_a_reader_sees_the_links_but_cannot_change_them(user: User) -> Non
     await user.should_not_see(marker='unlink')
     await user.should_not_see(marker='link-request')
     await user.should_not_see(marker='merge')
+
+
+async def test_the_customer_of_a_merged_request_is_shown_where_it_goes_on_and_nothing_of_another_customer(
+    user: User,
+) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import ticket_links
+
+    from .support.portal import enter_portal
+
+    agent = make_user('agent')
+    target = submit_request('Parcel lost', email='cleo@example.com')
+    source = submit_request('Parcel lost: "again" <script>', email='cleo@example.com', body='Second: any news?')
+    others = submit_request('Not yours', email='dan@example.com')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=source.id, version=source.version, into_number=target.number
+        )
+    await enter_portal(user, 'cleo@example.com')
+    await user.open(f'/portal/requests/{source.number}')
+    await user.should_see(marker='portal-continues-in')
+    await user.should_see(f'request #{target.number}')
+    await user.open(f'/portal/requests/{target.number}')
+    await user.should_see('Second: any news?')  # what they wrote is in the request that goes on
+
+    # merged into another customer's request (confirmed by the agent): the customer is not told of it
+    third = submit_request('Mine', email='cleo@example.com')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session,
+            actor=agent,
+            ticket_id=third.id,
+            version=third.version,
+            into_number=others.number,
+            other_customer=True,
+        )
+    await user.open(f'/portal/requests/{third.number}')
+    await user.should_see('This request is closed.')
+    await user.should_not_see(marker='portal-continues-in')
