@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select, update
 
 from backoffice import changes, events
@@ -102,11 +103,15 @@ def link(*, session: Session, actor: User, ticket_id: int, other_number: int | s
     taken = session.exec(
         select(TicketLink.id).where(TicketLink.first_id == first, TicketLink.second_id == second)
     ).first()
+    said = _('#{number} is already linked to this request').format(number=other.number)
     if taken is not None:
-        raise ValidationFailed(
-            {'other_number': _('#{number} is already linked to this request').format(number=other.number)}
-        )
+        raise ValidationFailed({'other_number': said})
     session.add(TicketLink(first_id=first, second_id=second, created_by_id=actor.id, created_at=utcnow()))
+    try:
+        session.flush()
+    except IntegrityError:  # a colleague linked the two at the same moment (PostgreSQL: their insert won)
+        session.rollback()
+        raise ValidationFailed({'other_number': said}) from None
     _audit_both(session, actor, 'ticket.linked', ticket, other, N_('Linked #{number} to #{other}'))
     changes.commit(session, (Topic.tickets, {'ids': [ticket.id, other.id], 'action': 'linked'}))
     return _related(other)
@@ -161,10 +166,16 @@ def merge(
     as merged into it, with a note in both threads. Refused into itself, into a closed request, and into another
     customer's request unless `other_customer` says the person confirmed `merge_warning`. Returns the target."""
     require(actor, 'tickets.write')
-    ticket = _locked(session, ticket_id, version)
-    target = _by_number(session, into_number, field='into_number')
-    if target.id == ticket.id:
+    target_id = _number_to_id(session, into_number, field='into_number')
+    if target_id == ticket_id:
         raise ValidationFailed({'into_number': _('A request cannot be merged into itself')})
+    # both locked, the lower id first: two agents merging two requests into each other wait instead of deadlocking
+    if target_id < ticket_id:
+        target = _locked(session, target_id, None)
+        ticket = _locked(session, ticket_id, version)
+    else:
+        ticket = _locked(session, ticket_id, version)
+        target = _locked(session, target_id, None)
     if not may_merge(ticket):
         raise ValidationFailed({'into_number': _('This request is closed, which is final: it cannot be merged')})
     if not takes_replies(target):
@@ -184,7 +195,6 @@ def merge(
         raise ValidationFailed(
             {'into_number': _('A reply on this request is still waiting to be sent: merge it once the reply is sent')}
         )
-    target = _locked(session, _id(target.id), None)
     moved = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)).all()
     session.exec(update(TicketMessage).where(col(TicketMessage.ticket_id) == ticket.id).values(ticket_id=target.id))
     session.exec(
@@ -262,13 +272,18 @@ def _existing(session: Session, ticket_id: int) -> Ticket:
 
 
 def _by_number(session: Session, number: int | str, *, field: str) -> Ticket:
+    return _existing(session, _number_to_id(session, number, field=field))
+
+
+def _number_to_id(session: Session, number: int | str, *, field: str) -> int:
+    """The id of the request with this number (read without loading the row, which the caller may lock)."""
     text = str(number if number is not None else '').strip().lstrip('#').strip()
     if not text.isdigit() or len(text) > 9:
         raise ValidationFailed({field: _('Enter the number of a request, e.g. 1042')})
-    ticket = session.exec(select(Ticket).where(Ticket.number == int(text))).first()
-    if ticket is None:
+    found = session.exec(select(Ticket.id).where(Ticket.number == int(text))).first()
+    if found is None:
         raise ValidationFailed({field: _('There is no request #{number}').format(number=int(text))})
-    return ticket
+    return found
 
 
 def _audit_both(session: Session, actor: User, action: str, ticket: Ticket, other: Ticket, said: str) -> None:
