@@ -28,10 +28,9 @@ class TagsField:
 
     def __init__(self, ticket: Ticket, *, may_write: bool, change: Change) -> None:
         self.built = list(ticket.tags or [])  # what the field showed of the stored tags: its save goes over those
-        self.typed = ''  # the text in the field, not yet a tag (Enter makes it one)
         self.select = ui.select(
-            self.built,
-            value=self.built,
+            list(self.built),  # copies: the select appends a tag typed anew to its options list
+            value=list(self.built),
             label=_('Tags'),
             multiple=True,
             new_value_mode='add-unique',
@@ -40,7 +39,6 @@ class TagsField:
         self.select.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0')
         self.select.classes('w-full').mark('tags')
         self.select.props['hint'] = _('Type a tag and press Enter')
-        self.select.on('input-value', lambda e: setattr(self, 'typed', e.args if isinstance(e.args, str) else ''))
         if not may_write:
             self.select.disable()
 

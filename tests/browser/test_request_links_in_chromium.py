@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
@@ -24,7 +25,7 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.factories import submit_request
+from ..support.factories import stored_request, submit_request
 
 pytestmark = pytest.mark.browser
 
@@ -93,3 +94,34 @@ def test_an_agent_links_two_requests_and_both_show_the_link(
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-merged-{width}.png'))
         assert no_horizontal_overflow(driver), f'the merged request overflows sideways at {width} px'
+
+
+def test_the_text_typed_in_the_tags_stays_when_a_colleague_changes_them(
+    driver: WebDriver, second_browser: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    """The tags are updated where they are, not built anew: what the agent is typing in the field (only the browser
+    holds it until Enter) is still there when a colleague's tag arrives, and Enter then keeps both tags."""
+    db.configure(server.database_url)
+    ticket = submit_request('Tags typing test', email='tags.typing@example.com')
+    signed_in(driver, base_url, f'/requests/{ticket.number}')
+    signed_in(second_browser, base_url, f'/requests/{ticket.number}')
+    mine = field(driver, 'Tags')
+    mine.send_keys('fragi')  # no Enter yet
+    theirs = field(second_browser, 'Tags')
+    theirs.send_keys('vip')
+    theirs.send_keys(Keys.ENTER)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'vip' in d.find_element(By.XPATH, TAGS_FIELD).text, "the colleague's tag did not arrive"
+    )
+    assert field(driver, 'Tags').get_attribute('value') == 'fragi'
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'request-tags-typing-1440.png'))
+    field(driver, 'Tags').send_keys('le', Keys.ENTER)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: stored_request(ticket.number).tags == ['vip', 'fragile'], 'both tags were not saved'
+    )
+
+
+TAGS_FIELD = (
+    '//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")][normalize-space(.)="Tags"]]'
+)
