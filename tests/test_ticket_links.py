@@ -137,6 +137,11 @@ def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> Non
     assert sorted(audited) == sorted([('ticket.merged', str(source.id)), ('ticket.merged_in', str(target.id))])
     assert pointer is not None and pointer.number == target.number
 
+    # the customer writes on the merged request (its link, the front office): it joins the request that goes on
+    with session_scope() as session:
+        message = tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
+    assert message.ticket_id == target.id
+
 
 def test_merging_is_refused_into_itself_a_closed_request_and_twice() -> None:
     agent = make_user('agent')
@@ -213,3 +218,6 @@ def test_merging_across_customers_needs_a_confirmation() -> None:
         session.commit()
     merge_confirmed()
     assert stored_request(source.number).merged_into_id == target.id
+    # Dan writing on his merged request is not put into Cora's: it is closed, as any closed request
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
