@@ -3,9 +3,11 @@ one request into another (its messages and their files move there; it closes, po
 on). Each public function is one transaction, audited on both requests, and publishes ('tickets', {'ids': [...]})
 after its commit so that both requests' screens update.
 
-The customer is sent nothing on a merge: what they wrote is all still answered, in the target request, and a reply to
-an email of either request finds its thread (a moved message keeps its Message-ID). An email saying "your request was
-merged" tells them nothing they can act on, and across two customers would tell one about the other's request."""
+The customer is sent nothing on a merge: what they wrote is all still answered, in the target request; a reply to an
+email of either request finds its thread (a moved message keeps its Message-ID), and a message on the merged request
+(its link, the front office, a mail naming its number) joins the target when that is the same customer's
+(`tickets.continued`); the portal shows the merged request pointing there. An email saying "your request was merged"
+tells them nothing they can act on, and across two customers would tell one about the other's request."""
 
 from __future__ import annotations
 
