@@ -20,22 +20,49 @@ from .forms import page_dialog
 Change = Callable[..., Awaitable[bool]]  # (fields to show errors at, **changes) → saved?
 
 
-def tags_input(ticket: Ticket, *, may_write: bool, change: Change) -> None:
-    current = list(ticket.tags or [])
-    tags = ui.select(
-        current,
-        value=current,
-        label=_('Tags'),
-        multiple=True,
-        new_value_mode='add-unique',
-        on_change=lambda e: (
-            change({'tags': tags}, tags=list(e.value or [])) if list(e.value or []) != current else None
-        ),
-    )
-    tags.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0').classes('w-full').mark('tags')
-    tags.props['hint'] = _('Type a tag and press Enter')
-    if not may_write:
-        tags.disable()
+class TagsField:
+    """The request's tags, built once and then updated where they are (never built anew), so that the text being typed
+    in the field stays in the browser when a colleague changes the tags. A chip added or removed saves at once; one
+    the save refused (a colleague changed the tags first: the warning names them) stays on the screen until Reload,
+    which puts this agent's additions and removals over the colleague's tags and saves that."""
+
+    def __init__(self, ticket: Ticket, *, may_write: bool, change: Change) -> None:
+        self.built = list(ticket.tags or [])  # what the field showed of the stored tags: its save goes over those
+        self.select = ui.select(
+            list(self.built),  # copies: the select appends a tag typed anew to its options list
+            value=list(self.built),
+            label=_('Tags'),
+            multiple=True,
+            new_value_mode='add-unique',
+            on_change=lambda e: self._save(list(e.value or []), change),
+        )
+        self.select.props('outlined dense use-chips use-input hide-dropdown-icon input-debounce=0')
+        self.select.classes('w-full').mark('tags')
+        self.select.props['hint'] = _('Type a tag and press Enter')
+        if not may_write:
+            self.select.disable()
+
+    def unsaved(self, ticket: Ticket) -> bool:
+        """The field holds chips neither built nor stored: a change the save refused."""
+        on_screen = list(self.select.value or [])
+        return on_screen != self.built and on_screen != list(ticket.tags or [])
+
+    def show(self, ticket: Ticket, *, afresh: bool) -> None:
+        """The stored tags, with (`afresh`: the warning's Reload) this agent's unsaved changes put over them."""
+        stored, on_screen = list(ticket.tags or []), list(self.select.value or [])
+        shown = stored
+        if afresh:
+            added = [tag for tag in on_screen if tag not in self.built and tag not in stored]
+            removed = {tag for tag in self.built if tag not in on_screen}
+            shown = [tag for tag in stored if tag not in removed] + added
+        self.built = stored  # set first: showing the stored tags is no change to save
+        self.select.set_options(list(dict.fromkeys([*stored, *shown])), value=shown)
+
+    async def _save(self, value: list[str], change: Change) -> None:
+        if value == self.built:
+            return
+        self.select.error = None
+        await change({'tags': self.select}, tags=value)
 
 
 def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
@@ -48,7 +75,7 @@ def order_link(ticket: Ticket, order: Order | None, *, may_open: bool) -> None:
         ui.label(_('Order {number}').format(number=ticket.order_number)).mark('order-ref')
 
 
-def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> None:
+def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change) -> ui.input:
     """The order the request is about (its number or the shop's own order id), saved on Enter or when leaving it."""
     field = (
         ui.input(_('Order no.'), value=ticket.order_number or '')
@@ -64,7 +91,7 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
         field.props['hint'] = _("Enter the order's number to start a return")
     if not may_write:
         field.disable()
-        return
+        return field
 
     async def save() -> None:
         value = (field.value or '').strip() or None
@@ -74,6 +101,7 @@ def order_input(ticket: Ticket, *, found: bool, may_write: bool, change: Change)
 
     field.on('keydown.enter', save)
     field.on('blur', save)
+    return field
 
 
 def bug_panel(ticket: Ticket, *, may_write: bool, change: Change) -> dict[str, Any]:

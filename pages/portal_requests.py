@@ -152,14 +152,21 @@ class RequestThread:
                     ui.label(entry.body).classes('whitespace-pre-wrap break-words')
                     attachment_buttons(entry.attached, _attachment, acting_actor)
                     ui.label(when(entry.at)).classes('text-xs text-gray-500')
-        if getattr(self, '_drawn_after', None) == (view.closed, view.rateable):
+        if getattr(self, '_drawn_after', None) == (view.closed, view.rateable, view.continues_in):
             return
-        self._drawn_after = (view.closed, view.rateable)
+        self._drawn_after = (view.closed, view.rateable, view.continues_in)
         self.after.clear()
         with self.after:
             if view.rateable and not self.actor.read_only:
                 self._rating()
-            if view.closed:
+            if view.continues_in is not None:  # merged into another of their requests: where to write now
+                with ui.row().classes('items-center gap-1 text-gray-700').mark('portal-continues-in'):
+                    ui.label(_('This conversation continues in'))
+                    ui.link(
+                        _('request #{number}').format(number=view.continues_in),
+                        f'/portal/requests/{view.continues_in}',
+                    )
+            elif view.closed:
                 ui.label(_('This request is closed. Open a new one if you need us again.')).classes('text-gray-600')
             elif self.actor.read_only:
                 ui.label(_(READ_ONLY)).classes('text-sm text-gray-600').mark('portal-read-only')

@@ -17,15 +17,18 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, ticket_attachments, tickets
+from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, tickets
+from backoffice.services.ticket_links import RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
 from components.links import record_link
+from components.related_requests import related_panel
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
 from components.ticket_details import (
+    TagsField,
     bug_panel,
     bug_values,
     duplicate_line,
@@ -33,7 +36,6 @@ from components.ticket_details import (
     order_input,
     order_link,
     rating_view,
-    tags_input,
 )
 from components.ticket_thread import ThreadEntry, ticket_thread
 
@@ -66,7 +68,11 @@ class RequestScreen:
                 self._versions: dict[str, int] = {}  # the version each part's save names
                 self._bug_fields: dict[str, Any] = {}
                 self._bug_built: dict[str, Any] = {}
+                self._tags: TagsField | None = None
+                self._order_field: ui.input | None = None
+                self._order_built: str | None = None
                 self._afresh = False
+        self._header_shown: Any = None
         self._render()
         live.resource_changed(Topic.tickets).subscribe(self._on_change)
         presence.join(f'tickets/{self.ticket.id}', user, self._show_presence)
@@ -118,6 +124,8 @@ class RequestScreen:
         self.order = tickets.linked_order(session=session, actor=user, ticket=ticket)
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
+        self.links = ticket_links.linked(session=session, actor=user, ticket_id=ticket.id)
+        self.merged = ticket_links.merged_into(session=session, actor=user, ticket=ticket)
         self.ticket = ticket
 
     async def reload(self, *, keep_warning: bool = False) -> None:
@@ -156,9 +164,11 @@ class RequestScreen:
         ui.timer(60, show)
 
     def _on_change(self, payload: dict) -> None:
-        if self.ticket is not None and (
-            payload.get('id') == self.ticket.id or self.ticket.id in (payload.get('ids') or ())
-        ):
+        # this request, or one it shows (a linked request's status, where a merged one goes on)
+        shown = {self.ticket.id, *(other.id for other in self.links)} if self.ticket is not None else set()
+        if self.merged is not None:
+            shown.add(self.merged.id)
+        if payload.get('id') in shown or shown.intersection(payload.get('ids') or ()):
             ui.timer(0.05, lambda: self.reload(keep_warning=True), once=True)
 
     # --- rendering --------------------------------------------------------------------------------------------------
@@ -169,6 +179,68 @@ class RequestScreen:
             answerable = tickets.takes_replies(ticket)
             self.send_button.set_visibility(answerable)
             self.closed_line.set_visibility(not answerable)
+        self._header(ticket)
+        self.thread_box.clear()
+        with self.thread_box:
+            ticket_thread(
+                self.entries,
+                on_retry=self._retry if self.may_write else None,
+                fetch_attachment=_attachment,
+            )
+        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
+        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
+        for name, shown, build in (
+            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
+            ('tags', (ticket.tags,), self._tags_part),
+            ('order', (ticket.order_number, self.order is not None, ticket.type), self._order_part),  # a return's hint
+            ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
+            (
+                'related',
+                (tuple(self.links), self.merged, ticket_links.may_merge(ticket)),
+                lambda: related_panel(
+                    self.links,
+                    self.merged,
+                    may_write=self.may_write,
+                    may_merge=ticket_links.may_merge(ticket),
+                    link=self._link,
+                    unlink=self._unlink,
+                    merge=self._merge,
+                    search=self._search,
+                ),
+            ),
+            (
+                'duplicate',
+                (self.original_number, tickets.may_mark_duplicate(ticket)),
+                lambda: duplicate_line(
+                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
+                ),
+            ),
+        ):
+            self._detail(name, shown, build)
+        self._afresh = False
+
+    def _header(self, ticket: Ticket) -> None:
+        """Number, subject, customer, SLA and the status, priority, type and assignee fields: rebuilt only when what it
+        shows changed, so that a reply, a note, the customer's message or a tag leaves the assignee being searched
+        (the text typed in its field) and an open list alone."""
+        shown = (
+            ticket.number,
+            ticket.subject,
+            (self.customer.name, self.customer.email) if self.customer is not None else None,
+            self.company,
+            ticket.order_number,
+            None if self.order is None else self.order.number,
+            ticket.sla_due_at,
+            ticket.first_responded_at,
+            ticket.status,
+            ticket.priority,
+            ticket.type,
+            ticket.assignee_id,
+            self.assignee,
+        )
+        if shown == self._header_shown:
+            return
+        self._header_shown = shown
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
@@ -213,42 +285,12 @@ class RequestScreen:
                         ).props('flat').mark('start-return')
                 else:
                     ui.label(_('Assignee: {name}').format(name=self.assignee or _('nobody'))).mark('assignee')
-        self.thread_box.clear()
-        with self.thread_box:
-            ticket_thread(
-                self.entries,
-                on_retry=self._retry if self.may_write else None,
-                fetch_attachment=_attachment,
-            )
-        # each part beside the thread is rebuilt only when what it shows changed: a reply (the status turns to waiting),
-        # a colleague's change or the customer's message leaves the steps the agent is typing in the bug report alone
-        for name, shown, build in (
-            ('rating', (ticket.rating, ticket.rating_comment), lambda: rating_view(ticket)),
-            ('tags', (ticket.tags,), lambda: tags_input(ticket, may_write=self.may_write, change=self._change_at)),
-            (
-                'order',
-                (ticket.order_number, self.order is not None, ticket.type),  # a return's hint
-                lambda: order_input(
-                    ticket, found=self.order is not None, may_write=self.may_write, change=self._change_at
-                ),
-            ),
-            ('bug', bug_values(ticket) | {'type': ticket.type}, self._bug_panel),
-            (
-                'duplicate',
-                (self.original_number, tickets.may_mark_duplicate(ticket)),
-                lambda: duplicate_line(
-                    ticket, self.original_number, may_write=self.may_write, mark=self._mark_duplicate
-                ),
-            ),
-        ):
-            self._detail(name, shown, build)
-        self._afresh = False
 
     def _detail(self, name: str, shown: Any, build: Callable[[], None]) -> None:
         """One part of the details, in its own box (made in order on the first build), rebuilt when `shown` changed —
-        unless the agent is typing in the bug report: then their text stays, and so does the version its save
-        names, so that saving over a colleague's change of the report says so (the warning's Reload shows their change
-        with the typing kept over it)."""
+        unless the agent is typing in it (the bug report, the order number; the tags are updated where they are):
+        then their text stays, and so does the version its save names, so that saving over a colleague's change of
+        that part says so (the warning's Reload shows their change with the typing kept over it)."""
         box, before = self._details.get(name, (None, None))
         if box is None:
             with self.details:
@@ -256,14 +298,55 @@ class RequestScreen:
         elif shown == before:
             self._versions[name] = self.ticket.version  # nothing it shows changed: a save goes over the newest
             return
-        elif name == 'bug' and self._bug_typing() and not self._afresh:
+        elif self._typing(name) and not self._afresh:
             return
         self._details[name] = (box, shown)
         self._versions[name] = self.ticket.version
+        if name == 'tags' and self._tags is not None and not self._tags.select.is_deleted:
+            self._tags.show(self.ticket, afresh=self._afresh)  # in place: the text typed in it stays in the browser
+            return
         box.clear()
         with box:
             build()
         box.set_visibility(bool(box.default_slot.children))  # an empty box would add a gap of its own
+
+    def _typing(self, name: str) -> bool:
+        """What this part holds on screen is the agent's, neither what it was built with nor what is stored."""
+        if name == 'bug':
+            return self._bug_typing()
+        if name == 'tags':
+            return self._tags is not None and self._tags.unsaved(self.ticket)
+        if name == 'order':
+            return self._order_typed() is not None
+        return False
+
+    def _tags_part(self) -> None:
+        self._tags = TagsField(
+            self.ticket,
+            may_write=self.may_write,
+            change=lambda fields, **changes: self._change_at(fields, version=self._versions['tags'], **changes),
+        )
+
+    def _order_part(self) -> None:
+        """The order number as stored, with what the agent typed in it over that (what the stale warning promises)."""
+        typed = self._order_typed()
+        self._order_built = self.ticket.order_number
+        self._order_field = order_input(
+            self.ticket,
+            found=self.order is not None,
+            may_write=self.may_write,
+            change=lambda fields, **changes: self._change_at(fields, version=self._versions['order'], **changes),
+        )
+        if typed is not None:
+            self._order_field.value = typed
+
+    def _order_typed(self) -> str | None:
+        """The order number the agent typed and did not save (None: the field shows the built or stored one)."""
+        field = self._order_field  # read before its rebuild too (cleared from the page, it keeps its value)
+        if field is None:
+            return None
+        value = (field.value or '').strip() or None
+        return None if value in (self._order_built, self.ticket.order_number) else (field.value or '')
 
     def _bug_panel(self) -> None:
         """The bug report as stored, with what the agent typed in it over that (what the stale warning promises)."""
@@ -430,6 +513,68 @@ class RequestScreen:
             _('Closed as a duplicate'),
             fields={'of_number': field},
         )
+
+    async def _link(self, other_number: Any, field: ui.input) -> bool:
+        ticket_id = self.ticket.id
+        return await self._write(
+            lambda session, user: ticket_links.link(
+                session=session, actor=user, ticket_id=ticket_id, other_number=other_number
+            ),
+            _('Linked'),
+            fields={'other_number': field},
+        )
+
+    async def _unlink(self, other: RelatedRequest) -> None:
+        ticket_id = self.ticket.id
+        await self._write(
+            lambda session, user: ticket_links.unlink(
+                session=session, actor=user, ticket_id=ticket_id, other_id=other.id
+            ),
+            _('Link removed'),
+        )
+
+    async def _merge(self, into_number: Any, field: ui.input) -> bool:
+        """Merge into another request, after a confirmation when it comes from another customer."""
+        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return ticket_links.merge_warning(
+                    session=session, actor=user, ticket_id=ticket_id, into_number=into_number
+                )
+
+        with self.stale_box:
+            warning = await call(check, fields={'into_number': field})
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, _('Merge anyway'), title=_('Different customers')):
+                return False
+        return await self._write(
+            lambda session, user: ticket_links.merge(
+                session=session,
+                actor=user,
+                ticket_id=ticket_id,
+                version=version,
+                into_number=into_number,
+                other_customer=bool(warning),
+            ),
+            _('Merged'),
+            fields={'into_number': field},
+        )
+
+    async def _search(self, query: str) -> list[RelatedRequest]:
+        ticket_id, user = self.ticket.id, acting_user()
+        if user is None:
+            return []
+
+        def find() -> list[RelatedRequest]:
+            with read_session() as session:
+                return ticket_links.search(session=session, actor=user, query=query, exclude_id=ticket_id)
+
+        found = await call(find)
+        return [] if found is FAILED else found
 
     async def _assign_to_me(self) -> None:
         version = self.ticket.version

@@ -19,7 +19,7 @@ from backoffice.models import (
     TicketStatus,
     TicketType,
 )
-from backoffice.services import orders, purchases, returns, tickets
+from backoffice.services import orders, purchases, returns, ticket_links, tickets
 
 from .support.factories import advance, make_product, make_user, pay, place
 from .support.signin import signed_in
@@ -85,6 +85,9 @@ def test_returns_purchases_and_requests_answer_what_they_allow() -> None:
     assert tickets.may_mark_duplicate(request(status=TicketStatus.open))
     assert not tickets.may_mark_duplicate(request(status=TicketStatus.closed))
     assert not tickets.may_mark_duplicate(request(status=TicketStatus.open, duplicate_of_id=3))
+    assert ticket_links.may_merge(request(status=TicketStatus.solved))
+    assert not ticket_links.may_merge(request(status=TicketStatus.closed))
+    assert not ticket_links.may_merge(request(status=TicketStatus.open, merged_into_id=3))
 
 
 async def test_the_order_page_shows_the_buttons_of_the_allowed_actions_only(user: SimulatedUser) -> None:

@@ -29,7 +29,16 @@ from backoffice.models import (
     TicketType,
 )
 from backoffice.runtime.scheduler import JOBS
-from backoffice.services import app_settings, mail, mail_intake, mailboxes, personal_data, ticket_attachments, tickets
+from backoffice.services import (
+    app_settings,
+    mail,
+    mail_intake,
+    mailboxes,
+    personal_data,
+    ticket_attachments,
+    ticket_links,
+    tickets,
+)
 
 from .support.factories import banned_customer, make_user
 from .support.imap_server import Dovecot, start_dovecot
@@ -242,6 +251,26 @@ def test_a_mail_to_a_closed_request_opens_a_new_one(dovecot: Dovecot, box) -> No
         tickets.change(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, status='closed')
     dovecot.append(account, a_mail(subject=f'Re: [#{ticket.number}]', body='One more thing'))
     assert mail_intake.poll_all() == {'opened': 1}
+
+
+def test_a_mail_to_a_merged_request_joins_the_request_it_was_merged_into(dovecot: Dovecot, box) -> None:
+    """By the number in its subject: the request it names was merged into another of the same customer's, where the
+    conversation goes on (by Message-ID it finds the moved message, which is there already)."""
+    from .support.factories import submit_request
+
+    account, _ = box
+    target = submit_request('Parcel lost', email='jo@example.com')
+    dovecot.append(account, a_mail())
+    mail_intake.poll_all()
+    merged = next(t for t in requests() if t.id != target.id)
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=merged.id, version=merged.version, into_number=target.number
+        )
+    dovecot.append(account, a_mail(subject=f'Re: [#{merged.number}]', body='One more thing'))
+    assert mail_intake.poll_all() == {'joined': 1}
+    assert [m.body for m in thread(target.id)][-1] == 'One more thing'
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
@@ -115,11 +115,29 @@ class Ticket(EditableTable, table=True):
     bug_status: BugStatus | None = Field(default=None, sa_type=string_enum(BugStatus))
     fixed_in_version: str | None = Field(default=None, max_length=40)
     duplicate_of_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
+    # closed by a merge: its messages (and their files) moved to this request, where the conversation goes on
+    merged_into_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
     # the customer's rating once solved, through the link carrying the token
     rating: int | None = None
     rating_comment: str | None = Field(default=None, sa_type=Text)
     rated_at: datetime | None = None
     token: str = Field(max_length=64)
+
+
+class TicketLink(SQLModel, table=True):
+    """Two requests an agent related ("see also"): one row per pair, the lower id first, shown on both."""
+
+    __tablename__ = 'ticket_links'
+    __table_args__ = (
+        UniqueConstraint('first_id', 'second_id', name='uq_ticket_links_pair'),
+        Index('ix_ticket_links_second', 'second_id', 'first_id'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_id: int = Field(foreign_key='tickets.id', ondelete='CASCADE')
+    second_id: int = Field(foreign_key='tickets.id', ondelete='CASCADE')
+    created_by_id: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class TicketMessage(SQLModel, table=True):

@@ -273,6 +273,7 @@ def _replied_ticket(session: Session, mail: inbound_mail.IncomingMail, *, any_se
     number = mail.request_number()
     if ticket is None and number is not None:
         ticket = session.exec(select(Ticket).where(Ticket.number == number)).first()
+        ticket = tickets.continued(session, ticket) if ticket is not None else None  # merged: where it goes on
     if ticket is None or any_sender:
         return ticket
     customer = session.get(Customer, ticket.customer_id)

@@ -121,6 +121,7 @@ class RequestView:
     thread: list[Entry]
     rateable: bool  # solved or closed, not rated yet
     closed: bool
+    continues_in: int | None = None  # merged: the number of the request the conversation goes on in, if theirs to see
 
 
 # --- orders and documents ---------------------------------------------------------------------------------------------
@@ -234,7 +235,13 @@ def request_view(*, session: Session, actor: PortalActor, number: int | str) -> 
         for m in messages
     ]
     done = ticket.status in tickets.DONE
-    return RequestView(ticket, thread, done and ticket.rated_at is None, ticket.status == 'closed')
+    continues_in = None
+    if ticket.merged_into_id is not None:
+        try:
+            continues_in = scope.request_by_id(session, actor, ticket.merged_into_id).number
+        except NotFound:  # another customer's request: the customer is told nothing of it
+            continues_in = None
+    return RequestView(ticket, thread, done and ticket.rated_at is None, ticket.status == 'closed', continues_in)
 
 
 def open_request(

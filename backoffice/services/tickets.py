@@ -163,7 +163,7 @@ def add_customer_message(
 ) -> TicketMessage:
     """A follow-up from the customer joins the thread and reopens a solved or waiting request. The customer proves
     the request is theirs with its token or (the front office, which has signed them in) their email."""
-    ticket = _ticket_of_customer(session, number, token=token, email=email)
+    ticket = continued(session, _ticket_of_customer(session, number, token=token, email=email))
     customer = session.get(Customer, ticket.customer_id)
     if customer.status == CustomerStatus.banned:
         raise CustomerBanned
@@ -188,6 +188,20 @@ def add_customer_message(
         summary=sentence(N_('Message from the customer on #{number}'), number=ticket.number),
     )
     return message
+
+
+def continued(session: Session, ticket: Ticket) -> Ticket:
+    """Where the customer's conversation goes on: a request merged into another of the same customer's goes on there
+    (followed a few merges deep); any other request is itself. A merge into another customer's request is not followed:
+    one customer's message never lands in another's request by it."""
+    for _hop in range(5):
+        if ticket.merged_into_id is None:
+            break
+        target = session.get(Ticket, ticket.merged_into_id)
+        if target is None or target.customer_id != ticket.customer_id:
+            break
+        ticket = target
+    return ticket
 
 
 # --- the agent's side -------------------------------------------------------------------------------------------------

@@ -1,0 +1,302 @@
+"""Requests related to one another: links an agent makes between two requests (shown on both, removable), and merging
+one request into another (its messages and their files move there; it closes, pointing to where the conversation goes
+on). Each public function is one transaction, audited on both requests, and publishes ('tickets', {'ids': [...]})
+after its commit so that both requests' screens update.
+
+The customer is sent nothing on a merge: what they wrote is all still answered, in the target request; a reply to an
+email of either request finds its thread (a moved message keeps its Message-ID), and a message on the merged request
+(its link, the front office, a mail naming its number) joins the target when that is the same customer's
+(`tickets.continued`); the portal shows the merged request pointing there. An email saying "your request was merged"
+tells them nothing they can act on, and across two customers would tell one about the other's request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select, update
+
+from backoffice import changes, events
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.events import Topic
+from backoffice.i18n import N_, _
+from backoffice.models import (
+    Customer,
+    Delivery,
+    MessageKind,
+    Ticket,
+    TicketAttachment,
+    TicketLink,
+    TicketMessage,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from backoffice.permissions import require
+from backoffice.services import audit
+from backoffice.services.tickets import _locked, _save, _status_values, _who, system_note, takes_replies
+from backoffice.stored_text import sentence
+
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class RelatedRequest:
+    """Another request as a link list or a search shows it."""
+
+    id: int
+    number: int
+    subject: str
+    status: str
+
+
+def may_merge(ticket: Ticket) -> bool:
+    """A request still open to the customer (closed is final) that was not merged already may be merged elsewhere."""
+    return takes_replies(ticket) and ticket.merged_into_id is None
+
+
+def merged_into(*, session: Session, actor: User, ticket: Ticket) -> RelatedRequest | None:
+    """Where a merged request's conversation goes on."""
+    require(actor, 'tickets.read')
+    target = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id is not None else None
+    return _related(target) if target is not None else None
+
+
+def linked(*, session: Session, actor: User, ticket_id: int) -> list[RelatedRequest]:
+    """The requests linked to this one, by number."""
+    require(actor, 'tickets.read')
+    rows = session.exec(
+        select(TicketLink.first_id, TicketLink.second_id).where(
+            or_(TicketLink.first_id == ticket_id, TicketLink.second_id == ticket_id)
+        )
+    ).all()
+    others = {second if first == ticket_id else first for first, second in rows}
+    if not others:
+        return []
+    found = session.exec(select(Ticket).where(col(Ticket.id).in_(others)).order_by(col(Ticket.number)))
+    return [_related(ticket) for ticket in found]
+
+
+def search(*, session: Session, actor: User, query: str, exclude_id: int | None = None) -> list[RelatedRequest]:
+    """Requests whose number is `query` (a leading # allowed) or whose subject holds it, the newest first."""
+    require(actor, 'tickets.read')
+    text = (query or '').strip()
+    if not text:
+        return []
+    number = text.lstrip('#').strip()
+    condition = col(Ticket.subject).icontains(text, autoescape=True)
+    if number.isdigit() and len(number) < 10:
+        condition = or_(Ticket.number == int(number), condition)
+    statement = select(Ticket).where(condition)
+    if exclude_id is not None:
+        statement = statement.where(Ticket.id != exclude_id)
+    found = session.exec(statement.order_by(col(Ticket.number).desc()).limit(SEARCH_LIMIT))
+    return [_related(ticket) for ticket in found]
+
+
+def link(*, session: Session, actor: User, ticket_id: int, other_number: int | str) -> RelatedRequest:
+    """Relate two requests; the link shows on both."""
+    require(actor, 'tickets.write')
+    ticket = _existing(session, ticket_id)
+    other = _by_number(session, other_number, field='other_number')
+    if other.id == ticket.id:
+        raise ValidationFailed({'other_number': _('A request cannot be linked to itself')})
+    first, second = sorted((_id(ticket.id), _id(other.id)))
+    taken = session.exec(
+        select(TicketLink.id).where(TicketLink.first_id == first, TicketLink.second_id == second)
+    ).first()
+    said = _('#{number} is already linked to this request').format(number=other.number)
+    if taken is not None:
+        raise ValidationFailed({'other_number': said})
+    session.add(TicketLink(first_id=first, second_id=second, created_by_id=actor.id, created_at=utcnow()))
+    try:
+        session.flush()
+    except IntegrityError:  # a colleague linked the two at the same moment (PostgreSQL: their insert won)
+        session.rollback()
+        raise ValidationFailed({'other_number': said}) from None
+    _audit_both(session, actor, 'ticket.linked', ticket, other, N_('Linked #{number} to #{other}'))
+    changes.commit(session, (Topic.tickets, {'ids': [ticket.id, other.id], 'action': 'linked'}))
+    return _related(other)
+
+
+def unlink(*, session: Session, actor: User, ticket_id: int, other_id: int) -> None:
+    """Remove the link between two requests (from either side)."""
+    require(actor, 'tickets.write')
+    first, second = sorted((ticket_id, other_id))
+    row = session.exec(select(TicketLink).where(TicketLink.first_id == first, TicketLink.second_id == second)).first()
+    if row is None:
+        raise NotFound(_('These requests are no longer linked.'))
+    ticket, other = _existing(session, ticket_id), _existing(session, other_id)
+    session.delete(row)
+    _audit_both(session, actor, 'ticket.unlinked', ticket, other, N_('Unlinked #{number} from #{other}'))
+    changes.commit(session, (Topic.tickets, {'ids': [ticket.id, other.id], 'action': 'unlinked'}))
+
+
+MERGE_DIFFERENT_CUSTOMERS = N_(
+    'Request #{number} comes from {customer} and request #{target} from {other}: two different customers. '
+    "Merging shows {customer}'s messages to {other} in the portal, and {customer} gets no answer of their own."
+)
+
+
+def merge_warning(*, session: Session, actor: User, ticket_id: int, into_number: int | str) -> str | None:
+    """What to confirm before merging this request into that one: their customers differ (None: nothing; a number
+    that names no request is left to `merge`, which says so at the field)."""
+    require(actor, 'tickets.read')
+    ticket = session.get(Ticket, ticket_id)
+    try:
+        target = _by_number(session, into_number, field='into_number')
+    except ValidationFailed:
+        return None
+    if ticket is None or target.customer_id == ticket.customer_id:
+        return None
+    customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, target.customer_id)
+    return _(MERGE_DIFFERENT_CUSTOMERS).format(
+        number=ticket.number, customer=_who(customer), target=target.number, other=_who(other)
+    )
+
+
+def merge(
+    *,
+    session: Session,
+    actor: User,
+    ticket_id: int,
+    version: int,
+    into_number: int | str,
+    other_customer: bool = False,
+) -> Ticket:
+    """Move this request's messages (and the files that came with them) into the target request, and close this one
+    as merged into it, with a note in both threads. Refused into itself, into a closed request, and into another
+    customer's request unless `other_customer` says the person confirmed `merge_warning`. Returns the target."""
+    require(actor, 'tickets.write')
+    target_id = _number_to_id(session, into_number, field='into_number')
+    if target_id == ticket_id:
+        raise ValidationFailed({'into_number': _('A request cannot be merged into itself')})
+    # both locked, the lower id first: two agents merging two requests into each other wait instead of deadlocking
+    if target_id < ticket_id:
+        target = _locked(session, target_id, None)
+        ticket = _locked(session, ticket_id, version)
+    else:
+        ticket = _locked(session, ticket_id, version)
+        target = _locked(session, target_id, None)
+    if not may_merge(ticket):
+        raise ValidationFailed({'into_number': _('This request is closed, which is final: it cannot be merged')})
+    if not takes_replies(target):
+        raise ValidationFailed(
+            {'into_number': _('#{number} is closed: choose a request that is still open').format(number=target.number)}
+        )
+    if target.customer_id != ticket.customer_id and not other_customer:
+        raise ValidationFailed(
+            {
+                'into_number': _(
+                    'Request #{number} comes from another customer: confirm that it is the same conversation'
+                ).format(number=target.number)
+            }
+        )
+    if target.customer_id != ticket.customer_id and _unsent(session, _id(ticket.id)):
+        # the outbox mails a reply to its request's customer: moved, it would go to the other customer
+        raise ValidationFailed(
+            {'into_number': _('A reply on this request is still waiting to be sent: merge it once the reply is sent')}
+        )
+    moved = session.exec(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)).all()
+    session.exec(update(TicketMessage).where(col(TicketMessage.ticket_id) == ticket.id).values(ticket_id=target.id))
+    session.exec(
+        update(TicketAttachment).where(col(TicketAttachment.ticket_id) == ticket.id).values(ticket_id=target.id)
+    )
+    now = utcnow()
+    session.add(
+        TicketMessage(
+            ticket_id=_id(ticket.id),
+            kind=MessageKind.note,
+            author_id=actor.id,
+            created_at=now,
+            **system_note(sentence(N_('Merged into #{number}: the conversation goes on there.'), number=target.number)),
+        )
+    )
+    session.add(
+        TicketMessage(
+            ticket_id=_id(target.id),
+            kind=MessageKind.note,
+            author_id=actor.id,
+            created_at=now,
+            **system_note(
+                sentence(
+                    N_('#{number} was merged into this request (messages moved: {count}).'),
+                    number=ticket.number,
+                    count=len(moved),
+                )
+            ),
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        'ticket.merged_in',
+        'tickets',
+        target.id,
+        version=target.version,
+        changes={'messages': [None, len(moved)]},
+        summary=sentence(N_('#{number} merged into #{target}'), number=ticket.number, target=target.number),
+    )
+    # the target's new messages show on its screen by this event: _save below publishes the merged request's own
+    events.after_commit(session, Topic.tickets, {'id': target.id, 'action': 'merged_in'})
+    _save(
+        session,
+        actor,
+        ticket,
+        {'merged_into_id': target.id, **_status_values(ticket, TicketStatus.closed, now)},
+        'merged',
+        summary=sentence(N_('#{number} merged into #{target}'), number=ticket.number, target=target.number),
+    )
+    return target
+
+
+def _unsent(session: Session, ticket_id: int) -> bool:
+    statement = select(TicketMessage.id).where(
+        TicketMessage.ticket_id == ticket_id, col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed])
+    )
+    return session.exec(statement.limit(1)).first() is not None
+
+
+def _related(ticket: Ticket) -> RelatedRequest:
+    return RelatedRequest(_id(ticket.id), ticket.number, ticket.subject, ticket.status.value)
+
+
+def _id(value: int | None) -> int:
+    assert value is not None  # stored rows have their ids
+    return value
+
+
+def _existing(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(_('This request no longer exists.'))
+    return ticket
+
+
+def _by_number(session: Session, number: int | str, *, field: str) -> Ticket:
+    return _existing(session, _number_to_id(session, number, field=field))
+
+
+def _number_to_id(session: Session, number: int | str, *, field: str) -> int:
+    """The id of the request with this number (read without loading the row, which the caller may lock)."""
+    text = str(number if number is not None else '').strip().lstrip('#').strip()
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationFailed({field: _('Enter the number of a request, e.g. 1042')})
+    found = session.exec(select(Ticket.id).where(Ticket.number == int(text))).first()
+    if found is None:
+        raise ValidationFailed({field: _('There is no request #{number}').format(number=int(text))})
+    return found
+
+
+def _audit_both(session: Session, actor: User, action: str, ticket: Ticket, other: Ticket, said: str) -> None:
+    for one, two in ((ticket, other), (other, ticket)):
+        audit.record(
+            session,
+            actor,
+            action,
+            'tickets',
+            one.id,
+            version=one.version,
+            changes={'linked': [None, two.number] if action == 'ticket.linked' else [two.number, None]},
+            summary=sentence(said, number=one.number, other=two.number),
+        )

@@ -1,0 +1,133 @@
+"""A request's related requests beside its thread: the ones linked to it (number, subject, status, each a link, with
+a button to remove the link), "Link a request" and "Merge into…" (both find the other request by its number or a
+word of its subject), and, once merged, where the conversation goes on.
+
+Subjects are customer-written: shown with ui.label and as a link's text, never as HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import ui
+
+from backoffice.i18n import _
+from backoffice.resources.support import STATUSES
+from backoffice.services.ticket_links import RelatedRequest
+
+from .forms import page_dialog
+
+Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
+Search = Callable[[str], Awaitable[list[RelatedRequest]]]
+
+
+def related_panel(
+    links: list[RelatedRequest],
+    merged: RelatedRequest | None,
+    *,
+    may_write: bool,
+    may_merge: bool,
+    link: Pick,
+    unlink: Callable[[RelatedRequest], Awaitable[Any]],
+    merge: Pick,
+    search: Search,
+) -> None:
+    if merged is not None:
+        with ui.row().classes('items-center gap-1 text-sm min-w-0').mark('merged-into'):
+            ui.icon('call_merge').classes('text-gray-500')
+            ui.label(_('Merged into'))
+            _request_link(merged)
+    if not links and not may_write:
+        return
+    with ui.card().classes('w-full gap-2').props('flat bordered').mark('related'):
+        with ui.row().classes('items-center gap-2'):
+            ui.icon('link').classes('text-gray-600')
+            ui.label(_('Related requests')).classes('font-medium')
+        for other in links:
+            with ui.row().classes('w-full items-center gap-2 no-wrap').mark('linked-request'):
+                with ui.column().classes('gap-0 min-w-0 grow'):
+                    _request_link(other)
+                    ui.label(_(STATUSES.get(other.status, other.status))).classes('text-xs text-gray-600')
+                if may_write:
+                    ui.button(icon='link_off', on_click=lambda other=other: unlink(other)).props(
+                        f'flat dense round aria-label="{_("Remove the link")}"'
+                    ).tooltip(_('Remove the link')).mark('unlink')
+        if not links:
+            ui.label(_('No related requests yet.')).classes('text-sm text-gray-500')
+        if may_write:
+            with ui.row().classes('gap-1'):
+                ui.button(
+                    _('Link a request'),
+                    icon='add_link',
+                    on_click=lambda: _find_dialog(
+                        _('Link a request'),
+                        _('The link shows on both requests.'),
+                        _('Link'),
+                        link,
+                        search,
+                    ),
+                ).props('flat dense no-caps').mark('link-request')
+                if may_merge:
+                    ui.button(
+                        _('Merge into…'),
+                        icon='call_merge',
+                        on_click=lambda: _find_dialog(
+                            _('Merge into another request'),
+                            _(
+                                'Its messages and files move to the other request, and this one closes, pointing '
+                                'there. The customer is sent nothing: their messages are answered in the other request.'
+                            ),
+                            _('Merge'),
+                            merge,
+                            search,
+                        ),
+                    ).props('flat dense no-caps').mark('merge')
+
+
+def _request_link(other: RelatedRequest) -> None:
+    """ "#1042 Subject" as one link to that request; the subject as text, broken anywhere on a phone."""
+    ui.link(f'#{other.number} {other.subject}', f'/requests/{other.number}').classes('min-w-0 wrap-anywhere').mark(
+        'related-link'
+    )
+
+
+def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search) -> None:
+    """Ask for the other request: its number, or a word of its subject to choose among what it finds."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(title).classes('text-lg font-medium')
+        ui.label(said).classes('text-sm')
+        field = (
+            ui.input(_('Request no. or subject'))
+            .props('outlined autofocus clearable debounce=250')
+            .classes('w-full')
+            .mark('request-search')
+        )
+        found = ui.column().classes('w-full gap-1').mark('search-results')
+
+        async def choose(number: Any) -> None:
+            field.error = None
+            if await pick(number, field):
+                dialog.close()
+
+        async def look() -> None:
+            results = await search(field.value or '')
+            found.clear()
+            with found:
+                for other in results:
+                    with ui.row().classes('w-full items-center gap-2 no-wrap').mark('search-result'):
+                        with ui.column().classes('gap-0 min-w-0 grow'):
+                            with ui.row().classes('gap-1 min-w-0 no-wrap'):
+                                ui.label(f'#{other.number}').classes('font-medium')
+                                ui.label(other.subject).classes('min-w-0 wrap-anywhere')
+                            ui.label(_(STATUSES.get(other.status, other.status))).classes('text-xs text-gray-600')
+                        ui.button(action, on_click=lambda other=other: choose(other.number)).props(
+                            'outline dense no-caps'
+                        ).mark('pick')
+                if (field.value or '').strip() and not results:
+                    ui.label(_('No request matches.')).classes('text-sm text-gray-500')
+
+        field.on_value_change(look)
+        field.on('keydown.enter', lambda: choose(field.value))
+        with ui.row().classes('w-full justify-end'):
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+    dialog.open()

@@ -1,0 +1,127 @@
+"""Related requests in a real browser, at phone and desktop width: an agent finds another request by a word of its
+subject and links it; the link shows on both requests (number, subject as text, status), and leads to the other;
+then merges one into the other (another customer's: asked first)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    button,
+    field,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+    wait_for_path,
+)
+from ..support.factories import stored_request, submit_request
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'Links: "refund" <img src=x onerror="window.__x=1"> <script>window.__x=2</script>'
+
+
+def test_an_agent_links_two_requests_and_both_show_the_link(
+    driver: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    first = submit_request('Parcel lost, links test', email='links.first@example.com')
+    second = submit_request(HOSTILE, email='links.second@example.com', body='Where is the refund?')
+
+    signed_in(driver, base_url, f'/requests/{first.number}')
+    button(driver, 'Link a request').click()
+    field(driver, 'Request no. or subject').send_keys('"refund"')
+    visible_text(driver, '<script>window.__x=2</script>')  # found, its subject as text
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'request-link-search-1440.png'))
+    button(driver, 'Link', topmost=True).click()
+    visible_text(driver, f'#{second.number}')
+    assert driver.execute_script('return window.__x') is None  # nothing the subject holds ran
+
+    for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
+        set_viewport(driver, width, height)
+        for this, other, name in ((first, second, 'first'), (second, first, 'second')):
+            driver.get(f'{base_url}/requests/{this.number}')
+            visible_text(driver, 'Related requests')
+            link = WebDriverWait(driver, TIMEOUT).until(
+                lambda d, other=other: next(
+                    (
+                        a
+                        for a in d.find_elements(By.CSS_SELECTOR, f'a[href="/requests/{other.number}"]')
+                        if a.is_displayed()
+                    ),
+                    None,
+                ),
+                f'no link to #{other.number} on #{this.number} at {width} px',
+            )
+            assert f'#{other.number}' in link.text and other.subject in link.text
+            assert driver.execute_script('return window.__x') is None
+            driver.execute_script('arguments[0].scrollIntoView({block: "center"})', link)  # below the thread on a phone
+            settle(driver)
+            driver.save_screenshot(str(ARTIFACTS / f'request-links-{name}-{width}.png'))
+            assert no_horizontal_overflow(driver), f'the request with links overflows sideways at {width} px'
+    link.click()  # on the second request, the link to the first leads there
+    wait_for_path(driver, f'/requests/{first.number}')
+    visible_text(driver, 'Parcel lost, links test')
+
+    # merged into the second (another customer's: asked first), the first says where the conversation goes on
+    button(driver, 'Merge into…').click()
+    field(driver, 'Request no. or subject').send_keys(str(second.number))
+    button(driver, 'Merge', topmost=True).click()
+    visible_text(driver, 'two different customers')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'request-merge-confirm-1440.png'))
+    button(driver, 'Merge anyway').click()
+    visible_text(driver, f'Merged into #{second.number}: the conversation goes on there.')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{base_url}/requests/{first.number}')
+        pointer = visible_text(driver, 'Merged into')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', pointer)
+        assert driver.execute_script('return window.__x') is None
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'request-merged-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the merged request overflows sideways at {width} px'
+
+
+def test_the_text_typed_in_the_tags_stays_when_a_colleague_changes_them(
+    driver: WebDriver, second_browser: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    """The tags are updated where they are, not built anew: what the agent is typing in the field (only the browser
+    holds it until Enter) is still there when a colleague's tag arrives, and Enter then keeps both tags."""
+    db.configure(server.database_url)
+    ticket = submit_request('Tags typing test', email='tags.typing@example.com')
+    signed_in(driver, base_url, f'/requests/{ticket.number}')
+    signed_in(second_browser, base_url, f'/requests/{ticket.number}')
+    mine = field(driver, 'Tags')
+    mine.send_keys('fragi')  # no Enter yet
+    theirs = field(second_browser, 'Tags')
+    theirs.send_keys('vip')
+    theirs.send_keys(Keys.ENTER)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'vip' in d.find_element(By.XPATH, TAGS_FIELD).text, "the colleague's tag did not arrive"
+    )
+    assert field(driver, 'Tags').get_attribute('value') == 'fragi'
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'request-tags-typing-1440.png'))
+    field(driver, 'Tags').send_keys('le', Keys.ENTER)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: stored_request(ticket.number).tags == ['vip', 'fragile'], 'both tags were not saved'
+    )
+
+
+TAGS_FIELD = (
+    '//label[contains(@class, "q-field")][.//div[contains(@class, "q-field__label")][normalize-space(.)="Tags"]]'
+)

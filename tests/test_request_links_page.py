@@ -1,0 +1,176 @@
+"""Relating requests on the request page: linking (found by number or subject, shown on both, live on a colleague's
+screen, removable), merging into another request (with its refusals and the question across customers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+from nicegui.testing import User
+
+from .support.colleagues import colleague_changes
+from .support.factories import make_user, stored_request, submit_request
+from .support.signin import signed_in
+from .support.waiting import eventually
+
+HOSTILE = 'Re: "refund" <script>alert(1)</script>'
+
+
+async def open_request(user: User, email: str, number: int, says: str = 'It has been two weeks.') -> None:
+    await signed_in(user, email, path=f'/requests/{number}')
+    await user.should_see(says)
+
+
+def linked_texts(user: User) -> list[str]:
+    try:
+        rows = user.find(marker='linked-request').elements
+    except AssertionError:  # none shown
+        return []
+    return sorted(' '.join(e.text for e in row.descendants() if isinstance(e, ui.label | ui.link)) for row in rows)
+
+
+def search_error(user: User) -> str | None:
+    return user.find(marker='request-search').elements.pop().error
+
+
+async def test_an_agent_links_two_requests_found_by_subject_and_both_show_it_live(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    alex, blair = make_user('agent', name='Alex Agent'), make_user('agent', name='Blair Agent')
+    first = submit_request('Parcel lost')
+    second = submit_request(HOSTILE, body='Where is the refund?')
+    await open_request(user, alex.email, first.number)
+    other = create_user()
+    await open_request(other, blair.email, second.number, says='Where is the refund?')
+    await other.should_see('No related requests yet.')
+
+    user.find(marker='link-request').click()
+    user.find(marker='request-search').type('<script>')
+    await user.should_see(HOSTILE)  # found, shown as text
+    user.find(marker='pick').click()
+    await user.should_see('Linked')
+    await eventually(lambda: linked_texts(user) == [f'#{second.number} {HOSTILE} New'])
+    link = user.find(marker='related-link').elements.pop()
+    assert link.props['href'] == f'/requests/{second.number}'
+    # the other request's screen, open elsewhere, shows the link without a reload
+    await eventually(lambda: linked_texts(other) == [f'#{first.number} Parcel lost New'])
+
+    colleague_changes(first.number, blair, status='open')  # the status shown with the link follows
+    await eventually(lambda: linked_texts(other) == [f'#{first.number} Parcel lost Open'])
+
+    other.find(marker='unlink').click()
+    await other.should_see('Link removed')
+    await eventually(lambda: linked_texts(user) == [] and linked_texts(other) == [])
+
+
+async def test_linking_by_number_says_at_the_field_what_is_wrong(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    user.find(marker='link-request').click()
+    field = user.find(marker='request-search')
+    field.type(str(ticket.number)).trigger('keydown.enter')
+    await eventually(lambda: search_error(user) == 'A request cannot be linked to itself')
+    field.clear().type('"x": <script>').trigger('keydown.enter')
+    await eventually(lambda: search_error(user) == 'Enter the number of a request, e.g. 1042')
+    await user.should_see('No request matches.')
+
+
+async def test_an_agent_merges_a_request_into_another_and_sees_where_it_went_on(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    target = submit_request('Parcel lost')
+    closed = submit_request('Old one')
+    colleague_changes(closed.number, agent, status='closed')
+    source = submit_request('Parcel still lost', body='Second mail: "where" <script>alert(1)</script>')
+    other = create_user()  # a colleague has the target open
+    await open_request(other, colleague.email, target.number)
+    await open_request(user, agent.email, source.number, says='Second mail')
+    user.find(marker='merge').click()
+    field = user.find(marker='request-search')
+    field.type(str(closed.number)).trigger('keydown.enter')
+    await eventually(lambda: search_error(user) == f'#{closed.number} is closed: choose a request that is still open')
+    field.clear().type(f'#{target.number}')
+    await user.should_see('Parcel lost')
+    field.trigger('keydown.enter')
+    await user.should_see('Merged')
+    await user.should_see(marker='merged-into')
+    await user.should_see(f'Merged into #{target.number}: the conversation goes on there.')
+    await user.should_not_see(marker='merge')
+    assert stored_request(source.number).merged_into_id == target.id
+    await other.should_see('Second mail: "where" <script>alert(1)</script>')  # moved, live on the colleague's screen
+    await other.should_see(f'#{source.number} was merged into this request (messages moved: 1).')
+    assert next(iter(user.find(marker='related-link').elements)).props['href'] == f'/requests/{target.number}'
+
+
+async def test_merging_into_another_customers_request_asks_first(user: User) -> None:
+    agent = make_user('agent')
+    target = submit_request('Parcel lost', email='cora@example.com', name='Cora "C"')
+    source = submit_request('Mine too', email='dan@example.com', name='Dan: <script>x</script>')
+    await open_request(user, agent.email, source.number)
+    user.find(marker='merge').click()
+    user.find(marker='request-search').type(str(target.number)).trigger('keydown.enter')
+    await user.should_see('two different customers')
+    user.find(marker='confirm-no').click()
+    await user.should_not_see('Merged into')
+    assert stored_request(source.number).merged_into_id is None
+    user.find(marker='request-search').trigger('keydown.enter')
+    await user.should_see('two different customers', retries=40)
+    user.find(marker='confirm-yes').click()
+    await user.should_see(marker='merged-into')
+    assert stored_request(source.number).merged_into_id == target.id
+
+
+async def test_a_reader_sees_the_links_but_cannot_change_them(user: User) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import ticket_links
+
+    agent, viewer = make_user('agent'), make_user('viewer')
+    first, second = submit_request('Parcel lost'), submit_request(HOSTILE)
+    with session_scope() as session:
+        ticket_links.link(session=session, actor=agent, ticket_id=first.id, other_number=second.number)
+    await open_request(user, viewer.email, first.number)
+    await eventually(lambda: linked_texts(user) == [f'#{second.number} {HOSTILE} New'])
+    await user.should_not_see(marker='unlink')
+    await user.should_not_see(marker='link-request')
+    await user.should_not_see(marker='merge')
+
+
+async def test_the_customer_of_a_merged_request_is_shown_where_it_goes_on_and_nothing_of_another_customer(
+    user: User,
+) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import ticket_links
+
+    from .support.portal import enter_portal
+
+    agent = make_user('agent')
+    target = submit_request('Parcel lost', email='cleo@example.com')
+    source = submit_request('Parcel lost: "again" <script>', email='cleo@example.com', body='Second: any news?')
+    others = submit_request('Not yours', email='dan@example.com')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=source.id, version=source.version, into_number=target.number
+        )
+    await enter_portal(user, 'cleo@example.com')
+    await user.open(f'/portal/requests/{source.number}')
+    await user.should_see(marker='portal-continues-in')
+    await user.should_see(f'request #{target.number}')
+    await user.open(f'/portal/requests/{target.number}')
+    await user.should_see('Second: any news?')  # what they wrote is in the request that goes on
+
+    # merged into another customer's request (confirmed by the agent): the customer is not told of it
+    third = submit_request('Mine', email='cleo@example.com')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session,
+            actor=agent,
+            ticket_id=third.id,
+            version=third.version,
+            into_number=others.number,
+            other_customer=True,
+        )
+    await user.open(f'/portal/requests/{third.number}')
+    await user.should_see('This request is closed.')
+    await user.should_not_see(marker='portal-continues-in')

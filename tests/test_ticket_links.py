@@ -1,0 +1,223 @@
+"""Relating requests: links shown on both requests, removable and audited; merging one request into another (its
+messages and files move, it closes pointing to the target), with its refusals."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.models import AuditEntry, Delivery, MessageKind, TicketAttachment, TicketMessage, TicketStatus
+from backoffice.permissions import PermissionDenied
+from backoffice.services import ticket_attachments, ticket_links, tickets
+
+from .support.factories import make_user, stored_request, submit_request
+
+HOSTILE = 'Re: "refund" <script>alert(1)</script>'
+
+
+def test_a_link_shows_on_both_requests_and_goes_from_either_side() -> None:
+    agent = make_user('agent')
+    first, second = submit_request('Parcel lost'), submit_request(HOSTILE)
+    with session_scope() as session:
+        shown = ticket_links.link(session=session, actor=agent, ticket_id=first.id, other_number=f'#{second.number}')
+    assert (shown.number, shown.subject, shown.status) == (second.number, HOSTILE, 'new')
+    with read_session() as session:
+        assert [r.number for r in ticket_links.linked(session=session, actor=agent, ticket_id=first.id)] == [
+            second.number
+        ]
+        assert [r.subject for r in ticket_links.linked(session=session, actor=agent, ticket_id=second.id)] == [
+            'Parcel lost'
+        ]
+    with session_scope() as session, pytest.raises(ValidationFailed) as again:
+        ticket_links.link(session=session, actor=agent, ticket_id=second.id, other_number=first.number)
+    assert again.value.errors == {'other_number': f'#{first.number} is already linked to this request'}
+
+    with session_scope() as session:
+        ticket_links.unlink(session=session, actor=agent, ticket_id=second.id, other_id=first.id)
+    with read_session() as session:
+        assert ticket_links.linked(session=session, actor=agent, ticket_id=first.id) == []
+        audited = session.exec(
+            select(AuditEntry.action, AuditEntry.entity_id)
+            .where(col(AuditEntry.action).in_(['ticket.linked', 'ticket.unlinked']))
+            .order_by(col(AuditEntry.id))
+        ).all()
+    assert sorted(audited) == sorted(
+        [
+            ('ticket.linked', str(first.id)),
+            ('ticket.linked', str(second.id)),
+            ('ticket.unlinked', str(second.id)),
+            ('ticket.unlinked', str(first.id)),
+        ]
+    )
+    with session_scope() as session, pytest.raises(NotFound):
+        ticket_links.unlink(session=session, actor=agent, ticket_id=second.id, other_id=first.id)
+
+
+def test_a_link_is_refused_to_itself_to_no_request_and_to_a_reader() -> None:
+    agent, viewer = make_user('agent'), make_user('viewer')
+    ticket = submit_request()
+    for number, said in (
+        (ticket.number, 'A request cannot be linked to itself'),
+        ('99999', 'There is no request #99999'),
+        ('"x": <script>', 'Enter the number of a request, e.g. 1042'),
+    ):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            ticket_links.link(session=session, actor=agent, ticket_id=ticket.id, other_number=number)
+        assert refused.value.errors == {'other_number': said}
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        ticket_links.link(session=session, actor=viewer, ticket_id=ticket.id, other_number=ticket.number)
+
+
+def test_search_finds_by_number_or_subject_text_as_text() -> None:
+    agent = make_user('agent')
+    plain, hostile = submit_request('Parcel lost'), submit_request(HOSTILE)
+    percent = submit_request('100% wrong')
+    with read_session() as session:
+        by_number = ticket_links.search(session=session, actor=agent, query=f'#{plain.number}')
+        by_subject = ticket_links.search(session=session, actor=agent, query='<script>')
+        quoted = ticket_links.search(session=session, actor=agent, query='"refund"')
+        wildcard = ticket_links.search(session=session, actor=agent, query='%')
+        mine_left_out = ticket_links.search(session=session, actor=agent, query='Parcel', exclude_id=plain.id)
+    assert [r.number for r in by_number] == [plain.number]
+    assert [r.subject for r in by_subject] == [HOSTILE] == [r.subject for r in quoted]
+    assert [r.number for r in wildcard] == [percent.number]  # a % is looked for, not a wildcard
+    assert mine_left_out == []
+    assert hostile.number
+
+
+def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> None:
+    agent = make_user('agent')
+    target = submit_request('Parcel lost')
+    source = submit_request('Parcel still lost', body='Second mail: "where" <script>alert(1)</script>')
+    with session_scope() as session:
+        ticket_attachments.store(
+            session,
+            ticket_id=source.id,
+            message_id=None,
+            files=[ticket_attachments.from_mail('label.pdf', b'%PDF-1.4', 'application/pdf')],
+        )
+        session.commit()
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=source.id, version=source.version, body='Looking.')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session,
+            actor=agent,
+            ticket_id=source.id,
+            version=stored_request(source.number).version,
+            into_number=target.number,
+        )
+    merged = stored_request(source.number)
+    assert (merged.status, merged.merged_into_id) == (TicketStatus.closed, target.id)
+    with read_session() as session:
+        moved = session.exec(
+            select(TicketMessage).where(TicketMessage.ticket_id == target.id).order_by(col(TicketMessage.id))
+        ).all()
+        left = session.exec(select(TicketMessage).where(TicketMessage.ticket_id == source.id)).all()
+        files = session.exec(select(TicketAttachment.ticket_id)).all()
+        audited = session.exec(
+            select(AuditEntry.action, AuditEntry.entity_id).where(
+                col(AuditEntry.action).in_(['ticket.merged', 'ticket.merged_in'])
+            )
+        ).all()
+        pointer = ticket_links.merged_into(session=session, actor=agent, ticket=merged)
+    bodies = [tickets.note_text(m) for m in moved]
+    assert bodies == [
+        'It has been two weeks.',
+        'Second mail: "where" <script>alert(1)</script>',
+        'Looking.',
+        f'#{source.number} was merged into this request (messages moved: 2).',
+    ]
+    assert [tickets.note_text(m) for m in left] == [f'Merged into #{target.number}: the conversation goes on there.']
+    # the customer is sent nothing new: the only email is the reply written before the merge
+    assert [m.kind for m in moved if m.delivery == Delivery.queued] == [MessageKind.reply]
+    assert files == [target.id]
+    assert sorted(audited) == sorted([('ticket.merged', str(source.id)), ('ticket.merged_in', str(target.id))])
+    assert pointer is not None and pointer.number == target.number
+
+    # the customer writes on the merged request (its link, the front office): it joins the request that goes on
+    with session_scope() as session:
+        message = tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
+    assert message.ticket_id == target.id
+
+
+def test_merging_is_refused_into_itself_a_closed_request_and_twice() -> None:
+    agent = make_user('agent')
+    ticket, closed = submit_request('One'), submit_request('Closed one')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=closed.id, version=closed.version, status='closed')
+    for number, said in (
+        (ticket.number, 'A request cannot be merged into itself'),
+        (closed.number, f'#{closed.number} is closed: choose a request that is still open'),
+        ('nope', 'Enter the number of a request, e.g. 1042'),
+    ):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            ticket_links.merge(
+                session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, into_number=number
+            )
+        assert refused.value.errors == {'into_number': said}
+    with session_scope() as session, pytest.raises(ValidationFailed) as final:
+        ticket_links.merge(
+            session=session,
+            actor=agent,
+            ticket_id=closed.id,
+            version=stored_request(closed.number).version,
+            into_number=ticket.number,
+        )
+    assert final.value.errors == {'into_number': 'This request is closed, which is final: it cannot be merged'}
+    assert stored_request(ticket.number).status == TicketStatus.new
+
+
+def test_merging_across_customers_needs_a_confirmation() -> None:
+    agent = make_user('agent')
+    target = submit_request('Parcel lost', email='cora@example.com', name='Cora "C"')
+    source = submit_request('Mine too', email='dan@example.com', name='Dan: <script>x</script>')
+    with read_session() as session:
+        warning = ticket_links.merge_warning(
+            session=session, actor=agent, ticket_id=source.id, into_number=target.number
+        )
+    assert warning == (
+        f'Request #{source.number} comes from Dan: <script>x</script> (dan@example.com) and request #{target.number} '
+        'from Cora "C" (cora@example.com): two different customers. Merging shows Dan: <script>x</script> '
+        '(dan@example.com)\'s messages to Cora "C" (cora@example.com) in the portal, and Dan: <script>x</script> '
+        '(dan@example.com) gets no answer of their own.'
+    )
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=source.id, version=source.version, into_number=target.number
+        )
+    assert refused.value.errors == {
+        'into_number': f'Request #{target.number} comes from another customer: confirm that it is the same conversation'
+    }
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=source.id, version=source.version, body='Looking.')
+    source = stored_request(source.number)
+
+    def merge_confirmed() -> None:
+        with session_scope() as session:
+            ticket_links.merge(
+                session=session,
+                actor=agent,
+                ticket_id=source.id,
+                version=source.version,
+                into_number=target.number,
+                other_customer=True,
+            )
+
+    with pytest.raises(ValidationFailed) as unsent:  # moved, the outbox would mail Dan's reply to Cora
+        merge_confirmed()
+    assert unsent.value.errors == {
+        'into_number': 'A reply on this request is still waiting to be sent: merge it once the reply is sent'
+    }
+    with session_scope() as session:
+        reply = session.exec(select(TicketMessage).where(TicketMessage.kind == MessageKind.reply)).one()
+        reply.delivery = Delivery.sent
+        session.add(reply)
+        session.commit()
+    merge_confirmed()
+    assert stored_request(source.number).merged_into_id == target.id
+    # Dan writing on his merged request is not put into Cora's: it is closed, as any closed request
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
