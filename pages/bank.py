@@ -148,7 +148,9 @@ class BankScreen:
                     ui.label(formatting.money(closing, account.currency) if closing is not None else '—').classes(
                         'text-lg'
                     )
-                    if last:
+                    if last and closing is None:  # a bank's CSV export often has no balance column
+                        ui.label(_('Its latest statement gives no balance')).classes('text-xs text-gray-500')
+                    elif last:
                         ui.label(
                             _('Balance at {day}').format(day=formatting.day(last[0].ends_on or last[0].imported_at))
                         ).classes('text-xs text-gray-500')
