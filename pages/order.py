@@ -478,6 +478,8 @@ class OrderScreen:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
             inputs = fields()
+            for element in inputs.values():  # the card's width: a select left to its content's width (the Ship
+                element.classes('w-full')  # dialog's carrier, empty) shrank to its arrow and hid its label
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
 
