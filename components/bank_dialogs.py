@@ -253,7 +253,7 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
         for suggestion in suggestions:
             add_row(suggestion, '')
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
-            number = ui.input(_('Invoice number')).props('outlined dense').classes('grow').mark('add-number')
+            number = ui.input(_('Invoice or order number')).props('outlined dense').classes('grow').mark('add-number')
 
             async def add() -> None:
                 user = acting_user()
