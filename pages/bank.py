@@ -263,9 +263,11 @@ class BankScreen:
                 ui.button(_('Split or choose…'), on_click=lambda ln=line: split_dialog(ln, self.show)).props(
                     'flat dense'
                 ).mark(f'split-{line.id}')
-            ui.button(_('Not a customer payment…'), on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props(
-                'flat dense'
-            ).mark(f'aside-{line.id}')
+            # money out is never a customer's payment: "Not a customer payment…" on a bank fee read as a riddle
+            aside = _('Not a customer payment…') if line.amount > 0 else _('Set aside…')
+            ui.button(aside, on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props('flat dense').mark(
+                f'aside-{line.id}'
+            )
             ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props('flat dense').mark(
                 f'note-{line.id}'
             )
