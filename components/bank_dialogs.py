@@ -253,7 +253,7 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
         for suggestion in suggestions:
             add_row(suggestion, '')
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
-            number = ui.input(_('Invoice number')).props('outlined dense').classes('grow').mark('add-number')
+            number = ui.input(_('Invoice or order number')).props('outlined dense').classes('grow').mark('add-number')
 
             async def add() -> None:
                 user = acting_user()
@@ -312,7 +312,8 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
 
 def set_aside_dialog(line: BankLine, refresh: Refresh) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('aside-dialog'):
-        ui.label(_('Not a customer payment')).classes('text-lg font-medium')
+        title = _('Not a customer payment') if line.amount > 0 else _('Set aside: money out without a bill')
+        ui.label(title).classes('text-lg font-medium')
         category = (
             ui.select({k: _(v) for k, v in bank_match.CATEGORIES.items()}, label=_('Category'))
             .props('outlined dense')

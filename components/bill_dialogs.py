@@ -45,9 +45,10 @@ def new_bill(user: User) -> None:
             number = ui.input(_("Supplier's bill number")).props('outlined dense').classes('w-full sm:grow')
             number.mark('bill-number')
             issued = DateInput(_('Date of the bill'), value=str(date.today())).props('outlined dense stack-label')
-            issued.classes('w-full sm:w-44').mark('bill-issued')
-            due = DateInput(_('Due (empty: by the terms)')).props('outlined dense stack-label')
-            due.classes('w-full sm:w-44').mark('bill-due')
+            issued.classes('w-full sm:w-44 shrink-0').mark('bill-issued')  # never narrower than its day
+            due = DateInput(_('Due')).props('outlined dense stack-label')  # the long label was cut at this width
+            due.props['hint'] = _("Empty: by the supplier's terms")
+            due.classes('w-full sm:w-44 shrink-0').mark('bill-due')
         box = ui.column().classes('w-full gap-1')
 
         def add_line() -> None:
@@ -114,13 +115,13 @@ def line_row(box: ui.element, lines: list[Row], values: dict[str, str], *, remov
             .classes('w-full sm:grow min-w-0'),
             'quantity': ui.input(_('Qty'), value=values.get('quantity', ''))
             .props('outlined dense inputmode=decimal')
-            .classes('w-20'),
+            .classes('w-20 shrink-0'),
             'unit_price': ui.input(_('Unit price'), value=values.get('unit_price', ''))
             .props('outlined dense inputmode=decimal')
-            .classes('w-32'),
+            .classes('w-32 shrink-0'),
             'vat_rate': ui.input(_('VAT %'), value=values.get('vat_rate', ''))
             .props('outlined dense inputmode=decimal')
-            .classes('w-24'),
+            .classes('w-24 shrink-0'),
         }
         if removable:
 

@@ -20,6 +20,7 @@ from backoffice.services import bills, crud, purchases
 from .bill_dialogs import bill_from_purchase
 from .forms import FAILED, call, error_line, page_dialog
 from .session import acting_user
+from .whole_number import WholeNumberInput
 
 
 def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable[Any]]) -> None:
@@ -55,7 +56,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
                     .mark(f'receive-product-{len(lines)}')
                 )
                 quantity = (
-                    ui.number(_('Qty'), value=1, min=1, precision=0)
+                    WholeNumberInput(_('Qty'), value=1)
                     .props('outlined dense')
                     .classes('w-20')
                     .mark(f'receive-quantity-{len(lines)}')
@@ -73,9 +74,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
             if actor is None:
                 return
             chosen = [
-                {'product_id': p.value, 'quantity': int(q.value or 0), 'unit_cost': c.value}
-                for p, q, c in lines
-                if p.value
+                {'product_id': p.value, 'quantity': q.number, 'unit_cost': c.value} for p, q, c in lines if p.value
             ]
 
             def create() -> Purchase:

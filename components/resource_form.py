@@ -28,6 +28,7 @@ from .links import site_link
 from .related_select import related_select
 from .session import acting_user
 from .undo import offer_undo
+from .whole_number import WholeNumberInput
 
 
 def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable[[], Any] = lambda: None) -> None:
@@ -473,8 +474,8 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     elif declared.kind == 'money':  # text: a number input drops a decimal comma (12,50 became 1250); the model
         # reads 12,50 and 12.50 alike and refuses what is not an amount, at the field
         element = ui.input(label, value=current or '').props('inputmode=decimal')
-    elif declared.kind == 'number':
-        element = ui.number(label, value=value)
+    elif declared.kind == 'number':  # text: Chromium's number input read '1,5' as 15 (components/whole_number.py)
+        element = WholeNumberInput(label, value=value)
     elif declared.kind in ('date', 'datetime'):  # the reader's format (03/12/2026), not the browser's
         element = DateInput(label, value=current or '', with_time=declared.kind == 'datetime')
     else:
@@ -520,6 +521,8 @@ def _in_session(work: Callable):
 
 
 def _value(element: ui.element) -> Any:
+    if isinstance(element, WholeNumberInput):
+        return element.number
     value = element.value
     return None if value == '' else value
 

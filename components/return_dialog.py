@@ -16,6 +16,7 @@ from backoffice.services import orders, returns
 
 from .forms import FAILED, call, call_now, error_line, page_dialog
 from .session import acting_user
+from .whole_number import WholeNumberInput
 
 
 def start_return(
@@ -43,7 +44,7 @@ def start_return(
             .mark('return-reason')
         )
         quantities = {
-            line.id: ui.number(_line_label(line, left[line.id]), value=0, min=0, max=left[line.id], precision=0)
+            line.id: WholeNumberInput(_line_label(line, left[line.id]), value=0)
             .props('outlined dense')
             .classes('w-full')
             .mark(f'return-quantity-{line.sku}')
@@ -58,8 +59,8 @@ def start_return(
             )
 
         async def start() -> None:
-            chosen = [line_id for line_id, field in quantities.items() if field.value]
-            wanted = [{'order_line_id': line_id, 'quantity': int(quantities[line_id].value or 0)} for line_id in chosen]
+            chosen = [line_id for line_id, field in quantities.items() if field.number not in (None, 0)]
+            wanted = [{'order_line_id': line_id, 'quantity': quantities[line_id].number} for line_id in chosen]
             fields = {
                 'reason': reason,
                 **({'lines': next(iter(quantities.values()))} if quantities else {}),  # "return at least one item"

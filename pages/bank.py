@@ -148,7 +148,9 @@ class BankScreen:
                     ui.label(formatting.money(closing, account.currency) if closing is not None else '—').classes(
                         'text-lg'
                     )
-                    if last:
+                    if last and closing is None:  # a bank's CSV export often has no balance column
+                        ui.label(_('Its latest statement gives no balance')).classes('text-xs text-gray-500')
+                    elif last:
                         ui.label(
                             _('Balance at {day}').format(day=formatting.day(last[0].ends_on or last[0].imported_at))
                         ).classes('text-xs text-gray-500')
@@ -261,9 +263,11 @@ class BankScreen:
                 ui.button(_('Split or choose…'), on_click=lambda ln=line: split_dialog(ln, self.show)).props(
                     'flat dense'
                 ).mark(f'split-{line.id}')
-            ui.button(_('Not a customer payment…'), on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props(
-                'flat dense'
-            ).mark(f'aside-{line.id}')
+            # money out is never a customer's payment: "Not a customer payment…" on a bank fee read as a riddle
+            aside = _('Not a customer payment…') if line.amount > 0 else _('Set aside…')
+            ui.button(aside, on_click=lambda ln=line: set_aside_dialog(ln, self.show)).props('flat dense').mark(
+                f'aside-{line.id}'
+            )
             ui.button(_('To check…'), on_click=lambda ln=line: note_dialog(ln, self.show)).props('flat dense').mark(
                 f'note-{line.id}'
             )

@@ -61,7 +61,9 @@ class FinanceScreen:
         currency = seen.currency
         self.cards.clear()
         with self.cards:
-            card(_('Cash position'), formatting.money(seen.cash_total, currency), 'cash', self.cash_hint(seen))
+            known = any(a.balance is not None for a in seen.accounts)  # else 0.00 would be a figure nobody read
+            cash = formatting.money(seen.cash_total, currency) if known else '—'
+            card(_('Cash position'), cash, 'cash', self.cash_hint(seen))
             card(
                 _('Overdue receivables'),
                 formatting.money(seen.overdue_amount, currency),
@@ -85,7 +87,9 @@ class FinanceScreen:
                 ):
                     ui.label(position.name).classes('font-medium break-words min-w-0 flex-1')
                     if position.balance is None:
-                        ui.label(_('No statement yet')).classes('text-gray-500 text-right shrink-0')
+                        ui.label(
+                            _('No balance in its statements') if position.has_statement else _('No statement yet')
+                        ).classes('text-gray-500 text-right shrink-0')
                     else:
                         with ui.column().classes('gap-0 items-end shrink-0'):
                             ui.label(formatting.money(position.balance, position.currency)).classes('font-medium')
@@ -102,7 +106,16 @@ class FinanceScreen:
     @staticmethod
     def cash_hint(seen: cashflow.Overview) -> str:
         if not any(a.balance is not None for a in seen.accounts):
+            if any(a.has_statement for a in seen.accounts):  # a bank's CSV export often has no balance column
+                return _('The statements imported give no balance')
             return _('No statement yet')
+        unknown = sum(1 for a in seen.accounts if a.balance is None and a.has_statement)
+        if unknown:
+            return ngettext(
+                '{n} account without a balance in its statements is not added',
+                '{n} accounts without a balance in their statements are not added',
+                unknown,
+            ).format(n=formatting.number(unknown))
         if seen.other_currency_accounts:
             return ngettext(
                 '{n} account in another currency is not added',

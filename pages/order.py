@@ -17,7 +17,7 @@ from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.formatting import money, when
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.models import Invoice, Order, User
+from backoffice.models import Invoice, Order, Return, User
 from backoffice.permissions import can
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import (
@@ -349,14 +349,10 @@ class OrderScreen:
                     if rma.refund_state:
                         self._return_refund(rma)
                     allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
-                    if 'receive' in allowed:
-                        ui.button(
-                            _('Receive'),
-                            on_click=lambda r=rma: self._do(
-                                lambda s, u: returns.receive(session=s, actor=u, return_id=r.id),
-                                _('Return {number} received and restocked').format(number=r.number),
-                            ),
-                        ).props('flat dense')
+                    if 'receive' in allowed:  # asks whether the items can be sold again before they are counted
+                        ui.button(_('Receive'), on_click=lambda r=rma: self._receive_dialog(r)).props(
+                            'flat dense'
+                        ).mark('receive-return')
                     if 'cancel' in allowed:
                         ui.button(
                             _('Cancel return'),
@@ -478,6 +474,8 @@ class OrderScreen:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(title).classes('text-lg font-medium')
             inputs = fields()
+            for element in inputs.values():  # the card's width: a select left to its content's width (the Ship
+                element.classes('w-full')  # dialog's carrier, empty) shrank to its arrow and hid its label
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Close'), on_click=dialog.close).props('flat')
 
@@ -571,6 +569,29 @@ class OrderScreen:
                     'color=negative'
                 ).mark('refund-confirm')
         dialog.open()
+
+    def _receive_dialog(self, rma: Return) -> None:
+        """The parcel is back: its items go back on the shelf, unless they came back broken (then the stock stays)."""
+        shelf: dict[str, ui.checkbox] = {}
+
+        def fields() -> dict[str, Any]:
+            shelf['restock'] = ui.checkbox(_('Put the items back in stock: they can be sold again'), value=True)
+            shelf['restock'].mark('return-restock')
+            return dict(shelf)
+
+        def said(_received: Return) -> tuple[str, str]:
+            if shelf['restock'].value:
+                return _('Return {number} received and restocked').format(number=rma.number), 'positive'
+            return _('Return {number} received; its items were not put back in stock').format(
+                number=rma.number
+            ), 'positive'
+
+        self._form(
+            _('Receive'),
+            fields,
+            lambda v: lambda s, u: returns.receive(session=s, actor=u, return_id=rma.id, restock=bool(v['restock'])),
+            said,
+        )
 
     def _ship_dialog(self) -> None:
         order = self.data.order

@@ -80,8 +80,11 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
     await user.should_see(f'Matched to invoice {invoice.number}: payment recorded.', retries=40)
     await eventually(lambda: stored(credit.id).status == LineStatus.matched)
 
+    # money out is set aside, never "not a customer payment" (which a credit's button still says)
+    assert next(iter(user.find(marker=f'aside-{fee.id}').elements)).text == 'Set aside…'
     user.find(marker=f'aside-{fee.id}').click()
     await user.should_see(marker='aside-dialog')
+    await user.should_see('Set aside: money out without a bill')
     user.find(marker='aside-save').click()
     await user.should_see('Choose a category', retries=40)
     user.find(marker='aside-category').elements.pop().set_value('bank_fees')

@@ -227,3 +227,16 @@ def test_new_invoices_are_suggested_when_matching_runs_again(shop) -> None:
     with session_scope() as session:
         assert bank_match.rematch(session=session, actor=manager) == 1
     assert bank_match.suggestions_of(lines()[0])[0]['number'] == invoice.number
+
+
+def test_an_invoice_to_split_is_found_by_its_order_number_as_customers_write_it(shop) -> None:
+    """Customers write the order's number on a transfer ("VIR COMMANDE 102989"): typed in the split dialog it found
+    nothing ("No invoice has the number 102989"), so the bookkeeper had to look the invoice up elsewhere."""
+    manager, _account = shop
+    order, invoice = invoiced_on_terms(manager, 'wang@example.com', 2)
+    with read_session() as session:
+        found = bank_match.open_invoice(session=session, actor=manager, number=f' {order.number} ')
+    assert (found['invoice_id'], found['number']) == (invoice.id, invoice.number)
+    with read_session() as session, pytest.raises(ValidationFailed) as refused:
+        bank_match.open_invoice(session=session, actor=manager, number='"999": <script>alert(1)</script>')
+    assert refused.value.errors == {'number': 'No invoice has the number "999": <SCRIPT>ALERT(1)</SCRIPT>'}

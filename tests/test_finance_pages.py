@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from nicegui.testing import User
 
+from backoffice.bank_files.common import CsvMapping
 from backoffice.db import get_engine, session_scope
 from backoffice.kpi.days import today as shop_today
 from backoffice.services import accounting, app_settings
@@ -117,6 +118,24 @@ async def test_without_bank_lines_the_weekly_chart_says_where_they_come_from(use
         'No bank lines over these 12 weeks: import a statement on the bank reconciliation screen.', retries=40
     )
     await user.should_not_see(marker='chart-past')  # not a flat line at 0 on an axis from -1 to 1
+
+
+async def test_a_statement_without_a_balance_is_not_a_cash_position_of_zero(user: User) -> None:
+    """A bank's CSV export has no balance column: the overview said "€0.00 · No statement yet" right after its import,
+    a figure nobody read and a sentence that was not true; now no figure, and why."""
+    manager = make_user('manager')
+    main = make_account(manager, HOSTILE)
+    data = 'Date;Libellé;Montant\n03/12/2026;FRAIS "tenue": <script>alert(1)</script>;-12,50\n'.encode()
+    import_file(manager, main, data, 'releve.csv', mapping=CsvMapping(date='Date', label='Libellé', amount='Montant'))
+    await signed_in(user, manager.email, path='/finance')
+    await user.should_see(marker='finance-cash', retries=40)
+    await user.should_see('The statements imported give no balance')
+    await user.should_see('No balance in its statements')
+    await user.should_not_see('No statement yet')
+    shown = [label.text for label in element(user, 'finance-cash').descendants() if hasattr(label, 'text')]
+    assert '—' in shown and '€0.00' not in shown  # not a cash position of zero: none is known
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see('Its latest statement gives no balance', retries=40)
 
 
 async def test_an_agent_is_refused_the_finance_screens(user: User) -> None:

@@ -52,7 +52,7 @@ async def test_an_admin_connects_a_mailbox_and_tests_the_connection(user: User, 
     await user.should_see('Enter the server name, like imap.example.com', retries=30)
 
     user.find('IMAP server *').clear().type('127.0.0.1')
-    user.find(kind=ui.number, content='Port').elements.pop().value = dovecot.imaps_port
+    user.find(kind=ui.input, content='Port').elements.pop().value = dovecot.imaps_port
     user.find('Create mailbox').click()
 
     def created() -> Mailbox:

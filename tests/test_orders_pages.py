@@ -258,3 +258,61 @@ async def test_a_pick_list_for_the_selected_orders_downloads_as_pdf(user: User) 
     table.selected = [row for row in table.rows if row['number'] != '100002']
     user.find(marker='pick-list').click()
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+
+
+async def test_a_return_that_came_back_broken_is_received_without_restocking(user: User) -> None:
+    """Receiving a return put its items back on the shelf whatever state they came back in: a broken cup became stock
+    to sell. The warehouse now says whether they can be sold again; unticked, the stock stays as it was."""
+    from backoffice.services import returns
+
+    from .support.factories import advance
+
+    manager = make_user('manager')
+    cup = make_product('CUP', stock_on_hand=5, actor=manager)
+    order = place(('CUP', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason='Cassé "à l\'arrivée": <script>alert(1)</script>',
+            lines=[{'order_line_id': line.id, 'quantity': 2}],
+        )
+    assert level(cup.id).on_hand == 3
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='receive-return', retries=40)
+    user.find(marker='receive-return').click()
+    await user.should_see(marker='return-restock', retries=40)
+    user.find(marker='return-restock').elements.pop().set_value(False)
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'Return {rma.number} received; its items were not put back in stock', retries=40)
+    assert level(cup.id).on_hand == 3  # the broken cups are not stock to sell
+    with read_session() as session:
+        assert session.get(type(rma), rma.id).status == 'received'
+
+
+def test_a_return_received_as_sellable_goes_back_on_the_shelf() -> None:
+    from backoffice.services import returns
+
+    from .support.factories import advance
+
+    manager = make_user('manager')
+    cup = make_product('CUP', stock_on_hand=5, actor=manager)
+    order = place(('CUP', 2))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason='',
+            lines=[{'order_line_id': line.id, 'quantity': 1}],
+        )
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    assert level(cup.id).on_hand == 4

@@ -47,7 +47,7 @@ async def test_an_accountant_adds_a_supplier_with_its_iban_checked_at_the_field(
     await user.should_see('This IBAN has a wrong check digit', retries=20)
     user.find(kind=ui.input, content='IBAN').clear().type('DE89 3704 0044 0532 0130 00')
     user.find(kind=ui.textarea, content='Notes').type(HOSTILE)
-    user.find(kind=ui.number, content='Payment terms').clear().type('45')
+    user.find(kind=ui.input, content='Payment terms').clear().type('45')
     user.find(kind=ui.input, content='Contact name').type(HOSTILE)
     user.find('Create supplier').click()
     await user.should_see('Supplier created', retries=40)

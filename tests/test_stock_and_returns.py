@@ -111,8 +111,32 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
         assert [(n.user_id, n.link) for n in notices] == [(manager.id, '/inventory')]  # not the agent
         assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
         assert stock.reorder_csv(session=session, actor=manager).decode('utf-8-sig').splitlines() == [
-            'sku,name,order_quantity,available,on_hand,reserved,min,max',
-            'MUG,Product MUG,36,4,10,6,5,40',
+            'sku,name,order_quantity,available,on_order,on_hand,reserved,min,max',
+            'MUG,Product MUG,36,4,0,10,6,5,40',
+        ]
+
+
+def test_the_reorder_list_counts_what_is_already_on_order(manager) -> None:
+    """A purchase order not yet received already brings stock: the list asked to order it all again."""
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    cup = make_product('CUP', stock_on_hand=10, actor=manager)
+    for product in (mug, cup):
+        with session_scope() as session:
+            stock.set_limits(session=session, actor=manager, product_id=product.id, min_qty=5, max_qty=40)
+    place(('MUG', 6), ('CUP', 6))  # 4 available each, at or below 5
+    with session_scope() as session:
+        purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Faïencerie "Gien": <script>alert(1)</script>',
+            reference='PO-1',
+            received=False,
+            lines=[{'product_id': mug.id, 'quantity': 20}, {'product_id': cup.id, 'quantity': 36}],
+        )
+    with read_session() as session:
+        assert stock.reorder_csv(session=session, actor=manager).decode('utf-8-sig').splitlines() == [
+            'sku,name,order_quantity,available,on_order,on_hand,reserved,min,max',
+            'MUG,Product MUG,16,4,20,10,6,5,40',  # 36 to fill up, 20 coming; CUP's 36 coming fill it: not listed
         ]
 
 

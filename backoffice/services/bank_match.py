@@ -518,10 +518,19 @@ def fold(text: str) -> str:
 
 
 def open_invoice(*, session: Session, actor: User, number: str) -> dict[str, Any]:
-    """An invoice with an amount open, found by its number, to add to a line's split."""
+    """An invoice with an amount open, found by its number, to add to a line's split; or by its order's number, which
+    is what customers write on a transfer ("COMMANDE 102989"), when that order has one invoice still open."""
     require(actor, 'finance.read')
     wanted = ' '.join((number or '').split()).upper()
     invoice = session.exec(select(Invoice).where(Invoice.number == wanted, Invoice.kind == InvoiceKind.invoice)).first()
+    if invoice is None and wanted:
+        of_order = session.exec(
+            select(Invoice)
+            .where(Invoice.order_number == wanted, Invoice.kind == InvoiceKind.invoice)
+            .order_by(col(Invoice.id))
+        ).all()
+        still_open = [found for found in of_order if receivables.amount_open(session, found) > 0]
+        invoice = still_open[0] if len(still_open) == 1 else (of_order[-1] if of_order and not still_open else None)
     if invoice is None:
         raise ValidationFailed({'number': _('No invoice has the number {number}').format(number=wanted or '—')})
     left = receivables.amount_open(session, invoice)

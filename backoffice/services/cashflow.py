@@ -31,8 +31,9 @@ class AccountPosition:
     account_id: int
     name: str
     currency: str
-    balance: Decimal | None  # None: no statement imported yet
+    balance: Decimal | None  # None: no statement with a closing balance imported yet
     on: date | None  # the day of that balance (the statement's last day)
+    has_statement: bool = False  # a statement was imported, with or without a balance (a bank's CSV often has none)
 
 
 @dataclass
@@ -144,6 +145,7 @@ def positions(session: Session) -> list[AccountPosition]:
         account_id: (balance, ends_on)
         for account_id, balance, ends_on, _rank in session.execute(select_columns(ranked).where(ranked.c.rank == 1))
     }
+    with_statements = set(session.exec(select(BankStatement.account_id).distinct()))
     out = []
     for account in session.exec(select(BankAccount).order_by(col(BankAccount.name))):
         assert account.id is not None
@@ -155,6 +157,7 @@ def positions(session: Session) -> list[AccountPosition]:
                 currency=account.currency,
                 balance=None if balance is None else Decimal(balance).quantize(Decimal('0.01')),
                 on=on,
+                has_statement=account.id in with_statements,
             )
         )
     return out

@@ -213,8 +213,11 @@ def create_return_from_ticket(
     )
 
 
-def receive(*, session: Session, actor: User, return_id: int, version: int | None = None) -> Return:
-    """The parcel is back: the returned items go back on the shelf (a return movement each)."""
+def receive(
+    *, session: Session, actor: User, return_id: int, version: int | None = None, restock: bool = True
+) -> Return:
+    """The parcel is back: the returned items go back on the shelf (a return movement each); `restock=False` when
+    they came back broken or unsellable: received, and the stock stays as it is (no movement)."""
     require(actor, 'orders.write')
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
@@ -228,7 +231,7 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
     for line in lines:
         if line.product_id is not None:
             wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-    levels = stock.locked_levels(session, wanted)
+    levels = stock.locked_levels(session, wanted) if restock else {}
     for product_id, quantity in wanted.items():
         if product_id in levels:
             stock.move(
@@ -247,10 +250,15 @@ def receive(*, session: Session, actor: User, return_id: int, version: int | Non
         session,
         order,
         'return-received',
-        sentence(N_('Return {number} received and restocked'), number=rma.number),
+        sentence(
+            N_('Return {number} received and restocked')
+            if restock
+            else N_('Return {number} received; its items were not put back in stock'),
+            number=rma.number,
+        ),
         actor,
     )
-    return _save(session, actor, rma, 'received', topics=(Topic.stock,))
+    return _save(session, actor, rma, 'received', topics=(Topic.stock,) if restock else ())
 
 
 def cancel_return(

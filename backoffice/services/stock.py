@@ -15,7 +15,17 @@ from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MovementKind, Product, StockLevel, StockMovement, User, utcnow
+from backoffice.models import (
+    MovementKind,
+    Product,
+    Purchase,
+    PurchaseLine,
+    PurchaseStatus,
+    StockLevel,
+    StockMovement,
+    User,
+    utcnow,
+)
 from backoffice.permissions import require
 from backoffice.services import audit, notifications, roles
 from backoffice.stored_text import count, sentence
@@ -275,44 +285,67 @@ class ReorderLine:
     min_qty: int
     max_qty: int
     order_quantity: int
+    on_order: int = 0  # already ordered from a supplier, not received yet
 
 
 def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     """Every product at or below its minimum, with the quantity that brings it back to its maximum (or the minimum
-    plus one when no maximum is set)."""
+    plus one when no maximum is set), less what purchase orders not yet received bring: a product they already
+    bring back up is not listed (it was ordered twice from the list before)."""
     require(actor, 'catalog.read')
     rows = session.exec(
         select(StockLevel, Product.name)
         .join(Product, Product.id == StockLevel.product_id)
         .where(col(StockLevel.low_stock).is_(True))
         .order_by(col(StockLevel.sku))
+    ).all()
+    coming = on_order(session, [level.product_id for level, _name in rows])
+    lines = []
+    for level, name in rows:
+        ordered = coming.get(level.product_id, 0)
+        wanted = max(level.max_qty, level.min_qty + 1) - level.available - ordered
+        if wanted > 0:
+            lines.append(
+                ReorderLine(
+                    level.product_id,
+                    level.sku,
+                    name,
+                    level.on_hand,
+                    level.reserved,
+                    level.available,
+                    level.min_qty,
+                    level.max_qty,
+                    wanted,
+                    ordered,
+                )
+            )
+    return lines
+
+
+def on_order(session: Session, product_ids: list[int]) -> dict[int, int]:
+    """{product_id: quantity} on purchase orders still waiting to be received."""
+    if not product_ids:
+        return {}
+    rows = session.exec(
+        select(PurchaseLine.product_id, func.sum(PurchaseLine.quantity))
+        .join(Purchase, col(Purchase.id) == PurchaseLine.purchase_id)
+        .where(Purchase.status == PurchaseStatus.ordered, col(PurchaseLine.product_id).in_(product_ids))
+        .group_by(PurchaseLine.product_id)
     )
-    return [
-        ReorderLine(
-            level.product_id,
-            level.sku,
-            name,
-            level.on_hand,
-            level.reserved,
-            level.available,
-            level.min_qty,
-            level.max_qty,
-            max(level.max_qty, level.min_qty + 1) - level.available,
-        )
-        for level, name in rows
-    ]
+    return {product_id: int(quantity or 0) for product_id, quantity in rows}
 
 
 def reorder_csv(*, session: Session, actor: User) -> bytes:
     """The reorder list as a purchase list (CSV, one product a line; UTF-8 with the BOM Excel needs for accents)."""
     return csv_bytes(
-        ['sku', 'name', 'order_quantity', 'available', 'on_hand', 'reserved', 'min', 'max'],
+        ['sku', 'name', 'order_quantity', 'available', 'on_order', 'on_hand', 'reserved', 'min', 'max'],
         (
             [
                 line.sku,
                 line.name,
                 line.order_quantity,
                 line.available,
+                line.on_order,
                 line.on_hand,
                 line.reserved,
                 line.min_qty,

@@ -212,6 +212,8 @@ class Crawl:
         ).lower()
         if isinstance(element, ui.number):
             return element.props.get('min') or 1
+        if element.props.get('inputmode') == 'numeric':  # a count typed as text (components/whole_number.py)
+            return '1'
         if 'mail' in name:
             return f'crawler{self.counter}@example.com'
         if 'web' in name or 'url' in name or 'address' in name and 'http' in name:
