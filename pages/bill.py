@@ -300,7 +300,7 @@ def rate_text(rate: Decimal) -> str:
     '/finance/bills/{bill_id}',
     N_('Supplier bill'),
     permission='payables.read',
-    icon='request_quote',
+    icon='receipt',
     section=N_('Finance'),
     in_menu=False,
     description=N_('One supplier bill: lines, VAT, approval, payments, its PDF and timeline'),

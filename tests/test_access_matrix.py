@@ -103,6 +103,16 @@ async def test_an_anonymous_visitor_is_sent_to_sign_in_from_every_screen(user: U
         await user.should_not_see(SCREENS[path].title)
 
 
+def test_no_two_menu_entries_share_an_icon() -> None:
+    """A person finds a drawer entry by its icon as much as its name: Carriers and Suppliers, Receivables
+    and Supplier bills each shared one."""
+    by_icon: dict[str, list[str]] = {}
+    for screen in SCREENS.values():
+        if screen.in_menu and not screen.public:
+            by_icon.setdefault(screen.icon, []).append(str(screen.title))
+    assert {icon: titles for icon, titles in by_icon.items() if len(titles) > 1} == {}
+
+
 async def test_the_menu_lists_only_what_the_role_may_open(user: User) -> None:
     agent = make_user('agent')
     await signed_in(user, agent.email)

@@ -34,7 +34,7 @@ SUPPLIERS = register(
         read='payables.read',
         write='payables.manage',
         title='name',
-        icon='local_shipping',
+        icon='store',
         description=N_('Who the shop buys from: VAT number, bank details, payment terms and contact'),
         columns=(
             Column('name', N_('Name')),
@@ -86,7 +86,7 @@ SUPPLIER_BILLS = register(
         read='payables.read',
         write='payables.manage',
         title='number',
-        icon='request_quote',
+        icon='receipt',
         soft_delete=False,
         description=N_('Bills from suppliers: entered, approved by a second person, paid in parts or in full'),
         columns=(
