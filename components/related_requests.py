@@ -49,9 +49,11 @@ def related_panel(
                     _request_link(other)
                     ui.label(_(STATUSES.get(other.status, other.status))).classes('text-xs text-gray-600')
                 if may_write:
-                    ui.button(icon='link_off', on_click=lambda other=other: unlink(other)).props(
-                        f'flat dense round aria-label="{_("Remove the link")}"'
-                    ).tooltip(_('Remove the link')).mark('unlink')
+                    remove = ui.button(icon='link_off', on_click=lambda other=other: unlink(other)).props(
+                        'flat dense round'
+                    )
+                    remove.props['aria-label'] = _('Remove the link')
+                    remove.tooltip(_('Remove the link')).mark('unlink')
         if not links:
             ui.label(_('No related requests yet.')).classes('text-sm text-gray-500')
         if may_write:

@@ -6,6 +6,7 @@ Revises: 0046
 Create Date: 2026-12-05
 """
 
+import warnings
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ revision: str = '0047'
 down_revision: str | None = '0046'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+QUIET = 'Skipped unsupported reflection of expression-based index'
 
 
 def upgrade() -> None:
@@ -34,17 +37,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ticket_links', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_links_second', ['second_id', 'first_id'], unique=False)
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            'fk_tickets_merged_into_id_tickets', 'tickets', ['merged_into_id'], ['id'], ondelete='SET NULL'
-        )
+    with warnings.catch_warnings():  # SQLite copies the table to add a foreign key (and reflects its neighbours)
+        warnings.filterwarnings('ignore', message=QUIET)
+        with op.batch_alter_table('tickets', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(
+                'fk_tickets_merged_into_id_tickets', 'tickets', ['merged_into_id'], ['id'], ondelete='SET NULL'
+            )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_tickets_merged_into_id_tickets', type_='foreignkey')
-        batch_op.drop_column('merged_into_id')
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=QUIET)
+        with op.batch_alter_table('tickets', schema=None) as batch_op:
+            batch_op.drop_constraint('fk_tickets_merged_into_id_tickets', type_='foreignkey')
+            batch_op.drop_column('merged_into_id')
     with op.batch_alter_table('ticket_links', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_links_second')
     op.drop_table('ticket_links')
