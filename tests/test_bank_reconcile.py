@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError, ValidationFailed
 from backoffice.models import AuditEntry, BankLine, LineStatus, OrderStatus, Receipt, ReceiptAllocation
 from backoffice.permissions import PermissionDenied
-from backoffice.services import bank_match, receivables
+from backoffice.services import audit_story, bank_match, receivables
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import fresh, make_user
@@ -132,6 +133,33 @@ def test_undo_reverses_the_receipt_the_match_made(shop) -> None:
     assert undone.changes['invoices'] == {invoice.number: '30.00'}
     act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})  # and it can be matched again
     assert open_on(invoice) == 0
+
+
+def test_the_audit_log_tells_a_match_and_its_undo_with_grouped_amounts_in_the_readers_language(shop) -> None:
+    """The match's and the receipt's audit summaries are stored as a msgid and values: English as always written but
+    with a grouped amount (they said '1234.50 EUR'), French with French words and amounts."""
+    manager, account = shop
+    order, invoice = invoiced_on_terms(manager, 'ann@acme.example', 3)
+    import_file(manager, account, camt053([Line('30.00', invoice.number)]))
+    act(bank_match.confirm, manager, lines()[0], amounts={invoice.id: '30.00'})
+    act(bank_match.undo, manager, lines()[0])
+    admin = make_user('admin')
+    with read_session() as session:
+        told = {}
+        for action in ('bank_line.matched', 'receipt.recorded', 'bank_line.undone', 'receipt.undone'):
+            entry = session.exec(select(AuditEntry).where(AuditEntry.action == action)).one()
+            told[action] = entry.summary
+            with i18n.use('fr'):
+                told[f'fr {action}'] = audit_story.tell(session=session, actor=admin, entry_id=entry.id).summary
+    day = lines()[0].booked_on
+    assert told['bank_line.matched'].startswith(f'Bank line of {day} (30.00 EUR, ')
+    assert told['bank_line.matched'].endswith(') matched')
+    assert told['receipt.recorded'].startswith('Payment of 30.00 EUR (Bank transfer, ')
+    assert told['receipt.recorded'].endswith(f'settles {invoice.number} (30.00 EUR)')
+    assert told['fr bank_line.matched'].endswith(') rapprochée') and '30,00\u00a0€' in told['fr bank_line.matched']
+    assert told['fr receipt.recorded'].startswith('Paiement de 30,00\u00a0€ (Virement bancaire, ')
+    assert told['fr bank_line.undone'].endswith(') annulée')
+    assert told['fr receipt.undone'].startswith('Paiement de 30,00\u00a0€ (')
 
 
 def test_a_receipt_recorded_by_hand_is_linked_and_an_undo_keeps_it(shop) -> None:

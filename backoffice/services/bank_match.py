@@ -20,7 +20,7 @@ from sqlalchemy import Integer, Text, bindparam, column, update, values
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from backoffice import db, events
+from backoffice import db, events, stored_text
 from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -28,6 +28,7 @@ from backoffice.kpi.days import today as shop_today
 from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Receipt, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, bill_match, bills, payables, payments, receivables
+from backoffice.stored_text import sentence
 
 CATEGORIES: dict[str, str] = {
     'bank_fees': N_('Bank fees'),
@@ -490,6 +491,16 @@ def decided(line: BankLine, actor: User, status: LineStatus) -> None:
     line.version += 1
 
 
+# what the audit log says of a bank line's decision, in the reader's language (stored as a msgid and its values)
+FINISHED = {
+    'matched': N_('Bank line of {day} ({amount}, {label}) matched'),
+    'linked': N_('Bank line of {day} ({amount}, {label}) linked'),
+    'set_aside': N_('Bank line of {day} ({amount}, {label}) set aside'),
+    'noted': N_('Bank line of {day} ({amount}, {label}) noted'),
+    'undone': N_('Bank line of {day} ({amount}, {label}) undone'),
+}
+
+
 def finish(session: Session, actor: User, line: BankLine, action: str, details: dict[str, Any]) -> BankLine:
     session.add(line)
     audit.record(
@@ -500,8 +511,12 @@ def finish(session: Session, actor: User, line: BankLine, action: str, details: 
         line.id,
         version=line.version,
         changes=details,
-        summary=f'Bank line of {line.booked_on} ({line.amount} {line.currency}, {line.label[:80]}) '
-        + action.replace('_', ' '),
+        summary=sentence(
+            FINISHED[action],
+            day=stored_text.day(line.booked_on),
+            amount=stored_text.amount(line.amount, line.currency),
+            label=line.label[:80],
+        ),
     )
     events.after_commit(session, Topic.bank, {'action': action, 'line_id': line.id})
     session.commit()

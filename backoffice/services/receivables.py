@@ -33,9 +33,12 @@ from backoffice.models import (
     User,
     utcnow,
 )
+from backoffice.payment_providers.manual import ManualProvider
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, orders, payments
 from backoffice.stored_text import sentence
+
+METHODS = ManualProvider.methods  # 'bank_transfer' → 'Bank transfer', for the audit log's words
 
 ZERO = Decimal('0.00')
 CENT = Decimal('0.01')
@@ -392,7 +395,12 @@ def settle(
                     receipt_id=_id(receipt.id), invoice_id=_id(invoice.id), payment_id=_id(payment.id), amount=amount
                 )
             )
-    numbers = ', '.join(f'{invoice.number} ({amount})' for invoice, amount in parts)
+    numbers = stored_text.joined(
+        [
+            sentence(N_('{number} ({amount})'), number=i.number, amount=stored_text.amount(a, receipt.currency))
+            for i, a in parts
+        ]
+    )
     audit.record(
         session,
         actor,
@@ -400,7 +408,13 @@ def settle(
         'receipts',
         receipt.id,
         changes={'amount': str(receipt.amount), 'invoices': {i.number: str(a) for i, a in parts}},
-        summary=f'Payment of {receipt.amount} {receipt.currency} ({method}, {reference}) settles {numbers}',
+        summary=sentence(
+            N_('Payment of {amount} ({method}, {reference}) settles {numbers}'),
+            amount=stored_text.amount(receipt.amount, receipt.currency),
+            method=stored_text.word(METHODS[method]) if method in METHODS else method,
+            reference=reference,
+            numbers=numbers,
+        ),
     )
     events.after_commit(session, Topic.receivables, {'action': 'paid', 'receipt_id': receipt.id})
     session.commit()
@@ -460,8 +474,14 @@ def undo_receipt(*, session: Session, actor: User, receipt_id: int, reason: str 
         'receipts',
         receipt.id,
         changes={'amount': str(receipt.amount), 'invoices': undone, 'reason': reason},
-        summary=f'Payment of {receipt.amount} {receipt.currency} ({receipt.reference}) undone'
-        + (f': {reason}' if reason else ''),
+        summary=sentence(
+            N_('Payment of {amount} ({reference}) undone: {reason}')
+            if reason
+            else N_('Payment of {amount} ({reference}) undone'),
+            amount=stored_text.amount(receipt.amount, receipt.currency),
+            reference=receipt.reference,
+            reason=reason,
+        ),
     )
     session.delete(receipt)
     events.after_commit(session, Topic.receivables, {'action': 'undone', 'receipt_id': receipt_id})
