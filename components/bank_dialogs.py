@@ -52,9 +52,11 @@ def account_dialog(refresh: Refresh) -> None:
                 with session_scope() as session:
                     return bank.save_account(session=session, actor=user, values=values)
 
-            if await call(go, fields=fields, message=message) is FAILED:
+            saved = await call(go, fields=fields, message=message)
+            if saved is FAILED:
                 return
             dialog.close()
+            ui.notify(_('Bank account {name} added').format(name=saved.name), type='positive')
             await refresh()
 
         with ui.row().classes('w-full justify-end gap-2'):

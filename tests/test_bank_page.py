@@ -59,6 +59,7 @@ async def test_a_manager_adds_an_account_imports_a_statement_and_reconciles_it(u
     user.find(marker='account-iban').type('FR76 3000 6000 0112 3456 7890 189')
     user.find(marker='account-save').click()
     await eventually(lambda: saved_account() is not None)
+    await user.should_see('Bank account Compte "courant": <b> added')  # said, as the dialog closes
     await user.should_see(marker=f'account-{saved_account()}', retries=40)
 
     user.find(marker='import').click()
