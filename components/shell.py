@@ -20,6 +20,7 @@ from .global_search import GlobalSearch
 from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
 from .notification_bell import NotificationBell
+from .rights_watch import drop_later, follow_rights
 from .screens import Screen
 from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
 from .session_renewal import renewal_url
@@ -37,6 +38,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     theme()
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
+    follow_rights(user)
 
     with ui.header(elevated=False).classes('items-center no-wrap gap-2 px-3 py-2 bg-primary text-white'):
         menu_button = ui.button(icon='menu').props('flat round dense color=white')
@@ -328,6 +330,7 @@ def _change_password(user: User, values: dict, browser_id: str | None, session_i
 def _end_on_sign_out_elsewhere(user: User) -> None:
     # An event callback runs in the emitter's request context, so this browser's storage is captured here, at build.
     storage, browser_id = client_storage(), app.storage.browser.get('id')
+    client = ui.context.client
     this_session = current_session_id(storage)
 
     def on_sessions_ended(payload: dict) -> None:
@@ -340,5 +343,6 @@ def _end_on_sign_out_elsewhere(user: User) -> None:
             return
         forget(storage)
         ui.navigate.to('/login')
+        drop_later(client)
 
     live.sessions_ended.subscribe(on_sessions_ended)

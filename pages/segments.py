@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
@@ -153,8 +153,8 @@ def segments_page(user: User) -> None:
         actor = acting_user()
         if actor is None:
             return
-        total = await run.io_bound(_count, actor, filters)
-        if total is None:  # the app is stopping: NiceGUI gives up on the worker call
+        total = await call(_count, actor, filters)  # refused in words if the role lost segments.read meanwhile
+        if total is FAILED:
             return
         if generation == typed['generation']:
             live_count.text = matches(total)
