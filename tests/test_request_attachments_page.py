@@ -157,6 +157,11 @@ async def test_the_customer_sees_the_replys_file_in_the_portal_and_never_the_not
         (MessageKind.reply, HOSTILE_NAME, len(tiny_png())),
     ]
 
+    # the agent's tab closes: the simulated browser has one tab, which the request page's live refresh (the reply being
+    # sent) would send to the sign-in page once the portal's sign-in gave the browser a new session
+    send = user.find(marker='send-reply').elements.pop()
+    await eventually(lambda: send.enabled and body.value == '', message='the reply has left the box')
+    user.client.delete()
     await enter_portal(user, 'nora@example.com')
     await user.open(f'/portal/requests/{ticket.number}')
     await user.should_see('Here is the new label.')
