@@ -12,6 +12,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session
 from backoffice.listing.filters import typed_number
 from backoffice.models import AlertRule, KpiDefinition, Order, OrderLine, Return
@@ -49,6 +50,10 @@ def test_a_whole_number_is_read_strictly_and_a_decimal_by_comma_or_point() -> No
     for typed in ('abc', '"', ':', '<script>alert(1)</script>', 'NaN', 'Infinity', '1,2,3'):
         with pytest.raises(ValueError, match='Enter a number'):
             typed_number(typed)
+    with i18n.use('fr'), pytest.raises(ValueError, match='Saisissez un nombre entier'):
+        whole('1,5')
+    with i18n.use('fr'), pytest.raises(ValueError, match='Saisissez un nombre'):
+        typed_number('1,2,3')
 
 
 async def test_a_draft_orders_quantity_of_1_5_is_refused_not_read_as_15(user: User) -> None:
