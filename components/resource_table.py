@@ -855,14 +855,15 @@ class ResourceTable:
                 declared.name, None if bounds == {'low': None, 'high': None} else (bounds['low'], bounds['high'])
             )
 
-        # the message set on a change stays (auto validation would clear it right after the handler)
+        # the message set on a change stays (auto validation would clear it right after the handler); w-40: the
+        # label beside the error and clear icons
         low = ui.input(_('{label} from').format(label=shown(declared.label))).without_auto_validation()
         low.on_value_change(lambda: changed('low', low))
-        low.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-32')
+        low.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-40')
         low.mark(f'filter-{declared.name}-from')
         high = ui.input(_('to')).without_auto_validation()
         high.on_value_change(lambda: changed('high', high))
-        high.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-32')
+        high.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-40')
         high.mark(f'filter-{declared.name}-to')
 
     def _related_filter(self, declared) -> None:
