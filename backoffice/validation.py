@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -109,6 +110,54 @@ def _optional_text(value: str | None) -> str | None:
     return value or None
 
 
+def decimal_text(text: str) -> str:
+    """A decimal typed by a person as Python reads it: '1,234.50' and '1.234,50' both mean 1234.50, '8,90' means
+    8.90 (a comma or a point, whatever the browser's language); '1,234' is ambiguous and reads 1.234 (a money field
+    then refuses its three decimals). Spaces (1 234, as the French group digits) are dropped."""
+    text = re.sub(r'[\s\u00a0\u202f]', '', text)
+    if ',' in text and '.' in text:
+        thousands = '.' if text.rfind(',') > text.rfind('.') else ','
+        text = text.replace(thousands, '')
+    return text.replace(',', '.')
+
+
+def typed_decimal(value):
+    """A decimal field's value before pydantic reads it: typed text with a comma or a point; empty is None; text
+    that is not a number (or NaN, Infinity) is refused with 'Enter a number'."""
+    if not isinstance(value, str):
+        return value
+    text = decimal_text(value)
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_('Enter a number')) from None
+    if not number.is_finite():
+        raise ValueError(_('Enter a number'))
+    return number
+
+
+_WHOLE = re.compile(r'^[+-]?\d+$')
+
+
+def whole(value):
+    """A whole number as typed (text) or sent (an int), else ValueError 'Enter a whole number': '1,5' is refused,
+    never read as 15 or 1; '1 234' (the French grouping) is 1234."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = re.sub(r'[\s\u00a0\u202f]', '', value) if isinstance(value, str) else ''
+    if not _WHOLE.match(text):
+        raise ValueError(_('Enter a whole number'))
+    return int(text)
+
+
+def _optional_whole(value):
+    return None if value is None or (isinstance(value, str) and not value.strip()) else whole(value)
+
+
 def _blank_is_none(value):
     return None if value == '' else value
 
@@ -123,3 +172,6 @@ LongName = Annotated[
 ]  # a canned reply's title, a carrier
 WebAddress = Annotated[str, BeforeValidator(lambda v: '' if v is None else v), AfterValidator(web_address)]
 OptionalId = Annotated[int | None, BeforeValidator(_blank_is_none)]
+WholeNumber = Annotated[int, BeforeValidator(whole)]  # bounds (ge, le) as Field(...) beside it
+OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole)]
+TypedDecimal = Annotated[Decimal | None, BeforeValidator(typed_decimal)]  # 12,50 or 12.50; empty is None

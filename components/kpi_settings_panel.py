@@ -19,6 +19,7 @@ from backoffice.services import job_runs
 
 from .forms import FAILED, call, clear_errors
 from .session import acting_user
+from .whole_number import WholeNumberInput
 
 NUMBERS = ('active_min_events', 'active_days', 'abandonment_hours', 'at_risk_days')
 
@@ -37,9 +38,9 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         ).classes('text-sm text-gray-500')
         fields: dict[str, ui.element] = {}
         for name in NUMBERS:
-            low, high = definitions.LIMITS[name]
             fields[name] = (
-                ui.number(_(definitions.LABELS[name]), value=getattr(current, name), min=low, max=high, precision=0)
+                # text: Chromium's number input read '1,5' as 15; the service says the bounds
+                WholeNumberInput(_(definitions.LABELS[name]), value=getattr(current, name))
                 .props('outlined')
                 .classes('w-full')
             )
@@ -116,7 +117,9 @@ def kpi_settings_panel(user: User, base_url: str) -> None:
         if actor is None:
             return
         clear_errors(fields)
-        values = {name: field.value for name, field in fields.items()}
+        values = {
+            name: field.number if isinstance(field, WholeNumberInput) else field.value for name, field in fields.items()
+        }
         result = await call(_save, actor, values, fields=fields)
         if result is FAILED:
             return

@@ -16,6 +16,7 @@ from backoffice.services import crud, orders
 
 from .forms import FAILED, call, page_dialog
 from .session import acting_user
+from .whole_number import WholeNumberInput
 
 
 class DraftDialog:
@@ -26,7 +27,7 @@ class DraftDialog:
         with read_session() as session:
             self.products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
             lines = orders.order_lines(session, draft.id) if draft else []
-        self.lines: list[tuple[ui.select, ui.number]] = []
+        self.lines: list[tuple[ui.select, WholeNumberInput]] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
             ui.label(_('Draft order {number}').format(number=draft.number) if draft else _('New draft order')).classes(
                 'text-lg font-medium'
@@ -71,7 +72,7 @@ class DraftDialog:
                 .mark(f'draft-product-{len(self.lines)}')
             )
             amount = (
-                ui.number(_('Qty'), value=quantity, min=1, precision=0)
+                WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15
                 .props('outlined dense')
                 .classes('w-24')
                 .mark(f'draft-quantity-{len(self.lines)}')
@@ -83,17 +84,17 @@ class DraftDialog:
         if user is None:
             return
         draft = self.draft
+        chosen = [(product, quantity) for product, quantity in self.lines if product.value is not None]
         data = {
             'email': self.email.value or None,
             'name': self.name.value or '',
             'shipping_name': self.name.value or '',
             'shipping_address': self.address.value or '',
-            'lines': [
-                {'product_id': product.value, 'quantity': int(quantity.value or 0)}
-                for product, quantity in self.lines
-                if product.value is not None
-            ],
+            'lines': [{'product_id': product.value, 'quantity': quantity.number} for product, quantity in chosen],
         }
+        # a line's message ('Enter a whole number') at its Qty: the lines sent are those with a product
+        fields: dict[str, ui.element] = {'email': self.email}
+        fields.update({f'lines.{i}.quantity': quantity for i, (_product, quantity) in enumerate(chosen)})
 
         def write() -> Order:
             with session_scope() as session:
@@ -105,7 +106,7 @@ class DraftDialog:
 
         saved = await call(
             write,
-            fields={'email': self.email},
+            fields=fields,
             on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True),
         )
         if saved is FAILED:

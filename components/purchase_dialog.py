@@ -28,7 +28,7 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
     with read_session() as session:
         products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
         suppliers = purchases.supplier_choices(session=session, actor=user)
-    lines: list[tuple[ui.select, ui.number, ui.number]] = []
+    lines: list[tuple[ui.select, WholeNumberInput, ui.input]] = []
     title = _('Receive purchase') if received else _('New purchase order')
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(title).classes('text-lg font-medium')

@@ -17,6 +17,7 @@ from backoffice.engine.declaration import link_fields, shown, shown_choices
 from backoffice.formatting import due, number
 from backoffice.i18n import N_, _
 from backoffice.listing import query
+from backoffice.listing.filters import typed_number
 from backoffice.models import User
 from backoffice.permissions import can, permissions_of, require
 from backoffice.resources import RESOURCES, Resource
@@ -838,20 +839,32 @@ class ResourceTable:
         ).mark(f'filter-{declared.name}-to')
 
     def _number_range(self, declared) -> None:
-        bounds: dict[str, float | None] = {'low': None, 'high': None}
+        """Text, not number inputs: Chromium's read '1,5' as 15 in English; 12,50 and 12.50 both mean 12.50 here (as
+        money fields read them), and what is not a number is said at its field and filters nothing."""
+        bounds: dict[str, str | None] = {'low': None, 'high': None}
 
-        def changed(which: str, value: float | None) -> None:
-            bounds[which] = value
+        def changed(which: str, field: ui.input) -> None:
+            try:
+                number = typed_number(field.value)
+            except ValueError as error:
+                field.error = str(error)
+                return
+            field.error = None
+            bounds[which] = None if number is None else str(number)
             self._set_filter(
                 declared.name, None if bounds == {'low': None, 'high': None} else (bounds['low'], bounds['high'])
             )
 
-        ui.number(
-            _('{label} from').format(label=shown(declared.label)), on_change=lambda e: changed('low', e.value)
-        ).props('outlined dense clearable debounce=400').classes('w-32').mark(f'filter-{declared.name}-from')
-        ui.number(_('to'), on_change=lambda e: changed('high', e.value)).props(
-            'outlined dense clearable debounce=400'
-        ).classes('w-32').mark(f'filter-{declared.name}-to')
+        # the message set on a change stays (auto validation would clear it right after the handler); w-40: the
+        # label beside the error and clear icons
+        low = ui.input(_('{label} from').format(label=shown(declared.label))).without_auto_validation()
+        low.on_value_change(lambda: changed('low', low))
+        low.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-40')
+        low.mark(f'filter-{declared.name}-from')
+        high = ui.input(_('to')).without_auto_validation()
+        high.on_value_change(lambda: changed('high', high))
+        high.props('outlined dense clearable debounce=400 inputmode=decimal').classes('w-40')
+        high.mark(f'filter-{declared.name}-to')
 
     def _related_filter(self, declared) -> None:
         column = self.resource.model.__table__.columns.get(declared.name)

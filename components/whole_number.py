@@ -16,7 +16,7 @@ _WHOLE = re.compile(r'^[+-]?\d+$')
 
 
 class WholeNumberInput(ui.input):
-    def __init__(self, label: str, *, value: int | None = None) -> None:
+    def __init__(self, label: str, *, value: int | str | None = None) -> None:
         super().__init__(label, value='' if value is None else str(value))
         self.props('inputmode=numeric')  # a phone shows its digits' keyboard
 

@@ -23,6 +23,7 @@ from components.delivery_log import DeliveryLog
 from components.forms import FAILED, call, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
+from components.whole_number import WholeNumberInput
 
 STATE_COLORS = {'firing': 'negative', 'normal': 'positive', 'muted': 'grey', 'snoozed': 'grey'}
 CHANNEL_WORDS = {'in_app': N_('In the app'), 'email': N_('Email')}
@@ -164,10 +165,9 @@ def alerts_page(user: User) -> None:
                     'outlined inputmode=decimal'
                 )
                 threshold.classes('grow').mark('rule-threshold')
-                window = ui.number(
-                    _('Over days'), value=rule.window_days if rule else 1, min=1, max=90, precision=0
-                ).props('outlined')
-                window.classes('w-32')
+                # text: Chromium's number input read '1,5' as 15; the service says the bounds
+                window = WholeNumberInput(_('Over days'), value=rule.window_days if rule else 1).props('outlined')
+                window.classes('w-32').mark('rule-window')
             told = [i for i in rule.recipients if i in people] if rule else [opener.id]
             recipients = ui.select(people, multiple=True, value=told, label=_('Tell in the app')).props(
                 'outlined use-chips'
@@ -187,7 +187,7 @@ def alerts_page(user: User) -> None:
                     'kpi': kpi.value,
                     'kind': kind.value,
                     'threshold': threshold.value,
-                    'window_days': int(window.value or 0),
+                    'window_days': window.number,
                     'recipients': recipients.value or [],
                     'email': email.value,
                     'channels': channels.value or [],

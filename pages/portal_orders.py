@@ -16,6 +16,7 @@ from backoffice.services.portal_scope import PortalActor
 from components.forms import FAILED, call, call_now, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
+from components.whole_number import WholeNumberInput
 
 STATUS_COLOURS = {'pending': 'orange', 'paid': 'blue', 'packed': 'blue', 'shipped': 'indigo', 'delivered': 'green'}
 
@@ -162,11 +163,12 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
             with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                 ui.label(line.name).classes('break-words min-w-0')
                 quantities[line.order_line_id] = (
-                    ui.number(value=0, min=0, max=line.left, step=1, format='%d')
+                    WholeNumberInput('', value=0)  # text: Chromium's number input read '1,5' as 15
                     .props('outlined dense')
                     .classes('w-24')
                     .mark('portal-return-quantity')
                 )
+                quantities[line.order_line_id].props['aria-label'] = line.name
         reason = (
             ui.textarea(_('Why do you send it back?'))
             .props('outlined autogrow maxlength=500')
@@ -179,14 +181,10 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
             actor = acting_actor()
             if actor is None:
                 return
-            lines = [
-                {'order_line_id': line_id, 'quantity': int(field.value or 0)}
-                for line_id, field in quantities.items()
-                if field.value
-            ]
-            made = await call(
-                _start_return, actor, number, lines, reason.value or '', fields={'reason': reason}, message=message
-            )
+            chosen = [line_id for line_id, field in quantities.items() if field.number not in (None, 0)]
+            lines = [{'order_line_id': line_id, 'quantity': quantities[line_id].number} for line_id in chosen]
+            fields = {'reason': reason, **{f'lines.{i}.quantity': quantities[line] for i, line in enumerate(chosen)}}
+            made = await call(_start_return, actor, number, lines, reason.value or '', fields=fields, message=message)
             if made is not FAILED:
                 form.set_visibility(False)
                 requested.text = _('Return {number} is requested. We will tell you how to send the items.').format(

@@ -112,8 +112,11 @@ def segments_page(user: User) -> None:
             ),
         }
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
-            for name, label in NUMBER_FILTERS.items():
-                fields[name] = ui.number(_(label), min=0)
+            for name, label in NUMBER_FILTERS.items():  # text: Chromium's number input read '1,5' as 15
+                fields[name] = ui.input(_(label)).props(
+                    'inputmode=decimal' if name == 'min_turnover' else 'inputmode=numeric'
+                )
+                fields[name].mark(f'segment-{name}')
             for name in ('status', 'event_type'):
                 fields[name].move(target_index=-1)
         for element in fields.values():

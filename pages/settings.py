@@ -18,6 +18,7 @@ from components.image_field import image_input
 from components.kpi_settings_panel import kpi_settings_panel
 from components.screens import screen
 from components.session import acting_user
+from components.whole_number import WholeNumberInput
 
 
 @screen(
@@ -58,7 +59,7 @@ def settings_page(user: User) -> None:
 
     def edited() -> dict[str, Any]:
         return {
-            key: element.value
+            key: element.number if isinstance(element, WholeNumberInput) else element.value
             for key, element in inputs.items()
             if element.value != _shown(app_settings.BY_KEY[key], loaded[key])
         }
@@ -118,7 +119,8 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
     elif spec.kind == 'many':
         element = ui.select(spec.options(), label=label, value=list(value or []), multiple=True).props('use-chips')
     elif spec.kind == 'number':
-        element = ui.number(label, value=value, min=spec.minimum, max=spec.maximum, precision=0)
+        # text: Chromium's number input read '1,5' as 15; the service refuses it and says the bounds
+        element = WholeNumberInput(label, value=value)
     elif spec.kind == 'decimal':
         # text, not a number input: that dropped a decimal comma (5,90 became 590.00); the service reads 5,90 and
         # 5.90 alike and refuses what is not a number at the field
@@ -189,6 +191,8 @@ def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
             return str(spec.decimal(value))
         except ValueError:
             return ''
+    if spec.kind == 'number':  # its field holds text
+        return '' if value is None else str(value)
     return value
 
 

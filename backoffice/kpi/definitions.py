@@ -14,6 +14,7 @@ from backoffice.models import EventType, KpiDefinition, User
 from backoffice.permissions import require
 from backoffice.services import audit
 from backoffice.stored_text import joined, sentence, word
+from backoffice.validation import whole
 
 ACTIVITY_TYPES = [t.name for t in EventType]
 EVENT_LABELS = {  # how each usage event type reads on screen (the drill-down, the segment builder, the settings)
@@ -125,8 +126,8 @@ def clean(values: dict[str, Any]) -> Definitions:
     cleaned: dict[str, Any] = {}
     for name, (low, high) in LIMITS.items():
         try:
-            number = int(values[name])
-        except (TypeError, ValueError):
+            number = whole(values.get(name))  # '1,5' refused, never read as 15
+        except ValueError:
             errors[name] = _('Enter a whole number')
             continue
         if not low <= number <= high:

@@ -4,7 +4,7 @@ related record), plus the trash."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from backoffice.engine.declaration import Filter, Resource, shown
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _
+from backoffice.validation import typed_decimal
 
 NONE = 'none'  # a 'related' filter's value for "no record" (assignee: nobody)
 
@@ -138,15 +139,18 @@ def _number_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) ->
 
 
 def _number(spec: Filter, value: Any) -> Decimal | None:
-    if value in (None, ''):
-        return None
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
+        return typed_number(value)
+    except ValueError:
         raise ValidationFailed({spec.name: _('“{value}” is not a number').format(value=value)}) from None
-    if not number.is_finite():
-        raise ValidationFailed({spec.name: _('“{value}” is not a number').format(value=value)})
-    return number
+
+
+def typed_number(value: Any) -> Decimal | None:
+    """A range filter's bound as typed: 12,50 or 12.50 (read as money fields read them), None when empty; else
+    ValueError('Enter a number')."""
+    if isinstance(value, bool):
+        raise ValueError(_('Enter a number'))
+    return typed_decimal('' if value is None else str(value))
 
 
 _FILTERS = {

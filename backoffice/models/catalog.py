@@ -12,7 +12,7 @@ from sqlmodel import Field
 
 from backoffice.i18n import _
 from backoffice.models.base import EditableTable, SoftDeletable, prefix_index
-from backoffice.validation import LongName, OptionalId, RequiredText
+from backoffice.validation import LongName, OptionalId, RequiredText, decimal_text
 
 
 class Currency(StrEnum):
@@ -102,7 +102,7 @@ def _money(value: Any) -> Decimal:
         raise ValueError(_('Enter an amount, e.g. 12.50'))
     try:
         # a float from a number input becomes the decimal it shows (19.99, not 19.989999…)
-        amount = value if isinstance(value, Decimal) else Decimal(_amount_text(str(value)))
+        amount = value if isinstance(value, Decimal) else Decimal(decimal_text(str(value)))
     except InvalidOperation:
         raise ValueError(_('Enter an amount, e.g. 12.50')) from None
     if not amount.is_finite():
@@ -114,16 +114,6 @@ def _money(value: Any) -> Decimal:
     if amount != amount.quantize(Decimal('0.01')):
         raise ValueError(_('Use at most two decimals'))
     return amount.quantize(Decimal('0.01'))
-
-
-def _amount_text(text: str) -> str:
-    """'1,234.50' and '1.234,50' both mean 1234.50, '8,90' means 8.90 (as typed in an import file); '1,234' is
-    ambiguous and ends up with three decimals, which is refused."""
-    text = text.strip().replace(' ', '').replace('\u00a0', '')
-    if ',' in text and '.' in text:
-        thousands = '.' if text.rfind(',') > text.rfind('.') else ','
-        text = text.replace(thousands, '')
-    return text.replace(',', '.')
 
 
 def _currency(value: Any) -> Currency:

@@ -19,6 +19,7 @@ from backoffice.kpi.registry import BY_KEY
 from backoffice.models import AlertDelivery, AlertEvent, AlertRule, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
+from backoffice.validation import whole
 
 MANAGE = 'alerts.manage'
 READ = 'kpis.read'
@@ -204,9 +205,10 @@ def _valid(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     if kind in ('change', 'no_data') and threshold <= 0 and 'threshold' not in errors:
         errors['threshold'] = _('Enter a number above 0')
     try:
-        window = int(data.get('window_days', 1))
-    except (TypeError, ValueError):
-        window = 0
+        window = whole(data.get('window_days', 1))  # '1,5' refused, never read as 15
+    except ValueError:
+        errors['window_days'] = _('Enter a whole number')
+        window = 1
     if not 1 <= window <= 90:
         errors['window_days'] = _('Enter a number from {minimum} to {maximum}').format(minimum=1, maximum=90)
     recipients = sorted({int(i) for i in data.get('recipients') or []})

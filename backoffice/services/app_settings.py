@@ -23,7 +23,7 @@ from backoffice.permissions import require
 from backoffice.runtime.uploads import is_stored_image
 from backoffice.services import audit
 from backoffice.stored_text import joined, sentence, word
-from backoffice.validation import normalize_email
+from backoffice.validation import normalize_email, whole
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,7 @@ class SettingSpec:
         if self.kind == 'number':
             if self.optional and (value is None or value == ''):
                 return None
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                raise ValueError(_('Enter a whole number')) from None
+            number = whole(value)  # 'Enter a whole number': '1,5' is refused, never read as 15 (nor 1.5 as 1)
             if self.minimum is not None and number < self.minimum or self.maximum is not None and number > self.maximum:
                 raise ValueError(_('Enter a number from {minimum} to {maximum}').format(**self._bounds()))
             return number

@@ -37,7 +37,7 @@ from backoffice.models import (
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
 from backoffice.stored_text import Sentence, money, sentence, word
-from backoffice.validation import Email, is_web_address
+from backoffice.validation import Email, WholeNumber, is_web_address
 
 FIRST_NUMBER = 100001
 SOURCE_WORDS: dict[OrderSource, str] = {  # where an order came from, as its timeline says it
@@ -121,7 +121,7 @@ class LineIn(BaseModel):
 
     sku: str | None = Field(default=None, max_length=40)
     product_id: int | None = None
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)  # '1,5' refused, never read as 15
     discount_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal('0')
 
 

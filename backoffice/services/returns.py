@@ -37,6 +37,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.services import audit, gateway_payments, invoices, numbering, orders, payments, stock, tickets
 from backoffice.stored_text import count, joined, money, sentence, word
+from backoffice.validation import whole
 
 RETURNABLE = orders.RETURNABLE
 
@@ -553,7 +554,8 @@ def _save(session: Session, actor: User, rma: Return, action: str, *, topics: tu
 
 
 def _int(value: Any) -> int | None:
+    """A whole number, else None: '1,5' and 1.5 are not read as 15 or 1."""
     try:
-        return None if isinstance(value, bool) else int(value)
-    except (TypeError, ValueError):
+        return None if isinstance(value, bool) else whole(value)
+    except ValueError:
         return None

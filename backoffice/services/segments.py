@@ -7,7 +7,6 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -24,7 +23,7 @@ from backoffice.permissions import require
 from backoffice.services import app_settings, audit
 from backoffice.stored_text import sentence
 from backoffice.transfer.csv_out import SEPARATORS, csv_bytes
-from backoffice.validation import clean_name
+from backoffice.validation import OptionalWholeNumber, TypedDecimal, clean_name
 
 EXPORT_LIMIT = 100_000
 MAX_REDIRECTS = 3  # a push follows this many redirects, each new address checked like the first
@@ -54,13 +53,13 @@ class Filters(BaseModel):
     """A custom segment's filters; each one left empty does not filter."""
 
     status: CustomerStatus | None = None
-    signed_up_within_days: int | None = Field(default=None, ge=1, le=3650)
-    not_seen_for_days: int | None = Field(default=None, ge=1, le=3650)
-    seen_within_days: int | None = Field(default=None, ge=1, le=3650)
-    min_orders: int | None = Field(default=None, ge=1, le=100_000)
-    min_turnover: Decimal | None = Field(default=None, ge=0)
+    signed_up_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
+    not_seen_for_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
+    seen_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=3650)
+    min_orders: OptionalWholeNumber = Field(default=None, ge=1, le=100_000)
+    min_turnover: TypedDecimal = Field(default=None, ge=0)  # 12,50 or 12.50
     event_type: str | None = None
-    event_within_days: int | None = Field(default=None, ge=1, le=365)
+    event_within_days: OptionalWholeNumber = Field(default=None, ge=1, le=365)
 
     @field_validator('event_type')
     @classmethod

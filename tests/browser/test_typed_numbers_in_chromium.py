@@ -1,0 +1,70 @@
+"""What Chromium itself does to a typed number: its `<input type=number>` read "1,5" as 15 in English (a thousands
+comma) before the server saw it. A draft order's Qty and an integer setting are text now, and "1,5" is refused at the
+field at phone and desktop widths (screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import col, select
+
+from backoffice import db
+from backoffice.db import read_session
+from backoffice.models import Order
+from backoffice.services import app_settings
+
+from ..support.browser import (
+    ARTIFACTS,
+    RunningServer,
+    button,
+    field,
+    replace_text,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+)
+from ..support.factories import make_product, make_user
+
+pytestmark = pytest.mark.browser
+PHONE, DESKTOP = (390, 844), (1440, 900)
+CENTRE = 'arguments[0].scrollIntoView({block: "center"})'
+
+
+def test_a_draft_qty_and_an_integer_setting_of_1_5_are_refused_in_chromium(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    manager = make_user('manager', email='tn.manager@example.com')
+    make_product('TN-GRINDER', '49.00', stock_on_hand=40, actor=manager, name='Burr grinder "Zoé": <b>')
+    with read_session() as session:
+        trash_days = app_settings.current_values(session=session)['trash_days']
+    for width, height in (PHONE, DESKTOP):
+        set_viewport(driver, width, height)
+        signed_in(driver, server.url, '/orders')
+        button(driver, 'New draft order').click()
+        field(driver, 'Customer email').send_keys(f'tn.buyer{width}@example.com')
+        field(driver, 'Product').send_keys('Burr grinder')
+        visible_text(driver, 'Burr grinder').click()  # its option (the name's quote cannot go in an XPath)
+        quantity = field(driver, 'Qty')
+        replace_text(quantity, '1,5')
+        button(driver, 'Create draft').click()
+        visible_text(driver, 'Enter a whole number')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'draft-qty-1,5-{width}.png'))
+        with read_session() as session:
+            drafts = session.exec(select(Order).where(col(Order.email) == f'tn.buyer{width}@example.com')).all()
+        assert drafts == []  # nothing saved (not a draft of 15)
+
+        signed_in(driver, server.url, '/settings')
+        days = field(driver, 'Days in the trash')
+        driver.execute_script(CENTRE, days)
+        replace_text(days, '1,5')
+        button(driver, 'Save settings').click()
+        shown = visible_text(driver, 'Enter a whole number')
+        driver.execute_script(CENTRE, shown)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'setting-1,5-{width}.png'))
+        with read_session() as session:
+            assert app_settings.current_values(session=session)['trash_days'] == trash_days
