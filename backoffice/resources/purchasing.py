@@ -16,7 +16,7 @@ RETURN_STATUSES = {
     'cancelled': N_('Cancelled'),
 }
 RESOLUTIONS = {'refund': N_('Refund'), 'credit_note': N_('Credit note'), 'exchange': N_('Exchange')}
-PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'received': N_('Received')}
+PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'partly_received': N_('Partly received'), 'received': N_('Received')}
 
 RETURNS = register(
     Resource(
