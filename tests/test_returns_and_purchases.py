@@ -166,6 +166,20 @@ async def test_an_order_page_names_returned_items_and_cancels_a_return(user: Use
     assert fresh(order.id).status == 'shipped'
 
 
+async def test_an_order_returned_whole_offers_no_return_until_that_return_is_cancelled(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager, name='Mug "blue": <script>alert(1)</script>')
+    order = shipped_order(manager, ('MUG', 2))
+    rma = start_return(manager, order, 2, reason='Both "chipped": <script>alert(1)</script>')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(
+        f'Return {rma.number} · requested · 2 × MUG Mug "blue": <script>alert(1)</script>', retries=40
+    )
+    await user.should_not_see(marker='start-return')  # everything is on its way back already
+    user.find(marker='cancel-return').click()
+    await user.should_see(f'Return {rma.number} cancelled', retries=40)
+    await user.should_see(marker='start-return', retries=40)  # the items may come back again
+
+
 async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user: User, manager) -> None:
     mug = make_product('MUG', actor=manager)
     acme = make_supplier('Acme')

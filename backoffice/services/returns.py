@@ -458,6 +458,12 @@ def still_returnable(session: Session, order_id: int, lines: list[OrderLine]) ->
     return {line.id: max(line.quantity - returned.get(line.id, 0), 0) for line in lines if line.id is not None}
 
 
+def anything_returnable(session: Session, order_id: int, lines: list[OrderLine]) -> bool:
+    """Whether any of the order's items can still come back (see still_returnable): orders.allowed_actions offers a
+    return only then."""
+    return any(still_returnable(session, order_id, lines).values())
+
+
 def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
     """What the returned items cost the customer: their share of each line's total with tax."""
     value = Decimal('0.00')
