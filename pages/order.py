@@ -338,7 +338,7 @@ class OrderScreen:
                     f'{line.quantity} × {_item(bought.get(line.order_line_id))}' for line in data.return_lines[rma.id]
                 )
                 with ui.row().classes('items-center gap-2').mark('return'):
-                    status = _(RETURN_STATES.get(rma.status.value, rma.status.value))
+                    status = returns.status_said(rma.status)
                     if rma.resolution:
                         resolution = _(RESOLUTION_WORDS.get(rma.resolution.value, rma.resolution.value))
                         shown = _('Return {number} · {status} · {resolution} · {items}').format(
@@ -691,12 +691,6 @@ RESOLUTIONS = {
     'exchange': N_('Send an exchange'),
 }
 # a return's status and resolution inside the return's line, as words of that sentence
-RETURN_STATES = {
-    'requested': N_('requested'),
-    'received': N_('received'),
-    'closed': N_('closed'),
-    'cancelled': N_('cancelled'),
-}
 RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), 'exchange': N_('exchange')}
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
