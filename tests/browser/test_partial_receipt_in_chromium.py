@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import db
 from backoffice.db import read_session, session_scope
@@ -84,6 +84,6 @@ def on_hand(*product_ids: int) -> list[int]:
     with read_session() as session:
         levels = {
             level.product_id: level.on_hand
-            for level in session.exec(select(StockLevel).where(StockLevel.product_id.in_(product_ids)))  # type: ignore[attr-defined]
+            for level in session.exec(select(StockLevel).where(col(StockLevel.product_id).in_(product_ids)))
         }
     return [levels.get(product_id, 0) for product_id in product_ids]
