@@ -246,7 +246,8 @@ def label(value: Any, choices: dict[str, str] | None) -> str:
         return str(key).replace('_', ' ').capitalize()
     if text == key or isinstance(text, i18n.Verbatim):  # its own code (EUR) is no word; a language's own name
         return str(text)
-    return _(text)  # labels are declared with N_
+    context = getattr(text, 'context', None)  # declared with NP_: a word whose translation depends on what it is of
+    return i18n.pgettext(context, text) if context else _(text)  # labels are declared with N_
 
 
 def display_value(

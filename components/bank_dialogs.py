@@ -233,17 +233,27 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
         rows = ui.column().classes('w-full gap-1')
         fields: dict[str, Any] = {}
         invoice_ids: dict[str, int] = {}
+        order_ids: dict[str, int] = {}  # orders awaiting payment without an invoice: the transfer pays them
 
         def add_row(invoice: dict, amount: str) -> None:
-            key = f'invoice_{invoice["invoice_id"]}'
+            if 'order_id' in invoice:
+                key = f'order_{invoice["order_id"]}'
+                order_ids[key] = invoice['order_id']
+                label = _('Order {number} awaiting payment (due {amount})')
+                amount = amount or str(invoice['open'])  # paid in full: what is due
+            else:
+                key = f'invoice_{invoice["invoice_id"]}'
+                invoice_ids[key] = invoice['invoice_id']
+                label = _('{invoice} (open {amount})')
             if key in fields:
                 return
-            invoice_ids[key] = invoice['invoice_id']
             with rows:
                 fields[key] = (
                     ui.input(
-                        _('{invoice} (open {amount})').format(
-                            invoice=invoice['number'], amount=formatting.money(invoice['open'], invoice['currency'])
+                        label.format(
+                            invoice=invoice['number'],
+                            number=invoice['number'],
+                            amount=formatting.money(invoice['open'], invoice['currency']),
                         ),
                         value=amount,
                     )
@@ -279,12 +289,18 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
             user = acting_user()
             if user is None:
                 return
-            amounts = {invoice_ids[key]: field.value for key, field in fields.items()}
+            amounts = {invoice_ids[key]: field.value for key, field in fields.items() if key in invoice_ids}
+            order_amounts = {order_ids[key]: field.value for key, field in fields.items() if key in order_ids}
 
             def go() -> Any:
                 with session_scope() as session:
                     matched = bank_match.confirm(
-                        session=session, actor=user, line_id=line.id, version=line.version, amounts=amounts
+                        session=session,
+                        actor=user,
+                        line_id=line.id,
+                        version=line.version,
+                        amounts=amounts,
+                        order_amounts=order_amounts,
                     )
                     return matched, bank_rules.repeated_match(session, matched)
 

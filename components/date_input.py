@@ -16,6 +16,7 @@ from nicegui import ui
 from nicegui.events import GenericEventArguments
 
 from backoffice import formatting, i18n
+from backoffice.i18n import _
 
 from .menu_on_open import MenuOnOpen
 
@@ -37,8 +38,11 @@ class DateInput(ui.input):
     ) -> None:
         self.with_time = with_time
         super().__init__(label, value=value or '', on_change=on_change)
-        # the format by example (31/12/2026), shown once the field has the focus, the label above it
-        self.props['placeholder'] = self._shown(_iso(date(2026, 12, 31)) + ('T23:59' if with_time else ''))
+        # the format by example ('e.g. 31/12/2026'), shown once the field has the focus, the label above it: said as
+        # an example and greyed in italics (the shell's DATE_CSS), so that an empty field does not read as holding a day
+        example = self._shown(_iso(date(2026, 12, 31)) + ('T23:59' if with_time else ''))
+        self.props['placeholder'] = _('e.g. {example}').format(example=example)
+        self.classes('bo-date-input')
         with self.add_slot('append'):
             icon = ui.icon('event').classes('cursor-pointer')
         icon.props['aria-label'] = label

@@ -12,7 +12,7 @@ from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when as format_when
 from backoffice.i18n import _, ngettext, pgettext
-from backoffice.models import Purchase, User
+from backoffice.models import Purchase, PurchaseLine, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.services import bills, crud, purchases
@@ -128,34 +128,78 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     if purchase is None:
         ui.notify(_('This purchase no longer exists'), type='warning')
         return
+    receiving = purchases.may_receive(purchase) and can(user, 'catalog.write')
+    counts: dict[int, WholeNumberInput] = {}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
-        when = format_when(purchase.received_at) if purchase.received_at else ''
-        state = _('received {when}').format(when=when) if when else _('on order')
-        ui.label(f'{purchase.supplier or _("No supplier")} · {state}').classes('text-sm text-gray-600')
+        ui.label(f'{purchase.supplier or _("No supplier")} · {_state(purchase, lines)}').classes(
+            'text-sm text-gray-600'
+        ).mark('purchase-state')
+        if receiving:
+            ui.label(_('Enter how many of each arrived: what is left stays due for a later delivery.')).classes(
+                'text-sm'
+            )
         with ui.list().props('dense separator').classes('w-full'):
             for line, sku, name in lines:
-                with ui.item(), ui.item_section():
-                    ui.item_label(f'{line.quantity} × {sku} — {name}')
-                    if line.unit_cost is not None:
-                        ui.item_label(_('{cost} each').format(cost=line.unit_cost)).props('caption')
+                due = purchases.still_due(line)
+                # on a phone the quantity that arrived goes under the product
+                with ui.item():
+                    with ui.item_section().classes('min-w-0'):
+                        ui.item_label(f'{formatting.number(line.quantity)} × {sku} — {name}')
+                        details = []
+                        if line.unit_cost is not None:
+                            details.append(_('{cost} each').format(cost=formatting.money(line.unit_cost)))
+                        if line.received_quantity and not due:
+                            details.append(_('all received'))
+                        elif line.received_quantity:
+                            details.append(
+                                _('{received} received, {due} still due').format(
+                                    received=formatting.number(line.received_quantity), due=formatting.number(due)
+                                )
+                            )
+                        if details:
+                            ui.item_label(' · '.join(details)).props('caption').mark(f'purchase-line-{line.id}')
+                    if receiving and due and line.id is not None:
+                        with ui.item_section().props('side'):
+                            counts[line.id] = (
+                                WholeNumberInput(_('Arrived'), value=due)
+                                .props('outlined dense')
+                                .classes('w-24')
+                                .mark(f'arrived-{line.id}')
+                            )
+        message = error_line()
 
         async def receive() -> None:
             actor = acting_user()
             if actor is None:
                 return
+            quantities = {line_id: field.number for line_id, field in counts.items()}
 
             def work() -> Purchase:
                 with session_scope() as session:
-                    return purchases.receive(session=session, actor=actor, purchase_id=purchase_id)
+                    return purchases.receive(
+                        session=session, actor=actor, purchase_id=purchase_id, quantities=quantities
+                    )
 
-            if await call(work) is FAILED:
+            ids = [line.id for line, _sku, _name in lines]
+            fields: dict[str, ui.element] = {
+                f'lines.{i}.quantity': counts[line_id] for i, line_id in enumerate(ids) if line_id in counts
+            }
+            received = await call(work, fields=fields, message=message)
+            if received is FAILED:
                 return
             dialog.close()
-            ui.notify(
-                _('Purchase {number} received: its goods are in stock').format(number=purchases.label(purchase)),
-                type='positive',
+            arrived = sum(int(n) for n in quantities.values() if isinstance(n, int))
+            text = (
+                _('Purchase {number} received: its goods are in stock')
+                if not purchases.may_receive(received)
+                else ngettext(
+                    'Received {n} item of purchase {number}: the rest is still due',
+                    'Received {n} items of purchase {number}: the rest is still due',
+                    arrived,
+                )
             )
+            ui.notify(text.format(number=purchases.label(purchase), n=formatting.number(arrived)), type='positive')
             await on_saved()
 
         if bill is not None:
@@ -166,6 +210,19 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                 ui.button(
                     _('Enter its bill'), icon='request_quote', on_click=lambda: bill_from_purchase(purchase_id)
                 ).props('outline').mark('purchase-enter-bill')
-            if purchases.may_receive(purchase) and can(user, 'catalog.write'):
+            if receiving:
                 ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()
+
+
+def _state(purchase: Purchase, lines: list[tuple[PurchaseLine, str, str]]) -> str:
+    """'received <when>', 'on order', or how much of a short delivery is still due."""
+    if not purchases.may_receive(purchase):
+        when = format_when(purchase.received_at) if purchase.received_at else ''
+        return _('received {when}').format(when=when) if when else _('received')
+    due = sum(purchases.still_due(line) for line, _sku, _name in lines)
+    if any(line.received_quantity for line, _sku, _name in lines):
+        return ngettext('partly received: {n} item still due', 'partly received: {n} items still due', due).format(
+            n=formatting.number(due)
+        )
+    return _('on order')

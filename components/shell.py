@@ -77,7 +77,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 
 def theme() -> None:
     """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
-    ui.add_css(DARK_CSS + UPLOADER_CSS)
+    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS)
 
 
 def product_colors() -> None:
@@ -86,6 +86,12 @@ def product_colors() -> None:
     once mounted (the browser then recomputed the styles of the page it had just drawn)."""
     app.colors(primary='#3b5bdb', secondary='#495057', accent='#0ca678')
 
+
+# a date field's format example ('e.g. 31/12/2026') reads as a hint, never as a day typed in (components/date_input.py);
+# only once its label floats above it: under a label still in the field Quasar hides it, which this must not undo
+DATE_CSS = """
+.bo-date-input.q-field--float input::placeholder { color: #9ca3af; font-style: italic; opacity: 1; }
+"""
 
 # Quasar's uploader header shows the queue's size and progress ("0.0B / 0.00%" before a file is chosen): each file's
 # row already says its name and size, and the page says what happened to the upload. The attachment picker

@@ -57,15 +57,17 @@ class Loaded:
     events: list
     company: tuple[int, str] | None  # the customer's company: id and name
     on_terms: bool  # the customer has payment terms: invoiced before paying
+    returnable: bool  # some of its items can still come back
     gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
 
 
 def load(session, user: User, number: str) -> Loaded:
     order = orders.get_order(session=session, actor=user, number=number)
     found = returns.returns_of(session=session, actor=user, order_id=order.id)
+    lines = orders.order_lines(session, order.id)
     return Loaded(
         order=order,
-        lines=orders.order_lines(session, order.id),
+        lines=lines,
         payments=payments.payments_of(session=session, actor=user, order_id=order.id),
         refunds=payments.refunds_of(session=session, actor=user, order_id=order.id),
         documents=invoices.documents_of(session=session, actor=user, order_id=order.id)
@@ -78,6 +80,7 @@ def load(session, user: User, number: str) -> Loaded:
         events=orders.timeline(session=session, actor=user, order_id=order.id),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
+        returnable=returns.anything_returnable(session, order.id or 0, lines),
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
     )
 
@@ -335,7 +338,7 @@ class OrderScreen:
                     f'{line.quantity} × {_item(bought.get(line.order_line_id))}' for line in data.return_lines[rma.id]
                 )
                 with ui.row().classes('items-center gap-2').mark('return'):
-                    status = _(RETURN_STATES.get(rma.status.value, rma.status.value))
+                    status = returns.status_said(rma.status)
                     if rma.resolution:
                         resolution = _(RESOLUTION_WORDS.get(rma.resolution.value, rma.resolution.value))
                         shown = _('Return {number} · {status} · {resolution} · {items}').format(
@@ -409,7 +412,10 @@ class OrderScreen:
         """The buttons of the actions the order service says this order allows now, and no other."""
         order = self.data.order
         allowed = orders.allowed_actions(
-            order, invoiced=any(d.kind == 'invoice' for d in self.data.documents), on_terms=self.data.on_terms
+            order,
+            invoiced=any(d.kind == 'invoice' for d in self.data.documents),
+            on_terms=self.data.on_terms,
+            returnable=self.data.returnable,
         )
         steps = {
             'confirm': (_('Confirm'), orders.confirm),
@@ -685,12 +691,6 @@ RESOLUTIONS = {
     'exchange': N_('Send an exchange'),
 }
 # a return's status and resolution inside the return's line, as words of that sentence
-RETURN_STATES = {
-    'requested': N_('requested'),
-    'received': N_('received'),
-    'closed': N_('closed'),
-    'cancelled': N_('cancelled'),
-}
 RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), 'exchange': N_('exchange')}
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')

@@ -56,6 +56,8 @@ def test_the_other_order_actions_follow_the_money_the_goods_and_the_invoice() ->
     assert 'refund' in orders.allowed_actions(order_in(OrderStatus.paid, paid='10', refunded='4'))
     assert 'refund' not in orders.allowed_actions(order_in(OrderStatus.paid, paid='10', refunded='10'))
     assert {s for s in OrderStatus if 'start_return' in orders.allowed_actions(order_in(s))} == set(returns.RETURNABLE)
+    # everything came back already (returns.anything_returnable): no return to start
+    assert 'start_return' not in orders.allowed_actions(order_in(OrderStatus.delivered), returnable=False)
     assert 'issue_invoice' in orders.allowed_actions(order_in(OrderStatus.paid))
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.paid), invoiced=True)
     assert 'issue_invoice' not in orders.allowed_actions(order_in(OrderStatus.cancelled))

@@ -63,6 +63,7 @@ async def test_a_french_manager_filters_orders_by_a_day_typed_and_picked_the_fre
     await rows_show(user, 'early@example.com', 'late@example.com')
 
     field = typed(user, 'filter-placed_at-from', '02/12')  # still typing: nothing happens yet
+    assert field.props['placeholder'] == 'p. ex. 31/12/2026'  # the empty field's example says it is one
     assert field.value == '02/12'
     await rows_show(user, 'early@example.com', 'late@example.com')
     field = typed(user, 'filter-placed_at-from', '02/12/2026')
@@ -83,7 +84,7 @@ async def test_an_english_reader_keeps_iso_days(user: User) -> None:
     await signed_in(user, manager.email, path='/orders')
     field = typed(user, 'filter-placed_at-from', '2026-12-02')
     assert field.value == '2026-12-02' and field.props[field.VALUE_PROP] == '2026-12-02'
-    assert field.props['placeholder'] == '2026-12-31'
+    assert field.props['placeholder'] == 'e.g. 2026-12-31'  # an example, never read as a day typed in
 
 
 def test_no_native_date_input_is_left_in_pages_and_components() -> None:

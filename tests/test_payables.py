@@ -145,6 +145,11 @@ def test_approval_is_by_someone_else_holding_the_permission(people) -> None:
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         bills.approve(session=session, actor=manager, bill_id=bill.id, version=bill.version)
     assert 'You entered this bill yourself' in refused.value.errors['bill']
+    with read_session() as session:  # the bill page says the same in words instead of offering Approve
+        said = {
+            u.role: bills.approval_refused(session=session, actor=u, bill=stored(bill.id)) for u in (admin, manager)
+        }
+    assert said == {'admin': None, 'manager': refused.value.errors['bill']}
     with session_scope() as session, pytest.raises(PermissionDenied):
         bills.approve(session=session, actor=viewer, bill_id=bill.id, version=bill.version)
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:  # not approved: not payable

@@ -205,16 +205,17 @@ async def test_returns_shows_the_refund_and_filters_failed_ones_in_one_choice(us
     await signed_in(user, manager.email, path='/returns')
     await rows_show(user, failed.number, by_hand.number, column='number')
     rows = {row['number']: row for row in the_list(user, 'number').rows}
-    assert rows[failed.number]['refund_state'] == '30.00 · Failed: pay back again on the order'  # how much, how
+    # how much, in its order's currency, and how
+    assert rows[failed.number]['refund_state'] == '€30.00 · Failed: pay back again on the order'
     assert rows[failed.number]['_late_refund_state'] is True  # in red
     assert (rows[by_hand.number]['refund_state'], rows[by_hand.number]['_late_refund_state']) == (
-        '24.00 · Refunded by hand',
+        '€24.00 · Refunded by hand',
         False,
     )
     assert rows[failed.number]['reason'] == HOSTILE and rows[by_hand.number]['reason'] == HOSTILE
     # on a phone's card, the failed refund shows although the card lists order, customer and date
     shown = {card['title']: card['lines'] for card in cards(user)}
-    assert {'label': 'Refund', 'value': '30.00 · Failed: pay back again on the order', 'late': True} in shown[
+    assert {'label': 'Refund', 'value': '€30.00 · Failed: pay back again on the order', 'late': True} in shown[
         failed.number
     ]
     assert all(line['label'] != 'Refund' for line in shown[by_hand.number])
@@ -233,7 +234,7 @@ async def test_returns_shows_the_refund_and_filters_failed_ones_in_one_choice(us
 async def test_the_refund_column_and_filter_read_in_french(
     user: User, stripe, manager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _order, failed = received_return_of_card_order(stripe, manager)
+    order, failed = received_return_of_card_order(stripe, manager)
     stripe.state.next_refund_status = 'failed'
     refund(manager, failed)
     await signed_in(user, manager.email, path='/returns')
@@ -242,7 +243,12 @@ async def test_the_refund_column_and_filter_read_in_french(
     await user.open('/returns')
     await rows_show(user, failed.number, column='number')
     row = the_list(user, 'number').rows[0]
-    assert row['refund_state'] == '30,00 · Échec\u00a0: rembourser à nouveau depuis la commande'
+    assert row['refund_state'] == '30,00\u00a0€ · Échec\u00a0: rembourser à nouveau depuis la commande'
+    assert row['status'] == 'Clôturé'  # a return ("le retour"), as its order's page says it: clôturé, not Fermée
+    await user.open(f'/orders/{order.number}')
+    await user.should_see(f'Retour {failed.number} · clôturé · remboursement', retries=40)
+    await user.open('/returns')
+    await rows_show(user, failed.number, column='number')
     assert 'Remboursement' in [c['label'] for c in the_list(user, 'number').columns]
     choices = user.find(marker='filter-refund_state').elements.pop().options
     assert choices['manual'] == 'Remboursé manuellement' and choices['pending'] == 'En attente à la banque'
@@ -253,8 +259,8 @@ async def test_returns_follows_the_banks_answer_without_a_reload(user: User, str
     stripe.state.next_refund_status = 'pending'
     refund(manager, rma)
     await signed_in(user, manager.email, path='/returns')
-    await rows_show(user, '30.00 · Pending at the bank', column='refund_state')
+    await rows_show(user, '€30.00 · Pending at the bank', column='refund_state')
     made = stripe.refunds_made()[0]
     made.update(status='failed', failure_reason='lost_or_stolen_card')
     deliver_webhook('refund.failed', made, stripe)  # Stripe's word, while the list is open
-    await rows_show(user, '30.00 · Failed: pay back again on the order', column='refund_state')
+    await rows_show(user, '€30.00 · Failed: pay back again on the order', column='refund_state')

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from backoffice.db import read_session, session_scope
 from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
 from backoffice.services import orders, purchases, returns
+from components.return_dialog import start_return as return_dialog
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place
 from .support.lists import open_row, rows_show
@@ -166,6 +167,20 @@ async def test_an_order_page_names_returned_items_and_cancels_a_return(user: Use
     assert fresh(order.id).status == 'shipped'
 
 
+async def test_an_order_returned_whole_offers_no_return_until_that_return_is_cancelled(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=5, actor=manager, name='Mug "blue": <script>alert(1)</script>')
+    order = shipped_order(manager, ('MUG', 2))
+    rma = start_return(manager, order, 2, reason='Both "chipped": <script>alert(1)</script>')
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(
+        f'Return {rma.number} · requested · 2 × MUG Mug "blue": <script>alert(1)</script>', retries=40
+    )
+    await user.should_not_see(marker='start-return')  # everything is on its way back already
+    user.find(marker='cancel-return').click()
+    await user.should_see(f'Return {rma.number} cancelled', retries=40)
+    await user.should_see(marker='start-return', retries=40)  # the items may come back again
+
+
 async def test_a_purchase_is_ordered_then_received_from_the_purchases_list(user: User, manager) -> None:
     mug = make_product('MUG', actor=manager)
     acme = make_supplier('Acme')
@@ -211,7 +226,10 @@ async def test_the_return_dialog_says_how_many_can_still_come_back(user: User, m
     user.find(marker='start-return-submit').click()
     await user.should_see('Return R-1002 started for order 100001', retries=40)
 
-    user.find(marker='start-return').click()  # everything is on its way back now
+    # everything is on its way back now: the order offers no return any more (orders.allowed_actions)
+    await user.should_not_see(marker='start-return', retries=40)
+    with user.client:  # the dialog itself, as a page opened before (or a support request's) still opens it
+        return_dialog(fresh(order.id))
     await user.should_see('MUG · Mug "blue": <script>window.__x=1</script> (bought 2, all returned already)')
     await user.should_see('Everything from this order has been returned already.')
     newest = lambda marker: max(user.find(marker=marker).elements, key=lambda element: element.id)  # noqa: E731

@@ -65,6 +65,7 @@ class StockMovement(SQLModel, table=True):
 
 class PurchaseStatus(StrEnum):
     ordered = 'ordered'  # ordered from the supplier, not here yet: no stock moved
+    partly_received = 'partly_received'  # some of it arrived (a short delivery): the rest is still due
     received = 'received'  # arrived: each line is a receipt movement
 
 
@@ -95,3 +96,4 @@ class PurchaseLine(SQLModel, table=True):
     product_id: int = Field(foreign_key='products.id', ondelete='CASCADE')
     quantity: int
     unit_cost: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+    received_quantity: int = Field(default=0, sa_column_kwargs={'server_default': '0'})  # arrived so far

@@ -310,6 +310,8 @@ class Return(EditableTable, table=True):
     # None (no refund), manual, sent (no answer yet), pending, refunded (at the gateway), failed; and how much
     refund_state: str | None = Field(default=None, max_length=20)
     refund_amount: Decimal | None = Field(default=None, sa_type=MONEY)
+    # migration 0049: its order's currency, copied when it is started, so /returns writes the refund as money
+    currency: str = Field(default='EUR', max_length=3, sa_column_kwargs={'server_default': 'EUR'})
 
 
 class ReturnLine(SQLModel, table=True):

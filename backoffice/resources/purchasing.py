@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from backoffice.engine.declaration import Card, Column, Filter, Resource, Wording, register
 from backoffice.events import Topic
-from backoffice.i18n import N_, ngettext
+from backoffice.i18n import N_, NP_, ngettext
 from backoffice.models import Purchase, Return
 from backoffice.services.return_refunds import ALARMING, REFUND_STATES
 
+# a return's statuses, in context: French agrees them with "le retour" (Clôturé), as the order page's return rows do
+# (returns.STATUS_WORDS), not with the orders' and bills' feminine statuses (Fermée)
 RETURN_STATUSES = {
-    'requested': N_('Requested'),
-    'received': N_('Received'),
-    'closed': N_('Closed'),
-    'cancelled': N_('Cancelled'),
+    'requested': NP_('return status', 'Requested'),
+    'received': NP_('return status', 'Received'),
+    'closed': NP_('return status', 'Closed'),
+    'cancelled': NP_('return status', 'Cancelled'),
 }
 RESOLUTIONS = {'refund': N_('Refund'), 'credit_note': N_('Credit note'), 'exchange': N_('Exchange')}
-PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'received': N_('Received')}
+PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'partly_received': N_('Partly received'), 'received': N_('Received')}
 
 RETURNS = register(
     Resource(
@@ -58,14 +60,14 @@ RETURNS = register(
                 lead='refund_amount',
                 wrap=True,
             ),
-            Column(  # the order's currency is not on the return: the amount alone
+            Column(  # in its order's currency, copied onto the return ('€22.80 · Refunded by hand')
                 'refund_amount',
                 N_('Amount refunded'),
                 kind='money',
                 sortable=False,
                 on_phone=False,
                 shown=False,
-                currency=None,
+                currency='currency',
             ),
         ),
         fields=(),

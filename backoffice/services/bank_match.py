@@ -25,9 +25,19 @@ from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Receipt, User, utcnow
+from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Order, OrderStatus, Receipt, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import app_settings, audit, bill_match, bills, payables, payments, receivables
+from backoffice.services import (
+    app_settings,
+    audit,
+    bill_match,
+    bills,
+    invoices,
+    orders,
+    payables,
+    payments,
+    receivables,
+)
 from backoffice.stored_text import sentence
 
 CATEGORIES: dict[str, str] = {
@@ -298,10 +308,13 @@ def confirm(
     version: int | None,
     amounts: Mapping[int, Any],
     rule_id: int | None = None,
+    order_amounts: Mapping[int, Any] | None = None,
 ) -> BankLine:
     """Match a money-in line to one or several invoices: the parts must add up to the line's amount; the receipt and
     its payments are recorded by receivables.settle (the same rules as a payment recorded by hand). `rule_id`: the
-    matching rule that chose the invoice on import (bank_rules.apply), kept on the line."""
+    matching rule that chose the invoice on import (bank_rules.apply), kept on the line. `order_amounts` ({order id:
+    amount}): orders awaiting payment that have no invoice yet (a transfer for a pending order), each paid in full by
+    its part: as a bank transfer recorded on the order page would, the payment makes it paid with its invoice issued."""
     require(actor, 'finance.manage')
     line = locked(session, line_id, version)
     if line.amount <= 0:
@@ -315,10 +328,11 @@ def confirm(
             parts[int(invoice_id)] = payments.money(value, f'invoice_{invoice_id}')
         except ValidationFailed as error:
             errors.update(error.errors)
+    awaiting = _order_parts(session, order_amounts or {}, errors)
     if errors:
         raise ValidationFailed(errors)
-    total = sum(parts.values(), Decimal('0.00'))
-    if not parts:
+    total = sum(parts.values(), Decimal('0.00')) + sum((amount for _order, amount in awaiting), Decimal('0.00'))
+    if not parts and not awaiting:
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
     write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
     if write_off and abs(write_off) > write_off_tolerance(session):
@@ -332,6 +346,9 @@ def confirm(
         )
     reference = line.reference or line.label or line.counterpart
     with db.held_commits(session):
+        for order, amount in awaiting:  # its invoice first, which the payment of all that is due then settles
+            parts[_id(invoices.issue(session, order, InvoiceKind.invoice, actor=actor).id)] = amount
+        session.flush()
         receipt = receivables.settle(
             session=session,
             actor=actor,
@@ -348,6 +365,48 @@ def confirm(
     if rule_id is not None:
         line.rule_id = details['rule'] = rule_id
     return finish(session, actor, line, 'matched', details)
+
+
+def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
+    """The orders awaiting payment a line pays (see confirm), each for exactly what is due on it; refusals by field."""
+    found: list[tuple[Order, Decimal]] = []
+    for order_id, value in wanted.items():
+        if value in (None, '') or str(value).strip() in ('', '0', '0.00', '0,00'):
+            continue
+        key = f'order_{order_id}'
+        try:
+            amount = payments.money(value, key)
+        except ValidationFailed as error:
+            errors.update(error.errors)
+            continue
+        order = session.get(Order, int(order_id))
+        if order is None:
+            raise NotFound(_('This order no longer exists.'))
+        if not awaits_payment(session, order):
+            errors[key] = _('Order {number} is not awaiting payment').format(number=order.number)
+            continue
+        due = order.total - order.paid_total
+        if amount != due:
+            errors[key] = _('A transfer pays order {number} in full: {due} is due').format(
+                number=order.number, due=payments.amount_in_words(due, order.currency)
+            )
+            continue
+        found.append((orders.locked(session, _id(order.id), None), amount))
+    return found
+
+
+def awaits_payment(session: Session, order: Order) -> bool:
+    """An order a bank transfer pays without an invoice: placed, not paid, nothing invoiced yet."""
+    return (
+        order.status == OrderStatus.pending
+        and order.total > order.paid_total
+        and invoices.invoice_of(session, _id(order.id)) is None
+    )
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value
 
 
 def write_off_tolerance(session: Session) -> Decimal:
@@ -546,6 +605,11 @@ def open_invoice(*, session: Session, actor: User, number: str) -> dict[str, Any
         ).all()
         still_open = [found for found in of_order if receivables.amount_open(session, found) > 0]
         invoice = still_open[0] if len(still_open) == 1 else (of_order[-1] if of_order and not still_open else None)
+    if invoice is None and wanted:  # an order awaiting payment, not invoiced yet: the transfer pays the order
+        order = session.exec(select(Order).where(Order.number == wanted)).first()
+        if order is not None and awaits_payment(session, order):
+            due = order.total - order.paid_total
+            return {'order_id': order.id, 'number': order.number, 'open': str(due), 'currency': order.currency}
     if invoice is None:
         raise ValidationFailed({'number': _('No invoice has the number {number}').format(number=wanted or '—')})
     left = receivables.amount_open(session, invoice)

@@ -272,28 +272,9 @@ def approve(*, session: Session, actor: User, bill_id: int, version: int | None)
     """Approval for payment, by someone holding payables.approve who did not enter the bill."""
     require(actor, 'payables.approve')
     bill = _locked(session, bill_id, version)
-    if bill.status not in (BillStatus.draft, BillStatus.awaiting_approval):
-        raise ValidationFailed(
-            {'bill': _('This bill is {status}: there is nothing to approve').format(status=status_word(bill))}
-        )
-    if bill.entered_by is not None and bill.entered_by == actor.id:
-        raise ValidationFailed(
-            {
-                'bill': _(
-                    'You entered this bill yourself: another person who may approve bills must approve it, '
-                    'so that no one can have a bill paid on their own word alone'
-                )
-            }
-        )
-    if _edited_lines(session, bill, actor):
-        raise ValidationFailed(
-            {
-                'bill': _(
-                    'You changed the lines of this bill: another person who may approve bills must approve it, so '
-                    'that no one can have a bill paid on their own word alone'
-                )
-            }
-        )
+    refused = approval_refused(session=session, actor=actor, bill=bill)
+    if refused:
+        raise ValidationFailed({'bill': refused})
     bill.approved_by, bill.approved_at = actor.id, utcnow()
     return _moved(session, actor, bill, BillStatus.approved, 'bill.approved', N_('Approved bill {number} for payment'))
 
@@ -570,8 +551,23 @@ def may_submit(bill: SupplierBill) -> bool:
     return bill.status == BillStatus.draft
 
 
-def may_approve(bill: SupplierBill, actor: User) -> bool:
-    return bill.status in (BillStatus.draft, BillStatus.awaiting_approval) and bill.entered_by != actor.id
+def approval_refused(*, session: Session, actor: User, bill: SupplierBill) -> str | None:
+    """Why this person may not approve the bill now, in words (None: they may): the bill page shows it instead of an
+    Approve button that would be refused, and `approve` refuses with it. Four eyes: not who entered it or edited its
+    lines."""
+    if bill.status not in (BillStatus.draft, BillStatus.awaiting_approval):
+        return _('This bill is {status}: there is nothing to approve').format(status=status_word(bill))
+    if bill.entered_by is not None and bill.entered_by == actor.id:
+        return _(
+            'You entered this bill yourself: another person who may approve bills must approve it, '
+            'so that no one can have a bill paid on their own word alone'
+        )
+    if _edited_lines(session, bill, actor):
+        return _(
+            'You changed the lines of this bill: another person who may approve bills must approve it, so '
+            'that no one can have a bill paid on their own word alone'
+        )
+    return None
 
 
 def awaits_approval(bill: SupplierBill) -> bool:

@@ -229,11 +229,13 @@ def receivables_overdue(session: Session, today: date, last: date) -> list[Expec
 
 
 def purchases_awaiting_receipt(session: Session, today: date, last: date) -> list[Expected]:
-    """Purchase orders ordered and not received, with a known total: money expected out. A purchase order has no due
-    date, so each counts in the current week (shown apart, and said so in its label)."""
+    """Purchase orders ordered and not (fully) received, with a known total: money expected out (its bill comes once
+    it has all arrived). A purchase order has no due date, so each counts in the current week (shown apart, and said so
+    in its label)."""
     total = session.execute(
         select_columns(func.coalesce(func.sum(col(Purchase.total)), 0)).where(
-            col(Purchase.status) == PurchaseStatus.ordered, col(Purchase.total).is_not(None)
+            col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)),
+            col(Purchase.total).is_not(None),
         )
     ).scalar_one()
     amount = _cents(total)

@@ -73,17 +73,20 @@ STEP_TO: dict[OrderStatus, str] = {
 ACTIONS = frozenset({*STEP_TO.values(), 'edit_draft', 'refund', 'start_return', 'issue_invoice', 'pick_list'})
 
 
-def allowed_actions(order: Order, *, invoiced: bool = False, on_terms: bool = False) -> frozenset[str]:
+def allowed_actions(
+    order: Order, *, invoiced: bool = False, on_terms: bool = False, returnable: bool = True
+) -> frozenset[str]:
     """The actions this order allows now, by name (see ACTIONS): the order page shows these and no other. Each
     action's service still checks its own rule, with the reason, when it runs. An order is invoiced by hand once paid,
-    or before if its customer is `on_terms` (a business customer with payment terms)."""
+    or before if its customer is `on_terms` (a business customer with payment terms). `returnable`: something of it can
+    still come back (returns.anything_returnable); once everything has been returned, no return is offered."""
     status = order.status
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
     if status == OrderStatus.draft:
         allowed.add('edit_draft')
     if order.paid_total > order.refunded_total:
         allowed.add('refund')
-    if status in RETURNABLE:
+    if status in RETURNABLE and returnable:
         allowed.add('start_return')
     if (
         not invoiced

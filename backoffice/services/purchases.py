@@ -3,6 +3,7 @@ at once when goods arrive without an order. Each public function is one transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -87,34 +88,50 @@ def create_purchase(
 
 
 def may_receive(purchase: Purchase) -> bool:
-    """Only a purchase still on order can be received (once)."""
-    return purchase.status == PurchaseStatus.ordered
+    """A purchase still on order, or partly received (a short delivery: the rest is still due), can be received."""
+    return purchase.status in (PurchaseStatus.ordered, PurchaseStatus.partly_received)
 
 
-def receive(*, session: Session, actor: User, purchase_id: int) -> Purchase:
-    """An ordered purchase arrived: each line becomes a receipt movement. Receiving it again is refused."""
+def still_due(line: PurchaseLine) -> int:
+    """How many of a line's quantity have not arrived yet."""
+    return max(line.quantity - line.received_quantity, 0)
+
+
+def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict[int, Any] | None = None) -> Purchase:
+    """Goods of an ordered purchase arrived: each line's arrived quantity becomes a receipt movement. `quantities`
+    ({line id: quantity}) records a short delivery, a line left out receiving nothing; without it, everything still
+    due arrives. The purchase stays partly received until every line has arrived; receiving it again then is refused.
+    """
     require(actor, 'catalog.write')
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
-    if purchase.status != PurchaseStatus.ordered:
+    if not may_receive(purchase):
         raise AlreadyReceived(
             _('Purchase {purchase} was received already ({when}): its goods are in stock').format(
                 purchase=label(purchase), when=formatting.when(purchase.received_at)
             )
         )
-    changed = _receive(session, actor, purchase)
+    before = purchase.status
+    lines = session.exec(
+        select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id).order_by(col(PurchaseLine.id))
+    ).all()
+    arriving = _arriving(lines, quantities)
+    changed = _receive(session, actor, purchase, arriving)
     audit.record(
         session,
         actor,
         'stock.received',
         'purchases',
         purchase.id,
-        changes={'status': ['ordered', 'received']},
+        changes={'status': [str(before), str(purchase.status)]},
         summary=sentence(
-            N_('Received purchase {purchase} from {supplier}'),
+            N_('Received purchase {purchase} from {supplier}')
+            if purchase.status == PurchaseStatus.received
+            else N_('Received part of purchase {purchase} from {supplier}: {items} items'),
             purchase=label(purchase),
             supplier=purchase.supplier or '?',
+            items=count(sum(arriving.values())),
         ),
     )
     _commit(session, purchase, 'received', changed)
@@ -146,24 +163,69 @@ def label(purchase: Purchase) -> str:
     return purchase.reference or f'#{purchase.id}'
 
 
-def _receive(session: Session, actor: User, purchase: Purchase) -> list:
+def _arriving(lines: Sequence[PurchaseLine], quantities: dict[int, Any] | None) -> dict[int, int]:
+    """{line id: quantity arriving now}, each between 0 and what the line still has due, at least one item in all."""
+    if quantities is None:
+        return {line.id: still_due(line) for line in lines if line.id is not None}
+    errors: dict[str, str] = {}
+    arriving: dict[int, int] = {}
+    by_id = {line.id: line for line in lines}
+    for key in quantities:
+        if _line_id(key) not in by_id:
+            raise ValidationFailed({'lines': _('This line is not on the purchase')})
+    for i, line in enumerate(lines):
+        if line.id is None:
+            continue
+        wanted = next((value for key, value in quantities.items() if _line_id(key) == line.id), 0)
+        quantity = stock.quantity_of(0 if wanted in (None, '') else wanted, errors, field=f'lines.{i}.quantity')
+        if quantity is None or f'lines.{i}.quantity' in errors:
+            continue
+        if quantity > still_due(line):
+            errors[f'lines.{i}.quantity'] = _('At most {n} still due').format(n=formatting.number(still_due(line)))
+        else:
+            arriving[line.id] = quantity
+    if errors:
+        raise ValidationFailed(errors)
+    if not any(arriving.values()):
+        raise ValidationFailed({'lines': _('Receive at least 1')})
+    return arriving
+
+
+def _line_id(key: Any) -> int | None:
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        return None
+
+
+def _receive(session: Session, actor: User, purchase: Purchase, arriving: dict[int, int] | None = None) -> list:
+    """Moves what arrives into stock (`arriving`: {line id: quantity}; everything still due without it) and sets the
+    purchase's status: received once every line has arrived, else partly received."""
     lines = session.exec(
         select(PurchaseLine).where(PurchaseLine.purchase_id == purchase.id).order_by(col(PurchaseLine.product_id))
     ).all()
     changed = []
     for line in lines:
+        quantity = still_due(line) if arriving is None else arriving.get(line.id or 0, 0)
+        if quantity <= 0:
+            continue
         level = stock.level_for(session, session.get(Product, line.product_id))
         stock.move(
             session,
             level,
             MovementKind.receipt,
-            line.quantity,
+            quantity,
             reason=f'Purchase {label(purchase)}',
             purchase_id=purchase.id,
             actor=actor,
         )
+        line.received_quantity += quantity
+        session.add(line)
         changed.append(level.id)
-    purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()
+    if all(still_due(line) == 0 for line in lines):
+        purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()
+    else:
+        purchase.status = PurchaseStatus.partly_received
     session.add(purchase)
     return changed
 

@@ -132,6 +132,7 @@ def start_return(
         customer_id=order.customer_id,
         ticket_id=ticket_id,
         reason=' '.join(reason.split())[:500],
+        currency=order.currency,
         created_by=actor.id if actor is not None else None,
     )
     session.add(rma)
@@ -224,7 +225,7 @@ def receive(
     if rma.status != ReturnStatus.requested:
         raise orders.IllegalTransition(
             _('Return {number} is {status}: only a requested return can be received').format(
-                number=rma.number, status=_said(rma.status)
+                number=rma.number, status=status_said(rma.status)
             )
         )
     lines = lines_of(session, rma.id)
@@ -275,10 +276,10 @@ def cancel_return(
             _(
                 'Return {number} is {status}: only a return not yet received can be cancelled; its goods are back '
                 'in stock, resolve it instead'
-            ).format(number=rma.number, status=_said(rma.status))
+            ).format(number=rma.number, status=status_said(rma.status))
             if rma.status == ReturnStatus.received
             else _('Return {number} is {status}: only a return not yet received can be cancelled').format(
-                number=rma.number, status=_said(rma.status)
+                number=rma.number, status=status_said(rma.status)
             )
         )
     reason = ' '.join((reason or '').split())[:300]
@@ -340,9 +341,9 @@ def resolve(
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.received:
         raise orders.IllegalTransition(
-            _('Return {number} is {status}: receive it first').format(number=rma.number, status=_said(rma.status))
+            _('Return {number} is {status}: receive it first').format(number=rma.number, status=status_said(rma.status))
             if rma.status == ReturnStatus.requested
-            else _('Return {number} is {status} already').format(number=rma.number, status=_said(rma.status))
+            else _('Return {number} is {status} already').format(number=rma.number, status=status_said(rma.status))
         )
     order = orders.locked(session, rma.order_id, None)
     lines = lines_of(session, rma.id)
@@ -413,8 +414,9 @@ def resolve(
     return rma
 
 
-def _said(status: ReturnStatus) -> str:
-    """A return's status as a word in a sentence ('received'; French 'reçu')."""
+def status_said(status: ReturnStatus) -> str:
+    """A return's status as a word in a sentence ('received'; French 'réceptionné'): its messages and the order page's
+    return rows; the returns list says the same words capitalised (resources.purchasing.RETURN_STATUSES)."""
     words = {
         ReturnStatus.requested: pgettext('return status', 'requested'),
         ReturnStatus.received: pgettext('return status', 'received'),
@@ -457,6 +459,12 @@ def still_returnable(session: Session, order_id: int, lines: list[OrderLine]) ->
     """{order_line_id: how many can still come back}: bought, less what the order's returns not cancelled hold."""
     returned = already_returned(session, order_id)
     return {line.id: max(line.quantity - returned.get(line.id, 0), 0) for line in lines if line.id is not None}
+
+
+def anything_returnable(session: Session, order_id: int, lines: list[OrderLine]) -> bool:
+    """Whether any of the order's items can still come back (see still_returnable): orders.allowed_actions offers a
+    return only then."""
+    return any(still_returnable(session, order_id, lines).values())
 
 
 def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:

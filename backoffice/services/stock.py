@@ -323,13 +323,16 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
 
 
 def on_order(session: Session, product_ids: list[int]) -> dict[int, int]:
-    """{product_id: quantity} on purchase orders still waiting to be received."""
+    """{product_id: quantity} on purchase orders still waiting to be received (a short delivery's rest included)."""
     if not product_ids:
         return {}
     rows = session.exec(
-        select(PurchaseLine.product_id, func.sum(PurchaseLine.quantity))
+        select(PurchaseLine.product_id, func.sum(col(PurchaseLine.quantity) - col(PurchaseLine.received_quantity)))
         .join(Purchase, col(Purchase.id) == PurchaseLine.purchase_id)
-        .where(Purchase.status == PurchaseStatus.ordered, col(PurchaseLine.product_id).in_(product_ids))
+        .where(
+            col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)),
+            col(PurchaseLine.product_id).in_(product_ids),
+        )
         .group_by(PurchaseLine.product_id)
     )
     return {product_id: int(quantity or 0) for product_id, quantity in rows}

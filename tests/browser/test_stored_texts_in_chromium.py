@@ -73,10 +73,10 @@ def test_an_orders_timeline_and_the_day_filter_in_french_at_390_and_1440(
 
     driver.get(f'{server.url}/orders')
     visible_text(driver, 'jules@example.com')
-    if not driver.find_elements(By.CSS_SELECTOR, 'input[placeholder="31/12/2026"]'):
+    if not driver.find_elements(By.CSS_SELECTOR, 'input[placeholder="p. ex. 31/12/2026"]'):
         driver.find_element(By.XPATH, '//button[normalize-space(.)="Filtres"]').click()  # hidden on a phone
     placed_from = wait.until(
-        lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, 'input[placeholder="31/12/2026"]')), None),
+        lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, 'input[placeholder="p. ex. 31/12/2026"]')), None),
         'the day filter, in the French format',
     )
     assert placed_from.get_attribute('type') == 'text'  # not the browser's native date input
