@@ -20,7 +20,7 @@ from .global_search import GlobalSearch
 from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
 from .notification_bell import NotificationBell
-from .rights_watch import drop_later, follow_rights
+from .rights_watch import follow_rights
 from .screens import Screen
 from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
 from .session_renewal import renewal_url
@@ -336,7 +336,6 @@ def _change_password(user: User, values: dict, browser_id: str | None, session_i
 def _end_on_sign_out_elsewhere(user: User) -> None:
     # An event callback runs in the emitter's request context, so this browser's storage is captured here, at build.
     storage, browser_id = client_storage(), app.storage.browser.get('id')
-    client = ui.context.client
     this_session = current_session_id(storage)
 
     def on_sessions_ended(payload: dict) -> None:
@@ -349,6 +348,5 @@ def _end_on_sign_out_elsewhere(user: User) -> None:
             return
         forget(storage)
         ui.navigate.to('/login')
-        drop_later(client)
 
     live.sessions_ended.subscribe(on_sessions_ended)

@@ -1,22 +1,19 @@
 """An open page follows its person's rights (components/rights_watch.py): made agent by an admin, a manager's open
 segments page loads again and says it is not theirs any more; a change that leaves their rights as they were (a new
-name) leaves the page alone; a page sent away (deactivated) is dropped on the server even if its browser stays."""
+name) leaves the page alone."""
 
 from __future__ import annotations
 
-import pytest
 from nicegui import Client
 from nicegui.testing import User
 
 from backoffice.db import session_scope
 from backoffice.models import User as Staff
 from backoffice.services import users
-from components import rights_watch
 
 from .support.factories import make_user
 from .support.plans import let_the_page_run
 from .support.signin import signed_in
-from .support.waiting import eventually
 
 HOSTILE = 'Zoë "Z": <script>alert(1)</script>'
 
@@ -44,17 +41,3 @@ async def test_a_new_name_leaves_the_open_page_as_it_is(user: User) -> None:
     change(admin, manager, name=HOSTILE)
     await let_the_page_run()
     assert user.client is page and page.id in Client.instances  # not loaded again
-
-
-async def test_a_deactivated_persons_page_is_dropped_even_if_the_browser_stays(
-    user: User, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(rights_watch, 'GRACE_SECONDS', 0.0)
-    admin, manager = make_user('admin'), make_user('manager')
-    await signed_in(user, manager.email, path='/segments')
-    await user.should_see(marker='live-count', retries=40)
-    page = user.client
-    with session_scope() as session:
-        version = session.get(Staff, manager.id).version
-        users.set_active(session=session, actor=admin, user_id=manager.id, version=version, active=False)
-    await eventually(lambda: page.id not in Client.instances)
