@@ -487,32 +487,50 @@ class RequestScreen:
 
     async def _mark_duplicate(self, of_number: Any, field: ui.input) -> bool:
         """Mark as a duplicate, after a confirmation when the original comes from another customer."""
-        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
-        if user is None:
-            return False
-
-        def check() -> str | None:
-            with read_session() as session:
-                return tickets.duplicate_warning(session=session, actor=user, ticket_id=ticket_id, of_number=of_number)
-
-        with self.stale_box:
-            warning = await call(check, fields={'of_number': field})
-            if warning is FAILED:
-                return False
-            if warning and not await confirm(warning, _('Mark as duplicate anyway'), title=_('Different customers')):
-                return False
-        return await self._write(
-            lambda session, user: tickets.mark_duplicate(
+        version, ticket_id = self.ticket.version, self.ticket.id
+        return await self._across_customers(
+            lambda session, user: tickets.duplicate_warning(
+                session=session, actor=user, ticket_id=ticket_id, of_number=of_number
+            ),
+            _('Mark as duplicate anyway'),
+            lambda session, user, other_customer: tickets.mark_duplicate(
                 session=session,
                 actor=user,
                 ticket_id=ticket_id,
                 version=version,
                 of_number=of_number,
-                other_customer=bool(warning),
+                other_customer=other_customer,
             ),
             _('Closed as a duplicate'),
             fields={'of_number': field},
         )
+
+    async def _across_customers(
+        self,
+        warning_of: Callable[[Any, User], str | None],
+        anyway: str,
+        write: Callable[[Any, User, bool], Any],
+        done: str,
+        *,
+        fields: dict[str, ui.element],
+    ) -> bool:
+        """A change that involves another request (a duplicate's original, a merge's target): the service's warning
+        first (another customer's request), confirmed by the agent, then the change, told it was confirmed."""
+        user = acting_user()
+        if user is None:
+            return False
+
+        def check() -> str | None:
+            with read_session() as session:
+                return warning_of(session, user)
+
+        with self.stale_box:
+            warning = await call(check, fields=fields)
+            if warning is FAILED:
+                return False
+            if warning and not await confirm(warning, anyway, title=_('Different customers')):
+                return False
+        return await self._write(lambda session, user: write(session, user, bool(warning)), done, fields=fields)
 
     async def _link(self, other_number: Any, field: ui.input) -> bool:
         ticket_id = self.ticket.id
@@ -535,30 +553,19 @@ class RequestScreen:
 
     async def _merge(self, into_number: Any, field: ui.input) -> bool:
         """Merge into another request, after a confirmation when it comes from another customer."""
-        version, ticket_id, user = self.ticket.version, self.ticket.id, acting_user()
-        if user is None:
-            return False
-
-        def check() -> str | None:
-            with read_session() as session:
-                return ticket_links.merge_warning(
-                    session=session, actor=user, ticket_id=ticket_id, into_number=into_number
-                )
-
-        with self.stale_box:
-            warning = await call(check, fields={'into_number': field})
-            if warning is FAILED:
-                return False
-            if warning and not await confirm(warning, _('Merge anyway'), title=_('Different customers')):
-                return False
-        return await self._write(
-            lambda session, user: ticket_links.merge(
+        version, ticket_id = self.ticket.version, self.ticket.id
+        return await self._across_customers(
+            lambda session, user: ticket_links.merge_warning(
+                session=session, actor=user, ticket_id=ticket_id, into_number=into_number
+            ),
+            _('Merge anyway'),
+            lambda session, user, other_customer: ticket_links.merge(
                 session=session,
                 actor=user,
                 ticket_id=ticket_id,
                 version=version,
                 into_number=into_number,
-                other_customer=bool(warning),
+                other_customer=other_customer,
             ),
             _('Merged'),
             fields={'into_number': field},
