@@ -1,5 +1,6 @@
-"""An open page follows its person's rights: when an admin changes their role (or deactivates them), the page loads
-again so that its build checks what they may see now, instead of live-refreshing what it showed before.
+"""An open page follows its person's rights: when an admin changes their role or what their custom role grants (or
+deactivates them), a page they may no longer open loads again so that its build says so, instead of live-refreshing
+what it showed before; one they still may open tells them, and keeps what they typed.
 
 Not done: dropping on the server a page whose browser ignores being sent away (its refreshes read as the person it was
 built for). Deleting the client ourselves races NiceGUI's own deletion after a disconnect (a KeyError in
@@ -11,24 +12,49 @@ from nicegui import Client, ui
 
 from backoffice import permissions
 from backoffice.db import read_session
+from backoffice.i18n import _
 from backoffice.models import User
+from backoffice.services import roles
 
 from . import live
 
 
-def follow_rights(user: User) -> None:
-    """On the page being built: reload it when this person's role or the rights it holds change, or they are
-    deactivated (any change of their user record is checked against what the page was built with)."""
+def follow_rights(user: User, page_permission: str | None) -> None:
+    """On the page being built (`page_permission`: what its screen needs): when this person's role or what it grants
+    changes (an admin gives them another role or edits their custom role) or they are deactivated, a page they may no
+    longer open loads again (its guard then says so, and its live refreshes stop showing what is no longer theirs); a
+    page they still may open says, and stays, so that what they were typing is not lost."""
     built_with = (user.role, permissions.permissions_of(user.role), user.is_active)
     client = ui.context.client
 
-    def on_user_changed(payload: dict) -> None:
-        if payload.get('id') != user.id or client.id not in Client.instances:
+    def check(*, reread_roles: bool = False) -> None:
+        if client.id not in Client.instances:
             return
         with read_session() as session:
+            if reread_roles:  # whichever hears the change first reads it (roles.reread may come after this)
+                roles.forget()
+                roles.sync(session)
             now = session.get(User, user.id)
         if now is not None and (now.role, permissions.permissions_of(now.role), now.is_active) == built_with:
             return
-        ui.navigate.reload()
+        if now is None or not now.is_active or (page_permission and not permissions.can(now, page_permission)):
+            ui.navigate.reload()
+            return
+        ui.notify(
+            _('Your access has changed: some actions may now be refused. Reload the page to see what you may do.'),
+            type='warning',
+            timeout=0,
+            close_button=_('OK'),
+        )
+
+    def on_user_changed(payload: dict) -> None:
+        if payload.get('id') == user.id:
+            check()
+
+    def on_role_changed(payload: dict) -> None:
+        if payload.get('key') in (None, user.role):
+            check(reread_roles=True)
 
     live.resource_changed('users').subscribe(on_user_changed)
+    if not permissions.is_built_in(user.role):  # a built-in role's rights are fixed in the code
+        live.resource_changed('roles').subscribe(on_role_changed)

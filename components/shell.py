@@ -21,7 +21,7 @@ from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
 from .notification_bell import NotificationBell
 from .rights_watch import follow_rights
-from .screens import Screen
+from .screens import SCREENS, Screen
 from .session import acting_user, client_storage, current_session_id, forget, keep_epoch
 from .session_renewal import renewal_url
 
@@ -38,7 +38,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
     theme()
     dark = ui.dark_mode(user.dark_mode)
     _end_on_sign_out_elsewhere(user)
-    follow_rights(user)
+    follow_rights(user, SCREENS[current].permission if current in SCREENS else None)
 
     with ui.header(elevated=False).classes('items-center no-wrap gap-2 px-3 py-2 bg-primary text-white'):
         menu_button = ui.button(icon='menu').props('flat round dense color=white')

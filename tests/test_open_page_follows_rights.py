@@ -1,5 +1,6 @@
 """An open page follows its person's rights (components/rights_watch.py): made agent by an admin, a manager's open
-segments page loads again and says it is not theirs any more; a change that leaves their rights as they were (a new
+segments page loads again and says it is not theirs any more, as does a custom role's holder's when the role loses
+the right; a change that leaves their rights as they were (a new
 name) leaves the page alone."""
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ from nicegui import Client
 from nicegui.testing import User
 
 from backoffice.db import session_scope
+from backoffice.models import StaffRole
 from backoffice.models import User as Staff
-from backoffice.services import users
+from backoffice.services import roles, users
 
-from .support.factories import make_user
+from .support.factories import make_role, make_user
 from .support.plans import let_the_page_run
 from .support.signin import signed_in
 
@@ -41,3 +43,47 @@ async def test_a_new_name_leaves_the_open_page_as_it_is(user: User) -> None:
     change(admin, manager, name=HOSTILE)
     await let_the_page_run()
     assert user.client is page and page.id in Client.instances  # not loaded again
+
+
+async def test_a_custom_role_losing_a_right_turns_its_holders_open_page_to_no_access(user: User) -> None:
+    admin = make_user('admin')
+    role = make_role('segments.read', 'customers.read', name='Campaigns "Q4": <b>')
+    person = make_user(role.key)
+    await signed_in(user, person.email)
+    await user.open('/segments')
+    await user.should_see(marker='live-count', retries=40)
+    with session_scope() as session:
+        roles.update_role(
+            session=session,
+            actor=admin,
+            role_id=role.id,
+            version=session.get(StaffRole, role.id).version,
+            name=role.name,
+            granted={'customers.read'},
+        )
+    await user.should_see("You don't have access to this page", retries=40)
+
+
+async def test_a_role_change_that_keeps_the_screen_says_so_and_keeps_the_typing(user: User) -> None:
+    """A custom role losing a right its holder's open page does not need to be opened: the page stays (the text typed
+    in its dialog too) and says their access changed; the next action it no longer allows is refused in words."""
+    admin = make_user('admin')
+    role = make_role('tickets.read', 'canned_replies.manage', name='Writers')
+    writer = make_user(role.key)
+    await signed_in(user, writer.email)
+    await user.open('/canned-replies')
+    await user.should_see('New canned reply', retries=40)
+    user.find('New canned reply').click()
+    user.find('Title *').type(HOSTILE)
+    page = user.client
+    with session_scope() as session:
+        roles.update_role(
+            session=session,
+            actor=admin,
+            role_id=role.id,
+            version=session.get(StaffRole, role.id).version,
+            name=role.name,
+            granted={'tickets.read'},
+        )
+    await user.should_see('Your access has changed: some actions may now be refused.', retries=40)
+    assert user.client is page and user.find('Title *').elements.pop().value == HOSTILE
