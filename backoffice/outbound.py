@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -65,7 +66,17 @@ def _is_local(host: str) -> bool | None:
     try:
         return not is_public(ipaddress.ip_address(name))
     except ValueError:
-        return None
+        pass
+    if NUMERIC_HOST.match(name):  # 2130706433, 0x7f.1, 127.1, 017700000001: what the OS's resolver reads as an IPv4
+        try:
+            return not is_public(ipaddress.IPv4Address(socket.inet_aton(name)))
+        except OSError:
+            return True  # digits no resolver reads as an address: refused rather than guessed
+    return None
+
+
+# an IPv4 address in one of the inet_aton forms (1 to 4 parts, each decimal, octal or hex), not the dotted quad alone
+NUMERIC_HOST = re.compile(r'^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$')
 
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -39,6 +39,13 @@ INTERNAL = [
     'https://localhost/hook',
     'https://metadata.localhost/',
     'http://shop.example.com/hook',
+    # 127.0.0.1 as the resolver also reads it: one number, hex, a short form, octal; 0 is 0.0.0.0
+    'https://2130706433/',
+    'https://0x7f.1/',
+    'https://127.1/',
+    'https://017700000001/',
+    'https://0/',
+    'https://0xa9.0xfe.0xa9.0xfe/',  # 169.254.169.254
 ]
 
 
