@@ -4,6 +4,7 @@ dialogs whose fields the browser laid out too narrow to read (screenshots in tes
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import select
 
@@ -22,6 +23,7 @@ from ..support.browser import (
     set_viewport,
     settle,
     signed_in,
+    visible,
     visible_text,
 )
 from ..support.factories import advance, make_product, make_user, pay, place
@@ -47,8 +49,17 @@ def test_a_stock_change_typed_with_a_comma_is_refused_not_read_as_fifteen(driver
     set_viewport(driver, *DESKTOP)
     signed_in(driver, server.url, '/inventory')
     field(driver, 'Search stock').send_keys('WB-CANISTER')
+    WebDriverWait(driver, TIMEOUT).until(  # the search has run: a row clicked before would be rebuilt under the dialog
+        lambda d: (
+            len([r for r in d.find_elements(By.CSS_SELECTOR, '.resource-table tbody tr') if r.is_displayed()]) == 1
+        ),
+        'the search did not leave one row',
+    )
     visible_text(driver, 'WB-CANISTER').click()
+    visible(driver, '.q-dialog .q-card')
+    settle(driver)  # the record's dialog has finished opening: a click while it scales in can land on its backdrop
     button(driver, 'Adjust stock').click()
+    settle(driver)
     field(driver, 'Change (negative takes out) *').send_keys('1,5')
     field(driver, 'Reason *').send_keys(HOSTILE)
     button(driver, 'Adjust stock', topmost=True).click()
