@@ -31,7 +31,7 @@ FUNNEL = [  # labels marked English, shown through _()
     ('product_views', N_('Product views')),
     ('cart_adds', N_('Added to cart')),
     ('checkouts', N_('Checkouts')),
-    ('orders', N_('Orders')),
+    ('orders_placed_online', N_('Orders placed')),  # events, as the steps before it and checkout abandonment
 ]
 
 
