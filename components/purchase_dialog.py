@@ -164,7 +164,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                             counts[line.id] = (
                                 WholeNumberInput(_('Arrived'), value=due)
                                 .props('outlined dense')
-                                .classes('w-24')
+                                .classes('w-24 bo-narrow-field')
                                 .mark(f'arrived-{line.id}')
                             )
         message = error_line()
