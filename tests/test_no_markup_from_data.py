@@ -65,7 +65,7 @@ def test_every_markup_argument_is_a_constant() -> None:
     found = []
     for path in SOURCES:
         tree = ast.parse(path.read_text(), filename=str(path))
-        constants = _module_string_constants(tree)
+        constants = _module_string_constants(tree) | _imported_constants(tree, path)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
@@ -178,6 +178,18 @@ def _module_string_constants(tree: ast.Module) -> set[str]:
             and _constant(statement.value, names)
         ):
             names.add(statement.targets[0].id)
+    return names
+
+
+def _imported_constants(tree: ast.Module, path: Path) -> set[str]:
+    """The names imported from a sibling module (`from .forms import BOUNDED_CARD`) that are constants there."""
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.level == 1 and statement.module:
+            source = path.parent / f'{statement.module.replace(".", "/")}.py'
+            if source.exists():
+                there = _module_string_constants(ast.parse(source.read_text(), filename=str(source)))
+                names |= {alias.asname or alias.name for alias in statement.names if alias.name in there}
     return names
 
 
