@@ -11,14 +11,15 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice.i18n import _
+from backoffice import formatting
+from backoffice.i18n import _, ngettext
 from backoffice.resources.support import STATUSES
-from backoffice.services.ticket_links import RelatedRequest
+from backoffice.services.ticket_links import Found, RelatedRequest
 
 from .forms import page_dialog
 
 Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
-Search = Callable[[str], Awaitable[list[RelatedRequest]]]
+Search = Callable[[str, bool], Awaitable[Found]]  # (what was typed, merging?) → what matches
 
 
 def related_panel(
@@ -66,7 +67,7 @@ def related_panel(
                         _('The link shows on both requests.'),
                         _('Link'),
                         link,
-                        search,
+                        lambda typed: search(typed, False),
                     ),
                 ).props('flat dense no-caps').mark('link-request')
                 if may_merge:
@@ -81,7 +82,7 @@ def related_panel(
                             ),
                             _('Merge'),
                             merge,
-                            search,
+                            lambda typed: search(typed, True),
                         ),
                     ).props('flat dense no-caps').mark('merge')
 
@@ -93,13 +94,14 @@ def _request_link(other: RelatedRequest) -> None:
     )
 
 
-def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search) -> None:
-    """Ask for the other request: its number, or a word of its subject to choose among what it finds."""
+def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callable[[str], Awaitable[Found]]) -> None:
+    """Ask for the other request: its number, or words of its subject or of its customer's name or email to choose
+    among what it finds (the first ones, and how many more match)."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(title).classes('text-lg font-medium')
         ui.label(said).classes('text-sm')
         field = (
-            ui.input(_('Request no. or subject'))
+            ui.input(_('Request no., subject or customer'))
             .props('outlined autofocus clearable debounce=250')
             .classes('w-full')
             .mark('request-search')
@@ -115,7 +117,7 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search)
             results = await search(field.value or '')
             found.clear()
             with found:
-                for other in results:
+                for other in results.requests:
                     with ui.row().classes('w-full items-center gap-2 no-wrap').mark('search-result'):
                         with ui.column().classes('gap-0 min-w-0 grow'):
                             with ui.row().classes('gap-1 min-w-0 no-wrap'):
@@ -125,11 +127,22 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search)
                         ui.button(action, on_click=lambda other=other: choose(other.number)).props(
                             'outline dense no-caps'
                         ).mark('pick')
-                if (field.value or '').strip() and not results:
+                if (field.value or '').strip() and not results.requests:
                     ui.label(_('No request matches.')).classes('text-sm text-gray-500')
+                if results.more:
+                    ui.label(_more(results)).classes('text-sm text-gray-600').mark('search-more')
 
         field.on_value_change(look)
         field.on('keydown.enter', lambda: choose(field.value))
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
     dialog.open()
+
+
+def _more(results: Found) -> str:
+    """'12 more — type more to narrow' (at most MORE_COUNTED counted: 'over 1,000 more')."""
+    if results.more_capped:
+        return _('Over {n} more — type more to narrow').format(n=formatting.number(results.more))
+    return ngettext('{n} more — type more to narrow', '{n} more — type more to narrow', results.more).format(
+        n=formatting.number(results.more)
+    )

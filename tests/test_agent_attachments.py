@@ -221,3 +221,42 @@ def test_a_reply_whose_file_went_missing_fails_and_says_so(smtp_server: FakeSmtp
     assert message.delivery == Delivery.failed
     assert message.delivery_error == f'attachment missing: {HOSTILE_NAME}'
     assert smtp_server.received == []
+
+
+def test_a_replys_files_may_make_at_most_what_one_email_carries_a_notes_are_not_mailed(
+    smtp_server: FakeSmtp,
+) -> None:
+    agent = make_user('agent')
+    ticket = submit_request('Label: "crushed" <script>', email='hana@example.com')
+    limit = ticket_attachments.MAX_REPLY_BYTES
+    # files as big as each may be, one byte past the reply's total (the sizes of the files a mail server refused)
+    sizes = [ticket_attachments.MAX_BYTES, limit - ticket_attachments.MAX_BYTES + 1]
+    over = [(f'{HOSTILE_NAME[:-4]} {n}.pdf', b'%PDF-' + b'0' * (size - 5)) for n, size in enumerate(sizes)]
+
+    def reply(files: list[tuple[str, bytes]]) -> None:
+        with session_scope() as session:
+            tickets.reply(
+                session=session,
+                actor=agent,
+                ticket_id=ticket.id,
+                version=stored_request(ticket.number).version,
+                body='The photos.',
+                files=files,
+            )
+
+    with pytest.raises(ValidationFailed) as refused:
+        reply(over)
+    size = f'{(limit + 1) / 1024 / 1024:.1f}'
+    assert refused.value.errors == {
+        'attachments': f'These files make {size} MB together; a reply can carry at most {limit // 1024 // 1024} MB, '
+        'or mail servers refuse it. Send some with a second reply.'
+    }
+    with session_scope() as session:  # a note is never mailed: the same files are kept with it
+        tickets.add_note(session=session, actor=agent, ticket_id=ticket.id, body='For us', files=over)
+    at_edge = [over[0], (over[1][0], over[1][1][:-1])]
+    reply(at_edge)
+    assert mail.send_outbox(sending_to(smtp_server)) == {'sent': 1, 'failed': 0, 'retry': 0}
+    (_sender, _recipients, raw) = smtp_server.received[0]
+    assert len(raw) < 25 * 1000 * 1000  # the smaller reading of the 25 MB most mail servers take
+    email = message_from_bytes(raw, policy=policy.default)
+    assert [part.get_content() for part in email.iter_attachments()] == [data for _name, data in at_edge]

@@ -25,6 +25,12 @@ from backoffice.runtime.uploads import image_type
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5  # with one message
+# All the files of one reply, which goes out as one email: attached as base64 (4 bytes per 3, plus a line end every 76
+# characters: x1.37), 17 MB of files make a mail of 24.4 million bytes, under the 25 MB most mail servers take (Gmail;
+# Microsoft 365's limits once encoded) read either way (25,000,000 or 25 x 1,048,576 bytes); 20 MB would make 28.7
+# million. A bigger reply is refused by the customer's server and shows as failed. Notes and the customer's own
+# messages are not mailed: they keep the per-file and per-message limits alone.
+MAX_REPLY_BYTES = 17 * 1024 * 1024
 MEDIA_TYPES = {
     'png': 'image/png',
     'jpg': 'image/jpeg',
@@ -61,10 +67,14 @@ def from_mail(file_name: str, data: bytes, content_type: str) -> Incoming:
     return Incoming(_shown(file_name), data, (content_type or OCTET_STREAM)[:TYPE_MAX])
 
 
-def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
-    """The files as they may be kept, or ValidationFailed at the attachments' field naming the first that may not."""
+def check(files: list[tuple[str, bytes]], *, mailed: bool = False) -> list[Incoming]:
+    """The files as they may be kept, or ValidationFailed at the attachments' field naming the first that may not;
+    `mailed`: they go out with a reply's email, so together they may make at most MAX_REPLY_BYTES."""
     if len(files) > MAX_FILES:
         raise ValidationFailed({FIELD: _('Attach at most {n} files to one message').format(n=MAX_FILES)})
+    too_big = too_big_for_a_reply(sum(len(data) for _name, data in files)) if mailed else None
+    if too_big:
+        raise ValidationFailed({FIELD: too_big})
     checked = []
     for name, data in files:
         shown = _shown(name)
@@ -83,6 +93,16 @@ def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
             )
         checked.append(Incoming(shown, data, MEDIA_TYPES[kind], f'.{kind}'))
     return checked
+
+
+def too_big_for_a_reply(total: int) -> str | None:
+    """What to say of files that make `total` bytes together, when that is too much for one reply's email."""
+    if total <= MAX_REPLY_BYTES:
+        return None
+    return _(
+        'These files make {size} MB together; a reply can carry at most {limit} MB, or mail servers refuse it. '
+        'Send some with a second reply.'
+    ).format(size=formatting.number(total / 1024 / 1024, 1), limit=MAX_REPLY_BYTES // 1024 // 1024)
 
 
 def kind_of(data: bytes) -> str | None:
