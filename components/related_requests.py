@@ -123,7 +123,10 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
                             with ui.row().classes('gap-1 min-w-0 no-wrap'):
                                 ui.label(f'#{other.number}').classes('font-medium')
                                 ui.label(other.subject).classes('min-w-0 wrap-anywhere')
-                            ui.label(_(STATUSES.get(other.status, other.status))).classes('text-xs text-gray-600')
+                            said = _(STATUSES.get(other.status, other.status))
+                            ui.label(f'{other.customer} · {said}' if other.customer else said).classes(
+                                'text-xs text-gray-600 wrap-anywhere'
+                            ).mark('search-result-line')
                         ui.button(action, on_click=lambda other=other: choose(other.number)).props(
                             'outline dense no-caps'
                         ).mark('pick')

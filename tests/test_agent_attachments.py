@@ -103,7 +103,9 @@ def test_a_file_of_another_type_or_too_big_is_refused_at_the_field_and_nothing_i
     assert refused.value.errors == {'attachments': 'page.pdf is not an image (PNG, JPEG, WebP, GIF) or a PDF'}
     with pytest.raises(ValidationFailed) as refused:
         send([(HOSTILE_NAME, b'%PDF-' + b'0' * ticket_attachments.MAX_BYTES)])
-    assert refused.value.errors == {'attachments': f'{HOSTILE_NAME} is 10.0 MB; a file may be at most 10 MB'}
+    assert refused.value.errors == {
+        'attachments': f'{HOSTILE_NAME} is 10.1 MB; a file may be at most 10 MB'
+    }  # past it, never '10.0'
     with pytest.raises(ValidationFailed) as refused:
         send([('x.png', tiny_png())] * (ticket_attachments.MAX_FILES + 1))
     assert refused.value.errors == {'attachments': 'Attach at most 5 files to one message'}
@@ -246,7 +248,7 @@ def test_a_replys_files_may_make_at_most_what_one_email_carries_a_notes_are_not_
 
     with pytest.raises(ValidationFailed) as refused:
         reply(over)
-    size = f'{(limit + 1) / 1024 / 1024:.1f}'
+    size = '17.1'  # one byte past 17 MB: never '17.0 MB' beside 'at most 17 MB'
     assert refused.value.errors == {
         'attachments': f'These files make {size} MB together; a reply can carry at most {limit // 1024 // 1024} MB, '
         'or mail servers refuse it. Send some with a second reply.'

@@ -84,7 +84,7 @@ async def test_a_file_too_big_is_refused_at_the_field_and_a_note_keeps_its_file(
     await attach(user, 'scan.pdf', big, 'application/pdf')
     user.find(marker='reply-body').type('Courier report attached.')
     user.find(marker='add-note').click()
-    await user.should_see('scan.pdf is 10.0 MB; a file may be at most 10 MB', retries=200)
+    await user.should_see('scan.pdf is 10.1 MB; a file may be at most 10 MB', retries=200)
     assert attachments_of(ticket.id) == []
     user.find(marker='attached-file').elements.pop().set_value(False)
     await attach(user, 'courier.pdf', PDF, 'application/pdf')
@@ -120,7 +120,7 @@ async def test_files_too_big_together_for_a_reply_are_said_at_the_picker_before_
     second = b'%PDF-' + b'0' * (limit - len(first) + 1 - 5)  # one byte past the reply's total
     await attach(user, 'scan 2.pdf', second, 'application/pdf')
     said = (
-        f'These files make {(limit + 1) / 1024 / 1024:.1f} MB together; a reply can carry at most 17 MB, '
+        'These files make 17.1 MB together; a reply can carry at most 17 MB, '  # one byte past: never 17.0
         'or mail servers refuse it. Send some with a second reply.'
     )
     await user.should_see(said)  # at once, before anything is sent

@@ -90,6 +90,7 @@ def test_search_finds_by_number_subject_words_or_customer_the_most_recent_first(
     assert numbers(search('LOST parcel')) == [mine.number]  # each word, in any order and case
     assert numbers(search('Marsh')) == [later.number, mine.number]  # the customer's name, most recent first
     assert numbers(search('cleo.marsh@example')) == [later.number, mine.number]  # ... and their email
+    assert {r.customer for r in search('cleo.marsh@example').requests} == {'Cleo "Q" Marsh'}  # said with each
     assert numbers(search('marsh late')) == [later.number]
     assert numbers(search('<script>')) == [hostile.number]  # in the subject and the name, found once, as text
     assert numbers(search('"refund"')) == [hostile.number]

@@ -7,6 +7,7 @@ with the request."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def check(files: list[tuple[str, bytes]], *, mailed: bool = False) -> list[Incom
             raise ValidationFailed(
                 {
                     FIELD: _('{file} is {size} MB; a file may be at most {limit} MB').format(
-                        file=shown, size=formatting.number(len(data) / 1024 / 1024, 1), limit=MAX_BYTES // 1024 // 1024
+                        file=shown, size=_megabytes(len(data)), limit=MAX_BYTES // 1024 // 1024
                     )
                 }
             )
@@ -102,7 +103,7 @@ def too_big_for_a_reply(total: int) -> str | None:
     return _(
         'These files make {size} MB together; a reply can carry at most {limit} MB, or mail servers refuse it. '
         'Send some with a second reply.'
-    ).format(size=formatting.number(total / 1024 / 1024, 1), limit=MAX_REPLY_BYTES // 1024 // 1024)
+    ).format(size=_megabytes(total), limit=MAX_REPLY_BYTES // 1024 // 1024)
 
 
 def kind_of(data: bytes) -> str | None:
@@ -235,6 +236,12 @@ def remove(paths: list[Path]) -> None:
 
 def root() -> Path:
     return private_folder(get_settings().data_dir / 'attachments')
+
+
+def _megabytes(size: int) -> str:
+    """A size past a limit in MB, rounded up to a tenth: 5 bytes past 17 MB read '17.1 MB', never '17.0 MB' beside
+    'at most 17 MB'."""
+    return formatting.number(math.ceil(size * 10 / 1024 / 1024) / 10, 1)
 
 
 def _shown(name: str) -> str:

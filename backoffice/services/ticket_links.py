@@ -11,7 +11,7 @@ tells them nothing they can act on, and across two customers would tell one abou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, case, func
@@ -55,6 +55,7 @@ class RelatedRequest:
     number: int
     subject: str
     status: str
+    customer: str = ''  # a search's results say whose it is (for who may read customers)
 
 
 def may_merge(ticket: Ticket) -> bool:
@@ -128,7 +129,15 @@ def search(*, session: Session, actor: User, query: str, ticket_id: int | None =
     if len(found) == SEARCH_LIMIT:  # count the rest, up to a point: a common word matches thousands
         ids = statement.with_only_columns(col(Ticket.id)).order_by(None).limit(SEARCH_LIMIT + MORE_COUNTED)
         more = session.exec(select(func.count()).select_from(ids.subquery())).one() - SEARCH_LIMIT
-    return Found([_related(ticket) for ticket in found], more, more >= MORE_COUNTED)
+    whose = _customers(session, {ticket.customer_id for ticket in found}) if by_customer else {}
+    shown = [replace(_related(ticket), customer=whose.get(ticket.customer_id, '')) for ticket in found]
+    return Found(shown, more, more >= MORE_COUNTED)
+
+
+def _customers(session: Session, ids: set[int]) -> dict[int, str]:
+    """Each customer as a search result names them: their name, else their email."""
+    rows = session.exec(select(Customer.id, Customer.name, Customer.email).where(col(Customer.id).in_(ids))).all()
+    return {_id(row_id): name or email for row_id, name, email in rows}
 
 
 def _number_in(text: str) -> int | None:
