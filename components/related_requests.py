@@ -136,7 +136,23 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callabl
                     ui.label(_more(results)).classes('text-sm text-gray-600').mark('search-more')
 
         field.on_value_change(look)
-        field.on('keydown.enter', lambda: choose(field.value))
+
+        async def enter() -> None:
+            """Enter takes a number as it is; words, the one request they find (looked up now, not the results on
+            screen, which may be those of fewer letters); several found: the agent chooses."""
+            typed = (field.value or '').strip()
+            if not typed or typed.lstrip('#').strip().isdigit():
+                await choose(typed)
+                return
+            results = await search(typed)
+            if len(results.requests) == 1 and not results.more:
+                await choose(results.requests[0].number)
+            elif results.requests:
+                field.error = _('Several requests match: choose one, or type its number')
+            else:
+                await choose(typed)  # the service says what to type
+
+        field.on('keydown.enter', enter)
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
     dialog.open()

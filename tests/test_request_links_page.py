@@ -234,3 +234,19 @@ async def test_the_link_search_shows_ten_says_how_many_more_and_leaves_out_what_
     user.find(marker='link-request').click()
     user.find(marker='request-search').type('dented crate')
     await user.should_see('1 more — type more to narrow')  # the linked one is no longer offered
+
+
+async def test_enter_links_the_one_request_some_words_find_and_asks_to_choose_among_several(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request('Mug: "chipped" <script>')
+    submit_request('Kettle "A": leaking <script>')
+    submit_request('Kettle "B": leaking <script>')
+    only = submit_request('Teapot: lid "cracked" <script>')
+    await open_request(user, agent.email, ticket.number)
+    user.find(marker='link-request').click()
+    field = user.find(marker='request-search')
+    field.type('leaking kettle').trigger('keydown.enter')
+    await eventually(lambda: search_error(user) == 'Several requests match: choose one, or type its number')
+    field.clear().type('cracked teapot').trigger('keydown.enter')
+    await user.should_see('Linked')
+    await eventually(lambda: linked_texts(user) == [f'#{only.number} Teapot: lid "cracked" <script> New'])
