@@ -19,7 +19,7 @@ from backoffice.services import tickets
 from components.resource_table import ResourceTable
 
 from .support.factories import make_user, stored_request, submit_request
-from .support.lists import listed, open_row, rows_show
+from .support.lists import ask_for, footer, listed, open_row, rows_show
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -485,3 +485,27 @@ async def test_the_status_offers_only_where_the_request_may_go_next(user: User) 
     await eventually(lambda: stored_request(ticket.number).status == TicketStatus.closed)
     await eventually(lambda: list(user.find(marker='status').elements.pop().options) == ['closed'])
     assert tickets.next_statuses(stored_request(ticket.number)) == [TicketStatus.closed]
+
+
+async def test_an_agent_finds_a_customers_requests_by_typing_their_email_or_name(user: User) -> None:
+    """The list's search reads the customer's email and name too (search_related), typed with quotes and wildcards,
+    and pages through what it finds."""
+    agent = make_user('agent')
+    email, name = "o'hara+%_z@example.com", 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
+    for n in range(27):
+        submit_request(f'Question {n:02d}', email=email, name=name)
+    submit_request('Where is my parcel?', email='cora@example.com', name='Cora Customer')
+    submit_request(f'Forwarded for {name}', email='dan@example.com', name='Dan Day')  # the name in a subject
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, 'Where is my parcel?', column='subject')
+
+    user.find(marker='search').type(email)
+    await rows_show(user, 'Question 26', 'Question 02', absent=('Where is my parcel?',), column='subject')
+    await eventually(lambda: footer(user, 'subject') == '1–25 of 27')
+    ask_for(user, page=2, column='subject')
+    await eventually(lambda: listed(user, 'subject') == ['Question 01', 'Question 00'])
+    assert footer(user, 'subject') == '26–27 of 27'
+
+    user.find(marker='search').clear().type("o'hara: <script>")  # a fragment of the name, as text
+    await rows_show(user, 'Forwarded for ' + name, 'Question 26', absent=('Where is my parcel?',), column='subject')
+    await eventually(lambda: footer(user, 'subject') == '1–25 of 28')

@@ -65,6 +65,10 @@ def _leave_the_registry_as_it_was(monkeypatch: pytest.MonkeyPatch):
         ({'filters': (Filter('stauts', 'Status', 'choice'),)}, "filter 'stauts' is not an attribute of Customer"),
         ({'search': ('emial',)}, "search 'emial' is not a column of Customer"),
         ({'unique': ('emial',)}, "unique 'emial' is not a column of Customer"),
+        (
+            {'search_related': (('compny_id', 'companies'),)},
+            "search_related ('compny_id', 'companies'): 'compny_id' is not a column of Customer",
+        ),
         ({'title': 'nmae'}, "title 'nmae' is not an attribute of Customer"),
         ({'default_sort': 'craeted_at'}, "default sort 'craeted_at' is not an attribute of Customer"),
         ({'permission': 'custmers'}, "read permission 'custmers.read' is not a known permission"),
@@ -126,6 +130,23 @@ def test_a_relation_to_an_undeclared_resource_fails_once_all_are_registered():
         DeclarationError,
         match="resource 'broken-customers': column 'company_id' is related to an unknown resource 'compnies'",
     ):
+        check_references()
+
+
+def test_a_search_through_an_undeclared_resource_fails_once_all_are_registered():
+    register(customers_like(search_related=(('company_id', 'compnies'),), create=None, update=None, soft_delete=False))
+    with pytest.raises(
+        DeclarationError,
+        match=r"resource 'broken-customers': search_related \('company_id', 'compnies'\): 'compnies' is not a "
+        'declared resource',
+    ):
+        check_references()
+
+
+def test_a_search_through_a_resource_without_a_search_fails_once_all_are_registered():
+    register(customers_like(key='no-search', search=(), create=None, update=None, soft_delete=False))
+    register(customers_like(search_related=(('company_id', 'no-search'),), create=None, update=None, soft_delete=False))
+    with pytest.raises(DeclarationError, match=r"\('company_id', 'no-search'\): 'no-search' declares no search"):
         check_references()
 
 

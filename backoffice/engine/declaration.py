@@ -306,6 +306,10 @@ class Resource:
     permission: str  # 'customers' → 'customers.read' / 'customers.write'
     title: str = 'name'  # the field that names a record in messages and type-aheads
     search: tuple[str, ...] = ()
+    # (field, resource key): a search term also finds the rows whose field points at a record that the other
+    # resource's own `search` finds (a request by its customer's name or email: ('customer_id', 'customers')), read
+    # by that resource's search index; only for readers of that resource, and one level deep (not its search_related)
+    search_related: tuple[tuple[str, str], ...] = ()
     filters: tuple[Filter, ...] = ()
     default_sort: str = 'id'
     default_descending: bool = False
@@ -447,7 +451,7 @@ def register(resource: Resource) -> Resource:
 
 def check_references() -> None:
     """Once every resource is registered: each related resource and related list points at a declared resource and
-    an existing filter of it."""
+    an existing filter of it, and each related search at a declared resource that has a search."""
     problems = []
     for declared in RESOURCES.values():
         for kind, item in (
@@ -460,6 +464,16 @@ def check_references() -> None:
                 problems.append(
                     f'resource {declared.key!r}: {kind} {item.name!r} is related to an unknown resource '
                     f'{item.related!r}'
+                )
+        for name, key in declared.search_related:
+            target = RESOURCES.get(key)
+            if target is None:
+                problems.append(
+                    f'resource {declared.key!r}: search_related ({name!r}, {key!r}): {key!r} is not a declared resource'
+                )
+            elif not target.search:
+                problems.append(
+                    f'resource {declared.key!r}: search_related ({name!r}, {key!r}): {key!r} declares no search'
                 )
         for tab in declared.related_lists:
             target = RESOURCES.get(tab.resource)
@@ -526,6 +540,9 @@ def _problems(resource: Resource) -> list[str]:
     for name in resource.search:
         if name not in table_columns:
             problems.append(f'search {name!r} is not a column of {model.__name__}')
+    for name, key in resource.search_related:
+        if name not in table_columns:
+            problems.append(f'search_related ({name!r}, {key!r}): {name!r} is not a column of {model.__name__}')
     for name in resource.unique:
         if name not in table_columns:
             problems.append(f'unique {name!r} is not a column of {model.__name__}')

@@ -30,6 +30,7 @@ from backoffice.listing.search import (
     register_search_index,
     search_conditions,
     search_index_suspended,
+    searched_through,
 )
 from backoffice.models import User
 from backoffice.permissions import require
@@ -232,7 +233,7 @@ class _Plan:
             conditions += resource.row_filter(actor)
         filters = filter_conditions(resource, request.filters or {})
         conditions += filters
-        search, like = search_conditions(session, resource, term, dialect)
+        search, like = search_conditions(session, resource, term, dialect, actor)
         sort = getattr(model, sort_name)
         nullable = bool(sort.property.columns[0].nullable)
         null_segment = sort.is_(None) if nullable else None
@@ -250,6 +251,7 @@ class _Plan:
                 normalized(request.filters or {}),
                 bool(request.trash),
                 getattr(actor, 'role', None) if resource.row_filter else None,
+                searched_through(resource, actor) if term else (),  # a term finds more for some readers
             )
         )
         return cls(

@@ -23,8 +23,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from backoffice.engine.declaration import Resource
+from backoffice.engine.declaration import RESOURCES, Resource
 from backoffice.listing.counts import planned_rows
+from backoffice.models import User
+from backoffice.permissions import can
 
 COMMON_TERM = 2000  # SQLite: a search term with this many hits in the FTS index is read by LIKE, in list order
 COMMON_TERM_POSTGRESQL = 20_000  # ... and on PostgreSQL, with this many hits by the planner's estimate
@@ -94,9 +96,56 @@ def search_index_suspended(session: Session, table_name: str) -> Iterator[None]:
 
 
 def search_conditions(
+    session: Session, resource: Resource, term: str, dialect: str, actor: User | None = None
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Case-insensitive 'contains' over the resource's search fields, and over those of the resources it searches
+    through (`search_related`, for an actor who may read them): (the condition to read with, its LIKE twin).
+
+    A related resource's search is its own (its search index, as its list reads it) and becomes
+    `field IN (its matching ids)`: a request's customer_id among the customers the term finds."""
+    if not term:
+        return [], []
+    conditions, like = _own_conditions(session, resource, term, dialect)
+    through = [
+        _through(session, resource, name, RESOURCES[key], term, dialect, actor)
+        for name, key in resource.search_related
+        if key in searched_through(resource, actor)
+    ]
+    if not through:
+        return conditions, like
+    return [or_(*conditions, *(found for found, _ in through))], [or_(*like, *(twin for _, twin in through))]
+
+
+def searched_through(resource: Resource, actor: User | None) -> tuple[str, ...]:
+    """The related resources whose search a list's search goes through for this actor: those they may read (someone
+    who may not read customers finds no request by a customer's email, which would tell them who wrote it)."""
+    return tuple(
+        key for _, key in resource.search_related if key in RESOURCES and can(actor, RESOURCES[key].read_permission)
+    )
+
+
+def _through(
+    session: Session, resource: Resource, name: str, related: Resource, term: str, dialect: str, actor: User | None
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """`field IN (the related records the term finds)`, read and LIKE twin; the related resource's row filter holds.
+    On PostgreSQL the LIKE form is the read one too: its trigram indexes serve `lower(column) LIKE` inside the
+    subquery by themselves, without a CTE named after the related table (which a list of the same table would
+    name twice)."""
+    field = getattr(resource.model, name)
+    readable = related.row_filter(actor) if related.row_filter is not None else []
+    like = _likes(related, term, dialect)
+    found = [like] if dialect == 'postgresql' else _own_conditions(session, related, term, dialect)[0]
+    identity = related.model.id
+    return (
+        field.in_(select(identity).where(*readable, *found)),
+        field.in_(select(identity).where(*readable, like)),
+    )
+
+
+def _own_conditions(
     session: Session, resource: Resource, term: str, dialect: str
 ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
-    """Case-insensitive 'contains' over the resource's search fields: (the condition to read with, its LIKE twin).
+    """The resource's own search fields (see search_conditions on how the read is chosen).
 
     Which way is fastest depends on how common the term is. A rare term is best looked up in the search index and
     its hits sorted; a common one by reading the list in order and testing each row with LIKE, which finds a page
@@ -106,9 +155,7 @@ def search_conditions(
     if not term or not resource.search:
         return [], []
     model = resource.model
-    lower = dialect != 'sqlite'  # SQLite's LIKE ignores (ASCII) case by itself; PostgreSQL's index holds lower()
-    escaped = (term.lower() if lower else term).replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-    likes = {name: _text(getattr(model, name), lower).like(f'%{escaped}%', escape='\\') for name in resource.search}
+    likes = _field_likes(resource, term, dialect)
     like = or_(*likes.values())
     index = SEARCH_INDEXES.get(model.__tablename__)
     indexed = [name for name in resource.search if index and name in index.columns]
@@ -135,6 +182,18 @@ def search_conditions(
     found = model.id.in_(hits)
     rest = [likes[name] for name in resource.search if name not in indexed]
     return [or_(found, *rest) if rest else found], [like]
+
+
+def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
+    return or_(*_field_likes(resource, term, dialect).values())
+
+
+def _field_likes(resource: Resource, term: str, dialect: str) -> dict[str, ColumnElement[bool]]:
+    lower = dialect != 'sqlite'  # SQLite's LIKE ignores (ASCII) case by itself; PostgreSQL's index holds lower()
+    escaped = (term.lower() if lower else term).replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+    return {
+        name: _text(getattr(resource.model, name), lower).like(f'%{escaped}%', escape='\\') for name in resource.search
+    }
 
 
 def _text(attribute: InstrumentedAttribute, lower: bool) -> ColumnElement[str]:

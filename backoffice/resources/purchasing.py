@@ -72,6 +72,7 @@ RETURNS = register(
         ),
         fields=(),
         search=('number',),
+        search_related=(('customer_id', 'customers'),),  # by the customer's name or email
         filters=(
             Filter('status', N_('Status'), 'choice', choices=RETURN_STATUSES),
             Filter('created_at', N_('Created'), 'date_range'),

@@ -131,6 +131,8 @@ TICKETS = register(
             FormField('fixed_in_version', N_('Fixed in version'), on_create=False),
         ),
         search=('subject', 'number'),
+        # an agent types the customer's name or email (for those who may read customers)
+        search_related=(('customer_id', 'customers'),),
         filters=(
             Filter('status', N_('Status'), 'choice', choices=STATUSES),
             Filter('priority', N_('Priority'), 'choice', choices=PRIORITIES),

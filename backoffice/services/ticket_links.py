@@ -102,16 +102,12 @@ def search(*, session: Session, actor: User, query: str, ticket_id: int | None =
     if not words:
         return Found([])
     dialect = session.get_bind().dialect.name
-    tickets_list, customers_list = resource('tickets'), resource('customers')
-    by_customer = can(actor, customers_list.read_permission)  # who may not read customers finds none by them
-    conditions = []
-    for word in words:
-        either = list(_matching(session, tickets_list, word, dialect))
-        if by_customer:
-            in_customer = _matching(session, customers_list, word, dialect)
-            either.append(col(Ticket.customer_id).in_(select(Customer.id).where(*in_customer)))
-        conditions.append(or_(*either))
-    matches = and_(*conditions)
+    tickets_list = resource('tickets')
+    # each word as the list's search reads it: the subject, the number, and the customer's name or email for those who
+    # may read customers (the list's search_related)
+    matches = and_(
+        *(condition for word in words for condition in _matching(session, tickets_list, word, dialect, actor))
+    )
     number = _number_in(text)
     if number is not None:
         matches = or_(Ticket.number == number, matches)
@@ -129,6 +125,7 @@ def search(*, session: Session, actor: User, query: str, ticket_id: int | None =
     if len(found) == SEARCH_LIMIT:  # count the rest, up to a point: a common word matches thousands
         ids = statement.with_only_columns(col(Ticket.id)).order_by(None).limit(SEARCH_LIMIT + MORE_COUNTED)
         more = session.exec(select(func.count()).select_from(ids.subquery())).one() - SEARCH_LIMIT
+    by_customer = can(actor, resource('customers').read_permission)
     whose = _customers(session, {ticket.customer_id for ticket in found}) if by_customer else {}
     shown = [replace(_related(ticket), customer=whose.get(ticket.customer_id, '')) for ticket in found]
     return Found(shown, more, more >= MORE_COUNTED)
@@ -140,10 +137,10 @@ def _customers(session: Session, ids: set[int]) -> dict[int, str]:
     return {_id(row_id): name or email for row_id, name, email in rows}
 
 
-def _matching(session: Session, listed: Resource, word: str, dialect: str) -> list[ColumnElement[bool]]:
+def _matching(session: Session, listed: Resource, word: str, dialect: str, actor: User) -> list[ColumnElement[bool]]:
     """The list's search of one word. On PostgreSQL its LIKE twin: the trigram indexes serve `lower(column) LIKE` by
     themselves, and the list's own form names a CTE per table, which two words would name twice."""
-    conditions, like = search_conditions(session, listed, word, dialect)
+    conditions, like = search_conditions(session, listed, word, dialect, actor)
     return like if dialect == 'postgresql' else conditions
 
 

@@ -1,0 +1,145 @@
+"""A list's search through a related resource (`search_related`): the Requests list finds a request by its customer's
+name or email as well as by its subject and number, pages and counts what it finds like any search, and does so only
+for those who may read customers; the Returns list alike."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.listing import query, search
+from backoffice.models import OrderLine, Ticket, User
+from backoffice.resources import resource
+from backoffice.services import returns
+
+from .support.factories import advance, make_product, make_role, make_user, pay, place, submit_request
+
+R = query.ListRequest
+NAME = 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
+EMAIL = "o'hara+%_z@example.com"  # an email holds no ':' nor '<' (refused at the intake): a quote and LIKE's wildcards
+
+
+@pytest.fixture(params=['index', 'like'])
+def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a search of three characters or more can run: through the search index, or by LIKE in list order."""
+    common = 0 if request.param == 'like' else 10**9
+    monkeypatch.setattr(search, 'COMMON_TERM', max(common, 1))
+    monkeypatch.setattr(search, 'COMMON_TERM_POSTGRESQL', common)
+    return request.param
+
+
+def listed(actor: User, term: str, key: str = 'tickets', **request) -> query.Page:
+    with read_session() as session:
+        return query.list_page(session=session, actor=actor, resource=resource(key), request=R(search=term, **request))
+
+
+def subjects(actor: User, term: str) -> list[str]:
+    page = listed(actor, term, page_size=100)
+    assert (page.total, page.exact) == (len(page.rows), True)
+    return [row.subject for row in page.rows]
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_request_is_found_by_its_customers_email_or_name_as_well_as_its_subject() -> None:
+    agent = make_user('agent')
+    submit_request('Parcel lost', email=EMAIL, name=NAME)
+    submit_request('Wrong size', email=EMAIL, name=NAME)
+    submit_request('Where is my parcel?', email='cora@example.com', name='Cora Customer')
+    submit_request('100% refund?', email='percy@example.com', name='Percy')
+    zoe = ['Wrong size', 'Parcel lost']  # the most recent first, as the list reads
+    assert subjects(agent, EMAIL) == zoe
+    assert subjects(agent, EMAIL.upper()) == zoe  # in any case
+    assert subjects(agent, "O'HARA: <script>") == zoe  # a fragment of the name, taken as text
+    assert subjects(agent, '"Z"') == zoe
+    assert subjects(agent, '%_z@') == zoe  # wildcards are looked for, not matched as wildcards
+    assert subjects(agent, '%') == ['100% refund?', 'Wrong size', 'Parcel lost']  # a subject's and an email's
+    assert subjects(agent, 'parcel') == ['Where is my parcel?', 'Parcel lost']  # the subject, as before
+    assert subjects(agent, 'nobody@example.com') == []
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_word_in_a_subject_and_in_a_customers_name_finds_both() -> None:
+    agent = make_user('agent')
+    submit_request('Marsh mud on the parcel', email='ann@example.com', name='Ann Other')
+    submit_request('Wrong size', email='cleo@example.com', name='Cleo Marsh')
+    submit_request('Late', email='dan@example.com', name='Dan Day')
+    assert subjects(agent, 'marsh') == ['Wrong size', 'Marsh mud on the parcel']
+
+
+@pytest.mark.usefixtures('search_path')
+def test_paging_through_a_search_by_customer_reads_every_match_once_and_counts_them() -> None:
+    agent = make_user('agent')
+    for n in range(12):
+        submit_request(f'Question {n}', email='busy.buyer@example.com', name='Busy Buyer')
+        submit_request(f'Other {n}', email=f'someone{n}@example.com', name='Someone Else')
+    submit_request('A busy buyer wrote', email='third@example.com', name='Third Party')
+    with read_session() as session:
+        expected = [
+            ticket.id
+            for ticket in session.exec(select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id.desc()))  # type: ignore[attr-defined]
+            if ticket.subject.startswith(('Question', 'A busy'))
+        ]
+    assert len(expected) == 13
+    first = listed(agent, 'busy buyer', page_size=5)
+    assert (first.total, first.exact, first.last_page) == (13, True, 3)
+    with read_session() as session:
+        tickets = resource('tickets')
+        second = query.list_page(
+            session=session,
+            actor=agent,
+            resource=tickets,
+            request=R(search='busy buyer', page_size=5, page=2),
+            cursor=first.cursor,
+        )  # by keyset, after the first page's last row
+        third = query.list_page(
+            session=session,
+            actor=agent,
+            resource=tickets,
+            request=R(search='busy buyer', page_size=5, page=3),
+            cursor=second.cursor,
+        )
+    assert [row.id for page in (first, second, third) for row in page.rows] == expected
+    assert (second.total, third.total, len(third.rows)) == (13, 13, 3)
+    # without a cursor: the second page by OFFSET, the last one backward from the end; the same rows
+    assert [row.id for row in listed(agent, 'busy buyer', page_size=5, page=2).rows] == expected[5:10]
+    assert [row.id for row in listed(agent, 'busy buyer', page_size=5, page=3).rows] == expected[10:]
+
+
+def test_who_may_not_read_customers_finds_no_request_by_a_customers_email_or_name() -> None:
+    """Finding a request by an email would tell who wrote it: for a role with the requests but not the customers,
+    the search reads the request's own subject and number only (its count and cursor are its own too)."""
+    agent = make_user('agent')
+    desk_only = make_user(make_role('tickets.read', name='Desk only').key)
+    mine = submit_request('Parcel lost', email=EMAIL, name=NAME)
+    submit_request(f'About {EMAIL}', email='cora@example.com', name='Cora Customer')  # the email in a subject
+    assert subjects(desk_only, EMAIL) == [f'About {EMAIL}']
+    assert subjects(desk_only, 'hara:') == []
+    assert subjects(desk_only, 'parcel') == ['Parcel lost']
+    assert subjects(agent, EMAIL) == [f'About {EMAIL}', 'Parcel lost']
+    assert listed(agent, EMAIL).cursor.counted != listed(desk_only, EMAIL).cursor.counted
+    with read_session() as session:  # a live list asks which changed records its search matches: the same answer
+        ask = {'session': session, 'resource': resource('tickets'), 'request': R(search=EMAIL), 'ids': {mine.id}}
+        assert query.matching_among(actor=agent, **ask) == {mine.id}
+        assert query.matching_among(actor=desk_only, **ask) == set()
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_return_is_found_by_its_customers_name() -> None:
+    manager = make_user('manager')
+    make_product('SEARCH-MUG', stock_on_hand=10, actor=manager)
+    order = place(('SEARCH-MUG', 1), email=EMAIL, name=NAME)
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship', 'deliver')
+    with read_session() as session:
+        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
+    with session_scope() as session:
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Too small'}],
+        )
+    assert [r.number for r in listed(manager, "o'hara: <SCRIPT>", 'returns').rows] == [rma.number]
+    assert [r.number for r in listed(manager, EMAIL, 'returns').rows] == [rma.number]
+    assert listed(manager, 'nobody@example.com', 'returns').rows == []
