@@ -5,13 +5,14 @@ for those who may read customers; the Returns list alike."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query, search
 from backoffice.models import OrderLine, Ticket, User
 from backoffice.resources import resource
-from backoffice.services import returns
+from backoffice.services import returns, tickets
 
 from .support.factories import advance, make_product, make_role, make_user, pay, place, submit_request
 
@@ -143,3 +144,32 @@ def test_a_return_is_found_by_its_customers_name() -> None:
     assert [r.number for r in listed(manager, "o'hara: <SCRIPT>", 'returns').rows] == [rma.number]
     assert [r.number for r in listed(manager, EMAIL, 'returns').rows] == [rma.number]
     assert listed(manager, 'nobody@example.com', 'returns').rows == []
+
+
+def test_the_search_reads_the_requests_and_the_customers_indexes_and_follows_a_changed_subject() -> None:
+    """A rare term is looked up in both search indexes (migration 0050 for the subjects), so the list and its count
+    read the hits by id instead of every request; a request's number is still found by its digits."""
+    agent = make_user('agent')
+    mine = submit_request('Quokka in the parcel', email='wren@example.com', name='Wren Walker')
+    asked: list[str] = []
+    with read_session() as session:
+        dialect = session.connection().dialect.name
+        listen = lambda conn, cursor, statement, *rest: asked.append(statement)  # noqa: E731
+        event.listen(session.connection(), 'before_cursor_execute', listen)
+        found, _ = search.search_conditions(session, resource('tickets'), 'walker', dialect, agent)
+        event.remove(session.connection(), 'before_cursor_execute', listen)
+    read = str(found[0].compile())
+    if dialect == 'sqlite':
+        assert any('tickets_fts MATCH' in statement for statement in asked), 'the subjects are looked up'
+        assert any('customers_fts MATCH' in statement for statement in asked), '... and the customers'
+        assert 'tickets.id IN' in read and 'tickets.customer_id IN' in read
+    else:
+        # the subjects' trigram index, and the customer_id index over the customers the term finds (by theirs)
+        assert 'tickets.subject' in read and 'tickets.customer_id = ANY (array(' in read
+    assert 'tickets.number' not in read  # a word is not looked for in the numbers
+    assert subjects(agent, 'quokka') == ['Quokka in the parcel']
+    assert subjects(agent, str(mine.number)) == ['Quokka in the parcel']
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=mine.id, version=mine.version, subject='Wombat: "late"')
+    assert subjects(agent, 'quokka') == []
+    assert subjects(agent, 'wombat: "LATE"') == ['Wombat: "late"']

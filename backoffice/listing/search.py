@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     String,
+    any_,
     cast,
     column,
+    false,
     func,
     literal,
     or_,
@@ -60,6 +63,7 @@ def register_search_index(table_name: str, *columns: str) -> SearchIndex:
 register_search_index('customers', 'email', 'name')
 register_search_index('orders', 'number', 'email')
 register_search_index('audit_log', 'actor_email', 'action', 'summary')
+register_search_index('tickets', 'subject')  # migration 0050; the number is read as below (_could_hold)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -105,14 +109,17 @@ def search_conditions(
     `field IN (its matching ids)`: a request's customer_id among the customers the term finds."""
     if not term:
         return [], []
-    conditions, like = _own_conditions(session, resource, term, dialect)
+    if not searched_through(resource, actor):
+        return _own_conditions(session, resource, term, dialect)
     through = [
         _through(session, resource, name, RESOURCES[key], term, dialect, actor)
         for name, key in resource.search_related
         if key in searched_through(resource, actor)
     ]
-    if not through:
-        return conditions, like
+    if dialect == 'postgresql':  # one OR its planner reads by a BitmapOr of the indexes, or in list order
+        either = or_(_likes(resource, term, dialect), *(found for found, _ in through))
+        return [either], [either]
+    conditions, like = _own_conditions(session, resource, term, dialect)
     return [or_(*conditions, *(found for found, _ in through))], [or_(*like, *(twin for _, twin in through))]
 
 
@@ -127,19 +134,22 @@ def searched_through(resource: Resource, actor: User | None) -> tuple[str, ...]:
 def _through(
     session: Session, resource: Resource, name: str, related: Resource, term: str, dialect: str, actor: User | None
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """`field IN (the related records the term finds)`, read and LIKE twin; the related resource's row filter holds.
-    On PostgreSQL the LIKE form is the read one too: its trigram indexes serve `lower(column) LIKE` inside the
-    subquery by themselves, without a CTE named after the related table (which a list of the same table would
-    name twice)."""
+    """The rows whose field points at a related record the term finds (its row filter holds): read and LIKE twin.
+
+    SQLite: `field IN (…)` over the related search's hits, which an OR with the list's own hits reads by both
+    indexes (MULTI-INDEX OR) when the term is rare. PostgreSQL: `field = ANY(ARRAY(…))` over the related records'
+    LIKE (their trigram indexes serve it): unlike `IN (subquery)` — a hashed subplan, which no index serves and which
+    the planner takes for half the rows — the array is read once and then by the field's index, in a BitmapOr with
+    the list's own trigram indexes for a rare term, or tested row by row in list order for a common one."""
     field = getattr(resource.model, name)
     readable = related.row_filter(actor) if related.row_filter is not None else []
     like = _likes(related, term, dialect)
-    found = [like] if dialect == 'postgresql' else _own_conditions(session, related, term, dialect)[0]
     identity = related.model.id
-    return (
-        field.in_(select(identity).where(*readable, *found)),
-        field.in_(select(identity).where(*readable, like)),
-    )
+    if dialect == 'postgresql':
+        found = field == any_(func.array(select(identity).where(*readable, like).scalar_subquery()))
+        return found, found
+    hits = _own_conditions(session, related, term, dialect)[0]
+    return field.in_(select(identity).where(*readable, *hits)), field.in_(select(identity).where(*readable, like))
 
 
 def _own_conditions(
@@ -156,14 +166,16 @@ def _own_conditions(
         return [], []
     model = resource.model
     likes = _field_likes(resource, term, dialect)
+    if not likes:  # no field could hold the term
+        return [false()], [false()]
     like = or_(*likes.values())
     index = SEARCH_INDEXES.get(model.__tablename__)
-    indexed = [name for name in resource.search if index and name in index.columns]
+    indexed = [name for name in likes if index and name in index.columns]
     if len(term) < 3 or not indexed:  # trigram indexes need three characters
         return [like], [like]
     if dialect == 'postgresql':
         if (
-            len(indexed) < len(resource.search)
+            len(indexed) < len(likes)
             or planned_rows(session, select(literal(1)).select_from(model).where(like)) >= COMMON_TERM_POSTGRESQL
         ):
             return [like], [like]
@@ -180,20 +192,30 @@ def _own_conditions(
     if len(hits) >= COMMON_TERM:
         return [like], [like]
     found = model.id.in_(hits)
-    rest = [likes[name] for name in resource.search if name not in indexed]
+    rest = [likes[name] for name in likes if name not in indexed]
     return [or_(found, *rest) if rest else found], [like]
 
 
 def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:
-    return or_(*_field_likes(resource, term, dialect).values())
+    likes = _field_likes(resource, term, dialect)
+    return or_(*likes.values()) if likes else false()
 
 
 def _field_likes(resource: Resource, term: str, dialect: str) -> dict[str, ColumnElement[bool]]:
+    """The LIKE of each search field that could hold the term."""
     lower = dialect != 'sqlite'  # SQLite's LIKE ignores (ASCII) case by itself; PostgreSQL's index holds lower()
     escaped = (term.lower() if lower else term).replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
     return {
-        name: _text(getattr(resource.model, name), lower).like(f'%{escaped}%', escape='\\') for name in resource.search
+        name: _text(getattr(resource.model, name), lower).like(f'%{escaped}%', escape='\\')
+        for name in resource.search
+        if _could_hold(getattr(resource.model, name), term)
     }
+
+
+def _could_hold(attribute: InstrumentedAttribute, term: str) -> bool:
+    """Whether the column's text could contain the term: a whole number's only holds digits and a minus sign, so a
+    request's number is not read (every row of it: it has no search index) for 'refund' or an email."""
+    return not isinstance(attribute.type, Integer) or not term.strip('0123456789-')
 
 
 def _text(attribute: InstrumentedAttribute, lower: bool) -> ColumnElement[str]:

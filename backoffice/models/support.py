@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, literal_column
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
@@ -89,6 +89,14 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),  # the Bugs queue, newest first
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
+        # search: a trigram GIN index on PostgreSQL; SQLite searches the FTS5 table `tickets_fts` (migration 0050, not
+        # part of the metadata), so this expression index exists only on PostgreSQL
+        Index(
+            'ix_tickets_subject_trgm',
+            func.lower(literal_column('subject')).label('subject_lower'),
+            postgresql_using='gin',
+            postgresql_ops={'subject_lower': 'gin_trgm_ops'},
+        ),
     )
 
     number: int = Field(unique=True, index=True)  # what people quote: 1001, 1002…
