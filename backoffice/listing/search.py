@@ -17,6 +17,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     table,
@@ -136,20 +137,27 @@ def _through(
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """The rows whose field points at a related record the term finds (its row filter holds): read and LIKE twin.
 
-    SQLite: `field IN (…)` over the related search's hits, which an OR with the list's own hits reads by both
-    indexes (MULTI-INDEX OR) when the term is rare. PostgreSQL: `field = ANY(ARRAY(…))` over the related records'
-    LIKE (their trigram indexes serve it): unlike `IN (subquery)` — a hashed subplan, which no index serves and which
-    the planner takes for half the rows — the array is read once and then by the field's index, in a BitmapOr with
-    the list's own trigram indexes for a rare term, or tested row by row in list order for a common one."""
+    A term the related index finds rarely is read by the field's index: SQLite `field IN (its hits)`, which an OR
+    with the list's own hits reads by both indexes (MULTI-INDEX OR); PostgreSQL `field = ANY(ARRAY(…))` over the
+    related LIKE, read once then by the field's index in a BitmapOr with the list's trigram indexes (an
+    `IN (subquery)` is a hashed subplan there, which no index serves and which the planner takes for half the rows).
+    A common one (thousands of customers: 'example') is kept off the field's index, so that the list is read in its
+    order and a page is found at once, instead of fetching every row the related records point at to sort them."""
     field = getattr(resource.model, name)
     readable = related.row_filter(actor) if related.row_filter is not None else []
     like = _likes(related, term, dialect)
-    identity = related.model.id
+    ids = select(related.model.id).where(*readable, like)
     if dialect == 'postgresql':
-        found = field == any_(func.array(select(identity).where(*readable, like).scalar_subquery()))
+        if planned_rows(session, select(literal(1)).select_from(related.model).where(*readable, like)) >= COMMON_TERM:
+            found = field.in_(ids)
+        else:
+            found = field == any_(func.array(ids.scalar_subquery()))
         return found, found
-    hits = _own_conditions(session, related, term, dialect)[0]
-    return field.in_(select(identity).where(*readable, *hits)), field.in_(select(identity).where(*readable, like))
+    hits, twin = _own_conditions(session, related, term, dialect)
+    if hits[0] is twin[0]:  # a common term (or a short one): read by LIKE, in list order
+        unindexed = literal_column(f'+{resource.model.__tablename__}.{field.property.columns[0].name}')
+        return unindexed.in_(ids), field.in_(ids)
+    return field.in_(select(related.model.id).where(*readable, *hits)), field.in_(ids)
 
 
 def _own_conditions(
