@@ -146,3 +146,27 @@ def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
         assert formatting.money_axis('USD') == {'tickprefix': '$', 'ticksuffix': ''}
     with i18n.use('fr'):
         assert formatting.money_axis('USD') == {'tickprefix': '', 'ticksuffix': '\u00a0$US'}
+
+
+def test_today_so_far_is_marked_on_every_daily_chart_and_dotted_on_the_sparklines() -> None:
+    """After midnight today's bar is next to nothing: a light band over today says "today so far" on the charts that
+    end with it, and the sparkline's last step is dotted; a period that ended earlier has neither."""
+    table = a_month()
+    today = table.index[-1]
+    with i18n.use('en'):
+        marked = [
+            kpi_widgets.turnover_and_orders(table, 'EUR', running=today),
+            kpi_widgets.line_figure(table, [('active_users', 'Active users', 'accent')], running=today),
+            kpi_widgets.backlog_figure(table, running=today),
+        ]
+        plain = kpi_widgets.turnover_and_orders(table, 'EUR')
+    for figure in marked:
+        [band] = [s for s in figure['layout']['shapes'] if s['type'] == 'rect']
+        assert band['x0'] < today.isoformat() < band['x1']
+        assert [a['text'] for a in figure['layout']['annotations']] == ['today so far']
+    assert 'shapes' not in plain['layout'] and 'annotations' not in plain['layout']
+
+    spark = kpi_widgets.sparkline([3.0, 5.0, 4.0, 0.5], running=True)
+    assert spark.count('<polyline') == 2 and 'stroke-dasharray' in spark  # the solid days, then today's dotted step
+    assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, 0.5])
+    assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, None], running=True)  # no value today yet
