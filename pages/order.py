@@ -163,10 +163,10 @@ class OrderScreen:
                 'id': line.id,
                 'sku': line.sku,
                 'name': line.name,
-                'quantity': line.quantity,
-                'unit_price': money(line.unit_price),
-                'discount': money(line.discount),
-                'line_total': money(line.line_total),
+                'quantity': formatting.number(line.quantity),
+                'unit_price': money(line.unit_price, order.currency),  # in the order's currency, as its totals
+                'discount': money(line.discount, order.currency),
+                'line_total': money(line.line_total, order.currency),
             }
             for line in self.data.lines
         ]
