@@ -221,7 +221,7 @@ class OrderScreen:
                         _('{when} · refund of {amount} reversed: {reason}').format(
                             when=when(refund.refunded_at),
                             amount=formatting.money(-refund.amount, data.order.currency),
-                            reason=refund.reason,
+                            reason=payments.reason_said(refund),
                         )
                     ).classes('break-words text-negative').mark('refund-reversed')
                     continue
@@ -229,7 +229,7 @@ class OrderScreen:
                     _('{when} · refunded {amount}: {reason}').format(
                         when=when(refund.refunded_at),
                         amount=formatting.money(refund.amount, data.order.currency),
-                        reason=refund.reason,
+                        reason=payments.reason_said(refund),
                     )
                 ).classes('break-words')
             self._gateway()
