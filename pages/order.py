@@ -171,7 +171,14 @@ class OrderScreen:
             for line in self.data.lines
         ]
         columns = [
-            {'name': n, 'label': _(label), 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
+            {
+                'name': n,
+                'label': _(label),
+                'field': n,
+                'align': 'left' if n in ('sku', 'name') else 'right',
+                # on a phone: the item, how many, its price and the net (a long SKU pushed the amounts out of sight)
+                **({'classes': 'gt-xs', 'headerClasses': 'gt-xs'} if n in ('sku', 'discount') else {}),
+            }
             for n, label in (
                 ('sku', N_('SKU')),
                 ('name', N_('Item')),
@@ -181,7 +188,9 @@ class OrderScreen:
                 ('line_total', N_('Net')),
             )
         ]
-        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full').mark('lines')
+        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells').classes(
+            'w-full'
+        ).mark('lines')
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
             for label, value in (
                 (_('Subtotal'), order.subtotal),
