@@ -152,6 +152,12 @@ def millions(value: Any, currency: str) -> str:
     return _spaced(text, _symbol(currency, locale))
 
 
+def typed_amount(value: Any) -> str:
+    """An amount put in a field for the reader to confirm or change, as they would type it: 40.00 (French: 40,00),
+    no thousands separator and no currency (the services read a decimal comma, not a grouped number)."""
+    return format_decimal(Decimal(str(value)), '0.00', locale=i18n.current())
+
+
 def currency_affixes(currency: str) -> tuple[str, str]:
     """What stands before and after the digits of an amount in this currency in the reader's language: ('€', '') in
     English, ('', ' €') in French, ('CHF ', '') for a code; a chart's money axis writes its ticks with them (d3's

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from nicegui import run, ui
 
-from backoffice import formatting, i18n
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
@@ -508,7 +506,9 @@ class OrderScreen:
         self._form(
             _('Record payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=typed(due)).props('outlined dense').mark('amount'),
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(due))
+                .props('outlined dense')
+                .mark('amount'),
                 'method': ui.select(
                     {k: _(v) for k, v in payments.PROVIDERS['manual'].methods.items()},
                     label=_('Method'),
@@ -525,7 +525,7 @@ class OrderScreen:
         self._form(
             _('Refund a payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=typed(order.paid_total - order.refunded_total))
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(order.paid_total - order.refunded_total))
                 .props('outlined dense')
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
@@ -704,12 +704,6 @@ RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), '
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
 REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
-
-
-def typed(value: Decimal) -> str:
-    """An amount put in a field for the reader to confirm or change, as they would type it: 40.00 (French: 40,00),
-    no thousands separator (the payment service reads a decimal comma, not a grouped number)."""
-    return format_decimal(value, '0.00', locale=i18n.current())
 
 
 def _item(line) -> str:

@@ -187,6 +187,8 @@ async def test_a_french_manager_reads_the_reasons_in_french_and_an_old_row_as_st
         )
         session.add(Refund(order_id=order.id, amount=0, reason='Return R-OLD', refunded_at=utcnow()))
         session.commit()
+    with session_scope() as session:  # a person's words: as typed, in every language
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='1.00', reason=HOSTILE)
 
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(f'refunded €30.00: Return {rma.number}')  # English: exactly as before
@@ -194,6 +196,7 @@ async def test_a_french_manager_reads_the_reasons_in_french_and_an_old_row_as_st
     await user.open(f'/orders/{order.number}')
     await user.should_see(f'remboursement de 30,00{NBSP}€{NBSP}: Retour {rma.number}')
     await user.should_see('Return R-OLD')  # an old row: as stored
+    await user.should_see(f'remboursement de 1,00{NBSP}€{NBSP}: {HOSTILE}')
     entries = [label.text for label in user.find(marker='timeline-entry').elements for label in label.descendants()]
     assert any(f'(Retour {rma.number})' in entry for entry in entries), entries  # the timeline's refund too
 
