@@ -21,7 +21,7 @@ from backoffice.models import Customer, Invoice, MovementKind, OrderLine, Refund
 from backoffice.services import documents, gateway_payments, payments, purchases, returns, stock
 
 from .support.factories import advance, make_product, make_user, pay, place
-from .support.refunds import received_return_of_card_order
+from .support.refunds import card_order, received_return_of_card_order, refunded_then_failed
 from .support.signin import signed_in
 from .support.stripe_server import StripeServer, set_up_stripe
 from .support.waiting import eventually
@@ -241,3 +241,18 @@ def test_a_returns_refund_through_stripe_hands_its_reason_on_to_the_refund_it_bo
     )
     with i18n.use('fr'):
         assert payments.reason_said(refund) == f'Retour {rma.number}'
+
+
+def test_a_refund_the_bank_sent_back_says_so_in_the_readers_language(stripe) -> None:
+    manager = make_user('manager')
+    order, _intent = card_order(stripe, 'BOWL')
+    row = refunded_then_failed(stripe, manager, order)
+    with read_session() as session:
+        reversal = session.exec(select(Refund).where(Refund.order_id == order.id, Refund.amount < 0)).one()
+    said = 'The card was reported lost or stolen: the bank refused the refund'
+    assert (reversal.reason, reversal.reason_key) == (
+        f'Refund {row.reference} failed: {said}',
+        'Refund {reference} failed: {message}',
+    )
+    with i18n.use('fr'):
+        assert payments.reason_said(reversal).startswith(f'Échec du remboursement {row.reference}{NBSP}: ')

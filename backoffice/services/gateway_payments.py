@@ -335,7 +335,7 @@ def _reverse(
             actor=actor,
             order=order,
             refund=booked,
-            why=f'Refund {state.reference} failed: {message}',
+            why=sentence(N_('Refund {reference} failed: {message}'), reference=state.reference, message=message),
             text=text,
         )
     log.warning(

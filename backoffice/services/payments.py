@@ -228,17 +228,26 @@ def book_refund(
 
 
 def reverse_refund(
-    *, session: Session, actor: User | None, order: Order, refund: Refund, why: str, text: stored_text.Sentence
+    *,
+    session: Session,
+    actor: User | None,
+    order: Order,
+    refund: Refund,
+    why: str | stored_text.Sentence,
+    text: stored_text.Sentence,
 ) -> Refund:
     """A refund booked and then failed at the bank (the money never reached the customer): a reversing row of the
     opposite amount, the order's refunded total lowered by as much (that money is owed to the customer again). The
     credit note stays: it is a legal document, and the money it states is still owed. Commits (or the caller holds)."""
+    said, key, params = stored_text.stored(why)  # 'Refund re_… failed: …', in each reader's language
     record = Refund(
         order_id=order.id,
         payment_id=refund.payment_id,
         return_id=refund.return_id,
         amount=-refund.amount,
-        reason=why[:500],
+        reason=said[:500],
+        reason_key=key,
+        reason_params=params,
         reference=refund.reference,
         refunded_at=utcnow(),
         created_by=actor.id if actor else None,
