@@ -29,6 +29,7 @@ from ..support.browser import (
 )
 from ..support.dashboard import charts_drawn, seed_history
 from ..support.factories import make_user
+from ..support.french_staff import french_manager
 
 pytestmark = pytest.mark.browser
 
@@ -53,21 +54,7 @@ def week_ticks(driver: WebDriver) -> list[str]:
 
 
 def a_french_manager() -> None:
-    from sqlmodel import select
-
-    from backoffice.db import session_scope
-    from backoffice.models import User
-    from backoffice.services import users
-
-    with session_scope() as session:
-        if session.exec(select(User).where(User.email == FRENCH_EMAIL)).first() is None:
-            made = users.create_user(
-                session=session,
-                actor=None,
-                system=True,
-                data={'email': FRENCH_EMAIL, 'name': 'Amélie "A" Roux', 'role': 'manager', 'password': FRENCH_PASSWORD},
-            )
-            users.set_language(session=session, actor=made.user, language='fr')
+    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
 
 
 def test_the_cash_flow_axis_writes_money_as_each_reader_does_at_390_and_1440(
