@@ -146,9 +146,35 @@ DRAWN_AS_PLACED = {'ticklabeloverflow': 'allow'}
 
 
 def money_axis(currency: str) -> dict[str, Any]:
-    """A money axis says its currency where the reader writes it: €20k in English, 20k € in French (the separators
-    come with the chart's locale, components/lean_plotly.py); the margin grows to fit the longer ticks."""
-    return {**formatting.money_axis(currency), 'automargin': True} if currency else {}
+    """A money axis writes its ticks as the reader writes amounts, the sign before the currency: −€500, €1,000, €20k
+    in English; −500 €, 1 000 €, 20k € in French. With d3's currency format ('$'), whose currency the figure's config
+    says (`money_config`) and whose separators come with the chart's locale (components/lean_plotly.py): Plotly's
+    tickprefix would write €−500 and its default numbers €1000. A point without its own hover text says its amount
+    the same way (€1,234.50). The margin grows to fit the longer ticks."""
+    if not currency:
+        return {}
+    return {'tickformat': '$,~f', 'tickformatstops': MONEY_TICKS, 'hoverformat': '$,.2f', 'automargin': True}
+
+
+# by the step between two ticks: cents on a tiny scale, whole amounts up to steps of 500 (€2,500), then thousands and
+# millions shortened (€20k, €1.5M; d3 would say G for billions, so steps of 100M and more write the whole amount)
+MONEY_TICKS = [
+    {'dtickrange': [None, 0.5], 'value': '$,.2~f'},
+    {'dtickrange': [1, 500], 'value': '$,.0f'},
+    {'dtickrange': [1000, 50_000_000], 'value': '$,.3~s'},
+    {'dtickrange': [100_000_000, None], 'value': '$,.0f'},
+]
+
+
+def money_config(currency: str) -> dict[str, Any]:
+    """A chart's config (CONFIG) that tells its money axis the currency (`money_axis`): a Plotly locale of the
+    reader's language holding only where the currency stands ('€' before in English, ' €' after in French); Plotly
+    takes every other format from its own English, or from the language's locale lean_plotly adds. No currency:
+    CONFIG."""
+    if not currency:
+        return CONFIG
+    before, after = formatting.currency_affixes(currency)
+    return {**CONFIG, 'locales': {i18n.current(): {'format': {'currency': [before, after]}}}}
 
 
 def _days(table: pd.DataFrame) -> list[str]:
@@ -204,7 +230,7 @@ def turnover_and_orders(table: pd.DataFrame, currency: str = '', *, running: dat
                     },
                     margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
                 ),  # room for the orders axis on the right
-                'config': CONFIG,
+                'config': money_config(currency),
             }
         ),
     )
@@ -308,7 +334,8 @@ def line_figure(
     layout = _layout()
     if unit == 'money':
         layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
-    return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': CONFIG}))
+    config = money_config(currency) if unit == 'money' else CONFIG
+    return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': config}))
 
 
 NO_DATA = N_('No data for these days')

@@ -148,7 +148,11 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                         ui.item_label(f'{formatting.number(line.quantity)} × {sku} — {name}')
                         details = []
                         if line.unit_cost is not None:
-                            details.append(_('{cost} each').format(cost=formatting.money(line.unit_cost)))
+                            details.append(
+                                _('{cost} each').format(
+                                    cost=formatting.money(line.unit_cost, formatting.shop_currency())
+                                )
+                            )
                         if line.received_quantity and not due:
                             details.append(_('all received'))
                         elif line.received_quantity:
