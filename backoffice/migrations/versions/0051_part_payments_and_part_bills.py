@@ -27,7 +27,9 @@ NAMES = {'uq': 'uq_%(table_name)s_%(column_0_name)s'}
 
 def _unique_name() -> str:
     return (
-        'supplier_bills_purchase_id_key' if op.get_bind().dialect.name == 'postgresql' else 'uq_supplier_bills_purchase_id'
+        'supplier_bills_purchase_id_key'
+        if op.get_bind().dialect.name == 'postgresql'
+        else 'uq_supplier_bills_purchase_id'
     )
 
 
@@ -50,7 +52,7 @@ def downgrade() -> None:
         warnings.filterwarnings('ignore', message=QUIET)
         with op.batch_alter_table('supplier_bills', schema=None) as batch_op:
             batch_op.drop_index(batch_op.f('ix_supplier_bills_purchase_id'))
-            batch_op.create_unique_constraint(None, ['purchase_id'])
+            batch_op.create_unique_constraint(_unique_name(), ['purchase_id'])
         with op.batch_alter_table('payments', schema=None) as batch_op:
             batch_op.drop_index(batch_op.f('ix_payments_bank_line_id'))
             batch_op.drop_constraint('fk_payments_bank_line_id', type_='foreignkey')
