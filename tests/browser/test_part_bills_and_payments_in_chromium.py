@@ -106,7 +106,7 @@ def test_a_part_payment_of_a_pending_order_from_the_bank_at_390_and_1440(
     part = order.total - 20
     import_file(
         manager,
-        make_account(manager, name='Crédit Agricole — compte courant professionnel'),
+        make_account(manager, name='Crédit Agricole — compte des acomptes'),
         camt053([Line(f'{part}', f'ACOMPTE COMMANDE {order.number} {HOSTILE}', 'PP BUYER')]),
         'releve-acompte.xml',
     )
@@ -118,6 +118,8 @@ def test_a_part_payment_of_a_pending_order_from_the_bank_at_390_and_1440(
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'part-payment-bank-{width}.png'))
         assert no_horizontal_overflow(driver), f'bank overflows sideways at {width} px'
+    replace_text(field(driver, 'Search label, counterpart, reference'), 'ACOMPTE COMMANDE')  # this line alone
+    visible_text(driver, '1 of 1 lines')
     button(driver, 'Split or choose…').click()
     amount = field(driver, f'Order {order.number} awaiting payment (due €{order.total})')
     replace_text(amount, f'{part}')
