@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import BankLine, Invoice, LineStatus, Order, OrderStatus, Payment
-from backoffice.services import bank_match
+from backoffice.services import app_settings, bank_match
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user, place
@@ -203,3 +203,21 @@ async def test_the_bookkeeper_pays_part_of_a_pending_order_from_the_bank_line(us
     await user.should_see('Left to pay', retries=40)
     await user.should_see('€10.00')
     await user.should_see('paid €20.00 (Bank transfer')
+
+
+def test_a_part_of_an_order_is_never_written_off() -> None:
+    """Within the write-off tolerance an invoice is settled and the difference written off with its receipt; a part of
+    an order not invoiced settles nothing, so it takes the line's amount exactly."""
+    manager, order, line = pending_order_and_its_transfer('20.00')
+    with session_scope() as session:
+        app_settings.save(
+            session=session, actor=make_user('admin'), loaded=app_settings.current_values(session=session),
+            changes={'write_off_tolerance': '1.00'},
+        )  # fmt: skip
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        bank_match.confirm(
+            session=session, actor=manager, line_id=line.id, version=line.version, amounts={},
+            order_amounts={order.id: '19.50'},
+        )  # fmt: skip
+    assert refused.value.errors == {'invoices': 'The parts add up to €19.50; the line is €20.00'}
+    assert stored_order(order.id).paid_total == Decimal('0.00')

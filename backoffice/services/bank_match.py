@@ -409,7 +409,10 @@ def confirm(
     if not parts and not awaiting:
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
     write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
-    if write_off and abs(write_off) > write_off_tolerance(session):
+    settled = parts or any(amount == order.total - order.paid_total for order, amount in awaiting)
+    # a difference is written off against the invoices a receipt settles (the FEC books it with that receipt): parts
+    # of orders not invoiced settle none, so they take the line's amount exactly
+    if write_off and (abs(write_off) > write_off_tolerance(session) or not settled):
         raise ValidationFailed(
             {
                 'invoices': _('The parts add up to {parts}; the line is {amount}').format(

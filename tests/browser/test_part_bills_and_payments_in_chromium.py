@@ -1,7 +1,7 @@
 """The bookkeeper's part bills and part payments in a real browser, at a phone's and a desktop's width: a purchase
 order received in part shows per line what is received and billed, its bill dialog offers what arrived and is not
-billed yet; a bank line is suggested the pending order it pays part of, and the split pays that part (screenshots in
-tests/artifacts/part-*.png); hostile text shown as text, nothing overflowing sideways."""
+billed yet; a bank line is suggested the pending order it pays part of, the split pays that part and the order says
+what is left (screenshots in tests/artifacts/part-*.png); hostile text shown as text, nothing overflowing sideways."""
 
 from __future__ import annotations
 
@@ -129,4 +129,11 @@ def test_a_part_payment_of_a_pending_order_from_the_bank_at_390_and_1440(
     visible_text(driver, 'Matched: payment recorded.')
     with read_session() as session:
         assert session.get(Order, order.id).paid_total == part
+    for width, height in (PHONE, DESKTOP):  # the order says what is paid and what is left
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/orders/{order.number}')
+        visible_text(driver, 'Left to pay')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'part-payment-order-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the order overflows sideways at {width} px'
     assert driver.execute_script('return window.__x') is None
