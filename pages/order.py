@@ -201,6 +201,11 @@ class OrderScreen:
             ):
                 ui.label(label).classes('text-gray-600')
                 ui.label(formatting.money(value, order.currency)).classes('text-right')
+            if 0 < order.paid_total < order.total:  # paid in part (on this page or by a bank line): what is left
+                ui.label(pgettext('order totals', 'Left to pay')).classes('text-gray-600')
+                ui.label(formatting.money(order.total - order.paid_total, order.currency)).classes('text-right').mark(
+                    'left-to-pay'
+                )
 
     def _money(self) -> None:
         data = self.data

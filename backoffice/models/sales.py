@@ -152,6 +152,8 @@ class Payment(SQLModel, table=True):
     amount: Decimal = Field(sa_type=MONEY)
     paid_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    # the bank line whose match paid part of an order not invoiced yet (migration 0051): its undo takes this back
+    bank_line_id: int | None = Field(default=None, foreign_key='bank_lines.id', ondelete='SET NULL', index=True)
 
 
 class Refund(SQLModel, table=True):

@@ -64,17 +64,7 @@ def record_payment(
                 number=order.number, status=orders.said(order.status)
             )
         )
-    due = order.total - order.paid_total
-    if amount > due:
-        raise ValidationFailed(
-            {
-                'amount': _('Only {amount} is due on order {number}').format(
-                    amount=amount_in_words(due, order.currency), number=order.number
-                )
-                if due > 0
-                else _('Order {number} is paid in full').format(number=order.number)
-            }
-        )
+    check_due(order, amount, 'amount')
     reference = ' '.join((reference or '').split())[:120]
     reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
     now = paid_at or utcnow()
@@ -111,6 +101,49 @@ def record_payment(
         events.after_commit(session, Topic.invoices, {'id': issued.id, 'action': 'issued'})
     orders.save(session, actor, order, before, 'paid' if order.status == OrderStatus.paid else 'payment', text)
     return payment
+
+
+def check_due(order: Order, amount: Decimal, field: str) -> None:
+    """A payment of an order is at most what is still due on it: the order page's part payment and a bank line's part
+    of an order not invoiced yet follow this one rule (refused in words at `field`)."""
+    due = order.total - order.paid_total
+    if amount > due:
+        raise ValidationFailed(
+            {
+                field: _('Only {amount} is due on order {number}').format(
+                    amount=amount_in_words(due, order.currency), number=order.number
+                )
+                if due > 0
+                else _('Order {number} is paid in full').format(number=order.number)
+            }
+        )
+
+
+def take_back(
+    *,
+    session: Session,
+    actor: User,
+    order: Order,
+    payment: Payment | None,
+    amount: Decimal,
+    said: stored_text.Sentence,
+    field: str,
+) -> None:
+    """A payment recorded in error taken back off its order (locked by the caller; a receipt's part or a bank line's
+    part of an order): refused once that money was refunded; an order it had made paid awaits payment again. The order's
+    timeline says `said`; the caller commits."""
+    if order.paid_total - amount < order.refunded_total:
+        raise ValidationFailed(
+            {field: _('Order {number} was refunded since: this payment cannot be undone').format(number=order.number)}
+        )
+    before = audit.snapshot(order)
+    order.paid_total -= amount
+    if order.status == OrderStatus.paid and order.paid_total < order.total:
+        order.status, order.paid_at = OrderStatus.pending, None
+    if payment is not None:
+        session.delete(payment)
+    session.flush()
+    orders.save(session, actor, order, before, 'payment_undone', said)
 
 
 def refund(
