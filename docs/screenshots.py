@@ -25,7 +25,12 @@ SETTLE = 1.5  # seconds for charts and fonts to finish drawing before a picture
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix='bo-screenshots-') as folder:
         work = Path(folder)
-        env = {'BACKOFFICE_DEMO': '1', 'BACKOFFICE_ADMIN_EMAIL': EMAIL, 'BACKOFFICE_ADMIN_PASSWORD': PASSWORD}
+        env = {
+            'BACKOFFICE_DEMO': '1',
+            'BACKOFFICE_ADMIN_EMAIL': EMAIL,
+            'BACKOFFICE_ADMIN_PASSWORD': PASSWORD,
+            'BACKOFFICE_SCHEDULER': '1',  # as `make run`: it computes the KPIs' earlier history in the background
+        }
         with app_server(f'sqlite:///{work / "demo.db"}', work, env=env) as (base, _server):
             driver = chromium(work / 'profile', width=1440, height=900)
             try:
@@ -37,6 +42,9 @@ def main() -> None:
 def take(driver, base: str) -> None:
     wait = WebDriverWait(driver, 60)
     sign_in(driver, base, EMAIL, PASSWORD)
+    viewport(driver, 1440, 900)
+    history = WebDriverWait(driver, 300, poll_frequency=5)  # the cards compare with the 30 days before once computed
+    history.until(lambda d: d.get(f'{base}/') or 'no earlier data' not in d.find_element(By.TAG_NAME, 'body').text)
     for width, height in ((1440, 900), (390, 844)):
         viewport(driver, width, height)
         driver.get(f'{base}/')
