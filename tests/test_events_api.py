@@ -322,3 +322,27 @@ async def test_a_full_batch_of_events_is_stored_once_and_resent_as_duplicates(
     assert rows['b1'].customer_id == known[1].id and rows['b1'].props == {'path': '/p/1'}
     assert rows['b2'].customer_id is None and rows['b2'].session_id == 's2' and rows['b2'].props is None
     assert rows['b3'].ts == datetime.fromisoformat(batch[3]['ts']).astimezone(UTC)
+
+
+async def test_the_shop_pages_script_can_read_every_refusal_and_when_to_retry(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A browser hides an answer from another origin without Access-Control-Allow-Origin: the snippet would see
+    "failed to fetch" instead of the reason (and never the Retry-After)."""
+    shop = {'Origin': 'https://shop.example'}
+    batch = {'events': [event('cors-1', props={'q': '"<script>": \'x\''})]}
+    answers = [
+        await client.post('/api/events', json=batch, headers=shop),
+        await client.post('/api/events', json=batch, headers=bearer('bo_wrong', **shop)),
+        await client.post('/api/events', json={'visits': []}, headers=bearer(secret, **shop)),
+        await client.post('/api/events', json=batch, headers=bearer(secret, **shop)),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api_events, 'limiter', ratelimit.RateLimiter(1, 60.0))
+        await client.post('/api/events', json=batch, headers=bearer(secret, **shop))
+        answers.append(await client.post('/api/events', json=batch, headers=bearer(secret, **shop)))
+    assert [a.status_code for a in answers] == [401, 401, 422, 202, 429]
+    assert all(a.headers.get('Access-Control-Allow-Origin') == '*' for a in answers)
+    assert 'Retry-After' in answers[-1].headers['Access-Control-Expose-Headers']
+    assert int(answers[-1].headers['Retry-After']) >= 1 and 'Retry' in answers[-1].json()['detail']
+    assert answers[0].headers['WWW-Authenticate'] == 'Bearer'

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -33,8 +34,28 @@ CORS = {
 }
 
 
+# on every answer, refusals too: else the shop page's script cannot read a 401, 422 or 429 (the browser hides an
+# answer without it) and sees only "failed to fetch", never the reason or when to retry
+CORS_ON_ANSWERS = {'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After'}
+
+
 class EventsRoute(SizeLimitedRoute):
+    """The events route: a larger body, and every answer readable by the shop's pages (CORS_ON_ANSWERS)."""
+
     max_body_bytes = MAX_EVENTS_BODY_BYTES
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def readable_from_the_shop(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except HTTPException as error:  # a refusal of the key or its rate: answered here, with the headers
+                response = JSONResponse({'detail': error.detail}, status_code=error.status_code, headers=error.headers)
+            response.headers.update(CORS_ON_ANSWERS)
+            return response
+
+        return readable_from_the_shop
 
 
 router = APIRouter(prefix='/api/events', tags=['usage events'], route_class=EventsRoute)
@@ -125,7 +146,7 @@ def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]
         rejected=result.rejected,
         errors=[Refusal(**error) for error in result.errors],
     )
-    return JSONResponse(body.model_dump(), status_code=202, headers={'Access-Control-Allow-Origin': '*'})
+    return JSONResponse(body.model_dump(), status_code=202)
 
 
 @router.options('', include_in_schema=False)

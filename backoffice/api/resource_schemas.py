@@ -23,6 +23,13 @@ HIDDEN_FIELDS = SECRET_FIELDS | {'hash', 'totp_last_step', 'session_epoch', 'tok
 TEXT_LIMIT = 20_000
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Version = Annotated[int, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")]
+# a secret the server made for the caller (a webhook's signing secret, a generated password): in this answer only,
+# never stored in clear, so never shown again (a replay under the same Idempotency-Key answers without it)
+SECRET = Field(
+    default=None,
+    description="Only when one was made (a webhook's signing secret, a staff member's generated password): "
+    'shown in this answer only, never again; a replay with the same Idempotency-Key answers without it',
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Schemas:
     record: type[BaseModel]
     page: type[BaseModel]
     create: type[BaseModel] | None
+    created: type[BaseModel]  # the record as a create answers it: with the secret it made, if any (shown once)
     update: type[BaseModel] | None
     actions: dict[str, tuple[Action, type[BaseModel]]]
     list_parameters: list[inspect.Parameter]
@@ -55,6 +63,7 @@ def schemas_of(resource: Resource) -> Schemas:
             previous_cursor=(str | None, Field(description='Send it as `cursor` for the page before')),
         ),
         create=_body_model(resource.create, f'{name}Create') if resource.create is not None else None,
+        created=create_model(f'{name}Created', __base__=record, secret=(str | None, SECRET)),
         update=_body_model(resource.update, f'{name}Update', version=True) if resource.update is not None else None,
         actions={action.key: (action, _action_model(resource, action, name)) for action in resource.actions},
         list_parameters=parameters,
