@@ -346,3 +346,13 @@ async def test_the_shop_pages_script_can_read_every_refusal_and_when_to_retry(
     assert 'Retry-After' in answers[-1].headers['Access-Control-Expose-Headers']
     assert int(answers[-1].headers['Retry-After']) >= 1 and 'Retry' in answers[-1].json()['detail']
     assert answers[0].headers['WWW-Authenticate'] == 'Bearer'
+
+
+async def test_the_openapi_document_shows_one_events_fields_and_types(client: httpx.AsyncClient) -> None:
+    described = (await client.get('/openapi.json')).json()
+    batch = described['components']['schemas']['EventBatch']['properties']['events']
+    one = batch['items']
+    assert batch['maxItems'] == 1000
+    assert {'id', 'type', 'ts', 'customer_email', 'anonymous_id', 'session_id', 'props'} <= set(one['properties'])
+    assert set(one['required']) == {'id', 'type', 'ts'} and one['additionalProperties'] is False
+    assert 'page_view' in one['properties']['type']['enum'] and 'visit' in one['properties']['type']['enum']

@@ -15,7 +15,7 @@ from backoffice.api.requests import MAX_BODY_BYTES, router
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, tickets
+from backoffice.services import api_keys, ticket_links, tickets
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_customer, make_user
@@ -350,6 +350,30 @@ async def test_a_follow_up_needs_a_key_and_the_right_customer(client: httpx.Asyn
 
     assert (no_key.status_code, stranger.status_code, unknown.status_code, empty.status_code) == (401, 404, 404, 422)
     assert empty.json()['detail'][0]['loc'] == ['body', 'body']
+    # the front office sent an email, not a link: the refusal says so, the same for a stranger and an unknown number
+    assert stranger.json() == unknown.json() == {'detail': 'No request of this customer has this number.'}
+
+
+async def test_a_follow_up_to_a_merged_request_answers_the_request_it_joined(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    first = await created_request(client, secret)
+    second = await created_request(client, secret)
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = session.get(Ticket, first['id'])
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, into_number=second['number']
+        )
+    added = await client.post(
+        f'/api/requests/{first["number"]}/messages',
+        json={'email': 'jo@example.com', 'body': 'Any news? "<script>": \'x\''},
+        headers=bearer(secret),
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()['number'] == second['number']  # where the front office shows the thread, with this message
+    with read_session() as session:
+        assert session.get(TicketMessage, added.json()['id']).ticket_id == second['id']
 
 
 async def solve(ticket_id: int) -> str:

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from backoffice.api.common import calling_key
 from backoffice.api.requests import Problem, SizeLimitedRoute, bearer
 from backoffice.db import session_scope
 from backoffice.i18n import _
 from backoffice.kpi import capture
-from backoffice.models import ApiKey
+from backoffice.models import ApiKey, EventType
 from backoffice.runtime import ratelimit
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
@@ -61,10 +61,23 @@ class EventsRoute(SizeLimitedRoute):
 router = APIRouter(prefix='/api/events', tags=['usage events'], route_class=EventsRoute)
 
 
+def _event_schema() -> dict[str, Any]:
+    """One event's shape as OpenAPI shows it (capture.IncomingEvent, its `type` as the list of known types). The batch
+    itself takes any items: each is checked on its own, so one bad event is refused alone, with its reason."""
+    schema = capture.IncomingEvent.model_json_schema()
+    schema['properties']['type']['enum'] = [kind.name for kind in EventType]
+    schema['description'] = 'One usage event. Give `customer_email` or `anonymous_id` (or both).'
+    return schema
+
+
 class EventBatch(BaseModel):
-    events: list[Any] = Field(
+    events: Annotated[
+        list[Any],
+        WithJsonSchema({'type': 'array', 'maxItems': capture.MAX_BATCH, 'items': _event_schema()}),
+    ] = Field(
         max_length=capture.MAX_BATCH,
-        description=f'Up to {capture.MAX_BATCH} events, each shaped like `IncomingEvent`; each is checked on its own',
+        description=f'Up to {capture.MAX_BATCH} events; each is checked on its own (a bad one is refused alone, '
+        'listed in `errors` with its index and reason)',
     )
 
     model_config = {
