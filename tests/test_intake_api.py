@@ -446,3 +446,17 @@ async def test_the_openapi_schema_documents_the_models_and_every_refusal(client:
     assert set(schema['paths']['/api/requests/{number}/messages']['post']['responses']) >= {'201', '401', '404'}
     rating = schema['paths']['/api/requests/{number}/rating']['post']
     assert 'security' not in rating and set(rating['responses']) >= {'200', '404', '422', '429'}
+
+
+async def test_a_refusal_does_not_send_a_long_text_back(client: httpx.AsyncClient, secret: str) -> None:
+    """The 422 says which field and why; the 20,000 characters sent stay out of the answer (and the caller's logs)."""
+    long = {**REQUEST, 'subject': 'Où est mon colis ? "<script>": ' * 10, 'body': 'x' * 20_001}
+    refused = await client.post('/api/requests', json=long, headers=bearer(secret))
+    assert refused.status_code == 422 and len(refused.content) < 2000
+    by_field = {tuple(error['loc']): error for error in refused.json()['detail']}
+    assert by_field[('body', 'body')]['ctx'] == {'max_length': 20_000} and 'input' not in by_field[('body', 'body')]
+    assert 'at most 20000 characters' in by_field[('body', 'body')]['msg']
+    assert by_field[('body', 'subject')]['type'] == 'string_too_long'
+
+    short = await client.post('/api/requests', json={**REQUEST, 'type': 'nope'}, headers=bearer(secret))
+    assert short.json()['detail'][0]['input'] == 'nope'  # a short value still comes back, to see what was sent

@@ -33,6 +33,7 @@ _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 # followed by "u0000": then the walk decides), no such character in the document.
 _ESCAPED_BAD_TEXT = re.compile(r'\\u(?:0000|[dD][89a-fA-F])')
 _INTEGER = re.compile(r'\s*[+-]?\d+\s*')
+MAX_ECHOED_INPUT = 200  # characters: a refusal says what was wrong with a long value without sending it back
 
 
 class MalformedInput(ValueError):
@@ -94,7 +95,8 @@ class StrictRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
-                return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
+                errors = in_words(without_long_inputs(error.errors()))
+                return JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
             except write_failures.MACHINE_ERRORS as error:
                 failure = write_failures.classify(error)
                 if failure is None:
@@ -102,6 +104,27 @@ class StrictRoute(APIRoute):
                 return failure_answer(failure)
 
         return strict
+
+
+def without_long_inputs(errors: Sequence[Any]) -> list[Any]:
+    """FastAPI's validation errors without the `input` they echo when it is long (over MAX_ECHOED_INPUT characters of
+    JSON): a 20,000-character text, a whole batch of events or, for a missing field, the whole body would come back
+    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong."""
+    return [
+        {name: value for name, value in item.items() if name != 'input'}
+        if isinstance(item, dict) and 'input' in item and _echo_length(item['input']) > MAX_ECHOED_INPUT
+        else item
+        for item in errors
+    ]
+
+
+def _echo_length(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    try:
+        return len(json.dumps(jsonable_encoder(value), default=str))
+    except (TypeError, ValueError, RecursionError):
+        return MAX_ECHOED_INPUT + 1
 
 
 def in_words(errors: Sequence[Any]) -> list[Any]:
