@@ -110,8 +110,10 @@ def readable(item: Any) -> str:
     our sentence for its type in the reader's language, with the limit it names."""
     english = str(item['msg']).removeprefix('Value error, ')
     kind, context = item.get('type'), item.get('ctx') or {}
-    if i18n.current() == i18n.SOURCE_LOCALE or kind == 'value_error':
+    if i18n.current() == i18n.SOURCE_LOCALE:
         return english
+    if kind == 'value_error':  # our validators' sentences: translated when raised, or marked only (N_) in a model
+        return _(english)
     try:
         if kind in ('string_too_short', 'too_short'):
             n = int(context['min_length'])

@@ -334,3 +334,26 @@ async def test_tags_that_are_not_a_list_or_words_are_refused_at_the_field_not_wi
         )
         assert kept.status_code == 200, kept.text
     assert stored_request(ticket.number).subject == 'Tags: "<script>"'
+
+
+async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language() -> None:
+    """One error per field, located at the field (not at a member of a union), in the caller's language, with nothing
+    in it that reads as `{}`."""
+    customer = make_customer('terms@example.com', name=HOSTILE)
+    _key, secret = key_for('manager', 'write:customers')
+    french = bearer(secret, **{'Accept-Language': 'fr'})
+    async with api_client(router) as client:
+        related = await client.get('/api/v1/customers', params={'company_id': 'abc'}, headers=french)
+        nobody = await client.get('/api/v1/customers', params={'company_id': 'none'}, headers=bearer(secret))
+        terms = await client.patch(
+            f'/api/v1/customers/{customer.id}', json={'version': 1, 'payment_terms_days': 'abc'}, headers=french
+        )
+    assert related.status_code == 422
+    assert [(e['loc'], e['msg']) for e in related.json()['detail']] == [
+        (['query', 'company_id'], 'Donnez un identifiant (un nombre entier à partir de 1) ou none')
+    ]
+    assert nobody.status_code == 200 and HOSTILE in [c['name'] for c in nobody.json()['items']]
+    assert terms.status_code == 422
+    (error,) = terms.json()['detail']
+    assert error['loc'] == ['body', 'payment_terms_days']
+    assert error['msg'] == "Choisissez l'une des conditions de paiement proposées" and 'ctx' not in error

@@ -95,7 +95,7 @@ class StrictRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
-                errors = in_words(without_long_inputs(error.errors()))
+                errors = in_words(tidied(error.errors()))
                 return JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
             except write_failures.MACHINE_ERRORS as error:
                 failure = write_failures.classify(error)
@@ -106,16 +106,26 @@ class StrictRoute(APIRoute):
         return strict
 
 
-def without_long_inputs(errors: Sequence[Any]) -> list[Any]:
+def tidied(errors: Sequence[Any]) -> list[Any]:
     """FastAPI's validation errors without the `input` they echo when it is long (over MAX_ECHOED_INPUT characters of
-    JSON): a 20,000-character text, a whole batch of events or, for a missing field, the whole body would come back
-    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong."""
-    return [
-        {name: value for name, value in item.items() if name != 'input'}
-        if isinstance(item, dict) and 'input' in item and _echo_length(item['input']) > MAX_ECHOED_INPUT
-        else item
-        for item in errors
-    ]
+    JSON: a 20,000-character text, a whole batch of events or, for a missing field, the whole body would come back
+    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong), and without
+    the exception object in `ctx.error` (it reads as `{}` in JSON; `msg` holds its sentence)."""
+    return [_tidy(item) if isinstance(item, dict) else item for item in errors]
+
+
+def _tidy(item: dict[str, Any]) -> dict[str, Any]:
+    item = dict(item)
+    if 'input' in item and _echo_length(item['input']) > MAX_ECHOED_INPUT:
+        del item['input']
+    context = item.get('ctx')
+    if isinstance(context, dict) and isinstance(context.get('error'), BaseException):
+        context = {name: value for name, value in context.items() if name != 'error'}
+        if context:
+            item['ctx'] = context
+        else:
+            del item['ctx']
+    return item
 
 
 def _echo_length(value: Any) -> int:
