@@ -104,7 +104,11 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
         assert changed.status_code == 200, changed.text
         assert changed.json()['phone'] == '+33 1 23 45 67 89' and changed.json()['version'] == 2
         stale = await client.patch(url, json={'version': 1, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
-        assert stale.status_code == 409 and 'changed by' in stale.json()['detail']
+        said = stale.json()['detail']  # not "Reload…; what you typed is kept", written for a screen
+        assert stale.status_code == 409 and said.startswith(
+            f'This customer was changed by maria@example.com (API key {key.prefix}) at '
+        )
+        assert said.endswith(': it is now at version 2. Read it again, then send your change with that version.')
         invalid = await client.patch(url, json={'version': 2, 'email': 'not an email'}, headers=bearer(secret))
         assert invalid.status_code == 422
 

@@ -492,7 +492,7 @@ def http_error(error: ServiceError, where: str = 'body') -> HTTPException:
     if isinstance(error, NotFound):
         return HTTPException(404, str(error))
     if isinstance(error, StaleRecord):
-        return HTTPException(409, str(error))
+        return HTTPException(409, error.for_a_program())
     return HTTPException(409, str(error))
 
 
