@@ -356,3 +356,27 @@ async def test_the_openapi_document_shows_one_events_fields_and_types(client: ht
     assert {'id', 'type', 'ts', 'customer_email', 'anonymous_id', 'session_id', 'props'} <= set(one['properties'])
     assert set(one['required']) == {'id', 'type', 'ts'} and one['additionalProperties'] is False
     assert 'page_view' in one['properties']['type']['enum'] and 'visit' in one['properties']['type']['enum']
+
+
+async def test_each_refused_event_names_its_field_in_the_callers_language(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    batch = {
+        'events': [
+            event('ok-1', props={'q': '"<script>": \'x\''}),
+            event('bad-type', kind='t' * 5000),
+            event('future', ts=(utcnow() + timedelta(days=1)).isoformat()),
+            event('nobody', anonymous_id=None),
+            event('bad-ts', ts='demain'),
+        ]
+    }
+    english = (await client.post('/api/events', json=batch, headers=bearer(secret))).json()
+    assert english['accepted'] == 1
+    fields = {error['id']: (error['field'], error['reason']) for error in english['errors']}
+    assert fields['bad-type'] == ('type', f"type: unknown type '{'t' * 40}'")  # not 5,000 characters sent back
+    assert fields['future'] == ('ts', 'ts is in the future') and fields['nobody'] == (None, fields['nobody'][1])
+    assert fields['bad-ts'][0] == 'ts'
+    french = (await client.post('/api/events', json=batch, headers=bearer(secret, **{'Accept-Language': 'fr'}))).json()
+    reasons = {error['id']: error['reason'] for error in french['errors']}
+    assert reasons['future'] == 'ts est dans le futur' and reasons['nobody'] == 'donnez customer_email ou anonymous_id'
+    assert reasons['bad-type'].startswith('type: type inconnu') and french['duplicates'] == 1

@@ -110,7 +110,10 @@ class EventBatch(BaseModel):
 class Refusal(BaseModel):
     index: int = Field(description="The event's position in the batch, from 0")
     id: str | None = None
-    reason: str
+    field: str | None = Field(
+        default=None, description="The event's field at fault (`ts`, `type`, `props`…); null: the event as a whole"
+    )
+    reason: str = Field(description="Why, led by the field (in the caller's Accept-Language)")
 
 
 class BatchAccepted(BaseModel):
