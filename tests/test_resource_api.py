@@ -349,6 +349,7 @@ async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language(
     async with api_client(router) as client:
         related = await client.get('/api/v1/customers', params={'company_id': 'abc'}, headers=french)
         nobody = await client.get('/api/v1/customers', params={'company_id': 'none'}, headers=bearer(secret))
+        english = await client.post('/api/v1/customers', json={'email': 'not "<an>": email'}, headers=bearer(secret))
         terms = await client.patch(
             f'/api/v1/customers/{customer.id}', json={'version': 1, 'payment_terms_days': 'abc'}, headers=french
         )
@@ -357,6 +358,9 @@ async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language(
         (['query', 'company_id'], 'Donnez un identifiant (un nombre entier à partir de 1) ou none')
     ]
     assert nobody.status_code == 200 and HOSTILE in [c['name'] for c in nobody.json()['items']]
+    assert english.status_code == 422 and [(e['loc'], e['msg']) for e in english.json()['detail']] == [
+        (['body', 'email'], 'Enter a valid email address')  # not "Value error, Enter…"
+    ]
     assert terms.status_code == 422
     (error,) = terms.json()['detail']
     assert error['loc'] == ['body', 'payment_terms_days']

@@ -109,13 +109,16 @@ class StrictRoute(APIRoute):
 def tidied(errors: Sequence[Any]) -> list[Any]:
     """FastAPI's validation errors without the `input` they echo when it is long (over MAX_ECHOED_INPUT characters of
     JSON: a 20,000-character text, a whole batch of events or, for a missing field, the whole body would come back
-    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong), and without
-    the exception object in `ctx.error` (it reads as `{}` in JSON; `msg` holds its sentence)."""
+    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong), without
+    the exception object in `ctx.error` (it reads as `{}` in JSON; `msg` holds its sentence), and with our validators'
+    sentences as written (pydantic leads them with "Value error, ")."""
     return [_tidy(item) if isinstance(item, dict) else item for item in errors]
 
 
 def _tidy(item: dict[str, Any]) -> dict[str, Any]:
     item = dict(item)
+    if item.get('type') == 'value_error' and isinstance(item.get('msg'), str):  # our validators' sentence, as written
+        item['msg'] = item['msg'].removeprefix('Value error, ')
     if 'input' in item and _echo_length(item['input']) > MAX_ECHOED_INPUT:
         del item['input']
     context = item.get('ctx')
