@@ -460,3 +460,19 @@ async def test_a_refusal_does_not_send_a_long_text_back(client: httpx.AsyncClien
 
     short = await client.post('/api/requests', json={**REQUEST, 'type': 'nope'}, headers=bearer(secret))
     assert short.json()['detail'][0]['input'] == 'nope'  # a short value still comes back, to see what was sent
+
+
+async def test_a_misspelt_field_is_refused_at_its_name_not_dropped(client: httpx.AsyncClient, secret: str) -> None:
+    """As /api/orders and /api/v1 do: `orderNumber` would otherwise be dropped and the request opened without it."""
+    before = count(Ticket)
+    typo = await client.post('/api/requests', json={**REQUEST, 'orderNumber': 'A-1 "<b>":'}, headers=bearer(secret))
+    assert typo.status_code == 422
+    assert [(e['loc'], e['type']) for e in typo.json()['detail']] == [(['body', 'orderNumber'], 'extra_forbidden')]
+    created = await created_request(client, secret)
+    follow = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={'email': 'jo@example.com', 'body': 'Hi', 'attachments': []},
+        headers=bearer(secret),
+    )
+    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert count(Ticket) == before + 1

@@ -68,6 +68,7 @@ class NewRequest(BaseModel):
     order_number: str | None = Field(default=None, max_length=40)
 
     model_config = {
+        'extra': 'forbid',  # a misspelt field (orderNumber) is refused at its name, never dropped unseen
         'json_schema_extra': {
             'examples': [
                 {
@@ -79,7 +80,7 @@ class NewRequest(BaseModel):
                     'order_number': 'A-1042',
                 }
             ]
-        }
+        },
     }
 
 
@@ -89,6 +90,8 @@ class RequestCreated(BaseModel):
 
 
 class FollowUp(BaseModel):
+    model_config = {'extra': 'forbid'}
+
     email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
     body: str = Field(max_length=20_000)
 
@@ -101,6 +104,8 @@ class FollowUpAdded(BaseModel):
 
 
 class Rating(BaseModel):
+    model_config = {'extra': 'forbid'}
+
     token: str = Field(max_length=64, description='The token from the link the customer received')
     score: int = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
     comment: str | None = Field(default=None, max_length=2000)
