@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
-from fastapi import Request
+from fastapi import Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -72,6 +72,9 @@ class StrictRoute(APIRoute):
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
+        takes_json = bool(self.dependant.body_params) and not any(
+            isinstance(field.field_info, params.Form | params.File) for field in self.dependant.body_params
+        )
         integer_params = {
             field.alias
             for field in (*self.dependant.path_params, *self.dependant.query_params)
@@ -86,7 +89,15 @@ class StrictRoute(APIRoute):
             try:
                 _check_parameters(request, integer_params)
                 body = await request.body()
-                if body and _is_json(request.headers.get('content-type')):
+                content_type = request.headers.get('content-type')
+                if body and takes_json and not (content_type and _is_json(content_type)):
+                    # FastAPI reads such a body as text (`curl -d` sends a form's type, some clients none) and would
+                    # answer that "a valid dictionary" was expected: say what to send instead
+                    raise MalformedInput(
+                        ['header', 'content-type'],
+                        _('Send the body as JSON, with the header Content-Type: application/json.'),
+                    )
+                if body and _is_json(content_type):
                     request._json = read_json(body)  # what FastAPI reads next (Starlette caches the JSON here)
             except MalformedInput as error:
                 return JSONResponse(
@@ -222,7 +233,7 @@ def _int64(text: str) -> int:
 
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
-        return True  # FastAPI reads a body without a content type as JSON
+        return True  # read strictly all the same (a route taking JSON has refused it by then, StrictRoute)
     media = content_type.split(';', 1)[0].strip().lower()
     return media == 'application/json' or (media.startswith('application/') and media.endswith('+json'))
 
