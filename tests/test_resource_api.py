@@ -365,3 +365,16 @@ async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language(
     (error,) = terms.json()['detail']
     assert error['loc'] == ['body', 'payment_terms_days']
     assert error['msg'] == "Choisissez l'une des conditions de paiement proposées" and 'ctx' not in error
+
+
+async def test_a_page_past_the_last_is_empty_so_a_loop_over_pages_ends() -> None:
+    for n in range(3):
+        make_customer(f'paged{n}@example.com', name=f'Paged "<b>": {n}')
+    _key, secret = key_for('agent', 'read:customers')
+    async with api_client(router) as client:
+        last = await client.get('/api/v1/customers', params={'page': 2, 'page_size': 2}, headers=bearer(secret))
+        past = await client.get('/api/v1/customers', params={'page': 3, 'page_size': 2}, headers=bearer(secret))
+    assert len(last.json()['items']) == 1 and last.json()['page'] == 2 and last.json()['next_cursor'] is None
+    assert past.status_code == 200
+    assert (past.json()['items'], past.json()['page'], past.json()['total']) == ([], 3, 3)  # not page 2 again
+    assert past.json()['next_cursor'] is None and past.json()['previous_cursor'] is None

@@ -206,7 +206,14 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
         _query('q', str, '', 'Search: contains, case-insensitive, over the fields the screen searches', max_length=200),
         _query('sort', Literal[sortable] | None, None, "A column to sort by; default: the screen's"),
         _query('descending', bool | None, None, "Sort in descending order; default: the screen's"),
-        _query('page', int, 1, 'Page number (1 = first); a cursor reads faster', ge=1, le=INT32_MAX),
+        _query(
+            'page',
+            int,
+            1,
+            'Page number (1 = first); past the last page, no items; a cursor reads faster',
+            ge=1,
+            le=INT32_MAX,
+        ),
         _query('page_size', int, 25, 'Rows per page', ge=1, le=MAX_PAGE_SIZE),
         _query('cursor', str | None, None, 'next_cursor or previous_cursor of the page before', max_length=4000),
     ]

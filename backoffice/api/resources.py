@@ -297,6 +297,16 @@ def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., A
             found = query.list_page(session=session, actor=actor, resource=resource, request=request, cursor=cursor)
             items = [schemas.record.model_validate(row) for row in found.rows]
         sort_name = request.sort or resource.default_sort
+        if found.page < request.page:  # past the last page: the screens show the last one, a program wants the end
+            return schemas.page(
+                items=[],
+                total=found.total,
+                exact=found.exact,
+                page=request.page,
+                page_size=found.page_size,
+                next_cursor=None,
+                previous_cursor=None,
+            )
         more = found.page < found.last_page or (not found.exact and len(found.rows) == found.page_size)
         return schemas.page(
             items=items,
