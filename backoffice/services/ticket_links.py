@@ -32,12 +32,13 @@ from backoffice.models import (
     User,
     utcnow,
 )
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import audit
 from backoffice.services.tickets import _locked, _save, _status_values, _who, system_note, takes_replies
 from backoffice.stored_text import sentence
 
 SEARCH_LIMIT = 10
+CROSS_CUSTOMER_PERMISSION = 'customers.write'  # merging two customers' requests: see `merge`
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def merge_warning(*, session: Session, actor: User, ticket_id: int, into_number:
         return None
     if ticket is None or target.customer_id == ticket.customer_id:
         return None
+    _may_merge_across(actor, target)
     customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, target.customer_id)
     return _(MERGE_DIFFERENT_CUSTOMERS).format(
         number=ticket.number, customer=_who(customer), target=target.number, other=_who(other)
@@ -184,6 +186,8 @@ def merge(
         raise ValidationFailed(
             {'into_number': _('#{number} is closed: choose a request that is still open').format(number=target.number)}
         )
+    if target.customer_id != ticket.customer_id:
+        _may_merge_across(actor, target)
     if target.customer_id != ticket.customer_id and not other_customer:
         raise ValidationFailed(
             {
@@ -248,6 +252,21 @@ def merge(
         summary=sentence(N_('#{number} merged into #{target}'), number=ticket.number, target=target.number),
     )
     return target
+
+
+def _may_merge_across(actor: User, target: Ticket) -> None:
+    """Merging into another customer's request shows one customer's messages to the other in the portal: a change to
+    customers' data, refused (at the field, before any confirmation) to whom may answer requests but not change
+    customers (a custom role with tickets.write alone)."""
+    if not can(actor, CROSS_CUSTOMER_PERMISSION):
+        raise ValidationFailed(
+            {
+                'into_number': _(
+                    "Request #{number} is another customer's: merging into it takes the right to change customers "
+                    '({permission}). Ask someone who has it, or link the two requests instead.'
+                ).format(number=target.number, permission=CROSS_CUSTOMER_PERMISSION)
+            }
+        )
 
 
 def _unsent(session: Session, ticket_id: int) -> bool:
