@@ -75,6 +75,11 @@ def main() -> None:
     parser.add_argument('--server-name', default='_')
     parser.add_argument('--certificate', default='', help='TLS certificate chain (PEM): nginx terminates HTTPS')
     parser.add_argument('--certificate-key', default='')
+    parser.add_argument(
+        '--access-log',
+        default='/var/log/nginx/backoffice.access.log',
+        help='the access log (nginx combined, its tokens redacted: format `backoffice`)',
+    )
     args = parser.parse_args()
     if bool(args.certificate) != bool(args.certificate_key):
         parser.error('--certificate and --certificate-key go together')
@@ -87,6 +92,7 @@ def main() -> None:
             certificate=args.certificate,
             certificate_key=args.certificate_key,
             redirect_from=args.redirect_from,
+            access_log=f'{args.access_log} backoffice',
         ),
         end='',
     )
