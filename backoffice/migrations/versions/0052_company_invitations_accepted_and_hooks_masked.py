@@ -31,13 +31,13 @@ audit_log = sa.table('audit_log', sa.column('id', sa.Integer), sa.column('action
 
 def upgrade() -> None:
     with op.batch_alter_table('company_members', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('accepted_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('invited_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('accepted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('invited_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(
             sa.Column('invited_by', sqlmodel.sql.sqltypes.AutoString(length=300), server_default='', nullable=False)
         )
-        batch_op.add_column(sa.Column('shared_from', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('ended_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('shared_from', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('ended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     op.execute('UPDATE company_members SET accepted_at = created_at')
     _mask_hooks_in_audit_log()
 
