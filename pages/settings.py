@@ -200,7 +200,7 @@ class SecretHint:
     def __init__(self, key: str, value: Any, box: ui.element) -> None:
         self.key, self.box, self.removing = key, box, False
         with ui.row().classes('items-center gap-2 -mt-2 pb-1'):
-            self.line = ui.label().classes('text-xs text-gray-600 font-mono break-all').mark(f'{key}-saved')
+            self.line = ui.label().classes('text-xs text-gray-600 break-all').mark(f'{key}-saved')
             self.remove = ui.button(_('Remove'), on_click=self.toggle).props('flat dense size=sm no-caps')
             self.remove.mark(f'{key}-remove')
         self.saved(value)
@@ -221,6 +221,7 @@ class SecretHint:
             self.line.text = _('Saved: {hint}').format(hint=app_settings.hint(self.key, self.value))
         else:
             self.line.text = _('Not set')
+        self.line.classes(add='font-mono' if self.value and not self.removing else '', remove='font-mono')
         self.remove.text = _('Keep it') if self.removing else _('Remove')
         self.remove.set_visibility(bool(self.value))
 

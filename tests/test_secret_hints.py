@@ -68,7 +68,9 @@ def test_every_secret_setting_reaches_the_audit_log_as_a_hint_only() -> None:
     stored = stored_audit()
     assert not [secret for secret in SECRETS + ('whsec_x1', 'AnotherSecretValue') if secret in stored], stored
     with read_session() as session:
-        entries = session.exec(text("SELECT CAST(changes AS TEXT) FROM audit_log WHERE action = 'settings.changed' ORDER BY id"))
+        entries = session.exec(
+            text("SELECT CAST(changes AS TEXT) FROM audit_log WHERE action = 'settings.changed' ORDER BY id")
+        )
         changes = [json.loads(row[0]) for row in entries]
     assert changes[0]['slack_webhook_url'] == ['', 'https://hooks.slack.com/services/T…/…xyz']
     assert changes[1]['stripe_secret_key'] == ['', app_settings.MASK]  # a key: that it changed, nothing of it
