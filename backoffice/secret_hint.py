@@ -4,6 +4,7 @@ entry) has every such address, every user:password@ and every ?token=… masked.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -82,6 +83,31 @@ def scrub(text: str) -> str:
     """Free text with its secrets masked: a hook's address as its hint, user:password@ and ?token=… elsewhere."""
     if '://' not in text and '=' not in text:
         return text
-    text = _URL.sub(lambda found: address(found[0]) if is_hook(found[0]) else found[0], text)
+    text = _URL.sub(_hinted, text)
     text = _CREDENTIALS.sub(lambda found: f'{found["scheme"]}{MASK}@', text)
     return _SECRET_PARAMETER.sub(lambda found: f'{found["name"]}{MASK}', text)
+
+
+def _hinted(found: re.Match[str]) -> str:
+    """A hook's address found in text as its hint, the punctuation that closed the sentence kept after it."""
+    url = found[0].rstrip(').,;:!?]')
+    return (address(url) if is_hook(url) else url) + found[0][len(url) :]
+
+
+class ScrubbedLog(logging.Filter):
+    """A logger's records with their secrets masked, message and traceback alike: the scheduler logs a failed job's
+    exception, whose text may quote an address with its secret (a chat hook's, a password in a URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        record.msg, record.args = scrub(record.getMessage()), ()
+        return True
+
+
+def scrub_logs_of(name: str) -> None:
+    """Mask the secrets in what this logger writes (once, however often it is asked)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(existing, ScrubbedLog) for existing in logger.filters):
+        logger.addFilter(ScrubbedLog())

@@ -6,6 +6,7 @@ error — and pg_dump is never given the database password on its command line."
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from types import SimpleNamespace
 
@@ -92,6 +93,30 @@ def test_a_failed_jobs_error_is_kept_with_the_address_masked() -> None:
         error = session.exec(text('SELECT error FROM job_runs')).scalar_one()
     assert 'https://hooks.slack.com/services/T…/…xyz' in error and 'mail.example.com' in error
     assert not [secret for secret in SECRETS + ('Pa55w0rd',) if secret in error], error
+
+
+def test_the_scheduler_s_log_of_a_failed_job_masks_the_address() -> None:
+    written: list[str] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            written.append(logging.Formatter().format(record))
+
+    logger = logging.getLogger('secret_hints_test.executor')
+    logger.propagate, handler = False, Kept()
+    logger.addHandler(handler)
+    secret_hint.scrub_logs_of('secret_hints_test.executor')
+    secret_hint.scrub_logs_of('secret_hints_test.executor')  # asked twice: one filter
+    try:
+        raise RuntimeError(f'posting to {SLACK} failed')
+    except RuntimeError:
+        logger.warning('Job "%s" raised an exception (%s)', 'alerts', DISCORD, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    assert len(logger.filters) == 1 and len(written) == 1
+    assert 'https://hooks.slack.com/services/T…/…xyz' in written[0] and 'Traceback' in written[0]
+    assert 'https://discord.com/api/webhooks/1…/…Abc' in written[0]
+    assert not [secret for secret in SECRETS if secret in written[0]], written[0]
 
 
 def test_pg_dump_and_pg_restore_get_the_password_in_their_environment_not_their_arguments(

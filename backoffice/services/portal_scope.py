@@ -3,7 +3,8 @@ customer is ever found (a wrong id is "not found", never "forbidden": it tells n
 
 A company's member (B2B) sees more, by their role: a company admin all the company's orders, invoices and requests; a
 buyer and a viewer the company's orders and requests, and their own invoices. "The company's" records are those of
-its contacts (customers whose `company_id` is the company), as on the staff's company page. A viewer reads only:
+its contacts (customers whose `company_id` is the company), as on the staff's company page — a portal member's only
+within their membership (from accepting a company admin's invitation until removed: `_whose`). A viewer reads only:
 `require_write` refuses every change in the services."""
 
 from __future__ import annotations
