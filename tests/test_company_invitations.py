@@ -12,7 +12,7 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.models import AuditEntry, CompanyRole, Customer
-from backoffice.services import company_members, customers, portal
+from backoffice.services import company_members, customers, personal_data, portal
 from backoffice.services.portal_scope import PortalActor
 
 from .support.companies import BASE_URL, actor, company_with, member_id
@@ -188,3 +188,16 @@ async def test_the_invited_person_declines(user: User, acme: PortalActor) -> Non
     await user.should_see('Invitation declined: nothing is shared.', retries=200)
     await user.should_not_see(marker='company-invitation')
     assert waiting('erin@example.com') == [] and actor('erin@example.com').company_id is None
+
+
+def test_erasing_the_inviter_takes_their_name_off_the_invitations_they_sent(acme: PortalActor) -> None:
+    invite(acme, 'carl@example.com')
+    admin = make_user('admin')
+    with read_session() as session:
+        ada = session.exec(select(Customer).where(Customer.email == 'ada@acme.com')).one()
+    with session_scope() as session:
+        personal_data.erase_customer(
+            session=session, actor=admin, record_id=ada.id, version=ada.version, confirmation='ada@acme.com'
+        )
+    (invitation,) = waiting('carl@example.com')
+    assert 'ada@acme.com' not in invitation.invited_by and HOSTILE not in invitation.invited_by
