@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         'sqlite:///data/backoffice.db',
         description='SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db',
     )
+    db_pool_size: int = Field(
+        16,
+        ge=1,
+        le=500,
+        description='Database connections each process keeps (and as many more in a burst): on PostgreSQL, '
+        'processes × 2 × this must stay under its max_connections (100 by default: 3 processes at 16)',
+    )
     host: str = Field('127.0.0.1', description='Address the web server listens on')
     port: int = Field(8080, ge=1, le=65535, description='Port the web server listens on')
     storage_secret: str | None = Field(

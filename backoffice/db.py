@@ -45,20 +45,23 @@ def get_engine() -> Engine:
 
 
 def create_database_engine(url: str) -> Engine:
+    from backoffice.config import get_settings
+
     parsed = make_url(url)
+    pool = get_settings().db_pool_size  # kept open, and as many more in a burst (BACKOFFICE_DB_POOL_SIZE)
     if parsed.get_backend_name() == 'sqlite':
         if parsed.database and parsed.database != ':memory:':
             _private_database_file(Path(parsed.database))
         engine = create_engine(
             url,
             connect_args={'check_same_thread': False, 'timeout': 5},
-            pool_size=16,
-            max_overflow=16,
+            pool_size=pool,
+            max_overflow=pool,
             json_serializer=compact_json,
         )
         _make_sqlite_safe(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16, json_serializer=compact_json)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=pool, max_overflow=pool, json_serializer=compact_json)
     _drop_nul_in_text(engine)
     return engine
 

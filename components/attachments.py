@@ -12,26 +12,32 @@ from nicegui import events, ui
 
 from backoffice import formatting
 from backoffice.i18n import _
-from backoffice.services.ticket_attachments import ACCEPT, MAX_BYTES, MAX_FILES
+from backoffice.services.ticket_attachments import ACCEPT, MAX_BYTES, MAX_FILES, MAX_REPLY_BYTES, too_big_for_a_reply
 
 from .forms import FAILED, call
 
 
 class AttachmentPicker(ui.column):
     """Picked files wait here (name and bytes) until the message is sent; the service checks their type and size.
-    `waiting`: a line shown while files wait (what becomes of them if the message is not sent)."""
+    `waiting`: a line shown while files wait (what becomes of them if the message is not sent). `for_replies`: the
+    files may go out with a reply's email, which carries MAX_REPLY_BYTES in all: said in the label, and said at once
+    when the files picked make more (the service refuses such a reply with the same words)."""
 
-    def __init__(self, *, waiting: str | None = None) -> None:
+    def __init__(self, *, waiting: str | None = None, for_replies: bool = False) -> None:
         super().__init__()
         self.files: list[tuple[str, bytes]] = []
+        self.for_replies = for_replies
+        self._too_big: str | None = None  # the warning shown for the files' total, if any
         self._reading = 0  # uploads that arrived and are still being read
         self.classes('w-full gap-1 bo-attachments')  # components/shell.py's UPLOADER_CSS
         with self:
             self.upload = (
                 ui.upload(
-                    label=_('Attach images or PDFs (up to {n}, {limit} MB each)').format(
-                        n=MAX_FILES, limit=MAX_BYTES // 1024 // 1024
-                    ),
+                    label=(
+                        _('Attach images or PDFs (up to {n}, {limit} MB each, {total} MB in all with a reply)')
+                        if for_replies
+                        else _('Attach images or PDFs (up to {n}, {limit} MB each)')
+                    ).format(n=MAX_FILES, limit=MAX_BYTES // 1024 // 1024, total=MAX_REPLY_BYTES // 1024 // 1024),
                     multiple=True,
                     auto_upload=True,
                     max_file_size=MAX_BYTES,
@@ -72,6 +78,7 @@ class AttachmentPicker(ui.column):
 
     def _show(self) -> None:
         self.waiting.set_visibility(bool(self.files and self.waiting.text))
+        self._tell_total()
         self.chips.clear()
         with self.chips:
             for index, (name, data) in enumerate(self.files):
@@ -83,6 +90,17 @@ class AttachmentPicker(ui.column):
                 ).props('dense')
                 chip.props['title'] = name  # the whole name, where the chip cuts it
                 chip.mark('attached-file')
+
+    def _tell_total(self) -> None:
+        """Say at once when the files picked make too much for a reply (and stop saying it once they no longer do)."""
+        if not self.for_replies:
+            return
+        too_big = too_big_for_a_reply(sum(len(data) for _name, data in self.files))
+        if too_big:
+            self.error = too_big
+        elif self._too_big is not None and self.error == self._too_big:
+            self.error = None
+        self._too_big = too_big
 
     def _drop(self, index: int) -> None:
         if 0 <= index < len(self.files):

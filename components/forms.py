@@ -133,6 +133,12 @@ def show_error(
         ui.notify(' '.join(unplaced), type='negative', multi_line=True)
 
 
+# a long dialog (a record's form, an import's preview): the card no taller than Quasar's dialog allows, its body taking
+# what is left and scrolling, the action bar below it never scrolled away
+BOUNDED_CARD = 'max-height: calc(100dvh - 48px); flex-wrap: nowrap; overflow: hidden'
+SCROLLING_BODY = 'flex: 1 1 auto; min-height: 0; overflow-y: auto; flex-wrap: nowrap'
+
+
 @contextmanager
 def page_dialog() -> Iterator[ui.dialog]:
     """A dialog that belongs to the page, not to the element that opened it (a list refresh may delete that one),

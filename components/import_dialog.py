@@ -18,7 +18,7 @@ from backoffice.resources import Resource
 from backoffice.runtime.upload_limit import max_upload_bytes, too_large_message
 from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 
-from .forms import FAILED, call, page_dialog
+from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, page_dialog
 from .import_preview import PreviewTable, Progress
 from .session import acting_user
 
@@ -36,8 +36,15 @@ class ImportDialog:
         self.clear: list[str] = []
         self.previews = 0  # the latest preview asked for: an older one finishing later is not shown
         self.applying = False
-        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl'):
+        # the file, matching and preview scroll; Close and Apply stay at the card's foot (a 3,000-row preview pushed
+        # Apply below the fold of a 1440 × 900 screen)
+        with page_dialog() as self.dialog, ui.card().classes('w-full max-w-4xl').style(BOUNDED_CARD):
             ui.label(_('Import {records}').format(records=_(resource.label).lower())).classes('text-lg font-medium')
+            body = ui.column().classes('w-full').style(SCROLLING_BODY).mark('import-body')
+            with ui.row().classes('w-full justify-end items-center gap-2 no-wrap'):
+                ui.button(_('Close'), on_click=self.dialog.close).props('flat')
+                self.apply_slot = ui.element('div')  # the preview's Apply, once there is something to apply
+        with body:
             fields = ', '.join(_(f.label) for f in import_map.importable_fields(resource))
             ui.label(
                 _(
@@ -68,8 +75,6 @@ class ImportDialog:
             self.preview_box = ui.column().classes('w-full')
             with ui.expansion(_('Earlier imports'), icon='history').classes('w-full'):
                 self.batches_box = ui.column().classes('w-full gap-1')
-            with ui.row().classes('w-full justify-end'):
-                ui.button(_('Close'), on_click=self.dialog.close).props('flat')
         self._show_batches()
         self.dialog.open()
 
@@ -79,6 +84,7 @@ class ImportDialog:
         self.rows, self.plan, self.clear = [], [], []
         self.mapping_box.clear()
         self.preview_box.clear()
+        self.apply_slot.clear()
         if event.file.size() > max_upload_bytes():
             self._say(too_large_message())
             return
@@ -165,6 +171,7 @@ class ImportDialog:
         asked = self.previews
         self.plan = []
         self.preview_box.clear()
+        self.apply_slot.clear()
         with self.preview_box:
             progress = Progress(_('Previewing'))
         try:
@@ -188,8 +195,9 @@ class ImportDialog:
                 )
             ).classes('text-sm font-medium')
             PreviewTable(self.resource, self.plan)
-            writable = counts['create'] + counts['update']
-            if writable:
+        writable = counts['create'] + counts['update']
+        if writable:
+            with self.apply_slot:
                 self.apply_button = ui.button(
                     ngettext('Apply {n} change', 'Apply {n} changes', writable).format(n=formatting.number(writable)),
                     icon='upload',
@@ -236,9 +244,10 @@ class ImportDialog:
             type='positive',
         )
         await self.done()
-        self.preview_box.clear()  # last: it deletes the button whose handler this is
+        self.preview_box.clear()
         self.mapping_box.clear()
         self._show_batches()
+        self.apply_slot.clear()  # last: it deletes the button whose handler this is
 
     def _write(self, user, plan: list[import_plan.RowPlan], report):
         with session_scope() as session:

@@ -64,7 +64,7 @@ class DraftDialog:
     def add_line(self, product_id: int | None = None, quantity: int = 1) -> None:
         if product_id is not None and product_id not in self.products:
             self.products[product_id] = _('Product {id}').format(id=product_id)
-        with self.lines_box, ui.row().classes('w-full items-center gap-2 no-wrap'):
+        with self.lines_box, ui.row().classes('w-full items-start gap-2 no-wrap'):
             product = (
                 ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
                 .props('outlined dense')
@@ -74,7 +74,7 @@ class DraftDialog:
             amount = (
                 WholeNumberInput(_('Qty'), value=quantity)  # text: Chromium's number input read '1,5' as 15
                 .props('outlined dense')
-                .classes('w-24')
+                .classes('w-24 bo-narrow-field')
                 .mark(f'draft-quantity-{len(self.lines)}')
             )
         self.lines.append((product, amount))

@@ -11,14 +11,15 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice.i18n import _
+from backoffice import formatting
+from backoffice.i18n import _, ngettext
 from backoffice.resources.support import STATUSES
-from backoffice.services.ticket_links import RelatedRequest
+from backoffice.services.ticket_links import Found, RelatedRequest
 
 from .forms import page_dialog
 
 Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
-Search = Callable[[str], Awaitable[list[RelatedRequest]]]
+Search = Callable[[str, bool], Awaitable[Found]]  # (what was typed, merging?) → what matches
 
 
 def related_panel(
@@ -66,7 +67,7 @@ def related_panel(
                         _('The link shows on both requests.'),
                         _('Link'),
                         link,
-                        search,
+                        lambda typed: search(typed, False),
                     ),
                 ).props('flat dense no-caps').mark('link-request')
                 if may_merge:
@@ -81,7 +82,7 @@ def related_panel(
                             ),
                             _('Merge'),
                             merge,
-                            search,
+                            lambda typed: search(typed, True),
                         ),
                     ).props('flat dense no-caps').mark('merge')
 
@@ -93,13 +94,14 @@ def _request_link(other: RelatedRequest) -> None:
     )
 
 
-def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search) -> None:
-    """Ask for the other request: its number, or a word of its subject to choose among what it finds."""
+def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Callable[[str], Awaitable[Found]]) -> None:
+    """Ask for the other request: its number, or words of its subject or of its customer's name or email to choose
+    among what it finds (the first ones, and how many more match)."""
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
         ui.label(title).classes('text-lg font-medium')
         ui.label(said).classes('text-sm')
         field = (
-            ui.input(_('Request no. or subject'))
+            ui.input(_('Request no., subject or customer'))
             .props('outlined autofocus clearable debounce=250')
             .classes('w-full')
             .mark('request-search')
@@ -115,21 +117,51 @@ def _find_dialog(title: str, said: str, action: str, pick: Pick, search: Search)
             results = await search(field.value or '')
             found.clear()
             with found:
-                for other in results:
+                for other in results.requests:
                     with ui.row().classes('w-full items-center gap-2 no-wrap').mark('search-result'):
                         with ui.column().classes('gap-0 min-w-0 grow'):
                             with ui.row().classes('gap-1 min-w-0 no-wrap'):
                                 ui.label(f'#{other.number}').classes('font-medium')
                                 ui.label(other.subject).classes('min-w-0 wrap-anywhere')
-                            ui.label(_(STATUSES.get(other.status, other.status))).classes('text-xs text-gray-600')
+                            said = _(STATUSES.get(other.status, other.status))
+                            ui.label(f'{other.customer} · {said}' if other.customer else said).classes(
+                                'text-xs text-gray-600 wrap-anywhere'
+                            ).mark('search-result-line')
                         ui.button(action, on_click=lambda other=other: choose(other.number)).props(
                             'outline dense no-caps'
                         ).mark('pick')
-                if (field.value or '').strip() and not results:
+                if (field.value or '').strip() and not results.requests:
                     ui.label(_('No request matches.')).classes('text-sm text-gray-500')
+                if results.more:
+                    ui.label(_more(results)).classes('text-sm text-gray-600').mark('search-more')
 
         field.on_value_change(look)
-        field.on('keydown.enter', lambda: choose(field.value))
+
+        async def enter() -> None:
+            """Enter takes a number as it is; words, the one request they find (looked up now, not the results on
+            screen, which may be those of fewer letters); several found: the agent chooses."""
+            typed = (field.value or '').strip()
+            if not typed or typed.lstrip('#').strip().isdigit():
+                await choose(typed)
+                return
+            results = await search(typed)
+            if len(results.requests) == 1 and not results.more:
+                await choose(results.requests[0].number)
+            elif results.requests:
+                field.error = _('Several requests match: choose one, or type its number')
+            else:
+                await choose(typed)  # the service says what to type
+
+        field.on('keydown.enter', enter)
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')
     dialog.open()
+
+
+def _more(results: Found) -> str:
+    """'12 more — type more to narrow' (at most MORE_COUNTED counted: 'over 1,000 more')."""
+    if results.more_capped:
+        return _('Over {n} more — type more to narrow').format(n=formatting.number(results.more))
+    return ngettext('{n} more — type more to narrow', '{n} more — type more to narrow', results.more).format(
+        n=formatting.number(results.more)
+    )

@@ -22,7 +22,18 @@ from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedL
 from backoffice.services import audit_story, crud
 
 from .date_input import DateInput
-from .forms import FAILED, call, call_now, clear_errors, confirm, error_line, page_dialog, show_secret_once
+from .forms import (
+    BOUNDED_CARD,
+    FAILED,
+    SCROLLING_BODY,
+    call,
+    call_now,
+    clear_errors,
+    confirm,
+    error_line,
+    page_dialog,
+    show_secret_once,
+)
 from .image_field import image_input
 from .links import site_link
 from .related_select import related_select
@@ -47,12 +58,6 @@ def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable
 def _get_record(user: User, resource: Resource, record_id: int) -> Any:
     with read_session() as session:
         return crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
-
-
-# a record's dialog: the card no taller than Quasar's dialog allows, its body (the form, or the tabs' panels) taking
-# what is left and scrolling, the action bar below it never scrolled away
-BOUNDED_CARD = 'max-height: calc(100dvh - 48px); flex-wrap: nowrap; overflow: hidden'
-SCROLLING_BODY = 'flex: 1 1 auto; min-height: 0; overflow-y: auto; flex-wrap: nowrap'
 
 
 class RecordDialog:

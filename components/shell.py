@@ -77,7 +77,7 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 
 def theme() -> None:
     """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
-    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS)
+    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS)
 
 
 def product_colors() -> None:
@@ -89,6 +89,13 @@ def product_colors() -> None:
 
 # a date field's format example ('e.g. 31/12/2026') reads as a hint, never as a day typed in (components/date_input.py);
 # only once its label floats above it: under a label still in the field Quasar hides it, which this must not undo
+# A narrow field at the end of a row (a line's Qty): its message ("Enter a whole number") on one line, ending at the
+# field's right edge and running left under the row's wider field, not wrapped on three lines under a 96-px box
+NARROW_FIELD_CSS = """
+.bo-narrow-field .q-field__bottom { left: auto; right: 0; width: max-content; max-width: none; }
+.bo-narrow-field .q-field__messages { white-space: nowrap; text-align: right; }
+"""
+
 DATE_CSS = """
 .bo-date-input.q-field--float input::placeholder { color: #9ca3af; font-style: italic; opacity: 1; }
 """

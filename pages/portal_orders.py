@@ -167,7 +167,7 @@ def _return_form(number: str, offer: portal.ReturnOffer) -> None:
                 quantities[line.order_line_id] = (
                     WholeNumberInput('', value=0)  # text: Chromium's number input read '1,5' as 15
                     .props('outlined dense')
-                    .classes('w-24')
+                    .classes('w-24 bo-narrow-field')
                     .mark('portal-return-quantity')
                 )
                 quantities[line.order_line_id].props['aria-label'] = line.name

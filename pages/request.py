@@ -18,7 +18,7 @@ from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
 from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, tickets
-from backoffice.services.ticket_links import RelatedRequest
+from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
@@ -419,7 +419,8 @@ class RequestScreen:
         if ticket_attachments.may_attach(self.user):
             # the drafts keep text only (the browser's session storage is no place for 10 MB files): say so
             self.attached = AttachmentPicker(
-                waiting=_('Files are not kept with the draft: send the reply or note before you leave this page.')
+                waiting=_('Files are not kept with the draft: send the reply or note before you leave this page.'),
+                for_replies=True,
             )
         with ui.row().classes('gap-2'):
             self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
@@ -571,17 +572,19 @@ class RequestScreen:
             fields={'into_number': field},
         )
 
-    async def _search(self, query: str) -> list[RelatedRequest]:
+    async def _search(self, query: str, merging: bool) -> Found:
         ticket_id, user = self.ticket.id, acting_user()
         if user is None:
-            return []
+            return Found([])
 
-        def find() -> list[RelatedRequest]:
+        def find() -> Found:
             with read_session() as session:
-                return ticket_links.search(session=session, actor=user, query=query, exclude_id=ticket_id)
+                return ticket_links.search(
+                    session=session, actor=user, query=query, ticket_id=ticket_id, merging=merging
+                )
 
         found = await call(find)
-        return [] if found is FAILED else found
+        return Found([]) if found is FAILED else found
 
     async def _assign_to_me(self) -> None:
         version = self.ticket.version

@@ -103,7 +103,9 @@ def test_a_file_of_another_type_or_too_big_is_refused_at_the_field_and_nothing_i
     assert refused.value.errors == {'attachments': 'page.pdf is not an image (PNG, JPEG, WebP, GIF) or a PDF'}
     with pytest.raises(ValidationFailed) as refused:
         send([(HOSTILE_NAME, b'%PDF-' + b'0' * ticket_attachments.MAX_BYTES)])
-    assert refused.value.errors == {'attachments': f'{HOSTILE_NAME} is 10.0 MB; a file may be at most 10 MB'}
+    assert refused.value.errors == {
+        'attachments': f'{HOSTILE_NAME} is 10.1 MB; a file may be at most 10 MB'
+    }  # past it, never '10.0'
     with pytest.raises(ValidationFailed) as refused:
         send([('x.png', tiny_png())] * (ticket_attachments.MAX_FILES + 1))
     assert refused.value.errors == {'attachments': 'Attach at most 5 files to one message'}
@@ -221,3 +223,42 @@ def test_a_reply_whose_file_went_missing_fails_and_says_so(smtp_server: FakeSmtp
     assert message.delivery == Delivery.failed
     assert message.delivery_error == f'attachment missing: {HOSTILE_NAME}'
     assert smtp_server.received == []
+
+
+def test_a_replys_files_may_make_at_most_what_one_email_carries_a_notes_are_not_mailed(
+    smtp_server: FakeSmtp,
+) -> None:
+    agent = make_user('agent')
+    ticket = submit_request('Label: "crushed" <script>', email='hana@example.com')
+    limit = ticket_attachments.MAX_REPLY_BYTES
+    # files as big as each may be, one byte past the reply's total (the sizes of the files a mail server refused)
+    sizes = [ticket_attachments.MAX_BYTES, limit - ticket_attachments.MAX_BYTES + 1]
+    over = [(f'{HOSTILE_NAME[:-4]} {n}.pdf', b'%PDF-' + b'0' * (size - 5)) for n, size in enumerate(sizes)]
+
+    def reply(files: list[tuple[str, bytes]]) -> None:
+        with session_scope() as session:
+            tickets.reply(
+                session=session,
+                actor=agent,
+                ticket_id=ticket.id,
+                version=stored_request(ticket.number).version,
+                body='The photos.',
+                files=files,
+            )
+
+    with pytest.raises(ValidationFailed) as refused:
+        reply(over)
+    size = '17.1'  # one byte past 17 MB: never '17.0 MB' beside 'at most 17 MB'
+    assert refused.value.errors == {
+        'attachments': f'These files make {size} MB together; a reply can carry at most {limit // 1024 // 1024} MB, '
+        'or mail servers refuse it. Send some with a second reply.'
+    }
+    with session_scope() as session:  # a note is never mailed: the same files are kept with it
+        tickets.add_note(session=session, actor=agent, ticket_id=ticket.id, body='For us', files=over)
+    at_edge = [over[0], (over[1][0], over[1][1][:-1])]
+    reply(at_edge)
+    assert mail.send_outbox(sending_to(smtp_server)) == {'sent': 1, 'failed': 0, 'retry': 0}
+    (_sender, _recipients, raw) = smtp_server.received[0]
+    assert len(raw) < 25 * 1000 * 1000  # the smaller reading of the 25 MB most mail servers take
+    email = message_from_bytes(raw, policy=policy.default)
+    assert [part.get_content() for part in email.iter_attachments()] == [data for _name, data in at_edge]

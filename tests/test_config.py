@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.config import ConfigError, Settings, load_settings
+from backoffice.config import ConfigError, Settings, load_settings, reload_settings
+from backoffice.db import create_database_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIABLES = [f'BACKOFFICE_{name.upper()}' for name in Settings.model_fields]
@@ -56,6 +57,7 @@ def test_values_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         ('BACKOFFICE_DATABASE_URL', 'mysql://root@localhost/shop'),
         ('BACKOFFICE_STORAGE_SECRET', 'short'),
         ('BACKOFFICE_SESSION_IDLE_MINUTES', '0'),
+        ('BACKOFFICE_DB_POOL_SIZE', '0'),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(
@@ -69,6 +71,23 @@ def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(
     message = str(stopped.value.code)
     assert message.startswith(f'Invalid {name}: ')
     assert '\n' not in message
+
+
+def test_each_process_keeps_as_many_database_connections_as_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Three processes at the default 16 (+16 in a burst) fit PostgreSQL's default 100 connections; a fourth
+    needs a smaller pool (or a larger max_connections), which an operator sets here."""
+    assert Settings.model_fields['db_pool_size'].default == 16
+    monkeypatch.setenv('BACKOFFICE_DB_POOL_SIZE', '5')
+    reload_settings()
+    try:
+        engine = create_database_engine(f'sqlite:///{tmp_path / "pool.db"}')
+        assert (engine.pool.size(), engine.pool._max_overflow) == (5, 5)  # type: ignore[attr-defined]
+        engine.dispose()
+    finally:
+        monkeypatch.delenv('BACKOFFICE_DB_POOL_SIZE')
+        reload_settings()
 
 
 def test_a_plain_postgresql_url_uses_the_psycopg_driver(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,3 +36,17 @@ def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
     with read_session() as session:
         redefined = read.dashboard(session=session, period=period)
     assert '9 days' in next(c for c in redefined.cards if c.key == 'active_users').definition
+
+
+def test_the_funnel_ends_with_the_orders_placed_online_not_every_order() -> None:
+    """An order entered by staff or imported had no checkout: the funnel's last step counts the front office's
+    order_placed events, as checkout abandonment does, so Checkouts → Orders placed never grows."""
+    today = days.today('UTC')
+    with session_scope() as session:
+        session.add(KpiDaily(kpi='checkouts', day=today, value=10.0))
+        session.add(KpiDaily(kpi='orders_placed_online', day=today, value=7.0))
+        session.add(KpiDaily(kpi='orders', day=today, value=25.0))  # 18 of them entered by staff
+        session.commit()
+    with read_session() as session:
+        steps = read.funnel(session=session, period=read.period_ending_today(7, session=session))
+    assert steps[-2:] == [('Checkouts', 10.0), ('Orders placed', 7.0)]

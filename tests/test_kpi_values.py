@@ -119,6 +119,8 @@ def test_each_kpi_matches_the_hand_computed_story(story: dict) -> None:
     assert values('signup_abandonment')[day] == pytest.approx(66.67)  # a2 (25 h) and a3 (never) of three
     assert values('checkout_abandonment')[day] == 50  # a3 of jo and a3
     assert values('checkout_abandonment')[before] is None  # no checkout: no rate, not 0 %
+    # the funnel's last two steps say the same as checkout abandonment: 2 checkouts, 1 order placed from them
+    assert (values('checkouts')[day], values('orders_placed_online')[day]) == (2, 1)
     assert values('active_users')[day] == 1  # jo: 2 logins in 7 days; max only one
     assert values('open_requests') == {before: 1, day: 2, after: 1}
     assert values('sla_breaches') == {before: 0, day: 1, after: 0}

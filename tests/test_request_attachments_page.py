@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from backoffice import formatting
 from backoffice.db import read_session
+from backoffice.errors import ValidationFailed
 from backoffice.models import MessageKind, TicketAttachment, TicketMessage
 from backoffice.services import ticket_attachments, tickets
 
@@ -43,7 +44,7 @@ async def test_an_agent_replies_with_files_and_the_thread_lists_them_to_download
     ticket = submit_request()
     await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
     await user.should_see('It has been two weeks.')
-    await user.should_see('Attach images or PDFs (up to 5, 10 MB each)')
+    await user.should_see('Attach images or PDFs (up to 5, 10 MB each, 17 MB in all with a reply)')
     await user.should_not_see(WAITING)
 
     await attach(user, 'page.pdf', b'<html><script>alert(1)</script></html>', 'application/pdf')
@@ -83,7 +84,7 @@ async def test_a_file_too_big_is_refused_at_the_field_and_a_note_keeps_its_file(
     await attach(user, 'scan.pdf', big, 'application/pdf')
     user.find(marker='reply-body').type('Courier report attached.')
     user.find(marker='add-note').click()
-    await user.should_see('scan.pdf is 10.0 MB; a file may be at most 10 MB', retries=200)
+    await user.should_see('scan.pdf is 10.1 MB; a file may be at most 10 MB', retries=200)
     assert attachments_of(ticket.id) == []
     user.find(marker='attached-file').elements.pop().set_value(False)
     await attach(user, 'courier.pdf', PDF, 'application/pdf')
@@ -92,6 +93,47 @@ async def test_a_file_too_big_is_refused_at_the_field_and_a_note_keeps_its_file(
     assert attachments_of(ticket.id) == [(MessageKind.note, 'courier.pdf', len(PDF))]
     await user.should_see('Internal note')
     await user.should_see(f'courier.pdf ({formatting.size(len(PDF))})')
+
+
+async def test_files_too_big_together_for_a_reply_are_said_at_the_picker_before_sending(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused: list[dict[str, str]] = []
+    real_reply = tickets.reply
+
+    def told_reply(**kwargs):
+        try:
+            return real_reply(**kwargs)
+        except ValidationFailed as error:
+            refused.append(error.errors)
+            raise
+
+    monkeypatch.setattr(tickets, 'reply', told_reply)
+    agent = make_user('agent')
+    ticket = submit_request('Photos: "all" <script>')
+    await signed_in(user, agent.email, path=f'/requests/{ticket.number}')
+    await user.should_see('It has been two weeks.')
+    limit = ticket_attachments.MAX_REPLY_BYTES
+    first = b'%PDF-' + b'0' * (ticket_attachments.MAX_BYTES - 5)
+    await attach(user, HOSTILE_NAME[:-4] + '.pdf', first, 'application/pdf')
+    await user.should_not_see('a reply can carry at most')
+    second = b'%PDF-' + b'0' * (limit - len(first) + 1 - 5)  # one byte past the reply's total
+    await attach(user, 'scan 2.pdf', second, 'application/pdf')
+    said = (
+        'These files make 17.1 MB together; a reply can carry at most 17 MB, '  # one byte past: never 17.0
+        'or mail servers refuse it. Send some with a second reply.'
+    )
+    await user.should_see(said)  # at once, before anything is sent
+    user.find(marker='reply-body').type('The scans.')
+    user.find(marker='send-reply').click()
+    await eventually(lambda: refused == [{'attachments': said}], message='the service refused the reply')
+    await user.should_see(said)  # the same words at the picker
+    assert attachments_of(ticket.id) == []
+    user.find(marker='attached-file', content='scan 2.pdf').elements.pop().set_value(False)
+    await user.should_not_see(said)
+    user.find(marker='send-reply').click()
+    await user.should_see('Reply queued', retries=200)
+    assert attachments_of(ticket.id) == [(MessageKind.reply, HOSTILE_NAME[:-4] + '.pdf', len(first))]
 
 
 async def test_a_file_picked_while_a_note_is_saved_stays_for_the_next_message(

@@ -174,3 +174,79 @@ async def test_the_customer_of_a_merged_request_is_shown_where_it_goes_on_and_no
     await user.open(f'/portal/requests/{third.number}')
     await user.should_see('This request is closed.')
     await user.should_not_see(marker='portal-continues-in')
+
+
+async def test_a_merge_is_a_change_of_the_target_live_on_a_colleagues_screen_and_at_the_moved_up_in_the_list(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    from backoffice.db import session_scope
+    from backoffice.services import tickets
+
+    from .support.lists import listed
+
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    target = submit_request('Parcel lost: "box" <script>', email='cleo@example.com')
+    with session_scope() as session:  # answered: the target waits on the customer
+        tickets.reply(session=session, actor=colleague, ticket_id=target.id, version=target.version, body='Checking.')
+    source = submit_request('Still nothing', email='cleo@example.com', body='Any news? "soon": <script>x</script>')
+    submit_request('Wrong size', email='cleo@example.com')  # updated after the target: above it in the list
+    other = create_user()  # the colleague, with the target open
+    await open_request(other, colleague.email, target.number, says='Checking.')
+    assert other.find(marker='status').elements.pop().value == 'waiting'
+    desk = create_user()  # the live list, by updated time
+    await signed_in(desk, make_user('agent').email, path='/requests')
+    await eventually(
+        lambda: listed(desk, 'subject')[:3] == ['Wrong size', 'Still nothing', 'Parcel lost: "box" <script>']
+    )
+
+    await open_request(user, agent.email, source.number, says='Any news?')
+    user.find(marker='merge').click()
+    user.find(marker='request-search').type('cleo@example')  # the customer's email finds their requests
+    await user.should_see('Parcel lost: "box" <script>')
+    user.find(marker='request-search').clear().type(f'#{target.number}').trigger('keydown.enter')
+    await user.should_see('Merged')
+
+    # the colleague's screen shows the messages that came in and the request back in the queue, without a reload
+    await other.should_see('Any news? "soon": <script>x</script>')
+    await other.should_see(f'#{source.number} was merged into this request (messages moved: 1).')
+    await eventually(lambda: other.find(marker='status').elements.pop().value == 'open')
+    # the list moves the target up by its updated time, under the merged one (closed as it went)
+    await eventually(
+        lambda: listed(desk, 'subject')[:3] == ['Still nothing', 'Parcel lost: "box" <script>', 'Wrong size']
+    )
+    assert stored_request(target.number).version == target.version + 2  # the reply, then the merge
+
+
+async def test_the_link_search_shows_ten_says_how_many_more_and_leaves_out_what_is_linked(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request('Crate: "dented" <script>', email='ivy@example.com', name='Ivy: <b>Stone</b>')
+    made = [submit_request(f'Crate #{n}: "dented" <script>') for n in range(12)]
+    await open_request(user, agent.email, ticket.number)
+    user.find(marker='link-request').click()
+    user.find(marker='request-search').type('dented crate')
+    await user.should_see('2 more — type more to narrow')
+    await eventually(lambda: len(user.find(marker='search-result').elements) == 10)
+    await user.should_not_see(f'#{made[0].number}')  # the oldest two are the ones not shown
+    user.find(marker='request-search').clear().type(f'#{made[11].number}')
+    await user.should_not_see('more — type more to narrow')
+    user.find(marker='pick').click()
+    await eventually(lambda: linked_texts(user) == [f'#{made[11].number} Crate #11: "dented" <script> New'])
+    user.find(marker='link-request').click()
+    user.find(marker='request-search').type('dented crate')
+    await user.should_see('1 more — type more to narrow')  # the linked one is no longer offered
+
+
+async def test_enter_links_the_one_request_some_words_find_and_asks_to_choose_among_several(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request('Mug: "chipped" <script>')
+    submit_request('Kettle "A": leaking <script>')
+    submit_request('Kettle "B": leaking <script>')
+    only = submit_request('Teapot: lid "cracked" <script>')
+    await open_request(user, agent.email, ticket.number)
+    user.find(marker='link-request').click()
+    field = user.find(marker='request-search')
+    field.type('leaking kettle').trigger('keydown.enter')
+    await eventually(lambda: search_error(user) == 'Several requests match: choose one, or type its number')
+    field.clear().type('cracked teapot').trigger('keydown.enter')
+    await user.should_see('Linked')
+    await eventually(lambda: linked_texts(user) == [f'#{only.number} Teapot: lid "cracked" <script> New'])

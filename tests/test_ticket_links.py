@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import NotFound, ValidationFailed
+from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, Delivery, MessageKind, TicketAttachment, TicketMessage, TicketStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.services import ticket_attachments, ticket_links, tickets
@@ -70,21 +70,51 @@ def test_a_link_is_refused_to_itself_to_no_request_and_to_a_reader() -> None:
         ticket_links.link(session=session, actor=viewer, ticket_id=ticket.id, other_number=ticket.number)
 
 
-def test_search_finds_by_number_or_subject_text_as_text() -> None:
+def numbers(found: ticket_links.Found) -> list[int]:
+    return [r.number for r in found.requests]
+
+
+def test_search_finds_by_number_subject_words_or_customer_the_most_recent_first() -> None:
     agent = make_user('agent')
-    plain, hostile = submit_request('Parcel lost'), submit_request(HOSTILE)
+    mine = submit_request('Parcel lost', email='cleo.marsh@example.com', name='Cleo "Q" Marsh')
+    hostile = submit_request(HOSTILE, email='dan@example.com', name='Dan: <script>x</script>')
     percent = submit_request('100% wrong')
+    later = submit_request('The parcel: arrived late', email='cleo.marsh@example.com', name='Cleo "Q" Marsh')
+
+    def search(query: str, **kwargs) -> ticket_links.Found:
+        with read_session() as session:
+            return ticket_links.search(session=session, actor=agent, query=query, **kwargs)
+
+    assert numbers(search(f'#{mine.number}')) == [mine.number]
+    assert numbers(search(f' {mine.number} '))[0] == mine.number  # the very number first
+    assert numbers(search('LOST parcel')) == [mine.number]  # each word, in any order and case
+    assert numbers(search('Marsh')) == [later.number, mine.number]  # the customer's name, most recent first
+    assert numbers(search('cleo.marsh@example')) == [later.number, mine.number]  # ... and their email
+    assert {r.customer for r in search('cleo.marsh@example').requests} == {'Cleo "Q" Marsh'}  # said with each
+    assert numbers(search('marsh late')) == [later.number]
+    assert numbers(search('<script>')) == [hostile.number]  # in the subject and the name, found once, as text
+    assert numbers(search('"refund"')) == [hostile.number]
+    assert numbers(search('%')) == [percent.number]  # a % is looked for, not a wildcard
+    assert search('   ') == ticket_links.Found([]) and search('Parcel').more == 0
+    # the request itself is left out, and so are those already linked to it (a merge may go into a linked one)
+    with session_scope() as session:
+        ticket_links.link(session=session, actor=agent, ticket_id=mine.id, other_number=later.number)
+    assert numbers(search('parcel', ticket_id=mine.id)) == []
+    assert numbers(search('parcel', ticket_id=mine.id, merging=True)) == [later.number]
+    assert numbers(search('parcel', ticket_id=hostile.id)) == [later.number, mine.number]
+    # a merge cannot go into a closed request: none is offered
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=later.id, version=later.version, status='closed')
+    assert numbers(search('parcel', ticket_id=mine.id, merging=True)) == []
+
+
+def test_search_shows_the_first_ten_and_says_how_many_more_match() -> None:
+    agent = make_user('agent')
+    made = [submit_request(f'Crate #{n}: "broken" <script>') for n in range(13)]
     with read_session() as session:
-        by_number = ticket_links.search(session=session, actor=agent, query=f'#{plain.number}')
-        by_subject = ticket_links.search(session=session, actor=agent, query='<script>')
-        quoted = ticket_links.search(session=session, actor=agent, query='"refund"')
-        wildcard = ticket_links.search(session=session, actor=agent, query='%')
-        mine_left_out = ticket_links.search(session=session, actor=agent, query='Parcel', exclude_id=plain.id)
-    assert [r.number for r in by_number] == [plain.number]
-    assert [r.subject for r in by_subject] == [HOSTILE] == [r.subject for r in quoted]
-    assert [r.number for r in wildcard] == [percent.number]  # a % is looked for, not a wildcard
-    assert mine_left_out == []
-    assert hostile.number
+        found = ticket_links.search(session=session, actor=agent, query='crate broken', ticket_id=made[0].id)
+    assert numbers(found) == [ticket.number for ticket in made[:0:-1]][:10]  # the most recent ten, itself left out
+    assert (found.more, found.more_capped) == (2, False)
 
 
 def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> None:
@@ -141,6 +171,34 @@ def test_merging_moves_the_messages_and_files_and_closes_with_a_pointer() -> Non
     with session_scope() as session:
         message = tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
     assert message.ticket_id == target.id
+
+
+def test_merging_is_a_change_of_the_target_an_edit_begun_before_it_is_refused() -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Cole League')
+    target = submit_request('Parcel lost: "box" <script>')
+    with session_scope() as session:  # answered: the target waits on the customer
+        tickets.reply(session=session, actor=agent, ticket_id=target.id, version=target.version, body='Checking.')
+    opened = stored_request(target.number)  # what the colleague has on screen
+    source = submit_request('Still nothing', body='Any news?')
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=source.id, version=source.version, into_number=target.number
+        )
+    after = stored_request(target.number)
+    assert after.version == opened.version + 1 and after.updated_at > opened.updated_at  # the list moves it up
+    # the question that came in is unanswered: the target is back in the queue instead of waiting on the customer
+    assert (opened.status, after.status) == (TicketStatus.waiting, TicketStatus.open)
+    with read_session() as session:
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == 'ticket.merged_in', AuditEntry.entity_id == str(target.id))
+        ).one()
+    assert entry.version == after.version and entry.changes['status'] == ['waiting', 'open']
+    # the colleague's edit of the version they loaded would overwrite what the merge brought: refused, naming who
+    with session_scope() as session, pytest.raises(StaleRecord) as stale:
+        tickets.change(session=session, actor=colleague, ticket_id=target.id, version=opened.version, priority='high')
+    assert agent.email in str(stale.value)
+    with session_scope() as session, pytest.raises(StaleRecord):
+        tickets.reply(session=session, actor=colleague, ticket_id=target.id, version=opened.version, body='Hi')
 
 
 def test_merging_is_refused_into_itself_a_closed_request_and_twice() -> None:

@@ -31,7 +31,7 @@ FUNNEL = [  # labels marked English, shown through _()
     ('product_views', N_('Product views')),
     ('cart_adds', N_('Added to cart')),
     ('checkouts', N_('Checkouts')),
-    ('orders', N_('Orders')),
+    ('orders_placed_online', N_('Orders placed')),  # events, as the steps before it and checkout abandonment
 ]
 
 
@@ -63,6 +63,11 @@ class Card:
 
 def period_ending_today(length: int, *, session: Session) -> Period:
     return period_ending(length, zone=app_settings.value(session=session, key='time_zone'))
+
+
+def running_day(period: Period, *, zone: str) -> date | None:
+    """The period's last day when it is today in this time zone: its values are the day so far, not a day's."""
+    return period.last if period.last == days.today(zone) else None
 
 
 def period_ending(length: int, *, zone: str) -> Period:

@@ -531,6 +531,16 @@ KPIS: list[Kpi] = [
         ('events',),
         card=False,
     ),
+    Kpi(  # the funnel's last step: the orders the front office reported, as checkout abandonment counts them (the
+        # Orders card counts every order, also those entered by staff or imported, which no checkout preceded)
+        'orders_placed_online',
+        N_('Orders placed online'),
+        'count',
+        N_('Orders the front office reported placed (its order_placed events).'),
+        event_count(EventType.order_placed),
+        ('events',),
+        card=False,
+    ),
 ]
 BY_KEY = {kpi.key: kpi for kpi in KPIS}
 

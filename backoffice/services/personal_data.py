@@ -229,7 +229,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
             event.text, event.text_params = redact(event.text, needles), redact(event.text_params, needles)
             session.add(event)
         for refund in session.exec(select(Refund).where(col(Refund.order_id).in_(order_ids))):
-            refund.reason = redact(refund.reason, needles)
+            refund.reason, refund.reason_params = redact(refund.reason, needles), redact(refund.reason_params, needles)
             session.add(refund)
     # found.documents stay as issued: an invoice or credit note is never changed (the law keeps the buyer's name and
     # address on it for years; services/invoices refuses any change); no search reads their buyer data

@@ -7,6 +7,7 @@ with the request."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ from backoffice.runtime.uploads import image_type
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5  # with one message
+# All the files of one reply, which goes out as one email: attached as base64 (4 bytes per 3, plus a line end every 76
+# characters: x1.37), 17 MB of files make a mail of 24.4 million bytes, under the 25 MB most mail servers take (Gmail;
+# Microsoft 365's limits once encoded) read either way (25,000,000 or 25 x 1,048,576 bytes); 20 MB would make 28.7
+# million. A bigger reply is refused by the customer's server and shows as failed. Notes and the customer's own
+# messages are not mailed: they keep the per-file and per-message limits alone.
+MAX_REPLY_BYTES = 17 * 1024 * 1024
 MEDIA_TYPES = {
     'png': 'image/png',
     'jpg': 'image/jpeg',
@@ -61,10 +68,14 @@ def from_mail(file_name: str, data: bytes, content_type: str) -> Incoming:
     return Incoming(_shown(file_name), data, (content_type or OCTET_STREAM)[:TYPE_MAX])
 
 
-def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
-    """The files as they may be kept, or ValidationFailed at the attachments' field naming the first that may not."""
+def check(files: list[tuple[str, bytes]], *, mailed: bool = False) -> list[Incoming]:
+    """The files as they may be kept, or ValidationFailed at the attachments' field naming the first that may not;
+    `mailed`: they go out with a reply's email, so together they may make at most MAX_REPLY_BYTES."""
     if len(files) > MAX_FILES:
         raise ValidationFailed({FIELD: _('Attach at most {n} files to one message').format(n=MAX_FILES)})
+    too_big = too_big_for_a_reply(sum(len(data) for _name, data in files)) if mailed else None
+    if too_big:
+        raise ValidationFailed({FIELD: too_big})
     checked = []
     for name, data in files:
         shown = _shown(name)
@@ -72,7 +83,7 @@ def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
             raise ValidationFailed(
                 {
                     FIELD: _('{file} is {size} MB; a file may be at most {limit} MB').format(
-                        file=shown, size=formatting.number(len(data) / 1024 / 1024, 1), limit=MAX_BYTES // 1024 // 1024
+                        file=shown, size=_megabytes(len(data)), limit=MAX_BYTES // 1024 // 1024
                     )
                 }
             )
@@ -83,6 +94,16 @@ def check(files: list[tuple[str, bytes]]) -> list[Incoming]:
             )
         checked.append(Incoming(shown, data, MEDIA_TYPES[kind], f'.{kind}'))
     return checked
+
+
+def too_big_for_a_reply(total: int) -> str | None:
+    """What to say of files that make `total` bytes together, when that is too much for one reply's email."""
+    if total <= MAX_REPLY_BYTES:
+        return None
+    return _(
+        'These files make {size} MB together; a reply can carry at most {limit} MB, or mail servers refuse it. '
+        'Send some with a second reply.'
+    ).format(size=_megabytes(total), limit=MAX_REPLY_BYTES // 1024 // 1024)
 
 
 def kind_of(data: bytes) -> str | None:
@@ -215,6 +236,12 @@ def remove(paths: list[Path]) -> None:
 
 def root() -> Path:
     return private_folder(get_settings().data_dir / 'attachments')
+
+
+def _megabytes(size: int) -> str:
+    """A size past a limit in MB, rounded up to a tenth: 5 bytes past 17 MB read '17.1 MB', never '17.0 MB' beside
+    'at most 17 MB'."""
+    return formatting.number(math.ceil(size * 10 / 1024 / 1024) / 10, 1)
 
 
 def _shown(name: str) -> str:

@@ -11,15 +11,20 @@ tells them nothing they can act on, and across two customers would tell one abou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from sqlalchemy import and_, case, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select, update
 
 from backoffice import changes, events
+from backoffice.engine.declaration import Resource, resource
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
+from backoffice.listing.search import search_conditions
 from backoffice.models import (
     Customer,
     Delivery,
@@ -33,11 +38,14 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import audit
+from backoffice.services import audit, ticket_sla
 from backoffice.services.tickets import _locked, _save, _status_values, _who, system_note, takes_replies
 from backoffice.stored_text import sentence
 
-SEARCH_LIMIT = 10
+SEARCH_LIMIT = 10  # requests a search shows
+SEARCH_WORDS = 6  # words of a search looked for (each must match)
+MORE_COUNTED = 1000  # beyond those shown, matches counted up to this many
+AWAITING_ANSWER = (TicketStatus.new, TicketStatus.open)  # the customer's last word is unanswered
 CROSS_CUSTOMER_PERMISSION = 'customers.write'  # merging two customers' requests: see `merge`
 
 
@@ -49,6 +57,7 @@ class RelatedRequest:
     number: int
     subject: str
     status: str
+    customer: str = ''  # a search's results say whose it is (for who may read customers)
 
 
 def may_merge(ticket: Ticket) -> bool:
@@ -66,33 +75,92 @@ def merged_into(*, session: Session, actor: User, ticket: Ticket) -> RelatedRequ
 def linked(*, session: Session, actor: User, ticket_id: int) -> list[RelatedRequest]:
     """The requests linked to this one, by number."""
     require(actor, 'tickets.read')
-    rows = session.exec(
-        select(TicketLink.first_id, TicketLink.second_id).where(
-            or_(TicketLink.first_id == ticket_id, TicketLink.second_id == ticket_id)
-        )
-    ).all()
-    others = {second if first == ticket_id else first for first, second in rows}
+    others = _linked_ids(session, ticket_id)
     if not others:
         return []
     found = session.exec(select(Ticket).where(col(Ticket.id).in_(others)).order_by(col(Ticket.number)))
     return [_related(ticket) for ticket in found]
 
 
-def search(*, session: Session, actor: User, query: str, exclude_id: int | None = None) -> list[RelatedRequest]:
-    """Requests whose number is `query` (a leading # allowed) or whose subject holds it, the newest first."""
+@dataclass(frozen=True)
+class Found:
+    """What a search for another request shows: the first matches, and how many more match (`more_capped`: at least
+    that many; counting stops there)."""
+
+    requests: list[RelatedRequest]
+    more: int = 0
+    more_capped: bool = False
+
+
+def search(*, session: Session, actor: User, query: str, ticket_id: int | None = None, merging: bool = False) -> Found:
+    """The requests an agent may mean by `query`, to link to (or, `merging`, to merge into) the request `ticket_id`: by
+    number ('1042', '#1042': that one first), else by each word in the subject, the number or the customer's name or
+    email (the requests list's search, backoffice/listing, word by word), the most recently updated first. Leaves out
+    the request itself and, for a link, those already linked to it; for a merge, closed ones (they cannot take one)."""
     require(actor, 'tickets.read')
-    text = (query or '').strip()
-    if not text:
-        return []
-    number = text.lstrip('#').strip()
-    condition = col(Ticket.subject).icontains(text, autoescape=True)
-    if number.isdigit() and len(number) < 10:
-        condition = or_(Ticket.number == int(number), condition)
-    statement = select(Ticket).where(condition)
-    if exclude_id is not None:
-        statement = statement.where(Ticket.id != exclude_id)
-    found = session.exec(statement.order_by(col(Ticket.number).desc()).limit(SEARCH_LIMIT))
-    return [_related(ticket) for ticket in found]
+    text = (query or '').replace('\x00', '').strip()
+    words = text.split()[:SEARCH_WORDS]
+    if not words:
+        return Found([])
+    dialect = session.get_bind().dialect.name
+    tickets_list, customers_list = resource('tickets'), resource('customers')
+    by_customer = can(actor, customers_list.read_permission)  # who may not read customers finds none by them
+    conditions = []
+    for word in words:
+        either = list(_matching(session, tickets_list, word, dialect))
+        if by_customer:
+            in_customer = _matching(session, customers_list, word, dialect)
+            either.append(col(Ticket.customer_id).in_(select(Customer.id).where(*in_customer)))
+        conditions.append(or_(*either))
+    matches = and_(*conditions)
+    number = _number_in(text)
+    if number is not None:
+        matches = or_(Ticket.number == number, matches)
+    left_out = set() if ticket_id is None else {ticket_id} | (set() if merging else _linked_ids(session, ticket_id))
+    statement = select(Ticket).where(matches, col(Ticket.id).not_in(left_out))
+    if merging:
+        statement = statement.where(Ticket.status != TicketStatus.closed)
+    first = [] if number is None else [case((col(Ticket.number) == number, 0), else_=1)]
+    found = list(
+        session.exec(
+            statement.order_by(*first, col(Ticket.updated_at).desc(), col(Ticket.id).desc()).limit(SEARCH_LIMIT)
+        )
+    )
+    more = 0
+    if len(found) == SEARCH_LIMIT:  # count the rest, up to a point: a common word matches thousands
+        ids = statement.with_only_columns(col(Ticket.id)).order_by(None).limit(SEARCH_LIMIT + MORE_COUNTED)
+        more = session.exec(select(func.count()).select_from(ids.subquery())).one() - SEARCH_LIMIT
+    whose = _customers(session, {ticket.customer_id for ticket in found}) if by_customer else {}
+    shown = [replace(_related(ticket), customer=whose.get(ticket.customer_id, '')) for ticket in found]
+    return Found(shown, more, more >= MORE_COUNTED)
+
+
+def _customers(session: Session, ids: set[int]) -> dict[int, str]:
+    """Each customer as a search result names them: their name, else their email."""
+    rows = session.exec(select(Customer.id, Customer.name, Customer.email).where(col(Customer.id).in_(ids))).all()
+    return {_id(row_id): name or email for row_id, name, email in rows}
+
+
+def _matching(session: Session, listed: Resource, word: str, dialect: str) -> list[ColumnElement[bool]]:
+    """The list's search of one word. On PostgreSQL its LIKE twin: the trigram indexes serve `lower(column) LIKE` by
+    themselves, and the list's own form names a CTE per table, which two words would name twice."""
+    conditions, like = search_conditions(session, listed, word, dialect)
+    return like if dialect == 'postgresql' else conditions
+
+
+def _number_in(text: str) -> int | None:
+    """The request number a search names: '1042' or '#1042'."""
+    digits = text.lstrip('#').strip()
+    return int(digits) if digits.isdigit() and len(digits) < 10 else None
+
+
+def _linked_ids(session: Session, ticket_id: int) -> set[int]:
+    rows = session.exec(
+        select(TicketLink.first_id, TicketLink.second_id).where(
+            or_(TicketLink.first_id == ticket_id, TicketLink.second_id == ticket_id)
+        )
+    ).all()
+    return {second if first == ticket_id else first for first, second in rows}
 
 
 def link(*, session: Session, actor: User, ticket_id: int, other_number: int | str) -> RelatedRequest:
@@ -231,18 +299,7 @@ def merge(
             ),
         )
     )
-    audit.record(
-        session,
-        actor,
-        'ticket.merged_in',
-        'tickets',
-        target.id,
-        version=target.version,
-        changes={'messages': [None, len(moved)]},
-        summary=sentence(N_('#{number} merged into #{target}'), number=ticket.number, target=target.number),
-    )
-    # the target's new messages show on its screen by this event: _save below publishes the merged request's own
-    events.after_commit(session, Topic.tickets, {'id': target.id, 'action': 'merged_in'})
+    _took_in(session, actor, target, ticket, len(moved), now)
     _save(
         session,
         actor,
@@ -267,6 +324,34 @@ def _may_merge_across(actor: User, target: Ticket) -> None:
                 ).format(number=target.number, permission=CROSS_CUSTOMER_PERMISSION)
             }
         )
+
+
+def _took_in(session: Session, actor: User, target: Ticket, merged: Ticket, moved: int, now: datetime) -> None:
+    """The target's side of a merge, a change of the target like any other: a new version (an agent's edit begun on
+    the one before is refused as changed meanwhile, naming who merged), its updated time (the live list moves it up),
+    audited, published after the commit (its screen shows the messages that came in). A merged request still awaiting
+    an answer (new or open) brings its question along: a target waiting on the customer or solved opens again, or the
+    question would sit in no queue."""
+    before = audit.snapshot(target)
+    if merged.status in AWAITING_ANSWER and target.status in (TicketStatus.waiting, TicketStatus.solved):
+        for name, value in _status_values(target, TicketStatus.open, now).items():
+            setattr(target, name, value)
+        ticket_sla.refresh_sla_due(target)
+    diff = audit.diff(before, audit.snapshot(target))
+    changes.stamp(target)
+    session.add(target)
+    audit.record(
+        session,
+        actor,
+        'ticket.merged_in',
+        'tickets',
+        target.id,
+        version=target.version,
+        changes={'messages': [None, moved], **diff},
+        summary=sentence(N_('#{number} merged into #{target}'), number=merged.number, target=target.number),
+    )
+    # _save, which ends the merge, publishes the merged request's own change
+    events.after_commit(session, Topic.tickets, {'id': target.id, 'action': 'merged_in'})
 
 
 def _unsent(session: Session, ticket_id: int) -> bool:

@@ -227,7 +227,7 @@ def reply(
     response. A new or open request then waits on the customer, unless `status` says otherwise (e.g. solved); a
     waiting or solved one keeps its status. An unassigned request becomes the replier's."""
     require(actor, 'tickets.write')
-    text, checked = _written(body, files)
+    text, checked = _written(body, files, mailed=True)
     ticket = _locked(session, ticket_id, version)
     if not takes_replies(ticket):
         raise ValidationFailed({'body': _('This request is closed: it cannot be answered any more')})
@@ -298,9 +298,11 @@ def add_note(
     return message
 
 
-def _written(body: str, files: list[tuple[str, bytes]] | None) -> tuple[str, list[ticket_attachments.Incoming]]:
-    """A reply's or a note's text and files as they may be kept; ValidationFailed names every field at fault (the
-    text and the files at once)."""
+def _written(
+    body: str, files: list[tuple[str, bytes]] | None, *, mailed: bool = False
+) -> tuple[str, list[ticket_attachments.Incoming]]:
+    """A reply's or a note's text and files as they may be kept (`mailed`: a reply's, which go out in one email);
+    ValidationFailed names every field at fault (the text and the files at once)."""
     errors: dict[str, str] = {}
     text, checked = '', []
     try:
@@ -308,7 +310,7 @@ def _written(body: str, files: list[tuple[str, bytes]] | None) -> tuple[str, lis
     except ValidationFailed as error:
         errors.update(error.errors)
     try:
-        checked = ticket_attachments.check(files or [])
+        checked = ticket_attachments.check(files or [], mailed=mailed)
     except ValidationFailed as error:
         errors.update(error.errors)
     if errors:
@@ -829,8 +831,13 @@ def _save(
 
 
 def _ticket_of_customer(session: Session, number: int, *, token: str | None = None, email: str | None = None) -> Ticket:
-    """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists."""
-    missing = NotFound(_('No request matches this number and link.'))
+    """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists, and
+    names what the caller sent (the front office sends an email, a customer's link a token)."""
+    missing = NotFound(
+        _('No request matches this number and link.')
+        if token or not email
+        else _('No request of this customer has this number.')
+    )
     try:
         ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
     except (TypeError, ValueError):

@@ -87,6 +87,9 @@ def test_the_preview_pages_over_every_row_and_shows_hostile_text_as_text(
     settle(driver)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / 'import-preview-1440.png'))
+    apply_in_view = 'return arguments[0].getBoundingClientRect().bottom <= window.innerHeight'
+    assert driver.execute_script(apply_in_view, button(driver, 'Apply 3,000 changes'))  # without scrolling for it
     set_viewport(driver, 390, 844)
     visible_text(driver, '3,000 new')
     driver.save_screenshot(str(ARTIFACTS / 'import-preview-390.png'))
+    assert driver.execute_script(apply_in_view, button(driver, 'Apply 3,000 changes'))

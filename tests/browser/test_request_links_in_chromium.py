@@ -42,7 +42,7 @@ def test_an_agent_links_two_requests_and_both_show_the_link(
 
     signed_in(driver, base_url, f'/requests/{first.number}')
     button(driver, 'Link a request').click()
-    field(driver, 'Request no. or subject').send_keys('"refund"')
+    field(driver, 'Request no., subject or customer').send_keys('"refund"')
     visible_text(driver, '<script>window.__x=2</script>')  # found, its subject as text
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'request-link-search-1440.png'))
@@ -78,7 +78,7 @@ def test_an_agent_links_two_requests_and_both_show_the_link(
 
     # merged into the second (another customer's: asked first), the first says where the conversation goes on
     button(driver, 'Merge into…').click()
-    field(driver, 'Request no. or subject').send_keys(str(second.number))
+    field(driver, 'Request no., subject or customer').send_keys(str(second.number))
     button(driver, 'Merge', topmost=True).click()
     visible_text(driver, 'two different customers')
     settle(driver)

@@ -50,9 +50,17 @@ def test_a_draft_qty_and_an_integer_setting_of_1_5_are_refused_in_chromium(
         quantity = field(driver, 'Qty')
         replace_text(quantity, '1,5')
         button(driver, 'Create draft').click()
-        visible_text(driver, 'Enter a whole number')
+        message = visible_text(driver, 'Enter a whole number')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'draft-qty-1,5-{width}.png'))
+        # on one line under the narrow Qty (it wrapped on three at 390 px), and inside the dialog's card
+        shown, card = driver.execute_script(
+            'const r = arguments[0].getBoundingClientRect();'
+            'const c = arguments[0].closest(".q-card").getBoundingClientRect();'
+            'return [[r.height, r.right], [parseFloat(getComputedStyle(arguments[0]).lineHeight) || 14, c.right]];',
+            message,
+        )
+        assert shown[0] < 2 * card[0] and shown[1] <= card[1], (shown, card)
         with read_session() as session:
             drafts = session.exec(select(Order).where(col(Order.email) == f'tn.buyer{width}@example.com')).all()
         assert drafts == []  # nothing saved (not a draft of 15)

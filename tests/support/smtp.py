@@ -41,10 +41,10 @@ class _SmtpSession(socketserver.StreamRequestHandler):
                     self._say('250 OK')
             elif verb == 'DATA':
                 self._say('354 End data with <CR><LF>.<CR><LF>')
-                data = b''
+                data = bytearray()  # not bytes +=: a reply's 18 MB of files are 300,000 lines
                 while (chunk := self.rfile.readline()) not in (b'.\r\n', b''):
                     data += chunk
-                self.server.received.append((sender, recipients, data))
+                self.server.received.append((sender, recipients, bytes(data)))
                 self._say('250 Queued')
             elif verb == 'QUIT':
                 self._say('221 Bye')

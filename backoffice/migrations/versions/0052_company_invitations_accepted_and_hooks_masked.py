@@ -18,7 +18,7 @@ from backoffice import secret_hint
 from backoffice.services.audit import masked
 
 revision: str = '0052'
-down_revision: str | None = '0049'  # SECLEFT-DEV: '0051' once merged
+down_revision: str | None = '0051'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
