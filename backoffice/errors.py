@@ -58,7 +58,27 @@ class StaleRecord(ServiceError):
                 'Reload to see their change; what you typed is kept.'
             ).format(entity=_(entity), who=who)
         super().__init__(message)
-        self.changed_by, self.changed_at, self.current_version = changed_by, changed_at, current_version
+        self.entity, self.changed_by, self.changed_at, self.current_version = (
+            entity,
+            changed_by,
+            changed_at,
+            current_version,
+        )
+
+    def for_a_program(self) -> str:
+        """The refusal as an API caller reads it: nothing was typed on a screen, and the version to read is said."""
+        who = self.changed_by or _('someone else')
+        if self.changed_at:
+            return _(
+                'This {entity} was changed by {who} at {when}: it is now at version {version}. Read it again, then '
+                'send your change with that version.'
+            ).format(
+                entity=_(self.entity), who=who, when=formatting.when(self.changed_at), version=self.current_version
+            )
+        return _(
+            'This {entity} was changed by {who}: it is now at version {version}. Read it again, then send your '
+            'change with that version.'
+        ).format(entity=_(self.entity), who=who, version=self.current_version)
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
@@ -110,8 +130,10 @@ def readable(item: Any) -> str:
     our sentence for its type in the reader's language, with the limit it names."""
     english = str(item['msg']).removeprefix('Value error, ')
     kind, context = item.get('type'), item.get('ctx') or {}
-    if i18n.current() == i18n.SOURCE_LOCALE or kind == 'value_error':
+    if i18n.current() == i18n.SOURCE_LOCALE:
         return english
+    if kind == 'value_error':  # our validators' sentences: translated when raised, or marked only (N_) in a model
+        return _(english)
     try:
         if kind in ('string_too_short', 'too_short'):
             n = int(context['min_length'])

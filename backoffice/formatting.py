@@ -152,15 +152,21 @@ def millions(value: Any, currency: str) -> str:
     return _spaced(text, _symbol(currency, locale))
 
 
-def money_axis(currency: str) -> dict[str, str]:
-    """How a chart's money axis carries its currency in the reader's language, where the amount itself would: a
-    prefix in English ('€', 'CHF '), a suffix in French (' €'). Plotly keys: `tickprefix` / `ticksuffix`."""
+def typed_amount(value: Any) -> str:
+    """An amount put in a field for the reader to confirm or change, as they would type it: 40.00 (French: 40,00),
+    no thousands separator and no currency (the services read a decimal comma, not a grouped number)."""
+    return format_decimal(Decimal(str(value)), '0.00', locale=i18n.current())
+
+
+def currency_affixes(currency: str) -> tuple[str, str]:
+    """What stands before and after the digits of an amount in this currency in the reader's language: ('€', '') in
+    English, ('', ' €') in French, ('CHF ', '') for a code; a chart's money axis writes its ticks with them (d3's
+    currency format, components/kpi_widgets.money_axis), so they read as `money` writes amounts (−€500, −500 €)."""
     sample = money(1, currency, 0)
     digit = re.search(r'\d', sample)
     last = max(i for i, c in enumerate(sample) if c.isdigit())
     before, after = sample[: digit.start()] if digit else '', sample[last + 1 :]
-    before = before.lstrip('-')
-    return {'tickprefix': before, 'ticksuffix': after}
+    return before.lstrip('-'), after
 
 
 def _spaced(text: str, symbol: str) -> str:

@@ -116,6 +116,12 @@ def stored(text: str | Sentence) -> tuple[str, str | None, dict[str, Any] | None
     return text, None, None
 
 
+def restored(text: str, key: str | None = None, params: dict[str, Any] | None = None) -> str | Sentence:
+    """A stored text as it was given, to hand on to another row or sentence (a gateway refund's reason to the refund
+    it books): its `Sentence` when it has a msgid, else the text itself."""
+    return Sentence(key, params or {}) if key else text
+
+
 def show(text: str, key: str | None = None, params: dict[str, Any] | None = None) -> str:
     """A stored text in the reader's language: from its msgid and values when it has them; else (a row written before
     texts were stored so) its English text, translated when it is a known msgid ('Packed'), shown as stored if not."""

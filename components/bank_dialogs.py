@@ -4,6 +4,7 @@ split over invoices, a line set aside as not a customer payment, a note on a lin
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from nicegui import ui
@@ -227,7 +228,7 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
         ui.label(_('Match {amount} to invoices').format(amount=formatting.money(line.amount, line.currency))).classes(
             'text-lg font-medium'
         )
-        ui.label(_('Each invoice takes its part, in full or in part; the parts add up to the line.')).classes(
+        ui.label(_('Each invoice or order takes its part, in full or in part; the parts add up to the line.')).classes(
             'text-sm text-gray-600'
         )
         rows = ui.column().classes('w-full gap-1')
@@ -240,12 +241,13 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
                 key = f'order_{invoice["order_id"]}'
                 order_ids[key] = invoice['order_id']
                 label = _('Order {number} awaiting payment (due {amount})')
-                amount = amount or str(invoice['open'])  # paid in full: what is due
             else:
                 key = f'invoice_{invoice["invoice_id"]}'
                 invoice_ids[key] = invoice['invoice_id']
                 label = _('{invoice} (open {amount})')
-            if key in fields:
+            if key in fields:  # already listed (suggested): what was found by its number fills its part if empty
+                if amount and not fields[key].value:
+                    fields[key].value = amount
                 return
             with rows:
                 fields[key] = (
@@ -278,8 +280,8 @@ def split_dialog(line: BankLine, refresh: Refresh) -> None:
                         return bank_match.open_invoice(session=session, actor=user, number=wanted)
 
                 found = await call(find, fields={'number': number})
-                if found is not FAILED:
-                    add_row(found, '')
+                if found is not FAILED:  # an order found by its number takes the line, or all that is due on it
+                    add_row(found, str(min(line.amount, Decimal(found['open']))) if 'order_id' in found else '')
                     number.value = ''
 
             ui.button(_('Add'), on_click=add).props('flat').mark('add-invoice')

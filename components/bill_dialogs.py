@@ -1,6 +1,6 @@
 """Supplier bills in dialogs: a bill entered by hand (supplier, number, dates, lines), a bill's lines changed before
-it is approved, a bill made from a received purchase order, a payment recorded on a bill or undone, a bill cancelled
-with its reason."""
+it is approved, a bill made from what arrived of a purchase order, a payment recorded on a bill or undone, a bill
+cancelled with its reason."""
 
 from __future__ import annotations
 
@@ -165,8 +165,9 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
         )
         ui.label(_('The totals and the VAT are computed again from the lines.')).classes('text-sm text-gray-600')
         box = ui.column().classes('w-full gap-1')
+        products: dict[int, int | None] = {}  # a line's product (from a purchase order) kept when it is changed
         for line in current:
-            line_row(
+            row = line_row(
                 box,
                 lines,
                 {
@@ -177,6 +178,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
                 },
                 removable=True,
             )
+            products[id(row)] = line.product_id
         message = error_line()
 
         async def save() -> None:
@@ -184,6 +186,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
             if actor is None:
                 return
             sent, typed = typed_lines(lines)
+            typed = [{**values, 'product_id': products.get(id(row))} for row, values in zip(sent, typed, strict=True)]
 
             def work() -> SupplierBill:
                 with session_scope() as session:
@@ -222,22 +225,47 @@ def formatting_plain(value: Any) -> str:
 
 
 def bill_from_purchase(purchase_id: int) -> None:
-    """The bill of a received purchase order: its number and dates asked, its lines taken from the order."""
+    """The bill of what arrived of a purchase order and is not billed yet: its number and dates asked, its lines taken
+    from the order, each with the quantity received and not billed (less may be typed, never more)."""
+    user = acting_user()
+    if user is None:
+        return
+    with read_session() as session:
+        billing = bills.purchase_billing(session=session, actor=user, purchase_id=purchase_id)
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('bill-from-purchase'):
         ui.label(_('Bill for this purchase order')).classes('text-lg font-medium')
-        ui.label(_('The lines come from the order at their unit cost; check them against the bill.')).classes(
-            'text-sm text-gray-600'
-        )
+        ui.label(
+            _('The lines come from the order at their unit cost, for what was received and is not billed yet; check '
+              'them against the bill.')
+        ).classes('text-sm text-gray-600')  # fmt: skip
         number = ui.input(_("Supplier's bill number")).props('outlined dense').classes('w-full').mark('po-bill-number')
         issued = DateInput(_('Date of the bill'), value=str(date.today())).props('outlined dense stack-label')
         issued.classes('w-full')
         due = DateInput(_('Due (empty: by the terms)')).props('outlined dense stack-label').classes('w-full')
+        quantities: dict[int, ui.input] = {}
+        fields: dict[str, ui.element] = {'number': number, 'issued_on': issued, 'due_on': due}
+        with ui.column().classes('w-full gap-1'):
+            for i, line in enumerate(billing.lines):
+                if not line.left:
+                    continue
+                # on a phone the product's name takes the line and the quantity goes under it
+                with ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
+                    with ui.column().classes('gap-0 min-w-0 grow'):
+                        ui.label(line.description).classes('text-sm').style('overflow-wrap: anywhere')
+                        ui.label(billing.said(line)).classes('text-xs text-gray-600')
+                    quantities[line.line_id] = fields[f'lines.{i}.quantity'] = (
+                        ui.input(_('Qty to bill'), value=formatting_plain(line.left))
+                        .props('outlined dense inputmode=decimal')
+                        .classes('w-28 shrink-0')
+                        .mark(f'po-bill-quantity-{line.line_id}')
+                    )
         message = error_line()
 
         async def save() -> None:
             actor = acting_user()
             if actor is None:
                 return
+            typed = {line_id: field.value for line_id, field in quantities.items()}
 
             def work() -> SupplierBill:
                 with session_scope() as session:
@@ -248,9 +276,9 @@ def bill_from_purchase(purchase_id: int) -> None:
                         number=number.value or '',
                         issued_on=_day(issued.value),
                         due_on=_day(due.value),
+                        quantities=typed,
                     )
 
-            fields = {'number': number, 'issued_on': issued, 'due_on': due}
             bill = await call(work, fields=fields, message=message)
             if bill is FAILED:
                 return

@@ -10,7 +10,7 @@ from typing import Any
 from backoffice import formatting
 from backoffice.i18n import _, pgettext
 from backoffice.services.cashflow import ForecastSource, ForecastWeek, Week
-from components.kpi_widgets import COLORS, CONFIG, money_axis
+from components.kpi_widgets import COLORS, money_axis, money_config
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -37,7 +37,7 @@ def weeks_figure(weeks: list[Week], currency: str) -> dict[str, Any]:
             },
         ],
         'layout': _layout(weeks[0].monday, weeks[-1].monday, currency),
-        'config': CONFIG,
+        'config': money_config(currency),
     }
 
 
@@ -52,7 +52,11 @@ def forecast_figure(weeks: list[ForecastWeek], sources: list[ForecastSource], cu
             continue
         color = SOURCE_COLORS[index % len(SOURCE_COLORS)]
         data.append(_bars(_(source.label), x, [v or 0 for v in values], color, currency))
-    return {'data': data, 'layout': _layout(weeks[0].monday, weeks[-1].monday, currency), 'config': CONFIG}
+    return {
+        'data': data,
+        'layout': _layout(weeks[0].monday, weeks[-1].monday, currency),
+        'config': money_config(currency),
+    }
 
 
 def _bars(name: str, x: list[str], values: list, color: str, currency: str) -> dict[str, Any]:

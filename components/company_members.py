@@ -59,7 +59,9 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                     seen = []
                     if row.banned:
                         seen.append(_('Banned: cannot sign in'))
-                    if row.invited_at:
+                    if row.pending:  # a company admin's invitation: the person has not said yes
+                        seen.append(_('Invited by {who}: not accepted yet').format(who=row.invited_by or '?'))
+                    elif row.invited_at:
                         seen.append(_('Invited {when}').format(when=when(row.invited_at)))
                     if row.last_login_at:
                         seen.append(_('last signed in {when}').format(when=when(row.last_login_at)))
@@ -115,12 +117,13 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                 listing.refresh()
 
         async def remove(row: Member) -> None:
-            if not await confirm(
-                _("Remove {name} from the company? They keep their own orders and requests, not the company's.").format(
-                    name=row.name or row.email
-                ),
-                _('Remove from the company'),
-            ):
+            if row.pending:
+                question = _('Withdraw the invitation of {name}?').format(name=row.name or row.email)
+            else:
+                question = _(
+                    "Remove {name} from the company? They keep their own orders and requests, not the company's."
+                ).format(name=row.name or row.email)
+            if not await confirm(question, _('Remove from the company')):
                 return
             who = acting()
             if who is not None and await call(_remove, who, row.id, row.version, message=message) is not FAILED:

@@ -4,6 +4,7 @@ Plotly figure dicts of the dashboard's charts."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
@@ -19,7 +20,7 @@ CONFIG = {'displayModeBar': False, 'responsive': True}
 COLORS = {'primary': '#3b5bdb', 'accent': '#0ca678', 'warn': '#f59f00', 'bad': '#e03131', 'muted': '#adb5bd'}
 
 
-def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
+def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any], *, running: bool = False) -> None:
     """Tap the ⓘ for the definition; tap the number for the series and the rows behind today's value. Compact enough
     for two cards side by side on a phone (the sparkline goes under the number there, beside it from 640 px)."""
     with ui.card().classes('kpi-card w-full min-w-0 gap-0.5 p-2 sm:gap-1 sm:p-3'):
@@ -47,7 +48,7 @@ def kpi_card(card: Card, currency: str, on_open: Callable[[Card], Any]) -> None:
                     change.classes('text-gray-500')
                 else:
                     change.classes('text-green-700' if card.good else 'text-red-700')
-            spark = ui.html(sparkline(card.spark), sanitize=False)  # numbers only, see sparkline()
+            spark = ui.html(sparkline(card.spark, running=running), sanitize=False)  # numbers only, see sparkline()
             spark.classes('w-full sm:w-24 shrink-0 leading-none')
 
 
@@ -90,8 +91,9 @@ def change_text(card: Card) -> str:
     return f'{"▲" if card.change > 0 else "▼"} {_percent(abs(card.change))}'
 
 
-def sparkline(values: list[float | None], width: int = 96, height: int = 24) -> str:
-    """An inline SVG that stretches to its box's width: no chart library for 15 small lines."""
+def sparkline(values: list[float | None], width: int = 96, height: int = 24, *, running: bool = False) -> str:
+    """An inline SVG that stretches to its box's width: no chart library for 15 small lines. `running`: the last
+    value is today's so far, drawn dotted and lighter: a morning's small number reads as unfinished, not as a fall."""
     known = [(i, float(v)) for i, v in enumerate(values) if v is not None]  # floats: nothing else reaches the SVG
     frame = (
         f'<svg width="100%" height="{int(height)}" viewBox="0 0 {int(width)} {int(height)}" '
@@ -102,11 +104,21 @@ def sparkline(values: list[float | None], width: int = 96, height: int = 24) -> 
     low, high = min(v for _, v in known), max(v for _, v in known)
     span = (high - low) or 1
     step = width / max(len(values) - 1, 1)
-    points = ' '.join(f'{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}' for i, v in known)
-    return (
-        f'{frame}<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" '
-        f'vector-effect="non-scaling-stroke" points="{points}"/></svg>'
-    )
+
+    def line(part: list[tuple[int, float]], style: str) -> str:
+        points = ' '.join(f'{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}' for i, v in part)
+        return (
+            f'<polyline fill="none" stroke="{COLORS["primary"]}" stroke-width="1.5" {style}'
+            f'vector-effect="non-scaling-stroke" points="{points}"/>'
+        )
+
+    if running and len(known) > 2 and known[-1][0] == len(values) - 1:
+        return f'{frame}{line(known[:-1], "")}{line(known[-2:], RUNNING_STROKE)}</svg>'
+    return f'{frame}{line(known, "")}</svg>'
+
+
+RUNNING_STROKE = 'stroke-dasharray="2 2" stroke-opacity="0.5" '  # today's part of a sparkline
+RUNNING_DAY = N_('today so far')
 
 
 # --- figures ---------------------------------------------------------------------------------------------------------
@@ -134,9 +146,35 @@ DRAWN_AS_PLACED = {'ticklabeloverflow': 'allow'}
 
 
 def money_axis(currency: str) -> dict[str, Any]:
-    """A money axis says its currency where the reader writes it: €20k in English, 20k € in French (the separators
-    come with the chart's locale, components/lean_plotly.py); the margin grows to fit the longer ticks."""
-    return {**formatting.money_axis(currency), 'automargin': True} if currency else {}
+    """A money axis writes its ticks as the reader writes amounts, the sign before the currency: −€500, €1,000, €20k
+    in English; −500 €, 1 000 €, 20k € in French. With d3's currency format ('$'), whose currency the figure's config
+    says (`money_config`) and whose separators come with the chart's locale (components/lean_plotly.py): Plotly's
+    tickprefix would write €−500 and its default numbers €1000. A point without its own hover text says its amount
+    the same way (€1,234.50). The margin grows to fit the longer ticks."""
+    if not currency:
+        return {}
+    return {'tickformat': '$,~f', 'tickformatstops': MONEY_TICKS, 'hoverformat': '$,.2f', 'automargin': True}
+
+
+# by the step between two ticks: cents on a tiny scale, whole amounts up to steps of 500 (€2,500), then thousands and
+# millions shortened (€20k, €1.5M; d3 would say G for billions, so steps of 100M and more write the whole amount)
+MONEY_TICKS = [
+    {'dtickrange': [None, 0.5], 'value': '$,.2~f'},
+    {'dtickrange': [1, 500], 'value': '$,.0f'},
+    {'dtickrange': [1000, 50_000_000], 'value': '$,.3~s'},
+    {'dtickrange': [100_000_000, None], 'value': '$,.0f'},
+]
+
+
+def money_config(currency: str) -> dict[str, Any]:
+    """A chart's config (CONFIG) that tells its money axis the currency (`money_axis`): a Plotly locale of the
+    reader's language holding only where the currency stands ('€' before in English, ' €' after in French); Plotly
+    takes every other format from its own English, or from the language's locale lean_plotly adds. No currency:
+    CONFIG."""
+    if not currency:
+        return CONFIG
+    before, after = formatting.currency_affixes(currency)
+    return {**CONFIG, 'locales': {i18n.current(): {'format': {'currency': [before, after]}}}}
 
 
 def _days(table: pd.DataFrame) -> list[str]:
@@ -149,49 +187,52 @@ def _values(table: pd.DataFrame, key: str) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in table[key]]
 
 
-def turnover_and_orders(table: pd.DataFrame, currency: str = '') -> dict[str, Any]:
+def turnover_and_orders(table: pd.DataFrame, currency: str = '', *, running: date | None = None) -> dict[str, Any]:
     """Turnover bars (a tap says the day's amount in the reader's money: €9,876.54, French 9 876,54 €; their axis says
     the currency too) and the orders as a line on their own axis."""
-    return _noted_when_empty(
-        {
-            'data': [
-                _with_units(
-                    {
-                        'type': 'bar',
-                        'name': _('Turnover'),
-                        'x': _days(table),
-                        'y': _values(table, 'turnover'),
-                        'marker': {'color': COLORS['primary']},
+    return _today_so_far(
+        running,
+        _noted_when_empty(
+            {
+                'data': [
+                    _with_units(
+                        {
+                            'type': 'bar',
+                            'name': _('Turnover'),
+                            'x': _days(table),
+                            'y': _values(table, 'turnover'),
+                            'marker': {'color': COLORS['primary']},
+                        },
+                        'money',
+                        currency,
+                    ),
+                    _with_units(
+                        {
+                            'type': 'scatter',
+                            'mode': 'lines',
+                            'name': _('Orders'),
+                            'x': _days(table),
+                            'y': _values(table, 'orders'),
+                            'yaxis': 'y2',
+                            'line': {'color': COLORS['accent']},
+                        },
+                        'count',
+                    ),
+                ],
+                'layout': _layout(
+                    yaxis={**_layout()['yaxis'], **money_axis(currency)},
+                    yaxis2={
+                        'overlaying': 'y',
+                        'side': 'right',
+                        'showgrid': False,
+                        'rangemode': 'tozero',
+                        **DRAWN_AS_PLACED,
                     },
-                    'money',
-                    currency,
-                ),
-                _with_units(
-                    {
-                        'type': 'scatter',
-                        'mode': 'lines',
-                        'name': _('Orders'),
-                        'x': _days(table),
-                        'y': _values(table, 'orders'),
-                        'yaxis': 'y2',
-                        'line': {'color': COLORS['accent']},
-                    },
-                    'count',
-                ),
-            ],
-            'layout': _layout(
-                yaxis={**_layout()['yaxis'], **money_axis(currency)},
-                yaxis2={
-                    'overlaying': 'y',
-                    'side': 'right',
-                    'showgrid': False,
-                    'rangemode': 'tozero',
-                    **DRAWN_AS_PLACED,
-                },
-                margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
-            ),  # room for the orders axis on the right
-            'config': CONFIG,
-        }
+                    margin={'l': 40, 'r': 40, 't': 10, 'b': 30},
+                ),  # room for the orders axis on the right
+                'config': money_config(currency),
+            }
+        ),
     )
 
 
@@ -275,6 +316,8 @@ def line_figure(
     kind: str = 'scatter',
     unit: str = 'count',
     currency: str = '',
+    *,
+    running: date | None = None,
 ) -> dict[str, Any]:
     data = []
     for key, label, color in lines:
@@ -291,7 +334,8 @@ def line_figure(
     layout = _layout()
     if unit == 'money':
         layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
-    return _noted_when_empty({'data': data, 'layout': layout, 'config': CONFIG})
+    config = money_config(currency) if unit == 'money' else CONFIG
+    return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': config}))
 
 
 NO_DATA = N_('No data for these days')
@@ -317,6 +361,43 @@ def _noted_when_empty(figure: dict[str, Any]) -> dict[str, Any]:
     return figure
 
 
+def _today_so_far(running: date | None, figure: dict[str, Any]) -> dict[str, Any]:
+    """Today, when the chart ends with it, behind a light band that says "today so far": its bar or point is the day
+    until now (after midnight, next to nothing), which without a word reads as a fall."""
+    if running is None:
+        return figure
+    start = datetime.combine(running, time())
+    layout = figure['layout']
+    band = {
+        'type': 'rect',
+        'xref': 'x',
+        'yref': 'paper',
+        'x0': (start - timedelta(hours=12)).isoformat(),
+        'x1': (start + timedelta(hours=12)).isoformat(),
+        'y0': 0,
+        'y1': 1,
+        'fillcolor': 'rgba(107, 114, 128, 0.12)',
+        'line': {'width': 0},
+        'layer': 'below',
+    }
+    note = {
+        'text': _(RUNNING_DAY),  # our words: no markup from data
+        'xref': 'x',
+        'yref': 'paper',
+        'x': (start + timedelta(hours=12)).isoformat(),
+        'y': 1,
+        'xanchor': 'right',
+        'yanchor': 'bottom',
+        'showarrow': False,
+        'font': {'size': 10, 'color': '#6b7280'},
+    }
+    layout['shapes'] = [*layout.get('shapes', []), band]
+    if 'annotations' not in layout:  # a chart with no data says only that
+        layout['annotations'] = [note]
+        layout['margin'] = {**layout['margin'], 't': 22}  # the note's line above the plot
+    return figure
+
+
 def _with_units(trace: dict[str, Any], unit: str, currency: str = '') -> dict[str, Any]:
     """The trace's hover label: the day, then the value as a card writes it (its currency, its %), in the reader's
     format; Plotly's own would say 9876.54 with no currency, and "(Nov 29, 2026, 21)" for a point of a line. The
@@ -331,7 +412,7 @@ def _with_units(trace: dict[str, Any], unit: str, currency: str = '') -> dict[st
     return trace
 
 
-def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
+def backlog_figure(table: pd.DataFrame, *, running: date | None = None) -> dict[str, Any]:
     figure = line_figure(table, [('open_requests', _('Open requests'), 'warn')])
     figure['layout'].pop('annotations', None)  # said below, once both traces are in
     figure['data'].append(
@@ -346,4 +427,4 @@ def backlog_figure(table: pd.DataFrame) -> dict[str, Any]:
             'count',
         )
     )
-    return _noted_when_empty(figure)
+    return _today_so_far(running, _noted_when_empty(figure))

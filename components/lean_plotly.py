@@ -8,7 +8,8 @@ here first. `bundle_url()` is the address a page preloads it from (a <link rel="
 
 In the reader's language: the bundle knows English only, so the chart brings its own Plotly locale (config.locales)
 made from Babel's CLDR data: month and day names on date axes (« 5 nov. »), the decimal and thousands separators of
-numbers (1 234,5). A third language needs no code here. English charts stay exactly as Plotly draws them."""
+numbers (1 234,5), and where a money axis's currency stands (kpi_widgets.money_config: 1 000 €). A third language needs
+no code here. English charts stay as Plotly draws them, but for a money axis's currency (€1,000)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,10 @@ def localized(figure: dict[str, Any], language: str) -> dict[str, Any]:
     for key, axis in layout.items():
         if key.startswith('xaxis') and isinstance(axis, dict) and axis.get('type') == 'date':
             layout[key] = {**date_axis(language), **axis}  # a format the figure sets itself wins
-    config = {**(figure.get('config') or {}), 'locale': language, 'locales': {language: locale}}
+    config = dict(figure.get('config') or {})
+    own = ((config.get('locales') or {}).get(language) or {}).get('format') or {}  # a money axis's currency
+    locale = {**locale, 'format': {**locale['format'], **own}} if own else locale
+    config.update(locale=language, locales={language: locale})
     return {**figure, 'layout': layout, 'config': config}
 
 

@@ -1,15 +1,17 @@
 """The page for an address that leads nowhere: says so in words and offers the way home (instead of NiceGUI's
-"HTTPException: 404"). API addresses keep their JSON answer."""
+"HTTPException: 404"). API addresses keep their JSON answer, a mistyped one under /api/ too."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from nicegui import Client, app, ui
 from nicegui.page import page
 from starlette.exceptions import HTTPException
 
+from backoffice import i18n
+from backoffice.api.input_rules import language_of
 from backoffice.i18n import N_, _
 
 from .shell import theme
@@ -17,6 +19,8 @@ from .shell import theme
 TITLE = N_('Page not found')
 MESSAGE = N_('There is no page at this address. It may have moved, or the link may be mistyped.')
 HOME = N_('Go to the dashboard')
+NO_ROUTE = N_('There is no API route at this address; the routes are listed at /docs.')
+API_PATHS = ('/api/',)
 
 
 def wire() -> None:
@@ -25,6 +29,9 @@ def wire() -> None:
 
 
 async def _not_found(request: Request, exception: Exception) -> Response:
+    if request.url.path.startswith(API_PATHS):  # a program asked: JSON it can read, not a page (a mistyped route)
+        with i18n.use(language_of(request)):
+            return JSONResponse({'detail': _(NO_ROUTE)}, status_code=404)
     endpoint = request.scope.get('endpoint')
     is_page = request.scope.get('nicegui_page_path')
     if endpoint is not None and endpoint is not app and not is_page and isinstance(exception, HTTPException):

@@ -1,5 +1,5 @@
 """Purchases in dialogs: a new purchase (ordered from a supplier, or received at once) with its lines, and one
-purchase's lines with a Receive button while it is still on order."""
+purchase's lines with a Receive button while it is still on order, and what its bills cover of what arrived."""
 
 from __future__ import annotations
 
@@ -120,8 +120,8 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     with read_session() as session:
         purchase = session.get(Purchase, purchase_id)
         lines = purchases.lines_of(session=session, actor=user, purchase_id=purchase_id) if purchase else []
-        bill = (
-            bills.of_purchase(session=session, actor=user, purchase_id=purchase_id)
+        billing = (
+            bills.purchase_billing(session=session, actor=user, purchase_id=purchase_id)
             if purchase and can(user, 'payables.read')
             else None
         )
@@ -139,6 +139,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             ui.label(_('Enter how many of each arrived: what is left stays due for a later delivery.')).classes(
                 'text-sm'
             )
+        billed = {line.line_id: line for line in billing.lines} if billing else {}
         with ui.list().props('dense separator').classes('w-full'):
             for line, sku, name in lines:
                 due = purchases.still_due(line)
@@ -148,7 +149,11 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                         ui.item_label(f'{formatting.number(line.quantity)} × {sku} — {name}')
                         details = []
                         if line.unit_cost is not None:
-                            details.append(_('{cost} each').format(cost=formatting.money(line.unit_cost)))
+                            details.append(
+                                _('{cost} each').format(
+                                    cost=formatting.money(line.unit_cost, formatting.shop_currency())
+                                )
+                            )
                         if line.received_quantity and not due:
                             details.append(_('all received'))
                         elif line.received_quantity:
@@ -159,6 +164,9 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                             )
                         if details:
                             ui.item_label(' · '.join(details)).props('caption').mark(f'purchase-line-{line.id}')
+                        to_bill = billed.get(line.id or 0)
+                        if billing and to_bill and (to_bill.received or to_bill.billed):  # what its bills cover
+                            ui.item_label(billing.said(to_bill)).props('caption').mark(f'purchase-billed-{line.id}')
                     if receiving and due and line.id is not None:
                         with ui.item_section().props('side'):
                             counts[line.id] = (
@@ -202,13 +210,22 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             ui.notify(text.format(number=purchases.label(purchase), n=formatting.number(arrived)), type='positive')
             await on_saved()
 
-        if bill is not None:
-            ui.link(_('Bill {number}').format(number=bill.number), f'/finance/bills/{bill.id}').mark('purchase-bill')
-        with ui.row().classes('w-full justify-end gap-2'):
+        for bill in billing.bills if billing else []:
+            ui.link(
+                _('Bill {number} · {status} · {total}').format(
+                    number=bill.number,
+                    status=bills.status_word(bill),
+                    total=formatting.money(bill.total, bill.currency),
+                ),
+                f'/finance/bills/{bill.id}',
+            ).style('overflow-wrap: anywhere').mark('purchase-bill')
+        with ui.row().classes('w-full justify-end gap-2 flex-wrap'):
             ui.button(_('Close'), on_click=dialog.close).props('flat')
-            if bill is None and not purchases.may_receive(purchase) and can(user, 'payables.manage'):
+            if billing and billing.may_bill and can(user, 'payables.manage'):
                 ui.button(
-                    _('Enter its bill'), icon='request_quote', on_click=lambda: bill_from_purchase(purchase_id)
+                    _('Bill what was received') if billing.bills else _('Enter its bill'),
+                    icon='request_quote',
+                    on_click=lambda: bill_from_purchase(purchase_id),
                 ).props('outline').mark('purchase-enter-bill')
             if receiving:
                 ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')

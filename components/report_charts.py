@@ -8,7 +8,7 @@ from typing import Any
 
 from backoffice.i18n import _
 from backoffice.reports.base import Table, heading
-from components.kpi_widgets import COLORS, CONFIG, money_axis
+from components.kpi_widgets import COLORS, CONFIG, money_axis, money_config
 
 PALETTE = [COLORS['primary'], COLORS['accent'], COLORS['warn'], COLORS['bad'], '#7048e8', '#1098ad', '#d6336c']
 TOP = 20  # bars of a horizontal chart; the table lists every row
@@ -34,8 +34,10 @@ def figure(table: Table) -> dict[str, Any]:
     unit = _(chart.unit) if chart.unit else (names[chart.series[0]] if len(chart.series) == 1 else '')
     value_axis = {'rangemode': 'tozero', 'title': {'text': _short(unit, 60), 'font': {'size': 10}}}
     money = [kinds[key].kind == 'money' for key in chart.series if key in kinds]
+    config = CONFIG
     if table.currency and money and all(money):
         value_axis.update(money_axis(table.currency))  # amounts: the axis says the currency (€20k; 20k €)
+        config = money_config(table.currency)
     if chart.kind == 'hbar':
         series = 'value' if table.chart_rows is not None else chart.series[0]
         top = sorted(rows, key=lambda row: -_number(row.get(series)))[:TOP][::-1]  # the largest on top
@@ -87,7 +89,7 @@ def figure(table: Table) -> dict[str, Any]:
                 trace.update(mode='lines+markers', line={'color': PALETTE[index % len(PALETTE)]})
             data.append(trace)
         layout.update(xaxis={'type': 'category', 'automargin': True}, yaxis=value_axis)
-    return {'data': data, 'layout': layout, 'config': CONFIG}
+    return {'data': data, 'layout': layout, 'config': config}
 
 
 def _number(value: Any) -> float:

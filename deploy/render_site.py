@@ -25,9 +25,11 @@ def render(
     redirect_from: str = '',
     max_fails: int = 3,
     fail_timeout: int = 10,
+    access_log: str = '/var/log/nginx/backoffice.access.log backoffice',
 ) -> str:
     """The site file: HTTPS on `listen` (443) with a certificate, and a redirect from `redirect_from` (80) to it;
-    without a certificate plain HTTP on `listen` (80)."""
+    without a certificate plain HTTP on `listen` (80). `access_log`: the file and the format of the access log (the
+    format must log `$backoffice_logged_uri`, never `$request`: see the site file)."""
     servers = '\n'.join(
         f'    server 127.0.0.1:{port} max_fails={max_fails} fail_timeout={fail_timeout}s;' for port in ports
     )
@@ -59,6 +61,7 @@ def render(
         ('@SERVER_NAME@', server_name),
         ('@COOKIE_SECURE@', secure),
         ('@REDIRECT@', redirect),
+        ('@ACCESS_LOG@', f'access_log {access_log}'),
     ):
         text = text.replace(place, value)
     return text
@@ -72,6 +75,11 @@ def main() -> None:
     parser.add_argument('--server-name', default='_')
     parser.add_argument('--certificate', default='', help='TLS certificate chain (PEM): nginx terminates HTTPS')
     parser.add_argument('--certificate-key', default='')
+    parser.add_argument(
+        '--access-log',
+        default='/var/log/nginx/backoffice.access.log',
+        help='the access log (nginx combined, its tokens redacted: format `backoffice`)',
+    )
     args = parser.parse_args()
     if bool(args.certificate) != bool(args.certificate_key):
         parser.error('--certificate and --certificate-key go together')
@@ -84,6 +92,7 @@ def main() -> None:
             certificate=args.certificate,
             certificate_key=args.certificate_key,
             redirect_from=args.redirect_from,
+            access_log=f'{args.access_log} backoffice',
         ),
         end='',
     )

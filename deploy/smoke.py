@@ -93,7 +93,23 @@ def run_checks(stack: Stack, screenshots: Path | None = None) -> str:
     assert_in_database(stack, numbers)
     check(f'{len(numbers)} API requests through nginx answered 201 and are in the database; by port: {dict(spread)}')
 
+    secrets_not_logged(stack)
     return browser_checks(stack, screenshots)
+
+
+def secrets_not_logged(stack: Stack) -> None:
+    """A feed's token and a sign-in link's ?token= reach the app but not nginx's access log (nor as a Referer)."""
+    feed_token, link_token = 'smokeFeedT0ken' + uuid.uuid4().hex, 'smokeLinkT0ken' + uuid.uuid4().hex
+    with httpx.Client(base_url=stack.url, verify=False, timeout=TIMEOUT) as http:
+        assert http.get(f'/feeds/{feed_token}.csv').status_code == 404  # no such feed: the app answered
+        page = http.get(f'/portal/link?token={link_token}', headers={'Referer': f'{stack.url}/feeds/{feed_token}.xlsx'})
+        assert page.status_code == 200, page.status_code
+    lines = stack.access_lines()
+    assert any('/feeds/[redacted].csv' in line for line in lines), lines[-5:]
+    assert any('/portal/link?[redacted]' in line for line in lines), lines[-5:]
+    leaked = [line for line in lines if feed_token in line or link_token in line]
+    assert not leaked, leaked
+    check("a feed's token and a link's ?token= reached the app, not nginx's access log: [redacted] there")
 
 
 def load_checks(stack: Stack, session_cookie: str) -> None:

@@ -40,8 +40,8 @@ daemon off;
 {user}
 events {{ worker_connections 4096; }}
 http {{
-    log_format upstream '$msec $status $upstream_addr $request_time "$request" route=$backoffice_route';
-    access_log {work}/access.log upstream;
+    log_format upstream '$msec $status $upstream_addr $request_time "$request_method $backoffice_logged_uri '
+                        '$server_protocol" route=$backoffice_route "$backoffice_logged_referer"';
     client_body_temp_path {work}/temp/body;
     proxy_temp_path {work}/temp/proxy;
     fastcgi_temp_path {work}/temp/fastcgi;
@@ -276,6 +276,7 @@ def _start_nginx(folder: Path, ports: list[int], listen: int) -> subprocess.Pope
             certificate=str(certificate),
             certificate_key=str(key),
             fail_timeout=5,
+            access_log=f'{folder}/access.log upstream',  # the site's redacted request line, with the route
         )
     )
     user = 'user root root;' if os.geteuid() == 0 else ''  # workers as root read the temp folder made by root

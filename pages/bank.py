@@ -235,6 +235,8 @@ class BankScreen:
             why = ', '.join(_(bank_match.REASONS[w]) for w in suggestion['why'] if w in bank_match.REASONS)
             bill = suggestion.get('kind') == 'bill'
             said = _('Bill {bill} · {supplier} · open {open}') if bill else _('{invoice} · {customer} · open {open}')
+            if 'order_id' in suggestion:  # awaiting payment, no invoice yet: the transfer pays the order
+                said = _('Order {invoice} awaiting payment · {customer} · due {open}')
             with ui.row().classes('w-full items-center justify-between gap-2 no-wrap'):
                 with ui.column().classes('gap-0 min-w-0 flex-1'):
                     ui.label(
@@ -277,6 +279,8 @@ class BankScreen:
         if user is None:
             return
 
+        order_id = suggestion.get('order_id')
+
         def go() -> Any:
             with session_scope() as session:
                 done = bank_match.confirm(
@@ -284,7 +288,8 @@ class BankScreen:
                     actor=user,
                     line_id=line.id,
                     version=line.version,
-                    amounts={suggestion['invoice_id']: suggestion['amount']},
+                    amounts={} if order_id else {suggestion['invoice_id']: suggestion['amount']},
+                    order_amounts={order_id: suggestion['amount']} if order_id else None,
                 )
                 return bank_rules.repeated_match(session, done)
 
@@ -292,10 +297,12 @@ class BankScreen:
             offer = await call(go)
             if offer is FAILED:
                 return
-            ui.notify(
-                _('Matched to invoice {invoice}: payment recorded.').format(invoice=suggestion['number']),
-                type='positive',
+            said = (
+                _('Matched to order {order}: payment recorded.')
+                if order_id
+                else _('Matched to invoice {invoice}: payment recorded.')
             )
+            ui.notify(said.format(invoice=suggestion['number'], order=suggestion['number']), type='positive')
         await self.show()
         if offer:
             with self.lines:  # the button clicked was redrawn away: the dialog hangs from what stays

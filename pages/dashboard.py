@@ -81,15 +81,16 @@ def dashboard_page(user: User) -> None:
     @ui.refreshable
     def cards(shown_data: read.Dashboard) -> None:
         # two compact cards per row on a phone: eight KPIs on its first screen
+        running = read.running_day(state['period'], zone=shown_with.zone) is not None
         with ui.grid().classes('w-full grid-cols-2 lg:grid-cols-4 gap-2 sm:gap-3'):
             for card in shown_data.cards:
-                widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], currency))
+                widgets.kpi_card(card, currency, lambda c: open_card(c, state['period'], shown_with), running=running)
 
     # The first period's figures are in the first response (from the cached aggregates, no round trip): each chart
     # starts loading Plotly as soon as it is mounted. A period switch reads in a worker thread behind a busy state,
     # then sends the new cards and all four figures in one update; the charts stay and are redrawn in place.
     with ui.column().classes('dashboard-content w-full gap-3') as content:
-        first_data, first_figures = _read(state['period'], currency)
+        first_data, first_figures = _read(state['period'], shown_with)
         describe(state['period'])
         cards(first_data)
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
@@ -107,7 +108,7 @@ def dashboard_page(user: User) -> None:
         state['asked'] = asked = state.get('asked', 0) + 1
         set_busy(True)
         describe(period)
-        result = await run.io_bound(in_language, i18n.current(), _read, period, currency)
+        result = await run.io_bound(in_language, i18n.current(), _read, period, shown_with)
         if result is None or content.is_deleted or state['asked'] != asked:
             return  # the app is stopping, the page is gone, or a later tap is being read
         shown_data, figures = result
@@ -147,7 +148,10 @@ def dashboard_page(user: User) -> None:
         language = i18n.current()
         for length in (7, 90):
             period = read.period_ending(length, zone=shown_with.zone)  # two seconds after the build: its settings
-            if content.is_deleted or await run.io_bound(in_language, language, _read_quietly, period, currency) is None:
+            if (
+                content.is_deleted
+                or await run.io_bound(in_language, language, _read_quietly, period, shown_with) is None
+            ):
                 return
 
     show_freshness()
@@ -155,23 +159,24 @@ def dashboard_page(user: User) -> None:
     ui.timer(2, read_ahead, once=True)  # after the first paint: nothing competes with it
 
 
-def _read(period: Period, currency: str) -> tuple[read.Dashboard, list[dict]]:
+def _read(period: Period, shown_with: read.Shown) -> tuple[read.Dashboard, list[dict]]:
     """The period's cards and the four charts' figures (the aggregates are cached per state of `kpi_daily`)."""
     with read_session() as session:
         shown_data = read.dashboard(session=session, period=period)
-    table = shown_data.series
+    table, currency = shown_data.series, shown_with.currency
+    running = read.running_day(period, zone=shown_with.zone)  # today, when the period ends with it: the day so far
     return shown_data, [
-        widgets.turnover_and_orders(table, currency),
+        widgets.turnover_and_orders(table, currency, running=running),
         widgets.funnel_figure(shown_data.funnel),
-        widgets.line_figure(table, [('active_users', _('Active users'), 'accent')]),
-        widgets.backlog_figure(table),
+        widgets.line_figure(table, [('active_users', _('Active users'), 'accent')], running=running),
+        widgets.backlog_figure(table, running=running),
     ]
 
 
-def _read_quietly(period: Period, currency: str) -> bool | None:
+def _read_quietly(period: Period, shown_with: read.Shown) -> bool | None:
     """A read ahead of a tap: a failure here is not the reader's (the tap reads again and says it)."""
     try:
-        _read(period, currency)
+        _read(period, shown_with)
     except Exception:  # noqa: BLE001 (the database may be gone with the page; the tap reads again)
         return None
     return True
@@ -197,8 +202,9 @@ def _chart(title: str, figure: dict) -> LeanPlotly:
         return LeanPlotly(figure).classes('w-full h-60')
 
 
-def open_card(card: Card, period: Period, currency: str) -> None:
+def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
     """The KPI's series over the period and the rows behind today's number."""
+    currency = shown_with.currency
     with read_session() as session:
         table = read.series(session=session, period=period, keys=[card.key])
         columns, rows = read.rows_behind_today(session=session, key=card.key)
@@ -211,7 +217,13 @@ def open_card(card: Card, period: Period, currency: str) -> None:
         ui.label(
             _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
         ).classes('font-medium')
-        figure = widgets.line_figure(table, [(card.key, _(card.label), 'primary')], unit=card.unit, currency=currency)
+        figure = widgets.line_figure(
+            table,
+            [(card.key, _(card.label), 'primary')],
+            unit=card.unit,
+            currency=currency,
+            running=read.running_day(period, zone=shown_with.zone),
+        )
         LeanPlotly(figure).classes('w-full h-56')
         ui.label(_("Behind today's number")).classes('text-sm font-medium pt-2')
         if rows:

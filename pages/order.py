@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from nicegui import run, ui
 
-from backoffice import formatting, i18n
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
@@ -163,15 +161,22 @@ class OrderScreen:
                 'id': line.id,
                 'sku': line.sku,
                 'name': line.name,
-                'quantity': line.quantity,
-                'unit_price': money(line.unit_price),
-                'discount': money(line.discount),
-                'line_total': money(line.line_total),
+                'quantity': formatting.number(line.quantity),
+                'unit_price': money(line.unit_price, order.currency),  # in the order's currency, as its totals
+                'discount': money(line.discount, order.currency),
+                'line_total': money(line.line_total, order.currency),
             }
             for line in self.data.lines
         ]
         columns = [
-            {'name': n, 'label': _(label), 'field': n, 'align': 'left' if n in ('sku', 'name') else 'right'}
+            {
+                'name': n,
+                'label': _(label),
+                'field': n,
+                'align': 'left' if n in ('sku', 'name') else 'right',
+                # on a phone: the item, how many, its price and the net (a long SKU pushed the amounts out of sight)
+                **({'classes': 'gt-xs', 'headerClasses': 'gt-xs'} if n in ('sku', 'discount') else {}),
+            }
             for n, label in (
                 ('sku', N_('SKU')),
                 ('name', N_('Item')),
@@ -181,7 +186,9 @@ class OrderScreen:
                 ('line_total', N_('Net')),
             )
         ]
-        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense').classes('w-full').mark('lines')
+        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells').classes(
+            'w-full'
+        ).mark('lines')
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
             for label, value in (
                 (_('Subtotal'), order.subtotal),
@@ -194,6 +201,11 @@ class OrderScreen:
             ):
                 ui.label(label).classes('text-gray-600')
                 ui.label(formatting.money(value, order.currency)).classes('text-right')
+            if 0 < order.paid_total < order.total:  # paid in part (on this page or by a bank line): what is left
+                ui.label(pgettext('order totals', 'Left to pay')).classes('text-gray-600')
+                ui.label(formatting.money(order.total - order.paid_total, order.currency)).classes('text-right').mark(
+                    'left-to-pay'
+                )
 
     def _money(self) -> None:
         data = self.data
@@ -221,7 +233,7 @@ class OrderScreen:
                         _('{when} · refund of {amount} reversed: {reason}').format(
                             when=when(refund.refunded_at),
                             amount=formatting.money(-refund.amount, data.order.currency),
-                            reason=refund.reason,
+                            reason=payments.reason_said(refund),
                         )
                     ).classes('break-words text-negative').mark('refund-reversed')
                     continue
@@ -229,7 +241,7 @@ class OrderScreen:
                     _('{when} · refunded {amount}: {reason}').format(
                         when=when(refund.refunded_at),
                         amount=formatting.money(refund.amount, data.order.currency),
-                        reason=refund.reason,
+                        reason=payments.reason_said(refund),
                     )
                 ).classes('break-words')
             self._gateway()
@@ -499,7 +511,9 @@ class OrderScreen:
         self._form(
             _('Record payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=typed(due)).props('outlined dense').mark('amount'),
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(due))
+                .props('outlined dense')
+                .mark('amount'),
                 'method': ui.select(
                     {k: _(v) for k, v in payments.PROVIDERS['manual'].methods.items()},
                     label=_('Method'),
@@ -516,7 +530,7 @@ class OrderScreen:
         self._form(
             _('Refund a payment'),
             lambda: {
-                'amount': ui.input(_('Amount'), value=typed(order.paid_total - order.refunded_total))
+                'amount': ui.input(_('Amount'), value=formatting.typed_amount(order.paid_total - order.refunded_total))
                 .props('outlined dense')
                 .mark('amount'),
                 'reason': ui.input(_('Reason')).props('outlined dense').mark('reason'),
@@ -695,12 +709,6 @@ RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), '
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
 REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
-
-
-def typed(value: Decimal) -> str:
-    """An amount put in a field for the reader to confirm or change, as they would type it: 40.00 (French: 40,00),
-    no thousands separator (the payment service reads a decimal comma, not a grouped number)."""
-    return format_decimal(value, '0.00', locale=i18n.current())
 
 
 def _item(line) -> str:

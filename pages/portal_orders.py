@@ -13,6 +13,7 @@ from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
+from components.company_invitation import invitation_cards
 from components.forms import FAILED, call, call_now, error_line
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
@@ -23,6 +24,7 @@ STATUS_COLOURS = {'pending': 'orange', 'paid': 'blue', 'packed': 'blue', 'shippe
 
 @portal_page('/portal', N_('Your orders'))
 def portal_orders_page(actor: PortalActor) -> None:
+    invitation_cards(actor)  # a company's invitation waiting for an answer comes first
     with read_session() as session:
         orders = portal.my_orders(session=session, actor=actor)
     if not orders:

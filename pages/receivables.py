@@ -172,7 +172,7 @@ class ReceivablesScreen:
                         _('{invoice} (open {amount})').format(
                             invoice=item.number, amount=formatting.money(item.open, item.currency)
                         ),
-                        value=f'{item.open:.2f}',
+                        value=formatting.typed_amount(item.open),  # as the reader types it: 12,50 in French
                     )
                     .props('outlined dense')
                     .classes('w-full')

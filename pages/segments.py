@@ -260,7 +260,7 @@ def segments_page(user: User) -> None:
 
     def push_dialog(which: str | Filters, name: str) -> None:
         with read_session() as session:
-            address = segments.webhook_address(session=session)
+            address = segments.shown_address(session=session)
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md gap-2'):
             ui.label(_('Push "{name}" to the webhook').format(name=name)).classes('text-lg font-medium')
             if address:

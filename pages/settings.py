@@ -36,6 +36,7 @@ def settings_page(user: User) -> None:
     with read_session() as session:
         loaded = app_settings.current_values(session=session)
     inputs: dict[str, ui.element] = {}
+    secrets: dict[str, SecretHint] = {}  # a secret setting's "saved: …" line: the page never holds the secret itself
     section = None
     with ui.card().classes('w-full max-w-2xl gap-3'):
         for spec in app_settings.SETTINGS:
@@ -43,6 +44,8 @@ def settings_page(user: User) -> None:
                 section = spec.section
                 ui.label(_(section)).classes('text-sm uppercase tracking-wide text-gray-500 pt-2')
             inputs[spec.key] = _input(spec, _shown(spec, loaded[spec.key]))
+            if spec.secret:
+                secrets[spec.key] = SecretHint(spec.key, loaded[spec.key], inputs[spec.key])
             if spec.key == 'currency':  # what a change of currency recomputes, and what it cannot convert
                 currency_note = ui.label().classes('w-full p-2 rounded bg-amber-50 text-amber-900 text-sm')
                 currency_note.mark('currency-note').set_visibility(False)
@@ -58,11 +61,12 @@ def settings_page(user: User) -> None:
     kpi_settings_panel(user, str(ui.context.client.request.base_url))
 
     def edited() -> dict[str, Any]:
-        return {
+        typed = {
             key: element.number if isinstance(element, WholeNumberInput) else element.value
             for key, element in inputs.items()
             if element.value != _shown(app_settings.BY_KEY[key], loaded[key])
         }
+        return typed | {key: '' for key, hint in secrets.items() if hint.removing and key not in typed}
 
     async def save() -> None:
         actor = acting_user()
@@ -86,6 +90,8 @@ def settings_page(user: User) -> None:
         if saved is FAILED:
             return
         loaded.update(saved)
+        for key in changes.keys() & secrets.keys():  # the box empties; the line says what is saved now, as a hint
+            secrets[key].saved(loaded[key])
         # the KPIs' days start at midnight in the time zone, their amounts are in the shop's currency: the stored
         # history is recomputed with them, in the background (its progress under KPI jobs below)
         refresh.start_recompute_after_settings(changes, actor=actor.email)
@@ -106,6 +112,9 @@ def settings_page(user: User) -> None:
         for key, element in inputs.items():
             if key not in typed:
                 element.value = _shown(app_settings.BY_KEY[key], loaded[key])
+        for key, hint in secrets.items():
+            if key not in typed:
+                hint.saved(loaded[key])
         conflict.set_visibility(False)
         reload_button.set_visibility(False)
         ui.notify(_('Reloaded; what you typed is kept. Save again to apply it.'))
@@ -135,8 +144,9 @@ def _input(spec: app_settings.SettingSpec, value: Any) -> ui.element:
         ).mark(spec.key)
     elif spec.kind == 'lines':
         element = ui.textarea(label, value=value or '').props('autogrow')
-    elif spec.secret and spec.kind != 'url':  # a gateway's key: hidden as it is typed, shown on request
-        element = ui.input(label, value=value or '', password=True, password_toggle_button=True)
+    elif spec.secret:  # a key or an address holding one: typed to replace it, never shown (see SecretHint)
+        element = ui.input(label, value='', password=spec.kind != 'url', password_toggle_button=spec.kind != 'url')
+        element.props['placeholder'] = _('Type a new one to replace it')
     else:
         element = ui.input(label, value=value or '')
     element.props('outlined hide-bottom-space').classes('w-full').mark(spec.key)  # a long error pushes the help down
@@ -182,8 +192,44 @@ def _connection_check(provider_key: str) -> None:
     button.on_click(check)
 
 
+class SecretHint:
+    """Under a secret setting's box: what is saved, as a hint ('https://hooks.slack.com/services/T…/…xyz',
+    'sk_live_…a1b2'), and "Remove" to clear it on the next save. The secret itself never reaches the browser: an
+    admin who needs it reads it where it was made (Slack, Stripe), and one who changes it types a new one."""
+
+    def __init__(self, key: str, value: Any, box: ui.element) -> None:
+        self.key, self.box, self.removing = key, box, False
+        with ui.row().classes('items-center gap-2 -mt-2 pb-1'):
+            self.line = ui.label().classes('text-xs text-gray-600 break-all').mark(f'{key}-saved')
+            self.remove = ui.button(_('Remove'), on_click=self.toggle).props('flat dense size=sm no-caps')
+            self.remove.mark(f'{key}-remove')
+        self.saved(value)
+
+    def saved(self, value: Any) -> None:
+        self.removing, self.value = False, value
+        self.box.value = ''
+        self.show()
+
+    def toggle(self) -> None:
+        self.removing = not self.removing
+        self.show()
+
+    def show(self) -> None:
+        if self.removing:
+            self.line.text = _('Removed when you save the settings')
+        elif self.value:
+            self.line.text = _('Saved: {hint}').format(hint=app_settings.hint(self.key, self.value))
+        else:
+            self.line.text = _('Not set')
+        self.line.classes(add='font-mono' if self.value and not self.removing else '', remove='font-mono')
+        self.remove.text = _('Keep it') if self.removing else _('Remove')
+        self.remove.set_visibility(bool(self.value))
+
+
 def _shown(spec: app_settings.SettingSpec, value: Any) -> Any:
-    """A value as its input holds it: a decimal as its text with two places ('4.90')."""
+    """A value as its input holds it: a decimal as its text with two places ('4.90'); a secret's box is empty."""
+    if spec.secret:
+        return ''
     if spec.kind == 'image':
         return value or None  # the image input holds None for no image
     if spec.kind == 'decimal':

@@ -187,3 +187,23 @@ async def test_the_running_app_mounts_every_strict_router(user) -> None:
     mounted = {route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)}
     assert mounted <= set(schema['paths'])
     assert rating.status_code == 422 and 'NaN' in rating.json()['detail'][0]['msg']
+
+
+@pytest.mark.parametrize('content_type', [None, 'application/x-www-form-urlencoded', 'text/plain'])
+async def test_a_json_body_sent_without_its_content_type_is_refused_saying_so(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    """`curl -d '{…}'` sends a form's content type, some clients none: the answer says to send JSON, not that a
+    dictionary was expected."""
+    secret = make_key(scopes=SCOPES)[1]
+    body = b'{"email": "jo@example.com", "subject": "\\"<script>\\": x", "body": "Hi"}'
+    headers = bearer(secret, **({'Content-Type': content_type} if content_type else {}))
+    answer = await client.post('/api/requests', content=body, headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()['detail'] == [
+        {
+            'loc': ['header', 'content-type'],
+            'msg': 'Send the body as JSON, with the header Content-Type: application/json.',
+            'type': 'malformed_input',
+        }
+    ]

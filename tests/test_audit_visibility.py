@@ -98,7 +98,7 @@ async def test_an_admin_sees_every_entry_with_the_secrets_masked(user: Simulated
     shown = await eventually(
         lambda: 'hooks.example.com' in (text := str(shown_rows(user))) and text, message='the webhook entry'
     )
-    assert 'https://••••••@hooks.example.com/in?api_key=••••••' in shown
+    assert 'https://••••••@hooks.example.com/…?…' in shown  # a hook's address: its host and a hint
     assert not [secret for secret in SECRETS if secret in shown]
 
 

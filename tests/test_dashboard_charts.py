@@ -15,7 +15,7 @@ from backoffice.reports.base import Chart, Column, Table
 from backoffice.services import cashflow
 from components import kpi_widgets, report_charts
 from components.cashflow_charts import weeks_figure
-from components.lean_plotly import BUNDLE, LeanPlotly, bundle_url
+from components.lean_plotly import BUNDLE, LeanPlotly, bundle_url, localized
 
 BUNDLE_FILE = Path(kpi_widgets.__file__).parent / 'lib' / 'plotly-basic' / 'index.js'
 BASIC_TRACES = {'scatter', 'bar', 'pie'}  # what plotly.js's "basic" build registers
@@ -113,8 +113,10 @@ def test_a_period_without_any_value_says_so_across_each_chart() -> None:
 
 def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
     """The y-axes of amounts carried bare numbers: the turnover bars, a money KPI's own chart, the cash flow's weeks and
-    a report of amounts now say the currency as the reader writes money (€20k in English, 20k € in French); counts,
-    percentages and hours stay bare. Separators come with the chart's Plotly locale (components/lean_plotly.py)."""
+    a report of amounts now say the currency as the reader writes money, the sign before it (−€500, €1,000, €20k in
+    English; −500 €, 1 000 €, 20k € in French): d3's currency format, the currency in the figure's Plotly locale
+    (Plotly's tickprefix wrote €−500). Counts, percentages and hours stay bare. Separators come with the chart's
+    Plotly locale (components/lean_plotly.py); tests/browser/test_one_money_format_in_chromium.py reads the ticks."""
     table = a_month()
     weeks = [cashflow.Week(date(2026, 11, 2), Decimal('250.00'), Decimal('50.00'))]
     net = Column('net', 'Net sales excl. VAT', 'money')
@@ -123,26 +125,58 @@ def test_a_money_axis_says_its_currency_where_the_reader_writes_it() -> None:
         columns=(net,), rows=[{'label': 'Nov', 'net': 10.0}], chart=Chart('line', 'label', ('net',)), currency='EUR'
     )
     worked = Table(columns=(hours,), rows=[], chart=Chart('bar', 'label', (hours.key,), 'Hours'), currency='EUR')
-    for language, prefix, suffix in (('en', '€', ''), ('fr', '', '\u00a0€')):
+    for language, currency in (('en', ['€', '']), ('fr', ['', '\u00a0€'])):
         with i18n.use(language):
-            money_axes = [
-                kpi_widgets.turnover_and_orders(table, 'EUR')['layout']['yaxis'],
-                kpi_widgets.line_figure(table, [('turnover', 'Turnover', 'primary')], unit='money', currency='EUR')[
-                    'layout'
-                ]['yaxis'],
-                weeks_figure(weeks, 'EUR')['layout']['yaxis'],
-                report_charts.figure(sales)['layout']['yaxis'],
+            money_figures = [
+                kpi_widgets.turnover_and_orders(table, 'EUR'),
+                kpi_widgets.line_figure(table, [('turnover', 'Turnover', 'primary')], unit='money', currency='EUR'),
+                weeks_figure(weeks, 'EUR'),
+                report_charts.figure(sales),
             ]
-            for axis in money_axes:
-                assert (axis['tickprefix'], axis['ticksuffix'], axis['automargin']) == (prefix, suffix, True), axis
+            for figure in money_figures:
+                axis = figure['layout']['yaxis']
+                assert axis['tickformatstops'] == kpi_widgets.MONEY_TICKS and axis['automargin'], axis
+                assert all(stop['value'].startswith('$,') for stop in axis['tickformatstops'])  # d3's currency
+                assert (axis['tickformat'], axis['hoverformat']) == ('$,~f', '$,.2f')
+                assert 'tickprefix' not in axis and 'ticksuffix' not in axis  # they went before the sign: €−500
+                assert figure['config']['locales'][language]['format'] == {'currency': currency}
+                shown = localized(figure, language)['config']  # what reaches the browser: the reader's locale
+                if language == 'fr':
+                    assert shown['locale'] == 'fr' and shown['locales']['fr']['format']['currency'] == currency
+                    assert shown['locales']['fr']['format']['thousands'] == '\u202f'  # 1 000 €, from CLDR
             bare = [
                 kpi_widgets.turnover_and_orders(table, 'EUR')['layout']['yaxis2'],
                 kpi_widgets.line_figure(table, [('orders', 'Orders', 'primary')])['layout']['yaxis'],
                 report_charts.figure(worked)['layout']['yaxis'],
             ]
-            assert not any('tickprefix' in axis or 'ticksuffix' in axis for axis in bare)
+            assert not any('$' in str(axis.get('tickformat', '')) or 'tickformatstops' in axis for axis in bare)
+            assert 'locales' not in report_charts.figure(worked)['config']
     with i18n.use('en'):
-        assert formatting.money_axis('CHF') == {'tickprefix': 'CHF\u00a0', 'ticksuffix': ''}  # no sign: its code
-        assert formatting.money_axis('USD') == {'tickprefix': '$', 'ticksuffix': ''}
+        assert formatting.currency_affixes('CHF') == ('CHF\u00a0', '')  # no sign: its code
+        assert formatting.currency_affixes('USD') == ('$', '')
     with i18n.use('fr'):
-        assert formatting.money_axis('USD') == {'tickprefix': '', 'ticksuffix': '\u00a0$US'}
+        assert formatting.currency_affixes('USD') == ('', '\u00a0$US')
+
+
+def test_today_so_far_is_marked_on_every_daily_chart_and_dotted_on_the_sparklines() -> None:
+    """After midnight today's bar is next to nothing: a light band over today says "today so far" on the charts that
+    end with it, and the sparkline's last step is dotted; a period that ended earlier has neither."""
+    table = a_month()
+    today = table.index[-1]
+    with i18n.use('en'):
+        marked = [
+            kpi_widgets.turnover_and_orders(table, 'EUR', running=today),
+            kpi_widgets.line_figure(table, [('active_users', 'Active users', 'accent')], running=today),
+            kpi_widgets.backlog_figure(table, running=today),
+        ]
+        plain = kpi_widgets.turnover_and_orders(table, 'EUR')
+    for figure in marked:
+        [band] = [s for s in figure['layout']['shapes'] if s['type'] == 'rect']
+        assert band['x0'] < today.isoformat() < band['x1']
+        assert [a['text'] for a in figure['layout']['annotations']] == ['today so far']
+    assert 'shapes' not in plain['layout'] and 'annotations' not in plain['layout']
+
+    spark = kpi_widgets.sparkline([3.0, 5.0, 4.0, 0.5], running=True)
+    assert spark.count('<polyline') == 2 and 'stroke-dasharray' in spark  # the solid days, then today's dotted step
+    assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, 0.5])
+    assert 'stroke-dasharray' not in kpi_widgets.sparkline([3.0, 5.0, 4.0, None], running=True)  # no value today yet

@@ -159,4 +159,5 @@ def test_the_migration_encrypts_stored_secrets_and_masks_the_audit_log(tmp_path:
     assert secret_box.decrypt(secret) == 'whsec_plain' and 'whsec_plain' not in secret
     assert secret_box.decrypt(hook) == HOOK
     assert summary == 'Push to https://••••••@tool.example.com/in?token=••••••'
-    assert json.loads(changes) == {'segments_webhook_url': ['', 'https://••••••@tool.example.com/in?token=••••••']}
+    # …and 0052 keeps a secret setting's address as its hint only
+    assert json.loads(changes) == {'segments_webhook_url': ['', 'https://…@tool.example.com/…?…']}

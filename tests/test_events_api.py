@@ -322,3 +322,61 @@ async def test_a_full_batch_of_events_is_stored_once_and_resent_as_duplicates(
     assert rows['b1'].customer_id == known[1].id and rows['b1'].props == {'path': '/p/1'}
     assert rows['b2'].customer_id is None and rows['b2'].session_id == 's2' and rows['b2'].props is None
     assert rows['b3'].ts == datetime.fromisoformat(batch[3]['ts']).astimezone(UTC)
+
+
+async def test_the_shop_pages_script_can_read_every_refusal_and_when_to_retry(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    """A browser hides an answer from another origin without Access-Control-Allow-Origin: the snippet would see
+    "failed to fetch" instead of the reason (and never the Retry-After)."""
+    shop = {'Origin': 'https://shop.example'}
+    batch = {'events': [event('cors-1', props={'q': '"<script>": \'x\''})]}
+    answers = [
+        await client.post('/api/events', json=batch, headers=shop),
+        await client.post('/api/events', json=batch, headers=bearer('bo_wrong', **shop)),
+        await client.post('/api/events', json={'visits': []}, headers=bearer(secret, **shop)),
+        await client.post('/api/events', json=batch, headers=bearer(secret, **shop)),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api_events, 'limiter', ratelimit.RateLimiter(1, 60.0))
+        await client.post('/api/events', json=batch, headers=bearer(secret, **shop))
+        answers.append(await client.post('/api/events', json=batch, headers=bearer(secret, **shop)))
+    assert [a.status_code for a in answers] == [401, 401, 422, 202, 429]
+    assert all(a.headers.get('Access-Control-Allow-Origin') == '*' for a in answers)
+    assert 'Retry-After' in answers[-1].headers['Access-Control-Expose-Headers']
+    assert int(answers[-1].headers['Retry-After']) >= 1 and 'Retry' in answers[-1].json()['detail']
+    assert answers[0].headers['WWW-Authenticate'] == 'Bearer'
+
+
+async def test_the_openapi_document_shows_one_events_fields_and_types(client: httpx.AsyncClient) -> None:
+    described = (await client.get('/openapi.json')).json()
+    batch = described['components']['schemas']['EventBatch']['properties']['events']
+    one = batch['items']
+    assert batch['maxItems'] == 1000
+    assert {'id', 'type', 'ts', 'customer_email', 'anonymous_id', 'session_id', 'props'} <= set(one['properties'])
+    assert set(one['required']) == {'id', 'type', 'ts'} and one['additionalProperties'] is False
+    assert 'page_view' in one['properties']['type']['enum'] and 'visit' in one['properties']['type']['enum']
+
+
+async def test_each_refused_event_names_its_field_in_the_callers_language(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    batch = {
+        'events': [
+            event('ok-1', props={'q': '"<script>": \'x\''}),
+            event('bad-type', kind='t' * 5000),
+            event('future', ts=(utcnow() + timedelta(days=1)).isoformat()),
+            event('nobody', anonymous_id=None),
+            event('bad-ts', ts='demain'),
+        ]
+    }
+    english = (await client.post('/api/events', json=batch, headers=bearer(secret))).json()
+    assert english['accepted'] == 1
+    fields = {error['id']: (error['field'], error['reason']) for error in english['errors']}
+    assert fields['bad-type'] == ('type', f"type: unknown type '{'t' * 40}'")  # not 5,000 characters sent back
+    assert fields['future'] == ('ts', 'ts is in the future') and fields['nobody'] == (None, fields['nobody'][1])
+    assert fields['bad-ts'][0] == 'ts'
+    french = (await client.post('/api/events', json=batch, headers=bearer(secret, **{'Accept-Language': 'fr'}))).json()
+    reasons = {error['id']: error['reason'] for error in french['errors']}
+    assert reasons['future'] == 'ts est dans le futur' and reasons['nobody'] == 'donnez customer_email ou anonymous_id'
+    assert reasons['bad-type'].startswith('type: type inconnu') and french['duplicates'] == 1

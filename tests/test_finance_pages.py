@@ -46,9 +46,9 @@ async def test_a_manager_reads_the_cash_position_the_overdue_invoices_and_the_ch
         await signed_in(user, manager.email, path='/finance')
         await user.should_see(marker='finance-cash', retries=40)
     # one read of the settings for the overview (its currency), not one more per forecast source; the open supplier
-    # bills once for both of the forecast's bill sources
+    # bills once for both of the forecast's bill sources (the purchases' source sums its own part bills apart)
     assert len(reading(seen, 'app_settings')) == 1
-    assert len(reading(seen, 'supplier_bills')) == 1
+    assert len([sql for sql in reading(seen, 'supplier_bills') if 'JOIN purchases' not in sql]) == 1
     await user.should_see('€1,250.00')
     await user.should_see('€30.00')
     await user.should_see('1 invoice')

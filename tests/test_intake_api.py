@@ -15,7 +15,7 @@ from backoffice.api.requests import MAX_BODY_BYTES, router
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.models import ApiKey, Customer, Ticket, TicketMessage, TicketSource, TicketStatus
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys, tickets
+from backoffice.services import api_keys, ticket_links, tickets
 
 from .support.api import api_client, bearer, make_key
 from .support.factories import banned_customer, make_customer, make_user
@@ -350,6 +350,30 @@ async def test_a_follow_up_needs_a_key_and_the_right_customer(client: httpx.Asyn
 
     assert (no_key.status_code, stranger.status_code, unknown.status_code, empty.status_code) == (401, 404, 404, 422)
     assert empty.json()['detail'][0]['loc'] == ['body', 'body']
+    # the front office sent an email, not a link: the refusal says so, the same for a stranger and an unknown number
+    assert stranger.json() == unknown.json() == {'detail': 'No request of this customer has this number.'}
+
+
+async def test_a_follow_up_to_a_merged_request_answers_the_request_it_joined(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    first = await created_request(client, secret)
+    second = await created_request(client, secret)
+    agent = make_user('agent')
+    with session_scope() as session:
+        ticket = session.get(Ticket, first['id'])
+        ticket_links.merge(
+            session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, into_number=second['number']
+        )
+    added = await client.post(
+        f'/api/requests/{first["number"]}/messages',
+        json={'email': 'jo@example.com', 'body': 'Any news? "<script>": \'x\''},
+        headers=bearer(secret),
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()['number'] == second['number']  # where the front office shows the thread, with this message
+    with read_session() as session:
+        assert session.get(TicketMessage, added.json()['id']).ticket_id == second['id']
 
 
 async def solve(ticket_id: int) -> str:
@@ -422,3 +446,33 @@ async def test_the_openapi_schema_documents_the_models_and_every_refusal(client:
     assert set(schema['paths']['/api/requests/{number}/messages']['post']['responses']) >= {'201', '401', '404'}
     rating = schema['paths']['/api/requests/{number}/rating']['post']
     assert 'security' not in rating and set(rating['responses']) >= {'200', '404', '422', '429'}
+
+
+async def test_a_refusal_does_not_send_a_long_text_back(client: httpx.AsyncClient, secret: str) -> None:
+    """The 422 says which field and why; the 20,000 characters sent stay out of the answer (and the caller's logs)."""
+    long = {**REQUEST, 'subject': 'Où est mon colis ? "<script>": ' * 10, 'body': 'x' * 20_001}
+    refused = await client.post('/api/requests', json=long, headers=bearer(secret))
+    assert refused.status_code == 422 and len(refused.content) < 2000
+    by_field = {tuple(error['loc']): error for error in refused.json()['detail']}
+    assert by_field[('body', 'body')]['ctx'] == {'max_length': 20_000} and 'input' not in by_field[('body', 'body')]
+    assert 'at most 20000 characters' in by_field[('body', 'body')]['msg']
+    assert by_field[('body', 'subject')]['type'] == 'string_too_long'
+
+    short = await client.post('/api/requests', json={**REQUEST, 'type': 'nope'}, headers=bearer(secret))
+    assert short.json()['detail'][0]['input'] == 'nope'  # a short value still comes back, to see what was sent
+
+
+async def test_a_misspelt_field_is_refused_at_its_name_not_dropped(client: httpx.AsyncClient, secret: str) -> None:
+    """As /api/orders and /api/v1 do: `orderNumber` would otherwise be dropped and the request opened without it."""
+    before = count(Ticket)
+    typo = await client.post('/api/requests', json={**REQUEST, 'orderNumber': 'A-1 "<b>":'}, headers=bearer(secret))
+    assert typo.status_code == 422
+    assert [(e['loc'], e['type']) for e in typo.json()['detail']] == [(['body', 'orderNumber'], 'extra_forbidden')]
+    created = await created_request(client, secret)
+    follow = await client.post(
+        f'/api/requests/{created["number"]}/messages',
+        json={'email': 'jo@example.com', 'body': 'Hi', 'attachments': []},
+        headers=bearer(secret),
+    )
+    assert follow.status_code == 422 and follow.json()['detail'][0]['loc'] == ['body', 'attachments']
+    assert count(Ticket) == before + 1

@@ -1,5 +1,5 @@
 """Numbers, money and percentages in the reader's format (issue #14): a French reader sees 21 620 € and ▲ 100,0 % on
-the dashboard's cards (4 960 and 12 % in its funnel), 2 469,00 € in an order's totals and 1 234,50 in its lines, an
+the dashboard's cards (4 960 and 12 % in its funnel), 2 469,00 € in an order's totals and 1 234,50 € in its lines, an
 amount to confirm written as they type it (2962,80), and the dashboard's charts carry a French Plotly locale (month
 names, separators) and day-first date ticks. The English reader sees money as every screen writes it, Babel's English
 (€21,620, ▲ 100.0 %, €2,469.00).
@@ -112,6 +112,12 @@ async def test_an_order_in_french_money(user: User, in_french: Callable[[], None
     due = order.total
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see('€2,469.00')  # the subtotal, as every English screen writes money
+    lines = user.find(marker='lines').elements.pop()  # the lines' amounts too, not bare numbers (1234.50)
+    assert (lines.rows[0]['unit_price'], lines.rows[0]['discount'], lines.rows[0]['line_total']) == (
+        '€1,234.50',
+        '€0.00',
+        '€2,469.00',
+    )
 
     in_french()
     await user.open(f'/orders/{order.number}')
@@ -121,7 +127,10 @@ async def test_an_order_in_french_money(user: User, in_french: Callable[[], None
     await user.should_see(f'2{NNBSP}962,80{NBSP}€')
     await user.should_not_see('EUR')
     lines = user.find(marker='lines').elements.pop()
-    assert (lines.rows[0]['unit_price'], lines.rows[0]['line_total']) == (f'1{NNBSP}234,50', f'2{NNBSP}469,00')
+    assert (lines.rows[0]['unit_price'], lines.rows[0]['line_total']) == (
+        f'1{NNBSP}234,50{NBSP}€',
+        f'2{NNBSP}469,00{NBSP}€',
+    )
 
     user.find(marker='record-payment').click()
     await user.should_see('Référence (ligne du relevé bancaire)')

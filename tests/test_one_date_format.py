@@ -25,6 +25,7 @@ DATE_SPEC = re.compile(r'%[aAbBdHIjmMpSyYZ]')
 ALLOWED = {
     ('pages/dashboard.py', "ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()})"),  # picker
     ('components/kpi_widgets.py', 'day.isoformat() for day in table.index'),  # Plotly's x axis
+    ('components/kpi_widgets.py', 'timedelta(hours=12)).isoformat()'),  # Plotly's x axis: today's band
     ('components/resource_form.py', "value.strftime('%Y-%m-%dT%H:%M')"),  # a datetime input's value
     ('components/resource_form.py', 'return value.isoformat()'),  # a date input's value
     ('components/resource_table.py', 'value.isoformat() if value else None'),  # the countdown's data for the browser

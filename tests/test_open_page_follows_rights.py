@@ -87,3 +87,25 @@ async def test_a_role_change_that_keeps_the_screen_says_so_and_keeps_the_typing(
         )
     await user.should_see('Your access has changed: some actions may now be refused.', retries=40)
     assert user.client is page and user.find('Title *').elements.pop().value == HOSTILE
+
+
+async def test_an_agent_given_a_custom_role_then_follows_that_roles_edits(user: User) -> None:
+    """Built for a built-in role, the page still follows the custom role its person is given later: when that role
+    then loses the right the page needs, it loads again and says so."""
+    admin, agent = make_user('admin'), make_user('agent')
+    role = make_role('tickets.read', 'customers.read', name=HOSTILE)
+    await signed_in(user, agent.email)
+    await user.open('/requests')
+    await user.should_see('Requests', retries=40)
+    change(admin, agent, role=role.key)  # /requests is still theirs: the page stays and says their access changed
+    await user.should_see('Your access has changed: some actions may now be refused.', retries=40)
+    with session_scope() as session:
+        roles.update_role(
+            session=session,
+            actor=admin,
+            role_id=role.id,
+            version=session.get(StaffRole, role.id).version,
+            name=role.name,
+            granted={'customers.read'},
+        )
+    await user.should_see("You don't have access to this page", retries=40)

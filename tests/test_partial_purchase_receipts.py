@@ -119,7 +119,7 @@ async def test_the_warehouse_receives_a_short_delivery_then_the_rest(user: User,
     await rows_show(user, HOSTILE, column='reference')
     open_row(user, HOSTILE, column='reference')
     await user.should_see('10 × MUG — Mug "blue": <script>alert(1)</script>', retries=40)
-    await user.should_see('2.50 each')  # the unit cost where it is known
+    await user.should_see('€2.50 each')  # the unit cost where it is known, in the shop's currency
     arrived = newest(user, f'arrived-{first}')
     assert (arrived.value, newest(user, f'arrived-{second}').value) == ('10', '4')
     arrived.set_value('11')

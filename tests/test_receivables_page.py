@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.kpi.days import today as shop_today
 from backoffice.models import Reminder, ReminderStatus
@@ -100,3 +102,27 @@ async def test_the_statement_downloads_from_the_customer_page(user: User) -> Non
     user.find(marker='statement').click()
     download = await user.download.next(timeout=20)
     assert download.content.startswith(b'%PDF')
+
+
+async def test_a_french_manager_confirms_the_open_amount_as_they_type_it(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipt's amount is put in the field as the reader types amounts (40,00 in French, not 40.00), and read
+    back as such."""
+    admin, manager = make_user('admin'), make_user('manager')
+    round_prices(admin)
+    mugs(manager)
+    _order, invoice = invoiced_on_terms(manager, 'zoe@example.com', 4, 30, name=HOSTILE)  # 40.00
+    await signed_in(user, manager.email, path='/finance/receivables')
+    monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
+    await user.open('/finance/receivables')
+    await user.should_see(marker='ageing-total', retries=40)
+    items = table(user, 'open-invoices')
+    items.selected = list(items.rows)
+    user.find(marker='record-receipt').click()
+    await user.should_see(marker='receipt-dialog')
+    assert user.find(marker=f'amount-{invoice.number}').elements.pop().value == '40,00'
+    user.find(marker='reference').type(HOSTILE)
+    user.find(marker='dialog-submit').click()
+    await user.should_see('40,00\u00a0€', retries=40)
+    await eventually(lambda: table(user, 'open-invoices').rows == [])

@@ -147,7 +147,7 @@ def test_a_return_is_found_by_its_customers_name() -> None:
 
 
 def test_the_search_reads_the_requests_and_the_customers_indexes_and_follows_a_changed_subject() -> None:
-    """A rare term is looked up in both search indexes (migration 0050 for the subjects), so the list and its count
+    """A rare term is looked up in both search indexes (migration 0053 for the subjects), so the list and its count
     read the hits by id instead of every request; a request's number is still found by its digits."""
     agent = make_user('agent')
     mine = submit_request('Quokka in the parcel', email='wren@example.com', name='Wren Walker')

@@ -104,7 +104,11 @@ async def test_a_write_key_creates_updates_with_the_version_and_trashes_audited_
         assert changed.status_code == 200, changed.text
         assert changed.json()['phone'] == '+33 1 23 45 67 89' and changed.json()['version'] == 2
         stale = await client.patch(url, json={'version': 1, 'phone': '+33 6 12 34 56 78'}, headers=bearer(secret))
-        assert stale.status_code == 409 and 'changed by' in stale.json()['detail']
+        said = stale.json()['detail']  # not "Reload…; what you typed is kept", written for a screen
+        assert stale.status_code == 409 and said.startswith(
+            f'This customer was changed by maria@example.com (API key {key.prefix}) at '
+        )
+        assert said.endswith(': it is now at version 2. Read it again, then send your change with that version.')
         invalid = await client.patch(url, json={'version': 2, 'email': 'not an email'}, headers=bearer(secret))
         assert invalid.status_code == 422
 
@@ -334,3 +338,43 @@ async def test_tags_that_are_not_a_list_or_words_are_refused_at_the_field_not_wi
         )
         assert kept.status_code == 200, kept.text
     assert stored_request(ticket.number).subject == 'Tags: "<script>"'
+
+
+async def test_a_bad_value_is_refused_once_at_its_field_in_the_callers_language() -> None:
+    """One error per field, located at the field (not at a member of a union), in the caller's language, with nothing
+    in it that reads as `{}`."""
+    customer = make_customer('terms@example.com', name=HOSTILE)
+    _key, secret = key_for('manager', 'write:customers')
+    french = bearer(secret, **{'Accept-Language': 'fr'})
+    async with api_client(router) as client:
+        related = await client.get('/api/v1/customers', params={'company_id': 'abc'}, headers=french)
+        nobody = await client.get('/api/v1/customers', params={'company_id': 'none'}, headers=bearer(secret))
+        english = await client.post('/api/v1/customers', json={'email': 'not "<an>": email'}, headers=bearer(secret))
+        terms = await client.patch(
+            f'/api/v1/customers/{customer.id}', json={'version': 1, 'payment_terms_days': 'abc'}, headers=french
+        )
+    assert related.status_code == 422
+    assert [(e['loc'], e['msg']) for e in related.json()['detail']] == [
+        (['query', 'company_id'], 'Donnez un identifiant (un nombre entier à partir de 1) ou none')
+    ]
+    assert nobody.status_code == 200 and HOSTILE in [c['name'] for c in nobody.json()['items']]
+    assert english.status_code == 422 and [(e['loc'], e['msg']) for e in english.json()['detail']] == [
+        (['body', 'email'], 'Enter a valid email address')  # not "Value error, Enter…"
+    ]
+    assert terms.status_code == 422
+    (error,) = terms.json()['detail']
+    assert error['loc'] == ['body', 'payment_terms_days']
+    assert error['msg'] == "Choisissez l'une des conditions de paiement proposées" and 'ctx' not in error
+
+
+async def test_a_page_past_the_last_is_empty_so_a_loop_over_pages_ends() -> None:
+    for n in range(3):
+        make_customer(f'paged{n}@example.com', name=f'Paged "<b>": {n}')
+    _key, secret = key_for('agent', 'read:customers')
+    async with api_client(router) as client:
+        last = await client.get('/api/v1/customers', params={'page': 2, 'page_size': 2}, headers=bearer(secret))
+        past = await client.get('/api/v1/customers', params={'page': 3, 'page_size': 2}, headers=bearer(secret))
+    assert len(last.json()['items']) == 1 and last.json()['page'] == 2 and last.json()['next_cursor'] is None
+    assert past.status_code == 200
+    assert (past.json()['items'], past.json()['page'], past.json()['total']) == ([], 3, 3)  # not page 2 again
+    assert past.json()['next_cursor'] is None and past.json()['previous_cursor'] is None

@@ -12,7 +12,7 @@ from backoffice.runtime import ratelimit
 from backoffice.services import api_keys
 
 from .support.api import api_client, bearer
-from .support.factories import make_user
+from .support.factories import make_customer, make_user
 
 HOSTILE = 'Zoé "<script>alert(1)</script>": \'quoted\''
 
@@ -118,3 +118,20 @@ async def test_the_history_needs_a_read_scope_for_that_resource_and_shows_no_sec
     assert history.status_code == 200, history.text
     text = history.text
     assert 'Long enough pass' not in text and 'password' not in text and 'hash' not in text
+
+
+async def test_a_record_in_the_trash_is_not_changed_until_restored() -> None:
+    """As its form shows it (read-only, "in the trash"): a change over the API is refused, the restore lets it in."""
+    customer = make_customer('trashed.change@example.com', name='Jo "<b>": \'x\'')
+    _key, secret = key_for('manager', 'write:customers')
+    url = f'/api/v1/customers/{customer.id}'
+    async with api_client(router) as client:
+        trashed = await client.delete(url, params={'version': 1}, headers=bearer(secret))
+        refused = await client.patch(url, json={'version': 2, 'name': 'Changed'}, headers=bearer(secret))
+        restored = await client.post(f'{url}/restore', headers=bearer(secret))
+        changed = await client.patch(
+            url, json={'version': restored.json()['version'], 'name': 'Changed'}, headers=bearer(secret)
+        )
+    assert trashed.status_code == 200 and refused.status_code == 409
+    assert refused.json()['detail'] == 'This customer is in the trash: restore it before changing it.'
+    assert changed.status_code == 200 and changed.json()['name'] == 'Changed'

@@ -209,7 +209,7 @@ def test_pushes_go_only_to_the_address_an_admin_stored_in_the_settings(people: d
     with read_session() as session:
         assert segments.webhook_address(session=session) == 'https://mail-tool.example.com/import?list=7'
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == 'settings.changed')).one()
-    assert entry.changes == {'segments_webhook_url': ['', 'https://mail-tool.example.com/import?list=7']}
+    assert entry.changes == {'segments_webhook_url': ['', 'https://mail-tool.example.com/…?…']}  # a hint only
 
 
 def test_a_saved_segment_is_deleted_by_someone_allowed_to_and_audited(people: dict) -> None:

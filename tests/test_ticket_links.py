@@ -12,7 +12,7 @@ from backoffice.models import AuditEntry, Delivery, MessageKind, TicketAttachmen
 from backoffice.permissions import PermissionDenied
 from backoffice.services import ticket_attachments, ticket_links, tickets
 
-from .support.factories import make_user, stored_request, submit_request
+from .support.factories import make_role, make_user, stored_request, submit_request
 
 HOSTILE = 'Re: "refund" <script>alert(1)</script>'
 
@@ -279,3 +279,36 @@ def test_merging_across_customers_needs_a_confirmation() -> None:
     # Dan writing on his merged request is not put into Cora's: it is closed, as any closed request
     with session_scope() as session, pytest.raises(ValidationFailed):
         tickets.add_customer_message(session=session, number=source.number, token=source.token, body='More')
+
+
+def test_merging_into_another_customers_request_takes_the_right_to_change_customers() -> None:
+    """A custom role that answers requests but may not change customers merges within one customer's requests only:
+    into another's it is refused at the field before any confirmation (the warning would name the other customer),
+    and the request stays as it was; the same customer's merge goes through."""
+    desk = make_user(make_role('tickets.read', 'tickets.write', name='Desk "only": <b>').key)
+    source = submit_request(HOSTILE, email='dan@example.com')
+    other = submit_request('Also me', email='dan@example.com')
+    target = submit_request('Cora asks', email='cora@example.com')
+    refusal = {
+        'into_number': f"Request #{target.number} is another customer's: merging into it takes the right to change "
+        'customers (customers.write). Ask someone who has it, or link the two requests instead.'
+    }
+    with read_session() as session, pytest.raises(ValidationFailed) as warned:
+        ticket_links.merge_warning(session=session, actor=desk, ticket_id=source.id, into_number=target.number)
+    assert warned.value.errors == refusal
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        ticket_links.merge(
+            session=session,
+            actor=desk,
+            ticket_id=source.id,
+            version=source.version,
+            into_number=target.number,
+            other_customer=True,
+        )
+    assert refused.value.errors == refusal
+    assert stored_request(source.number).merged_into_id is None
+    with session_scope() as session:
+        ticket_links.merge(
+            session=session, actor=desk, ticket_id=source.id, version=source.version, into_number=other.number
+        )
+    assert stored_request(source.number).merged_into_id == other.id

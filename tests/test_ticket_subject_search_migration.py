@@ -1,4 +1,4 @@
-"""Migration 0050 on SQLite: the requests' subjects already stored are found by the new search index, which follows
+"""Migration 0053 on SQLite: the requests' subjects already stored are found by the new search index, which follows
 later changes and is removed by the downgrade (the FTS5 table and its triggers)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def found(engine, term: str) -> list[int]:
 
 def test_stored_subjects_are_indexed_and_the_downgrade_removes_the_index(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0049')
+    run(engine, '0052')
     columns = (
         'id, created_at, updated_at, version, number, subject, customer_id, type, priority, status, source, tags, token'
     )
@@ -47,12 +47,12 @@ def test_stored_subjects_are_indexed_and_the_downgrade_removes_the_index(tmp_pat
             ),
             {'subject': SUBJECT},
         )
-    run(engine, '0050')
+    run(engine, '0053')
     assert found(engine, '"lost": <script>') == [7]
     with engine.begin() as connection:
         connection.execute(text("UPDATE tickets SET subject = 'Wrong size' WHERE id = 7"))
     assert found(engine, 'lost') == [] and found(engine, 'wrong size') == [7]
-    run(engine, '0049', down=True)
+    run(engine, '0052', down=True)
     with engine.connect() as connection:
         left = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'tickets_fts%'")).all()
     assert left == []

@@ -46,12 +46,14 @@ def answer_once(
     payload: BaseModel,
     act: Callable[[Session], tuple[dict[str, Any], int]],
     to_http: Callable[[ServiceError], HTTPException],
+    unrepeated: tuple[str, ...] = (),
 ) -> JSONResponse:
     """Run `act` (one service call, returning the body and status code to answer); with an Idempotency-Key, at most
     once per key and body: a repeat gets the first answer with `Idempotent-Replayed: true`, another body under the
     same key 422. The key, the work and its answer commit in one transaction (the service's own commits are held,
     db.held_commits), so no failure can keep the work without its answer; a refused call commits nothing and forgets
-    the key, so a corrected retry may reuse it."""
+    the key, so a corrected retry may reuse it. The `unrepeated` keys of the body (a secret made for the caller) are in
+    the first answer only: the remembered one, stored in clear, goes without them."""
     if not idempotency_key:
         with session_scope() as session:
             try:
@@ -84,7 +86,7 @@ def answer_once(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     status_code=status_code,
-                    response=body,
+                    response={name: value for name, value in body.items() if name not in unrepeated},
                 )
             session.commit()
         except ServiceError as error:

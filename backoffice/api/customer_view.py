@@ -56,8 +56,13 @@ class OrderOut(BaseModel):
     placed_at: datetime
     currency: str
     total: str
-    tracking: list[str] = Field(default_factory=list, description='Tracking links of its parcels')
-    lines: list[OrderLineOut] = Field(default_factory=list, description='Only in one order, not in the list')
+    # null in the list, never [] (which read as "no parcel yet" for a delivered order): one order's answer has them
+    tracking: list[str] | None = Field(
+        default=None, description='Tracking links of its parcels; null in the list: read the order for them'
+    )
+    lines: list[OrderLineOut] | None = Field(
+        default=None, description='Its lines; null in the list: read the order for them'
+    )
 
 
 class OrdersPage(BaseModel):

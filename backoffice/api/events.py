@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from backoffice.api.common import calling_key
 from backoffice.api.requests import Problem, SizeLimitedRoute, bearer
 from backoffice.db import session_scope
 from backoffice.i18n import _
 from backoffice.kpi import capture
-from backoffice.models import ApiKey
+from backoffice.models import ApiKey, EventType
 from backoffice.runtime import ratelimit
 
 MAX_EVENTS_BODY_BYTES = 1024 * 1024  # 1,000 events of about 1 KB each
@@ -33,17 +34,50 @@ CORS = {
 }
 
 
+# on every answer, refusals too: else the shop page's script cannot read a 401, 422 or 429 (the browser hides an
+# answer without it) and sees only "failed to fetch", never the reason or when to retry
+CORS_ON_ANSWERS = {'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After'}
+
+
 class EventsRoute(SizeLimitedRoute):
+    """The events route: a larger body, and every answer readable by the shop's pages (CORS_ON_ANSWERS)."""
+
     max_body_bytes = MAX_EVENTS_BODY_BYTES
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def readable_from_the_shop(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except HTTPException as error:  # a refusal of the key or its rate: answered here, with the headers
+                response = JSONResponse({'detail': error.detail}, status_code=error.status_code, headers=error.headers)
+            response.headers.update(CORS_ON_ANSWERS)
+            return response
+
+        return readable_from_the_shop
 
 
 router = APIRouter(prefix='/api/events', tags=['usage events'], route_class=EventsRoute)
 
 
+def _event_schema() -> dict[str, Any]:
+    """One event's shape as OpenAPI shows it (capture.IncomingEvent, its `type` as the list of known types). The batch
+    itself takes any items: each is checked on its own, so one bad event is refused alone, with its reason."""
+    schema = capture.IncomingEvent.model_json_schema()
+    schema['properties']['type']['enum'] = [kind.name for kind in EventType]
+    schema['description'] = 'One usage event. Give `customer_email` or `anonymous_id` (or both).'
+    return schema
+
+
 class EventBatch(BaseModel):
-    events: list[Any] = Field(
+    events: Annotated[
+        list[Any],
+        WithJsonSchema({'type': 'array', 'maxItems': capture.MAX_BATCH, 'items': _event_schema()}),
+    ] = Field(
         max_length=capture.MAX_BATCH,
-        description=f'Up to {capture.MAX_BATCH} events, each shaped like `IncomingEvent`; each is checked on its own',
+        description=f'Up to {capture.MAX_BATCH} events; each is checked on its own (a bad one is refused alone, '
+        'listed in `errors` with its index and reason)',
     )
 
     model_config = {
@@ -76,7 +110,10 @@ class EventBatch(BaseModel):
 class Refusal(BaseModel):
     index: int = Field(description="The event's position in the batch, from 0")
     id: str | None = None
-    reason: str
+    field: str | None = Field(
+        default=None, description="The event's field at fault (`ts`, `type`, `props`…); null: the event as a whole"
+    )
+    reason: str = Field(description="Why, led by the field (in the caller's Accept-Language)")
 
 
 class BatchAccepted(BaseModel):
@@ -125,7 +162,7 @@ def send_events(payload: EventBatch, key: Annotated[ApiKey, Depends(events_key)]
         rejected=result.rejected,
         errors=[Refusal(**error) for error in result.errors],
     )
-    return JSONResponse(body.model_dump(), status_code=202, headers={'Access-Control-Allow-Origin': '*'})
+    return JSONResponse(body.model_dump(), status_code=202)
 
 
 @router.options('', include_in_schema=False)

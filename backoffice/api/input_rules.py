@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
-from fastapi import Request
+from fastapi import Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -33,6 +33,7 @@ _BAD_TEXT = re.compile('[\x00\ud800-\udfff]')
 # followed by "u0000": then the walk decides), no such character in the document.
 _ESCAPED_BAD_TEXT = re.compile(r'\\u(?:0000|[dD][89a-fA-F])')
 _INTEGER = re.compile(r'\s*[+-]?\d+\s*')
+MAX_ECHOED_INPUT = 200  # characters: a refusal says what was wrong with a long value without sending it back
 
 
 class MalformedInput(ValueError):
@@ -71,6 +72,9 @@ class StrictRoute(APIRoute):
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
+        takes_json = bool(self.dependant.body_params) and not any(
+            isinstance(field.field_info, params.Form | params.File) for field in self.dependant.body_params
+        )
         integer_params = {
             field.alias
             for field in (*self.dependant.path_params, *self.dependant.query_params)
@@ -85,7 +89,15 @@ class StrictRoute(APIRoute):
             try:
                 _check_parameters(request, integer_params)
                 body = await request.body()
-                if body and _is_json(request.headers.get('content-type')):
+                content_type = request.headers.get('content-type')
+                if body and takes_json and not (content_type and _is_json(content_type)):
+                    # FastAPI reads such a body as text (`curl -d` sends a form's type, some clients none) and would
+                    # answer that "a valid dictionary" was expected: say what to send instead
+                    raise MalformedInput(
+                        ['header', 'content-type'],
+                        _('Send the body as JSON, with the header Content-Type: application/json.'),
+                    )
+                if body and _is_json(content_type):
                     request._json = read_json(body)  # what FastAPI reads next (Starlette caches the JSON here)
             except MalformedInput as error:
                 return JSONResponse(
@@ -94,7 +106,8 @@ class StrictRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
-                return JSONResponse({'detail': jsonable_encoder(in_words(error.errors()))}, status_code=422)
+                errors = in_words(tidied(error.errors()))
+                return JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
             except write_failures.MACHINE_ERRORS as error:
                 failure = write_failures.classify(error)
                 if failure is None:
@@ -102,6 +115,40 @@ class StrictRoute(APIRoute):
                 return failure_answer(failure)
 
         return strict
+
+
+def tidied(errors: Sequence[Any]) -> list[Any]:
+    """FastAPI's validation errors without the `input` they echo when it is long (over MAX_ECHOED_INPUT characters of
+    JSON: a 20,000-character text, a whole batch of events or, for a missing field, the whole body would come back
+    in the refusal — into the caller's logs — while `loc`, `msg` and `ctx` already say what is wrong), without
+    the exception object in `ctx.error` (it reads as `{}` in JSON; `msg` holds its sentence), and with our validators'
+    sentences as written (pydantic leads them with "Value error, ")."""
+    return [_tidy(item) if isinstance(item, dict) else item for item in errors]
+
+
+def _tidy(item: dict[str, Any]) -> dict[str, Any]:
+    item = dict(item)
+    if item.get('type') == 'value_error' and isinstance(item.get('msg'), str):  # our validators' sentence, as written
+        item['msg'] = item['msg'].removeprefix('Value error, ')
+    if 'input' in item and _echo_length(item['input']) > MAX_ECHOED_INPUT:
+        del item['input']
+    context = item.get('ctx')
+    if isinstance(context, dict) and isinstance(context.get('error'), BaseException):
+        context = {name: value for name, value in context.items() if name != 'error'}
+        if context:
+            item['ctx'] = context
+        else:
+            del item['ctx']
+    return item
+
+
+def _echo_length(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    try:
+        return len(json.dumps(jsonable_encoder(value), default=str))
+    except (TypeError, ValueError, RecursionError):
+        return MAX_ECHOED_INPUT + 1
 
 
 def in_words(errors: Sequence[Any]) -> list[Any]:
@@ -186,7 +233,7 @@ def _int64(text: str) -> int:
 
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
-        return True  # FastAPI reads a body without a content type as JSON
+        return True  # read strictly all the same (a route taking JSON has refused it by then, StrictRoute)
     media = content_type.split(';', 1)[0].strip().lower()
     return media == 'application/json' or (media.startswith('application/') and media.endswith('+json'))
 

@@ -20,7 +20,7 @@ from backoffice.api.input_rules import INT32_MAX, StrictRoute, language_of
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import _
-from backoffice.models import ApiKey, TicketSource, TicketType
+from backoffice.models import ApiKey, Ticket, TicketSource, TicketType
 from backoffice.runtime import ratelimit
 from backoffice.services import tickets
 
@@ -68,6 +68,7 @@ class NewRequest(BaseModel):
     order_number: str | None = Field(default=None, max_length=40)
 
     model_config = {
+        'extra': 'forbid',  # a misspelt field (orderNumber) is refused at its name, never dropped unseen
         'json_schema_extra': {
             'examples': [
                 {
@@ -79,7 +80,7 @@ class NewRequest(BaseModel):
                     'order_number': 'A-1042',
                 }
             ]
-        }
+        },
     }
 
 
@@ -89,16 +90,22 @@ class RequestCreated(BaseModel):
 
 
 class FollowUp(BaseModel):
+    model_config = {'extra': 'forbid'}
+
     email: str = Field(max_length=254, description='Must be the email of the customer who opened the request')
     body: str = Field(max_length=20_000)
 
 
 class FollowUpAdded(BaseModel):
     id: int = Field(description="The message's id in the request's thread")
-    number: int
+    number: int = Field(
+        description='The request the message joined: the one sent, or the request it was merged into (show that one)'
+    )
 
 
 class Rating(BaseModel):
+    model_config = {'extra': 'forbid'}
+
     token: str = Field(max_length=64, description='The token from the link the customer received')
     score: int = Field(ge=1, le=5, description='1 (bad) to 5 (very good)')
     comment: str | None = Field(default=None, max_length=2000)
@@ -179,7 +186,8 @@ def add_follow_up(
 
     def act(session: Session) -> tuple[dict[str, Any], int]:
         message = tickets.add_customer_message(session=session, number=number, email=payload.email, body=payload.body)
-        return FollowUpAdded(id=message.id, number=number).model_dump(), 201
+        landed = session.get(Ticket, message.ticket_id)  # a merged request's conversation goes on in the other one
+        return FollowUpAdded(id=message.id, number=landed.number if landed else number).model_dump(), 201
 
     return answer_once(request, key, idempotency_key, payload, act, _http_error)
 

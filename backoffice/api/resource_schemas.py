@@ -5,16 +5,19 @@ query parameters (search, sort, each declared filter, the keyset cursor)."""
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 
 from backoffice.api.input_rules import INT32_MAX
 from backoffice.engine.declaration import Action, FormField, Resource, shown
+from backoffice.i18n import _
+from backoffice.listing.filters import NONE
 from backoffice.listing.query import MAX_PAGE_SIZE
 from backoffice.services.audit import SECRET_FIELDS
 
@@ -25,6 +28,34 @@ Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Version = Annotated[int, Field(ge=1, le=INT32_MAX, description="The record's version as read; a stale one gets 409")]
 
 
+def _id_or_none(value: object) -> int | str:
+    """A related filter's value: a record's id, or 'none' (no record). One check with one sentence: a union of the
+    two would answer an error per member, located at `['query', name, 'constrained-int']` and `"literal['none']"`."""
+    text = str(value).strip()
+    if text == NONE:
+        return NONE
+    if _DIGITS.fullmatch(text) and 1 <= int(text) <= INT32_MAX:
+        return int(text)
+    raise ValueError(_('Give an id (a whole number from 1) or none'))
+
+
+_DIGITS = re.compile('[0-9]{1,10}')
+RelatedId = Annotated[
+    int | str,
+    PlainValidator(_id_or_none),
+    WithJsonSchema(
+        {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': INT32_MAX}, {'type': 'string', 'enum': [NONE]}]}
+    ),
+]
+# a secret the server made for the caller (a webhook's signing secret, a generated password): in this answer only,
+# never stored in clear, so never shown again (a replay under the same Idempotency-Key answers without it)
+SECRET = Field(
+    default=None,
+    description="Only when one was made (a webhook's signing secret, a staff member's generated password): "
+    'shown in this answer only, never again; a replay with the same Idempotency-Key answers without it',
+)
+
+
 @dataclass(frozen=True)
 class Schemas:
     """What one resource's operations read and answer."""
@@ -32,6 +63,7 @@ class Schemas:
     record: type[BaseModel]
     page: type[BaseModel]
     create: type[BaseModel] | None
+    created: type[BaseModel]  # the record as a create answers it: with the secret it made, if any (shown once)
     update: type[BaseModel] | None
     actions: dict[str, tuple[Action, type[BaseModel]]]
     list_parameters: list[inspect.Parameter]
@@ -55,6 +87,7 @@ def schemas_of(resource: Resource) -> Schemas:
             previous_cursor=(str | None, Field(description='Send it as `cursor` for the page before')),
         ),
         create=_body_model(resource.create, f'{name}Create') if resource.create is not None else None,
+        created=create_model(f'{name}Created', __base__=record, secret=(str | None, SECRET)),
         update=_body_model(resource.update, f'{name}Update', version=True) if resource.update is not None else None,
         actions={action.key: (action, _action_model(resource, action, name)) for action in resource.actions},
         list_parameters=parameters,
@@ -173,7 +206,14 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
         _query('q', str, '', 'Search: contains, case-insensitive, over the fields the screen searches', max_length=200),
         _query('sort', Literal[sortable] | None, None, "A column to sort by; default: the screen's"),
         _query('descending', bool | None, None, "Sort in descending order; default: the screen's"),
-        _query('page', int, 1, 'Page number (1 = first); a cursor reads faster', ge=1, le=INT32_MAX),
+        _query(
+            'page',
+            int,
+            1,
+            'Page number (1 = first); past the last page, no items; a cursor reads faster',
+            ge=1,
+            le=INT32_MAX,
+        ),
         _query('page_size', int, 25, 'Rows per page', ge=1, le=MAX_PAGE_SIZE),
         _query('cursor', str | None, None, 'next_cursor or previous_cursor of the page before', max_length=4000),
     ]
@@ -190,8 +230,7 @@ def _list_parameters(resource: Resource) -> tuple[list[inspect.Parameter], dict[
             parameters.append(_query(spec.name, bool | None, None, label))
             names[spec.name] = (spec.name,)
         elif spec.kind == 'related':
-            related = Id | Literal['none']
-            parameters.append(_query(spec.name, related | None, None, f'{label}: an id, or none'))
+            parameters.append(_query(spec.name, RelatedId | None, None, f'{label}: an id, or none'))
             names[spec.name] = (spec.name,)
         elif spec.kind == 'date_range':
             low, high = f'{spec.name}_from', f'{spec.name}_to'

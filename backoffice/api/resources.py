@@ -29,6 +29,7 @@ from backoffice.api.input_rules import INT32_MAX
 from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
 from backoffice.api.resource_schemas import (
     HIDDEN_FIELDS,
+    SECRET,
     HistoryChange,
     HistoryEntry,
     HistoryPage,
@@ -131,7 +132,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             _create_endpoint(resource, schemas, writer),
             methods=['POST'],
             status_code=201,
-            response_model=schemas.record,
+            response_model=schemas.created,
             responses=_errors(401, 403, 409, 413, 422, 429),
             tags=tags,
             operation_id=f'create_{snake}',
@@ -236,6 +237,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
         f'{name}ActionResult',
         record=(Optional[schemas.record], Field(description='The record after the action')),  # type: ignore[arg-type]  # noqa: UP045
         message=(str, Field(default='', description='What the action said (in the Accept-Language)')),
+        secret=(str | None, SECRET),
     )
     for action_key, (action, inputs) in schemas.actions.items():
         router.add_api_route(
@@ -243,6 +245,7 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
             _action_endpoint(resource, schemas, action, inputs, result, writer),
             methods=['POST'],
             response_model=result,
+            response_model_exclude_unset=True,  # `secret` only when the action made one
             responses=_errors(401, 403, 404, 409, 413, 422, 429),
             tags=tags,
             operation_id=f'{action_key.replace("-", "_")}_{snake}',
@@ -294,6 +297,16 @@ def _list_endpoint(resource: Resource, schemas: Schemas, reader: Callable[..., A
             found = query.list_page(session=session, actor=actor, resource=resource, request=request, cursor=cursor)
             items = [schemas.record.model_validate(row) for row in found.rows]
         sort_name = request.sort or resource.default_sort
+        if found.page < request.page:  # past the last page: the screens show the last one, a program wants the end
+            return schemas.page(
+                items=[],
+                total=found.total,
+                exact=found.exact,
+                page=request.page,
+                page_size=found.page_size,
+                next_cursor=None,
+                previous_cursor=None,
+            )
         more = found.page < found.last_page or (not found.exact and len(found.rows) == found.page_size)
         return schemas.page(
             items=items,
@@ -339,9 +352,12 @@ def _create_endpoint(resource: Resource, schemas: Schemas, writer: Callable[...,
                     session=session, actor=actor, resource=resource, data=payload.model_dump(exclude_unset=True)
                 )
             record = made.record if isinstance(made, Outcome) else made
-            return schemas.record.model_validate(record).model_dump(mode='json'), 201
+            body = schemas.record.model_validate(record).model_dump(mode='json')
+            if isinstance(made, Outcome) and made.secret:
+                body['secret'] = made.secret
+            return body, 201
 
-        return answer_once(request, key, idempotency_key, payload, act, http_error)
+        return answer_once(request, key, idempotency_key, payload, act, http_error, unrepeated=('secret',))
 
     create_record.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
@@ -402,9 +418,11 @@ def _action_endpoint(
                 values['confirmed'] = True
             done = action.run(session=session, actor=actor, record_id=record_id, version=version, **values)
             after = _still_there(session, actor, resource, record_id)
+            made = getattr(done, 'secret', None)
             return result(
                 record=schemas.record.model_validate(after) if after is not None else None,
                 message=getattr(done, 'message', '') or '',
+                **({'secret': made} if made else {}),
             )
 
     run_action.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -484,7 +502,7 @@ def http_error(error: ServiceError, where: str = 'body') -> HTTPException:
     if isinstance(error, NotFound):
         return HTTPException(404, str(error))
     if isinstance(error, StaleRecord):
-        return HTTPException(409, str(error))
+        return HTTPException(409, error.for_a_program())
     return HTTPException(409, str(error))
 
 

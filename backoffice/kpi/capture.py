@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col
 
+from backoffice.errors import readable
+from backoffice.i18n import _
 from backoffice.models import Customer, EventType, UsageEvent, utcnow
 
 MAX_BATCH = 1000
@@ -40,7 +42,7 @@ class IncomingEvent(BaseModel):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in EventType.__members__:
-            raise ValueError(f'unknown type {value!r}')
+            raise ValueError(_('unknown type {type}').format(type=repr(value[:40])))
         return value
 
     @field_validator('ts')
@@ -49,19 +51,19 @@ class IncomingEvent(BaseModel):
         try:
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00: in UTC after the year 9999, which no datetime holds
-            raise ValueError('the time is out of range (years 1 to 9999 in UTC)') from None
+            raise ValueError(_('the time is out of range (years 1 to 9999 in UTC)')) from None
 
     @field_validator('props')
     @classmethod
     def _small(cls, value: dict | None) -> dict | None:
         if value is not None and len(str(value)) > 2000:
-            raise ValueError('props is larger than 2000 characters')
+            raise ValueError(_('props is larger than 2000 characters'))
         return value
 
     @model_validator(mode='after')
     def _someone(self) -> IncomingEvent:
         if not self.customer_email and not self.anonymous_id:
-            raise ValueError('give customer_email or anonymous_id')
+            raise ValueError(_('give customer_email or anonymous_id'))
         return self
 
 
@@ -69,7 +71,7 @@ class IncomingEvent(BaseModel):
 class BatchResult:
     accepted: int = 0  # stored now
     duplicates: int = 0  # stored before (or twice in this batch): not counted again
-    errors: list[dict[str, Any]] = field(default_factory=list)  # {index, id, reason}
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {index, id, field, reason}
 
     @property
     def rejected(self) -> int:
@@ -98,12 +100,13 @@ def record_events(
         try:
             event = IncomingEvent.model_validate(raw)
         except ValidationError as error:
-            result.errors.append({'index': index, 'id': _sent_id(raw), 'reason': _reason(error)})
+            result.errors.append({'index': index, 'id': _sent_id(raw), **_refusal(error)})
             continue
         if event.ts > now + FUTURE_TOLERANCE:
-            result.errors.append({'index': index, 'id': event.id, 'reason': 'ts is in the future'})
+            result.errors.append({'index': index, 'id': event.id, 'field': 'ts', 'reason': _('ts is in the future')})
         elif event.ts < now - MAX_AGE:
-            result.errors.append({'index': index, 'id': event.id, 'reason': f'ts is older than {MAX_AGE.days} days'})
+            reason = _('ts is older than {n} days').format(n=MAX_AGE.days)
+            result.errors.append({'index': index, 'id': event.id, 'field': 'ts', 'reason': reason})
         elif event.id in seen:
             result.duplicates += 1
         else:
@@ -192,8 +195,10 @@ def _customer_ids(session: Session, emails: set[str]) -> dict[str, int]:
     return dict(connection.exec_driver_sql(sql, tuple(sorted(emails))).all())
 
 
-def _reason(error: ValidationError) -> str:
+def _refusal(error: ValidationError) -> dict[str, Any]:
+    """Why an event was refused: its first error's field (None: the event as a whole) and the reason, in the caller's
+    language (the route sets it), led by the field as it always was: `type: unknown type 'x'`."""
     first = error.errors()[0]
-    where = '.'.join(str(part) for part in first['loc'])
-    message = first['msg'].removeprefix('Value error, ')
-    return f'{where}: {message}' if where else message
+    where = '.'.join(str(part) for part in first['loc']) or None
+    message = readable(first)
+    return {'field': where, 'reason': f'{where}: {message}' if where else message}

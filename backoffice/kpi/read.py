@@ -65,6 +65,11 @@ def period_ending_today(length: int, *, session: Session) -> Period:
     return period_ending(length, zone=app_settings.value(session=session, key='time_zone'))
 
 
+def running_day(period: Period, *, zone: str) -> date | None:
+    """The period's last day when it is today in this time zone: its values are the day so far, not a day's."""
+    return period.last if period.last == days.today(zone) else None
+
+
 def period_ending(length: int, *, zone: str) -> Period:
     """The last `length` days up to today in this time zone (the settings' one, read by the caller)."""
     today = days.today(zone)

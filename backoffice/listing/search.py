@@ -64,7 +64,7 @@ def register_search_index(table_name: str, *columns: str) -> SearchIndex:
 register_search_index('customers', 'email', 'name')
 register_search_index('orders', 'number', 'email')
 register_search_index('audit_log', 'actor_email', 'action', 'summary')
-register_search_index('tickets', 'subject')  # migration 0050; the number is read as below (_could_hold)
+register_search_index('tickets', 'subject')  # migration 0053; the number is read as below (_could_hold)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

@@ -3,8 +3,9 @@ order, and the refunds sent to a gateway with their outcome (succeeded, pending,
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import utcnow
@@ -62,6 +63,9 @@ class GatewayRefund(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=255, unique=True)  # re_… once the gateway answered
     amount: Decimal = Field(sa_type=MONEY)
     reason: str = Field(default='', max_length=500)
+    # migration 0050: a reason the app wrote ('Return R-7') as a msgid with its values, handed on to the refund booked
+    reason_key: str | None = Field(default=None, max_length=500)
+    reason_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(default='requested', max_length=20)  # requested | pending | succeeded | failed | canceled
     message: str = Field(default='', max_length=500)
     refund_id: int | None = Field(default=None, foreign_key='refunds.id', ondelete='SET NULL')

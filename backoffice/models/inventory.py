@@ -3,8 +3,9 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, Numeric
+from sqlalchemy import JSON, Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, string_enum, utcnow
@@ -55,7 +56,11 @@ class StockMovement(SQLModel, table=True):
     kind: MovementKind = Field(sa_type=string_enum(MovementKind))
     quantity: int  # signed
     balance: int = 0  # on hand after this movement
-    reason: str = Field(default='', max_length=300)
+    reason: str = Field(default='', max_length=300)  # in English, exact; shown from reason_key when it has one
+    # migration 0050: the app's own reasons ('Return R-7', 'Order 1042') as a msgid with its values
+    # (backoffice/stored_text.py), shown in the reader's language; a person's words (an adjustment) have none
+    reason_key: str | None = Field(default=None, max_length=500)
+    reason_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     order_id: int | None = Field(default=None, foreign_key='orders.id', ondelete='SET NULL')
     return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
     purchase_id: int | None = Field(default=None, foreign_key='purchases.id', ondelete='SET NULL')

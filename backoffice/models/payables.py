@@ -125,7 +125,8 @@ class SupplierBill(EditableTable, table=True):
     vat_total: Decimal = Field(default=Decimal('0.00'), sa_type=MONEY)
     total: Decimal = Field(default=Decimal('0.00'), sa_type=MONEY)
     paid: Decimal = Field(default=Decimal('0.00'), sa_type=MONEY)
-    purchase_id: int | None = Field(default=None, foreign_key='purchases.id', ondelete='SET NULL', unique=True)
+    # the purchase order it bills, in full or the part received (several bills may share one, migration 0051)
+    purchase_id: int | None = Field(default=None, foreign_key='purchases.id', ondelete='SET NULL', index=True)
     note: str = Field(default='', max_length=500)
     pdf_stored: str = Field(default='', max_length=200)  # the file's random name under <data>/bills/
     pdf_name: str = Field(default='', max_length=200)  # as it was uploaded, shown

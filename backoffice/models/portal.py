@@ -77,3 +77,12 @@ class CompanyMember(EditableTable, table=True):
     company_id: int = Field(foreign_key='companies.id', ondelete='CASCADE')
     customer_id: int = Field(foreign_key='customers.id', unique=True, ondelete='CASCADE')
     role: CompanyRole = Field(default=CompanyRole.buyer, sa_type=string_enum(CompanyRole))
+    # an invitation from a company admin waits for the person to accept it (None: pending; a pending member is not
+    # a member: they see nothing of the company, the company nothing of theirs); staff's invitations count at once
+    accepted_at: datetime | None = None
+    invited_at: datetime | None = None
+    invited_by: str = Field(default='', max_length=300)  # who invited them, as they read it: "Ann Lee (ann@acme.com)"
+    # the span of the member's own orders, invoices and requests their company sees: from joining (None: all of them,
+    # a contact the shop made part of the company) until removed (None: still a member)
+    shared_from: datetime | None = None
+    ended_at: datetime | None = None

@@ -152,6 +152,8 @@ class Payment(SQLModel, table=True):
     amount: Decimal = Field(sa_type=MONEY)
     paid_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    # the bank line whose match paid part of an order not invoiced yet (migration 0051): its undo takes this back
+    bank_line_id: int | None = Field(default=None, foreign_key='bank_lines.id', ondelete='SET NULL', index=True)
 
 
 class Refund(SQLModel, table=True):
@@ -163,7 +165,10 @@ class Refund(SQLModel, table=True):
     payment_id: int | None = Field(default=None, foreign_key='payments.id', ondelete='SET NULL')
     return_id: int | None = Field(default=None, foreign_key='returns.id', ondelete='SET NULL')
     amount: Decimal = Field(sa_type=MONEY)
-    reason: str = Field(default='', max_length=500)
+    reason: str = Field(default='', max_length=500)  # in English, exact; shown from reason_key when it has one
+    # migration 0050: a reason the app wrote ('Return R-7') as a msgid with its values (backoffice/stored_text.py)
+    reason_key: str | None = Field(default=None, max_length=500)
+    reason_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     reference: str = Field(default='', max_length=120)  # the provider's refund reference
     refunded_at: datetime = Field(default_factory=utcnow, index=True)
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')

@@ -89,7 +89,7 @@ class Ticket(EditableTable, table=True):
         Index('ix_tickets_type_updated', 'type', 'updated_at', 'id'),  # the Bugs queue, newest first
         # keyset order of the other sortable columns
         *(Index(f'ix_tickets_{column}_id', column, 'id') for column in ('subject', 'priority', 'status', 'type')),
-        # search: a trigram GIN index on PostgreSQL; SQLite searches the FTS5 table `tickets_fts` (migration 0050, not
+        # search: a trigram GIN index on PostgreSQL; SQLite searches the FTS5 table `tickets_fts` (migration 0053, not
         # part of the metadata), so this expression index exists only on PostgreSQL
         Index(
             'ix_tickets_subject_trgm',

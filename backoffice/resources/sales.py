@@ -190,7 +190,7 @@ MOVEMENTS = register(
             Column('kind', N_('Kind'), kind='choice', choices=MOVEMENT_KINDS, sortable=False),
             Column('quantity', N_('Qty'), kind='number', sortable=False),
             Column('balance', N_('On hand after'), kind='number', sortable=False, on_phone=False),
-            Column('reason', N_('Reason'), sortable=False, on_phone=False),
+            Column('reason', N_('Reason'), kind='stored_text', sortable=False, on_phone=False),  # 'Retour R-7'
             Column('order_id', N_('Order'), kind='related', related='orders', sortable=False),  # a row opens it
         ),
         fields=(),

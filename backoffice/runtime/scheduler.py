@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from backoffice import secret_hint
 from backoffice.config import Settings
 from backoffice.db import get_engine, session_scope
 
@@ -237,6 +238,7 @@ class JobRunner:
         self._turn = threading.Lock()  # leading and standing down, one at a time (jobs run in threads)
 
     async def start(self) -> None:
+        secret_hint.scrub_logs_of('apscheduler.executors.default')  # a failed job's exception is logged there
         self.scheduler = AsyncIOScheduler(timezone='UTC')
         self.scheduler.start()
         if not self._try_to_lead():

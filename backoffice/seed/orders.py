@@ -528,6 +528,8 @@ def _stock_for(session: Session, rng: random.Random, product_ids: list[int], res
                     quantity=on_hand,
                     balance=on_hand,
                     reason='Opening stock',
+                    reason_key=N_('Opening stock'),  # « Stock initial » to a French reader
+                    reason_params={},
                     created_at=now,
                 )
             )

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 from sqlmodel import Session, col, select
 
-from backoffice import business_ids, db, formatting, i18n, outbound, secret_box
+from backoffice import business_ids, db, formatting, i18n, outbound, secret_box, secret_hint
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import AppSetting, User, utcnow
@@ -765,6 +765,14 @@ def _masked(key: str) -> bool:
     return spec.secret and spec.kind != 'url'
 
 
+def hint(key: str, value: Any) -> str:
+    """How a secret setting's value is shown anywhere (the settings screen, the audit log, a dialog): an address as
+    its host and a few characters ('https://hooks.slack.com/services/T…/…xyz'), a key as its prefix and last four."""
+    if not value:
+        return ''
+    return secret_hint.address(str(value)) if BY_KEY[key].kind == 'url' else secret_hint.key(str(value))
+
+
 def current_values(*, session: Session) -> dict[str, Any]:
     """Every setting's value, the default where none was saved (readable by anyone signed in)."""
     stored = {row.key: _plain(row) for row in session.exec(select(AppSetting)) if row.key in BY_KEY}
@@ -877,7 +885,12 @@ def save(*, session: Session, actor: User, changes: dict[str, Any], loaded: dict
         secret = BY_KEY[key].secret and isinstance(new, str) and new
         row.value, row.updated_at, row.updated_by = secret_box.encrypt(new) if secret else new, utcnow(), actor.email
         session.add(row)
-        diff[key] = [MASK if old else '', MASK if new else ''] if _masked(key) else [old, new]
+        if _masked(key):
+            diff[key] = [MASK if old else '', MASK if new else '']
+        elif BY_KEY[key].secret:  # a chat hook's or the segments' address: its secret is in the path or the query
+            diff[key] = [hint(key, old), hint(key, new)]
+        else:
+            diff[key] = [old, new]
     if diff:
         audit.record(
             session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,20 +13,13 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, col, select
 
-from backoffice import stored_text
+from backoffice import secret_hint, stored_text
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.stored_text import Sentence
 
 SECRET_FIELDS = {'password_hash', 'secret', 'totp_secret'}  # 'secret': a webhook's signing secret
 UNTRACKED_FIELDS = {'updated_at', 'version', 'created_at'}
-MASK = '••••••'
-# user:password@ in an address, and query parameters whose name says they carry a secret (?token=, &api_key=…)
-_CREDENTIALS = re.compile(r'(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#\s@]+)@', re.IGNORECASE)
-_SECRET_PARAMETER = re.compile(
-    r'(?P<name>[?&;][^=&#\s]*(?:token|secret|key|pass|pwd|sig|auth|credential|session|code)[^=&#\s]*=)'
-    r'(?P<value>[^&#\s]+)',
-    re.IGNORECASE,
-)
+MASK = secret_hint.MASK
 
 
 _CHANNEL: ContextVar[str] = ContextVar('audit_channel', default='')
@@ -130,12 +122,10 @@ def record_many(session: Session, actor: User | None, entries: list[dict[str, An
 
 
 def masked(value: Any) -> Any:
-    """The value with the secrets inside addresses masked (user:password@, ?token=…), in strings at any depth."""
+    """The value with the secrets inside addresses masked (user:password@, ?token=…, a chat hook's path: see
+    secret_hint.scrub), in strings at any depth."""
     if isinstance(value, str):
-        if '://' not in value and '=' not in value:
-            return value
-        value = _CREDENTIALS.sub(lambda m: f'{m["scheme"]}{MASK}@', value)
-        return _SECRET_PARAMETER.sub(lambda m: f'{m["name"]}{MASK}', value)
+        return secret_hint.scrub(value)
     if isinstance(value, dict):
         return {key: masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

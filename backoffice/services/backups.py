@@ -251,11 +251,12 @@ def restore(path: Path, settings: Settings) -> None:
             '--no-owner',
             '--single-transaction',
             '--dbname',
-            _libpq_url(settings.database_url),
+            _libpq_url(settings.database_url, password=False),
             str(path),
         ],
         capture_output=True,
         text=True,
+        env=_password_env(settings.database_url),
     )
     if done.returncode != 0:
         raise BackupFailed(_('pg_restore failed: {error}').format(error=done.stderr.strip()[:500]))
@@ -347,10 +348,11 @@ def _pg_dump(url: str, target: Path) -> dict[str, int]:
         }
         subprocess.run(
             ['pg_dump', '--format=custom', '--no-owner', f'--snapshot={snapshot}', '--file', str(target)]
-            + [_libpq_url(url)],
+            + [_libpq_url(url, password=False)],
             check=True,
             capture_output=True,
             text=True,
+            env=_password_env(url),
         )
         connection.rollback()
     return counts
@@ -407,8 +409,16 @@ def _read_check(path: Path) -> tuple[bool | None, str, dict[str, Any] | None]:
         return None, NOT_CHECKED, None
 
 
-def _libpq_url(url: str) -> str:
-    return make_url(url).set(drivername='postgresql').render_as_string(hide_password=False)
+def _libpq_url(url: str, *, password: bool = True) -> str:
+    """The address libpq reads; for a command line without its password (any local user reads a process's
+    arguments in `ps`): `_password_env` hands the password over in the child's environment instead."""
+    address = make_url(url).set(drivername='postgresql')
+    return (address if password else address._replace(password=None)).render_as_string(hide_password=False)
+
+
+def _password_env(url: str) -> dict[str, str]:
+    password = make_url(url).password
+    return {**os.environ, 'PGPASSWORD': str(password)} if password else dict(os.environ)
 
 
 def _reason(error: Exception) -> str:

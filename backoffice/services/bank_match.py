@@ -25,7 +25,20 @@ from backoffice.errors import NotFound, StaleRecord, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import BankLine, Invoice, InvoiceKind, LineStatus, Order, OrderStatus, Receipt, User, utcnow
+from backoffice.models import (
+    BankLine,
+    Company,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    LineStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    Receipt,
+    User,
+    utcnow,
+)
 from backoffice.permissions import require
 from backoffice.services import (
     app_settings,
@@ -93,10 +106,11 @@ class Candidate:
     currency: str
     score: int
     why: list[str]
+    order_id: int | None = None  # an order awaiting payment with no invoice yet (invoice_id 0): `open` is what is due
 
     def as_dict(self, amount: Decimal) -> dict[str, Any]:
-        return {
-            'invoice_id': self.invoice_id,
+        found: dict[str, Any] = {'order_id': self.order_id} if self.order_id else {'invoice_id': self.invoice_id}
+        return found | {
             'number': self.number,
             'customer': self.customer,
             'open': str(self.open),
@@ -126,18 +140,43 @@ class OpenInvoice(Protocol):
     def open(self) -> Decimal: ...
 
 
-class Matcher:
-    """The open invoices indexed once by number, order number and amount open, and by name words within an amount the
-    first time a line asks for it: each line is then a few dictionary look-ups, so 10,000 lines against 100,000
-    invoices take about a second, not hours."""
+class AwaitingOrder(NamedTuple):
+    """An order awaiting payment with no invoice yet (awaits_payment), as matching reads it: its number is the only
+    one a customer can write, so it is found as an invoice's order number is; `open` is what is still due on it."""
 
-    def __init__(self, items: Sequence[OpenInvoice]) -> None:
+    order_id: int
+    order_number: str
+    currency: str
+    customer_name: str
+    email: str
+    company_name: str
+    open: Decimal
+
+    @property
+    def number(self) -> str:
+        return self.order_number
+
+    @property
+    def invoice_id(self) -> int:  # the matcher's key: below zero, never an invoice's
+        return -self.order_id
+
+    @property
+    def account_name(self) -> str:
+        return self.company_name or self.customer_name or self.email
+
+
+class Matcher:
+    """The open invoices (and the orders awaiting payment without one) indexed once by number, order number and
+    amount open, and by name words within an amount the first time a line asks for it: each line is then a few
+    dictionary look-ups, so 10,000 lines against 100,000 invoices take about a second, not hours."""
+
+    def __init__(self, items: Sequence[OpenInvoice], orders: Sequence[AwaitingOrder] = ()) -> None:
         self.by_number = {item.number.upper(): item for item in items}
         self.by_order: dict[str, list[OpenInvoice]] = defaultdict(list)
         self.by_amount: dict[Decimal, list[OpenInvoice]] = defaultdict(list)
         self.by_name_at_amount: dict[Decimal, dict[str, list[OpenInvoice]]] = {}
         self.names: dict[int, frozenset[str]] = {}
-        for item in items:
+        for item in (*items, *orders):
             self.by_order[item.order_number.upper()].append(item)
             self.by_amount[item.open].append(item)
 
@@ -166,9 +205,11 @@ class Matcher:
         def add(item: OpenInvoice, points: int, why: str) -> None:
             candidate = found.get(item.invoice_id)
             if candidate is None:
+                order_id = item.order_id if isinstance(item, AwaitingOrder) else None
                 candidate = found[item.invoice_id] = Candidate(
-                    item.invoice_id, item.number, item.account_name, item.open, item.currency, 0, []
+                    0 if order_id else item.invoice_id, item.number, item.account_name, item.open, item.currency, 0, []
                 )
+                candidate.order_id = order_id
                 self.words_of(item)  # its name's words, which the name points below read by invoice id
             if why not in candidate.why:
                 candidate.score += points
@@ -193,8 +234,8 @@ class Matcher:
                 if candidate.open == line.amount and 'amount' not in candidate.why:
                     candidate.score += 30
                     candidate.why.append('amount')
-        for candidate in found.values():
-            shared = len(words & self.names[candidate.invoice_id])
+        for key, candidate in found.items():
+            shared = len(words & self.names[key])
             if shared:  # each word of the name found counts: "Zoé Martin" beats every other Zoé
                 candidate.score += 15 + 10 * min(shared, 3)
                 candidate.why.append('name')
@@ -227,7 +268,7 @@ def suggest(session: Session, line_ids: list[int]) -> int:
     debits = [line for line in lines if line.amount < 0]
     updates: list[dict[str, Any]] = []
     if credits:
-        matcher = Matcher(open_invoices_for(session, credits))
+        matcher = Matcher(open_invoices_for(session, credits), awaiting_orders_for(session, credits))
         for line in credits:
             ranked = [c.as_dict(line.amount) for c in matcher.candidates(line) if c.currency == line.currency]
             updates.append({'line_id': line.id, 'found': json.dumps(ranked) if ranked else ''})
@@ -275,6 +316,37 @@ def open_invoices_for(session: Session, lines: list[LineText]) -> list[receivabl
     return receivables.open_amounts(session, keep=reachable)
 
 
+def awaiting_orders_for(session: Session, lines: list[LineText]) -> list[AwaitingOrder]:
+    """The orders awaiting payment with no invoice yet (awaits_payment, read in one query) these lines could pay:
+    their number is a word of a line, or what is due on them is a line's amount (as open_invoices_for)."""
+    tokens = set().union(*(tokens_of(line) for line in lines))
+    amounts = {line.amount for line in lines}
+    invoiced = select_columns(col(Invoice.id)).where(
+        col(Invoice.order_id) == col(Order.id), col(Invoice.kind) == InvoiceKind.invoice
+    )
+    due = col(Order.total) - col(Order.paid_total)
+    query = (
+        select_columns(
+            col(Order.id),
+            col(Order.number),
+            col(Order.currency),
+            col(Customer.name),
+            col(Customer.email),
+            col(Company.name),
+            due,
+        )
+        .join(Customer, col(Customer.id) == col(Order.customer_id))
+        .outerjoin(Company, col(Company.id) == col(Customer.company_id))
+        .where(col(Order.status) == OrderStatus.pending, due > 0, ~invoiced.exists())
+    )
+    found = []
+    for order_id, number, currency, name, email, company, left in session.connection().execute(query).all():
+        left = Decimal(left).quantize(orders.CENT)
+        if left in amounts or number.upper() in tokens:
+            found.append(AwaitingOrder(_id(order_id), number, currency, name or '', email, company or '', left))
+    return found
+
+
 def tokens_of(line: LineText | BankLine) -> set[str]:
     """The words and numbers of a line's label, reference and counterpart, folded: where invoice numbers are found."""
     return set(TOKEN.findall(fold(f'{line.label} {line.reference} {line.counterpart}')))
@@ -313,8 +385,10 @@ def confirm(
     """Match a money-in line to one or several invoices: the parts must add up to the line's amount; the receipt and
     its payments are recorded by receivables.settle (the same rules as a payment recorded by hand). `rule_id`: the
     matching rule that chose the invoice on import (bank_rules.apply), kept on the line. `order_amounts` ({order id:
-    amount}): orders awaiting payment that have no invoice yet (a transfer for a pending order), each paid in full by
-    its part: as a bank transfer recorded on the order page would, the payment makes it paid with its invoice issued."""
+    amount}): orders awaiting payment that have no invoice yet (a transfer for a pending order), each paid by its part
+    as a bank transfer recorded on the order page would be (payments.record_payment, its rules): in full, the order is
+    paid with its invoice issued; a part (at most what is due) stays on the order's payments, kept with the line
+    (`Payment.bank_line_id`) so that undo takes it back."""
     require(actor, 'finance.manage')
     line = locked(session, line_id, version)
     if line.amount <= 0:
@@ -335,7 +409,10 @@ def confirm(
     if not parts and not awaiting:
         raise ValidationFailed({'invoices': _('Choose at least one invoice this line pays')})
     write_off = total - line.amount  # within the tolerance: settled in full, the difference written off
-    if write_off and abs(write_off) > write_off_tolerance(session):
+    settled = parts or any(amount == order.total - order.paid_total for order, amount in awaiting)
+    # a difference is written off against the invoices a receipt settles (the FEC books it with that receipt): parts
+    # of orders not invoiced settle none, so they take the line's amount exactly
+    if write_off and (abs(write_off) > write_off_tolerance(session) or not settled):
         raise ValidationFailed(
             {
                 'invoices': _('The parts add up to {parts}; the line is {amount}').format(
@@ -345,21 +422,47 @@ def confirm(
             }
         )
     reference = line.reference or line.label or line.counterpart
+    received_at = datetime.combine(line.booked_on, time(12), tzinfo=utcnow().tzinfo)
+    in_part: dict[str, str] = {}
+    receipt = None
     with db.held_commits(session):
-        for order, amount in awaiting:  # its invoice first, which the payment of all that is due then settles
-            parts[_id(invoices.issue(session, order, InvoiceKind.invoice, actor=actor).id)] = amount
+        for order, amount in awaiting:
+            if amount == order.total - order.paid_total:  # its invoice first, which the payment of all due settles
+                parts[_id(invoices.issue(session, order, InvoiceKind.invoice, actor=actor).id)] = amount
+                continue
+            payment = payments.record_payment(
+                session=session,
+                actor=actor,
+                order_id=_id(order.id),
+                amount=amount,
+                method='bank_transfer',
+                reference=reference,
+                paid_at=received_at,
+            )
+            payment.bank_line_id = line.id
+            session.add(payment)
+            in_part[str(order.id)] = str(amount)
         session.flush()
-        receipt = receivables.settle(
-            session=session,
-            actor=actor,
-            amounts=parts,
-            method='bank_transfer',
-            reference=reference,
-            received_at=datetime.combine(line.booked_on, time(12), tzinfo=utcnow().tzinfo),
-        )
+        if parts:
+            receipt = receivables.settle(
+                session=session,
+                actor=actor,
+                amounts=parts,
+                method='bank_transfer',
+                reference=reference,
+                received_at=received_at,
+            )
     decided(line, actor, LineStatus.matched)
-    line.receipt_id, line.receipt_created, line.write_off = receipt.id, True, write_off
-    details: dict[str, Any] = {'receipt': receipt.id, 'invoices': {str(k): str(v) for k, v in parts.items()}}
+    line.receipt_id, line.receipt_created, line.write_off = (
+        (receipt.id if receipt else None),
+        receipt is not None,
+        write_off,
+    )
+    details: dict[str, Any] = {'receipt': receipt.id if receipt else None}
+    if parts:
+        details['invoices'] = {str(k): str(v) for k, v in parts.items()}
+    if in_part:
+        details['orders_in_part'] = in_part
     if write_off:
         details['write_off'] = str(write_off)
     if rule_id is not None:
@@ -368,7 +471,7 @@ def confirm(
 
 
 def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, str]) -> list[tuple[Order, Decimal]]:
-    """The orders awaiting payment a line pays (see confirm), each for exactly what is due on it; refusals by field."""
+    """The orders awaiting payment a line pays (see confirm), each for at most what is due on it; refusals by field."""
     found: list[tuple[Order, Decimal]] = []
     for order_id, value in wanted.items():
         if value in (None, '') or str(value).strip() in ('', '0', '0.00', '0,00'):
@@ -385,11 +488,10 @@ def _order_parts(session: Session, wanted: Mapping[int, Any], errors: dict[str, 
         if not awaits_payment(session, order):
             errors[key] = _('Order {number} is not awaiting payment').format(number=order.number)
             continue
-        due = order.total - order.paid_total
-        if amount != due:
-            errors[key] = _('A transfer pays order {number} in full: {due} is due').format(
-                number=order.number, due=payments.amount_in_words(due, order.currency)
-            )
+        try:  # the order page's rule for a part payment
+            payments.check_due(order, amount, key)
+        except ValidationFailed as error:
+            errors.update(error.errors)
             continue
         found.append((orders.locked(session, _id(order.id), None), amount))
     return found
@@ -510,6 +612,8 @@ def undo(*, session: Session, actor: User, line_id: int, version: int | None) ->
         was['write_off'] = str(line.write_off)
     for bill_id in bills.undo_payments_of_line(session=session, actor=actor, line_id=line_id):
         events.after_commit(session, Topic.supplier_bills, {'id': bill_id, 'action': 'payment_undone'})
+    with db.held_commits(session):
+        _take_back_parts(session, actor, line)
     if line.status == LineStatus.matched and line.receipt_id is not None and line.receipt_created:
         with db.held_commits(session):
             receivables.undo_receipt(
@@ -521,6 +625,26 @@ def undo(*, session: Session, actor: User, line_id: int, version: int | None) ->
     line.decided_by, line.decided_at = actor.id, utcnow()
     line.version += 1
     return finish(session, actor, line, 'undone', was)
+
+
+def _take_back_parts(session: Session, actor: User, line: BankLine) -> None:
+    """The parts of orders not invoiced that the line paid (confirm) come off their orders' payments, as a receipt's
+    parts do (payments.take_back: refused once refunded)."""
+    for payment in session.exec(select(Payment).where(Payment.bank_line_id == line.id).order_by(col(Payment.id))).all():
+        order = orders.locked(session, payment.order_id, None)
+        payments.take_back(
+            session=session,
+            actor=actor,
+            order=order,
+            payment=payment,
+            amount=payment.amount,
+            said=sentence(
+                N_('Payment of {amount} ({reference}) undone: bank line unmatched'),
+                amount=stored_text.money(payment.amount, order.currency),
+                reference=payment.reference,
+            ),
+            field='line',
+        )
 
 
 def locked(session: Session, line_id: int, version: int | None, *, unmatched_only: bool = True) -> BankLine:

@@ -1,6 +1,6 @@
-"""Supplier bills: entered by hand or from a received purchase order, sent for approval, approved by someone else
-holding `payables.approve`, paid in parts or in full, cancelled; the bill's PDF kept beside it. Each public function is
-one transaction, audited, its refusals in words."""
+"""Supplier bills: entered by hand or from a purchase order's received goods (in parts as they arrive), sent for
+approval, approved by someone else holding `payables.approve`, paid in parts or in full, cancelled; the bill's PDF kept
+beside it. Each public function is one transaction, audited, its refusals in words."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import changes, formatting
 from backoffice.config import get_settings
@@ -139,39 +139,68 @@ def create_bill(
 
 
 def from_purchase(
-    *, session: Session, actor: User, purchase_id: int, number: str, issued_on: date | None, due_on: date | None = None
+    *,
+    session: Session,
+    actor: User,
+    purchase_id: int,
+    number: str,
+    issued_on: date | None,
+    due_on: date | None = None,
+    quantities: dict[Any, Any] | None = None,
 ) -> SupplierBill:
-    """The bill of a received purchase order: its supplier, and its lines at their unit cost with the shop's VAT rate
-    (the person checks them against the paper before sending it for approval)."""
+    """The bill of what arrived of a purchase order and is not billed yet (a partly received order is billed as its
+    goods arrive, in as many bills as deliveries): its supplier, and its lines at their unit cost with the shop's VAT
+    rate (the person checks them against the paper before sending it for approval). `quantities` ({purchase line id:
+    quantity}) bills less of a line, a line left out or at 0 none; without it, everything received and not billed yet.
+    Never more than received in all of the order's bills (cancelled ones aside): refused at the line's quantity."""
     require(actor, 'payables.manage')
-    purchase = session.get(Purchase, purchase_id)
+    purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
-    if purchase.status != PurchaseStatus.received:
+    if not may_bill(purchase):
         raise ValidationFailed({'purchase': _('Bill a purchase order once its goods are received')})
     if purchase.supplier_id is None:
         raise ValidationFailed({'purchase': _('Choose the supplier of this purchase order first')})
-    existing = session.exec(select(SupplierBill).where(SupplierBill.purchase_id == purchase_id)).first()
-    if existing is not None:
+    billing = _to_bill(session, purchase_id)
+    if not any(line.left for line in billing):
+        billed = [bill.number for bill in _bills_of(session, purchase_id) if bill.status != BillStatus.cancelled]
         raise ValidationFailed(
-            {'purchase': _('This purchase order is billed already: bill {number}').format(number=existing.number)}
+            {
+                'purchase': _('Everything received on this purchase order is billed already: bill {number}').format(
+                    number=', '.join(billed)
+                )
+            }
         )
+    errors: dict[str, str] = {}
+    wanted: list[tuple[ToBill, Decimal]] = []
+    for i, line in enumerate(billing):
+        typed = quantities or {}  # by line id, from a form or JSON (a text key)
+        value = line.left if quantities is None else typed.get(line.line_id, typed.get(str(line.line_id)))
+        if value in (None, ''):
+            continue
+        quantity = _decimal(value, Decimal('0.001'))
+        if quantity is None or quantity < 0:
+            errors[f'lines.{i}.quantity'] = _('Enter a quantity of 0 or more')
+        elif quantity > line.left:
+            errors[f'lines.{i}.quantity'] = _('At most {n}: {received} received, {billed} billed already').format(
+                n=_quantity(line.left), received=_quantity(line.received), billed=_quantity(line.billed)
+            )
+        elif quantity:
+            wanted.append((line, quantity))
+    if errors:
+        raise ValidationFailed(errors)
+    if not wanted:
+        raise ValidationFailed({'lines': _('Bill at least one item received')})
     rate = app_settings.decimal_value(session=session, key='vat_rate')
-    rows = session.exec(
-        select(PurchaseLine, Product.sku, Product.name)
-        .join(Product, col(Product.id) == col(PurchaseLine.product_id))
-        .where(PurchaseLine.purchase_id == purchase_id)
-        .order_by(col(PurchaseLine.id))
-    ).all()
     lines = [
         {
-            'description': f'{sku} — {name}',
-            'quantity': line.quantity,
+            'description': line.description,
+            'quantity': quantity,
             'unit_price': line.unit_cost if line.unit_cost is not None else ZERO,
             'vat_rate': rate,
             'product_id': line.product_id,
         }
-        for line, sku, name in rows
+        for line, quantity in wanted
     ]
     return create_bill(
         session=session,
@@ -183,6 +212,126 @@ def from_purchase(
         lines=lines,
         purchase_id=purchase_id,
     )
+
+
+@dataclass(frozen=True)
+class ToBill:
+    """One line of a purchase order as billing sees it: ordered, received, billed in its bills (not cancelled)."""
+
+    line_id: int
+    product_id: int
+    description: str  # 'SKU — name', as the bill's line says it
+    ordered: int
+    received: int
+    billed: Decimal
+    unit_cost: Decimal | None
+
+    @property
+    def left(self) -> Decimal:
+        """Received and not billed yet: what the next bill takes by default."""
+        return max(Decimal(self.received) - self.billed, ZERO)
+
+
+@dataclass(frozen=True)
+class PurchaseBilling:
+    lines: list[ToBill]
+    bills: list[SupplierBill]  # every bill of the order, cancelled ones too, oldest first
+    may_bill: bool  # something received is not billed yet
+
+    def said(self, line: ToBill) -> str:
+        """'3 received, 2 billed' under the line."""
+        return _('{received} received, {billed} billed').format(
+            received=formatting.number(line.received), billed=_quantity(line.billed)
+        )
+
+
+def purchase_billing(*, session: Session, actor: User, purchase_id: int) -> PurchaseBilling:
+    """What of a purchase order is billed and what is left: its lines (received vs billed) and its bills."""
+    require(actor, 'payables.read')
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound(_('This purchase no longer exists.'))
+    lines = _to_bill(session, purchase_id)
+    return PurchaseBilling(
+        lines, _bills_of(session, purchase_id), may_bill(purchase) and any(line.left for line in lines)
+    )
+
+
+def may_bill(purchase: Purchase) -> bool:
+    """Goods of it arrived (all or a part): what arrived can be billed."""
+    return purchase.status in (PurchaseStatus.partly_received, PurchaseStatus.received)
+
+
+def _bills_of(session: Session, purchase_id: int) -> list[SupplierBill]:
+    return list(
+        session.exec(select(SupplierBill).where(SupplierBill.purchase_id == purchase_id).order_by(col(SupplierBill.id)))
+    )
+
+
+def _to_bill(session: Session, purchase_id: int, *, leaving_out: int | None = None) -> list[ToBill]:
+    """The order's lines with what its bills (not cancelled; `leaving_out` one of them, being edited) bill of each
+    product: a product's billed quantity is given to its lines in order, each up to what it received."""
+    billed_query = (
+        select(SupplierBillLine.product_id, func.coalesce(func.sum(SupplierBillLine.quantity), 0))
+        .join(SupplierBill, col(SupplierBill.id) == col(SupplierBillLine.bill_id))
+        .where(
+            SupplierBill.purchase_id == purchase_id,
+            SupplierBill.status != BillStatus.cancelled,
+            col(SupplierBillLine.product_id).is_not(None),
+        )
+        .group_by(col(SupplierBillLine.product_id))
+    )
+    if leaving_out is not None:
+        billed_query = billed_query.where(SupplierBill.id != leaving_out)
+    billed = {product_id: Decimal(quantity) for product_id, quantity in session.exec(billed_query).all()}
+    rows = session.exec(
+        select(PurchaseLine, Product.sku, Product.name)
+        .join(Product, col(Product.id) == col(PurchaseLine.product_id))
+        .where(PurchaseLine.purchase_id == purchase_id)
+        .order_by(col(PurchaseLine.id))
+    ).all()
+    last_of = {line.product_id: i for i, (line, _sku, _name) in enumerate(rows)}
+    found = []
+    for i, (line, sku, name) in enumerate(rows):
+        left = billed.get(line.product_id, ZERO)
+        share = left if last_of[line.product_id] == i else min(left, Decimal(line.received_quantity))
+        billed[line.product_id] = left - share
+        found.append(
+            ToBill(
+                line_id=line.id or 0,
+                product_id=line.product_id,
+                description=f'{sku} — {name}',
+                ordered=line.quantity,
+                received=line.received_quantity,
+                billed=share,
+                unit_cost=line.unit_cost,
+            )
+        )
+    return found
+
+
+def _over_received(session: Session, bill: SupplierBill, checked: list[dict[str, Any]], errors: dict[str, str]) -> None:
+    """A purchase order's bill never bills more of a product than arrived, counting its other bills: said at the
+    quantity of the line that goes over."""
+    if bill.purchase_id is None:
+        return
+    others = _to_bill(session, bill.purchase_id, leaving_out=bill.id)
+    received: dict[int, Decimal] = {}
+    for other in others:
+        received[other.product_id] = received.get(other.product_id, ZERO) + Decimal(other.received) - other.billed
+    for i, line in enumerate(checked):
+        product_id = line.get('product_id')
+        if product_id is None or product_id not in received:
+            continue
+        received[product_id] -= line['quantity']
+        if received[product_id] < 0:
+            errors[f'lines.{i}.quantity'] = _('More than received: at most {n} of it is left to bill').format(
+                n=_quantity(max(received[product_id] + line['quantity'], ZERO))
+            )
+
+
+def _quantity(value: Decimal | int) -> str:
+    return formatting.number(Decimal(value).normalize()) if value else formatting.number(0)
 
 
 def edit_lines(
@@ -206,6 +355,8 @@ def edit_lines(
         )
     errors: dict[str, str] = {}
     checked = _lines(lines, errors)
+    if not errors:
+        _over_received(session, bill, checked, errors)
     if errors:
         raise ValidationFailed(errors)
     assert bill.id is not None

@@ -16,7 +16,17 @@ from sqlmodel import Session, col, select
 
 from backoffice.i18n import N_
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import BankAccount, BankLine, BankStatement, LineStatus, Purchase, PurchaseStatus, User
+from backoffice.models import (
+    BankAccount,
+    BankLine,
+    BankStatement,
+    BillStatus,
+    LineStatus,
+    Purchase,
+    PurchaseStatus,
+    SupplierBill,
+    User,
+)
 from backoffice.permissions import require
 from backoffice.services import app_settings, payables, receivables
 
@@ -229,16 +239,22 @@ def receivables_overdue(session: Session, today: date, last: date) -> list[Expec
 
 
 def purchases_awaiting_receipt(session: Session, today: date, last: date) -> list[Expected]:
-    """Purchase orders ordered and not (fully) received, with a known total: money expected out (its bill comes once
-    it has all arrived). A purchase order has no due date, so each counts in the current week (shown apart, and said so
-    in its label)."""
+    """Purchase orders ordered and not (fully) received, with a known total: money expected out, less what their
+    approved bills (for the part received) count among the bills or have paid. A purchase order has no due
+    date, so each counts in the current week (shown apart, and said so in its label)."""
+    awaiting = (
+        col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)),
+        col(Purchase.total).is_not(None),
+    )
     total = session.execute(
-        select_columns(func.coalesce(func.sum(col(Purchase.total)), 0)).where(
-            col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)),
-            col(Purchase.total).is_not(None),
-        )
+        select_columns(func.coalesce(func.sum(col(Purchase.total)), 0)).where(*awaiting)
     ).scalar_one()
-    amount = _cents(total)
+    billed = session.execute(
+        select_columns(func.coalesce(func.sum(col(SupplierBill.net_total)), 0))
+        .join(Purchase, col(Purchase.id) == col(SupplierBill.purchase_id))
+        .where(*awaiting, col(SupplierBill.status).in_((BillStatus.approved, BillStatus.partly_paid, BillStatus.paid)))
+    ).scalar_one()
+    amount = max(_cents(total) - _cents(billed), Decimal('0.00'))
     return [Expected(today, -amount, 'purchases')] if amount else []
 
 

@@ -1,13 +1,18 @@
 """A company's members in the customer portal (B2B) and their roles: staff manage them from the company page
-(`customers.write`), a company admin from the portal's Company tab. Invite (an email becomes a contact of the company
-with a one-time link), change a role, remove, resend the invitation; a company always keeps one admin; audited."""
+(`customers.write`), a company admin from the portal's Company tab. Invite, change a role, remove, resend the
+invitation; a company always keeps one admin; audited.
+
+A company admin's invitation waits for the person: signed in (the emailed link), they see who invites them to which
+company and accept or decline it. Until they accept they are nothing of the company (they see none of its records,
+it sees none of theirs); once they accept, the company sees what they order and ask from then on, never before, and
+not after they are removed. Staff's invitations count at once: the shop vouches for them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from backoffice import changes
 from backoffice.changes import get_for_update, stamp
@@ -22,6 +27,7 @@ from backoffice.models import (
     CustomerStatus,
     PortalAccount,
     User,
+    utcnow,
 )
 from backoffice.permissions import require
 from backoffice.services import audit, customers, portal_access
@@ -40,6 +46,7 @@ ROLE_HELP = {
     CompanyRole.buyer: N_("Sees their own and the company's orders and requests; asks, answers and starts returns"),
     CompanyRole.viewer: N_("Reads the company's orders and requests; changes nothing"),
 }
+CANNOT_INVITE = N_('This email cannot be invited from here: ask us to add it to your company.')
 LAST_ADMIN = N_('{name} is the last company admin of {company}: make another member company admin first.')
 ONLY_ADMINS = N_('Only a company admin can manage the members of the company.')
 
@@ -57,6 +64,20 @@ class Member:
     invited_at: datetime | None
     last_login_at: datetime | None
     banned: bool
+    pending: bool = False  # invited by a company admin, not accepted yet
+    invited_by: str = ''
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A company's invitation waiting for the signed-in customer's answer."""
+
+    member_id: int
+    version: int
+    company: str
+    role: CompanyRole
+    invited_by: str
+    invited_at: datetime | None
 
 
 def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
@@ -68,26 +89,86 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
         .join(PortalAccount, col(PortalAccount.customer_id) == CompanyMember.customer_id, isouter=True)
         .where(
             CompanyMember.company_id == company_id,
-            Customer.company_id == company_id,
+            or_(Customer.company_id == company_id, col(CompanyMember.accepted_at).is_(None)),
+            col(CompanyMember.ended_at).is_(None),
             col(Customer.deleted_at).is_(None),
         )
     ).all()
     order = {CompanyRole.admin: 0, CompanyRole.buyer: 1, CompanyRole.viewer: 2}
-    found = [
-        Member(
+    found = [_shown(member, customer, account) for member, customer, account in rows]
+    return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
+
+
+def invitations(*, session: Session, actor: PortalActor) -> list[Invitation]:
+    """The invitations waiting for this customer's answer (at most one: a customer is a member of one company)."""
+    rows = session.exec(
+        select(CompanyMember, Company)
+        .join(Company, col(Company.id) == CompanyMember.company_id)
+        .where(
+            CompanyMember.customer_id == actor.customer_id,
+            col(CompanyMember.accepted_at).is_(None),
+            col(CompanyMember.ended_at).is_(None),
+            col(Company.deleted_at).is_(None),
+        )
+        .order_by(col(CompanyMember.id))
+    ).all()
+    return [
+        Invitation(
             member.id or 0,
             member.version,
-            customer.id or 0,
-            customer.email,
-            customer.name,
+            company.name,
             CompanyRole(member.role),
-            account.invited_at if account else None,
-            account.last_login_at if account else None,
-            customer.status == CustomerStatus.banned,
+            member.invited_by,
+            member.invited_at,
         )
-        for member, customer, account in rows
+        for member, company in rows
     ]
-    return sorted(found, key=lambda m: (order[m.role], (m.name or m.email).lower(), m.id))
+
+
+def accept(*, session: Session, actor: PortalActor, member_id: int, version: int | None) -> None:
+    """The invited customer joins: they become the company's contact and member with the role, and the company sees
+    what they order and ask from now on (what they did before stays theirs)."""
+    member, company, customer = _invitation(session, actor, member_id)
+    if customer.company_id not in (None, company.id):
+        raise ValidationFailed(
+            {'': _('Your account is part of another company with us: ask us to move it before you accept.')}
+        )
+    member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
+    now = utcnow()
+    if customer.company_id is None:  # a private customer: the company sees their records from now on only
+        _join(session, None, customer, company)
+        member.shared_from = now
+    member.accepted_at = now
+    stamp(member)
+    session.add(member)
+    _record(
+        session,
+        actor,
+        'company.member_joined',
+        company,
+        sentence(
+            N_('{email} accepted the invitation to {company} as {role}'),
+            email=customer.email,
+            company=company.name,
+            role=word(ROLE_NAMES[CompanyRole(member.role)], lower=True),
+        ),
+    )
+    changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
+
+
+def decline(*, session: Session, actor: PortalActor, member_id: int, version: int | None) -> None:
+    """The invited customer says no: the invitation is gone, nothing of theirs was ever the company's."""
+    member, company, customer = _invitation(session, actor, member_id)
+    member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
+    session.delete(member)
+    _record(
+        session,
+        actor,
+        'company.invitation_declined',
+        company,
+        sentence(N_('{email} declined the invitation to {company}'), email=customer.email, company=company.name),
+    )
+    changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
 
 
 def invite(
@@ -100,63 +181,57 @@ def invite(
     role: CompanyRole | str = CompanyRole.buyer,
     base_url: str,
 ) -> Member:
-    """Make the person with this email a member of the company with the role, and email them a one-time link (7 days).
-    A new email becomes a contact of the company. A private customer, or another company's contact, is joined only by
-    staff (a company admin could otherwise read a stranger's orders): the portal says to ask the shop."""
+    """Invite the person with this email to the company with the role, and email them a one-time link (7 days). A
+    company admin's invitation waits for the person to accept it (see the module); any email they may invite gets the
+    same answer, so none tells them who is a customer already, and one they may not (another company's contact, a
+    banned customer, one in the trash) one sentence whatever the reason. Staff's joins at once: a new email becomes a
+    contact of the company; a private customer is joined by staff only."""
     company = _company(session, by, company_id, write=True)
     wanted = _role(role)
     try:
         address = normalize_email(email)
     except ValueError as error:
         raise ValidationFailed({'email': str(error)}) from None
+    portal = isinstance(by, PortalActor)
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == address.lower())).first()
+    if customer is not None and portal:
+        if customer.deleted_at is not None or customer.status == CustomerStatus.banned:
+            raise ValidationFailed({'email': _(CANNOT_INVITE)})
+        if customer.company_id not in (None, company_id):
+            raise ValidationFailed({'email': _(CANNOT_INVITE)})
     if customer is not None and customer.deleted_at is not None:
         raise ValidationFailed({'email': _('This email belongs to a customer in the trash: restore them first.')})
     if customer is not None and customer.status == CustomerStatus.banned:
         raise ValidationFailed({'email': _('This customer is banned: they cannot be invited to the portal.')})
-    if customer is not None and customer.company_id != company_id:
-        if isinstance(by, PortalActor):
-            raise ValidationFailed(
-                {'email': _('This email already has its own account with us. Ask us to add it to your company.')}
-            )
-        if customer.company_id is not None:
-            other = session.get(Company, customer.company_id)
-            raise ValidationFailed(
-                {
-                    'email': _(
-                        'This customer is a contact of {company}: change their company on their page first.'
-                    ).format(company=other.name if other else '?')
-                }
-            )
+    if customer is not None and customer.company_id not in (None, company_id):
+        other = session.get(Company, customer.company_id)
+        raise ValidationFailed(
+            {
+                'email': _('This customer is a contact of {company}: change their company on their page first.').format(
+                    company=other.name if other else '?'
+                )
+            }
+        )
     if customer is None:
         customer, _made = customers.find_or_create(
             session, email=address, name=' '.join((name or '').split())[:120], came_with='a company invitation'
         )
-    if customer.company_id != company_id:
-        before = audit.snapshot(customer)
-        customer.company_id = company_id
-        stamp(customer)
-        session.add(customer)
-        audit.record(
-            session,
-            _staff(by),
-            'customer.updated',
-            'customers',
-            customer.id,
-            version=customer.version,
-            changes=audit.diff(before, audit.snapshot(customer)),
-            summary=sentence(N_('{email} joined {company}'), email=customer.email, company=company.name),
-        )
     member = session.exec(select(CompanyMember).where(CompanyMember.customer_id == customer.id)).first()
-    if member is not None and member.company_id == company_id:
+    if member is not None and member.company_id == company_id and member.ended_at is None:
         raise ValidationFailed(
             {'email': _('{email} is already a member: resend their invitation from the list.').format(email=address)}
         )
+    if not portal and customer.company_id != company_id:
+        _join(session, by, customer, company)
     if member is None:
         member = CompanyMember(company_id=company_id, customer_id=customer.id or 0, role=wanted)
-    else:  # a membership left over from a company they were moved away from
+    else:  # a membership left over from a company they were moved away from, or one that ended
         member.company_id, member.role = company_id, wanted
         stamp(member)
+    now = utcnow()
+    member.accepted_at = None if portal else now
+    member.shared_from = member.ended_at = None
+    member.invited_at, member.invited_by = now, _inviter(by)
     session.add(member)
     session.flush()
     _send_invitation(
@@ -177,6 +252,24 @@ def invite(
     return _one(session, member.id or 0)
 
 
+def _join(session: Session, by: Acting | None, customer: Customer, company: Company) -> None:
+    """The customer becomes the company's contact (audited on the customer)."""
+    before = audit.snapshot(customer)
+    customer.company_id = company.id
+    stamp(customer)
+    session.add(customer)
+    audit.record(
+        session,
+        _staff(by) if by is not None else None,
+        'customer.updated',
+        'customers',
+        customer.id,
+        version=customer.version,
+        changes=audit.diff(before, audit.snapshot(customer)),
+        summary=sentence(N_('{email} joined {company}'), email=customer.email, company=company.name),
+    )
+
+
 def change_role(
     *, session: Session, by: Acting, member_id: int, version: int | None, role: CompanyRole | str
 ) -> Member:
@@ -185,7 +278,7 @@ def change_role(
     wanted = _role(role)
     if member.role == wanted:
         return _one(session, member.id or 0)
-    if member.role == CompanyRole.admin:
+    if member.role == CompanyRole.admin and member.accepted_at is not None:
         _not_the_last_admin(session, member, company, customer, field='role')
     before = CompanyRole(member.role)
     member.role = wanted
@@ -213,9 +306,14 @@ def remove(*, session: Session, by: Acting, member_id: int, version: int | None)
     """End a membership: from their next page or action they see only their own orders and requests (they stay the
     company's contact for staff, their past orders the company's). The last admin is never removed."""
     member, company, customer = _member(session, by, member_id, version)
-    if member.role == CompanyRole.admin:
-        _not_the_last_admin(session, member, company, customer, field='')
-    session.delete(member)
+    if member.accepted_at is None:  # an invitation not accepted: withdrawn, nothing of theirs was shared
+        session.delete(member)
+    else:
+        if member.role == CompanyRole.admin:
+            _not_the_last_admin(session, member, company, customer, field='')
+        member.ended_at = utcnow()  # kept: the company still sees what they did while a member, nothing later
+        stamp(member)
+        session.add(member)
     _record(
         session,
         by,
@@ -258,6 +356,7 @@ def _send_invitation(
         base_url=base_url,
         company=company.name,
         inviter=by.name or by.email,
+        to_accept=isinstance(by, PortalActor),
     )
     _record(session, by, 'company.member_invited', company, said)
 
@@ -296,11 +395,16 @@ def _member_checked(
     session: Session, by: Acting, member_id: int, version: int | None, *, lock: bool = False
 ) -> tuple[CompanyMember, Company, Customer]:
     found = session.get(CompanyMember, member_id)
-    if found is None or (isinstance(by, PortalActor) and found.company_id != by.company_id):
+    if (
+        found is None
+        or found.ended_at is not None
+        or (isinstance(by, PortalActor) and found.company_id != by.company_id)
+    ):
         raise NotFound(_('This member is no longer in the company.'))
     company = _company(session, by, found.company_id, write=True)
     customer = session.get(Customer, found.customer_id)
-    if customer is None or customer.company_id != found.company_id:
+    pending = found.accepted_at is None
+    if customer is None or (customer.company_id != found.company_id and not pending):
         raise NotFound(_('This member is no longer in the company.'))
     if lock:
         found = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('member'))
@@ -317,6 +421,8 @@ def _not_the_last_admin(
         .where(
             CompanyMember.company_id == member.company_id,
             CompanyMember.role == CompanyRole.admin,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
             Customer.company_id == member.company_id,
             col(Customer.deleted_at).is_(None),
             CompanyMember.id != member.id,
@@ -341,6 +447,10 @@ def _one(session: Session, member_id: int) -> Member:
     if member is None or customer is None:
         raise NotFound(_('This member is no longer in the company.'))
     account = session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer.id)).first()
+    return _shown(member, customer, account)
+
+
+def _shown(member: CompanyMember, customer: Customer, account: PortalAccount | None) -> Member:
     return Member(
         member.id or 0,
         member.version,
@@ -348,10 +458,34 @@ def _one(session: Session, member_id: int) -> Member:
         customer.email,
         customer.name,
         CompanyRole(member.role),
-        account.invited_at if account else None,
+        member.invited_at or (account.invited_at if account else None),
         account.last_login_at if account else None,
         customer.status == CustomerStatus.banned,
+        member.accepted_at is None,
+        member.invited_by,
     )
+
+
+def _invitation(session: Session, actor: PortalActor, member_id: int) -> tuple[CompanyMember, Company, Customer]:
+    """An invitation waiting for this customer's answer, its company (not in the trash) and the customer; else "not
+    found" (another's invitation, one already answered or withdrawn)."""
+    member = session.get(CompanyMember, member_id)
+    company = session.get(Company, member.company_id) if member is not None else None
+    if (
+        member is None
+        or member.customer_id != actor.customer_id
+        or member.accepted_at is not None
+        or member.ended_at is not None
+        or company is None
+        or company.deleted_at is not None
+    ):
+        raise NotFound(_('This invitation is no longer open: it was withdrawn or already answered.'))
+    return member, company, scope.customer(session, actor)
+
+
+def _inviter(by: Acting) -> str:
+    """Who invited, as the invited person reads it: "Ann Lee (ann@acme.com)", or the shop's staff member."""
+    return (f'{by.name} ({by.email})' if by.name else by.email)[:300]
 
 
 def _staff(by: Acting) -> User | None:

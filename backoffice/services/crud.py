@@ -14,7 +14,7 @@ from backoffice import formatting
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
-from backoffice.errors import NotFound, ValidationFailed, field_errors
+from backoffice.errors import NotFound, ServiceError, ValidationFailed, field_errors
 from backoffice.i18n import _, ngettext
 from backoffice.models import AuditEntry, User, utcnow
 from backoffice.permissions import can, require
@@ -57,6 +57,10 @@ def create_record(
     return save_new(session, actor, resource, resource.model(**values))
 
 
+class InTheTrash(ServiceError):
+    """A change to a record in the trash (→ 409 over the API): it is read-only until restored."""
+
+
 def update_record(
     *,
     session: Session,
@@ -67,7 +71,16 @@ def update_record(
     changes: dict[str, Any],
     action: str = 'updated',
 ) -> SQLModel:
-    """Apply only the fields the user changed; refused if someone saved the record after `version`."""
+    """Apply only the fields the user changed; refused if someone saved the record after `version`, or while it is
+    in the trash (read-only there, as its form shows it, until restored)."""
+    if resource.soft_delete:
+        current = session.get(resource.model, record_id)
+        if current is not None and getattr(current, 'deleted_at', None) is not None:
+            raise InTheTrash(
+                _('This {singular} is in the trash: restore it before changing it.').format(
+                    singular=_(resource.singular)
+                )
+            )
     if resource.update_with is not None:
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version, changes=changes)
     require(actor, resource.write_permission)

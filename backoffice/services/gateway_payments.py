@@ -37,7 +37,7 @@ from backoffice.payment_providers import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit, orders, payments, return_refunds
-from backoffice.stored_text import sentence
+from backoffice.stored_text import sentence, word
 
 log = logging.getLogger(__name__)
 
@@ -230,13 +230,16 @@ def _apply_refund_state(
         if payment is None:
             log.warning('%s refund %s is for no payment of this back office: ignored', provider.key, state.reference)
             return f'ignored: refund {state.reference} is for no known payment'
+        said = sentence(N_('Refunded at {gateway}'), gateway=word(provider.label))
         row = GatewayRefund(
             order_id=payment.order_id,
             payment_id=payment.id,
             provider=provider.key,
             intent_reference=state.intent_reference,
             amount=state.amount,
-            reason=_('Refunded at {gateway}').format(gateway=_(provider.label)),
+            reason=said.english,
+            reason_key=said.key,
+            reason_params=said.params,
         )
     if row.refund_id is not None and state.status in FAILED:
         return _reverse(session, actor, provider, row, state)
@@ -262,7 +265,7 @@ def _apply_refund_state(
             order=order,
             payment=payment,
             amount=state.amount,
-            reason=row.reason or _('Refund'),
+            reason=stored_text.restored(row.reason, row.reason_key, row.reason_params) or sentence(N_('Refund')),
             reference=state.reference[:120],
             return_id=row.return_id,
             covered_by=covered,
@@ -332,7 +335,7 @@ def _reverse(
             actor=actor,
             order=order,
             refund=booked,
-            why=f'Refund {state.reference} failed: {message}',
+            why=sentence(N_('Refund {reference} failed: {message}'), reference=state.reference, message=message),
             text=text,
         )
     log.warning(
@@ -355,7 +358,7 @@ def request_refund(
     actor: User,
     order_id: int,
     amount,
-    reason: str,
+    reason: str | stored_text.Sentence,
     payment_id: int | None = None,
     return_id: int | None = None,
 ) -> GatewayRefund:
@@ -364,9 +367,10 @@ def request_refund(
     An order paid by hand is refunded at once (`payments.refund`); its row is returned as succeeded."""
     require(actor, 'orders.write')
     amount = payments.money(amount, 'amount')
-    reason = ' '.join((reason or '').split())[:500]
+    reason = payments.said_why(reason)
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
+    text, key, params = stored_text.stored(reason)
     order = orders.locked(session, order_id, None)
     payment = _payment_to_refund(session, order, payment_id)
     provider = gateway(payment.provider) if payment is not None else None
@@ -388,7 +392,9 @@ def request_refund(
             intent_reference='',
             reference=booked.reference,
             amount=amount,
-            reason=reason,
+            reason=text,
+            reason_key=key,
+            reason_params=params,
             status='succeeded',
             refund_id=booked.id,
         )
@@ -409,7 +415,9 @@ def request_refund(
         provider=provider.key,
         intent_reference=payment.reference,
         amount=amount,
-        reason=reason,
+        reason=text,
+        reason_key=key,
+        reason_params=params,
         return_id=return_id,
         created_by=actor.id,
     )
@@ -471,6 +479,8 @@ def pay_back_again(*, session: Session, actor: User, refund_id: int) -> GatewayR
         intent_reference=payment.reference,
         amount=failed.amount,
         reason=failed.reason,
+        reason_key=failed.reason_key,
+        reason_params=failed.reason_params,
         return_id=failed.return_id,
         retry_of_id=failed.id,
         credit_note_id=failed.credit_note_id,
@@ -489,7 +499,7 @@ def pay_back_again(*, session: Session, actor: User, refund_id: int) -> GatewayR
             N_('Refund of {amount} paid back again through {gateway} ({reason})'),
             amount=stored_text.money(row.amount, order.currency),
             gateway=provider.label,
-            reason=row.reason,
+            reason=stored_text.restored(row.reason, row.reason_key, row.reason_params),
         ),
     )
     return send_refund(session=session, actor=actor, refund_id=_id(row))

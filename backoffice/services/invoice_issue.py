@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backoffice import i18n
+from backoffice import i18n, stored_text
 from backoffice.i18n import N_, _
 from backoffice.kpi.days import local_day
 from backoffice.models import (
@@ -31,7 +31,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.services import app_settings, audit, numbering
-from backoffice.stored_text import money, sentence
+from backoffice.stored_text import Sentence, money, sentence
 
 CENT = Decimal('0.01')
 
@@ -47,7 +47,7 @@ def issue(
     actor: User | None,
     refund: Refund | None = None,
     credit: Decimal | None = None,
-    note: str = '',
+    note: str | Sentence = '',
     cancelled: bool = False,
 ) -> Invoice:
     """Inside the caller's transaction: the next number of this kind and year, the order's amounts (an invoice) or
@@ -57,6 +57,8 @@ def issue(
     sequence = numbering.next_number(session, f'{kind.value}-{now.year}', 1)
     customer = session.get(Customer, order.customer_id)
     company = session.get(Company, customer.company_id) if customer is not None and customer.company_id else None
+    with i18n.use(language_of(customer)):  # a note the app wrote ('Return R-7') in the document's language
+        noted = note.shown() if isinstance(note, Sentence) else note
     bill_to = {
         'name': order.shipping_name or (customer.name if customer else ''),
         'email': order.email,
@@ -95,12 +97,18 @@ def issue(
                 what = _('Cancellation of order {number}').format(number=order.number)
             else:
                 what = _('Store credit on order {number}').format(number=order.number)
-        why = refund.reason if refund is not None else note
+            # why, in the same language when the app wrote it ('Return R-7': « Retour R-7 »); a person's words as typed
+            why = (
+                stored_text.show(refund.reason, refund.reason_key, refund.reason_params)
+                if refund is not None
+                else noted
+            )
+            named = _('{what}: {why}').format(what=what, why=why) if why else what
         rate = max((line.tax_rate for line in order_lines), default=Decimal('0'))
         lines = [
             {
                 'sku': '',
-                'name': what + (f': {why}' if why else ''),
+                'name': named,
                 'quantity': 1,
                 'unit_price': str(amount - tax),
                 'discount': '0.00',
@@ -128,7 +136,7 @@ def issue(
         currency=order.currency,
         buyer_snapshot=buyer_snapshot(session, bill_to),
         lines=lines,
-        note=note[:500],
+        note=noted[:500],
         created_by=actor.id if actor else None,
         order_number=order.number,
         seller_snapshot=seller_snapshot(session, seller_identity(session)),

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
-from backoffice import stored_text, write_failures
+from backoffice import secret_hint, stored_text, write_failures
 from backoffice.db import session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.i18n import N_, NP_
@@ -137,7 +137,12 @@ def _finish(run_id: int | None, started: float, outcome: str, result: Sentence |
                 return
             run.duration_ms = round((time.monotonic() - started) * 1000)
             english, run.result_key, run.result_params = stored_text.stored(result)
-            run.outcome, run.result, run.error = outcome, english[:300], error[:2000] if error else None
+            # an error's text may quote an address with its secret (a chat hook, a password in a URL): masked
+            run.outcome, run.result, run.error = (
+                outcome,
+                english[:300],
+                secret_hint.scrub(error)[:2000] if error else None,
+            )
             session.add(run)
             if outcome == 'failed' and _first_failure(session, run):  # a streak of failures is told once
                 channel_events.job_failed(session, run.job, run.error or '')

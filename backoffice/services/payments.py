@@ -64,17 +64,7 @@ def record_payment(
                 number=order.number, status=orders.said(order.status)
             )
         )
-    due = order.total - order.paid_total
-    if amount > due:
-        raise ValidationFailed(
-            {
-                'amount': _('Only {amount} is due on order {number}').format(
-                    amount=amount_in_words(due, order.currency), number=order.number
-                )
-                if due > 0
-                else _('Order {number} is paid in full').format(number=order.number)
-            }
-        )
+    check_due(order, amount, 'amount')
     reference = ' '.join((reference or '').split())[:120]
     reference = gateway.capture(order=order, amount=amount, method=method, reference=reference)
     now = paid_at or utcnow()
@@ -113,21 +103,65 @@ def record_payment(
     return payment
 
 
+def check_due(order: Order, amount: Decimal, field: str) -> None:
+    """A payment of an order is at most what is still due on it: the order page's part payment and a bank line's part
+    of an order not invoiced yet follow this one rule (refused in words at `field`)."""
+    due = order.total - order.paid_total
+    if amount > due:
+        raise ValidationFailed(
+            {
+                field: _('Only {amount} is due on order {number}').format(
+                    amount=amount_in_words(due, order.currency), number=order.number
+                )
+                if due > 0
+                else _('Order {number} is paid in full').format(number=order.number)
+            }
+        )
+
+
+def take_back(
+    *,
+    session: Session,
+    actor: User,
+    order: Order,
+    payment: Payment | None,
+    amount: Decimal,
+    said: stored_text.Sentence,
+    field: str,
+) -> None:
+    """A payment recorded in error taken back off its order (locked by the caller; a receipt's part or a bank line's
+    part of an order): refused once that money was refunded; an order it had made paid awaits payment again. The order's
+    timeline says `said`; the caller commits."""
+    if order.paid_total - amount < order.refunded_total:
+        raise ValidationFailed(
+            {field: _('Order {number} was refunded since: this payment cannot be undone').format(number=order.number)}
+        )
+    before = audit.snapshot(order)
+    order.paid_total -= amount
+    if order.status == OrderStatus.paid and order.paid_total < order.total:
+        order.status, order.paid_at = OrderStatus.pending, None
+    if payment is not None:
+        session.delete(payment)
+    session.flush()
+    orders.save(session, actor, order, before, 'payment_undone', said)
+
+
 def refund(
     *,
     session: Session,
     actor: User | None,
     order_id: int,
     amount,
-    reason: str,
+    reason: str | stored_text.Sentence,
     payment_id: int | None = None,
     return_id: int | None = None,
 ) -> Refund:
-    """Give money back (part or all of what was paid and not yet refunded); a credit note is issued."""
+    """Give money back (part or all of what was paid and not yet refunded); a credit note is issued. `reason`: the
+    person's words, or the app's own as a `Sentence` ('Return R-7': shown in each reader's language)."""
     if actor is not None:
         require(actor, 'orders.write')
     amount = money(amount, 'amount')
-    reason = ' '.join((reason or '').split())[:500]
+    reason = said_why(reason)
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
     order = orders.locked(session, order_id, None)
@@ -163,7 +197,7 @@ def refund(
                 ).format(gateway=_(gateway.label))
             }
         )
-    reference = gateway.refund(payment=payment, amount=amount, reason=reason)
+    reference = gateway.refund(payment=payment, amount=amount, reason=stored_text.english(reason))
     return book_refund(
         session=session,
         actor=actor,
@@ -183,7 +217,7 @@ def book_refund(
     order: Order,
     payment: Payment | None,
     amount: Decimal,
-    reason: str,
+    reason: str | stored_text.Sentence,
     reference: str,
     return_id: int | None = None,
     covered_by: Invoice | None = None,
@@ -191,12 +225,15 @@ def book_refund(
     """Money given back (already checked, the order locked): the refund row, its credit note, the order's refunded
     total and its timeline, committed (the caller may hold the commit). `covered_by`: a credit note issued already
     for this money (a refund paid back again after the first one failed): no second one is issued."""
+    text, key, params = stored_text.stored(reason)
     record = Refund(
         order_id=order.id,
         payment_id=payment.id if payment else None,
         return_id=return_id,
         amount=amount,
-        reason=reason,
+        reason=text[:500],
+        reason_key=key,
+        reason_params=params,
         reference=reference,
         refunded_at=utcnow(),
         created_by=actor.id if actor else None,
@@ -224,17 +261,26 @@ def book_refund(
 
 
 def reverse_refund(
-    *, session: Session, actor: User | None, order: Order, refund: Refund, why: str, text: stored_text.Sentence
+    *,
+    session: Session,
+    actor: User | None,
+    order: Order,
+    refund: Refund,
+    why: str | stored_text.Sentence,
+    text: stored_text.Sentence,
 ) -> Refund:
     """A refund booked and then failed at the bank (the money never reached the customer): a reversing row of the
     opposite amount, the order's refunded total lowered by as much (that money is owed to the customer again). The
     credit note stays: it is a legal document, and the money it states is still owed. Commits (or the caller holds)."""
+    said, key, params = stored_text.stored(why)  # 'Refund re_… failed: …', in each reader's language
     record = Refund(
         order_id=order.id,
         payment_id=refund.payment_id,
         return_id=refund.return_id,
         amount=-refund.amount,
-        reason=why[:500],
+        reason=said[:500],
+        reason_key=key,
+        reason_params=params,
         reference=refund.reference,
         refunded_at=utcnow(),
         created_by=actor.id if actor else None,
@@ -270,6 +316,20 @@ def money(value, field: str) -> Decimal:
     if amount != amount.quantize(orders.CENT):
         raise ValidationFailed({field: _('Use at most two decimals')})
     return amount.quantize(orders.CENT)
+
+
+def reason_said(refund: Refund) -> str:
+    """Why a refund was made, in the reader's language when the app wrote it ('Return R-7': « Retour R-7 »); a
+    person's words, and rows written before, as stored."""
+    return stored_text.show(refund.reason, refund.reason_key, refund.reason_params)
+
+
+def said_why(reason: str | stored_text.Sentence | None) -> str | stored_text.Sentence:
+    """A refund's reason ready to store: a person's words on one line, at most 500 characters ('' when none); the
+    app's own `Sentence` as it is."""
+    if isinstance(reason, stored_text.Sentence):
+        return reason
+    return ' '.join((reason or '').split())[:500]
 
 
 def amount_in_words(value: Decimal, currency: str | None = None) -> str:

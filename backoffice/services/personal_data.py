@@ -18,6 +18,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
     AuditEntry,
+    CompanyMember,
     Customer,
     Delivery,
     IdempotencyRecord,
@@ -228,7 +229,7 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
             event.text, event.text_params = redact(event.text, needles), redact(event.text_params, needles)
             session.add(event)
         for refund in session.exec(select(Refund).where(col(Refund.order_id).in_(order_ids))):
-            refund.reason = redact(refund.reason, needles)
+            refund.reason, refund.reason_params = redact(refund.reason, needles), redact(refund.reason_params, needles)
             session.add(refund)
     # found.documents stay as issued: an invoice or credit note is never changed (the law keeps the buyer's name and
     # address on it for years; services/invoices refuses any change); no search reads their buyer data
@@ -263,7 +264,17 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         entry.summary_params = redact(entry.summary_params, needles)  # the values the reader's sentence is made of
         session.add(entry)
     for row in found.other:
-        for name in ('text', 'text_params', 'payload', 'response', 'updated', 'to_address', 'subject', 'body'):
+        for name in (
+            'text',
+            'text_params',
+            'payload',
+            'response',
+            'updated',
+            'to_address',
+            'subject',
+            'body',
+            'invited_by',
+        ):
             if hasattr(row, name):
                 setattr(row, name, redact(getattr(row, name), needles))
         if isinstance(row, StaffMail) and row.status == 'queued':  # never sent now: its address is gone
@@ -315,6 +326,7 @@ _ELSEWHERE: list[tuple[Any, list[tuple[Any, bool]]]] = [
     (IdempotencyRecord, [(IdempotencyRecord.response, True)]),
     (ImportBatch, [(ImportBatch.updated, True)]),
     (StaffMail, [(StaffMail.to_address, False), (StaffMail.body, False)]),  # portal invitations and sign-in links
+    (CompanyMember, [(CompanyMember.invited_by, False)]),  # who invited a colleague: "Ann Lee (ann@acme.com)"
 ]
 
 

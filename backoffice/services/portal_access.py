@@ -70,7 +70,14 @@ def invite(*, session: Session, actor: User, customer_id: int, base_url: str) ->
 
 
 def queue_invitation(
-    session: Session, customer: Customer, *, invited_by: int | None, base_url: str, company: str = '', inviter: str = ''
+    session: Session,
+    customer: Customer,
+    *,
+    invited_by: int | None,
+    base_url: str,
+    company: str = '',
+    inviter: str = '',
+    to_accept: bool = False,
 ) -> bool:
     """Inside the caller's transaction: a one-time link for 7 days, emailed in the customer's language (a company's
     invitation says who invites them to which company). Returns whether they had been invited before."""
@@ -86,6 +93,11 @@ def queue_invitation(
                 '{inviter} invites you to the account of {company} at {shop}: its orders, invoices and requests '
                 'in one place.'
             ).format(inviter=inviter or shop, company=company, shop=shop)
+            if to_accept:  # a company admin's invitation: nothing is shared until they say yes
+                opening += '\n\n' + _(
+                    'Once signed in, you accept or decline it. If you accept, the company sees the orders and requests '
+                    'you make from then on; those you made before stay yours.'
+                )
         else:
             opening = _(
                 '{shop} invites you to your customer account: your orders, invoices and requests in one place.'

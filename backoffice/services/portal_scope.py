@@ -3,7 +3,8 @@ customer is ever found (a wrong id is "not found", never "forbidden": it tells n
 
 A company's member (B2B) sees more, by their role: a company admin all the company's orders, invoices and requests; a
 buyer and a viewer the company's orders and requests, and their own invoices. "The company's" records are those of
-its contacts (customers whose `company_id` is the company), as on the staff's company page. A viewer reads only:
+its contacts (customers whose `company_id` is the company), as on the staff's company page — a portal member's only
+within their membership (from accepting a company admin's invitation until removed: `_whose`). A viewer reads only:
 `require_write` refuses every change in the services."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from backoffice.errors import NotFound, ServiceError
 from backoffice.i18n import N_, _
@@ -66,6 +67,8 @@ def actor_of(session: Session, customer: Customer) -> PortalActor:
 
 
 def member_of(session: Session, customer: Customer) -> CompanyMember | None:
+    """The customer's membership, if it counts: accepted (an invitation they have not accepted makes them nothing of
+    the company), not ended, of the company they are a contact of, that company not in the trash."""
     if customer.company_id is None:
         return None
     found = session.exec(
@@ -74,6 +77,8 @@ def member_of(session: Session, customer: Customer) -> CompanyMember | None:
         .where(
             CompanyMember.customer_id == customer.id,
             CompanyMember.company_id == customer.company_id,
+            col(CompanyMember.accepted_at).is_not(None),
+            col(CompanyMember.ended_at).is_(None),
             col(Company.deleted_at).is_(None),
         )
     ).first()
@@ -94,13 +99,25 @@ def company(session: Session, actor: PortalActor) -> Company:
     return _or_not_found(found if found is not None and found.deleted_at is None else None)
 
 
-def _whose(actor: PortalActor, column: Any, company_roles: tuple[CompanyRole, ...]) -> Any:
+def _whose(actor: PortalActor, column: Any, at: Any, company_roles: tuple[CompanyRole, ...]) -> Any:
     """The clause choosing the records the actor may see by their customer column: their own, and their company's
-    contacts' when their role sees the company's."""
+    contacts' when their role sees the company's — a member's only those made (`at`) while they were one: from
+    joining (an invitation accepted: what they bought before stays theirs) until removed. A contact the shop made
+    part of the company without a membership shares all, as the staff's company page shows it."""
     if actor.company_id is None or actor.company_role not in company_roles:
         return column == actor.customer_id
     contacts = select(Customer.id).where(Customer.company_id == actor.company_id)
-    return or_(column == actor.customer_id, col(column).in_(contacts))
+
+    def membership(field: Any) -> Any:
+        return (
+            select(field)
+            .where(CompanyMember.customer_id == column, CompanyMember.company_id == actor.company_id)
+            .scalar_subquery()
+        )
+
+    start, end = membership(CompanyMember.shared_from), membership(CompanyMember.ended_at)
+    shared = and_(col(column).in_(contacts), or_(start.is_(None), start <= at), or_(end.is_(None), end > at))
+    return or_(column == actor.customer_id, shared)
 
 
 EVERY_ROLE = (CompanyRole.admin, CompanyRole.buyer, CompanyRole.viewer)
@@ -116,7 +133,7 @@ def orders(actor: PortalActor) -> Any:
     """The actor's orders (never a draft staff are still putting together), newest first."""
     return (
         select(Order)
-        .where(_whose(actor, Order.customer_id, EVERY_ROLE), Order.status != OrderStatus.draft)
+        .where(_whose(actor, Order.customer_id, _placed(), EVERY_ROLE), Order.status != OrderStatus.draft)
         .order_by(col(Order.placed_at).desc(), col(Order.id).desc())
     )
 
@@ -135,7 +152,7 @@ def documents(actor: PortalActor) -> Any:
     return (
         select(Invoice)
         .join(Order, col(Order.id) == Invoice.order_id)
-        .where(_whose(actor, Order.customer_id, (CompanyRole.admin,)), Order.status != OrderStatus.draft)
+        .where(_whose(actor, Order.customer_id, _placed(), (CompanyRole.admin,)), Order.status != OrderStatus.draft)
         .order_by(col(Invoice.issued_at).desc(), col(Invoice.id).desc())
     )
 
@@ -148,7 +165,7 @@ def requests(actor: PortalActor) -> Any:
     """The actor's requests (a member's: and the company's), most recently changed first."""
     return (
         select(Ticket)
-        .where(_whose(actor, Ticket.customer_id, EVERY_ROLE))
+        .where(_whose(actor, Ticket.customer_id, Ticket.created_at, EVERY_ROLE))
         .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
     )
 
@@ -165,6 +182,11 @@ def request(session: Session, actor: PortalActor, number: int | str) -> Ticket:
 
 def request_by_id(session: Session, actor: PortalActor, ticket_id: int) -> Ticket:
     return _or_not_found(session.exec(requests(actor).where(Ticket.id == ticket_id)).first())
+
+
+def _placed() -> Any:
+    """When an order was made: placed, or created for one staff put together."""
+    return func.coalesce(Order.placed_at, Order.created_at)
 
 
 def _or_not_found(record: Any) -> Any:

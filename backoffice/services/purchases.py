@@ -215,7 +215,7 @@ def _receive(session: Session, actor: User, purchase: Purchase, arriving: dict[i
             level,
             MovementKind.receipt,
             quantity,
-            reason=f'Purchase {label(purchase)}',
+            reason=sentence(N_('Purchase {number}'), number=label(purchase)),
             purchase_id=purchase.id,
             actor=actor,
         )

@@ -26,7 +26,6 @@ from backoffice.models import (
     Invoice,
     InvoiceKind,
     Order,
-    OrderStatus,
     Payment,
     Receipt,
     ReceiptAllocation,
@@ -436,36 +435,22 @@ def undo_receipt(*, session: Session, actor: User, receipt_id: int, reason: str 
             invoice = session.get(Invoice, part.invoice_id)
             payment = session.get(Payment, part.payment_id)
             order = orders.locked(session, invoice.order_id if invoice else 0, None)
-            if order.paid_total - part.amount < order.refunded_total:
-                raise ValidationFailed(
-                    {
-                        'receipt': _('Order {number} was refunded since: this payment cannot be undone').format(
-                            number=order.number
-                        )
-                    }
-                )
-            before = audit.snapshot(order)
-            order.paid_total -= part.amount
-            if order.status == OrderStatus.paid and order.paid_total < order.total:
-                order.status, order.paid_at = OrderStatus.pending, None
-            session.delete(part)
-            if payment is not None:
-                session.delete(payment)
-            session.flush()
             number = invoice.number if invoice else '?'
-            undone[number] = str(part.amount)
-            orders.save(
-                session,
-                actor,
-                order,
-                before,
-                'payment_undone',
-                sentence(
+            session.delete(part)
+            payments.take_back(
+                session=session,
+                actor=actor,
+                order=order,
+                payment=payment,
+                amount=part.amount,
+                said=sentence(
                     N_('Payment of {amount} for invoice {invoice} undone'),
                     amount=stored_text.money(part.amount, order.currency),
                     invoice=number,
                 ),
+                field='receipt',
             )
+            undone[number] = str(part.amount)
     reason = ' '.join((reason or '').split())[:200]
     audit.record(
         session,

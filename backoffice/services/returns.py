@@ -36,7 +36,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import can, require
 from backoffice.services import audit, gateway_payments, invoices, numbering, orders, payments, stock, tickets
-from backoffice.stored_text import count, joined, money, sentence, word
+from backoffice.stored_text import Sentence, count, joined, money, sentence, word
 from backoffice.validation import whole
 
 RETURNABLE = orders.RETURNABLE
@@ -241,7 +241,7 @@ def receive(
                 levels[product_id],
                 MovementKind.return_,
                 quantity,
-                reason=f'Return {rma.number}',
+                reason=reason_of(rma),
                 order_id=rma.order_id,
                 return_id=rma.id,
                 actor=actor,
@@ -385,7 +385,7 @@ def resolve(
             actor=actor,
             order_id=order.id,
             amount=refundable,
-            reason=f'Return {rma.number}',
+            reason=reason_of(rma),
             return_id=rma.id,
         )
     elif resolution == ReturnResolution.refund:
@@ -394,13 +394,13 @@ def resolve(
             actor=actor,
             order_id=order.id,
             amount=refundable,
-            reason=f'Return {rma.number}',
+            reason=reason_of(rma),
             return_id=rma.id,
         )
     else:
         if resolution == ReturnResolution.credit_note:
             note = invoices.issue(
-                session, order, InvoiceKind.credit_note, actor=actor, credit=value, note=f'Return {rma.number}'
+                session, order, InvoiceKind.credit_note, actor=actor, credit=value, note=reason_of(rma)
             )
             text = sentence(
                 N_('Return {number}: store credit of {amount}, credit note {note}'),
@@ -412,6 +412,12 @@ def resolve(
             text = sentence(N_('Return {number}: exchanged'), number=rma.number)
         orders.save(session, actor, order, audit.snapshot(order), 'return-resolved', text)
     return rma
+
+
+def reason_of(rma: Return) -> Sentence:
+    """Why stock came back or money went back for a return ('Return R-7'): kept as a msgid with its number, so the
+    movements list and the order page say it in the reader's language and a credit note in its own."""
+    return sentence(N_('Return {number}'), number=rma.number)
 
 
 def status_said(status: ReturnStatus) -> str:

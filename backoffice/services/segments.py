@@ -169,13 +169,18 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     )
     if not answer.ok:
         raise ValidationFailed({'url': _('The webhook did not accept it: {error}').format(error=answer.error)})
-    _audit(session, actor, 'segments.pushed', name, which, len(rows), url)
+    _audit(session, actor, 'segments.pushed', name, which, len(rows), shown_address(session=session))
     session.commit()
     return len(rows)
 
 
 def webhook_address(*, session: Session) -> str:
     return app_settings.value(session=session, key='segments_webhook_url') or ''
+
+
+def shown_address(*, session: Session) -> str:
+    """The webhook's address as people see it (its host and a hint: the path or the query may hold its secret)."""
+    return app_settings.hint('segments_webhook_url', webhook_address(session=session))
 
 
 def save_segment(*, session: Session, actor: User, name: str, filters: dict[str, Any]) -> Segment:

@@ -28,7 +28,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit, notifications, roles
-from backoffice.stored_text import count, sentence
+from backoffice.stored_text import Sentence, count, sentence, stored
 from backoffice.transfer.csv_out import csv_bytes
 
 MAX_QUANTITY = 1_000_000
@@ -106,13 +106,13 @@ def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_numb
                 levels[pid],
                 MovementKind.sale,
                 -qty,
-                reason=SALE_REASON.format(number=order_number),
+                reason=sentence(SALE_REASON, number=order_number),
                 order_id=order_id,
                 actor=actor,
             )
 
 
-SALE_REASON = 'Order {number}'
+SALE_REASON = N_('Order {number}')  # a sale's reason, in the reader's language where shown ('Commande 1042')
 
 
 def move(
@@ -121,13 +121,14 @@ def move(
     kind: MovementKind,
     quantity: int,
     *,
-    reason: str = '',
+    reason: str | Sentence = '',
     order_id: int | None = None,
     return_id: int | None = None,
     purchase_id: int | None = None,
     actor: User | None = None,
 ) -> StockMovement:
-    """One ledger entry and the stock on hand it changes, together: the ledger always sums to on hand."""
+    """One ledger entry and the stock on hand it changes, together: the ledger always sums to on hand. `reason`: a
+    person's words as they are, or the app's own as a `Sentence` ('Return R-7'), shown in the reader's language."""
     if level.on_hand + quantity < 0:
         raise ValidationFailed(
             {
@@ -138,12 +139,15 @@ def move(
         )
     level.on_hand += quantity
     _refresh(session, level)
+    text, key, params = stored(reason)
     movement = StockMovement(
         product_id=level.product_id,
         kind=kind,
         quantity=quantity,
         balance=level.on_hand,
-        reason=reason[:300],
+        reason=text[:300],
+        reason_key=key,
+        reason_params=params,
         order_id=order_id,
         return_id=return_id,
         purchase_id=purchase_id,

@@ -46,6 +46,7 @@ SEARCH_LIMIT = 10  # requests a search shows
 SEARCH_WORDS = 6  # words of a search looked for (each must match)
 MORE_COUNTED = 1000  # beyond those shown, matches counted up to this many
 AWAITING_ANSWER = (TicketStatus.new, TicketStatus.open)  # the customer's last word is unanswered
+CROSS_CUSTOMER_PERMISSION = 'customers.write'  # merging two customers' requests: see `merge`
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,7 @@ def merge_warning(*, session: Session, actor: User, ticket_id: int, into_number:
         return None
     if ticket is None or target.customer_id == ticket.customer_id:
         return None
+    _may_merge_across(actor, target)
     customer, other = session.get(Customer, ticket.customer_id), session.get(Customer, target.customer_id)
     return _(MERGE_DIFFERENT_CUSTOMERS).format(
         number=ticket.number, customer=_who(customer), target=target.number, other=_who(other)
@@ -249,6 +251,8 @@ def merge(
         raise ValidationFailed(
             {'into_number': _('#{number} is closed: choose a request that is still open').format(number=target.number)}
         )
+    if target.customer_id != ticket.customer_id:
+        _may_merge_across(actor, target)
     if target.customer_id != ticket.customer_id and not other_customer:
         raise ValidationFailed(
             {
@@ -302,6 +306,21 @@ def merge(
         summary=sentence(N_('#{number} merged into #{target}'), number=ticket.number, target=target.number),
     )
     return target
+
+
+def _may_merge_across(actor: User, target: Ticket) -> None:
+    """Merging into another customer's request shows one customer's messages to the other in the portal: a change to
+    customers' data, refused (at the field, before any confirmation) to whom may answer requests but not change
+    customers (a custom role with tickets.write alone)."""
+    if not can(actor, CROSS_CUSTOMER_PERMISSION):
+        raise ValidationFailed(
+            {
+                'into_number': _(
+                    "Request #{number} is another customer's: merging into it takes the right to change customers "
+                    '({permission}). Ask someone who has it, or link the two requests instead.'
+                ).format(number=target.number, permission=CROSS_CUSTOMER_PERMISSION)
+            }
+        )
 
 
 def _took_in(session: Session, actor: User, target: Ticket, merged: Ticket, moved: int, now: datetime) -> None:

@@ -831,8 +831,13 @@ def _save(
 
 
 def _ticket_of_customer(session: Session, number: int, *, token: str | None = None, email: str | None = None) -> Ticket:
-    """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists."""
-    missing = NotFound(_('No request matches this number and link.'))
+    """The request, if the caller proves it is the customer's: NotFound tells no one whether the number exists, and
+    names what the caller sent (the front office sends an email, a customer's link a token)."""
+    missing = NotFound(
+        _('No request matches this number and link.')
+        if token or not email
+        else _('No request of this customer has this number.')
+    )
     try:
         ticket = session.exec(select(Ticket).where(Ticket.number == int(number))).first()
     except (TypeError, ValueError):

@@ -35,6 +35,7 @@ from ..support.factories import make_product, make_user, pay, place
 pytestmark = pytest.mark.browser
 
 MONEY = re.compile(r'^-?€\d{1,3}(,\d{3})*(\.\d\d)?$|^€\d+\.\d\dM$')  # €750.00, €21,620, €1.23M
+MONEY_TICK = re.compile(r'^\u2212?€(\d{1,3}(,\d{3})*|\d+(\.\d+)?[kM])$')  # −€500, €1,000, €20k
 
 
 def turnover_card(driver: WebDriver) -> str:
@@ -72,7 +73,8 @@ def test_the_dashboard_and_an_order_write_money_one_way_at_390_and_1440(
         settle(driver)
         assert MONEY.match(turnover_card(driver)), turnover_card(driver)
         ticks = money_ticks(driver)
-        assert ticks and all(t.startswith('€') for t in ticks), ticks  # the money axis says its currency
+        # the money axis says its currency as amounts do, thousands grouped (€1,000 and €20k, never €1000)
+        assert ticks and all(MONEY_TICK.match(t) for t in ticks), ticks
         assert 'EUR' not in driver.find_element(By.CSS_SELECTOR, '.dashboard-content').text
         assert no_horizontal_overflow(driver), f'the dashboard overflows sideways at {width} px'
         driver.save_screenshot(str(ARTIFACTS / f'money-dashboard-{width}.png'))
@@ -90,6 +92,11 @@ def test_the_dashboard_and_an_order_write_money_one_way_at_390_and_1440(
         assert 'Cleo "Stone": <script>alert(1)</script>' in shipping  # hostile text stays text
         settle(driver)
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
+        lines = driver.execute_script(  # the lines' amounts in view without scrolling the table (no SKU on a phone)
+            "const t = document.querySelector('.q-table__middle');"
+            'return {scrolls: t.scrollWidth > t.clientWidth + 1, text: t.innerText};'
+        )
+        assert not lines['scrolls'] and '€1,234.50' in lines['text'] and '€2,469.00' in lines['text'], lines
         driver.save_screenshot(str(ARTIFACTS / f'money-order-{width}.png'))
 
 

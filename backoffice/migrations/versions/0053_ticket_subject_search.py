@@ -6,8 +6,8 @@ SQLite: an FTS5 table `tickets_fts` (trigram tokenizer, external content on `tic
 by triggers; it is not part of the SQLModel metadata (`backoffice.listing.search.include_name`).
 PostgreSQL: a GIN trigram index on lower(subject), declared on the model too.
 
-Revision ID: 0050
-Revises: 0049
+Revision ID: 0053
+Revises: 0052
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0050'
-down_revision: str | None = '0049'
+revision: str = '0053'
+down_revision: str | None = '0052'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,92 @@
+"""The reasons the app writes itself, as a French manager reads them in a real browser at a phone's and a desktop's
+width: a return's refund on the order page and its movement in the stock ledger say « Retour R-… » (stored in English
+with its msgid, migration 0050); the customer's own hostile reason stays text. Screenshots:
+tests/artifacts/reasons-*."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import select
+
+from backoffice import db
+from backoffice.db import session_scope
+from backoffice.models import OrderLine
+from backoffice.services import returns
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+)
+from ..support.factories import advance, make_product, make_user, pay, place
+from ..support.french_staff import french_manager
+
+pytestmark = pytest.mark.browser
+
+EMAIL, PASSWORD = 'amelie.reasons@example.com', 'Une-phrase-de-passe-solide-44'
+HOSTILE = 'Trop "petit": <img src=x onerror="window.__x=1">'
+
+
+def test_a_french_manager_reads_a_returns_reasons_in_french_at_390_and_1440(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    manager = make_user('manager')
+    make_product('REASON-VASE-1', '25.00', stock_on_hand=5, actor=manager, name='Vase "bleu"')
+    order = place(('REASON-VASE-1', 2), email='reasons@example.com')
+    pay(manager, order)
+    order = advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:
+        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 1}],
+            reason=HOSTILE,
+        )
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    with session_scope() as session:
+        quote = returns.refund_quote(session=session, actor=manager, return_id=rma.id)
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund', amount=quote.amount)
+    french_manager(EMAIL, PASSWORD)
+
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, f'/orders/{order.number}', EMAIL, PASSWORD)
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/orders/{order.number}')
+        refund = visible_text(driver, f'Retour {rma.number}')  # the refund's reason, in French
+        assert f'Return {rma.number}' not in driver.find_element(By.TAG_NAME, 'body').text
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', refund)
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'reasons-order-fr-{width}.png'))
+
+        driver.get(f'{server.url}/inventory')
+        visible_text(driver, 'Mouvements').click()
+
+        def the_return_row(d: WebDriver):
+            rows = [
+                el
+                for el in d.find_elements(By.CSS_SELECTOR, '.q-table__middle tr, .q-table__grid-content .q-card')
+                if el.is_displayed() and f'Retour {rma.number}' in el.text
+            ]
+            return rows[0] if rows else None
+
+        row = WebDriverWait(driver, TIMEOUT).until(the_return_row, 'the return movement, its reason in French')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', row)
+        settle(driver)
+        assert no_horizontal_overflow(driver), f'/inventory overflows sideways at {width} px'
+        driver.save_screenshot(str(ARTIFACTS / f'reasons-movements-fr-{width}.png'))
+    assert driver.execute_script('return window.__x') is None

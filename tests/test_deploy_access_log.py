@@ -1,0 +1,94 @@
+"""nginx's access log for the documented site (deploy/backoffice.nginx.conf as rendered for production) keeps no
+token: a spreadsheet feed's (/feeds/<token>.csv) and a link's ?token= (portal sign-in, password reset, unsubscribe,
+rating) are logged as [redacted], in the request line and in the Referer. nginx itself reads the file and logs."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.render_site import render
+from deploy.stack import free_port, nginx_binary
+
+FEED_TOKEN, LINK_TOKEN, KEY = 'FeedT0ken_"abc":-x', 'LinkT0ken<script>', 'Api-K3y'
+
+
+class Upstream(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        self.send_response(200)
+        self.send_header('Content-Length', '2')
+        self.end_headers()
+        self.wfile.write(b'ok')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    binary = nginx_binary()
+    if binary is None:
+        if os.environ.get('CI'):
+            pytest.fail('nginx is missing (Debian package nginx)')
+        pytest.skip('nginx is missing')
+    upstream = http.server.ThreadingHTTPServer(('127.0.0.1', free_port()), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    listen, log = free_port(), tmp_path / 'backoffice.access.log'
+    site = render([upstream.server_address[1]], listen=f'127.0.0.1:{listen}', access_log=f'{log} backoffice')
+    (tmp_path / 'site.conf').write_text(site)
+    kinds = ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi')
+    for kind in kinds:
+        (tmp_path / kind).mkdir()
+    temps = ''.join(f'{kind}_temp_path {tmp_path / kind};' for kind in kinds)
+    user = 'user root root;' if os.geteuid() == 0 else ''
+    (tmp_path / 'nginx.conf').write_text(
+        f'pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log warn; daemon off; {user}\n'
+        f'events {{ worker_connections 64; }}\nhttp {{ {temps} include {tmp_path}/site.conf; }}\n'
+    )
+    checked = subprocess.run(
+        [binary, '-t', '-p', str(tmp_path), '-c', str(tmp_path / 'nginx.conf')], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    process = subprocess.Popen(
+        [binary, '-p', str(tmp_path), '-c', str(tmp_path / 'nginx.conf')], stderr=subprocess.PIPE
+    )
+    try:
+        for _attempt in range(50):
+            try:
+                httpx.get(f'http://127.0.0.1:{listen}/healthz', timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f'http://127.0.0.1:{listen}', log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        upstream.shutdown()
+
+
+def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(proxy: tuple[str, Path]) -> None:
+    url, log = proxy
+    with httpx.Client(base_url=url, timeout=5) as client:
+        client.get(f'/feeds/{FEED_TOKEN}.xlsx')
+        client.get(f'/portal/link?token={LINK_TOKEN}', headers={'Referer': f'{url}/feeds/{FEED_TOKEN}.csv'})
+        client.get(f'/reset-password?lang=fr&token={LINK_TOKEN}', headers={'Referer': f'{url}/rate?token={LINK_TOKEN}'})
+        client.get(f'/api/v1/orders?api_key={KEY}')
+        client.get('/customers?search=Ann&page=2', headers={'Referer': f'{url}/customers'})
+    lines = log.read_text().splitlines()
+    assert len(lines) == 6, lines  # the healthz probe and the five
+    assert not [line for line in lines if 'T0ken' in line or KEY in line], lines
+    assert '"GET /feeds/[redacted].xlsx HTTP/1.1" 200' in lines[1]
+    assert '"GET /portal/link?[redacted] HTTP/1.1"' in lines[2] and f'"{url}/feeds/[redacted]"' in lines[2]
+    assert '"GET /reset-password?[redacted] HTTP/1.1"' in lines[3] and f'"{url}/rate?[redacted]"' in lines[3]
+    assert '"GET /api/v1/orders?[redacted] HTTP/1.1"' in lines[4]
+    # what holds no secret is logged whole, as nginx's combined format does, with the process that answered
+    assert '"GET /customers?search=Ann&page=2 HTTP/1.1" 200 2 ' in lines[5] and f'"{url}/customers"' in lines[5]
+    assert lines[5].startswith('127.0.0.1 - - [') and '127.0.0.1:' in lines[5].split('"')[-1]

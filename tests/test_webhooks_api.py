@@ -1,0 +1,105 @@
+"""A front office's developer registers a webhook receiver over /api/v1 alone: the create answers the signing secret
+once (a replay does not), the deliveries verify with the documented recipe, and a new secret comes back in the
+action's answer; a staff member made over the API gets the generated password the same way."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from backoffice.api.resources import router
+from backoffice.config import reload_settings
+from backoffice.db import session_scope
+from backoffice.runtime import ratelimit
+from backoffice.services import api_keys
+
+from .support.api import api_client, bearer
+from .support.factories import make_user
+from .support.webhook_receiver import webhook_receiver
+
+HOSTILE = 'Shop "<script>alert(1)</script>": \'quoted\' é'
+
+
+@pytest.fixture(autouse=True)
+def private_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver listens on 127.0.0.1
+    reload_settings()
+    monkeypatch.setattr(ratelimit, 'api_keys', ratelimit.RateLimiter(10**6, 60.0))
+
+
+def admin_key(*scopes: str) -> str:
+    admin = make_user('admin')
+    with session_scope() as session:
+        _key, secret = api_keys.create_key(
+            session=session, actor=None, system=True, name='Front office', scopes=scopes, acting_as=admin
+        )
+    return secret
+
+
+def signed_by(secret: str, body: bytes, header: str) -> bool:
+    """The recipe of docs/FEATURES.md, as the receiver runs it."""
+    expected = 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header)
+
+
+async def test_a_webhook_made_over_the_api_answers_its_signing_secret_once_and_deliveries_verify_with_it() -> None:
+    key = admin_key('write:webhooks')
+    with webhook_receiver() as receiver:
+        async with api_client(router) as client:
+            send = {
+                'json': {'name': HOSTILE, 'url': receiver.url, 'events': '*'},
+                'headers': bearer(key, **{'Idempotency-Key': 'hook-1'}),
+            }
+            made = await client.post('/api/v1/webhooks', **send)
+            again = await client.post('/api/v1/webhooks', **send)
+            assert made.status_code == 201, made.text
+            secret = made.json()['secret']
+            assert secret.startswith('whsec_') and made.json()['name'] == HOSTILE
+            assert again.status_code == 201 and 'secret' not in again.json()  # shown once, never stored in clear
+            assert again.json()['id'] == made.json()['id']
+            tested = await client.post(f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', json={})
+            assert tested.status_code == 401  # no key: nothing sent
+            tested = await client.post(
+                f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', json={}, headers=bearer(key)
+            )
+            assert tested.status_code == 200 and 'secret' not in tested.json()
+            first = receiver.received[-1]
+            assert signed_by(secret, first.body, first.headers['x-backoffice-signature'])
+
+            rotated = await client.post(
+                f'/api/v1/webhooks/{made.json()["id"]}/actions/rotate-secret',
+                json={'version': made.json()['version']},
+                headers=bearer(key),
+            )
+            assert rotated.status_code == 200, rotated.text
+            new_secret = rotated.json()['secret']
+            assert new_secret.startswith('whsec_') and new_secret != secret
+            await client.post(f'/api/v1/webhooks/{made.json()["id"]}/actions/send-test', json={}, headers=bearer(key))
+    last = receiver.received[-1]
+    assert signed_by(new_secret, last.body, last.headers['x-backoffice-signature'])
+    assert not signed_by(secret, last.body, last.headers['x-backoffice-signature'])
+
+
+async def test_a_staff_member_made_over_the_api_gets_the_generated_password_in_the_answer() -> None:
+    key = admin_key('write:users')
+    async with api_client(router) as client:
+        made = await client.post(
+            '/api/v1/users',
+            json={'email': 'new.agent@example.com', 'name': HOSTILE, 'role': 'agent'},
+            headers=bearer(key),
+        )
+    assert made.status_code == 201, made.text
+    assert made.json()['name'] == HOSTILE and len(made.json()['secret']) >= 12
+
+
+async def test_the_openapi_document_says_where_the_secret_comes_back() -> None:
+    async with api_client(router) as client:
+        described = (await client.get('/openapi.json')).json()
+    created = described['paths']['/api/v1/webhooks']['post']['responses']['201']['content']['application/json']
+    schema = described['components']['schemas'][created['schema']['$ref'].split('/')[-1]]
+    assert 'secret' in schema['properties'] and 'secret' not in schema.get('required', [])
+    action = described['paths']['/api/v1/webhooks/{record_id}/actions/rotate-secret']['post']['responses']['200']
+    result = described['components']['schemas'][action['content']['application/json']['schema']['$ref'].split('/')[-1]]
+    assert 'secret' in result['properties']
