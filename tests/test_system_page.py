@@ -15,6 +15,7 @@ from backoffice.services import backups, job_runs, users
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
+from .support.newer_backup import FUTURE_REVISION, backup_from_a_newer_version, schema_revisions
 from .support.plans import let_the_page_run, reading, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -64,6 +65,23 @@ async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_rest
     await rows_show(user, 'kept@example.com', absent=('later@example.com',))
     with read_session() as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'system.restore')).first() is not None
+
+
+async def test_a_backup_from_a_newer_version_is_refused_with_the_reason_and_nothing_is_replaced(user: User) -> None:
+    admin = make_user('admin')
+    newer = backup_from_a_newer_version(admin, reload_settings())
+    make_customer('made-after@example.com', name=HOSTILE)
+    await signed_in(user, admin.email, path='/system')
+    user.find(marker='restore').click()
+    await user.should_see(marker='restore-dialog')
+    user.find(marker='confirm-restore').click()
+    await user.should_see(
+        f'{newer.name} cannot be restored: it was taken by a newer version of Backoffice', retries=100
+    )
+    assert [b.name for b in backups.list_backups(reload_settings())] == [newer.name]  # no safety backup was needed
+    assert FUTURE_REVISION not in schema_revisions()
+    await signed_in(user, admin.email, path='/customers')  # still signed in, on the same database
+    await rows_show(user, 'made-after@example.com')
 
 
 async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) -> None:
