@@ -11,7 +11,7 @@ from backoffice.db import get_engine, read_session, session_scope
 from backoffice.models import AuditEntry, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
-from backoffice.services import backups, job_runs, users
+from backoffice.services import app_settings, backups, job_runs, staff_mail, users
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
@@ -34,6 +34,28 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see('Backup written', retries=100)  # pg_dump takes a few seconds
     await user.should_see(marker='backup')
     await user.should_not_see('No backup yet: take one now')
+
+
+async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer's portal sign-in link and a colleague's password-reset link waited unsent while the Outbox check said
+    "0 waiting, 0 failed" (it counted replies only), and why mail waited was written in the server's log only."""
+    monkeypatch.setenv('BACKOFFICE_SMTP_URL', 'smtp://127.0.0.1:1')  # nothing listens there: every try fails
+    settings = reload_settings()
+    admin = make_user('admin')
+    with session_scope() as session:
+        staff_mail.queue_to(session, address='cora@example.com', subject=HOSTILE, body='Your sign-in link')
+        session.commit()
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see('1 waiting, 0 failed: nothing is sent until a support email is set at Settings → General')
+
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'support_email': 'help@shop.example'}, loaded={})
+    assert staff_mail.send_staff_mail(settings) == {'sent': 0, 'failed': 0, 'retry': 1}
+    await user.open('/system')
+    await user.should_see('1 waiting, 0 failed: last error: ')  # the try that failed, and what the server said
+    await user.should_see(marker='check-Outbox')
 
 
 async def test_a_manager_gets_no_access(user: User) -> None:
