@@ -54,8 +54,9 @@ async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emai
         app_settings.save(session=session, actor=admin, changes={'support_email': 'help@shop.example'}, loaded={})
     assert staff_mail.send_staff_mail(settings) == {'sent': 0, 'failed': 0, 'retry': 1}
     await user.open('/system')
-    await user.should_see('1 waiting, 0 failed: last error: ')  # the try that failed, and what the server said
-    await user.should_see(marker='check-Outbox')
+    await user.should_see('1 waiting, 0 failed: the mail server said:')  # the try that failed, and what it said
+    await user.should_see('Connection refused')
+    await user.should_see(marker='check-error')
 
 
 async def test_a_manager_gets_no_access(user: User) -> None:

@@ -32,6 +32,7 @@ class Check:
     name: str  # also its key (a page marks it): English, marked for the catalog, shown through _()
     status: Status
     detail: str
+    error: str = ''  # what a server answered, as it said it (a mail server's last refusal): shown apart, as code
 
 
 def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
@@ -103,10 +104,11 @@ def _outbox(session: Session, settings: Settings) -> Check:
     if replies.failed:
         reasons.append(_('retry the failed replies on their requests'))
     if error:
-        reasons.append(_('last error: {error}').format(error=error))
+        reasons.append(_('the mail server said:'))
     if not reasons:
         return Check(N_('Outbox'), 'ok', counted)
-    return Check(N_('Outbox'), 'warning', _('{counts}: {reasons}').format(counts=counted, reasons='; '.join(reasons)))
+    detail = _('{counts}: {reasons}').format(counts=counted, reasons='; '.join(reasons))
+    return Check(N_('Outbox'), 'warning', detail, error=error)
 
 
 @dataclass(frozen=True)
