@@ -122,6 +122,12 @@ def show_error(
                 fields[name].error = text
             else:
                 unplaced.append(text)
+        # the first field in error, in the form's order, brought into view: after typing a long text at the foot of a
+        # form, a title refused at its top was scrolled away and pressing Save seemed to do nothing
+        first = next((element for name, element in fields.items() if name in error.errors), None)
+        if first is not None and hasattr(first, 'error'):
+            first.run_method('focus')  # Quasar focuses without scrolling: scroll it to the middle of its form too
+            ui.run_javascript(f'getHtmlElement({int(first.id)})?.scrollIntoView({{block: "center"}})')
     else:
         unplaced.append(str(error))
     if not unplaced:

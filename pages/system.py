@@ -42,11 +42,13 @@ class SystemScreen:
         self.checks.clear()
         with self.checks:
             for check in found:
-                with ui.card().props('flat bordered').classes('gap-1').mark(f'check-{check.name}'):
+                with ui.card().props('flat bordered').classes('gap-1 min-w-0').mark(f'check-{check.name}'):
                     with ui.row().classes('items-center gap-2 no-wrap'):
                         status_icon(check.status)
                         ui.label(_(check.name)).classes('font-medium')
                     ui.label(check.detail).classes('text-sm text-gray-700 break-words')
+                    if check.error:  # an address, a token: no spaces to wrap at
+                        ui.label(check.error).classes('text-xs text-red-700 break-all font-mono').mark('check-error')
         self.backups.clear()
         with self.backups:
             kept = backups.list_backups(self.settings)
@@ -218,7 +220,7 @@ def job_card(history: job_runs.JobHistory) -> None:
                         'text-gray-500 break-all'
                     ).mark('job-result')
             if run.error:
-                ui.label(run.error).classes('text-xs text-red-700 break-words font-mono')
+                ui.label(run.error).classes('text-xs text-red-700 break-all font-mono')  # a path, an address: no spaces
             if run.outcome == job_runs.INTERRUPTED:
                 ui.label(_('The process running it stopped before the end (killed, crashed or restarted).')).classes(
                     'text-xs text-amber-800'

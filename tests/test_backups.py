@@ -26,6 +26,7 @@ from .support.app_process import app_environment, start_app
 from .support.cli import backoffice_command
 from .support.databases import fresh_database
 from .support.factories import make_user
+from .support.newer_backup import FUTURE_REVISION, backup_from_a_newer_version, schema_revisions
 from .support.shop_writers import Writers, consistency_problems, read_held, seed_shop
 
 NBSP, NNBSP = '\u00a0', '\u202f'  # before a colon, between thousands (CLDR's French)
@@ -83,6 +84,24 @@ def test_a_damaged_file_is_refused_before_anything_is_touched(
     assert 'cannot be restored' in capsys.readouterr().err
     with read_session() as session:
         assert session.exec(select(User).where(User.email == 'still-here@example.com')).first() is not None
+
+
+def test_a_backup_from_a_newer_version_is_refused_before_the_database_is_replaced(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It used to replace the database, then fail to migrate it with a traceback (alembic: "No such revision"), leaving
+    a database this version cannot run."""
+    settings = reload_settings()
+    admin = make_user('admin')
+    newer = backup_from_a_newer_version(admin, settings)
+    make_user('agent', email='made-after@example.com')
+    assert cli_main(['restore', str(newer.path), '--yes']) == 1
+    said = capsys.readouterr().err
+    assert 'taken by a newer version of Backoffice' in said and FUTURE_REVISION in said
+    assert 'Nothing was changed.' in said and 'Traceback' not in said
+    with read_session() as session:
+        assert session.exec(select(User).where(User.email == 'made-after@example.com')).first() is not None
+    assert FUTURE_REVISION not in schema_revisions()
 
 
 def test_backup_and_restore_from_the_command_line(tmp_path, database_url: str, restore_target: str) -> None:

@@ -310,3 +310,10 @@ def test_the_demo_content_is_seeded_once_with_a_version_history() -> None:
     first = [(v.effective_from, v.effective_until) for v in legal]
     assert first[0][1] == first[1][0] and first[1][1] is None and first[2][1] is None
     assert all(v.effective_from <= anchor for v in legal)
+
+
+def test_on_a_phone_a_legal_versions_card_says_when_it_was_in_force() -> None:
+    """The phone's card showed the title, the document (the same name again) and the number: not when the version
+    was in force, which is what an operator looks a version up for."""
+    card = resource('legal-versions').phone_card()
+    assert card.secondary == ('number', 'effective_from', 'effective_until')

@@ -11,10 +11,11 @@ from backoffice.db import get_engine, read_session, session_scope
 from backoffice.models import AuditEntry, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
-from backoffice.services import backups, job_runs, users
+from backoffice.services import app_settings, backups, job_runs, staff_mail, users
 
 from .support.factories import make_customer, make_user
 from .support.lists import rows_show
+from .support.newer_backup import FUTURE_REVISION, backup_from_a_newer_version, schema_revisions
 from .support.plans import let_the_page_run, reading, statements_during
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -33,6 +34,29 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see('Backup written', retries=100)  # pg_dump takes a few seconds
     await user.should_see(marker='backup')
     await user.should_not_see('No backup yet: take one now')
+
+
+async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer's portal sign-in link and a colleague's password-reset link waited unsent while the Outbox check said
+    "0 waiting, 0 failed" (it counted replies only), and why mail waited was written in the server's log only."""
+    monkeypatch.setenv('BACKOFFICE_SMTP_URL', 'smtp://127.0.0.1:1')  # nothing listens there: every try fails
+    settings = reload_settings()
+    admin = make_user('admin')
+    with session_scope() as session:
+        staff_mail.queue_to(session, address='cora@example.com', subject=HOSTILE, body='Your sign-in link')
+        session.commit()
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see('1 waiting, 0 failed: nothing is sent until a support email is set at Settings → General')
+
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'support_email': 'help@shop.example'}, loaded={})
+    assert staff_mail.send_staff_mail(settings) == {'sent': 0, 'failed': 0, 'retry': 1}
+    await user.open('/system')
+    await user.should_see('1 waiting, 0 failed: the mail server said:')  # the try that failed, and what it said
+    await user.should_see('Connection refused')
+    await user.should_see(marker='check-error')
 
 
 async def test_a_manager_gets_no_access(user: User) -> None:
@@ -64,6 +88,23 @@ async def test_an_admin_restores_a_backup_after_a_confirmation_and_sees_the_rest
     await rows_show(user, 'kept@example.com', absent=('later@example.com',))
     with read_session() as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'system.restore')).first() is not None
+
+
+async def test_a_backup_from_a_newer_version_is_refused_with_the_reason_and_nothing_is_replaced(user: User) -> None:
+    admin = make_user('admin')
+    newer = backup_from_a_newer_version(admin, reload_settings())
+    make_customer('made-after@example.com', name=HOSTILE)
+    await signed_in(user, admin.email, path='/system')
+    user.find(marker='restore').click()
+    await user.should_see(marker='restore-dialog')
+    user.find(marker='confirm-restore').click()
+    await user.should_see(
+        f'{newer.name} cannot be restored: it was taken by a newer version of Backoffice', retries=100
+    )
+    assert [b.name for b in backups.list_backups(reload_settings())] == [newer.name]  # no safety backup was needed
+    assert FUTURE_REVISION not in schema_revisions()
+    await signed_in(user, admin.email, path='/customers')  # still signed in, on the same database
+    await rows_show(user, 'made-after@example.com')
 
 
 async def test_a_manager_cannot_restore_even_by_calling_the_service(user: User) -> None:

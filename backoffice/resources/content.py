@@ -192,5 +192,7 @@ LEGAL_VERSIONS = register(
         ),
         default_sort='effective_from',
         default_descending=True,
+        # on a phone: when each version was in force, not its document's name again (its title is that name)
+        card=Card(title='title', secondary=('number', 'effective_from', 'effective_until')),
     )
 )

@@ -156,6 +156,7 @@ def restore_backup(*, actor: User, settings: Settings, name: str) -> Backup:
     problem = verify(chosen.path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=chosen.name, problem=problem))
+    _refuse_a_newer_schema(chosen.path)
     safety = take_backup(session=None, actor=actor, settings=settings, spare=chosen.path)
     if not safety.verified:
         raise BackupFailed(
@@ -222,10 +223,13 @@ def restore(path: Path, settings: Settings) -> None:
     problem = verify(path)
     if problem != 'ok':
         raise BackupFailed(_('{name} cannot be restored: {problem}').format(name=path.name, problem=problem))
+    if settings.is_sqlite and path.suffix != '.db':
+        raise BackupFailed(_('This is a PostgreSQL dump; the app runs on SQLite.'))
+    if not settings.is_sqlite and path.suffix != '.dump':
+        raise BackupFailed(_('This is a SQLite backup; the app runs on PostgreSQL.'))
+    _refuse_a_newer_schema(path)
     if settings.is_sqlite:
         database = Path(make_url(settings.database_url).database or '')
-        if path.suffix != '.db':
-            raise BackupFailed(_('This is a PostgreSQL dump; the app runs on SQLite.'))
         database.parent.mkdir(parents=True, exist_ok=True)
         private_file(database)
         # SQLite's backup API copies into the database through its own locks: processes and connections that have it
@@ -241,8 +245,6 @@ def restore(path: Path, settings: Settings) -> None:
             destination.close()
             source.close()
         return
-    if path.suffix != '.dump':
-        raise BackupFailed(_('This is a SQLite backup; the app runs on PostgreSQL.'))
     done = subprocess.run(
         [
             'pg_restore',
@@ -263,6 +265,60 @@ def restore(path: Path, settings: Settings) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def _refuse_a_newer_schema(path: Path) -> None:
+    """Refuse, before anything is touched, a backup whose schema this version does not know (taken by a newer version,
+    or with an extension that is not installed here): restored, it could not be migrated, and the database replaced
+    would be one this version cannot run (the restore used to fail there, after the swap, with a traceback)."""
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
+    from backoffice import db
+
+    script = ScriptDirectory.from_config(db.alembic_config())
+    unknown = []
+    for revision in _schema_revisions(path):
+        try:
+            known = script.get_revision(revision)
+        except (CommandError, RevisionError):
+            known = None
+        if known is None:
+            unknown.append(revision)
+    if unknown:
+        raise BackupFailed(
+            _(
+                '{name} cannot be restored: it was taken by a newer version of Backoffice or with an extension not '
+                'installed here (its schema {revisions} is unknown to this version). Nothing was changed.'
+            ).format(name=path.name, revisions=', '.join(sorted(unknown)))
+        )
+
+
+def _schema_revisions(path: Path) -> list[str]:
+    """The migrations a backup's database was at (its alembic_version rows)."""
+    if '.db' in path.suffixes:
+        connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+        try:
+            return [row[0] for row in connection.execute('SELECT version_num FROM alembic_version')]
+        except sqlite3.Error:
+            return []  # no migrations table: older than migrations, migrated from scratch
+        finally:
+            connection.close()
+    done = subprocess.run(
+        ['pg_restore', '--data-only', '--table=alembic_version', '--file', '-', str(path)],
+        capture_output=True,
+        text=True,
+    )
+    revisions, copying = [], False
+    for line in done.stdout.splitlines():
+        if line.startswith('COPY '):
+            copying = True
+        elif line == '\\.':
+            copying = False
+        elif copying and line:
+            revisions.append(line.split('\t', 1)[0])
+    return revisions
 
 
 def compare(path: Path, live_counts: dict[str, int]) -> tuple[bool, Sentence]:

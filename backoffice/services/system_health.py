@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +17,9 @@ from backoffice import __version__, formatting, write_failures
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
 from backoffice.i18n import N_, _, pgettext
-from backoffice.models import Delivery, TicketMessage, User, utcnow
+from backoffice.models import Delivery, StaffMail, TicketMessage, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import backups
+from backoffice.services import app_settings, backups
 
 Status = Literal['ok', 'warning', 'error']
 BACKUP_MAX_AGE = timedelta(hours=26)  # one a night, with some slack
@@ -32,6 +32,7 @@ class Check:
     name: str  # also its key (a page marks it): English, marked for the catalog, shown through _()
     status: Status
     detail: str
+    error: str = ''  # what a server answered, as it said it (a mail server's last refusal): shown apart, as code
 
 
 def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
@@ -85,28 +86,76 @@ def _schema(session: Session) -> Check:
 
 
 def _outbox(session: Session, settings: Settings) -> Check:
+    """Replies to customers and emails to staff (password-reset links, sign-in notices, digests) waiting or given up,
+    and why they wait: the reason used to be only in the server's log, and staff emails were not counted at all."""
+    replies, staff = _replies(session), _staff_emails(session)
+    queued = replies.queued + staff.queued
+    failed = replies.failed + staff.failed
+    oldest = min((first for first in (replies.oldest, staff.oldest) if first is not None), default=None)
+    error = replies.error or staff.error  # a try that failed, of a mail still waiting or given up
+    counted = _('{queued} waiting, {failed} failed').format(queued=queued, failed=failed)
+    reasons = []
+    if queued and not settings.smtp_url:
+        reasons.append(_('no SMTP server is set (BACKOFFICE_SMTP_URL)'))
+    elif queued and not app_settings.value(session=session, key='support_email'):
+        reasons.append(_('nothing is sent until a support email is set at Settings → General'))
+    elif queued and oldest is not None and utcnow() - oldest > OUTBOX_MAX_WAIT:
+        reasons.append(_('the oldest has waited over 15 minutes'))
+    if replies.failed:
+        reasons.append(_('retry the failed replies on their requests'))
+    if error:
+        reasons.append(_('the mail server said:'))
+    if not reasons:
+        return Check(N_('Outbox'), 'ok', counted)
+    detail = _('{counts}: {reasons}').format(counts=counted, reasons='; '.join(reasons))
+    return Check(N_('Outbox'), 'warning', detail, error=error)
+
+
+@dataclass(frozen=True)
+class _Mails:
+    queued: int
+    failed: int
+    oldest: datetime | None  # of those waiting
+    error: str  # the newest error of a mail waiting or given up
+
+
+def _replies(session: Session) -> _Mails:
     rows = session.exec(
         select(TicketMessage.delivery, func.count(), func.min(TicketMessage.created_at))
         .where(col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]))
         .group_by(TicketMessage.delivery)
     ).all()
-    counts = {delivery: (count, oldest) for delivery, count, oldest in rows}
+    last_error = session.exec(
+        select(TicketMessage.delivery_error)
+        .where(
+            col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]),
+            col(TicketMessage.delivery_error).is_not(None),
+        )
+        .order_by(col(TicketMessage.id).desc())
+        .limit(1)
+    ).first()
+    counts = {state: (n, first) for state, n, first in rows}
     queued, oldest = counts.get(Delivery.queued, (0, None))
-    failed = counts.get(Delivery.failed, (0, None))[0]
-    counted = _('{queued} waiting, {failed} failed').format(queued=queued, failed=failed)
-    if failed:
-        return Check(N_('Outbox'), 'warning', _('{counts}: retry them on their requests').format(counts=counted))
-    if queued and not settings.smtp_url:
-        return Check(
-            N_('Outbox'),
-            'warning',
-            _('{counts}: no SMTP server is set (BACKOFFICE_SMTP_URL)').format(counts=counted),
-        )
-    if queued and oldest is not None and utcnow() - oldest > OUTBOX_MAX_WAIT:
-        return Check(
-            N_('Outbox'), 'warning', _('{counts}: the oldest has waited over 15 minutes').format(counts=counted)
-        )
-    return Check(N_('Outbox'), 'ok', counted)
+    return _Mails(queued, counts.get(Delivery.failed, (0, None))[0], oldest, last_error or '')
+
+
+def _staff_emails(session: Session) -> _Mails:
+    """Emails to staff and the ones written to customers outside requests (portal sign-in links and invitations,
+    companies' reports): one outbox."""
+    rows = session.exec(
+        select(StaffMail.status, func.count(), func.min(StaffMail.created_at))
+        .where(col(StaffMail.status).in_(['queued', 'failed']))
+        .group_by(StaffMail.status)
+    ).all()
+    last_error = session.exec(
+        select(StaffMail.error)
+        .where(col(StaffMail.status).in_(['queued', 'failed']), StaffMail.error != '')
+        .order_by(col(StaffMail.id).desc())
+        .limit(1)
+    ).first()
+    counts = {state: (n, first) for state, n, first in rows}
+    queued, oldest = counts.get('queued', (0, None))
+    return _Mails(queued, counts.get('failed', (0, None))[0], oldest, last_error or '')
 
 
 def _backups(settings: Settings) -> Check:

@@ -13,7 +13,7 @@ from backoffice import db
 from backoffice.config import Settings
 from backoffice.db import session_scope
 from backoffice.private_files import private_folder
-from backoffice.services import backups
+from backoffice.services import backups, job_runs, staff_mail
 
 from ..support.browser import (
     ARTIFACTS,
@@ -65,3 +65,32 @@ def test_the_backups_list_and_the_restore_dialog_at_390_and_1440(driver: WebDriv
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'system-restore-dialog-{width}.png'))
         visible_text(driver, 'Cancel').click()
+
+
+def test_a_failed_jobs_and_the_mail_servers_long_errors_stay_inside_the_page_at_390_and_1440(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """An error without spaces (a file's path, an address, a token) pushed the whole page sideways at both widths."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    make_user('admin', email='system.jobs@example.com')
+    with session_scope() as session:
+        waiting = staff_mail.queue_to(session, address='cora@example.com', subject='Your sign-in link', body='…')
+        waiting.error = '554 5.7.1 <' + 'Zx81kQ0pL3vR' * 15 + '@relay.example.com>: Relay access denied'
+        session.commit()
+
+    def fails() -> None:
+        raise OSError('The chat channel refused https://hooks.example.com/services/T0/B0/' + 'Zx81kQ0pL3vR' * 20)
+
+    with pytest.raises(OSError):
+        job_runs.record('digests', fails)
+    signed_in(driver, server.url, '/system')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/system')
+        visible_text(driver, '@relay.example.com>: Relay access denied')
+        error = visible_text(driver, 'OSError: The chat channel refused https://hooks.example.com/')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', error)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-job-error-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the page is wider than the screen at {width} px'

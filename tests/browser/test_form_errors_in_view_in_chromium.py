@@ -1,0 +1,83 @@
+"""A refused form shows why where the person is looking: after typing a long text at the foot of a form, a field
+refused at its top is brought back into view, at a laptop's and a phone's width (pressing "Create page" seemed to do
+nothing: the title's message was scrolled away above)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from ..support.browser import (
+    ARTIFACTS,
+    TIMEOUT,
+    RunningServer,
+    WebDriverWait,
+    button,
+    field,
+    set_viewport,
+    settle,
+    signed_in,
+)
+
+pytestmark = pytest.mark.browser
+HOSTILE = 'Zoë "Z" O\'Hara: <script>window.__x=1</script><img src=x onerror="window.__x=2">'
+
+# the field's message is inside the dialog's visible part (not scrolled away above or below)
+SHOWN = """
+    const message = arguments[0];
+    const box = message.getBoundingClientRect();
+    let scroller = message.parentElement;
+    while (scroller && !['auto', 'scroll'].includes(getComputedStyle(scroller).overflowY)) {
+        scroller = scroller.parentElement;
+    }
+    const view = (scroller || document.documentElement).getBoundingClientRect();
+    const top = Math.max(view.top, 0), bottom = Math.min(view.bottom, window.innerHeight);
+    return box.height > 0 && box.top >= top && box.bottom <= bottom;
+"""
+
+
+# the form's scrolling body, scrolled to its foot as a person does with the wheel or a finger
+SCROLL_TO_THE_FOOT = """
+    let scroller = arguments[0].parentElement;
+    while (scroller && !['auto', 'scroll'].includes(getComputedStyle(scroller).overflowY)) {
+        scroller = scroller.parentElement;
+    }
+    scroller.scrollTop = scroller.scrollHeight;
+"""
+
+
+@pytest.mark.parametrize('width, height', [(1440, 900), (390, 844)])
+def test_a_title_refused_at_the_top_is_brought_into_view_after_writing_a_long_text_at_the_foot(
+    driver: WebDriver, server: RunningServer, width: int, height: int
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    signed_in(driver, server.url, '/content')
+    set_viewport(driver, width, height)
+    driver.get(f'{server.url}/content')
+    button(driver, 'New page').click()
+    field(driver, 'Title *').send_keys(HOSTILE + ' and a title far too long' * 10)
+    field(driver, 'Slug *').send_keys(f'refused-title-{width}')
+    body = next(e for e in driver.find_elements(By.CSS_SELECTOR, '.q-dialog textarea') if e.is_displayed())
+    body.send_keys(
+        '# Terms: "ours" <script>window.__x=3</script>\n\n' + 'A long paragraph of terms. ' * 120 + '\n\nThe end.'
+    )
+    driver.execute_script(SCROLL_TO_THE_FOOT, body)  # as a person writing the text at the form's foot has
+    button(driver, 'Create page').click()
+    message = WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next(
+            (
+                e
+                for e in d.find_elements(By.XPATH, '//*[contains(text(), "at most 200 characters")]')
+                if e.is_displayed()
+            ),
+            None,
+        ),
+        'the title was not refused',
+    )
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.execute_script(SHOWN, message), f"the title's message is out of view at {width} px"
+    )
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'form-error-in-view-{width}.png'))
+    assert driver.execute_script('return window.__x') is None
