@@ -86,7 +86,7 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item['loc'][0]) if item['loc'] else ''
-        message = readable(item)
+        message = readable(item, ours_in_english=True)
         errors.setdefault(field, message[:1].upper() + message[1:])
     return errors
 
@@ -125,12 +125,14 @@ PYDANTIC_MESSAGES = {
 }
 
 
-def readable(item: Any) -> str:
-    """One of pydantic's errors as a person reads it: its own English (as it always was) for an English reader, else
-    our sentence for its type in the reader's language, with the limit it names."""
+def readable(item: Any, *, ours_in_english: bool = False) -> str:
+    """One of pydantic's errors as a person reads it: our sentence for its type in the reader's language, with the
+    limit it names. An API caller reading English gets pydantic's own English (as it always was: clients may match
+    it); a form's field (`ours_in_english`, field_errors) says "Use at most 200 characters" in every language, as the
+    rest of the screens do, not "String should have at most 200 characters"."""
     english = str(item['msg']).removeprefix('Value error, ')
     kind, context = item.get('type'), item.get('ctx') or {}
-    if i18n.current() == i18n.SOURCE_LOCALE:
+    if i18n.current() == i18n.SOURCE_LOCALE and not (ours_in_english and kind != 'value_error'):
         return english
     if kind == 'value_error':  # our validators' sentences: translated when raised, or marked only (N_) in a model
         return _(english)

@@ -146,3 +146,17 @@ async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(u
     user.find(marker='confirm-action').click()
     await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
     assert stored('terms-of-sale').body == clause
+
+
+async def test_a_title_too_long_says_so_in_the_screens_words_and_nothing_is_saved(user: User) -> None:
+    """The operator's day found "String should have at most 200 characters" (pydantic's English) at the field, where
+    every other screen says "Use at most 200 characters"."""
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/content')
+    user.find('New page').click()
+    user.find('Title *').type('"Terms": <script>x</script> ' + 'x' * 200)
+    user.find('Slug *').type('too-long-title')
+    user.find(kind=ui.button, content='Create page').click()
+    await user.should_see('Use at most 200 characters')
+    await user.should_not_see('String should have')
+    assert stored('too-long-title') is None

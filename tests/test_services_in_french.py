@@ -194,7 +194,7 @@ def test_accept_language_is_read_by_its_weights() -> None:
     )
 
 
-def test_pydantic_messages_are_french_for_a_french_reader_and_unchanged_in_english() -> None:
+def test_pydantic_messages_are_ours_for_a_form_in_french_and_in_english() -> None:
     class Form(BaseModel):
         quantity: int
         code: str = Field(max_length=3)
@@ -202,7 +202,12 @@ def test_pydantic_messages_are_french_for_a_french_reader_and_unchanged_in_engli
 
     with pytest.raises(ValidationError) as refused:
         Form.model_validate({'quantity': 'x', 'code': 'abcdef', 'minimum': 0})
-    assert field_errors(refused.value)['minimum'] == 'Input should be greater than or equal to 1'
+    # a form's field says it as the other screens do, not pydantic's "Input should be greater than or equal to 1"
+    assert field_errors(refused.value) == {
+        'quantity': 'Enter a whole number',
+        'code': 'Use at most 3 characters',
+        'minimum': 'Enter 1 or more',
+    }
     with i18n.use('fr'):
         assert field_errors(refused.value) == {
             'quantity': 'Saisissez un nombre entier',

@@ -737,6 +737,6 @@ def _line_errors(error: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors():
         location = '.'.join(str(part) for part in item['loc']) if item['loc'] else ''
-        message = readable(item)
+        message = readable(item, ours_in_english=True)
         errors.setdefault(location, message[:1].upper() + message[1:])
     return errors or field_errors(error)
