@@ -127,7 +127,8 @@ def show_error(
         first = next((element for name, element in fields.items() if name in error.errors), None)
         if first is not None and hasattr(first, 'error'):
             first.run_method('focus')  # Quasar focuses without scrolling: scroll it to the middle of its form too
-            ui.run_javascript(f'getHtmlElement({int(first.id)})?.scrollIntoView({{block: "center"}})')
+            # through the field's own client: a handler may run without a slot (a background task, a test's call)
+            first.client.run_javascript(f'getHtmlElement({int(first.id)})?.scrollIntoView({{block: "center"}})')
     else:
         unplaced.append(str(error))
     if not unplaced:

@@ -49,7 +49,7 @@ ALLOWED = {
     # a constant path and a token the server made (HMAC, url-safe), JSON-encoded twice: a JavaScript string literal
     ('pages/login.py', 'run_javascript', "f\"fetch('{REMEMBER_BROWSER}'"),
     # the id NiceGUI gave the first field in error, an int (int()), and constant code: no data
-    ('components/forms.py', 'run_javascript', "ui.run_javascript(f'getHtmlElement({int(first.id)})"),
+    ('components/forms.py', 'run_javascript', "first.client.run_javascript(f'getHtmlElement({int(first.id)})"),
     # NiceGUI's own path of the chart bundle, after the same URL-quoted prefix NiceGUI writes into its import map,
     # HTML-escaped (components/lean_plotly.preload_bundle)
     ('components/lean_plotly.py', 'add_head_html', 'ui.add_head_html(f\'<link rel="modulepreload"'),
