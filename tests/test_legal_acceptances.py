@@ -12,9 +12,11 @@ import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
-from backoffice.models import AcceptanceIsFinal, LegalAcceptance, utcnow
+from backoffice.models import AcceptanceIsFinal, Customer, LegalAcceptance, utcnow
+from backoffice.runtime.scheduler import purge_trash
 from backoffice.services import legal_acceptances, personal_data
 from backoffice.services.personal_data_export import export_personal_data
 
@@ -146,3 +148,38 @@ async def test_staff_see_the_legal_acceptances_on_the_customers_page(user: User)
     await user.should_see(f'Terms {HOSTILE} v1')
     await user.should_see('Superseded')
     await user.should_see('Accepted via the shop · current is v2', retries=5)
+
+
+def test_the_trash_purge_keeps_a_customer_who_accepted_terms_erased_with_their_acceptances() -> None:
+    terms_with_versions('terms-purge', 1)
+    customer = make_customer('purge-me@example.com', name=HOSTILE)
+    accept('purge-me@example.com', 'terms-purge', 1, ip='192.0.2.9')
+    with session_scope() as session:
+        row = session.get(Customer, customer.id)
+        row.deleted_at = utcnow() - timedelta(days=400)
+        session.add(row)
+        session.commit()
+
+    done = purge_trash(get_settings())
+
+    assert done['kept'] == [f'Customer #{customer.id} kept, its personal data erased: 1 legal acceptance refer to it.']
+    with read_session() as session:
+        assert session.get(Customer, customer.id).email == f'erased-{customer.id}@erased.invalid'
+        kept = list(session.exec(select(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)))
+    assert [(a.number, a.ip) for a in kept] == [(1, None)]
+
+
+def test_a_twin_call_that_recorded_it_meanwhile_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    terms_with_versions('terms-twin', 1)
+    make_customer('twin@example.com')
+    first = accept('twin@example.com', 'terms-twin', 1)
+    real, calls = legal_acceptances._earlier, []
+
+    def not_seen_the_first_time(session, customer_id, version_id):  # as if the twin committed just after our check
+        calls.append(1)
+        return None if len(calls) == 1 else real(session, customer_id, version_id)
+
+    monkeypatch.setattr(legal_acceptances, '_earlier', not_seen_the_first_time)
+    again = accept('twin@example.com', 'terms-twin', 1)
+
+    assert (again.created, again.acceptance.id, len(calls)) == (False, first.acceptance.id, 2)
