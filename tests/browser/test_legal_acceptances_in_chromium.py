@@ -10,8 +10,15 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
 
-from ..support.browser import ARTIFACTS, RunningServer, no_horizontal_overflow, set_viewport, settle, signed_in
-from ..support.browser import visible_text
+from ..support.browser import (
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+)
 from ..support.factories import make_customer
 from ..support.legal import accept, terms_with_versions
 
