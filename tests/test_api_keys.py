@@ -70,7 +70,7 @@ def test_only_an_admin_manages_keys(role: str) -> None:
             ['requests:read'],
             {
                 'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
-                'orders:write, customers:seen, customers:read, read:<resource>, write:<resource>.'
+                'orders:write, customers:seen, customers:read, acceptances:write, read:<resource>, write:<resource>.'
             },
         ),
     ],

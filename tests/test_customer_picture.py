@@ -35,7 +35,7 @@ def sections_for(actor, record_id: int, of=CUSTOMERS) -> dict:
 def test_the_picture_lists_each_kind_most_recent_first_with_counts_and_links() -> None:
     p = a_customer_with_everything()
     shown = sections_for(p.manager, p.customer.id)
-    assert list(shown) == ['orders', 'requests', 'returns', 'documents', 'activity', 'segments']
+    assert list(shown) == ['orders', 'requests', 'returns', 'documents', 'activity', 'legal', 'segments']
     orders_shown = shown['orders']
     assert [r.title for r in orders_shown.rows] == [f'Order {p.pending.number}', f'Order {p.paid.number}']
     assert [r.href for r in orders_shown.rows] == [f'/orders/{p.pending.number}', f'/orders/{p.paid.number}']

@@ -11,6 +11,7 @@ from backoffice.api.digest import router as digest_unsubscribe
 from backoffice.api.events import router as events
 from backoffice.api.feeds import router as feeds
 from backoffice.api.health import router as health
+from backoffice.api.legal_acceptances import router as legal_acceptances
 from backoffice.api.orders import router as orders
 from backoffice.api.payments import router as payments
 from backoffice.api.requests import router as intake
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     orders,
     payments,
     customer_view,
+    legal_acceptances,
     resources,
     feeds,
     digest_unsubscribe,

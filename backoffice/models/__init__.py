@@ -22,11 +22,14 @@ from backoffice.models.catalog import (
     ProductUpdate,
 )
 from backoffice.models.content import (
+    AcceptanceIsFinal,
+    AcceptanceSource,
     ContentCreate,
     ContentEntry,
     ContentKind,
     ContentStatus,
     ContentUpdate,
+    LegalAcceptance,
     LegalVersion,
 )
 from backoffice.models.digest import CustomerReportChoice, CustomerReportSend, DigestChoice, DigestSend
@@ -206,7 +209,10 @@ __all__ = [
     'KpiDefinition',
     'KpiJobRun',
     'KpiWatermark',
+    'LegalAcceptance',
     'LegalVersion',
+    'AcceptanceIsFinal',
+    'AcceptanceSource',
     'LoginThrottle',
     'MessageKind',
     'Notification',

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import Text, UniqueConstraint, event, inspect
-from sqlmodel import Field
+from sqlalchemy import Index, Text, UniqueConstraint, event, inspect
+from sqlmodel import Field, SQLModel
 
-from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum
+from backoffice.models.base import EditableTable, SoftDeletable, prefix_index, string_enum, utcnow
 from backoffice.validation import RequiredText
 
 SLUG_MAX = 120
@@ -158,3 +158,47 @@ class ContentUpdate(BaseModel):
     @classmethod
     def _cleared_body_is_empty(cls, value):
         return '' if value is None else value
+
+
+class AcceptanceSource(StrEnum):
+    api = 'api'  # the front office told us, over /api/legal-acceptances
+    portal = 'portal'  # the customer accepted in the portal
+
+
+class LegalAcceptance(SQLModel, table=True):
+    """A customer accepted one published version of a legal document, then. Append-only: never edited, except that an
+    erasure of the customer's personal data forgets the address it came from (services/personal_data.py); one row per
+    customer and version (a repeat is the same acceptance)."""
+
+    __tablename__ = 'legal_acceptances'
+    __table_args__ = (
+        UniqueConstraint('customer_id', 'version_id', name='uq_legal_acceptances_customer_version'),
+        Index('ix_legal_acceptances_customer', 'customer_id', 'document_id'),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key='customers.id')
+    document_id: int = Field(foreign_key='content_entries.id')
+    version_id: int = Field(foreign_key='legal_versions.id')
+    number: int  # the version's number, as the customer saw it
+    accepted_at: datetime
+    source: AcceptanceSource = Field(default=AcceptanceSource.api, sa_type=string_enum(AcceptanceSource))
+    ip: str | None = Field(default=None, max_length=45)  # IPv4 or IPv6, as the front office saw it
+    recorded_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class AcceptanceIsFinal(Exception):
+    """Raised on any change to a recorded acceptance but the erasure of its address (a programming error)."""
+
+
+@event.listens_for(LegalAcceptance, 'before_update')
+def _acceptances_only_lose_their_address(_mapper, _connection, acceptance: LegalAcceptance) -> None:
+    state = inspect(acceptance)
+    changed = {a.key for a in state.attrs if a.history.has_changes()}
+    if changed - {'ip'} or acceptance.ip is not None:
+        raise AcceptanceIsFinal(f'Acceptance {acceptance.id} is final: only its address may be erased')
+
+
+@event.listens_for(LegalAcceptance, 'before_delete')
+def _acceptances_are_never_deleted(_mapper, _connection, acceptance: LegalAcceptance) -> None:
+    raise AcceptanceIsFinal(f'Acceptance {acceptance.id} is final: it cannot be deleted')

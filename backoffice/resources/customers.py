@@ -31,7 +31,7 @@ from backoffice.resources.purchasing import RETURN_STATUSES
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
-from backoffice.services import personal_data
+from backoffice.services import legal_acceptances, personal_data
 from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
 from backoffice.services.personal_data_export import export_personal_data
 
@@ -188,6 +188,14 @@ CUSTOMERS = register(
             RecordSection('returns', N_('Returns'), 'orders.read', picture.customer_returns, statuses=RETURN_STATUSES),
             RecordSection('documents', N_('Invoices and credit notes'), 'invoices.read', picture.customer_documents),
             RecordSection('activity', N_('Recent activity'), 'customers.read', picture.customer_usage),
+            RecordSection(
+                'legal',
+                N_('Legal acceptances'),
+                'customers.read',
+                legal_acceptances.customer_acceptances,
+                statuses=legal_acceptances.STANDING,
+                empty=N_('No legal document accepted yet.'),
+            ),
             RecordSection(
                 'segments', N_('Segments'), 'segments.read', picture.customer_segments, empty=N_('In no segment.')
             ),

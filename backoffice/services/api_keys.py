@@ -36,11 +36,15 @@ SCOPES: dict[str, str] = {
     # the events key is public (it sits in every shop page): moving last_seen_at needs this scope, kept server-side
     'customers:seen': N_("Let usage events move customers' last-seen time (a server-side key only)"),
     'customers:read': N_("Read a customer's orders, requests and messages (the shop's own account page)"),
+    'acceptances:write': N_("Record customers' acceptances of the legal documents"),
 }
 
 # an intake scope that reads personal data is given only by someone who may read it: a role with settings.manage but
 # not customers.read must not reach customers through a key it makes (resource scopes act as their creator instead)
-SCOPE_PERMISSIONS: dict[str, str] = {'customers:read': 'customers.read'}
+SCOPE_PERMISSIONS: dict[str, str] = {
+    'customers:read': 'customers.read',
+    'acceptances:write': 'customers.read',  # its answer tells whether an email is a customer's
+}
 
 # per declared resource, for /api/v1/{resource}: 'read:customers' reads; 'write:customers' reads and writes (create,
 # update, trash, actions). Another namespace than the scopes above, so no key of before gains a right ('orders:write'

@@ -135,6 +135,11 @@ def live_version(*, session: Session, slug: str, number: int, now: datetime | No
     return version
 
 
+def version_in_force(*, session: Session, document_id: int, now: datetime | None = None) -> LegalVersion | None:
+    """The version of a legal document in force now (None: none has taken effect yet)."""
+    return _in_force(session, document_id, now or utcnow())
+
+
 # --- helpers ---------------------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from backoffice.models import (
     IdempotencyRecord,
     ImportBatch,
     Invoice,
+    LegalAcceptance,
     Notification,
     Order,
     OrderEvent,
@@ -75,6 +76,7 @@ KINDS: dict[str, str] = {
     'messages': N_('Messages: their text'),
     'returns': N_('Returns: reasons'),
     'events': N_('Usage events: visitor and session identifiers, details'),
+    'acceptances': N_('Legal acceptances: kept (document, version, time), without the address they came from'),
     'audit': N_('Audit entries: the personal values they hold'),
     'other': N_('Notifications, webhook deliveries, stored API answers and imports naming them'),
 }
@@ -92,6 +94,7 @@ class Found:
     messages: list[TicketMessage] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
     events: int = 0
+    acceptances: int = 0
     audit: list[AuditEntry] = field(default_factory=list)
     other: list[Any] = field(default_factory=list)
 
@@ -104,6 +107,7 @@ class Found:
             'messages': len(self.messages),
             'returns': len(self.returns),
             'events': self.events,
+            'acceptances': self.acceptances,
             'audit': len(self.audit),
             'other': len(self.other),
         }
@@ -181,6 +185,9 @@ def gather(session: Session, customer: Customer) -> Found:
         )
     )
     found.events = session.exec(select(func.count()).select_from(UsageEvent).where(_their_events(customer))).one()
+    found.acceptances = session.exec(
+        select(func.count()).select_from(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)
+    ).one()
     own = [('customers', [customer.id]), ('orders', order_ids), ('tickets', ticket_ids)]
     own.append(('returns', [r.id for r in found.returns]))
     own.append(('invoices', [d.id for d in found.documents]))
@@ -254,6 +261,12 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
         update(UsageEvent)
         .where(_their_events(customer))
         .values(anonymous_id=None, session_id=None, props=null())
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(  # what was accepted and when stays: the shop's evidence; where from goes
+        update(LegalAcceptance)
+        .where(col(LegalAcceptance.customer_id) == customer.id, col(LegalAcceptance.ip).is_not(None))
+        .values(ip=None)
         .execution_options(synchronize_session=False)
     )
     own = _own_keys(found)

@@ -30,7 +30,7 @@ from backoffice.models import (
     User,
 )
 from backoffice.permissions import require
-from backoffice.services import audit, documents, invoices, ticket_attachments
+from backoffice.services import audit, documents, invoices, legal_acceptances, ticket_attachments
 from backoffice.services.personal_data import PERMISSION, Found, find_customer, gather
 from backoffice.stored_text import count, sentence
 from backoffice.transfer import export_files
@@ -100,6 +100,7 @@ def _steps(session: Session, found: Found, *, staff: bool = True) -> list[tuple[
     steps: list[tuple[str, Callable[[], bytes]]] = [
         ('profile.json', lambda: _json(_profile(session, found))),
         ('consents.json', lambda: _json(_consents(found))),
+        ('legal_acceptances.json', lambda: _json(legal_acceptances.of_customer(session, customer.id))),
         ('addresses.csv', lambda: _addresses(found)),
         ('saved_addresses.csv', lambda: _table([_plain(a) for a in _saved_addresses(session, customer.id)])),
         ('orders.json', lambda: _json(_orders(session, found))),

@@ -159,6 +159,7 @@ def _keep(session: Session, resource: Resource, record: Any, references: dict[st
 _NOUNS = {
     'tickets': (N_('{n} request'), '{n} requests'),  # the plural is the catalog's plural of the singular
     'order_lines': (N_('{n} order line'), '{n} order lines'),
+    'legal_acceptances': (N_('{n} legal acceptance'), '{n} legal acceptances'),
 }
 
 

@@ -1,0 +1,202 @@
+"""Which published version of a legal document each customer accepted, and when: recorded once per customer and
+version (the front office over the API), read on the customer's page, exported and erased with their personal data."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backoffice.engine.declaration import SectionRow, SectionRows
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.i18n import N_, _
+from backoffice.models import AcceptanceSource, ContentEntry, Customer, LegalAcceptance, User, utcnow
+from backoffice.permissions import require
+from backoffice.services import content
+from backoffice.services.personal_data import is_erased
+
+CLOCK_SKEW = timedelta(minutes=5)  # the front office's clock may run a little ahead of ours
+
+# the badge of a row on the customer's page
+STANDING: dict[str, str] = {
+    'current': N_('Current version'),
+    'superseded': N_('Superseded'),
+    'withdrawn': N_('No longer published'),
+}
+SOURCES: dict[str, str] = {'api': N_('via the shop'), 'portal': N_('in the portal')}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    acceptance: LegalAcceptance
+    created: bool  # False: this customer had already accepted this version (the first record stands)
+
+
+def record_acceptance(
+    *,
+    session: Session,
+    document: str,
+    version: int,
+    email: str | None = None,
+    customer_id: int | None = None,
+    accepted_at: datetime | None = None,
+    source: AcceptanceSource = AcceptanceSource.api,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record that the customer (by email or id) accepted version `version` of the published legal document `document`
+    (its slug) at `accepted_at` (default: now). A version not on the front office yet, or one accepted before it was
+    published, is refused at its field; the same acceptance twice is one record (the first one's time stands)."""
+    now = now or utcnow()
+    accepted_at = accepted_at or now
+    customer = _customer(session, email, customer_id)
+    try:
+        versions = content.live_versions(session=session, slug=document, now=now)
+    except NotFound as error:
+        raise ValidationFailed({'document': str(error)}) from None
+    chosen = next((v for v in versions if v.number == version), None)
+    if chosen is None:
+        raise ValidationFailed(
+            {
+                'version': _("The legal document '{slug}' has no published version {number}.").format(
+                    slug=document, number=version
+                )
+            }
+        )
+    if accepted_at.tzinfo is None:
+        raise ValidationFailed({'accepted_at': _('Give the time with its time zone (e.g. 2026-11-02T10:00:00Z).')})
+    if accepted_at > now + CLOCK_SKEW:
+        raise ValidationFailed({'accepted_at': _('This time is in the future.')})
+    if accepted_at < chosen.published_at:
+        raise ValidationFailed(
+            {'accepted_at': _('This time is before version {number} was published.').format(number=version)}
+        )
+    address = _address(ip)
+    earlier = _earlier(session, customer.id, chosen.id)
+    if earlier is not None:
+        return Recorded(earlier, created=False)
+    acceptance = LegalAcceptance(
+        customer_id=customer.id or 0,
+        document_id=chosen.document_id,
+        version_id=chosen.id or 0,
+        number=chosen.number,
+        accepted_at=accepted_at,
+        source=source,
+        ip=address,
+    )
+    try:
+        with session.begin_nested():  # a twin call may have recorded it meanwhile: then theirs stands
+            session.add(acceptance)
+            session.flush()
+    except IntegrityError:
+        earlier = _earlier(session, customer.id, chosen.id)
+        if earlier is None:
+            raise
+        return Recorded(earlier, created=False)
+    session.commit()
+    return Recorded(acceptance, created=True)
+
+
+def customer_acceptances(*, session: Session, actor: User, record_id: int, limit: int) -> SectionRows:
+    """The customer page's section: each acceptance, the most recent first, with whether it is the version in force."""
+    require(actor, 'customers.read')
+    where = [LegalAcceptance.customer_id == record_id]
+    found = list(
+        session.exec(
+            select(LegalAcceptance)
+            .where(*where)
+            .order_by(col(LegalAcceptance.accepted_at).desc(), col(LegalAcceptance.id).desc())
+            .limit(limit)
+        )
+    )
+    total = session.exec(select(func.count()).select_from(LegalAcceptance).where(*where)).one()
+    titles: dict[int, str] = {}
+    in_force: dict[int, int | None] = {}
+    rows = []
+    for acceptance in found:
+        document_id = acceptance.document_id
+        if document_id not in titles:
+            entry = session.get(ContentEntry, document_id)
+            titles[document_id] = entry.title if entry else f'#{document_id}'
+            current = content.version_in_force(session=session, document_id=document_id)
+            in_force[document_id] = current.number if current and entry and entry.deleted_at is None else None
+        current_number = in_force[document_id]
+        standing, detail = _standing(acceptance.number, current_number)
+        source = _(SOURCES.get(acceptance.source, acceptance.source))
+        rows.append(
+            SectionRow(
+                title=_('{document} v{number}').format(document=titles[document_id], number=acceptance.number),
+                detail=' · '.join(part for part in (_('Accepted {source}').format(source=source), detail) if part),
+                status=standing,
+                at=acceptance.accepted_at,
+            )
+        )
+    return SectionRows(rows=rows, total=total)
+
+
+def of_customer(session: Session, customer_id: int | None) -> list[dict[str, object]]:
+    """Every acceptance of the customer's, oldest first, for their personal-data export."""
+    statement = (
+        select(LegalAcceptance, ContentEntry.slug, ContentEntry.title)
+        .join(ContentEntry, col(ContentEntry.id) == col(LegalAcceptance.document_id))
+        .where(LegalAcceptance.customer_id == customer_id)
+        .order_by(col(LegalAcceptance.accepted_at), col(LegalAcceptance.id))
+    )
+    return [
+        {
+            'document': slug,
+            'title': title,
+            'version': acceptance.number,
+            'accepted_at': acceptance.model_dump(mode='json')['accepted_at'],
+            'source': acceptance.source.value,
+            'ip': acceptance.ip,
+        }
+        for acceptance, slug, title in session.exec(statement)
+    ]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------------
+
+
+def _customer(session: Session, email: str | None, customer_id: int | None) -> Customer:
+    if (email is None) == (customer_id is None):
+        raise ValidationFailed({'email': _("Give the customer's email or their id, not both.")})
+    if customer_id is not None:
+        customer, field = session.get(Customer, customer_id), 'customer_id'
+    else:
+        field = 'email'
+        customer = session.exec(
+            select(Customer).where(func.lower(Customer.email) == (email or '').strip().lower())
+        ).first()
+    if customer is None or customer.deleted_at is not None or is_erased(customer):
+        raise ValidationFailed({field: _('There is no customer with this email or id.')})
+    return customer
+
+
+def _address(ip: str | None) -> str | None:
+    if ip is None or not ip.strip():
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise ValidationFailed({'ip': _('This is not an IPv4 or IPv6 address.')}) from None
+
+
+def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:
+    return session.exec(
+        select(LegalAcceptance).where(
+            LegalAcceptance.customer_id == customer_id, LegalAcceptance.version_id == version_id
+        )
+    ).first()
+
+
+def _standing(accepted: int, current: int | None) -> tuple[str, str]:
+    if current is None:
+        return 'withdrawn', ''
+    if current == accepted:
+        return 'current', ''
+    return 'superseded', _('current is v{number}').format(number=current)

@@ -1,0 +1,51 @@
+"""The customer's "Legal acceptances" section in a real browser at a phone's and a desktop's width: the document and
+version, when, and whether it is the version in force; a hostile title stays text; nothing overflows sideways
+(screenshots in tests/artifacts/)."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from backoffice import db
+
+from ..support.browser import (
+    ARTIFACTS,
+    RunningServer,
+    no_horizontal_overflow,
+    set_viewport,
+    settle,
+    signed_in,
+    visible_text,
+)
+from ..support.factories import make_customer
+from ..support.legal import accept, terms_with_versions
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = 'Terms <script>window.__pwned=1</script>: "quoted"'
+
+
+def test_the_legal_acceptances_section_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)  # the browser's server database: the records are made through the services
+    terms_with_versions('chromium-terms', 4, title=HOSTILE)
+    terms_with_versions('chromium-privacy', 1, title='Privacy policy')
+    customer = make_customer('chromium-legal@example.com', name='Lea Legal')
+    accept('chromium-legal@example.com', 'chromium-terms', 3, ip='203.0.113.7')
+    accept('chromium-legal@example.com', 'chromium-privacy', 1)
+    signed_in(driver, server.url, f'/customers/{customer.id}')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/customers/{customer.id}')
+        visible_text(driver, 'Legal acceptances')
+        visible_text(driver, 'Accepted via the shop · current is v4')
+        section = next(c for c in driver.find_elements(By.CSS_SELECTOR, '.q-card') if 'Legal acceptances' in c.text)
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', section)
+        settle(driver)
+        assert f'{HOSTILE} v3' in section.text  # as text, quotes and all (the XPath of visible_text cannot hold them)
+        assert 'Superseded' in section.text and 'Current version' in section.text
+        driver.save_screenshot(str(ARTIFACTS / f'customer-legal-acceptances-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the customer page overflows sideways at {width} px'
+        assert driver.execute_script('return window.__pwned') is None

@@ -1,0 +1,185 @@
+"""Customers' acceptances of the legal documents: recorded once per customer and version, refused for a version not
+published, final once recorded, shown on the customer's page, exported and kept without the address by an erasure."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice.config import get_settings
+from backoffice.db import read_session, session_scope
+from backoffice.errors import PermissionDenied, ValidationFailed
+from backoffice.models import AcceptanceIsFinal, Customer, LegalAcceptance, utcnow
+from backoffice.runtime.scheduler import purge_trash
+from backoffice.services import legal_acceptances, personal_data
+from backoffice.services.personal_data_export import export_personal_data
+
+from .support.factories import edit_content, make_customer, make_role, make_user, publish_content
+from .support.legal import accept, terms_with_versions
+from .support.signin import signed_in
+
+HOSTILE = '<script>alert("x")</script>: \'quoted\''
+
+
+def test_an_acceptance_is_recorded_once_and_the_first_time_stands() -> None:
+    terms_with_versions('terms-once', 2)
+    make_customer('once@example.com')
+    first_time = utcnow() - timedelta(days=2)
+
+    first = accept('once@example.com', 'terms-once', 2, at=first_time, ip='203.0.113.7')
+    again = accept('ONCE@example.com', ' Terms-Once ', 2, at=utcnow())
+
+    assert first.created and not again.created
+    assert again.acceptance.id == first.acceptance.id and again.acceptance.accepted_at == first_time
+    with read_session() as session:
+        rows = list(session.exec(select(LegalAcceptance).where(LegalAcceptance.number == 2)))
+    assert [(r.number, r.ip, r.source.value) for r in rows if r.id == first.acceptance.id] == [
+        (2, '203.0.113.7', 'api')
+    ]
+
+
+@pytest.mark.parametrize(
+    ('changes', 'field'),
+    [
+        ({'document': HOSTILE}, 'document'),
+        ({'document': 'no-such-terms'}, 'document'),
+        ({'version': 3}, 'version'),
+        ({'email': HOSTILE}, 'email'),
+        ({'email': 'nobody@example.com'}, 'email'),
+        ({'ip': HOSTILE}, 'ip'),
+        ({'accepted_at': 'future'}, 'accepted_at'),
+        ({'accepted_at': 'before'}, 'accepted_at'),
+        ({'accepted_at': 'naive'}, 'accepted_at'),
+    ],
+)
+def test_what_cannot_have_been_accepted_is_refused_at_its_field(changes: dict, field: str) -> None:
+    terms_with_versions('terms-refused', 2)
+    make_customer('refused@example.com')
+    values = {'email': 'refused@example.com', 'document': 'terms-refused', 'version': 2, 'ip': None}
+    values.update(changes)
+    when = {
+        'future': utcnow() + timedelta(days=1),
+        'before': utcnow() - timedelta(days=200),
+        'naive': utcnow().replace(tzinfo=None),
+    }.get(values.pop('accepted_at', ''))
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.record_acceptance(session=session, accepted_at=when, **values)
+    assert list(refused.value.errors) == [field]
+
+
+def test_a_version_scheduled_for_later_cannot_be_accepted_yet() -> None:
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-later', 1)
+    publish_content(edit_content(entry, manager, body='Next', publish_at=utcnow() + timedelta(days=7)), actor=manager)
+    make_customer('later@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.record_acceptance(
+            session=session, email='later@example.com', document='terms-later', version=2
+        )
+    assert 'version' in refused.value.errors
+
+
+def test_a_recorded_acceptance_is_final() -> None:
+    terms_with_versions('terms-final', 1)
+    make_customer('final@example.com')
+    recorded = accept('final@example.com', 'terms-final', 1)
+    with session_scope() as session, pytest.raises(AcceptanceIsFinal):
+        row = session.get(LegalAcceptance, recorded.acceptance.id)
+        row.number = 7
+        session.flush()
+    with session_scope() as session, pytest.raises(AcceptanceIsFinal):
+        session.delete(session.get(LegalAcceptance, recorded.acceptance.id))
+        session.flush()
+
+
+def test_the_section_says_which_version_and_whether_it_is_current() -> None:
+    terms_with_versions('terms-section', 4, title='Terms')
+    terms_with_versions('privacy-section', 1, title='Privacy policy')
+    customer = make_customer('section@example.com')
+    accept('section@example.com', 'terms-section', 3, at=utcnow() - timedelta(days=30))
+    accept('section@example.com', 'privacy-section', 1, at=utcnow() - timedelta(days=1))
+    with read_session() as session:
+        found = legal_acceptances.customer_acceptances(
+            session=session, actor=make_user('viewer'), record_id=customer.id, limit=10
+        )
+    assert found.total == 2
+    assert [(r.title, r.status, r.detail) for r in found.rows] == [
+        ('Privacy policy v1', 'current', 'Accepted via the shop'),
+        ('Terms v3', 'superseded', 'Accepted via the shop · current is v4'),
+    ]
+    no_customers = make_user(make_role('orders.read').key)
+    with read_session() as session, pytest.raises(PermissionDenied):
+        legal_acceptances.customer_acceptances(session=session, actor=no_customers, record_id=customer.id, limit=10)
+
+
+def test_the_export_holds_them_and_an_erasure_keeps_them_without_the_address() -> None:
+    terms_with_versions('terms-erase', 1)
+    customer = make_customer('erase-me@example.com', name='Erin Ease')
+    accept('erase-me@example.com', 'terms-erase', 1, ip='2001:db8::1')
+    admin = make_user('admin')
+    with read_session() as session:
+        path, _name = export_personal_data(session=session, actor=admin, record_id=customer.id)
+        assert personal_data.erasure_preview(session=session, actor=admin, record_id=customer.id)['acceptances'] == 1
+    exported = json.loads(zipfile.ZipFile(io.BytesIO(path.read_bytes())).read('legal_acceptances.json'))
+    assert [(a['document'], a['version'], a['ip']) for a in exported] == [('terms-erase', 1, '2001:db8::1')]
+
+    with session_scope() as session:
+        counts = personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=customer.version, confirmation=customer.email
+        )
+    assert counts['acceptances'] == 1
+    with read_session() as session:
+        kept = list(session.exec(select(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)))
+    assert [(a.number, a.ip) for a in kept] == [(1, None)]
+
+
+async def test_staff_see_the_legal_acceptances_on_the_customers_page(user: User) -> None:
+    terms_with_versions('terms-page', 2, title=f'Terms {HOSTILE}')
+    customer = make_customer('page@example.com')
+    accept('page@example.com', 'terms-page', 1)
+    await signed_in(user, make_user('viewer').email, path=f'/customers/{customer.id}')
+    await user.should_see('Legal acceptances')
+    await user.should_see(f'Terms {HOSTILE} v1')
+    await user.should_see('Superseded')
+    await user.should_see('Accepted via the shop · current is v2', retries=5)
+
+
+def test_the_trash_purge_keeps_a_customer_who_accepted_terms_erased_with_their_acceptances() -> None:
+    terms_with_versions('terms-purge', 1)
+    customer = make_customer('purge-me@example.com', name=HOSTILE)
+    accept('purge-me@example.com', 'terms-purge', 1, ip='192.0.2.9')
+    with session_scope() as session:
+        row = session.get(Customer, customer.id)
+        row.deleted_at = utcnow() - timedelta(days=400)
+        session.add(row)
+        session.commit()
+
+    done = purge_trash(get_settings())
+
+    assert done['kept'] == [f'Customer #{customer.id} kept, its personal data erased: 1 legal acceptance refer to it.']
+    with read_session() as session:
+        assert session.get(Customer, customer.id).email == f'erased-{customer.id}@erased.invalid'
+        kept = list(session.exec(select(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)))
+    assert [(a.number, a.ip) for a in kept] == [(1, None)]
+
+
+def test_a_twin_call_that_recorded_it_meanwhile_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    terms_with_versions('terms-twin', 1)
+    make_customer('twin@example.com')
+    first = accept('twin@example.com', 'terms-twin', 1)
+    real, calls = legal_acceptances._earlier, []
+
+    def not_seen_the_first_time(session, customer_id, version_id):  # as if the twin committed just after our check
+        calls.append(1)
+        return None if len(calls) == 1 else real(session, customer_id, version_id)
+
+    monkeypatch.setattr(legal_acceptances, '_earlier', not_seen_the_first_time)
+    again = accept('twin@example.com', 'terms-twin', 1)
+
+    assert (again.created, again.acceptance.id, len(calls)) == (False, first.acceptance.id, 2)

@@ -1,0 +1,115 @@
+"""The front office records that a customer accepted a version of a legal document: a key with `acceptances:write`,
+the customer by email or id, 201 the first time and 200 (the same record) after; an unknown or unpublished version
+and hostile text are refused with 422 at their field."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from backoffice.api.legal_acceptances import router
+from backoffice.db import read_session
+from backoffice.models import LegalAcceptance
+from backoffice.runtime import ratelimit
+
+from .support.api import api_client, bearer, make_key
+from .support.factories import make_content, make_customer
+from .support.legal import terms_with_versions
+
+HOSTILE = '<script>alert("x")</script>: \'quoted\''
+PATH = '/api/legal-acceptances'
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    ratelimit.reset_all()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(router) as http:
+        yield http
+
+
+@pytest.fixture
+def secret() -> str:
+    return make_key('Checkout', ('acceptances:write',))[1]
+
+
+async def test_an_acceptance_is_recorded_and_a_repeat_is_the_same_record(
+    client: httpx.AsyncClient, secret: str
+) -> None:
+    terms_with_versions('api-terms', 2)
+    customer = make_customer('api-accept@example.com')
+    body = {'email': 'api-accept@example.com', 'document': 'api-terms', 'version': 2, 'ip': '198.51.100.4'}
+
+    first = await client.post(PATH, json={**body, 'accepted_at': '2026-12-01T10:00:00Z'}, headers=bearer(secret))
+    again = await client.post(PATH, json={**body, 'accepted_at': '2026-12-02T10:00:00Z'}, headers=bearer(secret))
+    by_id = await client.post(
+        PATH, json={'customer_id': customer.id, 'document': 'api-terms', 'version': 2}, headers=bearer(secret)
+    )
+
+    assert (first.status_code, again.status_code, by_id.status_code) == (201, 200, 200)
+    assert first.json()['created'] is True and again.json()['created'] is False
+    assert again.json()['id'] == first.json()['id'] == by_id.json()['id']
+    assert again.json()['accepted_at'].startswith('2026-12-01T10:00:00')  # the first time stands
+    assert (first.json()['document'], first.json()['version'], first.json()['source']) == ('api-terms', 2, 'api')
+    with read_session() as session:
+        count = session.exec(
+            select(func.count()).select_from(LegalAcceptance).where(LegalAcceptance.customer_id == customer.id)
+        ).one()
+    assert count == 1
+
+
+@pytest.mark.parametrize(
+    ('change', 'location'),
+    [
+        ({'version': 9}, ['body', 'version']),
+        ({'version': 0}, ['body', 'version']),
+        ({'document': HOSTILE}, ['body', 'document']),
+        ({'document': 'api-page'}, ['body', 'document']),  # a page, not a legal document
+        ({'email': HOSTILE}, ['body', 'email']),
+        ({'ip': HOSTILE}, ['body', 'ip']),
+        ({'accepted_at': HOSTILE}, ['body', 'accepted_at']),
+        ({'accepted_at': '2020-01-01T00:00:00Z'}, ['body', 'accepted_at']),  # before it was published
+        ({'accepted_at': '2999-01-01T00:00:00Z'}, ['body', 'accepted_at']),
+        ({'source': 'portal'}, ['body', 'source']),  # the API records the shop's acceptances only
+    ],
+)
+async def test_what_cannot_have_been_accepted_is_refused_at_its_field(
+    client: httpx.AsyncClient, secret: str, change: dict, location: list
+) -> None:
+    terms_with_versions('api-refused', 1)
+    make_content('api-page', title='A page', kind='page', published=True)
+    make_customer('api-refused@example.com')
+    body = {'email': 'api-refused@example.com', 'document': 'api-refused', 'version': 1, **change}
+
+    response = await client.post(PATH, json=body, headers=bearer(secret))
+
+    assert response.status_code == 422
+    assert [error['loc'] for error in response.json()['detail']] == [location]
+    with read_session() as session:
+        assert session.exec(select(func.count()).select_from(LegalAcceptance)).one() == 0
+
+
+async def test_a_key_needs_the_scope(client: httpx.AsyncClient) -> None:
+    terms_with_versions('api-scope', 1)
+    make_customer('api-scope@example.com')
+    body = {'email': 'api-scope@example.com', 'document': 'api-scope', 'version': 1}
+    _key, other = make_key('Reader', ('customers:read',))
+
+    assert (await client.post(PATH, json=body, headers=bearer(other))).status_code == 403
+    assert (await client.post(PATH, json=body)).status_code == 401
+    assert (await client.post(PATH, json=body, headers=bearer('bo_nothing'))).status_code == 401
+
+
+async def test_the_endpoint_is_in_the_api_schema(client: httpx.AsyncClient) -> None:
+    schema = (await client.get('/openapi.json')).json()
+    operation = schema['paths'][PATH]['post']
+    assert {'200', '201', '401', '403', '422'} <= set(operation['responses'])
+    assert {'email', 'customer_id', 'document', 'version', 'accepted_at', 'ip'} == set(
+        schema['components']['schemas']['NewAcceptance']['properties']
+    )
