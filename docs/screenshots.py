@@ -43,8 +43,10 @@ def take(driver, base: str) -> None:
     wait = WebDriverWait(driver, 60)
     sign_in(driver, base, EMAIL, PASSWORD)
     viewport(driver, 1440, 900)
-    history = WebDriverWait(driver, 300, poll_frequency=5)  # the cards compare with the 30 days before once computed
-    history.until(lambda d: d.get(f'{base}/') or 'no earlier data' not in d.find_element(By.TAG_NAME, 'body').text)
+    history = WebDriverWait(
+        driver, 300, poll_frequency=5
+    )  # most cards compare with the 30 days before once computed (a stock snapshot has no history)
+    history.until(lambda d: d.get(f'{base}/') or d.find_element(By.TAG_NAME, 'body').text.count('no earlier data') < 4)
     for width, height in ((1440, 900), (390, 844)):
         viewport(driver, width, height)
         driver.get(f'{base}/')

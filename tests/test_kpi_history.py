@@ -115,3 +115,25 @@ def test_no_percentage_against_an_earlier_period_with_only_part_of_its_days() ->
     quarter = cards(90)
     assert change_text(quarter['orders']) == NO_EARLIER_DATA  # 60 days of data, none in the 90 days before
     assert quarter['orders'].value == 5
+
+
+def test_the_backfill_writes_the_newest_days_first(monkeypatch) -> None:
+    """A year of history takes minutes on a small machine: the month before today (what the dashboard compares with)
+    is written first, so its cards stop saying "no earlier data" long before the oldest days are done."""
+    add_order(200, '300011')
+    add_order(0, '300012')
+    refresh.recompute()
+    asked: list[tuple] = []
+    real = refresh.recompute
+
+    def recording(**options):
+        asked.append((options['first'], options['last']))
+        return real(**options)
+
+    monkeypatch.setattr(refresh, 'recompute', recording)
+    refresh.backfill_history()
+    today = days.today('UTC')
+    lasts = [last for _first, last in asked]
+    assert lasts == sorted(lasts, reverse=True) and asked[0][1] > today - timedelta(days=40)
+    assert all((last - first).days < refresh.BACKFILL_DAYS for first, last in asked)
+    assert set(orders_by_day()) == set(days.span(today - timedelta(days=200), today))  # every day, as before

@@ -143,12 +143,28 @@ def backfill_history(*, now: datetime | None = None) -> int:
         absent = [day for day in days.span(first, today) if day not in computed.get(kpi.key, ())]
         if absent:
             missing.setdefault((absent[0], absent[-1]), []).append(kpi.key)
+    # newest first, a month at a time: the days a person compares with first (the dashboard's previous 30 or 90 days
+    # say "no earlier data" until they are written; a year of demo history takes minutes on a small machine)
+    chunks = [(chunk, keys) for (first, last), keys in missing.items() for chunk in _months_back(first, last)]
     written = 0
-    for (first, last), keys in sorted(missing.items()):
+    for (first, last), keys in sorted(chunks, key=lambda chunk: chunk[0][1], reverse=True):
         written += recompute(first=first, last=last, keys=keys, now=now)
     if written:
         log.info('KPI history backfilled: %s values', written)
     return written
+
+
+BACKFILL_DAYS = 31  # the days a backfill computes and writes at once, the newest first
+
+
+def _months_back(first: date, last: date) -> list[tuple[date, date]]:
+    """[first, last] in spans of BACKFILL_DAYS, from the newest."""
+    spans = []
+    while last >= first:
+        start = max(first, last - timedelta(days=BACKFILL_DAYS - 1))
+        spans.append((start, last))
+        last = start - timedelta(days=1)
+    return spans
 
 
 def start_recompute(*, keys: Iterable[str] | None, reason: str) -> tuple[int, threading.Thread]:
