@@ -91,8 +91,10 @@ def test_the_cash_flow_axis_writes_money_as_each_reader_does_at_390_and_1440(
             assert all(pattern.match(tick) for tick in ticks), ticks
             assert any(tick.startswith(MINUS) for tick in ticks), ticks  # money out, the sign before the currency
             assert not any('€' + MINUS in tick or '€-' in tick for tick in ticks), ticks
-            thousand = '€1,000' if language == 'en' else f'1{NNBSP}000{NBSP}€'
-            assert thousand in ticks, ticks  # grouped as the reader groups, not €1000
+            # a thousand grouped as the reader groups (the patterns refuse €1000), or shortened once the ticks step
+            # by a thousand (other bank tests on this server's database may widen the range)
+            thousand = ('€1,000', '€1k') if language == 'en' else (f'1{NNBSP}000{NBSP}€', f'1k{NBSP}€')
+            assert any(written in ticks for written in thousand), ticks
             settle(driver)
             assert no_horizontal_overflow(driver), f'/finance overflows sideways at {width} px in {language}'
             driver.execute_script("document.querySelector('.js-plotly-plot').scrollIntoView({block: 'center'})")
