@@ -92,7 +92,10 @@ def _outbox(session: Session, settings: Settings) -> Check:
     queued = replies.queued + staff.queued
     failed = replies.failed + staff.failed
     oldest = min((first for first in (replies.oldest, staff.oldest) if first is not None), default=None)
-    error = replies.error or staff.error  # a try that failed, of a mail still waiting or given up
+    # a try that failed, of a mail still waiting or given up: the newest of both outboxes (by when the mail was written)
+    error = max(
+        (replies, staff), key=lambda mails: mails.error_at.timestamp() if mails.error_at else float('-inf')
+    ).error
     counted = _('{queued} waiting, {failed} failed').format(queued=queued, failed=failed)
     reasons = []
     if queued and not settings.smtp_url:
@@ -117,6 +120,7 @@ class _Mails:
     failed: int
     oldest: datetime | None  # of those waiting
     error: str  # the newest error of a mail waiting or given up
+    error_at: datetime | None  # when that mail was written
 
 
 def _replies(session: Session) -> _Mails:
@@ -126,7 +130,7 @@ def _replies(session: Session) -> _Mails:
         .group_by(TicketMessage.delivery)
     ).all()
     last_error = session.exec(
-        select(TicketMessage.delivery_error)
+        select(TicketMessage.delivery_error, TicketMessage.created_at)
         .where(
             col(TicketMessage.delivery).in_([Delivery.queued, Delivery.failed]),
             col(TicketMessage.delivery_error).is_not(None),
@@ -136,7 +140,8 @@ def _replies(session: Session) -> _Mails:
     ).first()
     counts = {state: (n, first) for state, n, first in rows}
     queued, oldest = counts.get(Delivery.queued, (0, None))
-    return _Mails(queued, counts.get(Delivery.failed, (0, None))[0], oldest, last_error or '')
+    error, error_at = last_error or ('', None)
+    return _Mails(queued, counts.get(Delivery.failed, (0, None))[0], oldest, error or '', error_at)
 
 
 def _staff_emails(session: Session) -> _Mails:
@@ -148,14 +153,15 @@ def _staff_emails(session: Session) -> _Mails:
         .group_by(StaffMail.status)
     ).all()
     last_error = session.exec(
-        select(StaffMail.error)
+        select(StaffMail.error, StaffMail.created_at)
         .where(col(StaffMail.status).in_(['queued', 'failed']), StaffMail.error != '')
         .order_by(col(StaffMail.id).desc())
         .limit(1)
     ).first()
     counts = {state: (n, first) for state, n, first in rows}
     queued, oldest = counts.get('queued', (0, None))
-    return _Mails(queued, counts.get('failed', (0, None))[0], oldest, last_error or '')
+    error, error_at = last_error or ('', None)
+    return _Mails(queued, counts.get('failed', (0, None))[0], oldest, error or '', error_at)
 
 
 def _backups(settings: Settings) -> Check:
