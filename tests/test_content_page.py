@@ -160,3 +160,23 @@ async def test_a_title_too_long_says_so_in_the_screens_words_and_nothing_is_save
     await user.should_see('Use at most 200 characters')
     await user.should_not_see('String should have')
     assert stored('too-long-title') is None
+
+
+async def test_the_preview_shows_the_text_once_opened_and_follows_what_is_typed(user: User) -> None:
+    """The Markdown preview is rendered while it is open (while closed, every keystroke of a long text converted it on
+    the server: a 3,000-character body delayed "Create page" by seconds on a busy machine)."""
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/content')
+    user.find('New page').click()
+    text = 'Open **Monday** "to" Friday: <script>window.__x=1</script>'
+    markdown_input(user).set_value(text)
+    preview = user.find(kind=ui.markdown).elements.pop()
+    assert preview.content == ''  # closed: not converted
+    box = user.find(kind=ui.expansion, content='Preview').elements.pop()
+    box.set_value(True)
+    assert preview.content == text  # shown as Markdown, sanitized in the browser
+    markdown_input(user).set_value(text + ' and Saturday')
+    assert preview.content == text + ' and Saturday'
+    box.set_value(False)
+    markdown_input(user).set_value('Closed again')
+    assert preview.content == text + ' and Saturday'  # not converted while closed
