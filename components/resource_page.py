@@ -66,9 +66,13 @@ class RecordPage:
         self._reloads += 1  # changes in a row start reloads that may answer out of order: the latest started shows
         this_reload = self._reloads
         loaded = await call(_load, user, self.resource, self.record_id)
-        if loaded is not FAILED and this_reload == self._reloads and not self.box.is_deleted:
-            self.record, self.related, self.sections = loaded
-            self.render()
+        if loaded is FAILED or this_reload != self._reloads or self.box.is_deleted:
+            return
+        if _shown(*loaded) == _shown(self.record, self.related, self.sections):
+            return  # a change that shows nothing new (another field's save, a relayed echo): the page is not rebuilt,
+            # so a click landing as the change arrives is not lost with the button it was on
+        self.record, self.related, self.sections = loaded
+        self.render()
 
     def render(self) -> None:
         self.box.clear()
@@ -132,6 +136,11 @@ def _section(section: RecordSection, found: SectionRows) -> None:
                         ui.label(details).classes('text-xs text-gray-500 break-words')
         if found.see_all:
             site_link(_(TEXT['see_all']), found.see_all).classes('text-sm').mark(f'see-all-{section.key}')
+
+
+def _shown(record: Any, related: dict[str, str], sections: list) -> tuple:
+    """What the page shows of a record, to compare two loads of it: its fields, its related titles, its sections."""
+    return record.model_dump(), related, sections
 
 
 def _load(user: User, resource: Resource, record_id: int) -> tuple[Any, dict[str, str], list]:
