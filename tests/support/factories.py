@@ -67,6 +67,13 @@ def make_user(
         return user
 
 
+def change_user(actor: User, person: User, **values: Any) -> User:
+    """An admin's edit of a member of staff (role, name…) on their current version, whatever changed since."""
+    with session_scope() as session:
+        version = session.get(User, person.id).version
+        return users.update_user(session=session, actor=actor, user_id=person.id, version=version, **values)
+
+
 def make_role(*granted: str, name: str | None = None, description: str = '') -> StaffRole:
     """A custom role granting exactly these permissions, made by an admin through the service."""
     admin = _an_admin()
@@ -76,6 +83,21 @@ def make_role(*granted: str, name: str | None = None, description: str = '') -> 
             actor=admin,
             name=name or f'Role {next(_numbers)}',
             description=description,
+            granted=set(granted),
+        )
+
+
+def grant_only(actor: User, role: StaffRole, *granted: str) -> StaffRole:
+    """What an admin does on /roles to a custom role: it grants exactly these permissions from now on (its name and
+    description as they were), whatever its holders have open."""
+    with session_scope() as session:
+        return roles.update_role(
+            session=session,
+            actor=actor,
+            role_id=role.id,
+            version=session.get(StaffRole, role.id).version,
+            name=role.name,
+            description=role.description,
             granted=set(granted),
         )
 
