@@ -207,3 +207,41 @@ def analyze_after_load(engine, *tables: str) -> None:
         with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
             for table in tables:
                 connection.execute(text(f'VACUUM ANALYZE {table}'))
+
+
+# the list benchmarks' targets: a page's server work, and the last page against the first
+LIST_TARGET_MS = 50.0
+LAST_OVER_FIRST = 1.5
+
+
+def list_report(figures: list[tuple[str, Callable[[], Any], str]], runs: int, headline: list[str]) -> str:
+    """A list benchmark's table (label, median, p90, what came back, what was asked) and its verdicts: the slowest of
+    the `headline` figures against LIST_TARGET_MS, 'last page' over 'first page, default sort' against
+    LAST_OVER_FIRST (and over 'first page, count reused', both reading alone)."""
+    results = {label: timed(call, runs) for label, call, _ in figures}
+    lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
+    for label, _, what in figures:
+        median, p90, result = results[label]
+        lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
+    slowest = max(results[label][0] for label in headline)
+    ratio = results['last page'][0] / results['first page, default sort'][0]
+    like_for_like = results['last page'][0] / results['first page, count reused'][0]
+    lines += [
+        '',
+        f'Slowest headline figure: {slowest:.1f} ms (target < {LIST_TARGET_MS:.0f} ms): '
+        f'{"met" if slowest < LIST_TARGET_MS else "MISSED"}',
+        f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
+        f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
+        f'reads alone (both reusing the count): {like_for_like:.2f}',
+    ]
+    return '\n'.join(lines)
+
+
+def describe(result: Any) -> str:
+    """A list page ('25 rows of 1,000,000') or a count (total, exact) as the tables show it."""
+    from backoffice.listing import query
+
+    if isinstance(result, query.Page):
+        return f'{len(result.rows)} rows of {"" if result.exact else "~"}{result.total:,}'
+    total, exact = result
+    return f'{"" if exact else "~"}{total:,}{"" if exact else " (estimate)"}'

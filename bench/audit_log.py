@@ -22,8 +22,7 @@ from backoffice.listing import query  # noqa: E402
 from backoffice.listing.search import SEARCH_INDEXES, search_index_suspended  # noqa: E402
 from backoffice.models import AuditEntry, Role, User  # noqa: E402
 from backoffice.resources.system import AUDIT  # noqa: E402
-from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
-from bench.customers_list import describe  # noqa: E402
+from bench._harness import add_database_options, analyze_after_load, describe, open_database, timed  # noqa: E402
 
 CHUNK = 10_000
 # (entity, action, share of the log): what a busy shop's log holds, orders and requests first

@@ -7,7 +7,6 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -20,10 +19,7 @@ from backoffice.listing import query
 from backoffice.models import Customer, Role, User  # noqa: E402
 from backoffice.resources.customers import CUSTOMERS  # noqa: E402
 from backoffice.seed.people import seed_customers  # noqa: E402
-from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
-
-TARGET_MS = 50.0
-LAST_OVER_FIRST = 1.5
+from bench._harness import add_database_options, analyze_after_load, list_report, open_database  # noqa: E402
 
 
 def main() -> int:
@@ -95,11 +91,6 @@ def measure(runs: int) -> str:
             f'page {first.last_page // 2:,}: no keyset path',
         ),
     ]
-    results = {label: timed(call, runs) for label, call, _ in figures}
-    lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
-    for label, _, what in figures:
-        median, p90, result = results[label]
-        lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
     headline = [
         'first page, default sort',
         'filtered page',
@@ -107,25 +98,7 @@ def measure(runs: int) -> str:
         'last page',
         'count (default list)',
     ]
-    slowest = max(results[label][0] for label in headline)
-    ratio = results['last page'][0] / results['first page, default sort'][0]
-    like_for_like = results['last page'][0] / results['first page, count reused'][0]
-    lines += [
-        '',
-        f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
-        f'{"met" if slowest < TARGET_MS else "MISSED"}',
-        f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
-        f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
-        f'reads alone (both reusing the count): {like_for_like:.2f}',
-    ]
-    return '\n'.join(lines)
-
-
-def describe(result: Any) -> str:
-    if isinstance(result, query.Page):
-        return f'{len(result.rows)} rows of {"" if result.exact else "~"}{result.total:,}'
-    total, exact = result
-    return f'{"" if exact else "~"}{total:,}{"" if exact else " (estimate)"}'
+    return list_report(figures, runs, headline)
 
 
 if __name__ == '__main__':

@@ -19,8 +19,7 @@ from backoffice.listing import query
 from backoffice.models import Order, Role, User  # noqa: E402
 from backoffice.resources.sales import ORDERS  # noqa: E402
 from backoffice.seed.orders import seed_orders_for_benchmark  # noqa: E402
-from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
-from bench.customers_list import LAST_OVER_FIRST, TARGET_MS, describe  # noqa: E402
+from bench._harness import add_database_options, analyze_after_load, list_report, open_database  # noqa: E402
 
 
 def main() -> int:
@@ -78,24 +77,8 @@ def measure(runs: int) -> str:
         ('first page, count reused', lambda: page(default, second.cursor), "page 1 with page 2's cursor"),
         ('next page', lambda: page(query.ListRequest(page=2), first.cursor), "page 2 with page 1's cursor"),
     ]
-    results = {label: timed(call, runs) for label, call, _ in figures}
-    lines = [f'{"":28} {"median":>8} {"p90":>8}   {"result":<24} {"what"}']
-    for label, _, what in figures:
-        median, p90, result = results[label]
-        lines.append(f'{label:28} {median:7.1f}ms {p90:7.1f}ms   {describe(result):<24} {what}')
     headline = ['first page, default sort', 'status + date filter', 'search by email', 'last page']
-    slowest = max(results[label][0] for label in headline)
-    ratio = results['last page'][0] / results['first page, default sort'][0]
-    like_for_like = results['last page'][0] / results['first page, count reused'][0]
-    lines += [
-        '',
-        f'Slowest headline figure: {slowest:.1f} ms (target < {TARGET_MS:.0f} ms): '
-        f'{"met" if slowest < TARGET_MS else "MISSED"}',
-        f'Last page / first page: {ratio:.2f} (target <= {LAST_OVER_FIRST}): '
-        f'{"met" if ratio <= LAST_OVER_FIRST else "MISSED"}; '
-        f'reads alone (both reusing the count): {like_for_like:.2f}',
-    ]
-    return '\n'.join(lines)
+    return list_report(figures, runs, headline)
 
 
 if __name__ == '__main__':

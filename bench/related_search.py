@@ -4,74 +4,23 @@ of query (p50, p90), with the count of what is not shown."""
 
 from __future__ import annotations
 
-import argparse
-import random
-import secrets
 import sys
-import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import backoffice.resources  # noqa: E402, F401  (registers the lists the search reads)
-from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
-from backoffice.models import Customer, Role, Ticket, User, utcnow  # noqa: E402
+from backoffice.models import Role, User  # noqa: E402
 from backoffice.services import ticket_links  # noqa: E402
-from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
-
-WORDS = 'parcel lost refund damaged late wrong size invoice address return broken missing colour label'.split()
+from bench._harness import timed  # noqa: E402
+from bench._requests_seed import seeded  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--requests', type=int, default=100_000)
-    parser.add_argument('--customers', type=int, default=20_000)
-    add_database_options(parser, 'requests')
-    args = parser.parse_args()
-    engine, present = open_database(args, 'tickets')
-    if not present:
-        started = time.perf_counter()
-        seed(args.customers, args.requests, random.Random(args.seed))
-        print(f'Seeded in {time.perf_counter() - started:.1f} s')
-        analyze_after_load(engine, 'customers', 'tickets')
+    args = seeded(__doc__)
     print(measure(args.runs))
     return 0
-
-
-def seed(customers: int, requests: int, rng: random.Random) -> None:
-    now = utcnow()
-    with db.session_scope() as session:
-        session.bulk_insert_mappings(
-            Customer,
-            [
-                {'email': f'person{n}@example.com', 'name': f'Person {n} {rng.choice(WORDS).title()}'}
-                for n in range(customers)
-            ],
-        )
-        session.commit()
-    with db.session_scope() as session:
-        batch = []
-        for n in range(requests):
-            when = now - timedelta(minutes=requests - n)
-            batch.append(
-                {
-                    'number': 1001 + n,
-                    'subject': ' '.join(rng.sample(WORDS, 3)) + f' {n}',
-                    'customer_id': rng.randint(1, customers),
-                    'tags': [],
-                    'token': secrets.token_hex(8),
-                    'created_at': when,
-                    'updated_at': when,
-                    'version': 1,
-                }
-            )
-            if len(batch) == 5000:
-                session.bulk_insert_mappings(Ticket, batch)
-                batch = []
-        session.bulk_insert_mappings(Ticket, batch)
-        session.commit()
 
 
 def measure(runs: int) -> str:

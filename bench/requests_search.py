@@ -5,10 +5,7 @@ reads them (p50, p90), with the total the list says."""
 
 from __future__ import annotations
 
-import argparse
-import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -18,22 +15,12 @@ from backoffice.db import read_session  # noqa: E402
 from backoffice.engine.declaration import resource  # noqa: E402
 from backoffice.listing import query  # noqa: E402
 from backoffice.models import Role, User  # noqa: E402
-from bench._harness import add_database_options, analyze_after_load, open_database, timed  # noqa: E402
-from bench.related_search import seed  # noqa: E402  (the same customers and requests)
+from bench._harness import timed  # noqa: E402
+from bench._requests_seed import seeded  # noqa: E402  (the same customers and requests)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--requests', type=int, default=100_000)
-    parser.add_argument('--customers', type=int, default=20_000)
-    add_database_options(parser, 'requests')
-    args = parser.parse_args()
-    engine, present = open_database(args, 'tickets')
-    if not present:
-        started = time.perf_counter()
-        seed(args.customers, args.requests, random.Random(args.seed))
-        print(f'Seeded in {time.perf_counter() - started:.1f} s')
-        analyze_after_load(engine, 'customers', 'tickets')
+    args = seeded(__doc__)
     print(measure(args.runs))
     return 0
 

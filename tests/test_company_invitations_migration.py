@@ -8,28 +8,22 @@ import json
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from backoffice import db
+
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 SLACK = 'https://hooks.slack.com/services/T0SECRET1/B0SECRET2/xoxSecretPartxyz'
 PUSH = 'https://mail-tool.example.com/import/Segm3ntSecretPath?list=7'
 
 
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_members_of_before_stay_members_and_hook_addresses_in_the_audit_log_become_hints(tmp_path: Path) -> None:
     previous = ScriptDirectory.from_config(db.alembic_config()).get_revision('0052').down_revision
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, str(previous))
+    migrate_to(engine, str(previous))
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -72,7 +66,7 @@ def test_members_of_before_stay_members_and_hook_addresses_in_the_audit_log_beco
                     'changes': json.dumps(changes),
                 },
             )
-    run(engine, '0052')
+    migrate_to(engine, '0052')
     with engine.connect() as connection:
         member = connection.execute(text('SELECT accepted_at, shared_from, ended_at FROM company_members')).one()
         entries = connection.execute(text('SELECT summary, summary_params, changes FROM audit_log ORDER BY id')).all()
@@ -83,7 +77,7 @@ def test_members_of_before_stay_members_and_hook_addresses_in_the_audit_log_beco
     assert entries[1][0] == 'Segment X: 3 consenting customers sent to https://mail-tool.example.com/i…/…ath?…'
     assert json.loads(entries[1][1]) == {'target': 'https://mail-tool.example.com/i…/…ath?…'}
     assert json.loads(entries[2][2]) == {'name': ['A', 'B']}
-    run(engine, str(previous), down=True)
+    migrate_to(engine, str(previous), down=True)
     columns = {column['name'] for column in inspect(engine).get_columns('company_members')}
     engine.dispose()
     assert 'accepted_at' not in columns and 'ended_at' not in columns

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from nicegui.testing import User
-from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -23,17 +21,15 @@ from backoffice.kpi.days import today as shop_today
 from backoffice.models import CustomerReportSend, StaffMail
 from backoffice.services import customer_reports, staff_mail
 
+from .support.customer_reports import choose_report
 from .support.factories import make_company, make_customer, make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.pdf import pdf_words
 from .support.signin import signed_in
 from .support.smtp import FakeSmtp
 
 HOSTILE = 'Acme "Labs": <script>x</script> Zoë'
 NEXT_MONTH = shop_today('UTC').replace(day=1) + timedelta(days=40)  # its last complete month: this month
-
-
-def pdf_text(pdf: bytes) -> str:
-    return ' '.join('\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
 def shop():
@@ -59,25 +55,12 @@ def _customer(address: str):
         return session.exec(select(Customer).where(Customer.email == address)).one()
 
 
-def choose(actor, company_id: int, frequency: str, recipients: list[int]):
-    with session_scope() as session:
-        version = customer_reports.shown(session=session, actor=actor, company_id=company_id).version
-        return customer_reports.save(
-            session=session,
-            actor=actor,
-            company_id=company_id,
-            frequency=frequency,
-            recipients=recipients,
-            version=version,
-        )
-
-
 def test_the_pdf_holds_the_periods_orders_invoices_open_amounts_and_requests() -> None:
     manager, acme, _contacts, (i1, i2) = shop()
     with read_session() as session:
         pdf, name = customer_reports.preview_pdf(session=session, actor=manager, company_id=acme.id, today=NEXT_MONTH)
     Path('/tmp/customer-report.pdf').write_bytes(pdf)
-    shown = pdf_text(pdf)
+    shown = pdf_words(pdf)
     assert name.startswith(f'report-company-{acme.id}-') and name.endswith('.pdf')
     assert 'Statement and activity' in shown and 'Acme "Labs": <script>x</script> Zoë' in shown
     assert i1.number in shown and i2.number in shown
@@ -89,7 +72,7 @@ def test_the_pdf_holds_the_periods_orders_invoices_open_amounts_and_requests() -
 
 def test_each_contact_gets_the_pdf_in_their_language_once_per_period(smtp_server: FakeSmtp) -> None:
     manager, acme, contacts, _invoices = shop()
-    choose(manager, acme.id, 'monthly', list(contacts.values()))
+    choose_report(manager, 'monthly', company_id=acme.id, recipients=list(contacts.values()))
     assert customer_reports.send_due(today=NEXT_MONTH) == 1
     assert customer_reports.send_due(today=NEXT_MONTH) == 0  # a second run: the period was sent
     assert customer_reports.send_due(today=NEXT_MONTH + timedelta(days=3)) == 0  # later the same month: still sent
@@ -102,7 +85,7 @@ def test_each_contact_gets_the_pdf_in_their_language_once_per_period(smtp_server
     english, french = mails['ann@acme.example'], mails['bob@acme.example']
     assert 'statement and activity of Acme "Labs"' in english.subject and english.body.startswith('Hello Ann')
     assert 'Bonjour Bob' in french.body and 'relevé' in french.subject.lower()
-    french_pdf = pdf_text(__import__('base64').b64decode(french.parts[0]['data']))
+    french_pdf = pdf_words(__import__('base64').b64decode(french.parts[0]['data']))
     assert 'Relevé et activité' in french_pdf
     settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
     assert staff_mail.send_staff_mail(settings)['sent'] == 2
@@ -123,7 +106,7 @@ def test_send_now_choices_bad_input_and_stale_forms() -> None:
     assert set(refused.value.errors) == {'frequency', 'recipients'}
     with session_scope() as session, pytest.raises(ValidationFailed):
         customer_reports.send_now(session=session, actor=manager, company_id=acme.id)  # nobody chosen yet
-    choose(manager, acme.id, 'none', [contacts['ann@acme.example']])
+    choose_report(manager, 'none', company_id=acme.id, recipients=[contacts['ann@acme.example']])
     with session_scope() as session, pytest.raises(StaleRecord):
         customer_reports.save(
             session=session,

@@ -5,12 +5,10 @@ pointed to the company's report; refused on the server to roles that may not."""
 from __future__ import annotations
 
 import base64
-import io
 from datetime import timedelta
 
 import pytest
 from nicegui.testing import User
-from pypdf import PdfReader
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -20,16 +18,14 @@ from backoffice.kpi.days import today as shop_today
 from backoffice.models import Customer, CustomerReportSend, StaffMail
 from backoffice.services import customer_reports
 
+from .support.customer_reports import choose_report
 from .support.factories import make_company, make_customer, make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.pdf import pdf_words
 from .support.signin import signed_in
 
 HOSTILE = 'Dana "Buyer": <script>x</script> Zoë'
 NEXT_MONTH = shop_today('UTC').replace(day=1) + timedelta(days=40)  # its last complete month: this month
-
-
-def pdf_text(pdf: bytes) -> str:
-    return ' '.join('\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
 def shop(language: str = 'en'):
@@ -52,25 +48,12 @@ def shop(language: str = 'en'):
     return manager, dana, mine, theirs
 
 
-def choose(actor, customer_id: int, frequency: str, recipients: list[int]):
-    with session_scope() as session:
-        version = customer_reports.shown(session=session, actor=actor, customer_id=customer_id).version
-        return customer_reports.save(
-            session=session,
-            actor=actor,
-            customer_id=customer_id,
-            frequency=frequency,
-            recipients=recipients,
-            version=version,
-        )
-
-
 def test_the_pdf_holds_only_that_customers_orders_invoices_open_amounts_and_requests() -> None:
     manager, dana, mine, theirs = shop()
     with read_session() as session:
         pdf, name = customer_reports.preview_pdf(session=session, actor=manager, customer_id=dana.id, today=NEXT_MONTH)
         shown = customer_reports.shown(session=session, actor=manager, customer_id=dana.id)
-    words = pdf_text(pdf)
+    words = pdf_words(pdf)
     assert name.startswith(f'report-customer-{dana.id}-') and name.endswith('.pdf')
     assert 'Statement and activity' in words and HOSTILE in words
     assert mine.number in words and theirs.number not in words
@@ -84,7 +67,7 @@ def test_the_pdf_holds_only_that_customers_orders_invoices_open_amounts_and_requ
 
 def test_the_job_sends_each_period_once_in_the_customers_language() -> None:
     manager, dana, _mine, _theirs = shop('fr')
-    choose(manager, dana.id, 'monthly', [dana.id])
+    choose_report(manager, 'monthly', customer_id=dana.id, recipients=[dana.id])
     assert customer_reports.send_due(today=NEXT_MONTH) == 1
     assert customer_reports.send_due(today=NEXT_MONTH) == 0  # a second run: the period was sent
     assert customer_reports.send_due(today=NEXT_MONTH + timedelta(days=3)) == 0
@@ -95,7 +78,7 @@ def test_the_job_sends_each_period_once_in_the_customers_language() -> None:
     assert sends[0].period_key.startswith('monthly:') and sends[0].recipients == ['dana@buyer.example']
     assert mail.to_address == 'dana@buyer.example'
     assert 'relevé' in mail.subject.lower() and HOSTILE in mail.subject and 'Bonjour' in mail.body
-    assert 'Relevé et activité' in pdf_text(base64.b64decode(mail.parts[0]['data']))
+    assert 'Relevé et activité' in pdf_words(base64.b64decode(mail.parts[0]['data']))
     # next month's period is a new one: sent once more
     assert customer_reports.send_due(today=NEXT_MONTH + timedelta(days=32)) == 1
 
@@ -110,7 +93,7 @@ def test_choices_bad_input_stale_forms_permissions_and_customers_of_a_company() 
     assert set(refused.value.errors) == {'frequency', 'recipients'}
     with session_scope() as session, pytest.raises(ValidationFailed):
         customer_reports.send_now(session=session, actor=manager, customer_id=dana.id)  # nobody chosen yet
-    choose(manager, dana.id, 'none', [dana.id])
+    choose_report(manager, 'none', customer_id=dana.id, recipients=[dana.id])
     with session_scope() as session, pytest.raises(StaleRecord):
         customer_reports.save(
             session=session, actor=manager, customer_id=dana.id, frequency='weekly', recipients=[dana.id], version=0

@@ -96,20 +96,14 @@ def test_a_returns_refund_stripe_refuses_closes_the_return_says_why_and_can_be_p
 
 
 def test_a_returns_refund_paid_by_hand_stays_a_manual_refund(admin) -> None:
-    from .support.factories import advance, make_product, pay, place
+    from .support.factories import advance, make_product, pay, place, receive_return, start_return
 
     manager = make_user('manager')
     make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
     order = place(('MUG', 1))
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line_id = orders.order_lines(session, order.id)[0].id
-        rma = returns.create_return(
-            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line_id, 'quantity': 1}]
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
+    rma = receive_return(manager, start_return(manager, order))
     with session_scope() as session:
         returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund')
         assert gateway_payments.refund_of_return(session=session, actor=manager, return_id=rma.id) is None

@@ -9,12 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import Session, select
 
-from backoffice import db
 from backoffice.models import Invoice, Shipment
+
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
@@ -43,13 +43,6 @@ def packed(lines):
     return {'keys': list(lines[0]), 'rows': [list(line.values()) for line in lines]} if lines else []
 
 
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_the_buyer_copies_move_to_one_row_per_buyer_and_come_back_on_downgrade(tmp_path: Path) -> None:
     check_the_migration(f'sqlite:///{tmp_path / "m.db"}')
 
@@ -63,7 +56,7 @@ def check_the_migration(url: str) -> None:
     engine = create_engine(url)
     postgresql = engine.dialect.name == 'postgresql'
     json_ = 'CAST({} AS JSON)' if postgresql else '{}'
-    run(engine, '0041')
+    migrate_to(engine, '0041')
     copies = {  # invoice id → (buyer as copied, with the spacing of each writer, lines as stored by 0041)
         1: (json.dumps(ZOE), LINES),
         2: (json.dumps(FIRM), LINES[:1]),
@@ -124,7 +117,7 @@ def check_the_migration(url: str) -> None:
                     'vat': json.dumps([{'rate': '0.2000', 'base': '22.50', 'tax': '4.50'}]),
                 },
             )
-    run(engine, '0042')
+    migrate_to(engine, '0042')
 
     with engine.connect() as connection:
         buyers = {id_: loaded(d) for id_, d in connection.execute(text('SELECT id, details FROM invoice_buyers'))}
@@ -138,7 +131,7 @@ def check_the_migration(url: str) -> None:
     with engine.connect() as connection:
         stored_links = dict(connection.execute(text('SELECT id, tracking_url FROM shipments')).all())
     assert stored_links == {1: None, 2: LINKS[2][2], 3: LINKS[3][2], 4: '', 5: ''}
-    run(engine, '0043')  # the model reads instants as 0043 stores them on SQLite
+    migrate_to(engine, '0043')  # the model reads instants as 0043 stores them on SQLite
     with Session(engine) as session:  # what the application reads: every invoice as it was issued, every link
         read = {i.id: (i.bill_to, i.lines) for i in session.exec(select(Invoice))}
         links = {s.id: s.tracking_url for s in session.exec(select(Shipment))}
@@ -153,7 +146,7 @@ def check_the_migration(url: str) -> None:
             options = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'orders_fts'")).scalar_one()
         assert 'columnsize=0' in options
 
-    run(engine, '0041', down=True)  # through 0043's downgrade too
+    migrate_to(engine, '0041', down=True)  # through 0043's downgrade too
     with engine.connect() as connection:
         back = {
             id_: (loaded(bill_to), loaded(lines))
@@ -170,7 +163,7 @@ def check_the_migration(url: str) -> None:
         with engine.connect() as connection:
             options = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'orders_fts'")).scalar_one()
         assert 'columnsize' not in options
-    run(engine, '0042')  # and up again
+    migrate_to(engine, '0042')  # and up again
     engine.dispose()
 
 

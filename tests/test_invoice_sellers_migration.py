@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import Session, select
 
-from backoffice import db
 from backoffice.models import Invoice
+
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
@@ -30,16 +30,9 @@ def loaded(value):
     return json.loads(value) if isinstance(value, str) else value  # PostgreSQL's driver parses json itself
 
 
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_the_seller_copies_move_to_one_row_per_identity_and_come_back_on_downgrade(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0040')
+    migrate_to(engine, '0040')
     copies = {  # invoice id → (seller as copied, with the spacing of each writer, lines)
         1: (json.dumps(OLD), LINES),
         2: (json.dumps(NEW), LINES[:1]),
@@ -65,7 +58,7 @@ def test_the_seller_copies_move_to_one_row_per_identity_and_come_back_on_downgra
                     'vat': json.dumps([{'rate': '0.2000', 'base': '22.50', 'tax': '4.50'}]),
                 },
             )
-    run(engine, '0041')
+    migrate_to(engine, '0041')
 
     with engine.connect() as connection:
         sellers = {id_: loaded(d) for id_, d in connection.execute(text('SELECT id, details FROM invoice_sellers'))}
@@ -80,12 +73,12 @@ def test_the_seller_copies_move_to_one_row_per_identity_and_come_back_on_downgra
     assert not {'ix_orders_number_id', 'ix_orders_email_id', 'ix_orders_shipped_at', 'ix_orders_customer_id'} & set(
         indexes
     )
-    run(engine, '0043')  # the model follows the latest migration (0042 moved the buyer and the lines' keys on)
+    migrate_to(engine, '0043')  # the model follows the latest migration (0042 moved the buyer and the lines' keys on)
     with Session(engine) as session:  # what the application reads: every invoice as it was issued
         read = {i.id: (i.seller, i.lines) for i in session.exec(select(Invoice))}
     assert read == {id_: (json.loads(seller), lines) for id_, (seller, lines) in copies.items()}
 
-    run(engine, '0040', down=True)  # through 0043's and 0042's downgrades too
+    migrate_to(engine, '0040', down=True)  # through 0043's and 0042's downgrades too
     with engine.connect() as connection:
         back = {
             id_: (loaded(seller), loaded(lines))
@@ -96,4 +89,4 @@ def test_the_seller_copies_move_to_one_row_per_identity_and_come_back_on_downgra
     indexes = {i['name']: i['column_names'] for i in inspect(engine).get_indexes('orders')}
     assert indexes['ix_orders_customer_placed_id'] == ['customer_id', 'placed_at', 'id']
     assert indexes['ix_orders_customer_placed_status'] == ['customer_id', 'placed_at', 'status']
-    run(engine, '0041')  # and up again
+    migrate_to(engine, '0041')  # and up again

@@ -8,22 +8,11 @@ from __future__ import annotations
 from nicegui import Client
 from nicegui.testing import User
 
-from backoffice.db import session_scope
-from backoffice.models import StaffRole
-from backoffice.models import User as Staff
-from backoffice.services import roles, users
-
-from .support.factories import make_role, make_user
+from .support.factories import change_user, grant_only, make_role, make_user
 from .support.plans import let_the_page_run
 from .support.signin import signed_in
 
 HOSTILE = 'Zoë "Z": <script>alert(1)</script>'
-
-
-def change(admin: Staff, person: Staff, **values) -> None:
-    with session_scope() as session:
-        version = session.get(Staff, person.id).version
-        users.update_user(session=session, actor=admin, user_id=person.id, version=version, **values)
 
 
 async def test_a_manager_made_agent_sees_the_open_page_turn_to_no_access(user: User) -> None:
@@ -31,7 +20,7 @@ async def test_a_manager_made_agent_sees_the_open_page_turn_to_no_access(user: U
     await signed_in(user, manager.email)
     await user.open('/segments')  # what the simulated browser reloads is the last path it opened, not a redirect's
     await user.should_see(marker='live-count', retries=40)
-    change(admin, manager, role='agent')
+    change_user(admin, manager, role='agent')
     await user.should_see("You don't have access to this page", retries=40)
 
 
@@ -40,7 +29,7 @@ async def test_a_new_name_leaves_the_open_page_as_it_is(user: User) -> None:
     await signed_in(user, manager.email, path='/segments')
     await user.should_see(marker='live-count', retries=40)
     page = user.client
-    change(admin, manager, name=HOSTILE)
+    change_user(admin, manager, name=HOSTILE)
     await let_the_page_run()
     assert user.client is page and page.id in Client.instances  # not loaded again
 
@@ -52,15 +41,7 @@ async def test_a_custom_role_losing_a_right_turns_its_holders_open_page_to_no_ac
     await signed_in(user, person.email)
     await user.open('/segments')
     await user.should_see(marker='live-count', retries=40)
-    with session_scope() as session:
-        roles.update_role(
-            session=session,
-            actor=admin,
-            role_id=role.id,
-            version=session.get(StaffRole, role.id).version,
-            name=role.name,
-            granted={'customers.read'},
-        )
+    grant_only(admin, role, 'customers.read')
     await user.should_see("You don't have access to this page", retries=40)
 
 
@@ -76,15 +57,7 @@ async def test_a_role_change_that_keeps_the_screen_says_so_and_keeps_the_typing(
     user.find('New canned reply').click()
     user.find('Title *').type(HOSTILE)
     page = user.client
-    with session_scope() as session:
-        roles.update_role(
-            session=session,
-            actor=admin,
-            role_id=role.id,
-            version=session.get(StaffRole, role.id).version,
-            name=role.name,
-            granted={'tickets.read'},
-        )
+    grant_only(admin, role, 'tickets.read')
     await user.should_see('Your access has changed: some actions may now be refused.', retries=40)
     assert user.client is page and user.find('Title *').elements.pop().value == HOSTILE
 
@@ -97,15 +70,7 @@ async def test_an_agent_given_a_custom_role_then_follows_that_roles_edits(user: 
     await signed_in(user, agent.email)
     await user.open('/requests')
     await user.should_see('Requests', retries=40)
-    change(admin, agent, role=role.key)  # /requests is still theirs: the page stays and says their access changed
+    change_user(admin, agent, role=role.key)  # /requests is still theirs: the page stays and says their access changed
     await user.should_see('Your access has changed: some actions may now be refused.', retries=40)
-    with session_scope() as session:
-        roles.update_role(
-            session=session,
-            actor=admin,
-            role_id=role.id,
-            version=session.get(StaffRole, role.id).version,
-            name=role.name,
-            granted={'customers.read'},
-        )
+    grant_only(admin, role, 'customers.read')
     await user.should_see("You don't have access to this page", retries=40)

@@ -15,7 +15,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order
 from backoffice.services import orders
 
-from .support.factories import fresh, level, make_product, make_user, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 from .support.lists import open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
@@ -196,8 +196,6 @@ async def test_an_agent_starts_a_return_from_a_return_or_exchange_request(user: 
     from backoffice.models import Return
     from backoffice.services import tickets
 
-    from .support.factories import advance
-
     manager, agent = make_user('manager'), make_user('agent')
     make_product('MUG', stock_on_hand=5, actor=manager)
     order = place(('MUG', 2))
@@ -263,24 +261,12 @@ async def test_a_pick_list_for_the_selected_orders_downloads_as_pdf(user: User) 
 async def test_a_return_that_came_back_broken_is_received_without_restocking(user: User) -> None:
     """Receiving a return put its items back on the shelf whatever state they came back in: a broken cup became stock
     to sell. The warehouse now says whether they can be sold again; unticked, the stock stays as it was."""
-    from backoffice.services import returns
-
-    from .support.factories import advance
-
     manager = make_user('manager')
     cup = make_product('CUP', stock_on_hand=5, actor=manager)
     order = place(('CUP', 2))
     pay(manager, order)
     advance(manager, order, 'pack', 'ship')
-    with session_scope() as session:
-        line = orders.order_lines(session, order.id)[0]
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            reason='Cassé "à l\'arrivée": <script>alert(1)</script>',
-            lines=[{'order_line_id': line.id, 'quantity': 2}],
-        )
+    rma = start_return(manager, order, 2, reason='Cassé "à l\'arrivée": <script>alert(1)</script>')
     assert level(cup.id).on_hand == 3
     await signed_in(user, manager.email, path=f'/orders/{order.number}')
     await user.should_see(marker='receive-return', retries=40)
@@ -295,24 +281,10 @@ async def test_a_return_that_came_back_broken_is_received_without_restocking(use
 
 
 def test_a_return_received_as_sellable_goes_back_on_the_shelf() -> None:
-    from backoffice.services import returns
-
-    from .support.factories import advance
-
     manager = make_user('manager')
     cup = make_product('CUP', stock_on_hand=5, actor=manager)
     order = place(('CUP', 2))
     pay(manager, order)
     advance(manager, order, 'pack', 'ship')
-    with session_scope() as session:
-        line = orders.order_lines(session, order.id)[0]
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            reason='',
-            lines=[{'order_line_id': line.id, 'quantity': 1}],
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
+    receive_return(manager, start_return(manager, order))
     assert level(cup.id).on_hand == 4

@@ -6,24 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from backoffice import db
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
 
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_received_lines_count_as_arrived_and_returns_take_their_orders_currency(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0047')
+    migrate_to(engine, '0047')
     with engine.begin() as connection:
         for id_, status in ((1, 'ordered'), (2, 'received')):
             connection.execute(
@@ -54,13 +46,13 @@ def test_received_lines_count_as_arrived_and_returns_take_their_orders_currency(
                 ),
                 {'id': id_, 'number': f'R-{1000 + id_}'},
             )
-    run(engine, '0049')
+    migrate_to(engine, '0049')
     with engine.connect() as connection:
         arrived = dict(connection.execute(text('SELECT purchase_id, received_quantity FROM purchase_lines')).all())
         currencies = dict(connection.execute(text('SELECT id, currency FROM returns')).all())
     assert (arrived, currencies) == ({1: 0, 2: 7}, {1: 'CHF', 2: 'EUR'})
 
-    run(engine, '0047', down=True)
+    migrate_to(engine, '0047', down=True)
     columns = inspect(engine)
     assert 'received_quantity' not in {c['name'] for c in columns.get_columns('purchase_lines')}
     assert 'currency' not in {c['name'] for c in columns.get_columns('returns')}

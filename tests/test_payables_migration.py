@@ -5,22 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from backoffice import db
-
-
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
+from .support.migrations import migrate_to
 
 
 def test_typed_supplier_names_become_suppliers_the_purchases_refer_to(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0034')
+    migrate_to(engine, '0034')
     with engine.begin() as connection:
         for i, name in enumerate(['Acme', '  acme ', 'Faïencerie  "Zoé"', '', 'ACME'], 1):
             connection.execute(
@@ -30,14 +22,14 @@ def test_typed_supplier_names_become_suppliers_the_purchases_refer_to(tmp_path: 
                 ),
                 {'id': i, 'name': name, 'ref': f'PO-{i}'},
             )
-    run(engine, '0035')
+    migrate_to(engine, '0035')
     with engine.connect() as connection:
         suppliers = dict(connection.execute(text('SELECT id, name FROM suppliers ORDER BY id')).all())
         linked = dict(connection.execute(text('SELECT id, supplier_id FROM purchases ORDER BY id')).all())
     assert sorted(suppliers.values()) == ['Acme', 'Faïencerie "Zoé"']
     acme = next(k for k, v in suppliers.items() if v == 'Acme')
     assert linked == {1: acme, 2: acme, 3: next(k for k in suppliers if k != acme), 4: None, 5: acme}
-    run(engine, '0034', down=True)
+    migrate_to(engine, '0034', down=True)
     tables = inspect(engine).get_table_names()
     assert 'suppliers' not in tables and 'supplier_bills' not in tables
     assert 'supplier_id' not in {c['name'] for c in inspect(engine).get_columns('purchases')}

@@ -6,21 +6,20 @@ line says why in that language too. A person's words (an adjustment, a return's 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
-from pypdf import PdfReader
 from sqlmodel import col, select
 
 from backoffice import i18n, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, Invoice, MovementKind, OrderLine, Refund, Return, StockMovement, utcnow
+from backoffice.models import Customer, Invoice, MovementKind, Refund, Return, StockMovement, utcnow
 from backoffice.services import documents, gateway_payments, payments, purchases, returns, stock
 
-from .support.factories import advance, make_product, make_user, pay, place
+from .support.factories import advance, make_product, make_user, pay, place, receive_return, refund_return, start_return
+from .support.pdf import pdf_words
 from .support.refunds import card_order, received_return_of_card_order, refunded_then_failed
 from .support.signin import signed_in
 from .support.stripe_server import StripeServer, set_up_stripe
@@ -48,20 +47,9 @@ def returned_and_refunded(manager, *, language: str | None, sku: str = 'MUG') ->
         session.commit()
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            lines=[{'order_line_id': line.id, 'quantity': 1}],
-            reason=HOSTILE,
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
-    with session_scope() as session:
-        quote = returns.refund_quote(session=session, actor=manager, return_id=rma.id)
-        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund', amount=quote.amount)
+    rma = start_return(manager, order, reason=HOSTILE)
+    receive_return(manager, rma)
+    refund_return(manager, rma)
     with read_session() as session:
         return order, session.get(Return, rma.id)
 
@@ -76,10 +64,6 @@ def movements(kind: MovementKind) -> list[StockMovement]:
 def credit_note(order_id: int) -> Invoice:
     with read_session() as session:
         return session.exec(select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == 'credit_note')).one()
-
-
-def pdf_text(pdf: bytes) -> str:
-    return ' '.join('\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
 def ledger(user: User) -> ui.table:
@@ -146,7 +130,7 @@ def test_a_french_customers_credit_note_says_why_in_french() -> None:
     order, rma = returned_and_refunded(manager, language='fr')
     note = credit_note(order.id)
     assert note.lines[0]['name'] == f'Remboursement sur la commande {order.number}{NBSP}: Retour {rma.number}'
-    text = pdf_text(documents.invoice_pdf(note))
+    text = pdf_words(documents.invoice_pdf(note))
     assert 'Avoir' in text and f'Retour {rma.number}' in text and 'Return ' not in text
 
 
@@ -161,13 +145,8 @@ def test_store_credit_says_its_return_in_the_credit_notes_language() -> None:
         session.commit()
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
+    rma = start_return(manager, order)
+    receive_return(manager, rma)
     with session_scope() as session:
         returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')
     note = credit_note(order.id)

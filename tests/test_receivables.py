@@ -4,13 +4,11 @@ settles several invoices, refused in words when it pays more than is open, audit
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -22,6 +20,7 @@ from backoffice.services import app_settings, orders, receivables, statement
 
 from .support.factories import fresh, make_company, make_user, pay
 from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.pdf import pdf_words
 
 D = Decimal
 
@@ -190,15 +189,11 @@ def test_a_statement_lists_the_open_items_and_the_ageing_in_the_customers_langua
     Path('/tmp/statement-en.pdf').write_bytes(pdf)
     Path('/tmp/statement-fr.pdf').write_bytes(french)
     assert name == f'statement-company-{acme.id}-{day.year:04d}{day.month:02d}{day.day:02d}.pdf'
-    text = ' '.join(pdf_text(pdf).split())
+    text = pdf_words(pdf)
     assert 'Statement of account' in text and 'Acme "Labs": <script>x</script>' in text
     assert i1.number in text and i2.number in text and '€25.00' in text
     assert 'Balance due' in text and '€35.00' in text  # 10.00 35 days late + 25.00 not due
-    text = ' '.join(pdf_text(french).split())
+    text = pdf_words(french)
     assert 'Relevé de compte' in text and 'Solde dû' in text and '35,00 €' in text
     with read_session() as session, pytest.raises(PermissionDenied):
         statement.statement_pdf(session=session, actor=make_user('agent'), company_id=acme.id)
-
-
-def pdf_text(pdf: bytes) -> str:
-    return '\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query, search
-from backoffice.models import OrderLine, Ticket, User
+from backoffice.models import Ticket, User
 from backoffice.resources import resource
-from backoffice.services import returns, tickets
+from backoffice.services import tickets
 
-from .support.factories import advance, make_product, make_role, make_user, pay, place, submit_request
+from .support.factories import advance, make_product, make_role, make_user, pay, place, start_return, submit_request
 
 R = query.ListRequest
 NAME = 'Zoë "Z" O\'Hara: <script>alert(1)</script>'
@@ -132,15 +132,7 @@ def test_a_return_is_found_by_its_customers_name() -> None:
     order = place(('SEARCH-MUG', 1), email=EMAIL, name=NAME)
     pay(manager, order)
     advance(manager, order, 'pack', 'ship', 'deliver')
-    with read_session() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-    with session_scope() as session:
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            lines=[{'order_line_id': line.id, 'quantity': 1, 'reason': 'Too small'}],
-        )
+    rma = start_return(manager, order, line_reason='Too small')
     assert [r.number for r in listed(manager, "o'hara: <SCRIPT>", 'returns').rows] == [rma.number]
     assert [r.number for r in listed(manager, EMAIL, 'returns').rows] == [rma.number]
     assert listed(manager, 'nobody@example.com', 'returns').rows == []

@@ -16,19 +16,10 @@ from backoffice.models import ApiKey, AuditEntry, Customer, StaffRole
 from backoffice.runtime import ratelimit
 from backoffice.services import api_keys, users
 
-from .support.api import api_client, bearer, make_key
+from .support.api import api_client, bearer, key_for, make_key
 from .support.factories import make_customer, make_role, make_user, stored_request, submit_request
 
 HOSTILE = 'Jo "<script>alert(1)</script>": \'quoted\''
-
-
-def key_for(role: str, *scopes: str, email: str | None = None) -> tuple[ApiKey, str]:
-    """A key an admin made, acting for a staff member of `role`."""
-    person = make_user(role, email=email)
-    with session_scope() as session:
-        return api_keys.create_key(
-            session=session, actor=None, system=True, name='Shop', scopes=scopes, acting_as=person
-        )
 
 
 @pytest.fixture(autouse=True)

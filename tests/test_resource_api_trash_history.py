@@ -6,23 +6,14 @@ import pytest
 from sqlmodel import select
 
 from backoffice.api.resources import router
-from backoffice.db import read_session, session_scope
-from backoffice.models import ApiKey, AuditEntry
+from backoffice.db import read_session
+from backoffice.models import AuditEntry
 from backoffice.runtime import ratelimit
-from backoffice.services import api_keys
 
-from .support.api import api_client, bearer
-from .support.factories import make_customer, make_user
+from .support.api import api_client, bearer, key_for
+from .support.factories import make_customer
 
 HOSTILE = 'Zoé "<script>alert(1)</script>": \'quoted\''
-
-
-def key_for(role: str, *scopes: str, email: str | None = None) -> tuple[ApiKey, str]:
-    person = make_user(role, email=email)
-    with session_scope() as session:
-        return api_keys.create_key(
-            session=session, actor=None, system=True, name='Shop', scopes=scopes, acting_as=person
-        )
 
 
 @pytest.fixture(autouse=True)

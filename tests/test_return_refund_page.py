@@ -8,14 +8,13 @@ from decimal import Decimal
 import pytest
 from nicegui import ui
 from nicegui.testing import User
-from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Order, OrderLine, Return
+from backoffice.models import Order, Return
 from backoffice.services import returns
 
-from .support.factories import advance, fresh, make_product, make_user, pay, place
+from .support.factories import advance, fresh, make_product, make_user, pay, place, receive_return, start_return
 from .support.signin import signed_in
 from .support.waiting import eventually
 
@@ -27,14 +26,8 @@ def received_return(manager) -> tuple[Order, Return]:
     order = place(('MUG', 3), name=CUSTOMER)
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 2}]
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
-    return order, rma
+    rma = start_return(manager, order, 2)
+    return order, receive_return(manager, rma)
 
 
 def stored_return(return_id: int) -> Return:

@@ -16,12 +16,12 @@ from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied
 from backoffice.listing import query
-from backoffice.models import OrderLine, Return
+from backoffice.models import Return
 from backoffice.payment_providers import GatewayFailed, gateway
 from backoffice.resources.purchasing import RETURNS
 from backoffice.services import gateway_payments, return_refunds, returns
 
-from .support.factories import advance, make_product, make_user, pay, place
+from .support.factories import advance, make_product, make_user, pay, place, receive_return, start_return
 from .support.lists import cards, rows_show, the_list
 from .support.refunds import deliver_webhook, received_return_of_card_order
 from .support.signin import signed_in
@@ -59,18 +59,7 @@ def received_return_paid_by_hand(manager, reason: str = HOSTILE) -> Return:
     order = place(('PLATE', 3))
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            reason=reason,
-            lines=[{'order_line_id': line.id, 'quantity': 2, 'reason': HOSTILE}],
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
-    return rma
+    return receive_return(manager, start_return(manager, order, 2, reason=reason, line_reason=HOSTILE))
 
 
 def refund(manager, rma: Return) -> None:

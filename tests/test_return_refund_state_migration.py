@@ -8,24 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from backoffice import db
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
 
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_the_refunds_already_booked_fill_each_returns_refund_state(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0043')
+    migrate_to(engine, '0043')
     gateway = {  # return id → its gateway refunds' statuses, oldest first
         2: ['succeeded'],
         3: ['pending'],
@@ -61,7 +53,7 @@ def test_the_refunds_already_booked_fill_each_returns_refund_state(tmp_path: Pat
                 ),
                 {'amount': amount},
             )
-    run(engine, '0044')
+    migrate_to(engine, '0044')
     with engine.connect() as connection:
         rows = connection.execute(text('SELECT id, refund_state, refund_amount FROM returns ORDER BY id')).all()
     states = {id_: (state, Decimal(str(amount)) if amount is not None else None) for id_, state, amount in rows}
@@ -75,6 +67,6 @@ def test_the_refunds_already_booked_fill_each_returns_refund_state(tmp_path: Pat
         7: ('failed', Decimal('70')),
         8: ('manual', Decimal('15')),
     }
-    run(engine, '0043', down=True)
+    migrate_to(engine, '0043', down=True)
     assert not {'refund_state', 'refund_amount'} & {c['name'] for c in inspect(engine).get_columns('returns')}
-    run(engine, '0044')  # and up again
+    migrate_to(engine, '0044')  # and up again

@@ -16,7 +16,7 @@ from backoffice.models import AuditEntry, OrderEvent, Purchase, Return
 from backoffice.services import orders, purchases, returns
 from components.return_dialog import start_return as return_dialog
 
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, start_return
 from .support.lists import open_row, rows_show
 from .support.payables import make_supplier
 from .support.signin import signed_in
@@ -31,19 +31,6 @@ def shipped_order(manager, *lines):
     order = place(*lines)
     pay(manager, order)
     return advance(manager, order, 'pack', 'ship')
-
-
-def start_return(manager, order, quantity: int = 1, reason: str = 'Too small'):
-    with read_session() as session:
-        line = orders.order_lines(session, order.id)[0]
-    with session_scope() as session:
-        return returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            reason=reason,
-            lines=[{'order_line_id': line.id, 'quantity': quantity}],
-        )
 
 
 def test_a_requested_return_is_cancelled_audited_and_its_items_may_be_returned_again(manager) -> None:

@@ -11,9 +11,9 @@ from sqlmodel import select
 from backoffice.db import read_session, session_scope
 from backoffice.models import CannedReply, StaffRole
 from backoffice.permissions import permissions_of
-from backoffice.services import app_settings, roles
+from backoffice.services import app_settings
 
-from .support.factories import make_role, make_user
+from .support.factories import grant_only, make_role, make_user
 from .support.lists import open_row, rows_show
 from .support.menu import menu_paths
 from .support.signin import signed_in
@@ -117,15 +117,7 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
     user.find('Title *').type('Late parcel')
     user.find('Text *').type('Sorry for the wait.')
 
-    with session_scope() as session:  # meanwhile an admin takes the permission away
-        roles.update_role(
-            session=session,
-            actor=admin,
-            role_id=role.id,
-            version=role.version,
-            name=role.name,
-            granted={'tickets.read'},
-        )
+    grant_only(admin, role, 'tickets.read')  # meanwhile an admin takes the permission away
     user.find('Create canned reply').click()
 
     await user.should_see('You are not allowed to do this (canned_replies.manage).')
@@ -135,16 +127,7 @@ async def test_a_page_left_open_refuses_the_next_action_once_the_role_loses_the_
     await user.open('/')  # the next page: the menu follows the role
     listed = menu_paths(user)
     assert '/canned-replies' in listed  # still readable with tickets.read
-    with session_scope() as session:
-        current = session.get(StaffRole, role.id)
-        roles.update_role(
-            session=session,
-            actor=admin,
-            role_id=role.id,
-            version=current.version,
-            name=role.name,
-            granted={'kpis.read'},
-        )
+    grant_only(admin, role, 'kpis.read')
     await user.open('/')
     listed = menu_paths(user)
     assert '/canned-replies' not in listed and '/requests' not in listed and '/' in listed

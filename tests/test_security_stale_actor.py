@@ -14,7 +14,7 @@ from backoffice.models import User as Staff
 from backoffice.services import app_settings, users
 
 from .support.automations import make_automation, switch_on
-from .support.factories import make_user, submit_request
+from .support.factories import change_user, make_user, submit_request
 from .support.signin import signed_in
 from .support.stale_page import click_and_finish
 from .support.webhook_receiver import webhook_receiver
@@ -34,9 +34,7 @@ async def test_a_test_message_from_an_open_alerts_page_uses_the_role_of_now(user
         await user.should_see('No alert rules yet.', retries=30)
         user.find('Send a test message').click()
         user.find(marker='test-channel').elements.pop().set_value('mattermost')
-        with session_scope() as session:  # meanwhile an admin makes the manager an agent (no alerts.manage)
-            version = session.get(Staff, manager.id).version
-            users.update_user(session=session, actor=admin, user_id=manager.id, version=version, role='agent')
+        change_user(admin, manager, role='agent')  # meanwhile an admin makes the manager an agent (no alerts.manage)
         user.find(marker='send-test').click()
         await user.should_see('You are not allowed to do this (alerts.manage).', retries=30)
         assert mattermost.received == []

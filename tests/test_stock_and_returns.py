@@ -15,7 +15,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.models import Invoice, Notification, Order, OrderLine, PurchaseLine, Role, StockMovement, TicketMessage
 from backoffice.services import orders, purchases, returns, stock, tickets
 
-from .support.factories import advance, fresh, level, make_product, make_user, pay, place
+from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 
 
 @pytest.fixture
@@ -203,16 +203,9 @@ def test_a_return_is_received_and_refunded_never_more_than_was_bought(manager) -
 def test_a_return_can_end_in_store_credit_or_an_exchange_order(manager) -> None:
     mug = make_product('MUG', '10.00', stock_on_hand=5, actor=manager)
     order = delivered(manager, ('MUG', 2))
-    with read_session() as session:
-        line = session.exec(select(OrderLine)).one()
     made = []
     for resolution in ('credit_note', 'exchange'):
-        with session_scope() as session:
-            rma = returns.create_return(
-                session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
-            )
-        with session_scope() as session:
-            returns.receive(session=session, actor=manager, return_id=rma.id)
+        rma = receive_return(manager, start_return(manager, order))
         with session_scope() as session:
             made.append(returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=resolution))
     exchange = fresh(made[1].exchange_order_id)

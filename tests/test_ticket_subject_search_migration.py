@@ -6,21 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, text
 
-from backoffice import db
+from .support.migrations import migrate_to
 
 pytestmark = pytest.mark.filterwarnings('ignore:Skipped unsupported reflection')
 
 SUBJECT = 'Parcel "lost": <script>alert(1)</script>'
-
-
-def run(engine, target: str, *, down: bool = False) -> None:
-    config = db.alembic_config()
-    with engine.begin() as connection:
-        config.attributes['connection'] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
 
 
 def found(engine, term: str) -> list[int]:
@@ -35,7 +27,7 @@ def found(engine, term: str) -> list[int]:
 
 def test_stored_subjects_are_indexed_and_the_downgrade_removes_the_index(tmp_path: Path) -> None:
     engine = create_engine(f'sqlite:///{tmp_path / "m.db"}')
-    run(engine, '0052')
+    migrate_to(engine, '0052')
     columns = (
         'id, created_at, updated_at, version, number, subject, customer_id, type, priority, status, source, tags, token'
     )
@@ -47,12 +39,12 @@ def test_stored_subjects_are_indexed_and_the_downgrade_removes_the_index(tmp_pat
             ),
             {'subject': SUBJECT},
         )
-    run(engine, '0053')
+    migrate_to(engine, '0053')
     assert found(engine, '"lost": <script>') == [7]
     with engine.begin() as connection:
         connection.execute(text("UPDATE tickets SET subject = 'Wrong size' WHERE id = 7"))
     assert found(engine, 'lost') == [] and found(engine, 'wrong size') == [7]
-    run(engine, '0052', down=True)
+    migrate_to(engine, '0052', down=True)
     with engine.connect() as connection:
         left = connection.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'tickets_fts%'")).all()
     assert left == []

@@ -12,6 +12,7 @@ from babel.dates import format_date
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from backoffice import db
 from backoffice.kpi import days
 
 from ..support.browser import (
@@ -27,33 +28,11 @@ from ..support.browser import (
     wait_for_path,
 )
 from ..support.dashboard import charts_drawn, seed_history
+from ..support.french_staff import french_manager
 
 pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = 'marie@example.com', 'Une-phrase-de-passe-solide-42'
-
-
-def french_staff_user(database_url: str) -> None:
-    """A manager whose language is French, on the browser server's database (the admin of the other tests stays
-    English)."""
-    from sqlmodel import select
-
-    from backoffice import db
-    from backoffice.db import session_scope
-    from backoffice.models import User
-    from backoffice.services import users
-
-    db.configure(database_url)
-    with session_scope() as session:
-        existing = session.exec(select(User).where(User.email == EMAIL)).first()
-        if existing is None:
-            created = users.create_user(
-                session=session,
-                actor=None,
-                system=True,
-                data={'email': EMAIL, 'name': 'Marie Lefèvre', 'role': 'manager', 'password': PASSWORD},
-            )
-            users.set_language(session=session, actor=created.user, language='fr')
 
 
 def asks_for_french(driver: WebDriver) -> None:
@@ -67,7 +46,8 @@ def test_the_sign_in_page_and_the_dashboard_in_french(
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seed_history(server.database_url)
-    french_staff_user(server.database_url)
+    db.configure(server.database_url)
+    french_manager(EMAIL, PASSWORD)
     driver = second_browser
     driver.get(f'{base_url}/healthz')
     asks_for_french(driver)

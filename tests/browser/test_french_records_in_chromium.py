@@ -27,7 +27,8 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.factories import make_product, make_user, pay, place
+from ..support.factories import make_product, pay, place
+from ..support.french_staff import french_manager, page_text
 
 pytestmark = pytest.mark.browser
 
@@ -39,14 +40,10 @@ def test_the_orders_list_and_an_order_in_french_at_390_and_1440(
     second_browser: WebDriver, server: RunningServer
 ) -> None:
     from backoffice import db
-    from backoffice.db import session_scope
-    from backoffice.services import users
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     db.configure(server.database_url)  # the browser's server database
-    manager = make_user('manager', email=EMAIL, name='Lucie Martin', password=PASSWORD)
-    with session_scope() as session:
-        users.set_language(session=session, actor=manager, language='fr')
+    manager = french_manager(EMAIL, PASSWORD, name='Lucie "L" Martin: <b>x</b>')
     make_product('FR-TASSE', '1234.50', stock_on_hand=5, name='Tasse « Grande ville »', actor=manager)
     order = place(('FR-TASSE', 1), email='zoe.lefevre@example.com')
     pay(manager, order)
@@ -96,8 +93,3 @@ def stored_price(sku: str) -> Decimal:
 
     with read_session() as session:
         return session.exec(select(Product.price).where(Product.sku == sku)).one()
-
-
-def page_text(driver: WebDriver) -> str:
-    """The page's text with French spaces (narrow and non-breaking) read as plain spaces."""
-    return driver.find_element(By.TAG_NAME, 'body').text.replace('\u202f', ' ').replace('\xa0', ' ')

@@ -53,10 +53,6 @@ def week_ticks(driver: WebDriver) -> list[str]:
     )
 
 
-def a_french_manager() -> None:
-    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
-
-
 def test_the_cash_flow_axis_writes_money_as_each_reader_does_at_390_and_1440(
     driver: WebDriver, server: RunningServer
 ) -> None:
@@ -71,7 +67,7 @@ def test_the_cash_flow_axis_writes_money_as_each_reader_does_at_390_and_1440(
         lines.append(Line(f'-{400 + 23 * (week % 5)}.50', f'PRLV FOURNISSEUR AXES {week}', day=day))
     account = make_account(manager, name='Compte "axes": <b>courant</b>', iban='')
     import_file(manager, account, camt053(lines, opening='8200.00', balance_day=today.isoformat()), 'axes.xml')
-    a_french_manager()
+    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
 
     for language, email, password, pattern in (
         ('en', None, None, ENGLISH_TICK),
@@ -106,7 +102,7 @@ def test_the_dashboards_turnover_axis_in_french_at_390_and_1440(driver: WebDrive
     ARTIFACTS.mkdir(exist_ok=True)
     seed_history(server.database_url)
     db.configure(server.database_url)
-    a_french_manager()
+    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
     set_viewport(driver, 390, 844)
     signed_in(driver, server.url, '/', FRENCH_EMAIL, FRENCH_PASSWORD)
     wait = WebDriverWait(driver, TIMEOUT)

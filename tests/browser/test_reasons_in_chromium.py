@@ -8,12 +8,8 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from sqlmodel import select
 
 from backoffice import db
-from backoffice.db import session_scope
-from backoffice.models import OrderLine
-from backoffice.services import returns
 
 from ..support.browser import (
     ARTIFACTS,
@@ -26,7 +22,16 @@ from ..support.browser import (
     signed_in,
     visible_text,
 )
-from ..support.factories import advance, make_product, make_user, pay, place
+from ..support.factories import (
+    advance,
+    make_product,
+    make_user,
+    pay,
+    place,
+    receive_return,
+    refund_return,
+    start_return,
+)
 from ..support.french_staff import french_manager
 
 pytestmark = pytest.mark.browser
@@ -45,20 +50,9 @@ def test_a_french_manager_reads_a_returns_reasons_in_french_at_390_and_1440(
     order = place(('REASON-VASE-1', 2), email='reasons@example.com')
     pay(manager, order)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session,
-            actor=manager,
-            order_id=order.id,
-            lines=[{'order_line_id': line.id, 'quantity': 1}],
-            reason=HOSTILE,
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
-    with session_scope() as session:
-        quote = returns.refund_quote(session=session, actor=manager, return_id=rma.id)
-        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='refund', amount=quote.amount)
+    rma = start_return(manager, order, reason=HOSTILE)
+    receive_return(manager, rma)
+    refund_return(manager, rma)
     french_manager(EMAIL, PASSWORD)
 
     set_viewport(driver, 390, 844)

@@ -21,7 +21,8 @@ from ..support.browser import (
     visible_text,
     wait_for_path,
 )
-from ..support.factories import advance, make_product, make_user, pay, place
+from ..support.factories import advance, make_product, pay, place
+from ..support.french_staff import french_manager, page_text
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +36,10 @@ def test_an_orders_timeline_and_the_day_filter_in_french_at_390_and_1440(
     from backoffice import db
     from backoffice.db import session_scope
     from backoffice.models import OrderEvent, utcnow
-    from backoffice.services import users
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     db.configure(server.database_url)  # the browser's server database
-    manager = make_user('manager', email=EMAIL, name='Camille Roux', password=PASSWORD)
-    with session_scope() as session:
-        users.set_language(session=session, actor=manager, language='fr')
+    manager = french_manager(EMAIL, PASSWORD, name='Camille "C" Roux: <b>x</b>')
     make_product('FR-BOL', '1234.50', stock_on_hand=5, name='Bol', actor=manager)
     order = place(('FR-BOL', 1), email='jules@example.com', shipping_name=HOSTILE)
     pay(manager, order)
@@ -89,8 +87,3 @@ def test_an_orders_timeline_and_the_day_filter_in_french_at_390_and_1440(
     calendar = driver.find_element(By.CSS_SELECTOR, '.q-date').text.lower()
     assert 'décembre' in calendar or 'déc' in calendar, calendar  # Quasar's French pack
     driver.save_screenshot(str(ARTIFACTS / 'orders-day-filter-fr-1440.png'))
-
-
-def page_text(driver: WebDriver) -> str:
-    """The page's text with French spaces (narrow and non-breaking) read as plain spaces."""
-    return driver.find_element(By.TAG_NAME, 'body').text.replace('\u202f', ' ').replace('\xa0', ' ')

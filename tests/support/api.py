@@ -13,6 +13,8 @@ from backoffice.db import session_scope
 from backoffice.models import ApiKey
 from backoffice.services import api_keys
 
+from .factories import make_user
+
 
 @asynccontextmanager
 async def api_client(*routers: APIRouter) -> AsyncIterator[httpx.AsyncClient]:
@@ -47,6 +49,15 @@ def _app_with(routers: tuple[APIRouter, ...]) -> FastAPI:
 def bearer(secret: str, **headers: str) -> dict[str, str]:
     """The Authorization header of an API key's secret, with any other headers (e.g. an Idempotency-Key)."""
     return {'Authorization': f'Bearer {secret}', **headers}
+
+
+def key_for(role: str, *scopes: str, email: str | None = None) -> tuple[ApiKey, str]:
+    """A key an admin made, acting for a new staff member of `role`: the stored key and its secret."""
+    person = make_user(role, email=email)
+    with session_scope() as session:
+        return api_keys.create_key(
+            session=session, actor=None, system=True, name='Shop', scopes=scopes, acting_as=person
+        )
 
 
 def make_key(name: str = 'Web shop', scopes: tuple[str, ...] = ('requests:write',)) -> tuple[ApiKey, str]:

@@ -18,6 +18,7 @@ from backoffice.models import (
     Customer,
     Order,
     Product,
+    Return,
     Role,
     StaffRole,
     StockLevel,
@@ -25,7 +26,7 @@ from backoffice.models import (
     User,
 )
 from backoffice.resources import resource
-from backoffice.services import content, crud, orders, payments, purchases, roles, tickets, users
+from backoffice.services import content, crud, orders, payments, purchases, returns, roles, tickets, users
 from backoffice.services.customers import ban_customer
 
 PASSWORD = 'Correct-horse-9'
@@ -67,6 +68,13 @@ def make_user(
         return user
 
 
+def change_user(actor: User, person: User, **values: Any) -> User:
+    """An admin's edit of a member of staff (role, name…) on their current version, whatever changed since."""
+    with session_scope() as session:
+        version = session.get(User, person.id).version
+        return users.update_user(session=session, actor=actor, user_id=person.id, version=version, **values)
+
+
 def make_role(*granted: str, name: str | None = None, description: str = '') -> StaffRole:
     """A custom role granting exactly these permissions, made by an admin through the service."""
     admin = _an_admin()
@@ -76,6 +84,21 @@ def make_role(*granted: str, name: str | None = None, description: str = '') -> 
             actor=admin,
             name=name or f'Role {next(_numbers)}',
             description=description,
+            granted=set(granted),
+        )
+
+
+def grant_only(actor: User, role: StaffRole, *granted: str) -> StaffRole:
+    """What an admin does on /roles to a custom role: it grants exactly these permissions from now on (its name and
+    description as they were), whatever its holders have open."""
+    with session_scope() as session:
+        return roles.update_role(
+            session=session,
+            actor=actor,
+            role_id=role.id,
+            version=session.get(StaffRole, role.id).version,
+            name=role.name,
+            description=role.description,
             granted=set(granted),
         )
 
@@ -245,6 +268,32 @@ def advance(actor: User, order: Order, *steps: str) -> Order:
         with session_scope() as session:
             getattr(orders, step)(session=session, actor=actor, order_id=order.id, version=order.version)
     return fresh(order.id)
+
+
+def start_return(
+    actor: User, order: Order, quantity: int = 1, *, reason: str = '', line_reason: str | None = None
+) -> Return:
+    """A return of `quantity` of the order's first line (shipped), as staff record it; `line_reason` is the line's."""
+    with read_session() as session:
+        line = orders.order_lines(session, order.id)[0]
+    returned: dict[str, Any] = {'order_line_id': line.id, 'quantity': quantity}
+    if line_reason is not None:
+        returned['reason'] = line_reason
+    with session_scope() as session:
+        return returns.create_return(session=session, actor=actor, order_id=order.id, reason=reason, lines=[returned])
+
+
+def receive_return(actor: User, rma: Return) -> Return:
+    """The return's parcel is back, its items on the shelf again."""
+    with session_scope() as session:
+        return returns.receive(session=session, actor=actor, return_id=rma.id)
+
+
+def refund_return(actor: User, rma: Return) -> Return:
+    """A received return refunded by the amount the refund dialog offers (the service's quote)."""
+    with session_scope() as session:
+        quote = returns.refund_quote(session=session, actor=actor, return_id=rma.id)
+        return returns.resolve(session=session, actor=actor, return_id=rma.id, resolution='refund', amount=quote.amount)
 
 
 def fresh(order_id: int) -> Order:

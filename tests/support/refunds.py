@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
-
 from backoffice.db import session_scope
-from backoffice.models import GatewayRefund, Order, OrderLine, Return
-from backoffice.services import gateway_payments, returns
+from backoffice.models import GatewayRefund, Order, Return
+from backoffice.services import gateway_payments
 
-from .factories import advance, make_product, make_user, place
+from .factories import advance, make_product, make_user, place, receive_return, start_return
 from .stripe_server import StripeServer, paid_through_stripe, sign
 
 CUSTOMER = 'Jane "JD" Doe: <script>x</script>'
@@ -28,14 +26,7 @@ def received_return_of_card_order(stripe: StripeServer, manager, sku: str = 'MUG
     """A card order shipped and delivered, one of its two mugs returned and received (30.00 to refund)."""
     order, _intent = card_order(stripe, sku)
     order = advance(manager, order, 'pack', 'ship', 'deliver')
-    with session_scope() as session:
-        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
-        rma = returns.create_return(
-            session=session, actor=manager, order_id=order.id, lines=[{'order_line_id': line.id, 'quantity': 1}]
-        )
-    with session_scope() as session:
-        returns.receive(session=session, actor=manager, return_id=rma.id)
-    return order, rma
+    return order, receive_return(manager, start_return(manager, order))
 
 
 def deliver_webhook(kind: str, obj: dict[str, Any], stripe: StripeServer, *, event_id: str = '') -> str:
