@@ -451,8 +451,8 @@ def _removed(subject: Subject) -> Any:
     if not subject.company_id:
         return false()
     return exists().where(
-        CompanyMember.customer_id == Customer.id,
-        CompanyMember.company_id == subject.company_id,
+        col(CompanyMember.customer_id) == Customer.id,
+        col(CompanyMember.company_id) == subject.company_id,
         col(CompanyMember.ended_at).is_not(None),
     )
 
