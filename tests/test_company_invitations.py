@@ -224,7 +224,10 @@ def test_re_inviting_a_removed_member_shares_nothing_more_until_they_accept_then
     assert actor('dan@example.com').company_role == CompanyRole.viewer
 
 
-def test_withdrawing_a_re_invitation_leaves_the_ended_membership_as_it_was(acme: PortalActor) -> None:
+@pytest.mark.parametrize('by', ['company admin', 'invited person'])
+def test_withdrawing_or_declining_a_re_invitation_leaves_the_ended_membership_as_it_was(
+    acme: PortalActor, by: str
+) -> None:
     invite(acme, 'dan@example.com')
     answer('dan@example.com', accepted=True)
     during = delivered_order('dan@example.com', sku='WD-DURING')
@@ -232,9 +235,12 @@ def test_withdrawing_a_re_invitation_leaves_the_ended_membership_as_it_was(acme:
         company_members.remove(session=session, by=acme, member_id=member_id('dan@example.com'), version=None)
     gap = delivered_order('dan@example.com', sku='WD-GAP')
     invite(acme, 'dan@example.com')
-    (invitation,) = waiting('dan@example.com')
-    with session_scope() as session:
-        company_members.remove(session=session, by=acme, member_id=invitation.member_id, version=None)
+    if by == 'company admin':
+        (invitation,) = waiting('dan@example.com')
+        with session_scope() as session:
+            company_members.remove(session=session, by=acme, member_id=invitation.member_id, version=None)
+    else:
+        answer('dan@example.com', accepted=False)
     assert waiting('dan@example.com') == []
     assert seen_by('ada@acme.com') & {during.number, gap.number} == {during.number}
     with read_session() as session:

@@ -171,10 +171,11 @@ def accept(*, session: Session, actor: PortalActor, member_id: int, version: int
 
 
 def decline(*, session: Session, actor: PortalActor, member_id: int, version: int | None) -> None:
-    """The invited customer says no: the invitation is gone, nothing of theirs was ever the company's."""
+    """The invited customer says no: the invitation is gone, nothing of theirs was ever the company's (a removed
+    member asked again: their earlier membership stays as it ended)."""
     member, company, customer = _invitation(session, actor, member_id)
     member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
-    session.delete(member)
+    _withdraw(session, member)
     _record(
         session,
         actor,
@@ -323,12 +324,8 @@ def remove(*, session: Session, by: Acting, member_id: int, version: int | None)
     """End a membership: from their next page or action they see only their own orders and requests (they stay the
     company's contact for staff, their past orders the company's). The last admin is never removed."""
     member, company, customer = _member(session, by, member_id, version)
-    if member.accepted_at is None and member.ended_at is not None:  # a removed member's new invitation withdrawn:
-        member.accepted_at = member.ended_at  # back to the ended membership (accepted_at is read as answered or not)
-        stamp(member)
-        session.add(member)
-    elif member.accepted_at is None:  # an invitation not accepted: withdrawn, nothing of theirs was shared
-        session.delete(member)
+    if member.accepted_at is None:  # an invitation not accepted: withdrawn, nothing of theirs was shared
+        _withdraw(session, member)
     else:
         if member.role == CompanyRole.admin:
             _not_the_last_admin(session, member, company, customer, field='')
@@ -386,6 +383,16 @@ def _send_invitation(
     else:
         said = sentence(N_('{said} (no link sent: banned or in the trash)'), said=said)
     _record(session, by, 'company.member_invited', company, said)
+
+
+def _withdraw(session: Session, member: CompanyMember) -> None:
+    """An invitation not accepted goes; a removed member's new one leaves their ended membership as it was."""
+    if member.ended_at is None:
+        session.delete(member)
+        return
+    member.accepted_at = member.ended_at  # answered again (accepted_at is read as "answered or not" only)
+    stamp(member)
+    session.add(member)
 
 
 def _reachable(customer: Customer) -> bool:
