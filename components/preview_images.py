@@ -6,11 +6,13 @@ from trying, and says where the image would have come from. Applied on the serve
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from lxml import html as lxml_html
-
 from backoffice.i18n import _
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 # attributes a browser fetches from on its own (an <a href> waits for a click: kept)
 FETCHED = ('src', 'srcset', 'poster', 'background', 'data', 'lowsrc', 'dynsrc', 'href', 'xlink:href', 'imagesrcset')
@@ -26,6 +28,8 @@ def without_remote_images(markup: str) -> str:
     the browser would fetch by itself; an <img> from elsewhere becomes a line saying from where."""
     if not markup.strip():
         return markup
+    from lxml import html as lxml_html  # imported when a preview is opened (not with every app start)
+
     root = lxml_html.fragment_fromstring(markup, create_parent='div')
     for element in list(root.iter()):
         if not isinstance(element.tag, str):  # a comment or a processing instruction
@@ -66,7 +70,9 @@ def _remote_address(address: str) -> bool:
     return scheme is not None and scheme.group(1).lower() not in ('data', 'blob')
 
 
-def _replace_with_a_note(image: lxml_html.HtmlElement, address: str) -> None:
+def _replace_with_a_note(image: HtmlElement, address: str) -> None:
+    from lxml import html as lxml_html
+
     note = lxml_html.Element('span')
     note.set('class', 'text-xs text-gray-600')
     host = urlsplit(IGNORED_BY_BROWSERS.sub('', address).replace('\\', '/')).netloc or '?'
