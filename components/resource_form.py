@@ -36,6 +36,7 @@ from .forms import (
 )
 from .image_field import image_input
 from .links import site_link
+from .preview_images import without_remote_images
 from .related_select import related_select
 from .session import acting_user
 from .undo import offer_undo
@@ -495,7 +496,8 @@ def markdown_preview(text: ui.textarea) -> None:
     rendered on every keystroke while closed, a 3,000-character text typed into a page's body took the server seconds
     of Markdown conversions before the form's "Create page" was answered."""
     with ui.expansion(_('Preview'), icon='visibility').classes('w-full text-sm') as box:
-        shown_text = ui.markdown()
+        # remote images taken out on the server (a tracking pixel), then sanitized in the browser as before
+        shown_text = ui.markdown(sanitize=without_remote_images).props('sanitize')
 
     def render() -> None:
         if box.value and shown_text.content != (text.value or ''):

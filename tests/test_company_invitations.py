@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
-from backoffice.models import AuditEntry, CompanyRole, Customer
-from backoffice.services import company_members, customers, personal_data, portal
+from backoffice.models import AuditEntry, CompanyRole, Customer, StaffMail
+from backoffice.resources import resource
+from backoffice.services import company_members, crud, customers, personal_data, portal
 from backoffice.services.portal_scope import PortalActor
 
 from .support.companies import BASE_URL, actor, company_with, member_id
@@ -140,23 +141,125 @@ def test_a_company_admin_cannot_tell_who_is_a_customer_and_withdraws_an_invitati
     invite(acme, 'pat@private.com')  # a customer already: the same answer as a new email
     invite(acme, 'new@example.com', name=HOSTILE)
     company_with('Globex', {'gil@globex.com': 'buyer'})
-    banned = make_customer('ban@example.com')
-    with session_scope() as session:
-        customers.ban_customer(
-            session=session, actor=make_user('manager'), record_id=banned.id, version=banned.version, reason='Fraud'
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        company_members.invite(
+            session=session, by=acme, company_id=acme.company_id, email='gil@globex.com', base_url='x'
         )
-    refusals = set()
-    for email in ('gil@globex.com', 'ban@example.com'):
-        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-            company_members.invite(session=session, by=acme, company_id=acme.company_id, email=email, base_url='x')
-        refusals.add(str(refused.value.errors['email']))
-    assert refusals == {'This email cannot be invited from here: ask us to add it to your company.'}
+    assert refused.value.errors == {
+        'email': 'This email cannot be invited from here: ask us to add it to your company.'
+    }
     assert last_link('new@example.com').startswith('/portal/link?token=')
     with session_scope() as session:
         company_members.remove(
             session=session, by=acme, member_id=waiting('new@example.com')[0].member_id, version=None
         )
     assert waiting('new@example.com') == []
+
+
+def test_a_banned_or_trashed_customer_s_email_answers_as_a_new_one_and_lets_nobody_in(acme: PortalActor) -> None:
+    """Refusing a banned customer's (or a trashed one's) email would tell the company admin that the shop knows it."""
+    banned = make_customer('ban@example.com', name=HOSTILE)
+    trashed = make_customer('gone@example.com', name=HOSTILE)
+    manager, admin = make_user('manager'), make_user('admin')
+    with session_scope() as session:
+        customers.ban_customer(
+            session=session, actor=manager, record_id=banned.id, version=banned.version, reason='Fraud <b>'
+        )
+    with session_scope() as session:
+        crud.delete_record(
+            session=session, actor=admin, resource=resource('customers'), record_id=trashed.id, version=None
+        )
+    answers = {}
+    for email in ('new@example.com', 'ban@example.com', 'gone@example.com'):
+        with session_scope() as session:
+            added = company_members.invite(
+                session=session, by=acme, company_id=acme.company_id, email=email, name=HOSTILE, base_url=BASE_URL
+            )
+        answers[email] = (added.email, added.pending, added.banned, added.role)
+    assert answers == {e: (e, True, False, CompanyRole.buyer) for e in answers}
+    with read_session() as session:
+        listed = company_members.members(session=session, by=acme, company_id=acme.company_id)
+    shown = {m.email: (m.pending, m.banned) for m in listed}
+    assert shown == {
+        'ada@acme.com': (False, False),
+        'new@example.com': (True, False),
+        'ban@example.com': (True, False),
+        'gone@example.com': (True, False),
+    }
+    for email in ('ban@example.com', 'gone@example.com'):  # the resend answers the same too
+        mid = next(m.id for m in listed if m.email == email)
+        with session_scope() as session:
+            company_members.resend(session=session, by=acme, member_id=mid, base_url=BASE_URL)
+    with read_session() as session:  # but neither gets a link, and neither is let in
+        mailed = set(session.exec(select(StaffMail.to_address)).all())
+    assert 'new@example.com' in mailed and not {'ban@example.com', 'gone@example.com'} & mailed
+    assert actor('ban@example.com').company_id is None
+    with read_session() as session:
+        staff_view = company_members.members(session=session, by=manager, company_id=acme.company_id)
+    assert {m.email: m.banned for m in staff_view}['ban@example.com'] is True  # staff are told
+
+
+def test_re_inviting_a_removed_member_shares_nothing_more_until_they_accept_then_from_then_on(
+    acme: PortalActor,
+) -> None:
+    invite(acme, 'dan@example.com', name=HOSTILE)
+    before = delivered_order('dan@example.com', sku='RE-BEFORE')
+    answer('dan@example.com', accepted=True)
+    during = delivered_order('dan@example.com', sku='RE-DURING')
+    with session_scope() as session:
+        company_members.remove(session=session, by=acme, member_id=member_id('dan@example.com'), version=None)
+    gap = delivered_order('dan@example.com', sku='RE-GAP')
+    invite(acme, 'dan@example.com', 'viewer', name=HOSTILE)  # asked again: nothing widens while it waits
+    assert seen_by('ada@acme.com') & {before.number, during.number, gap.number} == {during.number}
+    waiting_gap = delivered_order('dan@example.com', sku='RE-WAITING')
+    with session_scope() as session, pytest.raises(ValidationFailed, match='already a member'):
+        company_members.invite(
+            session=session, by=acme, company_id=acme.company_id, email='dan@example.com', base_url=BASE_URL
+        )
+    answer('dan@example.com', accepted=True)
+    after = delivered_order('dan@example.com', sku='RE-AFTER')
+    seen = seen_by('ada@acme.com')
+    assert after.number in seen
+    assert not {before.number, gap.number, waiting_gap.number} & seen  # never what he did outside a membership
+    assert actor('dan@example.com').company_role == CompanyRole.viewer
+
+
+@pytest.mark.parametrize('by', ['company admin', 'invited person'])
+def test_withdrawing_or_declining_a_re_invitation_leaves_the_ended_membership_as_it_was(
+    acme: PortalActor, by: str
+) -> None:
+    invite(acme, 'dan@example.com')
+    answer('dan@example.com', accepted=True)
+    during = delivered_order('dan@example.com', sku='WD-DURING')
+    with session_scope() as session:
+        company_members.remove(session=session, by=acme, member_id=member_id('dan@example.com'), version=None)
+    gap = delivered_order('dan@example.com', sku='WD-GAP')
+    invite(acme, 'dan@example.com')
+    if by == 'company admin':
+        (invitation,) = waiting('dan@example.com')
+        with session_scope() as session:
+            company_members.remove(session=session, by=acme, member_id=invitation.member_id, version=None)
+    else:
+        answer('dan@example.com', accepted=False)
+    assert waiting('dan@example.com') == []
+    assert seen_by('ada@acme.com') & {during.number, gap.number} == {during.number}
+    with read_session() as session:
+        listed = company_members.members(session=session, by=acme, company_id=acme.company_id)
+    assert [m.email for m in listed] == ['ada@acme.com']
+
+
+def test_staff_re_adding_a_removed_member_shares_from_then_on(acme: PortalActor) -> None:
+    invite(acme, 'dan@example.com')
+    answer('dan@example.com', accepted=True)
+    with session_scope() as session:
+        company_members.remove(session=session, by=acme, member_id=member_id('dan@example.com'), version=None)
+    gap = delivered_order('dan@example.com', sku='ST-GAP')
+    with session_scope() as session:
+        company_members.invite(
+            session=session, by=make_user('manager'), company_id=acme.company_id, email='dan@example.com', base_url='x'
+        )
+    after = delivered_order('dan@example.com', sku='ST-AFTER')
+    assert seen_by('ada@acme.com') & {gap.number, after.number} == {after.number}
 
 
 def test_staff_invitations_count_at_once(acme: PortalActor) -> None:

@@ -19,6 +19,7 @@ from deploy.render_site import render
 from deploy.stack import free_port, nginx_binary
 
 FEED_TOKEN, LINK_TOKEN, KEY = 'FeedT0ken_"abc":-x', 'LinkT0ken<script>', 'Api-K3y'
+CLIENT, SOCKET = 'C1ient-5e55-4a1d', 'S0cket_<img src=x onerror=alert(1)>'
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):
@@ -92,3 +93,22 @@ def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(p
     # what holds no secret is logged whole, as nginx's combined format does, with the process that answered
     assert '"GET /customers?search=Ann&page=2 HTTP/1.1" 200 2 ' in lines[5] and f'"{url}/customers"' in lines[5]
     assert lines[5].startswith('127.0.0.1 - - [') and '127.0.0.1:' in lines[5].split('"')[-1]
+
+
+def test_a_page_s_client_id_and_socket_id_are_redacted(proxy: tuple[str, Path]) -> None:
+    """NiceGUI takes a page's client_id as the key to that page (its events, uploads): whoever reads it from a log can
+    act in the page of whoever has it open. Its websocket's address carries it, its long-polling fallback the
+    engine.io `sid`, and an upload's path the client_id."""
+    url, log = proxy
+    with httpx.Client(base_url=url, timeout=5) as client:
+        client.get(f'/_nicegui_ws/socket.io/?client_id={CLIENT}&tab_id=t&EIO=4&transport=websocket')
+        client.get(f'/_nicegui_ws/socket.io/?EIO=4&transport=polling&t=x1&sid={SOCKET}')
+        client.get(f'/_nicegui/client/{CLIENT}/upload/42')
+        client.get('/_nicegui/3.18.0/static/nicegui.js')
+    lines = log.read_text().splitlines()
+    assert len(lines) == 5, lines
+    assert not [line for line in lines if 'C1ient' in line or 'S0cket' in line], lines
+    assert '"GET /_nicegui_ws/socket.io/?[redacted] HTTP/1.1"' in lines[1]
+    assert '"GET /_nicegui_ws/socket.io/?[redacted] HTTP/1.1"' in lines[2]
+    assert '"GET /_nicegui/client/[redacted]/upload/42 HTTP/1.1"' in lines[3]
+    assert '"GET /_nicegui/3.18.0/static/nicegui.js HTTP/1.1" 200' in lines[4]  # no secret: whole

@@ -5,12 +5,21 @@ invitation; a company always keeps one admin; audited.
 A company admin's invitation waits for the person: signed in (the emailed link), they see who invites them to which
 company and accept or decline it. Until they accept they are nothing of the company (they see none of its records,
 it sees none of theirs); once they accept, the company sees what they order and ask from then on, never before, and
-not after they are removed. Staff's invitations count at once: the shop vouches for them."""
+not after they are removed. Staff's invitations count at once: the shop vouches for them.
+
+Asked again after being removed, a person shares nothing more while the invitation waits (the company still sees what
+they did while a member, nothing later) and, once they accept (or staff add them back), from then on only: the time
+in between is never the company's. (A row holds one period, so the earlier one is the company's no longer from then.)
+
+A company admin's invitation answers the same for any email that is no other company's contact — a new one, a
+private customer's, a banned customer's or a trashed one's — so none tells who is known to the shop; a banned or
+trashed customer's waits in the list like any other, but no link is sent and they cannot sign in to accept it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -90,12 +99,16 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
         .where(
             CompanyMember.company_id == company_id,
             or_(Customer.company_id == company_id, col(CompanyMember.accepted_at).is_(None)),
-            col(CompanyMember.ended_at).is_(None),
-            col(Customer.deleted_at).is_(None),
+            _open(),
+            # a company admin's pending invitation is listed to them whatever became of the customer (see invite)
+            or_(col(Customer.deleted_at).is_(None), col(CompanyMember.accepted_at).is_(None)),
         )
     ).all()
     order = {CompanyRole.admin: 0, CompanyRole.buyer: 1, CompanyRole.viewer: 2}
-    found = [_shown(member, customer, account) for member, customer, account in rows]
+    found = [
+        _shown(member, customer, account, told=isinstance(by, User) or member.accepted_at is not None)
+        for member, customer, account in rows
+    ]
     return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
 
 
@@ -107,7 +120,6 @@ def invitations(*, session: Session, actor: PortalActor) -> list[Invitation]:
         .where(
             CompanyMember.customer_id == actor.customer_id,
             col(CompanyMember.accepted_at).is_(None),
-            col(CompanyMember.ended_at).is_(None),
             col(Company.deleted_at).is_(None),
         )
         .order_by(col(CompanyMember.id))
@@ -138,7 +150,9 @@ def accept(*, session: Session, actor: PortalActor, member_id: int, version: int
     if customer.company_id is None:  # a private customer: the company sees their records from now on only
         _join(session, None, customer, company)
         member.shared_from = now
-    member.accepted_at = now
+    elif member.ended_at is not None:  # a removed member back: from now on, never the time in between
+        member.shared_from = now
+    member.accepted_at, member.ended_at = now, None
     stamp(member)
     session.add(member)
     _record(
@@ -157,10 +171,11 @@ def accept(*, session: Session, actor: PortalActor, member_id: int, version: int
 
 
 def decline(*, session: Session, actor: PortalActor, member_id: int, version: int | None) -> None:
-    """The invited customer says no: the invitation is gone, nothing of theirs was ever the company's."""
+    """The invited customer says no: the invitation is gone, nothing of theirs was ever the company's (a removed
+    member asked again: their earlier membership stays as it ended)."""
     member, company, customer = _invitation(session, actor, member_id)
     member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
-    session.delete(member)
+    _withdraw(session, member)
     _record(
         session,
         actor,
@@ -182,10 +197,10 @@ def invite(
     base_url: str,
 ) -> Member:
     """Invite the person with this email to the company with the role, and email them a one-time link (7 days). A
-    company admin's invitation waits for the person to accept it (see the module); any email they may invite gets the
-    same answer, so none tells them who is a customer already, and one they may not (another company's contact, a
-    banned customer, one in the trash) one sentence whatever the reason. Staff's joins at once: a new email becomes a
-    contact of the company; a private customer is joined by staff only."""
+    company admin's invitation waits for the person to accept it (see the module) and answers the same for any email
+    but another company's contact's (one sentence), so none tells them who is known to the shop: a banned or trashed
+    customer's is made like any other, without a link. Staff's joins at once: a new email becomes a contact of the
+    company; a private customer is joined by staff only."""
     company = _company(session, by, company_id, write=True)
     wanted = _role(role)
     try:
@@ -194,14 +209,11 @@ def invite(
         raise ValidationFailed({'email': str(error)}) from None
     portal = isinstance(by, PortalActor)
     customer = session.exec(select(Customer).where(func.lower(Customer.email) == address.lower())).first()
-    if customer is not None and portal:
-        if customer.deleted_at is not None or customer.status == CustomerStatus.banned:
-            raise ValidationFailed({'email': _(CANNOT_INVITE)})
-        if customer.company_id not in (None, company_id):
-            raise ValidationFailed({'email': _(CANNOT_INVITE)})
-    if customer is not None and customer.deleted_at is not None:
+    if customer is not None and portal and customer.company_id not in (None, company_id):
+        raise ValidationFailed({'email': _(CANNOT_INVITE)})
+    if customer is not None and not portal and customer.deleted_at is not None:
         raise ValidationFailed({'email': _('This email belongs to a customer in the trash: restore them first.')})
-    if customer is not None and customer.status == CustomerStatus.banned:
+    if customer is not None and not portal and customer.status == CustomerStatus.banned:
         raise ValidationFailed({'email': _('This customer is banned: they cannot be invited to the portal.')})
     if customer is not None and customer.company_id not in (None, company_id):
         other = session.get(Company, customer.company_id)
@@ -217,20 +229,25 @@ def invite(
             session, email=address, name=' '.join((name or '').split())[:120], came_with='a company invitation'
         )
     member = session.exec(select(CompanyMember).where(CompanyMember.customer_id == customer.id)).first()
-    if member is not None and member.company_id == company_id and member.ended_at is None:
+    if member is not None and member.company_id == company_id and _is_open(member):
         raise ValidationFailed(
             {'email': _('{email} is already a member: resend their invitation from the list.').format(email=address)}
         )
     if not portal and customer.company_id != company_id:
         _join(session, by, customer, company)
+    now = utcnow()
+    removed_here = member is not None and member.company_id == company_id and member.ended_at is not None
     if member is None:
         member = CompanyMember(company_id=company_id, customer_id=customer.id or 0, role=wanted)
     else:  # a membership left over from a company they were moved away from, or one that ended
         member.company_id, member.role = company_id, wanted
         stamp(member)
-    now = utcnow()
     member.accepted_at = None if portal else now
-    member.shared_from = member.ended_at = None
+    if not removed_here:
+        member.shared_from = member.ended_at = None
+    elif not portal:  # staff add a removed member back: from now on, never the time in between
+        member.shared_from, member.ended_at = now, None
+    # else: a company admin asks a removed member again: their ended period stands until they accept (see accept)
     member.invited_at, member.invited_by = now, _inviter(by)
     session.add(member)
     session.flush()
@@ -247,9 +264,10 @@ def invite(
             company=company.name,
             role=word(ROLE_NAMES[wanted], lower=True),
         ),
+        mailed=_reachable(customer),
     )
     changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
-    return _one(session, member.id or 0)
+    return _one(session, member.id or 0, told=not portal)
 
 
 def _join(session: Session, by: Acting | None, customer: Customer, company: Company) -> None:
@@ -307,7 +325,7 @@ def remove(*, session: Session, by: Acting, member_id: int, version: int | None)
     company's contact for staff, their past orders the company's). The last admin is never removed."""
     member, company, customer = _member(session, by, member_id, version)
     if member.accepted_at is None:  # an invitation not accepted: withdrawn, nothing of theirs was shared
-        session.delete(member)
+        _withdraw(session, member)
     else:
         if member.role == CompanyRole.admin:
             _not_the_last_admin(session, member, company, customer, field='')
@@ -326,8 +344,9 @@ def remove(*, session: Session, by: Acting, member_id: int, version: int | None)
 
 def resend(*, session: Session, by: Acting, member_id: int, base_url: str) -> None:
     """Email the member a new one-time link (7 days)."""
-    _member, company, customer = _member_checked(session, by, member_id, None)
-    if customer.status == CustomerStatus.banned:
+    member, company, customer = _member_checked(session, by, member_id, None)
+    quiet = isinstance(by, PortalActor) and member.accepted_at is None  # told nothing of the customer (see invite)
+    if customer.status == CustomerStatus.banned and not quiet:
         raise ValidationFailed({'': _('This customer is banned: they cannot be invited to the portal.')})
     _send_invitation(
         session,
@@ -341,24 +360,53 @@ def resend(*, session: Session, by: Acting, member_id: int, base_url: str) -> No
             email=customer.email,
             company=company.name,
         ),
+        mailed=_reachable(customer),
     )
     session.commit()
 
 
 def _send_invitation(
-    session: Session, by: Acting, company: Company, customer: Customer, base_url: str, said: Sentence
+    session: Session, by: Acting, company: Company, customer: Customer, base_url: str, said: Sentence, *, mailed: bool
 ) -> None:
-    """Queue the one-time link to the company's portal and log it on the company (an invitation or a resend)."""
-    portal_access.queue_invitation(
-        session,
-        customer,
-        invited_by=by.id if isinstance(by, User) else None,
-        base_url=base_url,
-        company=company.name,
-        inviter=by.name or by.email,
-        to_accept=isinstance(by, PortalActor),
-    )
+    """Queue the one-time link to the company's portal and log it on the company (an invitation or a resend); a banned
+    or trashed customer (`mailed` False) gets no link, and the log says so to staff."""
+    if mailed:
+        portal_access.queue_invitation(
+            session,
+            customer,
+            invited_by=by.id if isinstance(by, User) else None,
+            base_url=base_url,
+            company=company.name,
+            inviter=by.name or by.email,
+            to_accept=isinstance(by, PortalActor),
+        )
+    else:
+        said = sentence(N_('{said} (no link sent: banned or in the trash)'), said=said)
     _record(session, by, 'company.member_invited', company, said)
+
+
+def _withdraw(session: Session, member: CompanyMember) -> None:
+    """An invitation not accepted goes; a removed member's new one leaves their ended membership as it was."""
+    if member.ended_at is None:
+        session.delete(member)
+        return
+    member.accepted_at = member.ended_at  # answered again (accepted_at is read as "answered or not" only)
+    stamp(member)
+    session.add(member)
+
+
+def _reachable(customer: Customer) -> bool:
+    """May this customer be sent a sign-in link (not banned, not in the trash)?"""
+    return customer.deleted_at is None and customer.status != CustomerStatus.banned
+
+
+def _open() -> Any:
+    """A membership or invitation still standing: not ended, or a removed member's new invitation (see invite)."""
+    return or_(col(CompanyMember.ended_at).is_(None), col(CompanyMember.accepted_at).is_(None))
+
+
+def _is_open(member: CompanyMember) -> bool:
+    return member.ended_at is None or member.accepted_at is None
 
 
 def role_name(role: CompanyRole | str) -> str:
@@ -395,11 +443,7 @@ def _member_checked(
     session: Session, by: Acting, member_id: int, version: int | None, *, lock: bool = False
 ) -> tuple[CompanyMember, Company, Customer]:
     found = session.get(CompanyMember, member_id)
-    if (
-        found is None
-        or found.ended_at is not None
-        or (isinstance(by, PortalActor) and found.company_id != by.company_id)
-    ):
+    if found is None or not _is_open(found) or (isinstance(by, PortalActor) and found.company_id != by.company_id):
         raise NotFound(_('This member is no longer in the company.'))
     company = _company(session, by, found.company_id, write=True)
     customer = session.get(Customer, found.customer_id)
@@ -441,16 +485,17 @@ def _role(value: CompanyRole | str) -> CompanyRole:
         raise ValidationFailed({'role': _('Choose one of the listed roles')}) from None
 
 
-def _one(session: Session, member_id: int) -> Member:
+def _one(session: Session, member_id: int, *, told: bool = True) -> Member:
     member = session.get(CompanyMember, member_id)
     customer = session.get(Customer, member.customer_id) if member else None
     if member is None or customer is None:
         raise NotFound(_('This member is no longer in the company.'))
     account = session.exec(select(PortalAccount).where(PortalAccount.customer_id == customer.id)).first()
-    return _shown(member, customer, account)
+    return _shown(member, customer, account, told=told or member.accepted_at is not None)
 
 
-def _shown(member: CompanyMember, customer: Customer, account: PortalAccount | None) -> Member:
+def _shown(member: CompanyMember, customer: Customer, account: PortalAccount | None, *, told: bool) -> Member:
+    """`told`: whether the reader may know the customer is banned (staff, or the company of a member who joined)."""
     return Member(
         member.id or 0,
         member.version,
@@ -460,7 +505,7 @@ def _shown(member: CompanyMember, customer: Customer, account: PortalAccount | N
         CompanyRole(member.role),
         member.invited_at or (account.invited_at if account else None),
         account.last_login_at if account else None,
-        customer.status == CustomerStatus.banned,
+        told and customer.status == CustomerStatus.banned,
         member.accepted_at is None,
         member.invited_by,
     )
@@ -475,7 +520,6 @@ def _invitation(session: Session, actor: PortalActor, member_id: int) -> tuple[C
         member is None
         or member.customer_id != actor.customer_id
         or member.accepted_at is not None
-        or member.ended_at is not None
         or company is None
         or company.deleted_at is not None
     ):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import exists, false, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,7 @@ from backoffice.i18n import N_, _
 from backoffice.kpi import days
 from backoffice.models import (
     Company,
+    CompanyMember,
     Customer,
     CustomerReportChoice,
     CustomerReportSend,
@@ -32,7 +34,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
-from backoffice.services import app_settings, audit, receivables, staff_mail
+from backoffice.services import app_settings, audit, portal_scope, receivables, staff_mail
 from backoffice.services.customer_report_pdf import Activity, InvoiceLine, OrderLine, RequestLine, draw
 from backoffice.services.invoice_issue import language_of, seller_identity
 from backoffice.services.report_schedules import last_period
@@ -289,7 +291,10 @@ def _mail(
 ) -> CustomerReportSend:
     contacts = session.exec(
         select(Customer).where(
-            col(Customer.id).in_(row.recipients), _members(subject), col(Customer.deleted_at).is_(None)
+            col(Customer.id).in_(row.recipients),
+            _members(subject),
+            col(Customer.deleted_at).is_(None),
+            ~_removed(subject),
         )
     ).all()
     record = CustomerReportSend(
@@ -345,11 +350,11 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
     zone = app_settings.time_zone()
     start, _end = days.bounds(first, zone)
     _start, end = days.bounds(last, zone)
-    members = select(Customer.id).where(_members(subject))
+    placed = func.coalesce(Order.placed_at, Order.created_at)
     orders = session.exec(
         select(Order)
         .where(
-            col(Order.customer_id).in_(members),
+            _shared(subject, Order.customer_id, placed),
             col(Order.placed_at) >= start,
             col(Order.placed_at) < end,
             Order.status != OrderStatus.draft,
@@ -359,12 +364,18 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
     invoices = session.exec(
         select(Invoice)
         .join(Order, col(Order.id) == Invoice.order_id)
-        .where(col(Order.customer_id).in_(members), col(Invoice.issued_at) >= start, col(Invoice.issued_at) < end)
+        .where(
+            _shared(subject, Order.customer_id, placed), col(Invoice.issued_at) >= start, col(Invoice.issued_at) < end
+        )
         .order_by(col(Invoice.issued_at))
     ).all()
     tickets = session.exec(
         select(Ticket)
-        .where(col(Ticket.customer_id).in_(members), col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+        .where(
+            _shared(subject, Ticket.customer_id, Ticket.created_at),
+            col(Ticket.created_at) >= start,
+            col(Ticket.created_at) < end,
+        )
         .order_by(col(Ticket.created_at))
     ).all()
     activity = Activity(
@@ -383,7 +394,12 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
             for i in invoices
         ],
         receivables.report(
-            session=session, actor=actor, today=today, company_id=subject.company_id, customer_id=subject.customer_id
+            session=session,
+            actor=actor,
+            today=today,
+            company_id=subject.company_id,
+            customer_id=subject.customer_id,
+            where=_shared(subject, Order.customer_id, placed) if subject.company_id else None,
         ),
         [
             RequestLine(
@@ -420,6 +436,25 @@ def _members(subject: Subject) -> Any:
     if subject.company_id:
         return Customer.company_id == subject.company_id
     return Customer.id == subject.customer_id
+
+
+def _shared(subject: Subject, column: Any, at: Any) -> Any:
+    """The records (by their customer column, made at `at`) the report covers: a company's, what the company may see
+    of its contacts (each member's within their membership, as the portal shows it); a customer's, their own."""
+    if subject.company_id:
+        return portal_scope.shared_with_company(subject.company_id, column, at)
+    return column == subject.customer_id
+
+
+def _removed(subject: Subject) -> Any:
+    """Contacts the company removed from its members: its report is theirs no more (they stay contacts for staff)."""
+    if not subject.company_id:
+        return false()
+    return exists().where(
+        col(CompanyMember.customer_id) == Customer.id,
+        col(CompanyMember.company_id) == subject.company_id,
+        col(CompanyMember.ended_at).is_not(None),
+    )
 
 
 def _not_among(subject: Subject) -> str:

@@ -106,18 +106,24 @@ def _whose(actor: PortalActor, column: Any, at: Any, company_roles: tuple[Compan
     part of the company without a membership shares all, as the staff's company page shows it."""
     if actor.company_id is None or actor.company_role not in company_roles:
         return column == actor.customer_id
-    contacts = select(Customer.id).where(Customer.company_id == actor.company_id)
+    return or_(column == actor.customer_id, shared_with_company(actor.company_id, column, at))
+
+
+def shared_with_company(company_id: int, column: Any, at: Any) -> Any:
+    """The clause choosing the records (by their customer column, made at `at`) the company may see: its contacts',
+    each member's only within their membership ([`shared_from`, `ended_at`) of their row; None: open). What the
+    portal shows the company's members and what its reports cover."""
+    contacts = select(Customer.id).where(Customer.company_id == company_id)
 
     def membership(field: Any) -> Any:
         return (
             select(field)
-            .where(CompanyMember.customer_id == column, CompanyMember.company_id == actor.company_id)
+            .where(CompanyMember.customer_id == column, CompanyMember.company_id == company_id)
             .scalar_subquery()
         )
 
     start, end = membership(CompanyMember.shared_from), membership(CompanyMember.ended_at)
-    shared = and_(col(column).in_(contacts), or_(start.is_(None), start <= at), or_(end.is_(None), end > at))
-    return or_(column == actor.customer_id, shared)
+    return and_(col(column).in_(contacts), or_(start.is_(None), start <= at), or_(end.is_(None), end > at))
 
 
 EVERY_ROLE = (CompanyRole.admin, CompanyRole.buyer, CompanyRole.viewer)

@@ -135,12 +135,14 @@ def report(
     today: date | None = None,
     customer_id: int | None = None,
     company_id: int | None = None,
+    where: Any = None,
 ) -> Report:
     """Every invoice not paid in full with its due date, days overdue and amount open; the ageing per account and in
-    total (one pass over the items); the DSO over the last 90 days."""
+    total (one pass over the items); the DSO over the last 90 days. `where`: a clause on the invoice's order and
+    customer narrowing the invoices (what a company's report may show)."""
     require(actor, 'finance.read')
     today = today or shop_today(app_settings.time_zone())
-    items = open_items(session, today=today, customer_id=customer_id, company_id=company_id)
+    items = open_items(session, today=today, customer_id=customer_id, company_id=company_id, where=where)
     totals = Ageing()
     accounts: dict[str, AccountAgeing] = {}
     for item in items:
@@ -165,7 +167,12 @@ def report(
 
 
 def open_items(
-    session: Session, *, today: date, customer_id: int | None = None, company_id: int | None = None
+    session: Session,
+    *,
+    today: date,
+    customer_id: int | None = None,
+    company_id: int | None = None,
+    where: Any = None,
 ) -> list[OpenItem]:
     """The invoices with an amount open, oldest due first, read in one query (credit notes summed per invoice)."""
     query = open_invoices_query(
@@ -187,6 +194,8 @@ def open_items(
         query = query.where(col(Order.customer_id) == customer_id)
     if company_id is not None:
         query = query.where(col(Customer.company_id) == company_id)
+    if where is not None:
+        query = query.where(where)
     items = []
     for row in session.execute(query).all():
         invoice_id, number, order_id, currency, issued_at, due, total = row[:7]

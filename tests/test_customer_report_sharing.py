@@ -1,0 +1,89 @@
+"""A company's report shows only what the company may see of its contacts: a member who joined by accepting a company
+admin's invitation, from joining; one the company removed, until removed — and a removed member is sent none."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from pypdf import PdfReader
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.kpi.days import today as shop_today
+from backoffice.models import Customer, StaffMail
+from backoffice.services import company_members, customer_reports
+
+from .support.companies import BASE_URL, actor, company_with, member_id
+from .support.factories import make_user, submit_request
+from .support.finance import invoiced_on_terms, mugs, round_prices
+from .support.portal import delivered_order
+
+HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: <img src=x onerror=alert(1)>'
+NEXT_MONTH = shop_today('UTC').replace(day=1) + timedelta(days=40)  # its last complete month: this month
+
+
+def joined(email: str, company_email: str) -> None:
+    """A company admin invites the customer, who accepts."""
+    admin = actor(company_email)
+    with session_scope() as session:
+        company_members.invite(
+            session=session, by=admin, company_id=admin.company_id, email=email, name=HOSTILE, base_url=BASE_URL
+        )
+    with read_session() as session:
+        (invitation,) = company_members.invitations(session=session, actor=actor(email))
+    with session_scope() as session:
+        company_members.accept(
+            session=session, actor=actor(email), member_id=invitation.member_id, version=invitation.version
+        )
+
+
+def pdf_text(pdf: bytes) -> str:
+    return ' '.join('\n'.join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_the_company_report_covers_each_contact_only_while_they_shared() -> None:
+    manager, admin = make_user('manager'), make_user('admin')
+    round_prices(admin)
+    mugs(admin)
+    acme = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    ada_order = delivered_order('ada@acme.com', sku='REP-ADA')  # made a contact by the shop: shares all
+    carl_before, carl_unpaid = invoiced_on_terms(manager, 'carl@example.com', 2, 30, name=HOSTILE)
+    submit_request(f'Carl alone {HOSTILE}', email='carl@example.com', order_number=None)
+    joined('carl@example.com', 'ada@acme.com')
+    carl_after = delivered_order('carl@example.com', sku='REP-CARL')
+    joined('dan@example.com', 'ada@acme.com')
+    dan_during = delivered_order('dan@example.com', sku='REP-DAN1')
+    with session_scope() as session:
+        company_members.remove(
+            session=session, by=actor('ada@acme.com'), member_id=member_id('dan@example.com'), version=None
+        )
+    dan_after, dan_unpaid = invoiced_on_terms(manager, 'dan@example.com', 1, 30)
+    submit_request(f'Dan alone {HOSTILE}', email='dan@example.com', order_number=None)
+
+    with read_session() as session:
+        pdf, _name = customer_reports.preview_pdf(session=session, actor=manager, company_id=acme.id, today=NEXT_MONTH)
+    shown = pdf_text(pdf)
+    for number in (ada_order.number, carl_after.number, dan_during.number):
+        assert number in shown
+    for number in (carl_before.number, carl_unpaid.number, dan_after.number, dan_unpaid.number):
+        assert number not in shown  # neither before joining nor after leaving: never the company's
+    assert 'Carl alone' not in shown and 'Dan alone' not in shown
+
+    with read_session() as session:
+        ids = {c.email: c.id for c in session.exec(select(Customer).where(Customer.company_id == acme.id))}
+        version = customer_reports.shown(session=session, actor=manager, company_id=acme.id).version
+    assert set(ids) == {'ada@acme.com', 'carl@example.com', 'dan@example.com'}  # Dan is still a contact for staff
+    with session_scope() as session:
+        customer_reports.save(
+            session=session,
+            actor=manager,
+            company_id=acme.id,
+            frequency='monthly',
+            recipients=list(ids.values()),
+            version=version,
+        )
+    assert customer_reports.send_due(today=NEXT_MONTH) == 1
+    with read_session() as session:
+        mailed = set(session.exec(select(StaffMail.to_address).where(StaffMail.subject.contains('statement'))).all())
+    assert mailed == {'ada@acme.com', 'carl@example.com'}  # the company removed Dan: its report is not his
