@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from fastapi import HTTPException, Request, params
+from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -205,6 +206,36 @@ def language_of(request: Request) -> str:
     """The language an API caller reads: the best of its Accept-Language we have, else English (never the staff's
     default: a front office that asks for nothing gets the messages its developers wrote against)."""
     return i18n.from_accept_language(request.headers.get('accept-language')) or i18n.SOURCE_LOCALE
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """422 for each query parameter the request's route does not read, at its name, saying what the route takes: a
+    misspelt filter (`?stauts=open`) would otherwise be ignored and the list answered unfiltered, as if it were the
+    answer asked for. The resource API calls it once the key is checked (its checks run in that order)."""
+    route = request.scope.get('route')
+    if not isinstance(route, APIRoute):
+        return
+    known: tuple[str, ...] | None = getattr(route, 'known_query', None)  # read once per route
+    if known is None:
+        known = _query_names(route.dependant)
+        route.known_query = known  # type: ignore[attr-defined]
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if unknown:
+        message = _('Unknown query parameter; this route takes: {names}.').format(names=', '.join(known) or '-')
+        raise HTTPException(
+            422, [{'loc': ['query', name], 'msg': message, 'type': 'extra_forbidden'} for name in unknown]
+        )
+
+
+def _query_names(dependant: Dependant) -> tuple[str, ...]:
+    """The query parameters a route reads: its own and its dependencies'."""
+    names: list[str] = []
+    pending = [dependant]
+    while pending:
+        current = pending.pop(0)
+        names += [field.alias for field in current.query_params]
+        pending += current.dependencies
+    return tuple(dict.fromkeys(names))
 
 
 def _check_parameters(request: Request, integer_params: set[str]) -> None:
