@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from babel.lists import format_list
 from pydantic import ValidationError
 
 from backoffice import formatting, i18n
@@ -81,12 +84,13 @@ class StaleRecord(ServiceError):
         ).format(entity=_(self.entity), who=who, version=self.current_version)
 
 
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """Pydantic's errors as {field: readable message}, keeping the first message of each field."""
+def field_errors(error: ValidationError, choices: Mapping[str, Mapping[Any, str]] | None = None) -> dict[str, str]:
+    """Pydantic's errors as {field: readable message}, keeping the first message of each field. `choices`: a choice
+    field's {value: label}, so that a refused choice names the labels the form shows, not the stored values."""
     errors: dict[str, str] = {}
     for item in error.errors():
         field = str(item['loc'][0]) if item['loc'] else ''
-        message = readable(item, ours_in_english=True)
+        message = readable(item, ours_in_english=True, choices=(choices or {}).get(field))
         errors.setdefault(field, message[:1].upper() + message[1:])
     return errors
 
@@ -125,11 +129,12 @@ PYDANTIC_MESSAGES = {
 }
 
 
-def readable(item: Any, *, ours_in_english: bool = False) -> str:
+def readable(item: Any, *, ours_in_english: bool = False, choices: Mapping[Any, str] | None = None) -> str:
     """One of pydantic's errors as a person reads it: our sentence for its type in the reader's language, with the
     limit it names. An API caller reading English gets pydantic's own English (as it always was: clients may match
     it); a form's field (`ours_in_english`, field_errors) says "Use at most 200 characters" in every language, as the
-    rest of the screens do, not "String should have at most 200 characters"."""
+    rest of the screens do, not "String should have at most 200 characters". A refused choice names the values for
+    an API caller (what its program sends) and, on a form, the labels the person sees (`choices`, the field's)."""
     english = str(item['msg']).removeprefix('Value error, ')
     kind, context = item.get('type'), item.get('ctx') or {}
     if i18n.current() == i18n.SOURCE_LOCALE and not (ours_in_english and kind != 'value_error'):
@@ -147,8 +152,22 @@ def readable(item: Any, *, ours_in_english: bool = False) -> str:
             if kind == 'string_too_long':
                 return ngettext('Use at most {n} character', 'Use at most {n} characters', n).format(n=n)
             return ngettext('Give at most {n} item', 'Give at most {n} items', n).format(n=n)
+        if kind in ('enum', 'literal_error') and ours_in_english:
+            return _(PYDANTIC_MESSAGES[kind]).format(expected=_labels(str(context['expected']), choices))
         if kind in PYDANTIC_MESSAGES:
             return _(PYDANTIC_MESSAGES[kind]).format(**context)
     except (KeyError, IndexError, TypeError, ValueError):
         pass
     return english
+
+
+def _labels(expected: str, choices: Mapping[Any, str] | None) -> str:
+    """Pydantic's expected values ("'active', 'unfinished' or 'banned'") as a person reads them: the form's labels of
+    those it offers ("Active or Unfinished sign-up", in the reader's language), else each value made readable."""
+    values = [part.strip().strip("'") for part in _EXPECTED_SEPARATOR.split(expected) if part.strip()]
+    labelled = dict(choices or {})
+    words = [formatting.label(value, labelled) for value in labelled if str(value) in values]
+    return format_list(words or [formatting.label(value, None) for value in values], style='or', locale=i18n.current())
+
+
+_EXPECTED_SEPARATOR = re.compile(r', | or ')

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
 from backoffice.models import ApiKey, AuditEntry, utcnow
 from backoffice.runtime.ratelimit import RateLimiter
@@ -18,6 +19,8 @@ from backoffice.services.api_keys import InvalidKey, MissingKey, MissingScope, R
 
 from .support.api import make_key
 from .support.factories import make_user
+
+RESOURCE_KEYS = ', '.join(RESOURCES)
 
 
 def authenticate(header: str | None, scope: str = 'requests:write') -> ApiKey:
@@ -69,8 +72,9 @@ def test_only_an_admin_manages_keys(role: str) -> None:
             'Shop',
             ['requests:read'],
             {
-                'scopes': "Unknown scope 'requests:read'; choose from requests:write, events:write, "
-                'orders:write, customers:seen, customers:read, acceptances:write, read:<resource>, write:<resource>.'
+                'scopes': "Unknown scope 'requests:read'; did you mean 'requests:write'? Choose from requests:write, "
+                'events:write, orders:write, customers:seen, customers:read, acceptances:write, or read:<resource> / '
+                f'write:<resource> for one of: {RESOURCE_KEYS}.'
             },
         ),
     ],
@@ -80,6 +84,44 @@ def test_a_key_needs_a_name_and_known_scopes(name: str, scopes: list[str], error
     with session_scope() as session, pytest.raises(ValidationFailed) as raised:
         api_keys.create_key(session=session, actor=admin, name=name, scopes=scopes)
     assert raised.value.errors == errors
+
+
+@pytest.mark.parametrize(
+    ('scope', 'message'),
+    [
+        (
+            'read:custmers',
+            "Unknown scope 'read:custmers': no resource is called 'custmers'; did you mean 'read:customers'? "
+            f'Resources: {RESOURCE_KEYS}.',
+        ),
+        ('write:orders', "Unknown scope 'write:orders': 'orders' can only be read over the API; choose 'read:orders'."),
+        (
+            'read:<script>alert(1)</script>',
+            "Unknown scope 'read:<script>alert(1)</script>': no resource is called '<script>alert(1)</script>'. "
+            f'Resources: {RESOURCE_KEYS}.',
+        ),
+        (
+            'Jo "<img src=x onerror=alert(1)>": \'x\'',
+            "Unknown scope 'Jo \"<img src=x onerror=alert(1)>\": \\'x\\''; choose from requests:write, events:write, "
+            'orders:write, customers:seen, customers:read, acceptances:write, or read:<resource> / write:<resource> '
+            f'for one of: {RESOURCE_KEYS}.',
+        ),
+    ],
+)
+def test_a_misspelt_scope_names_the_valid_ones(scope: str, message: str) -> None:
+    """A resource scope's resource misspelt, or one only readable, or nothing like a scope: the refusal says which
+    scopes and resources exist, and the nearest one."""
+    with session_scope() as session, pytest.raises(ValidationFailed) as raised:
+        api_keys.create_key(
+            session=session, actor=None, system=True, name='Shop', scopes=[scope], acting_as=make_user('admin')
+        )
+    assert raised.value.errors == {'scopes': message}
+
+
+def test_the_command_line_names_the_nearest_scope(capsys: pytest.CaptureFixture) -> None:
+    make_user('admin', email='ops@example.com')
+    assert main(['create-api-key', '--name', 'ERP', '--scopes', 'read:custmers', '--as', 'ops@example.com']) == 1
+    assert "did you mean 'read:customers'? Resources: categories, products," in capsys.readouterr().err
 
 
 def test_keys_are_listed_newest_first_with_revoked_ones() -> None:

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -380,3 +380,50 @@ async def test_each_refused_event_names_its_field_in_the_callers_language(
     reasons = {error['id']: error['reason'] for error in french['errors']}
     assert reasons['future'] == 'ts est dans le futur' and reasons['nobody'] == 'donnez customer_email ou anonymous_id'
     assert reasons['bad-type'].startswith('type: type inconnu') and french['duplicates'] == 1
+
+
+def _five_minutes_ago() -> float:
+    return (utcnow() - timedelta(minutes=5)).timestamp()
+
+
+@pytest.mark.parametrize(
+    'unix',
+    [
+        lambda: int(_five_minutes_ago()),  # a Unix time in seconds
+        lambda: int(_five_minutes_ago() * 1000),  # in milliseconds, as JavaScript's Date.now() gives it
+        lambda: _five_minutes_ago(),
+        lambda: str(int(_five_minutes_ago())),  # the same, quoted
+        lambda: f' {int(_five_minutes_ago() * 1000)} ',
+    ],
+)
+async def test_a_unix_timestamp_is_refused_saying_the_format_expected(
+    client: httpx.AsyncClient, secret: str, unix: Callable[[], object]
+) -> None:
+    """`ts` is documented (and described in the OpenAPI) as an ISO 8601 date and time: a number was read silently as
+    seconds or as milliseconds, guessed from its size, so it is refused, saying what to send."""
+    recent = (utcnow() - timedelta(minutes=5)).isoformat()
+    ts = unix()
+    batch = [event('iso', ts=recent, props={'q': '"<script>": \'x\''}), event('unix', ts=ts)]
+    english = (await client.post('/api/events', json={'events': batch}, headers=bearer(secret))).json()
+    [refused] = english['errors']
+    assert (english['accepted'], refused['id'], refused['field']) == (1, 'unix', 'ts')
+    assert refused['reason'] == 'ts: give an ISO 8601 date and time with its time zone, e.g. 2026-11-23T18:04:05Z'
+    french = (
+        await client.post(
+            '/api/events',
+            json={'events': [event('unix-fr', ts=ts)]},
+            headers=bearer(secret, **{'Accept-Language': 'fr'}),
+        )
+    ).json()
+    assert french['errors'][0]['reason'].startswith('ts: donnez une date et une heure ISO 8601')
+    assert [r.client_id for r in stored()] == ['iso']
+
+
+async def test_an_iso_time_without_a_zone_is_still_read_as_utc(client: httpx.AsyncClient, secret: str) -> None:
+    """As documented: without a zone, a time is UTC."""
+    naive = (utcnow() - timedelta(minutes=5)).replace(tzinfo=None, microsecond=0)
+    answer = await client.post(
+        '/api/events', json={'events': [event('naive', ts=naive.isoformat())]}, headers=bearer(secret)
+    )
+    assert answer.json()['accepted'] == 1
+    assert stored()[0].ts.replace(tzinfo=None) == naive

@@ -110,15 +110,23 @@ def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, ra
     if api_keys.is_stale(key):  # "last used", once a minute at most
         with session_scope() as session:
             api_keys.touch_if_stale(session, key)
-    within_rate(limiter, f'key:{key.prefix}', rate_message)
+    within_rate(limiter, f'key:{key.prefix}', rate_message, request)
     return key
 
 
-def within_rate(limiter: ratelimit.RateLimiter, bucket: str, message: str) -> None:
+def within_rate(
+    limiter: ratelimit.RateLimiter, bucket: str, message: str, request: Request | None = None
+) -> ratelimit.Decision:
+    """Count the call in its bucket: 429 with Retry-After when it is empty. Either way the answer says the limit,
+    what is left and when it is all back (RateLimit-* headers: input_rules.StrictRoute puts them on the answer of a
+    call allowed, from `request.state`), so a caller can pace itself before it is refused."""
     decision = limiter.hit(bucket)
     if not decision.allowed:
         raise HTTPException(
             429,
             _('{message} Retry in {seconds} s.').format(message=message, seconds=decision.retry_after),
-            headers={'Retry-After': str(decision.retry_after)},
+            headers={'Retry-After': str(decision.retry_after), **decision.headers()},
         )
+    if request is not None:
+        request.state.rate_limit_headers = decision.headers()
+    return decision

@@ -36,7 +36,10 @@ CORS = {
 
 # on every answer, refusals too: else the shop page's script cannot read a 401, 422 or 429 (the browser hides an
 # answer without it) and sees only "failed to fetch", never the reason or when to retry
-CORS_ON_ANSWERS = {'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After'}
+CORS_ON_ANSWERS = {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset',
+}
 
 
 class EventsRoute(SizeLimitedRoute):

@@ -33,9 +33,9 @@ async def feed(file_name: str):
     try:
         served = await run_in_threadpool(feeds.serve, token=token, fmt=fmt)
     except feeds.FeedRefused as refused:
-        headers = dict(NO_STORE)
+        headers = {**NO_STORE, **refused.headers}
         if refused.retry_after:
             headers['Retry-After'] = str(refused.retry_after)
         return PlainTextResponse(refused.message, status_code=refused.status, headers=headers)
-    headers = {**NO_STORE, 'Content-Disposition': f'inline; filename="{served.file_name}"'}
+    headers = {**NO_STORE, **served.headers, 'Content-Disposition': f'inline; filename="{served.file_name}"'}
     return StreamingResponse(served.chunks, media_type=served.media_type, headers=headers)

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
-from fastapi import Request, params
+from fastapi import HTTPException, Request, params
+from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -67,8 +68,33 @@ def check_text(value: str, location: list[str | int]) -> None:
         raise MalformedInput(location, _('Text may not contain NUL characters or lone UTF-16 surrogates.'))
 
 
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    'RateLimit-Limit': {'description': 'Calls allowed in a row (the burst)', 'schema': {'type': 'integer'}},
+    'RateLimit-Remaining': {'description': 'Calls left now', 'schema': {'type': 'integer'}},
+    'RateLimit-Reset': {
+        'description': 'Seconds until every call of the burst is allowed again',
+        'schema': {'type': 'integer'},
+    },
+}
+RETRY_AFTER_HEADER = {
+    'Retry-After': {'description': 'Seconds to wait before calling again', 'schema': {'type': 'integer'}}
+}
+
+
 class StrictRoute(APIRoute):
-    """An API route that reads its input strictly (see the module's docstring) before FastAPI parses it."""
+    """An API route that reads its input strictly (see the module's docstring) before FastAPI parses it. A route that
+    declares a 429 is rate limited: every answer of a call it counted carries the RateLimit-* headers (put on
+    `request.state` by common.within_rate), and its OpenAPI description says so."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if 429 in self.responses:
+            success = self.status_code or 200
+            self.responses = {
+                **self.responses,
+                success: {**self.responses.get(success, {}), 'headers': RATE_LIMIT_HEADERS},
+                429: {**self.responses[429], 'headers': {**RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS}},
+            }
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
@@ -104,15 +130,23 @@ class StrictRoute(APIRoute):
                     {'detail': [{'loc': error.location, 'msg': str(error), 'type': 'malformed_input'}]}, status_code=422
                 )
             try:
-                return await handler(request)
+                response = await handler(request)
             except RequestValidationError as error:  # FastAPI's own 422, answered here while the language is known
                 errors = in_words(tidied(error.errors()))
-                return JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
+                response = JSONResponse({'detail': jsonable_encoder(errors)}, status_code=422)
+            except HTTPException as error:  # a refusal after the call was counted says what is left too
+                if counted := getattr(request.state, 'rate_limit_headers', None):
+                    error.headers = {**counted, **(error.headers or {})}
+                raise
             except write_failures.MACHINE_ERRORS as error:
                 failure = write_failures.classify(error)
                 if failure is None:
                     raise
-                return failure_answer(failure)
+                response = failure_answer(failure)
+            if counted := getattr(request.state, 'rate_limit_headers', None):
+                for name, value in counted.items():
+                    response.headers.setdefault(name, value)
+            return response
 
         return strict
 
@@ -172,6 +206,36 @@ def language_of(request: Request) -> str:
     """The language an API caller reads: the best of its Accept-Language we have, else English (never the staff's
     default: a front office that asks for nothing gets the messages its developers wrote against)."""
     return i18n.from_accept_language(request.headers.get('accept-language')) or i18n.SOURCE_LOCALE
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """422 for each query parameter the request's route does not read, at its name, saying what the route takes: a
+    misspelt filter (`?stauts=open`) would otherwise be ignored and the list answered unfiltered, as if it were the
+    answer asked for. The resource API calls it once the key is checked (its checks run in that order)."""
+    route = request.scope.get('route')
+    if not isinstance(route, APIRoute):
+        return
+    known: tuple[str, ...] | None = getattr(route, 'known_query', None)  # read once per route
+    if known is None:
+        known = _query_names(route.dependant)
+        route.known_query = known  # type: ignore[attr-defined]
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if unknown:
+        message = _('Unknown query parameter; this route takes: {names}.').format(names=', '.join(known) or '-')
+        raise HTTPException(
+            422, [{'loc': ['query', name], 'msg': message, 'type': 'extra_forbidden'} for name in unknown]
+        )
+
+
+def _query_names(dependant: Dependant) -> tuple[str, ...]:
+    """The query parameters a route reads: its own and its dependencies'."""
+    names: list[str] = []
+    pending = [dependant]
+    while pending:
+        current = pending.pop(0)
+        names += [field.alias for field in current.query_params]
+        pending += current.dependencies
+    return tuple(dict.fromkeys(names))
 
 
 def _check_parameters(request: Request, integer_params: set[str]) -> None:

@@ -209,7 +209,7 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
     """Rate a solved request 1–5, once. No API key: the token from the customer's link authorises it.
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'
-    within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'))
+    within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'), request)
     with session_scope() as session:
         try:
             tickets.rate(

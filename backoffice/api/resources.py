@@ -6,8 +6,8 @@ each declared action.
 A call needs an API key holding `read:<resource>` (list, get) or `write:<resource>` (the rest; it includes read). The
 key acts as the staff member it belongs to: the services check that person's permissions as they do on the screens,
 and the audit log names them with the key (`maria@shop.com (API key ab12cd34)`). Rate-limited per key like the other
-APIs. Checks run cheapest first: body size (413), the key (401/403) and its rate (429), the input (422), then the
-service (403/404/409/422)."""
+APIs. Checks run cheapest first: body size (413), the key (401/403) and its rate (429), the input (422: a query
+parameter the route does not read too), then the service (403/404/409/422)."""
 
 # no `from __future__ import annotations`: FastAPI reads the endpoints' annotations, which name local dependencies
 import inspect
@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel
 import backoffice.resources  # noqa: F401  (registers every declared resource)
 from backoffice.api import resource_cursor
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX
+from backoffice.api.input_rules import INT32_MAX, refuse_unknown_query
 from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
 from backoffice.api.resource_schemas import (
     HIDDEN_FIELDS,
@@ -106,7 +106,8 @@ def _add_routes(router: APIRouter, resource: Resource, schemas: Schemas) -> None
         operation_id=f'list_{snake}',
         summary=f'List {resource.label.lower()}',
         description=f'A page of {resource.label.lower()}, as the {resource.key} screen lists them: search, filters, '
-        'sort, then `next_cursor` for the next page (keyset reads). Needs `read:' + resource.key + '`.',
+        'sort, then `next_cursor` for the next page (keyset reads). Needs `read:' + resource.key + '`. A query '
+        'parameter not listed here is refused (422 at its name), never ignored.',
     )
 
     def get_record(record_id: RecordId, key: Annotated[ApiKey, Depends(reader)]) -> Any:
@@ -447,12 +448,14 @@ def _key_with(resource: Resource, access: str) -> Callable[..., ApiKey]:
     scope = api_keys.resource_scope(access, resource.key)
 
     def resource_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
-        return calling_key(
+        key = calling_key(
             request,
             scope,
             ratelimit.api_keys,  # read at each call: the tests widen it
             _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.api_keys.limit),
         )
+        refuse_unknown_query(request)  # a misspelt filter is a 422 at its name, not a list answered unfiltered
+        return key
 
     resource_key.__name__ = f'{access}_{resource.key.replace("-", "_")}_key'
     return resource_key

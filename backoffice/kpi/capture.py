@@ -4,6 +4,7 @@ sender's event id), and says why each of the others was refused."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ MAX_BATCH = 1000
 _TYPE_NUMBERS = {t.name: int(t) for t in EventType}
 FUTURE_TOLERANCE = timedelta(minutes=10)  # a front office's clock may run a little fast
 MAX_AGE = timedelta(days=90)  # older than this is a replay or a broken client
+_NUMBER = re.compile(r'\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*')
 
 
 class IncomingEvent(BaseModel):
@@ -32,7 +34,10 @@ class IncomingEvent(BaseModel):
 
     id: str = Field(min_length=1, max_length=64, description='Your unique id for this event; a resend is ignored')
     type: str = Field(description='One of: ' + ', '.join(t.name for t in EventType))
-    ts: datetime = Field(description='When it happened (ISO 8601; without a zone it is read as UTC)')
+    ts: datetime = Field(
+        description='When it happened: ISO 8601 text, e.g. 2026-11-23T18:04:05Z (without a zone it is read as UTC); '
+        'a Unix timestamp (a number) is refused'
+    )
     customer_email: str | None = Field(default=None, max_length=254)
     anonymous_id: str | None = Field(default=None, max_length=64, description="The browser's id before sign-in")
     session_id: str | None = Field(default=None, max_length=64)
@@ -43,6 +48,16 @@ class IncomingEvent(BaseModel):
     def _known_type(cls, value: str) -> str:
         if value not in EventType.__members__:
             raise ValueError(_('unknown type {type}').format(type=repr(value[:40])))
+        return value
+
+    @field_validator('ts', mode='before')
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        """Only ISO 8601 text (or, from our own code, a datetime): pydantic would also read a number, or digits in
+        text, as a Unix time in seconds or in milliseconds, guessing which from its size — not the documented format,
+        and a guess that may be wrong."""
+        if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+            raise ValueError(_('give an ISO 8601 date and time with its time zone, e.g. 2026-11-23T18:04:05Z'))
         return value
 
     @field_validator('ts')

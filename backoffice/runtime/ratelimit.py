@@ -28,6 +28,17 @@ CONTACT_FORM_PERIOD = 600.0  # ... per 10 minutes
 class Decision:
     allowed: bool
     retry_after: int = 0  # whole seconds until the next call would be allowed (0 when allowed)
+    limit: int = 0  # the burst: calls allowed in a row from a full bucket
+    remaining: int = 0  # calls allowed now, after this one
+    reset: int = 0  # whole seconds until the bucket is full again (every call of the burst allowed)
+
+    def headers(self) -> dict[str, str]:
+        """The answer's rate-limit headers (IETF draft names): the limit, what is left, when it is all back."""
+        return {
+            'RateLimit-Limit': str(self.limit),
+            'RateLimit-Remaining': str(self.remaining),
+            'RateLimit-Reset': str(self.reset),
+        }
 
 
 class RateLimiter:
@@ -56,9 +67,9 @@ class RateLimiter:
                 self._buckets[key] = (tokens - 1, now)
                 if len(self._buckets) > 10_000:
                     self._forget_full_buckets(now)
-                return Decision(True)
+                return self._decision(True, tokens - 1)
             self._buckets[key] = (tokens, now)
-            return Decision(False, max(1, math.ceil((1 - tokens) / self._rate)))
+            return self._decision(False, tokens)
 
     def peek(self, key: str) -> Decision:
         """Whether a call would be allowed now, without counting one (a form counts only what it accepts)."""
@@ -69,7 +80,17 @@ class RateLimiter:
             now = self.clock()
             tokens, at = self._buckets.get(key, (float(self.limit), now))
             tokens = min(float(self.limit), tokens + (now - at) * self._rate)
-            return Decision(True) if tokens >= 1 else Decision(False, max(1, math.ceil((1 - tokens) / self._rate)))
+            return self._decision(tokens >= 1, tokens)
+
+    def _decision(self, allowed: bool, tokens: float) -> Decision:
+        """What `tokens` left in a bucket mean for the caller (after the call counted, when it was allowed)."""
+        return Decision(
+            allowed,
+            0 if allowed else max(1, math.ceil((1 - tokens) / self._rate)),
+            limit=self.limit,
+            remaining=max(0, math.floor(tokens)),
+            reset=max(0, math.ceil((self.limit - tokens) / self._rate - 1e-9)),
+        )
 
     def reset(self) -> None:
         with self._lock:
@@ -143,9 +164,7 @@ def _shared_decision(limiter: RateLimiter, key: str, *, take: bool) -> Decision 
         _retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS
         log.warning('Redis rate limit unavailable; this process counts on its own for %d s', REDIS_RETRY_SECONDS)
         return None
-    if int(allowed):
-        return Decision(True)
-    return Decision(False, max(1, math.ceil((1 - float(tokens)) / limiter._rate)))
+    return limiter._decision(bool(int(allowed)), float(tokens))
 
 
 api_keys = RateLimiter(API_KEY_CALLS_PER_MINUTE, 60.0, name='api-keys')

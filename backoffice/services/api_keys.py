@@ -9,6 +9,7 @@ per request, a lever for overload), and the lookup goes by the prefix, so only o
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
 import json
@@ -213,9 +214,7 @@ def _scopes_problem(chosen: list[str], *, acts_for_someone: bool, giver: User | 
     known = known_scopes()
     unknown = [scope for scope in chosen if scope not in known]
     if unknown:
-        return _('Unknown scope {scope}; choose from {choices}.').format(
-            scope=repr(unknown[0]), choices=', '.join([*SCOPES, 'read:<resource>', 'write:<resource>'])
-        )
+        return _unknown_scope(unknown[0], known)
     if not chosen:
         return _('Choose at least one scope.')
     if not acts_for_someone and any(scope not in SCOPES for scope in chosen):
@@ -246,6 +245,40 @@ def revoke_key(*, session: Session, actor: User, key_id: int) -> ApiKey:
         )
         session.commit()
     return key
+
+
+def _unknown_scope(scope: str, known: dict[str, str]) -> str:
+    """Why a scope is unknown, naming what exists and the nearest one: a misspelt resource (`read:custmers`), a write
+    scope of a resource only read over the API (`write:orders`), or something else."""
+    resources = list(declaration.RESOURCES)
+    access, colon, resource_key = scope.partition(':')
+    if colon and access in RESOURCE_ACCESS:
+        if resource_key in declaration.RESOURCES:
+            return _('Unknown scope {scope}: {resource} can only be read over the API; choose {read}.').format(
+                scope=repr(scope), resource=repr(resource_key), read=repr(resource_scope('read', resource_key))
+            )
+        near = difflib.get_close_matches(resource_key, resources, n=1)
+        if near:
+            return _(
+                'Unknown scope {scope}: no resource is called {resource}; did you mean {guess}? Resources: {resources}.'
+            ).format(
+                scope=repr(scope),
+                resource=repr(resource_key),
+                guess=repr(resource_scope(access, near[0])),
+                resources=', '.join(resources),
+            )
+        return _('Unknown scope {scope}: no resource is called {resource}. Resources: {resources}.').format(
+            scope=repr(scope), resource=repr(resource_key), resources=', '.join(resources)
+        )
+    near = difflib.get_close_matches(scope, list(known), n=1)
+    if near:
+        return _(
+            'Unknown scope {scope}; did you mean {guess}? Choose from {choices}, or read:<resource> / write:<resource> '
+            'for one of: {resources}.'
+        ).format(scope=repr(scope), guess=repr(near[0]), choices=', '.join(SCOPES), resources=', '.join(resources))
+    return _(
+        'Unknown scope {scope}; choose from {choices}, or read:<resource> / write:<resource> for one of: {resources}.'
+    ).format(scope=repr(scope), choices=', '.join(SCOPES), resources=', '.join(resources))
 
 
 def authenticate(session: Session, header_value: str | None, scope: str, *, touch: bool = True) -> ApiKey:

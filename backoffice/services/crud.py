@@ -52,7 +52,7 @@ def create_record(
         return resource.create_with(session=session, actor=actor, data=data)
     if not system:
         require(actor, resource.write_permission)
-    values = validated(resource.create, data)
+    values = validated(resource.create, data, choices=choice_labels(resource))
     check_unique_and_related(session, resource, values)
     return save_new(session, actor, resource, resource.model(**values))
 
@@ -85,7 +85,7 @@ def update_record(
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version, changes=changes)
     require(actor, resource.write_permission)
     record = _locked(session, resource, record_id, version)
-    values = validated(resource.update, changes, partial=True, model=resource.model)
+    values = validated(resource.update, changes, partial=True, model=resource.model, choices=choice_labels(resource))
     check_unique_and_related(session, resource, values, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
@@ -202,7 +202,11 @@ def revert_to(
         session.rollback()
         return resource.update_with(session=session, actor=actor, record_id=record_id, version=version, changes=values)
     typed = validated(
-        resource.update, {k: v for k, v in values.items() if k != 'deleted_at'}, partial=True, model=resource.model
+        resource.update,
+        {k: v for k, v in values.items() if k != 'deleted_at'},
+        partial=True,
+        model=resource.model,
+        choices=choice_labels(resource),
     )
     check_unique_and_related(session, resource, typed, record_id=record_id)
     if resource.check_change and (problems := resource.check_change(record, typed)):
@@ -222,18 +226,29 @@ def trash_count(*, session: Session, actor: User, resource: Resource) -> int:
 # --- the rules a create or update runs, shared with imports and domain services ----------------------------------
 
 
+def choice_labels(resource: Resource) -> dict[str, dict[Any, str]]:
+    """Each choice field's {value: label}, as its form offers them."""
+    return {field.name: dict(field.choices) for field in resource.fields if field.choices}
+
+
 def _locked(session: Session, resource: Resource, record_id: int, version: int | None) -> SQLModel:
     return get_for_update(session, resource.model, record_id, version, entity=resource.entity, label=resource.singular)
 
 
 def validated(
-    schema, data: dict[str, Any], *, partial: bool = False, model: type[SQLModel] | None = None
+    schema,
+    data: dict[str, Any],
+    *,
+    partial: bool = False,
+    model: type[SQLModel] | None = None,
+    choices: dict[str, dict[Any, str]] | None = None,
 ) -> dict[str, Any]:
-    """The values as the resource's create or update model accepts them, or ValidationFailed with field errors."""
+    """The values as the resource's create or update model accepts them, or ValidationFailed with field errors (a
+    refused choice named by the labels of `choices`, choice_labels: the ones its form shows)."""
     try:
         validated = schema.model_validate(without_nul(data))
     except ValidationError as error:
-        raise ValidationFailed(field_errors(error)) from None
+        raise ValidationFailed(field_errors(error, choices)) from None
     values = validated.model_dump(exclude_unset=partial)
     if partial and model is not None:  # an update model's fields are optional, but a required column is not
         emptied = {

@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +74,10 @@ class FeedRow:
 class FeedRefused(Exception):
     """A fetch that gets no rows: the HTTP status and the sentence said to the caller."""
 
-    def __init__(self, status: int, message: str, retry_after: int = 0) -> None:
+    def __init__(self, status: int, message: str, retry_after: int = 0, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.retry_after = status, message, retry_after
+        self.headers = headers or {}  # a 429's rate-limit headers
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Served:
     file_name: str
     media_type: str
     chunks: Iterator[bytes]
+    headers: dict[str, str] = field(default_factory=dict)  # the feed's rate limit: what is left, when it is all back
 
 
 # --- publishing, listing, revoking -----------------------------------------------------------------------------------
@@ -191,7 +193,7 @@ def digest(token: str) -> str:
 def serve(*, token: str, fmt: str) -> Served:
     """The rows of the feed at this address, or FeedRefused: 404 unknown or revoked, 429 too often, 410 gone (the
     view or the publisher), 403 the publisher may no longer read them. The access is counted before the rows go."""
-    feed_id, resource, request, columns, publisher_id = _admit(token, fmt)
+    feed_id, resource, request, columns, publisher_id, rate = _admit(token, fmt)
     stack = ExitStack()
     session = stack.enter_context(read_session())
     try:
@@ -214,11 +216,14 @@ def serve(*, token: str, fmt: str) -> Served:
         stack.close()
         raise
     return Served(
-        file_name=f'feed-{feed_id}.{fmt}', media_type=export.media_type, chunks=_closing(export.chunks, stack)
+        file_name=f'feed-{feed_id}.{fmt}',
+        media_type=export.media_type,
+        chunks=_closing(export.chunks, stack),
+        headers=rate.headers(),
     )
 
 
-def _admit(token: str, fmt: str) -> tuple[int, Resource, query.ListRequest, list[str], int]:
+def _admit(token: str, fmt: str) -> tuple[int, Resource, query.ListRequest, list[str], int, ratelimit.Decision]:
     gone = _('No feed at this address: it may have been revoked.')
     if fmt not in FORMATS or not _TOKEN.match(token or ''):
         raise FeedRefused(404, gone)
@@ -228,7 +233,8 @@ def _admit(token: str, fmt: str) -> tuple[int, Resource, query.ListRequest, list
             raise FeedRefused(404, gone)
         decision = limiter.hit(f'feed:{feed.id}')
         if not decision.allowed:
-            raise FeedRefused(429, _('This feed was read too often: try again in a minute.'), decision.retry_after)
+            message = _('This feed was read too often: try again in a minute.')
+            raise FeedRefused(429, message, decision.retry_after, decision.headers())
         session.exec(
             update(SheetFeed)
             .where(col(SheetFeed.id) == feed.id)
@@ -250,7 +256,7 @@ def _admit(token: str, fmt: str) -> tuple[int, Resource, query.ListRequest, list
         if view.owner_id != publisher.id and not view.shared:
             raise FeedRefused(403, _('The saved view of this feed is no longer shared with its publisher.'))
         request, columns = request_of(resource, view.state)
-        return feed.id or 0, resource, request, columns, publisher.id or 0
+        return feed.id or 0, resource, request, columns, publisher.id or 0, decision
 
 
 def request_of(resource: Resource, state: dict[str, Any]) -> tuple[query.ListRequest, list[str]]:

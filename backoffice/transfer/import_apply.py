@@ -135,7 +135,7 @@ def _apply_failure(resource: Resource, error: ServiceError) -> str:
 
 def _new_record(session: Session, resource: Resource, row: RowPlan, known: Known) -> SQLModel:
     """crud.create_record's rules, without its commit (the import commits once, at the end)."""
-    values = crud.validated(resource.create, row.values)
+    values = crud.validated(resource.create, row.values, choices=crud.choice_labels(resource))
     crud.check_unique_and_related(session, resource, values, known=known)
     record = resource.model(**values)
     session.add(record)

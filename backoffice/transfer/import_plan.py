@@ -262,7 +262,7 @@ class _Planner:
 
     def _plan_create(self, plan: RowPlan, data: dict[str, Any]) -> None:
         given = {name: value for name, value in data.items() if value is not None}  # blanks: the defaults
-        values = crud.validated(self.resource.create, given)
+        values = crud.validated(self.resource.create, given, choices=crud.choice_labels(self.resource))
         crud.check_unique_and_related(self.session, self.resource, values, known=self.unique)
         plan.action, plan.values = 'create', values
         plan.changes = {name: [None, _plain(values[name])] for name in given if name in values}
@@ -283,7 +283,11 @@ class _Planner:
                 candidate[name] = value
         if locked := {name: _('Cannot be changed') for name in candidate if not self.fields[name].on_edit}:
             raise ValidationFailed(locked)
-        values = crud.validated(self.resource.update, candidate, partial=True) if candidate else {}
+        values = (
+            crud.validated(self.resource.update, candidate, partial=True, choices=crud.choice_labels(self.resource))
+            if candidate
+            else {}
+        )
         values = {name: value for name, value in values.items() if not _same(getattr(record, name), value)}
         if not values:
             plan.action = 'unchanged'
