@@ -173,7 +173,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
                 {
                     'description': line.description,
                     'quantity': formatting_plain(line.quantity),
-                    'unit_price': str(line.unit_price),
+                    'unit_price': formatting.typed_amount(line.unit_price),
                     'vat_rate': formatting_plain(line.vat_rate),
                 },
                 removable=True,
@@ -297,7 +297,9 @@ def payment_dialog(bill: SupplierBill, refresh: Refresh) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('bill-payment-dialog'):
         ui.label(_('Record a payment on bill {number}').format(number=bill.number)).classes('text-lg font-medium')
         ui.label(_('Open: {amount}').format(amount=formatting.money(left, bill.currency))).classes('text-sm')
-        amount = ui.input(_('Amount paid'), value=str(left)).props('outlined dense').classes('w-full')
+        amount = (
+            ui.input(_('Amount paid'), value=formatting.typed_amount(left)).props('outlined dense').classes('w-full')
+        )
         amount.mark('bill-pay-amount')
         paid_on = DateInput(_('Paid on'), value=str(date.today())).props('outlined dense stack-label').classes('w-full')
         reference = ui.input(_('Reference')).props('outlined dense').classes('w-full').mark('bill-pay-reference')
