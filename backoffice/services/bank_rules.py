@@ -393,13 +393,13 @@ def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> 
         for b in payables.open_bills(session, today=today, supplier_id=rule.supplier_id)
         if b.currency == line.currency
     ]
-    numbered = []
+    numbered: list[int] = []
     for bill in bills:
         number = re.sub(r'\s+', '', fold(bill.number))
         if len(number) >= 3 and number in squeezed:
             numbered.append(bill.bill_id)
-    chosen = numbered or [b.bill_id for b in bills if b.open == -line.amount]
-    return (('bill', chosen[0]), '') if len(chosen) == 1 else (None, 'several_bills' if chosen else 'no_bill')
+    paid = numbered or [b.bill_id for b in bills if b.open == -line.amount]
+    return (('bill', paid[0]), '') if len(paid) == 1 else (None, 'several_bills' if paid else 'no_bill')
 
 
 def repeated_set_aside(session: Session, line: BankLine) -> bool:
