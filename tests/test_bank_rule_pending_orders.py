@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice import i18n
@@ -18,6 +19,8 @@ from backoffice.services import bank_match, bank_rules
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user, place
 from .support.finance import mugs, round_prices
+from .support.signin import signed_in
+from .support.waiting import eventually
 
 HOSTILE = 'Zoé "L\'Atelier": <script>alert(1)</script> <img src=x onerror="window.__x=1">'
 PAYER = 'ATELIER ZOE SARL'
@@ -93,3 +96,69 @@ def test_two_pending_orders_of_the_amount_make_the_rule_miss_with_its_reason(sho
     with i18n.use('fr'):
         assert 'commande' in i18n.gettext(bank_rules.MISSES['several_invoices'])
     assert stored(first.id).paid_total == Decimal('0.00')
+
+
+def test_booking_part_payments_of_orders_twice_offers_a_rule_as_matching_invoices_does(shop) -> None:
+    """After a person books part of a pending order from a line, and booked another line of the same payer to the same
+    customer before, "Make a rule" is offered prefilled (it was offered after an invoice's match only)."""
+    manager, account = shop
+    first = place(('MUG', 9), email='zoe@example.com', name=HOSTILE)  # 90.00
+    second = place(('MUG', 6), email='zoe@example.com')  # 60.00
+    import_file(
+        manager,
+        account,
+        camt053([Line('40.00', f'Acompte {HOSTILE}', PAYER), Line('20.00', 'Acompte 2', PAYER)]),
+    )
+    one, two = lines()
+    offers = []
+    for line, order in ((one, first), (two, second)):
+        with session_scope() as session:
+            done = bank_match.confirm(
+                session=session,
+                actor=manager,
+                line_id=line.id,
+                version=line.version,
+                amounts={},
+                order_amounts={order.id: str(line.amount)},
+            )
+            offers.append(bank_rules.repeated_match(session, done))
+    assert offers[0] is None  # once is not a habit
+    assert offers[1] == {
+        'name': PAYER,
+        'counterparty': PAYER,
+        'counterparty_exact': True,
+        'outcome': 'invoice',
+        'direction': 'credit',
+        'customer_id': first.customer_id,
+        'supplier_id': None,
+    }
+    assert stored(second.id).paid_total == Decimal('20.00')
+
+
+async def test_the_bookkeeper_is_offered_a_rule_after_booking_part_of_an_order_from_the_bank_screen(
+    user: User, shop
+) -> None:
+    manager, account = shop
+    first = place(('MUG', 9), email='zoe@example.com', name=HOSTILE)  # 90.00
+    second = place(('MUG', 6), email='zoe@example.com')  # 60.00
+    import_file(manager, account, camt053([Line('40.00', 'Acompte', PAYER), Line('20.00', 'Acompte 2', PAYER)]))
+    one, two = lines()
+    with session_scope() as session:  # booked by hand before
+        bank_match.confirm(
+            session=session, actor=manager, line_id=one.id, version=None, amounts={}, order_amounts={first.id: '40'}
+        )
+    await signed_in(user, manager.email, path='/finance/bank')
+    await user.should_see(marker=f'split-{two.id}', retries=40)
+    user.find(marker=f'split-{two.id}').click()
+    await user.should_see(marker='split-dialog')
+    user.find(marker='add-number').type(second.number)
+    user.find(marker='add-invoice').click()
+    await user.should_see(marker=f'part-{second.number}', retries=40)
+    part = user.find(marker=f'part-{second.number}').elements.pop()
+    await eventually(lambda: part.value == '20.00')
+    user.find(marker='split-save').click()
+    await user.should_see('Matched: payment recorded.', retries=40)
+    await user.should_see(marker='rule-offer', retries=40)
+    user.find(marker='rule-offer-make').click()
+    await user.should_see(marker='rule-dialog')
+    assert stored(second.id).paid_total == Decimal('20.00')

@@ -28,6 +28,8 @@ from backoffice.models import (
     BillPayment,
     Customer,
     LineStatus,
+    Order,
+    Payment,
     Receipt,
     RuleDirection,
     RuleOutcome,
@@ -458,10 +460,19 @@ def repeated_match(session: Session, line: BankLine) -> dict[str, Any] | None:
 
 
 def party_of(session: Session, line: BankLine) -> tuple[RuleOutcome, int] | None:
-    """Whom a matched line paid: the customer of its receipt, or the supplier of the bill it paid."""
+    """Whom a matched line paid: the customer of its receipt, or of the order it paid part of (a pending order with no
+    invoice yet: a payment kept with the line, no receipt), or the supplier of the bill it paid."""
     if line.receipt_id is not None:
         receipt = session.get(Receipt, line.receipt_id)
         return (RuleOutcome.invoice, receipt.customer_id) if receipt is not None else None
+    customer_id = session.exec(
+        select(Order.customer_id)
+        .join(Payment, col(Payment.order_id) == col(Order.id))
+        .where(col(Payment.bank_line_id) == line.id)
+        .order_by(col(Payment.id))
+    ).first()
+    if customer_id is not None:
+        return RuleOutcome.invoice, customer_id
     supplier_id = session.exec(
         select(SupplierBill.supplier_id)
         .join(BillPayment, col(BillPayment.bill_id) == col(SupplierBill.id))
