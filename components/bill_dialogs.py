@@ -248,7 +248,8 @@ def bill_from_purchase(purchase_id: int) -> None:
             for i, line in enumerate(billing.lines):
                 if not line.left:
                     continue
-                # on a phone the product's name takes the line and the quantity goes under it
+                # on a phone the product's name takes the line and the quantity goes under it, at the right: its
+                # message ("At most 10: …") ends at the field's right edge and runs left on one line (bo-narrow-field)
                 with ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
                     with ui.column().classes('gap-0 min-w-0 grow'):
                         ui.label(line.description).classes('text-sm').style('overflow-wrap: anywhere')
@@ -256,7 +257,7 @@ def bill_from_purchase(purchase_id: int) -> None:
                     quantities[line.line_id] = fields[f'lines.{i}.quantity'] = (
                         ui.input(_('Qty to bill'), value=formatting_plain(line.left))
                         .props('outlined dense inputmode=decimal')
-                        .classes('w-28 shrink-0')
+                        .classes('w-28 shrink-0 ml-auto bo-narrow-field')
                         .mark(f'po-bill-quantity-{line.line_id}')
                     )
         message = error_line()
