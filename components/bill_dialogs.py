@@ -173,7 +173,7 @@ def edit_lines_dialog(bill: SupplierBill, current: list[SupplierBillLine], refre
                 {
                     'description': line.description,
                     'quantity': formatting_plain(line.quantity),
-                    'unit_price': str(line.unit_price),
+                    'unit_price': formatting.typed_amount(line.unit_price),
                     'vat_rate': formatting_plain(line.vat_rate),
                 },
                 removable=True,
@@ -248,7 +248,8 @@ def bill_from_purchase(purchase_id: int) -> None:
             for i, line in enumerate(billing.lines):
                 if not line.left:
                     continue
-                # on a phone the product's name takes the line and the quantity goes under it
+                # on a phone the product's name takes the line and the quantity goes under it, at the right: its
+                # message ("At most 10: …") ends at the field's right edge and runs left on one line (bo-narrow-field)
                 with ui.row().classes('w-full items-center gap-2 flex-wrap sm:flex-nowrap'):
                     with ui.column().classes('gap-0 min-w-0 grow'):
                         ui.label(line.description).classes('text-sm').style('overflow-wrap: anywhere')
@@ -256,7 +257,7 @@ def bill_from_purchase(purchase_id: int) -> None:
                     quantities[line.line_id] = fields[f'lines.{i}.quantity'] = (
                         ui.input(_('Qty to bill'), value=formatting_plain(line.left))
                         .props('outlined dense inputmode=decimal')
-                        .classes('w-28 shrink-0')
+                        .classes('w-28 shrink-0 ml-auto bo-narrow-field')
                         .mark(f'po-bill-quantity-{line.line_id}')
                     )
         message = error_line()
@@ -297,7 +298,9 @@ def payment_dialog(bill: SupplierBill, refresh: Refresh) -> None:
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('bill-payment-dialog'):
         ui.label(_('Record a payment on bill {number}').format(number=bill.number)).classes('text-lg font-medium')
         ui.label(_('Open: {amount}').format(amount=formatting.money(left, bill.currency))).classes('text-sm')
-        amount = ui.input(_('Amount paid'), value=str(left)).props('outlined dense').classes('w-full')
+        amount = (
+            ui.input(_('Amount paid'), value=formatting.typed_amount(left)).props('outlined dense').classes('w-full')
+        )
         amount.mark('bill-pay-amount')
         paid_on = DateInput(_('Paid on'), value=str(date.today())).props('outlined dense stack-label').classes('w-full')
         reference = ui.input(_('Reference')).props('outlined dense').classes('w-full').mark('bill-pay-reference')

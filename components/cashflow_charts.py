@@ -1,5 +1,6 @@
 """The finance dashboard's charts as lean Plotly figure dicts: money in and out per week (actual), and the forecast
-per week stacked by source; bars drawn from the amounts, the hover text written by backoffice.formatting."""
+per week stacked by source; bars drawn from the amounts, the hover text written as the money axis writes its ticks
+(kpi_widgets.hover_money)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import textwrap
 from datetime import date
 from typing import Any
 
-from backoffice import formatting
 from backoffice.i18n import _, pgettext
 from backoffice.services.cashflow import ForecastSource, ForecastWeek, Week
-from components.kpi_widgets import COLORS, money_axis, money_config
+from components.kpi_widgets import COLORS, hover_money, money_axis, money_config
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -31,7 +31,7 @@ def weeks_figure(weeks: list[Week], currency: str) -> dict[str, Any]:
                 'name': pgettext('cash flow', 'Net'),  # money in less money out (not an amount before tax)
                 'x': x,
                 'y': [float(week.net) for week in weeks],
-                'text': [formatting.money(week.net, currency) for week in weeks],
+                'text': [hover_money(week.net, currency) for week in weeks],
                 'hovertemplate': '%{text}<extra>' + pgettext('cash flow', 'Net') + '</extra>',
                 'line': {'color': COLORS['primary']},
             },
@@ -65,7 +65,7 @@ def _bars(name: str, x: list[str], values: list, color: str, currency: str) -> d
         'name': _legend_name(name),
         'x': x,
         'y': [float(v) for v in values],  # drawing only: the figures themselves stay Decimal
-        'text': [formatting.money(v, currency) for v in values],
+        'text': [hover_money(v, currency) for v in values],
         'textposition': 'none',
         'hovertemplate': '%{text}<extra>' + name.replace('<', '&lt;') + '</extra>',
         'marker': {'color': color},

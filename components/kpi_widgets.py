@@ -66,6 +66,21 @@ def format_value(value: float | None, unit: str, currency: str = '') -> str:
     return formatting.number(value, 0)
 
 
+def hover_money(value: Any, currency: str, decimals: int = 2) -> str:
+    """An amount in a chart's hover label, written as the chart's money axis writes its ticks (d3's currency format in
+    the chart's locale, `money_axis`): `money`'s grouping and currency, and d3's minus sign (U+2212) before the
+    currency: −€500.50 under a tick saying −€500 (French −500,50 € under −500 €), not -€500.50."""
+    return on_chart(formatting.money(value, currency, decimals))
+
+
+def on_chart(text: str) -> str:
+    """A value written for a person, as a chart writes it: a leading minus as d3's (U+2212)."""
+    return CHART_MINUS + text[1:] if text.startswith('-') else text
+
+
+CHART_MINUS = '\u2212'
+
+
 def _percent(value: float) -> str:
     """A KPI in percent (12.5 means 12.5 %) with one decimal; English keeps the space it always had (12.5 %)."""
     if i18n.current() == i18n.SOURCE_LOCALE:
@@ -406,7 +421,7 @@ def _with_units(trace: dict[str, Any], unit: str, currency: str = '') -> dict[st
     if unit == 'count' or (unit == 'money' and not currency):
         trace['hovertemplate'] = '%{x}<br>%{y:,.0f}<extra>' + name + '</extra>'
         return trace
-    trace['text'] = ['' if v is None else format_value(v, unit, currency) for v in trace['y']]
+    trace['text'] = ['' if v is None else on_chart(format_value(v, unit, currency)) for v in trace['y']]
     trace['textposition'] = 'none'  # hover text, not a label printed on each bar
     trace['hovertemplate'] = '%{x}<br>%{text}<extra>' + name + '</extra>'
     return trace

@@ -11,6 +11,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import shown, shown_choices
 from backoffice.formatting import display_value, when
@@ -67,6 +68,7 @@ class RecordDialog:
         self.writable = not resource.read_only and can(user, resource.write_permission)
         self.is_new = record is None
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
+        self.declared = {declared.name: declared for declared in resource.fields}
         self.version = record.version if record else None
         # a long form scrolls inside the card while the action bar stays at its foot, in reach on a laptop and a phone
         # (the card is as tall as Quasar lets a dialog be: the viewport less its margins)
@@ -227,7 +229,7 @@ class RecordDialog:
         return {
             name: _value(element)
             for name, element in self.inputs.items()
-            if _value(element) != _normal(self.loaded.get(name))
+            if _value(element) != _normal(self.declared[name], self.loaded.get(name))
         }
 
     async def _save(self) -> None:
@@ -438,7 +440,7 @@ class RecordDialog:
         self.record, self.version, self.loaded = fresh, fresh.version, self._values_of(fresh)
         for name, element in self.inputs.items():
             if name not in typed:
-                element.value = _input_value(self.loaded.get(name))
+                element.value = typed(self.declared[name], self.loaded.get(name))
         self.conflict.set_visibility(False)
         ui.notify(_('Reloaded the newest version; what you typed is kept. Save again to apply it.'))
 
@@ -456,7 +458,7 @@ class RecordDialog:
 def field_input(declared: FormField, value: Any) -> ui.element:
     """The input for one declared field, showing `value`."""
     label = shown(declared.label) + (' *' if declared.required else '')
-    current = _input_value(value)
+    current = typed(declared, value)
     if declared.kind == 'bool':
         element = ui.switch(shown(declared.label), value=bool(value))
     elif declared.kind == 'image':
@@ -548,6 +550,14 @@ def _value(element: ui.element) -> Any:
     return None if value == '' else value
 
 
+def typed(declared: FormField, value: Any) -> Any:
+    """A stored value as its field shows it: an amount as the reader types one (1234,50 in French, 1234.50 in
+    English: no grouping, no currency), which the models read back in either way."""
+    if declared.kind == 'money' and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return formatting.typed_amount(value)
+    return _input_value(value)
+
+
 def _input_value(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, indent=1, ensure_ascii=False, default=str)
@@ -555,15 +565,15 @@ def _input_value(value: Any) -> Any:
         return value.strftime('%Y-%m-%dT%H:%M')
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):  # money, as the form's text shows it
-        return f'{value:.2f}'
+    if isinstance(value, Decimal):  # a decimal that is not money (a money field's: `typed`)
+        return str(value)
     if hasattr(value, 'value') and not isinstance(value, (int, float, str, bool)):
         return value.value  # an enum member
     return value
 
 
-def _normal(value: Any) -> Any:
-    value = _input_value(value)
+def _normal(declared: FormField, value: Any) -> Any:
+    value = typed(declared, value)
     return None if value == '' else value
 
 

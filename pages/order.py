@@ -271,7 +271,9 @@ class OrderScreen:
                     amount=formatting.money(intent.amount, intent.currency),
                     status=gateway_payments.intent_said(intent),
                 )
-                ui.label(f'{shown}: {intent.message}' if intent.message else shown).classes('break-words')
+                ui.label(f'{shown}: {gateway_payments.message_shown(intent)}' if intent.message else shown).classes(
+                    'break-words'
+                )
                 if self.may_write and gateway_payments.may_cancel(intent):
                     ui.button(
                         _('Cancel payment'),
@@ -298,7 +300,9 @@ class OrderScreen:
                         amount=formatting.money(refund.amount, order.currency),
                         gateway=_(provider.label) if provider else refund.provider,
                     )
-                ui.label(f'{shown} · {refund.message}' if refund.message else shown).classes('break-words')
+                ui.label(f'{shown} · {gateway_payments.message_shown(refund)}' if refund.message else shown).classes(
+                    'break-words'
+                )
                 if self.may_write and gateway_payments.may_pay_back_again(refund, self.data.gateway):
                     ui.button(
                         _('Pay back again'),

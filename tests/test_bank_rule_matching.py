@@ -329,7 +329,7 @@ async def test_a_manager_makes_a_matching_rule_on_the_bank_screen_and_sees_what_
     await user.should_see(marker=f'rule-miss-{missed.id}')
     await user.should_see(
         f'Rule “{HOSTILE}” did not apply: '
-        'no open invoice of the customer has this amount or its number in the reference'
+        'no open invoice or order awaiting payment of the customer has this amount or its number in the reference'
     )
     user.find(marker='rules').click()
     await user.should_see('Fired 1 time · missed 1 time', retries=40)

@@ -3,14 +3,18 @@ second gateway (Mollie, Adyen…) is one module that registers a `RemoteProvider
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session
 
+from backoffice import i18n
 from backoffice.errors import ServiceError
 from backoffice.models import Order, Payment
+from backoffice.stored_text import Sentence, sentence
 
 # a gateway's payment, in neutral words (each provider maps its own statuses onto these)
 INTENT_STATES = ('requires_payment', 'requires_capture', 'processing', 'succeeded', 'canceled', 'failed')
@@ -70,11 +74,15 @@ class SignatureRefused(Exception):
 
 
 class GatewayFailed(ServiceError):
-    """The gateway refused (its message) or could not be reached; `message` is shown to the person as it is."""
+    """The gateway refused (its message) or could not be reached: `message` is shown to the person in their language,
+    `english` is what a row keeps (the msgid filled in: translated where it is read, `message_shown`). A sentence of
+    ours is given as a `Sentence` (its msgid declared with `known_message`); a plain str is kept as it is."""
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.message, self.unreachable = message, unreachable
+    def __init__(self, message: str | Sentence, *, unreachable: bool = False) -> None:
+        shown = message.shown() if isinstance(message, Sentence) else message
+        super().__init__(shown)
+        self.message, self.unreachable = shown, unreachable
+        self.english = message.english if isinstance(message, Sentence) else message
 
 
 @runtime_checkable
@@ -116,3 +124,58 @@ def gateway(key: str) -> RemoteProvider | None:
     """The remote provider of that key, None for a manual one or an unknown key."""
     provider = PROVIDERS.get(key)
     return provider if provider is not None and getattr(provider, 'remote', False) else None  # type: ignore[return-value]
+
+
+# --- a gateway's failure as stored (English) and as read -----------------------------------------------------------
+# A refund's or a payment's failure is stored in English, the msgid with its values filled in (one text column: a
+# refund row's `message`, read by the API and exports as before); each reader sees it in their language. Rows stored
+# before in the asker's language are recognised by each catalog's translation and read the same way.
+
+_KNOWN: list[str] = []
+
+
+def known_message(msgid: str) -> str:
+    """Declare a sentence a gateway's failure is stored as (marked with N_ where it is written); returns it."""
+    if msgid not in _KNOWN:
+        _KNOWN.append(msgid)
+        _patterns.cache_clear()
+    return msgid
+
+
+def known_messages() -> tuple[str, ...]:
+    return tuple(_KNOWN)
+
+
+def message_said(text: str) -> str | Sentence:
+    """A stored failure as a `Sentence` when it is one of the known ones (English or stored translated before), for
+    another sentence to carry (a timeline entry); else the text itself (the gateway's own words)."""
+    if not text:
+        return text
+    for msgid, pattern in _patterns():
+        found = pattern.fullmatch(text)
+        if found:
+            return sentence(msgid, **found.groupdict())
+    return text
+
+
+def message_shown(text: str) -> str:
+    """A stored failure in the reader's language (the gateway's own words as they are)."""
+    said = message_said(text)
+    return said.shown() if isinstance(said, Sentence) else said
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each known msgid with the texts that say it: English, then each catalog's translation."""
+    found: list[tuple[str, re.Pattern[str]]] = []
+    for msgid in _KNOWN:
+        writings = [msgid] + [i18n.translations(code).gettext(msgid) for code in i18n.available()]
+        for writing in dict.fromkeys(writings):
+            found.append((msgid, _pattern(writing)))
+    return tuple(found)
+
+
+def _pattern(writing: str) -> re.Pattern[str]:
+    parts = re.split(r'\{(\w+)\}', writing)
+    text = ''.join(re.escape(part) if index % 2 == 0 else f'(?P<{part}>.+)' for index, part in enumerate(parts))
+    return re.compile(text, re.DOTALL)

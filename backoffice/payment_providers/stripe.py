@@ -20,9 +20,11 @@ from backoffice.payment_providers.base import (
     RefundState,
     SignatureRefused,
     WebhookEvent,
+    known_message,
     register_provider,
 )
 from backoffice.services import app_settings
+from backoffice.stored_text import sentence
 
 TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 20
@@ -45,16 +47,24 @@ REFUND_STATES = {
     'failed': 'failed',
     'canceled': 'canceled',
 }
-# a failed refund's `failure_reason` (Stripe's documented codes), said in words
+# a failed refund's `failure_reason` (Stripe's documented codes), said in words: stored in English, read translated
 FAILURE_REASONS = {
-    'lost_or_stolen_card': N_('The card was reported lost or stolen: the bank refused the refund'),
-    'expired_or_canceled_card': N_('The card expired or was cancelled: the bank refused the refund'),
-    'charge_for_pending_refund_disputed': N_('The customer disputed the payment while the refund was pending'),
-    'insufficient_funds': N_('The Stripe balance did not cover the refund'),
-    'declined': N_("The customer's bank declined the refund"),
-    'merchant_request': N_('The refund was cancelled at your request'),
-    'unknown': N_('The refund failed for a reason Stripe did not give'),
+    'lost_or_stolen_card': known_message(N_('The card was reported lost or stolen: the bank refused the refund')),
+    'expired_or_canceled_card': known_message(N_('The card expired or was cancelled: the bank refused the refund')),
+    'charge_for_pending_refund_disputed': known_message(
+        N_('The customer disputed the payment while the refund was pending')
+    ),
+    'insufficient_funds': known_message(N_('The Stripe balance did not cover the refund')),
+    'declined': known_message(N_("The customer's bank declined the refund")),
+    'merchant_request': known_message(N_('The refund was cancelled at your request')),
+    'unknown': known_message(N_('The refund failed for a reason Stripe did not give')),
 }
+# what a refusal or an unreachable Stripe is stored as (a refund row's message), read in the reader's language
+NOT_SET_UP = known_message(N_('Stripe is not set up: enter the secret key in the settings (Payments — Stripe)'))
+UNREACHABLE = known_message(N_('Stripe could not be reached; try again in a moment'))
+KEY_REFUSED = known_message(N_('Stripe refused the secret key: check it in the settings'))
+REFUSED = known_message(N_('Stripe refused the request'))
+REFUSED_SAYING = known_message(N_('Stripe: {message}'))
 
 
 class StripeProvider:
@@ -151,7 +161,7 @@ def _call(work, session: Session) -> dict[str, Any]:
     """One SDK call with a client made from the settings; Stripe's refusal or a network failure as GatewayFailed."""
     secret = _setting(session, 'stripe_secret_key')
     if not secret:
-        raise GatewayFailed(_('Stripe is not set up: enter the secret key in the settings (Payments — Stripe)'))
+        raise GatewayFailed(sentence(NOT_SET_UP))
     session.rollback()  # the settings are read: no transaction stays open while the gateway answers
     import stripe as sdk  # here, not above: the SDK only when Stripe is used
 
@@ -165,12 +175,13 @@ def _call(work, session: Session) -> dict[str, Any]:
     try:
         found = work(client)
     except sdk.APIConnectionError:
-        raise GatewayFailed(_('Stripe could not be reached; try again in a moment'), unreachable=True) from None
+        raise GatewayFailed(sentence(UNREACHABLE), unreachable=True) from None
     except sdk.AuthenticationError:
-        raise GatewayFailed(_('Stripe refused the secret key: check it in the settings')) from None
+        raise GatewayFailed(sentence(KEY_REFUSED)) from None
     except sdk.StripeError as error:
-        said = error.user_message or _('Stripe refused the request')
-        raise GatewayFailed(_('Stripe: {message}').format(message=said)) from None
+        if error.user_message:  # Stripe's own words (English), kept as they are inside ours
+            raise GatewayFailed(sentence(REFUSED_SAYING, message=str(error.user_message))) from None
+        raise GatewayFailed(sentence(REFUSED)) from None
     return found.to_dict() if hasattr(found, 'to_dict') else dict(found)
 
 
@@ -219,7 +230,7 @@ def _refund(obj: dict[str, Any]) -> RefundState:
     currency = str(obj.get('currency') or 'eur').upper()
     status = REFUND_STATES.get(str(obj.get('status')), 'pending')
     reason = obj.get('failure_reason')
-    message = _(FAILURE_REASONS.get(str(reason), FAILURE_REASONS['unknown'])) if status == 'failed' else ''
+    message = FAILURE_REASONS.get(str(reason), FAILURE_REASONS['unknown']) if status == 'failed' else ''
     local = (obj.get('metadata') or {}).get('backoffice_refund_id')
     return RefundState(
         reference=str(obj.get('id')),

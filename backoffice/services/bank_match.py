@@ -321,6 +321,15 @@ def awaiting_orders_for(session: Session, lines: list[LineText]) -> list[Awaitin
     their number is a word of a line, or what is due on them is a line's amount (as open_invoices_for)."""
     tokens = set().union(*(tokens_of(line) for line in lines))
     amounts = {line.amount for line in lines}
+    return [o for o in _awaiting(session) if o.open in amounts or o.order_number.upper() in tokens]
+
+
+def awaiting_orders_of(session: Session, customer_id: int) -> list[AwaitingOrder]:
+    """One customer's orders awaiting payment with no invoice yet (a matching rule's targets beside their invoices)."""
+    return _awaiting(session, col(Order.customer_id) == customer_id)
+
+
+def _awaiting(session: Session, *where: Any) -> list[AwaitingOrder]:
     invoiced = select_columns(col(Invoice.id)).where(
         col(Invoice.order_id) == col(Order.id), col(Invoice.kind) == InvoiceKind.invoice
     )
@@ -337,14 +346,15 @@ def awaiting_orders_for(session: Session, lines: list[LineText]) -> list[Awaitin
         )
         .join(Customer, col(Customer.id) == col(Order.customer_id))
         .outerjoin(Company, col(Company.id) == col(Customer.company_id))
-        .where(col(Order.status) == OrderStatus.pending, due > 0, ~invoiced.exists())
+        .where(col(Order.status) == OrderStatus.pending, due > 0, ~invoiced.exists(), *where)
+        .order_by(col(Order.id))
     )
-    found = []
-    for order_id, number, currency, name, email, company, left in session.connection().execute(query).all():
-        left = Decimal(left).quantize(orders.CENT)
-        if left in amounts or number.upper() in tokens:
-            found.append(AwaitingOrder(_id(order_id), number, currency, name or '', email, company or '', left))
-    return found
+    return [
+        AwaitingOrder(
+            _id(order_id), number, currency, name or '', email, company or '', Decimal(left).quantize(orders.CENT)
+        )
+        for order_id, number, currency, name, email, company, left in session.connection().execute(query).all()
+    ]
 
 
 def tokens_of(line: LineText | BankLine) -> set[str]:

@@ -28,6 +28,8 @@ from backoffice.models import (
     BillPayment,
     Customer,
     LineStatus,
+    Order,
+    Payment,
     Receipt,
     RuleDirection,
     RuleOutcome,
@@ -55,8 +57,10 @@ FIELDS = (
 )
 # why a rule that fitted a line did not match it (bank_lines.rule_miss), shown on the line
 MISSES: dict[str, str] = {
-    'no_invoice': N_('no open invoice of the customer has this amount or its number in the reference'),
-    'several_invoices': N_('several open invoices of the customer fit: choose one'),
+    'no_invoice': N_(
+        'no open invoice or order awaiting payment of the customer has this amount or its number in the reference'
+    ),
+    'several_invoices': N_('several open invoices or orders awaiting payment of the customer fit: choose one'),
     'no_bill': N_('no open bill of the supplier has this amount or its number in the reference'),
     'several_bills': N_('several open bills of the supplier fit: choose one'),
     'no_party': N_('the rule names no customer or supplier'),
@@ -326,22 +330,24 @@ def match_by_rule(session: Session, actor: User, rule: BankRule, line_id: int, t
     line = session.get(BankLine, line_id)
     if line is None:
         return 'refused'
-    target, miss = target_of(session, rule, line, today)
-    if target is not None:
+    found, miss = target_of(session, rule, line, today)
+    if found is not None:
+        kind, target = found
         try:
             with session.begin_nested(), db.held_commits(session):
-                if rule.outcome == RuleOutcome.invoice:
+                if kind == 'bill':
+                    bank_match.confirm_bill(
+                        session=session, actor=actor, line_id=line_id, version=None, bill_id=target, rule_id=rule.id
+                    )
+                else:  # an invoice, or an order awaiting payment with no invoice yet (the whole line on it)
                     bank_match.confirm(
                         session=session,
                         actor=actor,
                         line_id=line_id,
                         version=None,
-                        amounts={target: line.amount},
+                        amounts={target: line.amount} if kind == 'invoice' else {},
+                        order_amounts={target: line.amount} if kind == 'order' else None,
                         rule_id=rule.id,
-                    )
-                else:
-                    bank_match.confirm_bill(
-                        session=session, actor=actor, line_id=line_id, version=None, bill_id=target, rule_id=rule.id
                     )
             return ''
         except (ServiceError, PermissionDenied):
@@ -359,9 +365,11 @@ def match_by_rule(session: Session, actor: User, rule: BankRule, line_id: int, t
     return miss
 
 
-def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> tuple[int | None, str]:
+def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> tuple[tuple[str, int] | None, str]:
     """The one open invoice (bill) of the rule's customer (supplier) whose number is in the line's reference or label,
-    else whose amount open is the line's; (None, why) when there is none or more than one."""
+    else whose amount open is the line's, as ('invoice' | 'bill', id); for a customer, their orders awaiting payment
+    with no invoice yet count beside their invoices, as the matcher suggests them (the order's number, else what is
+    due on it): ('order', id). (None, why) when there is none or more than one."""
     squeezed = re.sub(r'\s+', '', fold(f'{line.reference} {line.label}'))
     if rule.outcome == RuleOutcome.invoice:
         if rule.customer_id is None:
@@ -372,8 +380,12 @@ def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> 
             for i in receivables.open_items(session, today=today, customer_id=rule.customer_id)
             if i.currency == line.currency
         ]
-        chosen = [i.invoice_id for i in items if i.number.upper() in tokens] or [
-            i.invoice_id for i in items if i.open == line.amount
+        waiting = [o for o in bank_match.awaiting_orders_of(session, rule.customer_id) if o.currency == line.currency]
+        chosen = [('invoice', i.invoice_id) for i in items if i.number.upper() in tokens] + [
+            ('order', o.order_id) for o in waiting if o.order_number.upper() in tokens
+        ]
+        chosen = chosen or [('invoice', i.invoice_id) for i in items if i.open == line.amount] + [
+            ('order', o.order_id) for o in waiting if o.open == line.amount
         ]
         return (chosen[0], '') if len(chosen) == 1 else (None, 'several_invoices' if chosen else 'no_invoice')
     if rule.supplier_id is None:
@@ -383,13 +395,13 @@ def target_of(session: Session, rule: BankRule, line: BankLine, today: date) -> 
         for b in payables.open_bills(session, today=today, supplier_id=rule.supplier_id)
         if b.currency == line.currency
     ]
-    numbered = []
+    numbered: list[int] = []
     for bill in bills:
         number = re.sub(r'\s+', '', fold(bill.number))
         if len(number) >= 3 and number in squeezed:
             numbered.append(bill.bill_id)
-    chosen = numbered or [b.bill_id for b in bills if b.open == -line.amount]
-    return (chosen[0], '') if len(chosen) == 1 else (None, 'several_bills' if chosen else 'no_bill')
+    paid = numbered or [b.bill_id for b in bills if b.open == -line.amount]
+    return (('bill', paid[0]), '') if len(paid) == 1 else (None, 'several_bills' if paid else 'no_bill')
 
 
 def repeated_set_aside(session: Session, line: BankLine) -> bool:
@@ -448,10 +460,19 @@ def repeated_match(session: Session, line: BankLine) -> dict[str, Any] | None:
 
 
 def party_of(session: Session, line: BankLine) -> tuple[RuleOutcome, int] | None:
-    """Whom a matched line paid: the customer of its receipt, or the supplier of the bill it paid."""
+    """Whom a matched line paid: the customer of its receipt, or of the order it paid part of (a pending order with no
+    invoice yet: a payment kept with the line, no receipt), or the supplier of the bill it paid."""
     if line.receipt_id is not None:
         receipt = session.get(Receipt, line.receipt_id)
         return (RuleOutcome.invoice, receipt.customer_id) if receipt is not None else None
+    customer_id = session.exec(
+        select(Order.customer_id)
+        .join(Payment, col(Payment.order_id) == col(Order.id))
+        .where(col(Payment.bank_line_id) == line.id)
+        .order_by(col(Payment.id))
+    ).first()
+    if customer_id is not None:
+        return RuleOutcome.invoice, customer_id
     supplier_id = session.exec(
         select(SupplierBill.supplier_id)
         .join(BillPayment, col(BillPayment.bill_id) == col(SupplierBill.id))

@@ -35,11 +35,14 @@ from backoffice.payment_providers import (
     SignatureRefused,
     gateway,
 )
+from backoffice.payment_providers.base import known_message, message_said
+from backoffice.payment_providers.base import message_shown as failure_shown
 from backoffice.permissions import require
 from backoffice.services import audit, orders, payments, return_refunds
 from backoffice.stored_text import sentence, word
 
 log = logging.getLogger(__name__)
+NO_REASON = known_message(N_('The refund failed for a reason the gateway did not give'))
 
 IN_FLIGHT = ('requested', 'pending')  # asked of the gateway, not refunded yet: counted against what is refundable
 FAILED = ('failed', 'canceled')  # a refund the money did not reach the customer by
@@ -192,7 +195,12 @@ def _apply_intent(session: Session, actor: User | None, provider: RemoteProvider
             actor,
             order,
             f'payment_{state.status}',
-            sentence(words[state.status], gateway=provider.label, reference=state.reference, message=state.message),
+            sentence(
+                words[state.status],
+                gateway=provider.label,
+                reference=state.reference,
+                message=message_said(state.message),
+            ),
         )
         return f'payment {state.reference} {state.status}'
     return ''
@@ -292,7 +300,7 @@ def _apply_refund_state(
                 words[row.status],
                 gateway=provider.label,
                 amount=stored_text.money(row.amount, order.currency),
-                message=row.message,
+                message=message_said(row.message),
             ),
         )
         return f'refund {state.reference} {row.status}'
@@ -309,7 +317,7 @@ def _reverse(
     if row.reversed_at is not None:  # another event about the same failure (refund.failed and charge.refund.updated)
         return ''
     booked = session.get(Refund, row.refund_id)
-    message = state.message or _('The refund failed for a reason the gateway did not give')
+    message = state.message or NO_REASON
     now = utcnow()
     row.status, row.message, row.reversed_at, row.updated_at = state.status, message[:500], now, now
     session.add(row)
@@ -322,7 +330,7 @@ def _reverse(
         ),
         gateway=provider.label,
         amount=stored_text.money(row.amount, order.currency),
-        message=message,
+        message=message_said(message),
         note=note.number if note is not None else '—',
     )
     if booked is None:  # the refund row was removed meanwhile (an erasure): the order's total alone is restored
@@ -335,7 +343,9 @@ def _reverse(
             actor=actor,
             order=order,
             refund=booked,
-            why=sentence(N_('Refund {reference} failed: {message}'), reference=state.reference, message=message),
+            why=sentence(
+                N_('Refund {reference} failed: {message}'), reference=state.reference, message=message_said(message)
+            ),
             text=text,
         )
     log.warning(
@@ -538,7 +548,7 @@ def send_refund(*, session: Session, actor: User, refund_id: int) -> GatewayRefu
         session.rollback()
         failed = _refund_row(session, refund_id)
         if error.unreachable:  # it may have reached the gateway: left to send again with the same key
-            failed.message, failed.updated_at = error.message[:500], utcnow()
+            failed.message, failed.updated_at = error.english[:500], utcnow()
             session.add(failed)
             session.commit()
             return failed
@@ -548,7 +558,7 @@ def send_refund(*, session: Session, actor: User, refund_id: int) -> GatewayRefu
             status='failed',
             amount=amount,
             currency=currency,
-            message=error.message,
+            message=error.english,
             local_id=refund_id,
         )
         return _refused(session, actor, provider, failed, state)
@@ -577,7 +587,7 @@ def _refused(
                 N_('{gateway} refund of {amount} failed: {message}'),
                 gateway=provider.label,
                 amount=stored_text.money(row.amount, order.currency),
-                message=row.message,
+                message=message_said(row.message),
             ),
         )
     session.commit()
@@ -770,6 +780,12 @@ def failed_after_made(refund: GatewayRefund) -> bool:
     return refund.reversed_at is not None
 
 
+def message_shown(row: GatewayRefund | GatewayIntent) -> str:
+    """A refund's or a payment's failure (stored in English) in the reader's language; the gateway's own words as
+    they are."""
+    return failure_shown(row.message)
+
+
 def intent_said(intent: GatewayIntent) -> str:
     return _(INTENT_WORDS.get(intent.status, intent.status))
 
@@ -789,9 +805,9 @@ def outcome_said(refund: GatewayRefund, currency: str) -> tuple[str, str]:
         return _('Refund of {amount} accepted; the bank has not confirmed it yet').format(amount=amount), 'info'
     if refund.status == 'requested':
         return _('Refund of {amount} not confirmed: {message} Use "Send again".').format(
-            amount=amount, message=refund.message
+            amount=amount, message=message_shown(refund)
         ), 'warning'
-    return _('Refund of {amount} failed: {message}').format(amount=amount, message=refund.message), 'negative'
+    return _('Refund of {amount} failed: {message}').format(amount=amount, message=message_shown(refund)), 'negative'
 
 
 def check_connection(*, session: Session, actor: User, provider_key: str) -> str:

@@ -484,7 +484,9 @@ def returned_value(session: Session, lines: list[ReturnLine]) -> Decimal:
 
 
 def _exchange_order(session: Session, actor: User, order: Order, lines: list[ReturnLine]) -> Order:
-    """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due)."""
+    """The same items again at no charge: reserved now (OutOfStock if they are not there), paid (nothing is due). Its
+    origin is said by its timeline's first entry, read in each reader's language; the note stays empty (on an order it
+    holds the customer's words, and an English sentence stored there read English to everyone)."""
     priced, _totals, currency = orders.price_lines(
         session,
         [
@@ -509,7 +511,6 @@ def _exchange_order(session: Session, actor: User, order: Order, lines: list[Ret
         paid_at=now,
         shipping_name=order.shipping_name,
         shipping_address=order.shipping_address,
-        note=f'Exchange for order {order.number}',
     )
     session.add(exchange)
     session.flush()

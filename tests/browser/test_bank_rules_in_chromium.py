@@ -84,7 +84,7 @@ def test_bank_rules_at_390_and_1440(driver: WebDriver, server: RunningServer) ->
         set_viewport(driver, width, height)
         driver.get(f'{server.url}/finance/bank?status=ignored')
         visible_text(driver, 'Recent statements')
-        visible_text(driver, 'did not apply: no open invoice of the customer has this amount')
+        visible_text(driver, 'did not apply: no open invoice or order awaiting payment of the customer has this amount')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'bank-rule-lines-{width}.png'))
         assert no_horizontal_overflow(driver), f'a line a rule missed overflows sideways at {width} px'

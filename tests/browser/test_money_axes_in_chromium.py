@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
@@ -36,6 +37,10 @@ pytestmark = pytest.mark.browser
 MINUS, NBSP, NNBSP = '\u2212', '\u00a0', '\u202f'
 ENGLISH_TICK = re.compile(rf'^{MINUS}?€(\d{{1,3}}(,\d{{3}})*|\d+(\.\d+)?[kM])$')  # −€500, €1,000, €20k
 FRENCH_TICK = re.compile(rf'^{MINUS}?(\d{{1,3}}({NNBSP}\d{{3}})*|\d+(,\d+)?[kM]){NBSP}€$')  # −500 €, 1 000 €, 20k €
+HOVER = {
+    'en': re.compile(rf'^{MINUS}€\d{{1,3}}(,\d{{3}})*\.\d\d$'),  # −€412.50
+    'fr': re.compile(rf'^{MINUS}\d{{1,3}}({NNBSP}\d{{3}})*,\d\d{NBSP}€$'),  # −412,50 €
+}
 FRENCH_EMAIL, FRENCH_PASSWORD = 'amelie.axes@example.com', 'Une-phrase-de-passe-solide-43'
 
 
@@ -50,6 +55,25 @@ def week_ticks(driver: WebDriver) -> list[str]:
             'return ticks.length ? ticks : null;'
         ),
         'the weekly chart is drawn with its ticks',
+    )
+
+
+def money_out_hover(driver: WebDriver) -> str:
+    """What the weekly chart's hover label says over its first money-out bar (below zero), hovered as a mouse does."""
+    bar = driver.execute_script(
+        "const plot = document.querySelectorAll('.js-plotly-plot')[0];"
+        "const traces = plot.querySelectorAll('.barlayer .trace');"
+        "return traces[1] ? [...traces[1].querySelectorAll('.point path')].find(p => p.getBBox().height > 2) : null;"
+    )
+    assert bar is not None, 'the money-out bars are drawn'
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", bar)
+    ActionChains(driver).move_to_element(bar).perform()
+    return WebDriverWait(driver, TIMEOUT).until(
+        lambda d: d.execute_script(
+            "const label = document.querySelector('.js-plotly-plot .hoverlayer .hovertext text.nums');"
+            'return label && label.textContent ? label.textContent : null;'
+        ),
+        'the hover label shows',
     )
 
 
@@ -91,6 +115,9 @@ def test_the_cash_flow_axis_writes_money_as_each_reader_does_at_390_and_1440(
             # by a thousand (other bank tests on this server's database may widen the range)
             thousand = ('€1,000', '€1k') if language == 'en' else (f'1{NNBSP}000{NBSP}€', f'1k{NBSP}€')
             assert any(written in ticks for written in thousand), ticks
+            # the hover says money out as the ticks do: the same minus before the currency, the same grouping
+            hover = money_out_hover(driver)
+            assert HOVER[language].match(hover), (hover, ticks)
             settle(driver)
             assert no_horizontal_overflow(driver), f'/finance overflows sideways at {width} px in {language}'
             driver.execute_script("document.querySelector('.js-plotly-plot').scrollIntoView({block: 'center'})")

@@ -40,6 +40,21 @@ pytestmark = pytest.mark.browser
 HOSTILE = 'F "2026": <img src=x onerror="window.__x=1">'
 
 
+def assert_message_on_one_line_inside_the_dialog(driver: WebDriver) -> None:
+    """The Qty to bill field's message reads on one line (it wrapped on three under the 112-px box) and stays inside
+    the dialog's card."""
+    box = driver.execute_script(
+        "const field = [...document.querySelectorAll('.q-dialog .q-field')].find(f => f.textContent.includes('Qty'));"
+        "const message = field.querySelector('.q-field__messages div');"
+        "const card = field.closest('.q-card').getBoundingClientRect(); const m = message.getBoundingClientRect();"
+        'const line = parseFloat(getComputedStyle(message).lineHeight) || 16;'
+        'return {height: m.height, line: line, left: m.left, right: m.right,'
+        '        cardLeft: card.left, cardRight: card.right};'
+    )
+    assert box['height'] < 1.5 * box['line'], box
+    assert box['cardLeft'] <= box['left'] and box['right'] <= box['cardRight'], box
+
+
 def test_a_part_bill_at_390_then_1440(driver: WebDriver, server: RunningServer) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)
@@ -73,6 +88,7 @@ def test_a_part_bill_at_390_then_1440(driver: WebDriver, server: RunningServer) 
     button(driver, 'Create bill').click()
     visible_text(driver, 'At most 10: 10 received, 0 billed already')
     settle(driver)
+    assert_message_on_one_line_inside_the_dialog(driver)
     driver.save_screenshot(str(ARTIFACTS / 'part-bill-dialog-390.png'))
     assert no_horizontal_overflow(driver), 'the bill dialog overflows sideways at 390 px'
     replace_text(quantity, '4')
@@ -88,7 +104,12 @@ def test_a_part_bill_at_390_then_1440(driver: WebDriver, server: RunningServer) 
     assert no_horizontal_overflow(driver), 'the purchase dialog overflows sideways at 1440 px'
     button(driver, 'Bill what was received').click()
     assert field(driver, 'Qty to bill').get_attribute('value') == '6'
+    replace_text(field(driver, "Supplier's bill number"), HOSTILE + ' 2')
+    replace_text(field(driver, 'Qty to bill'), '7')
+    button(driver, 'Create bill').click()
+    visible_text(driver, 'At most 6: 10 received, 4 billed already')
     settle(driver)
+    assert_message_on_one_line_inside_the_dialog(driver)
     driver.save_screenshot(str(ARTIFACTS / 'part-bill-dialog-1440.png'))
     assert driver.execute_script('return window.__x') is None
 

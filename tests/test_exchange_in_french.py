@@ -1,0 +1,76 @@
+"""A return that ends in an exchange makes an exchange order: what the app writes about it ("Exchange for order N")
+is stored with its msgid and read in the reader's language, on the exchange's page and its original order's; the
+exchange order's note (the customer's words at checkout on other orders) is not filled with English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from nicegui.testing import User
+from sqlmodel import select
+
+from backoffice import i18n
+from backoffice.db import read_session, session_scope
+from backoffice.models import Order, OrderLine
+from backoffice.services import orders, returns
+
+from .support.factories import advance, make_product, make_user, pay, place
+from .support.signin import signed_in
+
+HOSTILE = 'Trop "petit": <script>alert(1)</script> <img src=x onerror="window.__x=1">'
+
+
+@pytest.fixture
+def in_french(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    yield lambda: monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
+
+
+def exchanged(manager) -> tuple[Order, Order]:
+    """A delivered order of 2 mugs; one returned (the customer's hostile reason), received and exchanged."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2), name='Cleo "C" <b>Stone</b>', note=HOSTILE)
+    pay(manager, order)
+    order = advance(manager, order, 'pack', 'ship', 'deliver')
+    with session_scope() as session:
+        line = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).one()
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            lines=[{'order_line_id': line.id, 'quantity': 1}],
+            reason=HOSTILE,
+        )
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id)
+    with i18n.use('fr'), session_scope() as session:  # a French manager resolves it
+        done = returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='exchange')
+    with read_session() as session:
+        return order, session.get(Order, done.exchange_order_id)
+
+
+def test_the_exchange_is_said_in_each_readers_language() -> None:
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    assert exchange.note == ''  # no English sentence in the customer's note field
+    for locale, said in (
+        ('en', f'Exchange for order {order.number}'),
+        ('fr', f'Échange pour la commande {order.number}'),
+    ):
+        with i18n.use(locale), read_session() as session:
+            texts = [
+                orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=exchange.id)
+            ]
+        assert said in texts, texts
+
+
+async def test_a_french_manager_reads_the_exchange_in_french(user: User, in_french: Callable[[], None]) -> None:
+    manager = make_user('manager')
+    order, exchange = exchanged(manager)
+    in_french()
+    await signed_in(user, manager.email, path=f'/orders/{exchange.number}')
+    await user.should_see(f'Échange pour la commande {order.number}')
+    await user.should_not_see('Exchange for order')
+    await user.open(f'/orders/{order.number}')
+    await user.should_not_see('Exchange for order')
+    await user.should_not_see('Exchange order')
