@@ -436,10 +436,10 @@ class RecordDialog:
         user = acting_user()
         with read_session() as session:
             fresh = crud.get_record(session=session, actor=user, resource=self.resource, record_id=self.record.id)
-        typed = self._edited()
+        edited = self._edited()
         self.record, self.version, self.loaded = fresh, fresh.version, self._values_of(fresh)
         for name, element in self.inputs.items():
-            if name not in typed:
+            if name not in edited:
                 element.value = typed(self.declared[name], self.loaded.get(name))
         self.conflict.set_visibility(False)
         ui.notify(_('Reloaded the newest version; what you typed is kept. Save again to apply it.'))
