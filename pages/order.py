@@ -140,6 +140,7 @@ class OrderScreen:
                     record_link('companies', data.company[0], data.company[1], self.user)
                 if order.external_id:
                     ui.label(_('shop id {id}').format(id=order.external_id))
+            self._ship_to()
             if self.may_write:
                 self._actions()
             with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):
@@ -153,6 +154,23 @@ class OrderScreen:
                         with ui.column().classes('gap-0').mark('timeline-entry'):
                             ui.label(orders.timeline_text(event)).classes('text-sm break-words')
                             ui.label(when(event.created_at)).classes('text-xs text-gray-500')
+
+    def _ship_to(self) -> None:
+        """Where the parcel goes and what the customer asked for it: what the person packing it reads first."""
+        order = self.data.order
+        if not (order.shipping_address.strip() or order.note.strip()):
+            return
+        with ui.row().classes('w-full gap-x-8 gap-y-2 text-sm'):
+            if order.shipping_address.strip():
+                with ui.column().classes('gap-0 min-w-0').mark('ship-to'):
+                    ui.label(_('Ship to')).classes('text-gray-500')
+                    if order.shipping_name:
+                        ui.label(order.shipping_name).classes('break-words')
+                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words')
+            if order.note.strip():
+                with ui.column().classes('gap-0 min-w-0').mark('order-note'):
+                    ui.label(_("Customer's note")).classes('text-gray-500')
+                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words')
 
     def _lines(self) -> None:
         order = self.data.order
