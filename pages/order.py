@@ -362,6 +362,11 @@ class OrderScreen:
                         ui.label(shipment.tracking_number)
                     if shipment.delivered_at:
                         ui.label(_('delivered {when}').format(when=when(shipment.delivered_at)))
+                    if self.may_write and orders.may_correct_tracking(shipment):
+                        ui.button(
+                            _('Change tracking') if shipment.tracking_number else _('Add tracking'),
+                            on_click=lambda s=shipment: self._tracking_dialog(s),
+                        ).props('flat dense').mark('correct-tracking')
             bought = {line.id: line for line in data.lines}
             for rma in data.returns:
                 items = ', '.join(
@@ -641,6 +646,25 @@ class OrderScreen:
             },
             lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
             _('Shipped'),
+        )
+
+    def _tracking_dialog(self, shipment) -> None:
+        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""
+        self._form(
+            _('Change tracking'),
+            lambda: {
+                'carrier_id': ui.select(
+                    self.data.carriers,
+                    label=_('Carrier'),
+                    clearable=True,
+                    value=shipment.carrier_id if shipment.carrier_id in self.data.carriers else None,  # active ones
+                ).props('outlined dense'),
+                'tracking_number': ui.input(_('Tracking number'), value=shipment.tracking_number).props(
+                    'outlined dense'
+                ),
+            },
+            lambda v: lambda s, u: orders.correct_tracking(session=s, actor=u, shipment_id=shipment.id, **v),
+            _('Tracking changed'),
         )
 
     def _cancel_dialog(self) -> None:
