@@ -5,17 +5,21 @@ says how many of each item to fetch, and a return where only some of the items c
 from __future__ import annotations
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Carrier, Shipment
 from backoffice.permissions import PermissionDenied
-from backoffice.services import orders
+from backoffice.services import orders, stock
+from backoffice.stored_text import show
 
-from .support.factories import advance, make_product, make_user, pay, place
+from .support.factories import advance, level, make_product, make_user, pay, place
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 HOSTILE = 'Quai "des Brumes": <script>alert(1)</script> <img src=x onerror="window.__x=1">'
 
@@ -38,6 +42,14 @@ async def test_the_order_page_shows_where_the_parcel_goes_and_the_customers_note
     await user.should_see(f'12 {HOSTILE}')
     await user.should_see('75001 Paris')
     await user.should_see(f'Ring twice: {HOSTILE}')
+
+
+def table_with(user: User, column: str) -> ui.table:
+    return next(t for t in user.find(ui.table).elements if any(c['name'] == column for c in t.columns))
+
+
+def stock_movement_text(movement) -> str:
+    return show(movement.reason, movement.reason_key, movement.reason_params)
 
 
 def _shipped_without_tracking(manager):
@@ -90,3 +102,40 @@ async def test_the_warehouse_adds_the_tracking_number_from_the_order_page(user: 
         shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
     assert shipment.tracking_number == ''.join(HOSTILE.split())
     await user.should_see(''.join(HOSTILE.split()), retries=40)
+
+
+def test_a_stock_count_books_the_difference_from_what_is_on_the_shelf() -> None:
+    """A count is what is on the shelf; the person had to work out the difference themselves (and a sale shipped
+    while they counted made their difference wrong). The service books it, under the row's lock."""
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted='-1', reason='')
+    assert refused.value.errors == {'counted': 'Use 0 or more'}
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=7, reason=HOSTILE)
+    assert level(mug.id).on_hand == 7
+    with session_scope() as session:
+        assert stock.record_count(session=session, actor=manager, product_id=mug.id, counted=7, reason='') is None
+    with read_session() as session:
+        moves = stock.ledger(session=session, actor=manager, product_id=mug.id)
+    assert [(m.quantity, m.balance) for m in moves] == [(-3, 7), (10, 10)]  # the matching count booked nothing
+    assert stock_movement_text(moves[0]) == f'Counted 7 on the shelf: {HOSTILE}'
+
+
+async def test_a_stock_count_is_entered_as_what_is_on_the_shelf(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    stock_table = table_with(user, 'on_hand')
+    UserInteraction(user, {stock_table}, None).trigger('rowClick', [{}, stock_table.rows[0], 0])  # open the row
+    await user.should_see('Count stock', retries=40)
+    user.find('Count stock').click()
+    await user.should_see('Counted on the shelf *', retries=40)
+    user.find('Counted on the shelf *').elements.pop().set_value(12)
+    user.find('Note').elements.pop().set_value(HOSTILE)
+    user.find(marker='confirm-action').click()
+    await user.should_see('Stock of MUG is now 12 (+2 counted)', retries=40)
+    assert level(mug.id).on_hand == 12
