@@ -139,3 +139,29 @@ async def test_a_stock_count_is_entered_as_what_is_on_the_shelf(user: User) -> N
     user.find(marker='confirm-action').click()
     await user.should_see('Stock of MUG is now 12 (+2 counted)', retries=40)
     assert level(mug.id).on_hand == 12
+
+
+def test_a_batch_pick_list_starts_with_how_many_of_each_item_to_fetch() -> None:
+    """Picking a batch, the warehouse walks the shelves once: the list first says how many of each SKU all the chosen
+    orders need together, then each order to pack."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from backoffice.services import documents
+
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    make_product('CUP', stock_on_hand=20, actor=manager)
+    first = place(('MUG', 2), ('CUP', 1), shipping_name=HOSTILE)
+    second = place(('MUG', 3), email='dan@example.com')
+    with read_session() as session:
+        pdf = documents.pick_list_pdf(session=session, actor=manager, order_ids=[first.id, second.id])
+    text = ' '.join(' '.join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    totals = text[text.index('To fetch') : text.index(f'Order {first.number}')]
+    assert 'CUP' in totals and 'MUG' in totals
+    assert totals.index('CUP') < totals.index('MUG')  # by SKU, as the shelves are
+    assert ' 5' in totals[totals.index('MUG') :] and ' 1' in totals[totals.index('CUP') :]
+    with read_session() as session:
+        single = documents.pick_list_pdf(session=session, actor=manager, order_ids=[first.id])
+    assert 'To fetch' not in ' '.join(page.extract_text() for page in PdfReader(BytesIO(single)).pages)
