@@ -614,27 +614,56 @@ class OrderScreen:
         dialog.open()
 
     def _receive_dialog(self, rma: Return) -> None:
-        """The parcel is back: its items go back on the shelf, unless they came back broken (then the stock stays)."""
-        shelf: dict[str, ui.checkbox] = {}
+        """The parcel is back: its items go back on the shelf, unless they came back broken (then the stock stays);
+        when more than one came back, how many of each can be sold again (the broken ones stay out)."""
+        lines = self.data.return_lines[rma.id]
+        bought = {line.id: line for line in self.data.lines}
+        shelf: dict[str, Any] = {}
 
         def fields() -> dict[str, Any]:
             shelf['restock'] = ui.checkbox(_('Put the items back in stock: they can be sold again'), value=True)
             shelf['restock'].mark('return-restock')
+            if sum(line.quantity for line in lines) > 1:
+                for line in lines:
+                    with ui.column().classes('w-full gap-0').bind_visibility_from(shelf['restock'], 'value'):
+                        ui.label(
+                            _('{quantity} × {item} came back').format(
+                                quantity=line.quantity, item=_item(bought.get(line.order_line_id))
+                            )
+                        ).classes('text-sm break-words')
+                        shelf[f'sellable-{line.id}'] = (
+                            ui.number(_('Can be sold again'), value=line.quantity, min=0, max=line.quantity, step=1)
+                            .props('outlined dense')
+                            .mark(f'sellable-{line.id}')
+                        )
             return dict(shelf)
 
+        def receive(values: dict[str, Any]) -> Callable:
+            sellable = {line.id: values[f'sellable-{line.id}'] for line in lines if f'sellable-{line.id}' in values}
+            return lambda s, u: returns.receive(
+                session=s, actor=u, return_id=rma.id, restock=bool(values['restock']), sellable=sellable
+            )
+
         def said(_received: Return) -> tuple[str, str]:
+            """The service's own words for what went back on the shelf: all of it, none, or some."""
+            came = sum(line.quantity for line in lines)
+            restocked = 0
             if shelf['restock'].value:
+                restocked = sum(
+                    int(shelf[f'sellable-{line.id}'].value) if f'sellable-{line.id}' in shelf else line.quantity
+                    for line in lines
+                )
+            if restocked == came:
                 return _('Return {number} received and restocked').format(number=rma.number), 'positive'
-            return _('Return {number} received; its items were not put back in stock').format(
-                number=rma.number
+            if restocked == 0:
+                return _('Return {number} received; its items were not put back in stock').format(
+                    number=rma.number
+                ), 'positive'
+            return _('Return {number} received: {restocked} of {came} items put back in stock, the rest not').format(
+                number=rma.number, restocked=restocked, came=came
             ), 'positive'
 
-        self._form(
-            _('Receive'),
-            fields,
-            lambda v: lambda s, u: returns.receive(session=s, actor=u, return_id=rma.id, restock=bool(v['restock'])),
-            said,
-        )
+        self._form(_('Receive'), fields, receive, said)
 
     def _ship_dialog(self) -> None:
         order = self.data.order

@@ -165,3 +165,55 @@ def test_a_batch_pick_list_starts_with_how_many_of_each_item_to_fetch() -> None:
     with read_session() as session:
         single = documents.pick_list_pdf(session=session, actor=manager, order_ids=[first.id])
     assert 'To fetch' not in ' '.join(page.extract_text() for page in PdfReader(BytesIO(single)).pages)
+
+
+def _returned(manager, quantity: int):
+    from backoffice.services import returns
+
+    cup = make_product('CUP', stock_on_hand=5, actor=manager)
+    order = place(('CUP', quantity))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=HOSTILE,
+            lines=[{'order_line_id': line.id, 'quantity': quantity}],
+        )
+    with read_session() as session:
+        return_line = returns.lines_of(session, rma.id)[0]
+    return cup, order, rma, return_line
+
+
+def test_a_return_where_only_some_items_can_be_sold_again_restocks_those() -> None:
+    """Three cups came back, one broken: the two whole ones go back on the shelf, the broken one does not."""
+    from backoffice.services import returns
+
+    manager = make_user('manager')
+    cup, order, rma, line = _returned(manager, 3)
+    assert level(cup.id).on_hand == 2
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: 4})
+    assert refused.value.errors == {f'sellable-{line.id}': 'At most 3 came back'}
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: '2'})
+    assert level(cup.id).on_hand == 4
+    with read_session() as session:
+        said = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)]
+    assert said[-1] == f'Return {rma.number} received: 2 of 3 items put back in stock, the rest not'
+
+
+async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: User) -> None:
+    manager = make_user('manager')
+    cup, order, rma, line = _returned(manager, 3)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='receive-return', retries=40)
+    user.find(marker='receive-return').click()
+    await user.should_see(marker=f'sellable-{line.id}', retries=40)
+    user.find(marker=f'sellable-{line.id}').elements.pop().set_value('1')
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'Return {rma.number} received: 1 of 3 items put back in stock, the rest not', retries=40)
+    assert level(cup.id).on_hand == 3
