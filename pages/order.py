@@ -204,9 +204,9 @@ class OrderScreen:
                 ('line_total', N_('Net')),
             )
         ]
-        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells').classes(
-            'w-full'
-        ).mark('lines')
+        table = ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells')
+        table.classes('w-full').mark('lines')
+        table.add_slot('body-cell-name', ITEM_CELL)  # on a phone the SKU column is hidden: it is under the item
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
             for label, value in (
                 (_('Subtotal'), order.subtotal),
@@ -780,6 +780,14 @@ RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), '
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
 REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
+
+
+# the item, and under it on a phone (Quasar's `xs`: under 600 px, where the SKU column is hidden) its SKU, which is
+# what the shelf's label says
+ITEM_CELL = (
+    '<q-td :props="props"><div>{{ props.value }}</div>'
+    '<div class="xs text-xs text-gray-500">{{ props.row.sku }}</div></q-td>'
+)
 
 
 def _item(line) -> str:
