@@ -217,3 +217,32 @@ async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: U
     user.find(marker='dialog-submit').click()
     await user.should_see(f'Return {rma.number} received: 1 of 3 items put back in stock, the rest not', retries=40)
     assert level(cup.id).on_hand == 3
+
+
+async def test_receiving_a_delivery_points_to_the_purchase_orders_still_due(user: User) -> None:
+    """'Receive purchase' on /inventory made a new receipt: a delivery of an order placed earlier went into stock a
+    second time once that order was received too. The dialog now lists the orders still due, each opening its order."""
+    from backoffice.services import purchases
+
+    from .support.payables import make_supplier
+
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=1, actor=manager)
+    supplier = make_supplier(name=f'Roastery {HOSTILE}')
+    with session_scope() as session:
+        due = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            lines=[{'product_id': mug.id, 'quantity': 6}],
+            received=False,
+            supplier_id=supplier.id,
+            reference='PO-77',
+        )
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    user.find(marker='receive-purchase').click()
+    await user.should_see(marker=f'open-purchase-{due.id}', retries=40)
+    await user.should_see('Still due from suppliers: if this delivery is one of these, receive it there')
+    user.find(marker=f'open-purchase-{due.id}').click()
+    await user.should_see('Purchase PO-77', retries=40)
+    await user.should_see('Enter how many of each arrived', retries=40)
