@@ -246,3 +246,18 @@ async def test_receiving_a_delivery_points_to_the_purchase_orders_still_due(user
     user.find(marker=f'open-purchase-{due.id}').click()
     await user.should_see('Purchase PO-77', retries=40)
     await user.should_see('Enter how many of each arrived', retries=40)
+
+
+def test_a_low_stock_notification_opens_that_products_stock() -> None:
+    """It opened /inventory at its first page, where the warehouse had to find the product among all the others."""
+    from backoffice.models import Notification
+
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=3, actor=manager)
+    with session_scope() as session:
+        held = stock.set_limits(session=session, actor=manager, product_id=mug.id, min_qty=5, max_qty=20)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [mug.id]
+    with read_session() as session:
+        told = session.exec(select(Notification).where(Notification.user_id == manager.id)).one()
+    assert told.link == f'/inventory?open={held.id}'

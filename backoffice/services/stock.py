@@ -454,7 +454,8 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
             minimum=count(level.min_qty),
         )
         for user in staff:
-            notifications.notify(session, user_id=user.id, text=text, link='/inventory')
+            # that product's stock opened (its limits, Adjust, Count), not the list's first page
+            notifications.notify(session, user_id=user.id, text=text, link=f'/inventory?open={level.id}')
     # 'low': below its minimum, told once until restocked (the automation event "Stock below minimum")
     changes.commit(session, *((Topic.stock, {'id': level.id, 'action': 'low'}) for level in levels))
     return [level.product_id for level in levels]
