@@ -50,6 +50,7 @@ class Loaded:
     documents: list[Invoice]
     shipments: list
     carriers: dict[int, str]
+    last_carrier: int | None  # the latest parcel's: the Ship dialog offers it
     returns: list
     return_lines: dict[int, list]
     events: list
@@ -73,6 +74,7 @@ def load(session, user: User, number: str) -> Loaded:
         else [],
         shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
         carriers=orders.carriers(session=session, actor=user),
+        last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         events=orders.timeline(session=session, actor=user, order_id=order.id),
@@ -670,7 +672,14 @@ class OrderScreen:
         self._form(
             _('Ship'),
             lambda: {
-                'carrier_id': ui.select(self.data.carriers, label=_('Carrier'), clearable=True).props('outlined dense'),
+                'carrier_id': ui.select(
+                    self.data.carriers,
+                    label=_('Carrier'),
+                    clearable=True,
+                    value=self.data.last_carrier if self.data.last_carrier in self.data.carriers else None,
+                )
+                .props('outlined dense')
+                .mark('ship-carrier'),
                 'tracking_number': ui.input(_('Tracking number')).props('outlined dense'),
             },
             lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),

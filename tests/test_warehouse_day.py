@@ -261,3 +261,33 @@ def test_a_low_stock_notification_opens_that_products_stock() -> None:
     with read_session() as session:
         told = session.exec(select(Notification).where(Notification.user_id == manager.id)).one()
     assert told.link == f'/inventory?open={held.id}'
+
+
+async def test_the_ship_dialog_offers_the_carrier_of_the_last_parcel(user: User) -> None:
+    """Thirty parcels a day go with the same carrier: the Ship dialog chose none, so each one took the same two taps."""
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=9, actor=manager)
+    with session_scope() as session:
+        session.add(Carrier(code='gls', name=f'GLS {HOSTILE}', tracking_url_template=''))
+        session.add(Carrier(code='dhl', name='DHL', tracking_url_template=''))
+        session.commit()
+        gls = session.exec(select(Carrier).where(Carrier.code == 'gls')).one()
+    first, second = place(('MUG', 1)), place(('MUG', 1), email='dan@example.com')
+    for order in (first, second):
+        pay(manager, order)
+        advance(manager, order, 'pack')
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=manager, number=first.number)
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=current.id,
+            version=current.version,
+            carrier_id=gls.id,
+            tracking_number='GLS123',
+        )
+    await signed_in(user, manager.email, path=f'/orders/{second.number}')
+    await user.should_see(marker='ship', retries=40)
+    user.find(marker='ship').click()
+    await user.should_see('Tracking number', retries=40)
+    assert user.find(marker='ship-carrier').elements.pop().value == gls.id

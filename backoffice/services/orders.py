@@ -494,6 +494,18 @@ def carriers(*, session: Session, actor: User) -> dict[int, str]:
     return dict(rows.all())
 
 
+def last_carrier(*, session: Session, actor: User) -> int | None:
+    """The carrier the latest parcel left with, while it is active: the next one most likely goes the same way."""
+    require(actor, 'orders.read')
+    return session.exec(
+        select(Shipment.carrier_id)
+        .join(Carrier, col(Carrier.id) == col(Shipment.carrier_id))
+        .where(col(Carrier.active).is_(True))
+        .order_by(col(Shipment.id).desc())
+        .limit(1)
+    ).first()
+
+
 def reserved_by(lines: list[OrderLine]) -> dict[int, int]:
     wanted: dict[int, int] = {}
     for line in lines:
