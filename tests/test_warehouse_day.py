@@ -291,3 +291,16 @@ async def test_the_ship_dialog_offers_the_carrier_of_the_last_parcel(user: User)
     user.find(marker='ship').click()
     await user.should_see('Tracking number', retries=40)
     assert user.find(marker='ship-carrier').elements.pop().value == gls.id
+
+
+def test_a_product_not_tracked_yet_is_counted_from_its_own_form() -> None:
+    from backoffice.resources.catalog import count_product_stock
+
+    manager = make_user('manager')
+    new = make_product('NEW-TEE', actor=manager)  # no stock row yet: /inventory does not list it
+    with session_scope() as session:
+        said = count_product_stock(
+            session=session, actor=manager, record_id=new.id, version=new.version, counted='4', reason=HOSTILE
+        )
+    assert said.message == 'Stock of NEW-TEE is now 4 (+4 counted)'
+    assert level(new.id).on_hand == 4
