@@ -40,7 +40,9 @@ class NotificationBell:
             self.show(user)
 
     def _build_menu(self) -> None:
-        self.items = ui.column().classes('gap-0 min-w-72 max-w-sm')
+        # no minimum width: on a phone Quasar gives the menu only the room left of the bell (~280 px), and a wider
+        # column scrolled sideways, cutting "Mark all read" and every line's end
+        self.items = ui.column().classes('gap-0 w-full max-w-sm')
         self.show()
 
     def show(self, user: User | None = None) -> None:

@@ -28,10 +28,27 @@ def new_purchase(user: User, *, received: bool, on_saved: Callable[[], Awaitable
     with read_session() as session:
         products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
         suppliers = purchases.supplier_choices(session=session, actor=user)
+        due = purchases.still_due_orders(session=session, actor=user) if received else []
     lines: list[tuple[ui.select, WholeNumberInput, ui.input]] = []
     title = _('Receive purchase') if received else _('New purchase order')
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(title).classes('text-lg font-medium')
+        if due:  # a delivery of one of these is received from its order, or its goods would be counted twice
+            ui.label(_('Still due from suppliers: if this delivery is one of these, receive it there')).classes(
+                'text-sm text-gray-600'
+            )
+            with ui.row().classes('w-full gap-1 flex-wrap'):
+                for purchase in due:
+
+                    def open_order(purchase_id: int = purchase.id) -> None:
+                        dialog.close()
+                        show_purchase(user, purchase_id, on_saved=on_saved)
+
+                    ui.button(
+                        f'{purchases.label(purchase)} · {purchase.supplier or _("No supplier")}',
+                        icon='move_to_inbox',
+                        on_click=open_order,
+                    ).props('flat dense no-caps').mark(f'open-purchase-{purchase.id}')
         supplier = (
             ui.select(suppliers, label=_('Supplier'), with_input=True, clearable=True)
             .props('outlined dense')

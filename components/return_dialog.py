@@ -43,13 +43,17 @@ def start_return(
             .classes('w-full')
             .mark('return-reason')
         )
-        quantities = {
-            line.id: WholeNumberInput(_line_label(line, left[line.id]), value=0)
-            .props('outlined dense')
-            .classes('w-full')
-            .mark(f'return-quantity-{line.sku}')
-            for line in lines
-        }
+        quantities: dict[int, WholeNumberInput] = {}
+        for line in lines:
+            # the line said in full above its field (as a field's label it was cut to one line on a phone, hiding
+            # how many can still come back)
+            ui.label(_line_label(line, left[line.id])).classes('w-full text-sm break-words')
+            quantities[line.id] = (
+                WholeNumberInput(_('How many come back'), value=0)
+                .props('outlined dense')
+                .classes('w-full')
+                .mark(f'return-quantity-{line.sku}')
+            )
         for line_id, field in quantities.items():
             if not left[line_id]:
                 field.disable()  # nothing of it can come back

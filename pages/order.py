@@ -50,6 +50,7 @@ class Loaded:
     documents: list[Invoice]
     shipments: list
     carriers: dict[int, str]
+    last_carrier: int | None  # the latest parcel's: the Ship dialog offers it
     returns: list
     return_lines: dict[int, list]
     events: list
@@ -73,6 +74,7 @@ def load(session, user: User, number: str) -> Loaded:
         else [],
         shipments=orders.shipments_of(session=session, actor=user, order_id=order.id),
         carriers=orders.carriers(session=session, actor=user),
+        last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
         events=orders.timeline(session=session, actor=user, order_id=order.id),
@@ -140,6 +142,7 @@ class OrderScreen:
                     record_link('companies', data.company[0], data.company[1], self.user)
                 if order.external_id:
                     ui.label(_('shop id {id}').format(id=order.external_id))
+            self._ship_to()
             if self.may_write:
                 self._actions()
             with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):
@@ -153,6 +156,23 @@ class OrderScreen:
                         with ui.column().classes('gap-0').mark('timeline-entry'):
                             ui.label(orders.timeline_text(event)).classes('text-sm break-words')
                             ui.label(when(event.created_at)).classes('text-xs text-gray-500')
+
+    def _ship_to(self) -> None:
+        """Where the parcel goes and what the customer asked for it: what the person packing it reads first."""
+        order = self.data.order
+        if not (order.shipping_address.strip() or order.note.strip()):
+            return
+        with ui.row().classes('w-full gap-x-8 gap-y-2 text-sm'):
+            if order.shipping_address.strip():
+                with ui.column().classes('gap-0 min-w-0').mark('ship-to'):
+                    ui.label(_('Ship to')).classes('text-gray-500')
+                    if order.shipping_name:
+                        ui.label(order.shipping_name).classes('break-words')
+                    ui.label(order.shipping_address.strip()).classes('whitespace-pre-line break-words')
+            if order.note.strip():
+                with ui.column().classes('gap-0 min-w-0').mark('order-note'):
+                    ui.label(_("Customer's note")).classes('text-gray-500')
+                    ui.label(order.note.strip()).classes('whitespace-pre-line break-words')
 
     def _lines(self) -> None:
         order = self.data.order
@@ -186,9 +206,9 @@ class OrderScreen:
                 ('line_total', N_('Net')),
             )
         ]
-        ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells').classes(
-            'w-full'
-        ).mark('lines')
+        table = ui.table(columns=columns, rows=rows, row_key='id').props('flat bordered dense wrap-cells')
+        table.classes('w-full').mark('lines')
+        table.add_slot('body-cell-name', ITEM_CELL)  # on a phone the SKU column is hidden: it is under the item
         with ui.grid(columns=2).classes('gap-x-6 gap-y-0 text-sm self-end').mark('totals'):
             for label, value in (
                 (_('Subtotal'), order.subtotal),
@@ -348,6 +368,11 @@ class OrderScreen:
                         ui.label(shipment.tracking_number)
                     if shipment.delivered_at:
                         ui.label(_('delivered {when}').format(when=when(shipment.delivered_at)))
+                    if self.may_write and orders.may_correct_tracking(shipment):
+                        ui.button(
+                            _('Change tracking') if shipment.tracking_number else _('Add tracking'),
+                            on_click=lambda s=shipment: self._tracking_dialog(s),
+                        ).props('flat dense').mark('correct-tracking')
             bought = {line.id: line for line in data.lines}
             for rma in data.returns:
                 items = ', '.join(
@@ -595,38 +620,93 @@ class OrderScreen:
         dialog.open()
 
     def _receive_dialog(self, rma: Return) -> None:
-        """The parcel is back: its items go back on the shelf, unless they came back broken (then the stock stays)."""
-        shelf: dict[str, ui.checkbox] = {}
+        """The parcel is back: its items go back on the shelf, unless they came back broken (then the stock stays);
+        when more than one came back, how many of each can be sold again (the broken ones stay out)."""
+        lines = self.data.return_lines[rma.id]
+        bought = {line.id: line for line in self.data.lines}
+        shelf: dict[str, Any] = {}
 
         def fields() -> dict[str, Any]:
             shelf['restock'] = ui.checkbox(_('Put the items back in stock: they can be sold again'), value=True)
             shelf['restock'].mark('return-restock')
+            if sum(line.quantity for line in lines) > 1:
+                for line in lines:
+                    with ui.column().classes('w-full gap-0').bind_visibility_from(shelf['restock'], 'value'):
+                        ui.label(
+                            _('{quantity} × {item} came back').format(
+                                quantity=line.quantity, item=_item(bought.get(line.order_line_id))
+                            )
+                        ).classes('text-sm break-words')
+                        shelf[f'sellable-{line.id}'] = (
+                            ui.number(_('Can be sold again'), value=line.quantity, min=0, max=line.quantity, step=1)
+                            .props('outlined dense')
+                            .mark(f'sellable-{line.id}')
+                        )
             return dict(shelf)
 
+        def receive(values: dict[str, Any]) -> Callable:
+            sellable = {line.id: values[f'sellable-{line.id}'] for line in lines if f'sellable-{line.id}' in values}
+            return lambda s, u: returns.receive(
+                session=s, actor=u, return_id=rma.id, restock=bool(values['restock']), sellable=sellable
+            )
+
         def said(_received: Return) -> tuple[str, str]:
+            """The service's own words for what went back on the shelf: all of it, none, or some."""
+            came = sum(line.quantity for line in lines)
+            restocked = 0
             if shelf['restock'].value:
+                restocked = sum(
+                    int(shelf[f'sellable-{line.id}'].value) if f'sellable-{line.id}' in shelf else line.quantity
+                    for line in lines
+                )
+            if restocked == came:
                 return _('Return {number} received and restocked').format(number=rma.number), 'positive'
-            return _('Return {number} received; its items were not put back in stock').format(
-                number=rma.number
+            if restocked == 0:
+                return _('Return {number} received; its items were not put back in stock').format(
+                    number=rma.number
+                ), 'positive'
+            return _('Return {number} received: {restocked} of {came} items put back in stock, the rest not').format(
+                number=rma.number, restocked=restocked, came=came
             ), 'positive'
 
-        self._form(
-            _('Receive'),
-            fields,
-            lambda v: lambda s, u: returns.receive(session=s, actor=u, return_id=rma.id, restock=bool(v['restock'])),
-            said,
-        )
+        self._form(_('Receive'), fields, receive, said)
 
     def _ship_dialog(self) -> None:
         order = self.data.order
         self._form(
             _('Ship'),
             lambda: {
-                'carrier_id': ui.select(self.data.carriers, label=_('Carrier'), clearable=True).props('outlined dense'),
+                'carrier_id': ui.select(
+                    self.data.carriers,
+                    label=_('Carrier'),
+                    clearable=True,
+                    value=self.data.last_carrier if self.data.last_carrier in self.data.carriers else None,
+                )
+                .props('outlined dense')
+                .mark('ship-carrier'),
                 'tracking_number': ui.input(_('Tracking number')).props('outlined dense'),
             },
             lambda v: lambda s, u: orders.ship(session=s, actor=u, order_id=order.id, version=self.version(), **v),
             _('Shipped'),
+        )
+
+    def _tracking_dialog(self, shipment) -> None:
+        """The parcel left with no tracking number, or one typed wrong: put right (the timeline keeps the old one)."""
+        self._form(
+            _('Change tracking'),
+            lambda: {
+                'carrier_id': ui.select(
+                    self.data.carriers,
+                    label=_('Carrier'),
+                    clearable=True,
+                    value=shipment.carrier_id if shipment.carrier_id in self.data.carriers else None,  # active ones
+                ).props('outlined dense'),
+                'tracking_number': ui.input(_('Tracking number'), value=shipment.tracking_number).props(
+                    'outlined dense'
+                ),
+            },
+            lambda v: lambda s, u: orders.correct_tracking(session=s, actor=u, shipment_id=shipment.id, **v),
+            _('Tracking changed'),
         )
 
     def _cancel_dialog(self) -> None:
@@ -713,6 +793,14 @@ RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), '
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
 REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
+
+
+# the item, and under it on a phone (Quasar's `xs`: under 600 px, where the SKU column is hidden) its SKU, which is
+# what the shelf's label says
+ITEM_CELL = (
+    '<q-td :props="props"><div>{{ props.value }}</div>'
+    '<div class="xs text-xs text-gray-500">{{ props.row.sku }}</div></q-td>'
+)
 
 
 def _item(line) -> str:

@@ -39,6 +39,8 @@ def test_seeded_orders_add_up_match_the_stock_and_are_searchable(bulk: bool, mon
         assert some.total == goods + some.shipping_total + some.tax_total
         assert session.exec(select(Payment).where(Payment.order_id == some.id)).one().amount == some.total
         assert session.exec(select(Shipment).where(Shipment.order_id == some.id)).one().delivered_at is not None
+        # a parcel goes somewhere: the packer reads its name and address on the order (the demo's were empty)
+        assert some.shipping_name and '\n' in some.shipping_address
         assert stock.ledger_mismatches(session=session) == []
         statuses = {o.status for o in session.exec(select(Order))}
         assert {'delivered', 'cancelled'} <= statuses

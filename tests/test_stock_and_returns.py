@@ -12,7 +12,17 @@ from sqlmodel import select
 from backoffice import permissions
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Invoice, Notification, Order, OrderLine, PurchaseLine, Role, StockMovement, TicketMessage
+from backoffice.models import (
+    Invoice,
+    Notification,
+    Order,
+    OrderLine,
+    PurchaseLine,
+    Role,
+    StockLevel,
+    StockMovement,
+    TicketMessage,
+)
 from backoffice.services import orders, purchases, returns, stock, tickets
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
@@ -108,7 +118,8 @@ def test_low_stock_alerts_managers_once_and_the_reorder_list_fills_to_the_maximu
         assert stock.alert_low_stock(session=session) == []  # told once
     with read_session() as session:
         notices = session.exec(select(Notification)).all()
-        assert [(n.user_id, n.link) for n in notices] == [(manager.id, '/inventory')]  # not the agent
+        held = session.exec(select(StockLevel).where(StockLevel.product_id == mug.id)).one()
+        assert [(n.user_id, n.link) for n in notices] == [(manager.id, f'/inventory?open={held.id}')]  # not the agent
         assert 'Low stock: MUG' in notices[0].text and agent.id not in [n.user_id for n in notices]
         assert stock.reorder_csv(session=session, actor=manager).decode('utf-8-sig').splitlines() == [
             'sku,name,order_quantity,available,on_order,on_hand,reserved,min,max',

@@ -46,6 +46,28 @@ ADJUST_INPUTS = (
     FormField('reason', N_('Reason'), required=True, help=N_('Mandatory: counted, broken, found…')),
 )
 
+# what a stock count asks: the shelf's quantity (the service books the difference), a note if the person wants one
+COUNT_INPUTS = (
+    FormField('counted', N_('Counted on the shelf'), kind='number', required=True),
+    FormField('reason', N_('Note'), help=N_('Optional: where, who counted…')),
+)
+
+
+def counted_said(sku: str, movement) -> str:
+    """What a count did, for the person who typed it."""
+    if movement is None:
+        return _('Stock of {sku} was right: nothing changed').format(sku=sku)
+    return _('Stock of {sku} is now {balance} ({difference} counted)').format(
+        sku=sku, balance=movement.balance, difference=f'{movement.quantity:+d}'
+    )
+
+
+def count_product_stock(*, session, actor, record_id, version, counted, reason='') -> Outcome:
+    """A count from the product's own form (a product not tracked yet gets its stock row, as with an adjustment)."""
+    movement = stock.record_count(session=session, actor=actor, product_id=record_id, counted=counted, reason=reason)
+    product = session.get(Product, record_id)
+    return Outcome(product, counted_said(product.sku, movement))
+
 
 def adjust_product_stock(*, session, actor, record_id, version, quantity, reason) -> Outcome:
     """From the product's own form: a product just added has no stock row yet, so /inventory does not list it; its
@@ -216,6 +238,15 @@ PRODUCTS = register(
                 icon='tune',
                 visible=lambda p: p.deleted_at is None,
                 inputs=ADJUST_INPUTS,
+            ),
+            Action(
+                'count-stock',
+                N_('Count stock'),
+                count_product_stock,
+                'catalog.write',
+                icon='fact_check',
+                visible=lambda p: p.deleted_at is None,
+                inputs=COUNT_INPUTS,
             ),
         ),
     )

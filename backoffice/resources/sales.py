@@ -9,7 +9,7 @@ from backoffice.engine.declaration import Action, Card, Column, Filter, FormFiel
 from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
-from backoffice.resources.catalog import ADJUST_INPUTS
+from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import stock
 from backoffice.validation import LongName, RequiredText, WebAddress
 
@@ -79,6 +79,15 @@ def _adjust(*, session, actor, record_id, version, quantity, reason) -> Outcome:
     return Outcome(level, _('Stock of {sku} is now {balance}').format(sku=level.sku, balance=movement.balance))
 
 
+def _count(*, session, actor, record_id, version, counted, reason='') -> Outcome:
+    level = session.get(StockLevel, record_id)
+    movement = stock.record_count(
+        session=session, actor=actor, product_id=level.product_id, counted=counted, reason=reason
+    )
+    session.refresh(level)
+    return Outcome(level, counted_said(level.sku, movement))
+
+
 class StockLimits(BaseModel):
     """What staff edit on a stock level; the quantities change only through movements (actions and services)."""
 
@@ -140,6 +149,7 @@ STOCK = register(
         ),
         fields=(
             FormField('sku', N_('SKU'), on_edit=False),
+            FormField('product_id', N_('Product'), kind='related', related='products', on_edit=False),
             FormField('on_hand', N_('On hand'), kind='number', on_edit=False),
             FormField('reserved', N_('Reserved by open orders'), kind='number', on_edit=False),
             FormField('available', N_('Available'), kind='number', on_edit=False),
@@ -161,6 +171,14 @@ STOCK = register(
                 'catalog.write',
                 icon='tune',
                 inputs=ADJUST_INPUTS,
+            ),
+            Action(
+                'count',
+                N_('Count stock'),
+                _count,
+                'catalog.write',
+                icon='fact_check',
+                inputs=COUNT_INPUTS,
             ),
         ),
     )

@@ -267,6 +267,26 @@ class _InvoiceQueue:
             numbering.set_counter(self.session, f'invoice-{year}', last)
 
 
+# where the demo's parcels go: made from the order's id, not the random stream (the seed's other data stays as it was)
+STREETS = ('Hauptstraße', 'Rue de la Paix', 'Kerkstraat', 'Via Roma', 'Calle Mayor', 'Storgatan', 'High Street')
+TOWNS = (
+    ('10115', 'Berlin'),
+    ('75002', 'Paris'),
+    ('1012 AB', 'Amsterdam'),
+    ('00184', 'Roma'),
+    ('28013', 'Madrid'),
+    ('111 20', 'Stockholm'),
+    ('EC1A 1BB', 'London'),
+    ('80331', 'München'),
+)
+NOTES = ('Please leave the parcel with the neighbour', 'Ring twice', 'Deliver after 5 pm', 'Gift: no invoice inside')
+
+
+def _address(order_id: int) -> str:
+    postcode, town = TOWNS[order_id // len(STREETS) % len(TOWNS)]
+    return f'{order_id % 120 + 1} {STREETS[order_id % len(STREETS)]}\n{postcode} {town}'
+
+
 def _orders(
     rng: random.Random,
     count: int,
@@ -394,9 +414,9 @@ def _orders(
             'created_at': placed,
             'updated_at': last,
             'version': 1,
-            'shipping_name': '',
-            'shipping_address': '',
-            'note': '',
+            'shipping_name': customer_name,
+            'shipping_address': _address(order_id),
+            'note': NOTES[order_id % len(NOTES)] if order_id % 23 == 0 else '',
             **values,
         }
         # timeline entries as the services write them: English text, and its msgid and values for each reader

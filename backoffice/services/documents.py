@@ -56,6 +56,17 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
     pdf.set_font(font, size=16)
     heading = ngettext('Pick list — {count} order', 'Pick list — {count} orders', len(found))
     pdf.cell(0, 10, _text(pdf, heading.format(count=len(found))), new_x='LMARGIN', new_y='NEXT')
+    if len(found) > 1:  # a batch: the shelves are walked once, for every order's items together
+        pdf.set_font(font, size=12)
+        pdf.cell(0, 7, _text(pdf, _('To fetch for these orders')), new_x='LMARGIN', new_y='NEXT')
+        pdf.set_font(font, size=9)
+        for cells in [('', _('SKU'), _('Item'), _('Qty'))] + [
+            (box, sku, name, str(quantity)) for sku, name, quantity in _to_fetch(lines)
+        ]:
+            for width, text, align in zip(PICK_COLUMNS, cells, ('C', 'L', 'L', 'R'), strict=True):
+                pdf.cell(width, 5.5, _fitted(pdf, _text(pdf, text), width - 2), border=1, align=align)
+            pdf.ln()
+        pdf.ln(3)
     for order in found:
         pdf.set_font(font, size=12)
         pdf.ln(3)
@@ -80,6 +91,15 @@ def pick_list_pdf(*, session: Session, actor: User, order_ids: list[int]) -> byt
                 pdf.cell(width, 5.5, _fitted(pdf, _text(pdf, text), width - 2), border=1, align=align)
             pdf.ln()
     return bytes(pdf.output())
+
+
+def _to_fetch(lines: list[OrderLine]) -> list[tuple[str, str, int]]:
+    """Each SKU the lines hold, with its name and how many of it they need together, by SKU."""
+    totals: dict[str, list] = {}
+    for line in lines:
+        entry = totals.setdefault(line.sku, [line.name, 0])
+        entry[1] += line.quantity
+    return [(sku, name, quantity) for sku, (name, quantity) in sorted(totals.items())]
 
 
 def pick_list_matching(*, session: Session, actor: User, request: query.ListRequest) -> tuple[bytes, int]:

@@ -292,6 +292,56 @@ def ship(
     return shipment
 
 
+def may_correct_tracking(shipment: Shipment) -> bool:
+    """A parcel on its way may have its carrier and tracking number put right (typed wrong, or none given when it
+    left); once delivered its record stays as it was."""
+    return shipment.delivered_at is None
+
+
+def correct_tracking(
+    *,
+    session: Session,
+    actor: User,
+    shipment_id: int,
+    carrier_id: int | None = None,
+    tracking_number: str = '',
+) -> Shipment:
+    """A tracking number typed wrong, or none given when the parcel left: the shipment gets the right carrier and
+    number (its link made again, which the customer's portal shows), and the order's timeline says what it was."""
+    require(actor, 'orders.write')
+    shipment = session.get(Shipment, int(shipment_id))
+    if shipment is None:
+        raise NotFound(_('This shipment no longer exists.'))
+    order = locked(session, shipment.order_id, None)  # one change of the order at a time
+    if not may_correct_tracking(shipment):
+        raise IllegalTransition(_('This parcel was delivered: its tracking stays as it was'))
+    tracking_number = ''.join(str(tracking_number or '').split())[:80]
+    carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
+    if carrier_id not in (None, '') and carrier is None:
+        raise ValidationFailed({'carrier_id': _('Choose a carrier')})
+    if not tracking_number:
+        raise ValidationFailed(
+            {
+                'tracking_number': _('Enter the tracking number {carrier} gave').format(carrier=carrier.name)
+                if carrier is not None
+                else _('Enter the tracking number')
+            }
+        )
+    was = ' '.join(filter(None, (shipment.carrier.name if shipment.carrier else '', shipment.tracking_number)))
+    shipment.carrier_id, shipment.carrier = (carrier.id if carrier else None), carrier
+    shipment.tracking_number = tracking_number
+    shipment.stored_tracking_url = stored_link(carrier, tracking_number)
+    session.add(shipment)
+    now = ' '.join(filter(None, (carrier.name if carrier else '', tracking_number)))
+    text = (
+        sentence(N_('Tracking changed to {now} (was: {was})'), now=now, was=was)
+        if was
+        else sentence(N_('Tracking changed to {now} (was: none)'), now=now)
+    )
+    save(session, actor, order, audit.snapshot(order), 'tracking-corrected', text)
+    return shipment
+
+
 def deliver(*, session: Session, actor: User, order_id: int, version: int) -> Order:
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
@@ -442,6 +492,18 @@ def carriers(*, session: Session, actor: User) -> dict[int, str]:
     require(actor, 'orders.read')
     rows = session.exec(select(Carrier.id, Carrier.name).where(col(Carrier.active).is_(True)).order_by(Carrier.name))
     return dict(rows.all())
+
+
+def last_carrier(*, session: Session, actor: User) -> int | None:
+    """The carrier the latest parcel left with, while it is active: the next one most likely goes the same way."""
+    require(actor, 'orders.read')
+    return session.exec(
+        select(Shipment.carrier_id)
+        .join(Carrier, col(Carrier.id) == col(Shipment.carrier_id))
+        .where(col(Carrier.active).is_(True))
+        .order_by(col(Shipment.id).desc())
+        .limit(1)
+    ).first()
 
 
 def reserved_by(lines: list[OrderLine]) -> dict[int, int]:

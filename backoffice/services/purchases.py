@@ -92,6 +92,20 @@ def may_receive(purchase: Purchase) -> bool:
     return purchase.status in (PurchaseStatus.ordered, PurchaseStatus.partly_received)
 
 
+def still_due_orders(*, session: Session, actor: User, limit: int = 10) -> list[Purchase]:
+    """The purchase orders still due (ordered, or partly received), oldest first: a delivery that arrives is most
+    likely one of them, and is received from its order (a new receipt would count its goods twice)."""
+    require(actor, 'catalog.read')
+    return list(
+        session.exec(
+            select(Purchase)
+            .where(col(Purchase.status).in_((PurchaseStatus.ordered, PurchaseStatus.partly_received)))
+            .order_by(col(Purchase.ordered_at), col(Purchase.id))
+            .limit(limit)
+        )
+    )
+
+
 def still_due(line: PurchaseLine) -> int:
     """How many of a line's quantity have not arrived yet."""
     return max(line.quantity - line.received_quantity, 0)

@@ -216,10 +216,17 @@ def create_return_from_ticket(
 
 
 def receive(
-    *, session: Session, actor: User, return_id: int, version: int | None = None, restock: bool = True
+    *,
+    session: Session,
+    actor: User,
+    return_id: int,
+    version: int | None = None,
+    restock: bool = True,
+    sellable: dict[int, Any] | None = None,
 ) -> Return:
     """The parcel is back: the returned items go back on the shelf (a return movement each); `restock=False` when
-    they came back broken or unsellable: received, and the stock stays as it is (no movement)."""
+    they came back broken or unsellable: received, and the stock stays as it is (no movement). `sellable`: per return
+    line id, how many of it can be sold again (the rest came back broken): only those are restocked."""
     require(actor, 'orders.write')
     rma = _locked(session, return_id, version)
     if rma.status != ReturnStatus.requested:
@@ -229,11 +236,12 @@ def receive(
             )
         )
     lines = lines_of(session, rma.id)
+    back = _sellable(lines, sellable) if restock else dict.fromkeys((line.id for line in lines), 0)
     wanted: dict[int, int] = {}
     for line in lines:
-        if line.product_id is not None:
-            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-    levels = stock.locked_levels(session, wanted) if restock else {}
+        if line.product_id is not None and back[line.id]:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + back[line.id]
+    levels = stock.locked_levels(session, wanted) if wanted else {}
     for product_id, quantity in wanted.items():
         if product_id in levels:
             stock.move(
@@ -248,19 +256,39 @@ def receive(
             )
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
-    orders.log_event(
-        session,
-        order,
-        'return-received',
-        sentence(
-            N_('Return {number} received and restocked')
-            if restock
-            else N_('Return {number} received; its items were not put back in stock'),
+    came, restocked = sum(line.quantity for line in lines), sum(back.values())
+    if restocked == came:
+        text = sentence(N_('Return {number} received and restocked'), number=rma.number)
+    elif restocked == 0:
+        text = sentence(N_('Return {number} received; its items were not put back in stock'), number=rma.number)
+    else:
+        text = sentence(
+            N_('Return {number} received: {restocked} of {came} items put back in stock, the rest not'),
             number=rma.number,
-        ),
-        actor,
-    )
-    return _save(session, actor, rma, 'received', topics=(Topic.stock,) if restock else ())
+            restocked=count(restocked),
+            came=count(came),
+        )
+    orders.log_event(session, order, 'return-received', text, actor)
+    return _save(session, actor, rma, 'received', topics=(Topic.stock,) if restocked else ())
+
+
+def _sellable(lines: list[ReturnLine], sellable: dict[int, Any] | None) -> dict[int, int]:
+    """How many of each return line go back on the shelf: all of it unless `sellable` says less (checked per line)."""
+    given = {_int(key): value for key, value in (sellable or {}).items()}
+    back: dict[int, int] = {}
+    errors: dict[str, str] = {}
+    for line in lines:
+        if line.id not in given:
+            back[line.id] = line.quantity
+            continue
+        field = f'sellable-{line.id}'
+        number = stock.quantity_of(given[line.id], errors, field=field)
+        if number is not None and field not in errors and number > line.quantity:
+            errors[field] = _('At most {n} came back').format(n=line.quantity)
+        back[line.id] = number or 0
+    if errors:
+        raise ValidationFailed(errors)
+    return back
 
 
 def cancel_return(

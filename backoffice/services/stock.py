@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -214,6 +215,57 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     return movement
 
 
+def record_count(
+    *, session: Session, actor: User, product_id: int, counted: Any, reason: str = ''
+) -> StockMovement | None:
+    """A stock count: how many are on the shelf now. The difference from on hand is booked as an adjustment, worked out
+    here under the row's lock (a sale shipped while the person counted is not undone); a count that agrees books
+    nothing (None). `reason` is optional: the count is the reason."""
+    require(actor, 'catalog.write')
+    errors: dict[str, str] = {}
+    shelf = quantity_of(counted, errors, field='counted')
+    if errors or shelf is None:
+        raise ValidationFailed(errors)
+    product = product_of(session, product_id)
+    level = level_for(session, product)
+    difference = shelf - level.on_hand
+    if difference == 0:
+        session.commit()
+        return None
+    if shelf < level.reserved:
+        raise ValidationFailed(
+            {
+                'counted': _(
+                    '{reserved} of {sku} are reserved by open orders, more than the {n} counted: cancel or change '
+                    'those orders first, then count again'
+                ).format(reserved=level.reserved, sku=product.sku, n=shelf)
+            }
+        )
+    note = ' '.join((reason or '').split())
+    text = (
+        sentence(N_('Counted {counted} on the shelf: {note}'), counted=count(shelf), note=note)
+        if note
+        else sentence(N_('Counted {counted} on the shelf'), counted=count(shelf))
+    )
+    movement = move(session, level, MovementKind.adjustment, difference, reason=text, actor=actor)
+    audit.record(
+        session,
+        actor,
+        'stock.counted',
+        'stock',
+        level.id,
+        changes={'on_hand': [level.on_hand - difference, level.on_hand]},
+        summary=sentence(
+            N_('{sku}: counted {counted} ({quantity})'),
+            sku=product.sku,
+            counted=count(shelf),
+            quantity=f'{difference:+d}',
+        ),
+    )
+    changes.commit(session, (Topic.stock, {'id': level.id, 'action': 'adjusted'}))
+    return movement
+
+
 def set_limits(
     *, session: Session, actor: User, product_id: int, min_qty: int, max_qty: int, version: int | None = None
 ) -> StockLevel:
@@ -402,7 +454,8 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
             minimum=count(level.min_qty),
         )
         for user in staff:
-            notifications.notify(session, user_id=user.id, text=text, link='/inventory')
+            # that product's stock opened (its limits, Adjust, Count), not the list's first page
+            notifications.notify(session, user_id=user.id, text=text, link=f'/inventory?open={level.id}')
     # 'low': below its minimum, told once until restocked (the automation event "Stock below minimum")
     changes.commit(session, *((Topic.stock, {'id': level.id, 'action': 'low'}) for level in levels))
     return [level.product_id for level in levels]

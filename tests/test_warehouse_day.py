@@ -1,0 +1,306 @@
+"""A day of the warehouse: the parcel's address and the customer's note on the order being packed, a tracking number
+typed wrong put right after the parcel left, a stock count entered as what is on the shelf, a batch pick list that
+says how many of each item to fetch, and a return where only some of the items can be sold again."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlmodel import select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import Carrier, Shipment
+from backoffice.permissions import PermissionDenied
+from backoffice.services import orders, stock
+from backoffice.stored_text import show
+
+from .support.factories import advance, level, make_product, make_user, pay, place
+from .support.signin import signed_in
+from .support.waiting import eventually
+
+HOSTILE = 'Quai "des Brumes": <script>alert(1)</script> <img src=x onerror="window.__x=1">'
+
+
+async def test_the_order_page_shows_where_the_parcel_goes_and_the_customers_note(user: User) -> None:
+    """The packer had the lines and the customer's email, never the address the parcel goes to nor the customer's
+    note ('leave it with the neighbour'): both are on the order page now, as text."""
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(
+        ('MUG', 1),
+        shipping_name='Cleo "Stone" <b>',
+        shipping_address=f'12 {HOSTILE}\n75001 Paris',
+        note=f'Ring twice: {HOSTILE}',
+    )
+    pay(manager, order)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='ship-to', retries=40)
+    await user.should_see('Ship to')
+    await user.should_see(f'12 {HOSTILE}')
+    await user.should_see('75001 Paris')
+    await user.should_see(f'Ring twice: {HOSTILE}')
+
+
+def table_with(user: User, column: str) -> ui.table:
+    return next(t for t in user.find(ui.table).elements if any(c['name'] == column for c in t.columns))
+
+
+def stock_movement_text(movement) -> str:
+    return show(movement.reason, movement.reason_key, movement.reason_params)
+
+
+def _shipped_without_tracking(manager):
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        session.add(Carrier(code='dhl', name='DHL', tracking_url_template='https://track.example/{tracking}'))
+        session.commit()
+    order = place(('MUG', 1))
+    pay(manager, order)
+    return advance(manager, order, 'pack', 'ship')  # left without a carrier or a number: pressed Ship too soon
+
+
+def test_a_tracking_number_typed_wrong_is_put_right_after_the_parcel_left() -> None:
+    manager = make_user('manager')
+    order = _shipped_without_tracking(manager)
+    with read_session() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+        dhl = session.exec(select(Carrier).where(Carrier.code == 'dhl')).one()
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        orders.correct_tracking(
+            session=session, actor=manager, shipment_id=shipment.id, carrier_id=dhl.id, tracking_number='  '
+        )
+    assert refused.value.errors == {'tracking_number': 'Enter the tracking number DHL gave'}
+    with session_scope() as session:
+        orders.correct_tracking(
+            session=session, actor=manager, shipment_id=shipment.id, carrier_id=dhl.id, tracking_number='JD 0146'
+        )
+    with read_session() as session:
+        shipment = session.get(Shipment, shipment.id)
+        assert (shipment.carrier_id, shipment.tracking_number) == (dhl.id, 'JD0146')
+        assert shipment.tracking_url == 'https://track.example/JD0146'
+        said = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)]
+    assert said[-1] == 'Tracking changed to DHL JD0146 (was: none)'
+    agent = make_user('agent')
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        orders.correct_tracking(session=session, actor=agent, shipment_id=shipment.id, tracking_number='X1')
+
+
+async def test_the_warehouse_adds_the_tracking_number_from_the_order_page(user: User) -> None:
+    manager = make_user('manager')
+    order = _shipped_without_tracking(manager)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='correct-tracking', retries=40)
+    user.find(marker='correct-tracking').click()
+    await user.should_see('Tracking number', retries=40)
+    user.find('Tracking number').type(HOSTILE)
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Tracking changed', retries=40)
+    with read_session() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.order_id == order.id)).one()
+    assert shipment.tracking_number == ''.join(HOSTILE.split())
+    await user.should_see(''.join(HOSTILE.split()), retries=40)
+
+
+def test_a_stock_count_books_the_difference_from_what_is_on_the_shelf() -> None:
+    """A count is what is on the shelf; the person had to work out the difference themselves (and a sale shipped
+    while they counted made their difference wrong). The service books it, under the row's lock."""
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted='-1', reason='')
+    assert refused.value.errors == {'counted': 'Use 0 or more'}
+    with session_scope() as session:
+        stock.record_count(session=session, actor=manager, product_id=mug.id, counted=7, reason=HOSTILE)
+    assert level(mug.id).on_hand == 7
+    with session_scope() as session:
+        assert stock.record_count(session=session, actor=manager, product_id=mug.id, counted=7, reason='') is None
+    with read_session() as session:
+        moves = stock.ledger(session=session, actor=manager, product_id=mug.id)
+    assert [(m.quantity, m.balance) for m in moves] == [(-3, 7), (10, 10)]  # the matching count booked nothing
+    assert stock_movement_text(moves[0]) == f'Counted 7 on the shelf: {HOSTILE}'
+
+
+async def test_a_stock_count_is_entered_as_what_is_on_the_shelf(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=10, actor=manager)
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    await eventually(lambda: [r['sku'] for r in table_with(user, 'on_hand').rows] == ['MUG'])
+    stock_table = table_with(user, 'on_hand')
+    UserInteraction(user, {stock_table}, None).trigger('rowClick', [{}, stock_table.rows[0], 0])  # open the row
+    await user.should_see('Count stock', retries=40)
+    user.find('Count stock').click()
+    await user.should_see('Counted on the shelf *', retries=40)
+    user.find('Counted on the shelf *').elements.pop().set_value(12)
+    user.find('Note').elements.pop().set_value(HOSTILE)
+    user.find(marker='confirm-action').click()
+    await user.should_see('Stock of MUG is now 12 (+2 counted)', retries=40)
+    assert level(mug.id).on_hand == 12
+
+
+def test_a_batch_pick_list_starts_with_how_many_of_each_item_to_fetch() -> None:
+    """Picking a batch, the warehouse walks the shelves once: the list first says how many of each SKU all the chosen
+    orders need together, then each order to pack."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from backoffice.services import documents
+
+    manager = make_user('manager')
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    make_product('CUP', stock_on_hand=20, actor=manager)
+    first = place(('MUG', 2), ('CUP', 1), shipping_name=HOSTILE)
+    second = place(('MUG', 3), email='dan@example.com')
+    with read_session() as session:
+        pdf = documents.pick_list_pdf(session=session, actor=manager, order_ids=[first.id, second.id])
+    text = ' '.join(' '.join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    totals = text[text.index('To fetch') : text.index(f'Order {first.number}')]
+    assert 'CUP' in totals and 'MUG' in totals
+    assert totals.index('CUP') < totals.index('MUG')  # by SKU, as the shelves are
+    assert ' 5' in totals[totals.index('MUG') :] and ' 1' in totals[totals.index('CUP') :]
+    with read_session() as session:
+        single = documents.pick_list_pdf(session=session, actor=manager, order_ids=[first.id])
+    assert 'To fetch' not in ' '.join(page.extract_text() for page in PdfReader(BytesIO(single)).pages)
+
+
+def _returned(manager, quantity: int):
+    from backoffice.services import returns
+
+    cup = make_product('CUP', stock_on_hand=5, actor=manager)
+    order = place(('CUP', quantity))
+    pay(manager, order)
+    advance(manager, order, 'pack', 'ship')
+    with session_scope() as session:
+        line = orders.order_lines(session, order.id)[0]
+        rma = returns.create_return(
+            session=session,
+            actor=manager,
+            order_id=order.id,
+            reason=HOSTILE,
+            lines=[{'order_line_id': line.id, 'quantity': quantity}],
+        )
+    with read_session() as session:
+        return_line = returns.lines_of(session, rma.id)[0]
+    return cup, order, rma, return_line
+
+
+def test_a_return_where_only_some_items_can_be_sold_again_restocks_those() -> None:
+    """Three cups came back, one broken: the two whole ones go back on the shelf, the broken one does not."""
+    from backoffice.services import returns
+
+    manager = make_user('manager')
+    cup, order, rma, line = _returned(manager, 3)
+    assert level(cup.id).on_hand == 2
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: 4})
+    assert refused.value.errors == {f'sellable-{line.id}': 'At most 3 came back'}
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: '2'})
+    assert level(cup.id).on_hand == 4
+    with read_session() as session:
+        said = [orders.timeline_text(e) for e in orders.timeline(session=session, actor=manager, order_id=order.id)]
+    assert said[-1] == f'Return {rma.number} received: 2 of 3 items put back in stock, the rest not'
+
+
+async def test_the_warehouse_says_how_many_of_a_return_can_be_sold_again(user: User) -> None:
+    manager = make_user('manager')
+    cup, order, rma, line = _returned(manager, 3)
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='receive-return', retries=40)
+    user.find(marker='receive-return').click()
+    await user.should_see(marker=f'sellable-{line.id}', retries=40)
+    user.find(marker=f'sellable-{line.id}').elements.pop().set_value('1')
+    user.find(marker='dialog-submit').click()
+    await user.should_see(f'Return {rma.number} received: 1 of 3 items put back in stock, the rest not', retries=40)
+    assert level(cup.id).on_hand == 3
+
+
+async def test_receiving_a_delivery_points_to_the_purchase_orders_still_due(user: User) -> None:
+    """'Receive purchase' on /inventory made a new receipt: a delivery of an order placed earlier went into stock a
+    second time once that order was received too. The dialog now lists the orders still due, each opening its order."""
+    from backoffice.services import purchases
+
+    from .support.payables import make_supplier
+
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=1, actor=manager)
+    supplier = make_supplier(name=f'Roastery {HOSTILE}')
+    with session_scope() as session:
+        due = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            lines=[{'product_id': mug.id, 'quantity': 6}],
+            received=False,
+            supplier_id=supplier.id,
+            reference='PO-77',
+        )
+    await signed_in(user, manager.email, path='/inventory')
+    await user.should_see(marker='receive-purchase', retries=40)
+    user.find(marker='receive-purchase').click()
+    await user.should_see(marker=f'open-purchase-{due.id}', retries=40)
+    await user.should_see('Still due from suppliers: if this delivery is one of these, receive it there')
+    user.find(marker=f'open-purchase-{due.id}').click()
+    await user.should_see('Purchase PO-77', retries=40)
+    await user.should_see('Enter how many of each arrived', retries=40)
+
+
+def test_a_low_stock_notification_opens_that_products_stock() -> None:
+    """It opened /inventory at its first page, where the warehouse had to find the product among all the others."""
+    from backoffice.models import Notification
+
+    manager = make_user('manager')
+    mug = make_product('MUG', stock_on_hand=3, actor=manager)
+    with session_scope() as session:
+        held = stock.set_limits(session=session, actor=manager, product_id=mug.id, min_qty=5, max_qty=20)
+    with session_scope() as session:
+        assert stock.alert_low_stock(session=session) == [mug.id]
+    with read_session() as session:
+        told = session.exec(select(Notification).where(Notification.user_id == manager.id)).one()
+    assert told.link == f'/inventory?open={held.id}'
+
+
+async def test_the_ship_dialog_offers_the_carrier_of_the_last_parcel(user: User) -> None:
+    """Thirty parcels a day go with the same carrier: the Ship dialog chose none, so each one took the same two taps."""
+    manager = make_user('manager')
+    make_product('MUG', '25.00', stock_on_hand=9, actor=manager)
+    with session_scope() as session:
+        session.add(Carrier(code='gls', name=f'GLS {HOSTILE}', tracking_url_template=''))
+        session.add(Carrier(code='dhl', name='DHL', tracking_url_template=''))
+        session.commit()
+        gls = session.exec(select(Carrier).where(Carrier.code == 'gls')).one()
+    first, second = place(('MUG', 1)), place(('MUG', 1), email='dan@example.com')
+    for order in (first, second):
+        pay(manager, order)
+        advance(manager, order, 'pack')
+    with session_scope() as session:
+        current = orders.get_order(session=session, actor=manager, number=first.number)
+        orders.ship(
+            session=session,
+            actor=manager,
+            order_id=current.id,
+            version=current.version,
+            carrier_id=gls.id,
+            tracking_number='GLS123',
+        )
+    await signed_in(user, manager.email, path=f'/orders/{second.number}')
+    await user.should_see(marker='ship', retries=40)
+    user.find(marker='ship').click()
+    await user.should_see('Tracking number', retries=40)
+    assert user.find(marker='ship-carrier').elements.pop().value == gls.id
+
+
+def test_a_product_not_tracked_yet_is_counted_from_its_own_form() -> None:
+    from backoffice.resources.catalog import count_product_stock
+
+    manager = make_user('manager')
+    new = make_product('NEW-TEE', actor=manager)  # no stock row yet: /inventory does not list it
+    with session_scope() as session:
+        said = count_product_stock(
+            session=session, actor=manager, record_id=new.id, version=new.version, counted='4', reason=HOSTILE
+        )
+    assert said.message == 'Stock of NEW-TEE is now 4 (+4 counted)'
+    assert level(new.id).on_hand == 4
