@@ -80,7 +80,7 @@ class SystemScreen:
         self.jobs.clear()
         with self.jobs:
             for history in histories:
-                job_card(history)
+                job_card(history, run_now=self.run_now)
         self.about.clear()
         with self.about:
             facts = {**system_health.about(self.settings), _('Open pages (this process)'): str(len(Client.instances))}
@@ -140,6 +140,20 @@ class SystemScreen:
             ).format(count=moved),
             type='positive',
         )
+        self.show(user)
+
+    async def run_now(self, job: str) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def ask() -> None:
+            with session_scope() as session:
+                job_runs.request_run(session=session, actor=user, job=job, jobs=[known.name for known in JOBS])
+
+        if await call(ask) is FAILED:
+            return
+        ui.notify(_(RUN_ASKED).format(job=job_titles.title(job)), type='positive')
         self.show(user)
 
     def ask_restore(self, backup: backups.Backup) -> None:
@@ -248,7 +262,8 @@ def failed_mail_row(row: staff_mail.FailedMail, *, retry) -> None:
     with ui.row().classes('w-full items-center gap-x-3 gap-y-0 py-2 border-b no-wrap').mark('failed-mail'):
         ui.icon('error').classes('text-red-700')
         with ui.column().classes('grow gap-0 min-w-0'):
-            ui.label(row.subject).classes('font-medium text-sm break-words')
+            # a subject may hold a word longer than a phone is wide (a link, a token): broken anywhere, words kept
+            ui.label(row.subject).classes('font-medium text-sm').style('overflow-wrap: anywhere')
             ui.label(
                 ngettext(
                     'To {address} · written {when} · {count} try',
@@ -262,7 +277,7 @@ def failed_mail_row(row: staff_mail.FailedMail, *, retry) -> None:
         again.mark(f'retry-mail-{row.id}')
 
 
-def job_card(history: job_runs.JobHistory) -> None:
+def job_card(history: job_runs.JobHistory, *, run_now) -> None:
     with ui.card().props('flat bordered').classes('gap-1 min-w-0').mark(f'job-{history.job}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             if history.last is None:
@@ -274,11 +289,16 @@ def job_card(history: job_runs.JobHistory) -> None:
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(job_titles.title(history.job)).classes('font-medium')
                 ui.label(history.job).classes('font-mono text-xs text-gray-500 break-all')
+            if history.may_run_now:
+                again = ui.button(_('Run now'), icon='play_arrow', on_click=lambda: run_now(history.job))
+                again.props('flat dense no-caps').mark(f'run-now-{history.job}')
             if history.failures:
                 ui.badge(
                     ngettext('{count} failed', '{count} failed', history.failures).format(count=history.failures),
                     color='negative',
                 ).props('outline')
+        if history.requested:
+            ui.label(_(RUN_WAITING)).classes('text-sm text-gray-700').mark('run-asked')
         if history.last is None:
             ui.label(_('Not run yet.')).classes('text-sm text-gray-500')
             return
@@ -305,7 +325,10 @@ def job_card(history: job_runs.JobHistory) -> None:
                 )
 
 
+RUN_ASKED = N_('{job} will run within a few seconds.')
+RUN_WAITING = N_('Asked to run now: the process that runs the scheduled jobs starts it within a few seconds.')
 JOB_OUTCOMES = {
+    job_runs.REQUESTED: N_('asked for'),
     'ok': N_('done'),
     'failed': N_('failed'),
     'running': N_('running'),
