@@ -160,7 +160,7 @@ def retry(*, session: Session, actor: User, mail_id: int) -> StaffMail:
 def retry_all_failed(*, session: Session, actor: User) -> int:
     """Every mail the outbox gave up on back in the queue at once (one audit entry with how many)."""
     require(actor, 'system.manage')
-    moved = session.exec(  # type: ignore[call-overload]  # an UPDATE: sqlmodel's exec types only SELECTs
+    moved = session.exec(
         update(StaffMail).where(col(StaffMail.status) == 'failed').values(status='queued', attempts=0, error='')
     ).rowcount
     if moved:
