@@ -142,13 +142,17 @@ def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
     mail_row = row.find_element(
         By.XPATH, './ancestor::div[contains(@class, "q-item") or contains(@class, "border-b")][1]'
     )
-    mail_row.find_element(By.XPATH, './/button[contains(., "Retry")]').click()
+    retry = mail_row.find_element(By.XPATH, './/button[contains(., "Retry")]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', retry)  # not under the header
+    retry.click()
     visible_text(driver, 'The email will be sent again with the next outbox run.')
     with session_scope() as session:
         assert session.get(StaffMail, failed_id).status == 'queued'
     card = visible_text(driver, 'customer-reports').find_element(
         By.XPATH, './ancestor::div[contains(@class, "q-card")]'
     )
-    card.find_element(By.XPATH, './/button[contains(., "Run now")]').click()
+    run_now = card.find_element(By.XPATH, './/button[contains(., "Run now")]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', run_now)
+    run_now.click()
     visible_text(driver, 'will run within a few seconds.')
     assert driver.execute_script('return window.__x') is None
