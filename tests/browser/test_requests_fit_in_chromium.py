@@ -25,6 +25,7 @@ from ..support.browser import (
     visible_text,
 )
 from ..support.factories import make_user, submit_request
+from ..support.french_staff import french_manager
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,7 @@ LONG_SUBJECT = (
     'arrived, tracking says delivered to a neighbour ' + 'Z9' * 20
 )
 LONG_NAME = 'Bartholomew-Maximilian "Max" <img src=x onerror="window.__x=3"> O\'Donnell-Featherstonehaugh: Jr.'
+FRENCH_EMAIL, FRENCH_PASSWORD = 'amelie.requests@example.com', 'Une-phrase-de-passe-solide-44'
 AGENT_NAME = 'Anastasia-Konstantina "Kiki" <b>Papadopoulou</b>: Senior Agent'
 
 # what the table shows past its box: its scroller's width against its box, and each heading's right edge against the
@@ -62,7 +64,20 @@ def requests_made(server: RunningServer) -> None:
             name=LONG_NAME,
         )
         with session_scope() as session:
-            tickets.change(session=session, actor=agent, ticket_id=made.id, version=made.version, assignee_id=agent.id)
+            changed = tickets.change(
+                session=session, actor=agent, ticket_id=made.id, version=made.version, assignee_id=agent.id
+            )
+        if n == 0:  # the longest status and priority words (French: 'En attente du client', 'Urgente')
+            with session_scope() as session:
+                tickets.change(
+                    session=session,
+                    actor=agent,
+                    ticket_id=made.id,
+                    version=changed.version,
+                    status='waiting',
+                    priority='urgent',
+                )
+    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
 
 
 def test_the_requests_list_fits_a_laptop_and_a_phone(driver: WebDriver, base_url: str, requests_made: None) -> None:
@@ -85,6 +100,17 @@ def test_the_requests_list_fits_a_laptop_and_a_phone(driver: WebDriver, base_url
     cell = next(td for td in driver.find_elements(By.CSS_SELECTOR, '.resource-table tbody td') if MARK in td.text)
     assert cell.size['height'] > 30, 'the subject is kept on one line'
     assert driver.execute_script('return window.__x') is None
+
+    # a French reader's words are longer ('Échéance SLA', 'En attente du client'): the same table still fits
+    driver.delete_all_cookies()
+    signed_in(driver, base_url, '/requests', FRENCH_EMAIL, FRENCH_PASSWORD)
+    visible_text(driver, MARK)
+    settle(driver)
+    fit = WebDriverWait(driver, TIMEOUT).until(lambda d: d.execute_script(TABLE_FIT), 'the list shows no rows')
+    driver.save_screenshot(str(ARTIFACTS / 'requests-fit-1440-fr.png'))
+    assert no_horizontal_overflow(driver), 'the page scrolls sideways at 1440 px in French'
+    assert fit['scroll'] <= fit['width'], f'the table scrolls sideways at 1440 px in French: {fit}'
+    assert fit['headings'][-1]['right'] <= min(fit['right'], fit['window']), f'the last column is cut: {fit}'
 
     next_load_at(driver, 390, 844)
     driver.get(f'{base_url}/requests')
