@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
 from backoffice import secret_hint, stored_text, write_failures
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, NP_, _
@@ -142,15 +142,16 @@ def request_run(*, session: Session, actor: User, job: str, jobs: Iterable[str])
 
 
 def take_requested(jobs: Iterable[str]) -> list[str]:
-    """For the process that runs the jobs: the jobs asked to run now, the requests removed as they are taken (the
-    job's own run row follows when it starts)."""
+    """For the process that runs the jobs, every few seconds: the jobs asked to run now, the requests removed as they
+    are taken (the job's own run row follows when it starts). Looked for without the write lock (SQLite): taken only
+    when there is one."""
     names = list(jobs)
-    with session_scope() as session:
-        asked = session.exec(
-            select(JobRun.id, JobRun.job).where(JobRun.outcome == REQUESTED, col(JobRun.job).in_(names))
-        ).all()
-        if not asked:
+    asking = select(JobRun.id, JobRun.job).where(JobRun.outcome == REQUESTED, col(JobRun.job).in_(names))
+    with read_session() as session:
+        if session.exec(asking.limit(1)).first() is None:
             return []
+    with session_scope() as session:
+        asked = session.exec(asking).all()
         session.exec(delete(JobRun).where(col(JobRun.id).in_([run_id for run_id, _job in asked])))
         session.commit()
     return list(dict.fromkeys(job for _id, job in asked))
