@@ -313,8 +313,15 @@ class JobRunner:
                 self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
             else:  # a job that runs once and has run (kpi-backfill): once more
                 job = by_name[name]
-                self.scheduler.add_job(
-                    self._guarded(job), 'date', args=[self.settings], id=name, name=name, max_instances=1
+                self.scheduler.add_job(  # as the leader adds its jobs: a busy loop's delay is no misfire (1 s)
+                    self._guarded(job),
+                    'date',
+                    args=[self.settings],
+                    id=name,
+                    name=name,
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=3600,
                 )
             log.info('run of %s asked for at /system: started', name)
         return asked
