@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from functools import cache
 from typing import Any
@@ -222,18 +222,22 @@ def percent(ratio: Any, decimals: int = 0) -> str:
 
 
 def size(count: int) -> str:
-    """A size in bytes as a person reads it, in the largest unit under 1,024: '512 bytes', '3.2 MB' (French:
-    '512 octets', '3,2 Mo')."""
+    """A size in bytes as a person reads it, in the largest unit under 1,024 once rounded, with one decimal rounded half
+    up: '512 bytes', '1.3 MB' for 1.25 MB (French: '512 octets', '1,3 Mo'). Rounded in decimals, not as a float (whose
+    1.25 Babel rounds half to even, 1.2), and the unit chosen after rounding (a byte short of 1 MB is '1.0 MB', never
+    '1,024.0 KB')."""
     if count < 1024:
         return ngettext('{size} byte', '{size} bytes', count).format(size=number(count))
-    value = float(count)
+    value = Decimal(count)
     for unit in UNITS:
         value /= 1024
-        if value < 1024 or unit is UNITS[-1]:
+        shown = value.quantize(TENTH, ROUND_HALF_UP)
+        if shown < 1024 or unit is UNITS[-1]:
             break
-    return _(unit).format(size=number(value, 1))
+    return _(unit).format(size=number(shown, 1))
 
 
+TENTH = Decimal('0.1')
 UNITS = (N_('{size} KB'), N_('{size} MB'), N_('{size} GB'), N_('{size} TB'))
 
 

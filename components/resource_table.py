@@ -981,9 +981,11 @@ def _drop_unreadable_links(rows: list[dict], linked: dict[str, Resource], user: 
 
 
 def linked_record(resource: Resource) -> int | None:
-    """The record a link asks this list to open ('/customers?open=12', the resource's declared link), if any."""
+    """The record a link asks this list to open ('/customers?open=12', the resource's declared link; or its own
+    parameter where two lists share a screen: '/content?version=5'), if any."""
     path, _, query_part = resource.link.partition('?')
-    if query_part != 'open={id}':
+    parameter, _, value_part = query_part.partition('=')
+    if value_part != '{id}' or not parameter or '&' in parameter:
         return None
     try:
         request = ui.context.client.request
@@ -991,5 +993,5 @@ def linked_record(resource: Resource) -> int | None:
         return None
     if request.url.path != path:
         return None
-    value = request.query_params.get('open', '')
+    value = request.query_params.get(parameter, '')
     return int(value) if value.isdigit() else None

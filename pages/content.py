@@ -26,7 +26,9 @@ def content_page(user: User) -> None:
     with ui.tabs().classes('w-full') as tabs:
         entries = ui.tab(_('Pages and texts'), icon=CONTENT.icon).mark('content-tab')
         versions = ui.tab(_(LEGAL_VERSIONS.label), icon=LEGAL_VERSIONS.icon).mark('legal-versions-tab')
-    with ui.tab_panels(tabs, value=entries).classes('w-full'):
+    # a version's link ('/content?version=5', a customer's acceptance) opens on its tab, the version's text open
+    asked = ui.context.client.request.query_params.get('version', '')
+    with ui.tab_panels(tabs, value=versions if asked.isdigit() else entries).classes('w-full'):
         with ui.tab_panel(entries).classes('p-0 gap-2').mark('content'):
             ResourceView(CONTENT, user)
         with ui.tab_panel(versions).classes('p-0 gap-2').mark('legal-versions'):

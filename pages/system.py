@@ -13,7 +13,7 @@ from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
 from backoffice.runtime import job_titles
 from backoffice.runtime.scheduler import JOBS
-from backoffice.services import backups, job_runs, system_health
+from backoffice.services import backups, job_runs, staff_mail, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
@@ -24,6 +24,12 @@ class SystemScreen:
         self.settings = get_settings()
         ui.label(_('Health')).classes('text-lg font-medium')
         self.checks = ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-3')
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(_('Failed emails')).classes('text-lg font-medium')
+            self.retry_all = ui.button(_('Retry all failed'), icon='forward_to_inbox', on_click=self.send_all_again)
+            self.retry_all.props('outline').mark('retry-all-mails')
+        ui.label(_(FAILED_MAILS_HELP)).classes('text-sm text-gray-600')
+        self.failed_mails = ui.column().classes('w-full gap-0').mark('failed-mails')
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(_('Backups')).classes('text-lg font-medium')
             self.backup_button = ui.button(_('Back up now'), icon='backup', on_click=self.back_up).mark('back-up')
@@ -49,6 +55,19 @@ class SystemScreen:
                     ui.label(check.detail).classes('text-sm text-gray-700 break-words')
                     if check.error:  # an address, a token: no spaces to wrap at
                         ui.label(check.error).classes('text-xs text-red-700 break-all font-mono').mark('check-error')
+        with read_session() as session:
+            failed, total = staff_mail.failed_mails(session=session, actor=user)
+        self.failed_mails.clear()
+        self.retry_all.set_visibility(total > 0)
+        with self.failed_mails:
+            if not failed:
+                ui.label(_('No email failed to send.')).classes('text-gray-500')
+            for row in failed:
+                failed_mail_row(row, retry=self.send_again)
+            if total > len(failed):
+                ui.label(
+                    _('{shown} of {total} shown, the newest first.').format(shown=len(failed), total=total)
+                ).classes('text-xs text-gray-500')
         self.backups.clear()
         with self.backups:
             kept = backups.list_backups(self.settings)
@@ -61,7 +80,7 @@ class SystemScreen:
         self.jobs.clear()
         with self.jobs:
             for history in histories:
-                job_card(history)
+                job_card(history, run_now=self.run_now)
         self.about.clear()
         with self.about:
             facts = {**system_health.about(self.settings), _('Open pages (this process)'): str(len(Client.instances))}
@@ -85,6 +104,56 @@ class SystemScreen:
         if backup is FAILED:
             return
         ui.notify(_('Backup written: {name}').format(name=backup.name), type='positive')
+        self.show(user)
+
+    async def send_again(self, mail_id: int) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def queue_again() -> None:
+            with session_scope() as session:
+                staff_mail.retry(session=session, actor=user, mail_id=mail_id)
+
+        if await call(queue_again) is FAILED:
+            return
+        ui.notify(_('The email will be sent again with the next outbox run.'), type='positive')
+        self.show(user)
+
+    async def send_all_again(self) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def queue_all_again() -> int:
+            with session_scope() as session:
+                return staff_mail.retry_all_failed(session=session, actor=user)
+
+        moved = await call(queue_all_again)
+        if moved is FAILED:
+            return
+        ui.notify(
+            ngettext(
+                '{count} email will be sent again with the next outbox run.',
+                '{count} emails will be sent again with the next outbox run.',
+                moved,
+            ).format(count=moved),
+            type='positive',
+        )
+        self.show(user)
+
+    async def run_now(self, job: str) -> None:
+        user = acting_user()
+        if user is None:
+            return
+
+        def ask() -> None:
+            with session_scope() as session:
+                job_runs.request_run(session=session, actor=user, job=job, jobs=[known.name for known in JOBS])
+
+        if await call(ask) is FAILED:
+            return
+        ui.notify(_(RUN_ASKED).format(job=job_titles.title(job)), type='positive')
         self.show(user)
 
     def ask_restore(self, backup: backups.Backup) -> None:
@@ -147,6 +216,11 @@ BACKUPS_HELP = N_(
     'A copy of the whole database is taken every night at 02:30 UTC and checked at once: it opens, it is intact, and '
     'it holds as many rows per table as the database did. The last 14 are kept in the data folder.'
 )
+FAILED_MAILS_HELP = N_(
+    'Emails to staff and customers outside requests (sign-in links, invitations, reports) that the mail server refused '
+    'or that could not be sent after 5 tries. Retry puts them back in the outbox once the cause is fixed. Failed '
+    'replies to customers are retried on their requests.'
+)
 JOBS_HELP = N_(
     "Each job's last runs: when it started, how long it took, and the error of a run that failed. Jobs whose last run "
     'failed come first.'
@@ -184,7 +258,26 @@ def backup_row(backup: backups.Backup, *, download, restore) -> None:
         back.tooltip(_('Restore')).mark('restore')
 
 
-def job_card(history: job_runs.JobHistory) -> None:
+def failed_mail_row(row: staff_mail.FailedMail, *, retry) -> None:
+    with ui.row().classes('w-full items-center gap-x-3 gap-y-0 py-2 border-b no-wrap').mark('failed-mail'):
+        ui.icon('error').classes('text-red-700')
+        with ui.column().classes('grow gap-0 min-w-0'):
+            # a subject may hold a word longer than a phone is wide (a link, a token): broken anywhere, words kept
+            ui.label(row.subject).classes('font-medium text-sm').style('overflow-wrap: anywhere')
+            ui.label(
+                ngettext(
+                    'To {address} · written {when} · {count} try',
+                    'To {address} · written {when} · {count} tries',
+                    row.attempts,
+                ).format(address=row.to_address, when=when(row.created_at), count=row.attempts)
+            ).classes('text-xs text-gray-600 break-all')
+            if row.error:  # what the mail server said: an address, a code, no spaces to wrap at
+                ui.label(row.error).classes('text-xs text-red-700 break-all font-mono')
+        again = ui.button(_('Retry'), icon='send', on_click=lambda: retry(row.id)).props('flat dense no-caps')
+        again.mark(f'retry-mail-{row.id}')
+
+
+def job_card(history: job_runs.JobHistory, *, run_now) -> None:
     with ui.card().props('flat bordered').classes('gap-1 min-w-0').mark(f'job-{history.job}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             if history.last is None:
@@ -196,11 +289,16 @@ def job_card(history: job_runs.JobHistory) -> None:
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(job_titles.title(history.job)).classes('font-medium')
                 ui.label(history.job).classes('font-mono text-xs text-gray-500 break-all')
+            if history.may_run_now:
+                again = ui.button(_('Run now'), icon='play_arrow', on_click=lambda: run_now(history.job))
+                again.props('flat dense no-caps').mark(f'run-now-{history.job}')
             if history.failures:
                 ui.badge(
                     ngettext('{count} failed', '{count} failed', history.failures).format(count=history.failures),
                     color='negative',
                 ).props('outline')
+        if history.requested:
+            ui.label(_(RUN_WAITING)).classes('text-sm text-gray-700').mark('run-asked')
         if history.last is None:
             ui.label(_('Not run yet.')).classes('text-sm text-gray-500')
             return
@@ -227,7 +325,10 @@ def job_card(history: job_runs.JobHistory) -> None:
                 )
 
 
+RUN_ASKED = N_('{job} will run within a few seconds.')
+RUN_WAITING = N_('Asked to run now: the process that runs the scheduled jobs starts it within a few seconds.')
 JOB_OUTCOMES = {
+    job_runs.REQUESTED: N_('asked for'),
     'ok': N_('done'),
     'failed': N_('failed'),
     'running': N_('running'),

@@ -9,18 +9,19 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
-from backoffice.models import AcceptanceIsFinal, Customer, LegalAcceptance, utcnow
+from backoffice.models import AcceptanceIsFinal, Customer, LegalAcceptance, LegalVersion, utcnow
 from backoffice.runtime.scheduler import purge_trash
 from backoffice.services import legal_acceptances, personal_data
 from backoffice.services.personal_data_export import export_personal_data
 
-from .support.factories import edit_content, make_customer, make_role, make_user, publish_content
+from .support.factories import edit_content, make_content, make_customer, make_role, make_user, publish_content
 from .support.legal import accept, terms_with_versions
 from .support.signin import signed_in
 
@@ -183,3 +184,37 @@ def test_a_twin_call_that_recorded_it_meanwhile_stands(monkeypatch: pytest.Monke
     again = accept('twin@example.com', 'terms-twin', 1)
 
     assert (again.created, again.acceptance.id, len(calls)) == (False, first.acceptance.id, 2)
+
+
+async def test_each_acceptance_links_to_the_text_of_the_version_accepted(user: User) -> None:
+    """A row of the section is a link to that version of the document: the content screen's legal versions, the
+    version open with the text the customer accepted (not the one in force now); for readers of content only."""
+    manager = make_user('manager')
+    start = utcnow() - timedelta(days=20)
+    entry = make_content('terms-link', title=f'Terms {HOSTILE}', kind='legal', body=f'Accepted text {HOSTILE}')
+    entry = publish_content(entry, actor=manager, now=start)
+    entry = edit_content(entry, manager, body='Newer text <img src=x onerror=alert(1)>')
+    publish_content(entry, actor=manager, now=start + timedelta(days=10))
+    customer = make_customer('linked@example.com', name=HOSTILE)
+    accept('linked@example.com', 'terms-link', 1, at=start + timedelta(days=1))
+    with read_session() as session:
+        first = session.exec(
+            select(LegalVersion).where(LegalVersion.document_id == entry.id, LegalVersion.number == 1)
+        ).one()
+        rows = legal_acceptances.customer_acceptances(
+            session=session, actor=make_user('viewer'), record_id=customer.id, limit=10
+        ).rows
+        no_content = make_user(make_role('customers.read', name='Customers only').key)
+        unlinked = legal_acceptances.customer_acceptances(
+            session=session, actor=no_content, record_id=customer.id, limit=10
+        ).rows
+    assert [(row.title, row.href) for row in rows] == [(f'Terms {HOSTILE} v1', f'/content?version={first.id}')]
+    assert [(row.title, row.href) for row in unlinked] == [(f'Terms {HOSTILE} v1', '')]  # no screen they may open
+
+    viewer = make_user('viewer')
+    await signed_in(user, viewer.email, path=f'/customers/{customer.id}')
+    link = user.find(kind=ui.link, content=f'Terms {HOSTILE} v1').elements.pop()
+    assert link.props['href'] == f'/content?version={first.id}'
+    await user.open(link.props['href'])
+    await user.should_see(f'Accepted text {HOSTILE}', retries=200)  # the version's text, opened, as text
+    await user.should_not_see('Newer text')

@@ -17,6 +17,7 @@ from backoffice.engine.declaration import (
 from backoffice.events import Topic
 from backoffice.i18n import N_, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
+from backoffice.services import legal_acceptances
 from backoffice.services.content import (
     check_content_change,
     publish_content,
@@ -144,6 +145,8 @@ CONTENT = register(
 LEGAL_VERSIONS = register(
     Resource(
         key=Topic.legal_versions,
+        # the content screen's legal versions tab, the version open with its text (a customer's acceptance links here)
+        link=legal_acceptances.VERSION_PAGE,
         label=N_('Legal versions'),
         singular=N_('legal version'),
         wording=Wording(

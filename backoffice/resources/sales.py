@@ -60,6 +60,9 @@ ORDERS = register(
         ),
         fields=(),
         search=('number', 'email'),
+        # staff type the customer's name as often as the email the order was placed with (for those who may read
+        # customers, as on Requests and Returns)
+        search_related=(('customer_id', 'customers'),),
         filters=(
             Filter('status', N_('Status'), 'choice', choices=ORDER_STATUSES),
             Filter('placed_at', N_('Placed'), 'date_range'),

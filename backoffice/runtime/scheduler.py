@@ -273,7 +273,7 @@ class JobRunner:
                     misfire_grace_time=3600,
                     **job.options,
                 )
-            self.scheduler.add_job(self.still_leading, 'interval', seconds=self.standby_seconds, id='leadership')
+            self.scheduler.add_job(self._keep_leading, 'interval', seconds=self.standby_seconds, id='leadership')
             self.is_leader = True  # once its jobs are on (a job that fires before waits for this turn to end)
         log.info('this process runs the scheduled jobs: %s', ', '.join(j.name for j in self.jobs))
         return True
@@ -287,6 +287,44 @@ class JobRunner:
             return job_runs.record(job.name, lambda: job.run(settings))
 
         return run
+
+    def _keep_leading(self) -> None:
+        """Every few seconds: still the leader? Then start the runs asked for at /system ("Run now")."""
+        if self.still_leading():
+            self.run_requested()
+
+    def run_requested(self) -> list[str]:
+        """Start now each job a person asked to run (job_runs.request_run), through the scheduler: a job already running
+        is not started twice (max_instances), and its run is recorded like any other."""
+        from datetime import UTC, datetime
+
+        from backoffice.services import job_runs
+
+        try:
+            asked = job_runs.take_requested([job.name for job in self.jobs])
+        except Exception as error:  # the requests must never stop the jobs
+            job_runs.not_recorded(error, 'the runs asked for at /system')
+            return []
+        by_name = {job.name: job for job in self.jobs}
+        for name in asked:
+            if self.scheduler is None:
+                break
+            if self.scheduler.get_job(name) is not None:
+                self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+            else:  # a job that runs once and has run (kpi-backfill): once more
+                job = by_name[name]
+                self.scheduler.add_job(  # as the leader adds its jobs: a busy loop's delay is no misfire (1 s)
+                    self._guarded(job),
+                    'date',
+                    args=[self.settings],
+                    id=name,
+                    name=name,
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=3600,
+                )
+            log.info('run of %s asked for at /system: started', name)
+        return asked
 
     def still_leading(self) -> bool:
         """True while this process holds the lock; if it lost it, it removes its jobs and stands by."""

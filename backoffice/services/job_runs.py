@@ -15,18 +15,22 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
 from backoffice import secret_hint, stored_text, write_failures
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
-from backoffice.i18n import N_, NP_
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.i18n import N_, NP_, _
 from backoffice.models import JobRun, KpiJobRun, User, utcnow
 from backoffice.permissions import require
-from backoffice.services import channel_events
-from backoffice.stored_text import Sentence
+from backoffice.services import audit, channel_events
+from backoffice.stored_text import Sentence, sentence
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = 'abandoned'  # the outcome of a run whose process died under it (the column holds 10 characters)
 KPI_INTERRUPTED = 'interrupted'  # the error of a KPI job run whose process died under it (shown translated)
+# a run asked for at /system ("Run now"), not started yet: the process that runs the jobs takes it within seconds
+# (runtime/scheduler.py's JobRunner) and the job's own run row follows
+REQUESTED = 'requested'
 KEEP_PER_JOB = 50  # the newest runs of each job; older ones are pruned after each run
 SHOWN_PER_JOB = 10
 
@@ -104,6 +108,54 @@ class JobHistory:
     def interrupted(self) -> bool:
         return self.last is not None and self.last.outcome == INTERRUPTED
 
+    @property
+    def requested(self) -> bool:
+        return self.last is not None and self.last.outcome == REQUESTED
+
+    @property
+    def may_run_now(self) -> bool:
+        """Whether /system offers "Run now": the last run failed or was interrupted (and none is asked for yet)."""
+        return self.failing or self.interrupted
+
+
+def request_run(*, session: Session, actor: User, job: str, jobs: Iterable[str]) -> JobRun:
+    """Ask the process that runs the scheduled jobs to run `job` (one of `jobs`) now, rather than at its next time:
+    a row the leader reads within seconds (`take_requested`). Audited."""
+    require(actor, 'system.manage')
+    if job not in set(jobs):
+        raise NotFound(_('There is no scheduled job by that name.'))
+    waiting = session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.outcome == REQUESTED)).first()
+    if waiting is not None:
+        raise ValidationFailed({'': _('A run of this job is already asked for.')})
+    run = JobRun(job=job, started_at=utcnow(), outcome=REQUESTED)
+    session.add(run)
+    audit.record(
+        session,
+        actor,
+        'system.job_run_requested',
+        'system',
+        None,
+        summary=sentence(N_('Run of {job} asked for'), job=job),
+    )
+    session.commit()
+    return run
+
+
+def take_requested(jobs: Iterable[str]) -> list[str]:
+    """For the process that runs the jobs, every few seconds: the jobs asked to run now, the requests removed as they
+    are taken (the job's own run row follows when it starts). Looked for without the write lock (SQLite): taken only
+    when there is one."""
+    names = list(jobs)
+    asking = select(JobRun.id, JobRun.job).where(JobRun.outcome == REQUESTED, col(JobRun.job).in_(names))
+    with read_session() as session:
+        if session.exec(asking.limit(1)).first() is None:
+            return []
+    with session_scope() as session:
+        asked = session.exec(asking).all()
+        session.exec(delete(JobRun).where(col(JobRun.id).in_([run_id for run_id, _job in asked])))
+        session.commit()
+    return list(dict.fromkeys(job for _id, job in asked))
+
 
 def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobHistory]:
     """Every job's recent runs; jobs whose last run failed come first, then those with failures among their recent
@@ -121,7 +173,7 @@ def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobH
     found = []
     for name in names:
         runs = newest.get(name, [])
-        failures = sum(1 for run in runs if run.outcome == 'failed')
+        failures = sum(1 for run in runs if run.outcome == 'failed')  # (a request counts as no run)
         ordered = sorted(runs, key=lambda run: (run.outcome != 'failed', -(run.id or 0)))
         found.append(JobHistory(name, ordered, runs[0] if runs else None, failures))
     return sorted(found, key=lambda history: (not history.failing, history.failures == 0, history.job))
@@ -167,7 +219,9 @@ def _first_failure(session: Session, run: JobRun) -> bool:
     previous = session.exec(
         select(JobRun.outcome)
         .where(
-            JobRun.job == run.job, col(JobRun.id) < (run.id or 0), col(JobRun.outcome).not_in(('running', INTERRUPTED))
+            JobRun.job == run.job,
+            col(JobRun.id) < (run.id or 0),
+            col(JobRun.outcome).not_in(('running', INTERRUPTED, REQUESTED)),
         )
         .order_by(col(JobRun.id).desc())
         .limit(1)

@@ -15,7 +15,7 @@ from backoffice.engine.declaration import SectionRow, SectionRows
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
 from backoffice.models import AcceptanceSource, ContentEntry, Customer, LegalAcceptance, User, utcnow
-from backoffice.permissions import require
+from backoffice.permissions import can, require
 from backoffice.services import content
 from backoffice.services.personal_data import is_erased
 
@@ -27,6 +27,8 @@ STANDING: dict[str, str] = {
     'superseded': N_('Superseded'),
     'withdrawn': N_('No longer published'),
 }
+# where a version of a legal document is read: the content screen's legal versions, that version open
+VERSION_PAGE = '/content?version={id}'
 SOURCES: dict[str, str] = {'api': N_('via the shop'), 'portal': N_('in the portal')}
 
 
@@ -102,8 +104,11 @@ def record_acceptance(
 
 
 def customer_acceptances(*, session: Session, actor: User, record_id: int, limit: int) -> SectionRows:
-    """The customer page's section: each acceptance, the most recent first, with whether it is the version in force."""
+    """The customer page's section: each acceptance, the most recent first, with whether it is the version in force;
+    each a link to the version accepted, open with its text (resources/content.py's LEGAL_VERSIONS link), for readers
+    of the content."""
     require(actor, 'customers.read')
+    linked = can(actor, 'content.read')
     where = [LegalAcceptance.customer_id == record_id]
     found = list(
         session.exec(
@@ -131,6 +136,7 @@ def customer_acceptances(*, session: Session, actor: User, record_id: int, limit
             SectionRow(
                 title=_('{document} v{number}').format(document=titles[document_id], number=acceptance.number),
                 detail=' · '.join(part for part in (_('Accepted {source}').format(source=source), detail) if part),
+                href=VERSION_PAGE.format(id=acceptance.version_id) if linked else '',
                 status=standing,
                 at=acceptance.accepted_at,
             )

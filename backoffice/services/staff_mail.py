@@ -7,16 +7,24 @@ from __future__ import annotations
 import base64
 import logging
 import smtplib
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select, update
 
+from backoffice import secret_hint
 from backoffice.config import Settings
 from backoffice.db import session_scope
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.i18n import N_, _
 from backoffice.models import StaffMail, User, utcnow
-from backoffice.services import app_settings, mail
+from backoffice.permissions import require
+from backoffice.services import app_settings, audit, mail
+from backoffice.stored_text import sentence
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +101,79 @@ def send_staff_mail(settings: Settings, *, limit: int = mail.BATCH) -> dict[str,
         for message_id, email in outgoing:
             counts[_record(message_id, mail.send_one(server, email))] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """A mail the outbox gave up on, as /system lists it: to whom, what, when it was written, the tries and why."""
+
+    id: int
+    to_address: str
+    subject: str
+    created_at: datetime
+    attempts: int
+    error: str
+
+
+def failed_mails(*, session: Session, actor: User, limit: int = 20) -> tuple[list[FailedMail], int]:
+    """The newest emails the outbox gave up on (a refused recipient, or the tries used up), and how many there are."""
+    require(actor, 'system.manage')
+    rows = session.exec(
+        select(StaffMail)
+        .where(StaffMail.status == 'failed')
+        .order_by(col(StaffMail.created_at).desc(), col(StaffMail.id).desc())
+        .limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(StaffMail).where(StaffMail.status == 'failed')).one()
+    shown = [
+        FailedMail(
+            row.id or 0, row.to_address, row.subject, row.created_at, row.attempts, secret_hint.scrub(row.error or '')
+        )
+        for row in rows
+    ]
+    return shown, total
+
+
+def retry(*, session: Session, actor: User, mail_id: int) -> StaffMail:
+    """Put a mail the outbox gave up on back in the queue, its tries counted afresh: the next `send-outbox` run sends
+    it (the mail server was fixed, the address corrected). Audited without the address or subject (personal data)."""
+    require(actor, 'system.manage')
+    row = session.get(StaffMail, mail_id, with_for_update=session.get_bind().dialect.name != 'sqlite')
+    if row is None:
+        raise NotFound(_('This email no longer exists.'))
+    if row.status != 'failed':
+        raise ValidationFailed({'': _('Only an email that failed to send can be sent again')})
+    row.status, row.attempts, row.error = 'queued', 0, ''
+    session.add(row)
+    audit.record(
+        session,
+        actor,
+        'system.mail_retried',
+        'system',
+        row.id,
+        summary=sentence(N_('Email #{id} queued again'), id=row.id),
+    )
+    session.commit()
+    return row
+
+
+def retry_all_failed(*, session: Session, actor: User) -> int:
+    """Every mail the outbox gave up on back in the queue at once (one audit entry with how many)."""
+    require(actor, 'system.manage')
+    moved = session.exec(
+        update(StaffMail).where(col(StaffMail.status) == 'failed').values(status='queued', attempts=0, error='')
+    ).rowcount
+    if moved:
+        audit.record(
+            session,
+            actor,
+            'system.mail_retried',
+            'system',
+            None,
+            summary=sentence(N_('Failed emails queued again: {count}'), count=moved),
+        )
+    session.commit()
+    return moved
 
 
 def _email(row: StaffMail, sender: str, company: str) -> EmailMessage:

@@ -1,6 +1,6 @@
 """The customer's "Legal acceptances" section in a real browser at a phone's and a desktop's width: the document and
 version, when, and whether it is the version in force; a hostile title stays text; nothing overflows sideways
-(screenshots in tests/artifacts/)."""
+(screenshots in tests/artifacts/); a row opens the text of the version accepted."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from backoffice import db
 
 from ..support.browser import (
     ARTIFACTS,
+    TIMEOUT,
     RunningServer,
+    WebDriverWait,
     no_horizontal_overflow,
     set_viewport,
     settle,
     signed_in,
+    visible,
     visible_text,
 )
 from ..support.factories import make_customer
@@ -24,6 +27,8 @@ from ..support.legal import accept, terms_with_versions
 
 pytestmark = pytest.mark.browser
 
+# the values of a dialog's fields (the version's text is in its read-only text box)
+FIELDS = "return [...arguments[0].querySelectorAll('input, textarea')].map((field) => field.value).join(' | ')"
 HOSTILE = 'Terms <script>window.__pwned=1</script>: "quoted"'
 
 
@@ -48,4 +53,16 @@ def test_the_legal_acceptances_section_at_390_and_1440(driver: WebDriver, server
         assert 'Superseded' in section.text and 'Current version' in section.text
         driver.save_screenshot(str(ARTIFACTS / f'customer-legal-acceptances-{width}.png'))
         assert no_horizontal_overflow(driver), f'the customer page overflows sideways at {width} px'
+        assert driver.execute_script('return window.__pwned') is None
+        # the row is a link to the version accepted: a click shows its text, v3's, not the one in force (v4)
+        section.find_element(By.LINK_TEXT, f'{HOSTILE} v3').click()
+        WebDriverWait(driver, TIMEOUT).until(lambda d: '/content?version=' in d.current_url)
+        dialog = visible(driver, '.q-dialog')
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d, shown=dialog: 'Version 3' in d.execute_script(FIELDS, shown), 'the version accepted is not shown'
+        )
+        assert 'Version 4' not in driver.execute_script(FIELDS, dialog)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'legal-version-accepted-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the version accepted overflows sideways at {width} px'
         assert driver.execute_script('return window.__pwned') is None

@@ -12,6 +12,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from backoffice import db
 from backoffice.config import Settings
 from backoffice.db import session_scope
+from backoffice.models import StaffMail
 from backoffice.private_files import private_folder
 from backoffice.services import backups, job_runs, staff_mail
 
@@ -94,3 +95,64 @@ def test_a_failed_jobs_and_the_mail_servers_long_errors_stay_inside_the_page_at_
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'system-job-error-{width}.png'))
         assert no_horizontal_overflow(driver), f'the page is wider than the screen at {width} px'
+
+
+SUBJECT = 'Your sign-in link "now": <img src=x onerror="window.__x=1"> ' + 'Zq' * 40
+ADDRESS = 'o.hara+' + 'q' * 50 + '@a-very-long-domain-name.example.com'
+
+
+def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """The failed emails, each with Retry, and "Run now" on a job whose last run failed: inside the page at both
+    widths; a click puts the mail back in the queue, and asks for the job's run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    make_user('admin', email='system.retry@example.com')
+    with session_scope() as session:
+        failed = staff_mail.queue_to(session, address=ADDRESS, subject=SUBJECT, body='…')
+        failed.status, failed.attempts = 'failed', 5
+        failed.error = '550 5.1.1 <' + 'Zx81kQ0pL3vR' * 12 + '@relay.example.com>: "no such user"'
+        session.commit()
+        failed_id = failed.id
+
+    def fails() -> None:
+        raise OSError('<script>window.__x=2</script> report server said "no"')
+
+    with pytest.raises(OSError):
+        job_runs.record('customer-reports', fails)
+    signed_in(driver, server.url, '/system')
+    for width, height in ((390, 844), (1440, 900)):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/system')
+        row = visible_text(driver, 'Zq' * 40)
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', row)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-failed-emails-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the failed emails are wider than the screen at {width} px'
+        card = visible_text(driver, 'customer-reports').find_element(
+            By.XPATH, './ancestor::div[contains(@class, "q-card")]'
+        )
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', card)
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-run-now-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the job card is wider than the screen at {width} px'
+        assert driver.execute_script('return window.__x') is None
+
+    mail_row = row.find_element(
+        By.XPATH, './ancestor::div[contains(@class, "q-item") or contains(@class, "border-b")][1]'
+    )
+    retry = mail_row.find_element(By.XPATH, './/button[contains(., "Retry")]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', retry)  # not under the header
+    retry.click()
+    visible_text(driver, 'The email will be sent again with the next outbox run.')
+    with session_scope() as session:
+        assert session.get(StaffMail, failed_id).status == 'queued'
+    card = visible_text(driver, 'customer-reports').find_element(
+        By.XPATH, './ancestor::div[contains(@class, "q-card")]'
+    )
+    run_now = card.find_element(By.XPATH, './/button[contains(., "Run now")]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', run_now)
+    run_now.click()
+    visible_text(driver, 'will run within a few seconds.')
+    assert driver.execute_script('return window.__x') is None
