@@ -439,7 +439,11 @@ class RecordDialog:
         edited = self._edited()
         self.record, self.version, self.loaded = fresh, fresh.version, self._values_of(fresh)
         for name, element in self.inputs.items():
-            if name not in edited:
+            if name in edited:
+                continue
+            if isinstance(element, ui.select) and self.declared[name].kind == 'choice':
+                show_choice(element, self.declared[name], typed(self.declared[name], self.loaded.get(name)))
+            else:
                 element.value = typed(self.declared[name], self.loaded.get(name))
         self.conflict.set_visibility(False)
         ui.notify(_('Reloaded the newest version; what you typed is kept. Save again to apply it.'))
@@ -466,12 +470,8 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     elif declared.kind == 'password':
         element = ui.input(label, password=True, password_toggle_button=True)
     elif declared.kind == 'choice':
-        element = ui.select(
-            shown_choices(declared.choices),
-            label=label,
-            value=current if current in (declared.choices or {}) else None,
-            clearable=not declared.required,
-        )
+        element = ui.select(shown_choices(declared.choices), label=label)
+        show_choice(element, declared, current)
     elif declared.kind == 'related':
         element = related_select(declared.related, label, value=value)
     elif declared.kind in ('long_text', 'markdown'):
@@ -491,6 +491,19 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     if declared.help and hasattr(element, 'props'):
         element.props['hint'] = shown(declared.help)  # a value, never parsed as props
     return element
+
+
+def show_choice(element: ui.select, declared: FormField, current: Any) -> None:
+    """A choice field showing `current`. A held value (set by an action: a banned customer) shows among the
+    options, not as an empty box, and read-only: only its action changes it back (Unban); an edit keeps it."""
+    held = current is not None and current in (declared.held or {})
+    element.set_options(
+        {**shown_choices(declared.choices), **({current: shown((declared.held or {})[current])} if held else {})},
+        value=current if held or current in (declared.choices or {}) else None,
+    )
+    element.props['clearable'] = not declared.required and not held
+    if held:  # never lifted here: the form makes a field read-only for other reasons too (a viewer, the trash)
+        element.props['readonly'] = True
 
 
 def markdown_preview(text: ui.textarea) -> None:

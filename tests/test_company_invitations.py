@@ -156,6 +156,35 @@ def test_a_company_admin_cannot_tell_who_is_a_customer_and_withdraws_an_invitati
     assert waiting('new@example.com') == []
 
 
+def test_another_company_s_pending_invitation_is_never_replaced(acme: PortalActor) -> None:
+    """Globex's invitation waits for Erin: Acme's admin gets the one sentence any other company's person gets (it
+    tells no more), staff are told whose it is; Globex's stands until Erin answers it or Globex withdraws it."""
+    company_with('Globex "<img src=x onerror=alert(1)>": Ltd', {'gil@globex.com': 'admin'})
+    globex = actor('gil@globex.com')
+    invite(globex, 'erin@example.com', name=HOSTILE)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        company_members.invite(
+            session=session, by=acme, company_id=acme.company_id, email='Erin@Example.com', base_url='x'
+        )
+    assert refused.value.errors == {
+        'email': 'This email cannot be invited from here: ask us to add it to your company.'
+    }
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        company_members.invite(
+            session=session, by=make_user('manager'), company_id=acme.company_id, email='erin@example.com', base_url='x'
+        )
+    assert refused.value.errors == {
+        'email': 'This email has a pending invitation from Globex "<img src=x onerror=alert(1)>": Ltd: it cannot be'
+        ' invited here until that one is withdrawn or answered.'
+    }
+    (globex_s,) = waiting('erin@example.com')
+    assert globex_s.company == 'Globex "<img src=x onerror=alert(1)>": Ltd'
+    with session_scope() as session:  # withdrawn: Acme may ask now
+        company_members.remove(session=session, by=globex, member_id=globex_s.member_id, version=None)
+    invite(acme, 'erin@example.com')
+    assert [i.company for i in waiting('erin@example.com')] == ['Acme "Corp": <b>']
+
+
 def test_a_banned_or_trashed_customer_s_email_answers_as_a_new_one_and_lets_nobody_in(acme: PortalActor) -> None:
     """Refusing a banned customer's (or a trashed one's) email would tell the company admin that the shop knows it."""
     banned = make_customer('ban@example.com', name=HOSTILE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from nicegui.testing import User
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -15,9 +16,11 @@ from backoffice.models import Customer, StaffMail
 from backoffice.services import company_members, customer_reports
 
 from .support.companies import BASE_URL, actor, company_with, member_id
+from .support.customer_reports import choose_report
 from .support.factories import make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
 from .support.portal import delivered_order
+from .support.signin import signed_in
 
 HOSTILE = 'Zoë "O\'Brien" <script>alert(1)</script>: <img src=x onerror=alert(1)>'
 NEXT_MONTH = shop_today('UTC').replace(day=1) + timedelta(days=40)  # its last complete month: this month
@@ -54,6 +57,9 @@ def test_the_company_report_covers_each_contact_only_while_they_shared() -> None
     carl_after = delivered_order('carl@example.com', sku='REP-CARL')
     joined('dan@example.com', 'ada@acme.com')
     dan_during = delivered_order('dan@example.com', sku='REP-DAN1')
+    with read_session() as session:
+        ids = {c.email: c.id for c in session.exec(select(Customer).where(Customer.company_id == acme.id))}
+    choose_report(manager, 'monthly', list(ids.values()), company_id=acme.id)  # Dan too, while a member
     with session_scope() as session:
         company_members.remove(
             session=session, by=actor('ada@acme.com'), member_id=member_id('dan@example.com'), version=None
@@ -71,19 +77,39 @@ def test_the_company_report_covers_each_contact_only_while_they_shared() -> None
     assert 'Carl alone' not in shown and 'Dan alone' not in shown
 
     with read_session() as session:
-        ids = {c.email: c.id for c in session.exec(select(Customer).where(Customer.company_id == acme.id))}
-        version = customer_reports.shown(session=session, actor=manager, company_id=acme.id).version
-    assert set(ids) == {'ada@acme.com', 'carl@example.com', 'dan@example.com'}  # Dan is still a contact for staff
-    with session_scope() as session:
-        customer_reports.save(
-            session=session,
-            actor=manager,
-            company_id=acme.id,
-            frequency='monthly',
-            recipients=list(ids.values()),
-            version=version,
-        )
+        contacts = {c.email for c in session.exec(select(Customer).where(Customer.company_id == acme.id))}
+    assert contacts == {'ada@acme.com', 'carl@example.com', 'dan@example.com'}  # Dan is still a contact for staff
     assert customer_reports.send_due(today=NEXT_MONTH) == 1
     with read_session() as session:
         mailed = set(session.exec(select(StaffMail.to_address).where(StaffMail.subject.contains('statement'))).all())
     assert mailed == {'ada@acme.com', 'carl@example.com'}  # the company removed Dan: its report is not his
+
+
+async def test_a_contact_the_company_removed_is_not_offered_as_a_recipient(user: User) -> None:
+    """They are sent none (above): the panel does not offer them, nor keep them among the chosen."""
+    manager = make_user('manager')
+    acme = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    joined('carl@example.com', 'ada@acme.com')
+    joined('dan@example.com', 'ada@acme.com')
+    with read_session() as session:
+        ids = {c.email: c.id for c in session.exec(select(Customer).where(Customer.company_id == acme.id))}
+    choose_report(manager, 'monthly', list(ids.values()), company_id=acme.id)
+    with session_scope() as session:
+        company_members.remove(
+            session=session, by=actor('ada@acme.com'), member_id=member_id('dan@example.com'), version=None
+        )
+    await signed_in(user, manager.email, path=f'/companies/{acme.id}')
+    await user.should_see('Reports sent to this company')
+    recipients = user.find(marker='customer-report-recipients').elements.pop()
+    assert set(recipients.options) == {ids['ada@acme.com'], ids['carl@example.com']}
+    assert sorted(recipients.value) == sorted([ids['ada@acme.com'], ids['carl@example.com']])
+    user.find(marker='customer-report-frequency').click()
+    user.find('Every week').click()
+    user.find(marker='customer-report-save').click()
+    await user.should_see('Saved: the reports go as chosen.')
+    with read_session() as session:
+        saved = customer_reports.shown(session=session, actor=manager, company_id=acme.id)
+    assert (saved.frequency, sorted(saved.recipients)) == (
+        'weekly',
+        sorted([ids['ada@acme.com'], ids['carl@example.com']]),
+    )

@@ -114,6 +114,25 @@ async def test_an_agent_bans_a_customer_with_a_reason_and_it_is_audited(user: Us
     assert entry.actor_email == agent.email and entry.changes['status'] == ['active', 'banned']
 
 
+async def test_editing_a_banned_customers_name_keeps_the_ban_and_shows_it(user: User) -> None:
+    banned = make_customer('banned.edit@example.com', name='Old Name')
+    agent = make_user('agent')
+    with session_scope() as session:
+        ban_customer(session=session, actor=agent, record_id=banned.id, version=1, reason='Fraud')
+    await signed_in(user, agent.email, path='/customers')
+    await rows_show(user, 'banned.edit@example.com')
+    open_row(user, 'banned.edit@example.com')
+    await user.should_see('Save changes')
+    status = next(s for s in user.find(kind=ui.select, content='Status').elements if 'filter-status' not in s._markers)
+    assert status.value == 'banned' and status.options['banned'] == 'Banned'  # seen, not an empty box
+    assert 'readonly' in status.props  # lifting a ban is the Unban action's, with its audit entry
+    user.find(kind=ui.input, content='Name').clear().type(HOSTILE)
+    user.find('Save changes').click()
+    await user.should_see('Changes saved')
+    saved = stored('banned.edit@example.com')
+    assert (saved.name, saved.status, saved.ban_reason) == (HOSTILE, 'banned', 'Fraud')
+
+
 async def test_a_deleted_customer_goes_to_the_trash_and_undo_brings_it_back(user: User) -> None:
     make_customer('oops@example.com')
     await open_customers_as(user)

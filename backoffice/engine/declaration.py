@@ -119,6 +119,9 @@ class FormField:
     required: bool = False
     help: str = ''
     choices: dict[str, str] | None = None
+    # a choice's values a record may hold that are not offered, set only by an action (a banned customer's status):
+    # a record holding one shows it, read-only (the action undoes it), and an edit of other fields keeps it
+    held: dict[str, str] | None = None
     related: str | None = None
     on_create: bool = True  # False: not asked when creating (set by the system or an action)
     on_edit: bool = True  # False: shown read-only when editing

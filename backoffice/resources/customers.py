@@ -139,6 +139,7 @@ CUSTOMERS = register(
                 N_('Status'),
                 kind='choice',
                 choices=EDITABLE_STATUSES,
+                held={'banned': STATUSES['banned']},  # Ban and Unban, each with its audit entry
                 help=N_('Banning is an action of its own, with a reason'),
             ),
             FormField('company_id', N_('Company'), kind='related', related='companies'),

@@ -198,7 +198,8 @@ def invite(
 ) -> Member:
     """Invite the person with this email to the company with the role, and email them a one-time link (7 days). A
     company admin's invitation waits for the person to accept it (see the module) and answers the same for any email
-    but another company's contact's (one sentence), so none tells them who is known to the shop: a banned or trashed
+    but another company's contact's or invitee's (one sentence; another company's invitation waiting for an answer is
+    never replaced), so none tells them who is known to the shop: a banned or trashed
     customer's is made like any other, without a link. Staff's joins at once: a new email becomes a contact of the
     company; a private customer is joined by staff only."""
     company = _company(session, by, company_id, write=True)
@@ -229,6 +230,8 @@ def invite(
             session, email=address, name=' '.join((name or '').split())[:120], came_with='a company invitation'
         )
     member = session.exec(select(CompanyMember).where(CompanyMember.customer_id == customer.id)).first()
+    if member is not None and member.company_id != company_id and member.accepted_at is None:
+        _refuse_another_company_s_invitation(session, portal, member)
     if member is not None and member.company_id == company_id and _is_open(member):
         raise ValidationFailed(
             {'email': _('{email} is already a member: resend their invitation from the list.').format(email=address)}
@@ -268,6 +271,22 @@ def invite(
     )
     changes.commit(session, (Topic.customers, {'id': customer.id, 'action': 'updated'}))
     return _one(session, member.id or 0, told=not portal)
+
+
+def _refuse_another_company_s_invitation(session: Session, portal: bool, member: CompanyMember) -> None:
+    """Another company's invitation waits for this person's answer: it is never replaced (its row is theirs). A company
+    admin hears the one sentence any other company's person gets, which tells no more; staff hear whose it is."""
+    if portal:
+        raise ValidationFailed({'email': _(CANNOT_INVITE)})
+    other = session.get(Company, member.company_id)
+    raise ValidationFailed(
+        {
+            'email': _(
+                'This email has a pending invitation from {company}: it cannot be invited here until that one is'
+                ' withdrawn or answered.'
+            ).format(company=other.name if other else '?')
+        }
+    )
 
 
 def _join(session: Session, by: Acting | None, customer: Customer, company: Company) -> None:

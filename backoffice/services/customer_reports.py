@@ -99,11 +99,13 @@ def shown(*, session: Session, actor: User, company_id: int | None = None, custo
         .limit(24)
     ).all()
     names = dict(session.exec(select(User.id, User.name)).all())
+    contacts = _contacts(session, subject)
     return Shown(
         row.frequency if row else 'none',
-        list(row.recipients) if row else [c for c in [subject.customer_id] if c],  # a customer: preset
+        # chosen before they were removed (or trashed): no longer theirs, so neither shown nor saved again
+        [r for r in row.recipients if r in contacts] if row else [c for c in [subject.customer_id] if c],
         row.version if row else 0,
-        _contacts(session, subject),
+        contacts,
         [Sent(s.sent_at, s.first_day, s.last_day, list(s.recipients), names.get(s.sent_by or 0, '')) for s in sends],
     )
 
@@ -478,9 +480,10 @@ def _choice(session: Session, subject: Subject) -> CustomerReportChoice | None:
 
 
 def _contacts(session: Session, subject: Subject) -> dict[int, str]:
+    """Who may be chosen to receive the report: the contacts it is mailed to (not one the company removed)."""
     rows = session.exec(
         select(Customer)
-        .where(_members(subject), col(Customer.deleted_at).is_(None))
+        .where(_members(subject), col(Customer.deleted_at).is_(None), ~_removed(subject))
         .order_by(col(Customer.name), col(Customer.id))
     ).all()
     return {c.id or 0: f'{c.name} <{c.email}>' if c.name else c.email for c in rows}
