@@ -18,6 +18,8 @@ import pytest
 from deploy.render_site import render
 from deploy.stack import free_port, nginx_binary
 
+from .support.waiting import eventually
+
 FEED_TOKEN, LINK_TOKEN, KEY = 'FeedT0ken_"abc":-x', 'LinkT0ken<script>', 'Api-K3y'
 CLIENT, SOCKET = 'C1ient-5e55-4a1d', 'S0cket_<img src=x onerror=alert(1)>'
 
@@ -31,6 +33,17 @@ class Upstream(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+async def logged(log: Path, count: int) -> list[str]:
+    """The access log once it holds `count` lines: nginx writes a request's line after sending the answer (its log
+    phase), so the last request's line may come a moment after the client has read the answer."""
+
+    def lines() -> list[str] | None:
+        found = log.read_text().splitlines()
+        return found if len(found) >= count else None
+
+    return await eventually(lines, message=f'{count} lines in the access log')
 
 
 @pytest.fixture
@@ -75,7 +88,7 @@ def proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         upstream.shutdown()
 
 
-def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(proxy: tuple[str, Path]) -> None:
+async def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(proxy: tuple[str, Path]) -> None:
     url, log = proxy
     with httpx.Client(base_url=url, timeout=5) as client:
         client.get(f'/feeds/{FEED_TOKEN}.xlsx')
@@ -83,7 +96,7 @@ def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(p
         client.get(f'/reset-password?lang=fr&token={LINK_TOKEN}', headers={'Referer': f'{url}/rate?token={LINK_TOKEN}'})
         client.get(f'/api/v1/orders?api_key={KEY}')
         client.get('/customers?search=Ann&page=2', headers={'Referer': f'{url}/customers'})
-    lines = log.read_text().splitlines()
+    lines = await logged(log, 6)
     assert len(lines) == 6, lines  # the healthz probe and the five
     assert not [line for line in lines if 'T0ken' in line or KEY in line], lines
     assert '"GET /feeds/[redacted].xlsx HTTP/1.1" 200' in lines[1]
@@ -95,7 +108,7 @@ def test_feed_and_link_tokens_are_redacted_in_the_request_line_and_the_referer(p
     assert lines[5].startswith('127.0.0.1 - - [') and '127.0.0.1:' in lines[5].split('"')[-1]
 
 
-def test_a_page_s_client_id_and_socket_id_are_redacted(proxy: tuple[str, Path]) -> None:
+async def test_a_page_s_client_id_and_socket_id_are_redacted(proxy: tuple[str, Path]) -> None:
     """NiceGUI takes a page's client_id as the key to that page (its events, uploads): whoever reads it from a log can
     act in the page of whoever has it open. Its websocket's address carries it, its long-polling fallback the
     engine.io `sid`, and an upload's path the client_id."""
@@ -105,7 +118,7 @@ def test_a_page_s_client_id_and_socket_id_are_redacted(proxy: tuple[str, Path]) 
         client.get(f'/_nicegui_ws/socket.io/?EIO=4&transport=polling&t=x1&sid={SOCKET}')
         client.get(f'/_nicegui/client/{CLIENT}/upload/42')
         client.get('/_nicegui/3.18.0/static/nicegui.js')
-    lines = log.read_text().splitlines()
+    lines = await logged(log, 5)
     assert len(lines) == 5, lines
     assert not [line for line in lines if 'C1ient' in line or 'S0cket' in line], lines
     assert '"GET /_nicegui_ws/socket.io/?[redacted] HTTP/1.1"' in lines[1]
