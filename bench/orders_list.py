@@ -16,7 +16,7 @@ from sqlmodel import select  # noqa: E402
 from backoffice import db  # noqa: E402
 from backoffice.db import read_session  # noqa: E402
 from backoffice.listing import query
-from backoffice.models import Customer, Order, Role, User  # noqa: E402
+from backoffice.models import Customer, Order, Role, Shipment, User  # noqa: E402
 from backoffice.resources.sales import ORDERS  # noqa: E402
 from backoffice.seed.orders import seed_orders_for_benchmark  # noqa: E402
 from bench._harness import add_database_options, analyze_after_load, list_report, open_database  # noqa: E402
@@ -47,6 +47,9 @@ def measure(runs: int) -> str:
         half = session.execute(select(func.max(Order.id))).scalar_one() // 2
         middle = session.exec(select(Order).where(Order.id >= half).order_by(Order.id).limit(1)).one()
         name = session.get(Customer, middle.customer_id).name  # the customer's full name, as staff would type it
+        parcel = session.exec(
+            select(Shipment.tracking_number).where(Shipment.order_id >= half).order_by(Shipment.order_id).limit(1)
+        ).one()  # a parcel in hand: 'JJD…' (its order found through the shipments' index, migration 0055)
     anchor = newest.date()
     fragment = middle.email.split('@')[0]  # a customer's address as staff would type it: 'anna.schmidt1234'
     window = (anchor - timedelta(days=30), anchor)
@@ -63,6 +66,8 @@ def measure(runs: int) -> str:
     search = query.ListRequest(search=fragment)
     number = query.ListRequest(search=middle.number)
     by_name = query.ListRequest(search=name)  # through the customers' index (search_related)
+    tracked = query.ListRequest(search=parcel)
+    tracked_prefix = query.ListRequest(search=parcel[:9])
     amount = query.ListRequest(filters={'total': (200, None)})
     figures = [
         ('first page, default sort', lambda: page(default), 'newest first; counts, then reads'),
@@ -71,6 +76,8 @@ def measure(runs: int) -> str:
         ('search by email', lambda: page(search), f'"{fragment}"'),
         ('search by number', lambda: page(number), f'"{middle.number}"'),
         ('search by customer name', lambda: page(by_name), f'"{name}"'),
+        ('search by tracking number', lambda: page(tracked), f'"{parcel}"'),
+        ('search by its first 9 characters', lambda: page(tracked_prefix), f'"{parcel[:9]}"'),
         ('amount filter', lambda: page(amount), 'total >= 200'),
         (
             'last page',

@@ -313,6 +313,9 @@ class Resource:
     # resource's own `search` finds (a request by its customer's name or email: ('customer_id', 'customers')), read
     # by that resource's search index; only for readers of that resource, and one level deep (not its search_related)
     search_related: tuple[tuple[str, str], ...] = ()
+    # (session, term) → ids of more records the term finds, looked up by another table's index (an order by its
+    # shipment's tracking number): read with the list's own search, for the list's readers
+    search_ids: Callable[[Session, str], list[int]] | None = None
     filters: tuple[Filter, ...] = ()
     default_sort: str = 'id'
     default_descending: bool = False

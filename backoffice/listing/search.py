@@ -112,23 +112,28 @@ def search_conditions(
     `field IN (its matching ids)`: a request's customer_id among the customers the term finds."""
     if not term:
         return [], []
+    extra = resource.search_ids(session, term) if resource.search_ids is not None else []
     if not searched_through(resource, actor):
-        return _own_conditions(session, resource, term, dialect)
+        return _own_conditions(session, resource, term, dialect, extra)
     through = [
         _through(session, resource, name, RESOURCES[key], term, dialect, actor)
         for name, key in resource.search_related
         if key in searched_through(resource, actor)
     ]
     if dialect == 'postgresql':  # one OR its planner reads by a BitmapOr of the indexes, or in list order
-        either = or_(_likes(resource, term, dialect), *(found for found, _ in through))
-        hits = _rare_hits(session, resource, term, through)
+        either = or_(_likes(resource, term, dialect), *_ids_in(resource, extra), *(found for found, _ in through))
+        hits = _rare_hits(session, resource, term, through, extra)
         return [either if hits is None else hits], [either]
-    conditions, like = _own_conditions(session, resource, term, dialect)
+    conditions, like = _own_conditions(session, resource, term, dialect, extra)
     return [or_(*conditions, *(found for found, _ in through))], [or_(*like, *(twin for _, twin in through))]
 
 
 def _rare_hits(
-    session: Session, resource: Resource, term: str, through: list[tuple[ColumnElement[bool], ColumnElement[bool]]]
+    session: Session,
+    resource: Resource,
+    term: str,
+    through: list[tuple[ColumnElement[bool], ColumnElement[bool]]],
+    extra: list[int],
 ) -> ColumnElement[bool] | None:
     """PostgreSQL, a term rare in the list's own index and in every related one: the hits of each, read by its own
     index (the trigram indexes; the field's index over the related hits) into one materialized set that the list and
@@ -147,6 +152,7 @@ def _rare_hits(
         return None
     branches = [select(model.id).where(like)] if own else []
     branches += [select(model.id).where(found) for found, _ in through]
+    branches += [select(model.id).where(found) for found in _ids_in(resource, extra)]  # `search_ids`
     hits = union(*branches).cte(f'{model.__tablename__}_hits').prefix_with('MATERIALIZED')
     return model.id.in_(select(hits.c.id))
 
@@ -188,7 +194,7 @@ def _through(
 
 
 def _own_conditions(
-    session: Session, resource: Resource, term: str, dialect: str
+    session: Session, resource: Resource, term: str, dialect: str, extra: list[int] | None = None
 ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """The resource's own search fields (see search_conditions on how the read is chosen).
 
@@ -196,14 +202,16 @@ def _own_conditions(
     its hits sorted; a common one by reading the list in order and testing each row with LIKE, which finds a page
     within a few thousand rows — while looking it up would fetch and sort a large part of the table. So:
     SQLite reads the term's hits from the FTS5 trigram table, up to COMMON_TERM; PostgreSQL asks its planner, whose
-    own choice goes wrong when the hits cluster (it expects them spread evenly and scans the sort index)."""
+    own choice goes wrong when the hits cluster (it expects them spread evenly and scans the sort index).
+    `extra`: ids of more records the term finds (`search_ids`), read with the hits (PostgreSQL: in the same
+    materialized hits, which an OR beside them would give up)."""
     if not term or not resource.search:
         return [], []
     model = resource.model
     likes = _field_likes(resource, term, dialect)
-    if not likes:  # no field could hold the term
+    if not likes and not extra:  # no field could hold the term
         return [false()], [false()]
-    like = or_(*likes.values())
+    like = or_(*likes.values(), *_ids_in(resource, extra))
     index = SEARCH_INDEXES.get(model.__tablename__)
     indexed = [name for name in likes if index and name in index.columns]
     if len(term) < 3 or not indexed:  # trigram indexes need three characters
@@ -226,9 +234,13 @@ def _own_conditions(
     hits = session.execute(select(fts.c.rowid).where(match).limit(COMMON_TERM)).scalars().all()
     if len(hits) >= COMMON_TERM:
         return [like], [like]
-    found = model.id.in_(hits)
+    found = model.id.in_([*hits, *(extra or ())])
     rest = [likes[name] for name in likes if name not in indexed]
     return [or_(found, *rest) if rest else found], [like]
+
+
+def _ids_in(resource: Resource, ids: list[int] | None) -> list[ColumnElement[bool]]:
+    return [resource.model.id.in_(ids)] if ids else []
 
 
 def _likes(resource: Resource, term: str, dialect: str) -> ColumnElement[bool]:

@@ -263,7 +263,10 @@ class Carrier(EditableTable, table=True):
 
 class Shipment(SQLModel, table=True):
     __tablename__ = 'shipments'
-    __table_args__ = (Index('ix_shipments_order', 'order_id', 'id'),)
+    __table_args__ = (
+        Index('ix_shipments_order', 'order_id', 'id'),
+        prefix_index('ix_shipments_tracking_lower', 'tracking_number'),  # an order by its parcel (migration 0055)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key='orders.id', ondelete='CASCADE')

@@ -11,6 +11,7 @@ from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
 from backoffice.services import stock
+from backoffice.services.tracking_search import orders_by_tracking
 from backoffice.validation import LongName, RequiredText, WebAddress
 
 ORDER_STATUSES = {
@@ -72,6 +73,7 @@ ORDERS = register(
         default_sort='placed_at',
         card=Card(title='number', status='status', secondary=('email', 'total', 'placed_at')),
         default_descending=True,
+        search_ids=orders_by_tracking,  # an order by its parcel's tracking number (or its first characters)
     )
 )
 

@@ -1,5 +1,5 @@
-"""The header's search across record types: exact numbers and prefixes of emails, names and SKUs, read by indexes,
-only in the types the user may read."""
+"""The header's search across record types: exact numbers and prefixes of emails, names, SKUs and parcels' tracking
+numbers, read by indexes, only in the types the user may read."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, P
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.system import entity_permissions
+from backoffice.services.tracking_search import orders_by_tracking
 
 PER_TYPE = 5  # hits shown per record type
 MIN_LENGTH = 2  # a shorter term finds only exact numbers
@@ -85,6 +86,8 @@ def _orders(session: Session, actor: Any, term: str) -> list[Hit]:
     found = _first(session, Order, actor, 'orders', [Order.number == term])
     if '@' in term or not term.isdigit():
         found += _prefix(session, Order, actor, 'orders', func.lower(Order.email), term, found)
+    if len(found) < PER_TYPE and (parcels := orders_by_tracking(session, term)):  # a parcel's tracking number
+        found += _first(session, Order, actor, 'orders', [col(Order.id).in_(parcels)], found, order=col(Order.id))
     return [Hit(N_('Order'), _('Order {number}').format(number=o.number), o.email, _link('orders', o)) for o in found]
 
 
