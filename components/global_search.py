@@ -13,7 +13,7 @@ from .forms import FAILED, call
 from .session import acting_user
 
 PLACEHOLDER = N_('Search (Ctrl K)')
-NOTHING_FOUND = N_('Nothing found. Try a number, an email, a name or a SKU.')
+NOTHING_FOUND = N_('Nothing found. Try a number, an email, a name, a SKU or a tracking number.')
 FIRST_HIT = (
     '(e) => { const m = document.querySelector(".bo-search-hits a[href]"); if (m) { e.preventDefault(); m.click(); } '
     'else { emit(e.target.value); } }'

@@ -46,7 +46,7 @@ async def test_enter_opens_the_first_hit_and_nothing_found_says_what_to_try(user
     await signed_in(user, agent.email)
     search = user.find(marker='global-search')
     search.type('no such thing')
-    await user.should_see('Nothing found. Try a number, an email, a name or a SKU.')
+    await user.should_see('Nothing found. Try a number, an email, a name, a SKU or a tracking number.')
     search.clear().type('lamp-4')
     await eventually(lambda: hits(user) == [('Product', 'Desk lamp "Nova"')], message='the product is the hit')
     search.trigger('keydown.enter')

@@ -136,7 +136,7 @@ async def test_a_warehouse_person_finds_the_order_of_the_parcel_in_hand(user: Us
     header_box = user.find(marker='global-search')
     for term in HOSTILE:
         header_box.clear().type(term)
-        await user.should_see('Nothing found. Try a number, an email, a name or a SKU.')
+        await user.should_see('Nothing found. Try a number, an email, a name, a SKU or a tracking number.')
     header_box.clear().type('JD 0146 0000 3828')
     await eventually(lambda: _hits(user) == [('Order', f'Order {other.number}')], message='the order is the hit')
     user.find(marker='search-hit').click()
