@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -369,15 +370,23 @@ class PatientButton(WebElement):
     """A button whose click waits while something passes over it (a dialog fading in or out, a toast), as a person
     would wait, instead of failing with "element click intercepted"."""
 
+    refind: Callable[[], WebElement] | None = None  # the same button found again, once the page has redrawn it
+
     def click(self) -> None:
         deadline = time.monotonic() + TIMEOUT
+        element: WebElement = self
         while True:
             try:
-                return super().click()
+                return WebElement.click(element)
             except ElementClickInterceptedException:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)  # polling interval, not a correctness wait
+            except StaleElementReferenceException:  # redrawn between being found and clicked (a list refreshed by
+                # a live change): a person clicks the button now shown, with the same text at the same place
+                if self.refind is None or time.monotonic() > deadline:
+                    raise
+                element = self.refind()
 
 
 def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement:
@@ -391,6 +400,7 @@ def button(driver: WebDriver, text: str, *, topmost: bool = False) -> WebElement
 
     found = WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
     found.__class__ = PatientButton  # the same element, with a click that waits for what passes over it
+    found.refind = lambda: WebDriverWait(driver, TIMEOUT).until(find, f'no visible button "{text}"')
     return found
 
 

@@ -36,15 +36,25 @@ def hover_text(driver: WebDriver, index: int) -> str:
     return driver.execute_script(shown, plot)
 
 
-# where a point of the chart's first trace is on screen: a bar's middle (the largest: the others may be too thin to
-# rest on), else the middle point of a line
+# where a point of the chart's first trace is on screen: a bar's middle (tall enough to rest on, away from a line drawn
+# over the bars), else the middle point of a line
 POINT_ON_SCREEN = r"""
 const gd = arguments[0], trace = gd._fullData[0], points = gd.calcdata[0];
 const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
 const area = gd.querySelector('.nsewdrag').getBoundingClientRect();
 let x, y;
 if (trace.type === 'bar') {
-  const bar = points.reduce((a, b) => (Math.abs(b.s) > Math.abs(a.s) ? b : a));
+  // a line drawn over the bars (the orders over the turnover) takes the hover where it passes near the pointer: rest
+  // on the tall enough bar whose middle is farthest from the line at its day (the largest bar, when no line)
+  const other = gd._fullData[1], line = other && other.type === 'scatter' ? gd.calcdata[1] : null;
+  const lineAxis = line ? gd._fullLayout[(other.yaxis || 'y').replace('y', 'yaxis')] : null;
+  const away = b => {
+    const point = line && trace.orientation !== 'h' ? line.find(q => q.x === b.p && q.y != null) : null;
+    return point ? Math.abs(ya.c2p(b.b + b.s / 2) - lineAxis.c2p(point.y)) : Math.abs(b.s);
+  };
+  const size = trace.orientation === 'h' ? xa : ya;
+  const tall = points.filter(b => Math.abs(size.c2p(b.b) - size.c2p(b.b + b.s)) >= 8);
+  const bar = (tall.length ? tall : points).reduce((a, b) => (away(b) > away(a) ? b : a));
   const middle = bar.b + bar.s / 2;
   [x, y] = trace.orientation === 'h' ? [xa.c2p(middle), ya.c2p(bar.p)] : [xa.c2p(bar.p), ya.c2p(middle)];
 } else {
