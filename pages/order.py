@@ -644,30 +644,15 @@ class OrderScreen:
                         )
             return dict(shelf)
 
+        asked: dict[str, Any] = {}
+
         def receive(values: dict[str, Any]) -> Callable:
             sellable = {line.id: values[f'sellable-{line.id}'] for line in lines if f'sellable-{line.id}' in values}
-            return lambda s, u: returns.receive(
-                session=s, actor=u, return_id=rma.id, restock=bool(values['restock']), sellable=sellable
-            )
+            asked.update(restock=bool(values['restock']), sellable=sellable)
+            return lambda s, u: returns.receive(session=s, actor=u, return_id=rma.id, **asked)
 
         def said(_received: Return) -> tuple[str, str]:
-            """The service's own words for what went back on the shelf: all of it, none, or some."""
-            came = sum(line.quantity for line in lines)
-            restocked = 0
-            if shelf['restock'].value:
-                restocked = sum(
-                    int(shelf[f'sellable-{line.id}'].value) if f'sellable-{line.id}' in shelf else line.quantity
-                    for line in lines
-                )
-            if restocked == came:
-                return _('Return {number} received and restocked').format(number=rma.number), 'positive'
-            if restocked == 0:
-                return _('Return {number} received; its items were not put back in stock').format(
-                    number=rma.number
-                ), 'positive'
-            return _('Return {number} received: {restocked} of {came} items put back in stock, the rest not').format(
-                number=rma.number, restocked=restocked, came=came
-            ), 'positive'
+            return returns.receipt_said(rma, lines, **asked), 'positive'  # all of it back on the shelf, none, or some
 
         self._form(_('Receive'), fields, receive, said)
 

@@ -256,20 +256,33 @@ def receive(
             )
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
-    came, restocked = sum(line.quantity for line in lines), sum(back.values())
-    if restocked == came:
-        text = sentence(N_('Return {number} received and restocked'), number=rma.number)
-    elif restocked == 0:
-        text = sentence(N_('Return {number} received; its items were not put back in stock'), number=rma.number)
-    else:
-        text = sentence(
-            N_('Return {number} received: {restocked} of {came} items put back in stock, the rest not'),
-            number=rma.number,
-            restocked=count(restocked),
-            came=count(came),
-        )
-    orders.log_event(session, order, 'return-received', text, actor)
+    restocked = sum(back.values())
+    orders.log_event(session, order, 'return-received', _receipt(rma, lines, restocked), actor)
     return _save(session, actor, rma, 'received', topics=(Topic.stock,) if restocked else ())
+
+
+def receipt_said(
+    rma: Return, lines: list[ReturnLine], *, restock: bool = True, sellable: dict[int, Any] | None = None
+) -> str:
+    """What `receive` said it put back on the shelf, given the same choices, in the reader's language (the order's
+    timeline keeps the same sentence)."""
+    back = _sellable(lines, sellable) if restock else {}
+    return _receipt(rma, lines, sum(back.values())).shown()
+
+
+def _receipt(rma: Return, lines: list[ReturnLine], restocked: int) -> Sentence:
+    """All of the return back in stock, none of it, or some."""
+    came = sum(line.quantity for line in lines)
+    if restocked == came:
+        return sentence(N_('Return {number} received and restocked'), number=rma.number)
+    if restocked == 0:
+        return sentence(N_('Return {number} received; its items were not put back in stock'), number=rma.number)
+    return sentence(
+        N_('Return {number} received: {restocked} of {came} items put back in stock, the rest not'),
+        number=rma.number,
+        restocked=count(restocked),
+        came=count(came),
+    )
 
 
 def _sellable(lines: list[ReturnLine], sellable: dict[int, Any] | None) -> dict[int, int]:
