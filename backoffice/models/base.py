@@ -101,6 +101,20 @@ def prefix_index(name: str, column: str) -> Index:
     )
 
 
+ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')  # SQLite's lower()
+_TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is "x starts with abc"
+
+
+def starts_with(dialect: str, lowered: Any, term: str) -> Any:
+    """lower(column) starts with the term, in the form the dialect reads a `prefix_index` for: a range on SQLite (its
+    LIKE reads no index unless the column is NOCASE), LIKE 'x%' on PostgreSQL (text_pattern_ops)."""
+    if dialect == 'postgresql':
+        escaped = term.lower().replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
+        return lowered.like(f'{escaped}%', escape='\\')
+    prefix = term.translate(ASCII_LOWER)  # SQLite's lower() changes ASCII letters only
+    return (lowered >= prefix) & (lowered < prefix + _TOP)
+
+
 def string_enum(enum: type[StrEnum], length: int = 20) -> Enum:
     """An enum column stored as VARCHAR (not a PostgreSQL enum type), so adding a value needs no migration."""
     return Enum(enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from backoffice.engine.declaration import link_fields
 from backoffice.i18n import N_, _
 from backoffice.models import Company, ContentEntry, Customer, Invoice, Order, Product, Ticket
+from backoffice.models.base import starts_with
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.system import entity_permissions
@@ -23,8 +24,6 @@ from backoffice.services.tracking_search import orders_by_tracking
 PER_TYPE = 5  # hits shown per record type
 MIN_LENGTH = 2  # a shorter term finds only exact numbers
 MAX_LENGTH = 100
-_ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-_TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is "x starts with abc"
 
 
 @dataclass(frozen=True)
@@ -156,21 +155,9 @@ def _prefix(
     makes it read that index (without statistics it may pick the trash index, deleted_at IS NULL, and scan); not on
     PostgreSQL, whose text_pattern_ops index is not in the collation's order (a sort of every hit of 'a%') and whose
     planner has statistics."""
-    sqlite = session.get_bind().dialect.name == 'sqlite'
-    return _first(
-        session, model, actor, key, [_starts(session, lowered, term)], already, order=lowered if sqlite else None
-    )
-
-
-def _starts(session: Session, lowered: ColumnElement[String], term: str) -> ColumnElement[bool]:
-    """lower(column) starts with the term, in the form the dialect's index answers (migration 0017): a range on SQLite
-    (its LIKE reads no index unless the column is NOCASE), LIKE 'x%' on PostgreSQL (text_pattern_ops indexes)."""
-    if session.get_bind().dialect.name == 'postgresql':
-        prefix = term.lower()
-        escaped = prefix.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-        return lowered.like(f'{escaped}%', escape='\\')
-    prefix = term.translate(_ASCII_LOWER)  # SQLite's lower() changes ASCII letters only
-    return (lowered >= prefix) & (lowered < prefix + _TOP)
+    dialect = session.get_bind().dialect.name
+    starts = starts_with(dialect, lowered, term)
+    return _first(session, model, actor, key, [starts], already, order=lowered if dialect == 'sqlite' else None)
 
 
 def _first(

@@ -8,11 +8,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from backoffice.models import Shipment
+from backoffice.models.base import ASCII_LOWER, starts_with
 
 MIN_PREFIX = 4  # a shorter term finds no parcel
 MAX_ORDERS = 100  # a prefix more parcels share than this finds only the exact number
-_ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-_TOP = '\U0010ffff'  # sorts after every character: 'abc' <= x < 'abc' + _TOP is "x starts with abc"
 
 
 def orders_by_tracking(session: Session, term: str) -> list[int]:
@@ -20,22 +19,14 @@ def orders_by_tracking(session: Session, term: str) -> list[int]:
 
     The number is stored without spaces (`services/orders.ship`), so a number read out in groups is found too. Only a
     term that could be one is looked up: ASCII, with a digit (a name or an email never reads the index)."""
-    wanted = ''.join((term or '').split()).translate(_ASCII_LOWER)
+    wanted = ''.join((term or '').split()).translate(ASCII_LOWER)
     if not MIN_PREFIX <= len(wanted) <= 80 or not wanted.isascii() or not any(c.isdigit() for c in wanted):
         return []
     lowered = func.lower(Shipment.tracking_number)
-    found = _order_ids(session, _starts(session, lowered, wanted), MAX_ORDERS + 1)
+    found = _order_ids(session, starts_with(session.get_bind().dialect.name, lowered, wanted), MAX_ORDERS + 1)
     if len(found) > MAX_ORDERS:
         return _order_ids(session, lowered == wanted, MAX_ORDERS)
     return found
-
-
-def _starts(session: Session, lowered: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
-    """In the form each dialect's index answers: a range on SQLite, LIKE 'x%' on PostgreSQL (text_pattern_ops)."""
-    if session.get_bind().dialect.name == 'postgresql':
-        escaped = prefix.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
-        return lowered.like(f'{escaped}%', escape='\\')
-    return (lowered >= prefix) & (lowered < prefix + _TOP)
 
 
 def _order_ids(session: Session, condition: ColumnElement[bool], limit: int) -> list[int]:
