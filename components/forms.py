@@ -127,8 +127,7 @@ def show_error(
         first = next((element for name, element in fields.items() if name in error.errors), None)
         if first is not None and hasattr(first, 'error'):
             first.run_method('focus')  # Quasar focuses without scrolling: scroll it to the middle of its form too
-            # through the field's own client: a handler may run without a slot (a background task, a test's call)
-            first.client.run_javascript(f'getHtmlElement({int(first.id)})?.scrollIntoView({{block: "center"}})')
+            scroll_into_view(first)
     else:
         unplaced.append(str(error))
     if not unplaced:
@@ -186,3 +185,11 @@ async def confirm(question: str, yes: str, *, title: str | None = None) -> bool:
             ui.button(_('Cancel'), on_click=lambda: dialog.submit(False)).props('flat').mark('confirm-no')
             ui.button(yes, on_click=lambda: dialog.submit(True)).mark('confirm-yes')
     return bool(await dialog)
+
+
+def scroll_into_view(element: ui.element, *, to_top: bool = False) -> None:
+    """Scroll the page to an element, to the middle of the screen (a field in error), or `to_top` (a section's heading:
+    give it a `scroll-margin-top` to stay clear of the page's header). Through the element's own client: a handler may
+    run without a slot (a background task, a test's call)."""
+    where = '{block: "start", behavior: "smooth"}' if to_top else '{block: "center"}'
+    element.client.run_javascript(f'getHtmlElement({int(element.id)})?.scrollIntoView({where})')

@@ -14,7 +14,7 @@ from backoffice.models import User
 from backoffice.runtime import job_titles
 from backoffice.runtime.scheduler import JOBS
 from backoffice.services import backups, job_runs, staff_mail, system_health
-from components.forms import FAILED, call, call_now, error_line, page_dialog
+from components.forms import FAILED, call, call_now, error_line, page_dialog, scroll_into_view
 from components.screens import screen
 from components.session import acting_user
 
@@ -24,7 +24,9 @@ class SystemScreen:
         self.settings = get_settings()
         ui.label(_('Health')).classes('text-lg font-medium')
         self.checks = ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-3')
-        with ui.row().classes('w-full items-center justify-between'):
+        # the Outbox check's "Show the failed emails" scrolls here: its top kept clear of the page's header
+        self.failed_mails_heading = ui.row().classes('w-full items-center justify-between')
+        with self.failed_mails_heading.style('scroll-margin-top: 72px').mark('failed-mails-heading'):
             ui.label(_('Failed emails')).classes('text-lg font-medium')
             self.retry_all = ui.button(_('Retry all failed'), icon='forward_to_inbox', on_click=self.send_all_again)
             self.retry_all.props('outline').mark('retry-all-mails')
@@ -55,6 +57,10 @@ class SystemScreen:
                     ui.label(check.detail).classes('text-sm text-gray-700 break-words')
                     if check.error:  # an address, a token: no spaces to wrap at
                         ui.label(check.error).classes('text-xs text-red-700 break-all font-mono').mark('check-error')
+                    if check.section == system_health.FAILED_MAILS:
+                        ui.button(
+                            _('Show the failed emails'), icon='arrow_downward', on_click=self.show_failed_mails
+                        ).props('flat dense no-caps').classes('self-start').mark('show-failed-mails')
         with read_session() as session:
             failed, total = staff_mail.failed_mails(session=session, actor=user)
         self.failed_mails.clear()
@@ -88,6 +94,9 @@ class SystemScreen:
                 with ui.row().classes('w-full gap-2 text-sm'):
                     ui.label(_(name)).classes('w-48 text-gray-600')
                     ui.label(value).classes('break-all')
+
+    def show_failed_mails(self) -> None:
+        scroll_into_view(self.failed_mails_heading, to_top=True)
 
     async def back_up(self) -> None:
         user = acting_user()
@@ -151,10 +160,9 @@ class SystemScreen:
             with session_scope() as session:
                 job_runs.request_run(session=session, actor=user, job=job, jobs=[known.name for known in JOBS])
 
-        if await call(ask) is FAILED:
-            return
-        ui.notify(_(RUN_ASKED).format(job=job_titles.title(job)), type='positive')
-        self.show(user)
+        if await call(ask) is not FAILED:
+            ui.notify(_(RUN_ASKED).format(job=job_titles.title(job)), type='positive')
+        self.show(user)  # refused too: the card then shows the run going on, or the one asked for already
 
     def ask_restore(self, backup: backups.Backup) -> None:
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md').mark('restore-dialog'):

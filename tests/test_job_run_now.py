@@ -3,6 +3,8 @@ on the server (system.manage), and the process that runs the jobs starts it with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from nicegui.testing import User
@@ -98,3 +100,53 @@ async def test_the_process_that_runs_the_jobs_starts_a_job_asked_for_and_records
         assert runner.scheduler.get_job('test-nightly').next_run_time.hour == 3  # still nightly after
     finally:
         await runner.stop()
+
+
+def start_running(job: str) -> JobRun:
+    """The scheduler's own start of `job` (its time came), still going: the row `job_runs.record` writes first."""
+    with session_scope() as session:
+        run = JobRun(job=job, started_at=datetime(2026, 12, 6, 5, 41, tzinfo=UTC))
+        session.add(run)
+        session.commit()
+        session.refresh(run)
+        return run
+
+
+async def test_run_now_on_a_job_that_started_meanwhile_says_since_when_it_runs_and_asks_nothing(user: User) -> None:
+    """The page showed the failed backup with "Run now"; its next run started before the click: the click was taken,
+    the scheduler skipped the second start, and nobody was told."""
+    admin = make_user('admin')
+    fail('backup')
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see(f'RuntimeError: {HOSTILE}')  # the failure's text, literally
+    start_running('backup')
+    user.find(marker='run-now-backup').click()
+    await user.should_see('Nightly backup is already running, started at 2026-12-06 05:41 UTC.')
+    await user.should_not_see('will run within a few seconds.')
+    await user.should_not_see(marker='run-now-backup')  # the card now shows the run going on
+    await user.should_see(marker='outcome-running')
+    assert outcomes('backup') == ['failed', 'running'] and asked_entries() == []
+
+
+def test_a_job_running_is_not_asked_for_and_a_run_started_after_the_request_is_the_run_asked_for() -> None:
+    admin = make_user('admin')
+    fail('digests')
+    start_running('digests')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        job_runs.request_run(session=session, actor=admin, job='digests', jobs=KNOWN)
+    assert refused.value.errors == {'': 'Send digests is already running, started at 2026-12-06 05:41 UTC.'}
+    assert outcomes('digests') == ['failed', 'running'] and asked_entries() == []
+
+    job_runs.record('digests', lambda: 1)  # that run ended (the next one closes it), and this one went well
+    with session_scope() as session:
+        job_runs.request_run(session=session, actor=admin, job='digests', jobs=KNOWN)
+    job_runs.record('backup', lambda: None)  # another job's run is no answer to this request
+    start_running('digests')  # the job's time came before the runner took the request: that run is the one asked for
+    assert job_runs.take_requested(KNOWN) == []
+    assert outcomes('digests') == ['failed', job_runs.INTERRUPTED, 'ok', 'running']  # the request is gone
+
+    fail('backup')
+    with session_scope() as session:
+        job_runs.request_run(session=session, actor=admin, job='backup', jobs=KNOWN)
+    assert job_runs.take_requested(KNOWN) == ['backup']  # nothing started meanwhile: taken to run
+    assert job_runs.take_requested(KNOWN) == []

@@ -48,8 +48,8 @@ ALLOWED = {
     ('components/audit_entry.py', 'link', 'ui.link(story.link_label, story.link)'),
     # a constant path and a token the server made (HMAC, url-safe), JSON-encoded twice: a JavaScript string literal
     ('pages/login.py', 'run_javascript', "f\"fetch('{REMEMBER_BROWSER}'"),
-    # the id NiceGUI gave the first field in error, an int (int()), and constant code: no data
-    ('components/forms.py', 'run_javascript', "first.client.run_javascript(f'getHtmlElement({int(first.id)})"),
+    # the id NiceGUI gave an element (a field in error, a section's heading), an int (int()), and constant code: no data
+    ('components/forms.py', 'run_javascript', "element.client.run_javascript(f'getHtmlElement({int(element.id)})"),
     # NiceGUI's own path of the chart bundle, after the same URL-quoted prefix NiceGUI writes into its import map,
     # HTML-escaped (components/lean_plotly.preload_bundle)
     ('components/lean_plotly.py', 'add_head_html', 'ui.add_head_html(f\'<link rel="modulepreload"'),

@@ -6,14 +6,15 @@ import pytest
 from nicegui.testing import User
 from sqlmodel import select
 
+from backoffice import i18n
 from backoffice.config import reload_settings
 from backoffice.db import get_engine, read_session, session_scope
-from backoffice.models import AuditEntry, JobRun, utcnow
+from backoffice.models import AuditEntry, Delivery, JobRun, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JobRunner
-from backoffice.services import app_settings, backups, job_runs, staff_mail, users
+from backoffice.services import app_settings, backups, job_runs, staff_mail, system_health, tickets, users
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, submit_request
 from .support.lists import rows_show
 from .support.newer_backup import FUTURE_REVISION, backup_from_a_newer_version, schema_revisions
 from .support.plans import let_the_page_run, reading, statements_during
@@ -57,6 +58,51 @@ async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emai
     await user.should_see('1 waiting, 0 failed: the mail server said:')  # the try that failed, and what it said
     await user.should_see('Connection refused')
     await user.should_see(marker='check-error')
+
+
+async def test_the_outbox_check_sends_failed_emails_to_their_section_and_failed_replies_to_their_requests(
+    user: User,
+) -> None:
+    """The Outbox check said "retry the failed replies on their requests" while the emails that had failed were
+    listed, with Retry, under Failed emails on the same page: it now counts each and says where each is retried."""
+    admin, agent = make_user('admin'), make_user('agent')
+    error = f'550 5.1.1 <cora@example.com>: "no such user" {HOSTILE}'
+    with session_scope() as session:
+        for address in ('cora@example.com', 'dan@example.com'):
+            failed = staff_mail.queue_to(session, address=address, subject=HOSTILE, body='Your sign-in link')
+            failed.status, failed.attempts, failed.error = 'failed', 5, error
+        session.commit()
+    ticket = submit_request()
+    with session_scope() as session:
+        reply = tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=ticket.version, body='On it.')
+        reply.delivery = Delivery.failed
+        session.add(reply)
+        session.commit()
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see(
+        '0 waiting, 3 failed: 2 emails to retry under Failed emails; 1 reply to a customer to retry on its request; '
+        'the mail server said:'
+    )
+    await user.should_not_see('retry the failed replies on their requests')
+    user.find(marker='show-failed-mails').click()  # scrolls to the list (seen in Chromium: system-outbox-*.png)
+    await user.should_see(marker='failed-mails-heading')
+    await user.should_see(error)  # the mail server's words, as it said them
+    with i18n.use('fr'), read_session() as session:
+        found = system_health.checks(session=session, actor=admin, settings=reload_settings())
+    outbox = next(check for check in found if check.name == 'Outbox')
+    assert outbox.detail == (
+        '0 en attente, 3 en échec\u00a0: 2 e-mails à relancer sous E-mails en échec\u00a0; 1 réponse à un client à '
+        'relancer depuis sa demande\u00a0; le serveur de messagerie a répondu\u00a0:'
+    )
+    assert outbox.section == system_health.FAILED_MAILS
+
+    user.find(marker='retry-all-mails').click()  # no email failed any more: the check no longer points there
+    await user.should_see('2 emails will be sent again with the next outbox run')
+    await user.should_see(
+        '2 waiting, 1 failed: no SMTP server is set (BACKOFFICE_SMTP_URL); '
+        '1 reply to a customer to retry on its request'
+    )
+    await user.should_not_see(marker='show-failed-mails')
 
 
 async def test_a_manager_gets_no_access(user: User) -> None:

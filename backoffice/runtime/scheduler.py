@@ -295,7 +295,8 @@ class JobRunner:
 
     def run_requested(self) -> list[str]:
         """Start now each job a person asked to run (job_runs.request_run), through the scheduler: a job already running
-        is not started twice (max_instances), and its run is recorded like any other."""
+        is not started twice (max_instances), nor one whose own time came after it was asked for (that run answers
+        it: job_runs.take_requested), and its run is recorded like any other."""
         from datetime import UTC, datetime
 
         from backoffice.services import job_runs

@@ -14,13 +14,14 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select, update
 
-from backoffice import secret_hint, stored_text, write_failures
+from backoffice import formatting, secret_hint, stored_text, write_failures
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import RESOURCES
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, NP_, _
 from backoffice.models import JobRun, KpiJobRun, User, utcnow
 from backoffice.permissions import require
+from backoffice.runtime import job_titles
 from backoffice.services import audit, channel_events
 from backoffice.stored_text import Sentence, sentence
 
@@ -33,6 +34,7 @@ KPI_INTERRUPTED = 'interrupted'  # the error of a KPI job run whose process died
 REQUESTED = 'requested'
 KEEP_PER_JOB = 50  # the newest runs of each job; older ones are pruned after each run
 SHOWN_PER_JOB = 10
+ALREADY_RUNNING = N_('{job} is already running, started at {started}.')
 
 
 def record(job: str, work: Callable[[], Any]) -> Any:
@@ -120,10 +122,21 @@ class JobHistory:
 
 def request_run(*, session: Session, actor: User, job: str, jobs: Iterable[str]) -> JobRun:
     """Ask the process that runs the scheduled jobs to run `job` (one of `jobs`) now, rather than at its next time:
-    a row the leader reads within seconds (`take_requested`). Audited."""
+    a row the leader reads within seconds (`take_requested`). Audited. A job running already is not asked for again
+    (the scheduler would skip the second start without a word): the refusal says since when it runs."""
     require(actor, 'system.manage')
     if job not in set(jobs):
         raise NotFound(_('There is no scheduled job by that name.'))
+    running = session.exec(
+        select(JobRun.started_at)
+        .where(JobRun.job == job, JobRun.outcome == 'running')
+        .order_by(col(JobRun.id).desc())
+        .limit(1)
+    ).first()
+    if running is not None:
+        raise ValidationFailed(
+            {'': _(ALREADY_RUNNING).format(job=job_titles.title(job), started=formatting.when(running))}
+        )
     waiting = session.exec(select(JobRun.id).where(JobRun.job == job, JobRun.outcome == REQUESTED)).first()
     if waiting is not None:
         raise ValidationFailed({'': _('A run of this job is already asked for.')})
@@ -153,8 +166,14 @@ def take_requested(jobs: Iterable[str]) -> list[str]:
     with session_scope() as session:
         asked = session.exec(asking).all()
         session.exec(delete(JobRun).where(col(JobRun.id).in_([run_id for run_id, _job in asked])))
+        # a run of the job that started after it was asked for (its time came meanwhile) is the run asked for: not
+        # started a second time (while it runs, the scheduler would skip the start anyway, and the request be lost)
+        started = select(JobRun.job, func.max(JobRun.id)).where(
+            col(JobRun.job).in_([job for _id, job in asked]), JobRun.outcome != REQUESTED
+        )
+        newest = dict(session.exec(started.group_by(col(JobRun.job))).all())
         session.commit()
-    return list(dict.fromkeys(job for _id, job in asked))
+    return list(dict.fromkeys(job for run_id, job in asked if (newest.get(job) or 0) < (run_id or 0)))
 
 
 def overview(*, session: Session, actor: User, jobs: Iterable[str]) -> list[JobHistory]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from backoffice import __version__, formatting, write_failures
 from backoffice.config import Settings
 from backoffice.db import schema_is_current
-from backoffice.i18n import N_, _, pgettext
+from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import Delivery, StaffMail, TicketMessage, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, backups
@@ -24,6 +24,7 @@ from backoffice.services import app_settings, backups
 Status = Literal['ok', 'warning', 'error']
 BACKUP_MAX_AGE = timedelta(hours=26)  # one a night, with some slack
 OUTBOX_MAX_WAIT = timedelta(minutes=15)
+FAILED_MAILS = 'failed-mails'  # /system's list of the emails the outbox gave up on (outside requests), with Retry
 DISK_LOW_BYTES = 1024**3
 
 
@@ -33,6 +34,7 @@ class Check:
     status: Status
     detail: str
     error: str = ''  # what a server answered, as it said it (a mail server's last refusal): shown apart, as code
+    section: str = ''  # the part of /system where what it counts is listed and acted on (FAILED_MAILS), if any
 
 
 def checks(*, session: Session, actor: User, settings: Settings) -> list[Check]:
@@ -104,14 +106,30 @@ def _outbox(session: Session, settings: Settings) -> Check:
         reasons.append(_('nothing is sent until a support email is set at Settings → General'))
     elif queued and oldest is not None and utcnow() - oldest > OUTBOX_MAX_WAIT:
         reasons.append(_('the oldest has waited over 15 minutes'))
+    # the emails outside requests are listed at /system's Failed emails, each with Retry; a reply to a customer is
+    # retried on its request, where the thread shows it failed
+    if staff.failed:
+        reasons.append(
+            ngettext(
+                '{count} email to retry under Failed emails',
+                '{count} emails to retry under Failed emails',
+                staff.failed,
+            ).format(count=formatting.number(staff.failed))
+        )
     if replies.failed:
-        reasons.append(_('retry the failed replies on their requests'))
+        reasons.append(
+            ngettext(
+                '{count} reply to a customer to retry on its request',
+                '{count} replies to customers to retry on their requests',
+                replies.failed,
+            ).format(count=formatting.number(replies.failed))
+        )
     if error:
         reasons.append(_('the mail server said:'))
     if not reasons:
         return Check(N_('Outbox'), 'ok', counted)
-    detail = _('{counts}: {reasons}').format(counts=counted, reasons='; '.join(reasons))
-    return Check(N_('Outbox'), 'warning', detail, error=error)
+    detail = _('{counts}: {reasons}').format(counts=counted, reasons=pgettext('between reasons', '; ').join(reasons))
+    return Check(N_('Outbox'), 'warning', detail, error=error, section=FAILED_MAILS if staff.failed else '')
 
 
 @dataclass(frozen=True)
