@@ -13,12 +13,20 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import cast
 
+from backoffice import stored_text
+from backoffice.i18n import N_
+from backoffice.stored_text import Sentence, sentence
+
 MAX_TEXT = 19_000  # of the body kept (the thread takes 20,000 characters; room for the truncation note)
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_PARTS = 200  # a mail of thousands of parts is read no further than this
 AUTO_PRECEDENCE = {'bulk', 'junk', 'list', 'auto_reply'}
 BOUNCE_SENDERS = ('mailer-daemon', 'postmaster')
+# why a part of a mail was not kept: stored with the note on its request, read in each agent's language
+TOO_MANY_PARTS = N_('more than {count} parts: the rest was not read')
+TOO_MANY_ATTACHMENTS = N_('{file} and the attachments after it: more than {count} attachments')
+TOO_LARGE = N_('{file}: {size}, over the limit of {limit}')
 _MESSAGE_ID = re.compile(r'<[^<>\s]{1,490}>')
 _REQUEST_NUMBER = re.compile(r'\[#(\d{1,9})\]|(?:^|\W)#(\d{1,9})\b')
 
@@ -39,7 +47,9 @@ class IncomingMail:
     text: str
     replies_to: list[str] = field(default_factory=list)  # In-Reply-To then References, nearest first
     attachments: list[Attachment] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # attachments left out, and why (in English, stored)
+    skipped: list[Sentence] = field(
+        default_factory=list
+    )  # attachments left out, and why (shown in each reader's language)
     automatic: str | None = None  # why this is an auto-reply (None: a person wrote it)
     bounce: str | None = None  # why this is a delivery failure report
 
@@ -215,7 +225,7 @@ def _bodies(message: Message, mail: IncomingMail) -> tuple[str, str]:
     plain, html = '', ''
     for count, part in enumerate(message.walk()):
         if count >= MAX_PARTS:
-            mail.skipped.append(f'more than {MAX_PARTS} parts: the rest was not read')
+            mail.skipped.append(sentence(TOO_MANY_PARTS, count=MAX_PARTS))
             break
         if part.is_multipart():
             continue
@@ -240,9 +250,15 @@ def _attach(part: Message, name: str, kind: str, mail: IncomingMail) -> None:
         payload = None
     data = payload if isinstance(payload, bytes) else b''
     if len(mail.attachments) >= MAX_ATTACHMENTS:
-        mail.skipped.append(f'{name}: more than {MAX_ATTACHMENTS} attachments')
+        if not any(said.key == TOO_MANY_ATTACHMENTS for said in mail.skipped):  # said once, from the first left out
+            mail.skipped.append(sentence(TOO_MANY_ATTACHMENTS, file=name, count=MAX_ATTACHMENTS))
     elif len(data) > MAX_ATTACHMENT_BYTES:
-        mail.skipped.append(f'{name}: {len(data) // 1024 // 1024} MB, over {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB')
+        # sizes as every screen writes them: 10.4 MB, not rounded down to the limit's 10 MB
+        mail.skipped.append(
+            sentence(
+                TOO_LARGE, file=name, size=stored_text.size(len(data)), limit=stored_text.size(MAX_ATTACHMENT_BYTES)
+            )
+        )
     elif data:
         mail.attachments.append(Attachment(name, kind[:100], data))
 

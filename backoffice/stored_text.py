@@ -43,7 +43,8 @@ class Sentence:
 
 def sentence(key: str, **values: Any) -> Sentence:
     """A sentence with its values: text as it is (a number, an email, a SKU); numbers to group, amounts, percentages,
-    instants, days and words to translate wrapped with `count`, `money`, `amount`, `percent`, `instant`, `day`, `word`;
+    instants, days, sizes and words to translate wrapped with `count`, `money`, `amount`, `percent`, `instant`, `day`,
+    `size`, `word`;
     another `Sentence` inside."""
     return Sentence(key, {name: _encoded(value) for name, value in values.items()})
 
@@ -73,6 +74,11 @@ def instant(value: datetime) -> dict[str, Any]:
 
 def day(value: date) -> dict[str, Any]:
     return {'day': value.isoformat()}
+
+
+def size(count: int) -> dict[str, Any]:
+    """A size in bytes as `formatting.size` writes it for the reader: '10.4 MB' (French: '10,4 Mo')."""
+    return {'size': int(count)}
 
 
 def word(msgid: str, context: str | None = None, *, capital: bool = False, lower: bool = False) -> dict[str, Any]:
@@ -201,6 +207,8 @@ def _value(value: Any) -> str:
         return formatting.when(datetime.fromisoformat(value['instant']))
     if 'day' in value:
         return formatting.day(date.fromisoformat(value['day']))
+    if 'size' in value:
+        return formatting.size(int(value['size']))
     if 'word' in value:
         context = value.get('context')
         shown = i18n.pgettext(context, value['word']) if context else i18n.gettext(value['word'])

@@ -24,7 +24,7 @@ from backoffice import imap_client, inbound_mail, secret_box
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic, after_commit
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import (
     Customer,
     Mailbox,
@@ -38,6 +38,7 @@ from backoffice.models import (
 )
 from backoffice.services import app_settings, mailboxes, ticket_attachments, tickets
 from backoffice.services.ticket_input import SUBJECT_MAX
+from backoffice.stored_text import joined, sentence
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,17 @@ def _into_thread(
     session.add(message)
     files = [ticket_attachments.from_mail(a.file_name, a.data, a.content_type) for a in mail.attachments]
     written.extend(ticket_attachments.store(session, ticket_id=ticket.id, message_id=message.id, files=files))
+    if mail.skipped:  # a note for the agents, after the mail, in each one's language (the mail stays as written)
+        said = sentence(NOT_KEPT, skipped=joined(list(mail.skipped), '; '))
+        session.add(
+            TicketMessage(
+                ticket_id=ticket.id, kind=MessageKind.note, created_at=message.created_at, **tickets.system_note(said)
+            )
+        )
     return ticket.id, outcome
+
+
+NOT_KEPT = N_('Not kept from this email: {skipped}')
 
 
 def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
@@ -286,8 +297,6 @@ def _body(mail: inbound_mail.IncomingMail) -> str:
     text = mail.text
     if not text:
         text = _('(no text: see the attachments)') if mail.attachments else _('(empty message)')
-    if mail.skipped:
-        text += '\n\n[Not kept: ' + '; '.join(mail.skipped)[:500] + ']'
     return text
 
 
