@@ -18,7 +18,9 @@ from backoffice.services import backups, job_runs, staff_mail
 
 from ..support.browser import (
     ARTIFACTS,
+    TIMEOUT,
     RunningServer,
+    WebDriverWait,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -98,6 +100,8 @@ def test_a_failed_jobs_and_the_mail_servers_long_errors_stay_inside_the_page_at_
 
 
 SUBJECT = 'Your sign-in link "now": <img src=x onerror="window.__x=1"> ' + 'Zq' * 40
+MAIL_ERROR = '550 5.1.1 <' + 'Zx81kQ0pL3vR' * 12 + '@relay.example.com>: "no such user" <script>window.__x=3</script>'
+JOB_ERROR = '<script>window.__x=2</script> report server said "no": <b>bold</b>'
 ADDRESS = 'o.hara+' + 'q' * 50 + '@a-very-long-domain-name.example.com'
 
 
@@ -112,12 +116,12 @@ def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
     with session_scope() as session:
         failed = staff_mail.queue_to(session, address=ADDRESS, subject=SUBJECT, body='…')
         failed.status, failed.attempts = 'failed', 5
-        failed.error = '550 5.1.1 <' + 'Zx81kQ0pL3vR' * 12 + '@relay.example.com>: "no such user"'
+        failed.error = MAIL_ERROR
         session.commit()
         failed_id = failed.id
 
     def fails() -> None:
-        raise OSError('<script>window.__x=2</script> report server said "no"')
+        raise OSError(JOB_ERROR)
 
     with pytest.raises(OSError):
         job_runs.record('customer-reports', fails)
@@ -125,6 +129,24 @@ def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
         driver.get(f'{server.url}/system')
+        # the Outbox check counts the failed emails (this file's and others') and leads to their list
+        show = visible_text(driver, 'Show the failed emails')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-health-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the health checks are wider than the screen at {width} px'
+        show.click()
+        heading = visible(driver, '.q-page').find_element(By.XPATH, './/*[normalize-space(text())="Failed emails"]')
+        WebDriverWait(driver, TIMEOUT).until(
+            lambda d, heading=heading: (
+                0 <= d.execute_script('return arguments[0].getBoundingClientRect().top', heading) < 150
+            ),
+            'the failed emails are not brought to the top of the screen',
+        )
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'system-health-shows-failed-emails-{width}.png'))
+        # what the mail server and the job said, quotes, colons and markup as they were: text, never markup
+        assert visible_text(driver, 'window.__x=3').text == MAIL_ERROR
+        assert visible_text(driver, 'report server said').text == f'OSError: {JOB_ERROR}'
         row = visible_text(driver, 'Zq' * 40)
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', row)
         settle(driver)
@@ -155,4 +177,5 @@ def test_a_failed_email_is_retried_and_a_failed_job_run_now_at_390_and_1440(
     driver.execute_script('arguments[0].scrollIntoView({block: "center"})', run_now)
     run_now.click()
     visible_text(driver, 'will run within a few seconds.')
+    assert visible_text(driver, 'report server said').text == f'OSError: {JOB_ERROR}'  # the card drawn again
     assert driver.execute_script('return window.__x') is None
