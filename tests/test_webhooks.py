@@ -15,11 +15,11 @@ from backoffice import events, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import AuditEntry, Ticket, WebhookDelivery, WebhookEndpoint, utcnow
+from backoffice.models import AuditEntry, Carrier, Shipment, Ticket, WebhookDelivery, WebhookEndpoint, utcnow
 from backoffice.permissions import PermissionDenied
-from backoffice.services import tickets, trash, webhooks
+from backoffice.services import orders, tickets, trash, webhooks
 
-from .support.factories import make_product, make_user, pay, place
+from .support.factories import advance, fresh, make_product, make_user, pay, place
 from .support.webhook_receiver import webhook_receiver
 
 
@@ -96,6 +96,64 @@ def test_an_endpoint_for_order_paid_receives_exactly_one_signed_post_when_an_ord
         assert secret not in post.body.decode()
     [sent] = deliveries()
     assert (sent.status, sent.attempts, sent.last_status_code) == ('delivered', 1, 200)
+
+
+def test_the_front_office_hears_the_parcels_tracking_when_it_leaves_and_each_time_it_is_put_right(admin) -> None:
+    """order.shipped carries the carrier, the tracking number and its link (what the front office emails the
+    customer); a number put right after the parcel left is order.tracking_changed, once per correction."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=admin)
+    with session_scope() as session:
+        carrier = Carrier(
+            code='dhl', name='DHL "Express": <b>', tracking_url_template='https://track.example/{tracking}'
+        )
+        session.add(carrier)
+        session.commit()
+        carrier_id = carrier.id
+    with webhook_receiver() as front, webhook_receiver() as shipped_only:
+        add_endpoint(admin, front.url, 'order.shipped, order.tracking_changed', name='Front office')
+        add_endpoint(admin, shipped_only.url, 'order.shipped', name='Shipped only')
+        order = place(('MUG', 1))
+        pay(admin, order)
+        order = advance(admin, order, 'pack')
+        with session_scope() as session:
+            shipment = orders.ship(
+                session=session,
+                actor=admin,
+                order_id=order.id,
+                version=order.version,
+                carrier_id=carrier_id,
+                tracking_number='JD 0146',
+            )
+            shipment_id = shipment.id
+        for number in ('JD0147', 'JD0146'):  # typed wrong, then put back: two corrections, two events
+            with session_scope() as session:
+                orders.correct_tracking(
+                    session=session, actor=admin, shipment_id=shipment_id, carrier_id=carrier_id, tracking_number=number
+                )
+        assert webhooks.dispatch_due() == {'delivered': 4, 'retry': 0, 'failed': 0}
+        bodies = [json.loads(post.body) for post in front.received]
+        assert [body['event'] for body in bodies] == [
+            'order.shipped',
+            'order.tracking_changed',
+            'order.tracking_changed',
+        ]
+        assert [json.loads(post.body)['event'] for post in shipped_only.received] == ['order.shipped']
+        parcels = [body['data']['shipment'] | {'shipped_at': None} for body in bodies]
+        assert parcels == [
+            {
+                'carrier': 'DHL "Express": <b>',
+                'tracking_number': number,
+                'tracking_url': f'https://track.example/{number}',
+                'shipped_at': None,
+                'delivered_at': None,
+            }
+            for number in ('JD0146', 'JD0147', 'JD0146')
+        ]
+        assert bodies[0]['data']['order']['number'] == order.number
+        assert bodies[-1]['data']['order']['status'] == 'shipped'
+    with read_session() as session:
+        assert session.get(Shipment, shipment_id).tracking_number == 'JD0146'
+    assert fresh(order.id).status == 'shipped'
 
 
 def test_the_same_event_heard_twice_is_queued_once(admin) -> None:

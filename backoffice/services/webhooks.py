@@ -38,6 +38,7 @@ from backoffice.models import (
     OrderStatus,
     Refund,
     Return,
+    Shipment,
     Ticket,
     TicketMessage,
     TicketStatus,
@@ -60,6 +61,7 @@ EVENT_TYPES: dict[str, str] = {
     'order.created': N_('An order was placed (or a staff draft confirmed)'),
     'order.paid': N_('Payments cover an order'),
     'order.shipped': N_('An order left the warehouse'),
+    'order.tracking_changed': N_("A shipped order's carrier or tracking number was put right"),
     'order.delivered': N_('An order was delivered'),
     'order.cancelled': N_('An order was cancelled'),
     'refund.created': N_('Money was refunded on an order'),
@@ -323,10 +325,12 @@ _ORDER_EVENTS = {
     'confirmed': 'order.created',
     'paid': 'order.paid',
     'shipped': 'order.shipped',
+    'tracking-corrected': 'order.tracking_changed',
     'delivered': 'order.delivered',
     'cancelled': 'order.cancelled',
     'refunded': 'refund.created',
 }
+_PARCEL_EVENTS = frozenset({'order.shipped', 'order.tracking_changed', 'order.delivered'})  # they carry the parcel
 _RETURN_EVENTS = {'created': 'return.created', 'received': 'return.received'}
 
 
@@ -337,8 +341,15 @@ def _on_order(session: Session, payload: dict[str, Any]) -> None:
     order = session.get(Order, payload['id'])
     if order is None or order.status == OrderStatus.draft:
         return
-    data = {'order': order_data(order)}
+    data: dict[str, Any] = {'order': order_data(order)}
     key = f'{event}:{order.id}'
+    if event in _PARCEL_EVENTS:
+        shipment = session.exec(
+            select(Shipment).where(Shipment.order_id == order.id).order_by(col(Shipment.id).desc()).limit(1)
+        ).first()
+        data['shipment'] = shipment_data(shipment) if shipment is not None else None
+        if event == 'order.tracking_changed':  # each correction is its own event (the order's version moved)
+            key = f'{event}:{order.id}:{order.version}'
     if event == 'refund.created':
         refund = session.exec(
             select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id).desc()).limit(1)
@@ -412,6 +423,17 @@ def order_data(order: Order) -> dict[str, Any]:
         'customer_email': order.email,
         'placed_at': _iso(order.placed_at),
         'updated_at': _iso(order.updated_at),
+    }
+
+
+def shipment_data(shipment: Shipment) -> dict[str, Any]:
+    """The parcel of a shipped order, as webhooks carry it: what the front office tells the customer."""
+    return {
+        'carrier': shipment.carrier.name if shipment.carrier is not None else None,
+        'tracking_number': shipment.tracking_number or None,
+        'tracking_url': shipment.tracking_url or None,
+        'shipped_at': _iso(shipment.shipped_at),
+        'delivered_at': _iso(shipment.delivered_at),
     }
 
 
