@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from nicegui import ui
-from nicegui.testing import User as TestUser
+from nicegui.testing import User
 from sqlmodel import col, select
 
 from backoffice import i18n
@@ -190,7 +190,7 @@ def test_a_received_return_says_how_much_was_restocked_in_the_list_and_in_french
 # --- 4. who made a movement -----------------------------------------------------------------------------------------
 
 
-async def test_the_movements_list_names_who_made_each_movement(user: TestUser) -> None:
+async def test_the_movements_list_names_who_made_each_movement(user: User) -> None:
     manager = make_user('manager', name='Maya "M" : <script>x</script>')
     mug = make_product('MUG', stock_on_hand=5, actor=manager)
     with session_scope() as session:
@@ -219,7 +219,7 @@ def test_the_first_low_stock_run_sends_one_notice_listing_the_products() -> None
     assert notice.link == '/inventory?low_stock=yes'
 
 
-async def test_the_low_stock_notice_opens_the_list_filtered_on_low_stock(user: TestUser) -> None:
+async def test_the_low_stock_notice_opens_the_list_filtered_on_low_stock(user: User) -> None:
     manager = make_user('manager')
     make_product('FULL', stock_on_hand=50, actor=manager)
     short = make_product('SHORT', stock_on_hand=1, actor=manager)
@@ -233,7 +233,7 @@ async def test_the_low_stock_notice_opens_the_list_filtered_on_low_stock(user: T
 # --- the product form --------------------------------------------------------------------------------------------
 
 
-async def test_a_manager_marks_a_product_as_a_service_on_its_form(user: TestUser) -> None:
+async def test_a_manager_marks_a_product_as_a_service_on_its_form(user: User) -> None:
     manager = make_user('manager')
     make_product('PLAN-REPAIR', name='Repair "diagnosis" : <script>alert(1)</script>')
     await signed_in(user, manager.email, path='/products')
