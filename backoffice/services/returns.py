@@ -272,11 +272,12 @@ def receipt_said(received: Return, lines: list[ReturnLine]) -> str:
     return _receipt(received, lines, received.restocked_quantity or 0).shown()
 
 
-RESTOCKED = N_('Restocked: {restocked} of {came}')  # migration 0056 wrote it for the returns received before
+# the list's cell under 'Restocked' ('2 of 3'; migration 0056 wrote it for the returns received before)
+RESTOCKED = N_('{restocked} of {came}')
 
 
 def restocked_said(restocked: int, came: int) -> Sentence:
-    """How much of a received return went back on the shelf, as /returns lists it ('Restocked: 2 of 3')."""
+    """How much of a received return went back on the shelf, as /returns lists it under 'Restocked' ('2 of 3')."""
     return sentence(RESTOCKED, restocked=count(restocked), came=count(came))
 
 
@@ -284,7 +285,9 @@ def restocked_shown(rma: Return) -> str:
     """How much of a received return went back on the shelf in the reader's language; '' before it is received."""
     if rma.restocked_quantity is None:
         return ''
-    return stored_text.show(rma.restocked, rma.restocked_key, rma.restocked_params)
+    return _('Restocked: {count}').format(
+        count=stored_text.show(rma.restocked, rma.restocked_key, rma.restocked_params)
+    )
 
 
 def _came(lines: list[ReturnLine]) -> int:

@@ -143,7 +143,7 @@ def the_product_form_and_the_returns_list(driver: WebDriver, server: RunningServ
         driver.get(f'{server.url}/returns')
         visible_text(driver, rma.number)
         if width == DESKTOP[0]:  # a phone's card leaves the column out
-            visible_text(driver, 'Restocked: 2 of 3')
+            visible_text(driver, '2 of 3')  # under 'Restocked'
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'returns-restocked-{width}.png'))
         assert no_horizontal_overflow(driver), f'the returns list overflows sideways at {width} px'

@@ -1,7 +1,7 @@
 """Warehouse fixes: `products.stocked` (a service or a plan is not: no stock level, no reservation, no alert; the
 stock rows such products had are removed), a purchase order closed short (`purchases.closed_at`, `closed_by`,
 `close_reason`; the status gains 'closed_short', a VARCHAR enum), and how much of a received return went back on the
-shelf (`returns.restocked_quantity` and the sentence saying it, `restocked` with its key and values), filled for the
+shelf (`returns.restocked_quantity` and the list's '2 of 3', `restocked` with its key and values), filled for the
 returns received before from their return movements.
 
 Revision ID: 0056
@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 # SQLite's batch mode reflects the tables these point to: their expression indexes are only named in a warning
 QUIET = 'Skipped unsupported reflection of expression-based index'
-RESTOCKED = 'Restocked: {restocked} of {came}'  # services/returns.RESTOCKED, as it was when this was written
+RESTOCKED = '{restocked} of {came}'  # services/returns.RESTOCKED, as it was when this was written
 
 
 def upgrade() -> None:
