@@ -8,7 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backoffice import formatting
+from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
 from backoffice.formatting import when as format_when
 from backoffice.i18n import _, ngettext, pgettext
@@ -142,10 +142,13 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             if purchase and can(user, 'payables.read')
             else None
         )
+        history = purchases.timeline(session=session, actor=user, purchase_id=purchase_id) if purchase else []
     if purchase is None:
         ui.notify(_('This purchase no longer exists'), type='warning')
         return
     receiving = purchases.may_receive(purchase) and can(user, 'catalog.write')
+    closing = purchases.may_close_short(purchase) and can(user, 'catalog.write')
+    closed = purchases.closed_short(purchase)
     counts: dict[int, WholeNumberInput] = {}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
@@ -173,6 +176,12 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                             )
                         if line.received_quantity and not due:
                             details.append(_('all received'))
+                        elif closed:  # the rest will not come
+                            details.append(
+                                _('{received} received, {missing} not delivered').format(
+                                    received=formatting.number(line.received_quantity), missing=formatting.number(due)
+                                )
+                            )
                         elif line.received_quantity:
                             details.append(
                                 _('{received} received, {due} still due').format(
@@ -227,6 +236,17 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
             ui.notify(text.format(number=purchases.label(purchase), n=formatting.number(arrived)), type='positive')
             await on_saved()
 
+        if history:  # who ordered, received, closed it short and why
+            with ui.column().classes('w-full gap-1').mark('purchase-timeline'):
+                ui.label(_('Timeline')).classes('text-sm font-medium')
+                for entry in history:
+                    with ui.column().classes('gap-0').mark('purchase-timeline-entry'):
+                        ui.label(stored_text.show(entry.summary, entry.summary_key, entry.summary_params)).classes(
+                            'text-sm'
+                        ).style('overflow-wrap: anywhere')
+                        ui.label(f'{format_when(entry.at)} · {entry.actor_email or ""}').classes(
+                            'text-xs text-gray-500'
+                        )
         for bill in billing.bills if billing else []:
             ui.link(
                 _('Bill {number} · {status} · {total}').format(
@@ -244,13 +264,65 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                     icon='request_quote',
                     on_click=lambda: bill_from_purchase(purchase_id),
                 ).props('outline').mark('purchase-enter-bill')
+            if closing:
+                ui.button(
+                    _('Close short'), icon='block', on_click=lambda: close_short_dialog(dialog, purchase, on_saved)
+                ).props('outline').mark('close-short')
             if receiving:
                 ui.button(_('Receive now'), icon='move_to_inbox', on_click=receive).mark('receive-now')
     dialog.open()
 
 
+def close_short_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:
+    """The supplier will not deliver the rest: close the purchase with what arrived, saying why."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(_('Close purchase {number} short').format(number=purchases.label(purchase))).classes(
+            'text-lg font-medium'
+        )
+        ui.label(_('What was received stays in stock; the rest is no longer expected from the supplier.')).classes(
+            'text-sm'
+        )
+        reason = (
+            ui.input(_('Reason'), placeholder=_('e.g. discontinued by the supplier'))
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('close-short-reason')
+        )
+        message = error_line()
+
+        async def close() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+
+            def work() -> Purchase:
+                with session_scope() as session:
+                    return purchases.close_short(
+                        session=session, actor=actor, purchase_id=purchase.id or 0, reason=reason.value or ''
+                    )
+
+            if await call(work, fields={'reason': reason}, message=message) is FAILED:
+                return
+            dialog.close()
+            parent.close()
+            ui.notify(
+                _('Purchase {number} closed short: the rest is no longer expected').format(
+                    number=purchases.label(purchase)
+                ),
+                type='positive',
+            )
+            await on_saved()
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Close short'), on_click=close).mark('confirm-close-short')
+    dialog.open()
+
+
 def _state(purchase: Purchase, lines: list[tuple[PurchaseLine, str, str]]) -> str:
-    """'received <when>', 'on order', or how much of a short delivery is still due."""
+    """'received <when>', 'on order', 'closed short <when>', or how much of a short delivery is still due."""
+    if purchases.closed_short(purchase):
+        return _('closed short {when}').format(when=format_when(purchase.closed_at)) if purchase.closed_at else ''
     if not purchases.may_receive(purchase):
         when = format_when(purchase.received_at) if purchase.received_at else ''
         return _('received {when}').format(when=when) if when else _('received')

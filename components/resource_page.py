@@ -150,7 +150,9 @@ def _load(user: User, resource: Resource, record_id: int) -> tuple[Any, dict[str
         for column in resource.columns:
             value = getattr(record, column.name)
             if column.kind == 'related' and column.related and value is not None:
-                titles = crud.titles_for(session=session, resource=RESOURCES[column.related], ids={value}, live=True)
+                titles = crud.titles_for(
+                    session=session, resource=RESOURCES[column.related], ids={value}, live=True, field=column.shows
+                )
                 related[column.name] = titles.get(value, '')
         sections = crud.record_sections(
             session=session, actor=user, resource=resource, record_id=record_id, limit=SECTION_ROWS

@@ -319,7 +319,7 @@ class ResourceTable:
             if column.kind == 'related' and column.related:
                 ids = {getattr(record, column.name) for record in records}
                 related[column.name] = crud.titles_for(
-                    session=session, resource=RESOURCES[column.related], ids=ids, live=True
+                    session=session, resource=RESOURCES[column.related], ids=ids, live=True, field=column.shows
                 )  # one in the trash: an empty cell, no link
         rows = []
         for record in records:
@@ -658,9 +658,18 @@ class ResourceTable:
             self._applying = False
 
     def _choice_from_address(self, params) -> None:
-        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link)."""
+        """A choice filter named in the address (/users?role=custom-3: the roles screen's "users hold it" link), or a
+        yes/no one (/inventory?low_stock=yes: the low-stock notice of several products)."""
         for declared in self.resource.filters:
             value = params.get(declared.name, '')
+            if declared.kind in ('bool', 'present') and value in ('yes', 'no') and declared.name in self.controls:
+                self._applying = True
+                try:
+                    self.state['filters'][declared.name] = value == 'yes'
+                    self.controls[declared.name].set_value(value)
+                finally:
+                    self._applying = False
+                continue
             if declared.kind != 'choice' or value not in (declared.choices or {}) or declared.name not in self.controls:
                 continue
             self._applying = True

@@ -390,6 +390,8 @@ class OrderScreen:
                             number=rma.number, status=status, items=items
                         )
                     ui.label(shown)
+                    if restocked := returns.restocked_shown(rma):  # 'Restocked: 2 of 3', as /returns lists it
+                        ui.label(restocked).classes('text-sm text-gray-600').mark('return-restocked')
                     if rma.refund_state:
                         self._return_refund(rma)
                     allowed = returns.allowed_actions(rma) if self.may_write else frozenset()
@@ -651,8 +653,8 @@ class OrderScreen:
             asked.update(restock=bool(values['restock']), sellable=sellable)
             return lambda s, u: returns.receive(session=s, actor=u, return_id=rma.id, **asked)
 
-        def said(_received: Return) -> tuple[str, str]:
-            return returns.receipt_said(rma, lines, **asked), 'positive'  # all of it back on the shelf, none, or some
+        def said(received: Return) -> tuple[str, str]:
+            return returns.receipt_said(received, lines), 'positive'  # all of it back on the shelf, none, or some
 
         self._form(_('Receive'), fields, receive, said)
 

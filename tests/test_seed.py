@@ -7,13 +7,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice import auth, db
 from backoffice.__main__ import main
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query, search
-from backoffice.models import Company, Customer, CustomerCreate, Order, Purchase, Return, Ticket, TicketType, User
+from backoffice.models import (
+    Company,
+    Customer,
+    CustomerCreate,
+    Order,
+    OrderEvent,
+    Product,
+    Purchase,
+    Return,
+    StockLevel,
+    Ticket,
+    TicketType,
+    User,
+)
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.seed import demo as seed
 from backoffice.seed import people
@@ -179,6 +192,20 @@ def test_the_seed_command_gives_the_demo_a_small_shop_once_and_the_team_who_can_
         # /returns and /purchases have something to show: returns in each state, purchase orders ordered and received
         assert {r.status for r in session.exec(select(Return)).all()} >= {'requested', 'received', 'closed'}
         assert {p.status for p in session.exec(select(Purchase)).all()} == {'ordered', 'received'}
+        # a demo purchase order has its total, its lines' cost (it had none)
+        assert all(p.total for p in session.exec(select(Purchase)).all())
+        # services and plans are not stocked: no stock level, so never low on stock
+        plans = session.exec(select(Product).where(col(Product.sku).startswith('PLAN-'))).all()
+        assert plans and not any(p.stocked for p in plans)
+        assert not session.exec(select(StockLevel).where(col(StockLevel.product_id).in_([p.id for p in plans]))).all()
+        # a received demo return says how much went back on the shelf
+        received = session.exec(select(Return).where(Return.status == 'received')).first()
+        assert received.restocked == '1 of 1'  # under 'Restocked'
+        # a seeded parcel's timeline says which carrier took it, and its tracking number
+        shipped = session.exec(
+            select(OrderEvent).where(OrderEvent.kind == 'shipped').order_by(col(OrderEvent.id))
+        ).all()
+        assert shipped and all(e.text.startswith('Shipped with ') and ', tracking JJD' in e.text for e in shipped)
 
 
 def test_the_seed_command_adds_customers_in_bulk(capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,6 +89,9 @@ class Column:
     # a choice column that is not nullable. The list reads it value by value, each a range of its (column, id) index
     ranked: bool = False
     related: str | None = None  # key of the resource whose record this column points at
+    # a 'related' column: the field of that record shown instead of its resource's title (a movement's author by the
+    # user's name, not the email that titles a user)
+    shows: str = ''
     # the record's field holding the id of the `related` resource's record that the cell links to (a related column:
     # itself); the cell is a link when that resource's link is '…{id}…' and the reader may read it
     opens: str = ''

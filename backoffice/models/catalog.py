@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, field_serializer, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import Index, Numeric, Text, func, literal_column
+from sqlalchemy import true as sa_true
 from sqlmodel import Field
 
 from backoffice.i18n import _
@@ -71,6 +72,9 @@ class Product(EditableTable, SoftDeletable, table=True):
     currency: str = Field(default=Currency.EUR.value, max_length=3)
     active: bool = True
     image: str | None = Field(default=None, max_length=300)  # relative to <data_dir>/uploads, e.g. products/….png
+    # migration 0056: a physical good kept on a shelf. A service or a plan is not: it has no stock level, reserves
+    # nothing when ordered, raises no low-stock alert and has no movements or counts (services/stock.py)
+    stocked: bool = Field(default=True, sa_column_kwargs={'server_default': sa_true()})
 
     @field_serializer('price')
     def _price_as_text(self, price: Decimal | None) -> str | None:
@@ -183,6 +187,7 @@ class ProductCreate(BaseModel):
     price: Money
     currency: CurrencyCode = Currency.EUR
     active: bool = True
+    stocked: bool = True
     image: StoredImage = None
 
     _required = field_validator('name', mode='before')(_not_blank)
@@ -196,7 +201,8 @@ class ProductUpdate(BaseModel):
     price: Money | None = None
     currency: CurrencyCode | None = None
     active: bool | None = None
+    stocked: bool | None = None
     image: StoredImage = None
 
-    _required = field_validator('sku', 'name', 'price', 'currency', 'active', mode='before')(_not_blank)
+    _required = field_validator('sku', 'name', 'price', 'currency', 'active', 'stocked', mode='before')(_not_blank)
     _text = field_validator('description', mode='before')(_no_null_text)

@@ -72,6 +72,8 @@ class PurchaseStatus(StrEnum):
     ordered = 'ordered'  # ordered from the supplier, not here yet: no stock moved
     partly_received = 'partly_received'  # some of it arrived (a short delivery): the rest is still due
     received = 'received'  # arrived: each line is a receipt movement
+    # closed with what arrived: the supplier will not deliver the rest, which is no longer due (migration 0056)
+    closed_short = 'closed_short'
 
 
 class Purchase(SQLModel, table=True):
@@ -90,6 +92,10 @@ class Purchase(SQLModel, table=True):
     line_count: int = 0
     total: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))  # the lines' quantity × unit cost, if known
     created_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    # migration 0056: closed short (services/purchases.close_short): when, by whom, and the person's reason as typed
+    closed_at: datetime | None = None
+    closed_by: int | None = Field(default=None, foreign_key='users.id', ondelete='SET NULL')
+    close_reason: str = Field(default='', max_length=300, sa_column_kwargs={'server_default': ''})
 
 
 class PurchaseLine(SQLModel, table=True):

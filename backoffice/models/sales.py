@@ -320,6 +320,12 @@ class Return(EditableTable, table=True):
     refund_amount: Decimal | None = Field(default=None, sa_type=MONEY)
     # migration 0049: its order's currency, copied when it is started, so /returns writes the refund as money
     currency: str = Field(default='EUR', max_length=3, sa_column_kwargs={'server_default': 'EUR'})
+    # migration 0056: how many of its items went back on the shelf when it was received (None until then), and that
+    # said as services/returns.restocked_said says it ('Restocked: 2 of 3'), stored for each reader's language
+    restocked_quantity: int | None = None
+    restocked: str = Field(default='', max_length=120, sa_column_kwargs={'server_default': ''})
+    restocked_key: str | None = Field(default=None, max_length=200)
+    restocked_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class ReturnLine(SQLModel, table=True):

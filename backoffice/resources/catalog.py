@@ -193,6 +193,7 @@ PRODUCTS = register(
             Column('price', N_('Price'), kind='money', currency='currency'),
             Column('currency', N_('Currency'), kind='choice', choices=CURRENCY_CODES, on_phone=False),
             Column('active', N_('Active'), kind='bool', on_phone=False),
+            Column('stocked', N_('Stocked'), kind='bool', on_phone=False),
         ),
         fields=(
             FormField('sku', N_('SKU'), required=True, help=N_('Letters, digits, - and _; saved in upper case')),
@@ -201,6 +202,13 @@ PRODUCTS = register(
             FormField('price', N_('Price'), kind='money', required=True),
             FormField('currency', N_('Currency'), kind='choice', choices=CURRENCIES, required=True),
             FormField('active', N_('Active (offered for sale)'), kind='bool'),
+            # a service or a plan is not: no stock level, no reservation when ordered, no low-stock alert
+            FormField(
+                'stocked',
+                N_('Stocked (kept on a shelf)'),
+                kind='bool',
+                help=N_('Off for services and plans: no stock, nothing reserved when ordered, no low-stock alert'),
+            ),
             FormField('description', N_('Description'), kind='markdown'),
             # for an image field, `related` names the uploads folder (<data_dir>/uploads/products/)
             FormField(
@@ -213,6 +221,7 @@ PRODUCTS = register(
         filters=(
             Filter('category_id', N_('Category'), 'related', related='categories'),
             Filter('active', N_('Active'), 'bool'),
+            Filter('stocked', N_('Stocked'), 'bool'),
             Filter('currency', N_('Currency'), 'choice', choices=CURRENCIES),
         ),
         link_wording={
@@ -236,7 +245,7 @@ PRODUCTS = register(
                 adjust_product_stock,
                 'catalog.write',
                 icon='tune',
-                visible=lambda p: p.deleted_at is None,
+                visible=lambda p: p.deleted_at is None and p.stocked,
                 inputs=ADJUST_INPUTS,
             ),
             Action(
@@ -245,7 +254,7 @@ PRODUCTS = register(
                 count_product_stock,
                 'catalog.write',
                 icon='fact_check',
-                visible=lambda p: p.deleted_at is None,
+                visible=lambda p: p.deleted_at is None and p.stocked,
                 inputs=COUNT_INPUTS,
             ),
         ),

@@ -18,7 +18,12 @@ RETURN_STATUSES = {
     'cancelled': NP_('return status', 'Cancelled'),
 }
 RESOLUTIONS = {'refund': N_('Refund'), 'credit_note': N_('Credit note'), 'exchange': N_('Exchange')}
-PURCHASE_STATUSES = {'ordered': N_('Ordered'), 'partly_received': N_('Partly received'), 'received': N_('Received')}
+PURCHASE_STATUSES = {
+    'ordered': N_('Ordered'),
+    'partly_received': N_('Partly received'),
+    'received': N_('Received'),
+    'closed_short': N_('Closed short'),  # the supplier will not deliver the rest (services/purchases.close_short)
+}
 
 RETURNS = register(
     Resource(
@@ -46,6 +51,8 @@ RETURNS = register(
             Column('status', N_('Status'), kind='choice', choices=RETURN_STATUSES),
             Column('reason', N_('Reason'), sortable=False, on_phone=False, wrap=True),
             Column('created_at', N_('Created'), kind='datetime'),
+            # written when it is received (services/returns.restocked_said): '2 of 3'
+            Column('restocked', N_('Restocked'), kind='stored_text', sortable=False, on_phone=False),
             Column('resolution', N_('Resolution'), kind='choice', choices=RESOLUTIONS, sortable=False, on_phone=False),
             # whether the money went back, led by how much ('30.00 · Refunded by hand'); a failed refund in red, on
             # the phone's card too (Column.alarming)

@@ -132,6 +132,7 @@ STOCK = register(
         ),
         plural=N_('products in stock'),
         model=StockLevel,
+        row_filter=lambda actor: stock.stocked_rows(),  # a service or a plan has no stock level
         create=None,
         update=StockLimits,
         update_with=_update_limits,
@@ -215,6 +216,10 @@ MOVEMENTS = register(
             Column('balance', N_('On hand after'), kind='number', sortable=False, on_phone=False),
             Column('reason', N_('Reason'), kind='stored_text', sortable=False, on_phone=False),  # 'Retour R-7'
             Column('order_id', N_('Order'), kind='related', related='orders', sortable=False),  # a row opens it
+            # who made it, by name (none: the system, the API's shop feed, the demo seed)
+            Column(
+                'created_by', N_('By'), kind='related', related='users', shows='name', sortable=False, on_phone=False
+            ),
         ),
         fields=(),
         filters=(

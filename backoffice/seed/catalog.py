@@ -198,16 +198,23 @@ def _product_rows(rng: random.Random) -> Iterator[dict[str, Any]]:
                 'For steaming and latte art.',
             )
     for sku, name, price in WORKSHOPS:
-        yield _row(rng, sku, name, 'Workshops', price, 'Dates on request; coffee and pastries included.')
+        yield _row(rng, sku, name, 'Workshops', price, 'Dates on request; coffee and pastries included.', stocked=False)
     for sku, name, price in PLANS:
-        yield _row(rng, sku, name, 'Maintenance plans', price, 'Cancel any time before renewal.')
+        yield _row(rng, sku, name, 'Maintenance plans', price, 'Cancel any time before renewal.', stocked=False)
     # a couple still waiting for a shelf
     yield _row(rng, 'MISC-GIFT-BOX', 'Gift box: three roasts of the month', None, Decimal('34.90'), '')
     yield _row(rng, 'MISC-TOTE', 'Canvas tote bag', None, Decimal('12.00'), '')
 
 
 def _row(
-    rng: random.Random, sku: str, name: str, category: str | None, price: Decimal, description: str
+    rng: random.Random,
+    sku: str,
+    name: str,
+    category: str | None,
+    price: Decimal,
+    description: str,
+    *,
+    stocked: bool = True,  # workshops and maintenance plans are services: no shelf, no stock
 ) -> dict[str, Any]:
     currency = rng.choice(OTHER_CURRENCIES) if rng.random() < 0.06 else 'EUR'
     return {
@@ -218,6 +225,7 @@ def _row(
         'currency': currency,
         'active': rng.random() < 0.9,
         'description': description,
+        'stocked': stocked,
     }
 
 

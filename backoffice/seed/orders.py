@@ -122,7 +122,7 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     )
     products = list(
         session.exec(
-            select(Product.id, Product.sku, Product.name, Product.price, Product.currency)
+            select(Product.id, Product.sku, Product.name, Product.price, Product.currency, Product.stocked)
             .where(col(Product.active).is_(True), col(Product.deleted_at).is_(None))
             .order_by(col(Product.id))
         )
@@ -134,7 +134,9 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
         by_currency.setdefault(product.currency, []).append(
             (product.id, product.sku, product.name, int(product.price * 100))
         )
-    carriers = list(session.exec(select(Carrier.id, Carrier.tracking_url_template).order_by(col(Carrier.id))))
+    carriers = list(
+        session.exec(select(Carrier.id, Carrier.tracking_url_template, Carrier.name).order_by(col(Carrier.id)))
+    )
     first_id = (session.exec(select(func.max(Order.id))).one() or 0) + 1
     first_number = numbering.next_number(session, 'orders', FIRST_NUMBER + first_id - 1)
     bulk = orders >= BULK
@@ -171,7 +173,7 @@ def seed_orders(*, session: Session, orders: int, seed: int = 1, anchor: datetim
     invoices.move_counters()
     if session.get_bind().dialect.name == 'postgresql':  # ids were given explicitly: move the sequence past them
         session.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))"))
-    _stock_for(session, rng, [p[0] for p in products], reserved)
+    _stock_for(session, rng, [p[0] for p in products if p.stocked], reserved)
     if bulk:
         for table in ('orders', 'order_lines', 'payments', 'shipments', 'invoices'):
             session.execute(text(f'ANALYZE {table}'))
@@ -347,7 +349,7 @@ def _orders(
         shipped = paid + timedelta(seconds=DAY * (0.3 + rng.expovariate(1 / 1.2)))
         delivered = shipped + timedelta(seconds=DAY * (1 + rng.expovariate(1 / 1.5)))
         cancelled = random_() < 0.04 or (random_() < 0.02 and paid < anchor)
-        status, payment, shipment = 'pending', None, None
+        status, payment, shipment, shipped_said = 'pending', None, None, SHIPPED
         values = {'paid_at': None, 'shipped_at': None, 'delivered_at': None, 'cancelled_at': None}
         if cancelled:
             status = 'cancelled'
@@ -378,8 +380,10 @@ def _orders(
                 status = 'packed'
             if shipped < anchor:
                 status, values['shipped_at'] = 'shipped', shipped
-                carrier_id, template = choice(carriers) if carriers else (None, '')
+                carrier_id, template, carrier_name = choice(carriers) if carriers else (None, '', '')
                 tracking = f'JJD{rng.randrange(10**13, 10**14)}'
+                if carrier_name:  # as services/orders.ship says it: with the carrier and the parcel's tracking
+                    shipped_said = _shipped_with(carrier_name, tracking)
                 shipment = {
                     'order_id': order_id,
                     'carrier_id': carrier_id,
@@ -423,7 +427,7 @@ def _orders(
         events = [_event(order_id, 'created', PLACED, placed)]
         for kind, at, said in (
             ('paid', values['paid_at'], _paid(order['total'], currency)),
-            ('shipped', values['shipped_at'], SHIPPED),
+            ('shipped', values['shipped_at'], shipped_said),
             ('delivered', values['delivered_at'], DELIVERED),
             ('cancelled', values['cancelled_at'], CANCELLED),
         ):
@@ -444,6 +448,12 @@ PLACED, SHIPPED, DELIVERED, CANCELLED = (
     )
 )
 PAID = N_('Payment of {amount}')
+SHIPPED_WITH = N_('Shipped with {carrier}, tracking {tracking}')  # services/orders.py's sentence
+
+
+def _shipped_with(carrier: str, tracking: str) -> tuple[str, str, dict[str, Any]]:
+    """'Shipped with DHL, tracking JJD…', as stored_text.sentence(SHIPPED_WITH, carrier=…, tracking=…) stores it."""
+    return f'Shipped with {carrier}, tracking {tracking}', SHIPPED_WITH, {'carrier': carrier, 'tracking': tracking}
 
 
 def _paid(total: Any, currency: str) -> tuple[str, str, dict[str, Any]]:

@@ -4,12 +4,15 @@ exchanged) and purchase orders for the low-stock products (ordered, and one rece
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlmodel import Session, col, select
 
 from backoffice.errors import ServiceError
-from backoffice.models import Purchase, Return, Role, StockLevel, Ticket, TicketType, User
+from backoffice.models import Product, Purchase, Return, Role, StockLevel, Ticket, TicketType, User
 from backoffice.services import orders, purchases, returns, tickets
 
+WHOLESALE = Decimal('0.45')
 RESOLUTIONS = (None, 'received', 'refund', 'exchange')  # what becomes of the demo returns, in turn
 
 
@@ -58,15 +61,24 @@ def _returns(session: Session, manager: User) -> int:
 
 def _purchases(session: Session, manager: User) -> int:
     low = session.exec(
-        select(StockLevel)
-        .where(col(StockLevel.max_qty) > col(StockLevel.on_hand))
-        .order_by(col(StockLevel.on_hand))
+        select(StockLevel, Product.price)
+        .join(Product, col(Product.id) == StockLevel.product_id)
+        .where(col(StockLevel.max_qty) > col(StockLevel.on_hand), col(Product.stocked).is_(True))
+        .order_by(col(StockLevel.on_hand), col(StockLevel.id))
         .limit(6)
     ).all()
     batches = [low[:3], low[3:6]]
     ordered = 0
     for index, batch in enumerate(b for b in batches if b):
-        lines = [{'product_id': level.product_id, 'quantity': level.max_qty - level.on_hand} for level in batch]
+        # bought at a wholesale price (45 % of the shop's): the purchase order's total is its lines' cost
+        lines = [
+            {
+                'product_id': level.product_id,
+                'quantity': level.max_qty - level.on_hand,
+                'unit_cost': (price * WHOLESALE).quantize(Decimal('0.01')),
+            }
+            for level, price in batch
+        ]
         purchase = purchases.create_purchase(
             session=session,
             actor=manager,

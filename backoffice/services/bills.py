@@ -258,8 +258,8 @@ def purchase_billing(*, session: Session, actor: User, purchase_id: int) -> Purc
 
 
 def may_bill(purchase: Purchase) -> bool:
-    """Goods of it arrived (all or a part): what arrived can be billed."""
-    return purchase.status in (PurchaseStatus.partly_received, PurchaseStatus.received)
+    """Goods of it arrived (all or a part, a purchase closed short included): what arrived can be billed."""
+    return purchase.status in (PurchaseStatus.partly_received, PurchaseStatus.received, PurchaseStatus.closed_short)
 
 
 def _bills_of(session: Session, purchase_id: int) -> list[SupplierBill]:

@@ -315,9 +315,12 @@ def check_unique_and_related(
         raise ValidationFailed(errors)
 
 
-def titles_for(*, session: Session, resource: Resource, ids: set[int], live: bool = False) -> dict[int, str]:
+def titles_for(
+    *, session: Session, resource: Resource, ids: set[int], live: bool = False, field: str = ''
+) -> dict[int, str]:
     """Names of related records for display: one query per page, not one per row. `live`: not those in the trash (a
-    list's cells show no category while the product's category is in the trash)."""
+    list's cells show no category while the product's category is in the trash). `field`: a column of theirs to show
+    instead of their title (Column.shows)."""
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
@@ -328,7 +331,7 @@ def titles_for(*, session: Session, resource: Resource, ids: set[int], live: boo
             statement = statement.where(col(resource.model.deleted_at).is_(None))
         return statement
 
-    return _titles(session, resource, narrowed)
+    return _titles(session, resource, narrowed, field)
 
 
 def lookup(*, session: Session, actor: User, resource: Resource, text: str = '', limit: int = 20) -> dict[int, str]:
@@ -350,11 +353,11 @@ def lookup(*, session: Session, actor: User, resource: Resource, text: str = '',
     return _titles(session, resource, narrowed)
 
 
-def _titles(session: Session, resource: Resource, narrowed: Callable[[Any], Any]) -> dict[int, str]:
+def _titles(session: Session, resource: Resource, narrowed: Callable[[Any], Any], field: str = '') -> dict[int, str]:
     """id → title of the records `narrowed` selects. When the title is a column (every core resource), only the id
     and the title are read, not whole records: a list page's related filter and its rows' related names read 20–25
     records each, and building a full ORM object per row was most of that read's CPU."""
-    title = resource.model.__table__.columns.get(resource.title)
+    title = resource.model.__table__.columns.get(field or resource.title)
     if title is None:  # a title that is not a column (a property): the records, as before
         return {record.id: title_of(resource, record) for record in session.exec(narrowed(select(resource.model)))}
     rows = session.exec(narrowed(select(col(resource.model.id), title)))

@@ -13,7 +13,17 @@ from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
-from backoffice.models import MovementKind, Product, Purchase, PurchaseLine, PurchaseStatus, Supplier, User, utcnow
+from backoffice.models import (
+    AuditEntry,
+    MovementKind,
+    Product,
+    Purchase,
+    PurchaseLine,
+    PurchaseStatus,
+    Supplier,
+    User,
+    utcnow,
+)
 from backoffice.permissions import require
 from backoffice.services import audit, stock
 from backoffice.stored_text import count, sentence
@@ -120,6 +130,12 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
+    if purchase.status == PurchaseStatus.closed_short:
+        raise AlreadyReceived(
+            _('Purchase {purchase} was closed short ({when}): nothing more is expected from it').format(
+                purchase=label(purchase), when=formatting.when(purchase.closed_at)
+            )
+        )
     if not may_receive(purchase):
         raise AlreadyReceived(
             _('Purchase {purchase} was received already ({when}): its goods are in stock').format(
@@ -150,6 +166,80 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
     )
     _commit(session, purchase, 'received', changed)
     return purchase
+
+
+class CannotCloseShort(ServiceError):
+    """Closing short a purchase that is not waiting for anything (received in full, or closed already)."""
+
+
+def may_close_short(purchase: Purchase) -> bool:
+    """A purchase still waiting for goods (on order, or partly received) may be closed with what arrived."""
+    return may_receive(purchase)
+
+
+def close_short(*, session: Session, actor: User, purchase_id: int, reason: str) -> Purchase:
+    """The supplier will not deliver the rest: the purchase is closed with what was received. What was still due stops
+    being expected (no longer on order, nor in the lists of what is due); its lines keep what arrived. The reason is
+    mandatory; the purchase's timeline says who closed it, what was missing and why."""
+    require(actor, 'catalog.write')
+    why = ' '.join((reason or '').split())
+    if not why:
+        raise ValidationFailed({'reason': _('Say why the rest will not come (e.g. "discontinued by the supplier")')})
+    if len(why) > 300:
+        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=300)})
+    purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
+    if purchase is None:
+        raise NotFound(_('This purchase no longer exists.'))
+    if purchase.status == PurchaseStatus.received:
+        raise CannotCloseShort(
+            _(
+                'Purchase {purchase} was received in full ({when}): nothing is missing, so it cannot be closed short.'
+            ).format(purchase=label(purchase), when=formatting.when(purchase.received_at))
+        )
+    if not may_close_short(purchase):
+        raise CannotCloseShort(
+            _('Purchase {purchase} was closed already ({when}): nothing more is expected from it.').format(
+                purchase=label(purchase), when=formatting.when(purchase.closed_at)
+            )
+        )
+    lines = session.exec(
+        select(PurchaseLine, Product.sku)
+        .join(Product, col(Product.id) == PurchaseLine.product_id)
+        .where(PurchaseLine.purchase_id == purchase.id)
+        .order_by(col(PurchaseLine.id))
+    ).all()
+    missing = ', '.join(f'{still_due(line)} × {sku}' for line, sku in lines if still_due(line))
+    before = purchase.status
+    purchase.status, purchase.closed_at, purchase.closed_by = PurchaseStatus.closed_short, utcnow(), actor.id
+    purchase.close_reason = why
+    session.add(purchase)
+    audit.record(
+        session,
+        actor,
+        'purchase.closed_short',
+        'purchases',
+        purchase.id,
+        changes={'status': [str(before), str(purchase.status)], 'close_reason': [None, why]},
+        summary=sentence(
+            N_('Closed short by {who}: {missing} not delivered. Reason: {reason}'),
+            who=actor.name or actor.email,
+            missing=missing,
+            reason=why,
+        ),
+    )
+    _commit(session, purchase, 'closed_short', [])
+    return purchase
+
+
+def closed_short(purchase: Purchase) -> bool:
+    """Closed with what arrived: the rest will not come."""
+    return purchase.status == PurchaseStatus.closed_short
+
+
+def timeline(*, session: Session, actor: User, purchase_id: int) -> list[AuditEntry]:
+    """What happened to the purchase, oldest first: ordered, received (in parts), closed short, billed…"""
+    require(actor, 'catalog.read')
+    return list(reversed(audit.entries_for(session, 'purchases', purchase_id)))
 
 
 def lines_of(*, session: Session, actor: User, purchase_id: int) -> list[tuple[PurchaseLine, str, str]]:
@@ -223,7 +313,12 @@ def _receive(session: Session, actor: User, purchase: Purchase, arriving: dict[i
         quantity = still_due(line) if arriving is None else arriving.get(line.id or 0, 0)
         if quantity <= 0:
             continue
-        level = stock.level_for(session, session.get(Product, line.product_id))
+        line.received_quantity += quantity
+        session.add(line)
+        product = session.get(Product, line.product_id)
+        if not product.stocked:  # a service bought in: it arrived, and no stock moves
+            continue
+        level = stock.level_for(session, product)
         stock.move(
             session,
             level,
@@ -233,8 +328,6 @@ def _receive(session: Session, actor: User, purchase: Purchase, arriving: dict[i
             purchase_id=purchase.id,
             actor=actor,
         )
-        line.received_quantity += quantity
-        session.add(line)
         changed.append(level.id)
     if all(still_due(line) == 0 for line in lines):
         purchase.status, purchase.received_at = PurchaseStatus.received, utcnow()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, events
+from backoffice import changes, events, stored_text
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
@@ -24,6 +24,7 @@ from backoffice.models import (
     OrderLine,
     OrderSource,
     OrderStatus,
+    Product,
     Return,
     ReturnLine,
     ReturnResolution,
@@ -36,7 +37,7 @@ from backoffice.models import (
 )
 from backoffice.permissions import can, require
 from backoffice.services import audit, gateway_payments, invoices, numbering, orders, payments, stock, tickets
-from backoffice.stored_text import Sentence, count, joined, money, sentence, word
+from backoffice.stored_text import Sentence, count, joined, money, sentence, stored, word
 from backoffice.validation import whole
 
 RETURNABLE = orders.RETURNABLE
@@ -256,23 +257,52 @@ def receive(
             )
     rma.status, rma.received_at = ReturnStatus.received, utcnow()
     order = session.get(Order, rma.order_id)
-    restocked = sum(back.values())
+    # a service or a plan sent back goes on no shelf
+    kept = _stocked(session, {line.product_id for line in lines if line.product_id is not None})
+    restocked = sum(back[line.id] for line in lines if line.product_id is None or line.product_id in kept)
+    rma.restocked_quantity = restocked
+    rma.restocked, rma.restocked_key, rma.restocked_params = stored(restocked_said(restocked, _came(lines)))
     orders.log_event(session, order, 'return-received', _receipt(rma, lines, restocked), actor)
     return _save(session, actor, rma, 'received', topics=(Topic.stock,) if restocked else ())
 
 
-def receipt_said(
-    rma: Return, lines: list[ReturnLine], *, restock: bool = True, sellable: dict[int, Any] | None = None
-) -> str:
-    """What `receive` said it put back on the shelf, given the same choices, in the reader's language (the order's
-    timeline keeps the same sentence)."""
-    back = _sellable(lines, sellable) if restock else {}
-    return _receipt(rma, lines, sum(back.values())).shown()
+def receipt_said(received: Return, lines: list[ReturnLine]) -> str:
+    """What `receive` said it put back on the shelf, in the reader's language (the order's timeline keeps the same
+    sentence): from the return as `receive` left it."""
+    return _receipt(received, lines, received.restocked_quantity or 0).shown()
+
+
+# the list's cell under 'Restocked' ('2 of 3'; migration 0056 wrote it for the returns received before)
+RESTOCKED = N_('{restocked} of {came}')
+
+
+def restocked_said(restocked: int, came: int) -> Sentence:
+    """How much of a received return went back on the shelf, as /returns lists it under 'Restocked' ('2 of 3')."""
+    return sentence(RESTOCKED, restocked=count(restocked), came=count(came))
+
+
+def restocked_shown(rma: Return) -> str:
+    """How much of a received return went back on the shelf in the reader's language; '' before it is received."""
+    if rma.restocked_quantity is None:
+        return ''
+    return _('Restocked: {count}').format(
+        count=stored_text.show(rma.restocked, rma.restocked_key, rma.restocked_params)
+    )
+
+
+def _came(lines: list[ReturnLine]) -> int:
+    return sum(line.quantity for line in lines)
+
+
+def _stocked(session: Session, product_ids: set[int]) -> set[int]:
+    if not product_ids:
+        return set()
+    return set(session.exec(select(Product.id).where(col(Product.id).in_(product_ids), col(Product.stocked).is_(True))))
 
 
 def _receipt(rma: Return, lines: list[ReturnLine], restocked: int) -> Sentence:
     """All of the return back in stock, none of it, or some."""
-    came = sum(line.quantity for line in lines)
+    came = _came(lines)
     if restocked == came:
         return sentence(N_('Return {number} received and restocked'), number=rma.number)
     if restocked == 0:

@@ -49,24 +49,39 @@ class OutOfStock(ServiceError):
         self.shortages = shortages
 
 
+class NotStocked(ValidationFailed):
+    """A stock change of a product that is not stocked (a service, a plan): said at the form's first field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({'': message})
+
+
+def stocked_rows() -> list[Any]:
+    """Conditions keeping the stock rows of stocked products only: a product turned into a service keeps its old row
+    (should it be stocked again), shown nowhere."""
+    return [col(StockLevel.product_id).in_(select(Product.id).where(col(Product.stocked).is_(True)))]
+
+
 # --- inside an order's or a return's transaction ----------------------------------------------------------------------
 
 
 def locked_levels(session: Session, product_ids: Iterable[int]) -> dict[int, StockLevel]:
     """The stock rows of these products, locked until the transaction ends (PostgreSQL: FOR UPDATE, in product order
     so that two orders never wait on each other; SQLite: BEGIN IMMEDIATE already serialises writers). Products
-    without a row are not stock-tracked and are left out."""
+    without a row are not stock-tracked and are left out, and so are products not stocked (a service, a plan), even
+    should one still have a row: ordering one never reserves, ships or restocks anything."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
     statement = (
         select(StockLevel)
-        .where(col(StockLevel.product_id).in_(ids))
+        .join(Product, col(Product.id) == StockLevel.product_id)
+        .where(col(StockLevel.product_id).in_(ids), col(Product.stocked).is_(True))
         .order_by(col(StockLevel.product_id))
         .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name != 'sqlite':
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(of=StockLevel)
     return {level.product_id: level for level in session.exec(statement)}
 
 
@@ -160,7 +175,12 @@ def move(
 
 
 def level_for(session: Session, product: Product, *, create: bool = True) -> StockLevel | None:
-    """The product's stock row, locked; made (at zero) when missing and `create` — the product becomes tracked."""
+    """The product's stock row, locked; made (at zero) when missing and `create` — the product becomes tracked. A
+    product not stocked (a service, a plan) has none: adjusting, counting it or setting its limits is refused."""
+    if not product.stocked:
+        raise NotStocked(
+            _('{sku} is not stocked (a service or a plan): it has no stock to change or count').format(sku=product.sku)
+        )
     level = locked_levels(session, [product.id]).get(product.id)
     if level is None and create:
         level = StockLevel(product_id=product.id, sku=product.sku)
@@ -352,7 +372,7 @@ def reorder_list(*, session: Session, actor: User) -> list[ReorderLine]:
     rows = session.exec(
         select(StockLevel, Product.name)
         .join(Product, Product.id == StockLevel.product_id)
-        .where(col(StockLevel.low_stock).is_(True))
+        .where(col(StockLevel.low_stock).is_(True), col(Product.stocked).is_(True))
         .order_by(col(StockLevel.sku))
     ).all()
     coming = on_order(session, [level.product_id for level, _name in rows])
@@ -417,15 +437,22 @@ def reorder_csv(*, session: Session, actor: User) -> bytes:
 
 def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
     """The `low-stock` job: tell the staff who run stock (in the app), once per product until it is restocked above
-    its minimum. Returns the product ids alerted."""
+    its minimum. One notification a run for each of them: a single product newly low opens its own stock; several are
+    listed in one notice that opens the list filtered on low stock (a first run told of each product apart, by the
+    dozen). Products not stocked are never low. Returns the product ids alerted."""
     statement = (
         select(StockLevel)
-        .where(col(StockLevel.low_stock).is_(True), col(StockLevel.low_alerted_at).is_(None))
+        .join(Product, col(Product.id) == StockLevel.product_id)
+        .where(
+            col(StockLevel.low_stock).is_(True),
+            col(StockLevel.low_alerted_at).is_(None),
+            col(Product.stocked).is_(True),
+        )
         .order_by(col(StockLevel.id))
         .limit(limit)
     )
     if session.get_bind().dialect.name != 'sqlite':
-        statement = statement.with_for_update(skip_locked=True)
+        statement = statement.with_for_update(of=StockLevel, skip_locked=True)
     levels = list(session.exec(statement))
     if not levels:
         session.commit()
@@ -437,28 +464,48 @@ def alert_low_stock(*, session: Session, limit: int = 500) -> list[int]:
             )
         )
     )
-    names = dict(
-        session.exec(
-            select(Product.id, Product.name).where(col(Product.id).in_([level.product_id for level in levels]))
-        ).all()
-    )
     now = utcnow()
     for level in levels:
         level.low_alerted_at = now
         session.add(level)
+    text, link = _low_stock_notice(session, levels)
+    for user in staff:
+        notifications.notify(session, user_id=user.id, text=text, link=link)
+    # 'low': below its minimum, told once until restocked (the automation event "Stock below minimum", per product)
+    changes.commit(session, *((Topic.stock, {'id': level.id, 'action': 'low'}) for level in levels))
+    return [level.product_id for level in levels]
+
+
+LOW_STOCK_LISTED = 8  # SKUs named in a notice of several products (a notice holds 500 characters)
+
+
+def _low_stock_notice(session: Session, levels: list[StockLevel]) -> tuple[Sentence, str]:
+    """What one run of the job says, and where the notice leads."""
+    if len(levels) == 1:
+        [level] = levels
+        name = session.exec(select(Product.name).where(Product.id == level.product_id)).first() or ''
         text = sentence(
             N_('Low stock: {sku} {name} has {available} available (minimum {minimum})'),
             sku=level.sku,
-            name=names.get(level.product_id, ''),
+            name=name,
             available=count(level.available),
             minimum=count(level.min_qty),
         )
-        for user in staff:
-            # that product's stock opened (its limits, Adjust, Count), not the list's first page
-            notifications.notify(session, user_id=user.id, text=text, link=f'/inventory?open={level.id}')
-    # 'low': below its minimum, told once until restocked (the automation event "Stock below minimum")
-    changes.commit(session, *((Topic.stock, {'id': level.id, 'action': 'low'}) for level in levels))
-    return [level.product_id for level in levels]
+        # that product's stock opened (its limits, Adjust, Count), not the list's first page
+        return text, f'/inventory?open={level.id}'
+    skus = ', '.join(sorted(level.sku for level in levels)[:LOW_STOCK_LISTED])
+    more = len(levels) - LOW_STOCK_LISTED
+    text = (
+        sentence(
+            N_('Low stock: {n} products at or below their minimum: {skus} and {more} more'),
+            n=count(len(levels)),
+            skus=skus,
+            more=count(more),
+        )
+        if more > 0
+        else sentence(N_('Low stock: {n} products at or below their minimum: {skus}'), n=count(len(levels)), skus=skus)
+    )
+    return text, '/inventory?low_stock=yes'  # the stock list filtered on low stock (ResourceTable reads the filter)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

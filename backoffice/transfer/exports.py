@@ -146,6 +146,7 @@ class _Rows:
                 session=self.session,
                 resource=RESOURCES[column.related],
                 ids={getattr(record, column.name) for record in records},
+                field=column.shows,
             )
             for column in self.columns
             if column.kind == 'related' and column.related in RESOURCES

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from backoffice import db
 from backoffice.db import read_session, session_scope
-from backoffice.models import StockLevel
-from backoffice.services import purchases
+from backoffice.models import Product, StockLevel
+from backoffice.services import purchases, returns
 
 from ..support.browser import (
     ARTIFACTS,
@@ -27,7 +27,9 @@ from ..support.browser import (
     signed_in,
     visible_text,
 )
-from ..support.factories import PASSWORD, make_product, make_user
+from ..support.factories import PASSWORD, advance, fresh, make_product, make_user, pay, place, start_return
+
+HOSTILE = 'Supplier said "no more" : <script>alert(1)</script>'
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +80,78 @@ def test_a_short_delivery_at_390_then_the_rest_at_1440(driver: WebDriver, server
     button(driver, 'Receive now').click()
     visible_text(driver, 'Purchase PO-PR-1 received: its goods are in stock')
     assert on_hand(kettle.id, lid.id) == [24, 6]
+    close_short_then_see_it_at_390(driver, server, manager)
+    the_product_form_and_the_returns_list(driver, server, manager)
+
+
+def close_short_then_see_it_at_390(driver: WebDriver, server: RunningServer, manager) -> None:
+    """The supplier will not send the rest of a second order: closed short with a reason at 1440, seen at 390."""
+    kettle = make_product('PR-MILL', name='Hand mill')
+    with session_scope() as session:
+        second = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Kettle Works Ltd',
+            reference='PO-PR-2',
+            received=False,
+            lines=[{'product_id': kettle.id, 'quantity': 12, 'unit_cost': '31.5'}],
+        )
+        [(line, _sku, _name)] = purchases.lines_of(session=session, actor=manager, purchase_id=second.id)
+    with session_scope() as session:
+        purchases.receive(session=session, actor=manager, purchase_id=second.id, quantities={line.id: 5})
+    driver.get(f'{server.url}/purchases')
+    visible_text(driver, 'PO-PR-2').click()
+    button(driver, 'Close short').click()
+    replace_text(field(driver, 'Reason'), HOSTILE)
+    button(driver, 'Close short', topmost=True).click()
+    visible_text(driver, 'Purchase PO-PR-2 closed short: the rest is no longer expected')
+    visible_text(driver, 'Closed short')  # the list's status
+    visible_text(driver, 'PO-PR-2').click()
+    visible_text(driver, '5 received, 7 not delivered')
+    visible_text(driver, 'not delivered. Reason: Supplier said')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'closed-short-dialog-1440.png'))
+    assert no_horizontal_overflow(driver), 'the closed-short dialog overflows sideways at 1440 px'
+    set_viewport(driver, *PHONE)
+    driver.get(f'{server.url}/purchases')
+    visible_text(driver, 'PO-PR-2').click()
+    visible_text(driver, 'not delivered. Reason: Supplier said')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'closed-short-dialog-390.png'))
+    assert no_horizontal_overflow(driver), 'the closed-short dialog overflows sideways at 390 px'
+
+
+def the_product_form_and_the_returns_list(driver: WebDriver, server: RunningServer, manager) -> None:
+    """The product form's Stocked switch, and /returns saying how much of a return went back on the shelf."""
+    make_product('PR-PLAN', name='Maintenance plan "Q": <b>x</b>', stocked=False)
+    make_product('PR-CUP', name='Cup', stock_on_hand=9, actor=manager)
+    order = place(('PR-CUP', 3), email='pr.buyer@example.com')
+    pay(manager, order)
+    advance(manager, fresh(order.id), 'pack', 'ship')
+    rma = start_return(manager, fresh(order.id), 3)
+    with read_session() as session:
+        [line] = returns.lines_of(session, rma.id)
+    with session_scope() as session:
+        returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: 2})
+    for width, height in (PHONE, DESKTOP):
+        set_viewport(driver, width, height)
+        driver.get(f'{server.url}/products?open={product_id("PR-PLAN")}')
+        visible_text(driver, 'Stocked (kept on a shelf)')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'product-form-stocked-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the product form overflows sideways at {width} px'
+        driver.get(f'{server.url}/returns')
+        visible_text(driver, rma.number)
+        if width == DESKTOP[0]:  # a phone's card leaves the column out
+            visible_text(driver, '2 of 3')  # under 'Restocked'
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'returns-restocked-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the returns list overflows sideways at {width} px'
+
+
+def product_id(sku: str) -> int:
+    with read_session() as session:
+        return session.exec(select(Product.id).where(Product.sku == sku)).one()
 
 
 def on_hand(*product_ids: int) -> list[int]:

@@ -169,6 +169,7 @@ def make_product(
     currency: str = 'EUR',
     category_id: int | None = None,
     active: bool = True,
+    stocked: bool = True,
 ) -> Product:
     """A product (named "Product <sku>" unless named), with stock received by `actor` when stock_on_hand is given."""
     with session_scope() as session:
@@ -184,6 +185,7 @@ def make_product(
                 'currency': currency,
                 'category_id': category_id,
                 'active': active,
+                'stocked': stocked,
             },
         )
     if stock_on_hand is not None:
