@@ -23,12 +23,13 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import changes
+from backoffice import changes, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
+    AuditEntry,
     Company,
     CompanyMember,
     CompanyRole,
@@ -110,6 +111,59 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
         for member, customer, account in rows
     ]
     return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The last membership that ended: whose, when, and who ended it ('' when the log does not say)."""
+
+    email: str
+    at: datetime
+    by: str
+
+
+def nobody_said(*, session: Session, by: Acting, company_id: int) -> str:
+    """What an empty list of members says: nobody uses the portal yet, or nobody any more (the last member removed:
+    who and when), never "yet" for a company whose members were all removed."""
+    _company(session, by, company_id, write=False)
+    removal = last_removal(session, company_id)
+    if removal is None:
+        return _('Nobody of this company uses the portal yet.')
+    if removal.by:
+        return _(
+            'Nobody of this company uses the portal any more: {who} removed the last member, {email}, on {when}.'
+        ).format(who=removal.by, email=removal.email, when=formatting.when(removal.at))
+    return _(
+        'Nobody of this company uses the portal any more: the last member, {email}, was removed on {when}.'
+    ).format(email=removal.email, when=formatting.when(removal.at))
+
+
+def last_removal(session: Session, company_id: int) -> Removal | None:
+    """The company's last ended membership (None: none ever ended), with who removed it, from the company's log."""
+    found = session.exec(
+        select(CompanyMember, Customer)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(CompanyMember.company_id == company_id, col(CompanyMember.ended_at).is_not(None))
+        .order_by(col(CompanyMember.ended_at).desc(), col(CompanyMember.id).desc())
+    ).first()
+    if found is None:
+        return None
+    member, customer = found
+    ended = member.ended_at
+    if ended is None:
+        return None
+    logged = session.exec(
+        select(AuditEntry.summary_params)
+        .where(
+            AuditEntry.action == 'company.member_removed',
+            AuditEntry.entity == 'companies',
+            AuditEntry.entity_id == str(company_id),
+        )
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+        .limit(20)
+    ).all()
+    said = next((params for params in logged if (params or {}).get('email') == customer.email), None) or {}
+    return Removal(customer.email, ended, str(said.get('who', '')))
 
 
 def invitations(*, session: Session, actor: PortalActor) -> list[Invitation]:
