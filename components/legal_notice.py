@@ -16,7 +16,7 @@ def new_versions_notice(actor: PortalActor) -> None:
         titles = legal_acceptances.new_versions(session=session, actor=actor)
     if not titles:
         return
-    with ui.card().classes('w-full p-4 gap-2 bg-orange-50').mark('legal-notice'):
+    with ui.card().classes('w-full p-4 gap-2 bg-amber-50').mark('legal-notice'):
         ui.label(_('New terms to accept')).classes('text-lg font-medium').props('role=heading aria-level=2')
         for title in titles:
             ui.label(_('A new version of “{title}” is published: read it and accept it.').format(title=title)).classes(
