@@ -9,7 +9,8 @@ not after they are removed. Staff's invitations count at once: the shop vouches 
 
 Asked again after being removed, a person shares nothing more while the invitation waits (the company still sees what
 they did while a member, nothing later) and, once they accept (or staff add them back), from then on only: the time
-in between is never the company's. (A row holds one period, so the earlier one is the company's no longer from then.)
+in between is never the company's. Every period counts: the member's row holds the current one, and the earlier ones
+are kept (`CompanyMemberPeriod`) as they join again, so what they did in each stays the company's.
 
 A company admin's invitation answers the same for any email that is no other company's contact — a new one, a
 private customer's, a banned customer's or a trashed one's — so none tells who is known to the shop; a banned or
@@ -32,6 +33,7 @@ from backoffice.models import (
     AuditEntry,
     Company,
     CompanyMember,
+    CompanyMemberPeriod,
     CompanyRole,
     Customer,
     CustomerStatus,
@@ -201,6 +203,7 @@ def accept(*, session: Session, actor: PortalActor, member_id: int, version: int
         )
     member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
     now = utcnow()
+    _keep_period(session, member)  # a removed member back: the period they shared before stays the company's
     if customer.company_id is None:  # a private customer: the company sees their records from now on only
         _join(session, None, customer, company)
         member.shared_from = now
@@ -302,7 +305,8 @@ def invite(
     member.accepted_at = None if portal else now
     if not removed_here:
         member.shared_from = member.ended_at = None
-    elif not portal:  # staff add a removed member back: from now on, never the time in between
+    elif not portal:  # staff add a removed member back: from now on, never the time in between (the earlier kept)
+        _keep_period(session, member)
         member.shared_from, member.ended_at = now, None
     # else: a company admin asks a removed member again: their ended period stands until they accept (see accept)
     member.invited_at, member.invited_by = now, _inviter(by)
@@ -466,6 +470,21 @@ def _withdraw(session: Session, member: CompanyMember) -> None:
     member.accepted_at = member.ended_at  # answered again (accepted_at is read as "answered or not" only)
     stamp(member)
     session.add(member)
+
+
+def _keep_period(session: Session, member: CompanyMember) -> None:
+    """Before an ended membership starts again: keep the period it covered, so the company still sees what the member
+    did in it (portal_scope.shared_with_company reads every period)."""
+    if member.ended_at is None:
+        return
+    session.add(
+        CompanyMemberPeriod(
+            company_id=member.company_id,
+            customer_id=member.customer_id,
+            shared_from=member.shared_from,
+            ended_at=member.ended_at,
+        )
+    )
 
 
 def _reachable(customer: Customer) -> bool:
