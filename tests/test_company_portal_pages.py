@@ -135,7 +135,8 @@ async def test_a_company_whose_contacts_were_all_removed_says_so_not_none_yet(us
     await user.should_see(marker='company-members')
     await user.should_see(said)
     await user.should_see(
-        f'No contact left: every contact was removed from the company, the last, bob@acme.com, by {manager.email} on'
+        'No contact left to send it to: every member was removed from the company, the last, bob@acme.com, by '
+        f'{manager.email} on'
     )
     await user.should_not_see('no contact yet')
     await user.should_not_see('uses the portal yet')

@@ -479,15 +479,16 @@ def _nobody_left(session: Session, company_id: int) -> str:
     removal = company_members.last_removal(session, company_id)
     if removal is not None and removal.by:
         return _(
-            'No contact left: every contact was removed from the company, the last, {email}, by {who} on {when}.'
+            'No contact left to send it to: every member was removed from the company, the last, {email}, by {who} on'
+            ' {when}.'
         ).format(email=removal.email, who=removal.by, when=formatting.when(removal.at))
     if removal is not None:
-        return _('No contact left: every contact was removed from the company, the last, {email}, on {when}.').format(
-            email=removal.email, when=formatting.when(removal.at)
-        )
+        return _(
+            'No contact left to send it to: every member was removed from the company, the last, {email}, on {when}.'
+        ).format(email=removal.email, when=formatting.when(removal.at))
     trashed = session.exec(select(func.count()).select_from(Customer).where(Customer.company_id == company_id)).one()
     if trashed:  # contacts, none of them out of the trash (the list shows only those)
-        return _('No contact left: this company’s contacts are in the trash.')
+        return _('No contact left to send it to: this company’s contacts are in the trash.')
     return _('This company has no contact yet: add a customer to it first.')
 
 
