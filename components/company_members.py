@@ -42,8 +42,9 @@ def members_panel(acting: Callable[[], Any], *, company_id: int, may_manage: boo
                 return
             with read_session() as session:
                 rows = company_members.members(session=session, by=who, company_id=company_id)
+                nobody = '' if rows else company_members.nobody_said(session=session, by=who, company_id=company_id)
             if not rows:
-                ui.label(_('Nobody of this company uses the portal yet.')).classes('text-sm text-gray-600')
+                ui.label(nobody).classes('text-sm text-gray-600').mark('members-nobody')
             for row in rows:
                 member_row(row)
 

@@ -70,8 +70,8 @@ class ReportPanel:
                 .classes('grow min-w-60')
                 .mark('customer-report-recipients')
             )
-        if not found.contacts and company_id:
-            ui.label(_('This company has no contact yet: add a customer to it first.')).classes('text-sm text-gray-500')
+        if found.nobody:
+            ui.label(found.nobody).classes('text-sm text-gray-500').mark('customer-report-nobody')
         self.fields = {'frequency': self.frequency, 'recipients': self.recipients}
         with ui.row().classes('w-full gap-2 justify-end'):
             ui.button(_('Preview PDF'), icon='picture_as_pdf', on_click=self.preview).props('outline').mark(

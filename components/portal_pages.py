@@ -15,7 +15,7 @@ from nicegui import ui
 from backoffice.db import read_session
 from backoffice.i18n import N_, _
 from backoffice.runtime.uploads import is_stored_image, stored_path
-from backoffice.services import app_settings
+from backoffice.services import app_settings, legal_acceptances
 from backoffice.services.portal_scope import PortalActor
 
 from .portal_session import current_actor, portal_login_url
@@ -41,8 +41,10 @@ NAVIGATION = (  # path, label, icon, the paths under it (the Company tab only fo
     ('/portal/invoices', N_('Invoices'), 'receipt_long', ()),
     ('/portal/requests', N_('Requests'), 'support_agent', ('/portal/requests/',)),
     ('/portal/company', N_('Company'), 'business', ()),
+    ('/portal/legal', N_('Legal'), 'gavel', ()),
     ('/portal/account', N_('Account'), 'person', ()),
 )
+LEGAL_FLAG = 'portal-legal-flag'  # the Legal tab's count of new versions not accepted yet
 
 
 def current_tab(path: str) -> str:
@@ -86,12 +88,14 @@ def shop_logo() -> Response:
 
 @contextmanager
 def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', heading: bool = True) -> Iterator[None]:
-    """The portal's frame: the shop's name and logo on top, the customer's four places, the page below; a phone's
-    width first (one column, the navigation as a row of tabs that wraps), wider on a desktop."""
+    """The portal's frame: the shop's name and logo on top, the customer's places (the Legal tab counting the new
+    versions they have not accepted), the page below; a phone's width first (one column, the navigation as a row of
+    tabs that wraps), wider on a desktop."""
     theme()
     with read_session() as session:
         shop = app_settings.value(session=session, key='company_name') or ''
         logo = app_settings.value(session=session, key='seller_logo') or ''
+        waiting = len(legal_acceptances.new_versions(session=session, actor=actor)) if actor is not None else 0
     with ui.header(elevated=False).classes('items-center no-wrap gap-3 px-4 py-2 bg-primary text-white'):
         with ui.link(target='/portal').classes('flex items-center gap-2 no-underline text-white min-w-0'):
             if logo and is_stored_image(logo):
@@ -123,6 +127,9 @@ def portal_frame(title: str, actor: PortalActor | None, *, current: str = '', he
                         with link, ui.row().classes('items-center no-wrap gap-1'):
                             ui.icon(icon, size='1.1rem').classes('gt-xs')
                             ui.label(_(label))
+                            if path == '/portal/legal':  # a new version to accept: counted on the tab
+                                flag = ui.badge(str(waiting)).props('color=orange rounded').mark(LEGAL_FLAG)
+                                flag.set_visibility(bool(waiting))
         if heading:
             ui.label(title).classes('text-2xl font-semibold break-words').props('role=heading aria-level=1')
         yield

@@ -32,6 +32,7 @@ from . import (  # noqa: F401
     payables,
     portal_account,
     portal_company,
+    portal_legal,
     portal_orders,
     portal_requests,
     portal_sign_in,

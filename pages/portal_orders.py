@@ -15,6 +15,7 @@ from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
 from components.company_invitation import invitation_cards
 from components.forms import FAILED, call, call_now, error_line
+from components.legal_notice import new_versions_notice
 from components.portal_pages import portal_page
 from components.portal_session import acting_actor
 from components.whole_number import WholeNumberInput
@@ -25,6 +26,7 @@ STATUS_COLOURS = {'pending': 'orange', 'paid': 'blue', 'packed': 'blue', 'shippe
 @portal_page('/portal', N_('Your orders'))
 def portal_orders_page(actor: PortalActor) -> None:
     invitation_cards(actor)  # a company's invitation waiting for an answer comes first
+    new_versions_notice(actor)  # then a new version of terms they accepted before
     with read_session() as session:
         orders = portal.my_orders(session=session, actor=actor)
     if not orders:

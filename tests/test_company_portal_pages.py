@@ -14,11 +14,11 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
-from backoffice.models import CompanyRole, CustomerAddress
-from backoffice.services import customer_addresses, portal
+from backoffice.models import CompanyRole, Customer, CustomerAddress
+from backoffice.services import company_members, customer_addresses, portal
 from backoffice.services.portal_scope import READ_ONLY
 
-from .support.companies import actor, company_with
+from .support.companies import actor, company_with, member_id
 from .support.factories import make_customer, make_user, submit_request, tiny_png
 from .support.portal import delivered_order, enter_portal, last_link
 from .support.signin import signed_in
@@ -113,6 +113,36 @@ async def test_staff_manage_members_from_the_company_page(user: User) -> None:
     assert actor('ada@acme.com').company_role == CompanyRole.viewer
     user.find(marker=f'member-resend-{actor("solo@private.com").customer_id}').click()
     await user.should_see('The invitation is on its way to solo@private.com.', retries=200)
+
+
+async def test_a_company_whose_contacts_were_all_removed_says_so_not_none_yet(user: User) -> None:
+    """The members list and the report's recipients, empty because everyone was removed, say who removed the last
+    one and when; a company that never had a member still says "yet"."""
+    acme = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer'})
+    empty = company_with(f'Empty {HOSTILE}')
+    manager = make_user('manager')
+    with session_scope() as session:  # staff move the admin elsewhere: their membership here ends with it
+        ada = session.exec(select(Customer).where(Customer.email == 'ada@acme.com')).one()
+        ada.company_id = empty.id
+        session.add(ada)
+        session.commit()
+    with session_scope() as session:
+        company_members.remove(session=session, by=manager, member_id=member_id('bob@acme.com'), version=None)
+    with read_session() as session:
+        said = company_members.nobody_said(session=session, by=manager, company_id=acme.id)
+    assert said.startswith(f'Nobody of this company uses the portal any more: {manager.email} removed the last member')
+    await signed_in(user, manager.email, path=f'/companies/{acme.id}')
+    await user.should_see(marker='company-members')
+    await user.should_see(said)
+    await user.should_see(
+        'No contact left to send it to: every member was removed from the company, the last, bob@acme.com, by '
+        f'{manager.email} on'
+    )
+    await user.should_not_see('no contact yet')
+    await user.should_not_see('uses the portal yet')
+    await user.open(f'/companies/{empty.id}')  # ada is its contact now, but no member: nobody "yet"
+    await user.should_see('Nobody of this company uses the portal yet.')
+    await user.should_not_see('any more')
 
 
 async def test_a_role_that_may_only_read_sees_the_members_without_the_controls(user: User) -> None:

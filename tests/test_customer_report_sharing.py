@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from nicegui.testing import User
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import Customer, StaffMail
-from backoffice.services import company_members, customer_reports
+from backoffice.models import CompanyMemberPeriod, Customer, StaffMail
+from backoffice.services import company_members, customer_reports, portal
 
-from .support.companies import BASE_URL, actor, company_with, member_id
+from .support.companies import BASE_URL, actor, add_member, company_with, member_id
 from .support.customer_reports import choose_report
 from .support.factories import make_user, submit_request
 from .support.finance import invoiced_on_terms, mugs, round_prices
@@ -83,6 +83,43 @@ def test_the_company_report_covers_each_contact_only_while_they_shared() -> None
     with read_session() as session:
         mailed = set(session.exec(select(StaffMail.to_address).where(StaffMail.subject.contains('statement'))).all())
     assert mailed == {'ada@acme.com', 'carl@example.com'}  # the company removed Dan: its report is not his
+
+
+def test_a_member_who_left_and_came_back_shares_both_periods_never_the_gap_between() -> None:
+    """Dan joins, orders, is removed, orders on his own, is asked again and accepts, orders again; Eve the same, added
+    back by staff: the company's report and its members in the portal see the first and the last order of each, never
+    the one in between."""
+    manager, admin = make_user('manager'), make_user('admin')
+    round_prices(admin)
+    mugs(admin)
+    acme = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    joined('dan@example.com', 'ada@acme.com')
+    add_member(acme.id, 'eve@example.com', 'buyer')  # staff add her: she shares all of hers until removed
+    first = {who: delivered_order(f'{who}@example.com', sku=f'GAP-{who}-1') for who in ('dan', 'eve')}
+    for who in ('dan', 'eve'):
+        with session_scope() as session:
+            company_members.remove(
+                session=session, by=actor('ada@acme.com'), member_id=member_id(f'{who}@example.com'), version=None
+            )
+    gap = {who: delivered_order(f'{who}@example.com', sku=f'GAP-{who}-2') for who in ('dan', 'eve')}
+    submit_request(f'Dan between {HOSTILE}', email='dan@example.com', order_number=None)
+    joined('dan@example.com', 'ada@acme.com')  # asked again by the company's admin, accepted
+    add_member(acme.id, 'eve@example.com', 'buyer')  # added back by staff
+    last = {who: delivered_order(f'{who}@example.com', sku=f'GAP-{who}-3') for who in ('dan', 'eve')}
+
+    with read_session() as session:
+        pdf, _name = customer_reports.preview_pdf(session=session, actor=manager, company_id=acme.id, today=NEXT_MONTH)
+        seen_in_portal = {o.number for o in portal.my_orders(session=session, actor=actor('ada@acme.com'))}
+    shown = pdf_text(pdf)
+    for who in ('dan', 'eve'):
+        assert first[who].number in shown and last[who].number in shown  # both periods
+        assert gap[who].number not in shown  # never the time in between
+        assert {first[who].number, last[who].number} <= seen_in_portal and gap[who].number not in seen_in_portal
+    assert 'Dan between' not in shown
+    with read_session() as session:  # the earlier periods are kept, one each
+        kept = session.exec(select(CompanyMemberPeriod).order_by(col(CompanyMemberPeriod.id))).all()
+    assert [(p.company_id, p.ended_at is not None) for p in kept] == [(acme.id, True), (acme.id, True)]
+    assert kept[1].shared_from is None  # Eve's first period: all of hers before it ended, as staff added her
 
 
 async def test_a_contact_the_company_removed_is_not_offered_as_a_recipient(user: User) -> None:

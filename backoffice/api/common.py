@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from backoffice.api.input_rules import refuse_unknown_query
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.i18n import _
@@ -97,7 +98,8 @@ def answer_once(
 
 def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, rate_message: str) -> ApiKey:
     """The API key of the call, if it has `scope` and is within its rate: else 401 (none, unknown or revoked), 403 (the
-    scope is missing) or 429 (with Retry-After)."""
+    scope is missing) or 429 (with Retry-After); then a query parameter the route does not read is a 422 at its name
+    (input_rules.refuse_unknown_query), on every keyed route alike."""
     with read_session() as session:  # most calls only read their key: no write turn
         try:
             key = api_keys.authenticate(session, request.headers.get('authorization'), scope, touch=False)
@@ -111,6 +113,7 @@ def calling_key(request: Request, scope: str, limiter: ratelimit.RateLimiter, ra
         with session_scope() as session:
             api_keys.touch_if_stale(session, key)
     within_rate(limiter, f'key:{key.prefix}', rate_message, request)
+    refuse_unknown_query(request)  # a misspelt filter is a 422 at its name, not a list answered unfiltered
     return key
 
 

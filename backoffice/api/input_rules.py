@@ -9,6 +9,7 @@ way), never 500."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -211,7 +212,8 @@ def language_of(request: Request) -> str:
 def refuse_unknown_query(request: Request) -> None:
     """422 for each query parameter the request's route does not read, at its name, saying what the route takes: a
     misspelt filter (`?stauts=open`) would otherwise be ignored and the list answered unfiltered, as if it were the
-    answer asked for. The resource API calls it once the key is checked (its checks run in that order)."""
+    answer asked for. Every keyed route calls it once the key is checked (its checks run in that order): the resource
+    API's, the intake's (/api/requests), the customer view's (/api/customer) and the legal acceptances'."""
     route = request.scope.get('route')
     if not isinstance(route, APIRoute):
         return
@@ -221,10 +223,20 @@ def refuse_unknown_query(request: Request) -> None:
         route.known_query = known  # type: ignore[attr-defined]
     unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
     if unknown:
-        message = _('Unknown query parameter; this route takes: {names}.').format(names=', '.join(known) or '-')
         raise HTTPException(
-            422, [{'loc': ['query', name], 'msg': message, 'type': 'extra_forbidden'} for name in unknown]
+            422, [{'loc': ['query', name], 'msg': _unknown(name, known), 'type': 'extra_forbidden'} for name in unknown]
         )
+
+
+def _unknown(name: str, known: tuple[str, ...]) -> str:
+    """What to say of one unknown parameter: the nearest the route takes, if one is near enough, then all of them."""
+    takes = ', '.join(known) or '-'
+    near = difflib.get_close_matches(name, known, n=1)
+    if near:
+        return _('Unknown query parameter; did you mean {guess}? This route takes: {names}.').format(
+            guess=near[0], names=takes
+        )
+    return _('Unknown query parameter; this route takes: {names}.').format(names=takes)
 
 
 def _query_names(dependant: Dependant) -> tuple[str, ...]:

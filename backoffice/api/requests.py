@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from backoffice import i18n
 from backoffice.api.common import IDEMPOTENCY_RESPONSES, IdempotencyKey, Problem, answer_once, calling_key, within_rate
-from backoffice.api.input_rules import INT32_MAX, StrictRoute, language_of
+from backoffice.api.input_rules import INT32_MAX, StrictRoute, language_of, refuse_unknown_query
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from backoffice.i18n import _
@@ -210,6 +210,7 @@ def rate_request(number: RequestNumber, payload: Rating, request: Request) -> Ra
     A request not solved yet, or already rated, is refused with 422."""
     address = request.client.host if request.client else 'unknown'
     within_rate(ratelimit.ratings, f'address:{address}', _('Too many ratings from this address.'), request)
+    refuse_unknown_query(request)  # no key here: the rate is the check that comes first
     with session_scope() as session:
         try:
             tickets.rate(

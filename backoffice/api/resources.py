@@ -25,7 +25,7 @@ from sqlmodel import Session, SQLModel
 import backoffice.resources  # noqa: F401  (registers every declared resource)
 from backoffice.api import resource_cursor
 from backoffice.api.common import IdempotencyKey, Problem, answer_once, calling_key
-from backoffice.api.input_rules import INT32_MAX, refuse_unknown_query
+from backoffice.api.input_rules import INT32_MAX
 from backoffice.api.requests import MAX_BODY_BYTES, SizeLimitedRoute
 from backoffice.api.resource_schemas import (
     HIDDEN_FIELDS,
@@ -448,14 +448,12 @@ def _key_with(resource: Resource, access: str) -> Callable[..., ApiKey]:
     scope = api_keys.resource_scope(access, resource.key)
 
     def resource_key(request: Request, _credentials: Annotated[object, Depends(bearer)]) -> ApiKey:
-        key = calling_key(
+        return calling_key(  # refuses a query parameter the route does not read, once the key is checked
             request,
             scope,
             ratelimit.api_keys,  # read at each call: the tests widen it
             _('Rate limit of {n} calls a minute for this API key reached.').format(n=ratelimit.api_keys.limit),
         )
-        refuse_unknown_query(request)  # a misspelt filter is a 422 at its name, not a list answered unfiltered
-        return key
 
     resource_key.__name__ = f'{access}_{resource.key.replace("-", "_")}_key'
     return resource_key

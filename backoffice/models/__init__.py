@@ -63,7 +63,14 @@ from backoffice.models.people import (
     StaffRole,
     User,
 )
-from backoffice.models.portal import CompanyMember, CompanyRole, PortalAccount, PortalLink, PortalSession
+from backoffice.models.portal import (
+    CompanyMember,
+    CompanyMemberPeriod,
+    CompanyRole,
+    PortalAccount,
+    PortalLink,
+    PortalSession,
+)
 from backoffice.models.reports import ReportSchedule
 from backoffice.models.sales import (
     Carrier,
@@ -137,6 +144,7 @@ __all__ = [
     'ReminderStatus',
     'PasswordReset',
     'CompanyMember',
+    'CompanyMemberPeriod',
     'CompanyRole',
     'PortalAccount',
     'PortalLink',

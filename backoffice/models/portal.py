@@ -86,3 +86,17 @@ class CompanyMember(EditableTable, table=True):
     # a contact the shop made part of the company) until removed (None: still a member)
     shared_from: datetime | None = None
     ended_at: datetime | None = None
+
+
+class CompanyMemberPeriod(SQLModel, table=True):
+    """An earlier span a member shared with their company, kept when they joined it again (the member's row holds the
+    current one): the company still sees what they ordered and asked in it, and never the time in between."""
+
+    __tablename__ = 'company_member_periods'
+    __table_args__ = (Index('ix_company_member_periods_customer_company', 'customer_id', 'company_id'),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key='companies.id', ondelete='CASCADE')
+    customer_id: int = Field(foreign_key='customers.id', ondelete='CASCADE')
+    shared_from: datetime | None = None  # None: all of theirs before it ended (a contact the shop made a member)
+    ended_at: datetime

@@ -9,7 +9,8 @@ not after they are removed. Staff's invitations count at once: the shop vouches 
 
 Asked again after being removed, a person shares nothing more while the invitation waits (the company still sees what
 they did while a member, nothing later) and, once they accept (or staff add them back), from then on only: the time
-in between is never the company's. (A row holds one period, so the earlier one is the company's no longer from then.)
+in between is never the company's. Every period counts: the member's row holds the current one, and the earlier ones
+are kept (`CompanyMemberPeriod`) as they join again, so what they did in each stays the company's.
 
 A company admin's invitation answers the same for any email that is no other company's contact — a new one, a
 private customer's, a banned customer's or a trashed one's — so none tells who is known to the shop; a banned or
@@ -23,14 +24,16 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
-from backoffice import changes
+from backoffice import changes, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
 from backoffice.models import (
+    AuditEntry,
     Company,
     CompanyMember,
+    CompanyMemberPeriod,
     CompanyRole,
     Customer,
     CustomerStatus,
@@ -112,6 +115,59 @@ def members(*, session: Session, by: Acting, company_id: int) -> list[Member]:
     return sorted(found, key=lambda m: (m.pending, order[m.role], (m.name or m.email).lower(), m.id))
 
 
+@dataclass(frozen=True)
+class Removal:
+    """The last membership that ended: whose, when, and who ended it ('' when the log does not say)."""
+
+    email: str
+    at: datetime
+    by: str
+
+
+def nobody_said(*, session: Session, by: Acting, company_id: int) -> str:
+    """What an empty list of members says: nobody uses the portal yet, or nobody any more (the last member removed:
+    who and when), never "yet" for a company whose members were all removed."""
+    _company(session, by, company_id, write=False)
+    removal = last_removal(session, company_id)
+    if removal is None:
+        return _('Nobody of this company uses the portal yet.')
+    if removal.by:
+        return _(
+            'Nobody of this company uses the portal any more: {who} removed the last member, {email}, on {when}.'
+        ).format(who=removal.by, email=removal.email, when=formatting.when(removal.at))
+    return _(
+        'Nobody of this company uses the portal any more: the last member, {email}, was removed on {when}.'
+    ).format(email=removal.email, when=formatting.when(removal.at))
+
+
+def last_removal(session: Session, company_id: int) -> Removal | None:
+    """The company's last ended membership (None: none ever ended), with who removed it, from the company's log."""
+    found = session.exec(
+        select(CompanyMember, Customer)
+        .join(Customer, col(Customer.id) == CompanyMember.customer_id)
+        .where(CompanyMember.company_id == company_id, col(CompanyMember.ended_at).is_not(None))
+        .order_by(col(CompanyMember.ended_at).desc(), col(CompanyMember.id).desc())
+    ).first()
+    if found is None:
+        return None
+    member, customer = found
+    ended = member.ended_at
+    if ended is None:
+        return None
+    logged = session.exec(
+        select(AuditEntry.summary_params)
+        .where(
+            AuditEntry.action == 'company.member_removed',
+            AuditEntry.entity == 'companies',
+            AuditEntry.entity_id == str(company_id),
+        )
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+        .limit(20)
+    ).all()
+    said = next((params for params in logged if (params or {}).get('email') == customer.email), None) or {}
+    return Removal(customer.email, ended, str(said.get('who', '')))
+
+
 def invitations(*, session: Session, actor: PortalActor) -> list[Invitation]:
     """The invitations waiting for this customer's answer (at most one: a customer is a member of one company)."""
     rows = session.exec(
@@ -147,6 +203,7 @@ def accept(*, session: Session, actor: PortalActor, member_id: int, version: int
         )
     member = get_for_update(session, CompanyMember, member_id, version, entity='companies', label=N_('invitation'))
     now = utcnow()
+    _keep_period(session, member)  # a removed member back: the period they shared before stays the company's
     if customer.company_id is None:  # a private customer: the company sees their records from now on only
         _join(session, None, customer, company)
         member.shared_from = now
@@ -248,7 +305,8 @@ def invite(
     member.accepted_at = None if portal else now
     if not removed_here:
         member.shared_from = member.ended_at = None
-    elif not portal:  # staff add a removed member back: from now on, never the time in between
+    elif not portal:  # staff add a removed member back: from now on, never the time in between (the earlier kept)
+        _keep_period(session, member)
         member.shared_from, member.ended_at = now, None
     # else: a company admin asks a removed member again: their ended period stands until they accept (see accept)
     member.invited_at, member.invited_by = now, _inviter(by)
@@ -412,6 +470,21 @@ def _withdraw(session: Session, member: CompanyMember) -> None:
     member.accepted_at = member.ended_at  # answered again (accepted_at is read as "answered or not" only)
     stamp(member)
     session.add(member)
+
+
+def _keep_period(session: Session, member: CompanyMember) -> None:
+    """Before an ended membership starts again: keep the period it covered, so the company still sees what the member
+    did in it (portal_scope.shared_with_company reads every period)."""
+    if member.ended_at is None:
+        return
+    session.add(
+        CompanyMemberPeriod(
+            company_id=member.company_id,
+            customer_id=member.customer_id,
+            shared_from=member.shared_from,
+            ended_at=member.ended_at,
+        )
+    )
 
 
 def _reachable(customer: Customer) -> bool:

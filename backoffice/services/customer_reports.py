@@ -34,7 +34,7 @@ from backoffice.models import (
 from backoffice.permissions import can, require
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
-from backoffice.services import app_settings, audit, portal_scope, receivables, staff_mail
+from backoffice.services import app_settings, audit, company_members, portal_scope, receivables, staff_mail
 from backoffice.services.customer_report_pdf import Activity, InvoiceLine, OrderLine, RequestLine, draw
 from backoffice.services.invoice_issue import language_of, seller_identity
 from backoffice.services.report_schedules import last_period
@@ -60,6 +60,7 @@ class Shown:
     version: int
     contacts: dict[int, str]  # the company's contacts (or the customer): id → "Name <email>"
     sent: list[Sent]
+    nobody: str = ''  # a company without a contact to send it to: why (none yet, all removed, in the trash)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def shown(*, session: Session, actor: User, company_id: int | None = None, custo
         row.version if row else 0,
         contacts,
         [Sent(s.sent_at, s.first_day, s.last_day, list(s.recipients), names.get(s.sent_by or 0, '')) for s in sends],
+        '' if contacts or not subject.company_id else _nobody_left(session, subject.company_id),
     )
 
 
@@ -469,6 +471,25 @@ def _nobody(subject: Subject) -> str:
     if subject.company_id:
         return _('Choose who receives it among the company’s contacts.')
     return _('Choose the customer as recipient.')
+
+
+def _nobody_left(session: Session, company_id: int) -> str:
+    """Why a company has no contact to send its report to: the company's members were all removed (the last: whom,
+    by whom, when), its contacts are in the trash, or it never had one."""
+    removal = company_members.last_removal(session, company_id)
+    if removal is not None and removal.by:
+        return _(
+            'No contact left to send it to: every member was removed from the company, the last, {email}, by {who} on'
+            ' {when}.'
+        ).format(email=removal.email, who=removal.by, when=formatting.when(removal.at))
+    if removal is not None:
+        return _(
+            'No contact left to send it to: every member was removed from the company, the last, {email}, on {when}.'
+        ).format(email=removal.email, when=formatting.when(removal.at))
+    trashed = session.exec(select(func.count()).select_from(Customer).where(Customer.company_id == company_id)).one()
+    if trashed:  # contacts, none of them out of the trash (the list shows only those)
+        return _('No contact left to send it to: this company’s contacts are in the trash.')
+    return _('This company has no contact yet: add a customer to it first.')
 
 
 def _choice(session: Session, subject: Subject) -> CustomerReportChoice | None:

@@ -1,5 +1,6 @@
 """Which published version of a legal document each customer accepted, and when: recorded once per customer and
-version (the front office over the API), read on the customer's page, exported and erased with their personal data."""
+version (the front office over the API, or the customer in the portal), read on the customer's page and in the
+portal, exported and erased with their personal data."""
 
 from __future__ import annotations
 
@@ -11,13 +12,25 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backoffice import formatting
 from backoffice.engine.declaration import SectionRow, SectionRows
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.i18n import N_, _
-from backoffice.models import AcceptanceSource, ContentEntry, Customer, LegalAcceptance, User, utcnow
+from backoffice.models import (
+    AcceptanceSource,
+    ContentEntry,
+    ContentKind,
+    ContentStatus,
+    Customer,
+    LegalAcceptance,
+    LegalVersion,
+    User,
+    utcnow,
+)
 from backoffice.permissions import can, require
 from backoffice.services import content
 from backoffice.services.personal_data import is_erased
+from backoffice.services.portal_scope import PortalActor
 
 CLOCK_SKEW = timedelta(minutes=5)  # the front office's clock may run a little ahead of ours
 
@@ -101,6 +114,88 @@ def record_acceptance(
         return Recorded(earlier, created=False)
     session.commit()
     return Recorded(acceptance, created=True)
+
+
+@dataclass(frozen=True)
+class PortalDocument:
+    """A legal document as the signed-in customer reads it in the portal: its version in force, as published, and
+    where they stand with it."""
+
+    slug: str
+    title: str  # the version in force's, as published
+    body: str  # its text, as published (shown as text)
+    number: int
+    in_force: str  # "Version 3, in force since …"
+    said: str  # which version they accepted and when, or that they have not
+    may_accept: bool  # the version in force is not accepted yet
+    flagged: bool  # a new version of a document they accepted before: the portal points it out
+
+
+def for_portal(*, session: Session, actor: PortalActor, now: datetime | None = None) -> list[PortalDocument]:
+    """Every legal document on the front office now (a version in force), by title, each with the version the
+    customer last accepted and when."""
+    now = now or utcnow()
+    shown = []
+    for entry, version in _in_force_now(session, now):
+        accepted = _last_accepted(session, actor.customer_id, entry.id)
+        current = accepted is not None and accepted.number == version.number
+        if accepted is None:
+            said = _('You have not accepted this document yet.')
+        elif current:
+            said = _('You accepted version {number} on {when}.').format(
+                number=accepted.number, when=formatting.when(accepted.accepted_at)
+            )
+        else:
+            said = _(
+                'You accepted version {number} on {when}. Version {current} is new: read it and accept it.'
+            ).format(number=accepted.number, when=formatting.when(accepted.accepted_at), current=version.number)
+        shown.append(
+            PortalDocument(
+                slug=entry.slug,
+                title=version.title,
+                body=version.body,
+                number=version.number,
+                in_force=_('Version {number}, in force since {day}').format(
+                    number=version.number, day=formatting.day(version.effective_from)
+                ),
+                said=said,
+                may_accept=not current,
+                flagged=accepted is not None and not current,
+            )
+        )
+    return shown
+
+
+def new_versions(*, session: Session, actor: PortalActor, now: datetime | None = None) -> list[str]:
+    """The titles of the documents whose version in force is newer than the one the customer accepted: what the
+    portal's menu and home point out (a document never accepted is offered on its page, not pointed out)."""
+    return [document.title for document in for_portal(session=session, actor=actor, now=now) if document.flagged]
+
+
+def accept_in_portal(
+    *, session: Session, actor: PortalActor, document: str, version: int, ip: str | None, now: datetime | None = None
+) -> Recorded:
+    """The signed-in customer accepts version `version` of `document`, as read in the portal: recorded as the API
+    records it (once per customer and version, refused for a version not on the front office), from the portal, with
+    the address the page was loaded from (kept only if it is an IP address: a proxy's name is not one)."""
+    return record_acceptance(
+        session=session,
+        document=document,
+        version=version,
+        customer_id=actor.customer_id,
+        source=AcceptanceSource.portal,
+        ip=ip if _is_address(ip) else None,
+        now=now,
+    )
+
+
+def accepted_said(recorded: Recorded, title: str) -> str:
+    """What the portal tells the customer once they accepted (or had already)."""
+    if recorded.created:
+        return _('You accepted “{title}”, version {number}.').format(title=title, number=recorded.acceptance.number)
+    return _('You had already accepted “{title}”, version {number}, on {when}.').format(
+        title=title, number=recorded.acceptance.number, when=formatting.when(recorded.acceptance.accepted_at)
+    )
 
 
 def customer_acceptances(*, session: Session, actor: User, record_id: int, limit: int) -> SectionRows:
@@ -190,6 +285,41 @@ def _address(ip: str | None) -> str | None:
         return str(ipaddress.ip_address(ip.strip()))
     except ValueError:
         raise ValidationFailed({'ip': _('This is not an IPv4 or IPv6 address.')}) from None
+
+
+def _is_address(ip: str | None) -> bool:
+    try:
+        ipaddress.ip_address((ip or '').strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, LegalVersion]]:
+    """The published legal documents with a version in force now, by title (then id), with that version."""
+    entries = session.exec(
+        select(ContentEntry)
+        .where(
+            ContentEntry.kind == ContentKind.legal,
+            ContentEntry.status == ContentStatus.published,
+            col(ContentEntry.deleted_at).is_(None),
+        )
+        .order_by(col(ContentEntry.title), col(ContentEntry.id))
+    ).all()
+    found = []
+    for entry in entries:
+        version = content.version_in_force(session=session, document_id=entry.id or 0, now=now)
+        if version is not None:
+            found.append((entry, version))
+    return found
+
+
+def _last_accepted(session: Session, customer_id: int, document_id: int | None) -> LegalAcceptance | None:
+    return session.exec(
+        select(LegalAcceptance)
+        .where(LegalAcceptance.customer_id == customer_id, LegalAcceptance.document_id == document_id)
+        .order_by(col(LegalAcceptance.number).desc(), col(LegalAcceptance.id).desc())
+    ).first()
 
 
 def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:

@@ -12,11 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import Session, and_, col, func, or_, select
 
 from backoffice.errors import NotFound, ServiceError
 from backoffice.i18n import N_, _
-from backoffice.models import Company, CompanyMember, CompanyRole, Customer, Invoice, Order, OrderStatus, Ticket
+from backoffice.models import (
+    Company,
+    CompanyMember,
+    CompanyMemberPeriod,
+    CompanyRole,
+    Customer,
+    Invoice,
+    Order,
+    OrderStatus,
+    Ticket,
+)
 
 NOT_FOUND = N_('Not found: nothing of yours has this number.')
 
@@ -111,8 +122,9 @@ def _whose(actor: PortalActor, column: Any, at: Any, company_roles: tuple[Compan
 
 def shared_with_company(company_id: int, column: Any, at: Any) -> Any:
     """The clause choosing the records (by their customer column, made at `at`) the company may see: its contacts',
-    each member's only within their membership ([`shared_from`, `ended_at`) of their row; None: open). What the
-    portal shows the company's members and what its reports cover."""
+    each member's only within a period they shared: their row's ([`shared_from`, `ended_at`); None: open) or an
+    earlier one kept when they joined again (`CompanyMemberPeriod`). What the portal shows the company's members and
+    what its reports cover."""
     contacts = select(Customer.id).where(Customer.company_id == company_id)
 
     def membership(field: Any) -> Any:
@@ -123,7 +135,14 @@ def shared_with_company(company_id: int, column: Any, at: Any) -> Any:
         )
 
     start, end = membership(CompanyMember.shared_from), membership(CompanyMember.ended_at)
-    return and_(col(column).in_(contacts), or_(start.is_(None), start <= at), or_(end.is_(None), end > at))
+    earlier = exists().where(
+        col(CompanyMemberPeriod.customer_id) == column,
+        col(CompanyMemberPeriod.company_id) == company_id,
+        or_(col(CompanyMemberPeriod.shared_from).is_(None), col(CompanyMemberPeriod.shared_from) <= at),
+        col(CompanyMemberPeriod.ended_at) > at,
+    )
+    now = and_(or_(start.is_(None), start <= at), or_(end.is_(None), end > at))
+    return and_(col(column).in_(contacts), or_(now, earlier))
 
 
 EVERY_ROLE = (CompanyRole.admin, CompanyRole.buyer, CompanyRole.viewer)

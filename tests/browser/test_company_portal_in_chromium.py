@@ -1,8 +1,11 @@
-"""The portal's B2B screens in a real browser: a company admin's Company tab (members, roles, the invitation form) and
-the address book, at a phone's and a desktop's width, nothing overflowing sideways, a member's hostile name shown as
-text, the current tab marked on an order's page (screenshots in tests/artifacts/)."""
+"""The portal's B2B screens in a real browser: a company admin's Company tab (members, roles, the invitation form), the
+address book and the legal documents (a new version to read and accept, counted on the Legal tab), at a phone's and a
+desktop's width, nothing overflowing sideways, a member's hostile name and a document's hostile title and text shown
+as text, the current tab marked on an order's page (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -11,7 +14,7 @@ from sqlmodel import select
 
 from backoffice import db
 from backoffice.db import session_scope
-from backoffice.models import Customer
+from backoffice.models import Customer, utcnow
 from backoffice.services import customer_addresses
 
 from ..support.browser import (
@@ -25,12 +28,18 @@ from ..support.browser import (
     wait_for_path,
 )
 from ..support.companies import actor, company_with
-from ..support.factories import make_customer
+from ..support.factories import edit_content, make_content, make_customer, make_user, publish_content
+from ..support.legal import accept
 from ..support.portal import delivered_order, invite
 
 pytestmark = pytest.mark.browser
 
 HOSTILE = 'Zoë <img src=x onerror="window.__x=1"> "O\'Brien"'
+NEW_TERMS = (
+    'Second version: what changed.\n\n1. Delivery within 5 working days across France; 10 abroad.\n'
+    '2. Returns within 30 days of delivery, the parcel unopened: we refund the goods and the first shipping.\n'
+    f'3. Disputes: {HOSTILE} — the courts of Paris.'
+)
 
 
 def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
@@ -40,6 +49,10 @@ def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
     make_customer('zoe@acme.com', name=HOSTILE)
     company_with('Acme Trading', {'ada@acme.com': 'admin', 'bob@acme.com': 'buyer', 'zoe@acme.com': 'viewer'})
     order = delivered_order('bob@acme.com', sku='B2B-MUG', tracking='JJD778')
+    terms = make_content('chromium-portal-terms', title=f'Terms {HOSTILE}', kind='legal', body=f'Text {HOSTILE}')
+    terms = publish_content(terms, actor=make_user('manager'), now=utcnow() - timedelta(days=40))
+    accept('ada@acme.com', 'chromium-portal-terms', 1, at=utcnow() - timedelta(days=30))
+    publish_content(edit_content(terms, make_user('manager'), body=NEW_TERMS), actor=make_user('manager'))
     ada = actor('ada@acme.com')
     with session_scope() as session:
         customer_addresses.save(
@@ -72,6 +85,8 @@ def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
         'company': ('/portal/company', 'Invite a colleague'),
         'addresses': ('/portal/account', 'Head office'),
         'company-order': (f'/portal/orders/{order.number}', 'JJD778'),
+        'home': ('/portal', 'New terms to accept'),
+        'legal': ('/portal/legal', 'I accept version 2'),
     }
     for width, height in ((390, 844), (1440, 900)):
         set_viewport(driver, width, height)
@@ -79,6 +94,12 @@ def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
             driver.get(f'{server.url}{path}')
             visible_text(driver, shown)
             settle(driver)
+            if name == 'legal':  # this file's document (other files' may be listed too): its title and text as text
+                card = next(c for c in driver.find_elements(By.CSS_SELECTOR, '.q-card') if f'Terms {HOSTILE}' in c.text)
+                driver.execute_script('arguments[0].scrollIntoView({block: "start"})', card)
+                settle(driver)
+                assert 'Version 2 is new: read it and accept it.' in card.text
+                assert f'Disputes: {HOSTILE}' in card.text  # the text, open to read, as written
             driver.save_screenshot(str(ARTIFACTS / f'portal-b2b-{name}-{width}.png'))
             assert no_horizontal_overflow(driver), f'the portal page {path} overflows sideways at {width} px'
             current = driver.find_elements(By.CSS_SELECTOR, 'nav a[aria-current="page"]')

@@ -1,0 +1,150 @@
+"""The portal's legal documents: a signed-in customer reads each document's version in force, sees which version they
+accepted and when, and accepts a version they have not (recorded from the portal, once per customer and version, as
+the API records it); a new version of a document they accepted before is pointed out on the Legal tab and the home."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from sqlmodel import col, select
+
+from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
+from backoffice.models import Customer, LegalAcceptance, utcnow
+from backoffice.services import legal_acceptances
+from backoffice.services.portal_scope import PortalActor, actor_of
+
+from .support.factories import edit_content, make_content, make_customer, make_user, publish_content
+from .support.legal import accept, terms_with_versions
+from .support.portal import enter_portal
+
+HOSTILE = '<script>alert("x")</script>: \'quoted\' <img src=x onerror="window.__x=1">'
+
+
+def portal_actor(email: str) -> PortalActor:
+    with read_session() as session:
+        return actor_of(session, session.exec(select(Customer).where(Customer.email == email)).one())
+
+
+def hostile_terms(slug: str) -> None:
+    """Terms whose title and text are hostile, in two versions: the first 90 days ago, the second 10 days ago."""
+    manager = make_user('manager')
+    entry = make_content(slug, title=f'Terms {HOSTILE}', kind='legal', body=f'First text {HOSTILE}')
+    entry = publish_content(entry, actor=manager, now=utcnow() - timedelta(days=90))
+    entry = edit_content(entry, manager, body=f'Second text {HOSTILE}\nline two')
+    publish_content(entry, actor=manager, now=utcnow() - timedelta(days=10))
+
+
+def acceptances(email: str) -> list[tuple[int, str, str | None]]:
+    with read_session() as session:
+        rows = session.exec(
+            select(LegalAcceptance)
+            .join(Customer, col(Customer.id) == LegalAcceptance.customer_id)
+            .where(Customer.email == email)
+            .order_by(col(LegalAcceptance.id))
+        ).all()
+    return [(row.number, row.source.value, row.ip) for row in rows]
+
+
+def test_a_new_version_is_pointed_out_and_accepted_once_from_the_portal() -> None:
+    terms_with_versions('terms-portal', 2, title=f'Terms {HOSTILE}')
+    terms_with_versions('privacy-portal', 1, title='Privacy policy')
+    make_customer('jo@example.com')
+    accept('jo@example.com', 'terms-portal', 1, at=utcnow() - timedelta(days=60), ip='203.0.113.7')
+    jo = portal_actor('jo@example.com')
+
+    with read_session() as session:
+        shown = legal_acceptances.for_portal(session=session, actor=jo)
+        pointed_out = legal_acceptances.new_versions(session=session, actor=jo)
+    assert [(d.slug, d.number, d.flagged, d.may_accept) for d in shown] == [
+        ('privacy-portal', 1, False, True),  # never accepted: offered, not pointed out
+        ('terms-portal', 2, True, True),
+    ]
+    assert shown[1].title == f'Terms {HOSTILE}' and shown[1].body == 'Version 2'
+    assert shown[1].said.startswith('You accepted version 1 on ') and 'Version 2 is new' in shown[1].said
+    assert shown[0].said == 'You have not accepted this document yet.'
+    assert pointed_out == [f'Terms {HOSTILE}']
+
+    with session_scope() as session:
+        first = legal_acceptances.accept_in_portal(
+            session=session, actor=jo, document='terms-portal', version=2, ip=' 2001:DB8::1 '
+        )
+    with session_scope() as session:
+        again = legal_acceptances.accept_in_portal(
+            session=session, actor=jo, document='terms-portal', version=2, ip='198.51.100.1'
+        )
+    assert first.created and not again.created and again.acceptance.id == first.acceptance.id
+    assert legal_acceptances.accepted_said(first, 'Terms') == 'You accepted “Terms”, version 2.'
+    assert legal_acceptances.accepted_said(again, 'Terms').startswith(
+        'You had already accepted “Terms”, version 2, on '
+    )
+    assert acceptances('jo@example.com') == [(1, 'api', '203.0.113.7'), (2, 'portal', '2001:db8::1')]
+
+    with read_session() as session:
+        shown = legal_acceptances.for_portal(session=session, actor=jo)
+        pointed_out = legal_acceptances.new_versions(session=session, actor=jo)
+    assert [(d.slug, d.flagged, d.may_accept) for d in shown] == [
+        ('privacy-portal', False, True),
+        ('terms-portal', False, False),
+    ]
+    assert shown[1].said.startswith('You accepted version 2 on ') and pointed_out == []
+
+
+def test_the_portal_records_only_an_address_and_only_a_version_on_the_front_office() -> None:
+    manager = make_user('manager')
+    entry = terms_with_versions('terms-address', 1)
+    publish_content(edit_content(entry, manager, body='Next', publish_at=utcnow() + timedelta(days=7)), actor=manager)
+    make_customer('ann@example.com')
+    ann = portal_actor('ann@example.com')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.accept_in_portal(session=session, actor=ann, document='terms-address', version=2, ip=None)
+    assert list(refused.value.errors) == ['version']  # scheduled for next week: not in effect yet
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        legal_acceptances.accept_in_portal(session=session, actor=ann, document=HOSTILE, version=1, ip=None)
+    assert list(refused.value.errors) == ['document']
+    with session_scope() as session:
+        legal_acceptances.accept_in_portal(
+            session=session, actor=ann, document='terms-address', version=1, ip=f'testclient {HOSTILE}'
+        )
+    assert acceptances('ann@example.com') == [(1, 'portal', None)]  # a proxy's name is no address: not kept
+
+
+async def test_a_customer_reads_and_accepts_the_new_terms_in_the_portal(user: User) -> None:
+    hostile_terms('terms-hostile')
+    make_customer('zoe@example.com', name=HOSTILE)
+    accept('zoe@example.com', 'terms-hostile', 1, at=utcnow() - timedelta(days=30))
+    await enter_portal(user, 'zoe@example.com')
+
+    await user.should_see(marker='legal-notice')  # the home points it out
+    await user.should_see(f'A new version of “Terms {HOSTILE}” is published: read it and accept it.')
+    [flag] = user.find(marker='portal-legal-flag', kind=ui.badge).elements
+    assert flag.visible and flag.text == '1'
+    user.find(marker='legal-notice-open').click()
+    await user.should_see(marker='legal-document')
+    await user.should_see(f'Terms {HOSTILE}')  # title and text as written, never as markup
+    await user.should_see(f'Second text {HOSTILE}\nline two')
+    await user.should_see('Version 2 is new: read it and accept it.')
+    await user.should_see('New version')
+    [flag] = user.find(marker='portal-legal-flag', kind=ui.badge).elements  # this page's menu
+    assert flag.visible and flag.text == '1'
+    user.find(marker='legal-accept-terms-hostile').click()
+    await user.should_see(f'You accepted “Terms {HOSTILE}”, version 2.')
+    await user.should_see('You accepted version 2 on ')
+    await user.should_not_see(marker='legal-accept')
+    assert not flag.visible  # the menu's count went with it, without a page load
+    assert [(n, source) for n, source, _ip in acceptances('zoe@example.com')] == [(1, 'api'), (2, 'portal')]
+
+    await user.open('/portal')
+    await user.should_not_see(marker='legal-notice')
+
+
+async def test_with_nothing_published_the_page_says_so(user: User) -> None:
+    make_content('terms-draft', title=HOSTILE, kind='legal', body=HOSTILE)  # a draft: not on the front office
+    await enter_portal(user, 'none@example.com')
+    await user.open('/portal/legal')
+    await user.should_see('No legal document is published at the moment.')
+    await user.should_not_see(marker='legal-notice')
+    await user.should_not_see(HOSTILE)
