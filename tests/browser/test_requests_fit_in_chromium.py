@@ -3,13 +3,17 @@ wrapped over lines, no sideways scroll in the table or the page; on a 390 px pho
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import col, update
 
 from backoffice import db
 from backoffice.db import session_scope
-from backoffice.models import Role
+from backoffice.models import Role, Ticket
+from backoffice.models.base import utcnow
 from backoffice.services import tickets
 
 from ..support.browser import (
@@ -48,7 +52,8 @@ TABLE_FIT = """
     const box = middle.getBoundingClientRect();
     const headings = [...table.querySelectorAll('thead th')].filter((th) => th.offsetParent !== null)
         .map((th) => { const r = th.getBoundingClientRect();
-            return {text: th.textContent.trim(), right: Math.round(r.right), left: Math.round(r.left)}; });
+            return {text: th.textContent.trim(), right: Math.round(r.right), left: Math.round(r.left),
+                    width: Math.round(r.width)}; });
     return {scroll: middle.scrollWidth, width: middle.clientWidth, right: Math.round(box.right),
             window: window.innerWidth, headings};
 """
@@ -68,6 +73,14 @@ def requests_made(server: RunningServer) -> None:
             changed = tickets.change(
                 session=session, actor=agent, ticket_id=made.id, version=made.version, assignee_id=agent.id
             )
+        if n == 1:  # the longest SLA words a list shows: overdue by years ('en retard de 1234 j 23 h')
+            with session_scope() as session:
+                session.exec(
+                    update(Ticket)
+                    .where(col(Ticket.id) == made.id)
+                    .values(sla_due_at=utcnow() - timedelta(days=1234, hours=23, minutes=30))
+                )
+                session.commit()
         if n == 0:  # the longest status and priority words (French: 'En attente du client', 'Urgente')
             with session_scope() as session:
                 tickets.change(
