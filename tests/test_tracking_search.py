@@ -172,7 +172,8 @@ async def test_a_parcel_shipped_meanwhile_shows_live_on_the_searched_list_and_th
     user: User, create_user: Callable[[], User]
 ) -> None:
     """A parcel leaves while a colleague's Orders list is searched for its tracking number and another has the order
-    open: the list shows the order and the page its tracking number without a new search or a reload."""
+    open: the list shows the order and the page its tracking number without a new search or a reload; and so again
+    when the number is put right ('Change tracking')."""
     manager = make_user('manager')
     make_product('BOX', stock_on_hand=5, actor=manager)
     order = place(('BOX', 1), email='live.parcel@example.com')
@@ -194,3 +195,11 @@ async def test_a_parcel_shipped_meanwhile_shows_live_on_the_searched_list_and_th
         )
     await eventually(lambda: _numbers(user) == [order.number], message='the searched list shows the shipped order')
     await other.should_see(wanted)
+
+    user.find(marker='search').elements.pop().set_value('1znew')  # the number put right, searched before it is
+    await eventually(lambda: _numbers(user) == [], message='nothing is found by the right number yet')
+    with session_scope() as session:
+        shipment = orders.shipments_of(session=session, actor=manager, order_id=order.id)[0]
+        orders.correct_tracking(session=session, actor=manager, shipment_id=shipment.id, tracking_number='1ZNEW 42')
+    await eventually(lambda: _numbers(user) == [order.number], message='the list shows the order by its new number')
+    await other.should_see('1ZNEW42')
