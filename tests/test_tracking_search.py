@@ -4,6 +4,8 @@ characters, in any case and with spaces, read by the index on shipments (migrati
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -164,3 +166,40 @@ def test_an_order_with_no_parcel_is_not_found_by_another_orders_number() -> None
         numbers = session.exec(select(Order.number)).all()
     assert listed(manager, '100001999') == [order.number]
     assert sorted(listed(manager, '100001')) == sorted(numbers)
+
+
+async def test_a_parcel_shipped_meanwhile_shows_live_on_the_searched_list_and_the_orders_page(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    """A parcel leaves while a colleague's Orders list is searched for its tracking number and another has the order
+    open: the list shows the order and the page its tracking number without a new search or a reload; and so again
+    when the number is put right ('Change tracking')."""
+    manager = make_user('manager')
+    make_product('BOX', stock_on_hand=5, actor=manager)
+    order = place(('BOX', 1), email='live.parcel@example.com')
+    pay(manager, order)
+    with session_scope() as session:
+        orders.pack(session=session, actor=manager, order_id=order.id, version=fresh(order.id).version)
+    tracking = '1ZLIVE"<b>:99</b>'.upper()
+    wanted = ''.join(tracking.split())
+    other = create_user()
+    await signed_in(user, manager.email, path='/orders')
+    user.find(marker='search').type('1zlive')
+    await eventually(lambda: _numbers(user) == [], message='nothing is found by the parcel before it left')
+    await signed_in(other, manager.email, path=f'/orders/{order.number}')
+    await other.should_see(order.number)
+
+    with session_scope() as session:  # shipped by a colleague elsewhere
+        orders.ship(
+            session=session, actor=manager, order_id=order.id, version=fresh(order.id).version, tracking_number=tracking
+        )
+    await eventually(lambda: _numbers(user) == [order.number], message='the searched list shows the shipped order')
+    await other.should_see(wanted)
+
+    user.find(marker='search').elements.pop().set_value('1znew')  # the number put right, searched before it is
+    await eventually(lambda: _numbers(user) == [], message='nothing is found by the right number yet')
+    with session_scope() as session:
+        shipment = orders.shipments_of(session=session, actor=manager, order_id=order.id)[0]
+        orders.correct_tracking(session=session, actor=manager, shipment_id=shipment.id, tracking_number='1ZNEW 42')
+    await eventually(lambda: _numbers(user) == [order.number], message='the list shows the order by its new number')
+    await other.should_see('1ZNEW42')
