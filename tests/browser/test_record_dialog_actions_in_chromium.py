@@ -55,6 +55,7 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         if width != SIZES[0][0]:
             button(driver, 'Cancel', topmost=True).click()
             resize_and_settle(driver, width, height)
+            driver.execute_script('window.scrollTo(0, 0)')  # the phone's card was scrolled to: the header is back
         button(driver, 'New product').click()
         in_reach(driver, 'Create product', f'new-product-{width}')
         button(driver, 'Cancel', topmost=True).click()
