@@ -15,6 +15,7 @@ from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -55,11 +56,13 @@ def test_bank_at_390_and_1440(driver: WebDriver, server: RunningServer) -> None:
         ),
         'releve-novembre.xml',
     )
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/finance/bank')
     visible_text(driver, 'Recent statements')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance/bank')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/finance/bank')
         visible_text(driver, 'ANN ACME')
         visible_text(driver, second.number)
         settle(driver)

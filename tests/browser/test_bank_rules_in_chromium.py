@@ -17,6 +17,7 @@ from ..support.bank import Line, camt053, import_file, make_account
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -79,10 +80,12 @@ def test_bank_rules_at_390_and_1440(driver: WebDriver, server: RunningServer) ->
             ]
         ),
     )
-    signed_in(driver, server.url, '/finance/bank')
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
+    signed_in(driver, server.url, '/finance/bank?status=ignored')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance/bank?status=ignored')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/finance/bank?status=ignored')
         visible_text(driver, 'Recent statements')
         visible_text(driver, 'did not apply: no open invoice or order awaiting payment of the customer has this amount')
         settle(driver)

@@ -18,6 +18,7 @@ from ..support.browser import (
     ARTIFACTS,
     RunningServer,
     button,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -50,10 +51,12 @@ def test_finance_screens_at_390_and_1440(driver: WebDriver, server: RunningServe
     account = make_account(manager, name='Crédit Agricole — compte courant (finance)')
     import_file(manager, account, camt053(lines, opening='8200.00', balance_day=today.isoformat()), 'releve.xml')
     make_account(manager, name=f'{HOSTILE} (finance)', iban='')
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/finance')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/finance')
         visible_text(driver, 'Cash position')
         visible_text(driver, 'No statement yet')
         settle(driver)

@@ -15,6 +15,7 @@ from backoffice.services import alert_checks
 
 from ..support.browser import (
     RunningServer,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -58,12 +59,15 @@ def test_goals_strip_and_alerts_at_390_and_1440(driver: WebDriver, server: Runni
     make_rule(manager, name='No visits for a day', kpi='visits', kind='no_data', threshold=24)
     alert_checks.evaluate()
 
+    set_viewport(driver, 390, 844)  # signing in loads /goals on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/goals')
     visible_text(driver, 'Turnover 20,000 this quarter')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
+        if width != 390:
+            next_load_at(driver, width, height)
         for path, text in (('/goals', 'Orders 250'), ('/', 'Open requests down to 5'), ('/alerts', 'What fired')):
-            driver.get(f'{server.url}{path}')
+            if (width, path) != (390, '/goals'):  # the phone's /goals is open: signing in loaded it
+                driver.get(f'{server.url}{path}')
             visible_text(driver, text)
             settle(driver)
             name = {'/goals': 'goals', '/': 'dashboard-strip', '/alerts': 'alerts'}[path]

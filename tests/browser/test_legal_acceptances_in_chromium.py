@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
 
@@ -15,7 +15,9 @@ from ..support.browser import (
     TIMEOUT,
     RunningServer,
     WebDriverWait,
+    next_load_at,
     no_horizontal_overflow,
+    resize_and_settle,
     set_viewport,
     settle,
     signed_in,
@@ -40,23 +42,16 @@ def test_the_legal_acceptances_section_at_390_and_1440(driver: WebDriver, server
     customer = make_customer('chromium-legal@example.com', name='Lea Legal')
     accept('chromium-legal@example.com', 'chromium-terms', 3, ip='203.0.113.7')
     accept('chromium-legal@example.com', 'chromium-privacy', 1)
-    signed_in(driver, server.url, f'/customers/{customer.id}')
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, f'/customers/{customer.id}')  # on a phone: the section, then the row's link
+    section = the_section(driver, 390)
+    # the row is a link to the version accepted: a click shows its text, v3's, not the one in force (v4); looked at
+    # on the phone, then turned wide (a dialog narrowed from 1440 px keeps the drawer open beside it: not a phone's)
+    section.find_element(By.LINK_TEXT, f'{HOSTILE} v3').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: '/content?version=' in d.current_url)
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/customers/{customer.id}')
-        visible_text(driver, 'Legal acceptances')
-        visible_text(driver, 'Accepted via the shop · current is v4')
-        section = next(c for c in driver.find_elements(By.CSS_SELECTOR, '.q-card') if 'Legal acceptances' in c.text)
-        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', section)
-        settle(driver)
-        assert f'{HOSTILE} v3' in section.text  # as text, quotes and all (the XPath of visible_text cannot hold them)
-        assert 'Superseded' in section.text and 'Current version' in section.text
-        driver.save_screenshot(str(ARTIFACTS / f'customer-legal-acceptances-{width}.png'))
-        assert no_horizontal_overflow(driver), f'the customer page overflows sideways at {width} px'
-        assert driver.execute_script('return window.__pwned') is None
-        # the row is a link to the version accepted: a click shows its text, v3's, not the one in force (v4)
-        section.find_element(By.LINK_TEXT, f'{HOSTILE} v3').click()
-        WebDriverWait(driver, TIMEOUT).until(lambda d: '/content?version=' in d.current_url)
+        if width != 390:
+            resize_and_settle(driver, width, height)
         dialog = visible(driver, '.q-dialog')
         WebDriverWait(driver, TIMEOUT).until(
             lambda d, shown=dialog: 'Version 3' in d.execute_script(FIELDS, shown), 'the version accepted is not shown'
@@ -66,3 +61,22 @@ def test_the_legal_acceptances_section_at_390_and_1440(driver: WebDriver, server
         driver.save_screenshot(str(ARTIFACTS / f'legal-version-accepted-{width}.png'))
         assert no_horizontal_overflow(driver), f'the version accepted overflows sideways at {width} px'
         assert driver.execute_script('return window.__pwned') is None
+    next_load_at(driver, 1440, 900)  # the customer's page at a desk
+    driver.get(f'{server.url}/customers/{customer.id}')
+    the_section(driver, 1440)
+
+
+def the_section(driver: WebDriver, width: int) -> WebElement:
+    """The open customer page's "Legal acceptances" section: each version accepted, the hostile title as text,
+    superseded or current; nothing overflows sideways (screenshot customer-legal-acceptances-{width}.png)."""
+    visible_text(driver, 'Legal acceptances')
+    visible_text(driver, 'Accepted via the shop · current is v4')
+    section = next(c for c in driver.find_elements(By.CSS_SELECTOR, '.q-card') if 'Legal acceptances' in c.text)
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', section)
+    settle(driver)
+    assert f'{HOSTILE} v3' in section.text  # as text, quotes and all (the XPath of visible_text cannot hold them)
+    assert 'Superseded' in section.text and 'Current version' in section.text
+    driver.save_screenshot(str(ARTIFACTS / f'customer-legal-acceptances-{width}.png'))
+    assert no_horizontal_overflow(driver), f'the customer page overflows sideways at {width} px'
+    assert driver.execute_script('return window.__pwned') is None
+    return section

@@ -18,6 +18,7 @@ from ..support.browser import (
     ARTIFACTS,
     RunningServer,
     button,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -95,11 +96,13 @@ def test_the_mailboxes_and_a_mailed_request_at_390_and_1440(driver: WebDriver, s
     with read_session() as session:
         number = session.get(Ticket, taken.ticket_id).number
 
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/mailboxes')
     visible_text(driver, 'Returns and exchanges')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/mailboxes')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/mailboxes')
         visible_text(driver, 'Returns and exchanges')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'mailboxes-{width}.png'))

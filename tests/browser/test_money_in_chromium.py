@@ -15,6 +15,7 @@ from ..support.browser import (
     STORAGE_SECRET,
     RunningServer,
     button,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -62,10 +63,12 @@ def test_bill_lines_editor_and_a_failed_refund_at_390_and_1440(
             refunded_then_failed(stripe, admin, order)
     finally:
         reload_settings()
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, f'/finance/bills/{bill.id}')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance/bills/{bill.id}')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/finance/bills/{bill.id}')
         visible_text(driver, 'Bill MON-2026-001')
         button(driver, 'Edit lines').click()
         visible(driver, '.q-dialog')

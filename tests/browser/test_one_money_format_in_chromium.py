@@ -82,9 +82,10 @@ def test_the_dashboard_and_an_order_write_money_one_way_at_390_and_1440(
         driver.save_screenshot(str(ARTIFACTS / f'money-dashboard-{width}-chart.png'))
         driver.execute_script('window.scrollTo(0, 0)')
 
-    for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/orders/{order.number}')
+    driver.get(f'{server.url}/orders/{order.number}')  # at a desk, then turned to a phone's width
+    for width, height in ((1440, 900), (390, 844)):
+        if width != 1440:
+            resize_and_settle(driver, width, height)
         visible_text(driver, 'Brass desk lamp')
         visible_text(driver, '€2,469.00')  # the subtotal, as every screen writes money
         visible_text(driver, f'€{order.total:,.2f}')  # the total, VAT included
@@ -125,18 +126,22 @@ def test_a_currency_change_says_what_it_recomputes_at_390_and_1440(driver: WebDr
     db.configure(server.database_url)
     set_viewport(driver, 390, 844)
     signed_in(driver, server.url, '/settings')
+    shown = False
     try:
         pick_currency(driver, 'US dollar (USD)')
         note = visible_text(driver, 'The KPI history is being recomputed in USD')
         assert 'goal targets and alert thresholds on amounts' in note.text
         for width, height in ((390, 844), (1440, 900)):
-            set_viewport(driver, width, height)
+            if width != 390:
+                resize_and_settle(driver, width, height)
             driver.execute_script('arguments[0].scrollIntoView({block: "center"})', note)
             settle(driver)
             assert no_horizontal_overflow(driver), f'/settings overflows sideways at {width} px'
             driver.save_screenshot(str(ARTIFACTS / f'money-settings-note-{width}.png'))
+        shown = True
     finally:
-        driver.get(f'{server.url}/settings')
+        if not shown:  # put back from a fresh page; otherwise on the page open
+            driver.get(f'{server.url}/settings')
         pick_currency(driver, 'Euro (EUR)')
         WebDriverWait(driver, 10 * TIMEOUT).until(lambda d: recomputes_finished(), 'the recomputes finish')
         seed_history(server.database_url)  # the dashboard's plausible history, as the other browser tests expect it

@@ -15,6 +15,7 @@ from backoffice.services import orders
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -58,13 +59,15 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
             tracking_number='JJD000390007',
         )
 
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, f'/orders/{order.number}')
     visible_text(driver, 'Hand grinder C2')
     link = driver.find_element(By.LINK_TEXT, 'JJD000390007')
     assert link.get_attribute('href') == 'https://track.example/JJD000390007'
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/orders/{order.number}')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/orders/{order.number}')
         visible_text(driver, 'Zoë Wiśniewski')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'order-{width}.png'))

@@ -26,6 +26,7 @@ from ..support.browser import (
     field,
     no_horizontal_overflow,
     replace_text,
+    resize_and_settle,
     set_viewport,
     settle,
     signed_in,
@@ -132,10 +133,11 @@ def test_a_part_payment_of_a_pending_order_from_the_bank_at_390_and_1440(
         camt053([Line(f'{part}', f'ACOMPTE COMMANDE {order.number} {HOSTILE}', 'PP BUYER')]),
         'releve-acompte.xml',
     )
+    set_viewport(driver, *PHONE)
     signed_in(driver, server.url, '/finance/bank', manager.email, PASSWORD)
-    for width, height in (PHONE, DESKTOP):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance/bank')
+    for width, height in (PHONE, DESKTOP):  # loaded once on a phone, then turned wide
+        if width != PHONE[0]:
+            resize_and_settle(driver, width, height)
         visible_text(driver, 'order number in the label, customer name, pays part of it')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'part-payment-bank-{width}.png'))
@@ -153,9 +155,10 @@ def test_a_part_payment_of_a_pending_order_from_the_bank_at_390_and_1440(
     visible_text(driver, 'Matched: payment recorded.')
     with read_session() as session:
         assert session.get(Order, order.id).paid_total == part
-    for width, height in (PHONE, DESKTOP):  # the order says what is paid and what is left
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/orders/{order.number}')
+    driver.get(f'{server.url}/orders/{order.number}')  # at a desk, then turned to a phone's width
+    for width, height in (DESKTOP, PHONE):  # the order says what is paid and what is left
+        if width != DESKTOP[0]:
+            resize_and_settle(driver, width, height)
         visible_text(driver, 'Left to pay')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'part-payment-order-{width}.png'))

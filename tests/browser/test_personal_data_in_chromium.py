@@ -21,6 +21,7 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     button,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -37,11 +38,13 @@ def test_export_and_erase_dialogs_at_390_and_1440(driver: WebDriver, server: Run
     ARTIFACTS.mkdir(exist_ok=True)
     db.configure(server.database_url)  # the browser's server database: the records are made through the services
     person = a_customer_with_everything()
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, f'/customers/{person.customer_id}')
     visible_text(driver, 'Invoices and credit notes')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/customers/{person.customer_id}')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/customers/{person.customer_id}')
         visible_text(driver, 'Recent activity')
         settle(driver)
         _shot(driver, f'personal-data-page-{width}')

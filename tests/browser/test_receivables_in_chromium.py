@@ -14,6 +14,7 @@ from backoffice.services import dunning
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -44,12 +45,14 @@ def test_receivables_at_390_and_1440(driver: WebDriver, server: RunningServer) -
     with session_scope() as session:
         dunning.queue_reminders(session=session)
 
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/finance/receivables')
     visible_text(driver, 'Reminders to review')
     assert driver.execute_script('return window.__x') is None
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/finance/receivables')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/finance/receivables')
         visible_text(driver, 'Total open')
         visible_text(driver, 'Cléo Dupont')
         settle(driver)

@@ -22,8 +22,8 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     button,
-    next_load_at,
     no_horizontal_overflow,
+    resize_and_settle,
     settle,
     signed_in,
     visible_text,
@@ -45,10 +45,10 @@ def test_an_agent_attaches_a_file_to_a_reply_and_sees_it_in_the_thread(
     agent = make_user('agent', email='attach.agent@example.com', name='Ava Attach')
     request = submit_request('Broken mug: label please', email='attach.customer@example.com')
     ARTIFACTS.mkdir(exist_ok=True)
-    for width, height in ((1440, 900), (390, 844)):
-        if width == 390:  # the next load as a phone's (the width cookie is set from the open page of the site)
-            next_load_at(driver, width, height)
-        signed_in(driver, server.url, f'/requests/{request.number}', agent.email, PASSWORD)
+    signed_in(driver, server.url, f'/requests/{request.number}', agent.email, PASSWORD)
+    for width, height in ((1440, 900), (390, 844)):  # loaded once at a desk, then turned to a phone's width
+        if width == 390:
+            resize_and_settle(driver, width, height)
         visible_text(driver, 'It has been two weeks.')
         driver.find_element(By.CSS_SELECTOR, 'textarea').send_keys(f'The new label, at {width} px.')
         fake = tmp_path / f'not-a-pdf-{width}.pdf'  # a web page named .pdf: the server reads its bytes and says no

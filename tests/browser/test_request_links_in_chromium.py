@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
 
@@ -19,7 +19,7 @@ from ..support.browser import (
     button,
     field,
     no_horizontal_overflow,
-    set_viewport,
+    resize_and_settle,
     settle,
     signed_in,
     visible_text,
@@ -50,31 +50,20 @@ def test_an_agent_links_two_requests_and_both_show_the_link(
     visible_text(driver, f'#{second.number}')
     assert driver.execute_script('return window.__x') is None  # nothing the subject holds ran
 
-    for width, height in ((390, 844), (1440, 900)):  # each width loaded fresh, as a phone or a desktop would
-        set_viewport(driver, width, height)
-        for this, other, name in ((first, second, 'first'), (second, first, 'second')):
-            driver.get(f'{base_url}/requests/{this.number}')
-            visible_text(driver, 'Related requests')
-            link = WebDriverWait(driver, TIMEOUT).until(
-                lambda d, other=other: next(
-                    (
-                        a
-                        for a in d.find_elements(By.CSS_SELECTOR, f'a[href="/requests/{other.number}"]')
-                        if a.is_displayed()
-                    ),
-                    None,
-                ),
-                f'no link to #{other.number} on #{this.number} at {width} px',
-            )
-            assert f'#{other.number}' in link.text and other.subject in link.text
-            assert driver.execute_script('return window.__x') is None
-            driver.execute_script('arguments[0].scrollIntoView({block: "center"})', link)  # below the thread on a phone
-            settle(driver)
-            driver.save_screenshot(str(ARTIFACTS / f'request-links-{name}-{width}.png'))
-            assert no_horizontal_overflow(driver), f'the request with links overflows sideways at {width} px'
+    # each request loaded fresh once and turned to the other width (issue 12): the second at a desk, then on a phone,
+    # where its link leads to the first, then turned wide
+    driver.get(f'{base_url}/requests/{second.number}')
+    for width, height in ((1440, 900), (390, 844)):
+        if width != 1440:
+            resize_and_settle(driver, width, height)
+        link = shows_the_link(driver, second, first, f'second-{width}')
     link.click()  # on the second request, the link to the first leads there
     wait_for_path(driver, f'/requests/{first.number}')
     visible_text(driver, 'Parcel lost, links test')
+    for width, height in ((390, 844), (1440, 900)):
+        if width != 390:
+            resize_and_settle(driver, width, height)
+        shows_the_link(driver, first, second, f'first-{width}')
 
     # merged into the second (another customer's: asked first), the first says where the conversation goes on
     button(driver, 'Merge into…').click()
@@ -85,15 +74,36 @@ def test_an_agent_links_two_requests_and_both_show_the_link(
     driver.save_screenshot(str(ARTIFACTS / 'request-merge-confirm-1440.png'))
     button(driver, 'Merge anyway').click()
     visible_text(driver, f'Merged into #{second.number}: the conversation goes on there.')
-    for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{base_url}/requests/{first.number}')
+    driver.get(f'{base_url}/requests/{first.number}')  # fresh, at a desk, then turned to a phone's width
+    for width, height in ((1440, 900), (390, 844)):
+        if width != 1440:
+            resize_and_settle(driver, width, height)
         pointer = visible_text(driver, 'Merged into')
         driver.execute_script('arguments[0].scrollIntoView({block: "center"})', pointer)
         assert driver.execute_script('return window.__x') is None
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'request-merged-{width}.png'))
         assert no_horizontal_overflow(driver), f'the merged request overflows sideways at {width} px'
+
+
+def shows_the_link(driver: WebDriver, this, other, shot: str) -> WebElement:
+    """The open request `this` shows its link to `other` (number, subject as text), nothing of it run, the page
+    within the screen (screenshot request-links-{shot}.png); the link is returned."""
+    visible_text(driver, 'Related requests')
+    link = WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next(
+            (a for a in d.find_elements(By.CSS_SELECTOR, f'a[href="/requests/{other.number}"]') if a.is_displayed()),
+            None,
+        ),
+        f'no link to #{other.number} on #{this.number} ({shot})',
+    )
+    assert f'#{other.number}' in link.text and other.subject in link.text
+    assert driver.execute_script('return window.__x') is None
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', link)  # below the thread on a phone
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'request-links-{shot}.png'))
+    assert no_horizontal_overflow(driver), f'the request with links overflows sideways ({shot})'
+    return link
 
 
 def test_the_text_typed_in_the_tags_stays_when_a_colleague_changes_them(

@@ -58,4 +58,3 @@ def test_an_agent_finds_a_customers_requests_by_their_email(
     driver.save_screenshot(str(ARTIFACTS / 'requests-search-customer-390.png'))
     assert no_horizontal_overflow(driver)
     assert driver.execute_script('return window.__x') is None
-    resize_and_settle(driver, 1440, 900)

@@ -14,6 +14,7 @@ from backoffice import db
 from ..support.browser import (
     RunningServer,
     button,
+    next_load_at,
     no_horizontal_overflow,
     set_viewport,
     settle,
@@ -40,11 +41,13 @@ def test_the_roles_screen_and_its_dialog_at_390_and_1440(driver: WebDriver, serv
     make_role('finance.read', 'finance.manage', 'invoices.read', 'orders.read', name='Accounts')
     make_user(night.key, email='night.one@example.com')
 
+    set_viewport(driver, 390, 844)  # signing in loads the page on a phone: one load less (issue 12)
     signed_in(driver, server.url, '/roles')
     visible_text(driver, 'Accounts')
     for width, height in ((390, 844), (1440, 900)):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/roles')
+        if width != 390:  # the phone's load was signing in's; the desktop's own load
+            next_load_at(driver, width, height)
+            driver.get(f'{server.url}/roles')
         visible_text(driver, 'Accounts')
         visible_text(driver, '<img src=x onerror=')  # the hostile name, as text
         settle(driver)

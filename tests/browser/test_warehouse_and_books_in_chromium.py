@@ -20,6 +20,7 @@ from ..support.browser import (
     button,
     field,
     replace_text,
+    resize_and_settle,
     set_viewport,
     settle,
     signed_in,
@@ -82,9 +83,12 @@ def test_the_ship_dialog_shows_its_carrier_field_whole(driver: WebDriver, server
     order = place(('WB-KETTLE', 1), email='wb.buyer@example.com', shipping_name='Zoé "Quote"')
     pay(manager, order)
     order = advance(manager, order, 'pack')
-    for width, height in (PHONE, DESKTOP):
-        set_viewport(driver, width, height)
-        signed_in(driver, server.url, f'/orders/{order.number}')
+    set_viewport(driver, *PHONE)
+    signed_in(driver, server.url, f'/orders/{order.number}')
+    for width, height in (PHONE, DESKTOP):  # the page loaded on a phone, then turned wide (issue 12: one load)
+        if width != PHONE[0]:  # closed first: a dialog open while the page widens keeps the drawer shut behind it
+            button(driver, 'Close', topmost=True).click()
+            resize_and_settle(driver, width, height)
         button(driver, 'Ship').click()
         WebDriverWait(driver, TIMEOUT).until(
             lambda d: d.execute_script(CARRIER_WHOLE), f'the carrier field is cut to its content at {width} px'
@@ -92,27 +96,6 @@ def test_the_ship_dialog_shows_its_carrier_field_whole(driver: WebDriver, server
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'ship-dialog-{width}.png'))
 
-
-def test_a_new_bill_shows_its_dates_whole(driver: WebDriver, server: RunningServer) -> None:
-    """The bill's date fields shrank beside the number at desktop width: "2026-12-" and "Unit pri…" were what showed."""
-    set_viewport(driver, *DESKTOP)
-    signed_in(driver, server.url, '/finance/bills')
-    button(driver, 'Enter a bill').click()
-    for name in ('Date of the bill', 'Due', 'Unit price'):
-        shown = field(driver, name)
-        WebDriverWait(driver, TIMEOUT).until(
-            lambda d, shown=shown: d.execute_script(WHOLE, shown), f'"{name}" is too narrow for its label or its value'
-        )
-    settle(driver)
-    driver.save_screenshot(str(ARTIFACTS / 'new-bill-1440.png'))
-
-
-# the field's text (its day, or the format shown as a placeholder) and its label fit in it, not cut off
-WHOLE = """
-    const input = arguments[0];
-    const label = input.closest('.q-field').querySelector('.q-field__label');
-    return input.scrollWidth <= input.clientWidth && label.scrollWidth <= label.clientWidth + 1;
-"""
 
 # the dialog's carrier select spans the dialog's card, and its label "Carrier" has room to show
 CARRIER_WHOLE = """

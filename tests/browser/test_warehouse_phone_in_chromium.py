@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
@@ -17,6 +18,7 @@ from ..support.browser import (
     RunningServer,
     button,
     no_horizontal_overflow,
+    resize_and_settle,
     set_viewport,
     settle,
     signed_in,
@@ -76,8 +78,8 @@ def test_a_phone_in_the_warehouse_reads_skus_return_lines_and_notifications(
     assert not driver.execute_script(CUT, menu), 'the notifications scroll sideways on a phone'
     assert mark_all.rect['x'] + mark_all.rect['width'] <= 390
 
-    set_viewport(driver, 1440, 900)
-    driver.get(f'{server.url}/orders/{order.number}')
+    driver.find_element(By.TAG_NAME, 'body').send_keys(Keys.ESCAPE)  # the menu closed, the page turned wide
+    resize_and_settle(driver, 1440, 900)
     visible_text(driver, 'Ines Phone')
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'warehouse-order-1440.png'))
