@@ -407,7 +407,8 @@ def test_unknown_batches_are_not_found(manager) -> None:
 
 
 def test_products_round_trip_through_a_spreadsheet(manager) -> None:
-    """Export to XLSX, edit in a spreadsheet, import back: money, currency codes or labels, categories by name."""
+    """Export to XLSX, edit in a spreadsheet, import back: money, currency codes or labels, categories by name, whether
+    the product is kept on a shelf."""
     products, categories = resource('products'), resource('categories')
     with session_scope() as session:
         tea = crud.create_record(session=session, actor=manager, resource=categories, data={'name': 'Tea'})
@@ -426,10 +427,10 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     workbook = load_workbook(io.BytesIO(exported))
     sheet = workbook.active
     header = [cell.value for cell in sheet[1]]
-    assert header == ['ID', 'SKU', 'Name', 'Category', 'Price', 'Currency', 'Active']
+    assert header == ['ID', 'SKU', 'Name', 'Category', 'Price', 'Currency', 'Active', 'Stocked']
     assert sheet['E2'].value == 4.5 and sheet['E2'].number_format == '#,##0.00'
     sheet['E2'] = 5.25  # a new price
-    sheet.append([None, 'tea-2', 'Black tea', 'tea', '3', 'GBP — Pound sterling', 'No'])
+    sheet.append([None, 'tea-2', 'Black tea', 'tea', '3', 'GBP — Pound sterling', 'No', 'No'])  # a tasting, say
     buffer = io.BytesIO()
     workbook.save(buffer)
     rows = import_read.read_table(buffer.getvalue(), 'products.xlsx')
@@ -447,8 +448,8 @@ def test_products_round_trip_through_a_spreadsheet(manager) -> None:
     with session_scope() as session:
         import_apply.apply(session=session, actor=manager, resource=products, plan=plan, file_name='products.xlsx')
     with read_session() as session:
-        prices = {p.sku: (p.price, p.currency, p.active) for p in session.exec(select(products.model))}
-    assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True), 'TEA-2': (Decimal('3.00'), 'GBP', False)}
+        prices = {p.sku: (p.price, p.currency, p.active, p.stocked) for p in session.exec(select(products.model))}
+    assert prices == {'TEA-1': (Decimal('5.25'), 'EUR', True, True), 'TEA-2': (Decimal('3.00'), 'GBP', False, False)}
 
 
 # --- bounded reading: a file cannot exhaust the app -------------------------------------------------------------------
