@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from backoffice.db import session_scope
-from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
 from backoffice.models.content import PublishedVersionIsImmutable
 from backoffice.resources import resource
@@ -317,3 +317,38 @@ def test_on_a_phone_a_legal_versions_card_says_when_it_was_in_force() -> None:
     was in force, which is what an operator looks a version up for."""
     card = resource('legal-versions').phone_card()
     assert card.secondary == ('number', 'effective_from', 'effective_until')
+
+
+def test_a_legal_version_shows_what_changed_from_the_version_before_it() -> None:
+    """An operator publishing new terms could read each version whole, never what it changed: the version's Changes
+    tab compares it with the one before, line by line, unchanged stretches folded."""
+    manager = make_user('manager')
+    unchanged = [f'{n}. Clause {n} stays: "as is".' for n in range(1, 9)]
+    first = '\n'.join([*unchanged, 'Withdrawal: 14 days.'])
+    terms = publish_content(
+        make_content('terms', title='Terms: "old"', kind='legal', body=first),
+        actor=manager,
+        now=utcnow() - timedelta(days=9),
+    )
+    second = '\n'.join([*unchanged, 'Withdrawal: 30 days.', '<script>alert(1)</script>'])
+    publish_content(edit_content(terms, manager, body=second, title='Terms: "new"'), actor=manager)
+    one, two = versions(terms)
+    with session_scope() as session:
+        changes = content.changes_from_previous(session=session, actor=make_user('viewer'), record_id=two.id)
+        initial = content.changes_from_previous(session=session, actor=manager, record_id=one.id)
+    assert changes.against == 'Changes from version 1'
+    assert [(line.kind, line.text) for line in changes.lines] == [
+        ('removed', 'Terms: "old"'),
+        ('added', 'Terms: "new"'),
+        ('same', '1. Clause 1 stays: "as is".'),
+        ('same', '2. Clause 2 stays: "as is".'),
+        ('skipped', '… 4 unchanged lines'),
+        ('same', '7. Clause 7 stays: "as is".'),
+        ('same', '8. Clause 8 stays: "as is".'),
+        ('removed', 'Withdrawal: 14 days.'),
+        ('added', 'Withdrawal: 30 days.'),
+        ('added', '<script>alert(1)</script>'),
+    ]
+    assert initial.against == '' and {line.kind for line in initial.lines} == {'added'}
+    with session_scope() as session, pytest.raises(NotFound):
+        content.changes_from_previous(session=session, actor=manager, record_id=two.id + 100)

@@ -180,3 +180,23 @@ async def test_the_preview_shows_the_text_once_opened_and_follows_what_is_typed(
     box.set_value(False)
     markdown_input(user).set_value('Closed again')
     assert preview.content == text + ' and Saturday'  # not converted while closed
+
+
+async def test_a_legal_versions_changes_tab_shows_what_it_changed_from_the_one_before(user: User) -> None:
+    manager = make_user('manager')
+    terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='Returns: 14 days.\nCourts: Paris.')
+    terms = publish_content(terms, actor=manager, now=utcnow() - timedelta(days=90))
+    hostile = 'Returns: 30 days, "free" <script>alert(1)</script>'
+    publish_content(edit_content(terms, manager, body=f'{hostile}\nCourts: Paris.'), actor=manager)
+
+    await signed_in(user, manager.email, path='/content')
+    await user.should_see('Pages and texts')
+    user.find(marker='legal-versions-tab').click()
+    await rows_show(user, 'legal-versions', 'number', '1', '2')
+    open_row(user, 'legal-versions', 'number', '2')
+    await user.should_see('Changes')
+    user.find(kind=ui.tab, content='Changes').click()
+    await user.should_see('Changes from version 1')
+    await user.should_see(f'+ {hostile}')  # as text: the script is words on the screen
+    await user.should_see('− Returns: 14 days.')
+    await user.should_see(marker='change-same', content='Courts: Paris.')

@@ -7,6 +7,7 @@ from backoffice.engine.declaration import (
     Action,
     Card,
     Column,
+    Comparison,
     Filter,
     FormField,
     RelatedList,
@@ -19,6 +20,7 @@ from backoffice.i18n import N_, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services import legal_acceptances
 from backoffice.services.content import (
+    changes_from_previous,
     check_content_change,
     publish_content,
     saved_note,
@@ -197,5 +199,6 @@ LEGAL_VERSIONS = register(
         default_descending=True,
         # on a phone: when each version was in force, not its document's name again (its title is that name)
         card=Card(title='title', secondary=('number', 'effective_from', 'effective_until')),
+        comparison=Comparison(N_('Changes'), changes_from_previous),
     )
 )
