@@ -19,7 +19,7 @@ from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
-from components.forms import FAILED, call, call_now, error_line, page_dialog
+from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 
@@ -72,6 +72,7 @@ def segments_page(user: User) -> None:
                 with (
                     ui.card()
                     .classes('w-full gap-1 p-3 cursor-pointer')
+                    .mark(f'segment-saved-{segment_id}')
                     .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n))
                 ):
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
@@ -87,10 +88,16 @@ def segments_page(user: User) -> None:
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
-                    ui.label(_('Custom segment')).classes('text-xs text-gray-500')
+                    totals[f'saved-{segment_id}'] = (
+                        ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-saved-{segment_id}')
+                    )
+                    # what it selects, in words: a saved segment said only 'Custom segment'
+                    ui.label(segments.describe(filters) or _('Every customer')).classes(
+                        'text-xs text-gray-500 break-words'
+                    ).mark(f'segment-filters-{segment_id}')
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
-            counted = await call(_count_built_in, user)
+            counted = await call(_count_all, user, [(i, f) for i, _name, f in saved])
             if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
                 for key, label in totals.items():
                     label.text = formatting.number(counted[key])
@@ -111,18 +118,25 @@ def segments_page(user: User) -> None:
                 {t: _(EVENT_LABELS[t]) for t in ACTIVITY_TYPES}, label=_('Did this'), clearable=True
             ),
         }
-        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2') as grid:
             for name, label in NUMBER_FILTERS.items():  # text: Chromium's number input read '1,5' as 15
                 fields[name] = ui.input(_(label)).props(
                     'inputmode=decimal' if name == 'min_turnover' else 'inputmode=numeric'
                 )
                 fields[name].mark(f'segment-{name}')
-            for name in ('status', 'event_type'):
-                fields[name].move(target_index=-1)
+            fields['min_turnover'].props['suffix'] = formatting.currency_symbol()  # a value, never parsed as props
+        fields['status'].move(grid, target_index=len(NUMBER_FILTERS) - 1)
+        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it
+        with ui.grid().classes('w-full grid-cols-2 gap-2') as did:
+            pass
+        fields['event_type'].move(did)
+        fields['event_within_days'].move(did)
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            live_count = ui.label().classes('font-medium').mark('live-count')
+            with ui.column().classes('gap-0'):
+                live_count = ui.label().classes('font-medium').mark('live-count')
+                live_reach = ui.label().classes('text-xs text-gray-500').mark('live-reach')
             with ui.row().classes('gap-2'):
                 ui.button(
                     _('Show customers'), on_click=lambda: _custom(lambda f: show_members(f, _('Custom segment')))
@@ -148,19 +162,29 @@ def segments_page(user: User) -> None:
         await asyncio.sleep(wait)
         if generation != typed['generation']:
             return
+        clear_errors(fields)
         try:
             filters = segments.read_filters(values())
-        except ValidationFailed:
-            live_count.text = _('Check the filters')
+        except ValidationFailed as error:
+            live_count.text, live_reach.text = _('Check the filters'), ''
+            for name, text in error.errors.items():  # at the field, as it is typed (no focus moved: they are typing)
+                if name in fields:
+                    fields[name].error = text
             return
         actor = acting_user()
         if actor is None:
             return
-        total = await call(_count, actor, filters)  # refused in words if the role lost segments.read meanwhile
-        if total is FAILED:
+        counted = await call(_count, actor, filters)  # refused in words if the role lost segments.read meanwhile
+        if counted is FAILED:
             return
         if generation == typed['generation']:
+            total, reachable = counted
             live_count.text = matches(total)
+            live_reach.text = ngettext(
+                '{n} agreed to marketing (what an export holds)',
+                '{n} agreed to marketing (what an export holds)',
+                reachable,
+            ).format(n=formatting.number(reachable))
 
     for element in fields.values():
         element.on_value_change(lambda: update_count())
@@ -173,7 +197,7 @@ def segments_page(user: User) -> None:
         found = await call(_members, actor, which)  # counting can be slow: in a worker, never on the event loop
         if found is FAILED:
             return
-        rows, total = found
+        rows, total, reachable = found
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(
@@ -210,9 +234,24 @@ def segments_page(user: User) -> None:
                     for r in rows
                 ],
                 row_key='id',
-            ).props('dense flat wrap-cells').classes('w-full')
+            ).props('dense flat wrap-cells').classes('w-full max-sm:hidden').mark('segment-members')
+            # a phone: one entry a customer, the name then the email whole, not four columns that broke names and
+            # addresses letter by letter
+            with ui.list().props('dense separator').classes('w-full sm:hidden').mark('segment-members-phone'):
+                for r in rows:
+                    with ui.item(), ui.item_section():
+                        ui.item_label(r['name'] or r['email']).classes('break-words')
+                        ui.item_label(r['email']).props('caption').classes('break-all')
+                        ui.item_label(
+                            _('Marketing: {consent} · last seen: {seen}').format(
+                                consent=formatting.display_value(r['marketing_consent'], 'bool'),
+                                seen=ago(r['last_seen_at']),
+                            )
+                        ).props('caption')
             if total > len(rows):
                 ui.label(_('The first {n} shown.').format(n=len(rows))).classes('text-xs text-gray-500')
+            # before exporting, how many the campaign reaches (it said 150 customers, and the file held 44)
+            ui.label(segments.reach(total, reachable)).classes('text-sm font-medium').mark('segment-reach')
             if may_export:
                 ui.label(_('Exports include only customers who agreed to marketing; each export is logged.')).classes(
                     'text-xs text-gray-500'
@@ -334,20 +373,28 @@ def segments_page(user: User) -> None:
         dialog.open()
 
 
-def _count_built_in(actor: User) -> dict[str, int]:
+def _count_all(actor: User, saved: list[tuple[int, dict[str, Any]]]) -> dict[str, int]:
+    """The built-in segments' counts and the saved ones' ('saved-<id>')."""
     with read_session() as session:
-        return {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
+        counted = {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
+        for segment_id, filters in saved:
+            which = Filters.model_validate(filters)
+            counted[f'saved-{segment_id}'] = segments.count(session=session, actor=actor, which=which)
+        return counted
 
 
-def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int]:
+def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int, int]:
     with read_session() as session:
         rows = segments.members(session=session, actor=actor, which=which, limit=MEMBERS_SHOWN)
-        return rows, segments.count(session=session, actor=actor, which=which)
+        total = segments.count(session=session, actor=actor, which=which)
+        return rows, total, segments.count(session=session, actor=actor, which=which, consenting_only=True)
 
 
-def _count(actor: User, filters: Filters) -> int:
+def _count(actor: User, filters: Filters) -> tuple[int, int]:
+    """How many customers the filters select, and how many of them an export reaches."""
     with read_session() as session:
-        return segments.count(session=session, actor=actor, which=filters)
+        total = segments.count(session=session, actor=actor, which=filters)
+        return total, segments.count(session=session, actor=actor, which=filters, consenting_only=True)
 
 
 def _save(actor: User, name: str, filters: dict[str, Any]) -> Any:
