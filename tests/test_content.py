@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from backoffice import i18n
 from backoffice.db import session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
@@ -352,3 +353,12 @@ def test_a_legal_version_shows_what_changed_from_the_version_before_it() -> None
     assert initial.against == '' and {line.kind for line in initial.lines} == {'added'}
     with session_scope() as session, pytest.raises(NotFound):
         content.changes_from_previous(session=session, actor=manager, record_id=two.id + 100)
+
+
+def test_in_french_the_status_of_a_published_text_or_legal_document_agrees_with_every_kind() -> None:
+    """The list read 'Document légal · Publiée' and 'Texte · Publiée' (feminine, as for a page)."""
+    legal = make_content('cgv', title='CGV: "v1"', kind='legal', body='Article 1.', published=True)
+    status = next(column for column in CONTENT.columns if column.name == 'status')
+    with i18n.use('fr'):
+        assert status.text(legal) == 'En ligne'
+    assert status.text(legal) == 'Published'

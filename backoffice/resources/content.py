@@ -16,7 +16,7 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_, ngettext
+from backoffice.i18n import N_, NP_, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services import legal_acceptances
 from backoffice.services.content import (
@@ -29,7 +29,8 @@ from backoffice.services.content import (
 )
 
 KINDS = {'page': N_('Page'), 'text': N_('Text'), 'legal': N_('Legal document')}
-STATUSES = {'draft': N_('Draft'), 'published': N_('Published')}
+# 'Published' in French agreed with pages only ('Document légal · Publiée'): content has its own word for it
+STATUSES = {'draft': N_('Draft'), 'published': NP_('content status', 'Published')}
 
 
 CONTENT = register(
