@@ -54,7 +54,15 @@ def segments_page(user: User) -> None:
     def overview() -> None:
         with read_session() as session:
             saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
-        totals: dict[str, ui.label] = {}
+        totals: dict[str, tuple[ui.label, ui.label]] = {}
+
+        def counted_line(marker: str) -> tuple[ui.label, ui.label]:
+            """A card's count and, beside it, how many of them an export reaches (a campaign's real size)."""
+            with ui.row().classes('items-baseline gap-2'):
+                total = ui.label('…').classes('text-2xl font-semibold').mark(marker)
+                reach = ui.label().classes('text-xs text-gray-500').mark(marker.replace('-total-', '-reach-', 1))
+            return total, reach
+
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for segment in segments.BUILT_IN:
                 with (
@@ -64,9 +72,7 @@ def segments_page(user: User) -> None:
                     .on('click', lambda k=segment.key, n=_(segment.name): show_members(k, n))
                 ):
                     ui.label(_(segment.name)).classes('text-sm text-gray-600')
-                    totals[segment.key] = (
-                        ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-{segment.key}')
-                    )
+                    totals[segment.key] = counted_line(f'segment-total-{segment.key}')
                     ui.label(_(segment.description)).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
                 with (
@@ -88,9 +94,7 @@ def segments_page(user: User) -> None:
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
-                    totals[f'saved-{segment_id}'] = (
-                        ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-saved-{segment_id}')
-                    )
+                    totals[f'saved-{segment_id}'] = counted_line(f'segment-total-saved-{segment_id}')
                     # what it selects, in words: a saved segment said only 'Custom segment'
                     ui.label(segments.describe(filters) or _('Every customer')).classes(
                         'text-xs text-gray-500 break-words'
@@ -99,8 +103,12 @@ def segments_page(user: User) -> None:
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
             counted = await call(_count_all, user, [(i, f) for i, _name, f in saved])
             if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
-                for key, label in totals.items():
-                    label.text = formatting.number(counted[key])
+                for key, (total, reach) in totals.items():
+                    everyone, reachable = counted[key]
+                    total.text = formatting.number(everyone)
+                    reach.text = ngettext('{n} agreed to marketing', '{n} agreed to marketing', reachable).format(
+                        n=formatting.number(reachable)
+                    )
 
         ui.timer(0, count_built_in, once=True)
 
@@ -373,14 +381,18 @@ def segments_page(user: User) -> None:
         dialog.open()
 
 
-def _count_all(actor: User, saved: list[tuple[int, dict[str, Any]]]) -> dict[str, int]:
-    """The built-in segments' counts and the saved ones' ('saved-<id>')."""
+def _count_all(actor: User, saved: list[tuple[int, dict[str, Any]]]) -> dict[str, tuple[int, int]]:
+    """Each built-in segment's and saved one's ('saved-<id>') count, and how many of them agreed to marketing."""
+    which: list[tuple[str, str | Filters]] = [(s.key, s.key) for s in segments.BUILT_IN]
+    which += [(f'saved-{segment_id}', Filters.model_validate(filters)) for segment_id, filters in saved]
     with read_session() as session:
-        counted = {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
-        for segment_id, filters in saved:
-            which = Filters.model_validate(filters)
-            counted[f'saved-{segment_id}'] = segments.count(session=session, actor=actor, which=which)
-        return counted
+        return {
+            key: (
+                segments.count(session=session, actor=actor, which=selected),
+                segments.count(session=session, actor=actor, which=selected, consenting_only=True),
+            )
+            for key, selected in which
+        }
 
 
 def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int, int]:

@@ -39,6 +39,8 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     inactive = user.find(marker='segment-total-inactive').elements.pop()
     await eventually(lambda: inactive.text != '…', message='the built-in segment count')
     assert inactive.text == '2'  # the built-in count, filled in from a worker thread
+    # and how many of them a campaign reaches, before opening it
+    assert user.find(marker='segment-reach-inactive').elements.pop().text == '1 agreed to marketing'
     await user.should_see('3 customers match', retries=40)  # no filter yet: everyone (counted in a worker)
 
     user.find(marker='segment-inactive').click()
@@ -227,6 +229,9 @@ async def test_the_builder_says_how_many_an_export_reaches_and_which_filter_is_w
 
     not_seen = next(iter(user.find(marker='segment-not_seen_for_days').elements))
     within = next(iter(user.find(marker='segment-event_within_days').elements))
+    did_this = next(iter(user.find(kind=ui.select, content='Did this').elements))
+    assert within.parent_slot.parent is did_this.parent_slot.parent  # beside what it counts from, not 3 fields away
+    assert user.find(marker='segment-min_turnover').elements.pop().props['suffix'] == '€'  # the shop's currency
     not_seen.value = '<script>: "x"'
     within.value = '7'
     await user.should_see('Check the filters', retries=40)
@@ -254,6 +259,7 @@ async def test_a_saved_segment_shows_its_count_and_filters_and_its_members_say_w
     total = user.find(marker=f'segment-total-saved-{saved.id}').elements.pop()
     await eventually(lambda: total.text != '…', message='the saved segment count')
     assert total.text == '2'
+    assert user.find(marker=f'segment-reach-saved-{saved.id}').elements.pop().text == '1 agreed to marketing'
     await user.should_see('Not seen for 60 days')
 
     user.find(marker=f'segment-saved-{saved.id}').click()
