@@ -358,6 +358,7 @@ class RecordDialog:
             ui.notify(
                 _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
                 type='warning',
+                position='top',  # at the foot it covered the Save button it asks for
             )
             return
         if action.inputs or action.confirm:
