@@ -264,10 +264,17 @@ def segments_page(user: User) -> None:
                 ui.label(_('Exports include only customers who agreed to marketing; each export is logged.')).classes(
                     'text-xs text-gray-500'
                 )
+                with read_session() as session:
+                    pushes = bool(segments.webhook_address(session=session))
+                if not pushes:  # the settings say an empty address turns the push off: no button that only says so
+                    ui.label(_('No webhook address yet: an admin sets it in Settings → Segments.')).classes(
+                        'text-xs text-gray-500'
+                    ).mark('no-webhook')
                 with ui.row().classes('w-full justify-end gap-2'):
-                    ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
-                        'flat'
-                    )
+                    if pushes:
+                        ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
+                            'flat'
+                        )
                     export_button(which, name)
         dialog.open()
 

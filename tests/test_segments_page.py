@@ -270,3 +270,14 @@ async def test_a_saved_segment_shows_its_count_and_filters_and_its_members_say_w
         phone = ElementFilter(kind=ui.item_label).within(marker='segment-members-phone')
         texts = [label.text for label in phone]
     assert texts[:3] == ['Zoé "Lapsed": <b>', 'lapsed@example.com', 'Marketing: Yes · last seen: 90 days ago']
+
+
+async def test_without_a_webhook_address_no_push_button_is_offered(user: User) -> None:
+    """Settings say an empty address turns the push off, yet every segment offered 'Push to webhook', whose dialog
+    only said there was no address."""
+    await signed_in(user, make_user('manager').email, path='/segments')
+    await user.should_see(marker='segment-inactive', retries=40)
+    user.find(marker='segment-inactive').click()
+    await user.should_see('Export CSV')
+    await user.should_see('No webhook address yet: an admin sets it in Settings → Segments.')
+    await user.should_not_see('Push to webhook')
