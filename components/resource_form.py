@@ -162,7 +162,9 @@ class RecordDialog:
             elif self.writable:
                 if not self.is_new:
                     self._action_buttons()
-                    if self.resource.soft_delete:
+                    if self.resource.soft_delete and (
+                        self.resource.deletable is None or self.resource.deletable(self.record)
+                    ):  # a legal document with published versions is refused: no button that always fails
                         ui.button(_('Delete'), icon='delete', on_click=self._delete).props('flat color=negative')
                 ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
                 ui.button(self.resource.said('create') if self.is_new else _('Save changes'), on_click=self._save)

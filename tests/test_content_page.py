@@ -200,3 +200,17 @@ async def test_a_legal_versions_changes_tab_shows_what_it_changed_from_the_one_b
     await user.should_see(f'+ {hostile}')  # as text: the script is words on the screen
     await user.should_see('− Returns: 14 days.')
     await user.should_see(marker='change-same', content='Courts: Paris.')
+
+
+async def test_a_legal_document_with_published_versions_offers_no_delete_that_would_be_refused(user: User) -> None:
+    manager = make_user('manager')
+    publish_content(make_content('cgv', title='CGV: "v1" <script>', kind='legal', body='Article 1.'), actor=manager)
+    make_content('draft-terms', title='Draft terms', kind='legal', body='Not yet.')
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'cgv', 'draft-terms')
+    open_row(user, 'content', 'slug', 'cgv')
+    await user.should_see('Unpublish')
+    await user.should_not_see(kind=ui.button, content='Delete')  # it was offered, and always refused
+    user.find('Cancel').click()
+    open_row(user, 'content', 'slug', 'draft-terms')  # never published: it may go to the trash
+    await user.should_see(kind=ui.button, content='Delete')

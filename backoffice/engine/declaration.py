@@ -352,6 +352,8 @@ class Resource:
     default_descending: bool = False
     unique: tuple[str, ...] = ()  # fields whose duplicates are refused with a field error
     soft_delete: bool = True  # delete moves to the trash (the model has deleted_at)
+    # whether a record may be deleted at all (None: every one); a record it refuses shows no Delete button
+    deletable: Callable[[Any], bool] | None = None
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
     # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or

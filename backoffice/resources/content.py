@@ -110,6 +110,7 @@ CONTENT = register(
         default_sort='slug',
         card=Card(title='title', status='status', secondary=('kind', 'slug', 'updated_at')),
         unique=('slug',),
+        deletable=lambda entry: not entry.legal_version,  # customers agreed to its versions: it stays on record
         check_change=check_content_change,
         saved_note=saved_note,
         related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),
