@@ -82,7 +82,10 @@ def segments_page(user: User) -> None:
                     .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n))
                 ):
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
-                        ui.label(name).classes('text-sm text-gray-600 truncate')
+                        cut = (
+                            ui.label(name).classes('text-sm text-gray-600 truncate').mark(f'segment-name-{segment_id}')
+                        )
+                        cut.props['title'] = name  # cut on the card: whole on hover (a value, never parsed)
                         if may_export:
                             delete = (
                                 ui.button(

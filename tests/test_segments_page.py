@@ -260,6 +260,8 @@ async def test_a_saved_segment_shows_its_count_and_filters_and_its_members_say_w
     await eventually(lambda: total.text != '…', message='the saved segment count')
     assert total.text == '2'
     assert user.find(marker=f'segment-reach-saved-{saved.id}').elements.pop().text == '1 agreed to marketing'
+    # a long name is cut on its card: the whole of it shows on hover
+    assert user.find(marker=f'segment-name-{saved.id}').elements.pop().props['title'] == 'Lapsed: "VIP" <script>'
     await user.should_see('Not seen for 60 days')
 
     user.find(marker=f'segment-saved-{saved.id}').click()
