@@ -93,7 +93,9 @@ class RecordDialog:
                 with ui.tabs().classes('w-full') as tabs:
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
-                    compared = ui.tab(shown(resource.comparison.label)) if resource.comparison else None
+                    comparison = resource.comparison
+                    compares = comparison is not None and (comparison.applies is None or comparison.applies(record))
+                    compared = ui.tab(shown(comparison.label)) if comparison and compares else None
                     history = ui.tab(_('History'))
                 panels = ui.tab_panels(tabs, value=details).classes('w-full').style(SCROLLING_BODY)
                 with panels.mark('record-body'):

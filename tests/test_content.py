@@ -362,3 +362,20 @@ def test_in_french_the_status_of_a_published_text_or_legal_document_agrees_with_
     with i18n.use('fr'):
         assert status.text(legal) == 'En ligne'
     assert status.text(legal) == 'Published'
+
+
+def test_a_legal_documents_saved_text_is_compared_with_its_published_version_before_publishing() -> None:
+    manager = make_user('manager')
+    terms = publish_content(make_content('cgv', title='CGV', kind='legal', body='A.\nB: "b".'), actor=manager)
+    with session_scope() as session:
+        same = content.changes_since_published(session=session, actor=manager, record_id=terms.id)
+    assert (same.against, same.lines) == ('The saved text is version 1 as published.', [])
+    edit_content(terms, manager, body='A.\nB: "<script>".')
+    with session_scope() as session:
+        edited = content.changes_since_published(session=session, actor=manager, record_id=terms.id)
+    assert [(line.kind, line.text) for line in edited.lines] == [
+        ('same', 'CGV'),
+        ('same', 'A.'),
+        ('removed', 'B: "b".'),
+        ('added', 'B: "<script>".'),
+    ]

@@ -214,3 +214,26 @@ async def test_a_legal_document_with_published_versions_offers_no_delete_that_wo
     user.find('Cancel').click()
     open_row(user, 'content', 'slug', 'draft-terms')  # never published: it may go to the trash
     await user.should_see(kind=ui.button, content='Delete')
+
+
+async def test_before_publishing_a_legal_documents_changes_tab_shows_what_a_new_version_would_change(
+    user: User,
+) -> None:
+    manager = make_user('manager')
+    terms = make_content('cgv', title='CGV', kind='legal', body='Returns: 14 days.\nCourts: Paris.')
+    terms = publish_content(terms, actor=manager)
+    edit_content(terms, manager, body='Returns: 30 days, "free" <script>x</script>\nCourts: Paris.')
+    make_content('about-us', title='About us', body='Hello.')  # a page: no versions, no Changes tab
+
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'cgv', 'about-us')
+    open_row(user, 'content', 'slug', 'about-us')
+    await user.should_see('Save changes')
+    await user.should_not_see(kind=ui.tab, content='Changes')
+    user.find('Cancel').click()
+    open_row(user, 'content', 'slug', 'cgv')
+    await user.should_see('Unpublish')
+    user.find(kind=ui.tab, content='Changes').click()
+    await user.should_see('The saved text against version 1: what publishing a version would change')
+    await user.should_see('− Returns: 14 days.')
+    await user.should_see('+ Returns: 30 days, "free" <script>x</script>')

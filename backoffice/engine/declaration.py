@@ -242,6 +242,7 @@ class Comparison:
 
     label: str
     load: LoadChanges
+    applies: Callable[[Any], bool] | None = None  # whether a record has an earlier one to compare with (None: all do)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentS
 from backoffice.services import legal_acceptances
 from backoffice.services.content import (
     changes_from_previous,
+    changes_since_published,
     check_content_change,
     publish_content,
     saved_note,
@@ -111,6 +112,12 @@ CONTENT = register(
         card=Card(title='title', status='status', secondary=('kind', 'slug', 'updated_at')),
         unique=('slug',),
         deletable=lambda entry: not entry.legal_version,  # customers agreed to its versions: it stays on record
+        # before publishing a new version, what it would change from the one in force
+        comparison=Comparison(
+            N_('Changes'),
+            changes_since_published,
+            applies=lambda entry: entry.kind == ContentKind.legal and entry.legal_version,
+        ),
         check_change=check_content_change,
         saved_note=saved_note,
         related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),

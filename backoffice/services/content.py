@@ -109,6 +109,32 @@ def changes_from_previous(*, session: Session, actor: User, record_id: int) -> C
     return Changes(against=against, lines=_folded(_compared(before, after)))
 
 
+def changes_since_published(*, session: Session, actor: User, record_id: int) -> Changes:
+    """What the saved text of a legal document changes from its latest published version: what publishing a new
+    version would change, read before publishing it."""
+    require(actor, 'content.read')
+    entry = session.get(ContentEntry, record_id)
+    if entry is None:
+        raise NotFound(_('This page no longer exists.'))
+    latest = session.exec(
+        select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number).desc())
+    ).first()
+    if latest is None:
+        return Changes(
+            against='', lines=[LineChange('added', line) for line in [entry.title, *entry.body.splitlines()]]
+        )
+    before = [latest.title, *latest.body.splitlines()]
+    after = [entry.title, *entry.body.splitlines()]
+    if before == after:
+        return Changes(
+            against=_('The saved text is version {number} as published.').format(number=latest.number), lines=[]
+        )
+    against = _('The saved text against version {number}: what publishing a version would change').format(
+        number=latest.number
+    )
+    return Changes(against=against, lines=_folded(_compared(before, after)))
+
+
 # --- what the front office reads (public, no actor) ------------------------------------------------------------------
 
 
