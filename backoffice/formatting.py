@@ -136,6 +136,11 @@ def _currency_pattern(locale: str, decimals: int) -> NumberPattern:
 
 
 @cache
+def currency_symbol(currency: str | None = None) -> str:
+    """The currency's symbol in the reader's language (the shop's currency by default): '€', '$', 'CHF'."""
+    return _symbol(currency or shop_currency(), i18n.current())
+
+
 def _symbol(currency: str, locale: str) -> str:
     return get_currency_symbol(currency, locale=locale)
 

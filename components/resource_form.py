@@ -57,6 +57,15 @@ def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable
     RecordDialog(resource, user, record, on_saved)
 
 
+# the sign before a compared line: read by a screen reader and in black and white, not only its colour
+CHANGE_SIGNS = {'added': '+', 'removed': '−', 'same': ' '}  # an unchanged line indented as much as the others
+
+
+def _load_changes(user: User, comparison: Any, record_id: int) -> Any:
+    with read_session() as session:
+        return comparison.load(session=session, actor=user, record_id=record_id)
+
+
 def _get_record(user: User, resource: Resource, record_id: int) -> Any:
     with read_session() as session:
         return crud.get_record(session=session, actor=user, resource=resource, record_id=record_id)
@@ -84,6 +93,9 @@ class RecordDialog:
                 with ui.tabs().classes('w-full') as tabs:
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
+                    comparison = resource.comparison
+                    compares = comparison is not None and (comparison.applies is None or comparison.applies(record))
+                    compared = ui.tab(shown(comparison.label)) if comparison and compares else None
                     history = ui.tab(_('History'))
                 panels = ui.tab_panels(tabs, value=details).classes('w-full').style(SCROLLING_BODY)
                 with panels.mark('record-body'):
@@ -92,6 +104,9 @@ class RecordDialog:
                     for declared, tab in zip(related, related_tabs, strict=True):
                         with ui.tab_panel(tab).classes('p-0'):
                             self._related_list(declared)
+                    if compared is not None:
+                        with ui.tab_panel(compared).classes('p-0 gap-0').mark('record-changes'):
+                            self._changes()
                     with ui.tab_panel(history).classes('p-0'):
                         self._history()
                 # the form's actions belong to its tab: hidden while another tab shows
@@ -149,7 +164,9 @@ class RecordDialog:
             elif self.writable:
                 if not self.is_new:
                     self._action_buttons()
-                    if self.resource.soft_delete:
+                    if self.resource.soft_delete and (
+                        self.resource.deletable is None or self.resource.deletable(self.record)
+                    ):  # a legal document with published versions is refused: no button that always fails
                         ui.button(_('Delete'), icon='delete', on_click=self._delete).props('flat color=negative')
                 ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
                 ui.button(self.resource.said('create') if self.is_new else _('Save changes'), on_click=self._save)
@@ -192,6 +209,31 @@ class RecordDialog:
                     n=len(page.rows), list=shown(target.label)
                 )
             ).classes('text-xs text-gray-500')
+
+    def _changes(self) -> None:
+        """What this record changed from the one it replaced: added lines marked +, removed ones − and struck through
+        (never colour alone), long unchanged stretches folded."""
+        comparison = self.resource.comparison
+        assert comparison is not None
+        changes = call_now(_load_changes, self.user, comparison, self.record.id)
+        if changes is FAILED:
+            return
+        ui.label(changes.against or _('The first version: all of its text is new.')).classes(
+            'text-sm text-gray-500 pb-2'
+        )
+        for line in changes.lines:
+            shown_line = ui.label(line.text if line.kind == 'skipped' else f'{CHANGE_SIGNS[line.kind]} {line.text}')
+            shown_line.classes('w-full font-mono text-sm whitespace-pre-wrap break-words px-3').mark(
+                f'change-{line.kind}'
+            )
+            if line.kind == 'added':
+                shown_line.classes('bg-green-50 text-green-700')
+            elif line.kind == 'removed':
+                shown_line.classes('bg-red-50 text-red-800 line-through')
+            elif line.kind == 'skipped':
+                shown_line.classes('text-gray-500 italic py-1')
+            else:
+                shown_line.classes('text-gray-700')
 
     def _history(self) -> None:
         user = acting_user()
@@ -320,6 +362,7 @@ class RecordDialog:
             ui.notify(
                 _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
                 type='warning',
+                position='top',  # at the foot it covered the Save button it asks for
             )
             return
         if action.inputs or action.confirm:

@@ -19,7 +19,7 @@ from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
-from components.forms import FAILED, call, call_now, error_line, page_dialog
+from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
 from components.session import acting_user
 
@@ -54,7 +54,15 @@ def segments_page(user: User) -> None:
     def overview() -> None:
         with read_session() as session:
             saved = [(s.id, s.name, s.filters) for s in segments.saved_segments(session=session)]
-        totals: dict[str, ui.label] = {}
+        totals: dict[str, tuple[ui.label, ui.label]] = {}
+
+        def counted_line(marker: str) -> tuple[ui.label, ui.label]:
+            """A card's count and, beside it, how many of them an export reaches (a campaign's real size)."""
+            with ui.row().classes('items-baseline gap-2'):
+                total = ui.label('…').classes('text-2xl font-semibold').mark(marker)
+                reach = ui.label().classes('text-xs text-gray-500').mark(marker.replace('-total-', '-reach-', 1))
+            return total, reach
+
         with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-3'):
             for segment in segments.BUILT_IN:
                 with (
@@ -64,18 +72,20 @@ def segments_page(user: User) -> None:
                     .on('click', lambda k=segment.key, n=_(segment.name): show_members(k, n))
                 ):
                     ui.label(_(segment.name)).classes('text-sm text-gray-600')
-                    totals[segment.key] = (
-                        ui.label('…').classes('text-2xl font-semibold').mark(f'segment-total-{segment.key}')
-                    )
+                    totals[segment.key] = counted_line(f'segment-total-{segment.key}')
                     ui.label(_(segment.description)).classes('text-xs text-gray-500')
             for segment_id, name, filters in saved:
                 with (
                     ui.card()
                     .classes('w-full gap-1 p-3 cursor-pointer')
+                    .mark(f'segment-saved-{segment_id}')
                     .on('click', lambda f=filters, n=name: show_members(Filters.model_validate(f), n))
                 ):
                     with ui.row().classes('w-full items-center justify-between no-wrap gap-1'):
-                        ui.label(name).classes('text-sm text-gray-600 truncate')
+                        cut = (
+                            ui.label(name).classes('text-sm text-gray-600 truncate').mark(f'segment-name-{segment_id}')
+                        )
+                        cut.props['title'] = name  # cut on the card: whole on hover (a value, never parsed)
                         if may_export:
                             delete = (
                                 ui.button(
@@ -87,13 +97,21 @@ def segments_page(user: User) -> None:
                             )  # the card under it opens the members
                             # a value, never parsed: a name formatted into a props string became a `:` prop (JS)
                             delete.props['aria-label'] = _('Delete segment {name}').format(name=name)
-                    ui.label(_('Custom segment')).classes('text-xs text-gray-500')
+                    totals[f'saved-{segment_id}'] = counted_line(f'segment-total-saved-{segment_id}')
+                    # what it selects, in words: a saved segment said only 'Custom segment'
+                    ui.label(segments.describe(filters) or _('Every customer')).classes(
+                        'text-xs text-gray-500 break-words'
+                    ).mark(f'segment-filters-{segment_id}')
 
         async def count_built_in() -> None:  # counting every customer can be slow: in a worker, after the page shows
-            counted = await call(_count_built_in, user)
+            counted = await call(_count_all, user, [(i, f) for i, _name, f in saved])
             if counted is not FAILED and counted is not None:  # None: the app stopped meanwhile (io_bound gives up)
-                for key, label in totals.items():
-                    label.text = formatting.number(counted[key])
+                for key, (total, reach) in totals.items():
+                    everyone, reachable = counted[key]
+                    total.text = formatting.number(everyone)
+                    reach.text = ngettext('{n} agreed to marketing', '{n} agreed to marketing', reachable).format(
+                        n=formatting.number(reachable)
+                    )
 
         ui.timer(0, count_built_in, once=True)
 
@@ -111,18 +129,25 @@ def segments_page(user: User) -> None:
                 {t: _(EVENT_LABELS[t]) for t in ACTIVITY_TYPES}, label=_('Did this'), clearable=True
             ),
         }
-        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-4 gap-2'):
+        with ui.grid().classes('w-full grid-cols-1 sm:grid-cols-2 lg:grid-cols-3 gap-2') as grid:
             for name, label in NUMBER_FILTERS.items():  # text: Chromium's number input read '1,5' as 15
                 fields[name] = ui.input(_(label)).props(
                     'inputmode=decimal' if name == 'min_turnover' else 'inputmode=numeric'
                 )
                 fields[name].mark(f'segment-{name}')
-            for name in ('status', 'event_type'):
-                fields[name].move(target_index=-1)
+            fields['min_turnover'].props['suffix'] = formatting.currency_symbol()  # a value, never parsed as props
+        fields['status'].move(grid, target_index=len(NUMBER_FILTERS) - 1)
+        # "… within (days)" beside what it counts from ("Did this"), not three fields away from it
+        with ui.grid().classes('w-full grid-cols-2 gap-2') as did:
+            pass
+        fields['event_type'].move(did)
+        fields['event_within_days'].move(did)
         for element in fields.values():
             element.props('outlined dense').classes('w-full')
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            live_count = ui.label().classes('font-medium').mark('live-count')
+            with ui.column().classes('gap-0'):
+                live_count = ui.label().classes('font-medium').mark('live-count')
+                live_reach = ui.label().classes('text-xs text-gray-500').mark('live-reach')
             with ui.row().classes('gap-2'):
                 ui.button(
                     _('Show customers'), on_click=lambda: _custom(lambda f: show_members(f, _('Custom segment')))
@@ -148,19 +173,29 @@ def segments_page(user: User) -> None:
         await asyncio.sleep(wait)
         if generation != typed['generation']:
             return
+        clear_errors(fields)
         try:
             filters = segments.read_filters(values())
-        except ValidationFailed:
-            live_count.text = _('Check the filters')
+        except ValidationFailed as error:
+            live_count.text, live_reach.text = _('Check the filters'), ''
+            for name, text in error.errors.items():  # at the field, as it is typed (no focus moved: they are typing)
+                if name in fields:
+                    fields[name].error = text
             return
         actor = acting_user()
         if actor is None:
             return
-        total = await call(_count, actor, filters)  # refused in words if the role lost segments.read meanwhile
-        if total is FAILED:
+        counted = await call(_count, actor, filters)  # refused in words if the role lost segments.read meanwhile
+        if counted is FAILED:
             return
         if generation == typed['generation']:
+            total, reachable = counted
             live_count.text = matches(total)
+            live_reach.text = ngettext(
+                '{n} agreed to marketing (what an export holds)',
+                '{n} agreed to marketing (what an export holds)',
+                reachable,
+            ).format(n=formatting.number(reachable))
 
     for element in fields.values():
         element.on_value_change(lambda: update_count())
@@ -173,7 +208,7 @@ def segments_page(user: User) -> None:
         found = await call(_members, actor, which)  # counting can be slow: in a worker, never on the event loop
         if found is FAILED:
             return
-        rows, total = found
+        rows, total, reachable = found
         with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(
@@ -210,17 +245,39 @@ def segments_page(user: User) -> None:
                     for r in rows
                 ],
                 row_key='id',
-            ).props('dense flat wrap-cells').classes('w-full')
+            ).props('dense flat wrap-cells').classes('w-full max-sm:hidden').mark('segment-members')
+            # a phone: one entry a customer, the name then the email whole, not four columns that broke names and
+            # addresses letter by letter
+            with ui.list().props('dense separator').classes('w-full sm:hidden').mark('segment-members-phone'):
+                for r in rows:
+                    with ui.item(), ui.item_section():
+                        ui.item_label(r['name'] or r['email']).classes('break-words')
+                        ui.item_label(r['email']).props('caption').classes('break-all')
+                        ui.item_label(
+                            _('Marketing: {consent} · last seen: {seen}').format(
+                                consent=formatting.display_value(r['marketing_consent'], 'bool'),
+                                seen=ago(r['last_seen_at']),
+                            )
+                        ).props('caption')
             if total > len(rows):
                 ui.label(_('The first {n} shown.').format(n=len(rows))).classes('text-xs text-gray-500')
+            # before exporting, how many the campaign reaches (it said 150 customers, and the file held 44)
+            ui.label(segments.reach(total, reachable)).classes('text-sm font-medium').mark('segment-reach')
             if may_export:
                 ui.label(_('Exports include only customers who agreed to marketing; each export is logged.')).classes(
                     'text-xs text-gray-500'
                 )
+                with read_session() as session:
+                    pushes = bool(segments.webhook_address(session=session))
+                if not pushes:  # the settings say an empty address turns the push off: no button that only says so
+                    ui.label(_('No webhook address yet: an admin sets it in Settings → Segments.')).classes(
+                        'text-xs text-gray-500'
+                    ).mark('no-webhook')
                 with ui.row().classes('w-full justify-end gap-2'):
-                    ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
-                        'flat'
-                    )
+                    if pushes:
+                        ui.button(_('Push to webhook'), icon='send', on_click=lambda: push_dialog(which, name)).props(
+                            'flat'
+                        )
                     export_button(which, name)
         dialog.open()
 
@@ -334,20 +391,32 @@ def segments_page(user: User) -> None:
         dialog.open()
 
 
-def _count_built_in(actor: User) -> dict[str, int]:
+def _count_all(actor: User, saved: list[tuple[int, dict[str, Any]]]) -> dict[str, tuple[int, int]]:
+    """Each built-in segment's and saved one's ('saved-<id>') count, and how many of them agreed to marketing."""
+    which: list[tuple[str, str | Filters]] = [(s.key, s.key) for s in segments.BUILT_IN]
+    which += [(f'saved-{segment_id}', Filters.model_validate(filters)) for segment_id, filters in saved]
     with read_session() as session:
-        return {s.key: segments.count(session=session, actor=actor, which=s.key) for s in segments.BUILT_IN}
+        return {
+            key: (
+                segments.count(session=session, actor=actor, which=selected),
+                segments.count(session=session, actor=actor, which=selected, consenting_only=True),
+            )
+            for key, selected in which
+        }
 
 
-def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int]:
+def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int, int]:
     with read_session() as session:
         rows = segments.members(session=session, actor=actor, which=which, limit=MEMBERS_SHOWN)
-        return rows, segments.count(session=session, actor=actor, which=which)
+        total = segments.count(session=session, actor=actor, which=which)
+        return rows, total, segments.count(session=session, actor=actor, which=which, consenting_only=True)
 
 
-def _count(actor: User, filters: Filters) -> int:
+def _count(actor: User, filters: Filters) -> tuple[int, int]:
+    """How many customers the filters select, and how many of them an export reaches."""
     with read_session() as session:
-        return segments.count(session=session, actor=actor, which=filters)
+        total = segments.count(session=session, actor=actor, which=filters)
+        return total, segments.count(session=session, actor=actor, which=filters, consenting_only=True)
 
 
 def _save(actor: User, name: str, filters: dict[str, Any]) -> Any:

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
+from backoffice import i18n
 from backoffice.db import session_scope
-from backoffice.errors import PermissionDenied, StaleRecord, ValidationFailed
+from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, ContentEntry, ContentStatus, LegalVersion, utcnow
 from backoffice.models.content import PublishedVersionIsImmutable
 from backoffice.resources import resource
@@ -317,3 +318,64 @@ def test_on_a_phone_a_legal_versions_card_says_when_it_was_in_force() -> None:
     was in force, which is what an operator looks a version up for."""
     card = resource('legal-versions').phone_card()
     assert card.secondary == ('number', 'effective_from', 'effective_until')
+
+
+def test_a_legal_version_shows_what_changed_from_the_version_before_it() -> None:
+    """An operator publishing new terms could read each version whole, never what it changed: the version's Changes
+    tab compares it with the one before, line by line, unchanged stretches folded."""
+    manager = make_user('manager')
+    unchanged = [f'{n}. Clause {n} stays: "as is".' for n in range(1, 9)]
+    first = '\n'.join([*unchanged, 'Withdrawal: 14 days.'])
+    terms = publish_content(
+        make_content('terms', title='Terms: "old"', kind='legal', body=first),
+        actor=manager,
+        now=utcnow() - timedelta(days=9),
+    )
+    second = '\n'.join([*unchanged, 'Withdrawal: 30 days.', '<script>alert(1)</script>'])
+    publish_content(edit_content(terms, manager, body=second, title='Terms: "new"'), actor=manager)
+    one, two = versions(terms)
+    with session_scope() as session:
+        changes = content.changes_from_previous(session=session, actor=make_user('viewer'), record_id=two.id)
+        initial = content.changes_from_previous(session=session, actor=manager, record_id=one.id)
+    assert changes.against == 'Changes from version 1'
+    assert [(line.kind, line.text) for line in changes.lines] == [
+        ('removed', 'Terms: "old"'),
+        ('added', 'Terms: "new"'),
+        ('same', '1. Clause 1 stays: "as is".'),
+        ('same', '2. Clause 2 stays: "as is".'),
+        ('skipped', '… 4 unchanged lines'),
+        ('same', '7. Clause 7 stays: "as is".'),
+        ('same', '8. Clause 8 stays: "as is".'),
+        ('removed', 'Withdrawal: 14 days.'),
+        ('added', 'Withdrawal: 30 days.'),
+        ('added', '<script>alert(1)</script>'),
+    ]
+    assert initial.against == '' and {line.kind for line in initial.lines} == {'added'}
+    with session_scope() as session, pytest.raises(NotFound):
+        content.changes_from_previous(session=session, actor=manager, record_id=two.id + 100)
+
+
+def test_in_french_the_status_of_a_published_text_or_legal_document_agrees_with_every_kind() -> None:
+    """The list read 'Document légal · Publiée' and 'Texte · Publiée' (feminine, as for a page)."""
+    legal = make_content('cgv', title='CGV: "v1"', kind='legal', body='Article 1.', published=True)
+    status = next(column for column in CONTENT.columns if column.name == 'status')
+    with i18n.use('fr'):
+        assert status.text(legal) == 'En ligne'
+    assert status.text(legal) == 'Published'
+
+
+def test_a_legal_documents_saved_text_is_compared_with_its_published_version_before_publishing() -> None:
+    manager = make_user('manager')
+    terms = publish_content(make_content('cgv', title='CGV', kind='legal', body='A.\nB: "b".'), actor=manager)
+    with session_scope() as session:
+        same = content.changes_since_published(session=session, actor=manager, record_id=terms.id)
+    assert (same.against, same.lines) == ('The saved text is version 1 as published.', [])
+    edit_content(terms, manager, body='A.\nB: "<script>".')
+    with session_scope() as session:
+        edited = content.changes_since_published(session=session, actor=manager, record_id=terms.id)
+    assert [(line.kind, line.text) for line in edited.lines] == [
+        ('same', 'CGV'),
+        ('same', 'A.'),
+        ('removed', 'B: "b".'),
+        ('added', 'B: "<script>".'),
+    ]

@@ -180,3 +180,60 @@ async def test_the_preview_shows_the_text_once_opened_and_follows_what_is_typed(
     box.set_value(False)
     markdown_input(user).set_value('Closed again')
     assert preview.content == text + ' and Saturday'  # not converted while closed
+
+
+async def test_a_legal_versions_changes_tab_shows_what_it_changed_from_the_one_before(user: User) -> None:
+    manager = make_user('manager')
+    terms = make_content('terms-of-sale', title='Terms of sale', kind='legal', body='Returns: 14 days.\nCourts: Paris.')
+    terms = publish_content(terms, actor=manager, now=utcnow() - timedelta(days=90))
+    hostile = 'Returns: 30 days, "free" <script>alert(1)</script>'
+    publish_content(edit_content(terms, manager, body=f'{hostile}\nCourts: Paris.'), actor=manager)
+
+    await signed_in(user, manager.email, path='/content')
+    await user.should_see('Pages and texts')
+    user.find(marker='legal-versions-tab').click()
+    await rows_show(user, 'legal-versions', 'number', '1', '2')
+    open_row(user, 'legal-versions', 'number', '2')
+    await user.should_see('Changes')
+    user.find(kind=ui.tab, content='Changes').click()
+    await user.should_see('Changes from version 1')
+    await user.should_see(f'+ {hostile}')  # as text: the script is words on the screen
+    await user.should_see('− Returns: 14 days.')
+    await user.should_see(marker='change-same', content='Courts: Paris.')
+
+
+async def test_a_legal_document_with_published_versions_offers_no_delete_that_would_be_refused(user: User) -> None:
+    manager = make_user('manager')
+    publish_content(make_content('cgv', title='CGV: "v1" <script>', kind='legal', body='Article 1.'), actor=manager)
+    make_content('draft-terms', title='Draft terms', kind='legal', body='Not yet.')
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'cgv', 'draft-terms')
+    open_row(user, 'content', 'slug', 'cgv')
+    await user.should_see('Unpublish')
+    await user.should_not_see(kind=ui.button, content='Delete')  # it was offered, and always refused
+    user.find('Cancel').click()
+    open_row(user, 'content', 'slug', 'draft-terms')  # never published: it may go to the trash
+    await user.should_see(kind=ui.button, content='Delete')
+
+
+async def test_before_publishing_a_legal_documents_changes_tab_shows_what_a_new_version_would_change(
+    user: User,
+) -> None:
+    manager = make_user('manager')
+    terms = make_content('cgv', title='CGV', kind='legal', body='Returns: 14 days.\nCourts: Paris.')
+    terms = publish_content(terms, actor=manager)
+    edit_content(terms, manager, body='Returns: 30 days, "free" <script>x</script>\nCourts: Paris.')
+    make_content('about-us', title='About us', body='Hello.')  # a page: no versions, no Changes tab
+
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'cgv', 'about-us')
+    open_row(user, 'content', 'slug', 'about-us')
+    await user.should_see('Save changes')
+    await user.should_not_see(kind=ui.tab, content='Changes')
+    user.find('Cancel').click()
+    open_row(user, 'content', 'slug', 'cgv')
+    await user.should_see('Unpublish')
+    user.find(kind=ui.tab, content='Changes').click()
+    await user.should_see('The saved text against version 1: what publishing a version would change')
+    await user.should_see('− Returns: 14 days.')
+    await user.should_see('+ Returns: 30 days, "free" <script>x</script>')

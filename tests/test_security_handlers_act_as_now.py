@@ -27,7 +27,7 @@ ALLOWED = {
     # _members(user, …) is called by the live check with the user checked_together() has just checked
     ('components/resource_table.py', 'query.matching_among(session=session, actor=user'),
     # counted right after the page is served, for the user the page guard has just checked (no click involved)
-    ('pages/segments.py', 'call(_count_built_in, user)'),
+    ('pages/segments.py', 'call(_count_all, user,'),
 }
 
 

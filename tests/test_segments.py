@@ -274,10 +274,62 @@ def test_an_export_with_either_separator_reads_back_whole_with_formulas_neutrali
         ['h4@example.com', "'+33 1 23"],
         ['h5@example.com', "'@SUM(A1:A2) 'quoted'"],
     ]
-    assert (file_name, sent) == ('segment-tous---clients.csv', 6)
+    assert (file_name, sent) == ('segment-tous-clients.csv', 6)  # one dash between words, not one a sign
 
 
 def test_an_export_refuses_a_separator_it_does_not_offer() -> None:
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         segments.export_csv(session=session, actor=make_user('manager'), which='inactive', name='x', separator='\t')
     assert refused.value.errors == {'separator': 'Choose a comma or a semicolon'}
+
+
+def test_the_file_name_of_an_export_keeps_the_words_and_accents_of_a_hostile_name() -> None:
+    """'Ré-engagement: "VIP" <script>…' gave 'segment-ré-engagement---vip---script-alert-1---script---l-été.csv'."""
+    with session_scope() as session:
+        file_name, _data, _sent = segments.export_csv(
+            session=session,
+            actor=make_user('manager'),
+            which='inactive',
+            name='Ré-engagement: "VIP" <script>alert(1)</script>, l\'été',
+        )
+    assert file_name == 'segment-ré-engagement-vip-script-alert-1-script-l-été.csv'
+
+
+def test_a_segment_says_how_many_of_its_customers_an_export_reaches(people: dict) -> None:
+    """The dialog said 'Inactive for 30 days: 150 customers' and the file held 44: how many agreed to marketing is
+    told before the export, and a banned customer who once agreed is not counted."""
+    manager = make_user('manager')
+    seen(people['cy'], 20, status='banned')
+    with read_session() as session:
+        everyone = segments.count(session=session, actor=manager, which=Filters())
+        reachable = segments.count(session=session, actor=manager, which=Filters(), consenting_only=True)
+        inactive = segments.count(session=session, actor=manager, which='inactive', consenting_only=True)
+    assert (everyone, reachable, inactive) == (11, 2, 1)  # ann and bo agreed; cy agreed but is banned
+    assert segments.reach(11, 2) == '2 of them agreed to marketing: an export holds only them.'
+    assert segments.reach(2, 2) == 'All of them agreed to marketing: an export holds them all.'
+    assert segments.reach(0, 0) == '0 of them agreed to marketing: an export holds only them.'
+
+
+def test_within_days_without_an_event_is_refused_at_its_field_instead_of_filtering_nothing() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        segments.read_filters({'event_within_days': '7'})
+    assert refused.value.errors == {'event_within_days': 'Choose what they did first'}
+    with pytest.raises(ValidationFailed) as both:  # an unknown event: its own message, not a second one
+        segments.read_filters({'event_type': '<script>', 'event_within_days': '7'})
+    assert set(both.value.errors) == {'event_type'}
+    assert segments.read_filters({'event_type': 'login', 'event_within_days': '7'}).event_within_days == 7
+    with session_scope() as session, pytest.raises(ValidationFailed) as unsaved:
+        segments.save_segment(
+            session=session, actor=make_user('manager'), name='Recent: "x"', filters={'event_within_days': 7}
+        )
+    assert unsaved.value.errors == {'event_within_days': 'Choose what they did first'}
+
+
+def test_a_saved_segment_says_what_it_selects_in_words() -> None:
+    assert segments.describe({}) == ''
+    assert segments.describe({'not_seen_for_days': 60, 'min_turnover': '100.5', 'status': 'active'}) == (
+        'Status: Active · Not seen for 60 days · Turnover at least €100.50'
+    )
+    assert segments.describe({'event_type': 'login', 'min_orders': 2}) == (
+        'At least 2 paid orders · Sign-in within 30 days'
+    )

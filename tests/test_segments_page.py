@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from nicegui import ui
+from nicegui.element_filter import ElementFilter
 from nicegui.testing import User
 from sqlmodel import select
 
@@ -38,6 +39,8 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     inactive = user.find(marker='segment-total-inactive').elements.pop()
     await eventually(lambda: inactive.text != '…', message='the built-in segment count')
     assert inactive.text == '2'  # the built-in count, filled in from a worker thread
+    # and how many of them a campaign reaches, before opening it
+    assert user.find(marker='segment-reach-inactive').elements.pop().text == '1 agreed to marketing'
     await user.should_see('3 customers match', retries=40)  # no filter yet: everyone (counted in a worker)
 
     user.find(marker='segment-inactive').click()
@@ -98,7 +101,7 @@ async def test_a_custom_segment_counts_live_and_is_saved(user: User) -> None:
     user.find('Name').type('Lapsed')
     user.find(marker='confirm-save').click()
     await user.should_see('Lapsed')
-    await user.should_see('Custom segment')
+    await user.should_see('Not seen for 30 days')  # what it selects, in words
 
 
 async def test_a_viewer_sees_segments_but_cannot_export(user: User) -> None:
@@ -163,7 +166,7 @@ async def test_a_hostile_segment_name_is_saved_as_text_and_a_bad_one_is_refused_
     next(iter(name.elements)).value = PROP_BREAKOUT
     user.find(marker='confirm-save').click()
     await user.should_see('Segment saved')
-    await user.should_see('Custom segment')
+    await user.should_see('Every customer')  # no filter: said so
     delete = next(b for b in user.find(kind=ui.button).elements if b.props.get('aria-label', '').startswith('Delete'))
     assert delete.props['aria-label'] == f'Delete segment {PROP_BREAKOUT}'
     assert not [key for key in delete.props if key.startswith(':')]  # the name made no JavaScript prop
@@ -192,8 +195,9 @@ async def test_the_live_count_runs_off_the_event_loop_once_the_typing_pauses(use
     for typed in (1, 12, 123):  # three keystrokes in a row
         field.value = typed
     await user.should_see('0 customers match', retries=40)
-    assert len(counted) == 1, counted  # one count for the pause, not one per keystroke
-    assert counted[0] != threading.main_thread().name
+    # one count for the pause (how many match, and how many of them agreed to marketing), not one per keystroke
+    assert len(counted) == 2, counted
+    assert threading.main_thread().name not in counted
     assert len(every) >= 5 and threading.main_thread().name not in every  # the built-in cards' counts too
 
 
@@ -210,3 +214,72 @@ async def test_saving_a_segment_shows_the_service_error_at_the_name_field(user: 
     name_field = next(iter(user.find('Name').elements))
     await eventually(lambda: name_field.error, message='an error at the name field')
     assert name_field.error == 'A segment with this name exists'  # at the field, not a toast
+
+
+async def test_the_builder_says_how_many_an_export_reaches_and_which_filter_is_wrong(user: User) -> None:
+    """'Check the filters' named no field, and 'within 7 days' without an event filtered nothing, silently; the count
+    did not say how many of the customers a campaign could reach."""
+    make_customer('yes@example.com', consent=True)
+    make_customer('no@example.com')
+    quiet_for('yes@example.com', 40)
+    quiet_for('no@example.com', 40)
+    await signed_in(user, make_user('manager').email, path='/segments')
+    await user.should_see('2 customers match', retries=40)
+    await user.should_see('1 agreed to marketing (what an export holds)', retries=40)
+
+    not_seen = next(iter(user.find(marker='segment-not_seen_for_days').elements))
+    within = next(iter(user.find(marker='segment-event_within_days').elements))
+    did_this = next(iter(user.find(kind=ui.select, content='Did this').elements))
+    assert within.parent_slot.parent is did_this.parent_slot.parent  # beside what it counts from, not 3 fields away
+    assert user.find(marker='segment-min_turnover').elements.pop().props['suffix'] == '€'  # the shop's currency
+    not_seen.value = '<script>: "x"'
+    within.value = '7'
+    await user.should_see('Check the filters', retries=40)
+    await eventually(lambda: not_seen.error and within.error, message='errors at both fields')
+    assert within.error == 'Choose what they did first'
+    not_seen.value = '30'
+    within.value = ''
+    await user.should_see('2 customers match', retries=40)
+    assert (not_seen.error, within.error) == (None, None)  # cleared once the filters read right
+
+
+async def test_a_saved_segment_shows_its_count_and_filters_and_its_members_say_who_an_export_reaches(
+    user: User,
+) -> None:
+    manager = make_user('manager')
+    make_customer('lapsed@example.com', name='Zoé "Lapsed": <b>', consent=True)
+    make_customer('quiet@example.com', name='Quiet')
+    quiet_for('lapsed@example.com', 90)
+    quiet_for('quiet@example.com', 90)
+    with session_scope() as session:
+        saved = segments.save_segment(
+            session=session, actor=manager, name='Lapsed: "VIP" <script>', filters={'not_seen_for_days': 60}
+        )
+    await signed_in(user, manager.email, path='/segments')
+    total = user.find(marker=f'segment-total-saved-{saved.id}').elements.pop()
+    await eventually(lambda: total.text != '…', message='the saved segment count')
+    assert total.text == '2'
+    assert user.find(marker=f'segment-reach-saved-{saved.id}').elements.pop().text == '1 agreed to marketing'
+    # a long name is cut on its card: the whole of it shows on hover
+    assert user.find(marker=f'segment-name-{saved.id}').elements.pop().props['title'] == 'Lapsed: "VIP" <script>'
+    await user.should_see('Not seen for 60 days')
+
+    user.find(marker=f'segment-saved-{saved.id}').click()
+    await user.should_see('Lapsed: "VIP" <script>: 2 customers')
+    await user.should_see('1 of them agreed to marketing: an export holds only them.')
+    # on a phone, a list instead of the four columns: the name, the email whole, then consent and last visit
+    with user:
+        phone = ElementFilter(kind=ui.item_label).within(marker='segment-members-phone')
+        texts = [label.text for label in phone]
+    assert texts[:3] == ['Zoé "Lapsed": <b>', 'lapsed@example.com', 'Marketing: Yes · last seen: 90 days ago']
+
+
+async def test_without_a_webhook_address_no_push_button_is_offered(user: User) -> None:
+    """Settings say an empty address turns the push off, yet every segment offered 'Push to webhook', whose dialog
+    only said there was no address."""
+    await signed_in(user, make_user('manager').email, path='/segments')
+    await user.should_see(marker='segment-inactive', retries=40)
+    user.find(marker='segment-inactive').click()
+    await user.should_see('Export CSV')
+    await user.should_see('No webhook address yet: an admin sets it in Settings → Segments.')
+    await user.should_not_see('Push to webhook')

@@ -217,6 +217,38 @@ class RecordSection:
 
 
 @dataclass(frozen=True)
+class LineChange:
+    """One line of a text compared with the text it replaced: 'added', 'removed', 'same', or 'skipped' (`text` then
+    says how many unchanged lines are folded away)."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in a record's text from the record it replaced (`against` names that one; '' for the first,
+    which replaced nothing)."""
+
+    against: str
+    lines: list[LineChange]
+
+
+class LoadChanges(Protocol):
+    def __call__(self, *, session: Session, actor: Any, record_id: int) -> Changes: ...
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A record that replaces an earlier one (a legal document's version): a tab of its dialog shows what changed from
+    that one, line by line. `load` checks its permission itself."""
+
+    label: str
+    load: LoadChanges
+    applies: Callable[[Any], bool] | None = None  # whether a record has an earlier one to compare with (None: all do)
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """A resource whose records are people (GDPR): on the record page, holders of `permission` export everything held
     about one (in the background, to a link that expires) and erase their personal data after a preview by kind and
@@ -324,6 +356,8 @@ class Resource:
     default_descending: bool = False
     unique: tuple[str, ...] = ()  # fields whose duplicates are refused with a field error
     soft_delete: bool = True  # delete moves to the trash (the model has deleted_at)
+    # whether a record may be deleted at all (None: every one); a record it refuses shows no Delete button
+    deletable: Callable[[Any], bool] | None = None
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
     # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or
@@ -361,6 +395,7 @@ class Resource:
     # field → what its records show while the record that field points at is in the trash (see LinkWording); a
     # pointing field without one is spoken of in generic words
     link_wording: dict[str, LinkWording] = field(default_factory=dict)
+    comparison: Comparison | None = None  # a tab of a record's dialog: what changed from the record it replaced
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count_noun(self, count: int) -> str:

@@ -7,6 +7,7 @@ from backoffice.engine.declaration import (
     Action,
     Card,
     Column,
+    Comparison,
     Filter,
     FormField,
     RelatedList,
@@ -15,10 +16,12 @@ from backoffice.engine.declaration import (
     register,
 )
 from backoffice.events import Topic
-from backoffice.i18n import N_, ngettext
+from backoffice.i18n import N_, NP_, ngettext
 from backoffice.models import ContentCreate, ContentEntry, ContentKind, ContentStatus, ContentUpdate, LegalVersion
 from backoffice.services import legal_acceptances
 from backoffice.services.content import (
+    changes_from_previous,
+    changes_since_published,
     check_content_change,
     publish_content,
     saved_note,
@@ -27,7 +30,8 @@ from backoffice.services.content import (
 )
 
 KINDS = {'page': N_('Page'), 'text': N_('Text'), 'legal': N_('Legal document')}
-STATUSES = {'draft': N_('Draft'), 'published': N_('Published')}
+# 'Published' in French agreed with pages only ('Document légal · Publiée'): content has its own word for it
+STATUSES = {'draft': N_('Draft'), 'published': NP_('content status', 'Published')}
 
 
 CONTENT = register(
@@ -107,6 +111,13 @@ CONTENT = register(
         default_sort='slug',
         card=Card(title='title', status='status', secondary=('kind', 'slug', 'updated_at')),
         unique=('slug',),
+        deletable=lambda entry: not entry.legal_version,  # customers agreed to its versions: it stays on record
+        # before publishing a new version, what it would change from the one in force
+        comparison=Comparison(
+            N_('Changes'),
+            changes_since_published,
+            applies=lambda entry: entry.kind == ContentKind.legal and entry.legal_version,
+        ),
         check_change=check_content_change,
         saved_note=saved_note,
         related_lists=(RelatedList(N_('Versions'), 'legal-versions', 'document_id'),),
@@ -197,5 +208,6 @@ LEGAL_VERSIONS = register(
         default_descending=True,
         # on a phone: when each version was in force, not its document's name again (its title is that name)
         card=Card(title='title', secondary=('number', 'effective_from', 'effective_until')),
+        comparison=Comparison(N_('Changes'), changes_from_previous),
     )
 )

@@ -3,6 +3,7 @@ and what the front office may read."""
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +13,10 @@ from sqlmodel import Session, col, or_, select
 from backoffice import events, formatting
 from backoffice.changes import get_for_update, save_change
 from backoffice.engine import declaration
-from backoffice.engine.declaration import Outcome
+from backoffice.engine.declaration import Changes, LineChange, Outcome
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import ContentEntry, ContentKind, ContentStatus, LegalVersion, User, utcnow
 from backoffice.permissions import require
 
@@ -88,6 +89,50 @@ def saved_note(entry: ContentEntry) -> str:
 def versions_are_final(**_ignored: Any) -> None:
     """The write service of the legal versions resource: there is nothing to write."""
     raise ValidationFailed({'': _('A published version is final: edit the document and publish a new version')})
+
+
+def changes_from_previous(*, session: Session, actor: User, record_id: int) -> Changes:
+    """What a legal document's version changed from the version before it, line by line (the title too, as its first
+    line), long unchanged stretches folded; the first version replaced nothing and shows its whole text as added."""
+    require(actor, 'content.read')
+    version = session.get(LegalVersion, record_id)
+    if version is None:
+        raise NotFound(_('This version no longer exists.'))
+    previous = session.exec(
+        select(LegalVersion)
+        .where(LegalVersion.document_id == version.document_id, LegalVersion.number < version.number)
+        .order_by(col(LegalVersion.number).desc())
+    ).first()
+    before = [previous.title, *previous.body.splitlines()] if previous else []
+    after = [version.title, *version.body.splitlines()]
+    against = _('Changes from version {number}').format(number=previous.number) if previous else ''
+    return Changes(against=against, lines=_folded(_compared(before, after)))
+
+
+def changes_since_published(*, session: Session, actor: User, record_id: int) -> Changes:
+    """What the saved text of a legal document changes from its latest published version: what publishing a new
+    version would change, read before publishing it."""
+    require(actor, 'content.read')
+    entry = session.get(ContentEntry, record_id)
+    if entry is None:
+        raise NotFound(_('This page no longer exists.'))
+    latest = session.exec(
+        select(LegalVersion).where(LegalVersion.document_id == entry.id).order_by(col(LegalVersion.number).desc())
+    ).first()
+    if latest is None:
+        return Changes(
+            against='', lines=[LineChange('added', line) for line in [entry.title, *entry.body.splitlines()]]
+        )
+    before = [latest.title, *latest.body.splitlines()]
+    after = [entry.title, *entry.body.splitlines()]
+    if before == after:
+        return Changes(
+            against=_('The saved text is version {number} as published.').format(number=latest.number), lines=[]
+        )
+    against = _('The saved text against version {number}: what publishing a version would change').format(
+        number=latest.number
+    )
+    return Changes(against=against, lines=_folded(_compared(before, after)))
 
 
 # --- what the front office reads (public, no actor) ------------------------------------------------------------------
@@ -195,6 +240,43 @@ def _publish_legal(session: Session, actor: User | None, entry: ContentEntry, no
             number=created.number, when=formatting.when(effective_from)
         ),
     )
+
+
+def _compared(before: list[str], after: list[str]) -> list[LineChange]:
+    lines: list[LineChange] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, a_from, a_to, b_from, b_to in matcher.get_opcodes():
+        if tag == 'equal':
+            lines += [LineChange('same', line) for line in before[a_from:a_to]]
+            continue
+        lines += [LineChange('removed', line) for line in before[a_from:a_to]]
+        lines += [LineChange('added', line) for line in after[b_from:b_to]]
+    return lines
+
+
+CONTEXT = 2  # unchanged lines kept around a change; a longer unchanged stretch is folded into one line saying how many
+
+
+def _folded(lines: list[LineChange]) -> list[LineChange]:
+    changed = [i for i, line in enumerate(lines) if line.kind != 'same']
+    near = {j for i in changed for j in range(i - CONTEXT, i + CONTEXT + 1)}
+    folded: list[LineChange] = []
+    hidden = 0
+    for i, line in enumerate(lines):
+        if line.kind != 'same' or i in near:
+            if hidden:
+                folded.append(LineChange('skipped', _skipped(hidden)))
+                hidden = 0
+            folded.append(line)
+        else:
+            hidden += 1
+    if hidden:
+        folded.append(LineChange('skipped', _skipped(hidden)))
+    return folded
+
+
+def _skipped(count: int) -> str:
+    return ngettext('… {n} unchanged line', '… {n} unchanged lines', count).format(n=count)
 
 
 def _published(session: Session, slug: str) -> ContentEntry | None:

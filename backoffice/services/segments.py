@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlmodel import Session, col
 
-from backoffice import outbound, stored_text
+from backoffice import formatting, outbound, stored_text
 from backoffice.errors import NotFound, ValidationFailed, field_errors
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi import definitions
 from backoffice.kpi import sources as src
+from backoffice.kpi.definitions import EVENT_LABELS
 from backoffice.models import Customer, CustomerStatus, EventType, Segment, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
@@ -47,6 +48,12 @@ BUILT_IN = (
     ),
 )
 BUILT_IN_BY_KEY = {segment.key: segment for segment in BUILT_IN}
+# as the customers' list says them (backoffice.resources.customers imports this module: the words are repeated here)
+STATUS_WORDS = {
+    CustomerStatus.active: N_('Active'),
+    CustomerStatus.unfinished: N_('Unfinished sign-up'),
+    CustomerStatus.banned: N_('Banned'),
+}
 
 
 class Filters(BaseModel):
@@ -67,6 +74,14 @@ class Filters(BaseModel):
         if value and value not in EventType.__members__:
             raise ValueError(_('Choose one of the listed event types'))
         return value or None
+
+    @field_validator('event_within_days')
+    @classmethod
+    def _of_an_event(cls, value: int | None, info: ValidationInfo) -> int | None:
+        """'Within 7 days' alone filtered nothing, silently: the count stayed everyone's."""
+        if value and not info.data.get('event_type') and 'event_type' not in _failed(info):
+            raise ValueError(_('Choose what they did first'))
+        return value
 
 
 def read_filters(values: dict[str, Any]) -> Filters:
@@ -116,11 +131,52 @@ def conditions(
     return base
 
 
-def count(*, session: Session, actor: User, which: str | Filters) -> int:
+def count(*, session: Session, actor: User, which: str | Filters, consenting_only: bool = False) -> int:
+    """How many customers the segment holds; `consenting_only`: how many of them an export or a push reaches."""
     require(actor, 'segments.read')
-    return session.execute(
-        select(func.count()).select_from(Customer.__table__).where(*conditions(session, which))
-    ).scalar_one()
+    statement = select(func.count()).select_from(Customer.__table__).where(*conditions(session, which))
+    if consenting_only:
+        statement = statement.where(*_reachable())
+    return session.execute(statement).scalar_one()
+
+
+def reach(total: int, reachable: int) -> str:
+    """What a segment's count means for a campaign: how many of its customers an export reaches."""
+    if total and reachable == total:
+        return _('All of them agreed to marketing: an export holds them all.')
+    return ngettext(
+        '{n} of them agreed to marketing: an export holds only them.',
+        '{n} of them agreed to marketing: an export holds only them.',
+        reachable,
+    ).format(n=formatting.number(reachable))
+
+
+def describe(filters: Filters | dict[str, Any]) -> str:
+    """A custom segment's filters in words, as its card says them ('Not seen for 60 days · Turnover at least 100.50');
+    '' when it filters nothing."""
+    f = filters if isinstance(filters, Filters) else Filters.model_validate(filters)
+    parts = []
+    if f.status:
+        parts.append(_('Status: {status}').format(status=_(STATUS_WORDS[f.status])))
+    if f.signed_up_within_days:
+        parts.append(_('Signed up within {n} days').format(n=f.signed_up_within_days))
+    if f.not_seen_for_days:
+        parts.append(_('Not seen for {n} days').format(n=f.not_seen_for_days))
+    if f.seen_within_days:
+        parts.append(_('Seen within {n} days').format(n=f.seen_within_days))
+    if f.min_orders:
+        parts.append(_('At least {n} paid orders').format(n=f.min_orders))
+    if f.min_turnover is not None:
+        parts.append(
+            _('Turnover at least {amount}').format(amount=formatting.money(f.min_turnover, formatting.shop_currency()))
+        )
+    if f.event_type:
+        parts.append(
+            _('{event} within {n} days').format(
+                event=_(EVENT_LABELS.get(f.event_type, f.event_type)), n=f.event_within_days or 30
+            )
+        )
+    return ' · '.join(parts)
 
 
 def members(
@@ -135,7 +191,7 @@ def members(
         .limit(limit)
     )
     if consenting_only:
-        statement = statement.where(c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
+        statement = statement.where(*_reachable())
     return [dict(row._mapping) for row in session.execute(statement)]
 
 
@@ -292,7 +348,21 @@ def _audit(session: Session, actor: User, action: str, name: str, which: str | F
 
 
 def _slug(name: str) -> str:
-    return ''.join(ch if ch.isalnum() else '-' for ch in name.lower()).strip('-') or 'segment'
+    """A file name's part from a segment's name: 'Été: "VIP", <b>' → 'été-vip-b' (one dash between words, not
+    one a character left out)."""
+    return '-'.join(''.join(ch if ch.isalnum() else ' ' for ch in name.lower()).split()) or 'segment'
+
+
+def _reachable() -> tuple:
+    """The customers an export or a push may reach: they agreed to marketing and are not banned (an erased customer's
+    consent is withdrawn by the erasure)."""
+    c = Customer.__table__.c
+    return (c.marketing_consent.is_(True), c.status != CustomerStatus.banned.value)
+
+
+def _failed(info: ValidationInfo) -> set[str]:
+    """The fields before this one that failed their own checks (absent from info.data): their message is enough."""
+    return {name for name in Filters.model_fields if name not in info.data} if info.data is not None else set()
 
 
 def _sales(o) -> tuple:

@@ -142,19 +142,20 @@ def phones_first_build_of_a_list(driver: WebDriver, path: str) -> None:
 
 
 def segment_members_on_a_phone(driver: WebDriver) -> None:
-    """/segments at 390 px: the saved segment's members (a hostile name among them) fit the dialog, no sideways
-    scroll (the email, name, consent and last-seen columns were wider than the phone; a long segment name pushed the
-    Close button out); the dialog closes again."""
+    """/segments at 390 px: the saved segment's members (a hostile name among them) fit the dialog as a list, no
+    sideways scroll (the email, name, consent and last-seen columns were wider than the phone, then broke names letter
+    by letter; a long segment name pushed the Close button out); the dialog closes again."""
     name = hostile('Seg', 80)
     driver.execute_script(
         'const card = [...document.querySelectorAll(".q-card")].find(c => c.innerText.includes(arguments[0]));'
         'card.querySelector(".text-sm").click()',
         ' '.join(name.split()),
     )
-    table = visible(driver, '.q-dialog .q-table__middle')
+    members = visible(driver, '.q-dialog .q-list')  # a phone: one entry a customer (columns broke names letter-wise)
     settle(driver)
+    assert not on_screen(driver, '.q-dialog .q-table__middle'), 'the four-column table shows on a phone'
     shows_literally(driver, hostile('Mallory', 120), 'the members dialog')
-    for box, what in ((table, 'the members table'), (visible(driver, '.q-dialog .q-card'), 'the members dialog')):
+    for box, what in ((members, 'the members list'), (visible(driver, '.q-dialog .q-card'), 'the members dialog')):
         width, room = driver.execute_script('return [arguments[0].scrollWidth, arguments[0].clientWidth]', box)
         assert width <= room, f'{what} scrolls sideways on a phone ({width} px in {room} px)'
     driver.save_screenshot(str(ARTIFACTS / 'segment-members-390.png'))

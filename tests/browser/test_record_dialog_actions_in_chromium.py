@@ -17,12 +17,15 @@ from ..support.browser import (
     RunningServer,
     WebDriverWait,
     button,
+    field,
     no_horizontal_overflow,
+    replace_text,
     resize_and_settle,
     set_viewport,
     settle,
     signed_in,
     visible,
+    visible_text,
 )
 from ..support.factories import make_product
 
@@ -63,6 +66,15 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         open_product(driver, sku)
         save = in_reach(driver, 'Save changes', f'product-{width}')
         assert driver.execute_script('return window.__x') is None
+
+        # an action pressed with unsaved edits asks to save first: its message covered the Save button it asks for
+        replace_text(field(driver, 'Name *'), 'Mug "taller": <script>alert(2)</script>')
+        button(driver, 'Adjust stock').click()
+        visible_text(driver, 'Save your changes first')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'record-dialog-save-first-{width}.png'))
+        where = driver.execute_script(IN_REACH, save)
+        assert where['inside'] and where['reached'], f'the message covers Save changes at {width}: {where}'
 
     driver.find_element(
         By.XPATH, '//div[@role="tab"][normalize-space(.)="HISTORY" or normalize-space(.)="History"]'
