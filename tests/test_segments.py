@@ -152,12 +152,16 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, m
     monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')  # the receiver below listens on 127.0.0.1
     reload_settings()
     manager, viewer = make_user('manager'), make_user('viewer')
+    with session_scope() as session:  # a campaign writes to each in their language: Cy reads French
+        session.get(Customer, people['cy'].id).language = 'fr'
+        session.commit()
     with session_scope() as session:
         name, data, sent = segments.export_csv(session=session, actor=manager, which='inactive', name='Inactive')
         with pytest.raises(PermissionDenied):
             segments.export_csv(session=session, actor=viewer, which='inactive', name='Inactive')
     assert (name, sent) == ('segment-inactive.csv', 1)
-    assert list(csv.reader(io.StringIO(data.decode('utf-8-sig')))) == [['email', 'name'], ['bo@example.com', 'Bo']]
+    rows = list(csv.reader(io.StringIO(data.decode('utf-8-sig'))))
+    assert rows == [['email', 'name', 'language'], ['bo@example.com', 'Bo', 'en']]  # Bo's: the shop's default
 
     received: list[dict] = []
     server = HTTPServer(('127.0.0.1', 0), _handler(received))
@@ -172,7 +176,10 @@ def test_exports_reach_only_consenting_customers_and_are_audited(people: dict, m
     assert received == [
         {
             'segment': 'At risk',
-            'customers': [{'email': 'bo@example.com', 'name': 'Bo'}, {'email': 'cy@example.com', 'name': 'Cy'}],
+            'customers': [
+                {'email': 'bo@example.com', 'name': 'Bo', 'language': 'en'},
+                {'email': 'cy@example.com', 'name': 'Cy', 'language': 'fr'},
+            ],
         }
     ]
     with read_session() as session:
@@ -264,15 +271,19 @@ def test_an_export_with_either_separator_reads_back_whole_with_formulas_neutrali
         )
     assert data.startswith(b'\xef\xbb\xbf')  # the BOM Excel needs for accents
     text = data.decode('utf-8-sig')
-    assert text.splitlines()[0] == f'email{separator}name'  # the header alone says which separator
+    assert text.splitlines()[0] == f'email{separator}name{separator}language'  # the header says which separator
     rows = list(csv.reader(io.StringIO(text, newline=''), delimiter=separator))
     assert rows[1:] == [
-        ['h0@example.com', 'Dupont; Marie'],
-        ['h1@example.com', 'Le "Grand" Café: Paris'],
-        ['h2@example.com', '<script>alert(1)</script>'],
-        ['h3@example.com', '\'=HYPERLINK("http://x.example","y")'],  # a leading apostrophe: never run as a formula
-        ['h4@example.com', "'+33 1 23"],
-        ['h5@example.com', "'@SUM(A1:A2) 'quoted'"],
+        ['h0@example.com', 'Dupont; Marie', 'en'],
+        ['h1@example.com', 'Le "Grand" Café: Paris', 'en'],
+        ['h2@example.com', '<script>alert(1)</script>', 'en'],
+        [
+            'h3@example.com',
+            '\'=HYPERLINK("http://x.example","y")',
+            'en',
+        ],  # a leading apostrophe: never run as a formula
+        ['h4@example.com', "'+33 1 23", 'en'],
+        ['h5@example.com', "'@SUM(A1:A2) 'quoted'", 'en'],
     ]
     assert (file_name, sent) == ('segment-tous-clients.csv', 6)  # one dash between words, not one a sign
 

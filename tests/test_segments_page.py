@@ -52,7 +52,7 @@ async def test_a_manager_finds_inactive_customers_and_exports_the_consenting_one
     ]
     user.find('Export CSV').click()
     response = await user.download.next(timeout=5)
-    assert response.content.decode('utf-8-sig').splitlines() == ['email,name', 'gone@example.com,Gone']
+    assert response.content.decode('utf-8-sig').splitlines() == ['email,name,language', 'gone@example.com,Gone,en']
     await user.should_see('Exported 1 consenting customer')  # one: singular (was "1 consenting customers")
 
 
@@ -73,16 +73,16 @@ async def test_a_french_reader_exports_for_excel_with_semicolons_or_chooses_comm
     assert semicolons.startswith(b'\xef\xbb\xbf')  # the BOM kept: Excel reads the accents
     quoted = '"Dupont; Marie: ""<script>alert(1)</script>"""'
     assert semicolons.decode('utf-8-sig').splitlines() == [
-        'email;name',
-        f'dupont@example.com;{quoted}',
-        "formule@example.com;'=1+2",  # a formula stays text
+        'email;name;language',
+        f'dupont@example.com;{quoted};en',
+        "formule@example.com;'=1+2;en",  # a formula stays text
     ]
     user.find(marker='export-csv-comma').click()  # the arrow's other choice: commas, for the email tools
     commas = (await user.download.next(timeout=5)).content
     assert commas.decode('utf-8-sig').splitlines() == [
-        'email,name',
-        f'dupont@example.com,{quoted}',
-        "formule@example.com,'=1+2",
+        'email,name,language',
+        f'dupont@example.com,{quoted},en',
+        "formule@example.com,'=1+2,en",
     ]
     user.find(marker='export-csv-semicolon').click()
     assert (await user.download.next(timeout=5)).content == semicolons

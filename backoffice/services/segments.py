@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from backoffice import formatting, outbound, stored_text
 from backoffice.errors import NotFound, ValidationFailed, field_errors
-from backoffice.i18n import N_, _, ngettext
+from backoffice.i18n import N_, _, ngettext, supported
 from backoffice.kpi import definitions
 from backoffice.kpi import sources as src
 from backoffice.kpi.definitions import EVENT_LABELS
@@ -185,7 +185,7 @@ def members(
     require(actor, 'segments.read')
     c = Customer.__table__.c
     statement = (
-        select(c.id, c.email, c.name, c.status, c.marketing_consent, c.last_seen_at)
+        select(c.id, c.email, c.name, c.language, c.status, c.marketing_consent, c.last_seen_at)
         .where(*conditions(session, which))
         .order_by(c.id)
         .limit(limit)
@@ -198,14 +198,19 @@ def members(
 def export_csv(
     *, session: Session, actor: User, which: str | Filters, name: str, separator: str = ','
 ) -> tuple[str, bytes, int]:
-    """A CSV of the segment's customers who agreed to marketing (email, name); the export is audited. `separator`:
+    """A CSV of the segment's customers who agreed to marketing (email, name, the language to write to them in); the
+    export is audited. `separator`:
     ',' for email tools, ';' for Excel where the decimal mark is a comma (French), which reads a comma file as one
     column."""
     require(actor, 'segments.export')
     if separator not in SEPARATORS:
         raise ValidationFailed({'separator': _('Choose a comma or a semicolon')})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
-    data = csv_bytes(['email', 'name'], ([row['email'], row['name'] or ''] for row in rows), separator=separator)
+    data = csv_bytes(
+        ['email', 'name', 'language'],
+        ([row['email'], row['name'] or '', _language(row)] for row in rows),
+        separator=separator,
+    )
     _audit(session, actor, 'segments.exported', name, which, len(rows), 'CSV' if separator == ',' else 'CSV (;)')
     session.commit()
     return f'segment-{_slug(name)}.csv', data, len(rows)
@@ -219,7 +224,8 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     if not url:
         raise ValidationFailed({'url': _('No webhook address yet: an admin sets it in Settings → Segments')})
     rows = members(session=session, actor=actor, which=which, limit=EXPORT_LIMIT, consenting_only=True)
-    body = json.dumps({'segment': name, 'customers': [{'email': r['email'], 'name': r['name']} for r in rows]})
+    customers = [{'email': r['email'], 'name': r['name'], 'language': _language(r)} for r in rows]
+    body = json.dumps({'segment': name, 'customers': customers})
     answer = outbound.post(
         url, body.encode(), {'Content-Type': 'application/json'}, timeout=timeout, max_redirects=MAX_REDIRECTS
     )
@@ -228,6 +234,11 @@ def push_to_webhook(*, session: Session, actor: User, which: str | Filters, name
     _audit(session, actor, 'segments.pushed', name, which, len(rows), shown_address(session=session))
     session.commit()
     return len(rows)
+
+
+def _language(row: dict[str, Any]) -> str:
+    """The language a campaign writes to this customer in: theirs, else the shop's default (as their emails)."""
+    return supported(row['language']) or app_settings.default_language()
 
 
 def webhook_address(*, session: Session) -> str:
