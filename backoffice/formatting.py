@@ -319,6 +319,29 @@ def time_zone() -> str:
     return _time_zone() or 'UTC'
 
 
+def moment_in_zone(moment: str) -> str:
+    """A stored instant as a form holds it ('2030-01-02T08:30', UTC) → the same instant in the settings' time zone,
+    as a person types it ('2030-01-02T09:30' in Paris); anything else as it is."""
+    try:
+        instant = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    return _local(instant).strftime('%Y-%m-%dT%H:%M')
+
+
+def moment_from_zone(moment: str) -> str:
+    """A time typed in the settings' time zone ('2030-01-02T09:30' in Paris) → the instant a form sends, in UTC
+    ('2030-01-02T08:30'); anything else as it is (the service refuses it at the field). A time a clock change skips or
+    repeats is read as the first such time."""
+    try:
+        typed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if typed.tzinfo is not None:
+        return _utc(typed).strftime('%Y-%m-%dT%H:%M')
+    return typed.replace(tzinfo=_zone(time_zone())).astimezone(UTC).strftime('%Y-%m-%dT%H:%M')
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)

@@ -1,8 +1,9 @@
 """A day (or a day and a time) typed or picked, shown in the reader's format (03/12/2026 in French, 2026-12-03 in
 English) instead of a native date input, which follows the browser's language rather than the reader's.
 
-Its `value` stays the ISO text the forms and filters always read ('2026-12-03', '2026-12-03T14:05'); the field shows
-and takes the reader's format, and a calendar (Quasar's, in the page's language pack) opens from its icon."""
+Its `value` stays the ISO text the forms and filters always read ('2026-12-03', '2026-12-03T14:05', an instant in UTC
+as stored); the field shows and takes the reader's format, a time in the shop's time zone (the settings', said beside
+it), and a calendar (Quasar's, in the page's language pack) opens from its icon."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class DateInput(ui.input):
         example = self._shown(_iso(date(2026, 12, 31)) + ('T23:59' if with_time else ''))
         self.props['placeholder'] = _('e.g. {example}').format(example=example)
         self.classes('bo-date-input')
+        if with_time:  # typed and shown in the shop's time zone, which the field says (a value, never parsed)
+            self.props['suffix'] = formatting.time_zone()
         with self.add_slot('append'):
             icon = ui.icon('event').classes('cursor-pointer')
         icon.props['aria-label'] = label
@@ -61,7 +64,9 @@ class DateInput(ui.input):
         return self._picker
 
     def _build_picker(self) -> None:
-        self._picker = ui.date(value=self._day_of(self.value) or None, on_change=self._picked).props('minimal')
+        self._picker = ui.date(
+            value=self._day_of(self._local(str(self.value or ''))) or None, on_change=self._picked
+        ).props('minimal')
 
     # --- what the browser shows and sends ---------------------------------------------------------------------------
 
@@ -74,7 +79,7 @@ class DateInput(ui.input):
     def _handle_value_change(self, value: Any) -> None:
         super()._handle_value_change(value)
         picker = getattr(self, '_picker', None)  # a calendar not built yet takes the value when it is
-        day = self._day_of(value)
+        day = self._day_of(self._local('' if value is None else str(value)))
         if picker is not None and day and picker.value != day:
             picker.value = day
 
@@ -82,15 +87,16 @@ class DateInput(ui.input):
 
     def _picked(self, event: Any) -> None:
         day = event.value
-        if not day or day == self._day_of(self.value):
+        local = self._local(str(self.value or ''))
+        if not day or day == self._day_of(local):
             return
-        time = self._time_of(self.value) or '00:00'
-        self.value = f'{day}T{time}' if self.with_time else day
+        time = self._time_of(local) or '00:00'
+        self.value = formatting.moment_from_zone(f'{day}T{time}') if self.with_time else day
         self.calendar.close()
 
     def _shown(self, value: Any) -> str:
         """ISO → the reader's format; anything else (text being typed, not a date yet) as it is."""
-        text = '' if value is None else str(value)
+        text = self._local('' if value is None else str(value))
         day = self._day_of(text)
         if not day:
             return text
@@ -104,7 +110,7 @@ class DateInput(ui.input):
         if not typed:
             return ''
         if self._day_of(typed):
-            return typed.replace(' ', 'T', 1) if self.with_time else typed
+            return formatting.moment_from_zone(typed.replace(' ', 'T', 1)) if self.with_time else typed
         day_part, _space, time_part = typed.partition(' ') if self.with_time else (typed, '', '')
         if not re.search(r'\d{4}', day_part):  # a year still being typed
             return typed
@@ -115,7 +121,11 @@ class DateInput(ui.input):
         if not self.with_time:
             return _iso(day)
         time = _TIME.match(time_part or '00:00')
-        return f'{_iso(day)}T{int(time[1]):02d}:{time[2]}' if time else typed
+        return formatting.moment_from_zone(f'{_iso(day)}T{int(time[1]):02d}:{time[2]}') if time else typed
+
+    def _local(self, value: str) -> str:
+        """The value (a day, or an instant in UTC) as the reader reads it: an instant in the shop's time zone."""
+        return formatting.moment_in_zone(value) if self.with_time and _ISO_MOMENT.match(value) else value
 
     @staticmethod
     def _day_of(value: Any) -> str:

@@ -14,10 +14,11 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import i18n
+from backoffice import formatting, i18n
 from backoffice.db import session_scope
 from backoffice.i18n import _
-from backoffice.models import ContentEntry, Order
+from backoffice.models import AppSetting, ContentEntry, Order
+from backoffice.services import app_settings
 from components.date_input import DateInput
 
 from .support.factories import make_product, make_user, place
@@ -107,7 +108,7 @@ async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
     user.find(new_page).click()
     user.find(title).type('Horaires « été » : <script>')
     user.find(slug).type('horaires')
-    live_from = next(e for e in user.find(DateInput).elements if e.with_time)  # "Live from (UTC)"
+    live_from = next(e for e in user.find(DateInput).elements if e.with_time)  # "Live from"
     live_from.mark('live-from')
     user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', '02/01/2030 09:30')
     assert live_from.value == '2030-01-02T09:30' and live_from.props[live_from.VALUE_PROP] == '02/01/2030 09:30'
@@ -119,3 +120,34 @@ async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
 def stored(slug: str) -> ContentEntry | None:
     with session_scope() as session:
         return session.exec(select(ContentEntry).where(ContentEntry.slug == slug)).first()
+
+
+async def test_a_time_is_typed_and_shown_in_the_shops_time_zone(user: User, in_french: Callable[[], None]) -> None:
+    """ "Live from (UTC)" made a Paris shop's manager work out UTC: the time is typed in the shop's time zone (said
+    beside the field) and stored as the instant it is; the stored instant shows back as the shop's time."""
+    with session_scope() as session:
+        session.add(AppSetting(key='time_zone', value='Europe/Paris'))
+        session.commit()
+    app_settings.forget_cached()
+    manager = make_user('manager')
+    await signed_in(user, manager.email, path='/content')
+    in_french()
+    await user.open('/content')
+    with i18n.use('fr'):
+        new_page, title, slug, create = _('New page'), _('Title') + ' *', _('Slug') + ' *', _('Create page')
+    user.find(new_page).click()
+    user.find(title).type('Soldes « hiver » : <script>alert(1)</script>')
+    user.find(slug).type('soldes-hiver')
+    live_from = next(e for e in user.find(DateInput).elements if e.with_time)
+    assert live_from.props['suffix'] == 'Europe/Paris'
+    live_from.mark('live-from')
+    user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', '02/01/2030 09:30')
+    assert live_from.value == '2030-01-02T08:30'  # what the form sends: the instant, in UTC (Paris is UTC+1 in January)
+    assert live_from.props[live_from.VALUE_PROP] == '02/01/2030 09:30'  # what the manager reads
+    user.find(kind=ui.button, content=create).click()
+    await eventually(lambda: stored('soldes-hiver') is not None, message='the page is created')
+    assert stored('soldes-hiver').publish_at.replace(tzinfo=None) == datetime(2030, 1, 2, 8, 30)
+    # a stored instant shows back as the shop's time, summer time included; text that is no time stays as typed
+    assert formatting.moment_in_zone('2030-07-01T07:30') == '2030-07-01T09:30'
+    assert formatting.moment_from_zone('2030-07-01T09:30') == '2030-07-01T07:30'
+    assert formatting.moment_from_zone('01/07/20') == '01/07/20'

@@ -86,7 +86,7 @@ CONTENT = register(
             FormField('body', N_('Text (Markdown)'), kind='markdown'),
             FormField(
                 'publish_at',
-                N_('Live from (UTC)'),
+                N_('Live from'),  # in the shop's time zone, which the field says
                 kind='datetime',
                 help=N_('Empty: as soon as it is published. A legal document: when its next version takes effect'),
             ),
