@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlmodel import col, select
 
+from backoffice import i18n
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, ValidationFailed
@@ -344,3 +345,6 @@ def test_a_saved_segment_says_what_it_selects_in_words() -> None:
     assert segments.describe({'event_type': 'login', 'min_orders': 2}) == (
         'At least 2 paid orders · Sign-in within 30 days'
     )
+    assert segments.describe({'min_orders': 1}) == 'At least 1 paid order'  # was 'At least 1 paid orders'
+    with i18n.use('fr'):
+        assert segments.describe({'min_orders': 1}) == 'Au moins 1 commande payée'

@@ -165,7 +165,9 @@ def describe(filters: Filters | dict[str, Any]) -> str:
     if f.seen_within_days:
         parts.append(_('Seen within {n} days').format(n=f.seen_within_days))
     if f.min_orders:
-        parts.append(_('At least {n} paid orders').format(n=f.min_orders))
+        parts.append(
+            ngettext('At least {n} paid order', 'At least {n} paid orders', f.min_orders).format(n=f.min_orders)
+        )
     if f.min_turnover is not None:
         parts.append(
             _('Turnover at least {amount}').format(amount=formatting.money(f.min_turnover, formatting.shop_currency()))
