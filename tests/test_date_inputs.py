@@ -96,24 +96,34 @@ def test_no_native_date_input_is_left_in_pages_and_components() -> None:
     assert found == []
 
 
-async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
-    user: User, in_french: Callable[[], None]
-) -> None:
+async def create_page_live_from(
+    user: User, in_french: Callable[[], None], title: str, slug: str, typed_time: str
+) -> tuple[str, str, str]:
+    """A French manager creates a page on /content whose "Live from" is typed as they type it; returns what the field
+    held just before "Create page": the value the form sends, the text shown, and the time zone said beside it."""
     manager = make_user('manager')
     await signed_in(user, manager.email, path='/content')
     in_french()
     await user.open('/content')
     with i18n.use('fr'):
-        new_page, title, slug, create = _('New page'), _('Title') + ' *', _('Slug') + ' *', _('Create page')
+        new_page, title_label, slug_label, create = _('New page'), _('Title') + ' *', _('Slug') + ' *', _('Create page')
     user.find(new_page).click()
-    user.find(title).type('Horaires « été » : <script>')
-    user.find(slug).type('horaires')
+    user.find(title_label).type(title)
+    user.find(slug_label).type(slug)
     live_from = next(e for e in user.find(DateInput).elements if e.with_time)  # "Live from"
     live_from.mark('live-from')
-    user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', '02/01/2030 09:30')
-    assert live_from.value == '2030-01-02T09:30' and live_from.props[live_from.VALUE_PROP] == '02/01/2030 09:30'
+    user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', typed_time)
+    held = (live_from.value, live_from.props[live_from.VALUE_PROP], live_from.props['suffix'])
     user.find(kind=ui.button, content=create).click()
-    await eventually(lambda: stored('horaires') is not None, message='the page is created')
+    await eventually(lambda: stored(slug) is not None, message='the page is created')
+    return held
+
+
+async def test_a_french_manager_sets_when_a_page_goes_live_the_french_way(
+    user: User, in_french: Callable[[], None]
+) -> None:
+    held = await create_page_live_from(user, in_french, 'Horaires « été » : <script>', 'horaires', '02/01/2030 09:30')
+    assert held == ('2030-01-02T09:30', '02/01/2030 09:30', 'UTC')
     assert stored('horaires').publish_at.replace(tzinfo=None) == datetime(2030, 1, 2, 9, 30)
 
 
@@ -129,23 +139,10 @@ async def test_a_time_is_typed_and_shown_in_the_shops_time_zone(user: User, in_f
         session.add(AppSetting(key='time_zone', value='Europe/Paris'))
         session.commit()
     app_settings.forget_cached()
-    manager = make_user('manager')
-    await signed_in(user, manager.email, path='/content')
-    in_french()
-    await user.open('/content')
-    with i18n.use('fr'):
-        new_page, title, slug, create = _('New page'), _('Title') + ' *', _('Slug') + ' *', _('Create page')
-    user.find(new_page).click()
-    user.find(title).type('Soldes « hiver » : <script>alert(1)</script>')
-    user.find(slug).type('soldes-hiver')
-    live_from = next(e for e in user.find(DateInput).elements if e.with_time)
-    assert live_from.props['suffix'] == 'Europe/Paris'
-    live_from.mark('live-from')
-    user.find(marker='live-from').trigger(f'update:{live_from.VALUE_PROP}', '02/01/2030 09:30')
-    assert live_from.value == '2030-01-02T08:30'  # what the form sends: the instant, in UTC (Paris is UTC+1 in January)
-    assert live_from.props[live_from.VALUE_PROP] == '02/01/2030 09:30'  # what the manager reads
-    user.find(kind=ui.button, content=create).click()
-    await eventually(lambda: stored('soldes-hiver') is not None, message='the page is created')
+    title = 'Soldes « hiver » : <script>alert(1)</script>'
+    held = await create_page_live_from(user, in_french, title, 'soldes-hiver', '02/01/2030 09:30')
+    # what the form sends is the instant, in UTC (Paris is UTC+1 in January); the manager reads the time typed
+    assert held == ('2030-01-02T08:30', '02/01/2030 09:30', 'Europe/Paris')
     assert stored('soldes-hiver').publish_at.replace(tzinfo=None) == datetime(2030, 1, 2, 8, 30)
     # a stored instant shows back as the shop's time, summer time included; text that is no time stays as typed
     assert formatting.moment_in_zone('2030-07-01T07:30') == '2030-07-01T09:30'
