@@ -9,10 +9,11 @@ from datetime import date
 import pytest
 from nicegui import ui
 from nicegui.testing import User
+from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Product, Purchase
+from backoffice.models import Notification, Product, Purchase
 from backoffice.resources import resource
 from backoffice.services import cashflow, crud, orders, purchases, stock
 
@@ -178,11 +179,14 @@ def test_a_count_below_the_reserved_quantity_is_booked_and_the_shortage_shows() 
     assert (line.sku, line.order_quantity) == ('MUG', 3)  # enough for the orders waiting, and one on the shelf
     with session_scope() as session:
         assert stock.alert_low_stock(session=session) == [mug.id]
+    with read_session() as session:
+        [notice] = session.exec(select(Notification).where(Notification.user_id == manager.id)).all()
+    assert notice.text == 'Short on the shelf: MUG Product MUG has 1 for 3 reserved by open orders'
     pay(manager, order)
     advance(manager, order, 'pack')
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(stock.OutOfStock) as refused:
         advance(manager, order, 'ship')
-    assert refused.value.errors == {'quantity': 'MUG has 1 on hand: 3 cannot be taken out'}
+    assert str(refused.value) == 'Not enough stock — MUG: 3 wanted, 1 available.'
     assert (level(mug.id).on_hand, level(mug.id).reserved) == (1, 3)  # the reservations stay
 
 

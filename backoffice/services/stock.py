@@ -114,6 +114,14 @@ def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_numb
     """The reserved goods leave the warehouse: a sale movement each, naming its order; on hand and reserved both go
     down."""
     levels = locked_levels(session, shipped)
+    # a count found fewer on the shelf than the order reserved: said by product, as an order short of stock is
+    missing = [
+        (levels[pid].sku, qty, levels[pid].on_hand)
+        for pid, qty in shipped.items()
+        if pid in levels and levels[pid].on_hand < qty
+    ]
+    if missing:
+        raise OutOfStock(missing)
     for pid, qty in shipped.items():
         if pid in levels:
             levels[pid].reserved = max(0, levels[pid].reserved - qty)
@@ -539,6 +547,15 @@ def _low_stock_notice(session: Session, levels: list[StockLevel]) -> tuple[Sente
     if len(levels) == 1:
         [level] = levels
         name = session.exec(select(Product.name).where(Product.id == level.product_id)).first() or ''
+        if short(level):  # fewer on the shelf than open orders reserved: '-2 available' would say it badly
+            text = sentence(
+                N_('Short on the shelf: {sku} {name} has {on_hand} for {reserved} reserved by open orders'),
+                sku=level.sku,
+                name=name,
+                on_hand=count(level.on_hand),
+                reserved=count(level.reserved),
+            )
+            return text, f'/inventory?open={level.id}'
         text = sentence(
             N_('Low stock: {sku} {name} has {available} available (minimum {minimum})'),
             sku=level.sku,
