@@ -285,8 +285,11 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if level.on_hand + quantity < level.reserved:
         raise ValidationFailed(
             {
+                # a correction does not take reserved units; a count does, when the shelf really holds fewer
                 'quantity': _(
-                    '{reserved} of {sku} are reserved by orders: on hand cannot go below that (it would become {n})'
+                    '{reserved} of {sku} are reserved by orders: on hand cannot go below that (it would become {n}). '
+                    'If fewer are really on the shelf, count them (Count stock): the count is booked and those orders '
+                    'show as short.'
                 ).format(reserved=level.reserved, sku=product.sku, n=level.on_hand + quantity)
             }
         )
