@@ -126,7 +126,8 @@ def show_error(
         # form, a title refused at its top was scrolled away and pressing Save seemed to do nothing
         first = next((element for name, element in fields.items() if name in error.errors), None)
         if first is not None and hasattr(first, 'error'):
-            first.run_method('focus')  # Quasar focuses without scrolling: scroll it to the middle of its form too
+            if getattr(first, 'focusable', True):  # a switch has no focus method (components/flag_switch.py)
+                first.run_method('focus')  # Quasar focuses without scrolling: scroll it to the middle of its form too
             scroll_into_view(first)
     else:
         unplaced.append(str(error))

@@ -149,6 +149,7 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
     receiving = purchases.may_receive(purchase) and can(user, 'catalog.write')
     closing = purchases.may_close_short(purchase) and can(user, 'catalog.write')
     closed = purchases.closed_short(purchase)
+    cancelling = purchases.may_cancel(purchase) and can(user, 'catalog.write')
     counts: dict[int, WholeNumberInput] = {}
     with page_dialog() as dialog, ui.card().classes('w-full max-w-xl'):
         ui.label(_('Purchase {number}').format(number=purchases.label(purchase))).classes('text-lg font-medium')
@@ -264,7 +265,11 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
                     icon='request_quote',
                     on_click=lambda: bill_from_purchase(purchase_id),
                 ).props('outline').mark('purchase-enter-bill')
-            if closing:
+            if cancelling:  # nothing arrived yet: ordered by mistake
+                ui.button(
+                    _('Cancel purchase'), icon='cancel', on_click=lambda: cancel_dialog(dialog, purchase, on_saved)
+                ).props('outline color=negative').mark('cancel-purchase')
+            elif closing:  # something arrived: the rest is given up, what came stays
                 ui.button(
                     _('Close short'), icon='block', on_click=lambda: close_short_dialog(dialog, purchase, on_saved)
                 ).props('outline').mark('close-short')
@@ -319,8 +324,55 @@ def close_short_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable
     dialog.open()
 
 
+def cancel_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:
+    """A purchase ordered by mistake, before anything arrived: cancel it, saying why."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
+        ui.label(_('Cancel purchase {number}').format(number=purchases.label(purchase))).classes(
+            'text-lg font-medium break-words'
+        )
+        ui.label(
+            _('Nothing of it has arrived: it will no longer be on order, due, nor counted in the cash expected out.')
+        ).classes('text-sm')
+        reason = (
+            ui.input(_('Reason'), placeholder=_('e.g. ordered twice by mistake'))
+            .props('outlined dense')
+            .classes('w-full')
+            .mark('cancel-purchase-reason')
+        )
+        message = error_line()
+
+        async def confirm() -> None:
+            actor = acting_user()
+            if actor is None:
+                return
+
+            def work() -> Purchase:
+                with session_scope() as session:
+                    return purchases.cancel(
+                        session=session, actor=actor, purchase_id=purchase.id or 0, reason=reason.value or ''
+                    )
+
+            if await call(work, fields={'reason': reason}, message=message) is FAILED:
+                return
+            dialog.close()
+            parent.close()
+            ui.notify(
+                _('Purchase {number} cancelled: it is no longer expected').format(number=purchases.label(purchase)),
+                type='positive',
+            )
+            await on_saved()
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button(_('Keep it'), on_click=dialog.close).props('flat')
+            ui.button(_('Cancel purchase'), on_click=confirm).props('color=negative').mark('confirm-cancel-purchase')
+    dialog.open()
+
+
 def _state(purchase: Purchase, lines: list[tuple[PurchaseLine, str, str]]) -> str:
-    """'received <when>', 'on order', 'closed short <when>', or how much of a short delivery is still due."""
+    """'received <when>', 'on order', 'closed short <when>', 'cancelled <when>', or how much of a short delivery is
+    still due."""
+    if purchases.cancelled(purchase):
+        return _('cancelled {when}').format(when=format_when(purchase.closed_at)) if purchase.closed_at else ''
     if purchases.closed_short(purchase):
         return _('closed short {when}').format(when=format_when(purchase.closed_at)) if purchase.closed_at else ''
     if not purchases.may_receive(purchase):

@@ -95,7 +95,8 @@ def card_of(resource: Resource, row: dict) -> dict:
         status = row.get(card.status) or ''
         if column.kind == 'bool':  # a flag reads as its label when set ('Low', 'Active'), and not at all when not
             status = shown(column.label) if status == display_value(True, 'bool') else ''
-    shows = [*card.secondary]  # and a value that calls for someone to act (a failed refund), whatever the card lists
+    shows = [*card.secondary, *card.once_set]  # those declared once set are left out below while empty
+    # and a value that calls for someone to act (a failed refund), whatever the card lists
     shows += [c.name for c in resource.columns if c.alarming and row.get(f'_late_{c.name}') and c.name not in shows]
     lines = [
         {'label': shown(resource.column(name).label), 'value': row.get(name), 'late': bool(row.get(f'_late_{name}'))}

@@ -23,6 +23,7 @@ from backoffice.resources import RESOURCES, Action, FormField, Outcome, RelatedL
 from backoffice.services import audit_story, crud
 
 from .date_input import DateInput
+from .flag_switch import FlagSwitch
 from .forms import (
     BOUNDED_CARD,
     FAILED,
@@ -506,8 +507,10 @@ def field_input(declared: FormField, value: Any) -> ui.element:
     """The input for one declared field, showing `value`."""
     label = shown(declared.label) + (' *' if declared.required else '')
     current = typed(declared, value)
-    if declared.kind == 'bool':
-        element = ui.switch(shown(declared.label), value=bool(value))
+    if declared.kind == 'bool':  # its help under it, and the reason a save was refused (QToggle shows neither)
+        return FlagSwitch(
+            shown(declared.label), value=bool(value), help_text=shown(declared.help) if declared.help else ''
+        ).classes('w-full')
     elif declared.kind == 'image':
         element = image_input(declared, value)
     elif declared.kind == 'password':

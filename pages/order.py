@@ -58,6 +58,7 @@ class Loaded:
     on_terms: bool  # the customer has payment terms: invoiced before paying
     returnable: bool  # some of its items can still come back
     gateway: gateway_payments.GatewayPicture  # payments at Stripe…: intents, refunds open or refused
+    short: list[str]  # its products the shelf holds fewer of than open orders reserved ('MUG: 3 reserved, …')
 
 
 def load(session, user: User, number: str) -> Loaded:
@@ -82,6 +83,7 @@ def load(session, user: User, number: str) -> Loaded:
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
         returnable=returns.anything_returnable(session, order.id or 0, lines),
         gateway=gateway_payments.picture_of(session=session, actor=user, order_id=order.id),
+        short=orders.shelf_shortages(session, order, lines),
     )
 
 
@@ -143,6 +145,13 @@ class OrderScreen:
                 if order.external_id:
                     ui.label(_('shop id {id}').format(id=order.external_id))
             self._ship_to()
+            if data.short:  # a count found fewer on the shelf than open orders reserved: shipping would be refused
+                ui.label(
+                    _(
+                        'Not enough on the shelf for the open orders: {items}. Receive or count more, or change an '
+                        'order, before shipping.'
+                    ).format(items='; '.join(data.short))
+                ).classes('text-sm text-red-700 break-words').mark('order-short')
             if self.may_write:
                 self._actions()
             with ui.row().classes('w-full gap-4 flex-wrap lg:flex-nowrap items-start'):

@@ -53,7 +53,8 @@ def test_adjustments_need_a_reason_and_never_take_reserved_stock(manager) -> Non
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-3, reason='Broken')
     assert refused.value.errors == {
-        'quantity': '3 of MUG are reserved by orders: on hand cannot go below that (it would become 2)'
+        'quantity': '3 of MUG are reserved by orders: on hand cannot go below that (it would become 2). If fewer are '
+        'really on the shelf, count them (Count stock): the count is booked and those orders show as short.'
     }
     with session_scope() as session:
         stock.adjust(session=session, actor=manager, product_id=mug.id, quantity=-2, reason='2 broken in transit')

@@ -149,6 +149,9 @@ class Card:
     title: str
     status: str | None = None
     secondary: tuple[str, ...] = ()
+    # values shown after the secondary ones only once a record has one (a received return's 'Restocked: 2 of 3'),
+    # so a card grows by a line only when it has something more to say
+    once_set: tuple[str, ...] = ()
 
 
 MAX_SECONDARY = 3
@@ -631,6 +634,7 @@ def _card_problems(resource: Resource) -> list[str]:
     columns = {c.name for c in resource.columns}
     named = [('title', card.title)] + ([('status', card.status)] if card.status else [])
     named += [('secondary value', name) for name in card.secondary]
+    named += [('value once set', name) for name in card.once_set]
     problems = [f'card {kind} {name!r} is not one of its columns' for kind, name in named if name not in columns]
     if len(card.secondary) > MAX_SECONDARY:
         problems.append(f'card shows {len(card.secondary)} secondary values; at most {MAX_SECONDARY} fit a phone')

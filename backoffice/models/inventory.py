@@ -74,6 +74,9 @@ class PurchaseStatus(StrEnum):
     received = 'received'  # arrived: each line is a receipt movement
     # closed with what arrived: the supplier will not deliver the rest, which is no longer due (migration 0056)
     closed_short = 'closed_short'
+    # ordered by mistake and cancelled before anything arrived: nothing is expected from it (closed_at/by/reason say
+    # when, who and why; no migration: a VARCHAR enum)
+    cancelled = 'cancelled'
 
 
 class Purchase(SQLModel, table=True):

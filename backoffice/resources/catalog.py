@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import object_session
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from backoffice import formatting
 from backoffice.engine.declaration import (
     Action,
     Card,
@@ -21,7 +22,16 @@ from backoffice.engine.declaration import (
 )
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
-from backoffice.models import Category, CategoryCreate, CategoryUpdate, Currency, Product, ProductCreate, ProductUpdate
+from backoffice.models import (
+    Category,
+    CategoryCreate,
+    CategoryUpdate,
+    Currency,
+    Product,
+    ProductCreate,
+    ProductUpdate,
+    StockLevel,
+)
 from backoffice.services import stock
 
 # the form offers a currency by its code and name (a whole text, translated as one)
@@ -53,20 +63,36 @@ COUNT_INPUTS = (
 )
 
 
-def counted_said(sku: str, movement) -> str:
-    """What a count did, for the person who typed it."""
+def counted_said(sku: str, movement, level: StockLevel | None = None) -> str:
+    """What a count did, for the person who typed it; and, when the shelf holds fewer than open orders reserved, that
+    it is short and where that shows."""
     if movement is None:
         return _('Stock of {sku} was right: nothing changed').format(sku=sku)
-    return _('Stock of {sku} is now {balance} ({difference} counted)').format(
+    said = _('Stock of {sku} is now {balance} ({difference} counted)').format(
         sku=sku, balance=movement.balance, difference=f'{movement.quantity:+d}'
     )
+    if level is not None and stock.short(level):
+        said += '. ' + _(
+            '{reserved} are reserved by open orders: {short} short. The product shows as low stock and its orders say '
+            'so until more arrive or an order changes.'
+        ).format(reserved=formatting.number(level.reserved), short=formatting.number(stock.short(level)))
+    return said
+
+
+def product_change_allowed(product: Product, values: dict[str, Any]) -> dict[str, str]:
+    """A product with units on its shelf or reserved by open orders cannot stop being stocked: said at the switch."""
+    if values.get('stocked') is not False:
+        return {}
+    why = stock.why_not_unstocked(object_session(product), product)
+    return {'stocked': why} if why else {}
 
 
 def count_product_stock(*, session, actor, record_id, version, counted, reason='') -> Outcome:
     """A count from the product's own form (a product not tracked yet gets its stock row, as with an adjustment)."""
     movement = stock.record_count(session=session, actor=actor, product_id=record_id, counted=counted, reason=reason)
     product = session.get(Product, record_id)
-    return Outcome(product, counted_said(product.sku, movement))
+    level = session.exec(select(StockLevel).where(StockLevel.product_id == record_id)).first()
+    return Outcome(product, counted_said(product.sku, movement, level))
 
 
 def adjust_product_stock(*, session, actor, record_id, version, quantity, reason) -> Outcome:
@@ -181,6 +207,7 @@ PRODUCTS = register(
         model=Product,
         create=ProductCreate,
         update=ProductUpdate,
+        check_change=product_change_allowed,  # not stocked while units are on its shelf or reserved
         permission='catalog',
         title='name',
         icon='inventory_2',

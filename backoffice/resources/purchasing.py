@@ -23,6 +23,7 @@ PURCHASE_STATUSES = {
     'partly_received': N_('Partly received'),
     'received': N_('Received'),
     'closed_short': N_('Closed short'),  # the supplier will not deliver the rest (services/purchases.close_short)
+    'cancelled': N_('Cancelled'),  # ordered by mistake, cancelled before anything arrived (services/purchases.cancel)
 }
 
 RETURNS = register(
@@ -87,7 +88,13 @@ RETURNS = register(
             Filter('refund_state', N_('Refund'), 'choice', choices=REFUND_STATES),
         ),
         default_sort='created_at',
-        card=Card(title='number', status='status', secondary=('order_id', 'customer_id', 'created_at')),
+        # what went back on the shelf once it is received, as the desktop's 'Restocked' column says it
+        card=Card(
+            title='number',
+            status='status',
+            secondary=('order_id', 'customer_id', 'created_at'),
+            once_set=('restocked',),
+        ),
         default_descending=True,
     )
 )

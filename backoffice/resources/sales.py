@@ -90,7 +90,7 @@ def _count(*, session, actor, record_id, version, counted, reason='') -> Outcome
         session=session, actor=actor, product_id=level.product_id, counted=counted, reason=reason
     )
     session.refresh(level)
-    return Outcome(level, counted_said(level.sku, movement))
+    return Outcome(level, counted_said(level.sku, movement, level))
 
 
 class StockLimits(BaseModel):

@@ -477,6 +477,15 @@ def order_lines(session: Session, order_id: int) -> list[OrderLine]:
     return list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id))))
 
 
+def shelf_shortages(session: Session, order: Order, lines: list[OrderLine]) -> list[str]:
+    """For an order still holding reserved stock, each of its products whose shelf holds fewer than open orders
+    reserved (a count found them missing): 'MUG: 3 reserved by open orders, 1 on the shelf (2 short)'. Shipping waits
+    until more arrive or an order changes; the order page says so before anyone tries."""
+    if order.status not in RESERVING:
+        return []
+    return [stock.shortage_said(level) for level in stock.shortages(session, reserved_by(lines))]
+
+
 def timeline(*, session: Session, actor: User, order_id: int) -> list[OrderEvent]:
     require(actor, 'orders.read')
     return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))))

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from backoffice import changes, formatting
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import (
     AuditEntry,
     MovementKind,
@@ -130,6 +130,12 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
     purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
     if purchase is None:
         raise NotFound(_('This purchase no longer exists.'))
+    if purchase.status == PurchaseStatus.cancelled:
+        raise AlreadyReceived(
+            _('Purchase {purchase} was cancelled ({when}): nothing is expected from it').format(
+                purchase=label(purchase), when=formatting.when(purchase.closed_at)
+            )
+        )
     if purchase.status == PurchaseStatus.closed_short:
         raise AlreadyReceived(
             _('Purchase {purchase} was closed short ({when}): nothing more is expected from it').format(
@@ -196,6 +202,12 @@ def close_short(*, session: Session, actor: User, purchase_id: int, reason: str)
                 'Purchase {purchase} was received in full ({when}): nothing is missing, so it cannot be closed short.'
             ).format(purchase=label(purchase), when=formatting.when(purchase.received_at))
         )
+    if purchase.status == PurchaseStatus.cancelled:
+        raise CannotCloseShort(
+            _('Purchase {purchase} was cancelled ({when}): nothing is expected from it.').format(
+                purchase=label(purchase), when=formatting.when(purchase.closed_at)
+            )
+        )
     if not may_close_short(purchase):
         raise CannotCloseShort(
             _('Purchase {purchase} was closed already ({when}): nothing more is expected from it.').format(
@@ -229,6 +241,84 @@ def close_short(*, session: Session, actor: User, purchase_id: int, reason: str)
     )
     _commit(session, purchase, 'closed_short', [])
     return purchase
+
+
+class CannotCancel(ServiceError):
+    """Cancelling a purchase of which something arrived (it is closed short instead), or one already over."""
+
+
+def may_cancel(purchase: Purchase) -> bool:
+    """A purchase on order of which nothing has arrived yet (ordered by mistake, or no longer wanted) may be
+    cancelled."""
+    return purchase.status == PurchaseStatus.ordered
+
+
+def cancel(*, session: Session, actor: User, purchase_id: int, reason: str) -> Purchase:
+    """A purchase ordered by mistake, before anything arrived: it stops being expected (no longer on order, in the
+    lists of what is due, nor in the cash expected out). The reason is mandatory; the timeline says who cancelled it
+    and why. Once something was received it cannot be cancelled — its goods are in stock and may be billed —: it is
+    closed short, which keeps what arrived."""
+    require(actor, 'catalog.write')
+    why = ' '.join((reason or '').split())
+    if not why:
+        raise ValidationFailed({'reason': _('Say why it is cancelled (e.g. "ordered twice by mistake")')})
+    if len(why) > 300:
+        raise ValidationFailed({'reason': _('Use at most {n} characters').format(n=300)})
+    purchase = session.exec(select(Purchase).where(Purchase.id == purchase_id).with_for_update()).first()
+    if purchase is None:
+        raise NotFound(_('This purchase no longer exists.'))
+    if not may_cancel(purchase):
+        raise CannotCancel(_cannot_cancel(session, purchase))
+    before = purchase.status
+    purchase.status, purchase.closed_at, purchase.closed_by = PurchaseStatus.cancelled, utcnow(), actor.id
+    purchase.close_reason = why
+    session.add(purchase)
+    audit.record(
+        session,
+        actor,
+        'purchase.cancelled',
+        'purchases',
+        purchase.id,
+        changes={'status': [str(before), str(purchase.status)], 'close_reason': [None, why]},
+        summary=sentence(
+            N_('Cancelled by {who}: nothing had arrived. Reason: {reason}'), who=actor.name or actor.email, reason=why
+        ),
+    )
+    _commit(session, purchase, 'cancelled', [])
+    return purchase
+
+
+def _cannot_cancel(session: Session, purchase: Purchase) -> str:
+    """Why this purchase cannot be cancelled, and what to do instead."""
+    if purchase.status == PurchaseStatus.cancelled:
+        return _('Purchase {purchase} was cancelled already ({when}).').format(
+            purchase=label(purchase), when=formatting.when(purchase.closed_at)
+        )
+    if purchase.status == PurchaseStatus.closed_short:
+        return _('Purchase {purchase} was closed short ({when}): nothing more is expected from it.').format(
+            purchase=label(purchase), when=formatting.when(purchase.closed_at)
+        )
+    arrived = session.exec(
+        select(func.coalesce(func.sum(PurchaseLine.received_quantity), 0)).where(
+            PurchaseLine.purchase_id == purchase.id
+        )
+    ).one()
+    if purchase.status == PurchaseStatus.received:
+        return _(
+            'Purchase {purchase} was received ({when}): its goods are in stock, so it cannot be cancelled.'
+        ).format(purchase=label(purchase), when=formatting.when(purchase.received_at))
+    return ngettext(
+        'Purchase {purchase} cannot be cancelled: {n} item of it was received. Close it short instead: what arrived '
+        'stays, and the rest is no longer expected.',
+        'Purchase {purchase} cannot be cancelled: {n} items of it were received. Close it short instead: what arrived '
+        'stays, and the rest is no longer expected.',
+        int(arrived),
+    ).format(purchase=label(purchase), n=formatting.number(arrived))
+
+
+def cancelled(purchase: Purchase) -> bool:
+    """Cancelled before anything arrived: nothing is expected from it."""
+    return purchase.status == PurchaseStatus.cancelled
 
 
 def closed_short(purchase: Purchase) -> bool:

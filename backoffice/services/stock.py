@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes
+from backoffice import changes, formatting
 from backoffice.changes import get_for_update, stamp
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
@@ -114,6 +114,14 @@ def ship(session: Session, shipped: dict[int, int], *, order_id: int, order_numb
     """The reserved goods leave the warehouse: a sale movement each, naming its order; on hand and reserved both go
     down."""
     levels = locked_levels(session, shipped)
+    # a count found fewer on the shelf than the order reserved: said by product, as an order short of stock is
+    missing = [
+        (levels[pid].sku, qty, levels[pid].on_hand)
+        for pid, qty in shipped.items()
+        if pid in levels and levels[pid].on_hand < qty
+    ]
+    if missing:
+        raise OutOfStock(missing)
     for pid, qty in shipped.items():
         if pid in levels:
             levels[pid].reserved = max(0, levels[pid].reserved - qty)
@@ -191,11 +199,72 @@ def level_for(session: Session, product: Product, *, create: bool = True) -> Sto
 
 def _refresh(session: Session, level: StockLevel) -> None:
     level.available = level.on_hand - level.reserved
-    level.low_stock = level.min_qty > 0 and level.available <= level.min_qty
+    # fewer on the shelf than reserved (a count found them missing) is low whatever the minimum: orders wait for it
+    level.low_stock = level.available < 0 or (level.min_qty > 0 and level.available <= level.min_qty)
     if not level.low_stock:
         level.low_alerted_at = None
     level.updated_at = utcnow()
     session.add(level)
+
+
+def short(level: StockLevel) -> int:
+    """How many open orders reserved beyond what is on the shelf (a count found fewer): 0 when none."""
+    return max(level.reserved - level.on_hand, 0)
+
+
+def shortage_said(level: StockLevel) -> str:
+    """What a short product's stock says, wherever it is shown ('' when it is not short)."""
+    if not short(level):
+        return ''
+    return _('{sku}: {reserved} reserved by open orders, {on_hand} on the shelf ({short} short)').format(
+        sku=level.sku,
+        reserved=formatting.number(level.reserved),
+        on_hand=formatting.number(level.on_hand),
+        short=formatting.number(short(level)),
+    )
+
+
+def shortages(session: Session, product_ids: Iterable[int]) -> list[StockLevel]:
+    """The stock rows of these products (stocked ones) holding fewer on the shelf than open orders reserved."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(StockLevel)
+            .join(Product, col(Product.id) == StockLevel.product_id)
+            .where(
+                col(StockLevel.product_id).in_(ids),
+                col(Product.stocked).is_(True),
+                col(StockLevel.on_hand) < col(StockLevel.reserved),
+            )
+            .order_by(col(StockLevel.sku))
+        )
+    )
+
+
+def why_not_unstocked(session: Session, product: Product) -> str | None:
+    """Why a stocked product cannot stop being stocked now, or None: units on its shelf or reserved by open orders
+    would be hidden and never released (a product not stocked has no stock row in use). The person empties it first,
+    by the ordinary ways that leave a trace: ship or cancel the orders, count the shelf to 0 saying where it went."""
+    if not product.stocked or product.id is None:
+        return None
+    level = locked_levels(session, [product.id]).get(product.id)
+    if level is None or (level.on_hand == 0 and level.reserved == 0):
+        return None
+    said = _('{sku} still has stock — on the shelf: {on_hand}, reserved by open orders: {reserved}.').format(
+        sku=product.sku, on_hand=formatting.number(level.on_hand), reserved=formatting.number(level.reserved)
+    )
+    if level.reserved and level.on_hand > level.reserved:
+        todo = _(
+            'Ship or cancel those orders, then count the rest out (Count stock: 0, saying where it went); it can then '
+            'stop being stocked.'
+        )
+    elif level.reserved:
+        todo = _('Ship or cancel those orders first; it can then stop being stocked.')
+    else:
+        todo = _('Count them out first (Count stock: 0, saying where they went); it can then stop being stocked.')
+    return f'{said} {todo}'
 
 
 # --- staff actions (one transaction each) -------------------------------------------------------------------------
@@ -216,8 +285,11 @@ def adjust(*, session: Session, actor: User, product_id: int, quantity: int, rea
     if level.on_hand + quantity < level.reserved:
         raise ValidationFailed(
             {
+                # a correction does not take reserved units; a count does, when the shelf really holds fewer
                 'quantity': _(
-                    '{reserved} of {sku} are reserved by orders: on hand cannot go below that (it would become {n})'
+                    '{reserved} of {sku} are reserved by orders: on hand cannot go below that (it would become {n}). '
+                    'If fewer are really on the shelf, count them (Count stock): the count is booked and those orders '
+                    'show as short.'
                 ).format(reserved=level.reserved, sku=product.sku, n=level.on_hand + quantity)
             }
         )
@@ -240,7 +312,8 @@ def record_count(
 ) -> StockMovement | None:
     """A stock count: how many are on the shelf now. The difference from on hand is booked as an adjustment, worked out
     here under the row's lock (a sale shipped while the person counted is not undone); a count that agrees books
-    nothing (None). `reason` is optional: the count is the reason."""
+    nothing (None). `reason` is optional: the count is the reason. A count below what open orders reserved is booked
+    too (the shelf holds what it holds): the reservations stay and the product is short (`shortage_said`)."""
     require(actor, 'catalog.write')
     errors: dict[str, str] = {}
     shelf = quantity_of(counted, errors, field='counted')
@@ -252,15 +325,8 @@ def record_count(
     if difference == 0:
         session.commit()
         return None
-    if shelf < level.reserved:
-        raise ValidationFailed(
-            {
-                'counted': _(
-                    '{reserved} of {sku} are reserved by open orders, more than the {n} counted: cancel or change '
-                    'those orders first, then count again'
-                ).format(reserved=level.reserved, sku=product.sku, n=shelf)
-            }
-        )
+    # fewer on the shelf than open orders reserved (breakage, theft): the count is the truth and is booked; the
+    # reservations stay, and the shortage shows (available below 0 is low stock; the orders and the count say so)
     note = ' '.join((reason or '').split())
     text = (
         sentence(N_('Counted {counted} on the shelf: {note}'), counted=count(shelf), note=note)
@@ -484,6 +550,15 @@ def _low_stock_notice(session: Session, levels: list[StockLevel]) -> tuple[Sente
     if len(levels) == 1:
         [level] = levels
         name = session.exec(select(Product.name).where(Product.id == level.product_id)).first() or ''
+        if short(level):  # fewer on the shelf than open orders reserved: '-2 available' would say it badly
+            text = sentence(
+                N_('Short on the shelf: {sku} {name} has {on_hand} for {reserved} reserved by open orders'),
+                sku=level.sku,
+                name=name,
+                on_hand=count(level.on_hand),
+                reserved=count(level.reserved),
+            )
+            return text, f'/inventory?open={level.id}'
         text = sentence(
             N_('Low stock: {sku} {name} has {available} available (minimum {minimum})'),
             sku=level.sku,

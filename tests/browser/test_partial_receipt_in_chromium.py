@@ -5,13 +5,14 @@ line's unit cost and an "Arrived" quantity, the warehouse types what came, and t
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlmodel import col, select
 
 from backoffice import db
 from backoffice.db import read_session, session_scope
 from backoffice.models import Product, StockLevel
-from backoffice.services import purchases, returns
+from backoffice.services import purchases, returns, stock
 
 from ..support.browser import (
     ARTIFACTS,
@@ -20,6 +21,7 @@ from ..support.browser import (
     RunningServer,
     button,
     field,
+    next_load_at,
     no_horizontal_overflow,
     replace_text,
     resize_and_settle,
@@ -112,6 +114,27 @@ def close_short_then_see_it_at_390(driver: WebDriver, server: RunningServer, man
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'closed-short-dialog-1440.png'))
     assert no_horizontal_overflow(driver), 'the closed-short dialog overflows sideways at 1440 px'
+    button(driver, 'Close', topmost=True).click()
+    third = make_product('PR-FILTER', name='Paper filters')
+    with session_scope() as session:  # ordered by mistake: nothing of it arrives
+        purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier='Kettle Works Ltd',
+            reference='PO-PR-3',
+            received=False,
+            lines=[{'product_id': third.id, 'quantity': 40, 'unit_cost': '2'}],
+        )
+    driver.get(f'{server.url}/purchases')
+    visible_text(driver, 'PO-PR-3').click()
+    button(driver, 'Cancel purchase').click()
+    replace_text(field(driver, 'Reason'), HOSTILE)
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'cancel-purchase-dialog-1440.png'))
+    assert no_horizontal_overflow(driver), 'the cancel dialog overflows sideways at 1440 px'
+    button(driver, 'Cancel purchase', topmost=True).click()
+    visible_text(driver, 'Purchase PO-PR-3 cancelled: it is no longer expected')
+    visible_text(driver, 'Cancelled')  # the list's status
     set_viewport(driver, *PHONE)
     driver.get(f'{server.url}/purchases')
     visible_text(driver, 'PO-PR-2').click()
@@ -119,12 +142,19 @@ def close_short_then_see_it_at_390(driver: WebDriver, server: RunningServer, man
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'closed-short-dialog-390.png'))
     assert no_horizontal_overflow(driver), 'the closed-short dialog overflows sideways at 390 px'
+    button(driver, 'Close', topmost=True).click()
+    visible_text(driver, 'PO-PR-3').click()
+    visible_text(driver, 'nothing had arrived. Reason: Supplier said')  # the reason as text, its markup not run
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'cancelled-purchase-dialog-390.png'))
+    assert no_horizontal_overflow(driver), 'the cancelled purchase overflows sideways at 390 px'
+    button(driver, 'Close', topmost=True).click()
 
 
 def the_product_form_and_the_returns_list(driver: WebDriver, server: RunningServer, manager) -> None:
-    """The product form's Stocked switch, and /returns saying how much of a return went back on the shelf."""
-    make_product('PR-PLAN', name='Maintenance plan "Q": <b>x</b>', stocked=False)
-    make_product('PR-CUP', name='Cup', stock_on_hand=9, actor=manager)
+    """The product form's Stocked switch (refused, with why, while the cups are on the shelf), /returns saying how much
+    of a return went back on the shelf (on a phone's card too), and an order whose cups a count found missing."""
+    make_product('PR-CUP', name='Cup "Q": <b>x</b>', stock_on_hand=9, actor=manager)
     order = place(('PR-CUP', 3), email='pr.buyer@example.com')
     pay(manager, order)
     advance(manager, fresh(order.id), 'pack', 'ship')
@@ -133,20 +163,30 @@ def the_product_form_and_the_returns_list(driver: WebDriver, server: RunningServ
         [line] = returns.lines_of(session, rma.id)
     with session_scope() as session:
         returns.receive(session=session, actor=manager, return_id=rma.id, sellable={line.id: 2})
+    waiting = place(('PR-CUP', 7), email='pr.waiting@example.com')  # 8 on the shelf: all 7 reserved
+    with session_scope() as session:  # the shelf holds 5: 2 broken, 1 gone
+        stock.record_count(session=session, actor=manager, product_id=product_id('PR-CUP'), counted=5, reason=HOSTILE)
     for width, height in (PHONE, DESKTOP):
-        set_viewport(driver, width, height)
-        driver.get(f'{server.url}/products?open={product_id("PR-PLAN")}')
-        visible_text(driver, 'Stocked (kept on a shelf)')
+        next_load_at(driver, width, height)
+        driver.get(f'{server.url}/products?open={product_id("PR-CUP")}')
+        visible_text(driver, 'Off for services and plans')  # the switch's help, under it
+        driver.find_element(By.XPATH, '//div[@role="switch"][.//*[contains(., "Stocked (kept on a shelf)")]]').click()
+        button(driver, 'Save changes').click()
+        visible_text(driver, 'PR-CUP still has stock — on the shelf: 5, reserved by open orders: 7.')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'product-form-stocked-{width}.png'))
         assert no_horizontal_overflow(driver), f'the product form overflows sideways at {width} px'
         driver.get(f'{server.url}/returns')
         visible_text(driver, rma.number)
-        if width == DESKTOP[0]:  # a phone's card leaves the column out
-            visible_text(driver, '2 of 3')  # under 'Restocked'
+        visible_text(driver, '2 of 3')  # under 'Restocked', or on a phone's card
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'returns-restocked-{width}.png'))
         assert no_horizontal_overflow(driver), f'the returns list overflows sideways at {width} px'
+        driver.get(f'{server.url}/orders/{waiting.number}')
+        visible_text(driver, 'PR-CUP: 7 reserved by open orders, 5 on the shelf (2 short)')
+        settle(driver)
+        driver.save_screenshot(str(ARTIFACTS / f'order-short-on-the-shelf-{width}.png'))
+        assert no_horizontal_overflow(driver), f'the short order overflows sideways at {width} px'
 
 
 def product_id(sku: str) -> int:
