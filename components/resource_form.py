@@ -90,7 +90,7 @@ class RecordDialog:
                     self._form()
             else:
                 related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
-                with ui.tabs().classes('w-full') as tabs:
+                with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
                     comparison = resource.comparison
@@ -363,8 +363,7 @@ class RecordDialog:
         if self._edited() and not action.saves_edits:
             ui.notify(
                 _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
-                type='warning',
-                position='top',  # at the foot it covered the Save button it asks for
+                type='warning',  # at the top, as every notification (components/notices.py): not over Save
             )
             return
         if action.inputs or action.confirm:
