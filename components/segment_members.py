@@ -3,6 +3,8 @@ many are shown ("50 of 3,012"); a table on a desktop, a list on a phone. Every r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from nicegui import ui
@@ -15,11 +17,18 @@ from backoffice.models import User
 from backoffice.services import segments
 from backoffice.services.segments import Filters
 
-from .forms import FAILED, SCROLLING_BODY, call
+from .forms import BOUNDED_CARD, FAILED, SCROLLING_BODY, call, page_dialog
 from .session import acting_user
 
 PAGE = 50  # members read at a time: the first page, then each "Show more"
 COLUMNS = (('email', N_('Email')), ('name', N_('Name')), ('consent', N_('Marketing')), ('seen', N_('Last seen')))
+
+
+@contextmanager
+def members_dialog() -> Iterator[ui.dialog]:
+    """A segment's dialog: no taller than the screen, the members scrolling inside it, its export below them."""
+    with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2').style(BOUNDED_CARD):
+        yield dialog
 
 
 class SegmentMembers:
@@ -57,13 +66,14 @@ class SegmentMembers:
                 row_key='id',
                 pagination=0,  # every row read so far: "Show more" reads the next ones
             )
-            .props('dense flat wrap-cells hide-bottom')
+            .props('dense flat wrap-cells hide-bottom hide-no-data')
             .classes('w-full max-sm:hidden')
             .mark('segment-members')
         )
         # a phone: one entry a customer, the name then the email whole, not four columns that broke names and
         # addresses letter by letter
         self.phone = ui.list().props('dense separator').classes('w-full sm:hidden').mark('segment-members-phone')
+        self.nobody = ui.label().classes('text-sm text-gray-500 break-words').mark('segment-members-nobody')
         self.more = ui.button(_('Show more'), icon='expand_more', on_click=self._more).props('flat no-caps')
         self.more.classes('self-center').mark('segment-members-more')
 
@@ -74,11 +84,10 @@ class SegmentMembers:
         with self.phone:
             for r in self.rows:
                 _phone_item(r)
-            if not self.rows:
-                with ui.item(), ui.item_section():
-                    ui.item_label(self._nobody()).classes('text-gray-500 break-words')
-        if not self.rows:  # the table's own "no data" is English and says nothing of the search
-            self.table.props['no-data-label'] = self._nobody()  # a value, never parsed as props
+        # said here, at any width: the table's own "no data" is Quasar's and says nothing of the search
+        self.nobody.text = '' if self.rows else self._nobody()
+        self.nobody.set_visibility(not self.rows)
+        self.table.set_visibility(bool(self.rows))  # no headings over nobody
         self.shown.text = _('{shown} of {total}').format(
             shown=formatting.number(len(self.rows)), total=formatting.number(self.total)
         )

@@ -78,7 +78,8 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 
 def theme() -> None:
     """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
-    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS + RECORD_TABS_CSS + NOTICE_ROOM_CSS)
+    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS + RECORD_TABS_CSS)
+    ui.add_css(NOTICE_ROOM_CSS)  # the strip above dialogs where notifications appear
 
 
 def product_colors() -> None:

@@ -18,10 +18,10 @@ from backoffice.permissions import can
 from backoffice.resources.customers import STATUSES as CUSTOMER_STATUSES
 from backoffice.services import segments
 from backoffice.services.segments import Filters
-from components.forms import BOUNDED_CARD, FAILED, call, call_now, clear_errors, error_line, page_dialog
+from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
 from components.segment_members import PAGE as MEMBERS_PAGE
-from components.segment_members import SegmentMembers
+from components.segment_members import SegmentMembers, members_dialog
 from components.session import acting_user
 
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
@@ -209,7 +209,7 @@ def segments_page(user: User) -> None:
         if found is FAILED:
             return
         rows, total, reachable = found
-        with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2').style(BOUNDED_CARD):
+        with members_dialog() as dialog:
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(
                     ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(
