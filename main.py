@@ -46,6 +46,7 @@ from components.choice_options import install as cheaper_choice_options  # noqa:
 from components.handler_signatures import remember_handler_signatures  # noqa: E402
 from components.handler_slots import keep_handlers_in_their_page  # noqa: E402
 from components.known_browser_route import router as known_browser_router  # noqa: E402
+from components.notices import place_notifications  # noqa: E402
 from components.portal_pages import register_portal_pages  # noqa: E402
 from components.portal_pages import router as portal_router  # noqa: E402
 from components.registry import register_pages  # noqa: E402
@@ -82,6 +83,7 @@ def start_services() -> None:
 i18n.set_resolver(reader_language)
 i18n.set_default(app_settings.default_language)
 ui.button.default_props('no-caps')
+place_notifications()  # at the top: never over a dialog's action buttons at its foot
 product_colors()  # every page's colours, sent with Quasar's configuration (not an element of each page)
 cheaper_choice_options()  # a select's options rebuilt when they or its value change, not at every prop set
 remember_handler_signatures()  # each element's change handlers: their signatures read once per class, not per element

@@ -142,7 +142,8 @@ def show_error(
 
 # a long dialog (a record's form, an import's preview): the card no taller than Quasar's dialog allows, its body taking
 # what is left and scrolling, the action bar below it never scrolled away
-BOUNDED_CARD = 'max-height: calc(100dvh - 48px); flex-wrap: nowrap; overflow: hidden'
+# (88 px: the 64 px above a dialog left for notifications, components/notices.NOTICE_ROOM, and Quasar's 24 px below)
+BOUNDED_CARD = 'max-height: calc(100dvh - 88px); flex-wrap: nowrap; overflow: hidden'
 SCROLLING_BODY = 'flex: 1 1 auto; min-height: 0; overflow-y: auto; flex-wrap: nowrap'
 
 

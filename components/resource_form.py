@@ -91,7 +91,7 @@ class RecordDialog:
                     self._form()
             else:
                 related = [r for r in resource.related_lists if can(user, RESOURCES[r.resource].read_permission)]
-                with ui.tabs().classes('w-full') as tabs:
+                with ui.tabs().classes('w-full bo-record-tabs').mark('record-tabs') as tabs:  # a phone: shell.py
                     details = ui.tab(_('Details'))
                     related_tabs = [ui.tab(shown(r.label)) for r in related]
                     comparison = resource.comparison
@@ -359,11 +359,12 @@ class RecordDialog:
         )
 
     async def _action(self, action: Action) -> None:
-        if self._edited():  # an action works on the saved record: it would drop (or publish without) what was typed
+        # an action works on the saved record: it would drop (or publish without) what was typed, so either it saves
+        # the edits first, in the same transaction (Publish version), or the form asks for a save
+        if self._edited() and not action.saves_edits:
             ui.notify(
                 _('Save your changes first: {action} works on the saved record.').format(action=shown(action.label)),
-                type='warning',
-                position='top',  # at the foot it covered the Save button it asks for
+                type='warning',  # at the top, as every notification (components/notices.py): not over Save
             )
             return
         if action.inputs or action.confirm:
@@ -378,10 +379,26 @@ class RecordDialog:
             ui.notify(getattr(result, 'message', '') or done(action), type='positive')
             _reveal(result)
 
-        await self._run(
-            lambda s: action.run(session=s, actor=user, record_id=self.record.id, version=self.version, **inputs),
-            then=said,
-        )
+        edited = self._edited()
+        await self._run(lambda s: self._run_action(s, user, action, inputs, edited), then=said)
+
+    def _run_action(
+        self, session: Any, user: User, action: Action, inputs: dict[str, Any], edited: dict[str, Any]
+    ) -> Any:
+        """The action on the saved record; with unsaved edits (an action that `saves_edits`), the edits saved first in
+        the same transaction, checked against the version this form loaded."""
+        if edited:
+            return crud.save_then_run(
+                session=session,
+                actor=user,
+                resource=self.resource,
+                record_id=self.record.id,
+                version=self.version,
+                changes=edited,
+                action=action,
+                **inputs,
+            )
+        return action.run(session=session, actor=user, record_id=self.record.id, version=self.version, **inputs)
 
     async def _heeded(self, action: Action, user: Any, values: dict, **shown_at: Any) -> dict | None:
         """The action's warning, if it has one for these values, asked first ("the original comes from another
@@ -406,10 +423,18 @@ class RecordDialog:
         what it refuses shows at the input (an empty ban reason), or in the dialog's message line."""
         with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
             ui.label(shown(action.confirm or action.label)).classes('text-lg font-medium')
+            if self._edited():  # only an action that saves edits gets here with some (see _action)
+                ui.label(_('Your unsaved changes are saved first, as part of it.')).classes('text-sm').mark(
+                    'saves-edits-first'
+                )
             inputs = {f.name: field_input(f, None) for f in action.inputs}
             for element in inputs.values():
                 element.props('outlined stack-label')  # the label sits above the text, never over it
             message = error_line()
+
+            def stale(said: str) -> None:  # a colleague saved meanwhile: back to the form, which says who and reloads
+                dialog.close()
+                self._show_conflict(said)
 
             async def confirm() -> None:
                 user = acting_user()
@@ -424,14 +449,13 @@ class RecordDialog:
                 )
                 if values is None:
                     return
+                edited = self._edited()
                 result = await call(
                     _in_session,
-                    lambda s: action.run(
-                        session=s, actor=user, record_id=self.record.id, version=self.version, **values
-                    ),
+                    lambda s: self._run_action(s, user, action, values, edited),
                     fields=inputs,
                     message=message,
-                    on_stale=lambda error: self._show_conflict(str(error)),
+                    on_stale=lambda error: stale(str(error)),
                 )
                 if result is FAILED:
                     return

@@ -19,6 +19,7 @@ from .forms import FAILED, call, clear_errors, page_dialog
 from .global_search import GlobalSearch
 from .menu_on_open import MenuOnOpen
 from .navigation import Navigation
+from .notices import NOTICE_ROOM_CSS
 from .notification_bell import NotificationBell
 from .rights_watch import follow_rights
 from .screens import SCREENS, Screen
@@ -77,7 +78,8 @@ def frame(title: str, user: User, *, menu: Sequence[Screen], current: str) -> It
 
 def theme() -> None:
     """The product's styles, on every page including the sign-in page (its colours: `product_colors`)."""
-    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS)
+    ui.add_css(DARK_CSS + UPLOADER_CSS + DATE_CSS + NARROW_FIELD_CSS + RECORD_TABS_CSS)
+    ui.add_css(NOTICE_ROOM_CSS)  # the strip above dialogs where notifications appear
 
 
 def product_colors() -> None:
@@ -94,6 +96,18 @@ def product_colors() -> None:
 NARROW_FIELD_CSS = """
 .bo-narrow-field .q-field__bottom { left: auto; right: 0; width: max-content; max-width: none; }
 .bo-narrow-field .q-field__messages { white-space: nowrap; text-align: right; }
+"""
+
+# A record dialog's tabs on a phone (Details / Versions / Changes / History, in French "Modifications", "Historique"):
+# wrapped onto a second row, two a row from four tabs on, so every one is in sight and reached with one tap; Quasar
+# scrolled them sideways behind arrows, the last ones out of sight. Wider screens keep Quasar's one row as it was.
+RECORD_TABS_CSS = """
+@media (max-width: 599.98px) {
+  .bo-record-tabs .q-tabs__content { flex-wrap: wrap; }
+  .bo-record-tabs .q-tab { flex: 1 1 auto; padding: 0 8px; min-height: 40px; }
+  .bo-record-tabs .q-tabs__content:has(> .q-tab:nth-child(4)) > .q-tab { flex-basis: 40%; }
+  .bo-record-tabs .q-tabs__arrow { display: none; }
+}
 """
 
 DATE_CSS = """

@@ -11,7 +11,6 @@ from nicegui import ui
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.formatting import ago
 from backoffice.i18n import N_, _, ngettext
 from backoffice.kpi.definitions import ACTIVITY_TYPES, EVENT_LABELS
 from backoffice.models import CustomerStatus, User
@@ -21,10 +20,11 @@ from backoffice.services import segments
 from backoffice.services.segments import Filters
 from components.forms import FAILED, call, call_now, clear_errors, error_line, page_dialog
 from components.screens import screen
+from components.segment_members import PAGE as MEMBERS_PAGE
+from components.segment_members import SegmentMembers, members_dialog
 from components.session import acting_user
 
 COUNT_AFTER = 0.3  # seconds of no typing before the live count runs
-MEMBERS_SHOWN = 50  # the first members a segment's dialog lists
 # the export's choices: (separator, marker, label); a semicolon for Excel in French, a comma for the email tools
 SEPARATORS = [(';', 'semicolon', N_('CSV for Excel (;)')), (',', 'comma', N_('CSV with commas (,)'))]
 
@@ -209,7 +209,7 @@ def segments_page(user: User) -> None:
         if found is FAILED:
             return
         rows, total, reachable = found
-        with page_dialog() as dialog, ui.card().classes('w-full max-w-3xl gap-2'):
+        with members_dialog() as dialog:
             with ui.row().classes('w-full items-center justify-between no-wrap'):
                 ui.label(
                     ngettext('{name}: {n} customer', '{name}: {n} customers', total).format(
@@ -218,49 +218,7 @@ def segments_page(user: User) -> None:
                 ).classes('text-lg font-medium min-w-0 break-words')  # a long name wraps: the Close button stays
                 close = ui.button(icon='close', on_click=dialog.close).props('flat round dense').classes('shrink-0')
                 close.props['aria-label'] = _('Close')
-            ui.table(
-                columns=[
-                    {  # a phone: the email and name wrap anywhere, the short values stay whole: no sideways scroll
-                        'name': c,
-                        'label': _(label),
-                        'field': c,
-                        'align': 'left',
-                        'classes': 'max-sm:[overflow-wrap:anywhere]' if c in ('email', 'name') else 'whitespace-nowrap',
-                    }
-                    for c, label in (
-                        ('email', N_('Email')),
-                        ('name', N_('Name')),
-                        ('consent', N_('Marketing')),
-                        ('seen', N_('Last seen')),
-                    )
-                ],
-                rows=[
-                    {
-                        'id': r['id'],
-                        'email': r['email'],
-                        'name': r['name'],
-                        'consent': formatting.display_value(r['marketing_consent'], 'bool'),
-                        'seen': ago(r['last_seen_at']),
-                    }
-                    for r in rows
-                ],
-                row_key='id',
-            ).props('dense flat wrap-cells').classes('w-full max-sm:hidden').mark('segment-members')
-            # a phone: one entry a customer, the name then the email whole, not four columns that broke names and
-            # addresses letter by letter
-            with ui.list().props('dense separator').classes('w-full sm:hidden').mark('segment-members-phone'):
-                for r in rows:
-                    with ui.item(), ui.item_section():
-                        ui.item_label(r['name'] or r['email']).classes('break-words')
-                        ui.item_label(r['email']).props('caption').classes('break-all')
-                        ui.item_label(
-                            _('Marketing: {consent} · last seen: {seen}').format(
-                                consent=formatting.display_value(r['marketing_consent'], 'bool'),
-                                seen=ago(r['last_seen_at']),
-                            )
-                        ).props('caption')
-            if total > len(rows):
-                ui.label(_('The first {n} shown.').format(n=len(rows))).classes('text-xs text-gray-500')
+            SegmentMembers(which, rows, total)
             # before exporting, how many the campaign reaches (it said 150 customers, and the file held 44)
             ui.label(segments.reach(total, reachable)).classes('text-sm font-medium').mark('segment-reach')
             if may_export:
@@ -407,7 +365,7 @@ def _count_all(actor: User, saved: list[tuple[int, dict[str, Any]]]) -> dict[str
 
 def _members(actor: User, which: str | Filters) -> tuple[list[dict[str, Any]], int, int]:
     with read_session() as session:
-        rows = segments.members(session=session, actor=actor, which=which, limit=MEMBERS_SHOWN)
+        rows = segments.members(session=session, actor=actor, which=which, limit=MEMBERS_PAGE)
         total = segments.count(session=session, actor=actor, which=which)
         return rows, total, segments.count(session=session, actor=actor, which=which, consenting_only=True)
 

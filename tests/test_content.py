@@ -379,3 +379,48 @@ def test_a_legal_documents_saved_text_is_compared_with_its_published_version_bef
         ('removed', 'B: "b".'),
         ('added', 'B: "<script>".'),
     ]
+
+
+def test_edits_saved_with_publish_are_one_transaction_checked_against_the_version_loaded() -> None:
+    """Publish version pressed with unsaved edits saves them and publishes, or does neither: a refused publish leaves
+    the edits unsaved, a colleague's save meanwhile is refused and kept, and an action that does not save edits
+    refuses them."""
+    manager, colleague = make_user('manager'), make_user('manager')
+    terms = make_content('terms', title='Terms', kind='legal', body='Old text', published=True)
+    declared = resource('content')
+    publish = next(a for a in declared.actions if a.key == 'publish-version')
+    unpublish = next(a for a in declared.actions if a.key == 'unpublish')
+
+    def save_then(action, version: int, **changes):
+        with session_scope() as session:
+            return crud.save_then_run(
+                session=session,
+                actor=manager,
+                resource=declared,
+                record_id=terms.id,
+                version=version,
+                changes=changes,
+                action=action,
+            )
+
+    with pytest.raises(ValidationFailed):  # the text is version 1's: the publish is refused, and so is the new slug
+        save_then(publish, terms.version, slug='terms-new')
+    with session_scope() as session:
+        assert session.get(ContentEntry, terms.id).slug == 'terms'
+    with pytest.raises(ValidationFailed):
+        save_then(unpublish, terms.version, title='Terms 2')  # its form asks to save first
+
+    loaded = terms.version
+    edit_content(terms, colleague, title='Terms of sale')  # saved meanwhile
+    with pytest.raises(StaleRecord):
+        save_then(publish, loaded, body='New text')
+    with session_scope() as session:
+        kept = session.get(ContentEntry, terms.id)
+        assert (kept.title, kept.body, kept.legal_version) == ('Terms of sale', 'Old text', 1)
+
+    published = save_then(publish, kept.version, body='New "text": <b>')
+    with session_scope() as session:
+        entry = session.get(ContentEntry, terms.id)
+        assert (entry.title, entry.body, entry.legal_version) == ('Terms of sale', 'New "text": <b>', 2)
+    assert [v.number for v in versions(terms)] == [1, 2]
+    assert published.message

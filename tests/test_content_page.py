@@ -48,6 +48,10 @@ def markdown_input(user: User) -> ui.textarea:
     return user.find(kind=ui.textarea, content='Text (Markdown)').elements.pop()
 
 
+def title_input(user: User) -> ui.input:
+    return next(e for e in user.find(kind=ui.input, content='Title *').elements)
+
+
 def stored(slug: str) -> ContentEntry | None:
     with session_scope() as session:
         return session.exec(select(ContentEntry).where(ContentEntry.slug == slug)).first()
@@ -115,10 +119,9 @@ async def test_the_legal_versions_tab_lists_every_published_version_with_its_dat
     await user.should_not_see(kind=ui.button, content='Delete')
 
 
-async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(user: User) -> None:
-    """An action runs on the saved record: publishing a legal document after typing a new clause without saving
-    published the old text and closed the form, dropping the clause. It is refused, the form stays open, the text
-    typed stays, and nothing is published until it is saved."""
+async def test_publishing_with_unsaved_edits_saves_them_and_publishes_them_in_one_step(user: User) -> None:
+    """Publishing a legal document after typing a new clause without saving asked to save first, then to publish: two
+    steps for one intent. Publish version now says the edits are saved first and publishes the text as typed."""
     manager = make_user('manager')
     make_content('terms-of-sale', title='Terms of sale', kind='legal', body='First terms', published=True)
     await signed_in(user, manager.email, path='/content')
@@ -128,24 +131,49 @@ async def test_publishing_with_unsaved_edits_asks_to_save_first_and_keeps_them(u
     clause = 'First terms\n\nNew clause "Q" : <script>alert(1)</script>'
     markdown_input(user).set_value(clause)
     user.find(kind=ui.button, content='Publish version').click()
-    await user.should_see('Save your changes first')
-    await user.should_not_see('Publish this text as a new version?')
-    assert stored('terms-of-sale').legal_version == 1
-    assert markdown_input(user).value == clause  # what was typed is still there
-
-    user.find(kind=ui.button, content='Save changes').click()  # saved, and said not to be live yet
-    await user.should_see(
-        'Saved here. The front office still shows version 1: publish a version to put this text live.'
-    )
-    await user.open('/content')  # a fresh form: the closed one's buttons are still in the simulated page
-    await rows_show(user, 'content', 'slug', 'terms-of-sale')
-    open_row(user, 'content', 'slug', 'terms-of-sale')
-    await user.should_see('Save changes')
-    user.find(kind=ui.button, content='Publish version').click()
     await user.should_see('Publish this text as a new version?')
+    await user.should_see('Your unsaved changes are saved first, as part of it.')
+    await user.should_not_see('Save your changes first')
+    assert stored('terms-of-sale').legal_version == 1  # asked first: nothing saved or published yet
     user.find(marker='confirm-action').click()
     await eventually(lambda: stored('terms-of-sale').legal_version == 2, message='version 2 is published')
-    assert stored('terms-of-sale').body == clause
+    assert stored('terms-of-sale').body == clause  # the text as typed is the version published
+    await user.should_see('Published')
+
+
+async def test_publishing_edits_after_a_colleagues_save_loses_neither_and_publishes_nothing_unseen(
+    user: User,
+) -> None:
+    """The form's version is checked: a colleague's save meanwhile is refused, not overwritten (nor published unseen);
+    the typed text stays, and after Reload one press saves and publishes both."""
+    manager, colleague = make_user('manager'), make_user('manager')
+    entry = make_content('privacy', title='Privacy', kind='legal', body='First privacy', published=True)
+    await signed_in(user, manager.email, path='/content')
+    await rows_show(user, 'content', 'slug', 'privacy')
+    open_row(user, 'content', 'slug', 'privacy')
+    await user.should_see('Save changes')
+    clause = 'First privacy\n\nCookies: "none" <b>'
+    markdown_input(user).set_value(clause)
+    edit_content(stored('privacy'), colleague, title='Privacy policy')  # saved meanwhile, elsewhere
+    user.find(kind=ui.button, content='Publish version').click()
+    await user.should_see('Your unsaved changes are saved first, as part of it.')
+    user.find(marker='confirm-action').click()
+    await user.should_see(f'changed by {colleague.email}')
+    saved = stored('privacy')
+    assert (saved.legal_version, saved.title, saved.body) == (1, 'Privacy policy', 'First privacy')
+    assert markdown_input(user).value == clause  # what was typed is kept
+
+    user.find(kind=ui.button, content='Reload').click()
+    await eventually(lambda: title_input(user).value == 'Privacy policy', message="the colleague's title shown")
+    user.find(kind=ui.button, content='Publish version').click()
+    await user.should_see('Publish this text as a new version?')
+    with user:
+        confirms = [e for e in ElementFilter(marker='confirm-action') if e.visible]
+    UserInteraction(user, {confirms[-1]}, None).click()  # the new question's (the first one's is closed)
+    await eventually(lambda: stored('privacy').legal_version == 2, message='version 2 is published')
+    saved = stored('privacy')
+    assert (saved.title, saved.body) == ('Privacy policy', clause)  # the colleague's title and the typed text
+    assert entry.id == saved.id
 
 
 async def test_a_title_too_long_says_so_in_the_screens_words_and_nothing_is_saved(user: User) -> None:

@@ -283,3 +283,75 @@ async def test_without_a_webhook_address_no_push_button_is_offered(user: User) -
     await user.should_see('Export CSV')
     await user.should_see('No webhook address yet: an admin sets it in Settings → Segments.')
     await user.should_not_see('Push to webhook')
+
+
+def unfinished_customers(count: int) -> None:
+    """`count` people who never finished signing up (the built-in segment), numbered in the order they came."""
+    for n in range(count):
+        make_customer(f'signup{n:03}@example.com', name=f'Signup {n:03}', status='unfinished')
+
+
+async def test_a_large_segment_is_searched_and_read_fifty_at_a_time_with_how_many_are_shown(
+    user: User, monkeypatch
+) -> None:
+    """A segment's dialog listed its first 50 customers and nothing else: one of 3,000 could not be checked."""
+    import threading
+
+    unfinished_customers(62)
+    make_customer('zoe@example.com', name='Zoé "Quote": <script>alert(1)</script>', status='unfinished')
+    read_in: list[str] = []
+    real_count, real_members = segments.count, segments.members
+
+    def count(**kwargs):
+        read_in.append(threading.current_thread().name)
+        return real_count(**kwargs)
+
+    def members(**kwargs):
+        read_in.append(threading.current_thread().name)
+        return real_members(**kwargs)
+
+    monkeypatch.setattr(segments, 'count', count)
+    monkeypatch.setattr(segments, 'members', members)
+    await signed_in(user, make_user('manager').email, path='/segments')
+    await user.should_see(marker='segment-unfinished_signup', retries=40)
+    user.find(marker='segment-unfinished_signup').click()
+    await user.should_see('Unfinished sign-up: 63 customers')
+    await user.should_see('50 of 63')
+    await user.should_see('Signup 049')
+    await user.should_not_see('Signup 050')
+
+    user.find(marker='segment-members-more').click()
+    await user.should_see('63 of 63')
+    await user.should_see('Signup 061')
+    assert len(user.find(ui.table).elements.pop().rows) == 63  # the desktop's table has them all too
+    await user.should_not_see(marker='segment-members-more')  # nothing more to show
+
+    search = next(iter(user.find(marker='segment-members-search').elements))
+    search.value = 'QUOTE'  # by name, in any case
+    await user.should_see('1 of 1')
+    await user.should_see('zoe@example.com')
+    await user.should_not_see('Signup 000')
+    search.value = 'signup01'  # by email: signup010 to signup019
+    await user.should_see('10 of 10')
+    search.value = '<script>%'  # text, not a wildcard
+    await user.should_see('0 of 0')
+    await user.should_see('No customer of this segment matches “<script>%”.')
+    search.value = ''
+    await user.should_see('50 of 63')
+    assert read_in and threading.main_thread().name not in read_in  # every page and count in a worker thread
+
+
+async def test_a_french_reader_searches_a_segment_and_reads_more_in_french(user: User) -> None:
+    unfinished_customers(51)
+    manager = make_user('manager')
+    with session_scope() as session:
+        users.set_language(session=session, actor=manager, language='fr')
+    await signed_in(user, manager.email, path='/segments')
+    await user.should_see(marker='segment-unfinished_signup', retries=40)
+    user.find(marker='segment-unfinished_signup').click()
+    await user.should_see('50 sur 51')
+    await user.should_see('Afficher plus')
+    search = next(iter(user.find(marker='segment-members-search').elements))
+    assert search.props['placeholder'] == 'Rechercher par nom ou e-mail'
+    search.value = 'personne'
+    await user.should_see('Aucun client de ce segment ne correspond à « personne ».')

@@ -315,6 +315,10 @@ class Action:
     # a question the inputs call for (`warn(session=, actor=, record_id=, **inputs)` → text or None); once the person
     # confirms it, `run` gets confirmed=True
     warn: Callable[..., str | None] | None = None
+    # pressed with unsaved edits in the form, the action saves them first and runs on the saved record, in one
+    # transaction (`crud.save_then_run`: the form's version checked, so a colleague's save meanwhile is refused, not
+    # overwritten); without it the form asks to save first
+    saves_edits: bool = False
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,7 @@ CONTENT = register(
                 'content.write',
                 icon='publish',
                 visible=lambda e: e.kind != ContentKind.legal and e.status == ContentStatus.draft,
+                saves_edits=True,  # a page corrected then published: one press
             ),
             Action(
                 'publish-version',
@@ -138,6 +139,7 @@ CONTENT = register(
                 icon='history_edu',
                 visible=lambda e: e.kind == ContentKind.legal,
                 confirm=N_('Publish this text as a new version? A published version stays as it is, for good.'),
+                saves_edits=True,  # the text just edited is the version published, in one step
             ),
             Action(
                 'unpublish',

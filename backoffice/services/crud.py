@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
-from backoffice import formatting
+from backoffice import db, formatting
 from backoffice.changes import apply_change, commit, get_for_update, save_change, save_new, title_of  # noqa: F401
 from backoffice.engine import declaration
 from backoffice.engine.declaration import Outcome, RecordSection, Resource, SectionRows
@@ -90,6 +90,33 @@ def update_record(
     if resource.check_change and (problems := resource.check_change(record, values)):
         raise ValidationFailed(problems)
     return save_change(session, actor, resource, record, values, action)
+
+
+def save_then_run(
+    *,
+    session: Session,
+    actor: User,
+    resource: Resource,
+    record_id: int,
+    version: int,
+    changes: dict[str, Any],
+    action: declaration.Action,
+    **inputs: Any,
+) -> Any:
+    """An action pressed with unsaved edits (Publish version after changing the text): the edits saved, then the action
+    run on the saved record, in one transaction. The form's `version` is checked as any save's is: a colleague's save
+    meanwhile is refused (StaleRecord), never overwritten; a refused action leaves the edits unsaved too."""
+    if not action.saves_edits:
+        raise ValidationFailed(
+            {'': _('Save your changes first: {action} works on the saved record.').format(action=_(action.label))}
+        )
+    with db.held_commits(session):  # one transaction: both commits only flush until the end
+        saved = update_record(
+            session=session, actor=actor, resource=resource, record_id=record_id, version=version, changes=changes
+        )
+        result = action.run(session=session, actor=actor, record_id=record_id, version=saved.version, **inputs)
+    session.commit()
+    return result
 
 
 def delete_record(

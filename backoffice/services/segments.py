@@ -131,12 +131,17 @@ def conditions(
     return base
 
 
-def count(*, session: Session, actor: User, which: str | Filters, consenting_only: bool = False) -> int:
-    """How many customers the segment holds; `consenting_only`: how many of them an export or a push reaches."""
+def count(
+    *, session: Session, actor: User, which: str | Filters, consenting_only: bool = False, search: str = ''
+) -> int:
+    """How many customers the segment holds; `consenting_only`: how many of them an export or a push reaches;
+    `search`: how many of them a name or email search finds."""
     require(actor, 'segments.read')
     statement = select(func.count()).select_from(Customer.__table__).where(*conditions(session, which))
     if consenting_only:
         statement = statement.where(*_reachable())
+    if search.strip():
+        statement = statement.where(_found(search))
     return session.execute(statement).scalar_one()
 
 
@@ -182,8 +187,17 @@ def describe(filters: Filters | dict[str, Any]) -> str:
 
 
 def members(
-    *, session: Session, actor: User, which: str | Filters, limit: int = 50, consenting_only: bool = False
+    *,
+    session: Session,
+    actor: User,
+    which: str | Filters,
+    limit: int = 50,
+    consenting_only: bool = False,
+    search: str = '',
+    after: int | None = None,
 ) -> list[dict[str, Any]]:
+    """The segment's customers in the order they joined, `limit` at a time: `after` is the last id of the page before
+    (keyset: a deep page of 3,000 reads no more than the first); `search` keeps those whose name or email holds it."""
     require(actor, 'segments.read')
     c = Customer.__table__.c
     statement = (
@@ -194,6 +208,10 @@ def members(
     )
     if consenting_only:
         statement = statement.where(*_reachable())
+    if search.strip():
+        statement = statement.where(_found(search))
+    if after is not None:
+        statement = statement.where(c.id > after)
     return [dict(row._mapping) for row in session.execute(statement)]
 
 
@@ -364,6 +382,13 @@ def _slug(name: str) -> str:
     """A file name's part from a segment's name: 'Été: "VIP", <b>' → 'été-vip-b' (one dash between words, not
     one a character left out)."""
     return '-'.join(''.join(ch if ch.isalnum() else ' ' for ch in name.lower()).split()) or 'segment'
+
+
+def _found(search: str) -> ColumnElement[bool]:
+    """A customer whose name or email holds the typed text, in any case; `%` and `_` are letters here, not wildcards."""
+    c = Customer.__table__.c
+    term = search.strip().lower()
+    return or_(func.lower(c.email).contains(term, autoescape=True), func.lower(c.name).contains(term, autoescape=True))
 
 
 def _reachable() -> tuple:

@@ -83,7 +83,7 @@ def test_every_screen_at_1440_and_390_shows_hostile_text_literally(driver: WebDr
     record_pages = [path for path in stored.screens if path.startswith(('/customers/', '/companies/'))]
     assert len(record_pages) == 2
     # the dialogs and menus that list such names, opened on their page at 1440 px while it is open (no second load)
-    opened_there = {'/segments': segment_delete_dialog, '/customers': views_menu, request_page: canned_replies_menu}
+    opened_there = {'/segments': segment_dialogs, '/customers': views_menu, request_page: canned_replies_menu}
     undeclared = set(LIST_SCREENS) - set(SIGNED_IN)
     assert not undeclared, f'LIST_SCREENS names screens that are not declared (or not signed-in screens): {undeclared}'
     with_a_list = set()
@@ -159,8 +159,42 @@ def segment_members_on_a_phone(driver: WebDriver) -> None:
         width, room = driver.execute_script('return [arguments[0].scrollWidth, arguments[0].clientWidth]', box)
         assert width <= room, f'{what} scrolls sideways on a phone ({width} px in {room} px)'
     driver.save_screenshot(str(ARTIFACTS / 'segment-members-390.png'))
+    search_members(driver, 390)
     visible(driver, '.q-dialog [aria-label="Close"]').click()
     WebDriverWait(driver, TIMEOUT).until(lambda d: not on_screen(d, '.q-dialog'), 'the members dialog stays open')
+
+
+def search_members(driver: WebDriver, width: int) -> None:
+    """The members dialog's search (a segment of 3,000 could not be checked): text typed is searched as text, the
+    dialog says no member matches it, in its words, and how many of how many it shows; nothing wider than the dialog."""
+    typed = 'Nobody "q": <script>window.__pwned=1</script>'
+    search = visible(driver, '.q-dialog input[placeholder="Search by name or email"]')
+    search.send_keys(typed)
+    shows_literally(driver, f'No customer of this segment matches “{typed}”.', 'the members search')
+    shows_literally(driver, '0 of 0', 'the members count')
+    assert_no_script_ran(driver, 'the members search')
+    settle(driver)
+    card = visible(driver, '.q-dialog .q-card')
+    scrolled, room = driver.execute_script('return [arguments[0].scrollWidth, arguments[0].clientWidth]', card)
+    assert scrolled <= room, f'the members dialog scrolls sideways at {width} px ({scrolled} px in {room} px)'
+    driver.save_screenshot(str(ARTIFACTS / f'segment-members-search-{width}.png'))
+
+
+def segment_dialogs(driver: WebDriver) -> None:
+    """/segments at 1440 px: the saved segment's members in their table, searched, then its delete dialog."""
+    name = hostile('Seg', 80)
+    driver.execute_script(
+        'const card = [...document.querySelectorAll(".q-card")].find(c => c.innerText.includes(arguments[0]));'
+        'card.querySelector(".text-sm").click()',
+        ' '.join(name.split()),
+    )
+    visible(driver, '.q-dialog .q-table__middle')  # a desktop: the four columns
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'segment-members-1440.png'))
+    search_members(driver, 1440)
+    visible(driver, '.q-dialog [aria-label="Close"]').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: not on_screen(d, '.q-dialog'), 'the members dialog stays open')
+    segment_delete_dialog(driver)
 
 
 def segment_delete_dialog(driver: WebDriver) -> None:

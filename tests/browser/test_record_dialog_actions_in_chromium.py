@@ -1,5 +1,7 @@
 """A record's dialog keeps its actions in reach: the product form, new and open, at a laptop's 1440×900 and a phone's
-390×844, shows its Save button inside the viewport without any scrolling; the long form scrolls inside the dialog."""
+390×844, shows its Save button inside the viewport without any scrolling; the long form scrolls inside the dialog; a
+notification never sits over the dialog's buttons; a legal document's four tabs are all in sight on a phone, in English
+and in French, without scrolling them sideways, and stay one row on a laptop."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 
 from backoffice import db
@@ -18,6 +21,7 @@ from ..support.browser import (
     WebDriverWait,
     button,
     field,
+    next_load_at,
     no_horizontal_overflow,
     replace_text,
     resize_and_settle,
@@ -28,6 +32,8 @@ from ..support.browser import (
     visible_text,
 )
 from ..support.factories import make_product
+from ..support.french_staff import french_manager
+from ..support.legal import terms_with_versions
 
 pytestmark = pytest.mark.browser
 SIZES = ((390, 844), (1440, 900))
@@ -39,6 +45,18 @@ IN_REACH = """
     const inside = box.top >= 0 && box.left >= 0 && box.bottom <= window.innerHeight && box.right <= window.innerWidth;
     const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
     return {inside, reached: !!hit && button.contains(hit), bottom: box.bottom, height: window.innerHeight};
+"""
+# the open dialog's buttons, links and tabs that a notification's box overlaps (their text or aria-label), and how many
+# notifications show
+COVERED = """
+    const toasts = [...document.querySelectorAll('.q-notification')].map(t => t.getBoundingClientRect());
+    const controls = [...document.querySelectorAll('.q-dialog .q-card :is(button, a, [role=tab])')]
+        .filter(b => b.offsetParent);
+    const covered = controls.filter(b => {
+        const r = b.getBoundingClientRect();
+        return toasts.some(t => t.left < r.right && r.left < t.right && t.top < r.bottom && r.top < t.bottom);
+    }).map(b => b.innerText.trim() || b.getAttribute('aria-label'));
+    return {toasts: toasts.length, covered};
 """
 # how far the page and the dialog's parts have been scrolled: nothing, the form was just opened
 SCROLLED = """
@@ -67,12 +85,20 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         save = in_reach(driver, 'Save changes', f'product-{width}')
         assert driver.execute_script('return window.__x') is None
 
+        # a notification while the dialog stays open (any "Saved" shows the same way while its dialog closes): it sat
+        # at the foot, over Save and Cancel on a phone
+        save.click()
+        visible_text(driver, 'Nothing to save')
+        uncovered(driver, f'record-dialog-notice-{width}')
+        WebDriverWait(driver, TIMEOUT).until(  # gone by itself, as it does (the next one is looked at alone)
+            lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-notification'), 'the notification stays'
+        )
+
         # an action pressed with unsaved edits asks to save first: its message covered the Save button it asks for
         replace_text(field(driver, 'Name *'), 'Mug "taller": <script>alert(2)</script>')
         button(driver, 'Adjust stock').click()
         visible_text(driver, 'Save your changes first')
-        settle(driver)
-        driver.save_screenshot(str(ARTIFACTS / f'record-dialog-save-first-{width}.png'))
+        uncovered(driver, f'record-dialog-save-first-{width}')
         where = driver.execute_script(IN_REACH, save)
         assert where['inside'] and where['reached'], f'the message covers Save changes at {width}: {where}'
 
@@ -84,6 +110,100 @@ def test_the_product_form_shows_its_save_button_without_scrolling(driver: WebDri
         By.XPATH, '//div[@role="tab"][normalize-space(.)="DETAILS" or normalize-space(.)="Details"]'
     ).click()
     WebDriverWait(driver, TIMEOUT).until(lambda _d: save.is_displayed(), "the form's actions are back with Details")
+
+
+# a record dialog's tabs: where each is, whether one sits outside the card or under something, whether the strip scrolls
+TABS = """
+    const dialog = document.querySelector('.q-dialog .q-card');
+    const card = dialog.getBoundingClientRect();
+    const strip = dialog.querySelector('.q-tabs__content');
+    const tabs = [...dialog.querySelectorAll('.q-tabs .q-tab')];
+    const boxes = tabs.map(t => t.getBoundingClientRect());
+    return {
+        labels: tabs.map(t => t.innerText.trim()),
+        outside: tabs.filter((t, i) => boxes[i].left < card.left - 0.5 || boxes[i].right > card.right + 0.5)
+            .map(t => t.innerText.trim()),
+        hidden: tabs.filter((t, i) => {
+            const box = boxes[i];
+            const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+            return !hit || !t.contains(hit);
+        }).map(t => t.innerText.trim()),
+        scrolls: strip.scrollWidth > strip.clientWidth + 1 || strip.scrollLeft > 0,
+        arrows: [...dialog.querySelectorAll('.q-tabs__arrow')].filter(a => a.getBoundingClientRect().width > 0
+            && getComputedStyle(a).display !== 'none' && getComputedStyle(a).visibility !== 'hidden'
+            && !a.classList.contains('q-tabs__arrow--faded')).length,
+        rows: new Set(boxes.map(b => Math.round(b.top))).size,
+        height: Math.round(boxes[0].height),
+    };
+"""
+FRENCH_EMAIL, FRENCH_PASSWORD = 'onglets.fr@example.com', 'Une-phrase-pour-les-onglets-58'
+
+
+def test_a_legal_documents_four_tabs_are_all_in_sight_on_a_phone_in_english_and_french(
+    driver: WebDriver, server: RunningServer
+) -> None:
+    """At 390 px Quasar scrolled the record dialog's tabs sideways behind arrows: of Details / Versions / Changes /
+    History (Détails / Versions / Modifications / Historique) the last ones were out of sight. They wrap, two a row;
+    at 1440 px they are one row of Quasar's height, as before."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    db.configure(server.database_url)
+    slug = f'terms-{uuid4().hex[:6]}'
+    terms_with_versions(slug, 2, title=f'Terms "{slug}": <script>alert(3)</script>')
+    french_manager(FRENCH_EMAIL, FRENCH_PASSWORD)
+    english, french = (
+        ['Details', 'Versions', 'Changes', 'History'],
+        ['Détails', 'Versions', 'Modifications', 'Historique'],
+    )
+    set_viewport(driver, 390, 844)
+    signed_in(driver, server.url, '/content')
+    open_row(driver, slug)
+    tabs = tabs_at(driver, 'record-tabs-390', english)
+    assert tabs['rows'] == 2, tabs  # two a row
+    tab(driver, 'History').click()  # the last tab, reached with one tap
+    visible_text(driver, 'Revert to version 1')
+    driver.find_element(By.TAG_NAME, 'body').send_keys(Keys.ESCAPE)
+
+    resize_and_settle(driver, 1440, 900)
+    open_row(driver, slug)
+    tabs = tabs_at(driver, 'record-tabs-1440', english)
+    assert (tabs['rows'], tabs['height']) == (1, 48), tabs  # one row, Quasar's own tabs: unchanged
+    driver.find_element(By.TAG_NAME, 'body').send_keys(Keys.ESCAPE)
+
+    next_load_at(driver, 390, 844)
+    # the admin's session left behind: the French manager signs in
+    driver.execute_cdp_cmd('Network.deleteCookies', {'name': 'session', 'url': server.url})
+    signed_in(driver, server.url, '/content', FRENCH_EMAIL, FRENCH_PASSWORD)
+    open_row(driver, slug)
+    tabs_at(driver, 'record-tabs-fr-390', french)
+    tab(driver, 'Historique').click()
+    visible_text(driver, 'Revenir à la version 1')
+    assert driver.execute_script('return window.__x') is None
+
+
+def tabs_at(driver: WebDriver, shot: str, labels: list[str]) -> dict:
+    visible(driver, '.q-dialog .q-tabs')
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'{shot}.png'))
+    tabs = driver.execute_script(TABS)
+    assert [label.lower() for label in tabs['labels']] == [label.lower() for label in labels], tabs
+    assert not tabs['outside'] and not tabs['hidden'], f'tabs out of sight at {shot}: {tabs}'
+    assert not tabs['scrolls'] and not tabs['arrows'], f'the tabs scroll sideways at {shot}: {tabs}'
+    return tabs
+
+
+def tab(driver: WebDriver, label: str) -> WebElement:
+    xpath = f'//div[contains(@class, "q-dialog")]//div[@role="tab"][.//*[normalize-space(.)="{label}"]]'
+    return WebDriverWait(driver, TIMEOUT).until(
+        lambda d: next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), None), f'no tab {label}'
+    )
+
+
+def uncovered(driver: WebDriver, shot: str) -> None:
+    """The notification shown, none of the dialog's buttons under it."""
+    settle(driver)
+    driver.save_screenshot(str(ARTIFACTS / f'{shot}.png'))
+    said = driver.execute_script(COVERED)
+    assert said['toasts'] and not said['covered'], f'a notification covers {said["covered"]} at {shot}'
 
 
 def in_reach(driver: WebDriver, label: str, shot: str) -> WebElement:
@@ -99,11 +219,17 @@ def in_reach(driver: WebDriver, label: str, shot: str) -> WebElement:
 
 
 def open_product(driver: WebDriver, sku: str) -> None:
+    open_row(driver, sku)
+
+
+def open_row(driver: WebDriver, text: str) -> None:
+    """The list's row (a desktop's table) or card (a phone) showing `text` in a cell, clicked."""
+
     def row(d: WebDriver):
-        cells = d.find_elements(By.XPATH, f'//td[normalize-space(.)="{sku}"]')  # a desktop's table
+        cells = d.find_elements(By.XPATH, f'//td[normalize-space(.)="{text}"]')  # a desktop's table
         cells += d.find_elements(  # the card on a phone
-            By.XPATH, f'//*[contains(@class, "bo-card")][.//*[normalize-space(.)="{sku}"]]'
+            By.XPATH, f'//*[contains(@class, "bo-card")][.//*[normalize-space(.)="{text}"]]'
         )
         return next((cell for cell in cells if cell.is_displayed()), None)
 
-    WebDriverWait(driver, TIMEOUT).until(row, f'no row {sku}').click()
+    WebDriverWait(driver, TIMEOUT).until(row, f'no row {text}').click()
