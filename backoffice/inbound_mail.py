@@ -27,6 +27,8 @@ BOUNCE_SENDERS = ('mailer-daemon', 'postmaster')
 TOO_MANY_PARTS = N_('more than {count} parts: the rest was not read')
 TOO_MANY_ATTACHMENTS = N_('{file} and the attachments after it: more than {count} attachments')
 TOO_LARGE = N_('{file}: {size}, over the limit of {limit}')
+TEXT_CUT = N_('the end of its text: {characters}')
+CHARACTERS = (N_('{n} character'), '{n} characters')  # plural forms in locale/*/declared-plurals.po
 _MESSAGE_ID = re.compile(r'<[^<>\s]{1,490}>')
 _REQUEST_NUMBER = re.compile(r'\[#(\d{1,9})\]|(?:^|\W)#(\d{1,9})\b')
 
@@ -78,7 +80,9 @@ def read(raw: bytes) -> IncomingMail:
     text = plain if plain.strip() else html_to_text(html)
     text = text.replace('\r\n', '\n').replace('\x00', '')
     if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT] + f'\n\n[… {len(text) - MAX_TEXT:,} more characters not kept]'
+        # the cut is said in the note on the request, in each agent's language: the customer's text stays theirs
+        mail.skipped.insert(0, sentence(TEXT_CUT, characters=stored_text.counted(*CHARACTERS, len(text) - MAX_TEXT)))
+        text = text[:MAX_TEXT] + ' […]'
     mail.text = text.strip()
     return mail
 
