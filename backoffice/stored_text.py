@@ -9,6 +9,7 @@ Read: `stored_text.show(row.text, row.text_key, row.text_params)` in the reader'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -123,6 +124,15 @@ def reworded(former: str, key: str, *, counted_as: dict[str, tuple[str, str]]) -
     _REWORDED[former] = (key, counted_as)
 
 
+def formerly_plain(key: str, english: str | None = None) -> None:
+    """Rows written before their sentence was stored with its msgid hold only its English text: one that reads
+    `english` exactly ({name} where a value went; default: `key` itself, when the sentence did not change) is read as
+    `key` with those values, as it stands in the text. `key` is marked with N_ where this is called."""
+    pattern = re.split(r'\{(\w+)\}', english if english is not None else key)
+    regex = ''.join(re.escape(part) if index % 2 == 0 else f'(?P<{part}>.+?)' for index, part in enumerate(pattern))
+    _FORMERLY_PLAIN.append((re.compile(regex, re.DOTALL), key))
+
+
 def english(value: Any) -> str:
     """One value of a sentence (a `Sentence`, or what `count`, `money`, `counted`… return) in the code's language."""
     with i18n.use(i18n.SOURCE_LOCALE), _stored():
@@ -145,7 +155,8 @@ def restored(text: str, key: str | None = None, params: dict[str, Any] | None = 
 
 def show(text: str, key: str | None = None, params: dict[str, Any] | None = None) -> str:
     """A stored text in the reader's language: from its msgid and values when it has them; else (a row written before
-    texts were stored so) its English text, translated when it is a known msgid ('Packed'), shown as stored if not."""
+    texts were stored so) its English text, translated when it is a known msgid ('Packed') or reads as one declared
+    with `formerly_plain` ('Payment reminder 1 sent to …'), shown as stored if not."""
     if key:
         try:
             return _render(key, params or {})
@@ -153,6 +164,12 @@ def show(text: str, key: str | None = None, params: dict[str, Any] | None = None
             return text
     if not text:
         return text
+    if i18n.current() == i18n.SOURCE_LOCALE:  # what an English reader always read
+        return text
+    for pattern, former_key in _FORMERLY_PLAIN:
+        found = pattern.fullmatch(text)
+        if found:
+            return _render(former_key, found.groupdict())
     # straight to the catalog, not through _(): an old free text missing there is data, not a missing translation
     return i18n.translations(i18n.current()).gettext(text)
 
@@ -198,6 +215,7 @@ def _encoded(value: Any) -> Any:
 
 
 _REWORDED: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+_FORMERLY_PLAIN: list[tuple[re.Pattern[str], str]] = []
 
 
 def _render(key: str, params: dict[str, Any]) -> str:
