@@ -1,5 +1,6 @@
 """The customer portal: the legal documents on the front office (terms, privacy policy…), which version the customer
-accepted and when (and, folded, every version they accepted), each version in force to read (as text) and accept. The rules are services/legal_acceptances.py's."""
+accepted and when (and, folded, every version they accepted), each version in force to read (as text) and accept.
+The rules are services/legal_acceptances.py's."""
 
 from __future__ import annotations
 
