@@ -52,8 +52,8 @@ class IncomingMail:
     skipped: list[Sentence] = field(
         default_factory=list
     )  # attachments left out, and why (shown in each reader's language)
-    automatic: str | None = None  # why this is an auto-reply (None: a person wrote it)
-    bounce: str | None = None  # why this is a delivery failure report
+    automatic: str | Sentence | None = None  # why this is an auto-reply (None: a person wrote it): a header, or said
+    bounce: str | Sentence | None = None  # why this is a delivery failure report
 
     def request_number(self) -> int | None:
         """The request number quoted in the subject ('Re: Where is my parcel? [#1042]'), if any."""
@@ -213,14 +213,14 @@ def _automatic(message: Message) -> str | None:
     return None
 
 
-def _bounce(message: Message, sender: str) -> str | None:
+def _bounce(message: Message, sender: str) -> str | Sentence | None:
     if message.get_content_type() == 'multipart/report':
         return f'multipart/report ({message.get_param("report-type") or "report"})'
     local = sender.split('@', 1)[0]
     if local in BOUNCE_SENDERS:
-        return f'from {sender}'
+        return sentence(N_('from {sender}'), sender=sender)
     if _header(message, 'Return-Path').strip() == '<>' and 'delivery' in _header(message, 'Subject').lower():
-        return 'empty Return-Path'
+        return sentence(N_('an empty Return-Path'))
     return None
 
 

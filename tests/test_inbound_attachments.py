@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import col, select
 
 from backoffice import i18n, inbound_mail
 from backoffice.db import read_session, session_scope
-from backoffice.models import Mailbox, MessageKind, Ticket, TicketAttachment, TicketMessage
+from backoffice.models import Mailbox, MailboxMail, MessageKind, Ticket, TicketAttachment, TicketMessage
 from backoffice.services import mail_intake, tickets
+
+from .support.factories import make_user
+from .support.lists import rows_show, the_list
+from .support.signin import signed_in
 
 HOSTILE_NAME = 'Zoë "Z" O\'Hara: <script>alert(1)</script>.pdf'
 KEPT_NAME = HOSTILE_NAME.replace('/', '_')  # a file name holds no path
@@ -126,3 +134,29 @@ def test_a_mail_too_large_to_read_says_so_in_the_agents_language_not_in_the_cust
             'Non conservé de cet e-mail\u00a0: tout sauf ses en-têtes\u00a0: il fait 31,5\u00a0Mo, au-delà des '
             '30,0\u00a0Mo qu’une boîte de support lit\u00a0; ouvrez-le dans la boîte elle-même'
         )
+
+
+async def test_why_a_bounce_opened_no_request_reads_in_an_admins_language(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's own words for it are stored with their msgid: the received mail's list and its record read them in
+    French; the sender's address in it stays as it came."""
+    bounce = EmailMessage()
+    bounce['From'] = 'MAILER-DAEMON@mx.example.com'
+    bounce['Subject'] = f'Undelivered: {HOSTILE_NAME}'
+    bounce.set_content('The mail could not be delivered.')
+    assert mail_intake.process(mailbox_id=a_mailbox(), uid=1, uid_validity=1, raw=bytes(bounce)).outcome == 'bounce'
+    with read_session() as session:
+        record = session.exec(select(MailboxMail)).one()
+    assert (record.reason, record.reason_key) == ('from mailer-daemon@mx.example.com', 'from {sender}')
+
+    await signed_in(user, make_user('admin').email, path='/mailboxes')
+    monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
+    await user.open('/mailboxes')
+    await rows_show(user, 'envoyé par mailer-daemon@mx.example.com', column='reason')
+    table = the_list(user, 'reason')
+    row = next(r for r in table.rows if r['reason'] == 'envoyé par mailer-daemon@mx.example.com')
+    UserInteraction(user, {table}, None).trigger('rowClick', [{}, row, 0])
+    await user.should_see(f'Undelivered: {HOSTILE_NAME}')  # its record, the subject as text
+    shown = [e.value for e in user.find(ui.textarea).elements if isinstance(e.value, str)]
+    assert 'envoyé par mailer-daemon@mx.example.com' in shown

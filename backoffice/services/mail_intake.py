@@ -145,7 +145,10 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
                 mail.automatic = own
             if mail.bounce or mail.automatic:
                 record.outcome = MailOutcome.bounce if mail.bounce else MailOutcome.auto_reply
-                record.reason = (mail.bounce or mail.automatic or '')[:500]
+                reason, record.reason_key, record.reason_params = stored_text.stored(
+                    mail.bounce or mail.automatic or ''
+                )
+                record.reason = reason[:500]
                 ticket = _replied_ticket(session, mail, any_sender=True)
                 record.ticket_id = ticket.id if ticket else None
             else:
@@ -249,7 +252,7 @@ HEADERS_ONLY = N_(
 )
 
 
-def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
+def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> Sentence | None:
     """Why this mail is one the app sent itself (a copy that came back to the support mailbox): never a request, or
     the app would answer itself in a loop."""
     if (
@@ -263,10 +266,10 @@ def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
             .limit(1)
         ).first()
     ):
-        return 'sent by this app'
+        return sentence(N_('sent by this app'))
     support = app_settings.value(session=session, key='support_email')
     if support and mail.sender == str(support).lower():
-        return 'from the support address itself'
+        return sentence(N_('from the support address itself'))
     return None
 
 
