@@ -27,6 +27,8 @@ BOUNCE_SENDERS = ('mailer-daemon', 'postmaster')
 TOO_MANY_PARTS = N_('more than {count} parts: the rest was not read')
 TOO_MANY_ATTACHMENTS = N_('{file} and the attachments after it: more than {count} attachments')
 TOO_LARGE = N_('{file}: {size}, over the limit of {limit}')
+TEXT_CUT = N_('the end of its text: {characters}')
+CHARACTERS = (N_('{n} character'), '{n} characters')  # plural forms in locale/*/declared-plurals.po
 _MESSAGE_ID = re.compile(r'<[^<>\s]{1,490}>')
 _REQUEST_NUMBER = re.compile(r'\[#(\d{1,9})\]|(?:^|\W)#(\d{1,9})\b')
 
@@ -50,8 +52,8 @@ class IncomingMail:
     skipped: list[Sentence] = field(
         default_factory=list
     )  # attachments left out, and why (shown in each reader's language)
-    automatic: str | None = None  # why this is an auto-reply (None: a person wrote it)
-    bounce: str | None = None  # why this is a delivery failure report
+    automatic: str | Sentence | None = None  # why this is an auto-reply (None: a person wrote it): a header, or said
+    bounce: str | Sentence | None = None  # why this is a delivery failure report
 
     def request_number(self) -> int | None:
         """The request number quoted in the subject ('Re: Where is my parcel? [#1042]'), if any."""
@@ -78,7 +80,9 @@ def read(raw: bytes) -> IncomingMail:
     text = plain if plain.strip() else html_to_text(html)
     text = text.replace('\r\n', '\n').replace('\x00', '')
     if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT] + f'\n\n[… {len(text) - MAX_TEXT:,} more characters not kept]'
+        # the cut is said in the note on the request, in each agent's language: the customer's text stays theirs
+        mail.skipped.insert(0, sentence(TEXT_CUT, characters=stored_text.counted(*CHARACTERS, len(text) - MAX_TEXT)))
+        text = text[:MAX_TEXT] + ' […]'
     mail.text = text.strip()
     return mail
 
@@ -209,14 +213,14 @@ def _automatic(message: Message) -> str | None:
     return None
 
 
-def _bounce(message: Message, sender: str) -> str | None:
+def _bounce(message: Message, sender: str) -> str | Sentence | None:
     if message.get_content_type() == 'multipart/report':
         return f'multipart/report ({message.get_param("report-type") or "report"})'
     local = sender.split('@', 1)[0]
     if local in BOUNCE_SENDERS:
-        return f'from {sender}'
+        return sentence(N_('from {sender}'), sender=sender)
     if _header(message, 'Return-Path').strip() == '<>' and 'delivery' in _header(message, 'Subject').lower():
-        return 'empty Return-Path'
+        return sentence(N_('an empty Return-Path'))
     return None
 
 

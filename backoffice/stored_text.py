@@ -9,6 +9,7 @@ Read: `stored_text.show(row.text, row.text_key, row.text_params)` in the reader'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from backoffice import formatting, i18n
+from backoffice.i18n import NP_
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,35 @@ def counted(singular: str, plural: str, n: int) -> dict[str, Any]:
     return {'plural': [singular, plural], 'n': n}
 
 
+# the separators a list may be stored with, each written the reader's way where it is shown (French: ' ; ')
+SEPARATORS = (NP_('list separator', ', '), NP_('list separator', '; '))
+
+
 def joined(items: list[Any], separator: str = ', ') -> dict[str, Any]:
-    """Several values shown one after the other, comma-separated ('2 × MUG-1, 1 × TEE-2')."""
+    """Several values shown one after the other, comma-separated ('2 × MUG-1, 1 × TEE-2'), or with the other of the
+    `SEPARATORS` ('; '), written the reader's way where it is shown (French: ' ; '), not the writer's."""
+    if separator not in SEPARATORS:
+        raise ValueError(f'a stored list is separated by one of {SEPARATORS!r}, not {separator!r}')
     said: dict[str, Any] = {'list': [_encoded(item) for item in items]}
     if separator != ', ':
         said['separator'] = separator
     return said
+
+
+def reworded(former: str, key: str, *, counted_as: dict[str, tuple[str, str]]) -> None:
+    """Rows stored with the msgid `former` (a key never changes in a row) are read as `key`, a sentence that says the
+    same better: each value named in `counted_as`, stored with `count`, is read as `counted(singular, plural)` of its
+    number ('1 lines' read as '1 line'). `former` stays marked with N_ where this is called, so the catalog keeps it."""
+    _REWORDED[former] = (key, counted_as)
+
+
+def formerly_plain(key: str, english: str | None = None) -> None:
+    """Rows written before their sentence was stored with its msgid hold only its English text: one that reads
+    `english` exactly ({name} where a value went; default: `key` itself, when the sentence did not change) is read as
+    `key` with those values, as it stands in the text. `key` is marked with N_ where this is called."""
+    pattern = re.split(r'\{(\w+)\}', english if english is not None else key)
+    regex = ''.join(re.escape(part) if index % 2 == 0 else f'(?P<{part}>.+?)' for index, part in enumerate(pattern))
+    _FORMERLY_PLAIN.append((re.compile(regex, re.DOTALL), key))
 
 
 def english(value: Any) -> str:
@@ -130,7 +155,8 @@ def restored(text: str, key: str | None = None, params: dict[str, Any] | None = 
 
 def show(text: str, key: str | None = None, params: dict[str, Any] | None = None) -> str:
     """A stored text in the reader's language: from its msgid and values when it has them; else (a row written before
-    texts were stored so) its English text, translated when it is a known msgid ('Packed'), shown as stored if not."""
+    texts were stored so) its English text, translated when it is a known msgid ('Packed') or reads as one declared
+    with `formerly_plain` ('Payment reminder 1 sent to …'), shown as stored if not."""
     if key:
         try:
             return _render(key, params or {})
@@ -138,6 +164,12 @@ def show(text: str, key: str | None = None, params: dict[str, Any] | None = None
             return text
     if not text:
         return text
+    if i18n.current() == i18n.SOURCE_LOCALE:  # what an English reader always read
+        return text
+    for pattern, former_key in _FORMERLY_PLAIN:
+        found = pattern.fullmatch(text)
+        if found:
+            return _render(former_key, found.groupdict())
     # straight to the catalog, not through _(): an old free text missing there is data, not a missing translation
     return i18n.translations(i18n.current()).gettext(text)
 
@@ -182,7 +214,18 @@ def _encoded(value: Any) -> Any:
     return str(value)
 
 
+_REWORDED: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+_FORMERLY_PLAIN: list[tuple[re.Pattern[str], str]] = []
+
+
 def _render(key: str, params: dict[str, Any]) -> str:
+    if key in _REWORDED:
+        key, counted_as = _REWORDED[key]
+        params = {**params}
+        for name, (singular, plural) in counted_as.items():
+            number = params.get(name)
+            if isinstance(number, dict) and 'number' in number:
+                params[name] = counted(singular, plural, int(Decimal(str(number['number']))))
     return i18n.gettext(key).format(**{name: _value(value) for name, value in params.items()})
 
 
@@ -219,5 +262,9 @@ def _value(value: Any) -> str:
         singular, plural = value['plural']
         return i18n.ngettext(singular, plural, int(value['n'])).format(n=formatting.number(int(value['n'])))
     if 'list' in value:
-        return str(value.get('separator', ', ')).join(_value(item) for item in value['list'])
+        items = [_value(item) for item in value['list']]
+        separator = str(value.get('separator', ', '))
+        if separator in SEPARATORS:  # (a row stored with another one shows it as stored)
+            separator = i18n.pgettext('list separator', separator)
+        return separator.join(items)
     raise ValueError(f'unknown stored value {value!r}')

@@ -11,7 +11,7 @@ from typing import Any
 
 from nicegui import run, ui
 
-from backoffice import formatting
+from backoffice import formatting, stored_text
 from backoffice.db import read_session, session_scope
 from backoffice.engine.declaration import shown, shown_choices
 from backoffice.formatting import display_value, when
@@ -79,7 +79,7 @@ class RecordDialog:
         self.is_new = record is None
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
         self.declared = {declared.name: declared for declared in resource.fields}
-        self.version = record.version if record else None
+        self.version = getattr(record, 'version', None) if record else None  # (a log's record has none)
         # a long form scrolls inside the card while the action bar stays at its foot, in reach on a laptop and a phone
         # (the card is as tall as Quasar lets a dialog be: the viewport less its margins)
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-2xl').style(BOUNDED_CARD) as card:
@@ -145,7 +145,7 @@ class RecordDialog:
                 continue  # a password is never shown: an edit would offer an empty, read-only box
             if self.record is not None and declared.applies is not None and not declared.applies(self.record):
                 continue
-            element = field_input(declared, self.loaded.get(declared.name))
+            element = field_input(declared, self._shown_value(declared.name))
             if not self.writable or in_trash or (not self.is_new and not declared.on_edit):
                 element.props('readonly')
             self.inputs[declared.name] = element
@@ -175,6 +175,15 @@ class RecordDialog:
                 if self.resource.read_only and not self.is_new:
                     self._action_buttons()  # a log's own actions (a delivery's Resend), each with its permission
                 ui.button(_('Close'), on_click=self.dialog.close).props('flat')
+
+    def _shown_value(self, name: str) -> Any:
+        """A field's value as the form shows it: a text the app stored with its msgid (`<name>_key`) in the reader's
+        language on a form that saves nothing (a log's record), else as loaded."""
+        value = self.loaded.get(name)
+        if self.writable or self.record is None or not hasattr(self.record, f'{name}_key'):
+            return value
+        key, params = getattr(self.record, f'{name}_key'), getattr(self.record, f'{name}_params', None)
+        return stored_text.show(value or '', key, params) if isinstance(value, str | None) else value
 
     def _action_buttons(self) -> None:
         for action in self.resource.actions:

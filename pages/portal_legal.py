@@ -1,5 +1,6 @@
 """The customer portal: the legal documents on the front office (terms, privacy policy…), which version the customer
-accepted and when, each version in force to read (as text) and accept. The rules are services/legal_acceptances.py's."""
+accepted and when (and, folded, every version they accepted), each version in force to read (as text) and accept.
+The rules are services/legal_acceptances.py's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import ElementFilter, ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.i18n import N_, _
+from backoffice.i18n import N_, _, ngettext
 from backoffice.services import legal_acceptances
 from backoffice.services.legal_acceptances import PortalDocument
 from backoffice.services.portal_scope import PortalActor
@@ -59,6 +60,16 @@ def _document(document: PortalDocument, accepted: Callable[[], Awaitable[None]])
                 ui.badge(_('New version')).props('color=orange').classes('shrink-0').mark('legal-new')
         ui.label(document.in_force).classes('text-sm text-gray-600')
         ui.label(document.said).classes('text-sm break-words').mark('legal-said')
+        if document.history:  # every version they accepted, folded: the sentence above says the one that counts
+            count = len(document.history)
+            with (
+                ui.expansion(ngettext('Your acceptance ({n})', 'Your acceptances ({n})', count).format(n=count))
+                .classes('w-full')
+                .props('dense')
+                .mark('legal-history')
+            ):
+                for line in document.history:
+                    ui.label(line).classes('text-sm text-gray-600 break-words').mark('legal-history-line')
         with (
             ui.expansion(_('Read version {number}').format(number=document.number), value=document.flagged)
             .classes('w-full')

@@ -10,13 +10,14 @@ from decimal import Decimal
 
 import pytest
 from nicegui.testing import User
-from sqlmodel import select
+from sqlmodel import col, select
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, BankLine, BankRule, BillPayment, LineStatus, Receipt, RuleOutcome
 from backoffice.permissions import PermissionDenied
-from backoffice.services import bank_match, bank_rules, receivables
+from backoffice.services import audit_story, bank_match, bank_rules, receivables
 
 from .support.bank import Line, camt053, import_file, make_account
 from .support.factories import make_user
@@ -386,3 +387,34 @@ async def test_matching_the_same_counterparty_to_the_same_customer_twice_offers_
 def rule_rows() -> list[BankRule]:
     with read_session() as session:
         return list(session.exec(select(BankRule).order_by(BankRule.position)))
+
+
+def summaries_in(locale: str, *entities: str) -> list[str]:
+    with i18n.use(locale), read_session() as session:
+        entries = session.exec(
+            select(AuditEntry).where(col(AuditEntry.entity).in_(entities)).order_by(col(AuditEntry.id))
+        )
+        return [audit_story.summary_text(entry) for entry in entries]
+
+
+def test_the_audit_log_says_what_rules_and_imports_did_in_each_readers_language(shop) -> None:
+    _admin, manager, account = shop
+    fees = add_rule(manager, name=HOSTILE, counterparty='BANQUE', category='bank_fees')
+    import_file(manager, account, camt053([Line('-4.20', 'Frais', 'BANQUE'), Line('7.00', 'X', 'Y')]), name=HOSTILE)
+    with session_scope() as session:
+        bank_rules.switch_rule(session=session, actor=manager, rule_id=fees.id, active=False)
+
+    assert summaries_in('en', 'bank_accounts', 'bank_rules', 'bank_statements') == [
+        'Bank account Crédit Agricole courant',
+        f'Bank rule {HOSTILE}',
+        f'Bank rule {HOSTILE} set lines aside on import',
+        f'Statement {HOSTILE} imported into Crédit Agricole courant: 2 new lines, 0 already there',
+        f'Bank rule {HOSTILE} switched off',
+    ]
+    assert summaries_in('fr', 'bank_accounts', 'bank_rules', 'bank_statements') == [
+        'Compte bancaire Crédit Agricole courant',
+        f'Règle bancaire {HOSTILE}',
+        f'La règle bancaire {HOSTILE} a mis des lignes de côté à l’import',
+        f'Relevé {HOSTILE} importé dans Crédit Agricole courant\u00a0: 2 nouvelles lignes, 0 déjà présentes',
+        f'Règle bancaire {HOSTILE} désactivée',
+    ]

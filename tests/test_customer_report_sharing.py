@@ -11,9 +11,10 @@ from pypdf import PdfReader
 from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import resource
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import CompanyMemberPeriod, Customer, StaffMail
-from backoffice.services import company_members, customer_reports, portal
+from backoffice.models import CompanyMember, CompanyMemberPeriod, Customer, StaffMail
+from backoffice.services import company_members, crud, customer_reports, portal
 
 from .support.companies import BASE_URL, actor, add_member, company_with, member_id
 from .support.customer_reports import choose_report
@@ -150,3 +151,58 @@ async def test_a_contact_the_company_removed_is_not_offered_as_a_recipient(user:
         'weekly',
         sorted([ids['ada@acme.com'], ids['carl@example.com']]),
     )
+
+
+def moved(email: str, company_id: int | None) -> None:
+    """Staff move the contact to another company (or none) from their form."""
+    manager = make_user('manager')
+    with session_scope() as session:
+        customer = session.exec(select(Customer).where(Customer.email == email)).one()
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=resource('customers'),
+            record_id=customer.id,
+            version=customer.version,
+            changes={'company_id': company_id},
+        )
+
+
+def test_a_member_moved_to_another_company_and_back_shares_with_the_first_only_what_they_did_as_its_member() -> None:
+    """Dan, Acme's member, is moved by staff to Beta, orders and asks there, then is moved back to Acme: Acme's report
+    and its admin in the portal see his order as Acme's member, never what he did while at Beta nor after coming back
+    (a contact again, a member again only once invited again)."""
+    manager, admin = make_user('manager'), make_user('admin')
+    round_prices(admin)
+    mugs(admin)
+    acme = company_with(f'Acme {HOSTILE}', {'ada@acme.com': 'admin'})
+    beta = company_with(f'Beta {HOSTILE}', {'bob@beta.com': 'admin'})
+    joined('dan@example.com', 'ada@acme.com')
+    as_member = delivered_order('dan@example.com', sku='MOVE-1')
+    moved('dan@example.com', beta.id)
+    at_beta = delivered_order('dan@example.com', sku='MOVE-2')
+    submit_request(f'Dan at Beta {HOSTILE}', email='dan@example.com', order_number=None)
+    moved('dan@example.com', acme.id)
+    back = delivered_order('dan@example.com', sku='MOVE-3')
+
+    assert actor('dan@example.com').company_id is None  # a contact of Acme again, not its member
+    with read_session() as session:
+        pdf, _name = customer_reports.preview_pdf(session=session, actor=manager, company_id=acme.id, today=NEXT_MONTH)
+        seen = {o.number for o in portal.my_orders(session=session, actor=actor('ada@acme.com'))}
+        asked = [t.subject for t in portal.my_requests(session=session, actor=actor('ada@acme.com'))]
+    shown = pdf_text(pdf)
+    assert as_member.number in shown and as_member.number in seen
+    for order in (at_beta, back):
+        assert order.number not in shown and order.number not in seen
+    assert 'Dan at Beta' not in shown and not any('Dan at Beta' in subject for subject in asked)
+    with read_session() as session:
+        (kept,) = session.exec(
+            select(CompanyMember).where(CompanyMember.customer_id == actor('dan@example.com').customer_id)
+        )
+    assert kept.company_id == acme.id and kept.ended_at is not None  # his membership ended as he moved
+
+    joined('dan@example.com', 'ada@acme.com')  # asked again, accepted: from then on
+    again = delivered_order('dan@example.com', sku='MOVE-4')
+    with read_session() as session:
+        seen = {o.number for o in portal.my_orders(session=session, actor=actor('ada@acme.com'))}
+    assert {as_member.number, again.number} <= seen and not {at_beta.number, back.number} & seen

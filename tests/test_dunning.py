@@ -8,16 +8,17 @@ import email
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from backoffice import i18n, stored_text
 from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ServiceError
 from backoffice.kpi.days import today as shop_today
-from backoffice.models import Customer, OrderEvent, Reminder, ReminderStatus
+from backoffice.models import AuditEntry, Customer, OrderEvent, Reminder, ReminderStatus
 from backoffice.permissions import PermissionDenied
 from backoffice.runtime.scheduler import JOBS
-from backoffice.services import app_settings, dunning
+from backoffice.services import app_settings, dunning, orders
 
 from .support.factories import make_user, pay
 from .support.finance import invoiced_on_terms, mugs, round_prices
@@ -130,3 +131,81 @@ def test_the_outbox_sends_each_reminder_with_its_invoice_pdf(shop, smtp_server: 
 def test_the_scheduler_writes_reminders_daily_and_sends_them_every_minute() -> None:
     jobs = {job.name: job for job in JOBS}
     assert jobs['payment-reminders'].trigger == 'cron' and jobs['send-reminders'].options == {'minutes': 1}
+
+
+def timeline_of(order_id: int) -> list[str]:
+    with read_session() as session:
+        events = session.exec(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order_id, OrderEvent.kind == 'reminder')
+            .order_by(col(OrderEvent.id))
+        )
+        return [orders.timeline_text(event) for event in events]
+
+
+def test_reminders_on_the_timeline_and_in_the_audit_log_read_in_french_old_entries_too(
+    shop, smtp_server: FakeSmtp
+) -> None:
+    """Written, approved or cancelled, sent or not: each entry in the reader's language; one written before they kept
+    their msgid (its English text only) reads the same, a machine's words in it as they are."""
+    _admin, manager = shop  # review is on by default
+    o1, i1 = invoiced_on_terms(manager, 'ann@example.com', 1, 15)
+    o2, i2 = invoiced_on_terms(manager, 'bob@example.com', 1, 15)
+    first, second = run_job(20)
+    with session_scope() as session:
+        dunning.decide(session=session, actor=manager, reminder_id=first, approve=True)
+    with session_scope() as session:
+        dunning.decide(session=session, actor=manager, reminder_id=second, approve=False)
+    settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
+    assert dunning.send_reminders(settings)['sent'] == 1
+
+    assert timeline_of(o1.id) == [
+        f'Payment reminder 1 for invoice {i1.number} waits for review',
+        f'Payment reminder 1 for {i1.number} approved',
+        'Payment reminder 1 sent to ann@example.com',
+    ]
+    with i18n.use('fr'):
+        assert timeline_of(o1.id) == [
+            f'Relance de paiement 1 pour la facture {i1.number} en attente de relecture',
+            f'Relance de paiement 1 pour {i1.number} approuvée',
+            'Relance de paiement 1 envoyée à ann@example.com',
+        ]
+        assert timeline_of(o2.id) == [
+            f'Relance de paiement 1 pour la facture {i2.number} en attente de relecture',
+            f'Relance de paiement 1 pour {i2.number} annulée',
+        ]
+        with read_session() as session:
+            audited = [
+                stored_text.show(e.summary, e.summary_key, e.summary_params)
+                for e in session.exec(
+                    select(AuditEntry).where(AuditEntry.entity == 'reminders').order_by(col(AuditEntry.id))
+                )
+            ]
+    assert audited == [
+        f'Relance de paiement 1 pour la commande {o1.id} rédigée\u00a0: en attente de relecture',
+        f'Relance de paiement 1 pour la commande {o2.id} rédigée\u00a0: en attente de relecture',
+        f'Relance de paiement 1 pour la facture {i1.number} approuvée',
+        f'Relance de paiement 1 pour la facture {i2.number} annulée',
+    ]
+
+    # entries written before: their English text only, as the code wrote it then
+    old = [
+        f'Payment reminder 1 for invoice {i1.number} queued',
+        f'Payment reminder 2 for {i1.number} cancelled',
+        f'Payment reminder 2 could not be sent: {HOSTILE}',
+        'Payment reminder 3 not sent: the invoice is paid',
+        f'Payment reminder 1 for order {o1.id} (queued)',
+        f'Payment reminder 1 for invoice {i1.number} cancelled',
+        f'Paid by hand: {HOSTILE}',  # not one of them: as stored
+    ]
+    assert [stored_text.show(text) for text in old] == old
+    with i18n.use('fr'):
+        assert [stored_text.show(text) for text in old] == [
+            f'Relance de paiement 1 pour la facture {i1.number} mise en file d’envoi',
+            f'Relance de paiement 2 pour {i1.number} annulée',
+            f'La relance de paiement 2 n’a pas pu être envoyée\u00a0: {HOSTILE}',
+            'Relance de paiement 3 non envoyée\u00a0: la facture est payée',
+            f'Relance de paiement 1 pour la commande {o1.id} rédigée\u00a0: en file d’envoi',
+            f'Relance de paiement 1 pour la facture {i1.number} annulée',
+            f'Paid by hand: {HOSTILE}',
+        ]

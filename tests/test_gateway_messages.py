@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
-from backoffice.models import GatewayRefund, Refund
+from backoffice.models import GatewayRefund, OrderEvent, Refund
 from backoffice.payment_providers import base
 from backoffice.services import gateway_payments, orders
 
@@ -125,3 +125,29 @@ def test_every_known_gateway_message_has_its_french() -> None:
     french = i18n.translations('fr')
     for msgid in base.known_messages():
         assert french.gettext(msgid) != msgid, msgid
+
+
+def test_a_timeline_entry_stored_with_a_failure_in_french_before_reads_in_each_language(admin) -> None:
+    """An entry written before failures were stored in English: its sentence has its msgid, the failure inside it the
+    words of the French manager who asked; an English reader reads it in English, a French one in French, the
+    gateway's own words (or anything else) as stored."""
+    make_product('MUG', '25.00', stock_on_hand=5, actor=make_user('manager'))
+    order = place(('MUG', 1), name=REASON)
+    key = '{gateway} refund of {amount} failed: {message}'
+    with session_scope() as session:
+        for message in (EXPIRED_FR, 'Stripe : Votre carte a été refusée', REASON):
+            params = {'gateway': 'Stripe', 'amount': {'money': '20.00', 'currency': 'EUR'}, 'message': message}
+            session.add(
+                OrderEvent(order_id=order.id, kind='refund_failed', text='stored', text_key=key, text_params=params)
+            )
+        session.commit()
+    assert timeline_in('en', admin, order.id)[-3:] == [
+        f'Stripe refund of €20.00 failed: {EXPIRED_EN}',
+        'Stripe refund of €20.00 failed: Stripe: Votre carte a été refusée',
+        f'Stripe refund of €20.00 failed: {REASON}',
+    ]
+    assert timeline_in('fr', admin, order.id)[-3:] == [
+        f'Échec du remboursement Stripe de 20,00\u00a0€ : {EXPIRED_FR}',
+        'Échec du remboursement Stripe de 20,00\u00a0€ : Stripe : Votre carte a été refusée',
+        f'Échec du remboursement Stripe de 20,00\u00a0€ : {REASON}',
+    ]

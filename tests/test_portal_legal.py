@@ -11,6 +11,7 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import col, select
 
+from backoffice import formatting, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import Customer, LegalAcceptance, utcnow
@@ -148,3 +149,36 @@ async def test_with_nothing_published_the_page_says_so(user: User) -> None:
     await user.should_see('No legal document is published at the moment.')
     await user.should_not_see(marker='legal-notice')
     await user.should_not_see(HOSTILE)
+
+
+async def test_a_french_customer_reads_every_version_they_accepted_folded_under_the_document(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 1 through the shop, then version 2 in the portal: the card says the one that counts, and, folded, both
+    (version, when, where), the most recent first, in French."""
+    hostile_terms('terms-history')
+    make_customer('lea@example.com', name=HOSTILE)
+    first = utcnow() - timedelta(days=60)
+    accept('lea@example.com', 'terms-history', 1, at=first)
+    with session_scope() as session:
+        legal_acceptances.accept_in_portal(
+            session=session, actor=portal_actor('lea@example.com'), document='terms-history', version=2, ip=None
+        )
+    with read_session() as session:
+        [(_number, second)] = session.exec(
+            select(LegalAcceptance.number, LegalAcceptance.accepted_at).where(LegalAcceptance.number == 2)
+        ).all()
+    monkeypatch.setattr(i18n, '_resolver', lambda: 'fr')
+    await enter_portal(user, 'lea@example.com')
+    await user.open('/portal/legal')
+
+    await user.should_see(f'Terms {HOSTILE}')
+    await user.should_see('Vos acceptations (2)')
+    [history] = user.find(marker='legal-history').elements
+    history.value = True
+    lines = [label.text for label in history.default_slot.children if isinstance(label, ui.label)]  # in their order
+    with i18n.use('fr'):
+        assert lines == [
+            f'Version 2\u00a0: acceptée le {formatting.when(second)}, dans le portail',
+            f'Version 1\u00a0: acceptée le {formatting.when(first)}, sur la boutique',
+        ]

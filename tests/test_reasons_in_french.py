@@ -15,7 +15,17 @@ from sqlmodel import col, select
 
 from backoffice import i18n, stored_text
 from backoffice.db import read_session, session_scope
-from backoffice.models import Customer, Invoice, MovementKind, Refund, Return, StockMovement, utcnow
+from backoffice.models import (
+    AuditEntry,
+    Customer,
+    Invoice,
+    MovementKind,
+    PurchaseLine,
+    Refund,
+    Return,
+    StockMovement,
+    utcnow,
+)
 from backoffice.services import documents, gateway_payments, payments, purchases, returns, stock
 
 from .support.factories import advance, make_product, make_user, pay, place, receive_return, refund_return, start_return
@@ -235,3 +245,63 @@ def test_a_refund_the_bank_sent_back_says_so_in_the_readers_language(stripe) -> 
     )
     with i18n.use('fr'):
         assert payments.reason_said(reversal).startswith(f'Échec du remboursement {row.reference}{NBSP}: ')
+
+
+def purchase_summaries() -> list[AuditEntry]:
+    with read_session() as session:
+        return list(
+            session.exec(select(AuditEntry).where(AuditEntry.entity == 'purchases').order_by(col(AuditEntry.id)))
+        )
+
+
+def test_a_purchases_audit_summary_counts_one_line_as_one_line_in_english_and_french_old_entries_too() -> None:
+    manager = make_user('manager')
+    lamp, desk = make_product('LAMP-P', '10.00', actor=manager), make_product('DESK-P', '90.00', actor=manager)
+    with session_scope() as session:
+        purchases.receive_purchase(
+            session=session, actor=manager, supplier=HOSTILE, lines=[{'product_id': lamp.id, 'quantity': 1}]
+        )
+        ordered = purchases.create_purchase(
+            session=session,
+            actor=manager,
+            supplier=HOSTILE,
+            received=False,
+            lines=[{'product_id': lamp.id, 'quantity': 3}, {'product_id': desk.id, 'quantity': 1}],
+        )
+        lamp_line = session.exec(
+            select(PurchaseLine).where(PurchaseLine.purchase_id == ordered.id, PurchaseLine.product_id == lamp.id)
+        ).one()
+        purchases.receive(session=session, actor=manager, purchase_id=ordered.id, quantities={lamp_line.id: 1})
+    received, on_order, part = purchase_summaries()
+    number = {e.id: e.summary_params['purchase'] for e in (received, on_order, part)}
+    assert received.summary == f'Received purchase {number[received.id]} from {HOSTILE}: 1 line'
+    assert on_order.summary == f'Ordered purchase {number[on_order.id]} from {HOSTILE}: 2 lines'
+    assert part.summary == f'Received part of purchase {number[part.id]} from {HOSTILE}: 1 item'
+    with i18n.use('fr'):
+        shown = [stored_text.show(e.summary, e.summary_key, e.summary_params) for e in (received, on_order, part)]
+    assert shown == [
+        f'Commande fournisseur {number[received.id]} de {HOSTILE} reçue{NBSP}: 1 ligne',
+        f'Commande fournisseur {number[on_order.id]} passée à {HOSTILE}{NBSP}: 2 lignes',
+        f'Commande fournisseur {number[part.id]} de {HOSTILE} reçue en partie{NBSP}: 1 article',
+    ]
+
+    # entries written before kept the msgid of '{lines} lines' with a plain count: read as the new sentences
+    old = [
+        ('Received purchase {purchase} from {supplier}: {lines} lines', 'lines', 1),
+        ('Ordered purchase {purchase} from {supplier}: {lines} lines', 'lines', 1234),
+        ('Received part of purchase {purchase} from {supplier}: {items} items', 'items', 1),
+    ]
+    params = [{'purchase': 'PO-7', 'supplier': HOSTILE, name: stored_text.count(n)} for _key, name, n in old]
+    english = [stored_text.show('stored', key, values) for (key, _name, _n), values in zip(old, params, strict=True)]
+    assert english == [
+        f'Received purchase PO-7 from {HOSTILE}: 1 line',
+        f'Ordered purchase PO-7 from {HOSTILE}: 1,234 lines',
+        f'Received part of purchase PO-7 from {HOSTILE}: 1 item',
+    ]
+    with i18n.use('fr'):
+        french = [stored_text.show('stored', key, values) for (key, _name, _n), values in zip(old, params, strict=True)]
+    assert french == [
+        f'Commande fournisseur PO-7 de {HOSTILE} reçue{NBSP}: 1 ligne',
+        f'Commande fournisseur PO-7 passée à {HOSTILE}{NBSP}: 1{NNBSP}234 lignes',
+        f'Commande fournisseur PO-7 de {HOSTILE} reçue en partie{NBSP}: 1 article',
+    ]

@@ -8,7 +8,7 @@ API's 422 answers speak the caller's language while their machine fields stay as
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from backoffice.models import (
     AuditEntry,
     Customer,
     EventType,
+    Mailbox,
     Notification,
     OrderEvent,
     Ticket,
@@ -42,6 +43,8 @@ from backoffice.services import (
     app_settings,
     audit_story,
     customer_picture,
+    goals,
+    mailboxes,
     notifications,
     orders,
     stock,
@@ -388,3 +391,57 @@ async def test_a_french_manager_reads_what_fired_on_the_alerts_page_in_french(
     await user.open('/alerts')
     await user.should_see(f'Alerte « {HOSTILE} » : ')
     await user.should_see(f'1{NNBSP}234,50{NBSP}€, en dessous de 2{NNBSP}000,00{NBSP}€.')
+
+
+def test_alert_rules_objectives_and_mailbox_changes_read_in_french_in_the_audit_log() -> None:
+    """Summaries once written as English text only: stored with their msgid now, names and titles as typed."""
+    manager, admin = make_user('manager'), make_user('admin')
+    rule = make_rule(manager, name=HOSTILE, kpi='turnover', kind='above', threshold=1500)
+    with session_scope() as session:
+        alerts.snooze(session=session, actor=manager, rule_id=rule.id, hours=24)
+    with session_scope() as session:
+        alerts.delete_rule(session=session, actor=manager, rule_id=rule.id)
+    first, last = date(2026, 10, 1), date(2026, 12, 31)
+    with session_scope() as session:
+        objective = goals.create_objective(
+            session=session,
+            actor=manager,
+            data={'title': HOSTILE, 'owner_id': manager.id, 'first_day': first, 'last_day': last},
+        )
+    with session_scope() as session:
+        result = goals.add_key_result(
+            session=session,
+            actor=manager,
+            objective_id=objective.id,
+            data={'title': 'Partners', 'kpi': None, 'baseline': 0, 'target': 1200, 'direction': 'increase'},
+        )
+    with session_scope() as session:
+        goals.check_in(
+            session=session, actor=manager, key_result_id=result.id, comment=HOSTILE, confidence=7, value=300
+        )
+    with session_scope() as session:
+        box = Mailbox(name='Support', host='imap.example.com', username='support', secret='not used here')
+        session.add(box)
+        session.commit()
+        box_id, version = box.id, box.version
+    with session_scope() as session:
+        mailboxes.update_mailbox(
+            session=session, actor=admin, mailbox_id=box_id, version=version, changes={'name': HOSTILE, 'folder': 'SAV'}
+        )
+
+    with i18n.use('fr'), read_session() as session:
+        entries = session.exec(
+            select(AuditEntry)
+            .where(col(AuditEntry.entity).in_(('alert_rule', 'objective', 'key_result', 'check_in', 'mailbox')))
+            .order_by(col(AuditEntry.id))
+        )
+        shown = [audit_story.summary_text(entry) for entry in entries]
+    assert shown == [
+        f'Règle d’alerte «{NBSP}{HOSTILE}{NBSP}» sur Chiffre d’affaires{NBSP}: au-dessus d’une valeur, 1{NNBSP}500',
+        f'En pause pour 24{NBSP}h',
+        f'Règle d’alerte «{NBSP}{HOSTILE}{NBSP}»',
+        f'Objectif «{NBSP}{HOSTILE}{NBSP}», du 01/10/2026 au 31/12/2026',
+        f'Résultat clé «{NBSP}Partners{NBSP}»{NBSP}: un nombre saisi à la main de 0 à 1{NNBSP}200',
+        f'Point sur «{NBSP}Partners{NBSP}»{NBSP}: confiance 7/10',
+        f'Boîte mail {HOSTILE} modifiée{NBSP}: dossier, nom',
+    ]

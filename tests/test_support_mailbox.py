@@ -376,8 +376,10 @@ def test_a_huge_mail_is_read_by_its_headers_and_a_long_text_is_cut(dovecot: Dove
 
     huge, long = requests()
     assert 'only its headers were read' in thread(huge.id)[0].body
+    assert 'all but its headers' in thread(huge.id)[1].body  # the agents' note, in each one's language
     text = thread(long.id)[0].body
-    assert len(text) < 20_000 and 'more characters not kept' in text
+    assert len(text) < 20_000 and text.endswith('[…]')
+    assert 'the end of its text' in thread(long.id)[1].body
 
 
 def test_a_mail_is_processed_once_when_two_runs_read_it_at_the_same_time(dovecot: Dovecot, box) -> None:

@@ -3,8 +3,9 @@ that come with the mails are TicketAttachment rows (models/support.py)."""
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
@@ -65,5 +66,9 @@ class MailboxMail(SQLModel, table=True):
     subject: str = Field(default='', max_length=200)
     outcome: MailOutcome = Field(sa_type=string_enum(MailOutcome))
     reason: str | None = Field(default=None, max_length=500)  # why automatic or refused, in English
+    # its msgid and values when the app said it (backoffice/stored_text.py: 'sent by this app'), read in each reader's
+    # language; None: a header or a refusal as written (and rows before migration 0059)
+    reason_key: str | None = Field(default=None, max_length=500)
+    reason_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     ticket_id: int | None = Field(default=None, foreign_key='tickets.id', ondelete='SET NULL')
     received_at: datetime = Field(default_factory=utcnow)

@@ -136,7 +136,7 @@ MAILS = register(
             Column('subject', N_('Subject'), wrap=True),
             Column('outcome', N_('Outcome'), kind='choice', choices=OUTCOMES),
             Column('ticket_id', N_('Request'), kind='related', related=Topic.tickets, on_phone=False),
-            Column('reason', N_('Why'), wrap=True, sortable=False, on_phone=False),
+            Column('reason', N_('Why'), kind='stored_text', wrap=True, sortable=False, on_phone=False),
         ),
         card=Card(title='subject', status='outcome', secondary=('sender', 'received_at')),
         fields=(

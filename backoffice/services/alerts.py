@@ -19,6 +19,7 @@ from backoffice.kpi.registry import BY_KEY
 from backoffice.models import AlertDelivery, AlertEvent, AlertRule, User, utcnow
 from backoffice.permissions import can, require
 from backoffice.services import audit
+from backoffice.stored_text import sentence, word
 from backoffice.validation import whole
 
 MANAGE = 'alerts.manage'
@@ -102,7 +103,7 @@ def create_rule(*, session: Session, actor: User, data: dict[str, Any]) -> Alert
         rule.id,
         version=rule.version,
         changes=audit.diff({}, audit.snapshot(rule)),
-        summary=f'Alert rule {rule.name!r} on {rule.kpi}: {rule.kind} {rule.threshold}',
+        summary=_rule_said(rule),
     )
     _commit(session, rule.id)
     return rule
@@ -129,7 +130,7 @@ def update_rule(*, session: Session, actor: User, rule_id: int, data: dict[str, 
         rule.id,
         version=rule.version,
         changes=audit.diff(before, audit.snapshot(rule)),
-        summary=f'Alert rule {rule.name!r} on {rule.kpi}: {rule.kind} {rule.threshold}',
+        summary=_rule_said(rule),
     )
     _commit(session, rule.id)
     return rule
@@ -157,7 +158,14 @@ def snooze(*, session: Session, actor: User, rule_id: int, hours: float) -> Aler
     rule.snoozed_until = utcnow() + length if hours else None
     stamp(rule)
     session.add(rule)
-    audit.record(session, actor, 'alert_rule.snoozed', 'alert_rule', rule_id, summary=f'Snoozed for {hours} h')
+    audit.record(
+        session,
+        actor,
+        'alert_rule.snoozed',
+        'alert_rule',
+        rule_id,
+        summary=sentence(N_('Snoozed for {hours} h'), hours=stored_text.count(hours)),
+    )
     _commit(session, rule_id)
     return rule
 
@@ -168,7 +176,14 @@ def delete_rule(*, session: Session, actor: User, rule_id: int) -> None:
     rule.deleted_at = utcnow()
     stamp(rule)
     session.add(rule)
-    audit.record(session, actor, 'alert_rule.deleted', 'alert_rule', rule_id, summary=f'Alert rule {rule.name!r}')
+    audit.record(
+        session,
+        actor,
+        'alert_rule.deleted',
+        'alert_rule',
+        rule_id,
+        summary=sentence(N_('Alert rule “{name}”'), name=rule.name),
+    )
     _commit(session, rule_id)
 
 
@@ -243,3 +258,14 @@ def _rule(session: Session, rule_id: int) -> AlertRule:
 def _commit(session: Session, rule_id: int | None) -> None:
     events.after_commit(session, Topic.alerts, {'id': rule_id, 'action': 'changed'})
     session.commit()
+
+
+def _rule_said(rule: AlertRule) -> stored_text.Sentence:
+    """A rule saved, in the audit log: its name, KPI and condition, in each reader's language."""
+    return sentence(
+        N_('Alert rule “{name}” on {kpi}: {kind}, {threshold}'),
+        name=rule.name,
+        kpi=word(BY_KEY[rule.kpi].label) if rule.kpi in BY_KEY else rule.kpi,
+        kind=word(KINDS[rule.kind], lower=True) if rule.kind in KINDS else rule.kind,
+        threshold=stored_text.count(rule.threshold),
+    )

@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
-from backoffice import business_ids, changes
+from backoffice import business_ids, changes, stored_text
 from backoffice.bank_files import CsvMapping, ParsedStatement, UnreadableFile, line_identity, read_statement_file
 from backoffice.bank_files.csv_lines import guess_mapping, headers_of
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic
-from backoffice.i18n import _
+from backoffice.i18n import N_, _
 from backoffice.models import BankAccount, BankLine, BankStatement, LineStatus, User
 from backoffice.permissions import require
 from backoffice.services import audit, bank_match, bank_rules
+from backoffice.stored_text import counted, sentence
 
 MAX_LINES = 50_000  # one file; a bank exports a year of a busy account in far fewer
 KNOWN_CHUNK = 500  # identities looked up per query (SQLite's variable limit is far above)
@@ -98,7 +99,7 @@ def save_account(
         account.id,
         version=account.version,
         changes=audit.diff(before, after) if before else after,
-        summary=f'Bank account {name}',
+        summary=sentence(N_('Bank account {name}'), name=name),
     )
     changes.commit(session, (Topic.bank, {'action': 'account', 'id': account.id}))
     return account
@@ -238,8 +239,13 @@ def import_statement(
             'matched_by_rules': by_rules.matched,
             'missed_by_rules': by_rules.missed,
         },
-        summary=f'Statement {file_name} imported into {account.name}: '
-        f'{total_new} new lines, {total_known} already there',
+        summary=sentence(
+            N_('Statement {file} imported into {account}: {new}, {known} already there'),
+            file=file_name,
+            account=account.name,
+            new=counted(N_('{n} new line'), '{n} new lines', total_new),
+            known=stored_text.count(total_known),
+        ),
     )
     changes.commit(session, (Topic.bank, {'action': 'imported', 'account_id': account_id}))
     return ImportResult(

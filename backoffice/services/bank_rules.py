@@ -41,8 +41,21 @@ from backoffice.models import (
 from backoffice.permissions import PermissionDenied, require
 from backoffice.services import app_settings, audit, bank_match, payables, receivables
 from backoffice.services.bank_match import CATEGORIES, fold
+from backoffice.stored_text import sentence
 
 log = logging.getLogger(__name__)
+# what the audit log says of a rule that fired (set lines aside, or matched them) or found nothing to match, on an
+# import or applied again to the waiting lines: in each reader's language
+FIRED = {
+    ('import', True): N_('Bank rule {name} set lines aside on import'),
+    ('import', False): N_('Bank rule {name} matched lines on import'),
+    ('again', True): N_('Bank rule {name} set lines aside when applied to the waiting lines'),
+    ('again', False): N_('Bank rule {name} matched lines when applied to the waiting lines'),
+}
+MISSED = {
+    'import': N_('Bank rule {name} found no single invoice or bill on import'),
+    'again': N_('Bank rule {name} found no single invoice or bill when applied to the waiting lines'),
+}
 FIELDS = (
     'name',
     'reference_contains',
@@ -158,7 +171,7 @@ def save_rule(
         rule.id,
         version=rule.version,
         changes=audit.diff(before, after) if before else after,
-        summary=f'Bank rule {rule.name}',
+        summary=sentence(N_('Bank rule {name}'), name=rule.name),
     )
     changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule.id}))
     return rule
@@ -193,7 +206,10 @@ def switch_rule(*, session: Session, actor: User, rule_id: int, active: bool, ve
             rule_id,
             version=rule.version,
             changes={'active': rule.active},
-            summary=f'Bank rule {rule.name} switched {"on" if rule.active else "off"}',
+            summary=sentence(
+                N_('Bank rule {name} switched on') if rule.active else N_('Bank rule {name} switched off'),
+                name=rule.name,
+            ),
         )
     changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
     return rule
@@ -214,7 +230,13 @@ def move_rule(*, session: Session, actor: User, rule_id: int, step: int) -> None
             rule.position = position
             session.add(rule)
     audit.record(
-        session, actor, 'bank_rule.moved', 'bank_rules', rule_id, changes={'step': step}, summary='Bank rule moved'
+        session,
+        actor,
+        'bank_rule.moved',
+        'bank_rules',
+        rule_id,
+        changes={'step': step},
+        summary=sentence(N_('Bank rule moved')),
     )
     changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
 
@@ -226,7 +248,13 @@ def delete_rule(*, session: Session, actor: User, rule_id: int, version: int | N
     name = rule.name
     session.delete(rule)
     audit.record(
-        session, actor, 'bank_rule.deleted', 'bank_rules', rule_id, changes={'name': name}, summary=f'Bank rule {name}'
+        session,
+        actor,
+        'bank_rule.deleted',
+        'bank_rules',
+        rule_id,
+        changes={'name': name},
+        summary=sentence(N_('Bank rule {name}'), name=name),
     )
     changes.commit(session, (Topic.bank, {'action': 'rule', 'id': rule_id}))
 
@@ -292,7 +320,7 @@ def apply(session: Session, actor: User, line_ids: Iterable[int], *, again: bool
             rule.last_fired_at = now
             done.set_aside += 1
     missed: dict[int | None, int] = {}
-    when = ' when applied to the waiting lines' if again else ' on import'
+    when = 'again' if again else 'import'
     if to_match:
         today = shop_today(app_settings.time_zone())
         for line_id, rule in to_match:
@@ -316,11 +344,9 @@ def apply(session: Session, actor: User, line_ids: Iterable[int], *, again: bool
                 'bank_rules',
                 rule.id,
                 changes={'fired_count': rule.fired_count, 'missed_count': rule.missed_count},
-                summary=f'Bank rule {rule.name} '
-                + ('set lines aside' if rule.outcome == RuleOutcome.set_aside else 'matched lines')
-                + when
-                if fired
-                else f'Bank rule {rule.name} found no single invoice or bill' + when,
+                summary=sentence(
+                    FIRED[when, rule.outcome == RuleOutcome.set_aside] if fired else MISSED[when], name=rule.name
+                ),
             )
     return done
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, or_, select
 
 from backoffice import changes, formatting
@@ -300,6 +302,8 @@ def invite(
     if member is None:
         member = CompanyMember(company_id=company_id, customer_id=customer.id or 0, role=wanted)
     else:  # a membership left over from a company they were moved away from, or one that ended
+        if member.company_id != company_id:  # the other company keeps what they did while its member
+            _keep_period(session, member)
         member.company_id, member.role = company_id, wanted
         stamp(member)
     member.accepted_at = None if portal else now
@@ -470,6 +474,37 @@ def _withdraw(session: Session, member: CompanyMember) -> None:
     member.accepted_at = member.ended_at  # answered again (accepted_at is read as "answered or not" only)
     stamp(member)
     session.add(member)
+
+
+@event.listens_for(OrmSession, 'before_flush')
+def _moved_contacts_leave(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """A contact moved to another company (or made private), whichever path moves them — their form, the API, an
+    import, a revert —, is a member of their former company no more: the membership ends then, so what they do from
+    then on (with the other company, or back with this one) is never their former company's, and what they did as its
+    member stays its. Moved back, they are its contact again, a member again only once invited again."""
+    moved = []
+    for record in session.dirty:
+        if isinstance(record, Customer):
+            before = inspect(record).attrs.company_id.history.deleted
+            if before and before[0] is not None and before[0] != record.company_id:
+                moved.append((record.id, before[0]))
+    if not moved:
+        return
+    now = utcnow()
+    with session.no_autoflush:
+        for customer_id, company_id in moved:
+            member = session.scalars(
+                select(CompanyMember).where(
+                    CompanyMember.customer_id == customer_id,
+                    CompanyMember.company_id == company_id,
+                    col(CompanyMember.accepted_at).is_not(None),
+                    col(CompanyMember.ended_at).is_(None),
+                )
+            ).first()
+            if member is not None:
+                member.ended_at = now
+                stamp(member)
+                session.add(member)
 
 
 def _keep_period(session: Session, member: CompanyMember) -> None:

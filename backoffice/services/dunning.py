@@ -15,7 +15,7 @@ from email.utils import formataddr, make_msgid
 
 from sqlmodel import Session, col, select
 
-from backoffice import events, formatting, i18n
+from backoffice import events, formatting, i18n, stored_text
 from backoffice.config import Settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, ServiceError
@@ -26,6 +26,7 @@ from backoffice.models import Customer, Invoice, Order, Reminder, ReminderStatus
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, documents, mail, orders, receivables
 from backoffice.services.invoice_issue import language_of
+from backoffice.stored_text import sentence
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,27 @@ DEFAULT_BODY = N_(
     'grateful for your payment.\n\nThe invoice is attached.'
 )
 PLACEHOLDER = re.compile(r'\{(invoice|amount|due|days)\}')
+# what the order's timeline and the audit log say of a reminder, in each reader's language; entries written before
+# (their English text only) read the same, recognised by their words (stored_text.formerly_plain)
+WAITS = N_('Payment reminder {level} for invoice {invoice} waits for review')
+QUEUED = N_('Payment reminder {level} for invoice {invoice} queued')
+APPROVED = N_('Payment reminder {level} for {invoice} approved')
+CANCELLED = N_('Payment reminder {level} for {invoice} cancelled')
+SENT = N_('Payment reminder {level} sent to {email}')
+NOT_SENT = N_('Payment reminder {level} could not be sent: {error}')
+PAID_BEFORE = N_('Payment reminder {level} not sent: the invoice is paid')
+WRITTEN = {
+    ReminderStatus.review: N_('Payment reminder {level} for order {order} written: waits for review'),
+    ReminderStatus.queued: N_('Payment reminder {level} for order {order} written: queued'),
+}
+DECIDED = {
+    True: N_('Payment reminder {level} for invoice {invoice} approved'),
+    False: N_('Payment reminder {level} for invoice {invoice} cancelled'),
+}
+for _said in (*DECIDED.values(), WAITS, QUEUED, APPROVED, CANCELLED, SENT, NOT_SENT, PAID_BEFORE):  # 'for invoice …'
+    stored_text.formerly_plain(_said)  # before 'for …': the longer words first
+for _status, _said in WRITTEN.items():
+    stored_text.formerly_plain(_said, 'Payment reminder {level} for order {order} (' + _status.value + ')')
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,7 @@ def queue_reminders(*, session: Session, today: date | None = None) -> list[int]
                 'reminder.written',
                 'reminders',
                 reminder.id,
-                summary=f'Payment reminder {reminder.level} for order {reminder.order_id} ({reminder.status.value})',
+                summary=sentence(WRITTEN[reminder.status], level=reminder.level, order=reminder.order_id),
             )
         events.after_commit(session, Topic.receivables, {'action': 'reminders', 'count': len(made)})
     session.commit()
@@ -127,10 +149,8 @@ def _write(session: Session, item: receivables.OpenItem, level: Level, status: R
     session.add(reminder)
     order = session.get(Order, item.order_id)
     if order is not None:
-        said = 'waits for review' if status == ReminderStatus.review else 'queued'
-        orders.log_event(
-            session, order, 'reminder', f'Payment reminder {level.level} for invoice {item.number} {said}', None
-        )
+        said = WAITS if status == ReminderStatus.review else QUEUED
+        orders.log_event(session, order, 'reminder', sentence(said, level=level.level, invoice=item.number), None)
     return reminder
 
 
@@ -192,14 +212,20 @@ def decide(*, session: Session, actor: User, reminder_id: int, approve: bool) ->
     said = 'approved' if approve else 'cancelled'
     order = session.get(Order, reminder.order_id)
     if order is not None:
-        orders.log_event(session, order, 'reminder', f'Payment reminder {reminder.level} for {number} {said}', actor)
+        orders.log_event(
+            session,
+            order,
+            'reminder',
+            sentence(APPROVED if approve else CANCELLED, level=reminder.level, invoice=number),
+            actor,
+        )
     audit.record(
         session,
         actor,
         f'reminder.{said}',
         'reminders',
         reminder.id,
-        summary=f'Payment reminder {reminder.level} for invoice {number} {said}',
+        summary=sentence(DECIDED[approve], level=reminder.level, invoice=number),
     )
     events.after_commit(session, Topic.receivables, {'action': said, 'reminder_id': reminder.id})
     session.commit()
@@ -277,9 +303,9 @@ def _mark(reminder_id: int | None, error: BaseException | None, *, cancelled: bo
         order = session.get(Order, reminder.order_id)
         if order is not None and outcome != 'retry':
             text = {
-                'sent': f'Payment reminder {reminder.level} sent to {reminder.email}',
-                'failed': f'Payment reminder {reminder.level} could not be sent: {reminder.delivery_error}',
-                'cancelled': f'Payment reminder {reminder.level} not sent: the invoice is paid',
+                'sent': sentence(SENT, level=reminder.level, email=reminder.email),
+                'failed': sentence(NOT_SENT, level=reminder.level, error=reminder.delivery_error or ''),
+                'cancelled': sentence(PAID_BEFORE, level=reminder.level),
             }[outcome]
             orders.log_event(session, order, 'reminder', text, None)
         session.commit()

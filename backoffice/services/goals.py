@@ -23,6 +23,7 @@ from backoffice.kpi.registry import BY_KEY
 from backoffice.models import CheckIn, KeyResult, Objective, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit
+from backoffice.stored_text import Sentence, count, day, sentence, word
 
 MANAGE = 'goals.manage'
 READ = 'kpis.read'  # everyone who sees the dashboard reads the goals
@@ -191,7 +192,7 @@ def create_objective(*, session: Session, actor: User, data: dict[str, Any]) -> 
         objective.id,
         version=objective.version,
         changes=audit.diff({}, audit.snapshot(objective)),
-        summary=f'Objective {title!r} for {first} to {last}',
+        summary=sentence(N_('Objective “{title}”, {first} to {last}'), title=title, first=day(first), last=day(last)),
     )
     _commit(session, objective.id)
     return objective
@@ -215,7 +216,7 @@ def add_key_result(*, session: Session, actor: User, objective_id: int, data: di
         'objective',
         objective_id,
         changes=audit.diff({}, audit.snapshot(result)),
-        summary=f'Key result {title!r}: {kpi or "manual"} from {baseline} to {target}',
+        summary=_key_result_said(title, kpi, baseline, target),
     )
     _commit(session, objective_id)
     return result
@@ -243,7 +244,7 @@ def update_key_result(
         'objective',
         result.objective_id,
         changes=audit.diff(before, audit.snapshot(result)),
-        summary=f'Key result {result.title!r}: {result.kpi or "manual"} from {result.baseline} to {result.target}',
+        summary=_key_result_said(result.title, result.kpi, result.baseline, result.target),
     )
     _commit(session, result.objective_id)
     return result
@@ -317,7 +318,9 @@ def check_in(
         'key_result.checked_in',
         'objective',
         objective.id,
-        summary=f'Check-in on {result.title!r}: confidence {confidence}/10',
+        summary=sentence(
+            N_('Check-in on “{title}”: confidence {confidence}/10'), title=result.title, confidence=confidence
+        ),
     )
     _commit(session, objective.id)
     return entry
@@ -333,7 +336,12 @@ def delete_objective(*, session: Session, actor: User, objective_id: int) -> Non
     stamp(objective)
     session.add(objective)
     audit.record(
-        session, actor, 'objective.deleted', 'objective', objective_id, summary=f'Objective {objective.title!r}'
+        session,
+        actor,
+        'objective.deleted',
+        'objective',
+        objective_id,
+        summary=sentence(N_('Objective “{title}”'), title=objective.title),
     )
     _commit(session, objective_id)
 
@@ -410,3 +418,14 @@ def _number(value: Any, field: str, errors: dict[str, str]) -> float | None:
 def _commit(session: Session, objective_id: int | None) -> None:
     events.after_commit(session, Topic.goals, {'id': objective_id, 'action': 'changed'})
     session.commit()
+
+
+def _key_result_said(title: str, kpi: str | None, baseline: Any, target: Any) -> Sentence:
+    """A key result saved, in the audit log: its measure (a KPI's name, or a number kept by hand) and its span."""
+    return sentence(
+        N_('Key result “{title}”: {measure} from {baseline} to {target}'),
+        title=title,
+        measure=word(BY_KEY[kpi].label, lower=True) if kpi in BY_KEY else word(N_('a number typed by hand')),
+        baseline=count(baseline),
+        target=count(target),
+    )

@@ -129,15 +129,17 @@ class PortalDocument:
     said: str  # which version they accepted and when, or that they have not
     may_accept: bool  # the version in force is not accepted yet
     flagged: bool  # a new version of a document they accepted before: the portal points it out
+    history: tuple[str, ...] = ()  # each version they accepted, when and where, the most recent first
 
 
 def for_portal(*, session: Session, actor: PortalActor, now: datetime | None = None) -> list[PortalDocument]:
     """Every legal document on the front office now (a version in force), by title, each with the version the
-    customer last accepted and when."""
+    customer last accepted and when, and every version they accepted (when, and whether through the shop or here)."""
     now = now or utcnow()
     shown = []
     for entry, version in _in_force_now(session, now):
-        accepted = _last_accepted(session, actor.customer_id, entry.id)
+        history = _history(session, actor.customer_id, entry.id)
+        accepted = history[0] if history else None
         current = accepted is not None and accepted.number == version.number
         if accepted is None:
             said = _('You have not accepted this document yet.')
@@ -161,6 +163,14 @@ def for_portal(*, session: Session, actor: PortalActor, now: datetime | None = N
                 said=said,
                 may_accept=not current,
                 flagged=accepted is not None and not current,
+                history=tuple(
+                    _('Version {number}: accepted on {when}, {source}').format(
+                        number=row.number,
+                        when=formatting.when(row.accepted_at),
+                        source=_(SOURCES.get(row.source, row.source)),
+                    )
+                    for row in history
+                ),
             )
         )
     return shown
@@ -314,12 +324,15 @@ def _in_force_now(session: Session, now: datetime) -> list[tuple[ContentEntry, L
     return found
 
 
-def _last_accepted(session: Session, customer_id: int, document_id: int | None) -> LegalAcceptance | None:
-    return session.exec(
-        select(LegalAcceptance)
-        .where(LegalAcceptance.customer_id == customer_id, LegalAcceptance.document_id == document_id)
-        .order_by(col(LegalAcceptance.number).desc(), col(LegalAcceptance.id).desc())
-    ).first()
+def _history(session: Session, customer_id: int, document_id: int | None) -> list[LegalAcceptance]:
+    """The customer's acceptances of a document, the highest version first (the one that counts)."""
+    return list(
+        session.exec(
+            select(LegalAcceptance)
+            .where(LegalAcceptance.customer_id == customer_id, LegalAcceptance.document_id == document_id)
+            .order_by(col(LegalAcceptance.number).desc(), col(LegalAcceptance.id).desc())
+        )
+    )
 
 
 def _earlier(session: Session, customer_id: int | None, version_id: int | None) -> LegalAcceptance | None:

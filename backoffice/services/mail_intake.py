@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from backoffice import imap_client, inbound_mail, secret_box
+from backoffice import imap_client, inbound_mail, secret_box, stored_text
 from backoffice.db import held_commits, read_session, session_scope
 from backoffice.errors import NotFound, ValidationFailed
 from backoffice.events import Topic, after_commit
@@ -38,7 +38,7 @@ from backoffice.models import (
 )
 from backoffice.services import app_settings, mailboxes, ticket_attachments, tickets
 from backoffice.services.ticket_input import SUBJECT_MAX
-from backoffice.stored_text import joined, sentence
+from backoffice.stored_text import Sentence, joined, sentence, size
 from backoffice.validation import name_problem
 
 log = logging.getLogger(__name__)
@@ -124,11 +124,9 @@ def poll_mailbox(mailbox_id: int, *, limit: int = BATCH) -> Counter[str]:
 def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_large: int | None = None) -> Taken:
     """One mail, in one transaction with its key. `too_large`: the mail's size when only its headers were read."""
     mail = inbound_mail.read(raw)
-    if too_large is not None:
-        mail.text = (
-            f'[This mail is {too_large / 1024 / 1024:.1f} MB, over the {MAX_MAIL_BYTES / 1024 / 1024:.1f} MB a '
-            'support mailbox reads: only its headers were read. Open it in the mailbox itself.]'
-        )
+    if too_large is not None:  # said in the note on the request, in each agent's language
+        mail.text = ''
+        mail.skipped.insert(0, sentence(HEADERS_ONLY, size=size(too_large), limit=size(MAX_MAIL_BYTES)))
     key = message_key(mail.message_id, mailbox_id, uid_validity, uid)
     known = {'mailbox_id': mailbox_id, 'message_key': key, 'uid': uid, 'sender': mail.sender, 'subject': mail.subject}
     record = MailboxMail(**_fitted(known), outcome=MailOutcome.opened)
@@ -147,7 +145,10 @@ def process(*, mailbox_id: int, uid: int, uid_validity: int, raw: bytes, too_lar
                 mail.automatic = own
             if mail.bounce or mail.automatic:
                 record.outcome = MailOutcome.bounce if mail.bounce else MailOutcome.auto_reply
-                record.reason = (mail.bounce or mail.automatic or '')[:500]
+                reason, record.reason_key, record.reason_params = stored_text.stored(
+                    mail.bounce or mail.automatic or ''
+                )
+                record.reason = reason[:500]
                 ticket = _replied_ticket(session, mail, any_sender=True)
                 record.ticket_id = ticket.id if ticket else None
             else:
@@ -207,7 +208,7 @@ def _into_thread(
     session: Session, mailbox: Mailbox, mail: inbound_mail.IncomingMail, written: list[Path]
 ) -> tuple[int, MailOutcome]:
     """The request this mail joins, or the one it opens; its message carries the mail's id and attachments."""
-    body = _body(mail)
+    body, body_key, body_params = stored_text.stored(_body(mail))
     ticket = _replied_ticket(session, mail, any_sender=False)
     with held_commits(session):
         if ticket is not None:
@@ -231,6 +232,7 @@ def _into_thread(
             outcome = MailOutcome.opened
     assert message.id is not None and ticket.id is not None
     message.email_message_id = (mail.message_id or '')[:500] or None
+    message.body_key, message.body_params = body_key, body_params  # the app's words for a mail without text
     session.add(message)
     files = [ticket_attachments.from_mail(a.file_name, a.data, a.content_type) for a in mail.attachments]
     written.extend(ticket_attachments.store(session, ticket_id=ticket.id, message_id=message.id, files=files))
@@ -245,9 +247,12 @@ def _into_thread(
 
 
 NOT_KEPT = N_('Not kept from this email: {skipped}')
+HEADERS_ONLY = N_(
+    'all but its headers: it is {size}, over the {limit} a support mailbox reads; open it in the mailbox itself'
+)
 
 
-def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
+def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> Sentence | None:
     """Why this mail is one the app sent itself (a copy that came back to the support mailbox): never a request, or
     the app would answer itself in a loop."""
     if (
@@ -261,10 +266,10 @@ def _our_own(session: Session, mail: inbound_mail.IncomingMail) -> str | None:
             .limit(1)
         ).first()
     ):
-        return 'sent by this app'
+        return sentence(N_('sent by this app'))
     support = app_settings.value(session=session, key='support_email')
     if support and mail.sender == str(support).lower():
-        return 'from the support address itself'
+        return sentence(N_('from the support address itself'))
     return None
 
 
@@ -293,11 +298,13 @@ def _replied_ticket(session: Session, mail: inbound_mail.IncomingMail, *, any_se
     return ticket
 
 
-def _body(mail: inbound_mail.IncomingMail) -> str:
-    text = mail.text
-    if not text:
-        text = _('(no text: see the attachments)') if mail.attachments else _('(empty message)')
-    return text
+def _body(mail: inbound_mail.IncomingMail) -> str | Sentence:
+    """The mail's text as written; when it has none, the app's words for that, read in each reader's language."""
+    if mail.text:
+        return mail.text
+    if any(said.key == HEADERS_ONLY for said in mail.skipped):
+        return sentence(N_('(too large to be read here: only its headers were read)'))
+    return sentence(N_('(no text: see the attachments)') if mail.attachments else N_('(empty message)'))
 
 
 def _fitted(known: dict) -> dict:

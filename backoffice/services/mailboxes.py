@@ -16,10 +16,23 @@ from backoffice.i18n import N_, _, ngettext
 from backoffice.models import Mailbox, MailboxSecurity, Role, TicketType, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit
-from backoffice.stored_text import sentence
+from backoffice.stored_text import joined, sentence, word
 from backoffice.validation import name_problem
 
 PERMISSION = 'settings.manage'
+# a mailbox's fields as its form names them, for the audit log's word on a change (read in each reader's language)
+FIELD_WORDS = {
+    'name': N_('Name'),
+    'host': N_('IMAP server'),
+    'security': N_('Security'),
+    'port': N_('Port'),
+    'username': N_('User'),
+    'secret': N_('Password'),
+    'folder': N_('Folder'),
+    'default_type': N_('Type of the requests it opens'),
+    'default_assignee_id': N_('Assign its requests to'),
+    'is_active': N_('Active'),
+}
 DEFAULT_PORTS = {MailboxSecurity.tls: 993, MailboxSecurity.starttls: 143}
 
 
@@ -99,7 +112,14 @@ def update_mailbox(
         mailbox.id,
         version=mailbox.version,
         changes=diff,
-        summary=f'Changed mailbox {mailbox.name!r}: {", ".join(sorted(diff) or ["password"])}',
+        summary=sentence(
+            N_('Changed mailbox {name}: {fields}'),
+            name=mailbox.name,
+            fields=joined(
+                [word(FIELD_WORDS[name], lower=True) for name in sorted(diff) if name in FIELD_WORDS]
+                or [word(FIELD_WORDS['secret'], lower=True)]
+            ),
+        ),
     )
     commit(session, (Topic.mailboxes, {'id': mailbox.id, 'action': 'updated'}))
     return mailbox

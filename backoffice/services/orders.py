@@ -34,6 +34,7 @@ from backoffice.models import (
     User,
     utcnow,
 )
+from backoffice.payment_providers.base import message_said
 from backoffice.permissions import require
 from backoffice.services import app_settings, audit, customers, invoice_issue, numbering, stock
 from backoffice.stored_text import Sentence, money, sentence, word
@@ -671,8 +672,15 @@ def log_event(session: Session, order: Order, kind: str, text: str | Sentence, a
 
 def timeline_text(event: OrderEvent) -> str:
     """A timeline entry in the reader's language, its amounts and dates in their format (an entry written before
-    entries kept their msgid: its English text, translated when it is a known one such as 'Packed')."""
-    return stored_text.show(event.text, event.text_key, event.text_params)
+    entries kept their msgid: its English text, translated when it is a known one such as 'Packed'). A gateway's
+    failure inside it (`{message}`), stored in the words of whoever was acting before failures were stored in English,
+    reads in the reader's language too."""
+    params = event.text_params
+    if event.text_key and params and isinstance(params.get('message'), str):
+        said = message_said(params['message'])
+        if isinstance(said, Sentence):
+            params = {**params, 'message': said.as_json()}
+    return stored_text.show(event.text, event.text_key, params)
 
 
 def save(

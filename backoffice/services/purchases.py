@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from backoffice import changes, formatting
+from backoffice import changes, formatting, stored_text
 from backoffice.errors import NotFound, ServiceError, ValidationFailed
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
@@ -26,7 +26,26 @@ from backoffice.models import (
 )
 from backoffice.permissions import require
 from backoffice.services import audit, stock
-from backoffice.stored_text import count, sentence
+from backoffice.stored_text import counted, sentence
+
+# audit summaries; their counts in the reader's plural form ('1 line', '2 lines'; plurals in declared-plurals.po)
+ORDERED_LINES = N_('Ordered purchase {purchase} from {supplier}: {lines}')
+RECEIVED_LINES = N_('Received purchase {purchase} from {supplier}: {lines}')
+RECEIVED_PART = N_('Received part of purchase {purchase} from {supplier}: {items}')
+LINES = (N_('{n} line'), '{n} lines')
+ITEMS = (N_('{n} item'), '{n} items')
+# entries written before said '{lines} lines' ('1 lines'): read as the sentences above
+stored_text.reworded(
+    N_('Ordered purchase {purchase} from {supplier}: {lines} lines'), ORDERED_LINES, counted_as={'lines': LINES}
+)
+stored_text.reworded(
+    N_('Received purchase {purchase} from {supplier}: {lines} lines'), RECEIVED_LINES, counted_as={'lines': LINES}
+)
+stored_text.reworded(
+    N_('Received part of purchase {purchase} from {supplier}: {items} items'),
+    RECEIVED_PART,
+    counted_as={'items': ITEMS},
+)
 
 
 class AlreadyReceived(ServiceError):
@@ -85,12 +104,10 @@ def create_purchase(
         'purchases',
         purchase.id,
         summary=sentence(
-            N_('Received purchase {purchase} from {supplier}: {lines} lines')
-            if received
-            else N_('Ordered purchase {purchase} from {supplier}: {lines} lines'),
+            RECEIVED_LINES if received else ORDERED_LINES,
             purchase=label(purchase),
             supplier=purchase.supplier or '?',
-            lines=count(len(wanted)),
+            lines=counted(*LINES, len(wanted)),
         ),
     )
     _commit(session, purchase, 'received' if received else 'ordered', changed)
@@ -164,10 +181,10 @@ def receive(*, session: Session, actor: User, purchase_id: int, quantities: dict
         summary=sentence(
             N_('Received purchase {purchase} from {supplier}')
             if purchase.status == PurchaseStatus.received
-            else N_('Received part of purchase {purchase} from {supplier}: {items} items'),
+            else RECEIVED_PART,
             purchase=label(purchase),
             supplier=purchase.supplier or '?',
-            items=count(sum(arriving.values())),
+            items=counted(*ITEMS, sum(arriving.values())),
         ),
     )
     _commit(session, purchase, 'received', changed)

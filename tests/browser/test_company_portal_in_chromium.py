@@ -100,6 +100,9 @@ def test_the_company_tab_and_the_address_book_at_a_phones_and_a_desktops_width(
                 settle(driver)
                 assert 'Version 2 is new: read it and accept it.' in card.text
                 assert f'Disputes: {HOSTILE}' in card.text  # the text, open to read, as written
+                card.find_element(By.XPATH, ".//*[text()='Your acceptance (1)']").click()  # the history, unfolded
+                settle(driver)
+                assert 'Version 1: accepted on ' in card.text and ', via the shop' in card.text
             driver.save_screenshot(str(ARTIFACTS / f'portal-b2b-{name}-{width}.png'))
             assert no_horizontal_overflow(driver), f'the portal page {path} overflows sideways at {width} px'
             current = driver.find_elements(By.CSS_SELECTOR, 'nav a[aria-current="page"]')

@@ -110,6 +110,15 @@ def test_the_mailboxes_and_a_mailed_request_at_390_and_1440(driver: WebDriver, s
         driver.execute_script("[...document.querySelectorAll('.resource-table')].pop().scrollIntoView()")
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'mailboxes-log-{width}.png'))
+        visible_text(driver, 'Undelivered Mail Returned to Sender').click()  # a received mail's record opens
+        button(driver, 'Close')
+        settle(driver)
+        reason = driver.execute_script("return [...document.querySelectorAll('textarea')].map(t => t.value)")
+        assert 'from mailer-daemon@mx.example.com' in reason  # why it opened no request
+        driver.save_screenshot(str(ARTIFACTS / f'received-mail-{width}.png'))
+        assert no_horizontal_overflow(driver), f'a received mail overflows sideways at {width} px'
+        button(driver, 'Close').click()
+        settle(driver)
         driver.execute_script('window.scrollTo(0, 0)')
         button(driver, 'New mailbox').click()
         visible_text(driver, 'Type of the requests it opens')
