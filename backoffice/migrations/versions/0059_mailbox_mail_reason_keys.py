@@ -4,7 +4,7 @@ stored_text.py) beside the English `reason`, so each reader reads it in their la
 a refusal, has no key; older rows keep none and show their stored text.
 
 Revision ID: 0059
-Revises: 0057
+Revises: 0058
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0059'
-down_revision: str | None = '0057'
+down_revision: str | None = '0058'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
