@@ -509,6 +509,10 @@ class OrderScreen:
                 ui.button(_('Cancel order'), icon='cancel', on_click=self._cancel_dialog).props(
                     'outline color=negative'
                 ).mark('cancel-order')
+        if 'cancel' in allowed and orders.refunded_in_full(order):  # why Pack and Ship are gone
+            ui.label(_('Everything paid was refunded: it is not sent. Cancel the order to free its stock.')).classes(
+                'text-sm text-amber-800'
+            ).mark('refunded-in-full')
 
     # --- dialogs and calls ------------------------------------------------------------------------------------------
 

@@ -3,9 +3,12 @@ made for the ticked orders or for all the orders matching the list, up to a cap 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -17,6 +20,7 @@ from backoffice.services import documents, orders
 from .support.factories import fresh, make_product, make_user, place
 from .support.lists import rows_show
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 
 @pytest.fixture
@@ -121,3 +125,40 @@ async def test_a_pick_list_of_all_matching_orders_and_the_cap_explained(user: Us
     monkeypatch.setattr(documents, 'MAX_PICK_ORDERS', 3)
     user.find(marker='bulk-pick-list').click()
     await user.should_see('A pick list takes at most 3 orders; 4 match: narrow the list', retries=40)
+
+
+def newest(user: User, marker: str) -> ui.element:
+    return max(user.find(marker=marker).elements, key=lambda element: element.id)
+
+
+HOSTILE = 'Ring twice: "back door" <script>alert(1)</script>'
+
+
+async def test_a_phone_order_gets_a_line_discount_and_a_note_which_editing_the_draft_keeps(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        draft = orders.create_draft(
+            session=session,
+            actor=manager,
+            data={'email': 'ann@example.com', 'lines': [{'sku': 'MUG', 'quantity': 2}]},
+        )
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-discount-0').type('12,5')  # a decimal comma, as a French operator types it
+    user.find(marker='draft-note').type(HOSTILE)
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    await user.should_see(marker='order-note', retries=40)  # the page shows the saved draft
+    note = user.find(marker='order-note').elements.pop()
+    assert HOSTILE in {label.text for label in note.descendants() if isinstance(label, ui.label)}
+    saved = fresh(draft.id)
+    # 2 × 25.00 = 50.00, less 12.5 % = 43.75, + shipping 4.90, + 20 % VAT on both: 52.50 + 5.88 = 58.38
+    assert (saved.discount_total, saved.note, saved.total) == (Decimal('6.25'), HOSTILE, Decimal('58.38'))
+    user.find(marker='edit-draft').click()  # opened again: the discount and the note are there, saved as they were
+    # the first dialog's fields stay until the browser says it is hidden: the newest ones are the reopened dialog's
+    assert newest(user, 'draft-discount-0').value == '12.5'
+    UserInteraction(user, {newest(user, 'create-draft')}, None).click()
+    await eventually(lambda: fresh(draft.id).version > saved.version)
+    again = fresh(draft.id)
+    assert (again.discount_total, again.note, again.total) == (Decimal('6.25'), HOSTILE, Decimal('58.38'))

@@ -99,6 +99,11 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
     user.find('Pick list').click()
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+    user.find(marker='amount').elements.pop().set_value('60.00')  # everything back, before it was packed
+    user.find(marker='dialog-submit').click()
+    await user.should_see('Everything paid was refunded: it is not sent. Cancel the order to free its stock.')
+    assert 'Mark packed' not in {button.text for button in user.find(ui.button).elements}
+    await user.should_see(marker='cancel-order')
 
 
 async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:

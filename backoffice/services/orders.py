@@ -82,6 +82,8 @@ def allowed_actions(
     still come back (returns.anything_returnable); once everything has been returned, no return is offered."""
     status = order.status
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
+        allowed -= {'pack', 'ship'}
     if status == OrderStatus.draft:
         allowed.add('edit_draft')
     if order.paid_total > order.refunded_total:
@@ -126,6 +128,15 @@ class LineIn(BaseModel):
     product_id: int | None = None
     quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)  # '1,5' refused, never read as 15
     discount_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal('0')
+
+    @field_validator('discount_percent', mode='before')
+    @classmethod
+    def _typed_percent(cls, value: Any) -> Any:
+        """A percent as staff type it in the draft form: '12,5' (French), '12.5 %', or nothing for none."""
+        if not isinstance(value, str):
+            return value
+        typed = ''.join(value.split()).removesuffix('%').replace(',', '.')
+        return typed or Decimal('0')
 
 
 class OrderIn(BaseModel):
@@ -242,6 +253,7 @@ def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.packed)
+    check_goods_may_leave(order)
     before = audit.snapshot(order)
     order.status = OrderStatus.packed
     return save(session, actor, order, before, 'packed', sentence(N_('Packed')))
@@ -260,6 +272,7 @@ def ship(
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.shipped)
+    check_goods_may_leave(order)
     tracking_number = ''.join(str(tracking_number or '').split())[:80]
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
@@ -290,6 +303,22 @@ def ship(
     )
     save(session, actor, order, before, 'shipped', text, topics=(Topic.stock,))
     return shipment
+
+
+def refunded_in_full(order: Order) -> bool:
+    """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
+    return order.paid_total > 0 and order.refunded_total >= order.paid_total
+
+
+def check_goods_may_leave(order: Order) -> None:
+    """An order refunded in full is not packed or shipped: its goods would leave for free (it cannot take a new
+    payment either, its total having been paid once); cancelling it frees its stock."""
+    if order.status in (OrderStatus.paid, OrderStatus.packed) and refunded_in_full(order):
+        raise IllegalTransition(
+            _('Order {number} was refunded in full: it is not sent; cancel it to free its stock').format(
+                number=order.number
+            )
+        )
 
 
 def may_correct_tracking(shipment: Shipment) -> bool:
@@ -504,6 +533,15 @@ def last_carrier(*, session: Session, actor: User) -> int | None:
         .order_by(col(Shipment.id).desc())
         .limit(1)
     ).first()
+
+
+def discount_percent(line: OrderLine) -> Decimal:
+    """The percent a line's discount was given as (the line keeps the amount): what the draft form shows again, so
+    that saving a draft unchanged prices it as before."""
+    gross = line.unit_price * line.quantity
+    if not line.discount or not gross:
+        return Decimal('0')
+    return (line.discount * 100 / gross).quantize(CENT, ROUND_HALF_UP)
 
 
 def reserved_by(lines: list[OrderLine]) -> dict[int, int]:

@@ -174,8 +174,8 @@ def refund(
                 ).format(
                     amount=amount_in_words(refundable, order.currency),
                     number=order.number,
-                    paid=amount_in_words(order.paid_total),
-                    refunded=amount_in_words(order.refunded_total),
+                    paid=amount_in_words(order.paid_total, order.currency),
+                    refunded=amount_in_words(order.refunded_total, order.currency),
                 )
             }
         )
