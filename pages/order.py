@@ -54,6 +54,7 @@ class Loaded:
     returns: list
     return_lines: dict[int, list]
     events: list
+    authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
     company: tuple[int, str] | None  # the customer's company: id and name
     on_terms: bool  # the customer has payment terms: invoiced before paying
     returnable: bool  # some of its items can still come back
@@ -64,6 +65,7 @@ def load(session, user: User, number: str) -> Loaded:
     order = orders.get_order(session=session, actor=user, number=number)
     found = returns.returns_of(session=session, actor=user, order_id=order.id)
     lines = orders.order_lines(session, order.id)
+    events = orders.timeline(session=session, actor=user, order_id=order.id)
     return Loaded(
         order=order,
         lines=lines,
@@ -77,7 +79,8 @@ def load(session, user: User, number: str) -> Loaded:
         last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
-        events=orders.timeline(session=session, actor=user, order_id=order.id),
+        events=events,
+        authors=orders.authors(session=session, actor=user, events=events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
         returnable=returns.anything_returnable(session, order.id or 0, lines),
@@ -98,6 +101,7 @@ class OrderScreen:
             return
         self.box = ui.column().classes('w-full gap-4')
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
+        self._typed_note = ''  # the timeline's note being written
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -152,10 +156,42 @@ class OrderScreen:
                     self._shipping_and_returns()
                 with ui.column().classes('w-full lg:w-1/3 gap-1'):
                     ui.label(_('Timeline')).classes('font-medium')
+                    if self.may_write:
+                        self._note_form()
                     for event in reversed(data.events):
                         with ui.column().classes('gap-0').mark('timeline-entry'):
-                            ui.label(orders.timeline_text(event)).classes('text-sm break-words')
-                            ui.label(when(event.created_at)).classes('text-xs text-gray-500')
+                            ui.label(orders.timeline_text(event)).classes('text-sm break-words whitespace-pre-line')
+                            author = data.authors.get(event.actor_id) if event.actor_id is not None else None
+                            ui.label(
+                                _('{when} · {who}').format(when=when(event.created_at), who=author)
+                                if author
+                                else when(event.created_at)
+                            ).classes('text-xs text-gray-500')
+
+    def _note_form(self) -> None:
+        """A note for colleagues on the timeline: what the customer said on the phone, what to watch when packing."""
+        order = self.data.order
+        # what is typed outlives the page's live re-render (a colleague's payment meanwhile): kept on the screen
+        note = (
+            ui.textarea(placeholder=_('Add a note for the team'), value=self._typed_note)
+            .props('outlined dense autogrow')
+            .classes('w-full')
+            .mark('order-note-text')
+        )
+        note.on_value_change(lambda event: setattr(self, '_typed_note', event.value or ''))
+
+        def added(_event: Any) -> tuple[str, str]:
+            self._typed_note = ''  # before the page is drawn again with the note in its timeline
+            return _('Note added'), 'positive'
+
+        async def add() -> None:
+            await self._do(
+                lambda s, u: orders.add_note(session=s, actor=u, order_id=order.id, text=self._typed_note),
+                added,
+                {'text': note},
+            )
+
+        ui.button(_('Add note'), icon='note_add', on_click=add).props('flat dense').mark('add-note')
 
     def _ship_to(self) -> None:
         """Where the parcel goes and what the customer asked for it: what the person packing it reads first."""

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order
-from backoffice.services import orders
+from backoffice.services import orders, payments
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 from .support.lists import open_row, rows_show
@@ -32,8 +32,12 @@ async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> 
     place(('MUG', 1), email='ann@example.com')
     big = place(('MUG', 8), email='bob@example.com')
     pay(manager, big)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=big.id, amount='20.00', reason='Dented')
     await signed_in(user, manager.email, path='/orders')
     await rows_show(user, '100001', '100002', column='number')
+    refunded = {row['number']: row['refunded_total'] for row in table_with(user, 'refunded_total').rows}
+    assert refunded == {'100001': '€0.00', '100002': '€20.00'}  # its status still says Paid: the money given back
     user.find(marker='search').type('bob@')
     await rows_show(user, '100002', absent=('100001',), column='number')
     user.find(marker='search').elements.pop().set_value('')
@@ -293,3 +297,31 @@ def test_a_return_received_as_sellable_goes_back_on_the_shelf() -> None:
     advance(manager, order, 'pack', 'ship')
     receive_return(manager, start_return(manager, order))
     assert level(cup.id).on_hand == 4
+
+
+async def test_a_note_for_the_team_survives_a_colleagues_change_and_lands_signed_in_the_timeline(user: User) -> None:
+    manager = make_user('manager', name='Maria Lopez')
+    colleague = make_user('manager', name='Tom Becker')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    hostile = 'Customer called: "leave it at no. 5" <script>alert(1)</script>'
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='order-note-text', retries=40)
+    user.find(marker='order-note-text').type(hostile)
+    pay(colleague, order)  # the page is drawn again live, with the payment: the note being typed stays
+    await user.should_see('paid in full', retries=40)
+    assert user.find(marker='order-note-text').elements.pop().value == hostile
+    version = fresh(order.id).version
+    user.find(marker='add-note').click()
+    await user.should_see('Note added', retries=40)
+    await user.should_see(f'Note: {hostile}', retries=40)  # as typed, as text
+    entries = [
+        [label.text for label in entry.descendants() if isinstance(label, ui.label)]
+        for entry in user.find(marker='timeline-entry').elements
+    ]
+    assert any(texts[0] == f'Note: {hostile}' and texts[1].endswith(' · Maria Lopez') for texts in entries)
+    assert any(texts[0].startswith('Payment of') and texts[1].endswith(' · Tom Becker') for texts in entries)
+    assert user.find(marker='order-note-text').elements.pop().value == ''
+    assert fresh(order.id).version == version  # a note changes nobody's open dialog into a stale one
+    user.find(marker='add-note').click()
+    await user.should_see('Write the note', retries=40)

@@ -506,6 +506,51 @@ def order_lines(session: Session, order_id: int) -> list[OrderLine]:
     return list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id))))
 
 
+MAX_NOTE = 500  # a timeline entry's text holds 500 characters, the note's words and 'Note: ' included
+
+
+def add_note(*, session: Session, actor: User, order_id: int, text: str) -> OrderEvent:
+    """A staff note on the order's timeline ('Customer called: leave it with the neighbour'), signed by its writer; the
+    order itself does not change (its version stays: a colleague's open dialog is not made stale by it)."""
+    require(actor, 'orders.write')
+    words = '\n'.join(' '.join(line.split()) for line in str(text or '').replace('\x00', '').strip().splitlines())
+    if not words:
+        raise ValidationFailed({'text': _('Write the note')})
+    if len(words) > MAX_NOTE - len('Note: '):
+        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=MAX_NOTE - len('Note: '))})
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound(_('This order no longer exists.'))
+    said = sentence(N_('Note: {text}'), text=words)
+    log_event(session, order, 'note', said, actor)
+    audit.record(
+        session,
+        actor,
+        'order.note',
+        'orders',
+        order.id,
+        version=order.version,
+        summary=sentence(N_('Order {number}: {text}'), number=order.number, text=said),
+    )
+    changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'note'}))
+    return session.exec(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id).desc())
+    ).first()
+
+
+def authors(*, session: Session, actor: User, events: list[OrderEvent]) -> dict[int, str]:
+    """Who wrote each timeline entry staff made, by user id: their name (the shop and the system have none)."""
+    require(actor, 'orders.read')
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return {
+        user.id: user.name or user.email
+        for user in session.exec(select(User).where(col(User.id).in_(ids)))
+        if user.id is not None
+    }
+
+
 def timeline(*, session: Session, actor: User, order_id: int) -> list[OrderEvent]:
     require(actor, 'orders.read')
     return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))))
