@@ -738,11 +738,26 @@ class OrderScreen:
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
+        owed = order.paid_total - order.refunded_total
+
+        def fields() -> dict[str, Any]:
+            shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}
+            if owed > 0:  # what the customer paid: given back with it, or said to be still owed
+                shown['refund'] = ui.checkbox(
+                    _('Refund the {amount} paid, the way it was paid').format(amount=money(owed, order.currency)),
+                    value=True,
+                ).mark('cancel-refund')
+            return shown
+
         self._form(
             _('Cancel order'),
-            lambda: {'reason': ui.input(_('Reason (optional)')).props('outlined dense')},
-            lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            _('Order cancelled; its stock is free again'),
+            fields,
+            lambda v: (
+                lambda s, u: gateway_payments.cancel_and_refund(
+                    session=s, actor=u, order_id=order.id, version=self.version(), **v
+                )
+            ),
+            gateway_payments.cancelled_said,
         )
 
     async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:

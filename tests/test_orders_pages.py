@@ -325,3 +325,32 @@ async def test_a_note_for_the_team_survives_a_colleagues_change_and_lands_signed
     assert fresh(order.id).version == version  # a note changes nobody's open dialog into a stale one
     user.find(marker='add-note').click()
     await user.should_see('Write the note', retries=40)
+
+
+async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_is_still_owed(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    refunded, kept = place(('MUG', 2)), place(('MUG', 1), email='dan@example.com')
+    pay(manager, refunded)
+    pay(manager, kept)
+    await signed_in(user, manager.email, path=f'/orders/{refunded.number}')
+    await user.should_see(marker='cancel-order', retries=40)
+    user.find(marker='cancel-order').click()
+    await user.should_see('Refund the €60.00 paid, the way it was paid')  # ticked: the usual wish
+    user.find(marker='dialog-submit').click()
+    await user.should_see(
+        'Order cancelled; its stock is free again. Refunded €60.00; a credit note was issued', retries=40
+    )
+    order = fresh(refunded.id)
+    assert (order.status, order.refunded_total, level(mug.id).reserved) == ('cancelled', order.total, 1)
+    await user.should_see('Order 100001 cancelled', retries=40)  # the refund's reason, on the timeline
+    await signed_in(user, manager.email, path=f'/orders/{kept.number}')
+    await user.should_see(marker='cancel-order', retries=40)
+    user.find(marker='cancel-order').click()
+    user.find(marker='cancel-refund').click()  # untick: the money goes back another way
+    user.find(marker='dialog-submit').click()
+    await user.should_see(
+        'Order cancelled; its stock is free again. €35.88 paid is still to be refunded: use "Refund a payment".',
+        retries=40,
+    )
+    assert (fresh(kept.id).status, fresh(kept.id).refunded_total, level(mug.id).reserved) == ('cancelled', 0, 0)
