@@ -72,11 +72,12 @@ class DraftDialog:
     def add_line(self, product_id: int | None = None, quantity: int = 1, discount: str = '') -> None:
         if product_id is not None and product_id not in self.products:
             self.products[product_id] = _('Product {id}').format(id=product_id)
-        with self.lines_box, ui.row().classes('w-full items-start gap-2 no-wrap'):
+        # a phone puts the product on its own row, its quantity and discount below (three in a row squeezed them)
+        with self.lines_box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
             product = (
                 ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
                 .props('outlined dense')
-                .classes('grow')
+                .classes('w-full sm:w-auto sm:grow')
                 .mark(f'draft-product-{len(self.lines)}')
             )
             amount = (
