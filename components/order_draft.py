@@ -60,14 +60,32 @@ class DraftDialog:
                 .classes('w-full')
                 .mark('draft-note')
             )
+            # a colleague saved the draft meanwhile: said here, with Reload to save over it keeping what is typed
+            self.conflict = ui.row().classes('w-full items-center gap-2 no-wrap text-amber-800').mark('draft-conflict')
+            self.conflict.set_visibility(False)
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
                 ui.button(_('Save draft') if draft else _('Create draft'), on_click=self.save).mark('create-draft')
+        self._fill_lines(lines)
+        self.loaded = self._typed()  # what the dialog showed: a reload replaces only what was not changed since
+        self.dialog.open()
+
+    def _fill_lines(self, lines: list) -> None:
+        self.lines_box.clear()
+        self.lines = []
         for line in lines:  # the percent each discount was given as: saved unchanged, the draft keeps its prices
             self.add_line(line.product_id, line.quantity, formatting.typed_percent(orders.discount_percent(line)))
         if not lines:
             self.add_line()
-        self.dialog.open()
+
+    def _typed(self) -> dict[str, Any]:
+        return {
+            'email': self.email.value,
+            'name': self.name.value,
+            'address': self.address.value,
+            'note': self.note.value,
+            'lines': [(product.value, quantity.value, discount.value) for product, quantity, discount in self.lines],
+        }
 
     def add_line(self, product_id: int | None = None, quantity: int = 1, discount: str = '') -> None:
         if product_id is not None and product_id not in self.products:
@@ -127,7 +145,7 @@ class DraftDialog:
         saved = await call(
             write,
             fields=fields,
-            on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True),
+            on_stale=self._show_conflict,
         )
         if saved is FAILED:
             return
@@ -140,3 +158,37 @@ class DraftDialog:
             result = self.on_saved(saved)
             if hasattr(result, '__await__'):
                 await result
+
+    def _show_conflict(self, error: Exception) -> None:
+        self.conflict.clear()
+        with self.conflict:
+            ui.icon('warning')
+            ui.label(str(error)).classes('grow text-sm')
+            ui.button(_('Reload'), on_click=self._reload).props('flat dense').mark('draft-reload')
+        self.conflict.set_visibility(True)
+
+    def _reload(self) -> None:
+        """Take the draft's newest version: a field not changed here shows the colleague's value, what was typed here
+        stays, and Save applies it over theirs."""
+        user = acting_user()
+        if user is None or self.draft is None:
+            return
+        typed = self._typed()
+        with read_session() as session:
+            self.draft = draft = orders.get_order(session=session, actor=user, number=self.draft.number)
+            lines = orders.order_lines(session, draft.id)
+        fields = {'email': self.email, 'name': self.name, 'address': self.address, 'note': self.note}
+        newest = {
+            'email': draft.email,
+            'name': draft.shipping_name,
+            'address': draft.shipping_address,
+            'note': draft.note,
+        }
+        for key, element in fields.items():
+            if typed[key] == self.loaded[key]:  # not changed here: the colleague's value
+                element.value = newest[key]
+        if typed['lines'] == self.loaded['lines']:
+            self._fill_lines(lines)
+        self.loaded = self._typed()
+        self.conflict.set_visibility(False)
+        ui.notify(_('Reloaded; what you typed is kept. Save again to apply it.'))

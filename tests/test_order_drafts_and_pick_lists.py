@@ -162,3 +162,27 @@ async def test_a_phone_order_gets_a_line_discount_and_a_note_which_editing_the_d
     await eventually(lambda: fresh(draft.id).version > saved.version)
     again = fresh(draft.id)
     assert (again.discount_total, again.note, again.total) == (Decimal('6.25'), HOSTILE, Decimal('58.38'))
+
+
+async def test_two_operators_on_one_draft_the_second_save_is_told_and_keeps_what_was_typed(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=9, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-quantity-0').clear().type('3')
+    colleague = make_user('manager', name='Tom Becker')
+    change_customer(colleague, draft, email='bob@example.com')  # Tom saves the same draft meanwhile
+    user.find(marker='create-draft').click()
+    await user.should_see(marker='draft-conflict', retries=40)
+    await user.should_see('after you opened it', retries=40)
+    assert fresh(draft.id).email == 'bob@example.com'  # nothing of Tom's was overwritten silently
+    user.find(marker='draft-reload').click()
+    await user.should_see('Reloaded; what you typed is kept. Save again to apply it.', retries=40)
+    assert user.find(marker='draft-quantity-0').elements.pop().value == '3'  # typed here: kept
+    assert user.find(marker='draft-email').elements.pop().value == 'bob@example.com'  # untouched here: Tom's
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    with read_session() as session:
+        assert [line.quantity for line in orders.order_lines(session, draft.id)] == [3]
+    assert fresh(draft.id).email == 'bob@example.com'
