@@ -105,6 +105,9 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
     user.find(marker='amount').elements.pop().set_value('60.00')  # everything back, before it was packed
     user.find(marker='dialog-submit').click()
+    await user.should_see(  # paid by hand: the back office books the refund, a person sends the money
+        'Refund of €60.00 recorded; a credit note was issued. Now give the money back the way it was paid', retries=40
+    )
     await user.should_see('Everything paid was refunded: it is not sent. Cancel the order to free its stock.')
     assert 'Mark packed' not in {button.text for button in user.find(ui.button).elements}
     await user.should_see(marker='cancel-order')
@@ -339,7 +342,9 @@ async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_i
     await user.should_see('Refund the €60.00 paid, the way it was paid')  # ticked: the usual wish
     user.find(marker='dialog-submit').click()
     await user.should_see(
-        'Order cancelled; its stock is free again. Refunded €60.00; a credit note was issued', retries=40
+        'Order cancelled; its stock is free again. Refund of €60.00 recorded; a credit note was issued. Now give the '
+        'money back the way it was paid (bank transfer, cash, card terminal): the back office does not send it.',
+        retries=40,
     )
     order = fresh(refunded.id)
     assert (order.status, order.refunded_total, level(mug.id).reserved) == ('cancelled', order.total, 1)

@@ -843,6 +843,11 @@ def outcome_said(refund: GatewayRefund, currency: str) -> tuple[str, str]:
     amount = formatting.money(refund.amount, currency)
     if refund.status == 'succeeded' and refund.retry_of_id is not None:
         return _('Paid back {amount} again; its credit note is on the order').format(amount=amount), 'positive'
+    if refund.status == 'succeeded' and refund.provider == 'manual':  # booked here; the money itself is not sent
+        return _(
+            'Refund of {amount} recorded; a credit note was issued. Now give the money back the way it was paid '
+            '(bank transfer, cash, card terminal): the back office does not send it.'
+        ).format(amount=amount), 'positive'
     if refund.status == 'succeeded':
         return _('Refunded {amount}; a credit note was issued').format(amount=amount), 'positive'
     if refund.status == 'pending':
