@@ -17,7 +17,7 @@ from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
 from backoffice.services import documents, orders
 
-from .support.factories import fresh, make_product, make_user, place
+from .support.factories import fresh, make_product, make_user, pay, place
 from .support.lists import rows_show
 from .support.signin import signed_in
 from .support.waiting import eventually
@@ -186,3 +186,29 @@ async def test_two_operators_on_one_draft_the_second_save_is_told_and_keeps_what
     with read_session() as session:
         assert [line.quantity for line in orders.order_lines(session, draft.id)] == [3]
     assert fresh(draft.id).email == 'bob@example.com'
+
+
+async def test_the_packing_round_marks_the_chosen_orders_packed_and_says_which_were_not(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    paid = [place(('MUG', 1), email=f'p{n}@example.com') for n in range(2)]
+    for order in paid:
+        pay(manager, order)
+    place(('MUG', 1), email='waiting@example.com')  # 100003: not paid yet
+    await signed_in(user, manager.email, path='/orders')
+    await rows_show(user, '100001', '100003', column='number')
+    first = user.find(ui.table).elements.pop().rows[0]
+    user.find(ui.table).trigger('selection', {'added': True, 'rows': [first], 'keys': [first['id']]})
+    await user.should_see('Select all 3 matching', retries=40)
+    user.find('Select all 3 matching').click()
+    user.find(marker='bulk-pack').click()
+    await user.should_see(
+        '2 orders packed; not packed: Order 100003 is pending: it cannot become packed (next: cancelled or paid)',
+        retries=40,
+    )
+    assert [fresh(order.id).status for order in paid] == ['packed', 'packed']
+    await eventually(
+        lambda: (
+            {row['number']: row['status'] for row in user.find(ui.table).elements.pop().rows}
+            == {'100001': 'Packed', '100002': 'Packed', '100003': 'Pending payment'}
+        )
+    )

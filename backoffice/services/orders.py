@@ -305,6 +305,46 @@ def ship(
     return shipment
 
 
+MAX_BULK = 500  # orders one bulk action changes at most (the list says to narrow it beyond)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """What a bulk "Mark packed" did: the orders packed, and each one left as it was with why (by number)."""
+
+    packed: list[str]
+    refused: dict[str, str]
+
+
+def pack_many(*, session: Session, actor: User, order_ids: list[int]) -> Packed:
+    """Mark the chosen orders packed, each on its own (one that may not be, a pending one, is left with its reason
+    and the others go on); at most MAX_BULK."""
+    require(actor, 'orders.write')
+    if len(order_ids) > MAX_BULK:
+        raise ValidationFailed(
+            {
+                'orders': _('Choose at most {most} orders at a time; narrow the list (a status, a date range)').format(
+                    most=MAX_BULK
+                )
+            }
+        )
+    packed: list[str] = []
+    refused: dict[str, str] = {}
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        if order is None:
+            continue
+        number, version = order.number, order.version
+        try:
+            pack(session=session, actor=actor, order_id=order_id, version=version)
+        except ServiceError as error:  # its status does not allow it, or it changed meanwhile
+            session.rollback()
+            refused[number] = str(error)
+        else:
+            packed.append(number)
+    return Packed(packed, refused)
+
+
 def refunded_in_full(order: Order) -> bool:
     """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
     return order.paid_total > 0 and order.refunded_total >= order.paid_total
