@@ -813,7 +813,7 @@ def cancel_and_refund(
         return Cancelled(order, None)
     why = payments.said_why(reason) or sentence(N_('Order {number} cancelled'), number=order.number)
     try:
-        sent = request_refund(session=session, actor=actor, order_id=order.id, amount=owed, reason=why)
+        sent = request_refund(session=session, actor=actor, order_id=order_id, amount=owed, reason=why)
     except ServiceError as error:
         session.rollback()
         return Cancelled(order, None, str(error))
