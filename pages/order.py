@@ -159,8 +159,11 @@ class OrderScreen:
                     if self.may_write:
                         self._note_form()
                     for event in reversed(data.events):
-                        with ui.column().classes('gap-0').mark('timeline-entry'):
-                            ui.label(orders.timeline_text(event)).classes('text-sm break-words whitespace-pre-line')
+                        # as wide as the column, not as its longest word: a pasted link wraps instead of overflowing
+                        with ui.column().classes('gap-0 w-full').mark('timeline-entry'):
+                            ui.label(orders.timeline_text(event)).classes(
+                                'text-sm break-words whitespace-pre-line w-full'
+                            )
                             author = data.authors.get(event.actor_id) if event.actor_id is not None else None
                             ui.label(
                                 _('{when} · {who}').format(when=when(event.created_at), who=author)
@@ -271,7 +274,7 @@ class OrderScreen:
                 ui.button(_('Sync status'), icon='sync', on_click=self._sync).props('flat dense').tooltip(
                     _('Read the payments and refunds from the payment gateway again and fix what differs here')
                 ).mark('sync-status')
-        with ui.column().classes('gap-1 text-sm'):
+        with ui.column().classes('gap-1 text-sm w-full'):  # its lines wrap a long word at its width
             for payment in data.payments:
                 provider = payments.PROVIDERS.get(payment.provider)
                 method = _(provider.methods.get(payment.method, payment.method)) if provider else payment.method
@@ -291,7 +294,7 @@ class OrderScreen:
                             amount=formatting.money(-refund.amount, data.order.currency),
                             reason=payments.reason_said(refund),
                         )
-                    ).classes('break-words text-negative').mark('refund-reversed')
+                    ).classes('break-words text-negative w-full').mark('refund-reversed')
                     continue
                 ui.label(
                     _('{when} · refunded {amount}: {reason}').format(
@@ -299,7 +302,7 @@ class OrderScreen:
                         amount=formatting.money(refund.amount, data.order.currency),
                         reason=payments.reason_said(refund),
                     )
-                ).classes('break-words')
+                ).classes('break-words w-full')
             self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
