@@ -837,7 +837,10 @@ RESOLUTIONS = {
 RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), 'exchange': N_('exchange')}
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
-REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
+REFUNDED = N_(  # paid by hand: the back office books it, a person sends the money
+    'Refund of {amount} for return {rma} recorded; a credit note was issued. Now give the money back the way it was '
+    'paid (bank transfer, cash, card terminal): the back office does not send it.'
+)
 
 
 # the item, and under it on a phone (Quasar's `xs`: under 600 px, where the SKU column is hidden) its SKU, which is
