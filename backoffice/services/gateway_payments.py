@@ -600,7 +600,8 @@ def idempotency_key(row: GatewayRefund) -> str:
 
 
 def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
-    """What may still be refunded of this payment: paid, less what was refunded and what is asked and not answered."""
+    """What may still be refunded of this payment: paid, less what was refunded, given as store credit and what is
+    asked and not answered."""
     refunded = session.exec(
         select(func.coalesce(func.sum(GatewayRefund.amount), 0)).where(
             GatewayRefund.payment_id == payment.id, col(GatewayRefund.status).in_((*IN_FLIGHT, 'succeeded'))
@@ -612,7 +613,9 @@ def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
         )
     ).one()
     of_payment = payment.amount - Decimal(refunded)
-    of_order = order.paid_total - order.refunded_total - Decimal(in_flight)
+    # a return's value given as store credit is not paid back as well (payments.refund keeps the same rule)
+    paid = min(order.paid_total, order.total - payments.store_credit(session, _id(order)))
+    of_order = paid - order.refunded_total - Decimal(in_flight)
     return max(Decimal('0.00'), min(of_payment, of_order)).quantize(Decimal('0.01'))
 
 
