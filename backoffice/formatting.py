@@ -163,6 +163,12 @@ def typed_amount(value: Any) -> str:
     return format_decimal(Decimal(str(value)), '0.00', locale=i18n.current())
 
 
+def typed_percent(value: Any) -> str:
+    """A percent put in a field as the reader would type it: 12.5 (French: 12,5), no '%'; '' for none."""
+    number = Decimal(str(value or 0))
+    return format_decimal(number, '0.##', locale=i18n.current()) if number else ''
+
+
 def currency_affixes(currency: str) -> tuple[str, str]:
     """What stands before and after the digits of an amount in this currency in the reader's language: ('€', '') in
     English, ('', ' €') in French, ('CHF ', '') for a code; a chart's money axis writes its ticks with them (d3's

@@ -1,5 +1,6 @@
-"""A staff draft order's form: the customer (by email), products and quantities, the address. New drafts and changes
-to a draft go through services/orders.py, which prices them."""
+"""A staff draft order's form (a phone order typed in): the customer (by email), products, quantities and a discount
+in percent per line, the address and the customer's note. New drafts and changes to a draft go through
+services/orders.py, which prices them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backoffice import formatting
 from backoffice.db import read_session, session_scope
 from backoffice.i18n import _
 from backoffice.models import Order, User
@@ -27,7 +29,7 @@ class DraftDialog:
         with read_session() as session:
             self.products = crud.lookup(session=session, actor=user, resource=RESOURCES['products'], limit=500)
             lines = orders.order_lines(session, draft.id) if draft else []
-        self.lines: list[tuple[ui.select, WholeNumberInput]] = []
+        self.lines: list[tuple[ui.select, WholeNumberInput, ui.input]] = []
         with page_dialog() as self.dialog, ui.card().classes('w-full max-w-xl'):
             ui.label(_('Draft order {number}').format(number=draft.number) if draft else _('New draft order')).classes(
                 'text-lg font-medium'
@@ -52,23 +54,48 @@ class DraftDialog:
             )
             self.lines_box = ui.column().classes('w-full gap-1')
             ui.button(_('Add a product'), icon='add', on_click=self.add_line).props('flat dense')
+            self.note = (
+                ui.textarea(_("Customer's note"), value=draft.note if draft else '')
+                .props('outlined dense autogrow')
+                .classes('w-full')
+                .mark('draft-note')
+            )
+            # a colleague saved the draft meanwhile: said here, with Reload to save over it keeping what is typed
+            self.conflict = ui.row().classes('w-full items-center gap-2 no-wrap text-amber-800').mark('draft-conflict')
+            self.conflict.set_visibility(False)
             with ui.row().classes('w-full justify-end gap-2'):
                 ui.button(_('Cancel'), on_click=self.dialog.close).props('flat')
                 ui.button(_('Save draft') if draft else _('Create draft'), on_click=self.save).mark('create-draft')
-        for line in lines:
-            self.add_line(line.product_id, line.quantity)
-        if not lines:
-            self.add_line()
+        self._fill_lines(lines)
+        self.loaded = self._typed()  # what the dialog showed: a reload replaces only what was not changed since
         self.dialog.open()
 
-    def add_line(self, product_id: int | None = None, quantity: int = 1) -> None:
+    def _fill_lines(self, lines: list) -> None:
+        self.lines_box.clear()
+        self.lines = []
+        for line in lines:  # the percent each discount was given as: saved unchanged, the draft keeps its prices
+            self.add_line(line.product_id, line.quantity, formatting.typed_percent(orders.discount_percent(line)))
+        if not lines:
+            self.add_line()
+
+    def _typed(self) -> dict[str, Any]:
+        return {
+            'email': self.email.value,
+            'name': self.name.value,
+            'address': self.address.value,
+            'note': self.note.value,
+            'lines': [(product.value, quantity.value, discount.value) for product, quantity, discount in self.lines],
+        }
+
+    def add_line(self, product_id: int | None = None, quantity: int = 1, discount: str = '') -> None:
         if product_id is not None and product_id not in self.products:
             self.products[product_id] = _('Product {id}').format(id=product_id)
-        with self.lines_box, ui.row().classes('w-full items-start gap-2 no-wrap'):
+        # a phone puts the product on its own row, its quantity and discount below (three in a row squeezed them)
+        with self.lines_box, ui.row().classes('w-full items-start gap-2 flex-wrap sm:flex-nowrap'):
             product = (
                 ui.select(self.products, label=_('Product'), value=product_id, with_input=True)
                 .props('outlined dense')
-                .classes('grow')
+                .classes('w-full sm:w-auto sm:grow')
                 .mark(f'draft-product-{len(self.lines)}')
             )
             amount = (
@@ -77,24 +104,35 @@ class DraftDialog:
                 .classes('w-24 bo-narrow-field')
                 .mark(f'draft-quantity-{len(self.lines)}')
             )
-        self.lines.append((product, amount))
+            discount_field = (
+                ui.input(_('Discount %'), value=discount)
+                .props('outlined dense inputmode=decimal')
+                .classes('w-24 bo-narrow-field')
+                .mark(f'draft-discount-{len(self.lines)}')
+            )
+        self.lines.append((product, amount, discount_field))
 
     async def save(self) -> None:
         user = acting_user()
         if user is None:
             return
         draft = self.draft
-        chosen = [(product, quantity) for product, quantity in self.lines if product.value is not None]
+        chosen = [line for line in self.lines if line[0].value is not None]
         data = {
             'email': self.email.value or None,
             'name': self.name.value or '',
             'shipping_name': self.name.value or '',
             'shipping_address': self.address.value or '',
-            'lines': [{'product_id': product.value, 'quantity': quantity.number} for product, quantity in chosen],
+            'note': self.note.value or '',
+            'lines': [
+                {'product_id': product.value, 'quantity': quantity.number, 'discount_percent': discount.value or ''}
+                for product, quantity, discount in chosen
+            ],
         }
         # a line's message ('Enter a whole number') at its Qty: the lines sent are those with a product
-        fields: dict[str, ui.element] = {'email': self.email}
-        fields.update({f'lines.{i}.quantity': quantity for i, (_product, quantity) in enumerate(chosen)})
+        fields: dict[str, ui.element] = {'email': self.email, 'note': self.note}
+        for i, (_product, quantity, discount) in enumerate(chosen):
+            fields.update({f'lines.{i}.quantity': quantity, f'lines.{i}.discount_percent': discount})
 
         def write() -> Order:
             with session_scope() as session:
@@ -107,7 +145,7 @@ class DraftDialog:
         saved = await call(
             write,
             fields=fields,
-            on_stale=lambda error: ui.notify(str(error), type='warning', multi_line=True),
+            on_stale=self._show_conflict,
         )
         if saved is FAILED:
             return
@@ -120,3 +158,37 @@ class DraftDialog:
             result = self.on_saved(saved)
             if hasattr(result, '__await__'):
                 await result
+
+    def _show_conflict(self, error: Exception) -> None:
+        self.conflict.clear()
+        with self.conflict:
+            ui.icon('warning')
+            ui.label(str(error)).classes('grow text-sm')
+            ui.button(_('Reload'), on_click=self._reload).props('flat dense').mark('draft-reload')
+        self.conflict.set_visibility(True)
+
+    def _reload(self) -> None:
+        """Take the draft's newest version: a field not changed here shows the colleague's value, what was typed here
+        stays, and Save applies it over theirs."""
+        user = acting_user()
+        if user is None or self.draft is None:
+            return
+        typed = self._typed()
+        with read_session() as session:
+            self.draft = draft = orders.get_order(session=session, actor=user, number=self.draft.number)
+            lines = orders.order_lines(session, draft.id)
+        fields = {'email': self.email, 'name': self.name, 'address': self.address, 'note': self.note}
+        newest = {
+            'email': draft.email,
+            'name': draft.shipping_name,
+            'address': draft.shipping_address,
+            'note': draft.note,
+        }
+        for key, element in fields.items():
+            if typed[key] == self.loaded[key]:  # not changed here: the colleague's value
+                element.value = newest[key]
+        if typed['lines'] == self.loaded['lines']:
+            self._fill_lines(lines)
+        self.loaded = self._typed()
+        self.conflict.set_visibility(False)
+        ui.notify(_('Reloaded; what you typed is kept. Save again to apply it.'))

@@ -54,6 +54,7 @@ class Loaded:
     returns: list
     return_lines: dict[int, list]
     events: list
+    authors: dict[int, str]  # who wrote the timeline's entries staff made, by user id
     company: tuple[int, str] | None  # the customer's company: id and name
     on_terms: bool  # the customer has payment terms: invoiced before paying
     returnable: bool  # some of its items can still come back
@@ -65,6 +66,7 @@ def load(session, user: User, number: str) -> Loaded:
     order = orders.get_order(session=session, actor=user, number=number)
     found = returns.returns_of(session=session, actor=user, order_id=order.id)
     lines = orders.order_lines(session, order.id)
+    events = orders.timeline(session=session, actor=user, order_id=order.id)
     return Loaded(
         order=order,
         lines=lines,
@@ -78,7 +80,8 @@ def load(session, user: User, number: str) -> Loaded:
         last_carrier=orders.last_carrier(session=session, actor=user),
         returns=found,
         return_lines={r.id: returns.lines_of(session, r.id) for r in found},
-        events=orders.timeline(session=session, actor=user, order_id=order.id),
+        events=events,
+        authors=orders.authors(session=session, actor=user, events=events),
         company=customer_picture.company_of(session=session, actor=user, customer_id=order.customer_id),
         on_terms=invoices.payment_terms_of(session, order.customer_id) is not None,
         returnable=returns.anything_returnable(session, order.id or 0, lines),
@@ -100,6 +103,7 @@ class OrderScreen:
             return
         self.box = ui.column().classes('w-full gap-4')
         self._reloads = 0  # reloads started; only the latest one shows what it read (see `reload`)
+        self._typed_note = ''  # the timeline's note being written
         self.render()
         live.resource_changed(Topic.orders).subscribe(self._on_change)
 
@@ -161,10 +165,45 @@ class OrderScreen:
                     self._shipping_and_returns()
                 with ui.column().classes('w-full lg:w-1/3 gap-1'):
                     ui.label(_('Timeline')).classes('font-medium')
+                    if self.may_write:
+                        self._note_form()
                     for event in reversed(data.events):
-                        with ui.column().classes('gap-0').mark('timeline-entry'):
-                            ui.label(orders.timeline_text(event)).classes('text-sm break-words')
-                            ui.label(when(event.created_at)).classes('text-xs text-gray-500')
+                        # as wide as the column, not as its longest word: a pasted link wraps instead of overflowing
+                        with ui.column().classes('gap-0 w-full').mark('timeline-entry'):
+                            ui.label(orders.timeline_text(event)).classes(
+                                'text-sm break-words whitespace-pre-line w-full'
+                            )
+                            author = data.authors.get(event.actor_id) if event.actor_id is not None else None
+                            ui.label(
+                                _('{when} · {who}').format(when=when(event.created_at), who=author)
+                                if author
+                                else when(event.created_at)
+                            ).classes('text-xs text-gray-500')
+
+    def _note_form(self) -> None:
+        """A note for colleagues on the timeline: what the customer said on the phone, what to watch when packing."""
+        order = self.data.order
+        # what is typed outlives the page's live re-render (a colleague's payment meanwhile): kept on the screen
+        note = (
+            ui.textarea(placeholder=_('Add a note for the team'), value=self._typed_note)
+            .props('outlined dense autogrow')
+            .classes('w-full')
+            .mark('order-note-text')
+        )
+        note.on_value_change(lambda event: setattr(self, '_typed_note', event.value or ''))
+
+        def added(_event: Any) -> tuple[str, str]:
+            self._typed_note = ''  # before the page is drawn again with the note in its timeline
+            return _('Note added'), 'positive'
+
+        async def add() -> None:
+            await self._do(
+                lambda s, u: orders.add_note(session=s, actor=u, order_id=order.id, text=self._typed_note),
+                added,
+                {'text': note},
+            )
+
+        ui.button(_('Add note'), icon='note_add', on_click=add).props('flat dense').mark('add-note')
 
     def _ship_to(self) -> None:
         """Where the parcel goes and what the customer asked for it: what the person packing it reads first."""
@@ -244,7 +283,7 @@ class OrderScreen:
                 ui.button(_('Sync status'), icon='sync', on_click=self._sync).props('flat dense').tooltip(
                     _('Read the payments and refunds from the payment gateway again and fix what differs here')
                 ).mark('sync-status')
-        with ui.column().classes('gap-1 text-sm'):
+        with ui.column().classes('gap-1 text-sm w-full'):  # its lines wrap a long word at its width
             for payment in data.payments:
                 provider = payments.PROVIDERS.get(payment.provider)
                 method = _(provider.methods.get(payment.method, payment.method)) if provider else payment.method
@@ -264,7 +303,7 @@ class OrderScreen:
                             amount=formatting.money(-refund.amount, data.order.currency),
                             reason=payments.reason_said(refund),
                         )
-                    ).classes('break-words text-negative').mark('refund-reversed')
+                    ).classes('break-words text-negative w-full').mark('refund-reversed')
                     continue
                 ui.label(
                     _('{when} · refunded {amount}: {reason}').format(
@@ -272,7 +311,7 @@ class OrderScreen:
                         amount=formatting.money(refund.amount, data.order.currency),
                         reason=payments.reason_said(refund),
                     )
-                ).classes('break-words')
+                ).classes('break-words w-full')
             self._gateway()
             for document in data.documents:
                 with ui.row().classes('items-center gap-2'):
@@ -518,6 +557,10 @@ class OrderScreen:
                 ui.button(_('Cancel order'), icon='cancel', on_click=self._cancel_dialog).props(
                     'outline color=negative'
                 ).mark('cancel-order')
+        if 'cancel' in allowed and orders.refunded_in_full(order):  # why Pack and Ship are gone
+            ui.label(_('Everything paid was refunded: it is not sent. Cancel the order to free its stock.')).classes(
+                'text-sm text-amber-800'
+            ).mark('refunded-in-full')
 
     # --- dialogs and calls ------------------------------------------------------------------------------------------
 
@@ -707,11 +750,26 @@ class OrderScreen:
 
     def _cancel_dialog(self) -> None:
         order = self.data.order
+        owed = order.paid_total - order.refunded_total
+
+        def fields() -> dict[str, Any]:
+            shown: dict[str, Any] = {'reason': ui.input(_('Reason (optional)')).props('outlined dense')}
+            if owed > 0:  # what the customer paid: given back with it, or said to be still owed
+                shown['refund'] = ui.checkbox(
+                    _('Refund the {amount} paid, the way it was paid').format(amount=money(owed, order.currency)),
+                    value=True,
+                ).mark('cancel-refund')
+            return shown
+
         self._form(
             _('Cancel order'),
-            lambda: {'reason': ui.input(_('Reason (optional)')).props('outlined dense')},
-            lambda v: lambda s, u: orders.cancel(session=s, actor=u, order_id=order.id, version=self.version(), **v),
-            _('Order cancelled; its stock is free again'),
+            fields,
+            lambda v: (
+                lambda s, u: gateway_payments.cancel_and_refund(
+                    session=s, actor=u, order_id=order.id, version=self.version(), **v
+                )
+            ),
+            gateway_payments.cancelled_said,
         )
 
     async def _do(self, work: Callable, done: Done, fields: dict | None = None) -> bool:
@@ -788,7 +846,10 @@ RESOLUTIONS = {
 RESOLUTION_WORDS = {'refund': N_('refund'), 'credit_note': N_('store credit'), 'exchange': N_('exchange')}
 REFUND_QUESTION = N_('Refund {amount} to {customer} for return {rma} (order {order})?')
 REFUND_BUTTON = N_('Refund {amount}')
-REFUNDED = N_('Refunded {amount} for return {rma}; a credit note was issued')
+REFUNDED = N_(  # paid by hand: the back office books it, a person sends the money
+    'Refund of {amount} for return {rma} recorded; a credit note was issued. Now give the money back the way it was '
+    'paid (bank transfer, cash, card terminal): the back office does not send it.'
+)
 
 
 # the item, and under it on a phone (Quasar's `xs`: under 600 px, where the SKU column is hidden) its SKU, which is

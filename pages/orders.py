@@ -3,15 +3,18 @@ drafts, and a pick list PDF for the selected orders or all the orders matching t
 
 from __future__ import annotations
 
+from itertools import islice
+
 from nicegui import ui
 
 from backoffice import formatting
-from backoffice.db import read_session
-from backoffice.i18n import N_, _
+from backoffice.db import read_session, session_scope
+from backoffice.i18n import N_, _, ngettext
+from backoffice.listing import query
 from backoffice.models import User
 from backoffice.permissions import can
 from backoffice.resources import resource
-from backoffice.services import documents
+from backoffice.services import documents, orders
 from components.bulk_bar import BulkTool, Selection
 from components.forms import FAILED, call
 from components.order_draft import DraftDialog
@@ -40,16 +43,48 @@ class OrdersList:
                         ),
                     ).mark('new-draft')
         # read-only rows, but a batch pick list needs a selection: the bulk bar offers it, and "all N matching"
-        self.table = ResourceTable(
-            ORDERS,
-            on_open=self.open,
-            bulk_tools=(BulkTool(_('Pick list'), 'picture_as_pdf', self.pick_list, marker='bulk-pick-list'),),
-        )
+        tools = [BulkTool(_('Pick list'), 'picture_as_pdf', self.pick_list, marker='bulk-pick-list')]
+        if can(user, 'orders.write'):  # the packing table's round: every paid order picked is marked packed at once
+            tools.append(BulkTool(_('Mark packed'), 'inventory', self.pack, marker='bulk-pack'))
+        self.table = ResourceTable(ORDERS, on_open=self.open, bulk_tools=tuple(tools))
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
             ui.navigate.to(f'/orders/{row["number"]}')
+
+    async def pack(self, chosen: Selection) -> None:
+        user = acting_user()
+        if user is None:
+            return
+        if not chosen.count:
+            ui.notify(_('Select the orders to pack first (the boxes at the left of the list)'), type='warning')
+            return
+
+        def work() -> orders.Packed:
+            with session_scope() as session:
+                ids = chosen.ids
+                if chosen.request is not None:
+                    ids = list(
+                        islice(
+                            query.matching_ids(session=session, actor=user, resource=ORDERS, request=chosen.request),
+                            orders.MAX_BULK + 1,
+                        )
+                    )
+                return orders.pack_many(session=session, actor=user, order_ids=ids)
+
+        done = await call(work)
+        if done is FAILED:
+            return
+        said = ngettext('{n} order packed', '{n} orders packed', len(done.packed)).format(
+            n=formatting.number(len(done.packed))
+        )
+        if done.refused:
+            first = list(done.refused.items())[:3]
+            said = _('{packed}; not packed: {reasons}').format(
+                packed=said, reasons=' · '.join(why for _number, why in first)
+            ) + ('…' if len(done.refused) > len(first) else '')
+        ui.notify(said, type='warning' if done.refused else 'positive', multi_line=True)
 
     async def pick_list(self, chosen: Selection) -> None:
         user = acting_user()

@@ -249,3 +249,14 @@ def test_two_failure_events_and_two_clicks_at_once_reverse_once_and_pay_back_onc
     assert len(refund_rows(order.id)) == 2
     at_once(lambda s, i: gateway_payments.pay_back_again(session=s, actor=admin, refund_id=row.id))
     assert len(stripe.refunds_made()) == 2 and fresh(order.id).refunded_total == Decimal('20.00')
+
+
+def test_a_card_order_whose_return_became_store_credit_is_not_paid_back_that_again(stripe, admin) -> None:
+    manager = make_user('manager')
+    order, rma = received_return_of_card_order(stripe, manager)  # €60.00 by card, one €30.00 mug back
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        gateway_payments.request_refund(session=session, actor=manager, order_id=order.id, amount='60.00', reason='All')
+    assert refused.value.errors == {'amount': 'At most €30.00 can be refunded on order 100001'}
+    assert stripe.refunds_made() == []

@@ -3,9 +3,12 @@ made for the ticked orders or for all the orders matching the list, up to a cap 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
@@ -14,9 +17,10 @@ from backoffice.listing import query
 from backoffice.models import AuditEntry, Customer, CustomerStatus, OrderEvent
 from backoffice.services import documents, orders
 
-from .support.factories import fresh, make_product, make_user, place
+from .support.factories import fresh, make_product, make_user, pay, place
 from .support.lists import rows_show
 from .support.signin import signed_in
+from .support.waiting import eventually
 
 
 @pytest.fixture
@@ -121,3 +125,90 @@ async def test_a_pick_list_of_all_matching_orders_and_the_cap_explained(user: Us
     monkeypatch.setattr(documents, 'MAX_PICK_ORDERS', 3)
     user.find(marker='bulk-pick-list').click()
     await user.should_see('A pick list takes at most 3 orders; 4 match: narrow the list', retries=40)
+
+
+def newest(user: User, marker: str) -> ui.element:
+    return max(user.find(marker=marker).elements, key=lambda element: element.id)
+
+
+HOSTILE = 'Ring twice: "back door" <script>alert(1)</script>'
+
+
+async def test_a_phone_order_gets_a_line_discount_and_a_note_which_editing_the_draft_keeps(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    with session_scope() as session:
+        draft = orders.create_draft(
+            session=session,
+            actor=manager,
+            data={'email': 'ann@example.com', 'lines': [{'sku': 'MUG', 'quantity': 2}]},
+        )
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-discount-0').type('12,5')  # a decimal comma, as a French operator types it
+    user.find(marker='draft-note').type(HOSTILE)
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    await user.should_see(marker='order-note', retries=40)  # the page shows the saved draft
+    note = user.find(marker='order-note').elements.pop()
+    assert HOSTILE in {label.text for label in note.descendants() if isinstance(label, ui.label)}
+    saved = fresh(draft.id)
+    # 2 × 25.00 = 50.00, less 12.5 % = 43.75, + shipping 4.90, + 20 % VAT on both: 52.50 + 5.88 = 58.38
+    assert (saved.discount_total, saved.note, saved.total) == (Decimal('6.25'), HOSTILE, Decimal('58.38'))
+    user.find(marker='edit-draft').click()  # opened again: the discount and the note are there, saved as they were
+    # the first dialog's fields stay until the browser says it is hidden: the newest ones are the reopened dialog's
+    assert newest(user, 'draft-discount-0').value == '12.5'
+    UserInteraction(user, {newest(user, 'create-draft')}, None).click()
+    await eventually(lambda: fresh(draft.id).version > saved.version)
+    again = fresh(draft.id)
+    assert (again.discount_total, again.note, again.total) == (Decimal('6.25'), HOSTILE, Decimal('58.38'))
+
+
+async def test_two_operators_on_one_draft_the_second_save_is_told_and_keeps_what_was_typed(user: User, manager) -> None:
+    make_product('MUG', '25.00', stock_on_hand=9, actor=manager)
+    draft = draft_for(manager, 'ann@example.com')
+    await signed_in(user, manager.email, path=f'/orders/{draft.number}')
+    await user.should_see(marker='edit-draft', retries=40)
+    user.find(marker='edit-draft').click()
+    user.find(marker='draft-quantity-0').clear().type('3')
+    colleague = make_user('manager', name='Tom Becker')
+    change_customer(colleague, draft, email='bob@example.com')  # Tom saves the same draft meanwhile
+    user.find(marker='create-draft').click()
+    await user.should_see(marker='draft-conflict', retries=40)
+    await user.should_see('after you opened it', retries=40)
+    assert fresh(draft.id).email == 'bob@example.com'  # nothing of Tom's was overwritten silently
+    user.find(marker='draft-reload').click()
+    await user.should_see('Reloaded; what you typed is kept. Save again to apply it.', retries=40)
+    assert user.find(marker='draft-quantity-0').elements.pop().value == '3'  # typed here: kept
+    assert user.find(marker='draft-email').elements.pop().value == 'bob@example.com'  # untouched here: Tom's
+    user.find(marker='create-draft').click()
+    await user.should_see(f'Draft order {draft.number} saved', retries=40)
+    with read_session() as session:
+        assert [line.quantity for line in orders.order_lines(session, draft.id)] == [3]
+    assert fresh(draft.id).email == 'bob@example.com'
+
+
+async def test_the_packing_round_marks_the_chosen_orders_packed_and_says_which_were_not(user: User, manager) -> None:
+    make_product('MUG', stock_on_hand=20, actor=manager)
+    paid = [place(('MUG', 1), email=f'p{n}@example.com') for n in range(2)]
+    for order in paid:
+        pay(manager, order)
+    place(('MUG', 1), email='waiting@example.com')  # 100003: not paid yet
+    await signed_in(user, manager.email, path='/orders')
+    await rows_show(user, '100001', '100003', column='number')
+    first = user.find(ui.table).elements.pop().rows[0]
+    user.find(ui.table).trigger('selection', {'added': True, 'rows': [first], 'keys': [first['id']]})
+    await user.should_see('Select all 3 matching', retries=40)
+    user.find('Select all 3 matching').click()
+    user.find(marker='bulk-pack').click()
+    await user.should_see(
+        '2 orders packed; not packed: Order 100003 is pending: it cannot become packed (next: cancelled or paid)',
+        retries=40,
+    )
+    assert [fresh(order.id).status for order in paid] == ['packed', 'packed']
+    await eventually(
+        lambda: (
+            {row['number']: row['status'] for row in user.find(ui.table).elements.pop().rows}
+            == {'100001': 'Packed', '100002': 'Packed', '100003': 'Pending payment'}
+        )
+    )

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Carrier, Order
-from backoffice.services import orders
+from backoffice.services import orders, payments
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 from .support.lists import open_row, rows_show
@@ -32,8 +32,20 @@ async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> 
     place(('MUG', 1), email='ann@example.com')
     big = place(('MUG', 8), email='bob@example.com')
     pay(manager, big)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=big.id, amount='20.00', reason='Dented')
     await signed_in(user, manager.email, path='/orders')
     await rows_show(user, '100001', '100002', column='number')
+    user.find(marker='columns').click()  # Refunded is offered under Columns
+    await user.should_see(marker='columns-shown')
+    chosen = user.find(marker='columns-shown').elements.pop()
+    chosen.set_value([*chosen.value, 'refunded_total'])
+
+    def refunded() -> dict:
+        return {row['number']: row.get('refunded_total') for row in table_with(user, 'refunded_total').rows}
+
+    # its status still says Paid: the money given back
+    await eventually(lambda: refunded() == {'100001': '€0.00', '100002': '€20.00'})
     user.find(marker='search').type('bob@')
     await rows_show(user, '100002', absent=('100001',), column='number')
     user.find(marker='search').elements.pop().set_value('')
@@ -99,6 +111,14 @@ async def test_a_refund_over_what_was_paid_is_refused_and_the_documents_download
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
     user.find('Pick list').click()
     assert (await user.download.next(timeout=10)).content.startswith(b'%PDF')
+    user.find(marker='amount').elements.pop().set_value('60.00')  # everything back, before it was packed
+    user.find(marker='dialog-submit').click()
+    await user.should_see(  # paid by hand: the back office books the refund, a person sends the money
+        'Refund of €60.00 recorded; a credit note was issued. Now give the money back the way it was paid', retries=40
+    )
+    await user.should_see('Everything paid was refunded: it is not sent. Cancel the order to free its stock.')
+    assert 'Mark packed' not in {button.text for button in user.find(ui.button).elements}
+    await user.should_see(marker='cancel-order')
 
 
 async def test_a_manager_drafts_an_order_for_a_customer(user: User) -> None:
@@ -288,3 +308,62 @@ def test_a_return_received_as_sellable_goes_back_on_the_shelf() -> None:
     advance(manager, order, 'pack', 'ship')
     receive_return(manager, start_return(manager, order))
     assert level(cup.id).on_hand == 4
+
+
+async def test_a_note_for_the_team_survives_a_colleagues_change_and_lands_signed_in_the_timeline(user: User) -> None:
+    manager = make_user('manager', name='Maria Lopez')
+    colleague = make_user('manager', name='Tom Becker')
+    make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    hostile = 'Customer called: "leave it at no. 5" <script>alert(1)</script>'
+    await signed_in(user, manager.email, path=f'/orders/{order.number}')
+    await user.should_see(marker='order-note-text', retries=40)
+    user.find(marker='order-note-text').type(hostile)
+    pay(colleague, order)  # the page is drawn again live, with the payment: the note being typed stays
+    await user.should_see('paid in full', retries=40)
+    assert user.find(marker='order-note-text').elements.pop().value == hostile
+    version = fresh(order.id).version
+    user.find(marker='add-note').click()
+    await user.should_see('Note added', retries=40)
+    await user.should_see(f'Note: {hostile}', retries=40)  # as typed, as text
+    entries = [
+        [label.text for label in entry.descendants() if isinstance(label, ui.label)]
+        for entry in user.find(marker='timeline-entry').elements
+    ]
+    assert any(texts[0] == f'Note: {hostile}' and texts[1].endswith(' · Maria Lopez') for texts in entries)
+    assert any(texts[0].startswith('Payment of') and texts[1].endswith(' · Tom Becker') for texts in entries)
+    assert user.find(marker='order-note-text').elements.pop().value == ''
+    assert fresh(order.id).version == version  # a note changes nobody's open dialog into a stale one
+    user.find(marker='add-note').click()
+    await user.should_see('Write the note', retries=40)
+
+
+async def test_cancelling_a_paid_order_gives_the_money_back_with_it_or_says_it_is_still_owed(user: User) -> None:
+    manager = make_user('manager')
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    refunded, kept = place(('MUG', 2)), place(('MUG', 1), email='dan@example.com')
+    pay(manager, refunded)
+    pay(manager, kept)
+    await signed_in(user, manager.email, path=f'/orders/{refunded.number}')
+    await user.should_see(marker='cancel-order', retries=40)
+    user.find(marker='cancel-order').click()
+    await user.should_see('Refund the €60.00 paid, the way it was paid')  # ticked: the usual wish
+    user.find(marker='dialog-submit').click()
+    await user.should_see(
+        'Order cancelled; its stock is free again. Refund of €60.00 recorded; a credit note was issued. Now give the '
+        'money back the way it was paid (bank transfer, cash, card terminal): the back office does not send it.',
+        retries=40,
+    )
+    order = fresh(refunded.id)
+    assert (order.status, order.refunded_total, level(mug.id).reserved) == ('cancelled', order.total, 1)
+    await user.should_see('Order 100001 cancelled', retries=40)  # the refund's reason, on the timeline
+    await signed_in(user, manager.email, path=f'/orders/{kept.number}')
+    await user.should_see(marker='cancel-order', retries=40)
+    user.find(marker='cancel-order').click()
+    user.find(marker='cancel-refund').click()  # untick: the money goes back another way
+    user.find(marker='dialog-submit').click()
+    await user.should_see(
+        'Order cancelled; its stock is free again. €35.88 paid is still to be refunded: use "Refund a payment".',
+        retries=40,
+    )
+    assert (fresh(kept.id).status, fresh(kept.id).refunded_total, level(mug.id).reserved) == ('cancelled', 0, 0)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import Invoice, Payment, Refund, utcnow
+from backoffice.models import Invoice, Payment, Refund, StockLevel, utcnow
 from backoffice.services import documents, invoices, orders, payments
 
 from .support.factories import fresh, make_product, make_user, on_terms, pay, place
@@ -79,7 +79,7 @@ def test_refunds_never_exceed_what_was_paid_and_each_issues_a_credit_note(manage
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='45.01', reason='Rest')
     assert refused.value.errors == {
-        'amount': 'At most €45.00 can be refunded on order 100001 (paid 60.00, refunded 15.00)'
+        'amount': 'At most €45.00 can be refunded on order 100001 (paid €60.00, refunded €15.00)'
     }
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
         payments.refund(session=session, actor=manager, order_id=order.id, amount='1.00', reason=' ')
@@ -95,6 +95,27 @@ def test_refunds_never_exceed_what_was_paid_and_each_issues_a_credit_note(manage
         assert note.refund_id == session.exec(select(Refund.id).order_by(Refund.id)).first()
     with session_scope() as session, pytest.raises(ValidationFailed):
         payments.refund(session=session, actor=manager, order_id=order.id, amount='0.01', reason='More')
+
+
+def test_an_order_refunded_in_full_before_it_left_is_not_packed_or_shipped_but_may_be_cancelled(manager) -> None:
+    mug = make_product('MUG', '25.00', stock_on_hand=5, actor=manager)
+    order = place(('MUG', 2))
+    pay(manager, order)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='10.00', reason='Dented')
+    assert {'pack', 'cancel'} <= orders.allowed_actions(fresh(order.id))  # a part refund: the goods still go
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='50.00', reason='Changed mind')
+    order = fresh(order.id)
+    assert 'pack' not in orders.allowed_actions(order) and 'cancel' in orders.allowed_actions(order)
+    with session_scope() as session, pytest.raises(orders.IllegalTransition) as refused:
+        orders.pack(session=session, actor=manager, order_id=order.id, version=order.version)
+    assert str(refused.value) == 'Order 100001 was refunded in full: it is not sent; cancel it to free its stock'
+    with session_scope() as session:
+        orders.cancel(session=session, actor=manager, order_id=order.id, version=order.version)
+    with read_session() as session:
+        level = session.exec(select(StockLevel).where(StockLevel.product_id == mug.id)).one()
+        assert (level.on_hand, level.reserved) == (5, 0)
 
 
 def test_invoice_numbers_stay_gapless_when_many_are_issued_at_once(manager) -> None:

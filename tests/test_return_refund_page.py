@@ -54,7 +54,10 @@ async def test_refunding_a_return_asks_first_with_the_amount_and_moves_money_onl
     user.find(marker='resolve-refund').click()
     await user.should_see(question, retries=40)
     user.find(marker='refund-confirm').click()
-    await user.should_see(f'Refunded €24.00 for return {rma.number}; a credit note was issued', retries=40)
+    await user.should_see(  # paid by hand: booked here, the money given back by a person
+        f'Refund of €24.00 for return {rma.number} recorded; a credit note was issued. Now give the money back',
+        retries=40,
+    )
     await eventually(lambda: fresh(order.id).refunded_total == Decimal('24.00'))
     assert stored_return(rma.id).resolution == 'refund'
 

@@ -23,7 +23,7 @@ from backoffice.models import (
     StockMovement,
     TicketMessage,
 )
-from backoffice.services import orders, purchases, returns, stock, tickets
+from backoffice.services import orders, payments, purchases, returns, stock, tickets
 
 from .support.factories import advance, fresh, level, make_product, make_user, pay, place, receive_return, start_return
 
@@ -278,3 +278,35 @@ def test_a_unit_cost_typed_the_french_way_is_the_same_amount(manager) -> None:
             session=session, actor=manager, lines=[{'product_id': mug.id, 'quantity': 1, 'unit_cost': '"3": <b>'}]
         )
     assert set(refused.value.errors) == {'lines.0.unit_cost'}
+
+
+def test_money_given_back_once_is_not_given_again_as_store_credit_an_exchange_or_a_refund(manager) -> None:
+    make_product('MUG', '10.00', stock_on_hand=9, actor=manager)
+    refunded = delivered(manager, ('MUG', 2))  # 2 × 12.00 with VAT, + shipping 5.88: 29.88
+    with session_scope() as session:  # the parcel was late: everything paid back as a gesture
+        payments.refund(session=session, actor=manager, order_id=refunded.id, amount='29.88', reason='Late')
+    rma = receive_return(manager, start_return(manager, refunded))  # ...and then a mug came back anyway
+    for resolution, said in (
+        ('credit_note', 'Everything order 100001 cost was given back already: there is no credit left'),
+        (
+            'exchange',
+            'Order 100001 has only €0.00 left that was not given back, less than the €12.00 these items are worth: '
+            'give store credit instead',
+        ),
+    ):
+        with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+            returns.resolve(session=session, actor=manager, return_id=rma.id, resolution=resolution)
+        assert refused.value.errors == {'resolution': said}
+    credited = delivered(manager, ('MUG', 2))
+    rma = receive_return(manager, start_return(manager, credited))
+    with session_scope() as session:
+        returns.resolve(session=session, actor=manager, return_id=rma.id, resolution='credit_note')  # 12.00
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        payments.refund(session=session, actor=manager, order_id=credited.id, amount='29.88', reason='Again')
+    assert refused.value.errors == {
+        'amount': 'At most €17.88 can be refunded on order 100002 (paid €29.88, refunded €0.00, '
+        'given as store credit €12.00)'
+    }
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=credited.id, amount='17.88', reason='The rest')
+    assert fresh(credited.id).refunded_total == Decimal('17.88')

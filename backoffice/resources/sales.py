@@ -57,6 +57,17 @@ ORDERS = register(
             Column(
                 'paid_total', NP_('amount', 'Paid'), kind='money', sortable=False, on_phone=False, currency='currency'
             ),
+            # money given back (a refund, a return): an order refunded in full still says Paid in its status. Offered
+            # under Columns, not shown at first: a tenth column cut 'Pending payment' short at 1440 px
+            Column(
+                'refunded_total',
+                NP_('order totals', 'Refunded'),
+                kind='money',
+                sortable=False,
+                on_phone=False,
+                shown=False,
+                currency='currency',
+            ),
             Column('shipped_at', NP_('date', 'Shipped'), kind='datetime', sortable=False, on_phone=False),
         ),
         fields=(),

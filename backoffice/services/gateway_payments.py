@@ -600,7 +600,8 @@ def idempotency_key(row: GatewayRefund) -> str:
 
 
 def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
-    """What may still be refunded of this payment: paid, less what was refunded and what is asked and not answered."""
+    """What may still be refunded of this payment: paid, less what was refunded, given as store credit and what is
+    asked and not answered."""
     refunded = session.exec(
         select(func.coalesce(func.sum(GatewayRefund.amount), 0)).where(
             GatewayRefund.payment_id == payment.id, col(GatewayRefund.status).in_((*IN_FLIGHT, 'succeeded'))
@@ -612,7 +613,9 @@ def refundable(session: Session, order: Order, payment: Payment) -> Decimal:
         )
     ).one()
     of_payment = payment.amount - Decimal(refunded)
-    of_order = order.paid_total - order.refunded_total - Decimal(in_flight)
+    # a return's value given as store credit is not paid back as well (payments.refund keeps the same rule)
+    paid = min(order.paid_total, order.total - payments.store_credit(session, _id(order)))
+    of_order = paid - order.refunded_total - Decimal(in_flight)
     return max(Decimal('0.00'), min(of_payment, of_order)).quantize(Decimal('0.01'))
 
 
@@ -794,11 +797,60 @@ def refund_said(refund: GatewayRefund) -> str:
     return _(REFUND_WORDS.get(refund.status, refund.status))
 
 
+@dataclass(frozen=True)
+class Cancelled:
+    order: Order
+    refund: GatewayRefund | None  # the money paid, given back with the cancellation
+    refund_refused: str = ''  # why that refund could not be made (the order is cancelled all the same)
+
+
+def cancel_and_refund(
+    *, session: Session, actor: User, order_id: int, version: int | None, reason: str = '', refund: bool = False
+) -> Cancelled:
+    """Cancel an order (its stock freed); with `refund`, what was paid and not yet given back goes back the way it was
+    paid, its reason the person's or 'Order … cancelled'. The refund is a second step: refused, the order stays
+    cancelled and the words say why, for "Refund a payment" to do it later."""
+    order = orders.cancel(session=session, actor=actor, order_id=order_id, version=version, reason=reason)
+    owed = order.paid_total - order.refunded_total
+    if not refund or owed <= 0:
+        return Cancelled(order, None)
+    why = payments.said_why(reason) or sentence(N_('Order {number} cancelled'), number=order.number)
+    try:
+        sent = request_refund(session=session, actor=actor, order_id=order_id, amount=owed, reason=why)
+    except ServiceError as error:
+        session.rollback()
+        return Cancelled(order, None, str(error))
+    return Cancelled(order, sent)
+
+
+def cancelled_said(cancelled: Cancelled) -> tuple[str, str]:
+    """What the page says once an order is cancelled: its stock, and its money given back or still to give back."""
+    order = cancelled.order
+    if cancelled.refund is not None:
+        said, kind = outcome_said(cancelled.refund, order.currency)
+        return _('Order cancelled; its stock is free again. {refund}').format(refund=said), kind
+    owed = order.paid_total - order.refunded_total
+    if owed > 0:
+        still = _(
+            'Order cancelled; its stock is free again. {amount} paid is still to be refunded: use "Refund a payment".'
+        )
+        text = still.format(amount=formatting.money(owed, order.currency))
+        if cancelled.refund_refused:
+            text = f'{text} {cancelled.refund_refused}'
+        return text, 'warning'
+    return _('Order cancelled; its stock is free again'), 'positive'
+
+
 def outcome_said(refund: GatewayRefund, currency: str) -> tuple[str, str]:
     """What the page tells the person after a refund: the sentence, and how it is shown (positive, info, warning)."""
     amount = formatting.money(refund.amount, currency)
     if refund.status == 'succeeded' and refund.retry_of_id is not None:
         return _('Paid back {amount} again; its credit note is on the order').format(amount=amount), 'positive'
+    if refund.status == 'succeeded' and refund.provider == 'manual':  # booked here; the money itself is not sent
+        return _(
+            'Refund of {amount} recorded; a credit note was issued. Now give the money back the way it was paid '
+            '(bank transfer, cash, card terminal): the back office does not send it.'
+        ).format(amount=amount), 'positive'
     if refund.status == 'succeeded':
         return _('Refunded {amount}; a credit note was issued').format(amount=amount), 'positive'
     if refund.status == 'pending':

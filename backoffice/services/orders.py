@@ -83,6 +83,8 @@ def allowed_actions(
     still come back (returns.anything_returnable); once everything has been returned, no return is offered."""
     status = order.status
     allowed = {STEP_TO[target] for target in TRANSITIONS[status]} | {'pick_list'}
+    if refunded_in_full(order):  # nothing left paid: its goods are not sent (check_goods_may_leave)
+        allowed -= {'pack', 'ship'}
     if status == OrderStatus.draft:
         allowed.add('edit_draft')
     if order.paid_total > order.refunded_total:
@@ -127,6 +129,15 @@ class LineIn(BaseModel):
     product_id: int | None = None
     quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)  # '1,5' refused, never read as 15
     discount_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal('0')
+
+    @field_validator('discount_percent', mode='before')
+    @classmethod
+    def _typed_percent(cls, value: Any) -> Any:
+        """A percent as staff type it in the draft form: '12,5' (French), '12.5 %', or nothing for none."""
+        if not isinstance(value, str):
+            return value
+        typed = ''.join(value.split()).removesuffix('%').replace(',', '.')
+        return typed or Decimal('0')
 
 
 class OrderIn(BaseModel):
@@ -243,6 +254,7 @@ def pack(*, session: Session, actor: User, order_id: int, version: int) -> Order
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.packed)
+    check_goods_may_leave(order)
     before = audit.snapshot(order)
     order.status = OrderStatus.packed
     return save(session, actor, order, before, 'packed', sentence(N_('Packed')))
@@ -261,6 +273,7 @@ def ship(
     require(actor, 'orders.write')
     order = locked(session, order_id, version)
     check_transition(order, OrderStatus.shipped)
+    check_goods_may_leave(order)
     tracking_number = ''.join(str(tracking_number or '').split())[:80]
     carrier = session.get(Carrier, int(carrier_id)) if carrier_id not in (None, '') else None
     if carrier_id not in (None, '') and carrier is None:
@@ -291,6 +304,62 @@ def ship(
     )
     save(session, actor, order, before, 'shipped', text, topics=(Topic.stock,))
     return shipment
+
+
+MAX_BULK = 500  # orders one bulk action changes at most (the list says to narrow it beyond)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """What a bulk "Mark packed" did: the orders packed, and each one left as it was with why (by number)."""
+
+    packed: list[str]
+    refused: dict[str, str]
+
+
+def pack_many(*, session: Session, actor: User, order_ids: list[int]) -> Packed:
+    """Mark the chosen orders packed, each on its own (one that may not be, a pending one, is left with its reason
+    and the others go on); at most MAX_BULK."""
+    require(actor, 'orders.write')
+    if len(order_ids) > MAX_BULK:
+        raise ValidationFailed(
+            {
+                'orders': _('Choose at most {most} orders at a time; narrow the list (a status, a date range)').format(
+                    most=MAX_BULK
+                )
+            }
+        )
+    packed: list[str] = []
+    refused: dict[str, str] = {}
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        if order is None:
+            continue
+        number, version = order.number, order.version
+        try:
+            pack(session=session, actor=actor, order_id=order_id, version=version)
+        except ServiceError as error:  # its status does not allow it, or it changed meanwhile
+            session.rollback()
+            refused[number] = str(error)
+        else:
+            packed.append(number)
+    return Packed(packed, refused)
+
+
+def refunded_in_full(order: Order) -> bool:
+    """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
+    return order.paid_total > 0 and order.refunded_total >= order.paid_total
+
+
+def check_goods_may_leave(order: Order) -> None:
+    """An order refunded in full is not packed or shipped: its goods would leave for free (it cannot take a new
+    payment either, its total having been paid once); cancelling it frees its stock."""
+    if order.status in (OrderStatus.paid, OrderStatus.packed) and refunded_in_full(order):
+        raise IllegalTransition(
+            _('Order {number} was refunded in full: it is not sent; cancel it to free its stock').format(
+                number=order.number
+            )
+        )
 
 
 def may_correct_tracking(shipment: Shipment) -> bool:
@@ -487,6 +556,51 @@ def shelf_shortages(session: Session, order: Order, lines: list[OrderLine]) -> l
     return [stock.shortage_said(level) for level in stock.shortages(session, reserved_by(lines))]
 
 
+MAX_NOTE = 500  # a timeline entry's text holds 500 characters, the note's words and 'Note: ' included
+
+
+def add_note(*, session: Session, actor: User, order_id: int, text: str) -> OrderEvent:
+    """A staff note on the order's timeline ('Customer called: leave it with the neighbour'), signed by its writer; the
+    order itself does not change (its version stays: a colleague's open dialog is not made stale by it)."""
+    require(actor, 'orders.write')
+    words = '\n'.join(' '.join(line.split()) for line in str(text or '').replace('\x00', '').strip().splitlines())
+    if not words:
+        raise ValidationFailed({'text': _('Write the note')})
+    if len(words) > MAX_NOTE - len('Note: '):
+        raise ValidationFailed({'text': _('Use at most {n} characters').format(n=MAX_NOTE - len('Note: '))})
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound(_('This order no longer exists.'))
+    said = sentence(N_('Note: {text}'), text=words)
+    log_event(session, order, 'note', said, actor)
+    audit.record(
+        session,
+        actor,
+        'order.note',
+        'orders',
+        order.id,
+        version=order.version,
+        summary=sentence(N_('Order {number}: {text}'), number=order.number, text=said),
+    )
+    changes.commit(session, (Topic.orders, {'id': order.id, 'action': 'note'}))
+    return session.exec(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id).desc())
+    ).first()
+
+
+def authors(*, session: Session, actor: User, events: list[OrderEvent]) -> dict[int, str]:
+    """Who wrote each timeline entry staff made, by user id: their name (the shop and the system have none)."""
+    require(actor, 'orders.read')
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return {
+        user.id: user.name or user.email
+        for user in session.exec(select(User).where(col(User.id).in_(ids)))
+        if user.id is not None
+    }
+
+
 def timeline(*, session: Session, actor: User, order_id: int) -> list[OrderEvent]:
     require(actor, 'orders.read')
     return list(session.exec(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))))
@@ -514,6 +628,15 @@ def last_carrier(*, session: Session, actor: User) -> int | None:
         .order_by(col(Shipment.id).desc())
         .limit(1)
     ).first()
+
+
+def discount_percent(line: OrderLine) -> Decimal:
+    """The percent a line's discount was given as (the line keeps the amount): what the draft form shows again, so
+    that saving a draft unchanged prices it as before."""
+    gross = line.unit_price * line.quantity
+    if not line.discount or not gross:
+        return Decimal('0')
+    return (line.discount * 100 / gross).quantize(CENT, ROUND_HALF_UP)
 
 
 def reserved_by(lines: list[OrderLine]) -> dict[int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backoffice import events, formatting, stored_text
 from backoffice.errors import ValidationFailed
@@ -165,17 +165,24 @@ def refund(
     if not reason:
         raise ValidationFailed({'reason': _('Say why the money is given back')})
     order = orders.locked(session, order_id, None)
-    refundable = order.paid_total - order.refunded_total
+    credited = store_credit(session, order.id)  # a return's value given as store credit is not paid back as well
+    refundable = max(min(order.paid_total, order.total - credited) - order.refunded_total, Decimal('0.00'))
     if amount > refundable:
+        said = {
+            'amount': amount_in_words(refundable, order.currency),
+            'number': order.number,
+            'paid': amount_in_words(order.paid_total, order.currency),
+            'refunded': amount_in_words(order.refunded_total, order.currency),
+        }
         raise ValidationFailed(
             {
                 'amount': _(
-                    'At most {amount} can be refunded on order {number} (paid {paid}, refunded {refunded})'
-                ).format(
-                    amount=amount_in_words(refundable, order.currency),
-                    number=order.number,
-                    paid=amount_in_words(order.paid_total),
-                    refunded=amount_in_words(order.refunded_total),
+                    'At most {amount} can be refunded on order {number} (paid {paid}, refunded {refunded}, '
+                    'given as store credit {credit})'
+                ).format(**said, credit=amount_in_words(credited, order.currency))
+                if credited
+                else _('At most {amount} can be refunded on order {number} (paid {paid}, refunded {refunded})').format(
+                    **said
                 )
             }
         )
@@ -292,6 +299,19 @@ def reverse_refund(
     return_refunds.note(session, refund.return_id)
     orders.save(session, actor, order, before, 'refund_reversed', text)
     return record
+
+
+def store_credit(session: Session, order_id: int) -> Decimal:
+    """What was given back on an order as store credit: its credit notes that no refund paid out (a return resolved by
+    store credit; a cancelled order's unpaid invoice, credited, counts too: nothing of it was paid)."""
+    credited = session.exec(
+        select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            Invoice.order_id == order_id,
+            Invoice.kind == InvoiceKind.credit_note,
+            col(Invoice.refund_id).is_(None),
+        )
+    ).one()
+    return Decimal(str(credited)).quantize(orders.CENT)
 
 
 def payments_of(*, session: Session, actor: User, order_id: int) -> list[Payment]:

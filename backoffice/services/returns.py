@@ -419,6 +419,29 @@ def resolve(
     order = orders.locked(session, rma.order_id, None)
     lines = lines_of(session, rma.id)
     value = returned_value(session, lines)
+    left = _not_given_back(session, order)  # store credit or an exchange never gives back more than the order was
+    if resolution == ReturnResolution.credit_note and left <= 0:
+        raise ValidationFailed(
+            {
+                'resolution': _(
+                    'Everything order {number} cost was given back already: there is no credit left'
+                ).format(number=order.number)
+            }
+        )
+    if resolution == ReturnResolution.exchange and value > left:
+        raise ValidationFailed(
+            {
+                'resolution': _(
+                    'Order {number} has only {left} left that was not given back, less than the {value} these items '
+                    'are worth: give store credit instead'
+                ).format(
+                    number=order.number,
+                    left=payments.amount_in_words(max(left, Decimal('0')), order.currency),
+                    value=payments.amount_in_words(value, order.currency),
+                )
+            }
+        )
+    value = min(value, left)
     if resolution == ReturnResolution.refund:  # checked before anything changes
         refundable = _refundable(session, rma, order)
         if amount is not None and payments.money(amount, 'amount') != refundable:
@@ -510,6 +533,11 @@ def _refundable(session: Session, rma: Return, order: Order) -> Decimal:
             {'resolution': _('Nothing was paid on order {number} that could be refunded').format(number=order.number)}
         )
     return amount
+
+
+def _not_given_back(session: Session, order: Order) -> Decimal:
+    """What the order cost that was neither refunded nor given as store credit (a credit note with no refund)."""
+    return order.total - order.refunded_total - payments.store_credit(session, order.id)
 
 
 def returns_of(*, session: Session, actor: User, order_id: int) -> list[Return]:

@@ -1,5 +1,6 @@
-"""An order's page in a real browser, with its lines, payment, invoice and tracking link, at a phone's and a desktop's
-width: nothing overflows sideways (screenshots in tests/artifacts/)."""
+"""An order's page in a real browser, with its lines, payment, invoice and tracking link, and a team note typed on a
+phone (hostile, one long word), at a phone's and a desktop's width: nothing overflows sideways, the note shows as
+text (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from backoffice import db
 from backoffice.db import session_scope
 from backoffice.models import Carrier
-from backoffice.services import orders
+from backoffice.services import orders, payments
 
 from ..support.browser import (
     ARTIFACTS,
     RunningServer,
+    button,
     next_load_at,
     no_horizontal_overflow,
     set_viewport,
@@ -45,6 +47,8 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
         external_id='shop-77',
     )
     pay(manager, order)
+    with session_scope() as session:  # a gesture, its reason a pasted link: one long word
+        payments.refund(session=session, actor=manager, order_id=order.id, amount='0.50', reason='Late: ' + 'QX' * 60)
     with session_scope() as session:
         current = orders.get_order(session=session, actor=manager, number=order.number)
         orders.pack(session=session, actor=manager, order_id=current.id, version=current.version)
@@ -64,11 +68,20 @@ def test_an_order_page_shows_its_story_at_390_and_1440(driver: WebDriver, server
     visible_text(driver, 'Hand grinder C2')
     link = driver.find_element(By.LINK_TEXT, 'JJD000390007')
     assert link.get_attribute('href') == 'https://track.example/JJD000390007'
+    # a team note typed on the phone: a tracking link pasted whole (one long word) and markup, shown as typed
+    note = 'Customer: "parcel" ' + 'https://track.example/' + 'JJD' * 30 + ' <img src=x onerror="window.__x=1">'
+    driver.find_element(By.CSS_SELECTOR, 'textarea[placeholder="Add a note for the team"]').send_keys(note)
+    button(driver, 'Add note').click()
+    visible_text(driver, 'Note added')
+    visible_text(driver, 'Note: Customer:')
+    assert f'Note: {note}' in driver.execute_script('return document.body.innerText')  # as text: no image, no script
+    assert driver.execute_script('return window.__x') is None
     for width, height in ((390, 844), (1440, 900)):
         if width != 390:  # the phone's load was signing in's; the desktop's own load
             next_load_at(driver, width, height)
             driver.get(f'{server.url}/orders/{order.number}')
         visible_text(driver, 'Zoë Wiśniewski')
+        visible_text(driver, 'Note: Customer:')
         settle(driver)
         driver.save_screenshot(str(ARTIFACTS / f'order-{width}.png'))
         assert no_horizontal_overflow(driver), f'the order page overflows sideways at {width} px'
