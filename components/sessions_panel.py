@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago, when
 from backoffice.i18n import _, ngettext
 from backoffice.models import StaffSession, User
@@ -32,8 +33,14 @@ class SessionsPanel:
             viewer = acting_user()
         if viewer is None:
             return
-        with read_session() as session:
-            rows = staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
+        try:
+            with read_session() as session:
+                rows = staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
+        except ValidationFailed as refused:  # their role holds more than the viewer's: not theirs to see
+            self.box.clear()
+            with self.box:
+                ui.label(' '.join(refused.errors.values())).classes('text-sm text-gray-500').mark('sessions-refused')
+            return
         self.box.clear()
         with self.box:
             ui.label(ngettext('{n} active session', '{n} active sessions', len(rows)).format(n=len(rows))).classes(
