@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
+from backoffice import permissions
 from backoffice.engine import declaration
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
@@ -182,6 +183,16 @@ def change_scopes(
         raise StaleRecord(N_('API key'), last.actor_email if last else None, last.at if last else None, 0)
     if key.revoked_at is not None:
         raise ValidationFailed({'scopes': _('This API key is revoked: its scopes can no longer change.')})
+    owner = session.get(User, key.user_id) if key.user_id is not None else None
+    if owner is not None and owner.id != actor.id and permissions.beyond(actor, permissions.permissions_of(owner.role)):
+        # its calls act as its owner: widening it would let the editor's scopes reach what only the owner may do
+        raise ValidationFailed(
+            {
+                'scopes': _(
+                    'This key acts as {email}, whose role holds rights your own does not: ask an admin.'
+                ).format(email=owner.email)
+            }
+        )
     known = known_scopes()
     chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
     if problem := _scopes_problem(chosen, acts_for_someone=key.user_id is not None, giver=actor):
