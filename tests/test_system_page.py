@@ -35,6 +35,7 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see('Backup written', retries=100)  # pg_dump takes a few seconds
     await user.should_see(marker='backup')
     await user.should_not_see('No backup yet: take one now')
+    await user.should_see('1 backup kept, latest')  # said '1 kept' (in French '1 conservées')
 
 
 async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
