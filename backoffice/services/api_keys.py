@@ -347,6 +347,20 @@ def holds(key: ApiKey, scope: str) -> bool:
     return access == 'read' and resource_scope('write', resource_key) in key.scopes
 
 
+def acts_as(*, session: Session, actor: User, keys: list[ApiKey]) -> dict[int, tuple[str, bool]]:
+    """Per key (by id) whom its /api/v1 calls act as: their email and whether they are active (a deactivated one's key
+    is refused there, while the list would say 'active')."""
+    require(actor, PERMISSION)
+    ids = {key.user_id for key in keys if key.user_id is not None}
+    people = {row.id: (row.email, row.is_active) for row in session.exec(select(User).where(col(User.id).in_(ids)))}
+    return {key.id or 0: people[key.user_id] for key in keys if key.user_id in people}
+
+
+def uses_the_resource_api(key: ApiKey) -> bool:
+    """Whether the key holds a read:<resource> / write:<resource> scope (those act as a staff member)."""
+    return any(scope not in SCOPES for scope in key.scopes)
+
+
 def acting_user(session: Session, key: ApiKey) -> User:
     """The staff member a key's calls to /api/v1 act as, read afresh (a role changed since counts now); KeyActsForNobody
     when there is none or they were deactivated."""
