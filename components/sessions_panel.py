@@ -60,7 +60,8 @@ class SessionsPanel:
                 ui.icon('smartphone' if _is_phone(row.device) else 'computer', size='1.5rem').classes('text-gray-500')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
-                        ui.label(row.device or _('Unknown browser')).classes('font-medium break-all')
+                        # at spaces first ('Headless Chrome on Lin / ux' with break-all), anywhere only for one long word
+                        ui.label(row.device or _('Unknown browser')).classes('font-medium wrap-anywhere')
                         if this:
                             ui.badge(_('This browser'), color='positive').mark('this-session')
                     ui.label(_('Address {address}').format(address=row.address or '?')).classes(
@@ -73,7 +74,7 @@ class SessionsPanel:
                     ).classes('text-sm text-gray-500')
                 if not this:
                     ui.button(_('Sign out'), on_click=lambda row=row: self._end(row)).props(
-                        'flat dense color=negative no-caps'
+                        'flat dense color=negative no-caps no-wrap'  # 'Sign / out' on two lines on a phone
                     ).mark(f'end-session-{row.id}')
 
     async def _end(self, row: StaffSession) -> None:
