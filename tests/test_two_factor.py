@@ -2,6 +2,7 @@
 enforcement per role, and an admin's reset."""
 
 import time
+import urllib.parse
 
 import pytest
 from nicegui import ui
@@ -13,7 +14,7 @@ from backoffice import two_factor as totp
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, Notification, RecoveryCode, StaffMail
-from backoffice.services import two_factor
+from backoffice.services import app_settings, two_factor
 
 from .support.factories import make_user
 from .support.signin import enter_code, sign_in, staff_named
@@ -34,6 +35,20 @@ def test_enrolment_stores_the_secret_encrypted_and_ten_hashed_recovery_codes() -
     assert len(hashes) == 10 and all(h.startswith('$argon2id$') for h in hashes)
     assert not any(totp.normalized_recovery_code(code) in ''.join(hashes) for code in codes)
     assert secret not in str(entry.changes) + entry.summary
+
+
+def test_a_shop_name_with_a_colon_or_a_slash_still_gives_the_app_one_issuer_and_one_account() -> None:
+    """The key URI format separates issuer and account by the label's one colon; the shop's name 'Acme: Ltd/EU' added
+    a second one (and a '/' in the address's path), so that apps named the account ' Ltd/EU Backoffice:…'."""
+    admin = make_user('admin', email='ada@example.com')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'company_name': 'Acme: Ltd/EU "<script>"'}, loaded={})
+    uri = two_factor.begin_enrolment(actor=admin).uri
+    label = urllib.parse.unquote(urllib.parse.urlsplit(uri).path.lstrip('/'))
+    issuer, account = label.split(':')  # exactly one colon
+    assert account == 'ada@example.com' and '/' not in issuer
+    assert issuer == 'Acme Ltd EU "<script>" Backoffice'
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)['issuer'] == [issuer]
 
 
 def test_enrolment_needs_a_matching_code() -> None:
