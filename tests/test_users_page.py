@@ -140,3 +140,18 @@ async def test_the_list_says_since_when_each_user_signs_in_with_two_factor(user:
     rows = {row['email']: row for row in the_list(user).rows}
     assert rows['careful@example.com']['totp_enabled_at'] and not rows['careless@example.com']['totp_enabled_at']
     assert careless.totp_enabled_at is None
+
+
+async def test_an_admin_resetting_their_own_password_is_sent_to_change_password_not_locked_out(user: User) -> None:
+    """Reset password on one's own row signed this browser out at once, before the new password was shown: the admin
+    was locked out (only the command line let them back in), and a borrowed open session could set a password
+    without knowing the current one."""
+    admin = await open_users_as_admin(user)
+    open_row(user, admin.email)
+    user.find(kind=ui.button, content='Reset password').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
+    await user.should_see('To change your own password, use "Change password" in your user menu')
+    assert auth.sign_in(email=admin.email, password=PASSWORD, address=None).ok  # the password they know still works
+    await user.open('/users')
+    await user.should_see('Staff users')  # still signed in
