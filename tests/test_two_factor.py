@@ -90,6 +90,17 @@ def test_wrong_codes_are_throttled_like_passwords() -> None:
     assert not locked.ok and 'Too many wrong codes' in locked.message
 
 
+def test_an_admin_cannot_reset_their_own_two_factor_without_a_code() -> None:
+    """Turning one's own two-factor off asks a code from the app; 'Reset two-factor sign-in' on one's own user page did
+    not, so an admin's session left open (or stolen) could remove the second step without the phone."""
+    admin = make_user('admin')
+    enrol(admin)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        two_factor.reset(session=session, actor=admin, user_id=admin.id)
+    assert 'Security and sessions' in str(refused.value)
+    assert staff_named(admin.email).totp_secret is not None
+
+
 def test_admin_reset_is_audited_and_the_user_is_told_by_email_and_in_the_app() -> None:
     admin = make_user('admin', name='Ada "Root" <script>x</script>')
     agent = make_user('agent')
@@ -224,3 +235,13 @@ async def test_once_the_role_requires_it_an_open_page_acts_no_more_and_no_url_an
     for path in ('/uploads/products/x.png', '/orders?status=paid', '/users/1'):
         response = await user.http_client.get(path, follow_redirects=False)
         assert response.status_code in (302, 303, 307) and response.headers['location'] == '/account/security', path
+
+
+async def test_an_admin_s_own_user_page_sends_to_security_and_sessions_instead_of_reset(user: User) -> None:
+    admin = make_user('admin')
+    secret, _codes = enrol(admin)
+    await sign_in(user, admin.email, path=f'/users/{admin.id}')
+    await enter_code(user, code_now(secret))
+    await user.should_see(marker='two-factor-on')
+    await user.should_see(marker='own-security')
+    await user.should_not_see(marker='reset-two-factor')
