@@ -60,7 +60,7 @@ class SessionsPanel:
                 ui.icon('smartphone' if _is_phone(row.device) else 'computer', size='1.5rem').classes('text-gray-500')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
-                        # at spaces first ('Headless Chrome on Lin / ux' with break-all), anywhere only for one long word
+                        # at spaces ('Headless Chrome on Lin / ux' with break-all), anywhere only for one long word
                         ui.label(row.device or _('Unknown browser')).classes('font-medium wrap-anywhere')
                         if this:
                             ui.badge(_('This browser'), color='positive').mark('this-session')

@@ -120,7 +120,7 @@ async def test_a_staff_manager_below_admin_neither_sees_nor_ends_an_admin_s_sess
             session, user=session.get(type(admin), admin.id), user_agent='', address='203.0.113.9', new_browser=False
         )
     await sign_in(user, staff_manager.email, path=f'/users/{admin.id}')
-    await user.should_see("role holds rights your own role does not: ask an admin")
+    await user.should_see('role holds rights your own role does not: ask an admin')
     await user.should_not_see('203.0.113.9')
     with session_scope() as session:
         try:
@@ -128,7 +128,7 @@ async def test_a_staff_manager_below_admin_neither_sees_nor_ends_an_admin_s_sess
         except ValidationFailed as refused:
             assert 'ask an admin' in str(refused)
         else:
-            raise AssertionError("a role below admin signed an admin out")
+            raise AssertionError('a role below admin signed an admin out')
     assert [row.ended_at for row in open_sessions(admin.id)] == [None]
 
 

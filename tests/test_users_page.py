@@ -133,7 +133,10 @@ async def test_search_narrows_the_list(user: User) -> None:
 
 async def test_the_list_says_since_when_each_user_signs_in_with_two_factor(user: User) -> None:
     """An admin checking who still signs in with a password alone opened each user's page, one by one."""
-    careful, careless = make_user('agent', email='careful@example.com'), make_user('agent', email='careless@example.com')
+    careful, careless = (
+        make_user('agent', email='careful@example.com'),
+        make_user('agent', email='careless@example.com'),
+    )
     enrol(careful)
     await open_users_as_admin(user)
     await rows_show(user, 'careful@example.com', 'careless@example.com')

@@ -14,8 +14,8 @@ from backoffice.db import read_session, session_scope
 from backoffice.models import WebhookEndpoint
 from backoffice.services import webhooks
 
-from .support.private_servers import free_port
 from .support.factories import make_user
+from .support.private_servers import free_port
 from .support.signin import signed_in
 from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
@@ -93,7 +93,7 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
 
 
 async def test_the_deliveries_list_says_why_a_delivery_is_still_pending(user: User, monkeypatch) -> None:
-    """A receiver that is down: the list said 'Pending', 1 attempt, no answer, and nothing of why until one opened it."""
+    """A receiver that is down: the list said 'Pending', 1 attempt, no answer, and not why until one opened it."""
     monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')
     reload_settings()
     admin = make_user('admin')

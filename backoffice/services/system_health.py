@@ -190,9 +190,7 @@ def _backups(settings: Settings) -> Check:
     age = utcnow() - latest.taken_at
     detail = ngettext(
         '{n} backup kept, latest {when} ({size})', '{n} backups kept, latest {when} ({size})', len(found)
-    ).format(
-        n=len(found), when=formatting.when(latest.taken_at), size=_bytes(latest.size)
-    )
+    ).format(n=len(found), when=formatting.when(latest.taken_at), size=_bytes(latest.size))
     if latest.verified is False:
         return Check(
             N_('Backups'),
