@@ -156,10 +156,14 @@ def _restore(args: argparse.Namespace, settings) -> int:
         print(f'No such file: {path}', file=sys.stderr)
         return 1
     if not args.yes:
-        answer = input(
-            f'Replace the database ({_safe_url(settings.database_url)}) with {path.name}? '
-            'Stop the app first. Type yes: '
-        )
+        try:
+            answer = input(
+                f'Replace the database ({_safe_url(settings.database_url)}) with {path.name}? '
+                'Stop the app first. Type yes: '
+            )
+        except EOFError:  # no terminal to ask at (a script, cron, ssh without -t): say how, not a traceback
+            print('\nNothing changed: nobody answered. To restore without the question, add --yes.', file=sys.stderr)
+            return 1
         if answer.strip().lower() != 'yes':
             print('Nothing changed.')
             return 1

@@ -77,6 +77,14 @@ def clock(value: datetime | None, zone: str | None = None) -> str:
     return f'{value.hour:02d}:{value.minute:02d}'
 
 
+def utc_time_of_day(hour: int, minute: int, now: datetime | None = None) -> str:
+    """A time of day fixed in UTC (a nightly job's 02:30), as it reads today in the settings' time zone, the zone said:
+    03:30 CET in Paris in winter."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    local = _local(moment)
+    return f'{local.hour:02d}:{local.minute:02d} {local.tzname() or time_zone()}'
+
+
 def ago(value: datetime | None, now: datetime | None = None) -> str:
     """How long ago: '3 days ago', 'just now' (French: 'il y a 3 jours', « à l'instant »)."""
     if value is None:

@@ -21,7 +21,11 @@ def new_secret() -> str:
 
 
 def provisioning_uri(secret: str, email: str, issuer: str = ISSUER) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+    """The otpauth:// address to scan. The issuer is the shop's name, typed by an admin: the key URI format forbids a
+    colon in it (it separates issuer and account in the label; 'Acme: Ltd' made apps name the account ' Ltd …'), and a
+    slash went into the label's path unencoded; both become spaces."""
+    plain = ' '.join(issuer.replace(':', ' ').replace('/', ' ').split()) or ISSUER
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=plain)
 
 
 def qr_svg(uri: str) -> str:

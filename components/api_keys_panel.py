@@ -45,6 +45,7 @@ def api_keys_panel(user: User) -> None:
             return
         with read_session() as session:
             keys = api_keys.list_keys(session=session, actor=reader)
+            owners = api_keys.acts_as(session=session, actor=reader, keys=keys)
         listing.clear()
         with listing:
             if not keys:
@@ -53,13 +54,15 @@ def api_keys_panel(user: User) -> None:
             for heading in HEADINGS:
                 ui.label(_(heading) if heading else '').classes('text-xs uppercase tracking-wide text-gray-500')
             for key in keys:
-                row = _row(key)
+                row = _row(key, owners.get(key.id or 0))
                 ui.label(row['name']).classes('font-medium')
                 ui.label(row['prefix']).classes('font-mono text-sm')
                 ui.label(row['scopes']).classes('text-sm')
                 ui.label(row['created']).classes('text-sm')
                 ui.label(row['last_used']).classes('text-sm')
-                ui.label(row['status']).classes('text-sm' + (' text-negative' if row['revoked'] else ''))
+                ui.label(row['status']).classes('text-sm' + (' text-negative' if row['refused'] else '')).mark(
+                    f'key-status-{row["prefix"]}'
+                )
                 if row['revoked']:
                     ui.label()
                     continue
@@ -197,19 +200,32 @@ def _access(held: list[str], resource_key: str) -> str:
     return ''
 
 
-def _row(key: ApiKey) -> dict:
+def _row(key: ApiKey, owner: tuple[str, bool] | None) -> dict:
+    created = _('{when} by {who}').format(when=when(key.created_at), who=key.created_by)
+    if owner is not None and owner[0] != key.created_by:  # made at the command line --as someone, or by a colleague
+        created = _('{created}; acts as {email}').format(created=created, email=owner[0])
+    stranded = not key.revoked_at and api_keys.uses_the_resource_api(key) and not (owner and owner[1])
+    if key.revoked_at:
+        status = _('revoked {when}').format(when=when(key.revoked_at))
+    elif stranded:  # its /api/v1 calls are refused (403), which 'active' hid
+        status = (
+            _('acts for no active staff member: /api/v1 refuses it')
+            if owner is None
+            else _('{email} is deactivated: /api/v1 refuses it').format(email=owner[0])
+        )
+    else:
+        status = pgettext('API key', 'active')
     return {
         'id': key.id,
         'scope_list': list(key.scopes),
         'name': key.name,
         'prefix': key.prefix,
         'scopes': ', '.join(key.scopes),
-        'created': _('{when} by {who}').format(when=when(key.created_at), who=key.created_by),
+        'created': created,
         'last_used': ago(key.last_used_at),
-        'status': _('revoked {when}').format(when=when(key.revoked_at))
-        if key.revoked_at
-        else pgettext('API key', 'active'),
+        'status': status,
         'revoked': key.revoked_at is not None,
+        'refused': key.revoked_at is not None or stranded,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago, when
 from backoffice.i18n import _, ngettext
 from backoffice.models import StaffSession, User
@@ -32,8 +33,14 @@ class SessionsPanel:
             viewer = acting_user()
         if viewer is None:
             return
-        with read_session() as session:
-            rows = staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
+        try:
+            with read_session() as session:
+                rows = staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
+        except ValidationFailed as refused:  # their role holds more than the viewer's: not theirs to see
+            self.box.clear()
+            with self.box:
+                ui.label(' '.join(refused.errors.values())).classes('text-sm text-gray-500').mark('sessions-refused')
+            return
         self.box.clear()
         with self.box:
             ui.label(ngettext('{n} active session', '{n} active sessions', len(rows)).format(n=len(rows))).classes(
@@ -53,7 +60,8 @@ class SessionsPanel:
                 ui.icon('smartphone' if _is_phone(row.device) else 'computer', size='1.5rem').classes('text-gray-500')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
-                        ui.label(row.device or _('Unknown browser')).classes('font-medium break-all')
+                        # at spaces ('Headless Chrome on Lin / ux' with break-all), anywhere only for one long word
+                        ui.label(row.device or _('Unknown browser')).classes('font-medium wrap-anywhere')
                         if this:
                             ui.badge(_('This browser'), color='positive').mark('this-session')
                     ui.label(_('Address {address}').format(address=row.address or '?')).classes(
@@ -66,7 +74,7 @@ class SessionsPanel:
                     ).classes('text-sm text-gray-500')
                 if not this:
                     ui.button(_('Sign out'), on_click=lambda row=row: self._end(row)).props(
-                        'flat dense color=negative no-caps'
+                        'flat dense color=negative no-caps no-wrap'  # 'Sign / out' on two lines on a phone
                     ).mark(f'end-session-{row.id}')
 
     async def _end(self, row: StaffSession) -> None:

@@ -12,7 +12,7 @@ from backoffice.formatting import when
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
 from backoffice.runtime import job_titles
-from backoffice.runtime.scheduler import JOBS
+from backoffice.runtime.scheduler import JOBS, Job
 from backoffice.services import backups, job_runs, staff_mail, system_health
 from components.forms import FAILED, call, call_now, error_line, page_dialog, scroll_into_view
 from components.screens import screen
@@ -35,7 +35,10 @@ class SystemScreen:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(_('Backups')).classes('text-lg font-medium')
             self.backup_button = ui.button(_('Back up now'), icon='backup', on_click=self.back_up).mark('back-up')
-        ui.label(_(BACKUPS_HELP)).classes('text-sm text-gray-600')
+        nightly = scheduled('backup').options  # type: ignore[union-attr]  (a core job, always scheduled)
+        ui.label(_(BACKUPS_HELP).format(time=formatting.utc_time_of_day(nightly['hour'], nightly['minute']))).classes(
+            'text-sm text-gray-600'
+        )
         self.backups = ui.column().classes('w-full gap-0')
         ui.label(_('Scheduled jobs')).classes('text-lg font-medium')
         ui.label(_(JOBS_HELP)).classes('text-sm text-gray-600')
@@ -221,7 +224,7 @@ def system_page(user: User) -> None:
 
 
 BACKUPS_HELP = N_(
-    'A copy of the whole database is taken every night at 02:30 UTC and checked at once: it opens, it is intact, and '
+    'A copy of the whole database is taken every night at {time} and checked at once: it opens, it is intact, and '
     'it holds as many rows per table as the database did. The last 14 are kept in the data folder.'
 )
 FAILED_MAILS_HELP = N_(
@@ -297,6 +300,12 @@ def job_card(history: job_runs.JobHistory, *, run_now) -> None:
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(job_titles.title(history.job)).classes('font-medium')
                 ui.label(history.job).classes('font-mono text-xs text-gray-500 break-all')
+                if job := scheduled(
+                    history.job
+                ):  # when it runs, beside when it ran ('Not run yet.' said nothing of it)
+                    ui.label(job_titles.schedule(job.trigger, job.options)).classes('text-xs text-gray-600').mark(
+                        f'job-schedule-{history.job}'
+                    )
             if history.may_run_now:
                 again = ui.button(_('Run now'), icon='play_arrow', on_click=lambda: run_now(history.job))
                 again.props('flat dense no-caps').mark(f'run-now-{history.job}')
@@ -331,6 +340,11 @@ def job_card(history: job_runs.JobHistory, *, run_now) -> None:
                 ui.label(_('The process running it stopped before the end (killed, crashed or restarted).')).classes(
                     'text-xs text-amber-800'
                 )
+
+
+def scheduled(name: str) -> Job | None:
+    """The scheduled job of this name, read when asked (an extension's jobs join JOBS at start-up)."""
+    return next((job for job in JOBS if job.name == name), None)
 
 
 RUN_ASKED = N_('{job} will run within a few seconds.')

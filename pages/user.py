@@ -55,6 +55,9 @@ def user_page(user: User, id: str) -> None:  # noqa: A002  (the path's parameter
             with state:
                 if current is not None and two_factor.enrolled(current):
                     ui.label(_('On since {date}').format(date=day(current.totp_enabled_at))).mark('two-factor-on')
+                    if current.id == user.id:  # one's own is turned off with a code, there
+                        ui.link(_('Security and sessions'), '/account/security').mark('own-security')
+                        return
                     ui.button(_('Reset two-factor sign-in'), icon='restart_alt', on_click=reset).props(
                         'outline color=negative'
                     ).mark('reset-two-factor')

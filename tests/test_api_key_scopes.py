@@ -135,3 +135,19 @@ def test_a_settings_manager_who_may_not_read_customers_cannot_give_a_key_that_re
     with read_session() as session:
         assert session.get(ApiKey, key.id).scopes == ['requests:write']
         assert not session.exec(select(ApiKey).where(ApiKey.name == 'Account page')).first()
+
+
+def test_a_settings_manager_cannot_widen_a_key_that_acts_as_an_admin() -> None:
+    """An admin's key acts as the admin: a custom role with settings.manage giving it write:users would let whoever
+    holds the key make staff as an admin; it is refused (revoking it stays theirs to do)."""
+    admin = make_user('admin')
+    keeper = make_user(make_role('settings.manage', 'customers.read').key)
+    with session_scope() as session:
+        key, secret = api_keys.create_key(session=session, actor=admin, name=HOSTILE, scopes=['read:customers'])
+    with pytest.raises(ValidationFailed) as refused:
+        change(keeper, key.id, ['read:customers', 'write:users'], ['read:customers'])
+    assert admin.email in refused.value.errors['scopes'] and 'ask an admin' in refused.value.errors['scopes']
+    with pytest.raises(MissingScope):
+        authenticate(secret, 'write:users')
+    with session_scope() as session:
+        api_keys.revoke_key(session=session, actor=keeper, key_id=key.id)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import ApiKey, User
+from backoffice.services import api_keys, users
+
+from .support.factories import make_user
 
 HOSTILE = 'Shop "<script>alert(1)</script>": \'x\''
 
@@ -43,3 +46,22 @@ async def test_a_key_with_no_scope_at_all_is_refused_in_the_dialog(user, as_role
     user.find('requests:write — Submit customer requests and follow-ups').click()
     user.find('Create key').click()
     await user.should_see('Choose at least one scope.')
+
+
+async def test_a_key_acting_for_a_deactivated_colleague_says_so_instead_of_active(user, as_role) -> None:
+    """A key made at the command line --as someone, who was then deactivated: every /api/v1 call is refused (403)
+    while the list said 'active' and named only who made it."""
+    leaver = make_user('manager', email='leaver@example.com')
+    with session_scope() as session:
+        api_keys.create_key(
+            session=session, actor=None, system=True, name=HOSTILE, scopes=['read:orders'], acting_as=leaver
+        )
+    await as_role('admin')
+    await user.open('/settings')
+    await user.should_see('acts as leaver@example.com')
+    await user.should_see(content='active')
+    admin = make_user('admin')
+    with session_scope() as session:
+        users.set_active(session=session, actor=admin, user_id=leaver.id, version=leaver.version, active=False)
+    await user.open('/settings')
+    await user.should_see('leaver@example.com is deactivated: /api/v1 refuses it')

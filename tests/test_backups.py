@@ -3,6 +3,7 @@ restored by the command line into a database that then holds exactly what was ba
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -264,3 +265,15 @@ def _opened(backup: Path, tmp_path: Path) -> tuple[str, Callable[[], None]]:
     url, drop = fresh_database(tmp_path, 'backup_copy')
     backups.restore(backup, Settings(database_url=url, data_dir=tmp_path / 'copy'))
     return url, drop
+
+
+def test_restore_asked_with_nobody_to_answer_says_how_instead_of_a_traceback(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`restore FILE` from a script or cron (no terminal, stdin closed) crashed with EOFError at the question."""
+    some_file = tmp_path / 'backoffice-20260101-000000.db'
+    some_file.write_bytes(b'anything')
+    monkeypatch.setattr('sys.stdin', io.StringIO(''))
+    assert cli_main(['restore', str(some_file)]) == 1
+    said = capsys.readouterr().err
+    assert 'Nothing changed' in said and '--yes' in said

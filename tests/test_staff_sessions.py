@@ -9,10 +9,11 @@ from sqlmodel import select
 from backoffice import auth
 from backoffice.config import get_settings
 from backoffice.db import session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, Notification, StaffMail, StaffSession
 from backoffice.services import app_settings, staff_mail, staff_sessions, users
 
-from .support.factories import PASSWORD, make_user
+from .support.factories import PASSWORD, make_role, make_user
 from .support.signin import sign_in
 from .support.smtp import FakeSmtp
 
@@ -107,6 +108,28 @@ def test_one_may_not_end_someone_else_s_session_without_managing_users() -> None
             assert 'users.manage' in str(error)
         else:
             raise AssertionError("an agent ended a colleague's session")
+
+
+async def test_a_staff_manager_below_admin_neither_sees_nor_ends_an_admin_s_sessions(user: User) -> None:
+    """A custom role with users.manage may not reset or deactivate an admin; it may not sign them out (again and
+    again) nor read the addresses they sign in from either, on the page or through the service."""
+    staff_manager = make_user(make_role('users.manage').key)
+    admin = make_user('admin')
+    with session_scope() as session:
+        started = staff_sessions.start(
+            session, user=session.get(type(admin), admin.id), user_agent='', address='203.0.113.9', new_browser=False
+        )
+    await sign_in(user, staff_manager.email, path=f'/users/{admin.id}')
+    await user.should_see('role holds rights your own role does not: ask an admin')
+    await user.should_not_see('203.0.113.9')
+    with session_scope() as session:
+        try:
+            staff_sessions.end(session=session, actor=staff_manager, session_id=started.session_id)
+        except ValidationFailed as refused:
+            assert 'ask an admin' in str(refused)
+        else:
+            raise AssertionError('a role below admin signed an admin out')
+    assert [row.ended_at for row in open_sessions(admin.id)] == [None]
 
 
 def test_deactivating_a_user_ends_their_sessions() -> None:

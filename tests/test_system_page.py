@@ -35,6 +35,7 @@ async def test_an_admin_sees_the_health_and_takes_a_backup(user: User) -> None:
     await user.should_see('Backup written', retries=100)  # pg_dump takes a few seconds
     await user.should_see(marker='backup')
     await user.should_not_see('No backup yet: take one now')
+    await user.should_see('1 backup kept, latest')  # said '1 kept' (in French '1 conservées')
 
 
 async def test_an_admin_sees_why_emails_wait_in_the_outbox_staff_and_portal_emails_included(
@@ -189,6 +190,32 @@ async def test_an_admin_sees_every_scheduled_job_with_its_last_runs_failures_fir
     assert len(shown['send-outbox'].runs) == job_runs.SHOWN_PER_JOB  # the newest of the twelve
     assert shown['send-outbox'].last.id == max(run.id for run in shown['send-outbox'].runs)
     assert shown['automations'].runs == [] and shown['backup'].failing
+
+
+async def test_each_job_says_when_it_runs_in_the_shop_s_time_zone(user: User) -> None:
+    """A job not run yet said only 'Not run yet.' and the backups' help said '02:30 UTC' to a shop in Tokyo, whose every
+    other time on the page is in JST (no summer time there: 02:30 UTC is 11:30 JST all year)."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'time_zone': 'Asia/Tokyo'}, loaded={})
+    await signed_in(user, admin.email, path='/system')
+    await user.should_see('every night at 11:30 JST')
+    schedules = {
+        marker: label.text
+        for marker in (
+            'job-schedule-backup',
+            'job-schedule-automations',
+            'job-schedule-send-outbox',
+            'job-schedule-digests',
+        )
+        for label in user.find(marker=marker).elements
+    }
+    assert schedules == {
+        'job-schedule-backup': 'Every day at 11:30 JST',
+        'job-schedule-automations': 'Every 30 seconds',
+        'job-schedule-send-outbox': 'Every minute',
+        'job-schedule-digests': 'Every hour, 2 minutes past',
+    }
 
 
 async def test_a_run_whose_process_died_shows_as_interrupted_once_another_process_leads(user: User) -> None:

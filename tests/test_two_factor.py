@@ -2,6 +2,7 @@
 enforcement per role, and an admin's reset."""
 
 import time
+import urllib.parse
 
 import pytest
 from nicegui import ui
@@ -13,7 +14,7 @@ from backoffice import two_factor as totp
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
 from backoffice.models import AuditEntry, Notification, RecoveryCode, StaffMail
-from backoffice.services import two_factor
+from backoffice.services import app_settings, two_factor
 
 from .support.factories import make_user
 from .support.signin import enter_code, sign_in, staff_named
@@ -34,6 +35,20 @@ def test_enrolment_stores_the_secret_encrypted_and_ten_hashed_recovery_codes() -
     assert len(hashes) == 10 and all(h.startswith('$argon2id$') for h in hashes)
     assert not any(totp.normalized_recovery_code(code) in ''.join(hashes) for code in codes)
     assert secret not in str(entry.changes) + entry.summary
+
+
+def test_a_shop_name_with_a_colon_or_a_slash_still_gives_the_app_one_issuer_and_one_account() -> None:
+    """The key URI format separates issuer and account by the label's one colon; the shop's name 'Acme: Ltd/EU' added
+    a second one (and a '/' in the address's path), so that apps named the account ' Ltd/EU Backoffice:…'."""
+    admin = make_user('admin', email='ada@example.com')
+    with session_scope() as session:
+        app_settings.save(session=session, actor=admin, changes={'company_name': 'Acme: Ltd/EU "<script>"'}, loaded={})
+    uri = two_factor.begin_enrolment(actor=admin).uri
+    label = urllib.parse.unquote(urllib.parse.urlsplit(uri).path.lstrip('/'))
+    issuer, account = label.split(':')  # exactly one colon
+    assert account == 'ada@example.com' and '/' not in issuer
+    assert issuer == 'Acme Ltd EU "<script>" Backoffice'
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)['issuer'] == [issuer]
 
 
 def test_enrolment_needs_a_matching_code() -> None:
@@ -73,6 +88,17 @@ def test_wrong_codes_are_throttled_like_passwords() -> None:
         assert not two_factor.check_second_step(user_id=agent.id, code='123456').ok
     locked = two_factor.check_second_step(user_id=agent.id, code=code_now(secret))
     assert not locked.ok and 'Too many wrong codes' in locked.message
+
+
+def test_an_admin_cannot_reset_their_own_two_factor_without_a_code() -> None:
+    """Turning one's own two-factor off asks a code from the app; 'Reset two-factor sign-in' on one's own user page did
+    not, so an admin's session left open (or stolen) could remove the second step without the phone."""
+    admin = make_user('admin')
+    enrol(admin)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        two_factor.reset(session=session, actor=admin, user_id=admin.id)
+    assert 'Security and sessions' in str(refused.value)
+    assert staff_named(admin.email).totp_secret is not None
 
 
 def test_admin_reset_is_audited_and_the_user_is_told_by_email_and_in_the_app() -> None:
@@ -209,3 +235,13 @@ async def test_once_the_role_requires_it_an_open_page_acts_no_more_and_no_url_an
     for path in ('/uploads/products/x.png', '/orders?status=paid', '/users/1'):
         response = await user.http_client.get(path, follow_redirects=False)
         assert response.status_code in (302, 303, 307) and response.headers['location'] == '/account/security', path
+
+
+async def test_an_admin_s_own_user_page_sends_to_security_and_sessions_instead_of_reset(user: User) -> None:
+    admin = make_user('admin')
+    secret, _codes = enrol(admin)
+    await sign_in(user, admin.email, path=f'/users/{admin.id}')
+    await enter_code(user, code_now(secret))
+    await user.should_see(marker='two-factor-on')
+    await user.should_see(marker='own-security')
+    await user.should_not_see(marker='reset-two-factor')

@@ -10,8 +10,9 @@ from backoffice.models import AuditEntry
 from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
-from .support.lists import open_row, rows_show
+from .support.lists import open_row, rows_show, the_list
 from .support.signin import open_users_as_admin, signed_in, staff_named
+from .support.two_factor import enrol
 
 
 async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User) -> None:
@@ -128,3 +129,32 @@ async def test_search_narrows_the_list(user: User) -> None:
     await rows_show(user, 'yann.young@example.com')
     user.find(marker='search').type('zimm')
     await rows_show(user, 'zoe.zimmer@example.com', absent=('yann.young@example.com',))
+
+
+async def test_the_list_says_since_when_each_user_signs_in_with_two_factor(user: User) -> None:
+    """An admin checking who still signs in with a password alone opened each user's page, one by one."""
+    careful, careless = (
+        make_user('agent', email='careful@example.com'),
+        make_user('agent', email='careless@example.com'),
+    )
+    enrol(careful)
+    await open_users_as_admin(user)
+    await rows_show(user, 'careful@example.com', 'careless@example.com')
+    rows = {row['email']: row for row in the_list(user).rows}
+    assert rows['careful@example.com']['totp_enabled_at'] and not rows['careless@example.com']['totp_enabled_at']
+    assert careless.totp_enabled_at is None
+
+
+async def test_an_admin_resetting_their_own_password_is_sent_to_change_password_not_locked_out(user: User) -> None:
+    """Reset password on one's own row signed this browser out at once, before the new password was shown: the admin
+    was locked out (only the command line let them back in), and a borrowed open session could set a password
+    without knowing the current one."""
+    admin = await open_users_as_admin(user)
+    open_row(user, admin.email)
+    user.find(kind=ui.button, content='Reset password').click()
+    await user.should_see(marker='confirm-action')
+    user.find(marker='confirm-action').click()
+    await user.should_see('To change your own password, use "Change password" in your user menu')
+    assert auth.sign_in(email=admin.email, password=PASSWORD, address=None).ok  # the password they know still works
+    await user.open('/users')
+    await user.should_see('Staff users')  # still signed in

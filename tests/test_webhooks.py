@@ -19,7 +19,7 @@ from backoffice.models import AuditEntry, Carrier, Shipment, Ticket, WebhookDeli
 from backoffice.permissions import PermissionDenied
 from backoffice.services import orders, tickets, trash, webhooks
 
-from .support.factories import advance, fresh, make_product, make_user, pay, place
+from .support.factories import advance, fresh, make_product, make_role, make_user, pay, place
 from .support.webhook_receiver import webhook_receiver
 
 
@@ -292,6 +292,45 @@ def test_only_admins_manage_webhooks(admin) -> None:
             webhooks.send_test(session=session, actor=someone, endpoint_id=endpoint_id)
         with session_scope() as session, pytest.raises(PermissionDenied):
             webhooks.resend_failed(session=session, actor=someone, endpoint_id=endpoint_id)
+
+
+def test_a_role_that_manages_webhooks_but_may_not_read_customers_cannot_send_their_data_anywhere(admin) -> None:
+    """Payloads carry customers' emails, orders and requests: a custom role with webhooks.manage alone may neither add
+    an endpoint nor point an admin's endpoint at its own address; one that reads orders and customers may send order
+    events, not requests'."""
+    endpoint_id, _ = add_endpoint(admin, 'https://hooks.example.com/in')
+    hooks_only = make_user(make_role('webhooks.manage').key)
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        webhooks.create_endpoint(
+            session=session, actor=hooks_only, data={'name': 'Mine "x": <b>', 'url': 'https://evil.example/in'}
+        )
+    assert 'ask an admin' in refused.value.errors['events']
+    with session_scope() as session, pytest.raises(ValidationFailed):
+        webhooks.update_endpoint(
+            session=session,
+            actor=hooks_only,
+            endpoint_id=endpoint_id,
+            version=None,
+            changes={'url': 'https://evil.example/in'},
+        )
+    with read_session() as session:
+        assert session.get(WebhookEndpoint, endpoint_id).url == 'https://hooks.example.com/in'
+    with session_scope() as session:  # a harmless change (its name) is still theirs to make
+        webhooks.update_endpoint(
+            session=session, actor=hooks_only, endpoint_id=endpoint_id, version=None, changes={'name': 'Shop hooks'}
+        )
+    orders_too = make_user(make_role('webhooks.manage', 'orders.read', 'customers.read').key)
+    with session_scope() as session:
+        webhooks.create_endpoint(
+            session=session,
+            actor=orders_too,
+            data={'name': 'ERP', 'url': 'https://erp.example/in', 'events': 'order.paid'},
+        )
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        webhooks.create_endpoint(
+            session=session, actor=orders_too, data={'name': 'All', 'url': 'https://erp.example/all', 'events': '*'}
+        )
+    assert 'See customer requests' in refused.value.errors['events']
 
 
 def test_bad_input_is_refused_at_the_field_and_the_secret_never_reaches_the_audit_log(admin) -> None:

@@ -10,10 +10,12 @@ from sqlmodel import select
 
 from backoffice import secret_box
 from backoffice.config import reload_settings
-from backoffice.db import read_session
+from backoffice.db import read_session, session_scope
 from backoffice.models import WebhookEndpoint
+from backoffice.services import webhooks
 
 from .support.factories import make_user
+from .support.private_servers import free_port
 from .support.signin import signed_in
 from .support.waiting import eventually
 from .support.webhook_receiver import webhook_receiver
@@ -88,6 +90,22 @@ async def test_admin_adds_a_webhook_sees_its_secret_once_and_sends_a_test_event(
         UserInteraction(user, {resend[0]}, None).click()  # not the endpoint dialog's 'Resend failed'
         await user.should_see('Delivered again (HTTP 200)', retries=50)
         assert [r.headers['x-backoffice-delivery'] for r in receiver.received] == [str(logged[0]['id'])] * 2
+
+
+async def test_the_deliveries_list_says_why_a_delivery_is_still_pending(user: User, monkeypatch) -> None:
+    """A receiver that is down: the list said 'Pending', 1 attempt, no answer, and not why until one opened it."""
+    monkeypatch.setenv('BACKOFFICE_ALLOW_PRIVATE_WEBHOOKS', '1')
+    reload_settings()
+    admin = make_user('admin')
+    with session_scope() as session:
+        endpoint, _secret = webhooks.create_endpoint(
+            session=session, actor=admin, data={'name': 'Down "x": <b>', 'url': f'http://127.0.0.1:{free_port()}/in'}
+        )
+    with session_scope() as session:
+        webhooks.send_test(session=session, actor=admin, endpoint_id=endpoint.id)
+    await signed_in(user, admin.email, path='/webhooks')
+    rows = await rows_of(user, 'last_error', 'could not connect', 'last_error')
+    assert [row['status'] for row in rows if row['last_error'] == 'could not connect'] == ['Pending']
 
 
 async def test_a_manager_cannot_open_webhooks(user: User) -> None:

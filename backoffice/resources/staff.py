@@ -92,6 +92,8 @@ USERS = register(
             Column('role', N_('Role'), kind='choice', choices=ROLES),
             Column('is_active', N_('Active'), kind='bool'),
             Column('last_login_at', N_('Last sign-in'), kind='datetime', on_phone=False),
+            # who signs in with a password alone, at a glance (sorted, the empty ones come together)
+            Column('totp_enabled_at', N_('Two-factor since'), kind='datetime', on_phone=False),
         ),
         fields=(
             FormField('email', N_('Email'), kind='email', required=True, on_edit=False),

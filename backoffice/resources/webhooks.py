@@ -172,6 +172,8 @@ DELIVERIES = register(
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
             Column('attempts', N_('Attempts'), kind='number', on_phone=False),
             Column('last_status_code', N_('Answer'), on_phone=False),  # an HTTP status (404), not a quantity
+            # why it was not delivered (could not connect, a timeout), in the list: no opening each pending one to see
+            Column('last_error', N_('Last error'), sortable=False, on_phone=False, wrap=True),
             Column('next_attempt_at', N_('Next attempt'), kind='datetime', on_phone=False, shown=False),
             Column('delivered_at', N_('Delivered'), kind='datetime', on_phone=False, shown=False),
         ),

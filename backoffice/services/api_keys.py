@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 
+from backoffice import permissions
 from backoffice.engine import declaration
 from backoffice.errors import NotFound, ServiceError, StaleRecord, ValidationFailed
 from backoffice.i18n import N_, _
@@ -182,6 +183,16 @@ def change_scopes(
         raise StaleRecord(N_('API key'), last.actor_email if last else None, last.at if last else None, 0)
     if key.revoked_at is not None:
         raise ValidationFailed({'scopes': _('This API key is revoked: its scopes can no longer change.')})
+    owner = session.get(User, key.user_id) if key.user_id is not None else None
+    if owner is not None and owner.id != actor.id and permissions.beyond(actor, permissions.permissions_of(owner.role)):
+        # its calls act as its owner: widening it would let the editor's scopes reach what only the owner may do
+        raise ValidationFailed(
+            {
+                'scopes': _(
+                    'This key acts as {email}, whose role holds rights your own does not: ask an admin.'
+                ).format(email=owner.email)
+            }
+        )
     known = known_scopes()
     chosen = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
     if problem := _scopes_problem(chosen, acts_for_someone=key.user_id is not None, giver=actor):
@@ -334,6 +345,20 @@ def holds(key: ApiKey, scope: str) -> bool:
         return True
     access, _colon, resource_key = scope.partition(':')
     return access == 'read' and resource_scope('write', resource_key) in key.scopes
+
+
+def acts_as(*, session: Session, actor: User, keys: list[ApiKey]) -> dict[int, tuple[str, bool]]:
+    """Per key (by id) whom its /api/v1 calls act as: their email and whether they are active (a deactivated one's key
+    is refused there, while the list would say 'active')."""
+    require(actor, PERMISSION)
+    ids = {key.user_id for key in keys if key.user_id is not None}
+    people = {row.id: (row.email, row.is_active) for row in session.exec(select(User).where(col(User.id).in_(ids)))}
+    return {key.id or 0: people[key.user_id] for key in keys if key.user_id in people}
+
+
+def uses_the_resource_api(key: ApiKey) -> bool:
+    """Whether the key holds a read:<resource> / write:<resource> scope (those act as a staff member)."""
+    return any(scope not in SCOPES for scope in key.scopes)
 
 
 def acting_user(session: Session, key: ApiKey) -> User:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from backoffice import events, i18n
+from backoffice import events, i18n, permissions
 from backoffice.errors import ValidationFailed
 from backoffice.events import Topic
 from backoffice.formatting import when
@@ -131,6 +131,7 @@ def list_for(*, session: Session, actor: User, user_id: int) -> list[StaffSessio
     """A user's active sessions, most recently seen first: one's own, or anyone's for those who manage users."""
     if user_id != actor.id:
         require(actor, 'users.manage')
+        _within_reach(session.get(User, user_id), actor)
     statement = (
         select(StaffSession)
         .where(StaffSession.user_id == user_id, col(StaffSession.ended_at).is_(None))
@@ -146,9 +147,10 @@ def end(*, session: Session, actor: User, session_id: int) -> StaffSession:
     row = session.get(StaffSession, session_id)
     if row is None or row.ended_at is not None:
         raise ValidationFailed({'': _('This session has already ended')})
+    owner = session.get(User, row.user_id)
     if row.user_id != actor.id:
         require(actor, 'users.manage')
-    owner = session.get(User, row.user_id)
+        _within_reach(owner, actor)
     ended = end_rows(
         session,
         user_id=row.user_id,
@@ -172,6 +174,16 @@ def end(*, session: Session, actor: User, session_id: int) -> StaffSession:
     events.after_commit(session, Topic.sessions, {'user_id': row.user_id, 'session_ids': ended})
     session.commit()
     return row
+
+
+def _within_reach(owner: User | None, actor: User) -> None:
+    """Someone who manages staff sees and ends the sessions only of those whose every right they hold (as they may
+    reset or deactivate only them): a custom role with users.manage neither signs an admin out nor reads where they
+    sign in from."""
+    if owner is not None and permissions.beyond(actor, permissions.permissions_of(owner.role)):
+        raise ValidationFailed(
+            {'': _("{email}'s role holds rights your own role does not: ask an admin").format(email=owner.email)}
+        )
 
 
 def end_others(*, session: Session, actor: User, keep_session_id: int) -> int:

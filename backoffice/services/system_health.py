@@ -188,9 +188,9 @@ def _backups(settings: Settings) -> Check:
         return Check(N_('Backups'), 'warning', _('No backup yet: take one now'))
     latest = found[0]
     age = utcnow() - latest.taken_at
-    detail = _('{n} kept, latest {when} ({size})').format(
-        n=len(found), when=formatting.when(latest.taken_at), size=_bytes(latest.size)
-    )
+    detail = ngettext(
+        '{n} backup kept, latest {when} ({size})', '{n} backups kept, latest {when} ({size})', len(found)
+    ).format(n=len(found), when=formatting.when(latest.taken_at), size=_bytes(latest.size))
     if latest.verified is False:
         return Check(
             N_('Backups'),

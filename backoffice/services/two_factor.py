@@ -134,6 +134,10 @@ def reset(*, session: Session, actor: User, user_id: int) -> User:
         )
     if not enrolled(user):
         raise ValidationFailed({'': _('This user has no two-factor sign-in to reset')})
+    if user.id == actor.id:  # turning one's own off asks a code (turn_off): a borrowed open session must not skip it
+        raise ValidationFailed(
+            {'': _('To turn off your own two-factor sign-in, use "Security and sessions" in your user menu.')}
+        )
     _clear(session, user)
     with i18n.use(user.language):
         notifications.notify(

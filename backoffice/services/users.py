@@ -171,6 +171,13 @@ def reset_password(
     require(actor, 'users.manage')
     user = get_for_update(session, User, user_id, version, entity='user')
     _within_reach(session, actor, user)
+    if user.id == actor.id:
+        # it signed this very browser out before the new password was shown (locked out, save for the command line),
+        # and it let whoever holds an admin's open session set a password without knowing the current one
+        session.rollback()
+        raise ValidationFailed(
+            {'': _('To change your own password, use "Change password" in your user menu (it asks the current one).')}
+        )
     password = new_password or auth.generate_password()
     if new_password and (problem := password_problem(new_password, email=user.email, name=user.name)):
         raise ValidationFailed({'password': problem})

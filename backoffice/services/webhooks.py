@@ -47,7 +47,7 @@ from backoffice.models import (
     WebhookEndpoint,
     utcnow,
 )
-from backoffice.permissions import require
+from backoffice.permissions import PERMISSIONS, can, require
 from backoffice.services import audit
 from backoffice.stored_text import count, sentence
 from backoffice.validation import name_problem
@@ -108,6 +108,7 @@ def create_endpoint(*, session: Session, actor: User, data: dict[str, Any]) -> t
     """A new endpoint and its signing secret (`whsec_…`), which the caller shows once."""
     require(actor, PERMISSION)
     values = _valid(data, partial=False)
+    _may_receive(actor, values['events'])
     secret = new_secret()
     endpoint = WebhookEndpoint(**values, secret=secret_box.encrypt(secret))  # stored encrypted, shown once
     session.add(endpoint)
@@ -137,6 +138,12 @@ def update_endpoint(
     require(actor, PERMISSION)
     values = _valid(changes, partial=True)
     endpoint = _locked(session, endpoint_id, version)
+    if {'url', 'events', 'is_active'} & set(values):  # where the events go, or which: only for who may read them
+        try:
+            _may_receive(actor, values.get('events', endpoint.events))
+        except ValidationFailed:
+            session.rollback()
+            raise
     return _save(session, actor, endpoint, values, 'updated')
 
 
@@ -701,6 +708,31 @@ def _valid(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+# what each event's payload carries, beside the customer's email and name (customers.read): whoever sends events to
+# an address reads them there, so a role that manages webhooks but not customers or orders (a custom role) may not
+# point them anywhere (as an API key's intake scope is given only by someone who may read what it reads)
+EVENT_PERMISSIONS: dict[str, str] = {
+    'order': 'orders.read',
+    'refund': 'orders.read',
+    'return': 'orders.read',
+    'request': 'tickets.read',
+}
+
+
+def _may_receive(actor: User, events_chosen: str) -> None:
+    chosen = list(EVENT_TYPES) if events_chosen.strip() == '*' else [e.strip() for e in events_chosen.split(',')]
+    needed = {'customers.read'} | {EVENT_PERMISSIONS[event.partition('.')[0]] for event in chosen if event}
+    missing = sorted(permission for permission in needed if not can(actor, permission))
+    if missing:
+        raise ValidationFailed(
+            {
+                'events': _(
+                    'These events carry what your role may not read ({rights}): ask an admin to send them.'
+                ).format(rights=', '.join(_(PERMISSIONS[name]) for name in missing))
+            }
+        )
 
 
 def _url_problem(url: str) -> str | None:

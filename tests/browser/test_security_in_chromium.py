@@ -41,6 +41,30 @@ SHOTS = '/tmp/twofactor-{name}-{width}.png'
 _numbers = itertools.count(1)
 
 
+# whether a button's words sit on one line: two lines are about twice the font's line high
+ONE_LINE = """
+    const content = arguments[0].querySelector('.q-btn__content') || arguments[0];
+    const size = parseFloat(getComputedStyle(content).fontSize);
+    return content.getBoundingClientRect().height < 2 * size * 1.2;
+"""
+
+
+# whether every word of an element's text sits on one line (it breaks at spaces, not 'Lin / ux')
+WHOLE_WORDS = """
+    const node = [...arguments[0].childNodes].find(child => child.nodeType === Node.TEXT_NODE);
+    if (!node) return true;
+    const range = document.createRange();
+    let at = 0;
+    for (const word of node.textContent.split(' ')) {
+        range.setStart(node, at);
+        range.setEnd(node, at + word.length);
+        if (word && range.getClientRects().length > 1) return false;
+        at += word.length + 1;
+    }
+    return true;
+"""
+
+
 def new_account(server: RunningServer, role: str = 'agent'):
     db.configure(server.database_url)
     return make_user(role, email=f'security{next(_numbers)}-{int(time.time())}@example.com')
@@ -68,6 +92,12 @@ def test_ending_a_session_signs_that_browser_out_live(
     visible_text(driver, '2 active sessions')
     visible_text(driver, 'This browser')
     shoot(driver, 'sessions')
+    resize_and_settle(driver, *PHONE)
+    assert driver.execute_script(ONE_LINE, button(driver, 'Sign out')), "'Sign out' breaks over two lines on a phone"
+    devices = driver.find_elements(By.XPATH, '//div[normalize-space(text())="Headless Chrome on Linux"]')
+    assert len(devices) == 2
+    for device in devices:
+        assert driver.execute_script(WHOLE_WORDS, device), f'{device.text!r} breaks inside a word on a phone'
     button(driver, 'Sign out').click()  # the other session's: this one has no such button
     visible_text(driver, 'That session was signed out.')
     visible_text(driver, '1 active session')
