@@ -6,14 +6,13 @@ from __future__ import annotations
 from nicegui import ui
 
 from backoffice.db import read_session, session_scope
-from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago, when
 from backoffice.i18n import _, ngettext
 from backoffice.models import StaffSession, User
 from backoffice.services import staff_sessions
 
 from . import live
-from .forms import FAILED, call, confirm
+from .forms import FAILED, call, call_now, confirm
 from .session import acting_user, current_session_id
 
 
@@ -33,16 +32,15 @@ class SessionsPanel:
             viewer = acting_user()
         if viewer is None:
             return
-        try:
-            with read_session() as session:
-                rows = staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
-        except ValidationFailed as refused:  # their role holds more than the viewer's: not theirs to see
-            self.box.clear()
-            with self.box:
-                ui.label(' '.join(refused.errors.values())).classes('text-sm text-gray-500').mark('sessions-refused')
-            return
         self.box.clear()
         with self.box:
+            refused = ui.label().classes('text-sm text-gray-500').mark('sessions-refused')
+            refused.set_visibility(False)
+            # their role holds more than the viewer's: not theirs to see, and the panel says so in its place
+            rows = call_now(self._read, viewer, message=refused)
+            if rows is FAILED:
+                return
+            refused.delete()
             ui.label(ngettext('{n} active session', '{n} active sessions', len(rows)).format(n=len(rows))).classes(
                 'text-sm text-gray-500'
             )
@@ -52,6 +50,10 @@ class SessionsPanel:
                 ui.button(_('Sign out all other sessions'), icon='logout', on_click=self._end_others).props(
                     'outline color=negative'
                 ).mark('end-other-sessions')
+
+    def _read(self, viewer: User) -> list[StaffSession]:
+        with read_session() as session:
+            return staff_sessions.list_for(session=session, actor=viewer, user_id=self.owner_id)
 
     def _row(self, row: StaffSession) -> None:
         this = row.id == self.this_session
