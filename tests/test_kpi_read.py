@@ -4,12 +4,13 @@ or a definition change shows new numbers at once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from backoffice.db import read_session, session_scope
-from backoffice.kpi import days, definitions, read
-from backoffice.models import KpiDaily
+from backoffice.kpi import days, definitions, read, refresh
+from backoffice.models import KpiDaily, Order, Refund, utcnow
 
-from .support.factories import make_user
+from .support.factories import make_customer, make_user
 
 
 def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
@@ -50,3 +51,46 @@ def test_the_funnel_ends_with_the_orders_placed_online_not_every_order() -> None
     with read_session() as session:
         steps = read.funnel(session=session, period=read.period_ending_today(7, session=session))
     assert steps[-2:] == [('Checkouts', 10.0), ('Orders placed', 7.0)]
+
+
+def test_the_rows_behind_todays_turnover_add_up_to_it() -> None:
+    """A morning with a refund: the card said −€5.04 and its rows "Nothing today yet"; the rows held the orders waiting
+    for payment and those in pounds, which the turnover leaves out. Now they are what the turnover adds up."""
+    jo = make_customer('jo@example.com')
+    now = utcnow()
+    with session_scope() as session:
+        old = Order(number='100001', customer_id=jo.id, email=jo.email, status='delivered', total=Decimal('60.00'))
+        old.placed_at = now - timedelta(days=40)
+        session.add(old)
+        for number, status, currency, total in (
+            ('100002', 'paid', 'EUR', '80.00'),
+            ('100003', 'pending', 'EUR', '30.00'),  # not paid: no turnover yet
+            ('100004', 'paid', 'GBP', '1200.00'),  # another currency: not in the euros
+        ):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=jo.id,
+                    email=jo.email,
+                    status=status,
+                    currency=currency,
+                    total=Decimal(total),
+                    placed_at=now - timedelta(seconds=2),
+                )
+            )
+        session.flush()
+        session.add(Refund(order_id=old.id, amount=Decimal('5.04'), refunded_at=now - timedelta(seconds=1)))
+        session.commit()
+    refresh.refresh_incremental()
+
+    with read_session() as session:
+        columns, rows = read.rows_behind_today(session=session, key='turnover')
+        turnover = next(c for c in read.cards(session=session, period=read.period_ending_today(1, session=session)))
+        _columns, basket = read.rows_behind_today(session=session, key='average_basket')
+    assert turnover.key == 'turnover' and turnover.value == 74.96
+    assert columns == ['Order', 'What', 'Amount', 'At']
+    assert [(row['Order'], row['What'], row['Amount']) for row in rows] == [
+        ('100001', 'Refund', '-€5.04'),
+        ('100002', 'Paid', '€80.00'),
+    ]
+    assert [(row['Order'], row['Amount']) for row in basket] == [('100002', '€80.00')]
