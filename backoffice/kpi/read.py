@@ -55,7 +55,7 @@ class Card:
     unit: str
     value: float | None
     previous: float | None
-    change: float | None  # percent change against the previous period
+    change: float | None  # percent change against the previous period; for a KPI in percent, the points it moved
     good: bool | None  # whether the change is good news
     spark: list[float | None]  # one value per day of the period
     definition: str
@@ -157,7 +157,10 @@ def cards(*, session: Session, period: Period) -> list[Card]:
         # shop had data, and a percentage against part of it would be meaningless (a few days against ninety)
         previous = _aggregate(kpi, before) if before['day'].nunique() == earlier.length else None
         change = None
-        if value is not None and previous:
+        if value is not None and kpi.unit == 'percent' and previous is not None:
+            # a rate moves in points: 32.2 % → 43.2 % is 11 points, not "▲ 34.0 %" (read as 66 %)
+            change = round(value - previous, 1)
+        elif value is not None and previous:
             change = round(100 * (value - previous) / abs(previous), 1)
         good = None if not change else (change > 0) == (kpi.good == 'up')
         spark = now.set_index('day')['value'].reindex(index)
