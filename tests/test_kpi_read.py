@@ -121,6 +121,16 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
     assert change_text(orders) == '▲ 20.0 %'  # 120 against 100
     with i18n.use('fr'):
         assert change_text(abandonment) == '▲ 11,0 pts'
+    with read_session() as session:  # its days as a file: what it divides too, for a spreadsheet to add days up
+        content, name = read.series_csv(
+            session=session, period=read.Period(today - timedelta(days=1), today), key='signup_abandonment'
+        )
+    assert name == f'signup_abandonment-{today - timedelta(days=1):%Y%m%d}-{today:%Y%m%d}.csv'
+    assert content.decode('utf-8-sig').splitlines() == [
+        'day,signup_abandonment,numerator,denominator',
+        f'{today - timedelta(days=1)},43.2,432,1000',
+        f'{today},,0,0',
+    ]
 
     line = CardLine('signup_abandonment', 'Sign-up abandonment', '43.2 %', 11.0, False, [], points=True)
     made = digest_mail.render(

@@ -352,7 +352,6 @@ def test_a_date_range_covers_whole_days_in_utc(viewer: User) -> None:
     assert matching(viewer, filters={'signed_up_at': ('2024-04-01', '2024-04-01')}) == [after]
 
 
-
 def test_a_date_range_covers_the_shops_days_where_the_list_shows_them(viewer: User) -> None:
     """A Paris shop: an order placed at 23:30 on the 4th shows as the 4th and counts in the 4th's turnover, so
     "Placed: the 4th" must find it (the UTC day put it on the 5th, and the 5th's list held the 4th's late orders)."""
@@ -372,6 +371,7 @@ def test_a_date_range_covers_the_shops_days_where_the_list_shows_them(viewer: Us
         late_on_the_4th,
         early_on_the_5th,
     ]
+
 
 BAD_REQUESTS = [
     (R(sort='password'), 'sort', 'cannot be sorted'),

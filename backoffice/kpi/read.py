@@ -191,6 +191,32 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
     return table.reindex(index=days.span(period.first, period.last), columns=keys)
 
 
+def series_csv(*, session: Session, period: Period, key: str) -> tuple[bytes, str]:
+    """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
+    (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
+    spreadsheet adds days up as the card does)."""
+    from backoffice.transfer.csv_out import csv_bytes
+
+    kpi = BY_KEY[key]
+    data = frame(session=session, first=period.first, last=period.last, keys=[key]).set_index('day')
+    ratio = kpi.period == 'ratio'
+    header = ['day', key, *(['numerator', 'denominator'] if ratio else [])]
+    rows = []
+    for day in days.span(period.first, period.last):
+        found = data.loc[day] if day in data.index else None
+        numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
+        rows.append([day.isoformat(), *(_plain(found[name]) if found is not None else None for name in numbers)])
+    return csv_bytes(header, rows), f'{key}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv'
+
+
+def _plain(value: Any) -> float | int | None:
+    """A stored number as a spreadsheet reads it: 12 for a count, 12.5 for the rest, nothing for a missing value."""
+    if value is None or value != value:  # NaN: no value that day
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
     import pandas as pd
 
