@@ -55,8 +55,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_not_see('minus the refunds made that day')
     user.find(marker='define-turnover').click()
     await user.should_see(
-        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
-        'cancelled order counts in neither.'
+        'Total of the orders paid that day, VAT and shipping included (by the day they were placed), minus the '
+        'refunds made that day; a cancelled order counts in neither.'
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
 from backoffice.kpi import days, definitions, read, refresh
+from backoffice.kpi.registry import BY_KEY
 from backoffice.models import KpiDaily, Order, Refund, utcnow
 from backoffice.services import digest_mail
 from backoffice.services.digest_mail import CardLine, Digest
@@ -139,3 +140,12 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
         unsubscribe='http://shop.example/u',
     )
     assert '+11.0 pts vs the previous period' in made.text
+
+
+def test_the_turnover_says_it_includes_vat_and_shipping() -> None:
+    """In French 'chiffre d'affaires' reads as before VAT: the definitions say the totals include it (TTC)."""
+    defs = definitions.Definitions()
+    for key in ('turnover', 'average_basket'):
+        assert 'VAT and shipping included' in BY_KEY[key].describe(defs)
+        with i18n.use('fr'):
+            assert 'Total TTC des commandes payées, frais de port compris' in BY_KEY[key].describe(defs)
