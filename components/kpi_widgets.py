@@ -357,6 +357,8 @@ def line_figure(
     layout = _layout()
     if unit == 'money':
         layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
+    elif unit == 'percent':  # a rate's axis says so: 0, 5, 10 under "Conversion" read as counts
+        layout['yaxis'] = {**layout['yaxis'], 'ticksuffix': '\u00a0%'}
     config = money_config(currency) if unit == 'money' else CONFIG
     return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': config}))
 
