@@ -149,3 +149,35 @@ def test_the_turnover_says_it_includes_vat_and_shipping() -> None:
         assert 'VAT and shipping included' in BY_KEY[key].describe(defs)
         with i18n.use('fr'):
             assert 'Total TTC des commandes payées, frais de port compris' in BY_KEY[key].describe(defs)
+
+
+def test_the_rows_behind_todays_new_customers_are_them() -> None:
+    """The card said 2 new customers and its rows listed every order of the day: they are who placed their first
+    order today, with how many they placed."""
+    jo, ann = make_customer('jo@example.com'), make_customer('ann@example.com')
+    now = utcnow()
+    with session_scope() as session:
+        for number, customer, ago in (
+            ('100001', jo, timedelta(days=40)),  # jo came back today: not new
+            ('100002', jo, timedelta(seconds=3)),
+            ('100003', ann, timedelta(seconds=2)),
+            ('100004', ann, timedelta(seconds=1)),
+        ):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=customer.id,
+                    email=customer.email,
+                    status='paid',
+                    total=Decimal('10.00'),
+                    placed_at=now - ago,
+                )
+            )
+        session.commit()
+    refresh.refresh_incremental()
+    with read_session() as session:
+        columns, rows = read.rows_behind_today(session=session, key='new_customers')
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+    assert next(c.value for c in cards if c.key == 'new_customers') == len(rows) == 1
+    assert columns == ['Customer', 'Orders', 'First order']
+    assert [(row['Customer'], row['Orders']) for row in rows] == [(f'customer {ann.id}', 2)]
