@@ -205,8 +205,9 @@ def series_csv(*, session: Session, period: Period, key: str) -> tuple[bytes, st
     for day in days.span(period.first, period.last):
         found = data.loc[day] if day in data.index else None
         numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
-        rows.append([day.isoformat(), *(_plain(found[name]) if found is not None else None for name in numbers)])
-    return csv_bytes(header, rows), f'{key}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv'
+        rows.append([day, *(_plain(found[name]) if found is not None else None for name in numbers)])  # ISO in a cell
+    stamp = '-'.join(f'{day.year:04d}{day.month:02d}{day.day:02d}' for day in (period.first, period.last))
+    return csv_bytes(header, rows), f'{key}-{stamp}.csv'
 
 
 def _plain(value: Any) -> float | int | None:
