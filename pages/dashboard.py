@@ -255,7 +255,9 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
 def download(key: str, period: Period) -> None:
     """The KPI's days over the period shown, as a CSV file (raw values: a spreadsheet's own formats apply)."""
     with read_session() as session:
-        content, name = read.series_csv(session=session, period=period, key=key)
+        content, name = read.series_csv(
+            session=session, period=period, key=key, separator=formatting.spreadsheet_separator()
+        )
     ui.download.content(content, name, 'text/csv')
 
 

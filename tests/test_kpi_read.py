@@ -132,6 +132,11 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
         f'{today - timedelta(days=1)},43.2,432,1000',
         f'{today},,0,0',
     ]
+    with read_session() as session:  # for French Excel, which reads a comma-separated file as one column
+        content, _name = read.series_csv(
+            session=session, period=read.Period(today, today), key='signup_abandonment', separator=';'
+        )
+    assert content.decode('utf-8-sig').splitlines() == ['day;signup_abandonment;numerator;denominator', f'{today};;0;0']
 
     line = CardLine('signup_abandonment', 'Sign-up abandonment', '43.2 %', 11.0, False, [], points=True)
     made = digest_mail.render(

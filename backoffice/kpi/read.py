@@ -191,10 +191,11 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
     return table.reindex(index=days.span(period.first, period.last), columns=keys)
 
 
-def series_csv(*, session: Session, period: Period, key: str) -> tuple[bytes, str]:
+def series_csv(*, session: Session, period: Period, key: str, separator: str = ',') -> tuple[bytes, str]:
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
     (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
-    spreadsheet adds days up as the card does)."""
+    spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
+    reads a comma-separated file as one column)."""
     from backoffice.transfer.csv_out import csv_bytes
 
     kpi = BY_KEY[key]
@@ -207,7 +208,7 @@ def series_csv(*, session: Session, period: Period, key: str) -> tuple[bytes, st
         numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
         rows.append([day, *(_plain(found[name]) if found is not None else None for name in numbers)])  # ISO in a cell
     stamp = '-'.join(f'{day.year:04d}{day.month:02d}{day.day:02d}' for day in (period.first, period.last))
-    return csv_bytes(header, rows), f'{key}-{stamp}.csv'
+    return csv_bytes(header, rows, separator=separator), f'{key}-{stamp}.csv'
 
 
 def _plain(value: Any) -> float | int | None:
