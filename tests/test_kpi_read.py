@@ -93,7 +93,10 @@ def test_the_rows_behind_todays_turnover_add_up_to_it() -> None:
         turnover = next(c for c in read.cards(session=session, period=read.period_ending_today(1, session=session)))
         _columns, basket = read.rows_behind_today(session=session, key='average_basket')
     assert turnover.key == 'turnover' and turnover.value == 74.96
-    assert columns == ['Order', 'What', 'Amount', 'At']
+    assert columns == ['Order', 'What', 'Amount', 'Time']
+    with i18n.use('fr'), read_session() as session:  # a time of day, said so: not 'Date et heure' over 10:02
+        assert read.rows_behind_today(session=session, key='turnover')[0] == ['Commande', 'Quoi', 'Montant', 'Heure']
+        assert read.rows_behind_today(session=session, key='orders')[0][-1] == 'Heure'
     assert [(row['Order'], row['What'], row['Amount']) for row in rows] == [
         ('100001', 'Refund', '-€5.04'),
         ('100002', 'Paid', '€80.00'),

@@ -251,7 +251,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             .order_by(o.placed_at.desc())
             .limit(limit)
         ).all()
-        order, status, total, placed = _('Order'), _('Status'), _('Total'), _('Placed')
+        order, status, total, placed = _('Order'), _('Status'), _('Total'), pgettext('of day', 'Time')
         return [order, status, total, placed], [
             {
                 order: r.number,
@@ -303,7 +303,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     if key in kinds:
         statement = statement.where(e.type == int(kinds[key]))
     rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
-    event, at, visitor = _('Event'), pgettext('when', 'At'), _('Visitor')
+    event, at, visitor = _('Event'), pgettext('of day', 'Time'), _('Visitor')
     return [event, at, visitor], [
         {
             event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
@@ -341,7 +341,8 @@ def _money_behind(
             .order_by(r.refunded_at.desc())
             .limit(limit)
         ).all()
-    order, what, amount, at = _('Order'), _('What'), _('Amount'), pgettext('when', 'At')
+    # today's rows say the time of day only: 'Placed' / 'At' read 'Passée le 10:02', 'Date et heure 10:02' in French
+    order, what, amount, at = _('Order'), _('What'), _('Amount'), pgettext('of day', 'Time')
     rows = [(row.at, row.number, formatting.label(row.status, ORDER_STATUSES), row.amount) for row in sold] + [
         (row.at, row.number, _('Refund'), -row.amount) for row in refunded
     ]
