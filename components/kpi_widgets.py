@@ -100,10 +100,18 @@ def change_text(card: Card) -> str:
     if card.previous is None:
         return _(NO_EARLIER_DATA)  # never a percentage against a period the shop has no (or only part of its) data for
     if not card.change:
-        if card.value and not card.previous:
+        if card.value and not card.previous and card.unit != 'percent':
             return _(UP_FROM_ZERO) if card.value > 0 else _(DOWN_FROM_ZERO)
         return '' if card.value is None else _(NO_CHANGE)
-    return f'{"▲" if card.change > 0 else "▼"} {_percent(abs(card.change))}'
+    arrow = '▲' if card.change > 0 else '▼'
+    if card.unit == 'percent':  # a rate's change in points: 9.5 % against 9.8 % is ▼ 0.3 pts
+        return f'{arrow} {points(abs(card.change))}'
+    return f'{arrow} {_percent(abs(card.change))}'
+
+
+def points(value: float) -> str:
+    """A change of a rate, in percentage points with one decimal: 11.0 pts (French 11,0 pts)."""
+    return _('{n} pts').format(n=formatting.number(value, 1))
 
 
 def sparkline(values: list[float | None], width: int = 96, height: int = 24, *, running: bool = False) -> str:
@@ -349,6 +357,8 @@ def line_figure(
     layout = _layout()
     if unit == 'money':
         layout['yaxis'] = {**layout['yaxis'], **money_axis(currency)}
+    elif unit == 'percent':  # a rate's axis says so: 0, 5, 10 under "Conversion" read as counts
+        layout['yaxis'] = {**layout['yaxis'], 'ticksuffix': '\u00a0%'}
     config = money_config(currency) if unit == 'money' else CONFIG
     return _today_so_far(running, _noted_when_empty({'data': data, 'layout': layout, 'config': config}))
 

@@ -159,7 +159,9 @@ class AccountingScreen:
 
 
 def rate(value: Any) -> str:
-    return f'{formatting.number(value, 2)} %'
+    """A VAT rate as the return writes it, 20 % or 5,5 %, its sign held to the number: a phone's narrow column broke
+    French '20,00 %' over two lines."""
+    return f'{formatting.number(value)}\u00a0%'
 
 
 def section(title: str, mark: str, columns: list[dict]) -> ui.table:

@@ -214,9 +214,26 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
             close = ui.button(icon='close', on_click=dialog.close).props('flat round dense')
             close.props['aria-label'] = _('Close')
         ui.label(_(card.definition)).classes('text-sm text-gray-500')
-        ui.label(
-            _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
-        ).classes('font-medium')
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            with ui.column().classes('gap-0'):
+                ui.label(
+                    _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
+                ).classes('font-medium')
+                if card.previous is not None:  # what the change on the card is against
+                    ui.label(
+                        ngettext(
+                            '{value} the day before ({change})',
+                            '{value} the {n} days before ({change})',
+                            period.length,
+                        ).format(
+                            value=widgets.format_value(card.previous, card.unit, currency),
+                            n=period.length,
+                            change=widgets.change_text(card),
+                        )
+                    ).classes('text-sm text-gray-600').mark('previous-period')
+            ui.button(_('Download CSV'), icon='download', on_click=lambda: download(card.key, period)).props(
+                'outline dense no-caps'
+            ).mark('kpi-csv')
         figure = widgets.line_figure(
             table,
             [(card.key, _(card.label), 'primary')],
@@ -233,6 +250,15 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
         else:
             ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
     dialog.open()
+
+
+def download(key: str, period: Period) -> None:
+    """The KPI's days over the period shown, as a CSV file (raw values: a spreadsheet's own formats apply)."""
+    with read_session() as session:
+        content, name = read.series_csv(
+            session=session, period=period, key=key, separator=formatting.spreadsheet_separator()
+        )
+    ui.download.content(content, name, 'text/csv')
 
 
 def _custom_period(state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None]) -> None:

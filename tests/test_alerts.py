@@ -14,7 +14,7 @@ from backoffice import stored_text
 from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
-from backoffice.models import AlertDelivery, AlertEvent, EventType, Notification, UsageEvent, utcnow
+from backoffice.models import AlertDelivery, AlertEvent, EventType, KpiDaily, Notification, UsageEvent, utcnow
 from backoffice.permissions import PermissionDenied
 from backoffice.services import alert_checks, alert_delivery, alerts, app_settings
 
@@ -115,6 +115,34 @@ def test_a_total_below_its_floor_waits_for_the_day_to_be_over() -> None:
     put_daily('turnover', {1: 2100.0})  # yesterday ended below the floor: told
     assert alert_checks.evaluate()['fired'] == 1
     assert [e.value for e in fired()] == [2.0, 2100.0]
+
+
+def test_a_rate_is_judged_on_complete_days() -> None:
+    """Conversion below 5 % fired at 00:20 (3 visits, no order yet: 0 %) and resolved by noon, every day; checkout
+    abandonment above 60 % fired on the checkouts of the last minutes, not yet followed by their order."""
+    manager = make_user('manager')
+    make_rule(manager, name='Conversion floor', kpi='conversion', kind='below', threshold=5)
+    make_rule(manager, name='Abandonment ceiling', kpi='checkout_abandonment', kind='above', threshold=60)
+    day = alert_checks.days.today('UTC')
+    with session_scope() as session:
+        for key, ago, (numerator, denominator) in (
+            ('conversion', 0, (0, 3)),  # this morning so far
+            ('conversion', 1, (12, 150)),  # yesterday: 8 %
+            ('checkout_abandonment', 0, (4, 5)),  # the last minutes' checkouts, orders not in yet
+            ('checkout_abandonment', 1, (30, 100)),
+        ):
+            session.merge(
+                KpiDaily(
+                    kpi=key,
+                    day=day - timedelta(days=ago),
+                    value=100 * numerator / denominator,
+                    numerator=numerator,
+                    denominator=denominator,
+                )
+            )
+        session.commit()
+    assert alert_checks.evaluate()['fired'] == 0
+    assert fired() == []
 
 
 def test_change_and_no_data_rules_by_hand() -> None:

@@ -81,8 +81,10 @@ def test_a_tap_on_a_chart_says_the_day_and_the_value_with_its_unit() -> None:
         assert orders['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Orders</extra>'
         [backlog, breaches] = kpi_widgets.backlog_figure(table)['data']
         assert backlog['hovertemplate'] == '%{x}<br>%{y:,.0f}<extra>Open requests</extra>'
-        [conversion] = kpi_widgets.line_figure(table, [('orders', 'Conversion', 'primary')], unit='percent')['data']
+        rate = kpi_widgets.line_figure(table, [('orders', 'Conversion', 'primary')], unit='percent')
+        [conversion] = rate['data']
         assert conversion['text'][12] == '12.0 %'
+        assert rate['layout']['yaxis']['ticksuffix'] == '\u00a0%'  # its axis ticks 0 %, 5 %, 10 %, not counts
     with i18n.use('fr'):
         bars, _orders = kpi_widgets.turnover_and_orders(table, 'EUR')['data']
         assert bars['text'][0] == '9\u202f876,54\u00a0€'

@@ -55,8 +55,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     await user.should_not_see('minus the refunds made that day')
     user.find(marker='define-turnover').click()
     await user.should_see(
-        'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
-        'cancelled order counts in neither.'
+        'Total of the orders paid that day, VAT and shipping included (by the day they were placed), minus the '
+        'refunds made that day; a cancelled order counts in neither.'
     )
 
 
@@ -177,3 +177,24 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     assert [id(chart) for chart in now] == [id(chart) for chart in charts]  # redrawn in place, not rebuilt
     turnover = now[0].figure['data'][0]
     assert len(turnover['x']) == 7 and sum(v or 0 for v in turnover['y']) == 500.0
+
+
+async def test_a_card_opened_says_the_period_before_and_downloads_its_days(user: User) -> None:
+    """A founder comparing periods saw only "▲ 100.0 %": the card opened says what it was the days before, and its
+    days come as a CSV for a spreadsheet (raw numbers, every day of the period, none missing)."""
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})  # this week 500, the week before 250
+    owner = make_user('manager')
+    await signed_in(user, owner.email)
+    next(iter(user.find(ui.toggle).elements)).value = 7
+    await user.should_see('▲ 100.0 %')
+    user.find(marker='kpi-turnover').click()
+    await user.should_see('€500.00 over the period')
+    await user.should_see('€250.00 the 7 days before (▲ 100.0 %)')
+
+    user.find(marker='kpi-csv').click()
+    download = await user.download.next(timeout=20)
+    today = days.today('UTC')
+    lines = download.content.decode('utf-8-sig').splitlines()
+    assert lines == ['day,turnover'] + [
+        f'{today - timedelta(days=ago):%Y-%m-%d},{value}' for ago, value in ((6, 0), (5, 0), (4, 0), (3, 0), (2, 0))
+    ] + [f'{today - timedelta(days=1):%Y-%m-%d},200', f'{today:%Y-%m-%d},300']

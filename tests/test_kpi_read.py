@@ -3,13 +3,19 @@ or a definition change shows new numbers at once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
+from backoffice import i18n
 from backoffice.db import read_session, session_scope
-from backoffice.kpi import days, definitions, read
-from backoffice.models import KpiDaily
+from backoffice.kpi import days, definitions, read, refresh
+from backoffice.kpi.registry import BY_KEY
+from backoffice.models import KpiDaily, Order, Refund, utcnow
+from backoffice.services import digest_mail
+from backoffice.services.digest_mail import CardLine, Digest
+from components.kpi_widgets import change_text
 
-from .support.factories import make_user
+from .support.factories import make_customer, make_user
 
 
 def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
@@ -50,3 +56,136 @@ def test_the_funnel_ends_with_the_orders_placed_online_not_every_order() -> None
     with read_session() as session:
         steps = read.funnel(session=session, period=read.period_ending_today(7, session=session))
     assert steps[-2:] == [('Checkouts', 10.0), ('Orders placed', 7.0)]
+
+
+def test_the_rows_behind_todays_turnover_add_up_to_it() -> None:
+    """A morning with a refund: the card said −€5.04 and its rows "Nothing today yet"; the rows held the orders waiting
+    for payment and those in pounds, which the turnover leaves out. Now they are what the turnover adds up."""
+    jo = make_customer('jo@example.com')
+    now = utcnow()
+    with session_scope() as session:
+        old = Order(number='100001', customer_id=jo.id, email=jo.email, status='delivered', total=Decimal('60.00'))
+        old.placed_at = now - timedelta(days=40)
+        session.add(old)
+        for number, status, currency, total in (
+            ('100002', 'paid', 'EUR', '80.00'),
+            ('100003', 'pending', 'EUR', '30.00'),  # not paid: no turnover yet
+            ('100004', 'paid', 'GBP', '1200.00'),  # another currency: not in the euros
+        ):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=jo.id,
+                    email=jo.email,
+                    status=status,
+                    currency=currency,
+                    total=Decimal(total),
+                    placed_at=now - timedelta(seconds=2),
+                )
+            )
+        session.flush()
+        session.add(Refund(order_id=old.id, amount=Decimal('5.04'), refunded_at=now - timedelta(seconds=1)))
+        session.commit()
+    refresh.refresh_incremental()
+
+    with read_session() as session:
+        columns, rows = read.rows_behind_today(session=session, key='turnover')
+        turnover = next(c for c in read.cards(session=session, period=read.period_ending_today(1, session=session)))
+        _columns, basket = read.rows_behind_today(session=session, key='average_basket')
+    assert turnover.key == 'turnover' and turnover.value == 74.96
+    assert columns == ['Order', 'What', 'Amount', 'Time']
+    with i18n.use('fr'), read_session() as session:  # a time of day, said so: not 'Date et heure' over 10:02
+        assert read.rows_behind_today(session=session, key='turnover')[0] == ['Commande', 'Quoi', 'Montant', 'Heure']
+        assert read.rows_behind_today(session=session, key='orders')[0][-1] == 'Heure'
+    assert [(row['Order'], row['What'], row['Amount']) for row in rows] == [
+        ('100001', 'Refund', '-€5.04'),
+        ('100002', 'Paid', '€80.00'),
+    ]
+    assert [(row['Order'], row['Amount']) for row in basket] == [('100002', '€80.00')]
+
+
+def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
+    """Sign-up abandonment 43.2 % said "▲ 34.0 %" against 32.2 %: a founder read 66 %, or a third more sign-ups
+    lost; a rate's change is the points it moved (▲ 11.0 pts). Amounts and counts keep their percentage."""
+    today = days.today('UTC')
+    busy = {1: (432, 1000, 120), 8: (322, 1000, 100)}  # days ago: sign-ups lost, started; orders
+    with session_scope() as session:
+        for ago in range(14):  # every day has a row: the week before is a whole period
+            lost, started, orders = busy.get(ago, (0, 0, 0))
+            day = today - timedelta(days=ago)
+            rate = lost / started * 100 if started else None
+            session.add(KpiDaily(kpi='signup_abandonment', day=day, value=rate, numerator=lost, denominator=started))
+            session.add(KpiDaily(kpi='orders', day=day, value=orders))
+        session.commit()
+    with read_session() as session:
+        cards = {c.key: c for c in read.cards(session=session, period=read.period_ending_today(7, session=session))}
+    abandonment, orders = cards['signup_abandonment'], cards['orders']
+    assert (abandonment.value, abandonment.previous, abandonment.change) == (43.2, 32.2, 11.0)
+    assert change_text(abandonment) == '▲ 11.0 pts' and abandonment.good is False  # more sign-ups lost
+    assert change_text(orders) == '▲ 20.0 %'  # 120 against 100
+    with i18n.use('fr'):
+        assert change_text(abandonment) == '▲ 11,0 pts'
+    with read_session() as session:  # its days as a file: what it divides too, for a spreadsheet to add days up
+        content, name = read.series_csv(
+            session=session, period=read.Period(today - timedelta(days=1), today), key='signup_abandonment'
+        )
+    assert name == f'signup_abandonment-{today - timedelta(days=1):%Y%m%d}-{today:%Y%m%d}.csv'
+    assert content.decode('utf-8-sig').splitlines() == [
+        'day,signup_abandonment,numerator,denominator',
+        f'{today - timedelta(days=1)},43.2,432,1000',
+        f'{today},,0,0',
+    ]
+    with read_session() as session:  # for French Excel, which reads a comma-separated file as one column
+        content, _name = read.series_csv(
+            session=session, period=read.Period(today, today), key='signup_abandonment', separator=';'
+        )
+    assert content.decode('utf-8-sig').splitlines() == ['day;signup_abandonment;numerator;denominator', f'{today};;0;0']
+
+    line = CardLine('signup_abandonment', 'Sign-up abandonment', '43.2 %', 11.0, False, [], points=True)
+    made = digest_mail.render(
+        Digest('Zoë', date(2026, 12, 1), date(2026, 12, 7), [line], None, None, None, None),
+        base_url='http://shop.example',
+        unsubscribe='http://shop.example/u',
+    )
+    assert '+11.0 pts vs the previous period' in made.text
+
+
+def test_the_turnover_says_it_includes_vat_and_shipping() -> None:
+    """In French 'chiffre d'affaires' reads as before VAT: the definitions say the totals include it (TTC)."""
+    defs = definitions.Definitions()
+    for key in ('turnover', 'average_basket'):
+        assert 'VAT and shipping included' in BY_KEY[key].describe(defs)
+        with i18n.use('fr'):
+            assert 'Total TTC des commandes payées, frais de port compris' in BY_KEY[key].describe(defs)
+
+
+def test_the_rows_behind_todays_new_customers_are_them() -> None:
+    """The card said 2 new customers and its rows listed every order of the day: they are who placed their first
+    order today, with how many they placed."""
+    jo, ann = make_customer('jo@example.com'), make_customer('ann@example.com')
+    now = utcnow()
+    with session_scope() as session:
+        for number, customer, ago in (
+            ('100001', jo, timedelta(days=40)),  # jo came back today: not new
+            ('100002', jo, timedelta(seconds=3)),
+            ('100003', ann, timedelta(seconds=2)),
+            ('100004', ann, timedelta(seconds=1)),
+        ):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=customer.id,
+                    email=customer.email,
+                    status='paid',
+                    total=Decimal('10.00'),
+                    placed_at=now - ago,
+                )
+            )
+        session.commit()
+    refresh.refresh_incremental()
+    with read_session() as session:
+        columns, rows = read.rows_behind_today(session=session, key='new_customers')
+        cards = read.cards(session=session, period=read.period_ending_today(1, session=session))
+    assert next(c.value for c in cards if c.key == 'new_customers') == len(rows) == 1
+    assert columns == ['Customer', 'Orders', 'First order']
+    assert [(row['Customer'], row['Orders']) for row in rows] == [(f'customer {ann.id}', 2)]

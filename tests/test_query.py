@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
-from backoffice import db
+from backoffice import db, formatting
 from backoffice.db import read_session, session_scope
 from backoffice.errors import PermissionDenied, ValidationFailed
 from backoffice.listing import counts, query, search
-from backoffice.models import Company, Customer, Ticket, User
+from backoffice.models import AppSetting, Company, Customer, Ticket, User
 from backoffice.resources import resource
 from backoffice.resources.customers import CUSTOMERS
 from backoffice.resources.support import TICKETS
-from backoffice.services import crud, tickets
+from backoffice.services import app_settings, crud, tickets
 
 from .support.factories import make_user
 
@@ -350,6 +350,27 @@ def test_a_date_range_covers_whole_days_in_utc(viewer: User) -> None:
         inside_last,
     ]
     assert matching(viewer, filters={'signed_up_at': ('2024-04-01', '2024-04-01')}) == [after]
+
+
+def test_a_date_range_covers_the_shops_days_where_the_list_shows_them(viewer: User) -> None:
+    """A Paris shop: an order placed at 23:30 on the 4th shows as the 4th and counts in the 4th's turnover, so
+    "Placed: the 4th" must find it (the UTC day put it on the 5th, and the 5th's list held the 4th's late orders)."""
+    with session_scope() as session:
+        session.add(AppSetting(key='time_zone', value='Europe/Paris'))
+        session.commit()
+    app_settings.forget_cached()
+    late_on_the_4th, early_on_the_5th = add_customers(
+        {'email': 'late@mail.example', 'signed_up_at': datetime(2026, 12, 4, 22, 30, tzinfo=UTC)},  # 23:30 in Paris
+        {'email': 'early@mail.example', 'signed_up_at': datetime(2026, 12, 4, 23, 10, tzinfo=UTC)},  # 00:10 the 5th
+    )
+    assert formatting.day(datetime(2026, 12, 4, 22, 30, tzinfo=UTC)) == '2026-12-04'  # as the list shows it
+
+    assert matching(viewer, filters={'signed_up_at': ('2026-12-04', '2026-12-04')}) == [late_on_the_4th]
+    assert matching(viewer, filters={'signed_up_at': ('2026-12-05', '2026-12-05')}) == [early_on_the_5th]
+    assert matching(viewer, filters={'signed_up_at': ('0001-01-01', '9999-12-31')}) == [
+        late_on_the_4th,
+        early_on_the_5th,
+    ]
 
 
 BAD_REQUESTS = [

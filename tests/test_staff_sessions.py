@@ -6,7 +6,7 @@ import email
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import auth
+from backoffice import auth, i18n, stored_text
 from backoffice.config import get_settings
 from backoffice.db import session_scope
 from backoffice.errors import ValidationFailed
@@ -174,6 +174,10 @@ async def test_a_sign_in_from_a_new_browser_tells_the_user_by_notification_and_e
         queued = session.exec(select(StaffMail).where(StaffMail.user_id == agent.id)).one()
         app_settings.save(session=session, actor=admin, changes={'support_email': 'it@shop.example'}, loaded={})
     assert 'Was it you?' in notice.text and notice.link == '/account/security'
+    with i18n.use('fr'):  # read in the bell's language, whichever the person had when it was written
+        assert stored_text.show(notice.text, notice.text_key, notice.text_params).startswith(
+            'Nouvelle connexion à votre compte depuis'
+        )
     assert queued.subject == 'New sign-in to your account: was it you?'
     settings = get_settings().model_copy(update={'smtp_url': smtp_server.url})
     assert staff_mail.send_staff_mail(settings) == {'sent': 1, 'failed': 0, 'retry': 0}

@@ -55,7 +55,7 @@ class Card:
     unit: str
     value: float | None
     previous: float | None
-    change: float | None  # percent change against the previous period
+    change: float | None  # percent change against the previous period; for a KPI in percent, the points it moved
     good: bool | None  # whether the change is good news
     spark: list[float | None]  # one value per day of the period
     definition: str
@@ -157,7 +157,10 @@ def cards(*, session: Session, period: Period) -> list[Card]:
         # shop had data, and a percentage against part of it would be meaningless (a few days against ninety)
         previous = _aggregate(kpi, before) if before['day'].nunique() == earlier.length else None
         change = None
-        if value is not None and previous:
+        if value is not None and kpi.unit == 'percent' and previous is not None:
+            # a rate moves in points: 32.2 % → 43.2 % is 11 points, not "▲ 34.0 %" (read as 66 %)
+            change = round(value - previous, 1)
+        elif value is not None and previous:
             change = round(100 * (value - previous) / abs(previous), 1)
         good = None if not change else (change > 0) == (kpi.good == 'up')
         spark = now.set_index('day')['value'].reindex(index)
@@ -188,6 +191,34 @@ def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame
     return table.reindex(index=days.span(period.first, period.last), columns=keys)
 
 
+def series_csv(*, session: Session, period: Period, key: str, separator: str = ',') -> tuple[bytes, str]:
+    """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
+    (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
+    spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
+    reads a comma-separated file as one column)."""
+    from backoffice.transfer.csv_out import csv_bytes
+
+    kpi = BY_KEY[key]
+    data = frame(session=session, first=period.first, last=period.last, keys=[key]).set_index('day')
+    ratio = kpi.period == 'ratio'
+    header = ['day', key, *(['numerator', 'denominator'] if ratio else [])]
+    rows = []
+    for day in days.span(period.first, period.last):
+        found = data.loc[day] if day in data.index else None
+        numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
+        rows.append([day, *(_plain(found[name]) if found is not None else None for name in numbers)])  # ISO in a cell
+    stamp = '-'.join(f'{day.year:04d}{day.month:02d}{day.day:02d}' for day in (period.first, period.last))
+    return csv_bytes(header, rows, separator=separator), f'{key}-{stamp}.csv'
+
+
+def _plain(value: Any) -> float | int | None:
+    """A stored number as a spreadsheet reads it: 12 for a count, 12.5 for the rest, nothing for a missing value."""
+    if value is None or value != value:  # NaN: no value that day
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def funnel(*, session: Session, period: Period) -> list[tuple[str, float]]:
     import pandas as pd
 
@@ -208,6 +239,10 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     kpi: Kpi = BY_KEY[key]
     zone = app_settings.value(session=session, key='time_zone')
     start, end = days.bounds(days.today(zone), zone)
+    if key in MONEY_FROM_ORDERS and src.has_tables(session, 'orders', 'refunds'):
+        return _money_behind(session, key, start, end, zone, limit)
+    if key == 'new_customers' and src.has_tables(session, 'orders'):
+        return _first_orders(session, start, end, zone, limit)
     if 'orders' in kpi.sources and src.has_tables(session, 'orders'):
         o = src.orders.c
         rows = session.execute(
@@ -216,7 +251,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             .order_by(o.placed_at.desc())
             .limit(limit)
         ).all()
-        order, status, total, placed = _('Order'), _('Status'), _('Total'), _('Placed')
+        order, status, total, placed = _('Order'), _('Status'), _('Total'), pgettext('of day', 'Time')
         return [order, status, total, placed], [
             {
                 order: r.number,
@@ -268,7 +303,7 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
     if key in kinds:
         statement = statement.where(e.type == int(kinds[key]))
     rows = session.execute(statement.order_by(e.ts.desc()).limit(limit)).all()
-    event, at, visitor = _('Event'), pgettext('when', 'At'), _('Visitor')
+    event, at, visitor = _('Event'), pgettext('of day', 'Time'), _('Visitor')
     return [event, at, visitor], [
         {
             event: _(definitions.EVENT_LABELS[EventType(r.type).name]),
@@ -276,6 +311,85 @@ def rows_behind_today(*, session: Session, key: str, limit: int = 25) -> tuple[l
             visitor: _('customer {id}').format(id=r.customer_id) if r.customer_id else r.anonymous_id,
         }
         for r in rows
+    ]
+
+
+MONEY_FROM_ORDERS = ('turnover', 'average_basket')  # the paid orders in the shop's currency, and for turnover refunds
+
+
+def _money_behind(
+    session: Session, key: str, start: datetime, end: datetime, zone: str, limit: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """What today's turnover or average basket adds up, as the KPI does: the day's paid orders in the shop's currency
+    (not those waiting for payment, nor those in another currency) and, for the turnover, the refunds made today of
+    paid orders (a morning's −€5.04 was "Nothing today yet" under a card that said −€5.04)."""
+    o, r = src.orders.c, src.refunds.c
+    currency = app_settings.value(session=session, key='currency') or 'EUR'
+    counted = (o.status.in_(src.PAID), o.currency == currency)
+    sold = session.execute(
+        select(o.number, o.status, o.total.label('amount'), o.placed_at.label('at'))
+        .where(o.placed_at >= start, o.placed_at < end, o.source.not_in(src.NOT_SALES), *counted)
+        .order_by(o.placed_at.desc())
+        .limit(limit)
+    ).all()
+    refunded = []
+    if key == 'turnover':
+        refunded = session.execute(
+            select(o.number, r.amount, r.refunded_at.label('at'))
+            .select_from(src.refunds.join(src.orders, o.id == r.order_id))
+            .where(r.refunded_at >= start, r.refunded_at < end, *counted)
+            .order_by(r.refunded_at.desc())
+            .limit(limit)
+        ).all()
+    # today's rows say the time of day only: 'Placed' / 'At' read 'Passée le 10:02', 'Date et heure 10:02' in French
+    order, what, amount, at = _('Order'), _('What'), _('Amount'), pgettext('of day', 'Time')
+    rows = [(row.at, row.number, formatting.label(row.status, ORDER_STATUSES), row.amount) for row in sold] + [
+        (row.at, row.number, _('Refund'), -row.amount) for row in refunded
+    ]
+    rows.sort(key=lambda row: row[0], reverse=True)
+    return [order, what, amount, at], [
+        {order: number, what: said, amount: formatting.money(value, currency), at: formatting.clock(instant, zone)}
+        for instant, number, said, value in rows[:limit]
+    ]
+
+
+def _first_orders(
+    session: Session, start: datetime, end: datetime, zone: str, limit: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Today's new customers, as the KPI counts them: who placed today their first order (the rows were every order
+    of the day, 17 of them under a card saying 2)."""
+    o, earlier = src.orders.c, src.orders.alias('earlier')
+    before = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.customer_id == o.customer_id,
+            earlier.c.placed_at < start,
+            earlier.c.status.in_(src.PLACED),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(o.customer_id, func.min(o.placed_at).label('first'), func.count().label('orders'))
+        .where(
+            o.placed_at >= start,
+            o.placed_at < end,
+            o.status.in_(src.PLACED),
+            o.source.not_in(src.NOT_SALES),
+            o.customer_id.is_not(None),
+            ~before,
+        )
+        .group_by(o.customer_id)
+        .order_by(func.min(o.placed_at).desc())
+        .limit(limit)
+    ).all()
+    customer, orders, first = _('Customer'), _('Orders'), _('First order')
+    return [customer, orders, first], [  # by number, as the events' visitors: the dashboard shows no one's email
+        {
+            customer: _('customer {id}').format(id=row.customer_id),
+            orders: row.orders,
+            first: formatting.clock(row.first, zone),
+        }
+        for row in rows
     ]
 
 

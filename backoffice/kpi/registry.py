@@ -364,8 +364,8 @@ KPIS: list[Kpi] = [
         N_('Turnover'),
         'money',
         N_(
-            'Total of the orders paid that day (by the day they were placed), minus the refunds made that day; a '
-            'cancelled order counts in neither.'
+            'Total of the orders paid that day, VAT and shipping included (by the day they were placed), minus the '
+            'refunds made that day; a cancelled order counts in neither.'
         ),
         turnover,
         ('orders',),
@@ -382,7 +382,7 @@ KPIS: list[Kpi] = [
         'average_basket',
         N_('Average basket'),
         'money',
-        N_('Total of the paid orders, before refunds, divided by their number.'),
+        N_('Total of the paid orders, VAT and shipping included, before refunds, divided by their number.'),
         average_basket,
         ('orders',),
         period='ratio',

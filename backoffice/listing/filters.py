@@ -3,7 +3,7 @@ related record), plus the trash."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from backoffice import formatting
 from backoffice.engine.declaration import Filter, Resource, shown
 from backoffice.errors import ValidationFailed
 from backoffice.i18n import _
+from backoffice.kpi import days
 from backoffice.validation import typed_decimal
 
 NONE = 'none'  # a 'related' filter's value for "no record" (assignee: nobody)
@@ -88,12 +90,19 @@ def _date_range(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> l
         raise ValidationFailed({spec.name: _('The start date is after the end date')})
     whole_days = not isinstance(attribute.property.columns[0].type, Date)
     conditions = []
-    if start:
-        conditions.append(attribute >= (datetime.combine(start, time(), UTC) if whole_days else start))
-    if end and not (whole_days and end == date.max):  # up to the last day there is: no bound (nor an overflow)
-        conditions.append(
-            attribute < datetime.combine(end + timedelta(days=1), time(), UTC) if whole_days else attribute <= end
-        )
+    if not whole_days:
+        if start:
+            conditions.append(attribute >= start)
+        if end:
+            conditions.append(attribute <= end)
+        return conditions
+    # an instant's day is the shop's, as the list shows it and the KPIs count it: in Paris an order placed at 23:30
+    # on the 4th is the 4th's (the UTC day said the 5th, so a day's orders never added up to that day's turnover)
+    zone = formatting.time_zone()
+    if start and start != date.min:  # from the first day there is: no bound (nor an overflow east of UTC)
+        conditions.append(attribute >= days.bounds(start, zone)[0])
+    if end and end != date.max:  # up to the last day there is: no bound (nor an overflow)
+        conditions.append(attribute < days.bounds(end, zone)[1])
     return conditions
 
 

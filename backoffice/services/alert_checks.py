@@ -3,8 +3,9 @@ a rule crosses into alarm and a resolution when it comes back, each crossing tol
 chat messages queued for `alert_delivery.send_due`).
 
 What a rule compares: above / below take the KPI over the last `window_days` days up to today (as a card adds days
-up), except below on a KPI that adds days up (turnover, orders): complete days only, up to yesterday (today's total
-so far is below any floor each morning); change takes the last `window_days` complete days (up to yesterday: today
+up), except below on a KPI that adds days up (turnover, orders) and either on a rate (conversion, CSAT, abandonment):
+complete days only, up to yesterday (today's total so far is below any floor each morning, a rate so far swings on a
+few visitors); change takes the last `window_days` complete days (up to yesterday: today
 is not over) against the same number of days before; no data takes the hours since the newest row of the KPI's
 source (its event type for visits, page views, sign-ups)."""
 
@@ -91,12 +92,19 @@ def check(
             return False, None
         change = round(100 * (value - previous) / abs(previous), 1)
         return abs(change) > rule.threshold, change
-    # a day's total (turnover, orders) so far is below any floor each morning: below compares complete days
-    last = today - timedelta(days=1) if rule.kind == 'below' and BY_KEY[rule.kpi].period == 'sum' else today
+    last = today - timedelta(days=1) if _complete_days_only(rule) else today
     value = periods.value_over(rule.kpi, by_day, last - window + timedelta(days=1), last)
     if value is None:
         return False, None
     return (value > rule.threshold) if rule.kind == 'above' else (value < rule.threshold), value
+
+
+def _complete_days_only(rule: AlertRule) -> bool:
+    """A day's total (turnover, orders) so far is below any floor each morning; a rate so far (conversion, CSAT,
+    abandonment) swings on a handful of visitors after midnight — 0 % at 00:20 with 3 visits and no order yet — and
+    today's abandonment counts the checkouts of the last minutes as abandoned: those compare complete days."""
+    period = BY_KEY[rule.kpi].period
+    return period == 'ratio' or (rule.kind == 'below' and period == 'sum')
 
 
 def newest_data(session: Session, key: str) -> datetime | None:

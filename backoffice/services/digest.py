@@ -162,7 +162,7 @@ def _cards(
             cache[(first, last)] = cards
     wanted = set(keys or [])
     return [
-        CardLine(c.key, c.label, shown(c.key, c.value), c.change, c.good, c.spark)
+        CardLine(c.key, c.label, shown(c.key, c.value), c.change, c.good, c.spark, points=c.unit == 'percent')
         for c in cards
         if not wanted or c.key in wanted
     ]

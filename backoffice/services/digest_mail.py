@@ -22,9 +22,10 @@ class CardLine:
     key: str
     label: str
     value: str
-    change: float | None  # percent against the previous period
+    change: float | None  # percent against the previous period (points for a rate)
     good: bool | None
     spark: list[float | None]
+    points: bool = False  # a rate (conversion, CSAT): its change is in percentage points
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def render(digest: Digest, *, base_url: str, unsubscribe: str) -> Made:
         for card in digest.cards:
             cid = f'spark-{card.key}@backoffice'
             parts.append(staff_mail.part(f'{card.key}.png', 'image/png', sparkline.png(card.spark), cid=cid))
-            change = _change(card.change)
+            change = _change(card.change, points=card.points)
             text.append(f'- {_(card.label)}: {card.value} {change}'.rstrip())
             colour = MUTED if card.good is None else GOOD if card.good else BAD
             rows.append(
@@ -193,11 +194,12 @@ def _empty(message: str) -> str:
     return f'<tr><td style="padding:6px 0;font-size:13px;color:{MUTED};">{_e(message)}</td></tr>'
 
 
-def _change(change: float | None) -> str:
+def _change(change: float | None, *, points: bool = False) -> str:
     if change is None:
         return ''
     sign = '+' if change > 0 else ''
-    return _('{change} vs the previous period').format(change=sign + formatting.percent(change / 100, 1))
+    moved = _('{n} pts').format(n=formatting.number(change, 1)) if points else formatting.percent(change / 100, 1)
+    return _('{change} vs the previous period').format(change=sign + moved)
 
 
 def _e(value: str) -> str:

@@ -22,7 +22,7 @@ from backoffice.i18n import N_, _
 from backoffice.models import StaffSession, User, utcnow
 from backoffice.permissions import require
 from backoffice.services import audit, notifications, roles, staff_mail
-from backoffice.stored_text import count, sentence
+from backoffice.stored_text import count, sentence, word
 
 TOUCH_EVERY = timedelta(minutes=1)  # "last seen" is written at most this often per session
 SHOWN = 50  # the newest sessions listed
@@ -259,11 +259,13 @@ def device_of(user_agent: str | None) -> str:
 def _tell_of_new_browser(session: Session, user: User, row: StaffSession, base_url: str) -> None:
     with i18n.use(user.language):
         where = row.device or _('an unknown browser')
-        notifications.notify(
+        notifications.notify(  # a sentence: read in the language the person reads the bell in, not the one of then
             session,
             user_id=user.id or 0,
-            text=_('New sign-in to your account from {device} ({address}). Was it you?').format(
-                device=where, address=row.address or '?'
+            text=sentence(
+                N_('New sign-in to your account from {device} ({address}). Was it you?'),
+                device=row.device or word(N_('an unknown browser')),
+                address=row.address or '?',
             ),
             link='/account/security',
         )

@@ -73,6 +73,22 @@ def test_the_dashboard_on_a_phone_and_on_a_desktop(driver: WebDriver, base_url: 
         lambda d: not any(e.is_displayed() for e in d.find_elements(By.XPATH, definition)), 'the definition folds'
     )
 
+    # a rate's card opened on the phone: what it was the days before, its days as a file, its axis in percent
+    conversion = '//div[contains(@class,"kpi-card")][.//*[normalize-space(text())="Conversion"]]'
+    driver.find_element(By.XPATH, f'{conversion}//div[contains(@class,"cursor-pointer")]').click()
+    dialog = '.q-dialog .q-card'
+    wait.until(lambda d: 'the 30 days before' in d.find_element(By.CSS_SELECTOR, dialog).text, 'the period before')
+    wait.until(lambda d: charts_drawn(d) >= 5, "the card's chart is drawn")
+    opened = driver.find_element(By.CSS_SELECTOR, dialog)
+    assert 'Download CSV' in opened.text
+    ticks = [t.text for t in opened.find_elements(By.CSS_SELECTOR, '.ytick text')]
+    assert ticks and all(t.endswith('%') for t in ticks), ticks
+    assert opened.rect['x'] >= 0 and opened.rect['x'] + opened.rect['width'] <= 390, 'the dialog fits the phone'
+    assert no_horizontal_overflow(driver)
+    driver.save_screenshot(str(ARTIFACTS / 'dashboard-390-card-opened.png'))
+    driver.find_element(By.CSS_SELECTOR, '.q-dialog button[aria-label="Close"]').click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, dialog), 'the card closes')
+
     resize_and_settle(driver, 1440, 900)  # the same page turned into a desktop's window: its charts redrawn
     wait.until(lambda d: charts_drawn(d) >= 4)
     settle(driver)
