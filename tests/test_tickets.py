@@ -217,6 +217,7 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(
         tickets.reply(session=session, actor=agent, ticket_id=answered.id, version=1, body='Looking', status='open')
     with session_scope() as session:
         assert ticket_sla.flag_sla_breaches(session=session) == []  # nothing is due yet
+        notifications.mark_read(session=session, user=agent)  # "assigned to you": read
 
     later = utcnow() + timedelta(hours=1, minutes=1)
     monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
@@ -615,3 +616,31 @@ def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customer
     assert linked('shop-77').id == mine.id  # the shop's own order id works too
     assert linked(theirs.number) is None  # another customer's order is not this request's
     assert linked('A-404') is None and linked(None) is None
+
+
+def test_the_assignee_hears_of_a_new_request_a_colleagues_hand_over_and_the_customers_answer() -> None:
+    """The agent in charge is told in the bell, linked to the request: handed a new request, given one by a
+    colleague (not when taking it themselves), and when the customer writes on it (the portal, email, the API)."""
+    taker, other = make_user('agent', name='Sam Agent'), make_user('agent', name='Lea Agent')
+    subject = 'Broken: "lid" <script>alert(1)</script>'
+    ticket = submit(subject=subject, assignee_id=taker.id)  # a mailbox's default assignee (auto-assignment alike)
+
+    def unread(user) -> list[tuple[str, str]]:
+        with session_scope() as session:
+            found = [(n.text, n.link) for n in notifications.unread_for(session=session, user=user)]
+            notifications.mark_read(session=session, user=user)
+        return found
+
+    link = f'/requests/{ticket.number}'
+    assert unread(taker) == [(f'New request #{ticket.number} assigned to you: {subject}', link)]
+    with session_scope() as session:
+        tickets.change(session=session, actor=taker, ticket_id=ticket.id, version=1, assignee_id=other.id)
+    assert unread(other) == [(f'{taker.name} assigned request #{ticket.number} to you: {subject}', link)]
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=taker, ticket_id=ticket.id, version=2)
+    assert unread(taker) == [] and unread(other) == []  # taking it oneself tells nobody
+
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
+    assert unread(taker) == [(f'The customer wrote on request #{ticket.number}: {subject}', link)]
+    assert unread(other) == []

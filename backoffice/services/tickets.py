@@ -39,7 +39,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import app_settings, audit, customers, roles, ticket_attachments, ticket_sla
+from backoffice.services import app_settings, audit, customers, notifications, roles, ticket_attachments, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 from backoffice.stored_text import Sentence, sentence
 
@@ -125,6 +125,10 @@ def submit_request(
     ticket.assignee_id = assignee_id or _auto_assignee(session)
     session.add(ticket)
     session.flush()
+    if ticket.assignee_id is not None and (actor is None or ticket.assignee_id != actor.id):
+        _tell_assignee(
+            session, ticket, N_('New request #{number} assigned to you: {subject}')
+        )  # auto-assignment, or a mailbox's default assignee: nobody else tells them it is theirs
     session.add(
         TicketMessage(
             ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=data['body'], created_at=now
@@ -178,6 +182,8 @@ def add_customer_message(
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
+    if ticket.assignee_id is not None:  # the agent in charge learns it from the bell, not by reloading the list
+        _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'))
     _save(
         session,
         None,
@@ -787,7 +793,22 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
         first, resolution = ticket_sla.sla_targets(session=session, priority=values['priority'])
         values['first_response_due'] = ticket.created_at + first
         values['resolution_due'] = ticket.created_at + resolution
+    handed = values.get('assignee_id')
+    if handed is not None and handed != ticket.assignee_id and handed != actor.id:  # given by a colleague: say so
+        name = actor.name or actor.email
+        _tell_assignee(session, ticket, N_('{name} assigned request #{number} to you: {subject}'), to=handed, name=name)
     return _save(session, actor, ticket, values, action)
+
+
+def _tell_assignee(session: Session, ticket: Ticket, text: str, *, to: int | None = None, **values: Any) -> None:
+    """A notification to the request's assignee (or `to`, its next one), inside the caller's transaction, in their
+    own language."""
+    notifications.notify(
+        session,
+        user_id=to or ticket.assignee_id or 0,
+        link=f'/requests/{ticket.number}',
+        text=sentence(text, number=ticket.number, subject=ticket.subject, **values),
+    )
 
 
 def _save(
