@@ -135,6 +135,7 @@ TICKETS = register(
         search=('subject', 'number'),
         # an agent types the customer's name or email (for those who may read customers)
         search_related=(('customer_id', 'customers'),),
+        search_ids=tickets.found_by_reference,  # '#1042' as quoted, or the number of the order it is about
         filters=(
             Filter('status', N_('Status'), 'choice', choices=STATUSES),
             Filter('priority', N_('Priority'), 'choice', choices=PRIORITIES),

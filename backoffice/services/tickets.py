@@ -508,6 +508,22 @@ def _who(customer: Customer | None) -> str:
 # --- reading ----------------------------------------------------------------------------------------------------------
 
 
+def found_by_reference(session: Session, term: str) -> list[int]:
+    """The requests a list search names by reference (the request resource's `search_ids`): '#1042', as customers and
+    our own replies quote a request, finds request 1042; an order's number finds the requests about that order. Only a
+    term that could be one is looked up (a digit, no space)."""
+    wanted = (term or '').strip()
+    if not wanted or len(wanted) > 41 or ' ' in wanted or not any(c.isdigit() for c in wanted):
+        return []
+    found: list[int] = []
+    if wanted.startswith('#') and wanted[1:].isdigit() and len(wanted) < 12:
+        found += session.exec(select(Ticket.id).where(Ticket.number == int(wanted[1:]))).all()
+    order = wanted.lstrip('#').lower()
+    statement = select(Ticket.id).where(func.lower(col(Ticket.order_number)) == order).limit(200)
+    found += [ticket_id for ticket_id in session.exec(statement).all() if ticket_id not in found]
+    return [ticket_id for ticket_id in found if ticket_id is not None]
+
+
 def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     require(actor, 'tickets.read')
     wanted = int(number)
