@@ -414,6 +414,9 @@ class RequestScreen:
             .classes('w-full')
             .mark('reply-body')
         )
+        # the help desk's usual key: Ctrl+Enter (⌘+Enter on a Mac) sends the reply, as the button does
+        self.body.on('keydown.ctrl.enter', self._send_by_key)
+        self.body.on('keydown.meta.enter', self._send_by_key)
         self._box_busy = False  # a reply or note from the box is being saved
         self.attached: AttachmentPicker | None = None
         if ticket_attachments.may_attach(self.user):
@@ -424,6 +427,7 @@ class RequestScreen:
             )
         with ui.row().classes('gap-2'):
             self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
+            self.send_button.tooltip(_('Ctrl+Enter in the text sends it too'))
             self.note_button = (
                 ui.button(_('Add note'), icon='lock', on_click=self._note)
                 .props('outline color=amber-9')
@@ -608,6 +612,10 @@ class RequestScreen:
             ),
             _('Reply queued'),
         )
+
+    async def _send_by_key(self) -> None:
+        if self.send_button.visible:  # a closed request takes notes only: the key sends nothing there
+            await self._send()
 
     async def _note(self) -> None:
         await self._from_box(

@@ -363,3 +363,38 @@ async def test_a_closed_request_takes_notes_not_replies(user: User) -> None:
     user.find(marker='reply-body').elements.pop().set_value('Customer called: "fine" <b>ok</b>')
     user.find(marker='add-note').click()
     await user.should_see('Note added')
+
+
+async def test_ctrl_enter_in_the_reply_box_sends_the_reply(user: User) -> None:
+    """The help desk's usual key: Ctrl+Enter (⌘+Enter) sends what is typed, as the button does; not on a closed
+    request, which takes notes only."""
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('On its way: "tomorrow" <script>alert(1)</script>')
+    user.find(marker='reply-body').trigger('keydown.ctrl.enter')
+    await user.should_see('Reply queued')
+    await eventually(lambda: box.value == '')
+    await user.should_see('On its way: "tomorrow" <script>alert(1)</script>')
+    assert stored_request(ticket.number).status == TicketStatus.waiting
+
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            status='closed',
+        )
+    await user.should_see('This request is closed: it takes notes, not replies.')
+    box.set_value('Not to be sent')
+    user.find(marker='reply-body').trigger('keydown.meta.enter')
+    user.find(marker='add-note').click()  # what the key left in the box goes as a note
+    await user.should_see('Note added')
+    with session_scope() as session:
+        thread = tickets.thread(session=session, actor=agent, ticket_id=ticket.id)
+    assert [(m.kind.value, m.body) for m in thread][1:] == [
+        ('reply', 'On its way: "tomorrow" <script>alert(1)</script>'),
+        ('note', 'Not to be sent'),
+    ]
