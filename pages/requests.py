@@ -44,6 +44,18 @@ def queues(user: User) -> dict[str, dict]:
     }
 
 
+# each queue's name in the page's address (/requests?queue=mine): Back from a request, a reload or a bookmark shows it
+QUEUE_IN_ADDRESS = {
+    'Unassigned': 'unassigned',
+    'Mine': 'mine',
+    'All open': 'open',
+    'Breaching SLA': 'breaching',
+    'Waiting on customer': 'waiting',
+    'Solved': 'solved',
+    'Bugs': 'bugs',
+}
+
+
 def queue_label(name: str) -> str:
     """A queue's name in words (a context of its own: 'Solved' is also a request's status)."""
     labels = {
@@ -78,18 +90,32 @@ class RequestsList:
                     on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
                 )
         self.table = ResourceTable(TICKETS, on_open=self.open)
+        named = _queue_named(ui.context.client)
+        if named is not None:
+            ui.timer(0, lambda: self.show(named, address=False), once=True)
 
-    async def show(self, name: str) -> None:
+    async def show(self, name: str, *, address: bool = True) -> None:
         for other, button in self.buttons.items():
             button.props(
                 remove='unelevated' if other != name else 'outline', add='outline' if other != name else 'unelevated'
             )
+        if address:  # the queue stays when the agent comes Back from a request, reloads or bookmarks the page
+            ui.navigate.history.replace(f'/requests?queue={QUEUE_IN_ADDRESS[name]}')
         await self.table.apply_view({'search': '', **queues(self.user)[name]})
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
             ui.navigate.to(f'/requests/{row["number"]}')
+
+
+def _queue_named(client) -> str | None:
+    """The queue the page's address names (?queue=mine), if any."""
+    try:
+        wanted = client.request.query_params.get('queue', '')
+    except RuntimeError:  # no page request
+        return None
+    return next((name for name, slug in QUEUE_IN_ADDRESS.items() if slug == wanted), None)
 
 
 @screen(
