@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import SectionRows
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -23,7 +24,7 @@ from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
 from components.links import record_link
-from components.related_requests import related_panel
+from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
@@ -125,6 +126,11 @@ class RequestScreen:
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
         self.links = ticket_links.linked(session=session, actor=user, ticket_id=ticket.id)
+        self.history = (  # their other requests: for those who may read the customer, as the header's link
+            customer_picture.other_requests(session=session, actor=user, ticket=ticket)
+            if customer is not None
+            else SectionRows(rows=[], total=0)
+        )
         self.merged = ticket_links.merged_into(session=session, actor=user, ticket=ticket)
         self.ticket = ticket
 
@@ -208,6 +214,7 @@ class RequestScreen:
                     search=self._search,
                 ),
             ),
+            ('history', (tuple(self.history.rows), self.history.total), lambda: customer_history(self.history)),
             (
                 'duplicate',
                 (self.original_number, tickets.may_mark_duplicate(ticket)),

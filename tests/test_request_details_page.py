@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from backoffice.db import session_scope
@@ -398,3 +399,33 @@ async def test_ctrl_enter_in_the_reply_box_sends_the_reply(user: User) -> None:
         ('reply', 'On its way: "tomorrow" <script>alert(1)</script>'),
         ('note', 'Not to be sent'),
     ]
+
+
+async def test_the_customers_other_requests_show_beside_the_request(user: User) -> None:
+    """The customer's history from the request: their other requests (newest first, each a link, with its status),
+    not this one, not another customer's."""
+    agent = make_user('agent')
+    older = submit_request('Lid "cracked": <script>alert(1)</script>', email='hist@example.com')
+    solved = submit_request('Refund?', email='hist@example.com')
+    submit_request('Not theirs', email='someone@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=1, status='solved')
+    ticket = submit_request('Where is my parcel?', email='hist@example.com')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_see(marker='customer-history')
+    rows = sorted(user.find(marker='history-request').elements, key=lambda row: row.id)  # in the page's order
+    shown = [next(child for child in row.descendants() if isinstance(child, ui.link)).text for row in rows]
+    assert shown == [f'#{solved.number} Refund?', f'#{older.number} Lid "cracked": <script>alert(1)</script>']
+    await user.should_see('Solved')
+    assert user.find(marker='history-count').elements.pop().text == '2'
+    await user.should_not_see('Not theirs')
+
+    user.find(f'#{older.number} Lid').click()  # opens that request
+    await user.should_see(f'#{ticket.number} Where is my parcel?')  # where the history goes on, the other way
+
+
+async def test_a_customers_only_request_shows_no_history(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request(email='first-time@example.com')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_not_see(marker='customer-history')
