@@ -27,6 +27,7 @@ from components.links import record_link
 from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
 from components.screens import screen
+from components.shell import PRODUCT
 from components.session import acting_user
 from components.ticket_details import (
     TagsField,
@@ -248,6 +249,8 @@ class RequestScreen:
         if shown == self._header_shown:
             return
         self._header_shown = shown
+        # the browser tab names the request: an agent with several open tells them apart ("Request" in each before)
+        ui.page_title(f'#{ticket.number} {ticket.subject} · {PRODUCT}')
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):

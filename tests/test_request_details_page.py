@@ -429,3 +429,11 @@ async def test_a_customers_only_request_shows_no_history(user: User) -> None:
     ticket = submit_request(email='first-time@example.com')
     await open_request(user, agent.email, ticket.number)
     await user.should_not_see(marker='customer-history')
+
+
+async def test_the_browser_tab_names_the_request(user: User) -> None:
+    """Several requests open in tabs were all "Request · Backoffice"; the subject is the customer's text."""
+    agent = make_user('agent')
+    ticket = submit_request('Lid </title><script>alert(1)</script> "cracked"')
+    await open_request(user, agent.email, ticket.number)
+    assert user.client.title == f'#{ticket.number} Lid </title><script>alert(1)</script> "cracked" · Backoffice'
