@@ -265,6 +265,39 @@ async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
     assert other.number in {int(n) for n in listed(user, 'number')}
 
 
+async def test_each_queue_says_how_many_it_holds_and_follows_changes(user: User) -> None:
+    """How many wait for someone, are mine, are late: on the queue buttons, kept up to date as requests come and go."""
+    agent = make_user('agent')
+    mine = submit_request('Mine to do')
+    submit_request('Nobody "yet"', email='e@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await signed_in(user, agent.email, path='/requests')
+
+    def count(queue: str) -> str:
+        badge = user.find(marker=f'queue-count-{queue}').elements.pop()
+        return badge.text if badge.visible else ''
+
+    unassigned = await _eventually_counted(lambda: count('Unassigned'))
+    assert count('Mine') == '1'
+    submit_request('Just arrived', email='f@example.com')  # from the API, while the list is open
+    await eventually(lambda: count('Unassigned') == str(int(unassigned) + 1), message='the count follows an arrival')
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=mine.id,
+            version=stored_request(mine.number).version,
+            status='solved',
+        )
+    await eventually(lambda: count('Mine') == '0', message='a solved request leaves Mine')
+
+
+async def _eventually_counted(read: Callable[[], str]) -> str:
+    await eventually(lambda: read() != '', message='the queue shows its count')
+    return read()
+
+
 async def test_the_breaching_and_bugs_queues(user: User) -> None:
     agent = make_user('agent')
     late = submit_request('Late one')
