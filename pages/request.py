@@ -148,11 +148,33 @@ class RequestScreen:
                 self._load(session, user, number)
 
         async with self._reloading:
+            shown_before = {entry.message.id for entry in self.entries}
             if await call(fetch) is FAILED:
                 return
             if not keep_warning:
                 self.stale_box.clear()
             self._render()
+            self._replied_meanwhile(user, shown_before)
+
+    def _replied_meanwhile(self, user: User, shown_before: set[int]) -> None:
+        """A colleague's reply arrived while this agent was writing one: say so above the box, before a second answer
+        goes to the customer (their text stays; sending it is still theirs to decide)."""
+        if not self.may_write or not (self.body.value or '').strip():
+            return
+        others = [
+            entry.author
+            for entry in self.entries
+            if entry.message.id not in shown_before
+            and entry.message.kind == MessageKind.reply
+            and entry.message.author_id != user.id
+        ]
+        if not others:
+            return
+        said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
+        text = said.format(name=others[-1])
+        self.meanwhile.set_text(text)
+        self.meanwhile.set_visibility(True)
+        ui.notify(text, type='warning', multi_line=True)
 
     def _sla(self, ticket: Ticket) -> None:
         """The next SLA deadline that counts (the first reply until answered, then the resolution; none once solved),
@@ -408,6 +430,10 @@ class RequestScreen:
         if not self.may_write:
             ui.label(_('You can read this request but not answer it.')).classes('text-sm text-gray-500')
             return
+        self.meanwhile = (
+            ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
+        )
+        self.meanwhile.set_visibility(False)
         self.canned_select = (
             ui.select({}, label=_('Canned reply'), clearable=True, on_change=lambda e: self._insert_canned(e.value))
             .props('outlined dense')
@@ -667,6 +693,7 @@ class RequestScreen:
         """Empty the box of what went, keeping what the agent typed or picked while it was being saved (the page reads
         the request again before this runs)."""
         typed = self.body.value or ''
+        self.meanwhile.set_visibility(False)  # what they sent was written knowing it
         if typed.startswith(text):  # what went leaves the box, whatever was typed after it stays
             self.body.value = typed[len(text) :].lstrip()
         if self.attached is not None:

@@ -437,3 +437,42 @@ async def test_the_browser_tab_names_the_request(user: User) -> None:
     ticket = submit_request('Lid </title><script>alert(1)</script> "cracked"')
     await open_request(user, agent.email, ticket.number)
     assert user.client.title == f'#{ticket.number} Lid </title><script>alert(1)</script> "cracked" · Backoffice'
+
+
+async def test_a_colleagues_reply_while_the_agent_writes_is_said_before_a_second_answer(user: User) -> None:
+    """Two agents answering the same customer at once sent two answers: the one still writing is told who replied,
+    keeps their text, and the notice goes once they send."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Lea "L" <b>Colleague</b>')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('Sorry: it ships <script>alert(1)</script> tomorrow')
+    with session_scope() as session:
+        tickets.reply(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            body='Refunded today.',
+        )
+    said = (
+        'Lea "L" <b>Colleague</b> replied to the customer while you were writing: read their reply before sending '
+        'yours.'
+    )
+    await user.should_see(said)
+    await user.should_see('Refunded today.')
+    assert box.value == 'Sorry: it ships <script>alert(1)</script> tomorrow'
+
+    user.find(marker='send-reply').click()  # theirs to decide
+    await user.should_see('Reply queued')
+    await user.should_not_see(marker='replied-meanwhile')
+
+
+async def test_a_colleagues_reply_while_the_box_is_empty_says_nothing(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Lea Colleague')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    with session_scope() as session:
+        tickets.reply(session=session, actor=colleague, ticket_id=ticket.id, version=1, body='Refunded today.')
+    await user.should_see('Refunded today.')
+    await user.should_not_see(marker='replied-meanwhile')
