@@ -515,6 +515,23 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
         assert session.get(CannedReply, canned.id).title == 'Where is my order'
 
 
+def test_a_canned_reply_greets_the_customer_by_their_first_name() -> None:
+    agent, manager = make_user('agent'), make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Hello: "first" <script>', 'body': 'Hi {customer_first_name}, — {customer_name}'},
+        )
+    named, anonymous = submit(name='Hugo van Evans'), submit('anon@example.com', subject='No name')
+    with session_scope() as session:
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=named) == (
+            'Hi Hugo, — Hugo van Evans'
+        )
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=anonymous) == 'Hi , — '
+
+
 def test_a_canned_reply_says_request_number_and_the_older_ticket_number_still_works() -> None:
     agent, manager = make_user('agent'), make_user('manager')
     with session_scope() as session:

@@ -199,7 +199,8 @@ CANNED_REPLIES = register(
         title='title',
         icon='quickreply',
         description=N_(
-            'Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} are filled in'
+            'Prepared answers; {customer_name}, {customer_first_name}, {order_number}, {request_number} and '
+            '{agent_name} are filled in'
         ),
         columns=(
             Column('title', N_('Title'), wrap=True),
@@ -212,7 +213,10 @@ CANNED_REPLIES = register(
                 N_('Text'),
                 kind='long_text',
                 required=True,
-                help=N_('Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}'),
+                help=N_(
+                    'Placeholders: {customer_name}, {customer_first_name}, {order_number}, {request_number}, '
+                    '{agent_name}'
+                ),
             ),
         ),
         search=('title', 'body'),

@@ -46,7 +46,7 @@ from backoffice.stored_text import Sentence, sentence
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
 FIRST_NUMBER = 1001
-PLACEHOLDERS = ('customer_name', 'order_number', 'request_number', 'agent_name')
+PLACEHOLDERS = ('customer_name', 'customer_first_name', 'order_number', 'request_number', 'agent_name')
 # {ticket_number}, the name canned replies written before docs/GLOSSARY.md use, is still filled in
 
 # where a status may go next; closed is final
@@ -657,6 +657,8 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
         canned.body,
         {
             'customer_name': customer.name if customer else '',
+            # "Hi Hugo," rather than "Hi Hugo Evans,": the first word of the name the customer gave
+            'customer_first_name': ((customer.name or '').split() or [''])[0] if customer else '',
             'order_number': ticket.order_number,
             'request_number': ticket.number,
             'ticket_number': ticket.number,
