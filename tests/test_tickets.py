@@ -610,6 +610,17 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
         assert any(t.sla_breached_at for t in rows) and any(t.rating for t in rows)
         assert all(t.status in ('solved', 'closed') for t in rows if t.rating)
         assert len(session.exec(select(TicketMessage)).all()) > 60
+        # "waiting on customer" (or solved) while the customer wrote last was a demo the rules cannot produce
+        for ticket in rows:
+            said = [
+                m.kind
+                for m in session.exec(
+                    select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
+                )
+            ]
+            last = [kind for kind in said if kind != MessageKind.note][-1]
+            if ticket.status in ('waiting', 'solved', 'closed') and MessageKind.reply in said:
+                assert last == MessageKind.reply, f'#{ticket.number} is {ticket.status} after the customer wrote'
     with session_scope() as session:
         assert seed_support(session, random.Random(7)) == []
     assert submit().number == 1061

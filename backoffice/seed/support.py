@@ -199,7 +199,8 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                         attempts=1,
                     )
                 )
-                if rng.random() < 0.4:
+                # the customer wrote back: only an open request (their message reopens a waiting or solved one)
+                if rng.random() < 0.4 and status == TicketStatus.open:
                     moment = min(now, moment + timedelta(hours=rng.uniform(1, 20)))
                     thread.append(
                         TicketMessage(
