@@ -18,6 +18,7 @@ from backoffice.resources.support import STATUSES
 from backoffice.services.ticket_links import Found, RelatedRequest
 
 from .forms import page_dialog
+from .links import site_link
 
 Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
 Search = Callable[[str, bool], Awaitable[Found]]  # (what was typed, merging?) → what matches
@@ -181,8 +182,8 @@ def customer_history(found: SectionRows) -> None:
             ui.badge(total).props('outline rounded').mark('history-count')
         for row in found.rows:
             with ui.column().classes('w-full gap-0 min-w-0').mark('history-request'):
-                ui.link(f'{row.detail} {row.title}', row.href).classes('min-w-0 wrap-anywhere')
+                site_link(f'{row.detail} {row.title}', row.href).classes('min-w-0 wrap-anywhere')
                 said = _(STATUSES.get(row.status, row.status))
                 ui.label(f'{said} · {formatting.when(row.at)}').classes('text-xs text-gray-600')
         if found.total > len(found.rows):
-            ui.link(_('See all'), found.see_all).classes('text-sm').mark('history-see-all')
+            site_link(_('See all'), found.see_all).classes('text-sm').mark('history-see-all')

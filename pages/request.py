@@ -27,8 +27,8 @@ from components.links import record_link
 from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
 from components.screens import screen
-from components.shell import PRODUCT
 from components.session import acting_user
+from components.shell import PRODUCT
 from components.ticket_details import (
     TagsField,
     bug_panel,
