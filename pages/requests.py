@@ -14,6 +14,7 @@ from backoffice.permissions import can
 from backoffice.resources import resource
 from components import live
 from components.forms import FAILED, call
+from components.queue_count import QueueCount
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
 from components.screens import screen
@@ -83,7 +84,7 @@ class RequestsList:
     def __init__(self, user: User) -> None:
         self.user = user
         self.buttons: dict[str, ui.button] = {}
-        self.counts: dict[str, ui.badge] = {}
+        self.counts: dict[str, QueueCount] = {}
         self._counting = False  # a count is under way: changes meanwhile ask for one more after it
         self._count_again = False
         with ui.row().classes('w-full items-center justify-between gap-2'):
@@ -98,9 +99,10 @@ class RequestsList:
                     if name in COUNTED:
                         with self.buttons[name]:
                             self.counts[name] = (
-                                ui.badge('').props('rounded color=grey-3 text-color=grey-9').classes('ml-1')
-                            ).mark(f'queue-count-{name}')
-                            self.counts[name].set_visibility(False)
+                                QueueCount()
+                                .classes('q-ml-xs px-1 rounded bg-gray-100 text-gray-800 text-xs')
+                                .mark(f'queue-count-{name}')
+                            )
             if can(user, TICKETS.write_permission):
                 ui.button(
                     _('New request'),
@@ -140,8 +142,7 @@ class RequestsList:
         if found is FAILED:
             return
         for name, (total, exact) in found.items():
-            self.counts[name].set_text(number(total) if exact else f'~{number(total)}')
-            self.counts[name].set_visibility(True)
+            self.counts[name].show(number(total) if exact else f'~{number(total)}')
 
     def _recount(self) -> None:
         """A request changed (arrived, assigned, solved): count again, once per burst of changes."""
