@@ -280,7 +280,8 @@ class RequestScreen:
                 ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
-                    ui.label(self.customer.name or '')
+                    if self.customer.name:  # a customer known by their email only: no empty gap before it
+                        ui.label(self.customer.name)
                     record_link('customers', self.customer.id, self.customer.email, self.user).classes('wrap-anywhere')
                     if self.company is not None:
                         record_link('companies', self.company[0], self.company[1], self.user).classes('wrap-anywhere')

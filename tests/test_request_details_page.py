@@ -476,3 +476,12 @@ async def test_a_colleagues_reply_while_the_box_is_empty_says_nothing(user: User
         tickets.reply(session=session, actor=colleague, ticket_id=ticket.id, version=1, body='Refunded today.')
     await user.should_see('Refunded today.')
     await user.should_not_see(marker='replied-meanwhile')
+
+
+async def test_a_customer_known_by_email_only_shows_no_empty_name_before_it(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request(email='nameless@example.com', name='', order_number=None)
+    await open_request(user, agent.email, ticket.number)
+    line = user.find(marker='customer').elements.pop()
+    shown = [child.text for child in line.descendants() if isinstance(child, ui.label | ui.link)]
+    assert shown == ['nameless@example.com'], shown
