@@ -12,11 +12,13 @@ from typing import Any
 from nicegui import ui
 
 from backoffice import formatting
+from backoffice.engine.declaration import SectionRows, number
 from backoffice.i18n import _, ngettext
 from backoffice.resources.support import STATUSES
 from backoffice.services.ticket_links import Found, RelatedRequest
 
 from .forms import page_dialog
+from .links import site_link
 
 Pick = Callable[[Any, ui.input], Awaitable[bool]]  # (the other request's number, its field for errors) → done?
 Search = Callable[[str, bool], Awaitable[Found]]  # (what was typed, merging?) → what matches
@@ -165,3 +167,23 @@ def _more(results: Found) -> str:
     return ngettext('{n} more — type more to narrow', '{n} more — type more to narrow', results.more).format(
         n=formatting.number(results.more)
     )
+
+
+def customer_history(found: SectionRows) -> None:
+    """The customer's other requests beside the thread, the newest first: each "#1042 Subject" a link, its status and
+    when it came; "See all" opens the list filtered to the customer. Nothing when this is their only request."""
+    if not found.rows:
+        return
+    with ui.card().classes('w-full gap-2').props('flat bordered').mark('customer-history'):
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            ui.icon('history').classes('text-gray-600')
+            ui.label(_("This customer's other requests")).classes('font-medium grow')
+            total = _('{count}+').format(count=number(found.total)) if found.more else number(found.total)
+            ui.badge(total).props('outline rounded').mark('history-count')
+        for row in found.rows:
+            with ui.column().classes('w-full gap-0 min-w-0').mark('history-request'):
+                site_link(f'{row.detail} {row.title}', row.href).classes('min-w-0 wrap-anywhere')
+                said = _(STATUSES.get(row.status, row.status))
+                ui.label(f'{said} · {formatting.when(row.at)}').classes('text-xs text-gray-600')
+        if found.total > len(found.rows):
+            site_link(_('See all'), found.see_all).classes('text-sm').mark('history-see-all')

@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backoffice import formatting
 from backoffice.db import read_session, session_scope
+from backoffice.engine.declaration import SectionRows
 from backoffice.errors import NotFound, StaleRecord
 from backoffice.events import Topic
 from backoffice.i18n import N_, _
@@ -23,10 +24,11 @@ from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
 from components.forms import FAILED, call, confirm
 from components.links import record_link
-from components.related_requests import related_panel
+from components.related_requests import customer_history, related_panel
 from components.return_dialog import start_return
 from components.screens import screen
 from components.session import acting_user
+from components.shell import PRODUCT
 from components.ticket_details import (
     TagsField,
     bug_panel,
@@ -125,6 +127,11 @@ class RequestScreen:
         original = tickets.original_of(session=session, actor=user, ticket=ticket)
         self.original_number = original.number if original is not None else None
         self.links = ticket_links.linked(session=session, actor=user, ticket_id=ticket.id)
+        self.history = (  # their other requests: for those who may read the customer, as the header's link
+            customer_picture.other_requests(session=session, actor=user, ticket=ticket)
+            if customer is not None
+            else SectionRows(rows=[], total=0)
+        )
         self.merged = ticket_links.merged_into(session=session, actor=user, ticket=ticket)
         self.ticket = ticket
 
@@ -141,11 +148,33 @@ class RequestScreen:
                 self._load(session, user, number)
 
         async with self._reloading:
+            shown_before = {entry.message.id for entry in self.entries}
             if await call(fetch) is FAILED:
                 return
             if not keep_warning:
                 self.stale_box.clear()
             self._render()
+            self._replied_meanwhile(user, shown_before)
+
+    def _replied_meanwhile(self, user: User, shown_before: set[int]) -> None:
+        """A colleague's reply arrived while this agent was writing one: say so above the box, before a second answer
+        goes to the customer (their text stays; sending it is still theirs to decide)."""
+        if not self.may_write or not (self.body.value or '').strip():
+            return
+        others = [
+            entry.author
+            for entry in self.entries
+            if entry.message.id not in shown_before
+            and entry.message.kind == MessageKind.reply
+            and entry.message.author_id != user.id
+        ]
+        if not others:
+            return
+        said = _('{name} replied to the customer while you were writing: read their reply before sending yours.')
+        text = said.format(name=others[-1])
+        self.meanwhile.set_text(text)
+        self.meanwhile.set_visibility(True)
+        ui.notify(text, type='warning', multi_line=True)
 
     def _sla(self, ticket: Ticket) -> None:
         """The next SLA deadline that counts (the first reply until answered, then the resolution; none once solved),
@@ -208,6 +237,7 @@ class RequestScreen:
                     search=self._search,
                 ),
             ),
+            ('history', (tuple(self.history.rows), self.history.total), lambda: customer_history(self.history)),
             (
                 'duplicate',
                 (self.original_number, tickets.may_mark_duplicate(ticket)),
@@ -241,6 +271,8 @@ class RequestScreen:
         if shown == self._header_shown:
             return
         self._header_shown = shown
+        # the browser tab names the request: an agent with several open tells them apart ("Request" in each before)
+        ui.page_title(f'#{ticket.number} {ticket.subject} · {PRODUCT}')
         self.header.clear()
         with self.header:
             with ui.row().classes('w-full items-baseline gap-3'):
@@ -248,7 +280,8 @@ class RequestScreen:
                 ui.label(ticket.subject).classes('text-xl font-medium min-w-0').mark('subject')
             if self.customer is not None:
                 with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
-                    ui.label(self.customer.name or '')
+                    if self.customer.name:  # a customer known by their email only: no empty gap before it
+                        ui.label(self.customer.name)
                     record_link('customers', self.customer.id, self.customer.email, self.user).classes('wrap-anywhere')
                     if self.company is not None:
                         record_link('companies', self.company[0], self.company[1], self.user).classes('wrap-anywhere')
@@ -398,6 +431,10 @@ class RequestScreen:
         if not self.may_write:
             ui.label(_('You can read this request but not answer it.')).classes('text-sm text-gray-500')
             return
+        self.meanwhile = (
+            ui.label().classes('text-sm text-amber-900 bg-amber-50 p-2 rounded w-full').mark('replied-meanwhile')
+        )
+        self.meanwhile.set_visibility(False)
         self.canned_select = (
             ui.select({}, label=_('Canned reply'), clearable=True, on_change=lambda e: self._insert_canned(e.value))
             .props('outlined dense')
@@ -414,6 +451,9 @@ class RequestScreen:
             .classes('w-full')
             .mark('reply-body')
         )
+        # the help desk's usual key: Ctrl+Enter (⌘+Enter on a Mac) sends the reply, as the button does
+        self.body.on('keydown.ctrl.enter', self._send_by_key)
+        self.body.on('keydown.meta.enter', self._send_by_key)
         self._box_busy = False  # a reply or note from the box is being saved
         self.attached: AttachmentPicker | None = None
         if ticket_attachments.may_attach(self.user):
@@ -424,6 +464,7 @@ class RequestScreen:
             )
         with ui.row().classes('gap-2'):
             self.send_button = ui.button(_('Send reply'), icon='send', on_click=self._send).mark('send-reply')
+            self.send_button.tooltip(_('Ctrl+Enter in the text sends it too'))
             self.note_button = (
                 ui.button(_('Add note'), icon='lock', on_click=self._note)
                 .props('outline color=amber-9')
@@ -609,6 +650,10 @@ class RequestScreen:
             _('Reply queued'),
         )
 
+    async def _send_by_key(self) -> None:
+        if self.send_button.visible:  # a closed request takes notes only: the key sends nothing there
+            await self._send()
+
     async def _note(self) -> None:
         await self._from_box(
             lambda session, user, _version, text, files: tickets.add_note(
@@ -649,6 +694,7 @@ class RequestScreen:
         """Empty the box of what went, keeping what the agent typed or picked while it was being saved (the page reads
         the request again before this runs)."""
         typed = self.body.value or ''
+        self.meanwhile.set_visibility(False)  # what they sent was written knowing it
         if typed.startswith(text):  # what went leaves the box, whatever was typed after it stays
             self.body.value = typed[len(text) :].lstrip()
         if self.attached is not None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
+from backoffice.db import read_session
+from backoffice.events import Topic
+from backoffice.formatting import number
 from backoffice.i18n import N_, _, pgettext
 from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
+from components import live
+from components.forms import FAILED, call
+from components.queue_count import QueueCount
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
 from components.screens import screen
@@ -44,6 +50,18 @@ def queues(user: User) -> dict[str, dict]:
     }
 
 
+# each queue's name in the page's address (/requests?queue=mine): Back from a request, a reload or a bookmark shows it
+QUEUE_IN_ADDRESS = {
+    'Unassigned': 'unassigned',
+    'Mine': 'mine',
+    'All open': 'open',
+    'Breaching SLA': 'breaching',
+    'Waiting on customer': 'waiting',
+    'Solved': 'solved',
+    'Bugs': 'bugs',
+}
+
+
 def queue_label(name: str) -> str:
     """A queue's name in words (a context of its own: 'Solved' is also a request's status)."""
     labels = {
@@ -58,10 +76,17 @@ def queue_label(name: str) -> str:
     return labels.get(name, name)
 
 
+# the queues whose size an agent watches (how many wait for someone, are theirs, are late); Solved only grows
+COUNTED = ('Unassigned', 'Mine', 'All open', 'Breaching SLA', 'Waiting on customer', 'Bugs')
+
+
 class RequestsList:
     def __init__(self, user: User) -> None:
         self.user = user
         self.buttons: dict[str, ui.button] = {}
+        self.counts: dict[str, QueueCount] = {}
+        self._counting = False  # a count is under way: changes meanwhile ask for one more after it
+        self._count_again = False
         with ui.row().classes('w-full items-center justify-between gap-2'):
             with ui.row().classes('gap-1 items-center'):
                 for name in queues(user):
@@ -71,6 +96,13 @@ class RequestsList:
                         .classes('px-3')
                         .mark(f'queue-{name}')
                     )
+                    if name in COUNTED:
+                        with self.buttons[name]:
+                            self.counts[name] = (
+                                QueueCount()
+                                .classes('q-ml-xs px-1 rounded bg-gray-100 text-gray-800 text-xs')
+                                .mark(f'queue-count-{name}')
+                            )
             if can(user, TICKETS.write_permission):
                 ui.button(
                     _('New request'),
@@ -78,18 +110,71 @@ class RequestsList:
                     on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
                 )
         self.table = ResourceTable(TICKETS, on_open=self.open)
+        ui.timer(0, self.count, once=True)
+        live.resource_changed(Topic.tickets).subscribe(lambda _payload: self._recount())
+        named = _queue_named(ui.context.client)
+        if named is not None:
+            ui.timer(0, lambda: self.show(named, address=False), once=True)
 
-    async def show(self, name: str) -> None:
+    async def show(self, name: str, *, address: bool = True) -> None:
         for other, button in self.buttons.items():
             button.props(
                 remove='unelevated' if other != name else 'outline', add='outline' if other != name else 'unelevated'
             )
+        if address:  # the queue stays when the agent comes Back from a request, reloads or bookmarks the page
+            ui.navigate.history.replace(f'/requests?queue={QUEUE_IN_ADDRESS[name]}')
         await self.table.apply_view({'search': '', **queues(self.user)[name]})
+
+    async def count(self) -> None:
+        """Each counted queue's size on its button, read in a worker thread."""
+        user, wanted = self.user, {name: queues(self.user)[name]['filters'] for name in COUNTED}
+
+        def read() -> dict[str, tuple[int, bool]]:
+            with read_session() as session:
+                return {
+                    name: query.count(
+                        session=session, actor=user, resource=TICKETS, request=query.ListRequest(filters=filters)
+                    )
+                    for name, filters in wanted.items()
+                }
+
+        found = await call(read)
+        if found is FAILED:
+            return
+        for name, (total, exact) in found.items():
+            self.counts[name].show(number(total) if exact else f'~{number(total)}')
+
+    def _recount(self) -> None:
+        """A request changed (arrived, assigned, solved): count again, once per burst of changes."""
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting = True
+        background_tasks.create(self._count_burst(), name='count request queues', context=ui.context.slot)
+
+    async def _count_burst(self) -> None:
+        try:
+            while True:
+                self._count_again = False
+                await self.count()
+                if not self._count_again:
+                    break
+        finally:
+            self._counting = False
 
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
             ui.navigate.to(f'/requests/{row["number"]}')
+
+
+def _queue_named(client) -> str | None:
+    """The queue the page's address names (?queue=mine), if any."""
+    try:
+        wanted = client.request.query_params.get('queue', '')
+    except RuntimeError:  # no page request
+        return None
+    return next((name for name, slug in QUEUE_IN_ADDRESS.items() if slug == wanted), None)
 
 
 @screen(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from backoffice.db import session_scope
@@ -363,3 +364,124 @@ async def test_a_closed_request_takes_notes_not_replies(user: User) -> None:
     user.find(marker='reply-body').elements.pop().set_value('Customer called: "fine" <b>ok</b>')
     user.find(marker='add-note').click()
     await user.should_see('Note added')
+
+
+async def test_ctrl_enter_in_the_reply_box_sends_the_reply(user: User) -> None:
+    """The help desk's usual key: Ctrl+Enter (⌘+Enter) sends what is typed, as the button does; not on a closed
+    request, which takes notes only."""
+    agent = make_user('agent')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('On its way: "tomorrow" <script>alert(1)</script>')
+    user.find(marker='reply-body').trigger('keydown.ctrl.enter')
+    await user.should_see('Reply queued')
+    await eventually(lambda: box.value == '')
+    await user.should_see('On its way: "tomorrow" <script>alert(1)</script>')
+    assert stored_request(ticket.number).status == TicketStatus.waiting
+
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            status='closed',
+        )
+    await user.should_see('This request is closed: it takes notes, not replies.')
+    box.set_value('Not to be sent')
+    user.find(marker='reply-body').trigger('keydown.meta.enter')
+    user.find(marker='add-note').click()  # what the key left in the box goes as a note
+    await user.should_see('Note added')
+    with session_scope() as session:
+        thread = tickets.thread(session=session, actor=agent, ticket_id=ticket.id)
+    assert [(m.kind.value, m.body) for m in thread][1:] == [
+        ('reply', 'On its way: "tomorrow" <script>alert(1)</script>'),
+        ('note', 'Not to be sent'),
+    ]
+
+
+async def test_the_customers_other_requests_show_beside_the_request(user: User) -> None:
+    """The customer's history from the request: their other requests (newest first, each a link, with its status),
+    not this one, not another customer's."""
+    agent = make_user('agent')
+    older = submit_request('Lid "cracked": <script>alert(1)</script>', email='hist@example.com')
+    solved = submit_request('Refund?', email='hist@example.com')
+    submit_request('Not theirs', email='someone@example.com')
+    with session_scope() as session:
+        tickets.change(session=session, actor=agent, ticket_id=solved.id, version=1, status='solved')
+    ticket = submit_request('Where is my parcel?', email='hist@example.com')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_see(marker='customer-history')
+    rows = sorted(user.find(marker='history-request').elements, key=lambda row: row.id)  # in the page's order
+    shown = [next(child for child in row.descendants() if isinstance(child, ui.link)).text for row in rows]
+    assert shown == [f'#{solved.number} Refund?', f'#{older.number} Lid "cracked": <script>alert(1)</script>']
+    await user.should_see('Solved')
+    assert user.find(marker='history-count').elements.pop().text == '2'
+    await user.should_not_see('Not theirs')
+
+    user.find(f'#{older.number} Lid').click()  # opens that request
+    await user.should_see(f'#{ticket.number} Where is my parcel?')  # where the history goes on, the other way
+
+
+async def test_a_customers_only_request_shows_no_history(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request(email='first-time@example.com')
+    await open_request(user, agent.email, ticket.number)
+    await user.should_not_see(marker='customer-history')
+
+
+async def test_the_browser_tab_names_the_request(user: User) -> None:
+    """Several requests open in tabs were all "Request · Backoffice"; the subject is the customer's text."""
+    agent = make_user('agent')
+    ticket = submit_request('Lid </title><script>alert(1)</script> "cracked"')
+    await open_request(user, agent.email, ticket.number)
+    assert user.client.title == f'#{ticket.number} Lid </title><script>alert(1)</script> "cracked" · Backoffice'
+
+
+async def test_a_colleagues_reply_while_the_agent_writes_is_said_before_a_second_answer(user: User) -> None:
+    """Two agents answering the same customer at once sent two answers: the one still writing is told who replied,
+    keeps their text, and the notice goes once they send."""
+    agent, colleague = make_user('agent'), make_user('agent', name='Lea "L" <b>Colleague</b>')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    box = user.find(marker='reply-body').elements.pop()
+    box.set_value('Sorry: it ships <script>alert(1)</script> tomorrow')
+    with session_scope() as session:
+        tickets.reply(
+            session=session,
+            actor=colleague,
+            ticket_id=ticket.id,
+            version=stored_request(ticket.number).version,
+            body='Refunded today.',
+        )
+    said = (
+        'Lea "L" <b>Colleague</b> replied to the customer while you were writing: read their reply before sending '
+        'yours.'
+    )
+    await user.should_see(said)
+    await user.should_see('Refunded today.')
+    assert box.value == 'Sorry: it ships <script>alert(1)</script> tomorrow'
+
+    user.find(marker='send-reply').click()  # theirs to decide
+    await user.should_see('Reply queued')
+    await user.should_not_see(marker='replied-meanwhile')
+
+
+async def test_a_colleagues_reply_while_the_box_is_empty_says_nothing(user: User) -> None:
+    agent, colleague = make_user('agent'), make_user('agent', name='Lea Colleague')
+    ticket = submit_request()
+    await open_request(user, agent.email, ticket.number)
+    with session_scope() as session:
+        tickets.reply(session=session, actor=colleague, ticket_id=ticket.id, version=1, body='Refunded today.')
+    await user.should_see('Refunded today.')
+    await user.should_not_see(marker='replied-meanwhile')
+
+
+async def test_a_customer_known_by_email_only_shows_no_empty_name_before_it(user: User) -> None:
+    agent = make_user('agent')
+    ticket = submit_request(email='nameless@example.com', name='', order_number=None)
+    await open_request(user, agent.email, ticket.number)
+    line = user.find(marker='customer').elements.pop()
+    shown = [child.text for child in line.descendants() if isinstance(child, ui.label | ui.link)]
+    assert shown == ['nameless@example.com'], shown

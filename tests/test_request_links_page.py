@@ -46,7 +46,8 @@ async def test_an_agent_links_two_requests_found_by_subject_and_both_show_it_liv
 
     user.find(marker='link-request').click()
     user.find(marker='request-search').type('<script>')
-    await user.should_see(HOSTILE)  # found, shown as text
+    await user.should_see(marker='pick')  # found (the customer's other requests beside the thread name it too)
+    await user.should_see(HOSTILE)  # shown as text
     user.find(marker='pick').click()
     await user.should_see('Linked')
     await eventually(lambda: linked_texts(user) == [f'#{second.number} {HOSTILE} New'])

@@ -165,3 +165,15 @@ def test_the_search_reads_the_requests_and_the_customers_indexes_and_follows_a_c
         tickets.change(session=session, actor=agent, ticket_id=mine.id, version=mine.version, subject='Wombat: "late"')
     assert subjects(agent, 'quokka') == []
     assert subjects(agent, 'wombat: "LATE"') == ['Wombat: "late"']
+
+
+@pytest.mark.usefixtures('search_path')
+def test_a_request_is_found_by_its_number_as_quoted_and_by_the_number_of_its_order() -> None:
+    """Customers (and our canned replies) quote '#1042'; an agent on the phone has the order's number."""
+    agent = make_user('agent')
+    wanted = submit_request('Lid cracked: "again" <script>alert(1)</script>', order_number='ZX-771204')
+    submit_request('Another about it', order_number='zx-771204')
+    submit_request('Unrelated', order_number='ZX-771205')
+    assert subjects(agent, f'#{wanted.number}') == [wanted.subject]
+    assert sorted(subjects(agent, 'ZX-771204')) == sorted([wanted.subject, 'Another about it'])
+    assert subjects(agent, '#99999999') == []

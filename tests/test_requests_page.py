@@ -243,6 +243,60 @@ async def test_queues_set_the_lists_filters(user: User) -> None:
     await rows_show(user, 'Someone else', absent=('Mine to do', 'Done already'), column='subject')
 
 
+async def test_the_queue_is_kept_in_the_address_for_back_a_reload_or_a_bookmark(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent working the Unassigned queue opens a request and comes Back: the queue again, not every request."""
+    agent = make_user('agent')
+    mine, other = submit_request('Mine: "to do"'), submit_request('<b>Nobody</b> yet', email='e@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await signed_in(user, agent.email, path='/requests?queue=mine')
+    await rows_show(user, 'Mine: "to do"', absent=('<b>Nobody</b> yet',), column='subject')
+    assert 'unelevated' in user.find(marker='queue-Mine').elements.pop().props  # shown as the queue on screen
+
+    addresses: list[str] = []  # what the browser's address bar is set to (history.replaceState: no page load)
+    monkeypatch.setattr(type(ui.navigate.history), 'replace', lambda _self, url: addresses.append(url))
+    user.find(marker='queue-Unassigned').click()
+    await rows_show(user, '<b>Nobody</b> yet', absent=('Mine: "to do"',), column='subject')
+    assert addresses == ['/requests?queue=unassigned']
+    await user.open(addresses[-1])  # Back from a request, or a reload
+    await rows_show(user, '<b>Nobody</b> yet', absent=('Mine: "to do"',), column='subject')
+    assert other.number in {int(n) for n in listed(user, 'number')}
+
+
+async def test_each_queue_says_how_many_it_holds_and_follows_changes(user: User) -> None:
+    """How many wait for someone, are mine, are late: on the queue buttons, kept up to date as requests come and go."""
+    agent = make_user('agent')
+    mine = submit_request('Mine to do')
+    submit_request('Nobody "yet"', email='e@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=agent, ticket_id=mine.id, version=mine.version)
+    await signed_in(user, agent.email, path='/requests')
+
+    def count(queue: str) -> str:
+        return user.find(marker=f'queue-count-{queue}').elements.pop().text  # '' until counted (hidden)
+
+    unassigned = await _eventually_counted(lambda: count('Unassigned'))
+    assert count('Mine') == '1'
+    submit_request('Just arrived', email='f@example.com')  # from the API, while the list is open
+    await eventually(lambda: count('Unassigned') == str(int(unassigned) + 1), message='the count follows an arrival')
+    with session_scope() as session:
+        tickets.change(
+            session=session,
+            actor=agent,
+            ticket_id=mine.id,
+            version=stored_request(mine.number).version,
+            status='solved',
+        )
+    await eventually(lambda: count('Mine') == '0', message='a solved request leaves Mine')
+
+
+async def _eventually_counted(read: Callable[[], str]) -> str:
+    await eventually(lambda: read() != '', message='the queue shows its count')
+    return read()
+
+
 async def test_the_breaching_and_bugs_queues(user: User) -> None:
     agent = make_user('agent')
     late = submit_request('Late one')

@@ -217,6 +217,7 @@ def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(
         tickets.reply(session=session, actor=agent, ticket_id=answered.id, version=1, body='Looking', status='open')
     with session_scope() as session:
         assert ticket_sla.flag_sla_breaches(session=session) == []  # nothing is due yet
+        notifications.mark_read(session=session, user=agent)  # "assigned to you": read
 
     later = utcnow() + timedelta(hours=1, minutes=1)
     monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
@@ -514,6 +515,23 @@ def test_canned_replies_fill_placeholders_and_survive_unknown_ones() -> None:
         assert session.get(CannedReply, canned.id).title == 'Where is my order'
 
 
+def test_a_canned_reply_greets_the_customer_by_their_first_name() -> None:
+    agent, manager = make_user('agent'), make_user('manager')
+    with session_scope() as session:
+        canned = crud.create_record(
+            session=session,
+            actor=manager,
+            resource=resource('canned-replies'),
+            data={'title': 'Hello: "first" <script>', 'body': 'Hi {customer_first_name}, — {customer_name}'},
+        )
+    named, anonymous = submit(name='Hugo van Evans'), submit('anon@example.com', subject='No name')
+    with session_scope() as session:
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=named) == (
+            'Hi Hugo, — Hugo van Evans'
+        )
+        assert tickets.render_canned(session=session, actor=agent, canned=canned, ticket=anonymous) == 'Hi , — '
+
+
 def test_a_canned_reply_says_request_number_and_the_older_ticket_number_still_works() -> None:
     agent, manager = make_user('agent'), make_user('manager')
     with session_scope() as session:
@@ -592,6 +610,17 @@ def test_the_demo_desk_is_seeded_once_with_threads_breaches_and_ratings() -> Non
         assert any(t.sla_breached_at for t in rows) and any(t.rating for t in rows)
         assert all(t.status in ('solved', 'closed') for t in rows if t.rating)
         assert len(session.exec(select(TicketMessage)).all()) > 60
+        # "waiting on customer" (or solved) while the customer wrote last was a demo the rules cannot produce
+        for ticket in rows:
+            said = [
+                m.kind
+                for m in session.exec(
+                    select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
+                )
+            ]
+            last = [kind for kind in said if kind != MessageKind.note][-1]
+            if ticket.status in ('waiting', 'solved', 'closed') and MessageKind.reply in said:
+                assert last == MessageKind.reply, f'#{ticket.number} is {ticket.status} after the customer wrote'
     with session_scope() as session:
         assert seed_support(session, random.Random(7)) == []
     assert submit().number == 1061
@@ -615,3 +644,31 @@ def test_a_request_is_linked_to_the_order_it_names_only_when_it_is_that_customer
     assert linked('shop-77').id == mine.id  # the shop's own order id works too
     assert linked(theirs.number) is None  # another customer's order is not this request's
     assert linked('A-404') is None and linked(None) is None
+
+
+def test_the_assignee_hears_of_a_new_request_a_colleagues_hand_over_and_the_customers_answer() -> None:
+    """The agent in charge is told in the bell, linked to the request: handed a new request, given one by a
+    colleague (not when taking it themselves), and when the customer writes on it (the portal, email, the API)."""
+    taker, other = make_user('agent', name='Sam Agent'), make_user('agent', name='Lea Agent')
+    subject = 'Broken: "lid" <script>alert(1)</script>'
+    ticket = submit(subject=subject, assignee_id=taker.id)  # a mailbox's default assignee (auto-assignment alike)
+
+    def unread(user) -> list[tuple[str, str]]:
+        with session_scope() as session:
+            found = [(n.text, n.link) for n in notifications.unread_for(session=session, user=user)]
+            notifications.mark_read(session=session, user=user)
+        return found
+
+    link = f'/requests/{ticket.number}'
+    assert unread(taker) == [(f'New request #{ticket.number} assigned to you: {subject}', link)]
+    with session_scope() as session:
+        tickets.change(session=session, actor=taker, ticket_id=ticket.id, version=1, assignee_id=other.id)
+    assert unread(other) == [(f'{taker.name} assigned request #{ticket.number} to you: {subject}', link)]
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=taker, ticket_id=ticket.id, version=2)
+    assert unread(taker) == [] and unread(other) == []  # taking it oneself tells nobody
+
+    with session_scope() as session:
+        tickets.add_customer_message(session=session, number=ticket.number, body='Any news?', token=ticket.token)
+    assert unread(taker) == [(f'The customer wrote on request #{ticket.number}: {subject}', link)]
+    assert unread(other) == []

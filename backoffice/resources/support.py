@@ -135,6 +135,7 @@ TICKETS = register(
         search=('subject', 'number'),
         # an agent types the customer's name or email (for those who may read customers)
         search_related=(('customer_id', 'customers'),),
+        search_ids=tickets.found_by_reference,  # '#1042' as quoted, or the number of the order it is about
         filters=(
             Filter('status', N_('Status'), 'choice', choices=STATUSES),
             Filter('priority', N_('Priority'), 'choice', choices=PRIORITIES),
@@ -198,7 +199,8 @@ CANNED_REPLIES = register(
         title='title',
         icon='quickreply',
         description=N_(
-            'Prepared answers; {customer_name}, {order_number}, {request_number} and {agent_name} are filled in'
+            'Prepared answers; {customer_name}, {customer_first_name}, {order_number}, {request_number} and '
+            '{agent_name} are filled in'
         ),
         columns=(
             Column('title', N_('Title'), wrap=True),
@@ -211,7 +213,10 @@ CANNED_REPLIES = register(
                 N_('Text'),
                 kind='long_text',
                 required=True,
-                help=N_('Placeholders: {customer_name}, {order_number}, {request_number}, {agent_name}'),
+                help=N_(
+                    'Placeholders: {customer_name}, {customer_first_name}, {order_number}, {request_number}, '
+                    '{agent_name}'
+                ),
             ),
         ),
         search=('title', 'body'),

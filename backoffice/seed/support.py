@@ -35,32 +35,32 @@ SHIPPED = (OrderStatus.shipped, OrderStatus.delivered)
 CANNED = [
     (
         'Where is my order',
-        'Hi {customer_name},\n\nthanks for your patience. Order {order_number} left our warehouse '
+        'Hi {customer_first_name},\n\nthanks for your patience. Order {order_number} left our warehouse '
         'and should reach you within two working days.\n\nBest regards,\n{agent_name}',
     ),
     (
         'Return label',
-        'Hi {customer_name},\n\nI have attached a prepaid return label for order {order_number}. Once '
+        'Hi {customer_first_name},\n\nI have attached a prepaid return label for order {order_number}. Once '
         'the parcel is back with us, the refund follows within five days.\n\n{agent_name}',
     ),
     (
         'Need more details',
-        'Hi {customer_name},\n\ncould you tell us a little more (screenshots help a lot)? Just reply '
+        'Hi {customer_first_name},\n\ncould you tell us a little more (screenshots help a lot)? Just reply '
         'to this email and quote request #{request_number}.\n\n{agent_name}',
     ),
     (
         'Bug confirmed',
-        'Hi {customer_name},\n\nthank you for the report: we could reproduce it, and our developers are '
+        'Hi {customer_first_name},\n\nthank you for the report: we could reproduce it, and our developers are '
         'on it. We will write again when the fix is out.\n\n{agent_name}',
     ),
     (
         'Thanks for the feedback',
-        'Hi {customer_name},\n\nthank you for taking the time to write. I have passed your '
+        'Hi {customer_first_name},\n\nthank you for taking the time to write. I have passed your '
         'feedback on to the team.\n\n{agent_name}',
     ),
     (
         'Closing — no reply',
-        'Hi {customer_name},\n\nwe have not heard back, so I am closing request #{request_number}. '
+        'Hi {customer_first_name},\n\nwe have not heard back, so I am closing request #{request_number}. '
         'Just reply if you still need help.\n\n{agent_name}',
     ),
 ]
@@ -199,7 +199,8 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                         attempts=1,
                     )
                 )
-                if rng.random() < 0.4:
+                # the customer wrote back: only an open request (their message reopens a waiting or solved one)
+                if rng.random() < 0.4 and status == TicketStatus.open:
                     moment = min(now, moment + timedelta(hours=rng.uniform(1, 20)))
                     thread.append(
                         TicketMessage(

@@ -64,6 +64,21 @@ def customer_requests(*, session: Session, actor: Any, record_id: int, limit: in
     )
 
 
+def other_requests(*, session: Session, actor: Any, ticket: Ticket, limit: int = 5) -> SectionRows:
+    """The customer's other requests, the newest first, beside a request: their history at a glance (the same problem
+    asked before, a request still open elsewhere), with the address of all of them."""
+    require(actor, 'tickets.read')
+    where: list[Any] = [Ticket.customer_id == ticket.customer_id, Ticket.id != ticket.id]
+    found = session.execute(select(Ticket).where(*where).order_by(col(Ticket.id).desc()).limit(limit)).scalars()
+    return _rows(
+        session,
+        [_request_row(other) for other in found],
+        Ticket,
+        where,
+        see_all=f'/requests?customer_id={ticket.customer_id}',
+    )
+
+
 def customer_returns(*, session: Session, actor: Any, record_id: int, limit: int) -> SectionRows:
     require(actor, 'orders.read')
     where: list[Any] = [Return.customer_id == record_id]  # ix_returns_customer_id

@@ -39,14 +39,14 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.services import app_settings, audit, customers, roles, ticket_attachments, ticket_sla
+from backoffice.services import app_settings, audit, customers, notifications, roles, ticket_attachments, ticket_sla
 from backoffice.services.ticket_input import RequestIn, TicketChange, _BodyIn, _CommentIn, _valid
 from backoffice.stored_text import Sentence, sentence
 
 __all__ = ['RequestIn', 'TicketChange']  # the request resource declares its forms with these
 
 FIRST_NUMBER = 1001
-PLACEHOLDERS = ('customer_name', 'order_number', 'request_number', 'agent_name')
+PLACEHOLDERS = ('customer_name', 'customer_first_name', 'order_number', 'request_number', 'agent_name')
 # {ticket_number}, the name canned replies written before docs/GLOSSARY.md use, is still filled in
 
 # where a status may go next; closed is final
@@ -125,6 +125,10 @@ def submit_request(
     ticket.assignee_id = assignee_id or _auto_assignee(session)
     session.add(ticket)
     session.flush()
+    if ticket.assignee_id is not None and (actor is None or ticket.assignee_id != actor.id):
+        _tell_assignee(
+            session, ticket, N_('New request #{number} assigned to you: {subject}')
+        )  # auto-assignment, or a mailbox's default assignee: nobody else tells them it is theirs
     session.add(
         TicketMessage(
             ticket_id=ticket.id, kind=MessageKind.customer, customer_id=customer.id, body=data['body'], created_at=now
@@ -178,6 +182,8 @@ def add_customer_message(
     values: dict[str, Any] = {}
     if ticket.status in (TicketStatus.waiting, TicketStatus.solved):
         values = {'status': TicketStatus.open, 'solved_at': None}
+    if ticket.assignee_id is not None:  # the agent in charge learns it from the bell, not by reloading the list
+        _tell_assignee(session, ticket, N_('The customer wrote on request #{number}: {subject}'))
     _save(
         session,
         None,
@@ -502,6 +508,22 @@ def _who(customer: Customer | None) -> str:
 # --- reading ----------------------------------------------------------------------------------------------------------
 
 
+def found_by_reference(session: Session, term: str) -> list[int]:
+    """The requests a list search names by reference (the request resource's `search_ids`): '#1042', as customers and
+    our own replies quote a request, finds request 1042; an order's number finds the requests about that order. Only a
+    term that could be one is looked up (a digit, no space)."""
+    wanted = (term or '').strip()
+    if not wanted or len(wanted) > 41 or ' ' in wanted or not any(c.isdigit() for c in wanted):
+        return []
+    found: list[int] = []
+    if wanted.startswith('#') and wanted[1:].isdigit() and len(wanted) < 12:
+        found += session.exec(select(Ticket.id).where(Ticket.number == int(wanted[1:]))).all()
+    order = wanted.lstrip('#').lower()
+    statement = select(Ticket.id).where(func.lower(col(Ticket.order_number)) == order).limit(200)
+    found += [ticket_id for ticket_id in session.exec(statement).all() if ticket_id not in found]
+    return [ticket_id for ticket_id in found if ticket_id is not None]
+
+
 def get_ticket(*, session: Session, actor: User, number: int) -> Ticket:
     require(actor, 'tickets.read')
     wanted = int(number)
@@ -635,6 +657,8 @@ def render_canned(*, session: Session, actor: User, canned: CannedReply | int, t
         canned.body,
         {
             'customer_name': customer.name if customer else '',
+            # "Hi Hugo," rather than "Hi Hugo Evans,": the first word of the name the customer gave
+            'customer_first_name': ((customer.name or '').split() or [''])[0] if customer else '',
             'order_number': ticket.order_number,
             'request_number': ticket.number,
             'ticket_number': ticket.number,
@@ -787,7 +811,22 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
         first, resolution = ticket_sla.sla_targets(session=session, priority=values['priority'])
         values['first_response_due'] = ticket.created_at + first
         values['resolution_due'] = ticket.created_at + resolution
+    handed = values.get('assignee_id')
+    if handed is not None and handed != ticket.assignee_id and handed != actor.id:  # given by a colleague: say so
+        name = actor.name or actor.email
+        _tell_assignee(session, ticket, N_('{name} assigned request #{number} to you: {subject}'), to=handed, name=name)
     return _save(session, actor, ticket, values, action)
+
+
+def _tell_assignee(session: Session, ticket: Ticket, text: str, *, to: int | None = None, **values: Any) -> None:
+    """A notification to the request's assignee (or `to`, its next one), inside the caller's transaction, in their
+    own language."""
+    notifications.notify(
+        session,
+        user_id=to or ticket.assignee_id or 0,
+        link=f'/requests/{ticket.number}',
+        text=sentence(text, number=ticket.number, subject=ticket.subject, **values),
+    )
 
 
 def _save(

@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from backoffice import db
+from backoffice.db import session_scope
+from backoffice.services import tickets
 
 from ..support.browser import (
     ARTIFACTS,
@@ -22,7 +24,7 @@ from ..support.browser import (
     signed_in,
     visible_text,
 )
-from ..support.factories import submit_request
+from ..support.factories import make_user, submit_request
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +60,32 @@ def test_an_agent_finds_a_customers_requests_by_their_email(
     driver.save_screenshot(str(ARTIFACTS / 'requests-search-customer-390.png'))
     assert no_horizontal_overflow(driver)
     assert driver.execute_script('return window.__x') is None
+
+
+def test_back_from_a_request_returns_to_the_queue_the_agent_was_working(
+    driver: WebDriver, base_url: str, server: RunningServer
+) -> None:
+    """The queue is in the address (history.replaceState): Back from a request shows the Unassigned queue again, not
+    every request."""
+    db.configure(server.database_url)
+    waiting = submit_request('Back: waiting for someone "<b>"', email='back.waiting@example.com')
+    taken = submit_request('Back: taken already', email='back.taken@example.com')
+    with session_scope() as session:
+        tickets.assign_to_me(session=session, actor=make_user('agent'), ticket_id=taken.id, version=taken.version)
+    signed_in(driver, base_url, '/requests')
+    visible_text(driver, 'Back: taken already')  # every request, to begin with
+    driver.find_element(By.XPATH, '//button[.//*[normalize-space(text())="Unassigned"]]').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.current_url.endswith('/requests?queue=unassigned'))
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'Back: taken already' not in d.find_element(By.TAG_NAME, 'tbody').text, 'the queue did not apply'
+    )
+    visible_text(driver, 'Back: waiting for someone').click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.current_url.endswith(f'/requests/{waiting.number}'))
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.title.startswith(f'#{waiting.number} Back: waiting'))
+    driver.back()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.current_url.endswith('/requests?queue=unassigned'))
+    visible_text(driver, 'Back: waiting for someone')
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: 'Back: taken already' not in d.find_element(By.TAG_NAME, 'tbody').text,
+        'Back from the request showed every request, not the queue',
+    )
