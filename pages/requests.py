@@ -9,12 +9,14 @@ from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
+from backoffice.services import ticket_sla
 from components.resource_form import open_record
 from components.resource_table import ResourceTable
 from components.screens import screen
 
 TICKETS = resource('tickets')
 OPEN = [status.value for status in OPEN_STATUSES]
+CLOCK_RUNS = [status.value for status in ticket_sla.CLOCK_RUNS]
 
 
 def queues(user: User) -> dict[str, dict]:
@@ -36,7 +38,8 @@ def queues(user: User) -> dict[str, dict]:
             'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
             'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
             'All open': {'filters': {'status': OPEN}},
-            'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
+            # a request waiting on the customer is paused, not breaching
+            'Breaching SLA': {'filters': {'status': CLOCK_RUNS, 'sla_breached_at': True}},
             'Waiting on customer': {'filters': {'status': ['waiting']}},
             'Solved': {'filters': {'status': ['solved']}},
             'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},

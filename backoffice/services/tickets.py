@@ -784,9 +784,7 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     if errors:
         raise ValidationFailed(errors)
     if 'priority' in values and values['priority'] != ticket.priority:
-        first, resolution = ticket_sla.sla_targets(session=session, priority=values['priority'])
-        values['first_response_due'] = ticket.created_at + first
-        values['resolution_due'] = ticket.created_at + resolution
+        values.update(ticket_sla.due_times(session, ticket, values['priority']))
     return _save(session, actor, ticket, values, action)
 
 
