@@ -28,7 +28,7 @@ def test_requests_waiting_before_the_upgrade_count_as_paused_since_their_last_ch
             connection.execute(
                 text(
                     'INSERT INTO tickets (created_at, updated_at, version, number, subject, customer_id, type, '
-                    "priority, status, source, tags, token) VALUES (0, :changed, 1, :number, 'S: \"x\"', 1, "
+                    'priority, status, source, tags, token) VALUES (0, :changed, 1, :number, \'S: "x"\', 1, '
                     "'question', 'normal', :status, 'api', '[]', 't')"
                 ),
                 {'changed': CHANGED, 'number': number, 'status': status},
