@@ -78,7 +78,10 @@ class RequestsList:
                 ui.button(
                     _('New request'),
                     icon='add',
-                    on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
+                    # a request logged from a phone call opens, so the agent carries on writing in it
+                    on_click=lambda: open_record(
+                        TICKETS, None, on_saved=self.table.reload, on_created=lambda t: self.go_to(t.number)
+                    ),
                 )
         self.table = ResourceTable(TICKETS, on_open=self.open)
 
@@ -92,7 +95,10 @@ class RequestsList:
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
-            ui.navigate.to(f'/requests/{row["number"]}')
+            self.go_to(row['number'])
+
+    def go_to(self, number: int) -> None:
+        ui.navigate.to(f'/requests/{number}')
 
 
 @screen(

@@ -376,6 +376,22 @@ async def test_a_request_waiting_on_the_customer_says_its_sla_is_paused_and_is_n
     assert labels(user, 'subject') == [hostile]
 
 
+async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_in_it(user: User) -> None:
+    agent = make_user('agent')
+    hostile = 'Call: "refund" <script>alert(1)</script>'
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    user.find('Customer email *').type('caller@example.com')
+    user.find('Subject *').type(hostile)
+    user.find('Message *').type('Rang about: <b>order</b> "A-1"')
+    user.find('Create request').click()
+    await user.should_see('was logged')  # 'Request #1001 was logged'
+    await user.should_see(marker='subject')  # the new request's own page
+    assert labels(user, 'subject') == [hostile]
+    await user.should_see('Rang about: <b>order</b> "A-1"')  # its thread, as text
+    assert user.find(marker='reply-body').elements  # where the agent carries on writing
+
+
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')
