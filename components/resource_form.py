@@ -45,8 +45,15 @@ from .undo import offer_undo
 from .whole_number import WholeNumberInput
 
 
-def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable[[], Any] = lambda: None) -> None:
-    """Open a record (or a blank form for a new one) in a dialog."""
+def open_record(
+    resource: Resource,
+    record_id: int | None,
+    *,
+    on_saved: Callable[[], Any] = lambda: None,
+    on_created: Callable[[Any], Any] | None = None,
+) -> None:
+    """Open a record (or a blank form for a new one) in a dialog. `on_created`: called with the new record once the
+    form created it (after `on_saved`), e.g. to open its page."""
     user = acting_user()
     if user is None:
         return
@@ -55,7 +62,7 @@ def open_record(resource: Resource, record_id: int | None, *, on_saved: Callable
         record = call_now(_get_record, user, resource, record_id)
         if record is FAILED:
             return
-    RecordDialog(resource, user, record, on_saved)
+    RecordDialog(resource, user, record, on_saved, on_created)
 
 
 # the sign before a compared line: read by a screen reader and in black and white, not only its colour
@@ -73,8 +80,16 @@ def _get_record(user: User, resource: Resource, record_id: int) -> Any:
 
 
 class RecordDialog:
-    def __init__(self, resource: Resource, user: User, record, on_saved: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        user: User,
+        record,
+        on_saved: Callable[[], Any],
+        on_created: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.resource, self.record, self.on_saved, self.user = resource, record, on_saved, user
+        self.on_created = on_created
         self.writable = not resource.read_only and can(user, resource.write_permission)
         self.is_new = record is None
         self.loaded = self._values_of(record)  # what the user saw: the base of "what did they change"
@@ -321,7 +336,9 @@ class RecordDialog:
             )
             _reveal(result)
 
-        await self._run(work, then=said)
+        result = await self._run(work, then=said)
+        if self.is_new and result not in (None, True) and self.on_created is not None:
+            await _maybe_await(self.on_created(getattr(result, 'record', result)))
 
     async def _delete(self) -> None:
         user = acting_user()

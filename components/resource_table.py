@@ -345,6 +345,7 @@ class ResourceTable:
                 value = getattr(record, column.name)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
+                    row[f'_idle_{column.name}'] = (column.idle(record) if column.idle and not value else '') or ''
                 if column.alarming:  # red in its cell and on the card (LATE_CELL, card_of)
                     row[f'_late_{column.name}'] = value in column.alarming
                 if column.name in self._linked_columns:
@@ -983,7 +984,7 @@ def _count_down(row: dict, names: list[str]) -> dict:
     for name in names:
         deadline = row.get(f'_due_{name}')
         moment = datetime.fromisoformat(deadline) if deadline else None
-        row[name] = due(moment, now)
+        row[name] = due(moment, now) if moment is not None else row.get(f'_idle_{name}', '')  # 'Paused', as text
         row[f'_late_{name}'] = moment is not None and moment < now
     return row
 

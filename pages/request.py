@@ -18,7 +18,7 @@ from backoffice.models import MessageKind, Ticket, User
 from backoffice.permissions import can
 from backoffice.resources import RESOURCES
 from backoffice.resources.support import PRIORITIES, STATUSES, TYPES
-from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, tickets
+from backoffice.services import crud, customer_picture, returns, ticket_attachments, ticket_links, ticket_sla, tickets
 from backoffice.services.ticket_links import Found, RelatedRequest
 from components import live, presence, reply_drafts
 from components.attachments import AttachmentPicker
@@ -180,6 +180,9 @@ class RequestScreen:
         """The next SLA deadline that counts (the first reply until answered, then the resolution; none once solved),
         counting down each minute, in red once passed: what the list's "SLA due" column says, on the request itself."""
         if ticket.sla_due_at is None:
+            paused = ticket_sla.paused_line(ticket)  # waiting on the customer: the clock is stopped, and says so
+            if paused:
+                ui.label(paused).classes('text-sm text-gray-700').mark('sla-due')
             return
         said = _('First reply due: {due}') if ticket.first_responded_at is None else _('Resolution due: {due}')
         line = ui.label().mark('sla-due')

@@ -12,6 +12,7 @@ from backoffice.listing import query
 from backoffice.models import OPEN_STATUSES, User
 from backoffice.permissions import can
 from backoffice.resources import resource
+from backoffice.services import ticket_sla
 from components import live
 from components.forms import FAILED, call
 from components.queue_count import QueueCount
@@ -21,6 +22,7 @@ from components.screens import screen
 
 TICKETS = resource('tickets')
 OPEN = [status.value for status in OPEN_STATUSES]
+CLOCK_RUNS = [status.value for status in ticket_sla.CLOCK_RUNS]
 
 
 def queues(user: User) -> dict[str, dict]:
@@ -42,7 +44,8 @@ def queues(user: User) -> dict[str, dict]:
             'Unassigned': {'filters': {'status': OPEN, 'assignee_id': query.NONE}},
             'Mine': {'filters': {'status': OPEN, 'assignee_id': user.id}},
             'All open': {'filters': {'status': OPEN}},
-            'Breaching SLA': {'filters': {'status': OPEN, 'sla_breached_at': True}},
+            # a request waiting on the customer is paused, not breaching
+            'Breaching SLA': {'filters': {'status': CLOCK_RUNS, 'sla_breached_at': True}},
             'Waiting on customer': {'filters': {'status': ['waiting']}},
             'Solved': {'filters': {'status': ['solved']}},
             'Bugs': {'filters': {'type': ['bug'], 'status': OPEN}, 'columns': bug_columns},
@@ -107,7 +110,10 @@ class RequestsList:
                 ui.button(
                     _('New request'),
                     icon='add',
-                    on_click=lambda: open_record(TICKETS, None, on_saved=self.table.reload),
+                    # a request logged from a phone call opens, so the agent carries on writing in it
+                    on_click=lambda: open_record(
+                        TICKETS, None, on_saved=self.table.reload, on_created=lambda t: self.go_to(t.number)
+                    ),
                 )
         self.table = ResourceTable(TICKETS, on_open=self.open)
         ui.timer(0, self.count, once=True)
@@ -165,7 +171,10 @@ class RequestsList:
     def open(self, record_id: int) -> None:
         row = next((r for r in self.table.table.rows if r['id'] == record_id), None)
         if row is not None:
-            ui.navigate.to(f'/requests/{row["number"]}')
+            self.go_to(row['number'])
+
+    def go_to(self, number: int) -> None:
+        ui.navigate.to(f'/requests/{number}')
 
 
 def _queue_named(client) -> str | None:

@@ -18,7 +18,7 @@ from backoffice.config import get_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import StaleRecord, ValidationFailed
 from backoffice.models import AuditEntry, DigestChoice, DigestSend, StaffMail
-from backoffice.services import app_settings, digest, staff_mail, stock
+from backoffice.services import app_settings, digest, staff_mail, stock, tickets
 
 from .support.factories import make_product, make_role, make_user, submit_request
 from .support.goals import make_objective, put_daily, today
@@ -68,10 +68,13 @@ def test_the_digest_holds_only_what_the_recipients_own_permissions_allow() -> No
     with session_scope() as session:
         stock.set_limits(session=session, actor=admin, product_id=mug.id, min_qty=5, max_qty=20)
     late = submit_request(subject=f'Late {HOSTILE}')
+    paused = submit_request(subject='Late, then waiting on the customer', email='paused@example.com')
     with session_scope() as session:
-        session.execute(
-            bound('UPDATE tickets SET sla_breached_at = :at WHERE id = :id', at=datetime.now(UTC), id=late.id)
-        )
+        tickets.reply(session=session, actor=admin, ticket_id=paused.id, version=paused.version, body='Which size?')
+        for ticket in (late, paused):  # a request waiting on the customer is paused: not past its SLA while it waits
+            session.execute(
+                bound('UPDATE tickets SET sla_breached_at = :at WHERE id = :id', at=datetime.now(UTC), id=ticket.id)
+            )
         session.commit()
 
     everything = built(admin, kpis=['turnover', 'orders'])

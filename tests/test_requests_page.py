@@ -404,6 +404,48 @@ async def test_a_request_that_starts_breaching_its_sla_joins_the_breaching_queue
     assert row['sla_due_at'] == 'overdue 5 min'
 
 
+async def test_a_request_waiting_on_the_customer_says_its_sla_is_paused_and_is_not_breaching(user: User) -> None:
+    """Waiting on the customer stops the clock: the list's SLA cell and the request's page say "Paused" instead of an
+    empty cell, and one that breached before it waited is not in the breaching queue while it waits."""
+    agent = make_user('agent')
+    hostile = 'Lid: "loose" <script>alert(1)</script>'
+    waiting = submit_request(hostile, email='w@example.com')
+    submit_request('Running', email='r@example.com')
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=waiting.id, version=waiting.version, body='Which one?')
+        stored = session.get(Ticket, waiting.id)
+        stored.sla_breached_at = utcnow() - timedelta(hours=1)  # it was late before it waited
+        session.add(stored)
+        session.commit()
+    await signed_in(user, agent.email, path='/requests')
+    await rows_show(user, hostile, 'Running', column='subject')
+    rows = {r['subject']: r for r in user.find(ui.table).elements.pop().rows}
+    assert rows[hostile]['sla_due_at'] == 'Paused'  # as text: the subject's markup stays text too (row values)
+    assert rows['Running']['sla_due_at'].startswith('in ')
+    user.find(marker='queue-Breaching SLA').click()
+    await rows_show(user, absent=(hostile, 'Running'), column='subject')
+
+    await user.open(f'/requests/{waiting.number}')
+    await user.should_see('SLA paused while waiting on the customer')
+    assert labels(user, 'subject') == [hostile]
+
+
+async def test_a_request_logged_from_a_phone_call_opens_so_the_agent_carries_on_in_it(user: User) -> None:
+    agent = make_user('agent')
+    hostile = 'Call: "refund" <script>alert(1)</script>'
+    await signed_in(user, agent.email, path='/requests')
+    user.find('New request').click()
+    user.find('Customer email *').type('caller@example.com')
+    user.find('Subject *').type(hostile)
+    user.find('Message *').type('Rang about: <b>order</b> "A-1"')
+    user.find('Create request').click()
+    await user.should_see('was logged')  # 'Request #1001 was logged'
+    await user.should_see(marker='subject')  # the new request's own page
+    assert labels(user, 'subject') == [hostile]
+    await user.should_see('Rang about: <b>order</b> "A-1"')  # its thread, as text
+    assert user.find(marker='reply-body').elements  # where the agent carries on writing
+
+
 async def test_the_sla_countdown_comes_right_after_the_number_and_stays_on_a_phone(user: User) -> None:
     agent = make_user('agent')
     submit_request('Due soon')

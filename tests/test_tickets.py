@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from backoffice import events
+from backoffice import events, i18n
 from backoffice.db import read_session, session_scope
 from backoffice.errors import NotFound, PermissionDenied, StaleRecord, ValidationFailed
 from backoffice.listing.query import ListRequest, list_page
@@ -203,6 +203,72 @@ def test_due_times_come_from_the_settings_and_move_with_the_priority() -> None:
             session=session, actor=agent, ticket_id=ticket.id, version=urgent.version, body='On it', status='open'
         )
     assert fresh(ticket.id).sla_due_at == urgent.resolution_due  # answered: the resolution target counts now
+
+
+def test_waiting_on_the_customer_pauses_the_resolution_clock_until_they_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A customer who answers a day later brings the request back with the time it had, not already overdue."""
+    agent = make_user('agent')
+    ticket = submit(subject='Lid: "loose" <script>alert(1)</script>', priority='urgent')  # resolved within 8 h
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1, body='Which colour? <b>x</b>')
+    waiting = fresh(ticket.id)
+    assert waiting.status == 'waiting' and waiting.paused_at is not None and waiting.sla_due_at is None
+    assert ticket_sla.paused_cell(waiting) == 'Paused'
+    with i18n.use('fr'):
+        assert ticket_sla.paused_cell(waiting) == 'En pause'
+        assert ticket_sla.paused_line(waiting) == 'SLA en pause en attendant le client'
+
+    later = waiting.paused_at + timedelta(hours=20)  # the customer replies 20 h later: past the 8 h target
+    monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
+    with session_scope() as session:
+        assert ticket_sla.flag_sla_breaches(session=session) == []
+        tickets.add_customer_message(session=session, number=ticket.number, body='Blue: "ok"', token=ticket.token)
+    back = fresh(ticket.id)
+    assert back.status == 'open' and back.paused_at is None and back.paused_seconds == 20 * 3600
+    assert back.resolution_due == waiting.resolution_due + timedelta(hours=20)
+    assert back.sla_due_at == back.resolution_due and back.sla_due_at > later  # still the time it had left
+    assert ticket_sla.paused_cell(back) == ''
+    with session_scope() as session:
+        assert ticket_sla.flag_sla_breaches(session=session) == []
+    assert fresh(ticket.id).sla_breached_at is None
+
+
+def test_an_agent_reopening_a_waiting_request_resumes_the_clock_and_a_priority_change_keeps_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    agent = make_user('agent')
+    ticket = submit(priority='normal')  # 72 h to resolve
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1, body='Any news?')
+    waiting = fresh(ticket.id)
+    later = waiting.paused_at + timedelta(hours=5, minutes=30)
+    monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
+    with session_scope() as session:
+        opened = tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=waiting.version, status='open'
+        )
+    assert opened.resolution_due == waiting.resolution_due + timedelta(hours=5, minutes=30)
+    with session_scope() as session:
+        urgent = tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=opened.version, priority='urgent'
+        )
+    assert urgent.resolution_due == urgent.created_at + timedelta(hours=8 + 5, minutes=30)  # the target, plus the wait
+    assert urgent.sla_due_at == urgent.resolution_due
+
+
+def test_a_request_solved_while_waiting_is_not_counted_late_for_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    agent = make_user('agent')
+    ticket = submit(priority='urgent')
+    with session_scope() as session:
+        tickets.reply(session=session, actor=agent, ticket_id=ticket.id, version=1, body='Try again?')
+    waiting = fresh(ticket.id)
+    later = waiting.paused_at + timedelta(days=3)
+    monkeypatch.setattr(ticket_sla, 'utcnow', lambda: later)
+    with session_scope() as session:
+        solved = tickets.change(
+            session=session, actor=agent, ticket_id=ticket.id, version=waiting.version, status='solved'
+        )
+    assert solved.paused_at is None and solved.resolution_due == waiting.resolution_due + timedelta(days=3)
 
 
 def test_the_sla_job_flags_a_breach_once_and_tells_the_assignee(

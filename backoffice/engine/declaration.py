@@ -104,6 +104,9 @@ class Column:
     # a 'money' column: the record's field naming its currency ('currency': an order's own); '' the shop's currency;
     # None the amount alone (a record that does not say its currency)
     currency: str | None = ''
+    # a 'due' column's text for a record with no deadline counting ('Paused': a request waiting on the customer); None
+    # or '' leaves the cell empty
+    idle: Callable[[Any], str] | None = None
 
     def text(self, record: Any) -> str:
         """This column's value of a record as a person reads it: money with its currency (€1,234.50; 1 234,50 €)."""

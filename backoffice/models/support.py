@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, literal_column
+from sqlalchemy import JSON, Column, Index, Integer, Text, UniqueConstraint, func, literal_column
 from sqlmodel import Field, SQLModel
 
 from backoffice.models.base import EditableTable, SoftDeletable, string_enum, utcnow
@@ -117,6 +117,10 @@ class Ticket(EditableTable, table=True):
     first_responded_at: datetime | None = None
     solved_at: datetime | None = None
     sla_breached_at: datetime | None = None
+    # the clock stops while waiting on the customer: since when (None when not waiting), and the seconds waited before,
+    # already added to the due times (a priority change sets them from the targets plus these)
+    paused_at: datetime | None = None
+    paused_seconds: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default='0'))
     # bug reports
     severity: BugSeverity | None = Field(default=None, sa_type=string_enum(BugSeverity))
     steps: str | None = Field(default=None, sa_type=Text)

@@ -6,7 +6,7 @@ from backoffice.engine.declaration import Action, Card, Column, Filter, FormFiel
 from backoffice.events import Topic
 from backoffice.i18n import N_, _, ngettext
 from backoffice.models import CannedReply, CannedReplyCreate, CannedReplyUpdate, Ticket, TicketStatus
-from backoffice.services import tickets
+from backoffice.services import ticket_sla, tickets
 
 STATUSES = {
     'new': N_('New'),
@@ -87,7 +87,8 @@ TICKETS = register(
         columns=(
             Column('number', N_('No.')),  # a request's number names it: never grouped (#1042, not #1,042)
             # the agents' headline: next to the number, so it is in sight on a phone and on a laptop alike
-            Column('sla_due_at', N_('SLA due'), kind='due'),
+            # 'Paused' while waiting on the customer: the clock stops then (services/ticket_sla.py)
+            Column('sla_due_at', N_('SLA due'), kind='due', idle=ticket_sla.paused_cell),
             Column('subject', N_('Subject'), wrap=True),
             Column('customer_id', N_('Customer'), kind='related', related='customers', sortable=False, on_phone=False),
             # under "Columns" (and a filter, and the Bugs queue): with it shown the default queue did not fit a 1440 px

@@ -229,7 +229,7 @@ def seed_support(session: Session, rng: random.Random) -> list[str]:
                 ticket.rating_comment = rng.choice(COMMENTS)
                 ticket.rated_at = min(now, ticket.solved_at + timedelta(hours=rng.uniform(1, 48)))
                 rated += 1
-        ticket_sla.refresh_sla_due(ticket)
+        ticket_sla.refresh_sla_due(ticket, now=max(m.created_at for m in thread))  # waiting since its last message
         if ticket.sla_due_at is not None and ticket.sla_due_at < now:
             ticket.sla_breached_at = ticket.sla_due_at + timedelta(minutes=1)
             breaching += 1

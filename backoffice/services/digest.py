@@ -23,7 +23,6 @@ from backoffice.kpi import read as kpi_read
 from backoffice.kpi.periods import shown
 from backoffice.kpi.registry import KPIS
 from backoffice.models import (
-    OPEN_STATUSES,
     AlertEvent,
     AlertRule,
     DigestChoice,
@@ -36,7 +35,7 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can
-from backoffice.services import app_settings, audit, digest_mail, goals, staff_mail
+from backoffice.services import app_settings, audit, digest_mail, goals, staff_mail, ticket_sla
 from backoffice.services.digest_mail import CardLine, Digest, GoalLine, Named
 from backoffice.stored_text import sentence
 
@@ -199,7 +198,8 @@ def _alerts(session: Session, start: datetime, end: datetime) -> list[Named]:
 
 
 def _sla(session: Session) -> tuple[int, list[Named]]:
-    breached = (col(Ticket.sla_breached_at).is_not(None), col(Ticket.status).in_(OPEN_STATUSES))
+    # a request waiting on the customer is paused, not past its target (ticket_sla.CLOCK_RUNS)
+    breached = (col(Ticket.sla_breached_at).is_not(None), col(Ticket.status).in_(ticket_sla.CLOCK_RUNS))
     tickets = session.exec(select(Ticket).where(*breached).order_by(col(Ticket.sla_breached_at)).limit(LISTED)).all()
     total = len(tickets)
     if total == LISTED:

@@ -3,18 +3,20 @@ and the `sla-check` job that flags a request once it is past due and tells its a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from backoffice import events
 from backoffice.events import Topic
-from backoffice.i18n import N_
+from backoffice.i18n import N_, _, pgettext
 from backoffice.models import Ticket, TicketPriority, TicketStatus, utcnow
 from backoffice.services import app_settings, audit, notifications
 from backoffice.stored_text import sentence
 
 DONE = (TicketStatus.solved, TicketStatus.closed)
+# the statuses whose clock runs: waiting on the customer stops it (refresh_sla_due), solved or closed ends it
+CLOCK_RUNS = (TicketStatus.new, TicketStatus.open)
 
 
 def sla_targets(*, session: Session, priority: TicketPriority | str) -> tuple[timedelta, timedelta]:
@@ -85,12 +87,52 @@ def set_due_times(session: Session, ticket: Ticket) -> None:
     refresh_sla_due(ticket)
 
 
-def refresh_sla_due(ticket: Ticket) -> None:
+def due_times(session: Session, ticket: Ticket, priority: TicketPriority | str) -> dict[str, datetime]:
+    """The due times of a request whose priority changes: its new targets from its creation, plus the time it waited
+    on the customer (the first response's only while unanswered: a wait after the answer never moved it)."""
+    first, resolution = sla_targets(session=session, priority=priority)
+    waited = timedelta(seconds=ticket.paused_seconds)
+    unanswered = waited if ticket.first_responded_at is None else timedelta()
+    return {
+        'first_response_due': ticket.created_at + first + unanswered,
+        'resolution_due': ticket.created_at + resolution + waited,
+    }
+
+
+def refresh_sla_due(ticket: Ticket, now: datetime | None = None) -> None:
     """The due time that counts now: none while solved or waiting on the customer, the first response until there
-    is one, then the resolution."""
+    is one, then the resolution. Waiting on the customer stops the clock; leaving it (the customer replied, an agent
+    opened or solved it) moves the due times on by the time waited, so the request comes back with the time it had."""
+    now = now or utcnow()
+    if ticket.status == TicketStatus.waiting:
+        if ticket.paused_at is None:
+            ticket.paused_at = now
+    elif ticket.paused_at is not None:
+        waited = timedelta(seconds=max(int((now - ticket.paused_at).total_seconds()), 0))
+        ticket.paused_seconds += int(waited.total_seconds())
+        if ticket.resolution_due is not None:
+            ticket.resolution_due += waited
+        if ticket.first_responded_at is None and ticket.first_response_due is not None:
+            ticket.first_response_due += waited
+        ticket.paused_at = None
     if ticket.status in (*DONE, TicketStatus.waiting) or ticket.resolution_due is None:
         ticket.sla_due_at = None
     elif ticket.first_responded_at is None:
         ticket.sla_due_at = min(ticket.first_response_due, ticket.resolution_due)
     else:
         ticket.sla_due_at = ticket.resolution_due
+
+
+def is_paused(ticket: Ticket) -> bool:
+    """Whether the request's clock is stopped: it waits on the customer."""
+    return ticket.status == TicketStatus.waiting
+
+
+def paused_cell(ticket: Ticket) -> str:
+    """The "SLA due" cell of a request with no deadline counting: 'Paused' while it waits on the customer."""
+    return pgettext('SLA', 'Paused') if is_paused(ticket) else ''
+
+
+def paused_line(ticket: Ticket) -> str:
+    """The request page's SLA line while the clock is stopped ('' when it runs)."""
+    return _('SLA paused while waiting on the customer') if is_paused(ticket) else ''

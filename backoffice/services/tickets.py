@@ -808,9 +808,7 @@ def _apply(session: Session, actor: User, ticket: Ticket, values: dict[str, Any]
     if errors:
         raise ValidationFailed(errors)
     if 'priority' in values and values['priority'] != ticket.priority:
-        first, resolution = ticket_sla.sla_targets(session=session, priority=values['priority'])
-        values['first_response_due'] = ticket.created_at + first
-        values['resolution_due'] = ticket.created_at + resolution
+        values.update(ticket_sla.due_times(session, ticket, values['priority']))
     handed = values.get('assignee_id')
     if handed is not None and handed != ticket.assignee_id and handed != actor.id:  # given by a colleague: say so
         name = actor.name or actor.email
