@@ -342,7 +342,7 @@ class ResourceTable:
         for record in records:
             row = {'id': record.id}
             for column in self.resource.columns:
-                value = getattr(record, column.name)
+                value = column.value(record)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
                 if column.alarming:  # red in its cell and on the card (LATE_CELL, card_of)
