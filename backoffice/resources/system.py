@@ -193,6 +193,8 @@ AUDIT = register(
         ),
         search=('actor_email', 'action', 'summary'),
         filters=(
+            # who made the change: a staff member (offered to those who may read staff users, as any related filter)
+            Filter('actor_id', N_('Who'), 'related', related='users'),
             Filter('entity', N_('Record type'), 'choice', choices=RECORD_TYPES),
             Filter('at', N_('When'), 'date_range'),
         ),
