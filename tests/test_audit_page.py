@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from backoffice import extension_hooks
 from backoffice.db import read_session, session_scope
-from backoffice.models import User
+from backoffice.models import AuditEntry, User
 from backoffice.resources import RESOURCES, resource
 from backoffice.resources.system import OTHER_AUDITED_TYPES
 from backoffice.services import crud
@@ -129,3 +129,16 @@ async def test_a_manager_without_staff_rights_has_no_who_filter_but_still_reads_
     await signed_in(user, make_user('manager').email, path='/audit')
     await user.should_see(marker='filter-entity')
     await user.should_not_see(marker='filter-actor_id')  # the staff list is for those who manage users
+
+
+async def test_an_admin_filters_the_log_by_what_was_done(user: SimulatedUser) -> None:
+    order = packed_order()
+    make_customer('ann.what@example.com', name=HOSTILE)
+    with read_session() as session:
+        packed = session.exec(select(AuditEntry).where(AuditEntry.summary == f'Order {order.number}: Packed')).one()
+    await signed_in(user, make_user('admin').email, path='/audit')
+    await rows_show(user, f'Order {order.number}: Packed', 'Added ann.what@example.com', column='summary')
+    what = user.find(marker='filter-action').elements.pop()
+    assert {packed.action, 'customer.created'} <= set(what.options)
+    what.set_value([packed.action])
+    await rows_show(user, f'Order {order.number}: Packed', absent=('Added ann.what@example.com',), column='summary')
