@@ -59,13 +59,13 @@ def api_keys_panel(user: User) -> None:
             for key in keys:
                 row = _row(key, owners.get(key.id or 0))
                 ui.label(row['name']).classes('bo-api-key-name font-medium')
-                _cell(HEADINGS[1], row['prefix'], 'font-mono text-sm')
-                _cell(HEADINGS[2], row['scopes'], 'text-sm')
-                _cell(HEADINGS[3], row['created'], 'text-sm')
-                _cell(HEADINGS[4], row['last_used'], 'text-sm')
-                _cell(HEADINGS[5], row['status'], 'text-sm' + (' text-negative' if row['refused'] else '')).mark(
-                    f'key-status-{row["prefix"]}'
-                )
+                _cell(HEADINGS[1], row['prefix']).classes('font-mono')
+                _cell(HEADINGS[2], row['scopes'])
+                _cell(HEADINGS[3], row['created'])
+                _cell(HEADINGS[4], row['last_used'])
+                status = _cell(HEADINGS[5], row['status']).mark(f'key-status-{row["prefix"]}')
+                if row['refused']:
+                    status.classes('text-negative')
                 if row['revoked']:
                     ui.label()
                     continue
@@ -203,12 +203,12 @@ def _access(held: list[str], resource_key: str) -> str:
     return ''
 
 
-def _cell(heading: str, text: str, classes: str) -> ui.label:
+def _cell(heading: str, text: str) -> ui.label:
     """A key's value in its column; on a phone, where the keys are stacked one under the other (PHONE_CSS), its
     column's name before it ('Key', 'Last used'), the headings row being hidden there."""
     with ui.row().classes('bo-api-keys-cell gap-x-2 gap-y-0 items-baseline no-wrap'):
         ui.label(_(heading)).classes('bo-api-keys-caption text-xs text-gray-500 shrink-0')
-        return ui.label(text).classes(classes)
+        return ui.label(text).classes('text-sm')
 
 
 # Under 600 px the columns did not fit: the table scrolled sideways and Revoke was off-screen. There each key reads as a
