@@ -34,9 +34,10 @@ def api_keys_panel(user: User) -> None:
                     _('For the front office and other systems calling /api. A key is shown once when created.')
                 ).classes('text-sm text-gray-500')
             ui.button(_('New API key'), icon='add', on_click=lambda: create())
-        with ui.element('div').classes('w-full overflow-x-auto'):  # a phone scrolls the columns sideways
+        ui.add_css(PHONE_CSS)
+        with ui.element('div').classes('w-full overflow-x-auto'):  # a narrow desktop window scrolls sideways
             listing = ui.grid(columns='auto auto 1fr auto auto auto auto').classes(
-                'w-full min-w-[40rem] items-center gap-x-4 gap-y-1'
+                'bo-api-keys w-full min-w-[40rem] items-center gap-x-4 gap-y-1'
             )
 
     def refresh() -> None:
@@ -52,21 +53,23 @@ def api_keys_panel(user: User) -> None:
                 ui.label(_('No API keys yet.')).classes('text-sm text-gray-500 col-span-full')
                 return
             for heading in HEADINGS:
-                ui.label(_(heading) if heading else '').classes('text-xs uppercase tracking-wide text-gray-500')
+                ui.label(_(heading) if heading else '').classes(
+                    'bo-api-keys-heading text-xs uppercase tracking-wide text-gray-500'
+                )
             for key in keys:
                 row = _row(key, owners.get(key.id or 0))
-                ui.label(row['name']).classes('font-medium')
-                ui.label(row['prefix']).classes('font-mono text-sm')
-                ui.label(row['scopes']).classes('text-sm')
-                ui.label(row['created']).classes('text-sm')
-                ui.label(row['last_used']).classes('text-sm')
-                ui.label(row['status']).classes('text-sm' + (' text-negative' if row['refused'] else '')).mark(
-                    f'key-status-{row["prefix"]}'
-                )
+                ui.label(row['name']).classes('bo-api-key-name font-medium')
+                _cell(HEADINGS[1], row['prefix']).classes('font-mono')
+                _cell(HEADINGS[2], row['scopes'])
+                _cell(HEADINGS[3], row['created'])
+                _cell(HEADINGS[4], row['last_used'])
+                status = _cell(HEADINGS[5], row['status']).mark(f'key-status-{row["prefix"]}')
+                if row['refused']:
+                    status.classes('text-negative')
                 if row['revoked']:
                     ui.label()
                     continue
-                with ui.row().classes('gap-1 no-wrap'):
+                with ui.row().classes('gap-1 no-wrap whitespace-nowrap'):
                     ui.button(_('Edit scopes'), on_click=lambda row=row: edit(row)).props('flat dense').mark(
                         f'edit-scopes-{row["prefix"]}'
                     )
@@ -198,6 +201,28 @@ def _access(held: list[str], resource_key: str) -> str:
         if api_keys.resource_scope(access, resource_key) in held:
             return access
     return ''
+
+
+def _cell(heading: str, text: str) -> ui.label:
+    """A key's value in its column; on a phone, where the keys are stacked one under the other (PHONE_CSS), its
+    column's name before it ('Key', 'Last used'), the headings row being hidden there."""
+    with ui.row().classes('bo-api-keys-cell gap-x-2 gap-y-0 items-baseline no-wrap'):
+        ui.label(_(heading)).classes('bo-api-keys-caption text-xs text-gray-500 shrink-0')
+        return ui.label(text).classes('text-sm')
+
+
+# Under 600 px the columns did not fit: the table scrolled sideways and Revoke was off-screen. There each key reads as a
+# block, its values one under the other with their column's name, and its buttons at its foot.
+PHONE_CSS = """
+.bo-api-keys .bo-api-keys-caption { display: none; }
+@media (max-width: 599.98px) {
+  .bo-api-keys { grid-template-columns: minmax(0, 1fr) !important; min-width: 0 !important; }
+  .bo-api-keys .bo-api-keys-heading { display: none; }
+  .bo-api-keys .bo-api-keys-caption { display: block; }
+  .bo-api-keys .bo-api-keys-cell > :last-child { min-width: 0; overflow-wrap: anywhere; }
+  .bo-api-keys .bo-api-key-name { margin-top: 0.75rem; padding-top: 0.5rem; border-top: 1px solid rgba(0, 0, 0, 0.12); }
+}
+"""
 
 
 def _row(key: ApiKey, owner: tuple[str, bool] | None) -> dict:

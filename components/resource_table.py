@@ -342,7 +342,7 @@ class ResourceTable:
         for record in records:
             row = {'id': record.id}
             for column in self.resource.columns:
-                value = getattr(record, column.name)
+                value = column.value(record)
                 if column.kind == 'due':
                     row[f'_due_{column.name}'] = value.isoformat() if value else None
                     row[f'_idle_{column.name}'] = (column.idle(record) if column.idle and not value else '') or ''

@@ -9,7 +9,7 @@ from nicegui import app, ui
 
 from backoffice import auth, i18n, permissions
 from backoffice.db import session_scope
-from backoffice.i18n import _, pgettext
+from backoffice.i18n import _
 from backoffice.models import User
 from backoffice.services import app_settings
 from backoffice.services import users as users_service
@@ -247,24 +247,13 @@ def _account_menu() -> None:
     with ui.column().classes('px-4 py-2 gap-0'):
         ui.label(user.name).classes('font-medium')
         ui.label(user.email).classes('text-sm text-gray-500')
-        ui.label(_('Role: {role}').format(role=role_name(user.role))).classes('text-sm text-gray-500')
+        ui.label(_('Role: {role}').format(role=permissions.role_name(user.role))).classes('text-sm text-gray-500')
     ui.separator()
     _language_choice()
     ui.separator()
     ui.menu_item(_('Security and sessions'), on_click=lambda: ui.navigate.to('/account/security')).mark('security')
     ui.menu_item(_('Change password'), on_click=_change_password_dialog).mark('change-password')
     ui.menu_item(_('Log out'), on_click=_log_out).mark('log-out')
-
-
-def role_name(role: str) -> str:
-    """A role as the user menu says it ('Role: admin'; French 'Rôle : administrateur')."""
-    names = {
-        'admin': pgettext('role', 'admin'),
-        'manager': pgettext('role', 'manager'),
-        'agent': pgettext('role', 'agent'),
-        'viewer': pgettext('role', 'viewer'),
-    }
-    return names.get(role) or permissions.role_name(role)  # a custom role: its name as the admin typed it
 
 
 def _language_choice() -> None:

@@ -17,7 +17,7 @@ from backoffice.formatting import money, when
 from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.models import Invoice, Order, Return, User
 from backoffice.permissions import can
-from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.services import (
     customer_picture,
     documents,
@@ -139,7 +139,9 @@ class OrderScreen:
         with self.box:
             with ui.row().classes('w-full items-baseline gap-3 flex-wrap'):
                 ui.label(_('Order {number}').format(number=order.number)).classes('text-xl font-medium').mark('number')
-                ui.badge(_(ORDER_STATUSES[order.status.value])).props('outline').mark('status')
+                ui.badge(formatting.label(orders.status_shown(order), SHOWN_ORDER_STATUSES)).props('outline').mark(
+                    'status'
+                )
                 ui.label(_('placed {when}').format(when=when(order.placed_at))).classes('text-sm text-gray-500')
             with ui.row().classes('gap-2 text-sm text-gray-700').mark('customer'):
                 ui.label(order.shipping_name or '')

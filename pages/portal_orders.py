@@ -10,7 +10,8 @@ from backoffice.formatting import day, label, money, when
 from backoffice.i18n import N_, _
 from backoffice.models import Invoice, InvoiceKind
 from backoffice.resources.purchasing import RETURN_STATUSES
-from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.sales import SHOWN_ORDER_STATUSES
+from backoffice.services import orders as order_service
 from backoffice.services import portal
 from backoffice.services.portal_scope import PortalActor
 from components.company_invitation import invitation_cards
@@ -42,7 +43,7 @@ def portal_orders_page(actor: PortalActor) -> None:
             ):
                 with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
                     ui.label(_('Order {number}').format(number=order.number)).classes('font-medium')
-                    _status(order.status)
+                    _status(order_service.status_shown(order))
                 with ui.row().classes('w-full justify-between text-sm text-gray-600'):
                     ui.label(day(order.placed_at))
                     ui.label(money(order.total, order.currency)).classes('font-medium text-gray-800')
@@ -62,7 +63,7 @@ def portal_order_page(actor: PortalActor, number: str) -> None:
         ui.label(_('Order {number}').format(number=order.number)).classes('text-2xl font-semibold').props(
             'role=heading aria-level=1'
         ).mark('portal-order')
-        _status(order.status)
+        _status(order_service.status_shown(order))
     ui.label(_('Placed on {day}').format(day=day(order.placed_at))).classes('text-sm text-gray-600')
     with ui.card().classes('w-full p-3 gap-2').mark('portal-lines'):
         for line in view.lines:
@@ -205,6 +206,6 @@ def _start_return(actor: PortalActor, number: str, lines: list[dict], reason: st
 
 
 def _status(status: str) -> None:
-    ui.badge(label(status, ORDER_STATUSES), color=STATUS_COLOURS.get(status, 'grey')).props('outline').mark(
+    ui.badge(label(status, SHOWN_ORDER_STATUSES), color=STATUS_COLOURS.get(status, 'grey')).props('outline').mark(
         'portal-status'
     )

@@ -7,6 +7,7 @@ from backoffice.db import read_session, session_scope
 from backoffice.formatting import day
 from backoffice.i18n import N_, _
 from backoffice.models import User
+from backoffice.permissions import role_name
 from backoffice.resources import resource
 from backoffice.services import two_factor
 from components.forms import FAILED, call, confirm
@@ -14,7 +15,6 @@ from components.screens import screen
 from components.server_error import record_id
 from components.session import acting_user
 from components.sessions_panel import SessionsPanel
-from components.shell import role_name
 
 USERS = resource('users')
 

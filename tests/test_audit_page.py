@@ -7,9 +7,11 @@ import re
 
 from nicegui import ui
 from nicegui.testing import User as SimulatedUser
+from sqlmodel import select
 
 from backoffice import extension_hooks
-from backoffice.db import session_scope
+from backoffice.db import read_session, session_scope
+from backoffice.models import AuditEntry, User
 from backoffice.resources import RESOURCES, resource
 from backoffice.resources.system import OTHER_AUDITED_TYPES
 from backoffice.services import crud
@@ -105,3 +107,38 @@ def test_every_declared_record_link_leads_to_a_screen() -> None:
     links = [r.link for r in RESOURCES.values() if r.link] + [t.link for t in OTHER_AUDITED_TYPES.values() if t.link]
     assert len(links) > 10
     assert [link for link in links if shape(link) not in screens] == []
+
+
+async def test_an_admin_filters_the_log_by_who_made_the_changes(user: SimulatedUser) -> None:
+    """The log had only its search: an admin looking for what one colleague did typed their email and got every entry
+    that mentioned it."""
+    order = packed_order()  # by Maria
+    ann = make_customer('ann.who@example.com', name=HOSTILE)  # by another admin
+    with read_session() as session:
+        maria = session.exec(select(User).where(User.name == 'Maria Lopez')).one()
+    await signed_in(user, make_user('admin').email, path='/audit')
+    await rows_show(user, f'Order {order.number}: Packed', f'Added {ann.email}', column='summary')
+    who = user.find(marker='filter-actor_id').elements.pop()
+    assert maria.email in who.options.values()
+    who.set_value(maria.id)
+    await rows_show(user, f'Order {order.number}: Packed', absent=(f'Added {ann.email}',), column='summary')
+
+
+async def test_a_manager_without_staff_rights_has_no_who_filter_but_still_reads_the_log(user: SimulatedUser) -> None:
+    packed_order()
+    await signed_in(user, make_user('manager').email, path='/audit')
+    await user.should_see(marker='filter-entity')
+    await user.should_not_see(marker='filter-actor_id')  # the staff list is for those who manage users
+
+
+async def test_an_admin_filters_the_log_by_what_was_done(user: SimulatedUser) -> None:
+    order = packed_order()
+    make_customer('ann.what@example.com', name=HOSTILE)
+    with read_session() as session:
+        packed = session.exec(select(AuditEntry).where(AuditEntry.summary == f'Order {order.number}: Packed')).one()
+    await signed_in(user, make_user('admin').email, path='/audit')
+    await rows_show(user, f'Order {order.number}: Packed', 'Added ann.what@example.com', column='summary')
+    what = user.find(marker='filter-action').elements.pop()
+    assert {packed.action, 'customer.created'} <= set(what.options)
+    what.set_value([packed.action])
+    await rows_show(user, f'Order {order.number}: Packed', absent=('Added ann.what@example.com',), column='summary')

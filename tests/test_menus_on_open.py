@@ -37,7 +37,7 @@ async def test_the_user_menu_is_built_on_its_first_click_and_says_who_is_signed_
     user.find(marker='account').click()
     await user.should_see(marker='log-out')
     await user.should_see('zoe@example.com')
-    await user.should_see('Role: agent')
+    await user.should_see('Role: Agent')  # the role's name, as the users list says it
     await user.should_see(marker='language-fr')
     shown_as_text(user, HOSTILE)
     before = len(menus(user))

@@ -44,7 +44,7 @@ async def test_a_manager_finds_orders_by_email_status_and_amount(user: User) -> 
     def refunded() -> dict:
         return {row['number']: row.get('refunded_total') for row in table_with(user, 'refunded_total').rows}
 
-    # its status still says Paid: the money given back
+    # the money given back, beside the status (Partly refunded)
     await eventually(lambda: refunded() == {'100001': '€0.00', '100002': '€20.00'})
     user.find(marker='search').type('bob@')
     await rows_show(user, '100002', absent=('100001',), column='number')

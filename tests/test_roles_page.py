@@ -170,3 +170,11 @@ async def test_a_copy_of_a_role_that_requires_two_factor_sign_in_requires_it_too
     user.find(marker='save-role').click()
 
     await eventually(lambda: [(r.name, r.two_factor_required) for r in stored_roles()] == [('Copy of Manager', True)])
+
+
+async def test_a_users_page_names_a_built_in_role_as_the_users_list_does(user: User) -> None:
+    admin = make_user('admin')
+    holder = make_user('manager')
+    await signed_in(user, admin.email, path=f'/users/{holder.id}')
+    await user.should_see(marker='user-role')
+    assert 'Role: Manager' in labels(user)  # the list's 'Manager', not 'manager'

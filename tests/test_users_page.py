@@ -4,15 +4,17 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from backoffice import auth
+from backoffice import auth, i18n
 from backoffice.db import session_scope
 from backoffice.models import AuditEntry
+from backoffice.resources import resource
 from backoffice.services import users as service
 
 from .support.factories import PASSWORD, make_user
-from .support.lists import open_row, rows_show, the_list
+from .support.lists import caption, open_row, rows_show, the_list
 from .support.signin import open_users_as_admin, signed_in, staff_named
 from .support.two_factor import enrol
+from .support.waiting import eventually
 
 
 async def test_admin_adds_a_user_with_a_generated_password_shown_once(user: User) -> None:
@@ -129,6 +131,15 @@ async def test_search_narrows_the_list(user: User) -> None:
     await rows_show(user, 'yann.young@example.com')
     user.find(marker='search').type('zimm')
     await rows_show(user, 'zoe.zimmer@example.com', absent=('yann.young@example.com',))
+    await eventually(lambda: caption(user) == '1 staff user')  # as '8 staff users' says it, not '1 user'
+
+
+def test_the_users_count_names_them_alike_in_one_and_many_in_english_and_french() -> None:
+    count = resource('users').wording.count
+    with i18n.use('en'):
+        assert [count(1).format(n=1), count(8).format(n=8)] == ['1 staff user', '8 staff users']
+    with i18n.use('fr'):
+        assert [count(1).format(n=1), count(8).format(n=8)] == ['1 utilisateur', '8 utilisateurs']
 
 
 async def test_the_list_says_since_when_each_user_signs_in_with_two_factor(user: User) -> None:

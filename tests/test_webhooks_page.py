@@ -8,7 +8,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlmodel import select
 
-from backoffice import secret_box
+from backoffice import i18n, secret_box
 from backoffice.config import reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.models import WebhookEndpoint
@@ -106,6 +106,26 @@ async def test_the_deliveries_list_says_why_a_delivery_is_still_pending(user: Us
     await signed_in(user, admin.email, path='/webhooks')
     rows = await rows_of(user, 'last_error', 'could not connect', 'last_error')
     assert [row['status'] for row in rows if row['last_error'] == 'could not connect'] == ['Pending']
+
+
+async def test_an_endpoint_for_every_event_says_all_events(user: User) -> None:
+    """The list showed '*' for an endpoint subscribed to every event."""
+    admin = make_user('admin')
+    with session_scope() as session:
+        for name, chosen in (('Everything "x": <b>', '*'), ('Orders', 'order.paid, order.shipped')):
+            webhooks.create_endpoint(
+                session=session,
+                actor=admin,
+                data={'name': name, 'url': 'https://hooks.example.com/in', 'events': chosen},
+            )
+    await signed_in(user, admin.email, path='/webhooks')
+    rows = await rows_of(user, 'events', 'All events', 'events')
+    assert {row['name']: row['events'] for row in rows} == {
+        'Everything "x": <b>': 'All events',
+        'Orders': 'order.paid, order.shipped',
+    }
+    with i18n.use('fr'):
+        assert webhooks.events_said('*') == 'Tous les événements'
 
 
 async def test_a_manager_cannot_open_webhooks(user: User) -> None:

@@ -107,10 +107,18 @@ class Column:
     # a 'due' column's text for a record with no deadline counting ('Paused': a request waiting on the customer); None
     # or '' leaves the cell empty
     idle: Callable[[Any], str] | None = None
+    # the value a service works out from the record, shown in place of the field's (an order's status once refunded:
+    # services/orders.status_shown) by the list, a phone's card, the record page and exports; sorting, filters and
+    # the API read the stored field. A 'choice' column's choices then name the values it gives too
+    derived: Callable[[Any], Any] | None = None
+
+    def value(self, record: Any) -> Any:
+        """This column's value of a record: the derived one where declared, else the record's field."""
+        return self.derived(record) if self.derived is not None else getattr(record, self.name, None)
 
     def text(self, record: Any) -> str:
         """This column's value of a record as a person reads it: money with its currency (€1,234.50; 1 234,50 €)."""
-        value = getattr(record, self.name)
+        value = self.value(record)
         if self.kind != 'money' or self.currency is None:
             return display_value(value, self.kind, self.choices)
         currency = getattr(record, self.currency, None) if self.currency else shop_currency()

@@ -28,7 +28,7 @@ from backoffice.models import (
     CustomerUpdate,
 )
 from backoffice.resources.purchasing import RETURN_STATUSES
-from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
 from backoffice.services import legal_acceptances, personal_data
@@ -85,7 +85,7 @@ COMPANIES = register(
         sections=(
             RecordSection('contacts', N_('Contacts'), 'customers.read', picture.company_contacts, statuses=STATUSES),
             RecordSection(
-                'orders', N_("Contacts' orders"), 'orders.read', picture.company_orders, statuses=ORDER_STATUSES
+                'orders', N_("Contacts' orders"), 'orders.read', picture.company_orders, statuses=SHOWN_ORDER_STATUSES
             ),
             RecordSection(
                 'requests',
@@ -182,7 +182,9 @@ CUSTOMERS = register(
         ),
         page='/customers/{id}',
         sections=(
-            RecordSection('orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=ORDER_STATUSES),
+            RecordSection(
+                'orders', N_('Orders'), 'orders.read', picture.customer_orders, statuses=SHOWN_ORDER_STATUSES
+            ),
             RecordSection(
                 'requests', N_('Requests'), 'tickets.read', picture.customer_requests, statuses=REQUEST_STATUSES
             ),

@@ -10,7 +10,7 @@ from backoffice.events import Topic
 from backoffice.i18n import N_, NP_, _, ngettext
 from backoffice.models import Carrier, Order, StockLevel, StockMovement
 from backoffice.resources.catalog import ADJUST_INPUTS, COUNT_INPUTS, counted_said
-from backoffice.services import stock
+from backoffice.services import orders, stock
 from backoffice.services.tracking_search import orders_by_tracking
 from backoffice.validation import LongName, RequiredText, WebAddress
 
@@ -23,6 +23,8 @@ ORDER_STATUSES = {
     'delivered': N_('Delivered'),
     'cancelled': N_('Cancelled'),
 }
+# how an order's status reads (services/orders.status_shown): a paid order refunded in full or in part says so
+SHOWN_ORDER_STATUSES = {**ORDER_STATUSES, **orders.REFUND_STATUSES}
 MOVEMENT_KINDS = {'receipt': N_('Receipt'), 'sale': N_('Sale'), 'return': N_('Return'), 'adjustment': N_('Adjustment')}
 
 # Orders change only through services/orders.py (its actions are on /orders/{number}): the list is read-only.
@@ -51,13 +53,13 @@ ORDERS = register(
                 'placed_at', N_('Placed'), kind='datetime', on_phone=False
             ),  # a phone shows number, customer, status, total
             Column('email', N_('Customer'), sortable=False, related='customers', opens='customer_id'),
-            Column('status', N_('Status'), kind='choice', choices=ORDER_STATUSES),
+            Column('status', N_('Status'), kind='choice', choices=SHOWN_ORDER_STATUSES, derived=orders.status_shown),
             Column('total', N_('Total'), kind='money', currency='currency'),
             Column('currency', N_('Cur.'), sortable=False, on_phone=False),
             Column(
                 'paid_total', NP_('amount', 'Paid'), kind='money', sortable=False, on_phone=False, currency='currency'
             ),
-            # money given back (a refund, a return): an order refunded in full still says Paid in its status. Offered
+            # money given back (a refund, a return): a paid order's status says Refunded or Partly refunded. Offered
             # under Columns, not shown at first: a tenth column cut 'Pending payment' short at 1440 px
             Column(
                 'refunded_total',

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import SQLModel, col
+from sqlmodel import Session, SQLModel, col
 
 from backoffice.engine.declaration import RESOURCES, Card, Column, Filter, FormField, Resource, Wording, register
-from backoffice.i18n import N_, ngettext
+from backoffice.i18n import N_, Verbatim, ngettext
 from backoffice.models import AuditEntry, Invoice
 from backoffice.permissions import can
+from backoffice.services import audit
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,17 @@ def name_record_types() -> None:
     RECORD_TYPE.update(singular)
 
 
+# What the "What" filter offers: the actions the log holds ('order.paid'), as stored (they name no sentence of their
+# own); kept current in place by know_audited_actions() when the log's screen is opened
+AUDITED_ACTIONS: dict[str, str] = {}
+
+
+def know_audited_actions(session: Session) -> None:
+    """Fill AUDITED_ACTIONS with the actions the log holds now (a new kind of change is offered from the next visit)."""
+    found = {action: Verbatim(action) for action in audit.actions_in_the_log(session)}
+    AUDITED_ACTIONS.update(found)
+
+
 AUDIT = register(
     Resource(
         key='audit',
@@ -193,6 +205,9 @@ AUDIT = register(
         ),
         search=('actor_email', 'action', 'summary'),
         filters=(
+            # who made the change: a staff member (offered to those who may read staff users, as any related filter)
+            Filter('actor_id', N_('Who'), 'related', related='users'),
+            Filter('action', N_('What'), 'choice', choices=AUDITED_ACTIONS),
             Filter('entity', N_('Record type'), 'choice', choices=RECORD_TYPES),
             Filter('at', N_('When'), 'date_range'),
         ),

@@ -116,7 +116,14 @@ WEBHOOKS = register(
         columns=(
             Column('name', N_('Name')),
             Column('url', N_('Address'), wrap=True),
-            Column('events', N_('Events'), sortable=False, on_phone=False, wrap=True),
+            Column(
+                'events',
+                N_('Events'),
+                sortable=False,
+                on_phone=False,
+                wrap=True,
+                derived=lambda endpoint: webhooks.events_said(endpoint.events),  # '*': All events
+            ),
             Column('is_active', N_('Active'), kind='bool'),
             Column('created_at', N_('Added'), kind='datetime', on_phone=False),
         ),

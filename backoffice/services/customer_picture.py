@@ -14,7 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, NP_, _
 from backoffice.models import Company, Customer, EventType, Invoice, Order, Return, Ticket, UsageEvent
 from backoffice.permissions import can, require
-from backoffice.services import segments
+from backoffice.services import orders, segments
 
 COUNT_CAP = 1000  # counts stop here ("1,000+"): a customer with a million events still opens at once
 
@@ -235,7 +235,7 @@ def _order_row(order: Order) -> SectionRow:
         detail=formatting.money(order.total, order.currency),
         at=order.placed_at,
         href=f'/orders/{order.number}',
-        status=order.status.value,
+        status=orders.status_shown(order),  # a paid order refunded reads Refunded
     )
 
 

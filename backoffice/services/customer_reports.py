@@ -32,11 +32,12 @@ from backoffice.models import (
     utcnow,
 )
 from backoffice.permissions import can, require
-from backoffice.resources.sales import ORDER_STATUSES
+from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
 from backoffice.services import app_settings, audit, company_members, portal_scope, receivables, staff_mail
 from backoffice.services.customer_report_pdf import Activity, InvoiceLine, OrderLine, RequestLine, draw
 from backoffice.services.invoice_issue import language_of, seller_identity
+from backoffice.services.orders import status_shown
 from backoffice.services.report_schedules import last_period
 from backoffice.stored_text import sentence, word
 
@@ -386,7 +387,12 @@ def _pdf(session: Session, actor: User, subject: Subject, first: date, last: dat
         subject.name,
         first,
         last,
-        [OrderLine(o.number, o.placed_at, _(ORDER_STATUSES[o.status]), o.total, o.currency) for o in orders],
+        [
+            OrderLine(
+                o.number, o.placed_at, formatting.label(status_shown(o), SHOWN_ORDER_STATUSES), o.total, o.currency
+            )
+            for o in orders
+        ],
         [
             InvoiceLine(
                 i.number,

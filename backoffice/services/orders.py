@@ -346,6 +346,21 @@ def pack_many(*, session: Session, actor: User, order_ids: list[int]) -> Packed:
     return Packed(packed, refused)
 
 
+# A paid order's status says it was paid; once money went back that reads wrong ("Paid" for an order refunded in
+# full), so it reads as what became of the payment. The stored status is unchanged (it still says where the goods
+# are: a paid order may be cancelled, a part refund still packed), and filters read the stored one.
+REFUND_STATUSES = {'partly_refunded': N_('Partly refunded'), 'refunded': N_('Refunded')}
+
+
+def status_shown(order: Order) -> str:
+    """The order's status as people read it, a key of the orders' statuses or of REFUND_STATUSES: a paid order any
+    of whose payment was given back reads Refunded or Partly refunded rather than Paid (list, order page, a
+    customer's orders, exports, reports)."""
+    if order.status == OrderStatus.paid and order.refunded_total > 0:
+        return 'refunded' if refunded_in_full(order) else 'partly_refunded'
+    return order.status.value
+
+
 def refunded_in_full(order: Order) -> bool:
     """Everything paid for this order was given back (and something was paid): the sale is undone in money."""
     return order.paid_total > 0 and order.refunded_total >= order.paid_total

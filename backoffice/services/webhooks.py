@@ -322,6 +322,13 @@ def queue_for_endpoint(session: Session, endpoint_id: int, event: str, dedup_key
     return True
 
 
+def events_said(subscribed: str) -> str:
+    """The events an endpoint is subscribed to as people read them: 'All events' for '*' (in the reader's language),
+    else the event types as stored ('order.paid, ticket.created')."""
+    chosen = [part.strip() for part in subscribed.split(',') if part.strip()]
+    return _('All events') if not chosen or '*' in chosen else ', '.join(chosen)
+
+
 def wants(subscribed: str, event: str) -> bool:
     chosen = {part.strip() for part in subscribed.split(',')}
     return '*' in chosen or event in chosen

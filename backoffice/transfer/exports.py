@@ -152,7 +152,7 @@ class _Rows:
             if column.kind == 'related' and column.related in RESOURCES
         }
         return [
-            [_typed(getattr(record, column.name, None), column, titles.get(column.name)) for column in self.columns]
+            [_typed(column.value(record), column, titles.get(column.name)) for column in self.columns]
             for record in records
         ]
 

@@ -59,3 +59,18 @@ def test_an_admin_scopes_a_key_per_resource_at_390_and_1440(driver: WebDriver, s
     assert driver.execute_script('return window.__x') is None
     settle(driver)
     driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-1440.png'))
+    # at a phone's width the keys are stacked, each with its buttons at its foot: Revoke is on screen, nothing scrolls
+    # sideways (the table scrolled and Revoke was past the right edge)
+    resize_and_settle(driver, 390, 844)
+    revoke = driver.find_element(By.XPATH, '//button[normalize-space(.)="Revoke"]')
+    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', revoke)
+    settle(driver)
+    box = driver.execute_script(
+        'const r = arguments[0].getBoundingClientRect(), list = arguments[0].closest(".bo-api-keys").parentElement;'
+        'return {left: r.left, right: r.right, width: innerWidth, sideways: list.scrollWidth > list.clientWidth};',
+        revoke,
+    )
+    assert box['left'] >= 0 and box['right'] <= box['width'] and not box['sideways'], box
+    assert no_horizontal_overflow(driver)
+    assert 'Last used' in driver.find_element(By.CSS_SELECTOR, '.bo-api-keys').text  # each value says what it is
+    driver.save_screenshot(str(ARTIFACTS / 'api-keys-list-390.png'))

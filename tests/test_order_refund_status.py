@@ -1,0 +1,91 @@
+"""An order paid and then refunded reads Refunded (in full) or Partly refunded, not Paid, wherever its status is
+shown: the orders list, its page, the customer's orders, an export, the customer's portal."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from nicegui.testing import User
+
+from backoffice import i18n
+from backoffice.db import read_session, session_scope
+from backoffice.listing import query
+from backoffice.models import Order
+from backoffice.resources import resource
+from backoffice.services import customer_picture, payments
+from backoffice.transfer.exports import export_rows
+
+from .support.factories import make_product, make_user, pay, place
+from .support.lists import rows_show, the_list
+from .support.signin import signed_in
+from .support.waiting import eventually
+
+
+def three_orders(manager) -> tuple[Order, Order, Order]:
+    """One refunded in full, one in part, one only paid (all paid, none packed)."""
+    make_product('MUG', '12.50', stock_on_hand=20, actor=manager)
+    whole, part, kept = (place(('MUG', 2), email='ann@example.com') for _ in range(3))
+    for order in (whole, part, kept):
+        pay(manager, order)
+    with session_scope() as session:
+        payments.refund(session=session, actor=manager, order_id=whole.id, amount=str(whole.total), reason='Lost')
+        payments.refund(session=session, actor=manager, order_id=part.id, amount='5.00', reason='Dented')
+    return whole, part, kept
+
+
+async def test_the_orders_list_and_an_orders_page_say_refunded_not_paid(user: User) -> None:
+    manager = make_user('manager')
+    whole, part, kept = three_orders(manager)
+    await signed_in(user, manager.email, path='/orders')
+    await rows_show(user, whole.number, part.number, kept.number, column='number')
+
+    def statuses() -> dict:
+        return {row['number']: row['status'] for row in the_list(user, 'number').rows}
+
+    await eventually(
+        lambda: statuses() == {whole.number: 'Refunded', part.number: 'Partly refunded', kept.number: 'Paid'}
+    )
+    # the filter still reads the stored status: a refunded order is among the paid ones, as it is still to cancel
+    user.find(marker='filter-status').elements.pop().set_value(['paid'])
+    await rows_show(user, whole.number, part.number, kept.number, column='number')
+
+    await user.open(f'/orders/{whole.number}')
+    await user.should_see(marker='status')
+    assert user.find(marker='status').elements.pop().text == 'Refunded'
+
+
+def test_the_customers_orders_and_an_export_say_refunded_in_english_and_french() -> None:
+    manager = make_user('manager')
+    whole, part, kept = three_orders(manager)
+    with read_session() as session:
+        section = customer_picture.customer_orders(session=session, actor=manager, record_id=whole.customer_id, limit=5)
+    assert {row.title: row.status for row in section.rows} == {
+        f'Order {whole.number}': 'refunded',
+        f'Order {part.number}': 'partly_refunded',
+        f'Order {kept.number}': 'paid',
+    }
+    section_words = next(s for s in resource('customers').sections if s.key == 'orders').statuses or {}
+    with i18n.use('fr'):
+        assert [i18n._(section_words[key]) for key in ('refunded', 'partly_refunded', 'paid')] == [
+            'Remboursée',
+            'Partiellement remboursée',
+            'Payée',
+        ]
+
+    orders = resource('orders')
+    with read_session() as session:
+        made = export_rows(
+            session=session,
+            actor=manager,
+            resource=orders,
+            request=query.ListRequest(sort='number', descending=False),
+            fmt='csv',
+            columns=['number', 'status'],
+        )
+        rows = list(csv.reader(io.StringIO(b''.join(made.chunks).decode('utf-8-sig'))))
+    assert rows[1:] == [
+        [str(whole.id), whole.number, 'Refunded'],
+        [str(part.id), part.number, 'Partly refunded'],
+        [str(kept.id), kept.number, 'Paid'],
+    ]
