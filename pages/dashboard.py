@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 
 from nicegui import run, ui
 
@@ -71,12 +71,21 @@ def dashboard_page(user: User) -> None:
             updated = read.freshness(session=session)
         fresh.text = _('Updated {age}').format(age=_age(updated)) if updated else _('Not computed yet')
 
-    def describe(period: Period) -> None:
-        shown.text = ngettext(
-            '{days}, compared with the day before',
-            '{days}, compared with the {n} days before',
-            period.length,
-        ).format(days=formatting.days(period.first, period.last), n=period.length)
+    def describe(period: Period, until: datetime | None = None) -> None:
+        """What the cards compare; a period ending today with the days before up to the same time of day."""
+        said = formatting.days(period.first, period.last)
+        if until is None:
+            shown.text = ngettext(
+                '{days}, compared with the day before',
+                '{days}, compared with the {n} days before',
+                period.length,
+            ).format(days=said, n=period.length)
+        else:
+            shown.text = ngettext(
+                '{days}, compared with the day before, both up to {time}',
+                '{days}, compared with the {n} days before, both up to {time}',
+                period.length,
+            ).format(days=said, n=period.length, time=formatting.clock(until, shown_with.zone))
 
     @ui.refreshable
     def cards(shown_data: read.Dashboard) -> None:
@@ -91,7 +100,7 @@ def dashboard_page(user: User) -> None:
     # then sends the new cards and all four figures in one update; the charts stay and are redrawn in place.
     with ui.column().classes('dashboard-content w-full gap-3') as content:
         first_data, first_figures = _read(state['period'], shown_with)
-        describe(state['period'])
+        describe(state['period'], first_data.compared_until)
         cards(first_data)
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
             charts = [_chart(title, figure) for title, figure in zip(_chart_titles(), first_figures, strict=True)]
@@ -112,6 +121,7 @@ def dashboard_page(user: User) -> None:
         if result is None or content.is_deleted or state['asked'] != asked:
             return  # the app is stopping, the page is gone, or a later tap is being read
         shown_data, figures = result
+        describe(period, shown_data.compared_until)
         cards.refresh(shown_data)
         for chart, figure in zip(charts, figures, strict=True):
             chart.figure = figure
@@ -162,7 +172,7 @@ def dashboard_page(user: User) -> None:
 def _read(period: Period, shown_with: read.Shown) -> tuple[read.Dashboard, list[dict]]:
     """The period's cards and the four charts' figures (the aggregates are cached per state of `kpi_daily`)."""
     with read_session() as session:
-        shown_data = read.dashboard(session=session, period=period)
+        shown_data = read.dashboard(session=session, period=period, shown=shown_with)
     table, currency = shown_data.series, shown_with.currency
     running = read.running_day(period, zone=shown_with.zone)  # today, when the period ends with it: the day so far
     return shown_data, [
@@ -220,17 +230,9 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
                     _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
                 ).classes('font-medium')
                 if card.previous is not None:  # what the change on the card is against
-                    ui.label(
-                        ngettext(
-                            '{value} the day before ({change})',
-                            '{value} the {n} days before ({change})',
-                            period.length,
-                        ).format(
-                            value=widgets.format_value(card.previous, card.unit, currency),
-                            n=period.length,
-                            change=widgets.change_text(card),
-                        )
-                    ).classes('text-sm text-gray-600').mark('previous-period')
+                    ui.label(_previous_line(card, period, shown_with)).classes('text-sm text-gray-600').mark(
+                        'previous-period'
+                    )
             ui.button(_('Download CSV'), icon='download', on_click=lambda: download(card.key, period)).props(
                 'outline dense no-caps'
             ).mark('kpi-csv')
@@ -250,6 +252,27 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
         else:
             ui.label(_('Nothing today yet.')).classes('text-sm text-gray-500')
     dialog.open()
+
+
+def _previous_line(card: Card, period: Period, shown_with: read.Shown) -> str:
+    """The period before, as the card's change counts it: up to the same time of day when the period ends today."""
+    value = widgets.format_value(card.previous, card.unit, shown_with.currency)
+    change = widgets.change_text(card)
+    if card.previous_until is None:
+        return ngettext(
+            '{value} the day before ({change})', '{value} the {n} days before ({change})', period.length
+        ).format(value=value, n=period.length, change=change)
+    return ngettext(
+        '{value} the day before, up to {time} on {day} ({change})',
+        '{value} the {n} days before, up to {time} on {day} ({change})',
+        period.length,
+    ).format(
+        value=value,
+        n=period.length,
+        time=formatting.clock(card.previous_until, shown_with.zone),
+        day=formatting.day(period.previous().last),
+        change=change,
+    )
 
 
 def download(key: str, period: Period) -> None:

@@ -31,13 +31,19 @@ class DayValue:
 @dataclass(frozen=True)
 class Day:
     """What a computation gets: one local day as [start, end) in UTC, and the definitions in force. KPIs computed for
-    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`."""
+    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`.
+
+    A day so far (`midnight` given): the day as it stood at `end`, a time of day before its `midnight` — what the
+    previous period's last day is cut to when the period shown ends with today's so far. Rows after `end` are not
+    counted, not even as what happened next (a checkout finished after `end` was still abandoned then); a level over a
+    window of days (active users) keeps the window that ends at midnight."""
 
     session: Session
     start: datetime
     end: datetime
     definitions: Definitions
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    midnight: datetime | None = None  # a day so far: where the whole day ends (`end` is where it is cut)
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self.memo:
@@ -99,6 +105,8 @@ def abandonment(started: EventType, finished: EventType) -> Callable[[Day], DayV
                 and_(start.c.customer_id.is_not(None), done.c.customer_id == start.c.customer_id),
             ),
         )
+        if day.midnight is not None:  # a day so far: a finish after the cut was not known then
+            follow_up = follow_up.where(done.c.ts < day.end)
         in_day = and_(start.c.type == int(started), start.c.ts >= day.start, start.c.ts < day.end)
         row = day.session.execute(
             select(func.count(), func.count().filter(~follow_up)).select_from(start).where(in_day)
@@ -118,7 +126,7 @@ def active_users(day: Day) -> DayValue:
         .where(
             customer.is_not(None),
             e.type.in_(_activity_types(d)),
-            e.ts >= day.end - timedelta(days=d.active_days),
+            e.ts >= (day.midnight or day.end) - timedelta(days=d.active_days),
             e.ts < day.end,
         )
         .group_by(customer)
