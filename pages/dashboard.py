@@ -9,9 +9,10 @@ from nicegui import run, ui
 
 from backoffice import formatting, i18n
 from backoffice.db import read_session
+from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.kpi import read
+from backoffice.kpi import days, read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
 from components import kpi_widgets as widgets
@@ -131,7 +132,7 @@ def dashboard_page(user: User) -> None:
     async def choose(value: int) -> None:
         previous, state['choice'] = state['choice'], value
         if value == CUSTOM:
-            _custom_period(state, show, on_cancel=lambda: restore(previous))
+            _custom_period(state, show, on_cancel=lambda: restore(previous), zone=shown_with.zone)
             return
         with read_session() as session:
             period = read.period_ending_today(value, session=session)
@@ -145,7 +146,7 @@ def dashboard_page(user: User) -> None:
     def choose_again() -> None:
         """A tap on "Custom" while a custom period shows (no value change): choose other days."""
         if toggle.value == CUSTOM and state['choice'] == CUSTOM and not state.get('choosing'):
-            _custom_period(state, show, on_cancel=lambda: None)
+            _custom_period(state, show, on_cancel=lambda: None, zone=shown_with.zone)
 
     toggle.on_value_change(lambda e: choose(e.value))
     # the busy state at the tap itself, before the server has heard of it: the browser dims the cards and charts
@@ -284,24 +285,40 @@ def download(key: str, period: Period) -> None:
     ui.download.content(content, name, 'text/csv')
 
 
-def _custom_period(state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None]) -> None:
-    """Choose the days, then `show` them; leaving the dialog any other way than *Show* with two days (Cancel,
-    Escape, a tap outside) calls `on_cancel`."""
+def _custom_period(
+    state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None], *, zone: str
+) -> None:
+    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with two days
+    (Cancel, Escape, a tap outside) calls `on_cancel`."""
     period = state['period']
+    today = days.today(zone)
     applied = {'done': False}
     state['choosing'] = True
     with page_dialog() as dialog, ui.card().classes('gap-2'):
         ui.label(_('Choose the days')).classes('font-medium')
         # the date picker's own value format (ISO), not text for a person
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
+        # the days after today cannot be tapped (Quasar's own day format, a date: no markup)
+        picker.props[':options'] = f"day => day <= '{today:%Y/%m/%d}'"
+        refused = ui.label().classes('text-negative text-sm max-w-xs').props('role=alert').mark('days-message')
+        refused.set_visibility(False)
 
         async def apply() -> None:
             chosen = picker.value
             days_chosen = isinstance(chosen, dict) and bool(chosen.get('from')) and bool(chosen.get('to'))
+            if days_chosen:
+                try:
+                    period = read.chosen_period(
+                        date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']), zone=zone
+                    )
+                except ValidationFailed as error:  # days after today: said at the calendar, the dialog stays
+                    refused.text = error.errors['days']
+                    refused.set_visibility(True)
+                    return
             applied['done'] = days_chosen
             dialog.close()
             if days_chosen:
-                await show(Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to'])))
+                await show(period)
 
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')

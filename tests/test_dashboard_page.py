@@ -238,3 +238,28 @@ async def test_the_7_days_up_to_now_are_compared_with_the_7_days_before_up_to_th
     )
     user.find(marker='kpi-turnover').click()
     await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6 %)')
+
+
+async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User) -> None:
+    """Next week's days could be chosen and showed as a fall to nothing: the calendar offers days up to today only,
+    and days after it are refused at the calendar, which stays open with what was shown behind it."""
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
+    await signed_in(user, make_user('manager').email)
+    await user.should_see('€750.00')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    picker = next(iter(user.find(ui.date).elements))
+    today = days.today('UTC')
+    assert picker.props[':options'] == f"day => day <= '{today:%Y/%m/%d}'"  # no day after today to tap
+    picker.value = {'from': (today - timedelta(days=1)).isoformat(), 'to': (today + timedelta(days=5)).isoformat()}
+    user.find('Show').click()
+
+    await user.should_see(f'Days after today have no figures yet: choose days up to today ({formatting.day(today)}).')
+    assert any(d.value for d in user.find(ui.dialog).elements)  # the calendar stays, to choose again
+    await user.should_see('€750.00')  # the period shown behind it is unchanged
+
+    picker.value = {'from': (today - timedelta(days=1)).isoformat(), 'to': today.isoformat()}
+    user.find('Show').click()
+    await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
+    await user.should_see('€500.00')

@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import pytest
+
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.kpi import days, definitions, read, refresh
 from backoffice.kpi.registry import BY_KEY
 from backoffice.models import EventType, KpiDaily, Order, Refund, UsageEvent, utcnow
@@ -262,3 +265,25 @@ def test_a_period_ending_today_is_compared_with_the_days_before_up_to_the_same_t
             for c in read.cards(session=session, period=read.Period(period.first, today - timedelta(days=1)), now=now)
         }
     assert whole['turnover'].previous_until is None
+
+
+def test_a_custom_period_cannot_go_past_today() -> None:
+    """The custom period's calendar let a founder pick next week: its empty days read as a fall. Days after today are
+    refused, saying up to which day; days up to today are the period, in either order."""
+    now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    today = date(2026, 12, 6)
+    with pytest.raises(ValidationFailed) as refused:
+        read.chosen_period(today - timedelta(days=2), today + timedelta(days=3), zone='UTC', now=now)
+    assert refused.value.errors == {
+        'days': 'Days after today have no figures yet: choose days up to today (2026-12-06).'
+    }
+    with i18n.use('fr'):
+        with pytest.raises(ValidationFailed) as refused:
+            read.chosen_period(today + timedelta(days=1), today + timedelta(days=3), zone='UTC', now=now)
+    assert 'Les jours après aujourd’hui n’ont pas encore de chiffres' in refused.value.errors['days']
+    assert read.chosen_period(today, today - timedelta(days=6), zone='UTC', now=now) == read.Period(
+        today - timedelta(days=6), today
+    )
+    # in Paris it is already the 7th at 23:30 UTC on the 6th: the 7th is today there
+    late = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    assert read.chosen_period(today, today + timedelta(days=1), zone='Europe/Paris', now=late).last == date(2026, 12, 7)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from backoffice import formatting, i18n
+from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, _, pgettext
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
@@ -85,6 +86,22 @@ def compared_until(period: Period, *, zone: str, now: datetime | None = None) ->
     reached = now.astimezone(tz).replace(second=0, microsecond=0).time()
     start, midnight = days.bounds(period.previous().last, zone)
     return min(max(datetime.combine(period.previous().last, reached, tz).astimezone(UTC), start), midnight)
+
+
+def chosen_period(first: date, last: date, *, zone: str, now: datetime | None = None) -> Period:
+    """The days chosen as a custom period, refused when they go past today: the days after it have no figures yet,
+    and their empty days would read as a fall (`ValidationFailed` at the field 'days')."""
+    today = days.today(zone, now or utcnow())
+    first, last = min(first, last), max(first, last)
+    if last > today:
+        raise ValidationFailed(
+            {
+                'days': _('Days after today have no figures yet: choose days up to today ({day}).').format(
+                    day=formatting.day(today)
+                )
+            }
+        )
+    return Period(first, last)
 
 
 def period_ending(length: int, *, zone: str) -> Period:
