@@ -14,7 +14,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.kpi import days, definitions, read, refresh
 from backoffice.kpi.registry import BY_KEY
 from backoffice.models import EventType, KpiDaily, Order, Refund, UsageEvent, utcnow
-from backoffice.services import digest_mail
+from backoffice.services import digest, digest_mail
 from backoffice.services.digest_mail import CardLine, Digest
 from components.kpi_widgets import change_text
 
@@ -287,3 +287,27 @@ def test_a_custom_period_cannot_go_past_today() -> None:
     # in Paris it is already the 7th at 23:30 UTC on the 6th: the 7th is today there
     late = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
     assert read.chosen_period(today, today + timedelta(days=1), zone='Europe/Paris', now=late).last == date(2026, 12, 7)
+
+
+def test_the_digest_says_the_change_the_cards_of_its_days_say() -> None:
+    """The digest covers whole days (up to yesterday): it reads the cards of its days, so its change is the one the
+    dashboard shows for those days, each against whole days before (no time of day to cut them at)."""
+    today = days.today('UTC')
+    yesterday = today - timedelta(days=1)
+    with session_scope() as session:
+        for ago in range(1, 15):
+            day = today - timedelta(days=ago)
+            session.add(KpiDaily(kpi='turnover', day=day, value=100.0 + (ago == 7) * 50 + (ago == 1) * 20))
+            session.add(
+                KpiDaily(kpi='conversion', day=day, value=5.0 + (ago < 8), numerator=5 + (ago < 8), denominator=100)
+            )
+        session.commit()
+    manager = make_user('manager')
+    with read_session() as session:
+        shown = read.cards(session=session, period=read.Period(yesterday - timedelta(days=6), yesterday))
+        sent = digest.build(session=session, actor=manager, first=yesterday - timedelta(days=6), last=yesterday)
+    assert sent.cards is not None
+    said = {line.key: line.change for line in sent.cards}
+    assert said == {card.key: card.change for card in shown}
+    assert (said['turnover'], said['conversion']) == (10.0, 1.0)  # €770 against €700; 6 % against 5 %: 1 point
+    assert all(card.previous_until is None for card in shown)
