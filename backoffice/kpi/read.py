@@ -18,7 +18,7 @@ from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, _, pgettext
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
-from backoffice.kpi.registry import BY_KEY, KPIS, Day, Kpi
+from backoffice.kpi.registry import BY_KEY, KPIS, Day, Kpi, active_users_span
 from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
@@ -252,13 +252,21 @@ class _DaySoFar:
     def __init__(self, session: Session, day: date, until: datetime, shown: Shown, defs: definitions.Definitions):
         start, midnight = days.bounds(day, shown.zone)
         session.info.setdefault('kpi_currency', shown.currency or 'EUR')  # the money KPIs' currency, as shown
-        self.day = day
+        self.day, self.zone = day, shown.zone
         self.shared = Day(session, start, until, defs, midnight=midnight)
 
     def replacing_last_day(self, kpi: Kpi, before: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
 
-        found = kpi.compute(self.shared)
+        if kpi.compute_span is active_users_span:  # a window of D days: one grouped query per day, as a refresh does
+            # (not the counts a refresh remembers: in a process that does not refresh, nothing forgets a day's counts
+            # when late events arrive for it)
+            shared = self.shared
+            found = active_users_span(
+                shared.session, self.day, self.day, self.zone, shared.definitions, until=shared.end
+            )[self.day]
+        else:
+            found = kpi.compute(self.shared)
         row = {
             'kpi': kpi.key,
             'day': self.day,

@@ -137,11 +137,20 @@ def active_users(day: Day) -> DayValue:
 
 
 def active_users_span(
-    session: Session, first: date, last: date, zone: str, d: Definitions, *, remember: bool = False
+    session: Session,
+    first: date,
+    last: date,
+    zone: str,
+    d: Definitions,
+    *,
+    remember: bool = False,
+    until: datetime | None = None,
 ) -> dict[date, DayValue]:
     """Active users for consecutive days in one pass: each day's events per customer (one grouped query per day, a
     few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events.
-    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`)."""
+    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`). `until`:
+    the last day as it stood then (a day so far: the dashboard's previous period cut at today's time of day), its
+    D − 1 days before read from what is remembered, as a refresh reads them."""
     e = src.events.c
     sums: dict[int, int] = {}  # customer → events in the window
     window: deque[dict[int, int]] = deque()
@@ -149,9 +158,13 @@ def active_users_span(
     types = tuple(_activity_types(d))
     for day in days.span(first - timedelta(days=d.active_days - 1), last):
         start, end = days.bounds(day, zone)
+        cut = until is not None and day == last and until < end
+        if cut:
+            assert until is not None
+            end = until
         key = (day, zone, types)
         with _day_counts_lock:
-            counts = _day_counts.get(key) if remember else None
+            counts = _day_counts.get(key) if remember and not cut else None
         if counts is None:
             customer = _unindexed(e.customer_id)
             counts = dict(
@@ -161,7 +174,7 @@ def active_users_span(
                     .group_by(customer)
                 ).all()
             )
-            if remember and end <= datetime.now(UTC):
+            if remember and not cut and end <= datetime.now(UTC):
                 with _day_counts_lock:
                     _day_counts[key] = counts
         for customer, number in counts.items():
