@@ -21,6 +21,7 @@ from backoffice.services.alerts import CHANNELS, KINDS
 from components import live
 from components.delivery_log import DeliveryLog
 from components.forms import FAILED, call, error_line, page_dialog
+from components.kpi_widgets import points
 from components.screens import screen
 from components.session import acting_user
 from components.whole_number import WholeNumberInput
@@ -277,8 +278,10 @@ def _condition(rule: AlertRule) -> str:
             kpi=kpi, value=periods.shown(rule.kpi, rule.threshold), days=rule.window_days
         )
     if rule.kind == 'change':
+        rate = rule.kpi in BY_KEY and BY_KEY[rule.kpi].unit == 'percent'  # a rate's change is in points
+        limit = points(rule.threshold) if rate else formatting.percent(rule.threshold / 100, 1)
         return _('{kpi} changes by more than {percent} against the previous {days} d').format(
-            kpi=kpi, percent=formatting.percent(rule.threshold / 100, 1), days=rule.window_days
+            kpi=kpi, percent=limit, days=rule.window_days
         )
     return _('No data for {kpi} for more than {hours} hours').format(kpi=kpi, hours=formatting.number(rule.threshold))
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 
 from nicegui import run, ui
 
 from backoffice import formatting, i18n
 from backoffice.db import read_session
+from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago
 from backoffice.i18n import N_, _, ngettext, pgettext
-from backoffice.kpi import read
+from backoffice.kpi import days, read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
 from components import kpi_widgets as widgets
@@ -71,12 +72,21 @@ def dashboard_page(user: User) -> None:
             updated = read.freshness(session=session)
         fresh.text = _('Updated {age}').format(age=_age(updated)) if updated else _('Not computed yet')
 
-    def describe(period: Period) -> None:
-        shown.text = ngettext(
-            '{days}, compared with the day before',
-            '{days}, compared with the {n} days before',
-            period.length,
-        ).format(days=formatting.days(period.first, period.last), n=period.length)
+    def describe(period: Period, until: datetime | None = None) -> None:
+        """What the cards compare; a period ending today with the days before up to the same time of day."""
+        said = formatting.days(period.first, period.last)
+        if until is None:
+            shown.text = ngettext(
+                '{days}, compared with the day before',
+                '{days}, compared with the {n} days before',
+                period.length,
+            ).format(days=said, n=period.length)
+        else:
+            shown.text = ngettext(
+                '{days}, compared with the day before, both up to {time}',
+                '{days}, compared with the {n} days before, both up to {time}',
+                period.length,
+            ).format(days=said, n=period.length, time=formatting.clock(until, shown_with.zone))
 
     @ui.refreshable
     def cards(shown_data: read.Dashboard) -> None:
@@ -91,7 +101,7 @@ def dashboard_page(user: User) -> None:
     # then sends the new cards and all four figures in one update; the charts stay and are redrawn in place.
     with ui.column().classes('dashboard-content w-full gap-3') as content:
         first_data, first_figures = _read(state['period'], shown_with)
-        describe(state['period'])
+        describe(state['period'], first_data.compared_until)
         cards(first_data)
         with ui.grid().classes('w-full grid-cols-1 lg:grid-cols-2 gap-3'):
             charts = [_chart(title, figure) for title, figure in zip(_chart_titles(), first_figures, strict=True)]
@@ -112,6 +122,7 @@ def dashboard_page(user: User) -> None:
         if result is None or content.is_deleted or state['asked'] != asked:
             return  # the app is stopping, the page is gone, or a later tap is being read
         shown_data, figures = result
+        describe(period, shown_data.compared_until)
         cards.refresh(shown_data)
         for chart, figure in zip(charts, figures, strict=True):
             chart.figure = figure
@@ -121,7 +132,7 @@ def dashboard_page(user: User) -> None:
     async def choose(value: int) -> None:
         previous, state['choice'] = state['choice'], value
         if value == CUSTOM:
-            _custom_period(state, show, on_cancel=lambda: restore(previous))
+            _custom_period(state, show, on_cancel=lambda: restore(previous), zone=shown_with.zone)
             return
         with read_session() as session:
             period = read.period_ending_today(value, session=session)
@@ -135,7 +146,7 @@ def dashboard_page(user: User) -> None:
     def choose_again() -> None:
         """A tap on "Custom" while a custom period shows (no value change): choose other days."""
         if toggle.value == CUSTOM and state['choice'] == CUSTOM and not state.get('choosing'):
-            _custom_period(state, show, on_cancel=lambda: None)
+            _custom_period(state, show, on_cancel=lambda: None, zone=shown_with.zone)
 
     toggle.on_value_change(lambda e: choose(e.value))
     # the busy state at the tap itself, before the server has heard of it: the browser dims the cards and charts
@@ -162,7 +173,7 @@ def dashboard_page(user: User) -> None:
 def _read(period: Period, shown_with: read.Shown) -> tuple[read.Dashboard, list[dict]]:
     """The period's cards and the four charts' figures (the aggregates are cached per state of `kpi_daily`)."""
     with read_session() as session:
-        shown_data = read.dashboard(session=session, period=period)
+        shown_data = read.dashboard(session=session, period=period, shown=shown_with)
     table, currency = shown_data.series, shown_with.currency
     running = read.running_day(period, zone=shown_with.zone)  # today, when the period ends with it: the day so far
     return shown_data, [
@@ -220,17 +231,9 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
                     _('{value} over the period').format(value=widgets.format_value(card.value, card.unit, currency))
                 ).classes('font-medium')
                 if card.previous is not None:  # what the change on the card is against
-                    ui.label(
-                        ngettext(
-                            '{value} the day before ({change})',
-                            '{value} the {n} days before ({change})',
-                            period.length,
-                        ).format(
-                            value=widgets.format_value(card.previous, card.unit, currency),
-                            n=period.length,
-                            change=widgets.change_text(card),
-                        )
-                    ).classes('text-sm text-gray-600').mark('previous-period')
+                    ui.label(_previous_line(card, period, shown_with)).classes('text-sm text-gray-600').mark(
+                        'previous-period'
+                    )
             ui.button(_('Download CSV'), icon='download', on_click=lambda: download(card.key, period)).props(
                 'outline dense no-caps'
             ).mark('kpi-csv')
@@ -252,6 +255,27 @@ def open_card(card: Card, period: Period, shown_with: read.Shown) -> None:
     dialog.open()
 
 
+def _previous_line(card: Card, period: Period, shown_with: read.Shown) -> str:
+    """The period before, as the card's change counts it: up to the same time of day when the period ends today."""
+    value = widgets.format_value(card.previous, card.unit, shown_with.currency)
+    change = widgets.change_text(card)
+    if card.previous_until is None:
+        return ngettext(
+            '{value} the day before ({change})', '{value} the {n} days before ({change})', period.length
+        ).format(value=value, n=period.length, change=change)
+    return ngettext(
+        '{value} the day before, up to {time} on {day} ({change})',
+        '{value} the {n} days before, up to {time} on {day} ({change})',
+        period.length,
+    ).format(
+        value=value,
+        n=period.length,
+        time=formatting.clock(card.previous_until, shown_with.zone),
+        day=formatting.day(period.previous().last),
+        change=change,
+    )
+
+
 def download(key: str, period: Period) -> None:
     """The KPI's days over the period shown, as a CSV file (raw values: a spreadsheet's own formats apply)."""
     with read_session() as session:
@@ -261,24 +285,40 @@ def download(key: str, period: Period) -> None:
     ui.download.content(content, name, 'text/csv')
 
 
-def _custom_period(state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None]) -> None:
-    """Choose the days, then `show` them; leaving the dialog any other way than *Show* with two days (Cancel,
-    Escape, a tap outside) calls `on_cancel`."""
+def _custom_period(
+    state: dict, show: Callable[[Period], Awaitable[None]], on_cancel: Callable[[], None], *, zone: str
+) -> None:
+    """Choose the days (up to today), then `show` them; leaving the dialog any other way than *Show* with two days
+    (Cancel, Escape, a tap outside) calls `on_cancel`."""
     period = state['period']
+    today = days.today(zone)
     applied = {'done': False}
     state['choosing'] = True
     with page_dialog() as dialog, ui.card().classes('gap-2'):
         ui.label(_('Choose the days')).classes('font-medium')
         # the date picker's own value format (ISO), not text for a person
         picker = ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()}).props('range')
+        # the days after today cannot be tapped (Quasar's own day format, a date: no markup)
+        picker.props[':options'] = f"day => day <= '{today:%Y/%m/%d}'"
+        refused = ui.label().classes('text-negative text-sm max-w-xs').props('role=alert').mark('days-message')
+        refused.set_visibility(False)
 
         async def apply() -> None:
             chosen = picker.value
             days_chosen = isinstance(chosen, dict) and bool(chosen.get('from')) and bool(chosen.get('to'))
+            if days_chosen:
+                try:
+                    period = read.chosen_period(
+                        date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']), zone=zone
+                    )
+                except ValidationFailed as error:  # days after today: said at the calendar, the dialog stays
+                    refused.text = error.errors['days']
+                    refused.set_visibility(True)
+                    return
             applied['done'] = days_chosen
             dialog.close()
             if days_chosen:
-                await show(Period(date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to'])))
+                await show(period)
 
         with ui.row().classes('w-full justify-end'):
             ui.button(_('Cancel'), on_click=dialog.close).props('flat')

@@ -10,7 +10,7 @@ from email import message_from_bytes
 import pytest
 from sqlmodel import select
 
-from backoffice import stored_text
+from backoffice import i18n, stored_text
 from backoffice.config import get_settings, reload_settings
 from backoffice.db import read_session, session_scope
 from backoffice.errors import ValidationFailed
@@ -231,3 +231,41 @@ def test_an_alert_by_email_goes_out_once_through_the_mail_server(smtp_server) ->
     email = message_from_bytes(data)
     assert sender == 'help@shop.example' and recipients == ['maria@example.com']
     assert HOSTILE in email.get_payload(decode=True).decode()
+
+
+def test_a_change_rule_on_a_rate_counts_points_as_the_cards_do() -> None:
+    """The cards say conversion moved ▲ 1.0 pts (5 % → 6 %), and a rule 'changes by more than 2' fired on it as +20 %.
+    On a rate the change and its limit are points: 5 % → 6 % stays quiet, 5 % → 8 % fires, said in points."""
+    manager = make_user('manager')
+    make_rule(manager, name='Conversion swing', kpi='conversion', kind='change', threshold=2, window_days=1)
+    make_rule(manager, name='Orders swing', kpi='orders', kind='change', threshold=2, window_days=1)
+    day = alert_checks.days.today('UTC')
+
+    def conversion(yesterday: tuple[int, int]) -> None:
+        with session_scope() as session:
+            for ago, (orders, visits) in ((1, yesterday), (2, (5, 100))):  # the day before: 5 %
+                session.merge(
+                    KpiDaily(
+                        kpi='conversion',
+                        day=day - timedelta(days=ago),
+                        value=100 * orders / visits,
+                        numerator=orders,
+                        denominator=visits,
+                    )
+                )
+            session.commit()
+
+    conversion((6, 100))  # 6 %: 1 point up (20 % more)
+    put_daily('orders', {1: 6.0, 2: 5.0})  # 20 % more orders: a count keeps its percentage
+    assert alert_checks.evaluate()['fired'] == 1
+    assert [e.value for e in fired()] == [20.0]  # the orders only
+
+    conversion((8, 100))  # 8 %: 3 points up
+    assert alert_checks.evaluate()['fired'] == 1
+    rule_fired = fired()[-1]
+    assert rule_fired.value == 3.0
+    shown = stored_text.show(rule_fired.message, rule_fired.message_key, rule_fired.message_params)
+    assert shown == 'Alert "Conversion swing": Conversion changed by 3 pts against the previous period (limit 2 pts).'
+    with i18n.use('fr'):
+        shown = stored_text.show(rule_fired.message, rule_fired.message_key, rule_fired.message_params)
+    assert 'Conversion a varié de 3 pts' in shown and '(limite 2 pts)' in shown

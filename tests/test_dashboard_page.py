@@ -5,7 +5,7 @@ period switch (a cancelled "Custom" puts back what was shown), and the freshness
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from nicegui.testing import User
 
 from backoffice import formatting
 from backoffice.db import get_engine, session_scope
-from backoffice.kpi import days, refresh
+from backoffice.kpi import days, read, refresh
 from backoffice.models import Order, utcnow
 from components.lean_plotly import LeanPlotly, bundle_url
 from pages import dashboard as dashboard_page
@@ -179,9 +179,13 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     assert len(turnover['x']) == 7 and sum(v or 0 for v in turnover['y']) == 500.0
 
 
-async def test_a_card_opened_says_the_period_before_and_downloads_its_days(user: User) -> None:
+async def test_a_card_opened_says_the_period_before_and_downloads_its_days(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A founder comparing periods saw only "▲ 100.0 %": the card opened says what it was the days before, and its
     days come as a CSV for a spreadsheet (raw numbers, every day of the period, none missing)."""
+    noon = datetime.combine(days.today('UTC'), time(12, 0), UTC)
+    monkeypatch.setattr(read, 'utcnow', lambda: noon)  # the days before count up to the same time of day: noon
     seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})  # this week 500, the week before 250
     owner = make_user('manager')
     await signed_in(user, owner.email)
@@ -189,7 +193,8 @@ async def test_a_card_opened_says_the_period_before_and_downloads_its_days(user:
     await user.should_see('▲ 100.0 %')
     user.find(marker='kpi-turnover').click()
     await user.should_see('€500.00 over the period')
-    await user.should_see('€250.00 the 7 days before (▲ 100.0 %)')
+    before = formatting.day(days.today('UTC') - timedelta(days=7))
+    await user.should_see(f'€250.00 the 7 days before, up to 12:00 on {before} (▲ 100.0 %)')
 
     user.find(marker='kpi-csv').click()
     download = await user.download.next(timeout=20)
@@ -198,3 +203,63 @@ async def test_a_card_opened_says_the_period_before_and_downloads_its_days(user:
     assert lines == ['day,turnover'] + [
         f'{today - timedelta(days=ago):%Y-%m-%d},{value}' for ago, value in ((6, 0), (5, 0), (4, 0), (3, 0), (2, 0))
     ] + [f'{today - timedelta(days=1):%Y-%m-%d},200', f'{today:%Y-%m-%d},300']
+
+
+async def test_the_7_days_up_to_now_are_compared_with_the_7_days_before_up_to_the_same_time(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every morning the 7 days' turnover fell: today so far against whole days. At noon the days before count up to
+    noon on their last day: its order of 09:00, not the one of 15:00; the card opened and the period line say so."""
+    today = days.today('UTC')
+    noon = datetime.combine(today, time(12, 0), UTC)
+    monkeypatch.setattr(read, 'utcnow', lambda: noon)  # the dashboard's clock: noon today
+    seed_turnover({0: 300.0, 1: 200.0, 7: 80.0, 8: 100.0, 9: 150.0})  # the 7th day back: €80 over the whole day
+    jo = make_customer('jo@example.com')
+    last_before = today - timedelta(days=7)
+    with session_scope() as session:
+        for number, hour, total in (('100001', 9, '30.00'), ('100002', 15, '50.00')):
+            placed = datetime.combine(last_before, time(hour, 0), UTC)
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=jo.id,
+                    email=jo.email,
+                    status='paid',
+                    total=Decimal(total),
+                    placed_at=placed,
+                )
+            )
+        session.commit()
+    await signed_in(user, make_user('manager').email)
+    next(iter(user.find(ui.toggle).elements)).value = 7
+    await user.should_see('▲ 78.6 %')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
+    await user.should_see(
+        f'{formatting.days(today - timedelta(days=6), today)}, compared with the 7 days before, both up to 12:00'
+    )
+    user.find(marker='kpi-turnover').click()
+    await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6 %)')
+
+
+async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User) -> None:
+    """Next week's days could be chosen and showed as a fall to nothing: the calendar offers days up to today only,
+    and days after it are refused at the calendar, which stays open with what was shown behind it."""
+    seed_turnover({0: 300.0, 1: 200.0, 8: 100.0, 9: 150.0})
+    await signed_in(user, make_user('manager').email)
+    await user.should_see('€750.00')
+    switch = next(iter(user.find(ui.toggle).elements))
+    switch.value = 0  # Custom
+    await user.should_see('Choose the days')
+    picker = next(iter(user.find(ui.date).elements))
+    today = days.today('UTC')
+    assert picker.props[':options'] == f"day => day <= '{today:%Y/%m/%d}'"  # no day after today to tap
+    picker.value = {'from': (today - timedelta(days=1)).isoformat(), 'to': (today + timedelta(days=5)).isoformat()}
+    user.find('Show').click()
+
+    await user.should_see(f'Days after today have no figures yet: choose days up to today ({formatting.day(today)}).')
+    assert any(d.value for d in user.find(ui.dialog).elements)  # the calendar stays, to choose again
+    await user.should_see('€750.00')  # the period shown behind it is unchanged
+
+    picker.value = {'from': (today - timedelta(days=1)).isoformat(), 'to': today.isoformat()}
+    user.find('Show').click()
+    await eventually(lambda: not any(d.value for d in user.find(ui.dialog).elements), message='the dialog closed')
+    await user.should_see('€500.00')

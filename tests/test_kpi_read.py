@@ -3,15 +3,18 @@ or a definition change shows new numbers at once."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+
+import pytest
 
 from backoffice import i18n
 from backoffice.db import read_session, session_scope
+from backoffice.errors import ValidationFailed
 from backoffice.kpi import days, definitions, read, refresh
 from backoffice.kpi.registry import BY_KEY
-from backoffice.models import KpiDaily, Order, Refund, utcnow
-from backoffice.services import digest_mail
+from backoffice.models import EventType, KpiDaily, Order, Refund, UsageEvent, utcnow
+from backoffice.services import digest, digest_mail
 from backoffice.services.digest_mail import CardLine, Digest
 from components.kpi_widgets import change_text
 
@@ -19,14 +22,15 @@ from .support.factories import make_customer, make_user
 
 
 def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
-    today = days.today('UTC')
+    now = utcnow()  # one clock for the test: a period ending today is also computed once per minute of the day
+    today = days.today('UTC', now)
     with session_scope() as session:
         session.add(KpiDaily(kpi='turnover', day=today, value=120.0))
         session.commit()
     with read_session() as session:
         period = read.period_ending_today(7, session=session)
-        first = read.dashboard(session=session, period=period)
-        again = read.dashboard(session=session, period=period)
+        first = read.dashboard(session=session, period=period, now=now)
+        again = read.dashboard(session=session, period=period, now=now)
     assert again is first
     assert next(c for c in first.cards if c.key == 'turnover').value == 120
 
@@ -34,13 +38,13 @@ def test_the_dashboard_is_computed_once_per_state_of_the_aggregates() -> None:
         session.add(KpiDaily(kpi='turnover', day=today - timedelta(days=1), value=30.0))
         session.commit()
     with read_session() as session:
-        refreshed = read.dashboard(session=session, period=period)
+        refreshed = read.dashboard(session=session, period=period, now=now)
     assert next(c for c in refreshed.cards if c.key == 'turnover').value == 150
 
     with session_scope() as session:  # the owner redefines an active user: the card's definition follows
         definitions.change(session=session, actor=make_user('admin'), values={'active_days': 9})
     with read_session() as session:
-        redefined = read.dashboard(session=session, period=period)
+        redefined = read.dashboard(session=session, period=period, now=now)
     assert '9 days' in next(c for c in redefined.cards if c.key == 'active_users').definition
 
 
@@ -189,3 +193,121 @@ def test_the_rows_behind_todays_new_customers_are_them() -> None:
     assert next(c.value for c in cards if c.key == 'new_customers') == len(rows) == 1
     assert columns == ['Customer', 'Orders', 'First order']
     assert [(row['Customer'], row['Orders']) for row in rows] == [(f'customer {ann.id}', 2)]
+
+
+def test_a_period_ending_today_is_compared_with_the_days_before_up_to_the_same_time_of_day() -> None:
+    """At 08:00 the 7 days' turnover said "▼ 13.3 %" and active users "▼ 50.0 %" every morning: today so far was
+    compared with whole days. The 7 days before are now counted up to 08:00 on their last day, from its rows: an order
+    at 09:00 that day, a customer first seen at 10:00, the order that followed a checkout at 09:00 are not yet."""
+    today = date(2026, 11, 20)
+    now = datetime.combine(today, time(8, 0, 30), UTC)
+    last_before = today - timedelta(days=7)
+    at = lambda hour, minute=0, day=last_before: datetime.combine(day, time(hour, minute), UTC)  # noqa: E731
+    jo, ann, bo = (make_customer(f'{name}@example.com') for name in ('jo', 'ann', 'bo'))
+    with session_scope() as session:
+        definitions.change(session=session, actor=make_user('admin'), values={'active_days': 1})  # daily active
+    with session_scope() as session:
+        for ago in range(14):  # the aggregates, as the refresh left them: last_before's are its whole day
+            day = today - timedelta(days=ago)
+            turnover = {0: 50.0, 7: 150.0}.get(ago, 100.0)
+            active = {0: 1.0, 7: 2.0}.get(ago, 1.0)
+            abandoned = (1.0, 1.0) if ago == 0 else (0.0, 1.0) if ago == 7 else (0.0, 0.0)
+            session.add(KpiDaily(kpi='turnover', day=day, value=turnover))
+            session.add(KpiDaily(kpi='active_users', day=day, value=active))
+            rate = 100 * abandoned[0] / abandoned[1] if abandoned[1] else None
+            session.add(
+                KpiDaily(
+                    kpi='checkout_abandonment',
+                    day=day,
+                    value=rate,
+                    numerator=abandoned[0],
+                    denominator=abandoned[1],
+                )
+            )
+        for number, placed, total in (('100001', at(7), '50.00'), ('100002', at(9), '100.00')):
+            session.add(
+                Order(
+                    number=number,
+                    customer_id=jo.id,
+                    email=jo.email,
+                    status='paid',
+                    total=Decimal(total),
+                    placed_at=placed,
+                )
+            )
+        for n, (kind, when, customer, visitor) in enumerate(
+            (
+                (EventType.visit, at(23, day=last_before - timedelta(days=1)), bo, 'v-bo'),  # the day before
+                (EventType.visit, at(7, 30), jo, 'v-jo'),
+                (EventType.checkout_started, at(7, 45), jo, 'v-jo'),
+                (EventType.order_placed, at(9), jo, 'v-jo'),  # after 08:00: the checkout was still abandoned then
+                (EventType.visit, at(10), ann, 'v-ann'),  # after 08:00
+            )
+        ):
+            session.add(
+                UsageEvent(client_id=f'e{n}', type=int(kind), ts=when, customer_id=customer.id, anonymous_id=visitor)
+            )
+        session.commit()
+
+    period = read.Period(today - timedelta(days=6), today)
+    with read_session() as session:
+        cards = {c.key: c for c in read.cards(session=session, period=period, now=now)}
+    turnover, active, abandonment = cards['turnover'], cards['active_users'], cards['checkout_abandonment']
+    assert (turnover.value, turnover.previous) == (650.0, 650.0)  # 6 days and 8 hours each: not 650 against 750
+    assert change_text(turnover) == 'no change'
+    assert (active.value, active.previous) == (1.0, 1.0)  # jo by 08:00 (bo's visit was the day before)
+    assert (abandonment.value, abandonment.previous) == (100.0, 100.0)
+    assert turnover.previous_until == at(8)  # what the opened card and the period line say
+
+    with read_session() as session:  # a period of whole days (the digest's) compares whole days
+        whole = {
+            c.key: c
+            for c in read.cards(session=session, period=read.Period(period.first, today - timedelta(days=1)), now=now)
+        }
+    assert whole['turnover'].previous_until is None
+
+
+def test_a_custom_period_cannot_go_past_today() -> None:
+    """The custom period's calendar let a founder pick next week: its empty days read as a fall. Days after today are
+    refused, saying up to which day; days up to today are the period, in either order."""
+    now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    today = date(2026, 12, 6)
+    with pytest.raises(ValidationFailed) as refused:
+        read.chosen_period(today - timedelta(days=2), today + timedelta(days=3), zone='UTC', now=now)
+    assert refused.value.errors == {
+        'days': 'Days after today have no figures yet: choose days up to today (2026-12-06).'
+    }
+    with i18n.use('fr'):
+        with pytest.raises(ValidationFailed) as refused:
+            read.chosen_period(today + timedelta(days=1), today + timedelta(days=3), zone='UTC', now=now)
+    assert 'Les jours après aujourd’hui n’ont pas encore de chiffres' in refused.value.errors['days']
+    assert read.chosen_period(today, today - timedelta(days=6), zone='UTC', now=now) == read.Period(
+        today - timedelta(days=6), today
+    )
+    # in Paris it is already the 7th at 23:30 UTC on the 6th: the 7th is today there
+    late = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    assert read.chosen_period(today, today + timedelta(days=1), zone='Europe/Paris', now=late).last == date(2026, 12, 7)
+
+
+def test_the_digest_says_the_change_the_cards_of_its_days_say() -> None:
+    """The digest covers whole days (up to yesterday): it reads the cards of its days, so its change is the one the
+    dashboard shows for those days, each against whole days before (no time of day to cut them at)."""
+    today = days.today('UTC')
+    yesterday = today - timedelta(days=1)
+    with session_scope() as session:
+        for ago in range(1, 15):
+            day = today - timedelta(days=ago)
+            session.add(KpiDaily(kpi='turnover', day=day, value=100.0 + (ago == 7) * 50 + (ago == 1) * 20))
+            session.add(
+                KpiDaily(kpi='conversion', day=day, value=5.0 + (ago < 8), numerator=5 + (ago < 8), denominator=100)
+            )
+        session.commit()
+    manager = make_user('manager')
+    with read_session() as session:
+        shown = read.cards(session=session, period=read.Period(yesterday - timedelta(days=6), yesterday))
+        sent = digest.build(session=session, actor=manager, first=yesterday - timedelta(days=6), last=yesterday)
+    assert sent.cards is not None
+    said = {line.key: line.change for line in sent.cards}
+    assert said == {card.key: card.change for card in shown}
+    assert (said['turnover'], said['conversion']) == (10.0, 1.0)  # €770 against €700; 6 % against 5 %: 1 point
+    assert all(card.previous_until is None for card in shown)

@@ -24,6 +24,7 @@ DATE_SPEC = re.compile(r'%[aAbBdHIjmMpSyYZ]')
 # Machine formats, not text for a person. Key: (file relative to the root, line text).
 ALLOWED = {
     ('pages/dashboard.py', "ui.date({'from': period.first.isoformat(), 'to': period.last.isoformat()})"),  # picker
+    ('pages/dashboard.py', "picker.props[':options'] = f\"day => day <= '{today:%Y/%m/%d}'\""),  # Quasar's days
     ('components/kpi_widgets.py', 'day.isoformat() for day in table.index'),  # Plotly's x axis
     ('components/kpi_widgets.py', 'timedelta(hours=12)).isoformat()'),  # Plotly's x axis: today's band
     ('components/resource_form.py', "value.strftime('%Y-%m-%dT%H:%M')"),  # a datetime input's value

@@ -6,17 +6,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from backoffice import formatting, i18n
+from backoffice.errors import ValidationFailed
 from backoffice.i18n import N_, _, pgettext
 from backoffice.kpi import days, definitions
 from backoffice.kpi import sources as src
-from backoffice.kpi.registry import BY_KEY, KPIS, Kpi
+from backoffice.kpi.registry import BY_KEY, KPIS, Day, Kpi, active_users_span
 from backoffice.models import EventType, KpiDaily, KpiDefinition, KpiJobRun, utcnow
 from backoffice.resources.sales import ORDER_STATUSES
 from backoffice.resources.support import STATUSES as TICKET_STATUSES
@@ -59,6 +61,9 @@ class Card:
     good: bool | None  # whether the change is good news
     spark: list[float | None]  # one value per day of the period
     definition: str
+    # the period ends with today's so far: the previous one is counted up to this instant, the same time of day on
+    # its last day (like with like: a morning's turnover against whole days fell every morning); None: whole days
+    previous_until: datetime | None = None
 
 
 def period_ending_today(length: int, *, session: Session) -> Period:
@@ -68,6 +73,35 @@ def period_ending_today(length: int, *, session: Session) -> Period:
 def running_day(period: Period, *, zone: str) -> date | None:
     """The period's last day when it is today in this time zone: its values are the day so far, not a day's."""
     return period.last if period.last == days.today(zone) else None
+
+
+def compared_until(period: Period, *, zone: str, now: datetime | None = None) -> datetime | None:
+    """When the period ends with today's so far, the instant its previous period is counted up to: the same time of
+    day (to the minute, in the shop's time zone) on the previous period's last day — 7 days up to 08:00 against the 7
+    days before up to 08:00. None for a period of whole days (the digest's, a custom one ended before today)."""
+    now = now or utcnow()
+    if period.last != days.today(zone, now):
+        return None
+    tz = ZoneInfo(zone)
+    reached = now.astimezone(tz).replace(second=0, microsecond=0).time()
+    start, midnight = days.bounds(period.previous().last, zone)
+    return min(max(datetime.combine(period.previous().last, reached, tz).astimezone(UTC), start), midnight)
+
+
+def chosen_period(first: date, last: date, *, zone: str, now: datetime | None = None) -> Period:
+    """The days chosen as a custom period, refused when they go past today: the days after it have no figures yet,
+    and their empty days would read as a fall (`ValidationFailed` at the field 'days')."""
+    today = days.today(zone, now or utcnow())
+    first, last = min(first, last), max(first, last)
+    if last > today:
+        raise ValidationFailed(
+            {
+                'days': _('Days after today have no figures yet: choose days up to today ({day}).').format(
+                    day=formatting.day(today)
+                )
+            }
+        )
+    return Period(first, last)
 
 
 def period_ending(length: int, *, zone: str) -> Period:
@@ -100,26 +134,33 @@ class Dashboard:
     cards: list[Card]
     series: pd.DataFrame
     funnel: list[tuple[str, float]]
+    compared_until: datetime | None = None  # see compared_until(): the time of day both periods are counted up to
 
 
 _dashboards: OrderedDict[tuple, Dashboard] = OrderedDict()
 _dashboards_lock = threading.Lock()
 
 
-def dashboard(*, session: Session, period: Period) -> Dashboard:
-    """The dashboard's data for a period, computed once per state of the aggregates: a visit while nothing was
-    refreshed (and no definition changed) costs two tiny queries, not the pandas work."""
+def dashboard(
+    *, session: Session, period: Period, shown: Shown | None = None, now: datetime | None = None
+) -> Dashboard:
+    """The dashboard's data for a period, computed once per state of the aggregates (and, for a period ending today,
+    per minute: the time of day its previous period is counted up to): a visit while nothing was refreshed (and no
+    definition changed) costs two tiny queries, not the pandas work. `shown`: the settings, when the caller has them."""
+    shown = shown or shown_with(session=session)
+    until = compared_until(period, zone=shown.zone, now=now)
     generation = session.execute(select(func.max(KpiDaily.computed_at), func.count())).one()
     defined = session.execute(select(func.max(KpiDefinition.changed_at))).scalar_one()
-    key = (period, tuple(generation), defined, i18n.current())  # its labels and definitions are in words
+    key = (period, tuple(generation), defined, i18n.current(), shown, until)  # its labels and definitions are in words
     with _dashboards_lock:
         if key in _dashboards:
             _dashboards.move_to_end(key)
             return _dashboards[key]
     result = Dashboard(
-        cards(session=session, period=period),
+        cards(session=session, period=period, shown=shown, until=until),
         series(session=session, period=period, keys=CHART_KEYS),
         funnel(session=session, period=period),
+        until,
     )
     with _dashboards_lock:
         _dashboards[key] = result
@@ -141,21 +182,44 @@ def frame(*, session: Session, first: date, last: date, keys: list[str] | None =
     return pd.DataFrame(rows, columns=['kpi', 'day', 'value', 'numerator', 'denominator', 'computed_at'])
 
 
-def cards(*, session: Session, period: Period) -> list[Card]:
+_UNSET: Any = object()
+
+
+def cards(
+    *,
+    session: Session,
+    period: Period,
+    shown: Shown | None = None,
+    until: datetime | None = _UNSET,
+    now: datetime | None = None,
+) -> list[Card]:
+    """The KPI cards of a period, each against the period before. A period ending today (its last day so far) is
+    compared with the period before counted up to the same time of day (`compared_until`, from `now`, or `until`
+    when the caller has it): its last day is computed from the source rows up to then, as the refresh computes a
+    day, for each KPI with a history (not a snapshot such as the stock's level, whose days before are as recorded)."""
     import pandas as pd
 
+    shown = shown or shown_with(session=session)
+    if until is _UNSET:
+        until = compared_until(period, zone=shown.zone, now=now)
     earlier = period.previous()
     data = frame(session=session, first=earlier.first, last=period.last)
     defs = definitions.current(session=session)
     index = pd.Index(days.span(period.first, period.last))
+    so_far = _DaySoFar(session, earlier.last, until, shown, defs) if until is not None else None
     result = []
     for kpi in (k for k in KPIS if k.card):
         mine = data[data.kpi == kpi.key]
-        now, before = _within(mine, period), _within(mine, earlier)
-        value = _aggregate(kpi, now)
+        now_rows, before = _within(mine, period), _within(mine, earlier)
+        value = _aggregate(kpi, now_rows)
         # the aggregates cover every day of history: an earlier period they do not cover entirely began before the
         # shop had data, and a percentage against part of it would be meaningless (a few days against ninety)
-        previous = _aggregate(kpi, before) if before['day'].nunique() == earlier.length else None
+        covered = before['day'].nunique() == earlier.length
+        cut = so_far is not None and covered and not kpi.snapshot
+        if cut:
+            assert so_far is not None
+            before = so_far.replacing_last_day(kpi, before)
+        previous = _aggregate(kpi, before) if covered else None
         change = None
         if value is not None and kpi.unit == 'percent' and previous is not None:
             # a rate moves in points: 32.2 % → 43.2 % is 11 points, not "▲ 34.0 %" (read as 66 %)
@@ -163,7 +227,7 @@ def cards(*, session: Session, period: Period) -> list[Card]:
         elif value is not None and previous:
             change = round(100 * (value - previous) / abs(previous), 1)
         good = None if not change else (change > 0) == (kpi.good == 'up')
-        spark = now.set_index('day')['value'].reindex(index)
+        spark = now_rows.set_index('day')['value'].reindex(index)
         result.append(
             Card(
                 kpi.key,
@@ -175,9 +239,45 @@ def cards(*, session: Session, period: Period) -> list[Card]:
                 good,
                 [None if pd.isna(v) else float(v) for v in spark],
                 kpi.describe(defs),
+                until if cut and previous is not None else None,
             )
         )
     return result
+
+
+class _DaySoFar:
+    """The previous period's last day up to the time of day today has reached: each KPI's value computed from the
+    source rows (one Day shared by the KPIs, as a refresh shares it), in place of that day's stored aggregate."""
+
+    def __init__(self, session: Session, day: date, until: datetime, shown: Shown, defs: definitions.Definitions):
+        start, midnight = days.bounds(day, shown.zone)
+        session.info.setdefault('kpi_currency', shown.currency or 'EUR')  # the money KPIs' currency, as shown
+        self.day, self.zone = day, shown.zone
+        self.shared = Day(session, start, until, defs, midnight=midnight)
+
+    def replacing_last_day(self, kpi: Kpi, before: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        if kpi.compute_span is active_users_span:  # a window of D days: one grouped query per day, as a refresh does
+            # (not the counts a refresh remembers: in a process that does not refresh, nothing forgets a day's counts
+            # when late events arrive for it)
+            shared = self.shared
+            found = active_users_span(
+                shared.session, self.day, self.day, self.zone, shared.definitions, until=shared.end
+            )[self.day]
+        else:
+            found = kpi.compute(self.shared)
+        row = {
+            'kpi': kpi.key,
+            'day': self.day,
+            'value': found.value,
+            'numerator': found.numerator,
+            'denominator': found.denominator,
+            'computed_at': None,
+        }
+        cut = pd.DataFrame([row], columns=before.columns)
+        kept = before[before.day != self.day]
+        return pd.concat([kept, cut], ignore_index=True) if len(kept) else cut
 
 
 def series(*, session: Session, period: Period, keys: list[str]) -> pd.DataFrame:

@@ -31,13 +31,19 @@ class DayValue:
 @dataclass(frozen=True)
 class Day:
     """What a computation gets: one local day as [start, end) in UTC, and the definitions in force. KPIs computed for
-    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`."""
+    the same Day share the aggregates they have in common (orders, paid total, visits) through `shared`.
+
+    A day so far (`midnight` given): the day as it stood at `end`, a time of day before its `midnight` — what the
+    previous period's last day is cut to when the period shown ends with today's so far. Rows after `end` are not
+    counted, not even as what happened next (a checkout finished after `end` was still abandoned then); a level over a
+    window of days (active users) keeps the window that ends at midnight."""
 
     session: Session
     start: datetime
     end: datetime
     definitions: Definitions
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    midnight: datetime | None = None  # a day so far: where the whole day ends (`end` is where it is cut)
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self.memo:
@@ -99,6 +105,8 @@ def abandonment(started: EventType, finished: EventType) -> Callable[[Day], DayV
                 and_(start.c.customer_id.is_not(None), done.c.customer_id == start.c.customer_id),
             ),
         )
+        if day.midnight is not None:  # a day so far: a finish after the cut was not known then
+            follow_up = follow_up.where(done.c.ts < day.end)
         in_day = and_(start.c.type == int(started), start.c.ts >= day.start, start.c.ts < day.end)
         row = day.session.execute(
             select(func.count(), func.count().filter(~follow_up)).select_from(start).where(in_day)
@@ -118,7 +126,7 @@ def active_users(day: Day) -> DayValue:
         .where(
             customer.is_not(None),
             e.type.in_(_activity_types(d)),
-            e.ts >= day.end - timedelta(days=d.active_days),
+            e.ts >= (day.midnight or day.end) - timedelta(days=d.active_days),
             e.ts < day.end,
         )
         .group_by(customer)
@@ -129,11 +137,20 @@ def active_users(day: Day) -> DayValue:
 
 
 def active_users_span(
-    session: Session, first: date, last: date, zone: str, d: Definitions, *, remember: bool = False
+    session: Session,
+    first: date,
+    last: date,
+    zone: str,
+    d: Definitions,
+    *,
+    remember: bool = False,
+    until: datetime | None = None,
 ) -> dict[date, DayValue]:
     """Active users for consecutive days in one pass: each day's events per customer (one grouped query per day, a
     few thousand rows) slide through a window of D days, so no day's window is scanned again from the raw events.
-    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`)."""
+    With `remember`, the counts of days already over are kept for the next call (see `forget_event_days`). `until`:
+    the last day as it stood then (a day so far: the dashboard's previous period cut at today's time of day), its
+    D − 1 days before read from what is remembered, as a refresh reads them."""
     e = src.events.c
     sums: dict[int, int] = {}  # customer → events in the window
     window: deque[dict[int, int]] = deque()
@@ -141,9 +158,13 @@ def active_users_span(
     types = tuple(_activity_types(d))
     for day in days.span(first - timedelta(days=d.active_days - 1), last):
         start, end = days.bounds(day, zone)
+        cut = until is not None and day == last and until < end
+        if cut:
+            assert until is not None
+            end = until
         key = (day, zone, types)
         with _day_counts_lock:
-            counts = _day_counts.get(key) if remember else None
+            counts = _day_counts.get(key) if remember and not cut else None
         if counts is None:
             customer = _unindexed(e.customer_id)
             counts = dict(
@@ -153,7 +174,7 @@ def active_users_span(
                     .group_by(customer)
                 ).all()
             )
-            if remember and end <= datetime.now(UTC):
+            if remember and not cut and end <= datetime.now(UTC):
                 with _day_counts_lock:
                     _day_counts[key] = counts
         for customer, number in counts.items():

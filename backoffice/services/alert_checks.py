@@ -6,12 +6,14 @@ What a rule compares: above / below take the KPI over the last `window_days` day
 up), except below on a KPI that adds days up (turnover, orders) and either on a rate (conversion, CSAT, abandonment):
 complete days only, up to yesterday (today's total so far is below any floor each morning, a rate so far swings on a
 few visitors); change takes the last `window_days` complete days (up to yesterday: today
-is not over) against the same number of days before; no data takes the hours since the newest row of the KPI's
+is not over) against the same number of days before, in percent or, on a rate, in points (as the cards say it); no
+data takes the hours since the newest row of the KPI's
 source (its event type for visits, page views, sign-ups)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -88,15 +90,25 @@ def check(
         last = today - timedelta(days=1)
         value = periods.value_over(rule.kpi, by_day, last - window + timedelta(days=1), last)
         previous = periods.value_over(rule.kpi, by_day, last - 2 * window + timedelta(days=1), last - window)
-        if value is None or not previous:
+        if value is None or previous is None:
             return False, None
-        change = round(100 * (value - previous) / abs(previous), 1)
+        if _in_points(rule):  # as the cards say it: conversion 5 % → 8 % moved 3 points, not 60 %
+            change = round(value - previous, 1)
+        elif not previous:
+            return False, None
+        else:
+            change = round(100 * (value - previous) / abs(previous), 1)
         return abs(change) > rule.threshold, change
     last = today - timedelta(days=1) if _complete_days_only(rule) else today
     value = periods.value_over(rule.kpi, by_day, last - window + timedelta(days=1), last)
     if value is None:
         return False, None
     return (value > rule.threshold) if rule.kind == 'above' else (value < rule.threshold), value
+
+
+def _in_points(rule: AlertRule) -> bool:
+    """A change rule on a rate (conversion, CSAT, abandonment) counts the points it moved, its limit too."""
+    return rule.kind == 'change' and BY_KEY[rule.kpi].unit == 'percent'
 
 
 def _complete_days_only(rule: AlertRule) -> bool:
@@ -143,12 +155,14 @@ def said(rule: AlertRule, value: float | None) -> Sentence:
             hours=count(rule.threshold),
         )
     if rule.kind == 'change':
+        moved, limit = value or 0, rule.threshold
+        points = _in_points(rule)
         return sentence(
             N_('Alert "{name}": {kpi} changed by {change} against the previous period (limit {limit}).'),
             name=rule.name,
             kpi=kpi,
-            change=percent((value or 0) / 100, 1),
-            limit=percent(rule.threshold / 100, 1),
+            change=_points(moved) if points else percent(moved / 100, 1),
+            limit=_points(limit) if points else percent(limit / 100, 1),
         )
     text = N_('Alert "{name}": {kpi} is {value}, below {threshold}.')
     if rule.kind != 'below':
@@ -156,6 +170,11 @@ def said(rule: AlertRule, value: float | None) -> Sentence:
     return sentence(
         text, name=rule.name, kpi=kpi, value=_kpi_value(rule.kpi, value), threshold=_kpi_value(rule.kpi, rule.threshold)
     )
+
+
+def _points(value: float) -> Sentence:
+    """Percentage points as the cards write them (3 pts, −2.5 pts; French 2,5 pts), stored for each reader."""
+    return sentence(N_('{n} pts'), n=count(Decimal(str(round(value, 1)))))
 
 
 def describe_resolved(rule: AlertRule) -> str:

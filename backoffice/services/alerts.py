@@ -27,7 +27,7 @@ READ = 'kpis.read'
 KINDS = {
     'above': N_('Above a value'),
     'below': N_('Below a value'),
-    'change': N_('Changes by more than N % against the previous period'),
+    'change': N_('Changes by more than N % (N points for a rate) against the previous period'),
     'no_data': N_('No data for N hours'),
 }
 CHANNELS = {'slack': 'Slack', 'teams': 'Microsoft Teams', 'mattermost': 'Mattermost', 'discord': 'Discord'}
