@@ -9,14 +9,13 @@ from nicegui import run, ui
 
 from backoffice import formatting, i18n
 from backoffice.db import read_session
-from backoffice.errors import ValidationFailed
 from backoffice.formatting import ago
 from backoffice.i18n import N_, _, ngettext, pgettext
 from backoffice.kpi import days, read
 from backoffice.kpi.read import Card, Period
 from backoffice.models import User
 from components import kpi_widgets as widgets
-from components.forms import in_language, page_dialog
+from components.forms import FAILED, call_now, in_language, page_dialog
 from components.goal_widgets import goals_strip
 from components.lean_plotly import LeanPlotly, preload_bundle
 from components.screens import screen
@@ -307,13 +306,15 @@ def _custom_period(
             chosen = picker.value
             days_chosen = isinstance(chosen, dict) and bool(chosen.get('from')) and bool(chosen.get('to'))
             if days_chosen:
-                try:
-                    period = read.chosen_period(
-                        date.fromisoformat(chosen['from']), date.fromisoformat(chosen['to']), zone=zone
-                    )
-                except ValidationFailed as error:  # days after today: said at the calendar, the dialog stays
-                    refused.text = error.errors['days']
-                    refused.set_visibility(True)
+                # days after today: said at the calendar, the dialog stays
+                period = call_now(
+                    read.chosen_period,
+                    date.fromisoformat(chosen['from']),
+                    date.fromisoformat(chosen['to']),
+                    zone=zone,
+                    message=refused,
+                )
+                if period is FAILED:
                     return
             applied['done'] = days_chosen
             dialog.close()
