@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from backoffice import extension_hooks
 from backoffice.db import read_session, session_scope
+from backoffice.listing.query import ListRequest, list_page
 from backoffice.models import AuditEntry, User
 from backoffice.resources import RESOURCES, resource
 from backoffice.resources.system import OTHER_AUDITED_TYPES
@@ -142,3 +143,13 @@ async def test_an_admin_filters_the_log_by_what_was_done(user: SimulatedUser) ->
     assert {packed.action, 'customer.created'} <= set(what.options)
     what.set_value([packed.action])
     await rows_show(user, f'Order {order.number}: Packed', absent=('Added ann.what@example.com',), column='summary')
+    # what the filter offers is what this process found when the log's screen opened: a kind of change first made
+    # since (or in another process) still filters, over the API as on the screen, and finds what it should
+    with read_session() as session:
+        newer = list_page(
+            session=session,
+            actor=make_user('admin'),
+            resource=resource('audit'),
+            request=ListRequest(filters={'action': ['order.not-made-yet']}),
+        )
+    assert newer.rows == []

@@ -150,6 +150,9 @@ class Filter:
     kind: FilterKind
     choices: dict[str, str] | None = None
     related: str | None = None
+    # a 'choice' filter's choices are all it takes (True), or what it offers of an open set (False: the audit log's
+    # actions as found when its screen last opened; any other value filters too, finding nothing, in every process)
+    closed: bool = True
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def filter_conditions(resource: Resource, filters: dict[str, Any]) -> list[Colum
 def _choice(attribute: InstrumentedAttribute, spec: Filter, value: Any) -> list[ColumnElement[bool]]:
     values = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple | set) else [None]
     column_type = attribute.property.columns[0].type
-    allowed = set(spec.choices or ()) or (set(column_type.enums) if isinstance(column_type, Enum) else None)
+    offered = set(spec.choices or ()) if spec.closed else set()
+    allowed = offered or (set(column_type.enums) if isinstance(column_type, Enum) else None)
     for item in values:
         if not isinstance(item, str) or (allowed is not None and item not in allowed):
             among = ', '.join(sorted(allowed or ()))

@@ -207,7 +207,7 @@ AUDIT = register(
         filters=(
             # who made the change: a staff member (offered to those who may read staff users, as any related filter)
             Filter('actor_id', N_('Who'), 'related', related='users'),
-            Filter('action', N_('What'), 'choice', choices=AUDITED_ACTIONS),
+            Filter('action', N_('What'), 'choice', choices=AUDITED_ACTIONS, closed=False),
             Filter('entity', N_('Record type'), 'choice', choices=RECORD_TYPES),
             Filter('at', N_('When'), 'date_range'),
         ),
