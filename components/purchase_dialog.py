@@ -280,65 +280,61 @@ def show_purchase(user: User, purchase_id: int, *, on_saved: Callable[[], Awaita
 
 def close_short_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:
     """The supplier will not deliver the rest: close the purchase with what arrived, saying why."""
-    with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-        ui.label(_('Close purchase {number} short').format(number=purchases.label(purchase))).classes(
-            'text-lg font-medium'
-        )
-        ui.label(_('What was received stays in stock; the rest is no longer expected from the supplier.')).classes(
-            'text-sm'
-        )
-        reason = (
-            ui.input(_('Reason'), placeholder=_('e.g. discontinued by the supplier'))
-            .props('outlined dense')
-            .classes('w-full')
-            .mark('close-short-reason')
-        )
-        message = error_line()
-
-        async def close() -> None:
-            actor = acting_user()
-            if actor is None:
-                return
-
-            def work() -> Purchase:
-                with session_scope() as session:
-                    return purchases.close_short(
-                        session=session, actor=actor, purchase_id=purchase.id or 0, reason=reason.value or ''
-                    )
-
-            if await call(work, fields={'reason': reason}, message=message) is FAILED:
-                return
-            dialog.close()
-            parent.close()
-            ui.notify(
-                _('Purchase {number} closed short: the rest is no longer expected').format(
-                    number=purchases.label(purchase)
-                ),
-                type='positive',
-            )
-            await on_saved()
-
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
-            ui.button(_('Close short'), on_click=close).mark('confirm-close-short')
-    dialog.open()
+    _ending_dialog(
+        parent,
+        purchase,
+        on_saved,
+        ending=purchases.close_short,
+        title=_('Close purchase {number} short'),
+        said=_('What was received stays in stock; the rest is no longer expected from the supplier.'),
+        example=_('e.g. discontinued by the supplier'),
+        done=_('Purchase {number} closed short: the rest is no longer expected'),
+        keep=_('Cancel'),
+        end=_('Close short'),
+        marks=('close-short-reason', 'confirm-close-short'),
+    )
 
 
 def cancel_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], Awaitable[Any]]) -> None:
     """A purchase ordered by mistake, before anything arrived: cancel it, saying why."""
+    _ending_dialog(
+        parent,
+        purchase,
+        on_saved,
+        ending=purchases.cancel,
+        title=_('Cancel purchase {number}'),
+        said=_('Nothing of it has arrived: it will no longer be on order, due, nor counted in the cash expected out.'),
+        example=_('e.g. ordered twice by mistake'),
+        done=_('Purchase {number} cancelled: it is no longer expected'),
+        keep=_('Keep it'),
+        end=_('Cancel purchase'),
+        marks=('cancel-purchase-reason', 'confirm-cancel-purchase'),
+        negative=True,
+    )
+
+
+def _ending_dialog(
+    parent: ui.dialog,
+    purchase: Purchase,
+    on_saved: Callable[[], Awaitable[Any]],
+    *,
+    ending: Callable[..., Purchase],
+    title: str,
+    said: str,
+    example: str,
+    done: str,
+    keep: str,
+    end: str,
+    marks: tuple[str, str],
+    negative: bool = False,
+) -> None:
+    """Ending a purchase before it is received in full (closed short, cancelled): a reason is asked, the service
+    decides, its refusal is said in the dialog; done, both dialogs close and the purchase's screen is read again."""
+    number = purchases.label(purchase)
     with page_dialog() as dialog, ui.card().classes('w-full max-w-md'):
-        ui.label(_('Cancel purchase {number}').format(number=purchases.label(purchase))).classes(
-            'text-lg font-medium break-words'
-        )
-        ui.label(
-            _('Nothing of it has arrived: it will no longer be on order, due, nor counted in the cash expected out.')
-        ).classes('text-sm')
-        reason = (
-            ui.input(_('Reason'), placeholder=_('e.g. ordered twice by mistake'))
-            .props('outlined dense')
-            .classes('w-full')
-            .mark('cancel-purchase-reason')
-        )
+        ui.label(title.format(number=number)).classes('text-lg font-medium break-words')
+        ui.label(said).classes('text-sm')
+        reason = ui.input(_('Reason'), placeholder=example).props('outlined dense').classes('w-full').mark(marks[0])
         message = error_line()
 
         async def confirm() -> None:
@@ -348,23 +344,20 @@ def cancel_dialog(parent: ui.dialog, purchase: Purchase, on_saved: Callable[[], 
 
             def work() -> Purchase:
                 with session_scope() as session:
-                    return purchases.cancel(
-                        session=session, actor=actor, purchase_id=purchase.id or 0, reason=reason.value or ''
-                    )
+                    return ending(session=session, actor=actor, purchase_id=purchase.id or 0, reason=reason.value or '')
 
             if await call(work, fields={'reason': reason}, message=message) is FAILED:
                 return
             dialog.close()
             parent.close()
-            ui.notify(
-                _('Purchase {number} cancelled: it is no longer expected').format(number=purchases.label(purchase)),
-                type='positive',
-            )
+            ui.notify(done.format(number=number), type='positive')
             await on_saved()
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(_('Keep it'), on_click=dialog.close).props('flat')
-            ui.button(_('Cancel purchase'), on_click=confirm).props('color=negative').mark('confirm-cancel-purchase')
+            ui.button(keep, on_click=dialog.close).props('flat')
+            button = ui.button(end, on_click=confirm).mark(marks[1])
+            if negative:
+                button.props('color=negative')
     dialog.open()
 
 
