@@ -36,7 +36,7 @@ from backoffice.permissions import PermissionDenied
 from backoffice.resources import resource
 from backoffice.runtime import ratelimit
 from backoffice.runtime.scheduler import purge_trash
-from backoffice.services import documents, global_search, personal_data
+from backoffice.services import customer_addresses, documents, global_search, personal_data
 from backoffice.services.personal_data_export import export_personal_data
 
 from .support.api import api_client, bearer, make_key
@@ -259,3 +259,33 @@ def test_rows_elsewhere_that_name_them_are_erased_too() -> None:
         )
     assert EMAIL not in stored and 'O\\"Hara' not in stored and "O'Hara" not in stored and PHONE not in stored
     assert 'kept@example.com' in stored and personal_data.ERASED in stored
+
+
+def test_erasing_deletes_their_saved_addresses_and_what_the_audit_kept_of_them() -> None:
+    person, admin = a_customer_with_everything(), make_user('admin')
+    street, city = '7 impasse "Zoë": <script>x()</script>', 'Saint-Étienne-du-Rouvray'
+    with session_scope() as session:
+        customer_addresses.save(
+            session=session,
+            by=person.manager,
+            customer_id=person.customer_id,
+            address_id=None,
+            version=None,
+            data={'label': 'Home', 'name': NAME, 'line1': street, 'postcode': '76800', 'city': city,
+                  'country': 'France', 'phone': '+33 7 98 76 54 32'},
+        )  # fmt: skip
+    with read_session() as session:
+        assert (
+            personal_data.erasure_preview(session=session, actor=admin, record_id=person.customer_id)['addresses'] == 1
+        )
+    customer = _customer(person.customer_id)
+    with session_scope() as session:
+        counts = personal_data.erase_customer(
+            session=session, actor=admin, record_id=customer.id, version=customer.version, confirmation=EMAIL
+        )
+    assert counts['addresses'] == 1
+    with read_session() as session:
+        assert customer_addresses.addresses(session=session, by=admin, customer_id=customer.id) == []
+        everything = json.dumps([e.model_dump(mode='json') for e in session.exec(select(AuditEntry))])
+    for value in (json.dumps(street)[1:-1], json.dumps(city)[1:-1], '76800', '+33 7 98 76 54 32'):
+        assert value not in everything, value

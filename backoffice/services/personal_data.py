@@ -20,6 +20,7 @@ from backoffice.models import (
     AuditEntry,
     CompanyMember,
     Customer,
+    CustomerAddress,
     Delivery,
     IdempotencyRecord,
     ImportBatch,
@@ -64,12 +65,18 @@ PERSONAL_FIELDS = frozenset(
         'rating_comment',
         'reason',
         'bill_to',
+        'label',  # a saved address's (customer_addresses: audited on the customer)
+        'line1',
+        'line2',
+        'postcode',
+        'city',
     }
 )
 
 # what an erasure changes, by kind, in the order the preview lists them (marked here, translated where shown)
 KINDS: dict[str, str] = {
     'profile': N_('Customer profile: name, email, phone, company, consent'),
+    'addresses': N_('Saved addresses: deleted'),
     'orders': N_('Orders: email, shipping name and address, note'),
     'documents': N_("Invoices and credit notes: kept as issued, with the buyer's name and address (required by law)"),
     'requests': N_('Requests: subject, steps and rating comment'),
@@ -89,6 +96,7 @@ class Found:
     customer: Customer
     needles: list[str]
     orders: list[Order] = field(default_factory=list)
+    addresses: list[CustomerAddress] = field(default_factory=list)
     documents: list[Invoice] = field(default_factory=list)
     requests: list[Ticket] = field(default_factory=list)
     messages: list[TicketMessage] = field(default_factory=list)
@@ -101,6 +109,7 @@ class Found:
     def counts(self) -> dict[str, int]:
         return {
             'profile': 1,
+            'addresses': len(self.addresses),
             'orders': len(self.orders),
             'documents': len(self.documents),
             'requests': len(self.requests),
@@ -161,11 +170,18 @@ def gather(session: Session, customer: Customer) -> Found:
     order_ids = [o.id for o in orders]
     requests = list(session.exec(select(Ticket).where(Ticket.customer_id == customer.id).order_by(col(Ticket.id))))
     ticket_ids = [t.id for t in requests]
+    addresses = list(
+        session.exec(
+            select(CustomerAddress).where(CustomerAddress.customer_id == customer.id).order_by(col(CustomerAddress.id))
+        )
+    )
     values = [customer.email, customer.name, customer.phone or '']
     for order in orders:
         values += [order.email, order.shipping_name, order.shipping_address]
+    for address in addresses:  # their address book names them and where they live
+        values += [address.name, address.line1, address.line2, address.phone or '']
     needles = sorted({v.strip() for v in values if v and len(v.strip()) >= MIN_NEEDLE}, key=len, reverse=True)
-    found = Found(customer=customer, needles=needles, orders=orders, requests=requests)
+    found = Found(customer=customer, needles=needles, orders=orders, addresses=addresses, requests=requests)
     if order_ids:
         found.documents = list(
             session.exec(select(Invoice).where(col(Invoice.order_id).in_(order_ids)).order_by(col(Invoice.id)))
@@ -226,6 +242,8 @@ def anonymise(session: Session, found: Found) -> dict[str, int]:
     }.items():
         setattr(customer, name, value)
     session.add(customer)
+    for address in found.addresses:  # nothing requires keeping an address book: it goes (orders keep their own copy)
+        session.delete(address)
     for order in found.orders:
         order.email, order.shipping_name, order.shipping_address, order.note = email, '', '', ''
         stamp(order)
