@@ -32,7 +32,7 @@ from backoffice.resources.sales import SHOWN_ORDER_STATUSES
 from backoffice.resources.support import STATUSES as REQUEST_STATUSES
 from backoffice.services import customer_picture as picture
 from backoffice.services import legal_acceptances, personal_data
-from backoffice.services.customers import ban_customer, status_change_allowed, unban_customer
+from backoffice.services.customers import ban_customer, found_by_phone, status_change_allowed, unban_customer
 from backoffice.services.personal_data_export import export_personal_data
 
 STATUSES = {'active': N_('Active'), 'unfinished': N_('Unfinished sign-up'), 'banned': N_('Banned')}
@@ -160,6 +160,7 @@ CUSTOMERS = register(
             ),
         ),
         search=('email', 'name'),
+        search_ids=found_by_phone,  # by phone, typed with spaces or without, with the country code or a leading 0
         filters=(
             Filter('status', N_('Status'), 'choice', choices=STATUSES),
             Filter('marketing_consent', N_('Marketing consent'), 'bool'),

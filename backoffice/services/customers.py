@@ -1,13 +1,14 @@
-"""Customers' own rules: found or created by email when a request or an order comes in; banning (with a reason)
-and unbanning are named, audited actions."""
+"""Customers' own rules: found or created by email when a request or an order comes in; found by phone however it
+is typed; banning (with a reason) and unbanning are named, audited actions."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backoffice.changes import get_for_update, save_change, stamp
 from backoffice.engine import declaration
@@ -58,6 +59,31 @@ def find_or_create(session: Session, *, email: str, name: str | None, came_with:
         summary=sentence(N_('Added {email} with {source}'), email=email, source=came_with),
     )
     return customer, True
+
+
+PHONE_TERM = re.compile(r'^\+?[0-9 ()./-]+$')  # what a phone number may be typed with (validation._PHONE)
+PHONE_DIGITS = 4  # fewer digits than this finds too many phones to mean one
+PHONE_HITS = 200
+
+
+def found_by_phone(session: Session, term: str) -> list[int]:
+    """The customers a list search finds by phone (the customer resource's `search_ids`): the term's digits within
+    theirs, however either is spaced or punctuated ('06 12 34 56 78', '+33612345678', '0033 6…'); a leading 0 or 00
+    (a national or international prefix) is left out, so that the number matches as stored with its country code.
+    Only a term that could be a phone number is looked up (digits, spaces, ()./- and a leading +)."""
+    wanted = (term or '').strip()
+    if not PHONE_TERM.match(wanted):
+        return []
+    digits = ''.join(c for c in wanted if c.isdigit())
+    if not wanted.startswith('+'):
+        digits = digits.lstrip('0')
+    if len(digits) < PHONE_DIGITS:
+        return []
+    stored = col(Customer.phone)
+    for mark in (' ', '+', '(', ')', '.', '/', '-'):
+        stored = func.replace(stored, mark, '')
+    statement = select(Customer.id).where(col(Customer.phone).is_not(None), stored.contains(digits, autoescape=True))
+    return [found for found in session.exec(statement.limit(PHONE_HITS)).all() if found is not None]
 
 
 def ban_customer(*, session: Session, actor: User, record_id: int, version: int, reason: str) -> Customer:
