@@ -199,7 +199,7 @@ async def test_export_gives_the_filtered_list_as_csv(user: User) -> None:
     response = await user.download.next(timeout=5)
     text = response.content.decode('utf-8-sig')
     assert 'kept@example.com' in text and 'left.out@example.com' not in text
-    assert text.splitlines()[0].startswith('ID,Email,Name,Status')
+    assert text.splitlines()[0].startswith('ID,Email,Name,Phone,Status')
 
 
 async def test_an_import_is_previewed_applied_and_reverted(user: User) -> None:

@@ -24,7 +24,7 @@ from backoffice.transfer.exports import export_rows
 from .support.factories import make_company, make_customer, make_user
 
 CUSTOMERS = resource('customers')
-HEADER = ['ID', 'Email', 'Name', 'Status', 'Company', 'Consent', 'Signed up', 'Last seen']
+HEADER = ['ID', 'Email', 'Name', 'Phone', 'Status', 'Company', 'Consent', 'Signed up', 'Last seen']
 
 
 @pytest.fixture

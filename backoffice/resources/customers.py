@@ -124,6 +124,8 @@ CUSTOMERS = register(
         columns=(
             Column('email', N_('Email'), kind='email'),
             Column('name', N_('Name'), on_phone=False),
+            # on the customer's page beside the name (a number found by phone is seen there); a list column on demand
+            Column('phone', N_('Phone'), sortable=False, on_phone=False, shown=False),
             Column('status', N_('Status'), kind='choice', choices=STATUSES),
             Column('company_id', N_('Company'), kind='related', related='companies', sortable=False, on_phone=False),
             Column('marketing_consent', N_('Consent'), kind='bool', on_phone=False),
