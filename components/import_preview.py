@@ -21,6 +21,7 @@ CHANGE = N_('{field}: {before} → {after}')
 GIVEN = N_('{field}: {value}')
 CLEAR = N_('Will clear {field} (now {before})')
 KEPT = N_('Kept as it is (empty cell): {fields}')
+WITHHELD = N_('Kept as it is (only the person can agree to it): {fields}')
 EMPTY = N_('(empty)')
 PROGRESS = N_('{doing}: {done} of {total} rows')
 PAGE_SIZE = 10
@@ -128,6 +129,8 @@ def describe(resource: Resource, row: RowPlan, titles: dict[str, dict[int, str]]
             parts.append(_(CHANGE).format(field=field, before=shown(before), after=shown(after)))
     if row.kept:
         parts.append(_(KEPT).format(fields=', '.join(_label(resource, name) for name in row.kept)))
+    if row.withheld:
+        parts.append(_(WITHHELD).format(fields=', '.join(_label(resource, name) for name in row.withheld)))
     return '; '.join(parts)
 
 

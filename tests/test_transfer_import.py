@@ -23,6 +23,7 @@ from backoffice.services import crud
 from backoffice.services.customers import ban_customer
 from backoffice.transfer import import_apply, import_map, import_plan, import_read, import_revert
 from backoffice.transfer.exports import export_rows
+from components import import_preview
 
 from .support.factories import make_company, make_customer, make_user
 
@@ -224,6 +225,31 @@ def test_an_empty_cell_on_an_update_keeps_consent_and_phone_unless_asked_to_clea
     apply(manager, [cleared])
     stored = customer('ada@example.com')
     assert stored.marketing_consent is False and stored.phone is None
+
+
+def test_an_import_never_opts_a_customer_back_in_but_may_opt_one_out(shop, manager) -> None:
+    """A spreadsheet made before Bob opted out says Yes: his No stands, and the preview says why; Ada's Yes may still
+    become No (withdrawing is always fine), and a new customer takes the file's Yes."""
+    text = (
+        'Email,Name,Agrees to marketing email\n'
+        'bob@example.com,"Bob: \'<script>x</script>",Yes\n'
+        'ada@example.com,Ada Lovelace,No\n'
+        'new.one@example.com,"Zoë ""Q""",Yes\n'
+    )
+    bob, ada, new = plan_for(manager, text)
+    assert bob.action == 'update' and bob.changes == {'name': ['Bob', "Bob: '<script>x</script>"]}
+    assert bob.withheld == {'marketing_consent': False}
+    said = import_preview.describe(CUSTOMERS, bob)
+    assert 'Kept as it is (only the person can agree to it): Agrees to marketing email' in said
+    assert ada.changes == {'marketing_consent': [True, False]} and ada.withheld == {}
+    assert new.action == 'create' and new.values['marketing_consent'] is True
+    apply(manager, [bob, ada, new])
+    assert customer('bob@example.com').marketing_consent is False
+    assert customer('bob@example.com').name == "Bob: '<script>x</script>"
+    assert customer('ada@example.com').marketing_consent is False
+    assert customer('new.one@example.com').marketing_consent is True
+    only_consent = plan_for(manager, 'Email,Agrees to marketing email\nbob@example.com,yes\n')[0]
+    assert only_consent.action == 'unchanged' and only_consent.withheld == {'marketing_consent': False}
 
 
 def test_preview_and_apply_report_their_progress(shop, manager) -> None:

@@ -381,6 +381,9 @@ class Resource:
     deletable: Callable[[Any], bool] | None = None
     actions: tuple[Action, ...] = ()
     check_change: Callable[[Any, dict[str, Any]], dict[str, str]] | None = None  # extra rules on an update
+    # yes/no fields only the person themselves agrees to (marketing consent): an import never turns one on for an
+    # existing record (a spreadsheet made before they opted out would opt them back in); it may still turn one off
+    own_consent: tuple[str, ...] = ()
     # what the form says once an edit is saved, when "Changes saved" would mislead (the saved record → a sentence, or
     # '' for the usual words): a legal document's edits are not live until a version is published
     saved_note: Callable[[Any], str] | None = None

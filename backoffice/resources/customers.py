@@ -174,6 +174,7 @@ CUSTOMERS = register(
         default_descending=True,
         unique=('email',),
         check_change=status_change_allowed,
+        own_consent=('marketing_consent',),
         erase_when_kept=personal_data.erase_when_kept,
         personal_data=PersonalData(
             permission=personal_data.PERMISSION,

@@ -49,6 +49,8 @@ class RowPlan:
     errors: dict[str, str] = field(default_factory=dict)  # {field: message}; '' is about the whole row
     reason: str = ''  # the errors in words: 'Email: Enter a valid…'
     kept: dict[str, Any] = field(default_factory=dict)  # update: {field: value} an empty cell left as it is
+    # update: {field: value} a consent the file would give, left as it is (Resource.own_consent: only the person agrees)
+    withheld: dict[str, Any] = field(default_factory=dict)
     cleared: list[str] = field(default_factory=list)  # update: the fields an empty cell clears (asked for)
 
 
@@ -279,6 +281,9 @@ class _Planner:
                         plan.kept[name] = _plain(current)
                     continue
                 value = self._blank(name)
+            if name in self.resource.own_consent and value is True and not getattr(record, name):
+                plan.withheld[name] = _plain(getattr(record, name))
+                continue
             if not _same(getattr(record, name), value):
                 candidate[name] = value
         if locked := {name: _('Cannot be changed') for name in candidate if not self.fields[name].on_edit}:
