@@ -67,6 +67,21 @@ def test_a_bulk_edit_reports_done_and_skipped_with_reasons() -> None:
     )
 
 
+def test_a_bulk_edit_may_withdraw_marketing_consent_but_never_give_it() -> None:
+    manager = make_user('manager')
+    said_yes = make_customer('said.yes@example.com', name='Zoë "Q": <script>', consent=True)
+    said_no = make_customer('said.no@example.com', name="O'Hara", consent=False)
+    ids = [said_yes.id, said_no.id]
+    with pytest.raises(ValidationFailed) as refused:
+        bulk.bulk_update(actor=manager, resource=CUSTOMERS, ids=ids, changes={'marketing_consent': True})
+    assert refused.value.errors == {'marketing_consent': bulk.ONLY_THEY_AGREE}
+    with session_scope() as session:
+        assert session.get(Customer, said_no.id).marketing_consent is False  # nobody was opted in
+    assert bulk.bulk_update(actor=manager, resource=CUSTOMERS, ids=ids, changes={'marketing_consent': False}).done == 2
+    with session_scope() as session:
+        assert session.get(Customer, said_yes.id).marketing_consent is False
+
+
 def test_bulk_delete_and_restore_and_who_may() -> None:
     manager, viewer = make_user('manager'), make_user('viewer')
     customers = [make_customer(f'c{n}@example.com') for n in range(3)]

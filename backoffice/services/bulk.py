@@ -9,11 +9,14 @@ from typing import Any
 
 from backoffice.db import session_scope
 from backoffice.engine.declaration import Resource
-from backoffice.errors import ServiceError
-from backoffice.i18n import _, ngettext
+from backoffice.errors import ServiceError, ValidationFailed
+from backoffice.i18n import N_, _, ngettext
 from backoffice.models import User
 from backoffice.permissions import require
 from backoffice.services import crud
+
+
+ONLY_THEY_AGREE = N_('Only the person can agree to this: a bulk edit may turn it off, never on.')
 
 
 @dataclass
@@ -38,8 +41,11 @@ class Summary:
 
 
 def bulk_update(*, actor: User, resource: Resource, ids: Iterable[int], changes: dict[str, Any]) -> Summary:
-    """Set the same fields on each record (at its current version: a bulk edit is a deliberate overwrite)."""
+    """Set the same fields on each record (at its current version: a bulk edit is a deliberate overwrite). A consent
+    only the person gives (Resource.own_consent) may be turned off for many, never on: refused as a whole."""
     require(actor, resource.write_permission)
+    if given := [name for name in resource.own_consent if changes.get(name)]:
+        raise ValidationFailed({name: _(ONLY_THEY_AGREE) for name in given})
     return _each(
         ids,
         lambda session, record: crud.update_record(
