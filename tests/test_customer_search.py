@@ -7,7 +7,7 @@ from nicegui.testing import User
 
 from backoffice.db import read_session, session_scope
 from backoffice.listing import query
-from backoffice.models import User
+from backoffice.models import User as Staff
 from backoffice.resources import resource
 from backoffice.services import crud
 
@@ -18,7 +18,7 @@ from .support.signin import signed_in
 NAME = 'Zoë "Q" O\'Hara: <script>alert(1)</script>'
 
 
-def emails(actor: User, term: str) -> list[str]:
+def emails(actor: Staff, term: str) -> list[str]:
     with read_session() as session:
         page = query.list_page(
             session=session, actor=actor, resource=resource('customers'), request=query.ListRequest(search=term)

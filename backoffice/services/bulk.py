@@ -15,7 +15,6 @@ from backoffice.models import User
 from backoffice.permissions import require
 from backoffice.services import crud
 
-
 ONLY_THEY_AGREE = N_('Only the person can agree to this: a bulk edit may turn it off, never on.')
 
 
