@@ -73,7 +73,11 @@ def test_the_export_holds_every_kind_of_data_and_is_audited() -> None:
         assert expected in files, expected
     profile = json.loads(archive.read('profile.json'))
     assert (profile['email'], profile['name'], profile['phone']) == (EMAIL, NAME, PHONE)
-    assert json.loads(archive.read('consents.json'))['marketing_consent'] is True
+    consents = json.loads(archive.read('consents.json'))
+    assert consents['marketing_consent'] is True
+    given = consents['changes'][-1]  # the proof of consent says who recorded it, and how
+    assert (given['from'], given['to'], given['by']) == (False, True, person.manager.email)
+    assert given['how'] == f'Updated {EMAIL}'
     addresses = list(csv.DictReader(io.StringIO(archive.read('addresses.csv').decode('utf-8-sig'), newline='')))
     assert addresses == [{'name': NAME, 'address': ADDRESS, 'orders': person.order_number}]
     orders = json.loads(archive.read('orders.json'))

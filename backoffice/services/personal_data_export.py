@@ -152,12 +152,16 @@ def _profile(session: Session, found: Found) -> dict[str, Any]:
 
 
 def _consents(found: Found) -> dict[str, Any]:
-    """The consent as it stands, and each change of it the audit log recorded."""
+    """The consent as it stands, and each change of it the audit log recorded: when, from what to what, who made it
+    (a staff member's email; 'system' for the customer in the portal, the shop's API or the app) and how (the audit
+    entry's words: '… changed their profile in the customer portal', 'Updated … by import #3')."""
     history = [
         {
             'at': _plain(entry)['at'],
             'from': entry.changes['marketing_consent'][0],
             'to': entry.changes['marketing_consent'][1],
+            'by': entry.actor_email,
+            'how': entry.summary,
         }
         for entry in found.audit
         if entry.entity == 'customers'
