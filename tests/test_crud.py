@@ -170,6 +170,32 @@ def test_revert_puts_back_an_earlier_version_and_is_itself_audited() -> None:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == 'customer.reverted')).one()
 
 
+def test_a_revert_never_opts_a_customer_back_in() -> None:
+    """A wrong rename is reverted after the customer opted out meanwhile: the name comes back, the opt-out stays."""
+    manager = make_user('manager')
+    customer = make_customer('optout@example.com', name='Zoë "Q": <script>', consent=True)
+    for version, changes in ((1, {'name': "O'Hara: wrong"}), (2, {'marketing_consent': False})):
+        with session_scope() as session:
+            crud.update_record(
+                session=session,
+                actor=manager,
+                resource=CUSTOMERS,
+                record_id=customer.id,
+                version=version,
+                changes=changes,
+            )
+    with session_scope() as session:
+        created = [
+            e
+            for e in crud.history(session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id)
+            if e.action == 'customer.created'
+        ][0]
+        reverted = crud.revert_to(
+            session=session, actor=manager, resource=CUSTOMERS, record_id=customer.id, entry_id=created.id, version=3
+        )
+    assert (reverted.name, reverted.marketing_consent) == ('Zoë "Q": <script>', False)
+
+
 def test_banning_needs_a_reason_and_only_unban_lifts_it() -> None:
     agent = make_user('agent')
     customer = make_customer('c@example.com')

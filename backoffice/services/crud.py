@@ -209,7 +209,8 @@ def history(
 def revert_to(
     *, session: Session, actor: User, resource: Resource, record_id: int, entry_id: int, version: int
 ) -> SQLModel:
-    """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change)."""
+    """Put the record's fields back as they were right after the change `entry_id` (itself a new, audited change). A
+    consent only the person gives (Resource.own_consent), withdrawn since, stays so: a revert never opts them in."""
     require(actor, resource.write_permission)
     record = _locked(session, resource, record_id, version)
     later = [e for e in audit.entries_for(session, resource.entity, record_id, limit=10_000) if e.id > entry_id]
@@ -223,6 +224,7 @@ def revert_to(
             if name in editable:
                 state[name] = before
     values = {name: value for name, value in state.items() if name in editable and value != current.get(name)}
+    values = {name: value for name, value in values.items() if not (name in resource.own_consent and value)}
     if not values:
         return record
     if resource.update_with is not None:  # its own service keeps its own rules on a revert too
