@@ -42,6 +42,7 @@ def portal_account_page(actor: PortalActor) -> None:
             'portal-consent'
         )
         profile_message = error_line()
+        shown = {'profile': profile}  # what the page shows: a save writes only what the customer changed from it
 
         async def save_profile() -> None:
             who = acting_actor()
@@ -50,6 +51,7 @@ def portal_account_page(actor: PortalActor) -> None:
             done = await call(
                 _save_profile,
                 who,
+                shown['profile'],
                 name.value or '',
                 phone.value or None,
                 language.value or None,
@@ -58,6 +60,9 @@ def portal_account_page(actor: PortalActor) -> None:
                 message=profile_message,
             )
             if done is not FAILED:
+                shown['profile'] = done  # and the fields show it all, a change staff made meanwhile too
+                name.value, phone.value, consent.value = done.name, done.phone or '', done.marketing_consent
+                language.value = done.language or ''
                 ui.notify(_('Your profile is saved.'))
 
         ui.button(_('Save profile'), on_click=save_profile).classes('self-end').mark('portal-save-profile')
@@ -121,10 +126,18 @@ def portal_account_page(actor: PortalActor) -> None:
     )
 
 
-def _save_profile(actor: PortalActor, name: str, phone: str | None, language: str | None, consent: bool) -> None:
+def _save_profile(
+    actor: PortalActor, loaded: portal.Profile, name: str, phone: str | None, language: str | None, consent: bool
+) -> portal.Profile:
     with session_scope() as session:
-        portal.update_profile(
-            session=session, actor=actor, name=name, phone=phone, language=language, marketing_consent=consent
+        return portal.update_profile(
+            session=session,
+            actor=actor,
+            name=name,
+            phone=phone,
+            language=language,
+            marketing_consent=consent,
+            loaded=loaded,
         )
 
 

@@ -13,7 +13,8 @@ from sqlmodel import col, select
 
 from backoffice.db import read_session, session_scope
 from backoffice.models import Customer, Order, Return, StaffMail, Ticket
-from backoffice.services import customers, tickets
+from backoffice.resources import resource
+from backoffice.services import crud, customers, tickets
 
 from .support.factories import PASSWORD, make_customer, make_user, tiny_png
 from .support.portal import delivered_order, enter_portal, invite, last_link
@@ -257,3 +258,30 @@ async def test_no_return_from_the_portal_after_the_window(user: User) -> None:
     await user.open(f'/portal/orders/{order.number}')
     await user.should_see('Delivered on')
     await user.should_not_see('Return items')
+
+
+async def test_a_profile_saved_in_the_portal_keeps_what_staff_changed_meanwhile(user: User) -> None:
+    """The customer's account page is open; support takes a new phone number on a call; the customer then changes
+    only their name: the new number stays, and the page shows it."""
+    customer = await enter_portal(user, 'mia@example.com', name='Mia')
+    await user.open('/portal/account')
+    await user.should_see(marker='portal-profile-name')
+    manager = make_user('manager')
+    with session_scope() as session:
+        stored = session.get(Customer, customer.id)
+        crud.update_record(
+            session=session,
+            actor=manager,
+            resource=resource('customers'),
+            record_id=customer.id,
+            version=stored.version,
+            changes={'phone': '+33 6 55 44 33 22'},
+        )
+    user.find(marker='portal-profile-name').clear()
+    user.find(marker='portal-profile-name').type(HOSTILE)
+    user.find(marker='portal-save-profile').click()
+    await user.should_see('Your profile is saved.', retries=200)
+    with read_session() as session:
+        stored = session.get(Customer, customer.id)
+    assert (stored.name, stored.phone) == (HOSTILE, '+33 6 55 44 33 22')
+    await user.should_see('+33 6 55 44 33 22')

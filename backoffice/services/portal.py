@@ -343,10 +343,19 @@ def my_profile(*, session: Session, actor: PortalActor) -> Profile:
 
 
 def update_profile(
-    *, session: Session, actor: PortalActor, name: str, phone: str | None, language: str | None, marketing_consent: bool
+    *,
+    session: Session,
+    actor: PortalActor,
+    name: str,
+    phone: str | None,
+    language: str | None,
+    marketing_consent: bool,
+    loaded: Profile | None = None,
 ) -> Profile:
     """The customer changes their name, phone, language and marketing consent (their email stays: it is how they sign
-    in); validated by the customers' own rules, audited as theirs, published like any change of a customer."""
+    in); validated by the customers' own rules, audited as theirs, published like any change of a customer.
+    `loaded`: the profile as their page showed it; only what they changed from it is written, so that what staff
+    changed meanwhile (a phone number taken on a call) is not silently put back by the fields they left alone."""
     try:
         values = CustomerUpdate.model_validate(
             {'name': name, 'phone': phone, 'language': language, 'marketing_consent': marketing_consent}
@@ -354,6 +363,8 @@ def update_profile(
     except ValidationError as error:
         raise ValidationFailed(field_errors(error)) from None
     customer = get_for_update(session, Customer, actor.customer_id, None, entity='customers', label=N_('customer'))
+    if loaded is not None:
+        values = {field: value for field, value in values.items() if value != getattr(loaded, field)}
     before = audit.snapshot(customer)
     for field, value in values.items():
         setattr(customer, field, value)
