@@ -80,6 +80,9 @@ def test_the_export_holds_every_kind_of_data_and_is_audited() -> None:
     assert given['how'] == f'Updated {EMAIL}'
     addresses = list(csv.DictReader(io.StringIO(archive.read('addresses.csv').decode('utf-8-sig'), newline='')))
     assert addresses == [{'name': NAME, 'address': ADDRESS, 'orders': person.order_number}]
+    header = archive.read('orders.csv').decode('utf-8-sig').splitlines()[0].split(',')
+    assert header == [name for name in Order.model_fields if name in header]  # the columns in a readable order
+    assert header[:2] == ['id', 'created_at'] and header.index('number') < header.index('status')
     orders = json.loads(archive.read('orders.json'))
     assert orders[0]['number'] == person.order_number and orders[0]['lines'][0]['sku'] == 'PRIVACY-MUG'
     requests = json.loads(archive.read('requests.json'))

@@ -227,7 +227,11 @@ def _pdf(document: Invoice, language: str) -> Callable[[], bytes]:
 
 
 def _plain(record: SQLModel) -> dict[str, Any]:
-    return record.model_dump(mode='json')
+    """The record's fields in the order its model declares them (a row read from the database dumps them in the order
+    they were loaded: a file whose columns came out shuffled, 'status, paid_total, shipping_address, created_at…')."""
+    dumped = record.model_dump(mode='json')
+    declared = [name for name in type(record).model_fields if name in dumped]
+    return {name: dumped[name] for name in [*declared, *(name for name in dumped if name not in declared)]}
 
 
 def _document(invoice: Invoice) -> dict[str, Any]:
