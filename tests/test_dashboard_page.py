@@ -46,7 +46,7 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
     assert f'<link rel="modulepreload" href="{bundle_url()}">' in user.client.head_html  # fetched with the page
     next(iter(user.find(ui.toggle).elements)).value = 7  # the period switch (the simulation cannot tap it)
     await user.should_see('€500.00')
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     next(iter(user.find(ui.toggle).elements)).value = 30  # 14 days of history: none for the 30 days before
     await user.should_see('€750.00')
     await user.should_see('no earlier data')
@@ -170,7 +170,7 @@ async def test_a_period_switch_shows_it_is_busy_then_the_new_cards_and_charts(
     release.set()
 
     await user.should_see('€500.00')
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     await user.should_not_see(marker='dashboard-busy')  # gone once the new period shows
     assert busy_parts[0].props.get('aria-busy') == 'false'
     now = sorted(user.find(LeanPlotly).elements, key=lambda chart: chart.id)
@@ -190,11 +190,11 @@ async def test_a_card_opened_says_the_period_before_and_downloads_its_days(
     owner = make_user('manager')
     await signed_in(user, owner.email)
     next(iter(user.find(ui.toggle).elements)).value = 7
-    await user.should_see('▲ 100.0 %')
+    await user.should_see('▲ 100.0%')
     user.find(marker='kpi-turnover').click()
     await user.should_see('€500.00 over the period')
     before = formatting.day(days.today('UTC') - timedelta(days=7))
-    await user.should_see(f'€250.00 the 7 days before, up to 12:00 on {before} (▲ 100.0 %)')
+    await user.should_see(f'€250.00 the 7 days before, up to 12:00 on {before} (▲ 100.0%)')
 
     user.find(marker='kpi-csv').click()
     download = await user.download.next(timeout=20)
@@ -232,12 +232,12 @@ async def test_the_7_days_up_to_now_are_compared_with_the_7_days_before_up_to_th
         session.commit()
     await signed_in(user, make_user('manager').email)
     next(iter(user.find(ui.toggle).elements)).value = 7
-    await user.should_see('▲ 78.6 %')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
+    await user.should_see('▲ 78.6%')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
     await user.should_see(
         f'{formatting.days(today - timedelta(days=6), today)}, compared with the 7 days before, both up to 12:00'
     )
     user.find(marker='kpi-turnover').click()
-    await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6 %)')
+    await user.should_see(f'€280.00 the 7 days before, up to 12:00 on {formatting.day(last_before)} (▲ 78.6%)')
 
 
 async def test_a_custom_period_past_today_is_refused_at_the_calendar(user: User) -> None:

@@ -109,7 +109,7 @@ def test_no_percentage_against_an_earlier_period_with_only_part_of_its_days() ->
     refresh.backfill_history()
 
     month = cards(30)
-    assert month['orders'].previous == 2 and change_text(month['orders']) == '▲ 50.0 %'  # 3 against 2
+    assert month['orders'].previous == 2 and change_text(month['orders']) == '▲ 50.0%'  # 3 against 2
     assert change_text(month['visits']) == NO_EARLIER_DATA
     assert change_text(month['conversion']) == NO_EARLIER_DATA  # needs both: begins with the visits
     quarter = cards(90)

@@ -126,7 +126,7 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
     abandonment, orders = cards['signup_abandonment'], cards['orders']
     assert (abandonment.value, abandonment.previous, abandonment.change) == (43.2, 32.2, 11.0)
     assert change_text(abandonment) == '▲ 11.0 pts' and abandonment.good is False  # more sign-ups lost
-    assert change_text(orders) == '▲ 20.0 %'  # 120 against 100
+    assert change_text(orders) == '▲ 20.0%'  # 120 against 100
     with i18n.use('fr'):
         assert change_text(abandonment) == '▲ 11,0 pts'
     with read_session() as session:  # its days as a file: what it divides too, for a spreadsheet to add days up
