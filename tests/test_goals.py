@@ -113,10 +113,10 @@ def test_a_rate_reads_the_same_on_goals_the_dashboard_alerts_and_the_digest() ->
     visits: 9.65 %): the dashboard rounded 9.65 half to even, goals 9.65 / 100 = 0.09649…; and English put a space
     only on the dashboard. One writing everywhere, rounded as a person rounds, in both languages."""
     from backoffice.kpi import periods
+    from backoffice.kpi.read import Card
     from backoffice.services.alert_checks import _kpi_value
     from backoffice.services.digest_mail import _change
     from backoffice.stored_text import sentence
-    from backoffice.kpi.read import Card
     from components.kpi_widgets import change_text, format_value
 
     day = today()
