@@ -141,9 +141,24 @@ def test_a_rate_moves_in_points_on_its_card_and_in_the_digest() -> None:
     ]
     with read_session() as session:  # for French Excel, which reads a comma-separated file as one column
         content, _name = read.series_csv(
-            session=session, period=read.Period(today, today), key='signup_abandonment', separator=';'
+            session=session,
+            period=read.Period(today - timedelta(days=1), today),
+            key='signup_abandonment',
+            separator=';',
         )
-    assert content.decode('utf-8-sig').splitlines() == ['day;signup_abandonment;numerator;denominator', f'{today};;0;0']
+    assert content.decode('utf-8-sig').splitlines() == [  # and its decimals with a comma: 43.2 read as a date or text
+        'day;signup_abandonment;numerator;denominator',
+        f'{today - timedelta(days=1)};43,2;432;1000',
+        f'{today};;0;0',
+    ]
+    with session_scope() as session:  # a day of more refunds than sales: still a number, not guarded as text
+        session.add(KpiDaily(kpi='turnover', day=today, value=-12.5))
+        session.commit()
+    with read_session() as session:
+        content, _name = read.series_csv(
+            session=session, period=read.Period(today, today), key='turnover', separator=';'
+        )
+    assert content.decode('utf-8-sig').splitlines() == ['day;turnover', f'{today};-12,5']
 
     line = CardLine('signup_abandonment', 'Sign-up abandonment', '43.2 %', 11.0, False, [], points=True)
     made = digest_mail.render(

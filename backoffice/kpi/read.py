@@ -295,7 +295,8 @@ def series_csv(*, session: Session, period: Period, key: str, separator: str = '
     """One KPI's days over the period as a CSV file a founder opens in a spreadsheet, and its file name: raw values
     (ISO days, plain numbers, empty where a day has none), a rate with what it divides (numerator, denominator: a
     spreadsheet adds days up as the card does); `separator`: the reader's spreadsheet's (';' in French Excel, which
-    reads a comma-separated file as one column)."""
+    reads a comma-separated file as one column), whose decimal mark is then the comma too (43,2: French Excel reads
+    43.2 as text or a date)."""
     from backoffice.transfer.csv_out import csv_bytes
 
     kpi = BY_KEY[key]
@@ -308,7 +309,8 @@ def series_csv(*, session: Session, period: Period, key: str, separator: str = '
         numbers = ('value', 'numerator', 'denominator') if ratio else ('value',)
         rows.append([day, *(_plain(found[name]) if found is not None else None for name in numbers)])  # ISO in a cell
     stamp = '-'.join(f'{day.year:04d}{day.month:02d}{day.day:02d}' for day in (period.first, period.last))
-    return csv_bytes(header, rows, separator=separator), f'{key}-{stamp}.csv'
+    decimal = ',' if separator == ';' else '.'  # the spreadsheet that wants ';' reads 43,2 (43.2: text, or a date)
+    return csv_bytes(header, rows, separator=separator, decimal=decimal), f'{key}-{stamp}.csv'
 
 
 def _plain(value: Any) -> float | int | None:
