@@ -253,7 +253,7 @@ class _DaySoFar:
         start, midnight = days.bounds(day, shown.zone)
         session.info.setdefault('kpi_currency', shown.currency or 'EUR')  # the money KPIs' currency, as shown
         self.day, self.zone = day, shown.zone
-        self.shared = Day(session, start, until, defs, midnight=midnight)
+        self.shared = Day(session, start, until, defs, midnight=midnight, zone=shown.zone)
 
     def replacing_last_day(self, kpi: Kpi, before: pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
