@@ -260,10 +260,7 @@ def test_french_writes_its_apostrophes_one_way() -> None:
     the one most of them used. Only an apostrophe between two letters is one: a quote around code or a placeholder
     (none today) would be left as it is, and the placeholders test above still holds."""
     straight = [
-        text
-        for forms in french_catalog().values()
-        for text in forms
-        if re.search(r"(?<=[^\W\d_])'(?=[^\W\d_])", text)
+        text for forms in french_catalog().values() for text in forms if re.search(r"(?<=[^\W\d_])'(?=[^\W\d_])", text)
     ]
     assert not straight, f'{len(straight)} French texts write a straight apostrophe, e.g. {straight[:3]}'
     assert french_catalog()[(None, 'Turnover')] == ('Chiffre d’affaires',)
