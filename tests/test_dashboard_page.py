@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from backoffice import formatting
-from backoffice.db import get_engine, session_scope
+from backoffice.db import get_engine
 from backoffice.kpi import days, read, refresh
-from backoffice.models import Order, utcnow
+from backoffice.models import utcnow
 from components.lean_plotly import LeanPlotly, bundle_url
 from pages import dashboard as dashboard_page
 
-from .support.factories import make_customer, make_user
+from .support.factories import make_customer, make_user, paid_order
 from .support.kpi_history import seed_turnover
 from .support.plans import let_the_page_run, reading, settings_cache_held, statements_during
 from .support.signin import signed_in
@@ -62,29 +61,8 @@ async def test_the_owner_sees_each_kpi_with_its_change_and_definition(user: User
 
 async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) -> None:
     jo = make_customer('jo@example.com')
-    with session_scope() as session:
-        session.add(
-            Order(
-                number='100042',
-                customer_id=jo.id,
-                email=jo.email,
-                status='paid',
-                total=Decimal('80.00'),
-                placed_at=utcnow() - timedelta(minutes=1),
-            )
-        )
-        session.add(
-            Order(
-                number='100043',
-                customer_id=jo.id,
-                email=jo.email,
-                status='paid',
-                currency='GBP',
-                total=Decimal('1200.00'),
-                placed_at=utcnow() - timedelta(minutes=2),
-            )
-        )
-        session.commit()
+    paid_order(jo, utcnow() - timedelta(minutes=1), '80.00', number='100042')
+    paid_order(jo, utcnow() - timedelta(minutes=2), '1200.00', number='100043', currency='GBP')
     refresh.refresh_incremental()
     owner = make_user('manager')
     await signed_in(user, owner.email)
@@ -216,20 +194,8 @@ async def test_the_7_days_up_to_now_are_compared_with_the_7_days_before_up_to_th
     seed_turnover({0: 300.0, 1: 200.0, 7: 80.0, 8: 100.0, 9: 150.0})  # the 7th day back: €80 over the whole day
     jo = make_customer('jo@example.com')
     last_before = today - timedelta(days=7)
-    with session_scope() as session:
-        for number, hour, total in (('100001', 9, '30.00'), ('100002', 15, '50.00')):
-            placed = datetime.combine(last_before, time(hour, 0), UTC)
-            session.add(
-                Order(
-                    number=number,
-                    customer_id=jo.id,
-                    email=jo.email,
-                    status='paid',
-                    total=Decimal(total),
-                    placed_at=placed,
-                )
-            )
-        session.commit()
+    for number, hour, total in (('100001', 9, '30.00'), ('100002', 15, '50.00')):
+        paid_order(jo, datetime.combine(last_before, time(hour, 0), UTC), total, number=number)
     await signed_in(user, make_user('manager').email)
     next(iter(user.find(ui.toggle).elements)).value = 7
     await user.should_see('▲ 78.6%')  # €500 against €280 (250 + 30), not ▲ 51.5 % against the whole day's €330
