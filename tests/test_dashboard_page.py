@@ -77,6 +77,30 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
     ]
 
 
+async def test_the_rows_behind_today_say_how_many_there_are_and_show_more(user: User) -> None:
+    """The rows behind a busy day's number stopped at 25 with no total and no way to see more: they say "25 of 32" and
+    a button adds the next ones; on a phone the table leaves out the status column (it scrolled sideways in the card)."""
+    jo = make_customer('jo@example.com')
+    hostile = '<b>"Zoë": 1</b>'
+    now = utcnow()
+    for n in range(32):
+        paid_order(jo, now - timedelta(seconds=n + 1), '10.00', number=hostile if n == 31 else f'1{n:05d}')
+    refresh.refresh_incremental()
+    await signed_in(user, make_user('manager').email)
+    user.find(marker='kpi-orders').click()
+    await user.should_see('25 of 32')
+    table = user.find(marker='behind-rows').elements.pop()
+    assert len(table.rows) == 25 and table.rows[0]['Order'] == '100000'  # the newest first
+    status = next(c for c in table.columns if c['name'] == 'Status')
+    assert status['classes'] == status['headerClasses'] == 'gt-xs'  # not on a phone
+    assert 'wrap-cells' in table.props
+
+    user.find(marker='behind-more').click()
+    await user.should_not_see('25 of 32')
+    assert len(table.rows) == 32 and table.rows[-1]['Order'] == hostile  # as text, the last one
+    await user.should_not_see(marker='behind-more')
+
+
 async def test_every_role_lands_on_the_dashboard(user: User) -> None:
     agent = make_user('agent')
     await signed_in(user, agent.email)
