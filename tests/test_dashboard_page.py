@@ -79,7 +79,7 @@ async def test_opening_a_card_shows_the_orders_behind_todays_number(user: User) 
 
 async def test_the_rows_behind_today_say_how_many_there_are_and_show_more(user: User) -> None:
     """The rows behind a busy day's number stopped at 25 with no total and no way to see more: they say "25 of 32" and
-    a button adds the next ones; on a phone the table leaves out the status column (it scrolled sideways in the card)."""
+    a button adds the next ones; on a phone the table leaves out the status column (it scrolled sideways)."""
     jo = make_customer('jo@example.com')
     hostile = '<b>"Zoë": 1</b>'
     now = utcnow()
