@@ -238,8 +238,10 @@ def percent(ratio: Any, decimals: int = 0) -> str:
     pattern = Locale.parse(locale).percent_formats[None].pattern  # French: '#,##0 %' (a no-break space)
     if decimals:
         pattern = pattern.replace('#,##0', '#,##0.' + '0' * decimals, 1)
-    shown = (Decimal(str(ratio)) * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP) / 100
-    return format_percent(shown, pattern, locale=locale)
+    exact = Decimal(str(ratio))
+    if exact.is_finite():
+        exact = (exact * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP) / 100
+    return format_percent(exact, pattern, locale=locale)
 
 
 def percent_sign() -> str:
